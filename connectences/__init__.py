@@ -1,0 +1,90 @@
+"""Connect'ences: the application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from connectences import config as config_module
+from connectences.extensions import csrf, db, login_manager, migrate
+
+
+class ConfigurationError(RuntimeError):
+    """The platform cannot start with this configuration (message in French and English)."""
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: defaults, then instance/config.py, then environment, then test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.config.from_object(config_module.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(app.instance_path)
+    _check_secret_key(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("CONNECTENCES_ENV") == "production":
+        raise ConfigurationError(
+            "SECRET_KEY manquante : en production, définissez la variable d'environnement "
+            "SECRET_KEY (une longue valeur aléatoire) avant de démarrer. "
+            "/ SECRET_KEY is missing: production refuses to start without one."
+        )
+    app.config["SECRET_KEY"] = config_module.embedded_secret_key(app.instance_path)
+
+
+def register_extensions(app: Flask) -> None:
+    if app.config.get("CONNECTENCES_ENV") == "production":
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    import connectences.models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from connectences.web import register_web
+
+    register_web(app)
+
+
+def register_cli(app: Flask) -> None:
+    from connectences.cli import register_commands
+
+    register_commands(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    if os.environ.get("CONNECTENCES_SQLITE_NO_WAL") != "1":
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

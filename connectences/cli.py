@@ -1,0 +1,17 @@
+"""Command-line groups, one per area: `flask --app connectences <group> ...`."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+# (module, attribute) of each click command or group; each area owns its own.
+COMMANDS: list[tuple[str, str]] = [
+    ("connectences.territory.cli", "territory_cli"),
+]
+
+
+def register_commands(app: Flask) -> None:
+    for module_name, attribute in COMMANDS:
+        app.cli.add_command(getattr(import_module(module_name), attribute))

@@ -1,0 +1,105 @@
+"""Configuration defaults.
+
+Precedence, lowest first: these defaults, then ``instance/config.py``, then the
+environment, then the ``test_config`` mapping given to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# Environment variables read by name (documented in the README).
+ENV_KEYS = (
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_FROM",
+    "BASE_URL",
+    "CONNECTENCES_ENV",
+    "BACKUP_DIR",
+)
+INT_KEYS = {"MAIL_PORT", "MAX_CONTENT_LENGTH", "LOGIN_MAX_FAILURES", "CONTACT_WINDOW_DAYS"}
+BOOL_KEYS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
+
+
+class Defaults:
+    CONNECTENCES_ENV = "development"  # "production" refuses to start without SECRET_KEY
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB CV plus the form around it
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (set by create_app)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    BASE_URL = "http://127.0.0.1:5000"
+    PLATFORM_NAME = "Connect'ences"
+    # Mail (SMTP)
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "Connect'ences <ne-pas-repondre@connectences.local>"
+    # Accounts
+    PASSWORD_MIN_LENGTH = 12
+    LOGIN_MAX_FAILURES = 5  # per account and per address, within the window
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_LOCK_SECONDS = 15 * 60
+    INVITATION_TTL_HOURS = 72
+    # Contact-pressure guard
+    CONTACT_WINDOW_DAYS = 30
+    # Backups
+    BACKUP_DIR: str | None = None
+    BACKUP_KEEP = 14
+
+
+def database_uri(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "connectences.sqlite3")
+
+
+def from_environment() -> dict:
+    """The configuration values set in the environment, typed."""
+    values: dict = {}
+    for key in ENV_KEYS:
+        if key in os.environ:
+            raw = os.environ[key]
+            if key in INT_KEYS:
+                values[key] = int(raw)
+            elif key in BOOL_KEYS:
+                values[key] = raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+            else:
+                values[key] = raw
+    if "DATABASE_URL" in os.environ:
+        values["SQLALCHEMY_DATABASE_URI"] = database_uri("")
+    return values
+
+
+def embedded_secret_key(instance_path: str) -> str:
+    """Read, or create once, the random key of an embedded (non-production) install."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

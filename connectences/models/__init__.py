@@ -1,0 +1,49 @@
+"""All models, importable from one place (and so known to Alembic)."""
+
+from connectences.models.accounts import Invitation, LoginThrottle, User, user_company
+from connectences.models.base import Base, utcnow
+from connectences.models.candidates import Candidate, CandidateSkill
+from connectences.models.companies import Company, CompanyContact, Visit
+from connectences.models.leads import (
+    FollowUpPoint,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Placement,
+    PlacementNeed,
+    Referral,
+)
+from connectences.models.logs import AuditLog, Transition
+from connectences.models.mail import OutboxMessage
+from connectences.models.needs import Need
+from connectences.models.organisations import Operator, Partner
+from connectences.models.territory import Commune, Epci
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Candidate",
+    "CandidateSkill",
+    "Commune",
+    "Company",
+    "CompanyContact",
+    "Epci",
+    "FollowUpPoint",
+    "Invitation",
+    "Lead",
+    "LeadCandidate",
+    "LeadNeed",
+    "LoginThrottle",
+    "Need",
+    "Operator",
+    "OutboxMessage",
+    "Partner",
+    "Placement",
+    "PlacementNeed",
+    "Referral",
+    "Transition",
+    "User",
+    "Visit",
+    "user_company",
+    "utcnow",
+]

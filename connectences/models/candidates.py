@@ -1,0 +1,69 @@
+"""The CV library. Only what matching needs: nothing French law forbids in hiring."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from connectences.models.base import Base, utcnow
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    commune: Mapped[str] = mapped_column(String(5), index=True)
+    mobility_km: Mapped[float]
+    rome: Mapped[list] = mapped_column(default=list)
+    level: Mapped[str] = mapped_column(String(20))
+    hours_min: Mapped[float]
+    hours_max: Mapped[float]
+    days: Mapped[list] = mapped_column(default=list)
+    contracts: Mapped[list] = mapped_column(default=list)
+    available_from: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20), default="disponible", index=True)
+    consent: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(String(100))
+    email_confirmed_at: Mapped[datetime | None]
+    cv_filename: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+    skills: Mapped[list[CandidateSkill]] = relationship(
+        back_populates="candidate",
+        cascade="all, delete-orphan",
+        order_by="CandidateSkill.position",
+        lazy="selectin",
+    )
+
+    @property
+    def skill_labels(self) -> list[str]:
+        return [s.label for s in self.skills]
+
+
+class CandidateSkill(Base):
+    """One skill as the person wrote it, with its normalised form and taxonomy concept."""
+
+    __tablename__ = "candidate_skill"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    norm: Mapped[str] = mapped_column(String(200), index=True)
+    # Taxonomy concept id (see connectences.skills), None when the taxonomy does not know it.
+    concept: Mapped[str | None] = mapped_column(String(60), index=True)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="skills")

@@ -1,0 +1,71 @@
+"""Companies (TPEs), their contacts, and the prospection visits made to them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from connectences.models.base import Base, utcnow
+
+
+class Company(Base):
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    siret: Mapped[str] = mapped_column(String(14), unique=True)
+    siren: Mapped[str] = mapped_column(String(9), index=True)
+    naf: Mapped[str | None] = mapped_column(String(6))
+    employees: Mapped[int | None]
+    commune: Mapped[str] = mapped_column(String(5), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    newsletter_consent: Mapped[bool] = mapped_column(default=False)
+    do_not_solicit: Mapped[bool] = mapped_column(default=False)
+    # The number of contacts per month the company itself accepts (None: no cap chosen).
+    max_contacts_per_month: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    contacts: Mapped[list[CompanyContact]] = relationship(
+        back_populates="company", cascade="all, delete-orphan", order_by="CompanyContact.id"
+    )
+
+
+class CompanyContact(Base):
+    __tablename__ = "company_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    company: Mapped[Company] = relationship(back_populates="contacts")
+
+
+class Visit(Base):
+    """A prospection contact with a company (door to door, phone, collective session...)."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    animateur_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(40))
+    visited_on: Mapped[date] = mapped_column(index=True)
+    topics: Mapped[list] = mapped_column(default=list)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    need_detected: Mapped[bool] = mapped_column(default=False)
+    follow_up_on: Mapped[date | None] = mapped_column(index=True)
+    follow_up_closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()

@@ -1,0 +1,150 @@
+"""Leads to operators, referrals to partners, placements and their follow-up points."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from connectences.models.base import Base, utcnow
+from connectences.models.candidates import Candidate
+from connectences.models.needs import Need
+from connectences.models.organisations import Operator, Partner
+
+
+class Lead(Base):
+    """A need, or a bundle of needs ("un poste en temps partagé"), proposed to an operator."""
+
+    __tablename__ = "lead"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"), index=True)
+    is_bundle: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default="envoye", index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    reasons: Mapped[list] = mapped_column(default=list)  # routing reasons, French sentences
+    refusal_reason: Mapped[str | None] = mapped_column(String(40))
+    refusal_text: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    operator: Mapped[Operator] = relationship()
+    needs: Mapped[list[LeadNeed]] = relationship(
+        back_populates="lead", cascade="all, delete-orphan", order_by="LeadNeed.id"
+    )
+    candidates: Mapped[list[LeadCandidate]] = relationship(
+        back_populates="lead", cascade="all, delete-orphan", order_by="LeadCandidate.id"
+    )
+
+
+class LeadNeed(Base):
+    __tablename__ = "lead_need"
+    __table_args__ = (UniqueConstraint("lead_id", "need_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+
+    lead: Mapped[Lead] = relationship(back_populates="needs")
+    need: Mapped[Need] = relationship()
+
+
+class LeadCandidate(Base):
+    __tablename__ = "lead_candidate"
+    __table_args__ = (UniqueConstraint("lead_id", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[int | None]
+    explanation: Mapped[list] = mapped_column(default=list)
+
+    lead: Mapped[Lead] = relationship(back_populates="candidates")
+    candidate: Mapped[Candidate] = relationship()
+
+
+class Referral(Base):
+    """A need re-oriented to a partner (France Travail, Mission Locale, interim...)."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="envoyee", index=True)
+    reasons: Mapped[list] = mapped_column(default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    refusal_reason: Mapped[str | None] = mapped_column(String(40))
+    refusal_text: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+    need: Mapped[Need] = relationship()
+
+
+class Placement(Base):
+    """One person placed by an operator, in one company or several (a bundle)."""
+
+    __tablename__ = "placement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidate.id", ondelete="SET NULL"), index=True
+    )
+    hours_per_week: Mapped[float]
+    contract: Mapped[str] = mapped_column(String(30))
+    start_date: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship()
+    candidate: Mapped[Candidate | None] = relationship()
+    needs: Mapped[list[PlacementNeed]] = relationship(
+        back_populates="placement", cascade="all, delete-orphan"
+    )
+    follow_ups: Mapped[list[FollowUpPoint]] = relationship(
+        back_populates="placement", cascade="all, delete-orphan", order_by="FollowUpPoint.due_on"
+    )
+
+
+class PlacementNeed(Base):
+    __tablename__ = "placement_need"
+    __table_args__ = (UniqueConstraint("placement_id", "need_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(
+        ForeignKey("placement.id", ondelete="CASCADE"), index=True
+    )
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+
+    placement: Mapped[Placement] = relationship(back_populates="needs")
+    need: Mapped[Need] = relationship()
+
+
+class FollowUpPoint(Base):
+    """A planned check at 1, 3 or 6 months after a placement starts."""
+
+    __tablename__ = "follow_up_point"
+    __table_args__ = (UniqueConstraint("placement_id", "months"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(
+        ForeignKey("placement.id", ondelete="CASCADE"), index=True
+    )
+    months: Mapped[int]
+    due_on: Mapped[date] = mapped_column(index=True)
+    reminded_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    company_feedback: Mapped[str | None] = mapped_column(Text)
+    candidate_feedback: Mapped[str | None] = mapped_column(Text)
+    holds: Mapped[bool | None]
+
+    placement: Mapped[Placement] = relationship(back_populates="follow_ups")

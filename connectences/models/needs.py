@@ -1,0 +1,49 @@
+"""A company's need: qualified and routed, never published."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from connectences.models.base import Base, utcnow
+from connectences.models.companies import Company
+
+
+class Need(Base):
+    __tablename__ = "need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    rome: Mapped[str | None] = mapped_column(String(5), index=True)
+    skills: Mapped[list] = mapped_column(default=list)
+    level: Mapped[str] = mapped_column(String(20))
+    hours_per_week: Mapped[float]
+    days: Mapped[list] = mapped_column(default=list)
+    contract: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(30))
+    start: Mapped[date]
+    duration_months: Mapped[float | None]
+    # None: the company's commune (interchange default).
+    commune: Mapped[str | None] = mapped_column(String(5))
+    shared_time: Mapped[bool | None]  # set by the animateur when qualifying
+    status: Mapped[str] = mapped_column(String(20), default="nouveau", index=True)
+    reason_text: Mapped[str | None] = mapped_column(Text)  # the owner's own words
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20), default="animateur")
+    owner_email: Mapped[str | None] = mapped_column(String(254))
+    owner_confirmed_at: Mapped[datetime | None]
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    company: Mapped[Company] = relationship()
+
+    @property
+    def place(self) -> str:
+        """INSEE code of where the work happens."""
+        return self.commune or self.company.commune

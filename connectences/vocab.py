@@ -1,0 +1,148 @@
+"""Closed vocabularies of the interchange format v1, with their French labels.
+
+The order of each mapping is meaningful where the spec says so (levels are
+ordered lowest first). Every other module takes its lists from here.
+"""
+
+from __future__ import annotations
+
+LEVELS: dict[str, str] = {
+    "non_qualifie": "Non qualifié",
+    "employe_qualifie": "Employé qualifié",
+    "technicien": "Technicien / agent de maîtrise",
+    "cadre": "Cadre",
+}
+LEVEL_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
+
+DAYS: dict[str, str] = {
+    "mon": "lundi",
+    "tue": "mardi",
+    "wed": "mercredi",
+    "thu": "jeudi",
+    "fri": "vendredi",
+    "sat": "samedi",
+    "sun": "dimanche",
+}
+DAY_BIT: dict[str, int] = {day: 1 << i for i, day in enumerate(DAYS)}
+
+CONTRACTS: dict[str, str] = {
+    "cdi_temps_partage": "CDI à temps partagé",
+    "cdi": "CDI",
+    "cdd": "CDD",
+    "saisonnier": "Contrat saisonnier",
+    "mission": "Mission courte (moins d'un mois)",
+}
+CONTRACT_BIT: dict[str, int] = {c: 1 << i for i, c in enumerate(CONTRACTS)}
+
+REASONS: dict[str, str] = {
+    "temps_partiel": "Besoin à temps partiel",
+    "nouvelle_fonction": "Développement d'une nouvelle fonction",
+    "pic_activite": "Pic d'activité",
+    "qualification_candidats": "Difficulté à trouver des candidats qualifiés",
+    "remplacement": "Remplacement",
+}
+
+OPERATOR_KINDS: dict[str, str] = {
+    "groupement_employeurs": "Groupement d'employeurs",
+    "geiq": "GEIQ",
+    "cadres_temps_partage": "Association de cadres à temps partagé",
+    "autre": "Autre opérateur",
+}
+
+PARTNER_KINDS: dict[str, str] = {
+    "france_travail": "France Travail",
+    "mission_locale": "Mission Locale",
+    "cap_emploi": "Cap Emploi",
+    "cci": "CCI",
+    "cma": "Chambre de métiers et de l'artisanat",
+    "interim": "Agence d'intérim",
+    "plie": "PLIE",
+    "autre": "Autre partenaire",
+}
+
+CANDIDATE_STATUSES: dict[str, str] = {
+    "disponible": "Disponible",
+    "en_mission": "En mission",
+    "place": "Placé",
+    "inactif": "Inactif",
+}
+
+ROLES: dict[str, str] = {
+    "admin": "Administrateur",
+    "animateur": "Animateur",
+    "operator": "Opérateur",
+    "partner": "Partenaire",
+    "company": "Entreprise",
+    "candidate": "Candidat",
+    "territoire": "Intercommunalité",
+}
+
+VISIT_CHANNELS: dict[str, str] = {
+    "porte_a_porte": "Porte-à-porte",
+    "telephone": "Téléphone",
+    "information_collective": "Information collective",
+    "salon_forum": "Salon / forum",
+    "orientation_partenaire": "Orientation par un partenaire",
+    "rendez_vous": "Rendez-vous",
+}
+
+NEED_STATUSES: dict[str, str] = {
+    "nouveau": "Nouveau",
+    "qualifie": "Qualifié",
+    "en_recherche": "En recherche",
+    "propose": "Proposé à un opérateur",
+    "pourvu": "Pourvu",
+    "reoriente": "Réorienté vers un partenaire",
+    "abandonne": "Abandonné",
+}
+
+LEAD_STATUSES: dict[str, str] = {
+    "envoye": "Envoyé",
+    "vu": "Vu",
+    "accepte": "Accepté",
+    "en_cours": "En cours",
+    "place": "Placé",
+    "sans_suite": "Sans suite",
+    "refuse": "Refusé",
+    "rendu": "Rendu à l'animateur",
+}
+
+LEAD_REFUSAL_REASONS: dict[str, str] = {
+    "hors_perimetre": "Hors de notre périmètre",
+    "pas_de_candidat": "Pas de candidat disponible",
+    "entreprise_injoignable": "Entreprise injoignable",
+    "conditions_inadaptees": "Conditions inadaptées",
+    "doublon": "Doublon",
+    "autre": "Autre (préciser)",
+}
+
+REFERRAL_STATUSES: dict[str, str] = {
+    "envoyee": "Envoyée",
+    "recue": "Reçue",
+    "prise_en_charge": "Prise en charge",
+    "close": "Close",
+    "refusee": "Refusée",
+}
+
+NEED_ABANDON_REASONS: dict[str, str] = {
+    "besoin_disparu": "Le besoin a disparu",
+    "pourvu_autrement": "Pourvu par l'entreprise elle-même",
+    "entreprise_injoignable": "Entreprise injoignable",
+    "budget": "Budget insuffisant",
+    "doublon": "Doublon",
+    "autre": "Autre (préciser)",
+}
+
+NO_FIT_REASONS: dict[str, str] = {
+    "temps_plein": "Emploi à temps plein dans une seule entreprise",
+    "mission_courte": "Mission courte",
+    "aucun_operateur": "Aucun opérateur ne couvre ce besoin",
+    "autre": "Autre (préciser)",
+}
+
+
+def label(vocabulary: dict[str, str], value: str | None) -> str:
+    """French label of a value, or the value itself when unknown."""
+    if value is None:
+        return ""
+    return vocabulary.get(value, value)

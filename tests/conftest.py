@@ -1,0 +1,76 @@
+"""Shared fixtures: one database per test session, emptied after each test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is
+set (CI does both). Reference tables (communes, EPCIs) are loaded once.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import delete
+
+from connectences import create_app
+from connectences.extensions import db
+from connectences.models import Base
+
+REFERENCE_TABLES = {"commune", "epci"}
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": 1,  # nothing listens there unless a test starts a server
+            "BASE_URL": "http://localhost",
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        from connectences.territory.load import load_reference
+
+        load_reference(db.session)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    """Each test runs inside an app context and leaves the domain tables empty."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                db.session.execute(delete(table))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
