@@ -1,0 +1,123 @@
+"""Plain data the matcher works on, free of SQLAlchemy and HTTP.
+
+The domain functions (score, pool, route) take these and return plain results;
+``from_models`` helpers build them from ORM rows. Field names follow the
+interchange format v1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class NeedData:
+    ref: str
+    company: str  # company ref
+    title: str
+    skills: tuple[str, ...]
+    level: str
+    hours_per_week: float
+    days: frozenset[str]
+    contract: str
+    reason: str
+    start: date
+    commune: str  # where the work happens (the company's commune by default)
+    rome: str | None = None
+    duration_months: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateData:
+    ref: str
+    commune: str
+    mobility_km: float
+    skills: tuple[str, ...]
+    level: str
+    hours_min: float
+    hours_max: float
+    days: frozenset[str]
+    contracts: frozenset[str]
+    available_from: date
+    rome: tuple[str, ...] = ()
+    status: str = "disponible"
+    consent: bool = True
+    # Identity and everything else outside the matching criteria never reach the
+    # scorer; they are kept out of this class on purpose (Code du travail L1132-1).
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorData:
+    ref: str
+    name: str
+    kind: str
+    epcis: frozenset[str]
+    rome_domains: tuple[str, ...]
+    levels: frozenset[str]
+    contracts: frozenset[str]
+    max_hours_per_week: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerData:
+    ref: str
+    name: str
+    kind: str
+    epcis: frozenset[str] = field(default_factory=frozenset)
+
+
+def need_from_model(need) -> NeedData:
+    return NeedData(
+        ref=need.ref,
+        company=need.company.ref,
+        title=need.title,
+        skills=tuple(need.skills or ()),
+        level=need.level,
+        hours_per_week=float(need.hours_per_week),
+        days=frozenset(need.days or ()),
+        contract=need.contract,
+        reason=need.reason,
+        start=need.start,
+        commune=need.commune or need.company.commune,
+        rome=need.rome,
+        duration_months=need.duration_months,
+    )
+
+
+def candidate_from_model(candidate) -> CandidateData:
+    return CandidateData(
+        ref=candidate.ref,
+        commune=candidate.commune,
+        mobility_km=float(candidate.mobility_km),
+        skills=tuple(candidate.skill_labels),
+        level=candidate.level,
+        hours_min=float(candidate.hours_min),
+        hours_max=float(candidate.hours_max),
+        days=frozenset(candidate.days or ()),
+        contracts=frozenset(candidate.contracts or ()),
+        available_from=candidate.available_from,
+        rome=tuple(candidate.rome or ()),
+        status=candidate.status,
+        # Matching only ever sees people who consented and confirmed their address.
+        consent=bool(candidate.consent and candidate.email_confirmed_at is not None),
+    )
+
+
+def operator_from_model(operator) -> OperatorData:
+    return OperatorData(
+        ref=operator.ref,
+        name=operator.name,
+        kind=operator.kind,
+        epcis=frozenset(operator.epcis or ()),
+        rome_domains=tuple(operator.rome_domains or ()),
+        levels=frozenset(operator.levels or ()),
+        contracts=frozenset(operator.contracts or ()),
+        max_hours_per_week=operator.max_hours_per_week,
+    )
+
+
+def partner_from_model(partner) -> PartnerData:
+    return PartnerData(
+        ref=partner.ref, name=partner.name, kind=partner.kind, epcis=frozenset(partner.epcis or ())
+    )
