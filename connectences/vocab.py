@@ -124,6 +124,14 @@ REFERRAL_STATUSES: dict[str, str] = {
     "refusee": "Refusée",
 }
 
+REFERRAL_REFUSAL_REASONS: dict[str, str] = {
+    "hors_perimetre": "Hors de notre périmètre",
+    "deja_suivi": "Entreprise déjà accompagnée",
+    "entreprise_injoignable": "Entreprise injoignable",
+    "doublon": "Doublon",
+    "autre": "Autre (préciser)",
+}
+
 NEED_ABANDON_REASONS: dict[str, str] = {
     "besoin_disparu": "Le besoin a disparu",
     "pourvu_autrement": "Pourvu par l'entreprise elle-même",
