@@ -1,0 +1,268 @@
+"""Routing: send a need to an operator, or re-orient it to a partner.
+
+The rules are the spec's ("What the platform derives" -> route), applied in this
+order:
+
+1. Shared-time work is work under 35 hours a week, or a ``cdi_temps_partage``,
+   or any ``saisonnier`` contract (groupements share seasonal work across the
+   year). Anything else (35 hours or more on a ``cdi``, ``cdd`` or ``mission``)
+   is a standard hire and is re-oriented.
+2. An operator covers a shared-time need when its epcis contain the need's
+   intercommunality, its rome_domains cover the need's ROME code (prefix match;
+   an empty list covers every domain; a need without ROME is covered only by an
+   operator with an empty list), its levels contain the need's level, its
+   contracts contain the need's contract, and its max hours (when set) are at
+   least the need's hours.
+3. Several operators cover: a ``cadre`` need prefers ``cadres_temps_partage``;
+   then the most specific rome_domains entry (``M1203`` > ``M12`` > ``M`` >
+   empty list); then the first by ``ref``.
+4. Re-orientation goes to the partner of the preferred kind (``interim`` for a
+   ``mission``, ``france_travail`` otherwise) whose epcis cover the need's
+   intercommunality (no epcis: everywhere), the first by ``ref``; when none of
+   that kind fits, to France Travail.
+
+When no partner fits at all (none of the preferred kind nor France Travail
+covers the intercommunality), the decision is still ``reorientation`` with
+``partner`` set to ``None`` and a French reason asking the animateur to choose
+the partner by hand: the platform never guesses a partner outside its territory.
+
+Pure functions over plain data: no database, no Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from connectences.matching.data import NeedData, OperatorData, PartnerData
+from connectences.vocab import CONTRACTS, LEVELS, OPERATOR_KINDS, PARTNER_KINDS, label
+
+FULL_TIME_HOURS = 35.0
+"""Weekly hours from which work in one company is a full-time job."""
+
+SHARED_TIME_CONTRACTS = frozenset({"cdi_temps_partage", "saisonnier"})
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    """The outcome of routing one need, with the French sentences that justify it.
+
+    ``no_fit_reason`` is a key of ``vocab.NO_FIT_REASONS`` for a re-orientation
+    (``temps_plein``, ``mission_courte`` or ``aucun_operateur``), ``None`` for an
+    operator decision: the referral record keeps it as its closed-list reason.
+    """
+
+    need: str
+    decision: str  # "operator" | "reorientation"
+    operator: str | None = None
+    partner: str | None = None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    no_fit_reason: str | None = None
+
+    def to_json(self) -> dict:
+        """The interchange shape: ``{"need", "decision", "operator"|"partner", "reasons"}``."""
+        out: dict = {"need": self.need, "decision": self.decision}
+        if self.decision == "operator":
+            out["operator"] = self.operator
+        else:
+            out["partner"] = self.partner
+        out["reasons"] = list(self.reasons)
+        return out
+
+
+def format_hours(hours: float) -> str:
+    """Hours the French way: ``20 h``, ``17,5 h``."""
+    if float(hours).is_integer():
+        return f"{int(hours)} h"
+    return f"{hours:.1f}".replace(".", ",") + " h"
+
+
+def is_shared_time(need: NeedData) -> bool:
+    """Shared-time work: under 35 h a week, or a ``cdi_temps_partage``, or any seasonal work."""
+    return need.hours_per_week < FULL_TIME_HOURS or need.contract in SHARED_TIME_CONTRACTS
+
+
+def rome_specificity(operator: OperatorData, rome: str | None) -> int | None:
+    """How specifically the operator's rome_domains cover ``rome``.
+
+    Returns the length of the longest matching entry (``M1203`` -> 5, ``M12`` -> 3,
+    ``M`` -> 1), 0 for an empty list (every domain), ``None`` when not covered.
+    A need without ROME is covered only by an empty list.
+    """
+    domains = [d.strip().upper() for d in operator.rome_domains if d and d.strip()]
+    if not domains:
+        return 0
+    if not rome:
+        return None
+    code = rome.strip().upper()
+    matching = [len(d) for d in domains if code.startswith(d)]
+    return max(matching) if matching else None
+
+
+def operator_gaps(operator: OperatorData, need: NeedData, epci: str | None) -> list[str]:
+    """French reasons why ``operator`` does not cover ``need`` (empty when it covers it)."""
+    gaps: list[str] = []
+    if epci is None:
+        gaps.append("l'intercommunalité du lieu du besoin est inconnue")
+    elif epci not in operator.epcis:
+        gaps.append("n'intervient pas sur l'intercommunalité du besoin")
+    if rome_specificity(operator, need.rome) is None:
+        if need.rome:
+            gaps.append(f"ne traite pas le domaine ROME {need.rome}")
+        else:
+            gaps.append("ne traite que certains domaines ROME et le besoin n'a pas de code ROME")
+    if need.level not in operator.levels:
+        gaps.append(f"ne prend pas le niveau « {label(LEVELS, need.level)} »")
+    if need.contract not in operator.contracts:
+        gaps.append(f"ne prend pas le contrat « {label(CONTRACTS, need.contract)} »")
+    if (
+        operator.max_hours_per_week is not None
+        and operator.max_hours_per_week < need.hours_per_week
+    ):
+        gaps.append(
+            f"prend au plus {format_hours(operator.max_hours_per_week)} par semaine "
+            f"(le besoin en demande {format_hours(need.hours_per_week)})"
+        )
+    return gaps
+
+
+def _preference_key(operator: OperatorData, need: NeedData) -> tuple:
+    cadre_first = not (need.level == "cadre" and operator.kind == "cadres_temps_partage")
+    return (cadre_first, -(rome_specificity(operator, need.rome) or 0), operator.ref)
+
+
+def _why_not_preferred(loser: OperatorData, winner: OperatorData, need: NeedData) -> str:
+    if (
+        need.level == "cadre"
+        and winner.kind == "cadres_temps_partage"
+        and loser.kind != "cadres_temps_partage"
+    ):
+        why = "n'est pas une association de cadres à temps partagé"
+    elif (rome_specificity(loser, need.rome) or 0) < (rome_specificity(winner, need.rome) or 0):
+        why = "ses domaines ROME correspondent moins précisément au besoin"
+    else:
+        why = f"vient après {winner.ref} dans l'ordre des références"
+    return f"{loser.name} ({loser.ref}) couvre aussi ce besoin mais {why}."
+
+
+def _shared_time_sentence(need: NeedData) -> str:
+    hours = format_hours(need.hours_per_week)
+    if need.hours_per_week < FULL_TIME_HOURS:
+        return f"Le besoin relève du temps partagé : {hours} par semaine, moins de 35 h."
+    return (
+        f"Le besoin relève du temps partagé : contrat « {label(CONTRACTS, need.contract)} » "
+        f"({hours} par semaine)."
+    )
+
+
+def _coverage_sentence(operator: OperatorData, need: NeedData) -> str:
+    spec = rome_specificity(operator, need.rome) or 0
+    if spec == 0:
+        domain = "tous les domaines ROME"
+    else:
+        # The matching entry is the need's code cut to the specificity length.
+        domain = f"le domaine ROME {(need.rome or '').strip().upper()[:spec]}"
+    return (
+        f"{operator.name} ({label(OPERATOR_KINDS, operator.kind)}) couvre l'intercommunalité "
+        f"du besoin, {domain}, le niveau « {label(LEVELS, need.level)} », le contrat "
+        f"« {label(CONTRACTS, need.contract)} » et {format_hours(need.hours_per_week)} par semaine."
+    )
+
+
+def route(
+    need: NeedData,
+    operators: Iterable[OperatorData],
+    partners: Iterable[PartnerData],
+    epci: str | None,
+) -> RouteDecision:
+    """Decide where ``need`` goes: an operator that covers it, or a partner.
+
+    ``epci`` is the SIREN of the intercommunality of the need's commune (``None``
+    when unknown: then no operator covers it and only partners without epcis fit).
+    Returns a ``RouteDecision`` whose ``reasons`` explain the decision in French,
+    including in short why the other operators were not chosen.
+    """
+    operators = sorted(operators, key=lambda o: o.ref)
+    partners = sorted(partners, key=lambda p: p.ref)
+    reasons: list[str] = []
+
+    if is_shared_time(need):
+        reasons.append(_shared_time_sentence(need))
+        covering = [o for o in operators if not operator_gaps(o, need, epci)]
+        if covering:
+            covering.sort(key=lambda o: _preference_key(o, need))
+            chosen = covering[0]
+            reasons.append(_coverage_sentence(chosen, need))
+            if need.level == "cadre" and chosen.kind == "cadres_temps_partage":
+                reasons.append(
+                    "Besoin de niveau cadre : une association de cadres à temps partagé est "
+                    "préférée."
+                )
+            for other in covering[1:]:
+                reasons.append(_why_not_preferred(other, chosen, need))
+            for other in operators:
+                if other not in covering:
+                    gaps = operator_gaps(other, need, epci)
+                    reasons.append(f"{other.name} ({other.ref}) n'est pas retenu : {gaps[0]}.")
+            return RouteDecision(
+                need=need.ref, decision="operator", operator=chosen.ref, reasons=tuple(reasons)
+            )
+        if operators:
+            reasons.append("Aucun opérateur ne couvre ce besoin :")
+            for other in operators:
+                gaps = operator_gaps(other, need, epci)
+                reasons.append(f"{other.name} ({other.ref}) {'; '.join(gaps)}.")
+        else:
+            reasons.append("Aucun opérateur n'est enregistré sur la plateforme.")
+        no_fit = "mission_courte" if need.contract == "mission" else "aucun_operateur"
+    else:
+        reasons.append(
+            f"Le besoin n'est pas du temps partagé : {format_hours(need.hours_per_week)} par "
+            f"semaine dans une seule entreprise en « {label(CONTRACTS, need.contract)} », "
+            "c'est un recrutement classique."
+        )
+        no_fit = "mission_courte" if need.contract == "mission" else "temps_plein"
+
+    partner, partner_reasons = _choose_partner(need, partners, epci)
+    reasons.extend(partner_reasons)
+    return RouteDecision(
+        need=need.ref,
+        decision="reorientation",
+        partner=partner.ref if partner else None,
+        reasons=tuple(reasons),
+        no_fit_reason=no_fit,
+    )
+
+
+def partner_fits(partner: PartnerData, epci: str | None) -> bool:
+    """A partner fits when its epcis cover the need's intercommunality (no epcis: everywhere)."""
+    return not partner.epcis or (epci is not None and epci in partner.epcis)
+
+
+def _choose_partner(
+    need: NeedData, partners: list[PartnerData], epci: str | None
+) -> tuple[PartnerData | None, list[str]]:
+    preferred = "interim" if need.contract == "mission" else "france_travail"
+    fitting = [p for p in partners if partner_fits(p, epci)]
+    reasons: list[str] = []
+    for kind in dict.fromkeys((preferred, "france_travail")):
+        of_kind = [p for p in fitting if p.kind == kind]
+        if of_kind:
+            chosen = of_kind[0]
+            if kind == preferred == "interim":
+                why = "une mission courte relève d'une agence d'intérim"
+            elif kind == preferred:
+                why = "France Travail accompagne les recrutements classiques"
+            else:
+                why = (
+                    f"aucun partenaire de type « {label(PARTNER_KINDS, preferred)} » ne couvre "
+                    "l'intercommunalité du besoin, France Travail prend le relais"
+                )
+            reasons.append(f"Réorientation vers {chosen.name} ({chosen.ref}) : {why}.")
+            return chosen, reasons
+    reasons.append(
+        "Aucun partenaire (ni "
+        f"« {label(PARTNER_KINDS, preferred)} », ni France Travail) ne couvre "
+        "l'intercommunalité du besoin : l'animateur doit choisir le partenaire lui-même."
+    )
+    return None, reasons

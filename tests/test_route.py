@@ -1,0 +1,231 @@
+"""Routing rules (spec "What the platform derives" -> route), one test per rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from connectences.matching.data import NeedData, OperatorData, PartnerData
+from connectences.matching.route import is_shared_time, rome_specificity, route
+
+COBAS = "243300563"
+COBAN = "243301504"
+VAL_EYRE = "243301405"
+ALL_LEVELS = frozenset({"non_qualifie", "employe_qualifie", "technicien", "cadre"})
+ALL_CONTRACTS = frozenset({"cdi_temps_partage", "cdi", "cdd", "saisonnier", "mission"})
+
+
+def need(**over) -> NeedData:
+    values = dict(
+        ref="besoin-1",
+        company="entreprise-1",
+        title="Comptabilité",
+        skills=("comptabilité générale",),
+        level="employe_qualifie",
+        hours_per_week=14.0,
+        days=frozenset({"tue", "thu"}),
+        contract="cdi_temps_partage",
+        reason="temps_partiel",
+        start=date(2027, 2, 1),
+        commune="33009",
+        rome="M1203",
+    )
+    values.update(over)
+    return NeedData(**values)
+
+
+def operator(ref: str, **over) -> OperatorData:
+    values = dict(
+        ref=ref,
+        name=f"Opérateur {ref}",
+        kind="groupement_employeurs",
+        epcis=frozenset({COBAS, COBAN, VAL_EYRE}),
+        rome_domains=(),
+        levels=ALL_LEVELS,
+        contracts=ALL_CONTRACTS,
+        max_hours_per_week=None,
+    )
+    values.update(over)
+    return OperatorData(**values)
+
+
+FT = PartnerData(ref="ft-arcachon", name="France Travail Arcachon", kind="france_travail")
+INTERIM_COBAS = PartnerData(
+    ref="interim-bassin", name="Intérim Bassin", kind="interim", epcis=frozenset({COBAS})
+)
+PARTNERS = [INTERIM_COBAS, FT]
+
+
+def test_operator_that_covers_is_chosen_with_reasons():
+    ops = [operator("ge-a", rome_domains=("K22",)), operator("ge-b", rome_domains=("M",))]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.decision == "operator"
+    assert decision.operator == "ge-b"
+    assert decision.partner is None
+    text = " ".join(decision.reasons)
+    assert "temps partagé" in text
+    # The operator set aside is named with why.
+    assert "ge-a" in text and "ne traite pas le domaine ROME M1203" in text
+    assert decision.to_json() == {
+        "need": "besoin-1",
+        "decision": "operator",
+        "operator": "ge-b",
+        "reasons": list(decision.reasons),
+    }
+
+
+def test_cadre_need_prefers_cadres_temps_partage_even_over_more_specific_rome():
+    ops = [
+        operator("ge-a", rome_domains=("M1203",)),
+        operator("ctp", kind="cadres_temps_partage", rome_domains=()),
+    ]
+    decision = route(need(level="cadre"), ops, PARTNERS, COBAS)
+    assert decision.operator == "ctp"
+    assert any("cadres à temps partagé" in r for r in decision.reasons)
+    # Without the cadre level, the ROME specificity decides.
+    assert route(need(), ops, PARTNERS, COBAS).operator == "ge-a"
+
+
+@pytest.mark.parametrize(
+    ("domains", "expected"),
+    [
+        ({"a": (), "b": ("M",), "c": ("M12",), "d": ("M1203",)}, "d"),
+        ({"a": (), "b": ("M",), "c": ("M12",)}, "c"),
+        ({"a": (), "b": ("M",)}, "b"),
+        ({"b": (), "a": ()}, "a"),
+    ],
+)
+def test_most_specific_rome_domain_wins_then_first_by_ref(domains, expected):
+    ops = [operator(ref, rome_domains=d) for ref, d in domains.items()]
+    assert route(need(), ops, PARTNERS, COBAS).operator == expected
+
+
+def test_first_by_ref_among_equals():
+    ops = [operator("ge-z"), operator("ge-m"), operator("ge-b")]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.operator == "ge-b"
+    assert any("ge-m" in r and "ordre des références" in r for r in decision.reasons)
+
+
+def test_need_without_rome_only_goes_to_operators_with_empty_domains():
+    ops = [operator("ge-a", rome_domains=("M",)), operator("ge-b", rome_domains=())]
+    assert route(need(rome=None), ops, PARTNERS, COBAS).operator == "ge-b"
+    only_specific = route(need(rome=None), [operator("ge-a", rome_domains=("M",))], PARTNERS, COBAS)
+    assert only_specific.decision == "reorientation"
+    assert rome_specificity(operator("x", rome_domains=("M",)), None) is None
+    assert rome_specificity(operator("x", rome_domains=()), None) == 0
+
+
+def test_max_hours_limits_the_operator_boundary_included():
+    ops = [operator("ge-a", max_hours_per_week=10), operator("ge-b", max_hours_per_week=14)]
+    decision = route(need(hours_per_week=14.0), ops, PARTNERS, COBAS)
+    assert decision.operator == "ge-b"
+    assert any("ge-a" in r and "au plus 10 h" in r for r in decision.reasons)
+    too_many = route(need(hours_per_week=15.0), ops, PARTNERS, COBAS)
+    assert too_many.decision == "reorientation"
+
+
+def test_level_and_contract_must_be_covered():
+    ops = [
+        operator("ge-a", levels=frozenset({"non_qualifie"})),
+        operator("ge-b", contracts=frozenset({"cdd"})),
+    ]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    text = " ".join(decision.reasons)
+    assert "ne prend pas le niveau" in text and "ne prend pas le contrat" in text
+
+
+def test_epci_mismatch_is_not_covered():
+    ops = [operator("ge-a", epcis=frozenset({COBAN}))]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    assert decision.partner == "ft-arcachon"
+    assert any("intercommunalité" in r for r in decision.reasons)
+    assert route(need(), ops, PARTNERS, COBAN).operator == "ge-a"
+    # An unknown intercommunality is covered by no operator.
+    assert route(need(), ops, PARTNERS, None).decision == "reorientation"
+
+
+@pytest.mark.parametrize("contract", ["cdi", "cdd"])
+def test_full_time_standard_hire_goes_to_france_travail(contract):
+    ops = [operator("ge-a")]  # covers everything, yet a full-time hire is not shared time
+    decision = route(need(hours_per_week=35.0, contract=contract), ops, PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    assert decision.partner == "ft-arcachon"
+    assert decision.no_fit_reason == "temps_plein"
+    assert any("recrutement classique" in r for r in decision.reasons)
+    assert decision.to_json() == {
+        "need": "besoin-1",
+        "decision": "reorientation",
+        "partner": "ft-arcachon",
+        "reasons": list(decision.reasons),
+    }
+
+
+@pytest.mark.parametrize(
+    ("hours", "contract", "shared"),
+    [
+        (34.5, "cdi", True),
+        (35.0, "cdi", False),
+        (39.0, "cdi_temps_partage", True),
+        (39.0, "saisonnier", True),
+        (35.0, "cdd", False),
+        (35.0, "mission", False),
+        (20.0, "mission", True),
+    ],
+)
+def test_shared_time_definition(hours, contract, shared):
+    assert is_shared_time(need(hours_per_week=hours, contract=contract)) is shared
+
+
+def test_full_time_seasonal_work_goes_to_an_operator():
+    decision = route(
+        need(hours_per_week=39.0, contract="saisonnier"), [operator("ge-a")], [], COBAS
+    )
+    assert decision.decision == "operator"
+
+
+def test_mission_goes_to_interim():
+    decision = route(need(hours_per_week=35.0, contract="mission"), [], PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    assert decision.partner == "interim-bassin"
+    assert decision.no_fit_reason == "mission_courte"
+    assert any("intérim" in r for r in decision.reasons)
+
+
+def test_interim_absent_from_the_epci_falls_back_to_france_travail():
+    decision = route(need(hours_per_week=35.0, contract="mission"), [], PARTNERS, VAL_EYRE)
+    assert decision.partner == "ft-arcachon"
+    assert any("France Travail prend le relais" in r for r in decision.reasons)
+
+
+def test_first_fitting_partner_by_ref():
+    partners = [
+        PartnerData(ref="ft-z", name="FT Z", kind="france_travail"),
+        PartnerData(ref="ft-b", name="FT B", kind="france_travail", epcis=frozenset({COBAN})),
+        PartnerData(ref="ft-m", name="FT M", kind="france_travail"),
+    ]
+    assert route(need(hours_per_week=35.0, contract="cdi"), [], partners, COBAS).partner == "ft-m"
+    assert route(need(hours_per_week=35.0, contract="cdi"), [], partners, COBAN).partner == "ft-b"
+
+
+def test_nothing_covers_goes_to_partner_with_the_reason():
+    ops = [operator("ge-a", rome_domains=("K22",), levels=frozenset({"non_qualifie"}))]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    assert decision.partner == "ft-arcachon"
+    assert decision.no_fit_reason == "aucun_operateur"
+    text = " ".join(decision.reasons)
+    assert "Aucun opérateur ne couvre ce besoin" in text
+    assert "ne traite pas le domaine ROME M1203" in text and "ne prend pas le niveau" in text
+
+
+def test_no_partner_fits_gives_a_clear_decision_without_partner():
+    partners = [PartnerData(ref="ml", name="ML", kind="mission_locale")]
+    decision = route(need(hours_per_week=35.0, contract="cdi"), [], partners, COBAS)
+    assert decision.decision == "reorientation"
+    assert decision.partner is None
+    assert decision.to_json()["partner"] is None
+    assert any("l'animateur doit choisir le partenaire" in r for r in decision.reasons)
