@@ -1,0 +1,41 @@
+"""Accounts: users, roles, passwords, login throttle, invitations. No HTTP here."""
+
+from connectences.accounts.audit import audit
+from connectences.accounts.passwords import hash_password, password_problem, verify_password
+from connectences.accounts.service import (
+    AccountError,
+    AccountLocked,
+    InvitationInvalid,
+    LoginRefused,
+    accept_invitation,
+    authenticate,
+    change_password,
+    create_user,
+    disable,
+    enable,
+    find_invitation,
+    invitation_link,
+    invite,
+    normalise_email,
+)
+
+__all__ = [
+    "AccountError",
+    "AccountLocked",
+    "InvitationInvalid",
+    "LoginRefused",
+    "accept_invitation",
+    "audit",
+    "authenticate",
+    "change_password",
+    "create_user",
+    "disable",
+    "enable",
+    "find_invitation",
+    "hash_password",
+    "invitation_link",
+    "invite",
+    "normalise_email",
+    "password_problem",
+    "verify_password",
+]

@@ -1,0 +1,408 @@
+"""Account rules: creation, login, invitations, disabling, password change.
+
+Functions take the SQLAlchemy session and leave the commit to the caller, so a
+view or a command does its whole change in one transaction. ``authenticate`` is
+the exception: a failed login must be counted even though it raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectences.accounts import throttle
+from connectences.accounts.audit import audit
+from connectences.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from connectences.models import (
+    Candidate,
+    Company,
+    Epci,
+    Invitation,
+    Operator,
+    Partner,
+    User,
+    utcnow,
+)
+from connectences.vocab import ROLES
+
+DEFAULT_INVITATION_TTL_HOURS = 72
+
+
+class AccountError(ValueError):
+    """An account operation refused, with a message in French for the person."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class LoginRefused(AccountError):
+    """Wrong address or password (one message for both: no account enumeration)."""
+
+    def __init__(self, message: str = "Adresse e-mail ou mot de passe incorrect."):
+        super().__init__(message)
+
+
+class AccountLocked(AccountError):
+    """Too many failures for this account or this address: locked for a while."""
+
+    def __init__(self, until: datetime, now: datetime | None = None):
+        minutes = max(1, math.ceil((until - (now or utcnow())).total_seconds() / 60))
+        super().__init__(
+            "Trop de tentatives de connexion infructueuses. Par sécurité, la connexion "
+            f"est bloquée pendant encore {minutes} minute{'s' if minutes > 1 else ''}. "
+            "Réessayez plus tard ou contactez l'administrateur."
+        )
+        self.until = until
+
+
+class InvitationInvalid(AccountError):
+    """The invitation link is unknown, already used or expired."""
+
+
+def normalise_email(email: str | None) -> str:
+    """Validate an address and return its stored form (lower case); AccountError if invalid."""
+    raw = (email or "").strip()
+    if not raw:
+        raise AccountError("L'adresse e-mail est obligatoire.")
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise AccountError(f"L'adresse e-mail « {raw} » n'est pas valide.") from None
+
+
+def _role_label(role: str) -> str:
+    return ROLES.get(role, role)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        choices = ", ".join(f"{key} ({label})" for key, label in ROLES.items())
+        raise AccountError(f"Rôle inconnu « {role} ». Rôles possibles : {choices}.")
+
+
+def _attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
+    """Link the user to what its role belongs to, checking that it exists."""
+    ref = (org_ref or "").strip() or None
+    if role in ("admin", "animateur"):
+        if ref:
+            raise AccountError(
+                f"Le rôle « {_role_label(role)} » n'est rattaché à aucune organisation : "
+                "n'indiquez pas de référence."
+            )
+        return
+    if role == "operator":
+        if not ref:
+            raise AccountError("Indiquez la référence de l'opérateur auquel ce compte appartient.")
+        operator = session.scalar(select(Operator).where(Operator.ref == ref))
+        if operator is None:
+            raise AccountError(f"Aucun opérateur n'a la référence « {ref} ».")
+        user.operator = operator
+    elif role == "partner":
+        if not ref:
+            raise AccountError("Indiquez la référence du partenaire auquel ce compte appartient.")
+        partner = session.scalar(select(Partner).where(Partner.ref == ref))
+        if partner is None:
+            raise AccountError(f"Aucun partenaire n'a la référence « {ref} ».")
+        user.partner = partner
+    elif role == "company":
+        refs = [part.strip() for part in (ref or "").split(",") if part.strip()]
+        if not refs:
+            raise AccountError(
+                "Indiquez la référence de l'entreprise (ou des entreprises, séparées par des "
+                "virgules) dont ce compte est responsable."
+            )
+        companies = []
+        for company_ref in refs:
+            company = session.scalar(select(Company).where(Company.ref == company_ref))
+            if company is None:
+                raise AccountError(f"Aucune entreprise n'a la référence « {company_ref} ».")
+            companies.append(company)
+        user.companies = companies
+    elif role == "territoire":
+        siren = re.sub(r"\s+", "", ref or "")
+        if not siren:
+            raise AccountError("Indiquez le SIREN de l'intercommunalité de ce compte.")
+        if not re.fullmatch(r"\d{9}", siren):
+            raise AccountError(f"« {ref} » n'est pas un SIREN : il faut 9 chiffres.")
+        if session.get(Epci, siren) is None:
+            raise AccountError(f"Aucune intercommunalité n'a le SIREN {siren}.")
+        user.epci_siren = siren
+    elif role == "candidate":
+        if ref:
+            candidate = session.scalar(select(Candidate).where(Candidate.ref == ref))
+            if candidate is None:
+                raise AccountError(f"Aucun candidat n'a la référence « {ref} ».")
+        else:
+            # A person already in the CV library gets their profile under the same address.
+            candidate = session.scalar(select(Candidate).where(Candidate.email == user.email))
+        if candidate is not None:
+            user.candidate_id = candidate.id
+
+
+def create_user(
+    session: Session,
+    email: str,
+    role: str,
+    *,
+    password: str | None = None,
+    org_ref: str | None = None,
+    full_name: str | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create an account of a role, attached to its organisation (operator, partner,
+    company refs, EPCI SIREN, or candidate ref). Without a password the account
+    cannot log in until an invitation sets one. Raises AccountError (French)."""
+    address = normalise_email(email)
+    _check_role(role)
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise AccountError(f"Un compte existe déjà pour l'adresse {address}.")
+    if password is not None:
+        problem = password_problem(password)
+        if problem:
+            raise AccountError(problem)
+    user = User(email=address, role=role, full_name=(full_name or "").strip() or None)
+    _attach_organisation(session, user, role, org_ref)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    audit(
+        session,
+        "user_created",
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        details={"email": address, "role": role},
+    )
+    return user
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    ip: str | None,
+    *,
+    policy: throttle.ThrottlePolicy | None = None,
+) -> User:
+    """Check a login. Returns the user, or raises LoginRefused / AccountLocked.
+
+    Failures are counted per account and per address in the database (every
+    worker sees them) and committed here, even when the login is refused. An
+    unknown address costs the same hashing time as a known one.
+    """
+    policy = policy or throttle.ThrottlePolicy.from_config()
+    now = utcnow()
+    address = (email or "").strip().lower()
+    keys = [throttle.account_key(address), throttle.address_key(ip)]
+    until = throttle.locked_until(session, keys, now)
+    if until is not None:
+        audit(session, "login_refused_locked", ip=ip)
+        session.commit()
+        raise AccountLocked(until, now)
+
+    user = session.scalar(select(User).where(User.email == address)) if address else None
+    matches = verify_password(user.password_hash if user else None, password or "")
+    if matches and user is not None:
+        if not user.active:
+            audit(session, "login_refused_disabled", actor=user, ip=ip)
+            session.commit()
+            raise LoginRefused("Ce compte est désactivé. Contactez l'administrateur.")
+        throttle.clear(session, keys[0], now)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = now
+        audit(session, "login", actor=user, ip=ip)
+        session.commit()
+        return user
+
+    locked = [key for key in keys if throttle.record_failure(session, key, policy, now)]
+    # The attempted address is kept only for known accounts: a stranger's typo may be a password.
+    audit(session, "login_failed", actor=user, ip=ip, details={"known_account": user is not None})
+    if locked:
+        audit(
+            session,
+            "login_lockout",
+            actor=user,
+            ip=ip,
+            details={"keys": ["compte" if k.startswith("account:") else "adresse" for k in locked]},
+        )
+    session.commit()
+    if locked:
+        raise AccountLocked(now + timedelta(seconds=policy.lock_seconds), now)
+    raise LoginRefused()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invitation_link(token: str, base_url: str | None = None) -> str:
+    """The absolute link a person follows to set their password."""
+    if base_url is None:
+        base_url = current_app.config.get("BASE_URL", "") if has_app_context() else ""
+    return f"{base_url.rstrip('/')}/invitation/{token}"
+
+
+def invite(
+    session: Session,
+    email: str,
+    role: str,
+    org_ref: str | None,
+    invited_by: User | None,
+    *,
+    ttl_hours: float | None = None,
+) -> str:
+    """Create (or reuse, while it has no password) an account and a single-use,
+    expiring invitation. Returns the token; only its SHA-256 is stored."""
+    address = normalise_email(email)
+    _check_role(role)
+    user = session.scalar(select(User).where(User.email == address))
+    now = utcnow()
+    if user is None:
+        user = create_user(session, address, role, org_ref=org_ref, actor=invited_by)
+    else:
+        if user.password_hash:
+            raise AccountError(f"Un compte existe déjà pour l'adresse {address}.")
+        if user.role != role:
+            raise AccountError(
+                f"Un compte en attente existe déjà pour {address} avec le rôle "
+                f"« {_role_label(user.role)} »."
+            )
+        # A new link replaces the earlier ones: only the latest works.
+        session.execute(
+            update(Invitation)
+            .where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if ttl_hours is None:
+        ttl_hours = (
+            float(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
+            if has_app_context()
+            else DEFAULT_INVITATION_TTL_HOURS
+        )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Invitation(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=now + timedelta(hours=ttl_hours),
+        )
+    )
+    audit(
+        session,
+        "invitation_sent",
+        actor=invited_by,
+        entity="user",
+        entity_id=user.id,
+        details={"role": role},
+    )
+    session.flush()
+    return token
+
+
+def find_invitation(session: Session, token: str) -> Invitation:
+    """The valid invitation of a token, or InvitationInvalid saying why (French)."""
+    invitation = None
+    if token and len(token) <= 200:
+        invitation = session.scalar(
+            select(Invitation).where(Invitation.token_hash == _token_hash(token))
+        )
+    if invitation is None:
+        raise InvitationInvalid(
+            "Ce lien d'invitation n'est pas valable. Vérifiez qu'il a été copié en entier."
+        )
+    if invitation.used_at is not None:
+        raise InvitationInvalid(
+            "Ce lien d'invitation a déjà servi. Connectez-vous avec votre mot de passe, "
+            "ou demandez une nouvelle invitation à l'administrateur."
+        )
+    if invitation.expires_at <= utcnow():
+        raise InvitationInvalid(
+            "Ce lien d'invitation a expiré. Demandez une nouvelle invitation à l'administrateur."
+        )
+    if not invitation.user.active:
+        raise InvitationInvalid("Ce compte est désactivé. Contactez l'administrateur.")
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, password: str, ip: str | None = None) -> User:
+    """Set the password of an invited account; the link then stops working."""
+    invitation = find_invitation(session, token)
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    now = utcnow()
+    # Conditional update: two simultaneous submissions cannot both use the link.
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvitationInvalid("Ce lien d'invitation a déjà servi.")
+    session.expire(invitation)
+    user = invitation.user
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    audit(session, "invitation_accepted", actor=user, entity="user", entity_id=user.id, ip=ip)
+    return user
+
+
+def _user_by_email(session: Session, email: str) -> User:
+    address = (email or "").strip().lower()
+    user = session.scalar(select(User).where(User.email == address)) if address else None
+    if user is None:
+        raise AccountError(f"Aucun compte n'existe pour l'adresse {address or '(vide)'}.")
+    return user
+
+
+def disable(session: Session, email: str, *, actor: User | None = None) -> User:
+    """Disable an account; its open sessions stop working at their next request."""
+    user = _user_by_email(session, email)
+    if actor is not None and actor.id == user.id:
+        raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
+    user.active = False
+    user.session_version += 1
+    audit(session, "user_disabled", actor=actor, entity="user", entity_id=user.id)
+    return user
+
+
+def enable(session: Session, email: str, *, actor: User | None = None) -> User:
+    """Re-enable a disabled account (its password is unchanged)."""
+    user = _user_by_email(session, email)
+    user.active = True
+    audit(session, "user_enabled", actor=actor, entity="user", entity_id=user.id)
+    return user
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, ip: str | None = None
+) -> None:
+    """Change one's own password; every other open session of the account ends."""
+    if not verify_password(user.password_hash, current or ""):
+        raise AccountError("Le mot de passe actuel est incorrect.")
+    problem = password_problem(new)
+    if problem:
+        raise AccountError(problem)
+    if current == new:
+        raise AccountError("Le nouveau mot de passe doit être différent de l'actuel.")
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    audit(session, "password_changed", actor=user, entity="user", entity_id=user.id, ip=ip)

@@ -1,0 +1,129 @@
+"""Login throttle: failures counted per account and per address, in the database.
+
+The counter lives in the ``login_throttle`` table so that every web worker sees
+the same count; increments are single upsert statements, so two workers
+failing at the same moment cannot lose a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from connectences.models import LoginThrottle, utcnow
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures: int = 5
+    window_seconds: int = 15 * 60
+    lock_seconds: int = 15 * 60
+
+    @classmethod
+    def from_config(cls) -> ThrottlePolicy:
+        """The policy of the running application (defaults outside an app context)."""
+        if not has_app_context():
+            return cls()
+        config = current_app.config
+        return cls(
+            max_failures=int(config.get("LOGIN_MAX_FAILURES", cls.max_failures)),
+            window_seconds=int(config.get("LOGIN_WINDOW_SECONDS", cls.window_seconds)),
+            lock_seconds=int(config.get("LOGIN_LOCK_SECONDS", cls.lock_seconds)),
+        )
+
+
+def account_key(email: str) -> str:
+    return "account:" + email.strip().lower()[:280]
+
+
+def address_key(ip: str | None) -> str:
+    return "ip:" + (ip or "inconnue")[:280]
+
+
+def locked_until(session: Session, keys: list[str], now: datetime | None = None) -> datetime | None:
+    """The latest lock end among these keys, or None when none of them is locked now."""
+    now = now or utcnow()
+    ends = session.scalars(
+        select(LoginThrottle.locked_until).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
+        )
+    ).all()
+    return max(ends) if ends else None
+
+
+def _insert(session: Session):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the platform supports SQLite and PostgreSQL only
+        raise RuntimeError(f"unsupported database: {dialect}")
+    return insert
+
+
+def record_failure(
+    session: Session, key: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> bool:
+    """Count one failure for this key; lock it when the limit is reached. True if it locked now."""
+    now = now or utcnow()
+    window_cutoff = now - timedelta(seconds=policy.window_seconds)
+    insert = _insert(session)
+    table = LoginThrottle.__table__
+    stmt = insert(table).values(key=key, failures=1, window_start=now, locked_until=None)
+    expired = table.c.window_start < window_cutoff
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case((expired, 1), else_=table.c.failures + 1),
+            "window_start": case(
+                (expired, literal(now, type_=table.c.window_start.type)),
+                else_=table.c.window_start,
+            ),
+        },
+    )
+    session.execute(stmt)
+    # One conditional update decides the lock, so only one worker reports it.
+    result = session.execute(
+        update(LoginThrottle)
+        .where(
+            LoginThrottle.key == key,
+            LoginThrottle.failures >= policy.max_failures,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+        .values(
+            locked_until=now + timedelta(seconds=policy.lock_seconds),
+            # A fresh window after the lock, so one more failure does not re-lock at once.
+            failures=0,
+            window_start=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    _expire_loaded(session)
+    return result.rowcount == 1
+
+
+def clear(session: Session, key: str, now: datetime | None = None) -> None:
+    """Forget the failures of a key that is not locked (after a successful login)."""
+    now = now or utcnow()
+    session.execute(
+        update(LoginThrottle)
+        .where(
+            LoginThrottle.key == key,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+        .values(failures=0, window_start=now, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    _expire_loaded(session)
+
+
+def _expire_loaded(session: Session) -> None:
+    # The bulk statements bypass the identity map; loaded rows must not show stale counts.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, LoginThrottle):
+            session.expire(obj)
