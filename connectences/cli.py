@@ -9,6 +9,7 @@ from flask import Flask
 # (module, attribute) of each click command or group; each area owns its own.
 COMMANDS: list[tuple[str, str]] = [
     ("connectences.territory.cli", "territory_cli"),
+    ("connectences.accounts.cli", "users_cli"),
 ]
 
 

@@ -1,0 +1,138 @@
+"""`flask --app connectences users ...`: accounts from the command line.
+
+On a fresh production install the first accounts come from here; the password
+is read from standard input so that it never shows in the shell history.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from connectences.accounts import service
+from connectences.extensions import db
+from connectences.models import User
+from connectences.vocab import ROLES
+
+users_cli = AppGroup("users", help="Comptes utilisateurs : création, liste, désactivation.")
+
+ROLE_CHOICE = click.Choice(list(ROLES), case_sensitive=False)
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    click.echo(f"Erreur : {message}", err=True)
+    sys.exit(1)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=ROLE_CHOICE, help="Rôle du compte.")
+@click.option(
+    "--org",
+    "org_ref",
+    default=None,
+    help="Référence de l'opérateur, du partenaire ou de l'entreprise ; SIREN de "
+    "l'intercommunalité pour le rôle territoire.",
+)
+@click.option("--name", "full_name", default=None, help="Nom affiché.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Lire le mot de passe sur l'entrée standard (première ligne).",
+)
+def create_command(
+    email: str, role: str, org_ref: str | None, full_name: str | None, password_stdin: bool
+) -> None:
+    """Créer un compte EMAIL avec le rôle ROLE."""
+    password = None
+    if password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            _fail("aucun mot de passe reçu sur l'entrée standard.")
+    try:
+        user = service.create_user(
+            db.session, email, role.lower(), password=password, org_ref=org_ref, full_name=full_name
+        )
+        db.session.commit()
+    except service.AccountError as error:
+        _fail(error.message)
+        return
+    click.echo(f"Compte créé : {user.email} ({ROLES[user.role]}).")
+    if password is None:
+        click.echo(
+            "Ce compte n'a pas encore de mot de passe : envoyez-lui une invitation "
+            "(users invite) ou recréez-le avec --password-stdin."
+        )
+
+
+@users_cli.command("list")
+def list_command() -> None:
+    """Lister les comptes."""
+    users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    if not users:
+        click.echo("Aucun compte.")
+        return
+    for user in users:
+        state = "actif" if user.active else "désactivé"
+        if not user.password_hash:
+            state += ", sans mot de passe"
+        click.echo(f"{user.email}\t{ROLES.get(user.role, user.role)}\t{_org_label(user)}\t{state}")
+
+
+def _org_label(user: User) -> str:
+    if user.operator is not None:
+        return user.operator.ref
+    if user.partner is not None:
+        return user.partner.ref
+    if user.companies:
+        return ",".join(company.ref for company in user.companies)
+    if user.epci_siren:
+        return user.epci_siren
+    return "-"
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_command(email: str) -> None:
+    """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin)."""
+    try:
+        user = service.disable(db.session, email)
+        db.session.commit()
+    except service.AccountError as error:
+        _fail(error.message)
+        return
+    click.echo(f"Compte désactivé : {user.email}.")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def enable_command(email: str) -> None:
+    """Réactiver le compte EMAIL."""
+    try:
+        user = service.enable(db.session, email)
+        db.session.commit()
+    except service.AccountError as error:
+        _fail(error.message)
+        return
+    click.echo(f"Compte réactivé : {user.email}.")
+
+
+@users_cli.command("invite")
+@click.argument("email")
+@click.option("--role", required=True, type=ROLE_CHOICE, help="Rôle du compte.")
+@click.option("--org", "org_ref", default=None, help="Organisation (voir users create).")
+def invite_command(email: str, role: str, org_ref: str | None) -> None:
+    """Inviter EMAIL : affiche le lien (à usage unique) pour choisir son mot de passe."""
+    try:
+        token = service.invite(db.session, email, role.lower(), org_ref, None)
+        db.session.commit()
+    except service.AccountError as error:
+        _fail(error.message)
+        return
+    click.echo(f"Invitation créée pour {service.normalise_email(email)}.")
+    click.echo(service.invitation_link(token))
