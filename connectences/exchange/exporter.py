@@ -1,0 +1,186 @@
+"""Export of the current data as an interchange v1 document.
+
+The output is what an import reads: ``import_document(export_document())`` changes
+nothing, and for any valid document ``export_document()`` after importing it into
+an empty database equals ``normalize_document(document)``.
+
+Canonical form (what ``normalize_document`` produces from an input):
+- ``format`` and the five collections are always present, records sorted by ``ref``;
+- an optional field is left out when it is absent, null or an empty list, and
+  ``status`` / ``do_not_solicit`` are left out when they hold their default
+  (``disponible`` / false); ``rome_domains`` of an operator is always written,
+  since its emptiness means "every domain";
+- numbers are integers when integral (7, not 7.0); dates are ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from connectences.exchange.validate import COLLECTIONS, FORMAT, SCHEMA
+from connectences.models import Candidate, Company, Need, Operator, Partner
+
+# Optional fields left out when they hold their default.
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "companies": {"do_not_solicit": False},
+    "candidates": {"status": "disponible"},
+}
+# Optional fields written even when empty.
+_ALWAYS: dict[str, set[str]] = {"operators": {"rome_domains"}}
+_NUMBERS = {
+    "max_hours_per_week",
+    "employees",
+    "mobility_km",
+    "hours_min",
+    "hours_max",
+    "hours_per_week",
+    "duration_months",
+}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _clean(collection: str, item: dict[str, Any]) -> dict[str, Any]:
+    """One record in canonical form, fields in the order of the spec."""
+    schema = SCHEMA[collection]
+    defaults = _DEFAULTS.get(collection, {})
+    always = _ALWAYS.get(collection, set())
+    out: dict[str, Any] = {}
+    for key, spec in schema.items():
+        value = item.get(key)
+        if key in always and value is None:
+            value = []
+        omitted = value is None or value == [] or (key in defaults and value == defaults[key])
+        if omitted and not spec.required and key not in always:
+            continue
+        if key in _NUMBERS:
+            value = _number(value)
+        out[key] = value
+    return out
+
+
+def normalize_document(document: dict[str, Any]) -> dict[str, Any]:
+    """Canonical form of a valid document: what an export of it gives back."""
+    out: dict[str, Any] = {"format": FORMAT}
+    for name in COLLECTIONS:
+        items = document.get(name) or []
+        out[name] = sorted((_clean(name, item) for item in items), key=lambda i: i["ref"])
+    return out
+
+
+def _operator(o: Operator) -> dict[str, Any]:
+    return {
+        "ref": o.ref,
+        "name": o.name,
+        "kind": o.kind,
+        "email": o.email,
+        "epcis": list(o.epcis or []),
+        "rome_domains": list(o.rome_domains or []),
+        "levels": list(o.levels or []),
+        "contracts": list(o.contracts or []),
+        "max_hours_per_week": o.max_hours_per_week,
+    }
+
+
+def _partner(p: Partner) -> dict[str, Any]:
+    return {
+        "ref": p.ref,
+        "name": p.name,
+        "kind": p.kind,
+        "email": p.email,
+        "epcis": list(p.epcis or []),
+    }
+
+
+def _company(c: Company) -> dict[str, Any]:
+    return {
+        "ref": c.ref,
+        "name": c.name,
+        "siret": c.siret,
+        "commune": c.commune,
+        "naf": c.naf,
+        "employees": c.employees,
+        "contact_email": c.contact_email,
+        "do_not_solicit": c.do_not_solicit,
+    }
+
+
+def _candidate(c: Candidate) -> dict[str, Any]:
+    return {
+        "ref": c.ref,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "email": c.email,
+        "phone": c.phone,
+        "commune": c.commune,
+        "mobility_km": c.mobility_km,
+        "skills": c.skill_labels,
+        "rome": list(c.rome or []),
+        "level": c.level,
+        "hours_min": c.hours_min,
+        "hours_max": c.hours_max,
+        "days": list(c.days or []),
+        "contracts": list(c.contracts or []),
+        "available_from": c.available_from.isoformat(),
+        "status": c.status,
+        "consent": True,
+        "source": c.source,
+    }
+
+
+def _need(n: Need) -> dict[str, Any]:
+    return {
+        "ref": n.ref,
+        "company": n.company.ref,
+        "title": n.title,
+        "rome": n.rome,
+        "skills": list(n.skills or []),
+        "level": n.level,
+        "hours_per_week": n.hours_per_week,
+        "days": list(n.days or []),
+        "contract": n.contract,
+        "reason": n.reason,
+        "start": n.start.isoformat(),
+        "duration_months": n.duration_months,
+        "commune": n.commune,
+    }
+
+
+def export_document(session: Any = None) -> dict[str, Any]:
+    """Every operator, partner, company, candidate and need as an interchange v1 document.
+
+    Candidates are exported only when they consented and their address is
+    confirmed (or attested by a sender): the CV library shares nobody else, and
+    the document's rule ``consent: true`` could not be honoured for them.
+    """
+    if session is None:
+        from connectences.extensions import db
+
+        session = db.session
+    queries = {
+        "operators": (select(Operator).order_by(Operator.ref), _operator),
+        "partners": (select(Partner).order_by(Partner.ref), _partner),
+        "companies": (select(Company).order_by(Company.ref), _company),
+        "candidates": (
+            select(Candidate)
+            .where(Candidate.consent.is_(True), Candidate.email_confirmed_at.is_not(None))
+            .order_by(Candidate.ref),
+            _candidate,
+        ),
+        "needs": (select(Need).options(joinedload(Need.company)).order_by(Need.ref), _need),
+    }
+    document: dict[str, Any] = {"format": FORMAT}
+    for name in COLLECTIONS:
+        query, to_item = queries[name]
+        records = session.execute(query).scalars()
+        # Python's sort, not the database collation, so that the order is the
+        # same as normalize_document's on every backend.
+        document[name] = sorted((_clean(name, to_item(r)) for r in records), key=lambda i: i["ref"])
+    return document

@@ -1,0 +1,331 @@
+"""Import of interchange v1 documents: validate everything, then upsert by ``ref``.
+
+A document with any error is refused as a whole and nothing is written. A valid
+document is applied record by record, each attribute compared before it is set,
+so that importing the same document twice changes nothing (no ``updated_at``
+churn, no write at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from connectences import skills
+from connectences.exchange.validate import COLLECTIONS, FieldError, validate
+from connectences.models import Candidate, CandidateSkill, Company, Need, Operator, Partner, utcnow
+
+COLLECTION_LABELS = {
+    "operators": "opérateurs",
+    "partners": "partenaires",
+    "companies": "entreprises",
+    "candidates": "candidats",
+    "needs": "besoins",
+}
+
+
+class ExchangeError(Exception):
+    """The document breaks the interchange rules; ``errors`` lists each offending field."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = list(errors)
+        super().__init__(f"{len(self.errors)} erreur(s) dans le document")
+
+    def as_dicts(self) -> list[dict[str, str]]:
+        return [error.as_dict() for error in self.errors]
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class ImportResult:
+    """How many records of each collection were created, updated or left unchanged."""
+
+    counts: dict[str, Counts] = field(default_factory=lambda: {n: Counts() for n in COLLECTIONS})
+
+    def __getitem__(self, collection: str) -> Counts:
+        return self.counts[collection]
+
+    @property
+    def changed(self) -> int:
+        return sum(c.created + c.updated for c in self.counts.values())
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {name: counts.as_dict() for name, counts in self.counts.items()}
+
+    def summary(self) -> str:
+        """One French line per collection."""
+        return "\n".join(
+            f"{COLLECTION_LABELS[name]} : {c.created} créé(s), {c.updated} mis à jour, "
+            f"{c.unchanged} inchangé(s)"
+            for name, c in self.counts.items()
+        )
+
+
+# --------------------------------------------------------------------------- field mapping
+#
+# Each function turns one valid document item into the model attributes it owns.
+# Attributes the interchange does not carry (notes, workflow status of a need,
+# operator's ``active``...) are never touched by an import.
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _operator_values(item: dict, _: dict) -> dict[str, Any]:
+    return {
+        "ref": item["ref"],
+        "name": item["name"],
+        "kind": item["kind"],
+        "email": item["email"],
+        "epcis": list(item["epcis"]),
+        "rome_domains": list(item.get("rome_domains") or []),
+        "levels": list(item["levels"]),
+        "contracts": list(item["contracts"]),
+        "max_hours_per_week": _number(item.get("max_hours_per_week")),
+    }
+
+
+def _partner_values(item: dict, _: dict) -> dict[str, Any]:
+    return {
+        "ref": item["ref"],
+        "name": item["name"],
+        "kind": item["kind"],
+        "email": item["email"],
+        "epcis": list(item.get("epcis") or []),
+    }
+
+
+def _company_values(item: dict, _: dict) -> dict[str, Any]:
+    values = {
+        "ref": item["ref"],
+        "name": item["name"],
+        "siret": item["siret"],
+        "siren": item["siret"][:9],
+        "commune": item["commune"],
+        "naf": item.get("naf"),
+        "employees": None if item.get("employees") is None else int(item["employees"]),
+        "contact_email": item.get("contact_email"),
+    }
+    # Absent means "as it is": a company's refusal to be prospected, recorded on the
+    # platform, must not be lifted by a sender that does not know about it.
+    if item.get("do_not_solicit") is not None:
+        values["do_not_solicit"] = item["do_not_solicit"]
+    return values
+
+
+def _candidate_values(item: dict, _: dict) -> dict[str, Any]:
+    values = {
+        "ref": item["ref"],
+        "first_name": item["first_name"],
+        "last_name": item["last_name"],
+        "email": item["email"],
+        "phone": item.get("phone"),
+        "commune": item["commune"],
+        "mobility_km": float(item["mobility_km"]),
+        "rome": list(item.get("rome") or []),
+        "level": item["level"],
+        "hours_min": float(item["hours_min"]),
+        "hours_max": float(item["hours_max"]),
+        "days": list(item["days"]),
+        "contracts": list(item["contracts"]),
+        "available_from": _date(item["available_from"]),
+        "consent": True,
+        "source": item.get("source"),
+    }
+    # Same reasoning as do_not_solicit: the platform moves people to en_mission or
+    # place; a document silent about the status does not undo that.
+    if item.get("status") is not None:
+        values["status"] = item["status"]
+    return values
+
+
+def _need_values(item: dict, companies: dict[str, Company]) -> dict[str, Any]:
+    return {
+        "ref": item["ref"],
+        "company": companies[item["company"]],
+        "title": item["title"],
+        "rome": item.get("rome"),
+        "skills": list(item["skills"]),
+        "level": item["level"],
+        "hours_per_week": float(item["hours_per_week"]),
+        "days": list(item["days"]),
+        "contract": item["contract"],
+        "reason": item["reason"],
+        "start": _date(item["start"]),
+        "duration_months": _number(item.get("duration_months")),
+        # None stays None: "the company's commune", so that an export round-trips.
+        "commune": item.get("commune"),
+    }
+
+
+_MAPPING: dict[str, tuple[type, Callable[[dict, dict], dict[str, Any]]]] = {
+    "operators": (Operator, _operator_values),
+    "partners": (Partner, _partner_values),
+    "companies": (Company, _company_values),
+    "candidates": (Candidate, _candidate_values),
+    "needs": (Need, _need_values),
+}
+
+# Defaults of a new record for fields a document may leave out.
+_NEW_DEFAULTS: dict[str, dict[str, Any]] = {
+    "companies": {"do_not_solicit": False},
+    "candidates": {"status": "disponible"},
+    "needs": {"source": "import"},
+}
+
+
+def _apply(record: Any, values: dict[str, Any]) -> bool:
+    """Set only the attributes that differ; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(record, name) != value:
+            setattr(record, name, value)
+            changed = True
+    return changed
+
+
+def _candidate_skills(candidate: Candidate, labels: list[str]) -> bool:
+    """Make the candidate's skill rows match ``labels``; True when they had to change."""
+    if candidate.skill_labels == labels:
+        return False
+    candidate.skills.clear()
+    for position, text in enumerate(labels):
+        candidate.skills.append(
+            CandidateSkill(
+                position=position,
+                label=text,
+                norm=skills.normalize(text),
+                concept=skills.concept_of(text),
+            )
+        )
+    return True
+
+
+def _attest_consent(candidate: Candidate) -> bool:
+    """The sender attests the person's consent and address (see ``import_document``)."""
+    now = utcnow()
+    changed = False
+    if candidate.consent_at is None:
+        candidate.consent_at = now
+        changed = True
+    if candidate.email_confirmed_at is None:
+        candidate.email_confirmed_at = now
+        changed = True
+    return changed
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def import_document(document: Any, session: Any = None) -> ImportResult:
+    """Validate ``document`` and upsert every record by ``ref`` in ``session``.
+
+    On any error, raises ``ExchangeError`` (one ``FieldError`` per offending field)
+    before anything is added to the session. Otherwise records are created or
+    updated, flushed but not committed: the caller commits (or rolls back), so the
+    import is one transaction with whatever the caller does around it
+    (``import_document_and_commit`` does both).
+
+    Records are compared attribute by attribute and only written when they differ:
+    a second import of the same document reports everything unchanged and writes
+    nothing.
+
+    Candidates: a document only carries people whose ``consent`` is true, and the
+    sender (an employment platform, an operator) attests both that consent and the
+    person's e-mail address. The import therefore records ``consent_at`` and
+    ``email_confirmed_at`` (when not already set), which makes the person matchable
+    at once without a confirmation e-mail from us.
+
+    Absent ``status`` (candidates) and ``do_not_solicit`` (companies) take their
+    default on creation and leave a stored record as it is on update; every other
+    optional field absent from an item is cleared, the document being the record.
+    """
+    if session is None:
+        from connectences.extensions import db
+
+        session = db.session
+    errors = validate(document, session)
+    if errors:
+        raise ExchangeError(errors)
+
+    result = ImportResult()
+    companies: dict[str, Company] = {}
+    for name in COLLECTIONS:
+        items = document.get(name) or []
+        model, to_values = _MAPPING[name]
+        refs = [item["ref"] for item in items]
+        existing = _by_ref(session, model, refs)
+        if name == "needs":
+            wanted = {item["company"] for item in items} - companies.keys()
+            companies.update(_by_ref(session, Company, list(wanted)))
+        counts = result.counts[name]
+        for item in items:
+            values = to_values(item, companies)
+            record = existing.get(item["ref"])
+            if record is None:
+                record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
+                session.add(record)
+                counts.created += 1
+                changed = True
+            else:
+                changed = _apply(record, values)
+            if name == "candidates":
+                changed = _candidate_skills(record, list(item["skills"])) or changed
+                changed = _attest_consent(record) or changed
+                if changed and record.id is not None:
+                    # Skill rows live in their own table: bump the person's
+                    # updated_at ourselves so that re-matching notices.
+                    record.updated_at = utcnow()
+            if record.id is not None:
+                if changed:
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+            if name == "companies":
+                companies[item["ref"]] = record
+        # Needs look their companies up by ref: new companies need their ids now.
+        session.flush()
+    return result
+
+
+def import_document_and_commit(document: Any, session: Any = None) -> ImportResult:
+    """``import_document`` then commit; rolls back and re-raises on any failure."""
+    if session is None:
+        from connectences.extensions import db
+
+        session = db.session
+    try:
+        result = import_document(document, session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return result
+
+
+def _by_ref(session: Any, model: type, refs: list[str]) -> dict[str, Any]:
+    """Stored records of ``model`` whose ref is in ``refs``, by ref (chunked IN lists)."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        for record in session.execute(select(model).where(model.ref.in_(chunk))).scalars():
+            found[record.ref] = record
+    return found

@@ -1,0 +1,577 @@
+"""Validation of interchange v1 documents (see shared/spec/interchange-v1.md).
+
+A document is checked as a whole and every offending field is reported once, as
+an RFC 6901 JSON pointer and a French sentence, so that a sender can fix all its
+mistakes in one go. Checks that need the database (communes, EPCIs, companies
+and candidates already stored) go through the session given, or ``db.session``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from stdnum.fr import siret as stdnum_siret
+
+from connectences import vocab
+
+FORMAT = "connectences/v1"
+COLLECTIONS = ("operators", "partners", "companies", "candidates", "needs")
+
+_ROME = re.compile(r"[A-Z][0-9]{4}")
+_ROME_DOMAIN = re.compile(r"[A-Z](?:[0-9]{2}(?:[0-9]{2})?)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NAF = re.compile(r"[0-9]{2}\.[0-9]{2}[A-Z]")
+_SIRET = re.compile(r"[0-9]{14}")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One offending field: where (JSON pointer) and why (French sentence)."""
+
+    pointer: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '(document)'} : {self.message}"
+
+
+def pointer(*parts: str | int) -> str:
+    """RFC 6901 pointer from path parts: ``~`` becomes ``~0`` and ``/`` becomes ``~1``."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def join(base: str, *parts: str | int) -> str:
+    """Extend an existing pointer with more (escaped) parts."""
+    return base + pointer(*parts)
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Context:
+    """What the checks need from outside the document, looked up once per call."""
+
+    session: Any
+    errors: list[FieldError] = field(default_factory=list)
+    _communes: dict[str, bool] = field(default_factory=dict)
+    _epcis: dict[str, bool] = field(default_factory=dict)
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(FieldError(where, message))
+
+    def is_commune(self, insee: str) -> bool:
+        if insee not in self._communes:
+            from connectences import territory
+
+            self._communes[insee] = bool(territory.is_commune(insee))
+        return self._communes[insee]
+
+    def is_epci(self, siren: str) -> bool:
+        if siren not in self._epcis:
+            from connectences import territory
+
+            self._epcis[siren] = bool(territory.is_epci(siren))
+        return self._epcis[siren]
+
+
+# --------------------------------------------------------------------------- field checks
+#
+# A check receives a value that is present and not null, the pointer of that value and
+# the context; it records its errors and returns the value when it is valid, else None.
+
+Check = Callable[[Any, str, _Context], Any]
+
+
+def _fmt(number: float) -> str:
+    if isinstance(number, int) or number.is_integer():
+        return str(int(number))
+    return str(number).replace(".", ",")
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int subclass in Python, but true is not a number in a document.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def string(max_length: int) -> Check:
+    def check(value: Any, where: str, ctx: _Context) -> Any:
+        if not isinstance(value, str):
+            ctx.error(where, "doit être une chaîne de caractères")
+            return None
+        if not value.strip():
+            ctx.error(where, "ne doit pas être vide")
+            return None
+        if len(value) > max_length:
+            ctx.error(where, f"ne doit pas dépasser {max_length} caractères")
+            return None
+        return value
+
+    return check
+
+
+def email(value: Any, where: str, ctx: _Context) -> Any:
+    if string(254)(value, where, ctx) is None:
+        return None
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        ctx.error(where, f"adresse e-mail invalide : « {value} »")
+        return None
+    return value
+
+
+def number(low: float | None = None, high: float | None = None, positive: bool = False) -> Check:
+    if low is not None and high is not None:
+        expected = f"doit être un nombre entre {_fmt(low)} et {_fmt(high)}"
+    elif positive:
+        expected = "doit être un nombre supérieur à 0"
+    else:
+        expected = "doit être un nombre"
+
+    def check(value: Any, where: str, ctx: _Context) -> Any:
+        if not _is_number(value):
+            ctx.error(where, expected)
+            return None
+        if (
+            (low is not None and value < low)
+            or (high is not None and value > high)
+            or (positive and value <= 0)
+        ):
+            ctx.error(where, f"{expected} (reçu : {_fmt(value)})")
+            return None
+        return value
+
+    return check
+
+
+def natural(value: Any, where: str, ctx: _Context) -> Any:
+    integral = isinstance(value, int) or (_is_number(value) and value.is_integer())
+    # The upper bound keeps absurd values out of a 32-bit integer column.
+    if not _is_number(value) or not integral or not 0 <= value < 2**31:
+        ctx.error(where, "doit être un nombre entier positif ou nul")
+        return None
+    return value
+
+
+def boolean(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, bool):
+        ctx.error(where, "doit être un booléen (true ou false)")
+        return None
+    return value
+
+
+def consent(value: Any, where: str, ctx: _Context) -> Any:
+    if boolean(value, where, ctx) is None:
+        return None
+    if value is not True:
+        ctx.error(
+            where,
+            "le consentement de la personne est obligatoire : consent doit valoir true",
+        )
+        return None
+    return value
+
+
+def one_of(vocabulary: dict[str, str]) -> Check:
+    allowed = ", ".join(vocabulary)
+
+    def check(value: Any, where: str, ctx: _Context) -> Any:
+        if not isinstance(value, str):
+            ctx.error(where, f"doit être une chaîne de caractères parmi : {allowed}")
+            return None
+        if value not in vocabulary:
+            ctx.error(where, f"valeur inconnue « {value} » ; valeurs possibles : {allowed}")
+            return None
+        return value
+
+    return check
+
+
+def iso_date(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        ctx.error(where, "doit être une date au format AAAA-MM-JJ (ex. 2027-01-04)")
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        ctx.error(where, f"date inexistante : « {value} »")
+        return None
+
+
+def commune(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str):
+        ctx.error(where, "doit être un code INSEE de commune, en chaîne de caractères (ex. 33009)")
+        return None
+    if not ctx.is_commune(value):
+        ctx.error(where, f"code INSEE inconnu : {value}")
+        return None
+    return value
+
+
+def epci(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str):
+        ctx.error(
+            where,
+            "doit être le SIREN d'une intercommunalité, en chaîne de caractères (ex. 243300563)",
+        )
+        return None
+    if not ctx.is_epci(value):
+        ctx.error(where, f"SIREN d'intercommunalité inconnu : {value}")
+        return None
+    return value
+
+
+def rome(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str) or not _ROME.fullmatch(value):
+        shown = f" : « {value} »" if isinstance(value, str) else ""
+        ctx.error(
+            where, f"code ROME invalide{shown} (une lettre majuscule et quatre chiffres, ex. M1203)"
+        )
+        return None
+    return value
+
+
+def rome_domain(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str) or not _ROME_DOMAIN.fullmatch(value):
+        shown = f" : « {value} »" if isinstance(value, str) else ""
+        ctx.error(
+            where,
+            f"domaine ROME invalide{shown} (une lettre, une lettre et deux chiffres, "
+            "ou un code complet : M, M12 ou M1203)",
+        )
+        return None
+    return value
+
+
+def naf(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str) or not _NAF.fullmatch(value):
+        shown = f" : « {value} »" if isinstance(value, str) else ""
+        ctx.error(where, f"code NAF invalide{shown} (format NAF rév. 2, ex. 56.10A)")
+        return None
+    return value
+
+
+def siret(value: Any, where: str, ctx: _Context) -> Any:
+    if not isinstance(value, str):
+        ctx.error(where, "doit être une chaîne de 14 chiffres (SIRET)")
+        return None
+    if not _SIRET.fullmatch(value):
+        ctx.error(where, f"SIRET invalide : « {value} » (14 chiffres attendus, sans espace)")
+        return None
+    if not stdnum_siret.is_valid(value):
+        ctx.error(where, "SIRET invalide (clé de contrôle)")
+        return None
+    return value
+
+
+def list_of(item: Check, non_empty: bool = False, unique: bool = True) -> Check:
+    def check(value: Any, where: str, ctx: _Context) -> Any:
+        if not isinstance(value, list):
+            ctx.error(where, "doit être une liste")
+            return None
+        if non_empty and not value:
+            ctx.error(where, "doit contenir au moins une valeur")
+            return None
+        ok = True
+        seen: set = set()
+        for index, element in enumerate(value):
+            here = join(where, index)
+            if item(element, here, ctx) is None:
+                ok = False
+            elif unique and element in seen:
+                ctx.error(here, f"valeur en double : « {element} »")
+                ok = False
+            elif unique:
+                seen.add(element)
+        return value if ok else None
+
+    return check
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    check: Check
+    required: bool = False
+
+
+REF = Field(string(100), required=True)
+NAME = Field(string(200), required=True)
+
+SCHEMA: dict[str, dict[str, Field]] = {
+    "operators": {
+        "ref": REF,
+        "name": NAME,
+        "kind": Field(one_of(vocab.OPERATOR_KINDS), required=True),
+        "email": Field(email, required=True),
+        "epcis": Field(list_of(epci, non_empty=True), required=True),
+        "rome_domains": Field(list_of(rome_domain)),
+        "levels": Field(list_of(one_of(vocab.LEVELS), non_empty=True), required=True),
+        "contracts": Field(list_of(one_of(vocab.CONTRACTS), non_empty=True), required=True),
+        "max_hours_per_week": Field(number(1, 48)),
+    },
+    "partners": {
+        "ref": REF,
+        "name": NAME,
+        "kind": Field(one_of(vocab.PARTNER_KINDS), required=True),
+        "email": Field(email, required=True),
+        "epcis": Field(list_of(epci)),
+    },
+    "companies": {
+        "ref": REF,
+        "name": NAME,
+        "siret": Field(siret, required=True),
+        "commune": Field(commune, required=True),
+        "naf": Field(naf),
+        "employees": Field(natural),
+        "contact_email": Field(email),
+        "do_not_solicit": Field(boolean),
+    },
+    "candidates": {
+        "ref": REF,
+        "first_name": Field(string(100), required=True),
+        "last_name": Field(string(100), required=True),
+        "email": Field(email, required=True),
+        "phone": Field(string(30)),
+        "commune": Field(commune, required=True),
+        "mobility_km": Field(number(0, 200), required=True),
+        "skills": Field(list_of(string(200), non_empty=True, unique=False), required=True),
+        "rome": Field(list_of(rome)),
+        "level": Field(one_of(vocab.LEVELS), required=True),
+        "hours_min": Field(number(1, 48), required=True),
+        "hours_max": Field(number(1, 48), required=True),
+        "days": Field(list_of(one_of(vocab.DAYS), non_empty=True), required=True),
+        "contracts": Field(list_of(one_of(vocab.CONTRACTS), non_empty=True), required=True),
+        "available_from": Field(iso_date, required=True),
+        "status": Field(one_of(vocab.CANDIDATE_STATUSES)),
+        "consent": Field(consent, required=True),
+        "source": Field(string(100)),
+    },
+    "needs": {
+        "ref": REF,
+        "company": Field(string(100), required=True),
+        "title": Field(string(200), required=True),
+        "rome": Field(rome),
+        "skills": Field(list_of(string(200), non_empty=True, unique=False), required=True),
+        "level": Field(one_of(vocab.LEVELS), required=True),
+        "hours_per_week": Field(number(1, 48), required=True),
+        "days": Field(list_of(one_of(vocab.DAYS), non_empty=True), required=True),
+        "contract": Field(one_of(vocab.CONTRACTS), required=True),
+        "reason": Field(one_of(vocab.REASONS), required=True),
+        "start": Field(iso_date, required=True),
+        "duration_months": Field(number(positive=True)),
+        "commune": Field(commune),
+    },
+}
+
+TOP_LEVEL_KEYS = ("format", *COLLECTIONS)
+
+
+def _unknown_key(key: str, known: Iterable[str]) -> str:
+    message = f"clé inconnue « {key} »"
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    if close:
+        message += f" (vouliez-vous dire « {close[0]} » ?)"
+    return message
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def validate(document: Any, session: Any = None) -> list[FieldError]:
+    """Every rule of interchange v1 broken by ``document``, one error per offending field.
+
+    An empty list means the document can be imported as it is. ``document`` is the
+    parsed JSON (anything: a non-object is reported at pointer ""). The database is
+    read (never written) through ``session``, by default the application's session,
+    for communes, EPCIs, and the companies and candidates already stored.
+    """
+    if session is None:
+        from connectences.extensions import db
+
+        session = db.session
+    ctx = _Context(session=session)
+    if not isinstance(document, dict):
+        ctx.error("", "le document doit être un objet JSON (entre accolades { ... })")
+        return ctx.errors
+
+    for key in document:
+        if key not in TOP_LEVEL_KEYS:
+            ctx.error(pointer(key), _unknown_key(key, TOP_LEVEL_KEYS))
+    if "format" not in document or document["format"] is None:
+        ctx.error("/format", f"champ obligatoire manquant : attendu « {FORMAT} »")
+    elif document["format"] != FORMAT:
+        shown = document["format"] if isinstance(document["format"], str) else "?"
+        ctx.error("/format", f"format inconnu « {shown} » : attendu « {FORMAT} »")
+
+    # Valid values of each item, by collection, for the checks across records.
+    valid: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for name in COLLECTIONS:
+        valid[name] = _check_collection(document.get(name), name, ctx)
+
+    _check_unique_refs(document, ctx)
+    _check_sirets(valid["companies"], ctx)
+    _check_candidate_emails(valid["candidates"], ctx)
+    _check_candidate_hours(valid["candidates"], ctx)
+    _check_need_companies(document, valid["needs"], ctx)
+    return ctx.errors
+
+
+def _check_collection(items: Any, name: str, ctx: _Context) -> list[tuple[int, dict[str, Any]]]:
+    """Check each item of one collection; return (index, valid fields) of each object."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        ctx.error(pointer(name), "doit être une liste d'objets")
+        return []
+    schema = SCHEMA[name]
+    checked = []
+    for index, item in enumerate(items):
+        where = pointer(name, index)
+        if not isinstance(item, dict):
+            ctx.error(where, "doit être un objet JSON (entre accolades { ... })")
+            continue
+        values: dict[str, Any] = {}
+        for key in item:
+            if key not in schema:
+                ctx.error(join(where, key), _unknown_key(key, schema))
+        for key, spec in schema.items():
+            value = item.get(key)
+            if value is None:  # absent or null: the same thing in a document
+                if spec.required:
+                    ctx.error(join(where, key), "champ obligatoire manquant")
+                continue
+            result = spec.check(value, join(where, key), ctx)
+            if result is not None:
+                values[key] = result
+        checked.append((index, values))
+    return checked
+
+
+def _check_unique_refs(document: dict, ctx: _Context) -> None:
+    for name in COLLECTIONS:
+        items = document.get(name)
+        if not isinstance(items, list):
+            continue
+        first: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("ref"), str):
+                continue
+            ref = item["ref"]
+            if ref in first:
+                ctx.error(
+                    pointer(name, index, "ref"),
+                    f"référence en double « {ref} » : déjà utilisée en {pointer(name, first[ref])}",
+                )
+            else:
+                first[ref] = index
+
+
+def _check_stored_uniqueness(
+    checked: list[tuple[int, dict[str, Any]]],
+    collection: str,
+    key: str,
+    stored: dict[str, str],
+    fold: Callable[[str], str],
+    what: str,
+    holder: str,
+    ctx: _Context,
+) -> None:
+    """``key`` unique in the document and against stored records of another ``ref``.
+
+    ``stored`` maps each stored record's ref to its value. A stored record that the
+    document itself updates is judged on its new value, so moving a value from one
+    record to another within one document is allowed.
+    """
+    refs_in_document = {values.get("ref") for _, values in checked}
+    taken = {fold(v): ref for ref, v in stored.items() if ref not in refs_in_document}
+    first: dict[str, int] = {}
+    for index, values in checked:
+        value = values.get(key)
+        if value is None:
+            continue
+        folded = fold(value)
+        where = pointer(collection, index, key)
+        if folded in first:
+            ctx.error(
+                where, f"{what} en double : déjà utilisé en {pointer(collection, first[folded])}"
+            )
+            continue
+        first[folded] = index
+        other = taken.get(folded)
+        if other is not None and other != values.get("ref"):
+            ctx.error(where, f"{what} déjà utilisé par {holder} « {other} » enregistré(e) en base")
+
+
+def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
+    from connectences.models import Company
+
+    stored = dict(ctx.session.execute(select(Company.ref, Company.siret)).all())
+    _check_stored_uniqueness(
+        checked, "companies", "siret", stored, str, "SIRET", "l'entreprise", ctx
+    )
+
+
+def _check_candidate_emails(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
+    from connectences.models import Candidate
+
+    stored = dict(ctx.session.execute(select(Candidate.ref, func.lower(Candidate.email))).all())
+    # Addresses differing only by case reach the same person.
+    _check_stored_uniqueness(
+        checked, "candidates", "email", stored, str.lower, "adresse e-mail", "le candidat", ctx
+    )
+
+
+def _check_candidate_hours(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
+    for index, values in checked:
+        low, high = values.get("hours_min"), values.get("hours_max")
+        if low is not None and high is not None and low > high:
+            ctx.error(
+                pointer("candidates", index, "hours_min"),
+                f"hours_min ({_fmt(low)}) doit être inférieur ou égal à hours_max ({_fmt(high)})",
+            )
+
+
+def _check_need_companies(
+    document: dict, checked: list[tuple[int, dict[str, Any]]], ctx: _Context
+) -> None:
+    from connectences.models import Company
+
+    wanted = {values["company"] for _, values in checked if "company" in values}
+    if not wanted:
+        return
+    companies = document.get("companies")
+    in_document = {
+        item["ref"]
+        for item in (companies if isinstance(companies, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("ref"), str)
+    }
+    missing = wanted - in_document
+    stored = set()
+    if missing:
+        stored = set(
+            ctx.session.execute(select(Company.ref).where(Company.ref.in_(missing))).scalars()
+        )
+    for index, values in checked:
+        ref = values.get("company")
+        if ref is not None and ref not in in_document and ref not in stored:
+            ctx.error(
+                pointer("needs", index, "company"),
+                f"entreprise inconnue : « {ref} » (ni dans le document ni en base)",
+            )
