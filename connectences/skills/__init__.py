@@ -1,0 +1,45 @@
+"""Skills: normalisation, the ROME taxonomy, fuzzy lookup, suggestions and extraction.
+
+Public API (stable signatures, used by the matcher, the importer and the web):
+``normalize``, ``concept_of``, ``concepts_meet``, ``lookup``, ``suggest``,
+``extract_skills``, ``skill_similarity``, ``fuzzy_key``, ``rome_label``,
+``is_rome``, ``rome_codes``, ``reload``.
+"""
+
+from __future__ import annotations
+
+from connectences.skills.taxonomy import (
+    Match,
+    concept_of,
+    concepts_meet,
+    extract_skills,
+    fuzzy_key,
+    is_rome,
+    lookup,
+    reload,
+    rome_codes,
+    rome_label,
+    skill_similarity,
+    suggest,
+    taxonomy,
+)
+from connectences.skills.text import content, normalize, tokens
+
+__all__ = [
+    "Match",
+    "concept_of",
+    "concepts_meet",
+    "content",
+    "extract_skills",
+    "fuzzy_key",
+    "is_rome",
+    "lookup",
+    "normalize",
+    "reload",
+    "rome_codes",
+    "rome_label",
+    "skill_similarity",
+    "suggest",
+    "taxonomy",
+    "tokens",
+]

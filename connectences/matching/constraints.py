@@ -1,0 +1,230 @@
+"""Hard constraints of matching (interchange v1, "What the platform derives").
+
+A candidate who breaks one of them is never proposed for the need. Boundaries
+are allowed: available on the start date, ``hours_max`` equal to the need's
+hours, a distance equal to ``mobility_km``. When the distance is unknown (a
+commune centre is missing) the mobility constraint is not applied, and the
+check says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectences.matching.data import CandidateData, NeedData
+from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK, LEVELS, label
+
+# Stable codes, in the order the checks are reported.
+CONSTRAINT_CODES: tuple[str, ...] = (
+    "status",
+    "consent",
+    "available_from",
+    "distance",
+    "days",
+    "hours",
+    "contract",
+    "level",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConstraintCheck:
+    """One hard constraint checked for a need and a candidate, said in French."""
+
+    code: str
+    ok: bool
+    text: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "ok": self.ok, "text": self.text}
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} h"
+
+
+def _days(days) -> str:
+    return ", ".join(DAYS[d] for d in DAYS if d in days) or "aucun"
+
+
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def hard_constraint_checks(
+    need: NeedData, cand: CandidateData, distance_km: float | None
+) -> list[ConstraintCheck]:
+    """Every hard constraint of the spec, checked for this pair, in a fixed order."""
+    checks: list[ConstraintCheck] = []
+
+    status_label = label(CANDIDATE_STATUSES, cand.status).lower()
+    if cand.status == "disponible":
+        checks.append(ConstraintCheck("status", True, "Le candidat est disponible."))
+    else:
+        checks.append(
+            ConstraintCheck(
+                "status",
+                False,
+                f"Le candidat n'est pas disponible (statut : {status_label}).",
+            )
+        )
+
+    if cand.consent:
+        checks.append(
+            ConstraintCheck(
+                "consent",
+                True,
+                "Le candidat a consenti à être mis en relation (adresse confirmée).",
+            )
+        )
+    else:
+        checks.append(
+            ConstraintCheck(
+                "consent",
+                False,
+                "Le candidat n'a pas donné (ou pas confirmé) son consentement à être mis en relation.",
+            )
+        )
+
+    if cand.available_from <= need.start:
+        checks.append(
+            ConstraintCheck(
+                "available_from",
+                True,
+                f"Disponible dès le {_date(cand.available_from)}, "
+                f"avant ou le jour du démarrage ({_date(need.start)}).",
+            )
+        )
+    else:
+        checks.append(
+            ConstraintCheck(
+                "available_from",
+                False,
+                f"Disponible seulement à partir du {_date(cand.available_from)}, "
+                f"après le démarrage prévu le {_date(need.start)}.",
+            )
+        )
+
+    if distance_km is None:
+        checks.append(
+            ConstraintCheck(
+                "distance",
+                True,
+                "Distance inconnue (centre de commune non renseigné) : "
+                "la contrainte de mobilité n'est pas appliquée.",
+            )
+        )
+    elif distance_km <= cand.mobility_km:
+        checks.append(
+            ConstraintCheck(
+                "distance",
+                True,
+                f"Le lieu de travail est à {distance_km:.1f} km, dans le rayon de mobilité "
+                f"du candidat ({cand.mobility_km:g} km).",
+            )
+        )
+    else:
+        checks.append(
+            ConstraintCheck(
+                "distance",
+                False,
+                f"Le lieu de travail est à {distance_km:.1f} km, au-delà du rayon de mobilité "
+                f"du candidat ({cand.mobility_km:g} km).",
+            )
+        )
+
+    common = need.days & cand.days
+    if common:
+        checks.append(ConstraintCheck("days", True, f"Jours en commun : {_days(common)}."))
+    else:
+        checks.append(
+            ConstraintCheck(
+                "days",
+                False,
+                f"Aucun jour en commun : le besoin porte sur {_days(need.days)}, "
+                f"le candidat est disponible {_days(cand.days)}.",
+            )
+        )
+
+    if cand.hours_max >= need.hours_per_week:
+        checks.append(
+            ConstraintCheck(
+                "hours",
+                True,
+                f"Le candidat peut travailler jusqu'à {_hours(cand.hours_max)} par semaine, "
+                f"le besoin en demande {_hours(need.hours_per_week)}.",
+            )
+        )
+    else:
+        checks.append(
+            ConstraintCheck(
+                "hours",
+                False,
+                f"Le candidat souhaite au plus {_hours(cand.hours_max)} par semaine, "
+                f"le besoin en demande {_hours(need.hours_per_week)}.",
+            )
+        )
+
+    contract_label = label(CONTRACTS, need.contract)
+    if need.contract in cand.contracts:
+        checks.append(
+            ConstraintCheck(
+                "contract", True, f"Le candidat accepte le contrat proposé ({contract_label})."
+            )
+        )
+    else:
+        checks.append(
+            ConstraintCheck(
+                "contract",
+                False,
+                f"Le candidat n'accepte pas le contrat proposé ({contract_label}).",
+            )
+        )
+
+    need_rank = LEVEL_RANK[need.level]
+    cand_rank = LEVEL_RANK[cand.level]
+    if cand_rank >= need_rank - 1:
+        checks.append(
+            ConstraintCheck(
+                "level",
+                True,
+                f"Niveau du candidat ({label(LEVELS, cand.level)}) compatible avec celui "
+                f"du besoin ({label(LEVELS, need.level)}).",
+            )
+        )
+    else:
+        checks.append(
+            ConstraintCheck(
+                "level",
+                False,
+                f"Niveau du candidat ({label(LEVELS, cand.level)}) inférieur de plus d'un cran "
+                f"à celui du besoin ({label(LEVELS, need.level)}).",
+            )
+        )
+    return checks
+
+
+def breaks_hard_constraint(need: NeedData, cand: CandidateData, distance_km: float | None) -> bool:
+    """True when the candidate breaks at least one hard constraint for this need."""
+    return not passes_hard_constraints(need, cand, distance_km)
+
+
+def passes_hard_constraints(need: NeedData, cand: CandidateData, distance_km: float | None) -> bool:
+    """Fast path of ``hard_constraint_checks``: no sentences, stops at the first failure."""
+    return (
+        cand.status == "disponible"
+        and cand.consent
+        and cand.available_from <= need.start
+        and (distance_km is None or distance_km <= cand.mobility_km)
+        and bool(need.days & cand.days)
+        and cand.hours_max >= need.hours_per_week
+        and need.contract in cand.contracts
+        and LEVEL_RANK[cand.level] >= LEVEL_RANK[need.level] - 1
+    )
+
+
+def failed_checks(
+    need: NeedData, cand: CandidateData, distance_km: float | None
+) -> list[ConstraintCheck]:
+    """Only the hard constraints this pair breaks (empty when the candidate can be proposed)."""
+    return [c for c in hard_constraint_checks(need, cand, distance_km) if not c.ok]

@@ -1,0 +1,80 @@
+"""Text normalisation shared by the taxonomy, the matcher and the importer.
+
+Skills are written by people: accents, capitals, punctuation and spacing vary.
+Every comparison goes through ``normalize`` so that "Comptabilité" and
+"comptabilite" are the same string.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+# Ligatures that NFKD does not split into their letters.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+
+# Words that carry no meaning for matching a skill.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "d",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "l",
+        "la",
+        "le",
+        "les",
+        "ou",
+        "par",
+        "pour",
+        "sur",
+        "sans",
+        "un",
+        "une",
+        "dans",
+        "chez",
+        "son",
+        "sa",
+        "ses",
+        "leur",
+        "leurs",
+        "ce",
+        "ces",
+        "cet",
+        "cette",
+        "qu",
+        "que",
+        "qui",
+        "y",
+    ]
+)
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip accents, turn punctuation into spaces, collapse whitespace."""
+    if not text:
+        return ""
+    lowered = text.lower().translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", stripped).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Meaningful words of a text, normalised, stopwords removed, order kept."""
+    return [
+        t for t in normalize(text).split() if t.isdigit() or (len(t) > 1 and t not in STOPWORDS)
+    ]
+
+
+def content(text: str) -> str:
+    """Normalised text without stopwords: what fuzzy comparison looks at."""
+    return " ".join(tokens(text))
