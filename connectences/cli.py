@@ -10,6 +10,7 @@ from flask import Flask
 COMMANDS: list[tuple[str, str]] = [
     ("connectences.territory.cli", "territory_cli"),
     ("connectences.accounts.cli", "users_cli"),
+    ("connectences.exchange.cli", "exchange_cli"),
 ]
 
 

@@ -1,0 +1,52 @@
+"""Reading and writing interchange documents as JSON text (CLI and API share these)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connectences.exchange.importer import ExchangeError
+from connectences.exchange.validate import FieldError
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON, although Python's parser accepts them.
+    raise ValueError(f"valeur non autorisée en JSON : {name}")
+
+
+def parse_document(data: bytes | str) -> Any:
+    """Parse JSON text (UTF-8, with or without a BOM) into a document to validate.
+
+    Raises ``ExchangeError`` with one error at pointer "" when the text is not
+    UTF-8 or not JSON, with a French sentence saying where it breaks.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ExchangeError(
+                [FieldError("", f"le fichier n'est pas en UTF-8 (octet {exc.start + 1})")]
+            ) from exc
+    elif data.startswith("\ufeff"):
+        data = data[1:]
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ExchangeError(
+            [
+                FieldError(
+                    "",
+                    f"le fichier n'est pas un JSON valide (ligne {exc.lineno}, "
+                    f"colonne {exc.colno})",
+                )
+            ]
+        ) from exc
+    except ValueError as exc:
+        raise ExchangeError(
+            [FieldError("", f"le fichier n'est pas un JSON valide : {exc}")]
+        ) from exc
+
+
+def dump_document(document: dict[str, Any]) -> str:
+    """JSON text of a document: UTF-8 characters kept as they are, indented by 2."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
