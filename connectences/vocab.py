@@ -86,6 +86,25 @@ VISIT_CHANNELS: dict[str, str] = {
     "rendez_vous": "Rendez-vous",
 }
 
+VISIT_TOPICS: dict[str, str] = {
+    "competences_partagees": "Compétences partagées, temps partagé",
+    "aides_relance": "Aides et plans de relance",
+    "rh_reglementation": "RH et réglementation",
+    "formation": "Formation",
+    "recrutement": "Recrutement",
+    "saisonniers": "Emploi saisonnier",
+    "autre": "Autre",
+}
+
+VISIT_OUTCOMES: dict[str, str] = {
+    "besoin_detecte": "Besoin détecté",
+    "a_relancer": "À relancer",
+    "information_donnee": "Information donnée, pas de besoin",
+    "pas_interesse": "Pas intéressé",
+    "absent": "Interlocuteur absent",
+    "ne_plus_solliciter": "Ne souhaite plus être sollicité",
+}
+
 NEED_STATUSES: dict[str, str] = {
     "nouveau": "Nouveau",
     "qualifie": "Qualifié",
