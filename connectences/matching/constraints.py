@@ -40,7 +40,11 @@ class ConstraintCheck:
 
 
 def _hours(value: float) -> str:
-    return f"{value:g} h"
+    return f"{value:g} h".replace(".", ",")
+
+
+def _km(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",").removesuffix(",0")
 
 
 def _days(days) -> str:
@@ -119,8 +123,8 @@ def hard_constraint_checks(
             ConstraintCheck(
                 "distance",
                 True,
-                f"Le lieu de travail est à {distance_km:.1f} km, dans le rayon de mobilité "
-                f"du candidat ({cand.mobility_km:g} km).",
+                f"Le lieu de travail est à {_km(distance_km)} km, dans le rayon de mobilité "
+                f"du candidat ({_km(cand.mobility_km)} km).",
             )
         )
     else:
@@ -128,8 +132,8 @@ def hard_constraint_checks(
             ConstraintCheck(
                 "distance",
                 False,
-                f"Le lieu de travail est à {distance_km:.1f} km, au-delà du rayon de mobilité "
-                f"du candidat ({cand.mobility_km:g} km).",
+                f"Le lieu de travail est à {_km(distance_km)} km, au-delà du rayon de mobilité "
+                f"du candidat ({_km(cand.mobility_km)} km).",
             )
         )
 

@@ -20,6 +20,7 @@ from connectences.skills.taxonomy import (
     rome_codes,
     rome_label,
     skill_similarity,
+    skill_similarity_keys,
     suggest,
     taxonomy,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "rome_codes",
     "rome_label",
     "skill_similarity",
+    "skill_similarity_keys",
     "suggest",
     "taxonomy",
     "tokens",

@@ -25,7 +25,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from connectences.skills.jargon import JARGON
-from connectences.skills.text import STOPWORDS, normalize
+from connectences.skills.text import STOPWORDS, content, normalize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "rome"
 
@@ -35,7 +35,7 @@ ROME_RE = re.compile(r"^[A-N][0-9]{4}$")
 # of query weight matched and term weight matched); below, the text stays
 # unknown and is compared as text. High enough that a word shared with another
 # job ("gestion", "agent") does not place a text in that job.
-ACCEPT_F = 0.62
+ACCEPT_F = 0.66
 # Terms within this distance of the best are considered equally good: if they
 # disagree on the job, the concept falls back to their common family, or none.
 TIE_MARGIN = 0.04
@@ -128,7 +128,8 @@ def _variants(label: str) -> list[str]:
 
 
 def _content_tokens(norm: str) -> tuple[str, ...]:
-    return tuple(t for t in norm.split() if t.isdigit() or (len(t) > 1 and t not in STOPWORDS))
+    # Single letters are kept ("permis b" is not "permis c"), stopwords are not.
+    return tuple(t for t in norm.split() if t not in STOPWORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,9 +493,14 @@ def skill_similarity(a: str, b: str) -> float:
     "comptabilité générale" only as far as the letters agree, and a shared word
     alone ("gestion") does not make two skills alike.
     """
-    return fuzz.token_sort_ratio(fuzzy_key(a), fuzzy_key(b))
+    return skill_similarity_keys(fuzzy_key(a), fuzzy_key(b))
+
+
+def skill_similarity_keys(key_a: str, key_b: str) -> float:
+    """``skill_similarity`` over keys already made by ``fuzzy_key`` (the matcher's hot path)."""
+    return fuzz.token_sort_ratio(key_a, key_b)
 
 
 def fuzzy_key(text: str) -> str:
-    """The form of a skill that fuzzy comparison works on."""
-    return " ".join(_content_tokens(normalize(text)))
+    """The form of a skill that fuzzy comparison works on: normalised, without stopwords."""
+    return content(text)

@@ -70,9 +70,8 @@ def normalize(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Meaningful words of a text, normalised, stopwords removed, order kept."""
-    return [
-        t for t in normalize(text).split() if t.isdigit() or (len(t) > 1 and t not in STOPWORDS)
-    ]
+    # Single letters are kept ("permis b" is not "permis c"); stopwords are not.
+    return [t for t in normalize(text).split() if t not in STOPWORDS]
 
 
 def content(text: str) -> str:
