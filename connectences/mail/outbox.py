@@ -1,0 +1,49 @@
+"""Writing to the outbox. Delivery over SMTP happens after commit, elsewhere.
+
+Because the message is a row written in the same transaction as the change that
+causes it, a rolled-back change never sends mail, and a committed one is never lost.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from connectences.models import OutboxMessage
+
+
+def queue_mail(
+    session,
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    candidate_id: int | None = None,
+) -> OutboxMessage:
+    """Add one message to the outbox (not committed here: the caller's transaction decides)."""
+    platform = current_app.config.get("PLATFORM_NAME", "Connect'ences")
+    message = OutboxMessage(
+        to=to,
+        subject=f"[{platform}] {subject}",
+        body_text=body_text,
+        body_html=body_html,
+        candidate_id=candidate_id,
+    )
+    session.add(message)
+    return message
+
+
+def queue_template(
+    session, *, to: str, subject: str, template: str, candidate_id: int | None = None, **context
+) -> OutboxMessage:
+    """Render ``mail/<template>.txt`` and ``.html`` with a link base, then queue them."""
+    context.setdefault("base_url", current_app.config.get("BASE_URL", "").rstrip("/"))
+    context.setdefault("platform", current_app.config.get("PLATFORM_NAME", "Connect'ences"))
+    # The app's environment but not render_template: mail is also written outside any
+    # request (CLI, scheduler), where the web's context processors have nothing to read.
+    env = current_app.jinja_env
+    text = env.get_template(f"mail/{template}.txt").render(**context)
+    html = env.get_template(f"mail/{template}.html").render(**context)
+    return queue_mail(
+        session, to=to, subject=subject, body_text=text, body_html=html, candidate_id=candidate_id
+    )

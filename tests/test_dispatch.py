@@ -1,0 +1,148 @@
+"""Sending leads to operators and referrals to partners: records, state machines, mail."""
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import (
+    Candidate,
+    Lead,
+    Need,
+    Operator,
+    OutboxMessage,
+    Partner,
+    Referral,
+    Transition,
+)
+from connectences.workflows import NEED, TransitionError
+from connectences.workflows.dispatch import send_lead, send_referral
+from tests import factories as f
+
+
+def _get(model, ref):
+    return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+def _count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def data():
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge", email="ge@exemple.fr")],
+            partners=[f.partner(ref="ft", email="ft@exemple.fr")],
+            companies=[f.company(ref="c1"), f.company(ref="c2", commune=f.GUJAN)],
+            candidates=[
+                f.candidate(ref="ok", days=["tue", "thu"]),
+                f.candidate(ref="weekend", days=["sat", "sun"]),
+            ],
+            needs=[
+                f.need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
+                f.need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
+                f.need(ref="n3", company="c2", days=["tue"], hours_per_week=7),
+            ],
+        )
+    )
+
+
+def _qualify(*refs):
+    for ref in refs:
+        workflows.transition(db.session, _get(Need, ref), NEED, "qualifie")
+    db.session.commit()
+
+
+def test_unqualified_need_cannot_be_proposed(data):
+    with pytest.raises(TransitionError, match="qualifié"):
+        send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
+    db.session.rollback()
+    assert _count(Lead) == 0
+
+
+def test_send_lead_creates_record_moves_need_and_queues_mail(data):
+    _qualify("n1")
+    lead = send_lead(
+        db.session,
+        needs=[_get(Need, "n1")],
+        operator=_get(Operator, "ge"),
+        candidates=[_get(Candidate, "ok")],
+        note="Candidate très motivée",
+        reasons=["Le groupement couvre la COBAS."],
+    )
+    db.session.commit()
+    assert lead.status == "envoye" and not lead.is_bundle
+    assert [c.candidate.ref for c in lead.candidates] == ["ok"]
+    assert lead.candidates[0].score is not None and lead.candidates[0].explanation
+    assert _get(Need, "n1").status == "propose"
+    log = workflows.history(db.session, workflows.LEAD, lead.id)
+    assert [(t.from_state, t.to_state) for t in log] == [(None, "envoye")]
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert mail.to == "ge@exemple.fr" and mail.status == "pending"
+    assert f"/operateur/propositions/{lead.id}" in mail.body_text
+    assert "Candidate très motivée" in mail.body_html
+
+
+def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(data):
+    _qualify("n1")
+    transitions = _count(Transition)
+    with pytest.raises(TransitionError, match="jour"):
+        send_lead(
+            db.session,
+            needs=[_get(Need, "n1")],
+            operator=_get(Operator, "ge"),
+            candidates=[_get(Candidate, "weekend")],
+        )
+    db.session.rollback()
+    assert _count(Lead) == 0 and _count(OutboxMessage) == 0
+    assert _count(Transition) == transitions
+    assert _get(Need, "n1").status == "qualifie"
+
+
+def test_bundle_lead_is_one_shared_time_job(data):
+    _qualify("n1", "n2")
+    lead = send_lead(
+        db.session,
+        needs=[_get(Need, "n1"), _get(Need, "n2")],
+        operator=_get(Operator, "ge"),
+        candidates=[_get(Candidate, "ok")],
+    )
+    db.session.commit()
+    assert lead.is_bundle
+    assert sorted(item.need.ref for item in lead.needs) == ["n1", "n2"]
+    assert {_get(Need, "n1").status, _get(Need, "n2").status} == {"propose"}
+    assert "temps partagé" in db.session.scalars(select(OutboxMessage)).one().subject
+
+
+@pytest.mark.parametrize(
+    "refs,message", [(("n2", "n3"), "entreprises différentes"), (("n1", "n3"), "même jour")]
+)
+def test_invalid_bundles_are_refused(data, refs, message):
+    _qualify(*refs)
+    with pytest.raises(TransitionError, match=message):
+        send_lead(db.session, needs=[_get(Need, r) for r in refs], operator=_get(Operator, "ge"))
+    db.session.rollback()
+    assert _count(Lead) == 0
+
+
+def test_send_referral(data):
+    need = _get(Need, "n1")
+    referral = send_referral(
+        db.session,
+        need=need,
+        partner=_get(Partner, "ft"),
+        reasons=["Emploi à temps plein : recrutement classique."],
+    )
+    db.session.commit()
+    assert referral.status == "envoyee"
+    assert need.status == "reoriente"
+    assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
+    assert _count(Referral) == 1
+    # A need already filled can no longer be re-oriented.
+    need2 = _get(Need, "n2")
+    _qualify("n2")
+    for state in ("en_recherche", "propose", "pourvu"):
+        workflows.transition(db.session, need2, NEED, state)
+    with pytest.raises(TransitionError):
+        send_referral(db.session, need=need2, partner=_get(Partner, "ft"))
