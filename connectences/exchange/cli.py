@@ -30,14 +30,12 @@ def _fail(errors: list) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def import_command(file: str) -> None:
     """Importer un document (FILE, ou - pour l'entrée standard) : tout ou rien."""
-    if file == "-":
-        data = click.get_binary_stream("stdin").read()
-    else:
-        try:
-            data = Path(file).read_bytes()
-        except OSError as exc:
-            click.echo(f"Impossible de lire le fichier « {file} » : {exc.strerror}.", err=True)
-            sys.exit(1)
+    try:
+        with click.open_file(file, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        click.echo(f"Impossible de lire le fichier « {file} » : {exc.strerror}.", err=True)
+        sys.exit(1)
     try:
         document = parse_document(data)
         result = import_document(document, db.session)
@@ -61,10 +59,8 @@ def export_command(file: str | None) -> None:
     # Exporting the CV library hands personal data out: it goes to the audit log.
     audit(db.session, "exchange.export", details={"file": file or "-", **counts})
     if file is None or file == "-":
-        # Bytes, not click.echo: the locale's codec must not decide the encoding.
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(text.encode("utf-8"))
-        stdout.flush()
+        # Bytes: the locale's codec must not decide the encoding.
+        click.echo(text.encode("utf-8"), nl=False)
     else:
         _write_atomically(Path(file), text)
     db.session.commit()

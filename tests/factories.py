@@ -1,0 +1,156 @@
+"""Builders of valid interchange v1 documents, for every test that needs data.
+
+Each builder returns one valid item (a plain dict, as in a document); keyword
+arguments override or add fields, and ``None`` removes one. Refs, SIRETs and
+e-mail addresses are unique across calls. ``load(doc)`` imports and commits.
+
+    doc = document(companies=[company(ref="c1")], needs=[need(company="c1")])
+    load(doc)
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from connectences.exchange import ImportResult, import_document_and_commit
+
+# Territory of the Pays Bassin d'Arcachon - Val de l'Eyre.
+ARCACHON = "33009"
+LA_TESTE = "33529"
+GUJAN = "33199"
+COBAS = "243300563"
+COBAN = "243301504"
+VAL_DE_L_EYRE = "243301405"
+
+_sequence = itertools.count(1)
+
+
+def _next() -> int:
+    return next(_sequence)
+
+
+def luhn_check_digit(digits: str) -> str:
+    """The digit that makes ``digits + it`` pass the Luhn test (SIREN and SIRET keys)."""
+    total = 0
+    # Walking from the right, the digit just left of the check digit is doubled first.
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def make_siret(number: int | None = None, establishment: int = 1) -> str:
+    """A valid SIRET: a valid SIREN built from ``number``, then the NIC and its key."""
+    number = _next() if number is None else number
+    siren8 = f"{(90_000_000 + number) % 100_000_000:08d}"
+    siren = siren8 + luhn_check_digit(siren8)
+    nic4 = f"{establishment:04d}"
+    return siren + nic4 + luhn_check_digit(siren + nic4)
+
+
+def _build(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    item = {**base, **overrides}
+    return {key: value for key, value in item.items() if value is not None}
+
+
+def operator(**overrides: Any) -> dict[str, Any]:
+    n = _next()
+    return _build(
+        {
+            "ref": f"operateur-{n}",
+            "name": f"Groupement {n}",
+            "kind": "groupement_employeurs",
+            "email": f"contact{n}@ge-exemple.fr",
+            "epcis": [COBAS, COBAN, VAL_DE_L_EYRE],
+            "rome_domains": [],
+            "levels": ["non_qualifie", "employe_qualifie", "technicien"],
+            "contracts": ["cdi_temps_partage", "cdd", "saisonnier"],
+        },
+        overrides,
+    )
+
+
+def partner(**overrides: Any) -> dict[str, Any]:
+    n = _next()
+    return _build(
+        {
+            "ref": f"partenaire-{n}",
+            "name": f"France Travail {n}",
+            "kind": "france_travail",
+            "email": f"entreprises{n}@partenaire-exemple.fr",
+        },
+        overrides,
+    )
+
+
+def company(**overrides: Any) -> dict[str, Any]:
+    n = _next()
+    return _build(
+        {
+            "ref": f"entreprise-{n}",
+            "name": f"Entreprise {n}",
+            "siret": make_siret(n),
+            "commune": ARCACHON,
+        },
+        overrides,
+    )
+
+
+def candidate(**overrides: Any) -> dict[str, Any]:
+    n = _next()
+    return _build(
+        {
+            "ref": f"cv-{n}",
+            "first_name": "Camille",
+            "last_name": f"Exemple{n}",
+            "email": f"camille{n}@exemple.fr",
+            "commune": LA_TESTE,
+            "mobility_km": 20,
+            "skills": ["saisie comptable", "facturation"],
+            "rome": ["M1203"],
+            "level": "employe_qualifie",
+            "hours_min": 7,
+            "hours_max": 35,
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "contracts": ["cdi_temps_partage", "cdi", "cdd"],
+            "available_from": "2027-01-04",
+            "consent": True,
+        },
+        overrides,
+    )
+
+
+def need(**overrides: Any) -> dict[str, Any]:
+    """A need; give ``company`` the ref of a company in the same document or stored."""
+    n = _next()
+    return _build(
+        {
+            "ref": f"besoin-{n}",
+            "company": "entreprise-1",
+            "title": "Comptabilité 1 jour par semaine",
+            "rome": "M1203",
+            "skills": ["comptabilité générale"],
+            "level": "employe_qualifie",
+            "hours_per_week": 7,
+            "days": ["tue"],
+            "contract": "cdi_temps_partage",
+            "reason": "temps_partiel",
+            "start": "2027-02-01",
+        },
+        overrides,
+    )
+
+
+def document(**collections: Any) -> dict[str, Any]:
+    """A document with the collections given (lists of items); the others are absent."""
+    return {"format": "connectences/v1", **collections}
+
+
+def load(doc: dict[str, Any]) -> ImportResult:
+    """Import ``doc`` into the test database and commit; raises ExchangeError if invalid."""
+    return import_document_and_commit(doc)

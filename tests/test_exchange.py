@@ -1,0 +1,995 @@
+"""Interchange v1: validation, import (upsert by ref, all or nothing), export, CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, func, select
+
+from connectences.exchange import (
+    ExchangeError,
+    FieldError,
+    export_document,
+    import_document,
+    normalize_document,
+    parse_document,
+    validate,
+)
+from connectences.exchange.validate import SCHEMA, pointer
+from connectences.extensions import db
+from connectences.matching.data import candidate_from_model, need_from_model
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    CandidateSkill,
+    Company,
+    Need,
+    Operator,
+    Partner,
+)
+from tests.factories import (
+    COBAS,
+    GUJAN,
+    candidate,
+    company,
+    document,
+    load,
+    make_siret,
+    need,
+    operator,
+    partner,
+)
+
+# The example of shared/spec/interchange-v1.md, verbatim.
+SPEC_EXAMPLE = {
+    "format": "connectences/v1",
+    "operators": [
+        {
+            "ref": "ge-exemple",
+            "name": "GE Exemple",
+            "kind": "groupement_employeurs",
+            "email": "contact@ge-exemple.fr",
+            "epcis": ["243300563", "243301504", "243301405"],
+            "rome_domains": ["M", "K22"],
+            "levels": ["non_qualifie", "employe_qualifie", "technicien"],
+            "contracts": ["cdi_temps_partage", "cdd"],
+        }
+    ],
+    "partners": [
+        {
+            "ref": "ft-arcachon",
+            "name": "France Travail Arcachon",
+            "kind": "france_travail",
+            "email": "entreprises@exemple.fr",
+        }
+    ],
+    "companies": [
+        {
+            "ref": "boulangerie-1",
+            "name": "Boulangerie du Port",
+            "siret": "90412345200016",
+            "commune": "33009",
+            "naf": "10.71C",
+            "employees": 4,
+        }
+    ],
+    "candidates": [
+        {
+            "ref": "cv-1",
+            "first_name": "Camille",
+            "last_name": "Exemple",
+            "email": "camille@exemple.fr",
+            "commune": "33529",
+            "mobility_km": 15,
+            "skills": ["saisie comptable", "facturation"],
+            "rome": ["M1203"],
+            "level": "employe_qualifie",
+            "hours_min": 10,
+            "hours_max": 24,
+            "days": ["mon", "tue", "thu"],
+            "contracts": ["cdi_temps_partage", "cdd"],
+            "available_from": "2027-01-04",
+            "consent": True,
+            "source": "forum",
+        }
+    ],
+    "needs": [
+        {
+            "ref": "besoin-1",
+            "company": "boulangerie-1",
+            "title": "Comptabilité 1 jour par semaine",
+            "rome": "M1203",
+            "skills": ["comptabilité générale"],
+            "level": "employe_qualifie",
+            "hours_per_week": 7,
+            "days": ["tue"],
+            "contract": "cdi_temps_partage",
+            "reason": "temps_partiel",
+            "start": "2027-02-01",
+        }
+    ],
+}
+
+MODELS = {
+    "operators": Operator,
+    "partners": Partner,
+    "companies": Company,
+    "candidates": Candidate,
+    "needs": Need,
+}
+
+
+def counts() -> dict[str, int]:
+    counted = {
+        name: db.session.scalar(select(func.count()).select_from(model))
+        for name, model in MODELS.items()
+    }
+    counted["skills"] = db.session.scalar(select(func.count()).select_from(CandidateSkill))
+    return counted
+
+
+EMPTY = {"operators": 0, "partners": 0, "companies": 0, "candidates": 0, "needs": 0, "skills": 0}
+
+
+@contextmanager
+def written_statements():
+    """Collect every INSERT, UPDATE or DELETE sent to the database inside the block."""
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+
+
+def full_document() -> dict:
+    """Every collection with every optional field set, so that all of them round-trip."""
+    return document(
+        operators=[
+            operator(ref="op-a", max_hours_per_week=24, rome_domains=["M12", "K2201"]),
+            operator(ref="op-b", kind="cadres_temps_partage", levels=["cadre"]),
+        ],
+        partners=[
+            partner(ref="pa-a", kind="interim", epcis=[COBAS]),
+            partner(ref="pa-b"),
+        ],
+        companies=[
+            company(
+                ref="co-a",
+                naf="56.10A",
+                employees=0,
+                contact_email="gerant@restaurant-exemple.fr",
+                do_not_solicit=True,
+            ),
+            company(ref="co-b", commune=GUJAN),
+        ],
+        candidates=[
+            candidate(
+                ref="cv-a",
+                phone="06 12 34 56 78",
+                source="job dating",
+                status="en_mission",
+                mobility_km=12.5,
+                hours_min=7.5,
+                rome=["M1203", "M1607"],
+                skills=["Comptabilité", "paie", "Comptabilité"],
+            ),
+            candidate(ref="cv-b", rome=None),
+        ],
+        needs=[
+            need(
+                ref="be-a",
+                company="co-a",
+                duration_months=6,
+                commune=GUJAN,
+                hours_per_week=10.5,
+                rome=None,
+            ),
+            need(ref="be-b", company="co-b", duration_months=1.5),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- import
+
+
+def test_spec_example_imports_and_every_record_is_usable():
+    result = load(copy.deepcopy(SPEC_EXAMPLE))
+
+    assert {n: c.created for n, c in result.counts.items()} == {n: 1 for n in MODELS}
+    company_ = db.session.scalar(select(Company))
+    assert company_.siren == "904123452"
+    assert company_.do_not_solicit is False
+    person = db.session.scalar(select(Candidate))
+    assert person.consent is True
+    assert person.consent_at is not None and person.email_confirmed_at is not None
+    assert person.status == "disponible"
+    assert [(s.position, s.label, s.norm) for s in person.skills] == [
+        (0, "saisie comptable", "saisie comptable"),
+        (1, "facturation", "facturation"),
+    ]
+    # Imported people are matchable at once: the sender attests consent and address.
+    assert candidate_from_model(person).consent is True
+    need_ = db.session.scalar(select(Need))
+    assert need_.commune is None
+    assert need_.company is company_
+    assert need_from_model(need_).commune == "33009"
+    assert need_.status == "nouveau"
+
+
+def test_candidate_skills_get_their_taxonomy_concept():
+    load(document(candidates=[candidate(skills=["Comptabilité générale", "xyzzy plugh"])]))
+    rows = db.session.scalars(select(CandidateSkill).order_by(CandidateSkill.position)).all()
+    assert rows[0].norm == "comptabilite generale"
+    assert rows[0].concept is not None
+    assert rows[1].concept is None
+
+
+def test_export_of_the_spec_example_gives_it_back_verbatim():
+    load(copy.deepcopy(SPEC_EXAMPLE))
+    assert export_document() == SPEC_EXAMPLE
+
+
+def test_round_trip_with_every_optional_field():
+    doc = full_document()
+    load(copy.deepcopy(doc))
+    exported = export_document()
+    assert exported == normalize_document(doc)
+    # Integral numbers come back as integers, fractions stay.
+    cv_a = next(c for c in exported["candidates"] if c["ref"] == "cv-a")
+    assert type(cv_a["hours_max"]) is int and cv_a["hours_min"] == 7.5
+    assert cv_a["status"] == "en_mission"
+    assert cv_a["skills"] == ["Comptabilité", "paie", "Comptabilité"]
+    assert "rome" not in next(c for c in exported["candidates"] if c["ref"] == "cv-b")
+    assert next(c for c in exported["companies"] if c["ref"] == "co-a")["do_not_solicit"] is True
+    assert exported["needs"][0]["commune"] == GUJAN and "rome" not in exported["needs"][0]
+    # And the export is itself a valid document that imports as "nothing to do".
+    assert validate(exported) == []
+    again = import_document(exported)
+    assert again.changed == 0
+
+
+def test_export_is_sorted_by_ref_and_has_every_collection():
+    load(document(companies=[company(ref="zeta"), company(ref="alpha"), company(ref="mu")]))
+    exported = export_document()
+    assert [c["ref"] for c in exported["companies"]] == ["alpha", "mu", "zeta"]
+    assert list(exported) == ["format", "operators", "partners", "companies", "candidates", "needs"]
+    assert exported["needs"] == []
+
+
+def test_export_leaves_out_people_without_consent():
+    load(document(candidates=[candidate(ref="cv-oui"), candidate(ref="cv-non")]))
+    withdrawn = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-non"))
+    withdrawn.consent = False
+    db.session.commit()
+    assert [c["ref"] for c in export_document()["candidates"]] == ["cv-oui"]
+
+
+def test_second_import_changes_nothing_and_writes_nothing():
+    doc = full_document()
+    load(copy.deepcopy(doc))
+    stamps = {
+        name: sorted(
+            (r.ref, getattr(r, "updated_at", None) or r.created_at)
+            for r in db.session.scalars(select(model))
+        )
+        for name, model in MODELS.items()
+    }
+    db.session.expire_all()
+
+    with written_statements() as statements:
+        result = load(copy.deepcopy(doc))
+
+    assert statements == []
+    assert result.changed == 0
+    assert {n: c.unchanged for n, c in result.counts.items()} == {n: len(doc[n]) for n in MODELS}
+    db.session.expire_all()
+    assert stamps == {
+        name: sorted(
+            (r.ref, getattr(r, "updated_at", None) or r.created_at)
+            for r in db.session.scalars(select(model))
+        )
+        for name, model in MODELS.items()
+    }
+
+
+def test_update_by_ref_changes_only_what_differs():
+    doc = full_document()
+    load(copy.deepcopy(doc))
+    person = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-b"))
+    before = person.updated_at
+    skill_ids = {s.id for s in person.skills}
+
+    changed = copy.deepcopy(doc)
+    changed["needs"][1]["hours_per_week"] = 14
+    changed["candidates"][1]["skills"] = ["paie", "gestion administrative"]
+    changed["companies"][0]["name"] = "Restaurant du Port"
+    del changed["companies"][0]["naf"]  # an optional field absent is cleared
+    result = load(changed)
+
+    assert result["needs"].updated == 1 and result["needs"].unchanged == 1
+    assert result["candidates"].updated == 1 and result["candidates"].unchanged == 1
+    assert result["companies"].updated == 1 and result["companies"].unchanged == 1
+    assert result["operators"].unchanged == 2
+    assert sum(c.created for c in result.counts.values()) == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(Need.hours_per_week).where(Need.ref == "be-b")) == 14
+    person = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-b"))
+    assert person.skill_labels == ["paie", "gestion administrative"]
+    assert not skill_ids & {s.id for s in person.skills}
+    assert person.updated_at > before
+    co_a = db.session.scalar(select(Company).where(Company.ref == "co-a"))
+    assert (co_a.name, co_a.naf) == ("Restaurant du Port", None)
+    assert counts()["skills"] == 2 + 3  # cv-b's two new rows, cv-a's three
+
+
+def test_platform_state_survives_a_document_silent_about_it():
+    doc = document(companies=[company(ref="co")], candidates=[candidate(ref="cv")])
+    load(copy.deepcopy(doc))
+    db.session.scalar(select(Company)).do_not_solicit = True
+    db.session.scalar(select(Candidate)).status = "place"
+    db.session.commit()
+
+    result = load(copy.deepcopy(doc))
+
+    assert result.changed == 0
+    assert db.session.scalar(select(Company.do_not_solicit)) is True
+    assert db.session.scalar(select(Candidate.status)) == "place"
+    # Said explicitly, it is applied.
+    doc["candidates"][0]["status"] = "disponible"
+    assert load(doc)["candidates"].updated == 1
+    assert db.session.scalar(select(Candidate.status)) == "disponible"
+
+
+def test_need_may_refer_to_a_company_already_stored():
+    load(document(companies=[company(ref="deja-la")]))
+    result = load(document(needs=[need(ref="n1", company="deja-la")]))
+    assert result["needs"].created == 1
+    assert db.session.scalar(select(Need)).company.ref == "deja-la"
+
+
+def test_same_siret_and_email_under_the_same_ref_is_an_update():
+    siret = make_siret()
+    load(document(companies=[company(ref="c", siret=siret)], candidates=[candidate(ref="p")]))
+    result = load(
+        document(
+            companies=[company(ref="c", siret=siret, name="Nouveau nom")],
+            candidates=[candidate(ref="p", email=db.session.scalar(select(Candidate.email)))],
+        )
+    )
+    assert result["companies"].updated == 1
+    assert result["candidates"].updated == 1  # the factory gave another surname
+
+
+def test_a_siret_may_move_between_two_refs_in_one_document():
+    old = make_siret()
+    load(document(companies=[company(ref="ancienne", siret=old)]))
+    doc = document(
+        companies=[
+            company(ref="ancienne", siret=make_siret()),
+            company(ref="nouvelle", siret=old),
+        ]
+    )
+    assert validate(doc) == []
+
+
+def test_null_optional_fields_are_absent_fields():
+    item = candidate(ref="cv")
+    item.update(phone=None, rome=None, status=None, source=None)
+    doc = document(candidates=[item], partners=[partner(epcis=None)], needs=None)
+    assert validate(doc) == []
+    load(doc)
+    assert db.session.scalar(select(Candidate.phone)) is None
+
+
+# --------------------------------------------------------------------------- rejection
+
+
+def base_document() -> dict:
+    """A valid document with one record of each collection, for mutation by the cases."""
+    return document(
+        operators=[operator(ref="op")],
+        partners=[partner(ref="pa")],
+        companies=[company(ref="co")],
+        candidates=[candidate(ref="cv")],
+        needs=[need(ref="be", company="co")],
+    )
+
+
+def put(collection: str, key: str, value):
+    def mutate(doc):
+        doc[collection][0][key] = value
+
+    return mutate
+
+
+def drop(collection: str, key: str):
+    def mutate(doc):
+        del doc[collection][0][key]
+
+    return mutate
+
+
+def add(collection: str, item_builder):
+    def mutate(doc):
+        doc[collection].append(item_builder(doc))
+
+    return mutate
+
+
+CASES = [
+    # (id, mutation, pointer, message fragment)
+    ("format-missing", lambda d: d.pop("format"), "/format", "champ obligatoire manquant"),
+    ("format-wrong", lambda d: d.update(format="connectences/v2"), "/format", "format inconnu"),
+    ("top-unknown", lambda d: d.update(need=[]), "/need", "clé inconnue « need »"),
+    ("collection-object", lambda d: d.update(needs={}), "/needs", "doit être une liste"),
+    ("collection-string", lambda d: d.update(partners="pa"), "/partners", "doit être une liste"),
+    ("item-not-object", lambda d: d["needs"].append("be2"), "/needs/1", "doit être un objet"),
+    (
+        "typo-key",
+        put("needs", "hours_per_weak", 7),
+        "/needs/0/hours_per_weak",
+        "clé inconnue « hours_per_weak »",
+    ),
+    ("operator-unknown-key", put("operators", "phone", "05"), "/operators/0/phone", "clé inconnue"),
+    ("partner-unknown-key", put("partners", "levels", []), "/partners/0/levels", "clé inconnue"),
+    ("company-unknown-key", put("companies", "siren", "1"), "/companies/0/siren", "clé inconnue"),
+    ("candidate-forbidden-key", put("candidates", "age", 42), "/candidates/0/age", "clé inconnue"),
+    ("escaped-key", put("needs", "a/b~c", 1), "/needs/0/a~1b~0c", "clé inconnue « a/b~c »"),
+    (
+        "bool-as-number",
+        put("needs", "hours_per_week", True),
+        "/needs/0/hours_per_week",
+        "doit être un nombre entre 1 et 48",
+    ),
+    (
+        "string-as-number",
+        put("needs", "hours_per_week", "7"),
+        "/needs/0/hours_per_week",
+        "doit être un nombre entre 1 et 48",
+    ),
+    (
+        "hours-zero",
+        put("needs", "hours_per_week", 0),
+        "/needs/0/hours_per_week",
+        "doit être un nombre entre 1 et 48",
+    ),
+    (
+        "hours-49",
+        put("needs", "hours_per_week", 49),
+        "/needs/0/hours_per_week",
+        "doit être un nombre entre 1 et 48",
+    ),
+    (
+        "nan",
+        put("candidates", "mobility_km", float("nan")),
+        "/candidates/0/mobility_km",
+        "doit être un nombre entre 0 et 200",
+    ),
+    (
+        "mobility-201",
+        put("candidates", "mobility_km", 201),
+        "/candidates/0/mobility_km",
+        "doit être un nombre entre 0 et 200",
+    ),
+    (
+        "mobility-negative",
+        put("candidates", "mobility_km", -1),
+        "/candidates/0/mobility_km",
+        "entre 0 et 200",
+    ),
+    (
+        "hours-min-over-max",
+        lambda d: d["candidates"][0].update(hours_min=30, hours_max=20),
+        "/candidates/0/hours_min",
+        "hours_min (30) doit être inférieur ou égal à hours_max (20)",
+    ),
+    (
+        "hours-max-49",
+        put("candidates", "hours_max", 49),
+        "/candidates/0/hours_max",
+        "entre 1 et 48",
+    ),
+    (
+        "max-hours-bool",
+        put("operators", "max_hours_per_week", False),
+        "/operators/0/max_hours_per_week",
+        "doit être un nombre",
+    ),
+    (
+        "duration-zero",
+        put("needs", "duration_months", 0),
+        "/needs/0/duration_months",
+        "supérieur à 0",
+    ),
+    (
+        "employees-negative",
+        put("companies", "employees", -1),
+        "/companies/0/employees",
+        "entier positif ou nul",
+    ),
+    (
+        "employees-fraction",
+        put("companies", "employees", 2.5),
+        "/companies/0/employees",
+        "entier positif ou nul",
+    ),
+    ("employees-string", put("companies", "employees", "4"), "/companies/0/employees", "entier"),
+    (
+        "string-as-list",
+        put("needs", "skills", "comptabilité"),
+        "/needs/0/skills",
+        "doit être une liste",
+    ),
+    (
+        "empty-skills",
+        put("candidates", "skills", []),
+        "/candidates/0/skills",
+        "au moins une valeur",
+    ),
+    ("empty-days", put("needs", "days", []), "/needs/0/days", "au moins une valeur"),
+    ("empty-epcis", put("operators", "epcis", []), "/operators/0/epcis", "au moins une valeur"),
+    ("empty-levels", put("operators", "levels", []), "/operators/0/levels", "au moins une valeur"),
+    (
+        "empty-contracts",
+        put("candidates", "contracts", []),
+        "/candidates/0/contracts",
+        "au moins une valeur",
+    ),
+    (
+        "skill-not-string",
+        put("candidates", "skills", ["paie", 3]),
+        "/candidates/0/skills/1",
+        "chaîne de caractères",
+    ),
+    (
+        "skill-empty",
+        put("needs", "skills", ["paie", " "]),
+        "/needs/0/skills/1",
+        "ne doit pas être vide",
+    ),
+    (
+        "level-unknown",
+        put("needs", "level", "expert"),
+        "/needs/0/level",
+        "valeur inconnue « expert »",
+    ),
+    (
+        "day-unknown",
+        put("needs", "days", ["tue", "lundi"]),
+        "/needs/0/days/1",
+        "valeur inconnue « lundi »",
+    ),
+    ("day-twice", put("candidates", "days", ["mon", "mon"]), "/candidates/0/days/1", "en double"),
+    (
+        "contract-unknown",
+        put("needs", "contract", "interim"),
+        "/needs/0/contract",
+        "valeur inconnue",
+    ),
+    ("reason-unknown", put("needs", "reason", "autre"), "/needs/0/reason", "valeur inconnue"),
+    (
+        "operator-kind",
+        put("operators", "kind", "france_travail"),
+        "/operators/0/kind",
+        "valeur inconnue",
+    ),
+    (
+        "partner-kind",
+        put("partners", "kind", "groupement_employeurs"),
+        "/partners/0/kind",
+        "valeur inconnue",
+    ),
+    (
+        "status-unknown",
+        put("candidates", "status", "occupe"),
+        "/candidates/0/status",
+        "valeur inconnue",
+    ),
+    (
+        "operator-contract",
+        put("operators", "contracts", ["cdi", "stage"]),
+        "/operators/0/contracts/1",
+        "valeur inconnue « stage »",
+    ),
+    ("empty-name", put("companies", "name", ""), "/companies/0/name", "ne doit pas être vide"),
+    ("blank-title", put("needs", "title", "   "), "/needs/0/title", "ne doit pas être vide"),
+    ("number-as-name", put("operators", "name", 12), "/operators/0/name", "chaîne de caractères"),
+    (
+        "object-as-name",
+        put("partners", "name", {"fr": "x"}),
+        "/partners/0/name",
+        "chaîne de caractères",
+    ),
+    ("ref-not-string", put("needs", "ref", 3), "/needs/0/ref", "chaîne de caractères"),
+    ("ref-too-long", put("operators", "ref", "x" * 101), "/operators/0/ref", "100 caractères"),
+    (
+        "operator-email",
+        put("operators", "email", "contact@"),
+        "/operators/0/email",
+        "adresse e-mail invalide",
+    ),
+    (
+        "partner-email",
+        put("partners", "email", "pas une adresse"),
+        "/partners/0/email",
+        "adresse e-mail invalide",
+    ),
+    (
+        "company-email",
+        put("companies", "contact_email", "a@b"),
+        "/companies/0/contact_email",
+        "adresse e-mail invalide",
+    ),
+    (
+        "candidate-email",
+        put("candidates", "email", "camille.exemple.fr"),
+        "/candidates/0/email",
+        "adresse e-mail invalide",
+    ),
+    (
+        "siret-checksum",
+        put("companies", "siret", "90412345200017"),
+        "/companies/0/siret",
+        "SIRET invalide (clé de contrôle)",
+    ),
+    (
+        "siret-short",
+        put("companies", "siret", "9041234520001"),
+        "/companies/0/siret",
+        "14 chiffres",
+    ),
+    (
+        "siret-spaces",
+        put("companies", "siret", "904 123 452 00016"),
+        "/companies/0/siret",
+        "14 chiffres",
+    ),
+    (
+        "siret-number",
+        put("companies", "siret", 90412345200016),
+        "/companies/0/siret",
+        "chaîne de 14 chiffres",
+    ),
+    ("naf", put("companies", "naf", "5610A"), "/companies/0/naf", "code NAF invalide"),
+    (
+        "commune-unknown",
+        put("companies", "commune", "99999"),
+        "/companies/0/commune",
+        "code INSEE inconnu : 99999",
+    ),
+    (
+        "commune-postcode",
+        put("candidates", "commune", "33000"),
+        "/candidates/0/commune",
+        "code INSEE inconnu : 33000",
+    ),
+    ("commune-number", put("needs", "commune", 33009), "/needs/0/commune", "code INSEE"),
+    (
+        "epci-unknown",
+        put("operators", "epcis", [COBAS, "123456789"]),
+        "/operators/0/epcis/1",
+        "SIREN d'intercommunalité inconnu : 123456789",
+    ),
+    ("partner-epci", put("partners", "epcis", ["33009"]), "/partners/0/epcis/0", "inconnu"),
+    ("epci-twice", put("operators", "epcis", [COBAS, COBAS]), "/operators/0/epcis/1", "en double"),
+    ("rome-short", put("needs", "rome", "M120"), "/needs/0/rome", "code ROME invalide"),
+    ("rome-lowercase", put("needs", "rome", "m1203"), "/needs/0/rome", "code ROME invalide"),
+    (
+        "rome-list-item",
+        put("candidates", "rome", ["M1203", "1203M"]),
+        "/candidates/0/rome/1",
+        "code ROME invalide",
+    ),
+    (
+        "rome-as-string",
+        put("candidates", "rome", "M1203"),
+        "/candidates/0/rome",
+        "doit être une liste",
+    ),
+    (
+        "rome-domain-3",
+        put("operators", "rome_domains", ["M", "M1"]),
+        "/operators/0/rome_domains/1",
+        "domaine ROME invalide",
+    ),
+    (
+        "rome-domain-word",
+        put("operators", "rome_domains", ["MM"]),
+        "/operators/0/rome_domains/0",
+        "domaine ROME invalide",
+    ),
+    (
+        "date-impossible",
+        put("needs", "start", "2027-02-30"),
+        "/needs/0/start",
+        "date inexistante : « 2027-02-30 »",
+    ),
+    (
+        "date-french",
+        put("candidates", "available_from", "04/01/2027"),
+        "/candidates/0/available_from",
+        "AAAA-MM-JJ",
+    ),
+    ("date-number", put("needs", "start", 20270201), "/needs/0/start", "AAAA-MM-JJ"),
+    ("date-time", put("needs", "start", "2027-02-01T09:00:00"), "/needs/0/start", "AAAA-MM-JJ"),
+    (
+        "consent-false",
+        put("candidates", "consent", False),
+        "/candidates/0/consent",
+        "consentement de la personne est obligatoire",
+    ),
+    (
+        "consent-missing",
+        drop("candidates", "consent"),
+        "/candidates/0/consent",
+        "champ obligatoire manquant",
+    ),
+    ("consent-string", put("candidates", "consent", "true"), "/candidates/0/consent", "booléen"),
+    (
+        "do-not-solicit-number",
+        put("companies", "do_not_solicit", 0),
+        "/companies/0/do_not_solicit",
+        "booléen",
+    ),
+    (
+        "unknown-company",
+        put("needs", "company", "inconnue"),
+        "/needs/0/company",
+        "entreprise inconnue : « inconnue »",
+    ),
+    (
+        "duplicate-ref",
+        add("needs", lambda d: need(ref="be", company="co")),
+        "/needs/1/ref",
+        "référence en double « be » : déjà utilisée en /needs/0",
+    ),
+    (
+        "duplicate-operator-ref",
+        add("operators", lambda d: operator(ref="op")),
+        "/operators/1/ref",
+        "référence en double",
+    ),
+    (
+        "duplicate-siret",
+        add("companies", lambda d: company(siret=d["companies"][0]["siret"])),
+        "/companies/1/siret",
+        "SIRET en double : déjà utilisé en /companies/0",
+    ),
+    (
+        "duplicate-email",
+        add("candidates", lambda d: candidate(email=d["candidates"][0]["email"].upper())),
+        "/candidates/1/email",
+        "adresse e-mail en double : déjà utilisé en /candidates/0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where", "fragment"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_each_broken_rule_is_reported_at_its_pointer_and_nothing_is_written(
+    mutate, where, fragment
+):
+    doc = base_document()
+    assert validate(doc) == []
+    mutate(doc)
+
+    with pytest.raises(ExchangeError) as raised, written_statements() as statements:
+        import_document(doc)
+
+    errors = raised.value.errors
+    assert [e.pointer for e in errors] == [where], errors
+    assert fragment in errors[0].message
+    assert statements == []
+    db.session.rollback()
+    assert counts() == EMPTY
+
+
+@pytest.mark.parametrize(
+    ("collection", "key"),
+    [(c, k) for c, fields in SCHEMA.items() for k, spec in fields.items() if spec.required],
+)
+def test_each_required_field_missing_is_reported(collection, key):
+    doc = base_document()
+    del doc[collection][0][key]
+    errors = validate(doc)
+    assert FieldError(pointer(collection, 0, key), "champ obligatoire manquant") in errors
+    # Reported once; only a company without its ref leaves its need without a company.
+    expected = 2 if (collection, key) == ("companies", "ref") else 1
+    assert len(errors) == expected
+
+
+@pytest.mark.parametrize("value", [[], "texte", 3, None, True])
+def test_a_document_that_is_not_an_object_gives_one_error_at_the_root(value):
+    assert validate(value) == [
+        FieldError("", "le document doit être un objet JSON (entre accolades { ... })")
+    ]
+
+
+def test_unknown_key_suggests_the_right_one():
+    doc = base_document()
+    doc["candidates"][0]["mobilty_km"] = doc["candidates"][0].pop("mobility_km")
+    errors = validate(doc)
+    assert [str(e) for e in errors] == [
+        "/candidates/0/mobilty_km : clé inconnue « mobilty_km » (vouliez-vous dire « mobility_km » ?)",
+        "/candidates/0/mobility_km : champ obligatoire manquant",
+    ]
+
+
+def test_every_error_of_a_document_is_reported_at_once_in_document_order():
+    doc = base_document()
+    doc["needs"].append(need(ref="be-2", company="co", hours_per_week=60, days=["dim"]))
+    doc["companies"][0]["siret"] = "12345678901234"
+    doc["candidates"][0]["hours_max"] = True
+    errors = validate(doc)
+    assert [e.pointer for e in errors] == [
+        "/companies/0/siret",
+        "/candidates/0/hours_max",
+        "/needs/1/hours_per_week",
+        "/needs/1/days/0",
+    ]
+
+
+def test_empty_and_absent_collections_are_valid():
+    assert validate({"format": "connectences/v1"}) == []
+    assert validate(document(operators=[], needs=[])) == []
+    assert import_document({"format": "connectences/v1"}).changed == 0
+
+
+def test_valid_rome_domain_prefixes():
+    doc = base_document()
+    doc["operators"][0]["rome_domains"] = ["M", "K22", "M1203"]
+    assert validate(doc) == []
+
+
+def test_siret_already_stored_under_another_ref_is_refused():
+    siret = make_siret()
+    load(document(companies=[company(ref="premiere", siret=siret)]))
+    doc = document(companies=[company(ref="seconde", siret=siret)])
+    with pytest.raises(ExchangeError) as raised:
+        load(doc)
+    assert [str(e) for e in raised.value.errors] == [
+        "/companies/0/siret : SIRET déjà utilisé par l'entreprise « premiere » enregistré(e) en base"
+    ]
+    assert counts()["companies"] == 1
+
+
+def test_candidate_email_already_stored_under_another_ref_is_refused():
+    load(document(candidates=[candidate(ref="p1", email="Camille@Exemple.fr")]))
+    with pytest.raises(ExchangeError) as raised:
+        load(document(candidates=[candidate(ref="p2", email="camille@exemple.fr")]))
+    assert [e.pointer for e in raised.value.errors] == ["/candidates/0/email"]
+    assert "« p1 »" in raised.value.errors[0].message
+    assert counts()["candidates"] == 1
+
+
+def test_rejected_document_leaves_stored_records_untouched():
+    load(base_document())
+    doc = base_document()
+    doc["companies"][0]["name"] = "Autre nom"
+    doc["needs"][0]["hours_per_week"] = 0
+    with pytest.raises(ExchangeError):
+        load(doc)
+    db.session.expire_all()
+    assert db.session.scalar(select(Company.name)) != "Autre nom"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_parse_document_refuses_non_json_and_nan_with_french_sentences():
+    with pytest.raises(ExchangeError) as raised:
+        parse_document(b'{"format": "connectences/v1",\n  "needs": [}')
+    assert raised.value.errors == [
+        FieldError("", "le fichier n'est pas un JSON valide (ligne 2, colonne 13)")
+    ]
+    with pytest.raises(ExchangeError) as raised:
+        parse_document('{"x": NaN}')
+    assert "NaN" in raised.value.errors[0].message
+    with pytest.raises(ExchangeError) as raised:
+        parse_document(b"\xff\xfe{}")
+    assert "UTF-8" in raised.value.errors[0].message
+    assert parse_document("\ufeff{}".encode()) == {}
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_import_then_export_round_trips(runner, tmp_path):
+    doc = full_document()
+    source = tmp_path / "entree.json"
+    source.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    result = runner.invoke(args=["exchange", "import", str(source)])
+
+    assert result.exit_code == 0, result.output
+    assert "Import terminé." in result.output
+    assert "besoins : 2 créé(s), 0 mis à jour, 0 inchangé(s)" in result.output
+    assert counts()["needs"] == 2
+
+    target = tmp_path / "sortie.json"
+    result = runner.invoke(args=["exchange", "export", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"Export écrit dans {target}" in result.output
+    text = target.read_text(encoding="utf-8")
+    assert "Comptabilité" in text  # UTF-8 kept, not \u escapes
+    assert '\n  "operators": [' in text  # indented by 2
+    assert json.loads(text) == normalize_document(doc)
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "exchange.export")
+        )
+        == 1
+    )
+
+    again = runner.invoke(args=["exchange", "import", str(target)])
+    assert again.exit_code == 0
+    assert "besoins : 0 créé(s), 0 mis à jour, 2 inchangé(s)" in again.output
+
+
+def test_cli_export_to_stdout(runner):
+    load(copy.deepcopy(SPEC_EXAMPLE))
+    result = runner.invoke(args=["exchange", "export"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == SPEC_EXAMPLE
+    assert "Comptabilité 1 jour par semaine" in result.stdout
+
+
+def test_cli_import_of_an_invalid_document_prints_each_error_and_writes_nothing(runner, tmp_path):
+    doc = base_document()
+    doc["needs"][0]["hours_per_week"] = 50
+    doc["companies"][0]["siret"] = "90412345200017"
+    source = tmp_path / "faux.json"
+    source.write_text(json.dumps(doc), encoding="utf-8")
+
+    result = runner.invoke(args=["exchange", "import", str(source)])
+
+    assert result.exit_code == 1
+    assert "Document refusé : 2 erreur(s), rien n'a été enregistré." in result.output
+    assert "/companies/0/siret : SIRET invalide (clé de contrôle)" in result.output
+    assert (
+        "/needs/0/hours_per_week : doit être un nombre entre 1 et 48 (reçu : 50)" in result.output
+    )
+    assert counts() == EMPTY
+
+
+def test_cli_import_of_a_file_that_is_not_json(runner, tmp_path):
+    source = tmp_path / "pas-du-json.json"
+    source.write_text("format: connectences/v1\n", encoding="utf-8")
+    result = runner.invoke(args=["exchange", "import", str(source)])
+    assert result.exit_code == 1
+    assert "le fichier n'est pas un JSON valide (ligne 1, colonne 1)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_import_of_a_missing_file(runner, tmp_path):
+    result = runner.invoke(args=["exchange", "import", str(tmp_path / "absent.json")])
+    assert result.exit_code == 1
+    assert "Impossible de lire le fichier" in result.output
+
+
+def test_cli_import_of_a_json_array(runner, tmp_path):
+    source = tmp_path / "liste.json"
+    source.write_text("[]", encoding="utf-8")
+    result = runner.invoke(args=["exchange", "import", str(source)])
+    assert result.exit_code == 1
+    assert "(document) : le document doit être un objet JSON" in result.output
+
+
+def test_imported_dates_are_dates():
+    load(copy.deepcopy(SPEC_EXAMPLE))
+    person = db.session.scalar(select(Candidate))
+    assert person.available_from.isoformat() == "2027-01-04"
+    assert person.consent_at <= datetime.now(UTC)
