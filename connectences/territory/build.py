@@ -183,8 +183,15 @@ def _drop_outliers(centres: dict[str, tuple[float, float]], epci_of: dict[str, s
     return sorted(dropped)
 
 
-def build_reference(node_modules: Path, coordinates_csv: Path) -> tuple[dict, BuildReport]:
-    """Assemble the reference document from installed packages and the manual centres."""
+def build_reference(
+    node_modules: Path, coordinates_csv: Path, required: tuple[str, ...] | None = None
+) -> tuple[dict, BuildReport]:
+    """Assemble the reference document from installed packages and the manual centres.
+
+    ``required`` (default ``REQUIRED_CENTRES``) lists the communes that must end
+    with a centre; the build raises ``BuildError`` otherwise.
+    """
+    required = REQUIRED_CENTRES if required is None else required
     epci_rows, epci_of = read_epcis(node_modules)
     communes = read_communes(node_modules)
     geonames = read_geonames(node_modules)
@@ -204,7 +211,7 @@ def build_reference(node_modules: Path, coordinates_csv: Path) -> tuple[dict, Bu
         raise BuildError(f"{COORDINATES_FILE} names unknown communes: {unknown_manual}")
     centres.update(manual)  # a hand-checked centre wins over a gazetteer match
 
-    missing = [insee for insee in REQUIRED_CENTRES if insee not in centres]
+    missing = [insee for insee in required if insee not in centres]
     if missing:
         raise BuildError(f"required communes without a centre: {missing}")
 
@@ -261,14 +268,17 @@ def write_reference(document: dict, out_dir: Path) -> Path:
     return path
 
 
-def build(node_modules: Path | None = None, out_dir: Path = DATA_DIR) -> BuildReport:
+def build(
+    node_modules: Path | None = None,
+    out_dir: Path = DATA_DIR,
+    coordinates_csv: Path = DATA_DIR / COORDINATES_FILE,
+) -> BuildReport:
     """Rebuild ``reference.json.gz``, installing the pinned npm packages when needed."""
-    coordinates_csv = DATA_DIR / COORDINATES_FILE
     if node_modules is not None:
-        document, report = build_reference(Path(node_modules), coordinates_csv)
+        document, report = build_reference(Path(node_modules), Path(coordinates_csv))
     else:
         with tempfile.TemporaryDirectory(prefix="territory-build-") as tmp:
-            document, report = build_reference(npm_install(Path(tmp)), coordinates_csv)
+            document, report = build_reference(npm_install(Path(tmp)), Path(coordinates_csv))
     report.path = write_reference(document, Path(out_dir))
     report.size_bytes = report.path.stat().st_size
     return report
