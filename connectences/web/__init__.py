@@ -1,4 +1,9 @@
-"""The web layer: one blueprint per area, registered here."""
+"""The web layer: one blueprint per area, registered here.
+
+- ``access``: login required by default, ``@public`` allow-list, ``@role_required``
+- ``security``: security headers on every response, safe redirects, proxy
+- ``errors``: French error pages; ``navigation``: menu entries per role
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,27 @@ from flask import Flask
 from connectences.extensions import db, login_manager
 from connectences.models import User
 
+BLUEPRINTS = (
+    "connectences.web.public",
+    "connectences.web.auth",
+    "connectences.web.admin",
+    "connectences.web.staff",
+    "connectences.web.operators",
+    "connectences.web.partners",
+    "connectences.web.companies",
+    "connectences.web.candidates",
+    "connectences.web.observatory",
+)
+
 
 def register_web(app: Flask) -> None:
+    from importlib import import_module
+
+    from connectences.web.access import register_access
+    from connectences.web.errors import register_errors
+    from connectences.web.navigation import register_navigation
+    from connectences.web.security import register_security
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:
@@ -19,3 +43,10 @@ def register_web(app: Flask) -> None:
         if user is None or user.session_version != version or not user.active:
             return None
         return user
+
+    register_security(app)
+    register_access(app)
+    register_errors(app)
+    register_navigation(app)
+    for module_name in BLUEPRINTS:
+        app.register_blueprint(import_module(module_name).bp)

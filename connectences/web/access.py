@@ -1,0 +1,105 @@
+"""Who may see what: login required by default, public allow-list, role checks.
+
+Every view needs a logged-in user unless it is marked ``@public``. Role pages
+are guarded per blueprint (``guard_blueprint``) or per view (``@role_required``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
+from flask_login import current_user
+
+from connectences.extensions import login_manager
+
+# Where each role lands after login (endpoint of its home page).
+ROLE_HOME: dict[str, str] = {
+    "admin": "admin.index",
+    "animateur": "staff.index",
+    "operator": "operators.index",
+    "partner": "partners.index",
+    "company": "companies.index",
+    "candidate": "candidates.index",
+    "territoire": "observatory.index",
+}
+
+# Endpoints open to anonymous visitors besides the views marked @public.
+PUBLIC_ENDPOINTS = {"static"}
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to anonymous visitors (the public allow-list)."""
+    view._public = True  # type: ignore[attr-defined]
+    return view
+
+
+def role_required(*roles: str) -> Callable:
+    """Allow a view to these roles only; other logged-in users get the French 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped._allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def guard_blueprint(blueprint: Blueprint, *roles: str) -> None:
+    """Every view of the blueprint is for these roles, unless the view says otherwise
+    with @role_required (which then decides alone)."""
+
+    @blueprint.before_request
+    def _check_role():
+        view = current_app.view_functions.get(request.endpoint or "")
+        allowed = getattr(view, "_allowed_roles", None) or frozenset(roles)
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role not in allowed:
+            abort(403)
+        return None
+
+
+def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
+    if endpoint is None:  # unknown route: let it become a 404
+        return True
+    if endpoint in PUBLIC_ENDPOINTS:
+        return True
+    return bool(getattr(app.view_functions.get(endpoint), "_public", False))
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_access(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.needs_refresh_message = "Reconnectez-vous pour continuer."
+    login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        if wants_json():
+            return jsonify({"erreur": "Authentification requise."}), 401
+        from flask import flash, redirect, url_for
+
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def _require_login():
+        if is_public_endpoint(app, request.endpoint):
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None

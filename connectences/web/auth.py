@@ -1,0 +1,122 @@
+"""Login, logout, invitation acceptance and password change."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from connectences import accounts
+from connectences.extensions import db
+from connectences.web.access import ROLE_HOME, public
+from connectences.web.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from connectences.web.security import is_safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def home_url(user) -> str:
+    return url_for(ROLE_HOME.get(user.role, "public.index"))
+
+
+def _start_session(user) -> None:
+    # A fresh session at login: nothing planted before authentication survives.
+    session.clear()
+    login_user(user)
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    next_url = request.args.get("next")
+    next_url = next_url if is_safe_next(next_url) else None
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session, form.email.data, form.password.data, request.remote_addr
+            )
+        except accounts.AccountLocked as refusal:
+            error, status = refusal.message, 429
+        except accounts.LoginRefused as refusal:
+            error = refusal.message
+        else:
+            _start_session(user)
+            flash("Vous êtes connecté.", "success")
+            return redirect(next_url or home_url(user))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    accounts.audit(db.session, "logout", actor=current_user.id, ip=request.remote_addr)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def invitation(token: str):
+    try:
+        invitation = accounts.find_invitation(db.session, token)
+    except accounts.InvitationInvalid as invalid:
+        return render_template("auth/invitation_invalid.html", message=invalid.message), 400
+    form = SetPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(
+                db.session, token, form.password.data, ip=request.remote_addr
+            )
+            db.session.commit()
+        except accounts.InvitationInvalid as invalid:
+            db.session.rollback()
+            return render_template("auth/invitation_invalid.html", message=invalid.message), 400
+        except accounts.AccountError as refusal:
+            db.session.rollback()
+            error = refusal.message
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            _start_session(user)
+            flash("Votre mot de passe est enregistré. Bienvenue sur Connect'ences.", "success")
+            return redirect(home_url(user))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "auth/invitation.html", form=form, error=error, email=invitation.user.email
+    ), status
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                db.session,
+                current_user._get_current_object(),
+                form.current.data,
+                form.password.data,
+                ip=request.remote_addr,
+            )
+            db.session.commit()
+        except accounts.AccountError as refusal:
+            db.session.rollback()
+            error = refusal.message
+        else:
+            # Other sessions died with the version bump; this one continues.
+            _start_session(current_user._get_current_object())
+            flash("Votre mot de passe a été modifié.", "success")
+            return redirect(home_url(current_user))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form, error=error), status

@@ -1,0 +1,31 @@
+"""A candidate's area: their profile as the platform holds it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from connectences.extensions import db
+from connectences.models import Candidate, Commune
+from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+from connectences.web.access import guard_blueprint
+
+bp = Blueprint("candidates", __name__, url_prefix="/candidat")
+guard_blueprint(bp, "candidate")
+
+
+@bp.route("")
+def index():
+    candidate = (
+        db.session.get(Candidate, current_user.candidate_id) if current_user.candidate_id else None
+    )
+    commune = db.session.get(Commune, candidate.commune) if candidate else None
+    return render_template(
+        "candidates/index.html",
+        candidate=candidate,
+        commune=commune,
+        levels=LEVELS,
+        days=DAYS,
+        contracts=CONTRACTS,
+        statuses=CANDIDATE_STATUSES,
+    )

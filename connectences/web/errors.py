@@ -1,0 +1,76 @@
+"""French error pages (and JSON errors under /api/). The 500 page says nothing
+of what went wrong: details go to the log only."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from connectences.web.access import wants_json
+
+ERRORS: dict[int, tuple[str, str]] = {
+    400: (
+        "Requête incorrecte",
+        "Les informations envoyées n'ont pas pu être comprises. Revenez en arrière, "
+        "vérifiez le formulaire et réessayez.",
+    ),
+    401: ("Connexion requise", "Connectez-vous pour accéder à cette page."),
+    403: (
+        "Accès refusé",
+        "Votre compte ne donne pas accès à cette page. Si vous pensez que c'est une erreur, "
+        "contactez l'administrateur de la plateforme.",
+    ),
+    404: (
+        "Page introuvable",
+        "Cette page n'existe pas ou n'existe plus. Vérifiez l'adresse, ou repartez de l'accueil.",
+    ),
+    405: (
+        "Action non permise",
+        "Cette page ne peut pas être utilisée de cette façon. Repartez de l'accueil.",
+    ),
+    413: (
+        "Envoi trop volumineux",
+        "Le fichier ou le formulaire envoyé dépasse la taille autorisée. Réduisez la taille "
+        "du fichier (par exemple un CV en PDF de moins de 5 Mo) et réessayez.",
+    ),
+    429: (
+        "Trop de tentatives",
+        "Trop de demandes en peu de temps. Patientez quelques minutes avant de réessayer.",
+    ),
+    500: (
+        "Erreur du serveur",
+        "Un problème est survenu de notre côté. Il a été enregistré ; réessayez dans "
+        "quelques instants. Si cela se reproduit, contactez l'administrateur.",
+    ),
+}
+
+CSRF_MESSAGE = (
+    "Le formulaire a expiré ou n'a pas pu être vérifié (protection de sécurité). "
+    "Rechargez la page, puis renvoyez le formulaire."
+)
+
+
+def render_error(code: int, message: str | None = None):
+    title, default_message = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
+    text = message or default_message
+    if wants_json():
+        return jsonify({"erreur": title, "message": text}), code
+    return render_template("errors/error.html", code=code, title=title, message=text), code
+
+
+def register_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(error: InternalServerError):
+        # Never show error.original_exception: it may hold data or internals.
+        return render_error(500)

@@ -1,0 +1,72 @@
+"""Forms of the account pages. Messages are in French; rules live in the domain."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from connectences.vocab import ROLES
+
+REQUIRED = "Ce champ est obligatoire."
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Adresse e-mail",
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Mot de passe",
+        validators=[DataRequired(REQUIRED), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Se connecter")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[DataRequired(REQUIRED)],
+        description="Au moins 12 caractères. Une phrase de plusieurs mots est un bon choix.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Confirmez le mot de passe",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", "Les deux mots de passe ne sont pas identiques."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Enregistrer le mot de passe")
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        "Mot de passe actuel",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Adresse e-mail de la personne", validators=[DataRequired(REQUIRED), Length(max=254)]
+    )
+    role = SelectField(
+        "Rôle",
+        choices=[("", "Choisissez un rôle")] + list(ROLES.items()),
+        validators=[DataRequired("Choisissez un rôle.")],
+    )
+    org_ref = StringField(
+        "Organisation",
+        validators=[Length(max=300)],
+        description=(
+            "Référence de l'opérateur, du partenaire ou de l'entreprise ; SIREN de "
+            "l'intercommunalité pour le rôle « Intercommunalité » ; vide pour un "
+            "administrateur ou un animateur."
+        ),
+    )
+    submit = SubmitField("Envoyer l'invitation")

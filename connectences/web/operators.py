@@ -1,0 +1,45 @@
+"""An operator's area: the leads proposed to its organisation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from connectences.extensions import db
+from connectences.models import Lead, LeadNeed, Need
+from connectences.vocab import LEAD_STATUSES
+from connectences.web.access import guard_blueprint
+
+bp = Blueprint("operators", __name__, url_prefix="/operateur")
+guard_blueprint(bp, "operator")
+
+
+@bp.route("")
+def index():
+    operator = current_user.operator
+    counts: dict[str, int] = {}
+    leads = []
+    if operator is not None:
+        counts = dict(
+            db.session.execute(
+                select(Lead.status, func.count())
+                .where(Lead.operator_id == operator.id)
+                .group_by(Lead.status)
+            ).all()
+        )
+        leads = db.session.scalars(
+            select(Lead)
+            .where(Lead.operator_id == operator.id)
+            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+            .order_by(Lead.created_at.desc())
+            .limit(20)
+        ).all()
+    return render_template(
+        "operators/index.html",
+        operator=operator,
+        status_counts=[(key, label, counts.get(key, 0)) for key, label in LEAD_STATUSES.items()],
+        leads=leads,
+        statuses=LEAD_STATUSES,
+    )

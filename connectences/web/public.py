@@ -1,0 +1,49 @@
+"""Public pages: what the platform is, how matching works, personal data; health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from connectences.extensions import db
+from connectences.web.access import ROLE_HOME, public
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    return render_template("public/index.html")
+
+
+@bp.route("/mise-en-relation")
+@public
+def matching():
+    return render_template("public/matching.html")
+
+
+@bp.route("/donnees-personnelles")
+@public
+def privacy():
+    return render_template("public/privacy.html")
+
+
+@bp.route("/health")
+@public
+def health():
+    """For load balancers and monitoring: the app answers and the database too."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any database failure means "not ready"
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.route("/accueil")
+@login_required
+def home():
+    """After login, or from the logo: each role's own home page."""
+    return redirect(url_for(ROLE_HOME.get(current_user.role, "public.index")))

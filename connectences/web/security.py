@@ -1,0 +1,69 @@
+"""Security headers on every response, proxy awareness and safe redirects.
+
+The headers are set in an ``after_request`` hook, which Flask also runs for
+error pages (including the 500 page) and for file downloads, so no response
+leaves without them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def apply_security_headers(response: Response) -> Response:
+    """Set the security headers (also on errors and downloads)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    if current_app.config.get("CONNECTENCES_ENV") == "production":
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    # Pages shown to a logged-in person hold personal data: never cache them.
+    if request.endpoint != "static" and current_user and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True for a local path (no scheme, no host), so a login cannot redirect elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def register_security(app: Flask) -> None:
+    # Behind a reverse proxy the client address is in X-Forwarded-For; the login
+    # throttle per address needs it. TRUSTED_PROXIES says how many proxies to trust.
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.after_request(apply_security_headers)
