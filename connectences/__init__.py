@@ -19,7 +19,14 @@ class ConfigurationError(RuntimeError):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: defaults, then instance/config.py, then environment, then test_config."""
-    app = Flask(__name__, instance_relative_config=True)
+    # CONNECTENCES_INSTANCE_PATH moves the instance folder (config.py, secret key,
+    # SQLite file) out of the source tree, e.g. to a data volume or a test's tmp dir.
+    instance_path = os.environ.get("CONNECTENCES_INSTANCE_PATH") or None
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     app.config.from_object(config_module.Defaults)

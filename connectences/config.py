@@ -22,8 +22,15 @@ ENV_KEYS = (
     "BASE_URL",
     "CONNECTENCES_ENV",
     "BACKUP_DIR",
+    "TRUSTED_PROXIES",
 )
-INT_KEYS = {"MAIL_PORT", "MAX_CONTENT_LENGTH", "LOGIN_MAX_FAILURES", "CONTACT_WINDOW_DAYS"}
+INT_KEYS = {
+    "MAIL_PORT",
+    "MAX_CONTENT_LENGTH",
+    "LOGIN_MAX_FAILURES",
+    "CONTACT_WINDOW_DAYS",
+    "TRUSTED_PROXIES",
+}
 BOOL_KEYS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
 
@@ -54,6 +61,9 @@ class Defaults:
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60
     INVITATION_TTL_HOURS = 72
+    # Reverse proxies in front of the app (nginx: 1): the login throttle per address
+    # then reads the client address from X-Forwarded-For.
+    TRUSTED_PROXIES = 0
     # Contact-pressure guard
     CONTACT_WINDOW_DAYS = 30
     # Backups
