@@ -11,6 +11,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.territory.cli", "territory_cli"),
     ("connectences.accounts.cli", "users_cli"),
     ("connectences.exchange.cli", "exchange_cli"),
+    ("connectences.demo", "demo_cli"),
 ]
 
 
