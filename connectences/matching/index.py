@@ -1,0 +1,401 @@
+"""A columnar index of candidates: the matcher's fast path.
+
+Each candidate is turned, once, when it is written, into numbers: level rank,
+hours, a day bitmask, a contract bitmask, the ``available_from`` ordinal, an
+eligibility flag (status and consent), the commune, the mobility radius, and
+its skills and ROME codes through inverted indexes (skill text, taxonomy
+concept, fuzzy key). Matching one need is then numpy work over columns: the
+hard constraints as boolean masks, the score criteria as integer arrays. Fuzzy
+text comparison only runs against the distinct skill texts the taxonomy does
+not place (rapidfuzz ``process.cdist``), and its hits are spread to the
+candidates holding them.
+
+The index computes exactly the points of ``matching.score`` (same formulas,
+same floating-point operations in the same order); a test checks it against
+the candidate-by-candidate scorer on random data. Explanations of the best
+candidates are written by ``matching.score`` itself.
+
+Candidates are added, updated and removed one at a time: an update marks the
+old row dead and appends a new one; the arrays are compacted when dead rows
+pile up. No rebuild is needed after a candidate is confirmed or changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from connectences.matching.data import CandidateData, NeedData
+from connectences.matching.score import (
+    FUZZY_MIN,
+    LEVEL_POINTS,
+    LEVEL_POINTS_FAR_ABOVE,
+    ROME_POINTS,
+    WEIGHTS,
+    SkillRef,
+    candidate_romes,
+    candidate_skill_refs,
+    need_rome,
+    need_skill_refs,
+    score_pair,
+)
+from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK
+
+DistanceFn = Callable[[str, str], float | None]
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+
+# Level points by gap (candidate rank - need rank) + 3, gaps -3..3.
+_LEVEL_TABLE = np.array(
+    [
+        0,
+        0,
+        LEVEL_POINTS[-1],
+        LEVEL_POINTS[0],
+        LEVEL_POINTS[1],
+        LEVEL_POINTS_FAR_ABOVE,
+        LEVEL_POINTS_FAR_ABOVE,
+    ],
+    dtype=np.int64,
+)
+
+
+def _territory_distance(a: str, b: str) -> float | None:
+    from connectences import territory
+
+    return territory.distance_km(a, b)
+
+
+class _Postings:
+    """key -> rows, with the numpy array of each key built on demand and cached."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[int]] = defaultdict(list)
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def add(self, key: str, row: int) -> None:
+        self.rows[key].append(row)
+        self._arrays.pop(key, None)
+
+    def get(self, key: str) -> np.ndarray:
+        array = self._arrays.get(key)
+        if array is None:
+            array = np.fromiter(self.rows.get(key, ()), dtype=np.int64)
+            self._arrays[key] = array
+        return array
+
+    def keys(self):
+        return self.rows.keys()
+
+
+class CandidateIndex:
+    """Candidates as numpy columns plus inverted indexes; see the module docstring."""
+
+    def __init__(self, distance: DistanceFn | None = None, capacity: int = 1024) -> None:
+        self.distance = distance or _territory_distance
+        self._lock = threading.RLock()
+        self._alloc(capacity)
+        self.n = 0  # rows used (alive or dead)
+        self.refs: list[str] = []
+        self.cands: list[CandidateData | None] = []
+        self.row_of: dict[str, int] = {}
+        self.communes: list[str] = []
+        self.commune_id: dict[str, int] = {}
+        self.by_norm = _Postings()
+        self.by_concept = _Postings()
+        self.by_family = _Postings()  # concept family (3 chars) -> rows, for family needs
+        self.by_key_all = _Postings()
+        self.by_key_unknown = _Postings()
+        self.keys_all: list[str] = []
+        self.keys_unknown: list[str] = []
+        self.rome_code = {True: _Postings(), False: _Postings()}  # declared? -> code -> rows
+        self.rome_family = {True: _Postings(), False: _Postings()}
+        self.dead = 0
+        # Distances from one need commune to every candidate commune, per need commune.
+        self._dist_cache: dict[str, np.ndarray] = {}
+
+    # --- storage ---------------------------------------------------------------------
+
+    def _alloc(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.eligible = np.zeros(capacity, dtype=bool)
+        self.level = np.zeros(capacity, dtype=np.int64)
+        self.hours_min = np.zeros(capacity, dtype=np.float64)
+        self.hours_max = np.zeros(capacity, dtype=np.float64)
+        self.days = np.zeros(capacity, dtype=np.int64)
+        self.contracts = np.zeros(capacity, dtype=np.int64)
+        self.available = np.zeros(capacity, dtype=np.int64)
+        self.commune = np.zeros(capacity, dtype=np.int64)
+        self.mobility = np.zeros(capacity, dtype=np.float64)
+
+    _COLUMNS = (
+        "alive",
+        "eligible",
+        "level",
+        "hours_min",
+        "hours_max",
+        "days",
+        "contracts",
+        "available",
+        "commune",
+        "mobility",
+    )
+
+    def _grow(self) -> None:
+        new_capacity = self.capacity * 2
+        for name in self._COLUMNS:
+            old = getattr(self, name)
+            new = np.zeros(new_capacity, dtype=old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        self.capacity = new_capacity
+
+    def __len__(self) -> int:
+        return self.n - self.dead
+
+    def __contains__(self, ref: str) -> bool:
+        return ref in self.row_of
+
+    # --- writes ----------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, candidates: Iterable[CandidateData], distance: DistanceFn | None = None):
+        """An index holding these candidates."""
+        candidates = list(candidates)
+        index = cls(distance=distance, capacity=max(1024, len(candidates)))
+        for cand in candidates:
+            index.add(cand)
+        return index
+
+    def add(self, cand: CandidateData) -> None:
+        """Add a candidate, or replace the one with the same ref."""
+        with self._lock:
+            if cand.ref in self.row_of:
+                self._kill(self.row_of[cand.ref])
+            if self.n == self.capacity:
+                self._grow()
+            row = self.n
+            self.n += 1
+            self.refs.append(cand.ref)
+            self.cands.append(cand)
+            self.row_of[cand.ref] = row
+            self.alive[row] = True
+            self.eligible[row] = cand.status == "disponible" and bool(cand.consent)
+            self.level[row] = LEVEL_RANK[cand.level]
+            self.hours_min[row] = cand.hours_min
+            self.hours_max[row] = cand.hours_max
+            self.days[row] = sum(DAY_BIT[d] for d in cand.days if d in DAY_BIT)
+            self.contracts[row] = sum(CONTRACT_BIT[c] for c in cand.contracts if c in CONTRACT_BIT)
+            self.available[row] = cand.available_from.toordinal()
+            self.mobility[row] = cand.mobility_km
+            commune = self.commune_id.get(cand.commune)
+            if commune is None:
+                commune = len(self.communes)
+                self.communes.append(cand.commune)
+                self.commune_id[cand.commune] = commune
+                self._dist_cache.clear()
+            self.commune[row] = commune
+            self._index_skills(row, candidate_skill_refs(cand))
+            codes, declared = candidate_romes(cand)
+            for code in codes:
+                self.rome_code[declared].add(code, row)
+            for family in {c[:3] for c in codes}:
+                self.rome_family[declared].add(family, row)
+
+    update = add
+
+    def _index_skills(self, row: int, refs: list[SkillRef]) -> None:
+        seen: set[str] = set()
+        for ref in refs:
+            if ref.norm in seen:
+                continue
+            seen.add(ref.norm)
+            self.by_norm.add(ref.norm, row)
+            if ref.concept:
+                self.by_concept.add(ref.concept, row)
+                self.by_family.add(ref.concept[:3], row)
+            if ref.key not in self.by_key_all.rows:
+                self.keys_all.append(ref.key)
+            self.by_key_all.add(ref.key, row)
+            if ref.concept is None:
+                if ref.key not in self.by_key_unknown.rows:
+                    self.keys_unknown.append(ref.key)
+                self.by_key_unknown.add(ref.key, row)
+
+    def remove(self, ref: str) -> bool:
+        """Remove a candidate (no longer matchable); True when it was there."""
+        with self._lock:
+            row = self.row_of.get(ref)
+            if row is None:
+                return False
+            self._kill(row)
+            return True
+
+    def _kill(self, row: int) -> None:
+        ref = self.refs[row]
+        self.alive[row] = False
+        self.cands[row] = None
+        self.row_of.pop(ref, None)
+        self.dead += 1
+        if self.dead > 1000 and self.dead * 4 > self.n:
+            self._compact()
+
+    def _compact(self) -> None:
+        live = [c for c in self.cands if c is not None]
+        fresh = CandidateIndex.build(live, distance=self.distance)
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_lock"})
+
+    # --- reads -----------------------------------------------------------------------
+
+    def _distances(self, need_commune: str) -> np.ndarray:
+        """Distance from the need's commune to each candidate commune (NaN when unknown)."""
+        cached = self._dist_cache.get(need_commune)
+        if cached is not None and len(cached) == len(self.communes):
+            return cached
+        out = np.empty(len(self.communes), dtype=np.float64)
+        for i, commune in enumerate(self.communes):
+            d = self.distance(commune, need_commune)
+            out[i] = np.nan if d is None else d
+        if len(self._dist_cache) > 256:
+            self._dist_cache.clear()
+        self._dist_cache[need_commune] = out
+        return out
+
+    def hard_mask(self, need: NeedData) -> np.ndarray:
+        """Rows that pass every hard constraint for this need."""
+        n = self.n
+        dist = self._distances(need.commune)[self.commune[:n]]
+        need_days = sum(DAY_BIT[d] for d in need.days if d in DAY_BIT)
+        return (
+            self.alive[:n]
+            & self.eligible[:n]
+            & (self.available[:n] <= need.start.toordinal())
+            & (np.isnan(dist) | (dist <= self.mobility[:n]))
+            & ((self.days[:n] & need_days) != 0)
+            & (self.hours_max[:n] >= need.hours_per_week)
+            & ((self.contracts[:n] & CONTRACT_BIT.get(need.contract, 0)) != 0)
+            & (self.level[:n] >= LEVEL_RANK[need.level] - 1)
+        )
+
+    def _skill_values(self, ref: SkillRef) -> np.ndarray:
+        """Value (0..1) of one need skill for every row, as ``score.meet_skill`` gives it."""
+        values = np.zeros(self.n, dtype=np.float64)
+        # Fuzzy first, exact paths last: they give 1.0, the most a skill is worth.
+        vocabulary, postings = (
+            (self.keys_unknown, self.by_key_unknown)
+            if ref.concept
+            else (self.keys_all, self.by_key_all)
+        )
+        if vocabulary:
+            sims = process.cdist(
+                [ref.key],
+                vocabulary,
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=FUZZY_MIN,
+                dtype=np.float64,
+                workers=1,
+            )[0]
+            for j in np.flatnonzero(sims >= FUZZY_MIN):
+                rows = postings.get(vocabulary[j])
+                values[rows] = np.maximum(values[rows], sims[j] / 100.0)
+        values[self.by_norm.get(ref.norm)] = 1.0
+        if ref.concept:
+            for rows in self._concept_rows(ref.concept):
+                values[rows] = 1.0
+        return values
+
+    def _concept_rows(self, concept: str) -> list[np.ndarray]:
+        out = [self.by_concept.get(concept)]
+        if len(concept) > 3:
+            out.append(self.by_concept.get(concept[:3]))
+        else:
+            # A family concept meets every code of the family.
+            out.append(self.by_family.get(concept))
+        return out
+
+    def _rome_points(self, need: NeedData) -> np.ndarray:
+        points = np.zeros(self.n, dtype=np.int64)
+        code, _given = need_rome(need)
+        if code is None:
+            return points
+        for declared in (False, True):
+            family_rows = self.rome_family[declared].get(code[:3])
+            points[family_rows] = np.maximum(points[family_rows], ROME_POINTS[("family", declared)])
+            code_rows = self.rome_code[declared].get(code)
+            points[code_rows] = np.maximum(points[code_rows], ROME_POINTS[("code", declared)])
+        return points
+
+    def scores(self, need: NeedData, rows: np.ndarray) -> np.ndarray:
+        """Integer score of the given rows (``matching.score`` arithmetic, vectorised)."""
+        refs = need_skill_refs(need)
+        if refs:
+            total = np.zeros(len(rows), dtype=np.float64)
+            for ref in refs:
+                total = total + self._skill_values(ref)[rows]
+            skill_pts = np.floor(WEIGHTS["skills"] * total / len(refs) + 0.5).astype(np.int64)
+        else:
+            skill_pts = np.zeros(len(rows), dtype=np.int64)
+        gap = np.clip(self.level[rows] - LEVEL_RANK[need.level], -3, 3) + 3
+        level_pts = _LEVEL_TABLE[gap]
+        h = float(need.hours_per_week)
+        hmin = self.hours_min[rows]
+        hmax = self.hours_max[rows]
+        half = WEIGHTS["hours"] / 2
+        below = np.floor(half + half * h / hmin + 0.5).astype(np.int64)
+        hours_pts = np.where(
+            (hmin <= h) & (h <= hmax), WEIGHTS["hours"], np.where(h < hmin, below, 0)
+        )
+        need_days = sum(DAY_BIT[d] for d in need.days if d in DAY_BIT)
+        if need.days:
+            common = _POPCOUNT[self.days[rows] & need_days]
+            days_pts = np.floor(WEIGHTS["days"] * common / len(need.days) + 0.5).astype(np.int64)
+        else:
+            days_pts = np.zeros(len(rows), dtype=np.int64)
+        contract_pts = np.where(
+            (self.contracts[rows] & CONTRACT_BIT.get(need.contract, 0)) != 0,
+            WEIGHTS["contract"],
+            0,
+        )
+        rome_pts = self._rome_points(need)[rows]
+        return skill_pts + rome_pts + level_pts + hours_pts + days_pts + contract_pts
+
+    def top(self, need: NeedData, limit: int | None = 20) -> list[tuple[str, int]]:
+        """(ref, score) of the best candidates passing the hard constraints, ties by ref."""
+        with self._lock:
+            if self.n == 0:
+                return []
+            mask = self.hard_mask(need)
+            rows = np.flatnonzero(mask)
+            if len(rows) == 0:
+                return []
+            scores = self.scores(need, rows)
+            if limit is not None and len(rows) > limit:
+                # Keep every row tying with the limit-th best, then order them by ref.
+                kth = np.partition(-scores, limit - 1)[limit - 1]
+                keep = -scores <= kth
+                rows, scores = rows[keep], scores[keep]
+            ranked = sorted(
+                zip(scores.tolist(), rows.tolist(), strict=True),
+                key=lambda x: (-x[0], self.refs[x[1]]),
+            )
+            if limit is not None:
+                ranked = ranked[:limit]
+            return [(self.refs[row], score) for score, row in ranked]
+
+    def match(self, need: NeedData, limit: int | None = 20) -> list[dict]:
+        """Like ``score.rank_candidates``: ``{"candidate", "score", "explanation"}``, best first."""
+        out = []
+        for ref, _score in self.top(need, limit):
+            cand = self.cands[self.row_of[ref]]
+            points, entries = score_pair(need, cand)
+            out.append({"candidate": ref, "score": points, "explanation": entries})
+        return out
+
+    def get(self, ref: str) -> CandidateData | None:
+        row = self.row_of.get(ref)
+        return None if row is None else self.cands[row]
