@@ -974,6 +974,14 @@ def test_cli_import_of_a_file_that_is_not_json(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_cli_import_from_standard_input(runner):
+    result = runner.invoke(
+        args=["exchange", "import", "-"], input=json.dumps(SPEC_EXAMPLE).encode("utf-8")
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Need.title)) == "Comptabilité 1 jour par semaine"
+
+
 def test_cli_import_of_a_missing_file(runner, tmp_path):
     result = runner.invoke(args=["exchange", "import", str(tmp_path / "absent.json")])
     assert result.exit_code == 1

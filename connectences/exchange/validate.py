@@ -9,6 +9,7 @@ and candidates already stored) go through the session given, or ``db.session``.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -417,7 +418,8 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     if "format" not in document or document["format"] is None:
         ctx.error("/format", f"champ obligatoire manquant : attendu « {FORMAT} »")
     elif document["format"] != FORMAT:
-        shown = document["format"] if isinstance(document["format"], str) else "?"
+        given = document["format"]
+        shown = given if isinstance(given, str) else json.dumps(given, ensure_ascii=False)
         ctx.error("/format", f"format inconnu « {shown} » : attendu « {FORMAT} »")
 
     # Valid values of each item, by collection, for the checks across records.
