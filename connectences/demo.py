@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import click
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -633,7 +633,6 @@ class DemoAccount:
     password: str
     full_name: str
     org_ref: str | None = None
-    home: str = "/"
 
 
 # ---------------------------------------------------------------------------
@@ -939,27 +938,27 @@ def demo_accounts(document: dict) -> list[DemoAccount]:
     """One account per role, tied to the document's organisations and people."""
     candidate = document["candidates"][DEMO_CANDIDATE_INDEX - 1]
     return [
-        DemoAccount("admin", "admin@connectences.example", "demo-admin-bassin", "Alice Administratrice", home="/admin"),
-        DemoAccount("animateur", "animateur@connectences.example", "demo-animateur-bassin", "Marc Animateur", home="/animateur"),
+        DemoAccount("admin", "admin@connectences.example", "demo-admin-bassin", "Alice Lambert"),
+        DemoAccount("animateur", "animateur@connectences.example", "demo-animateur-bassin", "Marc Dulucq"),
         DemoAccount(
             "operator", "operateur@ge-bassin-emploi.example", "demo-operateur-bassin",
-            "Hélène Chargée de mission GE", org_ref="ge-bassin-emploi", home="/operateur",
+            "Hélène Castaing", org_ref="ge-bassin-emploi",
         ),
         DemoAccount(
             "partner", "partenaire@francetravail.example", "demo-partenaire-bassin",
-            "Bruno Conseiller entreprises", org_ref="france-travail-arcachon", home="/partenaire",
+            "Bruno Lacoste", org_ref="france-travail-arcachon",
         ),
         DemoAccount(
             "company", "entreprise@au-fournil-d-andernos.example", "demo-entreprise-bassin",
-            "Sylvie Boulangère", org_ref=_company_ref(DEMO_COMPANY_OWNER), home="/entreprise",
+            "Sylvie Lafitte", org_ref=_company_ref(DEMO_COMPANY_OWNER),
         ),
         DemoAccount(
             "candidate", candidate["email"], "demo-candidat-bassin",
-            f"{candidate['first_name']} {candidate['last_name']}", org_ref=candidate["ref"], home="/candidat",
+            f"{candidate['first_name']} {candidate['last_name']}", org_ref=candidate["ref"],
         ),
         DemoAccount(
             "territoire", "territoire@cobas.example", "demo-territoire-bassin",
-            "Chargée de mission économie COBAS", org_ref=COBAS, home="/territoire",
+            "Claire Dubos", org_ref=COBAS,
         ),
     ]  # fmt: skip
 
@@ -1108,7 +1107,9 @@ def demo_cli(seed: int) -> None:
         f"{counts['candidats']} candidats, {counts['visites']} visites, {counts['comptes']} comptes."
     )
     base_url = current_app.config.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    click.echo(f"Adresse : {base_url}/login")
+    with current_app.test_request_context(base_url=base_url):
+        login_url = url_for("auth.login", _external=True)
+    click.echo(f"Adresse : {login_url}")
     click.echo("Comptes de démonstration :")
     width = max(len(a.email) for a in summary.accounts)
     click.echo(f"  {'Rôle':<17} {'Adresse e-mail':<{width}}  Mot de passe")

@@ -1,0 +1,191 @@
+"""The demo: a valid interchange document, seeded once, with an account per role that logs in."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+from flask import url_for
+from sqlalchemy import func, select
+from stdnum.fr import siret as siret_check
+
+from connectences import vocab
+from connectences.demo import (
+    AROUND_COMMUNE_WEIGHTS,
+    build_demo_document,
+    build_demo_visits,
+    demo_accounts,
+    seed_demo,
+)
+from connectences.exchange import validate
+from connectences.extensions import db
+from connectences.models import Candidate, Company, Need, Operator, Partner, User, Visit
+from connectences.territory import PAYS_EPCIS, in_pays, pays_communes
+from connectences.web.access import ROLE_HOME
+
+TODAY = date(2027, 1, 4)
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Operator, Partner, Company, Need, Candidate, Visit, User)
+    }
+
+
+@pytest.fixture(scope="module")
+def document():
+    return build_demo_document(today=TODAY)
+
+
+def test_the_demo_document_is_valid_interchange(document):
+    assert validate(document) == []
+    assert document["format"] == "connectences/v1"
+
+
+def test_the_demo_document_is_deterministic():
+    first = build_demo_document(seed=7, today=TODAY)
+    assert json.dumps(first) == json.dumps(build_demo_document(seed=7, today=TODAY))
+    assert json.dumps(first) != json.dumps(build_demo_document(seed=8, today=TODAY))
+
+
+def test_companies_are_tpes_of_the_pays_with_valid_unique_sirets(document):
+    companies = document["companies"]
+    assert len(companies) >= 40
+    sirets = [c["siret"] for c in companies]
+    assert all(siret_check.is_valid(s) for s in sirets)
+    assert len(set(sirets)) == len(sirets)
+    assert all(in_pays(c["commune"]) for c in companies)
+    # Every commune of the Pays has at least one company, and they are small.
+    assert {c["commune"] for c in companies} == {c.insee for c in pays_communes()}
+    assert all(0 < c["employees"] < 20 for c in companies)
+    assert Counter(c["naf"] for c in companies)["03.21Z"] >= 3  # oyster farms
+
+
+def test_operators_and_partners_cover_the_kinds_the_territory_has(document):
+    ge, cadres = document["operators"]
+    assert ge["kind"] == "groupement_employeurs"
+    assert set(ge["epcis"]) == set(PAYS_EPCIS)
+    assert cadres["kind"] == "cadres_temps_partage"
+    assert set(cadres["levels"]) == {"technicien", "cadre"}
+    kinds = {p["kind"] for p in document["partners"]}
+    assert {"france_travail", "mission_locale", "cap_emploi", "interim", "cci"} <= kinds
+
+
+def test_needs_and_candidates_look_like_real_ones(document):
+    needs, candidates = document["needs"], document["candidates"]
+    assert len(needs) == 60
+    assert len(candidates) == 150
+    titles = {n["title"] for n in needs}
+    assert len(titles) >= 40  # written in many ways, not one template
+    assert any("rome" not in n for n in needs)
+    assert sum("rome" in n for n in needs) > len(needs) / 2
+    assert {n["contract"] for n in needs} == set(vocab.CONTRACTS)
+    # Part-time work dominates, with some full-time needs to re-orient.
+    assert sum(n["hours_per_week"] < 35 for n in needs) > 40
+    assert any(n["hours_per_week"] >= 35 for n in needs)
+
+    assert len({c["email"] for c in candidates}) == len(candidates)
+    assert all(c["email"].endswith("@exemple.fr") for c in candidates)
+    from_around = [c for c in candidates if c["commune"] in AROUND_COMMUNE_WEIGHTS]
+    assert 10 < len(from_around) < 75
+    assert any("rome" not in c for c in candidates)
+    sources = {c["source"] for c in candidates}
+    assert {"forum", "job dating", "permanence", "réseaux sociaux"} <= sources
+    # Skills as people type them: some without their accents, some in capitals.
+    skills = [s for c in candidates for s in c["skills"]]
+    assert any(s.isupper() and len(s) > 4 for s in skills)
+    assert "compta generale" in skills or "saisie compta" in skills
+
+
+def test_visits_cover_every_company_and_follow_the_vocabularies(document):
+    visits = build_demo_visits(document, today=TODAY)
+    assert len(visits) == 100
+    assert {v["company"] for v in visits} == {c["ref"] for c in document["companies"]}
+    assert {v["channel"] for v in visits} <= set(vocab.VISIT_CHANNELS)
+    assert {v["outcome"] for v in visits} <= set(vocab.VISIT_OUTCOMES)
+    assert all(set(v["topics"]) <= set(vocab.VISIT_TOPICS) and v["topics"] for v in visits)
+    assert all(v["visited_on"] < TODAY for v in visits)
+    refusing = {c["ref"] for c in document["companies"] if c.get("do_not_solicit")}
+    assert refusing
+    for ref in refusing:
+        last = [v for v in visits if v["company"] == ref][-1]
+        assert last["outcome"] == "ne_plus_solliciter"
+    assert any(v["follow_up_on"] and not v["follow_up_closed"] for v in visits)
+
+
+def test_the_command_seeds_the_demo_once_and_prints_the_accounts(runner, document):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    first = _counts()
+    assert first["company"] >= 40
+    assert first["need"] == 60
+    assert first["candidate"] == 150
+    assert first["visit"] == 100
+    assert first["user"] == 7
+    assert first["operator"] == 2 and first["partner"] == 5
+    for account in demo_accounts(build_demo_document()):
+        assert account.email in result.output
+        assert account.password in result.output
+    assert "/connexion" in result.output
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert _counts() == first
+    assert "mot de passe n'a pas été modifié" in again.output
+
+
+def test_the_command_refuses_a_production_install(app, runner):
+    app.config["CONNECTENCES_ENV"] = "production"
+    try:
+        result = runner.invoke(args=["demo"])
+    finally:
+        app.config["CONNECTENCES_ENV"] = "development"
+    assert result.exit_code != 0
+    assert "production" in result.output
+    assert _counts()["company"] == 0
+
+
+def test_seeding_links_accounts_and_visits_to_the_demo_records():
+    summary = seed_demo(db.session, today=TODAY)
+    assert len(summary.created_accounts) == 7 and summary.created_visits == 100
+    users = {u.role: u for u in db.session.scalars(select(User))}
+    assert set(users) == set(vocab.ROLES)
+    assert users["operator"].operator.ref == "ge-bassin-emploi"
+    assert users["partner"].partner.kind == "france_travail"
+    assert [c.name for c in users["company"].companies] == ["Au Fournil d'Andernos"]
+    assert users["territoire"].epci_siren == "243300563"
+    candidate = db.session.get(Candidate, users["candidate"].candidate_id)
+    assert candidate.email == users["candidate"].email
+    animateur = users["animateur"]
+    assert (
+        db.session.scalar(select(func.count(Visit.id)).where(Visit.animateur_id == animateur.id))
+        == 100
+    )
+    # Needs detected on a visit point back to it.
+    linked = db.session.scalars(select(Need).where(Need.visit_id.is_not(None))).all()
+    assert len(linked) >= 20
+    assert all(db.session.get(Visit, n.visit_id).company_id == n.company_id for n in linked)
+
+    again = seed_demo(db.session, today=TODAY)
+    assert again.created_accounts == [] and again.created_visits == 0
+    assert again.counts == summary.counts
+
+
+@pytest.mark.parametrize("role", list(vocab.ROLES))
+def test_each_demo_account_logs_in_and_lands_on_its_home(app, role):
+    seed_demo(db.session, today=TODAY)
+    account = next(a for a in demo_accounts(build_demo_document(today=TODAY)) if a.role == role)
+    with app.test_request_context():
+        login_url = url_for("auth.login")
+        home = url_for(ROLE_HOME[role])
+    client = app.test_client()
+    response = client.post(
+        login_url,
+        data={"email": account.email, "password": account.password},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert response.request.path == home
