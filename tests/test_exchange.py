@@ -380,6 +380,35 @@ def test_a_siret_may_move_between_two_refs_in_one_document():
         ]
     )
     assert validate(doc) == []
+    result = load(doc)
+    assert (result["companies"].updated, result["companies"].created) == (1, 1)
+    assert db.session.scalar(select(Company.ref).where(Company.siret == old)) == "nouvelle"
+
+
+def test_two_stored_records_may_swap_their_siret_and_email():
+    s1, s2 = make_siret(), make_siret()
+    load(
+        document(
+            companies=[company(ref="a", siret=s1), company(ref="b", siret=s2)],
+            candidates=[
+                candidate(ref="p", email="p@exemple.fr"),
+                candidate(ref="q", email="q@exemple.fr"),
+            ],
+        )
+    )
+    result = load(
+        document(
+            companies=[company(ref="a", siret=s2), company(ref="b", siret=s1)],
+            candidates=[
+                candidate(ref="p", email="q@exemple.fr"),
+                candidate(ref="q", email="p@exemple.fr"),
+            ],
+        )
+    )
+    assert result["companies"].updated == 2 and result["candidates"].updated == 2
+    db.session.expire_all()
+    assert db.session.scalar(select(Company.siret).where(Company.ref == "a")) == s2
+    assert db.session.scalar(select(Candidate.email).where(Candidate.ref == "q")) == "p@exemple.fr"
 
 
 def test_null_optional_fields_are_absent_fields():

@@ -273,6 +273,8 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
         model, to_values = _MAPPING[name]
         refs = [item["ref"] for item in items]
         existing = _by_ref(session, model, refs)
+        if name in _UNIQUE:
+            _release_unique_values(session, name, items, existing)
         if name == "needs":
             wanted = {item["company"] for item in items} - companies.keys()
             companies.update(_by_ref(session, Company, list(wanted)))
@@ -319,6 +321,32 @@ def import_document_and_commit(document: Any, session: Any = None) -> ImportResu
         session.rollback()
         raise
     return result
+
+
+# Unique columns besides ref, with a placeholder that no valid document value can take.
+_UNIQUE: dict[str, tuple[str, Callable[[int], str]]] = {
+    "companies": ("siret", lambda record_id: f"#{record_id}"),
+    "candidates": ("email", lambda record_id: f"#{record_id}@echange.invalid"),
+}
+
+
+def _release_unique_values(session: Any, name: str, items: list, existing: dict) -> None:
+    """Let stored records exchange unique values (two SIRETs swapped between two refs).
+
+    Validation allows it, but the database checks uniqueness row by row: records
+    whose value changes first take a placeholder, flushed, then their new value.
+    """
+    column, placeholder = _UNIQUE[name]
+    moving = [
+        existing[item["ref"]]
+        for item in items
+        if item["ref"] in existing and getattr(existing[item["ref"]], column) != item[column]
+    ]
+    if len(moving) < 2:  # one record alone cannot take a value another one frees here
+        return
+    for record in moving:
+        setattr(record, column, placeholder(record.id))
+    session.flush()
 
 
 def _by_ref(session: Any, model: type, refs: list[str]) -> dict[str, Any]:
