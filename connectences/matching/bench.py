@@ -1,0 +1,213 @@
+"""`flask --app connectences bench ...`: speed and quality of the matcher, measured.
+
+``bench matching`` prints one JSON object per line, each with ``metric``,
+``value`` (a median over repeated runs), ``unit`` and the sizes used:
+
+- ``match_top20_ms``: top 20 for one need among N candidates, in-process index;
+- ``match_naive_ms`` and ``match_speedup``: the same needs scored candidate by
+  candidate (``score.rank_candidates``, rapidfuzz in a Python loop), same data;
+- ``match_scaling_ms``: one line per candidate count, doubling;
+- ``index_update_ms``: re-indexing one updated candidate;
+- ``pool_ms``: from ``matching.bench_pool.measure_pool``.
+
+``bench quality`` prints nDCG@10, recall@10 and hard-constraint breaches of the
+matcher and of a TF-IDF baseline over the labelled set of ``tests/eval``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import replace
+
+import click
+from flask.cli import AppGroup
+
+bench_cli = AppGroup("bench", help="Mesures de vitesse et de qualité.")
+
+
+def emit(record: dict) -> None:
+    click.echo(json.dumps(record, ensure_ascii=False))
+
+
+def _median_ms(fn, repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), times
+
+
+def run_matching(
+    candidates: int = 100_000,
+    repeats: int = 15,
+    needs: int = 5,
+    naive_repeats: int = 3,
+    scaling: tuple[int, ...] = (12_500, 25_000, 50_000, 100_000, 200_000),
+    pool_needs: int | None = 5000,
+    seed: int = 7,
+) -> list[dict]:
+    """Run the matching benchmark; returns the records it printed."""
+    from connectences import territory
+    from connectences.matching.index import CandidateIndex
+    from connectences.matching.score import rank_candidates
+    from connectences.matching.synth import Generator
+
+    records: list[dict] = []
+
+    def out(record: dict) -> None:
+        records.append(record)
+        emit(record)
+
+    gen = Generator(seed=seed)
+    largest = max([candidates, *scaling]) if scaling else candidates
+    people = gen.candidates(largest)
+    need_list = gen.needs(needs)
+    distance = territory.distance_km
+
+    def top20_median(index: CandidateIndex) -> float:
+        for need in need_list:  # warm the per-need caches (taxonomy lookups, distances)
+            index.top(need, 20)
+        per_need = [
+            _median_ms(lambda need=need: index.top(need, 20), repeats)[0] for need in need_list
+        ]
+        return statistics.median(per_need)
+
+    # Scaling: one index grown in place, measured at each size (also exercises adds).
+    index = CandidateIndex(distance=distance, capacity=1024)
+    added = 0
+    measured: dict[int, float] = {}
+    build_ms = 0.0
+    for size in sorted(set(scaling) | {candidates}):
+        start = time.perf_counter()
+        for cand in people[added:size]:
+            index.add(cand)
+        build_ms += (time.perf_counter() - start) * 1000
+        added = size
+        measured[size] = top20_median(index)
+        if size in scaling:
+            out(
+                {
+                    "metric": "match_scaling_ms",
+                    "value": round(measured[size], 3),
+                    "unit": "ms",
+                    "candidates": size,
+                    "needs": needs,
+                    "repeats": repeats,
+                }
+            )
+        if size == candidates:
+            main_index_ms = measured[size]
+            out(
+                {
+                    "metric": "match_top20_ms",
+                    "value": round(main_index_ms, 3),
+                    "unit": "ms",
+                    "candidates": candidates,
+                    "needs": needs,
+                    "repeats": repeats,
+                    "target": 50,
+                }
+            )
+            # The same needs, candidate by candidate, on the same data.
+            subset = people[:candidates]
+            naive = statistics.median(
+                _median_ms(
+                    lambda need=need, subset=subset: rank_candidates(
+                        need, subset, 20, distance=distance
+                    ),
+                    naive_repeats,
+                )[0]
+                for need in need_list
+            )
+            out(
+                {
+                    "metric": "match_naive_ms",
+                    "value": round(naive, 3),
+                    "unit": "ms",
+                    "candidates": candidates,
+                    "needs": needs,
+                    "repeats": naive_repeats,
+                }
+            )
+            out(
+                {
+                    "metric": "match_speedup",
+                    "value": round(naive / main_index_ms, 1),
+                    "unit": "x",
+                    "candidates": candidates,
+                    "target": 20,
+                }
+            )
+            # Re-indexing one candidate after it was confirmed or updated.
+            victims = people[: min(200, candidates)]
+            update_ms = statistics.median(
+                _median_ms(lambda c=c: index.add(replace(c, hours_max=c.hours_max)), 1)[0]
+                for c in victims
+            )
+            out(
+                {
+                    "metric": "index_update_ms",
+                    "value": round(update_ms, 4),
+                    "unit": "ms",
+                    "candidates": candidates,
+                    "updates": len(victims),
+                }
+            )
+    out(
+        {
+            "metric": "index_build_ms",
+            "value": round(build_ms, 1),
+            "unit": "ms",
+            "candidates": largest,
+        }
+    )
+    if pool_needs:
+        try:
+            from connectences.matching.bench_pool import measure_pool
+        except ImportError:
+            out({"metric": "pool_ms", "value": None, "unit": "ms", "error": "bench_pool absent"})
+        else:
+            result = dict(measure_pool(n_needs=pool_needs))
+            result.setdefault("metric", "pool_ms")
+            result.setdefault("unit", "ms")
+            out(result)
+    return records
+
+
+@bench_cli.command("matching", help="Vitesse du matching sur des données synthétiques.")
+@click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--repeats", default=15, show_default=True, type=click.IntRange(min=1))
+@click.option("--needs", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--naive-repeats", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--scaling",
+    default="12500,25000,50000,100000,200000",
+    show_default=True,
+    help="Tailles (séparées par des virgules) ; vide pour ne pas mesurer.",
+)
+@click.option("--pool-needs", default=5000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=7, show_default=True)
+def matching_command(candidates, repeats, needs, naive_repeats, scaling, pool_needs, seed):
+    sizes = tuple(int(s) for s in scaling.split(",") if s.strip())
+    run_matching(
+        candidates=candidates,
+        repeats=repeats,
+        needs=needs,
+        naive_repeats=naive_repeats,
+        scaling=sizes,
+        pool_needs=pool_needs,
+        seed=seed,
+    )
+
+
+@bench_cli.command("quality", help="Qualité du matching sur le jeu évalué (tests/eval).")
+@click.option("--set", "set_dir", default=None, help="Dossier du jeu évalué.")
+@click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
+def quality_command(set_dir, k):
+    from connectences.matching.evaluation import run_quality
+
+    for record in run_quality(set_dir, k=k):
+        emit(record)
