@@ -1,0 +1,537 @@
+"""Pooling: bundles of part-time needs from different companies that one person could hold.
+
+The spec ("What the platform derives" -> pool) defines a bundle as a set of at
+least two needs, each under 35 hours a week, such that every two of them
+
+- come from different companies,
+- are compatible: same ROME code, or same ROME family (the first three
+  characters), or at least one skill in common (skills compared without case
+  or accents, and through the taxonomy concept where it knows them),
+- use no day in common,
+- have their sites within 25 km of each other,
+
+and whose total hours are at most 35. A bundle is maximal: no other need can be
+added to it, so it is never reported again as a smaller part of itself.
+
+Decisions this module takes where the spec is silent:
+
+- A distance that is unknown (a commune whose centre is unknown) counts as too
+  far: two sites are bundled only when they are known to be within 25 km. Two
+  needs in the same commune are 0 km apart.
+- A candidate fits the whole bundle when they pass every need's hard
+  constraints (``matching.constraints``) except hours, which apply to the
+  total: ``hours_min <= total <= hours_max``. Those who also share a ROME
+  family or a skill with one of the needs are listed first (then by ref); the
+  others follow (by ref).
+
+Ranking, "how well the bundle makes one job", 100 points, each criterion with a
+French sentence in ``reasons``: hours (30: the total against what the related
+fitting candidates want at most, or against 35 h when there are none),
+candidates (30: 10 per related fitting candidate, up to three), cohesion of
+the trades (25: per pair, same ROME code 1, same family 0.75, a skill in
+common 0.5) and travel (15: the farthest two sites, 0 km full points, 25 km
+none). Ties go by the needs' refs.
+
+How it stays fast (5,000 needs well under 2 s): needs are bucketed by ROME
+family and by skill key, so only pairs that share a bucket are compared, with
+numpy, into a boolean adjacency matrix. The valid sets are then the cliques of
+that graph whose hours fit in 35 h; the maximal ones are enumerated with
+Bron-Kerbosch over Python integer bitsets (no pivot: the hours budget breaks
+the pivot argument). Needs are ordered by hours, so "fits in the remaining
+hours" is a bit prefix. Every reported bundle is maximal (the search keeps the
+set of needs that could still extend it). On dense instances the number of
+maximal bundles grows combinatorially (12 needs a day of one trade in one place
+already give 12^5 five-day bundles), so the search is capped per need with
+``max_bundles_per_need`` bundles and ``max_steps_per_need`` search steps in the
+subtree where that need is the one with most hours: every need still gets its
+chance to lead bundles, but on such instances not every maximal bundle is
+listed (the caps are logged). When no need reaches its caps, which is the case
+of small instances, the list is exact; ``None`` lifts the caps.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from connectences.matching.data import CandidateData, NeedData
+from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK
+
+WEEK_HOURS = 35.0
+"""Part-time means under this; a bundle's total is at most this."""
+MAX_SITE_KM = 25.0
+"""Largest distance between two sites of one bundle."""
+MAX_BUNDLES_PER_NEED = 5
+MAX_STEPS_PER_NEED = 200
+_EPS = 1e-9
+
+log = logging.getLogger(__name__)
+
+DistanceFn = Callable[[str, str], "float | None"]
+EpciFn = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """A pool of needs that makes one shared-time job, ranked by ``score`` (0 to 100)."""
+
+    needs: tuple[str, ...]  # refs, sorted
+    hours: float
+    days: tuple[str, ...]  # week order
+    candidates: tuple[str, ...]  # who fit the whole bundle: related to its jobs first, by ref
+    score: int
+    reasons: tuple[str, ...]
+
+    def to_json(self, details: bool = False) -> dict:
+        """``{"needs", "hours", "days", "candidates"}``, plus score and reasons with ``details``."""
+        hours: float | int = int(self.hours) if float(self.hours).is_integer() else self.hours
+        out: dict = {
+            "needs": list(self.needs),
+            "hours": hours,
+            "days": list(self.days),
+            "candidates": list(self.candidates),
+        }
+        if details:
+            out["score"] = self.score
+            out["reasons"] = list(self.reasons)
+        return out
+
+
+class SkillKeys:
+    """Comparable keys of skills, memoised per text for one pooling run.
+
+    A skill gives its normalised text (``n:...``) and, when the taxonomy knows
+    it, its concept (``c:...``); two skills meet when they share a key. A ROME
+    code gives its family (``r:M12``): same code implies same family.
+    """
+
+    def __init__(self) -> None:
+        from connectences import skills
+
+        self._normalize = skills.normalize
+        self._concept_of = skills.concept_of
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def of_skill(self, skill: str) -> frozenset[str]:
+        keys = self._cache.get(skill)
+        if keys is None:
+            found = set()
+            norm = self._normalize(skill)
+            if norm:
+                found.add("n:" + norm)
+            concept = self._concept_of(skill)
+            if concept:
+                found.add("c:" + concept)
+            keys = self._cache[skill] = frozenset(found)
+        return keys
+
+    def of(self, skills: Sequence[str], romes: Sequence[str | None] = ()) -> frozenset[str]:
+        keys: set[str] = set()
+        for skill in skills:
+            keys |= self.of_skill(skill)
+        for rome in romes:
+            if rome and rome.strip():
+                keys.add("r:" + rome.strip().upper()[:3])
+        return frozenset(keys)
+
+
+def _default_distance() -> DistanceFn:
+    from connectences import territory
+
+    return territory.distance_km
+
+
+def _default_epci_of() -> EpciFn:
+    from connectences import territory
+
+    return territory.epci_of
+
+
+def format_hours(hours: float) -> str:
+    if float(hours).is_integer():
+        return f"{int(hours)} h"
+    return f"{hours:.1f}".replace(".", ",") + " h"
+
+
+class _Sites:
+    """Distances between the distinct communes involved, computed once per pair."""
+
+    def __init__(self, communes: Sequence[str], distance: DistanceFn) -> None:
+        self.index = {c: i for i, c in enumerate(dict.fromkeys(communes))}
+        self.codes = list(self.index)
+        n = len(self.codes)
+        self.km = np.full((n, n), np.nan)
+        for i, a in enumerate(self.codes):
+            self.km[i, i] = 0.0
+            for j in range(i + 1, n):
+                d = distance(a, self.codes[j])
+                if d is not None:
+                    self.km[i, j] = self.km[j, i] = float(d)
+
+        # Plain lists: scalar reads from numpy are slow in the per-bundle loop.
+        self.km_rows: list[list[float]] = self.km.tolist()
+
+    def km_between(self, a: str, b: str) -> float | None:
+        value = self.km[self.index[a], self.index[b]]
+        return None if np.isnan(value) else float(value)
+
+
+def pool(
+    needs: Sequence[NeedData],
+    candidates: Sequence[CandidateData] = (),
+    *,
+    distance: DistanceFn | None = None,
+    epci_of: EpciFn | None = None,
+    max_bundles_per_need: int | None = MAX_BUNDLES_PER_NEED,
+    max_steps_per_need: int | None = MAX_STEPS_PER_NEED,
+) -> list[Bundle]:
+    """Maximal bundles of part-time needs, best first (score, then needs' refs).
+
+    ``distance(insee_a, insee_b)`` gives kilometres between commune centres or
+    ``None`` when unknown (default ``territory.distance_km``); ``epci_of`` gives
+    a commune's intercommunality, only used to explain the bundle (default
+    ``territory.epci_of``). Needs of 35 h or more are ignored. The caps bound
+    the search on dense instances (see the module docstring); ``None`` lifts them.
+    """
+    distance = distance or _default_distance()
+    epci_of = epci_of or _default_epci_of()
+
+    part_time = {n.ref: n for n in needs if n.hours_per_week < WEEK_HOURS - _EPS}
+    # Ordered by hours (then ref) so that "fits in the remaining hours" is a bit prefix.
+    items = sorted(part_time.values(), key=lambda n: (n.hours_per_week, n.ref))
+    if len(items) < 2:
+        return []
+    sites = _Sites([n.commune for n in items] + [c.commune for c in candidates], distance)
+    skill_keys = SkillKeys()
+    keys = [skill_keys.of(n.skills, (n.rome,)) for n in items]
+    adjacency = _adjacency(items, keys, sites)
+    found = _maximal_sets(items, adjacency, max_bundles_per_need, max_steps_per_need)
+    if not found:
+        return []
+    used = {i for members in found for i in members}
+    fits = _CandidateFit(items, keys, candidates, skill_keys, sites, used)
+    epci_cache: dict[str, str | None] = {}
+    profiles: list = [None] * len(items)
+    for i in used:
+        commune = items[i].commune
+        if commune not in epci_cache:
+            epci_cache[commune] = epci_of(commune)
+        profiles[i] = _Profile(items[i], keys[i], sites, epci_cache.__getitem__)
+    bundles = [_make_bundle(items, profiles, sites, fits, members) for members in found]
+    bundles.sort(key=lambda b: (-b.score, b.needs))
+    return bundles
+
+
+def _adjacency(items: list[NeedData], keys: list[frozenset[str]], sites: _Sites) -> list[int]:
+    """Bitset per need of the needs it can share a week with (every pairwise rule)."""
+    n = len(items)
+    buckets: dict[str, list[int]] = defaultdict(list)
+    for i in range(n):
+        for key in keys[i]:
+            buckets[key].append(i)
+
+    days = np.array([_day_mask(need.days) for need in items], dtype=np.int64)
+    hours = np.array([need.hours_per_week for need in items])
+    companies = {}
+    company = np.array([companies.setdefault(need.company, len(companies)) for need in items])
+    site = np.array([sites.index[need.commune] for need in items])
+    near = np.nan_to_num(sites.km, nan=np.inf) <= MAX_SITE_KM + _EPS
+
+    matrix = np.zeros((n, n), dtype=bool)
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        idx = np.array(members)
+        d, h, c, s = days[idx], hours[idx], company[idx], site[idx]
+        ok = (
+            ((d[:, None] & d[None, :]) == 0)
+            & (c[:, None] != c[None, :])
+            & (h[:, None] + h[None, :] <= WEEK_HOURS + _EPS)
+            & near[s[:, None], s[None, :]]
+        )
+        matrix[np.ix_(idx, idx)] |= ok
+    packed = np.packbits(matrix, axis=1, bitorder="little")
+    return [int.from_bytes(row.tobytes(), "little") for row in packed]
+
+
+def _day_mask(days) -> int:
+    mask = 0
+    for day in days:
+        mask |= DAY_BIT[day]
+    return mask
+
+
+class _CapReached(Exception):
+    """Raised inside the search of one leading need when its cap is reached."""
+
+
+def _maximal_sets(
+    items: list[NeedData],
+    adjacency: list[int],
+    max_per_need: int | None,
+    max_steps: int | None,
+) -> list[tuple[int, ...]]:
+    """Bron-Kerbosch over bitsets, with the hours budget, capped per leading need.
+
+    At each step ``p`` holds the needs that may still join ``members`` and have
+    not been tried yet, ``x`` those that may join but were tried already: a set
+    is maximal exactly when both are empty. The hours budget shrinks the
+    candidates with the total, which keeps that invariant true.
+    """
+    hours = [n.hours_per_week for n in items]
+    found: list[tuple[int, ...]] = []
+    steps = found_here = 0
+
+    def fitting(budget: float) -> int:
+        # Needs are sorted by hours: those within the budget are a bit prefix.
+        return (1 << bisect_right(hours, budget + _EPS)) - 1
+
+    def expand(members: list[int], total: float, p: int, x: int) -> None:
+        nonlocal steps, found_here
+        steps += 1
+        if max_steps is not None and steps > max_steps:
+            raise _CapReached
+        if not p:
+            if not x:
+                found.append(tuple(members))
+                found_here += 1
+                if max_per_need is not None and found_here >= max_per_need:
+                    raise _CapReached
+            return
+        while p:
+            v = p.bit_length() - 1
+            bit = 1 << v
+            p ^= bit
+            new_total = total + hours[v]
+            allowed = adjacency[v] & fitting(WEEK_HOURS - new_total)
+            members.append(v)
+            expand(members, new_total, p & allowed, x & allowed)
+            members.pop()
+            x |= bit
+
+    # Each need leads the bundles where it is the one with the most hours (then the
+    # last ref); the caps apply per leading need so that every need gets its turn.
+    tried = 0
+    capped = 0
+    for v in range(len(items) - 1, -1, -1):
+        bit = 1 << v
+        allowed = adjacency[v] & fitting(WEEK_HOURS - hours[v])
+        steps = found_here = 0
+        if allowed & (bit - 1):  # a bundle needs at least one other need
+            try:
+                expand([v], hours[v], allowed & (bit - 1), allowed & tried)
+            except _CapReached:
+                capped += 1
+        tried |= bit
+    if capped:
+        log.info("pool: search capped for %d of %d needs", capped, len(items))
+    return found
+
+
+class _CandidateFit:
+    """Which candidates fit each need, as integer bitsets over the candidates.
+
+    ``rows[i]``: the candidates passing need ``i``'s hard constraints, hours left
+    aside, computed column-wise with numpy. The rules are the ones of
+    ``matching.constraints.hard_constraint_checks`` (a test checks both agree);
+    the hours check is replaced by the bundle's total, also a bitset per total.
+    ``related[i]``: the candidates who share a ROME family or a skill with need
+    ``i``: they come first in a bundle's list and are the ones the score counts.
+    """
+
+    def __init__(
+        self,
+        items: list[NeedData],
+        keys: list[frozenset[str]],
+        candidates: Sequence[CandidateData],
+        skill_keys: SkillKeys,
+        sites: _Sites,
+        used: set[int],
+    ) -> None:
+        # In ref order, so that indices come out sorted by ref.
+        candidates = sorted(candidates, key=lambda c: c.ref)
+        self.refs = np.array([c.ref for c in candidates], dtype=object)
+        self.size = len(candidates)
+        self.rows: dict[int, int] = {}
+        self.related: dict[int, int] = {}
+        self._hours: dict[float, int] = {}
+        if not candidates:
+            return
+        self.hours_min = np.array([c.hours_min for c in candidates], dtype=float)
+        self.hours_max = np.array([c.hours_max for c in candidates], dtype=float)
+        usable = np.array([c.status == "disponible" and c.consent for c in candidates], dtype=bool)
+        available = np.array([c.available_from.toordinal() for c in candidates])
+        days = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
+        contracts = np.array(
+            [sum(CONTRACT_BIT.get(k, 0) for k in c.contracts) for c in candidates], dtype=np.int64
+        )
+        level = np.array([LEVEL_RANK.get(c.level, -1) for c in candidates])
+        mobility = np.array([c.mobility_km for c in candidates], dtype=float)
+        home = np.array([sites.index[c.commune] for c in candidates])
+        # Unknown distance: the constraint is not applied (spec).
+        km = sites.km[home]  # candidates x sites
+        within = np.isnan(km) | (km <= mobility[:, None] + _EPS)
+        by_key: dict[str, int] = defaultdict(int)
+        for k, cand in enumerate(candidates):
+            for key in skill_keys.of(cand.skills, cand.rome):
+                by_key[key] |= 1 << k
+        for i in used:
+            need = items[i]
+            row = (
+                usable
+                & (available <= need.start.toordinal())
+                & within[:, sites.index[need.commune]]
+                & ((days & _day_mask(need.days)) != 0)
+                & ((contracts & CONTRACT_BIT.get(need.contract, 0)) != 0)
+                & (level >= LEVEL_RANK.get(need.level, 0) - 1)
+            )
+            self.rows[i] = _to_bits(row)
+            related = 0
+            for key in keys[i]:
+                related |= by_key.get(key, 0)
+            self.related[i] = related
+
+    def _within_hours(self, total: float) -> int:
+        bits = self._hours.get(total)
+        if bits is None:
+            ok = (self.hours_min <= total + _EPS) & (self.hours_max >= total - _EPS)
+            bits = self._hours[total] = _to_bits(ok)
+        return bits
+
+    def fitting(self, members: Sequence[int], total: float) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the candidates who fit the whole bundle: (related to its jobs, others)."""
+        if not self.size:
+            return _NONE, _NONE
+        common = self._within_hours(total)
+        related = 0
+        for i in members:
+            common &= self.rows[i]
+            related |= self.related[i]
+        if not common:
+            return _NONE, _NONE
+        return self._indices(common & related), self._indices(common & ~related)
+
+    def _indices(self, bits: int) -> np.ndarray:
+        if not bits:
+            return _NONE
+        raw = np.frombuffer(bits.to_bytes((self.size + 7) // 8, "little"), dtype=np.uint8)
+        return np.flatnonzero(np.unpackbits(raw, bitorder="little"))
+
+
+_NONE = np.zeros(0, dtype=np.intp)
+
+
+def _to_bits(row: np.ndarray) -> int:
+    return int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little")
+
+
+class _Profile:
+    """What the score looks at for each need, computed once."""
+
+    __slots__ = ("rome", "family", "site", "epci", "keys")
+
+    def __init__(self, need: NeedData, keys: frozenset[str], sites: _Sites, epci_of) -> None:
+        self.rome = (need.rome or "").strip().upper()
+        self.family = self.rome[:3]
+        self.site = sites.index[need.commune]
+        self.epci = epci_of(need.commune)
+        self.keys = keys
+
+
+def _pair_cohesion(a: _Profile, b: _Profile) -> float:
+    if a.rome and a.rome == b.rome:
+        return 1.0
+    if a.family and a.family == b.family:
+        return 0.75
+    return 0.5  # inside a bundle, the pair shares at least a skill
+
+
+def _make_bundle(
+    items: list[NeedData],
+    profiles: list[_Profile],
+    sites: _Sites,
+    fits: _CandidateFit,
+    members: tuple[int, ...],
+) -> Bundle:
+    needs = [items[i] for i in members]
+    total = sum(n.hours_per_week for n in needs)
+    day_set = set().union(*(n.days for n in needs))
+    days = tuple(d for d in DAYS if d in day_set)
+    related, others = fits.fitting(members, total)
+
+    # Hours (30 pts): a job close to what the related fitting candidates want at
+    # most; without them, close to a full week.
+    if len(related):
+        closeness = min(1.0, float(np.mean(total / fits.hours_max[related])))
+        hours_pts = round(30 * closeness)
+        hours_text = (
+            f"{format_hours(total)} par semaine, proche des souhaits des candidats qui "
+            f"conviennent ({round(100 * closeness)} % de leur maximum en moyenne)."
+        )
+    else:
+        hours_pts = round(30 * total / WEEK_HOURS)
+        hours_text = f"{format_hours(total)} par semaine sur 35 h possibles."
+    # Candidates (30 pts): 10 per candidate who fits the whole bundle and shares a
+    # trade or a skill with it, up to three.
+    cand_pts = 10 * min(len(related), 3)
+    if len(related) or len(others):
+        cand_text = (
+            f"{len(related) + len(others)} candidat(s) remplissent les conditions de "
+            f"l'ensemble du lot, dont {len(related)} avec le métier ou des compétences "
+            "en commun."
+        )
+    else:
+        cand_text = "Aucun candidat de la CVthèque ne remplit encore les conditions du lot."
+    # Cohesion (25 pts) and travel (15 pts), pair by pair.
+    cohesion = 0.0
+    farthest = 0.0
+    pairs = 0
+    km = sites.km_rows
+    for x, i in enumerate(members):
+        a = profiles[i]
+        for j in members[x + 1 :]:
+            b = profiles[j]
+            cohesion += _pair_cohesion(a, b)
+            d = km[a.site][b.site]
+            if d > farthest:
+                farthest = d
+            pairs += 1
+    cohesion /= pairs
+    cohesion_pts = round(25 * cohesion)
+    if cohesion == 1.0:
+        cohesion_text = f"Même métier (code ROME {profiles[members[0]].rome})."
+    elif cohesion >= 0.75:
+        cohesion_text = "Métiers de la même famille ROME."
+    else:
+        cohesion_text = "Métiers voisins : des compétences en commun."
+    travel_pts = round(15 * max(0.0, 1 - farthest / MAX_SITE_KM))
+    if farthest == 0:
+        travel_text = "Tous les postes sont dans la même commune."
+    else:
+        epcis = {profiles[i].epci for i in members}
+        same = len(epcis) == 1 and None not in epcis
+        travel_text = f"Au plus {farthest:.1f} km entre deux lieux de travail".replace(".", ",") + (
+            ", dans la même intercommunalité." if same else "."
+        )
+    score = hours_pts + cand_pts + cohesion_pts + travel_pts
+    reasons = (
+        f"{len(needs)} besoins de {len(needs)} entreprises différentes, sans jour en commun "
+        f"({', '.join(DAYS[d] for d in days)}) : un poste en temps partagé.",
+        f"Heures : {hours_pts} points. {hours_text}",
+        f"Candidats : {cand_pts} points. {cand_text}",
+        f"Cohérence des métiers : {cohesion_pts} points. {cohesion_text}",
+        f"Déplacements : {travel_pts} points. {travel_text}",
+    )
+    return Bundle(
+        needs=tuple(sorted(n.ref for n in needs)),
+        hours=total,
+        days=days,
+        candidates=tuple(fits.refs[related].tolist() + fits.refs[others].tolist()),
+        score=score,
+        reasons=reasons,
+    )

@@ -1,0 +1,391 @@
+"""Pooling of part-time needs into shared-time bundles (spec "What the platform derives" -> pool)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from itertools import combinations
+
+import pytest
+
+from connectences import skills
+from connectences.matching.constraints import hard_constraint_checks
+from connectences.matching.data import CandidateData, NeedData
+from connectences.matching.pool import pool
+from connectences.vocab import DAYS
+
+# Fake communes on a line: the distance is the gap between positions (km).
+POSITION = {"10001": 0.0, "10002": 10.0, "10003": 25.0, "10004": 25.1, "10005": 60.0}
+UNKNOWN = "19999"  # a commune whose centre is unknown
+
+
+def distance(a: str, b: str) -> float | None:
+    if a not in POSITION or b not in POSITION:
+        return None
+    return abs(POSITION[a] - POSITION[b])
+
+
+def epci_of(insee: str) -> str | None:
+    return "200000001" if insee in POSITION else None
+
+
+def need(ref: str, company: str, days: str, hours: float, **over) -> NeedData:
+    values = dict(
+        ref=ref,
+        company=company,
+        title="Comptabilité",
+        skills=("comptabilité générale",),
+        level="employe_qualifie",
+        hours_per_week=float(hours),
+        days=frozenset(days.split()),
+        contract="cdi_temps_partage",
+        reason="temps_partiel",
+        start=date(2027, 2, 1),
+        commune="10001",
+        rome="M1203",
+    )
+    values.update(over)
+    return NeedData(**values)
+
+
+def candidate(ref: str, **over) -> CandidateData:
+    values = dict(
+        ref=ref,
+        commune="10001",
+        mobility_km=30.0,
+        skills=("comptabilité",),
+        level="employe_qualifie",
+        hours_min=10.0,
+        hours_max=35.0,
+        days=frozenset(DAYS),
+        contracts=frozenset({"cdi_temps_partage", "cdd"}),
+        available_from=date(2027, 1, 1),
+        rome=("M1203",),
+    )
+    values.update(over)
+    return CandidateData(**values)
+
+
+def run(needs, candidates=(), **kw):
+    return pool(needs, candidates, distance=distance, epci_of=epci_of, **kw)
+
+
+def refs(bundles) -> set[frozenset[str]]:
+    return {frozenset(b.needs) for b in bundles}
+
+
+def test_two_compatible_needs_make_a_bundle_with_its_shape():
+    bundles = run(
+        [need("b2", "e2", "thu", 7), need("b1", "e1", "tue mon", 14)],
+        [candidate("cv-1"), candidate("cv-2", hours_max=21)],  # 21: boundary allowed
+    )
+    assert len(bundles) == 1
+    bundle = bundles[0]
+    assert bundle.needs == ("b1", "b2")
+    assert bundle.hours == 21
+    assert bundle.days == ("mon", "tue", "thu")  # week order
+    assert bundle.candidates == ("cv-1", "cv-2")
+    assert 0 <= bundle.score <= 100
+    assert sum(int(r.split(" : ")[1].split(" points")[0]) for r in bundle.reasons[1:]) == (
+        bundle.score
+    )
+    assert bundle.to_json() == {
+        "needs": ["b1", "b2"],
+        "hours": 21,
+        "days": ["mon", "tue", "thu"],
+        "candidates": ["cv-1", "cv-2"],
+    }
+    assert set(bundle.to_json(details=True)) == {
+        "needs",
+        "hours",
+        "days",
+        "candidates",
+        "score",
+        "reasons",
+    }
+
+
+def test_no_day_used_twice():
+    assert run([need("b1", "e1", "mon tue", 10), need("b2", "e2", "tue", 10)]) == []
+    bundles = run(
+        [
+            need("b1", "e1", "mon", 8),
+            need("b2", "e2", "mon", 8),
+            need("b3", "e3", "wed", 8),
+        ]
+    )
+    assert refs(bundles) == {frozenset({"b1", "b3"}), frozenset({"b2", "b3"})}
+    for bundle in bundles:
+        assert len(bundle.days) == len(set(bundle.days))
+
+
+def test_needs_come_from_different_companies():
+    bundles = run(
+        [
+            need("b1", "e1", "mon", 8),
+            need("b2", "e1", "tue", 8),
+            need("b3", "e2", "wed", 8),
+        ]
+    )
+    assert refs(bundles) == {frozenset({"b1", "b3"}), frozenset({"b2", "b3"})}
+
+
+def test_hours_within_one_week():
+    # Each need under 35 h; the total at most 35 h, boundary included.
+    assert refs(run([need("b1", "e1", "mon", 17.5), need("b2", "e2", "tue", 17.5)])) == {
+        frozenset({"b1", "b2"})
+    }
+    assert run([need("b1", "e1", "mon", 20), need("b2", "e2", "tue", 16)]) == []
+    # A need of 35 h or more is not part-time: never pooled.
+    assert run([need("b1", "e1", "mon tue", 35), need("b2", "e2", "wed", 4)]) == []
+    bundles = run(
+        [
+            need("b1", "e1", "mon", 20),
+            need("b2", "e2", "tue", 10),
+            need("b3", "e3", "wed", 10),
+        ]
+    )
+    assert refs(bundles) == {frozenset({"b1", "b2"}), frozenset({"b1", "b3"})} | {
+        frozenset({"b2", "b3"})
+    }
+    assert all(b.hours <= 35 for b in bundles)
+
+
+def test_sites_within_25_km_boundary_included_and_unknown_distance_not_bundled():
+    base = need("b1", "e1", "mon", 8, commune="10001")
+    assert run([base, need("b2", "e2", "tue", 8, commune="10003")])  # 25 km
+    assert run([base, need("b2", "e2", "tue", 8, commune="10004")]) == []  # 25.1 km
+    assert run([base, need("b2", "e2", "tue", 8, commune=UNKNOWN)]) == []
+    # Same commune: 0 km even when its centre is unknown.
+    assert run(
+        [
+            need("b1", "e1", "mon", 8, commune=UNKNOWN),
+            need("b2", "e2", "tue", 8, commune=UNKNOWN),
+        ]
+    )
+    # Every two sites: 0 and 25.1 are fine with 10, not with each other.
+    bundles = run(
+        [
+            need("b1", "e1", "mon", 8, commune="10001"),
+            need("b2", "e2", "tue", 8, commune="10002"),
+            need("b3", "e3", "wed", 8, commune="10004"),
+        ]
+    )
+    assert refs(bundles) == {frozenset({"b1", "b2"}), frozenset({"b2", "b3"})}
+
+
+def test_compatibility_by_rome_code_family_or_skill():
+    other = dict(skills=("jardinage",), rome="A1203")
+    # Same family (M12..), different codes and skills.
+    assert run(
+        [
+            need("b1", "e1", "mon", 8, rome="M1203", skills=("bilan",)),
+            need("b2", "e2", "tue", 8, rome="M1207", skills=("paie",)),
+        ]
+    )
+    # Different trades, no common skill: not compatible.
+    assert run([need("b1", "e1", "mon", 8), need("b2", "e2", "tue", 8, **other)]) == []
+    # A skill in common, written differently (case, accents).
+    assert run(
+        [
+            need("b1", "e1", "mon", 8, skills=("Accueil Clientèle",), rome="M1607"),
+            need("b2", "e2", "tue", 8, skills=("accueil clientele",), rome=None),
+        ]
+    )
+    # Through the taxonomy: both skills are the same concept.
+    assert skills.concept_of("compta") == skills.concept_of("saisie comptable") is not None
+    assert run(
+        [
+            need("b1", "e1", "mon", 8, skills=("compta",), rome=None),
+            need("b2", "e2", "tue", 8, skills=("saisie comptable",), rome=None),
+        ]
+    )
+
+
+def test_bundles_are_maximal_and_not_repeated_as_parts():
+    bundles = run(
+        [
+            need("b1", "e1", "mon", 8),
+            need("b2", "e2", "tue", 8),
+            need("b3", "e3", "wed", 8),
+            need("b4", "e4", "thu fri", 8),
+        ]
+    )
+    assert refs(bundles) == {frozenset({"b1", "b2", "b3", "b4"})}
+
+
+def test_candidates_fit_the_whole_bundle():
+    needs = [
+        need("b1", "e1", "mon", 10, commune="10001"),
+        need("b2", "e2", "tue", 12, commune="10002", contract="cdd"),
+    ]
+    cands = [
+        candidate("ok"),
+        candidate("ok-boundary", hours_min=22, hours_max=22),
+        candidate("too-few-hours", hours_max=21),  # fits each need alone, not the total
+        candidate("wants-more", hours_min=23),
+        candidate("contract", contracts=frozenset({"cdi_temps_partage"})),  # b2 is a cdd
+        candidate("days", days=frozenset({"mon"})),  # no common day with b2
+        candidate("far", commune="10005", mobility_km=45),  # b1 at 60 km
+        candidate("status", status="en_mission"),
+        candidate("consent", consent=False),
+        candidate("later", available_from=date(2027, 3, 1)),
+        candidate("level", level="non_qualifie", rome=()),  # one step below: allowed
+        candidate("other-job", skills=("jardinage",), rome=("A1203",)),
+    ]
+    (bundle,) = run(needs, cands)
+    # Related to the trade first, then the others; each group by ref.
+    assert bundle.candidates == ("level", "ok", "ok-boundary", "other-job")
+
+
+def random_instance(rng: random.Random, n: int):
+    communes = ["10001", "10002", "10003", "10004", UNKNOWN]
+    romes = ["M1203", "M1203", "M1207", "K2204", None]
+    skill_pool = ["Comptabilité", "comptabilite", "compta", "ménage", "Accueil", "paie"]
+    needs = []
+    for i in range(n):
+        needs.append(
+            need(
+                f"b{i:02d}",
+                f"e{rng.randrange(max(2, n - 3))}",
+                " ".join(rng.sample(["mon", "tue", "wed", "thu", "fri", "sat"], rng.randint(1, 2))),
+                rng.choice([4, 6, 8, 10, 12, 15, 20, 35]),
+                commune=rng.choice(communes),
+                rome=rng.choice(romes),
+                skills=tuple(rng.sample(skill_pool, rng.randint(1, 2))),
+                contract=rng.choice(["cdi_temps_partage", "cdd"]),
+                level=rng.choice(["employe_qualifie", "technicien"]),
+            )
+        )
+    cands = []
+    for i in range(8):
+        lo = rng.choice([4, 10, 16, 20])
+        cands.append(
+            candidate(
+                f"cv-{i}",
+                commune=rng.choice(communes),
+                mobility_km=rng.choice([5, 15, 30]),
+                hours_min=lo,
+                hours_max=lo + rng.choice([0, 8, 15]),
+                days=frozenset(rng.sample(list(DAYS), rng.randint(2, 6))),
+                contracts=frozenset(rng.sample(["cdi_temps_partage", "cdd", "cdi"], 2)),
+                level=rng.choice(["non_qualifie", "employe_qualifie", "technicien"]),
+                status=rng.choice(["disponible", "disponible", "en_mission"]),
+            )
+        )
+    return needs, cands
+
+
+def _keys(n: NeedData) -> set[str]:
+    keys = set()
+    for s in n.skills:
+        keys.add(("n", skills.normalize(s)))
+        if skills.concept_of(s):
+            keys.add(("c", skills.concept_of(s)))
+    return keys
+
+
+def _pair_ok(a: NeedData, b: NeedData) -> bool:
+    compatible = (a.rome and b.rome and a.rome[:3] == b.rome[:3]) or bool(_keys(a) & _keys(b))
+    d = 0.0 if a.commune == b.commune else distance(a.commune, b.commune)
+    return bool(
+        compatible
+        and a.company != b.company
+        and not (a.days & b.days)
+        and d is not None
+        and d <= 25
+    )
+
+
+def brute_force(needs: list[NeedData]) -> set[frozenset[str]]:
+    """Every maximal valid bundle, by trying every subset."""
+    part = [n for n in needs if n.hours_per_week < 35]
+
+    def valid(group) -> bool:
+        return sum(n.hours_per_week for n in group) <= 35 and all(
+            _pair_ok(a, b) for a, b in combinations(group, 2)
+        )
+
+    result = set()
+    for size in range(2, len(part) + 1):
+        for group in combinations(part, size):
+            if not valid(group):
+                continue
+            if any(valid((*group, other)) for other in part if other not in group):
+                continue
+            result.add(frozenset(n.ref for n in group))
+    return result
+
+
+def expected_candidates(bundle_needs: list[NeedData], cands, total: float) -> set[str]:
+    ok = set()
+    for cand in cands:
+        if not cand.hours_min <= total <= cand.hours_max:
+            continue
+        if all(
+            check.ok
+            for n in bundle_needs
+            for check in hard_constraint_checks(
+                n,
+                cand,
+                0.0 if cand.commune == n.commune else distance(cand.commune, n.commune),
+            )
+            if check.code != "hours"
+        ):
+            ok.add(cand.ref)
+    return ok
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_against_brute_force_on_small_random_instances(seed):
+    rng = random.Random(seed)
+    needs, cands = random_instance(rng, rng.randint(6, 11))
+    exact = run(needs, cands, max_bundles_per_need=None, max_steps_per_need=None)
+    assert refs(exact) == brute_force(needs)
+    assert len(exact) == len(refs(exact))  # never twice
+    by_ref = {n.ref: n for n in needs}
+    for bundle in exact:
+        members = [by_ref[r] for r in bundle.needs]
+        assert bundle.hours == sum(n.hours_per_week for n in members)
+        assert set(bundle.candidates) == expected_candidates(members, cands, bundle.hours)
+        assert list(bundle.days) == [d for d in DAYS if any(d in n.days for n in members)]
+        assert list(bundle.needs) == sorted(bundle.needs)
+    # Ranked best first, ties by refs.
+    assert [(-b.score, b.needs) for b in exact] == sorted((-b.score, b.needs) for b in exact)
+    # With the default caps, what is reported is still exact bundles, never parts.
+    capped = run(needs, cands)
+    assert refs(capped) <= refs(exact)
+    for a, b in combinations(refs(capped), 2):
+        assert not (a < b or b < a)
+
+
+def test_caps_bound_the_search_but_keep_bundles_maximal():
+    # 6 days x 4 needs of one trade in one place: 4^6 maximal six-day bundles.
+    needs = [
+        need(f"b{d}{k}", f"e{d}{k}", day, 5)
+        for d, day in enumerate(["mon", "tue", "wed", "thu", "fri", "sat"])
+        for k in range(4)
+    ]
+    exact = run(needs, max_bundles_per_need=None, max_steps_per_need=None)
+    assert len(exact) == 4**6
+    capped = run(needs, max_bundles_per_need=3)
+    assert 0 < len(capped) < len(exact)
+    assert all(len(b.needs) == 6 for b in capped)
+    assert refs(capped) <= refs(exact)
+
+
+def test_ranking_prefers_a_fuller_closer_job():
+    needs = [
+        # Same trade, same commune, with candidates: the best bundle.
+        need("a1", "e1", "mon tue", 14),
+        need("a2", "e2", "wed thu", 14),
+        # Family only, 10 km apart, no candidate wants 10 h.
+        need("c1", "e3", "mon", 5, rome="M1207", skills=("paie",), commune="10002"),
+        need("c2", "e4", "tue", 5, rome="M1204", skills=("gestion",), commune="10001"),
+    ]
+    cands = [candidate("cv-1", hours_min=20, hours_max=30), candidate("cv-2", hours_min=24)]
+    bundles = run(needs, cands)
+    assert bundles[0].needs == ("a1", "a2")
+    assert bundles[0].candidates == ("cv-1", "cv-2")
+    assert bundles[0].score > bundles[-1].score
+    assert any("Même métier" in r for r in bundles[0].reasons)
