@@ -18,11 +18,16 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # pending -> sending (claimed by one sender) -> sent | pending (retry) | failed
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The claim of the sender delivering it now: only the holder of the token may record
+    # the outcome, and a claim older than the stale delay is given back (sender crashed).
+    claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     # Whom it concerns, so that deleting a person also drops their queued mail.
     candidate_id: Mapped[int | None] = mapped_column(index=True)
