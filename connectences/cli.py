@@ -14,6 +14,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.demo", "demo_cli"),
     ("connectences.matching.cli", "match_cli"),
     ("connectences.matching.bench", "bench_cli"),
+    ("connectences.matching.cli_route_pool", "route_cli"),
+    ("connectences.matching.cli_route_pool", "pool_cli"),
 ]
 
 

@@ -389,3 +389,99 @@ def test_ranking_prefers_a_fuller_closer_job():
     assert bundles[0].candidates == ("cv-1", "cv-2")
     assert bundles[0].score > bundles[-1].score
     assert any("Même métier" in r for r in bundles[0].reasons)
+
+
+# --- over the database, through the CLI ---------------------------------------------
+
+
+def test_pool_cli_json_over_open_needs(runner):
+    import json
+    from datetime import UTC, datetime
+
+    from connectences.extensions import db
+    from connectences.models import Candidate, CandidateSkill, Company, Need
+
+    companies = [
+        Company(ref=f"ent-{i}", name=f"Entreprise {i}", siret=siret, siren=siret[:9], commune=c)
+        for i, (siret, c) in enumerate(
+            [
+                ("90412345200016", "33009"),  # Arcachon
+                ("73282932000074", "33529"),  # La Teste-de-Buch
+                ("44306184100047", "33529"),
+                ("35600000000048", "33042"),  # Belin-Béliet, over 25 km from the others
+            ]
+        )
+    ]
+    db.session.add_all(companies)
+
+    def stored(ref, company, days, hours, status="qualifie", **over):
+        values = dict(
+            ref=ref,
+            company=company,
+            title="Comptable",
+            rome="M1203",
+            skills=["comptabilité générale"],
+            level="employe_qualifie",
+            hours_per_week=hours,
+            days=days,
+            contract="cdi_temps_partage",
+            reason="temps_partiel",
+            start=date(2027, 2, 1),
+            status=status,
+        )
+        values.update(over)
+        db.session.add(Need(**values))
+
+    stored("b-1", companies[0], ["mon", "tue"], 14)
+    stored("b-2", companies[1], ["wed"], 7, status="nouveau")
+    stored("b-3", companies[2], ["thu"], 7, status="en_recherche")
+    stored("b-closed", companies[2], ["fri"], 7, status="pourvu")  # not open: not pooled
+    stored("b-far", companies[3], ["sat"], 7)
+
+    def person(ref, email, confirmed=True, **over):
+        values = dict(
+            ref=ref,
+            first_name="Camille",
+            last_name="Exemple",
+            email=email,
+            commune="33529",
+            mobility_km=30,
+            level="employe_qualifie",
+            hours_min=20,
+            hours_max=30,
+            days=["mon", "tue", "wed", "thu", "fri"],
+            contracts=["cdi_temps_partage"],
+            available_from=date(2027, 1, 4),
+            consent=True,
+            email_confirmed_at=datetime(2026, 11, 1, tzinfo=UTC) if confirmed else None,
+            rome=["M1203"],
+        )
+        values.update(over)
+        cand = Candidate(**values)
+        cand.skills = [
+            CandidateSkill(label="comptabilité", norm="comptabilite", concept="M1203", position=0)
+        ]
+        db.session.add(cand)
+
+    person("cv-1", "a@exemple.fr")
+    person("cv-unconfirmed", "b@exemple.fr", confirmed=False)
+    person("cv-short", "c@exemple.fr", hours_max=21)
+    db.session.commit()
+
+    result = runner.invoke(args=["pool", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data == {
+        "bundles": [
+            {
+                "needs": ["b-1", "b-2", "b-3"],
+                "hours": 28,
+                "days": ["mon", "tue", "wed", "thu"],
+                "candidates": ["cv-1"],
+            }
+        ]
+    }
+    detailed = json.loads(runner.invoke(args=["pool", "--json", "--details"]).output)
+    assert detailed["bundles"][0]["score"] > 0 and detailed["bundles"][0]["reasons"]
+    human = runner.invoke(args=["pool"])
+    assert human.exit_code == 0 and "b-1 + b-2 + b-3" in human.output

@@ -229,3 +229,123 @@ def test_no_partner_fits_gives_a_clear_decision_without_partner():
     assert decision.partner is None
     assert decision.to_json()["partner"] is None
     assert any("l'animateur doit choisir le partenaire" in r for r in decision.reasons)
+
+
+# --- over the database, through the CLI ---------------------------------------------
+
+
+def _stored_need(ref: str, company_ref: str, siret: str, commune: str, **over):
+    from connectences.extensions import db
+    from connectences.models import Company, Need
+
+    company = db.session.query(Company).filter_by(ref=company_ref).one_or_none()
+    if company is None:
+        company = Company(
+            ref=company_ref, name=company_ref, siret=siret, siren=siret[:9], commune=commune
+        )
+        db.session.add(company)
+    values = dict(
+        ref=ref,
+        company=company,
+        title="Comptable",
+        rome="M1203",
+        skills=["comptabilité générale"],
+        level="employe_qualifie",
+        hours_per_week=14,
+        days=["tue", "thu"],
+        contract="cdi_temps_partage",
+        reason="temps_partiel",
+        start=date(2027, 2, 1),
+    )
+    values.update(over)
+    need = Need(**values)
+    db.session.add(need)
+    return need
+
+
+def _stored_organisations():
+    from connectences.extensions import db
+    from connectences.models import Operator, Partner
+
+    db.session.add_all(
+        [
+            Operator(
+                ref="ge-bassin",
+                name="GE Bassin",
+                kind="groupement_employeurs",
+                email="ge@exemple.fr",
+                epcis=[COBAS, COBAN],
+                rome_domains=["M"],
+                levels=["employe_qualifie", "technicien"],
+                contracts=["cdi_temps_partage"],
+            ),
+            Operator(
+                ref="ge-inactif",
+                name="GE fermé",
+                kind="groupement_employeurs",
+                email="old@exemple.fr",
+                epcis=[COBAS],
+                rome_domains=["M1203"],
+                levels=["employe_qualifie"],
+                contracts=["cdi_temps_partage"],
+                active=False,
+            ),
+            Partner(
+                ref="ft-arcachon",
+                name="France Travail Arcachon",
+                kind="france_travail",
+                email="ft@exemple.fr",
+            ),
+            Partner(
+                ref="interim-cobas",
+                name="Intérim COBAS",
+                kind="interim",
+                email="interim@exemple.fr",
+                epcis=[COBAS],
+            ),
+        ]
+    )
+
+
+def test_route_cli_json_operator_and_reorientations(runner):
+    import json
+
+    from connectences.extensions import db
+
+    _stored_organisations()
+    # 33009 Arcachon is in the COBAS; 33042 Belin-Béliet in the Val de l'Eyre.
+    _stored_need("besoin-1", "ent-1", "90412345200016", "33009")
+    _stored_need("besoin-tp", "ent-1", "90412345200016", "33009", hours_per_week=35, contract="cdi")
+    _stored_need(
+        "besoin-mission", "ent-2", "73282932000074", "33042", hours_per_week=35, contract="mission"
+    )
+    db.session.commit()
+
+    result = runner.invoke(args=["route", "besoin-1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    # The inactive operator, though more specific, is not considered.
+    assert {k: data[k] for k in ("need", "decision", "operator")} == {
+        "need": "besoin-1",
+        "decision": "operator",
+        "operator": "ge-bassin",
+    }
+    assert set(data) == {"need", "decision", "operator", "reasons"}
+    assert data["reasons"] and all(isinstance(r, str) for r in data["reasons"])
+
+    data = json.loads(runner.invoke(args=["route", "besoin-tp", "--json"]).output)
+    assert (data["decision"], data["partner"]) == ("reorientation", "ft-arcachon")
+    assert set(data) == {"need", "decision", "partner", "reasons"}
+
+    # A mission in the Val de l'Eyre: the interim agency only serves the COBAS.
+    data = json.loads(runner.invoke(args=["route", "besoin-mission", "--json"]).output)
+    assert (data["decision"], data["partner"]) == ("reorientation", "ft-arcachon")
+
+    human = runner.invoke(args=["route", "besoin-1"])
+    assert human.exit_code == 0 and "ge-bassin" in human.output
+
+
+def test_route_cli_unknown_need(runner):
+    result = runner.invoke(args=["route", "nope", "--json"])
+    assert result.exit_code == 1
+    assert "Besoin inconnu" in result.output
