@@ -1,0 +1,132 @@
+"""Browser tests: Playwright drives the system's Chromium against a live server.
+
+The server runs in a thread on a free loopback port, on its own fresh SQLite
+database seeded with the demo, with CSRF protection on as in production. The
+browser is Debian's Chromium (/usr/bin/chromium): Playwright never downloads
+one. axe-core comes from npm (`npm ci` in the repository root, done by
+bin/test). When Chromium or axe-core is missing these tests are skipped with a
+message, except in CI (the `CI` variable set), where they must run and so fail.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from connectences import create_app
+from connectences.extensions import db
+from tests.browser.support import AXE, ROOT
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "le paquet Python playwright n'est pas installé (pip install -e '.[test]')"
+    if not CHROMIUM.exists():
+        return f"Chromium est absent ({CHROMIUM}) : apt-get install chromium"
+    if not AXE.exists():
+        return f"axe-core est absent ({AXE.relative_to(ROOT)}) : lancez `npm ci` à la racine"
+    return None
+
+
+def require_browser_tools() -> None:
+    """Skip (or, in CI, fail) when the browser or axe-core cannot be found."""
+    reason = _missing()
+    if reason is None:
+        return
+    message = f"Tests navigateur impossibles : {reason}."
+    if os.environ.get("CI"):
+        pytest.fail(message + " La CI doit exécuter ces tests.", pytrace=False)
+    pytest.skip(message)
+
+
+class LiveServer:
+    def __init__(self, app, host: str = "127.0.0.1"):
+        self.app = app
+        self.server = make_server(host, 0, app, threaded=True)
+        self.url = f"http://{host}:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The platform with the demo, served on a free loopback port, for the whole session."""
+    require_browser_tools()
+    from connectences.demo import seed_demo
+    from connectences.territory.load import load_reference
+
+    database = tmp_path_factory.mktemp("live") / "live.sqlite3"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": "live-server-secret-key-for-browser-tests",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": 1,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        load_reference(db.session)
+        seed_demo(db.session)
+        db.session.remove()
+    server = LiveServer(app).start()
+    app.config["BASE_URL"] = server.url
+    yield server
+    server.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system's Chromium, headless, launched once for the session."""
+    require_browser_tools()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser profile per test. CSP is bypassed only so that axe can be injected."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="fr-FR", bypass_csp=True
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()

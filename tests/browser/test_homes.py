@@ -1,0 +1,75 @@
+"""Each demo account logs in through the real form and lands on its home page, which is
+screenshotted on a phone and a desktop and passes axe-core with no serious or critical
+violation. Later journeys (visit on a phone, CV submission...) join this package."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectences import vocab
+from connectences.demo import build_demo_document, demo_accounts
+from tests.browser.support import describe, run_axe, screenshot, serious_violations
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+ACCOUNTS = {account.role: account for account in demo_accounts(build_demo_document())}
+HOMES = {
+    "admin": "/admin",
+    "animateur": "/animateur",
+    "operator": "/operateur",
+    "partner": "/partenaire",
+    "company": "/entreprise",
+    "candidate": "/candidat",
+    "territoire": "/territoire",
+}
+
+
+def audit(page, label: str) -> list[dict]:
+    """Run axe and print every violation; return the blocking ones."""
+    violations = run_axe(page)
+    if violations:
+        print(f"\naxe-core, {label}:\n{describe(violations)}")
+    return serious_violations(violations)
+
+
+def log_in(page, base_url: str, role: str):
+    account = ACCOUNTS[role]
+    page.goto(f"{base_url}/connexion")
+    page.get_by_label("Adresse e-mail").fill(account.email)
+    page.get_by_label("Mot de passe").fill(account.password)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Se connecter").click()
+    return navigation.value
+
+
+def test_the_login_page_is_accessible_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    response = page.goto(f"{live_server.url}/connexion")
+    assert response.status == 200
+    screenshot(page, "connexion-390")
+    blocking = audit(page, "page de connexion (390 px)")
+    assert not blocking, describe(blocking)
+
+
+@pytest.mark.parametrize("role", list(vocab.ROLES))
+def test_each_role_lands_on_its_accessible_home(page, live_server, role):
+    response = log_in(page, live_server.url, role)
+    assert response.status == 200
+    assert page.url.rstrip("/") == f"{live_server.url}{HOMES[role]}"
+    # The layout says who is logged in (a visible sign that the session holds).
+    assert page.get_by_role("main").is_visible()
+
+    blocking = []
+    for name, viewport in (("1280", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        screenshot(page, f"accueil-{role}-{name}")
+        blocking += audit(page, f"accueil {vocab.ROLES[role]} ({name} px)")
+        # Nothing may force a sideways scroll on a phone.
+        if name == "390":
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"la page déborde de {overflow} px en largeur sur un téléphone"
+    assert not blocking, describe(blocking)
