@@ -15,6 +15,9 @@ from connectences import create_app
 from connectences.extensions import db
 from connectences.models import Base
 
+# The `auth` fixture (log in as any role): see tests/fixtures_auth.py.
+pytest_plugins = ["tests.fixtures_auth"]
+
 REFERENCE_TABLES = {"commune", "epci"}
 
 

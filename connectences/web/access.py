@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, request
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 from flask_login import current_user
 
 from connectences.extensions import login_manager
@@ -95,6 +95,14 @@ def register_access(app: Flask) -> None:
 
         flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    def _forget_cached_user():
+        # Flask-Login caches the user on `g`, which lives as long as the app context.
+        # When a request reuses an outer app context (tests, CLI), that cache would
+        # carry one request's user into the next: always load it from this request.
+        g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
 
     @app.before_request
     def _require_login():

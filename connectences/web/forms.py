@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from connectences.vocab import ROLES
@@ -57,7 +58,8 @@ class InviteForm(FlaskForm):
     )
     role = SelectField(
         "Rôle",
-        choices=[("", "Choisissez un rôle")] + list(ROLES.items()),
+        choices=[SelectChoice("", "Choisissez un rôle")]
+        + [SelectChoice(value, label) for value, label in ROLES.items()],
         validators=[DataRequired("Choisissez un rôle.")],
     )
     org_ref = StringField(

@@ -1,0 +1,518 @@
+"""Accounts: passwords, login throttle, invitations, disabling, the login pages and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from connectences import accounts, create_app
+from connectences.accounts import passwords, throttle
+from connectences.extensions import db
+from connectences.models import AuditLog, Invitation, LoginThrottle, User, utcnow
+from tests import factories
+from tests.fixtures_auth import PASSWORD
+
+GOOD_PASSWORD = "une phrase de passe assez longue"
+
+
+def text(response) -> str:
+    """The page as a person reads it (HTML entities decoded)."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _actions() -> list[str]:
+    return list(db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
+
+
+def _throttle_row(key: str) -> LoginThrottle | None:
+    db.session.expire_all()
+    return db.session.get(LoginThrottle, key)
+
+
+# --- passwords -------------------------------------------------------------------
+
+
+def test_password_must_have_twelve_characters():
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.create_user(db.session, "a@exemple.fr", "animateur", password="x" * 11)
+    assert "au moins 12 caractères" in refused.value.message
+    user = accounts.create_user(db.session, "a@exemple.fr", "animateur", password="x" * 12)
+    assert user.password_hash.startswith("$argon2id$")
+    assert "x" * 12 not in user.password_hash
+
+
+def test_password_is_rehashed_when_parameters_change(app, monkeypatch):
+    user = accounts.create_user(db.session, "r@exemple.fr", "animateur", password=GOOD_PASSWORD)
+    db.session.commit()
+    old_hash = user.password_hash
+    assert ",t=1," not in old_hash
+    monkeypatch.setitem(app.config, "ARGON2_TIME_COST", 1)
+    monkeypatch.setitem(app.config, "ARGON2_MEMORY_COST", 8192)
+    accounts.authenticate(db.session, "r@exemple.fr", GOOD_PASSWORD, "192.0.2.1")
+    assert user.password_hash != old_hash
+    assert "m=8192,t=1," in user.password_hash
+    # The new hash still opens the account, with the new parameters.
+    assert accounts.authenticate(db.session, "r@exemple.fr", GOOD_PASSWORD, "192.0.2.1") is user
+
+
+def test_unknown_account_costs_a_hash(monkeypatch):
+    calls = []
+    original = passwords.PasswordHasher.verify
+
+    def spy(self, hash_, password):
+        calls.append(hash_)
+        return original(self, hash_, password)
+
+    monkeypatch.setattr(passwords.PasswordHasher, "verify", spy)
+    with pytest.raises(accounts.LoginRefused) as refused:
+        accounts.authenticate(db.session, "personne@exemple.fr", GOOD_PASSWORD, "192.0.2.1")
+    assert refused.value.message == "Adresse e-mail ou mot de passe incorrect."
+    assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+
+# --- create_user -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "role", "org_ref", "message"),
+    [
+        ("pas-une-adresse", "animateur", None, "n'est pas valide"),
+        ("x@exemple.fr", "directeur", None, "Rôle inconnu « directeur »"),
+        ("x@exemple.fr", "admin", "op-1", "n'est rattaché à aucune organisation"),
+        ("x@exemple.fr", "operator", None, "référence de l'opérateur"),
+        ("x@exemple.fr", "operator", "inconnu", "Aucun opérateur n'a la référence « inconnu »"),
+        ("x@exemple.fr", "partner", "inconnu", "Aucun partenaire n'a la référence"),
+        ("x@exemple.fr", "company", None, "référence de l'entreprise"),
+        ("x@exemple.fr", "company", "inconnue", "Aucune entreprise n'a la référence"),
+        ("x@exemple.fr", "territoire", "1234", "il faut 9 chiffres"),
+        ("x@exemple.fr", "territoire", "999999999", "Aucune intercommunalité"),
+        ("x@exemple.fr", "candidate", "cv-inconnu", "Aucun candidat"),
+    ],
+)
+def test_create_user_refusals_are_in_french(email, role, org_ref, message):
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.create_user(db.session, email, role, password=GOOD_PASSWORD, org_ref=org_ref)
+    assert message in refused.value.message
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_create_user_attaches_each_role_to_its_organisation(auth):
+    operator = auth.create("operator")
+    partner = auth.create("partner")
+    company = auth.create("company")
+    officer = auth.create("territoire")
+    candidate = auth.create("candidate")
+    assert operator.operator is not None and operator.operator.ref.startswith("operateur-")
+    assert partner.partner is not None
+    assert [c.ref for c in company.companies] and company.companies[0].commune == "33009"
+    assert officer.epci_siren == factories.COBAS
+    assert candidate.candidate_id is not None
+    with pytest.raises(accounts.AccountError, match="existe déjà"):
+        accounts.create_user(db.session, operator.email.upper(), "animateur")
+
+
+def test_company_user_may_own_several_companies():
+    first, second = factories.company(), factories.company()
+    factories.load(factories.document(companies=[first, second]))
+    user = accounts.create_user(
+        db.session, "patron@exemple.fr", "company", org_ref=f"{first['ref']}, {second['ref']}"
+    )
+    assert sorted(c.ref for c in user.companies) == sorted([first["ref"], second["ref"]])
+
+
+def test_candidate_account_finds_its_profile_by_email():
+    item = factories.candidate(email="lea@exemple.fr")
+    factories.load(factories.document(candidates=[item]))
+    user = accounts.create_user(db.session, "Lea@Exemple.fr", "candidate")
+    assert user.email == "lea@exemple.fr"
+    assert user.candidate_id is not None
+
+
+# --- login throttle ----------------------------------------------------------------
+
+
+def test_account_locks_after_repeated_failures_from_any_address(auth, app):
+    user = auth.create("animateur")
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for attempt in range(limit - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
+    with pytest.raises(accounts.AccountLocked) as locked:
+        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.200")
+    assert "bloquée" in locked.value.message
+    row = _throttle_row(throttle.account_key(user.email))
+    assert row.locked_until > utcnow() + timedelta(seconds=app.config["LOGIN_LOCK_SECONDS"] - 60)
+    # Locked: even the right password is refused, from a fresh address.
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.50")
+    assert "login_lockout" in _actions()
+    # When the lock ends, the right password works again.
+    with time_machine.travel(utcnow() + timedelta(seconds=app.config["LOGIN_LOCK_SECONDS"] + 1)):
+        assert accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.50") is user
+
+
+def test_address_locks_after_failures_on_several_accounts(auth, app):
+    user = auth.create("animateur")
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for attempt in range(limit - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, f"inconnu{attempt}@exemple.fr", "x", "192.0.2.66")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, "encore@exemple.fr", "x", "192.0.2.66")
+    assert _throttle_row(throttle.address_key("192.0.2.66")).locked_until > utcnow()
+    # A real user from that address is refused; from another address, welcome.
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.66")
+    assert accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.67") is user
+
+
+def test_failures_outside_the_window_are_forgotten(auth, app):
+    user = auth.create("animateur")
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    start = utcnow()
+    for attempt in range(limit - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
+    later = start + timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 1)
+    # A new window: not locked.
+    with time_machine.travel(later), pytest.raises(accounts.LoginRefused):
+        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.99")
+    assert _throttle_row(throttle.account_key(user.email)).failures == 1
+
+
+def test_success_clears_the_account_counter(auth):
+    user = auth.create("animateur")
+    with pytest.raises(accounts.LoginRefused):
+        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.1")
+    assert _throttle_row(throttle.account_key(user.email)).failures == 1
+    accounts.authenticate(db.session, user.email, PASSWORD, "198.51.100.1")
+    assert _throttle_row(throttle.account_key(user.email)).failures == 0
+
+
+def test_lock_is_in_the_database_so_every_worker_sees_it(auth, app):
+    user = auth.create("animateur")
+    for attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+        with pytest.raises(accounts.AccountError):
+            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
+    # A second application on the same database: another gunicorn worker.
+    worker = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "autre-worker",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    with worker.app_context():
+        with pytest.raises(accounts.AccountLocked):
+            accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.9")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_disabled_account_cannot_log_in(auth):
+    user = auth.create("animateur")
+    accounts.disable(db.session, user.email)
+    db.session.commit()
+    with pytest.raises(accounts.LoginRefused, match="désactivé"):
+        accounts.authenticate(db.session, user.email, PASSWORD, "198.51.100.1")
+
+
+def test_logins_and_failures_are_audited(auth):
+    user = auth.create("animateur")
+    with pytest.raises(accounts.LoginRefused):
+        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.1")
+    accounts.authenticate(db.session, user.email, PASSWORD, "198.51.100.1")
+    entries = db.session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+    assert [e.action for e in entries] == ["user_created", "login_failed", "login"]
+    assert entries[1].ip == "198.51.100.1" and entries[1].actor_id == user.id
+    assert entries[2].actor_id == user.id
+
+
+# --- web login / logout ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        ("admin", "/admin"),
+        ("animateur", "/animateur"),
+        ("operator", "/operateur"),
+        ("partner", "/partenaire"),
+        ("company", "/entreprise"),
+        ("candidate", "/candidat"),
+        ("territoire", "/territoire"),
+    ],
+)
+def test_each_role_lands_on_its_home_page(client, auth, role, home):
+    user = auth.create(role)
+    response = auth.post_login(user.email)
+    assert response.status_code == 302
+    assert response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+    assert client.get("/accueil").headers["Location"] == home
+
+
+def test_wrong_password_shows_a_french_message(client, auth):
+    user = auth.create("animateur")
+    response = auth.post_login(user.email, "mauvais mot de passe")
+    assert response.status_code == 200
+    assert "Adresse e-mail ou mot de passe incorrect." in text(response)
+    assert client.get("/animateur").status_code == 302
+
+
+def test_locked_login_page_answers_429(client, auth, app):
+    user = auth.create("animateur")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        auth.post_login(user.email, "mauvais")
+    response = auth.post_login(user.email, "mauvais")
+    assert response.status_code == 429
+    assert "Trop de tentatives" in text(response)
+    assert auth.post_login(user.email).status_code == 429
+
+
+def test_session_is_cleared_at_login(client, auth):
+    user = auth.create("animateur")
+    client.get("/connexion")
+    with client.session_transaction() as session:
+        session["planted"] = "avant connexion"
+    auth.post_login(user.email)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == f"{user.id}:{user.session_version}"
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/animateur", "/animateur"),
+        ("//mechant.example/", "/animateur"),
+        ("https://mechant.example/", "/animateur"),
+        ("/\\mechant.example", "/animateur"),
+    ],
+)
+def test_login_only_follows_local_next(auth, next_url, expected):
+    user = auth.create("animateur")
+    response = auth.post_login(user.email, next_url=next_url)
+    assert response.headers["Location"] == expected
+
+
+def test_logout_ends_the_session(client, auth):
+    auth.login("animateur")
+    assert client.get("/animateur").status_code == 200
+    assert client.get("/deconnexion").status_code == 405  # logging out is a POST
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/animateur").status_code == 302
+    assert "logout" in _actions()
+
+
+def test_disable_ends_open_sessions(client, auth):
+    user = auth.login("animateur")
+    assert client.get("/animateur").status_code == 200
+    accounts.disable(db.session, user.email)
+    db.session.commit()
+    response = client.get("/animateur")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/connexion")
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(app, client, auth):
+    user = auth.login("animateur")
+    other = app.test_client()
+    auth.post_login(user.email, client=other)
+    assert other.get("/animateur").status_code == 200
+
+    refused = client.post(
+        "/mot-de-passe",
+        data={"current": "pas le bon", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD},
+    )
+    assert refused.status_code == 400
+    assert "Le mot de passe actuel est incorrect." in text(refused)
+
+    response = client.post(
+        "/mot-de-passe",
+        data={"current": PASSWORD, "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert client.get("/animateur").status_code == 200
+    assert other.get("/animateur").status_code == 302
+    assert accounts.authenticate(db.session, user.email, GOOD_PASSWORD, "192.0.2.1") is user
+
+
+# --- invitations -------------------------------------------------------------------
+
+
+def test_invitation_stores_only_the_token_hash():
+    token = accounts.invite(db.session, "nouveau@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    invitation = db.session.scalar(select(Invitation))
+    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str([invitation.token_hash, invitation.purpose, invitation.user.email])
+    assert invitation.user.password_hash is None
+    assert invitation.expires_at - utcnow() > timedelta(hours=71)
+
+
+def test_invitation_link_works_once(client):
+    token = accounts.invite(db.session, "invite@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    link = f"/invitation/{token}"
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "invite@exemple.fr" in text(page)
+
+    # A too-short password is refused and the link stays usable.
+    short = client.post(link, data={"password": "court", "confirm": "court"})
+    assert short.status_code == 400
+    assert "au moins 12 caractères" in text(short)
+
+    done = client.post(link, data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    assert done.status_code == 302 and done.headers["Location"] == "/animateur"
+    assert client.get("/animateur").status_code == 200
+
+    again = client.get(link)
+    assert again.status_code == 400
+    assert "déjà servi" in text(again)
+    reuse = client.post(
+        link, data={"password": "un autre mot de passe", "confirm": "un autre mot de passe"}
+    )
+    assert reuse.status_code == 400
+    user = db.session.scalar(select(User).where(User.email == "invite@exemple.fr"))
+    assert accounts.authenticate(db.session, user.email, GOOD_PASSWORD, "192.0.2.1") is user
+
+
+def test_invitation_expires(client, app):
+    token = accounts.invite(db.session, "tard@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    later = utcnow() + timedelta(hours=app.config["INVITATION_TTL_HOURS"], minutes=1)
+    with time_machine.travel(later):
+        page = client.get(f"/invitation/{token}")
+        assert page.status_code == 400
+        assert "a expiré" in text(page)
+        with pytest.raises(accounts.InvitationInvalid):
+            accounts.accept_invitation(db.session, token, GOOD_PASSWORD)
+
+
+def test_unknown_invitation_token(client):
+    page = client.get("/invitation/nimporte-quoi")
+    assert page.status_code == 400
+    assert "n'est pas valable" in text(page)
+
+
+def test_new_invitation_replaces_the_previous_one():
+    first = accounts.invite(db.session, "deux@exemple.fr", "animateur", None, None)
+    second = accounts.invite(db.session, "deux@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    with pytest.raises(accounts.InvitationInvalid):
+        accounts.find_invitation(db.session, first)
+    assert accounts.find_invitation(db.session, second).user.email == "deux@exemple.fr"
+
+
+def test_cannot_invite_an_existing_account(auth):
+    user = auth.create("animateur")
+    with pytest.raises(accounts.AccountError, match="existe déjà"):
+        accounts.invite(db.session, user.email, "animateur", None, None)
+
+
+def test_admin_invites_and_disables_from_the_web(client, auth):
+    admin = auth.login("admin")
+    response = client.post(
+        "/admin/invitations", data={"email": "salarie@exemple.fr", "role": "animateur"}
+    )
+    assert response.status_code == 302
+    page = client.get("/admin").get_data(as_text=True)
+    link = re.search(r"http://localhost/invitation/([\w-]+)", page)
+    assert link, page
+    assert "salarie@exemple.fr" in page and "Invitation en attente" in page
+    from connectences.models import OutboxMessage
+
+    mail = db.session.scalar(select(OutboxMessage))
+    assert mail.to == "salarie@exemple.fr" and link.group(0) in mail.body_text
+
+    bad = client.post("/admin/invitations", data={"email": "x@exemple.fr", "role": "operator"})
+    assert bad.status_code == 400
+    assert "référence de l'opérateur" in text(bad)
+
+    invited = db.session.scalar(select(User).where(User.email == "salarie@exemple.fr"))
+    response = client.post(f"/admin/utilisateurs/{invited.id}/desactiver")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert invited.active is False
+    # The admin cannot lock themself out.
+    client.post(f"/admin/utilisateurs/{admin.id}/desactiver")
+    db.session.expire_all()
+    assert admin.active is True
+    assert "user_disabled" in _actions() and "invitation_sent" in _actions()
+
+
+# --- CLI ---------------------------------------------------------------------------
+
+
+def test_cli_create_reads_password_from_stdin(runner):
+    result = runner.invoke(
+        args=["users", "create", "chef@exemple.fr", "--role", "admin", "--password-stdin"],
+        input=GOOD_PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Compte créé : chef@exemple.fr (Administrateur)" in result.output
+    user = accounts.authenticate(db.session, "chef@exemple.fr", GOOD_PASSWORD, "127.0.0.1")
+    assert user.role == "admin"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["a@exemple.fr", "--role", "admin", "--password-stdin"], "court\n", "12 caractères"),
+        (["a@exemple.fr", "--role", "operator", "--password-stdin"], GOOD_PASSWORD, "opérateur"),
+        (["a@exemple.fr", "--role", "territoire", "--org", "12"], "", "9 chiffres"),
+        (["a@exemple.fr", "--role", "admin", "--password-stdin"], "", "aucun mot de passe"),
+    ],
+)
+def test_cli_create_refusals(runner, args, stdin, message):
+    result = runner.invoke(args=["users", "create", *args], input=stdin)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert result.output.startswith("Erreur : ")
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_cli_create_with_organisation(runner):
+    item = factories.operator()
+    factories.load(factories.document(operators=[item]))
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "op@exemple.fr",
+            "--role",
+            "operator",
+            "--org",
+            item["ref"],
+            "--password-stdin",
+        ],
+        input=GOOD_PASSWORD,
+    )
+    assert result.exit_code == 0, result.output
+    listing = runner.invoke(args=["users", "list"])
+    assert "op@exemple.fr\tOpérateur\t" + item["ref"] + "\tactif" in listing.output
+
+
+def test_cli_disable_and_invite(runner, auth):
+    user = auth.create("animateur")
+    result = runner.invoke(args=["users", "disable", user.email])
+    assert result.exit_code == 0 and "Compte désactivé" in result.output
+    db.session.expire_all()
+    assert user.active is False
+    assert runner.invoke(args=["users", "disable", "personne@exemple.fr"]).exit_code == 1
+
+    result = runner.invoke(
+        args=["users", "invite", "new@exemple.fr", "--role", "territoire", "--org", factories.COBAS]
+    )
+    assert result.exit_code == 0, result.output
+    token = re.search(r"http://localhost/invitation/([\w-]+)", result.output).group(1)
+    assert accounts.find_invitation(db.session, token).user.epci_siren == factories.COBAS
