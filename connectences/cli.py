@@ -12,6 +12,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.accounts.cli", "users_cli"),
     ("connectences.exchange.cli", "exchange_cli"),
     ("connectences.demo", "demo_cli"),
+    ("connectences.mail.cli", "mail_cli"),
     ("connectences.matching.cli", "match_cli"),
     ("connectences.matching.bench", "bench_cli"),
     ("connectences.matching.cli_route_pool", "route_cli"),

@@ -1,5 +1,14 @@
-"""Mail: messages are queued in the outbox inside the transaction that causes them."""
+"""Mail: messages are queued in the outbox inside the transaction that causes them,
+then delivered over SMTP after commit by ``deliver_due`` (see ``sender``)."""
 
 from connectences.mail.outbox import queue_mail, queue_template
+from connectences.mail.sender import DeliveryReport, deliver_due, failed_messages, outbox_counts
 
-__all__ = ["queue_mail", "queue_template"]
+__all__ = [
+    "DeliveryReport",
+    "deliver_due",
+    "failed_messages",
+    "outbox_counts",
+    "queue_mail",
+    "queue_template",
+]

@@ -1,0 +1,66 @@
+"""`flask mail ...`: deliver the outbox and see how it stands."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+mail_cli = AppGroup("mail", help="Courriels : envoi de la file d'attente et état.")
+
+STATUS_LABELS = {
+    "pending": "en attente",
+    "sending": "en cours d'envoi",
+    "sent": "envoyés",
+    "failed": "en échec",
+}
+
+
+@mail_cli.command("send")
+@click.option("--limit", default=100, show_default=True, help="Nombre maximal de courriels.")
+def send_command(limit: int) -> None:
+    """Envoie les courriels dus (le planificateur le fait chaque minute)."""
+    from connectences.extensions import db
+    from connectences.mail.sender import deliver_due
+
+    report = deliver_due(db.session, limit=limit)
+    click.echo(
+        f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "
+        f"abandonnés : {report.failed} ; pris par un autre envoi : {report.skipped}."
+    )
+    if report.released:
+        click.echo(f"Envois interrompus remis en file : {report.released}.")
+    if report.stopped:
+        click.echo("Serveur de courriel injoignable : le reste attend le prochain passage.")
+
+
+@mail_cli.command("status")
+@click.option("--last", default=10, show_default=True, help="Nombre d'échecs affichés.")
+def status_command(last: int) -> None:
+    """Compte les courriels par état et montre les derniers échecs."""
+    from connectences.extensions import db
+    from connectences.mail.sender import failed_messages, outbox_counts
+
+    counts = outbox_counts(db.session)
+    click.echo(" ; ".join(f"{STATUS_LABELS[status]} : {count}" for status, count in counts.items()))
+    failures = failed_messages(db.session, limit=last)
+    if not failures:
+        click.echo("Aucun échec.")
+        return
+    click.echo("Derniers échecs :")
+    for message in failures:
+        click.echo(
+            f"  #{message.id} {message.created_at:%d/%m/%Y %H:%M} UTC → {message.to} "
+            f"« {message.subject} » ({message.attempts} essais) : {message.last_error or '?'}"
+        )
+
+
+@mail_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int, required=True)
+def retry_command(ids: tuple[int, ...]) -> None:
+    """Remet des courriels en échec dans la file pour un nouvel essai."""
+    from connectences.extensions import db
+    from connectences.mail.sender import requeue_failed
+
+    count = requeue_failed(db.session, ids)
+    db.session.commit()
+    click.echo(f"Remis en file : {count}.")
