@@ -63,8 +63,6 @@ _SUFFIXES = sorted(
         "ier",
         "istes",
         "iste",
-        "ines",
-        "ine",
         "euses",
         "euse",
         "eurs",
@@ -365,6 +363,7 @@ def _lookup_norm(norm: str) -> Match:
                 if query_hits[term_index].get(qi, 0.0) < strength:
                     query_hits[term_index][qi] = strength
     scored: list[tuple[float, int]] = []
+    precision: dict[int, float] = {}
     for term_index, hits in query_hits.items():
         term = tax.terms[term_index]
         p = sum(weights[qi] * s for qi, s in hits.items()) / total_q
@@ -372,15 +371,28 @@ def _lookup_norm(norm: str) -> Match:
         r = sum(tax.idf[t] * s for t, s in covered[term_index].items()) / term_total
         if p + r == 0:
             continue
+        precision[term_index] = p
         scored.append((2 * p * r / (p + r), term_index))
     if not scored:
         return Match(None, 0.0)
     scored.sort(key=lambda x: (-x[0], x[1]))
-    best = scored[0][0]
+    best, best_index = scored[0]
     if best < ACCEPT_F:
         return Match(None, best)
     near = [tax.terms[i] for f, i in scored if f >= best - TIE_MARGIN]
-    return Match(_common_concept({t.code for t in near}), best, tuple(near))
+    concept = _common_concept({t.code for t in near})
+    if concept is None:
+        return Match(None, best, tuple(near))
+    # A text whose words occur all over the taxonomy ("gestion", "entretien") is
+    # not placed in the job that happens to score best: among the terms that
+    # cover the text as fully as the best one, that job must hold the majority.
+    full = precision[best_index] - 1e-9
+    support = {(tax.terms[i].norm, tax.terms[i].code) for i, p in precision.items() if p >= full}
+    for scope in (concept, concept[:3]):
+        inside = sum(1 for _, code in support if code.startswith(scope))
+        if inside * 2 >= len(support):
+            return Match(scope, best, tuple(near))
+    return Match(None, best, tuple(near))
 
 
 def lookup(text: str) -> Match:

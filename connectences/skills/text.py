@@ -41,7 +41,6 @@ STOPWORDS = frozenset(
         "une",
         "dans",
         "chez",
-        "son",
         "sa",
         "ses",
         "leur",
