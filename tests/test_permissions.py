@@ -1,0 +1,279 @@
+"""Who may open what: anonymous visitors, and each role against every home page."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import (
+    Company,
+    Lead,
+    LeadNeed,
+    Need,
+    Operator,
+    OutboxMessage,
+    Partner,
+    Referral,
+    Visit,
+)
+from connectences.web.access import ROLE_HOME, is_public_endpoint
+from tests import factories
+
+# The public allow-list. A new public page must be added here on purpose.
+PUBLIC_ENDPOINTS = {
+    "public.index",
+    "public.matching",
+    "public.privacy",
+    "public.health",
+    "auth.login",
+    "auth.invitation",
+    "static",
+}
+
+HOMES = {
+    "admin": "/admin",
+    "animateur": "/animateur",
+    "operator": "/operateur",
+    "partner": "/partenaire",
+    "company": "/entreprise",
+    "candidate": "/candidat",
+    "territoire": "/territoire",
+}
+
+
+def text(response) -> str:
+    """The page as read: entities decoded, runs of white space as one space."""
+    return " ".join(html.unescape(response.get_data(as_text=True)).split())
+
+
+def _sample_url(app, rule) -> str:
+    values = {}
+    for name, converter in rule._converters.items():
+        kind = type(converter).__name__
+        values[name] = 1 if kind in ("IntegerConverter", "FloatConverter") else "exemple"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_public_allow_list_is_exactly_the_public_views(app):
+    public = {
+        rule.endpoint for rule in app.url_map.iter_rules() if is_public_endpoint(app, rule.endpoint)
+    }
+    assert public == PUBLIC_ENDPOINTS
+
+
+def test_every_route_refuses_anonymous_visitors_except_public_ones(app, client):
+    checked = 0
+    for rule, method in _routes(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = _sample_url(app, rule)
+        with client.open(url, method=method) as response:
+            status, location = response.status_code, response.headers.get("Location", "")
+        checked += 1
+        if url.startswith("/api/"):
+            assert status == 401, (method, url)
+        else:
+            assert status == 302, (method, url, status)
+            assert location.startswith("/connexion?next="), (method, url)
+    assert checked >= 10
+
+
+def test_public_pages_open_without_login(client):
+    for url in (
+        "/",
+        "/mise-en-relation",
+        "/donnees-personnelles",
+        "/connexion",
+        "/health",
+        "/static/css/app.css",
+    ):
+        with client.get(url) as response:  # static files stream: close them
+            assert response.status_code == 200, url
+
+
+def test_anonymous_is_sent_back_to_the_page_after_login(client, auth):
+    user = auth.create("animateur")
+    response = client.get("/animateur")
+    assert response.headers["Location"] == "/connexion?next=/animateur"
+    assert "Connectez-vous pour accéder à cette page." in text(client.get("/connexion"))
+    assert auth.post_login(user.email, next_url="/animateur").headers["Location"] == "/animateur"
+
+
+def test_every_role_has_a_home(app):
+    assert set(ROLE_HOME) == set(HOMES)
+    with app.test_request_context():
+        from flask import url_for
+
+        assert {role: url_for(endpoint) for role, endpoint in ROLE_HOME.items()} == HOMES
+
+
+@pytest.mark.parametrize("role", sorted(HOMES))
+def test_each_role_is_refused_the_other_homes(app, auth, role):
+    client = app.test_client()
+    auth.login(role, client=client)
+    statuses = {home_role: client.get(url).status_code for home_role, url in HOMES.items()}
+    expected = {home_role: 200 if home_role == role else 403 for home_role in HOMES}
+    assert statuses == expected
+    refused = client.get(HOMES["admin" if role != "admin" else "animateur"])
+    assert "Accès refusé" in text(refused)
+    assert '<html lang="fr">' in text(refused)
+
+
+def test_admin_actions_are_refused_to_other_roles(client, auth):
+    auth.login("animateur")
+    assert (
+        client.post(
+            "/admin/invitations", data={"email": "x@exemple.fr", "role": "admin"}
+        ).status_code
+        == 403
+    )
+    assert client.post("/admin/utilisateurs/1/desactiver").status_code == 403
+    assert db.session.scalar(select(OutboxMessage.id)) is None
+
+
+# --- the homes show this user's own data ---------------------------------------------
+
+
+def _needs(company_ref: str, commune: str | None = None, count: int = 1) -> list[dict]:
+    extra = {"commune": commune} if commune else {}
+    return [factories.need(company=company_ref, **extra) for _ in range(count)]
+
+
+def test_animateur_home_counts_needs_and_lists_visits(client, auth):
+    company = factories.company(name="Boulangerie du Port")
+    factories.load(factories.document(companies=[company], needs=_needs(company["ref"], count=3)))
+    stored = db.session.scalar(select(Company))
+    db.session.add(
+        Visit(company_id=stored.id, channel="porte_a_porte", visited_on=date(2026, 5, 4))
+    )
+    db.session.commit()
+    auth.login("animateur")
+    page = text(client.get("/animateur"))
+    assert '<th scope="row">Nouveau</th><td class="num">3</td>' in page
+    assert "Boulangerie du Port</strong> — 04/05/2026, Porte-à-porte" in page
+
+
+def test_operator_sees_only_its_own_leads(client, auth):
+    mine = auth.create("operator")
+    theirs = factories.operator()
+    company = factories.company()
+    need_a, need_b = (
+        factories.need(company=company["ref"], title="Secrétariat du mardi"),
+        factories.need(company=company["ref"], title="Paie confidentielle"),
+    )
+    factories.load(
+        factories.document(operators=[theirs], companies=[company], needs=[need_a, need_b])
+    )
+    needs = {n.title: n for n in db.session.scalars(select(Need))}
+    other_operator_id = db.session.scalar(select(Operator.id).where(Operator.ref == theirs["ref"]))
+    for operator_id, title in (
+        (mine.operator_id, "Secrétariat du mardi"),
+        (other_operator_id, "Paie confidentielle"),
+    ):
+        lead = Lead(operator_id=operator_id)
+        lead.needs.append(LeadNeed(need=needs[title]))
+        db.session.add(lead)
+    db.session.commit()
+    auth.post_login(mine.email)
+    page = text(client.get("/operateur"))
+    assert "Secrétariat du mardi" in page
+    assert "Paie confidentielle" not in page
+    assert '<th scope="row">Envoyé</th><td class="num">1</td>' in page
+
+
+def test_partner_sees_only_its_referrals(client, auth):
+    mine = auth.create("partner")
+    theirs = factories.partner()
+    company = factories.company()
+    need_a = factories.need(company=company["ref"], title="Vendeur 35 h")
+    need_b = factories.need(company=company["ref"], title="Chauffeur poids lourd")
+    factories.load(
+        factories.document(partners=[theirs], companies=[company], needs=[need_a, need_b])
+    )
+    other_id = db.session.scalar(select(Partner.id).where(Partner.ref == theirs["ref"]))
+    needs = {n.title: n for n in db.session.scalars(select(Need))}
+    db.session.add(Referral(partner_id=mine.partner_id, need_id=needs["Vendeur 35 h"].id))
+    db.session.add(Referral(partner_id=other_id, need_id=needs["Chauffeur poids lourd"].id))
+    db.session.commit()
+    auth.post_login(mine.email)
+    page = text(client.get("/partenaire"))
+    assert "Vendeur 35 h" in page and "Chauffeur poids lourd" not in page
+
+
+def test_company_sees_its_needs_in_plain_words_and_not_others(client, auth):
+    owner = auth.create("company")
+    mine = owner.companies[0]
+    other = factories.company(name="Concurrent SARL")
+    factories.load(
+        factories.document(
+            companies=[other],
+            needs=[
+                factories.need(company=mine.ref, title="Accueil le samedi"),
+                factories.need(company=other["ref"], title="Besoin du concurrent"),
+            ],
+        )
+    )
+    auth.post_login(owner.email)
+    page = text(client.get("/entreprise"))
+    assert mine.name in page and "Arcachon" in page
+    assert "Accueil le samedi" in page
+    assert "Reçu : l'animateur va l'étudier avec vous" in page
+    assert "Concurrent SARL" not in page and "Besoin du concurrent" not in page
+
+
+def test_candidate_sees_their_profile(client, auth):
+    auth.login("candidate")
+    page = text(client.get("/candidat"))
+    assert "La Teste-de-Buch" in page
+    assert "saisie comptable, facturation" in page
+    assert "lundi, mardi, mercredi, jeudi, vendredi" in page
+    assert "de 7 à 35 h" in page
+
+
+def test_territoire_sees_needs_of_its_intercommunality_by_commune(client, auth):
+    company = factories.company(commune=factories.ARCACHON)
+    factories.load(
+        factories.document(
+            companies=[company],
+            needs=_needs(company["ref"], count=2)
+            + _needs(company["ref"], commune=factories.LA_TESTE)
+            # Andernos-les-Bains is in the COBAN, not the COBAS: not counted.
+            + _needs(company["ref"], commune="33005"),
+        )
+    )
+    auth.login("territoire")
+    page = text(client.get("/territoire"))
+    assert '<th scope="row">Arcachon</th><td class="num">2</td>' in page
+    assert '<th scope="row">La Teste-de-Buch</th><td class="num">1</td>' in page
+    assert "Andernos" not in page
+    assert '<tfoot><tr><th scope="row">Total</th><td class="num">3</td>' in page
+
+
+def test_admin_sees_accounts_and_failed_mail(client, auth):
+    auth.create("partner", email="partenaire@exemple.fr")
+    db.session.add_all(
+        [
+            OutboxMessage(to="a@exemple.fr", subject="s", body_text="b", status="failed"),
+            OutboxMessage(to="b@exemple.fr", subject="s", body_text="b", status="failed"),
+            OutboxMessage(to="c@exemple.fr", subject="s", body_text="b"),
+        ]
+    )
+    db.session.commit()
+    auth.login("admin")
+    page = text(client.get("/admin"))
+    assert "<dt>Courriels en échec</dt><dd>2</dd>" in page
+    assert "<dt>Courriels en attente d'envoi</dt><dd>1</dd>" in page
+    assert "partenaire@exemple.fr" in page
