@@ -159,26 +159,28 @@ def format_hours(hours: float) -> str:
 
 
 class _Sites:
-    """Distances between the distinct communes involved, computed once per pair."""
+    """Distances between communes, computed once per pair that matters.
 
-    def __init__(self, communes: Sequence[str], distance: DistanceFn) -> None:
-        self.index = {c: i for i, c in enumerate(dict.fromkeys(communes))}
-        self.codes = list(self.index)
-        n = len(self.codes)
+    The communes of the needs come first in the index; distances are computed
+    from every commune (needs' and candidates') to the needs' communes only:
+    two candidates' homes are never compared. ``nan`` marks an unknown distance.
+    """
+
+    def __init__(
+        self, need_communes: Sequence[str], other_communes: Sequence[str], distance: DistanceFn
+    ) -> None:
+        self.index = {c: i for i, c in enumerate(dict.fromkeys([*need_communes, *other_communes]))}
+        codes = list(self.index)
+        n, m = len(codes), len(set(need_communes))
         self.km = np.full((n, n), np.nan)
-        for i, a in enumerate(self.codes):
+        for i, a in enumerate(codes):
             self.km[i, i] = 0.0
-            for j in range(i + 1, n):
-                d = distance(a, self.codes[j])
+            for j in range(min(i, m)):
+                d = distance(a, codes[j])
                 if d is not None:
                     self.km[i, j] = self.km[j, i] = float(d)
-
-        # Plain lists: scalar reads from numpy are slow in the per-bundle loop.
-        self.km_rows: list[list[float]] = self.km.tolist()
-
-    def km_between(self, a: str, b: str) -> float | None:
-        value = self.km[self.index[a], self.index[b]]
-        return None if np.isnan(value) else float(value)
+        # Between needs' sites, as plain lists: numpy scalar reads are slow per bundle.
+        self.km_rows: list[list[float]] = self.km[:m, :m].tolist()
 
 
 def pool(
@@ -206,7 +208,7 @@ def pool(
     items = sorted(part_time.values(), key=lambda n: (n.hours_per_week, n.ref))
     if len(items) < 2:
         return []
-    sites = _Sites([n.commune for n in items] + [c.commune for c in candidates], distance)
+    sites = _Sites([n.commune for n in items], [c.commune for c in candidates], distance)
     skill_keys = SkillKeys()
     keys = [skill_keys.of(n.skills, (n.rome,)) for n in items]
     adjacency = _adjacency(items, keys, sites)
