@@ -1,0 +1,56 @@
+"""`flask bench matching` and `flask bench quality` run and print their figures."""
+
+from __future__ import annotations
+
+import json
+
+
+def _lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_bench_matching_with_tiny_sizes(runner):
+    result = runner.invoke(
+        args=[
+            "bench",
+            "matching",
+            "--candidates",
+            "400",
+            "--scaling",
+            "100,200,400",
+            "--repeats",
+            "2",
+            "--needs",
+            "2",
+            "--naive-repeats",
+            "1",
+            "--pool-needs",
+            "0",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    records = _lines(result.output)
+    by_metric: dict[str, list[dict]] = {}
+    for record in records:
+        assert {"metric", "value", "unit"} <= set(record)
+        by_metric.setdefault(record["metric"], []).append(record)
+    assert [r["candidates"] for r in by_metric["match_scaling_ms"]] == [100, 200, 400]
+    top = by_metric["match_top20_ms"][0]
+    naive = by_metric["match_naive_ms"][0]
+    assert top["candidates"] == naive["candidates"] == 400
+    assert top["value"] > 0 and naive["value"] > 0
+    speedup = by_metric["match_speedup"][0]["value"]
+    assert abs(speedup - naive["value"] / top["value"]) <= 0.1 * speedup + 0.1
+
+
+def test_bench_quality_reports_matcher_and_baseline(runner):
+    result = runner.invoke(args=["bench", "quality"])
+    assert result.exit_code == 0, result.output
+    records = {(r["metric"], r["system"]): r for r in _lines(result.output)}
+    for system in ("matcher", "tfidf"):
+        for metric in ("ndcg@10", "recall@10", "hard_constraint_breaches"):
+            assert (metric, system) in records
+    assert records[("hard_constraint_breaches", "matcher")]["value"] == 0
+    assert records[("ndcg@10", "matcher")]["value"] > records[("ndcg@10", "tfidf")]["value"]
+    assert records[("ndcg@10", "matcher")]["needs"] >= 20
+    assert records[("ndcg@10", "matcher")]["candidates"] >= 300
