@@ -623,7 +623,6 @@ VISIT_NOTES: dict[str, list[str]] = {
 # ---------------------------------------------------------------------------
 
 DEMO_COMPANY_OWNER = "Au Fournil d'Andernos"
-DEMO_CANDIDATE_INDEX = 1  # demo-cv-001
 
 
 @dataclass(frozen=True)
@@ -789,6 +788,35 @@ def _build_candidate(rng: random.Random, index: int, used_emails: set[str], toda
     return candidate
 
 
+def _showcase_candidate(today: date) -> dict:
+    return {
+        "ref": f"{DEMO_PREFIX}cv-001",
+        "first_name": "Camille",
+        "last_name": "Lesbats",
+        "email": "camille.lesbats@exemple.fr",
+        "phone": "06 39 98 12 34",
+        "commune": "33529",
+        "mobility_km": 25,
+        "skills": [
+            "saisie compta",
+            "rapprochements bancaires",
+            "Sage 100",
+            "declarations TVA",
+            "paie",
+        ],
+        "rome": ["M1203"],
+        "level": "employe_qualifie",
+        "hours_min": 14,
+        "hours_max": 24,
+        "days": ["mon", "tue", "thu", "fri"],
+        "contracts": ["cdi_temps_partage", "cdd"],
+        "available_from": (today - timedelta(days=10)).isoformat(),
+        "status": "disponible",
+        "consent": True,
+        "source": "permanence",
+    }
+
+
 def build_demo_document(
     seed: int = DEMO_SEED,
     today: date | None = None,
@@ -845,10 +873,12 @@ def build_demo_document(
         ref = f"{DEMO_PREFIX}besoin-{len(needs) + 1:03d}"
         needs.append(_build_need(rng, ref, company, template, today))
 
-    used_emails: set[str] = set()
-    candidates = [_build_candidate(rng, i, used_emails, today) for i in range(1, n_candidates + 1)]
-    # The demo candidate account belongs to someone available, so their space is not empty.
-    candidates[DEMO_CANDIDATE_INDEX - 1]["status"] = "disponible"
+    # The demo candidate account is someone with a full profile, so their space shows it all.
+    showcase = _showcase_candidate(today)
+    used_emails: set[str] = {showcase["email"]}
+    candidates = [showcase] + [
+        _build_candidate(rng, i, used_emails, today) for i in range(2, n_candidates + 1)
+    ]
 
     return {
         "format": "connectences/v1",
@@ -936,7 +966,7 @@ def build_demo_visits(
 
 def demo_accounts(document: dict) -> list[DemoAccount]:
     """One account per role, tied to the document's organisations and people."""
-    candidate = document["candidates"][DEMO_CANDIDATE_INDEX - 1]
+    candidate = document["candidates"][0]
     return [
         DemoAccount("admin", "admin@connectences.example", "demo-admin-bassin", "Alice Lambert"),
         DemoAccount("animateur", "animateur@connectences.example", "demo-animateur-bassin", "Marc Dulucq"),
@@ -1035,6 +1065,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
                 notes=item["notes"],
                 need_detected=item["need_detected"],
                 follow_up_on=item["follow_up_on"],
+                created_at=datetime.combine(item["visited_on"], time(18, 0), tzinfo=UTC),
                 follow_up_closed_at=(
                     datetime.combine(item["follow_up_on"], time(17, 0), tzinfo=UTC)
                     if item["follow_up_closed"]
@@ -1049,6 +1080,8 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
                 if need.visit_id is None:
                     need.visit_id = visit.id
                     need.created_by_id = animateur.id
+        session.flush()
+        _backdate(session, seed, today)
     session.commit()
 
     counts = {
@@ -1059,6 +1092,45 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         "comptes": _count(session, User),
     }
     return DemoSummary(counts, accounts, created_accounts, created_visits)
+
+
+def _backdate(session: Session, seed: int, today: date) -> None:
+    """Spread the demo's creation dates over the past months, as a real register has them.
+
+    Done once, with the visits: a need detected on a visit was recorded that day;
+    the others came in over the last four months; people joined the CV library
+    over the last ten. Companies existed before their first visit.
+    """
+    from connectences.models import Candidate, Company, Need, Visit
+
+    rng = random.Random(seed * 31 + 5)
+
+    def moment(day: date) -> datetime:
+        return datetime.combine(day, time(rng.randint(8, 17), rng.randrange(60)), tzinfo=UTC)
+
+    first_visit = dict(
+        session.execute(
+            select(Visit.company_id, func.min(Visit.visited_on)).group_by(Visit.company_id)
+        ).all()
+    )
+    for company in session.scalars(select(Company).where(Company.ref.startswith(DEMO_PREFIX))):
+        day = first_visit.get(company.id, today) - timedelta(days=rng.randint(1, 30))
+        company.created_at = company.updated_at = moment(day)
+    for need in session.scalars(select(Need).where(Need.ref.startswith(DEMO_PREFIX))):
+        if need.visit_id is not None:
+            day = session.get(Visit, need.visit_id).visited_on
+        else:
+            day = today - timedelta(days=rng.randint(1, 120))
+        need.created_at = need.updated_at = moment(day)
+    for candidate in session.scalars(
+        select(Candidate).where(Candidate.ref.startswith(DEMO_PREFIX))
+    ):
+        joined = moment(today - timedelta(days=rng.randint(1, 300)))
+        candidate.created_at = candidate.updated_at = candidate.last_contact_at = joined
+        if candidate.consent_at is not None:
+            candidate.consent_at = joined
+        if candidate.email_confirmed_at is not None:
+            candidate.email_confirmed_at = joined
 
 
 def _count(session: Session, model) -> int:

@@ -167,7 +167,15 @@ def test_seeding_links_accounts_and_visits_to_the_demo_records():
     # Needs detected on a visit point back to it.
     linked = db.session.scalars(select(Need).where(Need.visit_id.is_not(None))).all()
     assert len(linked) >= 20
-    assert all(db.session.get(Visit, n.visit_id).company_id == n.company_id for n in linked)
+    for need in linked:
+        visit = db.session.get(Visit, need.visit_id)
+        assert visit.company_id == need.company_id
+        assert need.created_at.date() == visit.visited_on
+    # The register looks lived-in: needs and people arrived over months, not all today.
+    need_days = {n.created_at.date() for n in db.session.scalars(select(Need))}
+    assert len(need_days) > 20 and max(need_days) < TODAY
+    joined = {c.created_at.date() for c in db.session.scalars(select(Candidate))}
+    assert len(joined) > 50
 
     again = seed_demo(db.session, today=TODAY)
     assert again.created_accounts == [] and again.created_visits == 0
