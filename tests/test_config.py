@@ -1,0 +1,125 @@
+"""The factory and its configuration: precedence, database URL, secret key."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from connectences import ConfigurationError, create_app
+from connectences.extensions import db
+
+ENV_TO_CLEAR = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "MAIL_SERVER",
+    "MAIL_FROM",
+    "MAIL_PORT",
+    "CONNECTENCES_ENV",
+    "BASE_URL",
+)
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """A fresh instance folder, and an environment without the app's variables."""
+    for key in ENV_TO_CLEAR:
+        monkeypatch.delenv(key, raising=False)
+    path = tmp_path / "instance"
+    monkeypatch.setenv("CONNECTENCES_INSTANCE_PATH", str(path))
+    return path
+
+
+def _make(test_config=None):
+    app = create_app(test_config)
+    with app.app_context():
+        db.engine.dispose()
+    return app
+
+
+def test_precedence_defaults_then_instance_then_environment_then_test_config(instance, monkeypatch):
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        'PLATFORM_NAME = "Plateforme de l\'instance"\n'
+        'MAIL_SERVER = "smtp.instance.example"\n'
+        'MAIL_FROM = "instance@exemple.fr"\n'
+        "LOGIN_LOCK_SECONDS = 60\n"
+    )
+    monkeypatch.setenv("MAIL_SERVER", "smtp.env.example")
+    monkeypatch.setenv("MAIL_FROM", "env@exemple.fr")
+    monkeypatch.setenv("MAIL_PORT", "2525")
+    app = _make({"MAIL_FROM": "test@exemple.fr", "SECRET_KEY": "k"})
+    assert app.instance_path == str(instance)
+    assert app.config["LOGIN_MAX_FAILURES"] == 5  # default only
+    assert app.config["LOGIN_LOCK_SECONDS"] == 60  # instance beats default
+    assert app.config["PLATFORM_NAME"] == "Plateforme de l'instance"
+    assert app.config["MAIL_SERVER"] == "smtp.env.example"  # environment beats instance
+    assert app.config["MAIL_PORT"] == 2525  # typed from the environment
+    assert app.config["MAIL_FROM"] == "test@exemple.fr"  # test_config beats everything
+
+
+def test_database_defaults_to_sqlite_in_the_instance_folder(instance):
+    app = _make({"SECRET_KEY": "k"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance}/connectences.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@db/connectences", "postgresql+psycopg://u:p@db/connectences"),
+        ("postgres://u:p@db/connectences", "postgresql+psycopg://u:p@db/connectences"),
+        ("sqlite:////srv/data/c.sqlite3", "sqlite:////srv/data/c.sqlite3"),
+    ],
+)
+def test_database_url_from_the_environment(instance, monkeypatch, url, expected):
+    monkeypatch.setenv("DATABASE_URL", url)
+    app = create_app({"SECRET_KEY": "k"})  # no engine is built: nothing to dispose
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
+
+
+def test_production_refuses_to_start_without_secret_key(instance, monkeypatch):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert "SECRET_KEY manquante" in str(refused.value)
+    assert "en production" in str(refused.value)
+    assert not (instance / "secret_key").exists()  # no embedded key in production
+
+
+def test_production_starts_with_a_secret_key(instance, monkeypatch):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    app = _make()
+    assert app.config["SECRET_KEY"] == "cle-de-production"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_cli_reports_the_missing_key_in_french(instance, monkeypatch):
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    cli = FlaskGroup(create_app=lambda: create_app())
+    result = CliRunner().invoke(cli, ["users", "list"])
+    assert result.exit_code != 0
+    assert "SECRET_KEY manquante" in str(result.exception) + result.output
+
+
+def test_embedded_secret_key_is_generated_once_and_reused(instance, tmp_path, monkeypatch):
+    first = _make()
+    key = first.config["SECRET_KEY"]
+    assert len(key) >= 32
+    key_file = instance / "secret_key"
+    assert key_file.read_text() == key
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert _make().config["SECRET_KEY"] == key  # reused, not regenerated
+    monkeypatch.setenv("CONNECTENCES_INSTANCE_PATH", str(tmp_path / "autre"))
+    assert _make().config["SECRET_KEY"] != key  # each install has its own
+
+
+def test_factory_registers_the_web_and_the_cli(instance):
+    app = _make({"SECRET_KEY": "k"})
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert {"public.index", "auth.login", "admin.index", "public.health"} <= endpoints
+    assert "users" in app.cli.commands
