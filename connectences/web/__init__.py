@@ -17,6 +17,8 @@ BLUEPRINTS = (
     "connectences.web.auth",
     "connectences.web.admin",
     "connectences.web.staff",
+    "connectences.web.needs",
+    "connectences.web.bundles",
     "connectences.web.operators",
     "connectences.web.partners",
     "connectences.web.companies",

@@ -1,0 +1,563 @@
+"""The animateurs' need pages: the list, one need with its history, route and matches,
+the "Pourquoi pas ce candidat ?" check, and the forms that move a need on (qualify,
+propose to an operator, re-orient to a partner).
+
+Views parse and check input, call the domain (``matching``, ``workflows``) and
+render; every status change goes through ``workflows`` (never by hand here).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from connectences import territory, vocab
+from connectences.extensions import db
+from connectences.matching import service as matching
+from connectences.matching.service_route_pool import decide_route
+from connectences.models import (
+    Candidate,
+    Company,
+    Lead,
+    LeadNeed,
+    Need,
+    Operator,
+    Partner,
+    Referral,
+    User,
+)
+from connectences.skills import rome_label
+from connectences.web.access import guard_blueprint
+from connectences.web.navigation import add_nav
+from connectences.workflows import NEED, TransitionError, history, transition
+from connectences.workflows.dispatch import send_lead, send_referral
+
+bp = Blueprint("needs", __name__, url_prefix="/animateur/besoins")
+guard_blueprint(bp, "animateur", "admin")
+for _role in ("animateur", "admin"):
+    add_nav(_role, "Besoins", "needs.index")
+
+PER_PAGE = 25
+MATCH_LIMITS = (10, 20, 50, 100)
+DEFAULT_MATCH_LIMIT = 20
+# The matcher is asked for more than shown so that the page filters still leave a full list.
+MATCH_POOL = 200
+# Targets the animateur may choose by hand; "propose" and "reoriente" only come from
+# sending a lead or a referral, which create the matching records.
+MANUAL_TARGETS = ("qualifie", "en_recherche", "pourvu", "abandonne")
+TRANSITION_BUTTONS = {
+    "qualifie": "Marquer comme qualifié",
+    "en_recherche": "Lancer la recherche",
+    "pourvu": "Marquer comme pourvu",
+    "abandonne": "Abandonner le besoin",
+}
+SOURCES = {
+    "animateur": "Saisi par un animateur",
+    "entreprise": "Déposé par l'entreprise",
+    "import": "Importé",
+}
+MAX_NOTE = 2000
+MAX_SEARCH = 200
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _need_or_404(ref: str) -> Need:
+    need = db.session.scalar(select(Need).options(joinedload(Need.company)).where(Need.ref == ref))
+    if need is None:
+        abort(404)
+    return need
+
+
+def _commune_label(insee: str | None) -> str:
+    if not insee:
+        return ""
+    commune = territory.get_commune(insee)
+    return commune.label if commune else insee
+
+
+def _epci_label(insee: str | None) -> str:
+    siren = territory.epci_of(insee) if insee else None
+    if not siren:
+        return "Hors intercommunalité connue"
+    return territory.PAYS_EPCIS.get(siren) or (territory.get_epci(siren) or siren).name
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}".replace(".", ",") + " h"
+
+
+def _days(days) -> str:
+    return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"
+
+
+def _text(value: str | None, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+def _back_to(need: Need, anchor: str = ""):
+    return redirect(url_for("needs.show", ref=need.ref) + (f"#{anchor}" if anchor else ""))
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    value = request.args.get(name, type=int)
+    if value is None:
+        return default
+    return max(low, min(high, value))
+
+
+def _candidates_by_ref(refs) -> dict[str, Candidate]:
+    refs = list(dict.fromkeys(refs))
+    if not refs:
+        return {}
+    rows = db.session.scalars(select(Candidate).where(Candidate.ref.in_(refs)))
+    return {c.ref: c for c in rows}
+
+
+def _active_operators() -> list[Operator]:
+    operators = db.session.scalars(select(Operator).where(Operator.active.is_(True))).all()
+    kinds = list(vocab.OPERATOR_KINDS)
+    # Groupements d'employeurs first: they are the usual home of shared-time work.
+    return sorted(operators, key=lambda o: (kinds.index(o.kind) if o.kind in kinds else 99, o.name))
+
+
+def _active_partners() -> list[Partner]:
+    return list(
+        db.session.scalars(
+            select(Partner).where(Partner.active.is_(True)).order_by(Partner.name, Partner.ref)
+        )
+    )
+
+
+def route_for_need(need: Need) -> dict:
+    """The routing decision of the need: ``{"need", "decision", "operator"|"partner",
+    "reasons", "no_fit_reason"}`` (``no_fit_reason`` preselects the referral's motive)."""
+    decision = decide_route(need.ref)
+    return {**decision.to_json(), "no_fit_reason": decision.no_fit_reason}
+
+
+# --- list ----------------------------------------------------------------------------
+
+
+@bp.route("")
+def index():
+    status = request.args.get("statut", "")
+    epci = request.args.get("intercommunalite", "")
+    rome = _text(request.args.get("rome"), 5).upper()
+    text = _text(request.args.get("q"), MAX_SEARCH)
+    page = _int_arg("page", 1, 1, 10_000)
+
+    place = func.coalesce(Need.commune, Company.commune)
+    query = select(Need).join(Need.company).options(joinedload(Need.company))
+    if status in vocab.NEED_STATUSES:
+        query = query.where(Need.status == status)
+    else:
+        status = ""
+    if epci in territory.PAYS_EPCIS:
+        query = query.where(place.in_([c.insee for c in territory.communes_of_epci(epci)]))
+    elif epci == "hors":
+        pays = [c.insee for c in territory.pays_communes()]
+        query = query.where(place.not_in(pays))
+    else:
+        epci = ""
+    if rome:
+        query = query.where(Need.rome.startswith(rome, autoescape=True))
+    if text:
+        pattern = f"%{text}%"
+        query = query.where(
+            or_(
+                Need.title.ilike(pattern),
+                Need.ref.ilike(pattern),
+                Company.name.ilike(pattern),
+                Need.notes.ilike(pattern),
+            )
+        )
+    query = query.order_by(Need.created_at.desc(), Need.id.desc())
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    filters = {"statut": status, "intercommunalite": epci, "rome": rome, "q": text}
+    active_filters = {key: value for key, value in filters.items() if value}
+    return render_template(
+        "needs/index.html",
+        needs=pagination.items,
+        pagination=pagination,
+        filters=filters,
+        active_filters=active_filters,
+        statuses=vocab.NEED_STATUSES,
+        epcis=territory.PAYS_EPCIS,
+        commune_label=_commune_label,
+        rome_label=rome_label,
+        hours=_hours,
+    )
+
+
+# --- one need ------------------------------------------------------------------------
+
+
+def _match_filters() -> dict:
+    limit = request.args.get("nombre", type=int)
+    return {
+        "min_score": _int_arg("score_min", 0, 0, 100),
+        "limit": limit if limit in MATCH_LIMITS else DEFAULT_MATCH_LIMIT,
+        "max_km": _int_arg("distance_max", None, 0, 500),
+        "exact_level": request.args.get("niveau_exact") == "1",
+        "all_days": request.args.get("tous_les_jours") == "1",
+    }
+
+
+def _matches(need: Need, filters: dict) -> tuple[list[dict], int]:
+    """The ranked candidates for the need, filtered as the animateur asked.
+
+    Returns the rows shown and how many the matcher proposed before the page filters.
+    """
+    result = matching.match_need(need.ref, limit=MATCH_POOL)
+    proposed = result["matches"]
+    people = _candidates_by_ref(m["candidate"] for m in proposed)
+    rows = []
+    for match in proposed:
+        candidate = people.get(match["candidate"])
+        if candidate is None or match["score"] < filters["min_score"]:
+            continue
+        km = territory.distance_km(candidate.commune, need.place)
+        if filters["max_km"] is not None and (km is None or km > filters["max_km"]):
+            continue
+        if filters["exact_level"] and candidate.level != need.level:
+            continue
+        if filters["all_days"] and not set(need.days or ()) <= set(candidate.days or ()):
+            continue
+        rows.append({**match, "person": candidate, "km": km})
+        if len(rows) >= filters["limit"]:
+            break
+    return rows, len(proposed)
+
+
+def _history_rows(need: Need) -> list[dict]:
+    log = history(db.session, NEED, need.id)
+    actor_ids = {t.actor_id for t in log if t.actor_id}
+    actors = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    rows = []
+    for entry in log:
+        actor = actors.get(entry.actor_id)
+        reason = vocab.NEED_ABANDON_REASONS.get(entry.reason_code or "", entry.reason_code)
+        rows.append(
+            {
+                "at": entry.at,
+                "who": (actor.full_name or actor.email) if actor else "La plateforme",
+                "from": vocab.label(vocab.NEED_STATUSES, entry.from_state) or "—",
+                "to": vocab.label(vocab.NEED_STATUSES, entry.to_state),
+                "why": " — ".join(part for part in (reason, entry.reason_text) if part),
+            }
+        )
+    return rows
+
+
+def _leads_and_referrals(need: Need) -> tuple[list[Lead], list[Referral]]:
+    leads = db.session.scalars(
+        select(Lead)
+        .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+        .where(LeadNeed.need_id == need.id)
+        .options(
+            joinedload(Lead.operator),
+            selectinload(Lead.candidates),
+            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+        )
+        .order_by(Lead.created_at.desc())
+    ).unique()
+    referrals = db.session.scalars(
+        select(Referral)
+        .where(Referral.need_id == need.id)
+        .options(joinedload(Referral.partner))
+        .order_by(Referral.created_at.desc())
+    )
+    return list(leads), list(referrals)
+
+
+def _fields(need: Need) -> list[tuple[str, str]]:
+    rome = need.rome or ""
+    rome_text = f"{rome} — {rome_label(rome)}" if rome and rome_label(rome) else rome or "—"
+    shared = {True: "Oui", False: "Non", None: "Pas encore précisé"}[need.shared_time]
+    fields = [
+        ("Référence", need.ref),
+        ("Intitulé", need.title),
+        ("Métier (code ROME)", rome_text),
+        ("Compétences attendues", ", ".join(need.skills or ()) or "—"),
+        ("Niveau de qualification", vocab.label(vocab.LEVELS, need.level)),
+        ("Heures par semaine", _hours(need.hours_per_week)),
+        ("Jours de travail", _days(need.days)),
+        ("Contrat", vocab.label(vocab.CONTRACTS, need.contract)),
+        ("Motif du besoin", vocab.label(vocab.REASONS, need.reason)),
+        ("Démarrage souhaité", need.start.strftime("%d/%m/%Y")),
+        (
+            "Durée",
+            f"{need.duration_months:g} mois".replace(".", ",")
+            if need.duration_months
+            else "Non précisée",
+        ),
+        ("Lieu de travail", _commune_label(need.place)),
+        ("Intercommunalité", _epci_label(need.place)),
+        ("Temps partagé", shared),
+        ("Origine", SOURCES.get(need.source, need.source)),
+        ("Enregistré le", need.created_at.strftime("%d/%m/%Y à %H:%M")),
+    ]
+    if need.reason_text:
+        fields.append(("Le besoin dans les mots de l'entreprise", need.reason_text))
+    if need.owner_email:
+        confirmed = (
+            f" (confirmé le {need.owner_confirmed_at.strftime('%d/%m/%Y')})"
+            if need.owner_confirmed_at
+            else " (pas encore confirmé)"
+        )
+        fields.append(("Adresse de l'entreprise pour ce besoin", need.owner_email + confirmed))
+    if need.notes:
+        fields.append(("Notes de l'animateur", need.notes))
+    return fields
+
+
+def _transition_choices(need: Need) -> list[tuple[str, str]]:
+    allowed = NEED.allowed(need.status)
+    return [(t, TRANSITION_BUTTONS[t]) for t in MANUAL_TARGETS if t in allowed]
+
+
+@bp.route("/<ref>")
+def show(ref: str):
+    need = _need_or_404(ref)
+    filters = _match_filters()
+    matches, proposed_count = _matches(need, filters)
+    decision = route_for_need(need)
+    operators = _active_operators()
+    partners = _active_partners()
+    leads, referrals = _leads_and_referrals(need)
+    default_operator = decision.get("operator") if decision["decision"] == "operator" else None
+    default_partner = decision.get("partner") if decision["decision"] != "operator" else None
+    return render_template(
+        "needs/show.html",
+        need=need,
+        fields=_fields(need),
+        company_place=_commune_label(need.company.commune),
+        status_label=vocab.label(vocab.NEED_STATUSES, need.status),
+        history=_history_rows(need),
+        transitions=_transition_choices(need),
+        abandon_reasons=vocab.NEED_ABANDON_REASONS,
+        decision=decision,
+        matches=matches,
+        proposed_count=proposed_count,
+        filters=filters,
+        match_limits=MATCH_LIMITS,
+        operators=operators,
+        operator_kinds=vocab.OPERATOR_KINDS,
+        default_operator=default_operator,
+        partners=partners,
+        partner_kinds=vocab.PARTNER_KINDS,
+        default_partner=default_partner,
+        no_fit_reasons=vocab.NO_FIT_REASONS,
+        leads=leads,
+        referrals=referrals,
+        lead_statuses=vocab.LEAD_STATUSES,
+        referral_statuses=vocab.REFERRAL_STATUSES,
+        levels=vocab.LEVELS,
+        days=_days,
+        hours=_hours,
+        commune_label=_commune_label,
+        proposable=need.status in ("qualifie", "en_recherche"),
+        reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
+    )
+
+
+# --- actions -------------------------------------------------------------------------
+
+
+@bp.route("/<ref>/statut", methods=["POST"])
+def change_status(ref: str):
+    need = _need_or_404(ref)
+    target = request.form.get("etat", "")
+    if target not in MANUAL_TARGETS:
+        flash("Ce changement d'état n'est pas possible depuis cette page.", "error")
+        return _back_to(need, "etat")
+    code = request.form.get("motif") or None if target == "abandonne" else None
+    text = _text(request.form.get("precision"), MAX_NOTE) or None
+    try:
+        transition(
+            db.session,
+            need,
+            NEED,
+            target,
+            actor=current_user,
+            reason_code=code,
+            reason_text=text,
+        )
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return _back_to(need, "etat")
+    db.session.commit()
+    flash(f"Le besoin est maintenant « {vocab.NEED_STATUSES[target].lower()} ».", "success")
+    return _back_to(need, "etat")
+
+
+def _chosen_candidates(refs: list[str]) -> list[Candidate] | str:
+    """The candidates ticked in a form, or a French message when one is unknown."""
+    refs = [r.strip() for r in refs if r and r.strip()]
+    found = _candidates_by_ref(refs)
+    unknown = [r for r in dict.fromkeys(refs) if r not in found]
+    if unknown:
+        return f"Candidat inconnu : « {unknown[0][:100]} ». Rien n'a été envoyé."
+    return [found[r] for r in dict.fromkeys(refs)]
+
+
+def _operator_from_form() -> Operator | str:
+    ref = (request.form.get("operateur") or "").strip()
+    if not ref:
+        return "Choisissez l'opérateur à qui proposer le besoin."
+    operator = db.session.scalar(select(Operator).where(Operator.ref == ref))
+    if operator is None or not operator.active:
+        return "Cet opérateur n'existe pas ou n'est plus actif. Rien n'a été envoyé."
+    return operator
+
+
+@bp.route("/<ref>/proposer", methods=["POST"])
+def propose(ref: str):
+    need = _need_or_404(ref)
+    operator = _operator_from_form()
+    if isinstance(operator, str):
+        flash(operator, "error")
+        return _back_to(need, "proposer")
+    candidates = _chosen_candidates(request.form.getlist("candidats"))
+    if isinstance(candidates, str):
+        flash(candidates, "error")
+        return _back_to(need, "proposer")
+    decision = route_for_need(need)
+    reasons = list(decision["reasons"]) if decision.get("operator") == operator.ref else []
+    try:
+        lead = send_lead(
+            db.session,
+            needs=[need],
+            operator=operator,
+            candidates=candidates,
+            actor=current_user,
+            note=_text(request.form.get("note"), MAX_NOTE),
+            reasons=reasons,
+        )
+        db.session.flush()
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return _back_to(need, "proposer")
+    db.session.commit()
+    count = len(lead.candidates)
+    people = f" avec {count} candidat{'s' if count > 1 else ''}" if count else " sans candidat"
+    flash(f"Besoin proposé à {operator.name}{people}. Un courriel lui a été envoyé.", "success")
+    return _back_to(need, "suivi")
+
+
+@bp.route("/<ref>/reorienter", methods=["POST"])
+def reorient(ref: str):
+    need = _need_or_404(ref)
+    partner_ref = (request.form.get("partenaire") or "").strip()
+    partner = (
+        db.session.scalar(select(Partner).where(Partner.ref == partner_ref))
+        if partner_ref
+        else None
+    )
+    if partner is None or not partner.active:
+        flash(
+            "Choisissez un partenaire actif dans la liste. Rien n'a été envoyé.",
+            "error",
+        )
+        return _back_to(need, "reorienter")
+    code = request.form.get("motif") or ""
+    text = _text(request.form.get("precision"), MAX_NOTE)
+    if code not in vocab.NO_FIT_REASONS:
+        flash("Choisissez le motif de la réorientation dans la liste.", "error")
+        return _back_to(need, "reorienter")
+    if code == "autre" and not text:
+        flash("Précisez le motif « autre » de la réorientation.", "error")
+        return _back_to(need, "reorienter")
+    reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
+    if code != "autre" and text:
+        reason = f"{reason} : {text}"
+    decision = route_for_need(need)
+    reasons = [reason] + [r for r in decision["reasons"] if r != reason]
+    try:
+        send_referral(
+            db.session,
+            need=need,
+            partner=partner,
+            actor=current_user,
+            reasons=reasons,
+            note=_text(request.form.get("note"), MAX_NOTE),
+        )
+        db.session.flush()
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return _back_to(need, "reorienter")
+    db.session.commit()
+    flash(f"Besoin réorienté vers {partner.name}. Un courriel lui a été envoyé.", "success")
+    return _back_to(need, "suivi")
+
+
+# --- "Pourquoi pas ce candidat ?" --------------------------------------------------------
+
+
+def _find_candidates(text: str) -> list[Candidate]:
+    """Candidates by exact ref or e-mail, else by name (every word must appear)."""
+    text = text.strip()
+    exact = db.session.scalars(
+        select(Candidate).where(
+            or_(Candidate.ref == text, func.lower(Candidate.email) == text.lower())
+        )
+    ).all()
+    if exact:
+        return list(exact)
+    words = [w for w in text.split() if w][:4]
+    if not words:
+        return []
+    query = select(Candidate)
+    for word in words:
+        pattern = f"%{word}%"
+        query = query.where(
+            or_(Candidate.first_name.ilike(pattern), Candidate.last_name.ilike(pattern))
+        )
+    return list(
+        db.session.scalars(query.order_by(Candidate.last_name, Candidate.first_name).limit(21))
+    )
+
+
+@bp.route("/<ref>/pourquoi-pas")
+def why_not(ref: str):
+    need = _need_or_404(ref)
+    text = _text(request.args.get("candidat"), MAX_SEARCH)
+    found: list[Candidate] = []
+    result = None
+    person = None
+    status = 200
+    if not text:
+        flash("Indiquez la référence, l'adresse e-mail ou le nom du candidat.", "error")
+        return _back_to(need, "pourquoi-pas")
+    found = _find_candidates(text)
+    if len(found) == 1:
+        person = found[0]
+        result = matching.explain_candidate(need.ref, person.ref)
+    elif not found:
+        status = 404
+    return (
+        render_template(
+            "needs/why_not.html",
+            need=need,
+            query=text,
+            found=found,
+            person=person,
+            result=result,
+            levels=vocab.LEVELS,
+            commune_label=_commune_label,
+        ),
+        status,
+    )

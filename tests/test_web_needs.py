@@ -1,0 +1,418 @@
+"""The animateurs' need pages, through the client: what a person sees and what is stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import Lead, Need, OutboxMessage, Referral, Transition
+from connectences.workflows import NEED
+from tests import factories as f
+
+
+def _need(ref: str) -> Need:
+    db.session.expire_all()
+    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _qualify(*refs: str) -> None:
+    for ref in refs:
+        workflows.transition(db.session, _need(ref), NEED, "qualifie")
+    db.session.commit()
+
+
+def _state() -> tuple:
+    """Everything a refused action must leave untouched."""
+    db.session.expire_all()
+    statuses = tuple(db.session.execute(select(Need.ref, Need.status).order_by(Need.ref)).all())
+    return (
+        statuses,
+        _count(Lead),
+        _count(Referral),
+        _count(OutboxMessage),
+        _count(Transition),
+    )
+
+
+@pytest.fixture
+def data():
+    f.load(
+        f.document(
+            operators=[
+                f.operator(ref="ge", name="GE Bassin", email="ge@exemple.fr"),
+                f.operator(ref="ge2", name="GE Val", email="ge2@exemple.fr"),
+                f.operator(ref="ancien", name="GE Fermé", email="old@exemple.fr"),
+            ],
+            partners=[
+                f.partner(ref="ft", name="France Travail Arcachon", email="ft@exemple.fr"),
+            ],
+            companies=[
+                f.company(ref="c1", name="Boulangerie du Port"),
+                f.company(ref="c2", name="Garage des Pins", commune=f.GUJAN),
+            ],
+            candidates=[
+                f.candidate(
+                    ref="ok",
+                    first_name="Camille",
+                    last_name="Comptable",
+                    email="camille.comptable@exemple.fr",
+                    skills=["tenue de la comptabilité", "facturation"],
+                    level="technicien",
+                    days=["tue", "thu"],
+                ),
+                f.candidate(
+                    ref="weekend",
+                    first_name="Dominique",
+                    last_name="Weekend",
+                    email="dominique@exemple.fr",
+                    days=["sat", "sun"],
+                ),
+            ],
+            needs=[
+                f.need(
+                    ref="n1",
+                    company="c1",
+                    title="Comptable un jour par semaine",
+                    days=["tue"],
+                    hours_per_week=7,
+                ),
+                f.need(
+                    ref="n2",
+                    company="c2",
+                    title="Mécanicien auto",
+                    rome="I1604",
+                    skills=["mécanique automobile"],
+                    days=["thu"],
+                    hours_per_week=14,
+                ),
+                f.need(
+                    ref="plein",
+                    company="c2",
+                    title="Vendeur à temps plein",
+                    rome="D1211",
+                    skills=["vente"],
+                    hours_per_week=35,
+                    days=["mon", "tue", "wed", "thu", "fri"],
+                    contract="cdi",
+                ),
+            ],
+        )
+    )
+    from connectences.models import Operator
+
+    db.session.scalars(select(Operator).where(Operator.ref == "ancien")).one().active = False
+    db.session.commit()
+
+
+@pytest.fixture
+def animateur(auth, data):
+    return auth.login("animateur", full_name="Alex Animateur")
+
+
+# --- list ------------------------------------------------------------------------------
+
+
+def test_list_shows_needs_with_links(client, animateur):
+    page = client.get("/animateur/besoins")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "3 besoins" in html
+    assert 'href="/animateur/besoins/n1"' in html
+    assert "Boulangerie du Port" in html and "Garage des Pins" in html
+
+
+@pytest.mark.parametrize(
+    "query,shown,hidden",
+    [
+        ("statut=qualifie", ["Comptable un jour"], ["Mécanicien", "Vendeur"]),
+        ("rome=I16", ["Mécanicien"], ["Comptable un jour", "Vendeur"]),
+        ("q=garage", ["Mécanicien", "Vendeur"], ["Comptable un jour"]),
+        (f"intercommunalite={f.COBAS}", ["Comptable un jour", "Mécanicien"], []),
+        ("intercommunalite=243301504", [], ["Comptable un jour", "Mécanicien"]),
+    ],
+)
+def test_list_filters(client, animateur, query, shown, hidden):
+    _qualify("n1")
+    html = client.get(f"/animateur/besoins?{query}").get_data(as_text=True)
+    for text in shown:
+        assert text in html
+    for text in hidden:
+        assert text not in html
+
+
+def test_list_paginates(client, animateur):
+    f.load(f.document(needs=[f.need(company="c1", title=f"Besoin n° {i:02d}") for i in range(30)]))
+    first = client.get("/animateur/besoins").get_data(as_text=True)
+    assert "Page 1 sur 2" in first and "page=2" in first
+    second = client.get("/animateur/besoins?page=2").get_data(as_text=True)
+    assert "Page 2 sur 2" in second
+    # Junk page numbers never break the page.
+    assert client.get("/animateur/besoins?page=abc").status_code == 200
+    assert client.get("/animateur/besoins?page=999").status_code == 200
+
+
+# --- the need page ---------------------------------------------------------------------
+
+
+def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Comptable un jour par semaine" in html
+    assert "Employé qualifié" in html and "CDI à temps partagé" in html and "mardi" in html
+    assert "Besoin à temps partiel" in html  # the reason, in French
+    assert "M1203" in html
+    # Route decision with its reasons.
+    assert "Vers un opérateur : GE Bassin" in html
+    assert "relève du temps partagé" in html
+    # The matching candidate with score and explanation; the weekend one is never listed.
+    assert "Camille Comptable" in html
+    assert "Dominique Weekend" not in html
+    assert "Compétences" in html and "Contrat accepté" in html
+    assert 'name="candidats" value="ok"' not in html  # not qualified yet: nothing to tick
+
+
+def test_min_score_filter_hides_candidates(client, animateur):
+    from connectences.matching.service import match_need
+
+    score = match_need("n1")["matches"][0]["score"]
+    assert score < 100
+    html = client.get(f"/animateur/besoins/n1?score_min={score}").get_data(as_text=True)
+    assert "Camille Comptable" in html and f"<strong>{score}</strong>" in html
+    html = client.get(f"/animateur/besoins/n1?score_min={score + 1}").get_data(as_text=True)
+    assert "Camille Comptable" not in html
+    assert "sur 1 respectant" in html
+
+
+def test_unknown_need_is_404(client, animateur):
+    assert client.get("/animateur/besoins/inconnu").status_code == 404
+    response = client.post("/animateur/besoins/inconnu/proposer", data={"operateur": "ge"})
+    assert response.status_code == 404
+
+
+# --- transitions -----------------------------------------------------------------------
+
+
+def test_qualify_then_history_shows_who_and_when(client, animateur):
+    response = client.post("/animateur/besoins/n1/statut", data={"etat": "qualifie"})
+    assert response.status_code == 302 and response.location.endswith("/animateur/besoins/n1#etat")
+    assert _need("n1").status == "qualifie"
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Le besoin est maintenant « qualifié »." in html
+    assert "Alex Animateur" in html  # who, in the history
+    assert 'name="candidats" value="ok"' in html  # now proposable
+
+
+def test_abandon_needs_a_reason_from_the_list(client, animateur):
+    before = _state()
+    client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne"})
+    assert _state() == before
+    page = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Choisissez un motif dans la liste." in page
+    client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "autre"})
+    assert _state() == before
+    client.post(
+        "/animateur/besoins/n1/statut",
+        data={"etat": "abandonne", "motif": "autre", "precision": "L'entreprise a fermé"},
+    )
+    assert _need("n1").status == "abandonne"
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Autre (préciser) — L&#39;entreprise a fermé" in html
+
+
+@pytest.mark.parametrize("target", ["propose", "reoriente", "nimporte", ""])
+def test_statuses_reserved_to_dispatch_cannot_be_set_by_hand(client, animateur, target):
+    before = _state()
+    response = client.post("/animateur/besoins/n1/statut", data={"etat": target})
+    assert response.status_code == 302
+    assert _state() == before
+
+
+def test_transition_not_allowed_from_current_state_is_refused(client, animateur):
+    before = _state()
+    client.post("/animateur/besoins/n1/statut", data={"etat": "pourvu"})
+    assert _state() == before
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Impossible de passer de « Nouveau » à « Pourvu »." in html
+
+
+# --- proposing to an operator ----------------------------------------------------------
+
+
+def test_send_lead_with_candidates(client, animateur):
+    _qualify("n1")
+    response = client.post(
+        "/animateur/besoins/n1/proposer",
+        data={"operateur": "ge", "candidats": ["ok"], "note": "À rappeler vite"},
+    )
+    assert response.status_code == 302
+    lead = db.session.scalars(select(Lead)).one()
+    assert lead.operator.ref == "ge" and not lead.is_bundle
+    assert [c.candidate.ref for c in lead.candidates] == ["ok"]
+    assert lead.candidates[0].score is not None
+    assert lead.note == "À rappeler vite"
+    assert lead.reasons  # the route's reasons travel with the lead
+    assert _need("n1").status == "propose"
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert mail.to == "ge@exemple.fr" and mail.status == "pending"
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Besoin proposé à GE Bassin avec 1 candidat." in html
+    assert "Proposition à GE Bassin" in html and "Envoyé" in html
+
+
+def test_operator_can_be_changed_from_the_route_choice(client, animateur):
+    _qualify("n1")
+    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge2"})
+    lead = db.session.scalars(select(Lead)).one()
+    assert lead.operator.ref == "ge2" and lead.candidates == [] and lead.reasons == []
+
+
+@pytest.mark.parametrize(
+    "form,message",
+    [
+        ({"operateur": "inconnu", "candidats": ["ok"]}, "Cet opérateur n&#39;existe pas"),
+        ({"operateur": "ancien", "candidats": ["ok"]}, "Cet opérateur n&#39;existe pas"),
+        ({"candidats": ["ok"]}, "Choisissez l&#39;opérateur"),
+        ({"operateur": "ge", "candidats": ["ok", "fantome"]}, "Candidat inconnu : « fantome »"),
+        (
+            {"operateur": "ge", "candidats": ["weekend"]},
+            "Dominique Weekend ne peut pas être proposé",
+        ),
+    ],
+)
+def test_bad_lead_input_changes_nothing(client, animateur, form, message):
+    _qualify("n1")
+    before = _state()
+    response = client.post("/animateur/besoins/n1/proposer", data=form)
+    assert response.status_code == 302
+    assert _state() == before
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert message in html
+
+
+def test_unqualified_need_cannot_be_proposed(client, animateur):
+    before = _state()
+    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
+    assert _state() == before
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "doit être qualifié avant d&#39;être proposé" in html
+
+
+# --- re-orientation --------------------------------------------------------------------
+
+
+def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
+    html = client.get("/animateur/besoins/plein").get_data(as_text=True)
+    assert "Réorientation vers un partenaire : France Travail Arcachon" in html
+    assert "recrutement classique" in html
+    assert 'value="temps_plein" required checked' in html
+    response = client.post(
+        "/animateur/besoins/plein/reorienter",
+        data={"partenaire": "ft", "motif": "temps_plein", "note": "Urgent"},
+    )
+    assert response.status_code == 302
+    referral = db.session.scalars(select(Referral)).one()
+    assert referral.partner.ref == "ft" and referral.need.ref == "plein"
+    assert referral.reasons[0] == "Emploi à temps plein dans une seule entreprise"
+    assert any("recrutement classique" in r for r in referral.reasons)
+    assert _need("plein").status == "reoriente"
+    assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
+    html = client.get("/animateur/besoins/plein").get_data(as_text=True)
+    assert "Réorientation vers France Travail Arcachon" in html and "Envoyée" in html
+
+
+@pytest.mark.parametrize(
+    "form,message",
+    [
+        ({"partenaire": "nulle-part", "motif": "temps_plein"}, "Choisissez un partenaire actif"),
+        ({"partenaire": "ft", "motif": "invente"}, "Choisissez le motif"),
+        ({"partenaire": "ft", "motif": "autre"}, "Précisez le motif « autre »"),
+    ],
+)
+def test_bad_referral_input_changes_nothing(client, animateur, form, message):
+    before = _state()
+    client.post("/animateur/besoins/plein/reorienter", data=form)
+    assert _state() == before
+    assert message in client.get("/animateur/besoins/plein").get_data(as_text=True)
+
+
+# --- "Pourquoi pas ce candidat ?" --------------------------------------------------------
+
+
+def test_why_not_names_the_failing_constraint(client, animateur):
+    page = client.get("/animateur/besoins/n1/pourquoi-pas?candidat=weekend")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Candidat non proposé" in html
+    assert "✗" in html and "Non respectée :" in html
+    assert "jour" in html.split("Non respectée :", 1)[1].split("</li>", 1)[0]
+
+
+def test_why_not_by_email_or_name_gives_the_score(client, animateur):
+    for query in ("camille.comptable@exemple.fr", "camille comptable", "Comptable"):
+        html = client.get(f"/animateur/besoins/n1/pourquoi-pas?candidat={query}").get_data(
+            as_text=True
+        )
+        assert "Candidat proposé avec un score de" in html, query
+        assert "Détail du score" in html and "Respectée :" in html
+
+
+def test_why_not_unknown_candidate(client, animateur):
+    page = client.get("/animateur/besoins/n1/pourquoi-pas?candidat=personne")
+    assert page.status_code == 404
+    assert "aucun candidat ne correspond" in page.get_data(as_text=True)
+    empty = client.get("/animateur/besoins/n1/pourquoi-pas?candidat=")
+    assert empty.status_code == 302
+
+
+# --- access ----------------------------------------------------------------------------
+
+PAGES = [
+    ("get", "/animateur/besoins"),
+    ("get", "/animateur/besoins/n1"),
+    ("get", "/animateur/besoins/n1/pourquoi-pas?candidat=ok"),
+    ("post", "/animateur/besoins/n1/statut"),
+    ("post", "/animateur/besoins/n1/proposer"),
+    ("post", "/animateur/besoins/n1/reorienter"),
+]
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+@pytest.mark.parametrize("method,url", PAGES)
+def test_other_roles_are_refused(client, auth, data, role, method, url):
+    auth.login(role)
+    before = _state()
+    response = getattr(client, method)(url, data={"etat": "qualifie", "operateur": "ge"})
+    assert response.status_code == 403
+    assert _state() == before
+
+
+@pytest.mark.parametrize("method,url", PAGES)
+def test_anonymous_is_sent_to_login(client, data, method, url):
+    response = getattr(client, method)(url, data={"etat": "qualifie"})
+    assert response.status_code == 302 and "/connexion" in response.location
+    assert _need("n1").status == "nouveau"
+
+
+def test_admin_may_use_the_pages(client, auth, data):
+    auth.login("admin")
+    assert client.get("/animateur/besoins/n1").status_code == 200
+    client.post("/animateur/besoins/n1/statut", data={"etat": "qualifie"})
+    assert _need("n1").status == "qualifie"
+
+
+def test_post_without_csrf_token_is_refused(app, client, animateur):
+    _qualify("n1")
+    before = _state()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 400
+    assert "Le formulaire a expiré" in response.get_data(as_text=True)
+    assert _state() == before
