@@ -58,8 +58,8 @@ def test_each_role_lands_on_its_accessible_home(page, live_server, role):
     response = log_in(page, live_server.url, role)
     assert response.status == 200
     assert page.url.rstrip("/") == f"{live_server.url}{HOMES[role]}"
-    # The layout says who is logged in (a visible sign that the session holds).
-    assert page.get_by_role("main").is_visible()
+    # The header names who is logged in: the session holds the right account.
+    assert page.get_by_role("banner").get_by_text(ACCOUNTS[role].full_name).is_visible()
 
     blocking = []
     for name, viewport in (("1280", DESKTOP), ("390", PHONE)):
