@@ -268,6 +268,12 @@ def _day_mask(days) -> int:
     return mask
 
 
+# Days of each 7-bit mask, in week order.
+_DAYS_OF_MASK: list[tuple[str, ...]] = [
+    tuple(d for d in DAYS if mask & DAY_BIT[d]) for mask in range(1 << len(DAYS))
+]
+
+
 class _CapReached(Exception):
     """Raised inside the search of one leading need when its cap is reached."""
 
@@ -357,15 +363,16 @@ class _CandidateFit:
     ) -> None:
         # In ref order, so that indices come out sorted by ref.
         candidates = sorted(candidates, key=lambda c: c.ref)
-        self.refs = np.array([c.ref for c in candidates], dtype=object)
+        self.refs = [c.ref for c in candidates]
         self.size = len(candidates)
         self.rows: dict[int, int] = {}
         self.related: dict[int, int] = {}
         self._hours: dict[float, int] = {}
         if not candidates:
             return
-        self.hours_min = np.array([c.hours_min for c in candidates], dtype=float)
-        self.hours_max = np.array([c.hours_max for c in candidates], dtype=float)
+        self.hours_max = [c.hours_max for c in candidates]
+        self._hours_min_array = np.array([c.hours_min for c in candidates], dtype=float)
+        self._hours_max_array = np.array(self.hours_max, dtype=float)
         usable = np.array([c.status == "disponible" and c.consent for c in candidates], dtype=bool)
         available = np.array([c.available_from.toordinal() for c in candidates])
         days = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
@@ -401,31 +408,33 @@ class _CandidateFit:
     def _within_hours(self, total: float) -> int:
         bits = self._hours.get(total)
         if bits is None:
-            ok = (self.hours_min <= total + _EPS) & (self.hours_max >= total - _EPS)
+            ok = (self._hours_min_array <= total + _EPS) & (self._hours_max_array >= total - _EPS)
             bits = self._hours[total] = _to_bits(ok)
         return bits
 
-    def fitting(self, members: Sequence[int], total: float) -> tuple[np.ndarray, np.ndarray]:
+    def fitting(self, members: Sequence[int], total: float) -> tuple[list[int], list[int]]:
         """Indices of the candidates who fit the whole bundle: (related to its jobs, others)."""
         if not self.size:
-            return _NONE, _NONE
+            return [], []
         common = self._within_hours(total)
         related = 0
         for i in members:
             common &= self.rows[i]
             related |= self.related[i]
         if not common:
-            return _NONE, _NONE
+            return [], []
         return self._indices(common & related), self._indices(common & ~related)
 
-    def _indices(self, bits: int) -> np.ndarray:
-        if not bits:
-            return _NONE
+    def _indices(self, bits: int) -> list[int]:
+        if bits.bit_count() <= 32:
+            out = []
+            while bits:
+                low = bits & -bits
+                out.append(low.bit_length() - 1)
+                bits ^= low
+            return out
         raw = np.frombuffer(bits.to_bytes((self.size + 7) // 8, "little"), dtype=np.uint8)
-        return np.flatnonzero(np.unpackbits(raw, bitorder="little"))
-
-
-_NONE = np.zeros(0, dtype=np.intp)
+        return np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
 
 
 def _to_bits(row: np.ndarray) -> int:
@@ -435,9 +444,10 @@ def _to_bits(row: np.ndarray) -> int:
 class _Profile:
     """What the score looks at for each need, computed once."""
 
-    __slots__ = ("rome", "family", "site", "epci", "keys")
+    __slots__ = ("rome", "family", "site", "epci", "keys", "days")
 
     def __init__(self, need: NeedData, keys: frozenset[str], sites: _Sites, epci_of) -> None:
+        self.days = _day_mask(need.days)
         self.rome = (need.rome or "").strip().upper()
         self.family = self.rome[:3]
         self.site = sites.index[need.commune]
@@ -462,14 +472,17 @@ def _make_bundle(
 ) -> Bundle:
     needs = [items[i] for i in members]
     total = sum(n.hours_per_week for n in needs)
-    day_set = set().union(*(n.days for n in needs))
-    days = tuple(d for d in DAYS if d in day_set)
+    day_mask = 0
+    for i in members:
+        day_mask |= profiles[i].days
+    days = _DAYS_OF_MASK[day_mask]
     related, others = fits.fitting(members, total)
 
     # Hours (30 pts): a job close to what the related fitting candidates want at
     # most; without them, close to a full week.
-    if len(related):
-        closeness = min(1.0, float(np.mean(total / fits.hours_max[related])))
+    if related:
+        hours_max = fits.hours_max
+        closeness = min(1.0, sum(total / hours_max[k] for k in related) / len(related))
         hours_pts = round(30 * closeness)
         hours_text = (
             f"{format_hours(total)} par semaine, proche des souhaits des candidats qui "
@@ -481,7 +494,7 @@ def _make_bundle(
     # Candidates (30 pts): 10 per candidate who fits the whole bundle and shares a
     # trade or a skill with it, up to three.
     cand_pts = 10 * min(len(related), 3)
-    if len(related) or len(others):
+    if related or others:
         cand_text = (
             f"{len(related) + len(others)} candidat(s) remplissent les conditions de "
             f"l'ensemble du lot, dont {len(related)} avec le métier ou des compétences "
@@ -533,7 +546,7 @@ def _make_bundle(
         needs=tuple(sorted(n.ref for n in needs)),
         hours=total,
         days=days,
-        candidates=tuple(fits.refs[related].tolist() + fits.refs[others].tolist()),
+        candidates=tuple([fits.refs[k] for k in related] + [fits.refs[k] for k in others]),
         score=score,
         reasons=reasons,
     )
