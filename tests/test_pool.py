@@ -485,3 +485,16 @@ def test_pool_cli_json_over_open_needs(runner):
     assert detailed["bundles"][0]["score"] > 0 and detailed["bundles"][0]["reasons"]
     human = runner.invoke(args=["pool"])
     assert human.exit_code == 0 and "b-1 + b-2 + b-3" in human.output
+
+
+def test_measure_pool_reports_one_bench_record():
+    from connectences.matching.bench_pool import measure_pool, synthetic_needs
+
+    needs = synthetic_needs(300, seed=3)
+    assert len({n.ref for n in needs}) == 300
+    assert all(n.hours_per_week < 35 for n in needs)
+    assert len({n.commune for n in needs}) > 10
+    record = measure_pool(n_needs=300, repeats=2, seed=3, n_candidates=100)
+    assert record["metric"] == "pool_ms" and record["unit"] == "ms"
+    assert record["needs"] == 300 and record["bundles"] > 0
+    assert record["value"] > 0
