@@ -24,7 +24,7 @@ def _count(model) -> int:
 def _qualify(*refs: str) -> None:
     for ref in refs:
         workflows.transition(db.session, _need(ref), NEED, "qualifie")
-    db.session.commit()
+        db.session.commit()  # before the next _need() expires the session
 
 
 def _state() -> tuple:

@@ -1,0 +1,187 @@
+"""The shared-time page: bundles of part-time needs and turning one into a lead."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import Lead, Need, Operator, OutboxMessage, Transition
+from connectences.workflows import NEED
+from tests import factories as f
+
+URL = "/animateur/postes-partages"
+
+
+def _need(ref: str) -> Need:
+    db.session.expire_all()
+    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _qualify(*refs: str) -> None:
+    for ref in refs:
+        workflows.transition(db.session, _need(ref), NEED, "qualifie")
+        db.session.commit()  # before the next _need() expires the session
+
+
+def _state() -> tuple:
+    db.session.expire_all()
+    statuses = tuple(db.session.execute(select(Need.ref, Need.status).order_by(Need.ref)).all())
+    return statuses, _count(Lead), _count(OutboxMessage), _count(Transition)
+
+
+@pytest.fixture
+def data():
+    f.load(
+        f.document(
+            operators=[
+                f.operator(ref="z-geiq", name="GEIQ Bassin", kind="geiq", email="geiq@exemple.fr"),
+                f.operator(ref="ge", name="GE Bassin", email="ge@exemple.fr"),
+            ],
+            companies=[
+                f.company(ref="c1", name="Boulangerie du Port"),
+                f.company(ref="c2", name="Garage des Pins", commune=f.GUJAN),
+                f.company(ref="c3", name="Camping des Dunes", commune=f.LA_TESTE),
+            ],
+            candidates=[
+                f.candidate(
+                    ref="ok",
+                    first_name="Camille",
+                    last_name="Partagée",
+                    days=["tue", "thu"],
+                    hours_min=14,
+                    hours_max=28,
+                ),
+                f.candidate(ref="court", first_name="Sacha", last_name="Court", hours_max=10),
+            ],
+            needs=[
+                f.need(ref="n1", company="c1", title="Comptabilité boulangerie", days=["tue"]),
+                f.need(
+                    ref="n2",
+                    company="c2",
+                    title="Comptabilité garage",
+                    days=["thu"],
+                    hours_per_week=14,
+                ),
+                f.need(
+                    ref="n3",
+                    company="c3",
+                    title="Entretien des espaces verts",
+                    rome="A1203",
+                    skills=["tonte", "taille de haies"],
+                    days=["mon"],
+                ),
+            ],
+        )
+    )
+
+
+@pytest.fixture
+def animateur(auth, data):
+    return auth.login("animateur")
+
+
+def test_page_lists_the_bundle_with_needs_hours_days_and_candidates(client, animateur):
+    html = client.get(URL).get_data(as_text=True)
+    assert "1 poste possible" in html
+    assert "21 h par semaine" in html
+    assert "Comptabilité boulangerie" in html and "Boulangerie du Port" in html
+    assert "Comptabilité garage" in html and "Garage des Pins" in html
+    assert "Entretien des espaces verts" not in html  # another trade: not pooled
+    assert "mardi, jeudi" in html
+    assert "Camille Partagée" in html  # fits the whole 21 h job
+    assert "Sacha Court" not in html  # at most 10 h a week
+    # Groupements d'employeurs are offered first.
+    assert html.index("GE Bassin —") < html.index("GEIQ Bassin —")
+    assert "À qualifier avant de proposer ce poste" in html
+
+
+def test_bundle_becomes_one_shared_time_lead(client, animateur):
+    _qualify("n1", "n2")
+    response = client.post(
+        f"{URL}/proposer",
+        data={"besoins": ["n2", "n1"], "operateur": "ge", "candidats": ["ok"], "note": "Top"},
+    )
+    assert response.status_code == 302 and response.location.endswith(URL)
+    lead = db.session.scalars(select(Lead)).one()
+    assert lead.is_bundle and lead.operator.ref == "ge"
+    assert sorted(item.need.ref for item in lead.needs) == ["n1", "n2"]
+    assert [c.candidate.ref for c in lead.candidates] == ["ok"]
+    assert lead.note == "Top"
+    assert {_need("n1").status, _need("n2").status} == {"propose"}
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert mail.to == "ge@exemple.fr" and "temps partagé" in mail.subject
+    html = client.get(URL).get_data(as_text=True)
+    assert "Poste en temps partagé (21 h par semaine, 2 entreprises) proposé à GE Bassin" in html
+    # Proposed needs are no longer open: the bundle is gone.
+    assert "Aucun poste en temps partagé" in html
+    need_page = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Poste en temps partagé (2 besoins) à GE Bassin" in need_page
+
+
+def test_unqualified_bundle_is_refused_with_the_reason(client, animateur):
+    _qualify("n1")
+    before = _state()
+    client.post(f"{URL}/proposer", data={"besoins": ["n1", "n2"], "operateur": "ge"})
+    assert _state() == before
+    html = client.get(URL).get_data(as_text=True)
+    assert "Le besoin « Comptabilité garage » doit être qualifié" in html
+
+
+@pytest.mark.parametrize(
+    "form,message",
+    [
+        ({"besoins": ["n1", "n3"], "operateur": "ge"}, "n&#39;existe plus"),
+        ({"besoins": ["n1"], "operateur": "ge"}, "n&#39;existe plus"),
+        ({"besoins": ["n1", "n2", "zzz"], "operateur": "ge"}, "n&#39;existe plus"),
+        ({"besoins": ["n1", "n2"], "operateur": "999"}, "Cet opérateur n&#39;existe pas"),
+        ({"besoins": ["n1", "n2"], "operateur": "ge", "candidats": ["x"]}, "Candidat inconnu"),
+        (
+            {"besoins": ["n1", "n2"], "operateur": "ge", "candidats": ["court"]},
+            "Sacha Court souhaite au plus 10 h",
+        ),
+    ],
+)
+def test_bad_input_changes_nothing(client, animateur, form, message):
+    _qualify("n1", "n2", "n3")
+    before = _state()
+    response = client.post(f"{URL}/proposer", data=form)
+    assert response.status_code == 302
+    assert _state() == before
+    assert message in client.get(URL).get_data(as_text=True)
+
+
+def test_inactive_operator_is_refused(client, animateur):
+    _qualify("n1", "n2")
+    db.session.scalars(select(Operator).where(Operator.ref == "ge")).one().active = False
+    db.session.commit()
+    before = _state()
+    client.post(f"{URL}/proposer", data={"besoins": ["n1", "n2"], "operateur": "ge"})
+    assert _state() == before
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+@pytest.mark.parametrize("method,url", [("get", URL), ("post", f"{URL}/proposer")])
+def test_other_roles_are_refused(client, auth, data, role, method, url):
+    auth.login(role)
+    _qualify("n1", "n2")
+    before = _state()
+    response = getattr(client, method)(url, data={"besoins": ["n1", "n2"], "operateur": "ge"})
+    assert response.status_code == 403
+    assert _state() == before
+
+
+@pytest.mark.parametrize("method,url", [("get", URL), ("post", f"{URL}/proposer")])
+def test_anonymous_is_sent_to_login(client, data, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302 and "/connexion" in response.location
+
+
+def test_admin_may_use_the_page(client, auth, data):
+    auth.login("admin")
+    assert client.get(URL).status_code == 200
