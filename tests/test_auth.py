@@ -471,6 +471,8 @@ def test_cli_create_reads_password_from_stdin(runner):
         (["a@exemple.fr", "--role", "operator", "--password-stdin"], GOOD_PASSWORD, "opérateur"),
         (["a@exemple.fr", "--role", "territoire", "--org", "12"], "", "9 chiffres"),
         (["a@exemple.fr", "--role", "admin", "--password-stdin"], "", "aucun mot de passe"),
+        (["a@exemple.fr", "--role", "chef"], "", "Rôle inconnu « chef »"),
+        (["pas-une-adresse", "--role", "admin"], "", "n'est pas valide"),
     ],
 )
 def test_cli_create_refusals(runner, args, stdin, message):

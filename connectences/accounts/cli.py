@@ -19,7 +19,8 @@ from connectences.vocab import ROLES
 
 users_cli = AppGroup("users", help="Comptes utilisateurs : création, liste, désactivation.")
 
-ROLE_CHOICE = click.Choice(list(ROLES), case_sensitive=False)
+# Plain text rather than click.Choice, so that a wrong role gets the domain's French message.
+ROLE_HELP = "Rôle du compte : " + ", ".join(ROLES) + "."
 
 
 def _fail(message: str) -> None:
@@ -30,7 +31,7 @@ def _fail(message: str) -> None:
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=ROLE_CHOICE, help="Rôle du compte.")
+@click.option("--role", required=True, help=ROLE_HELP)
 @click.option(
     "--org",
     "org_ref",
@@ -56,7 +57,12 @@ def create_command(
             _fail("aucun mot de passe reçu sur l'entrée standard.")
     try:
         user = service.create_user(
-            db.session, email, role.lower(), password=password, org_ref=org_ref, full_name=full_name
+            db.session,
+            email,
+            role.strip().lower(),
+            password=password,
+            org_ref=org_ref,
+            full_name=full_name,
         )
         db.session.commit()
     except service.AccountError as error:
@@ -124,12 +130,12 @@ def enable_command(email: str) -> None:
 
 @users_cli.command("invite")
 @click.argument("email")
-@click.option("--role", required=True, type=ROLE_CHOICE, help="Rôle du compte.")
+@click.option("--role", required=True, help=ROLE_HELP)
 @click.option("--org", "org_ref", default=None, help="Organisation (voir users create).")
 def invite_command(email: str, role: str, org_ref: str | None) -> None:
     """Inviter EMAIL : affiche le lien (à usage unique) pour choisir son mot de passe."""
     try:
-        token = service.invite(db.session, email, role.lower(), org_ref, None)
+        token = service.invite(db.session, email, role.strip().lower(), org_ref, None)
         db.session.commit()
     except service.AccountError as error:
         _fail(error.message)
