@@ -221,6 +221,16 @@ def test_rome_same_code_beats_same_family_beats_other():
     assert same - family == 10 and family - other == 10
 
 
+def test_a_neighbouring_job_scores_below_the_family_and_above_an_unrelated_one():
+    need = make_need(rome="K1302", skills=("xyz",), title="Besoin")
+    related = score(need, make_cand(rome=("J1501",), skills=("abc",)))
+    family = score(need, make_cand(rome=("K1303",), skills=("abc",)))
+    other = score(need, make_cand(rome=("A1404",), skills=("abc",)))
+    assert family > related > other
+    entries = {e["criterion"]: e for e in score_pair(need, make_cand(rome=("J1501",)))[1]}
+    assert "Métier voisin" in entries["rome"]["text"]
+
+
 def test_level_exact_beats_one_above_beats_one_below():
     need = make_need(level="employe_qualifie")
     exact = score(need, make_cand(level="employe_qualifie"))

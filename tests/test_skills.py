@@ -110,3 +110,10 @@ def test_skill_similarity_for_text_the_taxonomy_does_not_know():
     assert skills.skill_similarity("logiciel Quadratus", "quadratus logiciel") == 100
     # A shared word alone is not enough.
     assert skills.skill_similarity("gestion", "gestion de la relation fournisseurs") < 80
+
+
+def test_related_codes_are_neighbouring_jobs_by_taxonomy_vocabulary():
+    assert "J1501" in skills.related_codes("K1302")  # aide-soignant beside aide à domicile
+    assert "M1203" not in skills.related_codes("M1203")
+    assert "A1404" not in skills.related_codes("M1203")  # accounting is no oyster farming
+    assert skills.related_codes("X0000") == frozenset()

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from connectences import skills
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.score import (
     FUZZY_MIN,
@@ -323,7 +324,11 @@ class CandidateIndex:
         code, _given = need_rome(need)
         if code is None:
             return points
+        related = sorted(skills.related_codes(code))
         for declared in (False, True):
+            for other in related:
+                rows = self.rome_code[declared].get(other)
+                points[rows] = np.maximum(points[rows], ROME_POINTS[("related", declared)])
             family_rows = self.rome_family[declared].get(code[:3])
             points[family_rows] = np.maximum(points[family_rows], ROME_POINTS[("family", declared)])
             code_rows = self.rome_code[declared].get(code)

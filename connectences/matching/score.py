@@ -6,7 +6,8 @@ Criteria and their maximum points (they add up to 100):
   both are the same text, or the taxonomy places them in the same job (or one
   in the family of the other), or, where the taxonomy does not know one of
   them, when the texts are close (rapidfuzz, at least ``FUZZY_MIN``);
-- ROME (20): same ROME code, or same family (first three characters);
+- ROME (20): same ROME code, or same family (first three characters), or a
+  neighbouring job (``skills.related_codes``: close vocabulary in the taxonomy);
 - level (10): exact, one step above or below;
 - hours (10): the need's hours within the hours the candidate wants;
 - days (10): share of the need's days the candidate can work;
@@ -52,7 +53,14 @@ CRITERIA: tuple[str, ...] = tuple(WEIGHTS)
 FUZZY_MIN = 80.0
 
 # ROME points: declared by the candidate, or only inferred from their skills.
-ROME_POINTS = {("code", True): 20, ("family", True): 10, ("code", False): 15, ("family", False): 8}
+ROME_POINTS = {
+    ("code", True): 20,
+    ("family", True): 10,
+    ("related", True): 5,
+    ("code", False): 15,
+    ("family", False): 8,
+    ("related", False): 5,
+}
 # Level points by (candidate rank - need rank); below -1 is a hard constraint.
 LEVEL_POINTS = {0: 10, 1: 7, -1: 5}
 LEVEL_POINTS_FAR_ABOVE = 3
@@ -214,6 +222,15 @@ def rome_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         return (
             ROME_POINTS[("family", declared)],
             f"Métier de la même famille ROME ({other} pour {named}), {source}.",
+        )
+    related = [c for c in sorted(codes) if c in skills.related_codes(code)]
+    if related:
+        other = related[0]
+        other_name = skills.rome_label(other)
+        other_named = f"{other} — {other_name}" if other_name else other
+        return (
+            ROME_POINTS[("related", declared)],
+            f"Métier voisin ({other_named}) de {named} d'après le ROME, {source}.",
         )
     if not codes:
         return 0, f"Aucun métier ROME connu pour le candidat ; le besoin relève de {named}."

@@ -38,7 +38,6 @@ JARGON: dict[str, str] = {
     "info": "informatique",
     "elec": "electricite",
     "clim": "climatisation",
-    "menage": "entretien des locaux",
     "resto": "restaurant",
     "recep": "reception",
     "appro": "approvisionnement",

@@ -226,6 +226,9 @@ def reload() -> Taxonomy:
         _cached = None
     _token_matches.cache_clear()
     _lookup_norm.cache_clear()
+    _job_vectors.cache_clear()
+    related_codes.cache_clear()
+    _suggestion_choices.cache_clear()
     return taxonomy()
 
 
@@ -253,6 +256,51 @@ def rome_label(code: str | None) -> str | None:
     if len(code) == 1:
         return tax.domains.get(code)
     return None
+
+
+# Two jobs are neighbours when their vocabularies in the taxonomy are close:
+# cosine of their idf-weighted stem bags, among each job's nearest few.
+RELATED_MIN_COSINE = 0.15
+RELATED_TOP = 3
+
+
+@lru_cache(maxsize=1)
+def _job_vectors() -> tuple[dict[str, dict[str, float]], dict[str, list[str]]]:
+    tax = taxonomy()
+    bags: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for term in tax.terms:
+        for token in set(term.tokens):
+            bags[term.code][stem(token)] += 1
+    df: dict[str, int] = defaultdict(int)
+    for bag in bags.values():
+        for word in bag:
+            df[word] += 1
+    n = max(len(bags), 1)
+    vectors: dict[str, dict[str, float]] = {}
+    postings: dict[str, list[str]] = defaultdict(list)
+    for code, bag in bags.items():
+        weights = {w: (1 + math.log(c)) * math.log(n / df[w]) for w, c in bag.items()}
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        vectors[code] = {w: v / norm for w, v in weights.items() if v > 0}
+        for w in vectors[code]:
+            postings[w].append(code)
+    return vectors, dict(postings)
+
+
+@lru_cache(maxsize=4096)
+def related_codes(code: str) -> frozenset[str]:
+    """ROME codes of neighbouring jobs (close vocabulary in the taxonomy), code excluded."""
+    vectors, postings = _job_vectors()
+    vector = vectors.get(code)
+    if not vector:
+        return frozenset()
+    acc: dict[str, float] = defaultdict(float)
+    for word, weight in vector.items():
+        for other in postings[word]:
+            if other != code:
+                acc[other] += weight * vectors[other][word]
+    best = sorted(acc.items(), key=lambda x: (-x[1], x[0]))[:RELATED_TOP]
+    return frozenset(c for c, cosine in best if cosine >= RELATED_MIN_COSINE)
 
 
 def concepts_meet(a: str | None, b: str | None) -> bool:
