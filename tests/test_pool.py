@@ -352,14 +352,15 @@ def test_against_brute_force_on_small_random_instances(seed):
         assert list(bundle.needs) == sorted(bundle.needs)
     # Ranked best first, ties by refs.
     assert [(-b.score, b.needs) for b in exact] == sorted((-b.score, b.needs) for b in exact)
-    # With the default caps, what is reported is still exact bundles, never parts.
-    capped = run(needs, cands)
-    assert refs(capped) <= refs(exact)
-    for a, b in combinations(refs(capped), 2):
+    # Small instances are searched exactly with the default caps too.
+    assert refs(run(needs, cands)) == refs(exact)
+    for a, b in combinations(refs(exact), 2):
         assert not (a < b or b < a)
 
 
-def test_caps_bound_the_search_but_keep_bundles_maximal():
+def test_caps_bound_the_search_but_keep_bundles_maximal(monkeypatch):
+    from connectences.matching import pool as pool_module
+
     # 6 days x 4 needs of one trade in one place: 4^6 maximal six-day bundles.
     needs = [
         need(f"b{d}{k}", f"e{d}{k}", day, 5)
@@ -368,8 +369,12 @@ def test_caps_bound_the_search_but_keep_bundles_maximal():
     ]
     exact = run(needs, max_bundles_per_need=None, max_steps_per_need=None)
     assert len(exact) == 4**6
+    # Small enough for the exact search: the defaults list everything.
+    assert refs(run(needs)) == refs(exact)
+    # Past the exact budget, the caps apply.
+    monkeypatch.setattr(pool_module, "MAX_EXACT_STEPS", 1000)
     capped = run(needs, max_bundles_per_need=3)
-    assert 0 < len(capped) < len(exact)
+    assert 0 < len(capped) <= 3 * len(needs)
     assert all(len(b.needs) == 6 for b in capped)
     assert refs(capped) <= refs(exact)
 

@@ -41,12 +41,14 @@ the pivot argument). Needs are ordered by hours, so "fits in the remaining
 hours" is a bit prefix. Every reported bundle is maximal (the search keeps the
 set of needs that could still extend it). On dense instances the number of
 maximal bundles grows combinatorially (12 needs a day of one trade in one place
-already give 12^5 five-day bundles), so the search is capped per need with
-``max_bundles_per_need`` bundles and ``max_steps_per_need`` search steps in the
-subtree where that need is the one with most hours: every need still gets its
-chance to lead bundles, but on such instances not every maximal bundle is
-listed (the caps are logged). When no need reaches its caps, which is the case
-of small instances, the list is exact; ``None`` lifts the caps.
+already give 12^5 five-day bundles). The search is therefore exact while it
+takes at most ``MAX_EXACT_STEPS`` steps (in practice up to about a thousand
+open needs of the territory: every maximal bundle is listed); beyond, it
+starts again capped per need, with ``max_bundles_per_need`` bundles and
+``max_steps_per_need`` steps in the subtree where that need is the one with the
+most hours: every need still gets its chance to lead bundles, every bundle
+listed is still maximal, but not every maximal bundle is listed (the caps are
+logged). ``None`` for both caps asks for the complete list whatever its size.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ MAX_SITE_KM = 25.0
 """Largest distance between two sites of one bundle."""
 MAX_BUNDLES_PER_NEED = 5
 MAX_STEPS_PER_NEED = 200
+MAX_EXACT_STEPS = 30_000
+"""Search steps within which every maximal bundle is listed, caps or not."""
 _EPS = 1e-9
 
 log = logging.getLogger(__name__)
@@ -278,30 +282,54 @@ class _CapReached(Exception):
     """Raised inside the search of one leading need when its cap is reached."""
 
 
+class _BudgetExceeded(Exception):
+    """Raised when the exact search outgrows ``MAX_EXACT_STEPS``."""
+
+
 def _maximal_sets(
     items: list[NeedData],
     adjacency: list[int],
     max_per_need: int | None,
     max_steps: int | None,
 ) -> list[tuple[int, ...]]:
+    """Every maximal bundle when the search is small enough, else the capped search."""
+    if max_per_need is not None or max_steps is not None:
+        try:
+            return _search(items, adjacency, None, None, MAX_EXACT_STEPS)
+        except _BudgetExceeded:
+            pass
+    return _search(items, adjacency, max_per_need, max_steps, None)
+
+
+def _search(
+    items: list[NeedData],
+    adjacency: list[int],
+    max_per_need: int | None,
+    max_steps: int | None,
+    budget: int | None,
+) -> list[tuple[int, ...]]:
     """Bron-Kerbosch over bitsets, with the hours budget, capped per leading need.
 
     At each step ``p`` holds the needs that may still join ``members`` and have
     not been tried yet, ``x`` those that may join but were tried already: a set
     is maximal exactly when both are empty. The hours budget shrinks the
-    candidates with the total, which keeps that invariant true.
+    candidates with the total, which keeps that invariant true. ``budget``
+    bounds the total number of steps (``_BudgetExceeded`` beyond it).
     """
     hours = [n.hours_per_week for n in items]
     found: list[tuple[int, ...]] = []
-    steps = found_here = 0
+    steps = found_here = all_steps = 0
 
-    def fitting(budget: float) -> int:
-        # Needs are sorted by hours: those within the budget are a bit prefix.
-        return (1 << bisect_right(hours, budget + _EPS)) - 1
+    def fitting(room: float) -> int:
+        # Needs are sorted by hours: those within the room left are a bit prefix.
+        return (1 << bisect_right(hours, room + _EPS)) - 1
 
     def expand(members: list[int], total: float, p: int, x: int) -> None:
-        nonlocal steps, found_here
+        nonlocal steps, found_here, all_steps
         steps += 1
+        all_steps += 1
+        if budget is not None and all_steps > budget:
+            raise _BudgetExceeded
         if max_steps is not None and steps > max_steps:
             raise _CapReached
         if not p:
