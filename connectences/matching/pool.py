@@ -62,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from connectences.matching.data import CandidateData, NeedData
+from connectences.matching.route import format_hours
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK
 
 WEEK_HOURS = 35.0
@@ -154,12 +155,6 @@ def _default_epci_of() -> EpciFn:
     from connectences import territory
 
     return territory.epci_of
-
-
-def format_hours(hours: float) -> str:
-    if float(hours).is_integer():
-        return f"{int(hours)} h"
-    return f"{hours:.1f}".replace(".", ",") + " h"
 
 
 class _Sites:
