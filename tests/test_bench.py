@@ -26,6 +26,8 @@ def test_bench_matching_with_tiny_sizes(runner):
             "1",
             "--pool-needs",
             "0",
+            "--db-candidates",
+            "60",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -39,6 +41,8 @@ def test_bench_matching_with_tiny_sizes(runner):
     naive = by_metric["match_naive_ms"][0]
     assert top["candidates"] == naive["candidates"] == 400
     assert top["value"] > 0 and naive["value"] > 0
+    service = by_metric["match_service_ms"][0]
+    assert service["candidates"] == 60 and service["database"] == "sqlite"
     speedup = by_metric["match_speedup"][0]["value"]
     assert abs(speedup - naive["value"] / top["value"]) <= 0.1 * speedup + 0.1
 

@@ -177,6 +177,126 @@ def run_matching(
     return records
 
 
+def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> list[dict]:
+    """``match_service_ms``: ``service.match_need`` on a throw-away SQLite database.
+
+    Rows are written with bulk inserts, then the service loads them into its
+    index on the first call (``index_load_ms``); the measured calls include the
+    version-stamp query that keeps the index in step with the tables.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import insert
+
+    from connectences import create_app
+    from connectences.extensions import db
+    from connectences.matching import service
+    from connectences.matching.synth import Generator
+    from connectences.models import Candidate, CandidateSkill, Company, Need
+    from connectences.models.base import utcnow
+    from connectences.skills import concept_of, normalize
+
+    records: list[dict] = []
+    gen = Generator(seed=seed)
+    people = gen.candidates(candidates)
+    need = gen.need()
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = "sqlite:///" + str(Path(tmp) / "bench.sqlite3")
+        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench-only"})
+        with app.app_context():
+            db.create_all()
+            now = utcnow()
+            company_id = db.session.execute(
+                insert(Company).returning(Company.id),
+                [
+                    {
+                        "ref": "entreprise-bench",
+                        "name": "Banc d'essai",
+                        "siret": "90412345200016",
+                        "siren": "904123452",
+                        "commune": need.commune,
+                    }
+                ],
+            ).scalar_one()
+            db.session.execute(
+                insert(Need),
+                [
+                    {
+                        "ref": need.ref,
+                        "company_id": company_id,
+                        "title": need.title,
+                        "rome": need.rome,
+                        "skills": list(need.skills),
+                        "level": need.level,
+                        "hours_per_week": need.hours_per_week,
+                        "days": sorted(need.days),
+                        "contract": need.contract,
+                        "reason": need.reason,
+                        "start": need.start,
+                        "commune": need.commune,
+                    }
+                ],
+            )
+            db.session.execute(
+                insert(Candidate),
+                [
+                    {
+                        "id": i,
+                        "ref": c.ref,
+                        "first_name": "Prénom",
+                        "last_name": "Nom",
+                        "email": f"{c.ref}@exemple.fr",
+                        "commune": c.commune,
+                        "mobility_km": c.mobility_km,
+                        "rome": list(c.rome),
+                        "level": c.level,
+                        "hours_min": c.hours_min,
+                        "hours_max": c.hours_max,
+                        "days": sorted(c.days),
+                        "contracts": sorted(c.contracts),
+                        "available_from": c.available_from,
+                        "status": c.status,
+                        "consent": c.consent,
+                        "email_confirmed_at": now,
+                        "updated_at": now,
+                    }
+                    for i, c in enumerate(people, 1)
+                ],
+            )
+            db.session.execute(
+                insert(CandidateSkill),
+                [
+                    {
+                        "candidate_id": i,
+                        "position": p,
+                        "label": text,
+                        "norm": normalize(text),
+                        "concept": concept_of(text),
+                    }
+                    for i, c in enumerate(people, 1)
+                    for p, text in enumerate(c.skills)
+                ],
+            )
+            db.session.commit()
+            service.forget_indexes()
+            start = time.perf_counter()
+            service.match_need(need.ref)
+            load_ms = (time.perf_counter() - start) * 1000
+            value, _ = _median_ms(lambda: service.match_need(need.ref), repeats)
+            sizes = {"candidates": candidates, "repeats": repeats, "database": "sqlite"}
+            for record in (
+                {"metric": "index_load_ms", "value": round(load_ms, 1), "unit": "ms", **sizes},
+                {"metric": "match_service_ms", "value": round(value, 3), "unit": "ms", **sizes},
+            ):
+                records.append(record)
+                emit(record)
+            service.forget_indexes()
+            db.session.remove()
+            db.engine.dispose()
+    return records
+
+
 @bench_cli.command("matching", help="Vitesse du matching sur des données synthétiques.")
 @click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--repeats", default=15, show_default=True, type=click.IntRange(min=1))
@@ -189,8 +309,17 @@ def run_matching(
     help="Tailles (séparées par des virgules) ; vide pour ne pas mesurer.",
 )
 @click.option("--pool-needs", default=5000, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--db-candidates",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Candidats écrits dans une base SQLite jetable pour mesurer le service (0 : non).",
+)
 @click.option("--seed", default=7, show_default=True)
-def matching_command(candidates, repeats, needs, naive_repeats, scaling, pool_needs, seed):
+def matching_command(
+    candidates, repeats, needs, naive_repeats, scaling, pool_needs, db_candidates, seed
+):
     sizes = tuple(int(s) for s in scaling.split(",") if s.strip())
     run_matching(
         candidates=candidates,
@@ -201,6 +330,8 @@ def matching_command(candidates, repeats, needs, naive_repeats, scaling, pool_ne
         pool_needs=pool_needs,
         seed=seed,
     )
+    if db_candidates:
+        run_service(candidates=db_candidates, repeats=repeats, seed=seed)
 
 
 @bench_cli.command("quality", help="Qualité du matching sur le jeu évalué (tests/eval).")
