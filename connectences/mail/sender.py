@@ -15,7 +15,9 @@ How a message is delivered, and what is guaranteed:
   server accepted the message (250 after DATA), before anything else. If the process dies
   in between (or the database refuses that commit), the message stays ``sending``; after
   ``STALE_CLAIM`` (10 minutes) the next run gives the claim back and the message is sent
-  again: a duplicate is possible in that window only, never a loss. The ``Message-ID`` is
+  again: a duplicate is possible in that window only, never a loss. SMTP itself has the
+  same window (RFC 1047): if the connection drops after the final dot but before the
+  server's reply arrives, the message counts as failed and is retried. The ``Message-ID`` is
   stable per outbox row, so receivers (and their filters) can recognise the repeat.
   The stale delay is far longer than one claim lasts (one SMTP transaction, bounded by
   ``MAIL_TIMEOUT``, 30 s by default), so a live sender never loses its claim unless it
