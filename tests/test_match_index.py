@@ -109,3 +109,19 @@ def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
     top = index.top(need, 3)
     assert [ref for ref, _ in top] == ["cv-001", "cv-003", "cv-005"]
     assert len({score for _, score in top}) == 1
+
+
+def test_fast_constraint_path_agrees_with_the_explained_checks():
+    from connectences.matching.constraints import breaks_hard_constraint, hard_constraint_checks
+
+    gen = Generator(seed=21, pool_size=200, codes=8)
+    distance = _distance_with_unknowns(21)
+    broken = kept = 0
+    for need in gen.needs(15):
+        for cand in gen.candidates(60):
+            d = distance(cand.commune, need.commune)
+            explained = any(not c.ok for c in hard_constraint_checks(need, cand, d))
+            assert explained == breaks_hard_constraint(need, cand, d)
+            broken += explained
+            kept += not explained
+    assert broken and kept
