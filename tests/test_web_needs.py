@@ -67,6 +67,16 @@ def data():
                     days=["tue", "thu"],
                 ),
                 f.candidate(
+                    ref="moyen",
+                    first_name="Morgane",
+                    last_name="Moyenne",
+                    email="morgane@exemple.fr",
+                    skills=["accueil"],
+                    rome=["M1601"],
+                    level="non_qualifie",
+                    days=["tue"],
+                ),
+                f.candidate(
                     ref="weekend",
                     first_name="Dominique",
                     last_name="Weekend",
@@ -176,6 +186,30 @@ def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
     assert 'name="candidats" value="ok"' not in html  # not qualified yet: nothing to tick
 
 
+def test_need_page_ranks_as_the_matcher(client, animateur):
+    from connectences.matching.service import match_need
+
+    expected = match_need("n1")["matches"]
+    assert [m["candidate"] for m in expected] == ["ok", "moyen"]
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert html.index("Camille Comptable") < html.index("Morgane Moyenne")
+    for match in expected:
+        assert f'aria-label="Score : {match["score"]} sur 100"' in html
+        for entry in match["explanation"]:
+            assert entry["text"].replace("'", "&#39;") in html
+
+
+def test_match_filters_level_days_and_distance(client, animateur):
+    html = client.get("/animateur/besoins/n1?niveau_exact=1").get_data(as_text=True)
+    assert "Morgane Moyenne" not in html and "Camille Comptable" not in html  # technicien
+    html = client.get("/animateur/besoins/n1?distance_max=0").get_data(as_text=True)
+    assert "Camille Comptable" not in html  # La Teste is not in Arcachon
+    html = client.get("/animateur/besoins/n1?nombre=10&tous_les_jours=1").get_data(as_text=True)
+    assert "Camille Comptable" in html and "Morgane Moyenne" in html
+    # Junk values fall back to the defaults instead of failing.
+    assert client.get("/animateur/besoins/n1?score_min=abc&nombre=7").status_code == 200
+
+
 def test_min_score_filter_hides_candidates(client, animateur):
     from connectences.matching.service import match_need
 
@@ -185,7 +219,7 @@ def test_min_score_filter_hides_candidates(client, animateur):
     assert "Camille Comptable" in html and f"<strong>{score}</strong>" in html
     html = client.get(f"/animateur/besoins/n1?score_min={score + 1}").get_data(as_text=True)
     assert "Camille Comptable" not in html
-    assert "sur 1 respectant" in html
+    assert "sur 2 respectant" in html
 
 
 def test_unknown_need_is_404(client, animateur):

@@ -16,6 +16,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from connectences import territory, vocab
 from connectences.extensions import db
 from connectences.matching import service as matching
+from connectences.matching.data import need_from_model
+from connectences.matching.score import score_pair
 from connectences.matching.service_route_pool import decide_route
 from connectences.models import (
     Candidate,
@@ -42,8 +44,6 @@ for _role in ("animateur", "admin"):
 PER_PAGE = 25
 MATCH_LIMITS = (10, 20, 50, 100)
 DEFAULT_MATCH_LIMIT = 20
-# The matcher is asked for more than shown so that the page filters still leave a full list.
-MATCH_POOL = 200
 # Targets the animateur may choose by hand; "propose" and "reoriente" only come from
 # sending a lead or a referral, which create the matching records.
 MANUAL_TARGETS = ("qualifie", "en_recherche", "pourvu", "abandonne")
@@ -210,29 +210,44 @@ def _match_filters() -> dict:
 
 
 def _matches(need: Need, filters: dict) -> tuple[list[dict], int]:
-    """The ranked candidates for the need, filtered as the animateur asked.
+    """The ranked candidates for the need (as ``match_need`` ranks them), filtered as the
+    animateur asked; explanations are written only for the rows shown.
 
-    Returns the rows shown and how many the matcher proposed before the page filters.
+    Returns the rows shown and how many candidates pass every hard constraint.
     """
-    result = matching.match_need(need.ref, limit=MATCH_POOL)
-    proposed = result["matches"]
-    people = _candidates_by_ref(m["candidate"] for m in proposed)
-    rows = []
-    for match in proposed:
-        candidate = people.get(match["candidate"])
-        if candidate is None or match["score"] < filters["min_score"]:
-            continue
-        km = territory.distance_km(candidate.commune, need.place)
+    need_data = need_from_model(need)
+    index = matching.candidate_index(db.session)
+    ranked = index.top(need_data, None)
+    chosen = []
+    for ref, points in ranked:
+        if points < filters["min_score"]:
+            break  # best first: every following score is lower
+        cand = index.get(ref)
+        km = territory.distance_km(cand.commune, need_data.commune)
         if filters["max_km"] is not None and (km is None or km > filters["max_km"]):
             continue
-        if filters["exact_level"] and candidate.level != need.level:
+        if filters["exact_level"] and cand.level != need_data.level:
             continue
-        if filters["all_days"] and not set(need.days or ()) <= set(candidate.days or ()):
+        if filters["all_days"] and not need_data.days <= cand.days:
             continue
-        rows.append({**match, "person": candidate, "km": km})
-        if len(rows) >= filters["limit"]:
+        chosen.append((cand, km))
+        if len(chosen) >= filters["limit"]:
             break
-    return rows, len(proposed)
+    people = _candidates_by_ref(cand.ref for cand, _ in chosen)
+    rows = []
+    for cand, km in chosen:
+        points, explanation = score_pair(need_data, cand)
+        if cand.ref in people:
+            rows.append(
+                {
+                    "candidate": cand.ref,
+                    "score": points,
+                    "explanation": explanation,
+                    "person": people[cand.ref],
+                    "km": km,
+                }
+            )
+    return rows, len(ranked)
 
 
 def _history_rows(need: Need) -> list[dict]:
