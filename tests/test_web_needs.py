@@ -178,6 +178,7 @@ def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
     assert "M1203" in html
     # Route decision with its reasons.
     assert "Vers un opérateur : GE Bassin" in html
+    assert html.index('id="candidats"') < html.index('id="reorienter"')
     assert "relève du temps partagé" in html
     # The matching candidate with score and explanation; the weekend one is never listed.
     assert "Camille Comptable" in html
@@ -344,6 +345,8 @@ def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
     assert "Réorientation vers un partenaire : France Travail Arcachon" in html
     assert "recrutement classique" in html
     assert 'value="temps_plein" required checked' in html
+    # What the platform suggests comes before the candidates.
+    assert html.index('id="reorienter"') < html.index('id="candidats"')
     response = client.post(
         "/animateur/besoins/plein/reorienter",
         data={"partenaire": "ft", "motif": "temps_plein", "note": "Urgent"},
