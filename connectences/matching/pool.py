@@ -229,32 +229,33 @@ def pool(
 
 
 def _adjacency(items: list[NeedData], keys: list[frozenset[str]], sites: _Sites) -> list[int]:
-    """Bitset per need of the needs it can share a week with (every pairwise rule)."""
+    """Bitset per need of the needs it can share a week with.
+
+    Two needs are linked when they share a compatibility key, come from
+    different companies, use no common day and their sites are known to be
+    within 25 km. Hours are left to the search, which keeps every set within
+    35 h (so every linked pair too).
+    """
     n = len(items)
     buckets: dict[str, list[int]] = defaultdict(list)
     for i in range(n):
         for key in keys[i]:
             buckets[key].append(i)
+    # A trade's family, concept and usual words often gather the same needs.
+    groups = {tuple(members) for members in buckets.values() if len(members) > 1}
 
-    days = np.array([_day_mask(need.days) for need in items], dtype=np.int64)
-    hours = np.array([need.hours_per_week for need in items])
-    companies = {}
+    days = np.array([_day_mask(need.days) for need in items], dtype=np.uint8)
+    companies: dict[str, int] = {}
     company = np.array([companies.setdefault(need.company, len(companies)) for need in items])
     site = np.array([sites.index[need.commune] for need in items])
     near = np.nan_to_num(sites.km, nan=np.inf) <= MAX_SITE_KM + _EPS
 
     matrix = np.zeros((n, n), dtype=bool)
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
+    for members in groups:
         idx = np.array(members)
-        d, h, c, s = days[idx], hours[idx], company[idx], site[idx]
-        ok = (
-            ((d[:, None] & d[None, :]) == 0)
-            & (c[:, None] != c[None, :])
-            & (h[:, None] + h[None, :] <= WEEK_HOURS + _EPS)
-            & near[s[:, None], s[None, :]]
-        )
+        d, c, s = days[idx], company[idx], site[idx]
+        ok = ((d[:, None] & d[None, :]) == 0) & (c[:, None] != c[None, :])
+        ok &= near[s[:, None], s[None, :]]
         matrix[np.ix_(idx, idx)] |= ok
     packed = np.packbits(matrix, axis=1, bitorder="little")
     return [int.from_bytes(row.tobytes(), "little") for row in packed]
