@@ -143,6 +143,7 @@ def test_list_shows_needs_with_links(client, animateur):
         ("statut=qualifie", ["Comptable un jour"], ["Mécanicien", "Vendeur"]),
         ("rome=I16", ["Mécanicien"], ["Comptable un jour", "Vendeur"]),
         ("q=garage", ["Mécanicien", "Vendeur"], ["Comptable un jour"]),
+        ("q=%25", [], ["Mécanicien", "Vendeur", "Comptable un jour"]),  # no wildcard
         (f"intercommunalite={f.COBAS}", ["Comptable un jour", "Mécanicien"], []),
         ("intercommunalite=243301504", [], ["Comptable un jour", "Mécanicien"]),
     ],
@@ -267,12 +268,24 @@ def test_statuses_reserved_to_dispatch_cannot_be_set_by_hand(client, animateur, 
     assert _state() == before
 
 
+def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
+    _qualify("n1")
+    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Lancer la recherche" not in html and "Marquer comme pourvu" not in html
+    assert "Abandonner le besoin" in html
+    before = _state()
+    for target in ("en_recherche", "pourvu"):
+        client.post("/animateur/besoins/n1/statut", data={"etat": target})
+    assert _state() == before
+
+
 def test_transition_not_allowed_from_current_state_is_refused(client, animateur):
     before = _state()
     client.post("/animateur/besoins/n1/statut", data={"etat": "pourvu"})
     assert _state() == before
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
-    assert "Impossible de passer de « Nouveau » à « Pourvu »." in html
+    assert "Impossible de passer de « Nouveau » à « Pourvu » depuis cette page." in html
 
 
 # --- proposing to an operator ----------------------------------------------------------

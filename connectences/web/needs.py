@@ -44,9 +44,17 @@ for _role in ("animateur", "admin"):
 PER_PAGE = 25
 MATCH_LIMITS = (10, 20, 50, 100)
 DEFAULT_MATCH_LIMIT = 20
-# Targets the animateur may choose by hand; "propose" and "reoriente" only come from
-# sending a lead or a referral, which create the matching records.
-MANUAL_TARGETS = ("qualifie", "en_recherche", "pourvu", "abandonne")
+# The moves the animateur makes by hand, per state (each also allowed by the NEED machine).
+# "propose" and "reoriente" only come from sending a lead or a referral, which create the
+# records; leaving "propose" for the search or "pourvu" follows the lead's own life
+# (refused, handed back, placed), so those are not offered here either.
+MANUAL_MOVES: dict[str, tuple[str, ...]] = {
+    "nouveau": ("qualifie", "abandonne"),
+    "qualifie": ("en_recherche", "abandonne"),
+    "en_recherche": ("abandonne",),
+    "propose": ("abandonne",),
+    "reoriente": ("en_recherche", "pourvu", "abandonne"),
+}
 TRANSITION_BUTTONS = {
     "qualifie": "Marquer comme qualifié",
     "en_recherche": "Lancer la recherche",
@@ -168,13 +176,12 @@ def index():
     if rome:
         query = query.where(Need.rome.startswith(rome, autoescape=True))
     if text:
-        pattern = f"%{text}%"
         query = query.where(
             or_(
-                Need.title.ilike(pattern),
-                Need.ref.ilike(pattern),
-                Company.name.ilike(pattern),
-                Need.notes.ilike(pattern),
+                *(
+                    column.icontains(text, autoescape=True)
+                    for column in (Need.title, Need.ref, Company.name, Need.notes)
+                )
             )
         )
     query = query.order_by(Need.created_at.desc(), Need.id.desc())
@@ -336,9 +343,13 @@ def _fields(need: Need) -> list[tuple[str, str]]:
     return fields
 
 
-def _transition_choices(need: Need) -> list[tuple[str, str]]:
+def _manual_moves(need: Need) -> tuple[str, ...]:
     allowed = NEED.allowed(need.status)
-    return [(t, TRANSITION_BUTTONS[t]) for t in MANUAL_TARGETS if t in allowed]
+    return tuple(t for t in MANUAL_MOVES.get(need.status, ()) if t in allowed)
+
+
+def _transition_choices(need: Need) -> list[tuple[str, str]]:
+    return [(t, TRANSITION_BUTTONS[t]) for t in _manual_moves(need)]
 
 
 @bp.route("/<ref>")
@@ -393,8 +404,15 @@ def show(ref: str):
 def change_status(ref: str):
     need = _need_or_404(ref)
     target = request.form.get("etat", "")
-    if target not in MANUAL_TARGETS:
-        flash("Ce changement d'état n'est pas possible depuis cette page.", "error")
+    if target not in _manual_moves(need):
+        labels = vocab.NEED_STATUSES
+        message = "Ce changement d'état n'est pas possible depuis cette page."
+        if target in labels:
+            message = (
+                f"Impossible de passer de « {labels[need.status]} » à « {labels[target]} » "
+                "depuis cette page."
+            )
+        flash(message, "error")
         return _back_to(need, "etat")
     code = request.form.get("motif") or None if target == "abandonne" else None
     text = _text(request.form.get("precision"), MAX_NOTE) or None
@@ -537,9 +555,11 @@ def _find_candidates(text: str) -> list[Candidate]:
         return []
     query = select(Candidate)
     for word in words:
-        pattern = f"%{word}%"
         query = query.where(
-            or_(Candidate.first_name.ilike(pattern), Candidate.last_name.ilike(pattern))
+            or_(
+                Candidate.first_name.icontains(word, autoescape=True),
+                Candidate.last_name.icontains(word, autoescape=True),
+            )
         )
     return list(
         db.session.scalars(query.order_by(Candidate.last_name, Candidate.first_name).limit(21))
