@@ -57,7 +57,8 @@ import logging
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -81,6 +82,61 @@ DistanceFn = Callable[[str, str], "float | None"]
 EpciFn = Callable[[str], "str | None"]
 
 
+class _Facts(NamedTuple):
+    """What the score of a bundle was made of; the sentences are written on demand."""
+
+    size: int
+    hours_pts: int
+    closeness: float | None  # total / hours_max of the related candidates, on average
+    cand_pts: int
+    related: int
+    others: int
+    cohesion_pts: int
+    cohesion: float
+    rome: str
+    travel_pts: int
+    farthest_km: float
+    same_epci: bool
+
+    def sentences(self, hours: float, days: tuple[str, ...]) -> tuple[str, ...]:
+        if self.closeness is not None:
+            hours_text = (
+                f"{format_hours(hours)} par semaine, proche des souhaits des candidats qui "
+                f"conviennent ({round(100 * self.closeness)} % de leur maximum en moyenne)."
+            )
+        else:
+            hours_text = f"{format_hours(hours)} par semaine sur 35 h possibles."
+        if self.related or self.others:
+            cand_text = (
+                f"{self.related + self.others} candidat(s) remplissent les conditions de "
+                f"l'ensemble du lot, dont {self.related} avec le métier ou des compétences "
+                "en commun."
+            )
+        else:
+            cand_text = "Aucun candidat de la CVthèque ne remplit encore les conditions du lot."
+        if self.cohesion == 1.0:
+            cohesion_text = f"Même métier (code ROME {self.rome})."
+        elif self.cohesion >= 0.75:
+            cohesion_text = "Métiers de la même famille ROME."
+        else:
+            cohesion_text = "Métiers voisins : des compétences en commun."
+        if self.farthest_km == 0:
+            travel_text = "Tous les postes sont dans la même commune."
+        else:
+            km = f"{self.farthest_km:.1f}".replace(".", ",")
+            travel_text = f"Au plus {km} km entre deux lieux de travail" + (
+                ", dans la même intercommunalité." if self.same_epci else "."
+            )
+        return (
+            f"{self.size} besoins de {self.size} entreprises différentes, sans jour en commun "
+            f"({', '.join(DAYS[d] for d in days)}) : un poste en temps partagé.",
+            f"Heures : {self.hours_pts} points. {hours_text}",
+            f"Candidats : {self.cand_pts} points. {cand_text}",
+            f"Cohérence des métiers : {self.cohesion_pts} points. {cohesion_text}",
+            f"Déplacements : {self.travel_pts} points. {travel_text}",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Bundle:
     """A pool of needs that makes one shared-time job, ranked by ``score`` (0 to 100)."""
@@ -90,7 +146,12 @@ class Bundle:
     days: tuple[str, ...]  # week order
     candidates: tuple[str, ...]  # who fit the whole bundle: related to its jobs first, by ref
     score: int
-    reasons: tuple[str, ...]
+    facts: _Facts = field(repr=False)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The score explained in French, one sentence per criterion with its points."""
+        return self.facts.sentences(self.hours, self.days)
 
     def to_json(self, details: bool = False) -> dict:
         """``{"needs", "hours", "days", "candidates"}``, plus score and reasons with ``details``."""
@@ -494,38 +555,25 @@ def _make_bundle(
     fits: _CandidateFit,
     members: tuple[int, ...],
 ) -> Bundle:
-    needs = [items[i] for i in members]
-    total = sum(n.hours_per_week for n in needs)
+    total = 0.0
     day_mask = 0
     for i in members:
+        total += items[i].hours_per_week
         day_mask |= profiles[i].days
-    days = _DAYS_OF_MASK[day_mask]
     related, others = fits.fitting(members, total)
 
     # Hours (30 pts): a job close to what the related fitting candidates want at
     # most; without them, close to a full week.
+    closeness = None
     if related:
         hours_max = fits.hours_max
         closeness = min(1.0, sum(total / hours_max[k] for k in related) / len(related))
         hours_pts = round(30 * closeness)
-        hours_text = (
-            f"{format_hours(total)} par semaine, proche des souhaits des candidats qui "
-            f"conviennent ({round(100 * closeness)} % de leur maximum en moyenne)."
-        )
     else:
         hours_pts = round(30 * total / WEEK_HOURS)
-        hours_text = f"{format_hours(total)} par semaine sur 35 h possibles."
     # Candidates (30 pts): 10 per candidate who fits the whole bundle and shares a
     # trade or a skill with it, up to three.
     cand_pts = 10 * min(len(related), 3)
-    if related or others:
-        cand_text = (
-            f"{len(related) + len(others)} candidat(s) remplissent les conditions de "
-            f"l'ensemble du lot, dont {len(related)} avec le métier ou des compétences "
-            "en commun."
-        )
-    else:
-        cand_text = "Aucun candidat de la CVthèque ne remplit encore les conditions du lot."
     # Cohesion (25 pts) and travel (15 pts), pair by pair.
     cohesion = 0.0
     farthest = 0.0
@@ -542,35 +590,28 @@ def _make_bundle(
             pairs += 1
     cohesion /= pairs
     cohesion_pts = round(25 * cohesion)
-    if cohesion == 1.0:
-        cohesion_text = f"Même métier (code ROME {profiles[members[0]].rome})."
-    elif cohesion >= 0.75:
-        cohesion_text = "Métiers de la même famille ROME."
-    else:
-        cohesion_text = "Métiers voisins : des compétences en commun."
     travel_pts = round(15 * max(0.0, 1 - farthest / MAX_SITE_KM))
-    if farthest == 0:
-        travel_text = "Tous les postes sont dans la même commune."
-    else:
-        epcis = {profiles[i].epci for i in members}
-        same = len(epcis) == 1 and None not in epcis
-        travel_text = f"Au plus {farthest:.1f} km entre deux lieux de travail".replace(".", ",") + (
-            ", dans la même intercommunalité." if same else "."
-        )
-    score = hours_pts + cand_pts + cohesion_pts + travel_pts
-    reasons = (
-        f"{len(needs)} besoins de {len(needs)} entreprises différentes, sans jour en commun "
-        f"({', '.join(DAYS[d] for d in days)}) : un poste en temps partagé.",
-        f"Heures : {hours_pts} points. {hours_text}",
-        f"Candidats : {cand_pts} points. {cand_text}",
-        f"Cohérence des métiers : {cohesion_pts} points. {cohesion_text}",
-        f"Déplacements : {travel_pts} points. {travel_text}",
+    epci = profiles[members[0]].epci
+    facts = _Facts(
+        size=len(members),
+        hours_pts=hours_pts,
+        closeness=closeness,
+        cand_pts=cand_pts,
+        related=len(related),
+        others=len(others),
+        cohesion_pts=cohesion_pts,
+        cohesion=cohesion,
+        rome=profiles[members[0]].rome,
+        travel_pts=travel_pts,
+        farthest_km=farthest,
+        same_epci=epci is not None and all(profiles[i].epci == epci for i in members),
     )
+    refs = fits.refs
     return Bundle(
-        needs=tuple(sorted(n.ref for n in needs)),
+        needs=tuple(sorted([items[i].ref for i in members])),
         hours=total,
-        days=days,
-        candidates=tuple([fits.refs[k] for k in related] + [fits.refs[k] for k in others]),
-        score=score,
-        reasons=reasons,
+        days=_DAYS_OF_MASK[day_mask],
+        candidates=tuple([refs[k] for k in related] + [refs[k] for k in others]),
+        score=hours_pts + cand_pts + cohesion_pts + travel_pts,
+        facts=facts,
     )
