@@ -344,7 +344,7 @@ SECTOR_NEEDS: dict[str, list[NeedTemplate]] = {
            None, ["mécanique marine", "moteurs hors-bord", "Yamaha", "Mercury"],
            ["employe_qualifie", "technicien"], [24, 28], ["cdd", "saisonnier"], ["pic_activite", "qualification_candidats"], durations=(3, 5), start_month=3),
         _t(["Stratifieur polyester"],
-           None, ["stratification", "résine polyester", "réparation de coques"],
+           "H3203", ["stratification", "résine polyester", "réparation de coques"],
            ["employe_qualifie"], [35], ["cdd"], ["qualification_candidats"], durations=(6,)),
     ],
     "nettoyage": [
@@ -372,7 +372,7 @@ SECTOR_NEEDS: dict[str, list[NeedTemplate]] = {
     ],
     "immobilier": [
         _t(["Assistant(e) gestion locative saisonnière", "Gestion des locations de vacances"],
-           "C1501", ["gestion locative", "états des lieux", "accueil des vacanciers"],
+           None, ["gestion locative", "états des lieux", "accueil des vacanciers"],
            ["employe_qualifie"], [20, 24], ["saisonnier", "cdd"], ["pic_activite"], WEEK_AND_WEEKEND, SUMMER, 6),
     ],
     "imprimerie": [
@@ -563,11 +563,11 @@ PROFILES: list[Profile] = [
        ["employe_qualifie"], [24, 35], ["cdi_temps_partage", "cdi"], weight=2),
     _p([], ["mecanique marine", "moteurs hors bord", "Yamaha", "entretien bateaux", "permis cotier", "stratification"],
        ["employe_qualifie", "technicien"], [24, 28, 35], ["cdd", "saisonnier"], weight=2),
-    _p(["H1302"], ["HACCP", "démarche qualité", "DUERP", "ISO 9001", "hygiene alimentaire"],
+    _p([], ["HACCP", "démarche qualité", "DUERP", "ISO 9001", "hygiene alimentaire"],
        ["technicien"], [7, 14, 21], ["cdd", "mission", "cdi_temps_partage"], weight=2),
     _p(["E1205"], ["PAO", "InDesign", "Illustrator", "graphisme", "suite Adobe"],
        ["employe_qualifie", "technicien"], [17.5, 20, 28], ["cdi_temps_partage", "cdd"], weight=2),
-    _p(["C1501"], ["gestion locative", "état des lieux", "baux", "logiciel ICS", "location saisonnière"],
+    _p([], ["gestion locative", "état des lieux", "baux", "logiciel ICS", "location saisonnière"],
        ["employe_qualifie"], [20, 24, 28], ["saisonnier", "cdd", "cdi_temps_partage"], WEEK_AND_WEEKEND, weight=2),
     _p(["J1307"], ["préparateur en pharmacie", "BP préparateur", "tiers payant", "conseil officine"],
        ["technicien"], [8, 15, 24], ["cdi_temps_partage", "cdd"], WEEK_AND_WEEKEND, weight=1),

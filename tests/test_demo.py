@@ -22,6 +22,7 @@ from connectences.demo import (
 from connectences.exchange import validate
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner, User, Visit
+from connectences.skills.taxonomy import rome_codes
 from connectences.territory import PAYS_EPCIS, in_pays, pays_communes
 from connectences.web.access import ROLE_HOME
 
@@ -98,6 +99,13 @@ def test_needs_and_candidates_look_like_real_ones(document):
     skills = [s for c in candidates for s in c["skills"]]
     assert any(s.isupper() and len(s) > 4 for s in skills)
     assert "compta generale" in skills or "saisie compta" in skills
+
+
+def test_every_rome_code_of_the_demo_is_in_the_taxonomy(document):
+    codes = {n["rome"] for n in document["needs"] if "rome" in n}
+    codes |= {code for c in document["candidates"] for code in c.get("rome", [])}
+    assert len(codes) >= 25
+    assert sorted(codes - set(rome_codes())) == []
 
 
 def test_visits_cover_every_company_and_follow_the_vocabularies(document):
