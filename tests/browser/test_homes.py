@@ -5,9 +5,11 @@ violation. Later journeys (visit on a phone, CV submission...) join this package
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 
 from connectences import vocab
 from connectences.demo import build_demo_document, demo_accounts
+from connectences.web.access import ROLE_HOME
 from tests.browser.support import describe, run_axe, screenshot, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -15,15 +17,12 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 ACCOUNTS = {account.role: account for account in demo_accounts(build_demo_document())}
-HOMES = {
-    "admin": "/admin",
-    "animateur": "/animateur",
-    "operator": "/operateur",
-    "partner": "/partenaire",
-    "company": "/entreprise",
-    "candidate": "/candidat",
-    "territoire": "/territoire",
-}
+
+
+def path_of(server, endpoint: str) -> str:
+    """The URL path of an endpoint of the live application."""
+    with server.app.test_request_context():
+        return url_for(endpoint)
 
 
 def audit(page, label: str) -> list[dict]:
@@ -34,9 +33,9 @@ def audit(page, label: str) -> list[dict]:
     return serious_violations(violations)
 
 
-def log_in(page, base_url: str, role: str):
+def log_in(page, server, role: str):
     account = ACCOUNTS[role]
-    page.goto(f"{base_url}/connexion")
+    page.goto(server.url + path_of(server, "auth.login"))
     page.get_by_label("Adresse e-mail").fill(account.email)
     page.get_by_label("Mot de passe").fill(account.password)
     with page.expect_navigation() as navigation:
@@ -46,7 +45,7 @@ def log_in(page, base_url: str, role: str):
 
 def test_the_login_page_is_accessible_on_a_phone(page, live_server):
     page.set_viewport_size(PHONE)
-    response = page.goto(f"{live_server.url}/connexion")
+    response = page.goto(live_server.url + path_of(live_server, "auth.login"))
     assert response.status == 200
     screenshot(page, "connexion-390")
     blocking = audit(page, "page de connexion (390 px)")
@@ -55,9 +54,9 @@ def test_the_login_page_is_accessible_on_a_phone(page, live_server):
 
 @pytest.mark.parametrize("role", list(vocab.ROLES))
 def test_each_role_lands_on_its_accessible_home(page, live_server, role):
-    response = log_in(page, live_server.url, role)
+    response = log_in(page, live_server, role)
     assert response.status == 200
-    assert page.url.rstrip("/") == f"{live_server.url}{HOMES[role]}"
+    assert page.url == live_server.url + path_of(live_server, ROLE_HOME[role])
     # The header names who is logged in: the session holds the right account.
     assert page.get_by_role("banner").get_by_text(ACCOUNTS[role].full_name).is_visible()
 
