@@ -3,9 +3,10 @@
 The pure scorer (``matching.score``) and the columnar index
 (``matching.index``) know nothing of SQLAlchemy; this module loads rows,
 turns them into plain data, and keeps one candidate index per database in the
-process. Before each query a one-row "version stamp" of the candidate tables
-is read; when it moved, only the candidates written since are reloaded into
-the index (a deletion triggers a full rebuild). Confirming or updating a
+process. Before each query a "version stamp" of the candidate tables (three
+maxima read from indexes) is read; when it moved, only the candidates written
+since are reloaded into the index. Deleted people are caught when they would
+be returned (the refs of a result are checked against the table). Confirming or updating a
 candidate therefore costs one row reload, not a rebuild, and the request that
 triggered it is not slowed down.
 
@@ -50,12 +51,15 @@ def _key() -> str:
 
 
 def _stamp(session) -> tuple:
-    # Cheap on every backend: a count and two maxima read from indexes. Skill rows
-    # are replaced (new ids), not edited in place, and writers bump the person's
-    # updated_at when they change skills (the exchange importer does).
-    cand = session.execute(select(func.count(Candidate.id), func.max(Candidate.updated_at))).one()
+    # Three maxima read from indexes: cheap at any size on every backend. Skill
+    # rows are replaced (new ids), not edited in place, and writers bump the
+    # person's updated_at when they change skills (the exchange importer does).
+    # Deletions do not show here: ``match_need`` checks the people it returns.
+    # One aggregate per query: SQLite only reads a lone min/max from its index.
+    max_id = session.execute(select(func.max(Candidate.id))).scalar()
+    max_updated = session.execute(select(func.max(Candidate.updated_at))).scalar()
     max_skill = session.execute(select(func.max(CandidateSkill.id))).scalar()
-    return (cand[0], cand[1], max_skill or 0)
+    return (max_id or 0, max_updated, max_skill or 0)
 
 
 _CANDIDATE_COLUMNS = (
@@ -133,11 +137,6 @@ def candidate_index(session=None) -> CandidateIndex:
         if stamp == state.stamp:
             return state.index
         _refresh(session, state, stamp)
-        if len(state.index) != stamp[0]:
-            # A candidate was deleted (or something else moved): start again.
-            fresh = _load_all(session)
-            state.index, state.stamp = fresh.index, fresh.stamp
-            state.max_updated, state.max_skill_id = fresh.max_updated, fresh.max_skill_id
         return state.index
 
 
@@ -194,7 +193,16 @@ def match_need(need_ref: str, limit: int = 20, session=None) -> dict:
     session = session or db.session
     need = need_from_model(_need(session, need_ref))
     index = candidate_index(session)
-    return {"need": need.ref, "matches": index.match(need, limit)}
+    while True:
+        matches = index.match(need, limit)
+        refs = [m["candidate"] for m in matches]
+        stored = set(session.scalars(select(Candidate.ref).where(Candidate.ref.in_(refs))))
+        gone = [ref for ref in refs if ref not in stored]
+        if not gone:
+            return {"need": need.ref, "matches": matches}
+        # Deleted since the index was built: drop them and rank again.
+        for ref in gone:
+            index.remove(ref)
 
 
 def explain_candidate(need_ref: str, candidate_ref: str, session=None) -> dict:
