@@ -850,6 +850,7 @@ def build_demo_document(
         companies.append(company)
 
     needs: list[dict] = []
+    used: set[tuple[str, int]] = set()  # (company, template) pairs already drawn
     # One need from each company's own trade, except those that refuse contact...
     open_companies = [
         (company, sector)
@@ -861,15 +862,21 @@ def build_demo_document(
             break
         templates = SECTOR_NEEDS.get(sector)
         if templates:
+            template = rng.choice(templates)
+            used.add((company["ref"], id(template)))
             ref = f"{DEMO_PREFIX}besoin-{len(needs) + 1:03d}"
-            needs.append(_build_need(rng, ref, company, rng.choice(templates), today))
-    # ...then the functions every TPE lacks, and a second trade need here and there.
+            needs.append(_build_need(rng, ref, company, template, today))
+    # ...then the functions every TPE lacks, and a second trade need here and there,
+    # never the same need twice in one company.
     while len(needs) < n_needs:
         company, sector = rng.choice(open_companies)
         if rng.random() < 0.6:
             template = rng.choice(TRANSVERSE_NEEDS)
         else:
             template = rng.choice(SECTOR_NEEDS.get(sector) or TRANSVERSE_NEEDS)
+        if (company["ref"], id(template)) in used:
+            continue
+        used.add((company["ref"], id(template)))
         ref = f"{DEMO_PREFIX}besoin-{len(needs) + 1:03d}"
         needs.append(_build_need(rng, ref, company, template, today))
 

@@ -81,6 +81,7 @@ def test_needs_and_candidates_look_like_real_ones(document):
     assert len(candidates) == 150
     titles = {n["title"] for n in needs}
     assert len(titles) >= 40  # written in many ways, not one template
+    assert len({(n["company"], n["title"]) for n in needs}) == len(needs)  # no duplicate
     assert any("rome" not in n for n in needs)
     assert sum("rome" in n for n in needs) > len(needs) / 2
     assert {n["contract"] for n in needs} == set(vocab.CONTRACTS)
