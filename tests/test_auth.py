@@ -200,6 +200,9 @@ def test_lock_is_in_the_database_so_every_worker_sees_it(auth, app):
     for attempt in range(app.config["LOGIN_MAX_FAILURES"]):
         with pytest.raises(accounts.AccountError):
             accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
+    # Read before switching apps: the main session would otherwise refresh it
+    # through the other app's engine (Flask-SQLAlchemy binds by current app).
+    email = user.email
     # A second application on the same database: another gunicorn worker.
     worker = create_app(
         {
@@ -210,7 +213,7 @@ def test_lock_is_in_the_database_so_every_worker_sees_it(auth, app):
     )
     with worker.app_context():
         with pytest.raises(accounts.AccountLocked):
-            accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.9")
+            accounts.authenticate(db.session, email, PASSWORD, "203.0.113.9")
         db.session.remove()
         db.engine.dispose()
 
