@@ -232,3 +232,17 @@ def test_trusted_proxy_address_feeds_the_throttle(app, auth):
     with proxied.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_server_error_page_survives_a_broken_layout(bare_app, monkeypatch):
+    import connectences.web.errors as errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("le gabarit a échoué")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = bare_app.test_client().get("/test-boom")
+    assert response.status_code == 500
+    body = text(response)
+    assert "Erreur du serveur" in body and "gabarit" not in body and "secret" not in body
+    assert_security_headers(response)

@@ -3,7 +3,7 @@ of what went wrong: details go to the log only."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, Response, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -45,6 +45,13 @@ ERRORS: dict[int, tuple[str, str]] = {
     ),
 }
 
+MINIMAL_500 = (
+    '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+    "<title>Erreur du serveur</title></head><body><main><h1>Erreur du serveur</h1>"
+    "<p>Un problème est survenu de notre côté. Réessayez dans quelques instants.</p>"
+    '<p><a href="/">Retour à l\'accueil</a></p></main></body></html>'
+)
+
 CSRF_MESSAGE = (
     "Le formulaire a expiré ou n'a pas pu être vérifié (protection de sécurité). "
     "Rechargez la page, puis renvoyez le formulaire."
@@ -73,4 +80,8 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):
         # Never show error.original_exception: it may hold data or internals.
-        return render_error(500)
+        try:
+            return render_error(500)
+        except Exception:  # the layout itself failed (database down...): plain page
+            app.logger.exception("error page failed")
+            return Response(MINIMAL_500, status=500, mimetype="text/html")
