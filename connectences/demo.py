@@ -1089,6 +1089,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
                     need.created_by_id = animateur.id
         session.flush()
         _backdate(session, seed, today)
+        _progress_needs(session, animateur)
     session.commit()
 
     counts = {
@@ -1099,6 +1100,64 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         "comptes": _count(session, User),
     }
     return DemoSummary(counts, accounts, created_accounts, created_visits)
+
+
+def _progress_needs(session: Session, animateur) -> None:
+    """Move part of the register along its state machine, as a living platform has it.
+
+    Every third need is qualified, every sixth is then in search; two of them are
+    proposed to their operator with their best candidates and one full-time need is
+    re-oriented, all through the workflows (so the transition log and the outbox are
+    filled as they would be by hand). Done once, with the visits.
+    """
+    from connectences import workflows
+    from connectences.matching.service import match_need
+    from connectences.matching.service_route_pool import decide_route
+    from connectences.models import Candidate, Need, Operator, Partner
+    from connectences.workflows.dispatch import send_lead, send_referral
+
+    needs = list(
+        session.scalars(select(Need).where(Need.ref.startswith(DEMO_PREFIX)).order_by(Need.ref))
+    )
+    for position, need in enumerate(needs):
+        if position % 3 == 0:
+            workflows.transition(session, need, workflows.NEED, "qualifie", actor=animateur)
+        if position % 6 == 0:
+            workflows.transition(session, need, workflows.NEED, "en_recherche", actor=animateur)
+    session.flush()
+    proposed = referred = 0
+    for need in needs:
+        if need.status != "en_recherche" or (proposed >= 2 and referred >= 1):
+            continue
+        decision = decide_route(need.ref, session)
+        try:
+            if decision.decision == "operator" and proposed < 2:
+                refs = [m["candidate"] for m in match_need(need.ref, 2, session)["matches"]]
+                candidates = session.scalars(select(Candidate).where(Candidate.ref.in_(refs)))
+                send_lead(
+                    session,
+                    needs=[need],
+                    operator=session.scalar(
+                        select(Operator).where(Operator.ref == decision.operator)
+                    ),
+                    candidates=list(candidates),
+                    actor=animateur,
+                    reasons=decision.reasons,
+                    note="Besoin qualifié lors d'une visite ; l'entreprise attend un appel.",
+                )
+                proposed += 1
+            elif decision.decision == "reorientation" and decision.partner and referred < 1:
+                send_referral(
+                    session,
+                    need=need,
+                    partner=session.scalar(select(Partner).where(Partner.ref == decision.partner)),
+                    actor=animateur,
+                    reasons=decision.reasons,
+                )
+                referred += 1
+        except workflows.TransitionError:
+            continue  # the demo shows what the rules allow, nothing forced
+    session.flush()
 
 
 def _backdate(session: Session, seed: int, today: date) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectences import skills
+from connectences import skills, workflows
 from connectences.exchange.validate import COLLECTIONS, FieldError, validate
 from connectences.models import Candidate, CandidateSkill, Company, Need, Operator, Partner, utcnow
 
@@ -268,6 +268,7 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
 
     result = ImportResult()
     companies: dict[str, Company] = {}
+    created_needs: list = []
     for name in COLLECTIONS:
         items = document.get(name) or []
         model, to_values = _MAPPING[name]
@@ -285,6 +286,8 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             if record is None:
                 record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
                 session.add(record)
+                if name == "needs":
+                    created_needs.append(record)
                 counts.created += 1
                 changed = True
             else:
@@ -305,6 +308,10 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
                 companies[item["ref"]] = record
         # Needs look their companies up by ref: new companies need their ids now.
         session.flush()
+        if name == "needs":
+            # A need enters its state machine on creation: the log starts here.
+            for need in created_needs:
+                workflows.start(session, need, workflows.NEED, reason_text="Importé")
     return result
 
 
