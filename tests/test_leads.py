@@ -1,0 +1,313 @@
+"""What operators do with leads and partners with referrals: states, log, placement, mail."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.accounts import create_user
+from connectences.extensions import db
+from connectences.models import (
+    Candidate,
+    FollowUpPoint,
+    Need,
+    Operator,
+    OutboxMessage,
+    Partner,
+    Transition,
+)
+from connectences.workflows import LEAD, REFERRAL, TransitionError
+from connectences.workflows import leads as flow
+from connectences.workflows.dispatch import send_lead, send_referral
+from tests import factories as f
+
+
+def _get(model, ref):
+    return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+def _mails_to(email):
+    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == email)).all()
+
+
+@pytest.fixture
+def animateur():
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge", email="ge@exemple.fr")],
+            partners=[f.partner(ref="ft", email="ft@exemple.fr")],
+            companies=[f.company(ref="c1"), f.company(ref="c2", commune=f.GUJAN)],
+            candidates=[
+                f.candidate(ref="ok", days=["tue", "thu"]),
+                f.candidate(ref="other", days=["tue", "thu"]),
+            ],
+            needs=[
+                f.need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
+                f.need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
+            ],
+        )
+    )
+    user = create_user(db.session, "anim@exemple.fr", "animateur", password="x" * 12)
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, _get(Need, ref), workflows.NEED, "qualifie")
+    db.session.commit()
+    return user
+
+
+def _lead(animateur, refs=("n1",), candidates=("ok",)):
+    lead = send_lead(
+        db.session,
+        needs=[_get(Need, r) for r in refs],
+        operator=_get(Operator, "ge"),
+        candidates=[_get(Candidate, c) for c in candidates],
+        actor=animateur,
+    )
+    db.session.commit()
+    return lead
+
+
+def _log(workflow, entity_id):
+    return [(t.from_state, t.to_state) for t in workflows.history(db.session, workflow, entity_id)]
+
+
+def test_lead_happy_path_is_logged(animateur):
+    lead = _lead(animateur)
+    assert flow.mark_seen(db.session, lead) is True
+    assert flow.mark_seen(db.session, lead) is False  # a second opening changes nothing
+    flow.accept(db.session, lead)
+    flow.start_contacting(db.session, lead)
+    db.session.commit()
+    assert _log(LEAD, lead.id) == [
+        (None, "envoye"),
+        ("envoye", "vu"),
+        ("vu", "accepte"),
+        ("accepte", "en_cours"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "state, action",
+    [
+        ("envoye", "start_contacting"),
+        ("vu", "start_contacting"),
+        ("accepte", "accept"),
+        ("en_cours", "refuse"),
+        ("refuse", "accept"),
+        ("rendu", "hand_back"),
+        ("sans_suite", "close_without_outcome"),
+    ],
+)
+def test_refused_lead_transitions_change_nothing(animateur, state, action):
+    lead = _lead(animateur)
+    lead.status = state  # set up the state directly: the move under test is the refusal
+    db.session.commit()
+    before = len(_log(LEAD, lead.id))
+    call = {
+        "start_contacting": lambda: flow.start_contacting(db.session, lead),
+        "accept": lambda: flow.accept(db.session, lead),
+        "refuse": lambda: flow.refuse(db.session, lead, "doublon"),
+        "hand_back": lambda: flow.hand_back(db.session, lead, "Pas pour nous"),
+        "close_without_outcome": lambda: flow.close_without_outcome(db.session, lead),
+    }[action]
+    with pytest.raises(TransitionError, match="Impossible"):
+        call()
+    db.session.rollback()
+    assert lead.status == state
+    assert len(_log(LEAD, lead.id)) == before
+
+
+def test_refuse_needs_closed_reason_and_text_for_autre(animateur):
+    lead = _lead(animateur)
+    with pytest.raises(TransitionError, match="liste"):
+        flow.refuse(db.session, lead, "pas_envie")
+    with pytest.raises(TransitionError, match="autre"):
+        flow.refuse(db.session, lead, "autre", "  ")
+    db.session.rollback()
+    assert lead.status == "envoye"
+
+
+def test_refuse_sends_need_back_and_tells_animateur(animateur):
+    lead = _lead(animateur)
+    flow.refuse(db.session, lead, "autre", "Trop loin de nos adhérents", actor=None)
+    db.session.commit()
+    assert lead.status == "refuse"
+    assert (lead.refusal_reason, lead.refusal_text) == ("autre", "Trop loin de nos adhérents")
+    last = workflows.history(db.session, LEAD, lead.id)[-1]
+    assert (last.reason_code, last.reason_text) == ("autre", "Trop loin de nos adhérents")
+    assert _get(Need, "n1").status == "en_recherche"
+    mails = _mails_to("anim@exemple.fr")
+    assert len(mails) == 1 and "Trop loin de nos adhérents" in mails[0].body_text
+    assert "/animateur/besoins/n1" in mails[0].body_text
+
+
+def test_hand_back_requires_text_and_frees_the_needs(animateur):
+    lead = _lead(animateur, refs=("n1", "n2"))
+    flow.mark_seen(db.session, lead)
+    with pytest.raises(TransitionError, match="rendez"):
+        flow.hand_back(db.session, lead, " ")
+    flow.hand_back(db.session, lead, "Adhérents complets ce trimestre")
+    db.session.commit()
+    assert lead.status == "rendu"
+    assert {_get(Need, r).status for r in ("n1", "n2")} == {"en_recherche"}
+    assert _log(LEAD, lead.id)[-1] == ("vu", "rendu")
+    assert "rendu" in _mails_to("anim@exemple.fr")[0].subject
+
+
+def test_close_without_outcome(animateur):
+    lead = _lead(animateur)
+    flow.accept(db.session, lead)
+    flow.close_without_outcome(db.session, lead, "Entreprise a renoncé")
+    db.session.commit()
+    assert lead.status == "sans_suite" and _get(Need, "n1").status == "en_recherche"
+
+
+@pytest.mark.parametrize(
+    "contract, person_status", [("cdi_temps_partage", "place"), ("cdd", "en_mission")]
+)
+def test_placement_effects(animateur, contract, person_status):
+    lead = _lead(animateur, refs=("n1", "n2"))
+    flow.accept(db.session, lead)
+    person = _get(Candidate, "ok")
+    placement = flow.record_placement(
+        db.session,
+        lead,
+        candidate=person,
+        needs=[_get(Need, "n1"), _get(Need, "n2")],
+        hours_per_week=21,
+        contract=contract,
+        start_date=date(2027, 1, 31),
+    )
+    db.session.commit()
+    assert lead.status == "place"
+    assert person.status == person_status
+    assert {_get(Need, r).status for r in ("n1", "n2")} == {"pourvu"}
+    person_log = db.session.scalars(
+        select(Transition).where(
+            Transition.entity == "candidate", Transition.entity_id == person.id
+        )
+    ).all()
+    assert [(t.from_state, t.to_state) for t in person_log] == [("disponible", person_status)]
+    points = db.session.scalars(
+        select(FollowUpPoint)
+        .where(FollowUpPoint.placement_id == placement.id)
+        .order_by(FollowUpPoint.months)
+    ).all()
+    assert [(p.months, p.due_on) for p in points] == [
+        (1, date(2027, 2, 28)),
+        (3, date(2027, 4, 30)),
+        (6, date(2027, 7, 31)),
+    ]
+    assert sorted(n.need.ref for n in placement.needs) == ["n1", "n2"]
+    assert "Placement" in _mails_to("anim@exemple.fr")[0].subject
+
+
+def test_placement_refuses_candidate_not_in_lead_and_foreign_need(animateur):
+    lead = _lead(animateur, refs=("n1",))
+    flow.accept(db.session, lead)
+    db.session.commit()
+    kwargs = dict(hours_per_week=7, contract="cdd", start_date=date(2027, 1, 4))
+    with pytest.raises(TransitionError, match="candidats proposés"):
+        flow.record_placement(
+            db.session, lead, candidate=_get(Candidate, "other"), needs=[_get(Need, "n1")], **kwargs
+        )
+    with pytest.raises(TransitionError, match="ne fait pas partie"):
+        flow.record_placement(
+            db.session, lead, candidate=_get(Candidate, "ok"), needs=[_get(Need, "n2")], **kwargs
+        )
+    db.session.rollback()
+    assert lead.status == "accepte"
+    assert _get(Candidate, "other").status == "disponible"
+    assert _get(Need, "n1").status == "propose"
+    assert db.session.scalars(select(FollowUpPoint)).all() == []
+
+
+def test_placement_before_acceptance_is_refused(animateur):
+    lead = _lead(animateur)
+    with pytest.raises(TransitionError, match="Impossible"):
+        flow.record_placement(
+            db.session,
+            lead,
+            candidate=_get(Candidate, "ok"),
+            needs=[_get(Need, "n1")],
+            hours_per_week=7,
+            contract="cdi",
+            start_date=date(2027, 1, 4),
+        )
+    db.session.rollback()
+    assert lead.status == "envoye" and _get(Candidate, "ok").status == "disponible"
+
+
+def test_follow_up_records_feedback(animateur):
+    lead = _lead(animateur)
+    flow.accept(db.session, lead)
+    placement = flow.record_placement(
+        db.session,
+        lead,
+        candidate=_get(Candidate, "ok"),
+        needs=[_get(Need, "n1")],
+        hours_per_week=7,
+        contract="cdi",
+        start_date=date(2027, 1, 4),
+    )
+    point = placement.follow_ups[0]
+    with pytest.raises(TransitionError):
+        flow.record_follow_up(
+            db.session, point, company_feedback="", candidate_feedback=None, holds=True
+        )
+    flow.record_follow_up(
+        db.session, point, company_feedback="Très satisfait", candidate_feedback="", holds=True
+    )
+    db.session.commit()
+    assert point.done_at is not None and point.holds is True
+    assert (point.company_feedback, point.candidate_feedback) == ("Très satisfait", None)
+
+
+def _referral(animateur):
+    referral = send_referral(
+        db.session, need=_get(Need, "n1"), partner=_get(Partner, "ft"), actor=animateur
+    )
+    db.session.commit()
+    return referral
+
+
+def test_referral_path_and_outcome(animateur):
+    referral = _referral(animateur)
+    assert flow.receive(db.session, referral) is True
+    assert flow.receive(db.session, referral) is False
+    flow.take_charge(db.session, referral)
+    with pytest.raises(TransitionError, match="issue"):
+        flow.close_referral(db.session, referral, "  ")
+    flow.close_referral(db.session, referral, "Recrutement en alternance lancé")
+    db.session.commit()
+    assert referral.outcome == "Recrutement en alternance lancé"
+    assert _log(REFERRAL, referral.id) == [
+        (None, "envoyee"),
+        ("envoyee", "recue"),
+        ("recue", "prise_en_charge"),
+        ("prise_en_charge", "close"),
+    ]
+    assert "alternance" in _mails_to("anim@exemple.fr")[0].body_text
+
+
+def test_referral_refusal_frees_need(animateur):
+    referral = _referral(animateur)
+    flow.receive(db.session, referral)
+    flow.refuse_referral(db.session, referral, "deja_suivi")
+    db.session.commit()
+    assert referral.status == "refusee" and referral.refusal_reason == "deja_suivi"
+    assert _get(Need, "n1").status == "en_recherche"
+    assert len(_mails_to("anim@exemple.fr")) == 1
+
+
+@pytest.mark.parametrize("state", ["close", "refusee"])
+def test_final_referral_cannot_move(animateur, state):
+    referral = _referral(animateur)
+    referral.status = state
+    db.session.commit()
+    with pytest.raises(TransitionError, match="Impossible"):
+        flow.take_charge(db.session, referral)
+    with pytest.raises(TransitionError, match="Impossible"):
+        flow.refuse_referral(db.session, referral, "deja_suivi")
+    db.session.rollback()
+    assert referral.status == state and len(_log(REFERRAL, referral.id)) == 1
