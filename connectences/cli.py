@@ -17,6 +17,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.matching.bench", "bench_cli"),
     ("connectences.matching.cli_route_pool", "route_cli"),
     ("connectences.matching.cli_route_pool", "pool_cli"),
+    ("connectences.jobs.cli", "jobs_cli"),
+    ("connectences.jobs.cli", "scheduler_cli"),
 ]
 
 

@@ -4,6 +4,7 @@ from connectences.models.accounts import Invitation, LoginThrottle, User, user_c
 from connectences.models.base import Base, utcnow
 from connectences.models.candidates import Candidate, CandidateSkill
 from connectences.models.companies import Company, CompanyContact, Visit
+from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
     Lead,
@@ -30,6 +31,8 @@ __all__ = [
     "Epci",
     "FollowUpPoint",
     "Invitation",
+    "JobNotice",
+    "JobRun",
     "Lead",
     "LeadCandidate",
     "LeadNeed",

@@ -1,0 +1,100 @@
+"""`flask --app connectences jobs list|run` and `flask --app connectences scheduler`.
+
+The scheduler is its own process: the web app never starts it (one APScheduler job
+store cannot be shared by several processes, and web workers come and go).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from connectences.extensions import db
+from connectences.jobs.registry import JOBS, JOBS_BY_ID
+from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded
+
+
+@click.group("jobs", help="Tâches planifiées : liste, exécution manuelle.")
+def jobs_cli() -> None:
+    pass
+
+
+@jobs_cli.command("list", help="Chaque tâche, sa planification, sa dernière exécution.")
+@with_appcontext
+def list_jobs() -> None:
+    runs = last_runs(db.session)
+    for job in JOBS:
+        run = runs.get(job.id)
+        if run is None:
+            last = "jamais exécutée"
+        else:
+            last = f"{run.started_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} {run.outcome}"
+            if run.counts:
+                last += " " + json.dumps(run.counts, ensure_ascii=False, sort_keys=True)
+        click.echo(f"{job.id:<20} {job.schedule:<32} {last}")
+        click.echo(f"{'':<20} {job.description}")
+
+
+@jobs_cli.command("run", help="Exécute une tâche maintenant (simulation par défaut).")
+@click.argument("job_id")
+@click.option("--wet-run", is_flag=True, help="Agir vraiment (sinon : simulation).")
+@with_appcontext
+def run_job(job_id: str, wet_run: bool) -> None:
+    job = JOBS_BY_ID.get(job_id)
+    if job is None:
+        raise click.BadParameter(
+            f"tâche inconnue « {job_id} » ; connues : {', '.join(JOBS_BY_ID)}", param_hint="ID"
+        )
+    if not wet_run:
+        counts = execute(job, dry_run=True)
+        click.echo(f"Simulation de {job.id} (rien n'a été modifié) : {_fmt(counts)}")
+        return
+    result = run_guarded(job)
+    if result.outcome == "skipped":
+        click.echo(f"{job.id} : déjà exécutée pour la période {result.period}, ignorée.")
+    elif result.outcome == "error":
+        click.echo(f"{job.id} : échec (les administrateurs sont prévenus).\n{result.error}")
+        raise SystemExit(1)
+    else:
+        click.echo(f"{job.id} ({result.period}) : {_fmt(result.counts)}")
+
+
+def _fmt(counts: dict) -> str:
+    return json.dumps(counts, ensure_ascii=False, sort_keys=True)
+
+
+def build_scheduler(app):
+    """A BlockingScheduler with every job of the registry, each run in an app context."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(
+        timezone=LOCAL_TZ,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+
+    def tick(job_id: str) -> None:
+        with app.app_context():
+            try:
+                run_guarded(JOBS_BY_ID[job_id])
+            finally:
+                db.session.remove()
+
+    for job in JOBS:
+        scheduler.add_job(tick, job.make_trigger(), args=[job.id], id=job.id, name=job.id)
+    return scheduler
+
+
+@click.command("scheduler", help="Lance le processus des tâches planifiées (bloquant).")
+@with_appcontext
+def scheduler_cli() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+    click.echo(f"Planificateur démarré : {len(JOBS)} tâches.")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

@@ -1,0 +1,628 @@
+"""The scheduled jobs themselves: each takes a ``JobContext`` and returns its counts.
+
+Every job is idempotent: what it sends once is recorded (``JobNotice``, or
+``FollowUpPoint.reminded_at``) in the same transaction as the mail it queues, and
+what it closes or deletes is no longer selected by the next run. Side effects
+outside the database (SMTP, files) are skipped when ``ctx.dry_run`` is set; the
+runner rolls back the database work of a dry run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from connectences import vocab
+from connectences.jobs.runner import LOCAL_TZ, JobContext, JobRun
+from connectences.mail import deliver_due, queue_mail
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    Commune,
+    FollowUpPoint,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Need,
+    OutboxMessage,
+    Placement,
+    Referral,
+    User,
+    Visit,
+)
+from connectences.workflows import LEAD, NEED, transition
+
+OPEN_LEAD = ("envoye", "vu")
+LIVE_LEAD = ("envoye", "vu", "accepte", "en_cours")
+OPEN_REFERRAL = ("envoyee", "recue")
+OPEN_NEED = ("qualifie", "en_recherche")
+
+
+# --- small helpers -----------------------------------------------------------------
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days (Monday to Friday) after ``start``."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same instant ``months`` calendar months earlier (day clipped to the month's end)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = ctx.session.get(User, user_id)
+    return user.email if user is not None and user.active else None
+
+
+def _link(path: str) -> str:
+    return current_app.config.get("BASE_URL", "").rstrip("/") + path
+
+
+def _notify_once(
+    ctx: JobContext,
+    kind: str,
+    key: str,
+    to: str | None,
+    subject: str,
+    body: str,
+    candidate_id: int | None = None,
+) -> bool:
+    """Queue the mail and record the notice, unless it was already sent; True if queued."""
+    if not to or ctx.already_noticed(kind, key):
+        return False
+    queue_mail(ctx.session, to=to, subject=subject, body_text=body, candidate_id=candidate_id)
+    ctx.note_notice(kind, key)
+    return True
+
+
+# --- mail_outbox ---------------------------------------------------------------------
+
+
+def mail_outbox(ctx: JobContext) -> dict:
+    """Deliver the outbox messages that are due (see ``mail.sender.deliver_due``)."""
+    if ctx.dry_run:
+        due = ctx.session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= ctx.now
+            )
+        ).all()
+        return {"due": len(due)}
+    report = deliver_due(ctx.session, now=ctx.now)
+    return {
+        "sent": report.sent,
+        "retried": report.retried,
+        "failed": report.failed,
+        "released": report.released,
+        "skipped": report.skipped,
+    }
+
+
+# --- lead_escalation ---------------------------------------------------------------------
+
+
+def _lead_titles(lead: Lead) -> str:
+    return "\n".join(f"- {item.need.title} — {item.need.company.name}" for item in lead.needs)
+
+
+def _release_needs(ctx: JobContext, lead: Lead) -> int:
+    """Put back in the search the needs of a closed lead that no other live lead carries."""
+    released = 0
+    for item in lead.needs:
+        need = item.need
+        if need.status != "propose":
+            continue
+        other = ctx.session.scalar(
+            select(Lead.id)
+            .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+            .where(LeadNeed.need_id == need.id, Lead.id != lead.id, Lead.status.in_(LIVE_LEAD))
+            .limit(1)
+        )
+        if other is None:
+            transition(
+                ctx.session,
+                need,
+                NEED,
+                "en_recherche",
+                reason_text="Proposition restée sans suite : le besoin revient en recherche.",
+            )
+            released += 1
+    return released
+
+
+def lead_escalation(ctx: JobContext) -> dict:
+    """Remind, alert, then close the leads an operator leaves unanswered.
+
+    A lead still ``envoye`` on the ``LEAD_REMIND_WORKING_DAYS``-th working day after it
+    was sent: reminder to the operator. Still ``envoye`` or ``vu`` after
+    ``LEAD_ALERT_DAYS`` days: alert to the animateur who sent it. After
+    ``LEAD_CLOSE_DAYS`` days: closed as ``sans_suite`` (reason in the transition log),
+    its needs back in the search. Each mail is sent once.
+    """
+    remind_wd = int(ctx.setting("LEAD_REMIND_WORKING_DAYS", 3))
+    alert_after = timedelta(days=int(ctx.setting("LEAD_ALERT_DAYS", 15)))
+    close_after = timedelta(days=int(ctx.setting("LEAD_CLOSE_DAYS", 60)))
+    counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
+    leads = ctx.session.scalars(
+        select(Lead).where(Lead.status.in_(OPEN_LEAD)).order_by(Lead.id)
+    ).all()
+    for lead in leads:
+        age = ctx.now - lead.created_at
+        if age >= close_after:
+            transition(
+                ctx.session,
+                lead,
+                LEAD,
+                "sans_suite",
+                reason_text=(
+                    f"Clôturée automatiquement : pas de réponse de l'opérateur "
+                    f"{close_after.days} jours après l'envoi."
+                ),
+            )
+            counts["closed"] += 1
+            counts["needs_released"] += _release_needs(ctx, lead)
+            continue
+        sent_on = _local_date(lead.created_at)
+        if lead.status == "envoye" and ctx.today >= add_working_days(sent_on, remind_wd):
+            counts["reminded"] += _notify_once(
+                ctx,
+                "lead_reminder",
+                f"lead:{lead.id}",
+                lead.operator.email,
+                "Rappel : une proposition vous attend",
+                "Bonjour,\n\n"
+                f"Une proposition vous a été envoyée le {sent_on:%d/%m/%Y} et n'a pas "
+                f"encore été consultée :\n{_lead_titles(lead)}\n\n"
+                f"Consultez-la : {_link(f'/operateur/propositions/{lead.id}')}\n",
+            )
+        if age >= alert_after:
+            counts["alerted"] += _notify_once(
+                ctx,
+                "lead_alert",
+                f"lead:{lead.id}",
+                _user_email(ctx, lead.created_by_id),
+                f"Proposition sans réponse depuis {alert_after.days} jours",
+                "Bonjour,\n\n"
+                f"La proposition envoyée le {sent_on:%d/%m/%Y} à {lead.operator.name} "
+                f"est toujours sans réponse (état : "
+                f"{vocab.label(vocab.LEAD_STATUSES, lead.status)}) :\n{_lead_titles(lead)}\n\n"
+                f"Sans réponse {close_after.days} jours après l'envoi, elle sera "
+                "classée sans suite.\n",
+            )
+    ctx.log.info("lead_escalation: %s", dict(counts))
+    return dict(counts)
+
+
+# --- referral_reminders ----------------------------------------------------------------
+
+
+def referral_reminders(ctx: JobContext) -> dict:
+    """Remind the partner of a referral not received, then alert the animateur.
+
+    Still ``envoyee`` on the ``REFERRAL_REMIND_WORKING_DAYS``-th working day: reminder to
+    the partner. Still ``envoyee`` or ``recue`` after ``REFERRAL_ALERT_DAYS`` days: alert
+    to the animateur who sent it. The referral workflow has no "sans suite" state, so
+    nothing is closed automatically. Each mail is sent once.
+    """
+    remind_wd = int(ctx.setting("REFERRAL_REMIND_WORKING_DAYS", 3))
+    alert_after = timedelta(days=int(ctx.setting("REFERRAL_ALERT_DAYS", 15)))
+    counts = Counter(reminded=0, alerted=0)
+    referrals = ctx.session.scalars(
+        select(Referral).where(Referral.status.in_(OPEN_REFERRAL)).order_by(Referral.id)
+    ).all()
+    for referral in referrals:
+        sent_on = _local_date(referral.created_at)
+        need = referral.need
+        what = f"{need.title} — {need.company.name}"
+        if referral.status == "envoyee" and ctx.today >= add_working_days(sent_on, remind_wd):
+            counts["reminded"] += _notify_once(
+                ctx,
+                "referral_reminder",
+                f"referral:{referral.id}",
+                referral.partner.email,
+                "Rappel : un besoin d'entreprise vous a été adressé",
+                "Bonjour,\n\n"
+                f"Un besoin d'entreprise vous a été adressé le {sent_on:%d/%m/%Y} et n'a "
+                f"pas encore été pris en compte :\n- {what}\n\n"
+                f"Consultez-le : {_link(f'/partenaire/orientations/{referral.id}')}\n",
+            )
+        if ctx.now - referral.created_at >= alert_after:
+            counts["alerted"] += _notify_once(
+                ctx,
+                "referral_alert",
+                f"referral:{referral.id}",
+                _user_email(ctx, referral.created_by_id),
+                f"Orientation sans suite depuis {alert_after.days} jours",
+                "Bonjour,\n\n"
+                f"L'orientation envoyée le {sent_on:%d/%m/%Y} à {referral.partner.name} "
+                f"n'a pas été prise en charge (état : "
+                f"{vocab.label(vocab.REFERRAL_STATUSES, referral.status)}) :\n- {what}\n",
+            )
+    ctx.log.info("referral_reminders: %s", dict(counts))
+    return dict(counts)
+
+
+# --- follow_ups --------------------------------------------------------------------------
+
+
+def follow_ups(ctx: JobContext) -> dict:
+    """Mail the visit follow-ups due today (or missed) and the placement follow-up points.
+
+    A visit whose ``follow_up_on`` has come (and is not closed): one mail to its
+    animateur per follow-up date. A follow-up point due and neither reminded nor done:
+    one mail to the operator and one to the animateur of the lead, then ``reminded_at``.
+    """
+    counts = Counter(visits=0, points=0, mails=0)
+    visits = ctx.session.scalars(
+        select(Visit)
+        .where(
+            Visit.follow_up_on.is_not(None),
+            Visit.follow_up_on <= ctx.today,
+            Visit.follow_up_closed_at.is_(None),
+        )
+        .order_by(Visit.id)
+    ).all()
+    for visit in visits:
+        sent = _notify_once(
+            ctx,
+            "visit_follow_up",
+            f"visit:{visit.id}:{visit.follow_up_on.isoformat()}",
+            _user_email(ctx, visit.animateur_id),
+            f"Relance prévue : {visit.company.name}",
+            "Bonjour,\n\n"
+            f"Vous aviez prévu de recontacter {visit.company.name} le "
+            f"{visit.follow_up_on:%d/%m/%Y} (visite du {visit.visited_on:%d/%m/%Y}).\n\n"
+            f"{_link(f'/animation/entreprises/{visit.company_id}')}\n",
+        )
+        counts["visits"] += sent
+        counts["mails"] += sent
+    points = ctx.session.scalars(
+        select(FollowUpPoint)
+        .where(
+            FollowUpPoint.due_on <= ctx.today,
+            FollowUpPoint.reminded_at.is_(None),
+            FollowUpPoint.done_at.is_(None),
+        )
+        .order_by(FollowUpPoint.id)
+    ).all()
+    for point in points:
+        placement: Placement = point.placement
+        lead = placement.lead
+        companies = ", ".join(sorted({item.need.company.name for item in placement.needs}))
+        body = (
+            "Bonjour,\n\n"
+            f"Le suivi à {point.months} mois de la mise à disposition commencée le "
+            f"{placement.start_date:%d/%m/%Y} ({companies or 'entreprise'}) est à faire "
+            f"(échéance le {point.due_on:%d/%m/%Y}).\n\n"
+            f"{_link(f'/suivis/{placement.id}')}\n"
+        )
+        subject = f"Suivi à {point.months} mois à faire"
+        recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
+        for to in sorted(recipients):
+            queue_mail(ctx.session, to=to, subject=subject, body_text=body)
+            counts["mails"] += 1
+        point.reminded_at = ctx.now
+        counts["points"] += 1
+    ctx.log.info("follow_ups: %s", dict(counts))
+    return dict(counts)
+
+
+# --- data_retention ----------------------------------------------------------------------
+
+
+def cv_folder() -> Path:
+    return Path(current_app.instance_path) / "cv"
+
+
+def delete_candidate(ctx: JobContext, candidate: Candidate, reason: str) -> bool:
+    """Delete a person's row, skills, CV file, lead lines and queued mail; True if a file went.
+
+    Leads that named the person lose that line; placements keep their figures without
+    the person. An audit entry records the deletion by id only (no personal data).
+    """
+    cid = candidate.id
+    session = ctx.session
+    file_removed = False
+    if candidate.cv_filename:
+        # Only the base name: a stored name never reaches outside the CV folder.
+        path = cv_folder() / Path(candidate.cv_filename).name
+        if path.is_file():
+            file_removed = True
+            if not ctx.dry_run:
+                path.unlink(missing_ok=True)
+    session.execute(delete(LeadCandidate).where(LeadCandidate.candidate_id == cid))
+    session.execute(
+        update(Placement).where(Placement.candidate_id == cid).values(candidate_id=None)
+    )
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.candidate_id == cid, OutboxMessage.status.in_(("pending", "failed"))
+        )
+    )
+    session.execute(delete(User).where(User.candidate_id == cid))
+    session.delete(candidate)  # its skills go with it (ORM cascade)
+    session.add(
+        AuditLog(
+            at=ctx.now,
+            action="candidate.deleted",
+            entity="candidate",
+            entity_id=cid,
+            details={"reason": reason},
+        )
+    )
+    return file_removed
+
+
+def data_retention(ctx: JobContext) -> dict:
+    """Apply the retention rules of personal data.
+
+    - candidates without contact for ``RETENTION_WARN_MONTHS`` (23) months: warned once;
+    - at ``RETENTION_DELETE_MONTHS`` (24) months: deleted with their CV file;
+    - submissions never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7) days: deleted;
+    - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
+    - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged.
+    """
+    warn_months = int(ctx.setting("RETENTION_WARN_MONTHS", 23))
+    delete_months = int(ctx.setting("RETENTION_DELETE_MONTHS", 24))
+    unconfirmed_days = int(ctx.setting("UNCONFIRMED_TTL_DAYS", 7))
+    audit_days = int(ctx.setting("AUDIT_RETENTION_DAYS", 365))
+    run_days = int(ctx.setting("JOB_RUN_RETENTION_DAYS", 90))
+    counts = Counter(warned=0, deleted=0, unconfirmed_deleted=0, files_deleted=0)
+    session = ctx.session
+
+    delete_before = months_before(ctx.now, delete_months)
+    for candidate in session.scalars(
+        select(Candidate).where(Candidate.last_contact_at <= delete_before).order_by(Candidate.id)
+    ).all():
+        counts["files_deleted"] += delete_candidate(ctx, candidate, "sans contact depuis 24 mois")
+        counts["deleted"] += 1
+
+    unconfirmed_before = ctx.now - timedelta(days=unconfirmed_days)
+    for candidate in session.scalars(
+        select(Candidate)
+        .where(Candidate.email_confirmed_at.is_(None), Candidate.created_at <= unconfirmed_before)
+        .order_by(Candidate.id)
+    ).all():
+        counts["files_deleted"] += delete_candidate(ctx, candidate, "adresse jamais confirmée")
+        counts["unconfirmed_deleted"] += 1
+    session.flush()
+
+    warn_before = months_before(ctx.now, warn_months)
+    for candidate in session.scalars(
+        select(Candidate)
+        .where(
+            Candidate.last_contact_at <= warn_before,
+            Candidate.last_contact_at > delete_before,
+            Candidate.email_confirmed_at.is_not(None),
+        )
+        .order_by(Candidate.id)
+    ).all():
+        deletion_day = _local_date(months_before(candidate.last_contact_at, -delete_months))
+        counts["warned"] += _notify_once(
+            ctx,
+            "retention_warning",
+            f"candidate:{candidate.id}:{candidate.last_contact_at.date().isoformat()}",
+            candidate.email,
+            "Votre profil sera bientôt supprimé",
+            f"Bonjour {candidate.first_name},\n\n"
+            "Nous n'avons pas eu de contact avec vous depuis près de deux ans. "
+            f"Sans nouvelles de votre part, votre profil et votre CV seront supprimés "
+            f"le {deletion_day:%d/%m/%Y}.\n\n"
+            "Pour les conserver, connectez-vous ou répondez à ce message : "
+            f"{_link('/candidat')}\n",
+            candidate_id=candidate.id,
+        )
+
+    audit_before = ctx.now - timedelta(days=audit_days)
+    counts["audit_purged"] = session.execute(
+        delete(AuditLog).where(AuditLog.at < audit_before)
+    ).rowcount
+    # Old run records of the every-minute jobs would otherwise grow without bound.
+    counts["job_runs_purged"] = session.execute(
+        delete(JobRun).where(
+            JobRun.started_at < ctx.now - timedelta(days=run_days), JobRun.outcome != "running"
+        )
+    ).rowcount
+    ctx.log.info("data_retention: %s", dict(counts))
+    return dict(counts)
+
+
+# --- backup --------------------------------------------------------------------------------
+
+
+def backup_folder() -> Path:
+    configured = current_app.config.get("BACKUP_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "backups"
+
+
+def backup_sqlite(source: Path, folder: Path, now: datetime, keep: int) -> tuple[Path, list[Path]]:
+    """Copy a live SQLite database with the online backup API, verify it, keep ``keep``.
+
+    Returns the new file and the old ones removed. The copy is written under a
+    temporary name and renamed only once ``PRAGMA integrity_check`` says ``ok``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"connectences-{now:%Y%m%d-%H%M%S}.sqlite3"
+    partial = final.with_suffix(".partial")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+            result = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if result != "ok":
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"integrity_check of the backup failed: {result}")
+    partial.replace(final)
+    backups = sorted(folder.glob("connectences-*.sqlite3"))
+    removed = backups[:-keep] if keep > 0 else []
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return final, removed
+
+
+def backup(ctx: JobContext) -> dict:
+    """Daily copy of the SQLite database, the last ``BACKUP_KEEP`` (14) kept.
+
+    On PostgreSQL nothing is done here: the README documents the ``pg_dump`` to schedule.
+    """
+    engine = ctx.session.get_bind()
+    if engine.dialect.name != "sqlite":
+        ctx.log.info("backup: %s database, use pg_dump (see README); skipped", engine.dialect.name)
+        return {"skipped": 1}
+    source = Path(engine.url.database)
+    folder = backup_folder()
+    keep = int(ctx.setting("BACKUP_KEEP", 14))
+    if ctx.dry_run:
+        existing = sorted(folder.glob("connectences-*.sqlite3")) if folder.exists() else []
+        return {"would_write": 1, "would_remove": max(0, len(existing) + 1 - keep)}
+    final, removed = backup_sqlite(source, folder, ctx.now, keep)
+    ctx.log.info("backup: wrote %s, removed %d old", final, len(removed))
+    return {"written": 1, "removed": len(removed)}
+
+
+# --- rematch ------------------------------------------------------------------------------
+
+
+def rematch(ctx: JobContext) -> dict:
+    """Flag to each need's creator the candidates, new or updated since the last run,
+    now in the need's top matches with at least ``REMATCH_MIN_SCORE`` points.
+
+    One mail per need listing them; a (need, candidate) pair is flagged once.
+    """
+    from connectences.matching.service import match_need
+
+    min_score = int(ctx.setting("REMATCH_MIN_SCORE", 70))
+    top = int(ctx.setting("REMATCH_TOP", 10))
+    last = ctx.session.scalar(
+        select(JobRun.started_at)
+        .where(JobRun.job_id == "rematch", JobRun.outcome == "ok", JobRun.started_at < ctx.now)
+        .order_by(JobRun.started_at.desc())
+        .limit(1)
+    )
+    since = last or ctx.now - timedelta(days=1)
+    fresh = dict(
+        ctx.session.execute(
+            select(Candidate.ref, Candidate.id).where(Candidate.updated_at > since)
+        ).all()
+    )
+    counts = Counter(needs=0, flagged=0, mails=0)
+    if not fresh:
+        return dict(counts)
+    needs = ctx.session.scalars(
+        select(Need).where(Need.status.in_(OPEN_NEED)).order_by(Need.id)
+    ).all()
+    for need in needs:
+        counts["needs"] += 1
+        to = _user_email(ctx, need.created_by_id)
+        if not to:
+            continue
+        lines = []
+        for match in match_need(need.ref, limit=top, session=ctx.session)["matches"]:
+            ref = match["candidate"]
+            if ref not in fresh or match["score"] < min_score:
+                continue
+            key = f"need:{need.id}:candidate:{fresh[ref]}"
+            if ctx.already_noticed("rematch", key):
+                continue
+            ctx.note_notice("rematch", key)
+            lines.append(f"- {ref} : score {match['score']} sur 100")
+        if lines:
+            queue_mail(
+                ctx.session,
+                to=to,
+                subject=f"Nouveaux candidats pour « {need.title} »",
+                body_text=(
+                    "Bonjour,\n\n"
+                    f"De nouveaux candidats correspondent au besoin « {need.title} » "
+                    f"({need.company.name}) :\n" + "\n".join(lines) + "\n\n"
+                    f"{_link(f'/animation/besoins/{need.id}')}\n"
+                ),
+            )
+            counts["flagged"] += len(lines)
+            counts["mails"] += 1
+    ctx.log.info("rematch: %s", dict(counts))
+    return dict(counts)
+
+
+# --- monthly_digest ------------------------------------------------------------------------
+
+
+def _previous_month(today: date) -> tuple[datetime, datetime]:
+    first = today.replace(day=1)
+    start = (first - timedelta(days=1)).replace(day=1)
+    as_dt = lambda d: datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ)  # noqa: E731
+    return as_dt(start), as_dt(first)
+
+
+def monthly_digest(ctx: JobContext) -> dict:
+    """Send each intercommunality officer (role ``territoire``) last month's needs of
+    their intercommunality, counted by commune, ROME code, reason and current status."""
+    from connectences.territory import epci_of
+
+    start, end = _previous_month(ctx.today)
+    month = f"{start:%m/%Y}"
+    needs = ctx.session.scalars(
+        select(Need).where(Need.created_at >= start, Need.created_at < end)
+    ).all()
+    names = dict(ctx.session.execute(select(Commune.insee, Commune.name)).all())
+    counts = Counter(officers=0, mails=0)
+    officers = ctx.session.scalars(
+        select(User).where(
+            User.role == "territoire", User.active.is_(True), User.epci_siren.is_not(None)
+        )
+    ).all()
+    for officer in officers:
+        counts["officers"] += 1
+        mine = [n for n in needs if epci_of(n.place) == officer.epci_siren]
+        sections = [f"Besoins recueillis en {month} : {len(mine)}."]
+        for title, key in (
+            ("Par commune", lambda n: names.get(n.place, n.place)),
+            ("Par métier (ROME)", lambda n: n.rome or "non précisé"),
+            ("Par motif", lambda n: vocab.label(vocab.REASONS, n.reason)),
+            ("Par issue", lambda n: vocab.label(vocab.NEED_STATUSES, n.status)),
+        ):
+            tally = Counter(key(n) for n in mine)
+            if tally:
+                rows = "\n".join(f"- {label} : {count}" for label, count in sorted(tally.items()))
+                sections.append(f"{title} :\n{rows}")
+        counts["mails"] += _notify_once(
+            ctx,
+            "monthly_digest",
+            f"user:{officer.id}:{start:%Y-%m}",
+            officer.email,
+            f"Les besoins des entreprises de votre territoire en {month}",
+            "Bonjour,\n\n"
+            + "\n\n".join(sections)
+            + f"\n\nTableau de bord : {_link('/observatoire')}\n",
+        )
+    ctx.log.info("monthly_digest: %s", dict(counts))
+    return dict(counts)
