@@ -1,0 +1,389 @@
+"""Scheduled jobs: effects under a frozen clock, idempotence, the run guard, failures."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.jobs import tasks
+from connectences.jobs.registry import JOBS, JOBS_BY_ID, Job
+from connectences.jobs.runner import execute, run_guarded
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    Company,
+    FollowUpPoint,
+    JobRun,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Need,
+    Operator,
+    OutboxMessage,
+    Placement,
+    PlacementNeed,
+    Transition,
+    User,
+)
+
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Arcachon
+
+
+def mails(to: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if to:
+        query = query.where(OutboxMessage.to == to)
+    return list(db.session.scalars(query))
+
+
+def make_world(now: datetime) -> dict:
+    animateur = User(email="anim@pays.fr", role="animateur", full_name="Anne Imateur")
+    admin = User(email="admin@pays.fr", role="admin")
+    operator = Operator(
+        ref="ge-1", name="GE Bassin", kind="groupement_employeurs", email="ge@ge.fr"
+    )
+    company = Company(
+        ref="c1", name="Boulangerie", siret="12345678900011", siren="123456789", commune="33009"
+    )
+    db.session.add_all([animateur, admin, operator, company])
+    db.session.flush()
+    need = Need(
+        ref="n1",
+        company_id=company.id,
+        title="Comptable",
+        rome="M1203",
+        level="employe_qualifie",
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        reason="temps_partiel",
+        start=date(2026, 4, 1),
+        status="propose",
+        created_by_id=animateur.id,
+        created_at=now,
+    )
+    db.session.add(need)
+    db.session.flush()
+    lead = Lead(operator_id=operator.id, created_by_id=animateur.id, created_at=now)
+    lead.needs.append(LeadNeed(need_id=need.id))
+    db.session.add(lead)
+    db.session.commit()
+    return {
+        "animateur": animateur,
+        "operator": operator,
+        "lead": lead,
+        "need": need,
+        "company": company,
+    }
+
+
+def run(job_id: str, now: datetime, dry_run: bool = False) -> dict:
+    with time_machine.travel(now, tick=False):
+        return execute(JOBS_BY_ID[job_id], now=now, dry_run=dry_run)
+
+
+def test_registry_ids_are_unique_and_every_job_has_a_trigger():
+    assert len({job.id for job in JOBS}) == len(JOBS) == 8
+    for job in JOBS:
+        assert job.make_trigger() is not None
+        assert job.description
+
+
+def test_working_days_skip_the_weekend():
+    assert tasks.add_working_days(date(2026, 3, 2), 3) == date(2026, 3, 5)  # Mon -> Thu
+    assert tasks.add_working_days(date(2026, 3, 5), 3) == date(2026, 3, 10)  # Thu -> Tue
+
+
+def test_lead_escalation_reminds_alerts_then_closes_once_each():
+    world = make_world(MONDAY)
+    lead_id, need_id = world["lead"].id, world["need"].id
+
+    assert run("lead_escalation", MONDAY + timedelta(days=2))["reminded"] == 0  # Wednesday
+    counts = run("lead_escalation", MONDAY + timedelta(days=3))  # Thursday: 3rd working day
+    assert counts["reminded"] == 1 and counts["alerted"] == 0
+    assert [m.to for m in mails()] == ["ge@ge.fr"]
+    assert "/operateur/propositions/" in mails()[0].body_text
+    # Idempotent: a second run the same day (or the next) sends nothing more.
+    assert run("lead_escalation", MONDAY + timedelta(days=3))["reminded"] == 0
+    assert run("lead_escalation", MONDAY + timedelta(days=4))["reminded"] == 0
+    assert len(mails()) == 1
+
+    counts = run("lead_escalation", MONDAY + timedelta(days=15))
+    assert counts["alerted"] == 1
+    assert len(mails("anim@pays.fr")) == 1
+    assert run("lead_escalation", MONDAY + timedelta(days=16))["alerted"] == 0
+
+    counts = run("lead_escalation", MONDAY + timedelta(days=60))
+    assert counts["closed"] == 1 and counts["needs_released"] == 1
+    lead = db.session.get(Lead, lead_id)
+    assert lead.status == "sans_suite"
+    log = db.session.scalars(
+        select(Transition).where(Transition.entity == "lead", Transition.entity_id == lead_id)
+    ).one()
+    assert log.to_state == "sans_suite" and "60 jours" in log.reason_text
+    assert db.session.get(Need, need_id).status == "en_recherche"
+    assert run("lead_escalation", MONDAY + timedelta(days=61))["closed"] == 0
+    assert len(mails()) == 2
+
+
+def test_a_seen_lead_gets_no_reminder_but_the_alert():
+    world = make_world(MONDAY)
+    world["lead"].status = "vu"
+    db.session.commit()
+    counts = run("lead_escalation", MONDAY + timedelta(days=15))
+    assert counts == {"reminded": 0, "alerted": 1, "closed": 0, "needs_released": 0}
+
+
+def test_dry_run_changes_nothing():
+    world = make_world(MONDAY)
+    counts = run("lead_escalation", MONDAY + timedelta(days=60), dry_run=True)
+    assert counts["closed"] == 1
+    db.session.expire_all()
+    assert db.session.get(Lead, world["lead"].id).status == "envoye"
+    assert mails() == []
+    assert db.session.scalar(select(func.count(Transition.id))) == 0
+
+
+def test_follow_up_points_mail_operator_and_animateur_once():
+    world = make_world(MONDAY)
+    placement = Placement(
+        lead_id=world["lead"].id,
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        start_date=date(2026, 3, 2),
+        created_by_id=world["animateur"].id,
+    )
+    placement.needs.append(PlacementNeed(need_id=world["need"].id))
+    placement.follow_ups.append(FollowUpPoint(months=1, due_on=date(2026, 4, 2)))
+    placement.follow_ups.append(FollowUpPoint(months=3, due_on=date(2026, 6, 2)))
+    db.session.add(placement)
+    db.session.commit()
+
+    assert run("follow_ups", datetime(2026, 4, 1, 8, tzinfo=UTC))["points"] == 0
+    counts = run("follow_ups", datetime(2026, 4, 2, 6, tzinfo=UTC))
+    assert counts["points"] == 1 and counts["mails"] == 2
+    assert sorted(m.to for m in mails()) == ["anim@pays.fr", "ge@ge.fr"]
+    assert "Boulangerie" in mails()[0].body_text
+    assert run("follow_ups", datetime(2026, 4, 3, 6, tzinfo=UTC))["points"] == 0
+    assert len(mails()) == 2
+    point = db.session.scalars(select(FollowUpPoint).where(FollowUpPoint.months == 1)).one()
+    assert point.reminded_at is not None
+
+
+def test_guard_runs_a_job_once_per_period():
+    make_world(MONDAY)
+    job = JOBS_BY_ID["lead_escalation"]
+    now = MONDAY + timedelta(days=3)
+    with time_machine.travel(now, tick=False):
+        first = run_guarded(job, now=now)
+        second = run_guarded(job, now=now + timedelta(hours=1))
+    assert first.outcome == "ok" and first.counts["reminded"] == 1
+    assert second.outcome == "skipped" and second.period == first.period == "2026-03-05"
+    run_row = db.session.scalars(select(JobRun)).one()
+    assert run_row.outcome == "ok" and run_row.counts["reminded"] == 1
+    assert run_row.finished_at is not None
+
+
+def test_two_runners_at_once_produce_one_effect(app):
+    make_world(MONDAY)
+    job = JOBS_BY_ID["lead_escalation"]
+    now = MONDAY + timedelta(days=3)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def runner():
+        with app.app_context():
+            barrier.wait()
+            results.append(run_guarded(job, now=now).outcome)
+            db.session.remove()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["ok", "skipped"]
+    assert len(mails("ge@ge.fr")) == 1
+    assert db.session.scalar(select(func.count(JobRun.id))) == 1
+
+
+def test_a_failing_job_is_recorded_reported_and_stops_nothing():
+    make_world(MONDAY)
+
+    def broken(ctx):
+        ctx.session.add(AuditLog(action="should.be.rolled.back"))
+        raise RuntimeError("boom")
+
+    bad = Job("broken", "Tâche en panne", broken, "cron", {"hour": 1})
+    now = MONDAY + timedelta(days=3)
+    with time_machine.travel(now, tick=False):
+        results = [run_guarded(job, now=now) for job in (bad, JOBS_BY_ID["lead_escalation"])]
+    assert [r.outcome for r in results] == ["error", "ok"]
+    assert results[1].counts["reminded"] == 1
+    failed = db.session.scalars(select(JobRun).where(JobRun.job_id == "broken")).one()
+    assert failed.outcome == "error" and "boom" in failed.error
+    assert db.session.scalar(select(func.count(AuditLog.id))) == 0
+    admin_mail = mails("admin@pays.fr")
+    assert len(admin_mail) == 1 and "broken" in admin_mail[0].subject
+    # Retried at its next period: the failed row does not block tomorrow.
+    with time_machine.travel(now + timedelta(days=1), tick=False):
+        assert run_guarded(bad, now=now + timedelta(days=1)).outcome == "error"
+
+
+def _candidate(ref: str, contact: datetime, confirmed: bool = True, **kw) -> Candidate:
+    cand = Candidate(
+        ref=ref,
+        first_name="Camille",
+        last_name=ref,
+        email=f"{ref}@ex.fr",
+        commune="33529",
+        mobility_km=20,
+        level="employe_qualifie",
+        hours_min=7,
+        hours_max=35,
+        available_from=date(2024, 1, 1),
+        consent=True,
+        email_confirmed_at=contact if confirmed else None,
+        last_contact_at=contact,
+        created_at=contact,
+        **kw,
+    )
+    db.session.add(cand)
+    return cand
+
+
+def test_data_retention_warns_deletes_and_purges(app, tmp_path):
+    now = datetime(2026, 3, 10, 3, tzinfo=UTC)
+    world = make_world(now)
+    cv_dir = tasks.cv_folder()
+    cv_dir.mkdir(parents=True, exist_ok=True)
+    cv_file = cv_dir / "old-cv.pdf"
+    cv_file.write_bytes(b"%PDF-1.4")
+    old = _candidate("old", now - timedelta(days=735), cv_filename="old-cv.pdf")
+    warned = _candidate("warned", now - timedelta(days=705))
+    recent = _candidate("recent", now - timedelta(days=30))
+    unconfirmed = _candidate("unconf", now - timedelta(days=8), confirmed=False)
+    fresh_unconfirmed = _candidate("fresh", now - timedelta(days=2), confirmed=False)
+    db.session.flush()
+    db.session.add(LeadCandidate(lead_id=world["lead"].id, candidate_id=old.id))
+    db.session.add(OutboxMessage(to="old@ex.fr", subject="x", body_text="x", candidate_id=old.id))
+    db.session.add(AuditLog(action="login", at=now - timedelta(days=400)))
+    db.session.add(AuditLog(action="login", at=now - timedelta(days=10)))
+    db.session.commit()
+    ids = {c.ref: c.id for c in (old, warned, recent, unconfirmed, fresh_unconfirmed)}
+
+    counts = run("data_retention", now)
+    assert counts["deleted"] == 1 and counts["unconfirmed_deleted"] == 1
+    assert counts["warned"] == 1 and counts["files_deleted"] == 1
+    assert counts["audit_purged"] == 1
+    db.session.expire_all()
+    remaining = set(db.session.scalars(select(Candidate.ref)))
+    assert remaining == {"warned", "recent", "fresh"}
+    assert not cv_file.exists()
+    assert db.session.scalar(select(func.count(LeadCandidate.id))) == 0
+    assert mails("old@ex.fr") == []
+    warning = mails("warned@ex.fr")
+    assert len(warning) == 1 and warning[0].candidate_id == ids["warned"]
+    assert db.session.scalars(
+        select(AuditLog.entity_id).where(AuditLog.action == "candidate.deleted")
+    ).all() == [ids["old"], ids["unconf"]]
+
+    counts = run("data_retention", now + timedelta(hours=1))
+    assert counts["warned"] == counts["deleted"] == counts["unconfirmed_deleted"] == 0
+    assert len(mails("warned@ex.fr")) == 1
+
+
+def test_data_retention_dry_run_keeps_the_file():
+    now = datetime(2026, 3, 10, 3, tzinfo=UTC)
+    cv_dir = tasks.cv_folder()
+    cv_dir.mkdir(parents=True, exist_ok=True)
+    cv_file = cv_dir / "dry-cv.pdf"
+    cv_file.write_bytes(b"%PDF-1.4")
+    _candidate("old", now - timedelta(days=735), cv_filename="dry-cv.pdf")
+    db.session.commit()
+    assert run("data_retention", now, dry_run=True)["deleted"] == 1
+    assert cv_file.exists()
+    assert db.session.scalar(select(func.count(Candidate.id))) == 1
+    cv_file.unlink()
+
+
+def test_backup_can_be_restored_and_passes_integrity_check(tmp_path):
+    source = tmp_path / "live.sqlite3"
+    con = sqlite3.connect(source)
+    con.execute("CREATE TABLE need (id INTEGER PRIMARY KEY, title TEXT)")
+    con.executemany("INSERT INTO need (title) VALUES (?)", [(f"besoin {i}",) for i in range(500)])
+    con.commit()
+    folder = tmp_path / "backups"
+    now = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
+    for day in range(16):
+        made, _ = tasks.backup_sqlite(source, folder, now + timedelta(days=day), keep=14)
+    con.close()
+    kept = sorted(folder.glob("connectences-*.sqlite3"))
+    assert len(kept) == 14 and kept[-1] == made
+    assert kept[0].name == "connectences-20260303-013000.sqlite3"
+    restored = sqlite3.connect(made)
+    assert restored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert restored.execute("SELECT count(*) FROM need").fetchone()[0] == 500
+    restored.close()
+
+
+def test_backup_job_on_the_test_database(app, tmp_path):
+    app.config["BACKUP_DIR"] = str(tmp_path / "b")
+    try:
+        counts = run("backup", datetime(2026, 3, 1, 1, 30, tzinfo=UTC))
+    finally:
+        app.config["BACKUP_DIR"] = None
+    if db.engine.dialect.name == "sqlite":
+        made = list((tmp_path / "b").glob("*.sqlite3"))
+        assert counts == {"written": 1, "removed": 0} and len(made) == 1
+        restored = sqlite3.connect(made[0])
+        assert restored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert restored.execute("SELECT count(*) FROM commune").fetchone()[0] > 0
+        restored.close()
+    else:
+        assert counts == {"skipped": 1}
+
+
+def test_the_web_app_never_starts_a_scheduler(app, client, monkeypatch):
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from connectences import create_app
+
+    started = []
+    monkeypatch.setattr(BaseScheduler, "start", lambda self, *a, **k: started.append(self))
+    before = {t.name for t in threading.enumerate()}
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    for web in (client, other.test_client()):
+        web.get("/")
+        web.get("/connexion")
+    assert started == []
+    new_threads = {t.name for t in threading.enumerate()} - before
+    assert not any("APScheduler" in name or "scheduler" in name.lower() for name in new_threads)
+
+
+def test_jobs_cli_list_and_dry_run(runner):
+    make_world(MONDAY)
+    with time_machine.travel(MONDAY + timedelta(days=60), tick=False):
+        result = runner.invoke(args=["jobs", "run", "lead_escalation"])
+    assert (
+        result.exit_code == 0 and "Simulation" in result.output and '"closed": 1' in result.output
+    )
+    assert db.session.scalar(select(Lead.status)) == "envoye"
+    with time_machine.travel(MONDAY + timedelta(days=60), tick=False):
+        result = runner.invoke(args=["jobs", "run", "lead_escalation", "--wet-run"])
+    assert result.exit_code == 0 and '"closed": 1' in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(Lead.status)) == "sans_suite"
+    listing = runner.invoke(args=["jobs", "list"]).output
+    assert "lead_escalation" in listing and " ok " in listing and "jamais exécutée" in listing
+    assert runner.invoke(args=["jobs", "run", "nope"]).exit_code != 0
