@@ -21,6 +21,8 @@ BLUEPRINTS = (
     "connectences.web.bundles",
     "connectences.web.operators",
     "connectences.web.partners",
+    "connectences.web.leads",
+    "connectences.web.referrals",
     "connectences.web.companies",
     "connectences.web.candidates",
     "connectences.web.observatory",

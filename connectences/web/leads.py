@@ -1,0 +1,307 @@
+"""The operator's lead inbox: read a lead, act on it, record a placement and its follow-up.
+
+A member sees only the leads of their own organisation and only the candidates named
+in them; anything else is a 404 (403 for another role), and written to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from connectences import accounts, territory, vocab
+from connectences.extensions import db
+from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
+from connectences.web.access import guard_blueprint
+from connectences.web.navigation import add_nav
+from connectences.workflows import LEAD, TransitionError
+from connectences.workflows import leads as flow
+
+bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
+
+# States in which the operator has taken the lead on, so may see people's contact details.
+CONTACT_VISIBLE = {"accepte", "en_cours", "place"}
+WAITING = {"vu", "accepte", "en_cours"}
+MAX_TEXT = 2000
+
+
+@bp.before_request
+def _audit_other_roles():
+    # Runs before the role guard so that a refusal is also written to the audit log.
+    if current_user.is_authenticated and current_user.role != "operator":
+        accounts.audit(
+            db.session,
+            "lead_access_refused",
+            actor=current_user.id,
+            ip=request.remote_addr,
+            details={"path": request.path, "role": current_user.role},
+        )
+        db.session.commit()
+
+
+guard_blueprint(bp, "operator")
+add_nav("operator", "Propositions", "leads.index")
+
+
+def _refuse_access(lead_id: int):
+    """Log an attempt on a lead that is not the user's organisation's, then 404."""
+    db.session.rollback()
+    accounts.audit(
+        db.session,
+        "lead_access_refused",
+        actor=current_user.id,
+        entity="lead",
+        entity_id=lead_id,
+        ip=request.remote_addr,
+        details={"path": request.path, "method": request.method},
+    )
+    db.session.commit()
+    abort(404)
+
+
+def _own_lead(lead_id: int) -> Lead:
+    lead = db.session.scalars(
+        select(Lead)
+        .where(Lead.id == lead_id)
+        .options(
+            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+            selectinload(Lead.candidates).joinedload(LeadCandidate.candidate),
+        )
+    ).one_or_none()
+    if (
+        lead is None
+        or current_user.operator_id is None
+        or lead.operator_id != current_user.operator_id
+    ):
+        _refuse_access(lead_id)
+    return lead
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()[:MAX_TEXT]
+
+
+def _commune_label(insee: str | None) -> str:
+    if not insee:
+        return ""
+    commune = territory.get_commune(insee)
+    return commune.label if commune else insee
+
+
+@bp.route("")
+def index():
+    operator_id = current_user.operator_id
+    leads: list[Lead] = []
+    placements: list[Placement] = []
+    if operator_id is not None:
+        leads = db.session.scalars(
+            select(Lead)
+            .where(Lead.operator_id == operator_id)
+            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+        ).all()
+        placements = db.session.scalars(
+            select(Placement)
+            .join(Lead)
+            .where(Lead.operator_id == operator_id)
+            .options(selectinload(Placement.follow_ups), selectinload(Placement.candidate))
+            .order_by(Placement.start_date.desc())
+        ).all()
+    to_follow = [p for p in placements if any(pt.done_at is None for pt in p.follow_ups)]
+    return render_template(
+        "leads/index.html",
+        operator=current_user.operator,
+        new=[lead for lead in leads if lead.status == "envoye"],
+        waiting=[lead for lead in leads if lead.status in WAITING],
+        closed=[lead for lead in leads if lead.status not in WAITING | {"envoye"}],
+        to_follow=to_follow,
+        statuses=vocab.LEAD_STATUSES,
+        today=date.today(),
+    )
+
+
+@bp.route("/<int:lead_id>")
+def show(lead_id: int):
+    lead = _own_lead(lead_id)
+    if flow.mark_seen(db.session, lead, actor=current_user):
+        db.session.commit()
+    placements = db.session.scalars(
+        select(Placement)
+        .where(Placement.lead_id == lead.id)
+        .options(selectinload(Placement.follow_ups), selectinload(Placement.needs))
+    ).all()
+    return render_template(
+        "leads/show.html",
+        lead=lead,
+        allowed=LEAD.allowed(lead.status),
+        show_contacts=lead.status in CONTACT_VISIBLE,
+        placements=placements,
+        statuses=vocab.LEAD_STATUSES,
+        refusal_reasons=vocab.LEAD_REFUSAL_REASONS,
+        contracts=vocab.CONTRACTS,
+        vocab=vocab,
+        commune_label=_commune_label,
+        total_hours=sum(item.need.hours_per_week for item in lead.needs),
+    )
+
+
+ACTIONS = {
+    "accepter": (
+        "Proposition acceptée.",
+        lambda lead, form: flow.accept(db.session, lead, current_user),
+    ),
+    "contacter": (
+        "Proposition en cours : candidats contactés.",
+        lambda lead, form: flow.start_contacting(db.session, lead, current_user),
+    ),
+    "refuser": (
+        "Proposition refusée ; l'animateur est prévenu.",
+        lambda lead, form: flow.refuse(
+            db.session, lead, form.get("motif", ""), _text(form.get("precision")), current_user
+        ),
+    ),
+    "rendre": (
+        "Proposition rendue ; l'animateur est prévenu.",
+        lambda lead, form: flow.hand_back(
+            db.session, lead, _text(form.get("precision")), current_user
+        ),
+    ),
+    "sans_suite": (
+        "Proposition close sans suite.",
+        lambda lead, form: flow.close_without_outcome(
+            db.session, lead, _text(form.get("precision")) or None, current_user
+        ),
+    ),
+}
+
+
+@bp.route("/<int:lead_id>/action", methods=["POST"])
+def act(lead_id: int):
+    lead = _own_lead(lead_id)
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        flash("Action inconnue.", "error")
+        return redirect(url_for(".show", lead_id=lead.id))
+    done, call = action
+    try:
+        call(lead, request.form)
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for(".show", lead_id=lead_id))
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(".show", lead_id=lead_id))
+
+
+def _parse_placement(lead: Lead, form) -> dict | str:
+    """The placement form's values, or a French message saying what is wrong."""
+    candidates = {str(item.candidate_id): item.candidate for item in lead.candidates}
+    needs = {str(item.need_id): item.need for item in lead.needs}
+    candidate_id = form.get("candidat", "")
+    if candidate_id not in candidates:
+        return "Cette personne ne fait pas partie des candidats proposés."
+    chosen = form.getlist("besoins")
+    if not chosen:
+        return "Choisissez au moins une entreprise."
+    if any(n not in needs for n in chosen):
+        return "Un des besoins choisis ne fait pas partie de cette proposition."
+    try:
+        hours = float(form.get("heures", "").replace(",", "."))
+    except ValueError:
+        return "Indiquez le nombre d'heures par semaine (un nombre)."
+    try:
+        start = date.fromisoformat(form.get("debut", ""))
+    except ValueError:
+        return "Indiquez la date de début (jj/mm/aaaa)."
+    return {
+        "candidate": candidates[candidate_id],
+        "needs": [needs[n] for n in chosen],
+        "hours_per_week": hours,
+        "contract": form.get("contrat", ""),
+        "start_date": start,
+    }
+
+
+@bp.route("/<int:lead_id>/placement", methods=["POST"])
+def place(lead_id: int):
+    lead = _own_lead(lead_id)
+    values = _parse_placement(lead, request.form)
+    if isinstance(values, str):
+        flash(values, "error")
+        return redirect(url_for(".show", lead_id=lead_id, _anchor="placement"))
+    try:
+        flow.record_placement(db.session, lead, actor=current_user, **values)
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for(".show", lead_id=lead_id, _anchor="placement"))
+    db.session.commit()
+    flash("Placement enregistré. Suivi prévu à 1, 3 et 6 mois.", "success")
+    return redirect(url_for(".show", lead_id=lead_id))
+
+
+@bp.route("/<int:lead_id>/suivi/<int:point_id>", methods=["POST"])
+def follow_up(lead_id: int, point_id: int):
+    lead = _own_lead(lead_id)
+    point = db.session.get(FollowUpPoint, point_id)
+    if point is None or point.placement.lead_id != lead.id:
+        _refuse_access(lead_id)
+    holds = request.form.get("tient")
+    if holds not in ("oui", "non"):
+        flash("Dites si le recrutement tient.", "error")
+        return redirect(url_for(".show", lead_id=lead_id, _anchor=f"suivi-{point_id}"))
+    try:
+        flow.record_follow_up(
+            db.session,
+            point,
+            company_feedback=_text(request.form.get("entreprise")),
+            candidate_feedback=_text(request.form.get("personne")),
+            holds=holds == "oui",
+            actor=current_user,
+        )
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for(".show", lead_id=lead_id, _anchor=f"suivi-{point_id}"))
+    db.session.commit()
+    flash(f"Suivi à {point.months} mois enregistré.", "success")
+    return redirect(url_for(".show", lead_id=lead_id))
+
+
+@bp.route("/<int:lead_id>/cv/<int:candidate_id>")
+def cv(lead_id: int, candidate_id: int):
+    """A proposed candidate's CV file, once the lead is accepted."""
+    lead = _own_lead(lead_id)
+    item = next((c for c in lead.candidates if c.candidate_id == candidate_id), None)
+    if item is None or lead.status not in CONTACT_VISIBLE:
+        _refuse_access(lead_id)
+    filename = item.candidate.cv_filename
+    if not filename:
+        abort(404)
+    accounts.audit(
+        db.session,
+        "cv_download",
+        actor=current_user.id,
+        entity="candidate",
+        entity_id=candidate_id,
+        ip=request.remote_addr,
+        details={"lead": lead_id},
+    )
+    db.session.commit()
+    directory = current_app.config.get("CV_FOLDER") or f"{current_app.instance_path}/cv"
+    return send_from_directory(directory, filename, as_attachment=True)

@@ -1,0 +1,149 @@
+"""The partner's referral inbox: needs re-oriented to its organisation, and what it did.
+
+A member sees only the referrals of their own organisation; anything else is a 404
+(403 for another role), and written to the audit log.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from connectences import accounts, territory, vocab
+from connectences.extensions import db
+from connectences.models import Need, Referral
+from connectences.web.access import guard_blueprint
+from connectences.web.navigation import add_nav
+from connectences.workflows import REFERRAL, TransitionError
+from connectences.workflows import leads as flow
+
+bp = Blueprint("referrals", __name__, url_prefix="/partenaire/reorientations")
+MAX_TEXT = 2000
+
+
+@bp.before_request
+def _audit_other_roles():
+    # Runs before the role guard so that a refusal is also written to the audit log.
+    if current_user.is_authenticated and current_user.role != "partner":
+        accounts.audit(
+            db.session,
+            "referral_access_refused",
+            actor=current_user.id,
+            ip=request.remote_addr,
+            details={"path": request.path, "role": current_user.role},
+        )
+        db.session.commit()
+
+
+guard_blueprint(bp, "partner")
+add_nav("partner", "Réorientations", "referrals.index")
+
+
+def _own_referral(referral_id: int) -> Referral:
+    referral = db.session.scalars(
+        select(Referral)
+        .where(Referral.id == referral_id)
+        .options(joinedload(Referral.need).joinedload(Need.company))
+    ).one_or_none()
+    partner_id = current_user.partner_id
+    if referral is None or partner_id is None or referral.partner_id != partner_id:
+        db.session.rollback()
+        accounts.audit(
+            db.session,
+            "referral_access_refused",
+            actor=current_user.id,
+            entity="referral",
+            entity_id=referral_id,
+            ip=request.remote_addr,
+            details={"path": request.path, "method": request.method},
+        )
+        db.session.commit()
+        abort(404)
+    return referral
+
+
+def _commune_label(insee: str | None) -> str:
+    if not insee:
+        return ""
+    commune = territory.get_commune(insee)
+    return commune.label if commune else insee
+
+
+@bp.route("")
+def index():
+    referrals: list[Referral] = []
+    if current_user.partner_id is not None:
+        referrals = db.session.scalars(
+            select(Referral)
+            .where(Referral.partner_id == current_user.partner_id)
+            .options(joinedload(Referral.need).joinedload(Need.company))
+            .order_by(Referral.created_at.desc(), Referral.id.desc())
+        ).all()
+    return render_template(
+        "referrals/index.html",
+        partner=current_user.partner,
+        new=[r for r in referrals if r.status == "envoyee"],
+        open_=[r for r in referrals if r.status in ("recue", "prise_en_charge")],
+        closed=[r for r in referrals if r.status in ("close", "refusee")],
+        statuses=vocab.REFERRAL_STATUSES,
+    )
+
+
+@bp.route("/<int:referral_id>")
+def show(referral_id: int):
+    referral = _own_referral(referral_id)
+    if flow.receive(db.session, referral, actor=current_user):
+        db.session.commit()
+    return render_template(
+        "referrals/show.html",
+        referral=referral,
+        need=referral.need,
+        allowed=REFERRAL.allowed(referral.status),
+        statuses=vocab.REFERRAL_STATUSES,
+        refusal_reasons=vocab.REFERRAL_REFUSAL_REASONS,
+        vocab=vocab,
+        commune_label=_commune_label,
+    )
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()[:MAX_TEXT]
+
+
+ACTIONS = {
+    "prendre": (
+        "Réorientation prise en charge.",
+        lambda r, form: flow.take_charge(db.session, r, current_user),
+    ),
+    "clore": (
+        "Réorientation close ; l'animateur voit l'issue sur le besoin.",
+        lambda r, form: flow.close_referral(db.session, r, _text(form.get("issue")), current_user),
+    ),
+    "refuser": (
+        "Réorientation refusée ; l'animateur est prévenu.",
+        lambda r, form: flow.refuse_referral(
+            db.session, r, form.get("motif", ""), _text(form.get("precision")), current_user
+        ),
+    ),
+}
+
+
+@bp.route("/<int:referral_id>/action", methods=["POST"])
+def act(referral_id: int):
+    referral = _own_referral(referral_id)
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        flash("Action inconnue.", "error")
+        return redirect(url_for(".show", referral_id=referral_id))
+    done, call = action
+    try:
+        call(referral, request.form)
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for(".show", referral_id=referral_id))
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(".show", referral_id=referral_id))

@@ -1,0 +1,240 @@
+"""The operator's lead inbox through the web: who sees what, actions, placement, refusals."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    FollowUpPoint,
+    Lead,
+    Need,
+    Operator,
+    Transition,
+)
+from connectences.workflows import LEAD
+from connectences.workflows.dispatch import send_lead
+from tests import factories as f
+from tests.fixtures_auth import csrf_token_from
+
+
+def _get(model, ref):
+    return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+@pytest.fixture
+def world(auth):
+    """Two operators with one lead each; the animateur who sent them."""
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge-a"), f.operator(ref="ge-b")],
+            companies=[f.company(ref="c1", name="Boulangerie Dupin"), f.company(ref="c2")],
+            candidates=[
+                f.candidate(
+                    ref="ok",
+                    first_name="Inès",
+                    last_name="Marchal",
+                    email="ines@exemple.fr",
+                    days=["tue", "thu"],
+                ),
+                f.candidate(ref="autre", first_name="Paul", last_name="Bernin", days=["tue"]),
+            ],
+            needs=[
+                f.need(ref="n1", company="c1", title="Comptable", days=["tue"], hours_per_week=7),
+                f.need(ref="n2", company="c2", title="Secrétaire", days=["tue"], hours_per_week=7),
+            ],
+        )
+    )
+    animateur = auth.create("animateur")
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, _get(Need, ref), workflows.NEED, "qualifie")
+    lead_a = send_lead(
+        db.session,
+        needs=[_get(Need, "n1")],
+        operator=_get(Operator, "ge-a"),
+        candidates=[_get(Candidate, "ok")],
+        actor=animateur,
+        note="Personne très motivée",
+    )
+    lead_b = send_lead(
+        db.session,
+        needs=[_get(Need, "n2")],
+        operator=_get(Operator, "ge-b"),
+        candidates=[_get(Candidate, "autre")],
+        actor=animateur,
+    )
+    db.session.commit()
+    return {"a": lead_a.id, "b": lead_b.id}
+
+
+def _post(client, url, data):
+    page = client.get(url.rsplit("/", 1)[0] if url.endswith(("/action", "/placement")) else url)
+    token = csrf_token_from(page.get_data(as_text=True))
+    if token:
+        data = {**data, "csrf_token": token}
+    return client.post(url, data=data)
+
+
+def _audits(action="lead_access_refused"):
+    return db.session.scalars(select(AuditLog).where(AuditLog.action == action)).all()
+
+
+@pytest.mark.parametrize(
+    "who, sees, hidden",
+    [
+        ("ge-a", "Comptable", "Secrétaire"),
+        ("ge-b", "Secrétaire", "Comptable"),
+    ],
+)
+def test_each_operator_inbox_shows_only_its_own(client, auth, world, who, sees, hidden):
+    auth.login("operator", org_ref=who)
+    page = client.get("/operateur/propositions")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert sees in html and hidden not in html
+    assert "Nouvelles propositions (1)" in html
+
+
+@pytest.mark.parametrize("role", ["animateur", "partner", "company", "candidate", "admin"])
+def test_other_roles_are_refused_and_logged(client, auth, world, role):
+    user = auth.login(role)
+    assert client.get("/operateur/propositions").status_code == 403
+    assert client.get(f"/operateur/propositions/{world['a']}").status_code == 403
+    entries = _audits()
+    assert len(entries) == 2 and {e.actor_id for e in entries} == {user.id}
+    assert db.session.get(Lead, world["a"]).status == "envoye"
+
+
+def test_opening_marks_seen_and_hides_contacts_until_accepted(client, auth, world):
+    user = auth.login("operator", org_ref="ge-a")
+    html = client.get(f"/operateur/propositions/{world['a']}").get_data(as_text=True)
+    lead = db.session.get(Lead, world["a"])
+    assert lead.status == "vu"
+    log = workflows.history(db.session, LEAD, lead.id)
+    assert (log[-1].to_state, log[-1].actor_id) == ("vu", user.id)
+    for text in ("Comptable", "Boulangerie Dupin", "7 h par semaine", "mardi", "Inès Marchal"):
+        assert text in html
+    assert "Personne très motivée" in html and "Détail du score" in html
+    assert "Paul" not in html  # a candidate of another lead
+    assert "ines@exemple.fr" not in html
+    # Opening again does not log a second "vu".
+    client.get(f"/operateur/propositions/{world['a']}")
+    assert len(workflows.history(db.session, LEAD, lead.id)) == len(log)
+
+    response = _post(client, f"/operateur/propositions/{world['a']}/action", {"action": "accepter"})
+    assert response.status_code == 302  # post / redirect / get
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Proposition acceptée" in page and "ines@exemple.fr" in page
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+
+
+def test_lead_of_another_operator_is_404_and_logged(client, auth, world):
+    user = auth.login("operator", org_ref="ge-a")
+    assert client.get(f"/operateur/propositions/{world['b']}").status_code == 404
+    # CSRF is off in tests (its own test below): post as a forged form would.
+    response = client.post(
+        f"/operateur/propositions/{world['b']}/action",
+        data={"action": "refuser", "motif": "doublon"},
+    )
+    assert response.status_code == 404
+    entries = _audits()
+    assert [(e.actor_id, e.entity, e.entity_id) for e in entries] == [
+        (user.id, "lead", world["b"]),
+        (user.id, "lead", world["b"]),
+    ]
+    assert db.session.get(Lead, world["b"]).status == "envoye"
+
+
+def test_action_not_allowed_in_state_flashes_and_changes_nothing(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    response = _post(client, url + "/action", {"action": "contacter"})  # still "vu"
+    assert response.status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    assert "Impossible de passer de « Vu »" in html
+    assert db.session.get(Lead, world["a"]).status == "vu"
+    assert [t.to_state for t in workflows.history(db.session, LEAD, world["a"])] == [
+        "envoye",
+        "vu",
+    ]
+
+
+def test_refusal_with_autre_needs_text(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "refuser", "motif": "autre", "precision": ""})
+    assert "Précisez le motif" in client.get(url).get_data(as_text=True)
+    assert db.session.get(Lead, world["a"]).status == "vu"
+    _post(
+        client,
+        url + "/action",
+        {"action": "refuser", "motif": "autre", "precision": "Hors de nos métiers"},
+    )
+    lead = db.session.get(Lead, world["a"])
+    assert (lead.status, lead.refusal_reason, lead.refusal_text) == (
+        "refuse",
+        "autre",
+        "Hors de nos métiers",
+    )
+    assert _get(Need, "n1").status == "en_recherche"
+
+
+def test_placement_through_the_form(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    need = _get(Need, "n1")
+    person = _get(Candidate, "ok")
+    other = _get(Candidate, "autre")
+    form = {"besoins": str(need.id), "heures": "7", "contrat": "cdd", "debut": "2027-03-01"}
+
+    # A candidate not named in the lead is refused, nothing changes.
+    response = _post(client, url + "/placement", {**form, "candidat": str(other.id)})
+    assert response.status_code == 302
+    assert "ne fait pas partie des candidats" in client.get(url).get_data(as_text=True)
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+    assert other.status == "disponible"
+
+    response = _post(client, url + "/placement", {**form, "candidat": str(person.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Lead, world["a"]).status == "place"
+    assert _get(Candidate, "ok").status == "en_mission"
+    assert _get(Need, "n1").status == "pourvu"
+    points = db.session.scalars(select(FollowUpPoint).order_by(FollowUpPoint.months)).all()
+    assert [(p.months, p.due_on) for p in points] == [
+        (1, date(2027, 4, 1)),
+        (3, date(2027, 6, 1)),
+        (6, date(2027, 9, 1)),
+    ]
+    assert db.session.scalars(
+        select(Transition).where(Transition.entity == "candidate")
+    ).one().to_state == ("en_mission")
+
+    # The follow-up form records the first point; the inbox lists the placement to follow.
+    inbox = client.get("/operateur/propositions").get_data(as_text=True)
+    assert "Placements à suivre (1)" in inbox and "prochain suivi à 1 mois" in inbox
+    response = _post(
+        client,
+        f"{url}/suivi/{points[0].id}",
+        {"entreprise": "Bonne intégration", "personne": "", "tient": "oui"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    point = db.session.get(FollowUpPoint, points[0].id)
+    assert point.done_at is not None and point.holds is True
+    assert "prochain suivi à 3 mois" in client.get("/operateur/propositions").get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_refused(client, auth, world, app, monkeypatch):
+    auth.login("operator", org_ref="ge-a")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post(
+        f"/operateur/propositions/{world['a']}/action", data={"action": "accepter"}
+    )
+    assert response.status_code == 400
+    assert db.session.get(Lead, world["a"]).status == "envoye"
