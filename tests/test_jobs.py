@@ -16,6 +16,7 @@ from connectences.jobs.runner import execute, run_guarded
 from connectences.models import (
     AuditLog,
     Candidate,
+    Commune,
     Company,
     FollowUpPoint,
     JobRun,
@@ -25,10 +26,13 @@ from connectences.models import (
     Need,
     Operator,
     OutboxMessage,
+    Partner,
     Placement,
     PlacementNeed,
+    Referral,
     Transition,
     User,
+    Visit,
 )
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Arcachon
@@ -256,7 +260,8 @@ def _candidate(ref: str, contact: datetime, confirmed: bool = True, **kw) -> Can
     return cand
 
 
-def test_data_retention_warns_deletes_and_purges(app, tmp_path):
+def test_data_retention_warns_deletes_and_purges(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
     now = datetime(2026, 3, 10, 3, tzinfo=UTC)
     world = make_world(now)
     cv_dir = tasks.cv_folder()
@@ -297,7 +302,8 @@ def test_data_retention_warns_deletes_and_purges(app, tmp_path):
     assert len(mails("warned@ex.fr")) == 1
 
 
-def test_data_retention_dry_run_keeps_the_file():
+def test_data_retention_dry_run_keeps_the_file(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
     now = datetime(2026, 3, 10, 3, tzinfo=UTC)
     cv_dir = tasks.cv_folder()
     cv_dir.mkdir(parents=True, exist_ok=True)
@@ -308,7 +314,6 @@ def test_data_retention_dry_run_keeps_the_file():
     assert run("data_retention", now, dry_run=True)["deleted"] == 1
     assert cv_file.exists()
     assert db.session.scalar(select(func.count(Candidate.id))) == 1
-    cv_file.unlink()
 
 
 def test_backup_can_be_restored_and_passes_integrity_check(tmp_path):
@@ -387,3 +392,118 @@ def test_jobs_cli_list_and_dry_run(runner):
     listing = runner.invoke(args=["jobs", "list"]).output
     assert "lead_escalation" in listing and " ok " in listing and "jamais exécutée" in listing
     assert runner.invoke(args=["jobs", "run", "nope"]).exit_code != 0
+
+
+def test_referral_reminders_remind_the_partner_then_alert_once():
+    world = make_world(MONDAY)
+    partner = Partner(ref="ft", name="France Travail", kind="france_travail", email="ft@ft.fr")
+    db.session.add(partner)
+    db.session.flush()
+    db.session.add(
+        Referral(
+            partner_id=partner.id,
+            need_id=world["need"].id,
+            created_by_id=world["animateur"].id,
+            created_at=MONDAY,
+        )
+    )
+    db.session.commit()
+    assert run("referral_reminders", MONDAY + timedelta(days=2)) == {"reminded": 0, "alerted": 0}
+    assert run("referral_reminders", MONDAY + timedelta(days=3)) == {"reminded": 1, "alerted": 0}
+    assert run("referral_reminders", MONDAY + timedelta(days=15)) == {"reminded": 0, "alerted": 1}
+    assert run("referral_reminders", MONDAY + timedelta(days=20)) == {"reminded": 0, "alerted": 0}
+    assert [m.to for m in mails()] == ["ft@ft.fr", "anim@pays.fr"]
+
+
+def test_visit_follow_up_due_today_mails_the_animateur_once():
+    world = make_world(MONDAY)
+    db.session.add(
+        Visit(
+            company_id=world["company"].id,
+            animateur_id=world["animateur"].id,
+            channel="porte_a_porte",
+            visited_on=date(2026, 3, 2),
+            follow_up_on=date(2026, 3, 16),
+        )
+    )
+    db.session.commit()
+    assert run("follow_ups", datetime(2026, 3, 15, 6, tzinfo=UTC))["visits"] == 0
+    assert run("follow_ups", datetime(2026, 3, 16, 6, tzinfo=UTC))["visits"] == 1
+    assert run("follow_ups", datetime(2026, 3, 16, 9, tzinfo=UTC))["visits"] == 0
+    sent = mails("anim@pays.fr")
+    assert len(sent) == 1 and "Boulangerie" in sent[0].subject
+
+
+def test_mail_outbox_job_delivers_and_dry_run_only_counts():
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    db.session.add(OutboxMessage(to="x@ex.fr", subject="s", body_text="b", next_attempt_at=now))
+    db.session.commit()
+    assert run("mail_outbox", now, dry_run=True) == {"due": 1}
+    assert db.session.scalar(select(OutboxMessage.attempts)) == 0
+    # Nothing listens on the test SMTP port: the attempt is counted and retried later.
+    counts = run("mail_outbox", now)
+    assert counts["retried"] == 1 and counts["sent"] == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(OutboxMessage.attempts)) == 1
+
+
+def test_rematch_flags_new_strong_candidates_once():
+    from connectences.matching.service import forget_indexes
+    from tests import factories as f
+
+    animateur = User(email="anim@pays.fr", role="animateur")
+    db.session.add(animateur)
+    db.session.commit()
+    day0 = datetime(2026, 3, 1, 1, tzinfo=UTC)
+    with time_machine.travel(day0, tick=False):
+        f.load(f.document(companies=[f.company(ref="entreprise-1")], needs=[f.need(ref="b1")]))
+    need = db.session.scalars(select(Need)).one()
+    need.status, need.created_by_id = "en_recherche", animateur.id
+    db.session.commit()
+    with time_machine.travel(day0 + timedelta(hours=12), tick=False):
+        f.load(f.document(candidates=[f.candidate(ref="cv-new")]))
+    forget_indexes()
+    night = day0 + timedelta(days=1)
+    with time_machine.travel(night, tick=False):
+        first = run_guarded(JOBS_BY_ID["rematch"], now=night)
+    assert first.counts == {"needs": 1, "flagged": 1, "mails": 1}
+    sent = mails("anim@pays.fr")
+    assert len(sent) == 1 and "cv-new" in sent[0].body_text
+    # The next night: nobody new or updated, nothing flagged again.
+    with time_machine.travel(night + timedelta(days=1), tick=False):
+        second = run_guarded(JOBS_BY_ID["rematch"], now=night + timedelta(days=1))
+    assert second.outcome == "ok" and second.counts.get("flagged", 0) == 0
+    assert len(mails("anim@pays.fr")) == 1
+    forget_indexes()
+
+
+def test_monthly_digest_counts_last_month_needs_of_the_officer_epci():
+    from tests import factories as f
+
+    other_commune = db.session.scalars(
+        select(Commune.insee).where(Commune.epci_siren == f.COBAN)
+    ).first()
+    officer = User(email="cobas@agglo.fr", role="territoire", epci_siren=f.COBAS)
+    db.session.add(officer)
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 2, 10, 9, tzinfo=UTC), tick=False):
+        f.load(
+            f.document(
+                companies=[f.company(ref="entreprise-1")],
+                needs=[
+                    f.need(ref="feb-1"),
+                    f.need(ref="feb-2", rome="G1602"),
+                    f.need(ref="feb-other", commune=other_commune),
+                ],
+            )
+        )
+    with time_machine.travel(datetime(2026, 3, 5, 9, tzinfo=UTC), tick=False):
+        f.load(f.document(needs=[f.need(ref="mar-1")]))
+    first_of_march = datetime(2026, 3, 1, 5, tzinfo=UTC)  # 06:00 in Arcachon
+    assert run("monthly_digest", first_of_march) == {"officers": 1, "mails": 1}
+    (digest,) = mails("cobas@agglo.fr")
+    assert "02/2026 : 2." in digest.body_text
+    assert "Arcachon : 2" in digest.body_text
+    assert "M1203 : 1" in digest.body_text and "G1602 : 1" in digest.body_text
+    assert "/observatoire" in digest.body_text
+    assert run("monthly_digest", first_of_march + timedelta(hours=1))["mails"] == 0
