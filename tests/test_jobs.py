@@ -507,3 +507,23 @@ def test_monthly_digest_counts_last_month_needs_of_the_officer_epci():
     assert "M1203 : 1" in digest.body_text and "G1602 : 1" in digest.body_text
     assert "/observatoire" in digest.body_text
     assert run("monthly_digest", first_of_march + timedelta(hours=1))["mails"] == 0
+
+
+def test_scheduler_has_every_job_once_coalesced_and_ticks_through_the_guard(app):
+    from connectences.jobs.cli import build_scheduler
+
+    scheduler = build_scheduler(app)
+    assert scheduler._job_defaults["coalesce"] is True
+    assert scheduler._job_defaults["max_instances"] == 1
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == set(JOBS_BY_ID)
+    assert not scheduler.running
+    tick = jobs["data_retention"]
+    now = datetime(2026, 3, 10, 3, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        tick.func(*tick.args)
+        tick.func(*tick.args)  # a second tick in the same period: skipped
+    runs = db.session.scalars(select(JobRun)).all()
+    assert [(r.job_id, r.period, r.outcome) for r in runs] == [
+        ("data_retention", "2026-03-10", "ok")
+    ]
