@@ -1,0 +1,136 @@
+"""The partner's referral inbox through the web: who sees what, actions, refusals."""
+
+import pytest
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import AuditLog, Need, OutboxMessage, Partner, Referral
+from connectences.workflows import REFERRAL
+from connectences.workflows.dispatch import send_referral
+from tests import factories as f
+from tests.fixtures_auth import csrf_token_from
+
+
+def _get(model, ref):
+    return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+@pytest.fixture
+def world(auth):
+    """Two partners with one referral each, sent by one animateur."""
+    f.load(
+        f.document(
+            partners=[f.partner(ref="ft"), f.partner(ref="ml")],
+            companies=[
+                f.company(ref="c1", name="Garage Lafon", contact_email="garage@exemple.fr"),
+                f.company(ref="c2"),
+            ],
+            needs=[
+                f.need(ref="n1", company="c1", title="Mécanicien", hours_per_week=35),
+                f.need(ref="n2", company="c2", title="Jardinier", hours_per_week=10),
+            ],
+        )
+    )
+    animateur = auth.create("animateur", email="anim@exemple.fr")
+    ref_ft = send_referral(
+        db.session,
+        need=_get(Need, "n1"),
+        partner=_get(Partner, "ft"),
+        actor=animateur,
+        reasons=["Temps plein : hors du temps partagé."],
+    )
+    ref_ml = send_referral(
+        db.session, need=_get(Need, "n2"), partner=_get(Partner, "ml"), actor=animateur
+    )
+    db.session.commit()
+    return {"ft": ref_ft.id, "ml": ref_ml.id}
+
+
+def _post(client, url, data):
+    token = csrf_token_from(client.get(url.rsplit("/", 1)[0]).get_data(as_text=True))
+    if token:
+        data = {**data, "csrf_token": token}
+    return client.post(url, data=data)
+
+
+@pytest.mark.parametrize(
+    "who, sees, hidden", [("ft", "Mécanicien", "Jardinier"), ("ml", "Jardinier", "Mécanicien")]
+)
+def test_each_partner_inbox_shows_only_its_own(client, auth, world, who, sees, hidden):
+    auth.login("partner", org_ref=who)
+    html = client.get("/partenaire/reorientations").get_data(as_text=True)
+    assert sees in html and hidden not in html
+    assert "Nouvelles (1)" in html
+
+
+@pytest.mark.parametrize("role", ["animateur", "operator", "company", "candidate", "admin"])
+def test_other_roles_are_refused_and_logged(client, auth, world, role):
+    user = auth.login(role)
+    assert client.get("/partenaire/reorientations").status_code == 403
+    assert client.get(f"/partenaire/reorientations/{world['ft']}").status_code == 403
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "referral_access_refused")
+    ).all()
+    assert len(entries) == 2 and {e.actor_id for e in entries} == {user.id}
+
+
+def test_referral_of_another_partner_is_404_and_logged(client, auth, world):
+    user = auth.login("partner", org_ref="ft")
+    assert client.get(f"/partenaire/reorientations/{world['ml']}").status_code == 404
+    response = client.post(
+        f"/partenaire/reorientations/{world['ml']}/action", data={"action": "prendre"}
+    )
+    assert response.status_code == 404
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "referral_access_refused")
+    ).all()
+    assert [(e.actor_id, e.entity, e.entity_id) for e in entries] == [
+        (user.id, "referral", world["ml"])
+    ] * 2
+    assert db.session.get(Referral, world["ml"]).status == "envoyee"
+
+
+def test_open_take_charge_and_close_with_outcome(client, auth, world):
+    user = auth.login("partner", org_ref="ft")
+    url = f"/partenaire/reorientations/{world['ft']}"
+    html = client.get(url).get_data(as_text=True)
+    for text in ("Mécanicien", "Garage Lafon", "garage@exemple.fr", "Temps plein", "35 h"):
+        assert text in html
+    referral = db.session.get(Referral, world["ft"])
+    assert referral.status == "recue"
+
+    # Closing before taking charge is not allowed: French message, nothing changed.
+    _post(client, url + "/action", {"action": "clore", "issue": "Embauche"})
+    assert "Impossible de passer de « Reçue »" in client.get(url).get_data(as_text=True)
+    assert db.session.get(Referral, world["ft"]).status == "recue"
+
+    assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
+    _post(client, url + "/action", {"action": "clore", "issue": ""})
+    assert "Indiquez l&#39;issue" in client.get(url).get_data(as_text=True)
+    _post(client, url + "/action", {"action": "clore", "issue": "Contrat d'apprentissage signé"})
+    db.session.expire_all()
+    referral = db.session.get(Referral, world["ft"])
+    assert (referral.status, referral.outcome) == ("close", "Contrat d'apprentissage signé")
+    log = workflows.history(db.session, REFERRAL, referral.id)
+    assert [(t.from_state, t.to_state, t.actor_id) for t in log[1:]] == [
+        ("envoyee", "recue", user.id),
+        ("recue", "prise_en_charge", user.id),
+        ("prise_en_charge", "close", user.id),
+    ]
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == "anim@exemple.fr"))
+    assert "Contrat d'apprentissage signé" in mail.one().body_text
+
+
+def test_refusal_frees_the_need(client, auth, world):
+    auth.login("partner", org_ref="ml")
+    url = f"/partenaire/reorientations/{world['ml']}"
+    _post(client, url + "/action", {"action": "refuser", "motif": "inconnu"})
+    assert "Choisissez un motif" in client.get(url).get_data(as_text=True)
+    _post(client, url + "/action", {"action": "refuser", "motif": "hors_perimetre"})
+    db.session.expire_all()
+    referral = db.session.get(Referral, world["ml"])
+    assert (referral.status, referral.refusal_reason) == ("refusee", "hors_perimetre")
+    assert _get(Need, "n2").status == "en_recherche"
+    # A final state offers no action form.
+    assert 'name="action"' not in client.get(url).get_data(as_text=True)
