@@ -125,13 +125,14 @@ class CandidateIndex:
         self.capacity = capacity
         self.alive = np.zeros(capacity, dtype=bool)
         self.eligible = np.zeros(capacity, dtype=bool)
-        self.level = np.zeros(capacity, dtype=np.int64)
+        # Small integer types: the hard-constraint masks read less memory.
+        self.level = np.zeros(capacity, dtype=np.int8)
         self.hours_min = np.zeros(capacity, dtype=np.float64)
         self.hours_max = np.zeros(capacity, dtype=np.float64)
-        self.days = np.zeros(capacity, dtype=np.int64)
-        self.contracts = np.zeros(capacity, dtype=np.int64)
-        self.available = np.zeros(capacity, dtype=np.int64)
-        self.commune = np.zeros(capacity, dtype=np.int64)
+        self.days = np.zeros(capacity, dtype=np.uint8)
+        self.contracts = np.zeros(capacity, dtype=np.uint8)
+        self.available = np.zeros(capacity, dtype=np.int32)
+        self.commune = np.zeros(capacity, dtype=np.int32)
         self.mobility = np.zeros(capacity, dtype=np.float64)
 
     _COLUMNS = (
