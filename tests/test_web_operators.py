@@ -238,3 +238,27 @@ def test_post_without_csrf_token_is_refused(client, auth, world, app, monkeypatc
     )
     assert response.status_code == 400
     assert db.session.get(Lead, world["a"]).status == "envoye"
+
+
+def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "CV_FOLDER", str(tmp_path))
+    (tmp_path / "cv-ines.pdf").write_bytes(b"%PDF-1.4 CV")
+    person = _get(Candidate, "ok")
+    person.cv_filename = "cv-ines.pdf"
+    db.session.commit()
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    cv_url = f"{url}/cv/{person.id}"
+    assert "Télécharger le CV" not in client.get(url).get_data(as_text=True)
+    assert client.get(cv_url).status_code == 404
+    assert len(_audits()) == 1
+
+    _post(client, url + "/action", {"action": "accepter"})
+    assert "Télécharger le CV" in client.get(url).get_data(as_text=True)
+    response = client.get(cv_url)
+    assert response.status_code == 200 and response.data == b"%PDF-1.4 CV"
+    response.close()
+    # A candidate of another lead stays out of reach, even after acceptance.
+    other = _get(Candidate, "autre")
+    assert client.get(f"{url}/cv/{other.id}").status_code == 404
+    assert len(_audits()) == 2
