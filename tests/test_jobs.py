@@ -505,7 +505,7 @@ def test_monthly_digest_counts_last_month_needs_of_the_officer_epci():
     assert "02/2026 : 2." in digest.body_text
     assert "Arcachon : 2" in digest.body_text
     assert "M1203 : 1" in digest.body_text and "G1602 : 1" in digest.body_text
-    assert "/observatoire" in digest.body_text
+    assert "/territoire" in digest.body_text
     assert run("monthly_digest", first_of_march + timedelta(hours=1))["mails"] == 0
 
 

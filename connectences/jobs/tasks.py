@@ -248,7 +248,7 @@ def referral_reminders(ctx: JobContext) -> dict:
                 "Bonjour,\n\n"
                 f"Un besoin d'entreprise vous a été adressé le {sent_on:%d/%m/%Y} et n'a "
                 f"pas encore été pris en compte :\n- {what}\n\n"
-                f"Consultez-le : {_link(f'/partenaire/orientations/{referral.id}')}\n",
+                f"Consultez-le : {_link(f'/partenaire/reorientations/{referral.id}')}\n",
             )
         if ctx.now - referral.created_at >= alert_after:
             counts["alerted"] += _notify_once(
@@ -296,7 +296,7 @@ def follow_ups(ctx: JobContext) -> dict:
             "Bonjour,\n\n"
             f"Vous aviez prévu de recontacter {visit.company.name} le "
             f"{visit.follow_up_on:%d/%m/%Y} (visite du {visit.visited_on:%d/%m/%Y}).\n\n"
-            f"{_link(f'/animation/entreprises/{visit.company_id}')}\n",
+            f"{_link('/animateur')}\n",
         )
         counts["visits"] += sent
         counts["mails"] += sent
@@ -318,7 +318,7 @@ def follow_ups(ctx: JobContext) -> dict:
             f"Le suivi à {point.months} mois de la mise à disposition commencée le "
             f"{placement.start_date:%d/%m/%Y} ({companies or 'entreprise'}) est à faire "
             f"(échéance le {point.due_on:%d/%m/%Y}).\n\n"
-            f"{_link(f'/suivis/{placement.id}')}\n"
+            f"{_link(f'/operateur/propositions/{placement.lead_id}')}\n"
         )
         subject = f"Suivi à {point.months} mois à faire"
         recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
@@ -564,7 +564,7 @@ def rematch(ctx: JobContext) -> dict:
                     "Bonjour,\n\n"
                     f"De nouveaux candidats correspondent au besoin « {need.title} » "
                     f"({need.company.name}) :\n" + "\n".join(lines) + "\n\n"
-                    f"{_link(f'/animation/besoins/{need.id}')}\n"
+                    f"{_link(f'/animateur/besoins/{need.ref}')}\n"
                 ),
             )
             counts["flagged"] += len(lines)
@@ -622,7 +622,7 @@ def monthly_digest(ctx: JobContext) -> dict:
             f"Les besoins des entreprises de votre territoire en {month}",
             "Bonjour,\n\n"
             + "\n\n".join(sections)
-            + f"\n\nTableau de bord : {_link('/observatoire')}\n",
+            + f"\n\nTableau de bord : {_link('/territoire')}\n",
         )
     ctx.log.info("monthly_digest: %s", dict(counts))
     return dict(counts)

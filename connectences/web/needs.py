@@ -388,6 +388,7 @@ def show(ref: str):
         referrals=referrals,
         lead_statuses=vocab.LEAD_STATUSES,
         referral_statuses=vocab.REFERRAL_STATUSES,
+        referral_refusals=vocab.REFERRAL_REFUSAL_REASONS,
         levels=vocab.LEVELS,
         days=_days,
         hours=_hours,
