@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 89c8c05daf01
+Revision ID: a0f905231d2a
 Revises: 
-Create Date: 2026-11-26 10:39:11.235182
+Create Date: 2026-11-26 11:19:55.771245
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import connectences.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '89c8c05daf01'
+revision = 'a0f905231d2a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -86,6 +86,30 @@ def upgrade():
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.PrimaryKeyConstraint('siren', name=op.f('pk_epci'))
     )
+    op.create_table('job_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_notice')),
+    sa.UniqueConstraint('kind', 'key', name=op.f('uq_job_notice_kind'))
+    )
+    op.create_table('job_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.String(length=60), nullable=False),
+    sa.Column('period', sa.String(length=40), nullable=False),
+    sa.Column('started_at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', connectences.models.base.UTCDateTime(), nullable=True),
+    sa.Column('outcome', sa.String(length=10), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_run')),
+    sa.UniqueConstraint('job_id', 'period', name=op.f('uq_job_run_job_id'))
+    )
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_run_job_id'), ['job_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_run_started_at'), ['started_at'], unique=False)
+
     op.create_table('login_throttle',
     sa.Column('key', sa.String(length=300), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -121,6 +145,8 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', connectences.models.base.UTCDateTime(), nullable=False),
     sa.Column('sent_at', connectences.models.base.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', connectences.models.base.UTCDateTime(), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
     sa.Column('candidate_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message'))
     )
@@ -554,6 +580,12 @@ def downgrade():
     op.drop_table('outbox_message')
     op.drop_table('operator')
     op.drop_table('login_throttle')
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_run_started_at'))
+        batch_op.drop_index(batch_op.f('ix_job_run_job_id'))
+
+    op.drop_table('job_run')
+    op.drop_table('job_notice')
     op.drop_table('epci')
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_company_siren'))
