@@ -123,3 +123,30 @@ def test_factory_registers_the_web_and_the_cli(instance):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert {"public.index", "auth.login", "admin.index", "public.health"} <= endpoints
     assert "users" in app.cli.commands
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(instance):
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        with db.engine.connect() as connection:
+            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("foreign_keys") == 1
+            assert pragma("busy_timeout") == 5000
+        db.engine.dispose()
+
+
+def test_migrations_build_the_whole_schema_on_an_empty_database(instance):
+    """`flask db upgrade` on an empty database creates every table the models declare."""
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect
+
+    from connectences.models import Base
+
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
