@@ -146,3 +146,18 @@ def test_send_referral(data):
         workflows.transition(db.session, need2, NEED, state)
     with pytest.raises(TransitionError):
         send_referral(db.session, need=need2, partner=_get(Partner, "ft"))
+
+
+def test_mail_written_as_plain_text_also_gets_an_html_part(app):
+    from connectences.mail import queue_mail
+
+    message = queue_mail(
+        db.session,
+        to="a@exemple.fr",
+        subject="Rappel",
+        body_text="Bonjour,\n\nVoir https://exemple.fr/x?a=1&b=<2>\nMerci",
+    )
+    assert message.body_html.startswith("<!doctype html>")
+    assert '<a href="https://exemple.fr/x?a=1&amp;b=">' in message.body_html
+    assert "&lt;2&gt;" in message.body_html
+    assert "Connect&#39;ences" in message.body_html or "Connect'ences" in message.body_html

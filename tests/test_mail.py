@@ -206,13 +206,16 @@ def test_rolled_back_change_writes_no_mail(app, referral_data, server):
     assert server.messages == []
 
 
-def test_message_without_html_is_plain_text(app, server):
+def test_message_written_as_text_leaves_with_text_and_html(app, server):
     queue_mail(db.session, to="a@exemple.fr", subject="Rappel", body_text="Élodie, à bientôt.")
     db.session.commit()
     deliver_due(db.session, now=_now())
     message = server.parsed()[0]
-    assert message.get_content_type() == "text/plain"
-    assert message.get_content().replace("\r\n", "\n") == "Élodie, à bientôt.\n"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = message.get_body(("html",)).get_content()
+    assert text == "Élodie, à bientôt.\n"
+    assert "Élodie, à bientôt." in html and "Connect" in html
 
 
 def test_one_connection_per_batch(app, server):

@@ -6,6 +6,8 @@ causes it, a rolled-back change never sends mail, and a committed one is never l
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 from connectences.models import OutboxMessage
@@ -22,6 +24,8 @@ def queue_mail(
 ) -> OutboxMessage:
     """Add one message to the outbox (not committed here: the caller's transaction decides)."""
     platform = current_app.config.get("PLATFORM_NAME", "Connect'ences")
+    if body_html is None:
+        body_html = html_from_text(body_text)
     message = OutboxMessage(
         to=to,
         subject=f"[{platform}] {subject}",
@@ -31,6 +35,32 @@ def queue_mail(
     )
     session.add(message)
     return message
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+def html_from_text(text: str) -> str:
+    """The HTML twin of a plain-text mail: same words, paragraphs kept, links clickable.
+
+    Every mail leaves with both parts, whether it was written from templates or in code.
+    """
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = []
+        for line in block.splitlines():
+            parts, last = [], 0
+            for found in _URL.finditer(line):
+                parts.append({"text": line[last : found.start()], "link": False})
+                parts.append({"text": found.group(0), "link": True})
+                last = found.end()
+            parts.append({"text": line[last:], "link": False})
+            lines.append(parts)
+        paragraphs.append(lines)
+    return current_app.jinja_env.get_template("mail/_plain.html").render(
+        paragraphs=paragraphs,
+        platform=current_app.config.get("PLATFORM_NAME", "Connect'ences"),
+    )
 
 
 def queue_template(
