@@ -1,0 +1,163 @@
+"""Spreadsheets in and out: CSV and XLSX exports that cannot run formulas, and reading
+CSV or XLSX uploads into rows of text.
+
+One place for both directions so that every export of the platform (CV library, visits,
+needs) escapes the same way and every import reads French spreadsheets the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+# A cell starting with one of these is read as a formula by Excel or LibreOffice
+# (OWASP "CSV injection"): tab and carriage return too, since some tools strip them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+MAX_ROWS = 20_000
+
+
+class TableError(ValueError):
+    """An upload that cannot be read as a table; the message is in French."""
+
+
+def neutralise(value) -> object:
+    """The value made safe for a spreadsheet cell: text that would start a formula is
+    prefixed with an apostrophe; numbers and dates are kept as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, (int, float, date, datetime)):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _cell_text(value) -> str:
+    value = neutralise(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 CSV with a byte-order mark and semicolons, as French Excel opens it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_cell_text(h) for h in headers])
+    for row in rows:
+        writer.writerow([_cell_text(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
+    """An XLSX workbook with one sheet; every text cell is stored as text, never a formula."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Export")
+    sheet.append([str(neutralise(h)) for h in headers])
+    for row in rows:
+        cells = []
+        for value in row:
+            value = neutralise(value)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.replace(tzinfo=None)
+            cells.append(value)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError("Le fichier n'est pas un texte lisible (encodage inconnu).")
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    text = _decode(data)
+    sample = text[:4096]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
+    except csv.Error:
+        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _xlsx_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == 0:
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
+    except Exception as error:  # zipfile.BadZipFile and friends from a damaged file
+        raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append([_xlsx_text(value) for value in row])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    finally:
+        workbook.close()
+
+
+def read_table(filename: str, data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """Headers and rows (header -> stripped text) of an uploaded CSV or XLSX file.
+
+    Blank rows are dropped; row order is kept. Raises :class:`TableError` with a French
+    message when the file cannot be read, has no header or too many rows.
+    """
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        raw = _read_xlsx(data)
+    elif name.endswith((".csv", ".txt")):
+        raw = _read_csv(data)
+    else:
+        raise TableError("Format non reconnu : envoyez un fichier .csv ou .xlsx.")
+    raw = [row for row in raw if any(cell.strip() for cell in row)]
+    if not raw:
+        raise TableError("Le fichier est vide.")
+    headers = [cell.strip() for cell in raw[0]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not any(headers):
+        raise TableError("La première ligne doit contenir les noms des colonnes.")
+    body = raw[1:]
+    if len(body) > MAX_ROWS:
+        raise TableError(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.")
+    rows = []
+    for row in body:
+        cells = [cell.strip() for cell in row] + [""] * max(0, len(headers) - len(row))
+        rows.append({header: cells[i] for i, header in enumerate(headers) if header})
+    return headers, rows

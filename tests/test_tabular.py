@@ -1,0 +1,78 @@
+"""CSV/XLSX exports neutralise formulas; uploads are read into rows or refused in French."""
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from connectences.tabular import TableError, neutralise, read_table, to_csv, to_xlsx
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_starts_are_escaped(text):
+    assert neutralise(text) == "'" + text
+
+
+def test_plain_values_are_kept():
+    assert neutralise("Dupont") == "Dupont"
+    assert neutralise(12) == 12
+    assert neutralise(None) == ""
+    assert neutralise(True) == "oui"
+
+
+def test_csv_export_escapes_and_opens_in_french_excel():
+    body = to_csv(["Nom", "Note"], [['=HYPERLINK("x")', "ok"], ["Léa", 2.5]])
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    assert text.splitlines()[0] == "Nom;Note"
+    assert "'=HYPERLINK" in text
+    assert "Léa;2,5" in text
+
+
+def test_xlsx_export_stores_text_not_formulas():
+    body = to_xlsx(["Nom", "Début"], [["=cmd|' /C calc'!A0", date(2026, 1, 5)]], "Essai")
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet.title == "Essai"
+    assert sheet["A2"].value == "'=cmd|' /C calc'!A0"
+    assert sheet["A2"].data_type == "s"
+    assert sheet["B2"].value.date() == date(2026, 1, 5)
+
+
+def test_read_csv_with_semicolons_and_cp1252():
+    data = "Prénom;Nom\r\nLéa;Martin\r\n;\r\nJean;Durand\r\n".encode("cp1252")
+    headers, rows = read_table("cv.csv", data)
+    assert headers == ["Prénom", "Nom"]
+    assert rows == [{"Prénom": "Léa", "Nom": "Martin"}, {"Prénom": "Jean", "Nom": "Durand"}]
+
+
+def test_read_csv_with_commas_and_short_rows():
+    headers, rows = read_table("x.CSV", b"a,b,c\n1,2\n")
+    assert rows == [{"a": "1", "b": "2", "c": ""}]
+
+
+def test_read_xlsx():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Nom", "Heures", "Date"])
+    sheet.append(["Martin", 12, date(2027, 3, 1)])
+    sheet.append([None, None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    headers, rows = read_table("cv.xlsx", buffer.getvalue())
+    assert headers == ["Nom", "Heures", "Date"]
+    assert rows == [{"Nom": "Martin", "Heures": "12", "Date": "01/03/2027"}]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("cv.pdf", b"%PDF", "Format non reconnu"),
+        ("cv.xlsx", b"not a zip", "XLSX"),
+        ("cv.csv", b"", "vide"),
+        ("cv.csv", b"\n\n", "vide"),
+    ],
+)
+def test_unreadable_uploads_are_refused_in_french(name, data, message):
+    with pytest.raises(TableError, match=message):
+        read_table(name, data)
