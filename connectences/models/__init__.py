@@ -2,7 +2,7 @@
 
 from connectences.models.accounts import Invitation, LoginThrottle, User, user_company
 from connectences.models.base import Base, utcnow
-from connectences.models.candidates import Candidate, CandidateSkill
+from connectences.models.candidates import Candidate, CandidateEvent, CandidateSkill
 from connectences.models.companies import Company, CompanyContact, Visit
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
@@ -24,6 +24,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Candidate",
+    "CandidateEvent",
     "CandidateSkill",
     "Commune",
     "Company",

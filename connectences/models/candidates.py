@@ -67,3 +67,22 @@ class CandidateSkill(Base):
     concept: Mapped[str | None] = mapped_column(String(60), index=True)
 
     candidate: Mapped[Candidate] = relationship(back_populates="skills")
+
+
+class CandidateEvent(Base):
+    """One line of a person's history: created, updated (which fields), confirmed,
+    paused, merged, imported... Deleted with the person (their history is theirs)."""
+
+    __tablename__ = "candidate_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # "self" when the person acted through their own link, else None with actor_id.
+    actor_label: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)  # in French, shown as is
+    details: Mapped[dict] = mapped_column(default=dict)

@@ -1,0 +1,54 @@
+"""A person's history: every change of their record, by whom, in plain French."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectences.models import Candidate, CandidateEvent, User
+from connectences.models.base import utcnow
+
+
+def record_event(
+    session: Session,
+    candidate: Candidate | int,
+    kind: str,
+    summary: str,
+    *,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+    details: dict | None = None,
+    at: datetime | None = None,
+) -> CandidateEvent:
+    """Add one history line for ``candidate`` (committed with the change it records).
+
+    ``kind`` is a short stable code (``created``, ``updated``, ``confirmed``, ``status``,
+    ``merged``, ``imported``, ``note``...); ``summary`` is the French sentence shown;
+    ``actor_label`` is "la personne elle-même" style text when no user acted.
+    """
+    candidate_id = candidate if isinstance(candidate, int) else candidate.id
+    actor_id = actor.id if isinstance(actor, User) else actor
+    event = CandidateEvent(
+        candidate_id=candidate_id,
+        kind=kind,
+        summary=summary,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        details=details or {},
+        at=at or utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def events_of(session: Session, candidate_id: int) -> list[CandidateEvent]:
+    """The person's history, most recent first."""
+    return list(
+        session.scalars(
+            select(CandidateEvent)
+            .where(CandidateEvent.candidate_id == candidate_id)
+            .order_by(CandidateEvent.at.desc(), CandidateEvent.id.desc())
+        )
+    )
