@@ -141,6 +141,8 @@ REFERRAL_STATUSES: dict[str, str] = {
     "prise_en_charge": "Prise en charge",
     "close": "Close",
     "refusee": "Refusée",
+    # Closed by the scheduler when the partner never took it in hand.
+    "sans_suite": "Sans suite",
 }
 
 REFERRAL_REFUSAL_REASONS: dict[str, str] = {

@@ -102,6 +102,16 @@ def test_working_days_skip_the_weekend():
     assert tasks.add_working_days(date(2026, 3, 5), 3) == date(2026, 3, 10)  # Thu -> Tue
 
 
+def test_working_days_skip_french_public_holidays():
+    # Easter Monday 6 April 2026; 1 and 8 May and Ascension (14 May) 2026.
+    assert tasks.add_working_days(date(2026, 4, 3), 1) == date(2026, 4, 7)  # Fri -> Tue
+    assert tasks.add_working_days(date(2026, 4, 30), 3) == date(2026, 5, 6)
+    assert tasks.add_working_days(date(2026, 5, 13), 1) == date(2026, 5, 15)
+    assert not tasks.is_working_day(date(2026, 7, 14))
+    assert not tasks.is_working_day(date(2026, 12, 25))
+    assert tasks.is_working_day(date(2026, 12, 24))
+
+
 def test_lead_escalation_reminds_alerts_then_closes_once_each():
     world = make_world(MONDAY)
     lead_id, need_id = world["lead"].id, world["need"].id
@@ -408,11 +418,66 @@ def test_referral_reminders_remind_the_partner_then_alert_once():
         )
     )
     db.session.commit()
-    assert run("referral_reminders", MONDAY + timedelta(days=2)) == {"reminded": 0, "alerted": 0}
-    assert run("referral_reminders", MONDAY + timedelta(days=3)) == {"reminded": 1, "alerted": 0}
-    assert run("referral_reminders", MONDAY + timedelta(days=15)) == {"reminded": 0, "alerted": 1}
-    assert run("referral_reminders", MONDAY + timedelta(days=20)) == {"reminded": 0, "alerted": 0}
+    quiet = {"reminded": 0, "alerted": 0, "closed": 0, "needs_released": 0}
+    assert run("referral_reminders", MONDAY + timedelta(days=2)) == quiet
+    assert run("referral_reminders", MONDAY + timedelta(days=3)) == quiet | {"reminded": 1}
+    assert run("referral_reminders", MONDAY + timedelta(days=15)) == quiet | {"alerted": 1}
+    assert run("referral_reminders", MONDAY + timedelta(days=20)) == quiet
     assert [m.to for m in mails()] == ["ft@ft.fr", "anim@pays.fr"]
+
+
+def test_referral_not_taken_in_hand_closes_after_60_days_once():
+    world = make_world(MONDAY)
+    need = world["need"]
+    need.status = "reoriente"
+    partner = Partner(ref="ml", name="Mission Locale", kind="mission_locale", email="ml@ml.fr")
+    db.session.add(partner)
+    db.session.flush()
+    referral = Referral(
+        partner_id=partner.id,
+        need_id=need.id,
+        created_by_id=world["animateur"].id,
+        created_at=MONDAY,
+        status="recue",
+    )
+    db.session.add(referral)
+    db.session.commit()
+    quiet = {"reminded": 0, "alerted": 0, "closed": 0, "needs_released": 0}
+    assert run("referral_reminders", MONDAY + timedelta(days=59)) == quiet | {"alerted": 1}
+    closing = run("referral_reminders", MONDAY + timedelta(days=60))
+    assert closing == quiet | {"closed": 1, "needs_released": 1}
+    assert run("referral_reminders", MONDAY + timedelta(days=61)) == quiet
+    db.session.expire_all()
+    assert referral.status == "sans_suite"
+    assert need.status == "en_recherche"
+    log = db.session.scalars(
+        select(Transition).where(Transition.entity == "referral").order_by(Transition.id)
+    ).all()
+    assert [(t.from_state, t.to_state) for t in log] == [("recue", "sans_suite")]
+    assert "60 jours" in log[0].reason_text
+    assert [m.subject for m in mails("anim@pays.fr")] == [
+        "[Connect'ences] Orientation sans suite depuis 15 jours",
+        "[Connect'ences] Réorientation classée sans suite",
+    ]
+
+
+def test_a_referral_taken_in_hand_is_never_closed_by_the_scheduler():
+    world = make_world(MONDAY)
+    partner = Partner(ref="ft2", name="France Travail", kind="france_travail", email="f@ft.fr")
+    db.session.add(partner)
+    db.session.flush()
+    referral = Referral(
+        partner_id=partner.id,
+        need_id=world["need"].id,
+        created_by_id=world["animateur"].id,
+        created_at=MONDAY,
+        status="prise_en_charge",
+    )
+    db.session.add(referral)
+    db.session.commit()
+    assert run("referral_reminders", MONDAY + timedelta(days=90))["closed"] == 0
+    db.session.expire_all()
+    assert referral.status == "prise_en_charge"
 
 
 def test_visit_follow_up_due_today_mails_the_animateur_once():

@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import holidays
 from flask import current_app
 from sqlalchemy import delete, select, update
 
@@ -35,23 +36,33 @@ from connectences.models import (
     User,
     Visit,
 )
-from connectences.workflows import LEAD, NEED, transition
+from connectences.workflows import LEAD, NEED, REFERRAL, transition
 
 OPEN_LEAD = ("envoye", "vu")
 LIVE_LEAD = ("envoye", "vu", "accepte", "en_cours")
 OPEN_REFERRAL = ("envoyee", "recue")
+
+# Years are filled in on demand by the ``holidays`` package.
+_FRENCH_HOLIDAYS = holidays.country_holidays("FR")
 OPEN_NEED = ("qualifie", "en_recherche")
 
 
 # --- small helpers -----------------------------------------------------------------
 
 
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, except French public holidays (``holidays`` package, metropolitan
+    France: 1 January, Easter and Whit Mondays, 1 and 8 May, Ascension, 14 July,
+    15 August, 1 and 11 November, 25 December)."""
+    return day.weekday() < 5 and day not in _FRENCH_HOLIDAYS
+
+
 def add_working_days(start: date, days: int) -> date:
-    """The date ``days`` working days (Monday to Friday) after ``start``."""
+    """The date ``days`` working days after ``start`` (weekends and public holidays skipped)."""
     current = start
     while days > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if is_working_day(current):
             days -= 1
     return current
 
@@ -225,12 +236,14 @@ def referral_reminders(ctx: JobContext) -> dict:
 
     Still ``envoyee`` on the ``REFERRAL_REMIND_WORKING_DAYS``-th working day: reminder to
     the partner. Still ``envoyee`` or ``recue`` after ``REFERRAL_ALERT_DAYS`` days: alert
-    to the animateur who sent it. The referral workflow has no "sans suite" state, so
-    nothing is closed automatically. Each mail is sent once.
+    to the animateur who sent it. Still not taken in hand after ``REFERRAL_CLOSE_DAYS``
+    days: closed as ``sans_suite`` (reason in the transition log), its need back in the
+    search so that the animateur can route it elsewhere, and the animateur told once.
     """
     remind_wd = int(ctx.setting("REFERRAL_REMIND_WORKING_DAYS", 3))
     alert_after = timedelta(days=int(ctx.setting("REFERRAL_ALERT_DAYS", 15)))
-    counts = Counter(reminded=0, alerted=0)
+    close_after = timedelta(days=int(ctx.setting("REFERRAL_CLOSE_DAYS", 60)))
+    counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     referrals = ctx.session.scalars(
         select(Referral).where(Referral.status.in_(OPEN_REFERRAL)).order_by(Referral.id)
     ).all()
@@ -238,6 +251,40 @@ def referral_reminders(ctx: JobContext) -> dict:
         sent_on = _local_date(referral.created_at)
         need = referral.need
         what = f"{need.title} — {need.company.name}"
+        if ctx.now - referral.created_at >= close_after:
+            transition(
+                ctx.session,
+                referral,
+                REFERRAL,
+                "sans_suite",
+                reason_text=(
+                    f"Clôturée automatiquement : pas de prise en charge par le partenaire "
+                    f"{close_after.days} jours après l'envoi."
+                ),
+            )
+            counts["closed"] += 1
+            if need.status == "reoriente":
+                transition(
+                    ctx.session,
+                    need,
+                    NEED,
+                    "en_recherche",
+                    reason_text="Réorientation restée sans suite : le besoin revient en recherche.",
+                )
+                counts["needs_released"] += 1
+            _notify_once(
+                ctx,
+                "referral_closed",
+                f"referral:{referral.id}",
+                _user_email(ctx, referral.created_by_id),
+                "Réorientation classée sans suite",
+                "Bonjour,\n\n"
+                f"L'orientation envoyée le {sent_on:%d/%m/%Y} à {referral.partner.name} "
+                f"n'a pas été prise en charge en {close_after.days} jours : elle est "
+                f"classée sans suite et le besoin revient en recherche.\n- {what}\n\n"
+                f"{_link(f'/animateur/besoins/{need.ref}')}\n",
+            )
+            continue
         if referral.status == "envoyee" and ctx.today >= add_working_days(sent_on, remind_wd):
             counts["reminded"] += _notify_once(
                 ctx,

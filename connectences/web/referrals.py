@@ -86,7 +86,7 @@ def index():
         partner=current_user.partner,
         new=[r for r in referrals if r.status == "envoyee"],
         open_=[r for r in referrals if r.status in ("recue", "prise_en_charge")],
-        closed=[r for r in referrals if r.status in ("close", "refusee")],
+        closed=[r for r in referrals if r.status in ("close", "refusee", "sans_suite")],
         statuses=vocab.REFERRAL_STATUSES,
     )
 

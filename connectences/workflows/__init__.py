@@ -84,11 +84,13 @@ REFERRAL = Workflow(
     labels=vocab.REFERRAL_STATUSES,
     initial="envoyee",
     moves=_moves(
-        envoyee=("recue", "refusee"),
-        recue=("prise_en_charge", "refusee"),
+        # ``sans_suite``: closed by the scheduler when the partner never took it in hand.
+        envoyee=("recue", "refusee", "sans_suite"),
+        recue=("prise_en_charge", "refusee", "sans_suite"),
         prise_en_charge=("close",),
         close=(),
         refusee=(),
+        sans_suite=(),
     ),
     reasons={"refusee": vocab.REFERRAL_REFUSAL_REASONS},
     texts={"close": "Indiquez l'issue de la prise en charge."},
