@@ -2,8 +2,13 @@
 
 from connectences.models.accounts import Invitation, LoginThrottle, User, user_company
 from connectences.models.base import Base, utcnow
-from connectences.models.candidates import Candidate, CandidateEvent, CandidateSkill
-from connectences.models.companies import Company, CompanyContact, Visit
+from connectences.models.candidates import (
+    Candidate,
+    CandidateDistinct,
+    CandidateEvent,
+    CandidateSkill,
+)
+from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
@@ -24,11 +29,13 @@ __all__ = [
     "AuditLog",
     "Base",
     "Candidate",
+    "CandidateDistinct",
     "CandidateEvent",
     "CandidateSkill",
     "Commune",
     "Company",
     "CompanyContact",
+    "CompanyMailing",
     "Epci",
     "FollowUpPoint",
     "Invitation",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from connectences.cvtheque.normalize import fold, name_key, normalize_email, normalize_phone
 from connectences.models.base import Base, utcnow
 
 
@@ -38,6 +39,30 @@ class Candidate(Base):
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # Comparison forms kept in step by the validators below, so that duplicate detection
+    # is an indexed lookup (see connectences.cvtheque.duplicates).
+    email_norm: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone_norm: Mapped[str | None] = mapped_column(String(30), index=True)
+    last_name_norm: Mapped[str | None] = mapped_column(String(100), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+
+    @validates("email")
+    def _set_email_norm(self, _key: str, value: str | None) -> str | None:
+        self.email_norm = normalize_email(value)
+        return value
+
+    @validates("phone")
+    def _set_phone_norm(self, _key: str, value: str | None) -> str | None:
+        self.phone_norm = normalize_phone(value)
+        return value
+
+    @validates("first_name", "last_name")
+    def _set_name_norms(self, key: str, value: str | None) -> str | None:
+        first = value if key == "first_name" else self.first_name
+        last = value if key == "last_name" else self.last_name
+        self.last_name_norm = fold(last)[:100] or None
+        self.name_key = name_key(first, last)[:200] or None
+        return value
 
     skills: Mapped[list[CandidateSkill]] = relationship(
         back_populates="candidate",
@@ -86,3 +111,17 @@ class CandidateEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(Text)  # in French, shown as is
     details: Mapped[dict] = mapped_column(default=dict)
+
+
+class CandidateDistinct(Base):
+    """An animateur's decision that two look-alike records are two different people,
+    so that the pair is not proposed as a duplicate again (ids stored low, high)."""
+
+    __tablename__ = "candidate_distinct"
+    __table_args__ = (UniqueConstraint("low_id", "high_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    low_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    high_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
