@@ -35,6 +35,8 @@ class Candidate(Base):
     source: Mapped[str | None] = mapped_column(String(100))
     email_confirmed_at: Mapped[datetime | None]
     cv_filename: Mapped[str | None] = mapped_column(String(200))
+    # Bumped to revoke every personal link (cvtheque.consent.space_token) at once.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     notes: Mapped[str | None] = mapped_column(Text)
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
