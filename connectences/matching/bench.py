@@ -177,6 +177,61 @@ def run_matching(
     return records
 
 
+def write_candidates(session, people, now, extra=None) -> None:
+    """Bulk-insert synthetic candidates (ids 1..n) and their skills, as the importer
+    would store them (normalised skill and taxonomy concept).
+
+    ``extra(i, candidate) -> dict`` adds or overrides columns of row ``i`` (identity,
+    source, dates...), so that other benchmarks reuse the same data without copying this.
+    """
+    from sqlalchemy import insert
+
+    from connectences.models import Candidate, CandidateSkill
+    from connectences.skills import concept_of, normalize
+
+    session.execute(
+        insert(Candidate),
+        [
+            {
+                "id": i,
+                "ref": c.ref,
+                "first_name": "Prénom",
+                "last_name": "Nom",
+                "email": f"{c.ref}@exemple.fr",
+                "commune": c.commune,
+                "mobility_km": c.mobility_km,
+                "rome": list(c.rome),
+                "level": c.level,
+                "hours_min": c.hours_min,
+                "hours_max": c.hours_max,
+                "days": sorted(c.days),
+                "contracts": sorted(c.contracts),
+                "available_from": c.available_from,
+                "status": c.status,
+                "consent": c.consent,
+                "email_confirmed_at": now,
+                "updated_at": now,
+                **(extra(i, c) if extra else {}),
+            }
+            for i, c in enumerate(people, 1)
+        ],
+    )
+    session.execute(
+        insert(CandidateSkill),
+        [
+            {
+                "candidate_id": i,
+                "position": p,
+                "label": text,
+                "norm": normalize(text),
+                "concept": concept_of(text),
+            }
+            for i, c in enumerate(people, 1)
+            for p, text in enumerate(c.skills)
+        ],
+    )
+
+
 def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> list[dict]:
     """``match_service_ms``: ``service.match_need`` on a throw-away SQLite database.
 
@@ -193,9 +248,8 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
     from connectences.extensions import db
     from connectences.matching import service
     from connectences.matching.synth import Generator
-    from connectences.models import Candidate, CandidateSkill, Company, Need
+    from connectences.models import Company, Need
     from connectences.models.base import utcnow
-    from connectences.skills import concept_of, normalize
 
     records: list[dict] = []
     gen = Generator(seed=seed)
@@ -238,46 +292,7 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
                     }
                 ],
             )
-            db.session.execute(
-                insert(Candidate),
-                [
-                    {
-                        "id": i,
-                        "ref": c.ref,
-                        "first_name": "Prénom",
-                        "last_name": "Nom",
-                        "email": f"{c.ref}@exemple.fr",
-                        "commune": c.commune,
-                        "mobility_km": c.mobility_km,
-                        "rome": list(c.rome),
-                        "level": c.level,
-                        "hours_min": c.hours_min,
-                        "hours_max": c.hours_max,
-                        "days": sorted(c.days),
-                        "contracts": sorted(c.contracts),
-                        "available_from": c.available_from,
-                        "status": c.status,
-                        "consent": c.consent,
-                        "email_confirmed_at": now,
-                        "updated_at": now,
-                    }
-                    for i, c in enumerate(people, 1)
-                ],
-            )
-            db.session.execute(
-                insert(CandidateSkill),
-                [
-                    {
-                        "candidate_id": i,
-                        "position": p,
-                        "label": text,
-                        "norm": normalize(text),
-                        "concept": concept_of(text),
-                    }
-                    for i, c in enumerate(people, 1)
-                    for p, text in enumerate(c.skills)
-                ],
-            )
+            write_candidates(db.session, people, now)
             db.session.commit()
             service.forget_indexes()
             start = time.perf_counter()
