@@ -37,6 +37,9 @@ class Need(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20), default="animateur")
     owner_email: Mapped[str | None] = mapped_column(String(254))
+    # Who posted the need from the public form, kept until an animateur calls them back.
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    owner_phone: Mapped[str | None] = mapped_column(String(30))
     owner_confirmed_at: Mapped[datetime | None]
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
