@@ -1,0 +1,260 @@
+"""The same person entered twice: found by normalised e-mail, normalised phone number
+or a close name (accents, small typos and first/last name swapped tolerated).
+
+Every lookup goes through an index (``email_norm``, ``phone_norm``, ``last_name_norm``
+prefix, ``commune``): the fuzzy comparison only runs over the few people who share a
+name prefix or a commune, never over the whole library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from connectences.accounts.audit import audit
+from connectences.cvtheque.normalize import (
+    NAME_PREFIX,
+    fold,
+    name_key,
+    normalize_email,
+    normalize_phone,
+)
+from connectences.models import Candidate, CandidateDistinct, User
+from connectences.models.base import utcnow
+
+# token_sort_ratio over folded names: "jean dupond" / "jean dupont" scores 91,
+# "marie dupont" / "marie dupuis" 83 (two people).
+NAME_THRESHOLD = 88
+
+REASON_EMAIL = "même adresse e-mail"
+REASON_PHONE = "même numéro de téléphone"
+REASON_NAME = "même nom"
+REASON_NAME_CLOSE = "nom très proche"
+
+
+@dataclass
+class DuplicatePair:
+    """Two records that may be the same person, and why."""
+
+    first: Candidate
+    second: Candidate
+    reasons: list[str] = field(default_factory=list)
+
+
+def name_score(first_a: str, last_a: str, first_b: str, last_b: str) -> float:
+    """0-100 closeness of two names, accent- and case-insensitive, order-insensitive."""
+    return fuzz.token_sort_ratio(name_key(first_a, last_a), name_key(first_b, last_b))
+
+
+def _prefix_range(column, prefix: str):
+    # A range instead of LIKE so that the index on the column is used on every backend
+    # (folded names are plain lower-case ASCII, so the byte order is the letter order).
+    return and_(column >= prefix, column < prefix + "~")
+
+
+def distinct_ids(session: Session, candidate_id: int) -> set[int]:
+    """Ids of the records an animateur declared to be other people than this one."""
+    rows = session.execute(
+        select(CandidateDistinct.low_id, CandidateDistinct.high_id).where(
+            or_(CandidateDistinct.low_id == candidate_id, CandidateDistinct.high_id == candidate_id)
+        )
+    )
+    return {low if high == candidate_id else high for low, high in rows}
+
+
+def find_duplicates(
+    session: Session,
+    *,
+    email: str | None,
+    phone: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    commune: str | None = None,
+    exclude_id: int | None = None,
+) -> list[tuple[Candidate, list[str]]]:
+    """Stored candidates that may be the person described, each with its reasons in
+    French, strongest first (e-mail, then phone, then name).
+
+    Pairs an animateur declared distinct (``keep_both``) are left out when
+    ``exclude_id`` names the record being compared.
+    """
+    found: dict[int, list[str]] = {}
+
+    def add(candidate_id: int, reason: str) -> None:
+        reasons = found.setdefault(candidate_id, [])
+        if reason not in reasons:
+            reasons.append(reason)
+
+    email_norm = normalize_email(email)
+    phone_norm = normalize_phone(phone)
+    exact = []
+    if email_norm:
+        exact.append(Candidate.email_norm == email_norm)
+    if phone_norm:
+        exact.append(Candidate.phone_norm == phone_norm)
+    if exact:
+        rows = session.execute(
+            select(Candidate.id, Candidate.email_norm, Candidate.phone_norm).where(or_(*exact))
+        )
+        for candidate_id, row_email, row_phone in rows:
+            if email_norm and row_email == email_norm:
+                add(candidate_id, REASON_EMAIL)
+            if phone_norm and row_phone == phone_norm:
+                add(candidate_id, REASON_PHONE)
+
+    wanted_key = name_key(first_name, last_name)
+    if wanted_key:
+        # Namesakes share a last-name prefix with our last name, or with our first name
+        # when the two were swapped; a typo early in the name is caught by the commune.
+        prefixes = {p[:NAME_PREFIX] for p in (fold(last_name), fold(first_name)) if p}
+        near = [_prefix_range(Candidate.last_name_norm, p) for p in prefixes]
+        if commune:
+            near.append(Candidate.commune == commune)
+        if near:
+            rows = session.execute(select(Candidate.id, Candidate.name_key).where(or_(*near)))
+            for candidate_id, key in rows:
+                if not key:
+                    continue
+                if key == wanted_key:
+                    add(candidate_id, REASON_NAME)
+                elif fuzz.token_sort_ratio(wanted_key, key) >= NAME_THRESHOLD:
+                    add(candidate_id, REASON_NAME_CLOSE)
+
+    if exclude_id is not None:
+        found.pop(exclude_id, None)
+        for other in distinct_ids(session, exclude_id):
+            found.pop(other, None)
+    if not found:
+        return []
+    candidates = session.scalars(select(Candidate).where(Candidate.id.in_(found))).all()
+    strength = {REASON_EMAIL: 0, REASON_PHONE: 1, REASON_NAME: 2, REASON_NAME_CLOSE: 3}
+    result = [(c, found[c.id]) for c in candidates]
+    result.sort(key=lambda item: (min(strength[r] for r in item[1]), -len(item[1]), item[0].id))
+    return result
+
+
+def duplicates_of(session: Session, candidate: Candidate) -> list[tuple[Candidate, list[str]]]:
+    """The suspected duplicates of a stored record (its keep-both decisions applied)."""
+    return find_duplicates(
+        session,
+        email=candidate.email,
+        phone=candidate.phone,
+        first_name=candidate.first_name,
+        last_name=candidate.last_name,
+        commune=candidate.commune,
+        exclude_id=candidate.id,
+    )
+
+
+def suspected_pairs(
+    session: Session, *, recent: int = 300, limit: int = 200
+) -> list[DuplicatePair]:
+    """Pairs of stored records that may be one person, for the duplicates page.
+
+    Exact matches (e-mail, phone, same name in any order, accents ignored) are found
+    over the whole library with GROUP BY on indexed columns; close names (typos) are
+    looked for around the ``recent`` most recently created records, which is where
+    new duplicates come from. Pairs declared distinct are left out.
+    """
+    pairs: dict[tuple[int, int], list[str]] = {}
+
+    def add(a: int, b: int, reason: str) -> None:
+        key = (min(a, b), max(a, b))
+        reasons = pairs.setdefault(key, [])
+        if reason not in reasons:
+            reasons.append(reason)
+
+    for column, reason in (
+        (Candidate.email_norm, REASON_EMAIL),
+        (Candidate.phone_norm, REASON_PHONE),
+        (Candidate.name_key, REASON_NAME),
+    ):
+        shared = (
+            select(column)
+            .where(column.is_not(None))
+            .group_by(column)
+            .having(func.count() > 1)
+            .limit(limit)
+            .subquery()
+        )
+        groups: dict[str, list[int]] = {}
+        for value, candidate_id in session.execute(
+            select(column, Candidate.id).where(column.in_(select(shared))).order_by(Candidate.id)
+        ):
+            groups.setdefault(value, []).append(candidate_id)
+        for ids in groups.values():
+            for i, a in enumerate(ids):
+                for b in ids[i + 1 :]:
+                    add(a, b, reason)
+
+    newest = session.scalars(
+        select(Candidate).order_by(Candidate.created_at.desc(), Candidate.id.desc()).limit(recent)
+    ).all()
+    for candidate in newest:
+        for other, reasons in find_duplicates(
+            session,
+            email=None,
+            phone=None,
+            first_name=candidate.first_name,
+            last_name=candidate.last_name,
+            # Name prefixes only: a whole commune per recent record would cost too much.
+            commune=None,
+            exclude_id=candidate.id,
+        ):
+            for reason in reasons:
+                add(candidate.id, other.id, reason)
+
+    if not pairs:
+        return []
+    distinct = {
+        (low, high)
+        for low, high in session.execute(
+            select(CandidateDistinct.low_id, CandidateDistinct.high_id)
+        )
+    }
+    keys = [key for key in pairs if key not in distinct]
+    ids = {i for key in keys for i in key}
+    by_id = {c.id: c for c in session.scalars(select(Candidate).where(Candidate.id.in_(ids)))}
+    result = [
+        DuplicatePair(by_id[a], by_id[b], pairs[(a, b)])
+        for a, b in sorted(keys, key=lambda k: (-k[1], -k[0]))
+        if a in by_id and b in by_id
+    ]
+    return result[:limit]
+
+
+def keep_both(
+    session: Session, a: Candidate | int, b: Candidate | int, *, actor: User | int | None
+):
+    """Record that ``a`` and ``b`` are two different people (idempotent)."""
+    a_id = a if isinstance(a, int) else a.id
+    b_id = b if isinstance(b, int) else b.id
+    if a_id == b_id:
+        raise ValueError("a record cannot be distinct from itself")
+    low, high = min(a_id, b_id), max(a_id, b_id)
+    existing = session.scalars(
+        select(CandidateDistinct).where(
+            CandidateDistinct.low_id == low, CandidateDistinct.high_id == high
+        )
+    ).one_or_none()
+    if existing is not None:
+        return existing
+    decision = CandidateDistinct(
+        low_id=low,
+        high_id=high,
+        by_id=actor.id if isinstance(actor, User) else actor,
+        at=utcnow(),
+    )
+    session.add(decision)
+    audit(
+        session,
+        "candidate_keep_both",
+        actor=actor,
+        entity="candidate",
+        entity_id=low,
+        details={"other_id": high},
+    )
+    return decision

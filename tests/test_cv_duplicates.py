@@ -1,0 +1,277 @@
+"""Duplicate detection (e-mail, phone, names) and the merge of two records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.cvtheque import files
+from connectences.cvtheque.duplicates import (
+    REASON_EMAIL,
+    REASON_NAME,
+    REASON_NAME_CLOSE,
+    REASON_PHONE,
+    find_duplicates,
+    keep_both,
+    suspected_pairs,
+)
+from connectences.cvtheque.history import events_of, record_event
+from connectences.cvtheque.merge import MergeError, merge_candidates
+from connectences.cvtheque.normalize import normalize_email, normalize_phone
+from connectences.extensions import db
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    CandidateDistinct,
+    Lead,
+    LeadCandidate,
+    Operator,
+    Placement,
+    User,
+)
+from tests import factories
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _store(**fields) -> Candidate:
+    item = factories.candidate(**fields)
+    factories.load(factories.document(candidates=[item]))
+    return db.session.scalars(select(Candidate).where(Candidate.ref == item["ref"])).one()
+
+
+def _find(**kwargs):
+    base = {"email": None, "phone": None, "first_name": None, "last_name": None}
+    return {c.ref: reasons for c, reasons in find_duplicates(db.session, **{**base, **kwargs})}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "06 12 34 56 78",
+        "+33 6 12 34 56 78",
+        "0033612345678",
+        "06.12.34.56.78",
+        "+33 (0)6 12 34 56 78",
+        "33612345678",
+        "612345678",
+    ],
+)
+def test_french_phone_formats_normalise_to_one_number(raw):
+    assert normalize_phone(raw) == "0612345678"
+
+
+def test_short_or_empty_phone_is_not_a_key():
+    assert normalize_phone("") is None
+    assert normalize_phone("12") is None
+    assert normalize_phone("+44 20 7946 0958") == "+442079460958"
+    assert normalize_email("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
+
+
+def test_same_email_in_other_case_is_a_duplicate():
+    stored = _store(email="marie.dupont@exemple.fr", first_name="Marie", last_name="Dupont")
+    found = _find(email="  MARIE.Dupont@exemple.fr ", first_name="Zoé", last_name="Autre")
+    assert found == {stored.ref: [REASON_EMAIL]}
+
+
+@pytest.mark.parametrize("typed", ["06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678"])
+def test_phone_in_any_format_is_a_duplicate(typed):
+    stored = _store(phone="0612345678", first_name="Paul", last_name="Martin")
+    found = _find(phone=typed, first_name="Personne", last_name="Inconnue")
+    assert found == {stored.ref: [REASON_PHONE]}
+
+
+def test_accents_case_and_swapped_names_are_the_same_name():
+    stored = _store(first_name="Élodie", last_name="Lefèvre", commune=factories.GUJAN)
+    assert _find(first_name="elodie", last_name="LEFEVRE") == {stored.ref: [REASON_NAME]}
+    assert _find(first_name="Lefevre", last_name="Élodie") == {stored.ref: [REASON_NAME]}
+
+
+def test_typo_in_name_is_a_close_name_but_another_person_is_not():
+    stored = _store(first_name="Jean", last_name="Dupont")
+    assert _find(first_name="Jean", last_name="Dupond") == {stored.ref: [REASON_NAME_CLOSE]}
+    assert _find(first_name="Jeanne", last_name="Dupont") == {stored.ref: [REASON_NAME_CLOSE]}
+    assert _find(first_name="Marie", last_name="Dupuis") == {}
+    assert _find(first_name="Jean", last_name="Bernard") == {}
+
+
+def test_typo_at_the_start_of_the_name_is_caught_within_the_commune():
+    stored = _store(first_name="Karine", last_name="Moreau", commune=factories.ARCACHON)
+    # "Mo" vs "Mr": no shared name prefix, so only the commune brings it in.
+    assert _find(first_name="Karine", last_name="Mroeau") == {}
+    found = _find(first_name="Karine", last_name="Mroeau", commune=factories.ARCACHON)
+    assert found == {stored.ref: [REASON_NAME_CLOSE]}
+
+
+def test_several_reasons_are_all_given_and_exclude_id_removes_the_record_itself():
+    stored = _store(
+        email="lea.roux@exemple.fr", phone="0708091011", first_name="Léa", last_name="Roux"
+    )
+    found = _find(
+        email="lea.roux@exemple.fr", phone="07 08 09 10 11", first_name="Lea", last_name="Roux"
+    )
+    assert found == {stored.ref: [REASON_EMAIL, REASON_PHONE, REASON_NAME]}
+    assert (
+        _find(email="lea.roux@exemple.fr", first_name="Léa", last_name="Roux", exclude_id=stored.id)
+        == {}
+    )
+
+
+def test_keep_both_is_not_proposed_again():
+    a = _store(first_name="Luc", last_name="Girard", phone="0601020304")
+    b = _store(first_name="Luc", last_name="Girard", phone="06 01 02 03 04")
+    pairs = suspected_pairs(db.session)
+    assert [(p.first.id, p.second.id) for p in pairs] == [(a.id, b.id)]
+    assert set(pairs[0].reasons) == {REASON_PHONE, REASON_NAME}
+    animateur = User(email="anim@exemple.fr", role="animateur")
+    db.session.add(animateur)
+    db.session.flush()
+    keep_both(db.session, b, a, actor=animateur)
+    keep_both(db.session, a, b, actor=animateur)  # idempotent
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(CandidateDistinct)) == 1
+    assert suspected_pairs(db.session) == []
+    found = find_duplicates(
+        db.session, email=None, phone=a.phone, first_name="Luc", last_name="Girard", exclude_id=a.id
+    )
+    assert found == []
+    entry = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "candidate_keep_both")
+    ).one()
+    assert entry.actor_id == animateur.id
+
+
+def _lead(candidate_ids: list[int]) -> Lead:
+    op = factories.operator()
+    factories.load(factories.document(operators=[op]))
+    operator = db.session.scalars(select(Operator).where(Operator.ref == op["ref"])).one()
+    lead = Lead(operator_id=operator.id)
+    db.session.add(lead)
+    db.session.flush()
+    for cid in candidate_ids:
+        db.session.add(LeadCandidate(lead_id=lead.id, candidate_id=cid, score=50))
+    db.session.flush()
+    return lead
+
+
+def test_merge_moves_everything_and_deletes_the_dropped_record(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    keep = _store(
+        first_name="Sophie",
+        last_name="Bernard",
+        email="sophie@exemple.fr",
+        phone=None,
+        skills=["facturation"],
+        rome=["M1203"],
+        days=["mon"],
+        contracts=["cdi"],
+    )
+    drop = _store(
+        first_name="Sophie",
+        last_name="Bernart",
+        email="s.bernard@exemple.fr",
+        phone="06 11 22 33 44",
+        skills=["facturation", "paie"],
+        rome=["M1607"],
+        days=["mon", "fri"],
+        contracts=["cdd"],
+        commune=factories.GUJAN,
+        hours_max=20,
+    )
+    keep.cv_filename = files.store_pdf(MINIMAL_PDF)
+    drop.cv_filename = files.store_pdf(MINIMAL_PDF)
+    drop.notes = "Rencontrée au forum de Biganos."
+    shared_lead = _lead([keep.id, drop.id])
+    own_lead = _lead([drop.id])
+    placement = Placement(
+        lead_id=own_lead.id,
+        candidate_id=drop.id,
+        hours_per_week=10,
+        contract="cdd",
+        start_date=date(2027, 3, 1),
+    )
+    db.session.add(placement)
+    account = User(email="sophie.compte@exemple.fr", role="candidate", candidate_id=drop.id)
+    animateur = User(email="anim@exemple.fr", role="animateur")
+    db.session.add_all([account, animateur])
+    record_event(db.session, drop, "created", "Fiche créée au forum.")
+    db.session.commit()
+    keep_file, drop_file = keep.cv_filename, drop.cv_filename
+    drop_id, drop_ref, keep_id = drop.id, drop.ref, keep.id
+
+    merge_candidates(
+        db.session,
+        keep,
+        drop,
+        actor=animateur,
+        choices={"last_name": "keep", "commune": "drop", "hours_max": "drop"},
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+    assert db.session.get(Candidate, drop_id) is None
+    merged = db.session.get(Candidate, keep_id)
+    assert merged.last_name == "Bernard"
+    assert merged.commune == factories.GUJAN and merged.hours_max == 20
+    assert merged.email == "sophie@exemple.fr"
+    assert merged.phone == "06 11 22 33 44"  # blank on keep: filled from the dropped one
+    assert merged.skill_labels == ["facturation", "paie"]
+    assert merged.rome == ["M1203", "M1607"]
+    assert merged.days == ["mon", "fri"] and merged.contracts == ["cdi", "cdd"]
+    assert merged.notes == "Rencontrée au forum de Biganos."
+    # Lead lines: the shared lead names the person once, the other lead moved over.
+    lines = db.session.execute(select(LeadCandidate.lead_id, LeadCandidate.candidate_id)).all()
+    assert sorted(lines) == sorted([(shared_lead.id, keep_id), (own_lead.id, keep_id)])
+    assert db.session.get(Placement, placement.id).candidate_id == keep_id
+    assert db.session.get(User, account.id).candidate_id == keep_id
+    # One file kept, the other removed from disk.
+    assert merged.cv_filename == keep_file
+    assert files.pdf_exists(keep_file) and not files.pdf_exists(drop_file)
+    kinds = [e.kind for e in events_of(db.session, keep_id)]
+    assert kinds[0] == "merged" and "created" in kinds
+    merged_event = events_of(db.session, keep_id)[0]
+    assert drop_ref in merged_event.summary and merged_event.actor_id == animateur.id
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate_merged")).one()
+    assert entry.entity_id == keep_id and entry.details["dropped_ref"] == drop_ref
+
+
+def test_merge_can_take_the_dropped_email_and_file(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    keep = _store(email="ancienne@exemple.fr")
+    drop = _store(email="nouvelle@exemple.fr")
+    keep.cv_filename = files.store_pdf(MINIMAL_PDF)
+    drop.cv_filename = files.store_pdf(MINIMAL_PDF)
+    db.session.commit()
+    keep_file, drop_file = keep.cv_filename, drop.cv_filename
+    merge_candidates(
+        db.session, keep, drop, actor=None, choices={"email": "drop", "cv_filename": "drop"}
+    )
+    db.session.commit()
+    assert keep.email == "nouvelle@exemple.fr" and keep.email_norm == "nouvelle@exemple.fr"
+    assert keep.cv_filename == drop_file
+    assert files.pdf_exists(drop_file) and not files.pdf_exists(keep_file)
+
+
+def test_a_failed_merge_keeps_both_records_and_files(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    keep = _store()
+    drop = _store()
+    drop.cv_filename = files.store_pdf(MINIMAL_PDF)
+    keep.cv_filename = files.store_pdf(MINIMAL_PDF)
+    db.session.commit()
+    drop_file = drop.cv_filename
+    merge_candidates(db.session, keep, drop, actor=None)
+    db.session.rollback()
+    assert files.pdf_exists(drop_file)
+    assert db.session.scalar(select(func.count()).select_from(Candidate)) == 2
+    with pytest.raises(MergeError):
+        merge_candidates(db.session, keep, keep, actor=None)
+    with pytest.raises(MergeError):
+        merge_candidates(db.session, keep, drop, actor=None, choices={"consent": "drop"})
