@@ -17,6 +17,7 @@ from connectences.accounts.service import (
     invitation_link,
     invite,
     normalise_email,
+    queue_invitation_mail,
 )
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "invite",
     "normalise_email",
     "password_problem",
+    "queue_invitation_mail",
     "verify_password",
 ]

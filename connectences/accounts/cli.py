@@ -133,9 +133,10 @@ def enable_command(email: str) -> None:
 @click.option("--role", required=True, help=ROLE_HELP)
 @click.option("--org", "org_ref", default=None, help="Organisation (voir users create).")
 def invite_command(email: str, role: str, org_ref: str | None) -> None:
-    """Inviter EMAIL : affiche le lien (à usage unique) pour choisir son mot de passe."""
+    """Inviter EMAIL : envoie et affiche le lien (à usage unique) pour choisir son mot de passe."""
     try:
         token = service.invite(db.session, email, role.strip().lower(), org_ref, None)
+        service.queue_invitation_mail(db.session, email, token)
         db.session.commit()
     except service.AccountError as error:
         _fail(error.message)

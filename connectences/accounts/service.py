@@ -26,6 +26,7 @@ from connectences.accounts.passwords import (
     password_problem,
     verify_password,
 )
+from connectences.mail.outbox import queue_mail
 from connectences.models import (
     Candidate,
     Company,
@@ -314,6 +315,24 @@ def invite(
     )
     session.flush()
     return token
+
+
+def queue_invitation_mail(session: Session, email: str, token: str) -> None:
+    """Queue the invitation mail (outbox, same transaction as the invitation)."""
+    ttl = int(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
+    queue_mail(
+        session,
+        to=normalise_email(email),
+        subject="Votre invitation sur Connect'ences",
+        body_text=(
+            "Bonjour,\n\n"
+            "Un compte a été créé pour vous sur Connect'ences, la plateforme des besoins en "
+            "compétences à temps partagé du Pays Bassin d'Arcachon–Val de l'Eyre.\n\n"
+            f"Pour choisir votre mot de passe, ouvrez ce lien (valable {ttl} heures, "
+            f"utilisable une seule fois) :\n{invitation_link(token)}\n\n"
+            "Si vous n'attendiez pas ce message, ignorez-le.\n"
+        ),
+    )
 
 
 def find_invitation(session: Session, token: str) -> Invitation:

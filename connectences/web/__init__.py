@@ -34,6 +34,7 @@ def register_web(app: Flask) -> None:
 
     from connectences.web.access import register_access
     from connectences.web.errors import register_errors
+    from connectences.web.formats import register_formats
     from connectences.web.navigation import register_navigation
     from connectences.web.security import register_security
 
@@ -51,6 +52,7 @@ def register_web(app: Flask) -> None:
     register_security(app)
     register_access(app)
     register_errors(app)
+    register_formats(app)
     register_navigation(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(import_module(module_name).bp)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences import accounts
+from connectences.accounts import audit
 from connectences.extensions import db
-from connectences.models import OutboxMessage, User
+from connectences.mail import failed_messages, outbox_counts
+from connectences.mail.sender import requeue_failed
+from connectences.models import User
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint
 from connectences.web.forms import InviteForm
@@ -16,24 +28,21 @@ from connectences.web.forms import InviteForm
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, "admin")
 
-# Outbox status of a message the sender gave up on (see connectences.mail).
-FAILED_MAIL_STATUS = "failed"
+# Failed messages listed on the page (the count shows them all).
+FAILED_SHOWN = 50
 
 
 def _render_index(form: InviteForm, status: int = 200):
     users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    mail_counts = dict(
-        db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    )
+    counts = outbox_counts(db.session)
     return render_template(
         "admin/index.html",
         users=users,
         roles=ROLES,
         form=form,
-        failed_mail=mail_counts.get(FAILED_MAIL_STATUS, 0),
-        pending_mail=mail_counts.get("pending", 0),
+        failed_mail=counts.get("failed", 0),
+        pending_mail=counts.get("pending", 0),
+        failures=failed_messages(db.session, limit=FAILED_SHOWN),
     ), status
 
 
@@ -42,17 +51,29 @@ def index():
     return _render_index(InviteForm())
 
 
-def invitation_message(email: str, link: str, ttl_hours: int) -> OutboxMessage:
-    """The invitation mail, queued in the outbox in the same transaction as the invitation."""
-    body = (
-        "Bonjour,\n\n"
-        "Un compte a été créé pour vous sur Connect'ences, la plateforme des besoins en "
-        "compétences à temps partagé du Pays Bassin d'Arcachon–Val de l'Eyre.\n\n"
-        f"Pour choisir votre mot de passe, ouvrez ce lien (valable {ttl_hours} heures, "
-        f"utilisable une seule fois) :\n{link}\n\n"
-        "Si vous n'attendiez pas ce message, ignorez-le.\n"
+@bp.route("/courriels/relancer", methods=["POST"])
+def requeue_mail():
+    """Put failed messages back in the queue once the relay is fixed (all, or one)."""
+    raw = request.form.getlist("message")
+    try:
+        ids = [int(value) for value in raw]
+    except ValueError:
+        abort(400)
+    if not ids:
+        ids = [message.id for message in failed_messages(db.session, limit=10_000)]
+    count = requeue_failed(db.session, ids)
+    audit(
+        db.session,
+        "mail_requeued",
+        actor=current_user._get_current_object(),
+        details={"count": count},
     )
-    return OutboxMessage(to=email, subject="Votre invitation sur Connect'ences", body_text=body)
+    db.session.commit()
+    if count:
+        flash(f"{count} courriel(s) remis en file d'envoi.", "success")
+    else:
+        flash("Aucun courriel en échec à relancer.", "info")
+    return redirect(url_for("admin.index") + "#titre-courriels")
 
 
 @bp.route("/invitations", methods=["POST"])
@@ -72,7 +93,7 @@ def invite():
         email = accounts.normalise_email(form.email.data)
         link = accounts.invitation_link(token)
         ttl = int(current_app.config.get("INVITATION_TTL_HOURS", 72))
-        db.session.add(invitation_message(email, link, ttl))
+        accounts.queue_invitation_mail(db.session, email, token)
         db.session.commit()
     except accounts.AccountError as refusal:
         db.session.rollback()

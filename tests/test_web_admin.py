@@ -1,0 +1,111 @@
+"""The admins see every failed mail with its error and can put them back in the queue."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import AuditLog, OutboxMessage
+from tests.fixtures_auth import csrf_token_from
+
+
+def _failed(to: str, error: str = "550 5.1.1 mailbox unknown") -> OutboxMessage:
+    message = OutboxMessage(
+        to=to,
+        subject="[Connect'ences] Une proposition",
+        body_text="b",
+        status="failed",
+        attempts=9,
+        last_error=error,
+        created_at=datetime(2026, 11, 20, 23, 30, tzinfo=UTC),
+    )
+    db.session.add(message)
+    return message
+
+
+def test_failed_mails_are_listed_with_their_error_in_paris_time(client, auth):
+    _failed("a@exemple.fr")
+    _failed("b@exemple.fr", "Connection refused")
+    db.session.add(OutboxMessage(to="ok@exemple.fr", subject="s", body_text="b"))
+    db.session.commit()
+    auth.login("admin")
+    page = html.unescape(client.get("/admin").get_data(as_text=True))
+    assert "a@exemple.fr" in page and "b@exemple.fr" in page
+    assert "550 5.1.1 mailbox unknown" in page and "Connection refused" in page
+    assert "ok@exemple.fr" not in page  # pending, not failed
+    assert "21/11/2026 00:30" in page  # 23:30 UTC is past midnight in Paris
+
+
+def test_admin_requeues_one_failed_mail(client, auth):
+    first, second = _failed("a@exemple.fr"), _failed("b@exemple.fr")
+    db.session.commit()
+    auth.login("admin")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    response = client.post(
+        "/admin/courriels/relancer", data={"csrf_token": token, "message": str(first.id)}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (first.status, second.status) == ("pending", "failed")
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "mail_requeued"))
+    assert entry.details == {"count": 1}
+
+
+def test_admin_requeues_all_failed_mail(client, auth):
+    messages = [_failed(f"{n}@exemple.fr") for n in range(3)]
+    db.session.commit()
+    auth.login("admin")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    client.post("/admin/courriels/relancer", data={"csrf_token": token})
+    db.session.expire_all()
+    assert {m.status for m in messages} == {"pending"}
+
+
+def test_requeue_with_a_bad_id_changes_nothing(client, auth):
+    message = _failed("a@exemple.fr")
+    db.session.commit()
+    auth.login("admin")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    response = client.post(
+        "/admin/courriels/relancer", data={"csrf_token": token, "message": "abc"}
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert message.status == "failed"
+
+
+@pytest.mark.parametrize("role", ["animateur", "operator", "partner", "company", "territoire"])
+def test_other_roles_cannot_requeue_mail(client, auth, role):
+    message = _failed("a@exemple.fr")
+    db.session.commit()
+    auth.login(role)
+    assert client.post("/admin/courriels/relancer").status_code == 403
+    db.session.expire_all()
+    assert message.status == "failed"
+
+
+def test_anonymous_cannot_requeue_mail(client):
+    message = _failed("a@exemple.fr")
+    db.session.commit()
+    response = client.post("/admin/courriels/relancer")
+    assert response.status_code in (302, 401, 403)
+    db.session.expire_all()
+    assert message.status == "failed"
+
+
+def test_an_invitation_mail_has_text_and_html(client, auth):
+    auth.login("admin")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    client.post(
+        "/admin/invitations",
+        data={"csrf_token": token, "email": "nouvelle@exemple.fr", "role": "animateur"},
+    )
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.to == "nouvelle@exemple.fr")
+    )
+    assert "/invitation/" in message.body_text
+    assert '<a href="' in message.body_html
