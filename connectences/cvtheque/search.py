@@ -1,0 +1,463 @@
+"""Searching the CV library: the animateurs' filters, pushed down to SQL.
+
+Free text is resolved *before* the query touches the candidates: each term becomes
+the taxonomy concepts it stands for (``skills.lookup``, with typo correction over
+the taxonomy's words) and the stored skill norms it is close to (rapidfuzz over
+the distinct norms of the library, word by word: accents, typos, abbreviations).
+The query then only reads the indexed ``candidate_skill.norm`` / ``.concept``
+columns for those values, plus the target jobs; every structured filter is a
+plain column condition. Relevance is the quality of the best-matching skill or
+target job of each term (100: the same concept or the same words).
+
+Nothing here knows about HTTP: the web layer builds a ``SearchFilters`` and calls
+``search_candidates`` or ``iter_candidates`` (exports).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import date
+from functools import cache
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from connectences import territory
+from connectences.models import Candidate, CandidateSkill
+from connectences.skills import lookup, normalize, taxonomy, tokens
+from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
+
+SORTS = ("relevance", "recent")
+MAX_PER_PAGE = 200
+# A stored norm is a hit when its words cover the query's words at least this well.
+NORM_CUTOFF = 70
+# Word similarity (rapidfuzz ratio) accepted as a typo; short words must be exact.
+TYPO_RATIO = 84
+MIN_FUZZY_WORD = 5
+MIN_PREFIX_WORD = 4
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What the animateur asked for; empty values mean "no condition"."""
+
+    text: str = ""
+    rome: str = ""  # a ROME code (M1203) or its family (M12)
+    commune: str = ""  # INSEE code where the person lives
+    epci: str = ""  # SIREN of the intercommunality where the person lives
+    near: str = ""  # INSEE code of the centre of a radius search
+    radius_km: float | None = None
+    level: str = ""  # at least this level
+    hours_min: float | None = None  # the person's weekly range overlaps [min, max]
+    hours_max: float | None = None
+    days: tuple[str, ...] = ()  # the person can work every one of these days
+    contract: str = ""  # the person accepts this contract
+    available_by: date | None = None  # available on or before this date
+    statuses: tuple[str, ...] = ()
+    source: str = ""
+    confirmed: bool | None = None  # email confirmed (True), not yet (False), either (None)
+
+    def as_dict(self) -> dict:
+        """The filters actually set, JSON-ready (for the audit log)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in ("", None, ()):
+                continue
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    candidate: Candidate
+    score: int | None  # relevance of the text match, None without text
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    items: list[Hit]
+    total: int
+    page: int
+    pages: int
+    per_page: int = 25
+    terms: list[TermMatch] = field(default_factory=list)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One term of the free text, resolved: the values the query will look for.
+
+    Scores are 0-100. ``concepts``: taxonomy concept ids of stored skills;
+    ``norms``: stored skill norms; ``romes``: ROME codes among target jobs.
+    """
+
+    text: str
+    concepts: dict[str, int]
+    norms: dict[str, int]
+    romes: dict[str, int]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.concepts or self.norms or self.romes)
+
+
+# --- resolving the free text --------------------------------------------------------
+
+
+def split_terms(text: str) -> list[str]:
+    """The terms of a query: separated by commas, semicolons or "+"; all must match."""
+    raw = text.replace(";", ",").replace("+", ",").split(",")
+    return [t.strip() for t in raw if normalize(t)]
+
+
+@cache
+def _taxonomy_words() -> tuple[str, ...]:
+    words: set[str] = set()
+    for term in taxonomy().terms:
+        words.update(term.norm.split())
+    return tuple(sorted(words))
+
+
+def _corrected(norm: str) -> str:
+    """The text with each unknown word replaced by the closest taxonomy word (typos)."""
+    known = set(_taxonomy_words())
+    out = []
+    for word in norm.split():
+        if word in known or len(word) < MIN_FUZZY_WORD:
+            out.append(word)
+            continue
+        best = process.extractOne(
+            word, _taxonomy_words(), scorer=fuzz.ratio, score_cutoff=TYPO_RATIO
+        )
+        out.append(best[0] if best else word)
+    return " ".join(out)
+
+
+def _concepts_for(text: str) -> dict[str, int]:
+    """Concept ids (ROME code, or family) a term stands for, with their score."""
+    norm = normalize(text)
+    found = lookup(norm)
+    base = 100
+    if found.concept is None or len(found.concept) < 5:
+        corrected = _corrected(norm)
+        if corrected != norm:
+            fixed = lookup(corrected)
+            if fixed.concept and (found.concept is None or len(fixed.concept) >= 5):
+                found, base = fixed, 90
+    if found.concept is None:
+        return {}
+    if found.score < 1.0:
+        base = min(base, 90)
+    concept = found.concept
+    if len(concept) >= 5:
+        # Skills the taxonomy could only place in the family may be the same job.
+        return {concept: base, concept[:3]: 60}
+    # A family: every job of it, a little below an exact concept.
+    out = {code: 70 for code in taxonomy().codes if code.startswith(concept)}
+    out[concept] = 75
+    return out
+
+
+class NormVocabulary:
+    """The distinct skill norms of the library, indexed by word for fuzzy lookup."""
+
+    def __init__(self, norms: list[str]) -> None:
+        self.norms = norms
+        self.by_word: dict[str, list[int]] = {}
+        for index, norm in enumerate(norms):
+            for word in set(tokens(norm)):
+                self.by_word.setdefault(word, []).append(index)
+        self.words = sorted(self.by_word)
+
+    @classmethod
+    def load(cls, session: Session) -> NormVocabulary:
+        return cls(list(session.scalars(select(CandidateSkill.norm).distinct())))
+
+    def word_matches(self, word: str) -> dict[str, float]:
+        """Library words standing for a query word: itself, longer words it starts
+        (abbreviations: "compta"), and close spellings (typos, missing letters)."""
+        out: dict[str, float] = {}
+        if word in self.by_word:
+            out[word] = 1.0
+        if len(word) >= MIN_PREFIX_WORD:
+            for other in self.words:
+                if other.startswith(word) and other != word:
+                    out.setdefault(other, 0.9)
+        if len(word) >= MIN_FUZZY_WORD:
+            for other, ratio, _ in process.extract(
+                word, self.words, scorer=fuzz.ratio, score_cutoff=TYPO_RATIO, limit=None
+            ):
+                if other not in out:
+                    out[other] = 0.95 * ratio / 100
+        return out
+
+    def match(self, text: str) -> dict[str, int]:
+        """Stored norms whose words cover every word of ``text`` (score 0-100)."""
+        query = tokens(text)
+        if not query:
+            return {}
+        per_norm: dict[int, list[float]] = {}
+        for qi, word in enumerate(query):
+            for other, strength in self.word_matches(word).items():
+                for index in self.by_word[other]:
+                    got = per_norm.setdefault(index, [0.0] * len(query))
+                    if got[qi] < strength:
+                        got[qi] = strength
+        out: dict[str, int] = {}
+        for index, got in per_norm.items():
+            if min(got) == 0.0:
+                continue
+            norm = self.norms[index]
+            coverage = sum(got) / len(query)
+            # The same words and nothing else ranks above a longer skill containing them.
+            precision = len(query) / max(len(tokens(norm)), len(query))
+            score = round(100 * coverage * (0.85 + 0.15 * precision))
+            if score >= NORM_CUTOFF:
+                out[norm] = score
+        return out
+
+
+def resolve_text(session: Session, text: str, vocabulary: NormVocabulary | None = None):
+    """Each term of ``text`` resolved to concepts, stored norms and ROME codes."""
+    terms = split_terms(text)
+    if not terms:
+        return []
+    vocabulary = vocabulary or NormVocabulary.load(session)
+    resolved = []
+    for term in terms:
+        concepts = _concepts_for(term)
+        romes = {c: s for c, s in concepts.items() if len(c) >= 5}
+        upper = term.strip().upper()
+        if upper in taxonomy().codes:  # a ROME code typed in the text box
+            concepts[upper] = romes[upper] = 100
+        resolved.append(TermMatch(term, concepts, vocabulary.match(term), romes))
+    return resolved
+
+
+# --- the query ----------------------------------------------------------------------
+
+
+def _json_has(column, value: str):
+    """The JSON list column holds the string ``value`` (portable: SQLite and PostgreSQL)."""
+    return cast(column, String).like(f'%"{value}"%')
+
+
+def _json_has_prefix(column, prefix: str):
+    return cast(column, String).like(f'%"{prefix}%')
+
+
+def _score_case(pairs: list[tuple[object, int]]):
+    """CASE returning the highest score among the conditions that hold."""
+    ordered = sorted(pairs, key=lambda p: -p[1])
+    return case(*[(cond, literal(score)) for cond, score in ordered], else_=literal(0))
+
+
+def _by_score(values: dict[str, int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for value, score in values.items():
+        out.setdefault(score, []).append(value)
+    return out
+
+
+def _term_hits(term: TermMatch):
+    """Subquery (cid, score): every candidate matching the term, with its best score."""
+    parts = []
+    if term.concepts or term.norms:
+        pairs = [(CandidateSkill.norm.in_(v), s) for s, v in _by_score(term.norms).items()]
+        pairs += [(CandidateSkill.concept.in_(v), s) for s, v in _by_score(term.concepts).items()]
+        where = []
+        if term.norms:
+            where.append(CandidateSkill.norm.in_(list(term.norms)))
+        if term.concepts:
+            where.append(CandidateSkill.concept.in_(list(term.concepts)))
+        parts.append(
+            select(
+                CandidateSkill.candidate_id.label("cid"), func.max(_score_case(pairs)).label("s")
+            )
+            .where(or_(*where))
+            .group_by(CandidateSkill.candidate_id)
+        )
+    if term.romes:
+        pairs = [(_json_has(Candidate.rome, code), s) for code, s in term.romes.items()]
+        parts.append(
+            select(Candidate.id.label("cid"), _score_case(pairs).label("s")).where(
+                or_(*(cond for cond, _ in pairs))
+            )
+        )
+    union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return (
+        select(union.c.cid.label("cid"), func.max(union.c.s).label("score"))
+        .group_by(union.c.cid)
+        .subquery()
+    )
+
+
+@cache
+def _centres():
+    import numpy as np
+
+    refs = [c for c in territory.all_communes() if c.has_centre]
+    codes = [c.insee for c in refs]
+    lat = np.radians(np.array([c.lat for c in refs]))
+    lon = np.radians(np.array([c.lon for c in refs]))
+    return codes, lat, lon
+
+
+@cache
+def communes_within(insee: str, radius_km: float) -> tuple[str, ...]:
+    """INSEE codes of the communes whose centre lies within ``radius_km`` of the centre
+    of ``insee`` (haversine over the territory reference; the commune itself always)."""
+    import numpy as np
+
+    from connectences.territory.geo import EARTH_RADIUS_KM
+
+    centre = territory.get_commune(insee)
+    if centre is None:
+        return ()
+    if not centre.has_centre:
+        return (insee,)
+    codes, lat, lon = _centres()
+    lat0, lon0 = math.radians(centre.lat), math.radians(centre.lon)
+    a = np.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
+    dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+    inside = {codes[i] for i in np.flatnonzero(dist <= radius_km)}
+    inside.add(insee)
+    return tuple(sorted(inside))
+
+
+def _conditions(filters: SearchFilters) -> list:
+    """SQL conditions on ``candidate`` for the structured filters."""
+    c = Candidate
+    where = []
+    if filters.rome:
+        code = filters.rome.strip().upper()
+        if len(code) >= 5:
+            skill = select(CandidateSkill.candidate_id).where(CandidateSkill.concept == code)
+            where.append(or_(_json_has(c.rome, code), c.id.in_(skill)))
+        else:
+            skill = select(CandidateSkill.candidate_id).where(
+                CandidateSkill.concept.like(f"{code}%")
+            )
+            where.append(or_(_json_has_prefix(c.rome, code), c.id.in_(skill)))
+    if filters.commune:
+        where.append(c.commune == filters.commune)
+    if filters.epci:
+        where.append(c.commune.in_([m.insee for m in territory.communes_of_epci(filters.epci)]))
+    if filters.near and filters.radius_km is not None:
+        where.append(c.commune.in_(communes_within(filters.near, float(filters.radius_km))))
+    if filters.level in LEVEL_RANK:
+        rank = LEVEL_RANK[filters.level]
+        where.append(c.level.in_([lv for lv, r in LEVEL_RANK.items() if r >= rank]))
+    if filters.hours_min is not None:
+        where.append(c.hours_max >= filters.hours_min)
+    if filters.hours_max is not None:
+        where.append(c.hours_min <= filters.hours_max)
+    for day in filters.days:
+        if day in DAYS:
+            where.append(_json_has(c.days, day))
+    if filters.contract in CONTRACTS:
+        where.append(_json_has(c.contracts, filters.contract))
+    if filters.available_by is not None:
+        where.append(c.available_from <= filters.available_by)
+    statuses = [s for s in filters.statuses if s in CANDIDATE_STATUSES]
+    if statuses:
+        where.append(c.status.in_(statuses))
+    if filters.source:
+        where.append(func.lower(c.source) == filters.source.strip().lower())
+    if filters.confirmed is True:
+        where.append(c.email_confirmed_at.is_not(None))
+    elif filters.confirmed is False:
+        where.append(c.email_confirmed_at.is_(None))
+    return where
+
+
+def _query(session: Session, filters: SearchFilters, sort: str):
+    """(select of (id, score), terms): ordered, not paginated."""
+    if sort not in SORTS:
+        raise ValueError(f"tri inconnu : {sort}")
+    terms = resolve_text(session, filters.text) if filters.text else []
+    where = _conditions(filters)
+    if not terms:
+        query = select(Candidate.id, literal(None).label("score")).where(and_(*where))
+        order = [Candidate.updated_at.desc(), Candidate.id.desc()]
+        return query.order_by(*order), terms
+    if any(t.empty for t in terms):  # a term that matches nothing: no result at all
+        return select(Candidate.id, literal(None).label("score")).where(literal(False)), terms
+    query = select(Candidate.id)
+    score = None
+    for term in terms:
+        hits = _term_hits(term)
+        query = query.join(hits, hits.c.cid == Candidate.id)
+        score = hits.c.score if score is None else score + hits.c.score
+    # Several terms: the mean, so that scores stay on 0-100.
+    score = score if len(terms) == 1 else score / len(terms)
+    query = query.add_columns(score.label("score")).where(and_(*where))
+    order = [Candidate.updated_at.desc(), Candidate.id.desc()]
+    if sort == "relevance":
+        order.insert(0, score.desc())
+    return query.order_by(*order), terms
+
+
+def search_candidates(
+    session: Session,
+    filters: SearchFilters | dict,
+    *,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 25,
+) -> SearchResult:
+    """One page of the candidates matching ``filters``, best first (``relevance``: the
+    quality of the text match, then the most recently updated) or most recently
+    updated first (``recent``). ``total`` counts every match; a page past the end is
+    empty (the caller may clamp it)."""
+    if isinstance(filters, dict):
+        filters = SearchFilters(**filters)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    query, terms = _query(session, filters, sort)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    by_id = {
+        c.id: c
+        for c in session.scalars(select(Candidate).where(Candidate.id.in_([r[0] for r in rows])))
+    }
+    items = [Hit(by_id[r[0]], None if r[1] is None else round(r[1])) for r in rows if r[0] in by_id]
+    pages = max(1, math.ceil(total / per_page))
+    return SearchResult(items, total, page, pages, per_page, terms)
+
+
+def iter_candidates(
+    session: Session, filters: SearchFilters | dict, *, sort: str = "relevance", batch: int = 500
+) -> Iterator[Hit]:
+    """Every candidate matching ``filters``, in the order of the search (for exports)."""
+    if isinstance(filters, dict):
+        filters = SearchFilters(**filters)
+    query, _ = _query(session, filters, sort)
+    rows = session.execute(query).all()
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        by_id = {
+            c.id: c
+            for c in session.scalars(
+                select(Candidate).where(Candidate.id.in_([r[0] for r in chunk]))
+            )
+        }
+        for cid, score in chunk:
+            if cid in by_id:
+                yield Hit(by_id[cid], None if score is None else round(score))
