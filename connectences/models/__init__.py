@@ -6,6 +6,7 @@ from connectences.models.candidates import (
     Candidate,
     CandidateDistinct,
     CandidateEvent,
+    CandidateImport,
     CandidateSkill,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
@@ -31,6 +32,7 @@ __all__ = [
     "Candidate",
     "CandidateDistinct",
     "CandidateEvent",
+    "CandidateImport",
     "CandidateSkill",
     "Commune",
     "Company",

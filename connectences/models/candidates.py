@@ -127,3 +127,22 @@ class CandidateDistinct(Base):
     high_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CandidateImport(Base):
+    """A spreadsheet of CVs between its preview and its import: the rows read from the
+    file wait here (not in the browser's cookie), then the outcome of each row."""
+
+    __tablename__ = "candidate_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(100))
+    # {"line": n, "values": {column key: text}} per row of the file.
+    rows: Mapped[list] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(10), default="preview")  # or "done"
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict] = mapped_column(default=dict)
