@@ -1,0 +1,271 @@
+"""The animateurs' needs board: filters, counts per state, what each need waits on, and
+the export of exactly the filtered rows.
+
+Filters come from query arguments (French names, as in the page's URL); junk values are
+ignored rather than failing, so a shared or edited link always opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from connectences import territory, vocab
+from connectences.models import Company, Need, Referral
+from connectences.needs.register import in_queue
+from connectences.skills import rome_label, taxonomy
+
+STATE_ORDER: tuple[str, ...] = tuple(vocab.NEED_STATUSES)
+AGE_BANDS: dict[str, str] = {
+    "moins_7": "Moins de 7 jours",
+    "7_30": "De 7 à 30 jours",
+    "plus_30": "Plus de 30 jours",
+}
+WAITING_ON: dict[str, str] = {
+    "animateur": "L'animateur, pour qualifier le besoin",
+    "recherche": "L'animateur : recherche en cours",
+    "operateur": "Un opérateur, pour répondre à la proposition",
+    "partenaire": "Un partenaire, pour prendre en charge la réorientation",
+    "entreprise": "L'entreprise, pour confirmer son adresse e-mail",
+}
+OPEN_REFERRAL = ("envoyee", "recue")
+# Query argument of each filter, as it appears in the page's URL.
+ARGS = {
+    "status": "statut",
+    "epci": "intercommunalite",
+    "domain": "domaine",
+    "rome": "rome",
+    "age": "age",
+    "waiting": "attente",
+    "text": "q",
+}
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    status: str = ""
+    epci: str = ""  # SIREN of one of the Pays' intercommunalities, or "hors"
+    domain: str = ""  # ROME domain: the first letter of the code
+    rome: str = ""  # a ROME code or its beginning
+    age: str = ""
+    waiting: str = ""
+    text: str = ""
+
+    def as_args(self) -> dict[str, str]:
+        """The active filters as query arguments (for links and the export)."""
+        return {ARGS[key]: value for key, value in asdict(self).items() if value}
+
+
+def rome_domains() -> dict[str, str]:
+    """ROME domains (letter -> French label), in letter order."""
+    return dict(sorted(taxonomy().domains.items()))
+
+
+def parse_filters(args: Mapping[str, str]) -> BoardFilters:
+    """The board filters from query arguments; unknown values are dropped."""
+
+    def arg(key: str, limit: int = 20) -> str:
+        return (args.get(ARGS[key]) or "").strip()[:limit]
+
+    status = arg("status")
+    epci = arg("epci")
+    domain = arg("domain", 1).upper()
+    rome = arg("rome", 5).upper()
+    age = arg("age")
+    waiting = arg("waiting")
+    return BoardFilters(
+        status=status if status in vocab.NEED_STATUSES else "",
+        epci=epci if epci in territory.PAYS_EPCIS or epci == "hors" else "",
+        domain=domain if domain in rome_domains() else "",
+        rome=rome,
+        age=age if age in AGE_BANDS else "",
+        waiting=waiting if waiting in WAITING_ON else "",
+        text=arg("text", MAX_SEARCH),
+    )
+
+
+def awaiting_owner_sql():
+    return and_(Need.source == "entreprise", Need.owner_confirmed_at.is_(None))
+
+
+def _open_referral():
+    return exists().where(Referral.need_id == Need.id, Referral.status.in_(OPEN_REFERRAL))
+
+
+def _waiting_condition(waiting: str):
+    return {
+        "entreprise": awaiting_owner_sql(),
+        "animateur": Need.status == "nouveau",
+        "recherche": Need.status.in_(("qualifie", "en_recherche")),
+        "operateur": Need.status == "propose",
+        "partenaire": and_(Need.status == "reoriente", _open_referral()),
+    }[waiting]
+
+
+def _filtered(filters: BoardFilters, now: datetime, *, with_status: bool = True) -> list:
+    conditions = []
+    # Needs waiting for their owner's confirmation are not in the queue: shown only when
+    # the animateur asks for them.
+    conditions.append(awaiting_owner_sql() if filters.waiting == "entreprise" else in_queue())
+    if filters.waiting:
+        conditions.append(_waiting_condition(filters.waiting))
+    if with_status and filters.status:
+        conditions.append(Need.status == filters.status)
+    place = func.coalesce(Need.commune, Company.commune)
+    if filters.epci == "hors":
+        conditions.append(place.not_in([c.insee for c in territory.pays_communes()]))
+    elif filters.epci:
+        conditions.append(place.in_([c.insee for c in territory.communes_of_epci(filters.epci)]))
+    if filters.domain:
+        conditions.append(Need.rome.startswith(filters.domain, autoescape=True))
+    if filters.rome:
+        conditions.append(Need.rome.startswith(filters.rome, autoescape=True))
+    if filters.age == "moins_7":
+        conditions.append(Need.created_at > now - timedelta(days=7))
+    elif filters.age == "7_30":
+        conditions.append(Need.created_at <= now - timedelta(days=7))
+        conditions.append(Need.created_at > now - timedelta(days=30))
+    elif filters.age == "plus_30":
+        conditions.append(Need.created_at <= now - timedelta(days=30))
+    if filters.text:
+        conditions.append(
+            or_(
+                *(
+                    column.icontains(filters.text, autoescape=True)
+                    for column in (Need.title, Need.ref, Company.name, Need.notes)
+                )
+            )
+        )
+    return conditions
+
+
+def board_query(filters: BoardFilters, *, now: datetime) -> Select:
+    """The filtered needs, grouped by state (workflow order), newest first in each."""
+    rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
+    return (
+        select(Need)
+        .join(Need.company)
+        .options(joinedload(Need.company))
+        .where(*_filtered(filters, now))
+        .order_by(rank, Need.created_at.desc(), Need.id.desc())
+    )
+
+
+def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, int]:
+    """How many needs in each state, under every filter but the state itself."""
+    rows = session.execute(
+        select(Need.status, func.count())
+        .join(Need.company)
+        .where(*_filtered(filters, now, with_status=False))
+        .group_by(Need.status)
+    ).all()
+    found = dict(rows)
+    return {state: found.get(state, 0) for state in STATE_ORDER}
+
+
+def waiting_on(session, needs: Sequence[Need]) -> dict[int, str]:
+    """What each need waits on, keyed by need id (key of WAITING_ON, or "" for none)."""
+    reoriented = [need.id for need in needs if need.status == "reoriente"]
+    open_referrals = set()
+    if reoriented:
+        open_referrals = set(
+            session.scalars(
+                select(Referral.need_id).where(
+                    Referral.need_id.in_(reoriented), Referral.status.in_(OPEN_REFERRAL)
+                )
+            )
+        )
+    result = {}
+    for need in needs:
+        if need.source == "entreprise" and need.owner_confirmed_at is None:
+            key = "entreprise"
+        elif need.status == "nouveau":
+            key = "animateur"
+        elif need.status in ("qualifie", "en_recherche"):
+            key = "recherche"
+        elif need.status == "propose":
+            key = "operateur"
+        elif need.status == "reoriente" and need.id in open_referrals:
+            key = "partenaire"
+        else:
+            key = ""
+        result[need.id] = key
+    return result
+
+
+def age_in_days(need: Need, now: datetime) -> int:
+    """Whole days since the need was recorded."""
+    return max(0, (now - need.created_at).days)
+
+
+def _commune(insee: str | None) -> str:
+    commune = territory.get_commune(insee) if insee else None
+    return commune.label if commune else (insee or "")
+
+
+def _epci(insee: str | None) -> str:
+    siren = territory.epci_of(insee) if insee else None
+    if not siren:
+        return ""
+    return territory.PAYS_EPCIS.get(siren) or getattr(territory.get_epci(siren), "name", siren)
+
+
+EXPORT_HEADERS = (
+    "Référence",
+    "Intitulé",
+    "Entreprise",
+    "SIRET",
+    "Lieu de travail",
+    "Intercommunalité",
+    "Code ROME",
+    "Métier",
+    "Compétences",
+    "Niveau",
+    "Heures par semaine",
+    "Jours",
+    "Contrat",
+    "Motif",
+    "Démarrage",
+    "Durée (mois)",
+    "Temps partagé",
+    "Statut",
+    "En attente de",
+    "Enregistré le",
+)
+
+
+def export_rows(session, needs: Sequence[Need], *, now: datetime) -> list[list]:
+    """One row per need, in the order given, with the columns of EXPORT_HEADERS."""
+    waiting = waiting_on(session, needs)
+    rows = []
+    for need in needs:
+        rows.append(
+            [
+                need.ref,
+                need.title,
+                need.company.name,
+                need.company.siret,
+                _commune(need.place),
+                _epci(need.place),
+                need.rome or "",
+                rome_label(need.rome) or "",
+                ", ".join(need.skills or ()),
+                vocab.label(vocab.LEVELS, need.level),
+                need.hours_per_week,
+                ", ".join(vocab.DAYS[d] for d in vocab.DAYS if d in (need.days or ())),
+                vocab.label(vocab.CONTRACTS, need.contract),
+                vocab.label(vocab.REASONS, need.reason),
+                need.start.isoformat(),
+                need.duration_months if need.duration_months is not None else "",
+                {True: "oui", False: "non", None: ""}[need.shared_time],
+                vocab.label(vocab.NEED_STATUSES, need.status),
+                WAITING_ON.get(waiting.get(need.id, ""), ""),
+                need.created_at.strftime("%Y-%m-%d"),
+            ]
+        )
+    return rows

@@ -1,0 +1,322 @@
+"""The rules of the need forms (public and animateur): each bad input gives one French
+message tied to its field, and nothing is written while any message remains.
+
+Input is a plain mapping of what was typed (strings; ``days`` a list of strings), with
+the interchange v1 names; the checked values come back typed, ready for the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from connectences import territory, vocab
+from connectences.skills import is_rome
+from connectences.territory.text import fold
+
+MAX_TITLE = 200
+MAX_SKILLS = 20
+MAX_SKILL = 100
+MAX_TEXT = 2000
+MAX_DURATION_MONTHS = 60
+
+# The reason asked in the owner's words, mapped to the interchange `reason` vocabulary.
+OWNER_REASONS: dict[str, str] = {
+    "temps_partiel": "Je n'ai besoin de cette compétence que quelques heures par semaine",
+    "nouvelle_fonction": "C'est une nouvelle fonction dans l'entreprise",
+    "pic_activite": "Un surcroît d'activité / la saison",
+    "qualification_candidats": "Je ne trouve pas de candidats qualifiés",
+    "remplacement": "Remplacer une personne absente",
+}
+# The qualification levels as an owner would describe the person.
+OWNER_LEVELS: dict[str, str] = {
+    "non_qualifie": "Pas de qualification particulière : la personne sera formée sur place",
+    "employe_qualifie": "Une personne qualifiée (CAP, BEP, bac pro ou expérience)",
+    "technicien": "Un technicien ou agent de maîtrise (bac+2, ou solide expérience)",
+    "cadre": "Un cadre (bac+3 et plus, responsabilités)",
+}
+
+_PHONE = re.compile(r"(?:\+33|0033|0)[1-9]\d{8}")
+_FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_SPLIT_SKILLS = re.compile(r"[\n;,]+")
+
+
+@dataclass
+class Checked:
+    """What the rules made of a form: typed ``values`` and French ``errors`` by field."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def merge(self, other: Checked) -> Checked:
+        self.values.update(other.values)
+        self.errors.update(other.errors)
+        return self
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return None
+
+
+def parse_date(text: str) -> date | None:
+    """A date typed as ``AAAA-MM-JJ`` (date inputs) or ``JJ/MM/AAAA``; None otherwise."""
+    text = text.strip()
+    found = _FR_DATE.fullmatch(text)
+    try:
+        if found:
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def split_skills(text: str) -> list[str]:
+    """The skills typed in free text, one per line or separated by commas, deduplicated."""
+    seen: dict[str, str] = {}
+    for part in _SPLIT_SKILLS.split(text or ""):
+        skill = " ".join(part.split())[:MAX_SKILL]
+        if skill and skill.lower() not in seen:
+            seen[skill.lower()] = skill
+    return list(seen.values())
+
+
+def resolve_commune(text: str) -> str | None:
+    """The INSEE code of the commune a person typed: a code, a postcode, a name, or the
+    ``Nom (code postal)`` label the form suggests. None when unknown or ambiguous."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.isdigit() and len(text) == 5:
+        # People type a postcode; an INSEE code (what imports carry) only when no postcode fits.
+        by_post = [c for c in territory.search_communes(text, limit=50) if text in c.postcodes]
+        if not by_post:
+            return text if territory.is_commune(text) else None
+        local = [c for c in by_post if c.epci in territory.PAYS_EPCIS]
+        chosen = by_post if len(by_post) == 1 else local
+        return chosen[0].insee if len(chosen) == 1 else None
+    label = re.fullmatch(r"(.+?)\s*\((\d{5})\)", text)
+    name = label.group(1) if label else text
+    found = territory.search_communes(name, limit=50)
+    exact = [c for c in found if fold(c.name) == fold(name)]
+    if label:
+        exact = [c for c in exact if label.group(2) in c.postcodes]
+    found = exact or found
+    if len(found) == 1:
+        return found[0].insee
+    # Several communes share a name: the Pays' one is what people here mean.
+    local = [c for c in exact if c.epci in territory.PAYS_EPCIS]
+    return local[0].insee if len(local) == 1 else None
+
+
+def valid_siret(text: str) -> str | None:
+    """The SIRET without spaces when its 14 digits and checksum are right, else None."""
+    from stdnum.fr import siret as stdnum_siret
+
+    compact = re.sub(r"[\s.]", "", text or "")
+    return compact if stdnum_siret.is_valid(compact) else None
+
+
+def valid_email(text: str) -> str | None:
+    """The address, normalised, when it is a valid e-mail address; None otherwise."""
+    if not text or len(text) > 254:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def valid_phone(text: str) -> str | None:
+    """A French phone number, digits only (``+33`` kept), or None."""
+    compact = re.sub(r"[\s.\-()]", "", text or "")
+    return compact if _PHONE.fullmatch(compact) else None
+
+
+def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -> Checked:
+    """Check the interchange ``needs`` fields of a form (company excepted).
+
+    ``commune`` may be empty (the company's commune); ``start`` may not be before ``today``.
+    """
+    out = Checked()
+    values, errors = out.values, out.errors
+
+    title = " ".join(_text(data, "title").split())
+    if not title:
+        errors["title"] = (
+            "Décrivez le besoin en quelques mots (par exemple « Comptabilité, 2 jours par semaine »)."
+        )
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"L'intitulé ne doit pas dépasser {MAX_TITLE} caractères."
+    values["title"] = title
+
+    skills = split_skills(_text(data, "skills"))
+    if not skills:
+        errors["skills"] = (
+            "Indiquez au moins une compétence attendue (par exemple « tenue de la comptabilité »)."
+        )
+    elif len(skills) > MAX_SKILLS:
+        errors["skills"] = f"Indiquez au plus {MAX_SKILLS} compétences."
+    values["skills"] = skills
+
+    level = _text(data, "level")
+    if level not in vocab.LEVELS:
+        errors["level"] = "Choisissez le niveau de qualification attendu."
+    values["level"] = level
+
+    hours = _number(_text(data, "hours_per_week"))
+    if hours is None or not 1 <= hours <= 48:
+        errors["hours_per_week"] = "Indiquez un nombre d'heures par semaine entre 1 et 48."
+    values["hours_per_week"] = hours
+
+    raw_days = data.get("days") or []
+    days = [day for day in vocab.DAYS if day in raw_days]
+    if not days:
+        errors["days"] = "Cochez au moins un jour de travail."
+    elif len(days) != len(set(raw_days)):
+        errors["days"] = "Un des jours choisis n'existe pas."
+    values["days"] = days
+
+    contract = _text(data, "contract")
+    if contract not in vocab.CONTRACTS:
+        errors["contract"] = "Choisissez le type de contrat envisagé."
+    values["contract"] = contract
+
+    reason = _text(data, "reason")
+    if reason not in reasons:
+        errors["reason"] = "Choisissez la raison de ce besoin."
+    values["reason"] = reason
+    reason_text = _text(data, "reason_text")
+    if len(reason_text) > MAX_TEXT:
+        errors["reason_text"] = f"Ce texte ne doit pas dépasser {MAX_TEXT} caractères."
+    values["reason_text"] = reason_text or None
+
+    start_text = _text(data, "start")
+    start = parse_date(start_text)
+    if start is None:
+        errors["start"] = "Indiquez la date de démarrage souhaitée (jj/mm/aaaa)."
+    elif start < today:
+        errors["start"] = "La date de démarrage ne peut pas être dans le passé."
+    values["start"] = start
+
+    duration_text = _text(data, "duration_months")
+    duration = None
+    if duration_text:
+        duration = _number(duration_text)
+        if duration is None or not 0 < duration <= MAX_DURATION_MONTHS:
+            errors["duration_months"] = (
+                f"Indiquez une durée en mois entre 1 et {MAX_DURATION_MONTHS}, "
+                "ou laissez vide pour un besoin durable."
+            )
+    values["duration_months"] = duration
+
+    place = _text(data, "commune")
+    values["commune"] = None
+    if place:
+        insee = resolve_commune(place)
+        if insee is None:
+            errors["commune"] = unknown_commune(place)
+        values["commune"] = insee
+    return out
+
+
+def unknown_commune(text: str) -> str:
+    return (
+        f"Commune inconnue : « {text[:100]} ». Tapez son nom suivi du code postal, "
+        "par exemple « Arcachon (33120) »."
+    )
+
+
+def check_company(data: Mapping[str, Any]) -> Checked:
+    """Check the company part of the public form: name, SIRET (checksum), commune."""
+    out = Checked()
+    name = " ".join(_text(data, "company_name").split())
+    if not name:
+        out.errors["company_name"] = "Indiquez le nom de votre entreprise."
+    elif len(name) > 200:
+        out.errors["company_name"] = "Le nom ne doit pas dépasser 200 caractères."
+    out.values["company_name"] = name
+    typed = _text(data, "siret")
+    siret = valid_siret(typed)
+    if not typed:
+        out.errors["siret"] = "Indiquez le numéro SIRET de l'entreprise (14 chiffres)."
+    elif siret is None:
+        out.errors["siret"] = (
+            f"Le numéro SIRET « {typed[:30]} » n'est pas valide : il compte 14 chiffres et "
+            "sa clé de contrôle doit être juste. Il figure sur vos factures et sur votre extrait Kbis."
+        )
+    out.values["siret"] = siret
+    place = _text(data, "company_commune")
+    insee = resolve_commune(place) if place else None
+    if not place:
+        out.errors["company_commune"] = "Indiquez la commune de l'entreprise."
+    elif insee is None:
+        out.errors["company_commune"] = unknown_commune(place)
+    out.values["company_commune"] = insee
+    return out
+
+
+def check_owner(data: Mapping[str, Any]) -> Checked:
+    """Check who speaks for the company: name, e-mail (confirmed later), phone."""
+    out = Checked()
+    name = " ".join(_text(data, "owner_name").split())
+    if not name:
+        out.errors["owner_name"] = "Indiquez votre nom."
+    elif len(name) > 200:
+        out.errors["owner_name"] = "Le nom ne doit pas dépasser 200 caractères."
+    out.values["owner_name"] = name
+    typed = _text(data, "owner_email")
+    email = valid_email(typed)
+    if email is None:
+        out.errors["owner_email"] = (
+            "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr) : "
+            "nous y envoyons le lien de confirmation."
+        )
+    out.values["owner_email"] = email
+    typed = _text(data, "owner_phone")
+    phone = valid_phone(typed)
+    if phone is None:
+        out.errors["owner_phone"] = (
+            "Indiquez un numéro de téléphone français à 10 chiffres (par exemple 06 12 34 56 78)."
+        )
+    out.values["owner_phone"] = phone
+    return out
+
+
+def check_qualification(data: Mapping[str, Any]) -> Checked:
+    """Check what the animateur adds when qualifying: ROME code, shared-time work, notes."""
+    out = Checked()
+    rome = _text(data, "rome").upper()
+    if not rome:
+        out.errors["rome"] = "Choisissez le métier (code ROME) parmi les suggestions, ou tapez-le."
+    elif not is_rome(rome):
+        out.errors["rome"] = (
+            f"Code ROME inconnu : « {rome[:10]} » (une lettre et quatre chiffres, ex. M1203)."
+        )
+    out.values["rome"] = rome or None
+    shared = _text(data, "shared_time")
+    if shared not in ("oui", "non"):
+        out.errors["shared_time"] = "Indiquez s'il s'agit d'un travail à temps partagé."
+    out.values["shared_time"] = {"oui": True, "non": False}.get(shared)
+    notes = _text(data, "notes")
+    if len(notes) > MAX_TEXT:
+        out.errors["notes"] = f"Les notes ne doivent pas dépasser {MAX_TEXT} caractères."
+    out.values["notes"] = notes or None
+    return out

@@ -1,0 +1,234 @@
+"""Creating, confirming and qualifying needs, and spotting a duplicate before creation.
+
+A need posted by its owner on the public form is stored unconfirmed (``source``
+"entreprise", ``owner_confirmed_at`` empty): it enters the animateurs' queue, with its
+workflow log started, only when the owner clicks the link mailed to them. A need an
+animateur enters (from a visit or from scratch) starts its log at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from connectences import vocab
+from connectences.models import Company, CompanyContact, Need, utcnow
+from connectences.needs.status_words import awaiting_owner
+from connectences.skills import normalize
+from connectences.workflows import NEED, TransitionError, start, transition
+
+# A need is still open (a duplicate of it should be pointed out) until it is settled.
+CLOSED_STATUSES = frozenset({"pourvu", "abandonne"})
+NEED_FIELDS = (
+    "title",
+    "skills",
+    "level",
+    "hours_per_week",
+    "days",
+    "contract",
+    "reason",
+    "reason_text",
+    "start",
+    "duration_months",
+    "commune",
+)
+
+
+def normalise_title(title: str) -> str:
+    """The title as compared for duplicates: no case, accents, punctuation or extra spaces."""
+    return normalize(title or "")
+
+
+def find_duplicates(session, company_id: int | None, title: str) -> list[Need]:
+    """Open needs of the company whose title is the same once normalised (oldest first)."""
+    if company_id is None:
+        return []
+    wanted = normalise_title(title)
+    candidates = session.scalars(
+        select(Need)
+        .where(Need.company_id == company_id, Need.status.not_in(CLOSED_STATUSES))
+        .order_by(Need.created_at, Need.id)
+    )
+    return [need for need in candidates if normalise_title(need.title) == wanted]
+
+
+def company_by_siret(session, siret: str | None) -> Company | None:
+    """The stored company with this SIRET (one company per SIRET), or None."""
+    if not siret:
+        return None
+    return session.scalar(select(Company).where(Company.siret == siret))
+
+
+def _find_or_create_company(session, name: str, siret: str, commune: str, actor=None):
+    """The company with this SIRET, created when unknown: (company, created)."""
+    try:
+        from connectences.prospection.companies import find_or_create_company
+    except ImportError:
+        find_or_create_company = None
+    if find_or_create_company is not None:
+        return find_or_create_company(
+            session, {"name": name, "siret": siret, "commune": commune}, actor=actor
+        )
+    existing = company_by_siret(session, siret)
+    if existing is not None:
+        return existing, False
+    company = Company(
+        ref=f"siret-{siret}", name=name, siret=siret, siren=siret[:9], commune=commune
+    )
+    session.add(company)
+    session.flush()
+    return company, True
+
+
+def new_ref(session) -> str:
+    """A fresh, unguessable need ref (refs are shown in URLs)."""
+    while True:
+        ref = f"besoin-{utcnow():%Y%m%d}-{secrets.token_hex(3)}"
+        if session.scalar(select(func.count()).where(Need.ref == ref)) == 0:
+            return ref
+
+
+def _apply(need: Need, values: dict) -> None:
+    for name in NEED_FIELDS:
+        if name in values:
+            setattr(need, name, values[name])
+
+
+def submit_public_need(session, need_values: dict, company_values: dict, owner: dict) -> Need:
+    """Store a need posted on the public form, unconfirmed, and its company when new.
+
+    An existing company (same SIRET) is reused as it is: an anonymous form never changes
+    a stored company. The need waits for the owner's confirmation outside the queue.
+    """
+    company, _ = _find_or_create_company(
+        session,
+        company_values["company_name"],
+        company_values["siret"],
+        company_values["company_commune"],
+    )
+    need = Need(
+        ref=new_ref(session),
+        company_id=company.id,
+        status=NEED.initial,
+        source="entreprise",
+        owner_email=owner["owner_email"],
+        owner_name=owner["owner_name"],
+        owner_phone=owner["owner_phone"],
+    )
+    need.company = company
+    _apply(need, need_values)
+    session.add(need)
+    session.flush()
+    return need
+
+
+def confirm_need(session, need: Need, email: str, at: datetime | None = None) -> bool:
+    """Record that the owner confirmed ``email`` for ``need``: the need enters the queue
+    (``nouveau``, log started) and the owner becomes a contact of the company.
+
+    Returns False (and changes nothing) when it was already confirmed; raises
+    TransitionError when the address is not the one the need was posted with.
+    """
+    if (need.owner_email or "").lower() != (email or "").lower():
+        raise TransitionError("Ce lien ne correspond pas à ce besoin.")
+    if need.owner_confirmed_at is not None:
+        return False
+    need.owner_confirmed_at = at or utcnow()
+    start(session, need, NEED, reason_text="Adresse e-mail confirmée par l'entreprise")
+    company = need.company
+    known = {(contact.email or "").lower() for contact in company.contacts}
+    if need.owner_email.lower() not in known:
+        company.contacts.append(
+            CompanyContact(
+                name=need.owner_name or need.owner_email,
+                role="A exprimé un besoin",
+                phone=need.owner_phone,
+                email=need.owner_email,
+            )
+        )
+    return True
+
+
+def create_need(session, company: Company, values: dict, *, actor, visit=None) -> Need:
+    """A need entered by an animateur (from a visit or from scratch), in the queue at once."""
+    need = Need(
+        ref=new_ref(session),
+        company_id=company.id,
+        source="animateur",
+        visit_id=getattr(visit, "id", None),
+        created_by_id=getattr(actor, "id", None),
+        rome=values.get("rome"),
+        shared_time=values.get("shared_time"),
+        notes=values.get("notes"),
+    )
+    need.company = company
+    _apply(need, values)
+    session.add(need)
+    why = "Besoin détecté lors d'une visite" if visit is not None else "Saisi par l'animateur"
+    start(session, need, NEED, actor=actor, reason_text=why)
+    return need
+
+
+QUALIFIABLE = frozenset({"nouveau", "qualifie", "en_recherche"})
+
+
+def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
+    """Complete a need's fields, its ROME code and whether it is shared-time work.
+
+    A ``nouveau`` need moves to ``qualifie`` through the workflow (returns True); a need
+    already qualified or in search only has its fields updated (returns False). Raises
+    TransitionError (French) for a need its owner has not confirmed yet or already routed.
+    """
+    if awaiting_owner(need):
+        raise TransitionError(
+            "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise : "
+            "il ne peut pas encore être qualifié."
+        )
+    if need.status not in QUALIFIABLE:
+        raise TransitionError(
+            f"Un besoin « {vocab.label(vocab.NEED_STATUSES, need.status).lower()} » "
+            "ne se qualifie plus."
+        )
+    _apply(need, values)
+    need.rome = values["rome"]
+    need.shared_time = values["shared_time"]
+    if "notes" in values:
+        need.notes = values["notes"]
+    if need.status == "nouveau":
+        transition(session, need, NEED, "qualifie", actor=actor, reason_text="Qualification")
+        return True
+    return False
+
+
+def in_queue():
+    """SQL condition: the need is in the animateurs' queue (not waiting for its owner)."""
+    return or_(Need.source != "entreprise", Need.owner_confirmed_at.is_not(None))
+
+
+def needs_for_owner_email(session, email: str) -> list[Need]:
+    """Needs an owner holding a company-space link for ``email`` may follow.
+
+    Those they posted themselves, and every queued need of the companies whose
+    registered contact address (set by the platform, not by a form) is theirs. A need
+    posted with someone's SIRET never opens that company's other needs.
+    """
+    email = (email or "").lower()
+    if not email:
+        return []
+    own = func.lower(Need.owner_email) == email
+    company_is_theirs = func.lower(Company.contact_email) == email
+    return list(
+        session.scalars(
+            select(Need)
+            .join(Need.company)
+            .where(or_(own, company_is_theirs & in_queue()))
+            .order_by(Company.name, Need.created_at.desc(), Need.id.desc())
+        )
+    )
+
+
+def owner_has_space(session, email: str) -> bool:
+    """True when a company-space link for ``email`` would show something."""
+    return bool(needs_for_owner_email(session, email))
