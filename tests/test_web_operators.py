@@ -241,8 +241,9 @@ def test_post_without_csrf_token_is_refused(client, auth, world, app, monkeypatc
 
 
 def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "CV_FOLDER", str(tmp_path))
-    (tmp_path / "cv-ines.pdf").write_bytes(b"%PDF-1.4 CV")
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    (tmp_path / "cv").mkdir()
+    (tmp_path / "cv" / "cv-ines.pdf").write_bytes(b"%PDF-1.4 CV")
     person = _get(Candidate, "ok")
     person.cv_filename = "cv-ines.pdf"
     db.session.commit()
@@ -257,6 +258,8 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     assert "Télécharger le CV" in client.get(url).get_data(as_text=True)
     response = client.get(cv_url)
     assert response.status_code == 200 and response.data == b"%PDF-1.4 CV"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     response.close()
     # A candidate of another lead stays out of reach, even after acceptance.
     other = _get(Candidate, "autre")

@@ -30,3 +30,37 @@ def send_table(
     response.headers["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def send_cv(candidate, *, actor, ip: str | None, details: dict | None = None) -> Response:
+    """The person's CV file as a download, with its audit entry; 404 without a file.
+
+    Every page serving a CV calls this after its own rights check
+    (``cvtheque.access.may_read_cv``): the file is always an attachment, never
+    sniffed or rendered inline, never cached, and every download is in the audit log.
+    """
+    from connectences import accounts
+    from connectences.cvtheque import files
+    from connectences.extensions import db
+
+    if not candidate.cv_filename:
+        abort(404)
+    try:
+        body = files.read_pdf(candidate.cv_filename)
+    except (FileNotFoundError, IsADirectoryError):
+        abort(404)
+    accounts.audit(
+        db.session,
+        "cv_download",
+        actor=actor,
+        entity="candidate",
+        entity_id=candidate.id,
+        ip=ip,
+        details=details or {},
+    )
+    db.session.commit()
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="cv-{candidate.id}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -11,12 +11,10 @@ from datetime import date
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user
@@ -24,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import accounts, territory, vocab
+from connectences.cvtheque.access import LEAD_STATES_WITH_CV, may_read_cv
 from connectences.extensions import db
 from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
 from connectences.web.access import guard_blueprint
+from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
 from connectences.workflows import LEAD, TransitionError
 from connectences.workflows import leads as flow
@@ -34,7 +34,7 @@ from connectences.workflows import leads as flow
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
 # States in which the operator has taken the lead on, so may see people's contact details.
-CONTACT_VISIBLE = {"accepte", "en_cours", "place"}
+CONTACT_VISIBLE = set(LEAD_STATES_WITH_CV)
 WAITING = {"vu", "accepte", "en_cours"}
 MAX_TEXT = 2000
 
@@ -288,20 +288,8 @@ def cv(lead_id: int, candidate_id: int):
     """A proposed candidate's CV file, once the lead is accepted."""
     lead = _own_lead(lead_id)
     item = next((c for c in lead.candidates if c.candidate_id == candidate_id), None)
-    if item is None or lead.status not in CONTACT_VISIBLE:
+    if item is None or not may_read_cv(db.session, current_user, candidate_id, lead_id=lead_id):
         _refuse_access(lead_id)
-    filename = item.candidate.cv_filename
-    if not filename:
-        abort(404)
-    accounts.audit(
-        db.session,
-        "cv_download",
-        actor=current_user.id,
-        entity="candidate",
-        entity_id=candidate_id,
-        ip=request.remote_addr,
-        details={"lead": lead_id},
+    return send_cv(
+        item.candidate, actor=current_user.id, ip=request.remote_addr, details={"lead": lead_id}
     )
-    db.session.commit()
-    directory = current_app.config.get("CV_FOLDER") or f"{current_app.instance_path}/cv"
-    return send_from_directory(directory, filename, as_attachment=True)

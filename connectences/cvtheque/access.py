@@ -1,0 +1,42 @@
+"""Who may read a person's CV file: one rule for every page that serves it."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from connectences.models import Lead, LeadCandidate, User
+
+# Roles that work the library itself: they see every record and every CV.
+LIBRARY_ROLES = frozenset({"animateur", "admin"})
+# Lead states in which the operator has taken the lead on (so may contact the people).
+LEAD_STATES_WITH_CV = frozenset({"accepte", "en_cours", "place"})
+
+
+def may_read_cv(
+    session: Session, user: User | None, candidate_id: int, *, lead_id: int | None = None
+) -> bool:
+    """True when ``user`` may download the CV of candidate ``candidate_id``.
+
+    Animateurs and admins always may. A member of an operator may only for a person
+    named in a lead of their own organisation that was accepted (or is in progress or
+    placed); with ``lead_id``, that lead must be the one. Nobody else ever may.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if user.role in LIBRARY_ROLES:
+        return True
+    if user.role != "operator" or user.operator_id is None:
+        return False
+    query = (
+        select(LeadCandidate.id)
+        .join(Lead, Lead.id == LeadCandidate.lead_id)
+        .where(
+            LeadCandidate.candidate_id == candidate_id,
+            Lead.operator_id == user.operator_id,
+            Lead.status.in_(LEAD_STATES_WITH_CV),
+        )
+    )
+    if lead_id is not None:
+        query = query.where(Lead.id == lead_id)
+    return bool(session.scalar(select(exists(query))))
