@@ -1,0 +1,79 @@
+"""An operator member and a partner member work their inboxes in a real browser, on a
+phone: the operator opens a lead, accepts it, says the candidates were contacted and
+records a placement; the partner takes a referral in hand and closes it. Every page is
+screenshotted and passes axe-core with no serious or critical violation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.browser.support import describe, screenshot
+from tests.browser.test_homes import PHONE, audit, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _open_first(page, server, inbox: str):
+    page.goto(server.url + inbox)
+    first = page.locator("main li a").first
+    assert first.count() == 1, "la boîte de réception de démonstration est vide"
+    with page.expect_navigation():
+        first.click()
+
+
+def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "operator")
+    page.goto(live_server.url + "/operateur/propositions")
+    screenshot(page, "operateur-propositions-390")
+    blocking = audit(page, "boîte des propositions (390 px)")
+    assert not blocking, describe(blocking)
+
+    _open_first(page, live_server, "/operateur/propositions")
+    status = page.locator("main strong.status").first
+    assert status.inner_text() == "Vu"  # opening the lead marked it seen
+    screenshot(page, "operateur-proposition-390")
+    blocking = audit(page, "une proposition (390 px)")
+    assert not blocking, describe(blocking)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Accepter la proposition").click()
+    assert page.locator("main strong.status").first.inner_text() == "Accepté"
+    with page.expect_navigation():
+        page.get_by_role("button", name="J'ai contacté les candidats").click()
+
+    start = date.today() + timedelta(days=14)
+    page.get_by_label("Date de début").fill(start.isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer le placement").click()
+    assert page.locator("main strong.status").first.inner_text() == "Placé"
+    content = page.content()
+    assert "À 1 mois" in content and "À 6 mois" in content  # follow-up points planned
+    screenshot(page, "operateur-placement-390")
+    blocking = audit(page, "placement enregistré (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def test_partner_takes_a_referral_in_hand_and_closes_it_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "partner")
+    _open_first(page, live_server, "/partenaire/reorientations")
+    screenshot(page, "partenaire-reorientation-390")
+    blocking = audit(page, "une réorientation (390 px)")
+    assert not blocking, describe(blocking)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Prendre en charge").click()
+    assert page.locator("main strong.status").first.inner_text() == "Prise en charge"
+    page.get_by_label("Issue de la prise en charge").fill(
+        "Offre déposée, deux candidats présentés à l'entreprise."
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="Clore la réorientation").click()
+    assert page.locator("main strong.status").first.inner_text() == "Close"
+    assert "deux candidats présentés" in page.content()
+    screenshot(page, "partenaire-reorientation-close-390")
+    blocking = audit(page, "réorientation close (390 px)")
+    assert not blocking, describe(blocking)
