@@ -16,9 +16,10 @@ from pathlib import Path
 
 import holidays
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from connectences import vocab
+from connectences.cvtheque import files, retention
 from connectences.jobs.runner import LOCAL_TZ, JobContext, JobRun
 from connectences.mail import deliver_due, queue_mail
 from connectences.models import (
@@ -27,7 +28,6 @@ from connectences.models import (
     Commune,
     FollowUpPoint,
     Lead,
-    LeadCandidate,
     LeadNeed,
     Need,
     OutboxMessage,
@@ -381,47 +381,9 @@ def follow_ups(ctx: JobContext) -> dict:
 # --- data_retention ----------------------------------------------------------------------
 
 
-def cv_folder() -> Path:
-    return Path(current_app.instance_path) / "cv"
-
-
-def delete_candidate(ctx: JobContext, candidate: Candidate, reason: str) -> bool:
-    """Delete a person's row, skills, CV file, lead lines and queued mail; True if a file went.
-
-    Leads that named the person lose that line; placements keep their figures without
-    the person. An audit entry records the deletion by id only (no personal data).
-    """
-    cid = candidate.id
-    session = ctx.session
-    file_removed = False
-    if candidate.cv_filename:
-        # Only the base name: a stored name never reaches outside the CV folder.
-        path = cv_folder() / Path(candidate.cv_filename).name
-        if path.is_file():
-            file_removed = True
-            if not ctx.dry_run:
-                path.unlink(missing_ok=True)
-    session.execute(delete(LeadCandidate).where(LeadCandidate.candidate_id == cid))
-    session.execute(
-        update(Placement).where(Placement.candidate_id == cid).values(candidate_id=None)
-    )
-    session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.candidate_id == cid, OutboxMessage.status.in_(("pending", "failed"))
-        )
-    )
-    session.execute(delete(User).where(User.candidate_id == cid))
-    session.delete(candidate)  # its skills go with it (ORM cascade)
-    session.add(
-        AuditLog(
-            at=ctx.now,
-            action="candidate.deleted",
-            entity="candidate",
-            entity_id=cid,
-            details={"reason": reason},
-        )
-    )
-    return file_removed
+# The CV library owns the deletion of a person (cvtheque.erase) and the retention
+# rules (cvtheque.retention); this job only runs them with its clock and settings.
+cv_folder = files.cv_folder
 
 
 def data_retention(ctx: JobContext) -> dict:
@@ -438,51 +400,15 @@ def data_retention(ctx: JobContext) -> dict:
     unconfirmed_days = int(ctx.setting("UNCONFIRMED_TTL_DAYS", 7))
     audit_days = int(ctx.setting("AUDIT_RETENTION_DAYS", 365))
     run_days = int(ctx.setting("JOB_RUN_RETENTION_DAYS", 90))
-    counts = Counter(warned=0, deleted=0, unconfirmed_deleted=0, files_deleted=0)
     session = ctx.session
-
-    delete_before = months_before(ctx.now, delete_months)
-    for candidate in session.scalars(
-        select(Candidate).where(Candidate.last_contact_at <= delete_before).order_by(Candidate.id)
-    ).all():
-        counts["files_deleted"] += delete_candidate(ctx, candidate, "sans contact depuis 24 mois")
-        counts["deleted"] += 1
-
-    unconfirmed_before = ctx.now - timedelta(days=unconfirmed_days)
-    for candidate in session.scalars(
-        select(Candidate)
-        .where(Candidate.email_confirmed_at.is_(None), Candidate.created_at <= unconfirmed_before)
-        .order_by(Candidate.id)
-    ).all():
-        counts["files_deleted"] += delete_candidate(ctx, candidate, "adresse jamais confirmée")
-        counts["unconfirmed_deleted"] += 1
-    session.flush()
-
-    warn_before = months_before(ctx.now, warn_months)
-    for candidate in session.scalars(
-        select(Candidate)
-        .where(
-            Candidate.last_contact_at <= warn_before,
-            Candidate.last_contact_at > delete_before,
-            Candidate.email_confirmed_at.is_not(None),
-        )
-        .order_by(Candidate.id)
-    ).all():
-        deletion_day = _local_date(months_before(candidate.last_contact_at, -delete_months))
-        counts["warned"] += _notify_once(
-            ctx,
-            "retention_warning",
-            f"candidate:{candidate.id}:{candidate.last_contact_at.date().isoformat()}",
-            candidate.email,
-            "Votre profil sera bientôt supprimé",
-            f"Bonjour {candidate.first_name},\n\n"
-            "Nous n'avons pas eu de contact avec vous depuis près de deux ans. "
-            f"Sans nouvelles de votre part, votre profil et votre CV seront supprimés "
-            f"le {deletion_day:%d/%m/%Y}.\n\n"
-            "Pour les conserver, connectez-vous ou répondez à ce message : "
-            f"{_link('/candidat')}\n",
-            candidate_id=candidate.id,
-        )
+    counts = retention.apply_retention(
+        session,
+        ctx.now,
+        warn_months=warn_months,
+        delete_months=delete_months,
+        unconfirmed_days=unconfirmed_days,
+        dry_run=ctx.dry_run,
+    )
 
     audit_before = ctx.now - timedelta(days=audit_days)
     counts["audit_purged"] = session.execute(

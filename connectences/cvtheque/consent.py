@@ -1,0 +1,224 @@
+"""Consent, address confirmation (double opt-in) and the personal link of each person.
+
+The person reads ``NOTICE`` before giving explicit consent. Their address is then
+confirmed through a signed, expiring link sent by mail (``send_confirmation`` /
+``confirm``); until then they are not matched (``matching.data`` requires
+``email_confirmed_at``). Their personal space is reached through another signed,
+expiring link (``space_token``), renewable by mail (``send_space_link``) and
+revocable at once (``revoke_links`` bumps ``Candidate.token_version``).
+
+Every self-service action counts as a contact (``touch``): the 2-year retention
+period starts again from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from connectences.accounts.audit import audit
+from connectences.cvtheque.history import record_event
+from connectences.mail import queue_template
+from connectences.models import Candidate, utcnow
+
+SELF = "la personne elle-même"
+CONSENT_REQUIRED = (
+    "Cochez la case pour accepter que votre profil soit enregistré : sans votre accord, "
+    "nous ne pouvons pas le conserver."
+)
+CONSENT_LABEL = (
+    "J'ai lu l'information ci-dessus et j'accepte que mon profil et mon CV soient "
+    "enregistrés dans la CVthèque et proposés à des employeurs."
+)
+# The information notice shown before consent: (title, text) pairs, in plain French.
+NOTICE: tuple[tuple[str, str], ...] = (
+    (
+        "Pourquoi",
+        "Pour vous proposer des emplois à temps partiel ou à temps partagé près de chez "
+        "vous, qui correspondent à ce que vous indiquez (compétences, heures, jours, "
+        "contrats, distance).",
+    ),
+    (
+        "Qui voit votre profil",
+        "Les animateurs de la plateforme, et les structures (groupements d'employeurs, "
+        "associations de cadres à temps partagé) à qui votre profil est proposé pour un "
+        "poste. Votre CV n'est pas publié et n'est jamais vendu.",
+    ),
+    (
+        "Combien de temps",
+        "2 ans après notre dernier contact avec vous. Un mois avant, nous vous écrivons : "
+        "si vous voulez rester, il suffit d'ouvrir votre espace.",
+    ),
+    (
+        "Vos droits",
+        "À tout moment, depuis votre espace personnel : voir vos informations, les "
+        "corriger, les télécharger, mettre votre profil en pause ou tout supprimer. Vous "
+        "pouvez aussi retirer votre accord et saisir la CNIL (www.cnil.fr).",
+    ),
+)
+CONFIRM_SALT = "cvtheque-confirm"
+SPACE_SALT = "cvtheque-space"
+DEFAULT_LINK_DAYS = 30
+DEFAULT_CONFIRM_DAYS = 7
+
+
+class LinkInvalid(ValueError):
+    """A personal or confirmation link that is tampered with, expired or revoked."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.expired = expired
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _days(key: str, default: int) -> int:
+    return int(current_app.config.get(key) or default)
+
+
+def _link(path: str) -> str:
+    return current_app.config.get("BASE_URL", "").rstrip("/") + path
+
+
+def touch(candidate: Candidate, now: datetime | None = None) -> None:
+    """Record a contact with the person (their retention period starts again)."""
+    candidate.last_contact_at = now or utcnow()
+
+
+# --------------------------------------------------------------------------- confirmation
+
+
+def confirmation_token(candidate: Candidate) -> str:
+    """The signed token of the confirmation link (tied to the address it confirms)."""
+    return _serializer(CONFIRM_SALT).dumps({"c": candidate.id, "e": candidate.email})
+
+
+def send_confirmation(session: Session, candidate: Candidate) -> None:
+    """Queue the mail asking the person to confirm their address (same transaction)."""
+    token = confirmation_token(candidate)
+    queue_template(
+        session,
+        to=candidate.email,
+        subject="Confirmez votre adresse pour la CVthèque",
+        template="cv_confirm",
+        candidate_id=candidate.id,
+        first_name=candidate.first_name,
+        confirm_url=_link(f"/mon-cv/confirmer/{token}"),
+        days=_days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS),
+    )
+
+
+def confirm(session: Session, token: str, *, now: datetime | None = None) -> Candidate:
+    """Confirm the address a confirmation link was sent to; return the person.
+
+    Raises ``LinkInvalid`` for a tampered, expired or outdated link (the address was
+    changed since, or the profile deleted). Confirming twice is harmless.
+    """
+    max_age = _days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS) * 86400
+    try:
+        payload = _serializer(CONFIRM_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkInvalid(
+            "Ce lien de confirmation a expiré. Déposez à nouveau votre profil pour en "
+            "recevoir un nouveau.",
+            expired=True,
+        ) from None
+    except BadSignature:
+        raise LinkInvalid("Ce lien de confirmation n'est pas valide.") from None
+    candidate = session.get(Candidate, payload.get("c")) if isinstance(payload, dict) else None
+    if candidate is None or candidate.email != payload.get("e"):
+        raise LinkInvalid("Ce lien de confirmation n'est plus valide.")
+    if candidate.email_confirmed_at is None:
+        now = now or utcnow()
+        candidate.email_confirmed_at = now
+        touch(candidate, now)
+        record_event(
+            session,
+            candidate,
+            "confirmed",
+            "Adresse e-mail confirmée : le profil peut être proposé.",
+            actor_label=SELF,
+        )
+        audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
+    return candidate
+
+
+# --------------------------------------------------------------------------- personal space
+
+
+def space_token(candidate: Candidate) -> str:
+    """The signed token of the person's space (expires after ``CV_LINK_MAX_AGE_DAYS``)."""
+    return _serializer(SPACE_SALT).dumps({"c": candidate.id, "v": candidate.token_version or 0})
+
+
+def space_url(candidate: Candidate) -> str:
+    """The full address of the person's space, for mails."""
+    return _link(f"/mon-cv/{space_token(candidate)}")
+
+
+def candidate_from_space_token(session: Session, token: str) -> Candidate:
+    """The person a space link belongs to; ``LinkInvalid`` if tampered, expired or revoked."""
+    max_age = _days("CV_LINK_MAX_AGE_DAYS", DEFAULT_LINK_DAYS) * 86400
+    try:
+        payload = _serializer(SPACE_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkInvalid(
+            "Ce lien a expiré. Demandez un nouveau lien : il vous sera envoyé par e-mail.",
+            expired=True,
+        ) from None
+    except BadSignature:
+        raise LinkInvalid("Ce lien n'est pas valide.") from None
+    if not isinstance(payload, dict):
+        raise LinkInvalid("Ce lien n'est pas valide.")
+    candidate = session.get(Candidate, payload.get("c"))
+    if candidate is None or (candidate.token_version or 0) != payload.get("v"):
+        raise LinkInvalid(
+            "Ce lien n'est plus valide. Demandez un nouveau lien : il vous sera envoyé par e-mail."
+        )
+    return candidate
+
+
+def send_space_link(session: Session, email: str) -> bool:
+    """Mail the person holding ``email`` a fresh link to their space.
+
+    The caller shows the same neutral answer whatever happens (no way to learn who is
+    in the library); the return value (True when a mail was queued) is for tests and
+    logs only. An unconfirmed person gets the confirmation mail again instead.
+    """
+    from connectences.cvtheque.profile import find_by_email
+
+    candidate = find_by_email(session, email)
+    if candidate is None:
+        return False
+    if candidate.email_confirmed_at is None:
+        send_confirmation(session, candidate)
+        return True
+    queue_template(
+        session,
+        to=candidate.email,
+        subject="Votre lien vers votre espace CVthèque",
+        template="cv_space_link",
+        candidate_id=candidate.id,
+        first_name=candidate.first_name,
+        space_url=space_url(candidate),
+        days=_days("CV_LINK_MAX_AGE_DAYS", DEFAULT_LINK_DAYS),
+    )
+    return True
+
+
+def revoke_links(session: Session, candidate: Candidate, *, actor_label: str = SELF) -> None:
+    """Make every personal link sent so far invalid (a new one must be asked for)."""
+    candidate.token_version = (candidate.token_version or 0) + 1
+    record_event(
+        session,
+        candidate,
+        "links_revoked",
+        "Tous les liens personnels envoyés jusqu'ici ont été désactivés.",
+        actor_label=actor_label,
+    )

@@ -1,0 +1,175 @@
+"""The right to erasure and the right of access: delete everything, export everything.
+
+``erase_candidate`` is the one way a person leaves the library, whoever asks (the
+person, an animateur, the retention job): their row, skills, history, CV file, the
+lead lines naming them, their queued mail, their account, at once. Only an audit
+entry stays, by id and reason, without personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from connectences import territory
+from connectences.accounts.audit import audit
+from connectences.cvtheque import files
+from connectences.cvtheque.history import events_of
+from connectences.models import (
+    Candidate,
+    CandidateEvent,
+    JobNotice,
+    Lead,
+    LeadCandidate,
+    OutboxMessage,
+    Placement,
+    User,
+    utcnow,
+)
+from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+
+
+def erase_candidate(
+    session: Session,
+    candidate: Candidate,
+    *,
+    reason: str,
+    actor: User | int | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> bool:
+    """Delete a person and everything naming them; True if they had a CV file.
+
+    Removes the row, skills and history, the lead lines naming them, their pending or
+    failed mail, their retention notices and a linked candidate account; placements
+    keep their figures without the person. The CV file goes once the deletion is
+    committed (never with ``dry_run``, whose transaction the caller rolls back). An
+    audit entry records the deletion by id and ``reason`` only. The caller commits.
+    """
+    cid = candidate.id
+    had_file = files.pdf_exists(candidate.cv_filename)
+    if had_file and not dry_run:
+        files.delete_pdf_after_commit(session, candidate.cv_filename)
+    session.execute(delete(LeadCandidate).where(LeadCandidate.candidate_id == cid))
+    session.execute(
+        update(Placement).where(Placement.candidate_id == cid).values(candidate_id=None)
+    )
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.candidate_id == cid, OutboxMessage.status.in_(("pending", "failed"))
+        )
+    )
+    session.execute(delete(JobNotice).where(JobNotice.key.like(f"candidate:{cid}:%")))
+    session.execute(delete(CandidateEvent).where(CandidateEvent.candidate_id == cid))
+    session.execute(delete(User).where(User.candidate_id == cid, User.role == "candidate"))
+    # Another role's account that happened to point at the person only loses the link.
+    session.execute(update(User).where(User.candidate_id == cid).values(candidate_id=None))
+    session.delete(candidate)  # its skills go with it (ORM cascade)
+    entry = audit(
+        session,
+        "candidate.deleted",
+        actor=actor,
+        entity="candidate",
+        entity_id=cid,
+        details={"reason": reason},
+    )
+    if now is not None:
+        entry.at = now
+    session.flush()
+    return had_file
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_candidate(session: Session, candidate: Candidate) -> dict:
+    """Everything held about the person, as a JSON-ready dict (the right of access).
+
+    Profile (with French labels beside codes), skills as written and as placed in the
+    taxonomy, consent and confirmation dates, history, the leads that named them,
+    their account and the mail written to them.
+    """
+    commune = territory.get_commune(candidate.commune)
+    leads = session.execute(
+        select(Lead, LeadCandidate)
+        .join(LeadCandidate, LeadCandidate.lead_id == Lead.id)
+        .where(LeadCandidate.candidate_id == candidate.id)
+        .order_by(Lead.created_at)
+    ).all()
+    account = session.scalar(select(User).where(User.candidate_id == candidate.id))
+    mails = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.candidate_id == candidate.id)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    ).all()
+    return {
+        "format": "connectences/cvtheque-export-v1",
+        "exported_at": _iso(utcnow()),
+        "profile": {
+            "ref": candidate.ref,
+            "first_name": candidate.first_name,
+            "last_name": candidate.last_name,
+            "email": candidate.email,
+            "phone": candidate.phone,
+            "commune": candidate.commune,
+            "commune_name": commune.name if commune else None,
+            "mobility_km": candidate.mobility_km,
+            "rome": list(candidate.rome or []),
+            "level": candidate.level,
+            "level_label": LEVELS.get(candidate.level),
+            "hours_min": candidate.hours_min,
+            "hours_max": candidate.hours_max,
+            "days": list(candidate.days or []),
+            "days_labels": [DAYS.get(d, d) for d in candidate.days or []],
+            "contracts": list(candidate.contracts or []),
+            "contracts_labels": [CONTRACTS.get(c, c) for c in candidate.contracts or []],
+            "available_from": _iso(candidate.available_from),
+            "status": candidate.status,
+            "status_label": CANDIDATE_STATUSES.get(candidate.status),
+            "source": candidate.source,
+            "notes": candidate.notes,
+            "cv_file": bool(candidate.cv_filename),
+        },
+        "skills": [
+            {"label": s.label, "normalised": s.norm, "concept": s.concept} for s in candidate.skills
+        ],
+        "consent": {
+            "consent": bool(candidate.consent),
+            "consent_at": _iso(candidate.consent_at),
+            "email_confirmed_at": _iso(candidate.email_confirmed_at),
+            "last_contact_at": _iso(candidate.last_contact_at),
+            "created_at": _iso(candidate.created_at),
+            "updated_at": _iso(candidate.updated_at),
+        },
+        "history": [
+            {
+                "at": _iso(e.at),
+                "kind": e.kind,
+                "summary": e.summary,
+                "by": e.actor_label or ("un membre de l'équipe" if e.actor_id else None),
+            }
+            for e in events_of(session, candidate.id)
+        ],
+        "leads": [
+            {
+                "lead": lead.id,
+                "operator": lead.operator.name if lead.operator else None,
+                "status": lead.status,
+                "proposed_at": _iso(lead.created_at),
+                "needs": [item.need.title for item in lead.needs if item.need is not None],
+                "score": line.score,
+                "explanation": list(line.explanation or []),
+            }
+            for lead, line in leads
+        ],
+        "account": (
+            {"email": account.email, "created_at": _iso(account.created_at)} if account else None
+        ),
+        "mails": [
+            {"subject": m.subject, "created_at": _iso(m.created_at), "status": m.status}
+            for m in mails
+        ],
+    }

@@ -1,0 +1,184 @@
+"""CV files: checked by content, stored outside ``static/`` under random names.
+
+A CV is accepted only if pypdf reads it as an unencrypted PDF with at least one
+page; its name and its announced type are never trusted. Files live in
+``instance/cv/`` (mode 0600), are served only as attachments by the views that
+check the reader's rights, and are never executed or rendered inline.
+
+Files follow the database transaction they belong to: a file stored for a row that
+is rolled back is removed (no orphan), and a file whose row is deleted goes only
+once that deletion is committed (a failed deletion keeps the file its row names).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import secrets
+import warnings
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("connectences.cvtheque")
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+# Pages read for skills: enough for any CV, bounded for a 5 MB file of scans.
+MAX_TEXT_PAGES = 30
+_NEW = "cv_files_new"
+_DISCARD = "cv_files_discard"
+# Headers of what people (or attackers) rename to .pdf.
+_FOREIGN_MAGIC = (b"MZ", b"\x7fELF", b"PK\x03\x04", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
+_HTML = re.compile(rb"^\s*(<!doctype|<html|<script|<\?xml|<svg|<head|<body)", re.IGNORECASE)
+
+
+class CvFileError(ValueError):
+    """A CV file refused, with the reason in French for the person."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def max_bytes() -> int:
+    """The largest CV accepted (config ``CV_MAX_BYTES``, 5 MB by default)."""
+    return int(current_app.config.get("CV_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def cv_folder() -> Path:
+    """Where CV files are kept: ``instance/cv/``, outside anything the web serves."""
+    return Path(current_app.instance_path) / "cv"
+
+
+def check_pdf(data: bytes) -> str:
+    """Check that ``data`` is a readable PDF within the size limit; return its text.
+
+    Raises ``CvFileError`` (French message) for an empty or oversize file, anything
+    that is not a PDF by content (HTML, executable, archive renamed ``.pdf``), an
+    encrypted PDF, or one pypdf cannot read.
+    """
+    limit = max_bytes()
+    if not data:
+        raise CvFileError("Le fichier est vide.")
+    if len(data) > limit:
+        raise CvFileError(
+            f"Le fichier est trop lourd ({len(data) / 1_048_576:.1f} Mo) : "
+            f"la taille maximale est de {limit // 1_048_576} Mo."
+        )
+    head = data[:1024]
+    if head.startswith(_FOREIGN_MAGIC) or _HTML.match(head) or b"%PDF-" not in head:
+        raise CvFileError(
+            "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
+        )
+    try:
+        from pypdf import PdfReader
+
+        with warnings.catch_warnings():
+            # pypdf warns on the small defects most real CVs have; they are not errors.
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise CvFileError(
+                    "Ce PDF est protégé par un mot de passe : enregistrez-le sans protection "
+                    "puis réessayez."
+                )
+            pages = reader.pages
+            if len(pages) == 0:
+                raise CvFileError("Ce PDF ne contient aucune page.")
+            parts = []
+            for page in list(pages)[:MAX_TEXT_PAGES]:
+                parts.append(page.extract_text() or "")
+    except CvFileError:
+        raise
+    except Exception as exc:  # any parser failure means "not a readable PDF"
+        log.info("CV refused, pypdf could not read it: %s", type(exc).__name__)
+        raise CvFileError(
+            "Ce fichier n'a pas pu être lu comme un PDF. Enregistrez votre CV au format PDF "
+            "puis réessayez."
+        ) from None
+    return "\n".join(parts)
+
+
+def _path(stored_name: str) -> Path:
+    # Only a base name: a stored name never reaches outside the CV folder.
+    name = Path(stored_name or "").name
+    if not name or name.startswith("."):
+        raise FileNotFoundError(stored_name)
+    return cv_folder() / name
+
+
+def store_pdf(data: bytes, *, session: Session | None = None) -> str:
+    """Write a checked PDF under a random name (mode 0600); return that name.
+
+    With ``session``, the file belongs to its transaction: it is removed again if the
+    transaction ends without a commit.
+    """
+    folder = cv_folder()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.pdf"
+    fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    if session is not None:
+        session.info.setdefault(_NEW, []).append(folder / name)
+    return name
+
+
+def read_pdf(stored_name: str) -> bytes:
+    """The bytes of a stored CV; ``FileNotFoundError`` when it is not there."""
+    return _path(stored_name).read_bytes()
+
+
+def pdf_exists(stored_name: str | None) -> bool:
+    """Whether the stored CV named ``stored_name`` is on disk."""
+    if not stored_name:
+        return False
+    try:
+        return _path(stored_name).is_file()
+    except FileNotFoundError:
+        return False
+
+
+def delete_pdf(stored_name: str) -> bool:
+    """Remove a stored CV now; True if a file was there."""
+    try:
+        path = _path(stored_name)
+    except FileNotFoundError:
+        return False
+    if not path.is_file():
+        return False
+    path.unlink(missing_ok=True)
+    return True
+
+
+def delete_pdf_after_commit(session: Session, stored_name: str) -> bool:
+    """Remove a stored CV once ``session`` commits; True if the file is there now."""
+    if not pdf_exists(stored_name):
+        return False
+    session.info.setdefault(_DISCARD, []).append(_path(stored_name))
+    return True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_NEW, None)  # committed: the files are the rows' now
+    for path in session.info.pop(_DISCARD, []):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("could not delete CV file %s", path.name)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    # Fires after ``after_commit`` on a commit (nothing left to do then), and on a
+    # rollback or a close without commit: the files written for it are orphans.
+    if transaction.parent is not None:  # only the outermost transaction decides
+        return
+    session.info.pop(_DISCARD, None)
+    for path in session.info.pop(_NEW, []):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,554 @@
+"""A person's profile in the CV library: the rules of its fields, creating and updating it.
+
+One set of rules for every way a profile is written (the public form, an animateur
+at a forum, a spreadsheet import): ``clean_profile`` turns raw values into stored
+values or French errors per field; ``apply_profile`` writes them with a history line;
+``submit_candidate`` creates a profile (or finds the existing one by e-mail).
+
+Only what matching needs is asked (interchange v1 ``candidates``); nothing French law
+forbids in hiring (Code du travail, L1132-1): no age or birth date, sex, nationality,
+family situation, health, photo.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectences import skills as skills_mod
+from connectences import territory, vocab
+from connectences.accounts.audit import audit
+from connectences.cvtheque import files
+from connectences.cvtheque.history import record_event
+from connectences.models import Candidate, CandidateSkill, User, utcnow
+from connectences.territory.text import fold
+
+# Fields a person gives, in the order forms show them (interchange v1 names).
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "commune",
+    "mobility_km",
+    "skills",
+    "rome",
+    "level",
+    "hours_min",
+    "hours_max",
+    "days",
+    "contracts",
+    "available_from",
+)
+# French names of the fields, for history lines and messages.
+FIELD_LABELS = {
+    "first_name": "prénom",
+    "last_name": "nom",
+    "email": "adresse e-mail",
+    "phone": "téléphone",
+    "commune": "commune",
+    "mobility_km": "distance acceptée",
+    "skills": "compétences",
+    "rome": "métiers recherchés",
+    "level": "niveau",
+    "hours_min": "heures minimum",
+    "hours_max": "heures maximum",
+    "days": "jours",
+    "contracts": "contrats",
+    "available_from": "date de disponibilité",
+    "cv": "CV (PDF)",
+}
+# What a profile must never hold (asserted by the tests on the forms).
+FORBIDDEN_FIELDS = (
+    "age",
+    "birth_date",
+    "date_of_birth",
+    "birthdate",
+    "sex",
+    "gender",
+    "nationality",
+    "family_situation",
+    "marital_status",
+    "children",
+    "health",
+    "disability",
+    "handicap",
+    "photo",
+    "religion",
+    "origin",
+)
+MAX_SKILLS = 30
+MAX_SKILL_LENGTH = 200
+MAX_MOBILITY_KM = 200
+_PHONE_FR = re.compile(r"(?:\+33|0033|0)[1-9][0-9]{8}")
+_PHONE_INTL = re.compile(r"\+[1-9][0-9]{7,14}")
+_ROME = re.compile(r"[A-Z][0-9]{4}")
+
+
+class ProfileError(ValueError):
+    """A profile refused: ``errors`` maps each offending field to a French sentence."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k} : {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+# --------------------------------------------------------------------------- field rules
+
+
+def normalise_email(raw: Any) -> str:
+    """An address in its stored form (lower case); ``ValueError`` (French) if invalid."""
+    text = str(raw or "").strip()
+    if not text:
+        raise ValueError("Indiquez votre adresse e-mail.")
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValueError(
+            f"« {text[:100]} » n'est pas une adresse e-mail valide (exemple : prenom.nom@exemple.fr)."
+        ) from None
+
+
+def normalise_phone(raw: Any) -> str | None:
+    """A phone number without spaces or dots (``0612345678``, ``+33612345678``), or None."""
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    compact = re.sub(r"[\s.\-()/]", "", text)
+    if _PHONE_FR.fullmatch(compact) or _PHONE_INTL.fullmatch(compact):
+        return compact
+    raise ValueError(
+        f"« {text[:40]} » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
+    )
+
+
+def resolve_commune(raw: Any) -> territory.CommuneRef:
+    """The commune meant by an INSEE code, a name, or a form label "Arcachon (33120)".
+
+    Raises ``ValueError`` (French) when nothing or several communes fit.
+    """
+    text = str(raw or "").strip()
+    if not text:
+        raise ValueError("Indiquez votre commune.")
+    if re.fullmatch(r"[0-9][0-9AB][0-9]{3}", text.upper()):
+        found = territory.get_commune(text.upper())
+        if found is not None:
+            return found
+    label = re.fullmatch(r"(.+?)\s*\((\d{5})\)", text)
+    name, postcode = (label.group(1), label.group(2)) if label else (text, None)
+    if postcode is None and re.fullmatch(r"\d{5}", text):
+        # A postcode alone: fine when one commune has it.
+        matches = [c for c in territory.search_communes(text, limit=20) if text in c.postcodes]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            names = ", ".join(c.name for c in matches[:6])
+            raise ValueError(
+                f"Plusieurs communes ont le code postal {text} ({names}) : indiquez le nom."
+            )
+        raise ValueError(f"Aucune commune n'a le code postal ou le code INSEE « {text} ».")
+    wanted = fold(name)
+    candidates = [c for c in territory.search_communes(name, limit=50) if fold(c.name) == wanted]
+    if postcode:
+        candidates = [c for c in candidates if postcode in c.postcodes] or candidates
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        pays = [c for c in candidates if c.epci in territory.PAYS_EPCIS]
+        if len(pays) == 1:
+            return pays[0]
+        labels = ", ".join(c.label for c in candidates[:6])
+        raise ValueError(
+            f"Plusieurs communes s'appellent « {name} » ({labels}) : ajoutez le code postal."
+        )
+    raise ValueError(
+        f"Commune inconnue : « {text[:80]} ». Vérifiez l'orthographe ou indiquez le code postal."
+    )
+
+
+def split_skills(raw: Any) -> list[str]:
+    """Skills as the person wrote them: one per line or separated by commas/semicolons."""
+    if isinstance(raw, list | tuple):
+        parts = [str(p) for p in raw]
+    else:
+        parts = re.split(r"[\n,;]", str(raw or ""))
+    seen: set[str] = set()
+    out: list[str] = []
+    for part in parts:
+        label = re.sub(r"\s+", " ", part).strip(" -•*\t")
+        key = skills_mod.normalize(label)
+        if label and key not in seen:
+            seen.add(key)
+            out.append(label)
+    return out
+
+
+def split_codes(raw: Any) -> list[str]:
+    """Upper-cased codes from a list or a text separated by spaces, commas or lines."""
+    if isinstance(raw, list | tuple):
+        parts = [str(p) for p in raw]
+    else:
+        parts = re.split(r"[\s,;]+", str(raw or ""))
+    out: list[str] = []
+    for part in parts:
+        code = part.strip().upper()
+        if code and code not in out:
+            out.append(code)
+    return out
+
+
+def _number(raw: Any, label: str, low: float, high: float) -> float:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValueError(f"Indiquez {label}.")
+    try:
+        value = float(str(raw).replace(",", ".").strip())
+    except ValueError:
+        raise ValueError(f"« {str(raw)[:20]} » n'est pas un nombre.") from None
+    if value != value or not low <= value <= high:  # NaN, or out of range
+        raise ValueError(f"Indiquez un nombre entre {low:g} et {high:g}.")
+    return value
+
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        raise ValueError("Indiquez à partir de quand vous êtes disponible.")
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"« {text[:20]} » n'est pas une date (exemple : 01/09/2026).")
+
+
+def _choices(raw: Any, vocabulary: dict[str, str], empty: str, unknown: str) -> list[str]:
+    values = split_codes(raw) if isinstance(raw, str) else [str(v) for v in (raw or ())]
+    values = [v.lower() if isinstance(v, str) else v for v in values]
+    if not values:
+        raise ValueError(empty)
+    bad = [v for v in values if v not in vocabulary]
+    if bad:
+        raise ValueError(unknown.format(value=bad[0][:40]))
+    # In the vocabulary's order, whatever order they came in.
+    return [key for key in vocabulary if key in values]
+
+
+def clean_profile(data: dict, *, partial: bool = False) -> dict:
+    """Turn raw profile values into stored values, or raise ``ProfileError``.
+
+    ``data`` uses the interchange names (``PROFILE_FIELDS``); strings, numbers, lists
+    and dates are accepted as a form or a spreadsheet gives them. With ``partial``,
+    absent keys are left out instead of being reported as missing. The result has the
+    commune as an INSEE code, skills as a list of labels, ROME codes checked.
+    """
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+
+    def field(name: str, convert) -> None:
+        if partial and name not in data:
+            return
+        try:
+            clean[name] = convert(data.get(name))
+        except ValueError as exc:
+            errors[name] = str(exc)
+
+    def name_rule(label: str):
+        def convert(raw: Any) -> str:
+            text = re.sub(r"\s+", " ", str(raw or "")).strip()
+            if not text:
+                raise ValueError(f"Indiquez votre {label}.")
+            if len(text) > 100:
+                raise ValueError(f"Le {label} ne doit pas dépasser 100 caractères.")
+            return text
+
+        return convert
+
+    def skills_rule(raw: Any) -> list[str]:
+        labels = split_skills(raw)
+        if not labels:
+            raise ValueError("Indiquez au moins une compétence.")
+        if len(labels) > MAX_SKILLS:
+            raise ValueError(f"Indiquez au plus {MAX_SKILLS} compétences.")
+        too_long = next((s for s in labels if len(s) > MAX_SKILL_LENGTH), None)
+        if too_long:
+            raise ValueError(
+                f"Une compétence ne doit pas dépasser {MAX_SKILL_LENGTH} caractères "
+                f"(« {too_long[:40]}… »)."
+            )
+        return labels
+
+    def rome_rule(raw: Any) -> list[str]:
+        codes = split_codes(raw)
+        for code in codes:
+            if not _ROME.fullmatch(code) or not skills_mod.is_rome(code):
+                raise ValueError(
+                    f"« {code[:20]} » n'est pas un code ROME connu (exemple : M1203). "
+                    "Tapez le nom du métier pour voir les suggestions."
+                )
+        return codes
+
+    field("first_name", name_rule("prénom"))
+    field("last_name", name_rule("nom"))
+    field("email", normalise_email)
+    field("phone", normalise_phone)
+    field("commune", lambda raw: resolve_commune(raw).insee)
+    field(
+        "mobility_km",
+        lambda raw: _number(raw, "la distance que vous acceptez de parcourir", 0, MAX_MOBILITY_KM),
+    )
+    field("skills", skills_rule)
+    field("rome", rome_rule)
+    field(
+        "level",
+        lambda raw: _choices(
+            [raw] if raw else [],
+            vocab.LEVELS,
+            "Choisissez votre niveau.",
+            "Niveau inconnu : « {value} ».",
+        )[0],
+    )
+    field("hours_min", lambda raw: _number(raw, "le nombre d'heures minimum", 1, 48))
+    field("hours_max", lambda raw: _number(raw, "le nombre d'heures maximum", 1, 48))
+    field(
+        "days",
+        lambda raw: _choices(
+            raw, vocab.DAYS, "Cochez au moins un jour.", "Jour inconnu : « {value} »."
+        ),
+    )
+    field(
+        "contracts",
+        lambda raw: _choices(
+            raw,
+            vocab.CONTRACTS,
+            "Cochez au moins un type de contrat.",
+            "Type de contrat inconnu : « {value} ».",
+        ),
+    )
+    field("available_from", _date)
+    low, high = clean.get("hours_min"), clean.get("hours_max")
+    if low is not None and high is not None and low > high:
+        errors["hours_max"] = "Le nombre d'heures maximum doit être supérieur ou égal au minimum."
+    if errors:
+        raise ProfileError(errors)
+    return clean
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def set_skills(candidate: Candidate, labels: list[str]) -> bool:
+    """Make the person's skill rows match ``labels`` (normalised, placed in the taxonomy).
+
+    True when they changed. Rows are replaced, not edited, so the matching index sees
+    new skill ids (see ``matching.service``).
+    """
+    if candidate.skill_labels == labels:
+        return False
+    candidate.skills.clear()
+    for position, text in enumerate(labels):
+        candidate.skills.append(
+            CandidateSkill(
+                position=position,
+                label=text,
+                norm=skills_mod.normalize(text),
+                concept=skills_mod.concept_of(text),
+            )
+        )
+    return True
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return float(old) == float(new)
+    return old == new
+
+
+def apply_profile(
+    session: Session,
+    candidate: Candidate,
+    data: dict,
+    *,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+    partial: bool = False,
+) -> list[str]:
+    """Validate ``data`` and write it on ``candidate``; return the fields that changed.
+
+    Raises ``ProfileError`` and changes nothing when a value is refused. A change writes
+    one history line naming the changed fields, and bumps ``updated_at`` so matching
+    reloads the person. A changed e-mail address must be confirmed again. The caller
+    commits.
+    """
+    clean = clean_profile(data, partial=partial)
+    if "email" in clean and clean["email"] != candidate.email:
+        other = session.scalar(
+            select(Candidate.id).where(
+                Candidate.email == clean["email"], Candidate.id != (candidate.id or -1)
+            )
+        )
+        if other is not None:
+            raise ProfileError(
+                {"email": "Cette adresse e-mail est déjà utilisée par un autre profil."}
+            )
+    changed: list[str] = []
+    for name, value in clean.items():
+        if name == "skills":
+            if set_skills(candidate, value):
+                changed.append(name)
+            continue
+        if not _same(getattr(candidate, name), value):
+            setattr(candidate, name, value)
+            changed.append(name)
+    if candidate.id is not None and changed:
+        if "email" in changed:
+            candidate.email_confirmed_at = None  # a new address is confirmed again
+        candidate.updated_at = utcnow()
+        record_event(
+            session,
+            candidate,
+            "updated",
+            "Profil modifié : " + ", ".join(FIELD_LABELS.get(n, n) for n in changed) + ".",
+            actor=actor,
+            actor_label=actor_label,
+            details={"fields": changed},
+        )
+    return changed
+
+
+def attach_pdf(
+    session: Session,
+    candidate: Candidate,
+    pdf: bytes,
+    *,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+) -> str:
+    """Check and store a new CV file for the person (the old one goes at commit).
+
+    Returns the PDF's text (for skills proposals). Raises ``files.CvFileError``.
+    """
+    text = files.check_pdf(pdf)
+    old = candidate.cv_filename
+    candidate.cv_filename = files.store_pdf(pdf, session=session)
+    if old:
+        files.delete_pdf_after_commit(session, old)
+    if candidate.id is not None:
+        record_event(
+            session,
+            candidate,
+            "cv",
+            "Nouveau CV (PDF) déposé." if old is None else "CV (PDF) remplacé.",
+            actor=actor,
+            actor_label=actor_label,
+        )
+    return text
+
+
+def new_ref() -> str:
+    """A ref for a profile created on the platform (interchange refs come from senders)."""
+    return f"cv-{secrets.token_hex(8)}"
+
+
+def find_by_email(session: Session, email: str) -> Candidate | None:
+    """The profile held under an address (normalised first), or None."""
+    try:
+        address = normalise_email(email)
+    except ValueError:
+        return None
+    return session.scalar(select(Candidate).where(Candidate.email == address))
+
+
+def submit_candidate(
+    session: Session,
+    data: dict,
+    *,
+    source: str,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+    pdf: bytes | None = None,
+    send_mail: bool = True,
+) -> tuple[Candidate, bool]:
+    """Create a profile from a submission; return ``(candidate, created)``.
+
+    ``data`` holds the profile fields and ``consent`` (must be true). The same address
+    (normalised) leads to the existing profile: nothing is created nor changed. For a
+    public submission (``source="public"``), the existing person is sent their
+    personal link (or their confirmation mail again) and nothing about them is
+    revealed to whoever submitted. A new profile waits for its address to be confirmed
+    (``consent.send_confirmation`` is queued) before it is matched.
+
+    Raises ``ProfileError`` or ``files.CvFileError``; in both cases nothing is written.
+    The file is stored only after every check, and removed if the transaction is not
+    committed. The caller commits.
+    """
+    from connectences.cvtheque import consent as consent_mod
+
+    errors: dict[str, str] = {}
+    try:
+        clean = clean_profile(data)
+    except ProfileError as exc:
+        errors.update(exc.errors)
+        clean = {}
+    if not data.get("consent"):
+        errors["consent"] = consent_mod.CONSENT_REQUIRED
+    if errors:
+        raise ProfileError(errors)
+    text_ok = files.check_pdf(pdf) if pdf else None  # raises before anything is written
+    existing = session.scalar(select(Candidate).where(Candidate.email == clean["email"]))
+    if existing is not None:
+        if source == "public" and send_mail:
+            if existing.email_confirmed_at is None:
+                consent_mod.send_confirmation(session, existing)
+            else:
+                consent_mod.send_space_link(session, existing.email)
+        return existing, False
+    now = utcnow()
+    candidate = Candidate(
+        ref=new_ref(),
+        status="disponible",
+        consent=True,
+        consent_at=now,
+        source=(str(source)[:100] or None),
+        last_contact_at=now,
+        created_at=now,
+        rome=[],
+        days=[],
+        contracts=[],
+    )
+    apply_profile(session, candidate, clean, actor=actor, actor_label=actor_label)
+    session.add(candidate)
+    session.flush()
+    if pdf and text_ok is not None:
+        candidate.cv_filename = files.store_pdf(pdf, session=session)
+    record_event(
+        session,
+        candidate,
+        "created",
+        "Profil créé"
+        + (" par la personne elle-même." if source == "public" else f" (source : {source}).")
+        + (" CV (PDF) joint." if candidate.cv_filename else ""),
+        actor=actor,
+        actor_label=actor_label,
+        details={"source": source},
+    )
+    audit(
+        session,
+        "candidate.created",
+        actor=actor,
+        entity="candidate",
+        entity_id=candidate.id,
+        details={"source": source},
+    )
+    if send_mail:
+        consent_mod.send_confirmation(session, candidate)
+    return candidate, True

@@ -1,0 +1,172 @@
+"""How long a person stays in the library: 2 years after the last contact.
+
+- 23 months without contact: the person is warned by mail, once per contact date
+  (a person contacted again, then silent again, is warned again);
+- 24 months: the profile and the CV file are deleted (``erase.erase_candidate``);
+- a submission whose address is never confirmed is deleted after 7 days.
+
+The scheduler job ``data_retention`` (``jobs.tasks``) calls ``apply_retention``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectences.cvtheque import consent
+from connectences.cvtheque.erase import erase_candidate
+from connectences.mail import queue_template
+from connectences.models import Candidate, JobNotice
+
+WARN_MONTHS = 23
+DELETE_MONTHS = 24
+UNCONFIRMED_DAYS = 7
+WARNING_KIND = "retention_warning"
+LOCAL_TZ = ZoneInfo("Europe/Paris")
+REASON_STALE = "sans contact depuis 24 mois"
+REASON_UNCONFIRMED = "adresse jamais confirmée"
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same instant ``months`` calendar months earlier (day clipped to the month's end)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives naive datetimes back; every stored time is UTC.
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def deletion_date(candidate: Candidate, delete_months: int = DELETE_MONTHS) -> datetime:
+    """When the person will be deleted if there is no contact before."""
+    return months_before(_aware(candidate.last_contact_at), -delete_months)
+
+
+def warning_key(candidate: Candidate) -> str:
+    """The notice key of a warning: the person and the contact date it is about."""
+    return f"candidate:{candidate.id}:{candidate.last_contact_at.date().isoformat()}"
+
+
+def delete_stale(
+    session: Session,
+    now: datetime,
+    *,
+    delete_months: int = DELETE_MONTHS,
+    dry_run: bool = False,
+) -> tuple[int, int]:
+    """Delete the people without contact for ``delete_months``; (people, files) deleted."""
+    before = months_before(now, delete_months)
+    people = files = 0
+    for candidate in session.scalars(
+        select(Candidate).where(Candidate.last_contact_at <= before).order_by(Candidate.id)
+    ).all():
+        files += erase_candidate(session, candidate, reason=REASON_STALE, now=now, dry_run=dry_run)
+        people += 1
+    return people, files
+
+
+def delete_unconfirmed(
+    session: Session, now: datetime, *, days: int = UNCONFIRMED_DAYS, dry_run: bool = False
+) -> tuple[int, int]:
+    """Delete submissions never confirmed after ``days`` days; (people, files) deleted."""
+    before = now - timedelta(days=days)
+    people = files = 0
+    for candidate in session.scalars(
+        select(Candidate)
+        .where(Candidate.email_confirmed_at.is_(None), Candidate.created_at <= before)
+        .order_by(Candidate.id)
+    ).all():
+        files += erase_candidate(
+            session, candidate, reason=REASON_UNCONFIRMED, now=now, dry_run=dry_run
+        )
+        people += 1
+    return people, files
+
+
+def warn_stale(
+    session: Session,
+    now: datetime,
+    *,
+    warn_months: int = WARN_MONTHS,
+    delete_months: int = DELETE_MONTHS,
+) -> int:
+    """Warn by mail, once per contact date, the people due for deletion within a month.
+
+    The mail holds a fresh link to their space: opening it counts as a contact and
+    keeps the profile. Returns how many were warned.
+    """
+    warn_before = months_before(now, warn_months)
+    delete_before = months_before(now, delete_months)
+    warned = 0
+    for candidate in session.scalars(
+        select(Candidate)
+        .where(
+            Candidate.last_contact_at <= warn_before,
+            Candidate.last_contact_at > delete_before,
+            Candidate.email_confirmed_at.is_not(None),
+        )
+        .order_by(Candidate.id)
+    ).all():
+        key = warning_key(candidate)
+        if session.scalar(
+            select(JobNotice.id).where(JobNotice.kind == WARNING_KIND, JobNotice.key == key)
+        ):
+            continue
+        day = deletion_date(candidate, delete_months).astimezone(LOCAL_TZ).date()
+        queue_template(
+            session,
+            to=candidate.email,
+            subject="Votre profil sera bientôt supprimé",
+            template="cv_retention_warning",
+            candidate_id=candidate.id,
+            first_name=candidate.first_name,
+            deletion_day=f"{day:%d/%m/%Y}",
+            space_url=consent.space_url(candidate),
+            days=int(current_app.config.get("CV_LINK_MAX_AGE_DAYS") or consent.DEFAULT_LINK_DAYS),
+        )
+        session.add(JobNotice(kind=WARNING_KIND, key=key, at=now))
+        warned += 1
+    return warned
+
+
+def apply_retention(
+    session: Session,
+    now: datetime,
+    *,
+    warn_months: int = WARN_MONTHS,
+    delete_months: int = DELETE_MONTHS,
+    unconfirmed_days: int = UNCONFIRMED_DAYS,
+    dry_run: bool = False,
+) -> Counter:
+    """Apply every retention rule of the library at ``now``; return what was done.
+
+    Counts: ``deleted``, ``unconfirmed_deleted``, ``files_deleted``, ``warned``.
+    Idempotent: the deleted are gone, the warned have their notice. The caller
+    commits (or rolls back a dry run: files are kept then).
+    """
+    counts = Counter(warned=0, deleted=0, unconfirmed_deleted=0, files_deleted=0)
+    people, removed = delete_stale(session, now, delete_months=delete_months, dry_run=dry_run)
+    counts["deleted"] += people
+    counts["files_deleted"] += removed
+    people, removed = delete_unconfirmed(session, now, days=unconfirmed_days, dry_run=dry_run)
+    counts["unconfirmed_deleted"] += people
+    counts["files_deleted"] += removed
+    session.flush()
+    counts["warned"] += warn_stale(
+        session, now, warn_months=warn_months, delete_months=delete_months
+    )
+    return counts
