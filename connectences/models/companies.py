@@ -73,3 +73,24 @@ class Visit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     company: Mapped[Company] = relationship()
+    # Who made the contact, shown by the contact-pressure guard and the timelines.
+    animateur: Mapped[User | None] = relationship("User")  # noqa: F821
+
+
+class CompanyMailing(Base):
+    """A newsletter (lettre d'information) sent to a company: a contact like a visit,
+    counted by the contact-pressure guard."""
+
+    __tablename__ = "company_mailing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()
+    sent_by: Mapped[User | None] = relationship("User")  # noqa: F821

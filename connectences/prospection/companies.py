@@ -1,0 +1,509 @@
+"""The company directory: SIRET and NAF checks, one company per SIRET, similar names,
+contacts and the company's own contact preferences.
+
+Every function takes the SQLAlchemy session and adds to it; the caller commits (one
+transaction per request). Invalid input raises :class:`CompanyError`, whose
+``errors`` map a form field to a French sentence; nothing is added in that case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum import exceptions as stdnum_errors
+from stdnum.fr import siret as stdnum_siret
+
+from connectences import territory
+from connectences.accounts.audit import audit
+from connectences.models import Company, CompanyContact, User
+from connectences.prospection.naf import naf_label, normalize_naf
+from connectences.territory.text import fold
+
+NAME_MAX = 200
+ADDRESS_MAX = 300
+MAX_EMPLOYEES = 100_000
+# The monthly contact cap a company may choose (None: no cap). Zero contacts a month
+# is what "ne plus solliciter" says, so it is asked that way instead.
+CAP_RANGE = (1, 31)
+# Similar names pointed out before creating a company (rapidfuzz token_sort_ratio, 0-100).
+SIMILAR_SCORE = 85
+_PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
+
+
+class CompanyError(ValueError):
+    """Invalid company or contact data: ``errors`` maps each field to a French message."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k} : {v}" for k, v in self.errors.items()))
+
+
+@dataclass(frozen=True)
+class SimilarCompany:
+    company: Company
+    score: int
+
+
+class SimilarCompaniesFound(ValueError):
+    """Companies with a close name exist: the person must confirm the creation."""
+
+    def __init__(self, similar: list[SimilarCompany]):
+        self.similar = similar
+        super().__init__("Des entreprises au nom proche existent déjà.")
+
+
+# --- single values ------------------------------------------------------------------------
+
+
+def clean_siret(value: str | None) -> str:
+    """The 14 digits of a valid SIRET (spaces and dots tolerated); CompanyError otherwise.
+
+    The check is python-stdnum's, which includes the Luhn key and La Poste's
+    establishments (SIREN 356 000 000), whose SIRET keys follow another rule.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise CompanyError({"siret": "Indiquez le SIRET (14 chiffres)."})
+    try:
+        return stdnum_siret.validate(text)
+    except stdnum_errors.InvalidLength:
+        digits = len(stdnum_siret.compact(text))
+        message = f"Un SIRET compte 14 chiffres ; « {text} » en a {digits}."
+    except stdnum_errors.InvalidFormat:
+        message = f"Un SIRET ne contient que des chiffres : « {text} »."
+    except stdnum_errors.InvalidChecksum:
+        message = (
+            f"SIRET invalide : « {text} » (la clé de contrôle ne correspond pas ; "
+            "vérifiez chaque chiffre)."
+        )
+    except stdnum_errors.ValidationError:
+        message = f"SIRET invalide : « {text} »."
+    raise CompanyError({"siret": message})
+
+
+def siren_of(siret: str) -> str:
+    """The SIREN (the company, 9 digits) of a SIRET (one of its establishments)."""
+    return siret[:9]
+
+
+def clean_naf(value: str | None) -> str | None:
+    """The canonical NAF rev. 2 code (``56.10A``), None when empty; CompanyError when
+    unknown."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    code = normalize_naf(text)
+    if code is None or naf_label(code) is None:
+        raise CompanyError(
+            {"naf": f"Code NAF inconnu : « {text} » (code NAF rév. 2 attendu, ex. 56.10A)."}
+        )
+    return code
+
+
+def resolve_commune(value: str | None) -> str | None:
+    """INSEE code of the commune a person typed: a code (``33009``), a name
+    (``Arcachon``, ``lege cap ferret``) or a form label (``Arcachon (33120)``).
+
+    Among communes of the same name, those of the Pays come first. None when unknown.
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    if territory.is_commune(text.upper()):
+        return text.upper()
+    postcode = None
+    match = re.match(r"^(.*?)\s*\((\d{5})\)\s*$", text)
+    if match:
+        text, postcode = match.group(1), match.group(2)
+    wanted = fold(text)
+    if not wanted:
+        return None
+    for commune in territory.search_communes(text, limit=50):
+        if fold(commune.name) == wanted and (postcode is None or postcode in commune.postcodes):
+            return commune.insee
+    return None
+
+
+def clean_commune(value: str | None) -> str:
+    """INSEE code of a known commune; CompanyError otherwise."""
+    text = (value or "").strip()
+    if not text:
+        raise CompanyError({"commune": "Indiquez la commune de l'établissement."})
+    insee = resolve_commune(text)
+    if insee is None:
+        raise CompanyError(
+            {
+                "commune": f"Commune inconnue : « {text} ». Indiquez le nom d'une commune "
+                "française (ex. Arcachon) ou son code INSEE (ex. 33009)."
+            }
+        )
+    return insee
+
+
+def clean_email(value: str | None, field: str = "contact_email") -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise CompanyError({field: f"Adresse e-mail invalide : « {text} »."}) from None
+    if len(text) > 254:
+        raise CompanyError({field: "Adresse e-mail trop longue."})
+    return text
+
+
+def clean_cap(value: Any) -> int | None:
+    """The monthly contact cap: None (no cap) or an integer within CAP_RANGE."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    low, high = CAP_RANGE
+    try:
+        cap = int(str(value).strip())
+    except ValueError:
+        raise CompanyError(
+            {"max_contacts_per_month": f"Indiquez un nombre entier de {low} à {high}."}
+        ) from None
+    if cap == 0:
+        raise CompanyError(
+            {
+                "max_contacts_per_month": "Une entreprise qui ne veut plus aucun contact : "
+                "cochez « Ne plus solliciter » plutôt que 0."
+            }
+        )
+    if not low <= cap <= high:
+        raise CompanyError(
+            {"max_contacts_per_month": f"Indiquez un nombre de contacts de {low} à {high}."}
+        )
+    return cap
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "on", "oui", "y", "yes"}
+    return bool(value)
+
+
+def _collect(errors: dict[str, str], func, *args):
+    try:
+        return func(*args)
+    except CompanyError as exc:
+        errors.update(exc.errors)
+        return None
+
+
+def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked fields of a company (every error at once, as CompanyError).
+
+    Keys read: name, siret, commune (required); naf, employees, address,
+    contact_email, newsletter_consent, do_not_solicit, max_contacts_per_month.
+    """
+    errors: dict[str, str] = {}
+    name = " ".join(str(data.get("name") or "").split())
+    if not name:
+        errors["name"] = "Indiquez le nom de l'entreprise."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Le nom ne peut dépasser {NAME_MAX} caractères."
+    siret = _collect(errors, clean_siret, data.get("siret"))
+    commune = _collect(errors, clean_commune, data.get("commune"))
+    naf = _collect(errors, clean_naf, data.get("naf"))
+    employees = None
+    raw_employees = data.get("employees")
+    if raw_employees not in (None, ""):
+        try:
+            employees = int(str(raw_employees).strip())
+            if not 0 <= employees <= MAX_EMPLOYEES:
+                raise ValueError
+        except ValueError:
+            errors["employees"] = "L'effectif est un nombre entier de salariés (0 ou plus)."
+    address = " ".join(str(data.get("address") or "").split()) or None
+    if address and len(address) > ADDRESS_MAX:
+        errors["address"] = f"L'adresse ne peut dépasser {ADDRESS_MAX} caractères."
+    contact_email = _collect(errors, clean_email, data.get("contact_email"))
+    cap = _collect(errors, clean_cap, data.get("max_contacts_per_month"))
+    if errors:
+        raise CompanyError(errors)
+    return {
+        "name": name,
+        "siret": siret,
+        "siren": siren_of(siret),
+        "commune": commune,
+        "naf": naf,
+        "employees": employees,
+        "address": address,
+        "contact_email": contact_email,
+        "newsletter_consent": _bool(data.get("newsletter_consent")),
+        "do_not_solicit": _bool(data.get("do_not_solicit")),
+        "max_contacts_per_month": cap,
+    }
+
+
+# --- lookup -------------------------------------------------------------------------------
+
+
+def get_company(session: Session, ref: str) -> Company | None:
+    """The company with this ref, or None."""
+    return session.scalar(select(Company).where(Company.ref == ref))
+
+
+def find_company_by_siret(session: Session, siret: str | None) -> Company | None:
+    """The company registered with this SIRET (any spacing), or None (also when invalid)."""
+    try:
+        number = clean_siret(siret)
+    except CompanyError:
+        return None
+    return session.scalar(select(Company).where(Company.siret == number))
+
+
+def _folded_names(session: Session) -> list[tuple[int, str]]:
+    return [(cid, fold(name)) for cid, name in session.execute(select(Company.id, Company.name))]
+
+
+def search_company_ids(session: Session, text: str, limit: int | None = 20) -> list[int]:
+    """Ids of the companies matching what a person types, best first.
+
+    Digits search the SIRET (and so the SIREN) by prefix, spaces ignored. Words match
+    the start of the name's words, without accents or case ("mie doree" finds "La Mie
+    Dorée"); when nothing matches that way, close spellings do (rapidfuzz).
+    """
+    query = (text or "").strip()
+    if not query:
+        return []
+    compact = re.sub(r"[\s.]", "", query)
+    if compact.isdigit():
+        rows = session.scalars(
+            select(Company.id)
+            .where(Company.siret.startswith(compact))
+            .order_by(Company.name)
+            .limit(limit)
+        )
+        return list(rows)
+    words = fold(query).split()
+    if not words:
+        return []
+    names = _folded_names(session)
+    found: list[tuple[int, int, str]] = []
+    for cid, name in names:
+        name_words = name.split()
+        if all(any(w.startswith(q) for w in name_words) for q in words):
+            found.append((0 if name.startswith(words[0]) else 1, cid, name))
+    if found:
+        found.sort(key=lambda item: (item[0], item[2]))
+        ids = [cid for _rank, cid, _name in found]
+    else:
+        hits = process.extract(
+            " ".join(words),
+            {cid: name for cid, name in names},
+            scorer=fuzz.partial_ratio,
+            limit=limit,
+            score_cutoff=80,
+        )
+        ids = [cid for _name, _score, cid in hits]
+    return ids[:limit] if limit else ids
+
+
+def search_companies(session: Session, text: str, limit: int = 10) -> list[Company]:
+    """Companies matching a name or SIRET typed by a person, best first (see
+    :func:`search_company_ids`)."""
+    ids = search_company_ids(session, text, limit)
+    if not ids:
+        return []
+    by_id = {c.id: c for c in session.scalars(select(Company).where(Company.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def similar_companies(
+    session: Session, name: str, *, exclude_id: int | None = None, limit: int = 5
+) -> list[SimilarCompany]:
+    """Companies whose name is close to ``name`` (same words in any order, small typos),
+    to point out a probable duplicate before creating a company under another SIRET."""
+    wanted = fold(name or "")
+    if not wanted:
+        return []
+    names = {cid: n for cid, n in _folded_names(session) if cid != exclude_id}
+    hits = process.extract(
+        wanted,
+        names,
+        scorer=fuzz.token_sort_ratio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=SIMILAR_SCORE,
+    )
+    if not hits:
+        return []
+    by_id = {
+        c.id: c
+        for c in session.scalars(select(Company).where(Company.id.in_([h[2] for h in hits])))
+    }
+    return [SimilarCompany(by_id[cid], round(score)) for _n, score, cid in hits]
+
+
+# --- creation -----------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text.lower()).split()
+    return "-".join(words)[:60].strip("-") or "entreprise"
+
+
+def new_company_ref(session: Session, name: str) -> str:
+    """A free, readable ref for a company created on the platform (``ent-le-bistrot``)."""
+    base = "ent-" + _slug(name)
+    taken = set(session.scalars(select(Company.ref).where(Company.ref.startswith(base))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def find_or_create_company(
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    actor: User | None,
+    similar_ok: bool = True,
+) -> tuple[Company, bool]:
+    """The company with ``data["siret"]``, or a new one built from ``data``.
+
+    Returns ``(company, created)``. An existing SIRET opens the existing company and
+    changes nothing in it. Otherwise the data are checked (CompanyError with every
+    field's French message; nothing added) and the company is added and flushed, with
+    an audit entry. With ``similar_ok=False``, a company whose name is close to an
+    existing one is not created: SimilarCompaniesFound lists them, so the person can
+    open one of them or confirm (call again with ``similar_ok=True``).
+    """
+    siret_text = data.get("siret")
+    existing = find_company_by_siret(session, siret_text)
+    if existing is not None:
+        return existing, False
+    clean = validate_company(data)
+    if not similar_ok:
+        similar = similar_companies(session, clean["name"])
+        if similar:
+            raise SimilarCompaniesFound(similar)
+    company = Company(ref=new_company_ref(session, clean["name"]), **clean)
+    session.add(company)
+    session.flush()
+    audit(
+        session,
+        "company.create",
+        actor=actor,
+        entity="company",
+        entity_id=company.id,
+        details={"siret": company.siret, "name": company.name},
+    )
+    return company, True
+
+
+def set_preferences(
+    session: Session,
+    company: Company,
+    *,
+    do_not_solicit: bool,
+    newsletter_consent: bool,
+    max_contacts_per_month: Any,
+    actor: User | None,
+) -> Company:
+    """Record what the company asked: no more prospection, the newsletter, its monthly cap."""
+    cap = clean_cap(max_contacts_per_month)
+    before = {
+        "do_not_solicit": company.do_not_solicit,
+        "newsletter_consent": company.newsletter_consent,
+        "max_contacts_per_month": company.max_contacts_per_month,
+    }
+    company.do_not_solicit = bool(do_not_solicit)
+    company.newsletter_consent = bool(newsletter_consent)
+    company.max_contacts_per_month = cap
+    after = {
+        "do_not_solicit": company.do_not_solicit,
+        "newsletter_consent": company.newsletter_consent,
+        "max_contacts_per_month": company.max_contacts_per_month,
+    }
+    if before != after:
+        audit(
+            session,
+            "company.preferences",
+            actor=actor,
+            entity="company",
+            entity_id=company.id,
+            details={"before": before, "after": after},
+        )
+    return company
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def validate_contact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked fields of a contact person: name required; role, phone, email optional."""
+    errors: dict[str, str] = {}
+    name = " ".join(str(data.get("name") or "").split())
+    if not name:
+        errors["name"] = "Indiquez le nom de la personne."
+    elif len(name) > 200:
+        errors["name"] = "Le nom ne peut dépasser 200 caractères."
+    role = " ".join(str(data.get("role") or "").split()) or None
+    if role and len(role) > 100:
+        errors["role"] = "La fonction ne peut dépasser 100 caractères."
+    phone = " ".join(str(data.get("phone") or "").split()) or None
+    if phone and (not _PHONE.match(phone) or sum(ch.isdigit() for ch in phone) < 6):
+        errors["phone"] = f"Numéro de téléphone invalide : « {phone} »."
+    email = _collect(errors, clean_email, data.get("email"), "email")
+    if errors:
+        raise CompanyError(errors)
+    return {"name": name, "role": role, "phone": phone, "email": email}
+
+
+def add_contact(
+    session: Session, company: Company, data: Mapping[str, Any], *, actor: User | None
+) -> CompanyContact:
+    """Add a contact person to the company (CompanyError when invalid)."""
+    contact = CompanyContact(company=company, **validate_contact(data))
+    session.add(contact)
+    session.flush()
+    audit(session, "company.contact_add", actor=actor, entity="company", entity_id=company.id)
+    return contact
+
+
+def update_contact(
+    session: Session, contact: CompanyContact, data: Mapping[str, Any], *, actor: User | None
+) -> CompanyContact:
+    """Change a contact person's details (CompanyError when invalid)."""
+    for key, value in validate_contact(data).items():
+        setattr(contact, key, value)
+    audit(
+        session,
+        "company.contact_edit",
+        actor=actor,
+        entity="company",
+        entity_id=contact.company_id,
+    )
+    return contact
+
+
+def epci_label(insee: str | None) -> str:
+    """Short name of the commune's intercommunality, for lists."""
+    siren = territory.epci_of(insee) if insee else None
+    if not siren:
+        return "Hors intercommunalité connue"
+    epci = territory.get_epci(siren)
+    return territory.PAYS_EPCIS.get(siren) or (epci.name if epci else siren)
+
+
+def commune_label(insee: str | None) -> str:
+    """"Arcachon (33120)" for an INSEE code, the code itself when unknown."""
+    if not insee:
+        return ""
+    commune = territory.get_commune(insee)
+    return commune.label if commune else insee

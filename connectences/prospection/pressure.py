@@ -1,0 +1,376 @@
+"""The contact-pressure guard: every contact that reaches a company, and whether one
+more is acceptable.
+
+Workshops on TPE prospection warn about over-soliciting small companies: several
+actors (animateurs, operators, partners) may call the same owner in one month. So the
+guard counts every channel that reaches the company, whoever used it:
+
+- visits of every channel (door to door, phone calls, collective sessions, ...);
+- newsletters sent (``CompanyMailing``);
+- leads sent to an operator about one of its needs (the operator will call);
+- referrals of one of its needs to a partner (the partner will call).
+
+Needs the company posts itself are the company reaching us, not us reaching it: they
+appear in its timeline but are not counted.
+
+Rules (tested in tests/test_prospection_pressure.py):
+- refuse when the company asked not to be solicited (``do_not_solicit``);
+- refuse when the contacts of the calendar month already reach the cap the company
+  chose (``max_contacts_per_month``): one more would exceed it;
+- warn when the company was contacted less than ``window_days`` days before (or after)
+  the day of the new contact: a contact exactly ``window_days`` days ago no longer warns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from connectences import vocab
+from connectences.models import (
+    Company,
+    CompanyMailing,
+    Lead,
+    LeadNeed,
+    Need,
+    Referral,
+    User,
+    Visit,
+)
+
+# Channels besides the visit channels (vocab.VISIT_CHANNELS), for timelines and the guard.
+OTHER_CHANNELS: dict[str, str] = {
+    "lettre_information": "Lettre d'information",
+    "proposition_operateur": "Proposition à un opérateur",
+    "orientation_vers_partenaire": "Orientation vers un partenaire",
+    "besoin": "Besoin enregistré",
+}
+CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
+DEFAULT_WINDOW_DAYS = 30
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+@dataclass(frozen=True)
+class ContactEvent:
+    """One line of a company's timeline.
+
+    ``counted`` says whether the guard counts it (needs are shown, not counted).
+    ``visit_id``, ``need_ref``, ``lead_id``, ``referral_id`` let pages link to it.
+    """
+
+    on: date
+    kind: str  # "visite", "lettre", "proposition", "orientation", "besoin"
+    channel: str
+    by_id: int | None
+    by: str
+    summary: str
+    counted: bool = True
+    visit_id: int | None = None
+    need_ref: str | None = None
+    lead_id: int | None = None
+    referral_id: int | None = None
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel, self.channel)
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """How much the company has been contacted, and the guard's decision for one more.
+
+    ``last_contact_at`` is the day of the most recent contact (a date: visits are
+    recorded by day). ``decision`` is "ok", "warn" (explicit confirmation needed) or
+    "refuse" (no contact may be recorded); ``reasons`` say why, in French.
+    """
+
+    on: date
+    window_days: int
+    last_contact_at: date | None
+    last_contact_by: str | None
+    last_channel: str | None
+    contacts_in_window: int
+    contacts_this_month: int
+    cap: int | None
+    decision: str
+    reasons: tuple[str, ...]
+    do_not_solicit: bool = False
+
+    @property
+    def last_channel_label(self) -> str | None:
+        return CHANNELS.get(self.last_channel, self.last_channel) if self.last_channel else None
+
+    @property
+    def month_label(self) -> str:
+        return f"{MONTHS[self.on.month - 1]} {self.on.year}"
+
+    @property
+    def days_since_last(self) -> int | None:
+        return None if self.last_contact_at is None else (self.on - self.last_contact_at).days
+
+
+class ContactRefused(ValueError):
+    """The guard refuses the contact; ``pressure.reasons`` say why (French)."""
+
+    def __init__(self, pressure: Pressure):
+        self.pressure = pressure
+        super().__init__(" ".join(pressure.reasons))
+
+
+class ConfirmationRequired(ValueError):
+    """The guard warns: the contact is recorded only once the person confirms."""
+
+    def __init__(self, pressure: Pressure):
+        self.pressure = pressure
+        super().__init__(" ".join(pressure.reasons))
+
+
+def _day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _who(user: User | None, fallback: str = "une personne de la plateforme") -> str:
+    if user is None:
+        return fallback
+    return user.full_name or user.email
+
+
+def _users(session: Session, ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def company_timeline(session: Session, company: Company | int) -> list[ContactEvent]:
+    """Every contact with the company by anyone on the platform, newest first: visits
+    and calls, newsletters, leads and referrals about its needs, and its needs."""
+    company_id = company if isinstance(company, int) else company.id
+    events: list[ContactEvent] = []
+
+    visits = session.scalars(
+        select(Visit).options(joinedload(Visit.animateur)).where(Visit.company_id == company_id)
+    ).all()
+    for visit in visits:
+        outcome = vocab.label(vocab.VISIT_OUTCOMES, visit.outcome)
+        summary = outcome or "Contact"
+        if visit.notes:
+            summary += f" — {visit.notes}"
+        events.append(
+            ContactEvent(
+                on=visit.visited_on,
+                kind="visite",
+                channel=visit.channel,
+                by_id=visit.animateur_id,
+                by=_who(visit.animateur),
+                summary=summary,
+                visit_id=visit.id,
+            )
+        )
+
+    mailings = session.scalars(
+        select(CompanyMailing)
+        .options(joinedload(CompanyMailing.sent_by))
+        .where(CompanyMailing.company_id == company_id)
+    ).all()
+    for mailing in mailings:
+        events.append(
+            ContactEvent(
+                on=_day(mailing.sent_at),
+                kind="lettre",
+                channel="lettre_information",
+                by_id=mailing.sent_by_id,
+                by=_who(mailing.sent_by),
+                summary=f"Lettre d'information : {mailing.subject}",
+            )
+        )
+
+    leads = session.scalars(
+        select(Lead)
+        .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
+        .where(
+            Lead.id.in_(
+                select(LeadNeed.lead_id).join(Need).where(Need.company_id == company_id)
+            )
+        )
+    ).all()
+    referrals = session.scalars(
+        select(Referral)
+        .options(joinedload(Referral.partner), joinedload(Referral.need))
+        .join(Need)
+        .where(Need.company_id == company_id)
+    ).all()
+    needs = session.scalars(select(Need).where(Need.company_id == company_id)).all()
+    users = _users(
+        session,
+        [lead.created_by_id for lead in leads]
+        + [r.created_by_id for r in referrals]
+        + [n.created_by_id for n in needs],
+    )
+    for lead in leads:
+        titles = ", ".join(
+            f"« {item.need.title} »" for item in lead.needs if item.need.company_id == company_id
+        )
+        sender = _who(users.get(lead.created_by_id), "l'équipe")
+        events.append(
+            ContactEvent(
+                on=_day(lead.created_at),
+                kind="proposition",
+                channel="proposition_operateur",
+                by_id=lead.created_by_id,
+                by=f"{lead.operator.name} (envoyé par {sender})",
+                summary=f"Besoin {titles} proposé à {lead.operator.name} "
+                f"({vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})",
+                lead_id=lead.id,
+            )
+        )
+    for referral in referrals:
+        sender = _who(users.get(referral.created_by_id), "l'équipe")
+        events.append(
+            ContactEvent(
+                on=_day(referral.created_at),
+                kind="orientation",
+                channel="orientation_vers_partenaire",
+                by_id=referral.created_by_id,
+                by=f"{referral.partner.name} (orienté par {sender})",
+                summary=f"Besoin « {referral.need.title} » orienté vers {referral.partner.name} "
+                f"({vocab.label(vocab.REFERRAL_STATUSES, referral.status).lower()})",
+                need_ref=referral.need.ref,
+                referral_id=referral.id,
+            )
+        )
+    for need in needs:
+        if need.source == "entreprise":
+            by = need.owner_email or "l'entreprise"
+        else:
+            by = _who(users.get(need.created_by_id), "l'équipe")
+        events.append(
+            ContactEvent(
+                on=_day(need.created_at),
+                kind="besoin",
+                channel="besoin",
+                by_id=need.created_by_id,
+                by=by,
+                summary=f"Besoin « {need.title} » enregistré "
+                f"({vocab.label(vocab.NEED_STATUSES, need.status).lower()})",
+                counted=False,
+                need_ref=need.ref,
+            )
+        )
+    order = {"besoin": 0, "visite": 1, "lettre": 2, "proposition": 3, "orientation": 4}
+    events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
+    return events
+
+
+def company_contacts(session: Session, company: Company | int) -> list[ContactEvent]:
+    """The contacts the guard counts (every channel that reaches the company), newest first."""
+    return [event for event in company_timeline(session, company) if event.counted]
+
+
+def configured_window_days() -> int:
+    """CONTACT_WINDOW_DAYS of the running application, or the default (30) outside one."""
+    # The guard is plain domain code; the window is a setting, read here when an
+    # application is running (web, CLI) so that callers need not pass it.
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return int(current_app.config.get("CONTACT_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))
+    return DEFAULT_WINDOW_DAYS
+
+
+def _fr_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def evaluate_pressure(
+    company: Company, contacts: list[ContactEvent], *, on: date, window_days: int
+) -> Pressure:
+    """The guard's figures and decision from a list of contacts (pure function)."""
+    latest = max(contacts, key=lambda e: e.on, default=None)
+    in_window = [e for e in contacts if abs((e.on - on).days) < window_days]
+    this_month = [e for e in contacts if (e.on.year, e.on.month) == (on.year, on.month)]
+    cap = company.max_contacts_per_month
+    refusals: list[str] = []
+    warnings: list[str] = []
+    if company.do_not_solicit:
+        refusals.append(
+            "L'entreprise a demandé à ne plus être sollicitée : aucun contact ne peut être "
+            "enregistré. Si elle revient vers vous, modifiez d'abord ce choix sur sa fiche."
+        )
+    month = f"{MONTHS[on.month - 1]} {on.year}"
+    if cap is not None and len(this_month) >= cap:
+        refusals.append(
+            f"L'entreprise accepte au plus {cap} contact{'s' if cap > 1 else ''} par mois ; "
+            f"elle en a déjà eu {len(this_month)} en {month}. Attendez le mois prochain."
+        )
+    if in_window:
+        recent = max(in_window, key=lambda e: e.on)
+        days = (on - recent.on).days
+        when = "aujourd'hui" if days == 0 else f"il y a {days} jour{'s' if days > 1 else ''}"
+        if days < 0:
+            when = f"dans {-days} jour{'s' if -days > 1 else ''}"
+        warnings.append(
+            f"Déjà contactée le {_fr_date(recent.on)} ({when}) par {recent.by}, "
+            f"{recent.channel_label.lower()} : {len(in_window)} contact"
+            f"{'s' if len(in_window) > 1 else ''} sur les {window_days} derniers jours."
+        )
+    decision = "refuse" if refusals else "warn" if warnings else "ok"
+    return Pressure(
+        on=on,
+        window_days=window_days,
+        last_contact_at=latest.on if latest else None,
+        last_contact_by=latest.by if latest else None,
+        last_channel=latest.channel if latest else None,
+        contacts_in_window=len(in_window),
+        contacts_this_month=len(this_month),
+        cap=cap,
+        decision=decision,
+        reasons=tuple(refusals + warnings),
+        do_not_solicit=company.do_not_solicit,
+    )
+
+
+def contact_pressure(
+    session: Session, company: Company, *, on: date, window_days: int | None = None
+) -> Pressure:
+    """How much the company has been contacted around ``on``, and whether one more
+    contact that day is fine ("ok"), needs confirming ("warn") or is refused ("refuse").
+
+    ``window_days`` defaults to the CONTACT_WINDOW_DAYS setting (30).
+    """
+    window = configured_window_days() if window_days is None else window_days
+    return evaluate_pressure(company, company_contacts(session, company), on=on, window_days=window)
+
+
+def check_contact(
+    session: Session,
+    company: Company,
+    *,
+    on: date,
+    confirmed: bool,
+    window_days: int | None = None,
+) -> Pressure:
+    """The pressure for a new contact; raises ContactRefused, or ConfirmationRequired when
+    the guard warns and the person has not confirmed."""
+    pressure = contact_pressure(session, company, on=on, window_days=window_days)
+    if pressure.decision == "refuse":
+        raise ContactRefused(pressure)
+    if pressure.decision == "warn" and not confirmed:
+        raise ConfirmationRequired(pressure)
+    return pressure

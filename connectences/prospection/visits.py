@@ -1,0 +1,353 @@
+"""Logging a prospection visit (or call), the animateurs' follow-ups, and the filtered
+visits list with its totals and export rows.
+
+The caller commits. Invalid input raises :class:`VisitError` (field -> French
+message); the contact-pressure guard raises ``ContactRefused`` or
+``ConfirmationRequired`` (see ``prospection.pressure``). Nothing is added then.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
+
+from connectences import territory, vocab
+from connectences.accounts.audit import audit
+from connectences.models import Company, User, Visit
+from connectences.models.base import utcnow
+from connectences.prospection.companies import commune_label, epci_label
+from connectences.prospection.pressure import Pressure, check_contact
+
+NOTES_MAX = 4000
+# How far back a visit may be logged (a forgotten visit from last month is fine, older
+# ones are likely a typo in the year), and how far ahead a follow-up may be planned.
+MAX_PAST_DAYS = 366
+MAX_FOLLOW_UP_DAYS = 2 * 366
+
+
+class VisitError(ValueError):
+    """Invalid visit data: ``errors`` maps each field to a French message."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k} : {v}" for k, v in self.errors.items()))
+
+
+def parse_date(value: str | date | None, field_name: str, label: str) -> date | None:
+    """A date from an ISO (2026-05-14) or French (14/05/2026) text; VisitError otherwise."""
+    if value is None or isinstance(value, date):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise VisitError({field_name: f"{label} invalide : « {text} » (format attendu jj/mm/aaaa)."})
+
+
+@dataclass
+class VisitInput:
+    """What the visit form carries, already typed (see :func:`visit_input_from_form`)."""
+
+    channel: str | None
+    visited_on: date | None
+    topics: list[str] = field(default_factory=list)
+    outcome: str | None = None
+    notes: str | None = None
+    need_detected: bool = False
+    follow_up_on: date | None = None
+
+
+def visit_input_from_form(form: Mapping, *, today: date) -> VisitInput:
+    """Read the visit fields of a submitted form (a MultiDict or a plain mapping).
+
+    Bad dates raise VisitError; the rest is checked by :func:`validate_visit`.
+    """
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for key, label in (("visited_on", "Date du contact"), ("follow_up_on", "Date de relance")):
+        try:
+            dates[key] = parse_date(form.get(key), key, label)
+        except VisitError as exc:
+            errors.update(exc.errors)
+            dates[key] = None
+    if errors:
+        raise VisitError(errors)
+    getlist = getattr(form, "getlist", None)
+    topics = getlist("topics") if getlist else list(form.get("topics") or [])
+    need_detected = str(form.get("need_detected") or "").lower() in {"1", "on", "true", "oui"}
+    return VisitInput(
+        channel=(form.get("channel") or "").strip() or None,
+        visited_on=dates["visited_on"] if form.get("visited_on") else today,
+        topics=list(topics),
+        outcome=(form.get("outcome") or "").strip() or None,
+        notes=(form.get("notes") or "").strip() or None,
+        need_detected=need_detected,
+        follow_up_on=dates["follow_up_on"],
+    )
+
+
+def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
+    """Check a visit: known channel, topics and outcome; a date not in the future nor
+    more than a year back; a follow-up not before the visit nor in the past."""
+    errors: dict[str, str] = {}
+    if not data.channel:
+        errors["channel"] = "Choisissez le canal du contact."
+    elif data.channel not in vocab.VISIT_CHANNELS:
+        errors["channel"] = f"Canal inconnu : « {data.channel} »."
+    unknown = [t for t in data.topics if t not in vocab.VISIT_TOPICS]
+    if unknown:
+        errors["topics"] = f"Sujet inconnu : « {unknown[0]} »."
+    if data.outcome is not None and data.outcome not in vocab.VISIT_OUTCOMES:
+        errors["outcome"] = f"Issue inconnue : « {data.outcome} »."
+    if data.visited_on is None:
+        errors["visited_on"] = "Indiquez la date du contact."
+    elif data.visited_on > today:
+        errors["visited_on"] = (
+            "La date du contact ne peut pas être dans le futur : enregistrez la visite "
+            "une fois faite, ou prévoyez une relance."
+        )
+    elif data.visited_on < today - timedelta(days=MAX_PAST_DAYS):
+        errors["visited_on"] = "La date du contact remonte à plus d'un an : vérifiez l'année."
+    if data.follow_up_on is not None:
+        if data.follow_up_on < today:
+            errors["follow_up_on"] = "La date de relance ne peut pas être déjà passée."
+        elif data.visited_on and data.follow_up_on < data.visited_on:
+            errors["follow_up_on"] = "La relance ne peut pas précéder le contact."
+        elif data.follow_up_on > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
+            errors["follow_up_on"] = "La relance est prévue à plus de deux ans : vérifiez l'année."
+    if data.notes and len(data.notes) > NOTES_MAX:
+        errors["notes"] = f"Les notes ne peuvent dépasser {NOTES_MAX} caractères."
+    if errors:
+        raise VisitError(errors)
+    topics = [t for t in vocab.VISIT_TOPICS if t in set(data.topics)]
+    need = data.need_detected or data.outcome == "besoin_detecte"
+    outcome = data.outcome or ("besoin_detecte" if need else None)
+    return VisitInput(
+        data.channel, data.visited_on, topics, outcome, data.notes, need, data.follow_up_on
+    )
+
+
+def log_visit(
+    session: Session,
+    company: Company,
+    data: VisitInput,
+    *,
+    animateur: User,
+    confirmed: bool = False,
+    today: date | None = None,
+) -> tuple[Visit, Pressure]:
+    """Record a visit (or call) to the company, after the contact-pressure guard.
+
+    Raises VisitError (bad fields), ContactRefused (the company asked not to be
+    solicited, or its monthly cap is reached) or ConfirmationRequired (contacted within
+    the window and ``confirmed`` is false). The outcome "ne plus solliciter" sets the
+    company's flag, so that the guard refuses the next contact.
+    """
+    today = today or date.today()
+    clean = validate_visit(data, today=today)
+    pressure = check_contact(session, company, on=clean.visited_on, confirmed=confirmed)
+    visit = Visit(
+        company_id=company.id,
+        animateur_id=animateur.id,
+        channel=clean.channel,
+        visited_on=clean.visited_on,
+        topics=clean.topics,
+        outcome=clean.outcome,
+        notes=clean.notes,
+        need_detected=clean.need_detected,
+        follow_up_on=clean.follow_up_on,
+    )
+    session.add(visit)
+    if clean.outcome == "ne_plus_solliciter" and not company.do_not_solicit:
+        company.do_not_solicit = True
+        audit(
+            session,
+            "company.do_not_solicit",
+            actor=animateur,
+            entity="company",
+            entity_id=company.id,
+            details={"source": "visit"},
+        )
+    session.flush()
+    if pressure.decision == "warn":
+        # A contact made despite the warning is worth knowing about afterwards.
+        audit(
+            session,
+            "visit.pressure_confirmed",
+            actor=animateur,
+            entity="visit",
+            entity_id=visit.id,
+            details={"reasons": list(pressure.reasons)},
+        )
+    return visit, pressure
+
+
+# --- follow-ups ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    overdue: list[Visit]
+    today: list[Visit]
+    upcoming: list[Visit]
+
+    @property
+    def total(self) -> int:
+        return len(self.overdue) + len(self.today) + len(self.upcoming)
+
+
+def follow_ups_of(session: Session, animateur_id: int, *, today: date) -> FollowUps:
+    """The open follow-ups of one animateur: overdue, due today, upcoming (by date)."""
+    visits = session.scalars(
+        select(Visit)
+        .options(joinedload(Visit.company))
+        .where(
+            Visit.animateur_id == animateur_id,
+            Visit.follow_up_on.is_not(None),
+            Visit.follow_up_closed_at.is_(None),
+        )
+        .order_by(Visit.follow_up_on, Visit.id)
+    ).all()
+    return FollowUps(
+        overdue=[v for v in visits if v.follow_up_on < today],
+        today=[v for v in visits if v.follow_up_on == today],
+        upcoming=[v for v in visits if v.follow_up_on > today],
+    )
+
+
+def reschedule_follow_up(
+    session: Session, visit: Visit, new_date: date | str | None, *, actor: User, today: date
+) -> Visit:
+    """Move an open follow-up to another day (today or later)."""
+    day = parse_date(new_date, "follow_up_on", "Nouvelle date")
+    if day is None:
+        raise VisitError({"follow_up_on": "Indiquez la nouvelle date de relance."})
+    if day < today:
+        raise VisitError({"follow_up_on": "La nouvelle date ne peut pas être déjà passée."})
+    if day > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
+        raise VisitError({"follow_up_on": "La relance est prévue à plus de deux ans."})
+    if visit.follow_up_closed_at is not None:
+        raise VisitError({"follow_up_on": "Cette relance est déjà close."})
+    before = visit.follow_up_on
+    visit.follow_up_on = day
+    audit(
+        session,
+        "visit.follow_up_reschedule",
+        actor=actor,
+        entity="visit",
+        entity_id=visit.id,
+        details={"from": before.isoformat() if before else None, "to": day.isoformat()},
+    )
+    return visit
+
+
+def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
+    """Mark a follow-up as done (it leaves the list; the visit stays)."""
+    if visit.follow_up_closed_at is None:
+        visit.follow_up_closed_at = utcnow()
+        audit(session, "visit.follow_up_close", actor=actor, entity="visit", entity_id=visit.id)
+    return visit
+
+
+# --- the visits list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitFilters:
+    """Filters of the visits list; None or empty means "any"."""
+
+    animateur_id: int | None = None
+    channel: str | None = None
+    epci: str | None = None  # SIREN of an intercommunality
+    start: date | None = None
+    end: date | None = None
+    outcome: str | None = None
+
+
+def filtered_visits(filters: VisitFilters) -> Select:
+    """The select of the visits matching the filters, newest first (company loaded)."""
+    query = (
+        select(Visit)
+        .join(Company, Visit.company_id == Company.id)
+        .options(joinedload(Visit.company), joinedload(Visit.animateur))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+    )
+    if filters.animateur_id is not None:
+        query = query.where(Visit.animateur_id == filters.animateur_id)
+    if filters.channel:
+        query = query.where(Visit.channel == filters.channel)
+    if filters.outcome:
+        query = query.where(Visit.outcome == filters.outcome)
+    if filters.start:
+        query = query.where(Visit.visited_on >= filters.start)
+    if filters.end:
+        query = query.where(Visit.visited_on <= filters.end)
+    if filters.epci:
+        communes = [c.insee for c in territory.communes_of_epci(filters.epci)]
+        query = query.where(Company.commune.in_(communes))
+    return query
+
+
+def visit_totals(visits: Iterable[Visit]) -> dict[str, list[tuple[str, str, int]]]:
+    """Counts by channel and by outcome, every value of the vocabulary listed."""
+    visits = list(visits)
+    channels = Counter(v.channel for v in visits)
+    outcomes = Counter(v.outcome or "" for v in visits)
+    by_outcome = [(k, lbl, outcomes.get(k, 0)) for k, lbl in vocab.VISIT_OUTCOMES.items()]
+    if outcomes.get(""):
+        by_outcome.append(("", "Non renseignée", outcomes[""]))
+    return {
+        "channels": [(k, lbl, channels.get(k, 0)) for k, lbl in vocab.VISIT_CHANNELS.items()],
+        "outcomes": by_outcome,
+    }
+
+
+EXPORT_HEADERS = (
+    "Date",
+    "Entreprise",
+    "SIRET",
+    "Commune",
+    "Intercommunalité",
+    "Canal",
+    "Sujets",
+    "Issue",
+    "Besoin détecté",
+    "Relance prévue",
+    "Relance close",
+    "Animateur",
+    "Notes",
+)
+
+
+def export_rows(visits: Iterable[Visit]) -> list[list]:
+    """One row per visit, in EXPORT_HEADERS order (labels in French)."""
+    rows = []
+    for v in visits:
+        animateur = v.animateur.full_name or v.animateur.email if v.animateur else ""
+        rows.append(
+            [
+                v.visited_on,
+                v.company.name,
+                v.company.siret,
+                commune_label(v.company.commune),
+                epci_label(v.company.commune),
+                vocab.label(vocab.VISIT_CHANNELS, v.channel),
+                ", ".join(vocab.label(vocab.VISIT_TOPICS, t) for t in v.topics or []),
+                vocab.label(vocab.VISIT_OUTCOMES, v.outcome),
+                "oui" if v.need_detected else "non",
+                v.follow_up_on or "",
+                "oui" if v.follow_up_closed_at else ("non" if v.follow_up_on else ""),
+                animateur,
+                v.notes or "",
+            ]
+        )
+    return rows

@@ -1,0 +1,278 @@
+"""The contact-pressure guard: window boundaries, the company's own cap, "ne plus
+solliciter", and every channel that reaches a company counted."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from connectences.extensions import db
+from connectences.models import (
+    Company,
+    CompanyMailing,
+    Lead,
+    LeadNeed,
+    Need,
+    Operator,
+    Partner,
+    Referral,
+    User,
+    Visit,
+)
+from connectences.prospection.pressure import (
+    ConfirmationRequired,
+    ContactRefused,
+    check_contact,
+    company_timeline,
+    contact_pressure,
+)
+from tests import factories
+
+TODAY = date(2027, 3, 17)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(10, 0), tzinfo=UTC)
+
+
+@pytest.fixture
+def world():
+    op, partner, comp, other = (
+        factories.operator(),
+        factories.partner(),
+        factories.company(name="Boulangerie du Port"),
+        factories.company(name="Garage Voisin"),
+    )
+    need = factories.need(company=comp["ref"])
+    other_need = factories.need(company=other["ref"])
+    factories.load(
+        factories.document(
+            operators=[op],
+            partners=[partner],
+            companies=[comp, other],
+            needs=[need, other_need],
+        )
+    )
+    user = User(email="anim@exemple.fr", role="animateur", full_name="Léa Martin")
+    db.session.add(user)
+    db.session.commit()
+    get = lambda model, ref: db.session.query(model).filter_by(ref=ref).one()  # noqa: E731
+    return {
+        "company": get(Company, comp["ref"]),
+        "other": get(Company, other["ref"]),
+        "need": get(Need, need["ref"]),
+        "other_need": get(Need, other_need["ref"]),
+        "operator": get(Operator, op["ref"]),
+        "partner": get(Partner, partner["ref"]),
+        "user": user,
+    }
+
+
+def visit(company, day, user=None, channel="porte_a_porte"):
+    v = Visit(
+        company_id=company.id,
+        animateur_id=user.id if user else None,
+        channel=channel,
+        visited_on=day,
+        topics=[],
+    )
+    db.session.add(v)
+    db.session.commit()
+    return v
+
+
+def test_no_contact_is_ok(world):
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == "ok"
+    assert pressure.last_contact_at is None
+    assert pressure.contacts_in_window == 0 and pressure.contacts_this_month == 0
+    assert pressure.reasons == ()
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "decision"), [(0, "warn"), (1, "warn"), (29, "warn"), (30, "ok"), (31, "ok")]
+)
+def test_window_boundary(world, days_ago, decision):
+    visit(world["company"], TODAY - timedelta(days=days_ago), world["user"])
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == decision
+    assert pressure.last_contact_at == TODAY - timedelta(days=days_ago)
+    assert pressure.last_contact_by == "Léa Martin"
+    assert pressure.last_channel == "porte_a_porte"
+    if decision == "warn":
+        assert pressure.contacts_in_window == 1
+        assert "Léa Martin" in pressure.reasons[0]
+        assert "30 derniers jours" in pressure.reasons[0]
+
+
+def test_window_comes_from_config(world, app):
+    visit(world["company"], TODAY - timedelta(days=40))
+    assert contact_pressure(db.session, world["company"], on=TODAY).decision == "ok"
+    app.config["CONTACT_WINDOW_DAYS"] = 45
+    try:
+        pressure = contact_pressure(db.session, world["company"], on=TODAY)
+        assert pressure.window_days == 45 and pressure.decision == "warn"
+    finally:
+        app.config["CONTACT_WINDOW_DAYS"] = 30
+
+
+def test_do_not_solicit_refuses_even_without_contact(world):
+    world["company"].do_not_solicit = True
+    db.session.commit()
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == "refuse"
+    assert "ne plus être sollicitée" in pressure.reasons[0]
+    with pytest.raises(ContactRefused):
+        check_contact(db.session, world["company"], on=TODAY, confirmed=True)
+
+
+def test_cap_reached_refuses_and_below_cap_only_warns(world):
+    company = world["company"]
+    company.max_contacts_per_month = 2
+    db.session.commit()
+    visit(company, date(2027, 3, 2))
+    pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
+    # One contact this month out of 2 allowed: the window warns, the cap does not refuse.
+    assert (pressure.contacts_this_month, pressure.cap, pressure.decision) == (1, 2, "warn")
+    visit(company, date(2027, 3, 10))
+    pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
+    assert (pressure.contacts_this_month, pressure.decision) == (2, "refuse")
+    assert any("au plus 2 contacts par mois" in r and "mars 2027" in r for r in pressure.reasons)
+    with pytest.raises(ContactRefused):
+        check_contact(db.session, company, on=TODAY, confirmed=True)
+
+
+def test_cap_counts_the_calendar_month_only(world):
+    company = world["company"]
+    company.max_contacts_per_month = 1
+    db.session.commit()
+    visit(company, date(2027, 2, 27))  # last month: outside the cap, inside the window
+    pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
+    assert pressure.contacts_this_month == 0
+    assert pressure.decision == "warn"
+    # A cap of 1 exceeded in the past does not refuse: already 2 in February.
+    visit(company, date(2027, 2, 3))
+    assert contact_pressure(db.session, company, on=TODAY, window_days=30).decision == "warn"
+    assert contact_pressure(db.session, company, on=date(2027, 2, 28), window_days=30).decision == (
+        "refuse"
+    )
+
+
+def test_warn_requires_confirmation(world):
+    visit(world["company"], TODAY - timedelta(days=3))
+    with pytest.raises(ConfirmationRequired) as caught:
+        check_contact(db.session, world["company"], on=TODAY, confirmed=False, window_days=30)
+    assert caught.value.pressure.decision == "warn"
+    assert (
+        check_contact(
+            db.session, world["company"], on=TODAY, confirmed=True, window_days=30
+        ).decision
+        == "warn"
+    )
+
+
+def test_phone_call_counts(world):
+    visit(world["company"], TODAY - timedelta(days=5), channel="telephone")
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == "warn" and pressure.last_channel == "telephone"
+
+
+def test_newsletter_counts(world):
+    db.session.add(
+        CompanyMailing(
+            company_id=world["company"].id,
+            subject="Lettre de mars",
+            sent_at=_at(TODAY - timedelta(days=2)),
+            sent_by_id=world["user"].id,
+        )
+    )
+    db.session.commit()
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == "warn"
+    assert pressure.last_channel == "lettre_information"
+    assert pressure.contacts_this_month == 1
+
+
+def test_lead_counts_once_per_company_and_only_its_own(world):
+    lead = Lead(
+        operator_id=world["operator"].id,
+        created_by_id=world["user"].id,
+        created_at=_at(TODAY - timedelta(days=4)),
+    )
+    lead.needs = [LeadNeed(need=world["need"]), LeadNeed(need=world["other_need"])]
+    db.session.add(lead)
+    db.session.commit()
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == "warn"
+    assert pressure.last_channel == "proposition_operateur"
+    assert pressure.contacts_in_window == 1
+    assert world["operator"].name in pressure.last_contact_by
+    # The bundle reaches the other company too, once.
+    assert contact_pressure(db.session, world["other"], on=TODAY, window_days=30).contacts_in_window == 1
+
+
+def test_referral_counts(world):
+    db.session.add(
+        Referral(
+            partner_id=world["partner"].id,
+            need_id=world["need"].id,
+            created_by_id=world["user"].id,
+            created_at=_at(TODAY - timedelta(days=6)),
+        )
+    )
+    db.session.commit()
+    pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
+    assert pressure.decision == "warn"
+    assert pressure.last_channel == "orientation_vers_partenaire"
+    assert contact_pressure(db.session, world["other"], on=TODAY, window_days=30).decision == "ok"
+
+
+def test_all_channels_add_up_against_the_cap(world):
+    company = world["company"]
+    company.max_contacts_per_month = 3
+    db.session.commit()
+    visit(company, date(2027, 3, 1), channel="telephone")
+    db.session.add(
+        CompanyMailing(company_id=company.id, subject="Lettre", sent_at=_at(date(2027, 3, 5)))
+    )
+    db.session.add(
+        Referral(
+            partner_id=world["partner"].id,
+            need_id=world["need"].id,
+            created_at=_at(date(2027, 3, 8)),
+        )
+    )
+    db.session.commit()
+    pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
+    assert pressure.contacts_this_month == 3
+    assert pressure.decision == "refuse"
+
+
+def test_a_need_posted_is_in_the_timeline_but_not_counted(world):
+    events = company_timeline(db.session, world["company"])
+    assert [e.kind for e in events] == ["besoin"]
+    assert not events[0].counted
+    assert contact_pressure(db.session, world["company"], on=TODAY, window_days=30).decision == "ok"
+
+
+def test_timeline_lists_every_contact_newest_first(world):
+    company = world["company"]
+    visit(company, date(2027, 1, 10), world["user"])
+    db.session.add(
+        CompanyMailing(company_id=company.id, subject="Lettre", sent_at=_at(date(2027, 2, 1)))
+    )
+    lead = Lead(operator_id=world["operator"].id, created_at=_at(date(2027, 2, 15)))
+    lead.needs = [LeadNeed(need=world["need"])]
+    db.session.add(lead)
+    db.session.add(
+        Referral(
+            partner_id=world["partner"].id,
+            need_id=world["need"].id,
+            created_at=_at(date(2027, 3, 1)),
+        )
+    )
+    db.session.commit()
+    kinds = [e.kind for e in company_timeline(db.session, company)]
+    assert kinds[:4] == ["orientation", "proposition", "lettre", "visite"]
+    assert set(kinds) == {"orientation", "proposition", "lettre", "visite", "besoin"}
