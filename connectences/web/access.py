@@ -53,9 +53,13 @@ def role_required(*roles: str) -> Callable:
     return decorator
 
 
-def guard_blueprint(blueprint: Blueprint, *roles: str) -> None:
+def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None = None) -> None:
     """Every view of the blueprint is for these roles, unless the view says otherwise
-    with @role_required (which then decides alone)."""
+    with @role_required (which then decides alone).
+
+    With ``audit_action``, a logged-in user of another role is also written to the audit
+    log before the 403 (pages holding personal data or other organisations' records).
+    """
 
     @blueprint.before_request
     def _check_role():
@@ -64,8 +68,40 @@ def guard_blueprint(blueprint: Blueprint, *roles: str) -> None:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if current_user.role not in allowed:
+            if audit_action:
+                refuse_and_audit(audit_action, status=403, details={"role": current_user.role})
             abort(403)
         return None
+
+
+def refuse_and_audit(
+    action: str,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    status: int = 404,
+    details: dict | None = None,
+):
+    """Write an access refusal to the audit log (its own transaction), then abort.
+
+    Whatever the request had changed is rolled back first: a refused request changes
+    nothing but the log. 404 by default, so that others' records are not confirmed.
+    """
+    from connectences.accounts import audit
+    from connectences.extensions import db
+
+    db.session.rollback()
+    audit(
+        db.session,
+        action,
+        actor=current_user.id if current_user.is_authenticated else None,
+        entity=entity,
+        entity_id=entity_id,
+        ip=request.remote_addr,
+        details={"path": request.path, "method": request.method, **(details or {})},
+    )
+    db.session.commit()
+    abort(status)
 
 
 def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:

@@ -10,7 +10,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
@@ -21,11 +20,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from connectences import accounts, territory, vocab
+from connectences import territory, vocab
 from connectences.cvtheque.access import LEAD_STATES_WITH_CV, may_read_cv
 from connectences.extensions import db
 from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
 from connectences.workflows import LEAD, TransitionError
@@ -39,38 +38,8 @@ WAITING = {"vu", "accepte", "en_cours"}
 MAX_TEXT = 2000
 
 
-@bp.before_request
-def _audit_other_roles():
-    # Runs before the role guard so that a refusal is also written to the audit log.
-    if current_user.is_authenticated and current_user.role != "operator":
-        accounts.audit(
-            db.session,
-            "lead_access_refused",
-            actor=current_user.id,
-            ip=request.remote_addr,
-            details={"path": request.path, "role": current_user.role},
-        )
-        db.session.commit()
-
-
-guard_blueprint(bp, "operator")
+guard_blueprint(bp, "operator", audit_action="lead_access_refused")
 add_nav("operator", "Propositions", "leads.index")
-
-
-def _refuse_access(lead_id: int):
-    """Log an attempt on a lead that is not the user's organisation's, then 404."""
-    db.session.rollback()
-    accounts.audit(
-        db.session,
-        "lead_access_refused",
-        actor=current_user.id,
-        entity="lead",
-        entity_id=lead_id,
-        ip=request.remote_addr,
-        details={"path": request.path, "method": request.method},
-    )
-    db.session.commit()
-    abort(404)
 
 
 def _own_lead(lead_id: int) -> Lead:
@@ -87,7 +56,7 @@ def _own_lead(lead_id: int) -> Lead:
         or current_user.operator_id is None
         or lead.operator_id != current_user.operator_id
     ):
-        _refuse_access(lead_id)
+        refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     return lead
 
 
@@ -260,7 +229,7 @@ def follow_up(lead_id: int, point_id: int):
     lead = _own_lead(lead_id)
     point = db.session.get(FollowUpPoint, point_id)
     if point is None or point.placement.lead_id != lead.id:
-        _refuse_access(lead_id)
+        refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     holds = request.form.get("tient")
     if holds not in ("oui", "non"):
         flash("Dites si le recrutement tient.", "error")
@@ -289,7 +258,7 @@ def cv(lead_id: int, candidate_id: int):
     lead = _own_lead(lead_id)
     item = next((c for c in lead.candidates if c.candidate_id == candidate_id), None)
     if item is None or not may_read_cv(db.session, current_user, candidate_id, lead_id=lead_id):
-        _refuse_access(lead_id)
+        refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     return send_cv(
         item.candidate, actor=current_user.id, ip=request.remote_addr, details={"lead": lead_id}
     )

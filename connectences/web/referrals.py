@@ -6,15 +6,15 @@ A member sees only the referrals of their own organisation; anything else is a 4
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from connectences import accounts, territory, vocab
+from connectences import territory, vocab
 from connectences.extensions import db
 from connectences.models import Need, Referral
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.navigation import add_nav
 from connectences.workflows import REFERRAL, TransitionError
 from connectences.workflows import leads as flow
@@ -23,21 +23,7 @@ bp = Blueprint("referrals", __name__, url_prefix="/partenaire/reorientations")
 MAX_TEXT = 2000
 
 
-@bp.before_request
-def _audit_other_roles():
-    # Runs before the role guard so that a refusal is also written to the audit log.
-    if current_user.is_authenticated and current_user.role != "partner":
-        accounts.audit(
-            db.session,
-            "referral_access_refused",
-            actor=current_user.id,
-            ip=request.remote_addr,
-            details={"path": request.path, "role": current_user.role},
-        )
-        db.session.commit()
-
-
-guard_blueprint(bp, "partner")
+guard_blueprint(bp, "partner", audit_action="referral_access_refused")
 add_nav("partner", "Réorientations", "referrals.index")
 
 
@@ -49,18 +35,7 @@ def _own_referral(referral_id: int) -> Referral:
     ).one_or_none()
     partner_id = current_user.partner_id
     if referral is None or partner_id is None or referral.partner_id != partner_id:
-        db.session.rollback()
-        accounts.audit(
-            db.session,
-            "referral_access_refused",
-            actor=current_user.id,
-            entity="referral",
-            entity_id=referral_id,
-            ip=request.remote_addr,
-            details={"path": request.path, "method": request.method},
-        )
-        db.session.commit()
-        abort(404)
+        refuse_and_audit("referral_access_refused", entity="referral", entity_id=referral_id)
     return referral
 
 
