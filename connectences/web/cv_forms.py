@@ -1,0 +1,255 @@
+"""Forms of the CV library: a person's profile, the skills found in a CV, their links.
+
+WTForms stays in the web layer: the fields only carry what the person typed, and
+every rule and French message comes from ``cvtheque.profile.clean_profile``, so a
+form, an animateur's entry and a spreadsheet import refuse the same things with
+the same words. Reused by the animateurs' "create on someone's behalf" page.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from connectences import territory, vocab
+from connectences.cvtheque import consent
+from connectences.cvtheque.profile import PROFILE_FIELDS, ProfileError, clean_profile
+from connectences.models import Candidate
+
+
+class Required:
+    """Marks a field required (``required`` attribute, "(obligatoire)"); the domain checks it."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
+class ConsentRequired:
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        if not field.data:
+            raise ValidationError(consent.CONSENT_REQUIRED)
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several boxes to tick; unknown values are reported by the domain, in French."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+
+
+class CandidateForm(FlaskForm):
+    """What a person gives about themselves (interchange v1 ``candidates``), plus consent.
+
+    Nothing French law forbids in hiring is asked (no age, birth date, sex,
+    nationality, family situation, health, photo). ``profile_data()`` gives the
+    values for ``cvtheque.profile``; ``cleaned`` holds them once ``validate()`` passed.
+    """
+
+    first_name = StringField(
+        "Prénom", validators=[Required()], render_kw={"autocomplete": "given-name"}
+    )
+    last_name = StringField(
+        "Nom", validators=[Required()], render_kw={"autocomplete": "family-name"}
+    )
+    email = EmailField(
+        "Adresse e-mail",
+        validators=[Required()],
+        description="Nous vous y enverrons un lien pour confirmer votre adresse.",
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    phone = TelField(
+        "Téléphone (facultatif)",
+        description="Pour qu'un conseiller puisse vous appeler. Exemple : 06 12 34 56 78.",
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    commune = StringField(
+        "Commune où vous habitez",
+        validators=[Required()],
+        description="Le nom de la commune, ou son code postal. Exemple : Biganos.",
+        render_kw={"list": "communes-du-pays", "autocomplete": "off"},
+    )
+    mobility_km = StringField(
+        "Distance que vous acceptez de parcourir (en km)",
+        validators=[Required()],
+        description="À vol d'oiseau, de 0 à 200 km. Exemple : 20.",
+        render_kw={"inputmode": "numeric"},
+    )
+    skills = TextAreaField(
+        "Vos compétences",
+        validators=[Required()],
+        description=(
+            "Avec vos mots, une par ligne ou séparées par des virgules. Des suggestions "
+            "s'affichent pendant que vous tapez : vous pouvez les choisir ou garder vos mots."
+        ),
+        render_kw={"rows": 4, "data-suggest": "skills"},
+    )
+    rome = StringField(
+        "Métiers recherchés (facultatif)",
+        description=(
+            "Tapez un métier (par exemple « comptable ») et choisissez dans les suggestions : "
+            "son code ROME s'ajoute ici."
+        ),
+        render_kw={"data-suggest": "rome", "autocomplete": "off"},
+    )
+    level = RadioField(
+        "Votre niveau",
+        choices=list(vocab.LEVELS.items()),
+        validators=[Required()],
+        validate_choice=False,
+    )
+    hours_min = StringField(
+        "Heures par semaine : au moins",
+        validators=[Required()],
+        description="Entre 1 et 48.",
+        render_kw={"inputmode": "numeric"},
+    )
+    hours_max = StringField(
+        "Heures par semaine : au plus",
+        validators=[Required()],
+        description="Entre 1 et 48.",
+        render_kw={"inputmode": "numeric"},
+    )
+    days = CheckboxesField(
+        "Jours où vous pouvez travailler", choices=list(vocab.DAYS.items()), validators=[Required()]
+    )
+    contracts = CheckboxesField(
+        "Contrats que vous acceptez",
+        choices=list(vocab.CONTRACTS.items()),
+        validators=[Required()],
+    )
+    available_from = StringField(
+        "Disponible à partir du",
+        validators=[Required()],
+        render_kw={"type": "date"},
+    )
+    cv = FileField(
+        "Votre CV en PDF (facultatif)",
+        description="Format PDF uniquement, 5 Mo au plus.",
+        render_kw={"accept": "application/pdf,.pdf"},
+    )
+    consent = BooleanField(consent.CONSENT_LABEL, validators=[ConsentRequired()])
+    submit = SubmitField("Envoyer mon profil")
+
+    cleaned: dict | None = None
+
+    def profile_data(self) -> dict:
+        """The typed values under the interchange names, for ``cvtheque.profile``."""
+        data = {name: getattr(self, name).data for name in PROFILE_FIELDS}
+        data["days"] = list(self.days.data or [])
+        data["contracts"] = list(self.contracts.data or [])
+        return data
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        try:
+            self.cleaned = clean_profile(self.profile_data())
+        except ProfileError as exc:
+            self.cleaned = None
+            for name, message in exc.errors.items():
+                field = getattr(self, name, None)
+                if field is not None and message not in field.errors:
+                    field.errors = [*field.errors, message]
+            return False
+        return valid
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Show errors the domain found later (a duplicate address, a refused PDF...)."""
+        for name, message in errors.items():
+            field = getattr(self, name, None) or self.email
+            field.errors = [*field.errors, message]
+
+    def error_list(self) -> list[tuple[str, str, str]]:
+        """(field id, label, message) of every error, in the form's order (error summary)."""
+        out = []
+        for field in self:
+            for message in field.errors:
+                out.append((field.id, field.label.text, message))
+        return out
+
+    @staticmethod
+    def data_of(candidate: Candidate) -> dict:
+        """A stored profile as the form shows it (to prefill an update)."""
+        commune = territory.get_commune(candidate.commune)
+        return {
+            "first_name": candidate.first_name,
+            "last_name": candidate.last_name,
+            "email": candidate.email,
+            "phone": candidate.phone or "",
+            "commune": commune.label if commune else candidate.commune,
+            "mobility_km": f"{candidate.mobility_km:g}",
+            "skills": "\n".join(candidate.skill_labels),
+            "rome": " ".join(candidate.rome or []),
+            "level": candidate.level,
+            "hours_min": f"{candidate.hours_min:g}",
+            "hours_max": f"{candidate.hours_max:g}",
+            "days": list(candidate.days or []),
+            "contracts": list(candidate.contracts or []),
+            "available_from": candidate.available_from.isoformat(),
+        }
+
+
+class CandidateUpdateForm(CandidateForm):
+    """The same profile, for a person already in the library (consent already given)."""
+
+    consent = None
+    cv = FileField(
+        "Remplacer mon CV par un nouveau PDF (facultatif)",
+        description="Format PDF uniquement, 5 Mo au plus.",
+        render_kw={"accept": "application/pdf,.pdf"},
+    )
+    submit = SubmitField("Enregistrer mes changements")
+
+
+class SkillsFoundForm(FlaskForm):
+    """Skills read in the uploaded CV, proposed for the person to tick."""
+
+    found = CheckboxesField("Compétences trouvées dans votre CV")
+    submit = SubmitField("Ajouter les compétences cochées")
+
+
+class LinkRequestForm(FlaskForm):
+    email = EmailField(
+        "Votre adresse e-mail",
+        validators=[Required()],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    submit = SubmitField("Recevoir mon lien")
+
+
+class DeleteForm(FlaskForm):
+    confirm = BooleanField(
+        "Je comprends que mon profil, mon CV et tout mon historique seront supprimés "
+        "définitivement.",
+        validators=[Required()],
+    )
+    submit = SubmitField("Tout supprimer")
+
+    def validate_confirm(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Cochez la case pour confirmer la suppression.")
+
+
+class ActionForm(FlaskForm):
+    """A button alone (pause, resume, new link): only the CSRF token is checked."""
+
+    submit = SubmitField("Valider")
