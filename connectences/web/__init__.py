@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "connectences.web.referrals",
     "connectences.web.companies",
     "connectences.web.candidates",
+    "connectences.web.library_admin",
     "connectences.web.observatory",
 )
 
