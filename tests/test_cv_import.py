@@ -1,0 +1,259 @@
+"""Bulk import of CVs from a spreadsheet, through the animateur's pages."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from connectences.cvtheque import bulk_import
+from connectences.extensions import db
+from connectences.models import AuditLog, Candidate, CandidateEvent, CandidateImport, OutboxMessage
+from connectences.tabular import read_table, to_csv
+
+GOOD = {
+    "Prénom": "Inès",
+    "Nom": "Lambert",
+    "E-mail": "ines.lambert@exemple.fr",
+    "Téléphone": "06 12 34 56 78",
+    "Commune": "Arcachon",
+    "Rayon de mobilité (km)": "15",
+    "Compétences": "accueil, facturation",
+    "Métiers visés (ROME)": "M1203",
+    "Niveau": "Employé qualifié",
+    "Heures min": "10",
+    "Heures max": "24",
+    "Jours": "lundi-vendredi",
+    "Contrats": "CDI à temps partagé, CDD",
+    "Disponible à partir du": "04/01/2027",
+    "Source": "",
+}
+
+
+def _row(**changes) -> dict:
+    return {**GOOD, **changes}
+
+
+def _csv(rows: list[dict], headers=None) -> bytes:
+    headers = headers or list(GOOD)
+    return to_csv(headers, [[row.get(h, "") for h in headers] for row in rows])
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _upload(client, data: bytes, filename="cv.csv", source="forum"):
+    return client.post(
+        "/animateur/cvtheque/import",
+        data={"fichier": (io.BytesIO(data), filename), "source": source},
+        content_type="multipart/form-data",
+    )
+
+
+def _preview(client, data: bytes, filename="cv.csv", source="forum") -> str:
+    response = _upload(client, data, filename, source)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def _confirm(client, location: str) -> str:
+    response = client.post(location + "/confirmer")
+    assert response.status_code == 302
+    return client.get(location).get_data(as_text=True)
+
+
+def _figures(html: str) -> dict[str, int]:
+    return {dt: int(dd) for dt, dd in re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html)}
+
+
+def test_template_columns_are_the_parser_columns(client, auth):
+    auth.login("animateur")
+    for fmt in ("csv", "xlsx"):
+        response = client.get(f"/animateur/cvtheque/import/modele.{fmt}")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        headers, rows = read_table(f"modele.{fmt}", response.data)
+        assert headers == list(bulk_import.HEADERS) and rows == []
+        assert [bulk_import.column_for(h) for h in headers] == [c.key for c in bulk_import.COLUMNS]
+
+
+def test_headers_are_recognised_without_accents_or_case():
+    assert bulk_import.column_for("PRENOM") == "first_name"
+    assert bulk_import.column_for("e-mail") == "email"
+    assert bulk_import.column_for("Courriel") == "email"
+    assert bulk_import.column_for("telephone") == "phone"
+    assert bulk_import.column_for("Rayon de mobilite (KM)") == "mobility_km"
+    assert bulk_import.column_for("métiers visés (rome)") == "rome"
+    assert bulk_import.column_for("Age") is None
+
+
+def test_preview_lists_every_row_with_its_errors_and_writes_no_one(client, auth):
+    auth.login("animateur")
+    rows = [
+        _row(),
+        _row(
+            **{"E-mail": "pas-une-adresse", "Heures min": "30", "Heures max": "20", "Prénom": "Bad"}
+        ),
+        _row(
+            **{
+                "E-mail": "autre@exemple.fr",
+                "Commune": "Atlantis-sur-Mer",
+                "Jours": "funday",
+                "Prénom": "Nadia",
+            }
+        ),
+    ]
+    location = _preview(client, _csv(rows))
+    html = client.get(location).get_data(as_text=True)
+    assert _count(Candidate) == 0 and _count(OutboxMessage) == 0
+    assert "Rien n&#39;est encore enregistré" in html or "Rien n'est encore enregistré" in html
+    figures = _figures(html)
+    assert figures["Lignes"] == 3 and figures["À importer"] == 1
+    assert figures["Avec des erreurs"] == 2
+    assert "E-mail : " in html and "pas-une-adresse" in html
+    assert "Heures max : " in html
+    assert "Commune : " in html and "Atlantis-sur-Mer" in html
+    assert "Jours : " in html and "funday" in html
+    # The rows wait server-side, not in the cookie.
+    assert _count(CandidateImport) == 1
+    assert "ines.lambert" not in (
+        client.get_cookie("session").value if client.get_cookie("session") else ""
+    )
+
+
+def test_missing_required_column_and_unreadable_file_are_refused(client, auth):
+    auth.login("animateur")
+    headers = [h for h in GOOD if h != "E-mail"]
+    response = _upload(client, _csv([_row()], headers))
+    assert response.status_code == 422
+    assert "Colonnes obligatoires absentes" in response.get_data(as_text=True)
+    assert "E-mail" in response.get_data(as_text=True)
+    response = _upload(client, b"\x00\x01garbage", filename="cv.xlsx")
+    assert response.status_code == 422
+    assert "XLSX lisible" in response.get_data(as_text=True)
+    assert _count(CandidateImport) == 0
+
+
+def test_partial_import_imports_valid_rows_and_reports_invalid_ones(client, auth):
+    user = auth.login("animateur")
+    rows = [
+        _row(),
+        _row(
+            **{
+                "Prénom": "Hugo",
+                "Nom": "Petit",
+                "E-mail": "hugo.petit@exemple.fr",
+                "Téléphone": "",
+                "Source": "job dating",
+            }
+        ),
+        _row(**{"Prénom": "Zoé", "E-mail": "zoe@exemple.fr", "Niveau": "expert"}),
+    ]
+    location = _preview(client, _csv(rows), source="permanence")
+    html = _confirm(client, location)
+    figures = _figures(html)
+    assert figures == {
+        "Lignes du fichier": 3,
+        "Importées": 2,
+        "Déjà dans la CVthèque": 0,
+        "Non importées (erreurs)": 1,
+    }
+    people = {c.email: c for c in db.session.scalars(select(Candidate))}
+    assert set(people) == {"ines.lambert@exemple.fr", "hugo.petit@exemple.fr"}
+    ines = people["ines.lambert@exemple.fr"]
+    assert ines.source == "permanence" and people["hugo.petit@exemple.fr"].source == "job dating"
+    assert ines.days == ["mon", "tue", "wed", "thu", "fri"]
+    assert ines.contracts == ["cdi_temps_partage", "cdd"] and ines.level == "employe_qualifie"
+    assert ines.commune == "33009" and ines.skill_labels == ["accueil", "facturation"]
+    # Not matched until they confirm: consent mail queued for each, address unconfirmed.
+    assert all(c.email_confirmed_at is None for c in people.values())
+    mails = db.session.scalars(select(OutboxMessage)).all()
+    assert sorted(m.to for m in mails) == sorted(people)
+    assert {m.candidate_id for m in mails} == {c.id for c in people.values()}
+    kinds = db.session.scalars(
+        select(CandidateEvent.kind).where(CandidateEvent.candidate_id == ines.id)
+    ).all()
+    assert "imported" in kinds
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate_import")).one()
+    assert entry.actor_id == user.id
+    assert entry.details["imported"] == 2 and entry.details["invalid"] == 1
+    assert entry.details["rows"] == 3 and entry.details["source"] == "permanence"
+    assert "Ligne 4" in html and "Niveau" in html
+
+    # The invalid rows come back as a file with an "Erreurs" column, to fix and re-import.
+    token = location.rsplit("/", 1)[1]
+    response = client.get(f"/animateur/cvtheque/import/{token}/erreurs.csv")
+    headers, back = read_table("erreurs.csv", response.data)
+    assert headers == [*bulk_import.HEADERS, "Erreurs"]
+    assert len(back) == 1 and back[0]["E-mail"] == "zoe@exemple.fr"
+    assert "Niveau" in back[0]["Erreurs"] and "expert" in back[0]["Erreurs"]
+    fixed = {**back[0], "Niveau": "Cadre"}
+    location2 = _preview(client, _csv([fixed], [*bulk_import.HEADERS, "Erreurs"]))
+    figures2 = _figures(_confirm(client, location2))
+    assert figures2["Importées"] == 1 and figures2["Non importées (erreurs)"] == 0
+    assert people["ines.lambert@exemple.fr"].phone == "0612345678"
+    assert _count(Candidate) == 3
+
+
+def test_reimporting_the_same_file_creates_no_duplicate(client, auth):
+    auth.login("animateur")
+    rows = [_row(), _row(**{"Prénom": "Hugo", "Nom": "Petit", "E-mail": "HUGO.petit@exemple.fr"})]
+    data = _csv(rows)
+    _confirm(client, _preview(client, data))
+    assert _count(Candidate) == 2 and _count(OutboxMessage) == 2
+    location = _preview(client, data)
+    preview_html = client.get(location).get_data(as_text=True)
+    assert _figures(preview_html)["Déjà dans la CVthèque"] == 2
+    figures = _figures(_confirm(client, location))
+    assert figures["Importées"] == 0 and figures["Déjà dans la CVthèque"] == 2
+    assert figures["Lignes du fichier"] == 2
+    assert _count(Candidate) == 2 and _count(OutboxMessage) == 2
+    # Confirming twice (double click) changes nothing either.
+    client.post(location + "/confirmer")
+    assert _count(Candidate) == 2
+
+
+def test_same_person_twice_in_one_file_is_created_once(client, auth):
+    auth.login("animateur")
+    rows = [_row(), _row(**{"E-mail": " Ines.Lambert@exemple.fr "})]
+    location = _preview(client, _csv(rows))
+    assert "même adresse que la ligne 2" in client.get(location).get_data(as_text=True)
+    figures = _figures(_confirm(client, location))
+    assert figures["Importées"] == 1 and figures["Déjà dans la CVthèque"] == 1
+    assert _count(Candidate) == 1
+
+
+def test_xlsx_with_real_dates_and_possible_duplicates_flagged(client, auth):
+    from datetime import datetime
+
+    auth.login("animateur")
+    _confirm(client, _preview(client, _csv([_row()])))
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(GOOD))
+    # Same phone in another format and a new address: flagged, still imported.
+    values = _row(**{"E-mail": "ines.l@exemple.fr", "Téléphone": "+33 6 12 34 56 78"})
+    values["Disponible à partir du"] = datetime(2027, 2, 1)
+    values["Rayon de mobilité (km)"] = 15
+    sheet.append([values[h] for h in GOOD])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    location = _preview(client, buffer.getvalue(), filename="cv.xlsx")
+    html = client.get(location).get_data(as_text=True)
+    assert "Doublon possible" in html and "même numéro de téléphone" in html
+    _confirm(client, location)
+    second = db.session.scalars(
+        select(Candidate).where(Candidate.email == "ines.l@exemple.fr")
+    ).one()
+    assert second.available_from.isoformat() == "2027-02-01"
+    pairs = client.get("/animateur/cvtheque/doublons").get_data(as_text=True)
+    assert "même numéro de téléphone" in pairs
+
+
+def test_unknown_import_token_is_404(client, auth):
+    auth.login("animateur")
+    assert client.get("/animateur/cvtheque/import/inconnu").status_code == 404
+    assert client.post("/animateur/cvtheque/import/inconnu/confirmer").status_code == 404
