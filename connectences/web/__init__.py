@@ -24,8 +24,10 @@ BLUEPRINTS = (
     "connectences.web.leads",
     "connectences.web.referrals",
     "connectences.web.companies",
+    "connectences.web.need_public",
     "connectences.web.candidates",
     "connectences.web.library_admin",
+    "connectences.web.library",
     "connectences.web.observatory",
 )
 

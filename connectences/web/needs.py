@@ -8,6 +8,8 @@ render; every status change goes through ``workflows`` (never by hand here).
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -29,9 +31,14 @@ from connectences.models import (
     Partner,
     Referral,
     User,
+    Visit,
+    utcnow,
 )
-from connectences.skills import rome_label
+from connectences.needs import board, form_rules, register
+from connectences.needs.status_words import awaiting_owner
+from connectences.skills import rome_label, suggest
 from connectences.web.access import guard_blueprint
+from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
 from connectences.workflows import NEED, TransitionError, history, transition
 from connectences.workflows.dispatch import send_lead, send_referral
@@ -149,56 +156,290 @@ def route_for_need(need: Need) -> dict:
     return {**decision.to_json(), "no_fit_reason": decision.no_fit_reason}
 
 
-# --- list ----------------------------------------------------------------------------
+# --- the board ----------------------------------------------------------------------
+
+
+def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
+    """The page's needs in sections by state (the query already orders them so)."""
+    groups: list[tuple[str, list[Need]]] = []
+    for need in needs:
+        if not groups or groups[-1][0] != need.status:
+            groups.append((need.status, []))
+        groups[-1][1].append(need)
+    return groups
 
 
 @bp.route("")
 def index():
-    status = request.args.get("statut", "")
-    epci = request.args.get("intercommunalite", "")
-    rome = _text(request.args.get("rome"), 5).upper()
-    text = _text(request.args.get("q"), MAX_SEARCH)
+    filters = board.parse_filters(request.args)
     page = _int_arg("page", 1, 1, 10_000)
-
-    place = func.coalesce(Need.commune, Company.commune)
-    query = select(Need).join(Need.company).options(joinedload(Need.company))
-    if status in vocab.NEED_STATUSES:
-        query = query.where(Need.status == status)
-    else:
-        status = ""
-    if epci in territory.PAYS_EPCIS:
-        query = query.where(place.in_([c.insee for c in territory.communes_of_epci(epci)]))
-    elif epci == "hors":
-        pays = [c.insee for c in territory.pays_communes()]
-        query = query.where(place.not_in(pays))
-    else:
-        epci = ""
-    if rome:
-        query = query.where(Need.rome.startswith(rome, autoescape=True))
-    if text:
-        query = query.where(
-            or_(
-                *(
-                    column.icontains(text, autoescape=True)
-                    for column in (Need.title, Need.ref, Company.name, Need.notes)
-                )
-            )
-        )
-    query = query.order_by(Need.created_at.desc(), Need.id.desc())
-    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
-    filters = {"statut": status, "intercommunalite": epci, "rome": rome, "q": text}
-    active_filters = {key: value for key, value in filters.items() if value}
+    now = utcnow()
+    pagination = db.paginate(
+        board.board_query(filters, now=now), page=page, per_page=PER_PAGE, error_out=False
+    )
+    needs = list(pagination.items)
+    active_filters = filters.as_args()
     return render_template(
         "needs/index.html",
-        needs=pagination.items,
+        needs=needs,
+        groups=_grouped(needs),
         pagination=pagination,
         filters=filters,
         active_filters=active_filters,
+        counts=board.state_counts(db.session, filters, now=now),
+        waiting=board.waiting_on(db.session, needs),
+        waiting_labels=board.WAITING_ON,
+        age_bands=board.AGE_BANDS,
+        domains=board.rome_domains(),
         statuses=vocab.NEED_STATUSES,
         epcis=territory.PAYS_EPCIS,
         commune_label=_commune_label,
         rome_label=rome_label,
         hours=_hours,
+        age=lambda need: board.age_in_days(need, now),
+    )
+
+
+@bp.route("/export/<fmt>")
+def export(fmt: str):
+    """Exactly the rows the board shows with the same filters, every page at once."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = board.parse_filters(request.args)
+    now = utcnow()
+    needs = list(db.session.scalars(board.board_query(filters, now=now)).unique())
+    return send_table(
+        fmt,
+        "besoins",
+        board.EXPORT_HEADERS,
+        board.export_rows(db.session, needs, now=now),
+        title="Besoins",
+    )
+
+
+# --- creating and qualifying -----------------------------------------------------------
+
+NEW_FIELDS = (
+    "title",
+    "skills",
+    "level",
+    "hours_per_week",
+    "contract",
+    "reason",
+    "reason_text",
+    "start",
+    "duration_months",
+    "commune",
+    "notes",
+)
+FIELD_LABELS = {
+    "title": "Intitulé",
+    "skills": "Compétences",
+    "level": "Niveau",
+    "hours_per_week": "Heures par semaine",
+    "days": "Jours",
+    "contract": "Contrat",
+    "reason": "Motif",
+    "reason_text": "Le besoin dans les mots de l'entreprise",
+    "start": "Démarrage",
+    "duration_months": "Durée",
+    "commune": "Lieu de travail",
+    "rome": "Métier (code ROME)",
+    "shared_time": "Temps partagé",
+    "notes": "Notes",
+    "entreprise": "Entreprise",
+    "visite": "Visite",
+}
+
+
+def _posted() -> dict:
+    data = {name: request.form.get(name, "") for name in NEW_FIELDS}
+    data["days"] = request.form.getlist("days")
+    return data
+
+
+def _error_list(errors: dict) -> list[tuple[str, str]]:
+    order = list(FIELD_LABELS)
+    return sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
+
+
+def _company_search(text: str) -> list[Company]:
+    text = text.strip()
+    if not text:
+        return []
+    compact = text.replace(" ", "")
+    return list(
+        db.session.scalars(
+            select(Company)
+            .where(
+                or_(
+                    Company.name.icontains(text, autoescape=True),
+                    Company.siret.startswith(compact, autoescape=True),
+                )
+            )
+            .order_by(Company.name)
+            .limit(20)
+        )
+    )
+
+
+def _pays_communes() -> list[str]:
+    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
+
+
+def _form_context(**context) -> dict:
+    return {
+        "levels": vocab.LEVELS,
+        "contracts": vocab.CONTRACTS,
+        "reasons": vocab.REASONS,
+        "days": vocab.DAYS,
+        "communes": _pays_communes(),
+        "labels": FIELD_LABELS,
+        "today": date.today().isoformat(),
+        **context,
+    }
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+def new():
+    """A need entered by an animateur: from a visit (company and visit given) or from
+    scratch (the company is picked by name or SIRET)."""
+    company_ref = _text(request.values.get("entreprise"), 100)
+    company = (
+        db.session.scalar(select(Company).where(Company.ref == company_ref))
+        if company_ref
+        else None
+    )
+    visit = None
+    visit_id = request.values.get("visite", type=int)
+    errors: dict[str, str] = {}
+    if company_ref and company is None:
+        errors["entreprise"] = "Entreprise inconnue : choisissez-la dans la liste."
+    if visit_id is not None:
+        visit = db.session.get(Visit, visit_id)
+        if visit is None or company is None or visit.company_id != company.id:
+            errors["visite"] = "Cette visite n'existe pas ou ne concerne pas cette entreprise."
+            visit = None
+    search = _text(request.args.get("recherche"), MAX_SEARCH)
+    found = _company_search(search) if company is None else []
+    data: dict = {"days": []}
+    duplicates: list[Need] = []
+    status = 200
+    if request.method == "POST":
+        data = _posted()
+        checked = form_rules.check_need(data, today=date.today())
+        checked.values["notes"] = _text(data.get("notes"), MAX_NOTE) or None
+        if company is None and "entreprise" not in errors:
+            errors["entreprise"] = "Choisissez l'entreprise du besoin."
+        errors.update(checked.errors)
+        if not errors:
+            duplicates = register.find_duplicates(db.session, company.id, checked.values["title"])
+            if not duplicates or request.form.get("confirm_duplicate") == "1":
+                need = register.create_need(
+                    db.session, company, checked.values, actor=current_user, visit=visit
+                )
+                db.session.commit()
+                flash("Besoin enregistré. Qualifiez-le quand vous en savez assez.", "success")
+                return redirect(url_for("needs.show", ref=need.ref))
+            status = 409
+        else:
+            status = 422
+    return (
+        render_template(
+            "needs/new.html",
+            **_form_context(
+                company=company,
+                visit=visit,
+                search=search,
+                found=found,
+                data=data,
+                errors=errors,
+                error_list=_error_list(errors),
+                duplicates=duplicates,
+                status_labels=vocab.NEED_STATUSES,
+            ),
+        ),
+        status,
+    )
+
+
+def _need_form_data(need: Need) -> dict:
+    commune = territory.get_commune(need.commune) if need.commune else None
+    return {
+        "title": need.title,
+        "skills": "\n".join(need.skills or ()),
+        "level": need.level,
+        "hours_per_week": f"{need.hours_per_week:g}".replace(".", ","),
+        "days": list(need.days or ()),
+        "contract": need.contract,
+        "reason": need.reason,
+        "reason_text": need.reason_text or "",
+        "start": need.start.isoformat(),
+        "duration_months": f"{need.duration_months:g}" if need.duration_months else "",
+        "commune": commune.label if commune else "",
+        "rome": need.rome or "",
+        "shared_time": {True: "oui", False: "non"}.get(need.shared_time, ""),
+        "notes": need.notes or "",
+    }
+
+
+def rome_suggestions(need_title: str, skills: list[str], limit: int = 8) -> list[tuple[str, str]]:
+    """ROME codes suggested for a need from its title and skills: (code, label), best first."""
+    codes: dict[str, str] = {}
+    for text in [need_title, *skills[:5]]:
+        for item in suggest(text, limit=6):
+            code = item.get("code")
+            if code and code not in codes and rome_label(code):
+                codes[code] = rome_label(code)
+    return list(codes.items())[:limit]
+
+
+@bp.route("/<ref>/qualifier", methods=["GET", "POST"])
+def qualify(ref: str):
+    need = _need_or_404(ref)
+    data = _need_form_data(need)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        data = _posted()
+        rome = request.form.get("rome", "")
+        if rome in ("", "autre"):
+            rome = request.form.get("rome_saisi", "")
+        data.update(rome=rome, shared_time=request.form.get("shared_time", ""))
+        checked = form_rules.check_need(data, today=date.today())
+        checked.merge(form_rules.check_qualification(data))
+        errors = checked.errors
+        if not errors:
+            try:
+                moved = register.qualify_need(db.session, need, checked.values, actor=current_user)
+            except TransitionError as refusal:
+                db.session.rollback()
+                flash(refusal.message, "error")
+                return _back_to(need, "etat")
+            db.session.commit()
+            flash(
+                "Le besoin est maintenant « qualifié »." if moved else "Qualification mise à jour.",
+                "success",
+            )
+            return _back_to(need, "etat")
+        status = 422
+    skills = form_rules.split_skills(data.get("skills", ""))
+    suggestions = rome_suggestions(data.get("title", ""), skills)
+    return (
+        render_template(
+            "needs/qualify.html",
+            **_form_context(
+                need=need,
+                data=data,
+                errors=errors,
+                error_list=_error_list(errors),
+                suggestions=suggestions,
+                suggested_codes={code for code, _ in suggestions},
+                awaiting=awaiting_owner(need),
+                qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
+            ),
+        ),
+        status,
     )
 
 
@@ -338,12 +579,17 @@ def _fields(need: Need) -> list[tuple[str, str]]:
             else " (pas encore confirmé)"
         )
         fields.append(("Adresse de l'entreprise pour ce besoin", need.owner_email + confirmed))
+    if need.owner_name or need.owner_phone:
+        who = " · ".join(part for part in (need.owner_name, need.owner_phone) if part)
+        fields.append(("A exprimé le besoin", who))
     if need.notes:
         fields.append(("Notes de l'animateur", need.notes))
     return fields
 
 
 def _manual_moves(need: Need) -> tuple[str, ...]:
+    if awaiting_owner(need):
+        return ()  # not in the queue yet: its owner must confirm first
     allowed = NEED.allowed(need.status)
     return tuple(t for t in MANUAL_MOVES.get(need.status, ()) if t in allowed)
 
@@ -393,6 +639,8 @@ def show(ref: str):
         days=_days,
         hours=_hours,
         commune_label=_commune_label,
+        awaiting=awaiting_owner(need),
+        qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
         proposable=need.status in ("qualifie", "en_recherche"),
         reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
     )
@@ -408,7 +656,9 @@ def change_status(ref: str):
     if target not in _manual_moves(need):
         labels = vocab.NEED_STATUSES
         message = "Ce changement d'état n'est pas possible depuis cette page."
-        if target in labels:
+        if awaiting_owner(need):
+            message = "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
+        elif target in labels:
             message = (
                 f"Impossible de passer de « {labels[need.status]} » à « {labels[target]} » "
                 "depuis cette page."
@@ -494,6 +744,9 @@ def propose(ref: str):
 @bp.route("/<ref>/reorienter", methods=["POST"])
 def reorient(ref: str):
     need = _need_or_404(ref)
+    if awaiting_owner(need):
+        flash("Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise.", "error")
+        return _back_to(need, "reorienter")
     partner_ref = (request.form.get("partenaire") or "").strip()
     partner = (
         db.session.scalar(select(Partner).where(Partner.ref == partner_ref))

@@ -1,0 +1,252 @@
+"""What a TPE owner uses without an account: the "Exprimer un besoin" form, the
+confirmation of their e-mail address, and their company space opened by a signed link.
+
+The rules live in ``connectences.needs``; these views parse, call and render.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from connectences import accounts, territory, vocab
+from connectences.extensions import db
+from connectences.mail.outbox import queue_template
+from connectences.models import Commune, Need
+from connectences.needs import form_rules, links, register
+from connectences.needs.status_words import status_for_company
+from connectences.web.access import public
+from connectences.web.navigation import PUBLIC_NAV
+from connectences.workflows import TransitionError
+
+bp = Blueprint("need_public", __name__)
+if ("Exprimer un besoin", "need_public.form") not in PUBLIC_NAV:
+    PUBLIC_NAV.insert(1, ("Exprimer un besoin", "need_public.form"))
+
+FORM_FIELDS = (
+    "title",
+    "skills",
+    "level",
+    "hours_per_week",
+    "contract",
+    "reason",
+    "reason_text",
+    "start",
+    "duration_months",
+    "commune",
+    "company_name",
+    "siret",
+    "company_commune",
+    "owner_name",
+    "owner_email",
+    "owner_phone",
+)
+# The order of the error summary: the order of the form.
+FIELD_ORDER = FORM_FIELDS[:3] + ("hours_per_week", "days") + FORM_FIELDS[4:]
+
+
+def _secret() -> str:
+    return current_app.secret_key
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _form_data() -> dict:
+    data = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    data["days"] = request.form.getlist("days")
+    return data
+
+
+def _pays_communes() -> list[str]:
+    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
+
+
+def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int = 200):
+    ordered = sorted(errors.items(), key=lambda item: FIELD_ORDER.index(item[0]))
+    return (
+        render_template(
+            "needs/public_form.html",
+            data=data,
+            errors=errors,
+            error_list=ordered,
+            duplicate=duplicate,
+            owner_reasons=form_rules.OWNER_REASONS,
+            owner_levels=form_rules.OWNER_LEVELS,
+            contracts=vocab.CONTRACTS,
+            days=vocab.DAYS,
+            communes=_pays_communes(),
+            today=_today().isoformat(),
+        ),
+        status,
+    )
+
+
+def _refuse_link(error: links.LinkError, kind: str):
+    """A tampered or expired link: say so in French, log it, offer a new one."""
+    db.session.rollback()
+    accounts.audit(
+        db.session,
+        "company_link_refused",
+        ip=request.remote_addr,
+        details={"kind": kind, "expired": error.expired, "path": request.path[:200]},
+    )
+    db.session.commit()
+    return render_template("needs/link_refused.html", message=error.message), 403
+
+
+# --- the public form -----------------------------------------------------------------
+
+
+@bp.route("/exprimer-un-besoin", methods=["GET", "POST"])
+@public
+def form():
+    if request.method == "GET":
+        return _render_form({"days": []}, {})
+    data = _form_data()
+    checked = form_rules.check_need(data, today=_today(), reasons=form_rules.OWNER_REASONS)
+    checked.merge(form_rules.check_company(data)).merge(form_rules.check_owner(data))
+    if not checked.ok:
+        return _render_form(data, checked.errors, status=422)
+    values = checked.values
+    company = register.company_by_siret(db.session, values["siret"])
+    duplicates = register.find_duplicates(db.session, getattr(company, "id", None), values["title"])
+    if duplicates and request.form.get("confirm_duplicate") != "1":
+        # Pointed out before anything is written; the owner decides.
+        return _render_form(data, {}, duplicate=True, status=409)
+    need = register.submit_public_need(db.session, values, values, values)
+    token = links.confirmation_token(_secret(), need.id, need.owner_email)
+    queue_template(
+        db.session,
+        to=need.owner_email,
+        subject="Confirmez votre besoin",
+        template="need_confirm",
+        need=need,
+        name=need.owner_name,
+        path=url_for("need_public.confirm", token=token),
+        days=links.CONFIRM_MAX_AGE // 86400,
+    )
+    db.session.commit()
+    return redirect(url_for("need_public.sent", email=need.owner_email))
+
+
+@bp.route("/exprimer-un-besoin/envoye")
+@public
+def sent():
+    email = (request.args.get("email") or "")[:254]
+    return render_template(
+        "needs/public_sent.html", email=email, days=links.CONFIRM_MAX_AGE // 86400
+    )
+
+
+def _confirmation(token: str) -> tuple[Need, str]:
+    need_id, email = links.read_confirmation(
+        _secret(), token, current_app.config.get("NEED_CONFIRM_MAX_AGE", links.CONFIRM_MAX_AGE)
+    )
+    need = db.session.get(Need, need_id)
+    if need is None or (need.owner_email or "").lower() != email.lower():
+        raise links.LinkError("Ce lien ne correspond à aucun besoin enregistré.")
+    return need, email
+
+
+@bp.route("/exprimer-un-besoin/confirmer/<token>", methods=["GET", "POST"])
+@public
+def confirm(token: str):
+    try:
+        need, email = _confirmation(token)
+    except links.LinkError as error:
+        return _refuse_link(error, "confirmation")
+    if request.method == "GET":
+        # A button, not the link itself, confirms: mail scanners open links on their own.
+        return render_template("needs/public_confirm.html", need=need, token=token)
+    try:
+        newly = register.confirm_need(db.session, need, email)
+    except TransitionError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("need_public.form"))
+    db.session.commit()
+    if newly:
+        flash(
+            "Merci, votre besoin est confirmé : un animateur de la plateforme va l'étudier "
+            "et vous appellera.",
+            "success",
+        )
+    else:
+        flash("Ce besoin était déjà confirmé.", "info")
+    return redirect(url_for("need_public.space", token=links.space_token(_secret(), email)))
+
+
+# --- the owner's company space -------------------------------------------------------
+
+
+def company_sections(needs: list[Need]) -> list[dict]:
+    """Needs grouped by company (in the order given), each with its plain-words status."""
+    sections: dict[int, dict] = {}
+    for need in needs:
+        section = sections.setdefault(need.company_id, {"company": need.company, "needs": []})
+        section["needs"].append({"need": need, "words": status_for_company(need)})
+    insees = {s["company"].commune for s in sections.values()}
+    names = dict(
+        db.session.execute(select(Commune.insee, Commune.name).where(Commune.insee.in_(insees)))
+        .tuples()
+        .all()
+    )
+    for section in sections.values():
+        section["commune"] = names.get(section["company"].commune, section["company"].commune)
+    return list(sections.values())
+
+
+@bp.route("/entreprise/suivi/<token>")
+@public
+def space(token: str):
+    try:
+        email = links.read_space(
+            _secret(), token, current_app.config.get("COMPANY_LINK_MAX_AGE", links.SPACE_MAX_AGE)
+        )
+    except links.LinkError as error:
+        return _refuse_link(error, "space")
+    needs = register.needs_for_owner_email(db.session, email)
+    response = render_template(
+        "needs/owner_space.html", email=email, sections=company_sections(needs)
+    )
+    # The link is the key: keep the page out of caches and of the Referer of outbound links.
+    return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.route("/entreprise/lien", methods=["GET", "POST"])
+@public
+def renew():
+    if request.method == "GET":
+        return render_template("needs/owner_link.html", email="", error=None)
+    typed = (request.form.get("email") or "").strip()
+    email = form_rules.valid_email(typed)
+    if email is None:
+        return (
+            render_template(
+                "needs/owner_link.html",
+                email=typed[:254],
+                error="Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr).",
+            ),
+            422,
+        )
+    if register.owner_has_space(db.session, email):
+        queue_template(
+            db.session,
+            to=email,
+            subject="Votre lien de suivi",
+            template="company_space_link",
+            path=url_for("need_public.space", token=links.space_token(_secret(), email)),
+            days=links.SPACE_MAX_AGE // 86400,
+        )
+        db.session.commit()
+    # The same answer whether or not the address is known: no one learns who posted a need.
+    flash(
+        "Si cette adresse a déjà exprimé un besoin, un nouveau lien de suivi vient de lui "
+        "être envoyé par e-mail.",
+        "success",
+    )
+    return redirect(url_for("need_public.renew"))
