@@ -22,7 +22,7 @@ from datetime import date
 from functools import cache
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import String, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from connectences import territory
@@ -394,7 +394,7 @@ def _query(session: Session, filters: SearchFilters, sort: str):
     terms = resolve_text(session, filters.text) if filters.text else []
     where = _conditions(filters)
     if not terms:
-        query = select(Candidate.id, literal(None).label("score")).where(and_(*where))
+        query = select(Candidate.id, literal(None).label("score")).where(*where)
         order = [Candidate.updated_at.desc(), Candidate.id.desc()]
         return query.order_by(*order), terms
     if any(t.empty for t in terms):  # a term that matches nothing: no result at all
@@ -407,7 +407,7 @@ def _query(session: Session, filters: SearchFilters, sort: str):
         score = hits.c.score if score is None else score + hits.c.score
     # Several terms: the mean, so that scores stay on 0-100.
     score = score if len(terms) == 1 else score / len(terms)
-    query = query.add_columns(score.label("score")).where(and_(*where))
+    query = query.add_columns(score.label("score")).where(*where)
     order = [Candidate.updated_at.desc(), Candidate.id.desc()]
     if sort == "relevance":
         order.insert(0, score.desc())

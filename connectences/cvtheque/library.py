@@ -1,0 +1,160 @@
+"""What the animateurs do to a record of the library: status, notes, contacts, exports.
+
+Each change goes with its history line (``history.record_event``) in the same
+transaction; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from connectences import territory
+from connectences.cvtheque.history import record_event
+from connectences.models import Candidate, Lead, LeadCandidate, LeadNeed, Need, User
+from connectences.models.base import utcnow
+from connectences.skills import rome_label
+from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+
+MAX_NOTES = 5000
+
+
+class LibraryError(ValueError):
+    """A change refused, with the reason in French."""
+
+
+def set_status(session: Session, candidate: Candidate, status: str, *, actor: User) -> bool:
+    """Move the person to ``status`` (one of the four); False when it already was."""
+    if status not in CANDIDATE_STATUSES:
+        raise LibraryError("Choisissez un statut de la liste.")
+    old = candidate.status
+    if old == status:
+        return False
+    candidate.status = status
+    candidate.updated_at = utcnow()  # matching re-reads the record
+    record_event(
+        session,
+        candidate,
+        "status",
+        f"Statut : {CANDIDATE_STATUSES.get(old, old)} → {CANDIDATE_STATUSES[status]}.",
+        actor=actor,
+        details={"from": old, "to": status},
+    )
+    return True
+
+
+def set_notes(session: Session, candidate: Candidate, notes: str, *, actor: User) -> bool:
+    """Replace the animateurs' notes on the person; False when nothing changed."""
+    text = (notes or "").strip()
+    if len(text) > MAX_NOTES:
+        raise LibraryError(f"Les notes sont limitées à {MAX_NOTES} caractères.")
+    if text == (candidate.notes or ""):
+        return False
+    candidate.notes = text or None
+    record_event(
+        session,
+        candidate,
+        "note",
+        "Notes modifiées." if text else "Notes effacées.",
+        actor=actor,
+    )
+    return True
+
+
+def record_contact(
+    session: Session, candidate: Candidate, *, actor: User, at: datetime | None = None
+) -> None:
+    """Note a contact with the person: their retention period starts again from it."""
+    candidate.last_contact_at = at or utcnow()
+    record_event(session, candidate, "contact", "Contact avec la personne noté.", actor=actor)
+
+
+@dataclass(frozen=True)
+class LeadLine:
+    lead: Lead
+    score: int | None
+    needs: list[Need]
+
+
+def leads_of(session: Session, candidate_id: int) -> list[LeadLine]:
+    """Every lead naming the person, most recent first, with its needs."""
+    rows = session.execute(
+        select(LeadCandidate, Lead)
+        .join(Lead, Lead.id == LeadCandidate.lead_id)
+        .where(LeadCandidate.candidate_id == candidate_id)
+        .options(
+            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+            selectinload(Lead.operator),
+        )
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+    ).all()
+    return [LeadLine(lead, item.score, [n.need for n in lead.needs]) for item, lead in rows]
+
+
+def commune_label(insee: str | None) -> str:
+    if not insee:
+        return ""
+    commune = territory.get_commune(insee)
+    return commune.label if commune else insee
+
+
+def _hours(value: float) -> str:
+    return f"{value:g}"
+
+
+EXPORT_HEADERS = [
+    "Référence",
+    "Prénom",
+    "Nom",
+    "E-mail",
+    "Téléphone",
+    "Commune",
+    "Mobilité (km)",
+    "Compétences",
+    "Métiers (ROME)",
+    "Niveau",
+    "Heures min / semaine",
+    "Heures max / semaine",
+    "Jours",
+    "Contrats",
+    "Disponible le",
+    "Statut",
+    "Source",
+    "E-mail confirmé",
+    "Dernier contact",
+    "Mis à jour le",
+    "Pertinence",
+]
+
+
+def export_rows(hits: Iterable) -> Iterable[list]:
+    """One row per search hit, in ``EXPORT_HEADERS`` order (labels in French)."""
+    for hit in hits:
+        c = hit.candidate
+        yield [
+            c.ref,
+            c.first_name,
+            c.last_name,
+            c.email,
+            c.phone or "",
+            commune_label(c.commune),
+            _hours(c.mobility_km),
+            ", ".join(c.skill_labels),
+            ", ".join(f"{code} {rome_label(code) or ''}".strip() for code in c.rome or []),
+            LEVELS.get(c.level, c.level),
+            _hours(c.hours_min),
+            _hours(c.hours_max),
+            ", ".join(DAYS.get(d, d) for d in DAYS if d in (c.days or [])),
+            ", ".join(CONTRACTS.get(k, k) for k in CONTRACTS if k in (c.contracts or [])),
+            c.available_from.isoformat(),
+            CANDIDATE_STATUSES.get(c.status, c.status),
+            c.source or "",
+            "oui" if c.email_confirmed_at else "non",
+            c.last_contact_at.date().isoformat() if c.last_contact_at else "",
+            c.updated_at.date().isoformat() if c.updated_at else "",
+            "" if hit.score is None else hit.score,
+        ]

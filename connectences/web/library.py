@@ -1,0 +1,359 @@
+"""The animateurs' CV library (CVthèque): search, export, a person's page, their CV.
+
+Views parse the query string, call ``cvtheque.search`` / ``cvtheque.library`` and
+render. Every look at personal data is in the audit log: each candidate page seen,
+each CV downloaded, each export (with its filters and row count), and each refused
+attempt by another role.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from connectences import accounts, territory, vocab
+from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
+from connectences.cvtheque.history import events_of
+from connectences.cvtheque.library import (
+    EXPORT_HEADERS,
+    LibraryError,
+    commune_label,
+    export_rows,
+    leads_of,
+    record_contact,
+    set_notes,
+    set_status,
+)
+from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
+from connectences.extensions import db
+from connectences.models import Candidate, User
+from connectences.skills import rome_label
+from connectences.web.access import guard_blueprint
+from connectences.web.downloads import send_cv, send_table
+from connectences.web.navigation import add_nav
+
+bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
+
+
+@bp.before_request
+def _audit_other_roles():
+    # Registered before the role guard, so that a refused attempt is logged too.
+    if current_user.is_authenticated and current_user.role not in LIBRARY_ROLES:
+        accounts.audit(
+            db.session,
+            "cvtheque_access_refused",
+            actor=current_user.id,
+            ip=request.remote_addr,
+            details={"path": request.path, "role": current_user.role},
+        )
+        db.session.commit()
+
+
+guard_blueprint(bp, *sorted(LIBRARY_ROLES))
+for _role in sorted(LIBRARY_ROLES):
+    add_nav(_role, "CVthèque", "library.index")
+
+PER_PAGE = 25
+MAX_TEXT = 200
+SORT_PARAMS = {"pertinence": "relevance", "recent": "recent"}
+SOURCES = ("forum", "job dating", "permanence France Travail", "réseaux sociaux", "import")
+LEAD_STATUSES = vocab.LEAD_STATUSES
+
+
+# Pages of other parts of the library, linked when they exist: (label, endpoint, needs ref).
+LIBRARY_LINKS = (
+    ("Ajouter une personne", "library_entry.new"),
+    ("Importer des CV", "library_import.index"),
+    ("Doublons possibles", "library_duplicates.index"),
+)
+PERSON_LINKS = (("Doublons de cette personne", "library_duplicates.of_candidate"),)
+
+
+def _optional_links(pairs, **values) -> list[tuple[str, str]]:
+    out = []
+    for label, endpoint in pairs:
+        try:
+            out.append((label, url_for(endpoint, **values)))
+        except BuildError:
+            continue
+    return out
+
+
+# --- reading the filters ---------------------------------------------------------------
+
+
+def _number(name: str, label: str, low: float, high: float, errors: list[str]) -> float | None:
+    raw = (request.args.get(name) or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors.append(f"{label} : saisissez un nombre.")
+        return None
+    if not low <= value <= high:
+        errors.append(f"{label} : saisissez un nombre entre {low:g} et {high:g}.")
+        return None
+    return value
+
+
+def _commune(name: str, label: str, errors: list[str]) -> str:
+    code = (request.args.get(name) or "").strip()
+    if code and not territory.is_commune(code):
+        errors.append(f"{label} : commune inconnue.")
+        return ""
+    return code
+
+
+def read_filters() -> tuple[SearchFilters, dict, list[str]]:
+    """The filters of the query string: (filters, params to repeat in links, errors)."""
+    args = request.args
+    errors: list[str] = []
+    text = (args.get("q") or "").strip()[:MAX_TEXT]
+    rome = (args.get("rome") or "").strip().upper()[:5]
+    if rome and not (len(rome) >= 3 and rome[0].isalpha() and rome[1:3].isdigit()):
+        errors.append("Code ROME : saisissez un code (M1203) ou son début (M12).")
+        rome = ""
+    commune = _commune("commune", "Commune", errors)
+    epci = (args.get("intercommunalite") or "").strip()
+    if epci and not territory.is_epci(epci):
+        errors.append("Intercommunalité : choisissez-en une de la liste.")
+        epci = ""
+    near = _commune("autour", "Autour de", errors)
+    radius = _number("rayon", "Rayon", 0, 200, errors)
+    if near and radius is None and "rayon" not in errors:
+        radius = 10.0
+    if radius is not None and not near:
+        errors.append("Rayon : choisissez aussi la commune au centre de la recherche.")
+        radius = None
+    level = args.get("niveau", "")
+    if level and level not in vocab.LEVELS:
+        errors.append("Niveau : choisissez un niveau de la liste.")
+        level = ""
+    hours_min = _number("heures_min", "Heures par semaine (au moins)", 0, 48, errors)
+    hours_max = _number("heures_max", "Heures par semaine (au plus)", 0, 48, errors)
+    if hours_min is not None and hours_max is not None and hours_min > hours_max:
+        errors.append("Heures par semaine : le minimum dépasse le maximum.")
+        hours_min = hours_max = None
+    days = tuple(d for d in vocab.DAYS if d in args.getlist("jours"))
+    contract = args.get("contrat", "")
+    if contract and contract not in vocab.CONTRACTS:
+        errors.append("Contrat : choisissez un contrat de la liste.")
+        contract = ""
+    available_by = None
+    raw_date = (args.get("disponible_le") or "").strip()
+    if raw_date:
+        try:
+            available_by = date.fromisoformat(raw_date)
+        except ValueError:
+            errors.append("Disponible au plus tard le : date invalide (jj/mm/aaaa).")
+    statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in args.getlist("statut"))
+    source = (args.get("source") or "").strip()[:100]
+    confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))
+    filters = SearchFilters(
+        text=text,
+        rome=rome,
+        commune=commune,
+        epci=epci,
+        near=near,
+        radius_km=radius if near else None,
+        level=level,
+        hours_min=hours_min,
+        hours_max=hours_max,
+        days=days,
+        contract=contract,
+        available_by=available_by,
+        statuses=statuses,
+        source=source,
+        confirmed=confirmed,
+    )
+    params = {
+        "q": text,
+        "rome": rome,
+        "commune": commune,
+        "intercommunalite": epci,
+        "autour": near,
+        "rayon": f"{radius:g}" if near and radius is not None else "",
+        "niveau": level,
+        "heures_min": "" if hours_min is None else f"{hours_min:g}",
+        "heures_max": "" if hours_max is None else f"{hours_max:g}",
+        "jours": list(days),
+        "contrat": contract,
+        "disponible_le": available_by.isoformat() if available_by else "",
+        "statut": list(statuses),
+        "source": source,
+        "confirme": args.get("confirme", "") if confirmed is not None else "",
+    }
+    return filters, {k: v for k, v in params.items() if v}, errors
+
+
+def _sort(filters: SearchFilters) -> tuple[str, str]:
+    """(param, domain sort): relevance only means something with a text."""
+    param = request.args.get("tri", "")
+    if param not in SORT_PARAMS:
+        param = "pertinence" if filters.text else "recent"
+    return param, SORT_PARAMS[param]
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+@bp.route("")
+def index():
+    filters, params, errors = read_filters()
+    sort_param, sort = _sort(filters)
+    result = search_candidates(db.session, filters, sort=sort, page=_page(), per_page=PER_PAGE)
+    link_params = dict(params, tri=sort_param)
+    return render_template(
+        "library/index.html",
+        result=result,
+        filters=filters,
+        params=params,
+        link_params=link_params,
+        errors=errors,
+        sort_param=sort_param,
+        pays_communes=sorted(territory.pays_communes(), key=lambda c: c.name),
+        epcis=territory.PAYS_EPCIS,
+        levels=vocab.LEVELS,
+        days=vocab.DAYS,
+        contracts=vocab.CONTRACTS,
+        statuses=vocab.CANDIDATE_STATUSES,
+        sources=SOURCES,
+        commune_label=commune_label,
+        rome_label=rome_label,
+        library_links=_optional_links(LIBRARY_LINKS),
+    )
+
+
+@bp.route("/export/<fmt>")
+def export(fmt: str):
+    """Every candidate of the current search (not only the page), as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters, _, _ = read_filters()
+    _, sort = _sort(filters)
+    rows = list(export_rows(iter_candidates(db.session, filters, sort=sort)))
+    accounts.audit(
+        db.session,
+        "cv_export",
+        actor=current_user.id,
+        entity="candidate",
+        ip=request.remote_addr,
+        details={"format": fmt, "filters": filters.as_dict(), "sort": sort, "rows": len(rows)},
+    )
+    db.session.commit()
+    return send_table(fmt, "cvtheque", EXPORT_HEADERS, rows, title="CVthèque")
+
+
+def _candidate_or_404(ref: str) -> Candidate:
+    candidate = db.session.scalar(select(Candidate).where(Candidate.ref == ref))
+    if candidate is None:
+        abort(404)
+    return candidate
+
+
+@bp.route("/<ref>")
+def show(ref: str):
+    candidate = _candidate_or_404(ref)
+    accounts.audit(
+        db.session,
+        "cv_view",
+        actor=current_user.id,
+        entity="candidate",
+        entity_id=candidate.id,
+        ip=request.remote_addr,
+    )
+    db.session.commit()
+    events = events_of(db.session, candidate.id)
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    actors = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    return render_template(
+        "library/show.html",
+        candidate=candidate,
+        events=events,
+        actors=actors,
+        leads=leads_of(db.session, candidate.id),
+        commune_label=commune_label,
+        rome_label=rome_label,
+        levels=vocab.LEVELS,
+        days=vocab.DAYS,
+        contracts=vocab.CONTRACTS,
+        statuses=vocab.CANDIDATE_STATUSES,
+        lead_statuses=LEAD_STATUSES,
+        person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
+    )
+
+
+def _after_change(candidate: Candidate) -> None:
+    from connectences.matching import service as matching
+
+    matching.candidate_changed(candidate)
+
+
+@bp.route("/<ref>/statut", methods=["POST"])
+def change_status(ref: str):
+    candidate = _candidate_or_404(ref)
+    try:
+        changed = set_status(
+            db.session, candidate, request.form.get("statut", ""), actor=current_user
+        )
+    except LibraryError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".show", ref=ref, _anchor="statut"))
+    db.session.commit()
+    if changed:
+        _after_change(candidate)
+        flash(f"Statut enregistré : {vocab.CANDIDATE_STATUSES[candidate.status]}.", "success")
+    return redirect(url_for(".show", ref=ref))
+
+
+@bp.route("/<ref>/notes", methods=["POST"])
+def change_notes(ref: str):
+    candidate = _candidate_or_404(ref)
+    try:
+        changed = set_notes(
+            db.session, candidate, request.form.get("notes", ""), actor=current_user
+        )
+    except LibraryError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".show", ref=ref, _anchor="notes"))
+    db.session.commit()
+    if changed:
+        flash("Notes enregistrées.", "success")
+    return redirect(url_for(".show", ref=ref, _anchor="notes"))
+
+
+@bp.route("/<ref>/contact", methods=["POST"])
+def contact(ref: str):
+    candidate = _candidate_or_404(ref)
+    record_contact(db.session, candidate, actor=current_user)
+    db.session.commit()
+    flash("Contact noté : la durée de conservation repart d'aujourd'hui.", "success")
+    return redirect(url_for(".show", ref=ref, _anchor="contact"))
+
+
+@bp.route("/<ref>/cv")
+def cv(ref: str):
+    candidate = _candidate_or_404(ref)
+    if not may_read_cv(db.session, current_user, candidate.id):
+        abort(403)
+    return send_cv(
+        candidate, actor=current_user.id, ip=request.remote_addr, details={"from": "cvtheque"}
+    )

@@ -1,0 +1,244 @@
+"""The CV library search (cvtheque.search): each filter, fuzzy text, sorting, pages, bench."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.cvtheque.search import (
+    SearchFilters,
+    communes_within,
+    iter_candidates,
+    resolve_text,
+    search_candidates,
+)
+from connectences.extensions import db
+from connectences.models import Candidate
+from tests import factories as f
+
+ANDERNOS = "33005"  # COBAN
+SALLES = "33498"  # Val de l'Eyre, 27 km from Arcachon
+BORDEAUX = "33063"  # outside the Pays, 51 km from Arcachon
+
+
+def _load(*items):
+    f.load(f.document(candidates=list(items)))
+
+
+def _person(ref: str) -> Candidate:
+    return db.session.scalars(select(Candidate).where(Candidate.ref == ref)).one()
+
+
+def _refs(filters, **kwargs) -> list[str]:
+    result = search_candidates(db.session, filters, per_page=200, **kwargs)
+    return [hit.candidate.ref for hit in result.items]
+
+
+def _touch(ref: str, days_ago: int) -> None:
+    _person(ref).updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=days_ago)
+
+
+@pytest.fixture
+def library():
+    """Five people who differ on the skills side; no target job unless said."""
+    _load(
+        f.candidate(ref="compta", skills=["Comptabilité générale", "facturation"], rome=[]),
+        f.candidate(ref="jardin", skills=["jardinage", "taille de haies"], rome=[]),
+        f.candidate(ref="aide", skills=["aide à domicile"], rome=[]),
+        f.candidate(ref="cible", skills=["rigueur"], rome=["M1203"]),
+        f.candidate(ref="anglais", skills=["anglais courant"], rome=[]),
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["comptabilité générale", "comptabilite", "Comptabilité", "compta", "comptabilté", "COMPTA"],
+)
+def test_text_finds_accents_typos_and_abbreviations(library, text):
+    refs = _refs({"text": text})
+    assert "compta" in refs
+    assert not {"jardin", "aide", "anglais"} & set(refs)
+
+
+def test_text_finds_target_jobs_and_words_the_taxonomy_does_not_know(library):
+    # The person wants an accounting job without listing accounting skills.
+    assert set(_refs({"text": "comptable"})) == {"compta", "cible"}
+    assert _refs({"text": "anglais"}) == ["anglais"]
+    assert _refs({"text": "anglias"}) == ["anglais"]  # swapped letters
+    assert _refs({"text": "ang"}) == []  # three letters are not taken as an abbreviation
+    assert _refs({"text": "jardinnage"}) == ["jardin"]
+    assert _refs({"text": "xyzzy plomberie sous-marine"}) == []
+
+
+def test_every_term_must_match(library):
+    _load(f.candidate(ref="deux", skills=["comptabilité", "anglais"], rome=[]))
+    assert _refs({"text": "compta, anglais"}) == ["deux"]
+    assert set(_refs({"text": "compta"})) == {"compta", "cible", "deux"}
+
+
+def test_relevance_puts_the_closest_skill_first_and_recent_sorts_by_update(library):
+    _load(f.candidate(ref="anglais-seul", skills=["anglais"], rome=[]))
+    _touch("anglais", 1)  # the longer skill was updated more recently
+    _touch("anglais-seul", 30)
+    db.session.commit()
+    result = search_candidates(db.session, {"text": "anglais"}, sort="relevance")
+    assert [h.candidate.ref for h in result.items] == ["anglais-seul", "anglais"]
+    assert result.items[0].score == 100 and result.items[1].score < 100
+    assert _refs({"text": "anglais"}, sort="recent") == ["anglais", "anglais-seul"]
+
+
+def test_no_text_is_sorted_by_recency(library):
+    for days, ref in enumerate(["aide", "compta", "jardin", "cible", "anglais"]):
+        _touch(ref, days)
+    db.session.commit()
+    assert _refs({}) == ["aide", "compta", "jardin", "cible", "anglais"]
+    assert all(h.score is None for h in search_candidates(db.session, {}).items)
+
+
+def test_pagination_counts_everything_and_pages_do_not_overlap():
+    _load(*[f.candidate(ref=f"p{i}") for i in range(7)])
+    for i in range(7):
+        _touch(f"p{i}", i)
+    db.session.commit()
+    pages = [
+        search_candidates(db.session, {}, sort="recent", page=n, per_page=3) for n in (1, 2, 3)
+    ]
+    assert [p.total for p in pages] == [7, 7, 7]
+    assert [p.pages for p in pages] == [3, 3, 3]
+    seen = [h.candidate.ref for p in pages for h in p.items]
+    assert seen == [f"p{i}" for i in range(7)]
+    assert not pages[0].has_prev and pages[0].has_next and not pages[2].has_next
+    assert search_candidates(db.session, {}, page=9, per_page=3).items == []
+
+
+def _pair(field: str, inside, outside, **common) -> None:
+    _load(
+        f.candidate(ref="dedans", **{field: inside}, **common),
+        f.candidate(ref="dehors", **{field: outside}, **common),
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "field, inside, outside, filters",
+    [
+        ("rome", ["K1302"], ["M1203"], {"rome": "K1302"}),
+        ("rome", ["K1302"], ["M1203"], {"rome": "K13"}),
+        ("commune", f.ARCACHON, f.LA_TESTE, {"commune": f.ARCACHON}),
+        ("commune", ANDERNOS, f.ARCACHON, {"epci": f.COBAN}),
+        ("commune", f.LA_TESTE, SALLES, {"near": f.ARCACHON, "radius_km": 10}),
+        ("commune", SALLES, BORDEAUX, {"near": f.ARCACHON, "radius_km": 30}),
+        ("level", "technicien", "employe_qualifie", {"level": "technicien"}),
+        ("level", "cadre", "non_qualifie", {"level": "employe_qualifie"}),
+        ("days", ["mon", "sat"], ["mon", "tue"], {"days": ("mon", "sat")}),
+        ("contracts", ["cdd", "saisonnier"], ["cdi"], {"contract": "saisonnier"}),
+        ("available_from", "2027-01-04", "2027-06-01", {"available_by": date(2027, 3, 1)}),
+        ("status", "en_mission", "disponible", {"statuses": ("en_mission", "place")}),
+        ("source", "Forum emploi", "job dating", {"source": "forum emploi"}),
+    ],
+)
+def test_each_filter_narrows(field, inside, outside, filters):
+    _pair(field, inside, outside)
+    assert set(_refs({})) == {"dedans", "dehors"}
+    assert _refs(filters) == ["dedans"]
+    # The same filter with the free text: still only the one inside.
+    assert _refs({**filters, "text": "facturation"}) == ["dedans"]
+
+
+@pytest.mark.parametrize(
+    "person, wanted, found",
+    [
+        ((10, 20), (5, 12), True),  # overlaps from below
+        ((10, 20), (18, 30), True),  # overlaps from above
+        ((10, 20), (12, 15), True),  # inside
+        ((10, 20), (21, 30), False),
+        ((10, 20), (1, 9), False),
+    ],
+)
+def test_hours_filter_is_a_range_overlap(person, wanted, found):
+    _load(f.candidate(ref="h", hours_min=person[0], hours_max=person[1]))
+    refs = _refs({"hours_min": wanted[0], "hours_max": wanted[1]})
+    assert (refs == ["h"]) is found
+
+
+def test_rome_filter_also_reads_skills_placed_in_that_job():
+    _load(
+        f.candidate(ref="skill-only", skills=["comptabilité générale"], rome=[]),
+        f.candidate(ref="rien", skills=["jardinage"], rome=[]),
+    )
+    assert _refs({"rome": "M1203"}) == ["skill-only"]
+
+
+def test_confirmed_filter():
+    _load(f.candidate(ref="oui"), f.candidate(ref="non"))
+    _person("non").email_confirmed_at = None
+    db.session.commit()
+    assert _refs({"confirmed": True}) == ["oui"]
+    assert _refs({"confirmed": False}) == ["non"]
+    assert set(_refs({"confirmed": None})) == {"oui", "non"}
+
+
+def test_filters_combine_with_and():
+    _load(
+        f.candidate(ref="tout", commune=f.ARCACHON, level="technicien", days=["mon", "sat"]),
+        f.candidate(ref="niveau", commune=f.ARCACHON, level="non_qualifie", days=["mon", "sat"]),
+        f.candidate(ref="lieu", commune=ANDERNOS, level="technicien", days=["mon", "sat"]),
+    )
+    filters = SearchFilters(epci=f.COBAS, level="employe_qualifie", days=("sat",))
+    assert _refs(filters) == ["tout"]
+    assert filters.as_dict() == {"epci": f.COBAS, "level": "employe_qualifie", "days": ["sat"]}
+
+
+def test_communes_within_uses_the_reference_centres():
+    near = communes_within(f.ARCACHON, 10)
+    assert f.ARCACHON in near and f.LA_TESTE in near and f.GUJAN in near
+    assert SALLES not in near and BORDEAUX not in near
+    assert BORDEAUX in communes_within(f.ARCACHON, 60)
+    assert communes_within("99999", 10) == ()
+
+
+def test_resolve_text_gives_concepts_and_stored_norms(library):
+    (term,) = resolve_text(db.session, "comptabilté")
+    assert term.concepts.get("M1203", 0) >= 90
+    assert "comptabilite generale" in term.norms
+    assert term.romes.get("M1203")
+
+
+def test_iter_candidates_returns_every_match_in_order(library):
+    hits = list(iter_candidates(db.session, {"text": "compta"}, batch=1))
+    assert {h.candidate.ref for h in hits} == {"compta", "cible"}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_unknown_sort_is_refused():
+    with pytest.raises(ValueError):
+        search_candidates(db.session, {}, sort="alphabet")
+
+
+def test_bench_search_prints_one_json_line_per_shape(runner):
+    result = runner.invoke(args=["bench", "search", "--size", "300", "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    metrics = [r["metric"] for r in records]
+    assert metrics[0] == "search_build_ms"
+    shapes = [m for m in metrics if m != "search_build_ms"]
+    assert len(shapes) >= 6 and len(set(shapes)) == len(shapes)
+    for name in (
+        "search_text_ms",
+        "search_text_radius_ms",
+        "search_epci_level_hours_ms",
+        "search_days_contract_ms",
+        "search_no_filter_recent_ms",
+        "search_deep_page_ms",
+    ):
+        assert name in shapes
+    for record in records:
+        assert record["unit"] == "ms" and isinstance(record["value"], int | float)
+        assert record["candidates"] == 300
+    by_name = {r["metric"]: r for r in records}
+    assert by_name["search_no_filter_recent_ms"]["total"] == 300
+    assert by_name["search_deep_page_ms"]["rows"] > 0
