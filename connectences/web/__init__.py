@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "connectences.web.need_public",
     "connectences.web.candidates",
     "connectences.web.library_admin",
+    "connectences.web.library",
     "connectences.web.observatory",
 )
 
