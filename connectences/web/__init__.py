@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "connectences.web.companies",
     "connectences.web.need_public",
     "connectences.web.candidates",
+    "connectences.web.cv_public",
     "connectences.web.library_admin",
     "connectences.web.library",
     "connectences.web.observatory",

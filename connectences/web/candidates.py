@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
+from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.models import Candidate, Commune
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
@@ -29,3 +30,15 @@ def index():
         contracts=CONTRACTS,
         statuses=CANDIDATE_STATUSES,
     )
+
+
+@bp.route("/mon-espace")
+def space():
+    """The same self-service actions as the personal link (update, pause, export, delete),
+    for the logged-in person's own profile only."""
+    if not current_user.candidate_id:
+        abort(404)
+    candidate = db.session.get(Candidate, current_user.candidate_id)
+    if candidate is None:
+        abort(404)
+    return redirect(url_for("cv_public.space", token=space_token(candidate)))

@@ -1,0 +1,70 @@
+// Typing suggestions for the CV form: skills and jobs (ROME) from the platform's
+// taxonomy. Touching a suggestion adds it; the person may keep their own words.
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll(".cv-suggest[data-for]");
+  Array.prototype.forEach.call(boxes, function (box) {
+    var input = document.getElementById(box.getAttribute("data-for"));
+    if (!input) { return; }
+    var kind = input.getAttribute("data-suggest") === "rome" ? "rome" : "skills";
+    var list = box.querySelector("ul");
+    var timer = null;
+    var lastQuery = "";
+
+    function currentPart() {
+      // The skill being typed: after the last line break or comma.
+      var parts = input.value.split(kind === "rome" ? /[\s,;]+/ : /[\n,;]/);
+      return parts[parts.length - 1].trim();
+    }
+
+    function add(item) {
+      var value = kind === "rome" ? item.code : item.label;
+      var parts = input.value.split(kind === "rome" ? /[\s,;]+/ : /\n/);
+      parts[parts.length - 1] = value;
+      if (kind === "rome") {
+        var codes = input.value.split(/[\s,;]+/).filter(function (p) { return /^[A-Za-z]\d{4}$/.test(p); });
+        if (codes.indexOf(value) === -1) { codes.push(value); }
+        input.value = codes.join(" ") + " ";
+      } else {
+        input.value = parts.join("\n") + "\n";
+      }
+      box.hidden = true;
+      input.focus();
+    }
+
+    function show(items) {
+      list.textContent = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button button-secondary cv-suggest-item";
+        button.textContent = kind === "rome" ? item.label + " (" + item.code + ")" : item.label;
+        button.addEventListener("click", function () { add(item); });
+        li.appendChild(button);
+        list.appendChild(li);
+      });
+      box.hidden = items.length === 0;
+    }
+
+    function fetchSuggestions() {
+      var query = currentPart();
+      if (kind === "rome" && /^[A-Za-z]\d{4}$/.test(query)) { show([]); return; }
+      if (query.length < 2 || query === lastQuery) { if (query.length < 2) { show([]); } return; }
+      lastQuery = query;
+      var url = "/deposer-mon-cv/suggestions?type=" + kind + "&q=" + encodeURIComponent(query);
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+        .then(function (data) { if (query === currentPart()) { show(data.suggestions || []); } })
+        .catch(function () { show([]); });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(fetchSuggestions, 250);  // one request per pause in typing
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { box.hidden = true; }
+    });
+  });
+})();

@@ -1,0 +1,580 @@
+"""Job seekers' side of the CV library: submit a profile, confirm it, manage it by link.
+
+No password is needed: the person confirms their address through a mailed link,
+then reaches their space through a signed, expiring personal link. Every rule lives
+in ``connectences.cvtheque``; these views parse, call, commit and render.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from functools import lru_cache
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, logout_user
+
+from connectences import skills, territory, vocab
+from connectences.accounts import create_user
+from connectences.accounts.audit import audit
+from connectences.accounts.service import AccountError
+from connectences.cvtheque import consent, files
+from connectences.cvtheque.erase import erase_candidate, export_candidate
+from connectences.cvtheque.files import CvFileError
+from connectences.cvtheque.history import events_of, record_event
+from connectences.cvtheque.profile import (
+    ProfileError,
+    apply_profile,
+    attach_pdf,
+    submit_candidate,
+)
+from connectences.extensions import db
+from connectences.matching.service import candidate_changed
+from connectences.models import Candidate, User, utcnow
+from connectences.web.access import public
+from connectences.web.cv_forms import (
+    ActionForm,
+    CandidateForm,
+    CandidateUpdateForm,
+    DeleteForm,
+    LinkRequestForm,
+    SkillsFoundForm,
+)
+from connectences.web.forms import SetPasswordForm
+
+bp = Blueprint("cv_public", __name__)
+
+PENDING = "cv_pending"  # skills found in an uploaded CV, waiting for the person's ticks
+MAX_PROPOSALS = 20
+SUGGEST_MAX_QUERY = 60
+SUGGEST_LIMIT = 8
+# Skills may be added from the CV only shortly after it was sent, by the same browser.
+PROPOSAL_WINDOW = timedelta(hours=2)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Pages of a personal link hold personal data and the link itself: never cached,
+    # and the link never leaves in a Referer header.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _ip() -> str | None:
+    return request.remote_addr
+
+
+def _pays_communes() -> list[str]:
+    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
+
+
+def _uploaded(field) -> bytes | None:
+    """The uploaded file's bytes (at most the limit plus one, to detect oversize)."""
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", None):
+        return None
+    data = storage.stream.read(files.max_bytes() + 1)
+    return data or b""
+
+
+def _render_form(form, *, status: int = 200, template: str = "cv_public/submit.html", **kw):
+    return (
+        render_template(
+            template,
+            form=form,
+            notice=consent.NOTICE,
+            communes=_pays_communes(),
+            **kw,
+        ),
+        status,
+    )
+
+
+def _proposals(text: str | None, declared: list[str]) -> list[str]:
+    """Skills of the taxonomy read in the CV that the person did not write themselves."""
+    if not text:
+        return []
+    have = {skills.normalize(s) for s in declared}
+    out: list[str] = []
+    for item in skills.extract_skills(text):
+        key = skills.normalize(item["label"])
+        if key not in have and item["label"] not in out:
+            out.append(item["label"])
+        if len(out) >= MAX_PROPOSALS:
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- submit
+
+
+@bp.route("/deposer-mon-cv", methods=["GET", "POST"])
+@public
+def submit():
+    """The public form: profile, notice and consent, optional PDF."""
+    form = CandidateForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _render_form(form, status=400)
+        pdf = _uploaded(form.cv)
+        text = None
+        if pdf is not None:
+            try:
+                text = files.check_pdf(pdf)
+            except CvFileError as exc:
+                form.cv.errors = [exc.message]
+                return _render_form(form, status=400)
+        try:
+            candidate, created = submit_candidate(
+                db.session,
+                {**form.cleaned, "consent": form.consent.data},
+                source="public",
+                actor_label=consent.SELF,
+                pdf=pdf,
+            )
+            db.session.commit()
+        except (ProfileError, CvFileError) as exc:
+            db.session.rollback()
+            form.add_errors(getattr(exc, "errors", None) or {"cv": str(exc)})
+            return _render_form(form, status=400)
+        found = _proposals(text, form.cleaned["skills"])
+        # The same answer whether the address was new or known: nothing tells a visitor
+        # who is in the library. Only a new profile may receive the ticked skills.
+        session[PENDING] = {
+            "id": candidate.id if created else None,
+            "found": found,
+            "at": utcnow().isoformat(),
+        }
+        if found:
+            return redirect(url_for("cv_public.skills_found"))
+        return redirect(url_for("cv_public.thanks"))
+    return _render_form(form)
+
+
+@bp.route("/deposer-mon-cv/competences", methods=["GET", "POST"])
+@public
+def skills_found():
+    """Second step after a PDF: tick the skills found in it that are right."""
+    pending = session.get(PENDING) or {}
+    found = list(pending.get("found") or [])
+    if not found:
+        return redirect(url_for("cv_public.thanks"))
+    form = SkillsFoundForm()
+    form.found.choices = [(label, label) for label in found]
+    if form.validate_on_submit():
+        chosen = [label for label in form.found.data or [] if label in found]
+        session.pop(PENDING, None)
+        candidate = db.session.get(Candidate, pending["id"]) if pending.get("id") else None
+        if candidate is not None and chosen and _fresh(pending, candidate):
+            try:
+                apply_profile(
+                    db.session,
+                    candidate,
+                    {"skills": candidate.skill_labels + chosen},
+                    actor_label=consent.SELF,
+                    partial=True,
+                )
+                db.session.commit()
+            except ProfileError as exc:
+                db.session.rollback()
+                flash(exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), "error")
+        return redirect(url_for("cv_public.thanks"))
+    return render_template("cv_public/skills_found.html", form=form, action=request.path)
+
+
+def _fresh(pending: dict, candidate: Candidate) -> bool:
+    from datetime import datetime
+
+    try:
+        at = datetime.fromisoformat(pending.get("at", ""))
+    except ValueError:
+        return False
+    return candidate.email_confirmed_at is None and utcnow() - at <= PROPOSAL_WINDOW
+
+
+@bp.route("/deposer-mon-cv/merci")
+@public
+def thanks():
+    return render_template("cv_public/thanks.html")
+
+
+@lru_cache(maxsize=2048)
+def _suggestions(query: str, kind: str) -> tuple[dict, ...]:
+    items = skills.suggest(query, limit=SUGGEST_LIMIT * 2)
+    if kind == "rome":
+        out, seen = [], set()
+        for item in items:
+            code = item.get("code") or ""
+            if skills.is_rome(code) and code not in seen:
+                seen.add(code)
+                label = skills.rome_label(code) or item["label"]
+                out.append({"label": label, "code": code, "kind": item["kind"]})
+        return tuple(out[:SUGGEST_LIMIT])
+    return tuple(
+        {"label": i["label"], "code": i.get("code"), "kind": i["kind"]}
+        for i in items[:SUGGEST_LIMIT]
+    )
+
+
+@bp.route("/deposer-mon-cv/suggestions")
+@public
+def suggestions():
+    """Jobs and skills of the taxonomy close to what is typed (bounded and cached)."""
+    query = re.sub(r"\s+", " ", request.args.get("q", ""))[:SUGGEST_MAX_QUERY].strip()
+    kind = "rome" if request.args.get("type") == "rome" else "skills"
+    if len(query) < 2:
+        return jsonify({"suggestions": []})
+    return jsonify({"suggestions": list(_suggestions(query.lower(), kind))})
+
+
+# --------------------------------------------------------------------------- confirm and links
+
+
+def _refused(message: str, *, reason: str, status: int = 403):
+    audit(
+        db.session,
+        "cv.link_refused",
+        ip=_ip(),
+        details={"reason": reason, "path": request.endpoint},
+    )
+    db.session.commit()
+    return render_template("cv_public/link_invalid.html", message=message), status
+
+
+@bp.route("/mon-cv/confirmer/<token>", methods=["GET", "POST"])
+@public
+def confirm(token: str):
+    """Confirm the address: a page with a button (mail scanners follow links, not forms)."""
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            candidate = consent.confirm(db.session, token)
+        except consent.LinkInvalid as exc:
+            db.session.rollback()
+            return _refused(exc.message, reason="expired" if exc.expired else "invalid")
+        db.session.commit()
+        candidate_changed(candidate)
+        flash("Votre adresse est confirmée : votre profil peut maintenant être proposé.", "success")
+        return redirect(url_for("cv_public.space", token=consent.space_token(candidate)))
+    return render_template("cv_public/confirm.html", form=form)
+
+
+@bp.route("/mon-cv/lien", methods=["GET", "POST"])
+@public
+def request_link():
+    """Ask for a new personal link: the same answer whether the address is known or not."""
+    form = LinkRequestForm()
+    if form.validate_on_submit():
+        consent.send_space_link(db.session, form.email.data or "")
+        db.session.commit()
+        return render_template("cv_public/link_sent.html")
+    return render_template("cv_public/request_link.html", form=form), (
+        400 if request.method == "POST" else 200
+    )
+
+
+# --------------------------------------------------------------------------- personal space
+
+
+def _space_candidate(token: str) -> Candidate:
+    """The person of a personal link, or a refusal page (tampered, expired, revoked, or
+    a logged-in candidate reaching someone else's profile)."""
+    try:
+        candidate = consent.candidate_from_space_token(db.session, token)
+    except consent.LinkInvalid as exc:
+        db.session.rollback()
+        abort(make_response(_refused(exc.message, reason="expired" if exc.expired else "invalid")))
+    if (
+        current_user.is_authenticated
+        and current_user.role == "candidate"
+        and current_user.candidate_id != candidate.id
+    ):
+        abort(
+            make_response(
+                _refused(
+                    "Ce lien ne correspond pas à votre compte.",
+                    reason="other_candidate",
+                    status=403,
+                )
+            )
+        )
+    consent.touch(candidate)  # the person came back: their 2 years start again
+    return candidate
+
+
+def _audit_self(action: str, candidate: Candidate, **details) -> None:
+    audit(
+        db.session,
+        action,
+        actor=current_user if current_user.is_authenticated else None,
+        entity="candidate",
+        entity_id=candidate.id,
+        ip=_ip(),
+        details={"by": "self", **details},
+    )
+
+
+@bp.route("/mon-cv/<token>")
+@public
+def space(token: str):
+    candidate = _space_candidate(token)
+    _audit_self("cv.viewed", candidate)
+    db.session.commit()
+    commune = territory.get_commune(candidate.commune)
+    has_account = (
+        db.session.query(User.id)
+        .filter((User.candidate_id == candidate.id) | (User.email == candidate.email))
+        .first()
+        is not None
+    )
+    return render_template(
+        "cv_public/space.html",
+        candidate=candidate,
+        token=token,
+        commune=commune,
+        events=events_of(db.session, candidate.id)[:20],
+        has_file=files.pdf_exists(candidate.cv_filename),
+        has_account=has_account,
+        action_form=ActionForm(),
+        levels=vocab.LEVELS,
+        days=vocab.DAYS,
+        contracts=vocab.CONTRACTS,
+        statuses=vocab.CANDIDATE_STATUSES,
+    )
+
+
+@bp.route("/mon-cv/<token>/modifier", methods=["GET", "POST"])
+@public
+def update(token: str):
+    candidate = _space_candidate(token)
+    form = CandidateUpdateForm(data=CandidateForm.data_of(candidate))
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            db.session.rollback()
+            return _render_form(form, status=400, template="cv_public/update.html", token=token)
+        pdf = _uploaded(form.cv)
+        text = None
+        old_email = candidate.email
+        try:
+            changed = apply_profile(db.session, candidate, form.cleaned, actor_label=consent.SELF)
+            if pdf is not None:
+                text = attach_pdf(db.session, candidate, pdf, actor_label=consent.SELF)
+                changed.append("cv")
+            if candidate.email != old_email:
+                consent.send_confirmation(db.session, candidate)
+            db.session.commit()
+        except (ProfileError, CvFileError) as exc:
+            db.session.rollback()
+            if isinstance(exc, CvFileError):
+                form.cv.errors = [exc.message]
+            else:
+                form.add_errors(exc.errors)
+            return _render_form(form, status=400, template="cv_public/update.html", token=token)
+        candidate_changed(candidate)
+        if "email" in changed:
+            flash(
+                "Vos changements sont enregistrés. Confirmez votre nouvelle adresse avec le lien "
+                "que nous venons de vous envoyer : d'ici là, votre profil n'est pas proposé.",
+                "warning",
+            )
+        else:
+            flash("Vos changements sont enregistrés.", "success")
+        found = _proposals(text, candidate.skill_labels)
+        if found:
+            session[PENDING] = {"space": candidate.id, "found": found, "at": utcnow().isoformat()}
+            return redirect(url_for("cv_public.space_skills", token=token))
+        return redirect(url_for("cv_public.space", token=token))
+    db.session.commit()
+    return _render_form(form, template="cv_public/update.html", token=token)
+
+
+@bp.route("/mon-cv/<token>/competences", methods=["GET", "POST"])
+@public
+def space_skills(token: str):
+    candidate = _space_candidate(token)
+    pending = session.get(PENDING) or {}
+    found = list(pending.get("found") or []) if pending.get("space") == candidate.id else []
+    if not found:
+        db.session.commit()
+        return redirect(url_for("cv_public.space", token=token))
+    form = SkillsFoundForm()
+    form.found.choices = [(label, label) for label in found]
+    if form.validate_on_submit():
+        chosen = [label for label in form.found.data or [] if label in found]
+        session.pop(PENDING, None)
+        if chosen:
+            try:
+                apply_profile(
+                    db.session,
+                    candidate,
+                    {"skills": candidate.skill_labels + chosen},
+                    actor_label=consent.SELF,
+                    partial=True,
+                )
+            except ProfileError as exc:
+                db.session.rollback()
+                flash(exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), "error")
+                return redirect(url_for("cv_public.space", token=token))
+        db.session.commit()
+        candidate_changed(candidate)
+        return redirect(url_for("cv_public.space", token=token))
+    db.session.commit()
+    return render_template("cv_public/skills_found.html", form=form, action=request.path)
+
+
+@bp.route("/mon-cv/<token>/pause", methods=["POST"])
+@public
+def pause(token: str):
+    """ "Je ne suis plus disponible" (status inactif), and back to disponible."""
+    candidate = _space_candidate(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if candidate.status == "inactif":
+        candidate.status = "disponible"
+        summary = "La personne est de nouveau disponible."
+        message = "Votre profil est de nouveau proposé aux employeurs."
+    else:
+        candidate.status = "inactif"
+        summary = "La personne a mis son profil en pause (plus disponible)."
+        message = "Votre profil est en pause : il n'est plus proposé aux employeurs."
+    record_event(db.session, candidate, "status", summary, actor_label=consent.SELF)
+    db.session.commit()
+    candidate_changed(candidate)
+    flash(message, "success")
+    return redirect(url_for("cv_public.space", token=token))
+
+
+@bp.route("/mon-cv/<token>/export.json")
+@public
+def export_json(token: str):
+    candidate = _space_candidate(token)
+    payload = export_candidate(db.session, candidate)
+    _audit_self("cv.exported", candidate, format="json")
+    db.session.commit()
+    return Response(
+        json.dumps(payload, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="mes-donnees-cvtheque.json"'},
+    )
+
+
+@bp.route("/mon-cv/<token>/cv.pdf")
+@public
+def download_pdf(token: str):
+    candidate = _space_candidate(token)
+    try:
+        data = files.read_pdf(candidate.cv_filename or "")
+    except FileNotFoundError:
+        db.session.commit()
+        abort(404)
+    _audit_self("cv.downloaded", candidate)
+    db.session.commit()
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": 'attachment; filename="mon-cv.pdf"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.route("/mon-cv/<token>/supprimer", methods=["GET", "POST"])
+@public
+def delete(token: str):
+    """Delete everything, after an explicit confirmation."""
+    candidate = _space_candidate(token)
+    form = DeleteForm()
+    if request.method == "POST" and form.validate_on_submit():
+        was_logged_in = current_user.is_authenticated and current_user.candidate_id == candidate.id
+        erase_candidate(
+            db.session,
+            candidate,
+            reason="demande de la personne",
+            actor=current_user if was_logged_in else None,
+        )
+        db.session.commit()
+        if was_logged_in:
+            logout_user()
+        return render_template("cv_public/deleted.html")
+    db.session.commit()
+    return render_template("cv_public/delete.html", form=form, token=token), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/mon-cv/<token>/compte", methods=["GET", "POST"])
+@public
+def account(token: str):
+    """Create a password account tied to the profile (for those who prefer to log in)."""
+    candidate = _space_candidate(token)
+    exists = (
+        db.session.query(User.id)
+        .filter((User.candidate_id == candidate.id) | (User.email == candidate.email))
+        .first()
+    )
+    if exists is not None:
+        db.session.commit()
+        flash("Un compte existe déjà pour votre adresse : connectez-vous.", "info")
+        return redirect(url_for("auth.login"))
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            create_user(
+                db.session,
+                candidate.email,
+                "candidate",
+                password=form.password.data,
+                org_ref=candidate.ref,
+                full_name=f"{candidate.first_name} {candidate.last_name}",
+            )
+        except AccountError as exc:
+            db.session.rollback()
+            form.password.errors = [exc.message]
+            return render_template("cv_public/account.html", form=form, token=token), 400
+        record_event(
+            db.session,
+            candidate,
+            "account",
+            "La personne a créé un compte avec mot de passe.",
+            actor_label=consent.SELF,
+        )
+        db.session.commit()
+        flash(
+            "Votre compte est créé : connectez-vous avec votre adresse et ce mot de passe.",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    return render_template("cv_public/account.html", form=form, token=token), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/mon-cv/<token>/nouveau-lien", methods=["POST"])
+@public
+def revoke(token: str):
+    """Disable every link sent so far and mail a fresh one (a link shared by mistake)."""
+    candidate = _space_candidate(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    consent.revoke_links(db.session, candidate)
+    consent.send_space_link(db.session, candidate.email)
+    db.session.commit()
+    return render_template("cv_public/link_sent.html", revoked=True)
