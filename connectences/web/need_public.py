@@ -190,11 +190,12 @@ def company_sections(needs: list[Need]) -> list[dict]:
         section = sections.setdefault(need.company_id, {"company": need.company, "needs": []})
         section["needs"].append({"need": need, "words": status_for_company(need)})
     insees = {s["company"].commune for s in sections.values()}
-    names = dict(
-        db.session.execute(select(Commune.insee, Commune.name).where(Commune.insee.in_(insees)))
-        .tuples()
-        .all()
-    )
+    names = {
+        insee: name
+        for insee, name in db.session.execute(
+            select(Commune.insee, Commune.name).where(Commune.insee.in_(insees))
+        )
+    }
     for section in sections.values():
         section["commune"] = names.get(section["company"].commune, section["company"].commune)
     return list(sections.values())

@@ -1,0 +1,396 @@
+"""The public "Exprimer un besoin" form, the owner's e-mail confirmation through the link
+of the real queued mail, and the company space (signed link and logged in)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import (
+    AuditLog,
+    Company,
+    CompanyContact,
+    Need,
+    OutboxMessage,
+    Transition,
+    User,
+)
+from connectences.needs import links
+from tests import factories as f
+
+SECRET = "test-secret-key-not-for-production"
+CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
+SPACE_LINK = re.compile(r"http://localhost(/entreprise/suivi/[^\s<\"]+)")
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _written() -> tuple[int, ...]:
+    db.session.expire_all()
+    return tuple(
+        _count(model) for model in (Need, Company, CompanyContact, OutboxMessage, Transition)
+    )
+
+
+def _form(**overrides) -> dict:
+    data = {
+        "title": "Comptabilité 2 jours par semaine",
+        "skills": "saisie comptable, déclarations de TVA",
+        "level": "employe_qualifie",
+        "hours_per_week": "14",
+        "days": ["mon", "tue"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "reason_text": "Je fais la compta le soir, je n'y arrive plus.",
+        "start": (date.today() + timedelta(days=30)).isoformat(),
+        "duration_months": "",
+        "commune": "",
+        "company_name": "Huîtres Dupont",
+        "siret": f.make_siret(),
+        "company_commune": "Gujan-Mestras (33470)",
+        "owner_name": "Claire Dupont",
+        "owner_email": "claire@huitres-dupont.fr",
+        "owner_phone": "06 12 34 56 78",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _last_mail_to(email: str) -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(func.lower(OutboxMessage.to) == email.lower())
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+
+
+def _post_and_confirm(client, **overrides) -> tuple[Need, str]:
+    """Post the form, follow the link of the queued mail, press the button.
+    Returns the need and the company space path the owner lands on."""
+    data = _form(**overrides)
+    response = client.post("/exprimer-un-besoin", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    mail = _last_mail_to(data["owner_email"])
+    path = CONFIRM_LINK.search(mail.body_text).group(1)
+    assert client.get(path).status_code == 200
+    confirmed = client.post(path)
+    assert confirmed.status_code == 302
+    space = confirmed.location
+    assert space.startswith("/entreprise/suivi/")
+    need = db.session.scalars(select(Need).order_by(Need.id.desc())).first()
+    return need, space
+
+
+def _board(client) -> str:
+    return client.get("/animateur/besoins").get_data(as_text=True)
+
+
+# --- the form and the confirmation -------------------------------------------------------
+
+
+def test_form_is_public_guided_with_examples_and_owner_reasons(client):
+    html = client.get("/exprimer-un-besoin").get_data(as_text=True)
+    assert "2 jours par semaine de comptabilité" in html and "un renfort pour la saison" in html
+    assert "Je n&#39;ai besoin de cette compétence que quelques heures par semaine" in html
+    assert 'name="reason" value="temps_partiel"' in html
+    assert 'type="tel"' in html and html.index('name="owner_phone"') < html.index(
+        'name="owner_email"'
+    )
+    assert "Exprimer un besoin" in client.get("/").get_data(as_text=True)  # in the menu
+
+
+def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    data = _form()
+    response = client.post("/exprimer-un-besoin", data=data)
+    assert response.status_code == 302 and "/exprimer-un-besoin/envoye" in response.location
+    assert "claire@huitres-dupont.fr" in client.get(response.location).get_data(as_text=True)
+
+    need = db.session.scalars(select(Need)).one()
+    assert need.source == "entreprise" and need.owner_confirmed_at is None
+    assert need.reason == "temps_partiel" and need.reason_text.startswith("Je fais la compta")
+    assert need.skills == ["saisie comptable", "déclarations de TVA"]
+    assert need.days == ["mon", "tue"] and need.hours_per_week == 14
+    assert need.company.siret == data["siret"] and need.company.commune == f.GUJAN
+    assert _count(Transition) == 0  # the workflow log starts at confirmation
+    # Not in the animateurs' queue, only under "waiting on the company".
+    assert need.title not in _board(staff)
+    waiting = staff.get("/animateur/besoins?attente=entreprise").get_data(as_text=True)
+    assert need.title in waiting and "confirmer son adresse e-mail" in waiting
+    # Nor can it be moved on while unconfirmed.
+    staff.post(f"/animateur/besoins/{need.ref}/statut", data={"etat": "qualifie"})
+    assert _count(Transition) == 0
+
+    mail = _last_mail_to("claire@huitres-dupont.fr")
+    assert mail.subject.endswith("Confirmez votre besoin")
+    path = CONFIRM_LINK.search(mail.body_text).group(1)
+    assert path in mail.body_html
+    page = client.get(path)
+    assert page.status_code == 200 and "Je confirme mon besoin" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).owner_confirmed_at is None  # opening is not confirming
+
+    confirmed = client.post(path)
+    assert confirmed.status_code == 302 and confirmed.location.startswith("/entreprise/suivi/")
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert need.owner_confirmed_at is not None and need.status == "nouveau"
+    log = db.session.scalars(select(Transition).where(Transition.entity == "need")).all()
+    assert [(t.from_state, t.to_state) for t in log] == [(None, "nouveau")]
+    contact = db.session.scalars(select(CompanyContact)).one()
+    assert (contact.name, contact.phone, contact.email) == (
+        "Claire Dupont",
+        "0612345678",
+        "claire@huitres-dupont.fr",
+    )
+    assert need.title in _board(staff)
+    space = client.get(confirmed.location).get_data(as_text=True)
+    assert "votre besoin est confirmé" in space
+    assert "Comptabilité 2 jours par semaine" in space
+    assert "Reçu : l&#39;animateur va l&#39;étudier avec vous" in space
+
+    # Clicking again changes nothing.
+    client.post(path)
+    assert _count(Transition) == 1 and _count(CompanyContact) == 1
+
+
+def _past(days: int) -> str:
+    return (date.today() - timedelta(days=days)).isoformat()
+
+
+BAD_INPUTS = [
+    ({"siret": "12345678901234"}, "siret", "n&#39;est pas valide"),
+    ({"siret": "abc"}, "siret", "n&#39;est pas valide"),
+    ({"siret": ""}, "siret", "Indiquez le numéro SIRET"),
+    ({"company_commune": "Nulle-Part-sur-Mer"}, "company_commune", "Commune inconnue"),
+    ({"commune": "Atlantide"}, "commune", "Commune inconnue"),
+    ({"hours_per_week": "0"}, "hours_per_week", "entre 1 et 48"),
+    ({"hours_per_week": "49"}, "hours_per_week", "entre 1 et 48"),
+    ({"hours_per_week": "beaucoup"}, "hours_per_week", "entre 1 et 48"),
+    ({"start": _past(1)}, "start", "ne peut pas être dans le passé"),
+    ({"start": "31/02/2030"}, "start", "Indiquez la date de démarrage"),
+    ({"days": None}, "days", "Cochez au moins un jour"),
+    ({"days": ["mon", "funday"]}, "days", "Un des jours choisis n&#39;existe pas"),
+    ({"title": "  "}, "title", "Décrivez le besoin"),
+    ({"skills": " , ;"}, "skills", "au moins une compétence"),
+    ({"level": "expert"}, "level", "niveau de qualification"),
+    ({"contract": "stage"}, "contract", "type de contrat"),
+    ({"reason": None}, "reason", "la raison de ce besoin"),
+    ({"reason": "autre"}, "reason", "la raison de ce besoin"),
+    ({"duration_months": "-2"}, "duration_months", "durée en mois"),
+    ({"owner_email": "claire@"}, "owner_email", "adresse e-mail valide"),
+    ({"owner_phone": "123"}, "owner_phone", "numéro de téléphone"),
+    ({"owner_name": ""}, "owner_name", "Indiquez votre nom"),
+    ({"company_name": ""}, "company_name", "nom de votre entreprise"),
+]
+
+
+@pytest.mark.parametrize("overrides,field,message", BAD_INPUTS)
+def test_each_bad_input_gives_a_french_message_and_writes_nothing(
+    client, overrides, field, message
+):
+    before = _written()
+    response = client.post("/exprimer-un-besoin", data=_form(**overrides))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert f'id="{field}-erreurs"' in html and f'href="#{field}"' in html
+    assert "Rien n'a été enregistré" in html
+    assert _written() == before
+
+
+def test_several_bad_inputs_are_all_listed_and_typed_values_kept(client):
+    response = client.post(
+        "/exprimer-un-besoin",
+        data=_form(siret="123", hours_per_week="60", days=None, title="Renfort saison"),
+    )
+    html = response.get_data(as_text=True)
+    assert "Corrigez ces 3 points" in html
+    assert 'value="Renfort saison"' in html
+    assert _written() == (0, 0, 0, 0, 0)
+
+
+def test_duplicate_is_pointed_out_before_creation(client):
+    _post_and_confirm(client)
+    before = _written()
+    siret = db.session.scalars(select(Company.siret)).one()
+    # Same company, same title once case, accents and punctuation are set aside.
+    again = _form(siret=siret, title="  comptabilite, 2 JOURS par semaine ")
+    response = client.post("/exprimer-un-besoin", data=again)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "un besoin avec le même intitulé est déjà en cours" in html
+    assert 'name="confirm_duplicate"' in html
+    assert _written() == before
+    # The owner says it is another need: it is stored, the company is the same one.
+    response = client.post("/exprimer-un-besoin", data={**again, "confirm_duplicate": "1"})
+    assert response.status_code == 302
+    assert _count(Need) == 2 and _count(Company) == 1
+
+
+def test_a_closed_need_with_the_same_title_is_no_duplicate(client):
+    need, _ = _post_and_confirm(client)
+    from connectences.workflows import NEED, transition
+
+    transition(db.session, need, NEED, "abandonne", reason_code="besoin_disparu")
+    db.session.commit()
+    response = client.post(
+        "/exprimer-un-besoin", data=_form(siret=need.company.siret, title=need.title)
+    )
+    assert response.status_code == 302
+
+
+def test_an_existing_company_is_reused_and_never_changed_by_the_form(client):
+    f.load(f.document(companies=[f.company(ref="c1", name="Vrai Nom", siret=f.make_siret(4242))]))
+    response = client.post(
+        "/exprimer-un-besoin",
+        data=_form(siret=f.make_siret(4242), company_name="Faux Nom", company_commune="Paris"),
+    )
+    assert response.status_code == 302
+    company = db.session.scalars(select(Company)).one()
+    assert company.name == "Vrai Nom" and company.commune == f.ARCACHON
+    assert db.session.scalars(select(Need)).one().company_id == company.id
+
+
+# --- links -------------------------------------------------------------------------------
+
+
+def test_tampered_or_expired_confirmation_link_is_refused(client):
+    client.post("/exprimer-un-besoin", data=_form())
+    need = db.session.scalars(select(Need)).one()
+    good = CONFIRM_LINK.search(_last_mail_to(need.owner_email).body_text).group(1)
+    token = good.rsplit("/", 1)[1]
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    old = links.confirmation_token(
+        SECRET, need.id, need.owner_email, issued_at=datetime.now(UTC) - timedelta(days=8)
+    )
+    forged = links.confirmation_token("another-secret", need.id, need.owner_email)
+    for bad, words in [
+        (tampered, "n&#39;est pas valide"),
+        (forged, "n&#39;est pas valide"),
+        (old, "a expiré"),
+    ]:
+        for method in ("get", "post"):
+            response = getattr(client, method)(f"/exprimer-un-besoin/confirmer/{bad}")
+            assert response.status_code == 403
+            assert words in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).owner_confirmed_at is None
+    assert _count(Transition) == 0
+    refusals = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "company_link_refused")
+    ).all()
+    assert len(refusals) == 6 and any(r.details["expired"] for r in refusals)
+    # A link signed for another need's address does not confirm this one.
+    other = links.confirmation_token(SECRET, need.id, "intrus@exemple.fr")
+    assert client.post(f"/exprimer-un-besoin/confirmer/{other}").status_code == 403
+
+
+def test_tampered_or_expired_space_link_is_refused(client):
+    _, space = _post_and_confirm(client)
+    assert client.get(space).status_code == 200
+    old = links.space_token(
+        SECRET, "claire@huitres-dupont.fr", issued_at=datetime.now(UTC) - timedelta(days=31)
+    )
+    response = client.get(f"/entreprise/suivi/{old}")
+    assert response.status_code == 403 and "a expiré" in response.get_data(as_text=True)
+    response = client.get(space[:-2] + "xx")
+    assert response.status_code == 403 and "Comptabilité" not in response.get_data(as_text=True)
+    # A confirmation token is not a space token (different purpose, different salt).
+    need = db.session.scalars(select(Need)).one()
+    confirm = links.confirmation_token(SECRET, need.id, need.owner_email)
+    assert client.get(f"/entreprise/suivi/{confirm}").status_code == 403
+
+
+def test_space_link_is_renewed_by_email_without_telling_who_is_known(client):
+    _post_and_confirm(client)
+    mails = _count(OutboxMessage)
+    response = client.post("/entreprise/lien", data={"email": "inconnu@exemple.fr"})
+    assert response.status_code == 302
+    answer = client.get(response.location).get_data(as_text=True)
+    assert "Si cette adresse a déjà exprimé un besoin" in answer
+    assert _count(OutboxMessage) == mails  # nothing sent to an unknown address
+
+    client.post("/entreprise/lien", data={"email": "Claire@Huitres-Dupont.fr"})
+    mail = _last_mail_to("claire@huitres-dupont.fr")
+    assert mail.subject.endswith("Votre lien de suivi")
+    path = SPACE_LINK.search(mail.body_text).group(1)
+    page = client.get(path).get_data(as_text=True)
+    assert "Comptabilité 2 jours par semaine" in page
+
+    bad = client.post("/entreprise/lien", data={"email": "pas-une-adresse"})
+    assert bad.status_code == 422 and "adresse e-mail valide" in bad.get_data(as_text=True)
+
+
+# --- an owner sees only their own companies' needs ---------------------------------------
+
+
+def test_signed_link_shows_only_the_owner_s_own_needs(app, client):
+    other = app.test_client()
+    need_a, space_a = _post_and_confirm(client, title="Paie une fois par mois")
+    siret_a = need_a.company.siret
+    need_b, space_b = _post_and_confirm(
+        other,
+        title="Renfort pour la saison",
+        company_name="Cabanes Martin",
+        owner_name="Marc Martin",
+        owner_email="marc@cabanes-martin.fr",
+        reason="pic_activite",
+    )
+    # Marc also posts a need with Claire's SIRET: it never opens Claire's needs to him.
+    _post_and_confirm(
+        other,
+        title="Entretien des espaces verts",
+        siret=siret_a,
+        owner_email="marc@cabanes-martin.fr",
+    )
+    page_a = client.get(space_a).get_data(as_text=True)
+    page_b = other.get(space_b).get_data(as_text=True)
+    assert "Paie une fois par mois" in page_a
+    assert "Renfort pour la saison" not in page_a and "Entretien des espaces verts" not in page_a
+    assert "Renfort pour la saison" in page_b and "Entretien des espaces verts" in page_b
+    assert "Paie une fois par mois" not in page_b
+    # A company's registered address (set by the platform) sees every queued need of it.
+    company_a = db.session.get(Company, need_a.company_id)
+    company_a.contact_email = "direction@huitres-dupont.fr"
+    db.session.commit()
+    token = links.space_token(SECRET, "direction@huitres-dupont.fr")
+    page = client.get(f"/entreprise/suivi/{token}").get_data(as_text=True)
+    assert "Paie une fois par mois" in page and "Entretien des espaces verts" in page
+    assert "Renfort pour la saison" not in page
+
+
+def test_logged_in_company_owner_sees_only_their_companies_needs(app, client, auth):
+    first = auth.login("company", full_name="Première")
+    second_client = app.test_client()
+    second = auth.login("company", client=second_client, full_name="Seconde")
+    ref_1 = db.session.get(User, first.id).companies[0].ref
+    ref_2 = db.session.get(User, second.id).companies[0].ref
+    f.load(
+        f.document(
+            needs=[
+                f.need(company=ref_1, title="Secrétariat le lundi"),
+                f.need(company=ref_2, title="Maintenance informatique"),
+            ]
+        )
+    )
+    from connectences.workflows import NEED, transition
+
+    need_2 = db.session.scalars(select(Need).where(Need.company.has(ref=ref_2))).one()
+    transition(db.session, need_2, NEED, "qualifie")
+    db.session.commit()
+
+    page_1 = client.get("/entreprise").get_data(as_text=True)
+    page_2 = second_client.get("/entreprise").get_data(as_text=True)
+    assert "Secrétariat le lundi" in page_1 and "Maintenance informatique" not in page_1
+    assert "Maintenance informatique" in page_2 and "Secrétariat le lundi" not in page_2
+    assert "Reçu : l&#39;animateur va l&#39;étudier avec vous" in page_1
+    assert "Étudié : nous cherchons la meilleure solution" in page_2
