@@ -1,0 +1,144 @@
+"""CV files: checked by content, stored privately under random names, tied to the transaction."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.cvtheque import files
+from connectences.cvtheque.files import CvFileError
+from connectences.cvtheque.profile import ProfileError, submit_candidate
+from connectences.extensions import db
+from connectences.models import Candidate
+from tests.cv_helpers import encrypted_pdf, form_data, make_pdf
+
+
+@pytest.fixture
+def cv_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    return tmp_path / "cv"
+
+
+def stored(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_real_pdf_gives_its_text():
+    assert "Saisie comptable et paie" in files.check_pdf(make_pdf("Saisie comptable et paie"))
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"<!DOCTYPE html><html><script>alert(1)</script></html>", "n'est pas un PDF"),
+        (b"<html><body>%PDF-1.4</body></html>", "n'est pas un PDF"),
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 100 + b"%PDF-1.4", "n'est pas un PDF"),
+        (b"MZ\x90\x00" + b"\x00" * 100 + b"%PDF-1.4", "n'est pas un PDF"),
+        (b"PK\x03\x04 a zip renamed", "n'est pas un PDF"),
+        (b"%PDF-1.4\nnot really a pdf", "n'a pas pu être lu"),
+        (b"", "vide"),
+    ],
+)
+def test_what_is_not_a_readable_pdf_is_refused_in_french(data, words):
+    with pytest.raises(CvFileError) as refused:
+        files.check_pdf(data)
+    assert words in refused.value.message
+
+
+def test_an_encrypted_pdf_is_refused():
+    with pytest.raises(CvFileError, match="mot de passe"):
+        files.check_pdf(encrypted_pdf())
+
+
+def test_a_file_over_the_limit_is_refused_before_parsing(app):
+    big = make_pdf() + b"%" * (5 * 1024 * 1024)
+    with pytest.raises(CvFileError, match="trop lourd"):
+        files.check_pdf(big)
+    app.config["CV_MAX_BYTES"] = len(big) + 1
+    try:
+        assert files.check_pdf(big)  # the limit is a setting
+    finally:
+        app.config.pop("CV_MAX_BYTES")
+
+
+def test_stored_files_have_random_private_names_outside_static(app, cv_dir):
+    data = make_pdf()
+    first, second = files.store_pdf(data), files.store_pdf(data)
+    assert first != second and first.endswith(".pdf") and len(first) == 36
+    path = cv_dir / first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "static" not in str(path)
+    assert files.read_pdf(first) == data
+    # A name never reaches outside the folder.
+    with pytest.raises(FileNotFoundError):
+        files.read_pdf("../../etc/passwd")
+    assert files.delete_pdf(first) is True
+    assert files.delete_pdf(first) is False
+    assert stored(cv_dir) == [second]
+
+
+def test_a_file_stored_in_a_rolled_back_transaction_is_removed(cv_dir):
+    db.session.execute(select(1))
+    name = files.store_pdf(make_pdf(), session=db.session)
+    assert stored(cv_dir) == [name]
+    db.session.rollback()
+    assert stored(cv_dir) == []
+
+
+def test_a_file_deleted_after_commit_stays_if_the_deletion_is_rolled_back(cv_dir):
+    name = files.store_pdf(make_pdf())
+    db.session.execute(select(1))
+    assert files.delete_pdf_after_commit(db.session, name)
+    db.session.rollback()
+    assert stored(cv_dir) == [name]
+    db.session.execute(select(1))
+    files.delete_pdf_after_commit(db.session, name)
+    db.session.commit()
+    assert stored(cv_dir) == []
+
+
+def _profile(**overrides) -> dict:
+    data = form_data(**overrides)
+    data["consent"] = True
+    return data
+
+
+def test_submission_stores_the_file_only_when_everything_is_valid(cv_dir):
+    with pytest.raises(ProfileError) as refused:
+        submit_candidate(
+            db.session, _profile(hours_min="30", hours_max="10"), source="t", pdf=make_pdf()
+        )
+    assert "hours_max" in refused.value.errors
+    with pytest.raises(CvFileError):
+        submit_candidate(db.session, _profile(), source="t", pdf=b"<html>x</html>")
+    db.session.rollback()
+    assert stored(cv_dir) == []
+    assert db.session.scalar(select(func.count(Candidate.id))) == 0
+
+
+def test_a_failed_commit_leaves_no_orphan_file(cv_dir):
+    candidate, created = submit_candidate(db.session, _profile(), source="t", pdf=make_pdf())
+    assert created and stored(cv_dir) == [candidate.cv_filename]
+    # A concurrent insert of the same ref makes the commit fail.
+    db.session.add(
+        Candidate(
+            ref=candidate.ref,
+            first_name="x",
+            last_name="y",
+            email="other@exemple.fr",
+            commune="33009",
+            mobility_km=1,
+            level="cadre",
+            hours_min=1,
+            hours_max=2,
+            available_from=candidate.available_from,
+        )
+    )
+    with pytest.raises(Exception):  # noqa: B017 - the database's own integrity error
+        db.session.commit()
+    db.session.rollback()
+    assert stored(cv_dir) == []
+    assert db.session.scalar(select(func.count(Candidate.id))) == 0
