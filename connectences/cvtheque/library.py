@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +22,7 @@ from connectences.skills import rome_label
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
 
 MAX_NOTES = 5000
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class LibraryError(ValueError):
@@ -102,8 +104,9 @@ def commune_label(insee: str | None) -> str:
     return commune.label if commune else insee
 
 
-def _hours(value: float) -> str:
-    return f"{value:g}"
+def _local_date(moment: datetime | None) -> date | str:
+    # Spreadsheets hold no time zone: the day as people of the territory read it.
+    return moment.astimezone(PARIS).date() if moment else ""
 
 
 EXPORT_HEADERS = [
@@ -142,19 +145,19 @@ def export_rows(hits: Iterable) -> Iterable[list]:
             c.email,
             c.phone or "",
             commune_label(c.commune),
-            _hours(c.mobility_km),
+            c.mobility_km,
             ", ".join(c.skill_labels),
             ", ".join(f"{code} {rome_label(code) or ''}".strip() for code in c.rome or []),
             LEVELS.get(c.level, c.level),
-            _hours(c.hours_min),
-            _hours(c.hours_max),
+            c.hours_min,
+            c.hours_max,
             ", ".join(DAYS.get(d, d) for d in DAYS if d in (c.days or [])),
             ", ".join(CONTRACTS.get(k, k) for k in CONTRACTS if k in (c.contracts or [])),
-            c.available_from.isoformat(),
+            c.available_from,
             CANDIDATE_STATUSES.get(c.status, c.status),
             c.source or "",
             "oui" if c.email_confirmed_at else "non",
-            c.last_contact_at.date().isoformat() if c.last_contact_at else "",
-            c.updated_at.date().isoformat() if c.updated_at else "",
+            _local_date(c.last_contact_at),
+            _local_date(c.updated_at),
             "" if hit.score is None else hit.score,
         ]

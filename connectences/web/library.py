@@ -64,13 +64,13 @@ SOURCES = ("forum", "job dating", "permanence France Travail", "réseaux sociaux
 LEAD_STATUSES = vocab.LEAD_STATUSES
 
 
-# Pages of other parts of the library, linked when they exist: (label, endpoint, needs ref).
+# Pages of other parts of the library, linked when they exist.
 LIBRARY_LINKS = (
-    ("Ajouter une personne", "library_entry.new"),
-    ("Importer des CV", "library_import.index"),
-    ("Doublons possibles", "library_duplicates.index"),
+    ("Ajouter une personne", "library_admin.new_candidate"),
+    ("Importer des CV", "library_admin.import_form"),
+    ("Doublons possibles", "library_admin.duplicates"),
 )
-PERSON_LINKS = (("Doublons de cette personne", "library_duplicates.of_candidate"),)
+PERSON_LINKS: tuple[tuple[str, str], ...] = ()
 
 
 def _optional_links(pairs, **values) -> list[tuple[str, str]]:

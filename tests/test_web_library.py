@@ -1,0 +1,393 @@
+"""The animateurs' CV library pages: search, export, candidate page, CV, permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.cvtheque.access import may_read_cv
+from connectences.cvtheque.history import record_event
+from connectences.extensions import db
+from connectences.models import AuditLog, Candidate, CandidateEvent, Need, Operator, User
+from connectences.workflows import leads as flow
+from connectences.workflows.dispatch import send_lead
+from tests import factories as f
+
+BASE = "/animateur/cvtheque"
+PDF = b"%PDF-1.4\n% test CV\n"
+
+
+def _person(ref: str) -> Candidate:
+    return db.session.scalars(select(Candidate).where(Candidate.ref == ref)).one()
+
+
+def _audits(action: str) -> list[AuditLog]:
+    return list(
+        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+    )
+
+
+@pytest.fixture
+def people():
+    f.load(
+        f.document(
+            candidates=[
+                f.candidate(
+                    ref="ines",
+                    first_name="Inès",
+                    last_name="Marchal",
+                    email="ines@exemple.fr",
+                    skills=["Comptabilité générale", "paie"],
+                    commune=f.ARCACHON,
+                    source="forum",
+                ),
+                f.candidate(
+                    ref="paul",
+                    first_name="Paul",
+                    last_name="Bernin",
+                    skills=["jardinage"],
+                    rome=[],
+                    commune=f.LA_TESTE,
+                ),
+                f.candidate(
+                    ref="piege",
+                    first_name='=HYPERLINK("http://x")',
+                    last_name="+33 6",
+                    phone="-1",
+                    skills=["comptabilité", "@SUM(A1)"],
+                    commune=f.GUJAN,
+                    source="@import",
+                ),
+            ]
+        )
+    )
+
+
+@pytest.fixture
+def cv_file(app, tmp_path, monkeypatch):
+    """A stored CV for Inès, in a throw-away instance folder."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    (tmp_path / "cv").mkdir()
+    (tmp_path / "cv" / "abc123.pdf").write_bytes(PDF)
+    person = _person("ines")
+    person.cv_filename = "abc123.pdf"
+    db.session.commit()
+    return person
+
+
+# --- search page -----------------------------------------------------------------------
+
+
+def test_search_page_lists_and_filters(client, auth, people):
+    auth.login("animateur")
+    page = client.get(BASE).get_data(as_text=True)
+    assert "3 personnes" in page and "Inès Marchal" in page and "Paul Bernin" in page
+    page = client.get(BASE, query_string={"q": "comptabilte"}).get_data(as_text=True)
+    assert "Inès Marchal" in page and "Paul Bernin" not in page
+    assert "2 personnes correspondant à la recherche" in page
+    page = client.get(BASE, query_string={"q": "compta", "commune": f.ARCACHON}).get_data(
+        as_text=True
+    )
+    assert "1 personne correspondant" in page and "Inès Marchal" in page
+    assert "HYPERLINK" not in page
+    # The CVthèque entry is in the animateur's menu.
+    assert f'href="{BASE}"' in page and "CVthèque" in page
+
+
+def test_search_page_keeps_filters_across_pages_and_sorts(client, auth):
+    f.load(f.document(candidates=[f.candidate(ref=f"p{i}") for i in range(30)]))
+    for i in range(30):
+        _person(f"p{i}").updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=i)
+    db.session.commit()
+    auth.login("animateur")
+    first = client.get(BASE, query_string={"statut": "disponible"}).get_data(as_text=True)
+    assert "Page 1 sur 2" in first
+    assert "page=2" in first and "statut=disponible" in first
+    second = client.get(BASE, query_string={"statut": "disponible", "page": 2}).get_data(
+        as_text=True
+    )
+    assert "Page 2 sur 2" in second
+    # Most recent first: p0 on page 1, p29 on page 2.
+    assert _person("p0").last_name in first and _person("p29").last_name in second
+    assert _person("p29").last_name not in first
+
+
+def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
+    auth.login("animateur")
+    response = client.get(
+        BASE,
+        query_string={
+            "heures_min": "beaucoup",
+            "rayon": "15",
+            "disponible_le": "hier",
+            "niveau": "expert",
+            "commune": "00000",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Heures par semaine (au moins) : saisissez un nombre." in page
+    assert "Rayon : choisissez aussi la commune au centre de la recherche." in page
+    assert "Disponible au plus tard le : date invalide" in page
+    assert "Niveau : choisissez un niveau de la liste." in page
+    assert "Commune : commune inconnue." in page
+    assert "3 personnes" in page
+
+
+def test_admin_may_search_too(client, auth, people):
+    auth.login("admin")
+    assert client.get(BASE).status_code == 200
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def _csv_rows(response) -> list[list[str]]:
+    text = response.data.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def test_export_holds_every_filtered_row_escaped_and_is_audited(client, auth, people):
+    # More people than one page: the export is the search, not the page.
+    f.load(f.document(candidates=[f.candidate(skills=["comptabilité"]) for _ in range(30)]))
+    f.load(f.document(candidates=[f.candidate(skills=["menuiserie"], rome=[])]))
+    user = auth.login("animateur")
+    response = client.get(f"{BASE}/export/csv", query_string={"q": "compta"})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="cvtheque-')
+    rows = _csv_rows(response)
+    header, body = rows[0], rows[1:]
+    assert header[0] == "Référence" and "Compétences" in header
+    refs = {row[0] for row in body}
+    expected = {
+        c.ref
+        for c in db.session.scalars(select(Candidate))
+        if c.ref != "paul" and "menuiserie" not in c.skill_labels
+    }
+    assert refs == expected and len(body) == 32
+    trap = next(row for row in body if row[0] == "piege")
+    assert trap[1] == '\'=HYPERLINK("http://x")'
+    assert trap[2] == "'+33 6"
+    assert trap[4] == "'-1"
+    assert trap[16] == "'@import"
+    (entry,) = _audits("cv_export")
+    assert entry.actor_id == user.id
+    assert entry.details["rows"] == 32 and entry.details["format"] == "csv"
+    assert entry.details["filters"] == {"text": "compta"}
+
+
+def test_export_xlsx_follows_the_filters(client, auth, people):
+    auth.login("animateur")
+    response = client.get(f"{BASE}/export/xlsx", query_string={"commune": f.GUJAN})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == 2 and values[1][0] == "piege"
+    assert values[1][1] == '\'=HYPERLINK("http://x")'
+    assert _audits("cv_export")[0].details["filters"] == {"commune": f.GUJAN}
+    assert client.get(f"{BASE}/export/pdf").status_code == 404
+
+
+# --- candidate page ---------------------------------------------------------------------
+
+
+def _lead_for(person: Candidate, operator_ref: str = "ge-a", *, accepted: bool = True):
+    f.load(
+        f.document(
+            operators=[f.operator(ref=operator_ref)],
+            companies=[f.company(ref=f"c-{operator_ref}", name="Boulangerie Dupin")],
+            needs=[f.need(ref=f"n-{operator_ref}", company=f"c-{operator_ref}", title="Comptable")],
+        )
+    )
+    need = db.session.scalars(select(Need).where(Need.ref == f"n-{operator_ref}")).one()
+    workflows.transition(db.session, need, workflows.NEED, "qualifie")
+    operator = db.session.scalars(select(Operator).where(Operator.ref == operator_ref)).one()
+    lead = send_lead(db.session, needs=[need], operator=operator, candidates=[person])
+    if accepted:
+        flow.accept(db.session, lead)
+    db.session.commit()
+    return lead
+
+
+def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
+    person = _person("ines")
+    person.notes = "Rencontrée au forum de Gujan."
+    record_event(db.session, person, "updated", "Téléphone modifié.", actor_label="la personne")
+    db.session.commit()
+    _lead_for(person)
+    user = auth.login("animateur")
+    response = client.get(f"{BASE}/ines")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in (
+        "Inès Marchal",
+        "ines@exemple.fr",
+        "Comptabilité générale",
+        "M1203",
+        "Employé qualifié",
+        "de 7 à 35 h",
+        "mardi",
+        "CDI à temps partagé",
+        "04/01/2027",
+        "forum",
+        "Consentement",
+        "Adresse e-mail confirmée",
+        "Dernier contact",
+        "Rencontrée au forum de Gujan.",
+        "Téléphone modifié.",
+        "Boulangerie Dupin",
+        "Accepté",
+        "Pas de CV déposé.",
+    ):
+        assert text in page, text
+    (entry,) = _audits("cv_view")
+    assert entry.actor_id == user.id and entry.entity_id == person.id
+    assert client.get(f"{BASE}/personne-inconnue").status_code == 404
+
+
+def test_status_change_is_recorded(client, auth, people):
+    user = auth.login("animateur")
+    response = client.post(f"{BASE}/ines/statut", data={"statut": "en_mission"})
+    assert response.status_code == 302
+    person = _person("ines")
+    assert person.status == "en_mission"
+    (event,) = db.session.scalars(
+        select(CandidateEvent).where(CandidateEvent.candidate_id == person.id)
+    ).all()
+    assert event.kind == "status" and event.actor_id == user.id
+    assert event.details == {"from": "disponible", "to": "en_mission"}
+    page = client.get(f"{BASE}/ines").get_data(as_text=True)
+    assert "Statut : Disponible → En mission." in page
+    for status in ("place", "inactif", "disponible"):
+        client.post(f"{BASE}/ines/statut", data={"statut": status})
+        assert _person("ines").status == status
+    response = client.post(
+        f"{BASE}/ines/statut", data={"statut": "vacances"}, follow_redirects=True
+    )
+    assert "Choisissez un statut de la liste." in response.get_data(as_text=True)
+    assert _person("ines").status == "disponible"
+
+
+def test_notes_and_contact(client, auth, people):
+    auth.login("animateur")
+    before = _person("ines").last_contact_at
+    client.post(f"{BASE}/ines/notes", data={"notes": "  Préfère les matinées.  "})
+    assert _person("ines").notes == "Préfère les matinées."
+    response = client.post(f"{BASE}/ines/notes", data={"notes": "x" * 5001}, follow_redirects=True)
+    assert "limitées à 5000 caractères" in response.get_data(as_text=True)
+    assert _person("ines").notes == "Préfère les matinées."
+    client.post(f"{BASE}/ines/contact")
+    assert _person("ines").last_contact_at > before
+    kinds = [
+        e.kind
+        for e in db.session.scalars(
+            select(CandidateEvent).where(CandidateEvent.candidate_id == _person("ines").id)
+        )
+    ]
+    assert sorted(kinds) == ["contact", "note"]
+
+
+# --- the CV file --------------------------------------------------------------------------
+
+
+def test_cv_download_is_an_audited_attachment(client, auth, people, cv_file):
+    user = auth.login("animateur")
+    page = client.get(f"{BASE}/ines").get_data(as_text=True)
+    assert "Télécharger le CV" in page
+    response = client.get(f"{BASE}/ines/cv")
+    assert response.status_code == 200 and response.data == PDF
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    (entry,) = _audits("cv_download")
+    assert entry.actor_id == user.id and entry.entity_id == cv_file.id
+    # No file on record, or the file is gone: 404, nothing logged.
+    assert client.get(f"{BASE}/paul/cv").status_code == 404
+    cv_file.cv_filename = "absent.pdf"
+    db.session.commit()
+    assert client.get(f"{BASE}/ines/cv").status_code == 404
+    assert len(_audits("cv_download")) == 1
+
+
+def test_may_read_cv_only_for_the_operator_of_an_accepted_lead(auth, people):
+    person = _person("ines")
+    lead = _lead_for(person, "ge-a", accepted=False)
+    member = auth.create("operator", org_ref="ge-a")
+    _lead_for(_person("paul"), "ge-b")
+    other = auth.create("operator", org_ref="ge-b")
+    assert not may_read_cv(db.session, member, person.id)  # sent, not accepted yet
+    flow.accept(db.session, lead)
+    db.session.commit()
+    assert may_read_cv(db.session, member, person.id)
+    assert may_read_cv(db.session, member, person.id, lead_id=lead.id)
+    assert not may_read_cv(db.session, member, person.id, lead_id=lead.id + 1000)
+    assert not may_read_cv(db.session, other, person.id)
+    assert may_read_cv(db.session, auth.create("animateur"), person.id)
+    assert may_read_cv(db.session, auth.create("admin"), person.id)
+    for role in ("partner", "company", "territoire", "candidate"):
+        assert not may_read_cv(db.session, auth.create(role), person.id), role
+    assert not may_read_cv(db.session, None, person.id)
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+ROUTES = [
+    ("get", BASE),
+    ("get", f"{BASE}/ines"),
+    ("get", f"{BASE}/ines/cv"),
+    ("get", f"{BASE}/export/csv"),
+    ("get", f"{BASE}/export/xlsx"),
+    ("post", f"{BASE}/ines/statut"),
+    ("post", f"{BASE}/ines/notes"),
+]
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "territoire", "candidate"])
+def test_other_roles_cannot_reach_the_library(client, auth, people, cv_file, role):
+    if role == "operator":
+        # Even the operator of an accepted lead naming her: only through their inbox.
+        _lead_for(_person("ines"), "ge-a")
+        user = auth.login(role, org_ref="ge-a")
+    else:
+        user = auth.login(role)
+    for method, url in ROUTES:
+        response = getattr(client, method)(url, data={"statut": "inactif", "notes": "x"})
+        assert response.status_code == 403, (role, url)
+        assert b"%PDF" not in response.data and "Marchal" not in response.get_data(as_text=True)
+    refused = _audits("cvtheque_access_refused")
+    assert len(refused) == len(ROUTES)
+    assert all(e.actor_id == user.id for e in refused)
+    assert not _audits("cv_view") and not _audits("cv_download") and not _audits("cv_export")
+    person = _person("ines")
+    assert person.status == "disponible" and person.notes is None
+
+
+def test_anonymous_visitors_are_sent_to_login(client, people, cv_file):
+    for method, url in ROUTES:
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, url
+        assert "/connexion" in response.headers["Location"]
+    assert not _audits("cv_view") and not _audits("cv_download") and not _audits("cv_export")
+
+
+def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, people, cv_file):
+    lead = _lead_for(_person("ines"), "ge-a", accepted=False)
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead.id}/cv/{cv_file.id}"
+    assert client.get(url).status_code == 404
+    flow.accept(db.session, db.session.merge(lead))
+    db.session.commit()
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PDF
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    (entry,) = _audits("cv_download")
+    assert entry.details == {"lead": lead.id}
+    assert db.session.get(User, entry.actor_id).role == "operator"
