@@ -1,0 +1,46 @@
+"""An animateur searches the CV library on a phone and opens a person's page: the
+pages fit 390 px without sideways scrolling and pass axe-core (no serious or
+critical violation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.support import describe, screenshot
+from tests.browser.test_homes import PHONE, audit, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_animateur_searches_the_library_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    page.goto(live_server.url + "/animateur/cvtheque")
+    assert page.get_by_role("heading", name="CVthèque", level=1).count() == 1
+    assert _fits(page), "la page de recherche déborde à 390 px"
+    screenshot(page, "cvtheque-recherche-390")
+    blocking = audit(page, "CVthèque, recherche (390 px)")
+    assert not blocking, describe(blocking)
+
+    page.get_by_label("Compétence ou métier").fill("compta")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rechercher").click()
+    assert "q=compta" in page.url
+    results = page.locator("main table.stack tbody th a")
+    assert results.count() >= 1, "aucun résultat pour « compta » dans la démonstration"
+    assert _fits(page), "les résultats débordent à 390 px"
+    screenshot(page, "cvtheque-resultats-390")
+    blocking = audit(page, "CVthèque, résultats (390 px)")
+    assert not blocking, describe(blocking)
+
+    with page.expect_navigation():
+        results.first.click()
+    assert page.get_by_role("heading", name="Historique").count() == 1
+    assert _fits(page), "la fiche déborde à 390 px"
+    screenshot(page, "cvtheque-fiche-390")
+    blocking = audit(page, "CVthèque, fiche (390 px)")
+    assert not blocking, describe(blocking)
