@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from connectences import territory
 from connectences.models import Candidate, CandidateSkill
 from connectences.skills import lookup, normalize, taxonomy, tokens
+from connectences.skills.text import STOPWORDS
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
 
 SORTS = ("relevance", "recent")
@@ -179,9 +180,11 @@ class NormVocabulary:
 
     def __init__(self, norms: list[str]) -> None:
         self.norms = norms
+        # Norms are stored normalised already: only stopwords are left to drop.
+        self.norm_words = [[w for w in n.split() if w not in STOPWORDS] for n in norms]
         self.by_word: dict[str, list[int]] = {}
-        for index, norm in enumerate(norms):
-            for word in set(tokens(norm)):
+        for index, words in enumerate(self.norm_words):
+            for word in set(words):
                 self.by_word.setdefault(word, []).append(index)
         self.words = sorted(self.by_word)
 
@@ -223,13 +226,12 @@ class NormVocabulary:
         for index, got in per_norm.items():
             if min(got) == 0.0:
                 continue
-            norm = self.norms[index]
             coverage = sum(got) / len(query)
             # The same words and nothing else ranks above a longer skill containing them.
-            precision = len(query) / max(len(tokens(norm)), len(query))
+            precision = len(query) / max(len(self.norm_words[index]), len(query))
             score = round(100 * coverage * (0.85 + 0.15 * precision))
             if score >= NORM_CUTOFF:
-                out[norm] = score
+                out[self.norms[index]] = score
         return out
 
 
@@ -431,8 +433,18 @@ def search_candidates(
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     query, terms = _query(session, filters, sort)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    offset = (page - 1) * per_page
+    if terms:
+        # Ranking by relevance reads every match anyway: count them in the same pass.
+        counted = query.add_columns(func.count().over().label("total"))
+        rows = session.execute(counted.limit(per_page).offset(offset)).all()
+        total = rows[0][2] if rows else None
+    else:
+        # Without text the page comes straight off the updated_at index: count apart.
+        rows = session.execute(query.limit(per_page).offset(offset)).all()
+        total = None
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     by_id = {
         c.id: c
         for c in session.scalars(select(Candidate).where(Candidate.id.in_([r[0] for r in rows])))
