@@ -132,7 +132,9 @@ def test_communes_by_name_label_or_code():
 
 
 def test_similar_name_is_pointed_out_before_creation(user):
-    factories.load(factories.document(companies=[factories.company(name="Boulangerie La Mie Dorée")]))
+    factories.load(
+        factories.document(companies=[factories.company(name="Boulangerie La Mie Dorée")])
+    )
     with pytest.raises(SimilarCompaniesFound) as caught:
         find_or_create_company(
             db.session, data(name="Boulangerie la mie doree"), actor=user, similar_ok=False

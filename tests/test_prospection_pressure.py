@@ -209,7 +209,10 @@ def test_lead_counts_once_per_company_and_only_its_own(world):
     assert pressure.contacts_in_window == 1
     assert world["operator"].name in pressure.last_contact_by
     # The bundle reaches the other company too, once.
-    assert contact_pressure(db.session, world["other"], on=TODAY, window_days=30).contacts_in_window == 1
+    assert (
+        contact_pressure(db.session, world["other"], on=TODAY, window_days=30).contacts_in_window
+        == 1
+    )
 
 
 def test_referral_counts(world):

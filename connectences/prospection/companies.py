@@ -502,7 +502,7 @@ def epci_label(insee: str | None) -> str:
 
 
 def commune_label(insee: str | None) -> str:
-    """"Arcachon (33120)" for an INSEE code, the code itself when unknown."""
+    """ "Arcachon (33120)" for an INSEE code, the code itself when unknown."""
     if not insee:
         return ""
     commune = territory.get_commune(insee)

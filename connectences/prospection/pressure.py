@@ -205,9 +205,7 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
         select(Lead)
         .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
         .where(
-            Lead.id.in_(
-                select(LeadNeed.lead_id).join(Need).where(Need.company_id == company_id)
-            )
+            Lead.id.in_(select(LeadNeed.lead_id).join(Need).where(Need.company_id == company_id))
         )
     ).all()
     referrals = session.scalars(

@@ -18,6 +18,8 @@ BLUEPRINTS = (
     "connectences.web.admin",
     "connectences.web.staff",
     "connectences.web.needs",
+    "connectences.web.directory",
+    "connectences.web.visits",
     "connectences.web.bundles",
     "connectences.web.operators",
     "connectences.web.partners",

@@ -1,0 +1,310 @@
+"""The animateurs' company directory: list with search and filters, the company search
+used by the visit form, creation with the SIRET and similar-name checks, and the
+company page (details, contacts, preferences, contact pressure, one timeline of every
+contact, its needs).
+
+Rules live in ``connectences.prospection``; views parse, call and render.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from connectences import territory, vocab
+from connectences.extensions import db
+from connectences.models import Company, CompanyContact, Need
+from connectences.prospection import companies as directory
+from connectences.prospection import naf
+from connectences.prospection.mailings import record_mailing
+from connectences.prospection.pressure import (
+    ConfirmationRequired,
+    ContactRefused,
+    company_timeline,
+    contact_pressure,
+)
+from connectences.prospection.visits import VisitError, parse_date
+from connectences.web.access import guard_blueprint
+from connectences.web.navigation import add_nav
+
+bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
+guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
+for _role in ("animateur", "admin"):
+    add_nav(_role, "Entreprises", "directory.index")
+
+PER_PAGE = 25
+MAX_SEARCH = 200
+COMPANY_FIELDS = (
+    "name",
+    "siret",
+    "commune",
+    "naf",
+    "employees",
+    "address",
+    "contact_email",
+    "newsletter_consent",
+    "do_not_solicit",
+    "max_contacts_per_month",
+)
+
+
+def _company_or_404(ref: str) -> Company:
+    company = directory.get_company(db.session, ref)
+    if company is None:
+        abort(404)
+    return company
+
+
+def pays_communes() -> list:
+    """The Pays' communes, by name, for the commune suggestions of the forms."""
+    return sorted(territory.pays_communes(), key=lambda c: c.name)
+
+
+def helpers() -> dict:
+    """Label functions shared by the directory and visit templates."""
+    return {
+        "commune_label": directory.commune_label,
+        "epci_label": directory.epci_label,
+        "naf_label": naf.naf_label,
+        "vocab": vocab,
+    }
+
+
+# --- list and search ---------------------------------------------------------------------
+
+
+@bp.route("")
+def index():
+    text = (request.args.get("q") or "").strip()[:MAX_SEARCH]
+    epci = request.args.get("intercommunalite", "")
+    commune = request.args.get("commune", "")
+    naf_code = (request.args.get("naf") or "").strip()[:6]
+    page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
+
+    query = select(Company)
+    if text:
+        query = query.where(Company.id.in_(directory.search_company_ids(db.session, text, None)))
+    if epci in territory.PAYS_EPCIS:
+        query = query.where(
+            Company.commune.in_([c.insee for c in territory.communes_of_epci(epci)])
+        )
+    else:
+        epci = ""
+    if commune and territory.is_commune(commune):
+        query = query.where(Company.commune == commune)
+    else:
+        commune = ""
+    if naf_code:
+        wanted = naf.normalize_naf(naf_code) or naf_code.upper()
+        query = query.where(Company.naf.startswith(wanted, autoescape=True))
+    query = query.order_by(Company.name, Company.id)
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    filters = {"q": text, "intercommunalite": epci, "commune": commune, "naf": naf_code}
+    active = {k: v for k, v in filters.items() if v}
+    return render_template(
+        "directory/index.html",
+        companies=pagination.items,
+        pagination=pagination,
+        filters=filters,
+        active_filters=active,
+        epcis=territory.PAYS_EPCIS,
+        communes=pays_communes(),
+        **helpers(),
+    )
+
+
+@bp.route("/recherche")
+def search():
+    """Companies matching a name or SIRET, as JSON, for the visit form's live search."""
+    text = (request.args.get("q") or "").strip()[:MAX_SEARCH]
+    found = directory.search_companies(db.session, text, limit=10) if len(text) >= 2 else []
+    return jsonify(
+        {
+            "resultats": [
+                {
+                    "ref": c.ref,
+                    "nom": c.name,
+                    "siret": c.siret,
+                    "commune": directory.commune_label(c.commune),
+                    "ne_plus_solliciter": c.do_not_solicit,
+                    "url_visite": url_for("visits.new", entreprise=c.ref),
+                    "url_fiche": url_for("directory.show", ref=c.ref),
+                }
+                for c in found
+            ]
+        }
+    )
+
+
+# --- creation ----------------------------------------------------------------------------
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+def new():
+    values = {key: request.form.get(key, "") for key in COMPANY_FIELDS}
+    errors: dict[str, str] = {}
+    similar = []
+    if request.method == "POST":
+        try:
+            company, created = directory.find_or_create_company(
+                db.session,
+                request.form,
+                actor=current_user,
+                similar_ok=request.form.get("confirmer_similaire") == "1",
+            )
+        except directory.CompanyError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        except directory.SimilarCompaniesFound as exc:
+            db.session.rollback()
+            similar = exc.similar
+        else:
+            db.session.commit()
+            if created:
+                flash(f"Entreprise « {company.name} » enregistrée.", "success")
+            else:
+                flash(
+                    f"Ce SIRET est déjà enregistré : voici la fiche de « {company.name} ».",
+                    "info",
+                )
+            return redirect(url_for("directory.show", ref=company.ref))
+    return render_template(
+        "directory/new.html",
+        values=values,
+        errors=errors,
+        similar=similar,
+        communes=pays_communes(),
+        **helpers(),
+    )
+
+
+# --- the company page --------------------------------------------------------------------
+
+
+def _render_show(company: Company, *, status: int = 200, **extra):
+    today = date.today()
+    pressure = contact_pressure(db.session, company, on=today)
+    needs = db.session.scalars(
+        select(Need).where(Need.company_id == company.id).order_by(Need.created_at.desc())
+    ).all()
+    context = {
+        "company": company,
+        "pressure": pressure,
+        "timeline": company_timeline(db.session, company),
+        "needs": needs,
+        "today": today,
+        "contact_errors": {},
+        "contact_values": {},
+        "edit_errors": {},
+        "edit_contact_id": None,
+        "preference_errors": {},
+        "mailing_errors": {},
+        "mailing_values": {},
+        "mailing_pressure": None,
+        **helpers(),
+        **extra,
+    }
+    return render_template("directory/show.html", **context), status
+
+
+@bp.route("/<ref>")
+def show(ref: str):
+    return _render_show(_company_or_404(ref))
+
+
+@bp.route("/<ref>/preferences", methods=["POST"])
+def preferences(ref: str):
+    company = _company_or_404(ref)
+    try:
+        directory.set_preferences(
+            db.session,
+            company,
+            do_not_solicit=request.form.get("do_not_solicit") == "1",
+            newsletter_consent=request.form.get("newsletter_consent") == "1",
+            max_contacts_per_month=request.form.get("max_contacts_per_month"),
+            actor=current_user,
+        )
+    except directory.CompanyError as exc:
+        db.session.rollback()
+        return _render_show(_company_or_404(ref), status=400, preference_errors=exc.errors)
+    db.session.commit()
+    flash("Préférences de contact enregistrées.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#preferences")
+
+
+@bp.route("/<ref>/contacts", methods=["POST"])
+def add_contact(ref: str):
+    company = _company_or_404(ref)
+    try:
+        directory.add_contact(db.session, company, request.form, actor=current_user)
+    except directory.CompanyError as exc:
+        db.session.rollback()
+        return _render_show(
+            _company_or_404(ref),
+            status=400,
+            contact_errors=exc.errors,
+            contact_values=request.form.to_dict(),
+        )
+    db.session.commit()
+    flash("Contact ajouté.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#contacts")
+
+
+@bp.route("/<ref>/contacts/<int:contact_id>", methods=["POST"])
+def edit_contact(ref: str, contact_id: int):
+    company = _company_or_404(ref)
+    contact = db.session.get(CompanyContact, contact_id)
+    if contact is None or contact.company_id != company.id:
+        abort(404)
+    try:
+        directory.update_contact(db.session, contact, request.form, actor=current_user)
+    except directory.CompanyError as exc:
+        db.session.rollback()
+        return _render_show(
+            _company_or_404(ref), status=400, edit_errors=exc.errors, edit_contact_id=contact_id
+        )
+    db.session.commit()
+    flash("Contact modifié.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#contacts")
+
+
+@bp.route("/<ref>/lettre", methods=["POST"])
+def mailing(ref: str):
+    """Record a newsletter sent to the company (consent and contact-pressure guard)."""
+    company = _company_or_404(ref)
+    values = request.form.to_dict()
+    try:
+        sent_on = parse_date(request.form.get("sent_on"), "sent_on", "Date d'envoi")
+        record_mailing(
+            db.session,
+            company,
+            subject=request.form.get("subject", ""),
+            by=current_user,
+            sent_on=sent_on,
+            confirmed=request.form.get("confirmer") == "1",
+        )
+    except VisitError as exc:
+        db.session.rollback()
+        return _render_show(
+            _company_or_404(ref), status=400, mailing_errors=exc.errors, mailing_values=values
+        )
+    except ContactRefused as exc:
+        db.session.rollback()
+        errors = {"guard": " ".join(exc.pressure.reasons)}
+        return _render_show(
+            _company_or_404(ref), status=409, mailing_errors=errors, mailing_values=values
+        )
+    except ConfirmationRequired as exc:
+        db.session.rollback()
+        return _render_show(
+            _company_or_404(ref),
+            status=409,
+            mailing_values=values,
+            mailing_pressure=exc.pressure,
+        )
+    db.session.commit()
+    flash("Envoi de la lettre d'information enregistré.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#historique")

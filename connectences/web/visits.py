@@ -1,0 +1,294 @@
+"""Prospection visits for animateurs: logging a visit on a phone (find or create the
+company, the contact-pressure panel, the visit fields), "Mes relances", and the
+visits list with its totals and CSV/XLSX export.
+
+Every page works without JavaScript; ``static/js/visits.js`` only adds a live
+company search to the visit form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from connectences import territory, vocab
+from connectences.extensions import db
+from connectences.models import User, Visit
+from connectences.prospection import companies as directory
+from connectences.prospection import visits as prospection
+from connectences.prospection.pressure import (
+    ConfirmationRequired,
+    ContactRefused,
+    contact_pressure,
+)
+from connectences.web.access import guard_blueprint
+from connectences.web.directory import helpers, pays_communes
+from connectences.web.downloads import send_table
+from connectences.web.navigation import add_nav
+
+bp = Blueprint("visits", __name__, url_prefix="/animateur")
+guard_blueprint(bp, "animateur", "admin", audit_action="visits_access_refused")
+add_nav("animateur", "Nouvelle visite", "visits.new")
+add_nav("animateur", "Mes relances", "visits.follow_ups")
+for _role in ("animateur", "admin"):
+    add_nav(_role, "Visites", "visits.index")
+
+# The need form (built by the needs area) that a visit with a need detected opens.
+NEED_FORM_PATH = "/animateur/besoins/nouveau"
+PER_PAGE = 50
+CREATE_FIELDS = ("name", "siret", "commune")
+
+
+def today() -> date:
+    return date.today()
+
+
+def need_form_url(company_ref: str, visit_id: int) -> str:
+    """The need form, pre-filled with the company and the visit."""
+    return f"{NEED_FORM_PATH}?{urlencode({'entreprise': company_ref, 'visite': visit_id})}"
+
+
+# --- logging a visit ---------------------------------------------------------------------
+
+
+def _render_new(*, company=None, status=200, **extra):
+    day = today()
+    text = (request.values.get("q") or "").strip()[:200]
+    results = []
+    if company is None and len(text) >= 2:
+        results = directory.search_companies(db.session, text, limit=10)
+    context = {
+        "company": company,
+        "pressure": contact_pressure(db.session, company, on=day) if company else None,
+        "q": text,
+        "results": results,
+        "today": day,
+        "values": {},
+        "errors": {},
+        "create_values": {},
+        "create_errors": {},
+        "similar": [],
+        "need_confirm": False,
+        "communes": pays_communes(),
+        **helpers(),
+        **extra,
+    }
+    return render_template("visits/new.html", **context), status
+
+
+@bp.route("/visites/nouvelle", methods=["GET", "POST"])
+def new():
+    ref = request.values.get("entreprise", "")
+    company = directory.get_company(db.session, ref) if ref else None
+    if ref and company is None:
+        abort(404)
+    if request.method == "GET":
+        return _render_new(company=company)
+    if request.form.get("action") == "creer_entreprise":
+        return _create_company()
+    if company is None:
+        flash("Choisissez d'abord l'entreprise rencontrée.", "error")
+        return redirect(url_for("visits.new"))
+    return _save_visit(company)
+
+
+def _create_company():
+    values = {key: request.form.get(key, "") for key in CREATE_FIELDS}
+    try:
+        company, created = directory.find_or_create_company(
+            db.session,
+            request.form,
+            actor=current_user,
+            similar_ok=request.form.get("confirmer_similaire") == "1",
+        )
+    except directory.CompanyError as exc:
+        db.session.rollback()
+        return _render_new(status=400, create_values=values, create_errors=exc.errors)
+    except directory.SimilarCompaniesFound as exc:
+        db.session.rollback()
+        return _render_new(status=409, create_values=values, similar=exc.similar)
+    db.session.commit()
+    if created:
+        flash(f"Entreprise « {company.name} » créée. Complétez la visite.", "success")
+    else:
+        flash(f"Ce SIRET est déjà enregistré : « {company.name} ». Complétez la visite.", "info")
+    return redirect(url_for("visits.new", entreprise=company.ref))
+
+
+def _save_visit(company):
+    values = {
+        "channel": request.form.get("channel", ""),
+        "visited_on": request.form.get("visited_on", ""),
+        "topics": request.form.getlist("topics"),
+        "outcome": request.form.get("outcome", ""),
+        "notes": request.form.get("notes", ""),
+        "need_detected": request.form.get("need_detected") == "1",
+        "follow_up_on": request.form.get("follow_up_on", ""),
+    }
+    day = today()
+    try:
+        data = prospection.visit_input_from_form(request.form, today=day)
+        visit, _pressure = prospection.log_visit(
+            db.session,
+            company,
+            data,
+            animateur=current_user,
+            confirmed=request.form.get("confirmer") == "1",
+            today=day,
+        )
+    except prospection.VisitError as exc:
+        db.session.rollback()
+        return _render_new(company=company, status=400, values=values, errors=exc.errors)
+    except ContactRefused:
+        db.session.rollback()
+        # The panel shows the refusal; the form stays closed.
+        return _render_new(company=company, status=409, values=values)
+    except ConfirmationRequired:
+        db.session.rollback()
+        return _render_new(company=company, status=409, values=values, need_confirm=True)
+    db.session.commit()
+    if visit.need_detected:
+        flash("Visite enregistrée. Décrivez maintenant le besoin détecté.", "success")
+        return redirect(need_form_url(company.ref, visit.id))
+    flash(f"Visite à « {company.name} » enregistrée.", "success")
+    return redirect(url_for("directory.show", ref=company.ref) + "#historique")
+
+
+# --- my follow-ups -----------------------------------------------------------------------
+
+
+@bp.route("/relances")
+def follow_ups():
+    day = today()
+    return render_template(
+        "visits/follow_ups.html",
+        follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
+        today=day,
+        errors={},
+        **helpers(),
+    )
+
+
+@bp.route("/relances/<int:visit_id>", methods=["POST"])
+def follow_up(visit_id: int):
+    visit = db.session.get(Visit, visit_id)
+    # Only one's own follow-ups: another animateur's is "not found", not "forbidden".
+    if visit is None or visit.animateur_id != current_user.id or visit.follow_up_on is None:
+        abort(404)
+    day = today()
+    action = request.form.get("action")
+    try:
+        if action == "reporter":
+            prospection.reschedule_follow_up(
+                db.session, visit, request.form.get("follow_up_on"), actor=current_user, today=day
+            )
+            message = (
+                f"Relance de « {visit.company.name} » reportée au {visit.follow_up_on:%d/%m/%Y}."
+            )
+        elif action == "clore":
+            prospection.close_follow_up(db.session, visit, actor=current_user)
+            message = f"Relance de « {visit.company.name} » close."
+        else:
+            abort(400)
+    except prospection.VisitError as exc:
+        db.session.rollback()
+        return (
+            render_template(
+                "visits/follow_ups.html",
+                follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
+                today=day,
+                errors={visit_id: exc.errors},
+                **helpers(),
+            ),
+            400,
+        )
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("visits.follow_ups"))
+
+
+# --- the visits list ---------------------------------------------------------------------
+
+
+def _filters() -> tuple[prospection.VisitFilters, dict, dict[str, str]]:
+    """The filters from the query string; bad values are reported, not applied."""
+    args = request.args
+    errors: dict[str, str] = {}
+    animateur = args.get("animateur", type=int)
+    channel = args.get("canal", "")
+    channel = channel if channel in vocab.VISIT_CHANNELS else ""
+    outcome = args.get("issue", "")
+    outcome = outcome if outcome in vocab.VISIT_OUTCOMES else ""
+    epci = args.get("intercommunalite", "")
+    epci = epci if territory.is_epci(epci) else ""
+    dates = {}
+    for key, label in (("du", "Date de début"), ("au", "Date de fin")):
+        try:
+            dates[key] = prospection.parse_date(args.get(key), key, label)
+        except prospection.VisitError as exc:
+            errors.update(exc.errors)
+            dates[key] = None
+    filters = prospection.VisitFilters(
+        animateur_id=animateur,
+        channel=channel or None,
+        epci=epci or None,
+        start=dates["du"],
+        end=dates["au"],
+        outcome=outcome or None,
+    )
+    shown = {
+        "animateur": str(animateur) if animateur else "",
+        "canal": channel,
+        "intercommunalite": epci,
+        "du": dates["du"].isoformat() if dates["du"] else "",
+        "au": dates["au"].isoformat() if dates["au"] else "",
+        "issue": outcome,
+    }
+    return filters, shown, errors
+
+
+@bp.route("/visites")
+def index():
+    filters, shown, errors = _filters()
+    query = prospection.filtered_visits(filters)
+    everything = db.session.scalars(query).unique().all()
+    page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
+    pages = max(1, -(-len(everything) // PER_PAGE))
+    page = min(page, pages)
+    rows = everything[(page - 1) * PER_PAGE : page * PER_PAGE]
+    active = {k: v for k, v in shown.items() if v}
+    animateurs = db.session.scalars(
+        select(User)
+        .where(User.role.in_(("animateur", "admin")))
+        .order_by(User.full_name, User.email)
+    ).all()
+    return render_template(
+        "visits/index.html",
+        visits=rows,
+        total=len(everything),
+        totals=prospection.visit_totals(everything),
+        page=page,
+        pages=pages,
+        filters=shown,
+        active_filters=active,
+        errors=errors,
+        animateurs=animateurs,
+        epcis=territory.PAYS_EPCIS,
+        **helpers(),
+    )
+
+
+@bp.route("/visites/export.<fmt>")
+def export(fmt: str):
+    """Exactly the visits the list shows with the same filters, every page."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters, _shown, _errors = _filters()
+    visits = db.session.scalars(prospection.filtered_visits(filters)).unique().all()
+    return send_table(
+        fmt, "visites", prospection.EXPORT_HEADERS, prospection.export_rows(visits), "Visites"
+    )

@@ -1,0 +1,462 @@
+"""Logging a visit through the web client (find or create the company, the contact-pressure
+warning and refusals, need detected), "Mes relances", the visits list and its export,
+and who may open these pages."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import AuditLog, Company, Visit
+from connectences.tabular import read_table
+from tests import factories
+
+TODAY = date.today()
+
+
+def text(response) -> str:
+    """The page as read: tags removed, entities decoded, white space collapsed."""
+    raw = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return " ".join(html.unescape(raw).split())
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def make_company(**overrides) -> Company:
+    item = factories.company(**overrides)
+    factories.load(factories.document(companies=[item]))
+    return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
+
+
+def add_visit(company, user=None, day=TODAY, **fields) -> Visit:
+    visit = Visit(
+        company_id=company.id,
+        animateur_id=user.id if user else None,
+        channel=fields.pop("channel", "porte_a_porte"),
+        visited_on=day,
+        topics=[],
+        **fields,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    return visit
+
+
+def visit_form(**overrides):
+    data = {
+        "channel": "telephone",
+        "visited_on": TODAY.isoformat(),
+        "topics": ["competences_partagees", "aides_relance"],
+        "outcome": "a_relancer",
+        "notes": "Rappeler après la saison.",
+        "follow_up_on": (TODAY + timedelta(days=14)).isoformat(),
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+URL = "/animateur/visites/nouvelle"
+
+
+# --- finding or creating the company -------------------------------------------------------
+
+
+def test_search_without_javascript_lists_links_to_the_visit_form(client, auth):
+    auth.login("animateur")
+    company = make_company(name="Boulangerie La Mie Dorée")
+    make_company(name="Garage du Centre")
+    page = client.get(URL, query_string={"q": "mie doree"})
+    assert page.status_code == 200
+    body = text(page)
+    assert "1 entreprise trouvée" in body
+    assert f'href="{URL}?entreprise={company.ref}"' in page.get_data(as_text=True)
+    assert "Garage du Centre" not in body
+
+
+def test_search_endpoint_by_siret(client, auth):
+    auth.login("animateur")
+    company = make_company(name="Crêperie La Bigoudène")
+    response = client.get("/animateur/entreprises/recherche", query_string={"q": company.siret[:9]})
+    assert response.status_code == 200
+    results = response.get_json()["resultats"]
+    assert [r["ref"] for r in results] == [company.ref]
+    assert results[0]["url_visite"] == f"{URL}?entreprise={company.ref}"
+
+
+def test_create_on_the_spot_then_existing_siret_opens_it(client, auth):
+    auth.login("animateur")
+    siret = factories.make_siret()
+    spaced = f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
+    response = client.post(
+        URL,
+        data={
+            "action": "creer_entreprise",
+            "name": "Le Petit Zinc",
+            "siret": spaced,
+            "commune": "Arcachon",
+        },
+    )
+    assert response.status_code == 302
+    company = db.session.scalar(select(Company).where(Company.siret == siret))
+    assert (company.name, company.commune, company.siren) == ("Le Petit Zinc", "33009", siret[:9])
+    assert response.headers["Location"].endswith(f"{URL}?entreprise={company.ref}")
+    # The same SIRET again, under another name: the existing company opens.
+    again = client.post(
+        URL,
+        data={"action": "creer_entreprise", "name": "Autre", "siret": siret, "commune": "33529"},
+    )
+    assert again.headers["Location"].endswith(f"{URL}?entreprise={company.ref}")
+    assert count(Company) == 1
+    page = client.get(again.headers["Location"])
+    assert "Ce SIRET est déjà enregistré" in text(page)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"siret": "12345678901234"}, "la clé de contrôle ne correspond pas"),
+        ({"siret": "123"}, "Un SIRET compte 14 chiffres"),
+        ({"commune": "Atlantide"}, "Commune inconnue : « Atlantide »"),
+        ({"name": ""}, "Indiquez le nom de l'entreprise"),
+    ],
+)
+def test_bad_company_is_refused_in_french_and_nothing_written(client, auth, fields, message):
+    auth.login("animateur")
+    data = {
+        "action": "creer_entreprise",
+        "name": "Le Petit Zinc",
+        "siret": factories.make_siret(),
+        "commune": "33009",
+    }
+    data.update(fields)
+    response = client.post(URL, data=data)
+    assert response.status_code == 400
+    assert message in text(response)
+    assert "rien n'a été enregistré" in text(response)
+    assert count(Company) == 0
+
+
+def test_similar_name_is_pointed_out_then_confirmed(client, auth):
+    auth.login("animateur")
+    make_company(name="Boulangerie La Mie Dorée")
+    data = {
+        "action": "creer_entreprise",
+        "name": "Boulangerie la mie doree",
+        "siret": factories.make_siret(),
+        "commune": "33009",
+    }
+    response = client.post(URL, data=data)
+    assert response.status_code == 409
+    assert "Des entreprises au nom proche existent déjà" in text(response)
+    assert count(Company) == 1
+    response = client.post(URL, data={**data, "confirmer_similaire": "1"})
+    assert response.status_code == 302
+    assert count(Company) == 2
+
+
+# --- the visit and the contact-pressure guard -----------------------------------------------
+
+
+def test_visit_journey_with_warning_and_confirmation(client, auth):
+    user = auth.login("animateur", full_name="Léa Martin")
+    company = make_company(name="Le Bistrot du Port")
+    page = client.get(URL, query_string={"entreprise": company.ref})
+    assert "Jamais contactée sur la plateforme" in text(page)
+    assert "Enregistrer la visite" in text(page)
+
+    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form())
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/animateur/entreprises/{company.ref}#historique")
+    visit = db.session.scalar(select(Visit))
+    assert (visit.channel, visit.animateur_id, visit.outcome, visit.visited_on) == (
+        "telephone",
+        user.id,
+        "a_relancer",
+        TODAY,
+    )
+    assert visit.topics == ["competences_partagees", "aides_relance"]
+    assert visit.follow_up_on == TODAY + timedelta(days=14)
+
+    # A second contact the same day: the panel says when and by whom; confirmation needed.
+    page = client.get(URL, query_string={"entreprise": company.ref})
+    body = text(page)
+    assert "Attention : entreprise déjà contactée récemment" in body
+    assert f"{TODAY:%d/%m/%Y} (aujourd'hui) par Léa Martin — Téléphone" in body
+    assert 'name="confirmer"' in page.get_data(as_text=True)
+    response = client.post(
+        f"{URL}?entreprise={company.ref}", data=visit_form(channel="porte_a_porte")
+    )
+    assert response.status_code == 409
+    assert "Confirmation nécessaire" in text(response)
+    assert count(Visit) == 1
+    response = client.post(
+        f"{URL}?entreprise={company.ref}", data=visit_form(channel="porte_a_porte", confirmer="1")
+    )
+    assert response.status_code == 302
+    assert count(Visit) == 2
+    assert db.session.scalar(
+        select(AuditLog.action).where(AuditLog.action == "visit.pressure_confirmed")
+    )
+
+
+def test_do_not_solicit_refuses_the_visit(client, auth):
+    auth.login("animateur")
+    company = make_company(do_not_solicit=True)
+    page = client.get(URL, query_string={"entreprise": company.ref})
+    body = text(page)
+    assert "Contact impossible" in body
+    assert "a demandé à ne plus être sollicitée" in body
+    assert "Enregistrer la visite" not in body
+    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(confirmer="1"))
+    assert response.status_code == 409
+    assert "ne plus être sollicitée" in text(response)
+    assert count(Visit) == 0
+
+
+def test_monthly_cap_refuses_the_visit(client, auth):
+    auth.login("animateur")
+    colleague = auth.create("animateur", full_name="Paul Durand")
+    company = make_company()
+    company.max_contacts_per_month = 1
+    db.session.commit()
+    add_visit(company, colleague, TODAY)
+    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(confirmer="1"))
+    assert response.status_code == 409
+    body = text(response)
+    assert "au plus 1 contact par mois" in body
+    assert "Paul Durand" in body
+    assert count(Visit) == 1
+
+
+def test_need_detected_redirects_to_the_need_form(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    response = client.post(
+        f"{URL}?entreprise={company.ref}",
+        data=visit_form(outcome="besoin_detecte", need_detected="1", follow_up_on=None),
+    )
+    visit = db.session.scalar(select(Visit))
+    assert visit.need_detected
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        f"/animateur/besoins/nouveau?entreprise={company.ref}&visite={visit.id}"
+    )
+
+
+def test_outcome_ne_plus_solliciter_sets_the_flag(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    client.post(f"{URL}?entreprise={company.ref}", data=visit_form(outcome="ne_plus_solliciter"))
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).do_not_solicit
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"visited_on": (TODAY + timedelta(days=1)).isoformat()}, "ne peut pas être dans le futur"),
+        ({"visited_on": "31/02/2027"}, "Date du contact invalide : « 31/02/2027 »"),
+        ({"visited_on": (TODAY - timedelta(days=400)).isoformat()}, "plus d'un an"),
+        ({"follow_up_on": (TODAY - timedelta(days=1)).isoformat()}, "ne peut pas être déjà passée"),
+        ({"channel": "pigeon"}, "Canal inconnu"),
+        ({"channel": ""}, "Choisissez le canal"),
+    ],
+)
+def test_bad_visit_is_refused_in_french_and_nothing_written(client, auth, fields, message):
+    auth.login("animateur")
+    company = make_company()
+    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(**fields))
+    assert response.status_code == 400
+    assert message in text(response)
+    assert count(Visit) == 0
+
+
+def test_unknown_company_is_404(client, auth):
+    auth.login("animateur")
+    assert client.get(URL, query_string={"entreprise": "inconnue"}).status_code == 404
+
+
+# --- follow-ups --------------------------------------------------------------------------
+
+
+def test_follow_ups_due_today_appear_for_their_animateur_only(client, auth):
+    me = auth.login("animateur")
+    other = auth.create("animateur")
+    mine_today = make_company(name="Relance Aujourdhui")
+    mine_late = make_company(name="Relance En Retard")
+    mine_later = make_company(name="Relance A Venir")
+    mine_closed = make_company(name="Relance Close")
+    theirs = make_company(name="Relance Du Collegue")
+    add_visit(mine_today, me, TODAY - timedelta(days=7), follow_up_on=TODAY)
+    add_visit(mine_late, me, TODAY - timedelta(days=20), follow_up_on=TODAY - timedelta(days=3))
+    add_visit(mine_later, me, TODAY - timedelta(days=2), follow_up_on=TODAY + timedelta(days=5))
+    closed = add_visit(mine_closed, me, TODAY - timedelta(days=9), follow_up_on=TODAY)
+    closed.follow_up_closed_at = closed.created_at
+    db.session.commit()
+    their_visit = add_visit(theirs, other, TODAY - timedelta(days=1), follow_up_on=TODAY)
+
+    body = text(client.get("/animateur/relances"))
+    assert "En retard (1)" in body and "Aujourd'hui (1)" in body and "À venir (1)" in body
+    late, today_part = body.index("En retard"), body.index("Aujourd'hui (1)")
+    upcoming = body.index("À venir")
+    assert late < body.index("Relance En Retard") < today_part
+    assert today_part < body.index("Relance Aujourdhui") < upcoming
+    assert body.index("Relance A Venir") > upcoming
+    assert "Relance Close" not in body
+    assert "Relance Du Collegue" not in body
+
+    # Someone else's follow-up cannot be touched.
+    response = client.post(f"/animateur/relances/{their_visit.id}", data={"action": "clore"})
+    assert response.status_code == 404
+    assert db.session.get(Visit, their_visit.id).follow_up_closed_at is None
+
+
+def test_reschedule_and_close_a_follow_up(client, auth):
+    me = auth.login("animateur")
+    visit = add_visit(
+        make_company(name="A Relancer"), me, TODAY - timedelta(days=3), follow_up_on=TODAY
+    )
+    later = TODAY + timedelta(days=10)
+    response = client.post(
+        f"/animateur/relances/{visit.id}",
+        data={"action": "reporter", "follow_up_on": later.isoformat()},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).follow_up_on == later
+    response = client.post(
+        f"/animateur/relances/{visit.id}",
+        data={"action": "reporter", "follow_up_on": (TODAY - timedelta(days=1)).isoformat()},
+    )
+    assert response.status_code == 400
+    assert "ne peut pas être déjà passée" in text(response)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).follow_up_on == later
+    client.post(f"/animateur/relances/{visit.id}", data={"action": "clore"})
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).follow_up_closed_at is not None
+    body = text(client.get("/animateur/relances"))
+    assert "Relance de « A Relancer » close." in body  # the flash message
+    assert "En retard (0)" in body and "Aujourd'hui (0)" in body and "À venir (0)" in body
+
+
+# --- the visits list and its export -----------------------------------------------------------
+
+
+@pytest.fixture
+def visits_world(auth):
+    me = auth.login("animateur", full_name="Léa Martin")
+    other = auth.create("animateur", full_name="Paul Durand")
+    arcachon = make_company(name="Arcachon Un", commune=factories.ARCACHON)  # COBAS
+    andernos = make_company(name="Andernos Un", commune="33005")  # COBAN
+    day = TODAY - timedelta(days=10)
+    rows = {
+        "a": add_visit(arcachon, me, day, channel="telephone", outcome="a_relancer"),
+        "b": add_visit(
+            arcachon, other, day - timedelta(days=40), channel="telephone", outcome="absent"
+        ),
+        "c": add_visit(andernos, me, day, channel="telephone", outcome="information_donnee"),
+        "d": add_visit(
+            arcachon, me, day - timedelta(days=1), channel="porte_a_porte", outcome="a_relancer"
+        ),
+    }
+    return me, other, rows
+
+
+def test_visits_list_filters_and_totals(client, visits_world):
+    me, _other, rows = visits_world
+    body = text(client.get("/animateur/visites"))
+    assert "4 visites" in body
+    body = text(
+        client.get(
+            "/animateur/visites",
+            query_string={"canal": "telephone", "intercommunalite": factories.COBAS},
+        )
+    )
+    assert "2 visites correspondant aux filtres" in body
+    assert "Téléphone 2" in body and "Porte-à-porte 0" in body
+    assert "À relancer 1" in body and "Interlocuteur absent 1" in body
+
+
+def test_export_contains_exactly_the_filtered_rows(client, visits_world):
+    me, _other, rows = visits_world
+    since = (TODAY - timedelta(days=20)).isoformat()
+    query = {
+        "canal": "telephone",
+        "intercommunalite": factories.COBAS,
+        "animateur": me.id,
+        "du": since,
+    }
+    for fmt in ("csv", "xlsx"):
+        response = client.get(f"/animateur/visites/export.{fmt}", query_string=query)
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        headers, table = read_table(f"visites.{fmt}", response.data)
+        assert headers[:3] == ["Date", "Entreprise", "SIRET"]
+        assert [(r["Entreprise"], r["Canal"], r["Issue"], r["Animateur"]) for r in table] == [
+            ("Arcachon Un", "Téléphone", "À relancer", "Léa Martin")
+        ]
+    # Without filters: all four, newest first.
+    _h, table = read_table("v.csv", client.get("/animateur/visites/export.csv").data)
+    assert len(table) == 4
+    assert client.get("/animateur/visites/export.pdf").status_code == 404
+
+
+def test_export_by_outcome_and_period(client, visits_world):
+    _me, _other, rows = visits_world
+    query = {"issue": "a_relancer", "au": (TODAY - timedelta(days=11)).isoformat()}
+    _h, table = read_table(
+        "v.csv", client.get("/animateur/visites/export.csv", query_string=query).data
+    )
+    assert [(r["Entreprise"], r["Canal"]) for r in table] == [("Arcachon Un", "Porte-à-porte")]
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+ROUTES = [
+    ("get", URL),
+    ("get", "/animateur/visites"),
+    ("get", "/animateur/visites/export.csv"),
+    ("get", "/animateur/relances"),
+    ("post", "/animateur/relances/1"),
+]
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_other_roles_are_refused_and_audited(client, auth, role, method, url):
+    user = auth.login(role)
+    response = getattr(client, method)(url)
+    assert response.status_code == 403
+    assert db.session.scalar(
+        select(AuditLog).where(
+            AuditLog.action == "visits_access_refused", AuditLog.actor_id == user.id
+        )
+    )
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_anonymous_is_sent_to_login(client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert "/connexion" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ["animateur", "admin"])
+def test_animateur_and_admin_may_open_the_pages(client, auth, role):
+    auth.login(role)
+    for url in (URL, "/animateur/visites", "/animateur/relances"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/animateur/visites/export.xlsx").status_code == 200
+    nav = client.get("/animateur/visites").get_data(as_text=True)
+    assert 'href="/animateur/visites"' in nav
+    assert 'href="/animateur/entreprises"' in nav
+    if role == "animateur":
+        assert 'href="/animateur/relances"' in nav and f'href="{URL}"' in nav
