@@ -1,0 +1,564 @@
+"""The animateurs' side of the needs register, through the client: every need transition
+(allowed and refused) with its log, a need entered from a visit, qualification, and the
+board's filters, counts and export."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import (
+    Candidate,
+    Lead,
+    Need,
+    Operator,
+    OutboxMessage,
+    Partner,
+    Referral,
+    Transition,
+    User,
+    Visit,
+)
+from connectences.tabular import read_table
+from connectences.workflows import NEED, dispatch
+from connectences.workflows import leads as lead_flow
+from tests import factories as f
+
+STATES = list(NEED.labels)
+FUTURE = (date.today() + timedelta(days=20)).isoformat()
+
+
+def _need(ref: str) -> Need:
+    db.session.expire_all()
+    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _need_log(need_id: int) -> list[Transition]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(Transition)
+            .where(Transition.entity == "need", Transition.entity_id == need_id)
+            .order_by(Transition.id)
+        )
+    )
+
+
+@pytest.fixture
+def data():
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge", name="GE Bassin", email="ge@exemple.fr")],
+            partners=[f.partner(ref="ft", name="France Travail Arcachon", email="ft@exemple.fr")],
+            companies=[
+                f.company(ref="c1", name="Boulangerie du Port"),
+                f.company(ref="c2", name="Garage des Pins", commune=f.GUJAN),
+                f.company(ref="c3", name="Scierie du Val", commune="33019"),  # Audenge, COBAN
+            ],
+            candidates=[
+                f.candidate(
+                    ref="ok",
+                    first_name="Camille",
+                    last_name="Comptable",
+                    skills=["tenue de la comptabilité", "facturation"],
+                    level="technicien",
+                    days=["tue", "thu"],
+                )
+            ],
+            needs=[
+                f.need(ref="n1", company="c1", title="Comptable un jour par semaine", days=["tue"]),
+            ],
+        )
+    )
+
+
+@pytest.fixture
+def animateur(auth, data):
+    return auth.login("animateur", full_name="Alex Animateur")
+
+
+# --- the full state x state table of needs, through the web ------------------------------
+
+
+def _put_in_state(state: str) -> dict:
+    """Bring need n1 into ``state`` through the domain (setup); return the lead, if any."""
+    need = _need("n1")
+    operator = db.session.scalars(select(Operator).where(Operator.ref == "ge")).one()
+    partner = db.session.scalars(select(Partner).where(Partner.ref == "ft")).one()
+    person = db.session.scalars(select(Candidate).where(Candidate.ref == "ok")).one()
+    lead = None
+    if state in ("qualifie", "en_recherche", "propose", "pourvu"):
+        workflows.transition(db.session, need, NEED, "qualifie")
+    if state == "en_recherche":
+        workflows.transition(db.session, need, NEED, "en_recherche")
+    if state in ("propose", "pourvu"):
+        lead = dispatch.send_lead(db.session, needs=[need], operator=operator, candidates=[person])
+        db.session.flush()
+    if state == "pourvu":
+        lead_flow.accept(db.session, lead)
+        lead_flow.record_placement(
+            db.session,
+            lead,
+            candidate=person,
+            needs=[need],
+            hours_per_week=7,
+            contract="cdi_temps_partage",
+            start_date=date.today(),
+        )
+    if state == "reoriente":
+        dispatch.send_referral(db.session, need=need, partner=partner, reasons=["Test"])
+    if state == "abandonne":
+        workflows.transition(db.session, need, NEED, "abandonne", reason_code="doublon")
+    db.session.commit()
+    assert _need("n1").status == state
+    return {"lead_id": lead.id if lead else None, "candidate_id": person.id, "need_id": need.id}
+
+
+def _move_through_the_web(app, client, auth, source: str, target: str, setup: dict):
+    """Ask for ``target`` the way a person would from ``source``; return who acted."""
+    if source == "propose" and target in ("en_recherche", "pourvu"):
+        # Leaving "propose" follows the lead: the operator refuses it or places someone.
+        operator_client = app.test_client()
+        user = auth.login("operator", client=operator_client, org_ref="ge")
+        lead = setup["lead_id"]
+        if target == "en_recherche":
+            operator_client.post(
+                f"/operateur/propositions/{lead}/action",
+                data={"action": "refuser", "motif": "pas_de_candidat"},
+            )
+        else:
+            operator_client.post(
+                f"/operateur/propositions/{lead}/action", data={"action": "accepter"}
+            )
+            operator_client.post(
+                f"/operateur/propositions/{lead}/placement",
+                data={
+                    "candidat": str(setup["candidate_id"]),
+                    "besoins": [str(setup["need_id"])],
+                    "heures": "7",
+                    "contrat": "cdi_temps_partage",
+                    "debut": date.today().isoformat(),
+                },
+            )
+        return user, None
+    if target == "propose":
+        response = client.post(
+            "/animateur/besoins/n1/proposer", data={"operateur": "ge", "candidats": ["ok"]}
+        )
+    elif target == "reoriente":
+        response = client.post(
+            "/animateur/besoins/n1/reorienter",
+            data={"partenaire": "ft", "motif": "aucun_operateur"},
+        )
+    elif target == "abandonne":
+        response = client.post(
+            "/animateur/besoins/n1/statut",
+            data={"etat": "abandonne", "motif": "autre", "precision": "L'entreprise a fermé"},
+        )
+    else:
+        response = client.post("/animateur/besoins/n1/statut", data={"etat": target})
+    return None, response
+
+
+@pytest.mark.parametrize("target", STATES)
+@pytest.mark.parametrize("source", STATES)
+def test_every_need_transition_allowed_or_refused(app, client, auth, animateur, source, target):
+    setup = _put_in_state(source)
+    need_id = setup["need_id"]
+    log_before = len(_need_log(need_id))
+    leads, referrals = _count(Lead), _count(Referral)
+    actor, response = _move_through_the_web(app, client, auth, source, target, setup)
+    allowed = target in NEED.allowed(source)
+    log = _need_log(need_id)
+    if allowed:
+        assert _need("n1").status == target
+        new = log[log_before:]
+        assert [(t.from_state, t.to_state) for t in new] == [(source, target)]
+        assert new[0].actor_id == (actor or animateur).id
+        assert new[0].at is not None
+        if target == "abandonne":
+            assert (new[0].reason_code, new[0].reason_text) == ("autre", "L'entreprise a fermé")
+        if actor is None:
+            page = client.get("/animateur/besoins/n1").get_data(as_text=True)
+            assert "Alex Animateur" in page  # who, in the history shown on the need page
+    else:
+        assert _need("n1").status == source
+        assert len(log) == log_before
+        assert (_count(Lead), _count(Referral)) == (leads, referrals)
+        assert response.status_code == 302
+        page = client.get(response.location).get_data(as_text=True)
+        assert "flash flash-error" in page  # a French message says why
+
+
+def test_the_table_covers_every_pair():
+    allowed = sum(len(NEED.allowed(s)) for s in STATES)
+    assert allowed == 17 and len(STATES) ** 2 - allowed == 32
+
+
+def test_abandon_without_a_reason_is_refused_and_changes_nothing(client, animateur):
+    need = _need("n1")
+    before = len(_need_log(need.id))
+    for form in (
+        {"etat": "abandonne"},
+        {"etat": "abandonne", "motif": "nimporte"},
+        {"etat": "abandonne", "motif": "autre"},  # "autre" needs its text
+    ):
+        client.post("/animateur/besoins/n1/statut", data=form)
+        assert _need("n1").status == "nouveau" and len(_need_log(need.id)) == before
+    client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "budget"})
+    assert _need("n1").status == "abandonne"
+    assert _need_log(need.id)[-1].reason_code == "budget"
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Budget insuffisant" in html
+
+
+# --- a need entered by an animateur ------------------------------------------------------
+
+
+def _need_form(**overrides) -> dict:
+    data = {
+        "title": "Secrétariat le jeudi",
+        "skills": "accueil téléphonique\nfacturation",
+        "level": "employe_qualifie",
+        "hours_per_week": "7",
+        "days": ["thu"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": FUTURE,
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _visit(company_ref: str, animateur) -> Visit:
+    from connectences.models import Company
+
+    company = db.session.scalars(select(Company).where(Company.ref == company_ref)).one()
+    visit = Visit(
+        company_id=company.id,
+        animateur_id=animateur.id,
+        channel="porte_a_porte",
+        visited_on=date.today(),
+        need_detected=True,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    return visit
+
+
+def test_need_from_a_visit_is_prefilled_linked_and_queued(client, animateur):
+    visit = _visit("c2", animateur)
+    url = f"/animateur/besoins/nouveau?entreprise=c2&visite={visit.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Garage des Pins" in page and f'name="visite" value="{visit.id}"' in page
+    response = client.post(
+        "/animateur/besoins/nouveau", data={**_need_form(), "entreprise": "c2", "visite": visit.id}
+    )
+    assert response.status_code == 302
+    need = db.session.scalars(select(Need).where(Need.title == "Secrétariat le jeudi")).one()
+    assert need.visit_id == visit.id and need.company.ref == "c2"
+    assert need.source == "animateur" and need.created_by_id == animateur.id
+    assert need.skills == ["accueil téléphonique", "facturation"]
+    log = _need_log(need.id)
+    assert [(t.from_state, t.to_state, t.actor_id) for t in log] == [
+        (None, "nouveau", animateur.id)
+    ]
+    assert "Secrétariat le jeudi" in client.get("/animateur/besoins").get_data(as_text=True)
+
+
+def test_need_from_scratch_picks_the_company(client, animateur):
+    page = client.get("/animateur/besoins/nouveau?recherche=garage").get_data(as_text=True)
+    assert 'href="/animateur/besoins/nouveau?entreprise=c2"' in page
+    assert "Boulangerie" not in page
+    siret = _need("n1").company.siret
+    page = client.get(f"/animateur/besoins/nouveau?recherche={siret[:9]}").get_data(as_text=True)
+    assert "?entreprise=c1" in page and "Garage" not in page
+    page = client.get("/animateur/besoins/nouveau?recherche=Boulan").get_data(as_text=True)
+    assert "?entreprise=c1" in page
+    before = _count(Need)
+    response = client.post("/animateur/besoins/nouveau", data=_need_form())
+    assert response.status_code == 422 and "Choisissez l&#39;entreprise" in response.get_data(
+        as_text=True
+    )
+    assert _count(Need) == before
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"hours_per_week": "50"}, "entre 1 et 48"),
+        ({"start": (date.today() - timedelta(days=3)).isoformat()}, "dans le passé"),
+        ({"days": None}, "Cochez au moins un jour"),
+        ({"commune": "Inconnue-les-Bains"}, "Commune inconnue"),
+        ({"reason": "nope"}, "la raison de ce besoin"),
+    ],
+)
+def test_bad_input_on_the_animateur_form_writes_nothing(client, animateur, overrides, message):
+    before = (_count(Need), _count(Transition))
+    response = client.post(
+        "/animateur/besoins/nouveau", data={**_need_form(**overrides), "entreprise": "c1"}
+    )
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert (_count(Need), _count(Transition)) == before
+
+
+def test_visit_of_another_company_is_refused(client, animateur):
+    visit = _visit("c2", animateur)
+    response = client.post(
+        "/animateur/besoins/nouveau", data={**_need_form(), "entreprise": "c1", "visite": visit.id}
+    )
+    assert response.status_code == 422
+    assert "ne concerne pas cette entreprise" in response.get_data(as_text=True)
+    assert _count(Need) == 1
+
+
+def test_duplicate_is_pointed_out_to_the_animateur(client, animateur):
+    form = {**_need_form(title="  COMPTABLE un jour, par semaine"), "entreprise": "c1"}
+    response = client.post("/animateur/besoins/nouveau", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert 'href="/animateur/besoins/n1"' in html and "même intitulé" in html
+    assert _count(Need) == 1
+    client.post("/animateur/besoins/nouveau", data={**form, "confirm_duplicate": "1"})
+    assert _count(Need) == 2
+
+
+# --- qualification -----------------------------------------------------------------------
+
+
+def _qualify_form(**overrides) -> dict:
+    need = _need("n1")
+    data = {
+        "title": need.title,
+        "skills": "tenue de la comptabilité",
+        "level": "technicien",
+        "hours_per_week": "7",
+        "days": ["tue"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": FUTURE,
+        "rome": "M1203",
+        "shared_time": "oui",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_qualification_page_suggests_rome_codes_and_qualifies(client, animateur):
+    page = client.get("/animateur/besoins/n1/qualifier").get_data(as_text=True)
+    assert 'name="rome" value="M1203"' in page and "Comptabilité" in page
+    response = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form())
+    assert response.status_code == 302
+    need = _need("n1")
+    assert need.status == "qualifie" and need.rome == "M1203" and need.shared_time is True
+    assert need.level == "technicien" and need.skills == ["tenue de la comptabilité"]
+    last = _need_log(need.id)[-1]
+    assert (last.from_state, last.to_state, last.actor_id) == ("nouveau", "qualifie", animateur.id)
+    # Qualifying again updates the fields without another transition.
+    client.post(
+        "/animateur/besoins/n1/qualifier",
+        data=_qualify_form(rome="autre", rome_saisi="M1204", shared_time="non"),
+    )
+    need = _need("n1")
+    assert need.rome == "M1204" and need.shared_time is False and need.status == "qualifie"
+    assert _need_log(need.id)[-1].id == last.id
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"rome": None}, "Choisissez le métier"),
+        ({"rome": "autre", "rome_saisi": "Z9999"}, "Code ROME inconnu"),
+        ({"shared_time": None}, "temps partagé"),
+        ({"hours_per_week": "0"}, "entre 1 et 48"),
+    ],
+)
+def test_bad_qualification_changes_nothing(client, animateur, overrides, message):
+    before = (_need("n1").status, _need("n1").rome, len(_need_log(_need("n1").id)))
+    response = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form(**overrides))
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    need = _need("n1")
+    assert (need.status, need.rome, len(_need_log(need.id))) == before
+
+
+def test_a_closed_need_cannot_be_qualified(client, animateur):
+    _put_in_state("abandonne")
+    client.post("/animateur/besoins/n1/qualifier", data=_qualify_form())
+    assert _need("n1").status == "abandonne" and _need("n1").rome == "M1203"
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "ne se qualifie plus" in html
+
+
+# --- the board ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def board_data(animateur):
+    """Needs in several states, places, domains and ages."""
+    f.load(
+        f.document(
+            needs=[
+                f.need(ref="b-new", company="c1", title="Besoin neuf", rome="M1203"),
+                f.need(ref="b-old", company="c2", title="Besoin ancien", rome="I1604"),
+                f.need(ref="b-mid", company="c3", title="Besoin moyen", rome="G1803"),
+                f.need(ref="b-prop", company="c1", title="Besoin proposé", rome="M1607"),
+                f.need(ref="b-reo", company="c3", title="Besoin réorienté", rome="D1211"),
+            ]
+        )
+    )
+    now = datetime.now(UTC)
+    ages = {"b-old": 45, "b-mid": 12, "b-new": 1, "b-prop": 3, "b-reo": 20, "n1": 2}
+    # One load, no expire in between: expiring would drop the changes not yet flushed.
+    needs = {n.ref: n for n in db.session.scalars(select(Need))}
+    for ref, days in ages.items():
+        needs[ref].created_at = now - timedelta(days=days)
+    workflows.transition(db.session, needs["b-mid"], NEED, "qualifie")
+    workflows.transition(db.session, needs["b-prop"], NEED, "qualifie")
+    operator = db.session.scalars(select(Operator).where(Operator.ref == "ge")).one()
+    partner = db.session.scalars(select(Partner).where(Partner.ref == "ft")).one()
+    dispatch.send_lead(db.session, needs=[needs["b-prop"]], operator=operator)
+    dispatch.send_referral(db.session, need=needs["b-reo"], partner=partner, reasons=["Test"])
+    db.session.commit()
+    # A need posted by its owner and not yet confirmed.
+    pending = f.need(ref="b-wait", company="c2", title="Besoin non confirmé")
+    f.load(f.document(needs=[pending]))
+    need = _need("b-wait")
+    need.source, need.owner_email = "entreprise", "patron@exemple.fr"
+    db.session.commit()
+
+
+def _exported(client, query: str, fmt: str = "csv") -> list[str]:
+    response = client.get(f"/animateur/besoins/export/{fmt}?{query}")
+    assert response.status_code == 200
+    _, rows = read_table(f"besoins.{fmt}", response.get_data())
+    return sorted(row["Référence"] for row in rows)
+
+
+def _shown(client, query: str) -> str:
+    return client.get(f"/animateur/besoins?{query}").get_data(as_text=True)
+
+
+BOARD_CASES = [
+    ("", ["b-mid", "b-new", "b-old", "b-prop", "b-reo", "n1"]),
+    ("statut=qualifie", ["b-mid"]),
+    ("statut=nouveau", ["b-new", "b-old", "n1"]),
+    (f"intercommunalite={f.COBAS}", ["b-new", "b-old", "b-prop", "n1"]),
+    (f"intercommunalite={f.COBAN}", ["b-mid", "b-reo"]),
+    ("intercommunalite=hors", []),
+    ("domaine=M", ["b-new", "b-prop", "n1"]),
+    ("domaine=G", ["b-mid"]),
+    ("rome=I16", ["b-old"]),
+    ("age=moins_7", ["b-new", "b-prop", "n1"]),
+    ("age=7_30", ["b-mid", "b-reo"]),
+    ("age=plus_30", ["b-old"]),
+    ("attente=animateur", ["b-new", "b-old", "n1"]),
+    ("attente=recherche", ["b-mid"]),
+    ("attente=operateur", ["b-prop"]),
+    ("attente=partenaire", ["b-reo"]),
+    ("attente=entreprise", ["b-wait"]),
+    ("domaine=M&age=moins_7&statut=nouveau", ["b-new", "n1"]),
+    ("q=scierie", ["b-mid", "b-reo"]),
+    ("statut=junk&domaine=Z&age=x&attente=y", ["b-mid", "b-new", "b-old", "b-prop", "b-reo", "n1"]),
+]
+
+
+@pytest.mark.parametrize("query,expected", BOARD_CASES)
+def test_board_filters_and_export_contain_exactly_the_filtered_rows(
+    client, board_data, query, expected
+):
+    assert _exported(client, query) == expected
+    html = _shown(client, query)
+    titles = {
+        ref: _need(ref).title
+        for ref in ["b-new", "b-old", "b-mid", "b-prop", "b-reo", "n1", "b-wait"]
+    }
+    for ref, title in titles.items():
+        assert (f'href="/animateur/besoins/{ref}"' in html) == (ref in expected), (ref, query)
+
+
+def test_xlsx_export_matches_csv(client, board_data):
+    assert _exported(client, "domaine=M", "xlsx") == _exported(client, "domaine=M", "csv")
+    response = client.get("/animateur/besoins/export/pdf")
+    assert response.status_code == 404
+
+
+def test_board_counts_per_state_sections_and_waiting_on(client, board_data):
+    html = _shown(client, "")
+    assert "Nouveau : <strong>3</strong>" in html
+    assert "Qualifié : <strong>1</strong>" in html
+    assert "Proposé à un opérateur : <strong>1</strong>" in html
+    assert "Réorienté vers un partenaire : <strong>1</strong>" in html
+    assert "Pourvu : <strong>0</strong>" in html
+    # Sections in workflow order.
+    assert html.index('id="etat-nouveau"') < html.index('id="etat-qualifie"')
+    assert html.index('id="etat-qualifie"') < html.index('id="etat-propose"')
+    assert "Un opérateur, pour répondre à la proposition" in html
+    assert "Un partenaire, pour prendre en charge la réorientation" in html
+    # Counts follow the other filters.
+    assert "Nouveau : <strong>1</strong>" in _shown(client, f"intercommunalite={f.COBAS}&domaine=I")
+    # The export links carry the filters.
+    assert "/animateur/besoins/export/csv?domaine=M" in _shown(client, "domaine=M")
+
+
+def test_export_columns(client, board_data):
+    response = client.get("/animateur/besoins/export/csv?rome=I1604")
+    headers, rows = read_table("b.csv", response.get_data())
+    assert "Intercommunalité" in headers and "En attente de" in headers
+    (row,) = rows
+    assert row["Entreprise"] == "Garage des Pins" and row["Code ROME"] == "I1604"
+    assert row["Statut"] == "Nouveau" and row["Lieu de travail"].startswith("Gujan-Mestras")
+    assert row["En attente de"] == "L'animateur, pour qualifier le besoin"
+
+
+# --- access ------------------------------------------------------------------------------
+
+PAGES = [
+    ("get", "/animateur/besoins?attente=entreprise"),
+    ("get", "/animateur/besoins/export/csv"),
+    ("get", "/animateur/besoins/export/xlsx"),
+    ("get", "/animateur/besoins/nouveau"),
+    ("post", "/animateur/besoins/nouveau"),
+    ("get", "/animateur/besoins/n1/qualifier"),
+    ("post", "/animateur/besoins/n1/qualifier"),
+    ("post", "/animateur/besoins/n1/statut"),
+]
+
+
+def _untouched() -> tuple:
+    db.session.expire_all()
+    return (_count(Need), _count(Transition), _count(OutboxMessage), _need("n1").status)
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+@pytest.mark.parametrize("method,url", PAGES)
+def test_other_roles_are_refused(client, auth, data, role, method, url):
+    auth.login(role)
+    before = _untouched()
+    form = {**_need_form(), "entreprise": "c1", **_qualify_form(), "etat": "qualifie"}
+    response = getattr(client, method)(url, data=form)
+    assert response.status_code == 403
+    assert _untouched() == before
+
+
+@pytest.mark.parametrize("method,url", PAGES)
+def test_anonymous_is_sent_to_login(client, data, method, url):
+    before = _untouched()
+    response = getattr(client, method)(url, data={**_need_form(), "entreprise": "c1"})
+    assert response.status_code == 302 and "/connexion" in response.location
+    assert _untouched() == before
+
+
+def test_admin_may_use_the_new_pages(client, auth, data):
+    auth.login("admin")
+    assert client.get("/animateur/besoins/nouveau?entreprise=c1").status_code == 200
+    assert client.get("/animateur/besoins/n1/qualifier").status_code == 200
+    assert client.get("/animateur/besoins/export/csv").status_code == 200
+    assert db.session.scalars(select(User).where(User.role == "admin")).first() is not None
