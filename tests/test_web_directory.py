@@ -1,0 +1,350 @@
+"""The company directory through the web client: list and filters, creation with dedup,
+the company page (contacts, preferences, pressure figures, one timeline of every
+contact, its needs), newsletters recorded, and who may open it."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import (
+    AuditLog,
+    Company,
+    CompanyContact,
+    CompanyMailing,
+    Lead,
+    LeadNeed,
+    Need,
+    Operator,
+    Partner,
+    Referral,
+    Visit,
+)
+from tests import factories
+
+TODAY = date.today()
+BASE = "/animateur/entreprises"
+
+
+def text(response) -> str:
+    raw = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return " ".join(html.unescape(raw).split())
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def make_company(**overrides) -> Company:
+    item = factories.company(**overrides)
+    factories.load(factories.document(companies=[item]))
+    return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+def test_list_search_and_filters(client, auth):
+    auth.login("animateur")
+    make_company(name="Le Bistrot du Port", commune="33009", naf="56.10A")
+    make_company(name="Boulangerie d'Andernos", commune="33005", naf="10.71C")
+    make_company(name="Scierie du Val", commune="33436", naf="16.10A")
+    body = text(client.get(BASE))
+    assert "3 entreprises" in body
+    assert "56.10A — Restauration traditionnelle" in body
+
+    def names(**query):
+        page = text(client.get(BASE, query_string=query))
+        return [
+            n
+            for n in ("Le Bistrot du Port", "Boulangerie d'Andernos", "Scierie du Val")
+            if n in page
+        ]
+
+    assert names(q="bistrot") == ["Le Bistrot du Port"]
+    assert names(intercommunalite=factories.COBAN) == ["Boulangerie d'Andernos"]
+    assert names(commune="33436") == ["Scierie du Val"]
+    assert names(naf="10") == ["Boulangerie d'Andernos"]
+    assert names(naf="5610a") == ["Le Bistrot du Port"]
+
+
+def test_list_paginates(client, auth):
+    auth.login("animateur")
+    factories.load(
+        factories.document(
+            companies=[factories.company(name=f"Entreprise {i:02d}") for i in range(30)]
+        )
+    )
+    first = text(client.get(BASE))
+    assert "Page 1 sur 2" in first and "Entreprise 00" in first and "Entreprise 29" not in first
+    second = text(client.get(BASE, query_string={"page": 2}))
+    assert "Entreprise 29" in second and "Entreprise 00" not in second
+
+
+# --- creation -----------------------------------------------------------------------------
+
+
+def test_create_then_existing_siret_opens_the_company(client, auth):
+    auth.login("animateur")
+    siret = factories.make_siret()
+    data = {
+        "name": "Atelier Vélo",
+        "siret": siret,
+        "commune": "La Teste-de-Buch",
+        "naf": "47.64Z",
+        "employees": "2",
+        "newsletter_consent": "1",
+        "max_contacts_per_month": "2",
+    }
+    response = client.post(f"{BASE}/nouvelle", data=data)
+    company = db.session.scalar(select(Company))
+    assert response.headers["Location"].endswith(f"{BASE}/{company.ref}")
+    assert (company.commune, company.naf, company.employees, company.newsletter_consent) == (
+        "33529",
+        "47.64Z",
+        2,
+        True,
+    )
+    assert company.max_contacts_per_month == 2
+    again = client.post(f"{BASE}/nouvelle", data={**data, "name": "Autre nom"})
+    assert again.headers["Location"].endswith(f"{BASE}/{company.ref}")
+    assert count(Company) == 1
+    assert "Ce SIRET est déjà enregistré" in text(client.get(again.headers["Location"]))
+
+
+def test_create_refuses_bad_input_with_every_message(client, auth):
+    auth.login("animateur")
+    response = client.post(
+        f"{BASE}/nouvelle",
+        data={"name": "X", "siret": "12345678901234", "commune": "Atlantide", "naf": "00.00Z"},
+    )
+    assert response.status_code == 200
+    body = text(response)
+    assert "rien n'a été enregistré" in body
+    assert "la clé de contrôle ne correspond pas" in body
+    assert "Commune inconnue : « Atlantide »" in body
+    assert "Code NAF inconnu" in body
+    assert count(Company) == 0
+
+
+# --- the company page -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_company(auth):
+    """A company with a visit, a newsletter, a need, a lead and a referral."""
+    me = auth.login("animateur", full_name="Léa Martin")
+    op, partner = (
+        factories.operator(name="GE Bassin Emploi"),
+        factories.partner(name="France Travail Arcachon"),
+    )
+    comp = factories.company(name="Le Bistrot du Port", naf="56.10A")
+    need = factories.need(company=comp["ref"], title="Plonge le week-end")
+    factories.load(
+        factories.document(operators=[op], partners=[partner], companies=[comp], needs=[need])
+    )
+    company = db.session.scalar(select(Company).where(Company.ref == comp["ref"]))
+    need_row = db.session.scalar(select(Need).where(Need.ref == need["ref"]))
+    operator = db.session.scalar(select(Operator).where(Operator.ref == op["ref"]))
+    partner_row = db.session.scalar(select(Partner).where(Partner.ref == partner["ref"]))
+
+    def at(days):
+        return datetime.combine(TODAY - timedelta(days=days), time(10), tzinfo=UTC)
+
+    db.session.add(
+        Visit(
+            company_id=company.id,
+            animateur_id=me.id,
+            channel="telephone",
+            visited_on=TODAY - timedelta(days=40),
+            topics=["formation"],
+            outcome="information_donnee",
+            notes="Appel de présentation.",
+        )
+    )
+    db.session.add(
+        CompanyMailing(company_id=company.id, subject="Lettre de printemps", sent_at=at(35))
+    )
+    lead = Lead(operator_id=operator.id, created_by_id=me.id, created_at=at(12))
+    lead.needs = [LeadNeed(need=need_row)]
+    db.session.add(lead)
+    db.session.add(
+        Referral(
+            partner_id=partner_row.id, need_id=need_row.id, created_by_id=me.id, created_at=at(5)
+        )
+    )
+    db.session.commit()
+    return company, need_row
+
+
+def test_company_page_shows_details_pressure_timeline_and_needs(client, full_company):
+    company, need = full_company
+    page = client.get(f"{BASE}/{company.ref}")
+    assert page.status_code == 200
+    body = text(page)
+    assert f"SIRET {company.siret}" in body and f"SIREN {company.siren}" in body
+    assert "56.10A — Restauration traditionnelle" in body
+    assert "Intercommunalité COBAS" in body
+    # Pressure: the referral 5 days ago is the last contact; 2 contacts within 30 days.
+    assert "Dernier contact" in body and "il y a 5 jours" in body
+    assert "Orientation vers un partenaire" in body
+    assert "Contacts sur 30 jours 2" in body
+    assert "Attention : entreprise déjà contactée récemment" in body
+    # One timeline with every kind of contact, newest first.
+    history = body[body.index("Historique des contacts") :]
+    positions = [
+        history.index("Orientation vers un partenaire"),
+        history.index("Proposition à un opérateur"),
+        history.index("Lettre d'information : Lettre de printemps"),
+        history.index("Appel de présentation."),
+    ]
+    assert positions == sorted(positions)
+    assert "Besoin enregistré" in history and "(non compté comme sollicitation)" in history
+    assert "GE Bassin Emploi (envoyé par Léa Martin)" in history
+    # Its needs, with status and link.
+    assert f'href="/animateur/besoins/{need.ref}"' in page.get_data(as_text=True)
+    assert "Plonge le week-end — Nouveau" in body
+
+
+def test_unknown_company_is_404(client, auth):
+    auth.login("animateur")
+    assert client.get(f"{BASE}/inconnue").status_code == 404
+
+
+def test_contacts_add_and_edit(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    response = client.post(
+        f"{BASE}/{company.ref}/contacts",
+        data={
+            "name": "Sylvie Lafitte",
+            "role": "Gérante",
+            "phone": "05 56 00 00 00",
+            "email": "s@exemple.fr",
+        },
+    )
+    assert response.status_code == 302
+    contact = db.session.scalar(select(CompanyContact))
+    assert (contact.name, contact.role, contact.phone) == (
+        "Sylvie Lafitte",
+        "Gérante",
+        "05 56 00 00 00",
+    )
+    bad = client.post(f"{BASE}/{company.ref}/contacts", data={"name": "", "email": "faux"})
+    assert bad.status_code == 400
+    assert "Indiquez le nom de la personne" in text(bad) and "Adresse e-mail invalide" in text(bad)
+    assert count(CompanyContact) == 1
+    client.post(
+        f"{BASE}/{company.ref}/contacts/{contact.id}",
+        data={"name": "Sylvie Lafitte", "role": "Co-gérante", "phone": "", "email": ""},
+    )
+    db.session.expire_all()
+    assert db.session.get(CompanyContact, contact.id).role == "Co-gérante"
+    other = make_company()
+    assert (
+        client.post(f"{BASE}/{other.ref}/contacts/{contact.id}", data={"name": "X"}).status_code
+        == 404
+    )
+
+
+def test_preferences_change_the_guard(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    response = client.post(
+        f"{BASE}/{company.ref}/preferences",
+        data={"do_not_solicit": "1", "newsletter_consent": "1", "max_contacts_per_month": "3"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.do_not_solicit, stored.newsletter_consent, stored.max_contacts_per_month) == (
+        True,
+        True,
+        3,
+    )
+    body = text(client.get(f"{BASE}/{company.ref}"))
+    assert "Contact impossible" in body and "0 sur 3 acceptés par l'entreprise" in body
+    bad = client.post(f"{BASE}/{company.ref}/preferences", data={"max_contacts_per_month": "99"})
+    assert bad.status_code == 400 and "de 1 à 31" in text(bad)
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).max_contacts_per_month == 3
+    assert db.session.scalar(
+        select(AuditLog.action).where(AuditLog.action == "company.preferences")
+    )
+
+
+def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    url = f"{BASE}/{company.ref}/lettre"
+    refused = client.post(url, data={"subject": "Lettre de mai"})
+    assert refused.status_code == 400
+    assert "n'a pas accepté de recevoir la lettre" in text(refused)
+    company.newsletter_consent = True
+    db.session.commit()
+    assert client.post(url, data={"subject": "Lettre de mai"}).status_code == 302
+    assert count(CompanyMailing) == 1
+    # A second one now: contacted within the window, confirmation needed.
+    warned = client.post(url, data={"subject": "Lettre de juin"})
+    assert warned.status_code == 409 and "Confirmation nécessaire" in text(warned)
+    assert count(CompanyMailing) == 1
+    assert client.post(url, data={"subject": "Lettre de juin", "confirmer": "1"}).status_code == 302
+    assert count(CompanyMailing) == 2
+    company.do_not_solicit = True
+    db.session.commit()
+    blocked = client.post(url, data={"subject": "Lettre de juillet", "confirmer": "1"})
+    assert blocked.status_code == 409 and "ne plus être sollicitée" in text(blocked)
+    assert count(CompanyMailing) == 2
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def some_company():
+    return make_company()
+
+
+def routes(ref):
+    return [
+        ("get", BASE),
+        ("get", f"{BASE}/recherche?q=ent"),
+        ("get", f"{BASE}/nouvelle"),
+        ("get", f"{BASE}/{ref}"),
+        ("post", f"{BASE}/{ref}/preferences"),
+        ("post", f"{BASE}/{ref}/contacts"),
+        ("post", f"{BASE}/{ref}/lettre"),
+    ]
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+def test_other_roles_are_refused_and_audited(client, auth, some_company, role):
+    user = auth.login(role)
+    for method, url in routes(some_company.ref):
+        assert getattr(client, method)(url).status_code == 403, (role, url)
+    refusals = db.session.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.action == "company_directory_access_refused", AuditLog.actor_id == user.id)
+    )
+    assert refusals == len(routes(some_company.ref))
+    db.session.expire_all()
+    assert db.session.get(Company, some_company.id).do_not_solicit is False
+
+
+def test_anonymous_is_sent_to_login(client, some_company):
+    for method, url in routes(some_company.ref):
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/connexion" in response.headers["Location"], url
+
+
+@pytest.mark.parametrize("role", ["animateur", "admin"])
+def test_animateur_and_admin_may_open_the_directory(client, auth, some_company, role):
+    auth.login(role)
+    for method, url in routes(some_company.ref)[:4]:
+        assert getattr(client, method)(url).status_code == 200, url
