@@ -167,8 +167,9 @@ def _past(days: int) -> str:
 
 
 BAD_INPUTS = [
-    ({"siret": "12345678901234"}, "siret", "n&#39;est pas valide"),
-    ({"siret": "abc"}, "siret", "n&#39;est pas valide"),
+    ({"siret": "12345678901234"}, "siret", "la clé de contrôle ne correspond pas"),
+    ({"siret": "1234"}, "siret", "Un SIRET compte 14 chiffres"),
+    ({"siret": "1234567890123A"}, "siret", "ne contient que des chiffres"),
     ({"siret": ""}, "siret", "Indiquez le numéro SIRET"),
     ({"company_commune": "Nulle-Part-sur-Mer"}, "company_commune", "Commune inconnue"),
     ({"commune": "Atlantide"}, "commune", "Commune inconnue"),

@@ -16,6 +16,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from connectences import territory, vocab
+from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
 from connectences.territory.text import fold
 
@@ -127,11 +128,11 @@ def resolve_commune(text: str) -> str | None:
 
 
 def valid_siret(text: str) -> str | None:
-    """The SIRET without spaces when its 14 digits and checksum are right, else None."""
-    from stdnum.fr import siret as stdnum_siret
-
-    compact = re.sub(r"[\s.]", "", text or "")
-    return compact if stdnum_siret.is_valid(compact) else None
+    """The SIRET's 14 digits when valid (the prospection module's check), else None."""
+    try:
+        return clean_siret(text)
+    except CompanyError:
+        return None
 
 
 def valid_email(text: str) -> str | None:
@@ -254,14 +255,17 @@ def check_company(data: Mapping[str, Any]) -> Checked:
         out.errors["company_name"] = "Le nom ne doit pas dépasser 200 caractères."
     out.values["company_name"] = name
     typed = _text(data, "siret")
-    siret = valid_siret(typed)
+    siret = None
     if not typed:
         out.errors["siret"] = "Indiquez le numéro SIRET de l'entreprise (14 chiffres)."
-    elif siret is None:
-        out.errors["siret"] = (
-            f"Le numéro SIRET « {typed[:30]} » n'est pas valide : il compte 14 chiffres et "
-            "sa clé de contrôle doit être juste. Il figure sur vos factures et sur votre extrait Kbis."
-        )
+    else:
+        try:
+            siret = clean_siret(typed)
+        except CompanyError as error:
+            out.errors["siret"] = (
+                f"{error.errors['siret']} Le SIRET figure sur vos factures et sur votre "
+                "extrait Kbis."
+            )
     out.values["siret"] = siret
     place = _text(data, "company_commune")
     insee = resolve_commune(place) if place else None

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from connectences import vocab
 from connectences.models import Company, CompanyContact, Need, utcnow
 from connectences.needs.status_words import awaiting_owner
+from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
 from connectences.workflows import NEED, TransitionError, start, transition
 
@@ -56,30 +57,17 @@ def find_duplicates(session, company_id: int | None, title: str) -> list[Need]:
 
 def company_by_siret(session, siret: str | None) -> Company | None:
     """The stored company with this SIRET (one company per SIRET), or None."""
-    if not siret:
-        return None
-    return session.scalar(select(Company).where(Company.siret == siret))
+    return find_company_by_siret(session, siret)
 
 
 def _find_or_create_company(session, name: str, siret: str, commune: str, actor=None):
-    """The company with this SIRET, created when unknown: (company, created)."""
-    try:
-        from connectences.prospection.companies import find_or_create_company
-    except ImportError:
-        find_or_create_company = None
-    if find_or_create_company is not None:
-        return find_or_create_company(
-            session, {"name": name, "siret": siret, "commune": commune}, actor=actor
-        )
-    existing = company_by_siret(session, siret)
-    if existing is not None:
-        return existing, False
-    company = Company(
-        ref=f"siret-{siret}", name=name, siret=siret, siren=siret[:9], commune=commune
+    """The company with this SIRET, created when unknown: (company, created).
+
+    The prospection module's rule (one company per SIRET, an existing one left as it is).
+    """
+    return find_or_create_company(
+        session, {"name": name, "siret": siret, "commune": commune}, actor=actor
     )
-    session.add(company)
-    session.flush()
-    return company, True
 
 
 def new_ref(session) -> str:
