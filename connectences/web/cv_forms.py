@@ -20,6 +20,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,6 +28,15 @@ from connectences import territory, vocab
 from connectences.cvtheque import consent
 from connectences.cvtheque.profile import PROFILE_FIELDS, ProfileError, clean_profile
 from connectences.models import Candidate
+
+
+def _choices(vocabulary: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in vocabulary.items()]
+
+
+def choices_of(labels: list[str]) -> list[SelectChoice]:
+    """Choices whose value is their label (skills found in a CV)."""
+    return [SelectChoice(label, label) for label in labels]
 
 
 class Required:
@@ -113,7 +123,7 @@ class CandidateForm(FlaskForm):
     )
     level = RadioField(
         "Votre niveau",
-        choices=list(vocab.LEVELS.items()),
+        choices=_choices(vocab.LEVELS),
         validators=[Required()],
         validate_choice=False,
     )
@@ -130,11 +140,11 @@ class CandidateForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
     days = CheckboxesField(
-        "Jours où vous pouvez travailler", choices=list(vocab.DAYS.items()), validators=[Required()]
+        "Jours où vous pouvez travailler", choices=_choices(vocab.DAYS), validators=[Required()]
     )
     contracts = CheckboxesField(
         "Contrats que vous acceptez",
-        choices=list(vocab.CONTRACTS.items()),
+        choices=_choices(vocab.CONTRACTS),
         validators=[Required()],
     )
     available_from = StringField(

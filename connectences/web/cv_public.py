@@ -52,6 +52,7 @@ from connectences.web.cv_forms import (
     DeleteForm,
     LinkRequestForm,
     SkillsFoundForm,
+    choices_of,
 )
 from connectences.web.forms import SetPasswordForm
 
@@ -67,10 +68,10 @@ PROPOSAL_WINDOW = timedelta(hours=2)
 
 @bp.after_request
 def _private(response: Response) -> Response:
-    # Pages of a personal link hold personal data and the link itself: never cached,
-    # and the link never leaves in a Referer header.
+    # Pages of a personal link hold personal data and the link itself: never cached.
+    # (The templates also tell browsers to send no Referer: the app-wide policy is
+    # same-origin, set after this function.)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -174,7 +175,7 @@ def skills_found():
     if not found:
         return redirect(url_for("cv_public.thanks"))
     form = SkillsFoundForm()
-    form.found.choices = [(label, label) for label in found]
+    form.found.choices = choices_of(found)
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
         session.pop(PENDING, None)
@@ -414,7 +415,7 @@ def space_skills(token: str):
         db.session.commit()
         return redirect(url_for("cv_public.space", token=token))
     form = SkillsFoundForm()
-    form.found.choices = [(label, label) for label in found]
+    form.found.choices = choices_of(found)
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
         session.pop(PENDING, None)

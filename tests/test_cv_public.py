@@ -1,0 +1,482 @@
+"""The job seeker's journey through the web client: submit, confirm, manage, leave."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import stream_encode_multipart
+
+from connectences.cvtheque import consent
+from connectences.extensions import db
+from connectences.matching.service import forget_indexes, match_need
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    CandidateEvent,
+    Lead,
+    LeadCandidate,
+    Operator,
+    OutboxMessage,
+    User,
+    utcnow,
+)
+from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
+from tests import factories
+from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+
+EMAIL = "camille.martin@exemple.fr"
+
+
+@pytest.fixture(autouse=True)
+def cv_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    forget_indexes()  # ids are reused from one test to the next
+    yield tmp_path / "cv"
+    forget_indexes()
+
+
+def files_in(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def post_form(client, data=None, pdf: bytes | None = None, filename="cv.pdf", **overrides):
+    data = dict(data or form_data(**overrides))
+    if pdf is not None:
+        data["cv"] = FileStorage(io.BytesIO(pdf), filename, content_type="application/pdf")
+    return post_multipart(client, "/deposer-mon-cv", data)
+
+
+def post_multipart(client, path: str, data: dict):
+    """Post a multipart body built here: werkzeug's test client leaves the temporary file
+    of a large body open (a ResourceWarning, an error under this suite's settings)."""
+    stream, length, boundary = stream_encode_multipart(data)
+    try:
+        body = stream.read()
+    finally:
+        stream.close()
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def the_candidate() -> Candidate:
+    db.session.expire_all()
+    return db.session.scalars(select(Candidate)).one()
+
+
+def confirm_from_mail(client, address=EMAIL) -> str:
+    """Follow the confirmation link of the real queued mail; return the space path."""
+    path = link_in(mails_to(address)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    page = client.get(path)
+    assert page.status_code == 200 and "Confirmer mon adresse" in page.get_data(as_text=True)
+    response = client.post(path)
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def submitted_and_confirmed(client, **overrides) -> str:
+    assert post_form(client, **overrides).status_code == 302
+    return confirm_from_mail(client, overrides.get("email", EMAIL))
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def test_the_form_asks_nothing_french_law_forbids(client):
+    page = client.get("/deposer-mon-cv")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True).lower()
+    for form_class in (CandidateForm, CandidateUpdateForm):
+        names = {name for name, _ in form_class()._fields.items()}
+        for forbidden in (
+            "age",
+            "birth",
+            "naissance",
+            "sex",
+            "sexe",
+            "gender",
+            "nationalit",
+            "famil",
+            "marital",
+            "enfant",
+            "sant",
+            "health",
+            "handicap",
+            "photo",
+        ):
+            assert not any(forbidden in name for name in names), (forbidden, names)
+    for word in ("date de naissance", "nationalité", "situation de famille", "photo d"):
+        assert f'name="{word}' not in html
+    # The notice is on the page before consent, with the 2 years and the rights.
+    assert "2 ans après notre dernier contact" in page.get_data(as_text=True)
+    assert "cnil" in html and 'name="consent"' in html
+    assert 'src="/static/js/cv-suggest.js"' in html and "<script>" not in html
+
+
+def test_public_home_links_to_the_cv_form(client):
+    assert 'href="/deposer-mon-cv"' in client.get("/").get_data(as_text=True)
+
+
+def test_submission_without_pdf_creates_an_unconfirmed_profile_and_mails(client, cv_dir):
+    response = post_form(client)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/merci")
+    candidate = the_candidate()
+    assert candidate.email == EMAIL and candidate.commune == "33529"
+    assert candidate.skill_labels == ["saisie comptable", "facturation"]
+    assert candidate.skills[0].concept == "M1203"
+    assert candidate.days == ["mon", "tue", "thu"] and candidate.hours_max == 24
+    assert candidate.phone == "0612345678" and candidate.rome == ["M1203"]
+    assert candidate.consent and candidate.consent_at and candidate.email_confirmed_at is None
+    assert candidate.source == "public" and candidate.cv_filename is None
+    [mail] = mails_to(EMAIL)
+    assert "/mon-cv/confirmer/" in mail.body_text and mail.candidate_id == candidate.id
+    assert files_in(cv_dir) == []
+    assert "Ouvrez l'e-mail" in client.get("/deposer-mon-cv/merci").get_data(as_text=True)
+
+
+def test_submission_with_pdf_proposes_the_skills_found_for_confirmation(client, cv_dir):
+    pdf = make_pdf("Expérience : comptabilité, gestion de la paie, saisie comptable")
+    response = post_form(client, pdf=pdf)
+    assert response.headers["Location"].endswith("/deposer-mon-cv/competences")
+    candidate = the_candidate()
+    assert files_in(cv_dir) == [candidate.cv_filename]
+    assert (cv_dir / candidate.cv_filename).read_bytes() == pdf
+    page = client.get("/deposer-mon-cv/competences").get_data(as_text=True)
+    assert "Nous avons trouvé ces compétences dans votre CV" in page
+    assert 'value="paie"' in page and 'value="Comptabilité"' in page
+    assert 'value="saisie comptable"' not in page  # already written by the person
+    response = client.post("/deposer-mon-cv/competences", data={"found": ["paie"]})
+    assert response.headers["Location"].endswith("/merci")
+    assert the_candidate().skill_labels == ["saisie comptable", "facturation", "paie"]
+    # The proposal is used once.
+    client.post("/deposer-mon-cv/competences", data={"found": ["Comptabilité"]})
+    assert "Comptabilité" not in the_candidate().skill_labels
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"first_name": ""}, "first_name", "Indiquez votre prénom"),
+        ({"last_name": " "}, "last_name", "Indiquez votre nom"),
+        ({"email": "pas-une-adresse"}, "email", "n'est pas une adresse e-mail valide"),
+        ({"phone": "12"}, "phone", "n'est pas un numéro de téléphone valide"),
+        ({"commune": "Nulle-Part-sur-Mer"}, "commune", "Commune inconnue"),
+        ({"commune": ""}, "commune", "Indiquez votre commune"),
+        ({"mobility_km": "500"}, "mobility_km", "entre 0 et 200"),
+        ({"mobility_km": "loin"}, "mobility_km", "n'est pas un nombre"),
+        ({"skills": " , "}, "skills", "au moins une compétence"),
+        ({"rome": "Z9999"}, "rome", "n'est pas un code ROME connu"),
+        ({"level": None}, "level", "Choisissez votre niveau"),
+        ({"level": "expert"}, "level", "Niveau inconnu"),
+        ({"hours_min": "0"}, "hours_min", "entre 1 et 48"),
+        ({"hours_max": "60"}, "hours_max", "entre 1 et 48"),
+        ({"hours_min": "30", "hours_max": "10"}, "hours_max", "supérieur ou égal au minimum"),
+        ({"days": None}, "days", "au moins un jour"),
+        ({"days": ["mon", "funday"]}, "days", "Jour inconnu"),
+        ({"contracts": None}, "contracts", "au moins un type de contrat"),
+        ({"available_from": "demain"}, "available_from", "n'est pas une date"),
+        ({"consent": None}, "consent", "sans votre accord"),
+    ],
+)
+def test_each_field_has_its_french_error_and_nothing_is_written(
+    client, cv_dir, overrides, field, words
+):
+    response = post_form(client, pdf=make_pdf(), **overrides)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Rien n'a été enregistré" in html
+    assert f'id="{field}-erreurs"' in html, html
+    assert words.replace("'", "&#39;") in html or words in html
+    assert count(Candidate) == 0 and count(OutboxMessage) == 0 and count(CandidateEvent) == 0
+    assert files_in(cv_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "words"),
+    [
+        (
+            b"<!doctype html><html><body><script>alert(1)</script></body></html>",
+            "cv.pdf",
+            "n&#39;est pas un PDF",
+        ),
+        (b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, "cv.pdf", "n&#39;est pas un PDF"),
+        (b"MZ\x90\x00\x03" + b"\x00" * 200, "cv.pdf", "n&#39;est pas un PDF"),
+        (make_pdf() + b"%" * (5 * 1024 * 1024), "gros.pdf", "trop lourd"),
+    ],
+)
+def test_fake_or_oversize_pdf_is_refused_with_no_orphan_file(
+    client, cv_dir, content, filename, words
+):
+    response = post_form(client, pdf=content, filename=filename)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="cv-erreurs"' in html and words in html
+    assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
+
+
+def test_same_email_twice_leads_to_the_existing_record_and_reveals_nothing(client, cv_dir):
+    post_form(client)
+    confirm_from_mail(client)
+    original = the_candidate()
+    other = post_form(
+        client,
+        pdf=make_pdf(),
+        email="  Camille.MARTIN@exemple.fr ",
+        first_name="Intrus",
+        skills="piratage",
+    )
+    # The same neutral answer as a new submission...
+    assert other.status_code == 302
+    assert "Ouvrez l'e-mail" in client.get("/deposer-mon-cv/merci").get_data(as_text=True)
+    # ...no duplicate, nothing overwritten, no file kept, and the person gets their link.
+    assert count(Candidate) == 1
+    kept = the_candidate()
+    assert kept.first_name == "Camille" and kept.skill_labels == original.skill_labels
+    assert kept.cv_filename is None and files_in(cv_dir) == []
+    last = mails_to(EMAIL)[-1]
+    assert "Votre lien vers votre espace" in last.subject
+    assert "Intrus" not in last.body_text
+
+
+def test_unconfirmed_person_is_not_matched_and_confirmed_one_is(client):
+    factories.load(
+        factories.document(
+            companies=[factories.company(ref="entreprise-1")],
+            needs=[factories.need(ref="besoin-cv", days=["tue"], hours_per_week=7)],
+        )
+    )
+    post_form(client)
+    candidate = the_candidate()
+    assert candidate.ref not in [m["candidate"] for m in match_need("besoin-cv")["matches"]]
+    space = confirm_from_mail(client)
+    assert space.startswith("/mon-cv/")
+    candidate = the_candidate()
+    assert candidate.email_confirmed_at is not None
+    assert candidate.ref in [m["candidate"] for m in match_need("besoin-cv")["matches"]]
+    # A paused person is no longer proposed.
+    client.post(f"{space}/pause")
+    assert the_candidate().status == "inactif"
+
+
+def test_tampered_or_foreign_confirmation_link_is_refused(client):
+    post_form(client)
+    path = link_in(mails_to(EMAIL)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    response = client.post(path[:-3] + "abc")
+    assert response.status_code == 403
+    assert the_candidate().email_confirmed_at is None
+    # A space token is not a confirmation token (different salt).
+    token = consent.space_token(the_candidate())
+    assert client.post(f"/mon-cv/confirmer/{token}").status_code == 403
+    assert (
+        db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "cv.link_refused")
+        )
+        == 2
+    )
+
+
+# --------------------------------------------------------------------------- the personal space
+
+
+def test_space_shows_the_profile_and_every_view_is_audited(client):
+    space = submitted_and_confirmed(client)
+    page = client.get(space)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Mon espace CVthèque" in html
+    assert "saisie comptable" in html and EMAIL in html
+    assert page.headers["Cache-Control"] == "no-store"
+    assert '<meta name="referrer" content="no-referrer">' in html
+    views = db.session.scalars(select(AuditLog).where(AuditLog.action == "cv.viewed")).all()
+    assert views and views[-1].entity_id == the_candidate().id
+
+
+def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir):
+    space = submitted_and_confirmed(client)
+    before = the_candidate().updated_at
+    data = form_data(skills="comptabilité générale\nsaisie comptable", hours_max="30")
+    data.pop("consent")
+    data["cv"] = FileStorage(io.BytesIO(make_pdf("gestion de la paie")), "nouveau.pdf")
+    response = post_multipart(client, f"{space}/modifier", data)
+    assert response.status_code == 302
+    candidate = the_candidate()
+    assert candidate.hours_max == 30 and candidate.skill_labels[0] == "comptabilité générale"
+    assert candidate.updated_at >= before and files_in(cv_dir) == [candidate.cv_filename]
+    summaries = [e.summary for e in db.session.scalars(select(CandidateEvent))]
+    assert any("compétences" in s and "heures maximum" in s for s in summaries)
+    assert any("CV (PDF)" in s for s in summaries)
+    # The PDF's skills are proposed in the space too.
+    assert response.headers["Location"].endswith("/competences")
+    client.post(response.headers["Location"], data={"found": ["paie"]})
+    assert "paie" in the_candidate().skill_labels
+    # A refused update changes nothing.
+    bad = dict(data, hours_min="40", hours_max="10")
+    bad.pop("cv")
+    refused = client.post(f"{space}/modifier", data=bad)
+    assert refused.status_code == 400 and the_candidate().hours_max == 30
+
+
+def test_changing_the_email_needs_a_new_confirmation(client):
+    space = submitted_and_confirmed(client)
+    data = form_data(email="nouvelle@exemple.fr")
+    data.pop("consent")
+    client.post(f"{space}/modifier", data=data)
+    candidate = the_candidate()
+    assert candidate.email == "nouvelle@exemple.fr" and candidate.email_confirmed_at is None
+    assert "/mon-cv/confirmer/" in mails_to("nouvelle@exemple.fr")[-1].body_text
+
+
+def test_pause_and_back(client):
+    space = submitted_and_confirmed(client)
+    client.post(f"{space}/pause")
+    assert the_candidate().status == "inactif"
+    assert "en pause" in client.get(space).get_data(as_text=True)
+    client.post(f"{space}/pause")
+    assert the_candidate().status == "disponible"
+
+
+def test_export_gives_everything_held_and_the_pdf(client):
+    pdf = make_pdf("Mon CV")
+    post_form(client, pdf=pdf)
+    space = confirm_from_mail(client)
+    response = client.get(f"{space}/export.json")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["profile"]["email"] == EMAIL and data["profile"]["commune_name"]
+    assert [s["label"] for s in data["skills"]] == ["saisie comptable", "facturation"]
+    assert data["consent"]["consent_at"] and data["consent"]["email_confirmed_at"]
+    assert {e["kind"] for e in data["history"]} >= {"created", "confirmed"}
+    download = client.get(f"{space}/cv.pdf")
+    assert download.data == pdf and download.mimetype == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    actions = set(db.session.scalars(select(AuditLog.action)))
+    assert {"cv.exported", "cv.downloaded"} <= actions
+
+
+def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
+    post_form(client, pdf=make_pdf())
+    space = confirm_from_mail(client)
+    candidate = the_candidate()
+    cid = candidate.id
+    operator = Operator(ref="ge", name="GE", kind="groupement_employeurs", email="ge@ge.fr")
+    db.session.add(operator)
+    db.session.flush()
+    lead = Lead(operator_id=operator.id)
+    db.session.add(lead)
+    db.session.flush()
+    db.session.add(LeadCandidate(lead_id=lead.id, candidate_id=cid))
+    db.session.add(OutboxMessage(to=EMAIL, subject="x", body_text="x", candidate_id=cid))
+    db.session.commit()
+    assert files_in(cv_dir)
+    # A confirmation step first: nothing is deleted without the box ticked.
+    assert "définitivement" in client.get(f"{space}/supprimer").get_data(as_text=True)
+    assert client.post(f"{space}/supprimer", data={}).status_code == 400
+    assert count(Candidate) == 1
+    page = client.post(f"{space}/supprimer", data={"confirm": "y"})
+    assert page.status_code == 200 and "Votre profil est supprimé" in page.get_data(as_text=True)
+    assert count(Candidate) == 0 and count(CandidateEvent) == 0
+    assert count(LeadCandidate) == 0 and count(Lead) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.candidate_id == cid)
+        )
+        == 0
+    )
+    assert files_in(cv_dir) == []
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate.deleted")).one()
+    assert entry.entity_id == cid and EMAIL not in json.dumps(entry.details)
+    # The link no longer opens anything.
+    assert client.get(space).status_code == 403
+
+
+def test_tampered_expired_or_revoked_space_links_are_refused(client, app):
+    space = submitted_and_confirmed(client)
+    assert client.get(space[:-2] + "xx").status_code == 403
+    assert client.get("/mon-cv/n-importe-quoi").status_code == 403
+    with time_machine.travel(time.time() + 31 * 86400):
+        response = client.get(space)
+        assert response.status_code == 403 and "expiré" in response.get_data(as_text=True)
+    assert client.get(space).status_code == 200
+    client.post(f"{space}/nouveau-lien")
+    assert client.get(space).status_code == 403  # revoked
+    fresh = link_in(mails_to(EMAIL)[-1])
+    assert client.get(fresh).status_code == 200
+    refused = db.session.scalars(
+        select(AuditLog.details).where(AuditLog.action == "cv.link_refused")
+    ).all()
+    assert {d["reason"] for d in refused} == {"invalid", "expired"}
+
+
+def test_link_renewal_gives_the_same_answer_for_known_and_unknown_addresses(client):
+    client.get(submitted_and_confirmed(client))  # shows (and clears) the confirmation flash
+    before = len(mails_to(EMAIL))
+    known = client.post("/mon-cv/lien", data={"email": EMAIL.upper()})
+    unknown = client.post("/mon-cv/lien", data={"email": "inconnu@exemple.fr"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_data(as_text=True) == unknown.get_data(as_text=True)
+    assert len(mails_to(EMAIL)) == before + 1 and mails_to("inconnu@exemple.fr") == []
+    assert client.get(link_in(mails_to(EMAIL)[-1])).status_code == 200
+
+
+def test_a_person_may_create_a_password_account_and_log_in(client, auth):
+    space = submitted_and_confirmed(client)
+    password = "une phrase de passe assez longue"
+    response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
+    assert response.status_code == 302
+    user = db.session.scalars(select(User).where(User.email == EMAIL)).one()
+    assert user.role == "candidate" and user.candidate_id == the_candidate().id
+    login = client.post("/connexion", data={"email": EMAIL, "password": password})
+    assert login.status_code == 302
+    home = client.get("/candidat").get_data(as_text=True)
+    assert "Gérer mon profil" in home
+    # From the logged-in area, the same actions on their own profile.
+    own = client.get("/candidat/mon-espace")
+    assert own.status_code == 302 and own.headers["Location"].startswith("/mon-cv/")
+    assert client.get(own.headers["Location"]).status_code == 200
+
+
+def test_a_logged_in_candidate_cannot_open_another_candidates_space(client, auth):
+    factories.load(factories.document(candidates=[factories.candidate(ref="autre")]))
+    other = db.session.scalars(select(Candidate).where(Candidate.ref == "autre")).one()
+    other_link = f"/mon-cv/{consent.space_token(other)}"
+    auth.login("candidate")
+    response = client.get(other_link)
+    assert response.status_code == 403
+    assert "ne correspond pas à votre compte" in response.get_data(as_text=True)
+    assert client.get(f"{other_link}/export.json").status_code == 403
+    assert (
+        db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "cv.link_refused")
+        )
+        == 2
+    )
+    # Their own space is reachable from their area, and it is theirs.
+    own = client.get("/candidat/mon-espace").headers["Location"]
+    assert other.email not in client.get(own).get_data(as_text=True)
+
+
+def test_self_service_counts_as_contact(client):
+    space = submitted_and_confirmed(client)
+    candidate = the_candidate()
+    candidate.last_contact_at = utcnow().replace(year=utcnow().year - 1)
+    db.session.commit()
+    client.get(space)
+    assert the_candidate().last_contact_at.year == utcnow().year
+
+
+def test_suggestions_are_bounded_and_come_from_the_taxonomy(client):
+    assert client.get("/deposer-mon-cv/suggestions?q=c").json == {"suggestions": []}
+    skills = client.get("/deposer-mon-cv/suggestions?q=compta").json["suggestions"]
+    assert 0 < len(skills) <= 8 and any("ompta" in s["label"] for s in skills)
+    jobs = client.get("/deposer-mon-cv/suggestions?type=rome&q=comptable").json["suggestions"]
+    assert jobs and jobs[0]["code"] == "M1203"
+    long = client.get("/deposer-mon-cv/suggestions?q=" + "a" * 5000)
+    assert long.status_code == 200
