@@ -31,6 +31,28 @@ PUBLIC_ENDPOINTS = {
     "public.health",
     "auth.login",
     "auth.invitation",
+    # The job seeker's side of the CV library: no password, a signed personal link.
+    "cv_public.submit",
+    "cv_public.skills_found",
+    "cv_public.thanks",
+    "cv_public.suggestions",
+    "cv_public.confirm",
+    "cv_public.request_link",
+    "cv_public.space",
+    "cv_public.update",
+    "cv_public.space_skills",
+    "cv_public.pause",
+    "cv_public.export_json",
+    "cv_public.download_pdf",
+    "cv_public.delete",
+    "cv_public.account",
+    "cv_public.revoke",
+    # The needs register: a TPE owner's form, e-mail confirmation and company space link.
+    "need_public.form",
+    "need_public.sent",
+    "need_public.confirm",
+    "need_public.space",
+    "need_public.renew",
     "static",
 }
 
