@@ -47,6 +47,12 @@ PUBLIC_ENDPOINTS = {
     "cv_public.delete",
     "cv_public.account",
     "cv_public.revoke",
+    # The needs register: a TPE owner's form, e-mail confirmation and company space link.
+    "need_public.form",
+    "need_public.sent",
+    "need_public.confirm",
+    "need_public.space",
+    "need_public.renew",
     "static",
 }
 
