@@ -1,0 +1,132 @@
+"""Retention of the CV library: warned at 23 months, deleted at 24, unconfirmed after 7 days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from connectences.cvtheque import consent, retention
+from connectences.cvtheque.profile import submit_candidate
+from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
+from connectences.models import AuditLog, Candidate, JobNotice, OutboxMessage
+from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+
+START = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def cv_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    return tmp_path / "cv"
+
+
+def create(email: str, *, at: datetime, confirmed: bool = True, pdf: bool = True) -> int:
+    with time_machine.travel(at, tick=False):
+        data = form_data(email=email)
+        data["consent"] = True
+        candidate, _ = submit_candidate(
+            db.session, data, source="public", pdf=make_pdf() if pdf else None
+        )
+        if confirmed:
+            consent.confirm(db.session, consent.confirmation_token(candidate))
+        db.session.commit()
+        return candidate.id
+
+
+def apply(at: datetime, **kw) -> dict:
+    with time_machine.travel(at, tick=False):
+        counts = retention.apply_retention(db.session, at, **kw)
+        if kw.get("dry_run"):
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return dict(counts)
+
+
+def people() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(select(Candidate.email)))
+
+
+def files_in(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_warned_once_at_23_months_then_deleted_at_24_with_the_file(cv_dir):
+    create("ancienne@exemple.fr", at=START)
+    create("recente@exemple.fr", at=START + timedelta(days=300))
+    assert len(files_in(cv_dir)) == 2
+
+    counts = apply(START + timedelta(days=22 * 30))  # 22 months: nothing yet
+    assert counts["warned"] == counts["deleted"] == 0
+
+    at_23 = datetime(2026, 12, 16, 3, tzinfo=UTC)
+    assert apply(at_23)["warned"] == 1
+    [warning] = [m for m in mails_to("ancienne@exemple.fr") if "supprimé" in m.subject]
+    assert "15/01/2027" in warning.body_text and "/mon-cv/" in warning.body_text
+    # Once per contact date, however often the job runs.
+    assert apply(at_23 + timedelta(days=1))["warned"] == 0
+    assert len([m for m in mails_to("ancienne@exemple.fr") if "supprimé" in m.subject]) == 1
+
+    counts = apply(datetime(2027, 1, 15, 11, tzinfo=UTC))
+    assert counts["deleted"] == 1 and counts["files_deleted"] == 1
+    assert people() == {"recente@exemple.fr"}
+    assert len(files_in(cv_dir)) == 1
+    # Nothing about the person is left: notices and queued mail went with them.
+    assert db.session.scalar(select(func.count(JobNotice.id))) == 0
+    assert mails_to("ancienne@exemple.fr") == []
+    reasons = db.session.scalars(
+        select(AuditLog.details).where(AuditLog.action == "candidate.deleted")
+    ).all()
+    assert reasons == [{"reason": retention.REASON_STALE}]
+
+
+def test_opening_the_space_from_the_warning_keeps_the_profile(client, cv_dir):
+    create("fidele@exemple.fr", at=START)
+    at_23 = datetime(2026, 12, 20, 3, tzinfo=UTC)
+    apply(at_23)
+    path = link_in(mails_to("fidele@exemple.fr")[-1])
+    with time_machine.travel(at_23 + timedelta(days=2), tick=False):
+        assert client.get(path).status_code == 200
+    assert apply(datetime(2027, 1, 16, 3, tzinfo=UTC))["deleted"] == 0
+    assert people() == {"fidele@exemple.fr"}
+    # Silent again for 23 months: warned again (a new contact date).
+    assert apply(datetime(2028, 11, 30, 3, tzinfo=UTC))["warned"] == 1
+
+
+def test_unconfirmed_submissions_go_after_7_days(cv_dir):
+    create("jamais@exemple.fr", at=START, confirmed=False)
+    create("bientot@exemple.fr", at=START + timedelta(days=5), confirmed=False)
+    create("confirmee@exemple.fr", at=START)
+    counts = apply(START + timedelta(days=7, hours=1))
+    assert counts["unconfirmed_deleted"] == 1 and counts["files_deleted"] == 1
+    assert people() == {"bientot@exemple.fr", "confirmee@exemple.fr"}
+    assert (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.to == "jamais@exemple.fr")
+        )
+        == 0
+    )
+    # An unconfirmed person is never warned (they never entered the library).
+    assert apply(START + timedelta(days=23 * 31))["warned"] == 1
+
+
+def test_dry_run_counts_but_keeps_rows_and_files(cv_dir):
+    create("ancienne@exemple.fr", at=START)
+    counts = apply(datetime(2027, 2, 1, tzinfo=UTC), dry_run=True)
+    assert counts["deleted"] == 1 and counts["files_deleted"] == 1
+    assert people() == {"ancienne@exemple.fr"} and len(files_in(cv_dir)) == 1
+
+
+def test_the_scheduler_job_runs_these_rules(cv_dir):
+    create("ancienne@exemple.fr", at=START)
+    now = datetime(2027, 2, 1, 3, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=now)
+    assert counts["deleted"] == 1 and counts["files_deleted"] == 1
+    assert people() == set() and files_in(cv_dir) == []
