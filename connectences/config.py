@@ -66,6 +66,10 @@ class Defaults:
     TRUSTED_PROXIES = 0
     # Contact-pressure guard
     CONTACT_WINDOW_DAYS = 30
+    # CV library: largest CV file, life of a personal link and of a confirmation link
+    CV_MAX_BYTES = 5 * 1024 * 1024
+    CV_LINK_MAX_AGE_DAYS = 30
+    CV_CONFIRM_MAX_AGE_DAYS = 7
     # Backups
     BACKUP_DIR: str | None = None
     BACKUP_KEEP = 14

@@ -480,3 +480,14 @@ def test_suggestions_are_bounded_and_come_from_the_taxonomy(client):
     assert jobs and jobs[0]["code"] == "M1203"
     long = client.get("/deposer-mon-cv/suggestions?q=" + "a" * 5000)
     assert long.status_code == 200
+
+
+def test_link_requests_cannot_flood_a_mailbox(client):
+    client.get(submitted_and_confirmed(client))
+    for _ in range(5):
+        assert client.post("/mon-cv/lien", data={"email": EMAIL}).status_code == 200
+    links = [m for m in mails_to(EMAIL) if m.subject.endswith(consent.LINK_SUBJECT)]
+    assert len(links) == 1
+    with time_machine.travel(time.time() + 3 * 60):
+        client.post("/mon-cv/lien", data={"email": EMAIL})
+    assert len([m for m in mails_to(EMAIL) if m.subject.endswith(consent.LINK_SUBJECT)]) == 2

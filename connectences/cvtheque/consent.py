@@ -13,16 +13,17 @@ period starts again from it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
 from connectences.cvtheque.history import record_event
 from connectences.mail import queue_template
-from connectences.models import Candidate, utcnow
+from connectences.models import Candidate, OutboxMessage, utcnow
 
 SELF = "la personne elle-même"
 CONSENT_REQUIRED = (
@@ -63,6 +64,9 @@ CONFIRM_SALT = "cvtheque-confirm"
 SPACE_SALT = "cvtheque-space"
 DEFAULT_LINK_DAYS = 30
 DEFAULT_CONFIRM_DAYS = 7
+LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
+CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
+RESEND_MINUTES = 2
 
 
 class LinkInvalid(ValueError):
@@ -105,7 +109,7 @@ def send_confirmation(session: Session, candidate: Candidate) -> None:
     queue_template(
         session,
         to=candidate.email,
-        subject="Confirmez votre adresse pour la CVthèque",
+        subject=CONFIRM_SUBJECT,
         template="cv_confirm",
         candidate_id=candidate.id,
         first_name=candidate.first_name,
@@ -184,7 +188,23 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
     return candidate
 
 
-def send_space_link(session: Session, email: str) -> bool:
+def _mailed_recently(session: Session, candidate: Candidate, subject: str) -> bool:
+    """Whether the same mail went to the person in the last minutes: anyone may ask for
+    it by typing an address, and nobody should be able to flood a mailbox that way."""
+    since = utcnow() - timedelta(minutes=RESEND_MINUTES)
+    return (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.candidate_id == candidate.id,
+                OutboxMessage.subject.like(f"%{subject}"),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        is not None
+    )
+
+
+def send_space_link(session: Session, email: str, *, force: bool = False) -> bool:
     """Mail the person holding ``email`` a fresh link to their space.
 
     The caller shows the same neutral answer whatever happens (no way to learn who is
@@ -197,12 +217,16 @@ def send_space_link(session: Session, email: str) -> bool:
     if candidate is None:
         return False
     if candidate.email_confirmed_at is None:
+        if not force and _mailed_recently(session, candidate, CONFIRM_SUBJECT):
+            return False
         send_confirmation(session, candidate)
         return True
+    if not force and _mailed_recently(session, candidate, LINK_SUBJECT):
+        return False
     queue_template(
         session,
         to=candidate.email,
-        subject="Votre lien vers votre espace CVthèque",
+        subject=LINK_SUBJECT,
         template="cv_space_link",
         candidate_id=candidate.id,
         first_name=candidate.first_name,

@@ -507,10 +507,8 @@ def submit_candidate(
     existing = session.scalar(select(Candidate).where(Candidate.email == clean["email"]))
     if existing is not None:
         if source == "public" and send_mail:
-            if existing.email_confirmed_at is None:
-                consent_mod.send_confirmation(session, existing)
-            else:
-                consent_mod.send_space_link(session, existing.email)
+            # The confirmation again, or the personal link (at most once every few minutes).
+            consent_mod.send_space_link(session, existing.email)
         return existing, False
     now = utcnow()
     candidate = Candidate(

@@ -576,6 +576,6 @@ def revoke(token: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     consent.revoke_links(db.session, candidate)
-    consent.send_space_link(db.session, candidate.email)
+    consent.send_space_link(db.session, candidate.email, force=True)
     db.session.commit()
     return render_template("cv_public/link_sent.html", revoked=True)
