@@ -7,6 +7,7 @@ the email to the organisation, all in the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from connectences import territory, workflows
 from connectences.mail import queue_template
@@ -23,11 +24,29 @@ from connectences.models import (
     Partner,
     Referral,
 )
+from connectences.prospection.pressure import ContactRefused, check_contact
 from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
 
 PROPOSABLE = {"qualifie", "en_recherche"}
 REORIENTABLE = {"nouveau", "qualifie", "en_recherche", "propose"}
 MAX_BUNDLE_HOURS = 35
+
+
+def _check_pressure(session, needs: Sequence[Need]) -> None:
+    """A lead or a referral reaches the company: the contact-pressure guard applies.
+
+    Refused when the company asked not to be solicited or reached the monthly number
+    of contacts it accepts; the "recently contacted" warning does not block, since the
+    animateur sends the need on purpose.
+    """
+    from connectences.jobs.runner import LOCAL_TZ  # local "today", as everywhere
+
+    today = datetime.now(LOCAL_TZ).date()
+    for company in dict.fromkeys(need.company for need in needs):
+        try:
+            check_contact(session, company, on=today, confirmed=True)
+        except ContactRefused as refusal:
+            raise TransitionError(f"{company.name} : {refusal}") from refusal
 
 
 def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) -> dict[int, tuple]:
@@ -100,6 +119,7 @@ def send_lead(
             )
     if len(needs) > 1:
         _check_bundle(needs)
+    _check_pressure(session, needs)
     candidates = list(dict.fromkeys(candidates))
     scored = _check_candidates(needs, candidates)
 
@@ -151,6 +171,7 @@ def send_referral(
         )
     if not partner.active:
         raise TransitionError("Ce partenaire n'est plus actif.")
+    _check_pressure(session, [need])
     referral = Referral(
         partner=partner,
         need=need,

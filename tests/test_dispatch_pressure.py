@@ -1,0 +1,65 @@
+"""A lead or a referral reaches the company: the contact-pressure guard refuses it when
+the company asked not to be solicited or reached the contacts per month it accepts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences import workflows
+from connectences.extensions import db
+from connectences.models import Company, Lead, Need, Operator, Partner, Referral
+from connectences.workflows import TransitionError
+from connectences.workflows.dispatch import send_lead, send_referral
+from tests import factories as f
+
+
+def _get(model, ref):
+    return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+@pytest.fixture
+def world():
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge")],
+            partners=[f.partner(ref="ft")],
+            companies=[f.company(ref="c1", name="Cabane Dubern")],
+            needs=[f.need(ref="n1", company="c1"), f.need(ref="n2", company="c1")],
+        )
+    )
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, _get(Need, ref), workflows.NEED, "qualifie")
+    db.session.commit()
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_no_lead_nor_referral_to_a_company_that_asked_not_to_be_solicited(world):
+    _get(Company, "c1").do_not_solicit = True
+    with pytest.raises(TransitionError, match="Cabane Dubern.*ne plus être sollicitée"):
+        send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
+    with pytest.raises(TransitionError, match="ne plus être sollicitée"):
+        send_referral(db.session, need=_get(Need, "n2"), partner=_get(Partner, "ft"))
+    db.session.rollback()
+    assert (_count(Lead), _count(Referral)) == (0, 0)
+    assert _get(Need, "n1").status == "qualifie"
+
+
+def test_the_monthly_cap_counts_leads_and_referrals(world):
+    _get(Company, "c1").max_contacts_per_month = 1
+    send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
+    db.session.commit()
+    with pytest.raises(TransitionError, match="Cabane Dubern"):
+        send_referral(db.session, need=_get(Need, "n2"), partner=_get(Partner, "ft"))
+    db.session.rollback()
+    assert _count(Referral) == 0
+
+
+def test_a_company_without_limits_receives_both(world):
+    send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
+    send_referral(db.session, need=_get(Need, "n2"), partner=_get(Partner, "ft"))
+    db.session.commit()
+    assert (_count(Lead), _count(Referral)) == (1, 1)
