@@ -497,6 +497,10 @@ def test_visit_follow_up_due_today_mails_the_animateur_once():
     assert run("follow_ups", datetime(2026, 3, 16, 9, tzinfo=UTC))["visits"] == 0
     sent = mails("anim@pays.fr")
     assert len(sent) == 1 and "Boulangerie" in sent[0].subject
+    assert (
+        "/animateur/relances" in sent[0].body_text
+        and "/animateur/entreprises/c1" in sent[0].body_text
+    )
 
 
 def test_mail_outbox_job_delivers_and_dry_run_only_counts():

@@ -343,7 +343,8 @@ def follow_ups(ctx: JobContext) -> dict:
             "Bonjour,\n\n"
             f"Vous aviez prévu de recontacter {visit.company.name} le "
             f"{visit.follow_up_on:%d/%m/%Y} (visite du {visit.visited_on:%d/%m/%Y}).\n\n"
-            f"{_link('/animateur')}\n",
+            f"Vos relances : {_link('/animateur/relances')}\n"
+            f"La fiche de l'entreprise : {_link(f'/animateur/entreprises/{visit.company.ref}')}\n",
         )
         counts["visits"] += sent
         counts["mails"] += sent
