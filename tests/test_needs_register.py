@@ -80,23 +80,6 @@ def test_siret_checksum():
     assert form_rules.valid_siret("1234") is None
 
 
-@pytest.mark.parametrize(
-    "typed,insee",
-    [
-        ("Arcachon", f.ARCACHON),
-        ("arcachon (33120)", f.ARCACHON),
-        ("33120", f.ARCACHON),  # a postcode, not the INSEE code 33120
-        ("33009", f.ARCACHON),  # an INSEE code no postcode uses
-        ("Gujan-Mestras (33470)", f.GUJAN),
-        ("33470", None),  # Gujan-Mestras and Le Teich share it
-        ("Nulle-Part", None),
-        ("", None),
-    ],
-)
-def test_communes_typed_by_people(typed, insee):
-    assert form_rules.resolve_commune(typed) == insee
-
-
 def test_owner_reasons_map_to_the_interchange_vocabulary():
     from connectences import vocab
 

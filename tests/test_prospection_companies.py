@@ -16,7 +16,6 @@ from connectences.prospection.companies import (
     clean_siret,
     find_company_by_siret,
     find_or_create_company,
-    resolve_commune,
     search_companies,
     set_preferences,
     similar_companies,
@@ -121,14 +120,6 @@ def test_every_error_at_once(user):
     with pytest.raises(CompanyError) as caught:
         find_or_create_company(db.session, {"name": "", "siret": "1", "commune": "x"}, actor=user)
     assert set(caught.value.errors) == {"name", "siret", "commune"}
-
-
-def test_communes_by_name_label_or_code():
-    assert resolve_commune("Arcachon") == "33009"
-    assert resolve_commune("arcachon (33120)") == "33009"
-    assert resolve_commune("lege cap ferret") == "33236"
-    assert resolve_commune("33529") == "33529"
-    assert resolve_commune("Nulle-Part-sur-Mer") is None
 
 
 def test_similar_name_is_pointed_out_before_creation(user):

@@ -27,7 +27,6 @@ from connectences.accounts.audit import audit
 from connectences.cvtheque import files
 from connectences.cvtheque.history import record_event
 from connectences.models import Candidate, CandidateSkill, User, utcnow
-from connectences.territory.text import fold
 
 # Fields a person gives, in the order forms show them (interchange v1 names).
 PROFILE_FIELDS = (
@@ -125,50 +124,6 @@ def normalise_phone(raw: Any) -> str | None:
         return compact
     raise ValueError(
         f"« {text[:40]} » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
-    )
-
-
-def resolve_commune(raw: Any) -> territory.CommuneRef:
-    """The commune meant by an INSEE code, a name, or a form label "Arcachon (33120)".
-
-    Raises ``ValueError`` (French) when nothing or several communes fit.
-    """
-    text = str(raw or "").strip()
-    if not text:
-        raise ValueError("Indiquez votre commune.")
-    if re.fullmatch(r"[0-9][0-9AB][0-9]{3}", text.upper()):
-        found = territory.get_commune(text.upper())
-        if found is not None:
-            return found
-    label = re.fullmatch(r"(.+?)\s*\((\d{5})\)", text)
-    name, postcode = (label.group(1), label.group(2)) if label else (text, None)
-    if postcode is None and re.fullmatch(r"\d{5}", text):
-        # A postcode alone: fine when one commune has it.
-        matches = [c for c in territory.search_communes(text, limit=20) if text in c.postcodes]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            names = ", ".join(c.name for c in matches[:6])
-            raise ValueError(
-                f"Plusieurs communes ont le code postal {text} ({names}) : indiquez le nom."
-            )
-        raise ValueError(f"Aucune commune n'a le code postal ou le code INSEE « {text} ».")
-    wanted = fold(name)
-    candidates = [c for c in territory.search_communes(name, limit=50) if fold(c.name) == wanted]
-    if postcode:
-        candidates = [c for c in candidates if postcode in c.postcodes] or candidates
-    if len(candidates) == 1:
-        return candidates[0]
-    if len(candidates) > 1:
-        pays = [c for c in candidates if c.epci in territory.PAYS_EPCIS]
-        if len(pays) == 1:
-            return pays[0]
-        labels = ", ".join(c.label for c in candidates[:6])
-        raise ValueError(
-            f"Plusieurs communes s'appellent « {name} » ({labels}) : ajoutez le code postal."
-        )
-    raise ValueError(
-        f"Commune inconnue : « {text[:80]} ». Vérifiez l'orthographe ou indiquez le code postal."
     )
 
 
@@ -301,7 +256,7 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
     field("last_name", name_rule("nom"))
     field("email", normalise_email)
     field("phone", normalise_phone)
-    field("commune", lambda raw: resolve_commune(raw).insee)
+    field("commune", lambda raw: territory.resolve_commune(raw).insee)
     field(
         "mobility_km",
         lambda raw: _number(raw, "la distance que vous acceptez de parcourir", 0, MAX_MOBILITY_KM),

@@ -18,7 +18,6 @@ from email_validator import EmailNotValidError, validate_email
 from connectences import territory, vocab
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
-from connectences.territory.text import fold
 
 MAX_TITLE = 200
 MAX_SKILLS = 20
@@ -99,32 +98,12 @@ def split_skills(text: str) -> list[str]:
     return list(seen.values())
 
 
-def resolve_commune(text: str) -> str | None:
-    """The INSEE code of the commune a person typed: a code, a postcode, a name, or the
-    ``Nom (code postal)`` label the form suggests. None when unknown or ambiguous."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if text.isdigit() and len(text) == 5:
-        # People type a postcode; an INSEE code (what imports carry) only when no postcode fits.
-        by_post = [c for c in territory.search_communes(text, limit=50) if text in c.postcodes]
-        if not by_post:
-            return text if territory.is_commune(text) else None
-        local = [c for c in by_post if c.epci in territory.PAYS_EPCIS]
-        chosen = by_post if len(by_post) == 1 else local
-        return chosen[0].insee if len(chosen) == 1 else None
-    label = re.fullmatch(r"(.+?)\s*\((\d{5})\)", text)
-    name = label.group(1) if label else text
-    found = territory.search_communes(name, limit=50)
-    exact = [c for c in found if fold(c.name) == fold(name)]
-    if label:
-        exact = [c for c in exact if label.group(2) in c.postcodes]
-    found = exact or found
-    if len(found) == 1:
-        return found[0].insee
-    # Several communes share a name: the Pays' one is what people here mean.
-    local = [c for c in exact if c.epci in territory.PAYS_EPCIS]
-    return local[0].insee if len(local) == 1 else None
+def resolve_commune(text: str) -> tuple[str | None, str | None]:
+    """(INSEE code, None) of the commune typed, or (None, French message)."""
+    try:
+        return territory.resolve_commune(text).insee, None
+    except territory.UnknownCommune as error:
+        return None, str(error)
 
 
 def valid_siret(text: str) -> str | None:
@@ -231,18 +210,11 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     place = _text(data, "commune")
     values["commune"] = None
     if place:
-        insee = resolve_commune(place)
-        if insee is None:
-            errors["commune"] = unknown_commune(place)
+        insee, problem = resolve_commune(place)
+        if problem:
+            errors["commune"] = problem
         values["commune"] = insee
     return out
-
-
-def unknown_commune(text: str) -> str:
-    return (
-        f"Commune inconnue : « {text[:100]} ». Tapez son nom suivi du code postal, "
-        "par exemple « Arcachon (33120) »."
-    )
 
 
 def check_company(data: Mapping[str, Any]) -> Checked:
@@ -268,11 +240,11 @@ def check_company(data: Mapping[str, Any]) -> Checked:
             )
     out.values["siret"] = siret
     place = _text(data, "company_commune")
-    insee = resolve_commune(place) if place else None
+    insee, problem = resolve_commune(place) if place else (None, None)
     if not place:
         out.errors["company_commune"] = "Indiquez la commune de l'entreprise."
-    elif insee is None:
-        out.errors["company_commune"] = unknown_commune(place)
+    elif problem:
+        out.errors["company_commune"] = problem
     out.values["company_commune"] = insee
     return out
 

@@ -108,44 +108,15 @@ def clean_naf(value: str | None) -> str | None:
     return code
 
 
-def resolve_commune(value: str | None) -> str | None:
-    """INSEE code of the commune a person typed: a code (``33009``), a name
-    (``Arcachon``, ``lege cap ferret``) or a form label (``Arcachon (33120)``).
-
-    Among communes of the same name, those of the Pays come first. None when unknown.
-    """
-    text = (value or "").strip()
-    if not text:
-        return None
-    if territory.is_commune(text.upper()):
-        return text.upper()
-    postcode = None
-    match = re.match(r"^(.*?)\s*\((\d{5})\)\s*$", text)
-    if match:
-        text, postcode = match.group(1), match.group(2)
-    wanted = fold(text)
-    if not wanted:
-        return None
-    for commune in territory.search_communes(text, limit=50):
-        if fold(commune.name) == wanted and (postcode is None or postcode in commune.postcodes):
-            return commune.insee
-    return None
-
-
 def clean_commune(value: str | None) -> str:
     """INSEE code of a known commune; CompanyError otherwise."""
     text = (value or "").strip()
     if not text:
         raise CompanyError({"commune": "Indiquez la commune de l'établissement."})
-    insee = resolve_commune(text)
-    if insee is None:
-        raise CompanyError(
-            {
-                "commune": f"Commune inconnue : « {text} ». Indiquez le nom d'une commune "
-                "française (ex. Arcachon) ou son code INSEE (ex. 33009)."
-            }
-        )
-    return insee
+    try:
+        return territory.resolve_commune(text).insee
+    except territory.UnknownCommune as error:
+        raise CompanyError({"commune": str(error)}) from None
 
 
 def clean_email(value: str | None, field: str = "contact_email") -> str | None:

@@ -224,3 +224,7 @@ def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
         )
     )
     return matches[:limit]
+
+
+# What people type -> a commune (needs the functions above, hence at the end).
+from connectences.territory.resolve import UnknownCommune, resolve_commune  # noqa: E402, F401
