@@ -1,0 +1,282 @@
+"""The CV library as its users live it, in a real browser.
+
+A job seeker on a 390 px phone submits "Déposer mon CV" with a real PDF, ticks the
+skills found in it, confirms their address through the link of the queued mail,
+then pauses and deletes their profile from their personal space. An animateur
+searches the library around a commune on a phone and a desktop, opens a person's
+page and previews an import with one bad row. Each page is screenshotted
+(``test-artifacts/screenshots/cv-*``), passes axe-core with no serious or critical
+violation and never scrolls sideways at 390 px.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import Candidate, OutboxMessage
+from tests.browser.support import describe, screenshot
+from tests.browser.test_homes import DESKTOP, PHONE, audit, log_in
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "camille.navarre@exemple.fr"
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF whose text is ``lines`` (Helvetica, WinAnsi: accents kept)."""
+
+    def literal(text: str) -> str:
+        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+    stream = "BT /F1 14 Tf 50 780 Td 18 TL " + " ".join(f"{literal(t)} '" for t in lines) + " ET"
+    stream_bytes = stream.encode("cp1252")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream_bytes) + stream_bytes + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def overflow(page) -> int:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def check(page, name: str, label: str, *, phone: bool = True) -> list[dict]:
+    """Screenshot, no sideways scroll on a phone, axe: the blocking violations."""
+    screenshot(page, name)
+    if phone:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+            f"{label} : la page déborde de {overflow(page)} px en largeur sur un téléphone"
+        )
+    return audit(page, label)
+
+
+def mail_to(server, address: str, subject_part: str) -> OutboxMessage:
+    """The last queued mail to ``address`` whose subject holds ``subject_part``."""
+    with server.app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to == address, OutboxMessage.subject.contains(subject_part))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        assert message is not None, f"aucun e-mail « {subject_part} » pour {address}"
+        db.session.expunge(message)
+        db.session.remove()
+        return message
+
+
+def stored_candidate(server, address: str) -> Candidate | None:
+    with server.app.app_context():
+        candidate = db.session.scalars(select(Candidate).where(Candidate.email == address)).first()
+        if candidate is not None:
+            db.session.expunge(candidate)
+        db.session.remove()
+        return candidate
+
+
+def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    base = live_server.url
+    page.goto(base + "/deposer-mon-cv")
+    assert page.get_by_role("heading", name="Déposer mon CV", level=1).count() == 1
+    blocking = check(page, "cv-formulaire-390", "déposer mon CV, formulaire vide (390 px)")
+
+    # Sent empty: nothing stored, every error listed on top and tied to its field.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon profil").click()
+    summary = page.locator("#erreurs")
+    assert summary.is_visible()
+    assert page.get_by_label("Prénom", exact=True).get_attribute("aria-invalid") == "true"
+    blocking += check(page, "cv-erreurs-390", "déposer mon CV, erreurs (390 px)")
+
+    page.get_by_label("Prénom", exact=True).fill("Camille")
+    page.get_by_label("Nom", exact=True).fill("Navarre")
+    page.get_by_label("Adresse e-mail").fill(EMAIL)
+    page.get_by_label("Téléphone (facultatif)").fill("06 12 34 56 78")
+    page.get_by_label("Commune où vous habitez").fill("Biganos")
+    page.get_by_label("Distance que vous acceptez de parcourir (en km)").fill("20")
+    # The suggestions (static JS) propose skills of the taxonomy while typing.
+    skills = page.get_by_label("Vos compétences")
+    skills.fill("")
+    skills.press_sequentially("secr", delay=40)
+    suggestion = page.locator("#skills-suggestions button", has_text="Secrétariat").first
+    suggestion.wait_for()
+    blocking += check(page, "cv-suggestions-390", "déposer mon CV, suggestions (390 px)")
+    suggestion.click()
+    assert "Secrétariat" in skills.input_value()
+    skills.press_sequentially("tenue de caisse", delay=10)
+    page.get_by_label("Employé qualifié").check()
+    page.get_by_label("Heures par semaine : au moins").fill("10")
+    page.get_by_label("Heures par semaine : au plus").fill("24")
+    page.get_by_label("Lundi").check()
+    page.get_by_label("Mardi").check()
+    page.get_by_label("Jeudi").check()
+    page.get_by_label("CDI à temps partagé").check()
+    page.get_by_label("CDD").check()
+    page.get_by_label("Disponible à partir du").fill((date.today() + timedelta(days=7)).isoformat())
+    page.get_by_label("Votre CV en PDF (facultatif)").set_input_files(
+        files=[
+            {
+                "name": "cv-camille.pdf",
+                "mimeType": "application/pdf",
+                "buffer": make_pdf(
+                    [
+                        "Camille Navarre",
+                        "Comptabilité, paie, facturation",
+                        "Accueil téléphonique",
+                    ]
+                ),
+            }
+        ]
+    )
+    page.get_by_role("checkbox", name=re.compile("J'ai lu l'information")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon profil").click()
+
+    # Second step: the skills read in the PDF, to tick.
+    assert page.url.endswith("/deposer-mon-cv/competences")
+    found = page.get_by_role("checkbox", name="Comptabilité", exact=True)
+    assert found.count() == 1
+    blocking += check(page, "cv-competences-390", "compétences trouvées dans le CV (390 px)")
+    found.check()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert page.url.endswith("/deposer-mon-cv/merci")
+    blocking += check(page, "cv-merci-390", "merci (390 px)")
+
+    candidate = stored_candidate(live_server, EMAIL)
+    assert candidate is not None and candidate.email_confirmed_at is None
+    assert "Comptabilité" in candidate.skill_labels
+    assert "Secrétariat" in candidate.skill_labels
+
+    # The confirmation link of the queued mail, opened in the browser.
+    mail = mail_to(live_server, EMAIL, "Confirmez")
+    link = re.search(r"https?://\S+/mon-cv/confirmer/\S+", mail.body_text)
+    assert link is not None, mail.body_text
+    page.goto(link.group(0))
+    blocking += check(page, "cv-confirmer-390", "confirmer mon adresse (390 px)")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirmer mon adresse").click()
+    assert "/mon-cv/" in page.url
+    assert page.get_by_role("heading", name="Mon espace CVthèque", level=1).count() == 1
+    assert page.get_by_text("Votre adresse est confirmée").is_visible()
+    blocking += check(page, "cv-espace-390", "mon espace (390 px)")
+    assert stored_candidate(live_server, EMAIL).email_confirmed_at is not None
+    space_url = page.url
+
+    # Pause: the profile is no longer proposed; the button turns back into "available".
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Je ne suis plus disponible")).click()
+    assert page.get_by_text("Votre profil est en pause").first.is_visible()
+    assert page.get_by_role("button", name="Je suis de nouveau disponible").is_visible()
+    assert stored_candidate(live_server, EMAIL).status == "inactif"
+    blocking += check(page, "cv-pause-390", "mon espace en pause (390 px)")
+
+    # Delete: a confirmation page, a refusal without the tick, then everything is gone.
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("Supprimer mon profil")).click()
+    blocking += check(page, "cv-supprimer-390", "supprimer mon profil (390 px)")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tout supprimer définitivement").click()
+    assert page.get_by_text("Cochez la case pour confirmer la suppression.").first.is_visible()
+    assert stored_candidate(live_server, EMAIL) is not None
+    page.get_by_role("checkbox", name=re.compile("Je comprends")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tout supprimer définitivement").click()
+    assert page.get_by_role("heading", name="Votre profil est supprimé").count() == 1
+    blocking += check(page, "cv-supprime-390", "profil supprimé (390 px)")
+    assert stored_candidate(live_server, EMAIL) is None
+
+    # The personal link no longer opens anything.
+    response = page.goto(space_url)
+    assert response.status in (403, 404)
+    blocking += check(page, "cv-lien-mort-390", "lien après suppression (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def _search_around(page, base: str) -> None:
+    page.goto(base + "/animateur/cvtheque")
+    page.get_by_label("Compétence ou métier").fill("compta")
+    page.get_by_label("Autour de").select_option(label="Biganos (33380)")
+    page.get_by_label("Rayon (km)").fill("25")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rechercher").click()
+    assert "q=compta" in page.url and "rayon=25" in page.url
+
+
+def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_server):
+    base = live_server.url
+    log_in(page, live_server, "animateur")
+    blocking = []
+    for name, viewport in (("1280", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        _search_around(page, base)
+        results = page.locator("main table.stack tbody th a")
+        assert results.count() >= 1, "aucun résultat pour « compta » autour de Biganos"
+        blocking += check(
+            page,
+            f"cv-animateur-recherche-{name}",
+            f"CVthèque, « compta » autour de Biganos ({name} px)",
+            phone=name == "390",
+        )
+
+    with page.expect_navigation():
+        results.first.click()
+    assert page.get_by_role("heading", name="Historique").count() == 1
+    blocking += check(page, "cv-animateur-fiche-390", "CVthèque, fiche (390 px)")
+
+    page.goto(base + "/animateur/cvtheque/import")
+    blocking += check(page, "cv-animateur-import-390", "import, formulaire (390 px)")
+    available = (date.today() + timedelta(days=3)).strftime("%d/%m/%Y")
+    rows = [
+        "Prénom;Nom;E-mail;Téléphone;Commune;Rayon de mobilité (km);Compétences;"
+        "Niveau;Heures min;Heures max;Jours;Contrats;Disponible à partir du",
+        f"Lina;Ferrand;lina.ferrand@exemple.fr;0611223344;Biganos;15;comptabilité, paie;"
+        f"Employé qualifié;10;20;lundi, mardi;CDD;{available}",
+        f"Hugo;Berthet;pas-une-adresse;;Commune-inconnue;15;accueil;"
+        f"Employé qualifié;30;20;lundi;CDD;{available}",
+    ]
+    page.get_by_label("Fichier CSV ou XLSX").set_input_files(
+        files=[
+            {
+                "name": "forum.csv",
+                "mimeType": "text/csv",
+                "buffer": ("\n".join(rows) + "\n").encode("utf-8"),
+            }
+        ]
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="Voir l'aperçu").click()
+    main = page.locator("main")
+    assert "Ferrand" in main.inner_text() and "Berthet" in main.inner_text()
+    assert main.get_by_text("Adresse e-mail", exact=False).count() >= 1
+    blocking += check(page, "cv-animateur-apercu-390", "import, aperçu (390 px)")
+    page.set_viewport_size(DESKTOP)
+    blocking += check(page, "cv-animateur-apercu-1280", "import, aperçu (1280 px)", phone=False)
+    # Nothing was written by the preview.
+    assert stored_candidate(live_server, "lina.ferrand@exemple.fr") is None
+    assert not blocking, describe(blocking)
