@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences import territory
+from connectences.clock import LOCAL_TZ
 from connectences.cvtheque.history import record_event
 from connectences.models import Candidate, Lead, LeadCandidate, LeadNeed, Need, User
 from connectences.models.base import utcnow
@@ -22,7 +22,6 @@ from connectences.skills import rome_label
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
 
 MAX_NOTES = 5000
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class LibraryError(ValueError):
@@ -106,7 +105,7 @@ def commune_label(insee: str | None) -> str:
 
 def _local_date(moment: datetime | None) -> date | str:
     # Spreadsheets hold no time zone: the day as people of the territory read it.
-    return moment.astimezone(PARIS).date() if moment else ""
+    return moment.astimezone(LOCAL_TZ).date() if moment else ""
 
 
 EXPORT_HEADERS = [

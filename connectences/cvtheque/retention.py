@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.mail import queue_template
@@ -27,21 +27,8 @@ WARN_MONTHS = 23
 DELETE_MONTHS = 24
 UNCONFIRMED_DAYS = 7
 WARNING_KIND = "retention_warning"
-LOCAL_TZ = ZoneInfo("Europe/Paris")
 REASON_STALE = "sans contact depuis 24 mois"
 REASON_UNCONFIRMED = "adresse jamais confirmée"
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same instant ``months`` calendar months earlier (day clipped to the month's end)."""
-    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
-    month += 1
-    for day in (moment.day, 30, 29, 28):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _aware(moment: datetime) -> datetime:

@@ -15,20 +15,19 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.models import JobNotice, JobRun, User, utcnow
 
 log = logging.getLogger("connectences.jobs")
 
 # Working days, "today" and monthly periods are those of the territory, not of UTC.
-LOCAL_TZ = ZoneInfo("Europe/Paris")
 MAX_ERROR_LENGTH = 4000
 
 

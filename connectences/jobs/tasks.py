@@ -19,8 +19,9 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import vocab
+from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import files, retention
-from connectences.jobs.runner import LOCAL_TZ, JobContext, JobRun
+from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import deliver_due, queue_mail
 from connectences.models import (
     AuditLog,
@@ -65,18 +66,6 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             days -= 1
     return current
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same instant ``months`` calendar months earlier (day clipped to the month's end)."""
-    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
-    month += 1
-    for day in (moment.day, 30, 29, 28):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _local_date(moment: datetime) -> date:

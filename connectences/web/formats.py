@@ -6,11 +6,10 @@ Stored instants are UTC; a person in Arcachon reads Europe/Paris time, French st
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-LOCAL_TZ = ZoneInfo("Europe/Paris")
+from connectences.clock import LOCAL_TZ
 
 
 def local_datetime(value: datetime | None, empty: str = "—") -> str:

@@ -7,9 +7,9 @@ the email to the organisation, all in the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from connectences import territory, workflows
+from connectences.clock import local_today
 from connectences.mail import queue_template
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
@@ -39,9 +39,7 @@ def _check_pressure(session, needs: Sequence[Need]) -> None:
     of contacts it accepts; the "recently contacted" warning does not block, since the
     animateur sends the need on purpose.
     """
-    from connectences.jobs.runner import LOCAL_TZ  # local "today", as everywhere
-
-    today = datetime.now(LOCAL_TZ).date()
+    today = local_today()
     for company in dict.fromkeys(need.company for need in needs):
         try:
             check_contact(session, company, on=today, confirmed=True)
