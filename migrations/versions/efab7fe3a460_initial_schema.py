@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a0f905231d2a
+Revision ID: efab7fe3a460
 Revises: 
-Create Date: 2026-11-26 11:19:55.771245
+Create Date: 2026-11-26 12:01:07.917460
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import connectences.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'a0f905231d2a'
+revision = 'efab7fe3a460'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -42,16 +42,25 @@ def upgrade():
     sa.Column('source', sa.String(length=100), nullable=True),
     sa.Column('email_confirmed_at', connectences.models.base.UTCDateTime(), nullable=True),
     sa.Column('cv_filename', sa.String(length=200), nullable=True),
+    sa.Column('token_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('last_contact_at', connectences.models.base.UTCDateTime(), nullable=False),
     sa.Column('created_at', connectences.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.Column('email_norm', sa.String(length=254), nullable=True),
+    sa.Column('phone_norm', sa.String(length=30), nullable=True),
+    sa.Column('last_name_norm', sa.String(length=100), nullable=True),
+    sa.Column('name_key', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_candidate')),
     sa.UniqueConstraint('email', name=op.f('uq_candidate_email')),
     sa.UniqueConstraint('ref', name=op.f('uq_candidate_ref'))
     )
     with op.batch_alter_table('candidate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_candidate_commune'), ['commune'], unique=False)
+        batch_op.create_index(batch_op.f('ix_candidate_email_norm'), ['email_norm'], unique=False)
+        batch_op.create_index(batch_op.f('ix_candidate_last_name_norm'), ['last_name_norm'], unique=False)
+        batch_op.create_index(batch_op.f('ix_candidate_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_candidate_phone_norm'), ['phone_norm'], unique=False)
         batch_op.create_index(batch_op.f('ix_candidate_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_candidate_updated_at'), ['updated_at'], unique=False)
 
@@ -254,6 +263,72 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
 
+    op.create_table('candidate_distinct',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('low_id', sa.Integer(), nullable=False),
+    sa.Column('high_id', sa.Integer(), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['user.id'], name=op.f('fk_candidate_distinct_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['high_id'], ['candidate.id'], name=op.f('fk_candidate_distinct_high_id_candidate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['low_id'], ['candidate.id'], name=op.f('fk_candidate_distinct_low_id_candidate'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_candidate_distinct')),
+    sa.UniqueConstraint('low_id', 'high_id', name=op.f('uq_candidate_distinct_low_id'))
+    )
+    with op.batch_alter_table('candidate_distinct', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_candidate_distinct_high_id'), ['high_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_candidate_distinct_low_id'), ['low_id'], unique=False)
+
+    op.create_table('candidate_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_label', sa.String(length=100), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_candidate_event_actor_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_candidate_event_candidate_id_candidate'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_candidate_event'))
+    )
+    with op.batch_alter_table('candidate_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_candidate_event_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_candidate_event_candidate_id'), ['candidate_id'], unique=False)
+
+    op.create_table('candidate_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=43), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.String(length=100), nullable=True),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('finished_at', connectences.models.base.UTCDateTime(), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_candidate_import_created_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_candidate_import')),
+    sa.UniqueConstraint('token', name=op.f('uq_candidate_import_token'))
+    )
+    with op.batch_alter_table('candidate_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_candidate_import_created_at'), ['created_at'], unique=False)
+
+    op.create_table('company_mailing',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
+    sa.Column('sent_at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('sent_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', connectences.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_company_mailing_company_id_company'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['user.id'], name=op.f('fk_company_mailing_sent_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_company_mailing'))
+    )
+    with op.batch_alter_table('company_mailing', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_company_mailing_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_company_mailing_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('invitation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -373,6 +448,8 @@ def upgrade():
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('owner_email', sa.String(length=254), nullable=True),
+    sa.Column('owner_name', sa.String(length=200), nullable=True),
+    sa.Column('owner_phone', sa.String(length=30), nullable=True),
     sa.Column('owner_confirmed_at', connectences.models.base.UTCDateTime(), nullable=True),
     sa.Column('visit_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -543,6 +620,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invitation_user_id'))
 
     op.drop_table('invitation')
+    with op.batch_alter_table('company_mailing', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_company_mailing_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_company_mailing_company_id'))
+
+    op.drop_table('company_mailing')
+    with op.batch_alter_table('candidate_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_candidate_import_created_at'))
+
+    op.drop_table('candidate_import')
+    with op.batch_alter_table('candidate_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_candidate_event_candidate_id'))
+        batch_op.drop_index(batch_op.f('ix_candidate_event_at'))
+
+    op.drop_table('candidate_event')
+    with op.batch_alter_table('candidate_distinct', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_candidate_distinct_low_id'))
+        batch_op.drop_index(batch_op.f('ix_candidate_distinct_high_id'))
+
+    op.drop_table('candidate_distinct')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
@@ -596,6 +692,10 @@ def downgrade():
     with op.batch_alter_table('candidate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_candidate_updated_at'))
         batch_op.drop_index(batch_op.f('ix_candidate_status'))
+        batch_op.drop_index(batch_op.f('ix_candidate_phone_norm'))
+        batch_op.drop_index(batch_op.f('ix_candidate_name_key'))
+        batch_op.drop_index(batch_op.f('ix_candidate_last_name_norm'))
+        batch_op.drop_index(batch_op.f('ix_candidate_email_norm'))
         batch_op.drop_index(batch_op.f('ix_candidate_commune'))
 
     op.drop_table('candidate')
