@@ -70,6 +70,21 @@ class Defaults:
     CV_MAX_BYTES = 5 * 1024 * 1024
     CV_LINK_MAX_AGE_DAYS = 30
     CV_CONFIRM_MAX_AGE_DAYS = 7
+    # Scheduler delays (see connectences/jobs/tasks.py; working days skip public holidays)
+    LEAD_REMIND_WORKING_DAYS = 3  # unseen lead: reminder to the operator
+    LEAD_ALERT_DAYS = 15  # unanswered lead: alert to the animateur
+    LEAD_CLOSE_DAYS = 60  # then closed as sans_suite
+    REFERRAL_REMIND_WORKING_DAYS = 3
+    REFERRAL_ALERT_DAYS = 15
+    REFERRAL_CLOSE_DAYS = 60
+    REMATCH_MIN_SCORE = 70  # nightly re-matching flags new candidates from this score
+    REMATCH_TOP = 10
+    # Personal data: CV retention after the last contact, unconfirmed submissions, logs
+    RETENTION_WARN_MONTHS = 23
+    RETENTION_DELETE_MONTHS = 24
+    UNCONFIRMED_TTL_DAYS = 7
+    AUDIT_RETENTION_DAYS = 365
+    JOB_RUN_RETENTION_DAYS = 90
     # Backups
     BACKUP_DIR: str | None = None
     BACKUP_KEEP = 14
