@@ -233,7 +233,7 @@ class CandidateUpdateForm(CandidateForm):
 class SkillsFoundForm(FlaskForm):
     """Skills read in the uploaded CV, proposed for the person to tick."""
 
-    found = CheckboxesField("Compétences trouvées dans votre CV")
+    found = CheckboxesField("Compétences lues dans votre CV")
     submit = SubmitField("Ajouter les compétences cochées")
 
 

@@ -55,8 +55,13 @@ from connectences.web.cv_forms import (
     choices_of,
 )
 from connectences.web.forms import SetPasswordForm
+from connectences.web.navigation import PUBLIC_NAV
 
 bp = Blueprint("cv_public", __name__)
+
+# Job seekers find the form from every public page, not only from the home page.
+if ("Déposer mon CV", "cv_public.submit") not in PUBLIC_NAV:
+    PUBLIC_NAV.insert(1, ("Déposer mon CV", "cv_public.submit"))
 
 PENDING = "cv_pending"  # skills found in an uploaded CV, waiting for the person's ticks
 MAX_PROPOSALS = 20
@@ -357,6 +362,7 @@ def space(token: str):
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
+        rome_label=skills.rome_label,
     )
 
 

@@ -9,6 +9,7 @@ attempt by another role.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -193,10 +194,34 @@ def read_filters() -> tuple[SearchFilters, dict, list[str]]:
 
 def _sort(filters: SearchFilters) -> tuple[str, str]:
     """(param, domain sort): relevance only means something with a text."""
+    # "pertinence" is the default even without a text: the search form sends the
+    # choice back, and a first visit without text must not pin every later text
+    # search to recency. Without a text, relevance orders by recency anyway.
     param = request.args.get("tri", "")
     if param not in SORT_PARAMS:
-        param = "pertinence" if filters.text else "recent"
+        param = "pertinence"
     return param, SORT_PARAMS[param]
+
+
+# The only parameters a person's page hands back to the search it came from.
+BACK_PARAMS = frozenset(
+    {
+        "q", "rome", "commune", "intercommunalite", "autour", "rayon", "niveau",
+        "heures_min", "heures_max", "jours", "contrat", "disponible_le", "statut",
+        "source", "confirme", "tri", "page",
+    }
+)  # fmt: skip
+
+
+def _back_url() -> str:
+    """The search page a person's page was opened from (known parameters only)."""
+    pairs = [
+        (key, value)
+        for key, value in parse_qsl(request.args.get("retour", ""))[:60]
+        if key in BACK_PARAMS
+    ]
+    base = url_for("library.index")
+    return f"{base}?{urlencode(pairs)}" if pairs else base
 
 
 def _page() -> int:
@@ -215,9 +240,17 @@ def index():
     sort_param, sort = _sort(filters)
     result = search_candidates(db.session, filters, sort=sort, page=_page(), per_page=PER_PAGE)
     link_params = dict(params, tri=sort_param)
+    back = urlencode(
+        [
+            (key, item)
+            for key, value in {**link_params, "page": result.page}.items()
+            for item in (value if isinstance(value, list) else [value])
+        ]
+    )
     return render_template(
         "library/index.html",
         result=result,
+        back=back,
         filters=filters,
         params=params,
         link_params=link_params,
@@ -296,6 +329,7 @@ def show(ref: str):
         statuses=vocab.CANDIDATE_STATUSES,
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
+        back_url=_back_url(),
     )
 
 
