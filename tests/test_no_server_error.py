@@ -1,0 +1,101 @@
+"""No input may produce a 500: every route, as every role, with odd path values, odd
+query strings and odd forms, answers with a page (2xx, 3xx or a French 4xx)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from connectences.extensions import db
+from tests import factories as f
+
+ODD_VALUES = ["0", "-1", "abc", "999999999", "'\"><script>", "%00", "é" * 300, "1e309", " "]
+QUERY_KEYS = [
+    "q", "page", "tri", "statut", "commune", "intercommunalite", "autour", "rayon", "niveau",
+    "heures_min", "heures_max", "jours", "contrat", "disponible_le", "source", "confirme",
+    "entreprise", "visite", "age", "domaine", "attente", "du", "au", "canal", "animateur",
+    "resultat", "limit", "type", "next", "format", "rome", "naf", "epci",
+]  # fmt: skip
+FORM_KEYS = QUERY_KEYS + [
+    "title", "skills", "level", "hours_per_week", "days", "contract", "reason", "start",
+    "siret", "name", "email", "phone", "first_name", "last_name", "action", "motif",
+    "precision", "issue", "candidat", "besoins", "heures", "debut", "message", "note",
+    "to", "target", "reason_code", "reason_text", "date", "channel", "topics", "outcome",
+]  # fmt: skip
+
+
+@pytest.fixture
+def world(auth):
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge")],
+            partners=[f.partner(ref="ft")],
+            companies=[f.company(ref="c1")],
+            candidates=[f.candidate(ref="p1")],
+            needs=[f.need(ref="n1", company="c1")],
+        )
+    )
+    db.session.commit()
+
+
+def _routes(app, method: str) -> list[tuple[str, list[str]]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if method in rule.methods and not rule.rule.startswith("/static"):
+            routes.append((rule.rule, sorted(rule.arguments)))
+    return sorted(routes)
+
+
+def _paths(rule: str, arguments: list[str]) -> list[str]:
+    values = ["1", "n1", "c1", "p1", "csv", "xlsx", "abc", "999999", "..%2f..%2fetc"]
+    paths = []
+    for value in values if arguments else [None]:
+        path = rule
+        for name in arguments:
+            path = path.replace(f"<int:{name}>", value if value.isdigit() else "1")
+            for converter in ("", "string:", "path:"):
+                path = path.replace(f"<{converter}{name}>", value)
+        paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def _odd_query(seed: int) -> dict:
+    cycle = itertools.cycle(ODD_VALUES[seed:] + ODD_VALUES[:seed])
+    return {key: next(cycle) for key in QUERY_KEYS}
+
+
+@pytest.mark.parametrize(
+    "role",
+    [None, "animateur", "admin", "operator", "partner", "company", "candidate", "territoire"],
+)
+def test_get_routes_never_answer_500(app, client, auth, world, role):
+    if role:
+        auth.login(role)
+    failures = []
+    for rule, arguments in _routes(app, "GET"):
+        for path in _paths(rule, arguments):
+            for seed in (0, 3):
+                response = client.get(path, query_string=_odd_query(seed))
+                if response.status_code >= 500:
+                    failures.append(f"GET {path} -> {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", [None, "animateur", "admin", "operator", "partner"])
+def test_post_routes_never_answer_500(app, client, auth, world, role):
+    if role:
+        auth.login(role)
+    failures = []
+    for rule, arguments in _routes(app, "POST"):
+        if rule in ("/deconnexion",):
+            continue
+        for path in _paths(rule, arguments)[:3]:
+            for seed in (0, 4):
+                cycle = itertools.cycle(ODD_VALUES[seed:] + ODD_VALUES[:seed])
+                data = {key: next(cycle) for key in FORM_KEYS}
+                response = client.post(path, data=data)
+                if response.status_code >= 500:
+                    failures.append(f"POST {path} -> {response.status_code}")
+                db.session.rollback()
+    assert not failures, "\n".join(failures)
