@@ -1,0 +1,235 @@
+"""The needs register as its users live it, in a real browser.
+
+A TPE owner on a 390 px phone expresses a need ("Exprimer un besoin"), makes a
+mistake in the SIRET first (the French error shows next to the field, nothing typed
+is lost), confirms the address through the link of the queued mail and finds the
+need "Reçu" in the owner's space. An animateur on a phone finds that need on the
+board, qualifies it with a suggested ROME code and reads the log; on a desktop the
+company page shows its timeline and contact-pressure figures. Each page is
+screenshotted (``test-artifacts/screenshots/besoin-*``), passes axe-core with no
+serious or critical violation and never scrolls sideways at 390 px.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import Need, OutboxMessage
+from tests.browser.support import describe, screenshot
+from tests.browser.test_homes import DESKTOP, PHONE, audit, log_in
+
+pytestmark = pytest.mark.browser
+
+OWNER_EMAIL = "sandrine.lafitte@exemple.fr"
+TITLE = "2 jours par semaine de comptabilité"
+COMPANY = "Atelier Marée Haute"
+# A valid SIRET (checksums of both the SIREN and the SIRET) unknown to the demo.
+SIRET = "82345678500018"
+BAD_SIRET = "82345678500019"
+
+
+def overflow(page) -> int:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def check(page, name: str, label: str, *, phone: bool = True) -> list[dict]:
+    """Screenshot, no sideways scroll on a phone, axe: the blocking violations."""
+    screenshot(page, name)
+    if phone:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+            f"{label} : la page déborde de {overflow(page)} px en largeur sur un téléphone"
+        )
+    return audit(page, label)
+
+
+def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:
+    """The last mail queued to ``address`` whose subject holds ``subject_part``."""
+    with server.app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to == address, OutboxMessage.subject.contains(subject_part))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        assert message is not None, f"aucun e-mail « {subject_part} » pour {address}"
+        db.session.expunge(message)
+        db.session.remove()
+        return message
+
+
+def stored_need(server, title: str) -> Need | None:
+    with server.app.app_context():
+        need = db.session.scalars(select(Need).where(Need.title == title)).first()
+        if need is not None:
+            db.session.expunge(need)
+        db.session.remove()
+        return need
+
+
+def fill_need_form(page, start: date) -> None:
+    """What a café owner would type; the SIRET is wrong by one digit."""
+    page.get_by_label("Votre besoin en quelques mots").fill(TITLE)
+    page.get_by_label("Compétences attendues").fill("saisie comptable, déclarations de TVA")
+    page.get_by_label("Combien d'heures par semaine ?").fill("14")
+    page.get_by_label("Lundi").check()
+    page.get_by_label("Mardi").check()
+    page.get_by_label("Une personne qualifiée (CAP, BEP, bac pro ou expérience)").check()
+    page.get_by_label("Je n'ai besoin de cette compétence que quelques heures par semaine").check()
+    page.get_by_label("À partir de quand ?").fill(start.isoformat())
+    page.get_by_label("Nom de l'entreprise").fill(COMPANY)
+    page.get_by_label("Numéro SIRET").fill(BAD_SIRET)
+    page.get_by_label("Commune de l'entreprise").fill("Gujan-Mestras (33470)")
+    page.get_by_label("Votre nom").fill("Sandrine Lafitte")
+    page.get_by_label("Votre téléphone").fill("06 12 34 56 78")
+    page.get_by_label("Votre adresse e-mail").fill(OWNER_EMAIL)
+
+
+def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    base = live_server.url
+    page.goto(base + "/")
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="Exprimer un besoin").click()
+    assert page.get_by_role("heading", name="Exprimer un besoin", level=1).count() == 1
+    blocking = check(page, "besoin-formulaire-390", "exprimer un besoin, formulaire vide (390 px)")
+
+    start = date.today() + timedelta(days=30)
+    fill_need_form(page, start)
+    # The contract is the one choice left to the owner: the first one is enough here.
+    page.locator("input[name=contract]").first.check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon besoin").click()
+
+    # Refused: one error, in the summary and next to the SIRET field; nothing stored.
+    assert "/exprimer-un-besoin" in page.url and "envoye" not in page.url
+    summary = page.locator("#erreurs")
+    assert summary.is_visible()
+    siret = page.get_by_label("Numéro SIRET")
+    assert siret.get_attribute("aria-invalid") == "true"
+    field_error = page.locator("#siret-erreurs")
+    assert field_error.is_visible()
+    assert "SIRET" in field_error.inner_text()
+    # The error sits right under its field, not somewhere else on the page.
+    siret_box, error_box = siret.bounding_box(), field_error.bounding_box()
+    assert 0 <= error_box["y"] - (siret_box["y"] + siret_box["height"]) < 40
+    # Everything typed is still there, choices included.
+    assert page.get_by_label("Votre besoin en quelques mots").input_value() == TITLE
+    assert page.get_by_label("Combien d'heures par semaine ?").input_value() == "14"
+    assert page.get_by_label("Lundi").is_checked() and page.get_by_label("Mardi").is_checked()
+    assert not page.get_by_label("Mercredi").is_checked()
+    assert page.get_by_label(
+        "Une personne qualifiée (CAP, BEP, bac pro ou expérience)"
+    ).is_checked()
+    assert page.get_by_label("À partir de quand ?").input_value() == start.isoformat()
+    assert page.get_by_label("Votre adresse e-mail").input_value() == OWNER_EMAIL
+    assert siret.input_value() == BAD_SIRET
+    assert stored_need(live_server, TITLE) is None
+    # The summary's link leads to the field.
+    summary.get_by_role("link", name=re.compile("SIRET")).click()
+    assert page.evaluate("document.activeElement.id") == "siret"
+    blocking += check(page, "besoin-erreur-siret-390", "exprimer un besoin, SIRET faux (390 px)")
+
+    siret.fill(SIRET)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon besoin").click()
+    assert "/exprimer-un-besoin/envoye" in page.url
+    assert page.get_by_text(OWNER_EMAIL).is_visible()
+    blocking += check(page, "besoin-envoye-390", "besoin envoyé (390 px)")
+
+    # Not yet in the animateurs' queue: the owner must confirm first.
+    need = stored_need(live_server, TITLE)
+    assert need is not None and need.owner_confirmed_at is None
+
+    mail = queued_mail(live_server, OWNER_EMAIL, "Confirmez votre besoin")
+    link = re.search(r"(/exprimer-un-besoin/confirmer/\S+)", mail.body_text).group(1)
+    page.goto(base + link)
+    assert page.get_by_text(TITLE).count() >= 1
+    blocking += check(page, "besoin-confirmer-390", "confirmer le besoin (390 px)")
+    confirm = page.get_by_role("button", name="Je confirme mon besoin")
+    # Within reach of a thumb without scrolling.
+    assert confirm.bounding_box()["y"] + confirm.bounding_box()["height"] <= PHONE["height"]
+    with page.expect_navigation():
+        confirm.click()
+
+    assert "/entreprise/suivi/" in page.url
+    assert page.get_by_text("Merci, votre besoin est confirmé").is_visible()
+    row = page.locator("tr", has_text=TITLE)
+    assert row.get_by_text("Reçu").is_visible()
+    assert page.get_by_role("heading", name=COMPANY).is_visible()
+    blocking += check(page, "besoin-espace-390", "espace entreprise (390 px)")
+    assert stored_need(live_server, TITLE).owner_confirmed_at is not None
+    assert not blocking, describe(blocking)
+
+
+def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
+    need = stored_need(live_server, TITLE)
+    if need is None or need.owner_confirmed_at is None:
+        pytest.fail("le parcours du dirigeant doit s'exécuter d'abord (même fichier)")
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    page.goto(live_server.url + "/animateur/besoins")
+    blocking = check(page, "besoin-tableau-390", "tableau des besoins (390 px)")
+
+    page.get_by_label("Recherche").fill("comptabilité")
+    page.get_by_label("Statut", exact=True).select_option("nouveau")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filtrer").click()
+    link = page.get_by_role("link", name=TITLE)
+    assert link.count() == 1
+    blocking += check(page, "besoin-tableau-filtre-390", "tableau filtré (390 px)")
+    with page.expect_navigation():
+        link.click()
+    assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
+    blocking += check(page, "besoin-fiche-390", "fiche du besoin (390 px)")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Qualifier le besoin").click()
+    blocking += check(page, "besoin-qualifier-390", "qualifier le besoin (390 px)")
+    # The owner's answers are already in the form; the animateur picks a suggested job.
+    assert page.get_by_label("Heures par semaine").input_value() in ("14", "14,0", "14.0")
+    suggestion = page.locator("input[name=rome]:not([value=autre])").first
+    code = suggestion.get_attribute("value")
+    assert re.fullmatch(r"[A-N]\d{4}", code)
+    suggestion.check()
+    page.get_by_label("Oui : relève du temps partagé").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer et marquer comme qualifié").click()
+
+    assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
+    log = page.locator("#etat table")
+    row = log.locator("tbody tr").last
+    assert "Qualifié" in row.inner_text()
+    assert "Nouveau" in row.inner_text()
+    assert "Marc Dulucq" in row.inner_text()
+    assert stored_need(live_server, TITLE).rome == code
+    blocking += check(page, "besoin-qualifie-390", "besoin qualifié, historique (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, "animateur")
+    page.goto(live_server.url + "/animateur/entreprises")
+    blocking = check(
+        page, "besoin-annuaire-1280", "annuaire des entreprises (1280 px)", phone=False
+    )
+    page.get_by_label("Nom ou SIRET").first.fill("Bistrot du Port")
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Rechercher|Filtrer")).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Le Bistrot du Port").first.click()
+    assert page.get_by_role("heading", name="Le Bistrot du Port", level=1).is_visible()
+    pressure = page.locator("#pression")
+    assert pressure.get_by_text("Dernier contact").is_visible()
+    history = page.locator("#historique li")
+    assert history.count() >= 1
+    blocking += check(page, "besoin-entreprise-1280", "fiche entreprise (1280 px)", phone=False)
+    page.set_viewport_size(PHONE)
+    blocking += check(page, "besoin-entreprise-390", "fiche entreprise (390 px)")
+    assert not blocking, describe(blocking)
