@@ -251,6 +251,7 @@ def index():
         "library/index.html",
         result=result,
         back=back,
+        distance_km=territory.distance_km,
         filters=filters,
         params=params,
         link_params=link_params,

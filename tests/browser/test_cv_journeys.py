@@ -249,6 +249,11 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
         _search_around(page, base)
         results = page.locator("main table.stack tbody th a")
         assert results.count() >= 1, "aucun résultat pour « compta » autour de Biganos"
+        # A radius search tells how far each person lives from the chosen commune.
+        communes = page.locator("main table.stack tbody td[data-label=Commune]")
+        for text in communes.all_inner_texts():
+            distance = re.search(r"à (\d+) km", text)
+            assert distance and int(distance.group(1)) <= 25, text
         # The rare filters are folded: on a phone the first result comes soon after.
         assert not page.get_by_label("Code ROME").is_visible()
         if name == "390":
