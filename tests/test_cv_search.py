@@ -234,6 +234,8 @@ def test_bench_search_prints_one_json_line_per_shape(runner):
         "search_days_contract_ms",
         "search_no_filter_recent_ms",
         "search_deep_page_ms",
+        "search_page_text_ms",  # the whole page over HTTP, logged in
+        "search_page_no_filter_ms",
     ):
         assert name in shapes
     for record in records:
