@@ -15,6 +15,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.extensions import db
@@ -103,6 +104,10 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     base = live_server.url
     page.goto(base + "/")
     # Every public page leads to the form (the menu), not only the home page's button.
+    # On a phone the menu folds behind its "Menu" button (static/js/nav.js).
+    menu = page.get_by_role("navigation").get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
     with page.expect_navigation():
         page.get_by_role("navigation").get_by_role("link", name="Déposer mon CV").click()
     assert page.get_by_role("heading", name="Déposer mon CV", level=1).count() == 1

@@ -1,0 +1,32 @@
+/* On a phone, a long menu (animateurs have a dozen entries) folds behind a "Menu"
+   button so that the page's content comes first. Without JavaScript the menu is
+   simply shown in full. */
+(function () {
+  "use strict";
+  var nav = document.querySelector(".site-nav");
+  var list = nav && nav.querySelector("ul");
+  if (!list || list.children.length < 5 || !window.matchMedia) return;
+  var phone = window.matchMedia("(max-width: 40rem)");
+  var current = list.querySelector('[aria-current="page"]');
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "nav-toggle";
+  button.setAttribute("aria-expanded", "false");
+  list.id = list.id || "menu-principal";
+  button.setAttribute("aria-controls", list.id);
+  button.textContent = "Menu" + (current ? " · " + current.textContent.trim() : "");
+  nav.insertBefore(button, list);
+
+  function apply() {
+    var open = button.getAttribute("aria-expanded") === "true";
+    button.hidden = !phone.matches;
+    list.hidden = phone.matches && !open;
+  }
+  button.addEventListener("click", function () {
+    var open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", open ? "false" : "true");
+    apply();
+  });
+  if (phone.addEventListener) phone.addEventListener("change", apply);
+  apply();
+})();
