@@ -385,13 +385,21 @@ def _need_form_data(need: Need) -> dict:
 
 def rome_suggestions(need_title: str, skills: list[str], limit: int = 8) -> list[tuple[str, str]]:
     """ROME codes suggested for a need from its title and skills: (code, label), best first."""
-    codes: dict[str, str] = {}
+    # Each text votes for its suggestions, the first ones weighing most: the job that
+    # the title and several skills agree on comes first, instead of the title's fuzzy
+    # near-misses ("2 jours par semaine de compta" also looks like "Vente de voyages").
+    per_text = 6
+    votes: dict[str, int] = {}
     for text in [need_title, *skills[:5]]:
-        for item in suggest(text, limit=6):
+        seen: set[str] = set()
+        for rank, item in enumerate(suggest(text, limit=per_text)):
             code = item.get("code")
-            if code and code not in codes and rome_label(code):
-                codes[code] = rome_label(code)
-    return list(codes.items())[:limit]
+            if not code or code in seen or not rome_label(code):
+                continue
+            seen.add(code)
+            votes[code] = votes.get(code, 0) + per_text - rank
+    ranked = sorted(votes, key=lambda code: -votes[code])  # stable: first seen wins ties
+    return [(code, rome_label(code)) for code in ranked[:limit]]
 
 
 @bp.route("/<ref>/qualifier", methods=["GET", "POST"])

@@ -94,9 +94,15 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     page.set_viewport_size(PHONE)
     base = live_server.url
     page.goto(base + "/")
+    # On a phone the menu is folded behind its button.
+    page.get_by_role("button", name=re.compile("^Menu")).click()
     with page.expect_navigation():
         page.get_by_role("navigation").get_by_role("link", name="Exprimer un besoin").click()
     assert page.get_by_role("heading", name="Exprimer un besoin", level=1).count() == 1
+    # A returning owner finds the way to their space before the long form.
+    already = page.get_by_role("link", name="Recevez le lien pour suivre vos besoins")
+    first_field = page.get_by_label("Votre besoin en quelques mots")
+    assert already.bounding_box()["y"] < first_field.bounding_box()["y"]
     blocking = check(page, "besoin-formulaire-390", "exprimer un besoin, formulaire vide (390 px)")
 
     start = date.today() + timedelta(days=30)
@@ -159,8 +165,12 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
 
     assert "/entreprise/suivi/" in page.url
     assert page.get_by_text("Merci, votre besoin est confirmé").is_visible()
-    row = page.locator("tr", has_text=TITLE)
-    assert row.get_by_text("Reçu").is_visible()
+    # One card per need, read top to bottom: the status in plain words, no code.
+    card = page.locator("li.owner-need", has_text=TITLE)
+    assert card.get_by_text("Reçu : l'animateur va l'étudier avec vous").is_visible()
+    assert "ROME" not in page.locator("main").inner_text()
+    # A way back once the link is lost.
+    assert page.get_by_role("link", name="recevez-en un nouveau par e-mail").is_visible()
     assert page.get_by_role("heading", name=COMPANY).is_visible()
     blocking += check(page, "besoin-espace-390", "espace entreprise (390 px)")
     assert stored_need(live_server, TITLE).owner_confirmed_at is not None
@@ -176,6 +186,10 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
     page.goto(live_server.url + "/animateur/besoins")
     blocking = check(page, "besoin-tableau-390", "tableau des besoins (390 px)")
 
+    # The filters are folded: the list comes first on a phone.
+    first_need = page.locator("#titre-liste")
+    assert first_need.bounding_box()["y"] < 2 * PHONE["height"]
+    page.get_by_text("Rechercher et filtrer").click()
     page.get_by_label("Recherche").fill("comptabilité")
     page.get_by_label("Statut", exact=True).select_option("nouveau")
     with page.expect_navigation():
@@ -187,9 +201,13 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
         link.click()
     assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
     blocking += check(page, "besoin-fiche-390", "fiche du besoin (390 px)")
+    # The next step of a new need comes before its details, not four screens down.
+    qualify = page.get_by_role("link", name="Qualifier le besoin").first
+    details = page.get_by_role("heading", name="Fiche du besoin")
+    assert qualify.bounding_box()["y"] < details.bounding_box()["y"]
 
     with page.expect_navigation():
-        page.get_by_role("link", name="Qualifier le besoin").click()
+        qualify.click()
     blocking += check(page, "besoin-qualifier-390", "qualifier le besoin (390 px)")
     # The owner's answers are already in the form; the animateur picks a suggested job.
     assert page.get_by_label("Heures par semaine").input_value() in ("14", "14,0", "14.0")
@@ -230,6 +248,15 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
     history = page.locator("#historique li")
     assert history.count() >= 1
     blocking += check(page, "besoin-entreprise-1280", "fiche entreprise (1280 px)", phone=False)
+    # A need heard on the phone is entered from the company page, company already chosen.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Saisir un besoin", exact=True).click()
+    assert "entreprise=" in page.url
+    assert page.get_by_text("Le Bistrot du Port").first.is_visible()
+    blocking += check(
+        page, "besoin-nouveau-1280", "nouveau besoin depuis la fiche (1280 px)", phone=False
+    )
+    page.go_back()
     page.set_viewport_size(PHONE)
     blocking += check(page, "besoin-entreprise-390", "fiche entreprise (390 px)")
     assert not blocking, describe(blocking)
