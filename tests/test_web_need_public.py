@@ -395,3 +395,21 @@ def test_logged_in_company_owner_sees_only_their_companies_needs(app, client, au
     assert "Maintenance informatique" in page_2 and "Secrétariat le lundi" not in page_2
     assert "Reçu : l&#39;animateur va l&#39;étudier avec vous" in page_1
     assert "Étudié : nous cherchons la meilleure solution" in page_2
+
+
+def test_form_is_prefilled_for_a_logged_in_company_owner_only(app, client, auth):
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    company = db.session.get(User, owner.id).companies[0]
+    html = client.get("/exprimer-un-besoin").get_data(as_text=True)
+    assert f'name="siret" value="{company.siret}"' in html
+    assert 'name="owner_name" value="Sylvie Lafitte"' in html
+    assert f'name="owner_email" value="{owner.email}"' in html
+    # A company that is not theirs cannot be pulled into the form through the URL.
+    f.load(f.document(companies=[f.company(ref="chez-un-autre", name="Chez un autre")]))
+    stranger = db.session.scalars(select(Company).where(Company.ref == "chez-un-autre")).one()
+    html = client.get("/exprimer-un-besoin?entreprise=chez-un-autre").get_data(as_text=True)
+    assert stranger.siret not in html and "Chez un autre" not in html
+    assert f'name="siret" value="{company.siret}"' in html
+    # Anyone else starts from an empty form.
+    anonymous = app.test_client().get("/exprimer-un-besoin").get_data(as_text=True)
+    assert company.siret not in anonymous

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
@@ -65,6 +66,27 @@ def _pays_communes() -> list[str]:
     return sorted((c.label for c in territory.pays_communes()), key=str.lower)
 
 
+def _known_owner_data() -> dict:
+    """A logged-in company owner's company and contact details, so that they are not
+    typed again (``?entreprise=<ref>`` picks one of their companies). Anyone else
+    starts from an empty form. The e-mail is still confirmed by the same link."""
+    data: dict = {"days": []}
+    if not current_user.is_authenticated or current_user.role != "company":
+        return data
+    companies = sorted(current_user.companies, key=lambda company: company.name)
+    wanted = request.args.get("entreprise")
+    company = next((c for c in companies if c.ref == wanted), companies[0] if companies else None)
+    if company is not None:
+        commune = territory.get_commune(company.commune)
+        data.update(
+            company_name=company.name,
+            siret=company.siret,
+            company_commune=commune.label if commune else company.commune,
+        )
+    data.update(owner_name=current_user.full_name or "", owner_email=current_user.email)
+    return data
+
+
 def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int = 200):
     ordered = sorted(errors.items(), key=lambda item: FIELD_ORDER.index(item[0]))
     return (
@@ -105,7 +127,7 @@ def _refuse_link(error: links.LinkError, kind: str):
 @public
 def form():
     if request.method == "GET":
-        return _render_form({"days": []}, {})
+        return _render_form(_known_owner_data(), {})
     data = _form_data()
     checked = form_rules.check_need(data, today=_today(), reasons=form_rules.OWNER_REASONS)
     checked.merge(form_rules.check_company(data)).merge(form_rules.check_owner(data))

@@ -18,10 +18,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from connectences.demo import build_demo_document
 from connectences.extensions import db
 from connectences.models import Need, OutboxMessage
 from tests.browser.support import describe, screenshot
-from tests.browser.test_homes import DESKTOP, PHONE, audit, log_in
+from tests.browser.test_homes import ACCOUNTS, DESKTOP, PHONE, audit, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +32,7 @@ COMPANY = "Atelier Marée Haute"
 # A valid SIRET (checksums of both the SIREN and the SIRET) unknown to the demo.
 SIRET = "82345678500018"
 BAD_SIRET = "82345678500019"
+COMPANIES = {c["name"]: c["siret"] for c in build_demo_document()["companies"]}
 
 
 def overflow(page) -> int:
@@ -174,6 +176,46 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     assert page.get_by_role("heading", name=COMPANY).is_visible()
     blocking += check(page, "besoin-espace-390", "espace entreprise (390 px)")
     assert stored_need(live_server, TITLE).owner_confirmed_at is not None
+
+    # Lost link: a new one is asked for by e-mail; a typo is told next to the field.
+    with page.expect_navigation():
+        page.get_by_role("link", name="recevez-en un nouveau par e-mail").click()
+    page.get_by_label("Votre adresse e-mail").fill("sandrine.lafitte@exemple")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Recevoir mon lien").click()
+    email = page.get_by_label("Votre adresse e-mail")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert email.input_value() == "sandrine.lafitte@exemple"
+    blocking += check(page, "besoin-lien-erreur-390", "nouveau lien, adresse fausse (390 px)")
+    email.fill(OWNER_EMAIL)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Recevoir mon lien").click()
+    assert page.get_by_text("un nouveau lien de suivi vient de lui être envoyé").is_visible()
+    renewed = queued_mail(live_server, OWNER_EMAIL, "Votre lien de suivi")
+    link = re.search(r"(/entreprise/suivi/\S+)", renewed.body_text).group(1)
+    page.goto(base + link)
+    assert page.locator("li.owner-need", has_text=TITLE).count() == 1
+    assert not blocking, describe(blocking)
+
+
+def test_a_company_owner_with_an_account_follows_their_needs_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "company")
+    page.goto(live_server.url + "/entreprise")
+    assert page.get_by_role("heading", name="Mes entreprises et besoins", level=1).is_visible()
+    cards = page.locator("li.owner-need")
+    assert cards.count() >= 1
+    # Each need says where it stands in plain words; no internal code is shown.
+    main = page.locator("main").inner_text()
+    assert "ROME" not in main and "qualifie" not in main
+    blocking = check(page, "besoin-compte-entreprise-390", "espace entreprise avec compte (390 px)")
+    # A new need starts from the company already known: nothing typed twice.
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("^Exprimer un nouveau besoin")).first.click()
+    assert page.get_by_label("Numéro SIRET").input_value() == COMPANIES["Au Fournil d'Andernos"]
+    assert page.get_by_label("Nom de l'entreprise").input_value() == "Au Fournil d'Andernos"
+    assert page.get_by_label("Votre adresse e-mail").input_value() == ACCOUNTS["company"].email
+    assert page.get_by_label("Votre besoin en quelques mots").input_value() == ""
     assert not blocking, describe(blocking)
 
 
@@ -213,7 +255,9 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
     assert page.get_by_label("Heures par semaine").input_value() in ("14", "14,0", "14.0")
     suggestion = page.locator("input[name=rome]:not([value=autre])").first
     code = suggestion.get_attribute("value")
-    assert re.fullmatch(r"[A-N]\d{4}", code)
+    # Title and skills agree on bookkeeping: that job comes first, not a fuzzy near-miss.
+    assert code == "M1203"
+    assert page.get_by_label("M1203 — Comptabilité").count() == 1
     suggestion.check()
     page.get_by_label("Oui : relève du temps partagé").check()
     with page.expect_navigation():
