@@ -304,3 +304,21 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
     page.set_viewport_size(PHONE)
     blocking += check(page, "besoin-entreprise-390", "fiche entreprise (390 px)")
     assert not blocking, describe(blocking)
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "heading"),
+    [
+        ("/animateur/visites", "besoin-visites-390", "Visites"),
+        ("/animateur/relances", "besoin-relances-390", "Mes relances"),
+        ("/animateur/entreprises", "besoin-annuaire-390", "Entreprises"),
+        ("/animateur/besoins/nouveau", "besoin-saisie-390", "Saisir un besoin"),
+    ],
+)
+def test_the_animateur_s_other_register_pages_fit_a_phone(page, live_server, path, name, heading):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    page.goto(live_server.url + path)
+    assert page.get_by_role("heading", level=1).first.inner_text().startswith(heading)
+    blocking = check(page, name, f"{heading} (390 px)")
+    assert not blocking, describe(blocking)
