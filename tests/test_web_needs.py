@@ -233,14 +233,24 @@ def test_unknown_need_is_404(client, animateur):
 # --- transitions -----------------------------------------------------------------------
 
 
-def test_qualify_then_history_shows_who_and_when(client, animateur):
+def test_a_bare_qualify_is_refused_and_points_to_the_qualification_form(client, animateur):
     response = client.post("/animateur/besoins/n1/statut", data={"etat": "qualifie"})
-    assert response.status_code == 302 and response.location.endswith("/animateur/besoins/n1#etat")
-    assert _need("n1").status == "qualifie"
+    assert response.status_code == 302
+    assert _need("n1").status == "nouveau"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
-    assert "Le besoin est maintenant « qualifié »." in html
+    assert "choisissez son métier" in html
+    assert "Marquer comme qualifié" not in html
+
+
+def test_a_move_then_history_shows_who_and_when(client, animateur):
+    _qualify("n1")
+    response = client.post("/animateur/besoins/n1/statut", data={"etat": "en_recherche"})
+    assert response.status_code == 302 and response.location.endswith("/animateur/besoins/n1#etat")
+    assert _need("n1").status == "en_recherche"
+    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "Le besoin est maintenant « en recherche »." in html
     assert "Alex Animateur" in html  # who, in the history
-    assert 'name="candidats" value="ok"' in html  # now proposable
+    assert 'name="candidats" value="ok"' in html  # proposable
 
 
 def test_abandon_needs_a_reason_from_the_list(client, animateur):
@@ -451,8 +461,8 @@ def test_anonymous_is_sent_to_login(client, data, method, url):
 def test_admin_may_use_the_pages(client, auth, data):
     auth.login("admin")
     assert client.get("/animateur/besoins/n1").status_code == 200
-    client.post("/animateur/besoins/n1/statut", data={"etat": "qualifie"})
-    assert _need("n1").status == "qualifie"
+    client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "budget"})
+    assert _need("n1").status == "abandonne"
 
 
 def test_post_without_csrf_token_is_refused(app, client, animateur):

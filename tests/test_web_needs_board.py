@@ -163,6 +163,9 @@ def _move_through_the_web(app, client, auth, source: str, target: str, setup: di
             "/animateur/besoins/n1/statut",
             data={"etat": "abandonne", "motif": "autre", "precision": "L'entreprise a fermé"},
         )
+    elif target == "qualifie" and source == "nouveau":
+        # Qualifying goes through its form (ROME code, shared time), not a status button.
+        response = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form())
     else:
         response = client.post("/animateur/besoins/n1/statut", data={"etat": target})
     return None, response

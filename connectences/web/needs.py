@@ -55,15 +55,16 @@ DEFAULT_MATCH_LIMIT = 20
 # "propose" and "reoriente" only come from sending a lead or a referral, which create the
 # records; leaving "propose" for the search or "pourvu" follows the lead's own life
 # (refused, handed back, placed), so those are not offered here either.
+# Qualifying is not a bare status change: it goes through the qualification form
+# (ROME code, shared-time work), which moves ``nouveau`` to ``qualifie`` itself.
 MANUAL_MOVES: dict[str, tuple[str, ...]] = {
-    "nouveau": ("qualifie", "abandonne"),
+    "nouveau": ("abandonne",),
     "qualifie": ("en_recherche", "abandonne"),
     "en_recherche": ("abandonne",),
     "propose": ("abandonne",),
     "reoriente": ("en_recherche", "pourvu", "abandonne"),
 }
 TRANSITION_BUTTONS = {
-    "qualifie": "Marquer comme qualifié",
     "en_recherche": "Lancer la recherche",
     "pourvu": "Marquer comme pourvu",
     "abandonne": "Abandonner le besoin",
@@ -666,6 +667,11 @@ def change_status(ref: str):
         message = "Ce changement d'état n'est pas possible depuis cette page."
         if awaiting_owner(need):
             message = "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
+        elif target == "qualifie" and need.status == "nouveau":
+            message = (
+                "Pour qualifier ce besoin, complétez-le et choisissez son métier "
+                "(bouton « Qualifier le besoin »)."
+            )
         elif target in labels:
             message = (
                 f"Impossible de passer de « {labels[need.status]} » à « {labels[target]} » "
