@@ -126,7 +126,9 @@ def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
     waiting = staff.get("/animateur/besoins?attente=entreprise").get_data(as_text=True)
     assert need.title in waiting and "confirmer son adresse e-mail" in waiting
     # Nor can it be moved on while unconfirmed.
-    staff.post(f"/animateur/besoins/{need.ref}/statut", data={"etat": "qualifie"})
+    staff.post(
+        f"/animateur/besoins/{need.ref}/statut", data={"etat": "abandonne", "motif": "budget"}
+    )
     assert _count(Transition) == 0
 
     mail = _last_mail_to("claire@huitres-dupont.fr")
