@@ -415,3 +415,37 @@ def test_form_is_prefilled_for_a_logged_in_company_owner_only(app, client, auth)
     # Anyone else starts from an empty form.
     anonymous = app.test_client().get("/exprimer-un-besoin").get_data(as_text=True)
     assert company.siret not in anonymous
+
+
+def test_one_address_cannot_be_flooded_with_confirmation_mails(client):
+    for number in range(3):
+        response = client.post("/exprimer-un-besoin", data=_form(title=f"Besoin {number} ici"))
+        assert response.status_code == 302
+    before = _written()
+    response = client.post("/exprimer-un-besoin", data=_form(title="Un quatrième besoin"))
+    assert response.status_code == 429
+    assert "attendent déjà la confirmation" in response.get_data(as_text=True)
+    assert _written() == before
+    # Another address is not held back.
+    other = _form(title="Un autre besoin", owner_email="paul@garage-lafon.fr")
+    assert client.post("/exprimer-un-besoin", data=other).status_code == 302
+
+
+def test_needs_never_confirmed_are_deleted_after_seven_days(client):
+    import time_machine
+
+    from connectences.jobs.registry import JOBS_BY_ID
+    from connectences.jobs.runner import execute
+
+    client.post("/exprimer-un-besoin", data=_form(title="Jamais confirmé"))
+    confirmed, _ = _post_and_confirm(client, title="Confirmé", owner_email="b@exemple.fr")
+    day = datetime.now(UTC)
+    with time_machine.travel(day + timedelta(days=6), tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=day + timedelta(days=6), dry_run=False)
+    assert counts["needs_unconfirmed_deleted"] == 0
+    later = day + timedelta(days=8)
+    with time_machine.travel(later, tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=later, dry_run=False)
+    assert counts["needs_unconfirmed_deleted"] == 1
+    db.session.expire_all()
+    assert [need.title for need in db.session.scalars(select(Need))] == ["Confirmé"]

@@ -37,6 +37,7 @@ from connectences.models import (
     User,
     Visit,
 )
+from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
 from connectences.workflows import LEAD, NEED, REFERRAL, transition
 
 OPEN_LEAD = ("envoye", "vu")
@@ -381,7 +382,8 @@ def data_retention(ctx: JobContext) -> dict:
 
     - candidates without contact for ``RETENTION_WARN_MONTHS`` (23) months: warned once;
     - at ``RETENTION_DELETE_MONTHS`` (24) months: deleted with their CV file;
-    - submissions never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7) days: deleted;
+    - CV submissions and public needs never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7)
+      days: deleted;
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged.
     """
@@ -398,6 +400,9 @@ def data_retention(ctx: JobContext) -> dict:
         delete_months=delete_months,
         unconfirmed_days=unconfirmed_days,
         dry_run=ctx.dry_run,
+    )
+    counts["needs_unconfirmed_deleted"] = delete_unconfirmed_needs(
+        session, ctx.now - timedelta(days=unconfirmed_days)
     )
 
     audit_before = ctx.now - timedelta(days=audit_days)

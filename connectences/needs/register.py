@@ -9,7 +9,7 @@ animateur enters (from a visit or from scratch) starts its log at once.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
@@ -82,6 +82,44 @@ def _apply(need: Need, values: dict) -> None:
     for name in NEED_FIELDS:
         if name in values:
             setattr(need, name, values[name])
+
+
+# Unconfirmed needs one address may have waiting: beyond, the public form refuses, so
+# that nobody can flood someone's mailbox with confirmation mails through it.
+MAX_WAITING_PER_ADDRESS = 3
+
+
+def too_many_waiting(session, email: str, now: datetime | None = None) -> bool:
+    """Whether ``email`` already has the most unconfirmed needs of the last 24 hours."""
+    since = (now or utcnow()) - timedelta(hours=24)
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Need)
+        .where(
+            func.lower(Need.owner_email) == (email or "").lower(),
+            Need.owner_confirmed_at.is_(None),
+            Need.source == "entreprise",
+            Need.created_at >= since,
+        )
+    )
+    return waiting >= MAX_WAITING_PER_ADDRESS
+
+
+def delete_unconfirmed(session, before: datetime) -> int:
+    """Delete the public needs never confirmed and posted before ``before``; their count.
+
+    They never entered the queue: nobody worked on them, and the address was never proven.
+    """
+    stale = session.scalars(
+        select(Need).where(
+            Need.source == "entreprise",
+            Need.owner_confirmed_at.is_(None),
+            Need.created_at < before,
+        )
+    ).all()
+    for need in stale:
+        session.delete(need)
+    return len(stale)
 
 
 def submit_public_need(session, need_values: dict, company_values: dict, owner: dict) -> Need:

@@ -134,6 +134,16 @@ def form():
     if not checked.ok:
         return _render_form(data, checked.errors, status=422)
     values = checked.values
+    if register.too_many_waiting(db.session, values["owner_email"]):
+        return _render_form(
+            data,
+            {
+                "owner_email": "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
+                "ouvrez le courriel « Confirmez votre besoin » que vous avez reçu (pensez aux "
+                "indésirables), ou réessayez demain."
+            },
+            status=429,
+        )
     company = register.company_by_siret(db.session, values["siret"])
     duplicates = register.find_duplicates(db.session, getattr(company, "id", None), values["title"])
     if duplicates and request.form.get("confirm_duplicate") != "1":
