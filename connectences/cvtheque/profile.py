@@ -17,13 +17,13 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
+from connectences.contacts import clean_email, clean_phone
 from connectences.cvtheque import files
 from connectences.cvtheque.history import record_event
 from connectences.models import Candidate, CandidateSkill, User, utcnow
@@ -85,8 +85,6 @@ FORBIDDEN_FIELDS = (
 MAX_SKILLS = 30
 MAX_SKILL_LENGTH = 200
 MAX_MOBILITY_KM = 200
-_PHONE_FR = re.compile(r"(?:\+33|0033|0)[1-9][0-9]{8}")
-_PHONE_INTL = re.compile(r"\+[1-9][0-9]{7,14}")
 _ROME = re.compile(r"[A-Z][0-9]{4}")
 
 
@@ -102,29 +100,12 @@ class ProfileError(ValueError):
 
 
 def normalise_email(raw: Any) -> str:
-    """An address in its stored form (lower case); ``ValueError`` (French) if invalid."""
-    text = str(raw or "").strip()
-    if not text:
+    """An address in its stored form (``contacts.clean_email``); ``ValueError`` (French)
+    when empty or invalid: a profile always has an address."""
+    address = clean_email(raw)
+    if address is None:
         raise ValueError("Indiquez votre adresse e-mail.")
-    try:
-        return validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise ValueError(
-            f"« {text[:100]} » n'est pas une adresse e-mail valide (exemple : prenom.nom@exemple.fr)."
-        ) from None
-
-
-def normalise_phone(raw: Any) -> str | None:
-    """A phone number without spaces or dots (``0612345678``, ``+33612345678``), or None."""
-    text = str(raw or "").strip()
-    if not text:
-        return None
-    compact = re.sub(r"[\s.\-()/]", "", text)
-    if _PHONE_FR.fullmatch(compact) or _PHONE_INTL.fullmatch(compact):
-        return compact
-    raise ValueError(
-        f"« {text[:40]} » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
-    )
+    return address
 
 
 def split_skills(raw: Any) -> list[str]:
@@ -255,7 +236,7 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
     field("first_name", name_rule("prénom"))
     field("last_name", name_rule("nom"))
     field("email", normalise_email)
-    field("phone", normalise_phone)
+    field("phone", clean_phone)
     field("commune", lambda raw: territory.resolve_commune(raw).insee)
     field(
         "mobility_km",

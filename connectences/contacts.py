@@ -1,0 +1,120 @@
+"""E-mail addresses and phone numbers people type: one rule for every form and import.
+
+Two forms of each:
+
+- the *stored* form (``clean_email``, ``clean_phone``): what a form or an import writes,
+  after checking the value; an invalid value raises ``InvalidEmail`` / ``InvalidPhone``
+  (``ValueError`` with a French message), so that each caller can keep its own wording;
+- the *comparison key* (``email_key``, ``phone_key``): lenient, never raises, used to
+  find the same person written two ways (duplicate search, indexed columns).
+
+This module imports nothing of the application: the models use it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+_NOT_DIGIT = re.compile(r"\D")
+# What may separate the digits of a number as people write it: "06 12.34-56 78",
+# "+33 (0)6 12 34 56 78", "05/56/00/00/00".
+_SEPARATORS = re.compile(r"[\s.\-()/]")
+_FRENCH = re.compile(r"0[1-9][0-9]{8}")
+_FRENCH_INTL = re.compile(r"(?:\+|00)33(?:0)?([1-9][0-9]{8})")
+_FOREIGN = re.compile(r"(?:\+|00)([1-9][0-9]{7,14})")
+
+
+class InvalidEmail(ValueError):
+    """Not an e-mail address; the message is French."""
+
+
+class InvalidPhone(ValueError):
+    """Not a phone number; the message is French."""
+
+
+def clean_email(text: Any) -> str | None:
+    """The address in its stored form: checked, normalised, lower case; None when empty.
+
+    Lower case throughout (not only the domain) so that an address typed with capitals
+    still finds the same account, candidate or company owner. Raises ``InvalidEmail``
+    for anything that is not an address (addresses over 254 characters included).
+    """
+    typed = str(text or "").strip()
+    if not typed:
+        return None
+    try:
+        return validate_email(typed, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise InvalidEmail(
+            f"« {typed[:100]} » n'est pas une adresse e-mail valide "
+            "(exemple : prenom.nom@exemple.fr)."
+        ) from None
+
+
+def clean_phone(text: Any, *, foreign: bool = True) -> str | None:
+    """The number in its stored form; None when empty; ``InvalidPhone`` when invalid.
+
+    A French number in national form, ten digits ("06 12 34 56 78", "+33 6 12 34 56 78",
+    "0033 (0)6 12 34 56 78" all give "0612345678"); with ``foreign``, another country's
+    number as "+" and its digits ("+44 20 7946 0958" gives "+442079460958"). Only digits,
+    a leading "+" and separators (spaces, dots, hyphens, brackets, slashes) are accepted.
+    """
+    typed = str(text or "").strip()
+    if not typed:
+        return None
+    compact = _SEPARATORS.sub("", typed)
+    if _FRENCH.fullmatch(compact):
+        return compact
+    french = _FRENCH_INTL.fullmatch(compact)
+    if french:
+        return "0" + french.group(1)
+    other = _FOREIGN.fullmatch(compact)
+    if foreign and other:
+        return "+" + other.group(1)
+    raise InvalidPhone(
+        f"« {typed[:40]} » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
+    )
+
+
+def email_key(email: str | None) -> str | None:
+    """Comparison form of an address: trimmed, lower case; None when empty.
+
+    (Gmail dots are kept on purpose: other providers treat them as significant.)
+    """
+    if not email:
+        return None
+    value = email.strip().lower()
+    return value or None
+
+
+def phone_key(phone: str | None) -> str | None:
+    """Comparison form of a number: a French one in national form, 10 digits ("0612345678").
+
+    "06 12 34 56 78", "+33 6 12 34 56 78", "+33 (0)6 12...", "0033612345678" and
+    "33612345678" all give the same result. Foreign numbers keep their digits with a
+    "+" so that two identical foreign numbers still compare equal. None when there are
+    too few digits to identify anyone. Equal to ``clean_phone`` for any valid number.
+    """
+    if not phone:
+        return None
+    text = phone.strip()
+    digits = _NOT_DIGIT.sub("", text)
+    international = text.startswith("+")
+    if digits.startswith("00"):
+        digits, international = digits[2:], True
+    if international or (digits.startswith("33") and len(digits) in (11, 12)):
+        if digits.startswith("33"):
+            national = digits[2:]
+            if national.startswith("0"):  # "+33 (0)6 ..."
+                national = national[1:]
+            digits = "0" + national
+        else:
+            return "+" + digits if len(digits) >= 8 else None
+    elif len(digits) == 9 and not digits.startswith("0"):  # "6 12 34 56 78"
+        digits = "0" + digits
+    if len(digits) != 10 or not digits.startswith("0"):
+        return digits if len(digits) >= 8 else None
+    return digits

@@ -1,0 +1,84 @@
+"""The one rule for typed e-mail addresses and phone numbers (``connectences.contacts``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectences.contacts import (
+    InvalidEmail,
+    InvalidPhone,
+    clean_email,
+    clean_phone,
+    email_key,
+    phone_key,
+)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "06-12-34-56-78",
+        "06/12/34/56/78",
+        "0612345678",
+        "+33 6 12 34 56 78",
+        "+33 (0)6 12 34 56 78",
+        "0033 6 12 34 56 78",
+        " +33612345678 ",
+    ],
+)
+def test_french_numbers_are_stored_in_national_form(typed):
+    assert clean_phone(typed) == "0612345678"
+    # The stored form is its own comparison key: a stored number finds itself.
+    assert phone_key(typed) == "0612345678"
+
+
+def test_foreign_numbers_keep_their_country_code_unless_refused():
+    assert clean_phone("+44 20 7946 0958") == "+442079460958"
+    assert clean_phone("0044 20 7946 0958") == "+442079460958"
+    with pytest.raises(InvalidPhone):
+        clean_phone("+44 20 7946 0958", foreign=False)
+
+
+def test_empty_phone_is_none():
+    assert clean_phone("") is None
+    assert clean_phone(None) is None
+    assert clean_phone("   ") is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["12 34", "123456", "abc", "06 12 34 56 78 poste 12", "6 12 34 56 78", "33612345678", "00"],
+)
+def test_what_is_not_a_phone_number_is_refused_in_french(typed):
+    with pytest.raises(InvalidPhone) as caught:
+        clean_phone(typed)
+    assert "n'est pas un numéro de téléphone valide" in str(caught.value)
+
+
+def test_email_stored_form_is_checked_and_lower_case():
+    assert clean_email("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
+    assert clean_email("") is None
+    assert clean_email(None) is None
+    for bad in ("pas-une-adresse", "claire@", "a@b", "x" * 250 + "@exemple.fr"):
+        with pytest.raises(InvalidEmail) as caught:
+            clean_email(bad)
+        assert "n'est pas une adresse e-mail valide" in str(caught.value)
+
+
+def test_email_key_is_lenient():
+    assert email_key("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
+    assert email_key("pas-une-adresse") == "pas-une-adresse"
+    assert email_key("  ") is None
+
+
+def test_profile_uses_the_one_rule():
+    # Before the rule was shared, a profile kept "+33612345678" while the duplicate
+    # key said "0612345678": the national form is now what is stored too.
+    from connectences.cvtheque.profile import clean_profile
+
+    clean = clean_profile(
+        {"email": "Camille@Exemple.fr", "phone": "+33 6 12 34 56 78"}, partial=True
+    )
+    assert clean == {"email": "camille@exemple.fr", "phone": "0612345678"}
