@@ -157,8 +157,15 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Can
 
 
 def space_token(candidate: Candidate) -> str:
-    """The signed token of the person's space (expires after ``CV_LINK_MAX_AGE_DAYS``)."""
-    return _serializer(SPACE_SALT).dumps({"c": candidate.id, "v": candidate.token_version or 0})
+    """The signed token of the person's space (expires after ``CV_LINK_MAX_AGE_DAYS``).
+
+    It names the record by id *and* ref: an id alone is handed out again once the row
+    is deleted (SQLite reuses the highest rowid), and a deleted person's old link must
+    never open the space of whoever gets their id next.
+    """
+    return _serializer(SPACE_SALT).dumps(
+        {"c": candidate.id, "r": candidate.ref, "v": candidate.token_version or 0}
+    )
 
 
 def space_url(candidate: Candidate) -> str:
@@ -181,7 +188,11 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
     if not isinstance(payload, dict):
         raise LinkInvalid("Ce lien n'est pas valide.")
     candidate = session.get(Candidate, payload.get("c"))
-    if candidate is None or (candidate.token_version or 0) != payload.get("v"):
+    if (
+        candidate is None
+        or candidate.ref != payload.get("r")
+        or (candidate.token_version or 0) != payload.get("v")
+    ):
         raise LinkInvalid(
             "Ce lien n'est plus valide. Demandez un nouveau lien : il vous sera envoyé par e-mail."
         )
