@@ -13,7 +13,6 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from connectences.accounts.passwords import (
     password_problem,
     verify_password,
 )
+from connectences.contacts import InvalidEmail, clean_email
 from connectences.mail.outbox import queue_mail
 from connectences.models import (
     Candidate,
@@ -76,13 +76,15 @@ class InvitationInvalid(AccountError):
 
 def normalise_email(email: str | None) -> str:
     """Validate an address and return its stored form (lower case); AccountError if invalid."""
-    raw = (email or "").strip()
-    if not raw:
-        raise AccountError("L'adresse e-mail est obligatoire.")
     try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise AccountError(f"L'adresse e-mail « {raw} » n'est pas valide.") from None
+        address = clean_email(email)
+    except InvalidEmail:
+        raise AccountError(
+            f"L'adresse e-mail « {(email or '').strip()} » n'est pas valide."
+        ) from None
+    if address is None:
+        raise AccountError("L'adresse e-mail est obligatoire.")
+    return address
 
 
 def _role_label(role: str) -> str:
