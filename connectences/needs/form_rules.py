@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from connectences import territory, vocab
+from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
 
@@ -41,7 +40,6 @@ OWNER_LEVELS: dict[str, str] = {
     "cadre": "Un cadre (bac+3 et plus, responsabilités)",
 }
 
-_PHONE = re.compile(r"(?:\+33|0033|0)[1-9]\d{8}")
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _SPLIT_SKILLS = re.compile(r"[\n;,]+")
 
@@ -115,19 +113,20 @@ def valid_siret(text: str) -> str | None:
 
 
 def valid_email(text: str) -> str | None:
-    """The address, normalised, when it is a valid e-mail address; None otherwise."""
-    if not text or len(text) > 254:
-        return None
+    """The address in its stored form (``contacts.clean_email``); None when empty or invalid."""
     try:
-        return validate_email(text, check_deliverability=False).normalized
-    except EmailNotValidError:
+        return clean_email(text)
+    except InvalidEmail:
         return None
 
 
 def valid_phone(text: str) -> str | None:
-    """A French phone number, digits only (``+33`` kept), or None."""
-    compact = re.sub(r"[\s.\-()]", "", text or "")
-    return compact if _PHONE.fullmatch(compact) else None
+    """A French number in its stored form, ``0612345678`` (``contacts.clean_phone``); None
+    when empty or invalid (the owner of a local company is called back in France)."""
+    try:
+        return clean_phone(text, foreign=False)
+    except InvalidPhone:
+        return None
 
 
 def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -> Checked:
