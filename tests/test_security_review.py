@@ -13,7 +13,7 @@ from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
 from connectences.matching.service import forget_indexes
-from connectences.models import Candidate
+from connectences.models import Candidate, User
 from tests import factories
 from tests.cv_helpers import form_data, link_in, mails_to
 
@@ -87,3 +87,31 @@ def test_a_deleted_persons_space_link_never_opens_whoever_gets_their_id_next(cli
     assert client.get(f"{old_link}/export.json").status_code == 403
     # The second person's own link works.
     assert client.get(f"/mon-cv/{consent.space_token(second)}").status_code == 200
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def test_a_deleted_accounts_open_session_never_becomes_the_next_account_with_its_id(
+    client, app, auth
+):
+    # Finding: a session named its user by "id:session_version" only. A person who
+    # deletes their profile from one device stays logged in on another; the next
+    # account created (an animateur invited by an admin, say) gets the freed id with
+    # version 0, and that forgotten session became the animateur.
+    phone = app.test_client()
+    person = auth.login("candidate", client=phone)
+    assert phone.get("/candidat").status_code == 200
+    user_id = person.id
+    erase_candidate(db.session, db.session.get(Candidate, person.candidate_id), reason="test")
+    db.session.commit()
+    assert db.session.get(User, user_id) is None
+    # The next account gets the freed id (SQLite does so on its own).
+    db.session.add(User(id=user_id, email="nouvel.animateur@exemple.fr", role="animateur"))
+    db.session.commit()
+    response = phone.get("/animateur")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+    # A real login still works, and keeps working from one request to the next.
+    auth.login("animateur")
+    assert client.get("/animateur").status_code == 200
+    assert client.get("/animateur").status_code == 200

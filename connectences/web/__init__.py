@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, session
 
 from connectences.extensions import db, login_manager
 from connectences.models import User
@@ -42,7 +42,7 @@ def register_web(app: Flask) -> None:
     from connectences.web.errors import register_errors
     from connectences.web.formats import register_formats
     from connectences.web.navigation import register_navigation
-    from connectences.web.security import register_security
+    from connectences.web.security import ACCOUNT_KEY, account_binding, register_security
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -52,6 +52,10 @@ def register_web(app: Flask) -> None:
             return None
         user = db.session.get(User, uid)
         if user is None or user.session_version != version or not user.active:
+            return None
+        # The session must have been opened for this very account, not for a deleted
+        # one whose id was handed out again.
+        if session.get(ACCOUNT_KEY) != account_binding(user):
             return None
         return user
 

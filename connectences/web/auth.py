@@ -9,7 +9,7 @@ from connectences import accounts
 from connectences.extensions import db
 from connectences.web.access import ROLE_HOME, public
 from connectences.web.forms import ChangePasswordForm, LoginForm, SetPasswordForm
-from connectences.web.security import is_safe_next
+from connectences.web.security import ACCOUNT_KEY, account_binding, is_safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -22,6 +22,7 @@ def _start_session(user) -> None:
     # A fresh session at login: nothing planted before authentication survives.
     session.clear()
     login_user(user)
+    session[ACCOUNT_KEY] = account_binding(user)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ leaves without them.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -58,6 +59,20 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+# Session key holding ``account_binding`` of the logged-in user (see ``load_user``).
+ACCOUNT_KEY = "_account"
+
+
+def account_binding(user) -> str:
+    """A fingerprint of the account a session was opened for (id and address).
+
+    Flask-Login names the user by id; an id is handed out again once its row is
+    deleted (a person erasing their profile), so a session left open elsewhere must
+    also match the account itself, or it would become the next account with that id.
+    """
+    return hashlib.sha256(f"{user.id}:{(user.email or '').lower()}".encode()).hexdigest()[:32]
 
 
 def register_security(app: Flask) -> None:
