@@ -115,3 +115,34 @@ def test_a_deleted_accounts_open_session_never_becomes_the_next_account_with_its
     auth.login("animateur")
     assert client.get("/animateur").status_code == 200
     assert client.get("/animateur").status_code == 200
+
+
+# --------------------------------------------------------------------------- personal space
+
+
+def test_no_password_account_for_an_address_that_is_not_confirmed(client):
+    # Finding: a person could change their address to someone else's (unconfirmed)
+    # and at once create a password account under it: an account squatting the
+    # victim's address, logged in with the attacker's password.
+    space = submitted_and_confirmed(client, "attaquant@exemple.fr")
+    data = form_data(email="direction@victime.fr")
+    data.pop("consent")
+    assert client.post(f"{space}/modifier", data=data).status_code == 302
+    password = "une phrase de passe assez longue"
+    response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
+    assert response.status_code in (302, 403)
+    assert db.session.scalar(select(User).where(User.email == "direction@victime.fr")) is None
+    assert (
+        client.post(
+            "/connexion", data={"email": "direction@victime.fr", "password": password}
+        ).status_code
+        != 302
+    )
+    # Once the new address is confirmed (by its owner), the account may be created.
+    confirm = link_in(
+        mails_to("direction@victime.fr")[-1], r"http://localhost(/mon-cv/confirmer/\S+)"
+    )
+    assert client.post(confirm).status_code == 302
+    response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
+    assert response.status_code == 302
+    assert db.session.scalar(select(User).where(User.email == "direction@victime.fr")) is not None

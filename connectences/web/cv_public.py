@@ -540,6 +540,16 @@ def account(token: str):
         db.session.commit()
         flash("Un compte existe déjà pour votre adresse : connectez-vous.", "info")
         return redirect(url_for("auth.login"))
+    if candidate.email_confirmed_at is None:
+        # An account's address is its login: only an address its owner confirmed (or
+        # anyone could change theirs to someone else's and take it as a login).
+        db.session.commit()
+        flash(
+            "Confirmez d'abord votre adresse avec le lien que nous vous avons envoyé : "
+            "vous pourrez ensuite créer votre compte.",
+            "warning",
+        )
+        return redirect(url_for("cv_public.space", token=token))
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
