@@ -230,10 +230,12 @@ def test_contacts_add_and_edit(client, auth):
     )
     assert response.status_code == 302
     contact = db.session.scalar(select(CompanyContact))
-    assert (contact.name, contact.role, contact.phone) == (
+    # Stored in the one national form every form uses (contacts.clean_phone).
+    assert (contact.name, contact.role, contact.phone, contact.email) == (
         "Sylvie Lafitte",
         "Gérante",
-        "05 56 00 00 00",
+        "0556000000",
+        "s@exemple.fr",
     )
     bad = client.post(f"{BASE}/{company.ref}/contacts", data={"name": "", "email": "faux"})
     assert bad.status_code == 400

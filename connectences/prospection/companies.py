@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
 
-from connectences import territory
+from connectences import contacts, territory
 from connectences.accounts.audit import audit
 from connectences.models import Company, CompanyContact, User
 from connectences.prospection.naf import naf_label, normalize_naf
@@ -35,7 +34,6 @@ MAX_EMPLOYEES = 100_000
 CAP_RANGE = (1, 31)
 # Similar names pointed out before creating a company (rapidfuzz token_sort_ratio, 0-100).
 SIMILAR_SCORE = 85
-_PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
 
 
 class CompanyError(ValueError):
@@ -120,16 +118,13 @@ def clean_commune(value: str | None) -> str:
 
 
 def clean_email(value: str | None, field: str = "contact_email") -> str | None:
-    text = (value or "").strip()
-    if not text:
-        return None
+    """The address in its stored form (``contacts.clean_email``), None when empty;
+    CompanyError on ``field`` otherwise."""
     try:
-        validate_email(text, check_deliverability=False)
-    except EmailNotValidError:
-        raise CompanyError({field: f"Adresse e-mail invalide : « {text} »."}) from None
-    if len(text) > 254:
-        raise CompanyError({field: "Adresse e-mail trop longue."})
-    return text
+        return contacts.clean_email(value)
+    except contacts.InvalidEmail:
+        text = (value or "").strip()
+        raise CompanyError({field: f"Adresse e-mail invalide : « {text[:100]} »."}) from None
 
 
 def clean_cap(value: Any) -> int | None:
@@ -427,9 +422,12 @@ def validate_contact(data: Mapping[str, Any]) -> dict[str, Any]:
     role = " ".join(str(data.get("role") or "").split()) or None
     if role and len(role) > 100:
         errors["role"] = "La fonction ne peut dépasser 100 caractères."
-    phone = " ".join(str(data.get("phone") or "").split()) or None
-    if phone and (not _PHONE.match(phone) or sum(ch.isdigit() for ch in phone) < 6):
-        errors["phone"] = f"Numéro de téléphone invalide : « {phone} »."
+    try:
+        phone = contacts.clean_phone(data.get("phone"))
+    except contacts.InvalidPhone:
+        phone = None
+        typed = " ".join(str(data.get("phone")).split())
+        errors["phone"] = f"Numéro de téléphone invalide : « {typed[:40]} »."
     email = _collect(errors, clean_email, data.get("email"), "email")
     if errors:
         raise CompanyError(errors)
