@@ -3,9 +3,11 @@ the wrong organisation, each one a regression test of a hole that was found and 
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
+import time_machine
 from sqlalchemy import select
 from werkzeug.test import stream_encode_multipart
 
@@ -146,3 +148,50 @@ def test_no_password_account_for_an_address_that_is_not_confirmed(client):
     response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
     assert response.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "direction@victime.fr")) is not None
+
+
+# --------------------------------------------------------------------------- mail flooding
+
+
+def confirmations_to(address: str) -> list:
+    return [m for m in mails_to(address) if m.subject.endswith(consent.CONFIRM_SUBJECT)]
+
+
+def test_switching_a_profile_address_back_and_forth_cannot_flood_a_mailbox(client):
+    # Finding: each change of address in the personal space queued a confirmation mail
+    # to the new address, with no limit: switching between the victim's address and
+    # another one sent the victim as many mails as the attacker liked.
+    space = submitted_and_confirmed(client, "attaquant@exemple.fr")
+    for round_ in range(8):
+        for address in ("victime@exemple.fr", f"autre-{round_}@exemple.fr"):
+            data = form_data(email=address)
+            data.pop("consent")
+            assert client.post(f"{space}/modifier", data=data).status_code == 302
+    assert 1 <= len(confirmations_to("victime@exemple.fr")) <= consent.MAX_CONFIRMATIONS_PER_DAY
+
+
+def test_the_public_form_sent_again_and_again_cannot_flood_a_mailbox(client):
+    # Finding: sending the public form with someone's address again re-sent them the
+    # confirmation mail every two minutes, all day long (720 mails a day).
+    for step in range(8):
+        with time_machine.travel(time.time() + step * 5 * 60):
+            response = post_multipart(
+                client, "/deposer-mon-cv", form_data(email="cible@exemple.fr")
+            )
+            assert response.status_code == 302
+    assert len(confirmations_to("cible@exemple.fr")) == consent.MAX_CONFIRMATIONS_PER_DAY
+    # Once confirmed, link requests are bounded the same way.
+    path = link_in(mails_to("cible@exemple.fr")[0], r"http://localhost(/mon-cv/confirmer/\S+)")
+    assert client.post(path).status_code == 302
+    for step in range(10):
+        with time_machine.travel(time.time() + step * 5 * 60):
+            assert (
+                client.post("/mon-cv/lien", data={"email": "cible@exemple.fr"}).status_code == 200
+            )
+    links = [m for m in mails_to("cible@exemple.fr") if m.subject.endswith(consent.LINK_SUBJECT)]
+    assert len(links) == consent.MAX_LINKS_PER_DAY
+    # A day later, the person can get their link again.
+    with time_machine.travel(time.time() + 26 * 3600):
+        client.post("/mon-cv/lien", data={"email": "cible@exemple.fr"})
+    links = [m for m in mails_to("cible@exemple.fr") if m.subject.endswith(consent.LINK_SUBJECT)]
+    assert len(links) == consent.MAX_LINKS_PER_DAY + 1

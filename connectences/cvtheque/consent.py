@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
@@ -67,6 +67,11 @@ DEFAULT_CONFIRM_DAYS = 7
 LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
 RESEND_MINUTES = 2
+# Most mails of one kind an address receives in 24 hours, whoever asks and through
+# whichever form (a profile switched back and forth to someone's address, the public
+# form sent again and again): a bound on what strangers can make the platform send.
+MAX_CONFIRMATIONS_PER_DAY = 3
+MAX_LINKS_PER_DAY = 5
 
 
 class LinkInvalid(ValueError):
@@ -103,8 +108,29 @@ def confirmation_token(candidate: Candidate) -> str:
     return _serializer(CONFIRM_SALT).dumps({"c": candidate.id, "e": candidate.email})
 
 
-def send_confirmation(session: Session, candidate: Candidate) -> None:
-    """Queue the mail asking the person to confirm their address (same transaction)."""
+def _mails_today(session: Session, address: str, subject: str) -> int:
+    """How many mails of ``subject`` went to ``address`` in the last 24 hours."""
+    since = utcnow() - timedelta(hours=24)
+    return (
+        session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                func.lower(OutboxMessage.to) == (address or "").lower(),
+                OutboxMessage.subject.like(f"%{subject}"),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def send_confirmation(session: Session, candidate: Candidate) -> bool:
+    """Queue the mail asking the person to confirm their address (same transaction).
+
+    Returns False (nothing queued) when the address already had
+    ``MAX_CONFIRMATIONS_PER_DAY`` of them in the last 24 hours.
+    """
+    if _mails_today(session, candidate.email, CONFIRM_SUBJECT) >= MAX_CONFIRMATIONS_PER_DAY:
+        return False
     token = confirmation_token(candidate)
     queue_template(
         session,
@@ -116,6 +142,7 @@ def send_confirmation(session: Session, candidate: Candidate) -> None:
         confirm_url=_link(f"/mon-cv/confirmer/{token}"),
         days=_days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS),
     )
+    return True
 
 
 def confirm(session: Session, token: str, *, now: datetime | None = None) -> Candidate:
@@ -230,9 +257,11 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     if candidate.email_confirmed_at is None:
         if not force and _mailed_recently(session, candidate, CONFIRM_SUBJECT):
             return False
-        send_confirmation(session, candidate)
-        return True
-    if not force and _mailed_recently(session, candidate, LINK_SUBJECT):
+        return send_confirmation(session, candidate)
+    if not force and (
+        _mailed_recently(session, candidate, LINK_SUBJECT)
+        or _mails_today(session, candidate.email, LINK_SUBJECT) >= MAX_LINKS_PER_DAY
+    ):
         return False
     queue_template(
         session,
