@@ -30,6 +30,17 @@ def local_date(value: date | datetime | None, empty: str = "—") -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def french_number(value: float | int | None, decimals: int = 1, empty: str = "—") -> str:
+    """``1 234,5``: thousands apart (narrow no-break space), decimal comma, no ``,0``."""
+    if value is None:
+        return empty
+    text = f"{value:,.{decimals}f}" if decimals else f"{value:,.0f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
 def register_formats(app: Flask) -> None:
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
+    app.add_template_filter(french_number, "nombre_fr")

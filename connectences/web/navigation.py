@@ -19,8 +19,8 @@ PUBLIC_NAV: list[tuple[str, str]] = [
 ROLE_NAV: dict[str, list[tuple[str, str]]] = {
     "admin": [("Tableau de bord", "admin.index")],
     "animateur": [("Tableau de bord", "staff.index")],
-    "operator": [("Mes propositions", "operators.index")],
-    "partner": [("Mes orientations", "partners.index")],
+    "operator": [("Accueil", "operators.index")],
+    "partner": [("Accueil", "partners.index")],
     "company": [("Mes entreprises et besoins", "companies.index")],
     "candidate": [("Mon profil", "candidates.index")],
     "territoire": [("Observatoire", "observatory.index")],

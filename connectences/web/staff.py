@@ -1,26 +1,76 @@
-"""The animateur's area: prospection and needs. Home page for now; later issues
-add the need, visit and company pages to this blueprint."""
+"""The animateur's area: prospection and needs. The home page says first what is due
+today (follow-ups, needs to qualify, proposals waiting on an operator or handed back),
+each with a direct link, then the overall counts."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, render_template
+from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from connectences.extensions import db
-from connectences.models import Need, Visit
-from connectences.vocab import NEED_STATUSES, VISIT_CHANNELS
+from connectences.models import Lead, LeadNeed, Need, Visit
+from connectences.models.base import utcnow
+from connectences.needs import board
+from connectences.needs.register import in_queue
+from connectences.prospection import visits as prospection
+from connectences.vocab import LEAD_STATUSES, NEED_STATUSES, VISIT_CHANNELS
+from connectences.web import visits as visits_web
 from connectences.web.access import guard_blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur")
 
+# Leads an operator has not answered yet, and those that came back to the animateur.
+UNANSWERED_LEADS = ("envoye", "vu")
+RETURNED_LEADS = ("refuse", "rendu")
+RETURNED_WITHIN_DAYS = 30
+SHOWN = 3
+
+
+def _leads(statuses, *, since=None, oldest_first: bool):
+    """Leads in the given statuses with their needs, and how many there are in all."""
+    conditions = [Lead.status.in_(statuses)]
+    if since is not None:
+        conditions.append(Lead.updated_at >= since)
+    order = Lead.created_at if oldest_first else Lead.updated_at.desc()
+    total = db.session.scalar(select(func.count()).select_from(Lead).where(*conditions))
+    rows = db.session.scalars(
+        select(Lead)
+        .where(*conditions)
+        .options(
+            joinedload(Lead.operator),
+            selectinload(Lead.needs).joinedload(LeadNeed.need),
+        )
+        .order_by(order, Lead.id)
+        .limit(SHOWN)
+    ).all()
+    return total or 0, rows
+
 
 @bp.route("")
 def index():
-    counts = dict(db.session.execute(select(Need.status, func.count()).group_by(Need.status)).all())
+    now = utcnow()
+    # Same counting as the needs board: needs still awaiting their owner's confirmation
+    # are not in the animateurs' queue.
+    counts = board.state_counts(db.session, board.BoardFilters(), now=now)
+    to_qualify = db.session.scalars(
+        board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
+    ).all()
+    follow = prospection.follow_ups_of(db.session, current_user.id, today=visits_web.today())
+    unanswered_total, unanswered = _leads(UNANSWERED_LEADS, oldest_first=True)
+    returned_total, returned = _leads(
+        RETURNED_LEADS, since=now - timedelta(days=RETURNED_WITHIN_DAYS), oldest_first=False
+    )
     needs = db.session.scalars(
-        select(Need).options(joinedload(Need.company)).order_by(Need.created_at.desc()).limit(10)
+        select(Need)
+        .where(in_queue())
+        .options(joinedload(Need.company))
+        .order_by(Need.created_at.desc())
+        .limit(10)
     ).all()
     visits = db.session.scalars(
         select(Visit)
@@ -32,6 +82,15 @@ def index():
         "staff/index.html",
         status_counts=[(key, label, counts.get(key, 0)) for key, label in NEED_STATUSES.items()],
         total=sum(counts.values()),
+        follow=follow,
+        to_qualify=to_qualify,
+        to_qualify_total=counts.get("nouveau", 0),
+        unanswered=unanswered,
+        unanswered_total=unanswered_total,
+        returned=returned,
+        returned_total=returned_total,
+        returned_days=RETURNED_WITHIN_DAYS,
+        lead_statuses=LEAD_STATUSES,
         needs=needs,
         visits=visits,
         statuses=NEED_STATUSES,
