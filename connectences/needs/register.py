@@ -35,6 +35,8 @@ NEED_FIELDS = (
     "duration_months",
     "commune",
 )
+# What a need form sends as one value per field: all but the days (check boxes, a list).
+NEED_TEXT_FIELDS = tuple(name for name in NEED_FIELDS if name != "days")
 
 
 def normalise_title(title: str) -> str:

@@ -26,17 +26,9 @@ bp = Blueprint("need_public", __name__)
 if ("Exprimer un besoin", "need_public.form") not in PUBLIC_NAV:
     PUBLIC_NAV.insert(1, ("Exprimer un besoin", "need_public.form"))
 
-FORM_FIELDS = (
-    "title",
-    "skills",
-    "level",
-    "hours_per_week",
-    "contract",
-    "reason",
-    "reason_text",
-    "start",
-    "duration_months",
-    "commune",
+# The fields in the order of the form (and of its error summary): the need, then the
+# company and the person speaking for it.
+FIELD_ORDER = register.NEED_FIELDS + (
     "company_name",
     "siret",
     "company_commune",
@@ -44,8 +36,8 @@ FORM_FIELDS = (
     "owner_email",
     "owner_phone",
 )
-# The order of the error summary: the order of the form.
-FIELD_ORDER = FORM_FIELDS[:3] + ("hours_per_week", "days") + FORM_FIELDS[4:]
+# What is sent as one value per field (the days are check boxes, read as a list).
+FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days")
 
 
 def _secret() -> str:

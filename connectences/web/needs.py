@@ -220,19 +220,7 @@ def export(fmt: str):
 
 # --- creating and qualifying -----------------------------------------------------------
 
-NEW_FIELDS = (
-    "title",
-    "skills",
-    "level",
-    "hours_per_week",
-    "contract",
-    "reason",
-    "reason_text",
-    "start",
-    "duration_months",
-    "commune",
-    "notes",
-)
+NEW_FIELDS = register.NEED_TEXT_FIELDS + ("notes",)
 FIELD_LABELS = {
     "title": "Intitulé",
     "skills": "Compétences",
