@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectences import skills, workflows
+from connectences import workflows
+from connectences.cvtheque.profile import set_skills
 from connectences.exchange.validate import COLLECTIONS, FieldError, validate
-from connectences.models import Candidate, CandidateSkill, Company, Need, Operator, Partner, utcnow
+from connectences.models import Candidate, Company, Need, Operator, Partner, utcnow
 
 COLLECTION_LABELS = {
     "operators": "opérateurs",
@@ -202,23 +203,6 @@ def _apply(record: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _candidate_skills(candidate: Candidate, labels: list[str]) -> bool:
-    """Make the candidate's skill rows match ``labels``; True when they had to change."""
-    if candidate.skill_labels == labels:
-        return False
-    candidate.skills.clear()
-    for position, text in enumerate(labels):
-        candidate.skills.append(
-            CandidateSkill(
-                position=position,
-                label=text,
-                norm=skills.normalize(text),
-                concept=skills.concept_of(text),
-            )
-        )
-    return True
-
-
 def _attest_consent(candidate: Candidate) -> bool:
     """The sender attests the person's consent and address (see ``import_document``)."""
     now = utcnow()
@@ -293,7 +277,7 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             else:
                 changed = _apply(record, values)
             if name == "candidates":
-                changed = _candidate_skills(record, list(item["skills"])) or changed
+                changed = set_skills(record, list(item["skills"])) or changed
                 changed = _attest_consent(record) or changed
                 if changed and record.id is not None:
                     # Skill rows live in their own table: bump the person's
