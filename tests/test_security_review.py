@@ -3,6 +3,7 @@ the wrong organisation, each one a regression test of a hole that was found and 
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 
@@ -195,3 +196,34 @@ def test_the_public_form_sent_again_and_again_cannot_flood_a_mailbox(client):
         client.post("/mon-cv/lien", data={"email": "cible@exemple.fr"})
     links = [m for m in mails_to("cible@exemple.fr") if m.subject.endswith(consent.LINK_SUBJECT)]
     assert len(links) == consent.MAX_LINKS_PER_DAY + 1
+
+
+def test_company_space_link_requests_cannot_flood_a_mailbox(client):
+    # Finding: "/entreprise/lien" queued a new mail to a known owner's address on every
+    # request, with no limit: anyone knowing the address could flood it.
+    from tests.test_web_need_public import _form
+
+    owner = "claire@huitres-dupont.fr"
+    assert client.post("/exprimer-un-besoin", data=_form()).status_code == 302
+    link = re.search(
+        r"http://localhost(/exprimer-un-besoin/confirmer/\S+)", mails_to(owner)[-1].body_text
+    )
+    assert client.post(link.group(1)).status_code == 302
+
+    def space_links() -> int:
+        return len([m for m in mails_to(owner) if m.subject.endswith("Votre lien de suivi")])
+
+    for _ in range(10):
+        assert client.post("/entreprise/lien", data={"email": owner}).status_code == 302
+    assert space_links() == 1
+    for step in range(1, 12):
+        with time_machine.travel(time.time() + step * 5 * 60):
+            assert client.post("/entreprise/lien", data={"email": owner}).status_code == 302
+    assert space_links() == 5
+    # The answer stays the same whatever happened (nothing learnt about the address).
+    quiet = client.post("/entreprise/lien", data={"email": owner}, follow_redirects=True)
+    assert "Si cette adresse a déjà exprimé un besoin" in quiet.get_data(as_text=True)
+    assert space_links() == 5
+    with time_machine.travel(time.time() + 26 * 3600):
+        client.post("/entreprise/lien", data={"email": owner})
+    assert space_links() == 6

@@ -185,19 +185,8 @@ def keep_both(a_id: int, b_id: int):
 # --------------------------------------------------------------------------- on behalf
 
 
-FORM_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "commune",
-    "mobility_km",
-    "skills",
-    "rome",
-    "level",
-    "hours_min",
-    "hours_max",
-    "available_from",
+# One value per field: the profile's fields but the check boxes (lists), and the source.
+FORM_FIELDS = tuple(n for n in profile.PROFILE_FIELDS if n not in ("days", "contracts")) + (
     "source",
 )
 

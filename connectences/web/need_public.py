@@ -258,11 +258,13 @@ def renew():
             ),
             422,
         )
-    if register.owner_has_space(db.session, email):
+    if register.owner_has_space(db.session, email) and register.may_send_space_link(
+        db.session, email
+    ):
         queue_template(
             db.session,
             to=email,
-            subject="Votre lien de suivi",
+            subject=register.SPACE_LINK_SUBJECT,
             template="company_space_link",
             path=url_for("need_public.space", token=links.space_token(_secret(), email)),
             days=links.SPACE_MAX_AGE // 86400,
