@@ -21,6 +21,7 @@ from connectences.extensions import db
 from connectences.mail import failed_messages, outbox_counts
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
+from connectences.territory import PAYS_EPCIS
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint
 from connectences.web.forms import InviteForm
@@ -39,6 +40,7 @@ def _render_index(form: InviteForm, status: int = 200):
         "admin/index.html",
         users=users,
         roles=ROLES,
+        epcis=PAYS_EPCIS,
         form=form,
         failed_mail=counts.get("failed", 0),
         pending_mail=counts.get("pending", 0),

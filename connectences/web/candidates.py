@@ -8,6 +8,7 @@ from flask_login import current_user
 from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.models import Candidate, Commune
+from connectences.skills import rome_label
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
 from connectences.web.access import guard_blueprint
 
@@ -29,6 +30,7 @@ def index():
         days=DAYS,
         contracts=CONTRACTS,
         statuses=CANDIDATE_STATUSES,
+        rome_label=rome_label,
     )
 
 
