@@ -29,6 +29,7 @@ from connectences.models import (
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
 from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+from tests.helpers import count
 
 EMAIL = "camille.martin@exemple.fr"
 
@@ -61,10 +62,6 @@ def post_multipart(client, path: str, data: dict):
     finally:
         stream.close()
     return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def the_candidate() -> Candidate:

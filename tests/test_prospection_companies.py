@@ -4,7 +4,7 @@ names, contacts and preferences; invalid input refused in French, nothing writte
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import AuditLog, Company, CompanyContact, User
@@ -22,14 +22,11 @@ from connectences.prospection.companies import (
     update_contact,
 )
 from tests import factories
+from tests.helpers import count
 
 # A real, valid SIRET (INSEE's own example) and La Poste's special case.
 VALID = "73282932000074"
 LA_POSTE = "35600000000048"
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture

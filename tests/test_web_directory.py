@@ -4,8 +4,6 @@ contact, its needs), newsletters recorded, and who may open it."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -26,24 +24,10 @@ from connectences.models import (
     Visit,
 )
 from tests import factories
+from tests.helpers import count, make_company, page_text
 
 TODAY = date.today()
 BASE = "/animateur/entreprises"
-
-
-def text(response) -> str:
-    raw = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return " ".join(html.unescape(raw).split())
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def make_company(**overrides) -> Company:
-    item = factories.company(**overrides)
-    factories.load(factories.document(companies=[item]))
-    return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -54,12 +38,12 @@ def test_list_search_and_filters(client, auth):
     make_company(name="Le Bistrot du Port", commune="33009", naf="56.10A")
     make_company(name="Boulangerie d'Andernos", commune="33005", naf="10.71C")
     make_company(name="Scierie du Val", commune="33436", naf="16.10A")
-    body = text(client.get(BASE))
+    body = page_text(client.get(BASE))
     assert "3 entreprises" in body
     assert "56.10A — Restauration traditionnelle" in body
 
     def names(**query):
-        page = text(client.get(BASE, query_string=query))
+        page = page_text(client.get(BASE, query_string=query))
         return [
             n
             for n in ("Le Bistrot du Port", "Boulangerie d'Andernos", "Scierie du Val")
@@ -80,9 +64,9 @@ def test_list_paginates(client, auth):
             companies=[factories.company(name=f"Entreprise {i:02d}") for i in range(30)]
         )
     )
-    first = text(client.get(BASE))
+    first = page_text(client.get(BASE))
     assert "Page 1 sur 2" in first and "Entreprise 00" in first and "Entreprise 29" not in first
-    second = text(client.get(BASE, query_string={"page": 2}))
+    second = page_text(client.get(BASE, query_string={"page": 2}))
     assert "Entreprise 29" in second and "Entreprise 00" not in second
 
 
@@ -114,7 +98,7 @@ def test_create_then_existing_siret_opens_the_company(client, auth):
     again = client.post(f"{BASE}/nouvelle", data={**data, "name": "Autre nom"})
     assert again.headers["Location"].endswith(f"{BASE}/{company.ref}")
     assert count(Company) == 1
-    assert "Ce SIRET est déjà enregistré" in text(client.get(again.headers["Location"]))
+    assert "Ce SIRET est déjà enregistré" in page_text(client.get(again.headers["Location"]))
 
 
 def test_create_refuses_bad_input_with_every_message(client, auth):
@@ -124,7 +108,7 @@ def test_create_refuses_bad_input_with_every_message(client, auth):
         data={"name": "X", "siret": "12345678901234", "commune": "Atlantide", "naf": "00.00Z"},
     )
     assert response.status_code == 200
-    body = text(response)
+    body = page_text(response)
     assert "rien n'a été enregistré" in body
     assert "la clé de contrôle ne correspond pas" in body
     assert "Commune inconnue : « Atlantide »" in body
@@ -186,7 +170,7 @@ def test_company_page_shows_details_pressure_timeline_and_needs(client, full_com
     company, need = full_company
     page = client.get(f"{BASE}/{company.ref}")
     assert page.status_code == 200
-    body = text(page)
+    body = page_text(page)
     assert f"SIRET {company.siret}" in body and f"SIREN {company.siren}" in body
     assert "56.10A — Restauration traditionnelle" in body
     assert "Intercommunalité COBAS" in body
@@ -239,7 +223,9 @@ def test_contacts_add_and_edit(client, auth):
     )
     bad = client.post(f"{BASE}/{company.ref}/contacts", data={"name": "", "email": "faux"})
     assert bad.status_code == 400
-    assert "Indiquez le nom de la personne" in text(bad) and "Adresse e-mail invalide" in text(bad)
+    assert "Indiquez le nom de la personne" in page_text(
+        bad
+    ) and "Adresse e-mail invalide" in page_text(bad)
     assert count(CompanyContact) == 1
     client.post(
         f"{BASE}/{company.ref}/contacts/{contact.id}",
@@ -269,10 +255,10 @@ def test_preferences_change_the_guard(client, auth):
         True,
         3,
     )
-    body = text(client.get(f"{BASE}/{company.ref}"))
+    body = page_text(client.get(f"{BASE}/{company.ref}"))
     assert "Contact impossible" in body and "0 sur 3 acceptés par l'entreprise" in body
     bad = client.post(f"{BASE}/{company.ref}/preferences", data={"max_contacts_per_month": "99"})
-    assert bad.status_code == 400 and "de 1 à 31" in text(bad)
+    assert bad.status_code == 400 and "de 1 à 31" in page_text(bad)
     db.session.expire_all()
     assert db.session.get(Company, company.id).max_contacts_per_month == 3
     assert db.session.scalar(
@@ -286,21 +272,21 @@ def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
     url = f"{BASE}/{company.ref}/lettre"
     refused = client.post(url, data={"subject": "Lettre de mai"})
     assert refused.status_code == 400
-    assert "n'a pas accepté de recevoir la lettre" in text(refused)
+    assert "n'a pas accepté de recevoir la lettre" in page_text(refused)
     company.newsletter_consent = True
     db.session.commit()
     assert client.post(url, data={"subject": "Lettre de mai"}).status_code == 302
     assert count(CompanyMailing) == 1
     # A second one now: contacted within the window, confirmation needed.
     warned = client.post(url, data={"subject": "Lettre de juin"})
-    assert warned.status_code == 409 and "Confirmation nécessaire" in text(warned)
+    assert warned.status_code == 409 and "Confirmation nécessaire" in page_text(warned)
     assert count(CompanyMailing) == 1
     assert client.post(url, data={"subject": "Lettre de juin", "confirmer": "1"}).status_code == 302
     assert count(CompanyMailing) == 2
     company.do_not_solicit = True
     db.session.commit()
     blocked = client.post(url, data={"subject": "Lettre de juillet", "confirmer": "1"})
-    assert blocked.status_code == 409 and "ne plus être sollicitée" in text(blocked)
+    assert blocked.status_code == 409 and "ne plus être sollicitée" in page_text(blocked)
     assert count(CompanyMailing) == 2
 
 

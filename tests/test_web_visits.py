@@ -4,35 +4,18 @@ and who may open these pages."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
 from connectences.tabular import read_table
 from tests import factories
+from tests.helpers import count, make_company, page_text
 
 TODAY = date.today()
-
-
-def text(response) -> str:
-    """The page as read: tags removed, entities decoded, white space collapsed."""
-    raw = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return " ".join(html.unescape(raw).split())
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def make_company(**overrides) -> Company:
-    item = factories.company(**overrides)
-    factories.load(factories.document(companies=[item]))
-    return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
 
 
 def add_visit(company, user=None, day=TODAY, **fields) -> Visit:
@@ -74,7 +57,7 @@ def test_search_without_javascript_lists_links_to_the_visit_form(client, auth):
     make_company(name="Garage du Centre")
     page = client.get(URL, query_string={"q": "mie doree"})
     assert page.status_code == 200
-    body = text(page)
+    body = page_text(page)
     assert "1 entreprise trouvée" in body
     assert f'href="{URL}?entreprise={company.ref}"' in page.get_data(as_text=True)
     assert "Garage du Centre" not in body
@@ -115,7 +98,7 @@ def test_create_on_the_spot_then_existing_siret_opens_it(client, auth):
     assert again.headers["Location"].endswith(f"{URL}?entreprise={company.ref}")
     assert count(Company) == 1
     page = client.get(again.headers["Location"])
-    assert "Ce SIRET est déjà enregistré" in text(page)
+    assert "Ce SIRET est déjà enregistré" in page_text(page)
 
 
 @pytest.mark.parametrize(
@@ -138,8 +121,8 @@ def test_bad_company_is_refused_in_french_and_nothing_written(client, auth, fiel
     data.update(fields)
     response = client.post(URL, data=data)
     assert response.status_code == 400
-    assert message in text(response)
-    assert "rien n'a été enregistré" in text(response)
+    assert message in page_text(response)
+    assert "rien n'a été enregistré" in page_text(response)
     assert count(Company) == 0
 
 
@@ -154,7 +137,7 @@ def test_similar_name_is_pointed_out_then_confirmed(client, auth):
     }
     response = client.post(URL, data=data)
     assert response.status_code == 409
-    assert "Des entreprises au nom proche existent déjà" in text(response)
+    assert "Des entreprises au nom proche existent déjà" in page_text(response)
     assert count(Company) == 1
     response = client.post(URL, data={**data, "confirmer_similaire": "1"})
     assert response.status_code == 302
@@ -168,8 +151,8 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
     user = auth.login("animateur", full_name="Léa Martin")
     company = make_company(name="Le Bistrot du Port")
     page = client.get(URL, query_string={"entreprise": company.ref})
-    assert "Jamais contactée sur la plateforme" in text(page)
-    assert "Enregistrer la visite" in text(page)
+    assert "Jamais contactée sur la plateforme" in page_text(page)
+    assert "Enregistrer la visite" in page_text(page)
 
     response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form())
     assert response.status_code == 302
@@ -186,7 +169,7 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
 
     # A second contact the same day: the panel says when and by whom; confirmation needed.
     page = client.get(URL, query_string={"entreprise": company.ref})
-    body = text(page)
+    body = page_text(page)
     assert "Attention : entreprise déjà contactée récemment" in body
     assert f"{TODAY:%d/%m/%Y} (aujourd'hui) par Léa Martin — Téléphone" in body
     assert 'name="confirmer"' in page.get_data(as_text=True)
@@ -194,7 +177,7 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
         f"{URL}?entreprise={company.ref}", data=visit_form(channel="porte_a_porte")
     )
     assert response.status_code == 409
-    assert "Confirmation nécessaire" in text(response)
+    assert "Confirmation nécessaire" in page_text(response)
     assert count(Visit) == 1
     response = client.post(
         f"{URL}?entreprise={company.ref}", data=visit_form(channel="porte_a_porte", confirmer="1")
@@ -210,13 +193,13 @@ def test_do_not_solicit_refuses_the_visit(client, auth):
     auth.login("animateur")
     company = make_company(do_not_solicit=True)
     page = client.get(URL, query_string={"entreprise": company.ref})
-    body = text(page)
+    body = page_text(page)
     assert "Contact impossible" in body
     assert "a demandé à ne plus être sollicitée" in body
     assert "Enregistrer la visite" not in body
     response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(confirmer="1"))
     assert response.status_code == 409
-    assert "ne plus être sollicitée" in text(response)
+    assert "ne plus être sollicitée" in page_text(response)
     assert count(Visit) == 0
 
 
@@ -229,7 +212,7 @@ def test_monthly_cap_refuses_the_visit(client, auth):
     add_visit(company, colleague, TODAY)
     response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(confirmer="1"))
     assert response.status_code == 409
-    body = text(response)
+    body = page_text(response)
     assert "au plus 1 contact par mois" in body
     assert "Paul Durand" in body
     assert count(Visit) == 1
@@ -274,7 +257,7 @@ def test_bad_visit_is_refused_in_french_and_nothing_written(client, auth, fields
     company = make_company()
     response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(**fields))
     assert response.status_code == 400
-    assert message in text(response)
+    assert message in page_text(response)
     assert count(Visit) == 0
 
 
@@ -302,7 +285,7 @@ def test_follow_ups_due_today_appear_for_their_animateur_only(client, auth):
     db.session.commit()
     their_visit = add_visit(theirs, other, TODAY - timedelta(days=1), follow_up_on=TODAY)
 
-    body = text(client.get("/animateur/relances"))
+    body = page_text(client.get("/animateur/relances"))
     assert "En retard (1)" in body and "Aujourd'hui (1)" in body and "À venir (1)" in body
     late, today_part = body.index("En retard"), body.index("Aujourd'hui (1)")
     upcoming = body.index("À venir")
@@ -336,13 +319,13 @@ def test_reschedule_and_close_a_follow_up(client, auth):
         data={"action": "reporter", "follow_up_on": (TODAY - timedelta(days=1)).isoformat()},
     )
     assert response.status_code == 400
-    assert "ne peut pas être déjà passée" in text(response)
+    assert "ne peut pas être déjà passée" in page_text(response)
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_on == later
     client.post(f"/animateur/relances/{visit.id}", data={"action": "clore"})
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_closed_at is not None
-    body = text(client.get("/animateur/relances"))
+    body = page_text(client.get("/animateur/relances"))
     assert "Relance de « A Relancer » close." in body  # the flash message
     assert "En retard (0)" in body and "Aujourd'hui (0)" in body and "À venir (0)" in body
 
@@ -372,9 +355,9 @@ def visits_world(auth):
 
 def test_visits_list_filters_and_totals(client, visits_world):
     me, _other, rows = visits_world
-    body = text(client.get("/animateur/visites"))
+    body = page_text(client.get("/animateur/visites"))
     assert "4 visites" in body
-    body = text(
+    body = page_text(
         client.get(
             "/animateur/visites",
             query_string={"canal": "telephone", "intercommunalite": factories.COBAS},
