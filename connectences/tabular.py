@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -20,6 +21,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 MAX_ROWS = 20_000
+# An XLSX is a zip: a few kilobytes may unpack to gigabytes, or claim a sheet of
+# 16,384 columns that openpyxl fills with empty cells on every row. Bounds on both.
+MAX_COLUMNS = 200
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 
 
 class TableError(ValueError):
@@ -113,7 +118,22 @@ def _xlsx_text(value) -> str:
     return str(value)
 
 
+def _unpacked_size(data: bytes) -> int:
+    # The sizes a zip announces are upper bounds: zipfile stops reading a member at
+    # its announced size (and a member that lied then fails its checksum).
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    if _unpacked_size(data) > MAX_XLSX_UNPACKED:
+        raise TableError(
+            "Ce classeur est trop volumineux une fois décompressé : enregistrez-le en CSV "
+            "ou découpez-le."
+        )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, KeyError, OSError, ValueError) as error:
@@ -123,7 +143,8 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         sheet = workbook.worksheets[0]
         rows = []
-        for row in sheet.iter_rows(values_only=True):
+        width = min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS)
+        for row in sheet.iter_rows(max_col=width, values_only=True):
             rows.append([_xlsx_text(value) for value in row])
             if len(rows) > MAX_ROWS + 1:
                 break

@@ -3,8 +3,10 @@ the wrong organisation, each one a regression test of a hole that was found and 
 
 from __future__ import annotations
 
+import io
 import re
 import time
+import zipfile
 from datetime import date
 
 import pytest
@@ -227,3 +229,64 @@ def test_company_space_link_requests_cannot_flood_a_mailbox(client):
     with time_machine.travel(time.time() + 26 * 3600):
         client.post("/entreprise/lien", data={"email": owner})
     assert space_links() == 6
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def _xlsx(rows: list[list[str]], patch=None) -> bytes:
+    """A real XLSX workbook, its sheet XML rewritten by ``patch`` (an attacker's file)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    plain = io.BytesIO()
+    workbook.save(plain)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(plain.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if patch and item.filename == "xl/worksheets/sheet1.xml":
+                data = patch(data.decode()).encode()
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_an_xlsx_claiming_sixteen_thousand_columns_is_read_within_bounds():
+    # Finding: openpyxl pads every row to the width the sheet claims; a 5 KB file
+    # claiming A1:XFD20000 took 30 s and 2.6 GB of memory to read (one upload could
+    # bring the server down). Rows are now read on at most MAX_COLUMNS columns.
+    from connectences import tabular
+
+    def claim_every_column(xml: str) -> str:
+        return re.sub(r'<dimension ref="[^"]+"\s*/>', '<dimension ref="A1:XFD40" />', xml)
+
+    data = _xlsx(
+        [["Prénom", "Nom", "E-mail"], ["Léa", "Roux", "lea@exemple.fr"]], claim_every_column
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert 'ref="A1:XFD40"' in archive.read("xl/worksheets/sheet1.xml").decode()
+    rows = tabular._read_xlsx(data)
+    assert rows and max(len(row) for row in rows) <= tabular.MAX_COLUMNS
+    headers, body = tabular.read_table("liste.xlsx", data)
+    assert headers == ["Prénom", "Nom", "E-mail"] and body[0]["E-mail"] == "lea@exemple.fr"
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_its_size_is_refused(monkeypatch):
+    # Finding: the workbook was unpacked whatever its size once decompressed (a zip
+    # bomb: a few hundred kilobytes becoming gigabytes of shared strings in memory).
+    from connectences import tabular
+
+    monkeypatch.setattr(tabular, "MAX_XLSX_UNPACKED", 1024 * 1024, raising=False)
+    data = _xlsx(
+        [["Prénom", "Nom"], ["Léa", "Roux"]], lambda xml: xml.replace("Roux", "x" * 2_000_000)
+    )
+    assert len(data) < 100_000
+    with pytest.raises(tabular.TableError, match="trop volumineux"):
+        tabular.read_table("bombe.xlsx", data)
+    # A normal workbook still reads.
+    assert tabular.read_table("ok.xlsx", _xlsx([["Prénom"], ["Léa"]]))[1] == [{"Prénom": "Léa"}]
