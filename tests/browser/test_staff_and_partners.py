@@ -1,0 +1,345 @@
+"""The pages of the people who work the platform, as they use them in a real browser:
+an animateur's home on a doorstep (what is due today, direct links, "Nouvelle visite"
+first), the visits list with its filters folded on a phone, the shared-time posts;
+an operator's and a partner's homes and inboxes; the intercommunality officer's
+observatory over a period; the administrator's accounts and failed mails; a job
+seeker's own profile; the login, password and French error pages.
+
+Each page is screenshotted to ``test-artifacts/screenshots/revue-*.png``, passes
+axe-core with no serious or critical violation and, at 390 px, never scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import OutboxMessage, User
+from tests.browser.support import describe, screenshot
+from tests.browser.test_homes import ACCOUNTS, DESKTOP, PHONE, audit, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def overflow(page) -> int:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def check(page, name: str, label: str) -> list[dict]:
+    """Screenshot ``revue-<name>``, check the width on a phone, return axe's blocking list."""
+    screenshot(page, f"revue-{name}")
+    if page.viewport_size["width"] <= PHONE["width"]:
+        assert overflow(page) <= 0, f"{label} : la page déborde en largeur sur un téléphone"
+    return audit(page, label)
+
+
+def both_sizes(page, name: str, label: str) -> list[dict]:
+    """The current page checked on a desktop, then on a phone (left at phone size)."""
+    blocking = []
+    for suffix, viewport in (("1280", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        blocking += check(page, f"{name}-{suffix}", f"{label} ({suffix} px)")
+    return blocking
+
+
+def count_in(text: str) -> int:
+    """The first whole number of a sentence ("12 besoins correspondant aux filtres")."""
+    match = re.search(r"\d[\d\u202f\u00a0 ]*", text)
+    assert match, f"aucun nombre dans « {text} »"
+    return int(re.sub(r"\D", "", match.group()))
+
+
+# --- animateur -------------------------------------------------------------------------
+
+
+def test_animateur_home_says_what_is_due_with_direct_links(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    # On a doorstep, logging the visit comes first: the button is on the first screen.
+    new_visit = page.get_by_role("link", name="Nouvelle visite", exact=True).first
+    main_visit = page.locator("main").get_by_role("link", name="Nouvelle visite")
+    assert main_visit.is_visible()
+    box = main_visit.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"], "« Nouvelle visite » hors du 1er écran"
+    assert new_visit.count() == 1
+
+    due = page.locator("section.todo-item", has=page.get_by_role("heading", name="Mes relances"))
+    assert re.search(r"\d+ aujourd'hui", due.locator(".todo-count").inner_text())
+    qualify = page.locator(
+        "section.todo-item", has=page.get_by_role("heading", name="Besoins à qualifier")
+    )
+    shown = count_in(qualify.locator(".todo-count").inner_text())
+    proposals = page.locator(
+        "section.todo-item", has=page.get_by_role("heading", name="Propositions aux opérateurs")
+    )
+    # The demo has proposals waiting on an operator: the home names their needs.
+    assert "sans réponse" in proposals.inner_text()
+    assert proposals.locator("li a").count() >= 1
+    blocking = both_sizes(page, "animateur-accueil", "accueil de l'animateur")
+
+    # The count on the home is the one of the board's "to qualify" filter.
+    with page.expect_navigation():
+        qualify.get_by_role("link", name="Tous les besoins à qualifier").click()
+    assert "attente=animateur" in page.url
+    assert count_in(page.locator("#titre-liste").inner_text()) == shown
+
+    # A need to qualify opens straight on its qualification form.
+    page.go_back()
+    first = qualify.locator("li a").first
+    title = first.inner_text()
+    with page.expect_navigation():
+        first.click()
+    assert page.url.endswith("/qualifier")
+    assert title in page.content()
+
+    page.go_back()
+    with page.expect_navigation():
+        due.get_by_role("link", name="Voir toutes mes relances").click()
+    assert page.url.endswith("/animateur/relances")
+    blocking += check(page, "relances-390", "mes relances (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def test_visits_list_folds_its_filters_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    page.goto(live_server.url + "/animateur/visites")
+    summary = page.locator("summary", has_text="Filtrer les visites")
+    assert summary.is_visible()
+    assert not page.get_by_label("Canal").is_visible()  # folded until asked for
+    # The first visit of the list shows within two screens, not after the whole form.
+    first_row = page.locator("#titre-liste ~ .table-wrap tbody tr").first
+    assert first_row.bounding_box()["y"] < 2 * PHONE["height"]
+    blocking = both_sizes(page, "visites", "liste des visites")
+    page.set_viewport_size(PHONE)
+
+    summary.click()
+    page.get_by_label("Canal").select_option(label="Téléphone")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filtrer").click()
+    # The filters stay open and say how many apply; every row is a phone call.
+    assert summary.inner_text() == "Filtrer les visites (1 filtre actif)"
+    assert page.get_by_label("Canal").is_visible()
+    channels = page.locator("tbody td[data-label='Canal']").all_inner_texts()
+    assert channels and set(channels) == {"Téléphone"}
+    total = count_in(page.locator("#titre-totaux").inner_text())
+    page.get_by_text("Répartition par canal et par issue").click()
+    row = page.locator("table", has_text="Par canal").locator("tr", has_text="Téléphone")
+    assert count_in(row.locator("td").inner_text()) == total
+    blocking += check(page, "visites-filtrees-390", "visites filtrées (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def test_shared_time_posts_fold_their_proposal_forms(page, live_server):
+    log_in(page, live_server, "animateur")
+    page.goto(live_server.url + "/animateur/postes-partages")
+    posts = page.locator("section.bundle")
+    assert posts.count() >= 1
+    first = posts.first
+    assert not first.get_by_label("Opérateur", exact=True).is_visible()
+    blocking = both_sizes(page, "postes-partages", "postes en temps partagé")
+    first.get_by_text("Transformer en proposition").click()
+    assert first.get_by_label("Opérateur", exact=True).is_visible()
+    assert first.get_by_role("button", name="Proposer ce poste en temps partagé").is_visible()
+    blocking += check(page, "postes-partages-proposition-390", "proposition d'un poste (390 px)")
+    assert not blocking, describe(blocking)
+
+
+# --- operator and partner --------------------------------------------------------------
+
+
+def test_operator_home_lists_proposals_by_title(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "operator")
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    assert nav.get_by_role("link", name="Accueil").get_attribute("aria-current") == "page"
+    items = page.locator("main .inbox-list > li > a")
+    assert items.count() >= 1
+    titles = items.all_inner_texts()
+    assert "Besoin" not in titles  # each link says which need, not a bare word
+    blocking = both_sizes(page, "operateur-accueil", "accueil de l'opérateur")
+
+    page.goto(live_server.url + "/operateur/propositions")
+    blocking += both_sizes(page, "operateur-propositions", "propositions de l'opérateur")
+    assert "h/semaine" not in page.content()  # hours read "16 h par semaine"
+
+    page.goto(live_server.url + "/operateur")
+    with page.expect_navigation():
+        items.first.click()
+    assert "/operateur/propositions/" in page.url
+    assert titles[0] in page.content()
+    blocking += both_sizes(page, "operateur-proposition", "une proposition")
+    assert not blocking, describe(blocking)
+
+
+def test_partner_home_and_inbox(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "partner")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Réorientations reçues")
+    items = page.locator("main .inbox-list > li > a")
+    assert items.count() >= 1
+    title = items.first.inner_text()
+    blocking = both_sizes(page, "partenaire-accueil", "accueil du partenaire")
+
+    page.goto(live_server.url + "/partenaire/reorientations")
+    blocking += both_sizes(page, "partenaire-reorientations", "réorientations du partenaire")
+
+    page.goto(live_server.url + "/partenaire")
+    with page.expect_navigation():
+        page.locator("main .inbox-list > li > a").first.click()
+    assert "/partenaire/reorientations/" in page.url
+    assert title in page.content()
+    assert not blocking, describe(blocking)
+
+
+# --- intercommunality ------------------------------------------------------------------
+
+
+def test_observatory_reads_plainly_over_a_period(page, live_server):
+    log_in(page, live_server, "territoire")
+    figures = page.locator("dl.figures")
+    received = figures.locator("div", has_text="Besoins reçus").locator("dd").inner_text()
+    total = page.locator("tfoot td").first.inner_text()
+    assert received == total
+    hours = figures.locator("div", has_text="Heures de travail").locator("dd").inner_text()
+    assert re.fullmatch(r"\d[\d\u202f]*(,\d)? h", hours), hours  # French number, no "."
+    assert "Tous les besoins reçus, du" in page.locator("#periode-texte").inner_text()
+    # Every step is told in words.
+    glossary = page.locator("dl.glossary")
+    assert glossary.get_by_text("Réorienté vers un partenaire").is_visible()
+    assert "France Travail" in glossary.inner_text()
+    blocking = both_sizes(page, "observatoire", "observatoire")
+
+    page.get_by_label("Période").select_option(label="Les 3 derniers mois")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    assert "periode=3m" in page.url
+    assert page.get_by_label("Période").input_value() == "3m"
+    period = " ".join(page.locator("#periode-texte").inner_text().split())
+    assert re.match(r"(Besoins reçus du|Aucun besoin reçu depuis le) \d\d/\d\d/\d{4}", period)
+    assert count_in(page.locator("tfoot td").first.inner_text()) <= count_in(total)
+    blocking += check(page, "observatoire-3-mois-390", "observatoire sur 3 mois (390 px)")
+    assert not blocking, describe(blocking)
+
+
+# --- administrator ---------------------------------------------------------------------
+
+
+def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
+    with live_server.app.app_context():
+        db.session.add(
+            OutboxMessage(
+                to="injoignable@exemple.fr",
+                subject="Votre invitation sur Connect'ences",
+                body_text="Bonjour",
+                status="failed",
+                attempts=5,
+                last_error="Connexion refusée par le relais",
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "admin")
+    failed = page.locator("main tr", has_text="injoignable@exemple.fr")
+    assert "Connexion refusée par le relais" in failed.inner_text()
+    # Accounts are cards on a phone: every "Désactiver" button is on screen.
+    for button in page.get_by_role("button", name=re.compile("^Désactiver")).all():
+        box = button.bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"]
+    officer = page.locator("main tr", has_text=ACCOUNTS["territoire"].email)
+    assert "COBAS" in officer.inner_text()
+    blocking = both_sizes(page, "admin", "administration")
+    page.set_viewport_size(PHONE)
+
+    with page.expect_navigation():
+        failed.get_by_role("button", name=re.compile("^Relancer")).click()
+    assert page.get_by_text("1 courriel(s) remis en file d'envoi.").is_visible()
+    assert page.locator("main tr", has_text="injoignable@exemple.fr").count() == 0
+    blocking += check(page, "admin-courriel-relance-390", "courriel relancé (390 px)")
+    assert not blocking, describe(blocking)
+
+
+# --- job seeker ------------------------------------------------------------------------
+
+
+def test_job_seeker_reads_their_profile_and_pauses_it(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "candidate")
+    profile = page.locator("dl.details")
+    jobs = profile.locator("div", has_text="Métiers recherchés").locator("dd").inner_text()
+    assert "Comptabilité" in jobs and "M1203" not in jobs  # a job's name, not its code
+    assert re.search(r"\d\d/\d\d/\d{4}", profile.inner_text())
+    blocking = both_sizes(page, "candidat-profil", "profil du candidat")
+    page.set_viewport_size(PHONE)
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Gérer mon profil").click()
+    assert page.get_by_role("link", name="Modifier mon profil").is_visible()
+    blocking += check(page, "candidat-espace-390", "espace du candidat (390 px)")
+    pause = page.get_by_role("button", name="Je ne suis plus disponible (mettre en pause)")
+    with page.expect_navigation():
+        pause.click()
+    resume = page.get_by_role("button", name="Je suis de nouveau disponible")
+    assert resume.is_visible()
+    blocking += check(page, "candidat-en-pause-390", "profil en pause (390 px)")
+    with page.expect_navigation():
+        resume.click()  # the demo profile is shared by other tests: put it back
+    assert pause.is_visible()
+    assert not blocking, describe(blocking)
+
+
+# --- login, password, error pages ------------------------------------------------------
+
+
+def test_login_error_and_password_page_in_french(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/connexion")
+    page.get_by_label("Adresse e-mail").fill("personne.inconnue@exemple.fr")
+    page.get_by_label("Mot de passe").fill("ce n'est pas le bon mot de passe")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    error = page.get_by_role("alert")
+    assert error.count() >= 1 and "mot de passe" in error.first.inner_text().lower()
+    blocking = check(page, "connexion-erreur-390", "connexion refusée (390 px)")
+
+    log_in(page, live_server, "territoire")
+    page.goto(live_server.url + "/mot-de-passe")
+    assert page.get_by_role("heading", name="Changer de mot de passe").is_visible()
+    blocking += both_sizes(page, "mot-de-passe", "changer de mot de passe")
+    page.set_viewport_size(PHONE)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Changer le mot de passe").click()
+    # Nothing filled: each field says what is missing, in French.
+    assert page.locator(".errors, .field-error").count() >= 1
+    blocking += check(page, "mot-de-passe-erreurs-390", "mot de passe, erreurs (390 px)")
+    assert not blocking, describe(blocking)
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status", "heading"),
+    [
+        ("candidate", "/animateur", 403, "Accès refusé"),
+        ("operator", "/page-qui-n-existe-pas", 404, "Page introuvable"),
+    ],
+)
+def test_error_pages_in_french(page, live_server, role, path, status, heading):
+    log_in(page, live_server, role)
+    response = page.goto(live_server.url + path)
+    assert response.status == status
+    assert page.get_by_role("heading", level=1).inner_text() == heading
+    back = page.get_by_role("link", name="Retour à l'accueil")
+    blocking = both_sizes(page, f"erreur-{status}", f"page d'erreur {status}")
+    with page.expect_navigation():
+        back.click()
+    with live_server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == ACCOUNTS[role].email))
+        home = {"candidate": "/candidat", "operator": "/operateur"}[user.role]
+        db.session.remove()
+    assert page.url == live_server.url + home
+    assert not blocking, describe(blocking)
