@@ -1,4 +1,4 @@
-"""Small helpers shared by test modules: the page as read, row counts, a stored company."""
+"""Small helpers shared by test modules: the page as read, row counts, stored records."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import re
 
 from sqlalchemy import func, select
 
+from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Company
+from connectences.models import Company, Need
+from connectences.workflows import NEED
 from tests import factories
 
 
@@ -28,3 +30,16 @@ def make_company(**overrides) -> Company:
     item = factories.company(**overrides)
     factories.load(factories.document(companies=[item]))
     return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
+
+
+def need_by_ref(ref: str) -> Need:
+    """The stored need ``ref``, read afresh (the session's cache is expired first)."""
+    db.session.expire_all()
+    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
+
+
+def qualify(*refs: str) -> None:
+    """Move the needs ``refs`` to ``qualifie`` through the workflow."""
+    for ref in refs:
+        workflows.transition(db.session, need_by_ref(ref), NEED, "qualifie")
+        db.session.commit()  # before the next need_by_ref() expires the session

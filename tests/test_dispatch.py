@@ -1,7 +1,7 @@
 """Sending leads to operators and referrals to partners: records, state machines, mail."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
@@ -18,14 +18,11 @@ from connectences.models import (
 from connectences.workflows import NEED, TransitionError
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
+from tests.helpers import count
 
 
 def _get(model, ref):
     return db.session.scalars(select(model).where(model.ref == ref)).one()
-
-
-def _count(model):
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture
@@ -58,7 +55,7 @@ def test_unqualified_need_cannot_be_proposed(data):
     with pytest.raises(TransitionError, match="qualifié"):
         send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
     db.session.rollback()
-    assert _count(Lead) == 0
+    assert count(Lead) == 0
 
 
 def test_send_lead_creates_record_moves_need_and_queues_mail(data):
@@ -86,7 +83,7 @@ def test_send_lead_creates_record_moves_need_and_queues_mail(data):
 
 def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(data):
     _qualify("n1")
-    transitions = _count(Transition)
+    transitions = count(Transition)
     with pytest.raises(TransitionError, match="jour"):
         send_lead(
             db.session,
@@ -95,8 +92,8 @@ def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(dat
             candidates=[_get(Candidate, "weekend")],
         )
     db.session.rollback()
-    assert _count(Lead) == 0 and _count(OutboxMessage) == 0
-    assert _count(Transition) == transitions
+    assert count(Lead) == 0 and count(OutboxMessage) == 0
+    assert count(Transition) == transitions
     assert _get(Need, "n1").status == "qualifie"
 
 
@@ -123,7 +120,7 @@ def test_invalid_bundles_are_refused(data, refs, message):
     with pytest.raises(TransitionError, match=message):
         send_lead(db.session, needs=[_get(Need, r) for r in refs], operator=_get(Operator, "ge"))
     db.session.rollback()
-    assert _count(Lead) == 0
+    assert count(Lead) == 0
 
 
 def test_send_referral(data):
@@ -138,7 +135,7 @@ def test_send_referral(data):
     assert referral.status == "envoyee"
     assert need.status == "reoriente"
     assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
-    assert _count(Referral) == 1
+    assert count(Referral) == 1
     # A need already filled can no longer be re-oriented.
     need2 = _get(Need, "n2")
     _qualify("n2")

@@ -4,7 +4,7 @@ the company asked not to be solicited or reached the contacts per month it accep
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
@@ -12,6 +12,7 @@ from connectences.models import Company, Lead, Need, Operator, Partner, Referral
 from connectences.workflows import TransitionError
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
+from tests.helpers import count
 
 
 def _get(model, ref):
@@ -33,10 +34,6 @@ def world():
     db.session.commit()
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_no_lead_nor_referral_to_a_company_that_asked_not_to_be_solicited(world):
     _get(Company, "c1").do_not_solicit = True
     with pytest.raises(TransitionError, match="Cabane Dubern.*ne plus être sollicitée"):
@@ -44,7 +41,7 @@ def test_no_lead_nor_referral_to_a_company_that_asked_not_to_be_solicited(world)
     with pytest.raises(TransitionError, match="ne plus être sollicitée"):
         send_referral(db.session, need=_get(Need, "n2"), partner=_get(Partner, "ft"))
     db.session.rollback()
-    assert (_count(Lead), _count(Referral)) == (0, 0)
+    assert (count(Lead), count(Referral)) == (0, 0)
     assert _get(Need, "n1").status == "qualifie"
 
 
@@ -55,11 +52,11 @@ def test_the_monthly_cap_counts_leads_and_referrals(world):
     with pytest.raises(TransitionError, match="Cabane Dubern"):
         send_referral(db.session, need=_get(Need, "n2"), partner=_get(Partner, "ft"))
     db.session.rollback()
-    assert _count(Referral) == 0
+    assert count(Referral) == 0
 
 
 def test_a_company_without_limits_receives_both(world):
     send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
     send_referral(db.session, need=_get(Need, "n2"), partner=_get(Partner, "ft"))
     db.session.commit()
-    assert (_count(Lead), _count(Referral)) == (1, 1)
+    assert (count(Lead), count(Referral)) == (1, 1)

@@ -7,7 +7,7 @@ import gzip
 import json
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 
 from connectences import territory
 from connectences.extensions import db
@@ -15,6 +15,7 @@ from connectences.models import Commune, Epci
 from connectences.territory import build as build_module
 from connectences.territory.load import load_reference
 from connectences.territory.text import fold
+from tests.helpers import count
 
 COBAS, COBAN, VAL_DE_L_EYRE = "243300563", "243301504", "243301405"
 
@@ -225,13 +226,9 @@ def test_search_limits_and_empty_input():
 # --- database --------------------------------------------------------------
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_reference_tables_are_loaded():
-    assert _count(Commune) == len(territory.all_communes())
-    assert _count(Epci) == len(territory.all_epcis())
+    assert count(Commune) == len(territory.all_communes())
+    assert count(Epci) == len(territory.all_epcis())
     lege = db.session.get(Commune, "33236")
     assert lege.name == "Lège-Cap-Ferret"
     assert lege.postcodes == ["33950", "33970"]
@@ -241,12 +238,12 @@ def test_reference_tables_are_loaded():
 
 
 def test_load_reference_is_idempotent_and_repairs():
-    communes, epcis = _count(Commune), _count(Epci)
+    communes, epcis = count(Commune), count(Epci)
     report = load_reference(db.session)
     db.session.commit()
     assert (report.communes_inserted, report.communes_updated) == (0, 0)
     assert (report.epcis_inserted, report.epcis_updated) == (0, 0)
-    assert (_count(Commune), _count(Epci)) == (communes, epcis)
+    assert (count(Commune), count(Epci)) == (communes, epcis)
     try:
         db.session.execute(update(Commune).where(Commune.insee == "33009").values(name="X"))
         db.session.execute(update(Commune).where(Commune.department == "40").values(lat=None))
@@ -269,7 +266,7 @@ def test_load_reference_is_idempotent_and_repairs():
     assert db.session.get(Commune, "33236").epci_siren == COBAN
     assert db.session.get(Commune, "40046").lat == pytest.approx(44.39454)
     assert db.session.get(Epci, COBAS).kind == "CA"
-    assert _count(Commune) == communes
+    assert count(Commune) == communes
 
 
 def test_load_command(runner):

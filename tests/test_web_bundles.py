@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from connectences import workflows
 from connectences.extensions import db
 from connectences.models import Lead, Need, Operator, OutboxMessage, Transition
-from connectences.workflows import NEED
 from tests import factories as f
+from tests.helpers import count, need_by_ref, qualify
 
 URL = "/animateur/postes-partages"
-
-
-def _need(ref: str) -> Need:
-    db.session.expire_all()
-    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _qualify(*refs: str) -> None:
-    for ref in refs:
-        workflows.transition(db.session, _need(ref), NEED, "qualifie")
-        db.session.commit()  # before the next _need() expires the session
 
 
 def _state() -> tuple:
     db.session.expire_all()
     statuses = tuple(db.session.execute(select(Need.ref, Need.status).order_by(Need.ref)).all())
-    return statuses, _count(Lead), _count(OutboxMessage), _count(Transition)
+    return statuses, count(Lead), count(OutboxMessage), count(Transition)
 
 
 @pytest.fixture
@@ -102,7 +86,7 @@ def test_page_lists_the_bundle_with_needs_hours_days_and_candidates(client, anim
 
 
 def test_bundle_becomes_one_shared_time_lead(client, animateur):
-    _qualify("n1", "n2")
+    qualify("n1", "n2")
     response = client.post(
         f"{URL}/proposer",
         data={"besoins": ["n2", "n1"], "operateur": "ge", "candidats": ["ok"], "note": "Top"},
@@ -113,7 +97,7 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert sorted(item.need.ref for item in lead.needs) == ["n1", "n2"]
     assert [c.candidate.ref for c in lead.candidates] == ["ok"]
     assert lead.note == "Top"
-    assert {_need("n1").status, _need("n2").status} == {"propose"}
+    assert {need_by_ref("n1").status, need_by_ref("n2").status} == {"propose"}
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.to == "ge@exemple.fr" and "temps partagé" in mail.subject
     html = client.get(URL).get_data(as_text=True)
@@ -125,7 +109,7 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
 
 
 def test_unqualified_bundle_is_refused_with_the_reason(client, animateur):
-    _qualify("n1")
+    qualify("n1")
     before = _state()
     client.post(f"{URL}/proposer", data={"besoins": ["n1", "n2"], "operateur": "ge"})
     assert _state() == before
@@ -148,7 +132,7 @@ def test_unqualified_bundle_is_refused_with_the_reason(client, animateur):
     ],
 )
 def test_bad_input_changes_nothing(client, animateur, form, message):
-    _qualify("n1", "n2", "n3")
+    qualify("n1", "n2", "n3")
     before = _state()
     response = client.post(f"{URL}/proposer", data=form)
     assert response.status_code == 302
@@ -157,7 +141,7 @@ def test_bad_input_changes_nothing(client, animateur, form, message):
 
 
 def test_inactive_operator_is_refused(client, animateur):
-    _qualify("n1", "n2")
+    qualify("n1", "n2")
     db.session.scalars(select(Operator).where(Operator.ref == "ge")).one().active = False
     db.session.commit()
     before = _state()
@@ -169,7 +153,7 @@ def test_inactive_operator_is_refused(client, animateur):
 @pytest.mark.parametrize("method,url", [("get", URL), ("post", f"{URL}/proposer")])
 def test_other_roles_are_refused(client, auth, data, role, method, url):
     auth.login(role)
-    _qualify("n1", "n2")
+    qualify("n1", "n2")
     before = _state()
     response = getattr(client, method)(url, data={"besoins": ["n1", "n2"], "operateur": "ge"})
     assert response.status_code == 403

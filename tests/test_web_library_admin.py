@@ -21,6 +21,7 @@ from connectences.models import (
     OutboxMessage,
 )
 from tests import factories
+from tests.helpers import count
 
 FORM = {
     "first_name": "Yanis",
@@ -46,10 +47,6 @@ def _store(**fields) -> Candidate:
     item = factories.candidate(**fields)
     factories.load(factories.document(candidates=[item]))
     return db.session.scalars(select(Candidate).where(Candidate.ref == item["ref"])).one()
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_create_on_behalf_queues_the_confirmation_and_waits_for_it(client, auth):
@@ -81,7 +78,7 @@ def test_create_on_behalf_requires_the_consent_and_reports_field_errors(client, 
     html = response.get_data(as_text=True)
     assert "la personne doit avoir lu la notice" in html
     assert "entre 1 et 48" in html and "adresse e-mail valide" in html
-    assert _count(Candidate) == 0 and _count(OutboxMessage) == 0
+    assert count(Candidate) == 0 and count(OutboxMessage) == 0
 
 
 def test_suspected_duplicate_is_shown_before_creation_then_create_anyway(client, auth):
@@ -96,13 +93,13 @@ def test_suspected_duplicate_is_shown_before_creation_then_create_anyway(client,
     assert f"/animateur/cvtheque/{existing.ref}" in html
     assert "même numéro de téléphone" in html and "même nom" in html
     assert 'name="create_anyway" value="1"' in html
-    assert _count(Candidate) == 1 and _count(OutboxMessage) == 0
+    assert count(Candidate) == 1 and count(OutboxMessage) == 0
     response = client.post(
         "/animateur/cvtheque/nouveau",
         data={**FORM, "email": "y.morel@exemple.fr", "create_anyway": "1"},
     )
     assert response.status_code == 302
-    assert _count(Candidate) == 2 and _count(OutboxMessage) == 1
+    assert count(Candidate) == 2 and count(OutboxMessage) == 1
 
 
 def test_same_email_leads_to_the_existing_record(client, auth):
@@ -113,7 +110,7 @@ def test_same_email_leads_to_the_existing_record(client, auth):
     response = client.post("/animateur/cvtheque/nouveau", data={**FORM, "create_anyway": "1"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(existing.ref)
-    assert _count(Candidate) == 1 and _count(OutboxMessage) == 0
+    assert count(Candidate) == 1 and count(OutboxMessage) == 0
 
 
 def test_merge_through_the_pages(client, auth):
@@ -163,7 +160,7 @@ def test_keep_both_through_the_pages_is_not_proposed_again(client, auth):
     assert url in client.get("/animateur/cvtheque/doublons").get_data(as_text=True)
     response = client.post(url + "/distincts")
     assert response.status_code == 302
-    assert _count(CandidateDistinct) == 1 and _count(Candidate) == 2
+    assert count(CandidateDistinct) == 1 and count(Candidate) == 2
     listing = client.get("/animateur/cvtheque/doublons").get_data(as_text=True)
     assert url not in listing and "Aucun doublon possible" in listing
 
@@ -215,8 +212,8 @@ def test_other_roles_and_anonymous_are_refused_everywhere(client, auth, app, rol
     token = location.rsplit("/", 1)[1]
     if role is not None:
         auth.login(role)
-    refused_before = _count(AuditLog)
-    people_before = _count(Candidate)
+    refused_before = count(AuditLog)
+    people_before = count(Candidate)
     for method, path in PAGES:
         url = path.format(a=a.id, b=b.id, token=token)
         response = getattr(client, method)(url, data={"keep": "a"})
@@ -224,7 +221,7 @@ def test_other_roles_and_anonymous_are_refused_everywhere(client, auth, app, rol
             assert response.status_code == 302 and "/connexion" in response.headers["Location"]
         else:
             assert response.status_code == 403, (role, url)
-    assert _count(Candidate) == people_before
+    assert count(Candidate) == people_before
     assert db.session.scalar(select(CandidateImport.status)) == "preview"
     if role is not None:
         refusals = db.session.scalar(
@@ -232,4 +229,4 @@ def test_other_roles_and_anonymous_are_refused_everywhere(client, auth, app, rol
             .select_from(AuditLog)
             .where(AuditLog.action == "cvtheque_access_refused")
         )
-        assert refusals == len(PAGES) and _count(AuditLog) >= refused_before + len(PAGES)
+        assert refusals == len(PAGES) and count(AuditLog) >= refused_before + len(PAGES)

@@ -21,20 +21,17 @@ from connectences.models import (
 )
 from connectences.needs import links
 from tests import factories as f
+from tests.helpers import count
 
 SECRET = "test-secret-key-not-for-production"
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
 SPACE_LINK = re.compile(r"http://localhost(/entreprise/suivi/[^\s<\"]+)")
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def _written() -> tuple[int, ...]:
     db.session.expire_all()
     return tuple(
-        _count(model) for model in (Need, Company, CompanyContact, OutboxMessage, Transition)
+        count(model) for model in (Need, Company, CompanyContact, OutboxMessage, Transition)
     )
 
 
@@ -120,7 +117,7 @@ def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
     assert need.skills == ["saisie comptable", "déclarations de TVA"]
     assert need.days == ["mon", "tue"] and need.hours_per_week == 14
     assert need.company.siret == data["siret"] and need.company.commune == f.GUJAN
-    assert _count(Transition) == 0  # the workflow log starts at confirmation
+    assert count(Transition) == 0  # the workflow log starts at confirmation
     # Not in the animateurs' queue, only under "waiting on the company".
     assert need.title not in _board(staff)
     waiting = staff.get("/animateur/besoins?attente=entreprise").get_data(as_text=True)
@@ -129,7 +126,7 @@ def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
     staff.post(
         f"/animateur/besoins/{need.ref}/statut", data={"etat": "abandonne", "motif": "budget"}
     )
-    assert _count(Transition) == 0
+    assert count(Transition) == 0
 
     mail = _last_mail_to("claire@huitres-dupont.fr")
     assert mail.subject.endswith("Confirmez votre besoin")
@@ -161,7 +158,7 @@ def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
 
     # Clicking again changes nothing.
     client.post(path)
-    assert _count(Transition) == 1 and _count(CompanyContact) == 1
+    assert count(Transition) == 1 and count(CompanyContact) == 1
 
 
 def _past(days: int) -> str:
@@ -236,7 +233,7 @@ def test_duplicate_is_pointed_out_before_creation(client):
     # The owner says it is another need: it is stored, the company is the same one.
     response = client.post("/exprimer-un-besoin", data={**again, "confirm_duplicate": "1"})
     assert response.status_code == 302
-    assert _count(Need) == 2 and _count(Company) == 1
+    assert count(Need) == 2 and count(Company) == 1
 
 
 def test_a_closed_need_with_the_same_title_is_no_duplicate(client):
@@ -287,7 +284,7 @@ def test_tampered_or_expired_confirmation_link_is_refused(client):
             assert words in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Need, need.id).owner_confirmed_at is None
-    assert _count(Transition) == 0
+    assert count(Transition) == 0
     refusals = db.session.scalars(
         select(AuditLog).where(AuditLog.action == "company_link_refused")
     ).all()
@@ -315,12 +312,12 @@ def test_tampered_or_expired_space_link_is_refused(client):
 
 def test_space_link_is_renewed_by_email_without_telling_who_is_known(client):
     _post_and_confirm(client)
-    mails = _count(OutboxMessage)
+    mails = count(OutboxMessage)
     response = client.post("/entreprise/lien", data={"email": "inconnu@exemple.fr"})
     assert response.status_code == 302
     answer = client.get(response.location).get_data(as_text=True)
     assert "Si cette adresse a déjà exprimé un besoin" in answer
-    assert _count(OutboxMessage) == mails  # nothing sent to an unknown address
+    assert count(OutboxMessage) == mails  # nothing sent to an unknown address
 
     client.post("/entreprise/lien", data={"email": "Claire@Huitres-Dupont.fr"})
     mail = _last_mail_to("claire@huitres-dupont.fr")

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from connectences import workflows
 from connectences.extensions import db
 from connectences.models import Lead, Need, OutboxMessage, Referral, Transition
-from connectences.workflows import NEED
 from tests import factories as f
-
-
-def _need(ref: str) -> Need:
-    db.session.expire_all()
-    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _qualify(*refs: str) -> None:
-    for ref in refs:
-        workflows.transition(db.session, _need(ref), NEED, "qualifie")
-        db.session.commit()  # before the next _need() expires the session
+from tests.helpers import count, need_by_ref, qualify
 
 
 def _state() -> tuple:
@@ -33,10 +17,10 @@ def _state() -> tuple:
     statuses = tuple(db.session.execute(select(Need.ref, Need.status).order_by(Need.ref)).all())
     return (
         statuses,
-        _count(Lead),
-        _count(Referral),
-        _count(OutboxMessage),
-        _count(Transition),
+        count(Lead),
+        count(Referral),
+        count(OutboxMessage),
+        count(Transition),
     )
 
 
@@ -149,7 +133,7 @@ def test_list_shows_needs_with_links(client, animateur):
     ],
 )
 def test_list_filters(client, animateur, query, shown, hidden):
-    _qualify("n1")
+    qualify("n1")
     html = client.get(f"/animateur/besoins?{query}").get_data(as_text=True)
     for text in shown:
         assert text in html
@@ -236,17 +220,17 @@ def test_unknown_need_is_404(client, animateur):
 def test_a_bare_qualify_is_refused_and_points_to_the_qualification_form(client, animateur):
     response = client.post("/animateur/besoins/n1/statut", data={"etat": "qualifie"})
     assert response.status_code == 302
-    assert _need("n1").status == "nouveau"
+    assert need_by_ref("n1").status == "nouveau"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
     assert "choisissez son métier" in html
     assert "Marquer comme qualifié" not in html
 
 
 def test_a_move_then_history_shows_who_and_when(client, animateur):
-    _qualify("n1")
+    qualify("n1")
     response = client.post("/animateur/besoins/n1/statut", data={"etat": "en_recherche"})
     assert response.status_code == 302 and response.location.endswith("/animateur/besoins/n1#etat")
-    assert _need("n1").status == "en_recherche"
+    assert need_by_ref("n1").status == "en_recherche"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
     assert "Le besoin est maintenant « en recherche »." in html
     assert "Alex Animateur" in html  # who, in the history
@@ -265,7 +249,7 @@ def test_abandon_needs_a_reason_from_the_list(client, animateur):
         "/animateur/besoins/n1/statut",
         data={"etat": "abandonne", "motif": "autre", "precision": "L'entreprise a fermé"},
     )
-    assert _need("n1").status == "abandonne"
+    assert need_by_ref("n1").status == "abandonne"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
     assert "Autre (préciser) — L&#39;entreprise a fermé" in html
 
@@ -279,7 +263,7 @@ def test_statuses_reserved_to_dispatch_cannot_be_set_by_hand(client, animateur, 
 
 
 def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
-    _qualify("n1")
+    qualify("n1")
     client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
     assert "Lancer la recherche" not in html and "Marquer comme pourvu" not in html
@@ -302,7 +286,7 @@ def test_transition_not_allowed_from_current_state_is_refused(client, animateur)
 
 
 def test_send_lead_with_candidates(client, animateur):
-    _qualify("n1")
+    qualify("n1")
     response = client.post(
         "/animateur/besoins/n1/proposer",
         data={"operateur": "ge", "candidats": ["ok"], "note": "À rappeler vite"},
@@ -314,7 +298,7 @@ def test_send_lead_with_candidates(client, animateur):
     assert lead.candidates[0].score is not None
     assert lead.note == "À rappeler vite"
     assert lead.reasons  # the route's reasons travel with the lead
-    assert _need("n1").status == "propose"
+    assert need_by_ref("n1").status == "propose"
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.to == "ge@exemple.fr" and mail.status == "pending"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
@@ -323,7 +307,7 @@ def test_send_lead_with_candidates(client, animateur):
 
 
 def test_operator_can_be_changed_from_the_route_choice(client, animateur):
-    _qualify("n1")
+    qualify("n1")
     client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge2"})
     lead = db.session.scalars(select(Lead)).one()
     assert lead.operator.ref == "ge2" and lead.candidates == [] and lead.reasons == []
@@ -343,7 +327,7 @@ def test_operator_can_be_changed_from_the_route_choice(client, animateur):
     ],
 )
 def test_bad_lead_input_changes_nothing(client, animateur, form, message):
-    _qualify("n1")
+    qualify("n1")
     before = _state()
     response = client.post("/animateur/besoins/n1/proposer", data=form)
     assert response.status_code == 302
@@ -379,7 +363,7 @@ def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
     assert referral.partner.ref == "ft" and referral.need.ref == "plein"
     assert referral.reasons[0] == "Emploi à temps plein dans une seule entreprise"
     assert any("recrutement classique" in r for r in referral.reasons)
-    assert _need("plein").status == "reoriente"
+    assert need_by_ref("plein").status == "reoriente"
     assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
     html = client.get("/animateur/besoins/plein").get_data(as_text=True)
     assert "Réorientation vers France Travail Arcachon" in html and "Envoyée" in html
@@ -455,18 +439,18 @@ def test_other_roles_are_refused(client, auth, data, role, method, url):
 def test_anonymous_is_sent_to_login(client, data, method, url):
     response = getattr(client, method)(url, data={"etat": "qualifie"})
     assert response.status_code == 302 and "/connexion" in response.location
-    assert _need("n1").status == "nouveau"
+    assert need_by_ref("n1").status == "nouveau"
 
 
 def test_admin_may_use_the_pages(client, auth, data):
     auth.login("admin")
     assert client.get("/animateur/besoins/n1").status_code == 200
     client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "budget"})
-    assert _need("n1").status == "abandonne"
+    assert need_by_ref("n1").status == "abandonne"
 
 
 def test_post_without_csrf_token_is_refused(app, client, animateur):
-    _qualify("n1")
+    qualify("n1")
     before = _state()
     app.config["WTF_CSRF_ENABLED"] = True
     try:

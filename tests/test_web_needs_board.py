@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
@@ -27,18 +27,10 @@ from connectences.tabular import read_table
 from connectences.workflows import NEED, dispatch
 from connectences.workflows import leads as lead_flow
 from tests import factories as f
+from tests.helpers import count, need_by_ref
 
 STATES = list(NEED.labels)
 FUTURE = (date.today() + timedelta(days=20)).isoformat()
-
-
-def _need(ref: str) -> Need:
-    db.session.expire_all()
-    return db.session.scalars(select(Need).where(Need.ref == ref)).one()
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _need_log(need_id: int) -> list[Transition]:
@@ -90,7 +82,7 @@ def animateur(auth, data):
 
 def _put_in_state(state: str) -> dict:
     """Bring need n1 into ``state`` through the domain (setup); return the lead, if any."""
-    need = _need("n1")
+    need = need_by_ref("n1")
     operator = db.session.scalars(select(Operator).where(Operator.ref == "ge")).one()
     partner = db.session.scalars(select(Partner).where(Partner.ref == "ft")).one()
     person = db.session.scalars(select(Candidate).where(Candidate.ref == "ok")).one()
@@ -118,7 +110,7 @@ def _put_in_state(state: str) -> dict:
     if state == "abandonne":
         workflows.transition(db.session, need, NEED, "abandonne", reason_code="doublon")
     db.session.commit()
-    assert _need("n1").status == state
+    assert need_by_ref("n1").status == state
     return {"lead_id": lead.id if lead else None, "candidate_id": person.id, "need_id": need.id}
 
 
@@ -177,12 +169,12 @@ def test_every_need_transition_allowed_or_refused(app, client, auth, animateur, 
     setup = _put_in_state(source)
     need_id = setup["need_id"]
     log_before = len(_need_log(need_id))
-    leads, referrals = _count(Lead), _count(Referral)
+    leads, referrals = count(Lead), count(Referral)
     actor, response = _move_through_the_web(app, client, auth, source, target, setup)
     allowed = target in NEED.allowed(source)
     log = _need_log(need_id)
     if allowed:
-        assert _need("n1").status == target
+        assert need_by_ref("n1").status == target
         new = log[log_before:]
         assert [(t.from_state, t.to_state) for t in new] == [(source, target)]
         assert new[0].actor_id == (actor or animateur).id
@@ -193,9 +185,9 @@ def test_every_need_transition_allowed_or_refused(app, client, auth, animateur, 
             page = client.get("/animateur/besoins/n1").get_data(as_text=True)
             assert "Alex Animateur" in page  # who, in the history shown on the need page
     else:
-        assert _need("n1").status == source
+        assert need_by_ref("n1").status == source
         assert len(log) == log_before
-        assert (_count(Lead), _count(Referral)) == (leads, referrals)
+        assert (count(Lead), count(Referral)) == (leads, referrals)
         assert response.status_code == 302
         page = client.get(response.location).get_data(as_text=True)
         assert "flash flash-error" in page  # a French message says why
@@ -207,7 +199,7 @@ def test_the_table_covers_every_pair():
 
 
 def test_abandon_without_a_reason_is_refused_and_changes_nothing(client, animateur):
-    need = _need("n1")
+    need = need_by_ref("n1")
     before = len(_need_log(need.id))
     for form in (
         {"etat": "abandonne"},
@@ -215,9 +207,9 @@ def test_abandon_without_a_reason_is_refused_and_changes_nothing(client, animate
         {"etat": "abandonne", "motif": "autre"},  # "autre" needs its text
     ):
         client.post("/animateur/besoins/n1/statut", data=form)
-        assert _need("n1").status == "nouveau" and len(_need_log(need.id)) == before
+        assert need_by_ref("n1").status == "nouveau" and len(_need_log(need.id)) == before
     client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "budget"})
-    assert _need("n1").status == "abandonne"
+    assert need_by_ref("n1").status == "abandonne"
     assert _need_log(need.id)[-1].reason_code == "budget"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
     assert "Budget insuffisant" in html
@@ -281,17 +273,17 @@ def test_need_from_scratch_picks_the_company(client, animateur):
     page = client.get("/animateur/besoins/nouveau?recherche=garage").get_data(as_text=True)
     assert 'href="/animateur/besoins/nouveau?entreprise=c2"' in page
     assert "Boulangerie" not in page
-    siret = _need("n1").company.siret
+    siret = need_by_ref("n1").company.siret
     page = client.get(f"/animateur/besoins/nouveau?recherche={siret[:9]}").get_data(as_text=True)
     assert "?entreprise=c1" in page and "Garage" not in page
     page = client.get("/animateur/besoins/nouveau?recherche=Boulan").get_data(as_text=True)
     assert "?entreprise=c1" in page
-    before = _count(Need)
+    before = count(Need)
     response = client.post("/animateur/besoins/nouveau", data=_need_form())
     assert response.status_code == 422 and "Choisissez l&#39;entreprise" in response.get_data(
         as_text=True
     )
-    assert _count(Need) == before
+    assert count(Need) == before
 
 
 @pytest.mark.parametrize(
@@ -305,12 +297,12 @@ def test_need_from_scratch_picks_the_company(client, animateur):
     ],
 )
 def test_bad_input_on_the_animateur_form_writes_nothing(client, animateur, overrides, message):
-    before = (_count(Need), _count(Transition))
+    before = (count(Need), count(Transition))
     response = client.post(
         "/animateur/besoins/nouveau", data={**_need_form(**overrides), "entreprise": "c1"}
     )
     assert response.status_code == 422 and message in response.get_data(as_text=True)
-    assert (_count(Need), _count(Transition)) == before
+    assert (count(Need), count(Transition)) == before
 
 
 def test_visit_of_another_company_is_refused(client, animateur):
@@ -320,7 +312,7 @@ def test_visit_of_another_company_is_refused(client, animateur):
     )
     assert response.status_code == 422
     assert "ne concerne pas cette entreprise" in response.get_data(as_text=True)
-    assert _count(Need) == 1
+    assert count(Need) == 1
 
 
 def test_duplicate_is_pointed_out_to_the_animateur(client, animateur):
@@ -329,16 +321,16 @@ def test_duplicate_is_pointed_out_to_the_animateur(client, animateur):
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert 'href="/animateur/besoins/n1"' in html and "même intitulé" in html
-    assert _count(Need) == 1
+    assert count(Need) == 1
     client.post("/animateur/besoins/nouveau", data={**form, "confirm_duplicate": "1"})
-    assert _count(Need) == 2
+    assert count(Need) == 2
 
 
 # --- qualification -----------------------------------------------------------------------
 
 
 def _qualify_form(**overrides) -> dict:
-    need = _need("n1")
+    need = need_by_ref("n1")
     data = {
         "title": need.title,
         "skills": "tenue de la comptabilité",
@@ -360,7 +352,7 @@ def test_qualification_page_suggests_rome_codes_and_qualifies(client, animateur)
     assert 'name="rome" value="M1203"' in page and "Comptabilité" in page
     response = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form())
     assert response.status_code == 302
-    need = _need("n1")
+    need = need_by_ref("n1")
     assert need.status == "qualifie" and need.rome == "M1203" and need.shared_time is True
     assert need.level == "technicien" and need.skills == ["tenue de la comptabilité"]
     last = _need_log(need.id)[-1]
@@ -370,7 +362,7 @@ def test_qualification_page_suggests_rome_codes_and_qualifies(client, animateur)
         "/animateur/besoins/n1/qualifier",
         data=_qualify_form(rome="autre", rome_saisi="M1204", shared_time="non"),
     )
-    need = _need("n1")
+    need = need_by_ref("n1")
     assert need.rome == "M1204" and need.shared_time is False and need.status == "qualifie"
     assert _need_log(need.id)[-1].id == last.id
 
@@ -385,17 +377,21 @@ def test_qualification_page_suggests_rome_codes_and_qualifies(client, animateur)
     ],
 )
 def test_bad_qualification_changes_nothing(client, animateur, overrides, message):
-    before = (_need("n1").status, _need("n1").rome, len(_need_log(_need("n1").id)))
+    before = (
+        need_by_ref("n1").status,
+        need_by_ref("n1").rome,
+        len(_need_log(need_by_ref("n1").id)),
+    )
     response = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form(**overrides))
     assert response.status_code == 422 and message in response.get_data(as_text=True)
-    need = _need("n1")
+    need = need_by_ref("n1")
     assert (need.status, need.rome, len(_need_log(need.id))) == before
 
 
 def test_a_closed_need_cannot_be_qualified(client, animateur):
     _put_in_state("abandonne")
     client.post("/animateur/besoins/n1/qualifier", data=_qualify_form())
-    assert _need("n1").status == "abandonne" and _need("n1").rome == "M1203"
+    assert need_by_ref("n1").status == "abandonne" and need_by_ref("n1").rome == "M1203"
     html = client.get("/animateur/besoins/n1").get_data(as_text=True)
     assert "ne se qualifie plus" in html
 
@@ -433,7 +429,7 @@ def board_data(animateur):
     # A need posted by its owner and not yet confirmed.
     pending = f.need(ref="b-wait", company="c2", title="Besoin non confirmé")
     f.load(f.document(needs=[pending]))
-    need = _need("b-wait")
+    need = need_by_ref("b-wait")
     need.source, need.owner_email = "entreprise", "patron@exemple.fr"
     db.session.commit()
 
@@ -480,7 +476,7 @@ def test_board_filters_and_export_contain_exactly_the_filtered_rows(
     assert _exported(client, query) == expected
     html = _shown(client, query)
     titles = {
-        ref: _need(ref).title
+        ref: need_by_ref(ref).title
         for ref in ["b-new", "b-old", "b-mid", "b-prop", "b-reo", "n1", "b-wait"]
     }
     for ref, title in titles.items():
@@ -537,7 +533,7 @@ PAGES = [
 
 def _untouched() -> tuple:
     db.session.expire_all()
-    return (_count(Need), _count(Transition), _count(OutboxMessage), _need("n1").status)
+    return (count(Need), count(Transition), count(OutboxMessage), need_by_ref("n1").status)
 
 
 @pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
