@@ -43,3 +43,8 @@ def qualify(*refs: str) -> None:
     for ref in refs:
         workflows.transition(db.session, need_by_ref(ref), NEED, "qualifie")
         db.session.commit()  # before the next need_by_ref() expires the session
+
+
+def by_ref(model, ref: str):
+    """The stored record of ``model`` whose ``ref`` is ``ref`` (exactly one)."""
+    return db.session.scalars(select(model).where(model.ref == ref)).one()

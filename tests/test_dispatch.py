@@ -18,11 +18,7 @@ from connectences.models import (
 from connectences.workflows import NEED, TransitionError
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
-from tests.helpers import count
-
-
-def _get(model, ref):
-    return db.session.scalars(select(model).where(model.ref == ref)).one()
+from tests.helpers import by_ref, count
 
 
 @pytest.fixture
@@ -47,13 +43,13 @@ def data():
 
 def _qualify(*refs):
     for ref in refs:
-        workflows.transition(db.session, _get(Need, ref), NEED, "qualifie")
+        workflows.transition(db.session, by_ref(Need, ref), NEED, "qualifie")
     db.session.commit()
 
 
 def test_unqualified_need_cannot_be_proposed(data):
     with pytest.raises(TransitionError, match="qualifié"):
-        send_lead(db.session, needs=[_get(Need, "n1")], operator=_get(Operator, "ge"))
+        send_lead(db.session, needs=[by_ref(Need, "n1")], operator=by_ref(Operator, "ge"))
     db.session.rollback()
     assert count(Lead) == 0
 
@@ -62,9 +58,9 @@ def test_send_lead_creates_record_moves_need_and_queues_mail(data):
     _qualify("n1")
     lead = send_lead(
         db.session,
-        needs=[_get(Need, "n1")],
-        operator=_get(Operator, "ge"),
-        candidates=[_get(Candidate, "ok")],
+        needs=[by_ref(Need, "n1")],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "ok")],
         note="Candidate très motivée",
         reasons=["Le groupement couvre la COBAS."],
     )
@@ -72,7 +68,7 @@ def test_send_lead_creates_record_moves_need_and_queues_mail(data):
     assert lead.status == "envoye" and not lead.is_bundle
     assert [c.candidate.ref for c in lead.candidates] == ["ok"]
     assert lead.candidates[0].score is not None and lead.candidates[0].explanation
-    assert _get(Need, "n1").status == "propose"
+    assert by_ref(Need, "n1").status == "propose"
     log = workflows.history(db.session, workflows.LEAD, lead.id)
     assert [(t.from_state, t.to_state) for t in log] == [(None, "envoye")]
     mail = db.session.scalars(select(OutboxMessage)).one()
@@ -87,28 +83,28 @@ def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(dat
     with pytest.raises(TransitionError, match="jour"):
         send_lead(
             db.session,
-            needs=[_get(Need, "n1")],
-            operator=_get(Operator, "ge"),
-            candidates=[_get(Candidate, "weekend")],
+            needs=[by_ref(Need, "n1")],
+            operator=by_ref(Operator, "ge"),
+            candidates=[by_ref(Candidate, "weekend")],
         )
     db.session.rollback()
     assert count(Lead) == 0 and count(OutboxMessage) == 0
     assert count(Transition) == transitions
-    assert _get(Need, "n1").status == "qualifie"
+    assert by_ref(Need, "n1").status == "qualifie"
 
 
 def test_bundle_lead_is_one_shared_time_job(data):
     _qualify("n1", "n2")
     lead = send_lead(
         db.session,
-        needs=[_get(Need, "n1"), _get(Need, "n2")],
-        operator=_get(Operator, "ge"),
-        candidates=[_get(Candidate, "ok")],
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "ok")],
     )
     db.session.commit()
     assert lead.is_bundle
     assert sorted(item.need.ref for item in lead.needs) == ["n1", "n2"]
-    assert {_get(Need, "n1").status, _get(Need, "n2").status} == {"propose"}
+    assert {by_ref(Need, "n1").status, by_ref(Need, "n2").status} == {"propose"}
     assert "temps partagé" in db.session.scalars(select(OutboxMessage)).one().subject
 
 
@@ -118,17 +114,19 @@ def test_bundle_lead_is_one_shared_time_job(data):
 def test_invalid_bundles_are_refused(data, refs, message):
     _qualify(*refs)
     with pytest.raises(TransitionError, match=message):
-        send_lead(db.session, needs=[_get(Need, r) for r in refs], operator=_get(Operator, "ge"))
+        send_lead(
+            db.session, needs=[by_ref(Need, r) for r in refs], operator=by_ref(Operator, "ge")
+        )
     db.session.rollback()
     assert count(Lead) == 0
 
 
 def test_send_referral(data):
-    need = _get(Need, "n1")
+    need = by_ref(Need, "n1")
     referral = send_referral(
         db.session,
         need=need,
-        partner=_get(Partner, "ft"),
+        partner=by_ref(Partner, "ft"),
         reasons=["Emploi à temps plein : recrutement classique."],
     )
     db.session.commit()
@@ -137,12 +135,12 @@ def test_send_referral(data):
     assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
     assert count(Referral) == 1
     # A need already filled can no longer be re-oriented.
-    need2 = _get(Need, "n2")
+    need2 = by_ref(Need, "n2")
     _qualify("n2")
     for state in ("en_recherche", "propose", "pourvu"):
         workflows.transition(db.session, need2, NEED, state)
     with pytest.raises(TransitionError):
-        send_referral(db.session, need=need2, partner=_get(Partner, "ft"))
+        send_referral(db.session, need=need2, partner=by_ref(Partner, "ft"))
 
 
 def test_mail_written_as_plain_text_also_gets_an_html_part(app):

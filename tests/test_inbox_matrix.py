@@ -17,10 +17,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, Need, Operator, Partner
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
-
-
-def _get(model, ref):
-    return db.session.scalars(select(model).where(model.ref == ref)).one()
+from tests.helpers import by_ref
 
 
 @pytest.fixture
@@ -39,27 +36,27 @@ def records(auth):
     )
     animateur = auth.create("animateur")
     for i in range(1, 5):
-        workflows.transition(db.session, _get(Need, f"n{i}"), workflows.NEED, "qualifie")
+        workflows.transition(db.session, by_ref(Need, f"n{i}"), workflows.NEED, "qualifie")
     ids = {
         "lead-a": send_lead(
             db.session,
-            needs=[_get(Need, "n1")],
-            operator=_get(Operator, "ge-a"),
-            candidates=[_get(Candidate, "p1")],
+            needs=[by_ref(Need, "n1")],
+            operator=by_ref(Operator, "ge-a"),
+            candidates=[by_ref(Candidate, "p1")],
             actor=animateur,
         ).id,
         "lead-b": send_lead(
             db.session,
-            needs=[_get(Need, "n2")],
-            operator=_get(Operator, "ge-b"),
-            candidates=[_get(Candidate, "p2")],
+            needs=[by_ref(Need, "n2")],
+            operator=by_ref(Operator, "ge-b"),
+            candidates=[by_ref(Candidate, "p2")],
             actor=animateur,
         ).id,
         "ref-ft": send_referral(
-            db.session, need=_get(Need, "n3"), partner=_get(Partner, "ft"), actor=animateur
+            db.session, need=by_ref(Need, "n3"), partner=by_ref(Partner, "ft"), actor=animateur
         ).id,
         "ref-ml": send_referral(
-            db.session, need=_get(Need, "n4"), partner=_get(Partner, "ml"), actor=animateur
+            db.session, need=by_ref(Need, "n4"), partner=by_ref(Partner, "ml"), actor=animateur
         ).id,
     }
     db.session.commit()

@@ -21,10 +21,7 @@ from connectences.workflows import LEAD, REFERRAL, TransitionError
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
-
-
-def _get(model, ref):
-    return db.session.scalars(select(model).where(model.ref == ref)).one()
+from tests.helpers import by_ref
 
 
 def _mails_to(email):
@@ -50,7 +47,7 @@ def animateur():
     )
     user = create_user(db.session, "anim@exemple.fr", "animateur", password="x" * 12)
     for ref in ("n1", "n2"):
-        workflows.transition(db.session, _get(Need, ref), workflows.NEED, "qualifie")
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
     db.session.commit()
     return user
 
@@ -58,9 +55,9 @@ def animateur():
 def _lead(animateur, refs=("n1",), candidates=("ok",)):
     lead = send_lead(
         db.session,
-        needs=[_get(Need, r) for r in refs],
-        operator=_get(Operator, "ge"),
-        candidates=[_get(Candidate, c) for c in candidates],
+        needs=[by_ref(Need, r) for r in refs],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, c) for c in candidates],
         actor=animateur,
     )
     db.session.commit()
@@ -135,7 +132,7 @@ def test_refuse_sends_need_back_and_tells_animateur(animateur):
     assert (lead.refusal_reason, lead.refusal_text) == ("autre", "Trop loin de nos adhérents")
     last = workflows.history(db.session, LEAD, lead.id)[-1]
     assert (last.reason_code, last.reason_text) == ("autre", "Trop loin de nos adhérents")
-    assert _get(Need, "n1").status == "en_recherche"
+    assert by_ref(Need, "n1").status == "en_recherche"
     mails = _mails_to("anim@exemple.fr")
     assert len(mails) == 1 and "Trop loin de nos adhérents" in mails[0].body_text
     assert "/animateur/besoins/n1" in mails[0].body_text
@@ -149,7 +146,7 @@ def test_hand_back_requires_text_and_frees_the_needs(animateur):
     flow.hand_back(db.session, lead, "Adhérents complets ce trimestre")
     db.session.commit()
     assert lead.status == "rendu"
-    assert {_get(Need, r).status for r in ("n1", "n2")} == {"en_recherche"}
+    assert {by_ref(Need, r).status for r in ("n1", "n2")} == {"en_recherche"}
     assert _log(LEAD, lead.id)[-1] == ("vu", "rendu")
     assert "rendu" in _mails_to("anim@exemple.fr")[0].subject
 
@@ -159,7 +156,7 @@ def test_close_without_outcome(animateur):
     flow.accept(db.session, lead)
     flow.close_without_outcome(db.session, lead, "Entreprise a renoncé")
     db.session.commit()
-    assert lead.status == "sans_suite" and _get(Need, "n1").status == "en_recherche"
+    assert lead.status == "sans_suite" and by_ref(Need, "n1").status == "en_recherche"
 
 
 @pytest.mark.parametrize(
@@ -168,12 +165,12 @@ def test_close_without_outcome(animateur):
 def test_placement_effects(animateur, contract, person_status):
     lead = _lead(animateur, refs=("n1", "n2"))
     flow.accept(db.session, lead)
-    person = _get(Candidate, "ok")
+    person = by_ref(Candidate, "ok")
     placement = flow.record_placement(
         db.session,
         lead,
         candidate=person,
-        needs=[_get(Need, "n1"), _get(Need, "n2")],
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
         hours_per_week=21,
         contract=contract,
         start_date=date(2027, 1, 31),
@@ -181,7 +178,7 @@ def test_placement_effects(animateur, contract, person_status):
     db.session.commit()
     assert lead.status == "place"
     assert person.status == person_status
-    assert {_get(Need, r).status for r in ("n1", "n2")} == {"pourvu"}
+    assert {by_ref(Need, r).status for r in ("n1", "n2")} == {"pourvu"}
     person_log = db.session.scalars(
         select(Transition).where(
             Transition.entity == "candidate", Transition.entity_id == person.id
@@ -209,16 +206,24 @@ def test_placement_refuses_candidate_not_in_lead_and_foreign_need(animateur):
     kwargs = dict(hours_per_week=7, contract="cdd", start_date=date(2027, 1, 4))
     with pytest.raises(TransitionError, match="candidats proposés"):
         flow.record_placement(
-            db.session, lead, candidate=_get(Candidate, "other"), needs=[_get(Need, "n1")], **kwargs
+            db.session,
+            lead,
+            candidate=by_ref(Candidate, "other"),
+            needs=[by_ref(Need, "n1")],
+            **kwargs,
         )
     with pytest.raises(TransitionError, match="ne fait pas partie"):
         flow.record_placement(
-            db.session, lead, candidate=_get(Candidate, "ok"), needs=[_get(Need, "n2")], **kwargs
+            db.session,
+            lead,
+            candidate=by_ref(Candidate, "ok"),
+            needs=[by_ref(Need, "n2")],
+            **kwargs,
         )
     db.session.rollback()
     assert lead.status == "accepte"
-    assert _get(Candidate, "other").status == "disponible"
-    assert _get(Need, "n1").status == "propose"
+    assert by_ref(Candidate, "other").status == "disponible"
+    assert by_ref(Need, "n1").status == "propose"
     assert db.session.scalars(select(FollowUpPoint)).all() == []
 
 
@@ -228,14 +233,14 @@ def test_placement_before_acceptance_is_refused(animateur):
         flow.record_placement(
             db.session,
             lead,
-            candidate=_get(Candidate, "ok"),
-            needs=[_get(Need, "n1")],
+            candidate=by_ref(Candidate, "ok"),
+            needs=[by_ref(Need, "n1")],
             hours_per_week=7,
             contract="cdi",
             start_date=date(2027, 1, 4),
         )
     db.session.rollback()
-    assert lead.status == "envoye" and _get(Candidate, "ok").status == "disponible"
+    assert lead.status == "envoye" and by_ref(Candidate, "ok").status == "disponible"
 
 
 def test_follow_up_records_feedback(animateur):
@@ -244,8 +249,8 @@ def test_follow_up_records_feedback(animateur):
     placement = flow.record_placement(
         db.session,
         lead,
-        candidate=_get(Candidate, "ok"),
-        needs=[_get(Need, "n1")],
+        candidate=by_ref(Candidate, "ok"),
+        needs=[by_ref(Need, "n1")],
         hours_per_week=7,
         contract="cdi",
         start_date=date(2027, 1, 4),
@@ -265,7 +270,7 @@ def test_follow_up_records_feedback(animateur):
 
 def _referral(animateur):
     referral = send_referral(
-        db.session, need=_get(Need, "n1"), partner=_get(Partner, "ft"), actor=animateur
+        db.session, need=by_ref(Need, "n1"), partner=by_ref(Partner, "ft"), actor=animateur
     )
     db.session.commit()
     return referral
@@ -296,7 +301,7 @@ def test_referral_refusal_frees_need(animateur):
     flow.refuse_referral(db.session, referral, "deja_suivi")
     db.session.commit()
     assert referral.status == "refusee" and referral.refusal_reason == "deja_suivi"
-    assert _get(Need, "n1").status == "en_recherche"
+    assert by_ref(Need, "n1").status == "en_recherche"
     assert len(_mails_to("anim@exemple.fr")) == 1
 
 

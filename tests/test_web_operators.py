@@ -20,10 +20,7 @@ from connectences.workflows import LEAD
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-
-
-def _get(model, ref):
-    return db.session.scalars(select(model).where(model.ref == ref)).one()
+from tests.helpers import by_ref
 
 
 @pytest.fixture
@@ -51,20 +48,20 @@ def world(auth):
     )
     animateur = auth.create("animateur")
     for ref in ("n1", "n2"):
-        workflows.transition(db.session, _get(Need, ref), workflows.NEED, "qualifie")
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
     lead_a = send_lead(
         db.session,
-        needs=[_get(Need, "n1")],
-        operator=_get(Operator, "ge-a"),
-        candidates=[_get(Candidate, "ok")],
+        needs=[by_ref(Need, "n1")],
+        operator=by_ref(Operator, "ge-a"),
+        candidates=[by_ref(Candidate, "ok")],
         actor=animateur,
         note="Personne très motivée",
     )
     lead_b = send_lead(
         db.session,
-        needs=[_get(Need, "n2")],
-        operator=_get(Operator, "ge-b"),
-        candidates=[_get(Candidate, "autre")],
+        needs=[by_ref(Need, "n2")],
+        operator=by_ref(Operator, "ge-b"),
+        candidates=[by_ref(Candidate, "autre")],
         actor=animateur,
     )
     db.session.commit()
@@ -180,16 +177,16 @@ def test_refusal_with_autre_needs_text(client, auth, world):
         "autre",
         "Hors de nos métiers",
     )
-    assert _get(Need, "n1").status == "en_recherche"
+    assert by_ref(Need, "n1").status == "en_recherche"
 
 
 def test_placement_through_the_form(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"
     _post(client, url + "/action", {"action": "accepter"})
-    need = _get(Need, "n1")
-    person = _get(Candidate, "ok")
-    other = _get(Candidate, "autre")
+    need = by_ref(Need, "n1")
+    person = by_ref(Candidate, "ok")
+    other = by_ref(Candidate, "autre")
     form = {"besoins": str(need.id), "heures": "7", "contrat": "cdd", "debut": "2027-03-01"}
 
     # A candidate not named in the lead is refused, nothing changes.
@@ -203,8 +200,8 @@ def test_placement_through_the_form(client, auth, world):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Lead, world["a"]).status == "place"
-    assert _get(Candidate, "ok").status == "en_mission"
-    assert _get(Need, "n1").status == "pourvu"
+    assert by_ref(Candidate, "ok").status == "en_mission"
+    assert by_ref(Need, "n1").status == "pourvu"
     points = db.session.scalars(select(FollowUpPoint).order_by(FollowUpPoint.months)).all()
     assert [(p.months, p.due_on) for p in points] == [
         (1, date(2027, 4, 1)),
@@ -244,7 +241,7 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     (tmp_path / "cv").mkdir()
     (tmp_path / "cv" / "cv-ines.pdf").write_bytes(b"%PDF-1.4 CV")
-    person = _get(Candidate, "ok")
+    person = by_ref(Candidate, "ok")
     person.cv_filename = "cv-ines.pdf"
     db.session.commit()
     auth.login("operator", org_ref="ge-a")
@@ -262,6 +259,6 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     response.close()
     # A candidate of another lead stays out of reach, even after acceptance.
-    other = _get(Candidate, "autre")
+    other = by_ref(Candidate, "autre")
     assert client.get(f"{url}/cv/{other.id}").status_code == 404
     assert len(_audits()) == 2

@@ -10,10 +10,7 @@ from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-
-
-def _get(model, ref):
-    return db.session.scalars(select(model).where(model.ref == ref)).one()
+from tests.helpers import by_ref
 
 
 @pytest.fixture
@@ -35,13 +32,13 @@ def world(auth):
     animateur = auth.create("animateur", email="anim@exemple.fr")
     ref_ft = send_referral(
         db.session,
-        need=_get(Need, "n1"),
-        partner=_get(Partner, "ft"),
+        need=by_ref(Need, "n1"),
+        partner=by_ref(Partner, "ft"),
         actor=animateur,
         reasons=["Temps plein : hors du temps partagé."],
     )
     ref_ml = send_referral(
-        db.session, need=_get(Need, "n2"), partner=_get(Partner, "ml"), actor=animateur
+        db.session, need=by_ref(Need, "n2"), partner=by_ref(Partner, "ml"), actor=animateur
     )
     db.session.commit()
     return {"ft": ref_ft.id, "ml": ref_ml.id}
@@ -131,6 +128,6 @@ def test_refusal_frees_the_need(client, auth, world):
     db.session.expire_all()
     referral = db.session.get(Referral, world["ml"])
     assert (referral.status, referral.refusal_reason) == ("refusee", "hors_perimetre")
-    assert _get(Need, "n2").status == "en_recherche"
+    assert by_ref(Need, "n2").status == "en_recherche"
     # A final state offers no action form.
     assert 'name="action"' not in client.get(url).get_data(as_text=True)
