@@ -290,3 +290,37 @@ def test_an_xlsx_that_unpacks_to_far_more_than_its_size_is_refused(monkeypatch):
         tabular.read_table("bombe.xlsx", data)
     # A normal workbook still reads.
     assert tabular.read_table("ok.xlsx", _xlsx([["Prénom"], ["Léa"]]))[1] == [{"Prénom": "Léa"}]
+
+
+# --------------------------------------------------------------------------- odd input
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/connexion", {"email": "a\x00@exemple.fr", "password": "x"}),
+        ("/deposer-mon-cv", form_data(first_name="Ca\x00mille")),
+        ("/mon-cv/lien", {"email": "a\x00@exemple.fr"}),
+        ("/entreprise/lien", {"email": "a\x00@exemple.fr"}),
+        ("/exprimer-un-besoin", {"title": "Compta\x00", "owner_email": "a@exemple.fr"}),
+    ],
+)
+def test_a_nul_character_in_a_form_is_refused_not_a_server_error(client, path, data):
+    # Finding: PostgreSQL (the production database) refuses NUL in text, so one typed
+    # into the login form or a public form was a 500 (and, on SQLite, was stored).
+    response = client.post(path, data=data)
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Candidate)) is None
+
+
+def test_a_nul_character_in_a_query_or_path_is_refused(client, auth):
+    auth.login("animateur")
+    for path in (
+        "/animateur/cvtheque?q=a%00b",
+        "/animateur/cvtheque/a%00b",
+        "/animateur/entreprises/recherche?q=a%00b",
+        "/connexion?next=/a%00",
+    ):
+        assert client.get(path).status_code == 400, path
+    assert client.get("/animateur/cvtheque?q=ab").status_code == 200

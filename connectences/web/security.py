@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -75,6 +75,30 @@ def account_binding(user) -> str:
     return hashlib.sha256(f"{user.id}:{(user.email or '').lower()}".encode()).hexdigest()[:32]
 
 
+def has_nul_byte() -> bool:
+    """Whether the request carries a NUL character in its path, query or form fields.
+
+    No text of the platform ever holds one, and PostgreSQL refuses them in text
+    columns and parameters: without this check, one typed into any field (the login
+    form, the public forms) ended in a server error instead of a refusal.
+    """
+    if "\x00" in request.path:
+        return True
+    sources = [request.args]
+    if request.method in ("POST", "PUT", "PATCH"):
+        sources.append(request.form)
+    for source in sources:
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    return any("\x00" in (storage.filename or "") for storage in request.files.values())
+
+
+def _refuse_nul_bytes() -> None:
+    if has_nul_byte():
+        abort(400)
+
+
 def register_security(app: Flask) -> None:
     # Behind a reverse proxy the client address is in X-Forwarded-For; the login
     # throttle per address needs it. TRUSTED_PROXIES says how many proxies to trust.
@@ -82,3 +106,4 @@ def register_security(app: Flask) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(apply_security_headers)
+    app.before_request(_refuse_nul_bytes)
