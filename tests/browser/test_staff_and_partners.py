@@ -306,6 +306,12 @@ def test_login_error_and_password_page_in_french(page, live_server):
         page.get_by_role("button", name="Se connecter").click()
     error = page.get_by_role("alert")
     assert error.count() >= 1 and "mot de passe" in error.first.inner_text().lower()
+    # Someone who forgot their password is told where to turn; the job seeker's way works.
+    forgot = page.locator(".forgot")
+    assert forgot.get_by_role("heading", name="Mot de passe oublié ?").is_visible()
+    assert forgot.get_by_text("contactez l'administrateur de la plateforme").is_visible()
+    link = forgot.get_by_role("link", name="recevez par e-mail un lien vers votre espace")
+    assert link.get_attribute("href") == "/mon-cv/lien"
     blocking = check(page, "connexion-erreur-390", "connexion refusée (390 px)")
 
     log_in(page, live_server, "territoire")
