@@ -1,0 +1,107 @@
+"""What the staff and partner homes tell, checked on the server side: the animateur's
+home lists what is due (own follow-ups, needs to qualify, proposals unanswered or
+handed back) with links; the observatory counts over a period and leaves out needs
+never confirmed; numbers are written the French way."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import Company, Lead, LeadNeed, Need, Operator, Visit
+from connectences.models.base import utcnow
+from connectences.territory.observatory import observatory
+from connectences.web.formats import french_number
+from tests import factories
+
+
+def _company_with_needs(*titles: str, commune: str = factories.ARCACHON) -> list[Need]:
+    company = factories.company(commune=commune)
+    factories.load(
+        factories.document(
+            companies=[company],
+            needs=[factories.need(company=company["ref"], title=t) for t in titles],
+        )
+    )
+    return list(db.session.scalars(select(Need).order_by(Need.id)))
+
+
+def test_french_number():
+    assert french_number(1234.5) == "1\u202f234,5"
+    assert french_number(16.0) == "16"
+    assert french_number(None) == "—"
+
+
+def test_animateur_home_lists_what_is_due(client, auth):
+    me = auth.login("animateur")
+    other = auth.create("animateur", email="collegue@exemple.fr")
+    needs = _company_with_needs("Paie du mardi", "Accueil du samedi")
+    company = db.session.scalar(select(Company))
+    yesterday = date.today() - timedelta(days=1)
+    db.session.add_all(
+        [
+            Visit(
+                company_id=company.id,
+                channel="telephone",
+                visited_on=yesterday,
+                animateur_id=me.id,
+                follow_up_on=yesterday,
+            ),
+            # A colleague's follow-up is theirs, not mine.
+            Visit(
+                company_id=company.id,
+                channel="telephone",
+                visited_on=yesterday,
+                animateur_id=other.id,
+                follow_up_on=date.today(),
+            ),
+        ]
+    )
+    factories.load(factories.document(operators=[factories.operator(name="GE du Bassin")]))
+    operator = db.session.scalar(select(Operator))
+    needs[1].status = "propose"
+    lead = Lead(operator_id=operator.id, status="envoye")
+    lead.needs.append(LeadNeed(need=needs[1]))
+    db.session.add(lead)
+    db.session.commit()
+
+    page = client.get("/animateur").get_data(as_text=True)
+    relances = page[page.index('id="titre-relances"') : page.index('id="titre-qualifier"')]
+    assert "<strong>0</strong> aujourd'hui, <strong>1</strong> en retard" in relances
+    qualify = page[page.index('id="titre-qualifier"') : page.index('id="titre-propositions"')]
+    assert f'href="/animateur/besoins/{needs[0].ref}/qualifier">Paie du mardi</a>' in qualify
+    assert "Accueil du samedi" not in qualify  # already proposed
+    proposals = page[page.index('id="titre-propositions"') : page.index('id="titre-statuts"')]
+    assert "<strong>1</strong> sans réponse" in proposals
+    assert "Accueil du samedi</a>" in proposals and "envoyée à GE du Bassin" in proposals
+
+
+def test_observatory_counts_over_a_period_without_unconfirmed_needs():
+    needs = _company_with_needs("Ancien besoin", "Besoin récent", "Jamais confirmé")
+    now = utcnow()
+    needs[0].created_at = now - timedelta(days=200)
+    needs[2].source = "entreprise"
+    needs[2].owner_confirmed_at = None
+    db.session.commit()
+
+    everything = observatory(db.session, factories.COBAS, "tout", now=now)
+    assert everything.total == 2 and everything.hours_per_week == 14
+    assert everything.by_commune == [("Arcachon", 2)]
+    recent = observatory(db.session, factories.COBAS, "3m", now=now)
+    assert recent.total == 1 and recent.by_status["nouveau"] == 1
+    assert recent.since is not None
+    # Another intercommunality sees none of them; an unknown period is "since the start".
+    assert observatory(db.session, factories.COBAN, "tout", now=now).total == 0
+    assert observatory(db.session, factories.COBAS, "n'importe", now=now).period == "tout"
+
+
+def test_observatory_page_says_the_period_and_each_step(client, auth):
+    _company_with_needs("Besoin récent")
+    auth.login("territoire")
+    page = html.unescape(client.get("/territoire?periode=12m").get_data(as_text=True))
+    assert '<option value="12m" selected>' in page
+    assert "Besoins reçus du " in page
+    assert "Transmis à un partenaire de l'emploi" in page
