@@ -236,6 +236,16 @@ def test_duplicate_is_pointed_out_before_creation(client):
     assert count(Need) == 2 and count(Company) == 1
 
 
+def test_the_duplicate_warning_tells_a_stranger_nothing(client):
+    _post_and_confirm(client)
+    siret = db.session.scalars(select(Company.siret)).one()
+    # Someone else, with the company's public SIRET, guesses the title of its need.
+    guess = _form(siret=siret, owner_email="curieux@concurrent.fr")
+    response = client.post("/exprimer-un-besoin", data=guess)
+    assert response.status_code == 302  # stored, unconfirmed, and no warning given
+    assert "même intitulé" not in client.get(response.location).get_data(as_text=True)
+
+
 def test_a_closed_need_with_the_same_title_is_no_duplicate(client):
     need, _ = _post_and_confirm(client)
     from connectences.workflows import NEED, transition

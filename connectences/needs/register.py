@@ -288,6 +288,14 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
     )
 
 
+def duplicates_for_owner(session, company_id: int | None, title: str, email: str) -> list[Need]:
+    """The duplicates an anonymous owner may be told about: only among the needs that the
+    same address may follow (see :func:`needs_for_owner_email`). Otherwise the public
+    form would tell anyone whether a company, by its public SIRET, has an open need."""
+    visible = {need.id for need in needs_for_owner_email(session, email)}
+    return [need for need in find_duplicates(session, company_id, title) if need.id in visible]
+
+
 def owner_has_space(session, email: str) -> bool:
     """True when a company-space link for ``email`` would show something."""
     return bool(needs_for_owner_email(session, email))

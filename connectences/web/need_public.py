@@ -137,7 +137,9 @@ def form():
             status=429,
         )
     company = register.company_by_siret(db.session, values["siret"])
-    duplicates = register.find_duplicates(db.session, getattr(company, "id", None), values["title"])
+    duplicates = register.duplicates_for_owner(
+        db.session, getattr(company, "id", None), values["title"], values["owner_email"]
+    )
     if duplicates and request.form.get("confirm_duplicate") != "1":
         # Pointed out before anything is written; the owner decides.
         return _render_form(data, {}, duplicate=True, status=409)
