@@ -171,6 +171,11 @@ def test_switching_a_profile_address_back_and_forth_cannot_flood_a_mailbox(clien
             data.pop("consent")
             assert client.post(f"{space}/modifier", data=data).status_code == 302
     assert 1 <= len(confirmations_to("victime@exemple.fr")) <= consent.MAX_CONFIRMATIONS_PER_DAY
+    # The person is told the truth: no mail went out this time.
+    data = form_data(email="victime@exemple.fr")
+    data.pop("consent")
+    page = client.post(f"{space}/modifier", data=data, follow_redirects=True)
+    assert "trop de courriels de confirmation" in page.get_data(as_text=True)
 
 
 def test_the_public_form_sent_again_and_again_cannot_flood_a_mailbox(client):

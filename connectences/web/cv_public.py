@@ -378,13 +378,14 @@ def update(token: str):
         pdf = _uploaded(form.cv)
         text = None
         old_email = candidate.email
+        mailed = False
         try:
             changed = apply_profile(db.session, candidate, form.cleaned, actor_label=consent.SELF)
             if pdf is not None:
                 text = attach_pdf(db.session, candidate, pdf, actor_label=consent.SELF)
                 changed.append("cv")
             if candidate.email != old_email:
-                consent.send_confirmation(db.session, candidate)
+                mailed = consent.send_confirmation(db.session, candidate)
             db.session.commit()
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
@@ -394,10 +395,17 @@ def update(token: str):
                 form.add_errors(exc.errors)
             return _render_form(form, status=400, template="cv_public/update.html", token=token)
         candidate_changed(candidate)
-        if "email" in changed:
+        if "email" in changed and mailed:
             flash(
                 "Vos changements sont enregistrés. Confirmez votre nouvelle adresse avec le lien "
                 "que nous venons de vous envoyer : d'ici là, votre profil n'est pas proposé.",
+                "warning",
+            )
+        elif "email" in changed:
+            flash(
+                "Vos changements sont enregistrés, mais trop de courriels de confirmation ont "
+                "déjà été envoyés à cette adresse aujourd'hui : demandez un nouveau lien demain. "
+                "D'ici là, votre profil n'est pas proposé.",
                 "warning",
             )
         else:
