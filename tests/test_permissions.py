@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = {
     "public.health",
     "auth.login",
     "auth.invitation",
+    "auth.forgot_password",
     # The job seeker's side of the CV library: no password, a signed personal link.
     "cv_public.submit",
     "cv_public.skills_found",

@@ -18,6 +18,7 @@ from connectences.accounts.service import (
     invite,
     normalise_email,
     queue_invitation_mail,
+    request_password_reset,
 )
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "normalise_email",
     "password_problem",
     "queue_invitation_mail",
+    "request_password_reset",
     "verify_password",
 ]

@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from connectences.accounts import throttle
@@ -337,6 +337,72 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     )
 
 
+# A reset link is short-lived, and one address gets a few a day at most (no flooding).
+RESET_TTL_HOURS = 2
+MAX_RESETS_PER_DAY = 3
+
+
+def request_password_reset(session: Session, email: str, ip: str | None = None) -> str | None:
+    """Queue a password-reset link for the active account with a password at ``email``.
+
+    Returns the token, or None when nothing was sent (unknown, disabled or never
+    activated account, or the daily limit reached): the caller answers the same either
+    way, so the page tells nobody whether an address has an account. Earlier unused
+    reset links stop working.
+    """
+    address = normalise_email(email) if email else ""
+    user = session.scalar(select(User).where(User.email == address)) if address else None
+    if user is None or not user.active or not user.password_hash:
+        return None
+    now = utcnow()
+    recent = session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.purpose == "reset",
+            Invitation.created_at >= now - timedelta(hours=24),
+        )
+    )
+    if recent >= MAX_RESETS_PER_DAY:
+        return None
+    session.execute(
+        update(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.purpose == "reset",
+            Invitation.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Invitation(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            purpose="reset",
+            expires_at=now + timedelta(hours=RESET_TTL_HOURS),
+        )
+    )
+    queue_mail(
+        session,
+        to=user.email,
+        subject="Choisir un nouveau mot de passe",
+        body_text=(
+            "Bonjour,\n\n"
+            "Quelqu'un (vous, sans doute) a demandé à changer le mot de passe de votre compte "
+            f"Connect'ences {user.email}.\n\n"
+            f"Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {RESET_TTL_HOURS} "
+            f"heures, utilisable une seule fois) :\n{invitation_link(token)}\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
+        ),
+    )
+    audit(session, "password_reset_requested", entity="user", entity_id=user.id, ip=ip)
+    session.flush()
+    return token
+
+
 def find_invitation(session: Session, token: str) -> Invitation:
     """The valid invitation of a token, or InvitationInvalid saying why (French)."""
     invitation = None
@@ -347,6 +413,13 @@ def find_invitation(session: Session, token: str) -> Invitation:
     if invitation is None:
         raise InvitationInvalid(
             "Ce lien d'invitation n'est pas valable. Vérifiez qu'il a été copié en entier."
+        )
+    spent = invitation.used_at is not None or invitation.expires_at <= utcnow()
+    if invitation.purpose == "reset" and spent:
+        raise InvitationInvalid(
+            "Ce lien de changement de mot de passe n'est plus valable (déjà utilisé, "
+            "remplacé par un plus récent ou expiré). Demandez-en un nouveau depuis la page "
+            "« Mot de passe oublié »."
         )
     if invitation.used_at is not None:
         raise InvitationInvalid(

@@ -8,7 +8,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from connectences import accounts
 from connectences.extensions import db
 from connectences.web.access import ROLE_HOME, public
-from connectences.web.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from connectences.web.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
 from connectences.web.security import ACCOUNT_KEY, account_binding, is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -63,6 +68,19 @@ def logout():
     return redirect(url_for("public.index"))
 
 
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether the address has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(db.session, form.email.data, ip=request.remote_addr)
+        db.session.commit()
+        return render_template("auth/reset_sent.html", hours=accounts.service.RESET_TTL_HOURS)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset_request.html", form=form), status
+
+
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
 def invitation(token: str):
@@ -88,11 +106,19 @@ def invitation(token: str):
             if current_user.is_authenticated:
                 logout_user()
             _start_session(user)
-            flash("Votre mot de passe est enregistré. Bienvenue sur Connect'ences.", "success")
+            flash(
+                "Votre mot de passe est enregistré."
+                + ("" if invitation.purpose == "reset" else " Bienvenue sur Connect'ences."),
+                "success",
+            )
             return redirect(home_url(user))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "auth/invitation.html", form=form, error=error, email=invitation.user.email
+        "auth/invitation.html",
+        form=form,
+        error=error,
+        email=invitation.user.email,
+        reset=invitation.purpose == "reset",
     ), status
 
 

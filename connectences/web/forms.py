@@ -26,6 +26,14 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Se connecter")
 
 
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        "Adresse e-mail de votre compte",
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+
+
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
         "Nouveau mot de passe",

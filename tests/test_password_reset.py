@@ -1,0 +1,102 @@
+"""Forgotten password: a short-lived, single-use link by e-mail, for any account that has
+a password; the page never says whether an address has an account."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import AuditLog, OutboxMessage, User
+from connectences.models.base import utcnow
+from tests.fixtures_auth import PASSWORD, csrf_token_from
+
+LINK = re.compile(r"http://[^/\s]+(/invitation/[^\s<\"]+)")
+NEW_PASSWORD = "un-nouveau-mot-de-passe-2027"
+
+
+def _ask(client, email: str):
+    token = csrf_token_from(client.get("/mot-de-passe-oublie").get_data(as_text=True))
+    data = {"email": email}
+    if token:
+        data["csrf_token"] = token
+    return client.post("/mot-de-passe-oublie", data=data)
+
+
+def _mails_to(email: str) -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == email)))
+
+
+def _log_in(client, email: str, password: str):
+    return client.post("/connexion", data={"email": email, "password": password})
+
+
+def test_a_staff_member_resets_a_forgotten_password(app, client, auth):
+    user = auth.create("animateur", email="marc@pays.fr")
+    answer = _ask(client, "Marc@Pays.fr ")
+    assert answer.status_code == 200
+    assert "Si un compte existe pour cette adresse" in answer.get_data(as_text=True)
+    (mail,) = _mails_to("marc@pays.fr")
+    path = LINK.search(mail.body_text).group(1)
+    page = client.get(path).get_data(as_text=True)
+    assert "Choisir un nouveau mot de passe" in page
+    before = db.session.get(User, user.id).session_version
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).session_version == before + 1  # other sessions end
+    other = app.test_client()
+    assert _log_in(other, "marc@pays.fr", PASSWORD).status_code != 302
+    assert _log_in(other, "marc@pays.fr", NEW_PASSWORD).status_code == 302
+    # The link served once.
+    assert client.get(path).status_code == 400
+
+
+def test_unknown_disabled_or_never_activated_accounts_get_the_same_answer_and_no_mail(client, auth):
+    auth.create("operator", email="parti@ge.fr").active = False
+    pending = User(email="invite@ge.fr", role="operator")  # invited, no password yet
+    db.session.add(pending)
+    db.session.commit()
+    known = _ask(client, "parti@ge.fr").get_data(as_text=True)
+    for email in ("personne@nulle-part.fr", "invite@ge.fr"):
+        assert _ask(client, email).get_data(as_text=True) == known
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_new_link_replaces_the_old_one_and_links_expire(client, auth):
+    auth.create("partner", email="ft@ft.fr")
+    _ask(client, "ft@ft.fr")
+    _ask(client, "ft@ft.fr")
+    first, second = (LINK.search(m.body_text).group(1) for m in _mails_to("ft@ft.fr"))
+    assert "plus valable" in client.get(first).get_data(as_text=True)
+    assert client.get(second).status_code == 200
+    with time_machine.travel(utcnow() + timedelta(hours=3)):
+        assert "plus valable" in client.get(second).get_data(as_text=True)
+
+
+def test_one_address_gets_three_links_a_day_at_most(client, auth):
+    auth.create("territoire", email="elu@cobas.fr")
+    for _ in range(6):
+        assert _ask(client, "elu@cobas.fr").status_code == 200
+    assert len(_mails_to("elu@cobas.fr")) == 3
+    with time_machine.travel(utcnow() + timedelta(hours=25)):
+        _ask(client, "elu@cobas.fr")
+    assert len(_mails_to("elu@cobas.fr")) == 4
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "password_reset_requested")
+        )
+        == 4
+    )
+
+
+def test_an_empty_or_invalid_request_is_refused_in_french(client):
+    response = _ask(client, "")
+    assert response.status_code == 400
+    assert "Ce champ est obligatoire." in response.get_data(as_text=True)
