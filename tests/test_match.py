@@ -367,3 +367,30 @@ def test_service_sees_updates_and_unconfirmed_people_are_not_matched(app):
     db.session.delete(db.session.scalar(db.select(Candidate).where(Candidate.ref == "cv-1")))
     db.session.commit()
     assert match_need("besoin-1")["matches"] == []
+
+
+def test_the_index_is_rebuilt_when_the_database_went_back():
+    """Rows written "in the future" (a clock set back later, a restored backup), then
+    deleted, then new people with reused ids: the cached index must still see them."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from connectences.extensions import db
+    from connectences.models import Need
+
+    def people(prefix):
+        return [
+            candidate_item(ref=f"{prefix}-{i}", skills=["comptabilité générale"]) for i in range(3)
+        ]
+
+    doc = document(companies=[company(ref="c1")], needs=[need_item(ref="n1", company="c1")])
+    with time_machine.travel(datetime(2027, 6, 1, tzinfo=UTC), tick=False):
+        load({**doc, "candidates": people("avant")})
+        assert {m["candidate"] for m in match_need("n1", 10)["matches"]} >= {"avant-0"}
+    db.session.execute(db.delete(Candidate))
+    db.session.execute(db.delete(Need))
+    db.session.commit()
+    load({**doc, "candidates": people("apres")})
+    found = {m["candidate"] for m in match_need("n1", 10)["matches"]}
+    assert found == {"apres-0", "apres-1", "apres-2"}

@@ -136,8 +136,25 @@ def candidate_index(session=None) -> CandidateIndex:
         stamp = _stamp(session)
         if stamp == state.stamp:
             return state.index
+        if _went_back(stamp, state.stamp):
+            # A maximum went down: rows deleted and ids reused, a restored backup, a clock
+            # set back. Incremental refresh would miss rows: rebuild the whole index.
+            fresh = _load_all(session)
+            state.index, state.stamp = fresh.index, fresh.stamp
+            state.max_updated, state.max_skill_id = fresh.max_updated, fresh.max_skill_id
+            return state.index
         _refresh(session, state, stamp)
         return state.index
+
+
+def _went_back(new: tuple, old: tuple) -> bool:
+    """Whether any of the stamp's maxima is lower than before (None counts as lowest)."""
+    for now, before in zip(new, old, strict=True):
+        if before is None:
+            continue
+        if now is None or now < before:
+            return True
+    return False
 
 
 def _refresh(session, state: _State, stamp: tuple) -> None:
