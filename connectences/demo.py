@@ -1142,7 +1142,7 @@ def _progress_needs(session: Session, animateur) -> None:
                     ),
                     candidates=list(candidates),
                     actor=animateur,
-                    reasons=decision.reasons,
+                    reasons=decision.shared,
                     note="Besoin qualifié lors d'une visite ; l'entreprise attend un appel.",
                 )
                 proposed += 1
@@ -1152,7 +1152,7 @@ def _progress_needs(session: Session, animateur) -> None:
                     need=need,
                     partner=session.scalar(select(Partner).where(Partner.ref == decision.partner)),
                     actor=animateur,
-                    reasons=decision.reasons,
+                    reasons=decision.shared,
                 )
                 referred += 1
         except workflows.TransitionError:

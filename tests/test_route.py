@@ -349,3 +349,29 @@ def test_route_cli_unknown_need(runner):
     result = runner.invoke(args=["route", "nope", "--json"])
     assert result.exit_code == 1
     assert "Besoin inconnu" in result.output
+
+
+def test_the_chosen_operator_reads_no_word_about_the_others():
+    ops = [
+        operator("ge-a", name="GE Alpha", rome_domains=("M12",)),
+        operator("ge-b", name="GE Bêta", rome_domains=("M",)),
+        operator("ge-c", name="GE Gamma", epcis=frozenset({VAL_EYRE})),
+    ]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.operator == "ge-a"
+    everything = " ".join(decision.reasons)
+    assert "GE Bêta" in everything and "GE Gamma" in everything  # the animateur sees why
+    shared = " ".join(decision.shared)
+    assert "GE Alpha" in shared
+    assert "GE Bêta" not in shared and "GE Gamma" not in shared
+    assert set(decision.shared) <= set(decision.reasons)
+    assert "shared" not in decision.to_json()  # the interchange shape is unchanged
+
+
+def test_a_partner_reads_that_no_operator_fits_without_their_names():
+    ops = [operator("ge-c", name="GE Gamma", epcis=frozenset({VAL_EYRE}))]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    shared = " ".join(decision.shared)
+    assert "GE Gamma" not in shared and "Aucune structure de temps partagé" in shared
+    assert decision.shared[-1].startswith("Réorientation vers")

@@ -58,6 +58,9 @@ class RouteDecision:
     partner: str | None = None
     reasons: tuple[str, ...] = field(default_factory=tuple)
     no_fit_reason: str | None = None
+    # The reasons the chosen organisation may read on its lead or referral: about the
+    # need and itself only, never why other organisations were not chosen.
+    shared: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict:
         """The interchange shape: ``{"need", "decision", "operator"|"partner", "reasons"}``."""
@@ -198,6 +201,7 @@ def route(
                     "Besoin de niveau cadre : une association de cadres à temps partagé est "
                     "préférée."
                 )
+            shared = tuple(reasons)
             for other in covering[1:]:
                 reasons.append(_why_not_preferred(other, chosen, need))
             for other in operators:
@@ -205,8 +209,13 @@ def route(
                     gaps = operator_gaps(other, need, epci)
                     reasons.append(f"{other.name} ({other.ref}) n'est pas retenu : {gaps[0]}.")
             return RouteDecision(
-                need=need.ref, decision="operator", operator=chosen.ref, reasons=tuple(reasons)
+                need=need.ref,
+                decision="operator",
+                operator=chosen.ref,
+                reasons=tuple(reasons),
+                shared=shared,
             )
+        shared_head = ["Aucune structure de temps partagé du territoire ne couvre ce besoin."]
         if operators:
             reasons.append("Aucun opérateur ne couvre ce besoin :")
             for other in operators:
@@ -221,6 +230,7 @@ def route(
             f"semaine dans une seule entreprise en « {label(CONTRACTS, need.contract)} », "
             "c'est un recrutement classique."
         )
+        shared_head = list(reasons)
         no_fit = "mission_courte" if need.contract == "mission" else "temps_plein"
 
     partner, partner_reasons = _choose_partner(need, partners, epci)
@@ -231,6 +241,7 @@ def route(
         partner=partner.ref if partner else None,
         reasons=tuple(reasons),
         no_fit_reason=no_fit,
+        shared=tuple(shared_head + partner_reasons) if partner else tuple(shared_head),
     )
 
 

@@ -154,7 +154,11 @@ def route_for_need(need: Need) -> dict:
     """The routing decision of the need: ``{"need", "decision", "operator"|"partner",
     "reasons", "no_fit_reason"}`` (``no_fit_reason`` preselects the referral's motive)."""
     decision = decide_route(need.ref)
-    return {**decision.to_json(), "no_fit_reason": decision.no_fit_reason}
+    return {
+        **decision.to_json(),
+        "no_fit_reason": decision.no_fit_reason,
+        "shared": list(decision.shared),
+    }
 
 
 # --- the board ----------------------------------------------------------------------
@@ -720,7 +724,8 @@ def propose(ref: str):
         flash(candidates, "error")
         return _back_to(need, "proposer")
     decision = route_for_need(need)
-    reasons = list(decision["reasons"]) if decision.get("operator") == operator.ref else []
+    # The operator reads why the need is theirs, never why other operators were not chosen.
+    reasons = decision["shared"] if decision.get("operator") == operator.ref else []
     try:
         lead = send_lead(
             db.session,
@@ -773,7 +778,8 @@ def reorient(ref: str):
     if code != "autre" and text:
         reason = f"{reason} : {text}"
     decision = route_for_need(need)
-    reasons = [reason] + [r for r in decision["reasons"] if r != reason]
+    shared = decision["shared"] if decision.get("partner") == partner.ref else []
+    reasons = [reason] + [r for r in shared if r != reason]
     try:
         send_referral(
             db.session,
