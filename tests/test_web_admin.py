@@ -109,3 +109,14 @@ def test_an_invitation_mail_has_text_and_html(client, auth):
     )
     assert "/invitation/" in message.body_text
     assert '<a href="' in message.body_html
+
+
+def test_french_phone_numbers_are_shown_in_pairs(app):
+    from connectences.web.formats import phone_display
+
+    assert phone_display("0556000000") == "05 56 00 00 00"
+    assert phone_display("+442079460958") == "+442079460958"
+    assert phone_display(None) == "—"
+    with app.test_request_context():
+        rendered = app.jinja_env.from_string("{{ p | phone_fr }}").render(p="0612345678")
+    assert rendered == "06 12 34 56 78"

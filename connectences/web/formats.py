@@ -40,7 +40,17 @@ def french_number(value: float | int | None, decimals: int = 1, empty: str = "â€
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+def phone_display(value: str | None, empty: str = "â€”") -> str:
+    """``06 12 34 56 78`` for a stored French number (``0612345678``); others as stored."""
+    if not value:
+        return empty
+    if len(value) == 10 and value.isdigit():
+        return " ".join(value[i : i + 2] for i in range(0, 10, 2))
+    return value
+
+
 def register_formats(app: Flask) -> None:
+    app.add_template_filter(phone_display, "phone_fr")
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
     app.add_template_filter(french_number, "nombre_fr")

@@ -39,6 +39,7 @@ from connectences.needs.status_words import awaiting_owner
 from connectences.skills import rome_label, suggest
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
+from connectences.web.formats import phone_display
 from connectences.web.navigation import add_nav
 from connectences.workflows import NEED, TransitionError, history, transition
 from connectences.workflows.dispatch import send_lead, send_referral
@@ -581,7 +582,8 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         )
         fields.append(("Adresse de l'entreprise pour ce besoin", need.owner_email + confirmed))
     if need.owner_name or need.owner_phone:
-        who = " · ".join(part for part in (need.owner_name, need.owner_phone) if part)
+        phone = phone_display(need.owner_phone, "") if need.owner_phone else None
+        who = " · ".join(part for part in (need.owner_name, phone) if part)
         fields.append(("A exprimé le besoin", who))
     if need.notes:
         fields.append(("Notes de l'animateur", need.notes))
