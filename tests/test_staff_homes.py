@@ -105,3 +105,26 @@ def test_observatory_page_says_the_period_and_each_step(client, auth):
     assert '<option value="12m" selected>' in page
     assert "Besoins reçus du " in page
     assert "Transmis à un partenaire de l'emploi" in page
+
+
+def test_observatory_says_which_jobs_and_why(client, auth):
+    company = factories.company(commune=factories.ARCACHON)
+    needs = [
+        factories.need(company=company["ref"], rome="M1203", reason="temps_partiel"),
+        factories.need(company=company["ref"], rome="M1203", reason="pic_activite"),
+        factories.need(company=company["ref"], rome="G1602", reason="pic_activite"),
+        factories.need(company=company["ref"], rome=None, reason="remplacement"),
+    ]
+    factories.load(factories.document(companies=[company], needs=needs))
+    seen = observatory(db.session, factories.COBAS, "tout", now=utcnow())
+    assert seen.by_job[0] == ("Comptabilité", 2)
+    assert seen.by_job[-1] == ("Métier pas encore précisé", 1)
+    assert seen.by_reason == [
+        ("Besoin à temps partiel", 1),
+        ("Pic d'activité", 2),
+        ("Remplacement", 1),
+    ]
+    auth.login("territoire")
+    page = html.unescape(client.get("/territoire").get_data(as_text=True))
+    assert "Les métiers demandés" in page and "Comptabilité" in page
+    assert "Pourquoi les entreprises ont ce besoin" in page

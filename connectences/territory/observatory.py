@@ -14,7 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.models import Commune, Company, Need
-from connectences.vocab import NEED_STATUSES
+from connectences.skills import rome_label
+from connectences.vocab import NEED_STATUSES, REASONS
 
 # Period choices, by query value: label and length in days (None: since the start).
 PERIODS: dict[str, tuple[str, int | None]] = {
@@ -51,6 +52,9 @@ class Observatory:
     hours_per_week: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
     by_commune: list[tuple[str, int]] = field(default_factory=list)
+    # What companies need: jobs (most asked first, the rest summed up) and reasons.
+    by_job: list[tuple[str, int]] = field(default_factory=list)
+    by_reason: list[tuple[str, int]] = field(default_factory=list)
 
 
 def parse_period(value: str | None) -> str:
@@ -97,6 +101,12 @@ def observatory(session: Session, siren: str, period: str, *, now: datetime) -> 
             .order_by(func.count(Need.id).desc(), Commune.name)
         ).all()
     ]
+    jobs = session.execute(
+        base(Need.rome, func.count(Need.id))
+        .group_by(Need.rome)
+        .order_by(func.count(Need.id).desc(), Need.rome)
+    ).all()
+    reasons = dict(session.execute(base(Need.reason, func.count()).group_by(Need.reason)).all())
     return Observatory(
         period=period,
         since=since,
@@ -106,4 +116,23 @@ def observatory(session: Session, siren: str, period: str, *, now: datetime) -> 
         hours_per_week=float(hours),
         by_status={key: by_status.get(key, 0) for key in NEED_STATUSES},
         by_commune=by_commune,
+        by_job=_job_rows(jobs),
+        by_reason=[(label, reasons[key]) for key, label in REASONS.items() if reasons.get(key)],
     )
+
+
+TOP_JOBS = 10
+
+
+def _job_rows(rows) -> list[tuple[str, int]]:
+    """Job labels with their counts, most asked first; needs not yet qualified (no ROME
+    code) and the jobs beyond the first ``TOP_JOBS`` are summed up in two last rows."""
+    named = [(rome_label(code) or code, count) for code, count in rows if code]
+    unqualified = sum(count for code, count in rows if not code)
+    out = named[:TOP_JOBS]
+    rest = sum(count for _, count in named[TOP_JOBS:])
+    if rest:
+        out.append((f"Autres métiers ({len(named) - TOP_JOBS})", rest))
+    if unqualified:
+        out.append(("Métier pas encore précisé", unqualified))
+    return out
