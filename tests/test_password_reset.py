@@ -100,3 +100,9 @@ def test_an_empty_or_invalid_request_is_refused_in_french(client):
     response = _ask(client, "")
     assert response.status_code == 400
     assert "Ce champ est obligatoire." in response.get_data(as_text=True)
+
+
+def test_something_that_is_not_an_address_gets_the_neutral_answer(client):
+    response = _ask(client, "1e309")
+    assert response.status_code == 200
+    assert "Si un compte existe pour cette adresse" in response.get_data(as_text=True)

@@ -350,7 +350,10 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
     way, so the page tells nobody whether an address has an account. Earlier unused
     reset links stop working.
     """
-    address = normalise_email(email) if email else ""
+    try:
+        address = normalise_email(email) if email else ""
+    except AccountError:
+        return None  # not an address: same neutral answer as an unknown one
     user = session.scalar(select(User).where(User.email == address)) if address else None
     if user is None or not user.active or not user.password_hash:
         return None

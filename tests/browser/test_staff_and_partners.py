@@ -309,7 +309,8 @@ def test_login_error_and_password_page_in_french(page, live_server):
     # Someone who forgot their password is told where to turn; the job seeker's way works.
     forgot = page.locator(".forgot")
     assert forgot.get_by_role("heading", name="Mot de passe oublié ?").is_visible()
-    assert forgot.get_by_text("contactez l'administrateur de la plateforme").is_visible()
+    reset = forgot.get_by_role("link", name="recevez par e-mail un lien pour en choisir un nouveau")
+    assert reset.get_attribute("href") == "/mot-de-passe-oublie"
     link = forgot.get_by_role("link", name="recevez par e-mail un lien vers votre espace")
     assert link.get_attribute("href") == "/mon-cv/lien"
     blocking = check(page, "connexion-erreur-390", "connexion refusée (390 px)")
