@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import url_for
+from sqlalchemy import select
+
+from connectences.demo import build_demo_document, demo_accounts
+from connectences.extensions import db
+from connectences.models import OutboxMessage
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -42,3 +49,64 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+ACCOUNTS = {account.role: account for account in demo_accounts(build_demo_document())}
+
+
+def path_of(server, endpoint: str) -> str:
+    """The URL path of an endpoint of the live application."""
+    with server.app.test_request_context():
+        return url_for(endpoint)
+
+
+def audit(page, label: str) -> list[dict]:
+    """Run axe and print every violation; return the blocking ones."""
+    violations = run_axe(page)
+    if violations:
+        print(f"\naxe-core, {label}:\n{describe(violations)}")
+    return serious_violations(violations)
+
+
+def log_in(page, server, role: str):
+    """Log in with the demo account of ``role`` through the real form."""
+    account = ACCOUNTS[role]
+    page.goto(server.url + path_of(server, "auth.login"))
+    page.get_by_label("Adresse e-mail").fill(account.email)
+    page.get_by_label("Mot de passe").fill(account.password)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Se connecter").click()
+    return navigation.value
+
+
+def overflow(page) -> int:
+    """How many pixels the page is wider than the window (0 or less: it fits)."""
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def check(page, name: str, label: str) -> list[dict]:
+    """Screenshot ``name``; on a phone-wide window, no sideways scroll; axe's blocking list."""
+    screenshot(page, name)
+    if page.viewport_size["width"] <= PHONE["width"]:
+        assert overflow(page) <= 0, (
+            f"{label} : la page déborde de {overflow(page)} px en largeur sur un téléphone"
+        )
+    return audit(page, label)
+
+
+def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:
+    """The last mail queued to ``address`` whose subject holds ``subject_part``."""
+    with server.app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to == address, OutboxMessage.subject.contains(subject_part))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        assert message is not None, f"aucun e-mail « {subject_part} » pour {address}"
+        db.session.expunge(message)
+        db.session.remove()
+        return message

@@ -19,9 +19,15 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.extensions import db
-from connectences.models import Candidate, OutboxMessage
-from tests.browser.support import describe, screenshot
-from tests.browser.test_homes import DESKTOP, PHONE, audit, log_in
+from connectences.models import Candidate
+from tests.browser.support import (
+    DESKTOP,
+    PHONE,
+    check,
+    describe,
+    log_in,
+    queued_mail,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -58,36 +64,6 @@ def make_pdf(lines: list[str]) -> bytes:
         xref,
     )
     return bytes(out)
-
-
-def overflow(page) -> int:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
-def check(page, name: str, label: str, *, phone: bool = True) -> list[dict]:
-    """Screenshot, no sideways scroll on a phone, axe: the blocking violations."""
-    screenshot(page, name)
-    if phone:
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
-            f"{label} : la page déborde de {overflow(page)} px en largeur sur un téléphone"
-        )
-    return audit(page, label)
-
-
-def mail_to(server, address: str, subject_part: str) -> OutboxMessage:
-    """The last queued mail to ``address`` whose subject holds ``subject_part``."""
-    with server.app.app_context():
-        message = db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.to == address, OutboxMessage.subject.contains(subject_part))
-            .order_by(OutboxMessage.id.desc())
-        ).first()
-        assert message is not None, f"aucun e-mail « {subject_part} » pour {address}"
-        db.session.expunge(message)
-        db.session.remove()
-        return message
 
 
 def stored_candidate(server, address: str) -> Candidate | None:
@@ -188,7 +164,7 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     assert "Secrétariat" in candidate.skill_labels
 
     # The confirmation link of the queued mail, opened in the browser.
-    mail = mail_to(live_server, EMAIL, "Confirmez")
+    mail = queued_mail(live_server, EMAIL, "Confirmez")
     link = re.search(r"https?://\S+/mon-cv/confirmer/\S+", mail.body_text)
     assert link is not None, mail.body_text
     page.goto(link.group(0))
@@ -267,7 +243,6 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
             page,
             f"cv-animateur-recherche-{name}",
             f"CVthèque, « compta » autour de Biganos ({name} px)",
-            phone=name == "390",
         )
 
     with page.expect_navigation():
@@ -314,7 +289,7 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
     assert main.get_by_role("button", name="Importer la ligne valide").is_visible()
     blocking += check(page, "cv-animateur-apercu-390", "import, aperçu (390 px)")
     page.set_viewport_size(DESKTOP)
-    blocking += check(page, "cv-animateur-apercu-1280", "import, aperçu (1280 px)", phone=False)
+    blocking += check(page, "cv-animateur-apercu-1280", "import, aperçu (1280 px)")
     # Nothing was written by the preview.
     assert stored_candidate(live_server, "lina.ferrand@exemple.fr") is None
     assert not blocking, describe(blocking)

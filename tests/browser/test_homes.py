@@ -5,42 +5,21 @@ violation. Later journeys (visit on a phone, CV submission...) join this package
 from __future__ import annotations
 
 import pytest
-from flask import url_for
 
 from connectences import vocab
-from connectences.demo import build_demo_document, demo_accounts
 from connectences.web.access import ROLE_HOME
-from tests.browser.support import describe, run_axe, screenshot, serious_violations
+from tests.browser.support import (
+    ACCOUNTS,
+    DESKTOP,
+    PHONE,
+    audit,
+    describe,
+    log_in,
+    path_of,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-ACCOUNTS = {account.role: account for account in demo_accounts(build_demo_document())}
-
-
-def path_of(server, endpoint: str) -> str:
-    """The URL path of an endpoint of the live application."""
-    with server.app.test_request_context():
-        return url_for(endpoint)
-
-
-def audit(page, label: str) -> list[dict]:
-    """Run axe and print every violation; return the blocking ones."""
-    violations = run_axe(page)
-    if violations:
-        print(f"\naxe-core, {label}:\n{describe(violations)}")
-    return serious_violations(violations)
-
-
-def log_in(page, server, role: str):
-    account = ACCOUNTS[role]
-    page.goto(server.url + path_of(server, "auth.login"))
-    page.get_by_label("Adresse e-mail").fill(account.email)
-    page.get_by_label("Mot de passe").fill(account.password)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Se connecter").click()
-    return navigation.value
 
 
 def test_the_login_page_is_accessible_on_a_phone(page, live_server):

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import describe, screenshot
-from tests.browser.test_homes import PHONE, audit, log_in
+from tests.browser.support import PHONE, audit, describe, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

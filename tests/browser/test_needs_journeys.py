@@ -20,9 +20,16 @@ from sqlalchemy import select
 
 from connectences.demo import build_demo_document
 from connectences.extensions import db
-from connectences.models import Need, OutboxMessage
-from tests.browser.support import describe, screenshot
-from tests.browser.test_homes import ACCOUNTS, DESKTOP, PHONE, audit, log_in
+from connectences.models import Need
+from tests.browser.support import (
+    ACCOUNTS,
+    DESKTOP,
+    PHONE,
+    check,
+    describe,
+    log_in,
+    queued_mail,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,36 +40,6 @@ COMPANY = "Atelier Marée Haute"
 SIRET = "82345678500018"
 BAD_SIRET = "82345678500019"
 COMPANIES = {c["name"]: c["siret"] for c in build_demo_document()["companies"]}
-
-
-def overflow(page) -> int:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
-def check(page, name: str, label: str, *, phone: bool = True) -> list[dict]:
-    """Screenshot, no sideways scroll on a phone, axe: the blocking violations."""
-    screenshot(page, name)
-    if phone:
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
-            f"{label} : la page déborde de {overflow(page)} px en largeur sur un téléphone"
-        )
-    return audit(page, label)
-
-
-def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:
-    """The last mail queued to ``address`` whose subject holds ``subject_part``."""
-    with server.app.app_context():
-        message = db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.to == address, OutboxMessage.subject.contains(subject_part))
-            .order_by(OutboxMessage.id.desc())
-        ).first()
-        assert message is not None, f"aucun e-mail « {subject_part} » pour {address}"
-        db.session.expunge(message)
-        db.session.remove()
-        return message
 
 
 def stored_need(server, title: str) -> Need | None:
@@ -278,9 +255,7 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, "animateur")
     page.goto(live_server.url + "/animateur/entreprises")
-    blocking = check(
-        page, "besoin-annuaire-1280", "annuaire des entreprises (1280 px)", phone=False
-    )
+    blocking = check(page, "besoin-annuaire-1280", "annuaire des entreprises (1280 px)")
     page.get_by_label("Nom ou SIRET").first.fill("Bistrot du Port")
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Rechercher|Filtrer")).click()
@@ -291,15 +266,13 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
     assert pressure.get_by_text("Dernier contact").is_visible()
     history = page.locator("#historique li")
     assert history.count() >= 1
-    blocking += check(page, "besoin-entreprise-1280", "fiche entreprise (1280 px)", phone=False)
+    blocking += check(page, "besoin-entreprise-1280", "fiche entreprise (1280 px)")
     # A need heard on the phone is entered from the company page, company already chosen.
     with page.expect_navigation():
         page.get_by_role("link", name="Saisir un besoin", exact=True).click()
     assert "entreprise=" in page.url
     assert page.get_by_text("Le Bistrot du Port").first.is_visible()
-    blocking += check(
-        page, "besoin-nouveau-1280", "nouveau besoin depuis la fiche (1280 px)", phone=False
-    )
+    blocking += check(page, "besoin-nouveau-1280", "nouveau besoin depuis la fiche (1280 px)")
     page.go_back()
     page.set_viewport_size(PHONE)
     blocking += check(page, "besoin-entreprise-390", "fiche entreprise (390 px)")

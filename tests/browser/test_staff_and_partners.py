@@ -18,24 +18,16 @@ from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import OutboxMessage, User
-from tests.browser.support import describe, screenshot
-from tests.browser.test_homes import ACCOUNTS, DESKTOP, PHONE, audit, log_in
+from tests.browser.support import (
+    ACCOUNTS,
+    DESKTOP,
+    PHONE,
+    check,
+    describe,
+    log_in,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def overflow(page) -> int:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
-def check(page, name: str, label: str) -> list[dict]:
-    """Screenshot ``revue-<name>``, check the width on a phone, return axe's blocking list."""
-    screenshot(page, f"revue-{name}")
-    if page.viewport_size["width"] <= PHONE["width"]:
-        assert overflow(page) <= 0, f"{label} : la page déborde en largeur sur un téléphone"
-    return audit(page, label)
 
 
 def both_sizes(page, name: str, label: str) -> list[dict]:
@@ -43,7 +35,7 @@ def both_sizes(page, name: str, label: str) -> list[dict]:
     blocking = []
     for suffix, viewport in (("1280", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(viewport)
-        blocking += check(page, f"{name}-{suffix}", f"{label} ({suffix} px)")
+        blocking += check(page, f"revue-{name}-{suffix}", f"{label} ({suffix} px)")
     return blocking
 
 
@@ -101,7 +93,7 @@ def test_animateur_home_says_what_is_due_with_direct_links(page, live_server):
     with page.expect_navigation():
         due.get_by_role("link", name="Voir toutes mes relances").click()
     assert page.url.endswith("/animateur/relances")
-    blocking += check(page, "relances-390", "mes relances (390 px)")
+    blocking += check(page, "revue-relances-390", "mes relances (390 px)")
     assert not blocking, describe(blocking)
 
 
@@ -131,7 +123,7 @@ def test_visits_list_folds_its_filters_on_a_phone(page, live_server):
     page.get_by_text("Répartition par canal et par issue").click()
     row = page.locator("table", has_text="Par canal").locator("tr", has_text="Téléphone")
     assert count_in(row.locator("td").inner_text()) == total
-    blocking += check(page, "visites-filtrees-390", "visites filtrées (390 px)")
+    blocking += check(page, "revue-visites-filtrees-390", "visites filtrées (390 px)")
     assert not blocking, describe(blocking)
 
 
@@ -146,7 +138,9 @@ def test_shared_time_posts_fold_their_proposal_forms(page, live_server):
     first.get_by_text("Transformer en proposition").click()
     assert first.get_by_label("Opérateur", exact=True).is_visible()
     assert first.get_by_role("button", name="Proposer ce poste en temps partagé").is_visible()
-    blocking += check(page, "postes-partages-proposition-390", "proposition d'un poste (390 px)")
+    blocking += check(
+        page, "revue-postes-partages-proposition-390", "proposition d'un poste (390 px)"
+    )
     assert not blocking, describe(blocking)
 
 
@@ -223,7 +217,7 @@ def test_observatory_reads_plainly_over_a_period(page, live_server):
     period = " ".join(page.locator("#periode-texte").inner_text().split())
     assert re.match(r"(Besoins reçus du|Aucun besoin reçu depuis le) \d\d/\d\d/\d{4}", period)
     assert count_in(page.locator("tfoot td").first.inner_text()) <= count_in(total)
-    blocking += check(page, "observatoire-3-mois-390", "observatoire sur 3 mois (390 px)")
+    blocking += check(page, "revue-observatoire-3-mois-390", "observatoire sur 3 mois (390 px)")
     assert not blocking, describe(blocking)
 
 
@@ -261,7 +255,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
         failed.get_by_role("button", name=re.compile("^Relancer")).click()
     assert page.get_by_text("1 courriel(s) remis en file d'envoi.").is_visible()
     assert page.locator("main tr", has_text="injoignable@exemple.fr").count() == 0
-    blocking += check(page, "admin-courriel-relance-390", "courriel relancé (390 px)")
+    blocking += check(page, "revue-admin-courriel-relance-390", "courriel relancé (390 px)")
     assert not blocking, describe(blocking)
 
 
@@ -281,13 +275,13 @@ def test_job_seeker_reads_their_profile_and_pauses_it(page, live_server):
     with page.expect_navigation():
         page.get_by_role("link", name="Gérer mon profil").click()
     assert page.get_by_role("link", name="Modifier mon profil").is_visible()
-    blocking += check(page, "candidat-espace-390", "espace du candidat (390 px)")
+    blocking += check(page, "revue-candidat-espace-390", "espace du candidat (390 px)")
     pause = page.get_by_role("button", name="Je ne suis plus disponible (mettre en pause)")
     with page.expect_navigation():
         pause.click()
     resume = page.get_by_role("button", name="Je suis de nouveau disponible")
     assert resume.is_visible()
-    blocking += check(page, "candidat-en-pause-390", "profil en pause (390 px)")
+    blocking += check(page, "revue-candidat-en-pause-390", "profil en pause (390 px)")
     with page.expect_navigation():
         resume.click()  # the demo profile is shared by other tests: put it back
     assert pause.is_visible()
@@ -313,7 +307,7 @@ def test_login_error_and_password_page_in_french(page, live_server):
     assert reset.get_attribute("href") == "/mot-de-passe-oublie"
     link = forgot.get_by_role("link", name="recevez par e-mail un lien vers votre espace")
     assert link.get_attribute("href") == "/mon-cv/lien"
-    blocking = check(page, "connexion-erreur-390", "connexion refusée (390 px)")
+    blocking = check(page, "revue-connexion-erreur-390", "connexion refusée (390 px)")
 
     log_in(page, live_server, "territoire")
     page.goto(live_server.url + "/mot-de-passe")
@@ -324,7 +318,7 @@ def test_login_error_and_password_page_in_french(page, live_server):
         page.get_by_role("button", name="Changer le mot de passe").click()
     # Nothing filled: each field says what is missing, in French.
     assert page.locator(".errors, .field-error").count() >= 1
-    blocking += check(page, "mot-de-passe-erreurs-390", "mot de passe, erreurs (390 px)")
+    blocking += check(page, "revue-mot-de-passe-erreurs-390", "mot de passe, erreurs (390 px)")
     assert not blocking, describe(blocking)
 
 

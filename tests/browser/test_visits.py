@@ -11,24 +11,16 @@ from datetime import date, timedelta
 import pytest
 
 from connectences.demo import build_demo_document
-from tests.browser.support import describe, screenshot
-from tests.browser.test_homes import PHONE, audit, log_in
+from tests.browser.support import (
+    PHONE,
+    check,
+    describe,
+    log_in,
+)
 
 pytestmark = pytest.mark.browser
 
 COMPANIES = {c["name"]: c for c in build_demo_document()["companies"]}
-
-
-def overflow(page) -> int:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
-def check(page, name: str, label: str) -> list[dict]:
-    screenshot(page, name)
-    assert overflow(page) <= 0, f"{label} : la page déborde en largeur sur un téléphone"
-    return audit(page, label)
 
 
 def test_log_a_visit_on_a_phone(page, live_server):
