@@ -57,6 +57,11 @@ class Defaults:
     MAIL_FROM = "Connect'ences <ne-pas-repondre@connectences.local>"
     # Accounts
     PASSWORD_MIN_LENGTH = 12
+    # argon2id cost (argon2-cffi's RFC 9106 "low memory" profile). Raising them rehashes
+    # each password at its owner's next login; the tests turn them down (tests/conftest.py).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
     LOGIN_MAX_FAILURES = 5  # per account and per address, within the window
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60

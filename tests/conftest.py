@@ -20,6 +20,10 @@ pytest_plugins = ["tests.fixtures_auth"]
 
 REFERENCE_TABLES = {"commune", "epci"}
 
+# argon2 at production cost is most of a log-in test's time; the suite hashes cheaply and
+# tests/test_auth.py keeps one test on the real settings of connectences.config.
+CHEAP_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -41,6 +45,7 @@ def app(tmp_path_factory):
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 1,  # nothing listens there unless a test starts a server
             "BASE_URL": "http://localhost",
+            **CHEAP_HASHING,
         }
     )
     with app.app_context():

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from connectences import accounts, create_app
 from connectences.accounts import passwords, throttle
+from connectences.config import Defaults
 from connectences.extensions import db
 from connectences.models import AuditLog, Invitation, LoginThrottle, User, utcnow
 from tests import factories
@@ -48,10 +49,13 @@ def test_password_must_have_twelve_characters():
 
 
 def test_password_is_rehashed_when_parameters_change(app, monkeypatch):
+    # This test keeps the production settings (the suite hashes cheaply, see conftest).
+    for key in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM"):
+        monkeypatch.setitem(app.config, key, getattr(Defaults, key))
     user = accounts.create_user(db.session, "r@exemple.fr", "animateur", password=GOOD_PASSWORD)
     db.session.commit()
     old_hash = user.password_hash
-    assert ",t=1," not in old_hash
+    assert "m=65536,t=3,p=4" in old_hash
     monkeypatch.setitem(app.config, "ARGON2_TIME_COST", 1)
     monkeypatch.setitem(app.config, "ARGON2_MEMORY_COST", 8192)
     accounts.authenticate(db.session, "r@exemple.fr", GOOD_PASSWORD, "192.0.2.1")

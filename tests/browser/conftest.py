@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from connectences import create_app
 from connectences.extensions import db
 from tests.browser.support import AXE, ROOT
+from tests.conftest import CHEAP_HASHING
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -88,6 +89,7 @@ def live_server(tmp_path_factory):
             "SECRET_KEY": "live-server-secret-key-for-browser-tests",
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 1,
+            **CHEAP_HASHING,
         }
     )
     with app.app_context():
