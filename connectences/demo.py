@@ -619,6 +619,29 @@ VISIT_NOTES: dict[str, list[str]] = {
 }
 
 # ---------------------------------------------------------------------------
+# The people to call in each company, and where it is
+# ---------------------------------------------------------------------------
+
+# First names and roles in pairs of the same gender, so that "Sylvie, gérante" agrees.
+CONTACT_PEOPLE: dict[str, tuple[list[str], list[str]]] = {
+    "f": (
+        ["Sylvie", "Nathalie", "Isabelle", "Sandrine", "Céline", "Véronique", "Sophie",
+         "Aurélie", "Gaëlle", "Marion", "Christelle", "Karine"],
+        ["Gérante", "Co-gérante", "Responsable administrative", "Directrice"],
+    ),
+    "m": (
+        ["Laurent", "Thierry", "Patrick", "Stéphane", "Christophe", "Franck", "Pascal",
+         "Jérôme", "Sébastien", "Julien", "Olivier", "Philippe"],
+        ["Gérant", "Co-gérant", "Responsable administratif", "Directeur"],
+    ),
+}  # fmt: skip
+STREETS = [
+    "rue du Port", "avenue de la Plage", "rue des Écoles", "place du Marché",
+    "route de Bordeaux", "allée des Pins", "boulevard de la Côte d'Argent",
+    "rue Jules Ferry", "avenue de la Libération", "chemin des Ostréiculteurs",
+]  # fmt: skip
+
+# ---------------------------------------------------------------------------
 # Accounts
 # ---------------------------------------------------------------------------
 
@@ -971,6 +994,39 @@ def build_demo_visits(
     return visits
 
 
+def build_demo_contacts(document: dict, seed: int = DEMO_SEED) -> dict[str, dict]:
+    """For each company of the document (by ref): its street address and the person an
+    operator calls there (``name``, ``role``, ``phone``, and ``email`` for about half).
+
+    Not part of the interchange format, so added by ``seed_demo`` after the import.
+    Phone numbers are in the range reserved for fiction (06 39 98 xx xx). The owner
+    of the demo company account is that company's contact.
+    """
+    rng = random.Random(seed * 104_729 + 3)
+    people: dict[str, dict] = {}
+    for company in document["companies"]:
+        gender = rng.choice(sorted(CONTACT_PEOPLE))
+        first_names, roles = CONTACT_PEOPLE[gender]
+        first, last = rng.choice(first_names), rng.choice(LAST_NAMES)
+        domain = slug(company["name"]) + ".example"
+        number = rng.randrange(10_000)
+        people[company["ref"]] = {
+            "address": f"{rng.randint(1, 60)} {rng.choice(STREETS)}",
+            "name": f"{first} {last}",
+            "role": rng.choice(roles),
+            "phone": f"06 39 98 {number // 100:02d} {number % 100:02d}",
+            "email": f"{slug(first)}@{domain}" if rng.random() < 0.5 else None,
+        }
+    owner = people.get(_company_ref(DEMO_COMPANY_OWNER))
+    if owner is not None:
+        owner.update(name="Sylvie Lafitte", role="Gérante", email=_owner_email())
+    return people
+
+
+def _owner_email() -> str:
+    return "entreprise@" + slug(DEMO_COMPANY_OWNER) + ".example"
+
+
 def demo_accounts(document: dict) -> list[DemoAccount]:
     """One account per role, tied to the document's organisations and people."""
     candidate = document["candidates"][0]
@@ -986,7 +1042,7 @@ def demo_accounts(document: dict) -> list[DemoAccount]:
             "Bruno Lacoste", org_ref="france-travail-arcachon",
         ),
         DemoAccount(
-            "company", "entreprise@au-fournil-d-andernos.example", "demo-entreprise-bassin",
+            "company", _owner_email(), "demo-entreprise-bassin",
             "Sylvie Lafitte", org_ref=_company_ref(DEMO_COMPANY_OWNER),
         ),
         DemoAccount(
@@ -1028,6 +1084,8 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
     document = build_demo_document(seed, today)
     import_document(document, session)
     session.flush()
+
+    _seed_contacts(session, document, seed)
 
     accounts = demo_accounts(document)
     created_accounts = []
@@ -1100,6 +1158,22 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         "comptes": _count(session, User),
     }
     return DemoSummary(counts, accounts, created_accounts, created_visits)
+
+
+def _seed_contacts(session: Session, document: dict, seed: int) -> None:
+    """Give each demo company its address and the person to call, through the contact
+    checks of the directory; a company that already has a contact or an address keeps it."""
+    from connectences.models import Company, CompanyContact
+    from connectences.prospection.companies import validate_contact
+
+    people = build_demo_contacts(document, seed)
+    for company in session.scalars(select(Company).where(Company.ref.in_(list(people)))):
+        person = people[company.ref]
+        if company.address is None:
+            company.address = person["address"]
+        if not company.contacts:
+            company.contacts.append(CompanyContact(**validate_contact(person)))
+    session.flush()
 
 
 def _progress_needs(session: Session, animateur) -> None:

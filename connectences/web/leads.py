@@ -21,9 +21,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
-from connectences.cvtheque.access import LEAD_STATES_WITH_CV, may_read_cv
+from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
-from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
+from connectences.models import (
+    Company,
+    FollowUpPoint,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Need,
+    Placement,
+)
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
@@ -32,8 +40,6 @@ from connectences.workflows import leads as flow
 
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
-# States in which the operator has taken the lead on, so may see people's contact details.
-CONTACT_VISIBLE = set(LEAD_STATES_WITH_CV)
 WAITING = {"vu", "accepte", "en_cours"}
 MAX_TEXT = 2000
 
@@ -47,7 +53,10 @@ def _own_lead(lead_id: int) -> Lead:
         select(Lead)
         .where(Lead.id == lead_id)
         .options(
-            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+            selectinload(Lead.needs)
+            .joinedload(LeadNeed.need)
+            .joinedload(Need.company)
+            .selectinload(Company.contacts),
             selectinload(Lead.candidates).joinedload(LeadCandidate.candidate),
         )
     ).one_or_none()
@@ -117,7 +126,8 @@ def show(lead_id: int):
         "leads/show.html",
         lead=lead,
         allowed=LEAD.allowed(lead.status),
-        show_contacts=lead.status in CONTACT_VISIBLE,
+        show_contacts=flow.taken_on(lead),
+        reach={item.need.id: item for item in flow.company_reach(lead)},
         placements=placements,
         statuses=vocab.LEAD_STATUSES,
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,

@@ -36,6 +36,7 @@ from connectences.models import (
 )
 from connectences.needs import board, form_rules, register
 from connectences.needs.status_words import awaiting_owner
+from connectences.prospection.companies import unreachable_message
 from connectences.skills import rome_label, suggest
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
@@ -645,6 +646,7 @@ def show(ref: str):
         awaiting=awaiting_owner(need),
         qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
         proposable=need.status in ("qualifie", "en_recherche"),
+        unreachable=unreachable_message(need.company),
         reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
     )
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from connectences import vocab, workflows
+from connectences.cvtheque.access import LEAD_STATES_WITH_CV
 from connectences.mail import queue_template
 from connectences.models import (
     Candidate,
+    Company,
+    CompanyContact,
     FollowUpPoint,
     Lead,
     Need,
@@ -26,6 +30,7 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
+from connectences.prospection.companies import commune_label, reachable_contacts
 from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
@@ -86,10 +91,79 @@ def mark_seen(session, lead: Lead, actor=None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class CompanyReach:
+    """How an operator who took a lead on reaches one of its companies."""
+
+    need: Need
+    company: Company
+    people: list[CompanyContact]  # every contact person, the reachable ones first
+    email: str | None  # the company's own address
+    work_place: str  # street address and commune where the work happens
+
+
+def work_place(need: Need) -> str:
+    """Where the work happens, as precisely as known: the company's street address and
+    commune, or only the need's commune when the work is elsewhere."""
+    company = need.company
+    place = commune_label(need.place)
+    if need.place == company.commune and company.address:
+        return f"{company.address}, {place}"
+    return place
+
+
+def taken_on(lead: Lead) -> bool:
+    """Whether the operator has taken the lead on (accepted, contacting, placed): only
+    then may it see how to reach the company and the people."""
+    return lead.status in LEAD_STATES_WITH_CV
+
+
+def _people(company: Company) -> list[CompanyContact]:
+    reachable = reachable_contacts(company)
+    return reachable + [c for c in company.contacts if c not in reachable]
+
+
+def company_reach(lead: Lead) -> list[CompanyReach]:
+    """The contact of each company of the lead (person, role, phone, e-mail, work place),
+    once the operator has taken it on; nothing before (the name and commune only)."""
+    if not taken_on(lead):
+        return []
+    return [
+        CompanyReach(
+            need=item.need,
+            company=item.need.company,
+            people=_people(item.need.company),
+            email=item.need.company.contact_email,
+            work_place=work_place(item.need),
+        )
+        for item in lead.needs
+    ]
+
+
 def accept(session, lead: Lead, actor=None) -> Transition:
-    """The operator takes the lead on: it will contact the company and the candidates."""
+    """The operator takes the lead on: it will contact the company and the candidates.
+
+    The member who accepts gets a confirmation mail with what they now need on the
+    road: each company's contact, the work place and the animateur's note (the
+    organisation's address when nobody is named).
+    """
     mark_seen(session, lead, actor)
-    return workflows.transition(session, lead, LEAD, "accepte", actor=actor)
+    entry = workflows.transition(session, lead, LEAD, "accepte", actor=actor)
+    title = "le poste en temps partagé" if lead.is_bundle else f"« {lead.needs[0].need.title} »"
+    queue_template(
+        session,
+        to=getattr(actor, "email", None) or lead.operator.email,
+        subject=f"Proposition acceptée : contacter {_company_names(lead)}",
+        template="lead_accepted",
+        lead=lead,
+        title=title,
+        reach=company_reach(lead),
+    )
+    return entry
+
+
+def _company_names(lead: Lead) -> str:
+    return ", ".join(dict.fromkeys(item.need.company.name for item in lead.needs))
 
 
 def start_contacting(session, lead: Lead, actor=None) -> Transition:
