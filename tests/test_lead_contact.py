@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from connectences import workflows
+from connectences.demo import build_demo_document, demo_accounts, seed_demo
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -25,7 +27,7 @@ from connectences.models import (
     Partner,
     Transition,
 )
-from connectences.prospection.companies import add_contact
+from connectences.prospection.companies import add_contact, reachable_contacts
 from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead, send_referral
@@ -447,3 +449,30 @@ def test_company_and_person_errors_are_given_together(client, auth):
     html = response.get_data(as_text=True)
     assert 'id="commune-erreurs"' in html and 'id="met_phone-erreurs"' in html
     assert count(Company) == 0 and count(CompanyContact) == 0
+
+
+# --- the demo --------------------------------------------------------------------------
+
+
+def test_every_demo_lead_reaches_a_company_with_a_contact_and_its_operator_can_call(app):
+    seed_demo(db.session, today=date(2027, 1, 4))
+    leads = db.session.scalars(select(Lead)).all()
+    assert leads
+    for lead in leads:
+        for item in lead.needs:
+            people = reachable_contacts(item.need.company)
+            assert people and all(p.phone for p in people), item.need.company.name
+    # Every demo company has the person to call, not only those with a lead.
+    assert all(c.contacts and c.address for c in db.session.scalars(select(Company)))
+
+    account = next(a for a in demo_accounts(build_demo_document()) if a.role == "operator")
+    own = [lead for lead in leads if lead.operator.ref == account.org_ref]
+    assert own, "the demo operator has no lead"
+    client = app.test_client()
+    client.post("/connexion", data={"email": account.email, "password": account.password})
+    url = f"/operateur/propositions/{own[0].id}"
+    assert "tel:" not in client.get(url).get_data(as_text=True)
+    client.post(url + "/action", data={"action": "accepter"})
+    company = own[0].needs[0].need.company
+    phone = company.contacts[0].phone
+    assert f'href="tel:{phone}"' in client.get(url).get_data(as_text=True)
