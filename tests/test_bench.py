@@ -58,3 +58,23 @@ def test_bench_quality_reports_matcher_and_baseline(runner):
     assert records[("ndcg@10", "matcher")]["value"] > records[("ndcg@10", "tfidf")]["value"]
     assert records[("ndcg@10", "matcher")]["needs"] >= 20
     assert records[("ndcg@10", "matcher")]["candidates"] >= 300
+
+
+def test_one_bench_group_holds_every_benchmark(app):
+    from connectences.cli import COMMANDS
+
+    assert [c for c in COMMANDS if c[1] == "bench_cli"] == [("connectences.bench.cli", "bench_cli")]
+    group = app.cli.get_command(None, "bench")
+    assert sorted(group.commands) == ["matching", "quality", "search"]
+
+
+def test_labelled_sets_ship_inside_the_package():
+    from pathlib import Path
+
+    import connectences
+    from connectences.bench.evaluation import DATA_DIR
+
+    package = Path(connectences.__file__).resolve().parent
+    assert DATA_DIR.is_relative_to(package)
+    assert (DATA_DIR / "general" / "set.json").is_file()
+    assert (DATA_DIR / "general" / "qrels.tsv").is_file()

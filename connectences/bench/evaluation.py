@@ -1,6 +1,6 @@
 """Quality of the matcher on a labelled set, beside a TF-IDF cosine baseline.
 
-The set (``tests/eval``) is an interchange v1 document (``set.json``) and
+The general set (``bench/data/general``) is an interchange v1 document (``set.json``) and
 relevance judgements (``qrels.tsv``: need, candidate, grade 2 or 1) written by
 meaning. A candidate who breaks a hard constraint for a need is not a valid
 proposal, whatever their job: their grade counts as 0 for that need (the
@@ -35,7 +35,8 @@ from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.index import CandidateIndex
 
-DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "eval"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_SET = DATA_DIR / "general"
 
 
 def load_set(set_dir: str | Path | None = None):
