@@ -8,6 +8,7 @@ Public API (stable signatures, used by the matcher, the importer and the web):
 
 from __future__ import annotations
 
+from connectences.skills.suggestions import rome_suggestions
 from connectences.skills.taxonomy import (
     Match,
     concept_of,
@@ -39,6 +40,7 @@ __all__ = [
     "normalize",
     "related_codes",
     "reload",
+    "rome_suggestions",
     "rome_codes",
     "rome_label",
     "skill_similarity",
