@@ -50,7 +50,8 @@ def test_bench_matching_with_tiny_sizes(runner):
 def test_bench_quality_reports_matcher_and_baseline(runner):
     result = runner.invoke(args=["bench", "quality"])
     assert result.exit_code == 0, result.output
-    records = {(r["metric"], r["system"]): r for r in _lines(result.output)}
+    lines = _lines(result.output)
+    records = {(r["metric"], r["system"]): r for r in lines if r["set"] == "general"}
     for system in ("matcher", "tfidf"):
         for metric in ("ndcg@10", "recall@10", "hard_constraint_breaches"):
             assert (metric, system) in records
@@ -58,6 +59,17 @@ def test_bench_quality_reports_matcher_and_baseline(runner):
     assert records[("ndcg@10", "matcher")]["value"] > records[("ndcg@10", "tfidf")]["value"]
     assert records[("ndcg@10", "matcher")]["needs"] >= 20
     assert records[("ndcg@10", "matcher")]["candidates"] >= 300
+    within = {(r["metric"], r["system"]): r for r in lines if r["set"] == "within_job"}
+    for system in ("matcher", "tfidf"):
+        assert within[("ndcg@10", system)]["needs"] >= 15
+        assert 0 <= within[("tied_top10_share", system)]["value"] <= 1
+    suggestions = {r["metric"]: r for r in lines if r["set"] == "suggestions"}
+    assert suggestions["rome_expected_first"]["titles"] == 50
+    assert (
+        0
+        <= suggestions["unrelated_in_top5"]["value"]
+        <= suggestions["unrelated_in_top5"]["suggested"]
+    )
 
 
 def test_one_bench_group_holds_every_benchmark(app):
