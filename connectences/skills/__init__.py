@@ -8,9 +8,12 @@ Public API (stable signatures, used by the matcher, the importer and the web):
 
 from __future__ import annotations
 
+from connectences.skills.concepts import ConceptHit, SkillConcept, reload, skill_concepts
+from connectences.skills.concepts import concept as skill_concept
 from connectences.skills.suggestions import rome_suggestions
 from connectences.skills.taxonomy import (
     Match,
+    common_concept,
     concept_of,
     concepts_meet,
     extract_skills,
@@ -18,7 +21,6 @@ from connectences.skills.taxonomy import (
     is_rome,
     lookup,
     related_codes,
-    reload,
     rome_codes,
     rome_label,
     skill_similarity,
@@ -29,7 +31,12 @@ from connectences.skills.taxonomy import (
 from connectences.skills.text import content, normalize, tokens
 
 __all__ = [
+    "ConceptHit",
     "Match",
+    "SkillConcept",
+    "common_concept",
+    "skill_concept",
+    "skill_concepts",
     "concept_of",
     "concepts_meet",
     "content",
