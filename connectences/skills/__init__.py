@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from connectences.skills.concepts import ConceptHit, SkillConcept, reload, skill_concepts
 from connectences.skills.concepts import concept as skill_concept
-from connectences.skills.suggestions import rome_suggestions
+from connectences.skills.suggestions import rome_suggestions, skill_suggestions
 from connectences.skills.taxonomy import (
     Match,
     common_concept,
@@ -37,6 +37,7 @@ __all__ = [
     "common_concept",
     "skill_concept",
     "skill_concepts",
+    "skill_suggestions",
     "concept_of",
     "concepts_meet",
     "content",

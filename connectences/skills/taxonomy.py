@@ -513,8 +513,9 @@ def suggest(query: str, limit: int = 10) -> list[dict]:
 def extract_skills(text: str, max_words: int = 6) -> list[dict]:
     """Taxonomy terms found word for word in a free text (a CV), in reading order.
 
-    Returns ``{"label", "concept", "kind"}`` for each distinct term found; longer
-    terms win over the shorter ones they contain.
+    Returns ``{"label", "concept", "kind", "start", "end"}`` for each distinct
+    term found, ``start:end`` being its words in ``normalize(text).split()``;
+    longer terms win over the shorter ones they contain.
     """
     tax = taxonomy()
     words = normalize(text).split()
@@ -538,7 +539,15 @@ def extract_skills(text: str, max_words: int = 6) -> list[dict]:
         if key not in seen:
             seen.add(key)
             term = next(t for t in tax.terms if t.norm == key or " ".join(t.tokens) == key)
-            found.append({"label": term.label, "concept": common_concept(codes), "kind": term.kind})
+            found.append(
+                {
+                    "label": term.label,
+                    "concept": common_concept(codes),
+                    "kind": term.kind,
+                    "start": i,
+                    "end": i + n,
+                }
+            )
         i += n
     return found
 
