@@ -30,7 +30,12 @@ WITHIN_JOB = [
         ("comptabilité fournisseurs", "lettrage", "factures d'achat"),
         ("gestion de la paie", "déclarations sociales", "Silae"),
     ),
-    ("A1203", ("élagage", "grimpe"), ("élagage", "travail sur corde"), ("tonte", "débroussaillage")),
+    (
+        "A1203",
+        ("élagage", "grimpe"),
+        ("élagage", "travail sur corde"),
+        ("tonte", "débroussaillage"),
+    ),
     (
         "M1609",
         ("secrétariat médical", "terminologie médicale"),

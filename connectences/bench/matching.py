@@ -154,15 +154,12 @@ def run_matching(
         }
     )
     if pool_needs:
-        try:
-            from connectences.bench.pool import measure_pool
-        except ImportError:
-            out({"metric": "pool_ms", "value": None, "unit": "ms", "error": "bench_pool absent"})
-        else:
-            result = dict(measure_pool(n_needs=pool_needs))
-            result.setdefault("metric", "pool_ms")
-            result.setdefault("unit", "ms")
-            out(result)
+        from connectences.bench.pool import measure_pool
+
+        result = dict(measure_pool(n_needs=pool_needs))
+        result.setdefault("metric", "pool_ms")
+        result.setdefault("unit", "ms")
+        out(result)
     return records
 
 

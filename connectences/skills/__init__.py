@@ -3,7 +3,9 @@
 Public API (stable signatures, used by the matcher, the importer and the web):
 ``normalize``, ``concept_of``, ``concepts_meet``, ``lookup``, ``suggest``,
 ``extract_skills``, ``skill_similarity``, ``fuzzy_key``, ``rome_label``,
-``is_rome``, ``rome_codes``, ``reload``.
+``is_rome``, ``rome_codes``, ``reload``; skill concepts below the job
+(``skill_concepts``, ``skill_concept``); suggestions for the forms
+(``rome_suggestions``, ``skill_suggestions``).
 """
 
 from __future__ import annotations
