@@ -60,3 +60,8 @@ def test_skills_read_in_a_cv_leave_out_places_names_and_dates():
 
 def test_skills_read_in_a_cv_skip_what_the_person_already_wrote():
     assert "paie" not in [s.lower() for s in skills_read_in_cv(CV, ["Paie"])]
+
+
+def test_a_skill_on_the_line_after_a_name_is_still_read():
+    read = skills_read_in_cv("Camille Navarre\nComptabilité, paie", [])
+    assert read[:2] == ["Comptabilité", "paie"]

@@ -105,13 +105,17 @@ def _is_not_a_skill(words: list[tuple[str, str, bool]], start: int, end: int) ->
     if all(_capitalised(w) for _, w, _ in span) and " ".join(norms) in _commune_names():
         return True
     if end - start == 1:
-        norm, word, _first = span[0]
+        norm, word, first = span[0]
         if _capitalised(word) and norm in FIRST_NAMES:
             return True
-        neighbours = [words[i] for i in (start - 1, end) if 0 <= i < len(words)]
+        # Neighbours on the same line only: a line break separates a name from a skill.
+        neighbours = []
+        if start > 0 and not first:
+            neighbours.append(words[start - 1])
+        if end < len(words) and not words[end][2]:
+            neighbours.append(words[end])
         if _capitalised(word) and any(
-            _capitalised(w) and not _known(n) and not (i == end and f) and n not in MONTHS
-            for i, (n, w, f) in zip((start - 1, end), neighbours, strict=False)
+            _capitalised(w) and not _known(n) and n not in MONTHS for n, w, _ in neighbours
         ):
             return True
     return False
