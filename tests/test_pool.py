@@ -493,7 +493,7 @@ def test_pool_cli_json_over_open_needs(runner):
 
 
 def test_measure_pool_reports_one_bench_record():
-    from connectences.matching.bench_pool import measure_pool, synthetic_needs
+    from connectences.bench.pool import measure_pool, synthetic_needs
 
     needs = synthetic_needs(300, seed=3)
     assert len({n.ref for n in needs}) == 300

@@ -36,6 +36,7 @@ from connectences.matching.score import (
     LEVEL_POINTS,
     LEVEL_POINTS_FAR_ABOVE,
     ROME_POINTS,
+    SAME_JOB,
     WEIGHTS,
     SkillRef,
     candidate_romes,
@@ -109,6 +110,7 @@ class CandidateIndex:
         self.by_norm = _Postings()
         self.by_concept = _Postings()
         self.by_family = _Postings()  # concept family (3 chars) -> rows, for family needs
+        self.by_skill_concept = _Postings()  # skill concept id -> rows
         self.by_key_all = _Postings()
         self.by_key_unknown = _Postings()
         self.keys_all: list[str] = []
@@ -221,6 +223,8 @@ class CandidateIndex:
             if ref.concept:
                 self.by_concept.add(ref.concept, row)
                 self.by_family.add(ref.concept[:3], row)
+            for concept in ref.concepts:
+                self.by_skill_concept.add(concept, row)
             if ref.key not in self.by_key_all.rows:
                 self.keys_all.append(ref.key)
             self.by_key_all.add(ref.key, row)
@@ -287,7 +291,7 @@ class CandidateIndex:
     def _skill_values(self, ref: SkillRef) -> np.ndarray:
         """Value (0..1) of one need skill for every row, as ``score.meet_skill`` gives it."""
         values = np.zeros(self.n, dtype=np.float64)
-        # Fuzzy first, exact paths last: they give 1.0, the most a skill is worth.
+        # Fuzzy first, then same job, exact paths last: they give 1.0, the most a skill is worth.
         vocabulary, postings = (
             (self.keys_unknown, self.by_key_unknown)
             if ref.concept
@@ -305,10 +309,15 @@ class CandidateIndex:
             for j in np.flatnonzero(sims >= FUZZY_MIN):
                 rows = postings.get(vocabulary[j])
                 values[rows] = np.maximum(values[rows], sims[j] / 100.0)
-        values[self.by_norm.get(ref.norm)] = 1.0
         if ref.concept:
+            # Same job: the whole skill for a need skill that is the job itself,
+            # partial credit for a specific one (see ``score.meet_pair``).
+            same_job = SAME_JOB if ref.concepts else 1.0
             for rows in self._concept_rows(ref.concept):
-                values[rows] = 1.0
+                values[rows] = np.maximum(values[rows], same_job)
+        for concept in ref.concepts:
+            values[self.by_skill_concept.get(concept)] = 1.0
+        values[self.by_norm.get(ref.norm)] = 1.0
         return values
 
     def _concept_rows(self, concept: str) -> list[np.ndarray]:

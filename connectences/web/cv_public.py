@@ -41,6 +41,7 @@ from connectences.cvtheque.profile import (
     attach_pdf,
     submit_candidate,
 )
+from connectences.cvtheque.read_skills import skills_read_in_cv
 from connectences.extensions import db
 from connectences.matching.service import candidate_changed
 from connectences.models import Candidate, User, utcnow
@@ -66,6 +67,7 @@ if ("Déposer mon CV", "cv_public.submit") not in PUBLIC_NAV:
 PENDING = "cv_pending"  # skills found in an uploaded CV, waiting for the person's ticks
 MAX_PROPOSALS = 20
 SUGGEST_MAX_QUERY = 60
+SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
 SUGGEST_LIMIT = 8
 # Skills may be added from the CV only shortly after it was sent, by the same browser.
 PROPOSAL_WINDOW = timedelta(hours=2)
@@ -112,17 +114,7 @@ def _render_form(form, *, status: int = 200, template: str = "cv_public/submit.h
 
 def _proposals(text: str | None, declared: list[str]) -> list[str]:
     """Skills of the taxonomy read in the CV that the person did not write themselves."""
-    if not text:
-        return []
-    have = {skills.normalize(s) for s in declared}
-    out: list[str] = []
-    for item in skills.extract_skills(text):
-        key = skills.normalize(item["label"])
-        if key not in have and item["label"] not in out:
-            out.append(item["label"])
-        if len(out) >= MAX_PROPOSALS:
-            break
-    return out
+    return skills_read_in_cv(text, declared, limit=MAX_PROPOSALS)
 
 
 # --------------------------------------------------------------------------- submit
@@ -219,7 +211,10 @@ def thanks():
 
 
 @lru_cache(maxsize=2048)
-def _suggestions(query: str, kind: str) -> tuple[dict, ...]:
+def _suggestions(query: str, kind: str, context: tuple[str, ...] = ()) -> tuple[dict, ...]:
+    if kind == "skills":
+        items = skills.skill_suggestions(query, list(context), limit=SUGGEST_LIMIT)
+        return tuple({"label": i["label"], "code": i.get("code"), "kind": i["kind"]} for i in items)
     items = skills.suggest(query, limit=SUGGEST_LIMIT * 2)
     if kind == "rome":
         out, seen = [], set()
@@ -244,7 +239,13 @@ def suggestions():
     kind = "rome" if request.args.get("type") == "rome" else "skills"
     if len(query) < 2:
         return jsonify({"suggestions": []})
-    return jsonify({"suggestions": list(_suggestions(query.lower(), kind))})
+    # The skills already written (one per line or comma), bounded: they say which
+    # trades the person is writing about.
+    before = request.args.get("avant", "")[: SUGGEST_MAX_QUERY * 8]
+    context = tuple(p.strip().lower() for p in re.split(r"[\n,;]", before) if p.strip())[
+        -SUGGEST_CONTEXT:
+    ]
+    return jsonify({"suggestions": list(_suggestions(query.lower(), kind, context))})
 
 
 # --------------------------------------------------------------------------- confirm and links
