@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from connectences import vocab, workflows
 from connectences.cvtheque.profile import set_skills
+from connectences.cvtheque.status import set_status
 from connectences.exchange.validate import COLLECTIONS, FORMAT_V1, FieldError, validate
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
 
@@ -311,6 +312,7 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
         for item in items:
             values = to_values(item, companies)
             record = existing.get(item["ref"])
+            status = values.pop("status", None) if record is not None else None
             if record is None:
                 record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
                 session.add(record)
@@ -321,6 +323,12 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             else:
                 changed = _apply(record, values)
             if name == "candidates":
+                if status is not None:
+                    # Through the one writer of a person's status, with its history line.
+                    changed = (
+                        set_status(session, record, status, reason="import d'un document")
+                        or changed
+                    )
                 changed = set_skills(record, list(item["skills"])) or changed
                 changed = _attest_consent(record) or changed
                 if document.get("format") != FORMAT_V1:

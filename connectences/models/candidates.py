@@ -117,6 +117,7 @@ class Commitment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     candidate: Mapped[Candidate] = relationship(back_populates="commitments")
+    placement: Mapped[Placement | None] = relationship()  # noqa: F821 (models.leads)
 
 
 class CandidateSkill(Base):
