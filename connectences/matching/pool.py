@@ -57,7 +57,7 @@ logged). ``None`` for both caps asks for the complete list whatever its size.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -467,6 +467,16 @@ class _CandidateFit:
         self._hours_max_array = np.array(self.hours_max, dtype=float)
         self._days_array = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
         self._with_commitments = [k for k, c in enumerate(candidates) if c.commitments]
+        # Starts between the same two commitment ends see the same running commitments:
+        # the free time is computed (and cached) once per such stretch, not per date.
+        self._ends = sorted(
+            {
+                c.until.toordinal()
+                for k in self._with_commitments
+                for c in candidates[k].commitments
+                if c.until is not None
+            }
+        )
         usable = np.array([c.status in OPEN_TO_WORK and c.consent for c in candidates], dtype=bool)
         available = np.array([c.available_from.toordinal() for c in candidates])
         contracts = np.array(
@@ -483,6 +493,9 @@ class _CandidateFit:
             for key in skill_keys.of(cand.skills, cand.rome):
                 by_key[key] |= 1 << k
         self.start_of = {i: items[i].start.toordinal() for i in used}
+        self._stretch = {
+            start: bisect_left(self._ends, start) for start in set(self.start_of.values())
+        }
         for i in used:
             need = items[i]
             _hmax, _hmin, days = self._free_on(need.start.toordinal())
@@ -502,7 +515,8 @@ class _CandidateFit:
 
     def _free_on(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Free hours, hours still wished at least and free days of everyone on ``start``."""
-        found = self._free.get(start)
+        stretch = self._stretch[start]
+        found = self._free.get(stretch)
         if found is not None:
             return found
         hmax, hmin, days = self._hours_max_array, self._hours_min_array, self._days_array
@@ -514,15 +528,16 @@ class _CandidateFit:
                 hmax[k] = week.free_hours(cand, on)
                 hmin[k] = week.wished_hours_min(cand, on)
                 days[k] = _day_mask(week.free_days(cand, on))
-        found = self._free[start] = (hmax, hmin, days)
+        found = self._free[stretch] = (hmax, hmin, days)
         return found
 
     def _within_hours(self, total: float, start: int) -> int:
-        bits = self._hours.get((total, start))
+        key = (total, self._stretch[start])
+        bits = self._hours.get(key)
         if bits is None:
             hmax, hmin, _days = self._free_on(start)
             ok = (hmin <= total + _EPS) & (hmax >= total - _EPS)
-            bits = self._hours[(total, start)] = _to_bits(ok)
+            bits = self._hours[key] = _to_bits(ok)
         return bits
 
     def fitting(self, members: Sequence[int], total: float) -> tuple[list[int], list[int]]:
