@@ -432,3 +432,18 @@ def test_pool_page_says_who_could_take_a_bundle_in_their_free_time(client, auth,
     page = page_text(client.get("/animateur/postes-partages"))
     assert "Pourraient le prendre sur leur temps libre" in page
     assert "Inès Marchal — Déjà 8 h le mardi" in page
+
+
+def test_the_persons_data_export_holds_their_commitments(client, world):
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    response = client.get(f"/mon-cv/{space_token(ines)}/export.json")
+    (held,) = response.get_json()["profile"]["commitments"]
+    assert held == {
+        "label": "Boulangerie du Port, GE Bassin Emploi",
+        "hours_per_week": 8.0,
+        "days": ["tue"],
+        "start": "2027-03-01",
+        "until": None,
+        "source": "placement",
+    }
