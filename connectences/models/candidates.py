@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from connectences.cvtheque.normalize import fold, name_key, normalize_email, normalize_phone
@@ -39,7 +39,7 @@ class Candidate(Base):
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The person said their week is complete ("mon emploi du temps est complet"): they
     # stay "placé" even with free hours (see cvtheque.status.settle_status).
-    week_complete: Mapped[bool] = mapped_column(default=False, server_default="0")
+    week_complete: Mapped[bool] = mapped_column(default=False, server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

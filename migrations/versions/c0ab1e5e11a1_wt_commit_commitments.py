@@ -44,7 +44,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_commitment_placement_id'), ['placement_id'], unique=False)
 
     with op.batch_alter_table('candidate', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('week_complete', sa.Boolean(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('week_complete', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
