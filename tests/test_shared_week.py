@@ -447,3 +447,18 @@ def test_the_persons_data_export_holds_their_commitments(client, world):
         "until": None,
         "source": "placement",
     }
+
+
+def test_the_animateurs_status_choice_goes_through_the_status_function(client, auth, world):
+    _place(world)
+    auth.login("animateur")
+    client.post("/animateur/cvtheque/ines/statut", data={"statut": "place"})
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "place" and ines.week_complete  # wants no more hours
+    client.post("/animateur/cvtheque/ines/statut", data={"statut": "en_mission"})
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "en_mission" and not ines.week_complete
+    page = page_text(client.get("/animateur/cvtheque/ines"))
+    assert "Statut : Placé → En mission." in page
