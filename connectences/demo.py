@@ -834,10 +834,54 @@ def _showcase_candidate(today: date) -> dict:
         "days": ["mon", "tue", "thu", "fri"],
         "contracts": ["cdi_temps_partage", "cdd"],
         "available_from": (today - timedelta(days=10)).isoformat(),
-        "status": "disponible",
+        # Holds 8 h of bookkeeping on Tuesday through the groupement: a week to complete.
+        "status": "en_mission",
         "consent": True,
         "source": "permanence",
+        "commitments": [
+            {"label": "Comptabilité, GE Bassin Emploi", "hours_per_week": 8, "days": ["tue"]}
+        ],
     }
+
+
+# Work people of the demo already hold (interchange v1.1 commitments).
+HELD_WORK = [
+    "Secrétariat, mairie",
+    "Entretien des locaux, camping",
+    "Accueil, office de tourisme",
+    "Comptabilité, GE Bassin Emploi",
+    "Vente, marché du samedi",
+    "Aide en cuisine, restaurant du port",
+]
+
+
+def _add_commitments(seed: int, candidates: list[dict], today: date) -> None:
+    """One or two commitments for the people "en mission", leaving them free time.
+
+    A random stream of its own, so that the rest of the demo stays what it was.
+    """
+    rng = random.Random(seed * 7919 + 11)
+    for candidate in candidates:
+        if candidate["status"] != "en_mission" or candidate.get("commitments"):
+            continue
+        days, hours_max = candidate["days"], candidate["hours_max"]
+        if len(days) < 2 or hours_max < 8:
+            continue
+        k = 2 if len(days) >= 3 and rng.random() < 0.4 else 1
+        taken = rng.sample(days, k)
+        room = hours_max - 4  # at least 4 h left to fill
+        held = []
+        for day in taken:
+            hours = min(rng.choice([4, 6, 7, 8]), room)
+            if hours < 1:
+                break
+            room -= hours
+            item = {"label": rng.choice(HELD_WORK), "hours_per_week": hours, "days": [day]}
+            if rng.random() < 0.4:
+                item["until"] = (today + timedelta(days=rng.randint(20, 200))).isoformat()
+            held.append(item)
+        if held:
+            candidate["commitments"] = held
 
 
 def build_demo_document(
@@ -847,7 +891,7 @@ def build_demo_document(
     n_needs: int = 60,
     n_candidates: int = 150,
 ) -> dict:
-    """The interchange v1 document of the demo territory.
+    """The interchange v1.1 document of the demo territory.
 
     Deterministic for a given `seed` and `today` (dates are spread around `today`,
     which defaults to the current date, so that the demo always looks current).
@@ -909,9 +953,10 @@ def build_demo_document(
     candidates = [showcase] + [
         _build_candidate(rng, i, used_emails, today) for i in range(2, n_candidates + 1)
     ]
+    _add_commitments(seed, candidates, today)
 
     return {
-        "format": "connectences/v1",
+        "format": "connectences/v1.1",
         "operators": [dict(op, epcis=list(op["epcis"])) for op in OPERATORS],
         "partners": [dict(p) for p in PARTNERS],
         "companies": companies,

@@ -43,6 +43,7 @@ PUBLIC_ENDPOINTS = {
     "cv_public.update",
     "cv_public.space_skills",
     "cv_public.pause",
+    "cv_public.choose",
     "cv_public.export_json",
     "cv_public.download_pdf",
     "cv_public.delete",

@@ -16,8 +16,9 @@ Criteria and their maximum points (they add up to 100):
 - ROME (20): same ROME code, or same family (first three characters), or a
   neighbouring job (``skills.related_codes``: close vocabulary in the taxonomy);
 - level (10): exact, one step above or below;
-- hours (10): the need's hours within the hours the candidate wants;
-- days (10): share of the need's days the candidate can work;
+- hours (10): the need's hours within the hours the candidate still wants
+  (their wish minus the commitments running on the need's start, ``matching.week``);
+- days (10): share of the need's days the candidate has free;
 - contract (5): the contract is one the candidate accepts.
 
 Nothing else enters: no name, contact, source, notes, commune or distance
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from connectences import skills
+from connectences.matching import week
 from connectences.matching.constraints import (
     ConstraintCheck,
     hard_constraint_checks,
@@ -316,10 +318,17 @@ def level_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
 
 
 def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
-    """Points and sentence for the weekly hours."""
+    """Points and sentence for the weekly hours, against what the person still wants."""
     h = need.hours_per_week
-    hmin, hmax = cand.hours_min, cand.hours_max
-    wish = f"{fr_number(hmin)} à {fr_number(hmax)} h souhaitées"
+    sentence = week.week_sentence(cand, need.start) if cand.commitments else None
+    if sentence is None:
+        hmin, hmax = cand.hours_min, cand.hours_max
+        wish = f"{fr_number(hmin)} à {fr_number(hmax)} h souhaitées"
+    else:
+        # Same arithmetic as the index: max(hours_min - committed, 0), hours_max - committed.
+        committed = week.committed_hours(cand, need.start)
+        hmin, hmax = max(cand.hours_min - committed, 0.0), cand.hours_max - committed
+        wish = f"{sentence[:-1]} ; {fr_number(hmin)} à {fr_number(hmax)} h encore souhaitées"
     if hmin <= h <= hmax:
         return WEIGHTS[
             "hours"
@@ -335,18 +344,21 @@ def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
 
 
 def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
-    """Points and sentence for the working days."""
+    """Points and sentence for the working days (the candidate's free days)."""
     if not need.days:
         return 0, "Le besoin ne précise pas de jours."
-    common = [DAYS[d] for d in DAYS if d in need.days and d in cand.days]
-    missing = [DAYS[d] for d in DAYS if d in need.days and d not in cand.days]
+    holds_work = bool(cand.commitments) and bool(week.running(cand.commitments, need.start))
+    free = week.free_days(cand, need.start) if holds_work else cand.days
+    common = [DAYS[d] for d in DAYS if d in need.days and d in free]
+    missing = [DAYS[d] for d in DAYS if d in need.days and d not in free]
     points = round_half_up(WEIGHTS["days"] * len(common) / len(need.days))
+    adjective = "libre" if holds_work else "disponible"
     if not missing:
-        return points, f"Disponible tous les jours du besoin ({', '.join(common)})."
+        return points, f"{adjective.capitalize()} tous les jours du besoin ({', '.join(common)})."
     return (
         points,
-        f"Disponible {len(common)} jour{'s' if len(common) > 1 else ''} sur {len(need.days)} "
-        f"({', '.join(common) or 'aucun'}) ; pas le {', '.join(missing)}.",
+        f"{adjective.capitalize()} {len(common)} jour{'s' if len(common) > 1 else ''} "
+        f"sur {len(need.days)} ({', '.join(common) or 'aucun'}) ; pas le {', '.join(missing)}.",
     )
 
 

@@ -8,6 +8,7 @@ from connectences.models.candidates import (
     CandidateEvent,
     CandidateImport,
     CandidateSkill,
+    Commitment,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
 from connectences.models.jobs import JobNotice, JobRun
@@ -34,6 +35,7 @@ __all__ = [
     "CandidateEvent",
     "CandidateImport",
     "CandidateSkill",
+    "Commitment",
     "Commune",
     "Company",
     "CompanyContact",

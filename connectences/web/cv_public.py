@@ -32,6 +32,7 @@ from connectences.accounts import create_user
 from connectences.accounts.audit import audit
 from connectences.accounts.service import AccountError
 from connectences.cvtheque import consent, files
+from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
@@ -42,6 +43,7 @@ from connectences.cvtheque.profile import (
     submit_candidate,
 )
 from connectences.cvtheque.read_skills import skills_read_in_cv
+from connectences.cvtheque.status import choose_week, set_status, settle_status
 from connectences.extensions import db
 from connectences.matching.service import candidate_changed
 from connectences.models import Candidate, User, utcnow
@@ -356,6 +358,7 @@ def space(token: str):
         token=token,
         commune=commune,
         events=events_of(db.session, candidate.id)[:20],
+        week=week_view(candidate),
         has_file=files.pdf_exists(candidate.cv_filename),
         has_account=has_account,
         action_form=ActionForm(),
@@ -462,18 +465,53 @@ def pause(token: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if candidate.status == "inactif":
-        candidate.status = "disponible"
-        summary = "La personne est de nouveau disponible."
+        settle_status(
+            db.session,
+            candidate,
+            actor_label=consent.SELF,
+            reason="de nouveau disponible",
+            resume=True,
+        )
         message = "Votre profil est de nouveau proposé aux employeurs."
     else:
-        candidate.status = "inactif"
-        summary = "La personne a mis son profil en pause (plus disponible)."
+        set_status(
+            db.session,
+            candidate,
+            "inactif",
+            actor_label=consent.SELF,
+            reason="profil mis en pause par la personne",
+        )
         message = "Votre profil est en pause : il n'est plus proposé aux employeurs."
-    record_event(db.session, candidate, "status", summary, actor_label=consent.SELF)
     db.session.commit()
     candidate_changed(candidate)
     flash(message, "success")
     return redirect(url_for("cv_public.space", token=token))
+
+
+@bp.route("/mon-cv/<token>/semaine", methods=["POST"])
+@public
+def choose(token: str):
+    """ "Je souhaite plus d'heures" / "Mon emploi du temps est complet"."""
+    candidate = _space_candidate(token)
+    choice = request.form.get("choix", "")
+    if not ActionForm().validate_on_submit() or choice not in ("plus", "complet"):
+        abort(400)
+    choose_week(db.session, candidate, choice == "complet", actor_label=consent.SELF)
+    db.session.commit()
+    candidate_changed(candidate)
+    if choice == "complet":
+        message = (
+            "C'est noté : votre emploi du temps est complet, on ne vous propose plus d'heures."
+        )
+    elif candidate.status == "place":
+        message = (
+            "C'est noté, mais votre semaine est déjà pleine avec le nombre d'heures que vous "
+            "souhaitez au plus : modifiez votre profil pour en indiquer davantage."
+        )
+    else:
+        message = "C'est noté : votre profil est proposé pour compléter votre semaine."
+    flash(message, "success")
+    return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
 
 
 @bp.route("/mon-cv/<token>/export.json")

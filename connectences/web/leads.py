@@ -117,6 +117,11 @@ def show(lead_id: int):
     lead = _own_lead(lead_id)
     if flow.mark_seen(db.session, lead, actor=current_user):
         db.session.commit()
+    return _render_show(lead)
+
+
+def _render_show(lead: Lead, pending: dict | None = None, status: int = 200):
+    """The lead page; ``pending`` holds a placement waiting for its confirmation."""
     placements = db.session.scalars(
         select(Placement)
         .where(Placement.lead_id == lead.id)
@@ -135,7 +140,8 @@ def show(lead_id: int):
         vocab=vocab,
         commune_label=_commune_label,
         total_hours=sum(item.need.hours_per_week for item in lead.needs),
-    )
+        pending=pending,
+    ), status
 
 
 ACTIONS = {
@@ -223,8 +229,23 @@ def place(lead_id: int):
     if isinstance(values, str):
         flash(values, "error")
         return redirect(url_for(".show", lead_id=lead_id, _anchor="placement"))
+    confirmed = request.form.get("confirmer") == "1"
     try:
-        flow.record_placement(db.session, lead, actor=current_user, **values)
+        flow.record_placement(
+            db.session, lead, actor=current_user, confirm_over_free_time=confirmed, **values
+        )
+    except flow.PlacementOverWeek as warning:
+        db.session.rollback()
+        # Nothing written: the same form again, filled in, with why and a confirmation.
+        pending = {
+            "why": warning.message,
+            "candidate_id": values["candidate"].id,
+            "need_ids": {need.id for need in values["needs"]},
+            "hours": values["hours_per_week"],
+            "contract": values["contract"],
+            "start": values["start_date"],
+        }
+        return _render_show(_own_lead(lead_id), pending, 409)
     except TransitionError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from connectences import territory, vocab
 from connectences.extensions import db
 from connectences.matching import service as matching
+from connectences.matching.complete_week import people_with_free_time
 from connectences.matching.data import need_from_model
 from connectences.matching.score import score_pair
 from connectences.matching.service_route_pool import decide_route
@@ -588,6 +589,7 @@ def show(ref: str):
     need = _need_or_404(ref)
     filters = _match_filters()
     matches, proposed_count = _matches(need, filters)
+    free_time = people_with_free_time(need)
     decision = route_for_need(need)
     operators = _active_operators()
     partners = _active_partners()
@@ -606,6 +608,8 @@ def show(ref: str):
         decision=decision,
         matches=matches,
         proposed_count=proposed_count,
+        free_time=free_time,
+        free_time_people=_candidates_by_ref(fit.person.ref for fit in free_time),
         filters=filters,
         match_limits=MATCH_LIMITS,
         operators=operators,
