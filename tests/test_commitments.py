@@ -11,12 +11,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from connectences.bench.synth import Generator
 from connectences.matching import week
 from connectences.matching.constraints import hard_constraint_checks, passes_hard_constraints
 from connectences.matching.data import CandidateData, CommitmentData
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import explanation, rank_candidates
-from connectences.matching.synth import Generator
 from tests.test_match import START, make_cand, make_need
 
 
