@@ -44,7 +44,7 @@ OFFLINE_ASSETS = (
 OFFLINE_PAGES = ("offline.round_page", "visits.follow_ups")
 FALLBACK_PAGE = "offline.round_page"
 CONFIG_LINE = "var CONFIG = null; // filled in by connectences/web/webapp.py"
-THEME_COLOR = "#1d4f91"
+THEME_COLOR = "#0b4f6c"
 
 
 def _static(path: str) -> Path:
