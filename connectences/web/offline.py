@@ -148,7 +148,7 @@ def round_data():
             "animateur": current_user.id,
             "preparee_le": now.isoformat(),
             "expire_le": expires.isoformat(),
-            "expire_texte": local_datetime(expires),
+            "expire_texte": local_datetime(expires).replace(" ", " à "),
             "entreprises": [_entry_json(entry) for entry in entries],
         }
     )

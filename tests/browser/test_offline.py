@@ -71,7 +71,7 @@ def record_visit(page, company: str, topic: str) -> None:
     form.get_by_label(topic).check()
     form.get_by_label("Notes").fill(f"Rencontre à {company}.")
     form.get_by_role("button", name="Garder la visite sur le téléphone").click()
-    page.locator("#file-liste li", has_text=f"Visite à « {company} »").wait_for()
+    page.locator("#file-liste li", has_text=f"Visite — « {company} »").wait_for()
 
 
 def stored_visits(server, refs: list[str]) -> list[Visit]:
@@ -285,3 +285,45 @@ def test_service_worker_cache_is_versioned_and_replaced_on_update(phone, live_se
     finally:
         server.app.config["OFFLINE_CACHE_VERSION"] = ""
     assert re.fullmatch(r"[0-9a-f]{12}", second)
+
+
+def test_round_is_wiped_from_the_phone_after_its_delay(phone, live_server):
+    server = live_server
+    add_companies(server, "01.50Z", "Ferme Aquacole du Teich")
+    page = phone.new_page()
+    prepare_round(page, server, "01.50Z", 1)
+    page.goto(server.url + ROUND)
+    page.locator("#tournee-liste li", has_text="Ferme Aquacole du Teich").wait_for()
+    pages_cached = "() => caches.keys().then((n) => n.filter((x) => x.includes('-pages-')))"
+    assert len(page.evaluate(pages_cached)) == 1
+
+    # The phone's clock moves past OFFLINE_ROUND_MAX_HOURS (14 hours).
+    page.clock.set_fixed_time(datetime.now(UTC) + timedelta(hours=15))
+    page.reload()
+    page.get_by_text("Aucune tournée sur ce téléphone.").wait_for()
+    assert page.evaluate("() => ConnectencesOffline.roundCompanies()") == []
+    assert page.evaluate(pages_cached) == []
+
+
+def test_online_visit_form_submitted_without_network_is_kept_on_the_phone(phone, live_server):
+    server = live_server
+    (ref,) = add_companies(server, "01.70Z", "Chasse-Marée d'Andernos")
+    page = phone.new_page()
+    log_in(page, server, "animateur")
+    page.goto(f"{server.url}/animateur/visites/nouvelle?entreprise={ref}")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    phone.set_offline(True)
+    page.get_by_label("Compétences partagées").check()
+    page.get_by_role("button", name="Enregistrer la visite").click()
+    page.get_by_text(
+        "la visite à « Chasse-Marée d'Andernos » est gardée sur ce téléphone"
+    ).wait_for()
+    queue = page.evaluate(QUEUE_JS)
+    assert [(r["type"], r["donnees"]["entreprise"]) for r in queue] == [("visite", ref)]
+    assert stored_visits(server, [ref]) == []
+
+    phone.set_offline(False)
+    page.goto(server.url + ROUND)
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    (visit,) = stored_visits(server, [ref])
+    assert visit.topics == ["competences_partagees"]

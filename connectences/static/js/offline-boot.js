@@ -130,7 +130,7 @@
     };
     var heading = document.querySelector(".chosen-company strong");
     var name = heading ? heading.textContent.trim() : donnees.entreprise;
-    store.addRecord("visite", donnees, animateur, "Visite à « " + name + " »",
+    store.addRecord("visite", donnees, animateur, "« " + name + " »",
       data.get("confirmer") === "1").then(function () {
       store.requestBackgroundSync();
       notice(form, "Pas de réseau : la visite à « " + name + " » est gardée sur ce " +

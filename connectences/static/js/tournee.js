@@ -304,7 +304,7 @@
         donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: confirmed
       });
     } else {
-      saved = store.addRecord("visite", donnees, animateur, "Visite à « " + name + " »", confirmed)
+      saved = store.addRecord("visite", donnees, animateur, "« " + name + " »", confirmed)
         .then(function (visit) {
           if (!need) { return visit; }
           need.visite_cle = visit.cle;
@@ -346,7 +346,8 @@
   window.addEventListener("online", showNetwork);
   window.addEventListener("offline", showNetwork);
   showNetwork();
-  renderRound();
+  // The round may have outlived its delay: wiped first, then shown (or "none").
+  store.expireRound(animateur).catch(function () { return false; }).then(renderRound);
   refreshQueue();
   // Opened offline in place of the online visit form for one company of the round.
   var wanted = new URLSearchParams(window.location.search).get("entreprise");
