@@ -215,9 +215,11 @@ def test_record_without_a_usable_key_is_refused(client, auth, record):
 def test_unknown_kind_and_unknown_company_are_refused(client, auth):
     auth.login("animateur")
     odd = {**visit_record(None), "type": "commande"}
+    shapeless = {**visit_record(None), "type": ["visite"]}
     ghost = visit_record(None, entreprise="ent-inexistante")
-    answers = results(send(client, odd, ghost))
+    answers = results(send(client, odd, shapeless, ghost))
     assert "type" in answers[odd["cle"]]["erreurs"]
+    assert "type" in answers[shapeless["cle"]]["erreurs"]
     assert "introuvable" in answers[ghost["cle"]]["erreurs"]["entreprise"]
     assert count(Visit) == 0
 

@@ -248,7 +248,7 @@ def order_records(records: list) -> list:
 
     def position(record):
         kind = record.get("type") if isinstance(record, Mapping) else None
-        return rank.get(kind, len(rank))
+        return rank.get(kind, len(rank)) if isinstance(kind, str) else len(rank)
 
     return sorted(records, key=position)
 
@@ -267,7 +267,7 @@ def receive(session: Session, record: Any, *, animateur: User, limits: Limits) -
         if already is not None:
             return already
         kind = record.get("type")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise _invalid(key, {"type": "Type d'enregistrement inconnu."})
         try:
             recorded_at = parse_recorded_at(record.get("enregistre_le"), limits)
