@@ -55,6 +55,9 @@ PUBLIC_ENDPOINTS = {
     "need_public.confirm",
     "need_public.space",
     "need_public.renew",
+    # The installable web app: its manifest and service worker (nothing personal in them).
+    "webapp.manifest",
+    "webapp.service_worker",
     "static",
 }
 

@@ -24,6 +24,7 @@ from connectences.models.leads import (
 from connectences.models.logs import AuditLog, Transition
 from connectences.models.mail import OutboxMessage
 from connectences.models.needs import Need
+from connectences.models.offline import OfflineRecord
 from connectences.models.organisations import Operator, Partner
 from connectences.models.territory import Commune, Epci
 
@@ -50,6 +51,7 @@ __all__ = [
     "LeadNeed",
     "LoginThrottle",
     "Need",
+    "OfflineRecord",
     "Operator",
     "OutboxMessage",
     "Partner",
