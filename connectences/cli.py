@@ -11,7 +11,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.territory.cli", "territory_cli"),
     ("connectences.accounts.cli", "users_cli"),
     ("connectences.exchange.cli", "exchange_cli"),
-    ("connectences.demo", "demo_cli"),
+    ("connectences.demo.cli", "demo_cli"),
     ("connectences.mail.cli", "mail_cli"),
     ("connectences.matching.cli", "match_cli"),
     ("connectences.bench.cli", "bench_cli"),

@@ -12,13 +12,8 @@ from sqlalchemy import func, select
 from stdnum.fr import siret as siret_check
 
 from connectences import vocab
-from connectences.demo import (
-    AROUND_COMMUNE_WEIGHTS,
-    build_demo_document,
-    build_demo_visits,
-    demo_accounts,
-    seed_demo,
-)
+from connectences.demo import build_demo_document, build_demo_visits, demo_accounts, seed_demo
+from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS
 from connectences.exchange import validate
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner, User, Visit
