@@ -46,6 +46,40 @@ def _items(entries: list[tuple[str, str]]) -> list[dict]:
     return items
 
 
+# Pages every visitor can reach, as the site map and the footer list them.
+PUBLIC_PAGES: list[tuple[str, str]] = [
+    ("Accueil", "public.index"),
+    ("Exprimer un besoin en compétences", "need_public.form"),
+    ("Déposer mon CV", "cv_public.submit"),
+    ("Recevoir le lien de mon espace CV", "cv_public.request_link"),
+    ("Se connecter", "auth.login"),
+    ("Comment fonctionne la mise en relation", "public.matching"),
+    ("Contact", "public.contact"),
+]
+LEGAL_PAGES: list[tuple[str, str]] = [
+    ("Mentions légales", "public.legal"),
+    ("Accessibilité : partiellement conforme", "public.accessibility"),
+    ("Données personnelles", "public.privacy"),
+    ("Plan du site", "public.sitemap"),
+]
+
+
+def site_map() -> list[dict]:
+    """The site map's sections: public pages, the visitor's own space, legal pages."""
+    sections = [{"title": "Pages publiques", "items": _items(PUBLIC_PAGES)}]
+    if current_user.is_authenticated:
+        sections.append(
+            {
+                "title": "Mon espace",
+                "items": _items(
+                    ROLE_NAV.get(current_user.role, []) + [("Mot de passe", "auth.change_password")]
+                ),
+            }
+        )
+    sections.append({"title": "Informations", "items": _items(LEGAL_PAGES)})
+    return sections
+
+
 def register_navigation(app: Flask) -> None:
     @app.context_processor
     def _navigation():
