@@ -301,6 +301,6 @@ def test_admin_sees_accounts_and_failed_mail(client, auth):
     db.session.commit()
     auth.login("admin")
     page = text(client.get("/admin"))
-    assert "<dt>Courriels en échec</dt><dd>2</dd>" in page
-    assert "<dt>Courriels en attente d'envoi</dt><dd>1</dd>" in page
+    assert "<dt>E-mails en échec</dt><dd>2</dd>" in page
+    assert "<dt>E-mails en attente d'envoi</dt><dd>1</dd>" in page
     assert "partenaire@exemple.fr" in page

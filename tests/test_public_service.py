@@ -19,7 +19,8 @@ FOOTER_LINKS = {
 
 def _footer(page: str) -> str:
     start = page.index('<footer class="site-footer">')
-    return html.unescape(page[start : page.index("</footer>", start)])
+    text = html.unescape(page[start : page.index("</footer>", start)])
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 @pytest.mark.parametrize(

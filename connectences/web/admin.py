@@ -22,6 +22,7 @@ from connectences.mail import failed_messages, outbox_counts
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
 from connectences.territory import PAYS_EPCIS
+from connectences.typography import plural
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint
 from connectences.web.forms import InviteForm
@@ -72,9 +73,9 @@ def requeue_mail():
     )
     db.session.commit()
     if count:
-        flash(f"{count} courriel(s) remis en file d'envoi.", "success")
+        flash(f"{plural(count, 'e-mail remis')} en file d'envoi.", "success")
     else:
-        flash("Aucun courriel en échec à relancer.", "info")
+        flash("Aucun e-mail en échec à relancer.", "info")
     return redirect(url_for("admin.index") + "#titre-courriels")
 
 
@@ -102,7 +103,7 @@ def invite():
         flash(f"L'invitation n'a pas été envoyée : {refusal.message}", "error")
         return _render_index(form, 400)
     flash(
-        f"Invitation envoyée à {email}. Si le courriel n'arrive pas, transmettez ce lien "
+        f"Invitation envoyée à {email}. Si l'e-mail n'arrive pas, transmettez ce lien "
         f"(valable {ttl} heures, à usage unique) : {link}",
         "success",
     )

@@ -131,7 +131,7 @@ def form():
             data,
             {
                 "owner_email": "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
-                "ouvrez le courriel « Confirmez votre besoin » que vous avez reçu (pensez aux "
+                "ouvrez l'e-mail « Confirmez votre besoin » que vous avez reçu (pensez aux "
                 "indésirables), ou réessayez demain."
             },
             status=429,

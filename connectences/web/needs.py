@@ -746,7 +746,7 @@ def propose(ref: str):
     db.session.commit()
     count = len(lead.candidates)
     people = f" avec {count} candidat{'s' if count > 1 else ''}" if count else " sans candidat"
-    flash(f"Besoin proposé à {operator.name}{people}. Un courriel lui a été envoyé.", "success")
+    flash(f"Besoin proposé à {operator.name}{people}. Un e-mail lui a été envoyé.", "success")
     return _back_to(need, "suivi")
 
 
@@ -797,7 +797,7 @@ def reorient(ref: str):
         flash(refusal.message, "error")
         return _back_to(need, "reorienter")
     db.session.commit()
-    flash(f"Besoin réorienté vers {partner.name}. Un courriel lui a été envoyé.", "success")
+    flash(f"Besoin réorienté vers {partner.name}. Un e-mail lui a été envoyé.", "success")
     return _back_to(need, "suivi")
 
 
