@@ -29,6 +29,15 @@ def local_datetime(value: datetime | None, empty: str = "—") -> str:
     return value.strftime("%d/%m/%Y %H:%M")
 
 
+def local_datetime_words(value: datetime | None, empty: str = "—") -> str:
+    """``26/11/2026 à 14:05`` in Paris time, for sentences."""
+    if value is None:
+        return empty
+    if value.tzinfo is not None:
+        value = value.astimezone(LOCAL_TZ)
+    return value.strftime("%d/%m/%Y à %H:%M")
+
+
 def local_date(value: date | datetime | None, empty: str = "—") -> str:
     """``26/11/2026``; an instant is first brought to Paris time (late UTC evenings)."""
     if value is None:

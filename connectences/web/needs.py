@@ -39,7 +39,7 @@ from connectences.needs.status_words import awaiting_owner
 from connectences.skills import rome_label, suggest
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
-from connectences.web.formats import phone_display
+from connectences.web.formats import local_date, local_datetime_words, phone_display
 from connectences.web.navigation import add_nav
 from connectences.workflows import NEED, TransitionError, history, transition
 from connectences.workflows.dispatch import send_lead, send_referral
@@ -559,7 +559,7 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Jours de travail", _days(need.days)),
         ("Contrat", vocab.label(vocab.CONTRACTS, need.contract)),
         ("Motif du besoin", vocab.label(vocab.REASONS, need.reason)),
-        ("Démarrage souhaité", need.start.strftime("%d/%m/%Y")),
+        ("Démarrage souhaité", local_date(need.start)),
         (
             "Durée",
             f"{need.duration_months:g} mois".replace(".", ",")
@@ -570,13 +570,13 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Intercommunalité", _epci_label(need.place)),
         ("Temps partagé", shared),
         ("Origine", SOURCES.get(need.source, need.source)),
-        ("Enregistré le", need.created_at.strftime("%d/%m/%Y à %H:%M")),
+        ("Enregistré le", local_datetime_words(need.created_at)),
     ]
     if need.reason_text:
         fields.append(("Le besoin dans les mots de l'entreprise", need.reason_text))
     if need.owner_email:
         confirmed = (
-            f" (confirmé le {need.owner_confirmed_at.strftime('%d/%m/%Y')})"
+            f" (confirmé le {local_date(need.owner_confirmed_at)})"
             if need.owner_confirmed_at
             else " (pas encore confirmé)"
         )
