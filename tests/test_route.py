@@ -102,10 +102,18 @@ def test_most_specific_rome_domain_wins_then_first_by_ref(domains, expected):
 
 
 def test_first_by_ref_among_equals():
-    ops = [operator("ge-z"), operator("ge-m"), operator("ge-b")]
+    ops = [
+        operator("ge-z", name="GE Zénith"),
+        operator("ge-m", name="GE Marais"),
+        operator("ge-b", name="GE Bassin"),
+    ]
     decision = route(need(), ops, PARTNERS, COBAS)
     assert decision.operator == "ge-b"
-    assert any("ge-m" in r and "ordre des références" in r for r in decision.reasons)
+    assert any("GE Marais" in r and "GE Bassin passe avant" in r for r in decision.reasons), (
+        decision.reasons
+    )
+    # People read names, never the internal references.
+    assert not any(ref in r for r in decision.reasons for ref in ("ge-z", "ge-m", "ge-b"))
 
 
 def test_need_without_rome_only_goes_to_operators_with_empty_domains():

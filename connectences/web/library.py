@@ -328,6 +328,7 @@ def show(ref: str):
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
+        source_label=vocab.label(vocab.CANDIDATE_SOURCES, candidate.source) or "—",
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
         back_url=_back_url(),
