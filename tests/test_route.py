@@ -383,3 +383,12 @@ def test_a_partner_reads_that_no_operator_fits_without_their_names():
     shared = " ".join(decision.shared)
     assert "GE Gamma" not in shared and "Aucune structure de temps partagé" in shared
     assert decision.shared[-1].startswith("Réorientation vers")
+
+
+def test_shared_time_need_without_operator_never_reads_as_a_classic_recruitment():
+    decision = route(need(hours_per_week=8), [], PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    text = " ".join(decision.reasons)
+    assert "relève du temps partagé" in text
+    assert "recrutements classiques" not in text
+    assert "aucune structure de temps partagé ne couvre ce besoin" in text

@@ -157,6 +157,9 @@ def test_list_paginates(client, animateur):
 
 def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
     html = html_of(client.get("/animateur/besoins/n1"))
+    assert 'name="candidats" value="ok"' not in html  # not qualified yet: nothing to tick
+    qualify("n1")  # the platform advises a route once the need is qualified
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Comptable un jour par semaine" in html
     assert "Employé qualifié" in html and "CDI à temps partagé" in html and "mardi" in html
     assert "Besoin à temps partiel" in html  # the reason, in French
@@ -169,7 +172,6 @@ def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
     assert "Camille Comptable" in html
     assert "Dominique Weekend" not in html
     assert "Compétences" in html and "Contrat accepté" in html
-    assert 'name="candidats" value="ok"' not in html  # not qualified yet: nothing to tick
 
 
 def test_need_page_ranks_as_the_matcher(client, animateur):
@@ -348,10 +350,12 @@ def test_unqualified_need_cannot_be_proposed(client, animateur):
 
 
 def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
+    qualify("plein")
     html = html_of(client.get("/animateur/besoins/plein"))
     assert "Réorientation vers un partenaire : France Travail Arcachon" in html
     assert "recrutement classique" in html
-    assert 'value="temps_plein" required checked' in html
+    # The motif is the animateur's choice: none is ticked in advance.
+    assert 'value="temps_plein" required>' in html
     # What the platform suggests comes before the candidates.
     assert html.index('id="reorienter"') < html.index('id="candidats"')
     response = client.post(
@@ -460,3 +464,19 @@ def test_post_without_csrf_token_is_refused(app, client, animateur):
     assert response.status_code == 400
     assert "Le formulaire a expiré" in response.get_data(as_text=True)
     assert _state() == before
+
+
+def test_no_routing_advice_before_the_need_is_qualified(client, animateur):
+    html = html_of(client.get("/animateur/besoins/plein"))  # imported: "nouveau"
+    assert "proposera une orientation" in html
+    assert "Réorientation vers un partenaire : France Travail" not in html
+    assert "recrutement classique" not in html
+    # The re-orientation form stays within reach, folded, with nothing chosen for the user.
+    form = html[html.index('id="reorienter"') :]
+    form = form[: form.index("</section>")]
+    assert "<details" in form and "button-secondary" in form
+    assert " selected>" not in form and " checked" not in form
+    # Once qualified, the platform advises.
+    qualify("plein")
+    html = html_of(client.get("/animateur/besoins/plein"))
+    assert "Réorientation vers un partenaire : France Travail Arcachon" in html

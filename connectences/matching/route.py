@@ -262,6 +262,12 @@ def _choose_partner(
             chosen = of_kind[0]
             if kind == preferred == "interim":
                 why = "une mission courte relève d'une agence d'intérim"
+            elif kind == preferred and is_shared_time(need):
+                # Never "a classic recruitment" right after "this is shared time".
+                why = (
+                    "aucune structure de temps partagé ne couvre ce besoin, France Travail "
+                    "peut chercher des candidats"
+                )
             elif kind == preferred:
                 why = "France Travail accompagne les recrutements classiques"
             else:

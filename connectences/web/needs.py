@@ -610,8 +610,15 @@ def show(ref: str):
     operators = _active_operators()
     partners = _active_partners()
     leads, referrals = _leads_and_referrals(need)
-    default_operator = decision.get("operator") if decision["decision"] == "operator" else None
-    default_partner = decision.get("partner") if decision["decision"] != "operator" else None
+    # No routing advice before qualification: the ROME code, level and contract it
+    # rests on are not known yet.
+    advise = need.status != "nouveau"
+    default_operator = (
+        decision.get("operator") if advise and decision["decision"] == "operator" else None
+    )
+    default_partner = (
+        decision.get("partner") if advise and decision["decision"] != "operator" else None
+    )
     return render_template(
         "needs/show.html",
         need=need,
@@ -622,6 +629,7 @@ def show(ref: str):
         transitions=_transition_choices(need),
         abandon_reasons=vocab.NEED_ABANDON_REASONS,
         decision=decision,
+        advise=advise,
         matches=matches,
         proposed_count=proposed_count,
         filters=filters,
