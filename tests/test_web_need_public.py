@@ -456,3 +456,25 @@ def test_needs_never_confirmed_are_deleted_after_seven_days(client):
     assert counts["needs_unconfirmed_deleted"] == 1
     db.session.expire_all()
     assert [need.title for need in db.session.scalars(select(Need))] == ["Confirmé"]
+
+
+def test_hours_typed_per_month_are_converted_and_the_page_says_so(client):
+    page = client.get("/exprimer-un-besoin").get_data(as_text=True)
+    assert 'name="hours_period"' in page and "heures par mois" in page
+    assert "nous convertissons en heures" in page
+    from connectences.needs import form_rules
+    from connectences.numbers import WEEKS_PER_MONTH
+
+    data = {"hours_per_week": "8 h", "hours_period": "mois"}
+    checked = form_rules.check_need(data, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS)
+    assert checked.values["hours_per_week"] == round(8 / WEEKS_PER_MONTH, 2)
+    assert "hours_per_week" not in checked.errors
+    for typed in ("8h", "8 h", "8,5", "7.5"):
+        checked = form_rules.check_need(
+            {"hours_per_week": typed}, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS
+        )
+        assert "hours_per_week" not in checked.errors, typed
+    checked = form_rules.check_need(
+        {"hours_per_week": "20 km"}, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS
+    )
+    assert "hours_per_week" in checked.errors

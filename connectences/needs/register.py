@@ -36,7 +36,7 @@ NEED_FIELDS = (
     "commune",
 )
 # What a need form sends as one value per field: all but the days (check boxes, a list).
-NEED_TEXT_FIELDS = tuple(name for name in NEED_FIELDS if name != "days")
+NEED_TEXT_FIELDS = tuple(name for name in NEED_FIELDS if name != "days") + ("hours_period",)
 
 
 def normalise_title(title: str) -> str:

@@ -37,7 +37,7 @@ FIELD_ORDER = register.NEED_FIELDS + (
     "owner_phone",
 )
 # What is sent as one value per field (the days are check boxes, read as a list).
-FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days")
+FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days") + ("hours_period",)
 
 
 def _secret() -> str:
