@@ -478,3 +478,36 @@ def test_hours_typed_per_month_are_converted_and_the_page_says_so(client):
         {"hours_per_week": "20 km"}, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS
     )
     assert "hours_per_week" in checked.errors
+
+
+def test_address_stays_out_of_the_url_and_a_mistyped_one_is_corrected_in_place(client):
+    data = _form(owner_email="marc@cabanes-martn.fr")
+    response = client.post("/exprimer-un-besoin", data=data)
+    assert response.status_code == 302
+    assert "email" not in response.location and "@" not in response.location
+    page = client.get(response.location)
+    assert "marc@cabanes-martn.fr" in page.get_data(as_text=True)
+    # A bad correction: refused next to the field, nothing changed.
+    bad = client.post(response.location, data={"owner_email": "marc@"})
+    assert bad.status_code == 422
+    assert 'id="owner_email-erreurs"' in bad.get_data(as_text=True)
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_email == "marc@cabanes-martn.fr"
+    # The right address: the same need, a new confirmation mail, nothing to retype.
+    fixed = client.post(response.location, data={"owner_email": "marc@cabanes-martin.fr"})
+    assert fixed.status_code == 302
+    db.session.expire_all()
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_email == "marc@cabanes-martin.fr"
+    assert need.title == data["title"]
+    mail = _last_mail_to("marc@cabanes-martin.fr")
+    path = CONFIRM_LINK.search(mail.body_text).group(1)
+    assert client.post(path).status_code == 302
+
+
+def test_another_browser_cannot_change_the_address(client, app):
+    client.post("/exprimer-un-besoin", data=_form(owner_email="marc@cabanes-martin.fr"))
+    other = app.test_client()
+    response = other.post("/exprimer-un-besoin/envoye", data={"owner_email": "pirate@exemple.fr"})
+    assert response.status_code == 200
+    assert db.session.scalars(select(Need)).one().owner_email == "marc@cabanes-martin.fr"

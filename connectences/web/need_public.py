@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -144,6 +153,18 @@ def form():
         # Pointed out before anything is written; the owner decides.
         return _render_form(data, {}, duplicate=True, status=409)
     need = register.submit_public_need(db.session, values, values, values)
+    _send_confirmation(need)
+    db.session.commit()
+    # The address stays out of the URL (history, logs, referrers): the session keeps
+    # which need was just sent, so that a mistyped address can be corrected.
+    session[SENT_KEY] = need.id
+    return redirect(url_for("need_public.sent"))
+
+
+SENT_KEY = "need_sent"
+
+
+def _send_confirmation(need: Need) -> None:
     token = links.confirmation_token(_secret(), need.id, need.owner_email)
     queue_template(
         db.session,
@@ -155,17 +176,50 @@ def form():
         path=url_for("need_public.confirm", token=token),
         days=links.CONFIRM_MAX_AGE // 86400,
     )
-    db.session.commit()
-    return redirect(url_for("need_public.sent", email=need.owner_email))
 
 
-@bp.route("/exprimer-un-besoin/envoye")
+def _just_sent() -> Need | None:
+    """The need this browser has just sent, while its address is not confirmed."""
+    need_id = session.get(SENT_KEY)
+    need = db.session.get(Need, need_id) if isinstance(need_id, int) else None
+    if need is None or need.owner_confirmed_at is not None:
+        return None
+    return need
+
+
+@bp.route("/exprimer-un-besoin/envoye", methods=["GET", "POST"])
 @public
 def sent():
-    email = (request.args.get("email") or "")[:254]
+    """'Confirm your address', with a way to correct a mistyped one without retyping
+    the whole form."""
+    need = _just_sent()
+    typed, error, status = "", None, 200
+    if request.method == "POST" and need is not None:
+        typed = (request.form.get("owner_email") or "").strip()[:254]
+        email = form_rules.valid_email(typed)
+        if email is None:
+            error = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+            status = 422
+        elif register.too_many_waiting(db.session, email):
+            error = (
+                "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
+                "réessayez demain."
+            )
+            status = 429
+        else:
+            need.owner_email = email
+            _send_confirmation(need)
+            db.session.commit()
+            flash(f"Adresse corrigée : un nouvel e-mail part vers {email}.", "success")
+            return redirect(url_for("need_public.sent"))
     return render_template(
-        "needs/public_sent.html", email=email, days=links.CONFIRM_MAX_AGE // 86400
-    )
+        "needs/public_sent.html",
+        email=need.owner_email if need else "",
+        can_correct=need is not None,
+        typed=typed,
+        error=error,
+        days=links.CONFIRM_MAX_AGE // 86400,
+    ), status
 
 
 def _confirmation(token: str) -> tuple[Need, str]:
