@@ -316,7 +316,8 @@ def new():
             visit = None
     search = _text(request.args.get("recherche"), MAX_SEARCH)
     found = _company_search(search) if company is None else []
-    data: dict = {"days": []}
+    # A need opened from a visit starts with what was noted during the visit.
+    data: dict = {"days": [], "notes": visit.notes or ""} if visit else {"days": []}
     duplicates: list[Need] = []
     status = 200
     if request.method == "POST":
