@@ -374,18 +374,31 @@ def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
 
 
 @pytest.mark.parametrize(
-    "form,message",
+    "form,field,message",
     [
-        ({"partenaire": "nulle-part", "motif": "temps_plein"}, "Choisissez un partenaire actif"),
-        ({"partenaire": "ft", "motif": "invente"}, "Choisissez le motif"),
-        ({"partenaire": "ft", "motif": "autre"}, "Précisez le motif « autre »"),
+        ({"partenaire": "nulle-part", "motif": "temps_plein"}, "partenaire", "partenaire actif"),
+        ({"partenaire": "ft", "motif": "invente"}, "motif-reo", "Choisissez le motif"),
+        ({"partenaire": "ft", "motif": "autre"}, "precision-reo", "Précisez le motif « Autre »"),
     ],
 )
-def test_bad_referral_input_changes_nothing(client, animateur, form, message):
+def test_bad_referral_input_changes_nothing_and_keeps_what_was_typed(
+    client, animateur, form, field, message
+):
     before = _state()
-    client.post("/animateur/besoins/plein/reorienter", data=form)
+    form = {**form, "precision": "", "note": "Urgent, merci"}
+    response = client.post("/animateur/besoins/plein/reorienter", data=form)
     assert _state() == before
-    assert message in html_of(client.get("/animateur/besoins/plein"))
+    assert response.status_code == 422
+    html = html_of(response)
+    # The error next to its field, a summary linking to it, what was typed and chosen kept.
+    assert f'id="{field}-erreurs"' in html and message in html
+    assert f'href="#{field}"' in html
+    assert "Urgent, merci</textarea>" in html
+    if form["motif"] == "autre":
+        assert 'value="autre" required checked' in html
+        assert 'value="ft" selected' in html
+    # The page opens on the form, not at its top.
+    assert 'reorienter#reorienter" novalidate' in html
 
 
 # --- "Pourquoi pas ce candidat ?" --------------------------------------------------------

@@ -604,7 +604,14 @@ def _transition_choices(need: Need) -> list[tuple[str, str]]:
 
 @bp.route("/<ref>")
 def show(ref: str):
-    need = _need_or_404(ref)
+    return _render_show(_need_or_404(ref))
+
+
+def _render_show(
+    need: Need, reorient: dict | None = None, reorient_errors: dict | None = None, status=200
+):
+    """The need page; after a refused re-orientation, with what was typed and chosen
+    and the errors next to their fields."""
     filters = _match_filters()
     matches, proposed_count = _matches(need, filters)
     decision = route_for_need(need)
@@ -655,7 +662,9 @@ def show(ref: str):
         qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
         proposable=need.status in ("qualifie", "en_recherche"),
         reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
-    )
+        reorient=reorient or {},
+        reorient_errors=reorient_errors or {},
+    ), status
 
 
 # --- actions -------------------------------------------------------------------------
@@ -771,20 +780,23 @@ def reorient(ref: str):
         if partner_ref
         else None
     )
-    if partner is None or not partner.active:
-        flash(
-            "Choisissez un partenaire actif dans la liste. Rien n'a été envoyé.",
-            "error",
-        )
-        return _back_to(need, "reorienter")
     code = request.form.get("motif") or ""
     text = _text(request.form.get("precision"), MAX_NOTE)
+    errors = {}
+    if partner is None or not partner.active:
+        errors["partenaire"] = "Choisissez un partenaire actif dans la liste."
     if code not in vocab.NO_FIT_REASONS:
-        flash("Choisissez le motif de la réorientation dans la liste.", "error")
-        return _back_to(need, "reorienter")
-    if code == "autre" and not text:
-        flash("Précisez le motif « autre » de la réorientation.", "error")
-        return _back_to(need, "reorienter")
+        errors["motif"] = "Choisissez le motif de la réorientation."
+    elif code == "autre" and not text:
+        errors["precision"] = "Précisez le motif « Autre » de la réorientation."
+    if errors:
+        typed = {
+            "partenaire": partner_ref,
+            "motif": code,
+            "precision": text,
+            "note": _text(request.form.get("note"), MAX_NOTE),
+        }
+        return _render_show(need, reorient=typed, reorient_errors=errors, status=422)
     reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
     if code != "autre" and text:
         reason = f"{reason} : {text}"
