@@ -168,6 +168,7 @@ def test_admin_actions_are_refused_to_other_roles(client, auth):
         == 403
     )
     assert client.post("/admin/utilisateurs/1/desactiver").status_code == 403
+    assert client.post("/admin/utilisateurs/1/reactiver").status_code == 403
     assert db.session.scalar(select(OutboxMessage.id)) is None
 
 

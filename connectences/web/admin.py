@@ -1,4 +1,5 @@
-"""Administration home: accounts (invite, disable) and the state of the mail outbox."""
+"""Administration home: accounts (invite, disable, re-enable) and the state of the mail
+outbox."""
 
 from __future__ import annotations
 
@@ -123,4 +124,15 @@ def disable_user(user_id: int):
         flash(refusal.message, "error")
     else:
         flash(f"Le compte {user.email} est désactivé.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+def enable_user(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    accounts.enable(db.session, user.email, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(f"Le compte {user.email} est réactivé.", "success")
     return redirect(url_for("admin.index"))
