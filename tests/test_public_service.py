@@ -40,15 +40,16 @@ def test_logged_in_pages_carry_the_legal_footer(client, auth, role):
     assert "Mentions légales" in footer and "Plan du site" in footer
 
 
-def test_legal_notice_and_contact_come_from_the_configuration(app, client):
-    app.config.update(
-        LEGAL_PUBLISHER="Syndicat mixte d'essai",
-        LEGAL_DIRECTOR="Mme Directrice Essai",
-        LEGAL_HOST="Hébergeur Essai SAS, Bordeaux",
-        CONTACT_PHONE="05 56 11 22 33",
-        CONTACT_ADDRESS="12 rue de l'Essai, 33260 La Teste-de-Buch",
-        CONTACT_EMAIL="equipe@essai.example",
-    )
+def test_legal_notice_and_contact_come_from_the_configuration(app, client, monkeypatch):
+    for key, value in {
+        "LEGAL_PUBLISHER": "Syndicat mixte d'essai",
+        "LEGAL_DIRECTOR": "Mme Directrice Essai",
+        "LEGAL_HOST": "Hébergeur Essai SAS, Bordeaux",
+        "CONTACT_PHONE": "05 56 11 22 33",
+        "CONTACT_ADDRESS": "12 rue de l'Essai, 33260 La Teste-de-Buch",
+        "CONTACT_EMAIL": "equipe@essai.example",
+    }.items():
+        monkeypatch.setitem(app.config, key, value)
     legal = html.unescape(client.get("/mentions-legales").get_data(as_text=True))
     for value in ("Syndicat mixte d'essai", "Mme Directrice Essai", "Hébergeur Essai SAS"):
         assert value in legal

@@ -511,3 +511,23 @@ def test_another_browser_cannot_change_the_address(client, app):
     response = other.post("/exprimer-un-besoin/envoye", data={"owner_email": "pirate@exemple.fr"})
     assert response.status_code == 200
     assert db.session.scalars(select(Need)).one().owner_email == "marc@cabanes-martin.fr"
+
+
+def test_mail_to_the_company_answers_to_a_person(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "CONTACT_EMAIL", "equipe@pays.example")
+    data = _form(owner_email="marc@cabanes-martin.fr")
+    client.post("/exprimer-un-besoin", data=data)
+    assert _last_mail_to("marc@cabanes-martin.fr").reply_to == "equipe@pays.example"
+
+
+def test_reply_to_is_the_animateur_who_entered_the_need(auth):
+    from connectences.needs.register import reply_to_for
+
+    animateur = auth.create("animateur", email="alex@pays.example")
+    company = f.company()
+    f.load(f.document(companies=[company], needs=[f.need(company=company["ref"])]))
+    need = db.session.scalars(select(Need)).one()
+    need.created_by_id = animateur.id
+    assert reply_to_for(db.session, need) == "alex@pays.example"
+    animateur.active = False
+    assert reply_to_for(db.session, need) == "contact@connectences.local"

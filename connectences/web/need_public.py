@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
 from connectences.extensions import db
-from connectences.mail.outbox import queue_template
+from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import status_for_company
@@ -175,6 +175,7 @@ def _send_confirmation(need: Need) -> None:
         name=need.owner_name,
         path=url_for("need_public.confirm", token=token),
         days=links.CONFIRM_MAX_AGE // 86400,
+        reply_to=register.reply_to_for(db.session, need),
     )
 
 
@@ -322,6 +323,7 @@ def renew():
             to=email,
             subject=register.SPACE_LINK_SUBJECT,
             template="company_space_link",
+            reply_to=platform_reply_to(),
             path=url_for("need_public.space", token=links.space_token(_secret(), email)),
             days=links.SPACE_MAX_AGE // 86400,
         )
