@@ -55,7 +55,7 @@ def fill_need_form(page, start: date) -> None:
     """What a café owner would type; the SIRET is wrong by one digit."""
     page.get_by_label("Votre besoin en quelques mots").fill(TITLE)
     page.get_by_label("Compétences attendues").fill("saisie comptable, déclarations de TVA")
-    page.get_by_label("Combien d'heures par semaine ?").fill("14")
+    page.get_by_label("Combien d'heures ?").fill("14")
     page.get_by_label("Lundi").check()
     page.get_by_label("Mardi").check()
     page.get_by_label("Une personne qualifiée (CAP, BEP, bac pro ou expérience)").check()
@@ -105,7 +105,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     assert 0 <= error_box["y"] - (siret_box["y"] + siret_box["height"]) < 40
     # Everything typed is still there, choices included.
     assert page.get_by_label("Votre besoin en quelques mots").input_value() == TITLE
-    assert page.get_by_label("Combien d'heures par semaine ?").input_value() == "14"
+    assert page.get_by_label("Combien d'heures ?").input_value() == "14"
     assert page.get_by_label("Lundi").is_checked() and page.get_by_label("Mardi").is_checked()
     assert not page.get_by_label("Mercredi").is_checked()
     assert page.get_by_label(
