@@ -229,7 +229,7 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
         qualify.click()
     blocking += check(page, "besoin-qualifier-390", "qualifier le besoin (390 px)")
     # The owner's answers are already in the form; the animateur picks a suggested job.
-    assert page.get_by_label("Heures par semaine").input_value() in ("14", "14,0", "14.0")
+    assert page.get_by_label("Heures", exact=True).input_value() in ("14", "14,0", "14.0")
     suggestion = page.locator("input[name=rome]:not([value=autre])").first
     code = suggestion.get_attribute("value")
     # Title and skills agree on bookkeeping: that job comes first, not a fuzzy near-miss.
