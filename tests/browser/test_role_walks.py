@@ -11,9 +11,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from connectences import vocab
 from connectences.demo import build_demo_document
+from connectences.extensions import db
+from connectences.models import Need
+from connectences.numbers import WEEKS_PER_MONTH
 from tests.browser.support import DESKTOP, PHONE, check, describe, log_in, path_of
 
 pytestmark = pytest.mark.browser
@@ -161,7 +165,14 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
     _tab_to(page, 'input[name="reason"]')
     page.keyboard.press("Space")
     _tab_to(page, "#start")
+    # The date field's parts follow the browser's language: day first in French, month
+    # first in a browser left in English. Shift+Tab goes back to the first part.
     page.keyboard.type(start.strftime("%d%m%Y"))
+    if page.input_value("#start") != start.isoformat():
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.type(start.strftime("%m%d%Y"))
+    assert page.input_value("#start") == start.isoformat()
     for selector, text in [
         ("#company_name", "Cabinet Pins et Dunes"),
         ("#siret", "82345678500018"),
@@ -178,6 +189,13 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
     assert "/exprimer-un-besoin/envoye" in page.url, page.locator("#erreurs").all_inner_texts()
     assert "?" not in page.url  # the address never goes in the URL
     assert page.get_by_text("claire.dupuy@exemple.fr").first.is_visible()
+    # "8 h par mois" was stored as hours per week.
+    with live_server.app.app_context():
+        need = db.session.scalars(
+            select(Need).where(Need.title == "Quelqu'un pour la paie une fois par mois")
+        ).one()
+        assert need.hours_per_week == round(8 / WEEKS_PER_MONTH, 2)
+        db.session.remove()
 
 
 def test_the_visit_form_by_keyboard_only(page, live_server):
