@@ -75,3 +75,14 @@ def test_mails_say_hours_the_french_way(app):
         for ext in ("txt", "html"):
             source = Path(app.root_path, "templates", "mail", f"{name}.{ext}").read_text("utf-8")
             assert "h / semaine" not in source and "round(1)" not in source
+
+
+def test_no_status_sentence_mixes_genders():
+    """ "État : Envoyé — reçue le" and "Envoyée, envoyée le" read wrong: the date comes
+    with its noun ("proposition reçue le", "orientation du"), the state apart."""
+    templates = Path(__file__).resolve().parents[1] / "connectences" / "templates"
+    for path in templates.rglob("*.html"):
+        source = path.read_text(encoding="utf-8")
+        for wrong in ("}} — reçue le", "}}, reçue le", "}}</strong> — reçue le", "— envoyée le"):
+            assert wrong not in source, f"{path.name}: {wrong}"
+        assert "</span>, envoyée le" not in source, path.name

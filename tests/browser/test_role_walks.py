@@ -57,7 +57,7 @@ DETAIL_LINKS = {
     ],
     "admin": ['a[href^="/animateur/besoins/besoin-"]'],
     "operator": ['a[href^="/operateur/propositions/"]'],
-    "partner": ['a[href^="/partenaire/orientations/"]'],
+    "partner": ['a[href^="/partenaire/reorientations/"]'],
     "company": [],
     "candidate": ['a[href="/candidat/mon-espace"]'],
     "territoire": [],
