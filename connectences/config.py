@@ -48,6 +48,19 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     BASE_URL = "http://127.0.0.1:5000"
     PLATFORM_NAME = "Connect'ences"
+    # Legal notice, contact page and the Reply-To of mails to companies: set the real
+    # values in instance/config.py (the defaults describe the territory's own set-up).
+    LEGAL_PUBLISHER = "Pays Bassin d'Arcachon–Val de l'Eyre (syndicat mixte)"
+    LEGAL_PUBLISHER_ADDRESS = "Pays Bassin d'Arcachon–Val de l'Eyre, 33260 La Teste-de-Buch"
+    LEGAL_DIRECTOR = "La présidence du Pays Bassin d'Arcachon–Val de l'Eyre"
+    LEGAL_HOST = "Hébergement assuré par le prestataire informatique du Pays, en France"
+    CONTACT_TEAM = "L'équipe Connect'ences du Pays Bassin d'Arcachon–Val de l'Eyre"
+    CONTACT_PHONE = "05 57 00 00 00"
+    CONTACT_ADDRESS = "Pays Bassin d'Arcachon–Val de l'Eyre, 33260 La Teste-de-Buch"
+    CONTACT_HOURS = "du lundi au vendredi, de 9 h à 12 h 30 et de 14 h à 17 h"
+    CONTACT_EMAIL = "contact@connectences.local"
+    # Accessibility statement (RGAA): date of the last self-assessment
+    ACCESSIBILITY_AUDIT_DATE = "décembre 2026"
     # Mail (SMTP)
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -177,3 +177,12 @@ def label(vocabulary: dict[str, str], value: str | None) -> str:
     if value is None:
         return ""
     return vocabulary.get(value, value)
+
+
+# Where a CV came from: codes the platform writes itself; other sources are the
+# words an animateur typed (forum, job dating…) and are shown as typed.
+CANDIDATE_SOURCES = {
+    "public": "Dépôt par la personne sur le site",
+    "animateur": "Saisie par un animateur",
+    "import": "Import d'un tableur",
+}

@@ -20,6 +20,11 @@ def page_text(response) -> str:
     return " ".join(html.unescape(raw).split())
 
 
+def html_of(response) -> str:
+    """The page's HTML, with the no-break spaces of French typography read as spaces."""
+    return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
+
+
 def count(model) -> int:
     """How many rows the table of ``model`` holds."""
     return db.session.scalar(select(func.count()).select_from(model))

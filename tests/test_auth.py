@@ -450,6 +450,16 @@ def test_admin_invites_and_disables_from_the_web(client, auth):
     assert response.status_code == 302
     db.session.expire_all()
     assert invited.active is False
+    # The screen offers to re-enable it, and doing so works.
+    page = client.get("/admin").get_data(as_text=True)
+    assert f'action="/admin/utilisateurs/{invited.id}/reactiver"' in page
+    assert client.post(f"/admin/utilisateurs/{invited.id}/reactiver").status_code == 302
+    db.session.expire_all()
+    assert invited.active is True and "user_enabled" in _actions()
+    # Disabling goes through a confirmation step: the first button only opens it.
+    page = client.get("/admin").get_data(as_text=True)
+    assert '<summary class="button button-secondary">Désactiver…' in page
+    assert "Confirmer : désactiver salarie@exemple.fr" in page.replace("\u00a0", " ")
     # The admin cannot lock themself out.
     client.post(f"/admin/utilisateurs/{admin.id}/desactiver")
     db.session.expire_all()

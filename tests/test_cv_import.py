@@ -12,6 +12,7 @@ from connectences.cvtheque import bulk_import
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, CandidateEvent, CandidateImport, OutboxMessage
 from connectences.tabular import read_table, to_csv
+from tests.helpers import html_of
 
 GOOD = {
     "Prénom": "Inès",
@@ -107,7 +108,7 @@ def test_preview_lists_every_row_with_its_errors_and_writes_no_one(client, auth)
         ),
     ]
     location = _preview(client, _csv(rows))
-    html = client.get(location).get_data(as_text=True)
+    html = html_of(client.get(location))
     assert _count(Candidate) == 0 and _count(OutboxMessage) == 0
     assert "Rien n&#39;est encore enregistré" in html or "Rien n'est encore enregistré" in html
     figures = _figures(html)

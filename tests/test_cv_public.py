@@ -437,7 +437,11 @@ def test_a_person_may_create_a_password_account_and_log_in(client, auth):
     # From the logged-in area, the same actions on their own profile.
     own = client.get("/candidat/mon-espace")
     assert own.status_code == 302 and own.headers["Location"].startswith("/mon-cv/")
-    assert client.get(own.headers["Location"]).status_code == 200
+    page = client.get(own.headers["Location"])
+    assert page.status_code == 200
+    # Logged in, the person is not told about a personal link that expires.
+    text = page.get_data(as_text=True)
+    assert "Ce lien est personnel" not in text and "Vous êtes connecté à votre compte" in text
 
 
 def test_a_logged_in_candidate_cannot_open_another_candidates_space(client, auth):

@@ -321,3 +321,18 @@ def test_final_referral_cannot_move(animateur, state):
         flow.refuse_referral(db.session, referral, "deja_suivi")
     db.session.rollback()
     assert referral.status == state and len(_log(REFERRAL, referral.id)) == 1
+
+
+def test_refusal_motif_is_chosen_never_defaulted_and_risky_actions_confirm(app):
+    from flask import render_template_string
+
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "_forms.html" import refusal_form %}{{ refusal_form("/x", reasons) }}',
+            reasons={"complet": "Complet", "autre": "Autre"},
+        )
+    assert '<option value="" selected>Choisissez un motif</option>' in html
+    assert 'value="complet">' in html and 'value="complet" selected' not in html
+    # A secondary button that opens the confirmation step, not the action itself.
+    assert '<summary class="button button-secondary">Refuser…</summary>' in html
+    assert "Confirmer le refus" in html

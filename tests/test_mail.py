@@ -592,3 +592,23 @@ def test_cli_send_and_status(app, server, runner):
     assert f"#{refused} " in result.output
     assert "inconnu@exemple.fr « [Connect'ences] Refusé » (2 essais)" in result.output
     assert "550 5.1.1 No such user" in result.output
+
+
+def test_reply_to_goes_into_the_message_when_given():
+    from datetime import UTC, datetime
+
+    from connectences.mail.sender import build_message
+
+    common = dict(
+        outbox_id=1,
+        to="a@exemple.fr",
+        subject="s",
+        body_text="b",
+        body_html=None,
+        created_at=datetime(2026, 12, 1, tzinfo=UTC),
+        mail_from="Connect'ences <ne-pas-repondre@connectences.local>",
+    )
+    assert build_message(**common, reply_to="marc@pays.example")["Reply-To"] == (
+        "marc@pays.example"
+    )
+    assert build_message(**common)["Reply-To"] is None

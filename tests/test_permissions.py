@@ -28,6 +28,10 @@ PUBLIC_ENDPOINTS = {
     "public.index",
     "public.matching",
     "public.privacy",
+    "public.legal",
+    "public.accessibility",
+    "public.contact",
+    "public.sitemap",
     "public.health",
     "auth.login",
     "auth.invitation",
@@ -168,6 +172,7 @@ def test_admin_actions_are_refused_to_other_roles(client, auth):
         == 403
     )
     assert client.post("/admin/utilisateurs/1/desactiver").status_code == 403
+    assert client.post("/admin/utilisateurs/1/reactiver").status_code == 403
     assert db.session.scalar(select(OutboxMessage.id)) is None
 
 
@@ -301,6 +306,6 @@ def test_admin_sees_accounts_and_failed_mail(client, auth):
     db.session.commit()
     auth.login("admin")
     page = text(client.get("/admin"))
-    assert "<dt>Courriels en échec</dt><dd>2</dd>" in page
-    assert "<dt>Courriels en attente d'envoi</dt><dd>1</dd>" in page
+    assert "<dt>E-mails en échec</dt><dd>2</dd>" in page
+    assert "<dt>E-mails en attente d'envoi</dt><dd>1</dd>" in page
     assert "partenaire@exemple.fr" in page

@@ -102,10 +102,18 @@ def test_most_specific_rome_domain_wins_then_first_by_ref(domains, expected):
 
 
 def test_first_by_ref_among_equals():
-    ops = [operator("ge-z"), operator("ge-m"), operator("ge-b")]
+    ops = [
+        operator("ge-z", name="GE Zénith"),
+        operator("ge-m", name="GE Marais"),
+        operator("ge-b", name="GE Bassin"),
+    ]
     decision = route(need(), ops, PARTNERS, COBAS)
     assert decision.operator == "ge-b"
-    assert any("ge-m" in r and "ordre des références" in r for r in decision.reasons)
+    assert any("GE Marais" in r and "GE Bassin passe avant" in r for r in decision.reasons), (
+        decision.reasons
+    )
+    # People read names, never the internal references.
+    assert not any(ref in r for r in decision.reasons for ref in ("ge-z", "ge-m", "ge-b"))
 
 
 def test_need_without_rome_only_goes_to_operators_with_empty_domains():
@@ -375,3 +383,12 @@ def test_a_partner_reads_that_no_operator_fits_without_their_names():
     shared = " ".join(decision.shared)
     assert "GE Gamma" not in shared and "Aucune structure de temps partagé" in shared
     assert decision.shared[-1].startswith("Réorientation vers")
+
+
+def test_shared_time_need_without_operator_never_reads_as_a_classic_recruitment():
+    decision = route(need(hours_per_week=8), [], PARTNERS, COBAS)
+    assert decision.decision == "reorientation"
+    text = " ".join(decision.reasons)
+    assert "relève du temps partagé" in text
+    assert "recrutements classiques" not in text
+    assert "aucune structure de temps partagé ne couvre ce besoin" in text

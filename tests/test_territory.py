@@ -351,7 +351,7 @@ def test_build_reference_from_packages(tmp_path, monkeypatch):
     rows = {row[0]: row for row in document["communes"]}
     assert set(rows) == {"33009", "33529", "33199", "33527", "33236", "33500"}
     assert rows["33009"] == ["33009", "Arcachon", ["33120"], "33", COBAS, 44.66126, -1.17255, 11000]
-    assert rows["33529"][2] == ["33115", "33260"]
+    assert rows["33529"][2] == ["33260", "33115"]  # main postcode first, not Pyla's
     assert rows["33527"][5:7] == [None, None]
     assert rows["33500"][4:7] == [None, None, None]
     assert rows["33236"][4:7] == [COBAN, 44.795, -1.1467]
@@ -385,3 +385,46 @@ def test_shipped_coordinates_csv_has_a_source_for_every_row():
         commune = territory.get_commune(row["insee"])
         assert commune.name == row["name"]
         assert (commune.lat, commune.lon) == (float(row["lat"]), float(row["lon"]))
+
+
+# Each Pays commune and its main postcode, from La Poste's base officielle des codes
+# postaux (the line without a place name, where the town hall is).
+PAYS_MAIN_POSTCODES = {
+    "Andernos-les-Bains": "33510",
+    "Arcachon": "33120",
+    "Arès": "33740",
+    "Audenge": "33980",
+    "Belin-Béliet": "33830",
+    "Biganos": "33380",
+    "Gujan-Mestras": "33470",
+    "La Teste-de-Buch": "33260",
+    "Lanton": "33138",
+    "Le Barp": "33114",
+    "Le Teich": "33470",
+    "Lugos": "33830",
+    "Lège-Cap-Ferret": "33950",
+    "Marcheprime": "33380",
+    "Mios": "33380",
+    "Saint-Magne": "33125",
+    "Salles": "33770",
+}
+
+
+def test_every_pays_commune_shows_its_main_postcode():
+    from connectences import territory
+
+    pays = {c.name: c for c in territory.pays_communes()}
+    assert set(pays) == set(PAYS_MAIN_POSTCODES)
+    for name, postcode in PAYS_MAIN_POSTCODES.items():
+        assert pays[name].postcodes[0] == postcode, name
+        assert pays[name].label == f"{name} ({postcode})"
+    # Pyla-sur-Mer's postcode still finds La Teste-de-Buch.
+    assert "33115" in pays["La Teste-de-Buch"].postcodes
+
+
+def test_main_postcode_rule():
+    from connectences.territory.build import ordered_postcodes
+
+    main = {"33529": "33260"}
+    assert ordered_postcodes("33529", ["33115", "33260"], main) == ["33260", "33115"]
+    assert ordered_postcodes("33236", ["33970", "33950"], main) == ["33950", "33970"]

@@ -456,3 +456,78 @@ def test_needs_never_confirmed_are_deleted_after_seven_days(client):
     assert counts["needs_unconfirmed_deleted"] == 1
     db.session.expire_all()
     assert [need.title for need in db.session.scalars(select(Need))] == ["Confirmé"]
+
+
+def test_hours_typed_per_month_are_converted_and_the_page_says_so(client):
+    page = client.get("/exprimer-un-besoin").get_data(as_text=True)
+    assert 'name="hours_period"' in page and "heures par mois" in page
+    assert "nous convertissons en heures" in page
+    from connectences.needs import form_rules
+    from connectences.numbers import WEEKS_PER_MONTH
+
+    data = {"hours_per_week": "8 h", "hours_period": "mois"}
+    checked = form_rules.check_need(data, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS)
+    assert checked.values["hours_per_week"] == round(8 / WEEKS_PER_MONTH, 2)
+    assert "hours_per_week" not in checked.errors
+    for typed in ("8h", "8 h", "8,5", "7.5"):
+        checked = form_rules.check_need(
+            {"hours_per_week": typed}, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS
+        )
+        assert "hours_per_week" not in checked.errors, typed
+    checked = form_rules.check_need(
+        {"hours_per_week": "20 km"}, today=date(2026, 12, 1), reasons=form_rules.OWNER_REASONS
+    )
+    assert "hours_per_week" in checked.errors
+
+
+def test_address_stays_out_of_the_url_and_a_mistyped_one_is_corrected_in_place(client):
+    data = _form(owner_email="marc@cabanes-martn.fr")
+    response = client.post("/exprimer-un-besoin", data=data)
+    assert response.status_code == 302
+    assert "email" not in response.location and "@" not in response.location
+    page = client.get(response.location)
+    assert "marc@cabanes-martn.fr" in page.get_data(as_text=True)
+    # A bad correction: refused next to the field, nothing changed.
+    bad = client.post(response.location, data={"owner_email": "marc@"})
+    assert bad.status_code == 422
+    assert 'id="owner_email-erreurs"' in bad.get_data(as_text=True)
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_email == "marc@cabanes-martn.fr"
+    # The right address: the same need, a new confirmation mail, nothing to retype.
+    fixed = client.post(response.location, data={"owner_email": "marc@cabanes-martin.fr"})
+    assert fixed.status_code == 302
+    db.session.expire_all()
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_email == "marc@cabanes-martin.fr"
+    assert need.title == data["title"]
+    mail = _last_mail_to("marc@cabanes-martin.fr")
+    path = CONFIRM_LINK.search(mail.body_text).group(1)
+    assert client.post(path).status_code == 302
+
+
+def test_another_browser_cannot_change_the_address(client, app):
+    client.post("/exprimer-un-besoin", data=_form(owner_email="marc@cabanes-martin.fr"))
+    other = app.test_client()
+    response = other.post("/exprimer-un-besoin/envoye", data={"owner_email": "pirate@exemple.fr"})
+    assert response.status_code == 200
+    assert db.session.scalars(select(Need)).one().owner_email == "marc@cabanes-martin.fr"
+
+
+def test_mail_to_the_company_answers_to_a_person(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "CONTACT_EMAIL", "equipe@pays.example")
+    data = _form(owner_email="marc@cabanes-martin.fr")
+    client.post("/exprimer-un-besoin", data=data)
+    assert _last_mail_to("marc@cabanes-martin.fr").reply_to == "equipe@pays.example"
+
+
+def test_reply_to_is_the_animateur_who_entered_the_need(auth):
+    from connectences.needs.register import reply_to_for
+
+    animateur = auth.create("animateur", email="alex@pays.example")
+    company = f.company()
+    f.load(f.document(companies=[company], needs=[f.need(company=company["ref"])]))
+    need = db.session.scalars(select(Need)).one()
+    need.created_by_id = animateur.id
+    assert reply_to_for(db.session, need) == "alex@pays.example"
+    animateur.active = False
+    assert reply_to_for(db.session, need) == "contact@connectences.local"

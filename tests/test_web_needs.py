@@ -8,7 +8,7 @@ from sqlalchemy import select
 from connectences.extensions import db
 from connectences.models import Lead, Need, OutboxMessage, Referral, Transition
 from tests import factories as f
-from tests.helpers import count, need_by_ref, qualify
+from tests.helpers import count, html_of, need_by_ref, qualify
 
 
 def _state() -> tuple:
@@ -134,7 +134,7 @@ def test_list_shows_needs_with_links(client, animateur):
 )
 def test_list_filters(client, animateur, query, shown, hidden):
     qualify("n1")
-    html = client.get(f"/animateur/besoins?{query}").get_data(as_text=True)
+    html = html_of(client.get(f"/animateur/besoins?{query}"))
     for text in shown:
         assert text in html
     for text in hidden:
@@ -143,9 +143,9 @@ def test_list_filters(client, animateur, query, shown, hidden):
 
 def test_list_paginates(client, animateur):
     f.load(f.document(needs=[f.need(company="c1", title=f"Besoin n° {i:02d}") for i in range(30)]))
-    first = client.get("/animateur/besoins").get_data(as_text=True)
+    first = html_of(client.get("/animateur/besoins"))
     assert "Page 1 sur 2" in first and "page=2" in first
-    second = client.get("/animateur/besoins?page=2").get_data(as_text=True)
+    second = html_of(client.get("/animateur/besoins?page=2"))
     assert "Page 2 sur 2" in second
     # Junk page numbers never break the page.
     assert client.get("/animateur/besoins?page=abc").status_code == 200
@@ -156,7 +156,10 @@ def test_list_paginates(client, animateur):
 
 
 def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
+    assert 'name="candidats" value="ok"' not in html  # not qualified yet: nothing to tick
+    qualify("n1")  # the platform advises a route once the need is qualified
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Comptable un jour par semaine" in html
     assert "Employé qualifié" in html and "CDI à temps partagé" in html and "mardi" in html
     assert "Besoin à temps partiel" in html  # the reason, in French
@@ -169,7 +172,6 @@ def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
     assert "Camille Comptable" in html
     assert "Dominique Weekend" not in html
     assert "Compétences" in html and "Contrat accepté" in html
-    assert 'name="candidats" value="ok"' not in html  # not qualified yet: nothing to tick
 
 
 def test_need_page_ranks_as_the_matcher(client, animateur):
@@ -177,7 +179,7 @@ def test_need_page_ranks_as_the_matcher(client, animateur):
 
     expected = match_need("n1")["matches"]
     assert [m["candidate"] for m in expected] == ["ok", "moyen"]
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert html.index("Camille Comptable") < html.index("Morgane Moyenne")
     for match in expected:
         assert f'aria-label="Score : {match["score"]} sur 100"' in html
@@ -186,11 +188,11 @@ def test_need_page_ranks_as_the_matcher(client, animateur):
 
 
 def test_match_filters_level_days_and_distance(client, animateur):
-    html = client.get("/animateur/besoins/n1?niveau_exact=1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1?niveau_exact=1"))
     assert "Morgane Moyenne" not in html and "Camille Comptable" not in html  # technicien
-    html = client.get("/animateur/besoins/n1?distance_max=0").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1?distance_max=0"))
     assert "Camille Comptable" not in html  # La Teste is not in Arcachon
-    html = client.get("/animateur/besoins/n1?nombre=10&tous_les_jours=1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1?nombre=10&tous_les_jours=1"))
     assert "Camille Comptable" in html and "Morgane Moyenne" in html
     # Junk values fall back to the defaults instead of failing.
     assert client.get("/animateur/besoins/n1?score_min=abc&nombre=7").status_code == 200
@@ -201,9 +203,9 @@ def test_min_score_filter_hides_candidates(client, animateur):
 
     score = match_need("n1")["matches"][0]["score"]
     assert score < 100
-    html = client.get(f"/animateur/besoins/n1?score_min={score}").get_data(as_text=True)
+    html = html_of(client.get(f"/animateur/besoins/n1?score_min={score}"))
     assert "Camille Comptable" in html and f"<strong>{score}</strong>" in html
-    html = client.get(f"/animateur/besoins/n1?score_min={score + 1}").get_data(as_text=True)
+    html = html_of(client.get(f"/animateur/besoins/n1?score_min={score + 1}"))
     assert "Camille Comptable" not in html
     assert "sur 2 respectant" in html
 
@@ -221,7 +223,7 @@ def test_a_bare_qualify_is_refused_and_points_to_the_qualification_form(client, 
     response = client.post("/animateur/besoins/n1/statut", data={"etat": "qualifie"})
     assert response.status_code == 302
     assert need_by_ref("n1").status == "nouveau"
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "choisissez son métier" in html
     assert "Marquer comme qualifié" not in html
 
@@ -231,7 +233,7 @@ def test_a_move_then_history_shows_who_and_when(client, animateur):
     response = client.post("/animateur/besoins/n1/statut", data={"etat": "en_recherche"})
     assert response.status_code == 302 and response.location.endswith("/animateur/besoins/n1#etat")
     assert need_by_ref("n1").status == "en_recherche"
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Le besoin est maintenant « en recherche »." in html
     assert "Alex Animateur" in html  # who, in the history
     assert 'name="candidats" value="ok"' in html  # proposable
@@ -241,7 +243,7 @@ def test_abandon_needs_a_reason_from_the_list(client, animateur):
     before = _state()
     client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne"})
     assert _state() == before
-    page = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    page = html_of(client.get("/animateur/besoins/n1"))
     assert "Choisissez un motif dans la liste." in page
     client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "autre"})
     assert _state() == before
@@ -250,7 +252,7 @@ def test_abandon_needs_a_reason_from_the_list(client, animateur):
         data={"etat": "abandonne", "motif": "autre", "precision": "L'entreprise a fermé"},
     )
     assert need_by_ref("n1").status == "abandonne"
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Autre (préciser) — L&#39;entreprise a fermé" in html
 
 
@@ -265,7 +267,7 @@ def test_statuses_reserved_to_dispatch_cannot_be_set_by_hand(client, animateur, 
 def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
     qualify("n1")
     client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Lancer la recherche" not in html and "Marquer comme pourvu" not in html
     assert "Abandonner le besoin" in html
     before = _state()
@@ -278,7 +280,7 @@ def test_transition_not_allowed_from_current_state_is_refused(client, animateur)
     before = _state()
     client.post("/animateur/besoins/n1/statut", data={"etat": "pourvu"})
     assert _state() == before
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Impossible de passer de « Nouveau » à « Pourvu » depuis cette page." in html
 
 
@@ -301,7 +303,7 @@ def test_send_lead_with_candidates(client, animateur):
     assert need_by_ref("n1").status == "propose"
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.to == "ge@exemple.fr" and mail.status == "pending"
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "Besoin proposé à GE Bassin avec 1 candidat." in html
     assert "Proposition à GE Bassin" in html and "Envoyé" in html
 
@@ -332,7 +334,7 @@ def test_bad_lead_input_changes_nothing(client, animateur, form, message):
     response = client.post("/animateur/besoins/n1/proposer", data=form)
     assert response.status_code == 302
     assert _state() == before
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert message in html
 
 
@@ -340,7 +342,7 @@ def test_unqualified_need_cannot_be_proposed(client, animateur):
     before = _state()
     client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
     assert _state() == before
-    html = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/n1"))
     assert "doit être qualifié avant d&#39;être proposé" in html
 
 
@@ -348,10 +350,12 @@ def test_unqualified_need_cannot_be_proposed(client, animateur):
 
 
 def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
-    html = client.get("/animateur/besoins/plein").get_data(as_text=True)
+    qualify("plein")
+    html = html_of(client.get("/animateur/besoins/plein"))
     assert "Réorientation vers un partenaire : France Travail Arcachon" in html
     assert "recrutement classique" in html
-    assert 'value="temps_plein" required checked' in html
+    # The motif is the animateur's choice: none is ticked in advance.
+    assert 'value="temps_plein" required>' in html
     # What the platform suggests comes before the candidates.
     assert html.index('id="reorienter"') < html.index('id="candidats"')
     response = client.post(
@@ -365,23 +369,36 @@ def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
     assert any("recrutement classique" in r for r in referral.reasons)
     assert need_by_ref("plein").status == "reoriente"
     assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
-    html = client.get("/animateur/besoins/plein").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/plein"))
     assert "Réorientation vers France Travail Arcachon" in html and "Envoyée" in html
 
 
 @pytest.mark.parametrize(
-    "form,message",
+    "form,field,message",
     [
-        ({"partenaire": "nulle-part", "motif": "temps_plein"}, "Choisissez un partenaire actif"),
-        ({"partenaire": "ft", "motif": "invente"}, "Choisissez le motif"),
-        ({"partenaire": "ft", "motif": "autre"}, "Précisez le motif « autre »"),
+        ({"partenaire": "nulle-part", "motif": "temps_plein"}, "partenaire", "partenaire actif"),
+        ({"partenaire": "ft", "motif": "invente"}, "motif-reo", "Choisissez le motif"),
+        ({"partenaire": "ft", "motif": "autre"}, "precision-reo", "Précisez le motif « Autre »"),
     ],
 )
-def test_bad_referral_input_changes_nothing(client, animateur, form, message):
+def test_bad_referral_input_changes_nothing_and_keeps_what_was_typed(
+    client, animateur, form, field, message
+):
     before = _state()
-    client.post("/animateur/besoins/plein/reorienter", data=form)
+    form = {**form, "precision": "", "note": "Urgent, merci"}
+    response = client.post("/animateur/besoins/plein/reorienter", data=form)
     assert _state() == before
-    assert message in client.get("/animateur/besoins/plein").get_data(as_text=True)
+    assert response.status_code == 422
+    html = html_of(response)
+    # The error next to its field, a summary linking to it, what was typed and chosen kept.
+    assert f'id="{field}-erreurs"' in html and message in html
+    assert f'href="#{field}"' in html
+    assert "Urgent, merci</textarea>" in html
+    if form["motif"] == "autre":
+        assert 'value="autre" required checked' in html
+        assert 'value="ft" selected' in html
+    # The page opens on the form, not at its top.
+    assert 'reorienter#reorienter" novalidate' in html
 
 
 # --- "Pourquoi pas ce candidat ?" --------------------------------------------------------
@@ -460,3 +477,19 @@ def test_post_without_csrf_token_is_refused(app, client, animateur):
     assert response.status_code == 400
     assert "Le formulaire a expiré" in response.get_data(as_text=True)
     assert _state() == before
+
+
+def test_no_routing_advice_before_the_need_is_qualified(client, animateur):
+    html = html_of(client.get("/animateur/besoins/plein"))  # imported: "nouveau"
+    assert "proposera une orientation" in html
+    assert "Réorientation vers un partenaire : France Travail" not in html
+    assert "recrutement classique" not in html
+    # The re-orientation form stays within reach, folded, with nothing chosen for the user.
+    form = html[html.index('id="reorienter"') :]
+    form = form[: form.index("</section>")]
+    assert "<details" in form and "button-secondary" in form
+    assert " selected>" not in form and " checked" not in form
+    # Once qualified, the platform advises.
+    qualify("plein")
+    html = html_of(client.get("/animateur/besoins/plein"))
+    assert "Réorientation vers un partenaire : France Travail Arcachon" in html

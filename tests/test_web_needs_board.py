@@ -27,7 +27,7 @@ from connectences.tabular import read_table
 from connectences.workflows import NEED, dispatch
 from connectences.workflows import leads as lead_flow
 from tests import factories as f
-from tests.helpers import count, need_by_ref
+from tests.helpers import count, html_of, need_by_ref
 
 STATES = list(NEED.labels)
 FUTURE = (date.today() + timedelta(days=20)).isoformat()
@@ -442,7 +442,7 @@ def _exported(client, query: str, fmt: str = "csv") -> list[str]:
 
 
 def _shown(client, query: str) -> str:
-    return client.get(f"/animateur/besoins?{query}").get_data(as_text=True)
+    return html_of(client.get(f"/animateur/besoins?{query}"))
 
 
 BOARD_CASES = [

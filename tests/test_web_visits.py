@@ -443,3 +443,35 @@ def test_animateur_and_admin_may_open_the_pages(client, auth, role):
     assert 'href="/animateur/entreprises"' in nav
     if role == "animateur":
         assert 'href="/animateur/relances"' in nav and f'href="{URL}"' in nav
+
+
+def test_the_form_offers_need_detected_once(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    html = client.get(f"{URL}?entreprise={company.ref}").get_data(as_text=True)
+    assert html.count("Besoin détecté") == 2  # the outcome's option and its help text
+    assert 'name="need_detected"' not in html
+
+
+def test_no_interest_with_a_need_detected_is_refused(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    response = client.post(
+        f"{URL}?entreprise={company.ref}",
+        data=visit_form(outcome="pas_interesse", need_detected="1"),
+    )
+    assert response.status_code in (400, 422)
+    assert 'id="outcome-erreurs"' in response.get_data(as_text=True)
+    assert "contredit" in page_text(response)
+    assert count(Visit) == 0
+
+
+def test_visit_notes_are_carried_into_the_need_they_open(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    response = client.post(
+        f"{URL}?entreprise={company.ref}",
+        data=visit_form(outcome="besoin_detecte", notes="Cherche un comptable le mardi."),
+    )
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Cherche un comptable le mardi.</textarea>" in form

@@ -27,6 +27,7 @@ from connectences.contacts import clean_email, clean_phone
 from connectences.cvtheque import files
 from connectences.cvtheque.history import record_event
 from connectences.models import Candidate, CandidateSkill, User, utcnow
+from connectences.numbers import read_number
 
 # Fields a person gives, in the order forms show them (interchange v1 names).
 PROFILE_FIELDS = (
@@ -139,12 +140,11 @@ def split_codes(raw: Any) -> list[str]:
     return out
 
 
-def _number(raw: Any, label: str, low: float, high: float) -> float:
+def _number(raw: Any, label: str, low: float, high: float, unit: str | None = None) -> float:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError(f"Indiquez {label}.")
-    try:
-        value = float(str(raw).replace(",", ".").strip())
-    except ValueError:
+    value = float(raw) if isinstance(raw, int | float) else read_number(str(raw), unit)
+    if value is None:
         raise ValueError(f"« {str(raw)[:20]} » n'est pas un nombre.") from None
     if value != value or not low <= value <= high:  # NaN, or out of range
         raise ValueError(f"Indiquez un nombre entre {low:g} et {high:g}.")
@@ -240,7 +240,9 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
     field("commune", lambda raw: territory.resolve_commune(raw).insee)
     field(
         "mobility_km",
-        lambda raw: _number(raw, "la distance que vous acceptez de parcourir", 0, MAX_MOBILITY_KM),
+        lambda raw: _number(
+            raw, "la distance que vous acceptez de parcourir", 0, MAX_MOBILITY_KM, "km"
+        ),
     )
     field("skills", skills_rule)
     field("rome", rome_rule)
@@ -253,8 +255,8 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
             "Niveau inconnu : « {value} ».",
         )[0],
     )
-    field("hours_min", lambda raw: _number(raw, "le nombre d'heures minimum", 1, 48))
-    field("hours_max", lambda raw: _number(raw, "le nombre d'heures maximum", 1, 48))
+    field("hours_min", lambda raw: _number(raw, "le nombre d'heures minimum", 1, 48, "h"))
+    field("hours_max", lambda raw: _number(raw, "le nombre d'heures maximum", 1, 48, "h"))
     field(
         "days",
         lambda raw: _choices(

@@ -55,7 +55,7 @@ class Job:
 JOBS: list[Job] = [
     Job(
         "mail_outbox",
-        "Envoi des courriels en attente",
+        "Envoi des e-mails en attente",
         tasks.mail_outbox,
         "interval",
         {"minutes": 1},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-mail_cli = AppGroup("mail", help="Courriels : envoi de la file d'attente et état.")
+mail_cli = AppGroup("mail", help="E-mails : envoi de la file d'attente et état.")
 
 STATUS_LABELS = {
     "pending": "en attente",
@@ -16,9 +16,9 @@ STATUS_LABELS = {
 
 
 @mail_cli.command("send")
-@click.option("--limit", default=100, show_default=True, help="Nombre maximal de courriels.")
+@click.option("--limit", default=100, show_default=True, help="Nombre maximal d'e-mails.")
 def send_command(limit: int) -> None:
-    """Envoie les courriels dus (le planificateur le fait chaque minute)."""
+    """Envoie les e-mails dus (le planificateur le fait chaque minute)."""
     from connectences.extensions import db
     from connectences.mail.sender import deliver_due
 
@@ -30,13 +30,13 @@ def send_command(limit: int) -> None:
     if report.released:
         click.echo(f"Envois interrompus remis en file : {report.released}.")
     if report.stopped:
-        click.echo("Serveur de courriel injoignable : le reste attend le prochain passage.")
+        click.echo("Serveur de messagerie injoignable : le reste attend le prochain passage.")
 
 
 @mail_cli.command("status")
 @click.option("--last", default=10, show_default=True, help="Nombre d'échecs affichés.")
 def status_command(last: int) -> None:
-    """Compte les courriels par état et montre les derniers échecs."""
+    """Compte les e-mails par état et montre les derniers échecs."""
     from connectences.extensions import db
     from connectences.mail.sender import failed_messages, outbox_counts
 
@@ -57,7 +57,7 @@ def status_command(last: int) -> None:
 @mail_cli.command("retry")
 @click.argument("ids", nargs=-1, type=int, required=True)
 def retry_command(ids: tuple[int, ...]) -> None:
-    """Remet des courriels en échec dans la file pour un nouvel essai."""
+    """Remet des e-mails en échec dans la file pour un nouvel essai."""
     from connectences.extensions import db
     from connectences.mail.sender import requeue_failed
 

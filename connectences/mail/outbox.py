@@ -21,6 +21,7 @@ def queue_mail(
     body_text: str,
     body_html: str | None = None,
     candidate_id: int | None = None,
+    reply_to: str | None = None,
 ) -> OutboxMessage:
     """Add one message to the outbox (not committed here: the caller's transaction decides)."""
     platform = current_app.config.get("PLATFORM_NAME", "Connect'ences")
@@ -32,6 +33,7 @@ def queue_mail(
         body_text=body_text,
         body_html=body_html,
         candidate_id=candidate_id,
+        reply_to=reply_to,
     )
     session.add(message)
     return message
@@ -63,8 +65,20 @@ def html_from_text(text: str) -> str:
     )
 
 
+def platform_reply_to() -> str | None:
+    """The platform's contact address, where answers to its mails go by default."""
+    return current_app.config.get("CONTACT_EMAIL") or None
+
+
 def queue_template(
-    session, *, to: str, subject: str, template: str, candidate_id: int | None = None, **context
+    session,
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    candidate_id: int | None = None,
+    reply_to: str | None = None,
+    **context,
 ) -> OutboxMessage:
     """Render ``mail/<template>.txt`` and ``.html`` with a link base, then queue them."""
     context.setdefault("base_url", current_app.config.get("BASE_URL", "").rstrip("/"))
@@ -75,5 +89,11 @@ def queue_template(
     text = env.get_template(f"mail/{template}.txt").render(**context)
     html = env.get_template(f"mail/{template}.html").render(**context)
     return queue_mail(
-        session, to=to, subject=subject, body_text=text, body_html=html, candidate_id=candidate_id
+        session,
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        candidate_id=candidate_id,
+        reply_to=reply_to,
     )

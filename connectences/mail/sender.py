@@ -118,6 +118,7 @@ def build_message(
     body_html: str | None,
     created_at: datetime,
     mail_from: str,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     """The MIME message of an outbox row: text, plus HTML as an alternative, in UTF-8.
 
@@ -129,6 +130,8 @@ def build_message(
     email["From"] = mail_from
     email["To"] = to
     email["Subject"] = subject
+    if reply_to:
+        email["Reply-To"] = reply_to
     # The date the change happened, like the Message-ID, does not move between retries.
     email["Date"] = format_datetime(created_at)
     email["Message-ID"] = message_id(outbox_id, created_at, _sender_domain(mail_from))
@@ -257,6 +260,7 @@ def deliver_due(
                     OutboxMessage.body_html,
                     OutboxMessage.created_at,
                     OutboxMessage.attempts,
+                    OutboxMessage.reply_to,
                 ).where(OutboxMessage.id == outbox_id)
             ).one()
             session.commit()
@@ -269,6 +273,7 @@ def deliver_due(
                     body_html=row.body_html,
                     created_at=row.created_at,
                     mail_from=mail_from,
+                    reply_to=row.reply_to,
                 )
                 if connection is None:
                     try:

@@ -7,9 +7,11 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from connectences.typography import plural
+
 
 def _print_human(result: dict) -> None:
-    click.echo(f"Besoin {result['need']} : {len(result['matches'])} candidat(s) proposé(s).")
+    click.echo(f"Besoin {result['need']} : {plural(len(result['matches']), 'candidat proposé')}.")
     for rank, match in enumerate(result["matches"], 1):
         click.echo(f"{rank:>3}. {match['candidate']} — {match['score']}/100")
         for entry in match["explanation"]:

@@ -7,6 +7,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from connectences.typography import plural
 from connectences.vocab import DAYS
 
 
@@ -49,12 +50,12 @@ def pool_cli(as_json: bool, details: bool, limit: int | None) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{len(result['bundles'])} lot(s) de besoins en temps partagé.")
+    click.echo(f"{plural(len(result['bundles']), 'lot')} de besoins en temps partagé.")
     for rank, bundle in enumerate(result["bundles"], 1):
         days = ", ".join(DAYS[d] for d in bundle["days"])
         click.echo(
             f"{rank:>3}. {' + '.join(bundle['needs'])} — {bundle['hours']} h ({days}), "
-            f"{bundle['score']}/100, {len(bundle['candidates'])} candidat(s)"
+            f"{bundle['score']}/100, {plural(len(bundle['candidates']), 'candidat')}"
         )
         for reason in bundle["reasons"]:
             click.echo(f"       {reason}")

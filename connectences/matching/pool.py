@@ -69,6 +69,7 @@ import numpy as np
 from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.route import format_hours
+from connectences.typography import plural
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK, OPEN_TO_WORK
 
 WEEK_HOURS = 35.0
@@ -113,7 +114,8 @@ class _Facts(NamedTuple):
             hours_text = f"{format_hours(hours)} par semaine sur 35 h possibles."
         if self.related or self.others:
             cand_text = (
-                f"{self.related + self.others} candidat(s) remplissent les conditions de "
+                f"{plural(self.related + self.others, 'candidat remplit', 'candidats remplissent')} "
+                "les conditions de "
                 f"l'ensemble du lot, dont {self.related} avec le métier ou des compétences "
                 "en commun."
             )

@@ -144,8 +144,8 @@ def _why_not_preferred(loser: OperatorData, winner: OperatorData, need: NeedData
     elif (rome_specificity(loser, need.rome) or 0) < (rome_specificity(winner, need.rome) or 0):
         why = "ses domaines ROME correspondent moins précisément au besoin"
     else:
-        why = f"vient après {winner.ref} dans l'ordre des références"
-    return f"{loser.name} ({loser.ref}) couvre aussi ce besoin mais {why}."
+        why = f"{winner.name} passe avant dans l'ordre de priorité"
+    return f"{loser.name} couvre aussi ce besoin mais {why}."
 
 
 def _shared_time_sentence(need: NeedData) -> str:
@@ -207,7 +207,7 @@ def route(
             for other in operators:
                 if other not in covering:
                     gaps = operator_gaps(other, need, epci)
-                    reasons.append(f"{other.name} ({other.ref}) n'est pas retenu : {gaps[0]}.")
+                    reasons.append(f"{other.name} n'est pas retenu : {gaps[0]}.")
             return RouteDecision(
                 need=need.ref,
                 decision="operator",
@@ -220,7 +220,7 @@ def route(
             reasons.append("Aucun opérateur ne couvre ce besoin :")
             for other in operators:
                 gaps = operator_gaps(other, need, epci)
-                reasons.append(f"{other.name} ({other.ref}) {'; '.join(gaps)}.")
+                reasons.append(f"{other.name} {'; '.join(gaps)}.")
         else:
             reasons.append("Aucun opérateur n'est enregistré sur la plateforme.")
         no_fit = "mission_courte" if need.contract == "mission" else "aucun_operateur"
@@ -262,6 +262,12 @@ def _choose_partner(
             chosen = of_kind[0]
             if kind == preferred == "interim":
                 why = "une mission courte relève d'une agence d'intérim"
+            elif kind == preferred and is_shared_time(need):
+                # Never "a classic recruitment" right after "this is shared time".
+                why = (
+                    "aucune structure de temps partagé ne couvre ce besoin, France Travail "
+                    "peut chercher des candidats"
+                )
             elif kind == preferred:
                 why = "France Travail accompagne les recrutements classiques"
             else:
@@ -269,7 +275,7 @@ def _choose_partner(
                     f"aucun partenaire de type « {label(PARTNER_KINDS, preferred)} » ne couvre "
                     "l'intercommunalité du besoin, France Travail prend le relais"
                 )
-            reasons.append(f"Réorientation vers {chosen.name} ({chosen.ref}) : {why}.")
+            reasons.append(f"Réorientation vers {chosen.name} : {why}.")
             return chosen, reasons
     reasons.append(
         "Aucun partenaire (ni "

@@ -18,6 +18,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Where an answer goes (mail leaves from a no-reply address): the animateur in
+    # charge, or the platform's contact address.
+    reply_to: Mapped[str | None] = mapped_column(String(254))
     # pending -> sending (claimed by one sender) -> sent | pending (retry) | failed
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -15,6 +15,7 @@ from typing import Any
 
 from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone
+from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
 
@@ -67,10 +68,7 @@ def _text(data: Mapping[str, Any], name: str) -> str:
 
 
 def _number(text: str) -> float | None:
-    try:
-        return float(text.replace(",", ".").replace(" ", ""))
-    except ValueError:
-        return None
+    return read_number(text)
 
 
 def parse_date(text: str) -> date | None:
@@ -160,9 +158,16 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
         errors["level"] = "Choisissez le niveau de qualification attendu."
     values["level"] = level
 
-    hours = _number(_text(data, "hours_per_week"))
+    period = _text(data, "hours_period") or "semaine"
+    hours = read_hours_per_week(_text(data, "hours_per_week"), period)
     if hours is None or not 1 <= hours <= 48:
-        errors["hours_per_week"] = "Indiquez un nombre d'heures par semaine entre 1 et 48."
+        errors["hours_per_week"] = (
+            "Indiquez un nombre d'heures entre 1 et 48 par semaine (par exemple 14, 8 h ou "
+            "7,5), ou choisissez « par mois » pour des heures chaque mois (au moins 4,5)."
+            if period == "semaine"
+            else "Indiquez un nombre d'heures (par exemple 8 ou 8 h) : une fois converti, "
+            "il doit faire entre 1 et 48 heures par semaine."
+        )
     values["hours_per_week"] = hours
 
     raw_days = data.get("days") or []

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from connectences import vocab
-from connectences.models import Company, CompanyContact, Need, OutboxMessage, utcnow
+from connectences.mail.outbox import platform_reply_to
+from connectences.models import Company, CompanyContact, Need, OutboxMessage, User, utcnow
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
@@ -36,7 +37,7 @@ NEED_FIELDS = (
     "commune",
 )
 # What a need form sends as one value per field: all but the days (check boxes, a list).
-NEED_TEXT_FIELDS = tuple(name for name in NEED_FIELDS if name != "days")
+NEED_TEXT_FIELDS = tuple(name for name in NEED_FIELDS if name != "days") + ("hours_period",)
 
 
 def normalise_title(title: str) -> str:
@@ -299,3 +300,12 @@ def duplicates_for_owner(session, company_id: int | None, title: str, email: str
 def owner_has_space(session, email: str) -> bool:
     """True when a company-space link for ``email`` would show something."""
     return bool(needs_for_owner_email(session, email))
+
+
+def reply_to_for(session, need: Need) -> str | None:
+    """Where a company's answer to a mail about ``need`` goes: the animateur who entered
+    it while their account is active, else the platform's contact address."""
+    author = session.get(User, need.created_by_id) if need.created_by_id else None
+    if author is not None and author.active and author.role == "animateur":
+        return author.email
+    return platform_reply_to()

@@ -40,6 +40,7 @@ from connectences.models import (
     User,
     Visit,
 )
+from connectences.typography import days_ago
 
 # Channels besides the visit channels (vocab.VISIT_CHANNELS), for timelines and the guard.
 OTHER_CHANNELS: dict[str, str] = {
@@ -320,9 +321,7 @@ def evaluate_pressure(
     if in_window:
         recent = max(in_window, key=lambda e: e.on)
         days = (on - recent.on).days
-        when = "aujourd'hui" if days == 0 else f"il y a {days} jour{'s' if days > 1 else ''}"
-        if days < 0:
-            when = f"dans {-days} jour{'s' if -days > 1 else ''}"
+        when = days_ago(days)
         warnings.append(
             f"Déjà contactée le {_fr_date(recent.on)} ({when}) par {recent.by}, "
             f"{recent.channel_label.lower()} : {len(in_window)} contact"

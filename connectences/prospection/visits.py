@@ -95,6 +95,12 @@ def visit_input_from_form(form: Mapping, *, today: date) -> VisitInput:
     )
 
 
+# Outcomes that say there is no need: a need cannot be detected along with them.
+NO_NEED_OUTCOMES = frozenset(
+    {"information_donnee", "pas_interesse", "absent", "ne_plus_solliciter"}
+)
+
+
 def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
     """Check a visit: known channel, topics and outcome; a date not in the future nor
     more than a year back; a follow-up not before the visit nor in the past."""
@@ -126,6 +132,11 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
             errors["follow_up_on"] = "La relance est prévue à plus de deux ans : vérifiez l'année."
     if data.notes and len(data.notes) > NOTES_MAX:
         errors["notes"] = f"Les notes ne peuvent dépasser {NOTES_MAX} caractères."
+    if data.need_detected and data.outcome in NO_NEED_OUTCOMES and "outcome" not in errors:
+        errors["outcome"] = (
+            f"L'issue « {vocab.VISIT_OUTCOMES[data.outcome]} » contredit « besoin détecté » : "
+            "choisissez l'issue « Besoin détecté », ou une autre issue sans besoin."
+        )
     if errors:
         raise VisitError(errors)
     topics = [t for t in vocab.VISIT_TOPICS if t in set(data.topics)]

@@ -15,7 +15,12 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache
 
-from connectences.territory.build import DATA_DIR, REFERENCE_FILE
+from connectences.territory.build import (
+    DATA_DIR,
+    REFERENCE_FILE,
+    ordered_postcodes,
+    read_main_postcodes,
+)
 from connectences.territory.geo import haversine_km
 from connectences.territory.text import fold
 
@@ -46,7 +51,7 @@ class CommuneRef:
 
     @property
     def label(self) -> str:
-        """Name with its first postcode, as shown in forms ("Arcachon (33120)")."""
+        """Name with its main postcode, as shown in forms ("Arcachon (33120)")."""
         return f"{self.name} ({self.postcodes[0]})" if self.postcodes else self.name
 
 
@@ -79,8 +84,12 @@ def _reference() -> _Reference:
     communes: dict[str, CommuneRef] = {}
     members: dict[str, list[str]] = {}
     population: dict[str, int] = {}
+    # Files built before main_postcodes.csv listed postcodes in plain order: order
+    # them again here, so that every commune's label carries its main postcode.
+    main = read_main_postcodes()
     for insee, name, postcodes, department, epci, lat, lon, people in document["communes"]:
-        communes[insee] = CommuneRef(insee, name, tuple(postcodes), department, epci, lat, lon)
+        postcodes = tuple(ordered_postcodes(insee, postcodes, main))
+        communes[insee] = CommuneRef(insee, name, postcodes, department, epci, lat, lon)
         population[insee] = people
         if epci is not None:
             members.setdefault(epci, []).append(insee)

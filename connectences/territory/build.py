@@ -39,6 +39,9 @@ CITIES_VERSION = "1.1.64"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "territory"
 REFERENCE_FILE = "reference.json.gz"
 COORDINATES_FILE = "coordinates.csv"
+# Communes with several postcodes whose main one (the town hall's, La Poste's line
+# without a place name) is not the lowest: hand-checked, one row each.
+MAIN_POSTCODES_FILE = "main_postcodes.csv"
 
 # GeoNames country codes under which French communes appear (overseas departments
 # have their own ISO code there).
@@ -151,6 +154,23 @@ def read_geonames(node_modules: Path) -> dict[tuple[str, str], tuple[float, floa
     return {key: points[0] for key, points in found.items() if len(points) == 1}
 
 
+def read_main_postcodes(path: Path = DATA_DIR / MAIN_POSTCODES_FILE) -> dict[str, str]:
+    """INSEE code → main postcode, for the communes listed in ``main_postcodes.csv``."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["insee"]: row["postcode"] for row in csv.DictReader(handle)}
+
+
+def ordered_postcodes(insee: str, postcodes, main: dict[str, str]) -> list[str]:
+    """A commune's postcodes, its main one first: the hand-checked one when listed
+    (La Teste-de-Buch: 33260, not Pyla-sur-Mer's 33115), else the lowest."""
+    ordered = sorted(postcodes)
+    chosen = main.get(insee)
+    if chosen in ordered:
+        ordered.remove(chosen)
+        ordered.insert(0, chosen)
+    return ordered
+
+
 def read_manual_centres(path: Path) -> dict[str, tuple[float, float]]:
     """Hand-checked centres from ``coordinates.csv`` (insee,name,lat,lon,source)."""
     centres: dict[str, tuple[float, float]] = {}
@@ -215,6 +235,7 @@ def build_reference(
     if missing:
         raise BuildError(f"required communes without a centre: {missing}")
 
+    main = read_main_postcodes()
     rows = []
     for commune in sorted(communes, key=lambda c: c["code"]):
         point = centres.get(commune["code"])
@@ -222,7 +243,7 @@ def build_reference(
             [
                 commune["code"],
                 commune["nom"],
-                sorted(commune.get("codesPostaux", [])),
+                ordered_postcodes(commune["code"], commune.get("codesPostaux", []), main),
                 commune["departement"],
                 epci_of.get(commune["code"]),
                 round(point[0], 5) if point else None,
@@ -237,6 +258,7 @@ def build_reference(
                 DECOUPAGE_PACKAGE: _package_version(node_modules, DECOUPAGE_PACKAGE),
                 CITIES_PACKAGE: _package_version(node_modules, CITIES_PACKAGE),
                 COORDINATES_FILE: len(manual),
+                MAIN_POSTCODES_FILE: len(main),
             },
             "commune_columns": [
                 "insee", "name", "postcodes", "department", "epci", "lat", "lon", "population"

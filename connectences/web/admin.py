@@ -1,4 +1,5 @@
-"""Administration home: accounts (invite, disable) and the state of the mail outbox."""
+"""Administration home: accounts (invite, disable, re-enable) and the state of the mail
+outbox."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from connectences.mail import failed_messages, outbox_counts
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
 from connectences.territory import PAYS_EPCIS
+from connectences.typography import plural
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint
 from connectences.web.forms import InviteForm
@@ -72,9 +74,9 @@ def requeue_mail():
     )
     db.session.commit()
     if count:
-        flash(f"{count} courriel(s) remis en file d'envoi.", "success")
+        flash(f"{plural(count, 'e-mail remis')} en file d'envoi.", "success")
     else:
-        flash("Aucun courriel en échec à relancer.", "info")
+        flash("Aucun e-mail en échec à relancer.", "info")
     return redirect(url_for("admin.index") + "#titre-courriels")
 
 
@@ -102,7 +104,7 @@ def invite():
         flash(f"L'invitation n'a pas été envoyée : {refusal.message}", "error")
         return _render_index(form, 400)
     flash(
-        f"Invitation envoyée à {email}. Si le courriel n'arrive pas, transmettez ce lien "
+        f"Invitation envoyée à {email}. Si l'e-mail n'arrive pas, transmettez ce lien "
         f"(valable {ttl} heures, à usage unique) : {link}",
         "success",
     )
@@ -122,4 +124,15 @@ def disable_user(user_id: int):
         flash(refusal.message, "error")
     else:
         flash(f"Le compte {user.email} est désactivé.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+def enable_user(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    accounts.enable(db.session, user.email, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(f"Le compte {user.email} est réactivé.", "success")
     return redirect(url_for("admin.index"))

@@ -137,7 +137,7 @@ def propose():
     db.session.commit()
     flash(
         f"Poste en temps partagé ({_hours(bundle['hours'])} par semaine, {len(needs)} "
-        f"entreprises) proposé à {operator.name}. Un courriel lui a été envoyé.",
+        f"entreprises) proposé à {operator.name}. Un e-mail lui a été envoyé.",
         "success",
     )
     return back

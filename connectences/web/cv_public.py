@@ -407,7 +407,7 @@ def update(token: str):
             )
         elif "email" in changed:
             flash(
-                "Vos changements sont enregistrés, mais trop de courriels de confirmation ont "
+                "Vos changements sont enregistrés, mais trop d'e-mails de confirmation ont "
                 "déjà été envoyés à cette adresse aujourd'hui : demandez un nouveau lien demain. "
                 "D'ici là, votre profil n'est pas proposé.",
                 "warning",

@@ -10,6 +10,14 @@ from datetime import date, datetime
 from flask import Flask
 
 from connectences.clock import LOCAL_TZ
+from connectences.typography import (
+    FrenchTypography,
+    days_ago,
+    french_typography,
+    hours_fr,
+    plural,
+)
+from connectences.typography import decimal_fr as french_number
 
 
 def local_datetime(value: datetime | None, empty: str = "—") -> str:
@@ -21,6 +29,15 @@ def local_datetime(value: datetime | None, empty: str = "—") -> str:
     return value.strftime("%d/%m/%Y %H:%M")
 
 
+def local_datetime_words(value: datetime | None, empty: str = "—") -> str:
+    """``26/11/2026 à 14:05`` in Paris time, for sentences."""
+    if value is None:
+        return empty
+    if value.tzinfo is not None:
+        value = value.astimezone(LOCAL_TZ)
+    return value.strftime("%d/%m/%Y à %H:%M")
+
+
 def local_date(value: date | datetime | None, empty: str = "—") -> str:
     """``26/11/2026``; an instant is first brought to Paris time (late UTC evenings)."""
     if value is None:
@@ -28,16 +45,6 @@ def local_date(value: date | datetime | None, empty: str = "—") -> str:
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(LOCAL_TZ)
     return value.strftime("%d/%m/%Y")
-
-
-def french_number(value: float | int | None, decimals: int = 1, empty: str = "—") -> str:
-    """``1 234,5``: thousands apart (narrow no-break space), decimal comma, no ``,0``."""
-    if value is None:
-        return empty
-    text = f"{value:,.{decimals}f}" if decimals else f"{value:,.0f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def phone_display(value: str | None, empty: str = "—") -> str:
@@ -54,3 +61,8 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
     app.add_template_filter(french_number, "nombre_fr")
+    app.add_template_filter(french_typography, "typo")
+    app.add_template_filter(plural, "pluriel")
+    app.add_template_filter(hours_fr, "heures")
+    app.add_template_global(days_ago, "age_fr")
+    app.jinja_env.add_extension(FrenchTypography)

@@ -32,6 +32,7 @@ from connectences.models import (
     Need,
     Placement,
 )
+from connectences.numbers import read_number
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
@@ -205,10 +206,9 @@ def _parse_placement(lead: Lead, form) -> dict | str:
         return "Choisissez au moins une entreprise."
     if any(n not in needs for n in chosen):
         return "Un des besoins choisis ne fait pas partie de cette proposition."
-    try:
-        hours = float(form.get("heures", "").replace(",", "."))
-    except ValueError:
-        return "Indiquez le nombre d'heures par semaine (un nombre)."
+    hours = read_number(form.get("heures", ""), "h")
+    if hours is None:
+        return "Indiquez le nombre d'heures par semaine (un nombre, par exemple 8 ou 8,5)."
     try:
         start = date.fromisoformat(form.get("debut", ""))
     except ValueError:

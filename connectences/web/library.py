@@ -40,6 +40,7 @@ from connectences.cvtheque.library import (
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, User
+from connectences.numbers import read_number
 from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_cv, send_table
@@ -97,12 +98,11 @@ def _optional_links(pairs, **values) -> list[tuple[str, str]]:
 
 
 def _number(name: str, label: str, low: float, high: float, errors: list[str]) -> float | None:
-    raw = (request.args.get(name) or "").strip().replace(",", ".")
+    raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
+    value = read_number(raw)
+    if value is None:
         errors.append(f"{label} : saisissez un nombre.")
         return None
     if not low <= value <= high:
@@ -338,6 +338,7 @@ def show(ref: str):
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
+        source_label=vocab.label(vocab.CANDIDATE_SOURCES, candidate.source) or "—",
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
         back_url=_back_url(),

@@ -19,6 +19,7 @@ from connectences.models import Candidate
 from connectences.tabular import TableError
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
+from connectences.web.formats import local_date
 from connectences.web.navigation import add_nav
 
 bp = Blueprint("library_admin", __name__, url_prefix="/animateur/cvtheque")
@@ -94,7 +95,7 @@ def _display(candidate: Candidate, name: str) -> str:
     if name == "status":
         return vocab.CANDIDATE_STATUSES.get(value, value)
     if name == "available_from":
-        return value.strftime("%d/%m/%Y")
+        return local_date(value)
     if name == "cv_filename":
         return "CV joint (PDF)"
     if isinstance(value, float):

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
 from connectences.extensions import db
-from connectences.mail.outbox import queue_template
+from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import status_for_company
@@ -37,7 +46,7 @@ FIELD_ORDER = register.NEED_FIELDS + (
     "owner_phone",
 )
 # What is sent as one value per field (the days are check boxes, read as a list).
-FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days")
+FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days") + ("hours_period",)
 
 
 def _secret() -> str:
@@ -131,7 +140,7 @@ def form():
             data,
             {
                 "owner_email": "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
-                "ouvrez le courriel « Confirmez votre besoin » que vous avez reçu (pensez aux "
+                "ouvrez l'e-mail « Confirmez votre besoin » que vous avez reçu (pensez aux "
                 "indésirables), ou réessayez demain."
             },
             status=429,
@@ -144,6 +153,18 @@ def form():
         # Pointed out before anything is written; the owner decides.
         return _render_form(data, {}, duplicate=True, status=409)
     need = register.submit_public_need(db.session, values, values, values)
+    _send_confirmation(need)
+    db.session.commit()
+    # The address stays out of the URL (history, logs, referrers): the session keeps
+    # which need was just sent, so that a mistyped address can be corrected.
+    session[SENT_KEY] = need.id
+    return redirect(url_for("need_public.sent"))
+
+
+SENT_KEY = "need_sent"
+
+
+def _send_confirmation(need: Need) -> None:
     token = links.confirmation_token(_secret(), need.id, need.owner_email)
     queue_template(
         db.session,
@@ -154,18 +175,52 @@ def form():
         name=need.owner_name,
         path=url_for("need_public.confirm", token=token),
         days=links.CONFIRM_MAX_AGE // 86400,
+        reply_to=register.reply_to_for(db.session, need),
     )
-    db.session.commit()
-    return redirect(url_for("need_public.sent", email=need.owner_email))
 
 
-@bp.route("/exprimer-un-besoin/envoye")
+def _just_sent() -> Need | None:
+    """The need this browser has just sent, while its address is not confirmed."""
+    need_id = session.get(SENT_KEY)
+    need = db.session.get(Need, need_id) if isinstance(need_id, int) else None
+    if need is None or need.owner_confirmed_at is not None:
+        return None
+    return need
+
+
+@bp.route("/exprimer-un-besoin/envoye", methods=["GET", "POST"])
 @public
 def sent():
-    email = (request.args.get("email") or "")[:254]
+    """'Confirm your address', with a way to correct a mistyped one without retyping
+    the whole form."""
+    need = _just_sent()
+    typed, error, status = "", None, 200
+    if request.method == "POST" and need is not None:
+        typed = (request.form.get("owner_email") or "").strip()[:254]
+        email = form_rules.valid_email(typed)
+        if email is None:
+            error = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+            status = 422
+        elif register.too_many_waiting(db.session, email):
+            error = (
+                "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
+                "réessayez demain."
+            )
+            status = 429
+        else:
+            need.owner_email = email
+            _send_confirmation(need)
+            db.session.commit()
+            flash(f"Adresse corrigée : un nouvel e-mail part vers {email}.", "success")
+            return redirect(url_for("need_public.sent"))
     return render_template(
-        "needs/public_sent.html", email=email, days=links.CONFIRM_MAX_AGE // 86400
-    )
+        "needs/public_sent.html",
+        email=need.owner_email if need else "",
+        can_correct=need is not None,
+        typed=typed,
+        error=error,
+        days=links.CONFIRM_MAX_AGE // 86400,
+    ), status
 
 
 def _confirmation(token: str) -> tuple[Need, str]:
@@ -268,6 +323,7 @@ def renew():
             to=email,
             subject=register.SPACE_LINK_SUBJECT,
             template="company_space_link",
+            reply_to=platform_reply_to(),
             path=url_for("need_public.space", token=links.space_token(_secret(), email)),
             days=links.SPACE_MAX_AGE // 86400,
         )

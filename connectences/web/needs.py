@@ -41,7 +41,7 @@ from connectences.prospection.companies import unreachable_message
 from connectences.skills import rome_label, rome_suggestions
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
-from connectences.web.formats import phone_display
+from connectences.web.formats import local_date, local_datetime_words, phone_display
 from connectences.web.navigation import add_nav
 from connectences.workflows import NEED, TransitionError, history, transition
 from connectences.workflows.dispatch import send_lead, send_referral
@@ -318,7 +318,8 @@ def new():
             visit = None
     search = _text(request.args.get("recherche"), MAX_SEARCH)
     found = _company_search(search) if company is None else []
-    data: dict = {"days": []}
+    # A need opened from a visit starts with what was noted during the visit.
+    data: dict = {"days": [], "notes": visit.notes or ""} if visit else {"days": []}
     duplicates: list[Need] = []
     status = 200
     if request.method == "POST":
@@ -542,7 +543,7 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Jours de travail", _days(need.days)),
         ("Contrat", vocab.label(vocab.CONTRACTS, need.contract)),
         ("Motif du besoin", vocab.label(vocab.REASONS, need.reason)),
-        ("Démarrage souhaité", need.start.strftime("%d/%m/%Y")),
+        ("Démarrage souhaité", local_date(need.start)),
         (
             "Durée",
             f"{need.duration_months:g} mois".replace(".", ",")
@@ -553,13 +554,13 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Intercommunalité", _epci_label(need.place)),
         ("Temps partagé", shared),
         ("Origine", SOURCES.get(need.source, need.source)),
-        ("Enregistré le", need.created_at.strftime("%d/%m/%Y à %H:%M")),
+        ("Enregistré le", local_datetime_words(need.created_at)),
     ]
     if need.reason_text:
         fields.append(("Le besoin dans les mots de l'entreprise", need.reason_text))
     if need.owner_email:
         confirmed = (
-            f" (confirmé le {need.owner_confirmed_at.strftime('%d/%m/%Y')})"
+            f" (confirmé le {local_date(need.owner_confirmed_at)})"
             if need.owner_confirmed_at
             else " (pas encore confirmé)"
         )
@@ -586,7 +587,14 @@ def _transition_choices(need: Need) -> list[tuple[str, str]]:
 
 @bp.route("/<ref>")
 def show(ref: str):
-    need = _need_or_404(ref)
+    return _render_show(_need_or_404(ref))
+
+
+def _render_show(
+    need: Need, reorient: dict | None = None, reorient_errors: dict | None = None, status=200
+):
+    """The need page; after a refused re-orientation, with what was typed and chosen
+    and the errors next to their fields."""
     filters = _match_filters()
     matches, proposed_count = _matches(need, filters)
     free_time = people_with_free_time(need)
@@ -594,8 +602,15 @@ def show(ref: str):
     operators = _active_operators()
     partners = _active_partners()
     leads, referrals = _leads_and_referrals(need)
-    default_operator = decision.get("operator") if decision["decision"] == "operator" else None
-    default_partner = decision.get("partner") if decision["decision"] != "operator" else None
+    # No routing advice before qualification: the ROME code, level and contract it
+    # rests on are not known yet.
+    advise = need.status != "nouveau"
+    default_operator = (
+        decision.get("operator") if advise and decision["decision"] == "operator" else None
+    )
+    default_partner = (
+        decision.get("partner") if advise and decision["decision"] != "operator" else None
+    )
     return render_template(
         "needs/show.html",
         need=need,
@@ -606,6 +621,7 @@ def show(ref: str):
         transitions=_transition_choices(need),
         abandon_reasons=vocab.NEED_ABANDON_REASONS,
         decision=decision,
+        advise=advise,
         matches=matches,
         proposed_count=proposed_count,
         free_time=free_time,
@@ -633,7 +649,9 @@ def show(ref: str):
         proposable=need.status in ("qualifie", "en_recherche"),
         unreachable=unreachable_message(need.company),
         reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
-    )
+        reorient=reorient or {},
+        reorient_errors=reorient_errors or {},
+    ), status
 
 
 # --- actions -------------------------------------------------------------------------
@@ -733,7 +751,7 @@ def propose(ref: str):
     db.session.commit()
     count = len(lead.candidates)
     people = f" avec {count} candidat{'s' if count > 1 else ''}" if count else " sans candidat"
-    flash(f"Besoin proposé à {operator.name}{people}. Un courriel lui a été envoyé.", "success")
+    flash(f"Besoin proposé à {operator.name}{people}. Un e-mail lui a été envoyé.", "success")
     return _back_to(need, "suivi")
 
 
@@ -749,20 +767,23 @@ def reorient(ref: str):
         if partner_ref
         else None
     )
-    if partner is None or not partner.active:
-        flash(
-            "Choisissez un partenaire actif dans la liste. Rien n'a été envoyé.",
-            "error",
-        )
-        return _back_to(need, "reorienter")
     code = request.form.get("motif") or ""
     text = _text(request.form.get("precision"), MAX_NOTE)
+    errors = {}
+    if partner is None or not partner.active:
+        errors["partenaire"] = "Choisissez un partenaire actif dans la liste."
     if code not in vocab.NO_FIT_REASONS:
-        flash("Choisissez le motif de la réorientation dans la liste.", "error")
-        return _back_to(need, "reorienter")
-    if code == "autre" and not text:
-        flash("Précisez le motif « autre » de la réorientation.", "error")
-        return _back_to(need, "reorienter")
+        errors["motif"] = "Choisissez le motif de la réorientation."
+    elif code == "autre" and not text:
+        errors["precision"] = "Précisez le motif « Autre » de la réorientation."
+    if errors:
+        typed = {
+            "partenaire": partner_ref,
+            "motif": code,
+            "precision": text,
+            "note": _text(request.form.get("note"), MAX_NOTE),
+        }
+        return _render_show(need, reorient=typed, reorient_errors=errors, status=422)
     reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
     if code != "autre" and text:
         reason = f"{reason} : {text}"
@@ -784,7 +805,7 @@ def reorient(ref: str):
         flash(refusal.message, "error")
         return _back_to(need, "reorienter")
     db.session.commit()
-    flash(f"Besoin réorienté vers {partner.name}. Un courriel lui a été envoyé.", "success")
+    flash(f"Besoin réorienté vers {partner.name}. Un e-mail lui a été envoyé.", "success")
     return _back_to(need, "suivi")
 
 

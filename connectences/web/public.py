@@ -1,4 +1,5 @@
-"""Public pages: what the platform is, how matching works, personal data; health."""
+"""Public pages: what the platform is, how matching works, personal data, the legal
+notice, the accessibility statement, the contact page and the site map; health."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import text
 
 from connectences.extensions import db
 from connectences.web.access import ROLE_HOME, public
+from connectences.web.navigation import site_map
 
 bp = Blueprint("public", __name__)
 
@@ -28,6 +30,30 @@ def matching():
 @public
 def privacy():
     return render_template("public/privacy.html")
+
+
+@bp.route("/mentions-legales")
+@public
+def legal():
+    return render_template("public/legal.html")
+
+
+@bp.route("/accessibilite")
+@public
+def accessibility():
+    return render_template("public/accessibility.html")
+
+
+@bp.route("/contact")
+@public
+def contact():
+    return render_template("public/contact.html")
+
+
+@bp.route("/plan-du-site")
+@public
+def sitemap():
+    return render_template("public/sitemap.html", sections=site_map())
 
 
 @bp.route("/health")

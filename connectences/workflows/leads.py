@@ -35,6 +35,7 @@ from connectences.models import (
 )
 from connectences.models.base import utcnow
 from connectences.prospection.companies import commune_label, reachable_contacts
+from connectences.typography import hours_fr
 from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
@@ -387,7 +388,7 @@ def record_placement(
         lead,
         subject=f"Placement enregistré par {lead.operator.name}",
         message=f"{lead.operator.name} a placé {candidate.first_name} {candidate.last_name} "
-        f"chez {companies} ({hours_per_week:g} h par semaine, "
+        f"chez {companies} ({hours_fr(hours_per_week)} par semaine, "
         f"{vocab.label(vocab.CONTRACTS, contract)}, à partir du "
         f"{start_date.strftime('%d/%m/%Y')}). Suivi prévu à 1, 3 et 6 mois.",
         link=_need_link(lead),

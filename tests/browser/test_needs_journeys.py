@@ -55,7 +55,7 @@ def fill_need_form(page, start: date) -> None:
     """What a café owner would type; the SIRET is wrong by one digit."""
     page.get_by_label("Votre besoin en quelques mots").fill(TITLE)
     page.get_by_label("Compétences attendues").fill("saisie comptable, déclarations de TVA")
-    page.get_by_label("Combien d'heures par semaine ?").fill("14")
+    page.get_by_label("Combien d'heures ?").fill("14")
     page.get_by_label("Lundi").check()
     page.get_by_label("Mardi").check()
     page.get_by_label("Une personne qualifiée (CAP, BEP, bac pro ou expérience)").check()
@@ -105,7 +105,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     assert 0 <= error_box["y"] - (siret_box["y"] + siret_box["height"]) < 40
     # Everything typed is still there, choices included.
     assert page.get_by_label("Votre besoin en quelques mots").input_value() == TITLE
-    assert page.get_by_label("Combien d'heures par semaine ?").input_value() == "14"
+    assert page.get_by_label("Combien d'heures ?").input_value() == "14"
     assert page.get_by_label("Lundi").is_checked() and page.get_by_label("Mardi").is_checked()
     assert not page.get_by_label("Mercredi").is_checked()
     assert page.get_by_label(
@@ -229,7 +229,7 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
         qualify.click()
     blocking += check(page, "besoin-qualifier-390", "qualifier le besoin (390 px)")
     # The owner's answers are already in the form; the animateur picks a suggested job.
-    assert page.get_by_label("Heures par semaine").input_value() in ("14", "14,0", "14.0")
+    assert page.get_by_label("Heures", exact=True).input_value() in ("14", "14,0", "14.0")
     suggestion = page.locator("input[name=rome]:not([value=autre])").first
     code = suggestion.get_attribute("value")
     # Title and skills agree on bookkeeping: that job comes first, not a fuzzy near-miss.

@@ -253,7 +253,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
 
     with page.expect_navigation():
         failed.get_by_role("button", name=re.compile("^Relancer")).click()
-    assert page.get_by_text("1 courriel(s) remis en file d'envoi.").is_visible()
+    assert page.get_by_text("1 e-mail remis en file d'envoi.").is_visible()
     assert page.locator("main tr", has_text="injoignable@exemple.fr").count() == 0
     blocking += check(page, "revue-admin-courriel-relance-390", "courriel relancé (390 px)")
     assert not blocking, describe(blocking)

@@ -1,11 +1,11 @@
-/* On a phone, a long menu (animateurs have a dozen entries) folds behind a "Menu"
+/* On a phone, a menu of three entries or more folds behind a "Menu"
    button so that the page's content comes first. Without JavaScript the menu is
    simply shown in full. */
 (function () {
   "use strict";
   var nav = document.querySelector(".site-nav");
   var list = nav && nav.querySelector("ul");
-  if (!list || list.children.length < 5 || !window.matchMedia) return;
+  if (!list || list.children.length < 3 || !window.matchMedia) return;
   var phone = window.matchMedia("(max-width: 40rem)");
   var current = list.querySelector('[aria-current="page"]');
   var button = document.createElement("button");
@@ -16,6 +16,7 @@
   button.setAttribute("aria-controls", list.id);
   button.textContent = "Menu" + (current ? " · " + current.textContent.trim() : "");
   nav.insertBefore(button, list);
+  nav.classList.add("nav-foldable");
 
   function apply() {
     var open = button.getAttribute("aria-expanded") === "true";
@@ -29,4 +30,21 @@
   });
   if (phone.addEventListener) phone.addEventListener("change", apply);
   apply();
+})();
+
+/* Printing a page prints its folded sections too. */
+(function () {
+  "use strict";
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details:not([open])").forEach(function (details) {
+      details.setAttribute("open", "");
+      details.setAttribute("data-opened-for-print", "");
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    document.querySelectorAll("details[data-opened-for-print]").forEach(function (details) {
+      details.removeAttribute("open");
+      details.removeAttribute("data-opened-for-print");
+    });
+  });
 })();

@@ -1,0 +1,76 @@
+"""Numbers as people type them in forms: ``8h``, ``8 h``, ``8,5``, ``8h30``,
+``20 km``, ``1 234``, and hours given per month or per year turned into hours per
+week. Every form reads its hours and distances here."""
+
+from __future__ import annotations
+
+import re
+
+# Weeks in a month and in a year, to turn "8 h par mois" into hours per week.
+WEEKS_PER_MONTH = 52 / 12
+WEEKS_PER_YEAR = 52
+PERIODS = {"semaine": 1.0, "mois": WEEKS_PER_MONTH, "an": WEEKS_PER_YEAR}
+PERIOD_LABELS = {"semaine": "par semaine", "mois": "par mois", "an": "par an"}
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_QUANTITY = re.compile(
+    r"(?P<int>\d+)(?:[.,](?P<frac>\d+))?"
+    r"(?:(?P<unit>h|heures?|hrs?|km|kms|kilom[eè]tres?)(?P<minutes>\d{1,2})?)?"
+    r"(?:(?:par|/|une?fois(?:par)?)(?P<period>semaines?|sem|mois|ans?|années?))?",
+    re.IGNORECASE,
+)
+_UNITS = {"h": ("h", "heure", "heures", "hr", "hrs"), "km": ("km", "kms", "kilometre", "kilomètre")}
+
+
+def _period_key(word: str | None) -> str | None:
+    if not word:
+        return None
+    word = word.lower()
+    if word.startswith("sem"):
+        return "semaine"
+    if word.startswith("mois"):
+        return "mois"
+    return "an"
+
+
+def _parse(text: str | None, unit: str | None) -> tuple[float, str | None] | None:
+    if text is None:
+        return None
+    compact = _SPACES.sub("", str(text)).lower()
+    if not compact:
+        return None
+    found = _QUANTITY.fullmatch(compact)
+    if not found:
+        return None
+    typed_unit = found.group("unit")
+    if typed_unit:
+        kind = "h" if typed_unit.startswith("h") else "km"
+        if unit is not None and kind != unit:
+            return None  # "20 km" in an hours field is not 20 hours
+    value = float(f"{found.group('int')}.{found.group('frac') or 0}")
+    minutes = found.group("minutes")
+    if minutes:
+        if found.group("frac") or typed_unit[0] != "h" or int(minutes) >= 60:
+            return None
+        value += int(minutes) / 60
+    return value, _period_key(found.group("period"))
+
+
+def read_number(text: str | None, unit: str | None = None) -> float | None:
+    """The number in ``text`` (``8,5``, ``8 h``, ``8h30``, ``20 km``), or None when it
+    is not one. ``unit`` (``"h"`` or ``"km"``) refuses the other unit."""
+    parsed = _parse(text, unit)
+    if parsed is None or parsed[1] is not None:
+        return None
+    return parsed[0]
+
+
+def read_hours_per_week(text: str | None, period: str | None = "semaine") -> float | None:
+    """Hours per week from hours typed per week, month or year (``8 h par mois``, or
+    ``8`` with ``period="mois"``); a period written in the text wins."""
+    parsed = _parse(text, "h")
+    if parsed is None:
+        return None
+    value, typed_period = parsed
+    chosen = typed_period or (period if period in PERIODS else "semaine")
+    return round(value / PERIODS[chosen], 2)

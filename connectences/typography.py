@@ -1,0 +1,93 @@
+"""French typography, in one place: the spaces French puts before « : ; ? ! », inside
+« », decimal commas and plural agreement.
+
+Templates get it twice: their own literal text is corrected when they are compiled
+(``FrenchTypography``, a Jinja extension), and values computed elsewhere go through the
+``typo`` filter. Mails are rendered by the same environment, so they read the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jinja2.ext import Extension
+from jinja2.lexer import Token
+
+NBSP = "\u00a0"  # before ":" and inside « »
+NNBSP = "\u202f"  # narrow, before ";", "?", "!"
+
+# An ordinary space (or none) before a high punctuation mark that ends a word or
+# sentence: "Statut :", "Envoyé ?", "Attention !". Not "19:02", "http://", "a:hover".
+_BEFORE_COLON = re.compile(r"[ \t]+:(?=\s|$|<|&)")
+_BEFORE_OTHERS = re.compile(r"[ \t]+([;?!])(?=\s|$|<|&|\)|»)")
+_AFTER_OPENING_QUOTE = re.compile(r"«[ \t]*")
+_BEFORE_CLOSING_QUOTE = re.compile(r"[ \t]*»")
+
+
+def french_typography(text: str) -> str:
+    """``Statut : envoyé ?`` with no-break spaces where French puts them, so that the
+    mark never starts a line on its own."""
+    if not text:
+        return text
+    text = _BEFORE_COLON.sub(NBSP + ":", text)
+    text = _BEFORE_OTHERS.sub(lambda m: NNBSP + m.group(1), text)
+    text = _AFTER_OPENING_QUOTE.sub("«" + NBSP, text)
+    return _BEFORE_CLOSING_QUOTE.sub(NBSP + "»", text)
+
+
+def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—") -> str:
+    """``1 234,5``: thousands apart (narrow no-break space), decimal comma, no ``,0``."""
+    if value is None:
+        return empty
+    text = f"{value:,.{decimals}f}" if decimals else f"{value:,.0f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", NNBSP).replace(".", ",")
+
+
+def plural(count: int | None, singular: str, plural_form: str | None = None) -> str:
+    """``0 entreprise trouvée``, ``1 candidat proposé``, ``2 candidats proposés``.
+
+    French puts 0 and 1 in the singular. Without a plural form given, every word of
+    ``singular`` takes an ``s`` (``candidat proposé`` → ``candidats proposés``)."""
+    count = count or 0
+    if abs(count) < 2:
+        words = singular
+    elif plural_form is not None:
+        words = plural_form
+    else:
+        words = " ".join(w if w.endswith(("s", "x", "z")) else w + "s" for w in singular.split())
+    return f"{decimal_fr(count, 0)} {words}"
+
+
+def hours_fr(value: float | int | None, unit: str = "h") -> str:
+    """``8 h``, ``8,5 h``: a number of hours as written in French."""
+    if value is None:
+        return "—"
+    return f"{decimal_fr(value, 2)}{NBSP}{unit}"
+
+
+def days_ago(days: int | None) -> str:
+    """``aujourd'hui``, ``hier``, ``il y a 3 jours``, ``demain``, ``dans 2 jours``."""
+    if days is None:
+        return "—"
+    if days == 0:
+        return "aujourd'hui"
+    if days == 1:
+        return "hier"
+    if days == -1:
+        return "demain"
+    if days > 0:
+        return f"il y a {plural(days, 'jour')}"
+    return f"dans {plural(-days, 'jour')}"
+
+
+class FrenchTypography(Extension):
+    """Corrects the literal text of every template when it is compiled (not the values
+    it shows: those take the ``typo`` filter when they hold prose)."""
+
+    def filter_stream(self, stream):
+        for token in stream:
+            if token.type == "data":
+                token = Token(token.lineno, "data", french_typography(token.value))
+            yield token

@@ -1,0 +1,44 @@
+"""Numbers as people type them: one reader for every hours and distance field."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectences.numbers import read_hours_per_week, read_number
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit", "expected"),
+    [
+        ("8", "h", 8.0),
+        ("8h", "h", 8.0),
+        ("8 h", "h", 8.0),
+        ("8 H", "h", 8.0),
+        ("8,5", "h", 8.5),
+        ("8.5", "h", 8.5),
+        ("8h30", "h", 8.5),
+        ("8 heures", "h", 8.0),
+        ("20 km", "km", 20.0),
+        ("20km", "km", 20.0),
+        ("1 234", None, 1234.0),
+        ("20 km", "h", None),
+        ("8 h", "km", None),
+        ("huit", "h", None),
+        ("", "h", None),
+        ("8h75", "h", None),
+        ("-3", "h", None),
+    ],
+)
+def test_read_number(typed, unit, expected):
+    assert read_number(typed, unit) == expected
+
+
+def test_hours_per_month_or_year_become_hours_per_week():
+    assert read_hours_per_week("14") == 14.0
+    assert read_hours_per_week("13", "mois") == 3.0
+    assert read_hours_per_week("13 h par mois") == 3.0
+    assert read_hours_per_week("8 h / mois") == pytest.approx(1.85)
+    assert read_hours_per_week("104 h par an") == 2.0
+    assert read_hours_per_week("104", "an") == 2.0
+    assert read_hours_per_week("104 h par an", "mois") == 2.0  # the words typed win
+    assert read_hours_per_week("beaucoup") is None

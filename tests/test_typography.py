@@ -1,0 +1,88 @@
+"""French typography: one filter for the spaces before high punctuation and inside
+quotes, decimal commas and plural agreement, applied to every template's text."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from connectences.typography import (
+    NBSP,
+    NNBSP,
+    days_ago,
+    decimal_fr,
+    french_typography,
+    hours_fr,
+    plural,
+)
+from tests import factories
+
+
+def test_spaces_before_high_punctuation_and_inside_quotes():
+    assert french_typography("Statut : envoyé ; vu ? oui !") == (
+        f"Statut{NBSP}: envoyé{NNBSP}; vu{NNBSP}? oui{NNBSP}!"
+    )
+    assert french_typography("« Confirmez »") == f"«{NBSP}Confirmez{NBSP}»"
+    # Times, addresses and style rules are left alone.
+    for untouched in ("à 19:02", "https://exemple.fr/a?b=1", "a:hover", "Voir:"):
+        assert french_typography(untouched) == untouched
+
+
+def test_decimal_comma_and_hours():
+    assert decimal_fr(8.5) == "8,5"
+    assert decimal_fr(1234.5) == f"1{NNBSP}234,5"
+    assert decimal_fr(8.0) == "8"
+    assert hours_fr(8.0) == f"8{NBSP}h"
+    assert hours_fr(17.5) == f"17,5{NBSP}h"
+
+
+def test_plural_agreement_puts_zero_and_one_in_the_singular():
+    assert plural(0, "entreprise trouvée") == "0 entreprise trouvée"
+    assert plural(1, "candidat proposé") == "1 candidat proposé"
+    assert plural(2, "candidat proposé") == "2 candidats proposés"
+    assert plural(3, "candidat remplit", "candidats remplissent") == "3 candidats remplissent"
+
+
+def test_days_ago_reads_as_people_say_it():
+    assert days_ago(0) == "aujourd'hui"
+    assert days_ago(1) == "hier"
+    assert days_ago(5) == "il y a 5 jours"
+    assert days_ago(-2) == "dans 2 jours"
+
+
+def test_template_text_is_corrected_when_compiled(client):
+    page = client.get("/connexion").get_data(as_text=True)
+    footer = page[page.index('<footer class="site-footer">') :]
+    assert f"Une question{NNBSP}?" in footer
+    assert "Une question ?" not in footer
+    assert f"Accessibilité{NBSP}: partiellement conforme" in html.unescape(footer)
+
+
+def test_mails_say_hours_the_french_way(app):
+    from connectences.extensions import db
+    from connectences.models import Need
+
+    company = factories.company()
+    factories.load(
+        factories.document(
+            companies=[company], needs=[factories.need(company=company["ref"], hours_per_week=8)]
+        )
+    )
+    need = db.session.query(Need).one()
+    text = app.jinja_env.from_string("{{ n.hours_per_week | heures }} par semaine").render(n=need)
+    assert text == f"8{NBSP}h par semaine"
+    for name in ("lead_sent", "referral_sent"):
+        for ext in ("txt", "html"):
+            source = Path(app.root_path, "templates", "mail", f"{name}.{ext}").read_text("utf-8")
+            assert "h / semaine" not in source and "round(1)" not in source
+
+
+def test_no_status_sentence_mixes_genders():
+    """ "État : Envoyé — reçue le" and "Envoyée, envoyée le" read wrong: the date comes
+    with its noun ("proposition reçue le", "orientation du"), the state apart."""
+    templates = Path(__file__).resolve().parents[1] / "connectences" / "templates"
+    for path in templates.rglob("*.html"):
+        source = path.read_text(encoding="utf-8")
+        for wrong in ("}} — reçue le", "}}, reçue le", "}}</strong> — reçue le", "— envoyée le"):
+            assert wrong not in source, f"{path.name}: {wrong}"
+        assert "</span>, envoyée le" not in source, path.name
