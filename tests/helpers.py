@@ -25,6 +25,14 @@ def html_of(response) -> str:
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
 
 
+def main_of(response) -> str:
+    """The HTML of the page's <main> only: what the page says, without the site's header
+    and footer (whose team phone number is a ``tel:`` link on every page)."""
+    page = html_of(response)
+    start, end = page.find("<main"), page.rfind("</main>")
+    return page[start:end] if start != -1 and end != -1 else page
+
+
 def count(model) -> int:
     """How many rows the table of ``model`` holds."""
     return db.session.scalar(select(func.count()).select_from(model))

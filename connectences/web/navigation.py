@@ -93,6 +93,8 @@ NAV_GROUPS: dict[str, str] = {
     "visits.new": "Prospection",
     "visits.follow_ups": "Prospection",
     "visits.index": "Prospection",
+    "offline.prepare": "Prospection",
+    "offline.round_page": "Prospection",
     "library.index": "CVthèque",
     "library_admin.import_form": "CVthèque",
     "library_admin.duplicates": "CVthèque",
