@@ -428,6 +428,7 @@ def test_referral_reminders_remind_the_partner_then_alert_once():
 
 def test_referral_not_taken_in_hand_closes_after_60_days_once():
     world = make_world(MONDAY)
+    world["lead"].status = "refuse"  # the need was re-oriented once its lead had ended
     need = world["need"]
     need.status = "reoriente"
     partner = Partner(ref="ml", name="Mission Locale", kind="mission_locale", email="ml@ml.fr")

@@ -29,7 +29,6 @@ from connectences.models import (
     Commune,
     FollowUpPoint,
     Lead,
-    LeadNeed,
     Need,
     OutboxMessage,
     Placement,
@@ -38,15 +37,20 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
-from connectences.workflows import LEAD, NEED, REFERRAL, transition
-
-OPEN_LEAD = ("envoye", "vu")
-LIVE_LEAD = ("envoye", "vu", "accepte", "en_cours")
-OPEN_REFERRAL = ("envoyee", "recue")
+from connectences.workflows import (
+    LEAD,
+    LEAD_UNANSWERED,
+    NEED_SEARCHING,
+    REFERRAL,
+    REFERRAL_UNANSWERED,
+    LeadState,
+    ReferralState,
+    transition,
+)
+from connectences.workflows.leads import back_to_search
 
 # Years are filled in on demand by the ``holidays`` package.
 _FRENCH_HOLIDAYS = holidays.country_holidays("FR")
-OPEN_NEED = ("qualifie", "en_recherche")
 
 
 # --- small helpers -----------------------------------------------------------------
@@ -130,31 +134,6 @@ def _lead_titles(lead: Lead) -> str:
     return "\n".join(f"- {item.need.title} — {item.need.company.name}" for item in lead.needs)
 
 
-def _release_needs(ctx: JobContext, lead: Lead) -> int:
-    """Put back in the search the needs of a closed lead that no other live lead carries."""
-    released = 0
-    for item in lead.needs:
-        need = item.need
-        if need.status != "propose":
-            continue
-        other = ctx.session.scalar(
-            select(Lead.id)
-            .join(LeadNeed, LeadNeed.lead_id == Lead.id)
-            .where(LeadNeed.need_id == need.id, Lead.id != lead.id, Lead.status.in_(LIVE_LEAD))
-            .limit(1)
-        )
-        if other is None:
-            transition(
-                ctx.session,
-                need,
-                NEED,
-                "en_recherche",
-                reason_text="Proposition restée sans suite : le besoin revient en recherche.",
-            )
-            released += 1
-    return released
-
-
 def lead_escalation(ctx: JobContext) -> dict:
     """Remind, alert, then close the leads an operator leaves unanswered.
 
@@ -169,7 +148,7 @@ def lead_escalation(ctx: JobContext) -> dict:
     close_after = timedelta(days=int(ctx.setting("LEAD_CLOSE_DAYS", 60)))
     counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     leads = ctx.session.scalars(
-        select(Lead).where(Lead.status.in_(OPEN_LEAD)).order_by(Lead.id)
+        select(Lead).where(Lead.status.in_(LEAD_UNANSWERED)).order_by(Lead.id)
     ).all()
     for lead in leads:
         age = ctx.now - lead.created_at
@@ -178,17 +157,21 @@ def lead_escalation(ctx: JobContext) -> dict:
                 ctx.session,
                 lead,
                 LEAD,
-                "sans_suite",
+                LeadState.SANS_SUITE,
                 reason_text=(
                     f"Clôturée automatiquement : pas de réponse de l'opérateur "
                     f"{close_after.days} jours après l'envoi."
                 ),
             )
             counts["closed"] += 1
-            counts["needs_released"] += _release_needs(ctx, lead)
+            counts["needs_released"] += back_to_search(
+                ctx.session,
+                [item.need for item in lead.needs],
+                why="Proposition restée sans suite : le besoin revient en recherche.",
+            )
             continue
         sent_on = _local_date(lead.created_at)
-        if lead.status == "envoye" and ctx.today >= add_working_days(sent_on, remind_wd):
+        if lead.status == LeadState.ENVOYE and ctx.today >= add_working_days(sent_on, remind_wd):
             counts["reminded"] += _notify_once(
                 ctx,
                 "lead_reminder",
@@ -235,7 +218,7 @@ def referral_reminders(ctx: JobContext) -> dict:
     close_after = timedelta(days=int(ctx.setting("REFERRAL_CLOSE_DAYS", 60)))
     counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     referrals = ctx.session.scalars(
-        select(Referral).where(Referral.status.in_(OPEN_REFERRAL)).order_by(Referral.id)
+        select(Referral).where(Referral.status.in_(REFERRAL_UNANSWERED)).order_by(Referral.id)
     ).all()
     for referral in referrals:
         sent_on = _local_date(referral.created_at)
@@ -246,22 +229,18 @@ def referral_reminders(ctx: JobContext) -> dict:
                 ctx.session,
                 referral,
                 REFERRAL,
-                "sans_suite",
+                ReferralState.SANS_SUITE,
                 reason_text=(
                     f"Clôturée automatiquement : pas de prise en charge par le partenaire "
                     f"{close_after.days} jours après l'envoi."
                 ),
             )
             counts["closed"] += 1
-            if need.status == "reoriente":
-                transition(
-                    ctx.session,
-                    need,
-                    NEED,
-                    "en_recherche",
-                    reason_text="Réorientation restée sans suite : le besoin revient en recherche.",
-                )
-                counts["needs_released"] += 1
+            counts["needs_released"] += back_to_search(
+                ctx.session,
+                [need],
+                why="Réorientation restée sans suite : le besoin revient en recherche.",
+            )
             _notify_once(
                 ctx,
                 "referral_closed",
@@ -275,7 +254,9 @@ def referral_reminders(ctx: JobContext) -> dict:
                 f"{_link(f'/animateur/besoins/{need.ref}')}\n",
             )
             continue
-        if referral.status == "envoyee" and ctx.today >= add_working_days(sent_on, remind_wd):
+        if referral.status == ReferralState.ENVOYEE and ctx.today >= add_working_days(
+            sent_on, remind_wd
+        ):
             counts["reminded"] += _notify_once(
                 ctx,
                 "referral_reminder",
@@ -506,7 +487,7 @@ def rematch(ctx: JobContext) -> dict:
     if not fresh:
         return dict(counts)
     needs = ctx.session.scalars(
-        select(Need).where(Need.status.in_(OPEN_NEED)).order_by(Need.id)
+        select(Need).where(Need.status.in_(NEED_SEARCHING)).order_by(Need.id)
     ).all()
     for need in needs:
         counts["needs"] += 1

@@ -21,12 +21,9 @@ from connectences.matching.pool import Bundle, pool
 from connectences.matching.route import RouteDecision, route
 from connectences.matching.service import UnknownRef
 from connectences.models import Candidate, Need, Operator, Partner
-
-OPEN_NEED_STATUSES: tuple[str, ...] = ("nouveau", "qualifie", "en_recherche")
-"""Needs still looking for a route: the ones pooling considers."""
+from connectences.workflows import NEED_UNROUTED
 
 __all__ = [
-    "OPEN_NEED_STATUSES",
     "UnknownRef",
     "decide_route",
     "open_need_bundles",
@@ -68,7 +65,7 @@ def route_need(need_ref: str, session=None) -> dict:
 def open_need_bundles(session=None) -> list[Bundle]:
     """Maximal bundles of the open part-time needs, best first, with the fitting candidates.
 
-    Open needs are those in ``OPEN_NEED_STATUSES``; candidates are the matchable
+    Open needs are those not routed yet (``workflows.NEED_UNROUTED``); candidates are the matchable
     ones (available, consented, address confirmed), the pure rules checking each
     need's hard constraints again.
     """
@@ -77,7 +74,7 @@ def open_need_bundles(session=None) -> list[Bundle]:
     session = session or db.session
     needs = session.scalars(
         select(Need)
-        .where(Need.status.in_(OPEN_NEED_STATUSES), Need.hours_per_week < 35)
+        .where(Need.status.in_(NEED_UNROUTED), Need.hours_per_week < 35)
         .options(selectinload(Need.company))
         .order_by(Need.ref)
     )

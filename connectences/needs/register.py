@@ -18,10 +18,16 @@ from connectences.models import Company, CompanyContact, Need, OutboxMessage, ut
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
-from connectences.workflows import NEED, TransitionError, start, transition
+from connectences.workflows import (
+    NEED,
+    NEED_FINAL,
+    NEED_UNROUTED,
+    NeedState,
+    TransitionError,
+    start,
+    transition,
+)
 
-# A need is still open (a duplicate of it should be pointed out) until it is settled.
-CLOSED_STATUSES = frozenset({"pourvu", "abandonne"})
 NEED_FIELDS = (
     "title",
     "skills",
@@ -51,7 +57,7 @@ def find_duplicates(session, company_id: int | None, title: str) -> list[Need]:
     wanted = normalise_title(title)
     candidates = session.scalars(
         select(Need)
-        .where(Need.company_id == company_id, Need.status.not_in(CLOSED_STATUSES))
+        .where(Need.company_id == company_id, Need.status.not_in(NEED_FINAL))
         .order_by(Need.created_at, Need.id)
     )
     return [need for need in candidates if normalise_title(need.title) == wanted]
@@ -230,7 +236,8 @@ def create_need(session, company: Company, values: dict, *, actor, visit=None) -
     return need
 
 
-QUALIFIABLE = frozenset({"nouveau", "qualifie", "en_recherche"})
+# A need is qualified (or its qualification completed) until it is routed somewhere.
+QUALIFIABLE = NEED_UNROUTED
 
 
 def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
@@ -255,8 +262,10 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
     need.shared_time = values["shared_time"]
     if "notes" in values:
         need.notes = values["notes"]
-    if need.status == "nouveau":
-        transition(session, need, NEED, "qualifie", actor=actor, reason_text="Qualification")
+    if need.status == NeedState.NOUVEAU:
+        transition(
+            session, need, NEED, NeedState.QUALIFIE, actor=actor, reason_text="Qualification"
+        )
         return True
     return False
 

@@ -21,20 +21,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
-from connectences.cvtheque.access import LEAD_STATES_WITH_CV, may_read_cv
+from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
 from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
-from connectences.workflows import LEAD, TransitionError
+from connectences.workflows import (
+    LEAD,
+    LEAD_FINAL,
+    LEAD_IN_PROGRESS,
+    LEAD_TAKEN_ON,
+    LeadState,
+    TransitionError,
+)
 from connectences.workflows import leads as flow
 
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
-# States in which the operator has taken the lead on, so may see people's contact details.
-CONTACT_VISIBLE = set(LEAD_STATES_WITH_CV)
-WAITING = {"vu", "accepte", "en_cours"}
 MAX_TEXT = 2000
 
 
@@ -94,9 +98,9 @@ def index():
     return render_template(
         "leads/index.html",
         operator=current_user.operator,
-        new=[lead for lead in leads if lead.status == "envoye"],
-        waiting=[lead for lead in leads if lead.status in WAITING],
-        closed=[lead for lead in leads if lead.status not in WAITING | {"envoye"}],
+        new=[lead for lead in leads if lead.status == LeadState.ENVOYE],
+        waiting=[lead for lead in leads if lead.status in LEAD_IN_PROGRESS],
+        closed=[lead for lead in leads if lead.status in LEAD_FINAL],
         to_follow=to_follow,
         statuses=vocab.LEAD_STATUSES,
         today=date.today(),
@@ -117,7 +121,7 @@ def show(lead_id: int):
         "leads/show.html",
         lead=lead,
         allowed=LEAD.allowed(lead.status),
-        show_contacts=lead.status in CONTACT_VISIBLE,
+        show_contacts=lead.status in LEAD_TAKEN_ON,
         placements=placements,
         statuses=vocab.LEAD_STATUSES,
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,

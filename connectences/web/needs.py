@@ -41,7 +41,16 @@ from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
 from connectences.web.formats import phone_display
 from connectences.web.navigation import add_nav
-from connectences.workflows import NEED, TransitionError, history, transition
+from connectences.workflows import (
+    NEED,
+    NEED_MANUAL_MOVES,
+    NEED_REORIENTABLE,
+    NEED_SEARCHING,
+    NeedState,
+    TransitionError,
+    history,
+    transition,
+)
 from connectences.workflows.dispatch import send_lead, send_referral
 
 bp = Blueprint("needs", __name__, url_prefix="/animateur/besoins")
@@ -52,23 +61,10 @@ for _role in ("animateur", "admin"):
 PER_PAGE = 25
 MATCH_LIMITS = (10, 20, 50, 100)
 DEFAULT_MATCH_LIMIT = 20
-# The moves the animateur makes by hand, per state (each also allowed by the NEED machine).
-# "propose" and "reoriente" only come from sending a lead or a referral, which create the
-# records; leaving "propose" for the search or "pourvu" follows the lead's own life
-# (refused, handed back, placed), so those are not offered here either.
-# Qualifying is not a bare status change: it goes through the qualification form
-# (ROME code, shared-time work), which moves ``nouveau`` to ``qualifie`` itself.
-MANUAL_MOVES: dict[str, tuple[str, ...]] = {
-    "nouveau": ("abandonne",),
-    "qualifie": ("en_recherche", "abandonne"),
-    "en_recherche": ("abandonne",),
-    "propose": ("abandonne",),
-    "reoriente": ("en_recherche", "pourvu", "abandonne"),
-}
 TRANSITION_BUTTONS = {
-    "en_recherche": "Lancer la recherche",
-    "pourvu": "Marquer comme pourvu",
-    "abandonne": "Abandonner le besoin",
+    NeedState.EN_RECHERCHE: "Lancer la recherche",
+    NeedState.POURVU: "Marquer comme pourvu",
+    NeedState.ABANDONNE: "Abandonner le besoin",
 }
 SOURCES = {
     "animateur": "Saisi par un animateur",
@@ -594,7 +590,7 @@ def _manual_moves(need: Need) -> tuple[str, ...]:
     if awaiting_owner(need):
         return ()  # not in the queue yet: its owner must confirm first
     allowed = NEED.allowed(need.status)
-    return tuple(t for t in MANUAL_MOVES.get(need.status, ()) if t in allowed)
+    return tuple(t for t in NEED_MANUAL_MOVES.get(need.status, ()) if t in allowed)
 
 
 def _transition_choices(need: Need) -> list[tuple[str, str]]:
@@ -644,8 +640,8 @@ def show(ref: str):
         commune_label=_commune_label,
         awaiting=awaiting_owner(need),
         qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
-        proposable=need.status in ("qualifie", "en_recherche"),
-        reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
+        proposable=need.status in NEED_SEARCHING,
+        reorientable=need.status in NEED_REORIENTABLE,
     )
 
 
@@ -661,7 +657,7 @@ def change_status(ref: str):
         message = "Ce changement d'état n'est pas possible depuis cette page."
         if awaiting_owner(need):
             message = "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
-        elif target == "qualifie" and need.status == "nouveau":
+        elif target == NeedState.QUALIFIE and need.status == NeedState.NOUVEAU:
             message = (
                 "Pour qualifier ce besoin, complétez-le et choisissez son métier "
                 "(bouton « Qualifier le besoin »)."
@@ -673,7 +669,7 @@ def change_status(ref: str):
             )
         flash(message, "error")
         return _back_to(need, "etat")
-    code = request.form.get("motif") or None if target == "abandonne" else None
+    code = request.form.get("motif") or None if target == NeedState.ABANDONNE else None
     text = _text(request.form.get("precision"), MAX_NOTE) or None
     try:
         transition(

@@ -25,10 +25,16 @@ from connectences.models import (
     Referral,
 )
 from connectences.prospection.pressure import ContactRefused, check_contact
-from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
+from connectences.workflows import (
+    LEAD,
+    NEED,
+    NEED_REORIENTABLE,
+    NEED_SEARCHING,
+    REFERRAL,
+    NeedState,
+    TransitionError,
+)
 
-PROPOSABLE = {"qualifie", "en_recherche"}
-REORIENTABLE = {"nouveau", "qualifie", "en_recherche", "propose"}
 MAX_BUNDLE_HOURS = 35
 
 
@@ -110,7 +116,7 @@ def send_lead(
     if not operator.active:
         raise TransitionError("Cet opérateur n'est plus actif.")
     for need in needs:
-        if need.status not in PROPOSABLE:
+        if need.status not in NEED_SEARCHING:
             raise TransitionError(
                 f"Le besoin « {need.title} » doit être qualifié avant d'être proposé "
                 f"(état actuel : {NEED.labels[need.status].lower()})."
@@ -137,7 +143,12 @@ def send_lead(
     workflows.start(session, lead, LEAD, actor=actor)
     for need in needs:
         workflows.transition(
-            session, need, NEED, "propose", actor=actor, reason_text=f"Proposé à {operator.name}"
+            session,
+            need,
+            NEED,
+            NeedState.PROPOSE,
+            actor=actor,
+            reason_text=f"Proposé à {operator.name}",
         )
     queue_template(
         session,
@@ -162,7 +173,7 @@ def send_referral(
     note: str | None = None,
 ) -> Referral:
     """Re-orient a need to a partner, with the reasons; the need becomes ``reoriente``."""
-    if need.status not in REORIENTABLE:
+    if need.status not in NEED_REORIENTABLE:
         raise TransitionError(
             f"Ce besoin ne peut plus être réorienté (état actuel : "
             f"{NEED.labels[need.status].lower()})."
@@ -180,7 +191,12 @@ def send_referral(
     session.add(referral)
     workflows.start(session, referral, REFERRAL, actor=actor)
     workflows.transition(
-        session, need, NEED, "reoriente", actor=actor, reason_text=f"Réorienté vers {partner.name}"
+        session,
+        need,
+        NEED,
+        NeedState.REORIENTE,
+        actor=actor,
+        reason_text=f"Réorienté vers {partner.name}",
     )
     queue_template(
         session,

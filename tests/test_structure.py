@@ -1,0 +1,127 @@
+"""Guards of the code's shape: each rule keeps one owner.
+
+These read the source with ``ast`` (nothing is imported or run), so they name the file
+and line of any copy that creeps back in.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from connectences.workflows import LEAD, NEED, REFERRAL
+
+PACKAGE = Path(__file__).resolve().parent.parent / "connectences"
+# Groups of states belong to their workflow; everything else imports them.
+STATE_OWNER = PACKAGE / "workflows"
+STATE_SETS = {
+    "need": frozenset(NEED.states),
+    "lead": frozenset(LEAD.states),
+    "referral": frozenset(REFERRAL.states),
+}
+# The web layer, the tools that start an app and the command-line modules may use HTTP
+# and the app factory; every other module is domain.
+NOT_DOMAIN = ("web", "bench")
+HTTP_NAMES = {"request", "render_template"}
+
+
+def _modules(root: Path = PACKAGE):
+    for path in sorted(root.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _where(path: Path, root: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(root.parent)}:{node.lineno}"
+
+
+def state_groups_outside_workflows(root: Path = PACKAGE, owner: Path = STATE_OWNER) -> list:
+    """Tuples, sets and lists written outside ``owner`` whose items are all states of one
+    workflow."""
+    found = []
+    for path, tree in _modules(root):
+        if path.is_relative_to(owner):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Tuple | ast.Set | ast.List) or not node.elts:
+                continue
+            if not all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+                continue
+            values = {e.value for e in node.elts}
+            for entity, states in STATE_SETS.items():
+                if values <= states:
+                    found.append(f"{_where(path, root, node)} {entity} states {sorted(values)}")
+                    break
+    return found
+
+
+def _is_domain(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    if parts == ("__init__.py",) or parts[0] in NOT_DOMAIN:
+        return False
+    return not (path.stem == "cli" or path.stem.startswith("cli_"))
+
+
+def http_in_domain(root: Path = PACKAGE) -> list:
+    """Domain modules that import ``flask.request``, ``render_template`` or ``create_app``."""
+    found = []
+    for path, tree in _modules(root):
+        if not _is_domain(path, root):
+            continue
+        for node in ast.walk(tree):
+            names: set[str] = set()
+            if isinstance(node, ast.ImportFrom) and node.module == "flask":
+                names = {alias.name for alias in node.names} & HTTP_NAMES
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "connectences"
+            ):
+                names = {alias.name for alias in node.names} & {"create_app"}
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                wanted = {"flask": HTTP_NAMES, "connectences": {"create_app"}}
+                names = {node.attr} & wanted.get(node.value.id, set())
+            if names:
+                found.append(f"{_where(path, root, node)} {sorted(names)}")
+    return found
+
+
+def test_state_groups_are_defined_only_in_workflows():
+    assert state_groups_outside_workflows() == []
+
+
+def test_domain_packages_do_not_import_http_or_the_app():
+    assert http_in_domain() == []
+
+
+def test_the_guards_catch_what_they_look_for(tmp_path):
+    """Each guard reports a planted copy (so an empty report above means something)."""
+    root = tmp_path / "connectences"
+    (root / "workflows").mkdir(parents=True)
+    (root / "jobs").mkdir()
+    (root / "web").mkdir()
+    (root / "workflows" / "__init__.py").write_text('OPEN = ("envoye", "vu")\n')
+    (root / "jobs" / "tasks.py").write_text(
+        "from flask import current_app, request\n"
+        "import flask\n"
+        "from connectences import create_app\n"
+        'OPEN = ("envoye", "vu")\n'
+        'DONE = {"close", "refusee"}\n'
+        'if status in ["qualifie"]:\n    pass\n'
+        'CANDIDATES = ("disponible", "place")\n'
+        "page = flask.render_template('x.html')\n"
+    )
+    (root / "jobs" / "cli.py").write_text("from connectences import create_app\n")
+    (root / "web" / "leads.py").write_text("from flask import request, render_template\n")
+
+    groups = state_groups_outside_workflows(root, root / "workflows")
+    assert [g.split(" ", 1)[1] for g in groups] == [
+        "lead states ['envoye', 'vu']",
+        "referral states ['close', 'refusee']",
+        "need states ['qualifie']",
+    ]
+    assert all(g.startswith("connectences/jobs/tasks.py:") for g in groups)
+    http = http_in_domain(root)
+    assert [h.split(" ", 1)[1] for h in http] == [
+        "['request']",
+        "['create_app']",
+        "['render_template']",
+    ]
+    assert all(h.startswith("connectences/jobs/tasks.py:") for h in http)
