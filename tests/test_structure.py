@@ -83,12 +83,39 @@ def http_in_domain(root: Path = PACKAGE) -> list:
     return found
 
 
+def outbox_subject_in_queries(root: Path = PACKAGE) -> list:
+    """Places that filter or compare on ``OutboxMessage.subject`` (``.like``, ``==``...):
+    a rule keyed on a mail's wording, which rewording silently switches off."""
+    found = []
+    for path, tree in _modules(root):
+        for parent in ast.walk(tree):
+            if isinstance(parent, ast.Compare):
+                children = [parent.left, *parent.comparators]
+            elif isinstance(parent, ast.Attribute):
+                children = [parent.value]
+            else:
+                continue
+            for node in children:
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "subject"
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "OutboxMessage"
+                ):
+                    found.append((path, node.lineno, _where(path, root, node)))
+    return [where for *_, where in sorted(found)]
+
+
 def test_state_groups_are_defined_only_in_workflows():
     assert state_groups_outside_workflows() == []
 
 
 def test_domain_packages_do_not_import_http_or_the_app():
     assert http_in_domain() == []
+
+
+def test_no_rule_keys_on_a_mail_subject():
+    assert outbox_subject_in_queries() == []
 
 
 def test_the_guards_catch_what_they_look_for(tmp_path):
@@ -107,6 +134,9 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
         'if status in ["qualifie"]:\n    pass\n'
         'CANDIDATES = ("disponible", "place")\n'
         "page = flask.render_template('x.html')\n"
+        'recent = select(OutboxMessage.id).where(OutboxMessage.subject.like("%lien"))\n'
+        'same = OutboxMessage.subject == "Votre lien"\n'
+        "columns = select(OutboxMessage.subject, OutboxMessage.to)\n"
     )
     (root / "jobs" / "cli.py").write_text("from connectences import create_app\n")
     (root / "web" / "leads.py").write_text("from flask import request, render_template\n")
@@ -125,3 +155,8 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
         "['render_template']",
     ]
     assert all(h.startswith("connectences/jobs/tasks.py:") for h in http)
+    # Reading the column to send the mail is no rule; filtering on it is.
+    assert outbox_subject_in_queries(root) == [
+        "connectences/jobs/tasks.py:10",
+        "connectences/jobs/tasks.py:11",
+    ]

@@ -26,6 +26,7 @@ from connectences.accounts.passwords import (
     verify_password,
 )
 from connectences.contacts import InvalidEmail, clean_email
+from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
 from connectences.models import (
     Candidate,
@@ -324,6 +325,7 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     ttl = int(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
     queue_mail(
         session,
+        kind=MailKind.ACCOUNT_INVITATION,
         to=normalise_email(email),
         subject="Votre invitation sur Connect'ences",
         body_text=(
@@ -390,6 +392,7 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
     )
     queue_mail(
         session,
+        kind=MailKind.PASSWORD_RESET,
         to=user.email,
         subject="Choisir un nouveau mot de passe",
         body_text=(

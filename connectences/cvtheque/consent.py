@@ -17,13 +17,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
 from connectences.cvtheque.history import record_event
-from connectences.mail import queue_template
-from connectences.models import Candidate, OutboxMessage, utcnow
+from connectences.mail import MailKind, queue_template, sent_recently
+from connectences.models import Candidate, utcnow
 
 SELF = "la personne elle-même"
 CONSENT_REQUIRED = (
@@ -108,19 +107,16 @@ def confirmation_token(candidate: Candidate) -> str:
     return _serializer(CONFIRM_SALT).dumps({"c": candidate.id, "e": candidate.email})
 
 
-def _mails_today(session: Session, address: str, subject: str) -> int:
-    """How many mails of ``subject`` went to ``address`` in the last 24 hours."""
-    since = utcnow() - timedelta(hours=24)
-    return (
-        session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                func.lower(OutboxMessage.to) == (address or "").lower(),
-                OutboxMessage.subject.like(f"%{subject}"),
-                OutboxMessage.created_at >= since,
-            )
-        )
-        or 0
-    )
+def _mails_today(session: Session, kind: MailKind, address: str) -> int:
+    """How many mails of ``kind`` went to ``address`` in the last 24 hours."""
+    return sent_recently(session, kind, address, utcnow() - timedelta(hours=24))
+
+
+def _mailed_recently(session: Session, kind: MailKind, address: str) -> bool:
+    """Whether the same mail went to the address in the last minutes: anyone may ask for
+    it by typing an address, and nobody should be able to flood a mailbox that way."""
+    since = utcnow() - timedelta(minutes=RESEND_MINUTES)
+    return sent_recently(session, kind, address, since) > 0
 
 
 def send_confirmation(session: Session, candidate: Candidate) -> bool:
@@ -129,11 +125,12 @@ def send_confirmation(session: Session, candidate: Candidate) -> bool:
     Returns False (nothing queued) when the address already had
     ``MAX_CONFIRMATIONS_PER_DAY`` of them in the last 24 hours.
     """
-    if _mails_today(session, candidate.email, CONFIRM_SUBJECT) >= MAX_CONFIRMATIONS_PER_DAY:
+    if _mails_today(session, MailKind.CV_CONFIRM, candidate.email) >= MAX_CONFIRMATIONS_PER_DAY:
         return False
     token = confirmation_token(candidate)
     queue_template(
         session,
+        kind=MailKind.CV_CONFIRM,
         to=candidate.email,
         subject=CONFIRM_SUBJECT,
         template="cv_confirm",
@@ -226,22 +223,6 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
     return candidate
 
 
-def _mailed_recently(session: Session, candidate: Candidate, subject: str) -> bool:
-    """Whether the same mail went to the person in the last minutes: anyone may ask for
-    it by typing an address, and nobody should be able to flood a mailbox that way."""
-    since = utcnow() - timedelta(minutes=RESEND_MINUTES)
-    return (
-        session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.candidate_id == candidate.id,
-                OutboxMessage.subject.like(f"%{subject}"),
-                OutboxMessage.created_at >= since,
-            )
-        )
-        is not None
-    )
-
-
 def send_space_link(session: Session, email: str, *, force: bool = False) -> bool:
     """Mail the person holding ``email`` a fresh link to their space.
 
@@ -255,16 +236,17 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     if candidate is None:
         return False
     if candidate.email_confirmed_at is None:
-        if not force and _mailed_recently(session, candidate, CONFIRM_SUBJECT):
+        if not force and _mailed_recently(session, MailKind.CV_CONFIRM, candidate.email):
             return False
         return send_confirmation(session, candidate)
     if not force and (
-        _mailed_recently(session, candidate, LINK_SUBJECT)
-        or _mails_today(session, candidate.email, LINK_SUBJECT) >= MAX_LINKS_PER_DAY
+        _mailed_recently(session, MailKind.CV_SPACE_LINK, candidate.email)
+        or _mails_today(session, MailKind.CV_SPACE_LINK, candidate.email) >= MAX_LINKS_PER_DAY
     ):
         return False
     queue_template(
         session,
+        kind=MailKind.CV_SPACE_LINK,
         to=candidate.email,
         subject=LINK_SUBJECT,
         template="cv_space_link",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
-from connectences.mail import queue_template
+from connectences.mail import MailKind, queue_template
 from connectences.models import Candidate, JobNotice
 
 WARN_MONTHS = 23
@@ -116,6 +116,7 @@ def warn_stale(
         day = deletion_date(candidate, delete_months).astimezone(LOCAL_TZ).date()
         queue_template(
             session,
+            kind=MailKind.CV_RETENTION_WARNING,
             to=candidate.email,
             subject="Votre profil sera bientôt supprimé",
             template="cv_retention_warning",

@@ -22,7 +22,7 @@ from connectences import vocab
 from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
-from connectences.mail import deliver_due, queue_mail
+from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -90,17 +90,27 @@ def _link(path: str) -> str:
 
 def _notify_once(
     ctx: JobContext,
-    kind: str,
+    kind: MailKind,
     key: str,
     to: str | None,
     subject: str,
     body: str,
     candidate_id: int | None = None,
 ) -> bool:
-    """Queue the mail and record the notice, unless it was already sent; True if queued."""
+    """Queue the mail and record the notice, unless it was already sent; True if queued.
+
+    The notice is recorded under the mail's kind.
+    """
     if not to or ctx.already_noticed(kind, key):
         return False
-    queue_mail(ctx.session, to=to, subject=subject, body_text=body, candidate_id=candidate_id)
+    queue_mail(
+        ctx.session,
+        kind=kind,
+        to=to,
+        subject=subject,
+        body_text=body,
+        candidate_id=candidate_id,
+    )
     ctx.note_notice(kind, key)
     return True
 
@@ -174,7 +184,7 @@ def lead_escalation(ctx: JobContext) -> dict:
         if lead.status == LeadState.ENVOYE and ctx.today >= add_working_days(sent_on, remind_wd):
             counts["reminded"] += _notify_once(
                 ctx,
-                "lead_reminder",
+                MailKind.LEAD_REMINDER,
                 f"lead:{lead.id}",
                 lead.operator.email,
                 "Rappel : une proposition vous attend",
@@ -186,7 +196,7 @@ def lead_escalation(ctx: JobContext) -> dict:
         if age >= alert_after:
             counts["alerted"] += _notify_once(
                 ctx,
-                "lead_alert",
+                MailKind.LEAD_ALERT,
                 f"lead:{lead.id}",
                 _user_email(ctx, lead.created_by_id),
                 f"Proposition sans réponse depuis {alert_after.days} jours",
@@ -243,7 +253,7 @@ def referral_reminders(ctx: JobContext) -> dict:
             )
             _notify_once(
                 ctx,
-                "referral_closed",
+                MailKind.REFERRAL_CLOSED,
                 f"referral:{referral.id}",
                 _user_email(ctx, referral.created_by_id),
                 "Réorientation classée sans suite",
@@ -259,7 +269,7 @@ def referral_reminders(ctx: JobContext) -> dict:
         ):
             counts["reminded"] += _notify_once(
                 ctx,
-                "referral_reminder",
+                MailKind.REFERRAL_REMINDER,
                 f"referral:{referral.id}",
                 referral.partner.email,
                 "Rappel : un besoin d'entreprise vous a été adressé",
@@ -271,7 +281,7 @@ def referral_reminders(ctx: JobContext) -> dict:
         if ctx.now - referral.created_at >= alert_after:
             counts["alerted"] += _notify_once(
                 ctx,
-                "referral_alert",
+                MailKind.REFERRAL_ALERT,
                 f"referral:{referral.id}",
                 _user_email(ctx, referral.created_by_id),
                 f"Orientation sans suite depuis {alert_after.days} jours",
@@ -307,7 +317,7 @@ def follow_ups(ctx: JobContext) -> dict:
     for visit in visits:
         sent = _notify_once(
             ctx,
-            "visit_follow_up",
+            MailKind.VISIT_FOLLOW_UP,
             f"visit:{visit.id}:{visit.follow_up_on.isoformat()}",
             _user_email(ctx, visit.animateur_id),
             f"Relance prévue : {visit.company.name}",
@@ -342,7 +352,13 @@ def follow_ups(ctx: JobContext) -> dict:
         subject = f"Suivi à {point.months} mois à faire"
         recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
         for to in sorted(recipients):
-            queue_mail(ctx.session, to=to, subject=subject, body_text=body)
+            queue_mail(
+                ctx.session,
+                kind=MailKind.PLACEMENT_FOLLOW_UP,
+                to=to,
+                subject=subject,
+                body_text=body,
+            )
             counts["mails"] += 1
         point.reminded_at = ctx.now
         counts["points"] += 1
@@ -507,6 +523,7 @@ def rematch(ctx: JobContext) -> dict:
         if lines:
             queue_mail(
                 ctx.session,
+                kind=MailKind.REMATCH,
                 to=to,
                 subject=f"Nouveaux candidats pour « {need.title} »",
                 body_text=(
@@ -565,7 +582,7 @@ def monthly_digest(ctx: JobContext) -> dict:
                 sections.append(f"{title} :\n{rows}")
         counts["mails"] += _notify_once(
             ctx,
-            "monthly_digest",
+            MailKind.MONTHLY_DIGEST,
             f"user:{officer.id}:{start:%Y-%m}",
             officer.email,
             f"Les besoins des entreprises de votre territoire en {month}",

@@ -7,26 +7,34 @@ causes it, a rolled-back change never sends mail, and a committed one is never l
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import func, select
 
+from connectences.mail.kinds import MailKind
 from connectences.models import OutboxMessage
 
 
 def queue_mail(
     session,
     *,
+    kind: MailKind,
     to: str,
     subject: str,
     body_text: str,
     body_html: str | None = None,
     candidate_id: int | None = None,
 ) -> OutboxMessage:
-    """Add one message to the outbox (not committed here: the caller's transaction decides)."""
+    """Add one message to the outbox (not committed here: the caller's transaction decides).
+
+    ``kind`` says what the mail is for; the flood limits count by it (``sent_recently``).
+    """
     platform = current_app.config.get("PLATFORM_NAME", "Connect'ences")
     if body_html is None:
         body_html = html_from_text(body_text)
     message = OutboxMessage(
+        kind=MailKind(kind),
         to=to,
         subject=f"[{platform}] {subject}",
         body_text=body_text,
@@ -64,7 +72,14 @@ def html_from_text(text: str) -> str:
 
 
 def queue_template(
-    session, *, to: str, subject: str, template: str, candidate_id: int | None = None, **context
+    session,
+    *,
+    kind: MailKind,
+    to: str,
+    subject: str,
+    template: str,
+    candidate_id: int | None = None,
+    **context,
 ) -> OutboxMessage:
     """Render ``mail/<template>.txt`` and ``.html`` with a link base, then queue them."""
     context.setdefault("base_url", current_app.config.get("BASE_URL", "").rstrip("/"))
@@ -75,5 +90,29 @@ def queue_template(
     text = env.get_template(f"mail/{template}.txt").render(**context)
     html = env.get_template(f"mail/{template}.html").render(**context)
     return queue_mail(
-        session, to=to, subject=subject, body_text=text, body_html=html, candidate_id=candidate_id
+        session,
+        kind=kind,
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        candidate_id=candidate_id,
+    )
+
+
+def sent_recently(session, kind: MailKind, address: str, since: datetime) -> int:
+    """How many mails of ``kind`` were queued to ``address`` (any case) since ``since``.
+
+    The one count behind every flood limit: anyone may make the platform mail an
+    address by typing it into a form, and nobody should be able to flood a mailbox.
+    """
+    return (
+        session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == MailKind(kind),
+                func.lower(OutboxMessage.to) == (address or "").strip().lower(),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        or 0
     )

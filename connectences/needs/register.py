@@ -9,12 +9,13 @@ animateur enters (from a visit or from scratch) starts its log at once.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
 from connectences import vocab
-from connectences.models import Company, CompanyContact, Need, OutboxMessage, utcnow
+from connectences.mail import MailKind, sent_recently
+from connectences.models import Company, CompanyContact, Need, utcnow
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
@@ -125,23 +126,10 @@ def may_send_space_link(session, email: str, now: datetime | None = None) -> boo
     ``MAX_SPACE_LINKS_PER_DAY`` a day, so that nobody can flood an owner's mailbox.
     """
     now = now or utcnow()
-    sent = list(
-        session.scalars(
-            select(OutboxMessage.created_at).where(
-                func.lower(OutboxMessage.to) == (email or "").lower(),
-                OutboxMessage.subject.like(f"%{SPACE_LINK_SUBJECT}"),
-                OutboxMessage.created_at >= now - timedelta(hours=24),
-            )
-        )
-    )
-    if len(sent) >= MAX_SPACE_LINKS_PER_DAY:
+    kind = MailKind.COMPANY_SPACE_LINK
+    if sent_recently(session, kind, email, now - timedelta(hours=24)) >= MAX_SPACE_LINKS_PER_DAY:
         return False
-    return not any(_aware(at) >= now - SPACE_LINK_GAP for at in sent)
-
-
-def _aware(at: datetime) -> datetime:
-    # SQLite gives naive datetimes back; every instant here is UTC.
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return sent_recently(session, kind, email, now - SPACE_LINK_GAP) == 0
 
 
 def delete_unconfirmed(session, before: datetime) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
 from connectences.extensions import db
+from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
@@ -147,6 +148,7 @@ def form():
     token = links.confirmation_token(_secret(), need.id, need.owner_email)
     queue_template(
         db.session,
+        kind=MailKind.NEED_CONFIRM,
         to=need.owner_email,
         subject="Confirmez votre besoin",
         template="need_confirm",
@@ -265,6 +267,7 @@ def renew():
     ):
         queue_template(
             db.session,
+            kind=MailKind.COMPANY_SPACE_LINK,
             to=email,
             subject=register.SPACE_LINK_SUBJECT,
             template="company_space_link",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from connectences import territory, workflows
 from connectences.clock import local_today
-from connectences.mail import queue_template
+from connectences.mail import MailKind, queue_template
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.score import score_pair
@@ -152,6 +152,7 @@ def send_lead(
         )
     queue_template(
         session,
+        kind=MailKind.LEAD_SENT,
         to=operator.email,
         subject="Un poste en temps partagé vous est proposé"
         if lead.is_bundle
@@ -200,6 +201,7 @@ def send_referral(
     )
     queue_template(
         session,
+        kind=MailKind.REFERRAL_SENT,
         to=partner.email,
         subject=f"Besoin réorienté : {need.title}",
         template="referral_sent",

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 
 from connectences import vocab, workflows
-from connectences.mail import queue_template
+from connectences.mail import MailKind, queue_template
 from connectences.models import (
     Candidate,
     FollowUpPoint,
@@ -68,7 +68,13 @@ def _notify_creator(session, record, *, subject: str, message: str, link: str) -
     if user is None or not user.active:
         return
     queue_template(
-        session, to=user.email, subject=subject, template="lead_update", message=message, link=link
+        session,
+        kind=MailKind.WORKFLOW_UPDATE,
+        to=user.email,
+        subject=subject,
+        template="lead_update",
+        message=message,
+        link=link,
     )
 
 
