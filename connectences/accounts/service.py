@@ -38,6 +38,7 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.urls import external_url
 from connectences.vocab import ROLES
 
 DEFAULT_INVITATION_TTL_HOURS = 72
@@ -255,11 +256,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def invitation_link(token: str, base_url: str | None = None) -> str:
+def invitation_link(token: str) -> str:
     """The absolute link a person follows to set their password."""
-    if base_url is None:
-        base_url = current_app.config.get("BASE_URL", "") if has_app_context() else ""
-    return f"{base_url.rstrip('/')}/invitation/{token}"
+    return external_url("auth.invitation", token=token)
 
 
 def invite(

@@ -23,6 +23,7 @@ from connectences.accounts.audit import audit
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.models import Candidate, utcnow
+from connectences.urls import external_url
 
 SELF = "la personne elle-même"
 CONSENT_REQUIRED = (
@@ -90,10 +91,6 @@ def _days(key: str, default: int) -> int:
     return int(current_app.config.get(key) or default)
 
 
-def _link(path: str) -> str:
-    return current_app.config.get("BASE_URL", "").rstrip("/") + path
-
-
 def touch(candidate: Candidate, now: datetime | None = None) -> None:
     """Record a contact with the person (their retention period starts again)."""
     candidate.last_contact_at = now or utcnow()
@@ -136,7 +133,7 @@ def send_confirmation(session: Session, candidate: Candidate) -> bool:
         template="cv_confirm",
         candidate_id=candidate.id,
         first_name=candidate.first_name,
-        confirm_url=_link(f"/mon-cv/confirmer/{token}"),
+        confirm_url=external_url("cv_public.confirm", token=token),
         days=_days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS),
     )
     return True
@@ -194,7 +191,7 @@ def space_token(candidate: Candidate) -> str:
 
 def space_url(candidate: Candidate) -> str:
     """The full address of the person's space, for mails."""
-    return _link(f"/mon-cv/{space_token(candidate)}")
+    return external_url("cv_public.space", token=space_token(candidate))
 
 
 def candidate_from_space_token(session: Session, token: str) -> Candidate:

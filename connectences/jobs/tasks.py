@@ -37,6 +37,7 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
+from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
     LEAD_UNANSWERED,
@@ -82,10 +83,6 @@ def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
         return None
     user = ctx.session.get(User, user_id)
     return user.email if user is not None and user.active else None
-
-
-def _link(path: str) -> str:
-    return current_app.config.get("BASE_URL", "").rstrip("/") + path
 
 
 def _notify_once(
@@ -191,7 +188,7 @@ def lead_escalation(ctx: JobContext) -> dict:
                 "Bonjour,\n\n"
                 f"Une proposition vous a été envoyée le {sent_on:%d/%m/%Y} et n'a pas "
                 f"encore été consultée :\n{_lead_titles(lead)}\n\n"
-                f"Consultez-la : {_link(f'/operateur/propositions/{lead.id}')}\n",
+                f"Consultez-la : {external_url('leads.show', lead_id=lead.id)}\n",
             )
         if age >= alert_after:
             counts["alerted"] += _notify_once(
@@ -261,7 +258,7 @@ def referral_reminders(ctx: JobContext) -> dict:
                 f"L'orientation envoyée le {sent_on:%d/%m/%Y} à {referral.partner.name} "
                 f"n'a pas été prise en charge en {close_after.days} jours : elle est "
                 f"classée sans suite et le besoin revient en recherche.\n- {what}\n\n"
-                f"{_link(f'/animateur/besoins/{need.ref}')}\n",
+                f"{external_url('needs.show', ref=need.ref)}\n",
             )
             continue
         if referral.status == ReferralState.ENVOYEE and ctx.today >= add_working_days(
@@ -276,7 +273,7 @@ def referral_reminders(ctx: JobContext) -> dict:
                 "Bonjour,\n\n"
                 f"Un besoin d'entreprise vous a été adressé le {sent_on:%d/%m/%Y} et n'a "
                 f"pas encore été pris en compte :\n- {what}\n\n"
-                f"Consultez-le : {_link(f'/partenaire/reorientations/{referral.id}')}\n",
+                f"Consultez-le : {external_url('referrals.show', referral_id=referral.id)}\n",
             )
         if ctx.now - referral.created_at >= alert_after:
             counts["alerted"] += _notify_once(
@@ -324,8 +321,8 @@ def follow_ups(ctx: JobContext) -> dict:
             "Bonjour,\n\n"
             f"Vous aviez prévu de recontacter {visit.company.name} le "
             f"{visit.follow_up_on:%d/%m/%Y} (visite du {visit.visited_on:%d/%m/%Y}).\n\n"
-            f"Vos relances : {_link('/animateur/relances')}\n"
-            f"La fiche de l'entreprise : {_link(f'/animateur/entreprises/{visit.company.ref}')}\n",
+            f"Vos relances : {external_url('visits.follow_ups')}\n"
+            f"La fiche de l'entreprise : {external_url('directory.show', ref=visit.company.ref)}\n",
         )
         counts["visits"] += sent
         counts["mails"] += sent
@@ -347,7 +344,7 @@ def follow_ups(ctx: JobContext) -> dict:
             f"Le suivi à {point.months} mois de la mise à disposition commencée le "
             f"{placement.start_date:%d/%m/%Y} ({companies or 'entreprise'}) est à faire "
             f"(échéance le {point.due_on:%d/%m/%Y}).\n\n"
-            f"{_link(f'/operateur/propositions/{placement.lead_id}')}\n"
+            f"{external_url('leads.show', lead_id=placement.lead_id)}\n"
         )
         subject = f"Suivi à {point.months} mois à faire"
         recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
@@ -530,7 +527,7 @@ def rematch(ctx: JobContext) -> dict:
                     "Bonjour,\n\n"
                     f"De nouveaux candidats correspondent au besoin « {need.title} » "
                     f"({need.company.name}) :\n" + "\n".join(lines) + "\n\n"
-                    f"{_link(f'/animateur/besoins/{need.ref}')}\n"
+                    f"{external_url('needs.show', ref=need.ref)}\n"
                 ),
             )
             counts["flagged"] += len(lines)
@@ -588,7 +585,7 @@ def monthly_digest(ctx: JobContext) -> dict:
             f"Les besoins des entreprises de votre territoire en {month}",
             "Bonjour,\n\n"
             + "\n\n".join(sections)
-            + f"\n\nTableau de bord : {_link('/territoire')}\n",
+            + f"\n\nTableau de bord : {external_url('observatory.index')}\n",
         )
     ctx.log.info("monthly_digest: %s", dict(counts))
     return dict(counts)

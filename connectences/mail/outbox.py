@@ -81,8 +81,10 @@ def queue_template(
     candidate_id: int | None = None,
     **context,
 ) -> OutboxMessage:
-    """Render ``mail/<template>.txt`` and ``.html`` with a link base, then queue them."""
-    context.setdefault("base_url", current_app.config.get("BASE_URL", "").rstrip("/"))
+    """Render ``mail/<template>.txt`` and ``.html``, then queue them.
+
+    Links in the context are absolute, built by ``urls.external_url``.
+    """
     context.setdefault("platform", current_app.config.get("PLATFORM_NAME", "Connect'ences"))
     # The app's environment but not render_template: mail is also written outside any
     # request (CLI, scheduler), where the web's context processors have nothing to read.

@@ -19,6 +19,7 @@ from connectences.mail.outbox import queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import status_for_company
+from connectences.urls import external_url
 from connectences.web.access import public
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import TransitionError
@@ -154,7 +155,7 @@ def form():
         template="need_confirm",
         need=need,
         name=need.owner_name,
-        path=url_for("need_public.confirm", token=token),
+        link=external_url("need_public.confirm", token=token),
         days=links.CONFIRM_MAX_AGE // 86400,
     )
     db.session.commit()
@@ -271,7 +272,8 @@ def renew():
             to=email,
             subject=register.SPACE_LINK_SUBJECT,
             template="company_space_link",
-            path=url_for("need_public.space", token=links.space_token(_secret(), email)),
+            link=external_url("need_public.space", token=links.space_token(_secret(), email)),
+            renew_link=external_url("need_public.renew"),
             days=links.SPACE_MAX_AGE // 86400,
         )
         db.session.commit()

@@ -25,6 +25,7 @@ from connectences.models import (
     Referral,
 )
 from connectences.prospection.pressure import ContactRefused, check_contact
+from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
     NEED,
@@ -159,6 +160,7 @@ def send_lead(
         else f"Nouveau besoin proposé : {needs[0].title}",
         template="lead_sent",
         lead=lead,
+        link=external_url("leads.show", lead_id=lead.id),
         hours=f"{sum(n.hours_per_week for n in needs):g}",
     )
     return lead
@@ -206,5 +208,6 @@ def send_referral(
         subject=f"Besoin réorienté : {need.title}",
         template="referral_sent",
         referral=referral,
+        link=external_url("referrals.show", referral_id=referral.id),
     )
     return referral

@@ -29,6 +29,7 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
+from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
     LEAD_LIVE,
@@ -112,7 +113,9 @@ def _need_titles(lead: Lead) -> str:
 
 
 def _need_link(lead: Lead) -> str:
-    return f"/animateur/besoins/{lead.needs[0].need.ref}" if lead.needs else "/animateur"
+    if lead.needs:
+        return external_url("needs.show", ref=lead.needs[0].need.ref)
+    return external_url("staff.index")
 
 
 def mark_seen(session, lead: Lead, actor=None) -> bool:
@@ -371,7 +374,7 @@ def close_referral(session, referral: Referral, outcome: str, actor=None) -> Tra
         subject=f"Réorientation close par {referral.partner.name}",
         message=f"{referral.partner.name} a clos la réorientation du besoin "
         f"« {referral.need.title} » ({referral.need.company.name}). Issue : {referral.outcome}",
-        link=f"/animateur/besoins/{referral.need.ref}",
+        link=external_url("needs.show", ref=referral.need.ref),
     )
     return entry
 
@@ -405,6 +408,6 @@ def refuse_referral(
         subject=f"Réorientation refusée par {referral.partner.name}",
         message=f"{referral.partner.name} a refusé la réorientation du besoin "
         f"« {need.title} » ({need.company.name}). Motif : {why}.",
-        link=f"/animateur/besoins/{need.ref}",
+        link=external_url("needs.show", ref=need.ref),
     )
     return entry
