@@ -18,6 +18,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from connectences.errors import DomainError
+
 _NOT_DIGIT = re.compile(r"\D")
 # What may separate the digits of a number as people write it: "06 12.34-56 78",
 # "+33 (0)6 12 34 56 78", "05/56/00/00/00".
@@ -27,11 +29,11 @@ _FRENCH_INTL = re.compile(r"(?:\+|00)33(?:0)?([1-9][0-9]{8})")
 _FOREIGN = re.compile(r"(?:\+|00)([1-9][0-9]{7,14})")
 
 
-class InvalidEmail(ValueError):
+class InvalidEmail(DomainError):
     """Not an e-mail address; the message is French."""
 
 
-class InvalidPhone(ValueError):
+class InvalidPhone(DomainError):
     """Not a phone number; the message is French."""
 
 

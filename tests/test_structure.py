@@ -106,6 +106,28 @@ def outbox_subject_in_queries(root: Path = PACKAGE) -> list:
     return [where for *_, where in sorted(found)]
 
 
+ROOT_ERRORS = {"ValueError", "Exception", "LookupError", "KeyError", "TypeError"}
+
+
+def refusals_outside_domain_error(root: Path = PACKAGE) -> list:
+    """Public exception classes that derive from a built-in error rather than from
+    ``errors.DomainError`` (private ones, for control flow, are left alone)."""
+    found = []
+    for path, tree in _modules(root):
+        if path == root / "errors.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
+                if bases & ROOT_ERRORS and not bases - ROOT_ERRORS:
+                    found.append(f"{_where(path, root, node)} {node.name}")
+    return found
+
+
+def test_domain_refusals_share_one_base():
+    assert refusals_outside_domain_error() == []
+
+
 def test_state_groups_are_defined_only_in_workflows():
     assert state_groups_outside_workflows() == []
 
@@ -139,7 +161,11 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
         "columns = select(OutboxMessage.subject, OutboxMessage.to)\n"
     )
     (root / "jobs" / "cli.py").write_text("from connectences import create_app\n")
-    (root / "web" / "leads.py").write_text("from flask import request, render_template\n")
+    (root / "web" / "leads.py").write_text(
+        "from flask import request, render_template\n"
+        "class LeadError(ValueError):\n    pass\n"
+        "class _Stop(Exception):\n    pass\n"
+    )
 
     groups = state_groups_outside_workflows(root, root / "workflows")
     assert [g.split(" ", 1)[1] for g in groups] == [
@@ -155,6 +181,7 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
         "['render_template']",
     ]
     assert all(h.startswith("connectences/jobs/tasks.py:") for h in http)
+    assert [r.split(" ", 1)[1] for r in refusals_outside_domain_error(root)] == ["LeadError"]
     # Reading the column to send the mail is no rule; filtering on it is.
     assert outbox_subject_in_queries(root) == [
         "connectences/jobs/tasks.py:10",

@@ -26,6 +26,7 @@ from connectences.accounts.passwords import (
     verify_password,
 )
 from connectences.contacts import InvalidEmail, clean_email
+from connectences.errors import DomainError
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
 from connectences.models import (
@@ -44,12 +45,8 @@ from connectences.vocab import ROLES
 DEFAULT_INVITATION_TTL_HOURS = 72
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account operation refused, with a message in French for the person."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class LoginRefused(AccountError):

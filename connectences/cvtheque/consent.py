@@ -16,13 +16,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.models import Candidate, utcnow
+from connectences.signed import LinkError, make_token, read_token
 from connectences.urls import external_url
 
 SELF = "la personne elle-même"
@@ -74,19 +74,6 @@ MAX_CONFIRMATIONS_PER_DAY = 3
 MAX_LINKS_PER_DAY = 5
 
 
-class LinkInvalid(ValueError):
-    """A personal or confirmation link that is tampered with, expired or revoked."""
-
-    def __init__(self, message: str, *, expired: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.expired = expired
-
-
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
-
-
 def _days(key: str, default: int) -> int:
     return int(current_app.config.get(key) or default)
 
@@ -101,7 +88,7 @@ def touch(candidate: Candidate, now: datetime | None = None) -> None:
 
 def confirmation_token(candidate: Candidate) -> str:
     """The signed token of the confirmation link (tied to the address it confirms)."""
-    return _serializer(CONFIRM_SALT).dumps({"c": candidate.id, "e": candidate.email})
+    return make_token(CONFIRM_SALT, {"c": candidate.id, "e": candidate.email})
 
 
 def _mails_today(session: Session, kind: MailKind, address: str) -> int:
@@ -142,23 +129,21 @@ def send_confirmation(session: Session, candidate: Candidate) -> bool:
 def confirm(session: Session, token: str, *, now: datetime | None = None) -> Candidate:
     """Confirm the address a confirmation link was sent to; return the person.
 
-    Raises ``LinkInvalid`` for a tampered, expired or outdated link (the address was
+    Raises ``LinkError`` for a tampered, expired or outdated link (the address was
     changed since, or the profile deleted). Confirming twice is harmless.
     """
     max_age = _days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS) * 86400
-    try:
-        payload = _serializer(CONFIRM_SALT).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise LinkInvalid(
-            "Ce lien de confirmation a expiré. Déposez à nouveau votre profil pour en "
-            "recevoir un nouveau.",
-            expired=True,
-        ) from None
-    except BadSignature:
-        raise LinkInvalid("Ce lien de confirmation n'est pas valide.") from None
-    candidate = session.get(Candidate, payload.get("c")) if isinstance(payload, dict) else None
+    payload = read_token(
+        CONFIRM_SALT,
+        token,
+        max_age,
+        expired="Ce lien de confirmation a expiré. Déposez à nouveau votre profil pour en "
+        "recevoir un nouveau.",
+        invalid="Ce lien de confirmation n'est pas valide.",
+    )
+    candidate = session.get(Candidate, payload.get("c"))
     if candidate is None or candidate.email != payload.get("e"):
-        raise LinkInvalid("Ce lien de confirmation n'est plus valide.")
+        raise LinkError("Ce lien de confirmation n'est plus valide.")
     if candidate.email_confirmed_at is None:
         now = now or utcnow()
         candidate.email_confirmed_at = now
@@ -184,8 +169,8 @@ def space_token(candidate: Candidate) -> str:
     is deleted (SQLite reuses the highest rowid), and a deleted person's old link must
     never open the space of whoever gets their id next.
     """
-    return _serializer(SPACE_SALT).dumps(
-        {"c": candidate.id, "r": candidate.ref, "v": candidate.token_version or 0}
+    return make_token(
+        SPACE_SALT, {"c": candidate.id, "r": candidate.ref, "v": candidate.token_version or 0}
     )
 
 
@@ -195,26 +180,22 @@ def space_url(candidate: Candidate) -> str:
 
 
 def candidate_from_space_token(session: Session, token: str) -> Candidate:
-    """The person a space link belongs to; ``LinkInvalid`` if tampered, expired or revoked."""
+    """The person a space link belongs to; ``LinkError`` if tampered, expired or revoked."""
     max_age = _days("CV_LINK_MAX_AGE_DAYS", DEFAULT_LINK_DAYS) * 86400
-    try:
-        payload = _serializer(SPACE_SALT).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise LinkInvalid(
-            "Ce lien a expiré. Demandez un nouveau lien : il vous sera envoyé par e-mail.",
-            expired=True,
-        ) from None
-    except BadSignature:
-        raise LinkInvalid("Ce lien n'est pas valide.") from None
-    if not isinstance(payload, dict):
-        raise LinkInvalid("Ce lien n'est pas valide.")
+    payload = read_token(
+        SPACE_SALT,
+        token,
+        max_age,
+        expired="Ce lien a expiré. Demandez un nouveau lien : il vous sera envoyé par e-mail.",
+        invalid="Ce lien n'est pas valide.",
+    )
     candidate = session.get(Candidate, payload.get("c"))
     if (
         candidate is None
         or candidate.ref != payload.get("r")
         or (candidate.token_version or 0) != payload.get("v")
     ):
-        raise LinkInvalid(
+        raise LinkError(
             "Ce lien n'est plus valide. Demandez un nouveau lien : il vous sera envoyé par e-mail."
         )
     return candidate

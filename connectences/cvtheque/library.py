@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from connectences import territory
 from connectences.clock import LOCAL_TZ
 from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
 from connectences.models import Candidate, Lead, LeadCandidate, LeadNeed, Need, User
 from connectences.models.base import utcnow
 from connectences.skills import rome_label
@@ -24,7 +25,7 @@ from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
 MAX_NOTES = 5000
 
 
-class LibraryError(ValueError):
+class LibraryError(DomainError):
     """A change refused, with the reason in French."""
 
 

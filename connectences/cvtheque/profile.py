@@ -26,6 +26,7 @@ from connectences.accounts.audit import audit
 from connectences.contacts import clean_email, clean_phone
 from connectences.cvtheque import files
 from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 
 # Fields a person gives, in the order forms show them (interchange v1 names).
@@ -88,12 +89,11 @@ MAX_MOBILITY_KM = 200
 _ROME = re.compile(r"[A-Z][0-9]{4}")
 
 
-class ProfileError(ValueError):
+class ProfileError(DomainError):
     """A profile refused: ``errors`` maps each offending field to a French sentence."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k} : {v}" for k, v in errors.items()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 # --------------------------------------------------------------------------- field rules

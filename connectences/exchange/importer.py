@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.cvtheque.profile import set_skills
+from connectences.errors import DomainError
 from connectences.exchange.validate import COLLECTIONS, FieldError, validate
 from connectences.models import Candidate, Company, Need, Operator, Partner, utcnow
 
@@ -29,12 +30,11 @@ COLLECTION_LABELS = {
 }
 
 
-class ExchangeError(Exception):
+class ExchangeError(DomainError):
     """The document breaks the interchange rules; ``errors`` lists each offending field."""
 
     def __init__(self, errors: list[FieldError]):
-        self.errors = list(errors)
-        super().__init__(f"{len(self.errors)} erreur(s) dans le document")
+        super().__init__(f"{len(errors)} erreur(s) dans le document", list(errors))
 
     def as_dicts(self) -> list[dict[str, str]]:
         return [error.as_dict() for error in self.errors]

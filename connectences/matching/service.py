@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
+from connectences.errors import DomainError
 from connectences.extensions import db
 from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
 from connectences.matching.index import CandidateIndex
@@ -29,7 +30,7 @@ from connectences.matching.score import explain_pair
 from connectences.models import Candidate, CandidateSkill, Need
 
 
-class UnknownRef(LookupError):
+class UnknownRef(DomainError, LookupError):
     """A need or candidate ref that is not in the database (message in French)."""
 
 

@@ -22,6 +22,7 @@ from stdnum.fr import siret as stdnum_siret
 
 from connectences import contacts, territory
 from connectences.accounts.audit import audit
+from connectences.errors import DomainError
 from connectences.models import Company, CompanyContact, User
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
@@ -36,12 +37,11 @@ CAP_RANGE = (1, 31)
 SIMILAR_SCORE = 85
 
 
-class CompanyError(ValueError):
+class CompanyError(DomainError):
     """Invalid company or contact data: ``errors`` maps each field to a French message."""
 
     def __init__(self, errors: Mapping[str, str]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{k} : {v}" for k, v in self.errors.items()))
+        super().__init__(errors=errors)
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ class SimilarCompany:
     score: int
 
 
-class SimilarCompaniesFound(ValueError):
+class SimilarCompaniesFound(DomainError):
     """Companies with a close name exist: the person must confirm the creation."""
 
     def __init__(self, similar: list[SimilarCompany]):
-        self.similar = similar
         super().__init__("Des entreprises au nom proche existent déjà.")
+        self.similar = similar
 
 
 # --- single values ------------------------------------------------------------------------

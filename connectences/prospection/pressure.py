@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import vocab
+from connectences.errors import DomainError
 from connectences.models import (
     Company,
     CompanyMailing,
@@ -125,20 +126,20 @@ class Pressure:
         return None if self.last_contact_at is None else (self.on - self.last_contact_at).days
 
 
-class ContactRefused(ValueError):
+class ContactRefused(DomainError):
     """The guard refuses the contact; ``pressure.reasons`` say why (French)."""
 
     def __init__(self, pressure: Pressure):
-        self.pressure = pressure
         super().__init__(" ".join(pressure.reasons))
+        self.pressure = pressure
 
 
-class ConfirmationRequired(ValueError):
+class ConfirmationRequired(DomainError):
     """The guard warns: the contact is recorded only once the person confirms."""
 
     def __init__(self, pressure: Pressure):
-        self.pressure = pressure
         super().__init__(" ".join(pressure.reasons))
+        self.pressure = pressure
 
 
 def _day(moment: datetime | date) -> date:

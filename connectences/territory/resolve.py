@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
+from connectences.errors import DomainError
 from connectences.territory.text import fold
 
 
-class UnknownCommune(ValueError):
+class UnknownCommune(DomainError):
     """Nothing (or several communes) fit what was typed; the message says what to do."""
 
 

@@ -271,7 +271,7 @@ def confirm(token: str):
             abort(400)
         try:
             candidate = consent.confirm(db.session, token)
-        except consent.LinkInvalid as exc:
+        except consent.LinkError as exc:
             db.session.rollback()
             return _refused(exc.message, reason="expired" if exc.expired else "invalid")
         db.session.commit()
@@ -303,7 +303,7 @@ def _space_candidate(token: str) -> Candidate:
     a logged-in candidate reaching someone else's profile)."""
     try:
         candidate = consent.candidate_from_space_token(db.session, token)
-    except consent.LinkInvalid as exc:
+    except consent.LinkError as exc:
         db.session.rollback()
         abort(make_response(_refused(exc.message, reason="expired" if exc.expired else "invalid")))
     if (

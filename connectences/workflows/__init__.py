@@ -13,15 +13,12 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from connectences import vocab
+from connectences.errors import DomainError
 from connectences.models import Transition
 
 
-class TransitionError(ValueError):
+class TransitionError(DomainError):
     """A transition the state machine does not allow; ``message`` is French, for people."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class NeedState(StrEnum):
