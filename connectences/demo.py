@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from connectences import vocab
+from connectences.clock import local_today
 
 DEMO_SEED = 3309
 DEMO_PREFIX = "demo-"
@@ -829,7 +830,7 @@ def build_demo_document(
     Deterministic for a given `seed` and `today` (dates are spread around `today`,
     which defaults to the current date, so that the demo always looks current).
     """
-    today = today or date.today()
+    today = today or local_today()
     rng = random.Random(seed)
     sirets: set[str] = set()
 
@@ -907,7 +908,7 @@ def build_demo_visits(
     Each visit is a dict with `company` (ref), `channel`, `visited_on`, `topics`,
     `outcome`, `notes`, `need_detected`, `follow_up_on`, `follow_up_closed`.
     """
-    today = today or date.today()
+    today = today or local_today()
     rng = random.Random(seed * 7919 + 1)
     companies = document["companies"]
     need_title = {}
@@ -1023,7 +1024,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
     from connectences.exchange.importer import import_document
     from connectences.models import Candidate, Company, Need, User, Visit
 
-    today = today or date.today()
+    today = today or local_today()
     _ensure_reference(session)
     document = build_demo_document(seed, today)
     import_document(document, session)

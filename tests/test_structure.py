@@ -124,6 +124,27 @@ def refusals_outside_domain_error(root: Path = PACKAGE) -> list:
     return found
 
 
+def naive_today(root: Path = PACKAGE) -> list:
+    """Calls of ``date.today()`` or ``datetime.now()`` without a zone: the machine's day,
+    not Arcachon's (``clock.local_today()``)."""
+    found = []
+    for path, tree in _modules(root):
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else ""
+            if (name, node.func.attr) == ("date", "today") or (
+                (name, node.func.attr) == ("datetime", "now") and not node.args + node.keywords
+            ):
+                found.append(f"{_where(path, root, node)} {name}.{node.func.attr}()")
+    return found
+
+
+def test_the_day_is_always_the_local_day():
+    assert naive_today() == []
+
+
 def test_domain_refusals_share_one_base():
     assert refusals_outside_domain_error() == []
 
@@ -165,6 +186,8 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
         "from flask import request, render_template\n"
         "class LeadError(ValueError):\n    pass\n"
         "class _Stop(Exception):\n    pass\n"
+        "day = date.today()\n"
+        "moment = datetime.now(UTC)\n"
     )
 
     groups = state_groups_outside_workflows(root, root / "workflows")
@@ -182,6 +205,7 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
     ]
     assert all(h.startswith("connectences/jobs/tasks.py:") for h in http)
     assert [r.split(" ", 1)[1] for r in refusals_outside_domain_error(root)] == ["LeadError"]
+    assert [d.split(" ", 1)[1] for d in naive_today(root)] == ["date.today()"]
     # Reading the column to send the mail is no rule; filtering on it is.
     assert outbox_subject_in_queries(root) == [
         "connectences/jobs/tasks.py:10",

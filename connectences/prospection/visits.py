@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
+from connectences.clock import local_today
 from connectences.errors import DomainError
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
@@ -152,7 +153,7 @@ def log_visit(
     the window and ``confirmed`` is false). The outcome "ne plus solliciter" sets the
     company's flag, so that the guard refuses the next contact.
     """
-    today = today or date.today()
+    today = today or local_today()
     clean = validate_visit(data, today=today)
     pressure = check_contact(session, company, on=clean.visited_on, confirmed=confirmed)
     visit = Visit(

@@ -8,13 +8,12 @@ Rules live in ``connectences.prospection``; views parse, call and render.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.prospection import companies as directory
@@ -185,7 +184,7 @@ def new():
 
 
 def _render_show(company: Company, *, status: int = 200, **extra):
-    today = date.today()
+    today = local_today()
     pressure = contact_pressure(db.session, company, on=today)
     needs = db.session.scalars(
         select(Need).where(Need.company_id == company.id).order_by(Need.created_at.desc())

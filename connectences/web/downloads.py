@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from flask import Response, abort
 
+from connectences.clock import local_today
 from connectences.tabular import to_csv, to_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,7 +19,7 @@ def send_table(
 
     The file name carries the date so that successive exports do not overwrite each other.
     """
-    stamp = datetime.now().strftime("%Y-%m-%d")
+    stamp = local_today().isoformat()
     if fmt == "csv":
         body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
     elif fmt == "xlsx":

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
 from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
@@ -103,7 +104,7 @@ def index():
         closed=[lead for lead in leads if lead.status in LEAD_FINAL],
         to_follow=to_follow,
         statuses=vocab.LEAD_STATUSES,
-        today=date.today(),
+        today=local_today(),
     )
 
 

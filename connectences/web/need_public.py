@@ -6,13 +6,12 @@ The rules live in ``connectences.needs``; these views parse, call and render.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
@@ -44,10 +43,6 @@ FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days")
 
 def _secret() -> str:
     return current_app.secret_key
-
-
-def _today() -> date:
-    return date.today()
 
 
 def _form_data() -> dict:
@@ -95,7 +90,7 @@ def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int 
             contracts=vocab.CONTRACTS,
             days=vocab.DAYS,
             communes=_pays_communes(),
-            today=_today().isoformat(),
+            today=local_today().isoformat(),
         ),
         status,
     )
@@ -123,7 +118,7 @@ def form():
     if request.method == "GET":
         return _render_form(_known_owner_data(), {})
     data = _form_data()
-    checked = form_rules.check_need(data, today=_today(), reasons=form_rules.OWNER_REASONS)
+    checked = form_rules.check_need(data, today=local_today(), reasons=form_rules.OWNER_REASONS)
     checked.merge(form_rules.check_company(data)).merge(form_rules.check_owner(data))
     if not checked.ok:
         return _render_form(data, checked.errors, status=422)

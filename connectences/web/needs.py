@@ -8,14 +8,13 @@ render; every status change goes through ``workflows`` (never by hand here).
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.matching import service as matching
 from connectences.matching.data import need_from_model
@@ -285,7 +284,7 @@ def _form_context(**context) -> dict:
         "days": vocab.DAYS,
         "communes": _pays_communes(),
         "labels": FIELD_LABELS,
-        "today": date.today().isoformat(),
+        "today": local_today().isoformat(),
         **context,
     }
 
@@ -317,7 +316,7 @@ def new():
     status = 200
     if request.method == "POST":
         data = _posted()
-        checked = form_rules.check_need(data, today=date.today())
+        checked = form_rules.check_need(data, today=local_today())
         checked.values["notes"] = _text(data.get("notes"), MAX_NOTE) or None
         if company is None and "entreprise" not in errors:
             errors["entreprise"] = "Choisissez l'entreprise du besoin."
@@ -404,7 +403,7 @@ def qualify(ref: str):
         if rome in ("", "autre"):
             rome = request.form.get("rome_saisi", "")
         data.update(rome=rome, shared_time=request.form.get("shared_time", ""))
-        checked = form_rules.check_need(data, today=date.today())
+        checked = form_rules.check_need(data, today=local_today())
         checked.merge(form_rules.check_qualification(data))
         errors = checked.errors
         if not errors:

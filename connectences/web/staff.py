@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Lead, LeadNeed, Need, Visit
 from connectences.models.base import utcnow
@@ -18,7 +19,6 @@ from connectences.needs import board
 from connectences.needs.register import in_queue
 from connectences.prospection import visits as prospection
 from connectences.vocab import LEAD_STATUSES, NEED_STATUSES, VISIT_CHANNELS
-from connectences.web import visits as visits_web
 from connectences.web.access import guard_blueprint
 from connectences.workflows import LEAD_RETURNED, LEAD_UNANSWERED, NeedState
 
@@ -58,7 +58,7 @@ def index():
     to_qualify = db.session.scalars(
         board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
     ).all()
-    follow = prospection.follow_ups_of(db.session, current_user.id, today=visits_web.today())
+    follow = prospection.follow_ups_of(db.session, current_user.id, today=local_today())
     unanswered_total, unanswered = _leads(LEAD_UNANSWERED, oldest_first=True)
     returned_total, returned = _leads(
         LEAD_RETURNED, since=now - timedelta(days=RETURNED_WITHIN_DAYS), oldest_first=False

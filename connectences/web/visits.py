@@ -8,7 +8,6 @@ company search to the visit form.
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import User, Visit
 from connectences.prospection import companies as directory
@@ -43,10 +43,6 @@ PER_PAGE = 50
 CREATE_FIELDS = ("name", "siret", "commune")
 
 
-def today() -> date:
-    return date.today()
-
-
 def need_form_url(company_ref: str, visit_id: int) -> str:
     """The need form, pre-filled with the company and the visit."""
     return f"{NEED_FORM_PATH}?{urlencode({'entreprise': company_ref, 'visite': visit_id})}"
@@ -56,7 +52,7 @@ def need_form_url(company_ref: str, visit_id: int) -> str:
 
 
 def _render_new(*, company=None, status=200, **extra):
-    day = today()
+    day = local_today()
     text = (request.values.get("q") or "").strip()[:200]
     results = []
     if company is None and len(text) >= 2:
@@ -129,7 +125,7 @@ def _save_visit(company):
         "need_detected": request.form.get("need_detected") == "1",
         "follow_up_on": request.form.get("follow_up_on", ""),
     }
-    day = today()
+    day = local_today()
     try:
         data = prospection.visit_input_from_form(request.form, today=day)
         visit, _pressure = prospection.log_visit(
@@ -163,7 +159,7 @@ def _save_visit(company):
 
 @bp.route("/relances")
 def follow_ups():
-    day = today()
+    day = local_today()
     return render_template(
         "visits/follow_ups.html",
         follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
@@ -179,7 +175,7 @@ def follow_up(visit_id: int):
     # Only one's own follow-ups: another animateur's is "not found", not "forbidden".
     if visit is None or visit.animateur_id != current_user.id or visit.follow_up_on is None:
         abort(404)
-    day = today()
+    day = local_today()
     action = request.form.get("action")
     try:
         if action == "reporter":
