@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import random
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -27,6 +26,7 @@ from stdnum import luhn
 
 from connectences import vocab
 from connectences.clock import local_today
+from connectences.text import slug, strip_accents
 
 DEMO_SEED = 3309
 DEMO_PREFIX = "demo-"
@@ -638,17 +638,6 @@ class DemoAccount:
 # ---------------------------------------------------------------------------
 # The document
 # ---------------------------------------------------------------------------
-
-
-def slug(text: str) -> str:
-    """Lower-case ASCII words joined by hyphens, for refs and email local parts."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text.lower()).split()
-    return "-".join(words)
-
-
-def strip_accents(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def demo_siret(rng: random.Random, taken: set[str]) -> str:

@@ -141,6 +141,16 @@ def naive_today(root: Path = PACKAGE) -> list:
     return found
 
 
+def test_accents_are_folded_in_one_place():
+    users = [
+        str(path.relative_to(PACKAGE.parent))
+        for path, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import) and any(a.name == "unicodedata" for a in node.names)
+    ]
+    assert users == ["connectences/text.py"]
+
+
 def test_the_day_is_always_the_local_day():
     assert naive_today() == []
 

@@ -2,18 +2,18 @@
 
 Stored beside the values people typed (see ``Candidate``'s validators) so that the
 duplicate search is an indexed equality or range query, never a scan of the library.
-This module imports nothing of the application but ``contacts`` (which imports none of
-it either): the models use it.
+This module imports nothing of the application but ``contacts`` and ``text`` (which
+import none of it either): the models use it.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 # The comparison keys of e-mail and phone are the application's one rule (contacts).
 from connectences.contacts import email_key as normalize_email
 from connectences.contacts import phone_key as normalize_phone
+from connectences.text import strip_accents
 
 __all__ = ["NAME_PREFIX", "fold", "name_key", "normalize_email", "normalize_phone"]
 
@@ -25,12 +25,7 @@ NAME_PREFIX = 3
 
 def fold(text: str | None) -> str:
     """Lower-case ASCII letters and single spaces: "Lefèvre-Dupré" -> "lefevre dupre"."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_text = ascii_text.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    return _NOT_LETTER.sub(" ", ascii_text.lower()).strip()
+    return _NOT_LETTER.sub(" ", strip_accents(text).lower()).strip()
 
 
 def name_key(first_name: str | None, last_name: str | None) -> str:

@@ -9,7 +9,6 @@ transaction per request). Invalid input raises :class:`CompanyError`, whose
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from connectences.errors import DomainError
 from connectences.models import Company, CompanyContact, User
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
+from connectences.text import slug
 
 NAME_MAX = 200
 ADDRESS_MAX = 300
@@ -316,9 +316,7 @@ def similar_companies(
 
 
 def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text.lower()).split()
-    return "-".join(words)[:60].strip("-") or "entreprise"
+    return slug(text)[:60].strip("-") or "entreprise"
 
 
 def new_company_ref(session: Session, name: str) -> str:
