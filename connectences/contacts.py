@@ -37,15 +37,19 @@ class InvalidPhone(DomainError):
     """Not a phone number; the message is French."""
 
 
-def clean_email(text: Any) -> str | None:
-    """The address in its stored form: checked, normalised, lower case; None when empty.
+def clean_email(text: Any, *, required: bool = False) -> str | None:
+    """The address in its stored form: checked, normalised, lower case; None when empty
+    (``InvalidEmail`` instead when ``required``).
 
     Lower case throughout (not only the domain) so that an address typed with capitals
     still finds the same account, candidate or company owner. Raises ``InvalidEmail``
     for anything that is not an address (addresses over 254 characters included).
+    Addresses are compared through ``email_key``, which gives this same form.
     """
     typed = str(text or "").strip()
     if not typed:
+        if required:
+            raise InvalidEmail("Indiquez votre adresse e-mail.")
         return None
     try:
         return validate_email(typed, check_deliverability=False).normalized.lower()
@@ -82,14 +86,15 @@ def clean_phone(text: Any, *, foreign: bool = True) -> str | None:
 
 
 def email_key(email: str | None) -> str | None:
-    """Comparison form of an address: trimmed, lower case; None when empty.
+    """Comparison form of an address: its stored form (``clean_email``) when it is one,
+    else trimmed and lower case (what was typed may still be compared); None when empty.
 
     (Gmail dots are kept on purpose: other providers treat them as significant.)
     """
-    if not email:
-        return None
-    value = email.strip().lower()
-    return value or None
+    try:
+        return clean_email(email)
+    except InvalidEmail:
+        return str(email).strip().lower() or None
 
 
 def phone_key(phone: str | None) -> str | None:

@@ -19,7 +19,7 @@ from connectences.cvtheque.duplicates import (
 )
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.merge import MergeError, merge_candidates
-from connectences.cvtheque.normalize import normalize_email, normalize_phone
+from connectences.cvtheque.normalize import email_key, normalize_phone
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -72,7 +72,7 @@ def test_short_or_empty_phone_is_not_a_key():
     assert normalize_phone("") is None
     assert normalize_phone("12") is None
     assert normalize_phone("+44 20 7946 0958") == "+442079460958"
-    assert normalize_email("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
+    assert email_key("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
 
 
 def test_same_email_in_other_case_is_a_duplicate():

@@ -25,7 +25,7 @@ from connectences.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from connectences.contacts import InvalidEmail, clean_email
+from connectences.contacts import InvalidEmail, clean_email, email_key
 from connectences.errors import DomainError
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
@@ -74,7 +74,8 @@ class InvitationInvalid(AccountError):
 
 
 def normalise_email(email: str | None) -> str:
-    """Validate an address and return its stored form (lower case); AccountError if invalid."""
+    """``contacts.clean_email`` for account operations: the stored form, AccountError (French)
+    when empty or invalid."""
     try:
         address = clean_email(email)
     except InvalidEmail:
@@ -209,7 +210,7 @@ def authenticate(
     """
     policy = policy or throttle.ThrottlePolicy.from_config()
     now = utcnow()
-    address = (email or "").strip().lower()
+    address = email_key(email) or ""
     keys = [throttle.account_key(address), throttle.address_key(ip)]
     until = throttle.locked_until(session, keys, now)
     if until is not None:
@@ -462,7 +463,7 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
 
 
 def _user_by_email(session: Session, email: str) -> User:
-    address = (email or "").strip().lower()
+    address = email_key(email) or ""
     user = session.scalar(select(User).where(User.email == address)) if address else None
     if user is None:
         raise AccountError(f"Aucun compte n'existe pour l'adresse {address or '(vide)'}.")

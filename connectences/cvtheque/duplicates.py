@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from connectences.accounts.audit import audit
 from connectences.cvtheque.normalize import (
     NAME_PREFIX,
+    email_key,
     fold,
     name_key,
-    normalize_email,
     normalize_phone,
 )
 from connectences.models import Candidate, CandidateDistinct, User
@@ -88,7 +88,7 @@ def find_duplicates(
         if reason not in reasons:
             reasons.append(reason)
 
-    email_norm = normalize_email(email)
+    email_norm = email_key(email)
     phone_norm = normalize_phone(phone)
     exact = []
     if email_norm:

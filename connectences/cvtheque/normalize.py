@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 # The comparison keys of e-mail and phone are the application's one rule (contacts).
-from connectences.contacts import email_key as normalize_email
+from connectences.contacts import email_key
 from connectences.contacts import phone_key as normalize_phone
 from connectences.text import strip_accents
 
-__all__ = ["NAME_PREFIX", "fold", "name_key", "normalize_email", "normalize_phone"]
+__all__ = ["NAME_PREFIX", "fold", "name_key", "email_key", "normalize_phone"]
 
 _NOT_LETTER = re.compile(r"[^a-z]+")
 

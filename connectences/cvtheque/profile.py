@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
-from connectences.contacts import clean_email, clean_phone
+from connectences.contacts import clean_email, clean_phone, email_key
 from connectences.cvtheque import files
 from connectences.cvtheque.history import record_event
 from connectences.errors import DomainError
@@ -97,15 +97,6 @@ class ProfileError(DomainError):
 
 
 # --------------------------------------------------------------------------- field rules
-
-
-def normalise_email(raw: Any) -> str:
-    """An address in its stored form (``contacts.clean_email``); ``ValueError`` (French)
-    when empty or invalid: a profile always has an address."""
-    address = clean_email(raw)
-    if address is None:
-        raise ValueError("Indiquez votre adresse e-mail.")
-    return address
 
 
 def split_skills(raw: Any) -> list[str]:
@@ -235,7 +226,7 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
 
     field("first_name", name_rule("prénom"))
     field("last_name", name_rule("nom"))
-    field("email", normalise_email)
+    field("email", lambda raw: clean_email(raw, required=True))
     field("phone", clean_phone)
     field("commune", lambda raw: territory.resolve_commune(raw).insee)
     field(
@@ -397,9 +388,8 @@ def new_ref() -> str:
 
 def find_by_email(session: Session, email: str) -> Candidate | None:
     """The profile held under an address (normalised first), or None."""
-    try:
-        address = normalise_email(email)
-    except ValueError:
+    address = email_key(email)
+    if address is None:
         return None
     return session.scalar(select(Candidate).where(Candidate.email == address))
 

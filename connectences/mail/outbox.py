@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
+from connectences.contacts import email_key
 from connectences.mail.kinds import MailKind
 from connectences.models import OutboxMessage
 
@@ -112,7 +113,7 @@ def sent_recently(session, kind: MailKind, address: str, since: datetime) -> int
         session.scalar(
             select(func.count(OutboxMessage.id)).where(
                 OutboxMessage.kind == MailKind(kind),
-                func.lower(OutboxMessage.to) == (address or "").strip().lower(),
+                func.lower(OutboxMessage.to) == email_key(address),
                 OutboxMessage.created_at >= since,
             )
         )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from connectences.cvtheque.normalize import fold, name_key, normalize_email, normalize_phone
+from connectences.cvtheque.normalize import email_key, fold, name_key, normalize_phone
 from connectences.models.base import Base, utcnow
 
 
@@ -50,7 +50,7 @@ class Candidate(Base):
 
     @validates("email")
     def _set_email_norm(self, _key: str, value: str | None) -> str | None:
-        self.email_norm = normalize_email(value)
+        self.email_norm = email_key(value)
         return value
 
     @validates("phone")

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from connectences import vocab
+from connectences.contacts import email_key
 from connectences.mail import MailKind, sent_recently
 from connectences.models import Company, CompanyContact, Need, utcnow
 from connectences.needs.status_words import awaiting_owner
@@ -105,7 +106,7 @@ def too_many_waiting(session, email: str, now: datetime | None = None) -> bool:
         select(func.count())
         .select_from(Need)
         .where(
-            func.lower(Need.owner_email) == (email or "").lower(),
+            func.lower(Need.owner_email) == email_key(email),
             Need.owner_confirmed_at.is_(None),
             Need.source == "entreprise",
             Need.created_at >= since,
@@ -184,15 +185,15 @@ def confirm_need(session, need: Need, email: str, at: datetime | None = None) ->
     Returns False (and changes nothing) when it was already confirmed; raises
     TransitionError when the address is not the one the need was posted with.
     """
-    if (need.owner_email or "").lower() != (email or "").lower():
+    if email_key(need.owner_email) != email_key(email):
         raise TransitionError("Ce lien ne correspond pas à ce besoin.")
     if need.owner_confirmed_at is not None:
         return False
     need.owner_confirmed_at = at or utcnow()
     start(session, need, NEED, reason_text="Adresse e-mail confirmée par l'entreprise")
     company = need.company
-    known = {(contact.email or "").lower() for contact in company.contacts}
-    if need.owner_email.lower() not in known:
+    known = {email_key(contact.email) for contact in company.contacts}
+    if email_key(need.owner_email) not in known:
         company.contacts.append(
             CompanyContact(
                 name=need.owner_name or need.owner_email,
@@ -270,7 +271,7 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
     registered contact address (set by the platform, not by a form) is theirs. A need
     posted with someone's SIRET never opens that company's other needs.
     """
-    email = (email or "").lower()
+    email = email_key(email)
     if not email:
         return []
     own = func.lower(Need.owner_email) == email

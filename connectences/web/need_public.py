@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
 from connectences.clock import local_today
+from connectences.contacts import email_key
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
@@ -171,7 +172,7 @@ def _confirmation(token: str) -> tuple[Need, str]:
         _secret(), token, current_app.config.get("NEED_CONFIRM_MAX_AGE", links.CONFIRM_MAX_AGE)
     )
     need = db.session.get(Need, need_id)
-    if need is None or (need.owner_email or "").lower() != email.lower():
+    if need is None or email_key(need.owner_email) != email_key(email):
         raise links.LinkError("Ce lien ne correspond à aucun besoin enregistré.")
     return need, email
 
