@@ -113,7 +113,7 @@ def sent_recently(session, kind: MailKind, address: str, since: datetime) -> int
         session.scalar(
             select(func.count(OutboxMessage.id)).where(
                 OutboxMessage.kind == MailKind(kind),
-                func.lower(OutboxMessage.to) == email_key(address),
+                func.lower(OutboxMessage.to) == (email_key(address) or ""),
                 OutboxMessage.created_at >= since,
             )
         )

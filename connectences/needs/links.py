@@ -7,20 +7,32 @@ what each token carries.
 
 from __future__ import annotations
 
+from flask import current_app
+
 from connectences.signed import INVALID, LinkError, make_token, read_token
 
 __all__ = [
     "LinkError",
+    "confirm_days",
     "confirmation_token",
     "read_confirmation",
     "read_space",
+    "space_days",
     "space_token",
 ]
 
 CONFIRM_SALT = "need-owner-confirmation"
 SPACE_SALT = "company-space"
-CONFIRM_MAX_AGE = 7 * 24 * 3600  # a week to click the confirmation link
-SPACE_MAX_AGE = 30 * 24 * 3600  # the company space link lasts a month, renewable by e-mail
+
+
+def confirm_days() -> int:
+    """Days the owner has to click the confirmation link (``NEED_CONFIRM_MAX_AGE_DAYS``)."""
+    return int(current_app.config["NEED_CONFIRM_MAX_AGE_DAYS"])
+
+
+def space_days() -> int:
+    """Days a company space link lasts (``COMPANY_LINK_MAX_AGE_DAYS``)."""
+    return int(current_app.config["COMPANY_LINK_MAX_AGE_DAYS"])
 
 
 def confirmation_token(secret: str, need_id: int, email: str, issued_at=None) -> str:
@@ -28,9 +40,9 @@ def confirmation_token(secret: str, need_id: int, email: str, issued_at=None) ->
     return make_token(CONFIRM_SALT, {"n": need_id, "e": email}, secret=secret, issued_at=issued_at)
 
 
-def read_confirmation(secret: str, token: str, max_age: int = CONFIRM_MAX_AGE) -> tuple[int, str]:
+def read_confirmation(secret: str, token: str) -> tuple[int, str]:
     """``(need id, e-mail)`` of a confirmation token; raises LinkError when tampered or old."""
-    payload = read_token(CONFIRM_SALT, token, max_age, secret=secret)
+    payload = read_token(CONFIRM_SALT, token, confirm_days() * 86400, secret=secret)
     need_id, email = payload.get("n"), payload.get("e")
     if not isinstance(need_id, int) or not isinstance(email, str):
         raise LinkError(INVALID)
@@ -42,9 +54,9 @@ def space_token(secret: str, email: str, issued_at=None) -> str:
     return make_token(SPACE_SALT, {"e": email.lower()}, secret=secret, issued_at=issued_at)
 
 
-def read_space(secret: str, token: str, max_age: int = SPACE_MAX_AGE) -> str:
+def read_space(secret: str, token: str) -> str:
     """The e-mail address a company space token was issued to; LinkError otherwise."""
-    email = read_token(SPACE_SALT, token, max_age, secret=secret).get("e")
+    email = read_token(SPACE_SALT, token, space_days() * 86400, secret=secret).get("e")
     if not isinstance(email, str) or not email:
         raise LinkError(INVALID)
     return email

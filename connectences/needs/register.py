@@ -106,7 +106,7 @@ def too_many_waiting(session, email: str, now: datetime | None = None) -> bool:
         select(func.count())
         .select_from(Need)
         .where(
-            func.lower(Need.owner_email) == email_key(email),
+            func.lower(Need.owner_email) == (email_key(email) or ""),
             Need.owner_confirmed_at.is_(None),
             Need.source == "entreprise",
             Need.created_at >= since,

@@ -152,7 +152,7 @@ def form():
         need=need,
         name=need.owner_name,
         link=external_url("need_public.confirm", token=token),
-        days=links.CONFIRM_MAX_AGE // 86400,
+        days=links.confirm_days(),
     )
     db.session.commit()
     return redirect(url_for("need_public.sent", email=need.owner_email))
@@ -162,15 +162,11 @@ def form():
 @public
 def sent():
     email = (request.args.get("email") or "")[:254]
-    return render_template(
-        "needs/public_sent.html", email=email, days=links.CONFIRM_MAX_AGE // 86400
-    )
+    return render_template("needs/public_sent.html", email=email, days=links.confirm_days())
 
 
 def _confirmation(token: str) -> tuple[Need, str]:
-    need_id, email = links.read_confirmation(
-        _secret(), token, current_app.config.get("NEED_CONFIRM_MAX_AGE", links.CONFIRM_MAX_AGE)
-    )
+    need_id, email = links.read_confirmation(_secret(), token)
     need = db.session.get(Need, need_id)
     if need is None or email_key(need.owner_email) != email_key(email):
         raise links.LinkError("Ce lien ne correspond à aucun besoin enregistré.")
@@ -230,9 +226,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
 @public
 def space(token: str):
     try:
-        email = links.read_space(
-            _secret(), token, current_app.config.get("COMPANY_LINK_MAX_AGE", links.SPACE_MAX_AGE)
-        )
+        email = links.read_space(_secret(), token)
     except links.LinkError as error:
         return _refuse_link(error, "space")
     needs = register.needs_for_owner_email(db.session, email)
@@ -270,7 +264,7 @@ def renew():
             template="company_space_link",
             link=external_url("need_public.space", token=links.space_token(_secret(), email)),
             renew_link=external_url("need_public.renew"),
-            days=links.SPACE_MAX_AGE // 86400,
+            days=links.space_days(),
         )
         db.session.commit()
     # The same answer whether or not the address is known: no one learns who posted a need.
