@@ -36,6 +36,7 @@ from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
+from connectences.web.paging import page_number
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
 
@@ -224,13 +225,6 @@ def _back_url() -> str:
     return f"{base}?{urlencode(pairs)}" if pairs else base
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 # --- views -------------------------------------------------------------------------------
 
 
@@ -238,7 +232,9 @@ def _page() -> int:
 def index():
     filters, params, errors = read_filters()
     sort_param, sort = _sort(filters)
-    result = search_candidates(db.session, filters, sort=sort, page=_page(), per_page=PER_PAGE)
+    result = search_candidates(
+        db.session, filters, sort=sort, page=page_number(), per_page=PER_PAGE
+    )
     link_params = dict(params, tri=sort_param)
     back = urlencode(
         [

@@ -40,6 +40,7 @@ from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
 from connectences.web.formats import phone_display
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 from connectences.workflows import (
     NEED,
     NEED_MANUAL_MOVES,
@@ -173,11 +174,8 @@ def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
 @bp.route("")
 def index():
     filters = board.parse_filters(request.args)
-    page = _int_arg("page", 1, 1, 10_000)
     now = utcnow()
-    pagination = db.paginate(
-        board.board_query(filters, now=now), page=page, per_page=PER_PAGE, error_out=False
-    )
+    pagination = paginate(board.board_query(filters, now=now), PER_PAGE)
     needs = list(pagination.items)
     active_filters = filters.as_args()
     return render_template(

@@ -29,6 +29,7 @@ from connectences.web.access import guard_blueprint
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur", "admin", audit_action="visits_access_refused")
@@ -251,11 +252,11 @@ def _filters() -> tuple[prospection.VisitFilters, dict, dict[str, str]]:
 def index():
     filters, shown, errors = _filters()
     query = prospection.filtered_visits(filters)
-    everything = db.session.scalars(query).unique().all()
-    page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
-    pages = max(1, -(-len(everything) // PER_PAGE))
-    page = min(page, pages)
-    rows = everything[(page - 1) * PER_PAGE : page * PER_PAGE]
+    pagination = paginate(query, PER_PAGE)
+    # The totals count every visit of the filters, not only the page's.
+    kinds = db.session.execute(
+        query.with_only_columns(Visit.channel, Visit.outcome).order_by(None)
+    ).all()
     active = {k: v for k, v in shown.items() if v}
     animateurs = db.session.scalars(
         select(User)
@@ -264,11 +265,11 @@ def index():
     ).all()
     return render_template(
         "visits/index.html",
-        visits=rows,
-        total=len(everything),
-        totals=prospection.visit_totals(everything),
-        page=page,
-        pages=pages,
+        visits=pagination.items,
+        total=pagination.total,
+        totals=prospection.visit_totals(kinds),
+        page=pagination.page,
+        pages=max(1, pagination.pages),
         filters=shown,
         active_filters=active,
         errors=errors,
