@@ -1,4 +1,5 @@
-"""E-mail addresses and phone numbers people type: one rule for every form and import.
+"""E-mail addresses, phone numbers and names people type: one rule for every form and
+import.
 
 Two forms of each:
 
@@ -6,7 +7,8 @@ Two forms of each:
   after checking the value; an invalid value raises ``InvalidEmail`` / ``InvalidPhone``
   (``ValueError`` with a French message), so that each caller can keep its own wording;
 - the *comparison key* (``email_key``, ``phone_key``): lenient, never raises, used to
-  find the same person written two ways (duplicate search, indexed columns).
+  find the same person written two ways (duplicate search, indexed columns); names have
+  a comparison key too (``fold_name``, ``name_key``).
 
 This module imports nothing of the application: the models use it.
 """
@@ -19,6 +21,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from connectences.errors import DomainError
+from connectences.text import strip_accents
 
 _NOT_DIGIT = re.compile(r"\D")
 # What may separate the digits of a number as people write it: "06 12.34-56 78",
@@ -125,3 +128,19 @@ def phone_key(phone: str | None) -> str | None:
     if len(digits) != 10 or not digits.startswith("0"):
         return digits if len(digits) >= 8 else None
     return digits
+
+
+_NOT_LETTER = re.compile(r"[^a-z]+")
+
+# Prefix length used to find namesakes through an index (range query on last_name_norm).
+NAME_PREFIX = 3
+
+
+def fold_name(text: str | None) -> str:
+    """Lower-case ASCII letters and single spaces: "Lefèvre-Dupré" -> "lefevre dupre"."""
+    return _NOT_LETTER.sub(" ", strip_accents(text).lower()).strip()
+
+
+def name_key(first_name: str | None, last_name: str | None) -> str:
+    """The name with its words sorted: equal for "Marie Dupont" and "DUPONT Marie"."""
+    return " ".join(sorted(f"{fold_name(first_name)} {fold_name(last_name)}".split()))

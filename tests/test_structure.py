@@ -159,6 +159,67 @@ def test_domain_refusals_share_one_base():
     assert refusals_outside_domain_error() == []
 
 
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_imports(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """Each module's imports of the package's own modules, at the top or inside a
+    function (an import moved into a function still ties the two modules together)."""
+    modules = {_module_name(path, root): tree for path, tree in _modules(root)}
+    graph: dict[str, set[str]] = {}
+    for name, tree in modules.items():
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name in modules}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    found.add(full if full in modules else node.module)
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles of an import graph, each once (as the path that closes it)."""
+    cycles, done = [], set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycle = path[path.index(name) :]
+            if set(cycle) not in [set(c) for c in cycles]:
+                cycles.append(cycle + [name])
+            return
+        if name in done:
+            return
+        for target in sorted(graph.get(name, ())):
+            visit(target, path + [name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    return cycles
+
+
+def test_no_module_imports_itself_back():
+    assert import_cycles(module_imports()) == []
+
+
+def test_the_models_import_no_domain_package():
+    allowed = {"connectences.contacts", "connectences.text", "connectences.errors"}
+    graph = module_imports()
+    outside = {
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        if name.startswith("connectences.models")
+        for target in targets
+        if not target.startswith("connectences.models") and target not in allowed
+    }
+    assert outside == set()
+
+
 def test_state_groups_are_defined_only_in_workflows():
     assert state_groups_outside_workflows() == []
 
@@ -220,4 +281,11 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
     assert outbox_subject_in_queries(root) == [
         "connectences/jobs/tasks.py:10",
         "connectences/jobs/tasks.py:11",
+    ]
+    (root / "workflows" / "leads.py").write_text("from connectences.jobs import tasks\n")
+    (root / "jobs" / "__init__.py").write_text("")
+    assert import_cycles(module_imports(root)) == []
+    (root / "jobs" / "tasks.py").write_text("from connectences.workflows.leads import x\n")
+    assert import_cycles(module_imports(root)) == [
+        ["connectences.jobs.tasks", "connectences.workflows.leads", "connectences.jobs.tasks"]
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectences.cvtheque.normalize import fold as fold_name
+from connectences.contacts import fold_name
 from connectences.prospection.companies import new_company_ref
 from connectences.skills.text import normalize as fold_skill
 from connectences.territory.text import fold as fold_place

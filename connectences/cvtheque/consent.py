@@ -16,9 +16,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
+from connectences.contacts import email_key
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.models import Candidate, utcnow
@@ -201,6 +203,14 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
     return candidate
 
 
+def find_by_email(session: Session, email: str) -> Candidate | None:
+    """The profile held under an address (normalised first), or None."""
+    address = email_key(email)
+    if address is None:
+        return None
+    return session.scalar(select(Candidate).where(Candidate.email == address))
+
+
 def send_space_link(session: Session, email: str, *, force: bool = False) -> bool:
     """Mail the person holding ``email`` a fresh link to their space.
 
@@ -208,8 +218,6 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     in the library); the return value (True when a mail was queued) is for tests and
     logs only. An unconfirmed person gets the confirmation mail again instead.
     """
-    from connectences.cvtheque.profile import find_by_email
-
     candidate = find_by_email(session, email)
     if candidate is None:
         return False

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
-from connectences.contacts import clean_email, clean_phone, email_key
-from connectences.cvtheque import files
+from connectences.contacts import clean_email, clean_phone
+from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
 from connectences.errors import DomainError
 from connectences.models import Candidate, CandidateSkill, User, utcnow
@@ -386,14 +386,6 @@ def new_ref() -> str:
     return f"cv-{secrets.token_hex(8)}"
 
 
-def find_by_email(session: Session, email: str) -> Candidate | None:
-    """The profile held under an address (normalised first), or None."""
-    address = email_key(email)
-    if address is None:
-        return None
-    return session.scalar(select(Candidate).where(Candidate.email == address))
-
-
 def submit_candidate(
     session: Session,
     data: dict,
@@ -417,8 +409,6 @@ def submit_candidate(
     The file is stored only after every check, and removed if the transaction is not
     committed. The caller commits.
     """
-    from connectences.cvtheque import consent as consent_mod
-
     errors: dict[str, str] = {}
     try:
         clean = clean_profile(data)
@@ -426,7 +416,7 @@ def submit_candidate(
         errors.update(exc.errors)
         clean = {}
     if not data.get("consent"):
-        errors["consent"] = consent_mod.CONSENT_REQUIRED
+        errors["consent"] = consent.CONSENT_REQUIRED
     if errors:
         raise ProfileError(errors)
     text_ok = files.check_pdf(pdf) if pdf else None  # raises before anything is written
@@ -434,7 +424,7 @@ def submit_candidate(
     if existing is not None:
         if source == "public" and send_mail:
             # The confirmation again, or the personal link (at most once every few minutes).
-            consent_mod.send_space_link(session, existing.email)
+            consent.send_space_link(session, existing.email)
         return existing, False
     now = utcnow()
     candidate = Candidate(
@@ -474,5 +464,5 @@ def submit_candidate(
         details={"source": source},
     )
     if send_mail:
-        consent_mod.send_confirmation(session, candidate)
+        consent.send_confirmation(session, candidate)
     return candidate, True

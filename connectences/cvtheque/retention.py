@@ -11,7 +11,7 @@ The scheduler job ``data_retention`` (``jobs.tasks``) calls ``apply_retention``.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -33,7 +33,6 @@ REASON_UNCONFIRMED = "adresse jamais confirmée"
 
 def _aware(moment: datetime) -> datetime:
     # SQLite gives naive datetimes back; every stored time is UTC.
-    from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

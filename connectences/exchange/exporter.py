@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from connectences.exchange.validate import COLLECTIONS, FORMAT, SCHEMA
+from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
 
 # Optional fields left out when they hold their default.
@@ -161,8 +162,6 @@ def export_document(session: Any = None) -> dict[str, Any]:
     the document's rule ``consent: true`` could not be honoured for them.
     """
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     queries = {
         "operators": (select(Operator).order_by(Operator.ref), _operator),

@@ -19,6 +19,7 @@ from connectences import workflows
 from connectences.cvtheque.profile import set_skills
 from connectences.errors import DomainError
 from connectences.exchange.validate import COLLECTIONS, FieldError, validate
+from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner, utcnow
 
 COLLECTION_LABELS = {
@@ -243,8 +244,6 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     optional field absent from an item is cleared, the document being the record.
     """
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     errors = validate(document, session)
     if errors:
@@ -302,8 +301,6 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
 def import_document_and_commit(document: Any, session: Any = None) -> ImportResult:
     """``import_document`` then commit; rolls back and re-raises on any failure."""
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     try:
         result = import_document(document, session)

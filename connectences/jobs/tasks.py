@@ -23,6 +23,7 @@ from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
+from connectences.matching.service import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -37,6 +38,7 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
+from connectences.territory import epci_of
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -480,7 +482,6 @@ def rematch(ctx: JobContext) -> dict:
 
     One mail per need listing them; a (need, candidate) pair is flagged once.
     """
-    from connectences.matching.service import match_need
 
     min_score = int(ctx.setting("REMATCH_MIN_SCORE", 70))
     top = int(ctx.setting("REMATCH_TOP", 10))
@@ -549,7 +550,6 @@ def _previous_month(today: date) -> tuple[datetime, datetime]:
 def monthly_digest(ctx: JobContext) -> dict:
     """Send each intercommunality officer (role ``territoire``) last month's needs of
     their intercommunality, counted by commune, ROME code, reason and current status."""
-    from connectences.territory import epci_of
 
     start, end = _previous_month(ctx.today)
     month = f"{start:%m/%Y}"

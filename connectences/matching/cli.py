@@ -7,6 +7,8 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from connectences.matching.service import UnknownRef, explain_candidate, match_need
+
 
 def _print_human(result: dict) -> None:
     click.echo(f"Besoin {result['need']} : {len(result['matches'])} candidat(s) proposé(s).")
@@ -37,7 +39,6 @@ def _print_explain(result: dict) -> None:
 )
 @with_appcontext
 def match_cli(need_ref: str, as_json: bool, limit: int, candidate_ref: str | None) -> None:
-    from connectences.matching.service import UnknownRef, explain_candidate, match_need
 
     try:
         if candidate_ref:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from connectences import skills
+from connectences import skills, territory
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.score import (
     FUZZY_MIN,
@@ -66,7 +66,6 @@ _LEVEL_TABLE = np.array(
 
 
 def _territory_distance(a: str, b: str) -> float | None:
-    from connectences import territory
 
     return territory.distance_km(a, b)
 

@@ -62,6 +62,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from connectences import skills, territory
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.route import format_hours
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK
@@ -177,7 +178,6 @@ class SkillKeys:
     """
 
     def __init__(self) -> None:
-        from connectences import skills
 
         self._normalize = skills.normalize
         self._concept_of = skills.concept_of
@@ -207,13 +207,11 @@ class SkillKeys:
 
 
 def _default_distance() -> DistanceFn:
-    from connectences import territory
 
     return territory.distance_km
 
 
 def _default_epci_of() -> EpciFn:
-    from connectences import territory
 
     return territory.epci_of
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from connectences import skills
+from connectences import skills, territory
 from connectences.matching.constraints import (
     ConstraintCheck,
     hard_constraint_checks,
@@ -340,7 +340,6 @@ DistanceFn = Callable[[str, str], float | None]
 
 
 def _territory_distance(a: str, b: str) -> float | None:
-    from connectences import territory
 
     return territory.distance_km(a, b)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from connectences import territory
 from connectences.extensions import db
 from connectences.matching.data import (
     candidate_from_model,
@@ -38,7 +39,6 @@ def decide_route(need_ref: str, session=None) -> RouteDecision:
     The need's intercommunality is the one of its commune (the company's by
     default). Raises ``UnknownRef`` (French message) for an unknown need.
     """
-    from connectences import territory
 
     session = session or db.session
     row = session.scalar(
@@ -69,7 +69,6 @@ def open_need_bundles(session=None) -> list[Bundle]:
     ones (available, consented, address confirmed), the pure rules checking each
     need's hard constraints again.
     """
-    from connectences import territory
 
     session = session or db.session
     needs = session.scalars(

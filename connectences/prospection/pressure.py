@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -286,7 +287,6 @@ def configured_window_days() -> int:
     """CONTACT_WINDOW_DAYS of the running application, or the default (30) outside one."""
     # The guard is plain domain code; the window is a setting, read here when an
     # application is running (web, CLI) so that callers need not pass it.
-    from flask import current_app, has_app_context
 
     if has_app_context():
         return int(current_app.config.get("CONTACT_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from connectences.errors import DomainError
+from connectences.territory import reference as territory
 from connectences.territory.text import fold
 
 
@@ -33,8 +34,6 @@ def resolve_commune(raw) -> object:
       commune has that postcode (``33009``). A postcode shared by several communes of
       the Pays asks for the name.
     """
-    from connectences import territory
-
     text = str(raw or "").strip()
     if not text:
         raise UnknownCommune("Indiquez la commune.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import (
@@ -203,7 +203,6 @@ def skills_found():
 
 
 def _fresh(pending: dict, candidate: Candidate) -> bool:
-    from datetime import datetime
 
     try:
         at = datetime.fromisoformat(pending.get("at", ""))

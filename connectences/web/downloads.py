@@ -6,7 +6,10 @@ from collections.abc import Iterable, Sequence
 
 from flask import Response, abort
 
+from connectences import accounts
 from connectences.clock import local_today
+from connectences.cvtheque import files
+from connectences.extensions import db
 from connectences.tabular import to_csv, to_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,9 +42,6 @@ def send_cv(candidate, *, actor, ip: str | None, details: dict | None = None) ->
     (``cvtheque.access.may_read_cv``): the file is always an attachment, never
     sniffed or rendered inline, never cached, and every download is in the audit log.
     """
-    from connectences import accounts
-    from connectences.cvtheque import files
-    from connectences.extensions import db
 
     if not candidate.cv_filename:
         abort(404)

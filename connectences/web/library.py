@@ -31,6 +31,7 @@ from connectences.cvtheque.library import (
 )
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
 from connectences.extensions import db
+from connectences.matching import service as matching
 from connectences.models import Candidate, User
 from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint
@@ -331,7 +332,6 @@ def show(ref: str):
 
 
 def _after_change(candidate: Candidate) -> None:
-    from connectences.matching import service as matching
 
     matching.candidate_changed(candidate)
 
