@@ -14,8 +14,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.demo", "demo_cli"),
     ("connectences.mail.cli", "mail_cli"),
     ("connectences.matching.cli", "match_cli"),
-    ("connectences.matching.bench", "bench_cli"),
-    ("connectences.cvtheque.bench", "bench_cli"),  # adds `bench search`
+    ("connectences.bench.cli", "bench_cli"),
     ("connectences.matching.cli_route_pool", "route_cli"),
     ("connectences.matching.cli_route_pool", "pool_cli"),
     ("connectences.jobs.cli", "jobs_cli"),

@@ -72,6 +72,12 @@ class Defaults:
     TRUSTED_PROXIES = 0
     # Contact-pressure guard
     CONTACT_WINDOW_DAYS = 30
+    # Offline visits (the phone's queue and the prepared round, see prospection/offline.py)
+    OFFLINE_ROUND_MAX_HOURS = 14  # a prepared round is wiped from the phone after this
+    OFFLINE_ROUND_MAX_COMPANIES = 60
+    OFFLINE_MAX_AGE_DAYS = 30  # a record made on the phone longer ago is refused
+    OFFLINE_CLOCK_DRIFT_MINUTES = 10  # how far ahead a phone's clock may be
+    OFFLINE_CACHE_VERSION = ""  # bump to make every phone replace its offline cache
     # CV library: largest CV file, life of a personal link and of a confirmation link
     CV_MAX_BYTES = 5 * 1024 * 1024
     CV_LINK_MAX_AGE_DAYS = 30

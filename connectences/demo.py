@@ -620,6 +620,29 @@ VISIT_NOTES: dict[str, list[str]] = {
 }
 
 # ---------------------------------------------------------------------------
+# The people to call in each company, and where it is
+# ---------------------------------------------------------------------------
+
+# First names and roles in pairs of the same gender, so that "Sylvie, gérante" agrees.
+CONTACT_PEOPLE: dict[str, tuple[list[str], list[str]]] = {
+    "f": (
+        ["Sylvie", "Nathalie", "Isabelle", "Sandrine", "Céline", "Véronique", "Sophie",
+         "Aurélie", "Gaëlle", "Marion", "Christelle", "Karine"],
+        ["Gérante", "Co-gérante", "Responsable administrative", "Directrice"],
+    ),
+    "m": (
+        ["Laurent", "Thierry", "Patrick", "Stéphane", "Christophe", "Franck", "Pascal",
+         "Jérôme", "Sébastien", "Julien", "Olivier", "Philippe"],
+        ["Gérant", "Co-gérant", "Responsable administratif", "Directeur"],
+    ),
+}  # fmt: skip
+STREETS = [
+    "rue du Port", "avenue de la Plage", "rue des Écoles", "place du Marché",
+    "route de Bordeaux", "allée des Pins", "boulevard de la Côte d'Argent",
+    "rue Jules Ferry", "avenue de la Libération", "chemin des Ostréiculteurs",
+]  # fmt: skip
+
+# ---------------------------------------------------------------------------
 # Accounts
 # ---------------------------------------------------------------------------
 
@@ -801,10 +824,54 @@ def _showcase_candidate(today: date) -> dict:
         "days": ["mon", "tue", "thu", "fri"],
         "contracts": ["cdi_temps_partage", "cdd"],
         "available_from": (today - timedelta(days=10)).isoformat(),
-        "status": "disponible",
+        # Holds 8 h of bookkeeping on Tuesday through the groupement: a week to complete.
+        "status": "en_mission",
         "consent": True,
         "source": "permanence",
+        "commitments": [
+            {"label": "Comptabilité, GE Bassin Emploi", "hours_per_week": 8, "days": ["tue"]}
+        ],
     }
+
+
+# Work people of the demo already hold (interchange v1.1 commitments).
+HELD_WORK = [
+    "Secrétariat, mairie",
+    "Entretien des locaux, camping",
+    "Accueil, office de tourisme",
+    "Comptabilité, GE Bassin Emploi",
+    "Vente, marché du samedi",
+    "Aide en cuisine, restaurant du port",
+]
+
+
+def _add_commitments(seed: int, candidates: list[dict], today: date) -> None:
+    """One or two commitments for the people "en mission", leaving them free time.
+
+    A random stream of its own, so that the rest of the demo stays what it was.
+    """
+    rng = random.Random(seed * 7919 + 11)
+    for candidate in candidates:
+        if candidate["status"] != "en_mission" or candidate.get("commitments"):
+            continue
+        days, hours_max = candidate["days"], candidate["hours_max"]
+        if len(days) < 2 or hours_max < 8:
+            continue
+        k = 2 if len(days) >= 3 and rng.random() < 0.4 else 1
+        taken = rng.sample(days, k)
+        room = hours_max - 4  # at least 4 h left to fill
+        held = []
+        for day in taken:
+            hours = min(rng.choice([4, 6, 7, 8]), room)
+            if hours < 1:
+                break
+            room -= hours
+            item = {"label": rng.choice(HELD_WORK), "hours_per_week": hours, "days": [day]}
+            if rng.random() < 0.4:
+                item["until"] = (today + timedelta(days=rng.randint(20, 200))).isoformat()
+            held.append(item)
+        if held:
+            candidate["commitments"] = held
 
 
 def build_demo_document(
@@ -814,7 +881,7 @@ def build_demo_document(
     n_needs: int = 60,
     n_candidates: int = 150,
 ) -> dict:
-    """The interchange v1 document of the demo territory.
+    """The interchange v1.1 document of the demo territory.
 
     Deterministic for a given `seed` and `today` (dates are spread around `today`,
     which defaults to the current date, so that the demo always looks current).
@@ -876,9 +943,10 @@ def build_demo_document(
     candidates = [showcase] + [
         _build_candidate(rng, i, used_emails, today) for i in range(2, n_candidates + 1)
     ]
+    _add_commitments(seed, candidates, today)
 
     return {
-        "format": "connectences/v1",
+        "format": "connectences/v1.1",
         "operators": [dict(op, epcis=list(op["epcis"])) for op in OPERATORS],
         "partners": [dict(p) for p in PARTNERS],
         "companies": companies,
@@ -961,6 +1029,39 @@ def build_demo_visits(
     return visits
 
 
+def build_demo_contacts(document: dict, seed: int = DEMO_SEED) -> dict[str, dict]:
+    """For each company of the document (by ref): its street address and the person an
+    operator calls there (``name``, ``role``, ``phone``, and ``email`` for about half).
+
+    Not part of the interchange format, so added by ``seed_demo`` after the import.
+    Phone numbers are in the range reserved for fiction (06 39 98 xx xx). The owner
+    of the demo company account is that company's contact.
+    """
+    rng = random.Random(seed * 104_729 + 3)
+    people: dict[str, dict] = {}
+    for company in document["companies"]:
+        gender = rng.choice(sorted(CONTACT_PEOPLE))
+        first_names, roles = CONTACT_PEOPLE[gender]
+        first, last = rng.choice(first_names), rng.choice(LAST_NAMES)
+        domain = slug(company["name"]) + ".example"
+        number = rng.randrange(10_000)
+        people[company["ref"]] = {
+            "address": f"{rng.randint(1, 60)} {rng.choice(STREETS)}",
+            "name": f"{first} {last}",
+            "role": rng.choice(roles),
+            "phone": f"06 39 98 {number // 100:02d} {number % 100:02d}",
+            "email": f"{slug(first)}@{domain}" if rng.random() < 0.5 else None,
+        }
+    owner = people.get(_company_ref(DEMO_COMPANY_OWNER))
+    if owner is not None:
+        owner.update(name="Sylvie Lafitte", role="Gérante", email=_owner_email())
+    return people
+
+
+def _owner_email() -> str:
+    return "entreprise@" + slug(DEMO_COMPANY_OWNER) + ".example"
+
+
 def demo_accounts(document: dict) -> list[DemoAccount]:
     """One account per role, tied to the document's organisations and people."""
     candidate = document["candidates"][0]
@@ -976,7 +1077,7 @@ def demo_accounts(document: dict) -> list[DemoAccount]:
             "Bruno Lacoste", org_ref="france-travail-arcachon",
         ),
         DemoAccount(
-            "company", "entreprise@au-fournil-d-andernos.example", "demo-entreprise-bassin",
+            "company", _owner_email(), "demo-entreprise-bassin",
             "Sylvie Lafitte", org_ref=_company_ref(DEMO_COMPANY_OWNER),
         ),
         DemoAccount(
@@ -1018,6 +1119,8 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
     document = build_demo_document(seed, today)
     import_document(document, session)
     session.flush()
+
+    _seed_contacts(session, document, seed)
 
     accounts = demo_accounts(document)
     created_accounts = []
@@ -1090,6 +1193,22 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         "comptes": _count(session, User),
     }
     return DemoSummary(counts, accounts, created_accounts, created_visits)
+
+
+def _seed_contacts(session: Session, document: dict, seed: int) -> None:
+    """Give each demo company its address and the person to call, through the contact
+    checks of the directory; a company that already has a contact or an address keeps it."""
+    from connectences.models import Company, CompanyContact
+    from connectences.prospection.companies import validate_contact
+
+    people = build_demo_contacts(document, seed)
+    for company in session.scalars(select(Company).where(Company.ref.in_(list(people)))):
+        person = people[company.ref]
+        if company.address is None:
+            company.address = person["address"]
+        if not company.contacts:
+            company.contacts.append(CompanyContact(**validate_contact(person)))
+    session.flush()
 
 
 def _progress_needs(session: Session, animateur) -> None:

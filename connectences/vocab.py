@@ -66,6 +66,8 @@ CANDIDATE_STATUSES: dict[str, str] = {
     "place": "Placé",
     "inactif": "Inactif",
 }
+# Statuses open to work (interchange v1.1): a person "en mission" still has free time to fill.
+OPEN_TO_WORK: tuple[str, ...] = ("disponible", "en_mission")
 
 ROLES: dict[str, str] = {
     "admin": "Administrateur",

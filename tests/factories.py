@@ -96,6 +96,8 @@ def company(**overrides: Any) -> dict[str, Any]:
             "name": f"Entreprise {n}",
             "siret": make_siret(n),
             "commune": ARCACHON,
+            # A company an operator can reach (leads to unreachable ones are refused).
+            "contact_email": f"contact{n}@entreprise-exemple.fr",
         },
         overrides,
     )

@@ -50,7 +50,8 @@ def test_bench_matching_with_tiny_sizes(runner):
 def test_bench_quality_reports_matcher_and_baseline(runner):
     result = runner.invoke(args=["bench", "quality"])
     assert result.exit_code == 0, result.output
-    records = {(r["metric"], r["system"]): r for r in _lines(result.output)}
+    lines = _lines(result.output)
+    records = {(r["metric"], r["system"]): r for r in lines if r["set"] == "general"}
     for system in ("matcher", "tfidf"):
         for metric in ("ndcg@10", "recall@10", "hard_constraint_breaches"):
             assert (metric, system) in records
@@ -58,3 +59,34 @@ def test_bench_quality_reports_matcher_and_baseline(runner):
     assert records[("ndcg@10", "matcher")]["value"] > records[("ndcg@10", "tfidf")]["value"]
     assert records[("ndcg@10", "matcher")]["needs"] >= 20
     assert records[("ndcg@10", "matcher")]["candidates"] >= 300
+    within = {(r["metric"], r["system"]): r for r in lines if r["set"] == "within_job"}
+    for system in ("matcher", "tfidf"):
+        assert within[("ndcg@10", system)]["needs"] >= 15
+        assert 0 <= within[("tied_top10_share", system)]["value"] <= 1
+    suggestions = {r["metric"]: r for r in lines if r["set"] == "suggestions"}
+    assert suggestions["rome_expected_first"]["titles"] == 50
+    assert (
+        0
+        <= suggestions["unrelated_in_top5"]["value"]
+        <= suggestions["unrelated_in_top5"]["suggested"]
+    )
+
+
+def test_one_bench_group_holds_every_benchmark(app):
+    from connectences.cli import COMMANDS
+
+    assert [c for c in COMMANDS if c[1] == "bench_cli"] == [("connectences.bench.cli", "bench_cli")]
+    group = app.cli.get_command(None, "bench")
+    assert sorted(group.commands) == ["matching", "quality", "search"]
+
+
+def test_labelled_sets_ship_inside_the_package():
+    from pathlib import Path
+
+    import connectences
+    from connectences.bench.evaluation import DATA_DIR
+
+    package = Path(connectences.__file__).resolve().parent
+    assert DATA_DIR.is_relative_to(package)
+    assert (DATA_DIR / "general" / "set.json").is_file()
+    assert (DATA_DIR / "general" / "qrels.tsv").is_file()

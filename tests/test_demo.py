@@ -43,7 +43,21 @@ def document():
 
 def test_the_demo_document_is_valid_interchange(document):
     assert validate(document) == []
-    assert document["format"] == "connectences/v1"
+    assert document["format"] == "connectences/v1.1"
+
+
+def test_some_demo_people_hold_commitments_and_one_has_a_week_to_complete(document):
+    holding = [c for c in document["candidates"] if c.get("commitments")]
+    assert len(holding) >= 5
+    assert all(c["status"] == "en_mission" for c in holding)
+    assert {len(c["commitments"]) for c in holding} == {1, 2}
+    showcase = document["candidates"][0]
+    assert showcase["commitments"][0]["days"] == ["tue"]
+    # Free time left: more hours than held, and free days.
+    for c in holding:
+        held = sum(k["hours_per_week"] for k in c["commitments"])
+        taken = {d for k in c["commitments"] for d in k["days"]}
+        assert held <= c["hours_max"] - 4 and set(c["days"]) - taken
 
 
 def test_the_demo_document_is_deterministic():

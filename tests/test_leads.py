@@ -160,11 +160,16 @@ def test_close_without_outcome(animateur):
 
 
 @pytest.mark.parametrize(
-    "contract, person_status", [("cdi_temps_partage", "place"), ("cdd", "en_mission")]
+    "contract, months, person_status",
+    # The placement takes both of the person's days: full for good when open-ended; a
+    # six-month CDD gives the week back when it ends, so the person stays en mission.
+    [("cdi_temps_partage", None, "place"), ("cdd", 6, "en_mission")],
 )
-def test_placement_effects(animateur, contract, person_status):
+def test_placement_effects(animateur, contract, months, person_status):
     lead = _lead(animateur, refs=("n1", "n2"))
     flow.accept(db.session, lead)
+    for ref in ("n1", "n2"):
+        by_ref(Need, ref).duration_months = months
     person = by_ref(Candidate, "ok")
     placement = flow.record_placement(
         db.session,

@@ -122,7 +122,7 @@ def test_the_migration_gives_old_rows_the_kind_their_subject_names(tmp_path):
             rows = connection.execute(sa.text("SELECT subject, kind FROM outbox_message")).all()
             found = {subject: kind for subject, kind in rows}
         assert found == subjects
-        downgrade(revision="efab7fe3a460")
+        downgrade(revision="2b251bb802d2")
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("outbox_message")}
         assert "kind" not in columns
         db.engine.dispose()

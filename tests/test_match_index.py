@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from connectences.bench.synth import Generator
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import rank_candidates
-from connectences.matching.synth import Generator
 
 
 def _distance_with_unknowns(seed: int):

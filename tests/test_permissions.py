@@ -43,6 +43,7 @@ PUBLIC_ENDPOINTS = {
     "cv_public.update",
     "cv_public.space_skills",
     "cv_public.pause",
+    "cv_public.choose",
     "cv_public.export_json",
     "cv_public.download_pdf",
     "cv_public.delete",
@@ -54,6 +55,9 @@ PUBLIC_ENDPOINTS = {
     "need_public.confirm",
     "need_public.space",
     "need_public.renew",
+    # The installable web app: its manifest and service worker (nothing personal in them).
+    "webapp.manifest",
+    "webapp.service_worker",
     "static",
 }
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations
 
 import pytest
 
 from connectences import skills
+from connectences.matching import week
 from connectences.matching.constraints import hard_constraint_checks
-from connectences.matching.data import CandidateData, NeedData
+from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.matching.pool import pool
 from connectences.vocab import DAYS
 
 # Fake communes on a line: the distance is the gap between positions (km).
 POSITION = {"10001": 0.0, "10002": 10.0, "10003": 25.0, "10004": 25.1, "10005": 60.0}
 UNKNOWN = "19999"  # a commune whose centre is unknown
+START = date(2027, 2, 1)
 
 
 def distance(a: str, b: str) -> float | None:
@@ -227,7 +229,7 @@ def test_candidates_fit_the_whole_bundle():
         candidate("contract", contracts=frozenset({"cdi_temps_partage"})),  # b2 is a cdd
         candidate("days", days=frozenset({"mon"})),  # no common day with b2
         candidate("far", commune="10005", mobility_km=45),  # b1 at 60 km
-        candidate("status", status="en_mission"),
+        candidate("status", status="place"),
         candidate("consent", consent=False),
         candidate("later", available_from=date(2027, 3, 1)),
         candidate("level", level="non_qualifie", rome=()),  # one step below: allowed
@@ -236,6 +238,36 @@ def test_candidates_fit_the_whole_bundle():
     (bundle,) = run(needs, cands)
     # Related to the trade first, then the others; each group by ref.
     assert bundle.candidates == ("level", "ok", "ok-boundary", "other-job")
+
+
+def test_people_en_mission_fit_a_bundle_in_their_free_hours_and_free_days():
+    needs = [
+        need("b1", "e1", "mon", 10, commune="10001"),
+        need("b2", "e2", "tue", 12, commune="10002"),
+    ]
+    wed_8h = CommitmentData(hours_per_week=8, days=frozenset({"wed"}), label="GE")
+    cands = [
+        # 30 h at most, 8 already taken: 22 free, exactly the bundle's total.
+        candidate("free-22", status="en_mission", hours_max=30, commitments=(wed_8h,)),
+        candidate("free-21", status="en_mission", hours_max=29, commitments=(wed_8h,)),
+        # Monday taken: no free day for b1.
+        candidate(
+            "monday-taken",
+            status="en_mission",
+            commitments=(CommitmentData(hours_per_week=4, days=frozenset({"mon"})),),
+        ),
+        # Ended the day before the start: the whole week is free again.
+        candidate(
+            "ended",
+            status="en_mission",
+            hours_max=22,
+            commitments=(
+                CommitmentData(hours_per_week=8, days=frozenset({"mon"}), until=date(2027, 1, 31)),
+            ),
+        ),
+    ]
+    (bundle,) = run(needs, cands)
+    assert set(bundle.candidates) == {"free-22", "ended"}
 
 
 def random_instance(rng: random.Random, n: int):
@@ -255,6 +287,7 @@ def random_instance(rng: random.Random, n: int):
                 skills=tuple(rng.sample(skill_pool, rng.randint(1, 2))),
                 contract=rng.choice(["cdi_temps_partage", "cdd"]),
                 level=rng.choice(["employe_qualifie", "technicien"]),
+                start=rng.choice([START, START + timedelta(days=10)]),
             )
         )
     cands = []
@@ -270,10 +303,23 @@ def random_instance(rng: random.Random, n: int):
                 days=frozenset(rng.sample(list(DAYS), rng.randint(2, 6))),
                 contracts=frozenset(rng.sample(["cdi_temps_partage", "cdd", "cdi"], 2)),
                 level=rng.choice(["non_qualifie", "employe_qualifie", "technicien"]),
-                status=rng.choice(["disponible", "disponible", "en_mission"]),
+                status=(status := rng.choice(["disponible", "disponible", "en_mission"])),
+                commitments=_random_commitments(rng) if status == "en_mission" else (),
             )
         )
     return needs, cands
+
+
+def _random_commitments(rng: random.Random) -> tuple[CommitmentData, ...]:
+    """One or two commitments, open-ended or ending around the needs' starts."""
+    return tuple(
+        CommitmentData(
+            hours_per_week=float(rng.choice([4, 8, 12])),
+            days=frozenset(rng.sample(list(DAYS), rng.randint(1, 2))),
+            until=rng.choice([None, START - timedelta(days=1), START, START + timedelta(days=20)]),
+        )
+        for _ in range(rng.randint(1, 2))
+    )
 
 
 def _keys(n: NeedData) -> set[str]:
@@ -319,8 +365,9 @@ def brute_force(needs: list[NeedData]) -> set[frozenset[str]]:
 
 def expected_candidates(bundle_needs: list[NeedData], cands, total: float) -> set[str]:
     ok = set()
+    first = min(n.start for n in bundle_needs)
     for cand in cands:
-        if not cand.hours_min <= total <= cand.hours_max:
+        if not week.wished_hours_min(cand, first) <= total <= week.free_hours(cand, first):
             continue
         if all(
             check.ok
@@ -493,7 +540,7 @@ def test_pool_cli_json_over_open_needs(runner):
 
 
 def test_measure_pool_reports_one_bench_record():
-    from connectences.matching.bench_pool import measure_pool, synthetic_needs
+    from connectences.bench.pool import measure_pool, synthetic_needs
 
     needs = synthetic_needs(300, seed=3)
     assert len({n.ref for n in needs}) == 300

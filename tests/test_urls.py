@@ -59,10 +59,12 @@ def _opens_a_page(app, url: str) -> bool:
 
 
 def test_every_link_in_the_mails_opens_a_page(app, client):
-    # The scheduler's mails: a lead reminder, then the lead refused (its sender told).
+    # The scheduler's mails: a lead reminder; then the lead accepted (the operator gets
+    # the companies' contacts) and handed back (its sender told).
     world = make_world(MONDAY)
     assert run("lead_escalation", MONDAY + timedelta(days=3))["reminded"] == 1
-    flow.refuse(db.session, world["lead"], "doublon")
+    flow.accept(db.session, world["lead"])
+    flow.hand_back(db.session, world["lead"], "Pas de candidat ce trimestre")
     # A referral, its reminder, and the mails of the CV library and of the accounts.
     partner = Partner(ref="ml", name="Mission Locale", kind="mission_locale", email="ml@ml.fr")
     db.session.add(partner)
@@ -94,6 +96,7 @@ def test_every_link_in_the_mails_opens_a_page(app, client):
     kinds = {m.kind for m in messages}
     assert {
         "lead_reminder",
+        "lead_accepted",
         "workflow_update",
         "referral_sent",
         "referral_reminder",
@@ -105,6 +108,9 @@ def test_every_link_in_the_mails_opens_a_page(app, client):
     } <= kinds
     checked = 0
     for message in messages:
+        # Each of these mails sends its reader somewhere: a link lost on the way (a path
+        # without its host) would leave none.
+        assert LINK.search(message.body_text), message.kind
         for url in LINK.findall(message.body_text) + LINK.findall(message.body_html or ""):
             url = url.replace("&amp;", "&").rstrip(".,;)")
             assert url.startswith("http://localhost/"), (message.kind, url)

@@ -39,3 +39,20 @@ def may_read_cv(
     if lead_id is not None:
         query = query.where(Lead.id == lead_id)
     return bool(session.scalar(select(exists(query))))
+
+
+def operator_placed(session: Session, user: User | None, candidate_id: int) -> bool:
+    """True when ``user`` is a member of an operator that placed this person (one of
+    its leads holds a placement of them): that operator may help complete their week."""
+    from connectences.models import Placement
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if user.role != "operator" or user.operator_id is None:
+        return False
+    query = (
+        select(Placement.id)
+        .join(Lead, Lead.id == Placement.lead_id)
+        .where(Placement.candidate_id == candidate_id, Lead.operator_id == user.operator_id)
+    )
+    return bool(session.scalar(select(exists(query))))

@@ -88,8 +88,8 @@ def _iso(value) -> str | None:
 def export_candidate(session: Session, candidate: Candidate) -> dict:
     """Everything held about the person, as a JSON-ready dict (the right of access).
 
-    Profile (with French labels beside codes), skills as written and as placed in the
-    taxonomy, consent and confirmation dates, history, the leads that named them,
+    Profile (with French labels beside codes, and the work they hold: commitments),
+    skills as written and as placed in the taxonomy, consent and confirmation dates, history, the leads that named them,
     their account and the mail written to them.
     """
     commune = territory.get_commune(candidate.commune)
@@ -129,6 +129,18 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
             "available_from": _iso(candidate.available_from),
             "status": candidate.status,
             "status_label": CANDIDATE_STATUSES.get(candidate.status),
+            "week_complete": candidate.week_complete,
+            "commitments": [
+                {
+                    "label": c.label,
+                    "hours_per_week": c.hours_per_week,
+                    "days": list(c.days or []),
+                    "start": _iso(c.start),
+                    "until": _iso(c.until),
+                    "source": c.source,
+                }
+                for c in candidate.commitments
+            ],
             "source": candidate.source,
             "notes": candidate.notes,
             "cv_file": bool(candidate.cv_filename),

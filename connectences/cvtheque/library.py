@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from connectences import territory
 from connectences.clock import LOCAL_TZ
+from connectences.cvtheque import status as status_rules
 from connectences.cvtheque.history import record_event
 from connectences.errors import DomainError
 from connectences.models import Candidate, Lead, LeadCandidate, LeadNeed, Need, User
 from connectences.models.base import utcnow
 from connectences.skills import rome_label
-from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS, OPEN_TO_WORK
 
 MAX_NOTES = 5000
 
@@ -30,23 +31,16 @@ class LibraryError(DomainError):
 
 
 def set_status(session: Session, candidate: Candidate, status: str, *, actor: User) -> bool:
-    """Move the person to ``status`` (one of the four); False when it already was."""
-    if status not in CANDIDATE_STATUSES:
-        raise LibraryError("Choisissez un statut de la liste.")
-    old = candidate.status
-    if old == status:
-        return False
-    candidate.status = status
-    candidate.updated_at = utcnow()  # matching re-reads the record
-    record_event(
-        session,
-        candidate,
-        "status",
-        f"Statut : {CANDIDATE_STATUSES.get(old, old)} → {CANDIDATE_STATUSES[status]}.",
-        actor=actor,
-        details={"from": old, "to": status},
-    )
-    return True
+    """The animateur moves the person to ``status`` (one of the four); False when it already
+    was. "Placé" also records that the person wants no more hours; an open status, that
+    they want more (``cvtheque.status``, which writes the history)."""
+    try:
+        changed = status_rules.set_status(session, candidate, status, actor=actor)
+    except status_rules.StatusError as error:
+        raise LibraryError(str(error)) from None
+    if status in ("place", *OPEN_TO_WORK):
+        candidate.week_complete = status == "place"
+    return changed
 
 
 def set_notes(session: Session, candidate: Candidate, notes: str, *, actor: User) -> bool:

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from connectences.accounts.audit import audit
 from connectences.cvtheque.files import delete_pdf_after_commit
 from connectences.cvtheque.history import record_event
+from connectences.cvtheque.status import set_status
 from connectences.errors import DomainError
 from connectences.models import (
     Candidate,
     CandidateDistinct,
     CandidateEvent,
     CandidateSkill,
+    Commitment,
     LeadCandidate,
     OutboxMessage,
     Placement,
@@ -140,6 +142,23 @@ def merge_candidates(
         for i, s in enumerate(moved_skills)
     ]
 
+    # Commitments: the person holds the work of both records (copies: the dropped
+    # record's rows go with it).
+    new_commitments = [
+        Commitment(
+            label=c.label,
+            hours_per_week=c.hours_per_week,
+            days=list(c.days or []),
+            start=c.start,
+            until=c.until,
+            source=c.source,
+            placement_id=c.placement_id,
+            created_by_id=c.created_by_id,
+            created_at=c.created_at,
+        )
+        for c in drop.commitments
+    ]
+
     # Lead lines: a lead naming both keeps the kept record's line only.
     keep_leads = set(
         session.scalars(select(LeadCandidate.lead_id).where(LeadCandidate.candidate_id == keep.id))
@@ -178,11 +197,14 @@ def merge_candidates(
     # The unique e-mail (and ref) must be free before the kept record takes it over.
     session.flush()
 
+    status = values.pop("status", keep.status)
     for name, value in values.items():
         setattr(keep, name, value)
     for name, value in united.items():
         setattr(keep, name, value)
     keep.skills.extend(new_skills)
+    keep.commitments.extend(new_commitments)
+    set_status(session, keep, status, actor=actor, reason=f"fusion avec {drop_ref}")
     keep.notes = notes
     keep.consent = consent
     keep.consent_at = consent_at

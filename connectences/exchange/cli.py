@@ -16,7 +16,9 @@ from connectences.exchange.importer import COLLECTION_LABELS, ExchangeError, imp
 from connectences.exchange.parse import dump_document, parse_document
 from connectences.extensions import db
 
-exchange_cli = AppGroup("exchange", help="Import et export au format d'échange connectences/v1.")
+exchange_cli = AppGroup(
+    "exchange", help="Import et export au format d'échange connectences/v1 et v1.1."
+)
 
 
 def _fail(errors: list) -> None:

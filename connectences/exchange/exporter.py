@@ -1,4 +1,4 @@
-"""Export of the current data as an interchange v1 document.
+"""Export of the current data as an interchange v1.1 document.
 
 The output is what an import reads: ``import_document(export_document())`` changes
 nothing, and for any valid document ``export_document()`` after importing it into
@@ -10,7 +10,10 @@ Canonical form (what ``normalize_document`` produces from an input):
   ``status`` / ``do_not_solicit`` are left out when they hold their default
   (``disponible`` / false); ``rome_domains`` of an operator is always written,
   since its emptiness means "every domain";
-- numbers are integers when integral (7, not 7.0); dates are ``YYYY-MM-DD``.
+- numbers are integers when integral (7, not 7.0); dates are ``YYYY-MM-DD``;
+- a candidate's ``commitments`` (left out when none) are written with their days in
+  week order and sorted (end date, open-ended last, then label, hours, days), each
+  without its empty optional fields.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from connectences.exchange.validate import COLLECTIONS, FORMAT, SCHEMA
+from connectences.exchange.validate import COLLECTIONS, COMMITMENT_SCHEMA, FORMAT, SCHEMA
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
+from connectences.vocab import DAYS
 
 # Optional fields left out when they hold their default.
 _DEFAULTS: dict[str, dict[str, Any]] = {
@@ -48,6 +52,30 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _clean_commitment(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in COMMITMENT_SCHEMA:
+        value = item.get(key)
+        if value is None:
+            continue
+        if key == "hours_per_week":
+            value = _number(value)
+        elif key == "days":
+            value = [d for d in DAYS if d in value]
+        out[key] = value
+    return out
+
+
+def _commitment_order(item: dict[str, Any]) -> tuple:
+    days = [list(DAYS).index(d) for d in item["days"]]
+    return (
+        item.get("until") or "9999-99-99",
+        item.get("label") or "",
+        item["hours_per_week"],
+        days,
+    )
+
+
 def _clean(collection: str, item: dict[str, Any]) -> dict[str, Any]:
     """One record in canonical form, fields in the order of the spec."""
     schema = SCHEMA[collection]
@@ -63,6 +91,8 @@ def _clean(collection: str, item: dict[str, Any]) -> dict[str, Any]:
             continue
         if key in _NUMBERS:
             value = _number(value)
+        elif key == "commitments":
+            value = sorted((_clean_commitment(c) for c in value), key=_commitment_order)
         out[key] = value
     return out
 
@@ -133,6 +163,15 @@ def _candidate(c: Candidate) -> dict[str, Any]:
         "status": c.status,
         "consent": True,
         "source": c.source,
+        "commitments": [
+            {
+                "label": k.label,
+                "hours_per_week": k.hours_per_week,
+                "days": list(k.days or []),
+                "until": k.until.isoformat() if k.until else None,
+            }
+            for k in c.commitments
+        ],
     }
 
 
@@ -155,7 +194,7 @@ def _need(n: Need) -> dict[str, Any]:
 
 
 def export_document(session: Any = None) -> dict[str, Any]:
-    """Every operator, partner, company, candidate and need as an interchange v1 document.
+    """Every operator, partner, company, candidate and need as an interchange v1.1 document.
 
     Candidates are exported only when they consented and their address is
     confirmed (or attested by a sender): the CV library shares nobody else, and

@@ -1,4 +1,4 @@
-"""Import of interchange v1 documents: validate everything, then upsert by ``ref``.
+"""Import of interchange v1 and v1.1 documents: validate everything, then upsert by ``ref``.
 
 A document with any error is refused as a whole and nothing is written. A valid
 document is applied record by record, each attribute compared before it is set,
@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectences import workflows
+from connectences import vocab, workflows
 from connectences.cvtheque.profile import set_skills
+from connectences.cvtheque.status import set_status
 from connectences.errors import DomainError
-from connectences.exchange.validate import COLLECTIONS, FieldError, validate
+from connectences.exchange.validate import COLLECTIONS, FORMAT_V1, FieldError, validate
 from connectences.extensions import db
-from connectences.models import Candidate, Company, Need, Operator, Partner, utcnow
+from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
 
 COLLECTION_LABELS = {
     "operators": "opérateurs",
@@ -204,6 +205,48 @@ def _apply(record: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+def _commitment_key(hours: float, days, until: date | None, label: str | None) -> tuple:
+    return (float(hours), frozenset(days), until, label or None)
+
+
+def _item_key(item: dict) -> tuple:
+    until = _date(item["until"]) if item.get("until") else None
+    return _commitment_key(item["hours_per_week"], item["days"], until, item.get("label"))
+
+
+def _set_commitments(candidate: Candidate, items: list[dict]) -> bool:
+    """Make the person's commitments those of the document; True when anything changed.
+
+    Stored commitments equal to one of the document are kept as they are (with the
+    placement that made them); the others are removed, and the document's new ones
+    added as declared by the sender.
+    """
+    unmatched = [(_item_key(item), item) for item in items]
+    stored = list(candidate.commitments)
+    keep = []
+    for commitment in stored:
+        key = _commitment_key(
+            commitment.hours_per_week, commitment.days, commitment.until, commitment.label
+        )
+        match = next((pair for pair in unmatched if pair[0] == key), None)
+        if match is not None:
+            unmatched.remove(match)
+            keep.append(commitment)
+    if len(keep) == len(stored) and not unmatched:
+        return False
+    candidate.commitments = keep + [
+        Commitment(
+            label=item.get("label"),
+            hours_per_week=float(item["hours_per_week"]),
+            days=[d for d in vocab.DAYS if d in item["days"]],
+            until=key[2],
+            source="declared",
+        )
+        for key, item in unmatched
+    ]
+    return True
+
+
 def _attest_consent(candidate: Candidate) -> bool:
     """The sender attests the person's consent and address (see ``import_document``)."""
     now = utcnow()
@@ -242,6 +285,8 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     Absent ``status`` (candidates) and ``do_not_solicit`` (companies) take their
     default on creation and leave a stored record as it is on update; every other
     optional field absent from an item is cleared, the document being the record.
+    That includes a v1.1 candidate's ``commitments``; a v1 document (which cannot
+    carry them) leaves a stored person's commitments as they are.
     """
     if session is None:
         session = db.session
@@ -266,6 +311,7 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
         for item in items:
             values = to_values(item, companies)
             record = existing.get(item["ref"])
+            status = values.pop("status", None) if record is not None else None
             if record is None:
                 record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
                 session.add(record)
@@ -276,8 +322,17 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             else:
                 changed = _apply(record, values)
             if name == "candidates":
+                if status is not None:
+                    # Through the one writer of a person's status, with its history line.
+                    changed = (
+                        set_status(session, record, status, reason="import d'un document")
+                        or changed
+                    )
                 changed = set_skills(record, list(item["skills"])) or changed
                 changed = _attest_consent(record) or changed
+                if document.get("format") != FORMAT_V1:
+                    # A v1 sender knows nothing of commitments: theirs stay as they are.
+                    changed = _set_commitments(record, item.get("commitments") or []) or changed
                 if changed and record.id is not None:
                     # Skill rows live in their own table: bump the person's
                     # updated_at ourselves so that re-matching notices.

@@ -1,4 +1,8 @@
-"""Validation of interchange v1 documents (see shared/spec/interchange-v1.md).
+"""Validation of interchange v1 and v1.1 documents (see shared/spec/interchange-v1.md).
+
+Both ``connectences/v1`` and ``connectences/v1.1`` are read; only v1.1 may carry a
+candidate's ``commitments`` (a v1 document is read as having none). Export writes
+``FORMAT``, the latest.
 
 A document is checked as a whole and every offending field is reported once, as
 an RFC 6901 JSON pointer and a French sentence, so that a sender can fix all its
@@ -25,7 +29,9 @@ from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
 from connectences.models import Candidate, Company
 
-FORMAT = "connectences/v1"
+FORMAT_V1 = "connectences/v1"
+FORMAT = "connectences/v1.1"
+FORMATS = (FORMAT_V1, FORMAT)
 COLLECTIONS = ("operators", "partners", "companies", "candidates", "needs")
 
 _ROME = re.compile(r"[A-Z][0-9]{4}")
@@ -301,6 +307,25 @@ def list_of(item: Check, non_empty: bool = False, unique: bool = True) -> Check:
     return check
 
 
+def _commitment(value: Any, where: str, ctx: _Context) -> Any:
+    """One commitment (v1.1): an object with its own fields, unknown keys rejected."""
+    if not isinstance(value, dict):
+        ctx.error(where, "doit être un objet JSON (entre accolades { ... })")
+        return None
+    errors_before = len(ctx.errors)
+    for key in value:
+        if key not in COMMITMENT_SCHEMA:
+            ctx.error(join(where, key), _unknown_key(key, COMMITMENT_SCHEMA))
+    for key, spec in COMMITMENT_SCHEMA.items():
+        item = value.get(key)
+        if item is None:
+            if spec.required:
+                ctx.error(join(where, key), "champ obligatoire manquant")
+            continue
+        spec.check(item, join(where, key), ctx)
+    return value if len(ctx.errors) == errors_before else None
+
+
 # --------------------------------------------------------------------------- schema
 
 
@@ -311,6 +336,13 @@ class Field:
 
 
 REF = Field(string(100), required=True)
+
+COMMITMENT_SCHEMA: dict[str, Field] = {
+    "label": Field(string(200)),
+    "hours_per_week": Field(number(1, 48), required=True),
+    "days": Field(list_of(one_of(vocab.DAYS), non_empty=True), required=True),
+    "until": Field(iso_date),
+}
 NAME = Field(string(200), required=True)
 
 SCHEMA: dict[str, dict[str, Field]] = {
@@ -361,6 +393,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "status": Field(one_of(vocab.CANDIDATE_STATUSES)),
         "consent": Field(consent, required=True),
         "source": Field(string(100)),
+        "commitments": Field(list_of(_commitment, unique=False)),
     },
     "needs": {
         "ref": REF,
@@ -411,12 +444,13 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     for key in document:
         if key not in TOP_LEVEL_KEYS:
             ctx.error(pointer(key), _unknown_key(key, TOP_LEVEL_KEYS))
+    expected = " ou ".join(f"« {f} »" for f in FORMATS)
     if "format" not in document or document["format"] is None:
-        ctx.error("/format", f"champ obligatoire manquant : attendu « {FORMAT} »")
-    elif document["format"] != FORMAT:
+        ctx.error("/format", f"champ obligatoire manquant : attendu {expected}")
+    elif document["format"] not in FORMATS:
         given = document["format"]
         shown = given if isinstance(given, str) else json.dumps(given, ensure_ascii=False)
-        ctx.error("/format", f"format inconnu « {shown} » : attendu « {FORMAT} »")
+        ctx.error("/format", f"format inconnu « {shown} » : attendu {expected}")
 
     # Valid values of each item, by collection, for the checks across records.
     valid: dict[str, list[tuple[int, dict[str, Any]]]] = {}
@@ -427,6 +461,7 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     _check_sirets(valid["companies"], ctx)
     _check_candidate_emails(valid["candidates"], ctx)
     _check_candidate_hours(valid["candidates"], ctx)
+    _check_commitments(document, valid["candidates"], ctx)
     _check_need_companies(document, valid["needs"], ctx)
     return ctx.errors
 
@@ -541,6 +576,39 @@ def _check_candidate_hours(checked: list[tuple[int, dict[str, Any]]], ctx: _Cont
             ctx.error(
                 pointer("candidates", index, "hours_min"),
                 f"hours_min ({_fmt(low)}) doit être inférieur ou égal à hours_max ({_fmt(high)})",
+            )
+
+
+def _check_commitments(
+    document: dict, checked: list[tuple[int, dict[str, Any]]], ctx: _Context
+) -> None:
+    """v1 carries no commitments; a week of commitments stays within 48 hours."""
+    from connectences.matching import week
+
+    for index, values in checked:
+        commitments = values.get("commitments")
+        if not commitments:
+            continue
+        where = pointer("candidates", index, "commitments")
+        if document.get("format") == FORMAT_V1:
+            ctx.error(
+                where,
+                f"les engagements (commitments) n'existent qu'à partir du format « {FORMAT} » : "
+                "changez le format du document ou retirez-les",
+            )
+            continue
+        # The same rule as the animateurs' form (``week.over_week_limit``): what runs
+        # from today on (a commitment has no start date in the document) adds up.
+        held = [
+            (c["hours_per_week"], date.fromisoformat(c["until"]) if c.get("until") else None)
+            for c in commitments
+        ]
+        total = week.over_week_limit(held)
+        if total is not None:
+            ctx.error(
+                where,
+                f"les engagements en cours font {_fmt(total)} h par semaine : "
+                f"pas plus de {_fmt(week.MAX_WEEK_HOURS)} h en tout",
             )
 
 

@@ -19,6 +19,8 @@ class MailKind(StrEnum):
     COMPANY_SPACE_LINK = "company_space_link"
     # Leads and referrals
     LEAD_SENT = "lead_sent"
+    # The operator who accepted a lead gets the companies' contacts.
+    LEAD_ACCEPTED = "lead_accepted"
     REFERRAL_SENT = "referral_sent"
     # A lead or referral refused, handed back, placed or closed: its sender is told.
     WORKFLOW_UPDATE = "workflow_update"

@@ -1,8 +1,10 @@
-"""Hard constraints of matching (interchange v1, "What the platform derives").
+"""Hard constraints of matching (interchange v1.1, "What the platform derives").
 
-A candidate who breaks one of them is never proposed for the need. Boundaries
-are allowed: available on the start date, ``hours_max`` equal to the need's
-hours, a distance equal to ``mobility_km``. When the distance is unknown (a
+A candidate who breaks one of them is never proposed for the need. Days and
+hours are the person's *free* days and hours on the need's start
+(``matching.week``): a person "en mission" holds work already and is matched on
+the rest of their week. Boundaries are allowed: available on the start date,
+free hours equal to the need's hours, a distance equal to ``mobility_km``. When the distance is unknown (a
 commune centre is missing) the mobility constraint is not applied, and the
 check says so.
 """
@@ -11,8 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
-from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK, LEVELS, label
+from connectences.vocab import (
+    CANDIDATE_STATUSES,
+    CONTRACTS,
+    DAYS,
+    LEVEL_RANK,
+    LEVELS,
+    OPEN_TO_WORK,
+    label,
+)
 
 # Stable codes, in the order the checks are reported.
 CONSTRAINT_CODES: tuple[str, ...] = (
@@ -64,6 +75,14 @@ def hard_constraint_checks(
     status_label = label(CANDIDATE_STATUSES, cand.status).lower()
     if cand.status == "disponible":
         checks.append(ConstraintCheck("status", True, "Le candidat est disponible."))
+    elif cand.status in OPEN_TO_WORK:
+        checks.append(
+            ConstraintCheck(
+                "status",
+                True,
+                f"Le candidat est {status_label} et cherche à compléter sa semaine.",
+            )
+        )
     else:
         checks.append(
             ConstraintCheck(
@@ -137,9 +156,19 @@ def hard_constraint_checks(
             )
         )
 
-    common = need.days & cand.days
+    sentence = week.week_sentence(cand, need.start)
+    free = week.free_days(cand, need.start)
+    common = need.days & free
     if common:
         checks.append(ConstraintCheck("days", True, f"Jours en commun : {_days(common)}."))
+    elif sentence:
+        checks.append(
+            ConstraintCheck(
+                "days",
+                False,
+                f"Aucun jour libre en commun : le besoin porte sur {_days(need.days)}. {sentence}",
+            )
+        )
     else:
         checks.append(
             ConstraintCheck(
@@ -150,13 +179,24 @@ def hard_constraint_checks(
             )
         )
 
-    if cand.hours_max >= need.hours_per_week:
+    hours_free = week.free_hours(cand, need.start)
+    asked = _hours(need.hours_per_week)
+    if hours_free >= need.hours_per_week:
+        if sentence:
+            text = f"{sentence} Le besoin demande {asked}."
+        else:
+            text = (
+                f"Le candidat peut travailler jusqu'à {_hours(cand.hours_max)} par semaine, "
+                f"le besoin en demande {asked}."
+            )
+        checks.append(ConstraintCheck("hours", True, text))
+    elif sentence:
         checks.append(
             ConstraintCheck(
                 "hours",
-                True,
-                f"Le candidat peut travailler jusqu'à {_hours(cand.hours_max)} par semaine, "
-                f"le besoin en demande {_hours(need.hours_per_week)}.",
+                False,
+                f"{sentence} Le besoin demande {asked} : plus que son temps libre "
+                f"(au plus {_hours(cand.hours_max)} par semaine en tout).",
             )
         )
     else:
@@ -165,7 +205,7 @@ def hard_constraint_checks(
                 "hours",
                 False,
                 f"Le candidat souhaite au plus {_hours(cand.hours_max)} par semaine, "
-                f"le besoin en demande {_hours(need.hours_per_week)}.",
+                f"le besoin en demande {asked}.",
             )
         )
 
@@ -215,15 +255,19 @@ def breaks_hard_constraint(need: NeedData, cand: CandidateData, distance_km: flo
 
 def passes_hard_constraints(need: NeedData, cand: CandidateData, distance_km: float | None) -> bool:
     """Fast path of ``hard_constraint_checks``: no sentences, stops at the first failure."""
-    return (
-        cand.status == "disponible"
+    if not (
+        cand.status in OPEN_TO_WORK
         and cand.consent
         and cand.available_from <= need.start
         and (distance_km is None or distance_km <= cand.mobility_km)
-        and bool(need.days & cand.days)
-        and cand.hours_max >= need.hours_per_week
         and need.contract in cand.contracts
         and LEVEL_RANK[cand.level] >= LEVEL_RANK[need.level] - 1
+    ):
+        return False
+    if not cand.commitments:
+        return bool(need.days & cand.days) and cand.hours_max >= need.hours_per_week
+    return bool(need.days & week.free_days(cand, need.start)) and (
+        week.free_hours(cand, need.start) >= need.hours_per_week
     )
 
 

@@ -2,7 +2,7 @@
 
 The domain functions (score, pool, route) take these and return plain results;
 ``from_models`` helpers build them from ORM rows. Field names follow the
-interchange format v1.
+interchange format v1.1.
 """
 
 from __future__ import annotations
@@ -29,6 +29,16 @@ class NeedData:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitmentData:
+    """Work the person already holds (interchange v1.1): hours, days, last day or None."""
+
+    hours_per_week: float
+    days: frozenset[str]
+    until: date | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CandidateData:
     ref: str
     commune: str
@@ -43,6 +53,7 @@ class CandidateData:
     rome: tuple[str, ...] = ()
     status: str = "disponible"
     consent: bool = True
+    commitments: tuple[CommitmentData, ...] = ()
     # Identity and everything else outside the matching criteria never reach the
     # scorer; they are kept out of this class on purpose (Code du travail L1132-1).
 
@@ -85,6 +96,15 @@ def need_from_model(need) -> NeedData:
     )
 
 
+def commitment_from_model(commitment) -> CommitmentData:
+    return CommitmentData(
+        hours_per_week=float(commitment.hours_per_week),
+        days=frozenset(commitment.days or ()),
+        until=commitment.until,
+        label=commitment.label,
+    )
+
+
 def candidate_from_model(candidate) -> CandidateData:
     return CandidateData(
         ref=candidate.ref,
@@ -101,6 +121,7 @@ def candidate_from_model(candidate) -> CandidateData:
         status=candidate.status,
         # Matching only ever sees people who consented and confirmed their address.
         consent=bool(candidate.consent and candidate.email_confirmed_at is not None),
+        commitments=tuple(commitment_from_model(c) for c in candidate.commitments),
     )
 
 

@@ -15,6 +15,11 @@ same floating-point operations in the same order); a test checks it against
 the candidate-by-candidate scorer on random data. Explanations of the best
 candidates are written by ``matching.score`` itself.
 
+Commitments (interchange v1.1) live in their own small columns (row, hours,
+day bitmask, last day); for a need, those running on its start are subtracted
+from ``hours_max``/``hours_min`` and their days from the day bitmask, once per
+start date (cached until the next write). Without commitments this costs nothing.
+
 Candidates are added, updated and removed one at a time: an update marks the
 old row dead and appends a new one; the arrays are compacted when dead rows
 pile up. No rebuild is needed after a candidate is confirmed or changed.
@@ -36,6 +41,7 @@ from connectences.matching.score import (
     LEVEL_POINTS,
     LEVEL_POINTS_FAR_ABOVE,
     ROME_POINTS,
+    SAME_JOB,
     WEIGHTS,
     SkillRef,
     candidate_romes,
@@ -44,10 +50,11 @@ from connectences.matching.score import (
     need_skill_refs,
     score_pair,
 )
-from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK
+from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK, OPEN_TO_WORK
 
 DistanceFn = Callable[[str, str], float | None]
 
+_NO_END = 2**62  # "until" of an open-ended commitment: after every start date
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 
 # Level points by gap (candidate rank - need rank) + 3, gaps -3..3.
@@ -108,6 +115,7 @@ class CandidateIndex:
         self.by_norm = _Postings()
         self.by_concept = _Postings()
         self.by_family = _Postings()  # concept family (3 chars) -> rows, for family needs
+        self.by_skill_concept = _Postings()  # skill concept id -> rows
         self.by_key_all = _Postings()
         self.by_key_unknown = _Postings()
         self.keys_all: list[str] = []
@@ -115,6 +123,14 @@ class CandidateIndex:
         self.rome_code = {True: _Postings(), False: _Postings()}  # declared? -> code -> rows
         self.rome_family = {True: _Postings(), False: _Postings()}
         self.dead = 0
+        # Commitments, one entry each: candidate row, hours, days, last day (ordinal).
+        self.c_count = 0
+        self.c_row = np.zeros(64, dtype=np.int64)
+        self.c_hours = np.zeros(64, dtype=np.float64)
+        self.c_days = np.zeros(64, dtype=np.uint8)
+        self.c_until = np.zeros(64, dtype=np.int64)
+        # (free hours max, still wished hours min, free days) per need start ordinal.
+        self._free_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # Distances from one need commune to every candidate commune, per need commune.
         self._dist_cache: dict[str, np.ndarray] = {}
 
@@ -173,9 +189,25 @@ class CandidateIndex:
             index.add(cand)
         return index
 
+    def _add_commitments(self, row: int, cand: CandidateData) -> None:
+        for c in cand.commitments:
+            if self.c_count == len(self.c_row):
+                for name in ("c_row", "c_hours", "c_days", "c_until"):
+                    old = getattr(self, name)
+                    new = np.zeros(len(old) * 2, dtype=old.dtype)
+                    new[: self.c_count] = old[: self.c_count]
+                    setattr(self, name, new)
+            k = self.c_count
+            self.c_row[k] = row
+            self.c_hours[k] = c.hours_per_week
+            self.c_days[k] = sum(DAY_BIT[d] for d in c.days if d in DAY_BIT)
+            self.c_until[k] = _NO_END if c.until is None else c.until.toordinal()
+            self.c_count += 1
+
     def add(self, cand: CandidateData) -> None:
         """Add a candidate, or replace the one with the same ref."""
         with self._lock:
+            self._free_cache.clear()
             if cand.ref in self.row_of:
                 self._kill(self.row_of[cand.ref])
             if self.n == self.capacity:
@@ -186,7 +218,7 @@ class CandidateIndex:
             self.cands.append(cand)
             self.row_of[cand.ref] = row
             self.alive[row] = True
-            self.eligible[row] = cand.status == "disponible" and bool(cand.consent)
+            self.eligible[row] = cand.status in OPEN_TO_WORK and bool(cand.consent)
             self.level[row] = LEVEL_RANK[cand.level]
             self.hours_min[row] = cand.hours_min
             self.hours_max[row] = cand.hours_max
@@ -201,6 +233,8 @@ class CandidateIndex:
                 self.commune_id[cand.commune] = commune
                 self._dist_cache.clear()
             self.commune[row] = commune
+            if cand.commitments:
+                self._add_commitments(row, cand)
             self._index_skills(row, candidate_skill_refs(cand))
             codes, declared = candidate_romes(cand)
             for code in codes:
@@ -220,6 +254,8 @@ class CandidateIndex:
             if ref.concept:
                 self.by_concept.add(ref.concept, row)
                 self.by_family.add(ref.concept[:3], row)
+            for concept in ref.concepts:
+                self.by_skill_concept.add(concept, row)
             if ref.key not in self.by_key_all.rows:
                 self.keys_all.append(ref.key)
             self.by_key_all.add(ref.key, row)
@@ -238,6 +274,8 @@ class CandidateIndex:
             return True
 
     def _kill(self, row: int) -> None:
+        # A dead row's commitments stay in the columns: the alive mask ignores them.
+        self._free_cache.clear()
         ref = self.refs[row]
         self.alive[row] = False
         self.cands[row] = None
@@ -267,18 +305,49 @@ class CandidateIndex:
         self._dist_cache[need_commune] = out
         return out
 
+    def free(self, start) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row, on ``start``: free hours, hours still wished at least, free days.
+
+        ``matching.week`` arithmetic: hours_max - running, max(hours_min - running, 0),
+        days minus the days of the commitments running on ``start`` (until >= start).
+        """
+        n = self.n
+        if self.c_count == 0:
+            return self.hours_max[:n], self.hours_min[:n], self.days[:n]
+        key = start.toordinal()
+        cached = self._free_cache.get(key)
+        if cached is not None and len(cached[0]) == n:
+            return cached
+        m = self.c_count
+        active = np.flatnonzero(self.c_until[:m] >= key)
+        committed = np.zeros(n, dtype=np.float64)
+        taken = np.zeros(n, dtype=np.uint8)
+        rows = self.c_row[active]
+        np.add.at(committed, rows, self.c_hours[active])
+        np.bitwise_or.at(taken, rows, self.c_days[active])
+        result = (
+            self.hours_max[:n] - committed,
+            np.maximum(self.hours_min[:n] - committed, 0.0),
+            self.days[:n] & ~taken,
+        )
+        if len(self._free_cache) > 8:
+            self._free_cache.clear()
+        self._free_cache[key] = result
+        return result
+
     def hard_mask(self, need: NeedData) -> np.ndarray:
-        """Rows that pass every hard constraint for this need."""
+        """Rows that pass every hard constraint for this need (free hours and free days)."""
         n = self.n
         dist = self._distances(need.commune)[self.commune[:n]]
         need_days = sum(DAY_BIT[d] for d in need.days if d in DAY_BIT)
+        hours_free, _wished, days_free = self.free(need.start)
         return (
             self.alive[:n]
             & self.eligible[:n]
             & (self.available[:n] <= need.start.toordinal())
             & (np.isnan(dist) | (dist <= self.mobility[:n]))
-            & ((self.days[:n] & need_days) != 0)
-            & (self.hours_max[:n] >= need.hours_per_week)
+            & ((days_free & need_days) != 0)
+            & (hours_free >= need.hours_per_week)
             & ((self.contracts[:n] & CONTRACT_BIT.get(need.contract, 0)) != 0)
             & (self.level[:n] >= LEVEL_RANK[need.level] - 1)
         )
@@ -286,7 +355,7 @@ class CandidateIndex:
     def _skill_values(self, ref: SkillRef) -> np.ndarray:
         """Value (0..1) of one need skill for every row, as ``score.meet_skill`` gives it."""
         values = np.zeros(self.n, dtype=np.float64)
-        # Fuzzy first, exact paths last: they give 1.0, the most a skill is worth.
+        # Fuzzy first, then same job, exact paths last: they give 1.0, the most a skill is worth.
         vocabulary, postings = (
             (self.keys_unknown, self.by_key_unknown)
             if ref.concept
@@ -304,10 +373,15 @@ class CandidateIndex:
             for j in np.flatnonzero(sims >= FUZZY_MIN):
                 rows = postings.get(vocabulary[j])
                 values[rows] = np.maximum(values[rows], sims[j] / 100.0)
-        values[self.by_norm.get(ref.norm)] = 1.0
         if ref.concept:
+            # Same job: the whole skill for a need skill that is the job itself,
+            # partial credit for a specific one (see ``score.meet_pair``).
+            same_job = SAME_JOB if ref.concepts else 1.0
             for rows in self._concept_rows(ref.concept):
-                values[rows] = 1.0
+                values[rows] = np.maximum(values[rows], same_job)
+        for concept in ref.concepts:
+            values[self.by_skill_concept.get(concept)] = 1.0
+        values[self.by_norm.get(ref.norm)] = 1.0
         return values
 
     def _concept_rows(self, concept: str) -> list[np.ndarray]:
@@ -347,17 +421,20 @@ class CandidateIndex:
             skill_pts = np.zeros(len(rows), dtype=np.int64)
         gap = np.clip(self.level[rows] - LEVEL_RANK[need.level], -3, 3) + 3
         level_pts = _LEVEL_TABLE[gap]
+        hours_free, wished_min, days_free = self.free(need.start)
         h = float(need.hours_per_week)
-        hmin = self.hours_min[rows]
-        hmax = self.hours_max[rows]
+        hmin = wished_min[rows]
+        hmax = hours_free[rows]
         half = WEIGHTS["hours"] / 2
-        below = np.floor(half + half * h / hmin + 0.5).astype(np.int64)
+        # hmin is 0 once commitments cover the wish; those rows never take "below".
+        part = np.divide(half * h, hmin, out=np.zeros(len(rows)), where=hmin > 0)
+        below = np.floor(half + part + 0.5).astype(np.int64)
         hours_pts = np.where(
             (hmin <= h) & (h <= hmax), WEIGHTS["hours"], np.where(h < hmin, below, 0)
         )
         need_days = sum(DAY_BIT[d] for d in need.days if d in DAY_BIT)
         if need.days:
-            common = _POPCOUNT[self.days[rows] & need_days]
+            common = _POPCOUNT[days_free[rows] & need_days]
             days_pts = np.floor(WEIGHTS["days"] * common / len(need.days) + 0.5).astype(np.int64)
         else:
             days_pts = np.zeros(len(rows), dtype=np.int64)

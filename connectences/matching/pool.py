@@ -19,8 +19,11 @@ Decisions this module takes where the spec is silent:
   far: two sites are bundled only when they are known to be within 25 km. Two
   needs in the same commune are 0 km apart.
 - A candidate fits the whole bundle when they pass every need's hard
-  constraints (``matching.constraints``) except hours, which apply to the
-  total: ``hours_min <= total <= hours_max``. Those who also share a ROME
+  constraints (``matching.constraints``, free days on each need's start)
+  except hours, which apply to the total, in their free time
+  (``matching.week``): what they still wish at least <= total <= their free
+  hours, both counted on the bundle's earliest start (a commitment running on
+  a later start runs on the earlier one too, so that is the strictest day). Those who also share a ROME
   family or a skill with one of the needs are listed first (then by ref); the
   others follow (by ref).
 
@@ -54,18 +57,20 @@ logged). ``None`` for both caps asks for the complete list whatever its size.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NamedTuple
 
 import numpy as np
 
 from connectences import skills, territory
+from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.route import format_hours
-from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK
+from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK, OPEN_TO_WORK
 
 WEEK_HOURS = 35.0
 """Part-time means under this; a bundle's total is at most this."""
@@ -450,15 +455,28 @@ class _CandidateFit:
         self.size = len(candidates)
         self.rows: dict[int, int] = {}
         self.related: dict[int, int] = {}
-        self._hours: dict[float, int] = {}
+        self._hours: dict[tuple[float, int], int] = {}
+        self._free: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if not candidates:
             return
+        self._candidates = candidates
         self.hours_max = [c.hours_max for c in candidates]
         self._hours_min_array = np.array([c.hours_min for c in candidates], dtype=float)
         self._hours_max_array = np.array(self.hours_max, dtype=float)
-        usable = np.array([c.status == "disponible" and c.consent for c in candidates], dtype=bool)
+        self._days_array = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
+        self._with_commitments = [k for k, c in enumerate(candidates) if c.commitments]
+        # Starts between the same two commitment ends see the same running commitments:
+        # the free time is computed (and cached) once per such stretch, not per date.
+        self._ends = sorted(
+            {
+                c.until.toordinal()
+                for k in self._with_commitments
+                for c in candidates[k].commitments
+                if c.until is not None
+            }
+        )
+        usable = np.array([c.status in OPEN_TO_WORK and c.consent for c in candidates], dtype=bool)
         available = np.array([c.available_from.toordinal() for c in candidates])
-        days = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
         contracts = np.array(
             [sum(CONTRACT_BIT.get(k, 0) for k in c.contracts) for c in candidates], dtype=np.int64
         )
@@ -472,8 +490,13 @@ class _CandidateFit:
         for k, cand in enumerate(candidates):
             for key in skill_keys.of(cand.skills, cand.rome):
                 by_key[key] |= 1 << k
+        self.start_of = {i: items[i].start.toordinal() for i in used}
+        self._stretch = {
+            start: bisect_left(self._ends, start) for start in set(self.start_of.values())
+        }
         for i in used:
             need = items[i]
+            _hmax, _hmin, days = self._free_on(need.start.toordinal())
             row = (
                 usable
                 & (available <= need.start.toordinal())
@@ -488,18 +511,38 @@ class _CandidateFit:
                 related |= by_key.get(key, 0)
             self.related[i] = related
 
-    def _within_hours(self, total: float) -> int:
-        bits = self._hours.get(total)
+    def _free_on(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Free hours, hours still wished at least and free days of everyone on ``start``."""
+        stretch = self._stretch[start]
+        found = self._free.get(stretch)
+        if found is not None:
+            return found
+        hmax, hmin, days = self._hours_max_array, self._hours_min_array, self._days_array
+        if self._with_commitments:
+            hmax, hmin, days = hmax.copy(), hmin.copy(), days.copy()
+            on = date.fromordinal(start)
+            for k in self._with_commitments:
+                cand = self._candidates[k]
+                hmax[k] = week.free_hours(cand, on)
+                hmin[k] = week.wished_hours_min(cand, on)
+                days[k] = _day_mask(week.free_days(cand, on))
+        found = self._free[stretch] = (hmax, hmin, days)
+        return found
+
+    def _within_hours(self, total: float, start: int) -> int:
+        key = (total, self._stretch[start])
+        bits = self._hours.get(key)
         if bits is None:
-            ok = (self._hours_min_array <= total + _EPS) & (self._hours_max_array >= total - _EPS)
-            bits = self._hours[total] = _to_bits(ok)
+            hmax, hmin, _days = self._free_on(start)
+            ok = (hmin <= total + _EPS) & (hmax >= total - _EPS)
+            bits = self._hours[key] = _to_bits(ok)
         return bits
 
     def fitting(self, members: Sequence[int], total: float) -> tuple[list[int], list[int]]:
         """Indices of the candidates who fit the whole bundle: (related to its jobs, others)."""
         if not self.size:
             return [], []
-        common = self._within_hours(total)
+        common = self._within_hours(total, min(self.start_of[i] for i in members))
         related = 0
         for i in members:
             common &= self.rows[i]

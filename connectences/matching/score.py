@@ -2,15 +2,23 @@
 
 Criteria and their maximum points (they add up to 100):
 
-- skills (45): each skill of the need is met by a skill of the candidate when
-  both are the same text, or the taxonomy places them in the same job (or one
-  in the family of the other), or, where the taxonomy does not know one of
-  them, when the texts are close (rapidfuzz, at least ``FUZZY_MIN``);
+- skills (45): each skill of the need counts 1 when a skill of the candidate
+  is the same text or names the same skill concept (``skills.concepts``: the
+  speciality, technique, tool or certification, with its synonyms); a need
+  skill that names no concept (the job itself, "comptabilité") counts 1 for
+  any skill the taxonomy places in the same job. A specific need skill counts
+  ``SAME_JOB`` (less) for a candidate skill of the same job but another
+  speciality, or a diploma of the job (a diploma proves the job and its
+  level, not each skill). Where the taxonomy does not know one of the two
+  texts, close texts count their similarity (rapidfuzz, at least
+  ``FUZZY_MIN``). A candidate skill only fully meets the need skills whose
+  concepts it names;
 - ROME (20): same ROME code, or same family (first three characters), or a
   neighbouring job (``skills.related_codes``: close vocabulary in the taxonomy);
 - level (10): exact, one step above or below;
-- hours (10): the need's hours within the hours the candidate wants;
-- days (10): share of the need's days the candidate can work;
+- hours (10): the need's hours within the hours the candidate still wants
+  (their wish minus the commitments running on the need's start, ``matching.week``);
+- days (10): share of the need's days the candidate has free;
 - contract (5): the contract is one the candidate accepts.
 
 Nothing else enters: no name, contact, source, notes, commune or distance
@@ -30,6 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from connectences import skills, territory
+from connectences.matching import week
 from connectences.matching.constraints import (
     ConstraintCheck,
     hard_constraint_checks,
@@ -51,6 +60,9 @@ CRITERIA: tuple[str, ...] = tuple(WEIGHTS)
 # Fuzzy text similarity (0..100) from which two skills unknown to the taxonomy
 # count as the same; the skill then counts for similarity/100.
 FUZZY_MIN = 80.0
+# What a specific need skill is worth when the candidate only shows the same job
+# (another speciality of it, or a diploma of it): explicit partial credit.
+SAME_JOB = 0.4
 
 # ROME points: declared by the candidate, or only inferred from their skills.
 ROME_POINTS = {
@@ -78,18 +90,38 @@ def fr_number(value: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SkillRef:
-    """A skill as written, with what matching compares: normalised text, fuzzy key, concept."""
+    """A skill as written, with what matching compares: normalised text, fuzzy key, the
+    job concept of the taxonomy, and the skill concepts it names (``skills.concepts``)."""
 
     label: str
     norm: str
     key: str
     concept: str | None
+    hits: tuple[skills.ConceptHit, ...] = ()
+
+    @property
+    def concepts(self) -> frozenset[str]:
+        """Ids of the skill concepts this text names."""
+        return frozenset(h.concept for h in self.hits)
+
+    @property
+    def diploma(self) -> bool:
+        """True when the text only names diplomas."""
+        return bool(self.hits) and all(h.kind == "diploma" for h in self.hits)
 
 
 @lru_cache(maxsize=100_000)
 def skill_ref(text: str) -> SkillRef:
-    """Prepare a free-text skill once: normalised, fuzzy key, taxonomy concept."""
-    return SkillRef(text, skills.normalize(text), skills.fuzzy_key(text), skills.concept_of(text))
+    """Prepare a free-text skill once: normalised, fuzzy key, job and skill concepts."""
+    hits = skills.skill_concepts(text)
+    concept = skills.concept_of(text)
+    if concept is None and hits:
+        # A speciality the job taxonomy does not word ("attestation de capacité
+        # fluides") still belongs to the jobs of its concepts.
+        concept = skills.common_concept(
+            {code for h in hits for code in skills.skill_concept(h.concept).codes}
+        )
+    return SkillRef(text, skills.normalize(text), skills.fuzzy_key(text), concept, hits)
 
 
 def need_skill_refs(need: NeedData) -> list[SkillRef]:
@@ -137,29 +169,45 @@ class SkillMeet:
     need: SkillRef
     value: float
     by: SkillRef | None
-    how: str  # "texte" | "taxonomie" | "proche" | ""
+    # "texte" | "competence" | "taxonomie" | "metier" | "diplome" | "proche" | ""
+    how: str
     similarity: float = 0.0
+    hit: skills.ConceptHit | None = None  # the candidate's term naming the shared concept
+
+
+# Among equally valuable ways to meet a skill, the explanation names the most telling.
+_HOW_RANK = {"texte": 5, "competence": 4, "taxonomie": 3, "metier": 2, "diplome": 1, "proche": 0}
+
+
+def meet_pair(need_skill: SkillRef, c: SkillRef) -> SkillMeet:
+    """How one candidate skill meets one need skill (value 0 when it does not)."""
+    if c.norm == need_skill.norm:
+        return SkillMeet(need_skill, 1.0, c, "texte", 100.0)
+    shared = need_skill.concepts & c.concepts
+    if shared:
+        hit = next(h for h in c.hits if h.concept in shared)
+        return SkillMeet(need_skill, 1.0, c, "competence", 100.0, hit)
+    if need_skill.concept and c.concept:
+        # Two skills the taxonomy places in different jobs never meet as text:
+        # "cuisine" and "pose de cuisines" share letters, not a job.
+        if not skills.concepts_meet(need_skill.concept, c.concept):
+            return SkillMeet(need_skill, 0.0, None, "")
+        if not need_skill.concepts:
+            return SkillMeet(need_skill, 1.0, c, "taxonomie", 100.0)
+        return SkillMeet(need_skill, SAME_JOB, c, "diplome" if c.diploma else "metier")
+    sim = fuzzy_similarity(need_skill.key, c.key)
+    if sim >= FUZZY_MIN:
+        return SkillMeet(need_skill, sim / 100.0, c, "proche", sim)
+    return SkillMeet(need_skill, 0.0, None, "")
 
 
 def meet_skill(need_skill: SkillRef, cand_skills: Iterable[SkillRef]) -> SkillMeet:
     """The best way a candidate's skills meet one skill of the need."""
-    cand_skills = list(cand_skills)
+    best = SkillMeet(need_skill, 0.0, None, "")
     for c in cand_skills:
-        if c.norm == need_skill.norm:
-            return SkillMeet(need_skill, 1.0, c, "texte", 100.0)
-    if need_skill.concept:
-        for c in cand_skills:
-            if skills.concepts_meet(need_skill.concept, c.concept):
-                return SkillMeet(need_skill, 1.0, c, "taxonomie", 100.0)
-    best: SkillMeet = SkillMeet(need_skill, 0.0, None, "")
-    for c in cand_skills:
-        # Two skills the taxonomy places in different jobs never meet as text:
-        # "cuisine" and "pose de cuisines" share letters, not a job.
-        if need_skill.concept and c.concept:
-            continue
-        sim = fuzzy_similarity(need_skill.key, c.key)
-        if sim >= FUZZY_MIN and sim > best.similarity:
-            best = SkillMeet(need_skill, sim / 100.0, c, "proche", sim)
+        m = meet_pair(need_skill, c)
+        if (m.value, _HOW_RANK.get(m.how, -1)) > (best.value, _HOW_RANK.get(best.how, -1)):
+            best = m
     return best
 
 
@@ -178,24 +226,38 @@ def skills_points(meets: list[SkillMeet]) -> int:
     return round_half_up(WEIGHTS["skills"] * total / len(meets))
 
 
+def _meet_text(m: SkillMeet) -> str:
+    need, by = f"« {m.need.label} »", f"« {m.by.label} »"
+    if m.how == "texte":
+        return f"{need} (indiquée telle quelle)"
+    if m.how == "competence":
+        shared = skills.skill_concept(m.hit.concept)
+        why = {
+            "tool": f"outil de {shared.label}",
+            "certification": f"certification en {shared.label}",
+            "diploma": "même diplôme",
+        }.get(m.hit.kind, f"même compétence : {shared.label}")
+        return f"{need} par {by} ({why})"
+    where = skills.rome_label(m.need.concept) or m.need.concept
+    if m.how == "taxonomie":
+        return f"{need} par {by} (même métier : {where})"
+    if m.how == "metier":
+        return f"{need} en partie par {by} (même métier, autre spécialité : {where})"
+    if m.how == "diplome":
+        return f"{need} en partie par {by} (diplôme du métier : {where}, pas cette compétence)"
+    return f"{need} par {by} (libellé proche à {round_half_up(m.similarity)} %)"
+
+
 def _skills_text(meets: list[SkillMeet]) -> str:
     if not meets:
         return "Le besoin ne précise aucune compétence."
-    found = [m for m in meets if m.value > 0]
+    full = [m for m in meets if m.value >= 1.0 or m.how == "proche"]
+    partial = [m for m in meets if 0 < m.value < 1.0 and m.how != "proche"]
     missing = [m.need.label for m in meets if m.value == 0]
-    parts = []
-    for m in found:
-        if m.how == "texte":
-            parts.append(f"« {m.need.label} » (indiquée telle quelle)")
-        elif m.how == "taxonomie":
-            where = skills.rome_label(m.need.concept) or m.need.concept
-            parts.append(f"« {m.need.label} » par « {m.by.label} » (même métier : {where})")
-        else:
-            parts.append(
-                f"« {m.need.label} » par « {m.by.label} » "
-                f"(libellé proche à {round_half_up(m.similarity)} %)"
-            )
-    text = f"Compétences : {len(found)} sur {len(meets)} retrouvée{'s' if len(found) > 1 else ''}"
+    text = f"Compétences : {len(full)} sur {len(meets)} retrouvée{'s' if len(full) > 1 else ''}"
+    if partial:
+        text += f", {len(partial)} en partie"
+    parts = [_meet_text(m) for m in full + partial]
     if parts:
         text += " : " + " ; ".join(parts)
     text += "."
@@ -256,10 +318,17 @@ def level_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
 
 
 def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
-    """Points and sentence for the weekly hours."""
+    """Points and sentence for the weekly hours, against what the person still wants."""
     h = need.hours_per_week
-    hmin, hmax = cand.hours_min, cand.hours_max
-    wish = f"{fr_number(hmin)} à {fr_number(hmax)} h souhaitées"
+    sentence = week.week_sentence(cand, need.start) if cand.commitments else None
+    if sentence is None:
+        hmin, hmax = cand.hours_min, cand.hours_max
+        wish = f"{fr_number(hmin)} à {fr_number(hmax)} h souhaitées"
+    else:
+        # Same arithmetic as the index: max(hours_min - committed, 0), hours_max - committed.
+        committed = week.committed_hours(cand, need.start)
+        hmin, hmax = max(cand.hours_min - committed, 0.0), cand.hours_max - committed
+        wish = f"{sentence[:-1]} ; {fr_number(hmin)} à {fr_number(hmax)} h encore souhaitées"
     if hmin <= h <= hmax:
         return WEIGHTS[
             "hours"
@@ -275,18 +344,21 @@ def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
 
 
 def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
-    """Points and sentence for the working days."""
+    """Points and sentence for the working days (the candidate's free days)."""
     if not need.days:
         return 0, "Le besoin ne précise pas de jours."
-    common = [DAYS[d] for d in DAYS if d in need.days and d in cand.days]
-    missing = [DAYS[d] for d in DAYS if d in need.days and d not in cand.days]
+    holds_work = bool(cand.commitments) and bool(week.running(cand.commitments, need.start))
+    free = week.free_days(cand, need.start) if holds_work else cand.days
+    common = [DAYS[d] for d in DAYS if d in need.days and d in free]
+    missing = [DAYS[d] for d in DAYS if d in need.days and d not in free]
     points = round_half_up(WEIGHTS["days"] * len(common) / len(need.days))
+    adjective = "libre" if holds_work else "disponible"
     if not missing:
-        return points, f"Disponible tous les jours du besoin ({', '.join(common)})."
+        return points, f"{adjective.capitalize()} tous les jours du besoin ({', '.join(common)})."
     return (
         points,
-        f"Disponible {len(common)} jour{'s' if len(common) > 1 else ''} sur {len(need.days)} "
-        f"({', '.join(common) or 'aucun'}) ; pas le {', '.join(missing)}.",
+        f"{adjective.capitalize()} {len(common)} jour{'s' if len(common) > 1 else ''} "
+        f"sur {len(need.days)} ({', '.join(common) or 'aucun'}) ; pas le {', '.join(missing)}.",
     )
 
 

@@ -6,7 +6,8 @@ turns them into plain data, and keeps one candidate index per database in the
 process. Before each query a "version stamp" of the candidate tables (three
 maxima read from indexes) is read; when it moved, only the candidates written
 since are reloaded into the index. Deleted people are caught when they would
-be returned (the refs of a result are checked against the table). Confirming or updating a
+be returned (the refs of a result are checked against the table). Writers of a
+person's skills or commitments bump their ``updated_at``. Confirming or updating a
 candidate therefore costs one row reload, not a rebuild, and the request that
 triggered it is not slowed down.
 
@@ -25,10 +26,15 @@ from sqlalchemy import func, or_, select
 from connectences import territory
 from connectences.errors import DomainError
 from connectences.extensions import db
-from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
+from connectences.matching.data import (
+    CandidateData,
+    CommitmentData,
+    candidate_from_model,
+    need_from_model,
+)
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import explain_pair
-from connectences.models import Candidate, CandidateSkill, Need
+from connectences.models import Candidate, CandidateSkill, Commitment, Need
 
 
 class UnknownRef(DomainError, LookupError):
@@ -83,19 +89,40 @@ _CANDIDATE_COLUMNS = (
 
 
 def _candidates_from_rows(session, where=None) -> list[CandidateData]:
-    """Plain candidates from two column queries (no ORM objects: fast at 100,000 rows)."""
+    """Plain candidates from three column queries (no ORM objects: fast at 100,000 rows)."""
     query = select(*_CANDIDATE_COLUMNS).order_by(Candidate.id)
     skills_query = select(CandidateSkill.candidate_id, CandidateSkill.label).order_by(
         CandidateSkill.candidate_id, CandidateSkill.position, CandidateSkill.id
     )
+    commitments_query = select(
+        Commitment.candidate_id,
+        Commitment.hours_per_week,
+        Commitment.days,
+        Commitment.until,
+        Commitment.label,
+    ).order_by(Commitment.candidate_id, Commitment.id)
     if where is not None:
         query = query.where(where)
         skills_query = skills_query.where(
             CandidateSkill.candidate_id.in_(select(Candidate.id).where(where))
         )
+        commitments_query = commitments_query.where(
+            Commitment.candidate_id.in_(select(Candidate.id).where(where))
+        )
     labels: dict[int, list[str]] = {}
     for candidate_id, label in session.execute(skills_query):
         labels.setdefault(candidate_id, []).append(label)
+    # Same order and values as data.commitment_from_model (the index must agree with it).
+    held: dict[int, list[CommitmentData]] = {}
+    for row in session.execute(commitments_query):
+        held.setdefault(row.candidate_id, []).append(
+            CommitmentData(
+                hours_per_week=float(row.hours_per_week),
+                days=frozenset(row.days or ()),
+                until=row.until,
+                label=row.label,
+            )
+        )
     return [
         CandidateData(
             ref=row.ref,
@@ -112,6 +139,7 @@ def _candidates_from_rows(session, where=None) -> list[CandidateData]:
             status=row.status,
             # Same rule as data.candidate_from_model: consent and a confirmed address.
             consent=bool(row.consent and row.email_confirmed_at is not None),
+            commitments=tuple(held.get(row.id, ())),
         )
         for row in session.execute(query)
     ]

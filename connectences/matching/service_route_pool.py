@@ -22,6 +22,7 @@ from connectences.matching.pool import Bundle, pool
 from connectences.matching.route import RouteDecision, route
 from connectences.matching.service import UnknownRef
 from connectences.models import Candidate, Need, Operator, Partner
+from connectences.vocab import OPEN_TO_WORK
 from connectences.workflows import NEED_UNROUTED
 
 __all__ = [
@@ -66,8 +67,8 @@ def open_need_bundles(session=None) -> list[Bundle]:
     """Maximal bundles of the open part-time needs, best first, with the fitting candidates.
 
     Open needs are those not routed yet (``workflows.NEED_UNROUTED``); candidates are the matchable
-    ones (available, consented, address confirmed), the pure rules checking each
-    need's hard constraints again.
+    ones (open to work, consented, address confirmed), the pure rules checking each
+    need's hard constraints again, in their free hours and free days.
     """
 
     session = session or db.session
@@ -80,7 +81,7 @@ def open_need_bundles(session=None) -> list[Bundle]:
     candidates = session.scalars(
         select(Candidate)
         .where(
-            Candidate.status == "disponible",
+            Candidate.status.in_(OPEN_TO_WORK),
             Candidate.consent.is_(True),
             Candidate.email_confirmed_at.is_not(None),
         )

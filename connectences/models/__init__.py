@@ -8,6 +8,7 @@ from connectences.models.candidates import (
     CandidateEvent,
     CandidateImport,
     CandidateSkill,
+    Commitment,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
 from connectences.models.jobs import JobNotice, JobRun
@@ -23,6 +24,7 @@ from connectences.models.leads import (
 from connectences.models.logs import AuditLog, Transition
 from connectences.models.mail import OutboxMessage
 from connectences.models.needs import Need
+from connectences.models.offline import OfflineRecord
 from connectences.models.organisations import Operator, Partner
 from connectences.models.territory import Commune, Epci
 
@@ -34,6 +36,7 @@ __all__ = [
     "CandidateEvent",
     "CandidateImport",
     "CandidateSkill",
+    "Commitment",
     "Commune",
     "Company",
     "CompanyContact",
@@ -48,6 +51,7 @@ __all__ = [
     "LeadNeed",
     "LoginThrottle",
     "Need",
+    "OfflineRecord",
     "Operator",
     "OutboxMessage",
     "Partner",

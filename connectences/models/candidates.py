@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from connectences.contacts import email_key, fold_name, name_key, phone_key
@@ -37,6 +37,9 @@ class Candidate(Base):
     cv_filename: Mapped[str | None] = mapped_column(String(200))
     # Bumped to revoke every personal link (cvtheque.consent.space_token) at once.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The person said their week is complete ("mon emploi du temps est complet"): they
+    # stay "placé" even with free hours (see cvtheque.status.settle_status).
+    week_complete: Mapped[bool] = mapped_column(default=False, server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -73,9 +76,48 @@ class Candidate(Base):
         lazy="selectin",
     )
 
+    commitments: Mapped[list[Commitment]] = relationship(
+        back_populates="candidate",
+        cascade="all, delete-orphan",
+        order_by="Commitment.id",
+        lazy="selectin",
+    )
+
     @property
     def skill_labels(self) -> list[str]:
         return [s.label for s in self.skills]
+
+
+class Commitment(Base):
+    """Part-time work the person already holds (interchange v1.1 ``commitments``).
+
+    Shared time assembles one week from several companies: each commitment takes
+    ``hours_per_week`` on its ``days`` until ``until`` (its last day; None: open-ended).
+    It comes from a placement recorded on the platform (``source="placement"``, with
+    ``placement_id``) or is declared by the person or an animateur (work found elsewhere).
+    Matching counts the ones still running on a need's start (``matching.week``).
+    """
+
+    __tablename__ = "commitment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str | None] = mapped_column(String(200))
+    hours_per_week: Mapped[float]
+    days: Mapped[list] = mapped_column(default=list)
+    start: Mapped[date | None]
+    until: Mapped[date | None]
+    source: Mapped[str] = mapped_column(String(20), default="declared")
+    placement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("placement.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="commitments")
+    placement: Mapped[Placement | None] = relationship()  # noqa: F821 (models.leads)
 
 
 class CandidateSkill(Base):

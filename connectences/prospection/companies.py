@@ -337,6 +337,7 @@ def find_or_create_company(
     *,
     actor: User | None,
     similar_ok: bool = True,
+    person_met: Mapping[str, Any] | None = None,
 ) -> tuple[Company, bool]:
     """The company with ``data["siret"]``, or a new one built from ``data``.
 
@@ -346,12 +347,28 @@ def find_or_create_company(
     an audit entry. With ``similar_ok=False``, a company whose name is close to an
     existing one is not created: SimilarCompaniesFound lists them, so the person can
     open one of them or confirm (call again with ``similar_ok=True``).
+
+    ``person_met`` (optional, see :func:`validate_person_met`) is the person an
+    animateur met on the spot: checked with the company (its errors come with the
+    company's, on the ``met_*`` fields, and nothing is added), then stored as a
+    contact of the company, new or existing, unless that contact is already known.
     """
+    errors: dict[str, str] = {}
+    person = _collect(errors, validate_person_met, person_met or {})
     siret_text = data.get("siret")
     existing = find_company_by_siret(session, siret_text)
     if existing is not None:
+        if errors:
+            raise CompanyError(errors)
+        if person is not None:
+            _add_person_met(session, existing, person, actor=actor)
         return existing, False
-    clean = validate_company(data)
+    try:
+        clean = validate_company(data)
+    except CompanyError as exc:
+        raise CompanyError({**exc.errors, **errors}) from None
+    if errors:
+        raise CompanyError(errors)
     if not similar_ok:
         similar = similar_companies(session, clean["name"])
         if similar:
@@ -367,6 +384,8 @@ def find_or_create_company(
         entity_id=company.id,
         details={"siret": company.siret, "name": company.name},
     )
+    if person is not None:
+        _add_person_met(session, company, person, actor=actor)
     return company, True
 
 
@@ -430,6 +449,91 @@ def validate_contact(data: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise CompanyError(errors)
     return {"name": name, "role": role, "phone": phone, "email": email}
+
+
+# The person met during a visit, as the visit form names its fields (``met_name``...):
+# apart from the company's own fields (``name`` is the company's, ``contact_email`` its
+# address).
+PERSON_MET_FIELDS = {
+    "name": "met_name",
+    "role": "met_role",
+    "phone": "met_phone",
+    "email": "met_email",
+}
+
+
+def validate_person_met(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The checked person met during a visit, or None when every ``met_*`` field is empty.
+
+    The same checks as any contact (:func:`validate_contact`), plus a way to reach
+    them: a phone number or an e-mail address. CompanyError keys are the ``met_*``
+    field names.
+    """
+    typed = {key: str(data.get(field) or "").strip() for key, field in PERSON_MET_FIELDS.items()}
+    if not any(typed.values()):
+        return None
+    errors: dict[str, str] = {}
+    try:
+        person = validate_contact(typed)
+    except CompanyError as exc:
+        errors = {PERSON_MET_FIELDS[key]: message for key, message in exc.errors.items()}
+        person = None
+    if not typed["phone"] and not typed["email"]:
+        errors.setdefault(
+            "met_phone", "Indiquez un téléphone ou une adresse e-mail pour joindre cette personne."
+        )
+    if errors:
+        raise CompanyError(errors)
+    return person
+
+
+def _same_person(contact: CompanyContact, person: Mapping[str, Any]) -> bool:
+    if " ".join(contact.name.lower().split()) != person["name"].lower():
+        return False
+    same_phone = person["phone"] and contacts.phone_key(contact.phone) == contacts.phone_key(
+        person["phone"]
+    )
+    same_email = person["email"] and contacts.email_key(contact.email) == contacts.email_key(
+        person["email"]
+    )
+    return bool(same_phone or same_email)
+
+
+def _add_person_met(
+    session: Session, company: Company, person: Mapping[str, Any], *, actor: User | None
+) -> CompanyContact:
+    """Store a checked person met as a contact of the company (once: a known one is kept)."""
+    for contact in company.contacts:
+        if _same_person(contact, person):
+            return contact
+    contact = CompanyContact(company=company, **person)
+    session.add(contact)
+    session.flush()
+    audit(session, "company.contact_add", actor=actor, entity="company", entity_id=company.id)
+    return contact
+
+
+def reachable_contacts(company: Company) -> list[CompanyContact]:
+    """The company's contact people who can be reached (a phone number or an address)."""
+    return [c for c in company.contacts if c.phone or c.email]
+
+
+def is_reachable(company: Company) -> bool:
+    """Whether someone can get in touch with the company: a contact person with a phone
+    or an e-mail address, or the company's own e-mail address."""
+    return bool(company.contact_email or reachable_contacts(company))
+
+
+def unreachable_message(company: Company) -> str | None:
+    """What to add before the company can be handed to an operator (French), or None
+    when it can be reached (see :func:`is_reachable`)."""
+    if is_reachable(company):
+        return None
+    return (
+        f"L'opérateur n'aurait aucun moyen de joindre {company.name} : ajoutez sur sa fiche "
+        "un contact avec un téléphone ou une adresse e-mail, ou l'adresse e-mail de "
+        "l'entreprise."
+    )
 
 
 def add_contact(

@@ -3,13 +3,19 @@
 Public API (stable signatures, used by the matcher, the importer and the web):
 ``normalize``, ``concept_of``, ``concepts_meet``, ``lookup``, ``suggest``,
 ``extract_skills``, ``skill_similarity``, ``fuzzy_key``, ``rome_label``,
-``is_rome``, ``rome_codes``, ``reload``.
+``is_rome``, ``rome_codes``, ``reload``; skill concepts below the job
+(``skill_concepts``, ``skill_concept``); suggestions for the forms
+(``rome_suggestions``, ``skill_suggestions``).
 """
 
 from __future__ import annotations
 
+from connectences.skills.concepts import ConceptHit, SkillConcept, reload, skill_concepts
+from connectences.skills.concepts import concept as skill_concept
+from connectences.skills.suggestions import rome_suggestions, skill_suggestions
 from connectences.skills.taxonomy import (
     Match,
+    common_concept,
     concept_of,
     concepts_meet,
     extract_skills,
@@ -17,7 +23,6 @@ from connectences.skills.taxonomy import (
     is_rome,
     lookup,
     related_codes,
-    reload,
     rome_codes,
     rome_label,
     skill_similarity,
@@ -28,7 +33,13 @@ from connectences.skills.taxonomy import (
 from connectences.skills.text import content, normalize, tokens
 
 __all__ = [
+    "ConceptHit",
     "Match",
+    "SkillConcept",
+    "common_concept",
+    "skill_concept",
+    "skill_concepts",
+    "skill_suggestions",
     "concept_of",
     "concepts_meet",
     "content",
@@ -39,6 +50,7 @@ __all__ = [
     "normalize",
     "related_codes",
     "reload",
+    "rome_suggestions",
     "rome_codes",
     "rome_label",
     "skill_similarity",

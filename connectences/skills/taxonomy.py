@@ -219,7 +219,7 @@ def taxonomy() -> Taxonomy:
     return _cached
 
 
-def reload() -> Taxonomy:
+def reload_jobs() -> Taxonomy:
     """Forget the cached taxonomy and every cached lookup (data files changed)."""
     global _cached
     with _lock:
@@ -310,7 +310,7 @@ def concepts_meet(a: str | None, b: str | None) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-def _common_concept(codes: set[str]) -> str | None:
+def common_concept(codes: set[str]) -> str | None:
     """One code; or the family shared by several codes; or None across families."""
     if not codes:
         return None
@@ -393,7 +393,7 @@ def _lookup_norm(norm: str) -> Match:
         codes = tax.by_norm.get(key)
         if codes:
             exact = tuple(t for t in tax.terms if t.norm == key or " ".join(t.tokens) == key)
-            return Match(_common_concept(codes), 1.0, exact)
+            return Match(common_concept(codes), 1.0, exact)
     # 2. Words: each query word stands for taxonomy words; terms are scored by the
     #    weight of the query they cover and the weight of themselves covered.
     query = _content_tokens(expanded)
@@ -428,7 +428,7 @@ def _lookup_norm(norm: str) -> Match:
     if best < ACCEPT_F:
         return Match(None, best)
     near = [tax.terms[i] for f, i in scored if f >= best - TIE_MARGIN]
-    concept = _common_concept({t.code for t in near})
+    concept = common_concept({t.code for t in near})
     if concept is None:
         return Match(None, best, tuple(near))
     # A text whose words occur all over the taxonomy ("gestion", "entretien") is
@@ -513,8 +513,9 @@ def suggest(query: str, limit: int = 10) -> list[dict]:
 def extract_skills(text: str, max_words: int = 6) -> list[dict]:
     """Taxonomy terms found word for word in a free text (a CV), in reading order.
 
-    Returns ``{"label", "concept", "kind"}`` for each distinct term found; longer
-    terms win over the shorter ones they contain.
+    Returns ``{"label", "concept", "kind", "start", "end"}`` for each distinct
+    term found, ``start:end`` being its words in ``normalize(text).split()``;
+    longer terms win over the shorter ones they contain.
     """
     tax = taxonomy()
     words = normalize(text).split()
@@ -539,7 +540,13 @@ def extract_skills(text: str, max_words: int = 6) -> list[dict]:
             seen.add(key)
             term = next(t for t in tax.terms if t.norm == key or " ".join(t.tokens) == key)
             found.append(
-                {"label": term.label, "concept": _common_concept(codes), "kind": term.kind}
+                {
+                    "label": term.label,
+                    "concept": common_concept(codes),
+                    "kind": term.kind,
+                    "start": i,
+                    "end": i + n,
+                }
             )
         i += n
     return found

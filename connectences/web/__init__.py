@@ -27,6 +27,8 @@ BLUEPRINTS = (
     "connectences.web.needs",
     "connectences.web.directory",
     "connectences.web.visits",
+    "connectences.web.offline",
+    "connectences.web.webapp",
     "connectences.web.bundles",
     "connectences.web.operators",
     "connectences.web.partners",

@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from connectences import vocab
 from connectences.extensions import db
+from connectences.matching import week
+from connectences.matching.data import candidate_from_model
 from connectences.matching.service_route_pool import pool_open_needs
 from connectences.models import Need
 from connectences.web.access import guard_blueprint
@@ -65,6 +67,14 @@ def index():
     for bundle in bundles:
         bundle["members"] = [needs[ref] for ref in bundle["needs"] if ref in needs]
         bundle["fitting"] = [people[ref] for ref in bundle["candidates"] if ref in people]
+        # Who could take it in their free time: people already holding work, with their week.
+        first = min((n.start for n in bundle["members"]), default=None)
+        bundle["free_time"] = [
+            (person, sentence)
+            for person in bundle["fitting"]
+            if first is not None
+            and (sentence := week.week_sentence(candidate_from_model(person), first))
+        ]
     return render_template(
         "bundles/index.html",
         bundles=bundles,

@@ -32,6 +32,7 @@ from connectences.accounts import create_user
 from connectences.accounts.audit import audit
 from connectences.accounts.service import AccountError
 from connectences.cvtheque import consent, files
+from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
@@ -41,6 +42,8 @@ from connectences.cvtheque.profile import (
     attach_pdf,
     submit_candidate,
 )
+from connectences.cvtheque.read_skills import skills_read_in_cv
+from connectences.cvtheque.status import choose_week, set_status, settle_status
 from connectences.extensions import db
 from connectences.matching.service import candidate_changed
 from connectences.models import Candidate, User, utcnow
@@ -66,6 +69,7 @@ if ("Déposer mon CV", "cv_public.submit") not in PUBLIC_NAV:
 PENDING = "cv_pending"  # skills found in an uploaded CV, waiting for the person's ticks
 MAX_PROPOSALS = 20
 SUGGEST_MAX_QUERY = 60
+SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
 SUGGEST_LIMIT = 8
 # Skills may be added from the CV only shortly after it was sent, by the same browser.
 PROPOSAL_WINDOW = timedelta(hours=2)
@@ -112,17 +116,7 @@ def _render_form(form, *, status: int = 200, template: str = "cv_public/submit.h
 
 def _proposals(text: str | None, declared: list[str]) -> list[str]:
     """Skills of the taxonomy read in the CV that the person did not write themselves."""
-    if not text:
-        return []
-    have = {skills.normalize(s) for s in declared}
-    out: list[str] = []
-    for item in skills.extract_skills(text):
-        key = skills.normalize(item["label"])
-        if key not in have and item["label"] not in out:
-            out.append(item["label"])
-        if len(out) >= MAX_PROPOSALS:
-            break
-    return out
+    return skills_read_in_cv(text, declared, limit=MAX_PROPOSALS)
 
 
 # --------------------------------------------------------------------------- submit
@@ -218,7 +212,10 @@ def thanks():
 
 
 @lru_cache(maxsize=2048)
-def _suggestions(query: str, kind: str) -> tuple[dict, ...]:
+def _suggestions(query: str, kind: str, context: tuple[str, ...] = ()) -> tuple[dict, ...]:
+    if kind == "skills":
+        items = skills.skill_suggestions(query, list(context), limit=SUGGEST_LIMIT)
+        return tuple({"label": i["label"], "code": i.get("code"), "kind": i["kind"]} for i in items)
     items = skills.suggest(query, limit=SUGGEST_LIMIT * 2)
     if kind == "rome":
         out, seen = [], set()
@@ -243,7 +240,13 @@ def suggestions():
     kind = "rome" if request.args.get("type") == "rome" else "skills"
     if len(query) < 2:
         return jsonify({"suggestions": []})
-    return jsonify({"suggestions": list(_suggestions(query.lower(), kind))})
+    # The skills already written (one per line or comma), bounded: they say which
+    # trades the person is writing about.
+    before = request.args.get("avant", "")[: SUGGEST_MAX_QUERY * 8]
+    context = tuple(p.strip().lower() for p in re.split(r"[\n,;]", before) if p.strip())[
+        -SUGGEST_CONTEXT:
+    ]
+    return jsonify({"suggestions": list(_suggestions(query.lower(), kind, context))})
 
 
 # --------------------------------------------------------------------------- confirm and links
@@ -354,6 +357,7 @@ def space(token: str):
         token=token,
         commune=commune,
         events=events_of(db.session, candidate.id)[:20],
+        week=week_view(candidate),
         has_file=files.pdf_exists(candidate.cv_filename),
         has_account=has_account,
         action_form=ActionForm(),
@@ -460,18 +464,53 @@ def pause(token: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if candidate.status == "inactif":
-        candidate.status = "disponible"
-        summary = "La personne est de nouveau disponible."
+        settle_status(
+            db.session,
+            candidate,
+            actor_label=consent.SELF,
+            reason="de nouveau disponible",
+            resume=True,
+        )
         message = "Votre profil est de nouveau proposé aux employeurs."
     else:
-        candidate.status = "inactif"
-        summary = "La personne a mis son profil en pause (plus disponible)."
+        set_status(
+            db.session,
+            candidate,
+            "inactif",
+            actor_label=consent.SELF,
+            reason="profil mis en pause par la personne",
+        )
         message = "Votre profil est en pause : il n'est plus proposé aux employeurs."
-    record_event(db.session, candidate, "status", summary, actor_label=consent.SELF)
     db.session.commit()
     candidate_changed(candidate)
     flash(message, "success")
     return redirect(url_for("cv_public.space", token=token))
+
+
+@bp.route("/mon-cv/<token>/semaine", methods=["POST"])
+@public
+def choose(token: str):
+    """ "Je souhaite plus d'heures" / "Mon emploi du temps est complet"."""
+    candidate = _space_candidate(token)
+    choice = request.form.get("choix", "")
+    if not ActionForm().validate_on_submit() or choice not in ("plus", "complet"):
+        abort(400)
+    choose_week(db.session, candidate, choice == "complet", actor_label=consent.SELF)
+    db.session.commit()
+    candidate_changed(candidate)
+    if choice == "complet":
+        message = (
+            "C'est noté : votre emploi du temps est complet, on ne vous propose plus d'heures."
+        )
+    elif candidate.status == "place":
+        message = (
+            "C'est noté, mais votre semaine est déjà pleine avec le nombre d'heures que vous "
+            "souhaitez au plus : modifiez votre profil pour en indiquer davantage."
+        )
+    else:
+        message = "C'est noté : votre profil est proposé pour compléter votre semaine."
+    flash(message, "success")
+    return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
 
 
 @bp.route("/mon-cv/<token>/export.json")

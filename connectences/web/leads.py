@@ -24,7 +24,15 @@ from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
-from connectences.models import FollowUpPoint, Lead, LeadCandidate, LeadNeed, Need, Placement
+from connectences.models import (
+    Company,
+    FollowUpPoint,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Need,
+    Placement,
+)
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
@@ -32,7 +40,6 @@ from connectences.workflows import (
     LEAD,
     LEAD_FINAL,
     LEAD_IN_PROGRESS,
-    LEAD_TAKEN_ON,
     LeadState,
     TransitionError,
 )
@@ -52,7 +59,10 @@ def _own_lead(lead_id: int) -> Lead:
         select(Lead)
         .where(Lead.id == lead_id)
         .options(
-            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+            selectinload(Lead.needs)
+            .joinedload(LeadNeed.need)
+            .joinedload(Need.company)
+            .selectinload(Company.contacts),
             selectinload(Lead.candidates).joinedload(LeadCandidate.candidate),
         )
     ).one_or_none()
@@ -113,6 +123,11 @@ def show(lead_id: int):
     lead = _own_lead(lead_id)
     if flow.mark_seen(db.session, lead, actor=current_user):
         db.session.commit()
+    return _render_show(lead)
+
+
+def _render_show(lead: Lead, pending: dict | None = None, status: int = 200):
+    """The lead page; ``pending`` holds a placement waiting for its confirmation."""
     placements = db.session.scalars(
         select(Placement)
         .where(Placement.lead_id == lead.id)
@@ -122,7 +137,8 @@ def show(lead_id: int):
         "leads/show.html",
         lead=lead,
         allowed=LEAD.allowed(lead.status),
-        show_contacts=lead.status in LEAD_TAKEN_ON,
+        show_contacts=flow.taken_on(lead),
+        reach={item.need.id: item for item in flow.company_reach(lead)},
         placements=placements,
         statuses=vocab.LEAD_STATUSES,
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,
@@ -130,7 +146,8 @@ def show(lead_id: int):
         vocab=vocab,
         commune_label=_commune_label,
         total_hours=sum(item.need.hours_per_week for item in lead.needs),
-    )
+        pending=pending,
+    ), status
 
 
 ACTIONS = {
@@ -218,8 +235,23 @@ def place(lead_id: int):
     if isinstance(values, str):
         flash(values, "error")
         return redirect(url_for(".show", lead_id=lead_id, _anchor="placement"))
+    confirmed = request.form.get("confirmer") == "1"
     try:
-        flow.record_placement(db.session, lead, actor=current_user, **values)
+        flow.record_placement(
+            db.session, lead, actor=current_user, confirm_over_free_time=confirmed, **values
+        )
+    except flow.PlacementOverWeek as warning:
+        db.session.rollback()
+        # Nothing written: the same form again, filled in, with why and a confirmation.
+        pending = {
+            "why": warning.message,
+            "candidate_id": values["candidate"].id,
+            "need_ids": {need.id for need in values["needs"]},
+            "hours": values["hours_per_week"],
+            "contract": values["contract"],
+            "start": values["start_date"],
+        }
+        return _render_show(_own_lead(lead_id), pending, 409)
     except TransitionError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")

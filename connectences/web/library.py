@@ -18,6 +18,14 @@ from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
 from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
+from connectences.cvtheque.commitments import (
+    CommitmentError,
+    add_commitment,
+    read_commitment,
+    remove_commitment,
+    update_commitment,
+    week_view,
+)
 from connectences.cvtheque.history import events_of
 from connectences.cvtheque.library import (
     EXPORT_HEADERS,
@@ -32,12 +40,13 @@ from connectences.cvtheque.library import (
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
 from connectences.extensions import db
 from connectences.matching import service as matching
-from connectences.models import Candidate, User
+from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number
+from connectences.web.week import render_complete_week
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
 
@@ -319,6 +328,7 @@ def show(ref: str):
         events=events,
         actors=actors,
         leads=leads_of(db.session, candidate.id),
+        week=week_view(candidate),
         commune_label=commune_label,
         rome_label=rome_label,
         levels=vocab.LEVELS,
@@ -388,3 +398,97 @@ def cv(ref: str):
     return send_cv(
         candidate, actor=current_user.id, ip=request.remote_addr, details={"from": "cvtheque"}
     )
+
+
+# --- the person's week: commitments they report, and what would complete it ----------
+
+
+def _commitment_or_404(candidate: Candidate, commitment_id: int) -> Commitment:
+    commitment = next((c for c in candidate.commitments if c.id == commitment_id), None)
+    if commitment is None:
+        abort(404)
+    return commitment
+
+
+def _commitment_form(candidate: Candidate, commitment: Commitment | None):
+    """Add or change one commitment: French message next to each field, nothing written
+    on a refusal."""
+    form = request.form
+    if request.method == "POST":
+        try:
+            values = read_commitment(
+                candidate,
+                label=form.get("libelle"),
+                hours=form.get("heures"),
+                days=form.getlist("jours"),
+                start=form.get("debut"),
+                until=form.get("fin"),
+                replacing=commitment,
+            )
+        except CommitmentError as error:
+            db.session.rollback()
+            return _render_commitment_form(candidate, commitment, form, error.errors, 400)
+        if commitment is None:
+            add_commitment(db.session, candidate, values, actor=current_user)
+            message = "Engagement ajouté à la semaine de la personne."
+        else:
+            update_commitment(db.session, candidate, commitment, values, actor=current_user)
+            message = "Engagement modifié."
+        db.session.commit()
+        _after_change(candidate)
+        flash(message, "success")
+        return redirect(url_for(".show", ref=candidate.ref, _anchor="semaine"))
+    if commitment is not None:
+        values = {
+            "libelle": commitment.label or "",
+            "heures": f"{commitment.hours_per_week:g}",
+            "jours": list(commitment.days or []),
+            "debut": commitment.start.isoformat() if commitment.start else "",
+            "fin": commitment.until.isoformat() if commitment.until else "",
+        }
+    else:
+        values = {"libelle": "", "heures": "", "jours": [], "debut": "", "fin": ""}
+    return _render_commitment_form(candidate, commitment, values, {}, 200)
+
+
+def _render_commitment_form(candidate, commitment, values, errors, status):
+    if hasattr(values, "getlist"):
+        values = {**values.to_dict(), "jours": values.getlist("jours")}
+    return render_template(
+        "library/commitment.html",
+        candidate=candidate,
+        commitment=commitment,
+        values=values,
+        errors=errors,
+        days=vocab.DAYS,
+    ), status
+
+
+@bp.route("/<ref>/engagements/nouveau", methods=["GET", "POST"])
+def new_commitment(ref: str):
+    return _commitment_form(_candidate_or_404(ref), None)
+
+
+@bp.route("/<ref>/engagements/<int:commitment_id>", methods=["GET", "POST"])
+def edit_commitment(ref: str, commitment_id: int):
+    candidate = _candidate_or_404(ref)
+    return _commitment_form(candidate, _commitment_or_404(candidate, commitment_id))
+
+
+@bp.route("/<ref>/engagements/<int:commitment_id>/retirer", methods=["POST"])
+def delete_commitment(ref: str, commitment_id: int):
+    candidate = _candidate_or_404(ref)
+    remove_commitment(
+        db.session, candidate, _commitment_or_404(candidate, commitment_id), actor=current_user
+    )
+    db.session.commit()
+    _after_change(candidate)
+    flash("Engagement retiré de la semaine de la personne.", "success")
+    return redirect(url_for(".show", ref=ref, _anchor="semaine"))
+
+
+@bp.route("/<ref>/semaine")
+def complete_week(ref: str):
+    """« Compléter la semaine »: open needs and bundles that fit the person's free time."""
+    candidate = _candidate_or_404(ref)
+    return render_complete_week(candidate, back_url=url_for(".show", ref=ref))

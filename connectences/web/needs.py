@@ -17,6 +17,7 @@ from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.matching import service as matching
+from connectences.matching.complete_week import people_with_free_time
 from connectences.matching.data import need_from_model
 from connectences.matching.score import score_pair
 from connectences.matching.service_route_pool import decide_route
@@ -35,7 +36,8 @@ from connectences.models import (
 )
 from connectences.needs import board, form_rules, register
 from connectences.needs.status_words import awaiting_owner
-from connectences.skills import rome_label, suggest
+from connectences.prospection.companies import unreachable_message
+from connectences.skills import rome_label, rome_suggestions
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
 from connectences.web.formats import phone_display
@@ -370,25 +372,6 @@ def _need_form_data(need: Need) -> dict:
     }
 
 
-def rome_suggestions(need_title: str, skills: list[str], limit: int = 8) -> list[tuple[str, str]]:
-    """ROME codes suggested for a need from its title and skills: (code, label), best first."""
-    # Each text votes for its suggestions, the first ones weighing most: the job that
-    # the title and several skills agree on comes first, instead of the title's fuzzy
-    # near-misses ("2 jours par semaine de compta" also looks like "Vente de voyages").
-    per_text = 6
-    votes: dict[str, int] = {}
-    for text in [need_title, *skills[:5]]:
-        seen: set[str] = set()
-        for rank, item in enumerate(suggest(text, limit=per_text)):
-            code = item.get("code")
-            if not code or code in seen or not rome_label(code):
-                continue
-            seen.add(code)
-            votes[code] = votes.get(code, 0) + per_text - rank
-    ranked = sorted(votes, key=lambda code: -votes[code])  # stable: first seen wins ties
-    return [(code, rome_label(code)) for code in ranked[:limit]]
-
-
 @bp.route("/<ref>/qualifier", methods=["GET", "POST"])
 def qualify(ref: str):
     need = _need_or_404(ref)
@@ -599,6 +582,7 @@ def show(ref: str):
     need = _need_or_404(ref)
     filters = _match_filters()
     matches, proposed_count = _matches(need, filters)
+    free_time = people_with_free_time(need)
     decision = route_for_need(need)
     operators = _active_operators()
     partners = _active_partners()
@@ -617,6 +601,8 @@ def show(ref: str):
         decision=decision,
         matches=matches,
         proposed_count=proposed_count,
+        free_time=free_time,
+        free_time_people=_candidates_by_ref(fit.person.ref for fit in free_time),
         filters=filters,
         match_limits=MATCH_LIMITS,
         operators=operators,
@@ -638,6 +624,7 @@ def show(ref: str):
         awaiting=awaiting_owner(need),
         qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
         proposable=need.status in NEED_SEARCHING,
+        unreachable=unreachable_message(need.company),
         reorientable=need.status in NEED_REORIENTABLE,
     )
 

@@ -1,16 +1,19 @@
-"""An operator's area: the leads proposed to its organisation."""
+"""An operator's area: the leads proposed to its organisation, and the week of the people
+it placed (« Compléter la semaine »)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from connectences.cvtheque.access import operator_placed
 from connectences.extensions import db
-from connectences.models import Lead, LeadNeed, Need
+from connectences.models import Candidate, Lead, LeadNeed, Need
 from connectences.vocab import LEAD_STATUSES
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, refuse_and_audit
+from connectences.web.week import render_complete_week
 
 bp = Blueprint("operators", __name__, url_prefix="/operateur")
 guard_blueprint(bp, "operator")
@@ -43,3 +46,12 @@ def index():
         leads=leads,
         statuses=LEAD_STATUSES,
     )
+
+
+@bp.route("/personnes/<ref>/semaine")
+def complete_week(ref: str):
+    """« Compléter la semaine » of a person this operator placed; anyone else is a 404."""
+    candidate = db.session.scalar(select(Candidate).where(Candidate.ref == ref))
+    if candidate is None or not operator_placed(db.session, current_user, candidate.id):
+        refuse_and_audit("week_access_refused", entity="candidate")
+    return render_complete_week(candidate, back_url=url_for("leads.index"), staff=False)

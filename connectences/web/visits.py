@@ -41,7 +41,7 @@ for _role in ("animateur", "admin"):
 # The need form (built by the needs area) that a visit with a need detected opens.
 NEED_FORM_PATH = "/animateur/besoins/nouveau"
 PER_PAGE = 50
-CREATE_FIELDS = ("name", "siret", "commune")
+CREATE_FIELDS = ("name", "siret", "commune", *directory.PERSON_MET_FIELDS.values())
 
 
 def need_form_url(company_ref: str, visit_id: int) -> str:
@@ -101,6 +101,7 @@ def _create_company():
             request.form,
             actor=current_user,
             similar_ok=request.form.get("confirmer_similaire") == "1",
+            person_met=request.form,
         )
     except directory.CompanyError as exc:
         db.session.rollback()

@@ -24,6 +24,7 @@ from connectences.models import (
     Partner,
     Referral,
 )
+from connectences.prospection.companies import unreachable_message
 from connectences.prospection.pressure import ContactRefused, check_contact
 from connectences.urls import external_url
 from connectences.workflows import (
@@ -107,8 +108,9 @@ def send_lead(
 ) -> Lead:
     """Propose a need, or a bundle of needs ("un poste en temps partagé"), to an operator.
 
-    Each need must be qualified (or in search); every candidate must satisfy every hard
-    constraint (for a bundle: of each need, with the hours of the whole job). Raises
+    Each need must be qualified (or in search) and its company reachable (a contact
+    with a phone or an e-mail, or the company's address); every candidate must satisfy
+    every hard constraint (for a bundle: of each need, with the hours of the whole job). Raises
     TransitionError with a French message and changes nothing otherwise.
     """
     needs = list(dict.fromkeys(needs))
@@ -122,6 +124,11 @@ def send_lead(
                 f"Le besoin « {need.title} » doit être qualifié avant d'être proposé "
                 f"(état actuel : {NEED.labels[need.status].lower()})."
             )
+    # The operator's first move is to call the company: one it cannot reach is not sent.
+    for company in dict.fromkeys(need.company for need in needs):
+        message = unreachable_message(company)
+        if message:
+            raise TransitionError(message)
     if len(needs) > 1:
         _check_bundle(needs)
     _check_pressure(session, needs)

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from connectences import vocab, workflows
+from connectences.cvtheque.status import settle_status
 from connectences.mail import MailKind, queue_template
+from connectences.matching import week
+from connectences.matching.data import candidate_from_model
 from connectences.models import (
     Candidate,
+    Commitment,
+    Company,
+    CompanyContact,
     FollowUpPoint,
     Lead,
     LeadNeed,
@@ -29,10 +36,12 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
+from connectences.prospection.companies import commune_label, reachable_contacts
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
     LEAD_LIVE,
+    LEAD_TAKEN_ON,
     NEED,
     NEED_HELD,
     REFERRAL,
@@ -44,14 +53,51 @@ from connectences.workflows import (
 )
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
-# A fixed-term contract puts the person "en mission"; an open-ended one "placé".
-CONTRACT_CANDIDATE_STATUS = {
-    "cdd": "en_mission",
-    "mission": "en_mission",
-    "saisonnier": "en_mission",
-    "cdi": "place",
-    "cdi_temps_partage": "place",
-}
+# Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
+FIXED_TERM = ("cdd", "saisonnier", "mission")
+MISSION_MONTHS = 1
+
+
+class PlacementOverWeek(TransitionError):
+    """The placement takes more than the person's free time: it needs an explicit
+    confirmation (the message says why)."""
+
+
+def commitment_end(contract: str, start: date, needs: Sequence[Need]) -> date | None:
+    """Last day of the work a placement gives: the longest of the needs' durations for a
+    fixed-term contract (a month for a mission without one); None when open-ended."""
+    if contract not in FIXED_TERM:
+        return None
+    months = [n.duration_months for n in needs if n.duration_months]
+    if not months and contract == "mission":
+        months = [MISSION_MONTHS]
+    if not months:
+        return None
+    whole = max(1, round(max(months)))
+    return add_months(start, whole) - timedelta(days=1)
+
+
+def over_free_time(
+    candidate: Candidate, hours_per_week: float, days: set[str], start: date
+) -> str | None:
+    """Why a placement exceeds the person's free time on ``start`` (None when it fits)."""
+    person = candidate_from_model(candidate)
+    free = week.free_hours(person, start)
+    free_days = week.free_days(person, start)
+    sentence = week.week_sentence(person, start) or (
+        f"Souhaite au plus {week.hours_text(person.hours_max)} par semaine."
+    )
+    if hours_per_week > free:
+        return (
+            f"Ce placement de {week.hours_text(hours_per_week)} par semaine dépasse le temps "
+            f"libre de {candidate.first_name} {candidate.last_name} : {sentence}"
+        )
+    if days and not days & free_days:
+        return (
+            f"Ce placement tombe un jour que {candidate.first_name} {candidate.last_name} "
+            f"n'a pas de libre : {sentence}"
+        )
+    return None
 
 
 def add_months(start: date, months: int) -> date:
@@ -129,10 +175,81 @@ def mark_seen(session, lead: Lead, actor=None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class CompanyReach:
+    """How an operator who took a lead on reaches one of its companies."""
+
+    need: Need
+    company: Company
+    people: list[CompanyContact]  # every contact person, the reachable ones first
+    email: str | None  # the company's own address
+    work_place: str  # street address and commune where the work happens
+
+
+def work_place(need: Need) -> str:
+    """Where the work happens, as precisely as known: the company's street address and
+    commune, or only the need's commune when the work is elsewhere."""
+    company = need.company
+    place = commune_label(need.place)
+    if need.place == company.commune and company.address:
+        return f"{company.address}, {place}"
+    return place
+
+
+def taken_on(lead: Lead) -> bool:
+    """Whether the operator has taken the lead on (accepted, contacting, placed): only
+    then may it see how to reach the company and the people."""
+    return lead.status in LEAD_TAKEN_ON
+
+
+def _people(company: Company) -> list[CompanyContact]:
+    reachable = reachable_contacts(company)
+    return reachable + [c for c in company.contacts if c not in reachable]
+
+
+def company_reach(lead: Lead) -> list[CompanyReach]:
+    """The contact of each company of the lead (person, role, phone, e-mail, work place),
+    once the operator has taken it on; nothing before (the name and commune only)."""
+    if not taken_on(lead):
+        return []
+    return [
+        CompanyReach(
+            need=item.need,
+            company=item.need.company,
+            people=_people(item.need.company),
+            email=item.need.company.contact_email,
+            work_place=work_place(item.need),
+        )
+        for item in lead.needs
+    ]
+
+
 def accept(session, lead: Lead, actor=None) -> Transition:
-    """The operator takes the lead on: it will contact the company and the candidates."""
+    """The operator takes the lead on: it will contact the company and the candidates.
+
+    The member who accepts gets a confirmation mail with what they now need on the
+    road: each company's contact, the work place and the animateur's note (the
+    organisation's address when nobody is named).
+    """
     mark_seen(session, lead, actor)
-    return workflows.transition(session, lead, LEAD, LeadState.ACCEPTE, actor=actor)
+    entry = workflows.transition(session, lead, LEAD, LeadState.ACCEPTE, actor=actor)
+    title = "le poste en temps partagé" if lead.is_bundle else f"« {lead.needs[0].need.title} »"
+    queue_template(
+        session,
+        kind=MailKind.LEAD_ACCEPTED,
+        to=getattr(actor, "email", None) or lead.operator.email,
+        subject=f"Proposition acceptée : contacter {_company_names(lead)}",
+        template="lead_accepted",
+        lead=lead,
+        link=external_url("leads.show", lead_id=lead.id),
+        title=title,
+        reach=company_reach(lead),
+    )
+    return entry
+
+
+def _company_names(lead: Lead) -> str:
+    return ", ".join(dict.fromkeys(item.need.company.name for item in lead.needs))
 
 
 def start_contacting(session, lead: Lead, actor=None) -> Transition:
@@ -229,13 +346,21 @@ def record_placement(
     contract: str,
     start_date: date,
     actor=None,
+    confirm_over_free_time: bool = False,
 ) -> Placement:
     """Record that the operator placed one of the lead's candidates in one or more of its
     companies (a bundle places one person in several).
 
-    The candidate becomes ``en_mission`` (fixed term) or ``place`` (open-ended), logged
-    with entity "candidate"; each need placed becomes ``pourvu``; the lead becomes
-    ``place``; follow-up points are planned 1, 3 and 6 months after the start.
+    The placement becomes a commitment of the person (its hours, the days of the needs
+    placed, an end for a fixed-term contract: ``commitment_end``), and their status
+    follows their week (``cvtheque.status.settle_status``): ``en_mission`` while they
+    have free time to fill, ``place`` once it is full for good or they want no more.
+    Each need placed becomes ``pourvu``; the lead becomes ``place``; follow-up points
+    are planned 1, 3 and 6 months after the start.
+
+    A placement over the person's free hours or on none of their free days raises
+    ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; one that
+    would take the week of commitments over 48 hours is refused outright.
     """
     if candidate.id not in {item.candidate_id for item in lead.candidates}:
         raise TransitionError("Cette personne ne fait pas partie des candidats proposés.")
@@ -262,6 +387,19 @@ def record_placement(
                 f"Le besoin « {need.title} » ne peut plus être pourvu "
                 f"(état : {vocab.label(NEED.labels, need.status).lower()})."
             )
+    days = {d for need in needs for d in (need.days or ())}
+    until = commitment_end(contract, start_date, needs)
+    held = [(c.hours_per_week, c.until) for c in candidate.commitments]
+    total = week.over_week_limit([*held, (float(hours_per_week), until)], start_date)
+    if total is not None:
+        raise TransitionError(
+            f"Avec ce placement, {candidate.first_name} {candidate.last_name} aurait "
+            f"{week.hours_text(total)} de travail par semaine : pas plus de "
+            f"{week.hours_text(week.MAX_WEEK_HOURS)} en tout."
+        )
+    why = over_free_time(candidate, float(hours_per_week), days, start_date)
+    if why and not confirm_over_free_time:
+        raise PlacementOverWeek(why + " Confirmez pour l'enregistrer quand même.")
 
     workflows.transition(
         session,
@@ -293,22 +431,21 @@ def record_placement(
             actor=actor,
             reason_text=f"Placé par {lead.operator.name}",
         )
-    new_status = CONTRACT_CANDIDATE_STATUS[contract]
-    if candidate.status != new_status:
-        # People have no state machine of their own; their changes still go to the log.
-        session.add(
-            Transition(
-                entity="candidate",
-                entity_id=candidate.id,
-                from_state=candidate.status,
-                to_state=new_status,
-                actor_id=getattr(actor, "id", None),
-                reason_text=f"Placement par {lead.operator.name}",
-            )
-        )
-        candidate.status = new_status
-    session.flush()
     companies = ", ".join(need.company.name for need in needs)
+    candidate.commitments.append(
+        Commitment(
+            label=f"{companies}, {lead.operator.name}",
+            hours_per_week=float(hours_per_week),
+            days=[d for d in vocab.DAYS if d in days],
+            start=start_date,
+            until=until,
+            source="placement",
+            placement=placement,
+            created_by_id=getattr(actor, "id", None),
+        )
+    )
+    settle_status(session, candidate, actor=actor, reason=f"placement par {lead.operator.name}")
+    session.flush()
     _notify_creator(
         session,
         lead,

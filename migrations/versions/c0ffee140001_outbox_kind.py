@@ -6,7 +6,7 @@ their subject names (the subjects as they were written up to here); anything els
 becomes ``other``.
 
 Revision ID: c0ffee140001
-Revises: efab7fe3a460
+Revises: 2b251bb802d2
 Create Date: 2026-12-04 21:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c0ffee140001"
-down_revision = "efab7fe3a460"
+down_revision = "2b251bb802d2"
 branch_labels = None
 depends_on = None
 
@@ -29,6 +29,7 @@ SUBJECT_KINDS = (
     ("account_invitation", ("%Votre invitation sur %",)),
     ("password_reset", ("%Choisir un nouveau mot de passe",)),
     ("lead_sent", ("%Un poste en temps partagé vous est proposé", "%Nouveau besoin proposé : %")),
+    ("lead_accepted", ("%Proposition acceptée : contacter %",)),
     ("referral_sent", ("%Besoin réorienté : %",)),
     ("lead_reminder", ("%Rappel : une proposition vous attend",)),
     ("lead_alert", ("%Proposition sans réponse depuis %",)),

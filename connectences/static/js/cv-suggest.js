@@ -53,6 +53,11 @@
       if (query.length < 2 || query === lastQuery) { if (query.length < 2) { show([]); } return; }
       lastQuery = query;
       var url = "/deposer-mon-cv/suggestions?type=" + kind + "&q=" + encodeURIComponent(query);
+      if (kind === "skills") {
+        // The skills already written tell which trades to suggest skills of.
+        var before = input.value.split(/[\n,;]/).slice(0, -1).join("\n");
+        url += "&avant=" + encodeURIComponent(before.slice(-800));
+      }
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
         .then(function (data) { if (query === currentPart()) { show(data.suggestions || []); } })

@@ -1,4 +1,4 @@
-"""`flask --app connectences bench ...`: speed and quality of the matcher, measured.
+"""`flask --app connectences bench matching`: speed of the matcher, measured.
 
 ``bench matching`` prints one JSON object per line, each with ``metric``,
 ``value`` (a median over repeated runs), ``unit`` and the sizes used:
@@ -8,27 +8,16 @@
   candidate (``score.rank_candidates``, rapidfuzz in a Python loop), same data;
 - ``match_scaling_ms``: one line per candidate count, doubling;
 - ``index_update_ms``: re-indexing one updated candidate;
-- ``pool_ms``: from ``matching.bench_pool.measure_pool``.
-
-``bench quality`` prints nDCG@10, recall@10 and hard-constraint breaches of the
-matcher and of a TF-IDF baseline over the labelled set of ``tests/eval``.
+- ``pool_ms``: from ``bench.pool.measure_pool``.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from dataclasses import replace
 
-import click
-from flask.cli import AppGroup
-
-bench_cli = AppGroup("bench", help="Mesures de vitesse et de qualité.")
-
-
-def emit(record: dict) -> None:
-    click.echo(json.dumps(record, ensure_ascii=False))
+from connectences.bench import emit
 
 
 def _median_ms(fn, repeats: int) -> tuple[float, list[float]]:
@@ -51,9 +40,9 @@ def run_matching(
 ) -> list[dict]:
     """Run the matching benchmark; returns the records it printed."""
     from connectences import territory
+    from connectences.bench.synth import Generator
     from connectences.matching.index import CandidateIndex
     from connectences.matching.score import rank_candidates
-    from connectences.matching.synth import Generator
 
     records: list[dict] = []
 
@@ -165,15 +154,12 @@ def run_matching(
         }
     )
     if pool_needs:
-        try:
-            from connectences.matching.bench_pool import measure_pool
-        except ImportError:
-            out({"metric": "pool_ms", "value": None, "unit": "ms", "error": "bench_pool absent"})
-        else:
-            result = dict(measure_pool(n_needs=pool_needs))
-            result.setdefault("metric", "pool_ms")
-            result.setdefault("unit", "ms")
-            out(result)
+        from connectences.bench.pool import measure_pool
+
+        result = dict(measure_pool(n_needs=pool_needs))
+        result.setdefault("metric", "pool_ms")
+        result.setdefault("unit", "ms")
+        out(result)
     return records
 
 
@@ -245,9 +231,9 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
     from sqlalchemy import insert
 
     from connectences import create_app
+    from connectences.bench.synth import Generator
     from connectences.extensions import db
     from connectences.matching import service
-    from connectences.matching.synth import Generator
     from connectences.models import Company, Need
     from connectences.models.base import utcnow
 
@@ -310,50 +296,3 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
             db.session.remove()
             db.engine.dispose()
     return records
-
-
-@bench_cli.command("matching", help="Vitesse du matching sur des données synthétiques.")
-@click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=1))
-@click.option("--repeats", default=15, show_default=True, type=click.IntRange(min=1))
-@click.option("--needs", default=5, show_default=True, type=click.IntRange(min=1))
-@click.option("--naive-repeats", default=3, show_default=True, type=click.IntRange(min=1))
-@click.option(
-    "--scaling",
-    default="12500,25000,50000,100000,200000",
-    show_default=True,
-    help="Tailles (séparées par des virgules) ; vide pour ne pas mesurer.",
-)
-@click.option("--pool-needs", default=5000, show_default=True, type=click.IntRange(min=0))
-@click.option(
-    "--db-candidates",
-    default=20_000,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Candidats écrits dans une base SQLite jetable pour mesurer le service (0 : non).",
-)
-@click.option("--seed", default=7, show_default=True)
-def matching_command(
-    candidates, repeats, needs, naive_repeats, scaling, pool_needs, db_candidates, seed
-):
-    sizes = tuple(int(s) for s in scaling.split(",") if s.strip())
-    run_matching(
-        candidates=candidates,
-        repeats=repeats,
-        needs=needs,
-        naive_repeats=naive_repeats,
-        scaling=sizes,
-        pool_needs=pool_needs,
-        seed=seed,
-    )
-    if db_candidates:
-        run_service(candidates=db_candidates, repeats=repeats, seed=seed)
-
-
-@bench_cli.command("quality", help="Qualité du matching sur le jeu évalué (tests/eval).")
-@click.option("--set", "set_dir", default=None, help="Dossier du jeu évalué.")
-@click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
-def quality_command(set_dir, k):
-    from connectences.matching.evaluation import run_quality
-
-    for record in run_quality(set_dir, k=k):
-        emit(record)

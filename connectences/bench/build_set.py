@@ -1,6 +1,6 @@
-"""Write the labelled evaluation set (set.json, qrels.tsv) from profiles.py.
+"""Write the general labelled set (data/general: set.json, qrels.tsv) from profiles.py.
 
-    .venv/bin/python -m tests.eval.build_set
+    .venv/bin/python -m connectences.bench.build_set
 
 Seeded: running it again gives the same files. The qrels come from the jobs
 written in profiles.py (same job 2, related job 1), never from a matcher.
@@ -13,9 +13,9 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from tests.eval.profiles import DECOY_JOBS, NEED_JOBS, RELATED, TRANSVERSAL
+from connectences.bench.profiles import DECOY_JOBS, NEED_JOBS, RELATED, TRANSVERSAL
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "data" / "general"
 SEED = 20270301
 START = date(2027, 3, 1)
 # The communes of the Pays Bassin d'Arcachon - Val de l'Eyre.

@@ -1,6 +1,6 @@
 """Quality of the matcher on a labelled set, beside a TF-IDF cosine baseline.
 
-The set (``tests/eval``) is an interchange v1 document (``set.json``) and
+The general set (``bench/data/general``) is an interchange v1 document (``set.json``) and
 relevance judgements (``qrels.tsv``: need, candidate, grade 2 or 1) written by
 meaning. A candidate who breaks a hard constraint for a need is not a valid
 proposal, whatever their job: their grade counts as 0 for that need (the
@@ -17,6 +17,14 @@ Systems compared on the same set, in the same run:
 Each prints nDCG@k (gain 2^grade - 1), recall@k (relevant valid candidates in
 the top k over all of them) and the number of proposed candidates that break
 a hard constraint.
+
+The within-job set (``bench/data/within_job/cases.json``) ranks each need among
+candidates of its own trade who differ only by their skills; it prints nDCG@k
+and ``tied_top{k}_share`` (share of the top k whose score equals another's in
+that top k) for the matcher and the TF-IDF baseline (``set: within_job``).
+Suggestion precision (``bench/data/suggestions.tsv``) prints how often the
+expected ROME code comes first for a need title, and how many of the first five
+suggested codes are unrelated trades.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import csv
 import json
 import math
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +43,8 @@ from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.index import CandidateIndex
 
-DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "eval"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_SET = DATA_DIR / "general"
 
 
 def load_set(set_dir: str | Path | None = None):
@@ -186,13 +195,31 @@ def run_quality(set_dir: str | Path | None = None, k: int = 10) -> list[dict]:
         n_recall = float(np.mean([recall(ranked[n.ref], effective[n.ref], k) for n in needs]))
         breaches = sum(1 for n in needs for ref in ranked[n.ref] if not valid(n, by_ref[ref]))
         records.append(
-            {"metric": f"ndcg@{k}", "system": system, "value": round(n_ndcg, 4), **sizes}
+            {
+                "metric": f"ndcg@{k}",
+                "system": system,
+                "set": "general",
+                "value": round(n_ndcg, 4),
+                **sizes,
+            }
         )
         records.append(
-            {"metric": f"recall@{k}", "system": system, "value": round(n_recall, 4), **sizes}
+            {
+                "metric": f"recall@{k}",
+                "system": system,
+                "set": "general",
+                "value": round(n_recall, 4),
+                **sizes,
+            }
         )
         records.append(
-            {"metric": "hard_constraint_breaches", "system": system, "value": breaches, **sizes}
+            {
+                "metric": "hard_constraint_breaches",
+                "system": system,
+                "set": "general",
+                "value": breaches,
+                **sizes,
+            }
         )
     # How much of the set plain word overlap can solve: share of relevant pairs
     # whose candidate shares no word at all with the need's title and skills.
@@ -207,8 +234,151 @@ def run_quality(set_dir: str | Path | None = None, k: int = 10) -> list[dict]:
         {
             "metric": "relevant_without_shared_word",
             "system": "set",
+            "set": "general",
             "value": round(no_overlap / pairs, 4) if pairs else 0.0,
             **sizes,
         }
     )
+    if set_dir is None:
+        records.extend(run_within_job(k=k))
+        records.extend(run_suggestions())
     return records
+
+
+# --- within-job set ----------------------------------------------------------------------
+
+WITHIN_JOB = DATA_DIR / "within_job" / "cases.json"
+_START = date(2027, 3, 1)
+_COMMUNE = "33529"
+
+
+def load_within_job(
+    path: str | Path | None = None,
+) -> list[tuple[list[NeedData], list[CandidateData], dict[str, dict[str, int]]]]:
+    """(needs, candidates, grades) of each group of the within-job set."""
+    document = json.loads(Path(path or WITHIN_JOB).read_text(encoding="utf-8"))
+    groups = []
+    for group in document["groups"]:
+        candidates = [
+            CandidateData(
+                ref=ref,
+                commune=_COMMUNE,
+                mobility_km=30.0,
+                skills=tuple(texts),
+                level=group["level"],
+                hours_min=7.0,
+                hours_max=35.0,
+                days=frozenset({"mon", "tue", "wed", "thu", "fri"}),
+                contracts=frozenset({"cdi", "cdd", "cdi_temps_partage"}),
+                available_from=_START - timedelta(days=30),
+                rome=(group["rome"],),
+            )
+            for ref, texts in group["candidates"].items()
+        ]
+        needs = [
+            NeedData(
+                ref=n["ref"],
+                company="entreprise-eval",
+                title=n["title"],
+                skills=tuple(n["skills"]),
+                level=group["level"],
+                hours_per_week=14.0,
+                days=frozenset({"mon", "tue"}),
+                contract="cdi",
+                reason="temps_partiel",
+                start=_START,
+                commune=_COMMUNE,
+                rome=group["rome"],
+            )
+            for n in group["needs"]
+        ]
+        groups.append((needs, candidates, {n["ref"]: n["grades"] for n in group["needs"]}))
+    return groups
+
+
+def tied_share(scores: list[float]) -> float:
+    """Share of a ranking's scores that equal another score of the same ranking."""
+    if not scores:
+        return 0.0
+    counts = Counter(scores)
+    return sum(1 for s in scores if counts[s] > 1) / len(scores)
+
+
+def run_within_job(path: str | Path | None = None, k: int = 10) -> list[dict]:
+    """nDCG@k and tied share of the top k, matcher and TF-IDF, on the within-job set."""
+    results: dict[str, dict[str, list[float]]] = {
+        "matcher": {"ndcg": [], "ties": []},
+        "tfidf": {"ndcg": [], "ties": []},
+    }
+    n_needs = n_candidates = 0
+    for needs, candidates, grades in load_within_job(path):
+        n_needs += len(needs)
+        n_candidates += len(candidates)
+        index = CandidateIndex.build(candidates, distance=lambda a, b: 0.0)
+        tfidf = TfIdf([" ".join(c.skills) for c in candidates])
+        refs = [c.ref for c in candidates]
+        for need in needs:
+            top = index.top(need, k)
+            results["matcher"]["ndcg"].append(ndcg([r for r, _ in top], grades[need.ref], k))
+            results["matcher"]["ties"].append(tied_share([s for _, s in top]))
+            scores = tfidf.scores(" ".join([need.title, *need.skills]))
+            order = sorted(range(len(refs)), key=lambda i: (-scores[i], refs[i]))[:k]
+            results["tfidf"]["ndcg"].append(ndcg([refs[i] for i in order], grades[need.ref], k))
+            results["tfidf"]["ties"].append(tied_share([round(float(scores[i]), 6) for i in order]))
+    sizes = {"set": "within_job", "needs": n_needs, "candidates": n_candidates, "k": k}
+    records = []
+    for system, values in results.items():
+        records.append(
+            {
+                "metric": f"ndcg@{k}",
+                "system": system,
+                "value": round(float(np.mean(values["ndcg"])), 4),
+                **sizes,
+            }
+        )
+        records.append(
+            {
+                "metric": f"tied_top{k}_share",
+                "system": system,
+                "value": round(float(np.mean(values["ties"])), 4),
+                **sizes,
+            }
+        )
+    return records
+
+
+# --- suggestions -------------------------------------------------------------------------
+
+SUGGESTIONS = DATA_DIR / "suggestions.tsv"
+
+
+def run_suggestions(path: str | Path | None = None, top: int = 5) -> list[dict]:
+    """How often the expected ROME code is suggested first for a need title, and how
+    many of the first ``top`` suggestions are unrelated trades (not the expected
+    code, not in its ROME family, not listed as related)."""
+    with Path(path or SUGGESTIONS).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    first = unrelated = shown = 0
+    for row in rows:
+        expected = row["expected"]
+        related = {expected, *filter(None, row["also_related"].split(","))}
+        codes = [code for code, _ in skills.rome_suggestions(row["title"], [], limit=top)]
+        first += bool(codes) and codes[0] == expected
+        shown += len(codes)
+        unrelated += sum(1 for c in codes if c not in related and c[:3] != expected[:3])
+    sizes = {"set": "suggestions", "titles": len(rows), "top": top}
+    return [
+        {
+            "metric": "rome_expected_first",
+            "system": "suggestions",
+            "value": round(first / len(rows), 4),
+            **sizes,
+        },
+        {
+            "metric": f"unrelated_in_top{top}",
+            "system": "suggestions",
+            "value": unrelated,
+            "suggested": shown,
+            **sizes,
+        },
+    ]

@@ -1,7 +1,7 @@
 """`flask --app connectences bench search`: speed of the CV library search.
 
-Builds N synthetic candidates (``matching.synth.Generator``, written by
-``matching.bench.write_candidates``) in a throw-away SQLite database, then times
+Builds N synthetic candidates (``bench.synth.Generator``, written by
+``bench.matching.write_candidates``) in a throw-away SQLite database, then times
 ``search_candidates`` for each query shape the animateurs' page produces and prints
 one JSON line per shape: ``{"metric": "search_<shape>_ms", "value": <median ms>,
 "unit": "ms", ...}``. Each measured call is a whole page: count and rows.
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import click
 
-from connectences.matching.bench import bench_cli, emit, write_candidates
+from connectences.bench import emit
+from connectences.bench.matching import write_candidates
 
 SOURCES = ("forum", "job dating", "permanence France Travail", "réseaux sociaux", None)
 
@@ -113,9 +114,9 @@ def _extra(base: datetime):
 def run_search(size: int = 100_000, repeats: int = 9, seed: int = 7) -> list[dict]:
     """Build ``size`` candidates in a throw-away database and time each query shape."""
     from connectences import create_app
+    from connectences.bench.synth import Generator
     from connectences.cvtheque.search import search_candidates
     from connectences.extensions import db
-    from connectences.matching.synth import Generator
 
     records: list[dict] = []
     people = Generator(seed=seed).candidates(size)
@@ -168,11 +169,3 @@ def run_search(size: int = 100_000, repeats: int = 9, seed: int = 7) -> list[dic
             db.session.remove()
             db.engine.dispose()
     return records
-
-
-@bench_cli.command("search", help="Vitesse de la recherche dans la CVthèque.")
-@click.option("--size", default=100_000, show_default=True, type=click.IntRange(min=1))
-@click.option("--repeats", default=9, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=7, show_default=True)
-def search_command(size: int, repeats: int, seed: int) -> None:
-    run_search(size=size, repeats=repeats, seed=seed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from connectences.matching.data import CandidateData, NeedData
+from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.skills import normalize, taxonomy
 from connectences.vocab import CONTRACTS, DAYS, LEVELS
 
@@ -81,6 +81,7 @@ class Generator:
 
     def __init__(self, seed: int = 0, pool_size: int = 4000, codes: int | None = 120) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         tax = taxonomy()
         all_codes = sorted(tax.codes)
         if not all_codes:
@@ -137,9 +138,34 @@ class Generator:
             contracts=frozenset(rng.sample(list(CONTRACTS), rng.randint(1, 4))),
             available_from=self.start + timedelta(days=rng.randint(-200, 60)),
             rome=rome,
-            status=rng.choices(["disponible", "en_mission", "place", "inactif"], [8, 1, 1, 1])[0],
+            status=(
+                status := rng.choices(
+                    ["disponible", "en_mission", "place", "inactif"], [8, 1, 1, 1]
+                )[0]
+            ),
             consent=rng.random() < 0.95,
+            commitments=self._commitments(status),
         )
+
+    def _commitments(self, status: str) -> tuple[CommitmentData, ...]:
+        """People "en mission" hold one or two commitments, some of them ending soon."""
+        if status != "en_mission":
+            return ()
+        # A stream of its own, so that the other fields stay what they were before v1.1.
+        rng = random.Random(self.seed * 1_000_003 + self._n_cand)
+        return tuple(
+            CommitmentData(
+                hours_per_week=float(rng.choice([4, 7, 8, 12])),
+                days=self._days_from(rng, rng.randint(1, 2)),
+                until=None if rng.random() < 0.5 else self.start + timedelta(rng.randint(-30, 90)),
+                label=f"Engagement {k + 1}",
+            )
+            for k in range(rng.randint(1, 2))
+        )
+
+    @staticmethod
+    def _days_from(rng: random.Random, k: int) -> frozenset[str]:
+        return frozenset(rng.sample(list(DAYS), k))
 
     def need(self) -> NeedData:
         """One random need."""

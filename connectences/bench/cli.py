@@ -1,0 +1,69 @@
+"""`flask --app connectences bench matching|quality|search`: the one `bench` group."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from connectences.bench import emit
+
+bench_cli = AppGroup("bench", help="Mesures de vitesse et de qualité.")
+
+
+@bench_cli.command("matching", help="Vitesse du matching sur des données synthétiques.")
+@click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--repeats", default=15, show_default=True, type=click.IntRange(min=1))
+@click.option("--needs", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--naive-repeats", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--scaling",
+    default="12500,25000,50000,100000,200000",
+    show_default=True,
+    help="Tailles (séparées par des virgules) ; vide pour ne pas mesurer.",
+)
+@click.option("--pool-needs", default=5000, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--db-candidates",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Candidats écrits dans une base SQLite jetable pour mesurer le service (0 : non).",
+)
+@click.option("--seed", default=7, show_default=True)
+def matching_command(
+    candidates, repeats, needs, naive_repeats, scaling, pool_needs, db_candidates, seed
+):
+    from connectences.bench.matching import run_matching, run_service
+
+    sizes = tuple(int(s) for s in scaling.split(",") if s.strip())
+    run_matching(
+        candidates=candidates,
+        repeats=repeats,
+        needs=needs,
+        naive_repeats=naive_repeats,
+        scaling=sizes,
+        pool_needs=pool_needs,
+        seed=seed,
+    )
+    if db_candidates:
+        run_service(candidates=db_candidates, repeats=repeats, seed=seed)
+
+
+@bench_cli.command("quality", help="Qualité du matching et des suggestions sur les jeux évalués.")
+@click.option("--set", "set_dir", default=None, help="Dossier d'un autre jeu évalué (général).")
+@click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
+def quality_command(set_dir, k):
+    from connectences.bench.evaluation import run_quality
+
+    for record in run_quality(set_dir, k=k):
+        emit(record)
+
+
+@bench_cli.command("search", help="Vitesse de la recherche dans la CVthèque.")
+@click.option("--size", default=100_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--repeats", default=9, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=7, show_default=True)
+def search_command(size: int, repeats: int, seed: int) -> None:
+    from connectences.bench.search import run_search
+
+    run_search(size=size, repeats=repeats, seed=seed)

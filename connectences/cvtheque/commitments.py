@@ -1,0 +1,250 @@
+"""Commitments a person reports (work found outside the platform), kept by the animateurs.
+
+``read_commitment`` checks what a form gives (French message per field, nothing
+written on a refusal); ``add_commitment``, ``update_commitment`` and
+``remove_commitment`` write it with the person's history line, bump their
+``updated_at`` (matching re-reads them) and let their status follow their week
+(``cvtheque.status.settle_status``). The caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from connectences.cvtheque.history import record_event
+from connectences.cvtheque.status import settle_status
+from connectences.errors import DomainError
+from connectences.matching import week
+from connectences.models import Candidate, Commitment, User
+from connectences.models.base import utcnow
+from connectences.vocab import DAYS
+
+MAX_LABEL = 200
+
+
+class CommitmentError(DomainError):
+    """A commitment refused: ``errors`` maps each form field to its French message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()), errors)
+
+
+@dataclass(frozen=True)
+class CommitmentValues:
+    label: str | None
+    hours_per_week: float
+    days: list[str]
+    start: date | None
+    until: date | None
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float((text or "").strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _date(text: str | None) -> date | None | str:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return "invalid"
+
+
+def read_commitment(
+    candidate: Candidate,
+    *,
+    label: str | None,
+    hours: str | None,
+    days: list[str],
+    start: str | None,
+    until: str | None,
+    replacing: Commitment | None = None,
+) -> CommitmentValues:
+    """The commitment a form describes, or ``CommitmentError`` with one message per field.
+
+    1 to 48 hours, at least one day, an end not before the start, and a week of
+    commitments (those not ended today, this one included) of 48 hours at most.
+    """
+    errors: dict[str, str] = {}
+    text = (label or "").strip() or None
+    if text and len(text) > MAX_LABEL:
+        errors["label"] = f"Le libellé est limité à {MAX_LABEL} caractères."
+    value = _number(hours)
+    if value is None:
+        errors["hours"] = "Indiquez le nombre d'heures par semaine (un nombre)."
+    elif not 1 <= value <= 48:
+        errors["hours"] = "Le nombre d'heures par semaine doit être entre 1 et 48."
+    chosen = [d for d in DAYS if d in set(days or ())]
+    if not chosen:
+        errors["days"] = "Cochez au moins un jour."
+    elif len(chosen) != len(set(days)):
+        errors["days"] = "Choisissez des jours de la liste."
+    begin, end = _date(start), _date(until)
+    if begin == "invalid":
+        errors["start"] = "Indiquez une date de début valide (jj/mm/aaaa)."
+    if end == "invalid":
+        errors["until"] = "Indiquez une date de fin valide (jj/mm/aaaa)."
+    elif end and isinstance(begin, date) and end < begin:
+        errors["until"] = "La date de fin ne peut pas précéder la date de début."
+    if value is not None and "hours" not in errors and "until" not in errors:
+        others = [
+            (c.hours_per_week, c.until)
+            for c in candidate.commitments
+            if replacing is None or c.id != replacing.id
+        ]
+        total = week.over_week_limit([*others, (value, end)])
+        if total is not None:
+            errors["hours"] = (
+                f"Avec cet engagement, la semaine compterait {week.hours_text(total)} : "
+                f"pas plus de {week.hours_text(week.MAX_WEEK_HOURS)} en tout."
+            )
+    if errors:
+        raise CommitmentError(errors)
+    return CommitmentValues(text, value, chosen, begin, end)
+
+
+def describe(c: Commitment | CommitmentValues) -> str:
+    """'8 h le mardi (Comptabilité, GE Bassin Emploi), jusqu'au 30/06/2027'."""
+    on = " et le ".join(DAYS[d] for d in DAYS if d in (c.days or ()))
+    text = f"{week.hours_text(c.hours_per_week)} le {on}"
+    if c.label:
+        text += f" ({c.label})"
+    if c.until:
+        text += f", jusqu'au {c.until.strftime('%d/%m/%Y')}"
+    return text
+
+
+def _after_change(session: Session, candidate: Candidate, actor: User | None, summary: str):
+    candidate.updated_at = utcnow()
+    record_event(session, candidate, "commitment", summary, actor=actor)
+    settle_status(session, candidate, actor=actor, reason="semaine modifiée")
+
+
+def add_commitment(
+    session: Session, candidate: Candidate, values: CommitmentValues, *, actor: User | None
+) -> Commitment:
+    """Record work the person holds outside the platform."""
+    commitment = Commitment(
+        label=values.label,
+        hours_per_week=values.hours_per_week,
+        days=values.days,
+        start=values.start,
+        until=values.until,
+        source="declared",
+        created_by_id=actor.id if actor else None,
+    )
+    candidate.commitments.append(commitment)
+    _after_change(session, candidate, actor, f"Engagement ajouté : {describe(values)}.")
+    return commitment
+
+
+def update_commitment(
+    session: Session,
+    candidate: Candidate,
+    commitment: Commitment,
+    values: CommitmentValues,
+    *,
+    actor: User | None,
+) -> bool:
+    """Change one of the person's commitments; False when nothing differs."""
+    before = describe(commitment)
+    fields = {
+        "label": values.label,
+        "hours_per_week": values.hours_per_week,
+        "days": values.days,
+        "start": values.start,
+        "until": values.until,
+    }
+    if all(getattr(commitment, k) == v for k, v in fields.items()):
+        return False
+    for key, value in fields.items():
+        setattr(commitment, key, value)
+    _after_change(session, candidate, actor, f"Engagement modifié : {before} → {describe(values)}.")
+    return True
+
+
+def remove_commitment(
+    session: Session, candidate: Candidate, commitment: Commitment, *, actor: User | None
+) -> None:
+    """Remove one of the person's commitments (work that stopped, or a mistake)."""
+    summary = f"Engagement retiré : {describe(commitment)}."
+    candidate.commitments.remove(commitment)
+    _after_change(session, candidate, actor, summary)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One day of the person's week: what takes it, or whether it is free."""
+
+    day: str  # "lundi"
+    taken_by: list[str]  # "8 h par semaine — Comptabilité, GE Bassin Emploi"
+    state: str  # "pris", "libre", "non"
+
+    @property
+    def state_label(self) -> str:
+        return {"pris": "Pris", "libre": "Libre", "non": "Pas disponible"}[self.state]
+
+
+@dataclass(frozen=True)
+class WeekView:
+    """The person's week today: one row a day, the hours held and left, in French."""
+
+    rows: list[DayRow]
+    held_hours: float
+    free_hours: float
+    hours_max: float
+    current: list[Commitment]
+    later: list[Commitment]  # ended: kept as history
+    summary: str
+
+    @property
+    def has_commitments(self) -> bool:
+        return bool(self.current)
+
+
+def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
+    """The person's week as it stands today (commitments not ended), day by day."""
+    from connectences.clock import local_today
+    from connectences.matching.data import candidate_from_model
+
+    today = today or local_today()
+    current = [c for c in candidate.commitments if c.until is None or c.until >= today]
+    ended = [c for c in candidate.commitments if c.until is not None and c.until < today]
+    rows = []
+    for key, name in DAYS.items():
+        holding = [c for c in current if key in (c.days or ())]
+        if holding:
+            taken = [
+                f"{week.hours_text(c.hours_per_week)} par semaine"
+                + (f" — {c.label}" if c.label else "")
+                for c in holding
+            ]
+            rows.append(DayRow(name, taken, "pris"))
+        elif key in (candidate.days or ()):
+            rows.append(DayRow(name, [], "libre"))
+        else:
+            rows.append(DayRow(name, [], "non"))
+    person = candidate_from_model(candidate)
+    held = week.committed_hours(person, today)
+    free = max(week.free_hours(person, today), 0.0)
+    if current:
+        summary = (
+            f"Déjà {week.hours_text(held)} par semaine sur {week.hours_text(person.hours_max)} "
+            f"au plus : reste {week.hours_text(free)}"
+        )
+        free_days = week.free_days(person, today)
+        summary += f", libre {week.days_text(free_days)}." if free_days else ", aucun jour libre."
+    else:
+        summary = (
+            f"Aucun engagement en cours : jusqu'à {week.hours_text(person.hours_max)} "
+            "par semaine à trouver."
+        )
+    return WeekView(rows, held, free, person.hours_max, current, ended, summary)

@@ -1,0 +1,170 @@
+"""A person's status: the one place where it changes, with its line in their history.
+
+Statuses (``vocab.CANDIDATE_STATUSES``): ``disponible`` (no work held, open to
+work), ``en_mission`` (holds work and has, or will have, free time to fill: still
+matched, on their free hours and free days), ``place`` (their week is full, or they
+said they want no more) and ``inactif`` (paused). ``disponible`` and ``en_mission``
+are open to work (``vocab.OPEN_TO_WORK``).
+
+``set_status`` is the only writer of ``Candidate.status``: every change writes the
+person's history (``cvtheque.history``) and the transition log. ``settle_status``
+derives the status from the person's commitments and choice after a change to
+their week (placement, commitment added or removed, "je souhaite plus d'heures",
+"mon emploi du temps est complet"):
+
+- paused people stay paused;
+- ``place`` when they said their week is complete, or when it is full for good
+  (``matching.week.is_full``: open-ended work leaves under 1 h or no free day);
+- ``en_mission`` while they hold work that has not ended;
+- ``disponible`` otherwise.
+
+Fixed-term work never makes a person ``place``: the hours come back by themselves
+when it ends (matching counts commitments from dates, no job needed).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from connectences.clock import local_today
+from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
+from connectences.matching import week
+from connectences.matching.data import candidate_from_model
+from connectences.models import Candidate, Transition, User
+from connectences.models.base import utcnow
+from connectences.vocab import CANDIDATE_STATUSES
+
+
+class StatusError(DomainError):
+    """A status change refused, with the reason in French."""
+
+
+def set_status(
+    session: Session,
+    candidate: Candidate,
+    new: str,
+    *,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+    reason: str | None = None,
+) -> bool:
+    """Move the person to ``new``; False (and nothing written) when it already was.
+
+    Writes their history line ("Statut : Disponible → En mission (reason).") and the
+    transition log; bumps ``updated_at`` so that matching re-reads the person.
+    """
+    if new not in CANDIDATE_STATUSES:
+        raise StatusError("Choisissez un statut de la liste.")
+    old = candidate.status
+    if old == new:
+        return False
+    candidate.status = new
+    candidate.updated_at = utcnow()
+    summary = f"Statut : {CANDIDATE_STATUSES.get(old, old)} → {CANDIDATE_STATUSES[new]}"
+    summary += f" ({reason})." if reason else "."
+    actor_id = actor.id if isinstance(actor, User) else actor
+    record_event(
+        session,
+        candidate,
+        "status",
+        summary,
+        actor=actor_id,
+        actor_label=actor_label,
+        details={"from": old, "to": new},
+    )
+    if candidate.id is not None:
+        session.add(
+            Transition(
+                entity="candidate",
+                entity_id=candidate.id,
+                from_state=old,
+                to_state=new,
+                actor_id=actor_id,
+                reason_text=reason,
+            )
+        )
+    return True
+
+
+def holds_work(candidate: Candidate, today=None) -> bool:
+    """Whether the person holds work that has not ended (today or later)."""
+    today = today or local_today()
+    return any(c.until is None or c.until >= today for c in candidate.commitments)
+
+
+def week_is_full(candidate: Candidate) -> bool:
+    """``matching.week.is_full`` on the stored person."""
+    return week.is_full(candidate_from_model(candidate))
+
+
+def settled_status(candidate: Candidate, today=None, *, resume: bool = False) -> str:
+    """The status the person's week and choice call for (see the module docstring).
+
+    A paused person stays paused unless ``resume`` (they asked to be open again).
+    """
+    if candidate.status == "inactif" and not resume:
+        return "inactif"
+    if candidate.week_complete or week_is_full(candidate):
+        return "place"
+    if holds_work(candidate, today):
+        return "en_mission"
+    return "disponible"
+
+
+def settle_status(
+    session: Session,
+    candidate: Candidate,
+    *,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+    reason: str | None = None,
+    resume: bool = False,
+) -> bool:
+    """Put the person in the status their week calls for; True when it changed."""
+    return set_status(
+        session,
+        candidate,
+        settled_status(candidate, resume=resume),
+        actor=actor,
+        actor_label=actor_label,
+        reason=reason,
+    )
+
+
+def choose_week(
+    session: Session,
+    candidate: Candidate,
+    complete: bool,
+    *,
+    actor: User | int | None = None,
+    actor_label: str | None = None,
+) -> bool:
+    """The person's choice: "mon emploi du temps est complet" (``complete``) or "je
+    souhaite plus d'heures". Stored, then the status follows; True when anything changed.
+
+    A paused person who asks for more hours is open to work again.
+    """
+    changed = candidate.week_complete != complete
+    candidate.week_complete = complete
+    if changed:
+        record_event(
+            session,
+            candidate,
+            "week",
+            "Emploi du temps complet : ne souhaite plus d'heures."
+            if complete
+            else "Souhaite plus d'heures.",
+            actor=actor,
+            actor_label=actor_label,
+        )
+        candidate.updated_at = utcnow()
+    moved = settle_status(
+        session,
+        candidate,
+        actor=actor,
+        actor_label=actor_label,
+        reason="emploi du temps complet" if complete else "souhaite plus d'heures",
+        resume=not complete,
+    )
+    return moved or changed

@@ -1,0 +1,92 @@
+"""« Compléter la semaine »: for a person who holds work, what would fill their free time.
+
+The open needs the person passes every hard constraint for (so in their free hours
+and on their free days, ``matching.week``), ranked by the same score with the same
+explanations as the match of a need; and the bundles of the pool the person fits as
+a whole. Also the other way round, for a need: the people already holding work who
+could take it in their free time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from connectences.extensions import db
+from connectences.matching import week
+from connectences.matching.constraints import passes_hard_constraints
+from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
+from connectences.matching.pool import Bundle
+from connectences.matching.score import score_pair
+from connectences.matching.service import candidate_index
+from connectences.matching.service_route_pool import open_need_bundles
+from connectences.models import Candidate, Need
+from connectences.workflows import NEED_UNROUTED
+
+
+@dataclass(frozen=True)
+class NeedFit:
+    """An open need that fits the person's free time, with its score and explanation."""
+
+    need: Need
+    score: int
+    explanation: list[dict]
+    distance_km: float | None
+    week: str | None  # the person's week on the need's start, in French
+
+
+def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
+    """Open needs the person could take in their free time, best score first."""
+    from connectences import territory
+
+    session = session or db.session
+    person = candidate_from_model(candidate)
+    needs = session.scalars(
+        select(Need)
+        .where(Need.status.in_(NEED_UNROUTED))
+        .options(selectinload(Need.company))
+        .order_by(Need.ref)
+    )
+    found = []
+    for need in needs:
+        data = need_from_model(need)
+        km = territory.distance_km(person.commune, data.commune)
+        if not passes_hard_constraints(data, person, km):
+            continue
+        points, entries = score_pair(data, person)
+        found.append(NeedFit(need, points, entries, km, week.week_sentence(person, data.start)))
+    found.sort(key=lambda fit: (-fit.score, fit.need.start, fit.need.ref))
+    return found
+
+
+def fitting_bundles(candidate: Candidate, session=None) -> list[Bundle]:
+    """Bundles of the open needs that the person fits as a whole (free hours and days)."""
+    return [b for b in open_need_bundles(session) if candidate.ref in b.candidates]
+
+
+@dataclass(frozen=True)
+class PersonFit:
+    """Someone holding work who could take a need in their free time."""
+
+    person: CandidateData
+    score: int
+    week: str
+
+
+def people_with_free_time(need: Need, limit: int = 10, session=None) -> list[PersonFit]:
+    """The best-ranked people for the need who already hold work on its start."""
+    session = session or db.session
+    data = need_from_model(need)
+    index = candidate_index(session)
+    out = []
+    for ref, points in index.top(data, None):
+        person = index.get(ref)
+        sentence = week.week_sentence(person, data.start) if person.commitments else None
+        if sentence is None:
+            continue
+        out.append(PersonFit(person, points, sentence))
+        if len(out) >= limit:
+            break
+    return out

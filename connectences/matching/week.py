@@ -1,0 +1,136 @@
+"""A person's week in shared time: what their commitments take, what stays free.
+
+Interchange v1.1: free hours are ``hours_max`` minus the hours of the commitments
+still running on a date (a commitment whose ``until`` is before that date is
+over; one ending on that very day still counts); free days are ``days`` minus the
+days those commitments take. Without commitments, free hours are ``hours_max``
+and free days are ``days``, as in v1. Everything here is computed from dates:
+a commitment that ends gives its time back by itself, no job needed.
+
+A week is *full* when what no end date will free leaves less than
+``MIN_FREE_HOURS`` or no free day: no need (1 h at least) can fit any more. Work
+with an end date never makes a week full: the time comes back when it ends, and
+the hard constraints already keep the person away from needs starting before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from connectences.matching.data import CandidateData, CommitmentData
+from connectences.vocab import DAYS
+
+MIN_FREE_HOURS = 1.0
+"""Below this many free hours a week is full: a need asks for 1 h at least."""
+MAX_WEEK_HOURS = 48.0
+"""Legal weekly maximum (Code du travail L3121-20): no week of commitments goes above."""
+
+
+def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentData]:
+    """The commitments still running on ``on`` (no end, or ending that day or later)."""
+    return [c for c in commitments if c.until is None or c.until >= on]
+
+
+def committed_hours(cand: CandidateData, on: date) -> float:
+    """Hours a week already taken on ``on``."""
+    total = 0.0
+    for c in running(cand.commitments, on):
+        total = total + c.hours_per_week
+    return total
+
+
+def taken_days(cand: CandidateData, on: date) -> frozenset[str]:
+    """Days already taken on ``on``."""
+    out: set[str] = set()
+    for c in running(cand.commitments, on):
+        out |= c.days
+    return frozenset(out)
+
+
+def free_hours(cand: CandidateData, on: date) -> float:
+    """``hours_max`` minus the commitments running on ``on`` (may be negative)."""
+    return cand.hours_max - committed_hours(cand, on)
+
+
+def wished_hours_min(cand: CandidateData, on: date) -> float:
+    """What the person still wants at least, once their commitments are counted (>= 0)."""
+    return max(cand.hours_min - committed_hours(cand, on), 0.0)
+
+
+def free_days(cand: CandidateData, on: date) -> frozenset[str]:
+    """``days`` minus the days the commitments running on ``on`` take."""
+    return cand.days - taken_days(cand, on)
+
+
+def is_full(cand: CandidateData) -> bool:
+    """Whether open-ended commitments leave under ``MIN_FREE_HOURS`` or no free day."""
+    lasting = [c for c in cand.commitments if c.until is None]
+    if not lasting:
+        return False
+    hours = 0.0
+    days: set[str] = set()
+    for c in lasting:
+        hours = hours + c.hours_per_week
+        days |= c.days
+    return cand.hours_max - hours < MIN_FREE_HOURS or not (cand.days - days)
+
+
+def over_week_limit(
+    held: Iterable[tuple[float, date | None]], today: date | None = None
+) -> float | None:
+    """Total hours of ``(hours, until)`` commitments running from ``today`` on, when it goes
+    over ``MAX_WEEK_HOURS``; None when the week stays within the legal limit.
+
+    Commitments have no start in the interchange: all those not over today may run
+    together, so they add up. Work that has ended is history and counts for nothing.
+    """
+    from connectences.clock import local_today
+
+    today = today or local_today()
+    total = 0.0
+    for hours, until in held:
+        if until is None or until >= today:
+            total = total + hours
+    return total if total > MAX_WEEK_HOURS else None
+
+
+def hours_text(value: float) -> str:
+    """Hours the French way: 7.5 -> '7,5 h'."""
+    return f"{value:g} h".replace(".", ",")
+
+
+def join_fr(words: list[str]) -> str:
+    """'lundi', 'lundi et jeudi', 'lundi, mardi et jeudi'."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " et " + words[-1]
+
+
+def days_text(days: Iterable[str]) -> str:
+    """Days in week order, in French: 'lundi et jeudi'."""
+    chosen = set(days)
+    return join_fr([DAYS[d] for d in DAYS if d in chosen])
+
+
+def _commitment_text(c: CommitmentData) -> str:
+    on = " et le ".join(DAYS[d] for d in DAYS if d in c.days)
+    text = f"{hours_text(c.hours_per_week)} le {on}" if on else hours_text(c.hours_per_week)
+    return f"{text} ({c.label})" if c.label else text
+
+
+def week_sentence(cand: CandidateData, on: date) -> str | None:
+    """'Déjà 8 h le mardi (GE Bassin Emploi) : reste 16 h, libre lundi et jeudi.'
+
+    None when no commitment runs on ``on`` (the week is the v1 one).
+    """
+    current = running(cand.commitments, on)
+    if not current:
+        return None
+    left = max(free_hours(cand, on), 0.0)
+    free = free_days(cand, on)
+    free_part = f"libre {days_text(free)}" if free else "plus aucun jour libre"
+    return (
+        f"Déjà {join_fr([_commitment_text(c) for c in current])} : "
+        f"reste {hours_text(left)}, {free_part}."
+    )

@@ -1,0 +1,211 @@
+"""Skill concepts below the job: specialities, techniques, tools, certifications, diplomas.
+
+The ROME taxonomy (``skills.taxonomy``) places a free-text skill in a job. A job
+covers many specialities: an accounts-payable clerk and a payroll specialist are
+both in M1203. The files of ``data/rome/concepts/`` list, for each job, the
+*skill concepts* people actually write, each with its synonyms, abbreviations,
+common misspellings, software and certifications::
+
+    {"jobs": {"M1203": {"diplomas": ["BTS CG", ...],
+                        "concepts": [{"id": "paie", "label": "paie",
+                                      "terms": ["gestion de la paie", "DSN", ...],
+                                      "tools": ["Silae", ...],
+                                      "certifications": [...]}]}}}
+
+A concept id is global: a concept listed under several jobs (``paie`` under
+accounting and HR assistance) is one concept belonging to all of them; a later
+entry may give the id and label alone to reuse the terms written elsewhere.
+Each diploma is a concept of its own, of kind ``diploma``: it proves the job
+and its level, never a speciality.
+
+``skill_concepts(text)`` finds every concept written in a skill ("paie et DSN"
+holds two), word sequence by word sequence, after the jargon of
+``skills.jargon``, without stopwords, with the light stemming of the taxonomy
+and a typo tolerance for long words. Lookups are cached: they run when a need
+or a CV is written, not per comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from connectences.skills.jargon import JARGON
+from connectences.skills.taxonomy import reload_jobs, stem
+from connectences.skills.text import STOPWORDS, normalize
+
+CONCEPT_DIR = Path(__file__).resolve().parent.parent / "data" / "rome" / "concepts"
+
+# Typo tolerance for words of 6+ letters not found as such (rapidfuzz ratio).
+TYPO_RATIO = 86.0
+
+KINDS = ("term", "tool", "certification", "diploma")
+
+
+@dataclass(frozen=True, slots=True)
+class SkillConcept:
+    """A speciality, technique, tool family or diploma, and the jobs it belongs to."""
+
+    id: str
+    label: str
+    codes: frozenset[str]
+    kind: str  # "skill" | "diploma"
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptHit:
+    """One concept found in a text: through which term of the data, of which kind."""
+
+    concept: str
+    term: str
+    kind: str  # one of KINDS
+
+
+@dataclass
+class ConceptIndex:
+    """The loaded concept files: concepts, and their terms as stemmed word sequences."""
+
+    concepts: dict[str, SkillConcept]
+    phrases: dict[tuple[str, ...], tuple[ConceptHit, ...]]
+    words: frozenset[str]
+    vocab: list[str]
+    longest: int
+
+
+def _words(norm: str) -> list[str]:
+    out: list[str] = []
+    for word in norm.split():
+        out.extend(JARGON.get(word, word).split())
+    return [w for w in out if w not in STOPWORDS]
+
+
+def _key(words: list[str]) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words)
+
+
+def load(directory: Path | None = None) -> ConceptIndex:
+    """Read every ``<LETTER>.json`` file of the concept directory."""
+    labels: dict[str, str] = {}
+    codes: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}
+    phrases: dict[tuple[str, ...], dict[str, ConceptHit]] = {}
+    words: set[str] = set()
+
+    def add(concept: str, text: str, kind: str) -> None:
+        toks = _words(normalize(text))
+        if not toks:
+            return
+        words.update(toks)
+        phrases.setdefault(_key(toks), {}).setdefault(concept, ConceptHit(concept, text, kind))
+
+    for path in sorted((directory or CONCEPT_DIR).glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for code, job in document.get("jobs", {}).items():
+            for diploma in job.get("diplomas", []):
+                cid = "diplome:" + normalize(diploma)
+                labels.setdefault(cid, diploma)
+                kinds[cid] = "diploma"
+                codes.setdefault(cid, set()).add(code)
+                add(cid, diploma, "diploma")
+            for entry in job.get("concepts", []):
+                cid = entry["id"]
+                labels.setdefault(cid, entry["label"])
+                kinds[cid] = "skill"
+                codes.setdefault(cid, set()).add(code)
+                add(cid, entry["label"], "term")
+                for kind, field in (
+                    ("term", "terms"),
+                    ("tool", "tools"),
+                    ("certification", "certifications"),
+                ):
+                    for text in entry.get(field, []):
+                        add(cid, text, kind)
+    concepts = {
+        cid: SkillConcept(cid, labels[cid], frozenset(codes[cid]), kinds[cid]) for cid in labels
+    }
+    return ConceptIndex(
+        concepts=concepts,
+        phrases={k: tuple(v.values()) for k, v in phrases.items()},
+        words=frozenset(words),
+        vocab=sorted(words),
+        longest=max((len(k) for k in phrases), default=1),
+    )
+
+
+_lock = threading.Lock()
+_cached: ConceptIndex | None = None
+
+
+def concept_index() -> ConceptIndex:
+    """The concepts of the package's data files, loaded once per process."""
+    global _cached
+    if _cached is None:
+        with _lock:
+            if _cached is None:
+                _cached = load()
+    return _cached
+
+
+def reload_concepts() -> ConceptIndex:
+    """Forget the loaded concepts and every cached lookup."""
+    global _cached
+    with _lock:
+        _cached = None
+    skill_concepts.cache_clear()
+    _fix_typo.cache_clear()
+    return concept_index()
+
+
+@lru_cache(maxsize=20000)
+def _fix_typo(word: str) -> str:
+    index = concept_index()
+    if word in index.words or len(word) < 6 or word.isdigit():
+        return word
+    found = process.extractOne(word, index.vocab, scorer=fuzz.ratio, score_cutoff=TYPO_RATIO)
+    return found[0] if found and len(found[0]) >= 6 else word
+
+
+@lru_cache(maxsize=100_000)
+def skill_concepts(text: str) -> tuple[ConceptHit, ...]:
+    """Every skill concept written in ``text``, in reading order, each once.
+
+    Longer terms win over the shorter ones they contain ("taille de haies" is
+    one term, not "taille" and "haies").
+    """
+    index = concept_index()
+    toks = [_fix_typo(w) for w in _words(normalize(text))]
+    key = _key(toks)
+    found: dict[str, ConceptHit] = {}
+    i = 0
+    while i < len(key):
+        for n in range(min(index.longest, len(key) - i), 0, -1):
+            hits = index.phrases.get(key[i : i + n])
+            if hits:
+                for hit in hits:
+                    found.setdefault(hit.concept, hit)
+                i += n
+                break
+        else:
+            i += 1
+    return tuple(found.values())
+
+
+def concept(concept_id: str) -> SkillConcept | None:
+    """The concept of that id, None when unknown."""
+    return concept_index().concepts.get(concept_id)
+
+
+def concepts_of_code(code: str) -> list[SkillConcept]:
+    """The skill concepts (diplomas aside) of a ROME code, in the data's order."""
+    return [c for c in concept_index().concepts.values() if code in c.codes and c.kind == "skill"]
+
+
+def reload() -> None:
+    """Forget the job taxonomy, the skill concepts and every cached lookup (data changed)."""
+    reload_jobs()
+    reload_concepts()

@@ -1,0 +1,359 @@
+/* "Ma tournée": the prepared round, the offline visit and company forms, and the queue
+   of what waits to be sent, all from the phone's store (offline-store.js). The page
+   itself holds nothing personal, so the service worker may keep it. */
+(function () {
+  "use strict";
+  var store = window.ConnectencesOffline;
+  var boot = window.ConnectencesOfflineBoot;
+  var app = document.getElementById("tournee-app");
+  if (!app || !store || !boot) { return; }
+  document.getElementById("sans-js").hidden = true;
+  app.hidden = false;
+
+  var animateur = boot.animateur;
+  var byId = function (id) { return document.getElementById(id); };
+  var network = byId("reseau");
+  var queueSummary = byId("file-resume");
+  var queueList = byId("file-liste");
+  var sentBox = byId("envoyes");
+  var expired = byId("session-expiree");
+  var roundInfo = byId("tournee-info");
+  var roundList = byId("tournee-liste");
+  var visitSection = byId("visite");
+  var visitForm = byId("form-visite");
+  var companyForm = byId("form-entreprise");
+  var needBox = byId("hl-besoin");
+  var confirmBox = byId("hl-confirmer-bloc");
+  var companies = {};
+  var editing = null; // key of an "à corriger" record being corrected
+
+  var STATUS = {
+    en_file: "En attente d'envoi",
+    en_attente: "En attente d'envoi (après l'enregistrement dont il dépend)",
+    a_confirmer: "À confirmer",
+    refuse: "Refusé par le serveur",
+    invalide: "À corriger"
+  };
+  var KINDS = { visite: "Visite", entreprise: "Nouvelle entreprise", besoin: "Besoin détecté" };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text != null) { node.textContent = text; }
+    return node;
+  }
+  function button(text, handler, secondary) {
+    var b = el("button", secondary ? "button button-secondary" : "button", text);
+    b.type = "button";
+    b.addEventListener("click", handler);
+    return b;
+  }
+  function plural(n, one, many) { return n + " " + (n > 1 ? many : one); }
+  function frTime(iso) {
+    var d = new Date(iso);
+    return d.toLocaleDateString("fr-FR") + " à " +
+      d.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+  }
+  function localDate() {
+    var d = new Date();
+    return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" +
+      ("0" + d.getDate()).slice(-2);
+  }
+
+  function showNetwork() {
+    var offline = navigator.onLine === false;
+    network.className = "offline-status " + (offline ? "is-offline" : "is-online");
+    network.textContent = offline
+      ? "Hors ligne : ce que vous notez est gardé sur ce téléphone et partira au retour du réseau."
+      : "En ligne.";
+  }
+
+  // --- the queue -----------------------------------------------------------------------------
+
+  function renderQueue(items) {
+    queueList.innerHTML = "";
+    var waiting = items.filter(function (r) { return r.statut === "en_file" || r.statut === "en_attente"; });
+    var decide = items.length - waiting.length;
+    var parts = [];
+    if (waiting.length) {
+      parts.push(plural(waiting.length, "enregistrement en attente d'envoi", "enregistrements en attente d'envoi"));
+    }
+    if (decide) {
+      parts.push(plural(decide, "enregistrement demande", "enregistrements demandent") + " votre décision");
+    }
+    queueSummary.textContent = parts.length ? parts.join(" ; ") + "." : "Rien en attente d'envoi.";
+    items.forEach(function (record) {
+      var li = el("li", "offline-record statut-" + record.statut);
+      li.setAttribute("data-cle", record.cle);
+      li.appendChild(el("p", "offline-record-title", (KINDS[record.type] || record.type) + " — " + record.resume));
+      li.appendChild(el("p", "muted", "Notée le " + frTime(record.enregistre_le)));
+      li.appendChild(el("p", "offline-record-status", STATUS[record.statut] || record.statut));
+      if (record.message) { li.appendChild(el("p", "offline-reason", record.message)); }
+      (record.raisons || []).forEach(function (r) { li.appendChild(el("p", "offline-reason", r)); });
+      var errors = record.erreurs || {};
+      var keys = Object.keys(errors);
+      if (keys.length) {
+        var ul = el("ul", "errors");
+        keys.forEach(function (k) { ul.appendChild(el("li", null, errors[k])); });
+        li.appendChild(ul);
+      }
+      var actions = el("p", "offline-actions");
+      if (record.statut === "a_confirmer") {
+        actions.appendChild(button("Confirmer et renvoyer", function () {
+          store.updateRecord(record.cle, { confirme: true, statut: "en_file", message: "", raisons: [] })
+            .then(sendNow);
+        }));
+      }
+      if (record.statut === "refuse") {
+        actions.appendChild(button("Renvoyer", function () {
+          store.updateRecord(record.cle, { statut: "en_file", message: "", raisons: [] }).then(sendNow);
+        }));
+      }
+      if (record.statut === "invalide" && (record.type === "visite" || record.type === "entreprise")) {
+        actions.appendChild(button("Corriger", function () { correct(record); }));
+      }
+      if (record.type === "entreprise" && (record.statut === "en_file" || record.statut === "en_attente")) {
+        actions.appendChild(button("Noter une visite", function () {
+          openVisit({ nom: record.donnees.name, cle: record.cle, decision: "ok" });
+        }, true));
+      }
+      if (record.statut !== "en_file" && record.statut !== "en_attente") {
+        actions.appendChild(button("Abandonner", function () {
+          if (window.confirm("Abandonner cet enregistrement ? Il sera effacé de ce téléphone sans être envoyé.")) {
+            store.removeRecord(record.cle).then(refreshQueue);
+          }
+        }, true));
+      }
+      if (actions.childNodes.length) { li.appendChild(actions); }
+      queueList.appendChild(li);
+    });
+  }
+
+  function refreshQueue() {
+    return store.records(animateur).then(renderQueue);
+  }
+
+  function showSent(summary) {
+    expired.hidden = !(summary && summary.etat === "connexion");
+    if (!summary || !summary.envoyes || !summary.envoyes.length) { return; }
+    var box = el("div", "notice notice-ok");
+    box.appendChild(el("p", null, plural(summary.envoyes.length, "enregistrement envoyé :", "enregistrements envoyés :")));
+    var ul = el("ul");
+    summary.envoyes.forEach(function (result) {
+      var li = el("li", null, result.message + (result.enregistre_le ? " (notée le " + result.enregistre_le + ")" : ""));
+      if (result.url_besoin) {
+        li.appendChild(document.createTextNode(" "));
+        var a = el("a", null, "Décrire le besoin détecté");
+        a.href = result.url_besoin;
+        li.appendChild(a);
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    sentBox.innerHTML = "";
+    sentBox.appendChild(box);
+  }
+
+  function sendNow() {
+    if (navigator.onLine === false) {
+      queueSummary.textContent = "Pas de réseau : l'envoi se fera quand il reviendra.";
+      return refreshQueue();
+    }
+    return boot.sendNow().then(function (summary) {
+      showSent(summary);
+      if (summary.etat === "erreur") {
+        queueSummary.textContent = "L'envoi a échoué : rien n'est perdu, réessayez dans un moment.";
+      }
+      return refreshQueue();
+    });
+  }
+
+  document.addEventListener("hors-ligne:file", function (event) { renderQueue(event.detail); });
+  document.addEventListener("hors-ligne:envoi", function (event) { showSent(event.detail); });
+  byId("envoyer").addEventListener("click", function () { sendNow(); });
+
+  // --- the round -----------------------------------------------------------------------------
+
+  function renderRound() {
+    return Promise.all([store.roundInfo(), store.roundCompanies()]).then(function (found) {
+      var info = found[0];
+      var list = found[1];
+      roundList.innerHTML = "";
+      roundInfo.innerHTML = "";
+      if (!info || info.animateur !== animateur || !list.length) {
+        roundInfo.appendChild(document.createTextNode("Aucune tournée sur ce téléphone. "));
+        var a = el("a", null, "Préparer ma tournée");
+        a.href = app.getAttribute("data-preparer");
+        roundInfo.appendChild(a);
+        return;
+      }
+      roundInfo.textContent = plural(list.length, "entreprise", "entreprises") +
+        " gardées sur ce téléphone jusqu'au " + info.expire_texte + ".";
+      list.forEach(function (company) {
+        companies[company.ref] = company;
+        var li = el("li", "offline-company decision-" + company.decision);
+        li.appendChild(el("h3", null, company.nom));
+        li.appendChild(el("p", null, [company.commune, company.adresse].filter(Boolean).join(" · ")));
+        if (company.activite) { li.appendChild(el("p", "muted", company.activite)); }
+        li.appendChild(el("p", "offline-state", company.etat));
+        company.raisons.forEach(function (r) { li.appendChild(el("p", "offline-reason", r)); });
+        li.appendChild(el("p", null, "Dernier contact : " + (company.dernier_contact || "jamais contactée sur la plateforme")));
+        if (company.relance) { li.appendChild(el("p", null, "Relance prévue le " + company.relance)); }
+        if (company.decision !== "refuse") {
+          var b = button("Noter une visite", function () { openVisit(company); });
+          b.appendChild(el("span", "visually-hidden", " à " + company.nom));
+          li.appendChild(b);
+        }
+        roundList.appendChild(li);
+      });
+    });
+  }
+
+  // --- the visit form ----------------------------------------------------------------------
+
+  function openVisit(company, record) {
+    visitForm.reset();
+    visitForm.elements.visited_on.value = localDate();
+    visitForm.elements.entreprise.value = company.ref || "";
+    visitForm.elements.entreprise_cle.value = company.cle || "";
+    byId("visite-entreprise").textContent = company.nom;
+    var pressure = byId("visite-pression");
+    pressure.innerHTML = "";
+    if (company.decision === "warn") {
+      var box = el("div", "notice notice-warn");
+      box.appendChild(el("p", null, company.etat));
+      company.raisons.forEach(function (r) { box.appendChild(el("p", null, r)); });
+      pressure.appendChild(box);
+    }
+    confirmBox.hidden = company.decision !== "warn";
+    if (record) { fill(visitForm, record.donnees); }
+    needBox.hidden = !visitForm.elements.need_detected.checked;
+    visitSection.hidden = false;
+    byId("titre-visite").focus();
+  }
+
+  function fill(form, data) {
+    Object.keys(data).forEach(function (name) {
+      var field = form.elements[name];
+      if (!field) { return; }
+      var value = data[name];
+      if (field.length !== undefined && field.tagName !== "SELECT") {
+        Array.prototype.forEach.call(field, function (input) {
+          input.checked = Array.isArray(value) ? value.indexOf(input.value) >= 0 : input.value === value;
+        });
+      } else if (field.type === "checkbox") {
+        field.checked = !!value;
+      } else {
+        field.value = value;
+      }
+    });
+  }
+
+  function correct(record) {
+    editing = record.cle;
+    if (record.type === "entreprise") {
+      companyForm.reset();
+      fill(companyForm, record.donnees);
+      byId("entreprise-details").open = true;
+      companyForm.elements.name.focus();
+      return;
+    }
+    var ref = record.donnees.entreprise;
+    var company = companies[ref] || { ref: ref, cle: record.donnees.entreprise_cle, nom: record.resume, decision: "ok", raisons: [] };
+    openVisit(company, record);
+  }
+
+  visitForm.elements.need_detected.addEventListener("change", function () {
+    needBox.hidden = !visitForm.elements.need_detected.checked;
+  });
+  visitForm.querySelector("[data-annuler]").addEventListener("click", function () {
+    editing = null;
+    visitSection.hidden = true;
+  });
+
+  function text(form, name) { return (form.elements[name].value || "").trim(); }
+
+  visitForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var data = new FormData(visitForm);
+    var donnees = {
+      entreprise: text(visitForm, "entreprise"),
+      entreprise_cle: text(visitForm, "entreprise_cle"),
+      channel: data.get("channel") || "",
+      visited_on: data.get("visited_on") || "",
+      topics: data.getAll("topics"),
+      outcome: data.get("outcome") || "",
+      notes: data.get("notes") || "",
+      need_detected: data.get("need_detected") ? "1" : "",
+      follow_up_on: data.get("follow_up_on") || ""
+    };
+    var name = byId("visite-entreprise").textContent;
+    var confirmed = data.get("confirmer") === "1";
+    var need = null;
+    if (donnees.need_detected && text(visitForm, "title")) {
+      need = {
+        title: text(visitForm, "title"), skills: data.get("skills") || "",
+        level: data.get("level") || "", hours_per_week: data.get("hours_per_week") || "",
+        days: data.getAll("days"), contract: data.get("contract") || "",
+        reason: data.get("reason") || "", start: data.get("start") || ""
+      };
+    }
+    var saved;
+    if (editing) {
+      saved = store.updateRecord(editing, {
+        donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: confirmed
+      });
+    } else {
+      saved = store.addRecord("visite", donnees, animateur, "« " + name + " »", confirmed)
+        .then(function (visit) {
+          if (!need) { return visit; }
+          need.visite_cle = visit.cle;
+          return store.addRecord("besoin", need, animateur, "« " + need.title + " » chez « " + name + " »");
+        });
+    }
+    saved.then(function () {
+      editing = null;
+      visitSection.hidden = true;
+      visitForm.reset();
+      queueSummary.focus && queueSummary.focus();
+      store.requestBackgroundSync();
+      return sendNow();
+    });
+  });
+
+  companyForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var donnees = {};
+    ["name", "siret", "commune", "met_name", "met_role", "met_phone", "met_email"].forEach(function (n) {
+      donnees[n] = text(companyForm, n);
+    });
+    if (!donnees.name || !donnees.siret || !donnees.commune) {
+      window.alert("Indiquez au moins le nom, le SIRET et la commune de l'entreprise.");
+      return;
+    }
+    var saved = editing
+      ? store.updateRecord(editing, { donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {} })
+      : store.addRecord("entreprise", donnees, animateur, "« " + donnees.name + " »");
+    saved.then(function () {
+      editing = null;
+      companyForm.reset();
+      byId("entreprise-details").open = false;
+      store.requestBackgroundSync();
+      return sendNow();
+    });
+  });
+
+  window.addEventListener("online", showNetwork);
+  window.addEventListener("offline", showNetwork);
+  showNetwork();
+  // The round may have outlived its delay: wiped first, then shown (or "none").
+  store.expireRound(animateur).catch(function () { return false; }).then(renderRound);
+  refreshQueue();
+  // Opened offline in place of the online visit form for one company of the round.
+  var wanted = new URLSearchParams(window.location.search).get("entreprise");
+  if (wanted) {
+    store.roundCompanies().then(function (list) {
+      list.forEach(function (c) { if (c.ref === wanted) { openVisit(c); } });
+    });
+  }
+})();

@@ -1,0 +1,49 @@
+"""« Compléter la semaine »: one page for the animateur (CV library) and for the operator
+who placed the person; the rules are in ``matching.complete_week``."""
+
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from connectences import territory, vocab
+from connectences.cvtheque.commitments import week_view
+from connectences.extensions import db
+from connectences.matching.complete_week import fitting_bundles, fitting_needs
+from connectences.models import Candidate, Need
+
+
+def _commune_label(insee: str | None) -> str:
+    commune = territory.get_commune(insee) if insee else None
+    return commune.label if commune else (insee or "")
+
+
+def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = True):
+    """The page: the person's week, the open needs that fit it, the bundles that would."""
+    fits = fitting_needs(candidate)
+    bundles = fitting_bundles(candidate)
+    refs = {ref for b in bundles for ref in b.needs}
+    needs = (
+        {
+            n.ref: n
+            for n in db.session.scalars(
+                select(Need).options(joinedload(Need.company)).where(Need.ref.in_(refs))
+            )
+        }
+        if refs
+        else {}
+    )
+    return render_template(
+        "week/complete.html",
+        candidate=candidate,
+        week=week_view(candidate),
+        fits=fits,
+        bundles=[(b, [needs[r] for r in b.needs if r in needs]) for b in bundles],
+        open_to_work=candidate.status in vocab.OPEN_TO_WORK,
+        statuses=vocab.CANDIDATE_STATUSES,
+        days=vocab.DAYS,
+        commune_label=_commune_label,
+        back_url=back_url,
+        staff=staff,
+    )

@@ -1,0 +1,329 @@
+"""Visits on the doorstep without network, in a real Chromium on a phone-size window with
+the site's strict CSP (not bypassed): an animateur prepares a round online, goes offline,
+records visits and a new company, reloads the page offline and still sees them pending;
+back online they are stored exactly once with the times they were recorded on the
+phone, and sending the same queue again stores nothing more. A visit the guard refuses
+after reconnection stays with its reason; an expired session keeps the queue and asks
+to log in again; logout clears the phone's store; the service worker's cache is
+versioned and a new version replaces it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import Company, OfflineRecord, User, Visit
+from connectences.prospection import companies as directory
+from connectences.web.webapp import cache_version
+from tests import factories
+from tests.browser.support import ACCOUNTS, PHONE, audit, log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+PREPARE = "/animateur/tournee/preparer"
+ROUND = "/animateur/tournee"
+QUEUE_JS = "() => ConnectencesOffline.records()"
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-size profile with the CSP enforced and service workers on."""
+    context = browser.new_context(
+        viewport=PHONE, locale="fr-FR", timezone_id="Europe/Paris", service_workers="allow"
+    )
+    yield context
+    context.close()
+
+
+def add_companies(server, naf: str, *names: str) -> list[str]:
+    """Companies of the round (a NAF code of their own), straight into the live database."""
+    refs = []
+    with server.app.app_context():
+        for name in names:
+            company, _ = directory.find_or_create_company(
+                db.session,
+                {"name": name, "siret": factories.make_siret(), "commune": "33009", "naf": naf},
+                actor=None,
+            )
+            refs.append(company.ref)
+        db.session.commit()
+        db.session.remove()
+    return refs
+
+
+def prepare_round(page, server, naf: str, count: int) -> None:
+    log_in(page, server, "animateur")
+    page.goto(f"{server.url}{PREPARE}?naf={naf}")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.get_by_role("button", name="Garder la tournée sur ce téléphone").click()
+    companies = f"{count} entreprise{'s' if count > 1 else ''}"
+    page.get_by_text(f"Tournée gardée sur ce téléphone : {companies}, jusqu'au").wait_for()
+
+
+def record_visit(page, company: str, topic: str) -> None:
+    page.get_by_role("button", name=f"Noter une visite à {company}").click()
+    form = page.locator("#form-visite")
+    form.get_by_label("Porte-à-porte").check()
+    form.get_by_label(topic).check()
+    form.get_by_label("Notes").fill(f"Rencontre à {company}.")
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.locator("#file-liste li", has_text=f"Visite — « {company} »").wait_for()
+
+
+def stored_visits(server, refs: list[str]) -> list[Visit]:
+    with server.app.app_context():
+        visits = db.session.scalars(
+            select(Visit).join(Company).where(Company.ref.in_(refs)).order_by(Visit.id)
+        ).all()
+        for visit in visits:
+            db.session.expunge(visit)
+        db.session.remove()
+        return visits
+
+
+def phone_time(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def test_round_recorded_offline_is_stored_once_with_its_phone_times(phone, live_server):
+    server = live_server
+    refs = add_companies(server, "03.22Z", "Huîtres Cap Ferret", "Cabane du Mimbeau")
+    page = phone.new_page()
+    prepare_round(page, server, "03.22Z", 2)
+    screenshot(page, "tournee-preparer-390")
+
+    page.goto(server.url + ROUND)
+    page.locator("#tournee-liste li", has_text="Huîtres Cap Ferret").wait_for()
+    assert page.get_by_text("Dernier contact : jamais contactée sur la plateforme").count() == 2
+
+    # On the doorstep, no network. The phone's clock says three hours ago.
+    phone.set_offline(True)
+    recorded_clock = datetime.now(UTC) - timedelta(hours=3)
+    page.clock.set_fixed_time(recorded_clock)
+    page.reload()
+    assert "Hors ligne" in page.locator("#reseau").inner_text()
+    record_visit(page, "Huîtres Cap Ferret", "Compétences partagées")
+    record_visit(page, "Cabane du Mimbeau", "Aides et plans de relance")
+    page.locator("#entreprise-details summary").click()
+    new_siret = factories.make_siret()
+    company_form = page.locator("#form-entreprise")
+    company_form.get_by_label("Nom de l'entreprise").fill("Chantier Naval du Canal")
+    company_form.get_by_label("SIRET (14 chiffres)").fill(new_siret)
+    company_form.get_by_label("Commune").fill("Gujan-Mestras")
+    company_form.get_by_role("button", name="Garder l'entreprise sur le téléphone").click()
+    page.locator("#file-liste li", has_text="Chantier Naval du Canal").wait_for()
+    assert page.locator("#file-resume").inner_text() == "3 enregistrements en attente d'envoi."
+
+    # Reloaded without network: the page comes from the service worker, the queue from
+    # the phone's store.
+    page.reload()
+    page.locator("#file-liste li").nth(2).wait_for()
+    assert page.locator("#file-resume").inner_text() == "3 enregistrements en attente d'envoi."
+    assert page.locator("#file-liste li", has_text="En attente d'envoi").count() == 3
+    screenshot(page, "tournee-hors-ligne-390")
+    queue = page.evaluate(QUEUE_JS)
+    assert {r["type"] for r in queue} == {"visite", "entreprise"}
+    assert all(
+        abs(phone_time(r["enregistre_le"]) - recorded_clock) < timedelta(seconds=1) for r in queue
+    )
+    assert stored_visits(server, refs) == []
+
+    # Back online: the queue leaves, each record stored once, with the phone's time.
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert page.get_by_text("Visite à « Huîtres Cap Ferret » enregistrée.").count() >= 1
+    visits = stored_visits(server, refs)
+    assert len(visits) == 2
+    times = {r["cle"]: phone_time(r["enregistre_le"]) for r in queue}
+    with server.app.app_context():
+        keys = db.session.scalars(
+            select(OfflineRecord).where(OfflineRecord.key.in_(list(times)))
+        ).all()
+        assert len(keys) == 3
+        for stored in keys:
+            assert stored.recorded_at == times[stored.key]
+        by_visit = {k.visit_id: k for k in keys if k.visit_id}
+        for visit in visits:
+            assert visit.created_at == times[by_visit[visit.id].key]
+            assert visit.animateur_id == by_visit[visit.id].user_id
+        animateur = db.session.scalar(select(User).where(User.email == ACCOUNTS["animateur"].email))
+        assert {v.animateur_id for v in visits} == {animateur.id}
+        created = db.session.scalar(select(Company).where(Company.siret == new_siret))
+        assert created.name == "Chantier Naval du Canal"
+        assert created.created_at == times[next(k.key for k in keys if k.kind == "entreprise")]
+        db.session.remove()
+
+    # The same queue sent again (a second tab, a lost answer): nothing more is stored.
+    page.evaluate(
+        """(records) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("connectences-hors-ligne");
+            open.onsuccess = () => {
+                const tx = open.result.transaction("file", "readwrite");
+                records.forEach((r) => tx.objectStore("file").put(r));
+                tx.oncomplete = () => { open.result.close(); resolve(); };
+                tx.onerror = () => reject(tx.error);
+            };
+        })""",
+        queue,
+    )
+    page.reload()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert len(stored_visits(server, refs)) == 2
+    with server.app.app_context():
+        assert (
+            db.session.scalar(
+                select(db.func.count()).select_from(Company).where(Company.siret == new_siret)
+            )
+            == 1
+        )
+        db.session.remove()
+
+    # Logout wipes the phone's store and caches.
+    page.clock.resume()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se déconnecter").click()
+    leftovers = page.evaluate(
+        """async () => ({
+            databases: (await indexedDB.databases()).map((d) => d.name),
+            caches: (await caches.keys()).filter((n) => n.startsWith("connectences-")),
+        })"""
+    )
+    assert "connectences-hors-ligne" not in leftovers["databases"]
+    assert leftovers["caches"] == []
+
+
+def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, live_server):
+    server = live_server
+    (ref,) = add_companies(server, "03.11Z", "Parc à Huîtres Larros")
+    page = phone.new_page()
+    prepare_round(page, server, "03.11Z", 1)
+    page.goto(server.url + ROUND)
+    phone.set_offline(True)
+    record_visit(page, "Parc à Huîtres Larros", "Compétences partagées")
+
+    # Meanwhile, the company asked a colleague not to be solicited any more.
+    with server.app.app_context():
+        company = db.session.scalar(select(Company).where(Company.ref == ref))
+        company.do_not_solicit = True
+        db.session.commit()
+        db.session.remove()
+
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    item = page.locator("#file-liste li", has_text="Refusé par le serveur")
+    item.wait_for()
+    assert "a demandé à ne plus être sollicitée" in item.inner_text()
+    assert page.locator("#file-resume").inner_text() == ("1 enregistrement demande votre décision.")
+    assert stored_visits(server, [ref]) == []
+    screenshot(page, "tournee-refus-390")
+    assert audit(page, "Ma tournée, visite refusée (390 px)") == []
+
+    # Kept across reloads until the animateur decides: here, to abandon it.
+    page.reload()
+    item.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    item.get_by_role("button", name="Abandonner").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert page.evaluate(QUEUE_JS) == []
+
+
+def test_expired_session_keeps_the_queue_and_asks_to_log_in(phone, live_server):
+    server = live_server
+    (ref,) = add_companies(server, "03.12Z", "Pêcherie de la Teste")
+    page = phone.new_page()
+    prepare_round(page, server, "03.12Z", 1)
+    page.goto(server.url + ROUND)
+    phone.set_offline(True)
+    record_visit(page, "Pêcherie de la Teste", "Compétences partagées")
+    phone.clear_cookies()  # the session ended while the phone was offline
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    notice = page.locator("#session-expiree")
+    notice.wait_for()
+    assert "reconnectez-vous" in notice.inner_text()
+    assert len(page.evaluate(QUEUE_JS)) == 1
+    assert stored_visits(server, [ref]) == []
+
+    # Logged in again, the queue leaves on the next page load.
+    log_in(page, server, "animateur")
+    page.goto(server.url + ROUND)
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert len(stored_visits(server, [ref])) == 1
+
+
+def test_service_worker_cache_is_versioned_and_replaced_on_update(phone, live_server):
+    server = live_server
+    page = phone.new_page()
+    log_in(page, server, "animateur")
+    page.goto(server.url + ROUND)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    with server.app.app_context():
+        first = cache_version()
+    names = page.evaluate("() => caches.keys()")
+    assert f"connectences-static-{first}" in names
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    manifest = page.locator('link[rel="manifest"]').get_attribute("href")
+    assert manifest == "/manifest.webmanifest"
+
+    server.app.config["OFFLINE_CACHE_VERSION"] = "mise-a-jour-de-test"
+    try:
+        with server.app.app_context():
+            second = cache_version()
+        assert second != first
+        page.evaluate("""() => navigator.serviceWorker.getRegistration().then((r) => r.update())""")
+        page.wait_for_function(
+            """([fresh, old]) => caches.keys().then((names) =>
+                names.includes("connectences-static-" + fresh)
+                && !names.includes("connectences-static-" + old))""",
+            arg=[second, first],
+        )
+    finally:
+        server.app.config["OFFLINE_CACHE_VERSION"] = ""
+    assert re.fullmatch(r"[0-9a-f]{12}", second)
+
+
+def test_round_is_wiped_from_the_phone_after_its_delay(phone, live_server):
+    server = live_server
+    add_companies(server, "01.50Z", "Ferme Aquacole du Teich")
+    page = phone.new_page()
+    prepare_round(page, server, "01.50Z", 1)
+    page.goto(server.url + ROUND)
+    page.locator("#tournee-liste li", has_text="Ferme Aquacole du Teich").wait_for()
+    pages_cached = "() => caches.keys().then((n) => n.filter((x) => x.includes('-pages-')))"
+    assert len(page.evaluate(pages_cached)) == 1
+
+    # The phone's clock moves past OFFLINE_ROUND_MAX_HOURS (14 hours).
+    page.clock.set_fixed_time(datetime.now(UTC) + timedelta(hours=15))
+    page.reload()
+    page.get_by_text("Aucune tournée sur ce téléphone.").wait_for()
+    assert page.evaluate("() => ConnectencesOffline.roundCompanies()") == []
+    assert page.evaluate(pages_cached) == []
+
+
+def test_online_visit_form_submitted_without_network_is_kept_on_the_phone(phone, live_server):
+    server = live_server
+    (ref,) = add_companies(server, "01.70Z", "Chasse-Marée d'Andernos")
+    page = phone.new_page()
+    log_in(page, server, "animateur")
+    page.goto(f"{server.url}/animateur/visites/nouvelle?entreprise={ref}")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    phone.set_offline(True)
+    page.get_by_label("Compétences partagées").check()
+    page.get_by_role("button", name="Enregistrer la visite").click()
+    page.get_by_text(
+        "la visite à « Chasse-Marée d'Andernos » est gardée sur ce téléphone"
+    ).wait_for()
+    queue = page.evaluate(QUEUE_JS)
+    assert [(r["type"], r["donnees"]["entreprise"]) for r in queue] == [("visite", ref)]
+    assert stored_visits(server, [ref]) == []
+
+    phone.set_offline(False)
+    page.goto(server.url + ROUND)
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    (visit,) = stored_visits(server, [ref])
+    assert visit.topics == ["competences_partagees"]

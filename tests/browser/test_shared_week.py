@@ -1,0 +1,94 @@
+"""Shared time in a real browser, on a 390 px phone.
+
+The demo's job seeker (8 h of bookkeeping on Tuesday through the groupement) reads
+her week in her personal space and steers it with the two plain choices. An
+animateur adds a commitment to someone's week (a refusal first, next to its
+field), sees it in the week table, removes it, and opens « Compléter la semaine »
+of the demo job seeker. Each page is screenshotted (``test-artifacts/screenshots/
+semaine-*``), passes axe-core with no serious or critical violation and never
+scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import PHONE, check, describe, log_in
+
+pytestmark = pytest.mark.browser
+
+SHOWCASE = "demo-cv-001"  # the demo's job seeker account
+OTHER = "demo-cv-002"
+
+
+def test_the_job_seeker_reads_and_steers_her_week_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "candidate")
+    page.goto(live_server.url + "/candidat/mon-espace")
+    week = page.get_by_role("region", name="Ma semaine")
+    expect(page.get_by_role("heading", name="Ma semaine")).to_be_visible()
+    tuesday = week.get_by_role("row", name="Mardi")
+    expect(tuesday).to_contain_text("Pris")
+    expect(tuesday).to_contain_text("8 h par semaine — Comptabilité, GE Bassin Emploi")
+    expect(week.get_by_role("row", name="Lundi")).to_contain_text("Libre")
+    expect(page.get_by_text("Déjà 8 h par semaine sur 24 h au plus : reste 16 h")).to_be_visible()
+    blocking = check(page, "semaine-espace-390", "Espace personnel, ma semaine (390 px)")
+    assert not blocking, describe(blocking)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Mon emploi du temps est complet").click()
+    expect(page.get_by_role("status")).to_contain_text("votre emploi du temps est complet")
+    expect(
+        page.get_by_text("Vous nous avez dit que votre emploi du temps est complet.")
+    ).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Je souhaite plus d'heures").click()
+    expect(page.get_by_role("status")).to_contain_text("proposé pour compléter votre semaine")
+    blocking = check(page, "semaine-choix-390", "Espace personnel, après le choix (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def test_an_animateur_edits_a_week_and_completes_another_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    page.goto(f"{live_server.url}/animateur/cvtheque/{OTHER}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Ajouter un engagement").click()
+    page.get_by_label("Quoi et où (facultatif)").fill("Ménage, école de Gujan")
+    page.get_by_label("Heures par semaine").fill("0")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ajouter à sa semaine").click()
+    # Refused next to its field; nothing written.
+    hours = page.get_by_label("Heures par semaine")
+    expect(hours).to_have_attribute("aria-invalid", "true")
+    expect(
+        page.get_by_text("Le nombre d'heures par semaine doit être entre 1 et 48.")
+    ).to_be_visible()
+    expect(page.get_by_text("Cochez au moins un jour.")).to_be_visible()
+    blocking = check(page, "semaine-engagement-erreur-390", "Engagement refusé (390 px)")
+    assert not blocking, describe(blocking)
+
+    hours.fill("3")
+    page.get_by_label("Samedi").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ajouter à sa semaine").click()
+    expect(page.get_by_text("Engagement ajouté à la semaine de la personne.")).to_be_visible()
+    saturday = page.locator("#semaine").get_by_role("row", name="Samedi")
+    expect(saturday).to_contain_text("3 h par semaine — Ménage, école de Gujan")
+    blocking = check(page, "semaine-fiche-390", "Fiche CVthèque, semaine (390 px)")
+    assert not blocking, describe(blocking)
+    # Put the demo back as it was.
+    with page.expect_navigation():
+        page.locator("#semaine").get_by_role("button", name="Retirer cet engagement").click()
+    expect(page.get_by_text("Engagement retiré de la semaine de la personne.")).to_be_visible()
+
+    page.goto(f"{live_server.url}/animateur/cvtheque/{SHOWCASE}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Compléter la semaine").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Compléter la semaine de")
+    expect(
+        page.get_by_role("heading", name="Besoins ouverts qui tiennent dans son temps libre")
+    ).to_be_visible()
+    blocking = check(page, "semaine-completer-390", "Compléter la semaine (390 px)")
+    assert not blocking, describe(blocking)

@@ -1,0 +1,163 @@
+"""Interchange v1.1 hard constraints: free hours and free days on the need's start.
+
+The plain checks (``matching.constraints``), the scorer and the columnar index
+must say the same thing at every boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from connectences.bench.synth import Generator
+from connectences.matching import week
+from connectences.matching.constraints import hard_constraint_checks, passes_hard_constraints
+from connectences.matching.data import CandidateData, CommitmentData
+from connectences.matching.index import CandidateIndex
+from connectences.matching.score import explanation, rank_candidates
+from tests.test_match import START, make_cand, make_need
+
+
+def tuesday(hours: float = 8, until: date | None = None, label: str | None = "GE Bassin Emploi"):
+    return CommitmentData(hours_per_week=hours, days=frozenset({"tue"}), until=until, label=label)
+
+
+def person(**kw) -> CandidateData:
+    """Wants up to 24 h on Monday, Tuesday and Thursday; en mission."""
+    base = dict(
+        status="en_mission",
+        hours_min=10.0,
+        hours_max=24.0,
+        days=frozenset({"mon", "tue", "thu"}),
+    )
+    base.update(kw)
+    return make_cand(**base)
+
+
+def failing(need, cand) -> list[str]:
+    return [c.code for c in hard_constraint_checks(need, cand, 5.0) if not c.ok]
+
+
+def agree(need, cand) -> bool:
+    """The fast path, the index and the checks give the same verdict; return it."""
+    slow = not failing(need, cand)
+    fast = passes_hard_constraints(need, cand, 5.0)
+    index = CandidateIndex.build([cand], distance=lambda a, b: 5.0)
+    indexed = bool(index.top(need, None))
+    assert slow == fast == indexed
+    return slow
+
+
+def test_free_hours_equal_to_the_need_hours_are_enough():
+    cand = person(commitments=(tuesday(8),))  # 24 - 8 = 16 free
+    assert agree(make_need(hours_per_week=16.0, days=frozenset({"thu"})), cand)
+    assert not agree(make_need(hours_per_week=16.5, days=frozenset({"thu"})), cand)
+    assert failing(make_need(hours_per_week=17.0, days=frozenset({"thu"})), cand) == ["hours"]
+
+
+def test_a_commitment_ending_the_day_before_the_start_no_longer_counts():
+    ended = person(hours_max=10.0, commitments=(tuesday(8, until=START - timedelta(days=1)),))
+    need = make_need(hours_per_week=10.0, days=frozenset({"tue"}))
+    assert agree(need, ended)
+    assert week.week_sentence(ended, START) is None
+
+
+def test_a_commitment_ending_on_the_start_day_still_counts():
+    ending = person(hours_max=10.0, commitments=(tuesday(8, until=START),))
+    assert not agree(make_need(hours_per_week=10.0, days=frozenset({"thu"})), ending)
+    assert agree(make_need(hours_per_week=2.0, days=frozenset({"thu"})), ending)
+
+
+def test_days_taken_are_not_free():
+    cand = person(commitments=(tuesday(8),))
+    need = make_need(hours_per_week=7.0, days=frozenset({"tue"}))
+    assert not agree(need, cand)
+    assert failing(need, cand) == ["days"]
+    text = next(c.text for c in hard_constraint_checks(need, cand, 5.0) if c.code == "days")
+    assert text == (
+        "Aucun jour libre en commun : le besoin porte sur mardi. "
+        "Déjà 8 h le mardi (GE Bassin Emploi) : reste 16 h, libre lundi et jeudi."
+    )
+    # A need on Tuesday and Thursday still fits on Thursday.
+    assert agree(make_need(days=frozenset({"tue", "thu"})), cand)
+
+
+def test_the_explanation_says_the_week_in_plain_french():
+    cand = person(commitments=(tuesday(8),))
+    need = make_need(hours_per_week=7.0, days=frozenset({"mon", "thu"}))
+    checks = {c.code: c.text for c in hard_constraint_checks(need, cand, 5.0)}
+    assert checks["hours"] == (
+        "Déjà 8 h le mardi (GE Bassin Emploi) : reste 16 h, libre lundi et jeudi. "
+        "Le besoin demande 7 h."
+    )
+    entries = {e["criterion"]: e for e in explanation(need, cand)}
+    assert "Déjà 8 h le mardi (GE Bassin Emploi)" in entries["hours"]["text"]
+    # 10 h wished at least, 8 held: 2 to 16 h still wished; 7 h is inside.
+    assert entries["hours"]["points"] == 10
+    assert "2 à 16 h encore souhaitées" in entries["hours"]["text"]
+    assert entries["days"]["text"] == "Libre tous les jours du besoin (lundi, jeudi)."
+
+
+def test_several_commitments_add_up():
+    cand = person(
+        commitments=(
+            tuesday(8),
+            CommitmentData(hours_per_week=12, days=frozenset({"mon"}), label="Boulangerie"),
+        )
+    )
+    assert week.free_hours(cand, START) == 4.0
+    assert week.free_days(cand, START) == frozenset({"thu"})
+    assert week.week_sentence(cand, START) == (
+        "Déjà 8 h le mardi (GE Bassin Emploi) et 12 h le lundi (Boulangerie) : "
+        "reste 4 h, libre jeudi."
+    )
+    assert agree(make_need(hours_per_week=4.0, days=frozenset({"thu"})), cand)
+    assert not agree(make_need(hours_per_week=5.0, days=frozenset({"thu"})), cand)
+
+
+@pytest.mark.parametrize("status", ["disponible", "en_mission"])
+def test_without_commitments_v1_behaviour_is_unchanged(status):
+    cand = person(status=status, hours_max=20.0)
+    need = make_need(hours_per_week=20.0)
+    assert agree(need, cand)
+    assert not agree(make_need(hours_per_week=21.0), cand)
+    checks = {c.code: c.text for c in hard_constraint_checks(need, cand, 5.0)}
+    assert checks["hours"] == (
+        "Le candidat peut travailler jusqu'à 20 h par semaine, le besoin en demande 20 h."
+    )
+    entries = {e["criterion"]: e["text"] for e in explanation(need, cand)}
+    assert entries["days"] == "Disponible tous les jours du besoin (mardi, jeudi)."
+
+
+def test_week_is_full_only_with_open_ended_work():
+    assert not week.is_full(person())
+    assert week.is_full(person(commitments=(tuesday(23.5),)))  # 0,5 h left
+    assert not week.is_full(person(commitments=(tuesday(23),)))  # 1 h left
+    # Every day of the person's taken, even with hours left.
+    three_days = CommitmentData(hours_per_week=9, days=frozenset({"mon", "tue", "thu"}))
+    assert week.is_full(person(commitments=(three_days,)))
+    # Work with an end gives its time back by itself: never "full".
+    assert not week.is_full(person(commitments=(tuesday(24, until=START),)))
+
+
+def test_index_agrees_with_the_scorer_when_people_hold_commitments():
+    gen = Generator(seed=21, pool_size=500, codes=20)
+    people = gen.candidates(1200)
+    assert sum(1 for c in people if c.commitments) > 50
+    # Give half of the available people a commitment too, to weigh on the scores.
+    people = [
+        replace(c, commitments=(tuesday(4, until=gen.start + timedelta(days=30)),))
+        if i % 2 and c.status == "disponible"
+        else c
+        for i, c in enumerate(people)
+    ]
+    distance = lambda a, b: 0.0 if a == b else 12.0  # noqa: E731
+    index = CandidateIndex.build(people, distance=distance)
+    held = 0
+    for need in gen.needs(30):
+        expected = rank_candidates(need, people, limit=None, distance=distance)
+        assert index.top(need, None) == [(r["candidate"], r["score"]) for r in expected]
+        held += sum(1 for r in expected if index.get(r["candidate"]).commitments)
+    assert held > 100

@@ -1,0 +1,147 @@
+"""Interchange v1.1: a candidate's commitments, validated, imported, exported, round trip."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+
+import pytest
+
+from connectences.clock import local_today
+from connectences.exchange import (
+    ExchangeError,
+    export_document,
+    import_document,
+    normalize_document,
+    validate,
+)
+from connectences.extensions import db
+from connectences.matching.data import candidate_from_model
+from connectences.models import Candidate, Commitment
+from tests.factories import candidate, document, load
+from tests.helpers import by_ref, count
+
+V11 = "connectences/v1.1"
+
+
+def doc11(*people) -> dict:
+    return {**document(candidates=list(people)), "format": V11}
+
+
+def held(**overrides) -> dict:
+    item = {"label": "Comptabilité, GE Bassin Emploi", "hours_per_week": 8, "days": ["tue"]}
+    item.update(overrides)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def messages(doc) -> dict[str, str]:
+    return {e.pointer: e.message for e in validate(doc)}
+
+
+def test_v1_1_round_trip_with_commitments():
+    person = candidate(
+        ref="cv-a",
+        commitments=[
+            held(),
+            held(label=None, hours_per_week=12.5, days=["thu", "mon"], until="2027-06-30"),
+        ],
+    )
+    doc = doc11(person, candidate(ref="cv-b"))
+    load(copy.deepcopy(doc))
+    exported = export_document()
+    assert exported["format"] == V11
+    assert exported == normalize_document(doc)
+    cv_a = next(c for c in exported["candidates"] if c["ref"] == "cv-a")
+    # Days in week order, the dated one first, numbers integral when they can be.
+    assert cv_a["commitments"] == [
+        {"hours_per_week": 12.5, "days": ["mon", "thu"], "until": "2027-06-30"},
+        {"label": "Comptabilité, GE Bassin Emploi", "hours_per_week": 8, "days": ["tue"]},
+    ]
+    cv_b = next(c for c in exported["candidates"] if c["ref"] == "cv-b")
+    assert "commitments" not in cv_b
+    # Importing the export again changes nothing.
+    assert import_document(copy.deepcopy(exported)).changed == 0
+    # And the matcher sees what was imported.
+    data = candidate_from_model(by_ref(Candidate, "cv-a"))
+    assert sorted(c.hours_per_week for c in data.commitments) == [8.0, 12.5]
+
+
+def test_v1_document_with_commitments_is_refused_at_the_pointer():
+    doc = {**doc11(candidate(commitments=[held()])), "format": "connectences/v1"}
+    found = messages(doc)
+    assert list(found) == ["/candidates/0/commitments"]
+    assert "connectences/v1.1" in found["/candidates/0/commitments"]
+    with pytest.raises(ExchangeError):
+        import_document(doc)
+    assert count(Candidate) == 0
+
+
+@pytest.mark.parametrize(
+    ("commitment", "where", "words"),
+    [
+        (held(hours_per_week=0), "/candidates/0/commitments/1/hours_per_week", "entre 1 et 48"),
+        (held(hours_per_week=49), "/candidates/0/commitments/1/hours_per_week", "entre 1 et 48"),
+        (held(hours_per_week=None), "/candidates/0/commitments/1/hours_per_week", "obligatoire"),
+        (held(days=[]), "/candidates/0/commitments/1/days", "au moins une valeur"),
+        (held(days=["lundi"]), "/candidates/0/commitments/1/days/0", "valeur inconnue"),
+        (held(until="2027-02-30"), "/candidates/0/commitments/1/until", "date inexistante"),
+        (held(hours=8), "/candidates/0/commitments/1/hours", "clé inconnue"),
+        ("8 h le mardi", "/candidates/0/commitments/1", "objet JSON"),
+    ],
+)
+def test_each_bad_commitment_is_reported_at_its_pointer(commitment, where, words):
+    doc = doc11(candidate(commitments=[held(), commitment]))
+    found = messages(doc)
+    assert where in found, found
+    assert words in found[where]
+    with pytest.raises(ExchangeError):
+        import_document(doc)
+    assert count(Candidate) == 0 and count(Commitment) == 0
+
+
+def test_running_commitments_over_48_hours_are_refused_but_ended_ones_do_not_count():
+    past = (local_today() - timedelta(days=1)).isoformat()
+    too_much = doc11(candidate(commitments=[held(hours_per_week=30), held(hours_per_week=20)]))
+    found = messages(too_much)
+    assert "50 h" in found["/candidates/0/commitments"]
+    history = doc11(
+        candidate(commitments=[held(hours_per_week=40, until=past), held(hours_per_week=20)])
+    )
+    assert validate(history) == []
+
+
+def test_a_v1_document_leaves_stored_commitments_alone():
+    person = candidate(ref="cv-a", commitments=[held()])
+    load(doc11(person))
+    silent = {k: v for k, v in person.items() if k != "commitments"}
+    v1 = document(candidates=[silent])
+    assert v1["format"] == "connectences/v1"
+    assert import_document(v1).changed == 0
+    assert count(Commitment) == 1
+
+
+def test_a_v1_1_document_is_the_record_and_keeps_the_placement_link():
+    person = candidate(ref="cv-a", commitments=[held(), held(hours_per_week=4, days=["fri"])])
+    load(doc11(person))
+    kept = db.session.query(Commitment).filter_by(hours_per_week=8).one()
+    kept.source = "placement"  # as if a placement had made it
+    db.session.commit()
+    load(doc11({**person, "commitments": [held()]}))
+    (left,) = by_ref(Candidate, "cv-a").commitments
+    assert left.id == kept.id and left.source == "placement"
+    load(doc11({k: v for k, v in person.items() if k != "commitments"}))
+    assert count(Commitment) == 0
+
+
+def test_v1_documents_match_as_before():
+    """A v1 person has no commitments: free hours and days are theirs in full."""
+    load(document(candidates=[candidate(ref="cv-a", hours_max=20)]))
+    data = candidate_from_model(by_ref(Candidate, "cv-a"))
+    assert data.commitments == ()
+    assert data.hours_max == 20.0
+
+
+def test_until_is_a_date():
+    load(doc11(candidate(ref="cv-a", commitments=[held(until="2027-06-30")])))
+    (c,) = by_ref(Candidate, "cv-a").commitments
+    assert c.until == date(2027, 6, 30) and c.source == "declared"

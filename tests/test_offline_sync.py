@@ -1,0 +1,580 @@
+"""Visits recorded on a phone without network and sent later: the sync endpoint applies
+the online form's rules (validation, contact-pressure guard), stores each idempotency key
+once, keeps the phone's recorded time within bounds, answers 401 in JSON when the
+session expired, and is for animateurs only. Also "Préparer ma tournée", its data for
+the phone, the service worker and the manifest."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences import clock
+from connectences.extensions import db
+from connectences.models import Company, Need, OfflineRecord, Visit
+from connectences.prospection import offline
+from tests import factories
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import count, make_company, page_text
+
+SYNC = "/api/hors-ligne/envoi"
+SESSION = "/api/hors-ligne/session"
+ROUND_DATA = "/api/hors-ligne/tournee"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def visit_record(company, *, key=None, at=None, confirme=False, **fields):
+    data = {
+        "entreprise": company.ref if company is not None else "",
+        "channel": "porte_a_porte",
+        "visited_on": clock.local_today().isoformat(),
+        "topics": ["competences_partagees"],
+        "outcome": "a_relancer",
+        "notes": "Gérante intéressée, rappeler en janvier.",
+        "need_detected": "",
+        "follow_up_on": (clock.local_today() + timedelta(days=10)).isoformat(),
+    }
+    data.update(fields)
+    return {
+        "cle": key or str(uuid.uuid4()),
+        "type": "visite",
+        "enregistre_le": (at or now() - timedelta(hours=2)).isoformat(),
+        "confirme": confirme,
+        "donnees": data,
+    }
+
+
+def company_record(*, key=None, at=None, **fields):
+    data = {"name": "Poissonnerie du Port", "siret": factories.make_siret(), "commune": "Arcachon"}
+    data.update(fields)
+    return {
+        "cle": key or str(uuid.uuid4()),
+        "type": "entreprise",
+        "enregistre_le": (at or now() - timedelta(hours=3)).isoformat(),
+        "donnees": data,
+    }
+
+
+def send(client, *records):
+    return client.post(SYNC, json={"enregistrements": list(records)})
+
+
+def results(response) -> dict[str, dict]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {item["cle"]: item for item in response.get_json()["resultats"]}
+
+
+# --- storing, replay, idempotency ---------------------------------------------------------
+
+
+def test_visit_is_stored_once_with_the_phone_time(client, auth):
+    user = auth.login("animateur")
+    company = make_company(name="Boulangerie La Mie Dorée")
+    recorded = now() - timedelta(hours=5, minutes=12)
+    record = visit_record(company, at=recorded)
+
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "enregistre"
+    assert answer["message"] == "Visite à « Boulangerie La Mie Dorée » enregistrée."
+
+    visit = db.session.scalars(select(Visit)).one()
+    assert visit.animateur_id == user.id and visit.company_id == company.id
+    assert visit.channel == "porte_a_porte" and visit.outcome == "a_relancer"
+    assert visit.created_at == recorded
+    stored = db.session.scalars(select(OfflineRecord)).one()
+    assert (stored.key, stored.kind, stored.visit_id) == (record["cle"], "visite", visit.id)
+    assert stored.recorded_at == recorded
+
+
+def test_replayed_key_returns_the_stored_visit_and_stores_nothing_more(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    record = visit_record(company)
+    first = results(send(client, record))[record["cle"]]
+    again = results(send(client, record))[record["cle"]]
+    assert again["statut"] == "deja_recu"
+    assert again["visite"]["id"] == first["visite"]["id"]
+    # The same key with other content (edited on the phone) is still the stored record.
+    tampered = {**record, "donnees": {**record["donnees"], "notes": "Autre chose"}}
+    third = results(send(client, tampered))[record["cle"]]
+    assert third["statut"] == "deja_recu" and third["visite"]["id"] == first["visite"]["id"]
+    assert count(Visit) == 1 and count(OfflineRecord) == 1
+    assert db.session.scalars(select(Visit)).one().notes.startswith("Gérante")
+
+
+def test_same_queue_twice_in_one_request_stores_each_record_once(client, auth):
+    auth.login("animateur")
+    first, second = make_company(), make_company()
+    queue = [visit_record(first), visit_record(second)]
+    answers = results(send(client, *queue, *queue))
+    assert {a["statut"] for a in answers.values()} <= {"enregistre", "deja_recu"}
+    assert count(Visit) == 2 and count(OfflineRecord) == 2
+
+
+def test_key_stored_meanwhile_by_another_request_answers_already_received(
+    client, auth, monkeypatch
+):
+    """Two tabs send the same queue: the second one's insert hits the unique key."""
+    user = auth.login("animateur")
+    company = make_company()
+    record = visit_record(company)
+    results(send(client, record))
+    real_replay = offline.replay
+    calls = []
+
+    def replay_as_if_not_yet_committed(session, key, animateur):
+        calls.append(key)
+        # The first look-up happens before the other tab's commit; the one after the
+        # unique constraint fired sees it.
+        return None if len(calls) == 1 else real_replay(session, key, animateur)
+
+    monkeypatch.setattr(offline, "replay", replay_as_if_not_yet_committed)
+    # Confirmed, as the other tab's visit is not committed yet when this one's guard runs.
+    answer = results(send(client, {**record, "confirme": True}))[record["cle"]]
+    assert answer["statut"] == "deja_recu"
+    assert len(calls) == 2
+    assert count(Visit) == 1
+    assert db.session.scalars(select(Visit)).one().animateur_id == user.id
+
+
+def test_key_of_another_animateur_is_refused_without_showing_its_visit(client, auth, app):
+    auth.login("animateur")
+    company = make_company(name="Garage Secret")
+    record = visit_record(company)
+    results(send(client, record))
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    answer = results(send(other, record))[record["cle"]]
+    assert answer["statut"] == "invalide"
+    assert "autre compte" in answer["message"]
+    assert "visite" not in answer and "entreprise" not in answer
+    assert count(Visit) == 1
+
+
+# --- the same rules as online -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"channel": "pigeon_voyageur"}, "channel", "Canal inconnu"),
+        ({"channel": ""}, "channel", "Choisissez le canal"),
+        ({"topics": ["rien"]}, "topics", "Sujet inconnu"),
+        ({"topics": "competences_partagees"}, "topics", "illisible"),
+        ({"topics": [1, 2]}, "topics", "illisible"),
+        ({"outcome": "gagne"}, "outcome", "Issue inconnue"),
+        ({"notes": "x" * 4001}, "notes", "4000 caractères"),
+        ({"notes": {"a": 1}}, "notes", "illisible"),
+        ({"notes": "nul\x00"}, "notes", "illisible"),
+        ({"visited_on": "31/02/2026"}, "visited_on", "invalide"),
+        ({"follow_up_on": "2001-01-01"}, "follow_up_on", "déjà passée"),
+    ],
+)
+def test_tampered_record_goes_through_full_validation(client, auth, fields, field, words):
+    auth.login("animateur")
+    company = make_company()
+    record = visit_record(company, **fields)
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "invalide"
+    assert words in answer["erreurs"][field]
+    assert count(Visit) == 0 and count(OfflineRecord) == 0
+
+
+def test_future_visit_date_is_refused_as_online(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    tomorrow = (clock.local_today() + timedelta(days=1)).isoformat()
+    record = visit_record(company, visited_on=tomorrow, follow_up_on="")
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "invalide"
+    assert "futur" in answer["erreurs"]["visited_on"]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"type": "visite"},
+        {"cle": "court", "type": "visite"},
+        {"cle": "x" * 65, "type": "visite"},
+        "pas un objet",
+    ],
+)
+def test_record_without_a_usable_key_is_refused(client, auth, record):
+    auth.login("animateur")
+    answer = send(client, record).get_json()["resultats"][0]
+    assert answer["statut"] == "invalide" and "cle" in answer["erreurs"]
+    assert count(OfflineRecord) == 0
+
+
+def test_unknown_kind_and_unknown_company_are_refused(client, auth):
+    auth.login("animateur")
+    odd = {**visit_record(None), "type": "commande"}
+    shapeless = {**visit_record(None), "type": ["visite"]}
+    ghost = visit_record(None, entreprise="ent-inexistante")
+    answers = results(send(client, odd, shapeless, ghost))
+    assert "type" in answers[odd["cle"]]["erreurs"]
+    assert "type" in answers[shapeless["cle"]]["erreurs"]
+    assert "introuvable" in answers[ghost["cle"]]["erreurs"]["entreprise"]
+    assert count(Visit) == 0
+
+
+def test_unreadable_body_is_a_json_400(client, auth):
+    auth.login("animateur")
+    for body in ({"enregistrements": "non"}, [], {"autre": []}):
+        response = client.post(SYNC, json=body)
+        assert response.status_code == 400 and "illisible" in response.get_json()["message"]
+    response = client.post(SYNC, data="{pas du json", content_type="application/json")
+    assert response.status_code == 400
+
+
+# --- the contact-pressure guard -------------------------------------------------------------
+
+
+def test_guard_refusal_is_returned_with_its_reason_and_nothing_is_stored(client, auth):
+    auth.login("animateur")
+    company = make_company(name="Le Bistrot")
+    company.do_not_solicit = True
+    db.session.commit()
+    record = visit_record(company)
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "refuse"
+    assert "Le Bistrot" in answer["message"]
+    assert any("ne plus être sollicitée" in reason for reason in answer["raisons"])
+    assert count(Visit) == 0 and count(OfflineRecord) == 0
+    # The company changed its mind: the same record, sent again, is stored.
+    company.do_not_solicit = False
+    db.session.commit()
+    assert results(send(client, record))[record["cle"]]["statut"] == "enregistre"
+
+
+def test_colleague_visit_meanwhile_asks_for_confirmation(client, auth, app):
+    me = auth.login("animateur")
+    colleague = auth.create("animateur", full_name="Claire Dupuis")
+    company = make_company(name="Cave du Bassin")
+    db.session.add(
+        Visit(
+            company_id=company.id,
+            animateur_id=colleague.id,
+            channel="telephone",
+            visited_on=clock.local_today(),
+            topics=[],
+        )
+    )
+    db.session.commit()
+    record = visit_record(company)
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "a_confirmer"
+    assert any("Claire Dupuis" in reason for reason in answer["raisons"])
+    assert count(Visit) == 1
+    confirmed = results(send(client, {**record, "confirme": True}))[record["cle"]]
+    assert confirmed["statut"] == "enregistre"
+    assert db.session.scalar(select(Visit).where(Visit.animateur_id == me.id)) is not None
+
+
+# --- the phone's time ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "words"),
+    [
+        (lambda: (now() + timedelta(hours=2)).isoformat(), "dans le futur"),
+        (lambda: (now() - timedelta(days=31)).isoformat(), "plus de 30 jours"),
+        (lambda: now().replace(tzinfo=None).isoformat(), "fuseau horaire"),
+        (lambda: "hier soir", "illisible"),
+        (lambda: None, "manque"),
+    ],
+)
+def test_recorded_time_is_bounded(client, auth, at, words):
+    auth.login("animateur")
+    company = make_company()
+    record = {**visit_record(company), "enregistre_le": at()}
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "invalide"
+    assert words in answer["erreurs"]["enregistre_le"]
+    assert count(Visit) == 0
+
+
+def test_small_clock_drift_and_a_month_old_record_are_accepted(client, auth, app, monkeypatch):
+    auth.login("animateur")
+    ahead = visit_record(make_company(), at=now() + timedelta(minutes=5))
+    old = visit_record(make_company(), at=now() - timedelta(days=29))
+    answers = results(send(client, ahead, old))
+    assert {a["statut"] for a in answers.values()} == {"enregistre"}
+    # The bound is a setting.
+    monkeypatch.setitem(app.config, "OFFLINE_MAX_AGE_DAYS", 7)
+    late = visit_record(make_company(), at=now() - timedelta(days=8))
+    assert "plus de 7 jours" in results(send(client, late))[late["cle"]]["message"]
+
+
+# --- new companies and detected needs ---------------------------------------------------------
+
+
+def test_new_company_and_its_visit_in_one_queue_in_any_order(client, auth):
+    auth.login("animateur")
+    created = company_record(met_name="Jeanne Martin", met_phone="06 12 34 56 78")
+    visit = visit_record(None, entreprise="", entreprise_cle=created["cle"])
+    answers = results(send(client, visit, created))
+    assert answers[created["cle"]]["statut"] == "enregistre"
+    assert answers[visit["cle"]]["statut"] == "enregistre"
+    company = db.session.scalars(select(Company)).one()
+    assert company.name == "Poissonnerie du Port"
+    assert company.created_at == datetime.fromisoformat(created["enregistre_le"])
+    assert [c.name for c in company.contacts] == ["Jeanne Martin"]
+    assert db.session.scalars(select(Visit)).one().company_id == company.id
+
+
+def test_visit_of_a_company_not_yet_received_waits(client, auth):
+    auth.login("animateur")
+    bad = company_record(siret="123")
+    visit = visit_record(None, entreprise="", entreprise_cle=bad["cle"])
+    answers = results(send(client, bad, visit))
+    assert answers[bad["cle"]]["statut"] == "invalide"
+    assert "14 chiffres" in answers[bad["cle"]]["erreurs"]["siret"]
+    assert answers[visit["cle"]]["statut"] == "en_attente"
+    assert count(Company) == 0 and count(Visit) == 0
+
+
+def test_similar_company_name_asks_for_confirmation(client, auth):
+    auth.login("animateur")
+    make_company(name="Poissonnerie du Port")
+    record = company_record(name="Poissonnerie du Port ")
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "a_confirmer"
+    assert "Poissonnerie du Port" in answer["raisons"][0]
+    assert results(send(client, {**record, "confirme": True}))[record["cle"]]["statut"] == (
+        "enregistre"
+    )
+    assert count(Company) == 2
+
+
+def need_record(visit_key, **fields):
+    data = {
+        "visite_cle": visit_key,
+        "title": "Comptabilité, un jour par semaine",
+        "skills": "tenue de la comptabilité",
+        "level": "employe_qualifie",
+        "hours_per_week": "7",
+        "days": ["mon"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": (clock.local_today() + timedelta(days=30)).isoformat(),
+    }
+    data.update(fields)
+    return {
+        "cle": str(uuid.uuid4()),
+        "type": "besoin",
+        "enregistre_le": (now() - timedelta(hours=1)).isoformat(),
+        "donnees": data,
+    }
+
+
+def test_detected_need_is_created_from_its_offline_visit(client, auth):
+    user = auth.login("animateur")
+    company = make_company()
+    visit = visit_record(company, need_detected="1")
+    need = need_record(visit["cle"])
+    answers = results(send(client, need, visit))
+    assert answers[need["cle"]]["statut"] == "enregistre"
+    assert "url_besoin" not in answers[need["cle"]]
+    stored = db.session.scalars(select(Need)).one()
+    saved_visit = db.session.scalars(select(Visit)).one()
+    assert (stored.visit_id, stored.company_id, stored.created_by_id) == (
+        saved_visit.id,
+        company.id,
+        user.id,
+    )
+    assert stored.status == "nouveau" and saved_visit.need_detected
+
+
+def test_detected_need_with_bad_fields_is_refused_field_by_field(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    visit = visit_record(company, need_detected="1")
+    need = need_record(visit["cle"], hours_per_week="300", days=["lundi"])
+    answers = results(send(client, visit, need))
+    assert answers[visit["cle"]]["statut"] == "enregistre"
+    # A visit with a need detected but not described points to the need form.
+    assert answers[visit["cle"]]["url_besoin"].startswith("/animateur/besoins/nouveau?")
+    errors = answers[need["cle"]]["erreurs"]
+    assert set(errors) == {"hours_per_week", "days"}
+    assert count(Need) == 0
+
+
+# --- session, CSRF and permissions ---------------------------------------------------------------
+
+
+def test_expired_session_answers_401_in_json_and_stores_nothing(client, auth, app):
+    auth.login("animateur")
+    company = make_company()
+    auth.logout()
+    for response in (client.get(SESSION), send(client, visit_record(company))):
+        assert response.status_code == 401
+        assert response.get_json() == {"erreur": "Authentification requise."}
+    assert count(Visit) == 0
+
+
+def test_session_check_gives_a_token_that_the_sync_requires(client, auth, app, monkeypatch):
+    user = auth.login("animateur")
+    company = make_company()
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    record = visit_record(company)
+    refused = send(client, record)
+    assert refused.status_code == 400
+    assert "expiré" in refused.get_json()["message"]
+    assert count(Visit) == 0
+    session = client.get(SESSION).get_json()
+    assert session["animateur"] == user.id
+    response = client.post(
+        SYNC, json={"enregistrements": [record]}, headers={"X-CSRFToken": session["csrf_token"]}
+    )
+    assert results(response)[record["cle"]]["statut"] == "enregistre"
+
+
+@pytest.mark.parametrize("role", ["admin", "operator", "partner", "company", "candidate"])
+def test_other_roles_are_refused(client, auth, role):
+    auth.login(role)
+    company = make_company()
+    for url in (SESSION, f"{ROUND_DATA}?commune=33009", "/animateur/tournee"):
+        assert client.get(url).status_code == 403, url
+    assert client.get("/animateur/tournee/preparer").status_code == 403
+    response = send(client, visit_record(company))
+    assert response.status_code == 403
+    assert response.get_json()["erreur"] == "Accès refusé"
+    assert count(Visit) == 0
+
+
+# --- preparing a round ---------------------------------------------------------------------------
+
+
+def test_round_data_holds_pressure_and_last_contact_of_the_picked_companies(client, auth):
+    me = auth.login("animateur", full_name="Léa Morel")
+    refused = make_company(name="Atelier Fermé", commune="33009")
+    refused.do_not_solicit = True
+    visited = make_company(name="Boulangerie Marine", commune="33009")
+    elsewhere = make_company(name="Garage de Biganos", commune="33051")
+    db.session.add(
+        Visit(
+            company_id=visited.id,
+            animateur_id=me.id,
+            channel="porte_a_porte",
+            visited_on=clock.local_today() - timedelta(days=3),
+            topics=[],
+            follow_up_on=clock.local_today(),
+        )
+    )
+    db.session.commit()
+    data = client.get(ROUND_DATA, query_string={"commune": "Arcachon"}).get_json()
+    by_name = {c["nom"]: c for c in data["entreprises"]}
+    assert set(by_name) == {"Atelier Fermé", "Boulangerie Marine"}
+    assert by_name["Atelier Fermé"]["decision"] == "refuse"
+    assert by_name["Atelier Fermé"]["etat"] == "Contact impossible"
+    marine = by_name["Boulangerie Marine"]
+    assert marine["decision"] == "warn"
+    day = (clock.local_today() - timedelta(days=3)).strftime("%d/%m/%Y")
+    assert marine["dernier_contact"] == f"{day} par Léa Morel — Porte-à-porte"
+    assert marine["relance"] == clock.local_today().strftime("%d/%m/%Y")
+    assert data["animateur"] == me.id
+    expires = datetime.fromisoformat(data["expire_le"])
+    assert timedelta(hours=13) < expires - now() <= timedelta(hours=14)
+    # Only the companies picked; by follow-up due; nothing without a filter.
+    picked = client.get(ROUND_DATA, query_string={"commune": "33009", "ref": visited.ref})
+    assert [c["nom"] for c in picked.get_json()["entreprises"]] == ["Boulangerie Marine"]
+    due = client.get(ROUND_DATA, query_string={"relances": "1"}).get_json()
+    assert [c["nom"] for c in due["entreprises"]] == ["Boulangerie Marine"]
+    assert client.get(ROUND_DATA).status_code == 400
+    assert elsewhere.name not in {c["nom"] for c in data["entreprises"]}
+
+
+def test_round_by_naf_prefix_and_bad_filters(client, auth):
+    auth.login("animateur")
+    make_company(name="Restaurant Le Port", naf="56.10A")
+    make_company(name="Plombier Durand", naf="43.22A")
+    data = client.get(ROUND_DATA, query_string={"naf": "56"}).get_json()
+    assert [c["nom"] for c in data["entreprises"]] == ["Restaurant Le Port"]
+    assert data["entreprises"][0]["activite"].startswith("56.10A — ")
+    bad = client.get(ROUND_DATA, query_string={"naf": "cuisine", "commune": "Atlantide"})
+    assert bad.status_code == 400
+    assert set(bad.get_json()["erreurs"]) == {"naf", "commune"}
+    page = client.get("/animateur/tournee/preparer", query_string={"naf": "cuisine"})
+    assert page.status_code == 200 and "Code NAF illisible" in page_text(page)
+
+
+def test_prepare_page_lists_companies_with_their_pressure_without_javascript(client, auth):
+    auth.login("animateur")
+    company = make_company(name="Crêperie du Moulleau", commune="33009")
+    company.do_not_solicit = True
+    db.session.commit()
+    page = client.get("/animateur/tournee/preparer", query_string={"commune": "33009"})
+    body = page_text(page)
+    assert "1 entreprise" in body and "Crêperie du Moulleau" in body
+    assert "Contact impossible" in body
+    assert "Dernier contact : jamais contactée sur la plateforme" in body
+
+
+def test_round_page_holds_nothing_personal(client, auth):
+    auth.login("animateur")
+    make_company(name="Entreprise Très Privée")
+    body = client.get("/animateur/tournee").get_data(as_text=True)
+    assert "Entreprise Très Privée" not in body
+    assert 'id="form-visite"' in body and "Envoyer maintenant" in body
+    assert "<script>" not in body  # CSP: no inline script
+
+
+# --- the installable app ----------------------------------------------------------------------------
+
+
+def test_service_worker_is_served_from_the_root_with_a_versioned_cache(client, app, monkeypatch):
+    response = client.get("/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    assert "var CONFIG = null" not in body and '"version": "' in body
+    version = body.split('"version": "')[1].split('"')[0]
+    assert len(version) == 12
+    monkeypatch.setitem(app.config, "OFFLINE_CACHE_VERSION", "2")
+    bumped = client.get("/sw.js").get_data(as_text=True)
+    assert version not in bumped
+
+
+def test_manifest_and_its_icons(client):
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    data = manifest.get_json(force=True)
+    assert data["lang"] == "fr" and data["display"] == "standalone"
+    assert data["start_url"] == "/animateur/tournee"
+    sizes = set()
+    for icon in data["icons"]:
+        image = client.get(icon["src"])
+        assert image.status_code == 200, icon["src"]
+        if icon["type"] == "image/png":
+            raw = image.get_data()
+            assert raw.startswith(b"\x89PNG")
+            width = int.from_bytes(raw[16:20], "big")
+            assert icon["sizes"] == f"{width}x{width}"
+            sizes.add(width)
+        image.close()
+    assert {192, 512} <= sizes
+    assert any(icon.get("purpose") == "maskable" for icon in data["icons"])
+
+
+def test_logout_tells_the_browser_to_clear_the_offline_store(client, auth):
+    auth.login("animateur")
+    page = client.get("/animateur/tournee").get_data(as_text=True)
+    assert "data-deconnexion" in page and "offline-boot.js" in page
+    response = client.post("/deconnexion", data={"csrf_token": csrf_token_from(page) or ""})
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_offline_scripts_are_loaded_for_animateurs_only(client, auth):
+    auth.login("operator")
+    body = client.get("/operateur").get_data(as_text=True)
+    assert "offline-boot.js" not in body
+    assert 'rel="manifest"' in body

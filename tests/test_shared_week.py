@@ -1,0 +1,464 @@
+"""Shared time through the platform: placements feed a person's week, the person and the
+animateurs see and steer it, and « Compléter la semaine » lists what fits the rest."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.clock import local_today
+from connectences.cvtheque.consent import space_token
+from connectences.extensions import db
+from connectences.matching.complete_week import fitting_needs
+from connectences.matching.service import match_need
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    CandidateEvent,
+    Commitment,
+    Lead,
+    Need,
+    Operator,
+)
+from connectences.workflows import TransitionError
+from connectences.workflows import leads as flow
+from connectences.workflows.dispatch import send_lead
+from tests import factories as f
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import by_ref, count, page_text
+
+START = "2027-03-01"
+
+
+@pytest.fixture
+def world(auth):
+    """Inès wants 10 to 24 h on Monday, Tuesday and Thursday; four open needs."""
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge-a", name="GE Bassin Emploi"), f.operator(ref="ge-b")],
+            companies=[
+                f.company(ref="c1", name="Boulangerie du Port"),
+                f.company(ref="c2", name="Garage Martin"),
+                f.company(ref="c3", name="Cabinet Lune"),
+                f.company(ref="c4", name="Hôtel Plage"),
+            ],
+            candidates=[
+                f.candidate(
+                    ref="ines",
+                    first_name="Inès",
+                    last_name="Marchal",
+                    hours_min=10,
+                    hours_max=24,
+                    days=["mon", "tue", "thu"],
+                )
+            ],
+            needs=[
+                # Placed: 8 h on Tuesday.
+                f.need(ref="placed", company="c1", days=["tue"], hours_per_week=8, start=START),
+                # Fits the rest: 12 h Monday and Thursday.
+                f.need(
+                    ref="fits",
+                    company="c2",
+                    title="Comptabilité fournisseurs",
+                    days=["mon", "thu"],
+                    hours_per_week=12,
+                    start=START,
+                ),
+                # Tuesday only: taken by the placement.
+                f.need(
+                    ref="tuesday",
+                    company="c3",
+                    title="Saisie du mardi",
+                    days=["tue"],
+                    hours_per_week=4,
+                    start=START,
+                ),
+                # Too many hours for what is left (16).
+                f.need(
+                    ref="too-long",
+                    company="c4",
+                    title="Comptable 20 h",
+                    days=["mon", "thu"],
+                    hours_per_week=20,
+                    start=START,
+                ),
+            ],
+        )
+    )
+    animateur = auth.create("animateur")
+    for ref in ("placed", "fits", "tuesday", "too-long"):
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, "placed")],
+        operator=by_ref(Operator, "ge-a"),
+        candidates=[by_ref(Candidate, "ines")],
+        actor=animateur,
+    )
+    flow.accept(db.session, lead)
+    db.session.commit()
+    return {"lead": lead.id, "animateur": animateur}
+
+
+def _place(world, hours=8, contract="cdi_temps_partage", **kw):
+    lead = db.session.get(Lead, world["lead"])
+    placement = flow.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "ines"),
+        needs=[by_ref(Need, "placed")],
+        hours_per_week=hours,
+        contract=contract,
+        start_date=date(2027, 3, 1),
+        **kw,
+    )
+    db.session.commit()
+    return placement
+
+
+def _hold(commitment: Commitment) -> None:
+    """Give Inès a commitment reported outside the platform."""
+    ines = by_ref(Candidate, "ines")
+    ines.commitments.append(commitment)
+    db.session.commit()
+
+
+def _matched(need_ref) -> set[str]:
+    return {m["candidate"] for m in match_need(need_ref)["matches"]}
+
+
+def _post(client, page_url, url, data):
+    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token} if token else data)
+
+
+# --- placements feed the week ------------------------------------------------------------
+
+
+def test_a_placement_keeps_a_person_with_free_hours_in_fitting_matches_only(world):
+    assert "ines" in _matched("fits") and "ines" in _matched("tuesday")  # before
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "en_mission"
+    (held,) = ines.commitments
+    assert (held.hours_per_week, held.days, held.until, held.source) == (
+        8.0,
+        ["tue"],
+        None,
+        "placement",
+    )
+    assert held.label == "Boulangerie du Port, GE Bassin Emploi"
+    assert "ines" in _matched("fits")
+    assert "ines" not in _matched("tuesday")  # Tuesday is taken
+    assert "ines" not in _matched("too-long")  # 20 h > 16 h left
+    fits = next(m for m in match_need("fits")["matches"] if m["candidate"] == "ines")
+    hours = next(e["text"] for e in fits["explanation"] if e["criterion"] == "hours")
+    assert "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi)" in hours
+    assert "reste 16 h, libre lundi et jeudi" in hours
+
+
+def test_the_status_change_of_a_placement_shows_in_the_history(client, auth, world):
+    _place(world)
+    events = db.session.scalars(select(CandidateEvent).where(CandidateEvent.kind == "status")).all()
+    assert [e.summary for e in events] == [
+        "Statut : Disponible → En mission (placement par GE Bassin Emploi)."
+    ]
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/ines"))
+    assert "Disponible → En mission (placement par GE Bassin Emploi)" in page
+    assert "Aucun changement enregistré" not in page
+
+
+def test_a_fixed_term_placement_gives_its_time_back_when_it_ends(world):
+    by_ref(Need, "placed").duration_months = 2
+    _place(world, hours=24, contract="cdd")
+    ines = by_ref(Candidate, "ines")
+    (held,) = ines.commitments
+    assert held.until == date(2027, 4, 30)  # two months from 1 March, last day included
+    # 24 h taken until 30 April: still en mission (the week comes back by itself).
+    assert ines.status == "en_mission"
+    assert "ines" not in _matched("fits")
+    fits = by_ref(Need, "fits")
+    fits.start = date(2027, 4, 30)  # the last day still counts
+    db.session.commit()
+    assert "ines" not in _matched("fits")
+    fits.start = date(2027, 5, 1)  # the day after: free again, no job needed
+    db.session.commit()
+    assert "ines" in _matched("fits")
+
+
+def test_a_placement_that_fills_the_week_for_good_makes_the_person_place(world):
+    _place(world, hours=23.5)  # 0,5 h left: nothing can fit any more
+    assert by_ref(Candidate, "ines").status == "place"
+    assert "ines" not in _matched("fits")
+
+
+def test_a_placement_over_the_free_time_asks_for_a_confirmation(world):
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    with pytest.raises(flow.PlacementOverWeek, match="dépasse le temps libre"):
+        _place(world, hours=8)
+    db.session.rollback()
+    assert count(Commitment) == 1
+    assert by_ref(Need, "placed").status == "propose"  # not filled
+    _place(world, hours=8, confirm_over_free_time=True)
+    assert count(Commitment) == 2
+
+
+def test_a_placement_over_48_hours_is_refused_even_confirmed(world):
+    _hold(Commitment(hours_per_week=44, days=["mon"]))
+    with pytest.raises(TransitionError, match="pas plus de 48 h"):
+        _place(world, hours=8, confirm_over_free_time=True)
+    db.session.rollback()
+    assert count(Commitment) == 1
+
+
+def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
+    client, auth, world
+):
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    form = {
+        "candidat": str(by_ref(Candidate, "ines").id),
+        "besoins": str(by_ref(Need, "placed").id),
+        "heures": "8",
+        "contrat": "cdi_temps_partage",
+        "debut": START,
+    }
+    response = _post(client, url, url + "/placement", form)
+    assert response.status_code == 409
+    text = page_text(response)
+    assert "dépasse le temps libre de Inès Marchal" in text
+    assert "Déjà 20 h le lundi (Mairie) : reste 4 h" in text
+    assert "Je confirme ce placement" in text
+    assert count(Commitment) == 1
+    response = _post(client, url, url + "/placement", {**form, "confirmer": "1"})
+    assert response.status_code == 302
+    assert count(Commitment) == 2
+
+
+# --- the person's week -------------------------------------------------------------------
+
+
+def test_the_week_view_in_the_personal_space(client, world):
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    page = page_text(client.get(f"/mon-cv/{space_token(ines)}"))
+    assert "Ma semaine" in page
+    assert "Déjà 8 h par semaine sur 24 h au plus : reste 16 h, libre lundi et jeudi." in page
+    assert "Mardi Pris 8 h par semaine — Boulangerie du Port, GE Bassin Emploi" in page
+    assert "Lundi Libre" in page and "Mercredi Pas disponible" in page
+
+
+def test_the_person_steers_their_week_through_the_status_function(client, world):
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    space = f"/mon-cv/{space_token(ines)}"
+    response = _post(client, space, space + "/semaine", {"choix": "complet"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "place" and ines.week_complete
+    assert "ines" not in _matched("fits")
+    _post(client, space, space + "/semaine", {"choix": "plus"})
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "en_mission" and not ines.week_complete
+    assert "ines" in _matched("fits")
+    summaries = [
+        e.summary
+        for e in db.session.scalars(
+            select(CandidateEvent)
+            .where(CandidateEvent.kind == "status")
+            .order_by(CandidateEvent.id)
+        )
+    ]
+    assert summaries[-2:] == [
+        "Statut : En mission → Placé (emploi du temps complet).",
+        "Statut : Placé → En mission (souhaite plus d'heures).",
+    ]
+    # Anything else is refused and changes nothing.
+    assert _post(client, space, space + "/semaine", {"choix": "tout"}).status_code == 400
+
+
+# --- animateurs edit the commitments a person reports --------------------------------------
+
+
+def _commitment_form(**kw):
+    data = {"libelle": "Ménage, Mairie", "heures": "6", "jours": ["wed"], "debut": "", "fin": ""}
+    data.update(kw)
+    return data
+
+
+def test_animateur_adds_edits_and_removes_a_commitment(client, auth, world):
+    auth.login("animateur")
+    new = "/animateur/cvtheque/ines/engagements/nouveau"
+    response = client.post(new, data=_commitment_form(jours=["mon"]))
+    assert response.status_code == 302
+    ines = by_ref(Candidate, "ines")
+    (held,) = ines.commitments
+    assert (held.hours_per_week, held.days, held.source) == (6.0, ["mon"], "declared")
+    assert ines.status == "en_mission"
+    page = page_text(client.get("/animateur/cvtheque/ines"))
+    assert "Engagement ajouté : 6 h le lundi (Ménage, Mairie)." in page
+    response = client.post(
+        f"/animateur/cvtheque/ines/engagements/{held.id}", data=_commitment_form(heures="7,5")
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert by_ref(Candidate, "ines").commitments[0].hours_per_week == 7.5
+    response = client.post(f"/animateur/cvtheque/ines/engagements/{held.id}/retirer")
+    assert response.status_code == 302
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.commitments == [] and ines.status == "disponible"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"heures": "0"}, "entre 1 et 48"),
+        ({"heures": "49"}, "entre 1 et 48"),
+        ({"heures": "beaucoup"}, "un nombre"),
+        ({"jours": []}, "Cochez au moins un jour."),
+        ({"debut": "2027-05-01", "fin": "2027-04-30"}, "ne peut pas précéder"),
+        ({"fin": "30/04/2027"}, "date de fin valide"),
+        ({"heures": "30"}, "la semaine compterait 50 h"),
+    ],
+)
+def test_a_bad_commitment_is_refused_next_to_its_field_and_nothing_is_written(
+    client, auth, world, data, message
+):
+    _hold(Commitment(hours_per_week=20, days=["tue"]))
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form(**data)
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'class="errors"' in html  # the message sits next to its field
+    assert count(Commitment) == 1
+    assert not db.session.scalars(
+        select(CandidateEvent).where(CandidateEvent.kind == "commitment")
+    ).all()
+
+
+def test_a_commitment_that_ended_does_not_weigh_on_the_week_limit(client, auth, world):
+    past = local_today() - timedelta(days=1)
+    _hold(Commitment(hours_per_week=40, days=["tue"], until=past))
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form(heures="30")
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company"])
+def test_other_roles_cannot_edit_commitments(client, auth, world, role):
+    auth.login(role)
+    response = client.post("/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form())
+    assert response.status_code in (403, 404)
+    assert count(Commitment) == 0
+
+
+# --- Compléter la semaine ------------------------------------------------------------------
+
+
+def test_complete_the_week_lists_exactly_the_fitting_needs(world):
+    _place(world)
+    assert [fit.need.ref for fit in fitting_needs(by_ref(Candidate, "ines"))] == ["fits"]
+
+
+def test_complete_the_week_page_for_the_animateur(client, auth, world):
+    _place(world)
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    assert "Compléter la semaine de Inès Marchal" in page
+    assert "Besoins ouverts qui tiennent dans son temps libre (1)" in page
+    assert "Comptabilité fournisseurs — Garage Martin" in page
+    assert "Saisie du mardi" not in page and "Comptable 20 h" not in page
+    # The need page names her among those who could take it in their free time.
+    need_page = page_text(client.get("/animateur/besoins/fits"))
+    assert "Compléter la semaine" in need_page
+    assert "Inès Marchal — score" in need_page
+    assert "Déjà 8 h le mardi" in need_page
+
+
+def test_complete_the_week_page_for_the_operator_who_placed_only(client, auth, world):
+    _place(world)
+    auth.login("operator", org_ref="ge-a")
+    page = page_text(client.get("/operateur/personnes/ines/semaine"))
+    assert "Comptabilité fournisseurs — Garage Martin" in page
+    lead_page = page_text(client.get(f"/operateur/propositions/{world['lead']}"))
+    assert "Compléter la semaine de Inès Marchal" in lead_page
+    auth.logout()
+    auth.login("operator", org_ref="ge-b")
+    assert client.get("/operateur/personnes/ines/semaine").status_code == 404
+    assert client.get("/operateur/personnes/inconnue/semaine").status_code == 404
+    refused = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "week_access_refused")
+    ).all()
+    assert len(refused) == 2
+
+
+@pytest.mark.parametrize("role", ["partner", "company", "candidate"])
+def test_complete_the_week_is_refused_to_other_roles(client, auth, world, role):
+    _place(world)
+    auth.login(role)
+    assert client.get("/animateur/cvtheque/ines/semaine").status_code in (403, 404)
+    assert client.get("/operateur/personnes/ines/semaine").status_code in (403, 404)
+
+
+def test_pool_page_says_who_could_take_a_bundle_in_their_free_time(client, auth, world):
+    _place(world)
+    # Two 6 h needs, Monday and Thursday, from two companies: a 12 h bundle that fits her
+    # free time (the other Monday/Thursday needs are closed so that it stays maximal).
+    f.load(
+        f.document(
+            needs=[
+                f.need(ref="mon", company="c3", days=["mon"], hours_per_week=6, start=START),
+                f.need(ref="thu", company="c4", days=["thu"], hours_per_week=6, start=START),
+            ]
+        )
+    )
+    for need in db.session.scalars(select(Need).where(Need.ref.in_(["fits", "too-long"]))):
+        workflows.transition(db.session, need, workflows.NEED, "abandonne", reason_code="doublon")
+    db.session.commit()
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/postes-partages"))
+    assert "Pourraient le prendre sur leur temps libre" in page
+    assert "Inès Marchal — Déjà 8 h le mardi" in page
+
+
+def test_the_persons_data_export_holds_their_commitments(client, world):
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    response = client.get(f"/mon-cv/{space_token(ines)}/export.json")
+    (held,) = response.get_json()["profile"]["commitments"]
+    assert held == {
+        "label": "Boulangerie du Port, GE Bassin Emploi",
+        "hours_per_week": 8.0,
+        "days": ["tue"],
+        "start": "2027-03-01",
+        "until": None,
+        "source": "placement",
+    }
+
+
+def test_the_animateurs_status_choice_goes_through_the_status_function(client, auth, world):
+    _place(world)
+    auth.login("animateur")
+    client.post("/animateur/cvtheque/ines/statut", data={"statut": "place"})
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "place" and ines.week_complete  # wants no more hours
+    client.post("/animateur/cvtheque/ines/statut", data={"statut": "en_mission"})
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "en_mission" and not ines.week_complete
+    page = page_text(client.get("/animateur/cvtheque/ines"))
+    assert "Statut : Placé → En mission." in page
