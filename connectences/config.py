@@ -68,6 +68,7 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "Connect'ences <ne-pas-repondre@connectences.local>"
+    MAIL_TIMEOUT = 30  # seconds, for connect and for each SMTP command
     # Accounts
     PASSWORD_MIN_LENGTH = 12
     # argon2id cost (argon2-cffi's RFC 9106 "low memory" profile). Raising them rehashes
@@ -94,6 +95,10 @@ class Defaults:
     CV_MAX_BYTES = 5 * 1024 * 1024
     CV_LINK_MAX_AGE_DAYS = 30
     CV_CONFIRM_MAX_AGE_DAYS = 7
+    # Company owners: life of the link confirming a posted need, and of their space link
+    # (renewable by e-mail)
+    NEED_CONFIRM_MAX_AGE_DAYS = 7
+    COMPANY_LINK_MAX_AGE_DAYS = 30
     # Scheduler delays (see connectences/jobs/tasks.py; working days skip public holidays)
     LEAD_REMIND_WORKING_DAYS = 3  # unseen lead: reminder to the operator
     LEAD_ALERT_DAYS = 15  # unanswered lead: alert to the animateur

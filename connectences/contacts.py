@@ -1,4 +1,5 @@
-"""E-mail addresses and phone numbers people type: one rule for every form and import.
+"""E-mail addresses, phone numbers and names people type: one rule for every form and
+import.
 
 Two forms of each:
 
@@ -6,7 +7,8 @@ Two forms of each:
   after checking the value; an invalid value raises ``InvalidEmail`` / ``InvalidPhone``
   (``ValueError`` with a French message), so that each caller can keep its own wording;
 - the *comparison key* (``email_key``, ``phone_key``): lenient, never raises, used to
-  find the same person written two ways (duplicate search, indexed columns).
+  find the same person written two ways (duplicate search, indexed columns); names have
+  a comparison key too (``fold_name``, ``name_key``).
 
 This module imports nothing of the application: the models use it.
 """
@@ -18,6 +20,9 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from connectences.errors import DomainError
+from connectences.text import strip_accents
+
 _NOT_DIGIT = re.compile(r"\D")
 # What may separate the digits of a number as people write it: "06 12.34-56 78",
 # "+33 (0)6 12 34 56 78", "05/56/00/00/00".
@@ -27,23 +32,27 @@ _FRENCH_INTL = re.compile(r"(?:\+|00)33(?:0)?([1-9][0-9]{8})")
 _FOREIGN = re.compile(r"(?:\+|00)([1-9][0-9]{7,14})")
 
 
-class InvalidEmail(ValueError):
+class InvalidEmail(DomainError):
     """Not an e-mail address; the message is French."""
 
 
-class InvalidPhone(ValueError):
+class InvalidPhone(DomainError):
     """Not a phone number; the message is French."""
 
 
-def clean_email(text: Any) -> str | None:
-    """The address in its stored form: checked, normalised, lower case; None when empty.
+def clean_email(text: Any, *, required: bool = False) -> str | None:
+    """The address in its stored form: checked, normalised, lower case; None when empty
+    (``InvalidEmail`` instead when ``required``).
 
     Lower case throughout (not only the domain) so that an address typed with capitals
     still finds the same account, candidate or company owner. Raises ``InvalidEmail``
     for anything that is not an address (addresses over 254 characters included).
+    Addresses are compared through ``email_key``, which gives this same form.
     """
     typed = str(text or "").strip()
     if not typed:
+        if required:
+            raise InvalidEmail("Indiquez votre adresse e-mail.")
         return None
     try:
         return validate_email(typed, check_deliverability=False).normalized.lower()
@@ -80,14 +89,15 @@ def clean_phone(text: Any, *, foreign: bool = True) -> str | None:
 
 
 def email_key(email: str | None) -> str | None:
-    """Comparison form of an address: trimmed, lower case; None when empty.
+    """Comparison form of an address: its stored form (``clean_email``) when it is one,
+    else trimmed and lower case (what was typed may still be compared); None when empty.
 
     (Gmail dots are kept on purpose: other providers treat them as significant.)
     """
-    if not email:
-        return None
-    value = email.strip().lower()
-    return value or None
+    try:
+        return clean_email(email)
+    except InvalidEmail:
+        return str(email).strip().lower() or None
 
 
 def phone_key(phone: str | None) -> str | None:
@@ -118,3 +128,19 @@ def phone_key(phone: str | None) -> str | None:
     if len(digits) != 10 or not digits.startswith("0"):
         return digits if len(digits) >= 8 else None
     return digits
+
+
+_NOT_LETTER = re.compile(r"[^a-z]+")
+
+# Prefix length used to find namesakes through an index (range query on last_name_norm).
+NAME_PREFIX = 3
+
+
+def fold_name(text: str | None) -> str:
+    """Lower-case ASCII letters and single spaces: "Lefèvre-Dupré" -> "lefevre dupre"."""
+    return _NOT_LETTER.sub(" ", strip_accents(text).lower()).strip()
+
+
+def name_key(first_name: str | None, last_name: str | None) -> str:
+    """The name with its words sorted: equal for "Marie Dupont" and "DUPONT Marie"."""
+    return " ".join(sorted(f"{fold_name(first_name)} {fold_name(last_name)}".split()))

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from connectences.errors import DomainError
+
 # A cell starting with one of these is read as a formula by Excel or LibreOffice
 # (OWASP "CSV injection"): tab and carriage return too, since some tools strip them.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -27,7 +29,7 @@ MAX_COLUMNS = 200
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 
 
-class TableError(ValueError):
+class TableError(DomainError):
     """An upload that cannot be read as a table; the message is in French."""
 
 

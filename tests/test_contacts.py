@@ -82,3 +82,21 @@ def test_profile_uses_the_one_rule():
         {"email": "Camille@Exemple.fr", "phone": "+33 6 12 34 56 78"}, partial=True
     )
     assert clean == {"email": "camille@exemple.fr", "phone": "0612345678"}
+
+
+def test_a_required_address_refuses_empty_input_in_french():
+    with pytest.raises(InvalidEmail, match="Indiquez votre adresse e-mail"):
+        clean_email("   ", required=True)
+    assert clean_email(" Lea@Exemple.FR ", required=True) == "lea@exemple.fr"
+
+
+@pytest.mark.parametrize(
+    "typed", [" Marie.Dupont@Exemple.FR ", "marie.dupont@exemple.fr", "MARIE.DUPONT@EXEMPLE.FR"]
+)
+def test_the_comparison_key_of_an_address_is_its_stored_form(typed):
+    assert email_key(typed) == clean_email(typed) == "marie.dupont@exemple.fr"
+
+
+def test_the_comparison_key_of_junk_is_what_was_typed_in_lower_case():
+    assert email_key("  Pas Une Adresse ") == "pas une adresse"
+    assert email_key("") is None and email_key(None) is None

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from connectences.contacts import email_key, phone_key
 from connectences.cvtheque import files
 from connectences.cvtheque.duplicates import (
     REASON_EMAIL,
@@ -19,7 +20,6 @@ from connectences.cvtheque.duplicates import (
 )
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.merge import MergeError, merge_candidates
-from connectences.cvtheque.normalize import normalize_email, normalize_phone
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -65,14 +65,14 @@ def _find(**kwargs):
     ],
 )
 def test_french_phone_formats_normalise_to_one_number(raw):
-    assert normalize_phone(raw) == "0612345678"
+    assert phone_key(raw) == "0612345678"
 
 
 def test_short_or_empty_phone_is_not_a_key():
-    assert normalize_phone("") is None
-    assert normalize_phone("12") is None
-    assert normalize_phone("+44 20 7946 0958") == "+442079460958"
-    assert normalize_email("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
+    assert phone_key("") is None
+    assert phone_key("12") is None
+    assert phone_key("+44 20 7946 0958") == "+442079460958"
+    assert email_key("  Marie.Dupont@Exemple.FR ") == "marie.dupont@exemple.fr"
 
 
 def test_same_email_in_other_case_is_a_duplicate():

@@ -370,7 +370,9 @@ def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
     db.session.add(lead)
     db.session.flush()
     db.session.add(LeadCandidate(lead_id=lead.id, candidate_id=cid))
-    db.session.add(OutboxMessage(to=EMAIL, subject="x", body_text="x", candidate_id=cid))
+    db.session.add(
+        OutboxMessage(kind="other", to=EMAIL, subject="x", body_text="x", candidate_id=cid)
+    )
     db.session.commit()
     assert files_in(cv_dir)
     # A confirmation step first: nothing is deleted without the box ticked.

@@ -148,6 +148,7 @@ def test_mail_written_as_plain_text_also_gets_an_html_part(app):
 
     message = queue_mail(
         db.session,
+        kind="other",
         to="a@exemple.fr",
         subject="Rappel",
         body_text="Bonjour,\n\nVoir https://exemple.fr/x?a=1&b=<2>\nMerci",

@@ -285,7 +285,9 @@ def test_data_retention_warns_deletes_and_purges(app, tmp_path, monkeypatch):
     fresh_unconfirmed = _candidate("fresh", now - timedelta(days=2), confirmed=False)
     db.session.flush()
     db.session.add(LeadCandidate(lead_id=world["lead"].id, candidate_id=old.id))
-    db.session.add(OutboxMessage(to="old@ex.fr", subject="x", body_text="x", candidate_id=old.id))
+    db.session.add(
+        OutboxMessage(kind="other", to="old@ex.fr", subject="x", body_text="x", candidate_id=old.id)
+    )
     db.session.add(AuditLog(action="login", at=now - timedelta(days=400)))
     db.session.add(AuditLog(action="login", at=now - timedelta(days=10)))
     db.session.commit()
@@ -428,6 +430,7 @@ def test_referral_reminders_remind_the_partner_then_alert_once():
 
 def test_referral_not_taken_in_hand_closes_after_60_days_once():
     world = make_world(MONDAY)
+    world["lead"].status = "refuse"  # the need was re-oriented once its lead had ended
     need = world["need"]
     need.status = "reoriente"
     partner = Partner(ref="ml", name="Mission Locale", kind="mission_locale", email="ml@ml.fr")
@@ -505,7 +508,9 @@ def test_visit_follow_up_due_today_mails_the_animateur_once():
 
 def test_mail_outbox_job_delivers_and_dry_run_only_counts():
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    db.session.add(OutboxMessage(to="x@ex.fr", subject="s", body_text="b", next_attempt_at=now))
+    db.session.add(
+        OutboxMessage(kind="other", to="x@ex.fr", subject="s", body_text="b", next_attempt_at=now)
+    )
     db.session.commit()
     assert run("mail_outbox", now, dry_run=True) == {"due": 1}
     assert db.session.scalar(select(OutboxMessage.attempts)) == 0

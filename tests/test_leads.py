@@ -336,3 +336,31 @@ def test_refusal_motif_is_chosen_never_defaulted_and_risky_actions_confirm(app):
     # A secondary button that opens the confirmation step, not the action itself.
     assert '<summary class="button button-secondary">Refuser…</summary>' in html
     assert "Confirmer le refus" in html
+
+
+def test_a_need_another_live_lead_holds_stays_proposed(animateur):
+    first = _lead(animateur)
+    need = by_ref(Need, "n1")
+    need.status = "en_recherche"  # set up directly: a second lead now carries the need too
+    db.session.commit()
+    second = _lead(animateur)
+    flow.refuse(db.session, first, "doublon")
+    db.session.commit()
+    assert need.status == "propose"
+    flow.refuse(db.session, second, "doublon")
+    db.session.commit()
+    assert need.status == "en_recherche"
+
+
+def test_a_need_another_live_referral_holds_stays_reoriented(animateur):
+    first = _referral(animateur)
+    need = by_ref(Need, "n1")
+    need.status = "en_recherche"  # set up directly: a second referral now carries it too
+    db.session.commit()
+    second = _referral(animateur)
+    flow.refuse_referral(db.session, first, "doublon")
+    db.session.commit()
+    assert need.status == "reoriente"
+    flow.refuse_referral(db.session, second, "doublon")
+    db.session.commit()
+    assert need.status == "en_recherche"

@@ -108,6 +108,7 @@ def _queue(n=1, to="ge@exemple.fr", subject="Besoin proposé : Comptabilité"):
     messages = [
         queue_mail(
             db.session,
+            kind="lead_sent",
             to=to,
             subject=f"{subject} {i}" if n > 1 else subject,
             body_text=f"Bonjour,\nVoici le message n° {i}.\n",
@@ -207,7 +208,13 @@ def test_rolled_back_change_writes_no_mail(app, referral_data, server):
 
 
 def test_message_written_as_text_leaves_with_text_and_html(app, server):
-    queue_mail(db.session, to="a@exemple.fr", subject="Rappel", body_text="Élodie, à bientôt.")
+    queue_mail(
+        db.session,
+        kind="other",
+        to="a@exemple.fr",
+        subject="Rappel",
+        body_text="Élodie, à bientôt.",
+    )
     db.session.commit()
     deliver_due(db.session, now=_now())
     message = server.parsed()[0]

@@ -155,6 +155,20 @@ def test_a_stranger_posting_with_a_siret_sees_only_their_own_need():
     assert register.needs_for_owner_email(db.session, "") == []
 
 
+def test_link_lives_come_from_the_configuration(app, monkeypatch):
+    monkeypatch.setitem(app.config, "NEED_CONFIRM_MAX_AGE_DAYS", 2)
+    monkeypatch.setitem(app.config, "COMPANY_LINK_MAX_AGE_DAYS", 1)
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    with pytest.raises(links.LinkError) as error:
+        links.read_confirmation(
+            "s3cret", links.confirmation_token("s3cret", 4, "a@b.fr", three_days_ago)
+        )
+    assert error.value.expired
+    with pytest.raises(links.LinkError):
+        links.read_space("s3cret", links.space_token("s3cret", "a@b.fr", three_days_ago))
+    assert (links.confirm_days(), links.space_days()) == (2, 1)
+
+
 def test_links_are_signed_purpose_bound_and_expire():
     token = links.space_token("s3cret", "Claire@Exemple.fr")
     assert links.read_space("s3cret", token) == "claire@exemple.fr"

@@ -298,9 +298,13 @@ def test_admin_sees_accounts_and_failed_mail(client, auth):
     auth.create("partner", email="partenaire@exemple.fr")
     db.session.add_all(
         [
-            OutboxMessage(to="a@exemple.fr", subject="s", body_text="b", status="failed"),
-            OutboxMessage(to="b@exemple.fr", subject="s", body_text="b", status="failed"),
-            OutboxMessage(to="c@exemple.fr", subject="s", body_text="b"),
+            OutboxMessage(
+                kind="other", to="a@exemple.fr", subject="s", body_text="b", status="failed"
+            ),
+            OutboxMessage(
+                kind="other", to="b@exemple.fr", subject="s", body_text="b", status="failed"
+            ),
+            OutboxMessage(kind="other", to="c@exemple.fr", subject="s", body_text="b"),
         ]
     )
     db.session.commit()

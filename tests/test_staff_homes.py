@@ -6,10 +6,11 @@ never confirmed; numbers are written the French way."""
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Lead, LeadNeed, Need, Operator, Visit
 from connectences.models.base import utcnow
@@ -40,7 +41,7 @@ def test_animateur_home_lists_what_is_due(client, auth):
     other = auth.create("animateur", email="collegue@exemple.fr")
     needs = _company_with_needs("Paie du mardi", "Accueil du samedi")
     company = db.session.scalar(select(Company))
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = local_today() - timedelta(days=1)
     db.session.add_all(
         [
             Visit(
@@ -56,7 +57,7 @@ def test_animateur_home_lists_what_is_due(client, auth):
                 channel="telephone",
                 visited_on=yesterday,
                 animateur_id=other.id,
-                follow_up_on=date.today(),
+                follow_up_on=local_today(),
             ),
         ]
     )

@@ -13,6 +13,7 @@ from connectences import territory
 from connectences.extensions import db
 from connectences.models import Commune, Epci
 from connectences.territory import build as build_module
+from connectences.territory import reference
 from connectences.territory.load import load_reference
 from connectences.territory.text import fold
 from tests.helpers import count
@@ -128,7 +129,7 @@ def test_every_current_commune_and_epci_is_there():
 
 def test_reference_is_cached_once():
     assert territory.get_commune("33009") is territory.get_commune("33009")
-    assert territory._reference() is territory._reference()
+    assert reference._reference() is reference._reference()
 
 
 # --- centres and distances -------------------------------------------------

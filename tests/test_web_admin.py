@@ -15,6 +15,7 @@ from tests.fixtures_auth import csrf_token_from
 
 def _failed(to: str, error: str = "550 5.1.1 mailbox unknown") -> OutboxMessage:
     message = OutboxMessage(
+        kind="lead_sent",
         to=to,
         subject="[Connect'ences] Une proposition",
         body_text="b",
@@ -30,7 +31,7 @@ def _failed(to: str, error: str = "550 5.1.1 mailbox unknown") -> OutboxMessage:
 def test_failed_mails_are_listed_with_their_error_in_paris_time(client, auth):
     _failed("a@exemple.fr")
     _failed("b@exemple.fr", "Connection refused")
-    db.session.add(OutboxMessage(to="ok@exemple.fr", subject="s", body_text="b"))
+    db.session.add(OutboxMessage(kind="other", to="ok@exemple.fr", subject="s", body_text="b"))
     db.session.commit()
     auth.login("admin")
     page = html.unescape(client.get("/admin").get_data(as_text=True))

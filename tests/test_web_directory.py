@@ -4,11 +4,12 @@ contact, its needs), newsletters recorded, and who may open it."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -26,7 +27,7 @@ from connectences.models import (
 from tests import factories
 from tests.helpers import count, make_company, page_text
 
-TODAY = date.today()
+TODAY = local_today()
 BASE = "/animateur/entreprises"
 
 

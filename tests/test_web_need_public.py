@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -45,7 +46,7 @@ def _form(**overrides) -> dict:
         "contract": "cdi_temps_partage",
         "reason": "temps_partiel",
         "reason_text": "Je fais la compta le soir, je n'y arrive plus.",
-        "start": (date.today() + timedelta(days=30)).isoformat(),
+        "start": (local_today() + timedelta(days=30)).isoformat(),
         "duration_months": "",
         "commune": "",
         "company_name": "Huîtres Dupont",
@@ -162,7 +163,7 @@ def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
 
 
 def _past(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (local_today() - timedelta(days=days)).isoformat()
 
 
 BAD_INPUTS = [

@@ -4,12 +4,13 @@ board's filters, counts and export."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from connectences import workflows
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -30,7 +31,7 @@ from tests import factories as f
 from tests.helpers import count, html_of, need_by_ref
 
 STATES = list(NEED.labels)
-FUTURE = (date.today() + timedelta(days=20)).isoformat()
+FUTURE = (local_today() + timedelta(days=20)).isoformat()
 
 
 def _need_log(need_id: int) -> list[Transition]:
@@ -103,7 +104,7 @@ def _put_in_state(state: str) -> dict:
             needs=[need],
             hours_per_week=7,
             contract="cdi_temps_partage",
-            start_date=date.today(),
+            start_date=local_today(),
         )
     if state == "reoriente":
         dispatch.send_referral(db.session, need=need, partner=partner, reasons=["Test"])
@@ -137,7 +138,7 @@ def _move_through_the_web(app, client, auth, source: str, target: str, setup: di
                     "besoins": [str(setup["need_id"])],
                     "heures": "7",
                     "contrat": "cdi_temps_partage",
-                    "debut": date.today().isoformat(),
+                    "debut": local_today().isoformat(),
                 },
             )
         return user, None
@@ -241,7 +242,7 @@ def _visit(company_ref: str, animateur) -> Visit:
         company_id=company.id,
         animateur_id=animateur.id,
         channel="porte_a_porte",
-        visited_on=date.today(),
+        visited_on=local_today(),
         need_detected=True,
     )
     db.session.add(visit)
@@ -290,7 +291,7 @@ def test_need_from_scratch_picks_the_company(client, animateur):
     "overrides,message",
     [
         ({"hours_per_week": "50"}, "entre 1 et 48"),
-        ({"start": (date.today() - timedelta(days=3)).isoformat()}, "dans le passé"),
+        ({"start": (local_today() - timedelta(days=3)).isoformat()}, "dans le passé"),
         ({"days": None}, "Cochez au moins un jour"),
         ({"commune": "Inconnue-les-Bains"}, "Commune inconnue"),
         ({"reason": "nope"}, "la raison de ce besoin"),

@@ -4,18 +4,19 @@ and who may open these pages."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
 from connectences.tabular import read_table
 from tests import factories
 from tests.helpers import count, make_company, page_text
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 def add_visit(company, user=None, day=TODAY, **fields) -> Visit:

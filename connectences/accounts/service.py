@@ -25,7 +25,9 @@ from connectences.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from connectences.contacts import InvalidEmail, clean_email
+from connectences.contacts import InvalidEmail, clean_email, email_key
+from connectences.errors import DomainError
+from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
 from connectences.models import (
     Candidate,
@@ -37,17 +39,14 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.urls import external_url
 from connectences.vocab import ROLES
 
 DEFAULT_INVITATION_TTL_HOURS = 72
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account operation refused, with a message in French for the person."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class LoginRefused(AccountError):
@@ -75,7 +74,8 @@ class InvitationInvalid(AccountError):
 
 
 def normalise_email(email: str | None) -> str:
-    """Validate an address and return its stored form (lower case); AccountError if invalid."""
+    """``contacts.clean_email`` for account operations: the stored form, AccountError (French)
+    when empty or invalid."""
     try:
         address = clean_email(email)
     except InvalidEmail:
@@ -210,7 +210,7 @@ def authenticate(
     """
     policy = policy or throttle.ThrottlePolicy.from_config()
     now = utcnow()
-    address = (email or "").strip().lower()
+    address = email_key(email) or ""
     keys = [throttle.account_key(address), throttle.address_key(ip)]
     until = throttle.locked_until(session, keys, now)
     if until is not None:
@@ -254,11 +254,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def invitation_link(token: str, base_url: str | None = None) -> str:
+def invitation_link(token: str) -> str:
     """The absolute link a person follows to set their password."""
-    if base_url is None:
-        base_url = current_app.config.get("BASE_URL", "") if has_app_context() else ""
-    return f"{base_url.rstrip('/')}/invitation/{token}"
+    return external_url("auth.invitation", token=token)
 
 
 def invite(
@@ -324,6 +322,7 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     ttl = int(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
     queue_mail(
         session,
+        kind=MailKind.ACCOUNT_INVITATION,
         to=normalise_email(email),
         subject="Votre invitation sur Connect'ences",
         body_text=(
@@ -390,6 +389,7 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
     )
     queue_mail(
         session,
+        kind=MailKind.PASSWORD_RESET,
         to=user.email,
         subject="Choisir un nouveau mot de passe",
         body_text=(
@@ -463,7 +463,7 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
 
 
 def _user_by_email(session: Session, email: str) -> User:
-    address = (email or "").strip().lower()
+    address = email_key(email) or ""
     user = session.scalar(select(User).where(User.email == address)) if address else None
     if user is None:
         raise AccountError(f"Aucun compte n'existe pour l'adresse {address or '(vide)'}.")

@@ -6,11 +6,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from connectences.models import Lead, LeadCandidate, User
+from connectences.workflows import LEAD_TAKEN_ON
 
 # Roles that work the library itself: they see every record and every CV.
 LIBRARY_ROLES = frozenset({"animateur", "admin"})
-# Lead states in which the operator has taken the lead on (so may contact the people).
-LEAD_STATES_WITH_CV = frozenset({"accepte", "en_cours", "place"})
 
 
 def may_read_cv(
@@ -34,7 +33,7 @@ def may_read_cv(
         .where(
             LeadCandidate.candidate_id == candidate_id,
             Lead.operator_id == user.operator_id,
-            Lead.status.in_(LEAD_STATES_WITH_CV),
+            Lead.status.in_(LEAD_TAKEN_ON),
         )
     )
     if lead_id is not None:

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from connectences import vocab
 from connectences.accounts.audit import audit
-from connectences.cvtheque import profile
+from connectences.contacts import fold_name
+from connectences.cvtheque import consent, profile
 from connectences.cvtheque.duplicates import REASON_EMAIL, find_duplicates
 from connectences.cvtheque.history import record_event
-from connectences.cvtheque.normalize import fold
 from connectences.models import Candidate, CandidateImport, User, utcnow
 from connectences.tabular import FORMULA_STARTS, TableError, read_table
 
@@ -151,7 +151,7 @@ def _header_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for column in COLUMNS:
         for name in (column.header, column.key, *column.aliases):
-            index[fold(name)] = column.key
+            index[fold_name(name)] = column.key
     return index
 
 
@@ -160,16 +160,16 @@ _HEADER_INDEX = _header_index()
 
 def column_for(header: str) -> str | None:
     """The column key a spreadsheet header stands for (accents, case, punctuation ignored)."""
-    return _HEADER_INDEX.get(fold(header))
+    return _HEADER_INDEX.get(fold_name(header))
 
 
 # --------------------------------------------------------------------------- values
 
 
 def _value_index(vocabulary: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
-    index = {fold(code): code for code in vocabulary}
-    index.update({fold(label): code for code, label in vocabulary.items()})
-    index.update({fold(k): v for k, v in extra.items()})
+    index = {fold_name(code): code for code in vocabulary}
+    index.update({fold_name(label): code for code, label in vocabulary.items()})
+    index.update({fold_name(k): v for k, v in extra.items()})
     return index
 
 
@@ -213,7 +213,7 @@ _DAY_ORDER = list(vocab.DAYS)
 def _days(text: str) -> list[str]:
     """Day codes from "lundi, mardi", "lun mar", "lundi-vendredi" or "du lundi au vendredi";
     unknown words are passed on as they are, for the profile rule to name them."""
-    folded = fold(text)
+    folded = fold_name(text)
     span = re.fullmatch(r"(?:du )?(\w+) (?:au|a) (\w+)", folded)
     if span is None and re.fullmatch(r"\s*\w+\s*-\s*\w+\s*", text):
         span = re.fullmatch(r"(\w+) (\w+)", folded)
@@ -223,16 +223,16 @@ def _days(text: str) -> list[str]:
         if start <= end:
             return _DAY_ORDER[start : end + 1]
     words = [w for w in re.split(r"[\s,;/+]+|\bet\b", text) if w.strip()]
-    return [_DAYS.get(fold(w), w.strip()) for w in words]
+    return [_DAYS.get(fold_name(w), w.strip()) for w in words]
 
 
 def _contracts(text: str) -> list[str]:
     parts = [p for p in re.split(r"[,;/+]|\bet\b", text) if p.strip()]
-    return [_CONTRACTS.get(fold(p), p.strip()) for p in parts]
+    return [_CONTRACTS.get(fold_name(p), p.strip()) for p in parts]
 
 
 def _level(text: str) -> str:
-    return _LEVELS.get(fold(text), text.strip())
+    return _LEVELS.get(fold_name(text), text.strip())
 
 
 def profile_data(values: dict[str, str]) -> dict[str, Any]:
@@ -297,7 +297,7 @@ def read_rows(filename: str, data: bytes) -> tuple[list[dict], list[str]]:
     mapping: dict[str, str] = {}
     ignored: list[str] = []
     for header in headers:
-        if fold(header) == fold(ERRORS_HEADER):
+        if fold_name(header) == fold_name(ERRORS_HEADER):
             continue  # the column added to the error file: re-importing it is expected
         key = column_for(header) if header else None
         if key is None or key in mapping.values():
@@ -345,7 +345,7 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
             checks.append(check)
             continue
         first_line_of[email] = check.line
-        check.existing = profile.find_by_email(session, email)
+        check.existing = consent.find_by_email(session, email)
         if check.existing is not None:
             check.status = STATUS_EXISTING
         else:

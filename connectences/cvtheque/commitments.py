@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
+from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
@@ -24,12 +25,11 @@ from connectences.vocab import DAYS
 MAX_LABEL = 200
 
 
-class CommitmentError(ValueError):
+class CommitmentError(DomainError):
     """A commitment refused: ``errors`` maps each form field to its French message."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__("; ".join(errors.values()), errors)
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
+from connectences.contacts import email_key
 from connectences.cvtheque.history import record_event
-from connectences.mail import queue_template
-from connectences.models import Candidate, OutboxMessage, utcnow
+from connectences.mail import MailKind, queue_template, sent_recently
+from connectences.models import Candidate, utcnow
+from connectences.signed import LinkError, make_token, read_token
+from connectences.urls import external_url
 
 SELF = "la personne elle-même"
 CONSENT_REQUIRED = (
@@ -74,25 +76,8 @@ MAX_CONFIRMATIONS_PER_DAY = 3
 MAX_LINKS_PER_DAY = 5
 
 
-class LinkInvalid(ValueError):
-    """A personal or confirmation link that is tampered with, expired or revoked."""
-
-    def __init__(self, message: str, *, expired: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.expired = expired
-
-
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
-
-
 def _days(key: str, default: int) -> int:
     return int(current_app.config.get(key) or default)
-
-
-def _link(path: str) -> str:
-    return current_app.config.get("BASE_URL", "").rstrip("/") + path
 
 
 def touch(candidate: Candidate, now: datetime | None = None) -> None:
@@ -105,22 +90,19 @@ def touch(candidate: Candidate, now: datetime | None = None) -> None:
 
 def confirmation_token(candidate: Candidate) -> str:
     """The signed token of the confirmation link (tied to the address it confirms)."""
-    return _serializer(CONFIRM_SALT).dumps({"c": candidate.id, "e": candidate.email})
+    return make_token(CONFIRM_SALT, {"c": candidate.id, "e": candidate.email})
 
 
-def _mails_today(session: Session, address: str, subject: str) -> int:
-    """How many mails of ``subject`` went to ``address`` in the last 24 hours."""
-    since = utcnow() - timedelta(hours=24)
-    return (
-        session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                func.lower(OutboxMessage.to) == (address or "").lower(),
-                OutboxMessage.subject.like(f"%{subject}"),
-                OutboxMessage.created_at >= since,
-            )
-        )
-        or 0
-    )
+def _mails_today(session: Session, kind: MailKind, address: str) -> int:
+    """How many mails of ``kind`` went to ``address`` in the last 24 hours."""
+    return sent_recently(session, kind, address, utcnow() - timedelta(hours=24))
+
+
+def _mailed_recently(session: Session, kind: MailKind, address: str) -> bool:
+    """Whether the same mail went to the address in the last minutes: anyone may ask for
+    it by typing an address, and nobody should be able to flood a mailbox that way."""
+    since = utcnow() - timedelta(minutes=RESEND_MINUTES)
+    return sent_recently(session, kind, address, since) > 0
 
 
 def send_confirmation(session: Session, candidate: Candidate) -> bool:
@@ -129,17 +111,18 @@ def send_confirmation(session: Session, candidate: Candidate) -> bool:
     Returns False (nothing queued) when the address already had
     ``MAX_CONFIRMATIONS_PER_DAY`` of them in the last 24 hours.
     """
-    if _mails_today(session, candidate.email, CONFIRM_SUBJECT) >= MAX_CONFIRMATIONS_PER_DAY:
+    if _mails_today(session, MailKind.CV_CONFIRM, candidate.email) >= MAX_CONFIRMATIONS_PER_DAY:
         return False
     token = confirmation_token(candidate)
     queue_template(
         session,
+        kind=MailKind.CV_CONFIRM,
         to=candidate.email,
         subject=CONFIRM_SUBJECT,
         template="cv_confirm",
         candidate_id=candidate.id,
         first_name=candidate.first_name,
-        confirm_url=_link(f"/mon-cv/confirmer/{token}"),
+        confirm_url=external_url("cv_public.confirm", token=token),
         days=_days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS),
     )
     return True
@@ -148,23 +131,21 @@ def send_confirmation(session: Session, candidate: Candidate) -> bool:
 def confirm(session: Session, token: str, *, now: datetime | None = None) -> Candidate:
     """Confirm the address a confirmation link was sent to; return the person.
 
-    Raises ``LinkInvalid`` for a tampered, expired or outdated link (the address was
+    Raises ``LinkError`` for a tampered, expired or outdated link (the address was
     changed since, or the profile deleted). Confirming twice is harmless.
     """
     max_age = _days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS) * 86400
-    try:
-        payload = _serializer(CONFIRM_SALT).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise LinkInvalid(
-            "Ce lien de confirmation a expiré. Déposez à nouveau votre profil pour en "
-            "recevoir un nouveau.",
-            expired=True,
-        ) from None
-    except BadSignature:
-        raise LinkInvalid("Ce lien de confirmation n'est pas valide.") from None
-    candidate = session.get(Candidate, payload.get("c")) if isinstance(payload, dict) else None
+    payload = read_token(
+        CONFIRM_SALT,
+        token,
+        max_age,
+        expired="Ce lien de confirmation a expiré. Déposez à nouveau votre profil pour en "
+        "recevoir un nouveau.",
+        invalid="Ce lien de confirmation n'est pas valide.",
+    )
+    candidate = session.get(Candidate, payload.get("c"))
     if candidate is None or candidate.email != payload.get("e"):
-        raise LinkInvalid("Ce lien de confirmation n'est plus valide.")
+        raise LinkError("Ce lien de confirmation n'est plus valide.")
     if candidate.email_confirmed_at is None:
         now = now or utcnow()
         candidate.email_confirmed_at = now
@@ -190,56 +171,44 @@ def space_token(candidate: Candidate) -> str:
     is deleted (SQLite reuses the highest rowid), and a deleted person's old link must
     never open the space of whoever gets their id next.
     """
-    return _serializer(SPACE_SALT).dumps(
-        {"c": candidate.id, "r": candidate.ref, "v": candidate.token_version or 0}
+    return make_token(
+        SPACE_SALT, {"c": candidate.id, "r": candidate.ref, "v": candidate.token_version or 0}
     )
 
 
 def space_url(candidate: Candidate) -> str:
     """The full address of the person's space, for mails."""
-    return _link(f"/mon-cv/{space_token(candidate)}")
+    return external_url("cv_public.space", token=space_token(candidate))
 
 
 def candidate_from_space_token(session: Session, token: str) -> Candidate:
-    """The person a space link belongs to; ``LinkInvalid`` if tampered, expired or revoked."""
+    """The person a space link belongs to; ``LinkError`` if tampered, expired or revoked."""
     max_age = _days("CV_LINK_MAX_AGE_DAYS", DEFAULT_LINK_DAYS) * 86400
-    try:
-        payload = _serializer(SPACE_SALT).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise LinkInvalid(
-            "Ce lien a expiré. Demandez un nouveau lien : il vous sera envoyé par e-mail.",
-            expired=True,
-        ) from None
-    except BadSignature:
-        raise LinkInvalid("Ce lien n'est pas valide.") from None
-    if not isinstance(payload, dict):
-        raise LinkInvalid("Ce lien n'est pas valide.")
+    payload = read_token(
+        SPACE_SALT,
+        token,
+        max_age,
+        expired="Ce lien a expiré. Demandez un nouveau lien : il vous sera envoyé par e-mail.",
+        invalid="Ce lien n'est pas valide.",
+    )
     candidate = session.get(Candidate, payload.get("c"))
     if (
         candidate is None
         or candidate.ref != payload.get("r")
         or (candidate.token_version or 0) != payload.get("v")
     ):
-        raise LinkInvalid(
+        raise LinkError(
             "Ce lien n'est plus valide. Demandez un nouveau lien : il vous sera envoyé par e-mail."
         )
     return candidate
 
 
-def _mailed_recently(session: Session, candidate: Candidate, subject: str) -> bool:
-    """Whether the same mail went to the person in the last minutes: anyone may ask for
-    it by typing an address, and nobody should be able to flood a mailbox that way."""
-    since = utcnow() - timedelta(minutes=RESEND_MINUTES)
-    return (
-        session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.candidate_id == candidate.id,
-                OutboxMessage.subject.like(f"%{subject}"),
-                OutboxMessage.created_at >= since,
-            )
-        )
-        is not None
-    )
+def find_by_email(session: Session, email: str) -> Candidate | None:
+    """The profile held under an address (normalised first), or None."""
+    address = email_key(email)
+    if address is None:
+        return None
+    return session.scalar(select(Candidate).where(Candidate.email == address))
 
 
 def send_space_link(session: Session, email: str, *, force: bool = False) -> bool:
@@ -249,22 +218,21 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     in the library); the return value (True when a mail was queued) is for tests and
     logs only. An unconfirmed person gets the confirmation mail again instead.
     """
-    from connectences.cvtheque.profile import find_by_email
-
     candidate = find_by_email(session, email)
     if candidate is None:
         return False
     if candidate.email_confirmed_at is None:
-        if not force and _mailed_recently(session, candidate, CONFIRM_SUBJECT):
+        if not force and _mailed_recently(session, MailKind.CV_CONFIRM, candidate.email):
             return False
         return send_confirmation(session, candidate)
     if not force and (
-        _mailed_recently(session, candidate, LINK_SUBJECT)
-        or _mails_today(session, candidate.email, LINK_SUBJECT) >= MAX_LINKS_PER_DAY
+        _mailed_recently(session, MailKind.CV_SPACE_LINK, candidate.email)
+        or _mails_today(session, MailKind.CV_SPACE_LINK, candidate.email) >= MAX_LINKS_PER_DAY
     ):
         return False
     queue_template(
         session,
+        kind=MailKind.CV_SPACE_LINK,
         to=candidate.email,
         subject=LINK_SUBJECT,
         template="cv_space_link",

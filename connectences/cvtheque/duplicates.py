@@ -15,13 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
-from connectences.cvtheque.normalize import (
-    NAME_PREFIX,
-    fold,
-    name_key,
-    normalize_email,
-    normalize_phone,
-)
+from connectences.contacts import NAME_PREFIX, email_key, fold_name, name_key, phone_key
 from connectences.models import Candidate, CandidateDistinct, User
 from connectences.models.base import utcnow
 
@@ -88,8 +82,8 @@ def find_duplicates(
         if reason not in reasons:
             reasons.append(reason)
 
-    email_norm = normalize_email(email)
-    phone_norm = normalize_phone(phone)
+    email_norm = email_key(email)
+    phone_norm = phone_key(phone)
     exact = []
     if email_norm:
         exact.append(Candidate.email_norm == email_norm)
@@ -109,7 +103,7 @@ def find_duplicates(
     if wanted_key:
         # Namesakes share a last-name prefix with our last name, or with our first name
         # when the two were swapped; a typo early in the name is caught by the commune.
-        prefixes = {p[:NAME_PREFIX] for p in (fold(last_name), fold(first_name)) if p}
+        prefixes = {p[:NAME_PREFIX] for p in (fold_name(last_name), fold_name(first_name)) if p}
         near = [_prefix_range(Candidate.last_name_norm, p) for p in prefixes]
         if commune:
             near.append(Candidate.commune == commune)

@@ -24,6 +24,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from connectences.errors import DomainError
+
 log = logging.getLogger("connectences.cvtheque")
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -36,12 +38,8 @@ _FOREIGN_MAGIC = (b"MZ", b"\x7fELF", b"PK\x03\x04", b"#!", b"\xca\xfe\xba\xbe", 
 _HTML = re.compile(rb"^\s*(<!doctype|<html|<script|<\?xml|<svg|<head|<body)", re.IGNORECASE)
 
 
-class CvFileError(ValueError):
+class CvFileError(DomainError):
     """A CV file refused, with the reason in French for the person."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def max_bytes() -> int:

@@ -17,6 +17,7 @@ from connectences import territory
 from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import status as status_rules
 from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
 from connectences.models import Candidate, Lead, LeadCandidate, LeadNeed, Need, User
 from connectences.models.base import utcnow
 from connectences.skills import rome_label
@@ -25,7 +26,7 @@ from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS, OPEN
 MAX_NOTES = 5000
 
 
-class LibraryError(ValueError):
+class LibraryError(DomainError):
     """A change refused, with the reason in French."""
 
 

@@ -18,6 +18,7 @@ from connectences.accounts.audit import audit
 from connectences.cvtheque.files import delete_pdf_after_commit
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import set_status
+from connectences.errors import DomainError
 from connectences.models import (
     Candidate,
     CandidateDistinct,
@@ -58,7 +59,7 @@ CHOSEN_NAMES = tuple(f.name for f in CHOSEN_FIELDS)
 UNITED_FIELDS = ("rome", "days", "contracts")
 
 
-class MergeError(ValueError):
+class MergeError(DomainError):
     """A merge that cannot be done (message in French)."""
 
 

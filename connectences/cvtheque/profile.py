@@ -24,8 +24,9 @@ from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.contacts import clean_email, clean_phone
-from connectences.cvtheque import files
+from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
 
@@ -89,24 +90,14 @@ MAX_MOBILITY_KM = 200
 _ROME = re.compile(r"[A-Z][0-9]{4}")
 
 
-class ProfileError(ValueError):
+class ProfileError(DomainError):
     """A profile refused: ``errors`` maps each offending field to a French sentence."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k} : {v}" for k, v in errors.items()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 # --------------------------------------------------------------------------- field rules
-
-
-def normalise_email(raw: Any) -> str:
-    """An address in its stored form (``contacts.clean_email``); ``ValueError`` (French)
-    when empty or invalid: a profile always has an address."""
-    address = clean_email(raw)
-    if address is None:
-        raise ValueError("Indiquez votre adresse e-mail.")
-    return address
 
 
 def split_skills(raw: Any) -> list[str]:
@@ -235,7 +226,7 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
 
     field("first_name", name_rule("prénom"))
     field("last_name", name_rule("nom"))
-    field("email", normalise_email)
+    field("email", lambda raw: clean_email(raw, required=True))
     field("phone", clean_phone)
     field("commune", lambda raw: territory.resolve_commune(raw).insee)
     field(
@@ -397,15 +388,6 @@ def new_ref() -> str:
     return f"cv-{secrets.token_hex(8)}"
 
 
-def find_by_email(session: Session, email: str) -> Candidate | None:
-    """The profile held under an address (normalised first), or None."""
-    try:
-        address = normalise_email(email)
-    except ValueError:
-        return None
-    return session.scalar(select(Candidate).where(Candidate.email == address))
-
-
 def submit_candidate(
     session: Session,
     data: dict,
@@ -429,8 +411,6 @@ def submit_candidate(
     The file is stored only after every check, and removed if the transaction is not
     committed. The caller commits.
     """
-    from connectences.cvtheque import consent as consent_mod
-
     errors: dict[str, str] = {}
     try:
         clean = clean_profile(data)
@@ -438,7 +418,7 @@ def submit_candidate(
         errors.update(exc.errors)
         clean = {}
     if not data.get("consent"):
-        errors["consent"] = consent_mod.CONSENT_REQUIRED
+        errors["consent"] = consent.CONSENT_REQUIRED
     if errors:
         raise ProfileError(errors)
     text_ok = files.check_pdf(pdf) if pdf else None  # raises before anything is written
@@ -446,7 +426,7 @@ def submit_candidate(
     if existing is not None:
         if source == "public" and send_mail:
             # The confirmation again, or the personal link (at most once every few minutes).
-            consent_mod.send_space_link(session, existing.email)
+            consent.send_space_link(session, existing.email)
         return existing, False
     now = utcnow()
     candidate = Candidate(
@@ -486,5 +466,5 @@ def submit_candidate(
         details={"source": source},
     )
     if send_mail:
-        consent_mod.send_confirmation(session, candidate)
+        consent.send_confirmation(session, candidate)
     return candidate, True

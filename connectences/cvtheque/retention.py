@@ -11,7 +11,7 @@ The scheduler job ``data_retention`` (``jobs.tasks``) calls ``apply_retention``.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
-from connectences.mail import queue_template
+from connectences.mail import MailKind, queue_template
 from connectences.models import Candidate, JobNotice
 
 WARN_MONTHS = 23
@@ -33,7 +33,6 @@ REASON_UNCONFIRMED = "adresse jamais confirmée"
 
 def _aware(moment: datetime) -> datetime:
     # SQLite gives naive datetimes back; every stored time is UTC.
-    from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -116,6 +115,7 @@ def warn_stale(
         day = deletion_date(candidate, delete_months).astimezone(LOCAL_TZ).date()
         queue_template(
             session,
+            kind=MailKind.CV_RETENTION_WARNING,
             to=candidate.email,
             subject="Votre profil sera bientôt supprimé",
             template="cv_retention_warning",

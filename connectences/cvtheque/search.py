@@ -29,6 +29,7 @@ from connectences import territory
 from connectences.models import Candidate, CandidateSkill
 from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.text import STOPWORDS
+from connectences.territory.geo import EARTH_RADIUS_KM
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
 
 SORTS = ("relevance", "recent")
@@ -326,8 +327,6 @@ def communes_within(insee: str, radius_km: float) -> tuple[str, ...]:
     """INSEE codes of the communes whose centre lies within ``radius_km`` of the centre
     of ``insee`` (haversine over the territory reference; the commune itself always)."""
     import numpy as np
-
-    from connectences.territory.geo import EARTH_RADIUS_KM
 
     centre = territory.get_commune(insee)
     if centre is None:

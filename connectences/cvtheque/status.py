@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from connectences.clock import local_today
 from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Transition, User
@@ -35,7 +36,7 @@ from connectences.models.base import utcnow
 from connectences.vocab import CANDIDATE_STATUSES
 
 
-class StatusError(ValueError):
+class StatusError(DomainError):
     """A status change refused, with the reason in French."""
 
 

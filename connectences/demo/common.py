@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import random
-import unicodedata
 from pathlib import Path
 
 from connectences import vocab
+from connectences.text import slug, strip_accents  # noqa: F401 (re-exported to the demo modules)
 
 DEMO_SEED = 3309
 DEMO_PREFIX = "demo-"
@@ -34,16 +34,6 @@ def load_csv(name: str) -> list[dict[str, str]]:
 def as_tuples(item: dict) -> dict:
     """A record of a data file with its lists made tuples, for a frozen dataclass."""
     return {key: tuple(value) if isinstance(value, list) else value for key, value in item.items()}
-
-
-def slug(text: str) -> str:
-    """Lower-case ASCII words joined by hyphens, for refs and email local parts."""
-    words = "".join(ch if ch.isalnum() else " " for ch in strip_accents(text).lower()).split()
-    return "-".join(words)
-
-
-def strip_accents(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def company_ref(name: str) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from connectences.exchange.validate import COLLECTIONS, COMMITMENT_SCHEMA, FORMAT, SCHEMA
+from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
 from connectences.vocab import DAYS
 
@@ -200,8 +201,6 @@ def export_document(session: Any = None) -> dict[str, Any]:
     the document's rule ``consent: true`` could not be honoured for them.
     """
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     queries = {
         "operators": (select(Operator).order_by(Operator.ref), _operator),

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from connectences import vocab, workflows
 from connectences.cvtheque.profile import set_skills
 from connectences.cvtheque.status import set_status
+from connectences.errors import DomainError
 from connectences.exchange.validate import COLLECTIONS, FORMAT_V1, FieldError, validate
+from connectences.extensions import db
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
 
 COLLECTION_LABELS = {
@@ -30,12 +32,11 @@ COLLECTION_LABELS = {
 }
 
 
-class ExchangeError(Exception):
+class ExchangeError(DomainError):
     """The document breaks the interchange rules; ``errors`` lists each offending field."""
 
     def __init__(self, errors: list[FieldError]):
-        self.errors = list(errors)
-        super().__init__(f"{len(self.errors)} erreur(s) dans le document")
+        super().__init__(f"{len(errors)} erreur(s) dans le document", list(errors))
 
     def as_dicts(self) -> list[dict[str, str]]:
         return [error.as_dict() for error in self.errors]
@@ -288,8 +289,6 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     carry them) leaves a stored person's commitments as they are.
     """
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     errors = validate(document, session)
     if errors:
@@ -357,8 +356,6 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
 def import_document_and_commit(document: Any, session: Any = None) -> ImportResult:
     """``import_document`` then commit; rolls back and re-raises on any failure."""
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     try:
         result = import_document(document, session)

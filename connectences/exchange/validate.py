@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from stdnum.fr import siret as stdnum_siret
 
-from connectences import vocab
+from connectences import territory, vocab
+from connectences.contacts import InvalidEmail, clean_email
+from connectences.extensions import db
+from connectences.models import Candidate, Company
 
 FORMAT_V1 = "connectences/v1"
 FORMAT = "connectences/v1.1"
@@ -80,15 +82,11 @@ class _Context:
 
     def is_commune(self, insee: str) -> bool:
         if insee not in self._communes:
-            from connectences import territory
-
             self._communes[insee] = bool(territory.is_commune(insee))
         return self._communes[insee]
 
     def is_epci(self, siren: str) -> bool:
         if siren not in self._epcis:
-            from connectences import territory
-
             self._epcis[siren] = bool(territory.is_epci(siren))
         return self._epcis[siren]
 
@@ -134,8 +132,8 @@ def email(value: Any, where: str, ctx: _Context) -> Any:
     if string(254)(value, where, ctx) is None:
         return None
     try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError:
+        clean_email(value)
+    except InvalidEmail:
         ctx.error(where, f"adresse e-mail invalide : « {value} »")
         return None
     return value
@@ -437,8 +435,6 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     for communes, EPCIs, and the companies and candidates already stored.
     """
     if session is None:
-        from connectences.extensions import db
-
         session = db.session
     ctx = _Context(session=session)
     if not isinstance(document, dict):
@@ -557,7 +553,6 @@ def _check_stored_uniqueness(
 
 
 def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
-    from connectences.models import Company
 
     stored = dict(ctx.session.execute(select(Company.ref, Company.siret)).all())
     _check_stored_uniqueness(
@@ -566,7 +561,6 @@ def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> N
 
 
 def _check_candidate_emails(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
-    from connectences.models import Candidate
 
     stored = dict(ctx.session.execute(select(Candidate.ref, func.lower(Candidate.email))).all())
     # Addresses differing only by case reach the same person.
@@ -621,7 +615,6 @@ def _check_commitments(
 def _check_need_companies(
     document: dict, checked: list[tuple[int, dict[str, Any]]], ctx: _Context
 ) -> None:
-    from connectences.models import Company
 
     wanted = {values["company"] for _, values in checked if "company" in values}
     if not wanted:

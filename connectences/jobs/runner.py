@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
+from connectences.mail import MailKind, queue_mail
 from connectences.models import JobNotice, JobRun, User, utcnow
 
 log = logging.getLogger("connectences.jobs")
@@ -107,7 +108,6 @@ def _finish(run_id: int, outcome: str, counts: dict, error: str | None) -> None:
 
 def report_failure(job_id: str, period: str, error: str) -> int:
     """Queue one mail to each active admin about a failed run; returns how many."""
-    from connectences.mail import queue_mail
 
     with _own_session() as session:
         admins = session.scalars(
@@ -116,6 +116,7 @@ def report_failure(job_id: str, period: str, error: str) -> int:
         for email in admins:
             queue_mail(
                 session,
+                kind=MailKind.JOB_FAILURE,
                 to=email,
                 subject=f"Échec de la tâche planifiée « {job_id} »",
                 body_text=(

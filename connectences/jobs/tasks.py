@@ -22,14 +22,14 @@ from connectences import vocab
 from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
-from connectences.mail import deliver_due, queue_mail
+from connectences.mail import MailKind, deliver_due, queue_mail
+from connectences.matching.service import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
     Commune,
     FollowUpPoint,
     Lead,
-    LeadNeed,
     Need,
     OutboxMessage,
     Placement,
@@ -38,15 +38,22 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
-from connectences.workflows import LEAD, NEED, REFERRAL, transition
-
-OPEN_LEAD = ("envoye", "vu")
-LIVE_LEAD = ("envoye", "vu", "accepte", "en_cours")
-OPEN_REFERRAL = ("envoyee", "recue")
+from connectences.territory import epci_of
+from connectences.urls import external_url
+from connectences.workflows import (
+    LEAD,
+    LEAD_UNANSWERED,
+    NEED_SEARCHING,
+    REFERRAL,
+    REFERRAL_UNANSWERED,
+    LeadState,
+    ReferralState,
+    transition,
+)
+from connectences.workflows.leads import back_to_search
 
 # Years are filled in on demand by the ``holidays`` package.
 _FRENCH_HOLIDAYS = holidays.country_holidays("FR")
-OPEN_NEED = ("qualifie", "en_recherche")
 
 
 # --- small helpers -----------------------------------------------------------------
@@ -80,23 +87,29 @@ def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
     return user.email if user is not None and user.active else None
 
 
-def _link(path: str) -> str:
-    return current_app.config.get("BASE_URL", "").rstrip("/") + path
-
-
 def _notify_once(
     ctx: JobContext,
-    kind: str,
+    kind: MailKind,
     key: str,
     to: str | None,
     subject: str,
     body: str,
     candidate_id: int | None = None,
 ) -> bool:
-    """Queue the mail and record the notice, unless it was already sent; True if queued."""
+    """Queue the mail and record the notice, unless it was already sent; True if queued.
+
+    The notice is recorded under the mail's kind.
+    """
     if not to or ctx.already_noticed(kind, key):
         return False
-    queue_mail(ctx.session, to=to, subject=subject, body_text=body, candidate_id=candidate_id)
+    queue_mail(
+        ctx.session,
+        kind=kind,
+        to=to,
+        subject=subject,
+        body_text=body,
+        candidate_id=candidate_id,
+    )
     ctx.note_notice(kind, key)
     return True
 
@@ -130,31 +143,6 @@ def _lead_titles(lead: Lead) -> str:
     return "\n".join(f"- {item.need.title} — {item.need.company.name}" for item in lead.needs)
 
 
-def _release_needs(ctx: JobContext, lead: Lead) -> int:
-    """Put back in the search the needs of a closed lead that no other live lead carries."""
-    released = 0
-    for item in lead.needs:
-        need = item.need
-        if need.status != "propose":
-            continue
-        other = ctx.session.scalar(
-            select(Lead.id)
-            .join(LeadNeed, LeadNeed.lead_id == Lead.id)
-            .where(LeadNeed.need_id == need.id, Lead.id != lead.id, Lead.status.in_(LIVE_LEAD))
-            .limit(1)
-        )
-        if other is None:
-            transition(
-                ctx.session,
-                need,
-                NEED,
-                "en_recherche",
-                reason_text="Proposition restée sans suite : le besoin revient en recherche.",
-            )
-            released += 1
-    return released
-
-
 def lead_escalation(ctx: JobContext) -> dict:
     """Remind, alert, then close the leads an operator leaves unanswered.
 
@@ -169,7 +157,7 @@ def lead_escalation(ctx: JobContext) -> dict:
     close_after = timedelta(days=int(ctx.setting("LEAD_CLOSE_DAYS", 60)))
     counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     leads = ctx.session.scalars(
-        select(Lead).where(Lead.status.in_(OPEN_LEAD)).order_by(Lead.id)
+        select(Lead).where(Lead.status.in_(LEAD_UNANSWERED)).order_by(Lead.id)
     ).all()
     for lead in leads:
         age = ctx.now - lead.created_at
@@ -178,32 +166,36 @@ def lead_escalation(ctx: JobContext) -> dict:
                 ctx.session,
                 lead,
                 LEAD,
-                "sans_suite",
+                LeadState.SANS_SUITE,
                 reason_text=(
                     f"Clôturée automatiquement : pas de réponse de l'opérateur "
                     f"{close_after.days} jours après l'envoi."
                 ),
             )
             counts["closed"] += 1
-            counts["needs_released"] += _release_needs(ctx, lead)
+            counts["needs_released"] += back_to_search(
+                ctx.session,
+                [item.need for item in lead.needs],
+                why="Proposition restée sans suite : le besoin revient en recherche.",
+            )
             continue
         sent_on = _local_date(lead.created_at)
-        if lead.status == "envoye" and ctx.today >= add_working_days(sent_on, remind_wd):
+        if lead.status == LeadState.ENVOYE and ctx.today >= add_working_days(sent_on, remind_wd):
             counts["reminded"] += _notify_once(
                 ctx,
-                "lead_reminder",
+                MailKind.LEAD_REMINDER,
                 f"lead:{lead.id}",
                 lead.operator.email,
                 "Rappel : une proposition vous attend",
                 "Bonjour,\n\n"
                 f"Une proposition vous a été envoyée le {sent_on:%d/%m/%Y} et n'a pas "
                 f"encore été consultée :\n{_lead_titles(lead)}\n\n"
-                f"Consultez-la : {_link(f'/operateur/propositions/{lead.id}')}\n",
+                f"Consultez-la : {external_url('leads.show', lead_id=lead.id)}\n",
             )
         if age >= alert_after:
             counts["alerted"] += _notify_once(
                 ctx,
-                "lead_alert",
+                MailKind.LEAD_ALERT,
                 f"lead:{lead.id}",
                 _user_email(ctx, lead.created_by_id),
                 f"Proposition sans réponse depuis {alert_after.days} jours",
@@ -235,7 +227,7 @@ def referral_reminders(ctx: JobContext) -> dict:
     close_after = timedelta(days=int(ctx.setting("REFERRAL_CLOSE_DAYS", 60)))
     counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     referrals = ctx.session.scalars(
-        select(Referral).where(Referral.status.in_(OPEN_REFERRAL)).order_by(Referral.id)
+        select(Referral).where(Referral.status.in_(REFERRAL_UNANSWERED)).order_by(Referral.id)
     ).all()
     for referral in referrals:
         sent_on = _local_date(referral.created_at)
@@ -246,25 +238,21 @@ def referral_reminders(ctx: JobContext) -> dict:
                 ctx.session,
                 referral,
                 REFERRAL,
-                "sans_suite",
+                ReferralState.SANS_SUITE,
                 reason_text=(
                     f"Clôturée automatiquement : pas de prise en charge par le partenaire "
                     f"{close_after.days} jours après l'envoi."
                 ),
             )
             counts["closed"] += 1
-            if need.status == "reoriente":
-                transition(
-                    ctx.session,
-                    need,
-                    NEED,
-                    "en_recherche",
-                    reason_text="Réorientation restée sans suite : le besoin revient en recherche.",
-                )
-                counts["needs_released"] += 1
+            counts["needs_released"] += back_to_search(
+                ctx.session,
+                [need],
+                why="Réorientation restée sans suite : le besoin revient en recherche.",
+            )
             _notify_once(
                 ctx,
-                "referral_closed",
+                MailKind.REFERRAL_CLOSED,
                 f"referral:{referral.id}",
                 _user_email(ctx, referral.created_by_id),
                 "Réorientation classée sans suite",
@@ -272,25 +260,27 @@ def referral_reminders(ctx: JobContext) -> dict:
                 f"L'orientation envoyée le {sent_on:%d/%m/%Y} à {referral.partner.name} "
                 f"n'a pas été prise en charge en {close_after.days} jours : elle est "
                 f"classée sans suite et le besoin revient en recherche.\n- {what}\n\n"
-                f"{_link(f'/animateur/besoins/{need.ref}')}\n",
+                f"{external_url('needs.show', ref=need.ref)}\n",
             )
             continue
-        if referral.status == "envoyee" and ctx.today >= add_working_days(sent_on, remind_wd):
+        if referral.status == ReferralState.ENVOYEE and ctx.today >= add_working_days(
+            sent_on, remind_wd
+        ):
             counts["reminded"] += _notify_once(
                 ctx,
-                "referral_reminder",
+                MailKind.REFERRAL_REMINDER,
                 f"referral:{referral.id}",
                 referral.partner.email,
                 "Rappel : un besoin d'entreprise vous a été adressé",
                 "Bonjour,\n\n"
                 f"Un besoin d'entreprise vous a été adressé le {sent_on:%d/%m/%Y} et n'a "
                 f"pas encore été pris en compte :\n- {what}\n\n"
-                f"Consultez-le : {_link(f'/partenaire/reorientations/{referral.id}')}\n",
+                f"Consultez-le : {external_url('referrals.show', referral_id=referral.id)}\n",
             )
         if ctx.now - referral.created_at >= alert_after:
             counts["alerted"] += _notify_once(
                 ctx,
-                "referral_alert",
+                MailKind.REFERRAL_ALERT,
                 f"referral:{referral.id}",
                 _user_email(ctx, referral.created_by_id),
                 f"Orientation sans suite depuis {alert_after.days} jours",
@@ -326,15 +316,15 @@ def follow_ups(ctx: JobContext) -> dict:
     for visit in visits:
         sent = _notify_once(
             ctx,
-            "visit_follow_up",
+            MailKind.VISIT_FOLLOW_UP,
             f"visit:{visit.id}:{visit.follow_up_on.isoformat()}",
             _user_email(ctx, visit.animateur_id),
             f"Relance prévue : {visit.company.name}",
             "Bonjour,\n\n"
             f"Vous aviez prévu de recontacter {visit.company.name} le "
             f"{visit.follow_up_on:%d/%m/%Y} (visite du {visit.visited_on:%d/%m/%Y}).\n\n"
-            f"Vos relances : {_link('/animateur/relances')}\n"
-            f"La fiche de l'entreprise : {_link(f'/animateur/entreprises/{visit.company.ref}')}\n",
+            f"Vos relances : {external_url('visits.follow_ups')}\n"
+            f"La fiche de l'entreprise : {external_url('directory.show', ref=visit.company.ref)}\n",
         )
         counts["visits"] += sent
         counts["mails"] += sent
@@ -356,12 +346,18 @@ def follow_ups(ctx: JobContext) -> dict:
             f"Le suivi à {point.months} mois de la mise à disposition commencée le "
             f"{placement.start_date:%d/%m/%Y} ({companies or 'entreprise'}) est à faire "
             f"(échéance le {point.due_on:%d/%m/%Y}).\n\n"
-            f"{_link(f'/operateur/propositions/{placement.lead_id}')}\n"
+            f"{external_url('leads.show', lead_id=placement.lead_id)}\n"
         )
         subject = f"Suivi à {point.months} mois à faire"
         recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
         for to in sorted(recipients):
-            queue_mail(ctx.session, to=to, subject=subject, body_text=body)
+            queue_mail(
+                ctx.session,
+                kind=MailKind.PLACEMENT_FOLLOW_UP,
+                to=to,
+                subject=subject,
+                body_text=body,
+            )
             counts["mails"] += 1
         point.reminded_at = ctx.now
         counts["points"] += 1
@@ -486,7 +482,6 @@ def rematch(ctx: JobContext) -> dict:
 
     One mail per need listing them; a (need, candidate) pair is flagged once.
     """
-    from connectences.matching.service import match_need
 
     min_score = int(ctx.setting("REMATCH_MIN_SCORE", 70))
     top = int(ctx.setting("REMATCH_TOP", 10))
@@ -506,7 +501,7 @@ def rematch(ctx: JobContext) -> dict:
     if not fresh:
         return dict(counts)
     needs = ctx.session.scalars(
-        select(Need).where(Need.status.in_(OPEN_NEED)).order_by(Need.id)
+        select(Need).where(Need.status.in_(NEED_SEARCHING)).order_by(Need.id)
     ).all()
     for need in needs:
         counts["needs"] += 1
@@ -526,13 +521,14 @@ def rematch(ctx: JobContext) -> dict:
         if lines:
             queue_mail(
                 ctx.session,
+                kind=MailKind.REMATCH,
                 to=to,
                 subject=f"Nouveaux candidats pour « {need.title} »",
                 body_text=(
                     "Bonjour,\n\n"
                     f"De nouveaux candidats correspondent au besoin « {need.title} » "
                     f"({need.company.name}) :\n" + "\n".join(lines) + "\n\n"
-                    f"{_link(f'/animateur/besoins/{need.ref}')}\n"
+                    f"{external_url('needs.show', ref=need.ref)}\n"
                 ),
             )
             counts["flagged"] += len(lines)
@@ -554,7 +550,6 @@ def _previous_month(today: date) -> tuple[datetime, datetime]:
 def monthly_digest(ctx: JobContext) -> dict:
     """Send each intercommunality officer (role ``territoire``) last month's needs of
     their intercommunality, counted by commune, ROME code, reason and current status."""
-    from connectences.territory import epci_of
 
     start, end = _previous_month(ctx.today)
     month = f"{start:%m/%Y}"
@@ -584,13 +579,13 @@ def monthly_digest(ctx: JobContext) -> dict:
                 sections.append(f"{title} :\n{rows}")
         counts["mails"] += _notify_once(
             ctx,
-            "monthly_digest",
+            MailKind.MONTHLY_DIGEST,
             f"user:{officer.id}:{start:%Y-%m}",
             officer.email,
             f"Les besoins des entreprises de votre territoire en {month}",
             "Bonjour,\n\n"
             + "\n\n".join(sections)
-            + f"\n\nTableau de bord : {_link('/territoire')}\n",
+            + f"\n\nTableau de bord : {external_url('observatory.index')}\n",
         )
     ctx.log.info("monthly_digest: %s", dict(counts))
     return dict(counts)

@@ -1,14 +1,17 @@
 """Mail: messages are queued in the outbox inside the transaction that causes them,
 then delivered over SMTP after commit by ``deliver_due`` (see ``sender``)."""
 
-from connectences.mail.outbox import queue_mail, queue_template
+from connectences.mail.kinds import MailKind
+from connectences.mail.outbox import queue_mail, queue_template, sent_recently
 from connectences.mail.sender import DeliveryReport, deliver_due, failed_messages, outbox_counts
 
 __all__ = [
     "DeliveryReport",
+    "MailKind",
     "deliver_due",
     "failed_messages",
     "outbox_counts",
     "queue_mail",
     "queue_template",
+    "sent_recently",
 ]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from connectences.extensions import db
+from connectences.mail.sender import deliver_due, failed_messages, outbox_counts, requeue_failed
+
 mail_cli = AppGroup("mail", help="E-mails : envoi de la file d'attente et état.")
 
 STATUS_LABELS = {
@@ -19,8 +22,6 @@ STATUS_LABELS = {
 @click.option("--limit", default=100, show_default=True, help="Nombre maximal d'e-mails.")
 def send_command(limit: int) -> None:
     """Envoie les e-mails dus (le planificateur le fait chaque minute)."""
-    from connectences.extensions import db
-    from connectences.mail.sender import deliver_due
 
     report = deliver_due(db.session, limit=limit)
     click.echo(
@@ -37,8 +38,6 @@ def send_command(limit: int) -> None:
 @click.option("--last", default=10, show_default=True, help="Nombre d'échecs affichés.")
 def status_command(last: int) -> None:
     """Compte les e-mails par état et montre les derniers échecs."""
-    from connectences.extensions import db
-    from connectences.mail.sender import failed_messages, outbox_counts
 
     counts = outbox_counts(db.session)
     click.echo(" ; ".join(f"{STATUS_LABELS[status]} : {count}" for status, count in counts.items()))
@@ -58,8 +57,6 @@ def status_command(last: int) -> None:
 @click.argument("ids", nargs=-1, type=int, required=True)
 def retry_command(ids: tuple[int, ...]) -> None:
     """Remet des e-mails en échec dans la file pour un nouvel essai."""
-    from connectences.extensions import db
-    from connectences.mail.sender import requeue_failed
 
     count = requeue_failed(db.session, ids)
     db.session.commit()

@@ -7,15 +7,20 @@ causes it, a rolled-back change never sends mail, and a committed one is never l
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import func, select
 
+from connectences.contacts import email_key
+from connectences.mail.kinds import MailKind
 from connectences.models import OutboxMessage
 
 
 def queue_mail(
     session,
     *,
+    kind: MailKind,
     to: str,
     subject: str,
     body_text: str,
@@ -23,11 +28,15 @@ def queue_mail(
     candidate_id: int | None = None,
     reply_to: str | None = None,
 ) -> OutboxMessage:
-    """Add one message to the outbox (not committed here: the caller's transaction decides)."""
+    """Add one message to the outbox (not committed here: the caller's transaction decides).
+
+    ``kind`` says what the mail is for; the flood limits count by it (``sent_recently``).
+    """
     platform = current_app.config.get("PLATFORM_NAME", "Connect'ences")
     if body_html is None:
         body_html = html_from_text(body_text)
     message = OutboxMessage(
+        kind=MailKind(kind),
         to=to,
         subject=f"[{platform}] {subject}",
         body_text=body_text,
@@ -73,6 +82,7 @@ def platform_reply_to() -> str | None:
 def queue_template(
     session,
     *,
+    kind: MailKind,
     to: str,
     subject: str,
     template: str,
@@ -80,8 +90,10 @@ def queue_template(
     reply_to: str | None = None,
     **context,
 ) -> OutboxMessage:
-    """Render ``mail/<template>.txt`` and ``.html`` with a link base, then queue them."""
-    context.setdefault("base_url", current_app.config.get("BASE_URL", "").rstrip("/"))
+    """Render ``mail/<template>.txt`` and ``.html``, then queue them.
+
+    Links in the context are absolute, built by ``urls.external_url``.
+    """
     context.setdefault("platform", current_app.config.get("PLATFORM_NAME", "Connect'ences"))
     # The app's environment but not render_template: mail is also written outside any
     # request (CLI, scheduler), where the web's context processors have nothing to read.
@@ -90,10 +102,29 @@ def queue_template(
     html = env.get_template(f"mail/{template}.html").render(**context)
     return queue_mail(
         session,
+        kind=kind,
         to=to,
         subject=subject,
         body_text=text,
         body_html=html,
         candidate_id=candidate_id,
         reply_to=reply_to,
+    )
+
+
+def sent_recently(session, kind: MailKind, address: str, since: datetime) -> int:
+    """How many mails of ``kind`` were queued to ``address`` (any case) since ``since``.
+
+    The one count behind every flood limit: anyone may make the platform mail an
+    address by typing it into a form, and nobody should be able to flood a mailbox.
+    """
+    return (
+        session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == MailKind(kind),
+                func.lower(OutboxMessage.to) == (email_key(address) or ""),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        or 0
     )

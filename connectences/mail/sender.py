@@ -67,7 +67,6 @@ STALE_CLAIM = timedelta(minutes=10)
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
-DEFAULT_TIMEOUT = 30  # seconds, for connect and for each SMTP command
 MAX_ERROR_LENGTH = 1000
 
 SmtpFactory = Callable[[], smtplib.SMTP]
@@ -150,7 +149,7 @@ def smtp_from_config(config) -> SmtpFactory:
         connection = smtplib.SMTP(
             config["MAIL_SERVER"],
             int(config["MAIL_PORT"]),
-            timeout=config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT),
+            timeout=config["MAIL_TIMEOUT"],
         )
         try:
             if config.get("MAIL_USE_TLS"):

@@ -7,6 +7,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from connectences.matching.service import UnknownRef, explain_candidate, match_need
 from connectences.typography import plural
 
 
@@ -39,7 +40,6 @@ def _print_explain(result: dict) -> None:
 )
 @with_appcontext
 def match_cli(need_ref: str, as_json: bool, limit: int, candidate_ref: str | None) -> None:
-    from connectences.matching.service import UnknownRef, explain_candidate, match_need
 
     try:
         if candidate_ref:

@@ -7,6 +7,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from connectences.matching.service_route_pool import UnknownRef, pool_open_needs, route_need
 from connectences.typography import plural
 from connectences.vocab import DAYS
 
@@ -16,7 +17,6 @@ from connectences.vocab import DAYS
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @with_appcontext
 def route_cli(need_ref: str, as_json: bool) -> None:
-    from connectences.matching.service_route_pool import UnknownRef, route_need
 
     try:
         result = route_need(need_ref)
@@ -42,7 +42,6 @@ def route_cli(need_ref: str, as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Nombre de lots au plus.")
 @with_appcontext
 def pool_cli(as_json: bool, details: bool, limit: int | None) -> None:
-    from connectences.matching.service_route_pool import pool_open_needs
 
     result = pool_open_needs(details=details or not as_json)
     if limit is not None:

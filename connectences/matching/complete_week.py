@@ -21,8 +21,9 @@ from connectences.matching.data import CandidateData, candidate_from_model, need
 from connectences.matching.pool import Bundle
 from connectences.matching.score import score_pair
 from connectences.matching.service import candidate_index
-from connectences.matching.service_route_pool import OPEN_NEED_STATUSES, open_need_bundles
+from connectences.matching.service_route_pool import open_need_bundles
 from connectences.models import Candidate, Need
+from connectences.workflows import NEED_UNROUTED
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
     person = candidate_from_model(candidate)
     needs = session.scalars(
         select(Need)
-        .where(Need.status.in_(OPEN_NEED_STATUSES))
+        .where(Need.status.in_(NEED_UNROUTED))
         .options(selectinload(Need.company))
         .order_by(Need.ref)
     )

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from connectences import skills
+from connectences import skills, territory
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.score import (
     FUZZY_MIN,
@@ -73,7 +73,6 @@ _LEVEL_TABLE = np.array(
 
 
 def _territory_distance(a: str, b: str) -> float | None:
-    from connectences import territory
 
     return territory.distance_km(a, b)
 

@@ -66,6 +66,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from connectences import skills, territory
 from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.route import format_hours
@@ -184,7 +185,6 @@ class SkillKeys:
     """
 
     def __init__(self) -> None:
-        from connectences import skills
 
         self._normalize = skills.normalize
         self._concept_of = skills.concept_of
@@ -214,13 +214,11 @@ class SkillKeys:
 
 
 def _default_distance() -> DistanceFn:
-    from connectences import territory
 
     return territory.distance_km
 
 
 def _default_epci_of() -> EpciFn:
-    from connectences import territory
 
     return territory.epci_of
 

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from connectences import skills
+from connectences import skills, territory
 from connectences.matching import week
 from connectences.matching.constraints import (
     ConstraintCheck,
@@ -412,7 +412,6 @@ DistanceFn = Callable[[str, str], float | None]
 
 
 def _territory_distance(a: str, b: str) -> float | None:
-    from connectences import territory
 
     return territory.distance_km(a, b)
 

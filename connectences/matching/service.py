@@ -23,6 +23,8 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
+from connectences import territory
+from connectences.errors import DomainError
 from connectences.extensions import db
 from connectences.matching.data import (
     CandidateData,
@@ -35,7 +37,7 @@ from connectences.matching.score import explain_pair
 from connectences.models import Candidate, CandidateSkill, Commitment, Need
 
 
-class UnknownRef(LookupError):
+class UnknownRef(DomainError, LookupError):
     """A need or candidate ref that is not in the database (message in French)."""
 
 
@@ -252,7 +254,6 @@ def match_need(need_ref: str, limit: int = 20, session=None) -> dict:
 
 def explain_candidate(need_ref: str, candidate_ref: str, session=None) -> dict:
     """ "Pourquoi pas ce candidat ?" for one need and one candidate (see ``score.explain_pair``)."""
-    from connectences import territory
 
     session = session or db.session
     need = need_from_model(_need(session, need_ref))

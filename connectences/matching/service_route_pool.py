@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from connectences import territory
 from connectences.extensions import db
 from connectences.matching.data import (
     candidate_from_model,
@@ -22,12 +23,9 @@ from connectences.matching.route import RouteDecision, route
 from connectences.matching.service import UnknownRef
 from connectences.models import Candidate, Need, Operator, Partner
 from connectences.vocab import OPEN_TO_WORK
-
-OPEN_NEED_STATUSES: tuple[str, ...] = ("nouveau", "qualifie", "en_recherche")
-"""Needs still looking for a route: the ones pooling considers."""
+from connectences.workflows import NEED_UNROUTED
 
 __all__ = [
-    "OPEN_NEED_STATUSES",
     "UnknownRef",
     "decide_route",
     "open_need_bundles",
@@ -42,7 +40,6 @@ def decide_route(need_ref: str, session=None) -> RouteDecision:
     The need's intercommunality is the one of its commune (the company's by
     default). Raises ``UnknownRef`` (French message) for an unknown need.
     """
-    from connectences import territory
 
     session = session or db.session
     row = session.scalar(
@@ -69,16 +66,15 @@ def route_need(need_ref: str, session=None) -> dict:
 def open_need_bundles(session=None) -> list[Bundle]:
     """Maximal bundles of the open part-time needs, best first, with the fitting candidates.
 
-    Open needs are those in ``OPEN_NEED_STATUSES``; candidates are the matchable
+    Open needs are those not routed yet (``workflows.NEED_UNROUTED``); candidates are the matchable
     ones (open to work, consented, address confirmed), the pure rules checking each
     need's hard constraints again, in their free hours and free days.
     """
-    from connectences import territory
 
     session = session or db.session
     needs = session.scalars(
         select(Need)
-        .where(Need.status.in_(OPEN_NEED_STATUSES), Need.hours_per_week < 35)
+        .where(Need.status.in_(NEED_UNROUTED), Need.hours_per_week < 35)
         .options(selectinload(Need.company))
         .order_by(Need.ref)
     )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from connectences.cvtheque.normalize import fold, name_key, normalize_email, normalize_phone
+from connectences.contacts import email_key, fold_name, name_key, phone_key
 from connectences.models.base import Base, utcnow
 
 
@@ -53,19 +53,19 @@ class Candidate(Base):
 
     @validates("email")
     def _set_email_norm(self, _key: str, value: str | None) -> str | None:
-        self.email_norm = normalize_email(value)
+        self.email_norm = email_key(value)
         return value
 
     @validates("phone")
     def _set_phone_norm(self, _key: str, value: str | None) -> str | None:
-        self.phone_norm = normalize_phone(value)
+        self.phone_norm = phone_key(value)
         return value
 
     @validates("first_name", "last_name")
     def _set_name_norms(self, key: str, value: str | None) -> str | None:
         first = value if key == "first_name" else self.first_name
         last = value if key == "last_name" else self.last_name
-        self.last_name_norm = fold(last)[:100] or None
+        self.last_name_norm = fold_name(last)[:100] or None
         self.name_key = name_key(first, last)[:200] or None
         return value
 

@@ -14,6 +14,9 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What the mail is for (``mail.kinds.MailKind``): rules count mails by it, never by
+    # their subject, which is wording.
+    kind: Mapped[str] = mapped_column(String(40), index=True)
     to: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)

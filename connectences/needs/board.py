@@ -18,6 +18,7 @@ from connectences import territory, vocab
 from connectences.models import Company, Need, Referral
 from connectences.needs.register import in_queue
 from connectences.skills import rome_label, taxonomy
+from connectences.workflows import NEED_SEARCHING, REFERRAL_UNANSWERED, NeedState
 
 STATE_ORDER: tuple[str, ...] = tuple(vocab.NEED_STATUSES)
 AGE_BANDS: dict[str, str] = {
@@ -32,7 +33,6 @@ WAITING_ON: dict[str, str] = {
     "partenaire": "Un partenaire, pour prendre en charge la réorientation",
     "entreprise": "L'entreprise, pour confirmer son adresse e-mail",
 }
-OPEN_REFERRAL = ("envoyee", "recue")
 # Query argument of each filter, as it appears in the page's URL.
 ARGS = {
     "status": "statut",
@@ -94,16 +94,16 @@ def awaiting_owner_sql():
 
 
 def _open_referral():
-    return exists().where(Referral.need_id == Need.id, Referral.status.in_(OPEN_REFERRAL))
+    return exists().where(Referral.need_id == Need.id, Referral.status.in_(REFERRAL_UNANSWERED))
 
 
 def _waiting_condition(waiting: str):
     return {
         "entreprise": awaiting_owner_sql(),
-        "animateur": Need.status == "nouveau",
-        "recherche": Need.status.in_(("qualifie", "en_recherche")),
-        "operateur": Need.status == "propose",
-        "partenaire": and_(Need.status == "reoriente", _open_referral()),
+        "animateur": Need.status == NeedState.NOUVEAU,
+        "recherche": Need.status.in_(NEED_SEARCHING),
+        "operateur": Need.status == NeedState.PROPOSE,
+        "partenaire": and_(Need.status == NeedState.REORIENTE, _open_referral()),
     }[waiting]
 
 
@@ -170,13 +170,13 @@ def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, 
 
 def waiting_on(session, needs: Sequence[Need]) -> dict[int, str]:
     """What each need waits on, keyed by need id (key of WAITING_ON, or "" for none)."""
-    reoriented = [need.id for need in needs if need.status == "reoriente"]
+    reoriented = [need.id for need in needs if need.status == NeedState.REORIENTE]
     open_referrals = set()
     if reoriented:
         open_referrals = set(
             session.scalars(
                 select(Referral.need_id).where(
-                    Referral.need_id.in_(reoriented), Referral.status.in_(OPEN_REFERRAL)
+                    Referral.need_id.in_(reoriented), Referral.status.in_(REFERRAL_UNANSWERED)
                 )
             )
         )
@@ -184,13 +184,13 @@ def waiting_on(session, needs: Sequence[Need]) -> dict[int, str]:
     for need in needs:
         if need.source == "entreprise" and need.owner_confirmed_at is None:
             key = "entreprise"
-        elif need.status == "nouveau":
+        elif need.status == NeedState.NOUVEAU:
             key = "animateur"
-        elif need.status in ("qualifie", "en_recherche"):
+        elif need.status in NEED_SEARCHING:
             key = "recherche"
-        elif need.status == "propose":
+        elif need.status == NeedState.PROPOSE:
             key = "operateur"
-        elif need.status == "reoriente" and need.id in open_referrals:
+        elif need.status == NeedState.REORIENTE and need.id in open_referrals:
             key = "partenaire"
         else:
             key = ""

@@ -1,83 +1,62 @@
 """Signed, expiring links sent to company owners: confirming a need's e-mail address,
 and opening their company space without a password.
 
-Nothing is stored for a link: the signature (the app's secret, a salt per purpose) proves
-it was issued here, and its timestamp bounds its life.
+Signing and reading are ``connectences.signed``'s; this module names the purposes and
+what each token carries.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from flask import current_app
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from connectences.signed import INVALID, LinkError, make_token, read_token
+
+__all__ = [
+    "LinkError",
+    "confirm_days",
+    "confirmation_token",
+    "read_confirmation",
+    "read_space",
+    "space_days",
+    "space_token",
+]
 
 CONFIRM_SALT = "need-owner-confirmation"
 SPACE_SALT = "company-space"
-CONFIRM_MAX_AGE = 7 * 24 * 3600  # a week to click the confirmation link
-SPACE_MAX_AGE = 30 * 24 * 3600  # the company space link lasts a month, renewable by e-mail
 
 
-class LinkError(ValueError):
-    """A link that cannot be used; ``message`` is French, for the person holding it."""
-
-    def __init__(self, message: str, expired: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.expired = expired
+def confirm_days() -> int:
+    """Days the owner has to click the confirmation link (``NEED_CONFIRM_MAX_AGE_DAYS``)."""
+    return int(current_app.config["NEED_CONFIRM_MAX_AGE_DAYS"])
 
 
-def _serializer(secret: str, salt: str, issued_at: datetime | None = None):
-    signer = TimestampSigner
-    if issued_at is not None:
-        stamp = int(issued_at.timestamp())
-
-        class _IssuedAt(TimestampSigner):  # a link dated in the past, for expiry checks
-            def get_timestamp(self) -> int:
-                return stamp
-
-        signer = _IssuedAt
-    return URLSafeTimedSerializer(secret, salt=salt, signer=signer)
-
-
-def _read(secret: str, salt: str, token: str, max_age: int) -> dict:
-    try:
-        payload = _serializer(secret, salt).loads(token, max_age=max_age)
-    except SignatureExpired as error:
-        raise LinkError(
-            "Ce lien a expiré. Demandez-en un nouveau : il vous sera envoyé par e-mail.",
-            expired=True,
-        ) from error
-    except BadSignature as error:
-        raise LinkError(
-            "Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier."
-        ) from error
-    if not isinstance(payload, dict):
-        raise LinkError("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.")
-    return payload
+def space_days() -> int:
+    """Days a company space link lasts (``COMPANY_LINK_MAX_AGE_DAYS``)."""
+    return int(current_app.config["COMPANY_LINK_MAX_AGE_DAYS"])
 
 
 def confirmation_token(secret: str, need_id: int, email: str, issued_at=None) -> str:
     """The token of the link that confirms the owner's address for one need."""
-    return _serializer(secret, CONFIRM_SALT, issued_at).dumps({"n": need_id, "e": email})
+    return make_token(CONFIRM_SALT, {"n": need_id, "e": email}, secret=secret, issued_at=issued_at)
 
 
-def read_confirmation(secret: str, token: str, max_age: int = CONFIRM_MAX_AGE) -> tuple[int, str]:
+def read_confirmation(secret: str, token: str) -> tuple[int, str]:
     """``(need id, e-mail)`` of a confirmation token; raises LinkError when tampered or old."""
-    payload = _read(secret, CONFIRM_SALT, token, max_age)
+    payload = read_token(CONFIRM_SALT, token, confirm_days() * 86400, secret=secret)
     need_id, email = payload.get("n"), payload.get("e")
     if not isinstance(need_id, int) or not isinstance(email, str):
-        raise LinkError("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.")
+        raise LinkError(INVALID)
     return need_id, email
 
 
 def space_token(secret: str, email: str, issued_at=None) -> str:
     """The token of the link that opens the company space of the owner at ``email``."""
-    return _serializer(secret, SPACE_SALT, issued_at).dumps({"e": email.lower()})
+    return make_token(SPACE_SALT, {"e": email.lower()}, secret=secret, issued_at=issued_at)
 
 
-def read_space(secret: str, token: str, max_age: int = SPACE_MAX_AGE) -> str:
+def read_space(secret: str, token: str) -> str:
     """The e-mail address a company space token was issued to; LinkError otherwise."""
-    email = _read(secret, SPACE_SALT, token, max_age).get("e")
+    email = read_token(SPACE_SALT, token, space_days() * 86400, secret=secret).get("e")
     if not isinstance(email, str) or not email:
-        raise LinkError("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.")
+        raise LinkError(INVALID)
     return email

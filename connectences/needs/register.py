@@ -9,20 +9,28 @@ animateur enters (from a visit or from scratch) starts its log at once.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
 from connectences import vocab
+from connectences.contacts import email_key
+from connectences.mail import MailKind, sent_recently
 from connectences.mail.outbox import platform_reply_to
-from connectences.models import Company, CompanyContact, Need, OutboxMessage, User, utcnow
+from connectences.models import Company, CompanyContact, Need, User, utcnow
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
-from connectences.workflows import NEED, TransitionError, start, transition
+from connectences.workflows import (
+    NEED,
+    NEED_FINAL,
+    NEED_UNROUTED,
+    NeedState,
+    TransitionError,
+    start,
+    transition,
+)
 
-# A need is still open (a duplicate of it should be pointed out) until it is settled.
-CLOSED_STATUSES = frozenset({"pourvu", "abandonne"})
 NEED_FIELDS = (
     "title",
     "skills",
@@ -52,7 +60,7 @@ def find_duplicates(session, company_id: int | None, title: str) -> list[Need]:
     wanted = normalise_title(title)
     candidates = session.scalars(
         select(Need)
-        .where(Need.company_id == company_id, Need.status.not_in(CLOSED_STATUSES))
+        .where(Need.company_id == company_id, Need.status.not_in(NEED_FINAL))
         .order_by(Need.created_at, Need.id)
     )
     return [need for need in candidates if normalise_title(need.title) == wanted]
@@ -99,7 +107,7 @@ def too_many_waiting(session, email: str, now: datetime | None = None) -> bool:
         select(func.count())
         .select_from(Need)
         .where(
-            func.lower(Need.owner_email) == (email or "").lower(),
+            func.lower(Need.owner_email) == (email_key(email) or ""),
             Need.owner_confirmed_at.is_(None),
             Need.source == "entreprise",
             Need.created_at >= since,
@@ -120,23 +128,10 @@ def may_send_space_link(session, email: str, now: datetime | None = None) -> boo
     ``MAX_SPACE_LINKS_PER_DAY`` a day, so that nobody can flood an owner's mailbox.
     """
     now = now or utcnow()
-    sent = list(
-        session.scalars(
-            select(OutboxMessage.created_at).where(
-                func.lower(OutboxMessage.to) == (email or "").lower(),
-                OutboxMessage.subject.like(f"%{SPACE_LINK_SUBJECT}"),
-                OutboxMessage.created_at >= now - timedelta(hours=24),
-            )
-        )
-    )
-    if len(sent) >= MAX_SPACE_LINKS_PER_DAY:
+    kind = MailKind.COMPANY_SPACE_LINK
+    if sent_recently(session, kind, email, now - timedelta(hours=24)) >= MAX_SPACE_LINKS_PER_DAY:
         return False
-    return not any(_aware(at) >= now - SPACE_LINK_GAP for at in sent)
-
-
-def _aware(at: datetime) -> datetime:
-    # SQLite gives naive datetimes back; every instant here is UTC.
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return sent_recently(session, kind, email, now - SPACE_LINK_GAP) == 0
 
 
 def delete_unconfirmed(session, before: datetime) -> int:
@@ -191,15 +186,15 @@ def confirm_need(session, need: Need, email: str, at: datetime | None = None) ->
     Returns False (and changes nothing) when it was already confirmed; raises
     TransitionError when the address is not the one the need was posted with.
     """
-    if (need.owner_email or "").lower() != (email or "").lower():
+    if email_key(need.owner_email) != email_key(email):
         raise TransitionError("Ce lien ne correspond pas à ce besoin.")
     if need.owner_confirmed_at is not None:
         return False
     need.owner_confirmed_at = at or utcnow()
     start(session, need, NEED, reason_text="Adresse e-mail confirmée par l'entreprise")
     company = need.company
-    known = {(contact.email or "").lower() for contact in company.contacts}
-    if need.owner_email.lower() not in known:
+    known = {email_key(contact.email) for contact in company.contacts}
+    if email_key(need.owner_email) not in known:
         company.contacts.append(
             CompanyContact(
                 name=need.owner_name or need.owner_email,
@@ -231,7 +226,8 @@ def create_need(session, company: Company, values: dict, *, actor, visit=None) -
     return need
 
 
-QUALIFIABLE = frozenset({"nouveau", "qualifie", "en_recherche"})
+# A need is qualified (or its qualification completed) until it is routed somewhere.
+QUALIFIABLE = NEED_UNROUTED
 
 
 def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
@@ -256,8 +252,10 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
     need.shared_time = values["shared_time"]
     if "notes" in values:
         need.notes = values["notes"]
-    if need.status == "nouveau":
-        transition(session, need, NEED, "qualifie", actor=actor, reason_text="Qualification")
+    if need.status == NeedState.NOUVEAU:
+        transition(
+            session, need, NEED, NeedState.QUALIFIE, actor=actor, reason_text="Qualification"
+        )
         return True
     return False
 
@@ -274,7 +272,7 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
     registered contact address (set by the platform, not by a form) is theirs. A need
     posted with someone's SIRET never opens that company's other needs.
     """
-    email = (email or "").lower()
+    email = email_key(email)
     if not email:
         return []
     own = func.lower(Need.owner_email) == email

@@ -9,7 +9,6 @@ transaction per request). Invalid input raises :class:`CompanyError`, whose
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +21,11 @@ from stdnum.fr import siret as stdnum_siret
 
 from connectences import contacts, territory
 from connectences.accounts.audit import audit
+from connectences.errors import DomainError
 from connectences.models import Company, CompanyContact, User
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
+from connectences.text import slug
 
 NAME_MAX = 200
 ADDRESS_MAX = 300
@@ -36,12 +37,11 @@ CAP_RANGE = (1, 31)
 SIMILAR_SCORE = 85
 
 
-class CompanyError(ValueError):
+class CompanyError(DomainError):
     """Invalid company or contact data: ``errors`` maps each field to a French message."""
 
     def __init__(self, errors: Mapping[str, str]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{k} : {v}" for k, v in self.errors.items()))
+        super().__init__(errors=errors)
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ class SimilarCompany:
     score: int
 
 
-class SimilarCompaniesFound(ValueError):
+class SimilarCompaniesFound(DomainError):
     """Companies with a close name exist: the person must confirm the creation."""
 
     def __init__(self, similar: list[SimilarCompany]):
-        self.similar = similar
         super().__init__("Des entreprises au nom proche existent déjà.")
+        self.similar = similar
 
 
 # --- single values ------------------------------------------------------------------------
@@ -316,9 +316,7 @@ def similar_companies(
 
 
 def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text.lower()).split()
-    return "-".join(words)[:60].strip("-") or "entreprise"
+    return slug(text)[:60].strip("-") or "entreprise"
 
 
 def new_company_ref(session: Session, name: str) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
+from connectences.clock import local_today
 from connectences.models import Company, CompanyMailing, User
 from connectences.prospection.pressure import Pressure, check_contact
 from connectences.prospection.visits import VisitError
@@ -33,7 +34,7 @@ def record_mailing(
     Raises VisitError (no consent, no subject, a date in the future), or the guard's
     ContactRefused / ConfirmationRequired.
     """
-    today = today or date.today()
+    today = today or local_today()
     sent_on = sent_on or today
     subject = " ".join((subject or "").split())
     errors = {}

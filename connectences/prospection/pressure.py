@@ -26,10 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import vocab
+from connectences.errors import DomainError
 from connectences.models import (
     Company,
     CompanyMailing,
@@ -126,20 +128,20 @@ class Pressure:
         return None if self.last_contact_at is None else (self.on - self.last_contact_at).days
 
 
-class ContactRefused(ValueError):
+class ContactRefused(DomainError):
     """The guard refuses the contact; ``pressure.reasons`` say why (French)."""
 
     def __init__(self, pressure: Pressure):
-        self.pressure = pressure
         super().__init__(" ".join(pressure.reasons))
+        self.pressure = pressure
 
 
-class ConfirmationRequired(ValueError):
+class ConfirmationRequired(DomainError):
     """The guard warns: the contact is recorded only once the person confirms."""
 
     def __init__(self, pressure: Pressure):
-        self.pressure = pressure
         super().__init__(" ".join(pressure.reasons))
+        self.pressure = pressure
 
 
 def _day(moment: datetime | date) -> date:
@@ -286,7 +288,6 @@ def configured_window_days() -> int:
     """CONTACT_WINDOW_DAYS of the running application, or the default (30) outside one."""
     # The guard is plain domain code; the window is a setting, read here when an
     # application is running (web, CLI) so that callers need not pass it.
-    from flask import current_app, has_app_context
 
     if has_app_context():
         return int(current_app.config.get("CONTACT_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))

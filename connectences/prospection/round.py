@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences import territory
+from connectences.errors import DomainError
 from connectences.models import Company, Visit
 from connectences.prospection.naf import naf_label
 from connectences.prospection.pressure import Pressure, contact_pressure
@@ -26,12 +27,11 @@ from connectences.prospection.pressure import Pressure, contact_pressure
 FOLLOW_UP_AHEAD_DAYS = 7
 
 
-class RoundError(ValueError):
+class RoundError(DomainError):
     """Unusable filters: ``errors`` maps each field to a French message."""
 
     def __init__(self, errors: dict[str, str]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(self.errors.values()))
+        super().__init__("; ".join(errors.values()), errors)
 
 
 @dataclass(frozen=True)

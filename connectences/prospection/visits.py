@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
+from connectences.clock import local_today
+from connectences.errors import DomainError
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
 from connectences.prospection.companies import commune_label, epci_label
@@ -30,12 +32,11 @@ MAX_PAST_DAYS = 366
 MAX_FOLLOW_UP_DAYS = 2 * 366
 
 
-class VisitError(ValueError):
+class VisitError(DomainError):
     """Invalid visit data: ``errors`` maps each field to a French message."""
 
     def __init__(self, errors: Mapping[str, str]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{k} : {v}" for k, v in self.errors.items()))
+        super().__init__(errors=errors)
 
 
 def parse_date(value: str | date | None, field_name: str, label: str) -> date | None:
@@ -163,7 +164,7 @@ def log_visit(
     the window and ``confirmed`` is false). The outcome "ne plus solliciter" sets the
     company's flag, so that the guard refuses the next contact.
     """
-    today = today or date.today()
+    today = today or local_today()
     clean = validate_visit(data, today=today)
     pressure = check_contact(session, company, on=clean.visited_on, confirmed=confirmed)
     visit = Visit(

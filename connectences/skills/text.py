@@ -8,12 +8,11 @@ Every comparison goes through ``normalize`` so that "Comptabilité" and
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from connectences.text import strip_accents
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
-# Ligatures that NFKD does not split into their letters.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 
 # Words that carry no meaning for matching a skill.
 STOPWORDS = frozenset(
@@ -59,12 +58,7 @@ STOPWORDS = frozenset(
 
 def normalize(text: str) -> str:
     """Lowercase, strip accents, turn punctuation into spaces, collapse whitespace."""
-    if not text:
-        return ""
-    lowered = text.lower().translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_ALNUM.sub(" ", stripped).strip()
+    return _NON_ALNUM.sub(" ", strip_accents(text).lower()).strip()
 
 
 def tokens(text: str) -> list[str]:

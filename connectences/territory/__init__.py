@@ -2,238 +2,50 @@
 
 The reference is read once, lazily, from ``data/territory/reference.json.gz``
 (built by ``connectences.territory.build`` from registry packages, see
-``data/territory/SOURCES.md``) and cached for the life of the process. Nothing
-here touches the database or Flask: ``connectences.territory.load`` copies the
-same reference into the ``commune`` and ``epci`` tables.
+``data/territory/SOURCES.md``) and cached for the life of the process
+(``territory.reference``); what people type becomes a commune through
+``territory.resolve``. Nothing here touches the database or Flask:
+``connectences.territory.load`` copies the same reference into the ``commune`` and
+``epci`` tables.
 """
 
-from __future__ import annotations
-
-import gzip
-import json
-from bisect import bisect_left
-from dataclasses import dataclass
-from functools import cache
-
-from connectences.territory.build import (
-    DATA_DIR,
-    REFERENCE_FILE,
-    ordered_postcodes,
-    read_main_postcodes,
+from connectences.territory.reference import (
+    PAYS_EPCIS,
+    CommuneRef,
+    EpciRef,
+    all_communes,
+    all_epcis,
+    communes_of_epci,
+    distance_km,
+    epci_of,
+    get_commune,
+    get_epci,
+    in_pays,
+    is_commune,
+    is_epci,
+    pays_communes,
+    reference_meta,
+    search_communes,
 )
-from connectences.territory.geo import haversine_km
-from connectences.territory.text import fold
+from connectences.territory.resolve import UnknownCommune, resolve_commune
 
-# The three intercommunalities of the Pays Bassin d'Arcachon - Val de l'Eyre
-# (SIREN -> short name), checked against decoupage-administratif's EPCI list.
-PAYS_EPCIS: dict[str, str] = {
-    "243300563": "COBAS",
-    "243301504": "COBAN",
-    "243301405": "CC du Val de l'Eyre",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CommuneRef:
-    """A current French commune; ``lat``/``lon`` are its centre, None when unknown."""
-
-    insee: str
-    name: str
-    postcodes: tuple[str, ...]
-    department: str
-    epci: str | None
-    lat: float | None
-    lon: float | None
-
-    @property
-    def has_centre(self) -> bool:
-        return self.lat is not None and self.lon is not None
-
-    @property
-    def label(self) -> str:
-        """Name with its main postcode, as shown in forms ("Arcachon (33120)")."""
-        return f"{self.name} ({self.postcodes[0]})" if self.postcodes else self.name
-
-
-@dataclass(frozen=True, slots=True)
-class EpciRef:
-    """An intercommunality with its own taxation (``kind``: CC, CA, CU, METRO, MET69)."""
-
-    siren: str
-    name: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class _Reference:
-    communes: dict[str, CommuneRef]
-    epcis: dict[str, EpciRef]
-    members: dict[str, tuple[str, ...]]  # EPCI SIREN -> INSEE codes
-    population: dict[str, int]
-    folded: dict[str, str]  # INSEE -> folded name
-    # (word, INSEE) for every word of every name, sorted: prefix search by bisection
-    words: tuple[tuple[str, str], ...]
-    meta: dict
-
-
-@cache
-def _reference() -> _Reference:
-    with gzip.open(DATA_DIR / REFERENCE_FILE, "rt", encoding="utf-8") as handle:
-        document = json.load(handle)
-    epcis = {siren: EpciRef(siren, name, kind) for siren, name, kind in document["epcis"]}
-    communes: dict[str, CommuneRef] = {}
-    members: dict[str, list[str]] = {}
-    population: dict[str, int] = {}
-    # Files built before main_postcodes.csv listed postcodes in plain order: order
-    # them again here, so that every commune's label carries its main postcode.
-    main = read_main_postcodes()
-    for insee, name, postcodes, department, epci, lat, lon, people in document["communes"]:
-        postcodes = tuple(ordered_postcodes(insee, postcodes, main))
-        communes[insee] = CommuneRef(insee, name, postcodes, department, epci, lat, lon)
-        population[insee] = people
-        if epci is not None:
-            members.setdefault(epci, []).append(insee)
-    folded = {insee: fold(commune.name) for insee, commune in communes.items()}
-    return _Reference(
-        communes=communes,
-        epcis=epcis,
-        members={siren: tuple(codes) for siren, codes in members.items()},
-        population=population,
-        folded=folded,
-        words=tuple(sorted({(w, insee) for insee, name in folded.items() for w in name.split()})),
-        meta=document["meta"],
-    )
-
-
-def reference_meta() -> dict:
-    """Where the loaded reference comes from: package versions and build date."""
-    return _reference().meta
-
-
-def all_communes() -> list[CommuneRef]:
-    """Every current commune, ordered by INSEE code."""
-    return list(_reference().communes.values())
-
-
-def all_epcis() -> list[EpciRef]:
-    """Every EPCI, ordered by SIREN."""
-    return list(_reference().epcis.values())
-
-
-def get_commune(insee: str) -> CommuneRef | None:
-    """The current commune with this INSEE code, or None (old or unknown code)."""
-    return _reference().communes.get(insee)
-
-
-def is_commune(insee: str) -> bool:
-    """True when ``insee`` is the code of a current French commune."""
-    return insee in _reference().communes
-
-
-def epci_of(insee: str) -> str | None:
-    """SIREN of the commune's intercommunality (None: unknown commune, or in none)."""
-    commune = _reference().communes.get(insee)
-    return commune.epci if commune else None
-
-
-def get_epci(siren: str) -> EpciRef | None:
-    """The EPCI with this SIREN, or None."""
-    return _reference().epcis.get(siren)
-
-
-def is_epci(siren: str) -> bool:
-    """True when ``siren`` is the SIREN of a current EPCI."""
-    return siren in _reference().epcis
-
-
-def communes_of_epci(siren: str) -> list[CommuneRef]:
-    """Member communes of an EPCI, by INSEE code; empty for an unknown SIREN."""
-    ref = _reference()
-    return [ref.communes[insee] for insee in ref.members.get(siren, ())]
-
-
-def pays_communes() -> list[CommuneRef]:
-    """The communes of the Pays Bassin d'Arcachon - Val de l'Eyre (its three EPCIs)."""
-    return sorted(
-        (c for siren in PAYS_EPCIS for c in communes_of_epci(siren)), key=lambda c: c.insee
-    )
-
-
-def in_pays(insee: str) -> bool:
-    """True when the commune belongs to one of the Pays' three EPCIs."""
-    return epci_of(insee) in PAYS_EPCIS
-
-
-def distance_km(insee_a: str, insee_b: str) -> float | None:
-    """Distance as the crow flies between two commune centres, in kilometres.
-
-    0 for the same commune (even when its centre is unknown: living and working
-    in one commune is no journey to rule out); None when either code is unknown
-    or either centre is unknown, which callers treat as "distance unknown".
-    """
-    ref = _reference()
-    a = ref.communes.get(insee_a)
-    b = ref.communes.get(insee_b)
-    if a is None or b is None:
-        return None
-    if insee_a == insee_b:
-        return 0.0
-    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
-        return None
-    return haversine_km(a.lat, a.lon, b.lat, b.lon)
-
-
-def _insees_with_word_prefix(ref: _Reference, prefix: str) -> set[str]:
-    """INSEE codes of the communes having a name word that starts with ``prefix``."""
-    index = ref.words
-    start = bisect_left(index, (prefix,))
-    found = set()
-    for position in range(start, len(index)):
-        word, insee = index[position]
-        if not word.startswith(prefix):
-            break
-        found.add(insee)
-    return found
-
-
-def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
-    """Communes matching what a person types, best first (for forms' autocomplete).
-
-    Digits match a postcode or INSEE code prefix ("33510", "335"). Words match
-    the start of the name's words, without accents or case ("lege cap" finds
-    Lège-Cap-Ferret, "st jean illac" Saint-Jean-d'Illac). The Pays' communes come
-    first, then names that start with the text, then the most populated.
-    """
-    query = fold(text)
-    if not query or limit <= 0:
-        return []
-    ref = _reference()
-    compact = query.replace(" ", "")
-    if compact.isdigit() or (len(compact) == 5 and compact[:2] in {"2a", "2b"}):
-        # A postcode match is what people mean; an INSEE code match comes after.
-        starts = {
-            c.insee
-            for c in ref.communes.values()
-            if any(p.startswith(compact) for p in c.postcodes)
-        }
-        found = starts | {insee for insee in ref.communes if insee.lower().startswith(compact)}
-    else:
-        found = None
-        for word in query.split():
-            having = _insees_with_word_prefix(ref, word)
-            found = having if found is None else found & having
-        starts = {insee for insee in found if ref.folded[insee].startswith(query)}
-    matches = [ref.communes[insee] for insee in found]
-    matches.sort(
-        key=lambda c: (
-            c.epci not in PAYS_EPCIS,
-            c.insee not in starts,
-            -ref.population.get(c.insee, 0),
-            c.name,
-        )
-    )
-    return matches[:limit]
-
-
-# What people type -> a commune (needs the functions above, hence at the end).
-from connectences.territory.resolve import UnknownCommune, resolve_commune  # noqa: E402, F401
+__all__ = [
+    "CommuneRef",
+    "EpciRef",
+    "PAYS_EPCIS",
+    "UnknownCommune",
+    "all_communes",
+    "all_epcis",
+    "communes_of_epci",
+    "distance_km",
+    "epci_of",
+    "get_commune",
+    "get_epci",
+    "in_pays",
+    "is_commune",
+    "is_epci",
+    "pays_communes",
+    "reference_meta",
+    "resolve_commune",
+    "search_communes",
+]

@@ -17,6 +17,7 @@ existing ``node_modules`` folder is given.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
 import json
@@ -307,7 +308,6 @@ def build(
 
 
 def main() -> None:  # pragma: no cover - thin wrapper for python -m
-    import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--node-modules", type=Path, default=None)

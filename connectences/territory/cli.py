@@ -1,7 +1,13 @@
 """`flask territory ...`: reference data of communes and intercommunalities."""
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
+
+from connectences.extensions import db
+from connectences.territory.build import DATA_DIR, BuildError, build
+from connectences.territory.load import load_reference
 
 territory_cli = AppGroup("territory", help="Données de référence du territoire.")
 
@@ -21,9 +27,6 @@ territory_cli = AppGroup("territory", help="Données de référence du territoir
 )
 def build_command(node_modules: str | None, output: str | None) -> None:
     """Reconstruit le référentiel des communes et EPCI depuis les paquets npm."""
-    from pathlib import Path
-
-    from connectences.territory.build import DATA_DIR, BuildError, build
 
     try:
         report = build(Path(node_modules) if node_modules else None, Path(output or DATA_DIR))
@@ -45,8 +48,6 @@ def build_command(node_modules: str | None, output: str | None) -> None:
 @territory_cli.command("load")
 def load_command() -> None:
     """Charge (ou met à jour) les communes et EPCI dans la base de données."""
-    from connectences.extensions import db
-    from connectences.territory.load import load_reference
 
     report = load_reference(db.session)
     db.session.commit()

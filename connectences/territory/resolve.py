@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+from connectences.errors import DomainError
+from connectences.territory import reference as territory
 from connectences.territory.text import fold
 
 
-class UnknownCommune(ValueError):
+class UnknownCommune(DomainError):
     """Nothing (or several communes) fit what was typed; the message says what to do."""
 
 
@@ -32,8 +34,6 @@ def resolve_commune(raw) -> object:
       commune has that postcode (``33009``). A postcode shared by several communes of
       the Pays asks for the name.
     """
-    from connectences import territory
-
     text = str(raw or "").strip()
     if not text:
         raise UnknownCommune("Indiquez la commune.")

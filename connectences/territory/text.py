@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from connectences.text import strip_accents
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Abbreviations people type and gazetteers use for the saints in place names.
@@ -16,6 +17,5 @@ def fold(text: str) -> str:
     Apostrophes and hyphens split words, so "Saint-Jean-d'Illac" folds to
     "saint jean d illac", and "St" / "Ste" are expanded to "saint" / "sainte".
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = _NON_ALNUM.sub(" ", ascii_text.lower()).split()
+    words = _NON_ALNUM.sub(" ", strip_accents(text).lower()).split()
     return " ".join(_ABBREVIATIONS.get(word, word) for word in words)

@@ -7,10 +7,17 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask, session
 
 from connectences.extensions import db, login_manager
 from connectences.models import User
+from connectences.web.access import register_access
+from connectences.web.errors import register_errors
+from connectences.web.formats import register_formats
+from connectences.web.navigation import register_navigation
+from connectences.web.security import ACCOUNT_KEY, account_binding, register_security
 
 BLUEPRINTS = (
     "connectences.web.public",
@@ -38,14 +45,6 @@ BLUEPRINTS = (
 
 
 def register_web(app: Flask) -> None:
-    from importlib import import_module
-
-    from connectences.web.access import register_access
-    from connectences.web.errors import register_errors
-    from connectences.web.formats import register_formats
-    from connectences.web.navigation import register_navigation
-    from connectences.web.security import ACCOUNT_KEY, account_binding, register_security
-
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:

@@ -9,10 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from connectences.extensions import login_manager
+from connectences.accounts import audit
+from connectences.extensions import db, login_manager
 
 # Where each role lands after login (endpoint of its home page).
 ROLE_HOME: dict[str, str] = {
@@ -87,8 +99,6 @@ def refuse_and_audit(
     Whatever the request had changed is rolled back first: a refused request changes
     nothing but the log. 404 by default, so that others' records are not confirmed.
     """
-    from connectences.accounts import audit
-    from connectences.extensions import db
 
     db.session.rollback()
     audit(
@@ -127,7 +137,6 @@ def register_access(app: Flask) -> None:
     def _unauthorized():
         if wants_json():
             return jsonify({"erreur": "Authentification requise."}), 401
-        from flask import flash, redirect, url_for
 
         flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -96,7 +96,7 @@ def invite():
         )
         email = accounts.normalise_email(form.email.data)
         link = accounts.invitation_link(token)
-        ttl = int(current_app.config.get("INVITATION_TTL_HOURS", 72))
+        ttl = int(current_app.config["INVITATION_TTL_HOURS"])
         accounts.queue_invitation_mail(db.session, email, token)
         db.session.commit()
     except accounts.AccountError as refusal:

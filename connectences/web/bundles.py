@@ -31,15 +31,13 @@ from connectences.web.needs import (
     _operator_from_form,
     _text,
 )
-from connectences.workflows import TransitionError
+from connectences.workflows import NEED_SEARCHING, TransitionError
 from connectences.workflows.dispatch import send_lead
 
 bp = Blueprint("bundles", __name__, url_prefix="/animateur/postes-partages")
 guard_blueprint(bp, "animateur", "admin")
 for _role in ("animateur", "admin"):
     add_nav(_role, "Postes en temps partagé", "bundles.index")
-
-PROPOSABLE = ("qualifie", "en_recherche")
 
 
 def open_bundles() -> list[dict]:
@@ -83,7 +81,7 @@ def index():
         operators=_active_operators(),
         operator_kinds=vocab.OPERATOR_KINDS,
         statuses=vocab.NEED_STATUSES,
-        proposable=PROPOSABLE,
+        proposable=NEED_SEARCHING,
         levels=vocab.LEVELS,
         commune_label=_commune_label,
         days=_days,

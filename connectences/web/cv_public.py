@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import (
@@ -197,7 +197,6 @@ def skills_found():
 
 
 def _fresh(pending: dict, candidate: Candidate) -> bool:
-    from datetime import datetime
 
     try:
         at = datetime.fromisoformat(pending.get("at", ""))
@@ -274,7 +273,7 @@ def confirm(token: str):
             abort(400)
         try:
             candidate = consent.confirm(db.session, token)
-        except consent.LinkInvalid as exc:
+        except consent.LinkError as exc:
             db.session.rollback()
             return _refused(exc.message, reason="expired" if exc.expired else "invalid")
         db.session.commit()
@@ -306,7 +305,7 @@ def _space_candidate(token: str) -> Candidate:
     a logged-in candidate reaching someone else's profile)."""
     try:
         candidate = consent.candidate_from_space_token(db.session, token)
-    except consent.LinkInvalid as exc:
+    except consent.LinkError as exc:
         db.session.rollback()
         abort(make_response(_refused(exc.message, reason="expired" if exc.expired else "invalid")))
     if (

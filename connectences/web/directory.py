@@ -8,13 +8,12 @@ Rules live in ``connectences.prospection``; views parse, call and render.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.prospection import companies as directory
@@ -29,6 +28,7 @@ from connectences.prospection.pressure import (
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
 guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
@@ -82,7 +82,6 @@ def index():
     epci = request.args.get("intercommunalite", "")
     commune = request.args.get("commune", "")
     naf_code = (request.args.get("naf") or "").strip()[:6]
-    page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
 
     query = select(Company)
     if text:
@@ -101,7 +100,7 @@ def index():
         wanted = naf.normalize_naf(naf_code) or naf_code.upper()
         query = query.where(Company.naf.startswith(wanted, autoescape=True))
     query = query.order_by(Company.name, Company.id)
-    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    pagination = paginate(query, PER_PAGE)
     filters = {"q": text, "intercommunalite": epci, "commune": commune, "naf": naf_code}
     active = {k: v for k, v in filters.items() if v}
     return render_template(
@@ -185,7 +184,7 @@ def new():
 
 
 def _render_show(company: Company, *, status: int = 200, **extra):
-    today = date.today()
+    today = local_today()
     pressure = contact_pressure(db.session, company, on=today)
     needs = db.session.scalars(
         select(Need).where(Need.company_id == company.id).order_by(Need.created_at.desc())

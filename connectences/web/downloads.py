@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from flask import Response, abort
 
+from connectences import accounts
+from connectences.clock import local_today
+from connectences.cvtheque import files
+from connectences.extensions import db
 from connectences.tabular import to_csv, to_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,7 +22,7 @@ def send_table(
 
     The file name carries the date so that successive exports do not overwrite each other.
     """
-    stamp = datetime.now().strftime("%Y-%m-%d")
+    stamp = local_today().isoformat()
     if fmt == "csv":
         body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
@@ -39,9 +42,6 @@ def send_cv(candidate, *, actor, ip: str | None, details: dict | None = None) ->
     (``cvtheque.access.may_read_cv``): the file is always an attachment, never
     sniffed or rendered inline, never cached, and every download is in the audit log.
     """
-    from connectences import accounts
-    from connectences.cvtheque import files
-    from connectences.extensions import db
 
     if not candidate.cv_filename:
         abort(404)

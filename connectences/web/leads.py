@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
 from connectences.models import (
@@ -36,12 +37,17 @@ from connectences.numbers import read_number
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
-from connectences.workflows import LEAD, TransitionError
+from connectences.workflows import (
+    LEAD,
+    LEAD_FINAL,
+    LEAD_IN_PROGRESS,
+    LeadState,
+    TransitionError,
+)
 from connectences.workflows import leads as flow
 
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
-WAITING = {"vu", "accepte", "en_cours"}
 MAX_TEXT = 2000
 
 
@@ -104,12 +110,12 @@ def index():
     return render_template(
         "leads/index.html",
         operator=current_user.operator,
-        new=[lead for lead in leads if lead.status == "envoye"],
-        waiting=[lead for lead in leads if lead.status in WAITING],
-        closed=[lead for lead in leads if lead.status not in WAITING | {"envoye"}],
+        new=[lead for lead in leads if lead.status == LeadState.ENVOYE],
+        waiting=[lead for lead in leads if lead.status in LEAD_IN_PROGRESS],
+        closed=[lead for lead in leads if lead.status in LEAD_FINAL],
         to_follow=to_follow,
         statuses=vocab.LEAD_STATUSES,
-        today=date.today(),
+        today=local_today(),
     )
 
 

@@ -39,12 +39,14 @@ from connectences.cvtheque.library import (
 )
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
 from connectences.extensions import db
+from connectences.matching import service as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.numbers import read_number
 from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
+from connectences.web.paging import page_number
 from connectences.web.week import render_complete_week
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
@@ -233,13 +235,6 @@ def _back_url() -> str:
     return f"{base}?{urlencode(pairs)}" if pairs else base
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 # --- views -------------------------------------------------------------------------------
 
 
@@ -247,7 +242,9 @@ def _page() -> int:
 def index():
     filters, params, errors = read_filters()
     sort_param, sort = _sort(filters)
-    result = search_candidates(db.session, filters, sort=sort, page=_page(), per_page=PER_PAGE)
+    result = search_candidates(
+        db.session, filters, sort=sort, page=page_number(), per_page=PER_PAGE
+    )
     link_params = dict(params, tri=sort_param)
     back = urlencode(
         [
@@ -346,7 +343,6 @@ def show(ref: str):
 
 
 def _after_change(candidate: Candidate) -> None:
-    from connectences.matching import service as matching
 
     matching.candidate_changed(candidate)
 

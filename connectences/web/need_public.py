@@ -6,8 +6,6 @@ The rules live in ``connectences.needs``; these views parse, call and render.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     current_app,
@@ -22,11 +20,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
+from connectences.clock import local_today
+from connectences.contacts import email_key
 from connectences.extensions import db
+from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import status_for_company
+from connectences.urls import external_url
 from connectences.web.access import public
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import TransitionError
@@ -51,10 +53,6 @@ FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days") + ("hours_pe
 
 def _secret() -> str:
     return current_app.secret_key
-
-
-def _today() -> date:
-    return date.today()
 
 
 def _form_data() -> dict:
@@ -102,7 +100,7 @@ def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int 
             contracts=vocab.CONTRACTS,
             days=vocab.DAYS,
             communes=_pays_communes(),
-            today=_today().isoformat(),
+            today=local_today().isoformat(),
         ),
         status,
     )
@@ -130,7 +128,7 @@ def form():
     if request.method == "GET":
         return _render_form(_known_owner_data(), {})
     data = _form_data()
-    checked = form_rules.check_need(data, today=_today(), reasons=form_rules.OWNER_REASONS)
+    checked = form_rules.check_need(data, today=local_today(), reasons=form_rules.OWNER_REASONS)
     checked.merge(form_rules.check_company(data)).merge(form_rules.check_owner(data))
     if not checked.ok:
         return _render_form(data, checked.errors, status=422)
@@ -168,13 +166,14 @@ def _send_confirmation(need: Need) -> None:
     token = links.confirmation_token(_secret(), need.id, need.owner_email)
     queue_template(
         db.session,
+        kind=MailKind.NEED_CONFIRM,
         to=need.owner_email,
         subject="Confirmez votre besoin",
         template="need_confirm",
         need=need,
         name=need.owner_name,
-        path=url_for("need_public.confirm", token=token),
-        days=links.CONFIRM_MAX_AGE // 86400,
+        link=external_url("need_public.confirm", token=token),
+        days=links.confirm_days(),
         reply_to=register.reply_to_for(db.session, need),
     )
 
@@ -219,16 +218,14 @@ def sent():
         can_correct=need is not None,
         typed=typed,
         error=error,
-        days=links.CONFIRM_MAX_AGE // 86400,
+        days=links.confirm_days(),
     ), status
 
 
 def _confirmation(token: str) -> tuple[Need, str]:
-    need_id, email = links.read_confirmation(
-        _secret(), token, current_app.config.get("NEED_CONFIRM_MAX_AGE", links.CONFIRM_MAX_AGE)
-    )
+    need_id, email = links.read_confirmation(_secret(), token)
     need = db.session.get(Need, need_id)
-    if need is None or (need.owner_email or "").lower() != email.lower():
+    if need is None or email_key(need.owner_email) != email_key(email):
         raise links.LinkError("Ce lien ne correspond à aucun besoin enregistré.")
     return need, email
 
@@ -286,9 +283,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
 @public
 def space(token: str):
     try:
-        email = links.read_space(
-            _secret(), token, current_app.config.get("COMPANY_LINK_MAX_AGE", links.SPACE_MAX_AGE)
-        )
+        email = links.read_space(_secret(), token)
     except links.LinkError as error:
         return _refuse_link(error, "space")
     needs = register.needs_for_owner_email(db.session, email)
@@ -320,12 +315,14 @@ def renew():
     ):
         queue_template(
             db.session,
+            kind=MailKind.COMPANY_SPACE_LINK,
             to=email,
             subject=register.SPACE_LINK_SUBJECT,
             template="company_space_link",
             reply_to=platform_reply_to(),
-            path=url_for("need_public.space", token=links.space_token(_secret(), email)),
-            days=links.SPACE_MAX_AGE // 86400,
+            link=external_url("need_public.space", token=links.space_token(_secret(), email)),
+            renew_link=external_url("need_public.renew"),
+            days=links.space_days(),
         )
         db.session.commit()
     # The same answer whether or not the address is known: no one learns who posted a need.

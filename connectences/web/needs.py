@@ -8,14 +8,13 @@ render; every status change goes through ``workflows`` (never by hand here).
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.matching import service as matching
 from connectences.matching.complete_week import people_with_free_time
@@ -43,7 +42,17 @@ from connectences.web.access import guard_blueprint
 from connectences.web.downloads import send_table
 from connectences.web.formats import local_date, local_datetime_words, phone_display
 from connectences.web.navigation import add_nav
-from connectences.workflows import NEED, TransitionError, history, transition
+from connectences.web.paging import paginate
+from connectences.workflows import (
+    NEED,
+    NEED_MANUAL_MOVES,
+    NEED_REORIENTABLE,
+    NEED_SEARCHING,
+    NeedState,
+    TransitionError,
+    history,
+    transition,
+)
 from connectences.workflows.dispatch import send_lead, send_referral
 
 bp = Blueprint("needs", __name__, url_prefix="/animateur/besoins")
@@ -54,23 +63,10 @@ for _role in ("animateur", "admin"):
 PER_PAGE = 25
 MATCH_LIMITS = (10, 20, 50, 100)
 DEFAULT_MATCH_LIMIT = 20
-# The moves the animateur makes by hand, per state (each also allowed by the NEED machine).
-# "propose" and "reoriente" only come from sending a lead or a referral, which create the
-# records; leaving "propose" for the search or "pourvu" follows the lead's own life
-# (refused, handed back, placed), so those are not offered here either.
-# Qualifying is not a bare status change: it goes through the qualification form
-# (ROME code, shared-time work), which moves ``nouveau`` to ``qualifie`` itself.
-MANUAL_MOVES: dict[str, tuple[str, ...]] = {
-    "nouveau": ("abandonne",),
-    "qualifie": ("en_recherche", "abandonne"),
-    "en_recherche": ("abandonne",),
-    "propose": ("abandonne",),
-    "reoriente": ("en_recherche", "pourvu", "abandonne"),
-}
 TRANSITION_BUTTONS = {
-    "en_recherche": "Lancer la recherche",
-    "pourvu": "Marquer comme pourvu",
-    "abandonne": "Abandonner le besoin",
+    NeedState.EN_RECHERCHE: "Lancer la recherche",
+    NeedState.POURVU: "Marquer comme pourvu",
+    NeedState.ABANDONNE: "Abandonner le besoin",
 }
 SOURCES = {
     "animateur": "Saisi par un animateur",
@@ -180,11 +176,8 @@ def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
 @bp.route("")
 def index():
     filters = board.parse_filters(request.args)
-    page = _int_arg("page", 1, 1, 10_000)
     now = utcnow()
-    pagination = db.paginate(
-        board.board_query(filters, now=now), page=page, per_page=PER_PAGE, error_out=False
-    )
+    pagination = paginate(board.board_query(filters, now=now), PER_PAGE)
     needs = list(pagination.items)
     active_filters = filters.as_args()
     return render_template(
@@ -291,7 +284,7 @@ def _form_context(**context) -> dict:
         "days": vocab.DAYS,
         "communes": _pays_communes(),
         "labels": FIELD_LABELS,
-        "today": date.today().isoformat(),
+        "today": local_today().isoformat(),
         **context,
     }
 
@@ -324,7 +317,7 @@ def new():
     status = 200
     if request.method == "POST":
         data = _posted()
-        checked = form_rules.check_need(data, today=date.today())
+        checked = form_rules.check_need(data, today=local_today())
         checked.values["notes"] = _text(data.get("notes"), MAX_NOTE) or None
         if company is None and "entreprise" not in errors:
             errors["entreprise"] = "Choisissez l'entreprise du besoin."
@@ -392,7 +385,7 @@ def qualify(ref: str):
         if rome in ("", "autre"):
             rome = request.form.get("rome_saisi", "")
         data.update(rome=rome, shared_time=request.form.get("shared_time", ""))
-        checked = form_rules.check_need(data, today=date.today())
+        checked = form_rules.check_need(data, today=local_today())
         checked.merge(form_rules.check_qualification(data))
         errors = checked.errors
         if not errors:
@@ -578,7 +571,7 @@ def _manual_moves(need: Need) -> tuple[str, ...]:
     if awaiting_owner(need):
         return ()  # not in the queue yet: its owner must confirm first
     allowed = NEED.allowed(need.status)
-    return tuple(t for t in MANUAL_MOVES.get(need.status, ()) if t in allowed)
+    return tuple(t for t in NEED_MANUAL_MOVES.get(need.status, ()) if t in allowed)
 
 
 def _transition_choices(need: Need) -> list[tuple[str, str]]:
@@ -646,9 +639,9 @@ def _render_show(
         commune_label=_commune_label,
         awaiting=awaiting_owner(need),
         qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
-        proposable=need.status in ("qualifie", "en_recherche"),
+        proposable=need.status in NEED_SEARCHING,
         unreachable=unreachable_message(need.company),
-        reorientable=need.status in ("nouveau", "qualifie", "en_recherche", "propose"),
+        reorientable=need.status in NEED_REORIENTABLE,
         reorient=reorient or {},
         reorient_errors=reorient_errors or {},
     ), status
@@ -666,7 +659,7 @@ def change_status(ref: str):
         message = "Ce changement d'état n'est pas possible depuis cette page."
         if awaiting_owner(need):
             message = "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
-        elif target == "qualifie" and need.status == "nouveau":
+        elif target == NeedState.QUALIFIE and need.status == NeedState.NOUVEAU:
             message = (
                 "Pour qualifier ce besoin, complétez-le et choisissez son métier "
                 "(bouton « Qualifier le besoin »)."
@@ -678,7 +671,7 @@ def change_status(ref: str):
             )
         flash(message, "error")
         return _back_to(need, "etat")
-    code = request.form.get("motif") or None if target == "abandonne" else None
+    code = request.form.get("motif") or None if target == NeedState.ABANDONNE else None
     text = _text(request.form.get("precision"), MAX_NOTE) or None
     try:
         transition(

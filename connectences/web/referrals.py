@@ -16,7 +16,13 @@ from connectences.extensions import db
 from connectences.models import Need, Referral
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.navigation import add_nav
-from connectences.workflows import REFERRAL, TransitionError
+from connectences.workflows import (
+    REFERRAL,
+    REFERRAL_FINAL,
+    REFERRAL_IN_PROGRESS,
+    ReferralState,
+    TransitionError,
+)
 from connectences.workflows import leads as flow
 
 bp = Blueprint("referrals", __name__, url_prefix="/partenaire/reorientations")
@@ -59,9 +65,9 @@ def index():
     return render_template(
         "referrals/index.html",
         partner=current_user.partner,
-        new=[r for r in referrals if r.status == "envoyee"],
-        open_=[r for r in referrals if r.status in ("recue", "prise_en_charge")],
-        closed=[r for r in referrals if r.status in ("close", "refusee", "sans_suite")],
+        new=[r for r in referrals if r.status == ReferralState.ENVOYEE],
+        open_=[r for r in referrals if r.status in REFERRAL_IN_PROGRESS],
+        closed=[r for r in referrals if r.status in REFERRAL_FINAL],
         statuses=vocab.REFERRAL_STATUSES,
     )
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Lead, LeadNeed, Need, Visit
 from connectences.models.base import utcnow
@@ -18,15 +19,12 @@ from connectences.needs import board
 from connectences.needs.register import in_queue
 from connectences.prospection import visits as prospection
 from connectences.vocab import LEAD_STATUSES, NEED_STATUSES, VISIT_CHANNELS
-from connectences.web import visits as visits_web
 from connectences.web.access import guard_blueprint
+from connectences.workflows import LEAD_RETURNED, LEAD_UNANSWERED, NeedState
 
 bp = Blueprint("staff", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur")
 
-# Leads an operator has not answered yet, and those that came back to the animateur.
-UNANSWERED_LEADS = ("envoye", "vu")
-RETURNED_LEADS = ("refuse", "rendu")
 RETURNED_WITHIN_DAYS = 30
 SHOWN = 3
 
@@ -60,10 +58,10 @@ def index():
     to_qualify = db.session.scalars(
         board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
     ).all()
-    follow = prospection.follow_ups_of(db.session, current_user.id, today=visits_web.today())
-    unanswered_total, unanswered = _leads(UNANSWERED_LEADS, oldest_first=True)
+    follow = prospection.follow_ups_of(db.session, current_user.id, today=local_today())
+    unanswered_total, unanswered = _leads(LEAD_UNANSWERED, oldest_first=True)
     returned_total, returned = _leads(
-        RETURNED_LEADS, since=now - timedelta(days=RETURNED_WITHIN_DAYS), oldest_first=False
+        LEAD_RETURNED, since=now - timedelta(days=RETURNED_WITHIN_DAYS), oldest_first=False
     )
     needs = db.session.scalars(
         select(Need)
@@ -84,7 +82,7 @@ def index():
         total=sum(counts.values()),
         follow=follow,
         to_qualify=to_qualify,
-        to_qualify_total=counts.get("nouveau", 0),
+        to_qualify_total=counts.get(NeedState.NOUVEAU, 0),
         unanswered=unanswered,
         unanswered_total=unanswered_total,
         returned=returned,

@@ -8,7 +8,6 @@ company search to the visit form.
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import User, Visit
 from connectences.prospection import companies as directory
@@ -29,6 +29,7 @@ from connectences.web.access import guard_blueprint
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur", "admin", audit_action="visits_access_refused")
@@ -43,10 +44,6 @@ PER_PAGE = 50
 CREATE_FIELDS = ("name", "siret", "commune", *directory.PERSON_MET_FIELDS.values())
 
 
-def today() -> date:
-    return date.today()
-
-
 def need_form_url(company_ref: str, visit_id: int) -> str:
     """The need form, pre-filled with the company and the visit."""
     return f"{NEED_FORM_PATH}?{urlencode({'entreprise': company_ref, 'visite': visit_id})}"
@@ -56,7 +53,7 @@ def need_form_url(company_ref: str, visit_id: int) -> str:
 
 
 def _render_new(*, company=None, status=200, **extra):
-    day = today()
+    day = local_today()
     text = (request.values.get("q") or "").strip()[:200]
     results = []
     if company is None and len(text) >= 2:
@@ -130,7 +127,7 @@ def _save_visit(company):
         "need_detected": request.form.get("need_detected") == "1",
         "follow_up_on": request.form.get("follow_up_on", ""),
     }
-    day = today()
+    day = local_today()
     try:
         data = prospection.visit_input_from_form(request.form, today=day)
         visit, _pressure = prospection.log_visit(
@@ -164,7 +161,7 @@ def _save_visit(company):
 
 @bp.route("/relances")
 def follow_ups():
-    day = today()
+    day = local_today()
     return render_template(
         "visits/follow_ups.html",
         follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
@@ -180,7 +177,7 @@ def follow_up(visit_id: int):
     # Only one's own follow-ups: another animateur's is "not found", not "forbidden".
     if visit is None or visit.animateur_id != current_user.id or visit.follow_up_on is None:
         abort(404)
-    day = today()
+    day = local_today()
     action = request.form.get("action")
     try:
         if action == "reporter":
@@ -256,11 +253,11 @@ def _filters() -> tuple[prospection.VisitFilters, dict, dict[str, str]]:
 def index():
     filters, shown, errors = _filters()
     query = prospection.filtered_visits(filters)
-    everything = db.session.scalars(query).unique().all()
-    page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
-    pages = max(1, -(-len(everything) // PER_PAGE))
-    page = min(page, pages)
-    rows = everything[(page - 1) * PER_PAGE : page * PER_PAGE]
+    pagination = paginate(query, PER_PAGE)
+    # The totals count every visit of the filters, not only the page's.
+    kinds = db.session.execute(
+        query.with_only_columns(Visit.channel, Visit.outcome).order_by(None)
+    ).all()
     active = {k: v for k, v in shown.items() if v}
     animateurs = db.session.scalars(
         select(User)
@@ -269,11 +266,11 @@ def index():
     ).all()
     return render_template(
         "visits/index.html",
-        visits=rows,
-        total=len(everything),
-        totals=prospection.visit_totals(everything),
-        page=page,
-        pages=pages,
+        visits=pagination.items,
+        total=pagination.total,
+        totals=prospection.visit_totals(kinds),
+        page=pagination.page,
+        pages=max(1, pagination.pages),
         filters=shown,
         active_filters=active,
         errors=errors,

@@ -8,24 +8,59 @@ read from the ``transition`` table this module writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from sqlalchemy import select
 
 from connectences import vocab
+from connectences.errors import DomainError
 from connectences.models import Transition
 
 
-class TransitionError(ValueError):
+class TransitionError(DomainError):
     """A transition the state machine does not allow; ``message`` is French, for people."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class NeedState(StrEnum):
+    """States of a company's need (labels: ``vocab.NEED_STATUSES``)."""
+
+    NOUVEAU = "nouveau"
+    QUALIFIE = "qualifie"
+    EN_RECHERCHE = "en_recherche"
+    PROPOSE = "propose"
+    POURVU = "pourvu"
+    REORIENTE = "reoriente"
+    ABANDONNE = "abandonne"
+
+
+class LeadState(StrEnum):
+    """States of a lead sent to an operator (labels: ``vocab.LEAD_STATUSES``)."""
+
+    ENVOYE = "envoye"
+    VU = "vu"
+    ACCEPTE = "accepte"
+    EN_COURS = "en_cours"
+    PLACE = "place"
+    SANS_SUITE = "sans_suite"
+    REFUSE = "refuse"
+    RENDU = "rendu"
+
+
+class ReferralState(StrEnum):
+    """States of a need re-oriented to a partner (labels: ``vocab.REFERRAL_STATUSES``)."""
+
+    ENVOYEE = "envoyee"
+    RECUE = "recue"
+    PRISE_EN_CHARGE = "prise_en_charge"
+    CLOSE = "close"
+    REFUSEE = "refusee"
+    SANS_SUITE = "sans_suite"
 
 
 @dataclass(frozen=True)
 class Workflow:
     entity: str
+    states: type[StrEnum]
     labels: dict[str, str]
     initial: str
     moves: dict[str, frozenset[str]]
@@ -34,67 +69,139 @@ class Workflow:
     # Target states that need a free text (e.g. the outcome of a closed referral).
     texts: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self):
+        # The French labels and the machine name exactly the same states.
+        assert set(self.labels) == set(self.states) == set(self.moves), self.entity
+
     def allowed(self, state: str) -> frozenset[str]:
         return self.moves.get(state, frozenset())
 
     def is_final(self, state: str) -> bool:
         return not self.allowed(state)
 
+    @property
+    def final(self) -> frozenset[str]:
+        """The states nothing leaves: the record is settled."""
+        return frozenset(state for state in self.states if self.is_final(state))
 
-def _moves(**kwargs: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    return {state: frozenset(targets) for state, targets in kwargs.items()}
+    @property
+    def live(self) -> frozenset[str]:
+        """The states not settled yet."""
+        return frozenset(self.states) - self.final
 
+
+def _moves(moves: dict[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    return {state: frozenset(targets) for state, targets in moves.items()}
+
+
+N, L, R = NeedState, LeadState, ReferralState
 
 NEED = Workflow(
     entity="need",
+    states=NeedState,
     labels=vocab.NEED_STATUSES,
-    initial="nouveau",
+    initial=N.NOUVEAU,
     moves=_moves(
-        nouveau=("qualifie", "reoriente", "abandonne"),
-        qualifie=("en_recherche", "propose", "reoriente", "abandonne"),
-        en_recherche=("propose", "reoriente", "abandonne"),
-        # A lead refused or handed back sends the need back to the search.
-        propose=("pourvu", "en_recherche", "reoriente", "abandonne"),
-        reoriente=("en_recherche", "pourvu", "abandonne"),
-        pourvu=(),
-        abandonne=(),
+        {
+            N.NOUVEAU: (N.QUALIFIE, N.REORIENTE, N.ABANDONNE),
+            N.QUALIFIE: (N.EN_RECHERCHE, N.PROPOSE, N.REORIENTE, N.ABANDONNE),
+            N.EN_RECHERCHE: (N.PROPOSE, N.REORIENTE, N.ABANDONNE),
+            # A lead refused or handed back sends the need back to the search.
+            N.PROPOSE: (N.POURVU, N.EN_RECHERCHE, N.REORIENTE, N.ABANDONNE),
+            N.REORIENTE: (N.EN_RECHERCHE, N.POURVU, N.ABANDONNE),
+            N.POURVU: (),
+            N.ABANDONNE: (),
+        }
     ),
-    reasons={"abandonne": vocab.NEED_ABANDON_REASONS},
+    reasons={N.ABANDONNE: vocab.NEED_ABANDON_REASONS},
 )
 
 LEAD = Workflow(
     entity="lead",
+    states=LeadState,
     labels=vocab.LEAD_STATUSES,
-    initial="envoye",
+    initial=L.ENVOYE,
     moves=_moves(
-        envoye=("vu", "refuse", "rendu", "sans_suite"),
-        vu=("accepte", "refuse", "rendu", "sans_suite"),
-        accepte=("en_cours", "place", "rendu", "sans_suite"),
-        en_cours=("place", "rendu", "sans_suite"),
-        place=(),
-        refuse=(),
-        rendu=(),
-        sans_suite=(),
+        {
+            L.ENVOYE: (L.VU, L.REFUSE, L.RENDU, L.SANS_SUITE),
+            L.VU: (L.ACCEPTE, L.REFUSE, L.RENDU, L.SANS_SUITE),
+            L.ACCEPTE: (L.EN_COURS, L.PLACE, L.RENDU, L.SANS_SUITE),
+            L.EN_COURS: (L.PLACE, L.RENDU, L.SANS_SUITE),
+            L.PLACE: (),
+            L.REFUSE: (),
+            L.RENDU: (),
+            L.SANS_SUITE: (),
+        }
     ),
-    reasons={"refuse": vocab.LEAD_REFUSAL_REASONS},
+    reasons={L.REFUSE: vocab.LEAD_REFUSAL_REASONS},
 )
 
 REFERRAL = Workflow(
     entity="referral",
+    states=ReferralState,
     labels=vocab.REFERRAL_STATUSES,
-    initial="envoyee",
+    initial=R.ENVOYEE,
     moves=_moves(
-        # ``sans_suite``: closed by the scheduler when the partner never took it in hand.
-        envoyee=("recue", "refusee", "sans_suite"),
-        recue=("prise_en_charge", "refusee", "sans_suite"),
-        prise_en_charge=("close",),
-        close=(),
-        refusee=(),
-        sans_suite=(),
+        {
+            # ``sans_suite``: closed by the scheduler when the partner never took it in hand.
+            R.ENVOYEE: (R.RECUE, R.REFUSEE, R.SANS_SUITE),
+            R.RECUE: (R.PRISE_EN_CHARGE, R.REFUSEE, R.SANS_SUITE),
+            R.PRISE_EN_CHARGE: (R.CLOSE,),
+            R.CLOSE: (),
+            R.REFUSEE: (),
+            R.SANS_SUITE: (),
+        }
     ),
-    reasons={"refusee": vocab.REFERRAL_REFUSAL_REASONS},
-    texts={"close": "Indiquez l'issue de la prise en charge."},
+    reasons={R.REFUSEE: vocab.REFERRAL_REFUSAL_REASONS},
+    texts={R.CLOSE: "Indiquez l'issue de la prise en charge."},
 )
+
+# --- Groups of states: each named once here, imported everywhere else ---------------
+
+# Needs not sent anywhere yet: they may still be qualified, and pooling considers them.
+NEED_UNROUTED = frozenset({N.NOUVEAU, N.QUALIFIE, N.EN_RECHERCHE})
+# Needs qualified and waiting for a route ("recherche" on the board): they may be
+# proposed to an operator, and the rematch job watches them.
+NEED_SEARCHING = frozenset({N.QUALIFIE, N.EN_RECHERCHE})
+# Needs that may still be re-oriented to a partner (a proposed one too).
+NEED_REORIENTABLE = frozenset({N.NOUVEAU, N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE})
+# Needs a live lead (``propose``) or referral (``reoriente``) holds out of the search.
+NEED_HELD = frozenset({N.PROPOSE, N.REORIENTE})
+# Needs settled: a new need of the same company is no duplicate of them.
+NEED_FINAL = NEED.final
+# The moves an animateur makes by hand on the need page, per state, in button order
+# (each also allowed by the machine). ``propose`` and ``reoriente`` only come from
+# sending a lead or a referral, which create the records; leaving ``propose`` for the
+# search or ``pourvu`` follows the lead's own life (refused, handed back, placed), so
+# those are not offered either. Qualifying goes through the qualification form (ROME
+# code, shared-time work), which moves ``nouveau`` to ``qualifie`` itself.
+NEED_MANUAL_MOVES: dict[str, tuple[str, ...]] = {
+    N.NOUVEAU: (N.ABANDONNE,),
+    N.QUALIFIE: (N.EN_RECHERCHE, N.ABANDONNE),
+    N.EN_RECHERCHE: (N.ABANDONNE,),
+    N.PROPOSE: (N.ABANDONNE,),
+    N.REORIENTE: (N.EN_RECHERCHE, N.POURVU, N.ABANDONNE),
+}
+
+# Leads the operator has not answered yet (waiting on the operator).
+LEAD_UNANSWERED = frozenset({L.ENVOYE, L.VU})
+# Leads opened by the operator and not settled: "en attente" in their inbox.
+LEAD_IN_PROGRESS = frozenset({L.VU, L.ACCEPTE, L.EN_COURS})
+# Leads still alive: they hold their needs in ``propose``.
+LEAD_LIVE = LEAD.live
+# Leads the operator took on: it may see the people's contact details and CVs.
+LEAD_TAKEN_ON = frozenset({L.ACCEPTE, L.EN_COURS, L.PLACE})
+# Leads that came back to the animateur without a placement.
+LEAD_RETURNED = frozenset({L.REFUSE, L.RENDU})
+LEAD_FINAL = LEAD.final
+
+# Referrals the partner has not taken in hand yet (waiting on the partner).
+REFERRAL_UNANSWERED = frozenset({R.ENVOYEE, R.RECUE})
+# Referrals opened by the partner and not settled: "en cours" in their inbox.
+REFERRAL_IN_PROGRESS = frozenset({R.RECUE, R.PRISE_EN_CHARGE})
+# Referrals still alive: they hold their need in ``reoriente``.
+REFERRAL_LIVE = REFERRAL.live
+REFERRAL_FINAL = REFERRAL.final
 
 
 def start(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from connectences import territory, workflows
 from connectences.clock import local_today
-from connectences.mail import queue_template
+from connectences.mail import MailKind, queue_template
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.score import score_pair
@@ -26,10 +26,17 @@ from connectences.models import (
 )
 from connectences.prospection.companies import unreachable_message
 from connectences.prospection.pressure import ContactRefused, check_contact
-from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
+from connectences.urls import external_url
+from connectences.workflows import (
+    LEAD,
+    NEED,
+    NEED_REORIENTABLE,
+    NEED_SEARCHING,
+    REFERRAL,
+    NeedState,
+    TransitionError,
+)
 
-PROPOSABLE = {"qualifie", "en_recherche"}
-REORIENTABLE = {"nouveau", "qualifie", "en_recherche", "propose"}
 MAX_BUNDLE_HOURS = 35
 
 
@@ -112,7 +119,7 @@ def send_lead(
     if not operator.active:
         raise TransitionError("Cet opérateur n'est plus actif.")
     for need in needs:
-        if need.status not in PROPOSABLE:
+        if need.status not in NEED_SEARCHING:
             raise TransitionError(
                 f"Le besoin « {need.title} » doit être qualifié avant d'être proposé "
                 f"(état actuel : {NEED.labels[need.status].lower()})."
@@ -144,16 +151,23 @@ def send_lead(
     workflows.start(session, lead, LEAD, actor=actor)
     for need in needs:
         workflows.transition(
-            session, need, NEED, "propose", actor=actor, reason_text=f"Proposé à {operator.name}"
+            session,
+            need,
+            NEED,
+            NeedState.PROPOSE,
+            actor=actor,
+            reason_text=f"Proposé à {operator.name}",
         )
     queue_template(
         session,
+        kind=MailKind.LEAD_SENT,
         to=operator.email,
         subject="Un poste en temps partagé vous est proposé"
         if lead.is_bundle
         else f"Nouveau besoin proposé : {needs[0].title}",
         template="lead_sent",
         lead=lead,
+        link=external_url("leads.show", lead_id=lead.id),
         hours=f"{sum(n.hours_per_week for n in needs):g}",
     )
     return lead
@@ -169,7 +183,7 @@ def send_referral(
     note: str | None = None,
 ) -> Referral:
     """Re-orient a need to a partner, with the reasons; the need becomes ``reoriente``."""
-    if need.status not in REORIENTABLE:
+    if need.status not in NEED_REORIENTABLE:
         raise TransitionError(
             f"Ce besoin ne peut plus être réorienté (état actuel : "
             f"{NEED.labels[need.status].lower()})."
@@ -187,13 +201,20 @@ def send_referral(
     session.add(referral)
     workflows.start(session, referral, REFERRAL, actor=actor)
     workflows.transition(
-        session, need, NEED, "reoriente", actor=actor, reason_text=f"Réorienté vers {partner.name}"
+        session,
+        need,
+        NEED,
+        NeedState.REORIENTE,
+        actor=actor,
+        reason_text=f"Réorienté vers {partner.name}",
     )
     queue_template(
         session,
+        kind=MailKind.REFERRAL_SENT,
         to=partner.email,
         subject=f"Besoin réorienté : {need.title}",
         template="referral_sent",
         referral=referral,
+        link=external_url("referrals.show", referral_id=referral.id),
     )
     return referral

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from connectences import vocab, workflows
-from connectences.cvtheque.access import LEAD_STATES_WITH_CV
 from connectences.cvtheque.status import settle_status
-from connectences.mail import queue_template
+from connectences.mail import MailKind, queue_template
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import (
@@ -26,6 +27,7 @@ from connectences.models import (
     CompanyContact,
     FollowUpPoint,
     Lead,
+    LeadNeed,
     Need,
     Placement,
     PlacementNeed,
@@ -36,7 +38,20 @@ from connectences.models import (
 from connectences.models.base import utcnow
 from connectences.prospection.companies import commune_label, reachable_contacts
 from connectences.typography import hours_fr
-from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
+from connectences.urls import external_url
+from connectences.workflows import (
+    LEAD,
+    LEAD_LIVE,
+    LEAD_TAKEN_ON,
+    NEED,
+    NEED_HELD,
+    REFERRAL,
+    REFERRAL_LIVE,
+    LeadState,
+    NeedState,
+    ReferralState,
+    TransitionError,
+)
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
 # Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
@@ -101,17 +116,43 @@ def _notify_creator(session, record, *, subject: str, message: str, link: str) -
     if user is None or not user.active:
         return
     queue_template(
-        session, to=user.email, subject=subject, template="lead_update", message=message, link=link
+        session,
+        kind=MailKind.WORKFLOW_UPDATE,
+        to=user.email,
+        subject=subject,
+        template="lead_update",
+        message=message,
+        link=link,
     )
 
 
-def _needs_back_to_search(session, lead: Lead, actor, why: str) -> None:
-    """A lead that ends without placement frees its needs for another route."""
-    for item in lead.needs:
-        if item.need.status == "propose":
+def back_to_search(session, needs: Sequence[Need], *, why: str, actor=None) -> int:
+    """Put back in the search (``en_recherche``) the needs a lead or referral held.
+
+    Called once that lead or referral has ended without a placement. A need proposed
+    (``propose``) or re-oriented (``reoriente``) stays so while another live lead or
+    referral still holds it. Returns how many needs went back.
+    """
+    released = 0
+    for need in dict.fromkeys(needs):
+        if need.status not in NEED_HELD:
+            continue
+        held = session.scalar(
+            select(Lead.id)
+            .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+            .where(LeadNeed.need_id == need.id, Lead.status.in_(LEAD_LIVE))
+            .limit(1)
+        ) or session.scalar(
+            select(Referral.id)
+            .where(Referral.need_id == need.id, Referral.status.in_(REFERRAL_LIVE))
+            .limit(1)
+        )
+        if held is None:
             workflows.transition(
-                session, item.need, NEED, "en_recherche", actor=actor, reason_text=why
+                session, need, NEED, NeedState.EN_RECHERCHE, actor=actor, reason_text=why
             )
+            released += 1
+    return released
 
 
 def _need_titles(lead: Lead) -> str:
@@ -119,7 +160,9 @@ def _need_titles(lead: Lead) -> str:
 
 
 def _need_link(lead: Lead) -> str:
-    return f"/animateur/besoins/{lead.needs[0].need.ref}" if lead.needs else "/animateur"
+    if lead.needs:
+        return external_url("needs.show", ref=lead.needs[0].need.ref)
+    return external_url("staff.index")
 
 
 def mark_seen(session, lead: Lead, actor=None) -> bool:
@@ -127,9 +170,9 @@ def mark_seen(session, lead: Lead, actor=None) -> bool:
 
     Opening it again, or in a later state, changes nothing; returns whether it moved.
     """
-    if lead.status != "envoye":
+    if lead.status != LeadState.ENVOYE:
         return False
-    workflows.transition(session, lead, LEAD, "vu", actor=actor)
+    workflows.transition(session, lead, LEAD, LeadState.VU, actor=actor)
     return True
 
 
@@ -157,7 +200,7 @@ def work_place(need: Need) -> str:
 def taken_on(lead: Lead) -> bool:
     """Whether the operator has taken the lead on (accepted, contacting, placed): only
     then may it see how to reach the company and the people."""
-    return lead.status in LEAD_STATES_WITH_CV
+    return lead.status in LEAD_TAKEN_ON
 
 
 def _people(company: Company) -> list[CompanyContact]:
@@ -190,14 +233,16 @@ def accept(session, lead: Lead, actor=None) -> Transition:
     organisation's address when nobody is named).
     """
     mark_seen(session, lead, actor)
-    entry = workflows.transition(session, lead, LEAD, "accepte", actor=actor)
+    entry = workflows.transition(session, lead, LEAD, LeadState.ACCEPTE, actor=actor)
     title = "le poste en temps partagé" if lead.is_bundle else f"« {lead.needs[0].need.title} »"
     queue_template(
         session,
+        kind=MailKind.LEAD_ACCEPTED,
         to=getattr(actor, "email", None) or lead.operator.email,
         subject=f"Proposition acceptée : contacter {_company_names(lead)}",
         template="lead_accepted",
         lead=lead,
+        link=external_url("leads.show", lead_id=lead.id),
         title=title,
         reach=company_reach(lead),
     )
@@ -210,7 +255,7 @@ def _company_names(lead: Lead) -> str:
 
 def start_contacting(session, lead: Lead, actor=None) -> Transition:
     """The operator has started contacting the proposed candidates (``en_cours``)."""
-    return workflows.transition(session, lead, LEAD, "en_cours", actor=actor)
+    return workflows.transition(session, lead, LEAD, LeadState.EN_COURS, actor=actor)
 
 
 def refuse(session, lead: Lead, reason: str, text: str | None = None, actor=None) -> Transition:
@@ -219,11 +264,16 @@ def refuse(session, lead: Lead, reason: str, text: str | None = None, actor=None
     The needs go back to the search and the animateur is told why.
     """
     entry = workflows.transition(
-        session, lead, LEAD, "refuse", actor=actor, reason_code=reason, reason_text=text
+        session, lead, LEAD, LeadState.REFUSE, actor=actor, reason_code=reason, reason_text=text
     )
     lead.refusal_reason = reason
     lead.refusal_text = entry.reason_text
-    _needs_back_to_search(session, lead, actor, f"Proposition refusée par {lead.operator.name}")
+    back_to_search(
+        session,
+        [item.need for item in lead.needs],
+        why=f"Proposition refusée par {lead.operator.name}",
+        actor=actor,
+    )
     why = vocab.label(vocab.LEAD_REFUSAL_REASONS, reason)
     if entry.reason_text:
         why = f"{why} — {entry.reason_text}"
@@ -244,8 +294,15 @@ def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
     text = (text or "").strip()
     if not text:
         raise TransitionError("Expliquez pourquoi vous rendez cette proposition.")
-    entry = workflows.transition(session, lead, LEAD, "rendu", actor=actor, reason_text=text)
-    _needs_back_to_search(session, lead, actor, f"Proposition rendue par {lead.operator.name}")
+    entry = workflows.transition(
+        session, lead, LEAD, LeadState.RENDU, actor=actor, reason_text=text
+    )
+    back_to_search(
+        session,
+        [item.need for item in lead.needs],
+        why=f"Proposition rendue par {lead.operator.name}",
+        actor=actor,
+    )
     _notify_creator(
         session,
         lead,
@@ -259,8 +316,15 @@ def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
 
 def close_without_outcome(session, lead: Lead, text: str | None = None, actor=None) -> Transition:
     """The lead ends without a placement (``sans_suite``); its needs go back to the search."""
-    entry = workflows.transition(session, lead, LEAD, "sans_suite", actor=actor, reason_text=text)
-    _needs_back_to_search(session, lead, actor, f"Sans suite chez {lead.operator.name}")
+    entry = workflows.transition(
+        session, lead, LEAD, LeadState.SANS_SUITE, actor=actor, reason_text=text
+    )
+    back_to_search(
+        session,
+        [item.need for item in lead.needs],
+        why=f"Sans suite chez {lead.operator.name}",
+        actor=actor,
+    )
     _notify_creator(
         session,
         lead,
@@ -313,13 +377,13 @@ def record_placement(
         raise TransitionError("Indiquez un nombre d'heures par semaine entre 1 et 48.")
     if not isinstance(start_date, date):
         raise TransitionError("Indiquez la date de début.")
-    if lead.status not in LEAD.moves or "place" not in LEAD.allowed(lead.status):
+    if lead.status not in LEAD.moves or LeadState.PLACE not in LEAD.allowed(lead.status):
         raise TransitionError(
             f"Impossible d'enregistrer un placement : la proposition est "
             f"« {vocab.label(LEAD.labels, lead.status).lower()} »."
         )
     for need in needs:
-        if "pourvu" not in NEED.allowed(need.status):
+        if NeedState.POURVU not in NEED.allowed(need.status):
             raise TransitionError(
                 f"Le besoin « {need.title} » ne peut plus être pourvu "
                 f"(état : {vocab.label(NEED.labels, need.status).lower()})."
@@ -342,7 +406,7 @@ def record_placement(
         session,
         lead,
         LEAD,
-        "place",
+        LeadState.PLACE,
         actor=actor,
         reason_text=f"{candidate.first_name} {candidate.last_name}",
     )
@@ -364,7 +428,7 @@ def record_placement(
             session,
             need,
             NEED,
-            "pourvu",
+            NeedState.POURVU,
             actor=actor,
             reason_text=f"Placé par {lead.operator.name}",
         )
@@ -422,22 +486,24 @@ def record_follow_up(
 
 def receive(session, referral: Referral, actor=None) -> bool:
     """Record the first opening of a referral by its partner (``envoyee`` → ``recue``)."""
-    if referral.status != "envoyee":
+    if referral.status != ReferralState.ENVOYEE:
         return False
-    workflows.transition(session, referral, REFERRAL, "recue", actor=actor)
+    workflows.transition(session, referral, REFERRAL, ReferralState.RECUE, actor=actor)
     return True
 
 
 def take_charge(session, referral: Referral, actor=None) -> Transition:
     """The partner takes the company's need in hand."""
     receive(session, referral, actor)
-    return workflows.transition(session, referral, REFERRAL, "prise_en_charge", actor=actor)
+    return workflows.transition(
+        session, referral, REFERRAL, ReferralState.PRISE_EN_CHARGE, actor=actor
+    )
 
 
 def close_referral(session, referral: Referral, outcome: str, actor=None) -> Transition:
     """Close a referral with its outcome (required), which the animateur sees on the need."""
     entry = workflows.transition(
-        session, referral, REFERRAL, "close", actor=actor, reason_text=outcome
+        session, referral, REFERRAL, ReferralState.CLOSE, actor=actor, reason_text=outcome
     )
     referral.outcome = entry.reason_text
     _notify_creator(
@@ -446,7 +512,7 @@ def close_referral(session, referral: Referral, outcome: str, actor=None) -> Tra
         subject=f"Réorientation close par {referral.partner.name}",
         message=f"{referral.partner.name} a clos la réorientation du besoin "
         f"« {referral.need.title} » ({referral.need.company.name}). Issue : {referral.outcome}",
-        link=f"/animateur/besoins/{referral.need.ref}",
+        link=external_url("needs.show", ref=referral.need.ref),
     )
     return entry
 
@@ -457,20 +523,20 @@ def refuse_referral(
     """Refuse a referral with a reason from the closed list; the need goes back to the
     search so the animateur can route it elsewhere."""
     entry = workflows.transition(
-        session, referral, REFERRAL, "refusee", actor=actor, reason_code=reason, reason_text=text
+        session,
+        referral,
+        REFERRAL,
+        ReferralState.REFUSEE,
+        actor=actor,
+        reason_code=reason,
+        reason_text=text,
     )
     referral.refusal_reason = reason
     referral.refusal_text = entry.reason_text
     need = referral.need
-    if need.status == "reoriente":
-        workflows.transition(
-            session,
-            need,
-            NEED,
-            "en_recherche",
-            actor=actor,
-            reason_text=f"Réorientation refusée par {referral.partner.name}",
-        )
+    back_to_search(
+        session, [need], why=f"Réorientation refusée par {referral.partner.name}", actor=actor
+    )
     why = vocab.label(vocab.REFERRAL_REFUSAL_REASONS, reason)
     if entry.reason_text:
         why = f"{why} — {entry.reason_text}"
@@ -480,6 +546,6 @@ def refuse_referral(
         subject=f"Réorientation refusée par {referral.partner.name}",
         message=f"{referral.partner.name} a refusé la réorientation du besoin "
         f"« {need.title} » ({need.company.name}). Motif : {why}.",
-        link=f"/animateur/besoins/{need.ref}",
+        link=external_url("needs.show", ref=need.ref),
     )
     return entry

@@ -1,7 +1,7 @@
 """Outbox: a Reply-To per message (mails to companies answer to a person).
 
 Revision ID: 5e1d2c3b4a90
-Revises: efab7fe3a460
+Revises: 2b251bb802d2
 Create Date: 2026-12-05 10:00:00.000000
 
 """

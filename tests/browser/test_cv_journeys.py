@@ -12,12 +12,13 @@ violation and never scrolls sideways at 390 px.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Candidate
 from tests.browser.support import (
@@ -127,7 +128,9 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     page.get_by_label("Jeudi").check()
     page.get_by_label("CDI à temps partagé").check()
     page.get_by_label("CDD").check()
-    page.get_by_label("Disponible à partir du").fill((date.today() + timedelta(days=7)).isoformat())
+    page.get_by_label("Disponible à partir du").fill(
+        (local_today() + timedelta(days=7)).isoformat()
+    )
     page.get_by_label("Votre CV en PDF (facultatif)").set_input_files(
         files=[
             {
@@ -257,7 +260,7 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
 
     page.goto(base + "/animateur/cvtheque/import")
     blocking += check(page, "cv-animateur-import-390", "import, formulaire (390 px)")
-    available = (date.today() + timedelta(days=3)).strftime("%d/%m/%Y")
+    available = (local_today() + timedelta(days=3)).strftime("%d/%m/%Y")
     rows = [
         "Prénom;Nom;E-mail;Téléphone;Commune;Rayon de mobilité (km);Compétences;"
         "Niveau;Heures min;Heures max;Jours;Contrats;Disponible à partir du",

@@ -5,10 +5,11 @@ screenshotted and passes axe-core with no serious or critical violation."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from connectences.clock import local_today
 from tests.browser.support import PHONE, audit, describe, log_in, screenshot
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,7 @@ def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_s
     with page.expect_navigation():
         page.get_by_role("button", name="J'ai contacté les candidats").click()
 
-    start = date.today() + timedelta(days=14)
+    start = local_today() + timedelta(days=14)
     page.get_by_label("Date de début").fill(start.isoformat())
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer le placement").click()

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.demo import build_demo_document
 from connectences.extensions import db
 from connectences.models import Need
@@ -84,7 +85,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     assert already.bounding_box()["y"] < first_field.bounding_box()["y"]
     blocking = check(page, "besoin-formulaire-390", "exprimer un besoin, formulaire vide (390 px)")
 
-    start = date.today() + timedelta(days=30)
+    start = local_today() + timedelta(days=30)
     fill_need_form(page, start)
     # The contract is the one choice left to the owner: the first one is enough here.
     page.locator("input[name=contract]").first.check()

@@ -228,6 +228,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
     with live_server.app.app_context():
         db.session.add(
             OutboxMessage(
+                kind="account_invitation",
                 to="injoignable@exemple.fr",
                 subject="Votre invitation sur Connect'ences",
                 body_text="Bonjour",

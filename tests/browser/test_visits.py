@@ -6,10 +6,11 @@ axe-core with no serious or critical violation, without sideways scrolling."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from connectences.clock import local_today
 from connectences.demo import build_demo_document
 from tests.browser.support import (
     PHONE,
@@ -47,7 +48,7 @@ def test_log_a_visit_on_a_phone(page, live_server):
     page.get_by_label("Aides et plans de relance").check()
     page.get_by_label("Issue").select_option("a_relancer")
     page.get_by_label("Notes").fill("Le gérant rappellera après la saison.")
-    follow_up = date.today() + timedelta(days=21)
+    follow_up = local_today() + timedelta(days=21)
     page.get_by_label("Prochaine relance").fill(follow_up.isoformat())
     confirm = page.get_by_label("Je confirme : enregistrer ce contact malgré le contact récent")
     if confirm.count():  # the demo company was contacted within 30 days

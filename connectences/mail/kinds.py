@@ -1,0 +1,39 @@
+"""What each queued mail is for. Rules about mail (flood limits) key on the kind, never
+on the subject: rewording a subject must not switch a limit off."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MailKind(StrEnum):
+    # Accounts
+    ACCOUNT_INVITATION = "account_invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of mail, not a secret)
+    # The CV library and the people in it
+    CV_CONFIRM = "cv_confirm"
+    CV_SPACE_LINK = "cv_space_link"
+    CV_RETENTION_WARNING = "cv_retention_warning"
+    # Needs posted by companies
+    NEED_CONFIRM = "need_confirm"
+    COMPANY_SPACE_LINK = "company_space_link"
+    # Leads and referrals
+    LEAD_SENT = "lead_sent"
+    # The operator who accepted a lead gets the companies' contacts.
+    LEAD_ACCEPTED = "lead_accepted"
+    REFERRAL_SENT = "referral_sent"
+    # A lead or referral refused, handed back, placed or closed: its sender is told.
+    WORKFLOW_UPDATE = "workflow_update"
+    # Scheduled jobs
+    LEAD_REMINDER = "lead_reminder"
+    LEAD_ALERT = "lead_alert"
+    REFERRAL_REMINDER = "referral_reminder"
+    REFERRAL_ALERT = "referral_alert"
+    REFERRAL_CLOSED = "referral_closed"
+    VISIT_FOLLOW_UP = "visit_follow_up"
+    PLACEMENT_FOLLOW_UP = "placement_follow_up"
+    REMATCH = "rematch"
+    MONTHLY_DIGEST = "monthly_digest"
+    JOB_FAILURE = "job_failure"
+    # Rows queued before kinds existed whose subject said nothing known.
+    OTHER = "other"
