@@ -142,8 +142,11 @@ def skill_ref(text: str) -> SkillRef:
         concept = skills.common_concept(
             {code for h in hits for code in skills.skill_concept(h.concept).codes}
         )
+    specific = any(skills.skill_concept(h.concept).kind != "job" for h in hits)
+    if specific:
+        # "cuisine des poissons" is a speciality; "cuisine" only names its job there.
+        hits = tuple(h for h in hits if skills.skill_concept(h.concept).kind != "job")
     own = {h.concept for h in hits}
-    specific = any(skills.skill_concept(c).kind != "job" for c in own)
     related = {r for c in own for r in skills.related_concepts(c)} - own
     # "produits de la mer" is a speciality of cooks (G1602) even where the taxonomy's
     # nearest job is the seafood industry: the concept data is the closer judge.
