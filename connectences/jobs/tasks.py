@@ -486,6 +486,7 @@ def rematch(ctx: JobContext) -> dict:
 
     One mail per need listing them; a (need, candidate) pair is flagged once.
     """
+    from connectences.matching.score import fr_number
     from connectences.matching.service import match_need
 
     min_score = int(ctx.setting("REMATCH_MIN_SCORE", 70))
@@ -522,7 +523,7 @@ def rematch(ctx: JobContext) -> dict:
             if ctx.already_noticed("rematch", key):
                 continue
             ctx.note_notice("rematch", key)
-            lines.append(f"- {ref} : score {match['score']} sur 100")
+            lines.append(f"- {ref} : score {fr_number(match['score'])} sur 100")
         if lines:
             queue_mail(
                 ctx.session,

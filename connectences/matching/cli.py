@@ -9,11 +9,13 @@ from flask.cli import with_appcontext
 
 
 def _print_human(result: dict) -> None:
+    from connectences.matching.score import fr_number
+
     click.echo(f"Besoin {result['need']} : {len(result['matches'])} candidat(s) proposé(s).")
     for rank, match in enumerate(result["matches"], 1):
-        click.echo(f"{rank:>3}. {match['candidate']} — {match['score']}/100")
+        click.echo(f"{rank:>3}. {match['candidate']} — {fr_number(match['score'])}/100")
         for entry in match["explanation"]:
-            click.echo(f"       {entry['points']:>3} {entry['text']}")
+            click.echo(f"       {fr_number(entry['points']):>4} {entry['text']}")
 
 
 def _print_explain(result: dict) -> None:

@@ -531,13 +531,14 @@ def explanation(need: NeedData, cand: CandidateData) -> list[dict]:
     return entries
 
 
-def score_pair(need: NeedData, cand: CandidateData) -> tuple[int, list[dict]]:
-    """Score (0..100) and explanation of a candidate for a need, hard constraints aside."""
+def score_pair(need: NeedData, cand: CandidateData) -> tuple[float, list[dict]]:
+    """Score (0..100, at most one decimal) and explanation of a candidate for a need,
+    hard constraints aside."""
     entries = explanation(need, cand)
     return sum(e["points"] for e in entries), entries
 
 
-def score(need: NeedData, cand: CandidateData) -> int:
+def score(need: NeedData, cand: CandidateData) -> float:
     """The score alone (0..100)."""
     return score_pair(need, cand)[0]
 
