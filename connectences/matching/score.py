@@ -16,8 +16,9 @@ Criteria and their maximum points (they add up to 100):
   the same job. Where the taxonomy does not know one of the two texts, close
   texts count their similarity (rapidfuzz, at least ``FUZZY_MIN``). Full
   meets never use a candidate skill up ("paie et DSN" meets both), but a
-  candidate skill gives partial credit to one need skill at most: partial
-  meets are assigned greedily, highest credit first (``assign_meets``);
+  candidate skill gives partial credit to one need skill at most, and the
+  trade alone (a diploma, another speciality) to one need skill in all:
+  partial meets are assigned greedily, highest credit first (``assign_meets``);
 - ROME (20): same ROME code, or same family (first three characters), or a
   neighbouring job (``skills.related_codes``: close vocabulary in the taxonomy);
 - level (10): exact, one step above or below;
