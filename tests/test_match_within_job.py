@@ -291,3 +291,21 @@ def test_fewer_ties_among_people_of_the_trade_on_named_cases():
     assert [r["candidate"] for r in ranked[:2]] == ["cv-paie", "cv-bts"]
     index = CandidateIndex.build(people, distance=lambda a, b: 0.0)
     assert index.top(need, limit=None) == [(r["candidate"], r["score"]) for r in ranked]
+
+
+def test_relations_are_symmetric_with_a_reason_and_unknown_ids_are_refused(tmp_path):
+    from connectences.skills import concepts
+
+    index = concepts.concept_index()
+    assert index.related["taille"]["elagage"] == index.related["elagage"]["taille"]
+    for a, others in index.related.items():
+        for b, why in others.items():
+            assert why and index.related[b][a] == why
+            assert index.concepts[a].kind != "diploma" and index.concepts[b].kind != "diploma"
+    (tmp_path / "X.json").write_text(
+        '{"related": [{"concepts": ["tonte", "tontes"], "why": "faute de frappe"}],'
+        ' "jobs": {"A1203": {"concepts": [{"id": "tonte", "label": "tonte"}]}}}',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="tontes"):
+        concepts.load(tmp_path)
