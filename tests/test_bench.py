@@ -63,6 +63,14 @@ def test_bench_quality_reports_matcher_and_baseline(runner):
     for system in ("matcher", "tfidf"):
         assert within[("ndcg@10", system)]["needs"] >= 15
         assert 0 <= within[("tied_top10_share", system)]["value"] <= 1
+    # The tuning set is printed beside the held-out one, never mixed with it.
+    tuning = {(r["metric"], r["system"]): r for r in lines if r["set"] == "within_job_tuning"}
+    for system in ("matcher", "tfidf"):
+        assert tuning[("ndcg@10", system)]["needs"] >= 10
+        assert 0 <= tuning[("tied_top10_share", system)]["value"] <= 1
+    assert (
+        tuning[("ndcg@10", "matcher")]["candidates"] != within[("ndcg@10", "matcher")]["candidates"]
+    )
     suggestions = {r["metric"]: r for r in lines if r["set"] == "suggestions"}
     assert suggestions["rome_expected_first"]["titles"] == 50
     assert (
@@ -90,3 +98,21 @@ def test_labelled_sets_ship_inside_the_package():
     assert DATA_DIR.is_relative_to(package)
     assert (DATA_DIR / "general" / "set.json").is_file()
     assert (DATA_DIR / "general" / "qrels.tsv").is_file()
+
+
+def test_the_tuning_set_shares_no_need_or_candidate_with_the_held_out_set():
+    from connectences.bench.evaluation import WITHIN_JOB, WITHIN_JOB_TUNING, load_within_job
+
+    def contents(path):
+        groups = load_within_job(path)
+        needs = {(n.ref, n.title, n.skills) for needs, _c, _g in groups for n in needs}
+        people = {(c.ref, c.skills) for _n, cands, _g in groups for c in cands}
+        return needs, people
+
+    held_needs, held_people = contents(WITHIN_JOB)
+    tuning_needs, tuning_people = contents(WITHIN_JOB_TUNING)
+    assert len(tuning_needs) >= 10 and len(tuning_people) >= 30
+    for field in range(3):
+        assert not {n[field] for n in held_needs} & {n[field] for n in tuning_needs}
+    for field in range(2):
+        assert not {c[field] for c in held_people} & {c[field] for c in tuning_people}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from connectences.bench.synth import Generator
@@ -125,3 +126,102 @@ def test_fast_constraint_path_agrees_with_the_explained_checks():
             broken += explained
             kept += not explained
     assert broken and kept
+
+
+# Skills of a few trades, their specialities, related techniques, diplomas and
+# jargon: many candidates get partial credit for two need skills or more, the rows
+# the index only bounds and then recomputes with ``score.assign_meets``.
+WITHIN_JOB_TEXTS = {
+    "M1203": [
+        "paie",
+        "DSN",
+        "Silae",
+        "paie et DSN",
+        "comptabilité fournisseurs",
+        "lettrage",
+        "comptabilité clients",
+        "saisie comptable",
+        "rapprochements bancaires",
+        "TVA",
+        "liasse fiscale",
+        "BTS CG",
+        "DCG",
+        "compta",
+        "comptabilité",
+        "révision des comptes",
+    ],
+    "A1203": [
+        "élagage",
+        "grimpe",
+        "taille de haies",
+        "tonte",
+        "débroussaillage",
+        "arrosage",
+        "pavage",
+        "CAPa jardinier paysagiste",
+        "plantations",
+        "Certiphyto",
+        "abattage",
+    ],
+    "G1602": [
+        "cuisine",
+        "pâtisserie",
+        "cuisine traditionnelle",
+        "produits de la mer",
+        "grillades",
+        "CAP cuisine",
+        "garde-manger",
+        "cuisine des poissons",
+        "HACCP",
+        "entremets",
+    ],
+}
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_index_equals_naive_scorer_on_within_job_skills(seed):
+    rng = random.Random(seed)
+    gen = Generator(seed=seed, pool_size=50, codes=5)
+    base = gen.candidates(1)[0]
+    codes = sorted(WITHIN_JOB_TEXTS)
+    people = []
+    for i in range(300):
+        code = rng.choice(codes)
+        texts = WITHIN_JOB_TEXTS[code] + rng.sample(WITHIN_JOB_TEXTS[rng.choice(codes)], 2)
+        people.append(
+            replace(
+                base,
+                ref=f"cv-{i:04d}",
+                skills=tuple(rng.sample(texts, rng.randint(1, 4))),
+                rome=(code,) if rng.random() < 0.7 else (),
+                level=rng.choice(["employe_qualifie", "technicien"]),
+                hours_min=float(rng.choice([4, 7, 14])),
+                status="disponible",
+                consent=True,
+            )
+        )
+    need_base = gen.needs(1)[0]
+    index = CandidateIndex.build(people, distance=lambda a, b: 0.0)
+    flagged = 0
+    for k in range(30):
+        code = rng.choice(codes)
+        need = replace(
+            need_base,
+            ref=f"besoin-{k}",
+            rome=code,
+            level="employe_qualifie",
+            hours_per_week=7.0,
+            days=base.days,
+            contract=next(iter(base.contracts)),
+            start=base.available_from,
+            commune=base.commune,
+            skills=tuple(rng.sample(WITHIN_JOB_TEXTS[code], rng.randint(2, 4))),
+        )
+        expected = rank_candidates(need, people, limit=None, distance=lambda a, b: 0.0)
+        assert len(expected) > 100
+        assert index.top(need, limit=None) == _pairs(expected), need
+        for limit in (1, 3, 10):
+            assert index.top(need, limit) == _pairs(expected[:limit]), (need, limit)
+        rows = np.flatnonzero(index.hard_mask(need))
+        flagged += int(index._parts(need, rows)[2].sum())
+    assert flagged > 500  # the bound-then-recompute path was exercised

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import Lead, Need, OutboxMessage, Referral, Transition
+from connectences.web.formats import french_number
 from tests import factories as f
 from tests.helpers import count, html_of, need_by_ref, qualify
 
@@ -182,7 +185,8 @@ def test_need_page_ranks_as_the_matcher(client, animateur):
     html = html_of(client.get("/animateur/besoins/n1"))
     assert html.index("Camille Comptable") < html.index("Morgane Moyenne")
     for match in expected:
-        assert f'aria-label="Score : {match["score"]} sur 100"' in html
+        shown = french_number(match["score"])  # decimal comma, no ",0"
+        assert f'aria-label="Score : {shown} sur 100"' in html
         for entry in match["explanation"]:
             assert entry["text"].replace("'", "&#39;") in html
 
@@ -203,9 +207,11 @@ def test_min_score_filter_hides_candidates(client, animateur):
 
     score = match_need("n1")["matches"][0]["score"]
     assert score < 100
-    html = html_of(client.get(f"/animateur/besoins/n1?score_min={score}"))
-    assert "Camille Comptable" in html and f"<strong>{score}</strong>" in html
-    html = html_of(client.get(f"/animateur/besoins/n1?score_min={score + 1}"))
+    # The filter takes whole points; scores may have a tenth.
+    floor = math.floor(score)
+    html = html_of(client.get(f"/animateur/besoins/n1?score_min={floor}"))
+    assert "Camille Comptable" in html and f"<strong>{french_number(score)}</strong>" in html
+    html = html_of(client.get(f"/animateur/besoins/n1?score_min={floor + 1}"))
     assert "Camille Comptable" not in html
     assert "sur 2 respectant" in html
 

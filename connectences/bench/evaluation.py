@@ -21,7 +21,11 @@ a hard constraint.
 The within-job set (``bench/data/within_job/cases.json``) ranks each need among
 candidates of its own trade who differ only by their skills; it prints nDCG@k
 and ``tied_top{k}_share`` (share of the top k whose score equals another's in
-that top k) for the matcher and the TF-IDF baseline (``set: within_job``).
+that top k) for the matcher and the TF-IDF baseline (``set: within_job``). It is
+held out: graded before tuning, never tuned on. The tuning set
+(``bench/data/within_job_tuning/cases.json``, other needs and candidates) prints
+the same figures (``set: within_job_tuning``); the matcher's constants are tuned
+on it and on the general set only.
 Suggestion precision (``bench/data/suggestions.tsv``) prints how often the
 expected ROME code comes first for a need title, and how many of the first five
 suggested codes are unrelated trades.
@@ -241,6 +245,7 @@ def run_quality(set_dir: str | Path | None = None, k: int = 10) -> list[dict]:
     )
     if set_dir is None:
         records.extend(run_within_job(k=k))
+        records.extend(run_within_job(WITHIN_JOB_TUNING, k=k, name="within_job_tuning"))
         records.extend(run_suggestions())
     return records
 
@@ -248,6 +253,8 @@ def run_quality(set_dir: str | Path | None = None, k: int = 10) -> list[dict]:
 # --- within-job set ----------------------------------------------------------------------
 
 WITHIN_JOB = DATA_DIR / "within_job" / "cases.json"
+# Same layout, other needs and candidates: the only within-job set constants are tuned on.
+WITHIN_JOB_TUNING = DATA_DIR / "within_job_tuning" / "cases.json"
 _START = date(2027, 3, 1)
 _COMMUNE = "33529"
 
@@ -304,8 +311,11 @@ def tied_share(scores: list[float]) -> float:
     return sum(1 for s in scores if counts[s] > 1) / len(scores)
 
 
-def run_within_job(path: str | Path | None = None, k: int = 10) -> list[dict]:
-    """nDCG@k and tied share of the top k, matcher and TF-IDF, on the within-job set."""
+def run_within_job(
+    path: str | Path | None = None, k: int = 10, name: str = "within_job"
+) -> list[dict]:
+    """nDCG@k and tied share of the top k, matcher and TF-IDF, on a within-job set
+    (the held-out one by default; ``name`` labels the records' ``set``)."""
     results: dict[str, dict[str, list[float]]] = {
         "matcher": {"ndcg": [], "ties": []},
         "tfidf": {"ndcg": [], "ties": []},
@@ -325,7 +335,7 @@ def run_within_job(path: str | Path | None = None, k: int = 10) -> list[dict]:
             order = sorted(range(len(refs)), key=lambda i: (-scores[i], refs[i]))[:k]
             results["tfidf"]["ndcg"].append(ndcg([refs[i] for i in order], grades[need.ref], k))
             results["tfidf"]["ties"].append(tied_share([round(float(scores[i]), 6) for i in order]))
-    sizes = {"set": "within_job", "needs": n_needs, "candidates": n_candidates, "k": k}
+    sizes = {"set": name, "needs": n_needs, "candidates": n_candidates, "k": k}
     records = []
     for system, values in results.items():
         records.append(

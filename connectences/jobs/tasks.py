@@ -39,6 +39,7 @@ from connectences.models import (
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
 from connectences.territory import epci_of
+from connectences.typography import decimal_fr
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -517,7 +518,7 @@ def rematch(ctx: JobContext) -> dict:
             if ctx.already_noticed("rematch", key):
                 continue
             ctx.note_notice("rematch", key)
-            lines.append(f"- {ref} : score {match['score']} sur 100")
+            lines.append(f"- {ref} : score {decimal_fr(match['score'])} sur 100")
         if lines:
             queue_mail(
                 ctx.session,

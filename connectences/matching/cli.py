@@ -8,15 +8,15 @@ import click
 from flask.cli import with_appcontext
 
 from connectences.matching.service import UnknownRef, explain_candidate, match_need
-from connectences.typography import plural
+from connectences.typography import decimal_fr, plural
 
 
 def _print_human(result: dict) -> None:
     click.echo(f"Besoin {result['need']} : {plural(len(result['matches']), 'candidat proposé')}.")
     for rank, match in enumerate(result["matches"], 1):
-        click.echo(f"{rank:>3}. {match['candidate']} — {match['score']}/100")
+        click.echo(f"{rank:>3}. {match['candidate']} — {decimal_fr(match['score'])}/100")
         for entry in match["explanation"]:
-            click.echo(f"       {entry['points']:>3} {entry['text']}")
+            click.echo(f"       {decimal_fr(entry['points']):>4} {entry['text']}")
 
 
 def _print_explain(result: dict) -> None:

@@ -31,7 +31,7 @@ class NeedFit:
     """An open need that fits the person's free time, with its score and explanation."""
 
     need: Need
-    score: int
+    score: float
     explanation: list[dict]
     distance_km: float | None
     week: str | None  # the person's week on the need's start, in French
@@ -71,7 +71,7 @@ class PersonFit:
     """Someone holding work who could take a need in their free time."""
 
     person: CandidateData
-    score: int
+    score: float
     week: str
 
 

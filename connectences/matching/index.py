@@ -37,18 +37,25 @@ from rapidfuzz import fuzz, process
 from connectences import skills, territory
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.score import (
+    _SKILL_TENTHS,
+    DIPLOMA,
     FUZZY_MIN,
     LEVEL_POINTS,
     LEVEL_POINTS_FAR_ABOVE,
+    RELATED,
     ROME_POINTS,
     SAME_JOB,
     WEIGHTS,
+    SkillMeet,
     SkillRef,
+    assign_meets,
     candidate_romes,
     candidate_skill_refs,
+    meet_pair,
     need_rome,
     need_skill_refs,
     score_pair,
+    skill_points_of,
 )
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK, OPEN_TO_WORK
 
@@ -113,9 +120,11 @@ class CandidateIndex:
         self.communes: list[str] = []
         self.commune_id: dict[str, int] = {}
         self.by_norm = _Postings()
-        self.by_concept = _Postings()
-        self.by_family = _Postings()  # concept family (3 chars) -> rows, for family needs
+        self.by_concept = _Postings()  # job (code or family) of a skill -> rows
+        self.by_family = _Postings()  # family (3 chars) of that job -> rows
         self.by_skill_concept = _Postings()  # skill concept id -> rows
+        self.by_diploma = _Postings()  # job of a diploma skill -> rows
+        self.by_diploma_family = _Postings()  # family (3 chars) of that job -> rows
         self.by_key_all = _Postings()
         self.by_key_unknown = _Postings()
         self.keys_all: list[str] = []
@@ -251,9 +260,12 @@ class CandidateIndex:
                 continue
             seen.add(ref.norm)
             self.by_norm.add(ref.norm, row)
-            if ref.concept:
-                self.by_concept.add(ref.concept, row)
-                self.by_family.add(ref.concept[:3], row)
+            for job in ref.jobs:
+                self.by_concept.add(job, row)
+                self.by_family.add(job[:3], row)
+                if ref.diploma:
+                    self.by_diploma.add(job, row)
+                    self.by_diploma_family.add(job[:3], row)
             for concept in ref.concepts:
                 self.by_skill_concept.add(concept, row)
             if ref.key not in self.by_key_all.rows:
@@ -353,9 +365,11 @@ class CandidateIndex:
         )
 
     def _skill_values(self, ref: SkillRef) -> np.ndarray:
-        """Value (0..1) of one need skill for every row, as ``score.meet_skill`` gives it."""
+        """Best value (0..1) of one need skill over each row's skills, as ``score.meet_pair``
+        gives it. Values below 1 are partial credit, which ``score.assign_meets`` may
+        give to another need skill when one candidate skill is the best for two."""
         values = np.zeros(self.n, dtype=np.float64)
-        # Fuzzy first, then same job, exact paths last: they give 1.0, the most a skill is worth.
+        # Fuzzy and partial credit first, exact paths last: they give 1.0, the most.
         vocabulary, postings = (
             (self.keys_unknown, self.by_key_unknown)
             if ref.concept
@@ -373,25 +387,28 @@ class CandidateIndex:
             for j in np.flatnonzero(sims >= FUZZY_MIN):
                 rows = postings.get(vocabulary[j])
                 values[rows] = np.maximum(values[rows], sims[j] / 100.0)
-        if ref.concept:
-            # Same job: the whole skill for a need skill that is the job itself,
-            # partial credit for a specific one (see ``score.meet_pair``).
-            same_job = SAME_JOB if ref.concepts else 1.0
-            for rows in self._concept_rows(ref.concept):
+        # Same job: the whole skill for a need skill that only names the job,
+        # graded partial credit for a speciality (see ``score.meet_pair``).
+        same_job, diploma = (SAME_JOB, DIPLOMA) if ref.specific else (1.0, 1.0)
+        for job in ref.jobs:
+            for rows in self._concept_rows(job, self.by_concept, self.by_family):
                 values[rows] = np.maximum(values[rows], same_job)
+            for rows in self._concept_rows(job, self.by_diploma, self.by_diploma_family):
+                values[rows] = np.maximum(values[rows], diploma)
+        for concept in ref.related:
+            rows = self.by_skill_concept.get(concept)
+            values[rows] = np.maximum(values[rows], RELATED)
         for concept in ref.concepts:
             values[self.by_skill_concept.get(concept)] = 1.0
         values[self.by_norm.get(ref.norm)] = 1.0
         return values
 
-    def _concept_rows(self, concept: str) -> list[np.ndarray]:
-        out = [self.by_concept.get(concept)]
-        if len(concept) > 3:
-            out.append(self.by_concept.get(concept[:3]))
-        else:
-            # A family concept meets every code of the family.
-            out.append(self.by_family.get(concept))
-        return out
+    def _concept_rows(self, job: str, by_job: _Postings, by_family: _Postings) -> list[np.ndarray]:
+        """Rows holding a skill with a job that meets ``job`` (``skills.concepts_meet``)."""
+        if len(job) > 3:
+            return [by_job.get(job), by_job.get(job[:3])]
+        # A family meets every code of the family.
+        return [by_family.get(job)]
 
     def _rome_points(self, need: NeedData) -> np.ndarray:
         points = np.zeros(self.n, dtype=np.int64)
@@ -409,16 +426,33 @@ class CandidateIndex:
             points[code_rows] = np.maximum(points[code_rows], ROME_POINTS[("code", declared)])
         return points
 
-    def scores(self, need: NeedData, rows: np.ndarray) -> np.ndarray:
-        """Integer score of the given rows (``matching.score`` arithmetic, vectorised)."""
+    def _parts(self, need: NeedData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Skill points, the other criteria's points, and which rows' skill points are
+        only an upper bound, for the given rows (``matching.score`` arithmetic, vectorised).
+
+        Skill points take each need skill's best value. That is exact unless two need
+        skills or more only get partial credit: ``score.assign_meets`` gives a candidate
+        skill's partial credit to one need skill at most, so such rows are flagged and
+        may score less. Skill points are tenths (a float ``k / 10``), the others whole
+        points; ``skill + rest`` is then the same float as the explanation's sum.
+        """
         refs = need_skill_refs(need)
         if refs:
             total = np.zeros(len(rows), dtype=np.float64)
+            partial = np.zeros(len(rows), dtype=np.int64)
             for ref in refs:
-                total = total + self._skill_values(ref)[rows]
-            skill_pts = np.floor(WEIGHTS["skills"] * total / len(refs) + 0.5).astype(np.int64)
+                values = self._skill_values(ref)[rows]
+                total = total + values
+                partial += (values > 0.0) & (values < 1.0)
+            # ``score.skill_points_of``, vectorised: tenths of a point, halves up.
+            skill_pts = (
+                np.floor(WEIGHTS["skills"] * total / len(refs) * _SKILL_TENTHS + 0.5)
+                / _SKILL_TENTHS
+            )
+            bound = partial >= 2
         else:
-            skill_pts = np.zeros(len(rows), dtype=np.int64)
+            skill_pts = np.zeros(len(rows), dtype=np.float64)
+            bound = np.zeros(len(rows), dtype=bool)
         gap = np.clip(self.level[rows] - LEVEL_RANK[need.level], -3, 3) + 3
         level_pts = _LEVEL_TABLE[gap]
         hours_free, wished_min, days_free = self.free(need.start)
@@ -444,9 +478,76 @@ class CandidateIndex:
             0,
         )
         rome_pts = self._rome_points(need)[rows]
-        return skill_pts + rome_pts + level_pts + hours_pts + days_pts + contract_pts
+        rest = rome_pts + level_pts + hours_pts + days_pts + contract_pts
+        return skill_pts, rest, bound
 
-    def top(self, need: NeedData, limit: int | None = 20) -> list[tuple[str, int]]:
+    def _exact_skill_points(self, need: NeedData, rows: np.ndarray) -> np.ndarray:
+        """Skill points of the given rows by ``score.assign_meets`` itself."""
+        refs = need_skill_refs(need)
+        memo: dict[tuple[int, str], SkillMeet] = {}
+
+        def pair(need_skill: SkillRef, c: SkillRef) -> SkillMeet:
+            key = (id(need_skill), c.norm)
+            m = memo.get(key)
+            if m is None:
+                m = memo[key] = meet_pair(need_skill, c)
+            return m
+
+        out = np.empty(len(rows), dtype=np.float64)
+        for k, row in enumerate(rows.tolist()):
+            meets = assign_meets(refs, candidate_skill_refs(self.cands[row]), pair)
+            total = 0.0
+            for m in meets:
+                total = total + m.value
+            out[k] = skill_points_of(total, len(refs))
+        return out
+
+    def scores(self, need: NeedData, rows: np.ndarray) -> np.ndarray:
+        """Score of the given rows, exactly as ``matching.score`` gives it."""
+        skill_pts, rest, bound = self._parts(need, rows)
+        if bound.any():
+            flagged = np.flatnonzero(bound)
+            skill_pts = skill_pts.copy()
+            skill_pts[flagged] = self._exact_skill_points(need, rows[flagged])
+        return skill_pts + rest
+
+    def _top_scores(
+        self, need: NeedData, rows: np.ndarray, limit: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, exact scores) holding every row that can be among the ``limit`` best.
+
+        Rows whose skill points are only a bound are recomputed best bound first, in
+        small batches, until the next bound falls below the ``limit``-th best exact
+        score: a row under it cannot enter the top (a tie could, by its ref).
+        """
+        skill_pts, rest, bound = self._parts(need, rows)
+        scores = skill_pts + rest
+        if not bound.any():
+            return rows, scores
+        if limit is None:
+            flagged = np.flatnonzero(bound)
+            scores[flagged] = self._exact_skill_points(need, rows[flagged]) + rest[flagged]
+            return rows, scores
+        exact = np.flatnonzero(~bound)
+        known = scores[exact]
+        best = np.sort(known)[-limit:] if len(known) > limit else np.sort(known)
+        flagged = np.flatnonzero(bound)
+        flagged = flagged[np.argsort(-scores[flagged], kind="stable")]
+        done = 0
+        batch = 32
+        while done < len(flagged):
+            kth = best[-limit] if len(best) >= limit else -np.inf
+            if scores[flagged[done]] < kth:
+                break
+            chunk = flagged[done : done + batch]
+            scores[chunk] = self._exact_skill_points(need, rows[chunk]) + rest[chunk]
+            best = np.sort(np.concatenate([best, scores[chunk]]))[-limit:]
+            done += len(chunk)
+            batch *= 2
+        keep = np.concatenate([exact, flagged[:done]])
+        return rows[keep], scores[keep]
+
+    def top(self, need: NeedData, limit: int | None = 20) -> list[tuple[str, float]]:
         """(ref, score) of the best candidates passing the hard constraints, ties by ref."""
         with self._lock:
             if self.n == 0:
@@ -455,7 +556,7 @@ class CandidateIndex:
             rows = np.flatnonzero(mask)
             if len(rows) == 0:
                 return []
-            scores = self.scores(need, rows)
+            rows, scores = self._top_scores(need, rows, limit)
             if limit is not None and len(rows) > limit:
                 # Keep every row tying with the limit-th best, then order them by ref.
                 kth = np.partition(-scores, limit - 1)[limit - 1]

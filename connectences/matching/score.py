@@ -2,17 +2,23 @@
 
 Criteria and their maximum points (they add up to 100):
 
-- skills (45): each skill of the need counts 1 when a skill of the candidate
-  is the same text or names the same skill concept (``skills.concepts``: the
-  speciality, technique, tool or certification, with its synonyms); a need
-  skill that names no concept (the job itself, "comptabilité") counts 1 for
-  any skill the taxonomy places in the same job. A specific need skill counts
-  ``SAME_JOB`` (less) for a candidate skill of the same job but another
-  speciality, or a diploma of the job (a diploma proves the job and its
-  level, not each skill). Where the taxonomy does not know one of the two
-  texts, close texts count their similarity (rapidfuzz, at least
-  ``FUZZY_MIN``). A candidate skill only fully meets the need skills whose
-  concepts it names;
+- skills (45): each skill of the need is worth 0 to 1, and the criterion gives
+  45 times their mean, to the tenth of a point (``SKILL_STEP``) so that
+  candidates who differ in skills differ in score. A need skill is worth 1
+  when a skill of the candidate is the same text or names the same skill
+  concept (``skills.concepts``: the speciality, technique, tool or
+  certification, with its synonyms), or when the need skill only names the job
+  ("comptabilité", "secrétariat") and the candidate skill belongs to the same
+  job. Otherwise partial credit, graded: ``RELATED`` for a concept related to
+  the need skill's (same family of techniques, possibly in another job: "taille
+  de haies" for "élagage"), ``DIPLOMA`` for a diploma of the job (it proves the
+  job and its level, not the skill), ``SAME_JOB`` for another speciality of
+  the same job. Where the taxonomy does not know one of the two texts, close
+  texts count their similarity (rapidfuzz, at least ``FUZZY_MIN``). Full
+  meets never use a candidate skill up ("paie et DSN" meets both), but a
+  candidate skill gives partial credit to one need skill at most, and the
+  trade alone (a diploma, another speciality) to one need skill in all:
+  partial meets are assigned greedily, highest credit first (``assign_meets``);
 - ROME (20): same ROME code, or same family (first three characters), or a
   neighbouring job (``skills.related_codes``: close vocabulary in the taxonomy);
 - level (10): exact, one step above or below;
@@ -25,8 +31,9 @@ Nothing else enters: no name, contact, source, notes, commune or distance
 (Code du travail L1132-1). Location only acts through the hard constraint on
 the candidate's own mobility radius (``matching.constraints``).
 
-Every criterion gives whole points and a French sentence; the explanation
-entries add up exactly to the score. ``matching.index`` computes the same
+Every criterion gives points (whole points, the skills to the tenth) and a
+French sentence; the explanation entries add up exactly to the score (a number
+with at most one decimal). ``matching.index`` computes the same
 numbers over numpy columns; a test checks both agree.
 """
 
@@ -60,9 +67,18 @@ CRITERIA: tuple[str, ...] = tuple(WEIGHTS)
 # Fuzzy text similarity (0..100) from which two skills unknown to the taxonomy
 # count as the same; the skill then counts for similarity/100.
 FUZZY_MIN = 80.0
-# What a specific need skill is worth when the candidate only shows the same job
-# (another speciality of it, or a diploma of it): explicit partial credit.
-SAME_JOB = 0.4
+# Partial credit of a need skill that names a speciality, when the candidate
+# does not show that speciality (see the module docstring), graded:
+# a related concept (same family of techniques) says most about the skill,
+RELATED = 0.6
+# a diploma of the job proves the job and its level, not the skill,
+DIPLOMA = 0.3
+# another speciality of the same job only says the person works in the trade.
+SAME_JOB = 0.2
+assert 1.0 > RELATED > DIPLOMA > SAME_JOB > 0.0
+# Resolution of the skills criterion: tenths of a point.
+SKILL_STEP = 0.1
+_SKILL_TENTHS = 10  # 1 / SKILL_STEP, an integer for exact arithmetic
 
 # ROME points: declared by the candidate, or only inferred from their skills.
 ROME_POINTS = {
@@ -91,13 +107,19 @@ def fr_number(value: float) -> str:
 @dataclass(frozen=True, slots=True)
 class SkillRef:
     """A skill as written, with what matching compares: normalised text, fuzzy key, the
-    job concept of the taxonomy, and the skill concepts it names (``skills.concepts``)."""
+    job concept of the taxonomy, the skill concepts it names (``skills.concepts``),
+    whether one of them is a speciality (not only the job), the concepts related to
+    them, and the jobs the skill belongs to (``jobs``: the jobs of its concepts, as
+    the concept data lists them; the taxonomy's job for a text naming no concept)."""
 
     label: str
     norm: str
     key: str
     concept: str | None
     hits: tuple[skills.ConceptHit, ...] = ()
+    specific: bool = False
+    related: frozenset[str] = frozenset()
+    jobs: frozenset[str] = frozenset()
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -121,7 +143,27 @@ def skill_ref(text: str) -> SkillRef:
         concept = skills.common_concept(
             {code for h in hits for code in skills.skill_concept(h.concept).codes}
         )
-    return SkillRef(text, skills.normalize(text), skills.fuzzy_key(text), concept, hits)
+    specific = any(skills.skill_concept(h.concept).kind != "job" for h in hits)
+    if specific:
+        # "cuisine des poissons" is a speciality; "cuisine" only names its job there.
+        hits = tuple(h for h in hits if skills.skill_concept(h.concept).kind != "job")
+    own = {h.concept for h in hits}
+    related = {r for c in own for r in skills.related_concepts(c)} - own
+    # "produits de la mer" is a speciality of cooks (G1602) even where the taxonomy's
+    # nearest job is the seafood industry: the concept data is the closer judge.
+    jobs = {code for c in own for code in skills.skill_concept(c).codes} or (
+        {concept} if concept else set()
+    )
+    return SkillRef(
+        text,
+        skills.normalize(text),
+        skills.fuzzy_key(text),
+        concept,
+        hits,
+        specific,
+        frozenset(related),
+        frozenset(jobs),
+    )
 
 
 def need_skill_refs(need: NeedData) -> list[SkillRef]:
@@ -169,46 +211,130 @@ class SkillMeet:
     need: SkillRef
     value: float
     by: SkillRef | None
-    # "texte" | "competence" | "taxonomie" | "metier" | "diplome" | "proche" | ""
+    # "texte" | "competence" | "taxonomie" | "proche" (full or close text);
+    # "parente" | "diplome" | "metier" (partial credit); "" (not met)
     how: str
     similarity: float = 0.0
     hit: skills.ConceptHit | None = None  # the candidate's term naming the shared concept
+    related: tuple[str, str] | None = None  # (need's concept, candidate's related concept)
 
+    @property
+    def full(self) -> bool:
+        """A full meet: it does not use the candidate skill up."""
+        return self.value >= 1.0
+
+
+NO_MEET_HOW = ""
+# Meets that only show the job (a diploma, another speciality): the same fact about
+# the person however many skills say it, so it gives credit to one need skill.
+JOB_LEVEL = frozenset({"diplome", "metier"})
 
 # Among equally valuable ways to meet a skill, the explanation names the most telling.
-_HOW_RANK = {"texte": 5, "competence": 4, "taxonomie": 3, "metier": 2, "diplome": 1, "proche": 0}
+_HOW_RANK = {
+    "texte": 7,
+    "competence": 6,
+    "taxonomie": 5,
+    "parente": 3,
+    "diplome": 2,
+    "metier": 1,
+    "proche": 4,
+}
+
+
+def _better(a: SkillMeet, b: SkillMeet) -> bool:
+    return (a.value, _HOW_RANK.get(a.how, -1)) > (b.value, _HOW_RANK.get(b.how, -1))
 
 
 def meet_pair(need_skill: SkillRef, c: SkillRef) -> SkillMeet:
-    """How one candidate skill meets one need skill (value 0 when it does not)."""
+    """How one candidate skill meets one need skill: the best of the ways that apply
+    (value 0 when none does)."""
     if c.norm == need_skill.norm:
         return SkillMeet(need_skill, 1.0, c, "texte", 100.0)
     shared = need_skill.concepts & c.concepts
     if shared:
         hit = next(h for h in c.hits if h.concept in shared)
         return SkillMeet(need_skill, 1.0, c, "competence", 100.0, hit)
-    if need_skill.concept and c.concept:
-        # Two skills the taxonomy places in different jobs never meet as text:
-        # "cuisine" and "pose de cuisines" share letters, not a job.
-        if not skills.concepts_meet(need_skill.concept, c.concept):
-            return SkillMeet(need_skill, 0.0, None, "")
-        if not need_skill.concepts:
+    best = SkillMeet(need_skill, 0.0, None, NO_MEET_HOW)
+    if jobs_meet(need_skill.jobs, c.jobs):
+        if not need_skill.specific:
             return SkillMeet(need_skill, 1.0, c, "taxonomie", 100.0)
-        return SkillMeet(need_skill, SAME_JOB, c, "diplome" if c.diploma else "metier")
-    sim = fuzzy_similarity(need_skill.key, c.key)
-    if sim >= FUZZY_MIN:
-        return SkillMeet(need_skill, sim / 100.0, c, "proche", sim)
-    return SkillMeet(need_skill, 0.0, None, "")
-
-
-def meet_skill(need_skill: SkillRef, cand_skills: Iterable[SkillRef]) -> SkillMeet:
-    """The best way a candidate's skills meet one skill of the need."""
-    best = SkillMeet(need_skill, 0.0, None, "")
-    for c in cand_skills:
-        m = meet_pair(need_skill, c)
-        if (m.value, _HOW_RANK.get(m.how, -1)) > (best.value, _HOW_RANK.get(best.how, -1)):
-            best = m
+        if c.diploma:
+            best = SkillMeet(need_skill, DIPLOMA, c, "diplome")
+        else:
+            best = SkillMeet(need_skill, SAME_JOB, c, "metier")
+    # Two skills the taxonomy places in jobs never meet as text: "cuisine" and
+    # "pose de cuisines" share letters, not a job.
+    if not (need_skill.concept and c.concept):
+        sim = fuzzy_similarity(need_skill.key, c.key)
+        if sim >= FUZZY_MIN and sim / 100.0 > best.value:
+            best = SkillMeet(need_skill, sim / 100.0, c, "proche", sim)
+    related = need_skill.related & c.concepts
+    if related and best.value < RELATED:
+        # Deterministic choice of the pair the explanation names.
+        theirs = min(related)
+        mine = min(n for n in need_skill.concepts if theirs in skills.related_concepts(n))
+        best = SkillMeet(need_skill, RELATED, c, "parente", related=(mine, theirs))
     return best
+
+
+def jobs_meet(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when a job of one skill meets a job of the other (``skills.concepts_meet``)."""
+    return shared_job(a, b) is not None
+
+
+def shared_job(a: frozenset[str], b: frozenset[str]) -> str | None:
+    """The first job of ``a`` (codes before families) meeting a job of ``b``."""
+    for x in sorted(a, key=lambda j: (-len(j), j)):
+        if any(skills.concepts_meet(x, y) for y in b):
+            return x
+    return None
+
+
+def assign_meets(
+    need_skills: list[SkillRef],
+    cand_skills: Iterable[SkillRef],
+    pair: Callable[[SkillRef, SkillRef], SkillMeet] | None = None,
+) -> list[SkillMeet]:
+    """How each need skill is met by the candidate's skills (``pair``: ``meet_pair``,
+    or a memoised copy of it).
+
+    A full meet (value 1) takes the best skill and uses nothing up. Partial
+    meets are then given out greedily, highest credit first (ties: need order,
+    then candidate order): each candidate skill to one need skill at most, so
+    that "débroussaillage" does not count for both "élagage" and "grimpe"; and
+    job-level credit (``JOB_LEVEL``: a diploma, another speciality of the job)
+    to one need skill at most, since it says one thing: the person's trade.
+    """
+    pair = pair or meet_pair
+    distinct: dict[str, SkillRef] = {}
+    for c in cand_skills:
+        distinct.setdefault(c.norm, c)
+    cands = list(distinct.values())
+    meets: list[SkillMeet | None] = [None] * len(need_skills)
+    partial: list[tuple[float, int, int, int, SkillMeet]] = []
+    for i, need_skill in enumerate(need_skills):
+        best_full: SkillMeet | None = None
+        for j, c in enumerate(cands):
+            m = pair(need_skill, c)
+            if m.full:
+                if best_full is None or _better(m, best_full):
+                    best_full = m
+            elif m.value > 0:
+                partial.append((-m.value, -_HOW_RANK[m.how], i, j, m))
+        meets[i] = best_full
+    partial.sort(key=lambda p: p[:4])
+    used: set[int] = set()
+    job_used = False
+    for _v, _h, i, j, m in partial:
+        if meets[i] is not None or j in used or (job_used and m.how in JOB_LEVEL):
+            continue
+        meets[i] = m
+        used.add(j)
+        job_used = job_used or m.how in JOB_LEVEL
+    return [
+        m if m is not None else SkillMeet(need_skills[i], 0.0, None, NO_MEET_HOW)
+        for i, m in enumerate(meets)
+    ]
 
 
 def fuzzy_similarity(key_a: str, key_b: str) -> float:
@@ -216,14 +342,19 @@ def fuzzy_similarity(key_a: str, key_b: str) -> float:
     return skills.skill_similarity_keys(key_a, key_b)
 
 
-def skills_points(meets: list[SkillMeet]) -> int:
-    """Skill points from each need skill's value (same arithmetic as the index)."""
+def skills_points(meets: list[SkillMeet]) -> float:
+    """Skill points, to the tenth, from each need skill's value (same arithmetic as the index)."""
     if not meets:
         return 0
     total = 0.0
     for m in meets:
         total = total + m.value
-    return round_half_up(WEIGHTS["skills"] * total / len(meets))
+    return skill_points_of(total, len(meets))
+
+
+def skill_points_of(total: float, count: int) -> float:
+    """``WEIGHTS["skills"] * total / count`` rounded half up to ``SKILL_STEP``."""
+    return round_half_up(WEIGHTS["skills"] * total / count * _SKILL_TENTHS) / _SKILL_TENTHS
 
 
 def _meet_text(m: SkillMeet) -> str:
@@ -238,7 +369,12 @@ def _meet_text(m: SkillMeet) -> str:
             "diploma": "même diplôme",
         }.get(m.hit.kind, f"même compétence : {shared.label}")
         return f"{need} par {by} ({why})"
-    where = skills.rome_label(m.need.concept) or m.need.concept
+    if m.how == "parente":
+        mine, theirs = m.related
+        why = skills.related_concepts(mine)[theirs]
+        return f"{by} proche de {need} ({why})"
+    job = shared_job(m.need.jobs, m.by.jobs) or ""
+    where = skills.rome_label(job) or job
     if m.how == "taxonomie":
         return f"{need} par {by} (même métier : {where})"
     if m.how == "metier":
@@ -251,7 +387,7 @@ def _meet_text(m: SkillMeet) -> str:
 def _skills_text(meets: list[SkillMeet]) -> str:
     if not meets:
         return "Le besoin ne précise aucune compétence."
-    full = [m for m in meets if m.value >= 1.0 or m.how == "proche"]
+    full = [m for m in meets if m.full or m.how == "proche"]
     partial = [m for m in meets if 0 < m.value < 1.0 and m.how != "proche"]
     missing = [m.need.label for m in meets if m.value == 0]
     text = f"Compétences : {len(full)} sur {len(meets)} retrouvée{'s' if len(full) > 1 else ''}"
@@ -374,9 +510,8 @@ def contract_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
 
 
 def skill_meets(need: NeedData, cand: CandidateData) -> list[SkillMeet]:
-    """How each skill of the need is met by the candidate's skills."""
-    cand_skills = candidate_skill_refs(cand)
-    return [meet_skill(s, cand_skills) for s in need_skill_refs(need)]
+    """How each skill of the need is met by the candidate's skills (``assign_meets``)."""
+    return assign_meets(need_skill_refs(need), candidate_skill_refs(cand))
 
 
 def explanation(need: NeedData, cand: CandidateData) -> list[dict]:
@@ -397,13 +532,14 @@ def explanation(need: NeedData, cand: CandidateData) -> list[dict]:
     return entries
 
 
-def score_pair(need: NeedData, cand: CandidateData) -> tuple[int, list[dict]]:
-    """Score (0..100) and explanation of a candidate for a need, hard constraints aside."""
+def score_pair(need: NeedData, cand: CandidateData) -> tuple[float, list[dict]]:
+    """Score (0..100, at most one decimal) and explanation of a candidate for a need,
+    hard constraints aside."""
     entries = explanation(need, cand)
     return sum(e["points"] for e in entries), entries
 
 
-def score(need: NeedData, cand: CandidateData) -> int:
+def score(need: NeedData, cand: CandidateData) -> float:
     """The score alone (0..100)."""
     return score_pair(need, cand)[0]
 

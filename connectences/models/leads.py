@@ -60,7 +60,7 @@ class LeadCandidate(Base):
     candidate_id: Mapped[int] = mapped_column(
         ForeignKey("candidate.id", ondelete="CASCADE"), index=True
     )
-    score: Mapped[int | None]
+    score: Mapped[float | None]  # 0 to 100, at most one decimal (``matching.score``)
     explanation: Mapped[list] = mapped_column(default=list)
 
     lead: Mapped[Lead] = relationship(back_populates="candidates")

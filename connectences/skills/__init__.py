@@ -4,13 +4,19 @@ Public API (stable signatures, used by the matcher, the importer and the web):
 ``normalize``, ``concept_of``, ``concepts_meet``, ``lookup``, ``suggest``,
 ``extract_skills``, ``skill_similarity``, ``fuzzy_key``, ``rome_label``,
 ``is_rome``, ``rome_codes``, ``reload``; skill concepts below the job
-(``skill_concepts``, ``skill_concept``); suggestions for the forms
+(``skill_concepts``, ``skill_concept``, ``related_concepts``); suggestions for the forms
 (``rome_suggestions``, ``skill_suggestions``).
 """
 
 from __future__ import annotations
 
-from connectences.skills.concepts import ConceptHit, SkillConcept, reload, skill_concepts
+from connectences.skills.concepts import (
+    ConceptHit,
+    SkillConcept,
+    related_concepts,
+    reload,
+    skill_concepts,
+)
 from connectences.skills.concepts import concept as skill_concept
 from connectences.skills.suggestions import rome_suggestions, skill_suggestions
 from connectences.skills.taxonomy import (
@@ -49,6 +55,7 @@ __all__ = [
     "lookup",
     "normalize",
     "related_codes",
+    "related_concepts",
     "reload",
     "rome_suggestions",
     "rome_codes",

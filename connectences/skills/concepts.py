@@ -16,7 +16,22 @@ A concept id is global: a concept listed under several jobs (``paie`` under
 accounting and HR assistance) is one concept belonging to all of them; a later
 entry may give the id and label alone to reuse the terms written elsewhere.
 Each diploma is a concept of its own, of kind ``diploma``: it proves the job
-and its level, never a speciality.
+and its level, never a speciality. An entry marked ``"job": true`` names the
+job itself as people write it ("secrétariat", "cuisine"): kind ``job``; as a
+need skill it asks for the job, not a speciality, but it can be related to
+specialities.
+
+Concepts are related when they belong to the same family of techniques,
+possibly across ROME codes ("taille de haies" and "élagage": techniques de
+taille). Each file may list relations, each with the reason shown to people::
+
+    {"related": [{"concepts": ["taille", "elagage"], "why": "techniques de taille"},
+                 {"concept": "secretariat", "with": ["secretariat-medical"],
+                  "why": "secrétariat, médical ou non"}]}
+
+``concepts`` relates every pair of the list, ``concept`` + ``with`` relates the
+one to each of the others (not them to each other). Relations are symmetric;
+an unknown id is an error of the data (``ValueError`` at load).
 
 ``skill_concepts(text)`` finds every concept written in a skill ("paie et DSN"
 holds two), word sequence by word sequence, after the jargon of
@@ -54,7 +69,7 @@ class SkillConcept:
     id: str
     label: str
     codes: frozenset[str]
-    kind: str  # "skill" | "diploma"
+    kind: str  # "skill" | "diploma" | "job"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +90,8 @@ class ConceptIndex:
     words: frozenset[str]
     vocab: list[str]
     longest: int
+    # concept id -> related concept id -> why they are related (French, shown to people)
+    related: dict[str, dict[str, str]]
 
 
 def _words(norm: str) -> list[str]:
@@ -95,6 +112,7 @@ def load(directory: Path | None = None) -> ConceptIndex:
     kinds: dict[str, str] = {}
     phrases: dict[tuple[str, ...], dict[str, ConceptHit]] = {}
     words: set[str] = set()
+    relations: list[tuple[str, str, str, str]] = []  # (a, b, why, file)
 
     def add(concept: str, text: str, kind: str) -> None:
         toks = _words(normalize(text))
@@ -105,6 +123,14 @@ def load(directory: Path | None = None) -> ConceptIndex:
 
     for path in sorted((directory or CONCEPT_DIR).glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
+        for relation in document.get("related", []):
+            why = relation["why"]
+            if "concepts" in relation:
+                group = relation["concepts"]
+                pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1 :]]
+            else:
+                pairs = [(relation["concept"], b) for b in relation["with"]]
+            relations.extend((a, b, why, path.name) for a, b in pairs)
         for code, job in document.get("jobs", {}).items():
             for diploma in job.get("diplomas", []):
                 cid = "diplome:" + normalize(diploma)
@@ -115,7 +141,7 @@ def load(directory: Path | None = None) -> ConceptIndex:
             for entry in job.get("concepts", []):
                 cid = entry["id"]
                 labels.setdefault(cid, entry["label"])
-                kinds[cid] = "skill"
+                kinds[cid] = "job" if entry.get("job") else kinds.get(cid, "skill")
                 codes.setdefault(cid, set()).add(code)
                 add(cid, entry["label"], "term")
                 for kind, field in (
@@ -128,12 +154,20 @@ def load(directory: Path | None = None) -> ConceptIndex:
     concepts = {
         cid: SkillConcept(cid, labels[cid], frozenset(codes[cid]), kinds[cid]) for cid in labels
     }
+    related: dict[str, dict[str, str]] = {}
+    for a, b, why, filename in relations:
+        unknown = [c for c in (a, b) if c not in concepts or concepts[c].kind == "diploma"]
+        if unknown or a == b:
+            raise ValueError(f"{filename}: relation {a!r} - {b!r}: unknown concept {unknown}")
+        related.setdefault(a, {}).setdefault(b, why)
+        related.setdefault(b, {}).setdefault(a, why)
     return ConceptIndex(
         concepts=concepts,
         phrases={k: tuple(v.values()) for k, v in phrases.items()},
         words=frozenset(words),
         vocab=sorted(words),
         longest=max((len(k) for k in phrases), default=1),
+        related=related,
     )
 
 
@@ -198,6 +232,11 @@ def skill_concepts(text: str) -> tuple[ConceptHit, ...]:
 def concept(concept_id: str) -> SkillConcept | None:
     """The concept of that id, None when unknown."""
     return concept_index().concepts.get(concept_id)
+
+
+def related_concepts(concept_id: str) -> dict[str, str]:
+    """Concepts related to this one, each with why (empty when none)."""
+    return concept_index().related.get(concept_id, {})
 
 
 def concepts_of_code(code: str) -> list[SkillConcept]:
