@@ -160,6 +160,30 @@ def test_a_placement_keeps_a_person_with_free_hours_in_fitting_matches_only(worl
     assert "reste 16 h, libre lundi et jeudi" in hours
 
 
+def test_a_placement_of_someone_already_en_mission_reaches_the_matches(world):
+    """Already en mission before the placement, so their status does not move: the
+    matching index must still see the new commitment (it re-reads changed people)."""
+    from connectences.cvtheque.commitments import add_commitment, read_commitment
+
+    ines = by_ref(Candidate, "ines")
+    values = read_commitment(ines, label="Mairie", hours="4", days=["mon"], start=None, until=None)
+    add_commitment(db.session, ines, values, actor=None)
+    db.session.commit()
+    assert ines.status == "en_mission"
+    assert "ines" in _matched("tuesday")  # the index is built, Tuesday still free
+    _place(world)
+    assert by_ref(Candidate, "ines").status == "en_mission"
+    assert "ines" not in _matched("tuesday")  # Tuesday is now taken by the placement
+    assert "ines" in _matched("fits")
+    # The status did not move, but the person's history still tells of the placement.
+    summaries = db.session.scalars(
+        select(CandidateEvent.summary).where(CandidateEvent.kind == "commitment")
+    ).all()
+    assert summaries[-1] == (
+        "Placement par GE Bassin Emploi : 8 h le mardi (Boulangerie du Port, GE Bassin Emploi)."
+    )
+
+
 def test_the_status_change_of_a_placement_shows_in_the_history(client, auth, world):
     _place(world)
     events = db.session.scalars(select(CandidateEvent).where(CandidateEvent.kind == "status")).all()

@@ -15,6 +15,8 @@ from datetime import date, timedelta
 
 from connectences import vocab, workflows
 from connectences.cvtheque.access import LEAD_STATES_WITH_CV
+from connectences.cvtheque.commitments import describe as describe_commitment
+from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.mail import queue_template
 from connectences.matching import week
@@ -368,17 +370,26 @@ def record_placement(
             reason_text=f"Placé par {lead.operator.name}",
         )
     companies = ", ".join(need.company.name for need in needs)
-    candidate.commitments.append(
-        Commitment(
-            label=f"{companies}, {lead.operator.name}",
-            hours_per_week=float(hours_per_week),
-            days=[d for d in vocab.DAYS if d in days],
-            start=start_date,
-            until=until,
-            source="placement",
-            placement=placement,
-            created_by_id=getattr(actor, "id", None),
-        )
+    commitment = Commitment(
+        label=f"{companies}, {lead.operator.name}",
+        hours_per_week=float(hours_per_week),
+        days=[d for d in vocab.DAYS if d in days],
+        start=start_date,
+        until=until,
+        source="placement",
+        placement=placement,
+        created_by_id=getattr(actor, "id", None),
+    )
+    candidate.commitments.append(commitment)
+    # Matching re-reads people whose updated_at moved; a person already en mission keeps
+    # their status, so the new commitment alone must mark them changed.
+    candidate.updated_at = utcnow()
+    record_event(
+        session,
+        candidate,
+        "commitment",
+        f"Placement par {lead.operator.name} : {describe_commitment(commitment)}.",
+        actor=getattr(actor, "id", None),
     )
     settle_status(session, candidate, actor=actor, reason=f"placement par {lead.operator.name}")
     session.flush()
