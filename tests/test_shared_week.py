@@ -231,6 +231,19 @@ def test_a_placement_over_the_free_time_asks_for_a_confirmation(world):
     assert count(Commitment) == 2
 
 
+def test_a_placement_on_a_day_already_taken_asks_for_a_confirmation_and_says_why(world):
+    _hold(Commitment(hours_per_week=4, days=["tue"], label="Mairie"))
+    with pytest.raises(flow.PlacementOverWeek) as refused:
+        _place(world, hours=8)
+    assert refused.value.message == (
+        "Aucun jour de ce placement n'est libre pour Inès Marchal. "
+        "Déjà 4 h le mardi (Mairie) : reste 20 h, libre lundi et jeudi. "
+        "Confirmez pour l'enregistrer quand même."
+    )
+    db.session.rollback()
+    assert count(Commitment) == 1 and by_ref(Need, "placed").status == "propose"
+
+
 def test_a_placement_over_48_hours_is_refused_even_confirmed(world):
     _hold(Commitment(hours_per_week=44, days=["mon"]))
     with pytest.raises(TransitionError, match="pas plus de 48 h"):
@@ -255,8 +268,11 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     response = _post(client, url, url + "/placement", form)
     assert response.status_code == 409
     text = page_text(response)
-    assert "dépasse le temps libre de Inès Marchal" in text
-    assert "Déjà 20 h le lundi (Mairie) : reste 4 h" in text
+    assert (
+        "Ce placement de 8 h par semaine dépasse le temps libre qui reste à Inès Marchal. "
+        "Déjà 20 h le lundi (Mairie) : reste 4 h, libre mardi et jeudi. "
+        "Confirmez pour l'enregistrer quand même."
+    ) in text
     assert "Je confirme ce placement" in text
     assert count(Commitment) == 1
     response = _post(client, url, url + "/placement", {**form, "confirmer": "1"})

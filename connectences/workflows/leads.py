@@ -74,16 +74,15 @@ def over_free_time(
     sentence = week.week_sentence(person, start) or (
         f"Souhaite au plus {week.hours_text(person.hours_max)} par semaine."
     )
+    # Worded so that no name needs an elision ("de Inès"), the week in its own sentence.
+    name = f"{candidate.first_name} {candidate.last_name}"
     if hours_per_week > free:
         return (
             f"Ce placement de {week.hours_text(hours_per_week)} par semaine dépasse le temps "
-            f"libre de {candidate.first_name} {candidate.last_name} : {sentence}"
+            f"libre qui reste à {name}. {sentence}"
         )
     if days and not days & free_days:
-        return (
-            f"Ce placement tombe un jour que {candidate.first_name} {candidate.last_name} "
-            f"n'a pas de libre : {sentence}"
-        )
+        return f"Aucun jour de ce placement n'est libre pour {name}. {sentence}"
     return None
 
 
