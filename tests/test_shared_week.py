@@ -280,6 +280,25 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     assert count(Commitment) == 2
 
 
+@pytest.mark.parametrize("hours", ["nan", "0.5", "49", "inf"])
+def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, auth, world, hours):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    form = {
+        "candidat": str(by_ref(Candidate, "ines").id),
+        "besoins": str(by_ref(Need, "placed").id),
+        "heures": hours,
+        "contrat": "cdi_temps_partage",
+        "debut": START,
+        "confirmer": "1",
+    }
+    response = _post(client, url, url + "/placement", form)
+    assert response.status_code == 302
+    assert "entre 1 et 48" in page_text(client.get(url))
+    assert count(Commitment) == 0
+    assert by_ref(Need, "placed").status == "propose"
+
+
 # --- the person's week -------------------------------------------------------------------
 
 

@@ -309,7 +309,8 @@ def record_placement(
         raise TransitionError("Un des besoins choisis ne fait pas partie de cette proposition.")
     if contract not in vocab.CONTRACTS:
         raise TransitionError("Choisissez un type de contrat dans la liste.")
-    if not hours_per_week or hours_per_week <= 0 or hours_per_week > 48:
+    # Written so that NaN (a float the form may parse) is refused too.
+    if not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
         raise TransitionError("Indiquez un nombre d'heures par semaine entre 1 et 48.")
     if not isinstance(start_date, date):
         raise TransitionError("Indiquez la date de début.")
