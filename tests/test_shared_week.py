@@ -3,6 +3,7 @@ animateurs see and steer it, and « Compléter la semaine » lists what fits the
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -274,6 +275,8 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
         "Confirmez pour l'enregistrer quand même."
     ) in text
     assert "Je confirme ce placement" in text
+    # The page is long on a phone: the confirmation takes the focus, so it is in view.
+    assert re.search(r'<input[^>]*id="confirmer"[^>]*autofocus', response.get_data(as_text=True))
     assert count(Commitment) == 1
     response = _post(client, url, url + "/placement", {**form, "confirmer": "1"})
     assert response.status_code == 302
