@@ -117,6 +117,21 @@ def test_several_commitments_add_up():
     assert not agree(make_need(hours_per_week=5.0, days=frozenset({"thu"})), cand)
 
 
+def test_a_commitment_over_several_days_reads_as_french():
+    weekend = CommitmentData(
+        hours_per_week=8, days=frozenset({"fri", "sat", "sun"}), label="Traiteur"
+    )
+    cand = person(commitments=(weekend,))
+    assert week.week_sentence(cand, START) == (
+        "Déjà 8 h le vendredi, le samedi et le dimanche (Traiteur) : "
+        "reste 16 h, libre lundi, mardi et jeudi."
+    )
+    two = CommitmentData(hours_per_week=6, days=frozenset({"thu", "mon"}))
+    assert week.week_sentence(person(commitments=(two,)), START).startswith(
+        "Déjà 6 h le lundi et le jeudi : "
+    )
+
+
 @pytest.mark.parametrize("status", ["disponible", "en_mission"])
 def test_without_commitments_v1_behaviour_is_unchanged(status):
     cand = person(status=status, hours_max=20.0)

@@ -7,10 +7,15 @@ import itertools
 
 import pytest
 
+from connectences import workflows
 from connectences.extensions import db
+from connectences.models import Candidate, Commitment, Need, Operator
+from connectences.workflows.dispatch import send_lead
+from connectences.workflows.leads import accept
 from tests import factories as f
+from tests.helpers import by_ref
 
-ODD_VALUES = ["0", "-1", "abc", "999999999", "'\"><script>", "%00", "é" * 300, "1e309", " "]
+ODD_VALUES = ["0", "1", "-1", "abc", "999999999", "'\"><script>", "%00", "é" * 300, "1e309", " "]
 QUERY_KEYS = [
     "q", "page", "tri", "statut", "commune", "intercommunalite", "autour", "rayon", "niveau",
     "heures_min", "heures_max", "jours", "contrat", "disponible_le", "source", "confirme",
@@ -22,6 +27,7 @@ FORM_KEYS = QUERY_KEYS + [
     "siret", "name", "email", "phone", "first_name", "last_name", "action", "motif",
     "precision", "issue", "candidat", "besoins", "heures", "debut", "message", "note",
     "to", "target", "reason_code", "reason_text", "date", "channel", "topics", "outcome",
+    "libelle", "fin", "confirmer", "choix", "notes", "statut",
 ]  # fmt: skip
 
 
@@ -36,7 +42,19 @@ def world(auth):
             needs=[f.need(ref="n1", company="c1")],
         )
     )
+    # Shared time: an accepted lead of the operator logged in below (id 1) and a
+    # commitment of the person (id 1), so the routes of both reach their forms.
+    need, person = by_ref(Need, "n1"), by_ref(Candidate, "p1")
+    person.commitments.append(Commitment(hours_per_week=8, days=["mon"], label="Mairie"))
+    workflows.transition(db.session, need, workflows.NEED, "qualifie")
+    lead = send_lead(db.session, needs=[need], operator=by_ref(Operator, "ge"), candidates=[person])
+    accept(db.session, lead)
     db.session.commit()
+
+
+def _login(auth, role):
+    """Log in as ``role``; an operator member belongs to the world's operator."""
+    auth.login(role, **({"org_ref": "ge"} if role == "operator" else {}))
 
 
 def _routes(app, method: str) -> list[tuple[str, list[str]]]:
@@ -71,7 +89,7 @@ def _odd_query(seed: int) -> dict:
 )
 def test_get_routes_never_answer_500(app, client, auth, world, role):
     if role:
-        auth.login(role)
+        _login(auth, role)
     failures = []
     for rule, arguments in _routes(app, "GET"):
         for path in _paths(rule, arguments):
@@ -85,7 +103,7 @@ def test_get_routes_never_answer_500(app, client, auth, world, role):
 @pytest.mark.parametrize("role", [None, "animateur", "admin", "operator", "partner"])
 def test_post_routes_never_answer_500(app, client, auth, world, role):
     if role:
-        auth.login(role)
+        _login(auth, role)
     failures = []
     for rule, arguments in _routes(app, "POST"):
         if rule in ("/deconnexion",):

@@ -3,6 +3,7 @@ animateurs see and steer it, and « Compléter la semaine » lists what fits the
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -160,6 +161,30 @@ def test_a_placement_keeps_a_person_with_free_hours_in_fitting_matches_only(worl
     assert "reste 16 h, libre lundi et jeudi" in hours
 
 
+def test_a_placement_of_someone_already_en_mission_reaches_the_matches(world):
+    """Already en mission before the placement, so their status does not move: the
+    matching index must still see the new commitment (it re-reads changed people)."""
+    from connectences.cvtheque.commitments import add_commitment, read_commitment
+
+    ines = by_ref(Candidate, "ines")
+    values = read_commitment(ines, label="Mairie", hours="4", days=["mon"], start=None, until=None)
+    add_commitment(db.session, ines, values, actor=None)
+    db.session.commit()
+    assert ines.status == "en_mission"
+    assert "ines" in _matched("tuesday")  # the index is built, Tuesday still free
+    _place(world)
+    assert by_ref(Candidate, "ines").status == "en_mission"
+    assert "ines" not in _matched("tuesday")  # Tuesday is now taken by the placement
+    assert "ines" in _matched("fits")
+    # The status did not move, but the person's history still tells of the placement.
+    summaries = db.session.scalars(
+        select(CandidateEvent.summary).where(CandidateEvent.kind == "commitment")
+    ).all()
+    assert summaries[-1] == (
+        "Placement par GE Bassin Emploi : 8 h le mardi (Boulangerie du Port, GE Bassin Emploi)."
+    )
+
+
 def test_the_status_change_of_a_placement_shows_in_the_history(client, auth, world):
     _place(world)
     events = db.session.scalars(select(CandidateEvent).where(CandidateEvent.kind == "status")).all()
@@ -207,6 +232,19 @@ def test_a_placement_over_the_free_time_asks_for_a_confirmation(world):
     assert count(Commitment) == 2
 
 
+def test_a_placement_on_a_day_already_taken_asks_for_a_confirmation_and_says_why(world):
+    _hold(Commitment(hours_per_week=4, days=["tue"], label="Mairie"))
+    with pytest.raises(flow.PlacementOverWeek) as refused:
+        _place(world, hours=8)
+    assert refused.value.message == (
+        "Aucun jour de ce placement n'est libre pour Inès Marchal. "
+        "Déjà 4 h le mardi (Mairie) : reste 20 h, libre lundi et jeudi. "
+        "Confirmez pour l'enregistrer quand même."
+    )
+    db.session.rollback()
+    assert count(Commitment) == 1 and by_ref(Need, "placed").status == "propose"
+
+
 def test_a_placement_over_48_hours_is_refused_even_confirmed(world):
     _hold(Commitment(hours_per_week=44, days=["mon"]))
     with pytest.raises(TransitionError, match="pas plus de 48 h"):
@@ -231,13 +269,37 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     response = _post(client, url, url + "/placement", form)
     assert response.status_code == 409
     text = page_text(response)
-    assert "dépasse le temps libre de Inès Marchal" in text
-    assert "Déjà 20 h le lundi (Mairie) : reste 4 h" in text
+    assert (
+        "Ce placement de 8 h par semaine dépasse le temps libre qui reste à Inès Marchal. "
+        "Déjà 20 h le lundi (Mairie) : reste 4 h, libre mardi et jeudi. "
+        "Confirmez pour l'enregistrer quand même."
+    ) in text
     assert "Je confirme ce placement" in text
+    # The page is long on a phone: the confirmation takes the focus, so it is in view.
+    assert re.search(r'<input[^>]*id="confirmer"[^>]*autofocus', response.get_data(as_text=True))
     assert count(Commitment) == 1
     response = _post(client, url, url + "/placement", {**form, "confirmer": "1"})
     assert response.status_code == 302
     assert count(Commitment) == 2
+
+
+@pytest.mark.parametrize("hours", ["nan", "0.5", "49", "inf"])
+def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, auth, world, hours):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    form = {
+        "candidat": str(by_ref(Candidate, "ines").id),
+        "besoins": str(by_ref(Need, "placed").id),
+        "heures": hours,
+        "contrat": "cdi_temps_partage",
+        "debut": START,
+        "confirmer": "1",
+    }
+    response = _post(client, url, url + "/placement", form)
+    assert response.status_code == 302
+    assert "entre 1 et 48" in page_text(client.get(url))
+    assert count(Commitment) == 0
+    assert by_ref(Need, "placed").status == "propose"
 
 
 # --- the person's week -------------------------------------------------------------------

@@ -113,8 +113,7 @@ def read_commitment(
 
 def describe(c: Commitment | CommitmentValues) -> str:
     """'8 h le mardi (Comptabilité, GE Bassin Emploi), jusqu'au 30/06/2027'."""
-    on = " et le ".join(DAYS[d] for d in DAYS if d in (c.days or ()))
-    text = f"{week.hours_text(c.hours_per_week)} le {on}"
+    text = f"{week.hours_text(c.hours_per_week)} {week.on_days_text(c.days or ())}"
     if c.label:
         text += f" ({c.label})"
     if c.until:

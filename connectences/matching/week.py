@@ -113,9 +113,16 @@ def days_text(days: Iterable[str]) -> str:
     return join_fr([DAYS[d] for d in DAYS if d in chosen])
 
 
+def on_days_text(days: Iterable[str]) -> str:
+    """Days a commitment takes, each with its article: 'le mardi', 'le lundi et le jeudi',
+    'le vendredi, le samedi et le dimanche'; empty without days."""
+    chosen = set(days)
+    return join_fr([f"le {DAYS[d]}" for d in DAYS if d in chosen])
+
+
 def _commitment_text(c: CommitmentData) -> str:
-    on = " et le ".join(DAYS[d] for d in DAYS if d in c.days)
-    text = f"{hours_text(c.hours_per_week)} le {on}" if on else hours_text(c.hours_per_week)
+    on = on_days_text(c.days)
+    text = f"{hours_text(c.hours_per_week)} {on}" if on else hours_text(c.hours_per_week)
     return f"{text} ({c.label})" if c.label else text
 
 

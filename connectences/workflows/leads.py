@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from connectences import vocab, workflows
+from connectences.cvtheque.commitments import describe as describe_commitment
+from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.mail import MailKind, queue_template
 from connectences.matching import week
@@ -88,16 +90,15 @@ def over_free_time(
     sentence = week.week_sentence(person, start) or (
         f"Souhaite au plus {week.hours_text(person.hours_max)} par semaine."
     )
+    # Worded so that no name needs an elision ("de Inès"), the week in its own sentence.
+    name = f"{candidate.first_name} {candidate.last_name}"
     if hours_per_week > free:
         return (
             f"Ce placement de {week.hours_text(hours_per_week)} par semaine dépasse le temps "
-            f"libre de {candidate.first_name} {candidate.last_name} : {sentence}"
+            f"libre qui reste à {name}. {sentence}"
         )
     if days and not days & free_days:
-        return (
-            f"Ce placement tombe un jour que {candidate.first_name} {candidate.last_name} "
-            f"n'a pas de libre : {sentence}"
-        )
+        return f"Aucun jour de ce placement n'est libre pour {name}. {sentence}"
     return None
 
 
@@ -373,7 +374,8 @@ def record_placement(
         raise TransitionError("Un des besoins choisis ne fait pas partie de cette proposition.")
     if contract not in vocab.CONTRACTS:
         raise TransitionError("Choisissez un type de contrat dans la liste.")
-    if not hours_per_week or hours_per_week <= 0 or hours_per_week > 48:
+    # Written so that NaN (a float the form may parse) is refused too.
+    if not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
         raise TransitionError("Indiquez un nombre d'heures par semaine entre 1 et 48.")
     if not isinstance(start_date, date):
         raise TransitionError("Indiquez la date de début.")
@@ -433,17 +435,26 @@ def record_placement(
             reason_text=f"Placé par {lead.operator.name}",
         )
     companies = ", ".join(need.company.name for need in needs)
-    candidate.commitments.append(
-        Commitment(
-            label=f"{companies}, {lead.operator.name}",
-            hours_per_week=float(hours_per_week),
-            days=[d for d in vocab.DAYS if d in days],
-            start=start_date,
-            until=until,
-            source="placement",
-            placement=placement,
-            created_by_id=getattr(actor, "id", None),
-        )
+    commitment = Commitment(
+        label=f"{companies}, {lead.operator.name}",
+        hours_per_week=float(hours_per_week),
+        days=[d for d in vocab.DAYS if d in days],
+        start=start_date,
+        until=until,
+        source="placement",
+        placement=placement,
+        created_by_id=getattr(actor, "id", None),
+    )
+    candidate.commitments.append(commitment)
+    # Matching re-reads people whose updated_at moved; a person already en mission keeps
+    # their status, so the new commitment alone must mark them changed.
+    candidate.updated_at = utcnow()
+    record_event(
+        session,
+        candidate,
+        "commitment",
+        f"Placement par {lead.operator.name} : {describe_commitment(commitment)}.",
+        actor=getattr(actor, "id", None),
     )
     settle_status(session, candidate, actor=actor, reason=f"placement par {lead.operator.name}")
     session.flush()

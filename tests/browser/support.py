@@ -110,3 +110,18 @@ def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:
         db.session.expunge(message)
         db.session.remove()
         return message
+
+
+def lead_to_accept(page, server) -> str:
+    """The address of a lead of the operator's inbox that still waits to be accepted
+    (another test of the session may have taken the first one on)."""
+    page.goto(server.url + path_of(server, "leads.index"))
+    links = page.locator(
+        "section[aria-labelledby='titre-nouvelles'] li a, "
+        "section[aria-labelledby='titre-attente'] li a"
+    )
+    for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
+        page.goto(server.url + href)
+        if page.get_by_role("button", name="Accepter la proposition").count():
+            return href
+    raise AssertionError("aucune proposition de démonstration à accepter")

@@ -7,30 +7,15 @@ import re
 
 import pytest
 
-from tests.browser.support import PHONE, check, describe, log_in
+from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _lead_to_accept(page, server) -> str:
-    """The address of a lead of the inbox that still waits to be accepted (another test
-    of the session may have taken the first one on)."""
-    page.goto(server.url + "/operateur/propositions")
-    links = page.locator(
-        "section[aria-labelledby='titre-nouvelles'] li a, "
-        "section[aria-labelledby='titre-attente'] li a"
-    )
-    for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
-        page.goto(server.url + href)
-        if page.get_by_role("button", name="Accepter la proposition").count():
-            return href
-    raise AssertionError("aucune proposition de démonstration à accepter")
 
 
 def test_operator_accepts_the_demo_lead_and_calls_the_company_on_a_phone(page, live_server):
     page.set_viewport_size(PHONE)
     log_in(page, live_server, "operator")
-    _lead_to_accept(page, live_server)
+    lead_to_accept(page, live_server)
     calls = page.locator("main a[href^='tel:']")
     assert calls.count() == 0  # nothing to call before accepting
     assert "apparaissent une fois la proposition acceptée" in page.content()
