@@ -214,7 +214,7 @@ def _parse_placement(lead: Lead, form) -> dict | str:
         return "Un des besoins choisis ne fait pas partie de cette proposition."
     hours = read_number(form.get("heures", ""), "h")
     if hours is None:
-        return "Indiquez le nombre d'heures par semaine (un nombre, par exemple 8 ou 8,5)."
+        return "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
     try:
         start = date.fromisoformat(form.get("debut", ""))
     except ValueError:
