@@ -122,10 +122,15 @@ def _start(rng: random.Random, template: NeedTemplate, today: date) -> date:
     return start
 
 
+# Leads sent in the demo: enough that each browser journey of a test session (inbox,
+# company contact, shared-time week) finds one still waiting for the operator.
+DEMO_LEADS = 6
+
+
 def progress_needs(session: Session, animateur: User) -> None:
     """Move part of the register along its state machine, as a living platform has it.
 
-    Every third need is qualified, every sixth is then in search; two of them are
+    Every third need is qualified, every sixth is then in search; ``DEMO_LEADS`` of them are
     proposed to their operator with their best candidates and one full-time need is
     re-oriented, all through the workflows (so the transition log and the outbox are
     filled as they would be by hand). Done once, with the visits.
@@ -141,11 +146,11 @@ def progress_needs(session: Session, animateur: User) -> None:
     session.flush()
     proposed = referred = 0
     for need in needs:
-        if need.status != "en_recherche" or (proposed >= 2 and referred >= 1):
+        if need.status != "en_recherche" or (proposed >= DEMO_LEADS and referred >= 1):
             continue
         decision = decide_route(need.ref, session)
         try:
-            if decision.decision == "operator" and proposed < 2:
+            if decision.decision == "operator" and proposed < DEMO_LEADS:
                 refs = [m["candidate"] for m in match_need(need.ref, 2, session)["matches"]]
                 candidates = session.scalars(select(Candidate).where(Candidate.ref.in_(refs)))
                 send_lead(
