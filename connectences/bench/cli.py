@@ -1,9 +1,10 @@
-"""`flask --app connectences bench matching|quality|search`: the one `bench` group."""
+"""`flask --app connectences bench matching|quality|search|seed|load`: the one `bench` group."""
 
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from connectences.bench import emit
 
@@ -67,3 +68,33 @@ def search_command(size: int, repeats: int, seed: int) -> None:
     from connectences.bench.search import run_search
 
     run_search(size=size, repeats=repeats, seed=seed)
+
+
+@bench_cli.command("seed", help="Remplit la base d'un territoire de la taille d'une région.")
+@click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--needs", default=10_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--visits", default=50_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--companies", default=20_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=11, show_default=True)
+@with_appcontext
+def seed_command(candidates, needs, visits, companies, seed):
+    from connectences.bench.seed import AlreadySeeded, run_seed
+    from connectences.extensions import db
+
+    if current_app.config.get("CONNECTENCES_ENV") == "production":
+        raise click.ClickException(
+            "Les données de mesure ne se chargent pas sur une installation de production."
+        )
+    try:
+        for record in run_seed(
+            db.session,
+            candidates=candidates,
+            needs=needs,
+            visits=visits,
+            companies=companies,
+            seed=seed,
+        ):
+            emit(record)
+    except AlreadySeeded as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
