@@ -98,3 +98,58 @@ def seed_command(candidates, needs, visits, companies, seed):
     except AlreadySeeded as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
+
+
+@bench_cli.command("load", help="Les pages sous charge (locust, gunicorn à 2 workers, en local).")
+@click.option("--users", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--duration",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Secondes de mesure de hello et de chaque page seule.",
+)
+@click.option(
+    "--mix-duration",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Secondes du mélange pondéré des parcours (0 : pas de mélange).",
+)
+@click.option(
+    "--pages",
+    default="",
+    help="Pages mesurées seules, séparées par des virgules (vide : toutes ; « aucune »).",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--warm",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Secondes d'échauffement (connexions) non comptées au début de chaque phase.",
+)
+@with_appcontext
+def load_command(users, duration, mix_duration, pages, workers, warm):
+    from connectences.bench.load import MIX, run_load
+
+    if pages.strip() == "aucune":
+        chosen = []
+    else:
+        chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(MIX)
+    unknown = sorted(set(chosen) - set(MIX))
+    if unknown:
+        raise click.BadParameter(
+            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(MIX)})",
+            param_hint="--pages",
+        )
+    for record in run_load(
+        current_app._get_current_object(),
+        users=users,
+        duration=duration,
+        mix_duration=mix_duration,
+        pages=chosen,
+        workers=workers,
+        warm=warm,
+    ):
+        emit(record)
