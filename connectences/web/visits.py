@@ -255,12 +255,12 @@ def _filters() -> tuple[prospection.VisitFilters, dict, dict[str, str]]:
 @bp.route("/visites")
 def index():
     filters, shown, errors = _filters()
-    query = prospection.filtered_visits(filters)
-    everything = db.session.scalars(query).unique().all()
+    total, totals = prospection.counted_visits(db.session, filters)
     page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
-    pages = max(1, -(-len(everything) // PER_PAGE))
+    pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
-    rows = everything[(page - 1) * PER_PAGE : page * PER_PAGE]
+    query = prospection.filtered_visits(filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    rows = db.session.scalars(query).unique().all()
     active = {k: v for k, v in shown.items() if v}
     animateurs = db.session.scalars(
         select(User)
@@ -270,8 +270,8 @@ def index():
     return render_template(
         "visits/index.html",
         visits=rows,
-        total=len(everything),
-        totals=prospection.visit_totals(everything),
+        total=total,
+        totals=totals,
         page=page,
         pages=pages,
         filters=shown,
