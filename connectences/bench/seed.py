@@ -193,15 +193,15 @@ class Seeder:
             rows.append(
                 {
                     "id": cid,
-                    "ref": f"{BENCH_PREFIX}entreprise-{n + 1:06d}",
-                    "name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(LAST_NAMES)} {n + 1}",
-                    "siret": _siret(n + 1),
-                    "siren": _siret(n + 1)[:9],
+                    "ref": f"{BENCH_PREFIX}entreprise-{cid:06d}",
+                    "name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(LAST_NAMES)} {cid}",
+                    "siret": _siret(cid),
+                    "siren": _siret(cid)[:9],
                     "naf": rng.choice(NAFS),
                     "employees": rng.choice([1, 1, 2, 3, 4, 5, 7, 9, 12, 18]),
                     "commune": rng.choices(communes, weights)[0],
                     "address": f"{rng.randint(1, 120)} rue {rng.choice(LAST_NAMES)}",
-                    "contact_email": f"contact{n + 1}@entreprise.example",
+                    "contact_email": f"contact{cid}@entreprise.example",
                     "newsletter_consent": rng.random() < 0.3,
                     "do_not_solicit": rng.random() < 0.02,
                     "max_contacts_per_month": rng.choice([None, None, None, 1, 2]),
@@ -232,9 +232,9 @@ class Seeder:
         from connectences.skills import concept_of, normalize
 
         rng = self.rng
-        generator = Generator(seed=self.seed, codes=None)
-        generator.communes = list(self.people_communes) or generator.communes
         first = _next_id(self.session, Candidate)
+        generator = Generator(seed=self.seed + first, codes=None)
+        generator.communes = list(self.people_communes) or generator.communes
         skill_first = _next_id(self.session, CandidateSkill)
         concepts: dict[str, tuple[str, str | None]] = {}
         rows, skills = [], []
@@ -242,13 +242,13 @@ class Seeder:
             person = generator.candidate()
             cid = first + n
             first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            email = f"{fold(first_name).replace(' ', '')}.{n + 1}@{BENCH_PREFIX}exemple.fr"
+            email = f"{fold(first_name).replace(' ', '')}.{cid}@{BENCH_PREFIX}exemple.fr"
             phone = f"06 39 98 {n % 100:02d} {(n // 100) % 100:02d}"
             joined = _moment(rng, self.today - timedelta(days=rng.randint(1, 1000)))
             rows.append(
                 {
                     "id": cid,
-                    "ref": f"{BENCH_PREFIX}cv-{n + 1:07d}",
+                    "ref": f"{BENCH_PREFIX}cv-{cid:07d}",
                     "first_name": first_name,
                     "last_name": last_name,
                     "email": email,
@@ -338,25 +338,28 @@ class Seeder:
         return len(rows)
 
     # ---------------------------------------------------------------- needs
-    def needs(self, count: int) -> int:
+    def needs(self, count: int, cycle: list[str] | None = None) -> int:
+        """``count`` needs in states drawn from NEED_STATES (or taken in turn from
+        ``cycle``); ``outcomes`` then adds the leads, referrals and placements of these."""
         from connectences.bench.synth import Generator
         from connectences.models import Need
 
         rng = self.rng
-        generator = Generator(seed=self.seed + 1, codes=None)
+        self.needs_by_state = {}
         first = _next_id(self.session, Need)
+        generator = Generator(seed=self.seed + first, codes=None)
         animateur = self.animateurs[0] if self.animateurs else None
         rows = []
         for n in range(count):
             need = generator.need()
             nid = first + n
             company = rng.choice(self.company_ids)
-            state = _pick(rng, NEED_STATES)
+            state = cycle[n % len(cycle)] if cycle else _pick(rng, NEED_STATES)
             created = _moment(rng, self.today - timedelta(days=rng.randint(1, 700)))
             rows.append(
                 {
                     "id": nid,
-                    "ref": f"{BENCH_PREFIX}besoin-{n + 1:06d}",
+                    "ref": f"{BENCH_PREFIX}besoin-{nid:06d}",
                     "company_id": company,
                     "title": need.title,
                     "rome": need.rome,
@@ -442,7 +445,9 @@ class Seeder:
                     )
                     lead_needs.append({"id": lead_need_id, "lead_id": lead_id, "need_id": need_id})
                     lead_need_id += 1
-                    chosen = rng.sample(self.candidate_ids, rng.randint(2, 3))
+                    chosen = rng.sample(
+                        self.candidate_ids, min(len(self.candidate_ids), rng.randint(2, 3))
+                    )
                     for cand in chosen:
                         lead_cands.append(
                             {
@@ -521,7 +526,8 @@ class Seeder:
         from connectences.models import Transition
 
         _insert(self.session, Transition, self.transitions)
-        return len(self.transitions)
+        written, self.transitions = len(self.transitions), []
+        return written
 
 
 def seed_commitments(seeder: Seeder) -> int:
