@@ -1,7 +1,7 @@
 """Query discipline: no page issues a number of SQL queries that grows with its rows.
 
-Each page is read twice by the same user: once on a small platform, then after rows
-of every kind were added (more companies, people, needs, visits, leads, referrals,
+Each page is read three times by the same user: once on a small platform, then twice
+after rows of every kind were added (more companies, people, needs, visits, leads, referrals,
 placements; and on the record pages, more visits, needs, candidates, events and log
 lines of the one record shown). The number of statements sent to the database
 (counted by an engine event) must not change: a loop that loads a relation row by
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from connectences import clock
-from connectences.bench.seed import Seeder
+from connectences.bench.seed import Seeder, reset_sequences
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -61,7 +61,7 @@ def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
     seeder.needs(len(STATES) * k, cycle=STATES)
     seeder.outcomes()
     seeder.transition_log()
-    db.session.flush()
+    reset_sequences(db.session)  # PostgreSQL: rows added below take ids after the seeded ones
     company = db.session.scalar(select(Company).where(Company.ref.like("bench-%")).limit(1))
     db.session.execute(update(Visit).values(company_id=company.id))
     db.session.execute(update(Need).where(Need.ref.like("bench-%")).values(company_id=company.id))
@@ -188,10 +188,14 @@ def test_queries_do_not_grow_with_the_rows_shown(platform, auth, client, role, u
     users, grow = platform
     grow(SMALL, SMALL)
     auth.post_login(users[role].email, client=client)
-    path = url()
-    small = _statements(client, path)
+    small = _statements(client, url())
     grow(GROWTH, GROWTH)
-    assert _statements(client, url()) <= small, path
+    grown = _statements(client, url())
+    grow(GROWTH, GROWTH)
+    # From the first growth on every section of the page has rows (a section with none,
+    # e.g. no shared-time bundle yet, may skip its query: that is not an N+1); from then
+    # on, more rows must not mean more statements.
+    assert _statements(client, url()) <= grown <= small + 2, url()
 
 
 def test_the_grown_platform_shows_more_rows(platform, auth, client):
