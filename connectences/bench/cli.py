@@ -153,3 +153,47 @@ def load_command(users, duration, mix_duration, pages, workers, warm):
         warm=warm,
     ):
         emit(record)
+
+
+@bench_cli.command(
+    "concurrency", help="Dépôts simultanés (CV, besoins, visites) : chacun enregistré une fois."
+)
+@click.option("--clients", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--seconds", default=60, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def concurrency_command(clients, seconds):
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from connectences.bench.concurrency import run_concurrency
+    from connectences.bench.load import plan_accounts
+    from connectences.extensions import db
+    from connectences.models import Company
+
+    app = current_app._get_current_object()
+    companies = list(
+        db.session.scalars(
+            select(Company.ref)
+            .where(Company.do_not_solicit.is_(False), Company.max_contacts_per_month.is_(None))
+            .limit(500)
+        )
+    )
+    if not companies:
+        raise click.ClickException(
+            "Aucune entreprise : lancez d'abord `flask --app connectences bench seed`."
+        )
+    db.session.remove()
+    outcome = run_concurrency(
+        app,
+        clients=clients,
+        seconds=seconds,
+        login=tuple(plan_accounts()["animateur"]),
+        companies=companies,
+    )
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    for record in outcome.records(seconds, clients, database):
+        emit(record)
+    for error in outcome.other_errors[:5]:
+        click.echo(error, err=True)
+    if not outcome.ok:
+        raise SystemExit(1)
