@@ -183,6 +183,23 @@ def run_locust(host: str, plan: dict, journeys: dict[str, int], *, users: int, s
         return list(csv.DictReader(handle))
 
 
+def drain(url: str, timeout: float = 300) -> None:
+    """Wait until the server answers at once again: requests of the previous phase still
+    queued in gunicorn's backlog must not count against the next page."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                response.read()
+        except OSError:
+            time.sleep(0.5)
+            continue
+        if time.monotonic() - started < 0.2:
+            return
+        time.sleep(0.2)
+
+
 def _figures(row: dict, seconds: float) -> dict:
     count = int(row["Request Count"])
     return {
@@ -215,6 +232,7 @@ def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[s
         hello = _figures(_row(stats, "hello"), duration)
         yield {"metric": "load_hello", "page": "hello", **hello, "seconds": duration, **common}
         for page in pages:
+            drain(app_url + "/health")
             stats = run_locust(app_url, plan, {page: 1}, users=users, seconds=duration, warm=warm,
                                workdir=workdir, name=page)  # fmt: skip
             figures = _figures(_row(stats, page), duration)
@@ -236,6 +254,7 @@ def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[s
                 **common,
             }
         if mix_duration:
+            drain(app_url + "/health")
             stats = run_locust(app_url, plan, MIX, users=users, seconds=mix_duration, warm=warm,
                                workdir=workdir, name="mix")  # fmt: skip
             measured = [r for r in stats if r["Name"] not in (WARM_NAME, "Aggregated")]
