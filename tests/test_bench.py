@@ -85,7 +85,14 @@ def test_one_bench_group_holds_every_benchmark(app):
 
     assert [c for c in COMMANDS if c[1] == "bench_cli"] == [("connectences.bench.cli", "bench_cli")]
     group = app.cli.get_command(None, "bench")
-    assert sorted(group.commands) == ["matching", "quality", "search"]
+    assert sorted(group.commands) == [
+        "concurrency",
+        "load",
+        "matching",
+        "quality",
+        "search",
+        "seed",
+    ]
 
 
 def test_labelled_sets_ship_inside_the_package():

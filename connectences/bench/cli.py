@@ -1,9 +1,10 @@
-"""`flask --app connectences bench matching|quality|search`: the one `bench` group."""
+"""`flask --app connectences bench matching|quality|search|seed|load`: the one `bench` group."""
 
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from connectences.bench import emit
 
@@ -67,3 +68,132 @@ def search_command(size: int, repeats: int, seed: int) -> None:
     from connectences.bench.search import run_search
 
     run_search(size=size, repeats=repeats, seed=seed)
+
+
+@bench_cli.command("seed", help="Remplit la base d'un territoire de la taille d'une région.")
+@click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--needs", default=10_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--visits", default=50_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--companies", default=20_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=11, show_default=True)
+@with_appcontext
+def seed_command(candidates, needs, visits, companies, seed):
+    from connectences.bench.seed import AlreadySeeded, run_seed
+    from connectences.extensions import db
+
+    if current_app.config.get("CONNECTENCES_ENV") == "production":
+        raise click.ClickException(
+            "Les données de mesure ne se chargent pas sur une installation de production."
+        )
+    try:
+        for record in run_seed(
+            db.session,
+            candidates=candidates,
+            needs=needs,
+            visits=visits,
+            companies=companies,
+            seed=seed,
+        ):
+            emit(record)
+    except AlreadySeeded as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+
+
+@bench_cli.command("load", help="Les pages sous charge (locust, gunicorn à 2 workers, en local).")
+@click.option("--users", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--duration",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Secondes de mesure de hello et de chaque page seule.",
+)
+@click.option(
+    "--mix-duration",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Secondes du mélange pondéré des parcours (0 : pas de mélange).",
+)
+@click.option(
+    "--pages",
+    default="",
+    help="Pages mesurées seules, séparées par des virgules (vide : toutes ; « aucune »).",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--warm",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Secondes d'échauffement (connexions) non comptées au début de chaque phase.",
+)
+@with_appcontext
+def load_command(users, duration, mix_duration, pages, workers, warm):
+    from connectences.bench.load import MIX, run_load
+
+    if pages.strip() == "aucune":
+        chosen = []
+    else:
+        chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(MIX)
+    unknown = sorted(set(chosen) - set(MIX))
+    if unknown:
+        raise click.BadParameter(
+            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(MIX)})",
+            param_hint="--pages",
+        )
+    for record in run_load(
+        current_app._get_current_object(),
+        users=users,
+        duration=duration,
+        mix_duration=mix_duration,
+        pages=chosen,
+        workers=workers,
+        warm=warm,
+    ):
+        emit(record)
+
+
+@bench_cli.command(
+    "concurrency", help="Dépôts simultanés (CV, besoins, visites) : chacun enregistré une fois."
+)
+@click.option("--clients", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--seconds", default=60, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def concurrency_command(clients, seconds):
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from connectences.bench.concurrency import run_concurrency
+    from connectences.bench.load import plan_accounts
+    from connectences.extensions import db
+    from connectences.models import Company
+
+    app = current_app._get_current_object()
+    companies = list(
+        db.session.scalars(
+            select(Company.ref)
+            .where(Company.do_not_solicit.is_(False), Company.max_contacts_per_month.is_(None))
+            .limit(500)
+        )
+    )
+    if not companies:
+        raise click.ClickException(
+            "Aucune entreprise : lancez d'abord `flask --app connectences bench seed`."
+        )
+    db.session.remove()
+    outcome = run_concurrency(
+        app,
+        clients=clients,
+        seconds=seconds,
+        login=tuple(plan_accounts()["animateur"]),
+        companies=companies,
+    )
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    for record in outcome.records(seconds, clients, database):
+        emit(record)
+    for error in outcome.other_errors[:5]:
+        click.echo(error, err=True)
+    if not outcome.ok:
+        raise SystemExit(1)

@@ -184,22 +184,46 @@ def suspected_pairs(
                 for b in ids[i + 1 :]:
                     add(a, b, reason)
 
-    newest = session.scalars(
-        select(Candidate).order_by(Candidate.created_at.desc(), Candidate.id.desc()).limit(recent)
+    # Close names around the recent records, as find_duplicates compares them (same
+    # last-name prefix, or the first name's when the two were swapped), in one query for
+    # all of them rather than one per record.
+    newest = session.execute(
+        select(Candidate.id, Candidate.first_name, Candidate.last_name, Candidate.name_key)
+        .order_by(Candidate.created_at.desc(), Candidate.id.desc())
+        .limit(recent)
     ).all()
-    for candidate in newest:
-        for other, reasons in find_duplicates(
-            session,
-            email=None,
-            phone=None,
-            first_name=candidate.first_name,
-            last_name=candidate.last_name,
-            # Name prefixes only: a whole commune per recent record would cost too much.
-            commune=None,
-            exclude_id=candidate.id,
-        ):
-            for reason in reasons:
-                add(candidate.id, other.id, reason)
+    wanted: dict[str, list[tuple[int, str]]] = {}
+    for candidate_id, first_name, last_name, key in newest:
+        key = key or name_key(first_name, last_name)
+        if not key:
+            continue
+        for prefix in {p[:NAME_PREFIX] for p in (fold_name(last_name), fold_name(first_name)) if p}:
+            wanted.setdefault(prefix, []).append((candidate_id, key))
+    if wanted:
+        # Whole prefixes by equality; a name shorter than the prefix by range, as
+        # find_duplicates does.
+        prefix_of = func.substr(Candidate.last_name_norm, 1, NAME_PREFIX)
+        full = [p for p in wanted if len(p) == NAME_PREFIX]
+        short = [p for p in wanted if len(p) < NAME_PREFIX]
+        near = session.execute(
+            select(Candidate.id, Candidate.name_key, Candidate.last_name_norm).where(
+                or_(
+                    prefix_of.in_(full),
+                    *(_prefix_range(Candidate.last_name_norm, p) for p in short),
+                )
+            )
+        )
+        for other_id, other_key, other_last in near:
+            if not other_key or not other_last:
+                continue
+            for length in range(1, NAME_PREFIX + 1):
+                for candidate_id, key in wanted.get(other_last[:length], ()):
+                    if other_id == candidate_id:
+                        continue
+                    if other_key == key:
+                        add(candidate_id, other_id, REASON_NAME)
+                    elif fuzz.token_sort_ratio(key, other_key) >= NAME_THRESHOLD:
+                        add(candidate_id, other_id, REASON_NAME_CLOSE)
 
     if not pairs:
         return []

@@ -19,6 +19,7 @@ import re
 import secrets
 import warnings
 from pathlib import Path
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import event
@@ -101,74 +102,119 @@ def check_pdf(data: bytes) -> str:
     return "\n".join(parts)
 
 
-def _path(stored_name: str) -> Path:
-    # Only a base name: a stored name never reaches outside the CV folder.
-    name = Path(stored_name or "").name
-    if not name or name.startswith("."):
-        raise FileNotFoundError(stored_name)
-    return cv_folder() / name
+class CvStorage(Protocol):
+    """Where CV files live, by stored name. The platform only ever uses these four
+    operations, so the files can move from the instance folder to a shared volume or
+    an S3-compatible store (several web hosts) by giving the app another implementation
+    (``app.extensions["cv_storage"]``) without touching the callers."""
+
+    def write_new(self, name: str, data: bytes) -> None:
+        """Store ``data`` under a new ``name``; never overwrites (FileExistsError)."""
+
+    def read(self, name: str) -> bytes:
+        """The bytes stored under ``name``; FileNotFoundError when there are none."""
+
+    def exists(self, name: str) -> bool:
+        """Whether something is stored under ``name``."""
+
+    def delete(self, name: str) -> bool:
+        """Remove what is stored under ``name``; True if something was there."""
+
+
+class LocalCvStorage:
+    """CV files in one folder of the local disk (``instance/cv/``), mode 0600."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, name: str) -> Path:
+        # Only a base name: a stored name never reaches outside the folder.
+        base = Path(name or "").name
+        if not base or base.startswith(".") or base != name:
+            raise FileNotFoundError(name)
+        return self.folder / base
+
+    def write_new(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+
+    def read(self, name: str) -> bytes:
+        return self._path(name).read_bytes()
+
+    def exists(self, name: str) -> bool:
+        try:
+            return self._path(name).is_file()
+        except FileNotFoundError:
+            return False
+
+    def delete(self, name: str) -> bool:
+        try:
+            path = self._path(name)
+        except FileNotFoundError:
+            return False
+        if not path.is_file():
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
+
+def storage() -> CvStorage:
+    """The CV storage of the current app: ``app.extensions["cv_storage"]`` when set,
+    else the local folder ``instance/cv/``."""
+    return current_app.extensions.get("cv_storage") or LocalCvStorage(cv_folder())
 
 
 def store_pdf(data: bytes, *, session: Session | None = None) -> str:
-    """Write a checked PDF under a random name (mode 0600); return that name.
+    """Write a checked PDF under a random name (mode 0600 on disk); return that name.
 
     With ``session``, the file belongs to its transaction: it is removed again if the
     transaction ends without a commit.
     """
-    folder = cv_folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store = storage()
     name = f"{secrets.token_hex(16)}.pdf"
-    fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    store.write_new(name, data)
     if session is not None:
-        session.info.setdefault(_NEW, []).append(folder / name)
+        session.info.setdefault(_NEW, []).append((store, name))
     return name
 
 
 def read_pdf(stored_name: str) -> bytes:
     """The bytes of a stored CV; ``FileNotFoundError`` when it is not there."""
-    return _path(stored_name).read_bytes()
+    return storage().read(stored_name)
 
 
 def pdf_exists(stored_name: str | None) -> bool:
-    """Whether the stored CV named ``stored_name`` is on disk."""
+    """Whether the stored CV named ``stored_name`` is there."""
     if not stored_name:
         return False
-    try:
-        return _path(stored_name).is_file()
-    except FileNotFoundError:
-        return False
+    return storage().exists(stored_name)
 
 
 def delete_pdf(stored_name: str) -> bool:
     """Remove a stored CV now; True if a file was there."""
-    try:
-        path = _path(stored_name)
-    except FileNotFoundError:
-        return False
-    if not path.is_file():
-        return False
-    path.unlink(missing_ok=True)
-    return True
+    return storage().delete(stored_name)
 
 
 def delete_pdf_after_commit(session: Session, stored_name: str) -> bool:
     """Remove a stored CV once ``session`` commits; True if the file is there now."""
-    if not pdf_exists(stored_name):
+    store = storage()
+    if not stored_name or not store.exists(stored_name):
         return False
-    session.info.setdefault(_DISCARD, []).append(_path(stored_name))
+    session.info.setdefault(_DISCARD, []).append((store, stored_name))
     return True
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop(_NEW, None)  # committed: the files are the rows' now
-    for path in session.info.pop(_DISCARD, []):
+    for store, name in session.info.pop(_DISCARD, []):
         try:
-            path.unlink(missing_ok=True)
+            store.delete(name)
         except OSError:
-            log.exception("could not delete CV file %s", path.name)
+            log.exception("could not delete CV file %s", name)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -178,5 +224,8 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is not None:  # only the outermost transaction decides
         return
     session.info.pop(_DISCARD, None)
-    for path in session.info.pop(_NEW, []):
-        path.unlink(missing_ok=True)
+    for store, name in session.info.pop(_NEW, []):
+        try:
+            store.delete(name)
+        except OSError:
+            log.exception("could not delete orphan CV file %s", name)

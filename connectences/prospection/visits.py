@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from connectences import territory, vocab
@@ -289,10 +289,13 @@ def filtered_visits(filters: VisitFilters) -> Select:
     """The select of the visits matching the filters, newest first (company loaded)."""
     query = (
         select(Visit)
-        .join(Company, Visit.company_id == Company.id)
         .options(joinedload(Visit.company), joinedload(Visit.animateur))
         .order_by(Visit.visited_on.desc(), Visit.id.desc())
     )
+    return _filtered(query, filters)
+
+
+def _filtered(query: Select, filters: VisitFilters) -> Select:
     if filters.animateur_id is not None:
         query = query.where(Visit.animateur_id == filters.animateur_id)
     if filters.channel:
@@ -304,16 +307,34 @@ def filtered_visits(filters: VisitFilters) -> Select:
     if filters.end:
         query = query.where(Visit.visited_on <= filters.end)
     if filters.epci:
+        # Joined only when filtering on it: without it the list and its counts read
+        # the visit table alone (and its visited_on index for the page).
         communes = [c.insee for c in territory.communes_of_epci(filters.epci)]
-        query = query.where(Company.commune.in_(communes))
+        query = query.join(Company, Visit.company_id == Company.id).where(
+            Company.commune.in_(communes)
+        )
     return query
 
 
-def visit_totals(visits: Iterable[Visit]) -> dict[str, list[tuple[str, str, int]]]:
-    """Counts by channel and by outcome, every value of the vocabulary listed."""
-    visits = list(visits)
-    channels = Counter(v.channel for v in visits)
-    outcomes = Counter(v.outcome or "" for v in visits)
+def counted_visits(
+    session: Session, filters: VisitFilters
+) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
+    """The number of visits matching the filters and their totals by channel and by
+    outcome, every value of the vocabulary listed, counted by the database: one grouped query, whatever
+    the number of visits (the list page only loads the page it shows)."""
+    query = _filtered(
+        select(Visit.channel, Visit.outcome, func.count()).group_by(Visit.channel, Visit.outcome),
+        filters,
+    )
+    channels: Counter = Counter()
+    outcomes: Counter = Counter()
+    for channel, outcome, count in session.execute(query):
+        channels[channel] += count
+        outcomes[outcome or ""] += count
+    return sum(channels.values()), _totals(channels, outcomes)
+
+
+def _totals(channels: Counter, outcomes: Counter) -> dict[str, list[tuple[str, str, int]]]:
     by_outcome = [(k, lbl, outcomes.get(k, 0)) for k, lbl in vocab.VISIT_OUTCOMES.items()]
     if outcomes.get(""):
         by_outcome.append(("", "Non renseignée", outcomes[""]))

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
@@ -39,7 +39,6 @@ from connectences.web.downloads import send_cv
 from connectences.web.navigation import add_nav
 from connectences.workflows import (
     LEAD,
-    LEAD_FINAL,
     LEAD_IN_PROGRESS,
     LeadState,
     TransitionError,
@@ -48,6 +47,8 @@ from connectences.workflows import leads as flow
 
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
+# Closed leads are history: the inbox shows the most recent ones, not years of them.
+CLOSED_SHOWN = 30
 MAX_TEXT = 2000
 
 
@@ -91,28 +92,46 @@ def _commune_label(insee: str | None) -> str:
 def index():
     operator_id = current_user.operator_id
     leads: list[Lead] = []
+    closed: list[Lead] = []
+    closed_total = 0
     placements: list[Placement] = []
     if operator_id is not None:
-        leads = db.session.scalars(
+        open_states = LEAD_IN_PROGRESS | {LeadState.ENVOYE}
+        listed = (
             select(Lead)
             .where(Lead.operator_id == operator_id)
             .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
             .order_by(Lead.created_at.desc(), Lead.id.desc())
-        ).all()
+        )
+        leads = db.session.scalars(listed.where(Lead.status.in_(open_states))).all()
+        closed_query = listed.where(Lead.status.not_in(open_states))
+        closed = db.session.scalars(closed_query.limit(CLOSED_SHOWN)).all()
+        closed_total = db.session.scalar(
+            select(func.count(Lead.id)).where(
+                Lead.operator_id == operator_id, Lead.status.not_in(open_states)
+            )
+        )
         placements = db.session.scalars(
             select(Placement)
             .join(Lead)
             .where(Lead.operator_id == operator_id)
+            # Only placements with a follow-up point still to do (the list to follow).
+            .where(
+                Placement.id.in_(
+                    select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
+                )
+            )
             .options(selectinload(Placement.follow_ups), selectinload(Placement.candidate))
             .order_by(Placement.start_date.desc())
         ).all()
-    to_follow = [p for p in placements if any(pt.done_at is None for pt in p.follow_ups)]
+    to_follow = placements
     return render_template(
         "leads/index.html",
         operator=current_user.operator,
         new=[lead for lead in leads if lead.status == LeadState.ENVOYE],
         waiting=[lead for lead in leads if lead.status in LEAD_IN_PROGRESS],
-        closed=[lead for lead in leads if lead.status in LEAD_FINAL],
+        closed=closed,
+        closed_total=closed_total,
         to_follow=to_follow,
         statuses=vocab.LEAD_STATUSES,
         today=local_today(),

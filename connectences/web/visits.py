@@ -29,7 +29,7 @@ from connectences.web.access import guard_blueprint
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
-from connectences.web.paging import paginate
+from connectences.web.paging import page_number
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur", "admin", audit_action="visits_access_refused")
@@ -252,12 +252,12 @@ def _filters() -> tuple[prospection.VisitFilters, dict, dict[str, str]]:
 @bp.route("/visites")
 def index():
     filters, shown, errors = _filters()
-    query = prospection.filtered_visits(filters)
-    pagination = paginate(query, PER_PAGE)
-    # The totals count every visit of the filters, not only the page's.
-    kinds = db.session.execute(
-        query.with_only_columns(Visit.channel, Visit.outcome).order_by(None)
-    ).all()
+    # The totals count every visit of the filters (one GROUP BY), not only the page's.
+    total, totals = prospection.counted_visits(db.session, filters)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page_number(), pages)
+    query = prospection.filtered_visits(filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    rows = db.session.scalars(query).unique().all()
     active = {k: v for k, v in shown.items() if v}
     animateurs = db.session.scalars(
         select(User)
@@ -266,11 +266,11 @@ def index():
     ).all()
     return render_template(
         "visits/index.html",
-        visits=pagination.items,
-        total=pagination.total,
-        totals=prospection.visit_totals(kinds),
-        page=pagination.page,
-        pages=max(1, pagination.pages),
+        visits=rows,
+        total=total,
+        totals=totals,
+        page=page,
+        pages=pages,
         filters=shown,
         active_filters=active,
         errors=errors,

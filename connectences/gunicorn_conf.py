@@ -1,0 +1,30 @@
+"""gunicorn settings of the platform: `gunicorn -c python:connectences.gunicorn_conf ...`.
+
+Used by ``bin/run``, the README's production section and ``bench load``. Settings given
+on the command line (``--bind``, ``--workers``) take precedence over these defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# The first candidate index of a worker is built before it accepts connections
+# (post_worker_init), which takes seconds at 100,000 candidates: leave it time.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+
+
+def post_worker_init(worker) -> None:
+    """Warm the worker (taxonomy, concepts, territory, candidate index) before it serves."""
+    from flask import Flask
+
+    from connectences.warmup import warm_up
+
+    app = worker.wsgi
+    if not isinstance(app, Flask) or "sqlalchemy" not in app.extensions:
+        return  # another WSGI app (bench's bare "hello"): nothing to warm
+    timings = warm_up(app)
+    logging.getLogger("gunicorn.error").info("worker %s warm: %s", worker.pid, timings)

@@ -1,0 +1,92 @@
+"""`flask bench seed`: a benchmark database with the proportions of a living platform."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import (
+    Candidate,
+    CandidateSkill,
+    Company,
+    Lead,
+    LeadNeed,
+    Need,
+    Placement,
+    PlacementNeed,
+    Referral,
+    Transition,
+    Visit,
+)
+
+
+def _seed(runner, *extra):
+    args = ["bench", "seed", "--candidates", "300", "--needs", "200", "--visits", "250"]
+    return runner.invoke(args=[*args, "--companies", "80", *extra])
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def test_seed_writes_the_asked_sizes_and_prints_timings(runner):
+    result = _seed(runner)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    metrics = {r["metric"]: r for r in records}
+    assert {"seed_candidates_s", "seed_needs_s", "seed_total_s"} <= set(metrics)
+    assert metrics["seed_total_s"]["candidates"] == 300
+    bench = "bench-%"
+    assert _count(select(Candidate.id).where(Candidate.ref.like(bench))) == 300
+    assert _count(select(Need.id).where(Need.ref.like(bench))) == 200
+    assert _count(select(Company.id).where(Company.ref.like(bench))) == 80
+    bench_companies = select(Company.id).where(Company.ref.like(bench))
+    assert _count(select(Visit.id).where(Visit.company_id.in_(bench_companies))) == 250
+    # Skills are stored normalised, as the importer stores them.
+    assert _count(select(CandidateSkill.id).where(CandidateSkill.norm == "")) == 0
+    # Identity comparison keys are filled, so duplicate search works on the seeded rows.
+    assert _count(select(Candidate.id).where(Candidate.name_key.is_(None))) == 0
+
+
+def test_seeded_needs_are_consistent_with_their_leads_referrals_and_log(runner):
+    assert _seed(runner).exit_code == 0
+    needs = db.session.scalars(select(Need).where(Need.ref.like("bench-%"))).all()
+    states = {n.status for n in needs}
+    assert {"nouveau", "qualifie", "en_recherche"} <= states
+    for need in needs:
+        last = db.session.scalars(
+            select(Transition.to_state)
+            .where(Transition.entity == "need", Transition.entity_id == need.id)
+            .order_by(Transition.at.desc(), Transition.id.desc())
+        ).first()
+        assert last == need.status
+        leads = _count(select(LeadNeed.id).where(LeadNeed.need_id == need.id))
+        assert leads == (1 if need.status in ("propose", "pourvu") else 0)
+        placed = _count(select(PlacementNeed.id).where(PlacementNeed.need_id == need.id))
+        assert placed == (1 if need.status == "pourvu" else 0)
+        referred = _count(select(Referral.id).where(Referral.need_id == need.id))
+        assert referred == (1 if need.status == "reoriente" else 0)
+    assert _count(select(Placement.id)) == _count(select(Lead.id).where(Lead.status == "place"))
+
+
+def test_rows_added_after_the_seed_get_fresh_ids(runner):
+    from tests.factories import make_siret
+
+    assert _seed(runner).exit_code == 0
+    company = Company(
+        ref="apres-la-mesure", name="Après", siret=make_siret(424242), siren="1", commune="33009"
+    )
+    db.session.add(company)
+    db.session.commit()
+    assert company.id > db.session.scalar(
+        select(func.max(Company.id)).where(Company.ref.like("bench-%"))
+    )
+
+
+def test_a_second_seed_is_refused(runner):
+    assert _seed(runner).exit_code == 0
+    again = _seed(runner)
+    assert again.exit_code != 0
+    assert "déjà" in again.output

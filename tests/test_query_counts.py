@@ -1,0 +1,214 @@
+"""Query discipline: no page issues a number of SQL queries that grows with its rows.
+
+Each page is read three times by the same user: once on a small platform, then twice
+after rows of every kind were added (more companies, people, needs, visits, leads, referrals,
+placements; and on the record pages, more visits, needs, candidates, events and log
+lines of the one record shown). The number of statements sent to the database
+(counted by an engine event) must not change: a loop that loads a relation row by
+row (N+1) would add one statement per row.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select, update
+
+from connectences import clock
+from connectences.bench.seed import Seeder, reset_sequences
+from connectences.extensions import db
+from connectences.models import (
+    Candidate,
+    CandidateEvent,
+    Company,
+    Lead,
+    LeadCandidate,
+    Need,
+    Referral,
+    Transition,
+    User,
+    Visit,
+)
+from tests import factories
+
+SMALL, GROWTH = 2, 8
+# Every state in turn: each list (new, waiting, placed, re-oriented...) has rows.
+STATES = ["propose", "pourvu", "reoriente", "en_recherche", "qualifie", "nouveau"]
+MATCH_NEED = "besoin-requetes"
+
+
+@contextmanager
+def counted():
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
+    """Add k rows of each kind, then gather the children of each shown record on it."""
+    seeder.companies(k)
+    seeder.candidates(k)
+    seeder.visits(k)
+    seeder.needs(len(STATES) * k, cycle=STATES)
+    seeder.outcomes()
+    seeder.transition_log()
+    reset_sequences(db.session)  # PostgreSQL: rows added below take ids after the seeded ones
+    company = db.session.scalar(select(Company).where(Company.ref.like("bench-%")).limit(1))
+    db.session.execute(update(Visit).values(company_id=company.id))
+    db.session.execute(update(Need).where(Need.ref.like("bench-%")).values(company_id=company.id))
+    lead = db.session.scalar(select(Lead).order_by(Lead.id).limit(1))
+    present = set(
+        db.session.scalars(
+            select(LeadCandidate.candidate_id).where(LeadCandidate.lead_id == lead.id)
+        )
+    )
+    for candidate_id in db.session.scalars(select(Candidate.id)):
+        if candidate_id not in present:
+            db.session.add(LeadCandidate(lead_id=lead.id, candidate_id=candidate_id, score=70))
+    person = db.session.scalar(select(Candidate).order_by(Candidate.id).limit(1))
+    need = db.session.scalar(select(Need).where(Need.ref == MATCH_NEED))
+    referral = db.session.scalar(select(Referral).order_by(Referral.id).limit(1))
+    at = datetime.now(UTC)
+    for i in range(k):
+        db.session.add(
+            CandidateEvent(candidate_id=person.id, kind="updated", summary=f"Modification {i}")
+        )
+        for entity, entity_id, state in (
+            ("need", need.id, "qualifie"),
+            ("referral", referral.id, "recue"),
+        ):
+            db.session.add(
+                Transition(
+                    entity=entity, entity_id=entity_id, from_state="x", to_state=state,
+                    at=at + timedelta(seconds=i),
+                )
+            )  # fmt: skip
+    # People the match need finds, so that its list of matches grows too.
+    factories.load(
+        factories.document(candidates=[factories.candidate() for _ in range(n_matchable)])
+    )
+    now = datetime.now(UTC)  # updated_at moves too, so the matching index reloads them
+    db.session.execute(
+        update(Candidate).values(email_confirmed_at=now, status="disponible", updated_at=now)
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def platform(auth):
+    """Users of every role on one operator, one partner and the COBAS; a grow(k) function."""
+    operator = factories.operator(ref="operateur-requetes")
+    partner = factories.partner(ref="partenaire-requetes")
+    company = factories.company(ref="entreprise-requetes")
+    factories.load(
+        factories.document(
+            operators=[operator],
+            partners=[partner],
+            companies=[company],
+            needs=[factories.need(ref=MATCH_NEED, company="entreprise-requetes")],
+        )
+    )
+    users = {
+        "animateur": auth.create("animateur"),
+        "admin": auth.create("admin"),
+        "operator": auth.create("operator", org_ref="operateur-requetes"),
+        "partner": auth.create("partner", org_ref="partenaire-requetes"),
+        "territoire": auth.create("territoire"),
+    }
+    db.session.commit()
+    seeder = Seeder(db.session, seed=5, today=clock.local_today())
+    return users, lambda k, matchable: _grow(seeder, k, matchable)
+
+
+def _first(query) -> str:
+    return str(db.session.scalar(query))
+
+
+LIST_PAGES = [
+    ("animateur", lambda: "/animateur"),
+    ("animateur", lambda: "/animateur/besoins"),
+    ("animateur", lambda: "/animateur/cvtheque"),
+    ("animateur", lambda: "/animateur/cvtheque?q=comptable"),
+    ("animateur", lambda: "/animateur/cvtheque/doublons"),
+    ("animateur", lambda: "/animateur/visites"),
+    ("animateur", lambda: "/animateur/relances"),
+    ("animateur", lambda: "/animateur/entreprises"),
+    ("animateur", lambda: "/animateur/postes-partages"),
+    ("operator", lambda: "/operateur"),
+    ("operator", lambda: "/operateur/propositions"),
+    ("partner", lambda: "/partenaire"),
+    ("partner", lambda: "/partenaire/reorientations"),
+    ("territoire", lambda: "/territoire"),
+    ("admin", lambda: "/admin"),
+]
+RECORD_PAGES = [
+    ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}"),
+    (
+        "animateur",
+        lambda: "/animateur/cvtheque/" + _first(select(Candidate.ref).order_by(Candidate.id)),
+    ),
+    (
+        "animateur",
+        lambda: (
+            "/animateur/entreprises/"
+            + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
+        ),
+    ),
+    ("operator", lambda: "/operateur/propositions/" + _first(select(Lead.id).order_by(Lead.id))),
+    (
+        "partner",
+        lambda: "/partenaire/reorientations/" + _first(select(Referral.id).order_by(Referral.id)),
+    ),
+]
+
+
+def _statements(client, url: str) -> int:
+    client.get(url)  # the first visit may fill per-process caches (taxonomy, index)
+    with counted() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(statements)
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    LIST_PAGES + RECORD_PAGES,
+    ids=[f"{role}:{i}" for i, (role, _u) in enumerate(LIST_PAGES + RECORD_PAGES)],
+)
+def test_queries_do_not_grow_with_the_rows_shown(platform, auth, client, role, url):
+    users, grow = platform
+    grow(SMALL, SMALL)
+    auth.post_login(users[role].email, client=client)
+    small = _statements(client, url())
+    grow(GROWTH, GROWTH)
+    grown = _statements(client, url())
+    grow(GROWTH, GROWTH)
+    # From the first growth on every section of the page has rows (a section with none,
+    # e.g. no shared-time bundle yet, may skip its query: that is not an N+1); from then
+    # on, more rows must not mean more statements.
+    assert _statements(client, url()) <= grown <= small + 2, url()
+
+
+def test_the_grown_platform_shows_more_rows(platform, auth, client):
+    """The comparison above means something: the pages do show more rows after growth."""
+    users, grow = platform
+    grow(SMALL, SMALL)
+    auth.post_login(users["animateur"].email, client=client)
+    before = client.get("/animateur/visites").get_data(as_text=True)
+    matches_before = client.get(f"/animateur/besoins/{MATCH_NEED}").get_data(as_text=True)
+    grow(GROWTH, GROWTH)
+    after = client.get("/animateur/visites").get_data(as_text=True)
+    matches_after = client.get(f"/animateur/besoins/{MATCH_NEED}").get_data(as_text=True)
+    assert after.count("<tr") > before.count("<tr")
+    shown = "Détail du score de"  # one per candidate listed on the need page
+    assert matches_after.count(shown) > matches_before.count(shown) > 0
+    assert db.session.scalar(select(User.id).where(User.role == "operator")) is not None

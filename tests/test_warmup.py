@@ -1,0 +1,58 @@
+"""A worker is warm before it takes traffic: taxonomy, concepts, territory and the
+candidate index are built by gunicorn's post_worker_init hook, not by a first user."""
+
+from __future__ import annotations
+
+import importlib
+
+from connectences.bench import hello
+from connectences.extensions import db
+from connectences.matching import service
+from tests import factories
+
+
+def _index_built() -> bool:
+    return str(db.engine.url) in service._states
+
+
+def test_warm_up_builds_the_candidate_index_with_the_stored_people(app):
+    factories.load(factories.document(candidates=[factories.candidate() for _ in range(3)]))
+    service.forget_indexes()
+    assert not _index_built()
+
+    timings = importlib.import_module("connectences.warmup").warm_up(app)
+
+    assert set(timings) == {"taxonomy", "concepts", "territory", "candidate_index"}
+    assert all(seconds >= 0 for seconds in timings.values())
+    assert _index_built()
+    assert len(service._states[str(db.engine.url)].index) == 3
+
+
+class FakeWorker:
+    def __init__(self, wsgi):
+        self.wsgi = wsgi
+        self.pid = 4242
+
+
+def test_gunicorn_hook_warms_the_platform_worker(app):
+    from connectences import gunicorn_conf
+
+    service.forget_indexes()
+    gunicorn_conf.post_worker_init(FakeWorker(app))
+    assert _index_built()
+
+
+def test_gunicorn_hook_leaves_another_wsgi_app_alone(app):
+    from connectences import gunicorn_conf
+
+    service.forget_indexes()
+    gunicorn_conf.post_worker_init(FakeWorker(hello.app))  # bench's bare hello: no database
+    assert not _index_built()
+
+
+def test_bin_run_and_readme_use_the_gunicorn_settings():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    assert "python:connectences.gunicorn_conf" in (root / "bin" / "run").read_text()
+    assert "python:connectences.gunicorn_conf" in (root / "README.md").read_text()
