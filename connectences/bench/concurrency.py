@@ -22,10 +22,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from stdnum import luhn
+
+from connectences.clock import local_today
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KINDS = ("cv", "need", "visit")
@@ -110,7 +112,7 @@ def _cv(client, key: str) -> int:
         "hours_max": "24",
         "days": ["mon", "tue"],
         "contracts": ["cdi_temps_partage"],
-        "available_from": (date.today() + timedelta(days=30)).isoformat(),
+        "available_from": (local_today() + timedelta(days=30)).isoformat(),
         "consent": "y",
     }
     return client.post("/deposer-mon-cv", data=data).status_code
@@ -126,7 +128,7 @@ def _need(client, key: str, n: int) -> int:
         "days": ["mon", "tue"],
         "contract": "cdi_temps_partage",
         "reason": "temps_partiel",
-        "start": (date.today() + timedelta(days=30)).isoformat(),
+        "start": (local_today() + timedelta(days=30)).isoformat(),
         "company_name": f"Entreprise simultanée {n}",
         "siret": _siret(n),
         "company_commune": "Gujan-Mestras (33470)",
@@ -143,7 +145,7 @@ def _visit(client, key: str, company_ref: str) -> int:
     data = {
         **_token(client, path),
         "channel": "telephone",
-        "visited_on": date.today().isoformat(),
+        "visited_on": local_today().isoformat(),
         "topics": ["competences_partagees"],
         "outcome": "a_relancer",
         "notes": key,

@@ -17,11 +17,13 @@ import os
 import random
 import re
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, task
 from stdnum import luhn
+
+from connectences.clock import local_today
 
 PLAN = json.loads(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 REFS = PLAN["refs"]
@@ -122,11 +124,11 @@ def visit_log(c):
     data = {
         "csrf_token": token,
         "channel": "telephone",
-        "visited_on": date.today().isoformat(),
+        "visited_on": local_today().isoformat(),
         "topics": ["competences_partagees"],
         "outcome": "a_relancer",
         "notes": "Mesure de charge.",
-        "follow_up_on": (date.today() + timedelta(days=14)).isoformat(),
+        "follow_up_on": (local_today() + timedelta(days=14)).isoformat(),
         "confirmer": "1",
     }
     # 409: the contact-pressure guard refused a company already contacted this month,
@@ -173,7 +175,7 @@ def cv_submit(c):
         "hours_max": "24",
         "days": ["mon", "tue", "thu"],
         "contracts": ["cdi_temps_partage", "cdd"],
-        "available_from": (date.today() + timedelta(days=30)).isoformat(),
+        "available_from": (local_today() + timedelta(days=30)).isoformat(),
         "consent": "y",
     }
     _post(c, "/deposer-mon-cv", data, "cv_submit")
@@ -194,7 +196,7 @@ def need_submit(c):
         "contract": "cdi_temps_partage",
         "reason": "temps_partiel",
         "reason_text": "Mesure de charge.",
-        "start": (date.today() + timedelta(days=30)).isoformat(),
+        "start": (local_today() + timedelta(days=30)).isoformat(),
         "company_name": f"Entreprise de charge {_tag} {n}",
         "siret": _siret(random.randrange(10**11)),
         "company_commune": "Gujan-Mestras (33470)",

@@ -31,7 +31,10 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from connectences import vocab
-from connectences.cvtheque.normalize import fold, name_key, normalize_email, normalize_phone
+from connectences.contacts import email_key, fold_name, name_key, phone_key
+from connectences.workflows import LeadState as L
+from connectences.workflows import NeedState as N
+from connectences.workflows import ReferralState as R
 
 BENCH_PREFIX = "bench-"
 BATCH = 5000
@@ -60,38 +63,38 @@ SOURCES = ["forum", "job dating", "permanence France Travail", "réseaux sociaux
 
 # Share of needs in each state (sums to 100): a register that has been living for years.
 NEED_STATES = {
-    "nouveau": 30,
-    "qualifie": 20,
-    "en_recherche": 25,
-    "propose": 8,
-    "pourvu": 7,
-    "reoriente": 6,
-    "abandonne": 4,
+    N.NOUVEAU: 30,
+    N.QUALIFIE: 20,
+    N.EN_RECHERCHE: 25,
+    N.PROPOSE: 8,
+    N.POURVU: 7,
+    N.REORIENTE: 6,
+    N.ABANDONNE: 4,
 }
-# The path a need took to reach each state, from "nouveau".
+# The path a need took to reach each state, from N.NOUVEAU.
 NEED_PATHS = {
-    "nouveau": [],
-    "qualifie": ["qualifie"],
-    "en_recherche": ["qualifie", "en_recherche"],
-    "propose": ["qualifie", "en_recherche", "propose"],
-    "pourvu": ["qualifie", "en_recherche", "propose", "pourvu"],
-    "reoriente": ["qualifie", "reoriente"],
-    "abandonne": ["abandonne"],
+    N.NOUVEAU: [],
+    N.QUALIFIE: [N.QUALIFIE],
+    N.EN_RECHERCHE: [N.QUALIFIE, N.EN_RECHERCHE],
+    N.PROPOSE: [N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE],
+    N.POURVU: [N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE, N.POURVU],
+    N.REORIENTE: [N.QUALIFIE, N.REORIENTE],
+    N.ABANDONNE: [N.ABANDONNE],
 }
-LEAD_OPEN_STATES = {"envoye": 3, "vu": 3, "accepte": 2, "en_cours": 2}
+LEAD_OPEN_STATES = {L.ENVOYE: 3, L.VU: 3, L.ACCEPTE: 2, L.EN_COURS: 2}
 LEAD_PATHS = {
-    "envoye": [],
-    "vu": ["vu"],
-    "accepte": ["vu", "accepte"],
-    "en_cours": ["vu", "accepte", "en_cours"],
-    "place": ["vu", "accepte", "en_cours", "place"],
+    L.ENVOYE: [],
+    L.VU: [L.VU],
+    L.ACCEPTE: [L.VU, L.ACCEPTE],
+    L.EN_COURS: [L.VU, L.ACCEPTE, L.EN_COURS],
+    L.PLACE: [L.VU, L.ACCEPTE, L.EN_COURS, L.PLACE],
 }
-REFERRAL_STATES = {"envoyee": 3, "recue": 3, "prise_en_charge": 2, "close": 2}
+REFERRAL_STATES = {R.ENVOYEE: 3, R.RECUE: 3, R.PRISE_EN_CHARGE: 2, R.CLOSE: 2}
 REFERRAL_PATHS = {
-    "envoyee": [],
-    "recue": ["recue"],
-    "prise_en_charge": ["recue", "prise_en_charge"],
-    "close": ["recue", "prise_en_charge", "close"],
+    R.ENVOYEE: [],
+    R.RECUE: [R.RECUE],
+    R.PRISE_EN_CHARGE: [R.RECUE, R.PRISE_EN_CHARGE],
+    R.CLOSE: [R.RECUE, R.PRISE_EN_CHARGE, R.CLOSE],
 }
 
 
@@ -164,7 +167,7 @@ class Seeder:
         self.animateurs = list(
             session.scalars(select(User.id).where(User.role == "animateur").order_by(User.id))
         )
-        from connectences.demo import AROUND_COMMUNE_WEIGHTS, PAYS_COMMUNE_WEIGHTS
+        from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, PAYS_COMMUNE_WEIGHTS
 
         known = set(session.scalars(select(Commune.insee)))
         self.company_communes = {c: w for c, w in PAYS_COMMUNE_WEIGHTS.items() if c in known}
@@ -242,7 +245,7 @@ class Seeder:
             person = generator.candidate()
             cid = first + n
             first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            email = f"{fold(first_name).replace(' ', '')}.{cid}@{BENCH_PREFIX}exemple.fr"
+            email = f"{fold_name(first_name).replace(' ', '')}.{cid}@{BENCH_PREFIX}exemple.fr"
             phone = f"06 39 98 {n % 100:02d} {(n // 100) % 100:02d}"
             joined = _moment(rng, self.today - timedelta(days=rng.randint(1, 1000)))
             rows.append(
@@ -271,9 +274,9 @@ class Seeder:
                     "last_contact_at": joined,
                     "created_at": joined,
                     "updated_at": joined,
-                    "email_norm": normalize_email(email),
-                    "phone_norm": normalize_phone(phone),
-                    "last_name_norm": fold(last_name)[:100] or None,
+                    "email_norm": email_key(email),
+                    "phone_norm": phone_key(phone),
+                    "last_name_norm": fold_name(last_name)[:100] or None,
                     "name_key": name_key(first_name, last_name)[:200] or None,
                 }
             )
@@ -371,7 +374,7 @@ class Seeder:
                     "reason": rng.choice(list(vocab.REASONS)),
                     "start": self.today + timedelta(days=rng.randint(-300, 90)),
                     "commune": None,
-                    "shared_time": None if state in ("nouveau", "abandonne") else True,
+                    "shared_time": None if state in (N.NOUVEAU, N.ABANDONNE) else True,
                     "status": state,
                     "source": rng.choice(["animateur", "animateur", "formulaire"]),
                     "visit_id": self.visit_of_company.get(company),
@@ -426,9 +429,9 @@ class Seeder:
         referrals = []
         actor = self.animateurs[0] if self.animateurs else None
         if self.operators and self.candidate_ids:
-            for state in ("propose", "pourvu"):
+            for state in (N.PROPOSE, N.POURVU):
                 for need_id, _company in self.needs_by_state.get(state, []):
-                    lead_state = _pick(rng, LEAD_OPEN_STATES) if state == "propose" else "place"
+                    lead_state = _pick(rng, LEAD_OPEN_STATES) if state == N.PROPOSE else L.PLACE
                     created = _moment(rng, self.today - timedelta(days=rng.randint(1, 400)))
                     leads.append(
                         {
