@@ -1,7 +1,10 @@
 """Who may see what: login required by default, public allow-list, role checks.
 
 Every view needs a logged-in user unless it is marked ``@public``. Role pages
-are guarded per blueprint (``guard_blueprint``) or per view (``@role_required``).
+are guarded per blueprint (``guard_blueprint``) or per view (``@role_required``,
+``@signed_in`` for any logged-in user). Every endpoint must declare one of these:
+``route_roles`` reads the declaration and ``undeclared_endpoints`` lists the routes
+that have none (tests/test_route_owners.py fails on them).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ ROLE_HOME: dict[str, str] = {
 
 # Endpoints open to anonymous visitors besides the views marked @public.
 PUBLIC_ENDPOINTS = {"static"}
+# What ``route_roles`` answers for a public endpoint.
+PUBLIC = "public"
+ALL_ROLES = frozenset(ROLE_HOME)
+# Roles admitted by each guarded blueprint, by blueprint name (filled by guard_blueprint).
+BLUEPRINT_ROLES: dict[str, frozenset[str]] = {}
 
 
 def public(view: Callable) -> Callable:
@@ -53,6 +61,11 @@ def role_required(*roles: str) -> Callable:
     return decorator
 
 
+def signed_in(view: Callable) -> Callable:
+    """Open a view to every logged-in user, whatever their role (log out, own password)."""
+    return role_required(*sorted(ALL_ROLES))(view)
+
+
 def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None = None) -> None:
     """Every view of the blueprint is for these roles, unless the view says otherwise
     with @role_required (which then decides alone).
@@ -60,6 +73,7 @@ def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None 
     With ``audit_action``, a logged-in user of another role is also written to the audit
     log before the 403 (pages holding personal data or other organisations' records).
     """
+    BLUEPRINT_ROLES[blueprint.name] = frozenset(roles)
 
     @blueprint.before_request
     def _check_role():
@@ -110,6 +124,27 @@ def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
     if endpoint in PUBLIC_ENDPOINTS:
         return True
     return bool(getattr(app.view_functions.get(endpoint), "_public", False))
+
+
+def route_roles(app: Flask, endpoint: str) -> str | frozenset[str] | None:
+    """The owner rule an endpoint declares: ``PUBLIC``, the roles that reach it, or None
+    when it declares nothing (then only a logged-in user passes, which is not a rule)."""
+    if is_public_endpoint(app, endpoint):
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    roles = getattr(view, "_allowed_roles", None)
+    if roles:
+        return frozenset(roles)
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
+    return BLUEPRINT_ROLES.get(blueprint) if blueprint else None
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """The endpoints of ``app`` that declare no owner rule (must be none)."""
+    return sorted(
+        {rule.endpoint for rule in app.url_map.iter_rules()}
+        - {e for e in app.view_functions if route_roles(app, e) is not None}
+    )
 
 
 def wants_json() -> bool:

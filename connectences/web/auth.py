@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from connectences import accounts
 from connectences.extensions import db
-from connectences.web.access import ROLE_HOME, public
+from connectences.web.access import ROLE_HOME, public, signed_in
 from connectences.web.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -59,6 +59,7 @@ def login():
 
 
 @bp.route("/deconnexion", methods=["POST"])
+@signed_in
 def logout():
     accounts.audit(db.session, "logout", actor=current_user.id, ip=request.remote_addr)
     db.session.commit()
@@ -123,7 +124,7 @@ def invitation(token: str):
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password():
     form = ChangePasswordForm()
     error = None
