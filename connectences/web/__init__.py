@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, current_app, g, session
 
 from connectences.extensions import db, login_manager
 from connectences.models import User
@@ -40,11 +40,17 @@ BLUEPRINTS = (
 def register_web(app: Flask) -> None:
     from importlib import import_module
 
+    from connectences.accounts.sessions import Lifetimes, live_session
     from connectences.web.access import register_access
     from connectences.web.errors import register_errors
     from connectences.web.formats import register_formats
     from connectences.web.navigation import register_navigation
-    from connectences.web.security import ACCOUNT_KEY, account_binding, register_security
+    from connectences.web.security import (
+        ACCOUNT_KEY,
+        SESSION_KEY,
+        account_binding,
+        register_security,
+    )
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -59,6 +65,17 @@ def register_web(app: Flask) -> None:
         # one whose id was handed out again.
         if session.get(ACCOUNT_KEY) != account_binding(user):
             return None
+        # The server-side session must still be alive: not logged out, not idle for too
+        # long, not too old (a copied cookie replayed after logout is anonymous).
+        row = live_session(
+            db.session,
+            session.get(SESSION_KEY),
+            user.id,
+            Lifetimes.from_config(current_app.config),
+        )
+        if row is None:
+            return None
+        g.login_session = row
         return user
 
     register_security(app)

@@ -11,8 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from connectences.extensions import login_manager
@@ -64,6 +76,36 @@ def role_required(*roles: str) -> Callable:
 def signed_in(view: Callable) -> Callable:
     """Open a view to every logged-in user, whatever their role (log out, own password)."""
     return role_required(*sorted(ALL_ROLES))(view)
+
+
+def recent_login_required(view: Callable) -> Callable:
+    """Ask for the password again before a sensitive action (exporting the CV library,
+    merging people, managing accounts) when it was given more than RECENT_LOGIN_MINUTES
+    ago in this session. A form sent then is not carried out: the person confirms their
+    password, comes back to the page and sends it again."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from connectences.accounts.sessions import Lifetimes, login_is_recent
+        from connectences.web.security import is_safe_next
+
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if login_is_recent(g.get("login_session"), Lifetimes.from_config(current_app.config)):
+            return view(*args, **kwargs)
+        if request.method == "GET":
+            back = request.full_path.rstrip("?")
+        else:
+            referrer = urlsplit(request.referrer or "")
+            back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+            if referrer.netloc and referrer.netloc != request.host:
+                back = ""
+        if not is_safe_next(back):
+            back = url_for(ROLE_HOME.get(current_user.role, "public.index"))
+        flash("Pour cette action, confirmez d'abord votre mot de passe.", "info")
+        return redirect(url_for("auth.confirm_password", next=back))
+
+    return wrapped
 
 
 def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None = None) -> None:
@@ -172,6 +214,7 @@ def register_access(app: Flask) -> None:
         # When a request reuses an outer app context (tests, CLI), that cache would
         # carry one request's user into the next: always load it from this request.
         g.pop("_login_user", None)
+        g.pop("login_session", None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
 
@@ -181,4 +224,16 @@ def register_access(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        return None
+
+    @app.before_request
+    def _touch_login_session():
+        # The last use of the session feeds its idle lifetime (written once a minute,
+        # before the view runs, so that nothing of the view is committed with it).
+        from connectences.accounts.sessions import touch
+        from connectences.extensions import db
+
+        row = g.get("login_session")
+        if row is not None and touch(row):
+            db.session.commit()
         return None

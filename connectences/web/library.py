@@ -41,7 +41,7 @@ from connectences.cvtheque.search import SearchFilters, iter_candidates, search_
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_label
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.week import render_complete_week
@@ -280,6 +280,7 @@ def index():
 
 
 @bp.route("/export/<fmt>")
+@recent_login_required
 def export(fmt: str):
     """Every candidate of the current search (not only the page), as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):

@@ -43,7 +43,8 @@ def apply_security_headers(response: Response) -> Response:
     """Set the security headers (also on errors and downloads)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers[name] = value
-    if current_app.config.get("CONNECTENCES_ENV") == "production":
+    # Behind TLS (directly, or a proxy saying so in X-Forwarded-Proto) and in production.
+    if request.is_secure or current_app.config.get("CONNECTENCES_ENV") == "production":
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     # Pages shown to a logged-in person hold personal data: never cache them.
     if request.endpoint != "static" and current_user and current_user.is_authenticated:
@@ -63,6 +64,8 @@ def is_safe_next(target: str | None) -> bool:
 
 # Session key holding ``account_binding`` of the logged-in user (see ``load_user``).
 ACCOUNT_KEY = "_account"
+# Session key holding the token of the server-side login session (accounts/sessions.py).
+SESSION_KEY = "_sid"
 
 
 def account_binding(user) -> str:
