@@ -860,7 +860,7 @@ def _add_commitments(seed: int, candidates: list[dict], today: date) -> None:
 
     A random stream of its own, so that the rest of the demo stays what it was.
     """
-    rng = random.Random(seed * 7919 + 11)
+    rng = random.Random(seed * 7919 + 11)  # noqa: S311 — synthetic or sampled data, never a secret
     for candidate in candidates:
         if candidate["status"] != "en_mission" or candidate.get("commitments"):
             continue
@@ -897,7 +897,7 @@ def build_demo_document(
     which defaults to the current date, so that the demo always looks current).
     """
     today = today or date.today()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
     sirets: set[str] = set()
 
     companies = []
@@ -976,7 +976,7 @@ def build_demo_visits(
     `outcome`, `notes`, `need_detected`, `follow_up_on`, `follow_up_closed`.
     """
     today = today or date.today()
-    rng = random.Random(seed * 7919 + 1)
+    rng = random.Random(seed * 7919 + 1)  # noqa: S311 — synthetic or sampled data, never a secret
     companies = document["companies"]
     need_title = {}
     for need in document["needs"]:
@@ -1047,7 +1047,7 @@ def build_demo_contacts(document: dict, seed: int = DEMO_SEED) -> dict[str, dict
     Phone numbers are in the range reserved for fiction (06 39 98 xx xx). The owner
     of the demo company account is that company's contact.
     """
-    rng = random.Random(seed * 104_729 + 3)
+    rng = random.Random(seed * 104_729 + 3)  # noqa: S311 — synthetic or sampled data, never a secret
     people: dict[str, dict] = {}
     for company in document["companies"]:
         gender = rng.choice(sorted(CONTACT_PEOPLE))
@@ -1288,7 +1288,7 @@ def _backdate(session: Session, seed: int, today: date) -> None:
     """
     from connectences.models import Candidate, Company, Need, Visit
 
-    rng = random.Random(seed * 31 + 5)
+    rng = random.Random(seed * 31 + 5)  # noqa: S311 — synthetic or sampled data, never a secret
 
     def moment(day: date) -> datetime:
         return datetime.combine(day, time(rng.randint(8, 17), rng.randrange(60)), tzinfo=UTC)

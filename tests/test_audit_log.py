@@ -135,10 +135,10 @@ def test_the_log_has_its_own_retention_setting(app, monkeypatch):
 # --------------------------------------------------------------------------- log scan
 
 
-CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"
-WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"
-NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"
-INVITED_PASSWORD = "phrase de passe de l invite 1357"
+CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+INVITED_PASSWORD = "phrase de passe de l invite 1357"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
 
 def _links(address: str, pattern: str) -> list[str]:

@@ -14,7 +14,7 @@ from connectences.matching.score import rank_candidates
 
 def _distance_with_unknowns(seed: int):
     """Distances from a seeded table, with some pairs unknown (None)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
     table: dict[tuple[str, str], float | None] = {}
 
     def distance(a: str, b: str) -> float | None:
@@ -54,7 +54,7 @@ def test_incremental_add_update_remove_equals_a_fresh_build():
     people = gen.candidates(800)
     distance = _distance_with_unknowns(11)
     index = CandidateIndex.build(people[:500], distance=distance)
-    rng = random.Random(5)
+    rng = random.Random(5)  # noqa: S311 — synthetic or sampled data, never a secret
     current = {c.ref: c for c in people[:500]}
     for cand in people[500:]:
         index.add(cand)
