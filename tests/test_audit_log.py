@@ -15,12 +15,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from connectences.extensions import db
-from connectences.models import AuditLog, OutboxMessage
+from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
 from tests.fixtures_auth import PASSWORD
 from tests.helpers import page_text
 from tests.test_jobs import run
-from tests.test_security_review import post_multipart
 
 
 def _entry(action, *, actor=None, entity=None, entity_id=None, at=None, details=None):
@@ -178,7 +177,9 @@ def test_no_password_token_or_cv_content_in_the_logs_or_the_audit_log(
 
     data = form_data(email="zoe@exemple.fr")
     data["cv"] = (io.BytesIO(make_pdf(CV_SECRET)), "cv.pdf")
-    post_multipart(public, "/deposer-mon-cv", data)
+    sent = public.post("/deposer-mon-cv", data=data, content_type="multipart/form-data")
+    assert sent.status_code == 302
+    assert db.session.scalar(select(Candidate.cv_filename))  # the CV was read and kept
     (confirm,) = _links("zoe@exemple.fr", r"http://localhost(/mon-cv/confirmer/\S+)")
     secrets.append(confirm.rsplit("/", 1)[1])
     space = public.post(confirm).headers["Location"]
