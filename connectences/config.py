@@ -23,6 +23,10 @@ ENV_KEYS = (
     "CONNECTENCES_ENV",
     "BACKUP_DIR",
     "TRUSTED_PROXIES",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_MINUTES",
+    "RECENT_LOGIN_MINUTES",
+    "AUDIT_RETENTION_DAYS",
 )
 INT_KEYS = {
     "MAIL_PORT",
@@ -30,6 +34,10 @@ INT_KEYS = {
     "LOGIN_MAX_FAILURES",
     "CONTACT_WINDOW_DAYS",
     "TRUSTED_PROXIES",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_MINUTES",
+    "RECENT_LOGIN_MINUTES",
+    "AUDIT_RETENTION_DAYS",
 }
 BOOL_KEYS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -38,7 +46,9 @@ class Defaults:
     CONNECTENCES_ENV = "development"  # "production" refuses to start without SECRET_KEY
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in instance/
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: values bound to SQL statements (password hashes, personal data)
+    # never appear in an error message or a log line, only the statement does.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB CV plus the form around it
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -80,6 +90,13 @@ class Defaults:
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60
     INVITATION_TTL_HOURS = 72
+    # Login sessions (accounts/sessions.py): closed after this long unused, and after this
+    # long whatever happens (ASVS level 2: 30 minutes idle, 12 hours in all). Exporting the
+    # CV library, merging people and managing accounts ask for the password again when it
+    # was last given longer ago than RECENT_LOGIN_MINUTES.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_MINUTES = 12 * 60
+    RECENT_LOGIN_MINUTES = 15
     # Reverse proxies in front of the app (nginx: 1): the login throttle per address
     # then reads the client address from X-Forwarded-For.
     TRUSTED_PROXIES = 0

@@ -27,7 +27,7 @@ from connectences.extensions import db
 from connectences.models import User
 from tests import factories
 
-PASSWORD = "mot-de-passe-de-test-2027"
+PASSWORD = "mot-de-passe-de-test-2027"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _numbers = itertools.count(1)
 

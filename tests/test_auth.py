@@ -19,7 +19,7 @@ from connectences.models import AuditLog, Invitation, LoginThrottle, User, utcno
 from tests import factories
 from tests.fixtures_auth import PASSWORD
 
-GOOD_PASSWORD = "une phrase de passe assez longue"
+GOOD_PASSWORD = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
 
 def text(response) -> str:

@@ -91,7 +91,7 @@ def test_production_starts_with_a_secret_key(instance, monkeypatch):
     monkeypatch.setenv("CONNECTENCES_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "cle-de-production")
     app = _make()
-    assert app.config["SECRET_KEY"] == "cle-de-production"
+    assert app.config["SECRET_KEY"] == "cle-de-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -427,7 +427,7 @@ def test_link_renewal_gives_the_same_answer_for_known_and_unknown_addresses(clie
 
 def test_a_person_may_create_a_password_account_and_log_in(client, auth):
     space = submitted_and_confirmed(client)
-    password = "une phrase de passe assez longue"
+    password = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
     assert response.status_code == 302
     user = db.session.scalars(select(User).where(User.email == EMAIL)).one()

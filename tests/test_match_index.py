@@ -15,7 +15,7 @@ from connectences.matching.score import rank_candidates
 
 def _distance_with_unknowns(seed: int):
     """Distances from a seeded table, with some pairs unknown (None)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
     table: dict[tuple[str, str], float | None] = {}
 
     def distance(a: str, b: str) -> float | None:
@@ -55,7 +55,7 @@ def test_incremental_add_update_remove_equals_a_fresh_build():
     people = gen.candidates(800)
     distance = _distance_with_unknowns(11)
     index = CandidateIndex.build(people[:500], distance=distance)
-    rng = random.Random(5)
+    rng = random.Random(5)  # noqa: S311 — synthetic or sampled data, never a secret
     current = {c.ref: c for c in people[:500]}
     for cand in people[500:]:
         index.add(cand)
@@ -180,7 +180,7 @@ WITHIN_JOB_TEXTS = {
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_index_equals_naive_scorer_on_within_job_skills(seed):
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
     gen = Generator(seed=seed, pool_size=50, codes=5)
     base = gen.candidates(1)[0]
     codes = sorted(WITHIN_JOB_TEXTS)

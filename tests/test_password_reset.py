@@ -15,7 +15,7 @@ from connectences.models.base import utcnow
 from tests.fixtures_auth import PASSWORD, csrf_token_from
 
 LINK = re.compile(r"http://[^/\s]+(/invitation/[^\s<\"]+)")
-NEW_PASSWORD = "un-nouveau-mot-de-passe-2027"
+NEW_PASSWORD = "un-nouveau-mot-de-passe-2027"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
 
 def _ask(client, email: str):

@@ -134,7 +134,7 @@ def test_no_password_account_for_an_address_that_is_not_confirmed(client):
     data = form_data(email="direction@victime.fr")
     data.pop("consent")
     assert client.post(f"{space}/modifier", data=data).status_code == 302
-    password = "une phrase de passe assez longue"
+    password = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
     assert response.status_code in (302, 403)
     assert db.session.scalar(select(User).where(User.email == "direction@victime.fr")) is None

@@ -24,7 +24,7 @@ from connectences.needs import links
 from tests import factories as f
 from tests.helpers import count
 
-SECRET = "test-secret-key-not-for-production"
+SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
 SPACE_LINK = re.compile(r"http://localhost(/entreprise/suivi/[^\s<\"]+)")
 

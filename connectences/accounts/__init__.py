@@ -18,6 +18,7 @@ from connectences.accounts.service import (
     invite,
     normalise_email,
     queue_invitation_mail,
+    reauthenticate,
     request_password_reset,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "normalise_email",
     "password_problem",
     "queue_invitation_mail",
+    "reauthenticate",
     "request_password_reset",
     "verify_password",
 ]

@@ -250,6 +250,39 @@ def authenticate(
     raise LoginRefused()
 
 
+def reauthenticate(
+    session: Session,
+    user: User,
+    password: str,
+    ip: str | None,
+    *,
+    policy: throttle.ThrottlePolicy | None = None,
+) -> None:
+    """Check the password of a logged-in user, asked again before a sensitive action.
+
+    Failures count toward the same lock as logins (per account and per address) and are
+    committed here; raises LoginRefused or AccountLocked like ``authenticate``.
+    """
+    policy = policy or throttle.ThrottlePolicy.from_config()
+    now = utcnow()
+    keys = [throttle.account_key(user.email), throttle.address_key(ip)]
+    until = throttle.locked_until(session, keys, now)
+    if until is not None:
+        audit(session, "reauth_refused_locked", actor=user, ip=ip)
+        session.commit()
+        raise AccountLocked(until, now)
+    if verify_password(user.password_hash, password or ""):
+        throttle.clear(session, keys[0], now)
+        audit(session, "reauthenticated", actor=user, ip=ip)
+        return
+    locked = [key for key in keys if throttle.record_failure(session, key, policy, now)]
+    audit(session, "reauth_failed", actor=user, ip=ip)
+    session.commit()
+    if locked:
+        raise AccountLocked(now + timedelta(seconds=policy.lock_seconds), now)
+    raise LoginRefused("Mot de passe incorrect.")
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

@@ -134,7 +134,7 @@ def gunicorn(app_spec: str, *, workers: int, ready_path: str, timeout: float = 1
         "--log-level", "warning",
         app_spec,
     ]  # fmt: skip
-    process = subprocess.Popen(command, start_new_session=True)  # noqa: S603
+    process = subprocess.Popen(command, start_new_session=True)  # noqa: S603 — our own fixed command line (this interpreter, gunicorn/locust), no user input
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url + ready_path, process, timeout)
@@ -172,7 +172,7 @@ def run_locust(host: str, plan: dict, journeys: dict[str, int], *, users: int, s
     env = {**os.environ, "BENCH_LOAD_PLAN": str(plan_path)}
     log = workdir / f"{name}.log"
     with open(log, "w", encoding="utf-8") as output:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(  # noqa: S603 — our own fixed command line (this interpreter, gunicorn/locust), no user input
             command, env=env, stdout=output, stderr=subprocess.STDOUT,
             timeout=warm + seconds + 120,
         )  # fmt: skip

@@ -33,7 +33,7 @@ _serial = itertools.count(1)
 # name, so that each page's figures cover only the measured window that follows.
 WARM_UNTIL = time.monotonic() + float(PLAN.get("warm_seconds", 0))
 WARM_NAME = "(échauffement)"
-_tag = f"{os.getpid()}-{random.randrange(10**6)}"
+_tag = f"{os.getpid()}-{random.randrange(10**6)}"  # noqa: S311 — synthetic or sampled data, never a secret
 
 
 def _siret(n: int) -> str:
@@ -89,18 +89,18 @@ def needs_board(c):
 
 
 def need_page(c):
-    _get(c, f"/animateur/besoins/{random.choice(REFS['needs'])}", "need_page")
+    _get(c, f"/animateur/besoins/{random.choice(REFS['needs'])}", "need_page")  # noqa: S311 — synthetic or sampled data, never a secret
 
 
 def cv_search(c):
-    text = random.choice(["comptabilité", "aide a domicile", "vente", "cuisine", "secrétariat"])
-    commune = random.choice(["33009", "33529", "33199", "33051"])
+    text = random.choice(["comptabilité", "aide a domicile", "vente", "cuisine", "secrétariat"])  # noqa: S311 — synthetic or sampled data, never a secret
+    commune = random.choice(["33009", "33529", "33199", "33051"])  # noqa: S311 — synthetic or sampled data, never a secret
     query = f"q={text}&autour={commune}&rayon=15"
     _get(c, f"/animateur/cvtheque?{query}", "cv_search")
 
 
 def cv_record(c):
-    _get(c, f"/animateur/cvtheque/{random.choice(REFS['candidates'])}", "cv_record")
+    _get(c, f"/animateur/cvtheque/{random.choice(REFS['candidates'])}", "cv_record")  # noqa: S311 — synthetic or sampled data, never a secret
 
 
 def visits_list(c):
@@ -112,11 +112,11 @@ def directory(c):
 
 
 def company_page(c):
-    _get(c, f"/animateur/entreprises/{random.choice(REFS['companies'])}", "company_page")
+    _get(c, f"/animateur/entreprises/{random.choice(REFS['companies'])}", "company_page")  # noqa: S311 — synthetic or sampled data, never a secret
 
 
 def visit_log(c):
-    ref = random.choice(REFS["visit_companies"])
+    ref = random.choice(REFS["visit_companies"])  # noqa: S311 — synthetic or sampled data, never a secret
     path = f"/animateur/visites/nouvelle?entreprise={ref}"
     token = _csrf(c, path, "visit_log (formulaire)")
     if token is None:
@@ -141,7 +141,7 @@ def operator_inbox(c):
 
 
 def lead_page(c):
-    _get(c, f"/operateur/propositions/{random.choice(REFS['leads'])}", "lead_page")
+    _get(c, f"/operateur/propositions/{random.choice(REFS['leads'])}", "lead_page")  # noqa: S311 — synthetic or sampled data, never a secret
 
 
 def observatory(c):
@@ -198,7 +198,7 @@ def need_submit(c):
         "reason_text": "Mesure de charge.",
         "start": (local_today() + timedelta(days=30)).isoformat(),
         "company_name": f"Entreprise de charge {_tag} {n}",
-        "siret": _siret(random.randrange(10**11)),
+        "siret": _siret(random.randrange(10**11)),  # noqa: S311 — synthetic or sampled data, never a secret
         "company_commune": "Gujan-Mestras (33470)",
         "owner_name": "Claire Charge",
         "owner_email": f"besoin-{_tag}-{n}@exemple.fr",
@@ -247,7 +247,7 @@ class Visitor(FastHttpUser):
     def on_start(self) -> None:
         roles = list(ROLES)
         weights = [sum(w for _, w in ROLES[r]) for r in roles]
-        self.role = random.choices(roles, weights)[0]
+        self.role = random.choices(roles, weights)[0]  # noqa: S311 — synthetic or sampled data, never a secret
         self.names = [name for name, _ in ROLES[self.role]]
         self.weights = [weight for _, weight in ROLES[self.role]]
         if self.role != "public":
@@ -258,5 +258,5 @@ class Visitor(FastHttpUser):
 
     @task
     def journey(self) -> None:
-        name = random.choices(self.names, self.weights)[0]
+        name = random.choices(self.names, self.weights)[0]  # noqa: S311 — synthetic or sampled data, never a secret
         JOURNEYS[name][1](self.client)

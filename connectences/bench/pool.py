@@ -67,7 +67,7 @@ def _vocabulary() -> dict[str, list[str]]:
 
 def synthetic_needs(n_needs: int, seed: int = 7) -> list[NeedData]:
     """``n_needs`` open part-time needs (under 35 h), reproducible for a seed."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
     vocabulary = _vocabulary()
     codes = sorted(vocabulary)
     # Long tail: a few trades are much more frequent than the others.
@@ -107,7 +107,7 @@ def synthetic_needs(n_needs: int, seed: int = 7) -> list[NeedData]:
 
 def synthetic_candidates(n_candidates: int, seed: int = 7) -> list[CandidateData]:
     """A CV library of ``n_candidates`` people seeking part-time or shared-time work."""
-    rng = random.Random(seed + 1)
+    rng = random.Random(seed + 1)  # noqa: S311 — synthetic or sampled data, never a secret
     vocabulary = _vocabulary()
     codes = sorted(vocabulary)
     communes = list(COMMUNE_WEIGHTS)

@@ -158,7 +158,7 @@ class Seeder:
         from connectences.models import Commune, Operator, Partner, User
 
         self.session = session
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
         self.seed = seed
         self.today = today
         self.now = datetime.now(UTC)

@@ -80,7 +80,7 @@ class Generator:
     """Seeded source of realistic-looking needs and candidates."""
 
     def __init__(self, seed: int = 0, pool_size: int = 4000, codes: int | None = 120) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
         self.seed = seed
         tax = taxonomy()
         all_codes = sorted(tax.codes)
@@ -152,7 +152,7 @@ class Generator:
         if status != "en_mission":
             return ()
         # A stream of its own, so that the other fields stay what they were before v1.1.
-        rng = random.Random(self.seed * 1_000_003 + self._n_cand)
+        rng = random.Random(self.seed * 1_000_003 + self._n_cand)  # noqa: S311 — synthetic or sampled data, never a secret
         return tuple(
             CommitmentData(
                 hours_per_week=float(rng.choice([4, 7, 8, 12])),

@@ -57,8 +57,8 @@ def check_pdf(data: bytes) -> str:
     """Check that ``data`` is a readable PDF within the size limit; return its text.
 
     Raises ``CvFileError`` (French message) for an empty or oversize file, anything
-    that is not a PDF by content (HTML, executable, archive renamed ``.pdf``), an
-    encrypted PDF, or one pypdf cannot read.
+    that is not a PDF by content (HTML, executable, archive renamed ``.pdf``), a PDF
+    without its end-of-file marker (truncated), an encrypted PDF, or one pypdf cannot read.
     """
     limit = max_bytes()
     if not data:
@@ -69,7 +69,13 @@ def check_pdf(data: bytes) -> str:
             f"la taille maximale est de {limit // 1_048_576} Mo."
         )
     head = data[:1024]
-    if head.startswith(_FOREIGN_MAGIC) or _HTML.match(head) or b"%PDF-" not in head:
+    # The PDF header comes first: a file opening as another format (an image, a page)
+    # with a PDF behind it is a polyglot, read differently by each program.
+    if (
+        head.startswith(_FOREIGN_MAGIC)
+        or _HTML.match(head)
+        or not head.lstrip().startswith(b"%PDF-")
+    ):
         raise CvFileError(
             "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
         )
@@ -99,6 +105,13 @@ def check_pdf(data: bytes) -> str:
             "Ce fichier n'a pas pu être lu comme un PDF. Enregistrez votre CV au format PDF "
             "puis réessayez."
         ) from None
+    # Every complete PDF has an end-of-file marker: a file cut during the upload lacks it,
+    # and pypdf's lenient reading would otherwise repair it.
+    if b"%%EOF" not in data:
+        raise CvFileError(
+            "Ce PDF est incomplet (le fichier a peut-être été coupé) : enregistrez-le à "
+            "nouveau puis réessayez."
+        )
     return "\n".join(parts)
 
 

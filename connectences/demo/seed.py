@@ -75,7 +75,7 @@ def _backdate(session: Session, seed: int, today: date) -> None:
     the others came in over the last four months; people joined the CV library
     over the last ten. Companies existed before their first visit.
     """
-    rng = random.Random(seed * 31 + 5)
+    rng = random.Random(seed * 31 + 5)  # noqa: S311 — synthetic or sampled data, never a secret
 
     def moment(day: date) -> datetime:
         return datetime.combine(day, time(rng.randint(8, 17), rng.randrange(60)), tzinfo=UTC)

@@ -28,7 +28,7 @@ def build_demo_visits(
     `outcome`, `notes`, `need_detected`, `follow_up_on`, `follow_up_closed`.
     """
     today = today or local_today()
-    rng = random.Random(seed * 7919 + 1)
+    rng = random.Random(seed * 7919 + 1)  # noqa: S311 — synthetic or sampled data, never a secret
     companies = document["companies"]
     need_title = {}
     for need in document["needs"]:

@@ -114,4 +114,4 @@ JOBS: list[Job] = [
 ]
 
 JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
-assert len(JOBS_BY_ID) == len(JOBS), "job ids must be unique"
+assert len(JOBS_BY_ID) == len(JOBS), "job ids must be unique"  # noqa: S101 — import-time consistency check of constant tables, not input validation

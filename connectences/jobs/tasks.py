@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import vocab
+from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
@@ -382,6 +383,7 @@ def data_retention(ctx: JobContext) -> dict:
     - CV submissions and public needs never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7)
       days: deleted;
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
+    - login sessions that can no longer be used (ended, idle, too old): purged;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged.
     """
     warn_months = int(ctx.setting("RETENTION_WARN_MONTHS", 23))
@@ -406,6 +408,9 @@ def data_retention(ctx: JobContext) -> dict:
     counts["audit_purged"] = session.execute(
         delete(AuditLog).where(AuditLog.at < audit_before)
     ).rowcount
+    counts["login_sessions_purged"] = purge_sessions(
+        session, Lifetimes.from_config(current_app.config), now=ctx.now
+    )
     # Old run records of the every-minute jobs would otherwise grow without bound.
     counts["job_runs_purged"] = session.execute(
         delete(JobRun).where(

@@ -75,7 +75,8 @@ RELATED = 0.6
 DIPLOMA = 0.3
 # another speciality of the same job only says the person works in the trade.
 SAME_JOB = 0.2
-assert 1.0 > RELATED > DIPLOMA > SAME_JOB > 0.0
+if not 1.0 > RELATED > DIPLOMA > SAME_JOB > 0.0:
+    raise ValueError("partial credits must stay ordered: related > diploma > same job")
 # Resolution of the skills criterion: tenths of a point.
 SKILL_STEP = 0.1
 _SKILL_TENTHS = 10  # 1 / SKILL_STEP, an integer for exact arithmetic

@@ -1,6 +1,12 @@
 """All models, importable from one place (and so known to Alembic)."""
 
-from connectences.models.accounts import Invitation, LoginThrottle, User, user_company
+from connectences.models.accounts import (
+    Invitation,
+    LoginSession,
+    LoginThrottle,
+    User,
+    user_company,
+)
 from connectences.models.base import Base, utcnow
 from connectences.models.candidates import (
     Candidate,
@@ -49,6 +55,7 @@ __all__ = [
     "Lead",
     "LeadCandidate",
     "LeadNeed",
+    "LoginSession",
     "LoginThrottle",
     "Need",
     "OfflineRecord",

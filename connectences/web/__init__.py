@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from flask import Flask, session
+from flask import Flask, current_app, g, session
 
+from connectences.accounts.sessions import Lifetimes, live_session
 from connectences.extensions import db, login_manager
 from connectences.models import User
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
 from connectences.web.navigation import register_navigation
-from connectences.web.security import ACCOUNT_KEY, account_binding, register_security
+from connectences.web.security import (
+    ACCOUNT_KEY,
+    SESSION_KEY,
+    account_binding,
+    register_security,
+)
 
 BLUEPRINTS = (
     "connectences.web.public",
@@ -58,6 +64,17 @@ def register_web(app: Flask) -> None:
         # one whose id was handed out again.
         if session.get(ACCOUNT_KEY) != account_binding(user):
             return None
+        # The server-side session must still be alive: not logged out, not idle for too
+        # long, not too old (a copied cookie replayed after logout is anonymous).
+        row = live_session(
+            db.session,
+            session.get(SESSION_KEY),
+            user.id,
+            Lifetimes.from_config(current_app.config),
+        )
+        if row is None:
+            return None
+        g.login_session = row
         return user
 
     register_security(app)

@@ -1,13 +1,17 @@
 """Who may see what: login required by default, public allow-list, role checks.
 
 Every view needs a logged-in user unless it is marked ``@public``. Role pages
-are guarded per blueprint (``guard_blueprint``) or per view (``@role_required``).
+are guarded per blueprint (``guard_blueprint``) or per view (``@role_required``,
+``@signed_in`` for any logged-in user). Every endpoint must declare one of these:
+``route_roles`` reads the declaration and ``undeclared_endpoints`` lists the routes
+that have none (tests/test_route_owners.py fails on them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -39,6 +43,11 @@ ROLE_HOME: dict[str, str] = {
 
 # Endpoints open to anonymous visitors besides the views marked @public.
 PUBLIC_ENDPOINTS = {"static"}
+# What ``route_roles`` answers for a public endpoint.
+PUBLIC = "public"
+ALL_ROLES = frozenset(ROLE_HOME)
+# Roles admitted by each guarded blueprint, by blueprint name (filled by guard_blueprint).
+BLUEPRINT_ROLES: dict[str, frozenset[str]] = {}
 
 
 def public(view: Callable) -> Callable:
@@ -65,6 +74,41 @@ def role_required(*roles: str) -> Callable:
     return decorator
 
 
+def signed_in(view: Callable) -> Callable:
+    """Open a view to every logged-in user, whatever their role (log out, own password)."""
+    return role_required(*sorted(ALL_ROLES))(view)
+
+
+def recent_login_required(view: Callable) -> Callable:
+    """Ask for the password again before a sensitive action (exporting the CV library,
+    merging people, managing accounts) when it was given more than RECENT_LOGIN_MINUTES
+    ago in this session. A form sent then is not carried out: the person confirms their
+    password, comes back to the page and sends it again."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from connectences.accounts.sessions import Lifetimes, login_is_recent
+        from connectences.web.security import is_safe_next
+
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if login_is_recent(g.get("login_session"), Lifetimes.from_config(current_app.config)):
+            return view(*args, **kwargs)
+        if request.method == "GET":
+            back = request.full_path.rstrip("?")
+        else:
+            referrer = urlsplit(request.referrer or "")
+            back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+            if referrer.netloc and referrer.netloc != request.host:
+                back = ""
+        if not is_safe_next(back):
+            back = url_for(ROLE_HOME.get(current_user.role, "public.index"))
+        flash("Pour cette action, confirmez d'abord votre mot de passe.", "info")
+        return redirect(url_for("auth.confirm_password", next=back))
+
+    return wrapped
+
+
 def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None = None) -> None:
     """Every view of the blueprint is for these roles, unless the view says otherwise
     with @role_required (which then decides alone).
@@ -72,6 +116,7 @@ def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None 
     With ``audit_action``, a logged-in user of another role is also written to the audit
     log before the 403 (pages holding personal data or other organisations' records).
     """
+    BLUEPRINT_ROLES[blueprint.name] = frozenset(roles)
 
     @blueprint.before_request
     def _check_role():
@@ -122,6 +167,27 @@ def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
     return bool(getattr(app.view_functions.get(endpoint), "_public", False))
 
 
+def route_roles(app: Flask, endpoint: str) -> str | frozenset[str] | None:
+    """The owner rule an endpoint declares: ``PUBLIC``, the roles that reach it, or None
+    when it declares nothing (then only a logged-in user passes, which is not a rule)."""
+    if is_public_endpoint(app, endpoint):
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    roles = getattr(view, "_allowed_roles", None)
+    if roles:
+        return frozenset(roles)
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
+    return BLUEPRINT_ROLES.get(blueprint) if blueprint else None
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """The endpoints of ``app`` that declare no owner rule (must be none)."""
+    return sorted(
+        {rule.endpoint for rule in app.url_map.iter_rules()}
+        - {e for e in app.view_functions if route_roles(app, e) is not None}
+    )
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -146,6 +212,7 @@ def register_access(app: Flask) -> None:
         # When a request reuses an outer app context (tests, CLI), that cache would
         # carry one request's user into the next: always load it from this request.
         g.pop("_login_user", None)
+        g.pop("login_session", None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
 
@@ -155,4 +222,16 @@ def register_access(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        return None
+
+    @app.before_request
+    def _touch_login_session():
+        # The last use of the session feeds its idle lifetime (written once a minute,
+        # before the view runs, so that nothing of the view is committed with it).
+        from connectences.accounts.sessions import touch
+        from connectences.extensions import db
+
+        row = g.get("login_session")
+        if row is not None and touch(row):
+            db.session.commit()
         return None

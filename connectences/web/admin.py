@@ -1,7 +1,9 @@
-"""Administration home: accounts (invite, disable, re-enable) and the state of the mail
-outbox."""
+"""Administration: accounts (invite, disable, re-enable), the state of the mail outbox,
+the audit log."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -18,6 +20,18 @@ from sqlalchemy import select
 
 from connectences import accounts
 from connectences.accounts import audit
+from connectences.accounts.audit import (
+    ACTION_LABELS,
+    ENTITY_LABELS,
+    EXPORT_HEADERS,
+    AuditFilters,
+    action_label,
+    actor_emails,
+    audit_query,
+    details_text,
+    entity_label,
+)
+from connectences.accounts.audit import export_rows as audit_export_rows
 from connectences.extensions import db
 from connectences.mail import failed_messages, outbox_counts
 from connectences.mail.sender import requeue_failed
@@ -25,8 +39,10 @@ from connectences.models import User
 from connectences.territory import PAYS_EPCIS
 from connectences.typography import plural
 from connectences.vocab import ROLES
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.downloads import send_table
 from connectences.web.forms import InviteForm
+from connectences.web.paging import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, "admin")
@@ -81,6 +97,7 @@ def requeue_mail():
 
 
 @bp.route("/invitations", methods=["POST"])
+@recent_login_required
 def invite():
     form = InviteForm()
     if not form.validate_on_submit():
@@ -112,6 +129,7 @@ def invite():
 
 
 @bp.route("/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
+@recent_login_required
 def disable_user(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
@@ -136,3 +154,92 @@ def enable_user(user_id: int):
     db.session.commit()
     flash(f"Le compte {user.email} est réactivé.", "success")
     return redirect(url_for("admin.index"))
+
+
+# --------------------------------------------------------------------------- audit log
+
+AUDIT_PER_PAGE = 50
+MAX_FILTER_TEXT = 254
+
+
+def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
+    """The search of the audit page from the query string, and a French message per
+    field that could not be read (that field then does not filter)."""
+    args = request.args
+    errors: dict[str, str] = {}
+    action = args.get("action", "")
+    if action and action not in ACTION_LABELS:
+        errors["action"] = "Action inconnue : choisissez-la dans la liste."
+        action = ""
+    entity = args.get("fiche", "")
+    if entity and entity not in ENTITY_LABELS:
+        errors["fiche"] = "Type de fiche inconnu : choisissez-le dans la liste."
+        entity = ""
+    entity_id = None
+    raw_id = (args.get("numero") or "").strip()
+    if raw_id:
+        if raw_id.isdigit() and len(raw_id) < 10:
+            entity_id = int(raw_id)
+        else:
+            errors["numero"] = "Saisissez le numéro de la fiche (des chiffres seulement)."
+    dates = {}
+    for name in ("du", "au"):
+        raw = (args.get(name) or "").strip()
+        dates[name] = None
+        if raw:
+            try:
+                dates[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = "Date invalide : utilisez le calendrier (jj/mm/aaaa)."
+    filters = AuditFilters(
+        who=(args.get("qui") or "").strip()[:MAX_FILTER_TEXT],
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        since=dates["du"],
+        until=dates["au"],
+    )
+    return filters, errors
+
+
+@bp.route("/journal")
+def audit_log():
+    """Search the audit log: who, what, which record, when; 50 entries a page."""
+    filters, errors = _audit_filters()
+    pagination = paginate(audit_query(filters), AUDIT_PER_PAGE)
+    return render_template(
+        "admin/audit.html",
+        entries=pagination.items,
+        emails=actor_emails(db.session, pagination.items),
+        pagination=pagination,
+        filters=filters,
+        params=filters.as_args(),
+        errors=errors,
+        actions=sorted(ACTION_LABELS.items(), key=lambda item: item[1]),
+        entities=sorted(ENTITY_LABELS.items(), key=lambda item: item[1]),
+        action_label=action_label,
+        entity_label=entity_label,
+        details_text=details_text,
+        retention_days=int(current_app.config["AUDIT_RETENTION_DAYS"]),
+    ), (400 if errors else 200)
+
+
+@bp.route("/journal/export.<fmt>")
+@recent_login_required
+def audit_export(fmt: str):
+    """The entries of the current search (all pages) as CSV or XLSX; the export is logged."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters, errors = _audit_filters()
+    if errors:
+        abort(400)
+    rows = list(audit_export_rows(db.session, filters))
+    audit(
+        db.session,
+        "audit_export",
+        actor=current_user._get_current_object(),
+        ip=request.remote_addr,
+        details={"format": fmt, "filters": filters.as_args(), "rows": len(rows)},
+    )
+    db.session.commit()
+    return send_table(fmt, "journal-audit", EXPORT_HEADERS, rows, title="Journal d'audit")

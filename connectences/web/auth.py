@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
 
 from connectences import accounts
+from connectences.accounts import sessions as login_sessions
 from connectences.extensions import db
-from connectences.web.access import ROLE_HOME, public
+from connectences.web.access import ROLE_HOME, public, signed_in
 from connectences.web.forms import (
     ChangePasswordForm,
+    ConfirmPasswordForm,
     LoginForm,
     ResetRequestForm,
     SetPasswordForm,
 )
-from connectences.web.security import ACCOUNT_KEY, account_binding, is_safe_next
+from connectences.web.security import ACCOUNT_KEY, SESSION_KEY, account_binding, is_safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -24,10 +36,15 @@ def home_url(user) -> str:
 
 
 def _start_session(user) -> None:
-    # A fresh session at login: nothing planted before authentication survives.
+    # A fresh session at login: nothing planted before authentication survives, and the
+    # server-side session it replaces (if any) is ended.
+    login_sessions.end_session(db.session, session.get(SESSION_KEY))
+    token = login_sessions.open_session(db.session, user)
+    db.session.commit()
     session.clear()
     login_user(user)
     session[ACCOUNT_KEY] = account_binding(user)
+    session[SESSION_KEY] = token
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -59,13 +76,49 @@ def login():
 
 
 @bp.route("/deconnexion", methods=["POST"])
+@signed_in
 def logout():
     accounts.audit(db.session, "logout", actor=current_user.id, ip=request.remote_addr)
+    login_sessions.end_session(db.session, session.get(SESSION_KEY))
     db.session.commit()
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/confirmer-mot-de-passe", methods=["GET", "POST"])
+@signed_in
+def confirm_password():
+    """The password asked again before a sensitive action (see ``recent_login_required``)."""
+    next_url = request.args.get("next")
+    next_url = next_url if is_safe_next(next_url) else home_url(current_user)
+    form = ConfirmPasswordForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.reauthenticate(
+                db.session,
+                current_user._get_current_object(),
+                form.password.data,
+                request.remote_addr,
+            )
+        except accounts.AccountLocked as refusal:
+            error, status = refusal.message, 429
+        except accounts.LoginRefused as refusal:
+            error, status = refusal.message, 400
+        else:
+            login_sessions.confirm_password_given(g.login_session)
+            db.session.commit()
+            flash("Mot de passe confirmé : vous pouvez reprendre votre action.", "success")
+            return redirect(next_url)
+    elif request.method == "POST":
+        status = 400
+    minutes = int(current_app.config["RECENT_LOGIN_MINUTES"])
+    return render_template(
+        "auth/confirm_password.html", form=form, error=error, minutes=minutes
+    ), status
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -123,7 +176,7 @@ def invitation(token: str):
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password():
     form = ChangePasswordForm()
     error = None

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from connectences.accounts.scope import may_open_company
 from connectences.extensions import db
 from connectences.models import Commune, Need
 from connectences.needs.status_words import status_for_company
@@ -19,7 +20,10 @@ guard_blueprint(bp, "company")
 
 @bp.route("")
 def index():
-    companies = sorted(current_user.companies, key=lambda company: company.name)
+    companies = sorted(
+        (c for c in current_user.companies if may_open_company(current_user, c)),
+        key=lambda company: company.name,
+    )
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
     if ids:

@@ -17,7 +17,7 @@ from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.prospection import companies as directory
-from connectences.prospection import naf
+from connectences.prospection import contact_rights, naf
 from connectences.prospection.mailings import record_mailing
 from connectences.prospection.pressure import (
     ConfirmationRequired,
@@ -26,7 +26,7 @@ from connectences.prospection.pressure import (
     contact_pressure,
 )
 from connectences.prospection.visits import VisitError, parse_date
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
 
@@ -267,6 +267,51 @@ def edit_contact(ref: str, contact_id: int):
         )
     db.session.commit()
     flash("Contact modifié.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#contacts")
+
+
+def _contact_or_404(ref: str, contact_id: int) -> CompanyContact:
+    company = _company_or_404(ref)
+    contact = db.session.get(CompanyContact, contact_id)
+    if contact is None or contact.company_id != company.id:
+        abort(404)
+    return contact
+
+
+@bp.route("/<ref>/contacts/<int:contact_id>/donnees.json")
+@recent_login_required
+def export_contact(ref: str, contact_id: int):
+    """What the platform holds about a contact person, for them (access, portability)."""
+    contact = _contact_or_404(ref, contact_id)
+    document = contact_rights.export_contact(db.session, contact, actor=current_user)
+    db.session.commit()
+    response = jsonify(document)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="contact-{contact_id}-donnees.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<ref>/contacts/<int:contact_id>/effacer", methods=["POST"])
+@recent_login_required
+def erase_contact(ref: str, contact_id: int):
+    """Erase a contact person on their request (GDPR right to erasure), recorded."""
+    contact = _contact_or_404(ref, contact_id)
+    reason = (request.form.get("motif") or "").strip()[:200]
+    if not reason or request.form.get("confirmer") != "1":
+        flash(
+            "Le contact n'a pas été effacé : indiquez la demande (date, moyen) et cochez "
+            "la confirmation.",
+            "error",
+        )
+        return redirect(url_for("directory.show", ref=ref) + "#contacts")
+    contact_rights.erase_contact(db.session, contact, actor=current_user, reason=reason)
+    db.session.commit()
+    flash(
+        "Le contact et ses coordonnées ont été effacés. L'effacement est noté au journal.",
+        "success",
+    )
     return redirect(url_for("directory.show", ref=ref) + "#contacts")
 
 

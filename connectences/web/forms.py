@@ -60,6 +60,14 @@ class ChangePasswordForm(SetPasswordForm):
     )
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Mot de passe",
+        validators=[DataRequired(REQUIRED), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class InviteForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail de la personne", validators=[DataRequired(REQUIRED), Length(max=254)]

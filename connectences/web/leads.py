@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
+from connectences.accounts.scope import may_open_lead
 from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
@@ -68,11 +69,7 @@ def _own_lead(lead_id: int) -> Lead:
             selectinload(Lead.candidates).joinedload(LeadCandidate.candidate),
         )
     ).one_or_none()
-    if (
-        lead is None
-        or current_user.operator_id is None
-        or lead.operator_id != current_user.operator_id
-    ):
+    if not may_open_lead(current_user, lead):
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     return lead
 

@@ -43,7 +43,7 @@ from connectences.matching import service as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.numbers import read_number
 from connectences.skills import rome_label
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number
@@ -277,6 +277,7 @@ def index():
 
 
 @bp.route("/export/<fmt>")
+@recent_login_required
 def export(fmt: str):
     """Every candidate of the current search (not only the page), as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):

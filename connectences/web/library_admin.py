@@ -17,7 +17,7 @@ from connectences.cvtheque import bulk_import, consent, duplicates, merge, profi
 from connectences.extensions import db
 from connectences.models import Candidate
 from connectences.tabular import TableError
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.downloads import send_table
 from connectences.web.formats import local_date
 from connectences.web.navigation import add_nav
@@ -153,6 +153,7 @@ def compare(a_id: int, b_id: int):
 
 
 @bp.route("/doublons/<int:a_id>/<int:b_id>/fusionner", methods=["POST"])
+@recent_login_required
 def merge_pair(a_id: int, b_id: int):
     a, b = _pair(a_id, b_id)
     keep, drop = (b, a) if request.form.get("keep") == "b" else (a, b)

@@ -25,7 +25,7 @@ ROLE_NAV: dict[str, list[tuple[str, str]]] = {
     "candidate": [("Mon profil", "candidates.index")],
     "territoire": [("Observatoire", "observatory.index")],
 }
-assert set(ROLE_NAV) == set(ROLES)
+assert set(ROLE_NAV) == set(ROLES)  # noqa: S101 — import-time consistency check of constant tables, not input validation
 
 
 def add_nav(role: str, label: str, endpoint: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from connectences.accounts.scope import observatory_scope
 from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
@@ -18,7 +19,7 @@ guard_blueprint(bp, "territoire")
 
 @bp.route("")
 def index():
-    siren = current_user.epci_siren
+    siren = observatory_scope(current_user)
     epci = db.session.get(Epci, siren) if siren else None
     now = utcnow()
     period = figures.parse_period(request.args.get("periode"))

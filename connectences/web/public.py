@@ -4,11 +4,11 @@ notice, the accessibility statement, the contact page and the site map; health."
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import text
 
 from connectences.extensions import db
-from connectences.web.access import ROLE_HOME, public
+from connectences.web.access import ROLE_HOME, public, signed_in
 from connectences.web.navigation import site_map
 
 bp = Blueprint("public", __name__)
@@ -69,7 +69,7 @@ def health():
 
 
 @bp.route("/accueil")
-@login_required
+@signed_in
 def home():
     """After login, or from the logo: each role's own home page."""
     return redirect(url_for(ROLE_HOME.get(current_user.role, "public.index")))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
+from connectences.accounts.scope import may_open_referral
 from connectences.extensions import db
 from connectences.models import Need, Referral
 from connectences.web.access import guard_blueprint, refuse_and_audit
@@ -39,8 +40,7 @@ def _own_referral(referral_id: int) -> Referral:
         .where(Referral.id == referral_id)
         .options(joinedload(Referral.need).joinedload(Need.company))
     ).one_or_none()
-    partner_id = current_user.partner_id
-    if referral is None or partner_id is None or referral.partner_id != partner_id:
+    if not may_open_referral(current_user, referral):
         refuse_and_audit("referral_access_refused", entity="referral", entity_id=referral_id)
     return referral
 

@@ -11,6 +11,7 @@ import hashlib
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -43,7 +44,8 @@ def apply_security_headers(response: Response) -> Response:
     """Set the security headers (also on errors and downloads)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers[name] = value
-    if current_app.config.get("CONNECTENCES_ENV") == "production":
+    # Behind TLS (directly, or a proxy saying so in X-Forwarded-Proto) and in production.
+    if request.is_secure or current_app.config.get("CONNECTENCES_ENV") == "production":
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     # Pages shown to a logged-in person hold personal data: never cache them.
     if request.endpoint != "static" and current_user and current_user.is_authenticated:
@@ -63,6 +65,8 @@ def is_safe_next(target: str | None) -> bool:
 
 # Session key holding ``account_binding`` of the logged-in user (see ``load_user``).
 ACCOUNT_KEY = "_account"
+# Session key holding the token of the server-side login session (accounts/sessions.py).
+SESSION_KEY = "_sid"
 
 
 def account_binding(user) -> str:
@@ -99,11 +103,23 @@ def _refuse_nul_bytes() -> None:
         abort(400)
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with a body nested too deeply read as invalid JSON (a ValueError,
+    which ``get_json`` turns into a refusal) instead of a RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def register_security(app: Flask) -> None:
     # Behind a reverse proxy the client address is in X-Forwarded-For; the login
     # throttle per address needs it. TRUSTED_PROXIES says how many proxies to trust.
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.json = BoundedJSONProvider(app)
     app.after_request(apply_security_headers)
     app.before_request(_refuse_nul_bytes)

@@ -71,7 +71,8 @@ class Workflow:
 
     def __post_init__(self):
         # The French labels and the machine name exactly the same states.
-        assert set(self.labels) == set(self.states) == set(self.moves), self.entity
+        if not set(self.labels) == set(self.states) == set(self.moves):
+            raise ValueError(f"{self.entity}: labels, states and moves name different states")
 
     def allowed(self, state: str) -> frozenset[str]:
         return self.moves.get(state, frozenset())

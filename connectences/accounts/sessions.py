@@ -1,0 +1,132 @@
+"""Login sessions kept on the server: idle and absolute lifetimes, logout that sticks,
+and "recent login" for sensitive actions. No HTTP here: the web layer keeps the token
+in its signed cookie and passes it in.
+
+A session is valid while its row is not ended, was used within the idle lifetime and
+was opened within the absolute lifetime. Ending the row (logout) makes every copy of
+the cookie anonymous, which a signed client-side cookie alone cannot do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from connectences.models import LoginSession, User, utcnow
+
+# A session's last use is written at most this often (one write a minute, not per page).
+TOUCH_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long a session lives unused, at most, and how recent a login sensitive
+    actions want (minutes; from the IDLE/ABSOLUTE/RECENT settings of config.py)."""
+
+    idle_minutes: float
+    absolute_minutes: float
+    recent_login_minutes: float
+
+    @classmethod
+    def from_config(cls, config) -> Lifetimes:
+        return cls(
+            idle_minutes=float(config["SESSION_IDLE_MINUTES"]),
+            absolute_minutes=float(config["SESSION_ABSOLUTE_MINUTES"]),
+            recent_login_minutes=float(config["RECENT_LOGIN_MINUTES"]),
+        )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(session: Session, user: User, *, now: datetime | None = None) -> str:
+    """Start a session for ``user`` (just authenticated); return its token for the cookie."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            token_hash=_hash(token),
+            user_id=user.id,
+            created_at=now,
+            authenticated_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def live_session(
+    session: Session,
+    token: str | None,
+    user_id: int,
+    lifetimes: Lifetimes,
+    *,
+    now: datetime | None = None,
+) -> LoginSession | None:
+    """The session of ``token`` if it belongs to ``user_id`` and is still alive, else None."""
+    if not token:
+        return None
+    now = now or utcnow()
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=lifetimes.idle_minutes):
+        return None
+    if now - row.created_at > timedelta(minutes=lifetimes.absolute_minutes):
+        return None
+    return row
+
+
+def touch(row: LoginSession, *, now: datetime | None = None) -> bool:
+    """Record a use of the session (for the idle lifetime); True when the row changed."""
+    now = now or utcnow()
+    if now - row.last_seen_at < timedelta(seconds=TOUCH_SECONDS):
+        return False
+    row.last_seen_at = now
+    return True
+
+
+def end_session(session: Session, token: str | None, *, now: datetime | None = None) -> None:
+    """End the session of ``token`` (logout): its cookie, wherever copied, stops working."""
+    if not token:
+        return
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+    if row is not None and row.ended_at is None:
+        row.ended_at = now or utcnow()
+
+
+def login_is_recent(
+    row: LoginSession | None, lifetimes: Lifetimes, *, now: datetime | None = None
+) -> bool:
+    """Whether the password was given within ``recent_login_minutes`` in this session."""
+    if row is None:
+        return False
+    now = now or utcnow()
+    return now - row.authenticated_at <= timedelta(minutes=lifetimes.recent_login_minutes)
+
+
+def confirm_password_given(row: LoginSession, *, now: datetime | None = None) -> None:
+    """The person has just typed their password again in this session."""
+    row.authenticated_at = now or utcnow()
+
+
+def purge_sessions(session: Session, lifetimes: Lifetimes, *, now: datetime) -> int:
+    """Delete sessions that can no longer be used (ended, idle or too old); the count."""
+    oldest = now - timedelta(minutes=lifetimes.absolute_minutes)
+    idle = now - timedelta(minutes=lifetimes.idle_minutes)
+    return session.execute(
+        delete(LoginSession).where(
+            or_(
+                LoginSession.ended_at.is_not(None),
+                LoginSession.created_at < oldest,
+                LoginSession.last_seen_at < idle,
+            )
+        )
+    ).rowcount

@@ -1,0 +1,140 @@
+"""The rights of a company's contact person (GDPR articles 15, 17 and 20): what the
+platform holds about them, as a file they can take away, and its erasure on request.
+
+A contact person is someone the animateurs recorded on a company's record (name, job,
+phone, address). Their address may also be on needs they posted themselves and on the
+mail the platform sent them. Both actions are written to the audit log, without the
+person's details (an erasure must not leave them behind in the log).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from connectences.accounts.audit import audit
+from connectences.models import CompanyContact, Need, OutboxMessage, User, utcnow
+
+EXPORT_FORMAT = "connectences/contact-entreprise-v1"
+
+
+def _same_address(column, email: str | None):
+    return func.lower(column) == (email or "").strip().lower()
+
+
+def _needs_posted_by(session: Session, contact: CompanyContact) -> list[Need]:
+    if not contact.email:
+        return []
+    return list(
+        session.scalars(
+            select(Need)
+            .where(
+                Need.company_id == contact.company_id,
+                _same_address(Need.owner_email, contact.email),
+            )
+            .order_by(Need.created_at)
+        )
+    )
+
+
+def _mail_sent_to(session: Session, contact: CompanyContact) -> list[OutboxMessage]:
+    if not contact.email:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(_same_address(OutboxMessage.to, contact.email))
+            .order_by(OutboxMessage.created_at)
+        )
+    )
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_contact(
+    session: Session, contact: CompanyContact, *, actor: User | None, now: datetime | None = None
+) -> dict:
+    """Everything held about the contact person, as one JSON-ready document (access and
+    portability). The export is recorded in the audit log."""
+    company = contact.company
+    document = {
+        "format": EXPORT_FORMAT,
+        "exporte_le": (now or utcnow()).isoformat(),
+        "personne": {
+            "nom": contact.name,
+            "fonction": contact.role,
+            "telephone": contact.phone,
+            "email": contact.email,
+        },
+        "entreprise": {"nom": company.name, "siret": company.siret},
+        "adresse_de_contact_de_l_entreprise": (
+            company.contact_email
+            if contact.email and (company.contact_email or "").lower() == contact.email.lower()
+            else None
+        ),
+        "besoins_exprimes": [
+            {
+                "intitule": need.title,
+                "nom": need.owner_name,
+                "email": need.owner_email,
+                "telephone": need.owner_phone,
+                "recu_le": _when(need.created_at),
+            }
+            for need in _needs_posted_by(session, contact)
+        ],
+        "courriels_envoyes": [
+            {"objet": mail.subject, "ecrit_le": _when(mail.created_at), "etat": mail.status}
+            for mail in _mail_sent_to(session, contact)
+        ],
+    }
+    audit(
+        session,
+        "company.contact_export",
+        actor=actor,
+        entity="company_contact",
+        entity_id=contact.id,
+        details={"company_id": contact.company_id},
+    )
+    return document
+
+
+def erase_contact(
+    session: Session, contact: CompanyContact, *, actor: User | None, reason: str
+) -> dict[str, int]:
+    """Erase the contact person on their request: their entry on the company's record,
+    their details on the needs they posted (the needs stay, for the company), the
+    company's contact address when it is theirs, and the mail kept for them. Returns
+    what was erased; the audit entry names no detail of the person."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("reason required")
+    company = contact.company
+    counts = {"needs_cleared": 0, "mail_deleted": 0, "company_address_cleared": 0}
+    for need in _needs_posted_by(session, contact):
+        need.owner_name = need.owner_email = need.owner_phone = None
+        counts["needs_cleared"] += 1
+    if contact.email:
+        counts["mail_deleted"] = session.execute(
+            delete(OutboxMessage)
+            .where(_same_address(OutboxMessage.to, contact.email))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if (company.contact_email or "").lower() == contact.email.lower():
+            company.contact_email = None
+            counts["company_address_cleared"] = 1
+    contact_id, company_id = contact.id, contact.company_id
+    session.delete(contact)
+    session.flush()
+    audit(
+        session,
+        "company.contact_erased",
+        actor=actor,
+        entity="company_contact",
+        entity_id=contact_id,
+        details={"company_id": company_id, "reason": reason[:200], **counts},
+    )
+    return counts

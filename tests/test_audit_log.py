@@ -1,0 +1,209 @@
+"""The audit log is readable: the admin's search (who, what, which record, when), paged,
+exported, kept for its own retention; and no password, token or CV content ever ends up
+in it or in a log line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import AuditLog, Candidate, OutboxMessage
+from tests.cv_helpers import make_pdf
+from tests.fixtures_auth import PASSWORD
+from tests.helpers import page_text
+from tests.test_jobs import run
+
+
+def _entry(action, *, actor=None, entity=None, entity_id=None, at=None, details=None):
+    entry = AuditLog(
+        action=action,
+        actor_id=actor.id if actor else None,
+        entity=entity,
+        entity_id=entity_id,
+        ip="192.0.2.1",
+        at=at or datetime.now(UTC),
+        details=details or {},
+    )
+    db.session.add(entry)
+    return entry
+
+
+@pytest.fixture
+def logged(auth):
+    """An admin logged in, and a few entries by two people."""
+    admin = auth.login("admin")
+    lea = auth.create("animateur", email="lea.animatrice@pays.fr")
+    marc = auth.create("animateur", email="marc@pays.fr")
+    _entry(
+        "cv_view",
+        actor=lea,
+        entity="candidate",
+        entity_id=41,
+        at=datetime(2027, 3, 2, 9, tzinfo=UTC),
+    )
+    _entry(
+        "cv_view",
+        actor=marc,
+        entity="candidate",
+        entity_id=42,
+        at=datetime(2027, 3, 5, 9, tzinfo=UTC),
+    )
+    _entry("cv_export", actor=lea, entity="candidate", at=datetime(2027, 3, 9, 22, 30, tzinfo=UTC),
+           details={"rows": 12, "filters": {"q": "=HYPERLINK(\"http://x\")"}})  # fmt: skip
+    db.session.commit()
+    return admin
+
+
+def test_the_admin_searches_by_person_action_record_and_dates(client, logged):
+    page = page_text(client.get("/admin/journal?qui=LEA.anim"))
+    assert "Fiche d'une personne consultée" in page and "Export de la CVthèque" in page
+    assert "Personne nº 41" in page and "Personne nº 42" not in page
+    page = page_text(client.get("/admin/journal?action=cv_view"))
+    assert "Personne nº 41" in page and "Personne nº 42" in page
+    assert "2 entrées correspondant" in page
+    page = page_text(client.get("/admin/journal?fiche=candidate&numero=42"))
+    assert "2 entrées" not in page and "1 entrée correspondant" in page and "nº 42" in page
+    # Paris dates: 9 March 22:30 UTC is the 9th at 23:30 in Paris, within "du 6 au 9".
+    page = page_text(client.get("/admin/journal?du=2027-03-06&au=2027-03-09"))
+    assert "1 entrée correspondant" in page and "Export de la CVthèque" in page
+    assert "rows : 12" in page
+
+
+def test_unreadable_filters_get_a_french_message_not_an_error(client, logged):
+    response = client.get("/admin/journal?action=drop table&numero=12a&du=hier&fiche=x")
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Action inconnue" in page and "des chiffres seulement" in page
+    assert "Date invalide" in page and "Type de fiche inconnu" in page
+
+
+def test_the_log_is_paged_with_the_shared_pager(client, logged):
+    for number in range(60):
+        _entry("login", entity="user", entity_id=number)
+    db.session.commit()
+    first = client.get("/admin/journal?action=login").get_data(as_text=True)
+    assert "Page 1 sur 2" in first
+    assert 'href="/admin/journal?page=2&amp;action=login"' in first
+    second = page_text(client.get("/admin/journal?action=login&page=2"))
+    assert "Page 2 sur 2" in second
+    assert second.count("Connexion") >= 10
+
+
+def test_the_export_follows_the_search_and_is_itself_logged(client, logged):
+    response = client.get("/admin/journal/export.csv?qui=lea")
+    assert response.status_code == 200
+    body = response.get_data().decode("utf-8-sig")
+    assert "lea.animatrice@pays.fr" in body and "marc@pays.fr" not in body
+    assert "Export de la CVthèque" in body
+    xlsx = client.get("/admin/journal/export.xlsx?action=cv_view")
+    sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Date (heure de Paris)" and len(rows) == 3
+    exports = db.session.scalars(select(AuditLog).where(AuditLog.action == "audit_export")).all()
+    assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
+    assert exports[0].details["filters"] == {"qui": "lea"}
+
+
+def test_only_admins_read_the_log(app, auth):
+    for role in ("animateur", "operator", "territoire"):
+        other = app.test_client()
+        auth.login(role, client=other)
+        assert other.get("/admin/journal").status_code == 403
+        assert other.get("/admin/journal/export.csv").status_code == 403
+
+
+def test_the_log_has_its_own_retention_setting(app, monkeypatch):
+    now = datetime(2027, 6, 1, 3, tzinfo=UTC)
+    _entry("login", at=now - timedelta(days=40))
+    _entry("login", at=now - timedelta(days=20))
+    db.session.commit()
+    assert run("data_retention", now)["audit_purged"] == 0  # 365 days by default
+    monkeypatch.setitem(app.config, "AUDIT_RETENTION_DAYS", 30)
+    assert run("data_retention", now)["audit_purged"] == 1
+    assert db.session.scalar(select(func.count(AuditLog.id))) == 1
+
+
+# --------------------------------------------------------------------------- log scan
+
+
+CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+INVITED_PASSWORD = "phrase de passe de l invite 1357"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+
+
+def _links(address: str, pattern: str) -> list[str]:
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == address)).all()
+    return [m.group(1) for mail in mails for m in re.finditer(pattern, mail.body_text)]
+
+
+def test_no_password_token_or_cv_content_in_the_logs_or_the_audit_log(
+    app, client, auth, caplog, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    # Every logger of the platform, and every SQL statement with what is bound to it.
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    secrets: list[str] = [PASSWORD, WRONG_PASSWORD, NEW_PASSWORD, INVITED_PASSWORD, CV_SECRET]
+    # An admin invites an animateur, who sets a password from the link.
+    admin = app.test_client()
+    auth.login("admin", client=admin)
+    admin.post("/admin/invitations", data={"email": "nina@pays.fr", "role": "animateur"})
+    (invitation,) = _links("nina@pays.fr", r"http://localhost(/invitation/[^\s<\"]+)")
+    secrets.append(invitation.rsplit("/", 1)[1])
+    nina = app.test_client()
+    nina.post(invitation, data={"password": INVITED_PASSWORD, "confirm": INVITED_PASSWORD})
+    secrets.append(nina.get_cookie("session").value)
+    # Someone types a wrong password; the person changes theirs; a reset is asked for.
+    auth.post_login("nina@pays.fr", WRONG_PASSWORD, client=app.test_client())
+    nina.post(
+        "/mot-de-passe",
+        data={"current": INVITED_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    app.test_client().post("/mot-de-passe-oublie", data={"email": "nina@pays.fr"})
+    (reset,) = _links("nina@pays.fr", r"http://localhost(/invitation/[^\s<\"]+)")[1:]
+    secrets.append(reset.rsplit("/", 1)[1])
+    # A job seeker sends their CV and confirms their address.
+    public = app.test_client()
+    from tests.cv_helpers import form_data
+
+    data = form_data(email="zoe@exemple.fr")
+    data["cv"] = (io.BytesIO(make_pdf(CV_SECRET)), "cv.pdf")
+    sent = public.post("/deposer-mon-cv", data=data, content_type="multipart/form-data")
+    assert sent.status_code == 302
+    assert db.session.scalar(select(Candidate.cv_filename))  # the CV was read and kept
+    (confirm,) = _links("zoe@exemple.fr", r"http://localhost(/mon-cv/confirmer/\S+)")
+    secrets.append(confirm.rsplit("/", 1)[1])
+    space = public.post(confirm).headers["Location"]
+    secrets.append(space.rstrip("/").rsplit("/", 1)[1])
+    # The animateur works the library: search, person, CV, export; the admin reads the log.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    staff.get("/animateur/cvtheque?q=comptable")
+    staff.get("/animateur/cvtheque/export/csv?q=comptable")
+    admin.get("/admin/journal")
+    admin.get("/admin/journal/export.csv")
+    # The scheduler's jobs log what they counted (and the mail relay's refusals).
+    run("mail_outbox", datetime.now(UTC))
+    run("data_retention", datetime.now(UTC))
+
+    assert len(caplog.records) > 20  # the run did log
+    logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    stored = json.dumps(
+        [[e.action, e.entity, e.ip, e.details] for e in db.session.scalars(select(AuditLog)).all()],
+        ensure_ascii=False,
+    )
+    for secret in secrets:
+        assert secret not in logged, f"found in a log line: {secret[:12]}…"
+        assert secret not in stored, f"found in the audit log: {secret[:12]}…"
+    for marker in ("argon2id$", "%PDF", "Zorglub", "$argon2"):
+        assert marker not in stored
+        assert marker not in logged

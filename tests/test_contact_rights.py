@@ -1,0 +1,135 @@
+"""Rights of a company's contact person: export of what is held on them, erasure on
+request, both recorded in the audit log (domain functions and the animateur's page)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.models import AuditLog, CompanyContact, Need, OutboxMessage
+from connectences.prospection import contact_rights
+from tests import factories
+from tests.helpers import by_ref, make_company, page_text
+
+
+@pytest.fixture
+def company():
+    company = make_company(ref="boulangerie", contact_email="Claire@Boulangerie.fr")
+    contact = CompanyContact(
+        company=company, name="Claire Dupont", role="Gérante", phone="0612345678",
+        email="claire@boulangerie.fr",
+    )  # fmt: skip
+    other = CompanyContact(company=company, name="Paul Martin", email="paul@boulangerie.fr")
+    db.session.add_all([contact, other])
+    factories.load(
+        factories.document(
+            needs=[
+                factories.need(
+                    ref="besoin-claire", company="boulangerie", title="Vendeuse le samedi"
+                ),
+                factories.need(ref="besoin-autre", company="boulangerie"),
+            ]
+        )
+    )
+    need = by_ref(Need, "besoin-claire")
+    need.owner_name, need.owner_email, need.owner_phone = "Claire D.", "CLAIRE@boulangerie.fr", "06"
+    db.session.add(OutboxMessage(to="claire@boulangerie.fr", subject="Votre lien", body_text="x"))
+    db.session.add(OutboxMessage(to="paul@boulangerie.fr", subject="Bonjour", body_text="y"))
+    db.session.commit()
+    return company
+
+
+def _claire():
+    return db.session.scalar(select(CompanyContact).where(CompanyContact.name == "Claire Dupont"))
+
+
+def test_the_export_holds_everything_about_the_person_and_is_recorded(company, auth):
+    animateur = auth.create("animateur")
+    document = contact_rights.export_contact(db.session, _claire(), actor=animateur)
+    db.session.commit()
+    assert document["personne"] == {
+        "nom": "Claire Dupont",
+        "fonction": "Gérante",
+        "telephone": "0612345678",
+        "email": "claire@boulangerie.fr",
+    }
+    assert document["adresse_de_contact_de_l_entreprise"] == "Claire@Boulangerie.fr"
+    assert [n["intitule"] for n in document["besoins_exprimes"]] == ["Vendeuse le samedi"]
+    assert [m["objet"] for m in document["courriels_envoyes"]] == ["Votre lien"]
+    assert "Paul" not in json.dumps(document)
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "company.contact_export"))
+    assert (entry.actor_id, entry.entity, entry.entity_id) == (
+        animateur.id,
+        "company_contact",
+        _claire().id,
+    )
+
+
+def test_erasure_removes_the_person_everywhere_and_keeps_the_rest(company, auth):
+    animateur = auth.create("animateur")
+    claire_id = _claire().id
+    counts = contact_rights.erase_contact(
+        db.session, _claire(), actor=animateur, reason="courriel du 3 mars"
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert counts == {"needs_cleared": 1, "mail_deleted": 1, "company_address_cleared": 1}
+    assert db.session.get(CompanyContact, claire_id) is None
+    assert [c.name for c in company.contacts] == ["Paul Martin"]
+    need = by_ref(Need, "besoin-claire")
+    assert (need.title, need.owner_name, need.owner_email, need.owner_phone) == (
+        "Vendeuse le samedi",
+        None,
+        None,
+        None,
+    )
+    assert company.contact_email is None
+    assert db.session.scalars(select(OutboxMessage.to)).all() == ["paul@boulangerie.fr"]
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "company.contact_erased"))
+    assert entry.entity_id == claire_id and entry.details["reason"] == "courriel du 3 mars"
+    stored = json.dumps([e.details for e in db.session.scalars(select(AuditLog))])
+    assert "claire" not in stored.lower() and "Dupont" not in stored
+    with pytest.raises(ValueError):
+        contact_rights.erase_contact(db.session, company.contacts[0], actor=None, reason=" ")
+
+
+def test_the_animateur_exports_and_erases_from_the_company_page(client, auth, company):
+    auth.login("animateur")
+    claire = _claire()
+    page = page_text(client.get("/animateur/entreprises/boulangerie"))
+    assert "Droits de la personne" in page and "Télécharger ses données (JSON)" in page
+    response = client.get(f"/animateur/entreprises/boulangerie/contacts/{claire.id}/donnees.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.get_json()["personne"]["nom"] == "Claire Dupont"
+    # Without the reason and the confirmation, nothing is erased.
+    url = f"/animateur/entreprises/boulangerie/contacts/{claire.id}/effacer"
+    refused = client.post(url, data={"motif": "", "confirmer": "1"}, follow_redirects=True)
+    assert "n'a pas été effacé" in page_text(refused)
+    assert client.post(url, data={"motif": "appel du 3 mars"}).status_code == 302
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 2
+    done = client.post(
+        url, data={"motif": "appel du 3 mars", "confirmer": "1"}, follow_redirects=True
+    )
+    assert "ont été effacés" in page_text(done)
+    assert "Claire Dupont" not in page_text(done)
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 1
+
+
+def test_another_companys_contact_or_another_role_is_refused(app, client, auth, company):
+    other = make_company(ref="autre")
+    claire = _claire()
+    auth.login("animateur")
+    assert client.get(f"/animateur/entreprises/autre/contacts/{claire.id}/donnees.json").status_code == 404  # fmt: skip
+    assert client.post(f"/animateur/entreprises/{other.ref}/contacts/{claire.id}/effacer",
+                       data={"motif": "x", "confirmer": "1"}).status_code == 404  # fmt: skip
+    for role in ("operator", "company", "territoire"):
+        stranger = app.test_client()
+        auth.login(role, client=stranger)
+        base = f"/animateur/entreprises/boulangerie/contacts/{claire.id}"
+        assert stranger.get(f"{base}/donnees.json").status_code == 403
+        assert stranger.post(f"{base}/effacer", data={"motif": "x", "confirmer": "1"}).status_code == 403  # fmt: skip
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 2

@@ -1,0 +1,207 @@
+"""Login sessions: logout that sticks, idle and absolute lifetimes, the password asked
+again before sensitive actions, Strict-Transport-Security behind TLS."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from connectences.accounts.sessions import Lifetimes, open_session, purge_sessions
+from connectences.extensions import db
+from connectences.models import AuditLog, Candidate, LoginSession, User, utcnow
+from tests import factories
+from tests.fixtures_auth import PASSWORD
+from tests.helpers import page_text
+
+MINUTE = 60
+
+
+def _later(minutes: float):
+    return time_machine.travel(time.time() + minutes * MINUTE, tick=False)
+
+
+# --------------------------------------------------------------------------- logout
+
+
+def test_a_session_cookie_replayed_after_logout_is_anonymous(app, client, auth):
+    auth.login("animateur")
+    assert client.get("/animateur").status_code == 200
+    stolen = client.get_cookie("session").value
+    auth.logout()
+    assert client.get("/animateur").status_code == 302
+    # Someone who copied the cookie before the logout (a shared computer, a proxy log)
+    # sends it again: the session is over on the server too.
+    attacker = app.test_client()
+    attacker.set_cookie("session", stolen)
+    response = attacker.get("/animateur")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/connexion")
+    assert attacker.get("/accueil").status_code == 302
+
+
+def test_another_device_stays_logged_in_after_a_logout_elsewhere(app, client, auth):
+    user = auth.login("animateur")
+    phone = app.test_client()
+    auth.post_login(user.email, client=phone)
+    auth.logout()
+    assert phone.get("/animateur").status_code == 200
+
+
+# --------------------------------------------------------------------------- lifetimes
+
+
+def test_a_session_left_unused_expires_after_the_idle_lifetime(app, client, auth):
+    assert app.config["SESSION_IDLE_MINUTES"] == 30
+    auth.login("animateur")
+    with _later(20):
+        assert client.get("/animateur").status_code == 200
+    with _later(45):  # 25 minutes after the last use: still alive
+        assert client.get("/animateur").status_code == 200
+    with _later(45 + 31):
+        response = client.get("/animateur")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
+
+
+def test_a_session_in_use_ends_after_the_absolute_lifetime(app, client, auth):
+    assert app.config["SESSION_ABSOLUTE_MINUTES"] == 12 * 60
+    auth.login("animateur")
+    minutes = 0
+    while minutes < 12 * 60 - 20:
+        minutes += 20
+        with _later(minutes):
+            assert client.get("/animateur").status_code == 200, minutes
+    with _later(12 * 60 + 1):
+        assert client.get("/animateur").status_code == 302
+
+
+def test_lifetimes_come_from_the_configuration(app, client, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
+    auth.login("animateur")
+    with _later(6):
+        assert client.get("/animateur").status_code == 302
+
+
+def test_dead_sessions_are_purged_and_live_ones_kept(auth):
+    user = auth.create("animateur")
+    now = utcnow()
+    lifetimes = Lifetimes(idle_minutes=30, absolute_minutes=720, recent_login_minutes=15)
+    open_session(db.session, user, now=now - timedelta(hours=13))  # too old
+    open_session(db.session, user, now=now - timedelta(minutes=40))  # idle
+    open_session(db.session, user, now=now - timedelta(minutes=5))  # alive
+    ended = db.session.scalars(select(LoginSession)).all()[-1]
+    open_session(db.session, user, now=now)
+    ended.ended_at = now
+    db.session.commit()
+    assert purge_sessions(db.session, lifetimes, now=now) == 3
+    assert db.session.scalar(select(func.count(LoginSession.id))) == 1
+
+
+# --------------------------------------------------------------------------- recent login
+
+
+def _confirm(client, next_url: str, password: str = PASSWORD):
+    return client.post(f"/confirmer-mot-de-passe?next={next_url}", data={"password": password})
+
+
+def test_exporting_the_cv_library_asks_for_the_password_after_fifteen_minutes(client, auth):
+    assert client.application.config["RECENT_LOGIN_MINUTES"] == 15
+    factories.load(factories.document(candidates=[factories.candidate()]))
+    auth.login("animateur")
+    assert client.get("/animateur/cvtheque/export/csv?q=compta").status_code == 200
+    with _later(16):
+        response = client.get("/animateur/cvtheque/export/csv?q=compta")
+        assert response.status_code == 302
+        target = "/confirmer-mot-de-passe?next=/animateur/cvtheque/export/csv?q%3Dcompta"
+        assert response.headers["Location"] == target
+        page = client.get(response.headers["Location"])
+        assert "Confirmer votre mot de passe" in page_text(page)
+        assert "confirmez d'abord votre mot de passe" in page_text(page)
+        exports = select(func.count(AuditLog.id)).where(AuditLog.action == "cv_export")
+        assert db.session.scalar(exports) == 1
+        wrong = _confirm(client, "/animateur/cvtheque/export/csv?q%3Dcompta", "mauvais")
+        assert wrong.status_code == 400 and "Mot de passe incorrect." in page_text(wrong)
+        assert client.get("/animateur/cvtheque/export/csv?q=compta").status_code == 302
+        right = _confirm(client, "/animateur/cvtheque/export/csv?q%3Dcompta")
+        assert right.status_code == 302
+        assert right.headers["Location"] == "/animateur/cvtheque/export/csv?q=compta"
+        assert client.get(right.headers["Location"]).status_code == 200
+    assert db.session.scalar(exports) == 2
+    actions = set(db.session.scalars(select(AuditLog.action)))
+    assert {"reauth_failed", "reauthenticated"} <= actions
+
+
+def test_a_wrong_password_counts_toward_the_login_lock(client, auth, app):
+    auth.login("animateur")
+    with _later(16):
+        for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+            _confirm(client, "/animateur", "mauvais")
+        locked = _confirm(client, "/animateur")
+    assert locked.status_code == 429 and "Trop de tentatives" in page_text(locked)
+
+
+def test_merging_people_asks_for_the_password_again(client, auth):
+    factories.load(
+        factories.document(candidates=[factories.candidate(ref="a"), factories.candidate(ref="b")])
+    )
+    a, b = (db.session.scalar(select(Candidate.id).where(Candidate.ref == r)) for r in "ab")
+    auth.login("animateur")
+    with _later(16):
+        response = client.post(
+            f"/animateur/cvtheque/doublons/{a}/{b}/fusionner",
+            data={"keep": "a"},
+            headers={"Referer": f"http://localhost/animateur/cvtheque/doublons/{a}/{b}"},
+        )
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        f"/confirmer-mot-de-passe?next=/animateur/cvtheque/doublons/{a}/{b}"
+    )
+    assert db.session.scalar(select(func.count(Candidate.id))) == 2
+
+
+@pytest.mark.parametrize("action", ["invite", "disable"])
+def test_managing_accounts_asks_for_the_password_again(client, auth, action):
+    other = auth.create("partner", email="partenaire@exemple.fr")
+    auth.login("admin")
+    with _later(16):
+        if action == "invite":
+            response = client.post(
+                "/admin/invitations", data={"email": "nouveau@exemple.fr", "role": "animateur"}
+            )
+        else:
+            response = client.post(f"/admin/utilisateurs/{other.id}/desactiver")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/confirmer-mot-de-passe?next=/admin")
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email == "nouveau@exemple.fr")) is None
+    assert db.session.get(User, other.id).active is True
+    # Once the password is given again, the same action goes through.
+    if action == "disable":
+        with _later(17):
+            assert _confirm(client, "/admin").status_code == 302
+            assert client.post(f"/admin/utilisateurs/{other.id}/desactiver").status_code == 302
+        db.session.expire_all()
+        assert db.session.get(User, other.id).active is False
+
+
+def test_a_foreign_referer_never_becomes_the_way_back(client, auth):
+    other = auth.create("partner")
+    auth.login("admin")
+    with _later(16):
+        response = client.post(
+            f"/admin/utilisateurs/{other.id}/desactiver",
+            headers={"Referer": "https://ailleurs.example/piege"},
+        )
+    assert response.headers["Location"] == "/confirmer-mot-de-passe?next=/admin"
+
+
+# --------------------------------------------------------------------------- transport
+
+
+def test_strict_transport_security_over_tls_only_outside_production(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
