@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectences.extensions import db
+from connectences.mail.kinds import MailKind
 from connectences.models import AuditLog, CompanyContact, Need, OutboxMessage
 from connectences.prospection import contact_rights
 from tests import factories
@@ -36,8 +37,19 @@ def company():
     )
     need = by_ref(Need, "besoin-claire")
     need.owner_name, need.owner_email, need.owner_phone = "Claire D.", "CLAIRE@boulangerie.fr", "06"
-    db.session.add(OutboxMessage(to="claire@boulangerie.fr", subject="Votre lien", body_text="x"))
-    db.session.add(OutboxMessage(to="paul@boulangerie.fr", subject="Bonjour", body_text="y"))
+    db.session.add(
+        OutboxMessage(
+            kind=MailKind.COMPANY_SPACE_LINK,
+            to="claire@boulangerie.fr",
+            subject="Votre lien",
+            body_text="x",
+        )
+    )
+    db.session.add(
+        OutboxMessage(
+            kind=MailKind.NEED_CONFIRM, to="paul@boulangerie.fr", subject="Bonjour", body_text="y"
+        )
+    )
     db.session.commit()
     return company
 
