@@ -185,6 +185,16 @@ def test_refusal_with_autre_needs_text(client, auth, world):
     assert by_ref(Need, "n1").status == "en_recherche"
 
 
+def test_handing_back_without_a_reason_comes_back_next_to_the_field(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    response = _post(client, url + "/action", {"action": "rendre", "precision": "  "})
+    assert response.status_code == 422
+    assert "Expliquez pourquoi" in error_of(response, "precision-rendu")
+    assert '<details class="risky-action" open>' in html_of(response)
+    assert db.session.get(Lead, world["a"]).status == "vu"
+
+
 def test_placement_through_the_form(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"
@@ -221,6 +231,15 @@ def test_placement_through_the_form(client, auth, world):
     # The follow-up form records the first point; the inbox lists the placement to follow.
     inbox = client.get("/operateur/propositions").get_data(as_text=True)
     assert "Placements à suivre (1)" in inbox and "prochain suivi à 1 mois" in inbox
+    # Sent without saying whether it holds: back with the feedback kept, nothing recorded.
+    response = _post(
+        client, f"{url}/suivi/{points[0].id}", {"entreprise": "Bonne intégration", "personne": ""}
+    )
+    assert response.status_code == 422
+    assert "Dites si le recrutement tient" in error_of(response, f"tient-{points[0].id}")
+    assert ">Bonne intégration</textarea>" in html_of(response)
+    db.session.expire_all()
+    assert db.session.get(FollowUpPoint, points[0].id).done_at is None
     response = _post(
         client,
         f"{url}/suivi/{points[0].id}",
