@@ -97,3 +97,16 @@ def errors_for(refusal: DomainError, fields: Mapping[str, str]) -> dict[str, str
     if not errors:
         errors["_"] = refusal.message
     return errors
+
+
+def attach_errors(form, refusal: DomainError) -> str | None:
+    """Put a domain refusal's field errors under the fields of a WTForms ``form`` (its
+    fields bear the domain's names); return the message of what is about no field."""
+    named = refusal.errors if isinstance(refusal.errors, dict) else {}
+    placed = False
+    for key, message in named.items():
+        field = getattr(form, key, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+            placed = True
+    return None if placed else refusal.message
