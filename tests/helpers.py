@@ -61,3 +61,18 @@ def qualify(*refs: str) -> None:
 def by_ref(model, ref: str):
     """The stored record of ``model`` whose ``ref`` is ``ref`` (exactly one)."""
     return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+def error_of(response, field_id: str) -> str:
+    """The error shown under the field ``field_id`` of a form sent back with errors (its
+    ``<ul id="{field_id}-erreurs">``), as read; the field says so (aria-invalid or
+    aria-describedby) and the summary at the top links to it. Fails if any is missing."""
+    page = html_of(response)
+    marker = f'id="{field_id}-erreurs"'
+    assert marker in page, f"pas d'erreur à côté du champ {field_id}"
+    assert f'href="#{field_id}"' in page, f"le résumé ne mène pas au champ {field_id}"
+    assert re.search(rf'id="{re.escape(field_id)}"[^>]*(aria-invalid|aria-describedby)', page) or (
+        re.search(rf'(aria-invalid|aria-describedby)[^>]*id="{re.escape(field_id)}"', page)
+    ), f"le champ {field_id} ne renvoie pas à son erreur"
+    errors = page.split(marker, 1)[1].split("</ul>", 1)[0]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", errors)).split())

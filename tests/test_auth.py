@@ -18,6 +18,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Invitation, LoginThrottle, User, utcnow
 from tests import factories
 from tests.fixtures_auth import PASSWORD
+from tests.helpers import error_of
 
 GOOD_PASSWORD = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
@@ -339,8 +340,8 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, client, aut
         "/mot-de-passe",
         data={"current": "pas le bon", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD},
     )
-    assert refused.status_code == 400
-    assert "Le mot de passe actuel est incorrect." in text(refused)
+    assert refused.status_code == 422
+    assert "Le mot de passe actuel est incorrect." in error_of(refused, "current")
 
     response = client.post(
         "/mot-de-passe",
@@ -375,8 +376,8 @@ def test_invitation_link_works_once(client):
 
     # A too-short password is refused and the link stays usable.
     short = client.post(link, data={"password": "court", "confirm": "court"})
-    assert short.status_code == 400
-    assert "au moins 12 caractères" in text(short)
+    assert short.status_code == 422
+    assert "au moins 12 caractères" in error_of(short, "password")
 
     done = client.post(link, data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
     assert done.status_code == 302 and done.headers["Location"] == "/animateur"
@@ -442,8 +443,9 @@ def test_admin_invites_and_disables_from_the_web(client, auth):
     assert mail.to == "salarie@exemple.fr" and link.group(0) in mail.body_text
 
     bad = client.post("/admin/invitations", data={"email": "x@exemple.fr", "role": "operator"})
-    assert bad.status_code == 400
-    assert "référence de l'opérateur" in text(bad)
+    assert bad.status_code == 422
+    assert "référence de l'opérateur" in error_of(bad, "org_ref")
+    assert 'value="x@exemple.fr"' in bad.get_data(as_text=True)  # what was typed stays
 
     invited = db.session.scalar(select(User).where(User.email == "salarie@exemple.fr"))
     response = client.post(f"/admin/utilisateurs/{invited.id}/desactiver")

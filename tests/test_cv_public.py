@@ -29,6 +29,7 @@ from connectences.models import (
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
 from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+from tests.fixtures_auth import csrf_token_from
 from tests.helpers import count
 
 EMAIL = "camille.martin@exemple.fr"
@@ -437,13 +438,21 @@ def test_a_person_may_create_a_password_account_and_log_in(client, auth):
     home = client.get("/candidat").get_data(as_text=True)
     assert "Gérer mon profil" in home
     # From the logged-in area, the same actions on their own profile.
-    own = client.get("/candidat/mon-espace")
-    assert own.status_code == 302 and own.headers["Location"].startswith("/mon-cv/")
-    page = client.get(own.headers["Location"])
+    # From the logged-in area, the same pages under the session: no token in any address.
+    page = client.get("/candidat/mon-espace")
     assert page.status_code == 200
     # Logged in, the person is not told about a personal link that expires.
     text = page.get_data(as_text=True)
     assert "Ce lien est personnel" not in text and "Vous êtes connecté à votre compte" in text
+    assert "/mon-cv/" not in text and the_candidate().email in text
+    for path in ("modifier", "export.json", "supprimer"):
+        assert f'href="/candidat/mon-espace/{path}"' in text
+    assert client.get("/candidat/mon-espace/modifier").status_code == 200
+    assert client.get("/candidat/mon-espace/export.json").get_json() is not None
+    token = csrf_token_from(client.get("/candidat/mon-espace/modifier").get_data(as_text=True))
+    paused = client.post("/candidat/mon-espace/pause", data={"csrf_token": token} if token else {})
+    assert paused.status_code == 302 and paused.headers["Location"] == "/candidat/mon-espace"
+    assert the_candidate().status == "inactif"
 
 
 def test_a_logged_in_candidate_cannot_open_another_candidates_space(client, auth):
@@ -462,8 +471,19 @@ def test_a_logged_in_candidate_cannot_open_another_candidates_space(client, auth
         == 2
     )
     # Their own space is reachable from their area, and it is theirs.
-    own = client.get("/candidat/mon-espace").headers["Location"]
-    assert other.email not in client.get(own).get_data(as_text=True)
+    own = client.get("/candidat/mon-espace")
+    assert own.status_code == 200 and other.email not in own.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["animateur", "operator", "company"])
+def test_the_session_space_is_only_for_a_logged_in_job_seeker(client, auth, role):
+    assert client.get("/candidat/mon-espace").status_code == 302  # to the login page
+    assert (
+        client.get("/candidat/mon-espace/export.json").headers["Location"].startswith("/connexion")
+    )
+    auth.login(role)
+    assert client.get("/candidat/mon-espace").status_code == 403
+    assert client.get("/candidat/mon-espace/export.json").status_code == 403
 
 
 def test_self_service_counts_as_contact(client):

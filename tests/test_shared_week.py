@@ -29,7 +29,7 @@ from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, page_text
+from tests.helpers import by_ref, count, error_of, html_of, page_text
 
 START = "2027-03-01"
 
@@ -296,8 +296,9 @@ def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, au
         "confirmer": "1",
     }
     response = _post(client, url, url + "/placement", form)
-    assert response.status_code == 302
-    assert "entre 1 et 48" in page_text(client.get(url))
+    assert response.status_code == 422
+    assert "entre 1 et 48" in error_of(response, "heures")
+    assert f'value="{hours}"' in html_of(response)
     assert count(Commitment) == 0
     assert by_ref(Need, "placed").status == "propose"
 
@@ -399,7 +400,7 @@ def test_a_bad_commitment_is_refused_next_to_its_field_and_nothing_is_written(
     response = client.post(
         "/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form(**data)
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html
     assert 'class="errors"' in html  # the message sits next to its field

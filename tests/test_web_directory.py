@@ -25,7 +25,7 @@ from connectences.models import (
     Visit,
 )
 from tests import factories
-from tests.helpers import count, make_company, page_text
+from tests.helpers import count, error_of, html_of, make_company, page_text
 
 TODAY = local_today()
 BASE = "/animateur/entreprises"
@@ -108,9 +108,10 @@ def test_create_refuses_bad_input_with_every_message(client, auth):
         f"{BASE}/nouvelle",
         data={"name": "X", "siret": "12345678901234", "commune": "Atlantide", "naf": "00.00Z"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     body = page_text(response)
-    assert "rien n'a été enregistré" in body
+    assert "rien n'a été enregistré" in body.lower()
+    assert "Atlantide" in error_of(response, "commune")
     assert "la clé de contrôle ne correspond pas" in body
     assert "Commune inconnue : « Atlantide »" in body
     assert "Code NAF inconnu" in body
@@ -223,10 +224,10 @@ def test_contacts_add_and_edit(client, auth):
         "s@exemple.fr",
     )
     bad = client.post(f"{BASE}/{company.ref}/contacts", data={"name": "", "email": "faux"})
-    assert bad.status_code == 400
-    assert "Indiquez le nom de la personne" in page_text(
-        bad
-    ) and "Adresse e-mail invalide" in page_text(bad)
+    assert bad.status_code == 422
+    assert "Indiquez le nom de la personne" in error_of(bad, "contact-nom")
+    assert "Adresse e-mail invalide" in error_of(bad, "contact-email")
+    assert 'value="faux"' in html_of(bad)
     assert count(CompanyContact) == 1
     client.post(
         f"{BASE}/{company.ref}/contacts/{contact.id}",
@@ -259,7 +260,8 @@ def test_preferences_change_the_guard(client, auth):
     body = page_text(client.get(f"{BASE}/{company.ref}"))
     assert "Contact impossible" in body and "0 sur 3 acceptés par l'entreprise" in body
     bad = client.post(f"{BASE}/{company.ref}/preferences", data={"max_contacts_per_month": "99"})
-    assert bad.status_code == 400 and "de 1 à 31" in page_text(bad)
+    assert bad.status_code == 422
+    assert "de 1 à 31" in error_of(bad, "max_contacts_per_month")
     db.session.expire_all()
     assert db.session.get(Company, company.id).max_contacts_per_month == 3
     assert db.session.scalar(
@@ -272,7 +274,7 @@ def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
     company = make_company()
     url = f"{BASE}/{company.ref}/lettre"
     refused = client.post(url, data={"subject": "Lettre de mai"})
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "n'a pas accepté de recevoir la lettre" in page_text(refused)
     company.newsletter_consent = True
     db.session.commit()

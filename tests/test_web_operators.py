@@ -20,7 +20,7 @@ from connectences.workflows import LEAD
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref
+from tests.helpers import by_ref, error_of, html_of
 
 
 @pytest.fixture
@@ -163,8 +163,13 @@ def test_action_not_allowed_in_state_flashes_and_changes_nothing(client, auth, w
 def test_refusal_with_autre_needs_text(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"
-    _post(client, url + "/action", {"action": "refuser", "motif": "autre", "precision": ""})
-    assert "Précisez le motif" in client.get(url).get_data(as_text=True)
+    response = _post(
+        client, url + "/action", {"action": "refuser", "motif": "autre", "precision": ""}
+    )
+    # Sent back with the motif still chosen and the error under the text to fill in.
+    assert response.status_code == 422
+    assert "Précisez le motif" in error_of(response, "precision-refus")
+    assert '<option value="autre" selected>' in html_of(response)
     assert db.session.get(Lead, world["a"]).status == "vu"
     _post(
         client,
@@ -180,6 +185,16 @@ def test_refusal_with_autre_needs_text(client, auth, world):
     assert by_ref(Need, "n1").status == "en_recherche"
 
 
+def test_handing_back_without_a_reason_comes_back_next_to_the_field(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    response = _post(client, url + "/action", {"action": "rendre", "precision": "  "})
+    assert response.status_code == 422
+    assert "Expliquez pourquoi" in error_of(response, "precision-rendu")
+    assert '<details class="risky-action" open>' in html_of(response)
+    assert db.session.get(Lead, world["a"]).status == "vu"
+
+
 def test_placement_through_the_form(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"
@@ -191,8 +206,9 @@ def test_placement_through_the_form(client, auth, world):
 
     # A candidate not named in the lead is refused, nothing changes.
     response = _post(client, url + "/placement", {**form, "candidat": str(other.id)})
-    assert response.status_code == 302
-    assert "ne fait pas partie des candidats" in client.get(url).get_data(as_text=True)
+    assert response.status_code == 422
+    assert "ne fait pas partie des candidats" in error_of(response, "candidat")
+    assert 'value="2027-03-01"' in html_of(response)  # what was typed stays
     assert db.session.get(Lead, world["a"]).status == "accepte"
     assert other.status == "disponible"
 
@@ -215,6 +231,15 @@ def test_placement_through_the_form(client, auth, world):
     # The follow-up form records the first point; the inbox lists the placement to follow.
     inbox = client.get("/operateur/propositions").get_data(as_text=True)
     assert "Placements à suivre (1)" in inbox and "prochain suivi à 1 mois" in inbox
+    # Sent without saying whether it holds: back with the feedback kept, nothing recorded.
+    response = _post(
+        client, f"{url}/suivi/{points[0].id}", {"entreprise": "Bonne intégration", "personne": ""}
+    )
+    assert response.status_code == 422
+    assert "Dites si le recrutement tient" in error_of(response, f"tient-{points[0].id}")
+    assert ">Bonne intégration</textarea>" in html_of(response)
+    db.session.expire_all()
+    assert db.session.get(FollowUpPoint, points[0].id).done_at is None
     response = _post(
         client,
         f"{url}/suivi/{points[0].id}",

@@ -10,7 +10,7 @@ from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref
+from tests.helpers import by_ref, error_of, html_of
 
 
 @pytest.fixture
@@ -103,8 +103,9 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
     assert db.session.get(Referral, world["ft"]).status == "recue"
 
     assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
-    _post(client, url + "/action", {"action": "clore", "issue": ""})
-    assert "Indiquez l&#39;issue" in client.get(url).get_data(as_text=True)
+    response = _post(client, url + "/action", {"action": "clore", "issue": " "})
+    assert response.status_code == 422
+    assert "Indiquez l'issue" in error_of(response, "issue")
     _post(client, url + "/action", {"action": "clore", "issue": "Contrat d'apprentissage signé"})
     db.session.expire_all()
     referral = db.session.get(Referral, world["ft"])
@@ -122,8 +123,13 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
 def test_refusal_frees_the_need(client, auth, world):
     auth.login("partner", org_ref="ml")
     url = f"/partenaire/reorientations/{world['ml']}"
-    _post(client, url + "/action", {"action": "refuser", "motif": "inconnu"})
-    assert "Choisissez un motif" in client.get(url).get_data(as_text=True)
+    response = _post(
+        client, url + "/action", {"action": "refuser", "motif": "", "precision": "Déjà suivi"}
+    )
+    assert response.status_code == 422
+    assert "Choisissez un motif" in error_of(response, "motif")
+    assert ">Déjà suivi</textarea>" in html_of(response)  # what was typed stays
+    assert db.session.get(Referral, world["ml"]).status == "recue"
     _post(client, url + "/action", {"action": "refuser", "motif": "hors_perimetre"})
     db.session.expire_all()
     referral = db.session.get(Referral, world["ml"])

@@ -123,7 +123,7 @@ def test_bad_company_is_refused_in_french_and_nothing_written(client, auth, fiel
     response = client.post(URL, data=data)
     assert response.status_code == 400
     assert message in page_text(response)
-    assert "rien n'a été enregistré" in page_text(response)
+    assert "rien n'a été enregistré" in page_text(response).lower()
     assert count(Company) == 0
 
 

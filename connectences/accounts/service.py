@@ -46,7 +46,12 @@ DEFAULT_INVITATION_TTL_HOURS = 72
 
 
 class AccountError(DomainError):
-    """An account operation refused, with a message in French for the person."""
+    """An account operation refused, with a message in French for the person; ``field``
+    names what it is about (email, role, org_ref, password, current) when it is one
+    field of a form."""
+
+    def __init__(self, message: str | None = None, field: str | None = None):
+        super().__init__(message, errors={field: message} if field else None)
 
 
 class LoginRefused(AccountError):
@@ -80,10 +85,10 @@ def normalise_email(email: str | None) -> str:
         address = clean_email(email)
     except InvalidEmail:
         raise AccountError(
-            f"L'adresse e-mail « {(email or '').strip()} » n'est pas valide."
+            f"L'adresse e-mail « {(email or '').strip()} » n'est pas valide.", field="email"
         ) from None
     if address is None:
-        raise AccountError("L'adresse e-mail est obligatoire.")
+        raise AccountError("L'adresse e-mail est obligatoire.", field="email")
     return address
 
 
@@ -94,7 +99,7 @@ def _role_label(role: str) -> str:
 def _check_role(role: str) -> None:
     if role not in ROLES:
         choices = ", ".join(f"{key} ({label})" for key, label in ROLES.items())
-        raise AccountError(f"Rôle inconnu « {role} ». Rôles possibles : {choices}.")
+        raise AccountError(f"Rôle inconnu « {role} ». Rôles possibles : {choices}.", field="role")
 
 
 def _attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
@@ -104,51 +109,63 @@ def _attach_organisation(session: Session, user: User, role: str, org_ref: str |
         if ref:
             raise AccountError(
                 f"Le rôle « {_role_label(role)} » n'est rattaché à aucune organisation : "
-                "n'indiquez pas de référence."
+                "n'indiquez pas de référence.",
+                field="org_ref",
             )
         return
     if role == "operator":
         if not ref:
-            raise AccountError("Indiquez la référence de l'opérateur auquel ce compte appartient.")
+            raise AccountError(
+                "Indiquez la référence de l'opérateur auquel ce compte appartient.", field="org_ref"
+            )
         operator = session.scalar(select(Operator).where(Operator.ref == ref))
         if operator is None:
-            raise AccountError(f"Aucun opérateur n'a la référence « {ref} ».")
+            raise AccountError(f"Aucun opérateur n'a la référence « {ref} ».", field="org_ref")
         user.operator = operator
     elif role == "partner":
         if not ref:
-            raise AccountError("Indiquez la référence du partenaire auquel ce compte appartient.")
+            raise AccountError(
+                "Indiquez la référence du partenaire auquel ce compte appartient.", field="org_ref"
+            )
         partner = session.scalar(select(Partner).where(Partner.ref == ref))
         if partner is None:
-            raise AccountError(f"Aucun partenaire n'a la référence « {ref} ».")
+            raise AccountError(f"Aucun partenaire n'a la référence « {ref} ».", field="org_ref")
         user.partner = partner
     elif role == "company":
         refs = [part.strip() for part in (ref or "").split(",") if part.strip()]
         if not refs:
             raise AccountError(
                 "Indiquez la référence de l'entreprise (ou des entreprises, séparées par des "
-                "virgules) dont ce compte est responsable."
+                "virgules) dont ce compte est responsable.",
+                field="org_ref",
             )
         companies = []
         for company_ref in refs:
             company = session.scalar(select(Company).where(Company.ref == company_ref))
             if company is None:
-                raise AccountError(f"Aucune entreprise n'a la référence « {company_ref} ».")
+                raise AccountError(
+                    f"Aucune entreprise n'a la référence « {company_ref} ».", field="org_ref"
+                )
             companies.append(company)
         user.companies = companies
     elif role == "territoire":
         siren = re.sub(r"\s+", "", ref or "")
         if not siren:
-            raise AccountError("Indiquez le SIREN de l'intercommunalité de ce compte.")
+            raise AccountError(
+                "Indiquez le SIREN de l'intercommunalité de ce compte.", field="org_ref"
+            )
         if not re.fullmatch(r"\d{9}", siren):
-            raise AccountError(f"« {ref} » n'est pas un SIREN : il faut 9 chiffres.")
+            raise AccountError(
+                f"« {ref} » n'est pas un SIREN : il faut 9 chiffres.", field="org_ref"
+            )
         if session.get(Epci, siren) is None:
-            raise AccountError(f"Aucune intercommunalité n'a le SIREN {siren}.")
+            raise AccountError(f"Aucune intercommunalité n'a le SIREN {siren}.", field="org_ref")
         user.epci_siren = siren
     elif role == "candidate":
         if ref:
             candidate = session.scalar(select(Candidate).where(Candidate.ref == ref))
             if candidate is None:
-                raise AccountError(f"Aucun candidat n'a la référence « {ref} ».")
+                raise AccountError(f"Aucun candidat n'a la référence « {ref} ».", field="org_ref")
         else:
             # A person already in the CV library gets their profile under the same address.
             candidate = session.scalar(select(Candidate).where(Candidate.email == user.email))
@@ -172,11 +189,11 @@ def create_user(
     address = normalise_email(email)
     _check_role(role)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise AccountError(f"Un compte existe déjà pour l'adresse {address}.")
+        raise AccountError(f"Un compte existe déjà pour l'adresse {address}.", field="email")
     if password is not None:
         problem = password_problem(password)
         if problem:
-            raise AccountError(problem)
+            raise AccountError(problem, field="password")
     user = User(email=address, role=role, full_name=(full_name or "").strip() or None)
     _attach_organisation(session, user, role, org_ref)
     if password is not None:
@@ -311,11 +328,12 @@ def invite(
         user = create_user(session, address, role, org_ref=org_ref, actor=invited_by)
     else:
         if user.password_hash:
-            raise AccountError(f"Un compte existe déjà pour l'adresse {address}.")
+            raise AccountError(f"Un compte existe déjà pour l'adresse {address}.", field="email")
         if user.role != role:
             raise AccountError(
                 f"Un compte en attente existe déjà pour {address} avec le rôle "
-                f"« {_role_label(user.role)} »."
+                f"« {_role_label(user.role)} ».",
+                field="email",
             )
         # A new link replaces the earlier ones: only the latest works.
         session.execute(
@@ -476,7 +494,7 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
     invitation = find_invitation(session, token)
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     now = utcnow()
     # Conditional update: two simultaneous submissions cannot both use the link.
     result = session.execute(
@@ -527,12 +545,14 @@ def change_password(
 ) -> None:
     """Change one's own password; every other open session of the account ends."""
     if not verify_password(user.password_hash, current or ""):
-        raise AccountError("Le mot de passe actuel est incorrect.")
+        raise AccountError("Le mot de passe actuel est incorrect.", field="current")
     problem = password_problem(new)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     if current == new:
-        raise AccountError("Le nouveau mot de passe doit être différent de l'actuel.")
+        raise AccountError(
+            "Le nouveau mot de passe doit être différent de l'actuel.", field="password"
+        )
     user.password_hash = hash_password(new)
     user.session_version += 1
     audit(session, "password_changed", actor=user, entity="user", entity_id=user.id, ip=ip)

@@ -41,7 +41,7 @@ from connectences.typography import plural
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.downloads import send_table
-from connectences.web.forms import InviteForm
+from connectences.web.forms import InviteForm, attach_errors
 from connectences.web.paging import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,7 +51,7 @@ guard_blueprint(bp, "admin")
 FAILED_SHOWN = 50
 
 
-def _render_index(form: InviteForm, status: int = 200):
+def _render_index(form: InviteForm, status: int = 200, error: str | None = None):
     users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
     counts = outbox_counts(db.session)
     return render_template(
@@ -60,6 +60,7 @@ def _render_index(form: InviteForm, status: int = 200):
         roles=ROLES,
         epcis=PAYS_EPCIS,
         form=form,
+        error=error,
         failed_mail=counts.get("failed", 0),
         pending_mail=counts.get("pending", 0),
         failures=failed_messages(db.session, limit=FAILED_SHOWN),
@@ -101,8 +102,7 @@ def requeue_mail():
 def invite():
     form = InviteForm()
     if not form.validate_on_submit():
-        flash("L'invitation n'a pas été envoyée : corrigez le formulaire.", "error")
-        return _render_index(form, 400)
+        return _render_index(form, 422)
     try:
         token = accounts.invite(
             db.session,
@@ -118,8 +118,7 @@ def invite():
         db.session.commit()
     except accounts.AccountError as refusal:
         db.session.rollback()
-        flash(f"L'invitation n'a pas été envoyée : {refusal.message}", "error")
-        return _render_index(form, 400)
+        return _render_index(form, 422, error=attach_errors(form, refusal))
     flash(
         f"Invitation envoyée à {email}. Si l'e-mail n'arrive pas, transmettez ce lien "
         f"(valable {ttl} heures, à usage unique) : {link}",

@@ -25,6 +25,7 @@ from connectences.web.forms import (
     LoginForm,
     ResetRequestForm,
     SetPasswordForm,
+    attach_errors,
 )
 from connectences.web.security import ACCOUNT_KEY, SESSION_KEY, account_binding, is_safe_next
 
@@ -154,7 +155,7 @@ def invitation(token: str):
             return render_template("auth/invitation_invalid.html", message=invalid.message), 400
         except accounts.AccountError as refusal:
             db.session.rollback()
-            error = refusal.message
+            error = attach_errors(form, refusal)
         else:
             if current_user.is_authenticated:
                 logout_user()
@@ -165,7 +166,7 @@ def invitation(token: str):
                 "success",
             )
             return redirect(home_url(user))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render_template(
         "auth/invitation.html",
         form=form,
@@ -192,11 +193,11 @@ def change_password():
             db.session.commit()
         except accounts.AccountError as refusal:
             db.session.rollback()
-            error = refusal.message
+            error = attach_errors(form, refusal)
         else:
             # Other sessions died with the version bump; this one continues.
             _start_session(current_user._get_current_object())
             flash("Votre mot de passe a été modifié.", "success")
             return redirect(home_url(current_user))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form, error=error), status

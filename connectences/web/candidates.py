@@ -1,11 +1,12 @@
-"""A candidate's area: their profile as the platform holds it."""
+"""A candidate's area: their profile as the platform holds it. Their self-service space
+under their session (``/candidat/mon-espace``) is the personal-link space of
+``cv_public``, served without a token."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_login import current_user
 
-from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.models import Candidate, Commune
 from connectences.skills import rome_label
@@ -32,15 +33,3 @@ def index():
         statuses=CANDIDATE_STATUSES,
         rome_label=rome_label,
     )
-
-
-@bp.route("/mon-espace")
-def space():
-    """The same self-service actions as the personal link (update, pause, export, delete),
-    for the logged-in person's own profile only."""
-    if not current_user.candidate_id:
-        abort(404)
-    candidate = db.session.get(Candidate, current_user.candidate_id)
-    if candidate is None:
-        abort(404)
-    return redirect(url_for("cv_public.space", token=space_token(candidate)))

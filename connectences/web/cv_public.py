@@ -300,9 +300,13 @@ def request_link():
 # --------------------------------------------------------------------------- personal space
 
 
-def _space_candidate(token: str) -> Candidate:
+def _space_candidate(token: str | None) -> Candidate:
     """The person of a personal link, or a refusal page (tampered, expired, revoked, or
-    a logged-in candidate reaching someone else's profile)."""
+    a logged-in candidate reaching someone else's profile). Without a token (the
+    ``/candidat/mon-espace`` addresses), the logged-in job seeker's own profile: the same
+    pages under their session, with no link in the address bar."""
+    if token is None:
+        return _session_candidate()
     try:
         candidate = consent.candidate_from_space_token(db.session, token)
     except consent.LinkError as exc:
@@ -326,6 +330,21 @@ def _space_candidate(token: str) -> Candidate:
     return candidate
 
 
+def _session_candidate() -> Candidate:
+    """The profile of the logged-in job seeker; anyone else logs in first (or is refused)."""
+    if not current_user.is_authenticated:
+        abort(redirect(url_for("auth.login", next=request.path)))
+    if current_user.role != "candidate":
+        abort(403)
+    candidate = (
+        db.session.get(Candidate, current_user.candidate_id) if current_user.candidate_id else None
+    )
+    if candidate is None:
+        abort(404)
+    consent.touch(candidate)  # the person came back: their 2 years start again
+    return candidate
+
+
 def _audit_self(action: str, candidate: Candidate, **details) -> None:
     audit(
         db.session,
@@ -339,6 +358,7 @@ def _audit_self(action: str, candidate: Candidate, **details) -> None:
 
 
 @bp.route("/mon-cv/<token>")
+@bp.route("/candidat/mon-espace", defaults={"token": None})
 @public
 def space(token: str):
     candidate = _space_candidate(token)
@@ -370,6 +390,7 @@ def space(token: str):
 
 
 @bp.route("/mon-cv/<token>/modifier", methods=["GET", "POST"])
+@bp.route("/candidat/mon-espace/modifier", defaults={"token": None}, methods=["GET", "POST"])
 @public
 def update(token: str):
     candidate = _space_candidate(token)
@@ -423,6 +444,7 @@ def update(token: str):
 
 
 @bp.route("/mon-cv/<token>/competences", methods=["GET", "POST"])
+@bp.route("/candidat/mon-espace/competences", defaults={"token": None}, methods=["GET", "POST"])
 @public
 def space_skills(token: str):
     candidate = _space_candidate(token)
@@ -457,6 +479,7 @@ def space_skills(token: str):
 
 
 @bp.route("/mon-cv/<token>/pause", methods=["POST"])
+@bp.route("/candidat/mon-espace/pause", defaults={"token": None}, methods=["POST"])
 @public
 def pause(token: str):
     """ "Je ne suis plus disponible" (status inactif), and back to disponible."""
@@ -488,6 +511,7 @@ def pause(token: str):
 
 
 @bp.route("/mon-cv/<token>/semaine", methods=["POST"])
+@bp.route("/candidat/mon-espace/semaine", defaults={"token": None}, methods=["POST"])
 @public
 def choose(token: str):
     """ "Je souhaite plus d'heures" / "Mon emploi du temps est complet"."""
@@ -514,6 +538,7 @@ def choose(token: str):
 
 
 @bp.route("/mon-cv/<token>/export.json")
+@bp.route("/candidat/mon-espace/export.json", defaults={"token": None})
 @public
 def export_json(token: str):
     candidate = _space_candidate(token)
@@ -528,6 +553,7 @@ def export_json(token: str):
 
 
 @bp.route("/mon-cv/<token>/cv.pdf")
+@bp.route("/candidat/mon-espace/cv.pdf", defaults={"token": None})
 @public
 def download_pdf(token: str):
     candidate = _space_candidate(token)
@@ -549,6 +575,7 @@ def download_pdf(token: str):
 
 
 @bp.route("/mon-cv/<token>/supprimer", methods=["GET", "POST"])
+@bp.route("/candidat/mon-espace/supprimer", defaults={"token": None}, methods=["GET", "POST"])
 @public
 def delete(token: str):
     """Delete everything, after an explicit confirmation."""

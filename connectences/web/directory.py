@@ -177,7 +177,7 @@ def new():
         similar=similar,
         communes=pays_communes(),
         **helpers(),
-    )
+    ), 422 if errors else 200
 
 
 # --- the company page --------------------------------------------------------------------
@@ -199,6 +199,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "contact_values": {},
         "edit_errors": {},
         "edit_contact_id": None,
+        "edit_values": {},
         "preference_errors": {},
         "mailing_errors": {},
         "mailing_values": {},
@@ -228,7 +229,7 @@ def preferences(ref: str):
         )
     except directory.CompanyError as exc:
         db.session.rollback()
-        return _render_show(_company_or_404(ref), status=400, preference_errors=exc.errors)
+        return _render_show(_company_or_404(ref), status=422, preference_errors=exc.errors)
     db.session.commit()
     flash("Préférences de contact enregistrées.", "success")
     return redirect(url_for("directory.show", ref=ref) + "#preferences")
@@ -243,7 +244,7 @@ def add_contact(ref: str):
         db.session.rollback()
         return _render_show(
             _company_or_404(ref),
-            status=400,
+            status=422,
             contact_errors=exc.errors,
             contact_values=request.form.to_dict(),
         )
@@ -263,7 +264,11 @@ def edit_contact(ref: str, contact_id: int):
     except directory.CompanyError as exc:
         db.session.rollback()
         return _render_show(
-            _company_or_404(ref), status=400, edit_errors=exc.errors, edit_contact_id=contact_id
+            _company_or_404(ref),
+            status=422,
+            edit_errors=exc.errors,
+            edit_contact_id=contact_id,
+            edit_values=request.form.to_dict(),
         )
     db.session.commit()
     flash("Contact modifié.", "success")
@@ -333,7 +338,7 @@ def mailing(ref: str):
     except VisitError as exc:
         db.session.rollback()
         return _render_show(
-            _company_or_404(ref), status=400, mailing_errors=exc.errors, mailing_values=values
+            _company_or_404(ref), status=422, mailing_errors=exc.errors, mailing_values=values
         )
     except ContactRefused as exc:
         db.session.rollback()

@@ -1,12 +1,16 @@
-"""Forms of the account pages. Messages are in French; rules live in the domain."""
+"""Forms of the account pages, and how a domain refusal becomes a form's errors.
+Messages are in French; rules live in the domain."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from connectences.errors import DomainError
 from connectences.vocab import ROLES
 
 REQUIRED = "Ce champ est obligatoire."
@@ -88,3 +92,29 @@ class InviteForm(FlaskForm):
         ),
     )
     submit = SubmitField("Envoyer l'invitation")
+
+
+def errors_for(refusal: DomainError, fields: Mapping[str, str]) -> dict[str, str]:
+    """A domain refusal as a form's errors: each field the domain names (``fields`` maps
+    its name to the form's field name) gets its message next to it; the rest goes
+    under ``"_"``, an error of the whole form shown at the top of the summary."""
+    errors: dict[str, str] = {}
+    named = refusal.errors if isinstance(refusal.errors, dict) else {}
+    for key, message in named.items():
+        errors.setdefault(fields.get(key, "_"), message)
+    if not errors:
+        errors["_"] = refusal.message
+    return errors
+
+
+def attach_errors(form, refusal: DomainError) -> str | None:
+    """Put a domain refusal's field errors under the fields of a WTForms ``form`` (its
+    fields bear the domain's names); return the message of what is about no field."""
+    named = refusal.errors if isinstance(refusal.errors, dict) else {}
+    placed = False
+    for key, message in named.items():
+        field = getattr(form, key, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+            placed = True
+    return None if placed else refusal.message

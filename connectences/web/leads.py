@@ -37,6 +37,7 @@ from connectences.models import (
 from connectences.numbers import read_number
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.downloads import send_cv
+from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
 from connectences.workflows import (
     LEAD,
@@ -143,8 +144,18 @@ def show(lead_id: int):
     return _render_show(lead)
 
 
-def _render_show(lead: Lead, pending: dict | None = None, status: int = 200):
-    """The lead page; ``pending`` holds a placement waiting for its confirmation."""
+def _render_show(
+    lead: Lead,
+    pending: dict | None = None,
+    status: int = 200,
+    *,
+    sent: str | None = None,
+    errors: dict | None = None,
+    typed: dict | None = None,
+):
+    """The lead page. ``pending`` holds a placement waiting for its confirmation; after a
+    refused form, ``sent`` names it (an action, "placement" or "suivi-<id>"), ``errors``
+    sit next to its fields and ``typed`` keeps what was typed and chosen."""
     placements = db.session.scalars(
         select(Placement)
         .where(Placement.lead_id == lead.id)
@@ -164,6 +175,9 @@ def _render_show(lead: Lead, pending: dict | None = None, status: int = 200):
         commune_label=_commune_label,
         total_hours=sum(item.need.hours_per_week for item in lead.needs),
         pending=pending,
+        sent=sent,
+        errors=errors or {},
+        typed=typed or {},
     ), status
 
 
@@ -195,12 +209,22 @@ ACTIONS = {
         ),
     ),
 }
+# The domain's names of the action forms' fields.
+ACTION_FIELDS = {"reason_code": "motif", "reason_text": "precision"}
+PLACEMENT_FIELDS = {
+    "candidate": "candidat",
+    "needs": "besoins",
+    "contract": "contrat",
+    "hours_per_week": "heures",
+    "start_date": "debut",
+}
 
 
 @bp.route("/<int:lead_id>/action", methods=["POST"])
 def act(lead_id: int):
     lead = _own_lead(lead_id)
-    action = ACTIONS.get(request.form.get("action", ""))
+    name = request.form.get("action", "")
+    action = ACTIONS.get(name)
     if action is None:
         flash("Action inconnue.", "error")
         return redirect(url_for(".show", lead_id=lead.id))
@@ -209,48 +233,73 @@ def act(lead_id: int):
         call(lead, request.form)
     except TransitionError as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for(".show", lead_id=lead_id))
+        typed = {
+            "motif": request.form.get("motif", ""),
+            "precision": request.form.get("precision", ""),
+        }
+        errors = errors_for(refusal, ACTION_FIELDS)
+        if "_" in errors:  # not about what was typed: the state forbids it
+            flash(refusal.message, "error")
+            return redirect(url_for(".show", lead_id=lead_id))
+        return _render_show(_own_lead(lead_id), None, 422, sent=name, errors=errors, typed=typed)
     db.session.commit()
     flash(done, "success")
     return redirect(url_for(".show", lead_id=lead_id))
 
 
-def _parse_placement(lead: Lead, form) -> dict | str:
-    """The placement form's values, or a French message saying what is wrong."""
+def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
+    """The placement form's values, and a French message for each field that is wrong."""
     candidates = {str(item.candidate_id): item.candidate for item in lead.candidates}
     needs = {str(item.need_id): item.need for item in lead.needs}
+    errors = {}
     candidate_id = form.get("candidat", "")
     if candidate_id not in candidates:
-        return "Cette personne ne fait pas partie des candidats proposés."
+        errors["candidat"] = "Cette personne ne fait pas partie des candidats proposés."
     chosen = form.getlist("besoins")
     if not chosen:
-        return "Choisissez au moins une entreprise."
-    if any(n not in needs for n in chosen):
-        return "Un des besoins choisis ne fait pas partie de cette proposition."
+        errors["besoins"] = "Choisissez au moins une entreprise."
+    elif any(n not in needs for n in chosen):
+        errors["besoins"] = "Un des besoins choisis ne fait pas partie de cette proposition."
     hours = read_number(form.get("heures", ""), "h")
     if hours is None:
-        return "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
+        errors["heures"] = (
+            "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
+        )
     try:
         start = date.fromisoformat(form.get("debut", ""))
     except ValueError:
-        return "Indiquez la date de début (jj/mm/aaaa)."
+        start = None
+        errors["debut"] = "Indiquez la date de début (jj/mm/aaaa)."
+    if errors:
+        return {}, errors
     return {
         "candidate": candidates[candidate_id],
         "needs": [needs[n] for n in chosen],
         "hours_per_week": hours,
         "contract": form.get("contrat", ""),
         "start_date": start,
+    }, {}
+
+
+def _typed_placement(form) -> dict:
+    """The placement form as it was sent, to show it again."""
+    return {
+        "candidate_id": form.get("candidat", ""),
+        "need_ids": set(form.getlist("besoins")),
+        "hours": form.get("heures", ""),
+        "contract": form.get("contrat", ""),
+        "start": form.get("debut", ""),
     }
 
 
 @bp.route("/<int:lead_id>/placement", methods=["POST"])
 def place(lead_id: int):
     lead = _own_lead(lead_id)
-    values = _parse_placement(lead, request.form)
-    if isinstance(values, str):
-        flash(values, "error")
-        return redirect(url_for(".show", lead_id=lead_id, _anchor="placement"))
+    values, errors = _parse_placement(lead, request.form)
+    if errors:
+        return _render_show(
+            lead, None, 422, sent="placement", errors=errors, typed=_typed_placement(request.form)
+        )
     confirmed = request.form.get("confirmer") == "1"
     try:
         flow.record_placement(
@@ -259,19 +308,20 @@ def place(lead_id: int):
     except flow.PlacementOverWeek as warning:
         db.session.rollback()
         # Nothing written: the same form again, filled in, with why and a confirmation.
-        pending = {
-            "why": warning.message,
-            "candidate_id": values["candidate"].id,
-            "need_ids": {need.id for need in values["needs"]},
-            "hours": values["hours_per_week"],
-            "contract": values["contract"],
-            "start": values["start_date"],
-        }
-        return _render_show(_own_lead(lead_id), pending, 409)
+        pending = {"why": warning.message}
+        return _render_show(
+            _own_lead(lead_id), pending, 409, sent="placement", typed=_typed_placement(request.form)
+        )
     except TransitionError as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for(".show", lead_id=lead_id, _anchor="placement"))
+        return _render_show(
+            _own_lead(lead_id),
+            None,
+            422,
+            sent="placement",
+            errors=errors_for(refusal, PLACEMENT_FIELDS),
+            typed=_typed_placement(request.form),
+        )
     db.session.commit()
     flash("Placement enregistré. Suivi prévu à 1, 3 et 6 mois.", "success")
     return redirect(url_for(".show", lead_id=lead_id))
@@ -284,9 +334,11 @@ def follow_up(lead_id: int, point_id: int):
     if point is None or point.placement.lead_id != lead.id:
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     holds = request.form.get("tient")
+    typed = {key: request.form.get(key, "") for key in ("entreprise", "personne", "tient")}
+    sent = f"suivi-{point_id}"
+    errors = {}
     if holds not in ("oui", "non"):
-        flash("Dites si le recrutement tient.", "error")
-        return redirect(url_for(".show", lead_id=lead_id, _anchor=f"suivi-{point_id}"))
+        errors["tient"] = "Dites si le recrutement tient."
     try:
         flow.record_follow_up(
             db.session,
@@ -297,9 +349,10 @@ def follow_up(lead_id: int, point_id: int):
             actor=current_user,
         )
     except TransitionError as refusal:
+        errors = {**errors_for(refusal, {"feedback": "entreprise"}), **errors}
+    if errors:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for(".show", lead_id=lead_id, _anchor=f"suivi-{point_id}"))
+        return _render_show(_own_lead(lead_id), None, 422, sent=sent, errors=errors, typed=typed)
     db.session.commit()
     flash(f"Suivi à {point.months} mois enregistré.", "success")
     return redirect(url_for(".show", lead_id=lead_id))

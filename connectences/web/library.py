@@ -429,7 +429,7 @@ def _commitment_form(candidate: Candidate, commitment: Commitment | None):
             )
         except CommitmentError as error:
             db.session.rollback()
-            return _render_commitment_form(candidate, commitment, form, error.errors, 400)
+            return _render_commitment_form(candidate, commitment, form, error.errors, 422)
         if commitment is None:
             add_commitment(db.session, candidate, values, actor=current_user)
             message = "Engagement ajouté à la semaine de la personne."

@@ -16,6 +16,7 @@ from connectences.accounts.scope import may_open_referral
 from connectences.extensions import db
 from connectences.models import Need, Referral
 from connectences.web.access import guard_blueprint, refuse_and_audit
+from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
 from connectences.workflows import (
     REFERRAL,
@@ -77,6 +78,12 @@ def show(referral_id: int):
     referral = _own_referral(referral_id)
     if flow.receive(db.session, referral, actor=current_user):
         db.session.commit()
+    return _render_show(referral)
+
+
+def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=None, typed=None):
+    """The referral page; after a refused form (``sent``), its errors next to its fields
+    and what was typed and chosen."""
     return render_template(
         "referrals/show.html",
         referral=referral,
@@ -86,7 +93,10 @@ def show(referral_id: int):
         refusal_reasons=vocab.REFERRAL_REFUSAL_REASONS,
         vocab=vocab,
         commune_label=_commune_label,
-    )
+        sent=sent,
+        errors=errors or {},
+        typed=typed or {},
+    ), status
 
 
 def _text(value: str | None) -> str:
@@ -111,6 +121,14 @@ ACTIONS = {
 }
 
 
+# The domain's names of each action form's fields.
+ACTION_FIELDS = {
+    "prendre": {},
+    "clore": {"reason_text": "issue"},
+    "refuser": {"reason_code": "motif", "reason_text": "precision"},
+}
+
+
 @bp.route("/<int:referral_id>/action", methods=["POST"])
 def act(referral_id: int):
     referral = _own_referral(referral_id)
@@ -123,8 +141,14 @@ def act(referral_id: int):
         call(referral, request.form)
     except TransitionError as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for(".show", referral_id=referral_id))
+        name = request.form.get("action", "")
+        errors = errors_for(refusal, ACTION_FIELDS[name])
+        if "_" in errors:  # not about what was typed: the state forbids it
+            flash(refusal.message, "error")
+            return redirect(url_for(".show", referral_id=referral_id))
+        typed = {key: request.form.get(key, "") for key in ("motif", "precision", "issue")}
+        referral = _own_referral(referral_id)
+        return _render_show(referral, 422, sent=name, errors=errors, typed=typed)
     db.session.commit()
     flash(done, "success")
     return redirect(url_for(".show", referral_id=referral_id))

@@ -249,13 +249,16 @@ def transition(
     closed = workflow.reasons.get(to_state)
     if closed is not None:
         if reason_code not in closed:
-            raise TransitionError("Choisissez un motif dans la liste.")
+            why = "Choisissez un motif dans la liste."
+            raise TransitionError(why, errors={"reason_code": why})
         if reason_code == "autre" and not reason_text:
-            raise TransitionError("Précisez le motif « autre ».")
+            why = "Précisez le motif « autre »."
+            raise TransitionError(why, errors={"reason_text": why})
     elif reason_code is not None:
         raise TransitionError("Aucun motif n'est attendu pour ce changement.")
     if to_state in workflow.texts and not reason_text:
-        raise TransitionError(workflow.texts[to_state])
+        why = workflow.texts[to_state]
+        raise TransitionError(why, errors={"reason_text": why})
     obj.status = to_state
     entry = Transition(
         entity=workflow.entity,

@@ -294,7 +294,10 @@ def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
     route the needs elsewhere: they go back to ``en_recherche``."""
     text = (text or "").strip()
     if not text:
-        raise TransitionError("Expliquez pourquoi vous rendez cette proposition.")
+        raise TransitionError(
+            "Expliquez pourquoi vous rendez cette proposition.",
+            errors={"reason_text": "Expliquez pourquoi vous rendez cette proposition."},
+        )
     entry = workflows.transition(
         session, lead, LEAD, LeadState.RENDU, actor=actor, reason_text=text
     )
@@ -365,20 +368,37 @@ def record_placement(
     would take the week of commitments over 48 hours is refused outright.
     """
     if candidate.id not in {item.candidate_id for item in lead.candidates}:
-        raise TransitionError("Cette personne ne fait pas partie des candidats proposés.")
+        raise TransitionError(
+            "Cette personne ne fait pas partie des candidats proposés.",
+            errors={"candidate": "Cette personne ne fait pas partie des candidats proposés."},
+        )
     needs = list(dict.fromkeys(needs))
     if not needs:
-        raise TransitionError("Choisissez au moins une entreprise.")
+        raise TransitionError(
+            "Choisissez au moins une entreprise.",
+            errors={"needs": "Choisissez au moins une entreprise."},
+        )
     lead_need_ids = {item.need_id for item in lead.needs}
     if any(need.id not in lead_need_ids for need in needs):
-        raise TransitionError("Un des besoins choisis ne fait pas partie de cette proposition.")
+        raise TransitionError(
+            "Un des besoins choisis ne fait pas partie de cette proposition.",
+            errors={"needs": "Un des besoins choisis ne fait pas partie de cette proposition."},
+        )
     if contract not in vocab.CONTRACTS:
-        raise TransitionError("Choisissez un type de contrat dans la liste.")
+        raise TransitionError(
+            "Choisissez un type de contrat dans la liste.",
+            errors={"contract": "Choisissez un type de contrat dans la liste."},
+        )
     # Written so that NaN (a float the form may parse) is refused too.
     if not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
-        raise TransitionError("Indiquez un nombre d'heures par semaine entre 1 et 48.")
+        raise TransitionError(
+            "Indiquez un nombre d'heures par semaine entre 1 et 48.",
+            errors={"hours_per_week": "Indiquez un nombre d'heures par semaine entre 1 et 48."},
+        )
     if not isinstance(start_date, date):
-        raise TransitionError("Indiquez la date de début.")
+        raise TransitionError(
+            "Indiquez la date de début.", errors={"start_date": "Indiquez la date de début."}
+        )
     if lead.status not in LEAD.moves or LeadState.PLACE not in LEAD.allowed(lead.status):
         raise TransitionError(
             f"Impossible d'enregistrer un placement : la proposition est "
@@ -484,7 +504,10 @@ def record_follow_up(
     company_feedback = (company_feedback or "").strip() or None
     candidate_feedback = (candidate_feedback or "").strip() or None
     if company_feedback is None and candidate_feedback is None:
-        raise TransitionError("Indiquez au moins un retour (entreprise ou personne).")
+        raise TransitionError(
+            "Indiquez au moins un retour (entreprise ou personne).",
+            errors={"feedback": "Indiquez au moins un retour (entreprise ou personne)."},
+        )
     point.company_feedback = company_feedback
     point.candidate_feedback = candidate_feedback
     point.holds = bool(holds)

@@ -62,10 +62,13 @@ def test_an_animateur_edits_a_week_and_completes_another_on_a_phone(page, live_s
     # Refused next to its field; nothing written.
     hours = page.get_by_label("Heures par semaine")
     expect(hours).to_have_attribute("aria-invalid", "true")
-    expect(
-        page.get_by_text("Le nombre d'heures par semaine doit être entre 1 et 48.")
-    ).to_be_visible()
-    expect(page.get_by_text("Cochez au moins un jour.")).to_be_visible()
+    expect(page.locator("#heures-erreurs")).to_contain_text(
+        "Le nombre d'heures par semaine doit être entre 1 et 48."
+    )
+    expect(page.locator("#jours-erreurs")).to_contain_text("Cochez au moins un jour.")
+    # The summary at the top links to both fields.
+    expect(page.locator('#erreurs a[href="#heures"]')).to_be_visible()
+    expect(page.locator('#erreurs a[href="#jours"]')).to_be_visible()
     blocking = check(page, "semaine-engagement-erreur-390", "Engagement refusé (390 px)")
     assert not blocking, describe(blocking)
 

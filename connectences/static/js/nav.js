@@ -48,3 +48,11 @@
     });
   });
 })();
+
+/* A form sent back with errors: its summary takes the focus, so that the page opens on
+   it (even far down a long page) and a screen reader reads it first. */
+(function () {
+  "use strict";
+  var summary = document.querySelector('.form-error[tabindex="-1"]');
+  if (summary) summary.focus();
+})();

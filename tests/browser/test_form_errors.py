@@ -1,0 +1,142 @@
+"""Forms sent with mistakes, in the browser, on a phone: the page comes back on a
+summary that takes the focus and links to each field in error, each error shown next
+to its field, what was typed still there, and no browser popup in English (every form
+is ``novalidate``: the server says what is wrong, in French)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in, path_of
+
+pytestmark = pytest.mark.browser
+
+
+def _errors_next_to_their_fields(page, label: str) -> list[str]:
+    """What is wrong with the page of a form sent back with errors ([] when all is well)."""
+    problems = []
+    summary = page.locator('.form-error[tabindex="-1"]')
+    if summary.count() != 1 or not summary.is_visible():
+        return [f"{label} : pas de résumé des erreurs visible"]
+    if not page.evaluate("() => document.activeElement.classList.contains('form-error')"):
+        problems.append(f"{label} : le résumé des erreurs n'a pas le focus")
+    links = summary.locator("a").all()
+    if not links:
+        problems.append(f"{label} : le résumé ne mène à aucun champ")
+    for link in links:
+        target = link.get_attribute("href").lstrip("#")
+        field = page.locator(f"#{target}")
+        error = page.locator(f"#{target}-erreurs")
+        if not field.count() or not error.count() or not error.is_visible():
+            problems.append(f"{label} : l'erreur du champ « {target} » n'est pas à côté de lui")
+            continue
+        # Next to it: within the same field block, at most a screen's third apart.
+        gap = abs(error.bounding_box()["y"] - field.bounding_box()["y"])
+        if gap > PHONE["height"] / 3:
+            problems.append(f"{label} : l'erreur du champ « {target} » est à {gap:.0f} px de lui")
+    # A form whose fields the browser would check itself (with its English popups).
+    unguarded = page.evaluate(
+        """() => [...document.querySelectorAll('form:not([novalidate])')]
+              .filter(f => f.querySelector('[required], [pattern], [min], [max], '
+                  + 'input[type=email], input[type=number], input[type=date], input[type=url]'))
+              .map(f => f.getAttribute('action'))"""
+    )
+    if unguarded:
+        problems.append(f"{label} : formulaires sans novalidate {unguarded}")
+    return problems
+
+
+def _send(page, button_name: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=button_name).click()
+
+
+def _after(page, label: str, problems: list[str], blocking: list) -> None:
+    problems += _errors_next_to_their_fields(page, label)
+    blocking += check(page, "erreurs-" + label.split(" : ")[0].replace(" ", "-").lower(), label)
+
+
+def test_operator_forms_bring_their_errors_next_to_their_fields(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "operator")
+    url = live_server.url + lead_to_accept(page, live_server)
+    problems, blocking = [], []
+
+    page.goto(url)
+    page.get_by_text("Refuser…").click()
+    page.locator("#precision-refus").fill("Trop loin de nos métiers")
+    _send(page, "Confirmer le refus")
+    _after(page, "refus de proposition", problems, blocking)
+    assert page.input_value("#precision-refus") == "Trop loin de nos métiers"
+
+    page.goto(url)
+    page.get_by_text("Rendre la proposition…").click()
+    _send(page, "Confirmer : rendre à l'animateur")
+    _after(page, "rendre la proposition", problems, blocking)
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
+
+
+def test_partner_refusal_brings_its_errors_next_to_its_fields(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "partner")
+    page.goto(live_server.url + path_of(live_server, "referrals.index"))
+    page.locator('main a[href^="/partenaire/reorientations/"]').first.click()
+    page.get_by_text("Refuser…").click()
+    _send(page, "Confirmer le refus")
+    problems, blocking = [], []
+    _after(page, "refus de réorientation", problems, blocking)
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
+
+
+def test_admin_and_account_forms_bring_their_errors_next_to_their_fields(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "admin")
+    problems, blocking = [], []
+
+    page.goto(live_server.url + path_of(live_server, "admin.index"))
+    page.get_by_label("Adresse e-mail de la personne").fill("nouvelle.personne@exemple.fr")
+    page.get_by_label("Rôle").select_option("operator")
+    _send(page, "Envoyer l'invitation")
+    _after(page, "invitation", problems, blocking)
+    assert page.input_value("#email") == "nouvelle.personne@exemple.fr"
+
+    page.goto(live_server.url + path_of(live_server, "auth.change_password"))
+    page.get_by_label("Mot de passe actuel").fill("pas le bon mot de passe")
+    page.get_by_label("Nouveau mot de passe").fill("une phrase assez longue pour passer")
+    page.get_by_label("Confirmez le mot de passe").fill("une phrase assez longue pour passer")
+    _send(page, "Changer le mot de passe")
+    _after(page, "mot de passe", problems, blocking)
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
+
+
+def test_animateur_forms_bring_their_errors_next_to_their_fields(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    problems, blocking = [], []
+
+    page.goto(live_server.url + path_of(live_server, "directory.index"))
+    page.locator('main a[href^="/animateur/entreprises/"]:not([href$="/nouvelle"])').first.click()
+    page.get_by_text("Ajouter un contact").click()
+    page.locator("#contact-email").fill("pas-une-adresse")
+    _send(page, "Ajouter le contact")
+    _after(page, "contact d'entreprise", problems, blocking)
+    assert page.input_value("#contact-email") == "pas-une-adresse"
+
+    page.goto(live_server.url + path_of(live_server, "library.index"))
+    page.locator('main a[href*="/cvtheque/demo-cv-"]').first.click()
+    page.get_by_role("link", name="Ajouter un engagement").click()
+    page.get_by_label("Heures par semaine").fill("60")
+    _send(page, "Ajouter à sa semaine")
+    _after(page, "engagement", problems, blocking)
+    assert page.input_value("#heures") == "60"
+
+    page.goto(live_server.url + path_of(live_server, "library_admin.new_candidate"))
+    page.get_by_label("Prénom").fill("Maïa")
+    _send(page, "Créer le profil")
+    _after(page, "profil créé par l'animateur", problems, blocking)
+    assert page.input_value("#first_name") == "Maïa"
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
