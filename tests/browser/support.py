@@ -112,15 +112,18 @@ def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:
         return message
 
 
-def lead_to_accept(page, server) -> str:
+def lead_to_accept(page, server, fits=None) -> str:
     """The address of a lead of the operator's inbox that still waits to be accepted
-    (another test of the session may have taken the first one on)."""
+    (another test of the session may have taken the first one on); with ``fits``, the
+    first such lead whose id ``fits(lead_id)`` accepts."""
     page.goto(server.url + path_of(server, "leads.index"))
     links = page.locator(
         "section[aria-labelledby='titre-nouvelles'] li a, "
         "section[aria-labelledby='titre-attente'] li a"
     )
     for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
+        if fits is not None and not fits(int(href.rstrip("/").rsplit("/", 1)[1])):
+            continue
         page.goto(server.url + href)
         if page.get_by_role("button", name="Accepter la proposition").count():
             return href

@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.extensions import db
-from connectences.models import Candidate, Lead, Need
+from connectences.matching.complete_week import fitting_needs
+from connectences.models import Candidate, Commitment, Lead, Need
 from connectences.vocab import DAYS
 from tests.browser.support import (
     ACCOUNTS,
@@ -53,19 +54,56 @@ class Story:
     person_hours_max: float
 
 
-def _story(server, lead_id: int) -> Story:
-    """What the lead is about, read from the live database: its need and company, and
-    the proposed person who wants more than the placement's 8 h (their minimum is
-    above what they would then hold)."""
+def _wanting(lead: Lead) -> list[Candidate]:
+    """The proposed people who want more than the placement's 8 h (their minimum is above
+    what they would then hold) and keep a free day after it."""
+    need_days = set(lead.needs[0].need.days)
+    return [
+        item.candidate
+        for item in lead.candidates
+        if item.candidate.hours_min
+        > PLACED_HOURS + sum(c.hours_per_week for c in item.candidate.commitments)
+        and set(item.candidate.days)
+        - need_days
+        - {d for c in item.candidate.commitments for d in c.days}
+    ]
+
+
+def _tells_the_story(server, lead_id: int) -> bool:
+    """Whether this lead tells the whole story: a wanting person who, once placed 8 h on
+    the need's days, still fits another open need in their free time (tried in a
+    transaction that is rolled back)."""
     with server.app.app_context():
         lead = db.session.get(Lead, lead_id)
         need = lead.needs[0].need
-        wanting = [
-            item.candidate
-            for item in lead.candidates
-            if item.candidate.hours_min
-            > PLACED_HOURS + sum(c.hours_per_week for c in item.candidate.commitments)
-        ]
+        fits = False
+        for person in _wanting(lead):
+            db.session.add(
+                Commitment(
+                    candidate=person,
+                    hours_per_week=PLACED_HOURS,
+                    days=list(need.days),
+                    start=need.start,
+                    source="placement",
+                )
+            )
+            db.session.flush()
+            others = [f for f in fitting_needs(person) if f.need.id != need.id]
+            db.session.rollback()
+            if others:
+                fits = person.id == _wanting(db.session.get(Lead, lead_id))[0].id
+                break
+        db.session.remove()
+        return fits
+
+
+def _story(server, lead_id: int) -> Story:
+    """What the lead is about, read from the live database: its need and company, and
+    the proposed person who wants more than the placement's 8 h."""
+    with server.app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        need = lead.needs[0].need
+        wanting = _wanting(lead)
         assert wanting, "la proposition de démonstration n'a personne qui veut plus de 8 h"
         person = wanting[0]
         story = Story(
@@ -106,7 +144,9 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
 
     # --- the operator accepts a lead and gets the company's contact ---------------------
     log_in(page, live_server, "operator")
-    lead_url = lead_to_accept(page, live_server)
+    lead_url = lead_to_accept(
+        page, live_server, lambda lead_id: _tells_the_story(live_server, lead_id)
+    )
     story = _story(live_server, int(lead_url.rstrip("/").rsplit("/", 1)[1]))
     assert page.locator("main a[href^='tel:']").count() == 0  # nothing before accepting
     with page.expect_navigation():
@@ -168,8 +208,10 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
     titles = [cards.nth(i).locator("h3").inner_text() for i in range(cards.count())]
     assert f"{story.need_title} — {story.company}" not in titles  # the one just filled
     # The best-ranked need that the placement shares the week with.
-    card = cards.filter(has_text=f"Déjà {PLACED_HOURS} h").first
-    expect(card).to_contain_text(f"({story.company}, GE Bassin Emploi)")
+    # (The person may already hold other work: the sentence lists every commitment.)
+    card = cards.filter(has_text=f"({story.company}, GE Bassin Emploi)").first
+    expect(card).to_contain_text("Déjà ")
+    expect(card).to_contain_text(f"{PLACED_HOURS} h le")
     link = card.locator("h3 a")
     ref = link.get_attribute("href").rstrip("/").rsplit("/", 1)[1]
     other = _need(live_server, ref)
