@@ -17,8 +17,14 @@ from sqlalchemy import func, select
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
-from tests.fixtures_auth import PASSWORD
 from tests.helpers import page_text
+from tests.known_secrets import (
+    CV_SECRET,
+    INVITED_PASSWORD,
+    NEW_PASSWORD,
+    PASSWORD,
+    WRONG_PASSWORD,
+)
 from tests.test_jobs import run
 
 
@@ -132,12 +138,6 @@ def test_the_log_has_its_own_retention_setting(app, monkeypatch):
 
 
 # --------------------------------------------------------------------------- log scan
-
-
-CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
-WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
-NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
-INVITED_PASSWORD = "phrase de passe de l invite 1357"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
 
 def _links(address: str, pattern: str) -> list[str]:
