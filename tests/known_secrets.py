@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import re
 
-# noqa S105 below: each is a test's own fixed value, not a credential of any deployment.
-PASSWORD = "mot-de-passe-de-test-2027"  # noqa: S105 — see above
-GOOD_PASSWORD = "une phrase de passe assez longue"  # noqa: S105 — see above
-RESET_PASSWORD = "un-nouveau-mot-de-passe-2027"  # noqa: S105 — see above
-WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"  # noqa: S105 — see above
-NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"  # noqa: S105 — see above
-INVITED_PASSWORD = "phrase de passe de l invite 1357"  # noqa: S105 — see above
-OTHER_PASSWORD = "un autre mot de passe"  # noqa: S105 — see above
-SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 — see above
+PASSWORD = "mot-de-passe-de-test-2027"  # noqa: S105 — a test value, no deployment uses it
+GOOD_PASSWORD = "une phrase de passe assez longue"  # noqa: S105 — a test value, no deployment uses it
+RESET_PASSWORD = "un-nouveau-mot-de-passe-2027"  # noqa: S105 — a test value, no deployment uses it
+WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"  # noqa: S105 — a test value, no deployment uses it
+NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"  # noqa: S105 — a test value, no deployment uses it
+INVITED_PASSWORD = "phrase de passe de l invite 1357"  # noqa: S105 — a test value, no deployment uses it
+OTHER_PASSWORD = "un autre mot de passe"  # noqa: S105 — a test value, no deployment uses it
+SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 — a test value, no deployment uses it
 
 CV_DEFAULT_TEXT = "Comptabilité, saisie comptable, gestion de la paie"
-CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"  # noqa: S105 — see above
+CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"  # noqa: S105 — a test value, no deployment uses it
 
 PASSWORDS = {
     "PASSWORD": PASSWORD,
