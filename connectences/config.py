@@ -27,6 +27,11 @@ ENV_KEYS = (
     "SESSION_ABSOLUTE_MINUTES",
     "RECENT_LOGIN_MINUTES",
     "AUDIT_RETENTION_DAYS",
+    "NEEDS_RETENTION_MONTHS",
+    "VISIT_RETENTION_MONTHS",
+    "COMPANY_CONTACT_RETENTION_MONTHS",
+    "MAIL_BODY_RETENTION_DAYS",
+    "MAIL_FAILED_RETENTION_DAYS",
 )
 INT_KEYS = {
     "MAIL_PORT",
@@ -38,6 +43,11 @@ INT_KEYS = {
     "SESSION_ABSOLUTE_MINUTES",
     "RECENT_LOGIN_MINUTES",
     "AUDIT_RETENTION_DAYS",
+    "NEEDS_RETENTION_MONTHS",
+    "VISIT_RETENTION_MONTHS",
+    "COMPANY_CONTACT_RETENTION_MONTHS",
+    "MAIL_BODY_RETENTION_DAYS",
+    "MAIL_FAILED_RETENTION_DAYS",
 }
 BOOL_KEYS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -131,6 +141,15 @@ class Defaults:
     UNCONFIRMED_TTL_DAYS = 7
     AUDIT_RETENTION_DAYS = 365
     JOB_RUN_RETENTION_DAYS = 90
+    # Companies' data (docs/rgpd.md T3, T4, T8): closed needs lose their owner's details
+    # and notes 3 years after their last activity; visits go 3 years after their date;
+    # a company's contacts 3 years after the last contact with it; sent mails lose their
+    # body after a year; mails given up are deleted after 3 months.
+    NEEDS_RETENTION_MONTHS = 36
+    VISIT_RETENTION_MONTHS = 36
+    COMPANY_CONTACT_RETENTION_MONTHS = 36
+    MAIL_BODY_RETENTION_DAYS = 365
+    MAIL_FAILED_RETENTION_DAYS = 90
     # Backups
     BACKUP_DIR: str | None = None
     BACKUP_KEEP = 14

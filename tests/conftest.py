@@ -14,9 +14,11 @@ from sqlalchemy import delete
 from connectences import create_app
 from connectences.extensions import db
 from connectences.models import Base
+from tests import known_secrets
 
 # The `auth` fixture (log in as any role): see tests/fixtures_auth.py.
-pytest_plugins = ["tests.fixtures_auth"]
+# The log of the whole run, scanned for secrets at the end: see tests/log_capture.py.
+pytest_plugins = ["tests.fixtures_auth", "tests.log_capture"]
 
 REFERENCE_TABLES = {"commune", "epci"}
 
@@ -40,7 +42,7 @@ def app(tmp_path_factory):
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SECRET_KEY": known_secrets.SECRET_KEY,
             "WTF_CSRF_ENABLED": False,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 1,  # nothing listens there unless a test starts a server
@@ -48,6 +50,9 @@ def app(tmp_path_factory):
             **CHEAP_HASHING,
         }
     )
+    from tests.log_capture import record_cookies  # a plugin: imported once pytest has it
+
+    record_cookies(app)
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import OutboxMessage
+from tests.known_secrets import CV_DEFAULT_TEXT, remember_cv_text
 
 
-def make_pdf(text: str = "Comptabilité, saisie comptable, gestion de la paie") -> bytes:
-    """A small real PDF whose page shows ``text`` (pypdf extracts it back)."""
+def make_pdf(text: str = CV_DEFAULT_TEXT) -> bytes:
+    """A small real PDF whose page shows ``text`` (pypdf extracts it back); the text is
+    looked for in the log of the run (tests/log_capture.py)."""
+    remember_cv_text(text)
     safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     # Latin-1 with WinAnsiEncoding: accents survive the round trip.
     stream = f"BT /F1 12 Tf 50 750 Td ({safe}) Tj ET".encode("latin-1")

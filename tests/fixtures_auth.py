@@ -26,8 +26,8 @@ from connectences.accounts import create_user
 from connectences.extensions import db
 from connectences.models import User
 from tests import factories
+from tests.known_secrets import PASSWORD
 
-PASSWORD = "mot-de-passe-de-test-2027"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _numbers = itertools.count(1)
 

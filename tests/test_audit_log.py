@@ -17,8 +17,14 @@ from sqlalchemy import func, select
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
-from tests.fixtures_auth import PASSWORD
 from tests.helpers import page_text
+from tests.known_secrets import (
+    CV_SECRET,
+    INVITED_PASSWORD,
+    NEW_PASSWORD,
+    PASSWORD,
+    WRONG_PASSWORD,
+)
 from tests.test_jobs import run
 
 
@@ -128,16 +134,14 @@ def test_the_log_has_its_own_retention_setting(app, monkeypatch):
     assert run("data_retention", now)["audit_purged"] == 0  # 365 days by default
     monkeypatch.setitem(app.config, "AUDIT_RETENTION_DAYS", 30)
     assert run("data_retention", now)["audit_purged"] == 1
-    assert db.session.scalar(select(func.count(AuditLog.id))) == 1
+    logins = select(func.count(AuditLog.id)).where(AuditLog.action == "login")
+    assert db.session.scalar(logins) == 1
+    # The purge is itself recorded, and that entry is not purged with the old ones.
+    (entry,) = db.session.scalars(select(AuditLog).where(AuditLog.action == "data_retention"))
+    assert entry.details == {"audit_purged": 1}
 
 
 # --------------------------------------------------------------------------- log scan
-
-
-CV_SECRET = "Phrase confidentielle du CV Zorglub 4242"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
-WRONG_PASSWORD = "mauvais-mot-de-passe-tape-9876"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
-NEW_PASSWORD = "nouvelle phrase de passe tres longue 5678"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
-INVITED_PASSWORD = "phrase de passe de l invite 1357"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
 
 def _links(address: str, pattern: str) -> list[str]:

@@ -17,10 +17,8 @@ from connectences.config import Defaults
 from connectences.extensions import db
 from connectences.models import AuditLog, Invitation, LoginThrottle, User, utcnow
 from tests import factories
-from tests.fixtures_auth import PASSWORD
 from tests.helpers import error_of
-
-GOOD_PASSWORD = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+from tests.known_secrets import GOOD_PASSWORD, OTHER_PASSWORD, PASSWORD
 
 
 def text(response) -> str:
@@ -386,9 +384,7 @@ def test_invitation_link_works_once(client):
     again = client.get(link)
     assert again.status_code == 400
     assert "déjà servi" in text(again)
-    reuse = client.post(
-        link, data={"password": "un autre mot de passe", "confirm": "un autre mot de passe"}
-    )
+    reuse = client.post(link, data={"password": OTHER_PASSWORD, "confirm": OTHER_PASSWORD})
     assert reuse.status_code == 400
     user = db.session.scalar(select(User).where(User.email == "invite@exemple.fr"))
     assert accounts.authenticate(db.session, user.email, GOOD_PASSWORD, "192.0.2.1") is user

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from connectences.extensions import db
 from connectences.models import AuditLog, OutboxMessage, User
 from connectences.models.base import utcnow
-from tests.fixtures_auth import PASSWORD, csrf_token_from
+from tests.fixtures_auth import csrf_token_from
+from tests.known_secrets import PASSWORD
+from tests.known_secrets import RESET_PASSWORD as NEW_PASSWORD
 
 LINK = re.compile(r"http://[^/\s]+(/invitation/[^\s<\"]+)")
-NEW_PASSWORD = "un-nouveau-mot-de-passe-2027"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 
 
 def _ask(client, email: str):

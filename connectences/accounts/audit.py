@@ -58,6 +58,7 @@ ACTION_LABELS: dict[str, str] = {
     "user_disabled": "Compte désactivé",
     "user_enabled": "Compte réactivé",
     "mail_requeued": "Courriels en échec remis en file d'envoi",
+    "data_retention": "Durées de conservation appliquées (effacements automatiques)",
     "cv_view": "Fiche d'une personne consultée",
     "cv_download": "CV téléchargé",
     "cv_export": "Export de la CVthèque",

@@ -19,11 +19,13 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import vocab
+from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
-from connectences.clock import LOCAL_TZ
+from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
+from connectences.mail import retention as mail_retention
 from connectences.matching.service import match_need
 from connectences.models import (
     AuditLog,
@@ -39,6 +41,8 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
+from connectences.needs.retention import erase_closed_needs
+from connectences.prospection.retention import delete_dormant_contacts, delete_old_visits
 from connectences.territory import epci_of
 from connectences.typography import decimal_fr
 from connectences.urls import external_url
@@ -384,7 +388,17 @@ def data_retention(ctx: JobContext) -> dict:
       days: deleted;
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
     - login sessions that can no longer be used (ended, idle, too old): purged;
-    - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged.
+    - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged;
+    - closed needs without activity for ``NEEDS_RETENTION_MONTHS`` (36): the owner's
+      details and the notes blanked (needs.retention);
+    - a company's contacts ``COMPANY_CONTACT_RETENTION_MONTHS`` (36) after the last
+      contact with it, visits ``VISIT_RETENTION_MONTHS`` (36) after their date: deleted
+      (prospection.retention);
+    - sent mails' bodies after ``MAIL_BODY_RETENTION_DAYS`` (365): blanked; mails given
+      up after ``MAIL_FAILED_RETENTION_DAYS`` (90): deleted (mail.retention).
+
+    What was erased is counted in one audit entry (none when nothing was). A dry run
+    (``jobs run ID``, the default) counts the same and rolls everything back.
     """
     warn_months = int(ctx.setting("RETENTION_WARN_MONTHS", 23))
     delete_months = int(ctx.setting("RETENTION_DELETE_MONTHS", 24))
@@ -417,6 +431,24 @@ def data_retention(ctx: JobContext) -> dict:
             JobRun.started_at < ctx.now - timedelta(days=run_days), JobRun.outcome != "running"
         )
     ).rowcount
+    # Contacts before visits: the visits deleted here still date the last contact.
+    counts["company_contacts_deleted"] = delete_dormant_contacts(
+        session, months_before(ctx.now, int(ctx.setting("COMPANY_CONTACT_RETENTION_MONTHS", 36)))
+    )
+    visit_before = months_before(ctx.now, int(ctx.setting("VISIT_RETENTION_MONTHS", 36)))
+    counts["visits_deleted"] = delete_old_visits(session, visit_before.astimezone(LOCAL_TZ).date())
+    counts["needs_erased"] = erase_closed_needs(
+        session, months_before(ctx.now, int(ctx.setting("NEEDS_RETENTION_MONTHS", 36)))
+    )
+    counts["mail_bodies_blanked"] = mail_retention.blank_sent_bodies(
+        session, ctx.now - timedelta(days=int(ctx.setting("MAIL_BODY_RETENTION_DAYS", 365)))
+    )
+    counts["mail_failed_deleted"] = mail_retention.delete_failed(
+        session, ctx.now - timedelta(days=int(ctx.setting("MAIL_FAILED_RETENTION_DAYS", 90)))
+    )
+    erased = {key: value for key, value in counts.items() if value and key != "warned"}
+    if erased:
+        audit(session, "data_retention", details=erased)
     ctx.log.info("data_retention: %s", dict(counts))
     return dict(counts)
 

@@ -1,0 +1,143 @@
+"""The log of a whole test run, and its scan for secrets (a pytest plugin, loaded by
+tests/conftest.py).
+
+Every record of every logger (root at DEBUG; SQL statements at INFO, their values hidden
+by ``hide_parameters``) goes to ``test-artifacts/test-run-<database>.log``, rewritten at
+each run, one file per database since CI runs the suite on SQLite then PostgreSQL in the
+same checkout. When the session ends the file is scanned for what
+``tests/known_secrets.py`` knows (fixture passwords, SECRET_KEY, CV texts, and the tokens
+and cookies recorded here while the run made them): anything found fails the run.
+
+SQL result rows (sqlalchemy.engine at DEBUG) stay off: they hold the stored data itself
+(password hashes included) by design of that debug level, which no deployment enables.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests import known_secrets
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+SQL_LEVEL = os.environ.get("TEST_LOG_SQL_LEVEL", "INFO")
+
+
+def database_kind() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url.split(":", 1)[0].split("+", 1)[0] if url else "sqlite"
+
+
+class _RunLog(logging.FileHandler):
+    """A file handler that leaves flushing to the file's buffer (one write per record
+    would be most of its cost); ``close`` flushes."""
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.flush()
+        super().close()
+
+
+class _RecordingSecrets:
+    """``secrets`` for the modules that make session, invitation and import tokens:
+    the same functions, and each token made is noted."""
+
+    def __getattr__(self, name):
+        return getattr(secrets, name)
+
+    @staticmethod
+    def token_urlsafe(nbytes: int | None = None) -> str:
+        token = secrets.token_urlsafe(nbytes)
+        known_secrets.remember_token(token, "a token made during the run")
+        return token
+
+
+def _record_signed_links() -> None:
+    from connectences import signed
+
+    make = signed._serializer
+
+    @functools.wraps(make)
+    def recording(*args, **kwargs):
+        serializer = make(*args, **kwargs)
+        dumps = serializer.dumps
+
+        def dumps_and_note(*a, **k):
+            token = dumps(*a, **k)
+            known_secrets.remember_token(token, "a signed link token")
+            return token
+
+        serializer.dumps = dumps_and_note
+        return serializer
+
+    signed._serializer = recording
+
+
+def _record_random_tokens() -> None:
+    from connectences.accounts import service, sessions
+    from connectences.cvtheque import bulk_import
+
+    for module in (service, sessions, bulk_import):
+        module.secrets = _RecordingSecrets()
+
+
+def record_cookies(app) -> None:
+    """Note every cookie value the app sets (session cookie, remember-me)."""
+    wsgi_app = app.wsgi_app
+
+    def recording(environ, start_response):
+        def start(status, headers, *args):
+            for name, value in headers:
+                if name.lower() == "set-cookie":
+                    cookie = value.split(";", 1)[0].partition("=")[2].strip('"')
+                    known_secrets.remember_token(cookie, "a cookie value")
+            return start_response(status, headers, *args)
+
+        return wsgi_app(environ, start)
+
+    app.wsgi_app = recording
+
+
+def pytest_configure(config):
+    path = config.rootpath / "test-artifacts" / f"test-run-{database_kind()}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = _RunLog(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(SQL_LEVEL)
+    config.stash[_HANDLER] = (handler, path)
+    _record_signed_links()
+    _record_random_tokens()
+
+
+_HANDLER = pytest.StashKey[tuple[logging.Handler, Path]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    handler, path = session.config.stash[_HANDLER]
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    findings = known_secrets.scan(path.read_text(encoding="utf-8", errors="replace"))
+    if not findings:
+        return
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    writer = session.config.get_terminal_writer()
+    writer.line("")
+    writer.sep("=", "LOG SCAN FAILED: secrets found in the test run's log", red=True)
+    writer.line(f"{path}:")
+    for finding in findings[:50]:
+        writer.line(f"  {finding}")
+    if len(findings) > 50:
+        writer.line(f"  … and {len(findings) - 50} more")

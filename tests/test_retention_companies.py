@@ -1,0 +1,212 @@
+"""Retention of the companies' side (docs/rgpd.md T3, T4, T8), applied by the
+``data_retention`` job: closed needs lose their owner's details, visits and dormant
+companies' contacts go, sent mails lose their body, mails given up are deleted. Each
+rule is checked a day before and on its boundary, with the clock frozen."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from connectences.extensions import db
+from connectences.mail import MailKind
+from connectences.models import (
+    AuditLog,
+    Company,
+    CompanyContact,
+    CompanyMailing,
+    Need,
+    OutboxMessage,
+    Transition,
+    Visit,
+)
+from connectences.workflows import NeedState
+from tests import factories
+from tests.test_jobs import run
+
+START = datetime(2024, 3, 15, 10, tzinfo=UTC)
+THREE_YEARS = datetime(2027, 3, 15, 10, tzinfo=UTC)  # 36 months after START, to the second
+
+
+def _company() -> Company:
+    with time_machine.travel(START, tick=False):
+        item = factories.company()
+        factories.load(factories.document(companies=[item]))
+        company = db.session.scalar(select(Company).where(Company.ref == item["ref"]))
+        company.contacts.append(CompanyContact(name="Jeanne Martin", email="jeanne@ent.fr"))
+        db.session.commit()
+    return company
+
+
+def _need(company: Company, status: str, at: datetime = START) -> Need:
+    with time_machine.travel(at, tick=False):
+        item = factories.need(company=company.ref)
+        factories.load(factories.document(needs=[item]))
+        need = db.session.scalar(select(Need).where(Need.ref == item["ref"]))
+        need.status = status
+        need.owner_name, need.owner_email = "Paul Durand", "paul@ent.fr"
+        need.owner_phone, need.notes = "05 56 00 00 00", "Le gérant part en retraite"
+        db.session.commit()
+    return need
+
+
+def _visit(company: Company, on: date, follow_up_on: date | None = None) -> Visit:
+    visit = Visit(
+        company_id=company.id,
+        channel="visite",
+        visited_on=on,
+        notes="Rencontré M. Durand",
+        follow_up_on=follow_up_on,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    return visit
+
+
+def test_a_closed_need_loses_its_owner_details_three_years_after_its_last_activity():
+    company = _company()
+    closed = _need(company, NeedState.POURVU)
+    still_open = _need(company, NeedState.EN_RECHERCHE)
+    assert run("data_retention", THREE_YEARS - timedelta(seconds=1))["needs_erased"] == 0
+    counts = run("data_retention", THREE_YEARS + timedelta(seconds=1))
+    assert counts["needs_erased"] == 1
+    db.session.expire_all()
+    assert (closed.owner_name, closed.owner_email, closed.owner_phone, closed.notes) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert closed.title == "Comptabilité 1 jour par semaine"  # kept for the statistics
+    assert still_open.owner_email == "paul@ent.fr"
+    assert run("data_retention", THREE_YEARS + timedelta(days=1))["needs_erased"] == 0
+
+
+def test_a_later_change_or_transition_of_a_closed_need_delays_its_erasure():
+    company = _company()
+    need = _need(company, NeedState.ABANDONNE)
+    db.session.add(
+        Transition(
+            entity="need",
+            entity_id=need.id,
+            from_state="en_recherche",
+            to_state="abandonne",
+            at=START + timedelta(days=30),
+        )
+    )
+    db.session.commit()
+    assert run("data_retention", THREE_YEARS + timedelta(days=29))["needs_erased"] == 0
+    assert run("data_retention", THREE_YEARS + timedelta(days=31))["needs_erased"] == 1
+
+
+def test_visits_go_three_years_after_their_date_or_their_follow_up():
+    company = _company()
+    old = _visit(company, date(2024, 3, 14))
+    on_the_day = _visit(company, date(2024, 3, 15))
+    followed_later = _visit(company, date(2024, 1, 10), follow_up_on=date(2024, 6, 1))
+    need = _need(company, NeedState.POURVU, at=datetime(2027, 1, 1, tzinfo=UTC))
+    need.visit_id = old.id
+    db.session.commit()
+    old_id, day_id, later_id = old.id, on_the_day.id, followed_later.id
+    counts = run("data_retention", THREE_YEARS)
+    assert counts["visits_deleted"] == 1
+    remaining = set(db.session.scalars(select(Visit.id)).all())
+    assert remaining == {day_id, later_id} and old_id not in remaining
+    db.session.expire_all()
+    assert need.visit_id is None and need.owner_email == "paul@ent.fr"
+    assert run("data_retention", datetime(2027, 6, 2, 3, tzinfo=UTC))["visits_deleted"] == 2
+
+
+def test_a_company_contacts_go_three_years_after_the_last_contact_with_it():
+    quiet = _company()
+    visited = _company()
+    written = _company()
+    _visit(visited, date(2024, 9, 1))
+    db.session.add(CompanyMailing(company_id=written.id, subject="Lettre", sent_at=START))
+    db.session.add(
+        CompanyMailing(
+            company_id=written.id, subject="Lettre 2", sent_at=START + timedelta(days=200)
+        )
+    )
+    db.session.commit()
+    assert (
+        run("data_retention", THREE_YEARS - timedelta(seconds=1))["company_contacts_deleted"] == 0
+    )
+    counts = run("data_retention", THREE_YEARS + timedelta(seconds=1))
+    assert counts["company_contacts_deleted"] == 1
+    owners = set(db.session.scalars(select(CompanyContact.company_id)).all())
+    assert owners == {visited.id, written.id}
+    assert db.session.get(Company, quiet.id) is not None  # the company itself stays
+    later = datetime(2027, 9, 2, tzinfo=UTC)
+    assert run("data_retention", later)["company_contacts_deleted"] == 1  # visited on 2024-09-01
+    assert set(db.session.scalars(select(CompanyContact.company_id)).all()) == {written.id}
+
+
+def _mail(status: str, at: datetime) -> OutboxMessage:
+    message = OutboxMessage(
+        kind=MailKind.REMATCH,
+        to="anim@pays.fr",
+        subject="Nouveaux candidats",
+        body_text="Camille Exemple, comptable",
+        body_html="<p>Camille Exemple</p>",
+        status=status,
+        created_at=at,
+        next_attempt_at=at,
+        sent_at=at if status == "sent" else None,
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def test_sent_bodies_are_blanked_after_a_year_and_failed_mails_deleted_after_three_months():
+    now = datetime(2027, 6, 1, 3, tzinfo=UTC)
+    sent = _mail("sent", now - timedelta(days=365, seconds=1))
+    recent = _mail("sent", now - timedelta(days=365) + timedelta(seconds=1))
+    failed = _mail("failed", now - timedelta(days=90, seconds=1))
+    failed_recently = _mail("failed", now - timedelta(days=89))
+    failed_recently_id = failed_recently.id
+    assert failed.id != failed_recently_id
+    counts = run("data_retention", now)
+    assert (counts["mail_bodies_blanked"], counts["mail_failed_deleted"]) == (1, 1)
+    db.session.expire_all()
+    assert (sent.body_text, sent.body_html, sent.subject) == ("", None, "Nouveaux candidats")
+    assert recent.body_text == "Camille Exemple, comptable"
+    assert set(db.session.scalars(select(OutboxMessage.id)).all()) == {
+        sent.id,
+        recent.id,
+        failed_recently_id,
+    }
+    assert run("data_retention", now)["mail_bodies_blanked"] == 0
+
+
+def test_periods_are_settings(app, monkeypatch):
+    company = _company()
+    _need(company, NeedState.REORIENTE)
+    _visit(company, date(2024, 3, 15))
+    monkeypatch.setitem(app.config, "NEEDS_RETENTION_MONTHS", 12)
+    monkeypatch.setitem(app.config, "VISIT_RETENTION_MONTHS", 12)
+    monkeypatch.setitem(app.config, "COMPANY_CONTACT_RETENTION_MONTHS", 12)
+    counts = run("data_retention", datetime(2025, 3, 16, tzinfo=UTC))
+    assert counts["needs_erased"] == counts["visits_deleted"] == 1
+    assert counts["company_contacts_deleted"] == 1
+
+
+def test_a_dry_run_counts_without_erasing_and_a_real_run_is_audited():
+    company = _company()
+    _need(company, NeedState.POURVU)
+    _visit(company, date(2024, 3, 1))
+    later = THREE_YEARS + timedelta(days=1)
+    counts = run("data_retention", later, dry_run=True)
+    assert (counts["needs_erased"], counts["visits_deleted"]) == (1, 1)
+    assert counts["company_contacts_deleted"] == 1
+    assert db.session.scalar(select(func.count(Visit.id))) == 1
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 1
+    assert db.session.scalar(select(func.count(AuditLog.id))) == 0
+    run("data_retention", later)
+    (entry,) = db.session.scalars(select(AuditLog).where(AuditLog.action == "data_retention"))
+    assert entry.details["needs_erased"] == entry.details["visits_deleted"] == 1
+    assert entry.details["company_contacts_deleted"] == 1
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 0
