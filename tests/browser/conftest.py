@@ -1,7 +1,8 @@
 """Browser tests: Playwright drives the system's Chromium against a live server.
 
-The server runs in a thread on a free loopback port, on its own fresh SQLite
-database seeded with the demo, with CSRF protection on as in production. The
+The server runs in a thread on a free loopback port, for each test module on its own
+copy of a SQLite database seeded once with the demo, with CSRF protection on as in
+production. The
 browser is Debian's Chromium (/usr/bin/chromium): Playwright never downloads
 one. axe-core comes from npm (`npm ci` in the repository root, done by
 bin/test). When Chromium or axe-core is missing these tests are skipped with a
@@ -11,6 +12,7 @@ message, except in CI (the `CI` variable set), where they must run and so fail.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -75,15 +77,8 @@ class LiveServer:
         self.server.server_close()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The platform with the demo, served on a free loopback port, for the whole session."""
-    require_browser_tools()
-    from connectences.demo import seed_demo
-    from connectences.territory.load import load_reference
-
-    database = tmp_path_factory.mktemp("live") / "live.sqlite3"
-    app = create_app(
+def _live_app(database: Path):
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "SECRET_KEY": "live-server-secret-key-for-browser-tests",
@@ -92,11 +87,36 @@ def live_server(tmp_path_factory):
             **CHEAP_HASHING,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """A SQLite file holding the reference data and the demo, seeded once per session."""
+    require_browser_tools()
+    from connectences.demo import seed_demo
+    from connectences.territory.load import load_reference
+
+    database = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    app = _live_app(database)
     with app.app_context():
         db.create_all()
         load_reference(db.session)
         seed_demo(db.session)
         db.session.remove()
+        db.engine.dispose()
+    return database
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_database, tmp_path_factory):
+    """The platform with the demo, served on a free loopback port, for one test module.
+
+    Each module starts from a copy of the seeded demo: what one module's journeys do (a
+    lead accepted, a person placed) never leaves another without its demo records,
+    whatever order or worker the modules run in."""
+    database = tmp_path_factory.mktemp("live") / "live.sqlite3"
+    shutil.copyfile(demo_database, database)
+    app = _live_app(database)
     server = LiveServer(app).start()
     app.config["BASE_URL"] = server.url
     yield server
