@@ -29,7 +29,11 @@ def _ask(client, email: str):
 
 def _mails_to(email: str) -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == email)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to == email).order_by(OutboxMessage.id)
+        )
+    )
 
 
 def _log_in(client, email: str, password: str):
