@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
 
 from connectences import create_app
 from connectences.extensions import db
 from connectences.models import Base
+from connectences.territory.load import load_reference
 from tests import known_secrets
 
 # The `auth` fixture (log in as any role): see tests/fixtures_auth.py.
@@ -27,21 +29,57 @@ REFERENCE_TABLES = {"commune", "epci"}
 CHEAP_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
 
 
+def _on_server(url, *statements: str) -> None:
+    """Run statements outside any transaction (CREATE / DROP DATABASE) through ``url``."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of this pytest-xdist worker's own PostgreSQL database (``<name>_<worker>``),
+    created afresh on the server of ``url``: workers never share tables."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    _on_server(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_worker_database(url: str) -> None:
+    """Drop a worker's database made by :func:`_worker_database` (through the base one)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    target = make_url(url)
+    if not worker or not target.drivername.startswith("postgresql"):
+        return
+    base = target.set(database=target.database.removesuffix(f"_{worker}"))
+    _on_server(base, f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+
+
 def _database_url(tmp_path_factory) -> str:
+    """SQLite in the session's temporary folder (one per xdist worker), or the
+    PostgreSQL server of TEST_DATABASE_URL (one database per xdist worker)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker and url.startswith("postgresql"):
+            url = _worker_database(url, worker)
         return url
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": known_secrets.SECRET_KEY,
             "WTF_CSRF_ENABLED": False,
             "MAIL_SERVER": "127.0.0.1",
@@ -56,14 +94,13 @@ def app(tmp_path_factory):
     with app.app_context():
         db.drop_all()
         db.create_all()
-        from connectences.territory.load import load_reference
-
         load_reference(db.session)
         db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    _drop_worker_database(url)
 
 
 @pytest.fixture(autouse=True)

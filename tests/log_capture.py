@@ -106,9 +106,21 @@ def record_cookies(app) -> None:
     app.wsgi_app = recording
 
 
+def _log_path(config) -> Path:
+    """This process's log: one per database, and one per pytest-xdist worker (a worker
+    writes its own file; the controller gathers what the workers found)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    suffix = f"-{worker}" if worker else ""
+    return config.rootpath / "test-artifacts" / f"test-run-{database_kind()}{suffix}.log"
+
+
 def pytest_configure(config):
-    path = config.rootpath / "test-artifacts" / f"test-run-{database_kind()}.log"
+    path = _log_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        # The controller (or a run without workers) starts with no findings left over.
+        for old in path.parent.glob(f"test-run-{database_kind()}*.findings"):
+            old.unlink()
     handler = _RunLog(path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.DEBUG)
@@ -129,7 +141,17 @@ def pytest_sessionfinish(session, exitstatus):
     handler, path = session.config.stash[_HANDLER]
     logging.getLogger().removeHandler(handler)
     handler.close()
-    findings = known_secrets.scan(path.read_text(encoding="utf-8", errors="replace"))
+    findings = [
+        f"{path.name}: {finding}"
+        for finding in known_secrets.scan(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # A worker hands its findings to the controller, which fails the run.
+        if findings:
+            path.with_suffix(".findings").write_text("\n".join(findings), encoding="utf-8")
+        return
+    for found in sorted(path.parent.glob(f"test-run-{database_kind()}*.findings")):
+        findings += found.read_text(encoding="utf-8").splitlines()
     if not findings:
         return
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
