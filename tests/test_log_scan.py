@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from connectences import signed
@@ -70,13 +71,26 @@ def test_signed_tokens_of_any_secret_are_found_by_their_shape():
     assert known_secrets.scan("version 1.2.3 of package.module.function_name") == []
 
 
-def _run_pytest(folder: Path, test_body: str) -> subprocess.CompletedProcess:
+def _run_pytest(folder: Path, test_body: str, *args: str) -> subprocess.CompletedProcess:
     (folder / "conftest.py").write_text('pytest_plugins = ["tests.log_capture"]\n')
     (folder / "test_fake.py").write_text(textwrap.dedent(test_body))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("TEST_DATABASE_URL", None)
+    # The sub-session is a run of its own, not one more pytest-xdist worker of this one.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        env.pop(name, None)
     return subprocess.run(  # noqa: S603 — this interpreter running pytest on a test's own files
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", folder],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            folder,
+            *args,
+        ],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -86,7 +100,9 @@ def _run_pytest(folder: Path, test_body: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_run_that_logs_a_password_fails_and_says_where(tmp_path):
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_a_run_that_logs_a_password_fails_and_says_where(tmp_path, workers):
+    # Under pytest-xdist the worker that logged it hands its finding to the controller.
     result = _run_pytest(
         tmp_path,
         """
@@ -102,11 +118,12 @@ def test_a_run_that_logs_a_password_fails_and_says_where(tmp_path):
         def test_logs_a_password():
             logging.getLogger("connectences.auth").debug("login with %s", PASSWORD)
         """,
+        *workers,
     )
     assert "2 passed" in result.stdout
     assert result.returncode == 1, result.stdout + result.stderr
     assert "LOG SCAN FAILED" in result.stdout
     assert "the fixture password PASSWORD" in result.stdout
     assert known_secrets.PASSWORD not in result.stdout
-    log = tmp_path / "test-artifacts" / "test-run-sqlite.log"
-    assert "DEBUG connectences.auth: login with" in log.read_text()
+    logs = (tmp_path / "test-artifacts").glob("test-run-sqlite*.log")
+    assert any("DEBUG connectences.auth: login with" in log.read_text() for log in logs)
