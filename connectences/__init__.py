@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from connectences import config as config_module
 from connectences.extensions import csrf, db, login_manager, migrate
+from connectences.logfilters import register_log_filters
 
 
 class ConfigurationError(RuntimeError):
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(app.instance_path)
     _check_secret_key(app)
 
+    register_log_filters()
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
