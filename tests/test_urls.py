@@ -88,7 +88,9 @@ def test_every_link_in_the_mails_opens_a_page(app, client):
     # A need posted on the public form, confirmed, and its owner's space link.
     owner = "claire@huitres-dupont.fr"
     assert client.post("/exprimer-un-besoin", data=_form()).status_code == 302
-    confirm = LINK.search(db.session.scalars(select(OutboxMessage.body_text)).all()[-1])
+    confirm = LINK.search(
+        db.session.scalars(select(OutboxMessage.body_text).order_by(OutboxMessage.id)).all()[-1]
+    )
     assert client.post(urlsplit(confirm.group(0)).path).status_code == 302
     assert client.post("/entreprise/lien", data={"email": owner}).status_code == 302
 
