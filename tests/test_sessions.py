@@ -92,7 +92,7 @@ def test_dead_sessions_are_purged_and_live_ones_kept(auth):
     open_session(db.session, user, now=now - timedelta(hours=13))  # too old
     open_session(db.session, user, now=now - timedelta(minutes=40))  # idle
     open_session(db.session, user, now=now - timedelta(minutes=5))  # alive
-    ended = db.session.scalars(select(LoginSession)).all()[-1]
+    ended = db.session.scalars(select(LoginSession).order_by(LoginSession.id)).all()[-1]
     open_session(db.session, user, now=now)
     ended.ended_at = now
     db.session.commit()
