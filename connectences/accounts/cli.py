@@ -102,30 +102,28 @@ def _org_label(user: User) -> str:
     return "-"
 
 
-@users_cli.command("disable")
-@click.argument("email")
-def disable_command(email: str) -> None:
-    """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin)."""
+def _set_active(change, email: str, done: str) -> None:
     try:
-        user = service.disable(db.session, email)
+        user = change(db.session, email)
         db.session.commit()
     except service.AccountError as error:
         _fail(error.message)
         return
-    click.echo(f"Compte désactivé : {user.email}.")
+    click.echo(f"{done} : {user.email}.")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_command(email: str) -> None:
+    """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin)."""
+    _set_active(service.disable, email, "Compte désactivé")
 
 
 @users_cli.command("enable")
 @click.argument("email")
 def enable_command(email: str) -> None:
     """Réactiver le compte EMAIL."""
-    try:
-        user = service.enable(db.session, email)
-        db.session.commit()
-    except service.AccountError as error:
-        _fail(error.message)
-        return
-    click.echo(f"Compte réactivé : {user.email}.")
+    _set_active(service.enable, email, "Compte réactivé")
 
 
 @users_cli.command("invite")

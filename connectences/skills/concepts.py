@@ -43,7 +43,6 @@ or a CV is written, not per comparison.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +50,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from connectences.skills.jargon import JARGON
+from connectences.skills.loaded import LoadedOnce
 from connectences.skills.taxonomy import reload_jobs, stem
 from connectences.skills.text import STOPWORDS, normalize
 
@@ -171,25 +171,17 @@ def load(directory: Path | None = None) -> ConceptIndex:
     )
 
 
-_lock = threading.Lock()
-_cached: ConceptIndex | None = None
+_loaded: LoadedOnce[ConceptIndex] = LoadedOnce(lambda: load())
 
 
 def concept_index() -> ConceptIndex:
     """The concepts of the package's data files, loaded once per process."""
-    global _cached
-    if _cached is None:
-        with _lock:
-            if _cached is None:
-                _cached = load()
-    return _cached
+    return _loaded.get()
 
 
 def reload_concepts() -> ConceptIndex:
     """Forget the loaded concepts and every cached lookup."""
-    global _cached
-    with _lock:
-        _cached = None
+    _loaded.forget()
     skill_concepts.cache_clear()
     _fix_typo.cache_clear()
     return concept_index()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from connectences.skills.jargon import JARGON
+from connectences.skills.loaded import LoadedOnce
 from connectences.skills.text import STOPWORDS, content, normalize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "rome"
@@ -185,8 +185,7 @@ class Taxonomy:
         self.stem_tokens = dict(stems)
 
 
-_lock = threading.Lock()
-_cached: Taxonomy | None = None
+_loaded: LoadedOnce[Taxonomy] = LoadedOnce(lambda: load())
 
 
 def load(data_dir: Path | None = None) -> Taxonomy:
@@ -211,19 +210,12 @@ def load(data_dir: Path | None = None) -> Taxonomy:
 
 def taxonomy() -> Taxonomy:
     """The taxonomy of the package's data files, loaded once per process."""
-    global _cached
-    if _cached is None:
-        with _lock:
-            if _cached is None:
-                _cached = load()
-    return _cached
+    return _loaded.get()
 
 
 def reload_jobs() -> Taxonomy:
     """Forget the cached taxonomy and every cached lookup (data files changed)."""
-    global _cached
-    with _lock:
-        _cached = None
+    _loaded.forget()
     _token_matches.cache_clear()
     _lookup_norm.cache_clear()
     _job_vectors.cache_clear()

@@ -179,21 +179,29 @@ def skills_found():
         chosen = [label for label in form.found.data or [] if label in found]
         session.pop(PENDING, None)
         candidate = db.session.get(Candidate, pending["id"]) if pending.get("id") else None
-        if candidate is not None and chosen and _fresh(pending, candidate):
-            try:
-                apply_profile(
-                    db.session,
-                    candidate,
-                    {"skills": candidate.skill_labels + chosen},
-                    actor_label=consent.SELF,
-                    partial=True,
-                )
-                db.session.commit()
-            except ProfileError as exc:
-                db.session.rollback()
-                flash(exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), "error")
+        fresh = candidate is not None and chosen and _fresh(pending, candidate)
+        if fresh and _add_found_skills(candidate, chosen):
+            db.session.commit()
         return redirect(url_for("cv_public.thanks"))
     return render_template("cv_public/skills_found.html", form=form, action=request.path)
+
+
+def _add_found_skills(candidate: Candidate, chosen: list[str]) -> bool:
+    """Add the skills found in the CV that the person ticked; False when refused (rolled
+    back, and the person told why)."""
+    try:
+        apply_profile(
+            db.session,
+            candidate,
+            {"skills": candidate.skill_labels + chosen},
+            actor_label=consent.SELF,
+            partial=True,
+        )
+    except ProfileError as exc:
+        db.session.rollback()
+        flash(exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), "error")
+        return False
+    return True
 
 
 def _fresh(pending: dict, candidate: Candidate) -> bool:
@@ -458,19 +466,8 @@ def space_skills(token: str):
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
         session.pop(PENDING, None)
-        if chosen:
-            try:
-                apply_profile(
-                    db.session,
-                    candidate,
-                    {"skills": candidate.skill_labels + chosen},
-                    actor_label=consent.SELF,
-                    partial=True,
-                )
-            except ProfileError as exc:
-                db.session.rollback()
-                flash(exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), "error")
-                return redirect(url_for("cv_public.space", token=token))
+        if chosen and not _add_found_skills(candidate, chosen):
+            return redirect(url_for("cv_public.space", token=token))
         db.session.commit()
         candidate_changed(candidate)
         return redirect(url_for("cv_public.space", token=token))

@@ -52,10 +52,7 @@ COMPANY_FIELDS = (
 
 
 def _company_or_404(ref: str) -> Company:
-    company = directory.get_company(db.session, ref)
-    if company is None:
-        abort(404)
-    return company
+    return directory.get_company(db.session, ref) or abort(404)
 
 
 def pays_communes() -> list:

@@ -298,10 +298,7 @@ def export(fmt: str):
 
 
 def _candidate_or_404(ref: str) -> Candidate:
-    candidate = db.session.scalar(select(Candidate).where(Candidate.ref == ref))
-    if candidate is None:
-        abort(404)
-    return candidate
+    return db.first_or_404(select(Candidate).where(Candidate.ref == ref))
 
 
 @bp.route("/<ref>")

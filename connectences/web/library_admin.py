@@ -319,10 +319,7 @@ def import_upload():
 
 
 def _batch(token: str):
-    batch = bulk_import.find_batch(db.session, token)
-    if batch is None:
-        abort(404)
-    return batch
+    return bulk_import.find_batch(db.session, token) or abort(404)
 
 
 @bp.route("/import/<token>")

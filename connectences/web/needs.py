@@ -81,10 +81,7 @@ MAX_SEARCH = 200
 
 
 def _need_or_404(ref: str) -> Need:
-    need = db.session.scalar(select(Need).options(joinedload(Need.company)).where(Need.ref == ref))
-    if need is None:
-        abort(404)
-    return need
+    return db.first_or_404(select(Need).options(joinedload(Need.company)).where(Need.ref == ref))
 
 
 def _commune_label(insee: str | None) -> str:
