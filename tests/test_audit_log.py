@@ -113,7 +113,9 @@ def test_the_export_follows_the_search_and_is_itself_logged(client, logged):
     sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Date (heure de Paris)" and len(rows) == 3
-    exports = db.session.scalars(select(AuditLog).where(AuditLog.action == "audit_export")).all()
+    exports = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "audit_export").order_by(AuditLog.id)
+    ).all()
     assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
     assert exports[0].details["filters"] == {"qui": "lea"}
 
