@@ -30,7 +30,6 @@ from connectences.cvtheque.history import events_of
 from connectences.cvtheque.library import (
     EXPORT_HEADERS,
     LibraryError,
-    commune_label,
     export_rows,
     leads_of,
     record_contact,
@@ -270,7 +269,7 @@ def index():
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
         sources=SOURCES,
-        commune_label=commune_label,
+        commune_label=territory.commune_label,
         rome_label=rome_label,
         library_links=_optional_links(LIBRARY_LINKS),
     )
@@ -327,7 +326,7 @@ def show(ref: str):
         actors=actors,
         leads=leads_of(db.session, candidate.id),
         week=week_view(candidate),
-        commune_label=commune_label,
+        commune_label=territory.commune_label,
         rome_label=rome_label,
         levels=vocab.LEVELS,
         days=vocab.DAYS,

@@ -63,11 +63,6 @@ def _helpers():
     return {"candidate_url": candidate_url}
 
 
-def _commune_label(insee: str | None) -> str:
-    commune = territory.get_commune(insee) if insee else None
-    return commune.label if commune else (insee or "")
-
-
 # --------------------------------------------------------------------------- duplicates
 
 
@@ -89,7 +84,7 @@ def _display(candidate: Candidate, name: str) -> str:
     if value is None or value == "":
         return "—"
     if name == "commune":
-        return _commune_label(value)
+        return territory.commune_label(value)
     if name == "level":
         return vocab.LEVELS.get(value, value)
     if name == "status":
