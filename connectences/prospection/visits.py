@@ -22,8 +22,8 @@ from connectences.clock import local_today
 from connectences.errors import DomainError
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
-from connectences.prospection.companies import commune_label, epci_label
 from connectences.prospection.pressure import Pressure, check_contact
+from connectences.territory import commune_label, epci_label
 
 NOTES_MAX = 4000
 # How far back a visit may be logged (a forgotten visit from last month is fine, older
@@ -271,6 +271,18 @@ def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
 
 
 # --- the visits list ----------------------------------------------------------------------
+
+
+def latest_visits(session: Session, limit: int) -> list[Visit]:
+    """The visits last made, latest first, with their company."""
+    return list(
+        session.scalars(
+            select(Visit)
+            .options(joinedload(Visit.company))
+            .order_by(Visit.visited_on.desc(), Visit.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from connectences import territory, vocab
+from connectences.accounts.service import prospection_staff
 from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.models import User, Visit
+from connectences.models import Visit
 from connectences.prospection import companies as directory
 from connectences.prospection import visits as prospection
 from connectences.prospection.pressure import (
@@ -259,11 +259,7 @@ def index():
     query = prospection.filtered_visits(filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     rows = db.session.scalars(query).unique().all()
     active = {k: v for k, v in shown.items() if v}
-    animateurs = db.session.scalars(
-        select(User)
-        .where(User.role.in_(("animateur", "admin")))
-        .order_by(User.full_name, User.email)
-    ).all()
+    animateurs = prospection_staff(db.session)
     return render_template(
         "visits/index.html",
         visits=rows,
