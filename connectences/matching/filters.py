@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from connectences import territory
 from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.matching.data import need_from_model
+from connectences.matching.matches import candidate_index
 from connectences.matching.score import score_pair
-from connectences.matching.service import candidate_index
 from connectences.models import Need
 
 MATCH_LIMITS = (10, 20, 50, 100)

@@ -17,7 +17,7 @@ from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
-from connectences.matching.service_route_pool import pool_open_needs
+from connectences.matching.open_bundles import pool_open_needs
 from connectences.models import Need
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse

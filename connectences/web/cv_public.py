@@ -45,7 +45,7 @@ from connectences.cvtheque.profile import (
 from connectences.cvtheque.read_skills import skills_read_in_cv
 from connectences.cvtheque.status import choose_week, set_status, settle_status
 from connectences.extensions import db
-from connectences.matching.service import candidate_changed
+from connectences.matching.matches import candidate_changed
 from connectences.models import Candidate, utcnow
 from connectences.web.access import public
 from connectences.web.cv_forms import (

@@ -38,7 +38,7 @@ from connectences.cvtheque.library import (
 )
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
 from connectences.extensions import db
-from connectences.matching import service as matching
+from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.numbers import read_number
 from connectences.skills import rome_label

@@ -17,10 +17,10 @@ from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.cvtheque.lookup import candidates_by_ref, find_candidates
 from connectences.extensions import db
-from connectences.matching import service as matching
+from connectences.matching import matches as matching
 from connectences.matching.complete_week import people_with_free_time
 from connectences.matching.filters import MATCH_LIMITS, MatchFilters, filtered_matches
-from connectences.matching.service_route_pool import decide_route
+from connectences.matching.routing import decide_route
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
 from connectences.needs.status_words import awaiting_owner

@@ -18,9 +18,10 @@ from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
+from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.route import RouteDecision
+from connectences.matching.routing import decide_route
 from connectences.matching.score import score_pair
-from connectences.matching.service_route_pool import decide_route, open_need_bundles
 from connectences.models import (
     Candidate,
     Lead,
