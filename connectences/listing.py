@@ -2,6 +2,9 @@
 company directory): a frozen dataclass in the domain package, read from the page's query
 arguments by ``from_args`` and written back by ``as_args``.
 
+Lists whose filters report refused values (visits, CV library) return them beside the
+filters: ``from_args(args) -> (filters, errors)``.
+
 Each filter has its query argument (French, as in the page's URL) in ``ARGS``; values a
 list does not know are dropped, so a shared or edited link always opens.
 """
@@ -39,3 +42,14 @@ class ListFilters:
 def text_arg(args: Mapping[str, str], name: str, limit: int) -> str:
     """A query argument as text, trimmed and cut at ``limit`` characters."""
     return (args.get(name) or "").strip()[:limit]
+
+
+def list_arg(args, name: str) -> list[str]:
+    """A repeated query argument (check boxes) as a list; a plain mapping gives its one
+    value, or a list it holds."""
+    if hasattr(args, "getlist"):
+        return args.getlist(name)
+    value = args.get(name)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]

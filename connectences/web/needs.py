@@ -99,7 +99,7 @@ def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
 
 @bp.route("")
 def index():
-    filters = board.parse_filters(request.args)
+    filters = board.BoardFilters.from_args(request.args)
     now = utcnow()
     pagination = paginate(board.board_query(filters, now=now), PER_PAGE)
     needs = list(pagination.items)
@@ -130,7 +130,7 @@ def export(fmt: str):
     """Exactly the rows the board shows with the same filters, every page at once."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters = board.parse_filters(request.args)
+    filters = board.BoardFilters.from_args(request.args)
     now = utcnow()
     needs = list(db.session.scalars(board.board_query(filters, now=now)).unique())
     return send_table(
