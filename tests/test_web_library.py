@@ -18,6 +18,7 @@ from connectences.models import AuditLog, Candidate, CandidateEvent, Need, Opera
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
+from tests.helpers import error_of, html_of
 
 BASE = "/animateur/cvtheque"
 PDF = b"%PDF-1.4\n% test CV\n"
@@ -291,6 +292,25 @@ def test_notes_and_contact(client, auth, people):
         )
     ]
     assert sorted(kinds) == ["contact", "note"]
+
+
+def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, people):
+    auth.login("animateur")
+    response = client.post(f"{BASE}/ines/statut", data={"statut": "vacances"})
+    assert response.status_code == 422
+    assert "Choisissez un statut de la liste." in error_of(response, "statut-choix")
+    assert 'statut#erreurs-statut" novalidate' in html_of(response)
+    assert _person("ines").status == "disponible"
+    long_notes = "Préfère les matinées. " + "x" * 5000
+    response = client.post(f"{BASE}/ines/notes", data={"notes": long_notes})
+    assert response.status_code == 422
+    assert "limitées à 5000 caractères" in error_of(response, "notes-texte")
+    assert f"{long_notes}</textarea>" in html_of(response)  # what was typed is kept
+    assert _person("ines").notes is None
+    events = db.session.scalars(
+        select(CandidateEvent).where(CandidateEvent.candidate_id == _person("ines").id)
+    ).all()
+    assert events == []
 
 
 # --- the CV file --------------------------------------------------------------------------

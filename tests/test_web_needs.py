@@ -12,7 +12,7 @@ from connectences.models import Lead, Need, OutboxMessage, Referral, Transition
 from connectences.web.formats import french_number
 from connectences.web.needs import PER_PAGE
 from tests import factories as f
-from tests.helpers import count, html_of, need_by_ref, qualify
+from tests.helpers import count, error_of, html_of, need_by_ref, qualify
 
 
 def _state() -> tuple:
@@ -250,12 +250,21 @@ def test_a_move_then_history_shows_who_and_when(client, animateur):
 
 def test_abandon_needs_a_reason_from_the_list(client, animateur):
     before = _state()
-    client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne"})
+    response = client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne"})
     assert _state() == before
-    page = html_of(client.get("/animateur/besoins/n1"))
-    assert "Choisissez un motif dans la liste." in page
-    client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne", "motif": "autre"})
-    assert _state() == before
+    # The form comes back, open, with the error next to the reasons and a summary.
+    assert response.status_code == 422
+    assert "Choisissez un motif dans la liste." in error_of(response, "motif-abandon")
+    page = html_of(response)
+    assert '<details class="abandon" open>' in page
+    assert 'statut#erreurs-abandonner" novalidate' in page
+    response = client.post(
+        "/animateur/besoins/n1/statut",
+        data={"etat": "abandonne", "motif": "autre", "precision": "  "},
+    )
+    assert _state() == before and response.status_code == 422
+    assert "Précisez le motif « autre »." in error_of(response, "precision-abandon")
+    assert 'value="autre" required checked' in html_of(response)  # the choice kept
     client.post(
         "/animateur/besoins/n1/statut",
         data={"etat": "abandonne", "motif": "autre", "precision": "L'entreprise a fermé"},
@@ -263,6 +272,20 @@ def test_abandon_needs_a_reason_from_the_list(client, animateur):
     assert need_by_ref("n1").status == "abandonne"
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "Autre (préciser) — L&#39;entreprise a fermé" in html
+
+
+def test_a_move_the_state_forbids_is_flashed_not_sent_back_as_a_form(client, animateur):
+    qualify("n1")
+    client.post("/animateur/besoins/n1/statut", data={"etat": "en_recherche"})
+    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
+    before = _state()
+    # An abandonment typed well but a state that no longer offers the move by hand.
+    response = client.post(
+        "/animateur/besoins/n1/statut", data={"etat": "pourvu", "motif": "budget"}
+    )
+    assert response.status_code == 302 and response.location.endswith("#etat")
+    assert _state() == before
+    assert "depuis cette page" in html_of(client.get("/animateur/besoins/n1"))
 
 
 @pytest.mark.parametrize("target", ["propose", "reoriente", "nimporte", ""])
@@ -325,26 +348,37 @@ def test_operator_can_be_changed_from_the_route_choice(client, animateur):
 
 
 @pytest.mark.parametrize(
-    "form,message",
+    "form,field,message",
     [
-        ({"operateur": "inconnu", "candidats": ["ok"]}, "Cet opérateur n&#39;existe pas"),
-        ({"operateur": "ancien", "candidats": ["ok"]}, "Cet opérateur n&#39;existe pas"),
-        ({"candidats": ["ok"]}, "Choisissez l&#39;opérateur"),
-        ({"operateur": "ge", "candidats": ["ok", "fantome"]}, "Candidat inconnu : « fantome »"),
+        ({"operateur": "inconnu", "candidats": ["ok"]}, "operateur", "Cet opérateur n'existe pas"),
+        ({"operateur": "ancien", "candidats": ["ok"]}, "operateur", "Cet opérateur n'existe pas"),
+        ({"candidats": ["ok"]}, "operateur", "Choisissez l'opérateur"),
+        (
+            {"operateur": "ge", "candidats": ["ok", "fantome"]},
+            "candidats-choisis",
+            "Candidat inconnu : « fantome »",
+        ),
         (
             {"operateur": "ge", "candidats": ["weekend"]},
+            "candidats-choisis",
             "Dominique Weekend ne peut pas être proposé",
         ),
     ],
 )
-def test_bad_lead_input_changes_nothing(client, animateur, form, message):
+def test_bad_lead_input_changes_nothing(client, animateur, form, field, message):
     qualify("n1")
     before = _state()
-    response = client.post("/animateur/besoins/n1/proposer", data=form)
-    assert response.status_code == 302
+    response = client.post("/animateur/besoins/n1/proposer", data={**form, "note": "À rappeler"})
+    assert response.status_code == 422
     assert _state() == before
-    html = html_of(client.get("/animateur/besoins/n1"))
-    assert message in html
+    # The error next to its field, the summary linking to it, what was typed kept.
+    assert message in error_of(response, field)
+    html = html_of(response)
+    assert "À rappeler</textarea>" in html
+    assert 'proposer#erreurs-proposer" id="proposer" novalidate' in html
+    if form.get("operateur") == "inconnu":
+        assert 'value="ok" checked' in html  # the ticked candidate stays ticked
+        assert 'value="ge" selected' not in html  # no operator chosen for them
 
 
 def test_unqualified_need_cannot_be_proposed(client, animateur):

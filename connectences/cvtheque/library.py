@@ -37,7 +37,7 @@ def set_status(session: Session, candidate: Candidate, status: str, *, actor: Us
     try:
         changed = status_rules.set_status(session, candidate, status, actor=actor)
     except status_rules.StatusError as error:
-        raise LibraryError(str(error)) from None
+        raise LibraryError(error.message, errors=error.errors) from None
     if status in ("place", *OPEN_TO_WORK):
         candidate.week_complete = status == "place"
     return changed
@@ -47,7 +47,8 @@ def set_notes(session: Session, candidate: Candidate, notes: str, *, actor: User
     """Replace the animateurs' notes on the person; False when nothing changed."""
     text = (notes or "").strip()
     if len(text) > MAX_NOTES:
-        raise LibraryError(f"Les notes sont limitées à {MAX_NOTES} caractères.")
+        why = f"Les notes sont limitées à {MAX_NOTES} caractères."
+        raise LibraryError(why, errors={"notes": why})
     if text == (candidate.notes or ""):
         return False
     candidate.notes = text or None

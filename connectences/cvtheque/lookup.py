@@ -37,7 +37,8 @@ def chosen_candidates(session: Session, refs: Iterable[str]) -> list[Candidate]:
     found = candidates_by_ref(session, wanted)
     unknown = [r for r in wanted if r not in found]
     if unknown:
-        raise UnknownCandidate(f"Candidat inconnu : « {unknown[0][:100]} ». Rien n'a été envoyé.")
+        why = f"Candidat inconnu : « {unknown[0][:100]} ». Rien n'a été envoyé."
+        raise UnknownCandidate(why, errors={"candidates": why})
     return [found[r] for r in wanted]
 
 

@@ -55,7 +55,8 @@ def set_status(
     transition log; bumps ``updated_at`` so that matching re-reads the person.
     """
     if new not in CANDIDATE_STATUSES:
-        raise StatusError("Choisissez un statut de la liste.")
+        why = "Choisissez un statut de la liste."
+        raise StatusError(why, errors={"status": why})
     old = candidate.status
     if old == new:
         return False

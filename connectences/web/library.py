@@ -203,6 +203,19 @@ def show(ref: str):
         ip=request.remote_addr,
     )
     db.session.commit()
+    return _render_show(candidate)
+
+
+def _render_show(
+    candidate: Candidate,
+    status: int = 200,
+    *,
+    sent: str | None = None,
+    errors: dict | None = None,
+    typed: dict | None = None,
+):
+    """The person's page. After a refused form, ``sent`` names it ("statut" or "notes"),
+    ``errors`` sit next to its fields and ``typed`` keeps what was typed and chosen."""
     events = events_of(db.session, candidate.id)
     actor_ids = {e.actor_id for e in events if e.actor_id}
     actors = (
@@ -227,7 +240,10 @@ def show(ref: str):
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
         back_url=_back_url(),
-    )
+        sent=sent,
+        errors=errors or {},
+        typed=typed or {},
+    ), status
 
 
 def _after_change(candidate: Candidate) -> None:
@@ -245,9 +261,12 @@ def change_status(ref: str):
         _after_change(candidate)
         return f"Statut enregistré : {vocab.CANDIDATE_STATUSES[candidate.status]}."
 
+    typed = {"statut": request.form.get("statut", "")}
     return commit_or_refuse(
-        lambda: set_status(
-            db.session, candidate, request.form.get("statut", ""), actor=current_user
+        lambda: set_status(db.session, candidate, typed["statut"], actor=current_user),
+        fields={"status": "statut"},
+        render=lambda errors: _render_show(
+            candidate, 422, sent="statut", errors=errors, typed=typed
         ),
         back=url_for(".show", ref=ref, _anchor="statut"),
         done=done,
@@ -258,8 +277,12 @@ def change_status(ref: str):
 @bp.route("/<ref>/notes", methods=["POST"])
 def change_notes(ref: str):
     candidate = _candidate_or_404(ref)
+    typed = {"notes": request.form.get("notes", "")}
     return commit_or_refuse(
-        lambda: set_notes(db.session, candidate, request.form.get("notes", ""), actor=current_user),
+        lambda: set_notes(db.session, candidate, typed["notes"], actor=current_user),
+        render=lambda errors: _render_show(
+            candidate, 422, sent="notes", errors=errors, typed=typed
+        ),
         back=url_for(".show", ref=ref, _anchor="notes"),
         done=lambda changed: "Notes enregistrées." if changed else None,
     )

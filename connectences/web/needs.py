@@ -381,10 +381,16 @@ def show(ref: str):
 
 
 def _render_show(
-    need: Need, reorient: dict | None = None, reorient_errors: dict | None = None, status=200
+    need: Need,
+    status: int = 200,
+    *,
+    sent: str | None = None,
+    errors: dict | None = None,
+    typed: dict | None = None,
 ):
-    """The need page; after a refused re-orientation, with what was typed and chosen
-    and the errors next to their fields."""
+    """The need page. After a refused form, ``sent`` names it ("abandonner", "proposer"
+    or "reorienter"), ``errors`` sit next to its fields and ``typed`` keeps what was
+    typed and chosen."""
     filters = MatchFilters.from_args(request.args)
     matches, proposed_count = filtered_matches(db.session, need, filters)
     free_time = people_with_free_time(need)
@@ -429,18 +435,28 @@ def _render_show(
         proposable=need.status in NEED_SEARCHING,
         unreachable=unreachable_message(need.company),
         reorientable=need.status in NEED_REORIENTABLE,
-        reorient=reorient or {},
-        reorient_errors=reorient_errors or {},
+        sent=sent,
+        errors=errors or {},
+        typed=typed or {},
     ), status
 
 
 # --- actions -------------------------------------------------------------------------
 
 
+# The domain's names of the fields of the abandonment and proposal forms.
+ABANDON_FIELDS = {"reason_code": "motif", "reason_text": "precision"}
+PROPOSE_FIELDS = {"operator": "operateur", "candidates": "candidats"}
+
+
 @bp.route("/<ref>/statut", methods=["POST"])
 def change_status(ref: str):
     need = _need_or_404(ref)
     target = request.form.get("etat", "")
+    typed = {
+        "motif": request.form.get("motif") or "",
+        "precision": _text(request.form.get("precision"), MAX_NOTE),
+    }
     return commit_or_refuse(
         lambda: moves.move_by_hand(
             db.session,
@@ -448,7 +464,12 @@ def change_status(ref: str):
             target,
             actor=current_user,
             reason_code=request.form.get("motif"),
-            reason_text=_text(request.form.get("precision"), MAX_NOTE),
+            reason_text=typed["precision"],
+        ),
+        # Only the abandonment has fields; the buttons' refusals are about the state.
+        fields=ABANDON_FIELDS,
+        render=lambda errors: _render_show(
+            need, 422, sent="abandonner", errors=errors, typed=typed
         ),
         back=_need_url(need, "etat"),
         done=lambda _: f"Le besoin est maintenant « {vocab.NEED_STATUSES[target].lower()} ».",
@@ -464,6 +485,11 @@ def _proposed(lead) -> str:
 @bp.route("/<ref>/proposer", methods=["POST"])
 def propose(ref: str):
     need = _need_or_404(ref)
+    typed = {
+        "operateur": (request.form.get("operateur") or "").strip(),
+        "candidats": set(request.form.getlist("candidats")),
+        "note": _text(request.form.get("note"), MAX_NOTE),
+    }
     return commit_or_refuse(
         lambda: dispatch.propose_need(
             db.session,
@@ -473,6 +499,8 @@ def propose(ref: str):
             note=request.form.get("note"),
             actor=current_user,
         ),
+        fields=PROPOSE_FIELDS,
+        render=lambda errors: _render_show(need, 422, sent="proposer", errors=errors, typed=typed),
         back=_need_url(need, "proposer"),
         done=_proposed,
         then=_need_url(need, "suivi"),
@@ -500,7 +528,7 @@ def reorient(ref: str):
             actor=current_user,
         ),
         render=lambda errors: _render_show(
-            need, reorient=typed, reorient_errors=errors, status=422
+            need, 422, sent="reorienter", errors=errors, typed=typed
         ),
         back=_need_url(need, "reorienter"),
         done=lambda referral: (

@@ -81,12 +81,12 @@ def active_partners(session) -> list[Partner]:
 def _operator(session, ref: str | None) -> Operator:
     ref = (ref or "").strip()
     if not ref:
-        raise TransitionError("Choisissez l'opérateur à qui proposer le besoin.")
+        why = "Choisissez l'opérateur à qui proposer le besoin."
+        raise TransitionError(why, errors={"operator": why})
     operator = session.scalar(select(Operator).where(Operator.ref == ref))
     if operator is None or not operator.active:
-        raise TransitionError(
-            "Cet opérateur n'existe pas ou n'est plus actif. Rien n'a été envoyé."
-        )
+        why = "Cet opérateur n'existe pas ou n'est plus actif. Rien n'a été envoyé."
+        raise TransitionError(why, errors={"operator": why})
     return operator
 
 
@@ -141,15 +141,17 @@ def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) ->
                 # In a bundle, hours apply to the whole job, checked below.
                 failures = [f for f in failures if f.code != "hours"]
             if failures:
-                raise TransitionError(
+                why = (
                     f"{candidate.first_name} {candidate.last_name} ne peut pas être proposé "
                     f"pour « {need.title} » : {failures[0].text}"
                 )
+                raise TransitionError(why, errors={"candidates": why})
         if len(need_data) > 1 and cand.hours_max < total_hours:
-            raise TransitionError(
+            why = (
                 f"{candidate.first_name} {candidate.last_name} souhaite au plus "
                 f"{cand.hours_max:g} h par semaine, le poste en compte {total_hours:g}."
             )
+            raise TransitionError(why, errors={"candidates": why})
         points, explanation = score_pair(need_data[0], cand) if len(need_data) == 1 else (None, [])
         scored[candidate.id] = (points, explanation)
     return scored

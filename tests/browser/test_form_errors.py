@@ -5,6 +5,8 @@ is ``novalidate``: the server says what is wrong, in French)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in, path_of
@@ -138,5 +140,48 @@ def test_animateur_forms_bring_their_errors_next_to_their_fields(page, live_serv
     _send(page, "Créer le profil")
     _after(page, "profil créé par l'animateur", problems, blocking)
     assert page.input_value("#first_name") == "Maïa"
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
+
+
+def test_need_page_and_cv_forms_bring_their_errors_next_to_their_fields(page, live_server):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    problems, blocking = [], []
+
+    # A need in search whose company can be reached: it may be proposed and abandoned.
+    page.goto(live_server.url + path_of(live_server, "needs.index") + "?statut=en_recherche")
+    links = page.locator('main a[href^="/animateur/besoins/"]')
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    hrefs = [h for h in hrefs if re.fullmatch(r"/animateur/besoins/[\w-]+", h)]
+    hrefs = [h for h in hrefs if not h.endswith(("/nouveau", "/temps-partage"))]
+    for href in hrefs:
+        page.goto(live_server.url + href)
+        if page.locator("#operateur").count():
+            break
+    else:
+        pytest.fail(f"aucun besoin en recherche à proposer parmi {hrefs}")
+    url = page.url
+    page.locator("#operateur").select_option("")
+    page.locator("#note").fill("À rappeler demain")
+    _send(page, "Proposer à l'opérateur")
+    _after(page, "proposition à un opérateur", problems, blocking)
+    assert page.input_value("#note") == "À rappeler demain"
+
+    page.goto(url)
+    page.get_by_text("Abandonner le besoin…").click()
+    page.locator("#precision-abandon").fill("Vu au téléphone")
+    _send(page, "Abandonner le besoin")
+    _after(page, "abandon du besoin", problems, blocking)
+    assert page.input_value("#precision-abandon") == "Vu au téléphone"
+
+    page.goto(live_server.url + path_of(live_server, "library.index"))
+    page.locator('main a[href*="/cvtheque/demo-cv-"]').first.click()
+    page.locator("#notes-texte").evaluate(
+        "(area) => { area.removeAttribute('maxlength'); area.value = 'x'.repeat(5001); }"
+    )
+    _send(page, "Enregistrer les notes")
+    _after(page, "notes de la CVthèque", problems, blocking)
+    assert len(page.input_value("#notes-texte")) == 5001
     assert not problems, "\n".join(problems)
     assert not blocking, describe(blocking)
