@@ -11,12 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from connectences import config as config_module
+from connectences.config import ConfigurationError
 from connectences.extensions import csrf, db, login_manager, migrate
 from connectences.logfilters import register_log_filters
 
-
-class ConfigurationError(RuntimeError):
-    """The platform cannot start with this configuration (message in French and English)."""
+__all__ = ["ConfigurationError", "create_app"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    config_module.check_renamed(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(app.instance_path)
     _check_secret_key(app)
@@ -59,9 +59,14 @@ def _check_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = config_module.embedded_secret_key(app.instance_path)
 
 
+# The imports inside the three register_* functions below are deliberate: this package's
+# __init__ runs at the first import of any of its modules (``connectences.clock`` in a
+# script, the migrations' env.py), which should not load every model, blueprint and
+# command; they load when an application is built.
+
+
 def register_extensions(app: Flask) -> None:
     if app.config.get("CONNECTENCES_ENV") == "production":
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     import connectences.models  # noqa: F401  (registers every table on the metadata)

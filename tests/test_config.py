@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from connectences import ConfigurationError, create_app
+from connectences import ConfigurationError, config, create_app
 from connectences.extensions import db
 
 ENV_TO_CLEAR = (
@@ -150,3 +152,40 @@ def test_migrations_build_the_whole_schema_on_an_empty_database(instance):
         db.engine.dispose()
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_a_setting_renamed_to_say_its_unit_is_refused_under_its_old_name(instance):
+    instance.mkdir()
+    (instance / "config.py").write_text("MAIL_TIMEOUT = 10\n")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "k"})
+    assert "MAIL_TIMEOUT → MAIL_TIMEOUT_SECONDS" in str(refused.value)
+
+
+def test_settings_are_read_from_the_app_and_default_outside_one(instance):
+    app = _make({"SECRET_KEY": "k", "CV_MAX_BYTES": "2048", "LEAD_ALERT_DAYS": 2})
+    with app.app_context():
+        assert config.integer("CV_MAX_BYTES") == 2048  # typed, whatever instance/config.py wrote
+        assert config.duration("LEAD_ALERT_DAYS") == timedelta(days=2)
+        assert config.duration("LOGIN_LOCK_SECONDS") == timedelta(minutes=15)
+    # Plain domain code run without an application reads the one default.
+    assert config.integer("CV_MAX_BYTES") == config.Defaults.CV_MAX_BYTES
+    assert config.setting("PLATFORM_NAME") == "Connect'ences"
+
+
+def test_a_setting_config_does_not_declare_fails_loudly(instance):
+    app = _make({"SECRET_KEY": "k", "CV_MAX_SIZE": 10})
+    with app.app_context(), pytest.raises(ConfigurationError, match="CV_MAX_SIZE"):
+        config.setting("CV_MAX_SIZE")
+    with pytest.raises(ConfigurationError, match="unit"):
+        config.duration("REMATCH_TOP")
+
+
+def test_every_environment_variable_is_a_setting_listed_in_the_readme():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n\n", 3)[2]
+    for key in config.ENV_KEYS:
+        assert hasattr(config.Defaults, key), key
+        assert f"`{key}`" in table, key
+        typed = key in config.INT_KEYS or key in config.BOOL_KEYS
+        assert typed == isinstance(getattr(config.Defaults, key), int), key

@@ -13,10 +13,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from connectences import config
 from connectences.accounts import throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import (
@@ -39,10 +39,9 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.typography import plural
 from connectences.urls import external_url
 from connectences.vocab import ROLES
-
-DEFAULT_INVITATION_TTL_HOURS = 72
 
 
 class AccountError(DomainError):
@@ -309,6 +308,12 @@ def invitation_link(token: str) -> str:
     return external_url("auth.invitation", token=token)
 
 
+def invitation_hours() -> int:
+    """Whole hours an invitation link lasts (``INVITATION_TTL_HOURS``): the link expires
+    when its mail says it does (a fractional setting is cut to the hour, both places)."""
+    return config.integer("INVITATION_TTL_HOURS")
+
+
 def invite(
     session: Session,
     email: str,
@@ -316,7 +321,7 @@ def invite(
     org_ref: str | None,
     invited_by: User | None,
     *,
-    ttl_hours: float | None = None,
+    ttl_hours: int | None = None,
 ) -> str:
     """Create (or reuse, while it has no password) an account and a single-use,
     expiring invitation. Returns the token; only its SHA-256 is stored."""
@@ -343,11 +348,7 @@ def invite(
             .execution_options(synchronize_session=False)
         )
     if ttl_hours is None:
-        ttl_hours = (
-            float(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
-            if has_app_context()
-            else DEFAULT_INVITATION_TTL_HOURS
-        )
+        ttl_hours = invitation_hours()
     token = secrets.token_urlsafe(32)
     session.add(
         Invitation(
@@ -370,7 +371,7 @@ def invite(
 
 def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     """Queue the invitation mail (outbox, same transaction as the invitation)."""
-    ttl = int(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
+    hours = plural(invitation_hours(), "heure")
     queue_mail(
         session,
         kind=MailKind.ACCOUNT_INVITATION,
@@ -380,7 +381,7 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
             "Bonjour,\n\n"
             "Un compte a été créé pour vous sur Connect'ences, la plateforme des besoins en "
             "compétences à temps partagé du Pays Bassin d'Arcachon–Val de l'Eyre.\n\n"
-            f"Pour choisir votre mot de passe, ouvrez ce lien (valable {ttl} heures, "
+            f"Pour choisir votre mot de passe, ouvrez ce lien (valable {hours}, "
             f"utilisable une seule fois) :\n{invitation_link(token)}\n\n"
             "Si vous n'attendiez pas ce message, ignorez-le.\n"
         ),

@@ -28,6 +28,8 @@ from sqlalchemy import select
 from stdnum import luhn
 
 from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import Candidate, Need, Visit
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KINDS = ("cv", "need", "visit")
@@ -158,8 +160,6 @@ def run_concurrency(
     app, *, clients: int, seconds: float, login: tuple[str, str], companies: list[str]
 ) -> Outcome:
     """Run the clients (see the module docstring) and read the database back."""
-    from connectences.extensions import db
-    from connectences.models import Candidate, Need, Visit
 
     outcome = Outcome()
     lock = threading.Lock()

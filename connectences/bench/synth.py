@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from connectences import territory
 from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.skills import normalize, taxonomy
 from connectences.vocab import CONTRACTS, DAYS, LEVELS
@@ -68,8 +69,6 @@ def _variant(text: str, rng: random.Random) -> str:
 def communes_sample() -> list[str]:
     """INSEE codes of the territory (the Pays' communes), or a fixed fallback list."""
     try:
-        from connectences import territory
-
         codes = [c.insee for c in territory.pays_communes()]
         return codes or FALLBACK_COMMUNES
     except Exception:  # territory data not available: synthetic data still works

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from connectences.models import Lead, LeadCandidate, User
+from connectences.models import Lead, LeadCandidate, Placement, User
 from connectences.workflows import LEAD_TAKEN_ON
 
 # Roles that work the library itself: they see every record and every CV.
@@ -44,7 +44,6 @@ def may_read_cv(
 def operator_placed(session: Session, user: User | None, candidate_id: int) -> bool:
     """True when ``user`` is a member of an operator that placed this person (one of
     its leads holds a placement of them): that operator may help complete their week."""
-    from connectences.models import Placement
 
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return False
