@@ -101,6 +101,19 @@ def _check_role(role: str) -> None:
         raise AccountError(f"Rôle inconnu « {role} ». Rôles possibles : {choices}.", field="role")
 
 
+def _organisation(session: Session, model, ref: str | None, of_the: str, none: str):
+    """The operator or partner with reference ``ref`` an account belongs to; the French
+    refusal (``of_the``: "de l'opérateur", ``none``: "Aucun opérateur") otherwise."""
+    if not ref:
+        raise AccountError(
+            f"Indiquez la référence {of_the} auquel ce compte appartient.", field="org_ref"
+        )
+    found = session.scalar(select(model).where(model.ref == ref))
+    if found is None:
+        raise AccountError(f"{none} n'a la référence « {ref} ».", field="org_ref")
+    return found
+
+
 def _attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
     """Link the user to what its role belongs to, checking that it exists."""
     ref = (org_ref or "").strip() or None
@@ -113,23 +126,9 @@ def _attach_organisation(session: Session, user: User, role: str, org_ref: str |
             )
         return
     if role == "operator":
-        if not ref:
-            raise AccountError(
-                "Indiquez la référence de l'opérateur auquel ce compte appartient.", field="org_ref"
-            )
-        operator = session.scalar(select(Operator).where(Operator.ref == ref))
-        if operator is None:
-            raise AccountError(f"Aucun opérateur n'a la référence « {ref} ».", field="org_ref")
-        user.operator = operator
+        user.operator = _organisation(session, Operator, ref, "de l'opérateur", "Aucun opérateur")
     elif role == "partner":
-        if not ref:
-            raise AccountError(
-                "Indiquez la référence du partenaire auquel ce compte appartient.", field="org_ref"
-            )
-        partner = session.scalar(select(Partner).where(Partner.ref == ref))
-        if partner is None:
-            raise AccountError(f"Aucun partenaire n'a la référence « {ref} ».", field="org_ref")
-        user.partner = partner
+        user.partner = _organisation(session, Partner, ref, "du partenaire", "Aucun partenaire")
     elif role == "company":
         refs = [part.strip() for part in (ref or "").split(",") if part.strip()]
         if not refs:

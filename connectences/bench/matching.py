@@ -24,7 +24,7 @@ from sqlalchemy import insert
 from connectences import create_app, territory
 from connectences.bench import emit
 from connectences.bench.pool import measure_pool
-from connectences.bench.synth import Generator
+from connectences.bench.synth import Generator, need_columns
 from connectences.extensions import db
 from connectences.matching import service
 from connectences.matching.index import CandidateIndex
@@ -258,13 +258,7 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
                     {
                         "ref": need.ref,
                         "company_id": company_id,
-                        "title": need.title,
-                        "rome": need.rome,
-                        "skills": list(need.skills),
-                        "level": need.level,
-                        "hours_per_week": need.hours_per_week,
-                        "days": sorted(need.days),
-                        "contract": need.contract,
+                        **need_columns(need),
                         "reason": need.reason,
                         "start": need.start,
                         "commune": need.commune,

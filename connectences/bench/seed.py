@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from connectences import clock, vocab
-from connectences.bench.synth import Generator
+from connectences.bench.synth import Generator, need_columns
 from connectences.contacts import email_key, fold_name, name_key, phone_key
 from connectences.demo import seed_demo
 from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, PAYS_COMMUNE_WEIGHTS
@@ -376,13 +376,7 @@ class Seeder:
                     "id": nid,
                     "ref": f"{BENCH_PREFIX}besoin-{nid:06d}",
                     "company_id": company,
-                    "title": need.title,
-                    "rome": need.rome,
-                    "skills": list(need.skills),
-                    "level": need.level,
-                    "hours_per_week": need.hours_per_week,
-                    "days": sorted(need.days),
-                    "contract": need.contract,
+                    **need_columns(need),
                     "reason": rng.choice(list(vocab.REASONS)),
                     "start": self.today + timedelta(days=rng.randint(-300, 90)),
                     "commune": None,

@@ -75,6 +75,19 @@ def communes_sample() -> list[str]:
         return FALLBACK_COMMUNES
 
 
+def need_columns(need: NeedData) -> dict:
+    """The columns of a ``need`` row that a synthetic need fills: what it asks for."""
+    return {
+        "title": need.title,
+        "rome": need.rome,
+        "skills": list(need.skills),
+        "level": need.level,
+        "hours_per_week": need.hours_per_week,
+        "days": sorted(need.days),
+        "contract": need.contract,
+    }
+
+
 class Generator:
     """Seeded source of realistic-looking needs and candidates."""
 

@@ -120,6 +120,22 @@ def _notify_once(
     return True
 
 
+def _close_unanswered(
+    ctx: JobContext, row, workflow, state, *, nobody: str, after: timedelta, needs, why: str
+) -> int:
+    """Close a lead or referral left unanswered (``sans_suite``, the reason naming
+    ``nobody`` who did not answer in ``after``) and put its needs back in the search;
+    the number of needs released."""
+    transition(
+        ctx.session,
+        row,
+        workflow,
+        state,
+        reason_text=f"Clôturée automatiquement : pas de {nobody} {after.days} jours après l'envoi.",
+    )
+    return back_to_search(ctx.session, needs, why=why)
+
+
 # --- mail_outbox ---------------------------------------------------------------------
 
 
@@ -168,20 +184,15 @@ def lead_escalation(ctx: JobContext) -> dict:
     for lead in leads:
         age = ctx.now - lead.created_at
         if age >= close_after:
-            transition(
-                ctx.session,
+            counts["closed"] += 1
+            counts["needs_released"] += _close_unanswered(
+                ctx,
                 lead,
                 LEAD,
                 LeadState.SANS_SUITE,
-                reason_text=(
-                    f"Clôturée automatiquement : pas de réponse de l'opérateur "
-                    f"{close_after.days} jours après l'envoi."
-                ),
-            )
-            counts["closed"] += 1
-            counts["needs_released"] += back_to_search(
-                ctx.session,
-                [item.need for item in lead.needs],
+                nobody="réponse de l'opérateur",
+                after=close_after,
+                needs=[item.need for item in lead.needs],
                 why="Proposition restée sans suite : le besoin revient en recherche.",
             )
             continue
@@ -240,20 +251,15 @@ def referral_reminders(ctx: JobContext) -> dict:
         need = referral.need
         what = f"{need.title} — {need.company.name}"
         if ctx.now - referral.created_at >= close_after:
-            transition(
-                ctx.session,
+            counts["closed"] += 1
+            counts["needs_released"] += _close_unanswered(
+                ctx,
                 referral,
                 REFERRAL,
                 ReferralState.SANS_SUITE,
-                reason_text=(
-                    f"Clôturée automatiquement : pas de prise en charge par le partenaire "
-                    f"{close_after.days} jours après l'envoi."
-                ),
-            )
-            counts["closed"] += 1
-            counts["needs_released"] += back_to_search(
-                ctx.session,
-                [need],
+                nobody="prise en charge par le partenaire",
+                after=close_after,
+                needs=[need],
                 why="Réorientation restée sans suite : le besoin revient en recherche.",
             )
             _notify_once(

@@ -298,44 +298,50 @@ def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
             "Expliquez pourquoi vous rendez cette proposition.",
             errors={"reason_text": "Expliquez pourquoi vous rendez cette proposition."},
         )
-    entry = workflows.transition(
-        session, lead, LEAD, LeadState.RENDU, actor=actor, reason_text=text
-    )
-    back_to_search(
-        session,
-        [item.need for item in lead.needs],
-        why=f"Proposition rendue par {lead.operator.name}",
-        actor=actor,
-    )
-    _notify_creator(
+    name = lead.operator.name
+    return _end_releasing_needs(
         session,
         lead,
-        subject=f"Proposition rendue par {lead.operator.name}",
-        message=f"{lead.operator.name} a rendu la proposition {_need_titles(lead)} : {text}. "
+        LeadState.RENDU,
+        text,
+        actor,
+        why=f"Proposition rendue par {name}",
+        subject=f"Proposition rendue par {name}",
+        message=f"{name} a rendu la proposition {_need_titles(lead)} : {text}. "
         "Le besoin est de nouveau en recherche : vous pouvez l'orienter ailleurs.",
-        link=_need_link(lead),
     )
-    return entry
 
 
 def close_without_outcome(session, lead: Lead, text: str | None = None, actor=None) -> Transition:
     """The lead ends without a placement (``sans_suite``); its needs go back to the search."""
-    entry = workflows.transition(
-        session, lead, LEAD, LeadState.SANS_SUITE, actor=actor, reason_text=text
-    )
-    back_to_search(
+    name, reason = lead.operator.name, (text or "").strip()
+    return _end_releasing_needs(
         session,
-        [item.need for item in lead.needs],
-        why=f"Sans suite chez {lead.operator.name}",
-        actor=actor,
+        lead,
+        LeadState.SANS_SUITE,
+        text,
+        actor,
+        why=f"Sans suite chez {name}",
+        subject=f"Proposition sans suite chez {name}",
+        message=f"La proposition {_need_titles(lead)} est close sans placement"
+        + (f" : {reason}." if reason else ".")
+        + " Le besoin est de nouveau en recherche.",
     )
+
+
+def _end_releasing_needs(
+    session, lead: Lead, state, text, actor, *, why: str, subject: str, message: str
+) -> Transition:
+    """Move the lead to ``state`` (``text`` its reason), put its needs back in the search
+    (``why`` in their history) and mail ``subject`` and ``message`` to the animateur who
+    sent it."""
+    entry = workflows.transition(session, lead, LEAD, state, actor=actor, reason_text=text)
+    back_to_search(session, [item.need for item in lead.needs], why=why, actor=actor)
     _notify_creator(
         session,
         lead,
-        subject=f"Proposition sans suite chez {lead.operator.name}",
-        message=f"La proposition {_need_titles(lead)} est close sans placement"
-        + (f" : {entry.reason_text}." if entry.reason_text else ".")
-        + " Le besoin est de nouveau en recherche.",
+        subject=subject,
+        message=message,
         link=_need_link(lead),
     )
     return entry
