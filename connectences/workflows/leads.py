@@ -264,29 +264,29 @@ def refuse(session, lead: Lead, reason: str, text: str | None = None, actor=None
 
     The needs go back to the search and the animateur is told why.
     """
-    entry = workflows.transition(
-        session, lead, LEAD, LeadState.REFUSE, actor=actor, reason_code=reason, reason_text=text
+    name = lead.operator.name
+    entry = _end_releasing_needs(
+        session,
+        lead,
+        LeadState.REFUSE,
+        text,
+        actor,
+        reason_code=reason,
+        why=f"Proposition refusée par {name}",
+        subject=f"Proposition refusée par {name}",
+        message=f"{name} a refusé la proposition {_need_titles(lead)}. "
+        f"Motif : {_motive(vocab.LEAD_REFUSAL_REASONS, reason, text)}. "
+        "Le besoin est de nouveau en recherche.",
     )
     lead.refusal_reason = reason
     lead.refusal_text = entry.reason_text
-    back_to_search(
-        session,
-        [item.need for item in lead.needs],
-        why=f"Proposition refusée par {lead.operator.name}",
-        actor=actor,
-    )
-    why = vocab.label(vocab.LEAD_REFUSAL_REASONS, reason)
-    if entry.reason_text:
-        why = f"{why} — {entry.reason_text}"
-    _notify_creator(
-        session,
-        lead,
-        subject=f"Proposition refusée par {lead.operator.name}",
-        message=f"{lead.operator.name} a refusé la proposition {_need_titles(lead)}. "
-        f"Motif : {why}. Le besoin est de nouveau en recherche.",
-        link=_need_link(lead),
-    )
     return entry
+
+
+def _motive(reasons: dict, code: str, text: str | None) -> str:
+    """A refusal's motive as the animateur reads it: the reason's label, then the text."""
+    label, text = vocab.label(reasons, code), (text or "").strip()
+    return f"{label} — {text}" if text else label
 
 
 def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
@@ -330,12 +330,23 @@ def close_without_outcome(session, lead: Lead, text: str | None = None, actor=No
 
 
 def _end_releasing_needs(
-    session, lead: Lead, state, text, actor, *, why: str, subject: str, message: str
+    session,
+    lead: Lead,
+    state,
+    text,
+    actor,
+    *,
+    why: str,
+    subject: str,
+    message: str,
+    reason_code: str | None = None,
 ) -> Transition:
     """Move the lead to ``state`` (``text`` its reason), put its needs back in the search
     (``why`` in their history) and mail ``subject`` and ``message`` to the animateur who
     sent it."""
-    entry = workflows.transition(session, lead, LEAD, state, actor=actor, reason_text=text)
+    entry = workflows.transition(
+        session, lead, LEAD, state, actor=actor, reason_code=reason_code, reason_text=text
+    )
     back_to_search(session, [item.need for item in lead.needs], why=why, actor=actor)
     _notify_creator(
         session,
@@ -577,9 +588,7 @@ def refuse_referral(
     back_to_search(
         session, [need], why=f"Réorientation refusée par {referral.partner.name}", actor=actor
     )
-    why = vocab.label(vocab.REFERRAL_REFUSAL_REASONS, reason)
-    if entry.reason_text:
-        why = f"{why} — {entry.reason_text}"
+    why = _motive(vocab.REFERRAL_REFUSAL_REASONS, reason, entry.reason_text)
     _notify_creator(
         session,
         referral,
