@@ -15,6 +15,7 @@ from connectences.cvtheque.access import may_read_cv
 from connectences.cvtheque.history import record_event
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, CandidateEvent, Need, Operator, User
+from connectences.typography import NBSP
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
@@ -231,7 +232,7 @@ def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
         "Comptabilité générale",
         "M1203",
         "Employé qualifié",
-        "de 7 à 35 h",
+        f"de 7 à 35{NBSP}h",
         "mardi",
         "CDI à temps partagé",
         "04/01/2027",

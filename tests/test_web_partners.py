@@ -6,6 +6,7 @@ from sqlalchemy import select
 from connectences import workflows
 from connectences.extensions import db
 from connectences.models import AuditLog, Need, OutboxMessage, Partner, Referral
+from connectences.typography import NBSP
 from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
@@ -92,7 +93,7 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
     user = auth.login("partner", org_ref="ft")
     url = f"/partenaire/reorientations/{world['ft']}"
     html = client.get(url).get_data(as_text=True)
-    for text in ("Mécanicien", "Garage Lafon", "garage@exemple.fr", "Temps plein", "35 h"):
+    for text in ("Mécanicien", "Garage Lafon", "garage@exemple.fr", "Temps plein", f"35{NBSP}h"):
         assert text in html
     referral = db.session.get(Referral, world["ft"])
     assert referral.status == "recue"
