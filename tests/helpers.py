@@ -14,6 +14,19 @@ from connectences.workflows import NEED
 from tests import factories
 
 
+# Legal and contact settings as an installation sets them (none an example value): what
+# a production app needs to start.
+LEGAL_VALUES = {
+    "LEGAL_PUBLISHER": "Syndicat mixte du Pays d'essai",
+    "LEGAL_PUBLISHER_ADDRESS": "1 place de l'Essai, 33260 La Teste-de-Buch",
+    "LEGAL_DIRECTOR": "Mme Camille Essai, présidente",
+    "LEGAL_HOST": "Hébergeur Essai SAS, 2 rue du Serveur, 33000 Bordeaux, 05 56 00 11 22",
+    "CONTACT_PHONE": "05 56 11 22 33",
+    "CONTACT_ADDRESS": "12 rue de l'Essai, 33260 La Teste-de-Buch",
+    "CONTACT_EMAIL": "equipe@pays-essai.fr",
+}
+
+
 def page_text(response) -> str:
     """The page as read: tags removed, entities decoded, white space collapsed."""
     raw = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
