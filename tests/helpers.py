@@ -13,7 +13,6 @@ from connectences.models import Company, Need
 from connectences.workflows import NEED
 from tests import factories
 
-
 # Legal and contact settings as an installation sets them (none an example value): what
 # a production app needs to start.
 LEGAL_VALUES = {

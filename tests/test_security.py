@@ -13,9 +13,9 @@ from sqlalchemy import select
 from connectences import create_app
 from connectences.extensions import db
 from connectences.models import LoginThrottle
-from tests.helpers import LEGAL_VALUES
 from connectences.web.access import public
 from tests.fixtures_auth import PASSWORD, csrf_token_from
+from tests.helpers import LEGAL_VALUES
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
