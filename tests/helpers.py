@@ -45,6 +45,18 @@ def main_of(response) -> str:
     return page[start:end] if start != -1 and end != -1 else page
 
 
+def cards_of(response) -> list[str]:
+    """The cards of an inbox (``templates/_inbox.html``), each as read: tags removed,
+    entities decoded, white space collapsed."""
+    page = html_of(response)
+    cards = []
+    for chunk in page.split('<li class="inbox-card')[1:]:
+        chunk = re.split(r'<li class="inbox-card|</section>', chunk, maxsplit=1)[0]
+        text = re.sub(r"<[^>]+>", " ", chunk.split(">", 1)[1])
+        cards.append(" ".join(html.unescape(text).split()))
+    return cards
+
+
 def count(model) -> int:
     """How many rows the table of ``model`` holds."""
     return db.session.scalar(select(func.count()).select_from(model))

@@ -98,7 +98,10 @@ def index():
         listed = (
             select(Lead)
             .where(Lead.operator_id == operator_id)
-            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+            .options(
+                selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+                selectinload(Lead.candidates),  # counted on each card
+            )
             .order_by(Lead.created_at.desc(), Lead.id.desc())
         )
         leads = db.session.scalars(listed.where(Lead.status.in_(open_states))).all()
@@ -132,6 +135,7 @@ def index():
         closed_total=closed_total,
         to_follow=to_follow,
         statuses=vocab.LEAD_STATUSES,
+        commune_label=_commune_label,
         today=local_today(),
     )
 
