@@ -371,6 +371,14 @@ def test_visits_list_filters_and_totals(client, visits_world):
     assert "À relancer 1" in body and "Interlocuteur absent 1" in body
 
 
+def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
+    auth.login("animateur")
+    response = client.get("/animateur/visites", query_string={"du": "hier", "au": "2026-13-45"})
+    assert response.status_code == 200  # the list is shown, without the bad filters
+    assert error_of(response, "du") and error_of(response, "au")
+    assert '<details class="filters-box" open>' in html_of(response)
+
+
 def test_export_contains_exactly_the_filtered_rows(client, visits_world):
     me, _other, rows = visits_world
     since = (TODAY - timedelta(days=20)).isoformat()
