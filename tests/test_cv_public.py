@@ -419,7 +419,8 @@ def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
     assert files_in(cv_dir)
     # A confirmation step first: nothing is deleted without the box ticked.
     assert "définitivement" in client.get(f"{space}/supprimer").get_data(as_text=True)
-    assert client.post(f"{space}/supprimer", data={}).status_code == 400
+    refused = client.post(f"{space}/supprimer", data={})
+    assert refused.status_code == 400 and error_of(refused, "confirm")
     assert count(Candidate) == 1
     page = client.post(f"{space}/supprimer", data={"confirm": "y"})
     assert page.status_code == 200 and "Votre profil est supprimé" in page.get_data(as_text=True)
@@ -454,6 +455,23 @@ def test_tampered_expired_or_revoked_space_links_are_refused(client, app):
         select(AuditLog.details).where(AuditLog.action == "cv.link_refused")
     ).all()
     assert {d["reason"] for d in refused} == {"invalid", "expired"}
+
+
+def test_link_request_without_an_address_says_so_next_to_the_field(client):
+    refused = client.post("/mon-cv/lien", data={"email": " "})
+    assert refused.status_code == 400
+    assert "Indiquez votre adresse e-mail" in error_of(refused, "email")
+    typo = client.post("/mon-cv/lien", data={"email": "camille.martin@"})
+    assert "n'est pas une adresse e-mail valide" in error_of(typo, "email")
+    assert 'value="camille.martin@"' in html_of(typo)
+    assert mails_to("camille.martin@") == []
+
+
+def test_account_with_a_short_password_says_so_next_to_the_field(client):
+    space = submitted_and_confirmed(client)
+    refused = client.post(f"{space}/compte", data={"password": "court", "confirm": "court"})
+    assert refused.status_code == 400 and "12 caractères" in error_of(refused, "password")
+    assert count(User) == 0
 
 
 def test_link_renewal_gives_the_same_answer_for_known_and_unknown_addresses(client):

@@ -22,7 +22,7 @@ from connectences.models import (
 )
 from connectences.needs import links
 from tests import factories as f
-from tests.helpers import count
+from tests.helpers import count, error_of, html_of
 
 SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -338,7 +338,8 @@ def test_space_link_is_renewed_by_email_without_telling_who_is_known(client):
     assert "Comptabilité 2 jours par semaine" in page
 
     bad = client.post("/entreprise/lien", data={"email": "pas-une-adresse"})
-    assert bad.status_code == 422 and "adresse e-mail valide" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "adresse e-mail valide" in error_of(bad, "email")
+    assert 'value="pas-une-adresse"' in html_of(bad)
 
 
 # --- an owner sees only their own companies' needs ---------------------------------------
