@@ -104,6 +104,17 @@ def test_form_is_public_guided_with_examples_and_owner_reasons(client):
     assert "Exprimer un besoin" in client.get("/").get_data(as_text=True)  # in the menu
 
 
+def test_a_mistyped_correction_of_the_address_comes_back_on_its_summary(client):
+    assert client.post("/exprimer-un-besoin", data=_form()).status_code == 302
+    refused = client.post("/exprimer-un-besoin/envoye", data={"owner_email": "claire@"})
+    assert refused.status_code == 422
+    assert "adresse e-mail valide" in error_of(refused, "owner_email")
+    assert 'value="claire@"' in html_of(refused)
+    # Sent again, the page opens on the summary.
+    assert 'action="/exprimer-un-besoin/envoye#erreurs"' in html_of(refused)
+    assert db.session.scalars(select(Need)).one().owner_email == "claire@huitres-dupont.fr"
+
+
 def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
     staff = app.test_client()
     auth.login("animateur", client=staff)
