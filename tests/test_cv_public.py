@@ -15,7 +15,7 @@ from werkzeug.test import stream_encode_multipart
 from connectences.cvtheque import consent
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
-from connectences.matching.service import forget_indexes, match_need
+from connectences.matching.matches import forget_indexes, match_need
 from connectences.models import (
     AuditLog,
     Candidate,

@@ -17,7 +17,7 @@ from werkzeug.test import stream_encode_multipart
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
-from connectences.matching.service import forget_indexes
+from connectences.matching.matches import forget_indexes
 from connectences.models import Candidate, User
 from tests import factories
 from tests.cv_helpers import form_data, link_in, mails_to
