@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(app.instance_path)
     _check_secret_key(app)
+    _check_legal_settings(app)
 
     register_log_filters()
     register_extensions(app)
@@ -57,6 +58,23 @@ def _check_secret_key(app: Flask) -> None:
             "/ SECRET_KEY is missing: production refuses to start without one."
         )
     app.config["SECRET_KEY"] = config_module.embedded_secret_key(app.instance_path)
+
+
+def _check_legal_settings(app: Flask) -> None:
+    """Production shows its legal notice and contact page as facts: each value must have
+    been set for this installation, not left empty or at an example."""
+    if app.config.get("CONNECTENCES_ENV") != "production":
+        return
+    missing = config_module.example_settings(app.config)
+    if missing:
+        lines = "\n".join(f"- {key} : {config_module.LEGAL_SETTINGS[key]}" for key in missing)
+        raise ConfigurationError(
+            "Mentions légales et contact à compléter : en production, définissez ces "
+            "réglages (instance/config.py ou variables d'environnement) avec les vraies "
+            f"valeurs de votre installation, pas des valeurs d'exemple :\n{lines}\n"
+            "/ Legal notice and contact settings are empty or still at an example value: "
+            "production refuses to start until they are set."
+        )
 
 
 # The imports inside the three register_* functions below are deliberate: this package's

@@ -13,6 +13,7 @@ quantity says its unit in its name (``_BYTES``, ``_SECONDS``, ``_MINUTES``, ``_H
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +47,15 @@ ENV_KEYS = (
     "COMPANY_CONTACT_RETENTION_MONTHS",
     "MAIL_BODY_RETENTION_DAYS",
     "MAIL_FAILED_RETENTION_DAYS",
+    "LEGAL_PUBLISHER",
+    "LEGAL_PUBLISHER_ADDRESS",
+    "LEGAL_DIRECTOR",
+    "LEGAL_HOST",
+    "CONTACT_TEAM",
+    "CONTACT_PHONE",
+    "CONTACT_ADDRESS",
+    "CONTACT_HOURS",
+    "CONTACT_EMAIL",
 )
 INT_KEYS = {
     "MAIL_PORT",
@@ -82,8 +92,10 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # seconds (Flask-WTF's name): life of a form's token
     BASE_URL = "http://127.0.0.1:5000"
     PLATFORM_NAME = "Connect'ences"
-    # Legal notice, contact page and the Reply-To of mails to companies: set the real
-    # values in instance/config.py (the defaults describe the territory's own set-up).
+    # Legal notice, contact page and the Reply-To of mails to companies: set for each
+    # installation (instance/config.py or the environment). The values below are
+    # examples: pages mark them as such and production refuses to start with them
+    # (LEGAL_SETTINGS, example_settings()).
     LEGAL_PUBLISHER = "Pays Bassin d'Arcachon–Val de l'Eyre (syndicat mixte)"
     LEGAL_PUBLISHER_ADDRESS = "Pays Bassin d'Arcachon–Val de l'Eyre, 33260 La Teste-de-Buch"
     LEGAL_DIRECTOR = "La présidence du Pays Bassin d'Arcachon–Val de l'Eyre"
@@ -225,6 +237,47 @@ def check_renamed(config) -> None:
         raise ConfigurationError(
             f"Réglage renommé, utilisez le nouveau nom : {names}. / Setting renamed: {names}."
         )
+
+
+# The settings a legal notice and the contact page state as facts, with what each is
+# (for the start-up error): none may keep an example value in production.
+LEGAL_SETTINGS = {
+    "LEGAL_PUBLISHER": "le nom de l'organisme qui édite le service",
+    "LEGAL_PUBLISHER_ADDRESS": "l'adresse de l'éditeur",
+    "LEGAL_DIRECTOR": "le directeur ou la directrice de la publication",
+    "LEGAL_HOST": "l'hébergeur : nom, adresse et téléphone",
+    "CONTACT_PHONE": "le téléphone de l'équipe",
+    "CONTACT_ADDRESS": "l'adresse postale de l'équipe",
+    "CONTACT_EMAIL": "l'adresse e-mail de contact (aussi Reply-To des e-mails aux entreprises)",
+}
+# Words and addresses that only a template or a test would use: reserved domains
+# (RFC 2606, 6761, 6762), "à compléter", "XXX", "lorem", "exemple"...
+_PLACEHOLDER = re.compile(
+    r"\b(?:à|a) (?:compléter|completer|définir|definir|remplacer|renseigner)\b"
+    r"|\bx{3,}\b|\btodo\b|\blorem\b|\bchangeme\b|\bexemple\b|\bexample\b"
+    r"|@[^\s@]*\.(?:local|localhost|test|invalid|example)\b"
+    r"|@(?:[^\s@]+\.)?(?:example|exemple)\.(?:com|org|net|fr)\b",
+    re.IGNORECASE,
+)
+
+
+def is_example_value(key: str, value: object) -> bool:
+    """Whether the setting ``key`` still holds an example: empty, the shipped default
+    (``Defaults``), placeholder words or a reserved domain, or, for a phone, not ten
+    digits or a run of zeros (``05 57 00 00 00``)."""
+    text = "" if value is None else str(value).strip()
+    if not text or text == getattr(Defaults, key, None) or _PLACEHOLDER.search(text):
+        return True
+    if key.endswith("_PHONE"):
+        digits = re.sub(r"\D", "", text)
+        return len(digits) < 10 or digits.endswith("000000")
+    return False
+
+
+def example_settings(config) -> list[str]:
+    """The legal and contact settings of ``config`` (a mapping) still at an example value,
+    in the order of ``LEGAL_SETTINGS``."""
+    return [key for key in LEGAL_SETTINGS if is_example_value(key, config.get(key))]
 
 
 def database_uri(instance_path: str) -> str:

@@ -13,6 +13,18 @@ from connectences.models import Company, Need
 from connectences.workflows import NEED
 from tests import factories
 
+# Legal and contact settings as an installation sets them (none an example value): what
+# a production app needs to start.
+LEGAL_VALUES = {
+    "LEGAL_PUBLISHER": "Syndicat mixte du Pays d'essai",
+    "LEGAL_PUBLISHER_ADDRESS": "1 place de l'Essai, 33260 La Teste-de-Buch",
+    "LEGAL_DIRECTOR": "Mme Camille Essai, présidente",
+    "LEGAL_HOST": "Hébergeur Essai SAS, 2 rue du Serveur, 33000 Bordeaux, 05 56 00 11 22",
+    "CONTACT_PHONE": "05 56 11 22 33",
+    "CONTACT_ADDRESS": "12 rue de l'Essai, 33260 La Teste-de-Buch",
+    "CONTACT_EMAIL": "equipe@pays-essai.fr",
+}
+
 
 def page_text(response) -> str:
     """The page as read: tags removed, entities decoded, white space collapsed."""
@@ -31,6 +43,18 @@ def main_of(response) -> str:
     page = html_of(response)
     start, end = page.find("<main"), page.rfind("</main>")
     return page[start:end] if start != -1 and end != -1 else page
+
+
+def cards_of(response) -> list[str]:
+    """The cards of an inbox (``templates/_inbox.html``), each as read: tags removed,
+    entities decoded, white space collapsed."""
+    page = html_of(response)
+    cards = []
+    for chunk in page.split('<li class="inbox-card')[1:]:
+        chunk = re.split(r'<li class="inbox-card|</section>', chunk, maxsplit=1)[0]
+        text = re.sub(r"<[^>]+>", " ", chunk.split(">", 1)[1])
+        cards.append(" ".join(html.unescape(text).split()))
+    return cards
 
 
 def count(model) -> int:

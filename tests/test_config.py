@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from connectences import ConfigurationError, config, create_app
+from connectences.config import LEGAL_SETTINGS, example_settings, is_example_value
 from connectences.extensions import db
+from tests.helpers import LEGAL_VALUES
 
 ENV_TO_CLEAR = (
     "SECRET_KEY",
@@ -20,6 +22,7 @@ ENV_TO_CLEAR = (
     "MAIL_PORT",
     "CONNECTENCES_ENV",
     "BASE_URL",
+    *LEGAL_SETTINGS,
 )
 
 
@@ -92,9 +95,72 @@ def test_production_refuses_to_start_without_secret_key(instance, monkeypatch):
 def test_production_starts_with_a_secret_key(instance, monkeypatch):
     monkeypatch.setenv("CONNECTENCES_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    for key, value in LEGAL_VALUES.items():  # set in the environment, like the key
+        monkeypatch.setenv(key, value)
     app = _make()
     assert app.config["SECRET_KEY"] == "cle-de-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["CONTACT_EMAIL"] == LEGAL_VALUES["CONTACT_EMAIL"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("LEGAL_PUBLISHER", ""),
+        ("LEGAL_PUBLISHER", "   "),
+        ("LEGAL_PUBLISHER", "Éditeur à compléter"),
+        ("CONTACT_EMAIL", ""),
+        ("CONTACT_EMAIL", "contact@connectences.local"),
+        ("CONTACT_EMAIL", "contact@example.org"),
+        ("CONTACT_PHONE", "05 57 00 00 00"),
+        ("LEGAL_HOST", "XXX"),
+    ],
+)
+def test_production_refuses_an_empty_or_example_legal_setting(instance, monkeypatch, key, value):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    for name, real in {**LEGAL_VALUES, key: value}.items():
+        monkeypatch.setenv(name, real)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    message = str(refused.value)
+    assert "Mentions légales et contact à compléter" in message
+    # Only the wrong setting is named, with what it is.
+    assert f"- {key} : {LEGAL_SETTINGS[key]}" in message
+    assert [name for name in LEGAL_SETTINGS if f"- {name} :" in message] == [key]
+
+
+def test_production_names_every_legal_setting_left_at_its_shipped_example(instance, monkeypatch):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert [name for name in LEGAL_SETTINGS if f"- {name} :" in str(refused.value)] == list(
+        LEGAL_SETTINGS
+    )
+
+
+def test_outside_production_example_legal_settings_do_not_stop_the_start(instance):
+    app = _make({"SECRET_KEY": "k", "LEGAL_PUBLISHER": ""})
+    assert example_settings(app.config) == list(LEGAL_SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "example"),
+    [
+        ("CONTACT_EMAIL", "equipe@pays-bassin-arcachon.fr", False),
+        ("CONTACT_EMAIL", "equipe@exemple.fr", True),
+        ("CONTACT_EMAIL", "equipe@mairie.test", True),
+        ("CONTACT_PHONE", "05 56 11 22 33", False),
+        ("CONTACT_PHONE", "+33 5 56 11 22 33", False),
+        ("CONTACT_PHONE", "05 56", True),
+        ("LEGAL_DIRECTOR", "M. Jean Dupont, président", False),
+        ("LEGAL_DIRECTOR", "À définir", True),
+        ("LEGAL_DIRECTOR", None, True),
+    ],
+)
+def test_what_counts_as_an_example_value(key, value, example):
+    assert is_example_value(key, value) is example
 
 
 def test_cli_reports_the_missing_key_in_french(instance, monkeypatch):
@@ -183,7 +249,8 @@ def test_a_setting_config_does_not_declare_fails_loudly(instance):
 
 def test_every_environment_variable_is_a_setting_listed_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## Configuration", 1)[1].split("\n\n", 3)[2]
+    # The section's tables (general settings, then legal notice and contact).
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     for key in config.ENV_KEYS:
         assert hasattr(config.Defaults, key), key
         assert f"`{key}`" in table, key

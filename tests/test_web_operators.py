@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connectences import workflows
+from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -20,7 +21,7 @@ from connectences.workflows import LEAD
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, error_of, html_of
+from tests.helpers import by_ref, cards_of, error_of, html_of
 
 
 @pytest.fixture
@@ -94,6 +95,20 @@ def test_each_operator_inbox_shows_only_its_own(client, auth, world, who, sees, 
     assert page.status_code == 200
     assert sees in html and hidden not in html
     assert "Nouvelles propositions (1)" in html
+
+
+def test_inbox_shows_each_lead_as_a_card_in_plain_words(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    response = client.get("/operateur/propositions")
+    received = db.session.get(Lead, world["a"]).created_at
+    [card] = cards_of(response)
+    assert card.startswith("Comptable Nouvelle · reçue le ")
+    assert received.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") in card
+    assert card.endswith("Boulangerie Dupin 7 h par semaine · Arcachon (33120)")
+    assert "état" not in card and "envoy" not in card.lower()  # no workflow word
+    assert f'<h3><a href="/operateur/propositions/{world["a"]}">Comptable</a></h3>' in html_of(
+        response
+    )
 
 
 @pytest.mark.parametrize("role", ["animateur", "partner", "company", "candidate", "admin"])
@@ -230,7 +245,7 @@ def test_placement_through_the_form(client, auth, world):
 
     # The follow-up form records the first point; the inbox lists the placement to follow.
     inbox = client.get("/operateur/propositions").get_data(as_text=True)
-    assert "Placements à suivre (1)" in inbox and "prochain suivi à 1 mois" in inbox
+    assert "Placements à suivre (1)" in inbox and "Prochain suivi à 1 mois" in inbox
     # Sent without saying whether it holds: back with the feedback kept, nothing recorded.
     response = _post(
         client, f"{url}/suivi/{points[0].id}", {"entreprise": "Bonne intégration", "personne": ""}
@@ -249,7 +264,7 @@ def test_placement_through_the_form(client, auth, world):
     db.session.expire_all()
     point = db.session.get(FollowUpPoint, points[0].id)
     assert point.done_at is not None and point.holds is True
-    assert "prochain suivi à 3 mois" in client.get("/operateur/propositions").get_data(as_text=True)
+    assert "Prochain suivi à 3 mois" in client.get("/operateur/propositions").get_data(as_text=True)
 
 
 def test_post_without_csrf_token_is_refused(client, auth, world, app, monkeypatch):

@@ -11,7 +11,7 @@ from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, error_of, html_of
+from tests.helpers import by_ref, cards_of, error_of, html_of
 
 
 @pytest.fixture
@@ -60,6 +60,18 @@ def test_each_partner_inbox_shows_only_its_own(client, auth, world, who, sees, h
     html = client.get("/partenaire/reorientations").get_data(as_text=True)
     assert sees in html and hidden not in html
     assert "Nouvelles (1)" in html
+
+
+def test_inbox_shows_each_referral_as_a_card_in_plain_words(client, auth, world):
+    auth.login("partner", org_ref="ft")
+    response = client.get("/partenaire/reorientations")
+    [card] = cards_of(response)
+    assert card.startswith("Mécanicien Nouvelle · orientée vers vous le ")
+    assert card.endswith("Garage Lafon 35 h par semaine · Arcachon (33120)")
+    assert "état" not in card and "envoy" not in card.lower()
+    assert f'<h3><a href="/partenaire/reorientations/{world["ft"]}">Mécanicien</a></h3>' in (
+        html_of(response)
+    )
 
 
 @pytest.mark.parametrize("role", ["animateur", "operator", "company", "candidate", "admin"])

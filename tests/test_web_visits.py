@@ -14,7 +14,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
 from connectences.tabular import read_table
 from tests import factories
-from tests.helpers import count, make_company, page_text
+from tests.helpers import count, error_of, html_of, make_company, page_text
 
 TODAY = local_today()
 
@@ -315,12 +315,14 @@ def test_reschedule_and_close_a_follow_up(client, auth):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_on == later
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
     response = client.post(
-        f"/animateur/relances/{visit.id}",
-        data={"action": "reporter", "follow_up_on": (TODAY - timedelta(days=1)).isoformat()},
+        f"/animateur/relances/{visit.id}", data={"action": "reporter", "follow_up_on": yesterday}
     )
-    assert response.status_code == 400
-    assert "ne peut pas être déjà passée" in page_text(response)
+    # Back with the error next to the date, in the summary, and the date typed kept.
+    assert response.status_code == 422
+    assert "ne peut pas être déjà passée" in error_of(response, f"date-{visit.id}")
+    assert f'value="{yesterday}"' in html_of(response)
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_on == later
     client.post(f"/animateur/relances/{visit.id}", data={"action": "clore"})
@@ -367,6 +369,14 @@ def test_visits_list_filters_and_totals(client, visits_world):
     assert "2 visites correspondant aux filtres" in body
     assert "Téléphone 2" in body and "Porte-à-porte 0" in body
     assert "À relancer 1" in body and "Interlocuteur absent 1" in body
+
+
+def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
+    auth.login("animateur")
+    response = client.get("/animateur/visites", query_string={"du": "hier", "au": "2026-13-45"})
+    assert response.status_code == 200  # the list is shown, without the bad filters
+    assert error_of(response, "du") and error_of(response, "au")
+    assert '<details class="filters-box" open>' in html_of(response)
 
 
 def test_export_contains_exactly_the_filtered_rows(client, visits_world):

@@ -5,8 +5,12 @@ is ``novalidate``: the server says what is wrong, in French)."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 
+from connectences.clock import local_today
 from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in, path_of
 
 pytestmark = pytest.mark.browser
@@ -138,5 +142,37 @@ def test_animateur_forms_bring_their_errors_next_to_their_fields(page, live_serv
     _send(page, "Créer le profil")
     _after(page, "profil créé par l'animateur", problems, blocking)
     assert page.input_value("#first_name") == "Maïa"
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
+
+
+def test_animateur_follow_up_and_contact_erasure_bring_their_errors_next_to_their_fields(
+    page, live_server
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    problems, blocking = [], []
+
+    page.goto(live_server.url + path_of(live_server, "visits.follow_ups"))
+    first = page.locator('main input[name="follow_up_on"]').first
+    assert first.count() == 1, "aucune relance dans la démonstration"
+    past = (local_today() - timedelta(days=2)).isoformat()
+    first.fill(past)
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^Reporter")).first.click()
+    _after(page, "report de relance", problems, blocking)
+    assert (
+        page.locator('main input[name="follow_up_on"][aria-invalid="true"]').input_value() == past
+    )
+
+    page.goto(live_server.url + path_of(live_server, "directory.index"))
+    page.locator('main a[href^="/animateur/entreprises/"]:not([href$="/nouvelle"])').first.click()
+    rights = page.locator("main details").filter(has_text="Droits de la personne").first
+    assert rights.count() == 1, "aucun contact dans la fiche de démonstration"
+    rights.locator("summary").click()
+    rights.get_by_label("Demande reçue").fill("appel du 3 mars")
+    _send(page, "Effacer ce contact")
+    _after(page, "effacement de contact", problems, blocking)
+    assert page.locator('input[name="motif"][value="appel du 3 mars"]').count() == 1
     assert not problems, "\n".join(problems)
     assert not blocking, describe(blocking)
