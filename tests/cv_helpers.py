@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from connectences.extensions import db
+from connectences.matching.service import forget_indexes
 from connectences.models import OutboxMessage
 from tests.known_secrets import CV_DEFAULT_TEXT, remember_cv_text
 
@@ -91,3 +92,13 @@ def link_in(message: OutboxMessage, pattern: str = r"http://localhost(/mon-cv/\S
     found = re.search(pattern, message.body_text)
     assert found, message.body_text
     return found.group(1)
+
+
+def private_cv_folder(app, tmp_path, monkeypatch):
+    """Body of a ``cv_dir`` fixture: the instance folder moved to ``tmp_path``, the CV
+    folder below it yielded; the matcher's indexes are forgotten before and after (ids
+    are reused from one test to the next)."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    forget_indexes()
+    yield tmp_path / "cv"
+    forget_indexes()

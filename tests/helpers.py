@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from flask import url_for
+from sqlalchemy import event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
@@ -76,3 +79,30 @@ def error_of(response, field_id: str) -> str:
     ), f"le champ {field_id} ne renvoie pas à son erreur"
     errors = page.split(marker, 1)[1].split("</ul>", 1)[0]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", errors)).split())
+
+
+def sample_url(app, rule) -> str:
+    """A URL of the route ``rule`` with made-up values: 1 for numbers, "exemple" otherwise."""
+    values = {}
+    for name, converter in rule._converters.items():
+        kind = type(converter).__name__
+        values[name] = 1 if kind in ("IntegerConverter", "FloatConverter") else "exemple"
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+@contextmanager
+def recorded_statements(keep: Callable[[str], bool] = lambda statement: True) -> Iterator[list]:
+    """Collect the SQL statements sent to the database inside the block (those ``keep``
+    accepts), in the order sent."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if keep(statement):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)

@@ -14,7 +14,7 @@ from werkzeug.test import stream_encode_multipart
 
 from connectences.cvtheque import consent
 from connectences.extensions import db
-from connectences.matching.service import forget_indexes, match_need
+from connectences.matching.service import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -28,7 +28,7 @@ from connectences.models import (
 )
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+from tests.cv_helpers import form_data, link_in, mails_to, make_pdf, private_cv_folder
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import count
 
@@ -37,10 +37,7 @@ EMAIL = "camille.martin@exemple.fr"
 
 @pytest.fixture(autouse=True)
 def cv_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    forget_indexes()  # ids are reused from one test to the next
-    yield tmp_path / "cv"
-    forget_indexes()
+    yield from private_cv_folder(app, tmp_path, monkeypatch)
 
 
 def files_in(folder) -> list[str]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from connectences.exchange import (
     ExchangeError,
@@ -43,6 +42,7 @@ from tests.factories import (
     operator,
     partner,
 )
+from tests.helpers import recorded_statements
 
 # The example of shared/spec/interchange-v1.md, verbatim.
 SPEC_EXAMPLE = {
@@ -135,20 +135,13 @@ def counts() -> dict[str, int]:
 EMPTY = {"operators": 0, "partners": 0, "companies": 0, "candidates": 0, "needs": 0, "skills": 0}
 
 
-@contextmanager
 def written_statements():
     """Collect every INSERT, UPDATE or DELETE sent to the database inside the block."""
-    statements: list[str] = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
+    return recorded_statements(
+        lambda statement: (
+            statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+        )
+    )
 
 
 def full_document() -> dict:

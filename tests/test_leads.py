@@ -31,18 +31,11 @@ def _mails_to(email):
 @pytest.fixture
 def animateur():
     f.load(
-        f.document(
-            operators=[f.operator(ref="ge", email="ge@exemple.fr")],
-            partners=[f.partner(ref="ft", email="ft@exemple.fr")],
-            companies=[f.company(ref="c1"), f.company(ref="c2", commune=f.GUJAN)],
+        f.dispatch_document(
             candidates=[
                 f.candidate(ref="ok", days=["tue", "thu"]),
                 f.candidate(ref="other", days=["tue", "thu"]),
-            ],
-            needs=[
-                f.need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
-                f.need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
-            ],
+            ]
         )
     )
     user = create_user(db.session, "anim@exemple.fr", "animateur", password="x" * 12)

@@ -14,6 +14,7 @@ from connectences.matching.constraints import hard_constraint_checks
 from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.matching.pool import pool
 from connectences.vocab import DAYS
+from tests.factories import candidate_data, need_data
 
 # Fake communes on a line: the distance is the gap between positions (km).
 POSITION = {"10001": 0.0, "10002": 10.0, "10003": 25.0, "10004": 25.1, "10005": 60.0}
@@ -32,22 +33,8 @@ def epci_of(insee: str) -> str | None:
 
 
 def need(ref: str, company: str, days: str, hours: float, **over) -> NeedData:
-    values = dict(
-        ref=ref,
-        company=company,
-        title="Comptabilité",
-        skills=("comptabilité générale",),
-        level="employe_qualifie",
-        hours_per_week=float(hours),
-        days=frozenset(days.split()),
-        contract="cdi_temps_partage",
-        reason="temps_partiel",
-        start=date(2027, 2, 1),
-        commune="10001",
-        rome="M1203",
-    )
-    values.update(over)
-    return NeedData(**values)
+    placed = {"ref": ref, "company": company, "hours_per_week": float(hours), "commune": "10001"}
+    return need_data(**{**placed, "days": frozenset(days.split()), **over})
 
 
 def candidate(ref: str, **over) -> CandidateData:
@@ -56,16 +43,12 @@ def candidate(ref: str, **over) -> CandidateData:
         commune="10001",
         mobility_km=30.0,
         skills=("comptabilité",),
-        level="employe_qualifie",
         hours_min=10.0,
         hours_max=35.0,
         days=frozenset(DAYS),
-        contracts=frozenset({"cdi_temps_partage", "cdd"}),
         available_from=date(2027, 1, 1),
-        rome=("M1203",),
     )
-    values.update(over)
-    return CandidateData(**values)
+    return candidate_data(**{**values, **over})
 
 
 def run(needs, candidates=(), **kw):

@@ -8,6 +8,7 @@ import pytest
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
 from connectences.matching.route import is_shared_time, rome_specificity, route
+from tests.factories import need_data
 
 COBAS = "243300563"
 COBAN = "243301504"
@@ -17,22 +18,7 @@ ALL_CONTRACTS = frozenset({"cdi_temps_partage", "cdi", "cdd", "saisonnier", "mis
 
 
 def need(**over) -> NeedData:
-    values = dict(
-        ref="besoin-1",
-        company="entreprise-1",
-        title="Comptabilité",
-        skills=("comptabilité générale",),
-        level="employe_qualifie",
-        hours_per_week=14.0,
-        days=frozenset({"tue", "thu"}),
-        contract="cdi_temps_partage",
-        reason="temps_partiel",
-        start=date(2027, 2, 1),
-        commune="33009",
-        rome="M1203",
-    )
-    values.update(over)
-    return NeedData(**values)
+    return need_data(**{"hours_per_week": 14.0, **over})
 
 
 def operator(ref: str, **over) -> OperatorData:

@@ -17,19 +17,15 @@ from werkzeug.test import stream_encode_multipart
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
-from connectences.matching.service import forget_indexes
 from connectences.models import Candidate, User
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to
+from tests.cv_helpers import form_data, link_in, mails_to, private_cv_folder
 from tests.helpers import page_text
 
 
 @pytest.fixture(autouse=True)
 def cv_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    forget_indexes()  # ids are reused from one test to the next
-    yield tmp_path / "cv"
-    forget_indexes()
+    yield from private_cv_folder(app, tmp_path, monkeypatch)
 
 
 def post_multipart(client, path: str, data: dict):
