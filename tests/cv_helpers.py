@@ -6,6 +6,7 @@ import io
 import re
 
 from sqlalchemy import select
+from werkzeug.test import stream_encode_multipart
 
 from connectences.extensions import db
 from connectences.matching.service import forget_indexes
@@ -102,3 +103,14 @@ def private_cv_folder(app, tmp_path, monkeypatch):
     forget_indexes()
     yield tmp_path / "cv"
     forget_indexes()
+
+
+def post_multipart(client, path: str, data: dict):
+    """Post a multipart body built here: werkzeug's test client leaves the temporary file
+    of a large body open (a ResourceWarning, an error under this suite's settings)."""
+    stream, length, boundary = stream_encode_multipart(data)
+    try:
+        body = stream.read()
+    finally:
+        stream.close()
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")

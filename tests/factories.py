@@ -16,6 +16,7 @@ from typing import Any
 
 from connectences.exchange import ImportResult, import_document_and_commit
 from connectences.matching.data import CandidateData, NeedData
+from connectences.models import Company, Need
 
 # Territory of the Pays Bassin d'Arcachon - Val de l'Eyre.
 ARCACHON = "33009"
@@ -219,3 +220,21 @@ def candidate_data(**overrides: Any) -> CandidateData:
         "rome": ("M1203",),
     }
     return CandidateData(**{**values, **overrides})
+
+
+def need_row(company: Company, **overrides: Any) -> Need:
+    """A ``Need`` row of ``company``, not yet added to the session: 14 h of bookkeeping on
+    Tuesday and Thursday from 1 February 2027; keyword arguments override fields."""
+    values = {
+        "company": company,
+        "title": "Comptable",
+        "rome": "M1203",
+        "skills": ["comptabilité générale"],
+        "level": "employe_qualifie",
+        "hours_per_week": 14,
+        "days": ["tue", "thu"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": date(2027, 2, 1),
+    }
+    return Need(**{**values, **overrides})

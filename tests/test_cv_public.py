@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import stream_encode_multipart
 
 from connectences.cvtheque import consent
 from connectences.extensions import db
@@ -28,7 +27,14 @@ from connectences.models import (
 )
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to, make_pdf, private_cv_folder
+from tests.cv_helpers import (
+    form_data,
+    link_in,
+    mails_to,
+    make_pdf,
+    post_multipart,
+    private_cv_folder,
+)
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import count
 
@@ -49,17 +55,6 @@ def post_form(client, data=None, pdf: bytes | None = None, filename="cv.pdf", **
     if pdf is not None:
         data["cv"] = FileStorage(io.BytesIO(pdf), filename, content_type="application/pdf")
     return post_multipart(client, "/deposer-mon-cv", data)
-
-
-def post_multipart(client, path: str, data: dict):
-    """Post a multipart body built here: werkzeug's test client leaves the temporary file
-    of a large body open (a ResourceWarning, an error under this suite's settings)."""
-    stream, length, boundary = stream_encode_multipart(data)
-    try:
-        body = stream.read()
-    finally:
-        stream.close()
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def the_candidate() -> Candidate:
