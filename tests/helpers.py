@@ -12,8 +12,9 @@ from sqlalchemy import event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Company, Need
+from connectences.models import Candidate, Company, Lead, Need, Operator
 from connectences.workflows import NEED
+from connectences.workflows.dispatch import send_lead
 from tests import factories
 
 
@@ -64,6 +65,20 @@ def qualify(*refs: str) -> None:
 def by_ref(model, ref: str):
     """The stored record of ``model`` whose ``ref`` is ``ref`` (exactly one)."""
     return db.session.scalars(select(model).where(model.ref == ref)).one()
+
+
+def lead_by_refs(actor, need: str, operator: str, candidate: str, **values) -> Lead:
+    """Propose the stored need ``need`` to the operator ``operator`` with the candidate
+    ``candidate`` (all three by ref), as ``actor``, through the dispatch workflow; not
+    committed. ``values`` go to ``send_lead`` (a note, reasons)."""
+    return send_lead(
+        db.session,
+        needs=[by_ref(Need, need)],
+        operator=by_ref(Operator, operator),
+        candidates=[by_ref(Candidate, candidate)],
+        actor=actor,
+        **values,
+    )
 
 
 def error_of(response, field_id: str) -> str:

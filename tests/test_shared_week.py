@@ -22,14 +22,12 @@ from connectences.models import (
     Commitment,
     Lead,
     Need,
-    Operator,
 )
 from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
-from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, error_of, html_of, page_text
+from tests.helpers import by_ref, count, error_of, html_of, lead_by_refs, page_text
 
 START = "2027-03-01"
 
@@ -92,13 +90,7 @@ def world(auth):
     animateur = auth.create("animateur")
     for ref in ("placed", "fits", "tuesday", "too-long"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
-    lead = send_lead(
-        db.session,
-        needs=[by_ref(Need, "placed")],
-        operator=by_ref(Operator, "ge-a"),
-        candidates=[by_ref(Candidate, "ines")],
-        actor=animateur,
-    )
+    lead = lead_by_refs(animateur, "placed", "ge-a", "ines")
     flow.accept(db.session, lead)
     db.session.commit()
     return {"lead": lead.id, "animateur": animateur}

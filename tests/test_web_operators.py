@@ -13,14 +13,12 @@ from connectences.models import (
     FollowUpPoint,
     Lead,
     Need,
-    Operator,
     Transition,
 )
 from connectences.workflows import LEAD
-from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, error_of, html_of
+from tests.helpers import by_ref, error_of, html_of, lead_by_refs
 
 
 @pytest.fixture
@@ -49,21 +47,8 @@ def world(auth):
     animateur = auth.create("animateur")
     for ref in ("n1", "n2"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
-    lead_a = send_lead(
-        db.session,
-        needs=[by_ref(Need, "n1")],
-        operator=by_ref(Operator, "ge-a"),
-        candidates=[by_ref(Candidate, "ok")],
-        actor=animateur,
-        note="Personne très motivée",
-    )
-    lead_b = send_lead(
-        db.session,
-        needs=[by_ref(Need, "n2")],
-        operator=by_ref(Operator, "ge-b"),
-        candidates=[by_ref(Candidate, "autre")],
-        actor=animateur,
-    )
+    lead_a = lead_by_refs(animateur, "n1", "ge-a", "ok", note="Personne très motivée")
+    lead_b = lead_by_refs(animateur, "n2", "ge-b", "autre")
     db.session.commit()
     return {"a": lead_a.id, "b": lead_b.id}
 
