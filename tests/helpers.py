@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Candidate, Company, Lead, Need, Operator
+from connectences.models import Candidate, Company, Lead, Need, Operator, Visit
 from connectences.workflows import NEED
 from connectences.workflows.dispatch import send_lead
 from tests import factories
@@ -47,6 +47,22 @@ def make_company(**overrides) -> Company:
     item = factories.company(**overrides)
     factories.load(factories.document(companies=[item]))
     return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
+
+
+def add_visit(company, user, day, *, channel="porte_a_porte", topics=(), **fields) -> Visit:
+    """Store and commit a visit of ``company`` by ``user`` (None: nobody named) on ``day``;
+    ``fields`` set the others (outcome, notes, follow_up_on...)."""
+    visit = Visit(
+        company_id=company.id,
+        animateur_id=user.id if user else None,
+        channel=channel,
+        visited_on=day,
+        topics=list(topics),
+        **fields,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    return visit
 
 
 def need_by_ref(ref: str) -> Need:
