@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Candidate, Company, Lead, Need, Operator, Visit
+from connectences.models import AuditLog, Candidate, Company, Lead, Need, Operator, Visit
 from connectences.workflows import NEED
 from connectences.workflows.dispatch import send_lead
 from tests import factories
@@ -137,3 +137,19 @@ def recorded_statements(keep: Callable[[str], bool] = lambda statement: True) ->
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
+
+
+def audit_entries(action: str) -> list[AuditLog]:
+    """The audit log's entries of ``action``, oldest first."""
+    return list(
+        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+    )
+
+
+def refused_and_logged(client, user, urls: list[str], action: str) -> None:
+    """Each of ``urls`` answers 403 to ``client`` (logged in as ``user``), and each refusal
+    is in the audit log as ``action``, by ``user``."""
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    entries = audit_entries(action)
+    assert len(entries) == len(urls) and {e.actor_id for e in entries} == {user.id}

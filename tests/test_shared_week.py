@@ -16,7 +16,6 @@ from connectences.extensions import db
 from connectences.matching.complete_week import fitting_needs
 from connectences.matching.service import match_need
 from connectences.models import (
-    AuditLog,
     Candidate,
     CandidateEvent,
     Commitment,
@@ -27,7 +26,7 @@ from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, error_of, html_of, lead_by_refs, page_text
+from tests.helpers import audit_entries, by_ref, count, error_of, html_of, lead_by_refs, page_text
 
 START = "2027-03-01"
 
@@ -454,9 +453,7 @@ def test_complete_the_week_page_for_the_operator_who_placed_only(client, auth, w
     auth.login("operator", org_ref="ge-b")
     assert client.get("/operateur/personnes/ines/semaine").status_code == 404
     assert client.get("/operateur/personnes/inconnue/semaine").status_code == 404
-    refused = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "week_access_refused")
-    ).all()
+    refused = audit_entries("week_access_refused")
     assert len(refused) == 2
 
 

@@ -14,10 +14,11 @@ from connectences import workflows
 from connectences.cvtheque.access import may_read_cv
 from connectences.cvtheque.history import record_event
 from connectences.extensions import db
-from connectences.models import AuditLog, Candidate, CandidateEvent, Need, Operator, User
+from connectences.models import Candidate, CandidateEvent, Need, Operator, User
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
+from tests.helpers import audit_entries
 
 BASE = "/animateur/cvtheque"
 PDF = b"%PDF-1.4\n% test CV\n"
@@ -25,12 +26,6 @@ PDF = b"%PDF-1.4\n% test CV\n"
 
 def _person(ref: str) -> Candidate:
     return db.session.scalars(select(Candidate).where(Candidate.ref == ref)).one()
-
-
-def _audits(action: str) -> list[AuditLog]:
-    return list(
-        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
-    )
 
 
 @pytest.fixture
@@ -176,7 +171,7 @@ def test_export_holds_every_filtered_row_escaped_and_is_audited(client, auth, pe
     assert trap[2] == "'+33 6"
     assert trap[4] == "'-1"
     assert trap[16] == "'@import"
-    (entry,) = _audits("cv_export")
+    (entry,) = audit_entries("cv_export")
     assert entry.actor_id == user.id
     assert entry.details["rows"] == 32 and entry.details["format"] == "csv"
     assert entry.details["filters"] == {"text": "compta"}
@@ -190,7 +185,7 @@ def test_export_xlsx_follows_the_filters(client, auth, people):
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 2 and values[1][0] == "piege"
     assert values[1][1] == '\'=HYPERLINK("http://x")'
-    assert _audits("cv_export")[0].details["filters"] == {"commune": f.GUJAN}
+    assert audit_entries("cv_export")[0].details["filters"] == {"commune": f.GUJAN}
     assert client.get(f"{BASE}/export/pdf").status_code == 404
 
 
@@ -246,7 +241,7 @@ def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
         "Pas de CV déposé.",
     ):
         assert text in page, text
-    (entry,) = _audits("cv_view")
+    (entry,) = audit_entries("cv_view")
     assert entry.actor_id == user.id and entry.entity_id == person.id
     assert client.get(f"{BASE}/personne-inconnue").status_code == 404
 
@@ -306,14 +301,14 @@ def test_cv_download_is_an_audited_attachment(client, auth, people, cv_file):
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
-    (entry,) = _audits("cv_download")
+    (entry,) = audit_entries("cv_download")
     assert entry.actor_id == user.id and entry.entity_id == cv_file.id
     # No file on record, or the file is gone: 404, nothing logged.
     assert client.get(f"{BASE}/paul/cv").status_code == 404
     cv_file.cv_filename = "absent.pdf"
     db.session.commit()
     assert client.get(f"{BASE}/ines/cv").status_code == 404
-    assert len(_audits("cv_download")) == 1
+    assert len(audit_entries("cv_download")) == 1
 
 
 def test_may_read_cv_only_for_the_operator_of_an_accepted_lead(auth, people):
@@ -361,10 +356,10 @@ def test_other_roles_cannot_reach_the_library(client, auth, people, cv_file, rol
         response = getattr(client, method)(url, data={"statut": "inactif", "notes": "x"})
         assert response.status_code == 403, (role, url)
         assert b"%PDF" not in response.data and "Marchal" not in response.get_data(as_text=True)
-    refused = _audits("cvtheque_access_refused")
+    refused = audit_entries("cvtheque_access_refused")
     assert len(refused) == len(ROUTES)
     assert all(e.actor_id == user.id for e in refused)
-    assert not _audits("cv_view") and not _audits("cv_download") and not _audits("cv_export")
+    assert not any(audit_entries(a) for a in ("cv_view", "cv_download", "cv_export"))
     person = _person("ines")
     assert person.status == "disponible" and person.notes is None
 
@@ -374,7 +369,7 @@ def test_anonymous_visitors_are_sent_to_login(client, people, cv_file):
         response = getattr(client, method)(url)
         assert response.status_code == 302, url
         assert "/connexion" in response.headers["Location"]
-    assert not _audits("cv_view") and not _audits("cv_download") and not _audits("cv_export")
+    assert not any(audit_entries(a) for a in ("cv_view", "cv_download", "cv_export"))
 
 
 def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, people, cv_file):
@@ -388,6 +383,6 @@ def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, peop
     assert response.status_code == 200 and response.data == PDF
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    (entry,) = _audits("cv_download")
+    (entry,) = audit_entries("cv_download")
     assert entry.details == {"lead": lead.id}
     assert db.session.get(User, entry.actor_id).role == "operator"

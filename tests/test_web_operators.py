@@ -8,7 +8,6 @@ from sqlalchemy import select
 from connectences import workflows
 from connectences.extensions import db
 from connectences.models import (
-    AuditLog,
     Candidate,
     FollowUpPoint,
     Lead,
@@ -18,7 +17,7 @@ from connectences.models import (
 from connectences.workflows import LEAD
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, error_of, html_of, lead_by_refs
+from tests.helpers import audit_entries, by_ref, error_of, html_of, lead_by_refs, refused_and_logged
 
 
 @pytest.fixture
@@ -61,10 +60,6 @@ def _post(client, url, data):
     return client.post(url, data=data)
 
 
-def _audits(action="lead_access_refused"):
-    return db.session.scalars(select(AuditLog).where(AuditLog.action == action)).all()
-
-
 @pytest.mark.parametrize(
     "who, sees, hidden",
     [
@@ -84,10 +79,8 @@ def test_each_operator_inbox_shows_only_its_own(client, auth, world, who, sees, 
 @pytest.mark.parametrize("role", ["animateur", "partner", "company", "candidate", "admin"])
 def test_other_roles_are_refused_and_logged(client, auth, world, role):
     user = auth.login(role)
-    assert client.get("/operateur/propositions").status_code == 403
-    assert client.get(f"/operateur/propositions/{world['a']}").status_code == 403
-    entries = _audits()
-    assert len(entries) == 2 and {e.actor_id for e in entries} == {user.id}
+    urls = ["/operateur/propositions", f"/operateur/propositions/{world['a']}"]
+    refused_and_logged(client, user, urls, "lead_access_refused")
     assert db.session.get(Lead, world["a"]).status == "envoye"
 
 
@@ -123,7 +116,7 @@ def test_lead_of_another_operator_is_404_and_logged(client, auth, world):
         data={"action": "refuser", "motif": "doublon"},
     )
     assert response.status_code == 404
-    entries = _audits()
+    entries = audit_entries("lead_access_refused")
     assert [(e.actor_id, e.entity, e.entity_id) for e in entries] == [
         (user.id, "lead", world["b"]),
         (user.id, "lead", world["b"]),
@@ -259,7 +252,7 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     cv_url = f"{url}/cv/{person.id}"
     assert "Télécharger le CV" not in client.get(url).get_data(as_text=True)
     assert client.get(cv_url).status_code == 404
-    assert len(_audits()) == 1
+    assert len(audit_entries("lead_access_refused")) == 1
 
     _post(client, url + "/action", {"action": "accepter"})
     assert "Télécharger le CV" in client.get(url).get_data(as_text=True)
@@ -271,4 +264,4 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     # A candidate of another lead stays out of reach, even after acceptance.
     other = by_ref(Candidate, "autre")
     assert client.get(f"{url}/cv/{other.id}").status_code == 404
-    assert len(_audits()) == 2
+    assert len(audit_entries("lead_access_refused")) == 2

@@ -81,6 +81,15 @@ def log_in(page, server, role: str):
     return navigation.value
 
 
+def open_as(page, server, role: str, size: dict, path: str | None = None) -> None:
+    """On a window of ``size``, log in with the demo account of ``role``, then open ``path``
+    (a path of the live server) if one is given."""
+    page.set_viewport_size(size)
+    log_in(page, server, role)
+    if path is not None:
+        page.goto(server.url + path)
+
+
 def overflow(page) -> int:
     """How many pixels the page is wider than the window (0 or less: it fits)."""
     return page.evaluate(

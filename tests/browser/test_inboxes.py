@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from connectences.clock import local_today
-from tests.browser.support import PHONE, audit, describe, log_in, screenshot
+from tests.browser.support import PHONE, audit, describe, open_as, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +24,7 @@ def _open_first(page, server, inbox: str):
 
 
 def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "operator")
-    page.goto(live_server.url + "/operateur/propositions")
+    open_as(page, live_server, "operator", PHONE, "/operateur/propositions")
     screenshot(page, "operateur-propositions-390")
     blocking = audit(page, "boîte des propositions (390 px)")
     assert not blocking, describe(blocking)
@@ -57,8 +55,7 @@ def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_s
 
 
 def test_partner_takes_a_referral_in_hand_and_closes_it_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "partner")
+    open_as(page, live_server, "partner", PHONE)
     _open_first(page, live_server, "/partenaire/reorientations")
     screenshot(page, "partenaire-reorientation-390")
     blocking = audit(page, "une réorientation (390 px)")
