@@ -164,13 +164,13 @@ def load(doc: dict[str, Any]) -> ImportResult:
 def dispatch_document(candidates: list[dict[str, Any]], needs: list[dict[str, Any]] = ()):
     """The dispatch tests' world: operator ``ge`` and partner ``ft`` (mail at
     ge@exemple.fr and ft@exemple.fr), companies ``c1`` (Arcachon) and ``c2`` (Gujan),
-    needs ``n1`` (c1, Tuesday, 7 h) and ``n2`` (c2, Thursday, 14 h), then ``needs`` and
-    ``candidates``."""
+    needs ``n1`` (c1, Tuesday, 7 h) and ``n2`` (c2, Thursday, 14 h), then ``needs``;
+    the candidate ``ok`` (Tuesday and Thursday), then ``candidates``."""
     return document(
         operators=[operator(ref="ge", email="ge@exemple.fr")],
         partners=[partner(ref="ft", email="ft@exemple.fr")],
         companies=[company(ref="c1"), company(ref="c2", commune=GUJAN)],
-        candidates=candidates,
+        candidates=[candidate(ref="ok", days=["tue", "thu"]), *candidates],
         needs=[
             need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
             need(ref="n2", company="c2", days=["thu"], hours_per_week=14),

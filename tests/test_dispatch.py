@@ -25,10 +25,7 @@ from tests.helpers import by_ref, count
 def data():
     f.load(
         f.dispatch_document(
-            candidates=[
-                f.candidate(ref="ok", days=["tue", "thu"]),
-                f.candidate(ref="weekend", days=["sat", "sun"]),
-            ],
+            candidates=[f.candidate(ref="weekend", days=["sat", "sun"])],
             needs=[f.need(ref="n3", company="c2", days=["tue"], hours_per_week=7)],
         )
     )

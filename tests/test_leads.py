@@ -30,14 +30,7 @@ def _mails_to(email):
 
 @pytest.fixture
 def animateur():
-    f.load(
-        f.dispatch_document(
-            candidates=[
-                f.candidate(ref="ok", days=["tue", "thu"]),
-                f.candidate(ref="other", days=["tue", "thu"]),
-            ]
-        )
-    )
+    f.load(f.dispatch_document(candidates=[f.candidate(ref="other", days=["tue", "thu"])]))
     user = create_user(db.session, "anim@exemple.fr", "animateur", password="x" * 12)
     for ref in ("n1", "n2"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")

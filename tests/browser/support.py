@@ -90,6 +90,17 @@ def open_as(page, server, role: str, size: dict, path: str | None = None) -> Non
         page.goto(server.url + path)
 
 
+def stored_row(server, model, condition):
+    """The first row of ``model`` meeting ``condition`` in the live server's database,
+    detached from its session so that the test may read it (None when there is none)."""
+    with server.app.app_context():
+        row = db.session.scalars(select(model).where(condition)).first()
+        if row is not None:
+            db.session.expunge(row)
+        db.session.remove()
+        return row
+
+
 def overflow(page) -> int:
     """How many pixels the page is wider than the window (0 or less: it fits)."""
     return page.evaluate(

@@ -16,11 +16,9 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from connectences.clock import local_today
 from connectences.demo import build_demo_document
-from connectences.extensions import db
 from connectences.models import Need
 from tests.browser.support import (
     ACCOUNTS,
@@ -30,6 +28,7 @@ from tests.browser.support import (
     describe,
     open_as,
     queued_mail,
+    stored_row,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,12 +43,7 @@ COMPANIES = {c["name"]: c["siret"] for c in build_demo_document()["companies"]}
 
 
 def stored_need(server, title: str) -> Need | None:
-    with server.app.app_context():
-        need = db.session.scalars(select(Need).where(Need.title == title)).first()
-        if need is not None:
-            db.session.expunge(need)
-        db.session.remove()
-        return need
+    return stored_row(server, Need, Need.title == title)
 
 
 def fill_need_form(page, start: date) -> None:
