@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 import re
 
-from sqlalchemy import select
 from werkzeug.test import stream_encode_multipart
 
-from connectences.extensions import db
 from connectences.matching.service import forget_indexes
 from connectences.models import OutboxMessage
 from tests.known_secrets import CV_DEFAULT_TEXT, remember_cv_text
@@ -78,14 +76,6 @@ def form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
-
-
-def mails_to(address: str) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.to == address).order_by(OutboxMessage.id)
-        )
-    )
 
 
 def link_in(message: OutboxMessage, pattern: str = r"http://localhost(/mon-cv/\S+)") -> str:

@@ -12,7 +12,16 @@ from sqlalchemy import event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import AuditLog, Candidate, Company, Lead, Need, Operator, Visit
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    Company,
+    Lead,
+    Need,
+    Operator,
+    OutboxMessage,
+    Visit,
+)
 from connectences.workflows import NEED
 from connectences.workflows.dispatch import send_lead
 from tests import factories
@@ -153,3 +162,12 @@ def refused_and_logged(client, user, urls: list[str], action: str) -> None:
         assert client.get(url).status_code == 403, url
     entries = audit_entries(action)
     assert len(entries) == len(urls) and {e.actor_id for e in entries} == {user.id}
+
+
+def mails_to(address: str) -> list[OutboxMessage]:
+    """The mails queued for ``address``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to == address).order_by(OutboxMessage.id)
+        )
+    )

@@ -27,16 +27,9 @@ from connectences.models import (
 )
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
-from tests.cv_helpers import (
-    form_data,
-    link_in,
-    mails_to,
-    make_pdf,
-    post_multipart,
-    private_cv_folder,
-)
+from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count
+from tests.helpers import count, mails_to
 
 EMAIL = "camille.martin@exemple.fr"
 

@@ -18,8 +18,8 @@ from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
 from connectences.models import Candidate, User
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to, post_multipart, private_cv_folder
-from tests.helpers import page_text
+from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
+from tests.helpers import mails_to, page_text
 
 
 @pytest.fixture(autouse=True)

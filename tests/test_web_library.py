@@ -18,14 +18,10 @@ from connectences.models import Candidate, CandidateEvent, Need, Operator, User
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
-from tests.helpers import audit_entries
+from tests.helpers import audit_entries, by_ref
 
 BASE = "/animateur/cvtheque"
 PDF = b"%PDF-1.4\n% test CV\n"
-
-
-def _person(ref: str) -> Candidate:
-    return db.session.scalars(select(Candidate).where(Candidate.ref == ref)).one()
 
 
 @pytest.fixture
@@ -70,7 +66,7 @@ def cv_file(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     (tmp_path / "cv").mkdir()
     (tmp_path / "cv" / "abc123.pdf").write_bytes(PDF)
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     person.cv_filename = "abc123.pdf"
     db.session.commit()
     return person
@@ -98,7 +94,7 @@ def test_search_page_lists_and_filters(client, auth, people):
 def test_search_page_keeps_filters_across_pages_and_sorts(client, auth):
     f.load(f.document(candidates=[f.candidate(ref=f"p{i}") for i in range(30)]))
     for i in range(30):
-        _person(f"p{i}").updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=i)
+        by_ref(Candidate, f"p{i}").updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=i)
     db.session.commit()
     auth.login("animateur")
     first = client.get(BASE, query_string={"statut": "disponible"}).get_data(as_text=True)
@@ -109,8 +105,10 @@ def test_search_page_keeps_filters_across_pages_and_sorts(client, auth):
     )
     assert "Page 2 sur 2" in second
     # Most recent first: p0 on page 1, p29 on page 2.
-    assert _person("p0").last_name in first and _person("p29").last_name in second
-    assert _person("p29").last_name not in first
+    assert (
+        by_ref(Candidate, "p0").last_name in first and by_ref(Candidate, "p29").last_name in second
+    )
+    assert by_ref(Candidate, "p29").last_name not in first
 
 
 def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
@@ -211,7 +209,7 @@ def _lead_for(person: Candidate, operator_ref: str = "ge-a", *, accepted: bool =
 
 
 def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     person.notes = "Rencontrée au forum de Gujan."
     record_event(db.session, person, "updated", "Téléphone modifié.", actor_label="la personne")
     db.session.commit()
@@ -250,7 +248,7 @@ def test_status_change_is_recorded(client, auth, people):
     user = auth.login("animateur")
     response = client.post(f"{BASE}/ines/statut", data={"statut": "en_mission"})
     assert response.status_code == 302
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     assert person.status == "en_mission"
     (event,) = db.session.scalars(
         select(CandidateEvent).where(CandidateEvent.candidate_id == person.id)
@@ -261,28 +259,30 @@ def test_status_change_is_recorded(client, auth, people):
     assert "Statut : Disponible → En mission." in page
     for status in ("place", "inactif", "disponible"):
         client.post(f"{BASE}/ines/statut", data={"statut": status})
-        assert _person("ines").status == status
+        assert by_ref(Candidate, "ines").status == status
     response = client.post(
         f"{BASE}/ines/statut", data={"statut": "vacances"}, follow_redirects=True
     )
     assert "Choisissez un statut de la liste." in response.get_data(as_text=True)
-    assert _person("ines").status == "disponible"
+    assert by_ref(Candidate, "ines").status == "disponible"
 
 
 def test_notes_and_contact(client, auth, people):
     auth.login("animateur")
-    before = _person("ines").last_contact_at
+    before = by_ref(Candidate, "ines").last_contact_at
     client.post(f"{BASE}/ines/notes", data={"notes": "  Préfère les matinées.  "})
-    assert _person("ines").notes == "Préfère les matinées."
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
     response = client.post(f"{BASE}/ines/notes", data={"notes": "x" * 5001}, follow_redirects=True)
     assert "limitées à 5000 caractères" in response.get_data(as_text=True)
-    assert _person("ines").notes == "Préfère les matinées."
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
     client.post(f"{BASE}/ines/contact")
-    assert _person("ines").last_contact_at > before
+    assert by_ref(Candidate, "ines").last_contact_at > before
     kinds = [
         e.kind
         for e in db.session.scalars(
-            select(CandidateEvent).where(CandidateEvent.candidate_id == _person("ines").id)
+            select(CandidateEvent).where(
+                CandidateEvent.candidate_id == by_ref(Candidate, "ines").id
+            )
         )
     ]
     assert sorted(kinds) == ["contact", "note"]
@@ -312,10 +312,10 @@ def test_cv_download_is_an_audited_attachment(client, auth, people, cv_file):
 
 
 def test_may_read_cv_only_for_the_operator_of_an_accepted_lead(auth, people):
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     lead = _lead_for(person, "ge-a", accepted=False)
     member = auth.create("operator", org_ref="ge-a")
-    _lead_for(_person("paul"), "ge-b")
+    _lead_for(by_ref(Candidate, "paul"), "ge-b")
     other = auth.create("operator", org_ref="ge-b")
     assert not may_read_cv(db.session, member, person.id)  # sent, not accepted yet
     flow.accept(db.session, lead)
@@ -348,7 +348,7 @@ ROUTES = [
 def test_other_roles_cannot_reach_the_library(client, auth, people, cv_file, role):
     if role == "operator":
         # Even the operator of an accepted lead naming her: only through their inbox.
-        _lead_for(_person("ines"), "ge-a")
+        _lead_for(by_ref(Candidate, "ines"), "ge-a")
         user = auth.login(role, org_ref="ge-a")
     else:
         user = auth.login(role)
@@ -360,7 +360,7 @@ def test_other_roles_cannot_reach_the_library(client, auth, people, cv_file, rol
     assert len(refused) == len(ROUTES)
     assert all(e.actor_id == user.id for e in refused)
     assert not any(audit_entries(a) for a in ("cv_view", "cv_download", "cv_export"))
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     assert person.status == "disponible" and person.notes is None
 
 
@@ -373,7 +373,7 @@ def test_anonymous_visitors_are_sent_to_login(client, people, cv_file):
 
 
 def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, people, cv_file):
-    lead = _lead_for(_person("ines"), "ge-a", accepted=False)
+    lead = _lead_for(by_ref(Candidate, "ines"), "ge-a", accepted=False)
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead.id}/cv/{cv_file.id}"
     assert client.get(url).status_code == 404
