@@ -9,6 +9,7 @@ from werkzeug.test import stream_encode_multipart
 
 from connectences.matching.service import forget_indexes
 from connectences.models import OutboxMessage
+from tests.factories import overridden
 from tests.known_secrets import CV_DEFAULT_TEXT, remember_cv_text
 
 
@@ -74,8 +75,7 @@ def form_data(**overrides) -> dict:
         "available_from": "2027-01-04",
         "consent": "y",
     }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return overridden(data, overrides)
 
 
 def link_in(message: OutboxMessage, pattern: str = r"http://localhost(/mon-cv/\S+)") -> str:

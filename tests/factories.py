@@ -56,14 +56,16 @@ def make_siret(number: int | None = None, establishment: int = 1) -> str:
     return siren + nic4 + luhn_check_digit(siren + nic4)
 
 
-def _build(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def overridden(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` applied, where an override of ``None`` removes the key:
+    the rule of every builder of items and form data in the tests."""
     item = {**base, **overrides}
     return {key: value for key, value in item.items() if value is not None}
 
 
 def operator(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"operateur-{n}",
             "name": f"Groupement {n}",
@@ -80,7 +82,7 @@ def operator(**overrides: Any) -> dict[str, Any]:
 
 def partner(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"partenaire-{n}",
             "name": f"France Travail {n}",
@@ -93,7 +95,7 @@ def partner(**overrides: Any) -> dict[str, Any]:
 
 def company(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"entreprise-{n}",
             "name": f"Entreprise {n}",
@@ -108,7 +110,7 @@ def company(**overrides: Any) -> dict[str, Any]:
 
 def candidate(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"cv-{n}",
             "first_name": "Camille",
@@ -133,7 +135,7 @@ def candidate(**overrides: Any) -> dict[str, Any]:
 def need(**overrides: Any) -> dict[str, Any]:
     """A need; give ``company`` the ref of a company in the same document or stored."""
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"besoin-{n}",
             "company": "entreprise-1",

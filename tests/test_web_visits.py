@@ -28,8 +28,7 @@ def visit_form(**overrides):
         "notes": "Rappeler après la saison.",
         "follow_up_on": (TODAY + timedelta(days=14)).isoformat(),
     }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return factories.overridden(data, overrides)
 
 
 URL = "/animateur/visites/nouvelle"
