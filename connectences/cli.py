@@ -15,8 +15,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.mail.cli", "mail_cli"),
     ("connectences.matching.cli", "match_cli"),
     ("connectences.bench.cli", "bench_cli"),
-    ("connectences.matching.cli_route_pool", "route_cli"),
-    ("connectences.matching.cli_route_pool", "pool_cli"),
+    ("connectences.matching.cli", "route_cli"),
+    ("connectences.matching.cli", "pool_cli"),
     ("connectences.jobs.cli", "jobs_cli"),
     ("connectences.jobs.cli", "scheduler_cli"),
 ]

@@ -1,7 +1,7 @@
 """Load, before a web worker takes traffic, what its first request would pay for.
 
 A worker starts cold: the ROME taxonomy, the skill concepts, the territory's
-reference data and the in-process candidate index (``matching.service``, several
+reference data and the in-process candidate index (``matching.matches``, several
 seconds at 100,000 candidates) are built on first use. ``warm_up`` builds them at
 start-up instead; gunicorn calls it in each worker before the worker accepts a
 connection (``connectences.gunicorn_conf.post_worker_init``).
@@ -18,7 +18,7 @@ def warm_up(app: Flask) -> dict[str, float]:
     """Build the process-wide caches of ``app``; return the seconds each one took."""
     from connectences import territory
     from connectences.extensions import db
-    from connectences.matching.service import candidate_index
+    from connectences.matching.matches import candidate_index
     from connectences.skills import taxonomy
     from connectences.skills.concepts import concept_index
 

@@ -7,7 +7,7 @@ import re
 
 from werkzeug.test import stream_encode_multipart
 
-from connectences.matching.service import forget_indexes
+from connectences.matching.matches import forget_indexes
 from connectences.models import OutboxMessage
 from tests.factories import overridden
 from tests.known_secrets import CV_DEFAULT_TEXT, remember_cv_text

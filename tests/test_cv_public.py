@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 
 from connectences.cvtheque import consent
 from connectences.extensions import db
-from connectences.matching.service import match_need
+from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
     Candidate,

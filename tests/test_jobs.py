@@ -523,7 +523,7 @@ def test_mail_outbox_job_delivers_and_dry_run_only_counts():
 
 
 def test_rematch_flags_new_strong_candidates_once():
-    from connectences.matching.service import forget_indexes
+    from connectences.matching.matches import forget_indexes
     from tests import factories as f
 
     animateur = User(email="anim@pays.fr", role="animateur")

@@ -12,6 +12,7 @@ from connectences.matching.constraints import (
     hard_constraint_checks,
 )
 from connectences.matching.data import CandidateData, NeedData
+from connectences.matching.matches import explain_candidate, match_need
 from connectences.matching.score import (
     WEIGHTS,
     explain_pair,
@@ -19,7 +20,6 @@ from connectences.matching.score import (
     score,
     score_pair,
 )
-from connectences.matching.service import explain_candidate, match_need
 from connectences.models import Candidate
 from tests.factories import candidate as candidate_item
 from tests.factories import candidate_data, company, document, load, need_data
@@ -311,7 +311,7 @@ def test_changing_identity_contact_source_or_notes_never_changes_a_score(app):
 
 
 def test_service_shapes_and_unknown_refs(app):
-    from connectences.matching.service import UnknownRef
+    from connectences.matching.matches import UnknownRef
 
     _setup_db_pair()
     result = match_need("besoin-1", limit=1)

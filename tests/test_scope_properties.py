@@ -37,7 +37,7 @@ from connectences.models import (
     Referral,
     User,
 )
-from connectences.territory import observatory as figures
+from connectences.observatory import figures
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
 from tests import factories
 from tests.conftest import REFERENCE_TABLES

@@ -14,7 +14,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.matching.complete_week import fitting_needs
-from connectences.matching.service import match_need
+from connectences.matching.matches import match_need
 from connectences.models import (
     Candidate,
     CandidateEvent,

@@ -14,7 +14,7 @@ from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Lead, LeadNeed, Need, Operator, Visit
 from connectences.models.base import utcnow
-from connectences.territory.observatory import observatory
+from connectences.observatory.figures import observatory
 from connectences.web.formats import french_number
 from tests import factories
 

@@ -106,6 +106,43 @@ def outbox_subject_in_queries(root: Path = PACKAGE) -> list:
     return [where for *_, where in sorted(found)]
 
 
+# Columns a view may look a record up by: finding one row by its key, or a record's own
+# children, is no rule. Any other condition in a view's query (a state, a role, a text
+# search, a flag) is a rule of the domain, and lives in its package.
+KEY_COLUMNS = {"id", "ref", "insee"}
+
+
+def _is_key(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and (
+        node.attr in KEY_COLUMNS or node.attr.endswith("_id")
+    )
+
+
+def _key_condition(node: ast.AST) -> bool:
+    if isinstance(node, ast.Compare) and [type(op) for op in node.ops] == [ast.Eq]:
+        return _is_key(node.left)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "in_" and _is_key(node.func.value)
+    return False
+
+
+def rules_in_web_queries(root: Path = PACKAGE) -> list:
+    """Conditions of queries written in ``web/`` that are not a look-up by key."""
+    found = []
+    for path, tree in _modules(root / "web"):
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("where", "filter", "filter_by")
+            ):
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if not _key_condition(arg):
+                    found.append(f"{_where(path, root, node)} {ast.unparse(arg)}")
+    return found
+
+
 ROOT_ERRORS = {"ValueError", "Exception", "LookupError", "KeyError", "TypeError"}
 
 
@@ -228,6 +265,10 @@ def test_domain_packages_do_not_import_http_or_the_app():
     assert http_in_domain() == []
 
 
+def test_views_query_by_key_only():
+    assert rules_in_web_queries() == []
+
+
 def test_no_rule_keys_on_a_mail_subject():
     assert outbox_subject_in_queries() == []
 
@@ -259,6 +300,10 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
         "class _Stop(Exception):\n    pass\n"
         "day = date.today()\n"
         "moment = datetime.now(UTC)\n"
+        "lead = select(Lead).where(Lead.id == lead_id, Lead.operator_id == operator.id)\n"
+        "some = select(Need).where(Need.ref.in_(refs))\n"
+        'staff = select(User).where(User.role.in_(("animateur", "admin")))\n'
+        "found = select(Company).filter(Company.name.icontains(text))\n"
     )
 
     groups = state_groups_outside_workflows(root, root / "workflows")
@@ -277,6 +322,10 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
     assert all(h.startswith("connectences/jobs/tasks.py:") for h in http)
     assert [r.split(" ", 1)[1] for r in refusals_outside_domain_error(root)] == ["LeadError"]
     assert [d.split(" ", 1)[1] for d in naive_today(root)] == ["date.today()"]
+    assert rules_in_web_queries(root) == [
+        "connectences/web/leads.py:10 User.role.in_(('animateur', 'admin'))",
+        "connectences/web/leads.py:11 Company.name.icontains(text)",
+    ]
     # Reading the column to send the mail is no rule; filtering on it is.
     assert outbox_subject_in_queries(root) == [
         "connectences/jobs/tasks.py:10",

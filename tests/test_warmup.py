@@ -7,17 +7,17 @@ import importlib
 
 from connectences.bench import hello
 from connectences.extensions import db
-from connectences.matching import service
+from connectences.matching import matches
 from tests import factories
 
 
 def _index_built() -> bool:
-    return str(db.engine.url) in service._states
+    return str(db.engine.url) in matches._states
 
 
 def test_warm_up_builds_the_candidate_index_with_the_stored_people(app):
     factories.load(factories.document(candidates=[factories.candidate() for _ in range(3)]))
-    service.forget_indexes()
+    matches.forget_indexes()
     assert not _index_built()
 
     timings = importlib.import_module("connectences.warmup").warm_up(app)
@@ -25,7 +25,7 @@ def test_warm_up_builds_the_candidate_index_with_the_stored_people(app):
     assert set(timings) == {"taxonomy", "concepts", "territory", "candidate_index"}
     assert all(seconds >= 0 for seconds in timings.values())
     assert _index_built()
-    assert len(service._states[str(db.engine.url)].index) == 3
+    assert len(matches._states[str(db.engine.url)].index) == 3
 
 
 class FakeWorker:
@@ -37,7 +37,7 @@ class FakeWorker:
 def test_gunicorn_hook_warms_the_platform_worker(app):
     from connectences import gunicorn_conf
 
-    service.forget_indexes()
+    matches.forget_indexes()
     gunicorn_conf.post_worker_init(FakeWorker(app))
     assert _index_built()
 
@@ -45,7 +45,7 @@ def test_gunicorn_hook_warms_the_platform_worker(app):
 def test_gunicorn_hook_leaves_another_wsgi_app_alone(app):
     from connectences import gunicorn_conf
 
-    service.forget_indexes()
+    matches.forget_indexes()
     gunicorn_conf.post_worker_init(FakeWorker(hello.app))  # bench's bare hello: no database
     assert not _index_built()
 

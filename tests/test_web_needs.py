@@ -189,7 +189,7 @@ def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
 
 
 def test_need_page_ranks_as_the_matcher(client, animateur):
-    from connectences.matching.service import match_need
+    from connectences.matching.matches import match_need
 
     expected = match_need("n1")["matches"]
     assert [m["candidate"] for m in expected] == ["ok", "moyen"]
@@ -214,7 +214,7 @@ def test_match_filters_level_days_and_distance(client, animateur):
 
 
 def test_min_score_filter_hides_candidates(client, animateur):
-    from connectences.matching.service import match_need
+    from connectences.matching.matches import match_need
 
     score = match_need("n1")["matches"][0]["score"]
     assert score < 100

@@ -556,3 +556,29 @@ def change_password(
     user.password_hash = hash_password(new)
     user.session_version += 1
     audit(session, "password_changed", actor=user, entity="user", entity_id=user.id, ip=ip)
+
+
+# The roles that run prospection: visits are theirs, and they appear in the visits filter.
+PROSPECTION_ROLES = ("animateur", "admin")
+
+
+def prospection_staff(session: Session) -> list[User]:
+    """The accounts that make visits (animateurs and administrators), by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_(PROSPECTION_ROLES))
+            .order_by(User.full_name, User.email)
+        )
+    )
+
+
+def candidate_has_account(session: Session, candidate) -> bool:
+    """Whether a log-in account belongs to the candidate: tied to their profile, or holding
+    their address (their login)."""
+    found = session.scalar(
+        select(User.id)
+        .where((User.candidate_id == candidate.id) | (User.email == candidate.email))
+        .limit(1)
+    )
+    return found is not None

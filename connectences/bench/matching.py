@@ -219,7 +219,7 @@ def write_candidates(session, people, now, extra=None) -> None:
 
 
 def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> list[dict]:
-    """``match_service_ms``: ``service.match_need`` on a throw-away SQLite database.
+    """``match_service_ms``: ``matches.match_need`` on a throw-away SQLite database.
 
     Rows are written with bulk inserts, then the service loads them into its
     index on the first call (``index_load_ms``); the measured calls include the
@@ -233,7 +233,7 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
     from connectences import create_app
     from connectences.bench.synth import Generator
     from connectences.extensions import db
-    from connectences.matching import service
+    from connectences.matching import matches
     from connectences.models import Company, Need
     from connectences.models.base import utcnow
 
@@ -280,11 +280,11 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
             )
             write_candidates(db.session, people, now)
             db.session.commit()
-            service.forget_indexes()
+            matches.forget_indexes()
             start = time.perf_counter()
-            service.match_need(need.ref)
+            matches.match_need(need.ref)
             load_ms = (time.perf_counter() - start) * 1000
-            value, _ = _median_ms(lambda: service.match_need(need.ref), repeats)
+            value, _ = _median_ms(lambda: matches.match_need(need.ref), repeats)
             sizes = {"candidates": candidates, "repeats": repeats, "database": "sqlite"}
             for record in (
                 {"metric": "index_load_ms", "value": round(load_ms, 1), "unit": "ms", **sizes},
@@ -292,7 +292,7 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
             ):
                 records.append(record)
                 emit(record)
-            service.forget_indexes()
+            matches.forget_indexes()
             db.session.remove()
             db.engine.dispose()
     return records

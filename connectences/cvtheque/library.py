@@ -91,13 +91,6 @@ def leads_of(session: Session, candidate_id: int) -> list[LeadLine]:
     return [LeadLine(lead, item.score, [n.need for n in lead.needs]) for item, lead in rows]
 
 
-def commune_label(insee: str | None) -> str:
-    if not insee:
-        return ""
-    commune = territory.get_commune(insee)
-    return commune.label if commune else insee
-
-
 def _local_date(moment: datetime | None) -> date | str:
     # Spreadsheets hold no time zone: the day as people of the territory read it.
     return moment.astimezone(LOCAL_TZ).date() if moment else ""
@@ -138,7 +131,7 @@ def export_rows(hits: Iterable) -> Iterable[list]:
             c.last_name,
             c.email,
             c.phone or "",
-            commune_label(c.commune),
+            territory.commune_label(c.commune),
             c.mobility_km,
             ", ".join(c.skill_labels),
             ", ".join(f"{code} {rome_label(code) or ''}".strip() for code in c.rome or []),

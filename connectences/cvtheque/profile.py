@@ -279,7 +279,7 @@ def set_skills(candidate: Candidate, labels: list[str]) -> bool:
     """Make the person's skill rows match ``labels`` (normalised, placed in the taxonomy).
 
     True when they changed. Rows are replaced, not edited, so the matching index sees
-    new skill ids (see ``matching.service``).
+    new skill ids (see ``matching.matches``).
     """
     if candidate.skill_labels == labels:
         return False

@@ -16,7 +16,7 @@ Nothing here knows about HTTP: the web layer builds a ``SearchFilters`` and call
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import cache
@@ -25,8 +25,10 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import String, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from connectences import territory
+from connectences import territory, vocab
+from connectences.listing import list_arg, text_arg
 from connectences.models import Candidate, CandidateSkill
+from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.text import STOPWORDS
 from connectences.territory.geo import EARTH_RADIUS_KM
@@ -62,6 +64,33 @@ class SearchFilters:
     source: str = ""
     confirmed: bool | None = None  # email confirmed (True), not yet (False), either (None)
 
+    @classmethod
+    def from_args(cls, args) -> tuple[SearchFilters, list[str]]:
+        """The filters of the library page's query string and the French messages of the
+        values refused (those are left out)."""
+        return _from_args(args)
+
+    def as_args(self) -> dict[str, str | list[str]]:
+        """The filters set, as the page's query arguments (for links and the export)."""
+        params = {
+            "q": self.text,
+            "rome": self.rome,
+            "commune": self.commune,
+            "intercommunalite": self.epci,
+            "autour": self.near,
+            "rayon": f"{self.radius_km:g}" if self.near and self.radius_km is not None else "",
+            "niveau": self.level,
+            "heures_min": "" if self.hours_min is None else f"{self.hours_min:g}",
+            "heures_max": "" if self.hours_max is None else f"{self.hours_max:g}",
+            "jours": list(self.days),
+            "contrat": self.contract,
+            "disponible_le": self.available_by.isoformat() if self.available_by else "",
+            "statut": list(self.statuses),
+            "source": self.source,
+            "confirme": {True: "oui", False: "non"}.get(self.confirmed, ""),
+        }
+        return {k: v for k, v in params.items() if v}
+
     def as_dict(self) -> dict:
         """The filters actually set, JSON-ready (for the audit log)."""
         out = {}
@@ -75,6 +104,98 @@ class SearchFilters:
                 value = list(value)
             out[f.name] = value
         return out
+
+
+MAX_TEXT = 200
+
+
+def _number(
+    args: Mapping[str, str], name: str, label: str, low: float, high: float, errors: list[str]
+) -> float | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    value = read_number(raw)
+    if value is None:
+        errors.append(f"{label} : saisissez un nombre.")
+        return None
+    if not low <= value <= high:
+        errors.append(f"{label} : saisissez un nombre entre {low:g} et {high:g}.")
+        return None
+    return value
+
+
+def _commune(args: Mapping[str, str], name: str, label: str, errors: list[str]) -> str:
+    code = (args.get(name) or "").strip()
+    if code and not territory.is_commune(code):
+        errors.append(f"{label} : commune inconnue.")
+        return ""
+    return code
+
+
+def _from_args(args) -> tuple[SearchFilters, list[str]]:
+    """The filters of a query string (``args.getlist`` gives the repeated ones) and the
+    French messages of the values refused (those are left out)."""
+    errors: list[str] = []
+    text = text_arg(args, "q", MAX_TEXT)
+    rome = (args.get("rome") or "").strip().upper()[:5]
+    if rome and not (len(rome) >= 3 and rome[0].isalpha() and rome[1:3].isdigit()):
+        errors.append("Code ROME : saisissez un code (M1203) ou son début (M12).")
+        rome = ""
+    commune = _commune(args, "commune", "Commune", errors)
+    epci = (args.get("intercommunalite") or "").strip()
+    if epci and not territory.is_epci(epci):
+        errors.append("Intercommunalité : choisissez-en une de la liste.")
+        epci = ""
+    near = _commune(args, "autour", "Autour de", errors)
+    radius = _number(args, "rayon", "Rayon", 0, 200, errors)
+    if near and radius is None and "rayon" not in errors:
+        radius = 10.0
+    if radius is not None and not near:
+        errors.append("Rayon : choisissez aussi la commune au centre de la recherche.")
+        radius = None
+    level = args.get("niveau", "")
+    if level and level not in vocab.LEVELS:
+        errors.append("Niveau : choisissez un niveau de la liste.")
+        level = ""
+    hours_min = _number(args, "heures_min", "Heures par semaine (au moins)", 0, 48, errors)
+    hours_max = _number(args, "heures_max", "Heures par semaine (au plus)", 0, 48, errors)
+    if hours_min is not None and hours_max is not None and hours_min > hours_max:
+        errors.append("Heures par semaine : le minimum dépasse le maximum.")
+        hours_min = hours_max = None
+    days = tuple(d for d in vocab.DAYS if d in list_arg(args, "jours"))
+    contract = args.get("contrat", "")
+    if contract and contract not in vocab.CONTRACTS:
+        errors.append("Contrat : choisissez un contrat de la liste.")
+        contract = ""
+    available_by = None
+    raw_date = (args.get("disponible_le") or "").strip()
+    if raw_date:
+        try:
+            available_by = date.fromisoformat(raw_date)
+        except ValueError:
+            errors.append("Disponible au plus tard le : date invalide (jj/mm/aaaa).")
+    statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in list_arg(args, "statut"))
+    source = (args.get("source") or "").strip()[:100]
+    confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))
+    filters = SearchFilters(
+        text=text,
+        rome=rome,
+        commune=commune,
+        epci=epci,
+        near=near,
+        radius_km=radius if near else None,
+        level=level,
+        hours_min=hours_min,
+        hours_max=hours_max,
+        days=days,
+        contract=contract,
+        available_by=available_by,
+        statuses=statuses,
+        source=source,
+        confirmed=confirmed,
+    )
+    return filters, errors
 
 
 @dataclass(frozen=True)

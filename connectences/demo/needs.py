@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from connectences import workflows
 from connectences.demo.common import DEMO_PREFIX, WEEKDAYS, as_tuples, load_json, ordered_days
-from connectences.matching.service import match_need
-from connectences.matching.service_route_pool import decide_route
+from connectences.matching.matches import match_need
+from connectences.matching.routing import decide_route
 from connectences.models import Candidate, Need, Operator, Partner, User
 from connectences.workflows.dispatch import send_lead, send_referral
 

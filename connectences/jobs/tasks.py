@@ -26,7 +26,7 @@ from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.mail import retention as mail_retention
-from connectences.matching.service import match_need
+from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
     Candidate,

@@ -1,4 +1,5 @@
-"""`flask --app connectences match NEED_REF`: the matcher from the command line."""
+"""The matcher, the router and the pooling from the command line:
+`flask --app connectences match NEED_REF`, `route NEED_REF` and `pool`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from connectences.matching.service import UnknownRef, explain_candidate, match_need
+from connectences.matching.matches import UnknownRef, explain_candidate, match_need
+from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.routing import route_need
 from connectences.typography import decimal_fr, plural
+from connectences.vocab import DAYS
 
 
 def _print_human(result: dict) -> None:
@@ -55,3 +59,51 @@ def match_cli(need_ref: str, as_json: bool, limit: int, candidate_ref: str | Non
         _print_explain(result)
     else:
         _print_human(result)
+
+
+@click.command("route", help="Orientation d'un besoin : opérateur ou partenaire, avec les raisons.")
+@click.argument("need_ref")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@with_appcontext
+def route_cli(need_ref: str, as_json: bool) -> None:
+
+    try:
+        result = route_need(need_ref)
+    except UnknownRef as error:
+        click.echo(f"Erreur : {error}", err=True)
+        raise SystemExit(1) from None
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    if result["decision"] == "operator":
+        click.echo(f"Besoin {result['need']} : proposé à l'opérateur {result['operator']}.")
+    elif result["partner"]:
+        click.echo(f"Besoin {result['need']} : réorienté vers le partenaire {result['partner']}.")
+    else:
+        click.echo(f"Besoin {result['need']} : à réorienter, aucun partenaire ne couvre le lieu.")
+    for reason in result["reasons"]:
+        click.echo(f"  - {reason}")
+
+
+@click.command("pool", help="Lots de besoins à temps partiel qui font un poste en temps partagé.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.option("--details", is_flag=True, help="Ajouter le score et ses raisons à la sortie JSON.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Nombre de lots au plus.")
+@with_appcontext
+def pool_cli(as_json: bool, details: bool, limit: int | None) -> None:
+
+    result = pool_open_needs(details=details or not as_json)
+    if limit is not None:
+        result["bundles"] = result["bundles"][:limit]
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{plural(len(result['bundles']), 'lot')} de besoins en temps partagé.")
+    for rank, bundle in enumerate(result["bundles"], 1):
+        days = ", ".join(DAYS[d] for d in bundle["days"])
+        click.echo(
+            f"{rank:>3}. {' + '.join(bundle['needs'])} — {bundle['hours']} h ({days}), "
+            f"{bundle['score']}/100, {plural(len(bundle['candidates']), 'candidat')}"
+        )
+        for reason in bundle["reasons"]:
+            click.echo(f"       {reason}")

@@ -18,10 +18,10 @@ from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
+from connectences.matching.matches import candidate_index
+from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.pool import Bundle
 from connectences.matching.score import score_pair
-from connectences.matching.service import candidate_index
-from connectences.matching.service_route_pool import open_need_bundles
 from connectences.models import Candidate, Need
 from connectences.workflows import NEED_UNROUTED
 

@@ -8,13 +8,14 @@ ignored rather than failing, so a shared or edited link always opens.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
+from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, Need, Referral
 from connectences.needs.register import in_queue
 from connectences.skills import rome_label, taxonomy
@@ -34,7 +35,7 @@ WAITING_ON: dict[str, str] = {
     "entreprise": "L'entreprise, pour confirmer son adresse e-mail",
 }
 # Query argument of each filter, as it appears in the page's URL.
-ARGS = {
+BOARD_ARGS = {
     "status": "statut",
     "epci": "intercommunalite",
     "domain": "domaine",
@@ -47,7 +48,9 @@ MAX_SEARCH = 200
 
 
 @dataclass(frozen=True)
-class BoardFilters:
+class BoardFilters(ListFilters):
+    ARGS = BOARD_ARGS
+
     status: str = ""
     epci: str = ""  # SIREN of one of the Pays' intercommunalities, or "hors"
     domain: str = ""  # ROME domain: the first letter of the code
@@ -56,9 +59,10 @@ class BoardFilters:
     waiting: str = ""
     text: str = ""
 
-    def as_args(self) -> dict[str, str]:
-        """The active filters as query arguments (for links and the export)."""
-        return {ARGS[key]: value for key, value in asdict(self).items() if value}
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> BoardFilters:
+        """The board filters from query arguments; unknown values are dropped."""
+        return parse_filters(args)
 
 
 def rome_domains() -> dict[str, str]:
@@ -70,7 +74,7 @@ def parse_filters(args: Mapping[str, str]) -> BoardFilters:
     """The board filters from query arguments; unknown values are dropped."""
 
     def arg(key: str, limit: int = 20) -> str:
-        return (args.get(ARGS[key]) or "").strip()[:limit]
+        return text_arg(args, BOARD_ARGS[key], limit)
 
     status = arg("status")
     epci = arg("epci")
@@ -203,18 +207,6 @@ def age_in_days(need: Need, now: datetime) -> int:
     return max(0, (now - need.created_at).days)
 
 
-def _commune(insee: str | None) -> str:
-    commune = territory.get_commune(insee) if insee else None
-    return commune.label if commune else (insee or "")
-
-
-def _epci(insee: str | None) -> str:
-    siren = territory.epci_of(insee) if insee else None
-    if not siren:
-        return ""
-    return territory.PAYS_EPCIS.get(siren) or getattr(territory.get_epci(siren), "name", siren)
-
-
 EXPORT_HEADERS = (
     "Référence",
     "Intitulé",
@@ -250,8 +242,8 @@ def export_rows(session, needs: Sequence[Need], *, now: datetime) -> list[list]:
                 need.title,
                 need.company.name,
                 need.company.siret,
-                _commune(need.place),
-                _epci(need.place),
+                territory.commune_label(need.place),
+                territory.epci_label(need.place, unknown=""),
                 need.rome or "",
                 rome_label(need.rome) or "",
                 ", ".join(need.skills or ()),

@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from connectences import vocab
 from connectences.contacts import email_key
@@ -230,6 +231,11 @@ def create_need(session, company: Company, values: dict, *, actor, visit=None) -
 QUALIFIABLE = NEED_UNROUTED
 
 
+def may_qualify(need: Need) -> bool:
+    """Whether the need may be qualified now: not routed yet, and confirmed by its owner."""
+    return need.status in QUALIFIABLE and not awaiting_owner(need)
+
+
 def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
     """Complete a need's fields, its ROME code and whether it is shared-time work.
 
@@ -263,6 +269,19 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
 def in_queue():
     """SQL condition: the need is in the animateurs' queue (not waiting for its owner)."""
     return or_(Need.source != "entreprise", Need.owner_confirmed_at.is_not(None))
+
+
+def latest_in_queue(session, limit: int) -> list[Need]:
+    """The needs last entered in the animateurs' queue, newest first, with their company."""
+    return list(
+        session.scalars(
+            select(Need)
+            .where(in_queue())
+            .options(joinedload(Need.company))
+            .order_by(Need.created_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def needs_for_owner_email(session, email: str) -> list[Need]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
@@ -22,6 +22,7 @@ from stdnum.fr import siret as stdnum_siret
 from connectences import contacts, territory
 from connectences.accounts.audit import audit
 from connectences.errors import DomainError
+from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, CompanyContact, User
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
@@ -284,6 +285,54 @@ def search_companies(session: Session, text: str, limit: int = 10) -> list[Compa
         return []
     by_id = {c.id: c for c in session.scalars(select(Company).where(Company.id.in_(ids)))}
     return [by_id[i] for i in ids if i in by_id]
+
+
+# --- the directory list ------------------------------------------------------------------
+
+DIRECTORY_ARGS = {"text": "q", "epci": "intercommunalite", "commune": "commune", "naf": "naf"}
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class DirectoryFilters(ListFilters):
+    """Filters of the company directory: words or SIRET, one of the Pays'
+    intercommunalities, a commune, the beginning of a NAF code (as typed)."""
+
+    ARGS = DIRECTORY_ARGS
+
+    text: str = ""
+    epci: str = ""
+    commune: str = ""
+    naf: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> DirectoryFilters:
+        """The filters from query arguments; an unknown intercommunality or commune is
+        dropped."""
+        epci = args.get("intercommunalite", "")
+        commune = args.get("commune", "")
+        return cls(
+            text=text_arg(args, "q", MAX_SEARCH),
+            epci=epci if epci in territory.PAYS_EPCIS else "",
+            commune=commune if commune and territory.is_commune(commune) else "",
+            naf=text_arg(args, "naf", 6),
+        )
+
+
+def directory_query(session: Session, filters: DirectoryFilters) -> Select:
+    """The companies the directory lists with these filters, by name."""
+    query = select(Company)
+    if filters.text:
+        query = query.where(Company.id.in_(search_company_ids(session, filters.text, None)))
+    if filters.epci:
+        members = [c.insee for c in territory.communes_of_epci(filters.epci)]
+        query = query.where(Company.commune.in_(members))
+    if filters.commune:
+        query = query.where(Company.commune == filters.commune)
+    if filters.naf:
+        wanted = normalize_naf(filters.naf) or filters.naf.upper()
+        query = query.where(Company.naf.startswith(wanted, autoescape=True))
+    return query.order_by(Company.name, Company.id)
 
 
 def similar_companies(
@@ -561,20 +610,3 @@ def update_contact(
         entity_id=contact.company_id,
     )
     return contact
-
-
-def epci_label(insee: str | None) -> str:
-    """Short name of the commune's intercommunality, for lists."""
-    siren = territory.epci_of(insee) if insee else None
-    if not siren:
-        return "Hors intercommunalité connue"
-    epci = territory.get_epci(siren)
-    return territory.PAYS_EPCIS.get(siren) or (epci.name if epci else siren)
-
-
-def commune_label(insee: str | None) -> str:
-    """ "Arcachon (33120)" for an INSEE code, the code itself when unknown."""
-    if not insee:
-        return ""
-    commune = territory.get_commune(insee)
-    return commune.label if commune else insee

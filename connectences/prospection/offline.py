@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectences import territory
 from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs import form_rules, register
 from connectences.prospection import companies as directory
@@ -315,7 +316,7 @@ def _company(session, key, data, confirmed, animateur, limits, recorded_at) -> O
         raise _invalid(key, exc.errors) from None
     except directory.SimilarCompaniesFound as exc:
         names = ", ".join(
-            f"« {s.company.name} » ({directory.commune_label(s.company.commune)})"
+            f"« {s.company.name} » ({territory.commune_label(s.company.commune)})"
             for s in exc.similar
         )
         raise _Refusal(

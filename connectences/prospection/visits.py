@@ -20,10 +20,11 @@ from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
 from connectences.errors import DomainError
+from connectences.listing import ListFilters
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
-from connectences.prospection.companies import commune_label, epci_label
 from connectences.prospection.pressure import Pressure, check_contact
+from connectences.territory import commune_label, epci_label
 
 NOTES_MAX = 4000
 # How far back a visit may be logged (a forgotten visit from last month is fine, older
@@ -273,9 +274,30 @@ def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
 # --- the visits list ----------------------------------------------------------------------
 
 
+def latest_visits(session: Session, limit: int) -> list[Visit]:
+    """The visits last made, latest first, with their company."""
+    return list(
+        session.scalars(
+            select(Visit)
+            .options(joinedload(Visit.company))
+            .order_by(Visit.visited_on.desc(), Visit.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 @dataclass(frozen=True)
-class VisitFilters:
+class VisitFilters(ListFilters):
     """Filters of the visits list; None or empty means "any"."""
+
+    ARGS = {
+        "animateur_id": "animateur",
+        "channel": "canal",
+        "epci": "intercommunalite",
+        "start": "du",
+        "end": "au",
+        "outcome": "issue",
+    }
 
     animateur_id: int | None = None
     channel: str | None = None
@@ -283,6 +305,35 @@ class VisitFilters:
     start: date | None = None
     end: date | None = None
     outcome: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> tuple[VisitFilters, dict[str, str]]:
+        """The filters of the list's query string and the French messages of the dates
+        refused, by field (those are left out); unknown choices are dropped."""
+        errors: dict[str, str] = {}
+        try:
+            animateur = int(args.get("animateur") or "")
+        except ValueError:
+            animateur = None
+        channel = args.get("canal", "")
+        outcome = args.get("issue", "")
+        epci = args.get("intercommunalite", "")
+        dates = {}
+        for key, label in (("du", "Date de début"), ("au", "Date de fin")):
+            try:
+                dates[key] = parse_date(args.get(key), key, label)
+            except VisitError as exc:
+                errors.update(exc.errors)
+                dates[key] = None
+        filters = cls(
+            animateur_id=animateur or None,
+            channel=channel if channel in vocab.VISIT_CHANNELS else None,
+            epci=epci if territory.is_epci(epci) else None,
+            start=dates["du"],
+            end=dates["au"],
+            outcome=outcome if outcome in vocab.VISIT_OUTCOMES else None,
+        )
+        return filters, errors
 
 
 def filtered_visits(filters: VisitFilters) -> Select:

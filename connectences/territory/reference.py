@@ -125,6 +125,24 @@ def get_commune(insee: str) -> CommuneRef | None:
     return _reference().communes.get(insee)
 
 
+def commune_label(insee: str | None) -> str:
+    """ "Arcachon (33120)" for an INSEE code; the code itself when unknown, "" for none."""
+    if not insee:
+        return ""
+    commune = _reference().communes.get(insee)
+    return commune.label if commune else insee
+
+
+def epci_label(insee: str | None, unknown: str = "Hors intercommunalité connue") -> str:
+    """Short name of the commune's intercommunality (the Pays' own names for its three),
+    ``unknown`` when the commune is in none the reference knows."""
+    siren = epci_of(insee) if insee else None
+    if not siren:
+        return unknown
+    epci = get_epci(siren)
+    return PAYS_EPCIS.get(siren) or (epci.name if epci else siren)
+
+
 def is_commune(insee: str) -> bool:
     """True when ``insee`` is the code of a current French commune."""
     return insee in _reference().communes

@@ -40,6 +40,7 @@ from connectences.territory import PAYS_EPCIS
 from connectences.typography import plural
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.forms import InviteForm, attach_errors
 from connectences.web.paging import paginate
@@ -133,15 +134,12 @@ def disable_user(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    try:
-        accounts.disable(db.session, user.email, actor=current_user._get_current_object())
-        db.session.commit()
-    except accounts.AccountError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        flash(f"Le compte {user.email} est désactivé.", "success")
-    return redirect(url_for("admin.index"))
+    return commit_or_refuse(
+        lambda: accounts.disable(db.session, user.email, actor=current_user._get_current_object()),
+        refusals=accounts.AccountError,
+        back=url_for("admin.index"),
+        done=f"Le compte {user.email} est désactivé.",
+    )
 
 
 @bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])

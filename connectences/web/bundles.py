@@ -7,32 +7,23 @@ Pooling itself is ``matching.pool``; sending is ``workflows.dispatch.send_lead``
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from connectences import vocab
+from connectences import territory, vocab
+from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
-from connectences.matching.service_route_pool import pool_open_needs
+from connectences.matching.open_bundles import pool_open_needs
 from connectences.models import Need
 from connectences.web.access import guard_blueprint
+from connectences.web.actions import commit_or_refuse
+from connectences.web.formats import days_label, hours_label
 from connectences.web.navigation import add_nav
-from connectences.web.needs import (
-    MAX_NOTE,
-    _active_operators,
-    _candidates_by_ref,
-    _chosen_candidates,
-    _commune_label,
-    _days,
-    _hours,
-    _operator_from_form,
-    _text,
-)
-from connectences.workflows import NEED_SEARCHING, TransitionError
-from connectences.workflows.dispatch import send_lead
+from connectences.workflows import NEED_SEARCHING, dispatch
 
 bp = Blueprint("bundles", __name__, url_prefix="/animateur/postes-partages")
 guard_blueprint(bp, "animateur", "admin")
@@ -43,10 +34,6 @@ for _role in ("animateur", "admin"):
 def open_bundles() -> list[dict]:
     """The bundles of the open needs, best first, with their score and reasons."""
     return pool_open_needs(details=True)["bundles"]
-
-
-def _key(refs) -> tuple[str, ...]:
-    return tuple(sorted(set(refs)))
 
 
 @bp.route("")
@@ -63,7 +50,7 @@ def index():
         if need_refs
         else {}
     )
-    people = _candidates_by_ref(ref for b in bundles for ref in b["candidates"])
+    people = candidates_by_ref(db.session, (ref for b in bundles for ref in b["candidates"]))
     for bundle in bundles:
         bundle["members"] = [needs[ref] for ref in bundle["needs"] if ref in needs]
         bundle["fitting"] = [people[ref] for ref in bundle["candidates"] if ref in people]
@@ -78,64 +65,36 @@ def index():
     return render_template(
         "bundles/index.html",
         bundles=bundles,
-        operators=_active_operators(),
+        operators=dispatch.proposal_operators(db.session),
         operator_kinds=vocab.OPERATOR_KINDS,
         statuses=vocab.NEED_STATUSES,
         proposable=NEED_SEARCHING,
         levels=vocab.LEVELS,
-        commune_label=_commune_label,
-        days=_days,
-        hours=_hours,
+        commune_label=territory.commune_label,
+        days=days_label,
+        hours=hours_label,
+    )
+
+
+def _proposed(lead) -> str:
+    hours = hours_label(sum(item.need.hours_per_week for item in lead.needs))
+    return (
+        f"Poste en temps partagé ({hours} par semaine, {len(lead.needs)} "
+        f"entreprises) proposé à {lead.operator.name}. Un e-mail lui a été envoyé."
     )
 
 
 @bp.route("/proposer", methods=["POST"])
 def propose():
-    back = redirect(url_for("bundles.index"))
-    refs = [r.strip() for r in request.form.getlist("besoins") if r and r.strip()]
-    bundle = next((b for b in open_bundles() if _key(b["needs"]) == _key(refs)), None)
-    if bundle is None:
-        flash(
-            "Ce poste en temps partagé n'existe plus (un des besoins a changé). "
-            "Rien n'a été envoyé ; vérifiez la liste ci-dessous.",
-            "error",
-        )
-        return back
-    operator = _operator_from_form()
-    if isinstance(operator, str):
-        flash(operator, "error")
-        return back
-    candidates = _chosen_candidates(request.form.getlist("candidats"))
-    if isinstance(candidates, str):
-        flash(candidates, "error")
-        return back
-    needs = list(
-        db.session.scalars(
-            select(Need)
-            .options(joinedload(Need.company))
-            .where(Need.ref.in_(bundle["needs"]))
-            .order_by(Need.ref)
-        )
-    )
-    try:
-        send_lead(
+    return commit_or_refuse(
+        lambda: dispatch.propose_bundle(
             db.session,
-            needs=needs,
-            operator=operator,
-            candidates=candidates,
+            request.form.getlist("besoins"),
+            operator_ref=request.form.get("operateur"),
+            candidate_refs=request.form.getlist("candidats"),
+            note=request.form.get("note"),
             actor=current_user,
-            note=_text(request.form.get("note"), MAX_NOTE),
-            reasons=list(bundle.get("reasons", ())),
-        )
-        db.session.flush()
-    except TransitionError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return back
-    db.session.commit()
-    flash(
-        f"Poste en temps partagé ({_hours(bundle['hours'])} par semaine, {len(needs)} "
-        f"entreprises) proposé à {operator.name}. Un e-mail lui a été envoyé.",
-        "success",
+        ),
+        back=url_for("bundles.index"),
+        done=_proposed,
     )
-    return back

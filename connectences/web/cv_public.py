@@ -30,7 +30,7 @@ from flask_login import current_user, logout_user
 from connectences import skills, territory, vocab
 from connectences.accounts import create_user
 from connectences.accounts.audit import audit
-from connectences.accounts.service import AccountError
+from connectences.accounts.service import AccountError, candidate_has_account
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
@@ -45,8 +45,8 @@ from connectences.cvtheque.profile import (
 from connectences.cvtheque.read_skills import skills_read_in_cv
 from connectences.cvtheque.status import choose_week, set_status, settle_status
 from connectences.extensions import db
-from connectences.matching.service import candidate_changed
-from connectences.models import Candidate, User, utcnow
+from connectences.matching.matches import candidate_changed
+from connectences.models import Candidate, utcnow
 from connectences.web.access import public
 from connectences.web.cv_forms import (
     ActionForm,
@@ -373,12 +373,7 @@ def space(token: str):
     _audit_self("cv.viewed", candidate)
     db.session.commit()
     commune = territory.get_commune(candidate.commune)
-    has_account = (
-        db.session.query(User.id)
-        .filter((User.candidate_id == candidate.id) | (User.email == candidate.email))
-        .first()
-        is not None
-    )
+    has_account = candidate_has_account(db.session, candidate)
     return render_template(
         "cv_public/space.html",
         candidate=candidate,
@@ -601,12 +596,7 @@ def delete(token: str):
 def account(token: str):
     """Create a password account tied to the profile (for those who prefer to log in)."""
     candidate = _space_candidate(token)
-    exists = (
-        db.session.query(User.id)
-        .filter((User.candidate_id == candidate.id) | (User.email == candidate.email))
-        .first()
-    )
-    if exists is not None:
+    if candidate_has_account(db.session, candidate):
         db.session.commit()
         flash("Un compte existe déjà pour votre adresse : connectez-vous.", "info")
         return redirect(url_for("auth.login"))

@@ -63,8 +63,8 @@ def pays_communes() -> list:
 def helpers() -> dict:
     """Label functions shared by the directory and visit templates."""
     return {
-        "commune_label": directory.commune_label,
-        "epci_label": directory.epci_label,
+        "commune_label": territory.commune_label,
+        "epci_label": territory.epci_label,
         "naf_label": naf.naf_label,
         "vocab": vocab,
     }
@@ -75,37 +75,14 @@ def helpers() -> dict:
 
 @bp.route("")
 def index():
-    text = (request.args.get("q") or "").strip()[:MAX_SEARCH]
-    epci = request.args.get("intercommunalite", "")
-    commune = request.args.get("commune", "")
-    naf_code = (request.args.get("naf") or "").strip()[:6]
-
-    query = select(Company)
-    if text:
-        query = query.where(Company.id.in_(directory.search_company_ids(db.session, text, None)))
-    if epci in territory.PAYS_EPCIS:
-        query = query.where(
-            Company.commune.in_([c.insee for c in territory.communes_of_epci(epci)])
-        )
-    else:
-        epci = ""
-    if commune and territory.is_commune(commune):
-        query = query.where(Company.commune == commune)
-    else:
-        commune = ""
-    if naf_code:
-        wanted = naf.normalize_naf(naf_code) or naf_code.upper()
-        query = query.where(Company.naf.startswith(wanted, autoescape=True))
-    query = query.order_by(Company.name, Company.id)
-    pagination = paginate(query, PER_PAGE)
-    filters = {"q": text, "intercommunalite": epci, "commune": commune, "naf": naf_code}
-    active = {k: v for k, v in filters.items() if v}
+    filters = directory.DirectoryFilters.from_args(request.args)
+    pagination = paginate(directory.directory_query(db.session, filters), PER_PAGE)
     return render_template(
         "directory/index.html",
         companies=pagination.items,
         pagination=pagination,
-        filters=filters,
-        active_filters=active,
+        filters=filters.form_values(),
+        active_filters=filters.as_args(),
         epcis=territory.PAYS_EPCIS,
         communes=pays_communes(),
         **helpers(),
@@ -124,7 +101,7 @@ def search():
                     "ref": c.ref,
                     "nom": c.name,
                     "siret": c.siret,
-                    "commune": directory.commune_label(c.commune),
+                    "commune": territory.commune_label(c.commune),
                     "ne_plus_solliciter": c.do_not_solicit,
                     "url_visite": url_for("visits.new", entreprise=c.ref),
                     "url_fiche": url_for("directory.show", ref=c.ref),

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from connectences import vocab
 from connectences.clock import LOCAL_TZ
 from connectences.typography import (
     FrenchTypography,
@@ -54,6 +55,18 @@ def phone_display(value: str | None, empty: str = "—") -> str:
     if len(value) == 10 and value.isdigit():
         return " ".join(value[i : i + 2] for i in range(0, 10, 2))
     return value
+
+
+def hours_label(value: float | None) -> str:
+    """``17,5 h`` in the needs' lists and forms; "" when unknown."""
+    if value is None:
+        return ""
+    return f"{value:g}".replace(".", ",") + " h"
+
+
+def days_label(days) -> str:
+    """The working days in week order, ``lundi, mardi``; a dash when none."""
+    return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"
 
 
 def register_formats(app: Flask) -> None:

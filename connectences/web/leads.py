@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory, vocab
@@ -36,6 +36,7 @@ from connectences.models import (
 )
 from connectences.numbers import read_number
 from connectences.web.access import guard_blueprint, refuse_and_audit
+from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_cv
 from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
@@ -44,6 +45,7 @@ from connectences.workflows import (
     LEAD_IN_PROGRESS,
     LeadState,
     TransitionError,
+    inboxes,
 )
 from connectences.workflows import leads as flow
 
@@ -79,50 +81,18 @@ def _text(value: str | None) -> str:
     return (value or "").strip()[:MAX_TEXT]
 
 
-def _commune_label(insee: str | None) -> str:
-    if not insee:
-        return ""
-    commune = territory.get_commune(insee)
-    return commune.label if commune else insee
-
-
 @bp.route("")
 def index():
     operator_id = current_user.operator_id
     leads: list[Lead] = []
     closed: list[Lead] = []
     closed_total = 0
-    placements: list[Placement] = []
+    to_follow: list[Placement] = []
     if operator_id is not None:
-        open_states = LEAD_IN_PROGRESS | {LeadState.ENVOYE}
-        listed = (
-            select(Lead)
-            .where(Lead.operator_id == operator_id)
-            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
-            .order_by(Lead.created_at.desc(), Lead.id.desc())
+        leads, closed, closed_total = inboxes.operator_inbox(
+            db.session, operator_id, closed_shown=CLOSED_SHOWN
         )
-        leads = db.session.scalars(listed.where(Lead.status.in_(open_states))).all()
-        closed_query = listed.where(Lead.status.not_in(open_states))
-        closed = db.session.scalars(closed_query.limit(CLOSED_SHOWN)).all()
-        closed_total = db.session.scalar(
-            select(func.count(Lead.id)).where(
-                Lead.operator_id == operator_id, Lead.status.not_in(open_states)
-            )
-        )
-        placements = db.session.scalars(
-            select(Placement)
-            .join(Lead)
-            .where(Lead.operator_id == operator_id)
-            # Only placements with a follow-up point still to do (the list to follow).
-            .where(
-                Placement.id.in_(
-                    select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
-                )
-            )
-            .options(selectinload(Placement.follow_ups), selectinload(Placement.candidate))
-            .order_by(Placement.start_date.desc())
-        ).all()
-    to_follow = placements
+        to_follow = inboxes.placements_to_follow(db.session, operator_id)
     return render_template(
         "leads/index.html",
         operator=current_user.operator,
@@ -156,11 +126,7 @@ def _render_show(
     """The lead page. ``pending`` holds a placement waiting for its confirmation; after a
     refused form, ``sent`` names it (an action, "placement" or "suivi-<id>"), ``errors``
     sit next to its fields and ``typed`` keeps what was typed and chosen."""
-    placements = db.session.scalars(
-        select(Placement)
-        .where(Placement.lead_id == lead.id)
-        .options(selectinload(Placement.follow_ups), selectinload(Placement.needs))
-    ).all()
+    placements = inboxes.lead_placements(db.session, lead.id)
     return render_template(
         "leads/show.html",
         lead=lead,
@@ -172,7 +138,7 @@ def _render_show(
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,
         contracts=vocab.CONTRACTS,
         vocab=vocab,
-        commune_label=_commune_label,
+        commune_label=territory.commune_label,
         total_hours=sum(item.need.hours_per_week for item in lead.needs),
         pending=pending,
         sent=sent,
@@ -229,22 +195,17 @@ def act(lead_id: int):
         flash("Action inconnue.", "error")
         return redirect(url_for(".show", lead_id=lead.id))
     done, call = action
-    try:
-        call(lead, request.form)
-    except TransitionError as refusal:
-        db.session.rollback()
-        typed = {
-            "motif": request.form.get("motif", ""),
-            "precision": request.form.get("precision", ""),
-        }
-        errors = errors_for(refusal, ACTION_FIELDS)
-        if "_" in errors:  # not about what was typed: the state forbids it
-            flash(refusal.message, "error")
-            return redirect(url_for(".show", lead_id=lead_id))
-        return _render_show(_own_lead(lead_id), None, 422, sent=name, errors=errors, typed=typed)
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for(".show", lead_id=lead_id))
+    typed = {key: request.form.get(key, "") for key in ("motif", "precision")}
+    return commit_or_refuse(
+        lambda: call(lead, request.form),
+        refusals=TransitionError,
+        fields=ACTION_FIELDS,
+        render=lambda errors: _render_show(
+            _own_lead(lead_id), None, 422, sent=name, errors=errors, typed=typed
+        ),
+        back=url_for(".show", lead_id=lead_id),
+        done=done,
+    )
 
 
 def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
@@ -339,23 +300,26 @@ def follow_up(lead_id: int, point_id: int):
     errors = {}
     if holds not in ("oui", "non"):
         errors["tient"] = "Dites si le recrutement tient."
-    try:
-        flow.record_follow_up(
+    return commit_or_refuse(
+        lambda: flow.record_follow_up(
             db.session,
             point,
             company_feedback=_text(request.form.get("entreprise")),
             candidate_feedback=_text(request.form.get("personne")),
             holds=holds == "oui",
             actor=current_user,
-        )
-    except TransitionError as refusal:
-        errors = {**errors_for(refusal, {"feedback": "entreprise"}), **errors}
-    if errors:
-        db.session.rollback()
-        return _render_show(_own_lead(lead_id), None, 422, sent=sent, errors=errors, typed=typed)
-    db.session.commit()
-    flash(f"Suivi à {point.months} mois enregistré.", "success")
-    return redirect(url_for(".show", lead_id=lead_id))
+        ),
+        refusals=TransitionError,
+        fields={"feedback": "entreprise"},
+        typed_errors=errors,
+        render_unnamed=True,
+        render=lambda errors: _render_show(
+            _own_lead(lead_id), None, 422, sent=sent, errors=errors, typed=typed
+        ),
+        back=url_for(".show", lead_id=lead_id, _anchor=sent),
+        done=f"Suivi à {point.months} mois enregistré.",
+        then=url_for(".show", lead_id=lead_id),
+    )
 
 
 @bp.route("/<int:lead_id>/cv/<int:candidate_id>")

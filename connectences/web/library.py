@@ -8,7 +8,6 @@ attempt by another role.
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -29,8 +28,6 @@ from connectences.cvtheque.commitments import (
 from connectences.cvtheque.history import events_of
 from connectences.cvtheque.library import (
     EXPORT_HEADERS,
-    LibraryError,
-    commune_label,
     export_rows,
     leads_of,
     record_contact,
@@ -39,11 +36,11 @@ from connectences.cvtheque.library import (
 )
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
 from connectences.extensions import db
-from connectences.matching import service as matching
+from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
-from connectences.numbers import read_number
 from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number
@@ -71,7 +68,6 @@ for _role in sorted(LIBRARY_ROLES):
     add_nav(_role, "CVthèque", "library.index")
 
 PER_PAGE = 25
-MAX_TEXT = 200
 SORT_PARAMS = {"pertinence": "relevance", "recent": "recent"}
 SOURCES = ("forum", "job dating", "permanence France Travail", "réseaux sociaux", "import")
 LEAD_STATUSES = vocab.LEAD_STATUSES
@@ -94,113 +90,6 @@ def _optional_links(pairs, **values) -> list[tuple[str, str]]:
         except BuildError:
             continue
     return out
-
-
-# --- reading the filters ---------------------------------------------------------------
-
-
-def _number(name: str, label: str, low: float, high: float, errors: list[str]) -> float | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    value = read_number(raw)
-    if value is None:
-        errors.append(f"{label} : saisissez un nombre.")
-        return None
-    if not low <= value <= high:
-        errors.append(f"{label} : saisissez un nombre entre {low:g} et {high:g}.")
-        return None
-    return value
-
-
-def _commune(name: str, label: str, errors: list[str]) -> str:
-    code = (request.args.get(name) or "").strip()
-    if code and not territory.is_commune(code):
-        errors.append(f"{label} : commune inconnue.")
-        return ""
-    return code
-
-
-def read_filters() -> tuple[SearchFilters, dict, list[str]]:
-    """The filters of the query string: (filters, params to repeat in links, errors)."""
-    args = request.args
-    errors: list[str] = []
-    text = (args.get("q") or "").strip()[:MAX_TEXT]
-    rome = (args.get("rome") or "").strip().upper()[:5]
-    if rome and not (len(rome) >= 3 and rome[0].isalpha() and rome[1:3].isdigit()):
-        errors.append("Code ROME : saisissez un code (M1203) ou son début (M12).")
-        rome = ""
-    commune = _commune("commune", "Commune", errors)
-    epci = (args.get("intercommunalite") or "").strip()
-    if epci and not territory.is_epci(epci):
-        errors.append("Intercommunalité : choisissez-en une de la liste.")
-        epci = ""
-    near = _commune("autour", "Autour de", errors)
-    radius = _number("rayon", "Rayon", 0, 200, errors)
-    if near and radius is None and "rayon" not in errors:
-        radius = 10.0
-    if radius is not None and not near:
-        errors.append("Rayon : choisissez aussi la commune au centre de la recherche.")
-        radius = None
-    level = args.get("niveau", "")
-    if level and level not in vocab.LEVELS:
-        errors.append("Niveau : choisissez un niveau de la liste.")
-        level = ""
-    hours_min = _number("heures_min", "Heures par semaine (au moins)", 0, 48, errors)
-    hours_max = _number("heures_max", "Heures par semaine (au plus)", 0, 48, errors)
-    if hours_min is not None and hours_max is not None and hours_min > hours_max:
-        errors.append("Heures par semaine : le minimum dépasse le maximum.")
-        hours_min = hours_max = None
-    days = tuple(d for d in vocab.DAYS if d in args.getlist("jours"))
-    contract = args.get("contrat", "")
-    if contract and contract not in vocab.CONTRACTS:
-        errors.append("Contrat : choisissez un contrat de la liste.")
-        contract = ""
-    available_by = None
-    raw_date = (args.get("disponible_le") or "").strip()
-    if raw_date:
-        try:
-            available_by = date.fromisoformat(raw_date)
-        except ValueError:
-            errors.append("Disponible au plus tard le : date invalide (jj/mm/aaaa).")
-    statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in args.getlist("statut"))
-    source = (args.get("source") or "").strip()[:100]
-    confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))
-    filters = SearchFilters(
-        text=text,
-        rome=rome,
-        commune=commune,
-        epci=epci,
-        near=near,
-        radius_km=radius if near else None,
-        level=level,
-        hours_min=hours_min,
-        hours_max=hours_max,
-        days=days,
-        contract=contract,
-        available_by=available_by,
-        statuses=statuses,
-        source=source,
-        confirmed=confirmed,
-    )
-    params = {
-        "q": text,
-        "rome": rome,
-        "commune": commune,
-        "intercommunalite": epci,
-        "autour": near,
-        "rayon": f"{radius:g}" if near and radius is not None else "",
-        "niveau": level,
-        "heures_min": "" if hours_min is None else f"{hours_min:g}",
-        "heures_max": "" if hours_max is None else f"{hours_max:g}",
-        "jours": list(days),
-        "contrat": contract,
-        "disponible_le": available_by.isoformat() if available_by else "",
-        "statut": list(statuses),
-        "source": source,
-        "confirme": args.get("confirme", "") if confirmed is not None else "",
-    }
-    return filters, {k: v for k, v in params.items() if v}, errors
 
 
 def _sort(filters: SearchFilters) -> tuple[str, str]:
@@ -240,7 +129,8 @@ def _back_url() -> str:
 
 @bp.route("")
 def index():
-    filters, params, errors = read_filters()
+    filters, errors = SearchFilters.from_args(request.args)
+    params = filters.as_args()
     sort_param, sort = _sort(filters)
     result = search_candidates(
         db.session, filters, sort=sort, page=page_number(), per_page=PER_PAGE
@@ -270,7 +160,7 @@ def index():
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
         sources=SOURCES,
-        commune_label=commune_label,
+        commune_label=territory.commune_label,
         rome_label=rome_label,
         library_links=_optional_links(LIBRARY_LINKS),
     )
@@ -282,7 +172,7 @@ def export(fmt: str):
     """Every candidate of the current search (not only the page), as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, _, _ = read_filters()
+    filters, _ = SearchFilters.from_args(request.args)
     _, sort = _sort(filters)
     rows = list(export_rows(iter_candidates(db.session, filters, sort=sort)))
     accounts.audit(
@@ -327,7 +217,7 @@ def show(ref: str):
         actors=actors,
         leads=leads_of(db.session, candidate.id),
         week=week_view(candidate),
-        commune_label=commune_label,
+        commune_label=territory.commune_label,
         rome_label=rome_label,
         levels=vocab.LEVELS,
         days=vocab.DAYS,
@@ -348,36 +238,31 @@ def _after_change(candidate: Candidate) -> None:
 @bp.route("/<ref>/statut", methods=["POST"])
 def change_status(ref: str):
     candidate = _candidate_or_404(ref)
-    try:
-        changed = set_status(
-            db.session, candidate, request.form.get("statut", ""), actor=current_user
-        )
-    except LibraryError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for(".show", ref=ref, _anchor="statut"))
-    db.session.commit()
-    if changed:
+
+    def done(changed: bool) -> str | None:
+        if not changed:
+            return None
         _after_change(candidate)
-        flash(f"Statut enregistré : {vocab.CANDIDATE_STATUSES[candidate.status]}.", "success")
-    return redirect(url_for(".show", ref=ref))
+        return f"Statut enregistré : {vocab.CANDIDATE_STATUSES[candidate.status]}."
+
+    return commit_or_refuse(
+        lambda: set_status(
+            db.session, candidate, request.form.get("statut", ""), actor=current_user
+        ),
+        back=url_for(".show", ref=ref, _anchor="statut"),
+        done=done,
+        then=url_for(".show", ref=ref),
+    )
 
 
 @bp.route("/<ref>/notes", methods=["POST"])
 def change_notes(ref: str):
     candidate = _candidate_or_404(ref)
-    try:
-        changed = set_notes(
-            db.session, candidate, request.form.get("notes", ""), actor=current_user
-        )
-    except LibraryError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for(".show", ref=ref, _anchor="notes"))
-    db.session.commit()
-    if changed:
-        flash("Notes enregistrées.", "success")
-    return redirect(url_for(".show", ref=ref, _anchor="notes"))
+    return commit_or_refuse(
+        lambda: set_notes(db.session, candidate, request.form.get("notes", ""), actor=current_user),
+        back=url_for(".show", ref=ref, _anchor="notes"),
+        done=lambda changed: "Notes enregistrées." if changed else None,
+    )
 
 
 @bp.route("/<ref>/contact", methods=["POST"])

@@ -18,6 +18,7 @@ from connectences.extensions import db
 from connectences.models import Candidate
 from connectences.tabular import TableError
 from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.formats import local_date
 from connectences.web.navigation import add_nav
@@ -63,11 +64,6 @@ def _helpers():
     return {"candidate_url": candidate_url}
 
 
-def _commune_label(insee: str | None) -> str:
-    commune = territory.get_commune(insee) if insee else None
-    return commune.label if commune else (insee or "")
-
-
 # --------------------------------------------------------------------------- duplicates
 
 
@@ -89,7 +85,7 @@ def _display(candidate: Candidate, name: str) -> str:
     if value is None or value == "":
         return "—"
     if name == "commune":
-        return _commune_label(value)
+        return territory.commune_label(value)
     if name == "level":
         return vocab.LEVELS.get(value, value)
     if name == "status":
@@ -164,15 +160,15 @@ def merge_pair(a_id: int, b_id: int):
             chosen = a if side == "a" else b
             choices[f.name] = "keep" if chosen is keep else "drop"
     drop_ref = drop.ref
-    try:
-        merge.merge_candidates(db.session, keep, drop, actor=current_user.id, choices=choices)
-        db.session.commit()
-    except merge.MergeError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".compare", a_id=a_id, b_id=b_id))
-    flash(f"Les deux fiches sont fusionnées ; la fiche {drop_ref} a été supprimée.", "success")
-    return redirect(candidate_url(keep))
+    return commit_or_refuse(
+        lambda: merge.merge_candidates(
+            db.session, keep, drop, actor=current_user.id, choices=choices
+        ),
+        refusals=merge.MergeError,
+        back=url_for(".compare", a_id=a_id, b_id=b_id),
+        done=f"Les deux fiches sont fusionnées ; la fiche {drop_ref} a été supprimée.",
+        then=candidate_url(keep),
+    )
 
 
 @bp.route("/doublons/<int:a_id>/<int:b_id>/distincts", methods=["POST"])

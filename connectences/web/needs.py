@@ -10,50 +10,41 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
 from connectences.clock import local_today
+from connectences.cvtheque.lookup import candidates_by_ref, find_candidates
 from connectences.extensions import db
-from connectences.matching import service as matching
+from connectences.matching import matches as matching
 from connectences.matching.complete_week import people_with_free_time
-from connectences.matching.data import need_from_model
-from connectences.matching.score import score_pair
-from connectences.matching.service_route_pool import decide_route
-from connectences.models import (
-    Candidate,
-    Company,
-    Lead,
-    LeadNeed,
-    Need,
-    Operator,
-    Partner,
-    Referral,
-    User,
-    Visit,
-    utcnow,
-)
-from connectences.needs import board, form_rules, register
+from connectences.matching.filters import MATCH_LIMITS, MatchFilters, filtered_matches
+from connectences.matching.routing import decide_route
+from connectences.models import Company, Need, Visit, utcnow
+from connectences.needs import board, form_rules, moves, register
 from connectences.needs.status_words import awaiting_owner
-from connectences.prospection.companies import unreachable_message
+from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.skills import rome_label, rome_suggestions
 from connectences.web.access import guard_blueprint
+from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
-from connectences.web.formats import local_date, local_datetime_words, phone_display
+from connectences.web.formats import (
+    days_label,
+    hours_label,
+    local_date,
+    local_datetime_words,
+    phone_display,
+)
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
 from connectences.workflows import (
-    NEED,
-    NEED_MANUAL_MOVES,
     NEED_REORIENTABLE,
     NEED_SEARCHING,
     NeedState,
-    TransitionError,
-    history,
-    transition,
+    dispatch,
 )
-from connectences.workflows.dispatch import send_lead, send_referral
+from connectences.workflows.dispatch import MAX_NOTE
 
 bp = Blueprint("needs", __name__, url_prefix="/animateur/besoins")
 guard_blueprint(bp, "animateur", "admin")
@@ -61,8 +52,6 @@ for _role in ("animateur", "admin"):
     add_nav(_role, "Besoins", "needs.index")
 
 PER_PAGE = 15  # one card per need on a phone: 25 made the board 8,500 px long
-MATCH_LIMITS = (10, 20, 50, 100)
-DEFAULT_MATCH_LIMIT = 20
 TRANSITION_BUTTONS = {
     NeedState.EN_RECHERCHE: "Lancer la recherche",
     NeedState.POURVU: "Marquer comme pourvu",
@@ -73,7 +62,6 @@ SOURCES = {
     "entreprise": "Déposé par l'entreprise",
     "import": "Importé",
 }
-MAX_NOTE = 2000
 MAX_SEARCH = 200
 
 
@@ -84,77 +72,16 @@ def _need_or_404(ref: str) -> Need:
     return db.first_or_404(select(Need).options(joinedload(Need.company)).where(Need.ref == ref))
 
 
-def _commune_label(insee: str | None) -> str:
-    if not insee:
-        return ""
-    commune = territory.get_commune(insee)
-    return commune.label if commune else insee
-
-
-def _epci_label(insee: str | None) -> str:
-    siren = territory.epci_of(insee) if insee else None
-    if not siren:
-        return "Hors intercommunalité connue"
-    return territory.PAYS_EPCIS.get(siren) or (territory.get_epci(siren) or siren).name
-
-
-def _hours(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:g}".replace(".", ",") + " h"
-
-
-def _days(days) -> str:
-    return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"
-
-
 def _text(value: str | None, limit: int) -> str:
     return (value or "").strip()[:limit]
 
 
+def _need_url(need: Need, anchor: str = "") -> str:
+    return url_for("needs.show", ref=need.ref) + (f"#{anchor}" if anchor else "")
+
+
 def _back_to(need: Need, anchor: str = ""):
-    return redirect(url_for("needs.show", ref=need.ref) + (f"#{anchor}" if anchor else ""))
-
-
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    value = request.args.get(name, type=int)
-    if value is None:
-        return default
-    return max(low, min(high, value))
-
-
-def _candidates_by_ref(refs) -> dict[str, Candidate]:
-    refs = list(dict.fromkeys(refs))
-    if not refs:
-        return {}
-    rows = db.session.scalars(select(Candidate).where(Candidate.ref.in_(refs)))
-    return {c.ref: c for c in rows}
-
-
-def _active_operators() -> list[Operator]:
-    operators = db.session.scalars(select(Operator).where(Operator.active.is_(True))).all()
-    kinds = list(vocab.OPERATOR_KINDS)
-    # Groupements d'employeurs first: they are the usual home of shared-time work.
-    return sorted(operators, key=lambda o: (kinds.index(o.kind) if o.kind in kinds else 99, o.name))
-
-
-def _active_partners() -> list[Partner]:
-    return list(
-        db.session.scalars(
-            select(Partner).where(Partner.active.is_(True)).order_by(Partner.name, Partner.ref)
-        )
-    )
-
-
-def route_for_need(need: Need) -> dict:
-    """The routing decision of the need: ``{"need", "decision", "operator"|"partner",
-    "reasons", "no_fit_reason"}`` (``no_fit_reason`` preselects the referral's motive)."""
-    decision = decide_route(need.ref)
-    return {
-        **decision.to_json(),
-        "no_fit_reason": decision.no_fit_reason,
-        "shared": list(decision.shared),
-    }
+    return redirect(_need_url(need, anchor))
 
 
 # --- the board ----------------------------------------------------------------------
@@ -172,7 +99,7 @@ def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
 
 @bp.route("")
 def index():
-    filters = board.parse_filters(request.args)
+    filters = board.BoardFilters.from_args(request.args)
     now = utcnow()
     pagination = paginate(board.board_query(filters, now=now), PER_PAGE)
     needs = list(pagination.items)
@@ -191,9 +118,9 @@ def index():
         domains=board.rome_domains(),
         statuses=vocab.NEED_STATUSES,
         epcis=territory.PAYS_EPCIS,
-        commune_label=_commune_label,
+        commune_label=territory.commune_label,
         rome_label=rome_label,
-        hours=_hours,
+        hours=hours_label,
         age=lambda need: board.age_in_days(need, now),
     )
 
@@ -203,7 +130,7 @@ def export(fmt: str):
     """Exactly the rows the board shows with the same filters, every page at once."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters = board.parse_filters(request.args)
+    filters = board.BoardFilters.from_args(request.args)
     now = utcnow()
     needs = list(db.session.scalars(board.board_query(filters, now=now)).unique())
     return send_table(
@@ -249,26 +176,6 @@ def _error_list(errors: dict) -> list[tuple[str, str]]:
     return sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
 
 
-def _company_search(text: str) -> list[Company]:
-    text = text.strip()
-    if not text:
-        return []
-    compact = text.replace(" ", "")
-    return list(
-        db.session.scalars(
-            select(Company)
-            .where(
-                or_(
-                    Company.name.icontains(text, autoescape=True),
-                    Company.siret.startswith(compact, autoescape=True),
-                )
-            )
-            .order_by(Company.name)
-            .limit(20)
-        )
-    )
-
-
 def _pays_communes() -> list[str]:
     return sorted((c.label for c in territory.pays_communes()), key=str.lower)
 
@@ -307,7 +214,7 @@ def new():
             errors["visite"] = "Cette visite n'existe pas ou ne concerne pas cette entreprise."
             visit = None
     search = _text(request.args.get("recherche"), MAX_SEARCH)
-    found = _company_search(search) if company is None else []
+    found = search_companies(db.session, search, limit=20) if company is None else []
     # A need opened from a visit starts with what was noted during the visit.
     data: dict = {"days": [], "notes": visit.notes or ""} if visit else {"days": []}
     duplicates: list[Need] = []
@@ -386,18 +293,15 @@ def qualify(ref: str):
         checked.merge(form_rules.check_qualification(data))
         errors = checked.errors
         if not errors:
-            try:
-                moved = register.qualify_need(db.session, need, checked.values, actor=current_user)
-            except TransitionError as refusal:
-                db.session.rollback()
-                flash(refusal.message, "error")
-                return _back_to(need, "etat")
-            db.session.commit()
-            flash(
-                "Le besoin est maintenant « qualifié »." if moved else "Qualification mise à jour.",
-                "success",
+            return commit_or_refuse(
+                lambda: register.qualify_need(db.session, need, checked.values, actor=current_user),
+                back=_need_url(need, "etat"),
+                done=lambda moved: (
+                    "Le besoin est maintenant « qualifié »."
+                    if moved
+                    else "Qualification mise à jour."
+                ),
             )
-            return _back_to(need, "etat")
         status = 422
     skills = form_rules.split_skills(data.get("skills", ""))
     suggestions = rome_suggestions(data.get("title", ""), skills)
@@ -412,7 +316,7 @@ def qualify(ref: str):
                 suggestions=suggestions,
                 suggested_codes={code for code, _ in suggestions},
                 awaiting=awaiting_owner(need),
-                qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
+                qualifiable=register.may_qualify(need),
             ),
         ),
         status,
@@ -420,103 +324,6 @@ def qualify(ref: str):
 
 
 # --- one need ------------------------------------------------------------------------
-
-
-def _match_filters() -> dict:
-    limit = request.args.get("nombre", type=int)
-    return {
-        "min_score": _int_arg("score_min", 0, 0, 100),
-        "limit": limit if limit in MATCH_LIMITS else DEFAULT_MATCH_LIMIT,
-        "max_km": _int_arg("distance_max", None, 0, 500),
-        "exact_level": request.args.get("niveau_exact") == "1",
-        "all_days": request.args.get("tous_les_jours") == "1",
-    }
-
-
-def _matches(need: Need, filters: dict) -> tuple[list[dict], int]:
-    """The ranked candidates for the need (as ``match_need`` ranks them), filtered as the
-    animateur asked; explanations are written only for the rows shown.
-
-    Returns the rows shown and how many candidates pass every hard constraint.
-    """
-    need_data = need_from_model(need)
-    index = matching.candidate_index(db.session)
-    ranked = index.top(need_data, None)
-    chosen = []
-    for ref, points in ranked:
-        if points < filters["min_score"]:
-            break  # best first: every following score is lower
-        cand = index.get(ref)
-        km = territory.distance_km(cand.commune, need_data.commune)
-        if filters["max_km"] is not None and (km is None or km > filters["max_km"]):
-            continue
-        if filters["exact_level"] and cand.level != need_data.level:
-            continue
-        if filters["all_days"] and not need_data.days <= cand.days:
-            continue
-        chosen.append((cand, km))
-        if len(chosen) >= filters["limit"]:
-            break
-    people = _candidates_by_ref(cand.ref for cand, _ in chosen)
-    rows = []
-    for cand, km in chosen:
-        points, explanation = score_pair(need_data, cand)
-        if cand.ref in people:
-            rows.append(
-                {
-                    "candidate": cand.ref,
-                    "score": points,
-                    "explanation": explanation,
-                    "person": people[cand.ref],
-                    "km": km,
-                }
-            )
-    return rows, len(ranked)
-
-
-def _history_rows(need: Need) -> list[dict]:
-    log = history(db.session, NEED, need.id)
-    actor_ids = {t.actor_id for t in log if t.actor_id}
-    actors = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
-    rows = []
-    for entry in log:
-        actor = actors.get(entry.actor_id)
-        reason = vocab.NEED_ABANDON_REASONS.get(entry.reason_code or "", entry.reason_code)
-        rows.append(
-            {
-                "at": entry.at,
-                "who": (actor.full_name or actor.email) if actor else "La plateforme",
-                "from": vocab.label(vocab.NEED_STATUSES, entry.from_state) or "—",
-                "to": vocab.label(vocab.NEED_STATUSES, entry.to_state),
-                "why": " — ".join(part for part in (reason, entry.reason_text) if part),
-            }
-        )
-    return rows
-
-
-def _leads_and_referrals(need: Need) -> tuple[list[Lead], list[Referral]]:
-    leads = db.session.scalars(
-        select(Lead)
-        .join(LeadNeed, LeadNeed.lead_id == Lead.id)
-        .where(LeadNeed.need_id == need.id)
-        .options(
-            joinedload(Lead.operator),
-            selectinload(Lead.candidates),
-            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
-        )
-        .order_by(Lead.created_at.desc())
-    ).unique()
-    referrals = db.session.scalars(
-        select(Referral)
-        .where(Referral.need_id == need.id)
-        .options(joinedload(Referral.partner))
-        .order_by(Referral.created_at.desc())
-    )
-    return list(leads), list(referrals)
 
 
 def _fields(need: Need) -> list[tuple[str, str]]:
@@ -529,8 +336,8 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Métier (code ROME)", rome_text),
         ("Compétences attendues", ", ".join(need.skills or ()) or "—"),
         ("Niveau de qualification", vocab.label(vocab.LEVELS, need.level)),
-        ("Heures par semaine", _hours(need.hours_per_week)),
-        ("Jours de travail", _days(need.days)),
+        ("Heures par semaine", hours_label(need.hours_per_week)),
+        ("Jours de travail", days_label(need.days)),
         ("Contrat", vocab.label(vocab.CONTRACTS, need.contract)),
         ("Motif du besoin", vocab.label(vocab.REASONS, need.reason)),
         ("Démarrage souhaité", local_date(need.start)),
@@ -540,8 +347,8 @@ def _fields(need: Need) -> list[tuple[str, str]]:
             if need.duration_months
             else "Non précisée",
         ),
-        ("Lieu de travail", _commune_label(need.place)),
-        ("Intercommunalité", _epci_label(need.place)),
+        ("Lieu de travail", territory.commune_label(need.place)),
+        ("Intercommunalité", territory.epci_label(need.place)),
         ("Temps partagé", shared),
         ("Origine", SOURCES.get(need.source, need.source)),
         ("Enregistré le", local_datetime_words(need.created_at)),
@@ -564,15 +371,8 @@ def _fields(need: Need) -> list[tuple[str, str]]:
     return fields
 
 
-def _manual_moves(need: Need) -> tuple[str, ...]:
-    if awaiting_owner(need):
-        return ()  # not in the queue yet: its owner must confirm first
-    allowed = NEED.allowed(need.status)
-    return tuple(t for t in NEED_MANUAL_MOVES.get(need.status, ()) if t in allowed)
-
-
 def _transition_choices(need: Need) -> list[tuple[str, str]]:
-    return [(t, TRANSITION_BUTTONS[t]) for t in _manual_moves(need)]
+    return [(t, TRANSITION_BUTTONS[t]) for t in moves.manual_moves(need)]
 
 
 @bp.route("/<ref>")
@@ -585,43 +385,33 @@ def _render_show(
 ):
     """The need page; after a refused re-orientation, with what was typed and chosen
     and the errors next to their fields."""
-    filters = _match_filters()
-    matches, proposed_count = _matches(need, filters)
+    filters = MatchFilters.from_args(request.args)
+    matches, proposed_count = filtered_matches(db.session, need, filters)
     free_time = people_with_free_time(need)
-    decision = route_for_need(need)
-    operators = _active_operators()
-    partners = _active_partners()
-    leads, referrals = _leads_and_referrals(need)
-    # No routing advice before qualification: the ROME code, level and contract it
-    # rests on are not known yet.
-    advise = need.status != "nouveau"
-    default_operator = (
-        decision.get("operator") if advise and decision["decision"] == "operator" else None
-    )
-    default_partner = (
-        decision.get("partner") if advise and decision["decision"] != "operator" else None
-    )
+    decision = decide_route(need.ref, db.session)
+    leads, referrals = dispatch.sent_for(db.session, need)
+    default_operator, default_partner = dispatch.route_advice(decision, need)
     return render_template(
         "needs/show.html",
         need=need,
         fields=_fields(need),
-        company_place=_commune_label(need.company.commune),
+        company_place=territory.commune_label(need.company.commune),
         status_label=vocab.label(vocab.NEED_STATUSES, need.status),
-        history=_history_rows(need),
+        history=moves.history_rows(db.session, need),
         transitions=_transition_choices(need),
         abandon_reasons=vocab.NEED_ABANDON_REASONS,
         decision=decision,
-        advise=advise,
+        advise=need.status != NeedState.NOUVEAU,
         matches=matches,
         proposed_count=proposed_count,
         free_time=free_time,
-        free_time_people=_candidates_by_ref(fit.person.ref for fit in free_time),
+        free_time_people=candidates_by_ref(db.session, (fit.person.ref for fit in free_time)),
         filters=filters,
         match_limits=MATCH_LIMITS,
-        operators=operators,
+        operators=dispatch.proposal_operators(db.session),
         operator_kinds=vocab.OPERATOR_KINDS,
         default_operator=default_operator,
-        partners=partners,
+        partners=dispatch.active_partners(db.session),
         partner_kinds=vocab.PARTNER_KINDS,
         default_partner=default_partner,
         no_fit_reasons=vocab.NO_FIT_REASONS,
@@ -631,11 +421,11 @@ def _render_show(
         referral_statuses=vocab.REFERRAL_STATUSES,
         referral_refusals=vocab.REFERRAL_REFUSAL_REASONS,
         levels=vocab.LEVELS,
-        days=_days,
-        hours=_hours,
-        commune_label=_commune_label,
+        days=days_label,
+        hours=hours_label,
+        commune_label=territory.commune_label,
         awaiting=awaiting_owner(need),
-        qualifiable=need.status in register.QUALIFIABLE and not awaiting_owner(need),
+        qualifiable=register.may_qualify(need),
         proposable=need.status in NEED_SEARCHING,
         unreachable=unreachable_message(need.company),
         reorientable=need.status in NEED_REORIENTABLE,
@@ -651,195 +441,89 @@ def _render_show(
 def change_status(ref: str):
     need = _need_or_404(ref)
     target = request.form.get("etat", "")
-    if target not in _manual_moves(need):
-        labels = vocab.NEED_STATUSES
-        message = "Ce changement d'état n'est pas possible depuis cette page."
-        if awaiting_owner(need):
-            message = "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
-        elif target == NeedState.QUALIFIE and need.status == NeedState.NOUVEAU:
-            message = (
-                "Pour qualifier ce besoin, complétez-le et choisissez son métier "
-                "(bouton « Qualifier le besoin »)."
-            )
-        elif target in labels:
-            message = (
-                f"Impossible de passer de « {labels[need.status]} » à « {labels[target]} » "
-                "depuis cette page."
-            )
-        flash(message, "error")
-        return _back_to(need, "etat")
-    code = request.form.get("motif") or None if target == NeedState.ABANDONNE else None
-    text = _text(request.form.get("precision"), MAX_NOTE) or None
-    try:
-        transition(
+    return commit_or_refuse(
+        lambda: moves.move_by_hand(
             db.session,
             need,
-            NEED,
             target,
             actor=current_user,
-            reason_code=code,
-            reason_text=text,
-        )
-    except TransitionError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return _back_to(need, "etat")
-    db.session.commit()
-    flash(f"Le besoin est maintenant « {vocab.NEED_STATUSES[target].lower()} ».", "success")
-    return _back_to(need, "etat")
+            reason_code=request.form.get("motif"),
+            reason_text=_text(request.form.get("precision"), MAX_NOTE),
+        ),
+        back=_need_url(need, "etat"),
+        done=lambda _: f"Le besoin est maintenant « {vocab.NEED_STATUSES[target].lower()} ».",
+    )
 
 
-def _chosen_candidates(refs: list[str]) -> list[Candidate] | str:
-    """The candidates ticked in a form, or a French message when one is unknown."""
-    refs = [r.strip() for r in refs if r and r.strip()]
-    found = _candidates_by_ref(refs)
-    unknown = [r for r in dict.fromkeys(refs) if r not in found]
-    if unknown:
-        return f"Candidat inconnu : « {unknown[0][:100]} ». Rien n'a été envoyé."
-    return [found[r] for r in dict.fromkeys(refs)]
-
-
-def _operator_from_form() -> Operator | str:
-    ref = (request.form.get("operateur") or "").strip()
-    if not ref:
-        return "Choisissez l'opérateur à qui proposer le besoin."
-    operator = db.session.scalar(select(Operator).where(Operator.ref == ref))
-    if operator is None or not operator.active:
-        return "Cet opérateur n'existe pas ou n'est plus actif. Rien n'a été envoyé."
-    return operator
+def _proposed(lead) -> str:
+    count = len(lead.candidates)
+    people = f" avec {count} candidat{'s' if count > 1 else ''}" if count else " sans candidat"
+    return f"Besoin proposé à {lead.operator.name}{people}. Un e-mail lui a été envoyé."
 
 
 @bp.route("/<ref>/proposer", methods=["POST"])
 def propose(ref: str):
     need = _need_or_404(ref)
-    operator = _operator_from_form()
-    if isinstance(operator, str):
-        flash(operator, "error")
-        return _back_to(need, "proposer")
-    candidates = _chosen_candidates(request.form.getlist("candidats"))
-    if isinstance(candidates, str):
-        flash(candidates, "error")
-        return _back_to(need, "proposer")
-    decision = route_for_need(need)
-    # The operator reads why the need is theirs, never why other operators were not chosen.
-    reasons = decision["shared"] if decision.get("operator") == operator.ref else []
-    try:
-        lead = send_lead(
+    return commit_or_refuse(
+        lambda: dispatch.propose_need(
             db.session,
-            needs=[need],
-            operator=operator,
-            candidates=candidates,
+            need,
+            operator_ref=request.form.get("operateur"),
+            candidate_refs=request.form.getlist("candidats"),
+            note=request.form.get("note"),
             actor=current_user,
-            note=_text(request.form.get("note"), MAX_NOTE),
-            reasons=reasons,
-        )
-        db.session.flush()
-    except TransitionError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return _back_to(need, "proposer")
-    db.session.commit()
-    count = len(lead.candidates)
-    people = f" avec {count} candidat{'s' if count > 1 else ''}" if count else " sans candidat"
-    flash(f"Besoin proposé à {operator.name}{people}. Un e-mail lui a été envoyé.", "success")
-    return _back_to(need, "suivi")
+        ),
+        back=_need_url(need, "proposer"),
+        done=_proposed,
+        then=_need_url(need, "suivi"),
+    )
 
 
 @bp.route("/<ref>/reorienter", methods=["POST"])
 def reorient(ref: str):
     need = _need_or_404(ref)
-    if awaiting_owner(need):
-        flash("Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise.", "error")
-        return _back_to(need, "reorienter")
-    partner_ref = (request.form.get("partenaire") or "").strip()
-    partner = (
-        db.session.scalar(select(Partner).where(Partner.ref == partner_ref))
-        if partner_ref
-        else None
-    )
-    code = request.form.get("motif") or ""
-    text = _text(request.form.get("precision"), MAX_NOTE)
-    errors = {}
-    if partner is None or not partner.active:
-        errors["partenaire"] = "Choisissez un partenaire actif dans la liste."
-    if code not in vocab.NO_FIT_REASONS:
-        errors["motif"] = "Choisissez le motif de la réorientation."
-    elif code == "autre" and not text:
-        errors["precision"] = "Précisez le motif « Autre » de la réorientation."
-    if errors:
-        typed = {
-            "partenaire": partner_ref,
-            "motif": code,
-            "precision": text,
-            "note": _text(request.form.get("note"), MAX_NOTE),
-        }
-        return _render_show(need, reorient=typed, reorient_errors=errors, status=422)
-    reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
-    if code != "autre" and text:
-        reason = f"{reason} : {text}"
-    decision = route_for_need(need)
-    shared = decision["shared"] if decision.get("partner") == partner.ref else []
-    reasons = [reason] + [r for r in shared if r != reason]
-    try:
-        send_referral(
+    form = request.form
+    typed = {
+        "partenaire": (form.get("partenaire") or "").strip(),
+        "motif": form.get("motif") or "",
+        "precision": _text(form.get("precision"), MAX_NOTE),
+        "note": _text(form.get("note"), MAX_NOTE),
+    }
+    return commit_or_refuse(
+        lambda: dispatch.reorient_need(
             db.session,
-            need=need,
-            partner=partner,
+            need,
+            partner_ref=form.get("partenaire"),
+            code=form.get("motif"),
+            text=form.get("precision"),
+            note=form.get("note"),
             actor=current_user,
-            reasons=reasons,
-            note=_text(request.form.get("note"), MAX_NOTE),
-        )
-        db.session.flush()
-    except TransitionError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return _back_to(need, "reorienter")
-    db.session.commit()
-    flash(f"Besoin réorienté vers {partner.name}. Un e-mail lui a été envoyé.", "success")
-    return _back_to(need, "suivi")
+        ),
+        render=lambda errors: _render_show(
+            need, reorient=typed, reorient_errors=errors, status=422
+        ),
+        back=_need_url(need, "reorienter"),
+        done=lambda referral: (
+            f"Besoin réorienté vers {referral.partner.name}. Un e-mail lui a été envoyé."
+        ),
+        then=_need_url(need, "suivi"),
+    )
 
 
 # --- "Pourquoi pas ce candidat ?" --------------------------------------------------------
-
-
-def _find_candidates(text: str) -> list[Candidate]:
-    """Candidates by exact ref or e-mail, else by name (every word must appear)."""
-    text = text.strip()
-    exact = db.session.scalars(
-        select(Candidate).where(
-            or_(Candidate.ref == text, func.lower(Candidate.email) == text.lower())
-        )
-    ).all()
-    if exact:
-        return list(exact)
-    words = [w for w in text.split() if w][:4]
-    if not words:
-        return []
-    query = select(Candidate)
-    for word in words:
-        query = query.where(
-            or_(
-                Candidate.first_name.icontains(word, autoescape=True),
-                Candidate.last_name.icontains(word, autoescape=True),
-            )
-        )
-    return list(
-        db.session.scalars(query.order_by(Candidate.last_name, Candidate.first_name).limit(21))
-    )
 
 
 @bp.route("/<ref>/pourquoi-pas")
 def why_not(ref: str):
     need = _need_or_404(ref)
     text = _text(request.args.get("candidat"), MAX_SEARCH)
-    found: list[Candidate] = []
     result = None
     person = None
     status = 200
     if not text:
         flash("Indiquez la référence, l'adresse e-mail ou le nom du candidat.", "error")
         return _back_to(need, "pourquoi-pas")
-    found = _find_candidates(text)
+    found = find_candidates(db.session, text)
     if len(found) == 1:
         person = found[0]
         result = matching.explain_candidate(need.ref, person.ref)
@@ -854,7 +538,7 @@ def why_not(ref: str):
             person=person,
             result=result,
             levels=vocab.LEVELS,
-            commune_label=_commune_label,
+            commune_label=territory.commune_label,
         ),
         status,
     )

@@ -9,8 +9,7 @@ from connectences.accounts.scope import observatory_scope
 from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
-from connectences.territory import observatory as figures
-from connectences.vocab import NEED_STATUSES
+from connectences.observatory import figures
 from connectences.web.access import guard_blueprint
 
 bp = Blueprint("observatory", __name__, url_prefix="/territoire")
@@ -31,8 +30,5 @@ def index():
         now=now,
         periods=figures.PERIODS,
         meanings=figures.STATUS_MEANING,
-        status_counts=[
-            (key, label, seen.by_status.get(key, 0) if seen else 0)
-            for key, label in NEED_STATUSES.items()
-        ],
+        status_counts=figures.status_counts(seen),
     )

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from connectences.cvtheque.access import operator_placed
 from connectences.extensions import db
-from connectences.models import Candidate, Lead, LeadNeed, Need
+from connectences.models import Candidate
 from connectences.vocab import LEAD_STATUSES
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.week import render_complete_week
+from connectences.workflows import inboxes
 
 bp = Blueprint("operators", __name__, url_prefix="/operateur")
 guard_blueprint(bp, "operator")
@@ -25,20 +25,8 @@ def index():
     counts: dict[str, int] = {}
     leads = []
     if operator is not None:
-        counts = dict(
-            db.session.execute(
-                select(Lead.status, func.count())
-                .where(Lead.operator_id == operator.id)
-                .group_by(Lead.status)
-            ).all()
-        )
-        leads = db.session.scalars(
-            select(Lead)
-            .where(Lead.operator_id == operator.id)
-            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
-            .order_by(Lead.created_at.desc())
-            .limit(20)
-        ).all()
+        counts = inboxes.lead_counts(db.session, operator.id)
+        leads = inboxes.operator_leads(db.session, operator.id, limit=20)
     return render_template(
         "operators/index.html",
         operator=operator,

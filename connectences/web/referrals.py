@@ -16,7 +16,7 @@ from connectences.accounts.scope import may_open_referral
 from connectences.extensions import db
 from connectences.models import Need, Referral
 from connectences.web.access import guard_blueprint, refuse_and_audit
-from connectences.web.forms import errors_for
+from connectences.web.actions import commit_or_refuse
 from connectences.web.navigation import add_nav
 from connectences.workflows import (
     REFERRAL,
@@ -24,6 +24,7 @@ from connectences.workflows import (
     REFERRAL_IN_PROGRESS,
     ReferralState,
     TransitionError,
+    inboxes,
 )
 from connectences.workflows import leads as flow
 
@@ -46,23 +47,11 @@ def _own_referral(referral_id: int) -> Referral:
     return referral
 
 
-def _commune_label(insee: str | None) -> str:
-    if not insee:
-        return ""
-    commune = territory.get_commune(insee)
-    return commune.label if commune else insee
-
-
 @bp.route("")
 def index():
     referrals: list[Referral] = []
     if current_user.partner_id is not None:
-        referrals = db.session.scalars(
-            select(Referral)
-            .where(Referral.partner_id == current_user.partner_id)
-            .options(joinedload(Referral.need).joinedload(Need.company))
-            .order_by(Referral.created_at.desc(), Referral.id.desc())
-        ).all()
+        referrals = inboxes.partner_referrals(db.session, current_user.partner_id)
     return render_template(
         "referrals/index.html",
         partner=current_user.partner,
@@ -92,7 +81,7 @@ def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=Non
         statuses=vocab.REFERRAL_STATUSES,
         refusal_reasons=vocab.REFERRAL_REFUSAL_REASONS,
         vocab=vocab,
-        commune_label=_commune_label,
+        commune_label=territory.commune_label,
         sent=sent,
         errors=errors or {},
         typed=typed or {},
@@ -132,23 +121,20 @@ ACTION_FIELDS = {
 @bp.route("/<int:referral_id>/action", methods=["POST"])
 def act(referral_id: int):
     referral = _own_referral(referral_id)
-    action = ACTIONS.get(request.form.get("action", ""))
+    name = request.form.get("action", "")
+    action = ACTIONS.get(name)
     if action is None:
         flash("Action inconnue.", "error")
         return redirect(url_for(".show", referral_id=referral_id))
     done, call = action
-    try:
-        call(referral, request.form)
-    except TransitionError as refusal:
-        db.session.rollback()
-        name = request.form.get("action", "")
-        errors = errors_for(refusal, ACTION_FIELDS[name])
-        if "_" in errors:  # not about what was typed: the state forbids it
-            flash(refusal.message, "error")
-            return redirect(url_for(".show", referral_id=referral_id))
-        typed = {key: request.form.get(key, "") for key in ("motif", "precision", "issue")}
-        referral = _own_referral(referral_id)
-        return _render_show(referral, 422, sent=name, errors=errors, typed=typed)
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for(".show", referral_id=referral_id))
+    typed = {key: request.form.get(key, "") for key in ("motif", "precision", "issue")}
+    return commit_or_refuse(
+        lambda: call(referral, request.form),
+        refusals=TransitionError,
+        fields=ACTION_FIELDS[name],
+        render=lambda errors: _render_show(
+            _own_referral(referral_id), 422, sent=name, errors=errors, typed=typed
+        ),
+        back=url_for(".show", referral_id=referral_id),
+        done=done,
+    )

@@ -8,45 +8,21 @@ from datetime import timedelta
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.models import Lead, LeadNeed, Need, Visit
 from connectences.models.base import utcnow
-from connectences.needs import board
-from connectences.needs.register import in_queue
+from connectences.needs import board, register
 from connectences.prospection import visits as prospection
 from connectences.vocab import LEAD_STATUSES, NEED_STATUSES, VISIT_CHANNELS
 from connectences.web.access import guard_blueprint
-from connectences.workflows import LEAD_RETURNED, LEAD_UNANSWERED, NeedState
+from connectences.workflows import LEAD_RETURNED, LEAD_UNANSWERED, NeedState, inboxes
 
 bp = Blueprint("staff", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur")
 
 RETURNED_WITHIN_DAYS = 30
 SHOWN = 3
-
-
-def _leads(statuses, *, since=None, oldest_first: bool):
-    """Leads in the given statuses with their needs, and how many there are in all."""
-    conditions = [Lead.status.in_(statuses)]
-    if since is not None:
-        conditions.append(Lead.updated_at >= since)
-    order = Lead.created_at if oldest_first else Lead.updated_at.desc()
-    total = db.session.scalar(select(func.count()).select_from(Lead).where(*conditions))
-    rows = db.session.scalars(
-        select(Lead)
-        .where(*conditions)
-        .options(
-            joinedload(Lead.operator),
-            selectinload(Lead.needs).joinedload(LeadNeed.need),
-        )
-        .order_by(order, Lead.id)
-        .limit(SHOWN)
-    ).all()
-    return total or 0, rows
 
 
 @bp.route("")
@@ -59,23 +35,18 @@ def index():
         board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
     ).all()
     follow = prospection.follow_ups_of(db.session, current_user.id, today=local_today())
-    unanswered_total, unanswered = _leads(LEAD_UNANSWERED, oldest_first=True)
-    returned_total, returned = _leads(
-        LEAD_RETURNED, since=now - timedelta(days=RETURNED_WITHIN_DAYS), oldest_first=False
+    unanswered_total, unanswered = inboxes.leads_in(
+        db.session, LEAD_UNANSWERED, oldest_first=True, limit=SHOWN
     )
-    needs = db.session.scalars(
-        select(Need)
-        .where(in_queue())
-        .options(joinedload(Need.company))
-        .order_by(Need.created_at.desc())
-        .limit(10)
-    ).all()
-    visits = db.session.scalars(
-        select(Visit)
-        .options(joinedload(Visit.company))
-        .order_by(Visit.visited_on.desc(), Visit.id.desc())
-        .limit(10)
-    ).all()
+    returned_total, returned = inboxes.leads_in(
+        db.session,
+        LEAD_RETURNED,
+        since=now - timedelta(days=RETURNED_WITHIN_DAYS),
+        oldest_first=False,
+        limit=SHOWN,
+    )
+    needs = register.latest_in_queue(db.session, limit=10)
+    visits = prospection.latest_visits(db.session, limit=10)
     return render_template(
         "staff/index.html",
         status_counts=[(key, label, counts.get(key, 0)) for key, label in NEED_STATUSES.items()],

@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from connectences import territory, vocab
+from connectences import territory
+from connectences.accounts.service import prospection_staff
 from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.models import User, Visit
+from connectences.models import Visit
 from connectences.prospection import companies as directory
 from connectences.prospection import visits as prospection
 from connectences.prospection.pressure import (
@@ -212,58 +212,16 @@ def follow_up(visit_id: int):
 # --- the visits list ---------------------------------------------------------------------
 
 
-def _filters() -> tuple[prospection.VisitFilters, dict, dict[str, str]]:
-    """The filters from the query string; bad values are reported, not applied."""
-    args = request.args
-    errors: dict[str, str] = {}
-    animateur = args.get("animateur", type=int)
-    channel = args.get("canal", "")
-    channel = channel if channel in vocab.VISIT_CHANNELS else ""
-    outcome = args.get("issue", "")
-    outcome = outcome if outcome in vocab.VISIT_OUTCOMES else ""
-    epci = args.get("intercommunalite", "")
-    epci = epci if territory.is_epci(epci) else ""
-    dates = {}
-    for key, label in (("du", "Date de début"), ("au", "Date de fin")):
-        try:
-            dates[key] = prospection.parse_date(args.get(key), key, label)
-        except prospection.VisitError as exc:
-            errors.update(exc.errors)
-            dates[key] = None
-    filters = prospection.VisitFilters(
-        animateur_id=animateur,
-        channel=channel or None,
-        epci=epci or None,
-        start=dates["du"],
-        end=dates["au"],
-        outcome=outcome or None,
-    )
-    shown = {
-        "animateur": str(animateur) if animateur else "",
-        "canal": channel,
-        "intercommunalite": epci,
-        "du": dates["du"].isoformat() if dates["du"] else "",
-        "au": dates["au"].isoformat() if dates["au"] else "",
-        "issue": outcome,
-    }
-    return filters, shown, errors
-
-
 @bp.route("/visites")
 def index():
-    filters, shown, errors = _filters()
+    filters, errors = prospection.VisitFilters.from_args(request.args)
     # The totals count every visit of the filters (one GROUP BY), not only the page's.
     total, totals = prospection.counted_visits(db.session, filters)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page_number(), pages)
     query = prospection.filtered_visits(filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     rows = db.session.scalars(query).unique().all()
-    active = {k: v for k, v in shown.items() if v}
-    animateurs = db.session.scalars(
-        select(User)
-        .where(User.role.in_(("animateur", "admin")))
-        .order_by(User.full_name, User.email)
-    ).all()
+    animateurs = prospection_staff(db.session)
     return render_template(
         "visits/index.html",
         visits=rows,
@@ -271,8 +229,8 @@ def index():
         totals=totals,
         page=page,
         pages=pages,
-        filters=shown,
-        active_filters=active,
+        filters=filters.form_values(),
+        active_filters=filters.as_args(),
         errors=errors,
         animateurs=animateurs,
         epcis=territory.PAYS_EPCIS,
@@ -285,7 +243,7 @@ def export(fmt: str):
     """Exactly the visits the list shows with the same filters, every page."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, _shown, _errors = _filters()
+    filters, _errors = prospection.VisitFilters.from_args(request.args)
     visits = db.session.scalars(prospection.filtered_visits(filters)).unique().all()
     return send_table(
         fmt, "visites", prospection.EXPORT_HEADERS, prospection.export_rows(visits), "Visites"

@@ -14,11 +14,6 @@ from connectences.matching.complete_week import fitting_bundles, fitting_needs
 from connectences.models import Candidate, Need
 
 
-def _commune_label(insee: str | None) -> str:
-    commune = territory.get_commune(insee) if insee else None
-    return commune.label if commune else (insee or "")
-
-
 def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = True):
     """The page: the person's week, the open needs that fit it, the bundles that would."""
     fits = fitting_needs(candidate)
@@ -43,7 +38,7 @@ def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = T
         open_to_work=candidate.status in vocab.OPEN_TO_WORK,
         statuses=vocab.CANDIDATE_STATUSES,
         days=vocab.DAYS,
-        commune_label=_commune_label,
+        commune_label=territory.commune_label,
         back_url=back_url,
         staff=staff,
     )

@@ -6,13 +6,21 @@ the email to the organisation, all in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from connectences import territory, workflows
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from connectences import territory, vocab, workflows
 from connectences.clock import local_today
+from connectences.cvtheque.lookup import chosen_candidates
+from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
+from connectences.matching.open_bundles import open_need_bundles
+from connectences.matching.route import RouteDecision
+from connectences.matching.routing import decide_route
 from connectences.matching.score import score_pair
 from connectences.models import (
     Candidate,
@@ -24,6 +32,7 @@ from connectences.models import (
     Partner,
     Referral,
 )
+from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import unreachable_message
 from connectences.prospection.pressure import ContactRefused, check_contact
 from connectences.urls import external_url
@@ -38,6 +47,69 @@ from connectences.workflows import (
 )
 
 MAX_BUNDLE_HOURS = 35
+MAX_NOTE = 2000
+
+
+class ReorientationRefused(DomainError):
+    """The re-orientation form is incomplete; ``errors`` maps its fields to French messages."""
+
+
+def _note(text: str | None) -> str:
+    return (text or "").strip()[:MAX_NOTE]
+
+
+# --- who a need may be sent to -------------------------------------------------------
+
+
+def proposal_operators(session) -> list[Operator]:
+    """The active operators, groupements d'employeurs first (the usual home of shared-time
+    work), then by kind and name."""
+    operators = session.scalars(select(Operator).where(Operator.active.is_(True))).all()
+    kinds = list(vocab.OPERATOR_KINDS)
+    return sorted(operators, key=lambda o: (kinds.index(o.kind) if o.kind in kinds else 99, o.name))
+
+
+def active_partners(session) -> list[Partner]:
+    """The active partners, by name."""
+    return list(
+        session.scalars(
+            select(Partner).where(Partner.active.is_(True)).order_by(Partner.name, Partner.ref)
+        )
+    )
+
+
+def _operator(session, ref: str | None) -> Operator:
+    ref = (ref or "").strip()
+    if not ref:
+        raise TransitionError("Choisissez l'opérateur à qui proposer le besoin.")
+    operator = session.scalar(select(Operator).where(Operator.ref == ref))
+    if operator is None or not operator.active:
+        raise TransitionError(
+            "Cet opérateur n'existe pas ou n'est plus actif. Rien n'a été envoyé."
+        )
+    return operator
+
+
+def sent_for(session, need: Need) -> tuple[list[Lead], list[Referral]]:
+    """The leads and referrals the need was sent in, newest first."""
+    leads = session.scalars(
+        select(Lead)
+        .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+        .where(LeadNeed.need_id == need.id)
+        .options(
+            joinedload(Lead.operator),
+            selectinload(Lead.candidates),
+            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+        )
+        .order_by(Lead.created_at.desc())
+    ).unique()
+    referrals = session.scalars(
+        select(Referral)
+        .where(Referral.need_id == need.id)
+        .options(joinedload(Referral.partner))
+        .order_by(Referral.created_at.desc())
+    )
+    return list(leads), list(referrals)
 
 
 def _check_pressure(session, needs: Sequence[Need]) -> None:
@@ -218,3 +290,158 @@ def send_referral(
         link=external_url("referrals.show", referral_id=referral.id),
     )
     return referral
+
+
+# --- from the animateurs' forms ------------------------------------------------------
+
+
+def propose_need(
+    session,
+    need: Need,
+    *,
+    operator_ref: str | None,
+    candidate_refs: Iterable[str] = (),
+    note: str | None = None,
+    actor=None,
+) -> Lead:
+    """Propose one need to the operator chosen in the form, with the ticked candidates.
+
+    The operator reads why the need is theirs (the routing's shared reasons) only when the
+    routing chose them, never why other operators were not chosen. Raises TransitionError
+    or ``UnknownCandidate`` (French) and changes nothing otherwise.
+    """
+    operator = _operator(session, operator_ref)
+    candidates = chosen_candidates(session, candidate_refs)
+    decision = decide_route(need.ref, session)
+    reasons = list(decision.shared) if decision.operator == operator.ref else []
+    lead = send_lead(
+        session,
+        needs=[need],
+        operator=operator,
+        candidates=candidates,
+        actor=actor,
+        note=_note(note),
+        reasons=reasons,
+    )
+    session.flush()
+    return lead
+
+
+def _bundle_key(refs: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(refs)))
+
+
+def propose_bundle(
+    session,
+    need_refs: Iterable[str],
+    *,
+    operator_ref: str | None,
+    candidate_refs: Iterable[str] = (),
+    note: str | None = None,
+    actor=None,
+) -> Lead:
+    """Propose a bundle of open part-time needs (one of today's bundles, with its reasons)
+    to the operator chosen in the form. Raises TransitionError or ``UnknownCandidate``
+    (French) and changes nothing otherwise, also when the bundle no longer exists."""
+    wanted = _bundle_key(r.strip() for r in need_refs if r and r.strip())
+    bundle = next((b for b in open_need_bundles(session) if _bundle_key(b.needs) == wanted), None)
+    if bundle is None:
+        raise TransitionError(
+            "Ce poste en temps partagé n'existe plus (un des besoins a changé). "
+            "Rien n'a été envoyé ; vérifiez la liste ci-dessous."
+        )
+    operator = _operator(session, operator_ref)
+    candidates = chosen_candidates(session, candidate_refs)
+    needs = list(
+        session.scalars(
+            select(Need)
+            .options(joinedload(Need.company))
+            .where(Need.ref.in_(bundle.needs))
+            .order_by(Need.ref)
+        )
+    )
+    lead = send_lead(
+        session,
+        needs=needs,
+        operator=operator,
+        candidates=candidates,
+        actor=actor,
+        note=_note(note),
+        reasons=list(bundle.reasons),
+    )
+    session.flush()
+    return lead
+
+
+def check_reorientation(
+    session, need: Need, *, partner_ref: str | None, code: str | None, text: str | None
+) -> tuple[Partner, str]:
+    """The partner chosen in the re-orientation form and the motive in words.
+
+    Raises TransitionError while the need's owner has not confirmed it, and
+    ``ReorientationRefused`` with the fields' French messages when the partner is not an
+    active one, the motive not from the closed list, or "autre" left without precision.
+    """
+    if awaiting_owner(need):
+        raise TransitionError(
+            "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
+        )
+    partner_ref = (partner_ref or "").strip()
+    partner = (
+        session.scalar(select(Partner).where(Partner.ref == partner_ref)) if partner_ref else None
+    )
+    code = code or ""
+    text = _note(text)
+    errors = {}
+    if partner is None or not partner.active:
+        errors["partenaire"] = "Choisissez un partenaire actif dans la liste."
+    if code not in vocab.NO_FIT_REASONS:
+        errors["motif"] = "Choisissez le motif de la réorientation."
+    elif code == "autre" and not text:
+        errors["precision"] = "Précisez le motif « Autre » de la réorientation."
+    if errors:
+        raise ReorientationRefused(errors=errors)
+    reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
+    if code != "autre" and text:
+        reason = f"{reason} : {text}"
+    return partner, reason
+
+
+def reorient_need(
+    session,
+    need: Need,
+    *,
+    partner_ref: str | None,
+    code: str | None,
+    text: str | None,
+    note: str | None = None,
+    actor=None,
+) -> Referral:
+    """Re-orient the need to the partner chosen in the form (see
+    :func:`check_reorientation`), the motive first, then what the routing tells that
+    partner when it chose them."""
+    partner, reason = check_reorientation(
+        session, need, partner_ref=partner_ref, code=code, text=text
+    )
+    decision = decide_route(need.ref, session)
+    shared = list(decision.shared) if decision.partner == partner.ref else []
+    referral = send_referral(
+        session,
+        need=need,
+        partner=partner,
+        actor=actor,
+        reasons=[reason] + [r for r in shared if r != reason],
+        note=_note(note),
+    )
+    session.flush()
+    return referral
+
+
+def route_advice(decision: RouteDecision, need: Need) -> tuple[str | None, str | None]:
+    """The operator and the partner the need page preselects: none before qualification
+    (the ROME code, level and contract routing rests on are not known yet)."""
+    if need.status == NeedState.NOUVEAU:
+        return None, None
+    if decision.decision == "operator":
+        return decision.operator, None
+    return None, decision.partner

@@ -38,7 +38,8 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
-from connectences.prospection.companies import commune_label, reachable_contacts
+from connectences.prospection.companies import reachable_contacts
+from connectences.territory import commune_label
 from connectences.typography import hours_fr
 from connectences.urls import external_url
 from connectences.workflows import (

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.models import Commune, Company, Need
+from connectences.needs.register import in_queue
 from connectences.skills import rome_label
 from connectences.vocab import NEED_STATUSES, REASONS
 
@@ -68,10 +69,7 @@ def observatory(session: Session, siren: str, period: str, *, now: datetime) -> 
     days = PERIODS[period][1]
     since = now - timedelta(days=days) if days else None
     place = func.coalesce(Need.commune, Company.commune)
-    conditions = [
-        Commune.epci_siren == siren,
-        or_(Need.source != "entreprise", Need.owner_confirmed_at.is_not(None)),
-    ]
+    conditions = [Commune.epci_siren == siren, in_queue()]
     if since is not None:
         conditions.append(Need.created_at >= since)
 
@@ -119,6 +117,15 @@ def observatory(session: Session, siren: str, period: str, *, now: datetime) -> 
         by_job=_job_rows(jobs),
         by_reason=[(label, reasons[key]) for key, label in REASONS.items() if reasons.get(key)],
     )
+
+
+def status_counts(seen: Observatory | None) -> list[tuple[str, str, int]]:
+    """(state, French label, count) for every need state, in workflow order (zeros when
+    there is nothing to show)."""
+    return [
+        (key, label, seen.by_status.get(key, 0) if seen else 0)
+        for key, label in NEED_STATUSES.items()
+    ]
 
 
 TOP_JOBS = 10

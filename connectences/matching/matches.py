@@ -1,4 +1,4 @@
-"""Matching over the database: needs and candidates by ref, with an in-process index.
+"""The matches of stored needs: needs and candidates by ref, with an in-process index.
 
 The pure scorer (``matching.score``) and the columnar index
 (``matching.index``) know nothing of SQLAlchemy; this module loads rows,

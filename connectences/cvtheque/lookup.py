@@ -1,0 +1,68 @@
+"""Finding people in the CV library: by their refs (ticked in a form) or by what an
+animateur types (a ref, an e-mail address or words of a name)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from connectences.errors import DomainError
+from connectences.models import Candidate
+
+MAX_NAME_WORDS = 4
+# One more than a page shows: the page can say there are more.
+MAX_FOUND = 21
+
+
+class UnknownCandidate(DomainError, LookupError):
+    """A candidate ref that is not in the library (message in French)."""
+
+
+def candidates_by_ref(session: Session, refs: Iterable[str]) -> dict[str, Candidate]:
+    """The stored candidates among ``refs``, by ref (unknown refs are left out)."""
+    refs = list(dict.fromkeys(refs))
+    if not refs:
+        return {}
+    return {c.ref: c for c in session.scalars(select(Candidate).where(Candidate.ref.in_(refs)))}
+
+
+def chosen_candidates(session: Session, refs: Iterable[str]) -> list[Candidate]:
+    """The candidates ticked in a form, in the order given, each once.
+
+    Raises ``UnknownCandidate`` naming the first ref that is not in the library.
+    """
+    wanted = list(dict.fromkeys(r.strip() for r in refs if r and r.strip()))
+    found = candidates_by_ref(session, wanted)
+    unknown = [r for r in wanted if r not in found]
+    if unknown:
+        raise UnknownCandidate(f"Candidat inconnu : « {unknown[0][:100]} ». Rien n'a été envoyé.")
+    return [found[r] for r in wanted]
+
+
+def find_candidates(session: Session, text: str) -> list[Candidate]:
+    """Candidates by exact ref or e-mail address, else by name (every word must appear in
+    the first or last name), at most ``MAX_FOUND``."""
+    text = text.strip()
+    exact = session.scalars(
+        select(Candidate).where(
+            or_(Candidate.ref == text, func.lower(Candidate.email) == text.lower())
+        )
+    ).all()
+    if exact:
+        return list(exact)
+    words = text.split()[:MAX_NAME_WORDS]
+    if not words:
+        return []
+    query = select(Candidate)
+    for word in words:
+        query = query.where(
+            or_(
+                Candidate.first_name.icontains(word, autoescape=True),
+                Candidate.last_name.icontains(word, autoescape=True),
+            )
+        )
+    return list(
+        session.scalars(query.order_by(Candidate.last_name, Candidate.first_name).limit(MAX_FOUND))
+    )

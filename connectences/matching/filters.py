@@ -1,0 +1,94 @@
+"""The filters an animateur puts on a need's matches (lowest score, how many, how far,
+same level, every day), and the matches that pass them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from connectences import territory
+from connectences.cvtheque.lookup import candidates_by_ref
+from connectences.matching.data import need_from_model
+from connectences.matching.matches import candidate_index
+from connectences.matching.score import score_pair
+from connectences.models import Need
+
+MATCH_LIMITS = (10, 20, 50, 100)
+DEFAULT_MATCH_LIMIT = 20
+MAX_KM = 500
+
+
+def _int(args: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(args.get(name) or "")
+    except ValueError:
+        return None
+
+
+def _bounded_int(args: Mapping[str, str], name: str, default, low: int, high: int):
+    value = _int(args, name)
+    return default if value is None else max(low, min(high, value))
+
+
+@dataclass(frozen=True)
+class MatchFilters:
+    min_score: int = 0
+    limit: int = DEFAULT_MATCH_LIMIT
+    max_km: int | None = None
+    exact_level: bool = False
+    all_days: bool = False
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> MatchFilters:
+        """The filters from query arguments; values out of range are brought back into it,
+        values that are not numbers or not offered are dropped."""
+        limit = _int(args, "nombre")
+        return cls(
+            min_score=_bounded_int(args, "score_min", 0, 0, 100),
+            limit=limit if limit in MATCH_LIMITS else DEFAULT_MATCH_LIMIT,
+            max_km=_bounded_int(args, "distance_max", None, 0, MAX_KM),
+            exact_level=args.get("niveau_exact") == "1",
+            all_days=args.get("tous_les_jours") == "1",
+        )
+
+
+def filtered_matches(session, need: Need, filters: MatchFilters) -> tuple[list[dict], int]:
+    """The ranked candidates for the need (as ``match_need`` ranks them), filtered as the
+    animateur asked; explanations are written only for the rows shown.
+
+    Returns the rows shown (``{"candidate", "score", "explanation", "person", "km"}``)
+    and how many candidates pass every hard constraint.
+    """
+    need_data = need_from_model(need)
+    index = candidate_index(session)
+    ranked = index.top(need_data, None)
+    chosen = []
+    for ref, points in ranked:
+        if points < filters.min_score:
+            break  # best first: every following score is lower
+        cand = index.get(ref)
+        km = territory.distance_km(cand.commune, need_data.commune)
+        if filters.max_km is not None and (km is None or km > filters.max_km):
+            continue
+        if filters.exact_level and cand.level != need_data.level:
+            continue
+        if filters.all_days and not need_data.days <= cand.days:
+            continue
+        chosen.append((cand, km))
+        if len(chosen) >= filters.limit:
+            break
+    people = candidates_by_ref(session, (cand.ref for cand, _ in chosen))
+    rows = []
+    for cand, km in chosen:
+        points, explanation = score_pair(need_data, cand)
+        if cand.ref in people:
+            rows.append(
+                {
+                    "candidate": cand.ref,
+                    "score": points,
+                    "explanation": explanation,
+                    "person": people[cand.ref],
+                    "km": km,
+                }
+            )
+    return rows, len(ranked)

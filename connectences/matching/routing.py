@@ -1,0 +1,45 @@
+"""The route of a stored need: its row and the active operators and partners loaded,
+then the pure rule (``matching.route``, which knows nothing of SQLAlchemy) decides."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from connectences import territory
+from connectences.extensions import db
+from connectences.matching.data import need_from_model, operator_from_model, partner_from_model
+from connectences.matching.matches import UnknownRef
+from connectences.matching.route import RouteDecision, route
+from connectences.models import Need, Operator, Partner
+
+__all__ = ["UnknownRef", "decide_route", "route_need"]
+
+
+def decide_route(need_ref: str, session=None) -> RouteDecision:
+    """The routing decision for a stored need, from the active operators and partners.
+
+    The need's intercommunality is the one of its commune (the company's by
+    default). Raises ``UnknownRef`` (French message) for an unknown need.
+    """
+
+    session = session or db.session
+    row = session.scalar(
+        select(Need).where(Need.ref == need_ref).options(selectinload(Need.company))
+    )
+    if row is None:
+        raise UnknownRef(f"Besoin inconnu : « {need_ref} ».")
+    need = need_from_model(row)
+    operators = session.scalars(select(Operator).where(Operator.active.is_(True)))
+    partners = session.scalars(select(Partner).where(Partner.active.is_(True)))
+    return route(
+        need,
+        [operator_from_model(o) for o in operators],
+        [partner_from_model(p) for p in partners],
+        territory.epci_of(need.commune),
+    )
+
+
+def route_need(need_ref: str, session=None) -> dict:
+    """``{"need", "decision", "operator"|"partner", "reasons"}`` for a stored need."""
+    return decide_route(need_ref, session).to_json()

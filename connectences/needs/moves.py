@@ -1,0 +1,99 @@
+"""The moves an animateur makes by hand on a need's page, and the need's history told in
+words (who, when, from which state to which, why)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from connectences import vocab
+from connectences.models import Need, User
+from connectences.needs.status_words import awaiting_owner
+from connectences.workflows import (
+    NEED,
+    NEED_MANUAL_MOVES,
+    NeedState,
+    TransitionError,
+    history,
+    transition,
+)
+
+AWAITING_OWNER = "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
+
+
+def manual_moves(need: Need) -> tuple[str, ...]:
+    """The states an animateur may move the need to by hand, in button order (none while
+    its owner has not confirmed it: it is not in the queue yet)."""
+    if awaiting_owner(need):
+        return ()
+    allowed = NEED.allowed(need.status)
+    return tuple(t for t in NEED_MANUAL_MOVES.get(need.status, ()) if t in allowed)
+
+
+def _refusal(need: Need, target: str) -> str:
+    """Why ``target`` is not offered by hand for this need, in French."""
+    labels = vocab.NEED_STATUSES
+    if awaiting_owner(need):
+        return AWAITING_OWNER
+    if target == NeedState.QUALIFIE and need.status == NeedState.NOUVEAU:
+        return (
+            "Pour qualifier ce besoin, complétez-le et choisissez son métier "
+            "(bouton « Qualifier le besoin »)."
+        )
+    if target in labels:
+        return (
+            f"Impossible de passer de « {labels[need.status]} » à « {labels[target]} » "
+            "depuis cette page."
+        )
+    return "Ce changement d'état n'est pas possible depuis cette page."
+
+
+def move_by_hand(
+    session,
+    need: Need,
+    target: str,
+    *,
+    actor,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+) -> None:
+    """Move the need to ``target`` as an animateur asked on its page, with the log entry.
+
+    Only the moves of :func:`manual_moves` are accepted; a reason from the closed list
+    is kept for an abandonment only. Raises TransitionError (French) otherwise.
+    """
+    if target not in manual_moves(need):
+        raise TransitionError(_refusal(need, target))
+    transition(
+        session,
+        need,
+        NEED,
+        target,
+        actor=actor,
+        reason_code=(reason_code or None) if target == NeedState.ABANDONNE else None,
+        reason_text=reason_text or None,
+    )
+
+
+def history_rows(session, need: Need) -> list[dict]:
+    """The need's log, oldest first: ``{"at", "who", "from", "to", "why"}`` in French."""
+    log = history(session, NEED, need.id)
+    actor_ids = {t.actor_id for t in log if t.actor_id}
+    actors = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    rows = []
+    for entry in log:
+        actor = actors.get(entry.actor_id)
+        reason = vocab.NEED_ABANDON_REASONS.get(entry.reason_code or "", entry.reason_code)
+        rows.append(
+            {
+                "at": entry.at,
+                "who": (actor.full_name or actor.email) if actor else "La plateforme",
+                "from": vocab.label(vocab.NEED_STATUSES, entry.from_state) or "—",
+                "to": vocab.label(vocab.NEED_STATUSES, entry.to_state),
+                "why": " — ".join(part for part in (reason, entry.reason_text) if part),
+            }
+        )
+    return rows

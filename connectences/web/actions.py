@@ -1,0 +1,75 @@
+"""One way for a form that changes something: run the domain call in the request's
+transaction. Success is committed and flashed, and the browser sent on to a page. A
+refusal (``DomainError``) rolls everything back, then:
+
+- about what was typed (the refusal names fields): the same page again, at 422, with
+  each error next to its field and the values kept, through the view's ``render``;
+- about the record's state (the action is no longer possible): its French message is
+  flashed and the browser sent back to the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import flash, redirect
+
+from connectences.errors import DomainError
+from connectences.extensions import db
+from connectences.web.forms import errors_for
+
+
+def commit_or_refuse(
+    call: Callable[[], Any],
+    *,
+    back: str,
+    done: str | Callable[[Any], str | None] | None = None,
+    then: str | None = None,
+    refusals: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+    render: Callable[[dict[str, str]], Any] | None = None,
+    fields: Mapping[str, str] | None = None,
+    typed_errors: Mapping[str, str] | None = None,
+    render_unnamed: bool = False,
+):
+    """Run ``call()`` and commit, flash ``done`` (a text, or a function of what ``call``
+    returned; nothing is flashed when it gives no text) and redirect to ``then`` (``back``
+    when not given).
+
+    On one of ``refusals``, roll back. When the view gives ``render`` (the page of the
+    form, at 422, with what was typed) and the refusal names fields, ``render(errors)``
+    is returned: ``errors`` maps the form's field names to messages (``fields`` maps the
+    domain's names to the form's; without it the domain already uses the form's names).
+    A refusal that names no field is flashed and the browser sent to ``back``, unless
+    ``render_unnamed``: then it too comes back in the form, under ``"_"`` (the summary's
+    error about the whole form).
+
+    ``typed_errors`` are what the view found wrong in what was typed: the domain call
+    still runs so that every error shows at once, nothing is committed, and the form
+    comes back with them (``render`` is then required)."""
+    found = dict(typed_errors or {})
+    try:
+        result = call()
+    except refusals as refusal:
+        db.session.rollback()
+        errors = _form_errors(refusal, fields)
+        if render is not None and (found or render_unnamed or "_" not in errors):
+            return render({**errors, **found})
+        flash(refusal.message, "error")
+        return redirect(back)
+    if found:
+        db.session.rollback()
+        return render(found)
+    db.session.commit()
+    message = done(result) if callable(done) else done
+    if message:
+        flash(message, "success")
+    return redirect(then or back)
+
+
+def _form_errors(refusal: DomainError, fields: Mapping[str, str] | None) -> dict[str, str]:
+    """The refusal as the form's errors; what names no known field goes under ``"_"``."""
+    if fields is None:
+        named = refusal.errors if isinstance(refusal.errors, dict) else {}
+        fields = {key: key for key in named}
+    return errors_for(refusal, fields)

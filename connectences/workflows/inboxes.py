@@ -1,0 +1,138 @@
+"""What each organisation finds in its inbox: an operator's leads and placements, a
+partner's referrals, the animateurs' leads waiting on an operator or handed back, each
+with the counts by state their home pages show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from connectences.models import FollowUpPoint, Lead, LeadNeed, Need, Placement, Referral
+from connectences.workflows import LEAD_IN_PROGRESS, LeadState
+
+
+def _counts(session, column, where) -> dict[str, int]:
+    return dict(session.execute(select(column, func.count()).where(where).group_by(column)).all())
+
+
+def lead_counts(session, operator_id: int) -> dict[str, int]:
+    """How many leads the operator holds in each state."""
+    return _counts(session, Lead.status, Lead.operator_id == operator_id)
+
+
+def operator_leads(session, operator_id: int, limit: int | None = None) -> list[Lead]:
+    """The operator's leads with their needs and companies, newest first."""
+    return list(
+        session.scalars(
+            select(Lead)
+            .where(Lead.operator_id == operator_id)
+            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def operator_inbox(
+    session, operator_id: int, *, closed_shown: int
+) -> tuple[list[Lead], list[Lead], int]:
+    """The operator's inbox, newest first: every lead still open (sent or in progress),
+    the ``closed_shown`` latest closed ones (history, not years of it) and how many
+    closed ones there are in all."""
+    open_states = LEAD_IN_PROGRESS | {LeadState.ENVOYE}
+    listed = (
+        select(Lead)
+        .where(Lead.operator_id == operator_id)
+        .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+    )
+    leads = session.scalars(listed.where(Lead.status.in_(open_states))).all()
+    closed = session.scalars(
+        listed.where(Lead.status.not_in(open_states)).limit(closed_shown)
+    ).all()
+    closed_total = session.scalar(
+        select(func.count(Lead.id)).where(
+            Lead.operator_id == operator_id, Lead.status.not_in(open_states)
+        )
+    )
+    return list(leads), list(closed), closed_total or 0
+
+
+def placements_to_follow(session, operator_id: int) -> list[Placement]:
+    """The placements of the operator's leads with a follow-up point still to do, latest
+    start first."""
+    return list(
+        session.scalars(
+            select(Placement)
+            .join(Lead)
+            .where(Lead.operator_id == operator_id)
+            .where(
+                Placement.id.in_(
+                    select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
+                )
+            )
+            .options(selectinload(Placement.follow_ups), selectinload(Placement.candidate))
+            .order_by(Placement.start_date.desc())
+        )
+    )
+
+
+def lead_placements(session, lead_id: int) -> list[Placement]:
+    """The placements recorded on one lead, with their follow-up points and needs."""
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(Placement.lead_id == lead_id)
+            .options(selectinload(Placement.follow_ups), selectinload(Placement.needs))
+        )
+    )
+
+
+def referral_counts(session, partner_id: int) -> dict[str, int]:
+    """How many referrals the partner holds in each state."""
+    return _counts(session, Referral.status, Referral.partner_id == partner_id)
+
+
+def partner_referrals(session, partner_id: int, limit: int | None = None) -> list[Referral]:
+    """The partner's referrals with their need and company, newest first."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.partner_id == partner_id)
+            .options(joinedload(Referral.need).joinedload(Need.company))
+            .order_by(Referral.created_at.desc(), Referral.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def leads_in(
+    session,
+    states: Iterable[str],
+    *,
+    since: datetime | None = None,
+    oldest_first: bool,
+    limit: int,
+) -> tuple[int, list[Lead]]:
+    """How many leads are in ``states`` (changed since ``since`` when given), and the
+    first ``limit`` of them with their operator and needs: oldest sent first, or latest
+    changed first."""
+    conditions = [Lead.status.in_(tuple(states))]
+    if since is not None:
+        conditions.append(Lead.updated_at >= since)
+    order = Lead.created_at if oldest_first else Lead.updated_at.desc()
+    total = session.scalar(select(func.count()).select_from(Lead).where(*conditions))
+    rows = session.scalars(
+        select(Lead)
+        .where(*conditions)
+        .options(
+            joinedload(Lead.operator),
+            selectinload(Lead.needs).joinedload(LeadNeed.need),
+        )
+        .order_by(order, Lead.id)
+        .limit(limit)
+    ).all()
+    return total or 0, list(rows)

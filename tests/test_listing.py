@@ -1,0 +1,51 @@
+"""List filters: one pattern (a frozen dataclass, ``from_args`` / ``as_args``) for the
+needs board, the visits list, the CV library and the company directory."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from werkzeug.datastructures import MultiDict
+
+from connectences.cvtheque.search import SearchFilters
+from connectences.matching.filters import DEFAULT_MATCH_LIMIT, MatchFilters
+from connectences.needs.board import BoardFilters
+from connectences.prospection.companies import DirectoryFilters
+from connectences.prospection.visits import VisitFilters
+from tests.factories import ARCACHON, COBAS
+
+
+def test_each_list_reads_its_filters_and_writes_back_the_same_arguments():
+    board = MultiDict({"statut": "qualifie", "intercommunalite": COBAS, "q": " boulangerie "})
+    assert BoardFilters.from_args(board).as_args() == {
+        "statut": "qualifie",
+        "intercommunalite": COBAS,
+        "q": "boulangerie",
+    }
+    directory = MultiDict({"q": "mie", "commune": ARCACHON, "naf": "10.71C"})
+    assert DirectoryFilters.from_args(directory).as_args() == {
+        "q": "mie",
+        "commune": ARCACHON,
+        "naf": "10.71C",
+    }
+    visits = MultiDict({"canal": "telephone", "du": "2026-03-01", "animateur": "7"})
+    filters, errors = VisitFilters.from_args(visits)
+    assert errors == {}
+    assert filters.start == date(2026, 3, 1) and filters.animateur_id == 7
+    assert filters.as_args() == {"animateur": "7", "canal": "telephone", "du": "2026-03-01"}
+    library = MultiDict([("q", "cariste"), ("jours", "mon"), ("jours", "tue"), ("confirme", "non")])
+    found, problems = SearchFilters.from_args(library)
+    assert problems == []
+    assert found.days == ("mon", "tue") and found.confirmed is False
+    assert SearchFilters.from_args(MultiDict(found.as_args()))[0] == found
+
+
+def test_unknown_values_are_dropped_and_bad_ones_reported():
+    junk = MultiDict({"intercommunalite": "999", "commune": "00000", "canal": "pigeon"})
+    assert DirectoryFilters.from_args(junk).as_args() == {}
+    filters, errors = VisitFilters.from_args(MultiDict({"du": "32/13/2026", "canal": "pigeon"}))
+    assert filters.as_args() == {} and set(errors) == {"du"}
+    filters, problems = SearchFilters.from_args(MultiDict({"rome": "12", "niveau": "bac+12"}))
+    assert filters.rome == "" and filters.level == "" and len(problems) == 2
+    matches = MatchFilters.from_args({"nombre": "500", "score_min": "250", "distance_max": "x"})
+    assert matches == MatchFilters(min_score=100, limit=DEFAULT_MATCH_LIMIT, max_km=None)
