@@ -10,12 +10,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import stream_encode_multipart
 
 from connectences.cvtheque import consent
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
-from connectences.matching.matches import forget_indexes, match_need
+from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -29,19 +28,16 @@ from connectences.models import (
 )
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count, error_of, html_of
+from tests.helpers import count, error_of, html_of, mails_to
 
 EMAIL = "camille.martin@exemple.fr"
 
 
 @pytest.fixture(autouse=True)
 def cv_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    forget_indexes()  # ids are reused from one test to the next
-    yield tmp_path / "cv"
-    forget_indexes()
+    yield from private_cv_folder(app, tmp_path, monkeypatch)
 
 
 def files_in(folder) -> list[str]:
@@ -53,17 +49,6 @@ def post_form(client, data=None, pdf: bytes | None = None, filename="cv.pdf", **
     if pdf is not None:
         data["cv"] = FileStorage(io.BytesIO(pdf), filename, content_type="application/pdf")
     return post_multipart(client, "/deposer-mon-cv", data)
-
-
-def post_multipart(client, path: str, data: dict):
-    """Post a multipart body built here: werkzeug's test client leaves the temporary file
-    of a large body open (a ResourceWarning, an error under this suite's settings)."""
-    stream, length, boundary = stream_encode_multipart(data)
-    try:
-        body = stream.read()
-    finally:
-        stream.close()
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def the_candidate() -> Candidate:

@@ -56,8 +56,7 @@ def _form(**overrides) -> dict:
         "owner_email": "claire@huitres-dupont.fr",
         "owner_phone": "06 12 34 56 78",
     }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return f.overridden(data, overrides)
 
 
 def _last_mail_to(email: str) -> OutboxMessage:

@@ -28,6 +28,14 @@ def _state() -> tuple:
     )
 
 
+def _post_changes_nothing(client, url: str, data: dict):
+    """Post ``data`` to ``url``: a refused action leaves ``_state()`` as it was."""
+    before = _state()
+    response = client.post(url, data=data)
+    assert _state() == before
+    return response
+
+
 @pytest.fixture
 def data():
     f.load(
@@ -267,10 +275,8 @@ def test_abandon_needs_a_reason_from_the_list(client, animateur):
 
 @pytest.mark.parametrize("target", ["propose", "reoriente", "nimporte", ""])
 def test_statuses_reserved_to_dispatch_cannot_be_set_by_hand(client, animateur, target):
-    before = _state()
-    response = client.post("/animateur/besoins/n1/statut", data={"etat": target})
+    response = _post_changes_nothing(client, "/animateur/besoins/n1/statut", {"etat": target})
     assert response.status_code == 302
-    assert _state() == before
 
 
 def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
@@ -286,9 +292,7 @@ def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
 
 
 def test_transition_not_allowed_from_current_state_is_refused(client, animateur):
-    before = _state()
-    client.post("/animateur/besoins/n1/statut", data={"etat": "pourvu"})
-    assert _state() == before
+    _post_changes_nothing(client, "/animateur/besoins/n1/statut", {"etat": "pourvu"})
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "Impossible de passer de « Nouveau » à « Pourvu » depuis cette page." in html
 
@@ -339,18 +343,14 @@ def test_operator_can_be_changed_from_the_route_choice(client, animateur):
 )
 def test_bad_lead_input_changes_nothing(client, animateur, form, message):
     qualify("n1")
-    before = _state()
-    response = client.post("/animateur/besoins/n1/proposer", data=form)
+    response = _post_changes_nothing(client, "/animateur/besoins/n1/proposer", form)
     assert response.status_code == 302
-    assert _state() == before
     html = html_of(client.get("/animateur/besoins/n1"))
     assert message in html
 
 
 def test_unqualified_need_cannot_be_proposed(client, animateur):
-    before = _state()
-    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
-    assert _state() == before
+    _post_changes_nothing(client, "/animateur/besoins/n1/proposer", {"operateur": "ge"})
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "doit être qualifié avant d&#39;être proposé" in html
 
