@@ -11,12 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from connectences import config as config_module
+from connectences.config import ConfigurationError
 from connectences.extensions import csrf, db, login_manager, migrate
 from connectences.logfilters import register_log_filters
 
-
-class ConfigurationError(RuntimeError):
-    """The platform cannot start with this configuration (message in French and English)."""
+__all__ = ["ConfigurationError", "create_app"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,9 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    config_module.check_renamed(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(app.instance_path)
     _check_secret_key(app)
+    _check_legal_settings(app)
 
     register_log_filters()
     register_extensions(app)
@@ -59,9 +60,31 @@ def _check_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = config_module.embedded_secret_key(app.instance_path)
 
 
+def _check_legal_settings(app: Flask) -> None:
+    """Production shows its legal notice and contact page as facts: each value must have
+    been set for this installation, not left empty or at an example."""
+    if app.config.get("CONNECTENCES_ENV") != "production":
+        return
+    missing = config_module.example_settings(app.config)
+    if missing:
+        lines = "\n".join(f"- {key} : {config_module.LEGAL_SETTINGS[key]}" for key in missing)
+        raise ConfigurationError(
+            "Mentions légales et contact à compléter : en production, définissez ces "
+            "réglages (instance/config.py ou variables d'environnement) avec les vraies "
+            f"valeurs de votre installation, pas des valeurs d'exemple :\n{lines}\n"
+            "/ Legal notice and contact settings are empty or still at an example value: "
+            "production refuses to start until they are set."
+        )
+
+
+# The imports inside the three register_* functions below are deliberate: this package's
+# __init__ runs at the first import of any of its modules (``connectences.clock`` in a
+# script, the migrations' env.py), which should not load every model, blueprint and
+# command; they load when an application is built.
+
+
 def register_extensions(app: Flask) -> None:
     if app.config.get("CONNECTENCES_ENV") == "production":
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     import connectences.models  # noqa: F401  (registers every table on the metadata)

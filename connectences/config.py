@@ -1,14 +1,29 @@
-"""Configuration defaults.
+"""Configuration: every setting, its default and its unit, in one place.
 
 Precedence, lowest first: these defaults, then ``instance/config.py``, then the
 environment, then the ``test_config`` mapping given to ``create_app``.
+
+Code reads a setting through :func:`setting` (or :func:`integer`, :func:`number`,
+:func:`duration`), never with a default of its own: the default is written once, in
+``Defaults``, and a name this module does not declare fails loudly. A setting that is a
+quantity says its unit in its name (``_BYTES``, ``_SECONDS``, ``_MINUTES``, ``_HOURS``,
+``_DAYS``, ``_MONTHS``); the names Flask and its extensions define keep theirs.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
+
+from flask import current_app, has_app_context
+
+
+class ConfigurationError(RuntimeError):
+    """The platform cannot start with this configuration (message in French and English)."""
+
 
 # Environment variables read by name (documented in the README).
 ENV_KEYS = (
@@ -32,6 +47,15 @@ ENV_KEYS = (
     "COMPANY_CONTACT_RETENTION_MONTHS",
     "MAIL_BODY_RETENTION_DAYS",
     "MAIL_FAILED_RETENTION_DAYS",
+    "LEGAL_PUBLISHER",
+    "LEGAL_PUBLISHER_ADDRESS",
+    "LEGAL_DIRECTOR",
+    "LEGAL_HOST",
+    "CONTACT_TEAM",
+    "CONTACT_PHONE",
+    "CONTACT_ADDRESS",
+    "CONTACT_HOURS",
+    "CONTACT_EMAIL",
 )
 INT_KEYS = {
     "MAIL_PORT",
@@ -59,17 +83,19 @@ class Defaults:
     # hide_parameters: values bound to SQL statements (password hashes, personal data)
     # never appear in an error message or a log line, only the statement does.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
-    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB CV plus the form around it
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # bytes (Flask's name): a 5 MB CV plus the form
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True in production (set by create_app)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # seconds (Flask-WTF's name): life of a form's token
     BASE_URL = "http://127.0.0.1:5000"
     PLATFORM_NAME = "Connect'ences"
-    # Legal notice, contact page and the Reply-To of mails to companies: set the real
-    # values in instance/config.py (the defaults describe the territory's own set-up).
+    # Legal notice, contact page and the Reply-To of mails to companies: set for each
+    # installation (instance/config.py or the environment). The values below are
+    # examples: pages mark them as such and production refuses to start with them
+    # (LEGAL_SETTINGS, example_settings()).
     LEGAL_PUBLISHER = "Pays Bassin d'Arcachon–Val de l'Eyre (syndicat mixte)"
     LEGAL_PUBLISHER_ADDRESS = "Pays Bassin d'Arcachon–Val de l'Eyre, 33260 La Teste-de-Buch"
     LEGAL_DIRECTOR = "La présidence du Pays Bassin d'Arcachon–Val de l'Eyre"
@@ -85,21 +111,23 @@ class Defaults:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_USE_TLS = False
-    MAIL_USERNAME: str | None = None
-    MAIL_PASSWORD: str | None = None
+    MAIL_USERNAME = ""  # empty: the relay takes mail without a login
+    MAIL_PASSWORD = ""
     MAIL_FROM = "Connect'ences <ne-pas-repondre@connectences.local>"
-    MAIL_TIMEOUT = 30  # seconds, for connect and for each SMTP command
+    MAIL_TIMEOUT_SECONDS = 30  # for connect and for each SMTP command
     # Accounts
     PASSWORD_MIN_LENGTH = 12
     # argon2id cost (argon2-cffi's RFC 9106 "low memory" profile). Raising them rehashes
     # each password at its owner's next login; the tests turn them down (tests/conftest.py).
     ARGON2_TIME_COST = 3
-    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_MEMORY_KIB = 65536
     ARGON2_PARALLELISM = 4
-    LOGIN_MAX_FAILURES = 5  # per account and per address, within the window
+    # Login throttle: an account or an address that fails this often within the window
+    # is locked for LOGIN_LOCK_SECONDS.
+    LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60
-    INVITATION_TTL_HOURS = 72
+    INVITATION_TTL_HOURS = 72  # whole hours: the mail says how long the link lasts
     # Login sessions (accounts/sessions.py): closed after this long unused, and after this
     # long whatever happens (ASVS level 2: 30 minutes idle, 12 hours in all). Exporting the
     # CV library, merging people and managing accounts ask for the password again when it
@@ -110,7 +138,8 @@ class Defaults:
     # Reverse proxies in front of the app (nginx: 1): the login throttle per address
     # then reads the client address from X-Forwarded-For.
     TRUSTED_PROXIES = 0
-    # Contact-pressure guard
+    # Contact-pressure guard: a company contacted less than this many days before (or
+    # after) a new contact is a warning (prospection/pressure.py)
     CONTACT_WINDOW_DAYS = 30
     # Offline visits (the phone's queue and the prepared round, see prospection/offline.py)
     OFFLINE_ROUND_MAX_HOURS = 14  # a prepared round is wiped from the phone after this
@@ -151,8 +180,104 @@ class Defaults:
     MAIL_BODY_RETENTION_DAYS = 365
     MAIL_FAILED_RETENTION_DAYS = 90
     # Backups
-    BACKUP_DIR: str | None = None
-    BACKUP_KEEP = 14
+    BACKUP_DIR: str | None = None  # default: instance/backups/
+    BACKUP_KEEP = 14  # daily copies kept
+
+
+# Settings whose name changed (to say their unit): an instance that still sets the old
+# name is refused at start-up rather than silently running on the default.
+RENAMED = {
+    "MAIL_TIMEOUT": "MAIL_TIMEOUT_SECONDS",
+    "ARGON2_MEMORY_COST": "ARGON2_MEMORY_KIB",
+}
+# The units a duration setting may end with, as ``timedelta`` arguments.
+DURATION_UNITS = {"_SECONDS": "seconds", "_MINUTES": "minutes", "_HOURS": "hours", "_DAYS": "days"}
+
+
+def setting(key: str):
+    """The value of a setting: the running application's, or the default of ``Defaults``
+    outside one (plain domain code called from a script or a test).
+
+    A name ``Defaults`` does not declare is a mistake in the code, refused here rather
+    than read as None.
+    """
+    if not hasattr(Defaults, key):
+        raise ConfigurationError(
+            f"Réglage inconnu : {key} (à déclarer dans connectences/config.py). "
+            f"/ Unknown setting {key}: declare it in connectences/config.py."
+        )
+    if has_app_context():
+        return current_app.config[key]
+    return getattr(Defaults, key)
+
+
+def integer(key: str) -> int:
+    """A whole-number setting (a value from instance/config.py may be a string)."""
+    return int(setting(key))
+
+
+def number(key: str) -> float:
+    """A setting that may have a fractional part."""
+    return float(setting(key))
+
+
+def duration(key: str) -> timedelta:
+    """A duration setting, in the unit its name ends with (``..._DAYS``, ``..._HOURS``...)."""
+    for suffix, unit in DURATION_UNITS.items():
+        if key.endswith(suffix):
+            return timedelta(**{unit: number(key)})
+    raise ConfigurationError(f"{key} does not name its unit ({', '.join(DURATION_UNITS)})")
+
+
+def check_renamed(config) -> None:
+    """Refuse a configuration that still sets a setting under its former name."""
+    old = sorted(name for name in RENAMED if name in config)
+    if old:
+        names = ", ".join(f"{name} → {RENAMED[name]}" for name in old)
+        raise ConfigurationError(
+            f"Réglage renommé, utilisez le nouveau nom : {names}. / Setting renamed: {names}."
+        )
+
+
+# The settings a legal notice and the contact page state as facts, with what each is
+# (for the start-up error): none may keep an example value in production.
+LEGAL_SETTINGS = {
+    "LEGAL_PUBLISHER": "le nom de l'organisme qui édite le service",
+    "LEGAL_PUBLISHER_ADDRESS": "l'adresse de l'éditeur",
+    "LEGAL_DIRECTOR": "le directeur ou la directrice de la publication",
+    "LEGAL_HOST": "l'hébergeur : nom, adresse et téléphone",
+    "CONTACT_PHONE": "le téléphone de l'équipe",
+    "CONTACT_ADDRESS": "l'adresse postale de l'équipe",
+    "CONTACT_EMAIL": "l'adresse e-mail de contact (aussi Reply-To des e-mails aux entreprises)",
+}
+# Words and addresses that only a template or a test would use: reserved domains
+# (RFC 2606, 6761, 6762), "à compléter", "XXX", "lorem", "exemple"...
+_PLACEHOLDER = re.compile(
+    r"\b(?:à|a) (?:compléter|completer|définir|definir|remplacer|renseigner)\b"
+    r"|\bx{3,}\b|\btodo\b|\blorem\b|\bchangeme\b|\bexemple\b|\bexample\b"
+    r"|@[^\s@]*\.(?:local|localhost|test|invalid|example)\b"
+    r"|@(?:[^\s@]+\.)?(?:example|exemple)\.(?:com|org|net|fr)\b",
+    re.IGNORECASE,
+)
+
+
+def is_example_value(key: str, value: object) -> bool:
+    """Whether the setting ``key`` still holds an example: empty, the shipped default
+    (``Defaults``), placeholder words or a reserved domain, or, for a phone, not ten
+    digits or a run of zeros (``05 57 00 00 00``)."""
+    text = "" if value is None else str(value).strip()
+    if not text or text == getattr(Defaults, key, None) or _PLACEHOLDER.search(text):
+        return True
+    if key.endswith("_PHONE"):
+        digits = re.sub(r"\D", "", text)
+        return len(digits) < 10 or digits.endswith("000000")
+    return False
+
+
+def example_settings(config) -> list[str]:
+    """The legal and contact settings of ``config`` (a mapping) still at an example value,
+    in the order of ``LEGAL_SETTINGS``."""
+    return [key for key in LEGAL_SETTINGS if is_example_value(key, config.get(key))]
 
 
 def database_uri(instance_path: str) -> str:

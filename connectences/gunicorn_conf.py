@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 
+from flask import Flask
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # The first candidate index of a worker is built before it accepts connections
@@ -19,8 +21,7 @@ graceful_timeout = 30
 
 def post_worker_init(worker) -> None:
     """Warm the worker (taxonomy, concepts, territory, candidate index) before it serves."""
-    from flask import Flask
-
+    # Imported in the worker: the gunicorn master reads this file and must not load the app.
     from connectences.warmup import warm_up
 
     app = worker.wsgi

@@ -21,7 +21,7 @@ def external_url(endpoint: str, **values) -> str:
     public address whoever triggered them.
     """
     app = current_app._get_current_object()
-    base = urlsplit(app.config.get("BASE_URL") or "")
+    base = urlsplit(app.config["BASE_URL"])
     adapter = app.url_map.bind(
         base.netloc or "localhost",
         script_name=base.path.rstrip("/") or "/",

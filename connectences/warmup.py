@@ -13,14 +13,15 @@ import time
 
 from flask import Flask
 
+from connectences import territory
+from connectences.extensions import db
+from connectences.matching.matches import candidate_index
+from connectences.skills import taxonomy
+from connectences.skills.concepts import concept_index
+
 
 def warm_up(app: Flask) -> dict[str, float]:
     """Build the process-wide caches of ``app``; return the seconds each one took."""
-    from connectences import territory
-    from connectences.extensions import db
-    from connectences.matching.matches import candidate_index
-    from connectences.skills import taxonomy
-    from connectences.skills.concepts import concept_index
 
     timings: dict[str, float] = {}
 

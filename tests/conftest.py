@@ -26,7 +26,7 @@ REFERENCE_TABLES = {"commune", "epci"}
 
 # argon2 at production cost is most of a log-in test's time; the suite hashes cheaply and
 # tests/test_auth.py keeps one test on the real settings of connectences.config.
-CHEAP_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+CHEAP_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 
 
 def _on_server(url, *statements: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import re
 
-from sqlalchemy import select
+from werkzeug.test import stream_encode_multipart
 
-from connectences.extensions import db
+from connectences.matching.matches import forget_indexes
 from connectences.models import OutboxMessage
+from tests.factories import overridden
 from tests.known_secrets import CV_DEFAULT_TEXT, remember_cv_text
 
 
@@ -74,16 +75,7 @@ def form_data(**overrides) -> dict:
         "available_from": "2027-01-04",
         "consent": "y",
     }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def mails_to(address: str) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.to == address).order_by(OutboxMessage.id)
-        )
-    )
+    return overridden(data, overrides)
 
 
 def link_in(message: OutboxMessage, pattern: str = r"http://localhost(/mon-cv/\S+)") -> str:
@@ -91,3 +83,24 @@ def link_in(message: OutboxMessage, pattern: str = r"http://localhost(/mon-cv/\S
     found = re.search(pattern, message.body_text)
     assert found, message.body_text
     return found.group(1)
+
+
+def private_cv_folder(app, tmp_path, monkeypatch):
+    """Body of a ``cv_dir`` fixture: the instance folder moved to ``tmp_path``, the CV
+    folder below it yielded; the matcher's indexes are forgotten before and after (ids
+    are reused from one test to the next)."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    forget_indexes()
+    yield tmp_path / "cv"
+    forget_indexes()
+
+
+def post_multipart(client, path: str, data: dict):
+    """Post a multipart body built here: werkzeug's test client leaves the temporary file
+    of a large body open (a ResourceWarning, an error under this suite's settings)."""
+    stream, length, boundary = stream_encode_multipart(data)
+    try:
+        body = stream.read()
+    finally:
+        stream.close()
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")

@@ -11,9 +11,12 @@ e-mail addresses are unique across calls. ``load(doc)`` imports and commits.
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from typing import Any
 
 from connectences.exchange import ImportResult, import_document_and_commit
+from connectences.matching.data import CandidateData, NeedData
+from connectences.models import Company, Need
 
 # Territory of the Pays Bassin d'Arcachon - Val de l'Eyre.
 ARCACHON = "33009"
@@ -53,14 +56,16 @@ def make_siret(number: int | None = None, establishment: int = 1) -> str:
     return siren + nic4 + luhn_check_digit(siren + nic4)
 
 
-def _build(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def overridden(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` applied, where an override of ``None`` removes the key:
+    the rule of every builder of items and form data in the tests."""
     item = {**base, **overrides}
     return {key: value for key, value in item.items() if value is not None}
 
 
 def operator(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"operateur-{n}",
             "name": f"Groupement {n}",
@@ -77,7 +82,7 @@ def operator(**overrides: Any) -> dict[str, Any]:
 
 def partner(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"partenaire-{n}",
             "name": f"France Travail {n}",
@@ -90,7 +95,7 @@ def partner(**overrides: Any) -> dict[str, Any]:
 
 def company(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"entreprise-{n}",
             "name": f"Entreprise {n}",
@@ -105,7 +110,7 @@ def company(**overrides: Any) -> dict[str, Any]:
 
 def candidate(**overrides: Any) -> dict[str, Any]:
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"cv-{n}",
             "first_name": "Camille",
@@ -130,7 +135,7 @@ def candidate(**overrides: Any) -> dict[str, Any]:
 def need(**overrides: Any) -> dict[str, Any]:
     """A need; give ``company`` the ref of a company in the same document or stored."""
     n = _next()
-    return _build(
+    return overridden(
         {
             "ref": f"besoin-{n}",
             "company": "entreprise-1",
@@ -156,3 +161,82 @@ def document(**collections: Any) -> dict[str, Any]:
 def load(doc: dict[str, Any]) -> ImportResult:
     """Import ``doc`` into the test database and commit; raises ExchangeError if invalid."""
     return import_document_and_commit(doc)
+
+
+def dispatch_document(candidates: list[dict[str, Any]], needs: list[dict[str, Any]] = ()):
+    """The dispatch tests' world: operator ``ge`` and partner ``ft`` (mail at
+    ge@exemple.fr and ft@exemple.fr), companies ``c1`` (Arcachon) and ``c2`` (Gujan),
+    needs ``n1`` (c1, Tuesday, 7 h) and ``n2`` (c2, Thursday, 14 h), then ``needs``;
+    the candidate ``ok`` (Tuesday and Thursday), then ``candidates``."""
+    return document(
+        operators=[operator(ref="ge", email="ge@exemple.fr")],
+        partners=[partner(ref="ft", email="ft@exemple.fr")],
+        companies=[company(ref="c1"), company(ref="c2", commune=GUJAN)],
+        candidates=[candidate(ref="ok", days=["tue", "thu"]), *candidates],
+        needs=[
+            need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
+            need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
+            *needs,
+        ],
+    )
+
+
+# --- the matcher's view (matching.data), for the pure matching tests --------------------
+
+
+def need_data(**overrides: Any) -> NeedData:
+    """A need as the matcher reads it: 7 h of bookkeeping on Tuesday and Thursday at
+    Arcachon, from 1 February 2027; keyword arguments override fields."""
+    values = {
+        "ref": "besoin-1",
+        "company": "entreprise-1",
+        "title": "Comptabilité",
+        "skills": ("comptabilité générale",),
+        "level": "employe_qualifie",
+        "hours_per_week": 7.0,
+        "days": frozenset({"tue", "thu"}),
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": date(2027, 2, 1),
+        "commune": ARCACHON,
+        "rome": "M1203",
+    }
+    return NeedData(**{**values, **overrides})
+
+
+def candidate_data(**overrides: Any) -> CandidateData:
+    """A candidate as the matcher reads them: at La Teste within 15 km, 5 to 20 h on
+    Tuesday and Thursday, available ten days before ``need_data()`` starts; keyword
+    arguments override fields."""
+    values = {
+        "ref": "cv-1",
+        "commune": LA_TESTE,
+        "mobility_km": 15.0,
+        "skills": ("saisie comptable",),
+        "level": "employe_qualifie",
+        "hours_min": 5.0,
+        "hours_max": 20.0,
+        "days": frozenset({"tue", "thu"}),
+        "contracts": frozenset({"cdi_temps_partage", "cdd"}),
+        "available_from": date(2027, 2, 1) - timedelta(days=10),
+        "rome": ("M1203",),
+    }
+    return CandidateData(**{**values, **overrides})
+
+
+def need_row(company: Company, **overrides: Any) -> Need:
+    """A ``Need`` row of ``company``, not yet added to the session: 14 h of bookkeeping on
+    Tuesday and Thursday from 1 February 2027; keyword arguments override fields."""
+    values = {
+        "company": company,
+        "title": "Comptable",
+        "rome": "M1203",
+        "skills": ["comptabilité générale"],
+        "level": "employe_qualifie",
+        "hours_per_week": 14,
+        "days": ["tue", "thu"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": date(2027, 2, 1),
+    }
+    return Need(**{**values, **overrides})

@@ -30,6 +30,13 @@ from tests.known_secrets import PASSWORD
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _numbers = itertools.count(1)
+# What a user of each role belongs to: the factory of the item and its collection.
+ORGANISATION_OF_ROLE = {
+    "operator": (factories.operator, "operators"),
+    "partner": (factories.partner, "partners"),
+    "company": (factories.company, "companies"),
+    "candidate": (factories.candidate, "candidates"),
+}
 
 
 def csrf_token_from(html: str) -> str | None:
@@ -45,21 +52,10 @@ class AuthActions:
 
     def organisation_for(self, role: str) -> str | None:
         """Import what a user of this role belongs to; return its ref (or SIREN)."""
-        if role == "operator":
-            item = factories.operator()
-            factories.load(factories.document(operators=[item]))
-            return item["ref"]
-        if role == "partner":
-            item = factories.partner()
-            factories.load(factories.document(partners=[item]))
-            return item["ref"]
-        if role == "company":
-            item = factories.company()
-            factories.load(factories.document(companies=[item]))
-            return item["ref"]
-        if role == "candidate":
-            item = factories.candidate()
-            factories.load(factories.document(candidates=[item]))
+        if role in ORGANISATION_OF_ROLE:
+            builder, collection = ORGANISATION_OF_ROLE[role]
+            item = builder()
+            factories.load(factories.document(**{collection: [item]}))
             return item["ref"]
         if role == "territoire":
             return factories.COBAS

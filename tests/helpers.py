@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from flask import url_for
+from sqlalchemy import event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Company, Need
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    Company,
+    Lead,
+    Need,
+    Operator,
+    OutboxMessage,
+    Visit,
+)
 from connectences.workflows import NEED
+from connectences.workflows.dispatch import send_lead
 from tests import factories
+
+# Legal and contact settings as an installation sets them (none an example value): what
+# a production app needs to start.
+LEGAL_VALUES = {
+    "LEGAL_PUBLISHER": "Syndicat mixte du Pays d'essai",
+    "LEGAL_PUBLISHER_ADDRESS": "1 place de l'Essai, 33260 La Teste-de-Buch",
+    "LEGAL_DIRECTOR": "Mme Camille Essai, présidente",
+    "LEGAL_HOST": "Hébergeur Essai SAS, 2 rue du Serveur, 33000 Bordeaux, 05 56 00 11 22",
+    "CONTACT_PHONE": "05 56 11 22 33",
+    "CONTACT_ADDRESS": "12 rue de l'Essai, 33260 La Teste-de-Buch",
+    "CONTACT_EMAIL": "equipe@pays-essai.fr",
+}
 
 
 def page_text(response) -> str:
@@ -33,6 +58,18 @@ def main_of(response) -> str:
     return page[start:end] if start != -1 and end != -1 else page
 
 
+def cards_of(response) -> list[str]:
+    """The cards of an inbox (``templates/_inbox.html``), each as read: tags removed,
+    entities decoded, white space collapsed."""
+    page = html_of(response)
+    cards = []
+    for chunk in page.split('<li class="inbox-card')[1:]:
+        chunk = re.split(r'<li class="inbox-card|</section>', chunk, maxsplit=1)[0]
+        text = re.sub(r"<[^>]+>", " ", chunk.split(">", 1)[1])
+        cards.append(" ".join(html.unescape(text).split()))
+    return cards
+
+
 def count(model) -> int:
     """How many rows the table of ``model`` holds."""
     return db.session.scalar(select(func.count()).select_from(model))
@@ -43,6 +80,22 @@ def make_company(**overrides) -> Company:
     item = factories.company(**overrides)
     factories.load(factories.document(companies=[item]))
     return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
+
+
+def add_visit(company, user, day, *, channel="porte_a_porte", topics=(), **fields) -> Visit:
+    """Store and commit a visit of ``company`` by ``user`` (None: nobody named) on ``day``;
+    ``fields`` set the others (outcome, notes, follow_up_on...)."""
+    visit = Visit(
+        company_id=company.id,
+        animateur_id=user.id if user else None,
+        channel=channel,
+        visited_on=day,
+        topics=list(topics),
+        **fields,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    return visit
 
 
 def need_by_ref(ref: str) -> Need:
@@ -63,6 +116,20 @@ def by_ref(model, ref: str):
     return db.session.scalars(select(model).where(model.ref == ref)).one()
 
 
+def lead_by_refs(actor, need: str, operator: str, candidate: str, **values) -> Lead:
+    """Propose the stored need ``need`` to the operator ``operator`` with the candidate
+    ``candidate`` (all three by ref), as ``actor``, through the dispatch workflow; not
+    committed. ``values`` go to ``send_lead`` (a note, reasons)."""
+    return send_lead(
+        db.session,
+        needs=[by_ref(Need, need)],
+        operator=by_ref(Operator, operator),
+        candidates=[by_ref(Candidate, candidate)],
+        actor=actor,
+        **values,
+    )
+
+
 def error_of(response, field_id: str) -> str:
     """The error shown under the field ``field_id`` of a form sent back with errors (its
     ``<ul id="{field_id}-erreurs">``), as read; the field says so (aria-invalid or
@@ -76,3 +143,55 @@ def error_of(response, field_id: str) -> str:
     ), f"le champ {field_id} ne renvoie pas à son erreur"
     errors = page.split(marker, 1)[1].split("</ul>", 1)[0]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", errors)).split())
+
+
+def sample_url(app, rule) -> str:
+    """A URL of the route ``rule`` with made-up values: 1 for numbers, "exemple" otherwise."""
+    values = {}
+    for name, converter in rule._converters.items():
+        kind = type(converter).__name__
+        values[name] = 1 if kind in ("IntegerConverter", "FloatConverter") else "exemple"
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+@contextmanager
+def recorded_statements(keep: Callable[[str], bool] = lambda statement: True) -> Iterator[list]:
+    """Collect the SQL statements sent to the database inside the block (those ``keep``
+    accepts), in the order sent."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if keep(statement):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def audit_entries(action: str) -> list[AuditLog]:
+    """The audit log's entries of ``action``, oldest first."""
+    return list(
+        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+    )
+
+
+def refused_and_logged(client, user, urls: list[str], action: str) -> None:
+    """Each of ``urls`` answers 403 to ``client`` (logged in as ``user``), and each refusal
+    is in the audit log as ``action``, by ``user``."""
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    entries = audit_entries(action)
+    assert len(entries) == len(urls) and {e.actor_id for e in entries} == {user.id}
+
+
+def mails_to(address: str) -> list[OutboxMessage]:
+    """The mails queued for ``address``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to == address).order_by(OutboxMessage.id)
+        )
+    )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
-from tests.helpers import page_text
+from tests.helpers import error_of, page_text
 from tests.known_secrets import (
     CV_SECRET,
     INVITED_PASSWORD,
@@ -86,9 +86,11 @@ def test_the_admin_searches_by_person_action_record_and_dates(client, logged):
 def test_unreadable_filters_get_a_french_message_not_an_error(client, logged):
     response = client.get("/admin/journal?action=drop table&numero=12a&du=hier&fiche=x")
     assert response.status_code == 400
-    page = page_text(response)
-    assert "Action inconnue" in page and "des chiffres seulement" in page
-    assert "Date invalide" in page and "Type de fiche inconnu" in page
+    # Each next to its field, and a summary linking to them.
+    assert "Action inconnue" in error_of(response, "action")
+    assert "des chiffres seulement" in error_of(response, "numero")
+    assert "Date invalide" in error_of(response, "du")
+    assert "Type de fiche inconnu" in error_of(response, "fiche")
 
 
 def test_the_log_is_paged_with_the_shared_pager(client, logged):

@@ -15,7 +15,7 @@ from connectences import accounts, create_app
 from connectences.accounts import passwords, throttle
 from connectences.config import Defaults
 from connectences.extensions import db
-from connectences.models import AuditLog, Invitation, LoginThrottle, User, utcnow
+from connectences.models import AuditLog, Invitation, LoginThrottle, OutboxMessage, User, utcnow
 from tests import factories
 from tests.helpers import error_of
 from tests.known_secrets import GOOD_PASSWORD, OTHER_PASSWORD, PASSWORD
@@ -49,14 +49,14 @@ def test_password_must_have_twelve_characters():
 
 def test_password_is_rehashed_when_parameters_change(app, monkeypatch):
     # This test keeps the production settings (the suite hashes cheaply, see conftest).
-    for key in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM"):
+    for key in ("ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM"):
         monkeypatch.setitem(app.config, key, getattr(Defaults, key))
     user = accounts.create_user(db.session, "r@exemple.fr", "animateur", password=GOOD_PASSWORD)
     db.session.commit()
     old_hash = user.password_hash
     assert "m=65536,t=3,p=4" in old_hash
     monkeypatch.setitem(app.config, "ARGON2_TIME_COST", 1)
-    monkeypatch.setitem(app.config, "ARGON2_MEMORY_COST", 8192)
+    monkeypatch.setitem(app.config, "ARGON2_MEMORY_KIB", 8192)
     accounts.authenticate(db.session, "r@exemple.fr", GOOD_PASSWORD, "192.0.2.1")
     assert user.password_hash != old_hash
     assert "m=8192,t=1," in user.password_hash
@@ -400,6 +400,21 @@ def test_invitation_expires(client, app):
         assert "a expiré" in text(page)
         with pytest.raises(accounts.InvitationInvalid):
             accounts.accept_invitation(db.session, token, GOOD_PASSWORD)
+
+
+def test_an_invitation_lasts_the_hours_its_mail_gives(app, monkeypatch):
+    """A fractional setting used to give the link 1 h 30 while the mail said 1 hour; the
+    link and its mail now both count whole hours."""
+    monkeypatch.setitem(app.config, "INVITATION_TTL_HOURS", 1.5)
+    before = utcnow()
+    token = accounts.invite(db.session, "heure@exemple.fr", "animateur", None, None)
+    accounts.queue_invitation_mail(db.session, "heure@exemple.fr", token)
+    db.session.commit()
+    invitation = db.session.scalar(select(Invitation))
+    assert timedelta(minutes=59) < invitation.expires_at - before < timedelta(minutes=61)
+    message = db.session.scalar(select(OutboxMessage))
+    assert "valable 1 heures" not in message.body_text  # French: one hour is singular
+    assert "valable 1 heure," in message.body_text
 
 
 def test_unknown_invitation_token(client):

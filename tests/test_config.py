@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from connectences import ConfigurationError, create_app
+from connectences import ConfigurationError, config, create_app
+from connectences.config import LEGAL_SETTINGS, example_settings, is_example_value
 from connectences.extensions import db
+from tests.helpers import LEGAL_VALUES
 
 ENV_TO_CLEAR = (
     "SECRET_KEY",
@@ -18,6 +22,7 @@ ENV_TO_CLEAR = (
     "MAIL_PORT",
     "CONNECTENCES_ENV",
     "BASE_URL",
+    *LEGAL_SETTINGS,
 )
 
 
@@ -90,9 +95,72 @@ def test_production_refuses_to_start_without_secret_key(instance, monkeypatch):
 def test_production_starts_with_a_secret_key(instance, monkeypatch):
     monkeypatch.setenv("CONNECTENCES_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    for key, value in LEGAL_VALUES.items():  # set in the environment, like the key
+        monkeypatch.setenv(key, value)
     app = _make()
     assert app.config["SECRET_KEY"] == "cle-de-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["CONTACT_EMAIL"] == LEGAL_VALUES["CONTACT_EMAIL"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("LEGAL_PUBLISHER", ""),
+        ("LEGAL_PUBLISHER", "   "),
+        ("LEGAL_PUBLISHER", "Éditeur à compléter"),
+        ("CONTACT_EMAIL", ""),
+        ("CONTACT_EMAIL", "contact@connectences.local"),
+        ("CONTACT_EMAIL", "contact@example.org"),
+        ("CONTACT_PHONE", "05 57 00 00 00"),
+        ("LEGAL_HOST", "XXX"),
+    ],
+)
+def test_production_refuses_an_empty_or_example_legal_setting(instance, monkeypatch, key, value):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    for name, real in {**LEGAL_VALUES, key: value}.items():
+        monkeypatch.setenv(name, real)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    message = str(refused.value)
+    assert "Mentions légales et contact à compléter" in message
+    # Only the wrong setting is named, with what it is.
+    assert f"- {key} : {LEGAL_SETTINGS[key]}" in message
+    assert [name for name in LEGAL_SETTINGS if f"- {name} :" in message] == [key]
+
+
+def test_production_names_every_legal_setting_left_at_its_shipped_example(instance, monkeypatch):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "cle-de-production")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert [name for name in LEGAL_SETTINGS if f"- {name} :" in str(refused.value)] == list(
+        LEGAL_SETTINGS
+    )
+
+
+def test_outside_production_example_legal_settings_do_not_stop_the_start(instance):
+    app = _make({"SECRET_KEY": "k", "LEGAL_PUBLISHER": ""})
+    assert example_settings(app.config) == list(LEGAL_SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "example"),
+    [
+        ("CONTACT_EMAIL", "equipe@pays-bassin-arcachon.fr", False),
+        ("CONTACT_EMAIL", "equipe@exemple.fr", True),
+        ("CONTACT_EMAIL", "equipe@mairie.test", True),
+        ("CONTACT_PHONE", "05 56 11 22 33", False),
+        ("CONTACT_PHONE", "+33 5 56 11 22 33", False),
+        ("CONTACT_PHONE", "05 56", True),
+        ("LEGAL_DIRECTOR", "M. Jean Dupont, président", False),
+        ("LEGAL_DIRECTOR", "À définir", True),
+        ("LEGAL_DIRECTOR", None, True),
+    ],
+)
+def test_what_counts_as_an_example_value(key, value, example):
+    assert is_example_value(key, value) is example
 
 
 def test_cli_reports_the_missing_key_in_french(instance, monkeypatch):
@@ -150,3 +218,41 @@ def test_migrations_build_the_whole_schema_on_an_empty_database(instance):
         db.engine.dispose()
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_a_setting_renamed_to_say_its_unit_is_refused_under_its_old_name(instance):
+    instance.mkdir()
+    (instance / "config.py").write_text("MAIL_TIMEOUT = 10\n")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "k"})
+    assert "MAIL_TIMEOUT → MAIL_TIMEOUT_SECONDS" in str(refused.value)
+
+
+def test_settings_are_read_from_the_app_and_default_outside_one(instance):
+    app = _make({"SECRET_KEY": "k", "CV_MAX_BYTES": "2048", "LEAD_ALERT_DAYS": 2})
+    with app.app_context():
+        assert config.integer("CV_MAX_BYTES") == 2048  # typed, whatever instance/config.py wrote
+        assert config.duration("LEAD_ALERT_DAYS") == timedelta(days=2)
+        assert config.duration("LOGIN_LOCK_SECONDS") == timedelta(minutes=15)
+    # Plain domain code run without an application reads the one default.
+    assert config.integer("CV_MAX_BYTES") == config.Defaults.CV_MAX_BYTES
+    assert config.setting("PLATFORM_NAME") == "Connect'ences"
+
+
+def test_a_setting_config_does_not_declare_fails_loudly(instance):
+    app = _make({"SECRET_KEY": "k", "CV_MAX_SIZE": 10})
+    with app.app_context(), pytest.raises(ConfigurationError, match="CV_MAX_SIZE"):
+        config.setting("CV_MAX_SIZE")
+    with pytest.raises(ConfigurationError, match="unit"):
+        config.duration("REMATCH_TOP")
+
+
+def test_every_environment_variable_is_a_setting_listed_in_the_readme():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    # The section's tables (general settings, then legal notice and contact).
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for key in config.ENV_KEYS:
+        assert hasattr(config.Defaults, key), key
+        assert f"`{key}`" in table, key
+        typed = key in config.INT_KEYS or key in config.BOOL_KEYS
+        assert typed == isinstance(getattr(config.Defaults, key), int), key

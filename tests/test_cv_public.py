@@ -10,11 +10,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import stream_encode_multipart
 
 from connectences.cvtheque import consent
+from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
-from connectences.matching.matches import forget_indexes, match_need
+from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -28,19 +28,16 @@ from connectences.models import (
 )
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count
+from tests.helpers import count, error_of, html_of, mails_to
 
 EMAIL = "camille.martin@exemple.fr"
 
 
 @pytest.fixture(autouse=True)
 def cv_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    forget_indexes()  # ids are reused from one test to the next
-    yield tmp_path / "cv"
-    forget_indexes()
+    yield from private_cv_folder(app, tmp_path, monkeypatch)
 
 
 def files_in(folder) -> list[str]:
@@ -52,17 +49,6 @@ def post_form(client, data=None, pdf: bytes | None = None, filename="cv.pdf", **
     if pdf is not None:
         data["cv"] = FileStorage(io.BytesIO(pdf), filename, content_type="application/pdf")
     return post_multipart(client, "/deposer-mon-cv", data)
-
-
-def post_multipart(client, path: str, data: dict):
-    """Post a multipart body built here: werkzeug's test client leaves the temporary file
-    of a large body open (a ResourceWarning, an error under this suite's settings)."""
-    stream, length, boundary = stream_encode_multipart(data)
-    try:
-        body = stream.read()
-    finally:
-        stream.close()
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def the_candidate() -> Candidate:
@@ -157,6 +143,46 @@ def test_submission_with_pdf_proposes_the_skills_found_for_confirmation(client, 
     # The proposal is used once.
     client.post("/deposer-mon-cv/competences", data={"found": ["Comptabilité"]})
     assert "Comptabilité" not in the_candidate().skill_labels
+
+
+WRITTEN = [f"compétence écrite {n}" for n in range(1, MAX_SKILLS)]  # one short of the limit
+
+
+def _refused_ticks(response) -> None:
+    """Too many boxes ticked: back with the error next to them and the ticks kept."""
+    assert response.status_code == 422
+    error = error_of(response, "found")
+    assert f"Indiquez au plus {MAX_SKILLS} compétences" in error
+    assert f"déjà {MAX_SKILLS - 1} compétences" in error
+    page = html_of(response)
+    assert 'value="paie" checked' in page and 'value="Comptabilité" checked' in page
+    assert "flash-error" not in page
+    assert the_candidate().skill_labels == WRITTEN
+
+
+def test_too_many_skills_ticked_come_back_next_to_the_boxes(client, cv_dir):
+    pdf = make_pdf("Expérience : comptabilité, gestion de la paie")
+    response = post_form(client, pdf=pdf, skills="\n".join(WRITTEN))
+    assert response.headers["Location"].endswith("/deposer-mon-cv/competences")
+    ticked = {"found": ["paie", "Comptabilité"]}
+    _refused_ticks(client.post("/deposer-mon-cv/competences", data=ticked))
+    # The proposal stays open: one box fewer is added.
+    response = client.post("/deposer-mon-cv/competences", data={"found": ["paie"]})
+    assert response.headers["Location"].endswith("/merci")
+    assert the_candidate().skill_labels == [*WRITTEN, "paie"]
+
+
+def test_too_many_skills_ticked_in_the_space_come_back_next_to_the_boxes(client, cv_dir):
+    space = submitted_and_confirmed(client, skills="\n".join(WRITTEN))
+    data = form_data(skills="\n".join(WRITTEN))
+    data.pop("consent")
+    data["cv"] = FileStorage(io.BytesIO(make_pdf("comptabilité, gestion de la paie")), "cv.pdf")
+    step = post_multipart(client, f"{space}/modifier", data).headers["Location"]
+    assert step.endswith("/competences")
+    _refused_ticks(client.post(step, data={"found": ["paie", "Comptabilité"]}))
+    response = client.post(step, data={"found": ["Comptabilité"]})
+    assert response.headers["Location"] == space
+    assert the_candidate().skill_labels == [*WRITTEN, "Comptabilité"]
 
 
 @pytest.mark.parametrize(
@@ -378,7 +404,8 @@ def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
     assert files_in(cv_dir)
     # A confirmation step first: nothing is deleted without the box ticked.
     assert "définitivement" in client.get(f"{space}/supprimer").get_data(as_text=True)
-    assert client.post(f"{space}/supprimer", data={}).status_code == 400
+    refused = client.post(f"{space}/supprimer", data={})
+    assert refused.status_code == 400 and error_of(refused, "confirm")
     assert count(Candidate) == 1
     page = client.post(f"{space}/supprimer", data={"confirm": "y"})
     assert page.status_code == 200 and "Votre profil est supprimé" in page.get_data(as_text=True)
@@ -413,6 +440,23 @@ def test_tampered_expired_or_revoked_space_links_are_refused(client, app):
         select(AuditLog.details).where(AuditLog.action == "cv.link_refused")
     ).all()
     assert {d["reason"] for d in refused} == {"invalid", "expired"}
+
+
+def test_link_request_without_an_address_says_so_next_to_the_field(client):
+    refused = client.post("/mon-cv/lien", data={"email": " "})
+    assert refused.status_code == 400
+    assert "Indiquez votre adresse e-mail" in error_of(refused, "email")
+    typo = client.post("/mon-cv/lien", data={"email": "camille.martin@"})
+    assert "n'est pas une adresse e-mail valide" in error_of(typo, "email")
+    assert 'value="camille.martin@"' in html_of(typo)
+    assert mails_to("camille.martin@") == []
+
+
+def test_account_with_a_short_password_says_so_next_to_the_field(client):
+    space = submitted_and_confirmed(client)
+    refused = client.post(f"{space}/compte", data={"password": "court", "confirm": "court"})
+    assert refused.status_code == 400 and "12 caractères" in error_of(refused, "password")
+    assert count(User) == 0
 
 
 def test_link_renewal_gives_the_same_answer_for_known_and_unknown_addresses(client):

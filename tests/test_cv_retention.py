@@ -14,7 +14,8 @@ from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
 from connectences.models import AuditLog, Candidate, JobNotice, OutboxMessage
-from tests.cv_helpers import form_data, link_in, mails_to, make_pdf
+from tests.cv_helpers import form_data, link_in, make_pdf
+from tests.helpers import mails_to
 
 START = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 

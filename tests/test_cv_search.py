@@ -6,7 +6,6 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from connectences.cvtheque.search import (
     SearchFilters,
@@ -18,6 +17,7 @@ from connectences.cvtheque.search import (
 from connectences.extensions import db
 from connectences.models import Candidate
 from tests import factories as f
+from tests.helpers import by_ref
 
 ANDERNOS = "33005"  # COBAN
 SALLES = "33498"  # Val de l'Eyre, 27 km from Arcachon
@@ -28,17 +28,13 @@ def _load(*items):
     f.load(f.document(candidates=list(items)))
 
 
-def _person(ref: str) -> Candidate:
-    return db.session.scalars(select(Candidate).where(Candidate.ref == ref)).one()
-
-
 def _refs(filters, **kwargs) -> list[str]:
     result = search_candidates(db.session, filters, per_page=200, **kwargs)
     return [hit.candidate.ref for hit in result.items]
 
 
 def _touch(ref: str, days_ago: int) -> None:
-    _person(ref).updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=days_ago)
+    by_ref(Candidate, ref).updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=days_ago)
 
 
 @pytest.fixture
@@ -175,7 +171,7 @@ def test_rome_filter_also_reads_skills_placed_in_that_job():
 
 def test_confirmed_filter():
     _load(f.candidate(ref="oui"), f.candidate(ref="non"))
-    _person("non").email_confirmed_at = None
+    by_ref(Candidate, "non").email_confirmed_at = None
     db.session.commit()
     assert _refs({"confirmed": True}) == ["oui"]
     assert _refs({"confirmed": False}) == ["non"]

@@ -24,19 +24,9 @@ from tests.helpers import by_ref, count
 @pytest.fixture
 def data():
     f.load(
-        f.document(
-            operators=[f.operator(ref="ge", email="ge@exemple.fr")],
-            partners=[f.partner(ref="ft", email="ft@exemple.fr")],
-            companies=[f.company(ref="c1"), f.company(ref="c2", commune=f.GUJAN)],
-            candidates=[
-                f.candidate(ref="ok", days=["tue", "thu"]),
-                f.candidate(ref="weekend", days=["sat", "sun"]),
-            ],
-            needs=[
-                f.need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
-                f.need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
-                f.need(ref="n3", company="c2", days=["tue"], hours_per_week=7),
-            ],
+        f.dispatch_document(
+            candidates=[f.candidate(ref="weekend", days=["sat", "sun"])],
+            needs=[f.need(ref="n3", company="c2", days=["tue"], hours_per_week=7)],
         )
     )
 

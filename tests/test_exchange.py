@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from connectences.exchange import (
     ExchangeError,
@@ -43,6 +42,7 @@ from tests.factories import (
     operator,
     partner,
 )
+from tests.helpers import recorded_statements
 
 # The example of shared/spec/interchange-v1.md, verbatim.
 SPEC_EXAMPLE = {
@@ -135,20 +135,13 @@ def counts() -> dict[str, int]:
 EMPTY = {"operators": 0, "partners": 0, "companies": 0, "candidates": 0, "needs": 0, "skills": 0}
 
 
-@contextmanager
 def written_statements():
     """Collect every INSERT, UPDATE or DELETE sent to the database inside the block."""
-    statements: list[str] = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
+    return recorded_statements(
+        lambda statement: (
+            statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+        )
+    )
 
 
 def full_document() -> dict:
@@ -456,6 +449,12 @@ def add(collection: str, item_builder):
     return mutate
 
 
+def bad_value(case_id: str, collection: str, key: str, value, message: str, at: str = ""):
+    """A case of ``CASES`` where the first item of ``collection`` gets ``value`` under
+    ``key``: the error points at that key (then ``at``, inside its value)."""
+    return (case_id, put(collection, key, value), f"/{collection}/0/{key}{at}", message)
+
+
 CASES = [
     # (id, mutation, pointer, message fragment)
     ("format-missing", lambda d: d.pop("format"), "/format", "champ obligatoire manquant"),
@@ -464,298 +463,122 @@ CASES = [
     ("collection-object", lambda d: d.update(needs={}), "/needs", "doit être une liste"),
     ("collection-string", lambda d: d.update(partners="pa"), "/partners", "doit être une liste"),
     ("item-not-object", lambda d: d["needs"].append("be2"), "/needs/1", "doit être un objet"),
-    (
-        "typo-key",
-        put("needs", "hours_per_weak", 7),
-        "/needs/0/hours_per_weak",
-        "clé inconnue « hours_per_weak »",
-    ),
-    ("operator-unknown-key", put("operators", "phone", "05"), "/operators/0/phone", "clé inconnue"),
-    ("partner-unknown-key", put("partners", "levels", []), "/partners/0/levels", "clé inconnue"),
-    ("company-unknown-key", put("companies", "siren", "1"), "/companies/0/siren", "clé inconnue"),
-    ("candidate-forbidden-key", put("candidates", "age", 42), "/candidates/0/age", "clé inconnue"),
+    bad_value("typo-key", "needs", "hours_per_weak", 7, "clé inconnue « hours_per_weak »"),
+    bad_value("operator-unknown-key", "operators", "phone", "05", "clé inconnue"),
+    bad_value("partner-unknown-key", "partners", "levels", [], "clé inconnue"),
+    bad_value("company-unknown-key", "companies", "siren", "1", "clé inconnue"),
+    bad_value("candidate-forbidden-key", "candidates", "age", 42, "clé inconnue"),
     ("escaped-key", put("needs", "a/b~c", 1), "/needs/0/a~1b~0c", "clé inconnue « a/b~c »"),
-    (
-        "bool-as-number",
-        put("needs", "hours_per_week", True),
-        "/needs/0/hours_per_week",
-        "doit être un nombre entre 1 et 48",
+    bad_value(
+        "bool-as-number", "needs", "hours_per_week", True, "doit être un nombre entre 1 et 48"
     ),
-    (
-        "string-as-number",
-        put("needs", "hours_per_week", "7"),
-        "/needs/0/hours_per_week",
-        "doit être un nombre entre 1 et 48",
+    bad_value(
+        "string-as-number", "needs", "hours_per_week", "7", "doit être un nombre entre 1 et 48"
     ),
-    (
-        "hours-zero",
-        put("needs", "hours_per_week", 0),
-        "/needs/0/hours_per_week",
-        "doit être un nombre entre 1 et 48",
+    bad_value("hours-zero", "needs", "hours_per_week", 0, "doit être un nombre entre 1 et 48"),
+    bad_value("hours-49", "needs", "hours_per_week", 49, "doit être un nombre entre 1 et 48"),
+    bad_value(
+        "nan", "candidates", "mobility_km", float("nan"), "doit être un nombre entre 0 et 200"
     ),
-    (
-        "hours-49",
-        put("needs", "hours_per_week", 49),
-        "/needs/0/hours_per_week",
-        "doit être un nombre entre 1 et 48",
+    bad_value(
+        "mobility-201", "candidates", "mobility_km", 201, "doit être un nombre entre 0 et 200"
     ),
-    (
-        "nan",
-        put("candidates", "mobility_km", float("nan")),
-        "/candidates/0/mobility_km",
-        "doit être un nombre entre 0 et 200",
-    ),
-    (
-        "mobility-201",
-        put("candidates", "mobility_km", 201),
-        "/candidates/0/mobility_km",
-        "doit être un nombre entre 0 et 200",
-    ),
-    (
-        "mobility-negative",
-        put("candidates", "mobility_km", -1),
-        "/candidates/0/mobility_km",
-        "entre 0 et 200",
-    ),
+    bad_value("mobility-negative", "candidates", "mobility_km", -1, "entre 0 et 200"),
     (
         "hours-min-over-max",
         lambda d: d["candidates"][0].update(hours_min=30, hours_max=20),
         "/candidates/0/hours_min",
         "hours_min (30) doit être inférieur ou égal à hours_max (20)",
     ),
-    (
-        "hours-max-49",
-        put("candidates", "hours_max", 49),
-        "/candidates/0/hours_max",
-        "entre 1 et 48",
+    bad_value("hours-max-49", "candidates", "hours_max", 49, "entre 1 et 48"),
+    bad_value("max-hours-bool", "operators", "max_hours_per_week", False, "doit être un nombre"),
+    bad_value("duration-zero", "needs", "duration_months", 0, "supérieur à 0"),
+    bad_value("employees-negative", "companies", "employees", -1, "entier positif ou nul"),
+    bad_value("employees-fraction", "companies", "employees", 2.5, "entier positif ou nul"),
+    bad_value("employees-string", "companies", "employees", "4", "entier"),
+    bad_value("string-as-list", "needs", "skills", "comptabilité", "doit être une liste"),
+    bad_value("empty-skills", "candidates", "skills", [], "au moins une valeur"),
+    bad_value("empty-days", "needs", "days", [], "au moins une valeur"),
+    bad_value("empty-epcis", "operators", "epcis", [], "au moins une valeur"),
+    bad_value("empty-levels", "operators", "levels", [], "au moins une valeur"),
+    bad_value("empty-contracts", "candidates", "contracts", [], "au moins une valeur"),
+    bad_value(
+        "skill-not-string", "candidates", "skills", ["paie", 3], "chaîne de caractères", at="/1"
     ),
-    (
-        "max-hours-bool",
-        put("operators", "max_hours_per_week", False),
-        "/operators/0/max_hours_per_week",
-        "doit être un nombre",
+    bad_value("skill-empty", "needs", "skills", ["paie", " "], "ne doit pas être vide", at="/1"),
+    bad_value("level-unknown", "needs", "level", "expert", "valeur inconnue « expert »"),
+    bad_value(
+        "day-unknown", "needs", "days", ["tue", "lundi"], "valeur inconnue « lundi »", at="/1"
     ),
-    (
-        "duration-zero",
-        put("needs", "duration_months", 0),
-        "/needs/0/duration_months",
-        "supérieur à 0",
-    ),
-    (
-        "employees-negative",
-        put("companies", "employees", -1),
-        "/companies/0/employees",
-        "entier positif ou nul",
-    ),
-    (
-        "employees-fraction",
-        put("companies", "employees", 2.5),
-        "/companies/0/employees",
-        "entier positif ou nul",
-    ),
-    ("employees-string", put("companies", "employees", "4"), "/companies/0/employees", "entier"),
-    (
-        "string-as-list",
-        put("needs", "skills", "comptabilité"),
-        "/needs/0/skills",
-        "doit être une liste",
-    ),
-    (
-        "empty-skills",
-        put("candidates", "skills", []),
-        "/candidates/0/skills",
-        "au moins une valeur",
-    ),
-    ("empty-days", put("needs", "days", []), "/needs/0/days", "au moins une valeur"),
-    ("empty-epcis", put("operators", "epcis", []), "/operators/0/epcis", "au moins une valeur"),
-    ("empty-levels", put("operators", "levels", []), "/operators/0/levels", "au moins une valeur"),
-    (
-        "empty-contracts",
-        put("candidates", "contracts", []),
-        "/candidates/0/contracts",
-        "au moins une valeur",
-    ),
-    (
-        "skill-not-string",
-        put("candidates", "skills", ["paie", 3]),
-        "/candidates/0/skills/1",
-        "chaîne de caractères",
-    ),
-    (
-        "skill-empty",
-        put("needs", "skills", ["paie", " "]),
-        "/needs/0/skills/1",
-        "ne doit pas être vide",
-    ),
-    (
-        "level-unknown",
-        put("needs", "level", "expert"),
-        "/needs/0/level",
-        "valeur inconnue « expert »",
-    ),
-    (
-        "day-unknown",
-        put("needs", "days", ["tue", "lundi"]),
-        "/needs/0/days/1",
-        "valeur inconnue « lundi »",
-    ),
-    ("day-twice", put("candidates", "days", ["mon", "mon"]), "/candidates/0/days/1", "en double"),
-    (
-        "contract-unknown",
-        put("needs", "contract", "interim"),
-        "/needs/0/contract",
-        "valeur inconnue",
-    ),
-    ("reason-unknown", put("needs", "reason", "autre"), "/needs/0/reason", "valeur inconnue"),
-    (
-        "operator-kind",
-        put("operators", "kind", "france_travail"),
-        "/operators/0/kind",
-        "valeur inconnue",
-    ),
-    (
-        "partner-kind",
-        put("partners", "kind", "groupement_employeurs"),
-        "/partners/0/kind",
-        "valeur inconnue",
-    ),
-    (
-        "status-unknown",
-        put("candidates", "status", "occupe"),
-        "/candidates/0/status",
-        "valeur inconnue",
-    ),
-    (
+    bad_value("day-twice", "candidates", "days", ["mon", "mon"], "en double", at="/1"),
+    bad_value("contract-unknown", "needs", "contract", "interim", "valeur inconnue"),
+    bad_value("reason-unknown", "needs", "reason", "autre", "valeur inconnue"),
+    bad_value("operator-kind", "operators", "kind", "france_travail", "valeur inconnue"),
+    bad_value("partner-kind", "partners", "kind", "groupement_employeurs", "valeur inconnue"),
+    bad_value("status-unknown", "candidates", "status", "occupe", "valeur inconnue"),
+    bad_value(
         "operator-contract",
-        put("operators", "contracts", ["cdi", "stage"]),
-        "/operators/0/contracts/1",
+        "operators",
+        "contracts",
+        ["cdi", "stage"],
         "valeur inconnue « stage »",
+        at="/1",
     ),
-    ("empty-name", put("companies", "name", ""), "/companies/0/name", "ne doit pas être vide"),
-    ("blank-title", put("needs", "title", "   "), "/needs/0/title", "ne doit pas être vide"),
-    ("number-as-name", put("operators", "name", 12), "/operators/0/name", "chaîne de caractères"),
-    (
-        "object-as-name",
-        put("partners", "name", {"fr": "x"}),
-        "/partners/0/name",
-        "chaîne de caractères",
+    bad_value("empty-name", "companies", "name", "", "ne doit pas être vide"),
+    bad_value("blank-title", "needs", "title", "   ", "ne doit pas être vide"),
+    bad_value("number-as-name", "operators", "name", 12, "chaîne de caractères"),
+    bad_value("object-as-name", "partners", "name", {"fr": "x"}, "chaîne de caractères"),
+    bad_value("ref-not-string", "needs", "ref", 3, "chaîne de caractères"),
+    bad_value("ref-too-long", "operators", "ref", "x" * 101, "100 caractères"),
+    bad_value("operator-email", "operators", "email", "contact@", "adresse e-mail invalide"),
+    bad_value("partner-email", "partners", "email", "pas une adresse", "adresse e-mail invalide"),
+    bad_value("company-email", "companies", "contact_email", "a@b", "adresse e-mail invalide"),
+    bad_value(
+        "candidate-email", "candidates", "email", "camille.exemple.fr", "adresse e-mail invalide"
     ),
-    ("ref-not-string", put("needs", "ref", 3), "/needs/0/ref", "chaîne de caractères"),
-    ("ref-too-long", put("operators", "ref", "x" * 101), "/operators/0/ref", "100 caractères"),
-    (
-        "operator-email",
-        put("operators", "email", "contact@"),
-        "/operators/0/email",
-        "adresse e-mail invalide",
+    bad_value(
+        "siret-checksum", "companies", "siret", "90412345200017", "SIRET invalide (clé de contrôle)"
     ),
-    (
-        "partner-email",
-        put("partners", "email", "pas une adresse"),
-        "/partners/0/email",
-        "adresse e-mail invalide",
-    ),
-    (
-        "company-email",
-        put("companies", "contact_email", "a@b"),
-        "/companies/0/contact_email",
-        "adresse e-mail invalide",
-    ),
-    (
-        "candidate-email",
-        put("candidates", "email", "camille.exemple.fr"),
-        "/candidates/0/email",
-        "adresse e-mail invalide",
-    ),
-    (
-        "siret-checksum",
-        put("companies", "siret", "90412345200017"),
-        "/companies/0/siret",
-        "SIRET invalide (clé de contrôle)",
-    ),
-    (
-        "siret-short",
-        put("companies", "siret", "9041234520001"),
-        "/companies/0/siret",
-        "14 chiffres",
-    ),
-    (
-        "siret-spaces",
-        put("companies", "siret", "904 123 452 00016"),
-        "/companies/0/siret",
-        "14 chiffres",
-    ),
-    (
-        "siret-number",
-        put("companies", "siret", 90412345200016),
-        "/companies/0/siret",
-        "chaîne de 14 chiffres",
-    ),
-    ("naf", put("companies", "naf", "5610A"), "/companies/0/naf", "code NAF invalide"),
-    (
-        "commune-unknown",
-        put("companies", "commune", "99999"),
-        "/companies/0/commune",
-        "code INSEE inconnu : 99999",
-    ),
-    (
-        "commune-postcode",
-        put("candidates", "commune", "33000"),
-        "/candidates/0/commune",
-        "code INSEE inconnu : 33000",
-    ),
-    ("commune-number", put("needs", "commune", 33009), "/needs/0/commune", "code INSEE"),
-    (
+    bad_value("siret-short", "companies", "siret", "9041234520001", "14 chiffres"),
+    bad_value("siret-spaces", "companies", "siret", "904 123 452 00016", "14 chiffres"),
+    bad_value("siret-number", "companies", "siret", 90412345200016, "chaîne de 14 chiffres"),
+    bad_value("naf", "companies", "naf", "5610A", "code NAF invalide"),
+    bad_value("commune-unknown", "companies", "commune", "99999", "code INSEE inconnu : 99999"),
+    bad_value("commune-postcode", "candidates", "commune", "33000", "code INSEE inconnu : 33000"),
+    bad_value("commune-number", "needs", "commune", 33009, "code INSEE"),
+    bad_value(
         "epci-unknown",
-        put("operators", "epcis", [COBAS, "123456789"]),
-        "/operators/0/epcis/1",
+        "operators",
+        "epcis",
+        [COBAS, "123456789"],
         "SIREN d'intercommunalité inconnu : 123456789",
+        at="/1",
     ),
-    ("partner-epci", put("partners", "epcis", ["33009"]), "/partners/0/epcis/0", "inconnu"),
-    ("epci-twice", put("operators", "epcis", [COBAS, COBAS]), "/operators/0/epcis/1", "en double"),
-    ("rome-short", put("needs", "rome", "M120"), "/needs/0/rome", "code ROME invalide"),
-    ("rome-lowercase", put("needs", "rome", "m1203"), "/needs/0/rome", "code ROME invalide"),
-    (
-        "rome-list-item",
-        put("candidates", "rome", ["M1203", "1203M"]),
-        "/candidates/0/rome/1",
-        "code ROME invalide",
+    bad_value("partner-epci", "partners", "epcis", ["33009"], "inconnu", at="/0"),
+    bad_value("epci-twice", "operators", "epcis", [COBAS, COBAS], "en double", at="/1"),
+    bad_value("rome-short", "needs", "rome", "M120", "code ROME invalide"),
+    bad_value("rome-lowercase", "needs", "rome", "m1203", "code ROME invalide"),
+    bad_value(
+        "rome-list-item", "candidates", "rome", ["M1203", "1203M"], "code ROME invalide", at="/1"
     ),
-    (
-        "rome-as-string",
-        put("candidates", "rome", "M1203"),
-        "/candidates/0/rome",
-        "doit être une liste",
+    bad_value("rome-as-string", "candidates", "rome", "M1203", "doit être une liste"),
+    bad_value(
+        "rome-domain-3", "operators", "rome_domains", ["M", "M1"], "domaine ROME invalide", at="/1"
     ),
-    (
-        "rome-domain-3",
-        put("operators", "rome_domains", ["M", "M1"]),
-        "/operators/0/rome_domains/1",
-        "domaine ROME invalide",
+    bad_value(
+        "rome-domain-word", "operators", "rome_domains", ["MM"], "domaine ROME invalide", at="/0"
     ),
-    (
-        "rome-domain-word",
-        put("operators", "rome_domains", ["MM"]),
-        "/operators/0/rome_domains/0",
-        "domaine ROME invalide",
+    bad_value(
+        "date-impossible", "needs", "start", "2027-02-30", "date inexistante : « 2027-02-30 »"
     ),
-    (
-        "date-impossible",
-        put("needs", "start", "2027-02-30"),
-        "/needs/0/start",
-        "date inexistante : « 2027-02-30 »",
-    ),
-    (
-        "date-french",
-        put("candidates", "available_from", "04/01/2027"),
-        "/candidates/0/available_from",
-        "AAAA-MM-JJ",
-    ),
-    ("date-number", put("needs", "start", 20270201), "/needs/0/start", "AAAA-MM-JJ"),
-    ("date-time", put("needs", "start", "2027-02-01T09:00:00"), "/needs/0/start", "AAAA-MM-JJ"),
-    (
+    bad_value("date-french", "candidates", "available_from", "04/01/2027", "AAAA-MM-JJ"),
+    bad_value("date-number", "needs", "start", 20270201, "AAAA-MM-JJ"),
+    bad_value("date-time", "needs", "start", "2027-02-01T09:00:00", "AAAA-MM-JJ"),
+    bad_value(
         "consent-false",
-        put("candidates", "consent", False),
-        "/candidates/0/consent",
+        "candidates",
+        "consent",
+        False,
         "consentement de la personne est obligatoire",
     ),
     (
@@ -764,18 +587,10 @@ CASES = [
         "/candidates/0/consent",
         "champ obligatoire manquant",
     ),
-    ("consent-string", put("candidates", "consent", "true"), "/candidates/0/consent", "booléen"),
-    (
-        "do-not-solicit-number",
-        put("companies", "do_not_solicit", 0),
-        "/companies/0/do_not_solicit",
-        "booléen",
-    ),
-    (
-        "unknown-company",
-        put("needs", "company", "inconnue"),
-        "/needs/0/company",
-        "entreprise inconnue : « inconnue »",
+    bad_value("consent-string", "candidates", "consent", "true", "booléen"),
+    bad_value("do-not-solicit-number", "companies", "do_not_solicit", 0, "booléen"),
+    bad_value(
+        "unknown-company", "needs", "company", "inconnue", "entreprise inconnue : « inconnue »"
     ),
     (
         "duplicate-ref",

@@ -18,7 +18,7 @@ from connectences.exchange import (
 from connectences.extensions import db
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment
-from tests.factories import candidate, document, load
+from tests.factories import candidate, document, load, overridden
 from tests.helpers import by_ref, count
 
 V11 = "connectences/v1.1"
@@ -30,8 +30,7 @@ def doc11(*people) -> dict:
 
 def held(**overrides) -> dict:
     item = {"label": "Comptabilité, GE Bassin Emploi", "hours_per_week": 8, "days": ["tue"]}
-    item.update(overrides)
-    return {k: v for k, v in item.items() if v is not None}
+    return overridden(item, overrides)
 
 
 def messages(doc) -> dict[str, str]:

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import AuditLog, Candidate, Need, Operator, Partner
-from connectences.workflows.dispatch import send_lead, send_referral
+from connectences.models import AuditLog, Need, Partner
+from connectences.workflows.dispatch import send_referral
 from tests import factories as f
-from tests.helpers import by_ref
+from tests.helpers import by_ref, lead_by_refs
 
 
 @pytest.fixture
@@ -38,20 +38,8 @@ def records(auth):
     for i in range(1, 5):
         workflows.transition(db.session, by_ref(Need, f"n{i}"), workflows.NEED, "qualifie")
     ids = {
-        "lead-a": send_lead(
-            db.session,
-            needs=[by_ref(Need, "n1")],
-            operator=by_ref(Operator, "ge-a"),
-            candidates=[by_ref(Candidate, "p1")],
-            actor=animateur,
-        ).id,
-        "lead-b": send_lead(
-            db.session,
-            needs=[by_ref(Need, "n2")],
-            operator=by_ref(Operator, "ge-b"),
-            candidates=[by_ref(Candidate, "p2")],
-            actor=animateur,
-        ).id,
+        "lead-a": lead_by_refs(animateur, "n1", "ge-a", "p1").id,
+        "lead-b": lead_by_refs(animateur, "n2", "ge-b", "p2").id,
         "ref-ft": send_referral(
             db.session, need=by_ref(Need, "n3"), partner=by_ref(Partner, "ft"), actor=animateur
         ).id,

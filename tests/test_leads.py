@@ -13,7 +13,6 @@ from connectences.models import (
     FollowUpPoint,
     Need,
     Operator,
-    OutboxMessage,
     Partner,
     Transition,
 )
@@ -21,30 +20,12 @@ from connectences.workflows import LEAD, REFERRAL, TransitionError
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
-from tests.helpers import by_ref
-
-
-def _mails_to(email):
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == email)).all()
+from tests.helpers import by_ref, mails_to
 
 
 @pytest.fixture
 def animateur():
-    f.load(
-        f.document(
-            operators=[f.operator(ref="ge", email="ge@exemple.fr")],
-            partners=[f.partner(ref="ft", email="ft@exemple.fr")],
-            companies=[f.company(ref="c1"), f.company(ref="c2", commune=f.GUJAN)],
-            candidates=[
-                f.candidate(ref="ok", days=["tue", "thu"]),
-                f.candidate(ref="other", days=["tue", "thu"]),
-            ],
-            needs=[
-                f.need(ref="n1", company="c1", days=["tue"], hours_per_week=7),
-                f.need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
-            ],
-        )
-    )
+    f.load(f.dispatch_document(candidates=[f.candidate(ref="other", days=["tue", "thu"])]))
     user = create_user(db.session, "anim@exemple.fr", "animateur", password="x" * 12)
     for ref in ("n1", "n2"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
@@ -133,7 +114,7 @@ def test_refuse_sends_need_back_and_tells_animateur(animateur):
     last = workflows.history(db.session, LEAD, lead.id)[-1]
     assert (last.reason_code, last.reason_text) == ("autre", "Trop loin de nos adhérents")
     assert by_ref(Need, "n1").status == "en_recherche"
-    mails = _mails_to("anim@exemple.fr")
+    mails = mails_to("anim@exemple.fr")
     assert len(mails) == 1 and "Trop loin de nos adhérents" in mails[0].body_text
     assert "/animateur/besoins/n1" in mails[0].body_text
 
@@ -148,7 +129,7 @@ def test_hand_back_requires_text_and_frees_the_needs(animateur):
     assert lead.status == "rendu"
     assert {by_ref(Need, r).status for r in ("n1", "n2")} == {"en_recherche"}
     assert _log(LEAD, lead.id)[-1] == ("vu", "rendu")
-    assert "rendu" in _mails_to("anim@exemple.fr")[0].subject
+    assert "rendu" in mails_to("anim@exemple.fr")[0].subject
 
 
 def test_close_without_outcome(animateur):
@@ -201,7 +182,7 @@ def test_placement_effects(animateur, contract, months, person_status):
         (6, date(2027, 7, 31)),
     ]
     assert sorted(n.need.ref for n in placement.needs) == ["n1", "n2"]
-    assert "Placement" in _mails_to("anim@exemple.fr")[0].subject
+    assert "Placement" in mails_to("anim@exemple.fr")[0].subject
 
 
 def test_placement_refuses_candidate_not_in_lead_and_foreign_need(animateur):
@@ -297,7 +278,7 @@ def test_referral_path_and_outcome(animateur):
         ("recue", "prise_en_charge"),
         ("prise_en_charge", "close"),
     ]
-    assert "alternance" in _mails_to("anim@exemple.fr")[0].body_text
+    assert "alternance" in mails_to("anim@exemple.fr")[0].body_text
 
 
 def test_referral_refusal_frees_need(animateur):
@@ -307,7 +288,7 @@ def test_referral_refusal_frees_need(animateur):
     db.session.commit()
     assert referral.status == "refusee" and referral.refusal_reason == "deja_suivi"
     assert by_ref(Need, "n1").status == "en_recherche"
-    assert len(_mails_to("anim@exemple.fr")) == 1
+    assert len(mails_to("anim@exemple.fr")) == 1
 
 
 @pytest.mark.parametrize("state", ["close", "refusee"])

@@ -313,7 +313,7 @@ def test_server_that_never_answers_times_out_and_is_retried(app, monkeypatch):
         silent.listen()
         monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
         monkeypatch.setitem(app.config, "MAIL_PORT", silent.getsockname()[1])
-        monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 0.3)
+        monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 0.3)
         (outbox_id,) = _queue()
         report = deliver_due(db.session, now=_now())
     assert (report.retried, report.stopped) == (1, True)

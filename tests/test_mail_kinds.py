@@ -20,7 +20,7 @@ from connectences.mail import MailKind, queue_mail, sent_recently
 from connectences.models import Candidate, utcnow
 from connectences.needs import register
 from tests import factories
-from tests.cv_helpers import mails_to
+from tests.helpers import mails_to
 
 
 def _candidate(email: str, *, confirmed: bool) -> Candidate:

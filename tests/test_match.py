@@ -21,48 +21,19 @@ from connectences.matching.score import (
     score_pair,
 )
 from connectences.models import Candidate
-from tests.factories import ARCACHON, company, document, load
 from tests.factories import candidate as candidate_item
+from tests.factories import candidate_data, company, document, load, need_data
 from tests.factories import need as need_item
 
 START = date(2027, 2, 1)
 
 
 def make_need(**kw) -> NeedData:
-    base = dict(
-        ref="besoin-1",
-        company="entreprise-1",
-        title="Comptable",
-        skills=("comptabilité générale",),
-        level="employe_qualifie",
-        hours_per_week=7.0,
-        days=frozenset({"tue", "thu"}),
-        contract="cdi_temps_partage",
-        reason="temps_partiel",
-        start=START,
-        commune=ARCACHON,
-        rome="M1203",
-    )
-    base.update(kw)
-    return NeedData(**base)
+    return need_data(**{"title": "Comptable", **kw})
 
 
 def make_cand(**kw) -> CandidateData:
-    base = dict(
-        ref="cv-1",
-        commune="33529",
-        mobility_km=15.0,
-        skills=("saisie comptable",),
-        level="employe_qualifie",
-        hours_min=5.0,
-        hours_max=20.0,
-        days=frozenset({"tue", "thu"}),
-        contracts=frozenset({"cdi_temps_partage", "cdd"}),
-        available_from=START - timedelta(days=10),
-        rome=("M1203",),
-    )
-    base.update(kw)
-    return CandidateData(**base)
+    return candidate_data(**kw)
 
 
 def failing(need, cand, distance=5.0) -> list[str]:

@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from connectences.extensions import db
-from connectences.models import Visit
 from connectences.prospection import offline
 from connectences.prospection import round as rounds
-from tests.helpers import make_company
+from tests.helpers import add_visit, make_company
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 LIMITS = offline.Limits(
@@ -80,15 +79,12 @@ def test_round_by_follow_up_due_keeps_only_this_animateurs_due_within_a_week(aut
     today = date(2026, 12, 4)
     soon, later, others = make_company(), make_company(), make_company()
     for company, user, day in ((soon, me, 7), (later, me, 8), (others, other, 0)):
-        db.session.add(
-            Visit(
-                company_id=company.id,
-                animateur_id=user.id,
-                channel="telephone",
-                visited_on=today - timedelta(days=40),
-                topics=[],
-                follow_up_on=today + timedelta(days=day),
-            )
+        add_visit(
+            company,
+            user,
+            today - timedelta(days=40),
+            channel="telephone",
+            follow_up_on=today + timedelta(days=day),
         )
     db.session.commit()
     entries, more = rounds.round_entries(

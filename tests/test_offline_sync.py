@@ -18,7 +18,7 @@ from connectences.models import Company, Need, OfflineRecord, Visit
 from connectences.prospection import offline
 from tests import factories
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count, make_company, page_text
+from tests.helpers import count, error_of, make_company, page_text
 
 SYNC = "/api/hors-ligne/envoi"
 SESSION = "/api/hors-ligne/session"
@@ -502,7 +502,7 @@ def test_round_by_naf_prefix_and_bad_filters(client, auth):
     assert bad.status_code == 400
     assert set(bad.get_json()["erreurs"]) == {"naf", "commune"}
     page = client.get("/animateur/tournee/preparer", query_string={"naf": "cuisine"})
-    assert page.status_code == 200 and "Code NAF illisible" in page_text(page)
+    assert page.status_code == 200 and "Code NAF illisible" in error_of(page, "naf")
 
 
 def test_prepare_page_lists_companies_with_their_pressure_without_javascript(client, auth):

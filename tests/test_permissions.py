@@ -22,6 +22,7 @@ from connectences.models import (
 )
 from connectences.web.access import ROLE_HOME, is_public_endpoint
 from tests import factories
+from tests.helpers import sample_url
 
 # The public allow-list. A new public page must be added here on purpose.
 PUBLIC_ENDPOINTS = {
@@ -81,17 +82,6 @@ def text(response) -> str:
     return " ".join(html.unescape(response.get_data(as_text=True)).split())
 
 
-def _sample_url(app, rule) -> str:
-    values = {}
-    for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        values[name] = 1 if kind in ("IntegerConverter", "FloatConverter") else "exemple"
-    with app.test_request_context():
-        from flask import url_for
-
-        return url_for(rule.endpoint, **values)
-
-
 def _routes(app):
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -110,7 +100,7 @@ def test_every_route_refuses_anonymous_visitors_except_public_ones(app, client):
     for rule, method in _routes(app):
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = _sample_url(app, rule)
+        url = sample_url(app, rule)
         with client.open(url, method=method) as response:
             status, location = response.status_code, response.headers.get("Location", "")
         checked += 1

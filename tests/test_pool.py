@@ -14,6 +14,7 @@ from connectences.matching.constraints import hard_constraint_checks
 from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.matching.pool import pool
 from connectences.vocab import DAYS
+from tests.factories import candidate_data, need_data, need_row
 
 # Fake communes on a line: the distance is the gap between positions (km).
 POSITION = {"10001": 0.0, "10002": 10.0, "10003": 25.0, "10004": 25.1, "10005": 60.0}
@@ -32,22 +33,8 @@ def epci_of(insee: str) -> str | None:
 
 
 def need(ref: str, company: str, days: str, hours: float, **over) -> NeedData:
-    values = dict(
-        ref=ref,
-        company=company,
-        title="Comptabilité",
-        skills=("comptabilité générale",),
-        level="employe_qualifie",
-        hours_per_week=float(hours),
-        days=frozenset(days.split()),
-        contract="cdi_temps_partage",
-        reason="temps_partiel",
-        start=date(2027, 2, 1),
-        commune="10001",
-        rome="M1203",
-    )
-    values.update(over)
-    return NeedData(**values)
+    placed = {"ref": ref, "company": company, "hours_per_week": float(hours), "commune": "10001"}
+    return need_data(**{**placed, "days": frozenset(days.split()), **over})
 
 
 def candidate(ref: str, **over) -> CandidateData:
@@ -56,16 +43,12 @@ def candidate(ref: str, **over) -> CandidateData:
         commune="10001",
         mobility_km=30.0,
         skills=("comptabilité",),
-        level="employe_qualifie",
         hours_min=10.0,
         hours_max=35.0,
         days=frozenset(DAYS),
-        contracts=frozenset({"cdi_temps_partage", "cdd"}),
         available_from=date(2027, 1, 1),
-        rome=("M1203",),
     )
-    values.update(over)
-    return CandidateData(**values)
+    return candidate_data(**{**values, **over})
 
 
 def run(needs, candidates=(), **kw):
@@ -451,7 +434,7 @@ def test_pool_cli_json_over_open_needs(runner):
     from datetime import UTC, datetime
 
     from connectences.extensions import db
-    from connectences.models import Candidate, CandidateSkill, Company, Need
+    from connectences.models import Candidate, CandidateSkill, Company
 
     companies = [
         Company(ref=f"ent-{i}", name=f"Entreprise {i}", siret=siret, siren=siret[:9], commune=c)
@@ -467,22 +450,9 @@ def test_pool_cli_json_over_open_needs(runner):
     db.session.add_all(companies)
 
     def stored(ref, company, days, hours, status="qualifie", **over):
-        values = dict(
-            ref=ref,
-            company=company,
-            title="Comptable",
-            rome="M1203",
-            skills=["comptabilité générale"],
-            level="employe_qualifie",
-            hours_per_week=hours,
-            days=days,
-            contract="cdi_temps_partage",
-            reason="temps_partiel",
-            start=date(2027, 2, 1),
-            status=status,
+        db.session.add(
+            need_row(company, ref=ref, days=days, hours_per_week=hours, status=status, **over)
         )
-        values.update(over)
-        db.session.add(Need(**values))
 
     stored("b-1", companies[0], ["mon", "tue"], 14)
     stored("b-2", companies[1], ["wed"], 7, status="nouveau")

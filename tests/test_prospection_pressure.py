@@ -18,7 +18,6 @@ from connectences.models import (
     Partner,
     Referral,
     User,
-    Visit,
 )
 from connectences.prospection.pressure import (
     ConfirmationRequired,
@@ -28,6 +27,7 @@ from connectences.prospection.pressure import (
     contact_pressure,
 )
 from tests import factories
+from tests.helpers import add_visit
 
 TODAY = date(2027, 3, 17)
 
@@ -69,17 +69,16 @@ def world():
     }
 
 
-def visit(company, day, user=None, channel="porte_a_porte"):
-    v = Visit(
-        company_id=company.id,
-        animateur_id=user.id if user else None,
-        channel=channel,
-        visited_on=day,
-        topics=[],
+def referral(world, day, **fields) -> None:
+    """Add a re-orientation of the world's need to its partner, made on ``day``."""
+    db.session.add(
+        Referral(
+            partner_id=world["partner"].id,
+            need_id=world["need"].id,
+            created_at=_at(day),
+            **fields,
+        )
     )
-    db.session.add(v)
-    db.session.commit()
-    return v
 
 
 def test_no_contact_is_ok(world):
@@ -94,7 +93,7 @@ def test_no_contact_is_ok(world):
     ("days_ago", "decision"), [(0, "warn"), (1, "warn"), (29, "warn"), (30, "ok"), (31, "ok")]
 )
 def test_window_boundary(world, days_ago, decision):
-    visit(world["company"], TODAY - timedelta(days=days_ago), world["user"])
+    add_visit(world["company"], world["user"], TODAY - timedelta(days=days_ago))
     pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
     assert pressure.decision == decision
     assert pressure.last_contact_at == TODAY - timedelta(days=days_ago)
@@ -107,7 +106,7 @@ def test_window_boundary(world, days_ago, decision):
 
 
 def test_window_comes_from_config(world, app):
-    visit(world["company"], TODAY - timedelta(days=40))
+    add_visit(world["company"], None, TODAY - timedelta(days=40))
     assert contact_pressure(db.session, world["company"], on=TODAY).decision == "ok"
     app.config["CONTACT_WINDOW_DAYS"] = 45
     try:
@@ -131,11 +130,11 @@ def test_cap_reached_refuses_and_below_cap_only_warns(world):
     company = world["company"]
     company.max_contacts_per_month = 2
     db.session.commit()
-    visit(company, date(2027, 3, 2))
+    add_visit(company, None, date(2027, 3, 2))
     pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
     # One contact this month out of 2 allowed: the window warns, the cap does not refuse.
     assert (pressure.contacts_this_month, pressure.cap, pressure.decision) == (1, 2, "warn")
-    visit(company, date(2027, 3, 10))
+    add_visit(company, None, date(2027, 3, 10))
     pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
     assert (pressure.contacts_this_month, pressure.decision) == (2, "refuse")
     assert any("au plus 2 contacts par mois" in r and "mars 2027" in r for r in pressure.reasons)
@@ -147,12 +146,12 @@ def test_cap_counts_the_calendar_month_only(world):
     company = world["company"]
     company.max_contacts_per_month = 1
     db.session.commit()
-    visit(company, date(2027, 2, 27))  # last month: outside the cap, inside the window
+    add_visit(company, None, date(2027, 2, 27))  # last month: outside the cap, inside the window
     pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
     assert pressure.contacts_this_month == 0
     assert pressure.decision == "warn"
     # A cap of 1 exceeded in the past does not refuse: already 2 in February.
-    visit(company, date(2027, 2, 3))
+    add_visit(company, None, date(2027, 2, 3))
     assert contact_pressure(db.session, company, on=TODAY, window_days=30).decision == "warn"
     assert contact_pressure(db.session, company, on=date(2027, 2, 28), window_days=30).decision == (
         "refuse"
@@ -160,7 +159,7 @@ def test_cap_counts_the_calendar_month_only(world):
 
 
 def test_warn_requires_confirmation(world):
-    visit(world["company"], TODAY - timedelta(days=3))
+    add_visit(world["company"], None, TODAY - timedelta(days=3))
     with pytest.raises(ConfirmationRequired) as caught:
         check_contact(db.session, world["company"], on=TODAY, confirmed=False, window_days=30)
     assert caught.value.pressure.decision == "warn"
@@ -173,7 +172,7 @@ def test_warn_requires_confirmation(world):
 
 
 def test_phone_call_counts(world):
-    visit(world["company"], TODAY - timedelta(days=5), channel="telephone")
+    add_visit(world["company"], None, TODAY - timedelta(days=5), channel="telephone")
     pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
     assert pressure.decision == "warn" and pressure.last_channel == "telephone"
 
@@ -216,14 +215,7 @@ def test_lead_counts_once_per_company_and_only_its_own(world):
 
 
 def test_referral_counts(world):
-    db.session.add(
-        Referral(
-            partner_id=world["partner"].id,
-            need_id=world["need"].id,
-            created_by_id=world["user"].id,
-            created_at=_at(TODAY - timedelta(days=6)),
-        )
-    )
+    referral(world, TODAY - timedelta(days=6), created_by_id=world["user"].id)
     db.session.commit()
     pressure = contact_pressure(db.session, world["company"], on=TODAY, window_days=30)
     assert pressure.decision == "warn"
@@ -235,17 +227,11 @@ def test_all_channels_add_up_against_the_cap(world):
     company = world["company"]
     company.max_contacts_per_month = 3
     db.session.commit()
-    visit(company, date(2027, 3, 1), channel="telephone")
+    add_visit(company, None, date(2027, 3, 1), channel="telephone")
     db.session.add(
         CompanyMailing(company_id=company.id, subject="Lettre", sent_at=_at(date(2027, 3, 5)))
     )
-    db.session.add(
-        Referral(
-            partner_id=world["partner"].id,
-            need_id=world["need"].id,
-            created_at=_at(date(2027, 3, 8)),
-        )
-    )
+    referral(world, date(2027, 3, 8))
     db.session.commit()
     pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
     assert pressure.contacts_this_month == 3
@@ -261,20 +247,14 @@ def test_a_need_posted_is_in_the_timeline_but_not_counted(world):
 
 def test_timeline_lists_every_contact_newest_first(world):
     company = world["company"]
-    visit(company, date(2027, 1, 10), world["user"])
+    add_visit(company, world["user"], date(2027, 1, 10))
     db.session.add(
         CompanyMailing(company_id=company.id, subject="Lettre", sent_at=_at(date(2027, 2, 1)))
     )
     lead = Lead(operator_id=world["operator"].id, created_at=_at(date(2027, 2, 15)))
     lead.needs = [LeadNeed(need=world["need"])]
     db.session.add(lead)
-    db.session.add(
-        Referral(
-            partner_id=world["partner"].id,
-            need_id=world["need"].id,
-            created_at=_at(date(2027, 3, 1)),
-        )
-    )
+    referral(world, date(2027, 3, 1))
     db.session.commit()
     kinds = [e.kind for e in company_timeline(db.session, company)]
     assert kinds[:4] == ["orientation", "proposition", "lettre", "visite"]

@@ -8,6 +8,10 @@ import html
 
 import pytest
 
+from tests.helpers import LEGAL_VALUES, main_of, page_text
+
+EXAMPLE_MARK = "(valeur d'exemple, à définir pour cette installation)"
+
 FOOTER_LINKS = {
     "Mentions légales": "/mentions-legales",
     "Accessibilité : partiellement conforme": "/accessibilite",
@@ -59,6 +63,26 @@ def test_legal_notice_and_contact_come_from_the_configuration(app, client, monke
     assert "equipe@essai.example" in contact
     # And every page gives the phone number in its footer.
     assert "05 56 11 22 33" in _footer(client.get("/").get_data(as_text=True))
+
+
+def test_example_legal_values_are_marked_as_examples_never_shown_as_real(app, client, monkeypatch):
+    # The shipped defaults: each value the legal notice states is marked as an example.
+    legal = page_text(client.get("/mentions-legales"))
+    for key in LEGAL_VALUES:
+        assert f"{app.config[key]} {EXAMPLE_MARK}" in legal, key
+    contact = main_of(client.get("/contact"))
+    assert contact.count("valeur d'exemple") == 3  # phone, e-mail, address
+    assert EXAMPLE_MARK in _footer(client.get("/").get_data(as_text=True))
+    # One value set by the installation loses its mark; the others keep theirs.
+    monkeypatch.setitem(app.config, "LEGAL_DIRECTOR", "Mme Camille Essai, présidente")
+    legal = page_text(client.get("/mentions-legales"))
+    assert f"Mme Camille Essai, présidente {EXAMPLE_MARK}" not in legal
+    assert legal.count(EXAMPLE_MARK) == len(LEGAL_VALUES) - 1
+    # All set: no mark anywhere.
+    for key, value in LEGAL_VALUES.items():
+        monkeypatch.setitem(app.config, key, value)
+    for path in ("/mentions-legales", "/contact", "/accessibilite", "/"):
+        assert "valeur d'exemple" not in client.get(path).get_data(as_text=True), path
 
 
 def test_accessibility_statement_follows_the_rgaa_form(client):

@@ -10,11 +10,10 @@ row (N+1) would add one statement per row.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from connectences import clock
 from connectences.bench.seed import Seeder, reset_sequences
@@ -32,25 +31,12 @@ from connectences.models import (
     Visit,
 )
 from tests import factories
+from tests.helpers import recorded_statements
 
 SMALL, GROWTH = 2, 8
 # Every state in turn: each list (new, waiting, placed, re-oriented...) has rows.
 STATES = ["propose", "pourvu", "reoriente", "en_recherche", "qualifie", "nouveau"]
 MATCH_NEED = "besoin-requetes"
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
@@ -173,7 +159,7 @@ RECORD_PAGES = [
 
 def _statements(client, url: str) -> int:
     client.get(url)  # the first visit may fill per-process caches (taxonomy, index)
-    with counted() as statements:
+    with recorded_statements() as statements:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return len(statements)

@@ -7,10 +7,11 @@ silently drop a job from matching, so the shape is checked here file by file.
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 
 import pytest
+
+from tests.test_rome_data_part1 import CODE_RE, MIN_TERMS
 
 LETTERS = ["I", "J", "K", "L", "M", "N"]
 DOMAIN_LABELS = {
@@ -21,8 +22,6 @@ DOMAIN_LABELS = {
     "M": "Support à l'entreprise",
     "N": "Transport et logistique",
 }
-CODE_RE = re.compile(r"^[A-N][0-9]{4}$")
-MIN_TERMS = 18
 
 
 def _load(letter: str) -> dict:

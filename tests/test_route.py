@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
 from connectences.matching.route import is_shared_time, rome_specificity, route
+from tests.factories import need_data, need_row
 
 COBAS = "243300563"
 COBAN = "243301504"
@@ -17,22 +16,7 @@ ALL_CONTRACTS = frozenset({"cdi_temps_partage", "cdi", "cdd", "saisonnier", "mis
 
 
 def need(**over) -> NeedData:
-    values = dict(
-        ref="besoin-1",
-        company="entreprise-1",
-        title="Comptabilité",
-        skills=("comptabilité générale",),
-        level="employe_qualifie",
-        hours_per_week=14.0,
-        days=frozenset({"tue", "thu"}),
-        contract="cdi_temps_partage",
-        reason="temps_partiel",
-        start=date(2027, 2, 1),
-        commune="33009",
-        rome="M1203",
-    )
-    values.update(over)
-    return NeedData(**values)
+    return need_data(**{"hours_per_week": 14.0, **over})
 
 
 def operator(ref: str, **over) -> OperatorData:
@@ -244,7 +228,7 @@ def test_no_partner_fits_gives_a_clear_decision_without_partner():
 
 def _stored_need(ref: str, company_ref: str, siret: str, commune: str, **over):
     from connectences.extensions import db
-    from connectences.models import Company, Need
+    from connectences.models import Company
 
     company = db.session.query(Company).filter_by(ref=company_ref).one_or_none()
     if company is None:
@@ -252,21 +236,7 @@ def _stored_need(ref: str, company_ref: str, siret: str, commune: str, **over):
             ref=company_ref, name=company_ref, siret=siret, siren=siret[:9], commune=commune
         )
         db.session.add(company)
-    values = dict(
-        ref=ref,
-        company=company,
-        title="Comptable",
-        rome="M1203",
-        skills=["comptabilité générale"],
-        level="employe_qualifie",
-        hours_per_week=14,
-        days=["tue", "thu"],
-        contract="cdi_temps_partage",
-        reason="temps_partiel",
-        start=date(2027, 2, 1),
-    )
-    values.update(over)
-    need = Need(**values)
+    need = need_row(company, **{"ref": ref, **over})
     db.session.add(need)
     return need
 

@@ -6,7 +6,7 @@ rule is enforced (each role outside a route's owners is refused it)."""
 from __future__ import annotations
 
 import pytest
-from flask import Blueprint, url_for
+from flask import Blueprint
 
 from connectences import create_app
 from connectences.extensions import db
@@ -17,16 +17,8 @@ from connectences.web.access import (
     route_roles,
     undeclared_endpoints,
 )
+from tests.helpers import sample_url
 from tests.test_permissions import PUBLIC_ENDPOINTS
-
-
-def _sample_url(app, rule) -> str:
-    values = {}
-    for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        values[name] = 1 if kind in ("IntegerConverter", "FloatConverter") else "exemple"
-    with app.test_request_context():
-        return url_for(rule.endpoint, **values)
 
 
 def _routes(app):
@@ -76,7 +68,7 @@ def test_each_role_is_refused_every_route_it_does_not_own(app, auth, role):
         roles = route_roles(app, rule.endpoint)
         if roles == PUBLIC or rule.endpoint == "auth.logout":  # logging out ends the run
             continue
-        url = _sample_url(app, rule)
+        url = sample_url(app, rule)
         with client.open(url, method=method) as response:
             status = response.status_code
         db.session.rollback()

@@ -12,33 +12,19 @@ from datetime import date
 import pytest
 import time_machine
 from sqlalchemy import select
-from werkzeug.test import stream_encode_multipart
 
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
-from connectences.matching.matches import forget_indexes
 from connectences.models import Candidate, User
 from tests import factories
-from tests.cv_helpers import form_data, link_in, mails_to
-from tests.helpers import page_text
+from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
+from tests.helpers import mails_to, page_text
 
 
 @pytest.fixture(autouse=True)
 def cv_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    forget_indexes()  # ids are reused from one test to the next
-    yield tmp_path / "cv"
-    forget_indexes()
-
-
-def post_multipart(client, path: str, data: dict):
-    stream, length, boundary = stream_encode_multipart(data)
-    try:
-        body = stream.read()
-    finally:
-        stream.close()
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    yield from private_cv_folder(app, tmp_path, monkeypatch)
 
 
 def load_candidate(ref: str, email: str) -> Candidate:

@@ -15,7 +15,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, LoginSession, User, utcnow
 from tests import factories
 from tests.fixtures_auth import PASSWORD
-from tests.helpers import page_text
+from tests.helpers import error_of, page_text
 
 MINUTE = 60
 
@@ -123,7 +123,8 @@ def test_exporting_the_cv_library_asks_for_the_password_after_fifteen_minutes(cl
         exports = select(func.count(AuditLog.id)).where(AuditLog.action == "cv_export")
         assert db.session.scalar(exports) == 1
         wrong = _confirm(client, "/animateur/cvtheque/export/csv?q%3Dcompta", "mauvais")
-        assert wrong.status_code == 400 and "Mot de passe incorrect." in page_text(wrong)
+        assert wrong.status_code == 400
+        assert "Mot de passe incorrect." in error_of(wrong, "password")
         assert client.get("/animateur/cvtheque/export/csv?q=compta").status_code == 302
         right = _confirm(client, "/animateur/cvtheque/export/csv?q%3Dcompta")
         assert right.status_code == 302

@@ -16,20 +16,17 @@ from connectences.extensions import db
 from connectences.matching.complete_week import fitting_needs
 from connectences.matching.matches import match_need
 from connectences.models import (
-    AuditLog,
     Candidate,
     CandidateEvent,
     Commitment,
     Lead,
     Need,
-    Operator,
 )
 from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
-from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, error_of, html_of, page_text
+from tests.helpers import audit_entries, by_ref, count, error_of, html_of, lead_by_refs, page_text
 
 START = "2027-03-01"
 
@@ -92,13 +89,7 @@ def world(auth):
     animateur = auth.create("animateur")
     for ref in ("placed", "fits", "tuesday", "too-long"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
-    lead = send_lead(
-        db.session,
-        needs=[by_ref(Need, "placed")],
-        operator=by_ref(Operator, "ge-a"),
-        candidates=[by_ref(Candidate, "ines")],
-        actor=animateur,
-    )
+    lead = lead_by_refs(animateur, "placed", "ge-a", "ines")
     flow.accept(db.session, lead)
     db.session.commit()
     return {"lead": lead.id, "animateur": animateur}
@@ -462,9 +453,7 @@ def test_complete_the_week_page_for_the_operator_who_placed_only(client, auth, w
     auth.login("operator", org_ref="ge-b")
     assert client.get("/operateur/personnes/ines/semaine").status_code == 404
     assert client.get("/operateur/personnes/inconnue/semaine").status_code == 404
-    refused = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "week_access_refused")
-    ).all()
+    refused = audit_entries("week_access_refused")
     assert len(refused) == 2
 
 

@@ -7,8 +7,10 @@ and line of any copy that creeps back in.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+from connectences.config import Defaults
 from connectences.workflows import LEAD, NEED, REFERRAL
 
 PACKAGE = Path(__file__).resolve().parent.parent / "connectences"
@@ -176,6 +178,209 @@ def naive_today(root: Path = PACKAGE) -> list:
             ):
                 found.append(f"{_where(path, root, node)} {name}.{node.func.attr}()")
     return found
+
+
+# The module that owns every setting's default, and the readers it offers.
+CONFIG_OWNER = PACKAGE / "config.py"
+SETTING_READERS = {"setting", "integer", "number", "duration"}
+
+
+def _is_config(node: ast.AST) -> bool:
+    """``config``, ``app.config`` or ``current_app.config``."""
+    return (isinstance(node, ast.Name) and node.id == "config") or (
+        isinstance(node, ast.Attribute) and node.attr == "config"
+    )
+
+
+def _config_read(node: ast.AST) -> str | None:
+    """The key a node reads from the configuration, when it is one: ``config["K"]``,
+    ``config.get("K")`` or ``config.integer("K")`` (and the other readers of config.py)."""
+    if isinstance(node, ast.Subscript) and _is_config(node.value):
+        key = node.slice
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and _is_config(node.func.value)
+        and node.func.attr in SETTING_READERS | {"get"}
+        and node.args
+    ):
+        key = node.args[0]
+    else:
+        return None
+    return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+
+
+def inline_setting_defaults(root: Path = PACKAGE) -> list:
+    """Settings read with a default of their own outside config.py:
+    ``config.get("K", default)`` or ``config...("K") or default`` (``or None``, which
+    only turns a blank value into none, is no default)."""
+    found = []
+    for path, tree in _modules(root):
+        if path == root / "config.py":
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and _config_read(node)
+                and node.func.attr == "get"
+                and len(node.args) + len(node.keywords) > 1
+            ):
+                found.append(f"{_where(path, root, node)} {_config_read(node)}")
+            elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+                first, rest = node.values[0], node.values[1:]
+                is_none = all(isinstance(v, ast.Constant) and v.value is None for v in rest)
+                if _config_read(first) and not is_none:
+                    found.append(f"{_where(path, root, node)} {_config_read(first)} or ...")
+    return found
+
+
+def undeclared_settings(root: Path = PACKAGE, declared: frozenset | None = None) -> list:
+    """Settings read in the code or the templates (``config.K``) that config.py does not
+    declare: they would be read as nothing, or fail only when that line runs."""
+    declared = declared if declared is not None else frozenset(vars(Defaults))
+    found = []
+    for path, tree in _modules(root):
+        for node in ast.walk(tree):
+            key = _config_read(node)
+            if (
+                key
+                and key not in declared
+                and not isinstance(
+                    node.ctx if isinstance(node, ast.Subscript) else ast.Load(), ast.Store
+                )
+            ):
+                found.append(f"{_where(path, root, node)} {key}")
+    for path in sorted(root.rglob("*.html")) + sorted(root.rglob("*.txt")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for key in re.findall(r"\bconfig\.([A-Z][A-Z0-9_]*)", line):
+                if key not in declared:
+                    found.append(f"{path.relative_to(root.parent)}:{number} {key}")
+    return found
+
+
+UNITS = ("_BYTES", "_SECONDS", "_MINUTES", "_HOURS", "_DAYS", "_MONTHS")
+# Quantities whose name is not ours (Flask, Flask-WTF) or that count things, not time.
+NAMED_ELSEWHERE = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT"}
+
+
+def settings_without_unit() -> list:
+    """Numeric settings whose name says neither a unit nor what they count."""
+    counts = (
+        "_LENGTH",
+        "_MAX_FAILURES",
+        "_MAX_COMPANIES",
+        "_KEEP",
+        "_TOP",
+        "_SCORE",
+        "_PORT",
+        "_PROXIES",
+    )
+    counted = ("_COST", "_PARALLELISM", "_KIB", "_WORKING_DAYS")
+    return sorted(
+        key
+        for key, value in vars(Defaults).items()
+        if key.isupper()
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and key not in NAMED_ELSEWHERE
+        and not key.endswith(UNITS + counts + counted)
+    )
+
+
+def test_settings_have_one_default_in_config():
+    assert inline_setting_defaults() == []
+
+
+def test_every_setting_read_is_declared_in_config():
+    assert undeclared_settings() == []
+
+
+def test_numeric_settings_say_their_unit():
+    assert settings_without_unit() == []
+
+
+def test_the_settings_guards_catch_what_they_look_for(tmp_path):
+    root = tmp_path / "connectences"
+    (root / "templates").mkdir(parents=True)
+    (root / "config.py").write_text("def integer(key):\n    return config.get(key, 0)\n")
+    (root / "mail.py").write_text(
+        'name = current_app.config.get("PLATFORM_NAME", "Connect\'ences")\n'
+        'size = int(app.config.get("CV_MAX_BYTES") or 5)\n'
+        'reply = config.setting("CONTACT_EMAIL") or None\n'
+        'days = config.integer("CV_LINK_DAYS")\n'
+        'app.config["REMEMBER_COOKIE_SECURE"] = True\n'
+    )
+    (root / "templates" / "base.html").write_text("{{ config.PLATFORM_NAME }}\n{{ config.NAME }}\n")
+    assert inline_setting_defaults(root) == [
+        "connectences/mail.py:1 PLATFORM_NAME",
+        "connectences/mail.py:2 CV_MAX_BYTES or ...",
+    ]
+    declared = frozenset({"PLATFORM_NAME", "CV_MAX_BYTES", "CONTACT_EMAIL"})
+    assert undeclared_settings(root, declared) == [
+        "connectences/mail.py:4 CV_LINK_DAYS",
+        "connectences/templates/base.html:2 NAME",
+    ]
+
+
+# Imports left inside a function, each for a reason; any other belongs at the module top.
+FUNCTION_IMPORTS_ALLOWED = {
+    # The package's __init__ runs at the first import of any of its modules: models,
+    # blueprints and commands load only when an application is built.
+    ("connectences/__init__.py", "register_extensions", "connectences.models"),
+    ("connectences/__init__.py", "register_blueprints", "connectences.web"),
+    ("connectences/__init__.py", "register_cli", "connectences.cli"),
+    # The gunicorn master reads its configuration file; only workers load the app.
+    ("connectences/gunicorn_conf.py", "post_worker_init", "connectences.warmup"),
+    # Left to the helper restructuring these modules (matching/, cvtheque/search.py).
+    ("connectences/cvtheque/search.py", "_centres", "numpy"),
+    ("connectences/cvtheque/search.py", "communes_within", "numpy"),
+    ("connectences/matching/complete_week.py", "fitting_needs", "connectences"),
+    ("connectences/matching/week.py", "over_week_limit", "connectences.clock"),
+}
+
+
+def function_imports(root: Path = PACKAGE) -> set:
+    """``(file, function, module)`` of every import written inside a function."""
+    found = set()
+    for path, tree in _modules(root):
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for statement in function.body:
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Import):
+                        modules = [alias.name for alias in node.names]
+                    elif isinstance(node, ast.ImportFrom):
+                        modules = [node.module or "."]
+                    else:
+                        continue
+                    where = str(path.relative_to(root.parent))
+                    found |= {(where, function.name, module) for module in modules}
+    return found
+
+
+def test_imports_inside_functions_are_only_the_allowed_ones():
+    found = function_imports()
+    assert found - FUNCTION_IMPORTS_ALLOWED == set()
+    assert FUNCTION_IMPORTS_ALLOWED - found == set()  # an entry no longer needed goes
+
+
+def test_the_function_import_guard_sees_nested_functions(tmp_path):
+    root = tmp_path / "connectences"
+    root.mkdir()
+    (root / "jobs.py").write_text(
+        "import os\n"
+        "def outer():\n"
+        "    from connectences.models import Need\n"
+        "    def inner():\n"
+        "        import numpy as np\n"
+        "    return inner\n"
+    )
+    assert function_imports(root) == {
+        ("connectences/jobs.py", "outer", "connectences.models"),
+        ("connectences/jobs.py", "outer", "numpy"),
+        ("connectences/jobs.py", "inner", "numpy"),
+    }
 
 
 def test_accents_are_folded_in_one_place():

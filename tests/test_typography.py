@@ -4,6 +4,7 @@ quotes, decimal commas and plural agreement, applied to every template's text.""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from connectences.typography import (
@@ -75,6 +76,38 @@ def test_mails_say_hours_the_french_way(app):
         for ext in ("txt", "html"):
             source = Path(app.root_path, "templates", "mail", f"{name}.{ext}").read_text("utf-8")
             assert "h / semaine" not in source and "round(1)" not in source
+
+
+def test_templates_show_hours_through_one_filter():
+    """Hours shown to people go through ``heures`` (typography.hours_fr: decimal comma,
+    no-break space); a value followed by a hand-written " h" ('%g' % ...) gave "8.5 h"."""
+    templates = Path(__file__).resolve().parents[1] / "connectences" / "templates"
+    by_hand = re.compile(r"\}\}\s*h\b")
+    found = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.*"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if by_hand.search(line)
+    ]
+    assert found == []
+
+
+def test_a_mail_gives_fractional_hours_with_a_comma(app):
+    text = app.jinja_env.get_template("mail/lead_accepted.txt").render(
+        lead={"note": ""},
+        title="Compta",
+        link="https://exemple.fr/p/1",
+        platform="Connect'ences",
+        reach=[
+            {
+                "company": {"name": "Garage"},
+                "need": {"title": "Compta", "hours_per_week": 8.5},
+                "people": [],
+                "work_place": "Arès",
+            }
+        ],
+    )
+    assert f"(8,5{NBSP}h par semaine)" in text
 
 
 def test_no_status_sentence_mixes_genders():

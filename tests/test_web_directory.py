@@ -22,10 +22,9 @@ from connectences.models import (
     Operator,
     Partner,
     Referral,
-    Visit,
 )
 from tests import factories
-from tests.helpers import count, error_of, html_of, make_company, page_text
+from tests.helpers import add_visit, count, error_of, html_of, make_company, page_text
 
 TODAY = local_today()
 BASE = "/animateur/entreprises"
@@ -142,16 +141,14 @@ def full_company(auth):
     def at(days):
         return datetime.combine(TODAY - timedelta(days=days), time(10), tzinfo=UTC)
 
-    db.session.add(
-        Visit(
-            company_id=company.id,
-            animateur_id=me.id,
-            channel="telephone",
-            visited_on=TODAY - timedelta(days=40),
-            topics=["formation"],
-            outcome="information_donnee",
-            notes="Appel de présentation.",
-        )
+    add_visit(
+        company,
+        me,
+        TODAY - timedelta(days=40),
+        channel="telephone",
+        topics=["formation"],
+        outcome="information_donnee",
+        notes="Appel de présentation.",
     )
     db.session.add(
         CompanyMailing(company_id=company.id, subject="Lettre de printemps", sent_at=at(35))

@@ -14,24 +14,15 @@ from connectences import workflows
 from connectences.cvtheque.access import may_read_cv
 from connectences.cvtheque.history import record_event
 from connectences.extensions import db
-from connectences.models import AuditLog, Candidate, CandidateEvent, Need, Operator, User
+from connectences.models import Candidate, CandidateEvent, Need, Operator, User
+from connectences.typography import NBSP
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
-from tests.helpers import error_of, html_of
+from tests.helpers import audit_entries, by_ref, error_of, html_of
 
 BASE = "/animateur/cvtheque"
 PDF = b"%PDF-1.4\n% test CV\n"
-
-
-def _person(ref: str) -> Candidate:
-    return db.session.scalars(select(Candidate).where(Candidate.ref == ref)).one()
-
-
-def _audits(action: str) -> list[AuditLog]:
-    return list(
-        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
-    )
 
 
 @pytest.fixture
@@ -76,7 +67,7 @@ def cv_file(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     (tmp_path / "cv").mkdir()
     (tmp_path / "cv" / "abc123.pdf").write_bytes(PDF)
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     person.cv_filename = "abc123.pdf"
     db.session.commit()
     return person
@@ -104,7 +95,7 @@ def test_search_page_lists_and_filters(client, auth, people):
 def test_search_page_keeps_filters_across_pages_and_sorts(client, auth):
     f.load(f.document(candidates=[f.candidate(ref=f"p{i}") for i in range(30)]))
     for i in range(30):
-        _person(f"p{i}").updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=i)
+        by_ref(Candidate, f"p{i}").updated_at = datetime(2027, 1, 1, tzinfo=UTC) - timedelta(days=i)
     db.session.commit()
     auth.login("animateur")
     first = client.get(BASE, query_string={"statut": "disponible"}).get_data(as_text=True)
@@ -115,8 +106,10 @@ def test_search_page_keeps_filters_across_pages_and_sorts(client, auth):
     )
     assert "Page 2 sur 2" in second
     # Most recent first: p0 on page 1, p29 on page 2.
-    assert _person("p0").last_name in first and _person("p29").last_name in second
-    assert _person("p29").last_name not in first
+    assert (
+        by_ref(Candidate, "p0").last_name in first and by_ref(Candidate, "p29").last_name in second
+    )
+    assert by_ref(Candidate, "p29").last_name not in first
 
 
 def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
@@ -177,7 +170,7 @@ def test_export_holds_every_filtered_row_escaped_and_is_audited(client, auth, pe
     assert trap[2] == "'+33 6"
     assert trap[4] == "'-1"
     assert trap[16] == "'@import"
-    (entry,) = _audits("cv_export")
+    (entry,) = audit_entries("cv_export")
     assert entry.actor_id == user.id
     assert entry.details["rows"] == 32 and entry.details["format"] == "csv"
     assert entry.details["filters"] == {"text": "compta"}
@@ -191,7 +184,7 @@ def test_export_xlsx_follows_the_filters(client, auth, people):
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 2 and values[1][0] == "piege"
     assert values[1][1] == '\'=HYPERLINK("http://x")'
-    assert _audits("cv_export")[0].details["filters"] == {"commune": f.GUJAN}
+    assert audit_entries("cv_export")[0].details["filters"] == {"commune": f.GUJAN}
     assert client.get(f"{BASE}/export/pdf").status_code == 404
 
 
@@ -217,7 +210,7 @@ def _lead_for(person: Candidate, operator_ref: str = "ge-a", *, accepted: bool =
 
 
 def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     person.notes = "Rencontrée au forum de Gujan."
     record_event(db.session, person, "updated", "Téléphone modifié.", actor_label="la personne")
     db.session.commit()
@@ -232,7 +225,7 @@ def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
         "Comptabilité générale",
         "M1203",
         "Employé qualifié",
-        "de 7 à 35 h",
+        f"de 7 à 35{NBSP}h",
         "mardi",
         "CDI à temps partagé",
         "04/01/2027",
@@ -247,7 +240,7 @@ def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
         "Pas de CV déposé.",
     ):
         assert text in page, text
-    (entry,) = _audits("cv_view")
+    (entry,) = audit_entries("cv_view")
     assert entry.actor_id == user.id and entry.entity_id == person.id
     assert client.get(f"{BASE}/personne-inconnue").status_code == 404
 
@@ -256,7 +249,7 @@ def test_status_change_is_recorded(client, auth, people):
     user = auth.login("animateur")
     response = client.post(f"{BASE}/ines/statut", data={"statut": "en_mission"})
     assert response.status_code == 302
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     assert person.status == "en_mission"
     (event,) = db.session.scalars(
         select(CandidateEvent).where(CandidateEvent.candidate_id == person.id)
@@ -267,28 +260,30 @@ def test_status_change_is_recorded(client, auth, people):
     assert "Statut : Disponible → En mission." in page
     for status in ("place", "inactif", "disponible"):
         client.post(f"{BASE}/ines/statut", data={"statut": status})
-        assert _person("ines").status == status
+        assert by_ref(Candidate, "ines").status == status
     response = client.post(
         f"{BASE}/ines/statut", data={"statut": "vacances"}, follow_redirects=True
     )
     assert "Choisissez un statut de la liste." in response.get_data(as_text=True)
-    assert _person("ines").status == "disponible"
+    assert by_ref(Candidate, "ines").status == "disponible"
 
 
 def test_notes_and_contact(client, auth, people):
     auth.login("animateur")
-    before = _person("ines").last_contact_at
+    before = by_ref(Candidate, "ines").last_contact_at
     client.post(f"{BASE}/ines/notes", data={"notes": "  Préfère les matinées.  "})
-    assert _person("ines").notes == "Préfère les matinées."
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
     response = client.post(f"{BASE}/ines/notes", data={"notes": "x" * 5001}, follow_redirects=True)
     assert "limitées à 5000 caractères" in response.get_data(as_text=True)
-    assert _person("ines").notes == "Préfère les matinées."
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
     client.post(f"{BASE}/ines/contact")
-    assert _person("ines").last_contact_at > before
+    assert by_ref(Candidate, "ines").last_contact_at > before
     kinds = [
         e.kind
         for e in db.session.scalars(
-            select(CandidateEvent).where(CandidateEvent.candidate_id == _person("ines").id)
+            select(CandidateEvent).where(
+                CandidateEvent.candidate_id == by_ref(Candidate, "ines").id
+            )
         )
     ]
     assert sorted(kinds) == ["contact", "note"]
@@ -300,15 +295,15 @@ def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, p
     assert response.status_code == 422
     assert "Choisissez un statut de la liste." in error_of(response, "statut-choix")
     assert 'statut#erreurs-statut" novalidate' in html_of(response)
-    assert _person("ines").status == "disponible"
+    assert by_ref(Candidate, "ines").status == "disponible"
     long_notes = "Préfère les matinées. " + "x" * 5000
     response = client.post(f"{BASE}/ines/notes", data={"notes": long_notes})
     assert response.status_code == 422
     assert "limitées à 5000 caractères" in error_of(response, "notes-texte")
     assert f"{long_notes}</textarea>" in html_of(response)  # what was typed is kept
-    assert _person("ines").notes is None
+    assert by_ref(Candidate, "ines").notes is None
     events = db.session.scalars(
-        select(CandidateEvent).where(CandidateEvent.candidate_id == _person("ines").id)
+        select(CandidateEvent).where(CandidateEvent.candidate_id == by_ref(Candidate, "ines").id)
     ).all()
     assert events == []
 
@@ -326,21 +321,21 @@ def test_cv_download_is_an_audited_attachment(client, auth, people, cv_file):
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
-    (entry,) = _audits("cv_download")
+    (entry,) = audit_entries("cv_download")
     assert entry.actor_id == user.id and entry.entity_id == cv_file.id
     # No file on record, or the file is gone: 404, nothing logged.
     assert client.get(f"{BASE}/paul/cv").status_code == 404
     cv_file.cv_filename = "absent.pdf"
     db.session.commit()
     assert client.get(f"{BASE}/ines/cv").status_code == 404
-    assert len(_audits("cv_download")) == 1
+    assert len(audit_entries("cv_download")) == 1
 
 
 def test_may_read_cv_only_for_the_operator_of_an_accepted_lead(auth, people):
-    person = _person("ines")
+    person = by_ref(Candidate, "ines")
     lead = _lead_for(person, "ge-a", accepted=False)
     member = auth.create("operator", org_ref="ge-a")
-    _lead_for(_person("paul"), "ge-b")
+    _lead_for(by_ref(Candidate, "paul"), "ge-b")
     other = auth.create("operator", org_ref="ge-b")
     assert not may_read_cv(db.session, member, person.id)  # sent, not accepted yet
     flow.accept(db.session, lead)
@@ -373,7 +368,7 @@ ROUTES = [
 def test_other_roles_cannot_reach_the_library(client, auth, people, cv_file, role):
     if role == "operator":
         # Even the operator of an accepted lead naming her: only through their inbox.
-        _lead_for(_person("ines"), "ge-a")
+        _lead_for(by_ref(Candidate, "ines"), "ge-a")
         user = auth.login(role, org_ref="ge-a")
     else:
         user = auth.login(role)
@@ -381,11 +376,11 @@ def test_other_roles_cannot_reach_the_library(client, auth, people, cv_file, rol
         response = getattr(client, method)(url, data={"statut": "inactif", "notes": "x"})
         assert response.status_code == 403, (role, url)
         assert b"%PDF" not in response.data and "Marchal" not in response.get_data(as_text=True)
-    refused = _audits("cvtheque_access_refused")
+    refused = audit_entries("cvtheque_access_refused")
     assert len(refused) == len(ROUTES)
     assert all(e.actor_id == user.id for e in refused)
-    assert not _audits("cv_view") and not _audits("cv_download") and not _audits("cv_export")
-    person = _person("ines")
+    assert not any(audit_entries(a) for a in ("cv_view", "cv_download", "cv_export"))
+    person = by_ref(Candidate, "ines")
     assert person.status == "disponible" and person.notes is None
 
 
@@ -394,11 +389,11 @@ def test_anonymous_visitors_are_sent_to_login(client, people, cv_file):
         response = getattr(client, method)(url)
         assert response.status_code == 302, url
         assert "/connexion" in response.headers["Location"]
-    assert not _audits("cv_view") and not _audits("cv_download") and not _audits("cv_export")
+    assert not any(audit_entries(a) for a in ("cv_view", "cv_download", "cv_export"))
 
 
 def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, people, cv_file):
-    lead = _lead_for(_person("ines"), "ge-a", accepted=False)
+    lead = _lead_for(by_ref(Candidate, "ines"), "ge-a", accepted=False)
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead.id}/cv/{cv_file.id}"
     assert client.get(url).status_code == 404
@@ -408,6 +403,6 @@ def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, peop
     assert response.status_code == 200 and response.data == PDF
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    (entry,) = _audits("cv_download")
+    (entry,) = audit_entries("cv_download")
     assert entry.details == {"lead": lead.id}
     assert db.session.get(User, entry.actor_id).role == "operator"

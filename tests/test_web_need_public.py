@@ -22,7 +22,7 @@ from connectences.models import (
 )
 from connectences.needs import links
 from tests import factories as f
-from tests.helpers import count
+from tests.helpers import count, error_of, html_of
 
 SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -56,8 +56,7 @@ def _form(**overrides) -> dict:
         "owner_email": "claire@huitres-dupont.fr",
         "owner_phone": "06 12 34 56 78",
     }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return f.overridden(data, overrides)
 
 
 def _last_mail_to(email: str) -> OutboxMessage:
@@ -102,6 +101,17 @@ def test_form_is_public_guided_with_examples_and_owner_reasons(client):
         'name="owner_email"'
     )
     assert "Exprimer un besoin" in client.get("/").get_data(as_text=True)  # in the menu
+
+
+def test_a_mistyped_correction_of_the_address_comes_back_on_its_summary(client):
+    assert client.post("/exprimer-un-besoin", data=_form()).status_code == 302
+    refused = client.post("/exprimer-un-besoin/envoye", data={"owner_email": "claire@"})
+    assert refused.status_code == 422
+    assert "adresse e-mail valide" in error_of(refused, "owner_email")
+    assert 'value="claire@"' in html_of(refused)
+    # Sent again, the page opens on the summary.
+    assert 'action="/exprimer-un-besoin/envoye#erreurs"' in html_of(refused)
+    assert db.session.scalars(select(Need)).one().owner_email == "claire@huitres-dupont.fr"
 
 
 def test_need_enters_the_queue_only_once_the_owner_confirms(app, client, auth):
@@ -338,7 +348,8 @@ def test_space_link_is_renewed_by_email_without_telling_who_is_known(client):
     assert "Comptabilité 2 jours par semaine" in page
 
     bad = client.post("/entreprise/lien", data={"email": "pas-une-adresse"})
-    assert bad.status_code == 422 and "adresse e-mail valide" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "adresse e-mail valide" in error_of(bad, "email")
+    assert 'value="pas-une-adresse"' in html_of(bad)
 
 
 # --- an owner sees only their own companies' needs ---------------------------------------

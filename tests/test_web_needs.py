@@ -28,6 +28,14 @@ def _state() -> tuple:
     )
 
 
+def _post_changes_nothing(client, url: str, data: dict):
+    """Post ``data`` to ``url``: a refused action leaves ``_state()`` as it was."""
+    before = _state()
+    response = client.post(url, data=data)
+    assert _state() == before
+    return response
+
+
 @pytest.fixture
 def data():
     f.load(
@@ -278,22 +286,18 @@ def test_a_move_the_state_forbids_is_flashed_not_sent_back_as_a_form(client, ani
     qualify("n1")
     client.post("/animateur/besoins/n1/statut", data={"etat": "en_recherche"})
     client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
-    before = _state()
     # An abandonment typed well but a state that no longer offers the move by hand.
-    response = client.post(
-        "/animateur/besoins/n1/statut", data={"etat": "pourvu", "motif": "budget"}
+    response = _post_changes_nothing(
+        client, "/animateur/besoins/n1/statut", {"etat": "pourvu", "motif": "budget"}
     )
     assert response.status_code == 302 and response.location.endswith("#etat")
-    assert _state() == before
     assert "depuis cette page" in html_of(client.get("/animateur/besoins/n1"))
 
 
 @pytest.mark.parametrize("target", ["propose", "reoriente", "nimporte", ""])
 def test_statuses_reserved_to_dispatch_cannot_be_set_by_hand(client, animateur, target):
-    before = _state()
-    response = client.post("/animateur/besoins/n1/statut", data={"etat": target})
+    response = _post_changes_nothing(client, "/animateur/besoins/n1/statut", {"etat": target})
     assert response.status_code == 302
-    assert _state() == before
 
 
 def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
@@ -309,9 +313,7 @@ def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
 
 
 def test_transition_not_allowed_from_current_state_is_refused(client, animateur):
-    before = _state()
-    client.post("/animateur/besoins/n1/statut", data={"etat": "pourvu"})
-    assert _state() == before
+    _post_changes_nothing(client, "/animateur/besoins/n1/statut", {"etat": "pourvu"})
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "Impossible de passer de « Nouveau » à « Pourvu » depuis cette page." in html
 
@@ -367,10 +369,10 @@ def test_operator_can_be_changed_from_the_route_choice(client, animateur):
 )
 def test_bad_lead_input_changes_nothing(client, animateur, form, field, message):
     qualify("n1")
-    before = _state()
-    response = client.post("/animateur/besoins/n1/proposer", data={**form, "note": "À rappeler"})
+    response = _post_changes_nothing(
+        client, "/animateur/besoins/n1/proposer", {**form, "note": "À rappeler"}
+    )
     assert response.status_code == 422
-    assert _state() == before
     # The error next to its field, the summary linking to it, what was typed kept.
     assert message in error_of(response, field)
     html = html_of(response)
@@ -382,9 +384,7 @@ def test_bad_lead_input_changes_nothing(client, animateur, form, field, message)
 
 
 def test_unqualified_need_cannot_be_proposed(client, animateur):
-    before = _state()
-    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
-    assert _state() == before
+    _post_changes_nothing(client, "/animateur/besoins/n1/proposer", {"operateur": "ge"})
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "doit être qualifié avant d&#39;être proposé" in html
 

@@ -230,8 +230,7 @@ def _need_form(**overrides) -> dict:
         "reason": "temps_partiel",
         "start": FUTURE,
     }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return f.overridden(data, overrides)
 
 
 def _visit(company_ref: str, animateur) -> Visit:
@@ -344,8 +343,7 @@ def _qualify_form(**overrides) -> dict:
         "rome": "M1203",
         "shared_time": "oui",
     }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return f.overridden(data, overrides)
 
 
 def test_qualification_page_suggests_rome_codes_and_qualifies(client, animateur):

@@ -6,21 +6,27 @@ import pytest
 from sqlalchemy import select
 
 from connectences import workflows
+from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.models import (
-    AuditLog,
     Candidate,
     FollowUpPoint,
     Lead,
     Need,
-    Operator,
     Transition,
 )
 from connectences.workflows import LEAD
-from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, error_of, html_of
+from tests.helpers import (
+    audit_entries,
+    by_ref,
+    cards_of,
+    error_of,
+    html_of,
+    lead_by_refs,
+    refused_and_logged,
+)
 
 
 @pytest.fixture
@@ -49,21 +55,8 @@ def world(auth):
     animateur = auth.create("animateur")
     for ref in ("n1", "n2"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
-    lead_a = send_lead(
-        db.session,
-        needs=[by_ref(Need, "n1")],
-        operator=by_ref(Operator, "ge-a"),
-        candidates=[by_ref(Candidate, "ok")],
-        actor=animateur,
-        note="Personne très motivée",
-    )
-    lead_b = send_lead(
-        db.session,
-        needs=[by_ref(Need, "n2")],
-        operator=by_ref(Operator, "ge-b"),
-        candidates=[by_ref(Candidate, "autre")],
-        actor=animateur,
-    )
+    lead_a = lead_by_refs(animateur, "n1", "ge-a", "ok", note="Personne très motivée")
+    lead_b = lead_by_refs(animateur, "n2", "ge-b", "autre")
     db.session.commit()
     return {"a": lead_a.id, "b": lead_b.id}
 
@@ -74,10 +67,6 @@ def _post(client, url, data):
     if token:
         data = {**data, "csrf_token": token}
     return client.post(url, data=data)
-
-
-def _audits(action="lead_access_refused"):
-    return db.session.scalars(select(AuditLog).where(AuditLog.action == action)).all()
 
 
 @pytest.mark.parametrize(
@@ -96,13 +85,25 @@ def test_each_operator_inbox_shows_only_its_own(client, auth, world, who, sees, 
     assert "Nouvelles propositions (1)" in html
 
 
+def test_inbox_shows_each_lead_as_a_card_in_plain_words(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    response = client.get("/operateur/propositions")
+    received = db.session.get(Lead, world["a"]).created_at
+    [card] = cards_of(response)
+    assert card.startswith("Comptable Nouvelle · reçue le ")
+    assert received.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") in card
+    assert card.endswith("Boulangerie Dupin 7 h par semaine · Arcachon (33120)")
+    assert "état" not in card and "envoy" not in card.lower()  # no workflow word
+    assert f'<h3><a href="/operateur/propositions/{world["a"]}">Comptable</a></h3>' in html_of(
+        response
+    )
+
+
 @pytest.mark.parametrize("role", ["animateur", "partner", "company", "candidate", "admin"])
 def test_other_roles_are_refused_and_logged(client, auth, world, role):
     user = auth.login(role)
-    assert client.get("/operateur/propositions").status_code == 403
-    assert client.get(f"/operateur/propositions/{world['a']}").status_code == 403
-    entries = _audits()
-    assert len(entries) == 2 and {e.actor_id for e in entries} == {user.id}
+    urls = ["/operateur/propositions", f"/operateur/propositions/{world['a']}"]
+    refused_and_logged(client, user, urls, "lead_access_refused")
     assert db.session.get(Lead, world["a"]).status == "envoye"
 
 
@@ -138,7 +139,7 @@ def test_lead_of_another_operator_is_404_and_logged(client, auth, world):
         data={"action": "refuser", "motif": "doublon"},
     )
     assert response.status_code == 404
-    entries = _audits()
+    entries = audit_entries("lead_access_refused")
     assert [(e.actor_id, e.entity, e.entity_id) for e in entries] == [
         (user.id, "lead", world["b"]),
         (user.id, "lead", world["b"]),
@@ -230,7 +231,7 @@ def test_placement_through_the_form(client, auth, world):
 
     # The follow-up form records the first point; the inbox lists the placement to follow.
     inbox = client.get("/operateur/propositions").get_data(as_text=True)
-    assert "Placements à suivre (1)" in inbox and "prochain suivi à 1 mois" in inbox
+    assert "Placements à suivre (1)" in inbox and "Prochain suivi à 1 mois" in inbox
     # Sent without saying whether it holds: back with the feedback kept, nothing recorded.
     response = _post(
         client, f"{url}/suivi/{points[0].id}", {"entreprise": "Bonne intégration", "personne": ""}
@@ -249,7 +250,7 @@ def test_placement_through_the_form(client, auth, world):
     db.session.expire_all()
     point = db.session.get(FollowUpPoint, points[0].id)
     assert point.done_at is not None and point.holds is True
-    assert "prochain suivi à 3 mois" in client.get("/operateur/propositions").get_data(as_text=True)
+    assert "Prochain suivi à 3 mois" in client.get("/operateur/propositions").get_data(as_text=True)
 
 
 def test_post_without_csrf_token_is_refused(client, auth, world, app, monkeypatch):
@@ -274,7 +275,7 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     cv_url = f"{url}/cv/{person.id}"
     assert "Télécharger le CV" not in client.get(url).get_data(as_text=True)
     assert client.get(cv_url).status_code == 404
-    assert len(_audits()) == 1
+    assert len(audit_entries("lead_access_refused")) == 1
 
     _post(client, url + "/action", {"action": "accepter"})
     assert "Télécharger le CV" in client.get(url).get_data(as_text=True)
@@ -286,4 +287,4 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     # A candidate of another lead stays out of reach, even after acceptance.
     other = by_ref(Candidate, "autre")
     assert client.get(f"{url}/cv/{other.id}").status_code == 404
-    assert len(_audits()) == 2
+    assert len(audit_entries("lead_access_refused")) == 2

@@ -5,12 +5,13 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import AuditLog, Need, OutboxMessage, Partner, Referral
+from connectences.models import Need, OutboxMessage, Partner, Referral
+from connectences.typography import NBSP
 from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, error_of, html_of
+from tests.helpers import audit_entries, by_ref, cards_of, error_of, html_of, refused_and_logged
 
 
 @pytest.fixture
@@ -61,15 +62,23 @@ def test_each_partner_inbox_shows_only_its_own(client, auth, world, who, sees, h
     assert "Nouvelles (1)" in html
 
 
+def test_inbox_shows_each_referral_as_a_card_in_plain_words(client, auth, world):
+    auth.login("partner", org_ref="ft")
+    response = client.get("/partenaire/reorientations")
+    [card] = cards_of(response)
+    assert card.startswith("Mécanicien Nouvelle · orientée vers vous le ")
+    assert card.endswith("Garage Lafon 35 h par semaine · Arcachon (33120)")
+    assert "état" not in card and "envoy" not in card.lower()
+    assert f'<h3><a href="/partenaire/reorientations/{world["ft"]}">Mécanicien</a></h3>' in (
+        html_of(response)
+    )
+
+
 @pytest.mark.parametrize("role", ["animateur", "operator", "company", "candidate", "admin"])
 def test_other_roles_are_refused_and_logged(client, auth, world, role):
     user = auth.login(role)
-    assert client.get("/partenaire/reorientations").status_code == 403
-    assert client.get(f"/partenaire/reorientations/{world['ft']}").status_code == 403
-    entries = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "referral_access_refused")
-    ).all()
-    assert len(entries) == 2 and {e.actor_id for e in entries} == {user.id}
+    urls = ["/partenaire/reorientations", f"/partenaire/reorientations/{world['ft']}"]
+    refused_and_logged(client, user, urls, "referral_access_refused")
 
 
 def test_referral_of_another_partner_is_404_and_logged(client, auth, world):
@@ -79,9 +88,7 @@ def test_referral_of_another_partner_is_404_and_logged(client, auth, world):
         f"/partenaire/reorientations/{world['ml']}/action", data={"action": "prendre"}
     )
     assert response.status_code == 404
-    entries = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "referral_access_refused")
-    ).all()
+    entries = audit_entries("referral_access_refused")
     assert [(e.actor_id, e.entity, e.entity_id) for e in entries] == [
         (user.id, "referral", world["ml"])
     ] * 2
@@ -92,7 +99,7 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
     user = auth.login("partner", org_ref="ft")
     url = f"/partenaire/reorientations/{world['ft']}"
     html = client.get(url).get_data(as_text=True)
-    for text in ("Mécanicien", "Garage Lafon", "garage@exemple.fr", "Temps plein", "35 h"):
+    for text in ("Mécanicien", "Garage Lafon", "garage@exemple.fr", "Temps plein", f"35{NBSP}h"):
         assert text in html
     referral = db.session.get(Referral, world["ft"])
     assert referral.status == "recue"

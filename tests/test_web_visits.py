@@ -14,23 +14,9 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
 from connectences.tabular import read_table
 from tests import factories
-from tests.helpers import count, make_company, page_text
+from tests.helpers import add_visit, count, error_of, html_of, make_company, page_text
 
 TODAY = local_today()
-
-
-def add_visit(company, user=None, day=TODAY, **fields) -> Visit:
-    visit = Visit(
-        company_id=company.id,
-        animateur_id=user.id if user else None,
-        channel=fields.pop("channel", "porte_a_porte"),
-        visited_on=day,
-        topics=[],
-        **fields,
-    )
-    db.session.add(visit)
-    db.session.commit()
-    return visit
 
 
 def visit_form(**overrides):
@@ -42,11 +28,15 @@ def visit_form(**overrides):
         "notes": "Rappeler après la saison.",
         "follow_up_on": (TODAY + timedelta(days=14)).isoformat(),
     }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return factories.overridden(data, overrides)
 
 
 URL = "/animateur/visites/nouvelle"
+
+
+def post_visit(client, company, **fields):
+    """Send the visit form (``visit_form(**fields)``) for ``company``."""
+    return client.post(f"{URL}?entreprise={company.ref}", data=visit_form(**fields))
 
 
 # --- finding or creating the company -------------------------------------------------------
@@ -155,7 +145,7 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
     assert "Jamais contactée sur la plateforme" in page_text(page)
     assert "Enregistrer la visite" in page_text(page)
 
-    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form())
+    response = post_visit(client, company)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/animateur/entreprises/{company.ref}#historique")
     visit = db.session.scalar(select(Visit))
@@ -174,15 +164,11 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
     assert "Attention : entreprise déjà contactée récemment" in body
     assert f"{TODAY:%d/%m/%Y} (aujourd'hui) par Léa Martin — Téléphone" in body
     assert 'name="confirmer"' in page.get_data(as_text=True)
-    response = client.post(
-        f"{URL}?entreprise={company.ref}", data=visit_form(channel="porte_a_porte")
-    )
+    response = post_visit(client, company, channel="porte_a_porte")
     assert response.status_code == 409
     assert "Confirmation nécessaire" in page_text(response)
     assert count(Visit) == 1
-    response = client.post(
-        f"{URL}?entreprise={company.ref}", data=visit_form(channel="porte_a_porte", confirmer="1")
-    )
+    response = post_visit(client, company, channel="porte_a_porte", confirmer="1")
     assert response.status_code == 302
     assert count(Visit) == 2
     assert db.session.scalar(
@@ -198,7 +184,7 @@ def test_do_not_solicit_refuses_the_visit(client, auth):
     assert "Contact impossible" in body
     assert "a demandé à ne plus être sollicitée" in body
     assert "Enregistrer la visite" not in body
-    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(confirmer="1"))
+    response = post_visit(client, company, confirmer="1")
     assert response.status_code == 409
     assert "ne plus être sollicitée" in page_text(response)
     assert count(Visit) == 0
@@ -211,7 +197,7 @@ def test_monthly_cap_refuses_the_visit(client, auth):
     company.max_contacts_per_month = 1
     db.session.commit()
     add_visit(company, colleague, TODAY)
-    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(confirmer="1"))
+    response = post_visit(client, company, confirmer="1")
     assert response.status_code == 409
     body = page_text(response)
     assert "au plus 1 contact par mois" in body
@@ -222,9 +208,8 @@ def test_monthly_cap_refuses_the_visit(client, auth):
 def test_need_detected_redirects_to_the_need_form(client, auth):
     auth.login("animateur")
     company = make_company()
-    response = client.post(
-        f"{URL}?entreprise={company.ref}",
-        data=visit_form(outcome="besoin_detecte", need_detected="1", follow_up_on=None),
+    response = post_visit(
+        client, company, outcome="besoin_detecte", need_detected="1", follow_up_on=None
     )
     visit = db.session.scalar(select(Visit))
     assert visit.need_detected
@@ -237,7 +222,7 @@ def test_need_detected_redirects_to_the_need_form(client, auth):
 def test_outcome_ne_plus_solliciter_sets_the_flag(client, auth):
     auth.login("animateur")
     company = make_company()
-    client.post(f"{URL}?entreprise={company.ref}", data=visit_form(outcome="ne_plus_solliciter"))
+    post_visit(client, company, outcome="ne_plus_solliciter")
     db.session.expire_all()
     assert db.session.get(Company, company.id).do_not_solicit
 
@@ -256,7 +241,7 @@ def test_outcome_ne_plus_solliciter_sets_the_flag(client, auth):
 def test_bad_visit_is_refused_in_french_and_nothing_written(client, auth, fields, message):
     auth.login("animateur")
     company = make_company()
-    response = client.post(f"{URL}?entreprise={company.ref}", data=visit_form(**fields))
+    response = post_visit(client, company, **fields)
     assert response.status_code == 400
     assert message in page_text(response)
     assert count(Visit) == 0
@@ -315,12 +300,14 @@ def test_reschedule_and_close_a_follow_up(client, auth):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_on == later
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
     response = client.post(
-        f"/animateur/relances/{visit.id}",
-        data={"action": "reporter", "follow_up_on": (TODAY - timedelta(days=1)).isoformat()},
+        f"/animateur/relances/{visit.id}", data={"action": "reporter", "follow_up_on": yesterday}
     )
-    assert response.status_code == 400
-    assert "ne peut pas être déjà passée" in page_text(response)
+    # Back with the error next to the date, in the summary, and the date typed kept.
+    assert response.status_code == 422
+    assert "ne peut pas être déjà passée" in error_of(response, f"date-{visit.id}")
+    assert f'value="{yesterday}"' in html_of(response)
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_on == later
     client.post(f"/animateur/relances/{visit.id}", data={"action": "clore"})
@@ -367,6 +354,14 @@ def test_visits_list_filters_and_totals(client, visits_world):
     assert "2 visites correspondant aux filtres" in body
     assert "Téléphone 2" in body and "Porte-à-porte 0" in body
     assert "À relancer 1" in body and "Interlocuteur absent 1" in body
+
+
+def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
+    auth.login("animateur")
+    response = client.get("/animateur/visites", query_string={"du": "hier", "au": "2026-13-45"})
+    assert response.status_code == 200  # the list is shown, without the bad filters
+    assert error_of(response, "du") and error_of(response, "au")
+    assert '<details class="filters-box" open>' in html_of(response)
 
 
 def test_export_contains_exactly_the_filtered_rows(client, visits_world):
@@ -457,10 +452,7 @@ def test_the_form_offers_need_detected_once(client, auth):
 def test_no_interest_with_a_need_detected_is_refused(client, auth):
     auth.login("animateur")
     company = make_company()
-    response = client.post(
-        f"{URL}?entreprise={company.ref}",
-        data=visit_form(outcome="pas_interesse", need_detected="1"),
-    )
+    response = post_visit(client, company, outcome="pas_interesse", need_detected="1")
     assert response.status_code in (400, 422)
     assert 'id="outcome-erreurs"' in response.get_data(as_text=True)
     assert "contredit" in page_text(response)
@@ -470,9 +462,8 @@ def test_no_interest_with_a_need_detected_is_refused(client, auth):
 def test_visit_notes_are_carried_into_the_need_they_open(client, auth):
     auth.login("animateur")
     company = make_company()
-    response = client.post(
-        f"{URL}?entreprise={company.ref}",
-        data=visit_form(outcome="besoin_detecte", notes="Cherche un comptable le mardi."),
+    response = post_visit(
+        client, company, outcome="besoin_detecte", notes="Cherche un comptable le mardi."
     )
     form = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Cherche un comptable le mardi.</textarea>" in form

@@ -7,24 +7,20 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, has_app_context
 
-DEFAULT_MIN_LENGTH = 12
+from connectences import config
 
-# Parameters come from the configuration when present, so that raising them later
-# rehashes every password at its owner's next login (see needs_rehash).
+# Parameters come from the configuration, so that raising them later rehashes every
+# password at its owner's next login (see needs_rehash).
 _PARAM_KEYS = {
     "ARGON2_TIME_COST": "time_cost",
-    "ARGON2_MEMORY_COST": "memory_cost",
+    "ARGON2_MEMORY_KIB": "memory_cost",
     "ARGON2_PARALLELISM": "parallelism",
 }
 
 
 def _params() -> tuple[tuple[str, int], ...]:
-    if not has_app_context():
-        return ()
-    config = current_app.config
-    return tuple((arg, int(config[key])) for key, arg in _PARAM_KEYS.items() if config.get(key))
+    return tuple((arg, config.integer(key)) for key, arg in _PARAM_KEYS.items())
 
 
 @lru_cache(maxsize=8)
@@ -33,7 +29,7 @@ def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
 
 
 def hasher() -> PasswordHasher:
-    """The argon2id hasher with the configured parameters (library defaults otherwise)."""
+    """The argon2id hasher with the configured parameters."""
     return _hasher_for(_params())
 
 
@@ -45,11 +41,7 @@ def _dummy_hash(params: tuple[tuple[str, int], ...]) -> str:
 def password_problem(password: str | None, min_length: int | None = None) -> str | None:
     """The French reason why a password is refused, or None when it is acceptable."""
     if min_length is None:
-        min_length = (
-            int(current_app.config.get("PASSWORD_MIN_LENGTH", DEFAULT_MIN_LENGTH))
-            if has_app_context()
-            else DEFAULT_MIN_LENGTH
-        )
+        min_length = config.integer("PASSWORD_MIN_LENGTH")
     if not password or len(password) < min_length:
         return f"Le mot de passe doit contenir au moins {min_length} caractères."
     if len(password) > 1024:

@@ -14,40 +14,38 @@ from connectences.models import Company, Lead, Referral, User
 STAFF_ROLES = frozenset({"animateur", "admin"})
 
 
-def _usable(user: User | None) -> bool:
+def is_usable(user: User | None) -> bool:
+    """A signed-in account that is not disabled (anonymous visitors and disabled
+    accounts reach no record)."""
     return user is not None and bool(getattr(user, "is_authenticated", False)) and user.active
+
+
+def _staff_or_member(user: User | None, role: str, organisation_id: int | None) -> bool:
+    """The staff, or a member (``role``) of the organisation with ``organisation_id``."""
+    if not is_usable(user):
+        return False
+    if user.role in STAFF_ROLES:
+        return True
+    if user.role != role:
+        return False
+    own = getattr(user, f"{role}_id")  # user.operator_id or user.partner_id
+    return own is not None and own == organisation_id
 
 
 def may_open_lead(user: User | None, lead: Lead | None) -> bool:
     """A lead is reached by the staff and by the members of the operator it was sent to."""
-    if lead is None or not _usable(user):
-        return False
-    if user.role in STAFF_ROLES:
-        return True
-    return (
-        user.role == "operator"
-        and user.operator_id is not None
-        and (lead.operator_id == user.operator_id)
-    )
+    return lead is not None and _staff_or_member(user, "operator", lead.operator_id)
 
 
 def may_open_referral(user: User | None, referral: Referral | None) -> bool:
     """A referral is reached by the staff and by the members of the partner it went to."""
-    if referral is None or not _usable(user):
-        return False
-    if user.role in STAFF_ROLES:
-        return True
-    return (
-        user.role == "partner"
-        and user.partner_id is not None
-        and (referral.partner_id == user.partner_id)
-    )
+    return referral is not None and _staff_or_member(user, "partner", referral.partner_id)
 
 
 def may_open_company(user: User | None, company: Company | None) -> bool:
     """A company's record, and the needs it posted, are reached by the staff and by the
     accounts of its owners."""
-    if company is None or not _usable(user):
+    if company is None or not is_usable(user):
         return False
     if user.role in STAFF_ROLES:
         return True
@@ -56,6 +54,6 @@ def may_open_company(user: User | None, company: Company | None) -> bool:
 
 def observatory_scope(user: User | None) -> str | None:
     """The SIREN of the only intercommunality whose figures ``user`` may read, or None."""
-    if not _usable(user) or user.role != "territoire":
+    if not is_usable(user) or user.role != "territoire":
         return None
     return user.epci_siren or None

@@ -13,10 +13,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from connectences import config
 from connectences.accounts import throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import (
@@ -39,10 +39,9 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.typography import plural
 from connectences.urls import external_url
 from connectences.vocab import ROLES
-
-DEFAULT_INVITATION_TTL_HOURS = 72
 
 
 class AccountError(DomainError):
@@ -102,6 +101,19 @@ def _check_role(role: str) -> None:
         raise AccountError(f"Rôle inconnu « {role} ». Rôles possibles : {choices}.", field="role")
 
 
+def _organisation(session: Session, model, ref: str | None, of_the: str, none: str):
+    """The operator or partner with reference ``ref`` an account belongs to; the French
+    refusal (``of_the``: "de l'opérateur", ``none``: "Aucun opérateur") otherwise."""
+    if not ref:
+        raise AccountError(
+            f"Indiquez la référence {of_the} auquel ce compte appartient.", field="org_ref"
+        )
+    found = session.scalar(select(model).where(model.ref == ref))
+    if found is None:
+        raise AccountError(f"{none} n'a la référence « {ref} ».", field="org_ref")
+    return found
+
+
 def _attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
     """Link the user to what its role belongs to, checking that it exists."""
     ref = (org_ref or "").strip() or None
@@ -114,23 +126,9 @@ def _attach_organisation(session: Session, user: User, role: str, org_ref: str |
             )
         return
     if role == "operator":
-        if not ref:
-            raise AccountError(
-                "Indiquez la référence de l'opérateur auquel ce compte appartient.", field="org_ref"
-            )
-        operator = session.scalar(select(Operator).where(Operator.ref == ref))
-        if operator is None:
-            raise AccountError(f"Aucun opérateur n'a la référence « {ref} ».", field="org_ref")
-        user.operator = operator
+        user.operator = _organisation(session, Operator, ref, "de l'opérateur", "Aucun opérateur")
     elif role == "partner":
-        if not ref:
-            raise AccountError(
-                "Indiquez la référence du partenaire auquel ce compte appartient.", field="org_ref"
-            )
-        partner = session.scalar(select(Partner).where(Partner.ref == ref))
-        if partner is None:
-            raise AccountError(f"Aucun partenaire n'a la référence « {ref} ».", field="org_ref")
-        user.partner = partner
+        user.partner = _organisation(session, Partner, ref, "du partenaire", "Aucun partenaire")
     elif role == "company":
         refs = [part.strip() for part in (ref or "").split(",") if part.strip()]
         if not refs:
@@ -309,6 +307,12 @@ def invitation_link(token: str) -> str:
     return external_url("auth.invitation", token=token)
 
 
+def invitation_hours() -> int:
+    """Whole hours an invitation link lasts (``INVITATION_TTL_HOURS``): the link expires
+    when its mail says it does (a fractional setting is cut to the hour, both places)."""
+    return config.integer("INVITATION_TTL_HOURS")
+
+
 def invite(
     session: Session,
     email: str,
@@ -316,7 +320,7 @@ def invite(
     org_ref: str | None,
     invited_by: User | None,
     *,
-    ttl_hours: float | None = None,
+    ttl_hours: int | None = None,
 ) -> str:
     """Create (or reuse, while it has no password) an account and a single-use,
     expiring invitation. Returns the token; only its SHA-256 is stored."""
@@ -343,11 +347,7 @@ def invite(
             .execution_options(synchronize_session=False)
         )
     if ttl_hours is None:
-        ttl_hours = (
-            float(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
-            if has_app_context()
-            else DEFAULT_INVITATION_TTL_HOURS
-        )
+        ttl_hours = invitation_hours()
     token = secrets.token_urlsafe(32)
     session.add(
         Invitation(
@@ -370,7 +370,7 @@ def invite(
 
 def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     """Queue the invitation mail (outbox, same transaction as the invitation)."""
-    ttl = int(current_app.config.get("INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
+    hours = plural(invitation_hours(), "heure")
     queue_mail(
         session,
         kind=MailKind.ACCOUNT_INVITATION,
@@ -380,7 +380,7 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
             "Bonjour,\n\n"
             "Un compte a été créé pour vous sur Connect'ences, la plateforme des besoins en "
             "compétences à temps partagé du Pays Bassin d'Arcachon–Val de l'Eyre.\n\n"
-            f"Pour choisir votre mot de passe, ouvrez ce lien (valable {ttl} heures, "
+            f"Pour choisir votre mot de passe, ouvrez ce lien (valable {hours}, "
             f"utilisable une seule fois) :\n{invitation_link(token)}\n\n"
             "Si vous n'attendiez pas ce message, ignorez-le.\n"
         ),

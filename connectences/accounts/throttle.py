@@ -10,29 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from connectences import config
 from connectences.models import LoginThrottle, utcnow
 
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    max_failures: int = 5
-    window_seconds: int = 15 * 60
-    lock_seconds: int = 15 * 60
+    max_failures: int
+    window_seconds: int
+    lock_seconds: int
 
     @classmethod
     def from_config(cls) -> ThrottlePolicy:
-        """The policy of the running application (defaults outside an app context)."""
-        if not has_app_context():
-            return cls()
-        config = current_app.config
+        """The policy of the running application (the defaults outside an app context)."""
         return cls(
-            max_failures=int(config.get("LOGIN_MAX_FAILURES", cls.max_failures)),
-            window_seconds=int(config.get("LOGIN_WINDOW_SECONDS", cls.window_seconds)),
-            lock_seconds=int(config.get("LOGIN_LOCK_SECONDS", cls.lock_seconds)),
+            max_failures=config.integer("LOGIN_MAX_FAILURES"),
+            window_seconds=config.integer("LOGIN_WINDOW_SECONDS"),
+            lock_seconds=config.integer("LOGIN_LOCK_SECONDS"),
         )
 
 
@@ -58,12 +56,10 @@ def locked_until(session: Session, keys: list[str], now: datetime | None = None)
 def _insert(session: Session):
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the platform supports SQLite and PostgreSQL only
-        raise RuntimeError(f"unsupported database: {dialect}")
-    return insert
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover
 
 
 def record_failure(

@@ -5,8 +5,18 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from connectences.bench import emit
+from connectences.bench.concurrency import run_concurrency
+from connectences.bench.evaluation import run_quality
+from connectences.bench.load import MIX, plan_accounts, run_load
+from connectences.bench.matching import run_matching, run_service
+from connectences.bench.search import run_search
+from connectences.bench.seed import AlreadySeeded, run_seed
+from connectences.extensions import db
+from connectences.models import Company
 
 bench_cli = AppGroup("bench", help="Mesures de vitesse et de qualité.")
 
@@ -34,7 +44,6 @@ bench_cli = AppGroup("bench", help="Mesures de vitesse et de qualité.")
 def matching_command(
     candidates, repeats, needs, naive_repeats, scaling, pool_needs, db_candidates, seed
 ):
-    from connectences.bench.matching import run_matching, run_service
 
     sizes = tuple(int(s) for s in scaling.split(",") if s.strip())
     run_matching(
@@ -54,8 +63,6 @@ def matching_command(
 @click.option("--set", "set_dir", default=None, help="Dossier d'un autre jeu évalué (général).")
 @click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
 def quality_command(set_dir, k):
-    from connectences.bench.evaluation import run_quality
-
     for record in run_quality(set_dir, k=k):
         emit(record)
 
@@ -65,8 +72,6 @@ def quality_command(set_dir, k):
 @click.option("--repeats", default=9, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=7, show_default=True)
 def search_command(size: int, repeats: int, seed: int) -> None:
-    from connectences.bench.search import run_search
-
     run_search(size=size, repeats=repeats, seed=seed)
 
 
@@ -78,9 +83,6 @@ def search_command(size: int, repeats: int, seed: int) -> None:
 @click.option("--seed", default=11, show_default=True)
 @with_appcontext
 def seed_command(candidates, needs, visits, companies, seed):
-    from connectences.bench.seed import AlreadySeeded, run_seed
-    from connectences.extensions import db
-
     if current_app.config.get("CONNECTENCES_ENV") == "production":
         raise click.ClickException(
             "Les données de mesure ne se chargent pas sur une installation de production."
@@ -131,8 +133,6 @@ def seed_command(candidates, needs, visits, companies, seed):
 )
 @with_appcontext
 def load_command(users, duration, mix_duration, pages, workers, warm):
-    from connectences.bench.load import MIX, run_load
-
     if pages.strip() == "aucune":
         chosen = []
     else:
@@ -162,14 +162,6 @@ def load_command(users, duration, mix_duration, pages, workers, warm):
 @click.option("--seconds", default=60, show_default=True, type=click.IntRange(min=1))
 @with_appcontext
 def concurrency_command(clients, seconds):
-    from sqlalchemy import select
-    from sqlalchemy.engine import make_url
-
-    from connectences.bench.concurrency import run_concurrency
-    from connectences.bench.load import plan_accounts
-    from connectences.extensions import db
-    from connectences.models import Company
-
     app = current_app._get_current_object()
     companies = list(
         db.session.scalars(

@@ -22,12 +22,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import select
-from stdnum import luhn
 
+from connectences.bench.forms import cv_form, made_up_siret, need_form
 from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import Candidate, Need, Visit
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KINDS = ("cv", "need", "visit")
@@ -85,13 +86,6 @@ class Outcome:
         return out
 
 
-def _siret(n: int) -> str:
-    base = f"6{n % 10**7:07d}"
-    siren = base + luhn.calc_check_digit(base)
-    body = siren + f"{n % 10**4:04d}"
-    return body + luhn.calc_check_digit(body)
-
-
 def _token(client, path: str) -> dict:
     page = client.get(path)
     found = CSRF.search(page.get_data(as_text=True))
@@ -99,44 +93,19 @@ def _token(client, path: str) -> dict:
 
 
 def _cv(client, key: str) -> int:
-    data = {
-        **_token(client, "/deposer-mon-cv"),
-        "first_name": "Camille",
-        "last_name": "Simultanée",
-        "email": key,
-        "commune": "La Teste-de-Buch",
-        "mobility_km": "25",
-        "skills": "saisie comptable\nfacturation",
-        "level": "employe_qualifie",
-        "hours_min": "7",
-        "hours_max": "24",
-        "days": ["mon", "tue"],
-        "contracts": ["cdi_temps_partage"],
-        "available_from": (local_today() + timedelta(days=30)).isoformat(),
-        "consent": "y",
-    }
+    data = cv_form(**_token(client, "/deposer-mon-cv"), last_name="Simultanée", email=key)
     return client.post("/deposer-mon-cv", data=data).status_code
 
 
 def _need(client, key: str, n: int) -> int:
-    data = {
+    data = need_form(
         **_token(client, "/exprimer-un-besoin"),
-        "title": "Comptabilité deux jours par semaine",
-        "skills": "saisie comptable",
-        "level": "employe_qualifie",
-        "hours_per_week": "14",
-        "days": ["mon", "tue"],
-        "contract": "cdi_temps_partage",
-        "reason": "temps_partiel",
-        "start": (local_today() + timedelta(days=30)).isoformat(),
-        "company_name": f"Entreprise simultanée {n}",
-        "siret": _siret(n),
-        "company_commune": "Gujan-Mestras (33470)",
-        "owner_name": "Claire Simultanée",
-        "owner_email": key,
-        "owner_phone": "06 39 98 00 02",
-        "confirm_duplicate": "1",
-    }
+        company_name=f"Entreprise simultanée {n}",
+        siret=made_up_siret(n, "6"),
+        owner_name="Claire Simultanée",
+        owner_email=key,
+        owner_phone="06 39 98 00 02",
+    )
     return client.post("/exprimer-un-besoin", data=data).status_code
 
 
@@ -158,8 +127,6 @@ def run_concurrency(
     app, *, clients: int, seconds: float, login: tuple[str, str], companies: list[str]
 ) -> Outcome:
     """Run the clients (see the module docstring) and read the database back."""
-    from connectences.extensions import db
-    from connectences.models import Candidate, Need, Visit
 
     outcome = Outcome()
     lock = threading.Lock()

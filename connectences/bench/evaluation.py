@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from connectences import skills
+from connectences import skills, territory
 from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.index import CandidateIndex
@@ -149,8 +149,6 @@ def recall(ranked: list[str], grades: dict[str, int], k: int) -> float:
 
 
 def _distance(a: str, b: str) -> float | None:
-    from connectences import territory
-
     return territory.distance_km(a, b)
 
 

@@ -33,6 +33,11 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from connectences.demo import demo_accounts
+from connectences.extensions import db
+from connectences.models import Candidate, Company, Lead, Need, Operator, User
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
@@ -64,7 +69,6 @@ TARGETS = {"p95_ms": 200, "staff_ratio": 0.15, "public_ratio": 0.30}
 def plan_refs(session, *, sample: int = 200) -> dict:
     """Records the journeys open: needs in search with matches to show, companies,
     the demo operator's leads, people of the library."""
-    from connectences.models import Candidate, Company, Lead, Need, Operator, User
 
     def pick(query) -> list:
         return list(session.scalars(query.limit(sample)))
@@ -95,7 +99,6 @@ def plan_refs(session, *, sample: int = 200) -> dict:
 
 def plan_accounts() -> dict[str, list[str]]:
     """The demo accounts (loaded by ``bench seed``) that the simulated people log in with."""
-    from connectences.demo import demo_accounts
 
     fake = {"candidates": [{"email": "-", "first_name": "-", "last_name": "-", "ref": "-"}]}
     return {a.role: [a.email, a.password] for a in demo_accounts(fake)}
@@ -216,7 +219,6 @@ def _figures(row: dict, seconds: float) -> dict:
 def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[str],
              workers: int = 2, warm: int = 5):  # fmt: skip
     """Yield the JSON records of every phase (see the module docstring)."""
-    from connectences.extensions import db
 
     with app.app_context():
         plan = {"refs": plan_refs(db.session), "accounts": plan_accounts()}
@@ -280,6 +282,4 @@ def _row(stats: list[dict], name: str) -> dict:
 
 
 def db_name(app) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()

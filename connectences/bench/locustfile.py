@@ -21,8 +21,8 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, task
-from stdnum import luhn
 
+from connectences.bench.forms import cv_form, made_up_siret, need_form
 from connectences.clock import local_today
 
 PLAN = json.loads(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
@@ -34,14 +34,6 @@ _serial = itertools.count(1)
 WARM_UNTIL = time.monotonic() + float(PLAN.get("warm_seconds", 0))
 WARM_NAME = "(échauffement)"
 _tag = f"{os.getpid()}-{random.randrange(10**6)}"  # noqa: S311 — synthetic or sampled data, never a secret
-
-
-def _siret(n: int) -> str:
-    """A made-up SIRET whose SIREN and SIRET keys are right (different each time)."""
-    base = f"7{n % 10**7:07d}"
-    siren = base + luhn.calc_check_digit(base)
-    body = siren + f"{n % 10**4:04d}"
-    return body + luhn.calc_check_digit(body)
 
 
 def _name(name: str) -> str:
@@ -161,23 +153,14 @@ def cv_submit(c):
     if token is None:
         return
     n = next(_serial)
-    data = {
-        "csrf_token": token,
-        "first_name": "Camille",
-        "last_name": "Charge",
-        "email": f"charge-{_tag}-{n}@exemple.fr",
-        "phone": "06 39 98 00 00",
-        "commune": "La Teste-de-Buch",
-        "mobility_km": "25",
-        "skills": "saisie comptable\nfacturation",
-        "level": "employe_qualifie",
-        "hours_min": "7",
-        "hours_max": "24",
-        "days": ["mon", "tue", "thu"],
-        "contracts": ["cdi_temps_partage", "cdd"],
-        "available_from": (local_today() + timedelta(days=30)).isoformat(),
-        "consent": "y",
-    }
+    data = cv_form(
+        csrf_token=token,
+        last_name="Charge",
+        email=f"charge-{_tag}-{n}@exemple.fr",
+        phone="06 39 98 00 00",
+        days=["mon", "tue", "thu"],
+        contracts=["cdi_temps_partage", "cdd"],
+    )
     _post(c, "/deposer-mon-cv", data, "cv_submit")
 
 
@@ -186,25 +169,17 @@ def need_submit(c):
     if token is None:
         return
     n = next(_serial)
-    data = {
-        "csrf_token": token,
-        "title": f"Comptabilité deux jours par semaine {n}",
-        "skills": "saisie comptable, déclarations de TVA",
-        "level": "employe_qualifie",
-        "hours_per_week": "14",
-        "days": ["mon", "tue"],
-        "contract": "cdi_temps_partage",
-        "reason": "temps_partiel",
-        "reason_text": "Mesure de charge.",
-        "start": (local_today() + timedelta(days=30)).isoformat(),
-        "company_name": f"Entreprise de charge {_tag} {n}",
-        "siret": _siret(random.randrange(10**11)),  # noqa: S311 — synthetic or sampled data, never a secret
-        "company_commune": "Gujan-Mestras (33470)",
-        "owner_name": "Claire Charge",
-        "owner_email": f"besoin-{_tag}-{n}@exemple.fr",
-        "owner_phone": "06 39 98 00 01",
-        "confirm_duplicate": "1",
-    }
+    data = need_form(
+        csrf_token=token,
+        title=f"Comptabilité deux jours par semaine {n}",
+        skills="saisie comptable, déclarations de TVA",
+        reason_text="Mesure de charge.",
+        company_name=f"Entreprise de charge {_tag} {n}",
+        siret=made_up_siret(random.randrange(10**11), "7"),  # noqa: S311 — synthetic or sampled data, never a secret
+        owner_name="Claire Charge",
+        owner_email=f"besoin-{_tag}-{n}@exemple.fr",
+        owner_phone="06 39 98 00 01",
+    )
     _post(c, "/exprimer-un-besoin", data, "need_submit")
 
 

@@ -14,10 +14,24 @@
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
+from sqlalchemy import insert
+
+from connectences import create_app, territory
 from connectences.bench import emit
+from connectences.bench.pool import measure_pool
+from connectences.bench.synth import Generator, need_columns
+from connectences.extensions import db
+from connectences.matching import matches
+from connectences.matching.index import CandidateIndex
+from connectences.matching.score import rank_candidates
+from connectences.models import Candidate, CandidateSkill, Company, Need
+from connectences.models.base import utcnow
+from connectences.skills import concept_of, normalize
 
 
 def _median_ms(fn, repeats: int) -> tuple[float, list[float]]:
@@ -39,10 +53,6 @@ def run_matching(
     seed: int = 7,
 ) -> list[dict]:
     """Run the matching benchmark; returns the records it printed."""
-    from connectences import territory
-    from connectences.bench.synth import Generator
-    from connectences.matching.index import CandidateIndex
-    from connectences.matching.score import rank_candidates
 
     records: list[dict] = []
 
@@ -154,8 +164,6 @@ def run_matching(
         }
     )
     if pool_needs:
-        from connectences.bench.pool import measure_pool
-
         result = dict(measure_pool(n_needs=pool_needs))
         result.setdefault("metric", "pool_ms")
         result.setdefault("unit", "ms")
@@ -170,10 +178,6 @@ def write_candidates(session, people, now, extra=None) -> None:
     ``extra(i, candidate) -> dict`` adds or overrides columns of row ``i`` (identity,
     source, dates...), so that other benchmarks reuse the same data without copying this.
     """
-    from sqlalchemy import insert
-
-    from connectences.models import Candidate, CandidateSkill
-    from connectences.skills import concept_of, normalize
 
     session.execute(
         insert(Candidate),
@@ -225,17 +229,6 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
     index on the first call (``index_load_ms``); the measured calls include the
     version-stamp query that keeps the index in step with the tables.
     """
-    import tempfile
-    from pathlib import Path
-
-    from sqlalchemy import insert
-
-    from connectences import create_app
-    from connectences.bench.synth import Generator
-    from connectences.extensions import db
-    from connectences.matching import matches
-    from connectences.models import Company, Need
-    from connectences.models.base import utcnow
 
     records: list[dict] = []
     gen = Generator(seed=seed)
@@ -265,13 +258,7 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
                     {
                         "ref": need.ref,
                         "company_id": company_id,
-                        "title": need.title,
-                        "rome": need.rome,
-                        "skills": list(need.skills),
-                        "level": need.level,
-                        "hours_per_week": need.hours_per_week,
-                        "days": sorted(need.days),
-                        "contract": need.contract,
+                        **need_columns(need),
                         "reason": need.reason,
                         "start": need.start,
                         "commune": need.commune,

@@ -16,8 +16,10 @@ import statistics
 import time
 from datetime import date, timedelta
 
+from connectences import territory
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.pool import pool
+from connectences.skills import taxonomy
 
 # Rough weights of the communes of the Pays by population (INSEE code -> weight).
 COMMUNE_WEIGHTS: dict[str, float] = {
@@ -56,7 +58,6 @@ CONTRACTS = ("cdi_temps_partage", "cdi_temps_partage", "cdi", "cdd", "saisonnier
 
 def _vocabulary() -> dict[str, list[str]]:
     """Skill phrases per ROME code, taken from the taxonomy (the people's words)."""
-    from connectences.skills import taxonomy
 
     words: dict[str, list[str]] = {}
     for term in taxonomy().terms:
@@ -144,7 +145,6 @@ def measure_pool(
     "bundles", "first_ms"}``; ``first_ms`` is the first run, which also warms
     the skills lookup caches of the taxonomy.
     """
-    from connectences import territory
 
     needs = synthetic_needs(n_needs, seed)
     candidates = synthetic_candidates(n_candidates, seed)

@@ -18,8 +18,13 @@ from pathlib import Path
 
 import click
 
+from connectences import create_app
+from connectences.accounts import create_user
 from connectences.bench import emit
 from connectences.bench.matching import write_candidates
+from connectences.bench.synth import Generator
+from connectences.cvtheque.search import search_candidates
+from connectences.extensions import db
 
 SOURCES = ("forum", "job dating", "permanence France Travail", "réseaux sociaux", None)
 
@@ -64,8 +69,6 @@ PAGES: list[tuple[str, dict]] = [
 
 def _time_pages(app, repeats: int, size: int, records: list[dict]) -> None:
     """Time the search page itself (target: 300 ms at 100,000 CVs)."""
-    from connectences.accounts import create_user
-    from connectences.extensions import db
 
     password = secrets.token_urlsafe(16)  # a throw-away account of a throw-away database
     create_user(db.session, "bench@connectences.example", "animateur", password=password)
@@ -113,10 +116,6 @@ def _extra(base: datetime):
 
 def run_search(size: int = 100_000, repeats: int = 9, seed: int = 7) -> list[dict]:
     """Build ``size`` candidates in a throw-away database and time each query shape."""
-    from connectences import create_app
-    from connectences.bench.synth import Generator
-    from connectences.cvtheque.search import search_candidates
-    from connectences.extensions import db
 
     records: list[dict] = []
     people = Generator(seed=seed).candidates(size)

@@ -30,8 +30,33 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
-from connectences import vocab
+from connectences import clock, vocab
+from connectences.bench.synth import Generator, need_columns
 from connectences.contacts import email_key, fold_name, name_key, phone_key
+from connectences.demo import seed_demo
+from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, PAYS_COMMUNE_WEIGHTS
+from connectences.models import (
+    Base,
+    Candidate,
+    CandidateSkill,
+    Commune,
+    Company,
+    CompanyContact,
+    FollowUpPoint,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Need,
+    Operator,
+    Partner,
+    Placement,
+    PlacementNeed,
+    Referral,
+    Transition,
+    User,
+    Visit,
+)
+from connectences.skills import concept_of, normalize
 from connectences.workflows import LeadState as L
 from connectences.workflows import NeedState as N
 from connectences.workflows import ReferralState as R
@@ -155,8 +180,6 @@ class Seeder:
     """Builds the rows of one benchmark database; each ``phase`` is timed."""
 
     def __init__(self, session: Session, *, seed: int, today: date) -> None:
-        from connectences.models import Commune, Operator, Partner, User
-
         self.session = session
         self.rng = random.Random(seed)  # noqa: S311 — synthetic or sampled data, never a secret
         self.seed = seed
@@ -167,7 +190,6 @@ class Seeder:
         self.animateurs = list(
             session.scalars(select(User.id).where(User.role == "animateur").order_by(User.id))
         )
-        from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, PAYS_COMMUNE_WEIGHTS
 
         known = set(session.scalars(select(Commune.insee)))
         self.company_communes = {c: w for c, w in PAYS_COMMUNE_WEIGHTS.items() if c in known}
@@ -182,8 +204,6 @@ class Seeder:
 
     # ----------------------------------------------------------------- companies
     def companies(self, count: int) -> int:
-        from connectences.models import Company, CompanyContact
-
         rng = self.rng
         first = _next_id(self.session, Company)
         contact_first = _next_id(self.session, CompanyContact)
@@ -230,10 +250,6 @@ class Seeder:
 
     # ---------------------------------------------------------------- candidates
     def candidates(self, count: int) -> int:
-        from connectences.bench.synth import Generator
-        from connectences.models import Candidate, CandidateSkill
-        from connectences.skills import concept_of, normalize
-
         rng = self.rng
         first = _next_id(self.session, Candidate)
         generator = Generator(seed=self.seed + first, codes=None)
@@ -301,8 +317,6 @@ class Seeder:
 
     # ---------------------------------------------------------------- visits
     def visits(self, count: int) -> int:
-        from connectences.models import Visit
-
         rng = self.rng
         first = _next_id(self.session, Visit)
         channels, topics, outcomes = (
@@ -344,8 +358,6 @@ class Seeder:
     def needs(self, count: int, cycle: list[str] | None = None) -> int:
         """``count`` needs in states drawn from NEED_STATES (or taken in turn from
         ``cycle``); ``outcomes`` then adds the leads, referrals and placements of these."""
-        from connectences.bench.synth import Generator
-        from connectences.models import Need
 
         rng = self.rng
         self.needs_by_state = {}
@@ -364,13 +376,7 @@ class Seeder:
                     "id": nid,
                     "ref": f"{BENCH_PREFIX}besoin-{nid:06d}",
                     "company_id": company,
-                    "title": need.title,
-                    "rome": need.rome,
-                    "skills": list(need.skills),
-                    "level": need.level,
-                    "hours_per_week": need.hours_per_week,
-                    "days": sorted(need.days),
-                    "contract": need.contract,
+                    **need_columns(need),
                     "reason": rng.choice(list(vocab.REASONS)),
                     "start": self.today + timedelta(days=rng.randint(-300, 90)),
                     "commune": None,
@@ -407,16 +413,6 @@ class Seeder:
 
     # ----------------------------------------------------- leads, referrals, placements
     def outcomes(self) -> int:
-        from connectences.models import (
-            FollowUpPoint,
-            Lead,
-            LeadCandidate,
-            LeadNeed,
-            Placement,
-            PlacementNeed,
-            Referral,
-        )
-
         rng = self.rng
         lead_id = _next_id(self.session, Lead)
         lead_need_id = _next_id(self.session, LeadNeed)
@@ -526,8 +522,6 @@ class Seeder:
         )  # fmt: skip
 
     def transition_log(self) -> int:
-        from connectences.models import Transition
-
         _insert(self.session, Transition, self.transitions)
         written, self.transitions = len(self.transitions), []
         return written
@@ -546,7 +540,6 @@ def reset_sequences(session: Session) -> None:
     """PostgreSQL: move each id sequence past the explicit ids written by the seeder."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    from connectences.models import Base
 
     for table in Base.metadata.sorted_tables:
         if "id" not in table.c or not table.c.id.autoincrement:
@@ -570,9 +563,6 @@ def run_seed(
     today: date | None = None,
 ) -> Iterator[dict]:
     """Seed the demo, then the benchmark rows; yield one record per timed phase."""
-    from connectences import clock
-    from connectences.demo import seed_demo
-    from connectences.models import Company
 
     today = today or clock.local_today()
     started = time.perf_counter()

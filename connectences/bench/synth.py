@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from connectences import territory
 from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.skills import normalize, taxonomy
 from connectences.vocab import CONTRACTS, DAYS, LEVELS
@@ -68,12 +69,23 @@ def _variant(text: str, rng: random.Random) -> str:
 def communes_sample() -> list[str]:
     """INSEE codes of the territory (the Pays' communes), or a fixed fallback list."""
     try:
-        from connectences import territory
-
         codes = [c.insee for c in territory.pays_communes()]
         return codes or FALLBACK_COMMUNES
     except Exception:  # territory data not available: synthetic data still works
         return FALLBACK_COMMUNES
+
+
+def need_columns(need: NeedData) -> dict:
+    """The columns of a ``need`` row that a synthetic need fills: what it asks for."""
+    return {
+        "title": need.title,
+        "rome": need.rome,
+        "skills": list(need.skills),
+        "level": need.level,
+        "hours_per_week": need.hours_per_week,
+        "days": sorted(need.days),
+        "contract": need.contract,
+    }
 
 
 class Generator:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from connectences.models import Lead, LeadCandidate, User
+from connectences.accounts.scope import is_usable
+from connectences.models import Lead, LeadCandidate, Placement, User
 from connectences.workflows import LEAD_TAKEN_ON
 
 # Roles that work the library itself: they see every record and every CV.
@@ -21,7 +22,7 @@ def may_read_cv(
     named in a lead of their own organisation that was accepted (or is in progress or
     placed); with ``lead_id``, that lead must be the one. Nobody else ever may.
     """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+    if not is_usable(user):
         return False
     if user.role in LIBRARY_ROLES:
         return True
@@ -44,11 +45,7 @@ def may_read_cv(
 def operator_placed(session: Session, user: User | None, candidate_id: int) -> bool:
     """True when ``user`` is a member of an operator that placed this person (one of
     its leads holds a placement of them): that operator may help complete their week."""
-    from connectences.models import Placement
-
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
-        return False
-    if user.role != "operator" or user.operator_id is None:
+    if not is_usable(user) or user.role != "operator" or user.operator_id is None:
         return False
     query = (
         select(Placement.id)

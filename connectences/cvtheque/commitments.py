@@ -14,10 +14,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from connectences.clock import local_today
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.errors import DomainError
 from connectences.matching import week
+from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
 from connectences.vocab import DAYS
@@ -211,8 +213,6 @@ class WeekView:
 
 def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
     """The person's week as it stands today (commitments not ended), day by day."""
-    from connectences.clock import local_today
-    from connectences.matching.data import candidate_from_model
 
     today = today or local_today()
     current = [c for c in candidate.commitments if c.until is None or c.until >= today]

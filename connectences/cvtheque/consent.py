@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectences import config
 from connectences.accounts.audit import audit
 from connectences.contacts import email_key
 from connectences.cvtheque.history import record_event
@@ -64,8 +64,6 @@ NOTICE: tuple[tuple[str, str], ...] = (
 )
 CONFIRM_SALT = "cvtheque-confirm"
 SPACE_SALT = "cvtheque-space"
-DEFAULT_LINK_DAYS = 30
-DEFAULT_CONFIRM_DAYS = 7
 LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
 RESEND_MINUTES = 2
@@ -76,8 +74,14 @@ MAX_CONFIRMATIONS_PER_DAY = 3
 MAX_LINKS_PER_DAY = 5
 
 
-def _days(key: str, default: int) -> int:
-    return int(current_app.config.get(key) or default)
+def link_days() -> int:
+    """Days a link to the person's space lasts (``CV_LINK_MAX_AGE_DAYS``)."""
+    return config.integer("CV_LINK_MAX_AGE_DAYS")
+
+
+def confirm_days() -> int:
+    """Days the person has to confirm their address (``CV_CONFIRM_MAX_AGE_DAYS``)."""
+    return config.integer("CV_CONFIRM_MAX_AGE_DAYS")
 
 
 def touch(candidate: Candidate, now: datetime | None = None) -> None:
@@ -123,7 +127,7 @@ def send_confirmation(session: Session, candidate: Candidate) -> bool:
         candidate_id=candidate.id,
         first_name=candidate.first_name,
         confirm_url=external_url("cv_public.confirm", token=token),
-        days=_days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS),
+        days=confirm_days(),
     )
     return True
 
@@ -134,7 +138,7 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Can
     Raises ``LinkError`` for a tampered, expired or outdated link (the address was
     changed since, or the profile deleted). Confirming twice is harmless.
     """
-    max_age = _days("CV_CONFIRM_MAX_AGE_DAYS", DEFAULT_CONFIRM_DAYS) * 86400
+    max_age = confirm_days() * 86400
     payload = read_token(
         CONFIRM_SALT,
         token,
@@ -183,7 +187,7 @@ def space_url(candidate: Candidate) -> str:
 
 def candidate_from_space_token(session: Session, token: str) -> Candidate:
     """The person a space link belongs to; ``LinkError`` if tampered, expired or revoked."""
-    max_age = _days("CV_LINK_MAX_AGE_DAYS", DEFAULT_LINK_DAYS) * 86400
+    max_age = link_days() * 86400
     payload = read_token(
         SPACE_SALT,
         token,
@@ -239,7 +243,7 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
         candidate_id=candidate.id,
         first_name=candidate.first_name,
         space_url=space_url(candidate),
-        days=_days("CV_LINK_MAX_AGE_DAYS", DEFAULT_LINK_DAYS),
+        days=link_days(),
     )
     return True
 

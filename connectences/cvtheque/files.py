@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
+from pypdf import PdfReader
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from connectences import config
 from connectences.errors import DomainError
 
 log = logging.getLogger("connectences.cvtheque")
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 # Pages read for skills: enough for any CV, bounded for a 5 MB file of scans.
 MAX_TEXT_PAGES = 30
 _NEW = "cv_files_new"
@@ -44,8 +45,8 @@ class CvFileError(DomainError):
 
 
 def max_bytes() -> int:
-    """The largest CV accepted (config ``CV_MAX_BYTES``, 5 MB by default)."""
-    return int(current_app.config.get("CV_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    """The largest CV accepted (``CV_MAX_BYTES``)."""
+    return config.integer("CV_MAX_BYTES")
 
 
 def cv_folder() -> Path:
@@ -80,8 +81,6 @@ def check_pdf(data: bytes) -> str:
             "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
         )
     try:
-        from pypdf import PdfReader
-
         with warnings.catch_warnings():
             # pypdf warns on the small defects most real CVs have; they are not errors.
             warnings.simplefilter("ignore")

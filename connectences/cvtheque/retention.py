@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,7 +32,6 @@ REASON_UNCONFIRMED = "adresse jamais confirmée"
 
 def _aware(moment: datetime) -> datetime:
     # SQLite gives naive datetimes back; every stored time is UTC.
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -123,7 +121,7 @@ def warn_stale(
             first_name=candidate.first_name,
             deletion_day=f"{day:%d/%m/%Y}",
             space_url=consent.space_url(candidate),
-            days=int(current_app.config.get("CV_LINK_MAX_AGE_DAYS") or consent.DEFAULT_LINK_DAYS),
+            days=consent.link_days(),
         )
         session.add(JobNotice(kind=WARNING_KIND, key=key, at=now))
         warned += 1

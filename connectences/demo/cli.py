@@ -6,7 +6,7 @@ import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
 
-from connectences import vocab
+from connectences import config, vocab
 from connectences.demo.common import DEMO_SEED
 from connectences.demo.seed import seed_demo
 from connectences.exchange import ExchangeError
@@ -36,7 +36,7 @@ def demo_cli(seed: int) -> None:
         f"Démonstration prête : {counts['entreprises']} entreprises, {counts['besoins']} besoins, "
         f"{counts['candidats']} candidats, {counts['visites']} visites, {counts['comptes']} comptes."
     )
-    base_url = current_app.config.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base_url = config.setting("BASE_URL").rstrip("/")
     with current_app.test_request_context(base_url=base_url):
         login_url = url_for("auth.login", _external=True)
     click.echo(f"Adresse : {login_url}")

@@ -27,6 +27,7 @@ from stdnum.fr import siret as stdnum_siret
 from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
+from connectences.matching import week
 from connectences.models import Candidate, Company
 
 FORMAT_V1 = "connectences/v1"
@@ -553,7 +554,6 @@ def _check_stored_uniqueness(
 
 
 def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
-
     stored = dict(ctx.session.execute(select(Company.ref, Company.siret)).all())
     _check_stored_uniqueness(
         checked, "companies", "siret", stored, str, "SIRET", "l'entreprise", ctx
@@ -561,7 +561,6 @@ def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> N
 
 
 def _check_candidate_emails(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
-
     stored = dict(ctx.session.execute(select(Candidate.ref, func.lower(Candidate.email))).all())
     # Addresses differing only by case reach the same person.
     _check_stored_uniqueness(
@@ -583,7 +582,6 @@ def _check_commitments(
     document: dict, checked: list[tuple[int, dict[str, Any]]], ctx: _Context
 ) -> None:
     """v1 carries no commitments; a week of commitments stays within 48 hours."""
-    from connectences.matching import week
 
     for index, values in checked:
         commitments = values.get("commitments")

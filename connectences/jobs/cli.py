@@ -11,6 +11,7 @@ import json
 import logging
 
 import click
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -70,7 +71,6 @@ def _fmt(counts: dict) -> str:
 
 def build_scheduler(app):
     """A BlockingScheduler with every job of the registry, each run in an app context."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(
         timezone=LOCAL_TZ,

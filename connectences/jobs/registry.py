@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from connectences.jobs import tasks
 from connectences.jobs.runner import LOCAL_TZ
 
@@ -44,8 +47,6 @@ class Job:
 
     def make_trigger(self):
         """The APScheduler 3 trigger of this job, in the territory's time zone."""
-        from apscheduler.triggers.cron import CronTrigger
-        from apscheduler.triggers.interval import IntervalTrigger
 
         if self.trigger == "interval":
             return IntervalTrigger(timezone=LOCAL_TZ, **self.trigger_args)

@@ -16,7 +16,6 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -45,15 +44,6 @@ class JobContext:
     @property
     def today(self) -> date:
         return self.now.astimezone(LOCAL_TZ).date()
-
-    @property
-    def config(self):
-        return current_app.config
-
-    def setting(self, key: str, default):
-        """A configuration value, the job's default when the instance does not set it."""
-        value = current_app.config.get(key)
-        return default if value is None else value
 
     def already_noticed(self, kind: str, key: str) -> bool:
         """Whether the notice (kind, key) was already sent."""

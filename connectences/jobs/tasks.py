@@ -18,7 +18,7 @@ import holidays
 from flask import current_app
 from sqlalchemy import delete, select
 
-from connectences import vocab
+from connectences import config, vocab
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
@@ -120,6 +120,22 @@ def _notify_once(
     return True
 
 
+def _close_unanswered(
+    ctx: JobContext, row, workflow, state, *, nobody: str, after: timedelta, needs, why: str
+) -> int:
+    """Close a lead or referral left unanswered (``sans_suite``, the reason naming
+    ``nobody`` who did not answer in ``after``) and put its needs back in the search;
+    the number of needs released."""
+    transition(
+        ctx.session,
+        row,
+        workflow,
+        state,
+        reason_text=f"Clôturée automatiquement : pas de {nobody} {after.days} jours après l'envoi.",
+    )
+    return back_to_search(ctx.session, needs, why=why)
+
+
 # --- mail_outbox ---------------------------------------------------------------------
 
 
@@ -158,9 +174,9 @@ def lead_escalation(ctx: JobContext) -> dict:
     ``LEAD_CLOSE_DAYS`` days: closed as ``sans_suite`` (reason in the transition log),
     its needs back in the search. Each mail is sent once.
     """
-    remind_wd = int(ctx.setting("LEAD_REMIND_WORKING_DAYS", 3))
-    alert_after = timedelta(days=int(ctx.setting("LEAD_ALERT_DAYS", 15)))
-    close_after = timedelta(days=int(ctx.setting("LEAD_CLOSE_DAYS", 60)))
+    remind_wd = config.integer("LEAD_REMIND_WORKING_DAYS")
+    alert_after = config.duration("LEAD_ALERT_DAYS")
+    close_after = config.duration("LEAD_CLOSE_DAYS")
     counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     leads = ctx.session.scalars(
         select(Lead).where(Lead.status.in_(LEAD_UNANSWERED)).order_by(Lead.id)
@@ -168,20 +184,15 @@ def lead_escalation(ctx: JobContext) -> dict:
     for lead in leads:
         age = ctx.now - lead.created_at
         if age >= close_after:
-            transition(
-                ctx.session,
+            counts["closed"] += 1
+            counts["needs_released"] += _close_unanswered(
+                ctx,
                 lead,
                 LEAD,
                 LeadState.SANS_SUITE,
-                reason_text=(
-                    f"Clôturée automatiquement : pas de réponse de l'opérateur "
-                    f"{close_after.days} jours après l'envoi."
-                ),
-            )
-            counts["closed"] += 1
-            counts["needs_released"] += back_to_search(
-                ctx.session,
-                [item.need for item in lead.needs],
+                nobody="réponse de l'opérateur",
+                after=close_after,
+                needs=[item.need for item in lead.needs],
                 why="Proposition restée sans suite : le besoin revient en recherche.",
             )
             continue
@@ -228,9 +239,9 @@ def referral_reminders(ctx: JobContext) -> dict:
     days: closed as ``sans_suite`` (reason in the transition log), its need back in the
     search so that the animateur can route it elsewhere, and the animateur told once.
     """
-    remind_wd = int(ctx.setting("REFERRAL_REMIND_WORKING_DAYS", 3))
-    alert_after = timedelta(days=int(ctx.setting("REFERRAL_ALERT_DAYS", 15)))
-    close_after = timedelta(days=int(ctx.setting("REFERRAL_CLOSE_DAYS", 60)))
+    remind_wd = config.integer("REFERRAL_REMIND_WORKING_DAYS")
+    alert_after = config.duration("REFERRAL_ALERT_DAYS")
+    close_after = config.duration("REFERRAL_CLOSE_DAYS")
     counts = Counter(reminded=0, alerted=0, closed=0, needs_released=0)
     referrals = ctx.session.scalars(
         select(Referral).where(Referral.status.in_(REFERRAL_UNANSWERED)).order_by(Referral.id)
@@ -240,20 +251,15 @@ def referral_reminders(ctx: JobContext) -> dict:
         need = referral.need
         what = f"{need.title} — {need.company.name}"
         if ctx.now - referral.created_at >= close_after:
-            transition(
-                ctx.session,
+            counts["closed"] += 1
+            counts["needs_released"] += _close_unanswered(
+                ctx,
                 referral,
                 REFERRAL,
                 ReferralState.SANS_SUITE,
-                reason_text=(
-                    f"Clôturée automatiquement : pas de prise en charge par le partenaire "
-                    f"{close_after.days} jours après l'envoi."
-                ),
-            )
-            counts["closed"] += 1
-            counts["needs_released"] += back_to_search(
-                ctx.session,
-                [need],
+                nobody="prise en charge par le partenaire",
+                after=close_after,
+                needs=[need],
                 why="Réorientation restée sans suite : le besoin revient en recherche.",
             )
             _notify_once(
@@ -400,11 +406,11 @@ def data_retention(ctx: JobContext) -> dict:
     What was erased is counted in one audit entry (none when nothing was). A dry run
     (``jobs run ID``, the default) counts the same and rolls everything back.
     """
-    warn_months = int(ctx.setting("RETENTION_WARN_MONTHS", 23))
-    delete_months = int(ctx.setting("RETENTION_DELETE_MONTHS", 24))
-    unconfirmed_days = int(ctx.setting("UNCONFIRMED_TTL_DAYS", 7))
-    audit_days = int(ctx.setting("AUDIT_RETENTION_DAYS", 365))
-    run_days = int(ctx.setting("JOB_RUN_RETENTION_DAYS", 90))
+    warn_months = config.integer("RETENTION_WARN_MONTHS")
+    delete_months = config.integer("RETENTION_DELETE_MONTHS")
+    unconfirmed_days = config.integer("UNCONFIRMED_TTL_DAYS")
+    audit_days = config.integer("AUDIT_RETENTION_DAYS")
+    run_days = config.integer("JOB_RUN_RETENTION_DAYS")
     session = ctx.session
     counts = retention.apply_retention(
         session,
@@ -433,18 +439,18 @@ def data_retention(ctx: JobContext) -> dict:
     ).rowcount
     # Contacts before visits: the visits deleted here still date the last contact.
     counts["company_contacts_deleted"] = delete_dormant_contacts(
-        session, months_before(ctx.now, int(ctx.setting("COMPANY_CONTACT_RETENTION_MONTHS", 36)))
+        session, months_before(ctx.now, config.integer("COMPANY_CONTACT_RETENTION_MONTHS"))
     )
-    visit_before = months_before(ctx.now, int(ctx.setting("VISIT_RETENTION_MONTHS", 36)))
+    visit_before = months_before(ctx.now, config.integer("VISIT_RETENTION_MONTHS"))
     counts["visits_deleted"] = delete_old_visits(session, visit_before.astimezone(LOCAL_TZ).date())
     counts["needs_erased"] = erase_closed_needs(
-        session, months_before(ctx.now, int(ctx.setting("NEEDS_RETENTION_MONTHS", 36)))
+        session, months_before(ctx.now, config.integer("NEEDS_RETENTION_MONTHS"))
     )
     counts["mail_bodies_blanked"] = mail_retention.blank_sent_bodies(
-        session, ctx.now - timedelta(days=int(ctx.setting("MAIL_BODY_RETENTION_DAYS", 365)))
+        session, ctx.now - config.duration("MAIL_BODY_RETENTION_DAYS")
     )
     counts["mail_failed_deleted"] = mail_retention.delete_failed(
-        session, ctx.now - timedelta(days=int(ctx.setting("MAIL_FAILED_RETENTION_DAYS", 90)))
+        session, ctx.now - config.duration("MAIL_FAILED_RETENTION_DAYS")
     )
     erased = {key: value for key, value in counts.items() if value and key != "warned"}
     if erased:
@@ -457,7 +463,7 @@ def data_retention(ctx: JobContext) -> dict:
 
 
 def backup_folder() -> Path:
-    configured = current_app.config.get("BACKUP_DIR")
+    configured = config.setting("BACKUP_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "backups"
 
 
@@ -502,7 +508,7 @@ def backup(ctx: JobContext) -> dict:
         return {"skipped": 1}
     source = Path(engine.url.database)
     folder = backup_folder()
-    keep = int(ctx.setting("BACKUP_KEEP", 14))
+    keep = config.integer("BACKUP_KEEP")
     if ctx.dry_run:
         existing = sorted(folder.glob("connectences-*.sqlite3")) if folder.exists() else []
         return {"would_write": 1, "would_remove": max(0, len(existing) + 1 - keep)}
@@ -521,8 +527,8 @@ def rematch(ctx: JobContext) -> dict:
     One mail per need listing them; a (need, candidate) pair is flagged once.
     """
 
-    min_score = int(ctx.setting("REMATCH_MIN_SCORE", 70))
-    top = int(ctx.setting("REMATCH_TOP", 10))
+    min_score = config.integer("REMATCH_MIN_SCORE")
+    top = config.integer("REMATCH_TOP")
     last = ctx.session.scalar(
         select(JobRun.started_at)
         .where(JobRun.job_id == "rematch", JobRun.outcome == "ok", JobRun.started_at < ctx.now)

@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
+from connectences import config
 from connectences.contacts import email_key
 from connectences.mail.kinds import MailKind
 from connectences.models import OutboxMessage
@@ -32,7 +33,7 @@ def queue_mail(
 
     ``kind`` says what the mail is for; the flood limits count by it (``sent_recently``).
     """
-    platform = current_app.config.get("PLATFORM_NAME", "Connect'ences")
+    platform = config.setting("PLATFORM_NAME")
     if body_html is None:
         body_html = html_from_text(body_text)
     message = OutboxMessage(
@@ -70,13 +71,13 @@ def html_from_text(text: str) -> str:
         paragraphs.append(lines)
     return current_app.jinja_env.get_template("mail/_plain.html").render(
         paragraphs=paragraphs,
-        platform=current_app.config.get("PLATFORM_NAME", "Connect'ences"),
+        platform=config.setting("PLATFORM_NAME"),
     )
 
 
 def platform_reply_to() -> str | None:
     """The platform's contact address, where answers to its mails go by default."""
-    return current_app.config.get("CONTACT_EMAIL") or None
+    return config.setting("CONTACT_EMAIL") or None
 
 
 def queue_template(
@@ -94,7 +95,7 @@ def queue_template(
 
     Links in the context are absolute, built by ``urls.external_url``.
     """
-    context.setdefault("platform", current_app.config.get("PLATFORM_NAME", "Connect'ences"))
+    context.setdefault("platform", config.setting("PLATFORM_NAME"))
     # The app's environment but not render_template: mail is also written outside any
     # request (CLI, scheduler), where the web's context processors have nothing to read.
     env = current_app.jinja_env

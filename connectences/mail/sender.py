@@ -20,7 +20,7 @@ How a message is delivered, and what is guaranteed:
   server's reply arrives, the message counts as failed and is retried. The ``Message-ID`` is
   stable per outbox row, so receivers (and their filters) can recognise the repeat.
   The stale delay is far longer than one claim lasts (one SMTP transaction, bounded by
-  ``MAIL_TIMEOUT``, 30 s by default), so a live sender never loses its claim unless it
+  ``MAIL_TIMEOUT_SECONDS``, 30 s by default), so a live sender never loses its claim unless it
   is frozen for minutes.
 - **Retries for 24 hours.** Any failure (connection refused, timeout, 4xx or 5xx
   refusal) counts one attempt, records ``last_error`` and schedules the next attempt
@@ -149,13 +149,13 @@ def smtp_from_config(config) -> SmtpFactory:
         connection = smtplib.SMTP(
             config["MAIL_SERVER"],
             int(config["MAIL_PORT"]),
-            timeout=config["MAIL_TIMEOUT"],
+            timeout=config["MAIL_TIMEOUT_SECONDS"],
         )
         try:
-            if config.get("MAIL_USE_TLS"):
+            if config["MAIL_USE_TLS"]:
                 connection.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            if config["MAIL_USERNAME"]:
+                connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         except BaseException:
             connection.close()
             raise

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from connectences.models.base import Base, utcnow
 
 
-class Operator(Base):
-    __tablename__ = "operator"
+class _Organisation:
+    """What operators and partners both are: a structure of the territory with a
+    reference, a kind, an address for mails and the intercommunalities it covers."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -19,22 +20,18 @@ class Operator(Base):
     kind: Mapped[str] = mapped_column(String(40))
     email: Mapped[str] = mapped_column(String(254))
     epcis: Mapped[list] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Operator(_Organisation, Base):
+    __tablename__ = "operator"
+
     rome_domains: Mapped[list] = mapped_column(default=list)
     levels: Mapped[list] = mapped_column(default=list)
     contracts: Mapped[list] = mapped_column(default=list)
     max_hours_per_week: Mapped[float | None]
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Partner(Base):
+class Partner(_Organisation, Base):
     __tablename__ = "partner"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40))
-    email: Mapped[str] = mapped_column(String(254))
-    epcis: Mapped[list] = mapped_column(default=list)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,8 +7,7 @@ what each token carries.
 
 from __future__ import annotations
 
-from flask import current_app
-
+from connectences import config
 from connectences.signed import INVALID, LinkError, make_token, read_token
 
 __all__ = [
@@ -27,12 +26,12 @@ SPACE_SALT = "company-space"
 
 def confirm_days() -> int:
     """Days the owner has to click the confirmation link (``NEED_CONFIRM_MAX_AGE_DAYS``)."""
-    return int(current_app.config["NEED_CONFIRM_MAX_AGE_DAYS"])
+    return config.integer("NEED_CONFIRM_MAX_AGE_DAYS")
 
 
 def space_days() -> int:
     """Days a company space link lasts (``COMPANY_LINK_MAX_AGE_DAYS``)."""
-    return int(current_app.config["COMPANY_LINK_MAX_AGE_DAYS"])
+    return config.integer("COMPANY_LINK_MAX_AGE_DAYS")
 
 
 def confirmation_token(secret: str, need_id: int, email: str, issued_at=None) -> str:

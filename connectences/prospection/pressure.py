@@ -26,11 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from connectences import vocab
+from connectences import config, vocab
 from connectences.errors import DomainError
 from connectences.models import (
     Company,
@@ -52,7 +51,6 @@ OTHER_CHANNELS: dict[str, str] = {
     "besoin": "Besoin enregistré",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
-DEFAULT_WINDOW_DAYS = 30
 MONTHS = (
     "janvier",
     "février",
@@ -285,13 +283,8 @@ def company_contacts(session: Session, company: Company | int) -> list[ContactEv
 
 
 def configured_window_days() -> int:
-    """CONTACT_WINDOW_DAYS of the running application, or the default (30) outside one."""
-    # The guard is plain domain code; the window is a setting, read here when an
-    # application is running (web, CLI) so that callers need not pass it.
-
-    if has_app_context():
-        return int(current_app.config.get("CONTACT_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))
-    return DEFAULT_WINDOW_DAYS
+    """``CONTACT_WINDOW_DAYS`` of the running application (its default outside one)."""
+    return config.integer("CONTACT_WINDOW_DAYS")
 
 
 def _fr_date(day: date) -> str:

@@ -28,7 +28,9 @@ from flask import (
 from flask_login import current_user
 
 from connectences.accounts import audit
+from connectences.accounts.sessions import Lifetimes, login_is_recent, touch
 from connectences.extensions import db, login_manager
+from connectences.web.security import is_safe_next
 
 # Where each role lands after login (endpoint of its home page).
 ROLE_HOME: dict[str, str] = {
@@ -87,9 +89,6 @@ def recent_login_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        from connectences.accounts.sessions import Lifetimes, login_is_recent
-        from connectences.web.security import is_safe_next
-
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if login_is_recent(g.get("login_session"), Lifetimes.from_config(current_app.config)):
@@ -228,9 +227,6 @@ def register_access(app: Flask) -> None:
     def _touch_login_session():
         # The last use of the session feeds its idle lifetime (written once a minute,
         # before the view runs, so that nothing of the view is committed with it).
-        from connectences.accounts.sessions import touch
-        from connectences.extensions import db
-
         row = g.get("login_session")
         if row is not None and touch(row):
             db.session.commit()

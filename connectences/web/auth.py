@@ -108,7 +108,9 @@ def confirm_password():
         except accounts.AccountLocked as refusal:
             error, status = refusal.message, 429
         except accounts.LoginRefused as refusal:
-            error, status = refusal.message, 400
+            # The one field is the password: the refusal goes next to it.
+            form.password.errors = [refusal.message]
+            status = 400
         else:
             login_sessions.confirm_password_given(g.login_session)
             db.session.commit()

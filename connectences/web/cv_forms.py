@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from connectences import territory, vocab
+from connectences import contacts, territory, vocab
 from connectences.cvtheque import consent
 from connectences.cvtheque.profile import PROFILE_FIELDS, ProfileError, clean_profile
 from connectences.models import Candidate
@@ -244,6 +244,13 @@ class LinkRequestForm(FlaskForm):
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
     submit = SubmitField("Recevoir mon lien")
+
+    def validate_email(self, field) -> None:
+        # Only whether it is an address: whether it is known is never said.
+        try:
+            contacts.clean_email(field.data, required=True)
+        except contacts.InvalidEmail as exc:
+            raise ValidationError(exc.message) from None
 
 
 class DeleteForm(FlaskForm):

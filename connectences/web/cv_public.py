@@ -47,6 +47,7 @@ from connectences.cvtheque.status import choose_week, set_status, settle_status
 from connectences.extensions import db
 from connectences.matching.matches import candidate_changed
 from connectences.models import Candidate, utcnow
+from connectences.typography import plural
 from connectences.web.access import public
 from connectences.web.cv_forms import (
     ActionForm,
@@ -177,18 +178,25 @@ def skills_found():
     form.found.choices = choices_of(found)
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
-        session.pop(PENDING, None)
         candidate = db.session.get(Candidate, pending["id"]) if pending.get("id") else None
         fresh = candidate is not None and chosen and _fresh(pending, candidate)
-        if fresh and _add_found_skills(candidate, chosen):
-            db.session.commit()
+        if fresh and not _add_found_skills(candidate, chosen, form):
+            return _render_skills_found(form, 422)
+        session.pop(PENDING, None)
+        db.session.commit()
         return redirect(url_for("cv_public.thanks"))
-    return render_template("cv_public/skills_found.html", form=form, action=request.path)
+    return _render_skills_found(form)
 
 
-def _add_found_skills(candidate: Candidate, chosen: list[str]) -> bool:
-    """Add the skills found in the CV that the person ticked; False when refused (rolled
-    back, and the person told why)."""
+def _render_skills_found(form, status: int = 200):
+    """The skills step; after a refusal, its error next to the boxes, ticks kept."""
+    return render_template("cv_public/skills_found.html", form=form, action=request.path), status
+
+
+def _add_found_skills(candidate: Candidate, chosen: list[str], form) -> bool:
+    """Add the skills found in the CV that the person ticked; when refused, roll back,
+    put why under the boxes of ``form`` and return False (the proposal stays open)."""
+    written = len(candidate.skill_labels)
     try:
         apply_profile(
             db.session,
@@ -199,7 +207,11 @@ def _add_found_skills(candidate: Candidate, chosen: list[str]) -> bool:
         )
     except ProfileError as exc:
         db.session.rollback()
-        flash(exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), "error")
+        message = exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées.")
+        form.found.errors = [
+            f"{message} Votre profil en compte déjà {plural(written, 'compétence')} : "
+            "cochez-en moins, ou ne cochez rien pour garder votre profil tel quel."
+        ]
         return False
     return True
 
@@ -460,14 +472,14 @@ def space_skills(token: str):
     form.found.choices = choices_of(found)
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
+        if chosen and not _add_found_skills(candidate, chosen, form):
+            return _render_skills_found(form, 422)
         session.pop(PENDING, None)
-        if chosen and not _add_found_skills(candidate, chosen):
-            return redirect(url_for("cv_public.space", token=token))
         db.session.commit()
         candidate_changed(candidate)
         return redirect(url_for("cv_public.space", token=token))
     db.session.commit()
-    return render_template("cv_public/skills_found.html", form=form, action=request.path)
+    return _render_skills_found(form)
 
 
 @bp.route("/mon-cv/<token>/pause", methods=["POST"])

@@ -175,6 +175,9 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "edit_contact_id": None,
         "edit_values": {},
         "preference_errors": {},
+        "erase_errors": {},
+        "erase_contact_id": None,
+        "erase_values": {},
         "mailing_errors": {},
         "mailing_values": {},
         "mailing_pressure": None,
@@ -278,13 +281,19 @@ def erase_contact(ref: str, contact_id: int):
     """Erase a contact person on their request (GDPR right to erasure), recorded."""
     contact = _contact_or_404(ref, contact_id)
     reason = (request.form.get("motif") or "").strip()[:200]
-    if not reason or request.form.get("confirmer") != "1":
-        flash(
-            "Le contact n'a pas été effacé : indiquez la demande (date, moyen) et cochez "
-            "la confirmation.",
-            "error",
+    errors = {}
+    if not reason:
+        errors["motif"] = "Indiquez la demande reçue (date et moyen)."
+    if request.form.get("confirmer") != "1":
+        errors["confirmer"] = "Cochez la case pour confirmer l'effacement."
+    if errors:
+        return _render_show(
+            contact.company,
+            status=422,
+            erase_errors=errors,
+            erase_contact_id=contact_id,
+            erase_values={"motif": request.form.get("motif", "")[:200]},
         )
-        return redirect(url_for("directory.show", ref=ref) + "#contacts")
     contact_rights.erase_contact(db.session, contact, actor=current_user, reason=reason)
     db.session.commit()
     flash(

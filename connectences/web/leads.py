@@ -102,6 +102,7 @@ def index():
         closed_total=closed_total,
         to_follow=to_follow,
         statuses=vocab.LEAD_STATUSES,
+        commune_label=territory.commune_label,
         today=local_today(),
     )
 

@@ -3,15 +3,23 @@ notice, the accessibility statement, the contact page and the site map; health."
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from connectences.config import is_example_value
 from connectences.extensions import db
 from connectences.web.access import ROLE_HOME, public, signed_in
 from connectences.web.navigation import site_map
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_template_global("example_setting")
+def example_setting(key: str) -> bool:
+    """Whether the legal or contact setting ``key`` still holds an example value (the
+    footer, the legal notice, the contact and accessibility pages mark it)."""
+    return is_example_value(key, current_app.config.get(key))
 
 
 @bp.route("/")

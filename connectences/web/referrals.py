@@ -59,6 +59,7 @@ def index():
         open_=[r for r in referrals if r.status in REFERRAL_IN_PROGRESS],
         closed=[r for r in referrals if r.status in REFERRAL_FINAL],
         statuses=vocab.REFERRAL_STATUSES,
+        commune_label=territory.commune_label,
     )
 
 

@@ -117,7 +117,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
 def register_security(app: Flask) -> None:
     # Behind a reverse proxy the client address is in X-Forwarded-For; the login
     # throttle per address needs it. TRUSTED_PROXIES says how many proxies to trust.
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.json = BoundedJSONProvider(app)

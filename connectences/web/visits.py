@@ -167,6 +167,7 @@ def follow_ups():
         follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
         today=day,
         errors={},
+        typed={},
         **helpers(),
     )
 
@@ -200,9 +201,10 @@ def follow_up(visit_id: int):
                 follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
                 today=day,
                 errors={visit_id: exc.errors},
+                typed={visit_id: (request.form.get("follow_up_on") or "")[:10]},
                 **helpers(),
             ),
-            400,
+            422,
         )
     db.session.commit()
     flash(message, "success")

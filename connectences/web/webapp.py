@@ -18,8 +18,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
+from connectences import config
 from connectences.web.access import public
 
 bp = Blueprint("webapp", __name__)
@@ -53,7 +54,7 @@ def _static(path: str) -> Path:
 
 def cache_version() -> str:
     """A short hash of the worker, of every kept file and of OFFLINE_CACHE_VERSION."""
-    digest = hashlib.sha256(str(current_app.config.get("OFFLINE_CACHE_VERSION", "")).encode())
+    digest = hashlib.sha256(str(config.setting("OFFLINE_CACHE_VERSION")).encode())
     for path in ("js/sw.js", *OFFLINE_ASSETS):
         digest.update(path.encode())
         digest.update(_static(path).read_bytes())
@@ -63,7 +64,7 @@ def cache_version() -> str:
 @bp.route("/sw.js")
 @public
 def service_worker():
-    config = {
+    worker_config = {
         "version": cache_version(),
         "assets": [url_for("static", filename=path) for path in OFFLINE_ASSETS],
         "pages": [url_for(endpoint) for endpoint in OFFLINE_PAGES],
@@ -72,7 +73,7 @@ def service_worker():
         "store": url_for("static", filename="js/offline-store.js"),
     }
     text = _static("js/sw.js").read_text(encoding="utf-8")
-    body = text.replace(CONFIG_LINE, f"var CONFIG = {json.dumps(config)};")
+    body = text.replace(CONFIG_LINE, f"var CONFIG = {json.dumps(worker_config)};")
     response = Response(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     # Browsers check for a new worker on navigation; never serve them a stale one.
@@ -124,8 +125,6 @@ def manifest():
 
 @bp.after_app_request
 def _clear_site_data_on_logout(response: Response) -> Response:
-    from flask import request
-
     if request.endpoint == "auth.logout" and request.method == "POST":
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response

@@ -265,29 +265,29 @@ def refuse(session, lead: Lead, reason: str, text: str | None = None, actor=None
 
     The needs go back to the search and the animateur is told why.
     """
-    entry = workflows.transition(
-        session, lead, LEAD, LeadState.REFUSE, actor=actor, reason_code=reason, reason_text=text
+    name = lead.operator.name
+    entry = _end_releasing_needs(
+        session,
+        lead,
+        LeadState.REFUSE,
+        text,
+        actor,
+        reason_code=reason,
+        why=f"Proposition refusée par {name}",
+        subject=f"Proposition refusée par {name}",
+        message=f"{name} a refusé la proposition {_need_titles(lead)}. "
+        f"Motif : {_motive(vocab.LEAD_REFUSAL_REASONS, reason, text)}. "
+        "Le besoin est de nouveau en recherche.",
     )
     lead.refusal_reason = reason
     lead.refusal_text = entry.reason_text
-    back_to_search(
-        session,
-        [item.need for item in lead.needs],
-        why=f"Proposition refusée par {lead.operator.name}",
-        actor=actor,
-    )
-    why = vocab.label(vocab.LEAD_REFUSAL_REASONS, reason)
-    if entry.reason_text:
-        why = f"{why} — {entry.reason_text}"
-    _notify_creator(
-        session,
-        lead,
-        subject=f"Proposition refusée par {lead.operator.name}",
-        message=f"{lead.operator.name} a refusé la proposition {_need_titles(lead)}. "
-        f"Motif : {why}. Le besoin est de nouveau en recherche.",
-        link=_need_link(lead),
-    )
     return entry
+
+
+def _motive(reasons: dict, code: str, text: str | None) -> str:
+    """A refusal's motive as the animateur reads it: the reason's label, then the text."""
+    label, text = vocab.label(reasons, code), (text or "").strip()
+    return f"{label} — {text}" if text else label
 
 
 def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
@@ -299,44 +299,61 @@ def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
             "Expliquez pourquoi vous rendez cette proposition.",
             errors={"reason_text": "Expliquez pourquoi vous rendez cette proposition."},
         )
-    entry = workflows.transition(
-        session, lead, LEAD, LeadState.RENDU, actor=actor, reason_text=text
-    )
-    back_to_search(
-        session,
-        [item.need for item in lead.needs],
-        why=f"Proposition rendue par {lead.operator.name}",
-        actor=actor,
-    )
-    _notify_creator(
+    name = lead.operator.name
+    return _end_releasing_needs(
         session,
         lead,
-        subject=f"Proposition rendue par {lead.operator.name}",
-        message=f"{lead.operator.name} a rendu la proposition {_need_titles(lead)} : {text}. "
+        LeadState.RENDU,
+        text,
+        actor,
+        why=f"Proposition rendue par {name}",
+        subject=f"Proposition rendue par {name}",
+        message=f"{name} a rendu la proposition {_need_titles(lead)} : {text}. "
         "Le besoin est de nouveau en recherche : vous pouvez l'orienter ailleurs.",
-        link=_need_link(lead),
     )
-    return entry
 
 
 def close_without_outcome(session, lead: Lead, text: str | None = None, actor=None) -> Transition:
     """The lead ends without a placement (``sans_suite``); its needs go back to the search."""
-    entry = workflows.transition(
-        session, lead, LEAD, LeadState.SANS_SUITE, actor=actor, reason_text=text
-    )
-    back_to_search(
+    name, reason = lead.operator.name, (text or "").strip()
+    return _end_releasing_needs(
         session,
-        [item.need for item in lead.needs],
-        why=f"Sans suite chez {lead.operator.name}",
-        actor=actor,
+        lead,
+        LeadState.SANS_SUITE,
+        text,
+        actor,
+        why=f"Sans suite chez {name}",
+        subject=f"Proposition sans suite chez {name}",
+        message=f"La proposition {_need_titles(lead)} est close sans placement"
+        + (f" : {reason}." if reason else ".")
+        + " Le besoin est de nouveau en recherche.",
     )
+
+
+def _end_releasing_needs(
+    session,
+    lead: Lead,
+    state,
+    text,
+    actor,
+    *,
+    why: str,
+    subject: str,
+    message: str,
+    reason_code: str | None = None,
+) -> Transition:
+    """Move the lead to ``state`` (``text`` its reason), put its needs back in the search
+    (``why`` in their history) and mail ``subject`` and ``message`` to the animateur who
+    sent it."""
+    entry = workflows.transition(
+        session, lead, LEAD, state, actor=actor, reason_code=reason_code, reason_text=text
+    )
+    back_to_search(session, [item.need for item in lead.needs], why=why, actor=actor)
     _notify_creator(
         session,
         lead,
-        subject=f"Proposition sans suite chez {lead.operator.name}",
-        message=f"La proposition {_need_titles(lead)} est close sans placement"
-        + (f" : {entry.reason_text}." if entry.reason_text else ".")
-        + " Le besoin est de nouveau en recherche.",
+        subject=subject,
+        message=message,
         link=_need_link(lead),
     )
     return entry
@@ -572,9 +589,7 @@ def refuse_referral(
     back_to_search(
         session, [need], why=f"Réorientation refusée par {referral.partner.name}", actor=actor
     )
-    why = vocab.label(vocab.REFERRAL_REFUSAL_REASONS, reason)
-    if entry.reason_text:
-        why = f"{why} — {entry.reason_text}"
+    why = _motive(vocab.REFERRAL_REFUSAL_REASONS, reason, entry.reason_text)
     _notify_creator(
         session,
         referral,

@@ -81,6 +81,26 @@ def log_in(page, server, role: str):
     return navigation.value
 
 
+def open_as(page, server, role: str, size: dict, path: str | None = None) -> None:
+    """On a window of ``size``, log in with the demo account of ``role``, then open ``path``
+    (a path of the live server) if one is given."""
+    page.set_viewport_size(size)
+    log_in(page, server, role)
+    if path is not None:
+        page.goto(server.url + path)
+
+
+def stored_row(server, model, condition):
+    """The first row of ``model`` meeting ``condition`` in the live server's database,
+    detached from its session so that the test may read it (None when there is none)."""
+    with server.app.app_context():
+        row = db.session.scalars(select(model).where(condition)).first()
+        if row is not None:
+            db.session.expunge(row)
+        db.session.remove()
+        return row
+
+
 def overflow(page) -> int:
     """How many pixels the page is wider than the window (0 or less: it fits)."""
     return page.evaluate(

@@ -16,10 +16,8 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from connectences.clock import local_today
-from connectences.extensions import db
 from connectences.models import Candidate
 from tests.browser.support import (
     DESKTOP,
@@ -28,6 +26,7 @@ from tests.browser.support import (
     describe,
     log_in,
     queued_mail,
+    stored_row,
 )
 
 pytestmark = pytest.mark.browser
@@ -68,12 +67,7 @@ def make_pdf(lines: list[str]) -> bytes:
 
 
 def stored_candidate(server, address: str) -> Candidate | None:
-    with server.app.app_context():
-        candidate = db.session.scalars(select(Candidate).where(Candidate.email == address)).first()
-        if candidate is not None:
-            db.session.expunge(candidate)
-        db.session.remove()
-        return candidate
+    return stored_row(server, Candidate, Candidate.email == address)
 
 
 def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_server):

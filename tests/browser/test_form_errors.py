@@ -6,10 +6,12 @@ is ``novalidate``: the server says what is wrong, in French)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
-from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in, path_of
+from connectences.clock import local_today
+from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in, open_as, path_of
 
 pytestmark = pytest.mark.browser
 
@@ -58,9 +60,13 @@ def _after(page, label: str, problems: list[str], blocking: list) -> None:
     blocking += check(page, "erreurs-" + label.split(" : ")[0].replace(" ", "-").lower(), label)
 
 
+def _none_found(problems: list[str], blocking: list) -> None:
+    assert not problems, "\n".join(problems)
+    assert not blocking, describe(blocking)
+
+
 def test_operator_forms_bring_their_errors_next_to_their_fields(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "operator")
+    open_as(page, live_server, "operator", PHONE)
     url = live_server.url + lead_to_accept(page, live_server)
     problems, blocking = [], []
 
@@ -75,26 +81,22 @@ def test_operator_forms_bring_their_errors_next_to_their_fields(page, live_serve
     page.get_by_text("Rendre la proposition…").click()
     _send(page, "Confirmer : rendre à l'animateur")
     _after(page, "rendre la proposition", problems, blocking)
-    assert not problems, "\n".join(problems)
-    assert not blocking, describe(blocking)
+    _none_found(problems, blocking)
 
 
 def test_partner_refusal_brings_its_errors_next_to_its_fields(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "partner")
+    open_as(page, live_server, "partner", PHONE)
     page.goto(live_server.url + path_of(live_server, "referrals.index"))
     page.locator('main a[href^="/partenaire/reorientations/"]').first.click()
     page.get_by_text("Refuser…").click()
     _send(page, "Confirmer le refus")
     problems, blocking = [], []
     _after(page, "refus de réorientation", problems, blocking)
-    assert not problems, "\n".join(problems)
-    assert not blocking, describe(blocking)
+    _none_found(problems, blocking)
 
 
 def test_admin_and_account_forms_bring_their_errors_next_to_their_fields(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "admin")
+    open_as(page, live_server, "admin", PHONE)
     problems, blocking = [], []
 
     page.goto(live_server.url + path_of(live_server, "admin.index"))
@@ -110,13 +112,11 @@ def test_admin_and_account_forms_bring_their_errors_next_to_their_fields(page, l
     page.get_by_label("Confirmez le mot de passe").fill("une phrase assez longue pour passer")
     _send(page, "Changer le mot de passe")
     _after(page, "mot de passe", problems, blocking)
-    assert not problems, "\n".join(problems)
-    assert not blocking, describe(blocking)
+    _none_found(problems, blocking)
 
 
 def test_animateur_forms_bring_their_errors_next_to_their_fields(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
+    open_as(page, live_server, "animateur", PHONE)
     problems, blocking = [], []
 
     page.goto(live_server.url + path_of(live_server, "directory.index"))
@@ -140,8 +140,38 @@ def test_animateur_forms_bring_their_errors_next_to_their_fields(page, live_serv
     _send(page, "Créer le profil")
     _after(page, "profil créé par l'animateur", problems, blocking)
     assert page.input_value("#first_name") == "Maïa"
-    assert not problems, "\n".join(problems)
-    assert not blocking, describe(blocking)
+    _none_found(problems, blocking)
+
+
+def test_animateur_follow_up_and_contact_erasure_bring_their_errors_next_to_their_fields(
+    page, live_server
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "animateur")
+    problems, blocking = [], []
+
+    page.goto(live_server.url + path_of(live_server, "visits.follow_ups"))
+    first = page.locator('main input[name="follow_up_on"]').first
+    assert first.count() == 1, "aucune relance dans la démonstration"
+    past = (local_today() - timedelta(days=2)).isoformat()
+    first.fill(past)
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^Reporter")).first.click()
+    _after(page, "report de relance", problems, blocking)
+    assert (
+        page.locator('main input[name="follow_up_on"][aria-invalid="true"]').input_value() == past
+    )
+
+    page.goto(live_server.url + path_of(live_server, "directory.index"))
+    page.locator('main a[href^="/animateur/entreprises/"]:not([href$="/nouvelle"])').first.click()
+    rights = page.locator("main details").filter(has_text="Droits de la personne").first
+    assert rights.count() == 1, "aucun contact dans la fiche de démonstration"
+    rights.locator("summary").click()
+    rights.get_by_label("Demande reçue").fill("appel du 3 mars")
+    _send(page, "Effacer ce contact")
+    _after(page, "effacement de contact", problems, blocking)
+    assert page.locator('input[name="motif"][value="appel du 3 mars"]').count() == 1
+    _none_found(problems, blocking)
 
 
 def _typed_and_sent_back(page, label, button, typed, problems, blocking) -> None:
@@ -193,5 +223,4 @@ def test_need_page_and_cv_forms_bring_their_errors_next_to_their_fields(page, li
     _typed_and_sent_back(
         page, "notes de la CVthèque", "Enregistrer les notes", typed, problems, blocking
     )
-    assert not problems, "\n".join(problems)
-    assert not blocking, describe(blocking)
+    _none_found(problems, blocking)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from connectences.clock import local_today
-from tests.browser.support import PHONE, audit, describe, log_in, screenshot
+from tests.browser.support import PHONE, audit, describe, open_as, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -23,57 +23,50 @@ def _open_first(page, server, inbox: str):
         first.click()
 
 
-def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "operator")
-    page.goto(live_server.url + "/operateur/propositions")
-    screenshot(page, "operateur-propositions-390")
-    blocking = audit(page, "boîte des propositions (390 px)")
+def _shows_well(page, name: str, label: str) -> None:
+    """Screenshot ``name``; axe finds nothing blocking."""
+    screenshot(page, name)
+    blocking = audit(page, label)
     assert not blocking, describe(blocking)
+
+
+def _press(page, button: str) -> str:
+    """Press the button named ``button``; the status shown on the page that follows."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    return page.locator("main strong.status").first.inner_text()
+
+
+def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_server):
+    open_as(page, live_server, "operator", PHONE, "/operateur/propositions")
+    _shows_well(page, "operateur-propositions-390", "boîte des propositions (390 px)")
 
     _open_first(page, live_server, "/operateur/propositions")
     status = page.locator("main strong.status").first
     assert status.inner_text() == "Vu"  # opening the lead marked it seen
-    screenshot(page, "operateur-proposition-390")
-    blocking = audit(page, "une proposition (390 px)")
-    assert not blocking, describe(blocking)
+    _shows_well(page, "operateur-proposition-390", "une proposition (390 px)")
 
-    with page.expect_navigation():
-        page.get_by_role("button", name="Accepter la proposition").click()
-    assert page.locator("main strong.status").first.inner_text() == "Accepté"
+    assert _press(page, "Accepter la proposition") == "Accepté"
     with page.expect_navigation():
         page.get_by_role("button", name="J'ai contacté les candidats").click()
 
     start = local_today() + timedelta(days=14)
     page.get_by_label("Date de début").fill(start.isoformat())
-    with page.expect_navigation():
-        page.get_by_role("button", name="Enregistrer le placement").click()
-    assert page.locator("main strong.status").first.inner_text() == "Placé"
+    assert _press(page, "Enregistrer le placement") == "Placé"
     content = page.content()
     assert "À 1 mois" in content and "À 6 mois" in content  # follow-up points planned
-    screenshot(page, "operateur-placement-390")
-    blocking = audit(page, "placement enregistré (390 px)")
-    assert not blocking, describe(blocking)
+    _shows_well(page, "operateur-placement-390", "placement enregistré (390 px)")
 
 
 def test_partner_takes_a_referral_in_hand_and_closes_it_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "partner")
+    open_as(page, live_server, "partner", PHONE)
     _open_first(page, live_server, "/partenaire/reorientations")
-    screenshot(page, "partenaire-reorientation-390")
-    blocking = audit(page, "une réorientation (390 px)")
-    assert not blocking, describe(blocking)
+    _shows_well(page, "partenaire-reorientation-390", "une réorientation (390 px)")
 
-    with page.expect_navigation():
-        page.get_by_role("button", name="Prendre en charge").click()
-    assert page.locator("main strong.status").first.inner_text() == "Prise en charge"
+    assert _press(page, "Prendre en charge") == "Prise en charge"
     page.get_by_label("Issue de la prise en charge").fill(
         "Offre déposée, deux candidats présentés à l'entreprise."
     )
-    with page.expect_navigation():
-        page.get_by_role("button", name="Clore la réorientation").click()
-    assert page.locator("main strong.status").first.inner_text() == "Close"
+    assert _press(page, "Clore la réorientation") == "Close"
     assert "deux candidats présentés" in page.content()
-    screenshot(page, "partenaire-reorientation-close-390")
-    blocking = audit(page, "réorientation close (390 px)")
-    assert not blocking, describe(blocking)
+    _shows_well(page, "partenaire-reorientation-close-390", "réorientation close (390 px)")

@@ -7,14 +7,13 @@ import re
 
 import pytest
 
-from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in
+from tests.browser.support import PHONE, check, describe, lead_to_accept, open_as
 
 pytestmark = pytest.mark.browser
 
 
 def test_operator_accepts_the_demo_lead_and_calls_the_company_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "operator")
+    open_as(page, live_server, "operator", PHONE)
     lead_to_accept(page, live_server)
     calls = page.locator("main a[href^='tel:']")
     assert calls.count() == 0  # nothing to call before accepting

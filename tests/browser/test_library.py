@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import PHONE, audit, describe, log_in, screenshot
+from tests.browser.support import PHONE, audit, describe, open_as, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -16,9 +16,7 @@ def _fits(page) -> bool:
 
 
 def test_animateur_searches_the_library_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
-    page.goto(live_server.url + "/animateur/cvtheque")
+    open_as(page, live_server, "animateur", PHONE, "/animateur/cvtheque")
     assert page.get_by_role("heading", name="CVthèque", level=1).count() == 1
     assert _fits(page), "la page de recherche déborde à 390 px"
     screenshot(page, "cvtheque-recherche-390")

@@ -16,11 +16,9 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from connectences.clock import local_today
 from connectences.demo import build_demo_document
-from connectences.extensions import db
 from connectences.models import Need
 from tests.browser.support import (
     ACCOUNTS,
@@ -28,8 +26,9 @@ from tests.browser.support import (
     PHONE,
     check,
     describe,
-    log_in,
+    open_as,
     queued_mail,
+    stored_row,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,12 +43,7 @@ COMPANIES = {c["name"]: c["siret"] for c in build_demo_document()["companies"]}
 
 
 def stored_need(server, title: str) -> Need | None:
-    with server.app.app_context():
-        need = db.session.scalars(select(Need).where(Need.title == title)).first()
-        if need is not None:
-            db.session.expunge(need)
-        db.session.remove()
-        return need
+    return stored_row(server, Need, Need.title == title)
 
 
 def fill_need_form(page, start: date) -> None:
@@ -177,9 +171,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
 
 
 def test_a_company_owner_with_an_account_follows_their_needs_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "company")
-    page.goto(live_server.url + "/entreprise")
+    open_as(page, live_server, "company", PHONE, "/entreprise")
     assert page.get_by_role("heading", name="Mes entreprises et besoins", level=1).is_visible()
     cards = page.locator("li.owner-need")
     assert cards.count() >= 1
@@ -201,9 +193,7 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
     need = stored_need(live_server, TITLE)
     if need is None or need.owner_confirmed_at is None:
         pytest.fail("le parcours du dirigeant doit s'exécuter d'abord (même fichier)")
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
-    page.goto(live_server.url + "/animateur/besoins")
+    open_as(page, live_server, "animateur", PHONE, "/animateur/besoins")
     blocking = check(page, "besoin-tableau-390", "tableau des besoins (390 px)")
 
     # The filters are folded: the list comes first on a phone.
@@ -253,9 +243,7 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
 
 
 def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
-    page.set_viewport_size(DESKTOP)
-    log_in(page, live_server, "animateur")
-    page.goto(live_server.url + "/animateur/entreprises")
+    open_as(page, live_server, "animateur", DESKTOP, "/animateur/entreprises")
     blocking = check(page, "besoin-annuaire-1280", "annuaire des entreprises (1280 px)")
     page.get_by_label("Nom ou SIRET").first.fill("Bistrot du Port")
     with page.expect_navigation():
@@ -290,9 +278,7 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
     ],
 )
 def test_the_animateur_s_other_register_pages_fit_a_phone(page, live_server, path, name, heading):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
-    page.goto(live_server.url + path)
+    open_as(page, live_server, "animateur", PHONE, path)
     assert page.get_by_role("heading", level=1).first.inner_text().startswith(heading)
     blocking = check(page, name, f"{heading} (390 px)")
     assert not blocking, describe(blocking)

@@ -64,6 +64,16 @@ def prepare_round(page, server, naf: str, count: int) -> None:
     page.get_by_text(f"Tournée gardée sur ce téléphone : {companies}, jusqu'au").wait_for()
 
 
+def open_round(phone, server, naf: str, *names: str):
+    """The companies ``names`` added with the NAF code ``naf``, their round kept on a new
+    page of the phone and opened there; returns the page and the companies' refs."""
+    refs = add_companies(server, naf, *names)
+    page = phone.new_page()
+    prepare_round(page, server, naf, len(names))
+    page.goto(server.url + ROUND)
+    return page, refs
+
+
 def record_visit(page, company: str, topic: str) -> None:
     page.get_by_role("button", name=f"Noter une visite à {company}").click()
     form = page.locator("#form-visite")
@@ -199,10 +209,7 @@ def test_round_recorded_offline_is_stored_once_with_its_phone_times(phone, live_
 
 def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, live_server):
     server = live_server
-    (ref,) = add_companies(server, "03.11Z", "Parc à Huîtres Larros")
-    page = phone.new_page()
-    prepare_round(page, server, "03.11Z", 1)
-    page.goto(server.url + ROUND)
+    page, (ref,) = open_round(phone, server, "03.11Z", "Parc à Huîtres Larros")
     phone.set_offline(True)
     record_visit(page, "Parc à Huîtres Larros", "Compétences partagées")
 
@@ -234,10 +241,7 @@ def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, l
 
 def test_expired_session_keeps_the_queue_and_asks_to_log_in(phone, live_server):
     server = live_server
-    (ref,) = add_companies(server, "03.12Z", "Pêcherie de la Teste")
-    page = phone.new_page()
-    prepare_round(page, server, "03.12Z", 1)
-    page.goto(server.url + ROUND)
+    page, (ref,) = open_round(phone, server, "03.12Z", "Pêcherie de la Teste")
     phone.set_offline(True)
     record_visit(page, "Pêcherie de la Teste", "Compétences partagées")
     phone.clear_cookies()  # the session ended while the phone was offline
@@ -289,10 +293,7 @@ def test_service_worker_cache_is_versioned_and_replaced_on_update(phone, live_se
 
 def test_round_is_wiped_from_the_phone_after_its_delay(phone, live_server):
     server = live_server
-    add_companies(server, "01.50Z", "Ferme Aquacole du Teich")
-    page = phone.new_page()
-    prepare_round(page, server, "01.50Z", 1)
-    page.goto(server.url + ROUND)
+    page, _ = open_round(phone, server, "01.50Z", "Ferme Aquacole du Teich")
     page.locator("#tournee-liste li", has_text="Ferme Aquacole du Teich").wait_for()
     pages_cached = "() => caches.keys().then((n) => n.filter((x) => x.includes('-pages-')))"
     assert len(page.evaluate(pages_cached)) == 1

@@ -18,7 +18,7 @@ from connectences.demo import build_demo_document
 from connectences.extensions import db
 from connectences.models import Need
 from connectences.numbers import WEEKS_PER_MONTH
-from tests.browser.support import DESKTOP, PHONE, check, describe, log_in, path_of
+from tests.browser.support import DESKTOP, PHONE, check, describe, log_in, open_as, path_of
 
 pytestmark = pytest.mark.browser
 
@@ -132,6 +132,21 @@ def _tab_to(page, selector: str, limit: int = 120) -> None:
     raise AssertionError(f"{selector} jamais atteint au clavier")
 
 
+def _press_on(page, steps: list[tuple[str, str]]) -> None:
+    """Tab to each selector in turn and press its key there."""
+    for selector, key in steps:
+        _tab_to(page, selector)
+        page.keyboard.press(key)
+
+
+def _type_over(page, fields: list[tuple[str, str]]) -> None:
+    """Tab to each field in turn, select what it holds and type the text over it."""
+    for selector, text in fields:
+        _tab_to(page, selector)
+        page.keyboard.press("Control+a")
+        page.keyboard.type(text)
+
+
 def test_the_public_need_form_by_keyboard_only(page, live_server):
     page.set_viewport_size(DESKTOP)
     page.goto(live_server.url + path_of(live_server, "need_public.form"))
@@ -145,25 +160,24 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
         target = link.get_attribute("href").lstrip("#")
         assert page.locator(f"#{target}-erreurs").is_visible(), target
     start = date.today() + timedelta(days=20)
-    typed = [
-        ("#title", "Quelqu'un pour la paie une fois par mois"),
-        ("#skills", "paie, déclarations sociales"),
-        ("#hours_per_week", "8 h"),
-    ]
-    for selector, text in typed:
-        _tab_to(page, selector)
-        page.keyboard.press("Control+a")
-        page.keyboard.type(text)
-    _tab_to(page, "#hours_period")
-    page.keyboard.press("ArrowDown")  # heures par mois
-    _tab_to(page, "#days-mon")
-    page.keyboard.press("Space")
-    _tab_to(page, 'input[name="level"]')
-    page.keyboard.press("Space")
-    _tab_to(page, 'input[name="contract"]')
-    page.keyboard.press("Space")
-    _tab_to(page, 'input[name="reason"]')
-    page.keyboard.press("Space")
+    _type_over(
+        page,
+        [
+            ("#title", "Quelqu'un pour la paie une fois par mois"),
+            ("#skills", "paie, déclarations sociales"),
+            ("#hours_per_week", "8 h"),
+        ],
+    )
+    _press_on(
+        page,
+        [
+            ("#hours_period", "ArrowDown"),  # heures par mois
+            ("#days-mon", "Space"),
+            ('input[name="level"]', "Space"),
+            ('input[name="contract"]', "Space"),
+            ('input[name="reason"]', "Space"),
+        ],
+    )
     _tab_to(page, "#start")
     # The date field's parts follow the browser's language: day first in French, month
     # first in a browser left in English. Shift+Tab goes back to the first part.
@@ -173,17 +187,17 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
         page.keyboard.press("Shift+Tab")
         page.keyboard.type(start.strftime("%m%d%Y"))
     assert page.input_value("#start") == start.isoformat()
-    for selector, text in [
-        ("#company_name", "Cabinet Pins et Dunes"),
-        ("#siret", "82345678500018"),
-        ("#company_commune", "Arcachon (33120)"),
-        ("#owner_name", "Claire Dupuy"),
-        ("#owner_email", "claire.dupuy@exemple.fr"),
-        ("#owner_phone", "06 11 22 33 44"),
-    ]:
-        _tab_to(page, selector)
-        page.keyboard.press("Control+a")
-        page.keyboard.type(text)
+    _type_over(
+        page,
+        [
+            ("#company_name", "Cabinet Pins et Dunes"),
+            ("#siret", "82345678500018"),
+            ("#company_commune", "Arcachon (33120)"),
+            ("#owner_name", "Claire Dupuy"),
+            ("#owner_email", "claire.dupuy@exemple.fr"),
+            ("#owner_phone", "06 11 22 33 44"),
+        ],
+    )
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/exprimer-un-besoin/envoye" in page.url, page.locator("#erreurs").all_inner_texts()
@@ -199,16 +213,17 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
 
 
 def test_the_visit_form_by_keyboard_only(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
+    open_as(page, live_server, "animateur", PHONE)
     company = next(c for c in DOCUMENT["companies"] if c["name"] == "Le Bistrot du Port")
     page.goto(live_server.url + f"/animateur/visites/nouvelle?entreprise={company['ref']}")
-    _tab_to(page, 'input[name="channel"]')
-    page.keyboard.press("Space")
-    _tab_to(page, 'input[name="topics"]')
-    page.keyboard.press("Space")
-    _tab_to(page, "#outcome")
-    page.keyboard.press("ArrowDown")
+    _press_on(
+        page,
+        [
+            ('input[name="channel"]', "Space"),
+            ('input[name="topics"]', "Space"),
+            ("#outcome", "ArrowDown"),
+        ],
+    )
     _tab_to(page, "#notes")
     page.keyboard.type("Passage au clavier seulement.")
     confirm = page.locator('input[name="confirm"]')

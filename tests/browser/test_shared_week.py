@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import PHONE, check, describe, log_in
+from tests.browser.support import PHONE, check, describe, open_as
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +23,7 @@ OTHER = "demo-cv-002"
 
 
 def test_the_job_seeker_reads_and_steers_her_week_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "candidate")
-    page.goto(live_server.url + "/candidat/mon-espace")
+    open_as(page, live_server, "candidate", PHONE, "/candidat/mon-espace")
     week = page.get_by_role("region", name="Ma semaine")
     expect(page.get_by_role("heading", name="Ma semaine")).to_be_visible()
     tuesday = week.get_by_role("row", name="Mardi")
@@ -50,9 +48,7 @@ def test_the_job_seeker_reads_and_steers_her_week_on_a_phone(page, live_server):
 
 
 def test_an_animateur_edits_a_week_and_completes_another_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
-    page.goto(f"{live_server.url}/animateur/cvtheque/{OTHER}")
+    open_as(page, live_server, "animateur", PHONE, f"/animateur/cvtheque/{OTHER}")
     with page.expect_navigation():
         page.get_by_role("link", name="Ajouter un engagement").click()
     page.get_by_label("Quoi et où (facultatif)").fill("Ménage, école de Gujan")

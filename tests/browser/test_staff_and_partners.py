@@ -25,6 +25,7 @@ from tests.browser.support import (
     check,
     describe,
     log_in,
+    open_as,
 )
 
 pytestmark = pytest.mark.browser
@@ -50,8 +51,7 @@ def count_in(text: str) -> int:
 
 
 def test_animateur_home_says_what_is_due_with_direct_links(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
+    open_as(page, live_server, "animateur", PHONE)
     # On a doorstep, logging the visit comes first: the button is on the first screen.
     new_visit = page.get_by_role("link", name="Nouvelle visite", exact=True).first
     main_visit = page.locator("main").get_by_role("link", name="Nouvelle visite")
@@ -98,9 +98,7 @@ def test_animateur_home_says_what_is_due_with_direct_links(page, live_server):
 
 
 def test_visits_list_folds_its_filters_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
-    page.goto(live_server.url + "/animateur/visites")
+    open_as(page, live_server, "animateur", PHONE, "/animateur/visites")
     summary = page.locator("summary", has_text="Filtrer les visites")
     assert summary.is_visible()
     assert not page.get_by_label("Canal").is_visible()  # folded until asked for
@@ -148,8 +146,7 @@ def test_shared_time_posts_fold_their_proposal_forms(page, live_server):
 
 
 def test_operator_home_lists_proposals_by_title(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "operator")
+    open_as(page, live_server, "operator", PHONE)
     nav = page.get_by_role("navigation", name="Navigation principale")
     assert nav.get_by_role("link", name="Accueil").get_attribute("aria-current") == "page"
     items = page.locator("main .inbox-list > li > a")
@@ -172,8 +169,7 @@ def test_operator_home_lists_proposals_by_title(page, live_server):
 
 
 def test_partner_home_and_inbox(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "partner")
+    open_as(page, live_server, "partner", PHONE)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Réorientations reçues")
     items = page.locator("main .inbox-list > li > a")
     assert items.count() >= 1
@@ -239,8 +235,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
         )
         db.session.commit()
         db.session.remove()
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "admin")
+    open_as(page, live_server, "admin", PHONE)
     failed = page.locator("main tr", has_text="injoignable@exemple.fr")
     assert "Connexion refusée par le relais" in failed.inner_text()
     # Accounts are cards on a phone: every "Désactiver" button is on screen.
@@ -264,8 +259,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
 
 
 def test_job_seeker_reads_their_profile_and_pauses_it(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "candidate")
+    open_as(page, live_server, "candidate", PHONE)
     profile = page.locator("dl.details")
     jobs = profile.locator("div", has_text="Métiers recherchés").locator("dd").inner_text()
     assert "Comptabilité" in jobs and "M1203" not in jobs  # a job's name, not its code

@@ -16,7 +16,7 @@ from tests.browser.support import (
     PHONE,
     check,
     describe,
-    log_in,
+    open_as,
 )
 
 pytestmark = pytest.mark.browser
@@ -25,9 +25,7 @@ COMPANIES = {c["name"]: c for c in build_demo_document()["companies"]}
 
 
 def test_log_a_visit_on_a_phone(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
-    page.goto(live_server.url + "/animateur/visites/nouvelle")
+    open_as(page, live_server, "animateur", PHONE, "/animateur/visites/nouvelle")
     blocking = check(page, "visite-recherche-390", "nouvelle visite, recherche (390 px)")
 
     # The live search (static JS) lists the company while typing, no button pressed.
@@ -76,8 +74,7 @@ def test_log_a_visit_on_a_phone(page, live_server):
 
 
 def test_a_company_that_refuses_contact_cannot_be_visited(page, live_server):
-    page.set_viewport_size(PHONE)
-    log_in(page, live_server, "animateur")
+    open_as(page, live_server, "animateur", PHONE)
     ref = COMPANIES["Garage du Pyla"]["ref"]
     page.goto(live_server.url + f"/animateur/visites/nouvelle?entreprise={ref}")
     assert page.get_by_text("Contact impossible.").is_visible()

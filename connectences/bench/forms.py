@@ -1,0 +1,53 @@
+"""The public forms the benchmarks send (``concurrency`` and locust's ``locustfile``),
+filled once with made-up but valid values; each caller adds what makes its rows its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from stdnum import luhn
+
+from connectences.clock import local_today
+
+
+def made_up_siret(n: int, first_digit: str) -> str:
+    """A made-up SIRET whose SIREN and SIRET keys are right (one per ``n``)."""
+    base = f"{first_digit}{n % 10**7:07d}"
+    siren = base + luhn.calc_check_digit(base)
+    body = siren + f"{n % 10**4:04d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def cv_form(**fields) -> dict:
+    """The fields of the public CV form (``/deposer-mon-cv``), ``fields`` added."""
+    return {
+        "first_name": "Camille",
+        "commune": "La Teste-de-Buch",
+        "mobility_km": "25",
+        "skills": "saisie comptable\nfacturation",
+        "level": "employe_qualifie",
+        "hours_min": "7",
+        "hours_max": "24",
+        "days": ["mon", "tue"],
+        "contracts": ["cdi_temps_partage"],
+        "available_from": (local_today() + timedelta(days=30)).isoformat(),
+        "consent": "y",
+        **fields,
+    }
+
+
+def need_form(**fields) -> dict:
+    """The fields of the public need form (``/exprimer-un-besoin``), ``fields`` added."""
+    return {
+        "title": "Comptabilité deux jours par semaine",
+        "skills": "saisie comptable",
+        "level": "employe_qualifie",
+        "hours_per_week": "14",
+        "days": ["mon", "tue"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": (local_today() + timedelta(days=30)).isoformat(),
+        "company_commune": "Gujan-Mestras (33470)",
+        "confirm_duplicate": "1",
+        **fields,
+    }
