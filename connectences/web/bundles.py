@@ -19,9 +19,10 @@ from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.matching.open_bundles import pool_open_needs
 from connectences.models import Need
+from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
-from connectences.web.formats import days_label, hours_label
+from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
 from connectences.workflows import NEED_SEARCHING, dispatch
 
@@ -72,12 +73,11 @@ def index():
         levels=vocab.LEVELS,
         commune_label=territory.commune_label,
         days=days_label,
-        hours=hours_label,
     )
 
 
 def _proposed(lead) -> str:
-    hours = hours_label(sum(item.need.hours_per_week for item in lead.needs))
+    hours = hours_fr(sum(item.need.hours_per_week for item in lead.needs))
     return (
         f"Poste en temps partagé ({hours} par semaine, {len(lead.needs)} "
         f"entreprises) proposé à {lead.operator.name}. Un e-mail lui a été envoyé."

@@ -57,13 +57,6 @@ def phone_display(value: str | None, empty: str = "—") -> str:
     return value
 
 
-def hours_label(value: float | None) -> str:
-    """``17,5 h`` in the needs' lists and forms; "" when unknown."""
-    if value is None:
-        return ""
-    return f"{value:g}".replace(".", ",") + " h"
-
-
 def days_label(days) -> str:
     """The working days in week order, ``lundi, mardi``; a dash when none."""
     return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"

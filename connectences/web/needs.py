@@ -26,12 +26,12 @@ from connectences.needs import board, form_rules, moves, register
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.skills import rome_label, rome_suggestions
+from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.formats import (
     days_label,
-    hours_label,
     local_date,
     local_datetime_words,
     phone_display,
@@ -120,7 +120,6 @@ def index():
         epcis=territory.PAYS_EPCIS,
         commune_label=territory.commune_label,
         rome_label=rome_label,
-        hours=hours_label,
         age=lambda need: board.age_in_days(need, now),
     )
 
@@ -336,7 +335,7 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Métier (code ROME)", rome_text),
         ("Compétences attendues", ", ".join(need.skills or ()) or "—"),
         ("Niveau de qualification", vocab.label(vocab.LEVELS, need.level)),
-        ("Heures par semaine", hours_label(need.hours_per_week)),
+        ("Heures par semaine", hours_fr(need.hours_per_week)),
         ("Jours de travail", days_label(need.days)),
         ("Contrat", vocab.label(vocab.CONTRACTS, need.contract)),
         ("Motif du besoin", vocab.label(vocab.REASONS, need.reason)),
@@ -428,7 +427,6 @@ def _render_show(
         referral_refusals=vocab.REFERRAL_REFUSAL_REASONS,
         levels=vocab.LEVELS,
         days=days_label,
-        hours=hours_label,
         commune_label=territory.commune_label,
         awaiting=awaiting_owner(need),
         qualifiable=register.may_qualify(need),
