@@ -67,6 +67,13 @@ def hours_fr(value: float | int | None, unit: str = "h") -> str:
     return f"{decimal_fr(value, 2)}{NBSP}{unit}"
 
 
+def hours_plain(value: float | int | None) -> str:
+    """``8,5 h`` with an ordinary space: the same number as ``hours_fr`` for the sentences
+    the domain writes (match and route explanations in JSON and on the command line, the
+    refusals of a placement), which travel as plain text; pages add their no-break spaces."""
+    return hours_fr(value).replace(NBSP, " ")
+
+
 def days_ago(days: int | None) -> str:
     """``aujourd'hui``, ``hier``, ``il y a 3 jours``, ``demain``, ``dans 2 jours``."""
     if days is None:

@@ -331,11 +331,6 @@ FUNCTION_IMPORTS_ALLOWED = {
     ("connectences/__init__.py", "register_cli", "connectences.cli"),
     # The gunicorn master reads its configuration file; only workers load the app.
     ("connectences/gunicorn_conf.py", "post_worker_init", "connectences.warmup"),
-    # Left to the helper restructuring these modules (matching/, cvtheque/search.py).
-    ("connectences/cvtheque/search.py", "_centres", "numpy"),
-    ("connectences/cvtheque/search.py", "communes_within", "numpy"),
-    ("connectences/matching/complete_week.py", "fitting_needs", "connectences"),
-    ("connectences/matching/week.py", "over_week_limit", "connectences.clock"),
 }
 
 

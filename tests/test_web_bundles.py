@@ -8,7 +8,7 @@ from sqlalchemy import select
 from connectences.extensions import db
 from connectences.models import Lead, Need, Operator, OutboxMessage, Transition
 from tests import factories as f
-from tests.helpers import count, need_by_ref, qualify
+from tests.helpers import count, html_of, need_by_ref, qualify
 
 URL = "/animateur/postes-partages"
 
@@ -100,7 +100,7 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert {need_by_ref("n1").status, need_by_ref("n2").status} == {"propose"}
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.to == "ge@exemple.fr" and "temps partagé" in mail.subject
-    html = client.get(URL).get_data(as_text=True)
+    html = html_of(client.get(URL))
     assert "Poste en temps partagé (21 h par semaine, 2 entreprises) proposé à GE Bassin" in html
     # Proposed needs are no longer open: the bundle is gone.
     assert "Aucun poste en temps partagé" in html

@@ -22,6 +22,7 @@ from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
+from connectences.typography import hours_plain
 from connectences.vocab import DAYS
 
 MAX_LABEL = 200
@@ -105,8 +106,8 @@ def read_commitment(
         total = week.over_week_limit([*others, (value, end)])
         if total is not None:
             errors["hours"] = (
-                f"Avec cet engagement, la semaine compterait {week.hours_text(total)} : "
-                f"pas plus de {week.hours_text(week.MAX_WEEK_HOURS)} en tout."
+                f"Avec cet engagement, la semaine compterait {hours_plain(total)} : "
+                f"pas plus de {hours_plain(week.MAX_WEEK_HOURS)} en tout."
             )
     if errors:
         raise CommitmentError(errors)
@@ -115,7 +116,7 @@ def read_commitment(
 
 def describe(c: Commitment | CommitmentValues) -> str:
     """'8 h le mardi (Comptabilité, GE Bassin Emploi), jusqu'au 30/06/2027'."""
-    text = f"{week.hours_text(c.hours_per_week)} {week.on_days_text(c.days or ())}"
+    text = f"{hours_plain(c.hours_per_week)} {week.on_days_text(c.days or ())}"
     if c.label:
         text += f" ({c.label})"
     if c.until:
@@ -222,7 +223,7 @@ def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
         holding = [c for c in current if key in (c.days or ())]
         if holding:
             taken = [
-                f"{week.hours_text(c.hours_per_week)} par semaine"
+                f"{hours_plain(c.hours_per_week)} par semaine"
                 + (f" — {c.label}" if c.label else "")
                 for c in holding
             ]
@@ -236,14 +237,14 @@ def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
     free = max(week.free_hours(person, today), 0.0)
     if current:
         summary = (
-            f"Déjà {week.hours_text(held)} par semaine sur {week.hours_text(person.hours_max)} "
-            f"au plus : reste {week.hours_text(free)}"
+            f"Déjà {hours_plain(held)} par semaine sur {hours_plain(person.hours_max)} "
+            f"au plus : reste {hours_plain(free)}"
         )
         free_days = week.free_days(person, today)
         summary += f", libre {week.days_text(free_days)}." if free_days else ", aucun jour libre."
     else:
         summary = (
-            f"Aucun engagement en cours : jusqu'à {week.hours_text(person.hours_max)} "
+            f"Aucun engagement en cours : jusqu'à {hours_plain(person.hours_max)} "
             "par semaine à trouver."
         )
     return WeekView(rows, held, free, person.hours_max, current, ended, summary)

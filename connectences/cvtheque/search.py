@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import String, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -434,7 +435,6 @@ def _term_hits(term: TermMatch):
 
 @cache
 def _centres():
-    import numpy as np
 
     refs = [c for c in territory.all_communes() if c.has_centre]
     codes = [c.insee for c in refs]
@@ -447,7 +447,6 @@ def _centres():
 def communes_within(insee: str, radius_km: float) -> tuple[str, ...]:
     """INSEE codes of the communes whose centre lies within ``radius_km`` of the centre
     of ``insee`` (haversine over the territory reference; the commune itself always)."""
-    import numpy as np
 
     centre = territory.get_commune(insee)
     if centre is None:

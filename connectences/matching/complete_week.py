@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from connectences import territory
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.constraints import passes_hard_constraints
@@ -39,7 +40,6 @@ class NeedFit:
 
 def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
     """Open needs the person could take in their free time, best score first."""
-    from connectences import territory
 
     session = session or db.session
     person = candidate_from_model(candidate)

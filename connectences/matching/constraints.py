@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
+from connectences.typography import hours_plain
 from connectences.vocab import (
     CANDIDATE_STATUSES,
     CONTRACTS,
@@ -48,10 +49,6 @@ class ConstraintCheck:
 
     def as_dict(self) -> dict:
         return {"code": self.code, "ok": self.ok, "text": self.text}
-
-
-def _hours(value: float) -> str:
-    return f"{value:g} h".replace(".", ",")
 
 
 def _km(value: float) -> str:
@@ -179,14 +176,14 @@ def hard_constraint_checks(
             )
         )
 
-    hours_free = week.free_hours(cand, need.start)
-    asked = _hours(need.hours_per_week)
-    if hours_free >= need.hours_per_week:
+    hours_plainee = week.free_hours(cand, need.start)
+    asked = hours_plain(need.hours_per_week)
+    if hours_plainee >= need.hours_per_week:
         if sentence:
             text = f"{sentence} Le besoin demande {asked}."
         else:
             text = (
-                f"Le candidat peut travailler jusqu'à {_hours(cand.hours_max)} par semaine, "
+                f"Le candidat peut travailler jusqu'à {hours_plain(cand.hours_max)} par semaine, "
                 f"le besoin en demande {asked}."
             )
         checks.append(ConstraintCheck("hours", True, text))
@@ -196,7 +193,7 @@ def hard_constraint_checks(
                 "hours",
                 False,
                 f"{sentence} Le besoin demande {asked} : plus que son temps libre "
-                f"(au plus {_hours(cand.hours_max)} par semaine en tout).",
+                f"(au plus {hours_plain(cand.hours_max)} par semaine en tout).",
             )
         )
     else:
@@ -204,7 +201,7 @@ def hard_constraint_checks(
             ConstraintCheck(
                 "hours",
                 False,
-                f"Le candidat souhaite au plus {_hours(cand.hours_max)} par semaine, "
+                f"Le candidat souhaite au plus {hours_plain(cand.hours_max)} par semaine, "
                 f"le besoin en demande {asked}.",
             )
         )

@@ -69,8 +69,7 @@ import numpy as np
 from connectences import skills, territory
 from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
-from connectences.matching.route import format_hours
-from connectences.typography import plural
+from connectences.typography import hours_plain, plural
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK, OPEN_TO_WORK
 
 WEEK_HOURS = 35.0
@@ -108,11 +107,11 @@ class _Facts(NamedTuple):
     def sentences(self, hours: float, days: tuple[str, ...]) -> tuple[str, ...]:
         if self.closeness is not None:
             hours_text = (
-                f"{format_hours(hours)} par semaine, proche des souhaits des candidats qui "
+                f"{hours_plain(hours)} par semaine, proche des souhaits des candidats qui "
                 f"conviennent ({round(100 * self.closeness)} % de leur maximum en moyenne)."
             )
         else:
-            hours_text = f"{format_hours(hours)} par semaine sur 35 h possibles."
+            hours_text = f"{hours_plain(hours)} par semaine sur {hours_plain(35)} possibles."
         if self.related or self.others:
             cand_text = (
                 f"{plural(self.related + self.others, 'candidat remplit', 'candidats remplissent')} "

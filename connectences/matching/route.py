@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
+from connectences.typography import hours_plain
 from connectences.vocab import CONTRACTS, LEVELS, OPERATOR_KINDS, PARTNER_KINDS, label
 
 FULL_TIME_HOURS = 35.0
@@ -71,13 +72,6 @@ class RouteDecision:
             out["partner"] = self.partner
         out["reasons"] = list(self.reasons)
         return out
-
-
-def format_hours(hours: float) -> str:
-    """Hours the French way: ``20 h``, ``17,5 h``."""
-    if float(hours).is_integer():
-        return f"{int(hours)} h"
-    return f"{hours:.1f}".replace(".", ",") + " h"
 
 
 def is_shared_time(need: NeedData) -> bool:
@@ -123,8 +117,8 @@ def operator_gaps(operator: OperatorData, need: NeedData, epci: str | None) -> l
         and operator.max_hours_per_week < need.hours_per_week
     ):
         gaps.append(
-            f"prend au plus {format_hours(operator.max_hours_per_week)} par semaine "
-            f"(le besoin en demande {format_hours(need.hours_per_week)})"
+            f"prend au plus {hours_plain(operator.max_hours_per_week)} par semaine "
+            f"(le besoin en demande {hours_plain(need.hours_per_week)})"
         )
     return gaps
 
@@ -149,7 +143,7 @@ def _why_not_preferred(loser: OperatorData, winner: OperatorData, need: NeedData
 
 
 def _shared_time_sentence(need: NeedData) -> str:
-    hours = format_hours(need.hours_per_week)
+    hours = hours_plain(need.hours_per_week)
     if need.hours_per_week < FULL_TIME_HOURS:
         return f"Le besoin relève du temps partagé : {hours} par semaine, moins de 35 h."
     return (
@@ -168,7 +162,7 @@ def _coverage_sentence(operator: OperatorData, need: NeedData) -> str:
     return (
         f"{operator.name} ({label(OPERATOR_KINDS, operator.kind)}) couvre l'intercommunalité "
         f"du besoin, {domain}, le niveau « {label(LEVELS, need.level)} », le contrat "
-        f"« {label(CONTRACTS, need.contract)} » et {format_hours(need.hours_per_week)} par semaine."
+        f"« {label(CONTRACTS, need.contract)} » et {hours_plain(need.hours_per_week)} par semaine."
     )
 
 
@@ -226,7 +220,7 @@ def route(
         no_fit = "mission_courte" if need.contract == "mission" else "aucun_operateur"
     else:
         reasons.append(
-            f"Le besoin n'est pas du temps partagé : {format_hours(need.hours_per_week)} par "
+            f"Le besoin n'est pas du temps partagé : {hours_plain(need.hours_per_week)} par "
             f"semaine dans une seule entreprise en « {label(CONTRACTS, need.contract)} », "
             "c'est un recrutement classique."
         )

@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from connectences.clock import local_today
 from connectences.matching.data import CandidateData, CommitmentData
+from connectences.typography import hours_plain
 from connectences.vocab import DAYS
 
 MIN_FREE_HOURS = 1.0
@@ -85,7 +87,6 @@ def over_week_limit(
     Commitments have no start in the interchange: all those not over today may run
     together, so they add up. Work that has ended is history and counts for nothing.
     """
-    from connectences.clock import local_today
 
     today = today or local_today()
     total = 0.0
@@ -93,11 +94,6 @@ def over_week_limit(
         if until is None or until >= today:
             total = total + hours
     return total if total > MAX_WEEK_HOURS else None
-
-
-def hours_text(value: float) -> str:
-    """Hours the French way: 7.5 -> '7,5 h'."""
-    return f"{value:g} h".replace(".", ",")
 
 
 def join_fr(words: list[str]) -> str:
@@ -122,7 +118,7 @@ def on_days_text(days: Iterable[str]) -> str:
 
 def _commitment_text(c: CommitmentData) -> str:
     on = on_days_text(c.days)
-    text = f"{hours_text(c.hours_per_week)} {on}" if on else hours_text(c.hours_per_week)
+    text = f"{hours_plain(c.hours_per_week)} {on}" if on else hours_plain(c.hours_per_week)
     return f"{text} ({c.label})" if c.label else text
 
 
@@ -139,5 +135,5 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
     free_part = f"libre {days_text(free)}" if free else "plus aucun jour libre"
     return (
         f"Déjà {join_fr([_commitment_text(c) for c in current])} : "
-        f"reste {hours_text(left)}, {free_part}."
+        f"reste {hours_plain(left)}, {free_part}."
     )

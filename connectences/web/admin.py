@@ -114,7 +114,7 @@ def invite():
         )
         email = accounts.normalise_email(form.email.data)
         link = accounts.invitation_link(token)
-        ttl = int(current_app.config["INVITATION_TTL_HOURS"])
+        ttl = accounts.invitation_hours()
         accounts.queue_invitation_mail(db.session, email, token)
         db.session.commit()
     except accounts.AccountError as refusal:

@@ -40,7 +40,7 @@ from connectences.models import (
 from connectences.models.base import utcnow
 from connectences.prospection.companies import reachable_contacts
 from connectences.territory import commune_label
-from connectences.typography import hours_fr
+from connectences.typography import hours_plain
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -89,13 +89,13 @@ def over_free_time(
     free = week.free_hours(person, start)
     free_days = week.free_days(person, start)
     sentence = week.week_sentence(person, start) or (
-        f"Souhaite au plus {week.hours_text(person.hours_max)} par semaine."
+        f"Souhaite au plus {hours_plain(person.hours_max)} par semaine."
     )
     # Worded so that no name needs an elision ("de Inès"), the week in its own sentence.
     name = f"{candidate.first_name} {candidate.last_name}"
     if hours_per_week > free:
         return (
-            f"Ce placement de {week.hours_text(hours_per_week)} par semaine dépasse le temps "
+            f"Ce placement de {hours_plain(hours_per_week)} par semaine dépasse le temps "
             f"libre qui reste à {name}. {sentence}"
         )
     if days and not days & free_days:
@@ -435,8 +435,8 @@ def record_placement(
     if total is not None:
         raise TransitionError(
             f"Avec ce placement, {candidate.first_name} {candidate.last_name} aurait "
-            f"{week.hours_text(total)} de travail par semaine : pas plus de "
-            f"{week.hours_text(week.MAX_WEEK_HOURS)} en tout."
+            f"{hours_plain(total)} de travail par semaine : pas plus de "
+            f"{hours_plain(week.MAX_WEEK_HOURS)} en tout."
         )
     why = over_free_time(candidate, float(hours_per_week), days, start_date)
     if why and not confirm_over_free_time:
@@ -501,7 +501,7 @@ def record_placement(
         lead,
         subject=f"Placement enregistré par {lead.operator.name}",
         message=f"{lead.operator.name} a placé {candidate.first_name} {candidate.last_name} "
-        f"chez {companies} ({hours_fr(hours_per_week)} par semaine, "
+        f"chez {companies} ({hours_plain(hours_per_week)} par semaine, "
         f"{vocab.label(vocab.CONTRACTS, contract)}, à partir du "
         f"{start_date.strftime('%d/%m/%Y')}). Suivi prévu à 1, 3 et 6 mois.",
         link=_need_link(lead),
