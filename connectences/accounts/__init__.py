@@ -2,7 +2,7 @@
 
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import hash_password, password_problem, verify_password
-from connectences.accounts.service import (
+from connectences.accounts.users import (
     AccountError,
     AccountLocked,
     InvitationInvalid,

@@ -12,7 +12,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from connectences.accounts import service
+from connectences.accounts import users
 from connectences.extensions import db
 from connectences.models import User
 from connectences.vocab import ROLES
@@ -56,7 +56,7 @@ def create_command(
         if not password:
             _fail("aucun mot de passe reçu sur l'entrée standard.")
     try:
-        user = service.create_user(
+        user = users.create_user(
             db.session,
             email,
             role.strip().lower(),
@@ -65,7 +65,7 @@ def create_command(
             full_name=full_name,
         )
         db.session.commit()
-    except service.AccountError as error:
+    except users.AccountError as error:
         _fail(error.message)
         return
     click.echo(f"Compte créé : {user.email} ({ROLES[user.role]}).")
@@ -106,7 +106,7 @@ def _set_active(change, email: str, done: str) -> None:
     try:
         user = change(db.session, email)
         db.session.commit()
-    except service.AccountError as error:
+    except users.AccountError as error:
         _fail(error.message)
         return
     click.echo(f"{done} : {user.email}.")
@@ -116,14 +116,14 @@ def _set_active(change, email: str, done: str) -> None:
 @click.argument("email")
 def disable_command(email: str) -> None:
     """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin)."""
-    _set_active(service.disable, email, "Compte désactivé")
+    _set_active(users.disable, email, "Compte désactivé")
 
 
 @users_cli.command("enable")
 @click.argument("email")
 def enable_command(email: str) -> None:
     """Réactiver le compte EMAIL."""
-    _set_active(service.enable, email, "Compte réactivé")
+    _set_active(users.enable, email, "Compte réactivé")
 
 
 @users_cli.command("invite")
@@ -133,11 +133,11 @@ def enable_command(email: str) -> None:
 def invite_command(email: str, role: str, org_ref: str | None) -> None:
     """Inviter EMAIL : envoie et affiche le lien (à usage unique) pour choisir son mot de passe."""
     try:
-        token = service.invite(db.session, email, role.strip().lower(), org_ref, None)
-        service.queue_invitation_mail(db.session, email, token)
+        token = users.invite(db.session, email, role.strip().lower(), org_ref, None)
+        users.queue_invitation_mail(db.session, email, token)
         db.session.commit()
-    except service.AccountError as error:
+    except users.AccountError as error:
         _fail(error.message)
         return
-    click.echo(f"Invitation créée pour {service.normalise_email(email)}.")
-    click.echo(service.invitation_link(token))
+    click.echo(f"Invitation créée pour {users.normalise_email(email)}.")
+    click.echo(users.invitation_link(token))

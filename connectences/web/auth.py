@@ -132,7 +132,7 @@ def forgot_password():
     if form.validate_on_submit():
         accounts.request_password_reset(db.session, form.email.data, ip=request.remote_addr)
         db.session.commit()
-        return render_template("auth/reset_sent.html", hours=accounts.service.RESET_TTL_HOURS)
+        return render_template("auth/reset_sent.html", hours=accounts.users.RESET_TTL_HOURS)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/reset_request.html", form=form), status
 

@@ -30,7 +30,7 @@ from flask_login import current_user, logout_user
 from connectences import skills, territory, vocab
 from connectences.accounts import create_user
 from connectences.accounts.audit import audit
-from connectences.accounts.service import AccountError, candidate_has_account
+from connectences.accounts.users import AccountError, candidate_has_account
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from connectences import territory
-from connectences.accounts.service import prospection_staff
+from connectences.accounts.users import prospection_staff
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Visit
