@@ -197,3 +197,25 @@ def concurrency_command(clients, seconds):
         click.echo(error, err=True)
     if not outcome.ok:
         raise SystemExit(1)
+
+
+@bench_cli.command("pages", help="Ce que coûte une requête de chaque page (CPU, SQL), sans charge.")
+@click.option("--repeats", default=7, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--pages",
+    default="",
+    help="Pages mesurées, séparées par des virgules (vide : toutes).",
+)
+@with_appcontext
+def pages_command(repeats, pages):
+    from connectences.bench.pages import PAGES, run_pages
+
+    chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(PAGES)
+    unknown = sorted(set(chosen) - set(PAGES))
+    if unknown:
+        raise click.BadParameter(
+            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(PAGES)})",
+            param_hint="--pages",
+        )
+    for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):
+        emit(record)
