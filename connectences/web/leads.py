@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, raiseload, selectinload
 
 from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
@@ -26,6 +26,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
 from connectences.models import (
+    Candidate,
     Company,
     FollowUpPoint,
     Lead,
@@ -95,10 +96,20 @@ def index():
     placements: list[Placement] = []
     if operator_id is not None:
         open_states = LEAD_IN_PROGRESS | {LeadState.ENVOYE}
+        # Hundreds of open leads at the size of a region: load only what the list shows
+        # (anything else raises rather than costing one query per row).
         listed = (
             select(Lead)
             .where(Lead.operator_id == operator_id)
-            .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+            .options(
+                selectinload(Lead.needs)
+                .joinedload(LeadNeed.need)
+                .load_only(Need.title, Need.hours_per_week, raiseload=True),
+                selectinload(Lead.needs)
+                .joinedload(LeadNeed.need)
+                .joinedload(Need.company)
+                .load_only(Company.name, raiseload=True),
+            )
             .order_by(Lead.created_at.desc(), Lead.id.desc())
         )
         leads = db.session.scalars(listed.where(Lead.status.in_(open_states))).all()
@@ -119,7 +130,14 @@ def index():
                     select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
                 )
             )
-            .options(selectinload(Placement.follow_ups), selectinload(Placement.candidate))
+            .options(
+                selectinload(Placement.follow_ups),
+                selectinload(Placement.candidate).options(
+                    load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
+                    raiseload(Candidate.skills),
+                    raiseload(Candidate.commitments),
+                ),
+            )
             .order_by(Placement.start_date.desc())
         ).all()
     to_follow = placements

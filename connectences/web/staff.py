@@ -58,7 +58,9 @@ def index():
     to_qualify = db.session.scalars(
         board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
     ).all()
-    follow = prospection.follow_ups_of(db.session, current_user.id, today=local_today())
+    follow = prospection.follow_up_counts(
+        db.session, current_user.id, today=local_today(), shown=SHOWN
+    )
     unanswered_total, unanswered = _leads(LEAD_UNANSWERED, oldest_first=True)
     returned_total, returned = _leads(
         LEAD_RETURNED, since=now - timedelta(days=RETURNED_WITHIN_DAYS), oldest_first=False
