@@ -119,3 +119,14 @@ def test_a_second_seed_is_refused(runner):
     again = _seed(runner)
     assert again.exit_code != 0
     assert "déjà" in again.output
+
+
+def test_bench_pages_prints_the_cost_of_each_page(runner):
+    assert _seed(runner).exit_code == 0
+    result = runner.invoke(args=["bench", "pages", "--repeats", "2", "--pages", "observatory"])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert record["page"] == "observatory" and record["path"] == "/territoire"
+    assert record["statements"] >= 3 and record["cpu_ms"] > 0 and record["bytes"] > 1000
+    wrong = runner.invoke(args=["bench", "pages", "--pages", "nulle-part"])
+    assert wrong.exit_code != 0 and "pages inconnues : nulle-part" in wrong.output

@@ -133,16 +133,7 @@ def seed_command(candidates, needs, visits, companies, seed):
 def load_command(users, duration, mix_duration, pages, workers, warm):
     from connectences.bench.load import MIX, run_load
 
-    if pages.strip() == "aucune":
-        chosen = []
-    else:
-        chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(MIX)
-    unknown = sorted(set(chosen) - set(MIX))
-    if unknown:
-        raise click.BadParameter(
-            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(MIX)})",
-            param_hint="--pages",
-        )
+    chosen = [] if pages.strip() == "aucune" else _chosen_pages(pages, MIX)
     for record in run_load(
         current_app._get_current_object(),
         users=users,
@@ -210,12 +201,18 @@ def concurrency_command(clients, seconds):
 def pages_command(repeats, pages):
     from connectences.bench.pages import PAGES, run_pages
 
-    chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(PAGES)
-    unknown = sorted(set(chosen) - set(PAGES))
-    if unknown:
-        raise click.BadParameter(
-            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(PAGES)})",
-            param_hint="--pages",
-        )
+    chosen = _chosen_pages(pages, PAGES)
     for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):
         emit(record)
+
+
+def _chosen_pages(pages: str, known) -> list[str]:
+    """The pages named in ``--pages`` (comma-separated; empty: all of ``known``)."""
+    chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(known)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise click.BadParameter(
+            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(known)})",
+            param_hint="--pages",
+        )
+    return chosen
