@@ -60,11 +60,11 @@ def operator_inbox(
         .options(
             selectinload(Lead.needs)
             .joinedload(LeadNeed.need)
-            .load_only(Need.title, Need.hours_per_week, raiseload=True),
+            .load_only(Need.title, Need.hours_per_week, Need.commune, raiseload=True),
             selectinload(Lead.needs)
             .joinedload(LeadNeed.need)
             .joinedload(Need.company)
-            .load_only(Company.name, raiseload=True),
+            .load_only(Company.name, Company.commune, raiseload=True),
         )
         .order_by(Lead.created_at.desc(), Lead.id.desc())
     )
