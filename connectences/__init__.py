@@ -107,9 +107,17 @@ def register_cli(app: Flask) -> None:
     register_commands(app)
 
 
+# Read-side memory of each SQLite connection: the file mapped up to 256 MB (pages shared
+# with the operating system's cache, not copied per connection) and 32 MB of page cache.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+SQLITE_CACHE_KIB = 32 * 1024
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+    """WAL, a busy timeout and foreign keys on every SQLite connection; reads through a
+    memory map and a larger page cache, so that a page scanning a table of 10,000 needs
+    does not copy it from the file again at every request (SQLite's default cache is 2 MB)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
@@ -118,4 +126,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     if os.environ.get("CONNECTENCES_SQLITE_NO_WAL") != "1":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()

@@ -56,6 +56,7 @@ ENV_KEYS = (
     "CONTACT_ADDRESS",
     "CONTACT_HOURS",
     "CONTACT_EMAIL",
+    "OBSERVATORY_CACHE_SECONDS",
 )
 INT_KEYS = {
     "MAIL_PORT",
@@ -72,6 +73,7 @@ INT_KEYS = {
     "COMPANY_CONTACT_RETENTION_MONTHS",
     "MAIL_BODY_RETENTION_DAYS",
     "MAIL_FAILED_RETENTION_DAYS",
+    "OBSERVATORY_CACHE_SECONDS",
 }
 BOOL_KEYS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -179,6 +181,9 @@ class Defaults:
     COMPANY_CONTACT_RETENTION_MONTHS = 36
     MAIL_BODY_RETENTION_DAYS = 365
     MAIL_FAILED_RETENTION_DAYS = 90
+    # The observatory's figures are computed again after this long even when no need
+    # changed (see observatory/cache.py); the page says when they were computed.
+    OBSERVATORY_CACHE_SECONDS = 300
     # Backups
     BACKUP_DIR: str | None = None  # default: instance/backups/
     BACKUP_KEEP = 14  # daily copies kept

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 from connectences import create_app
+from connectences.cvtheque.search import forget_vocabulary
 from connectences.extensions import db
 from connectences.models import Base
 from connectences.territory.load import load_reference
@@ -114,6 +115,10 @@ def _app_context(app):
                 db.session.execute(delete(table))
         db.session.commit()
         db.session.remove()
+        # Per-process caches keyed by versions of the data: ids start again in the next
+        # test's emptied database, so a version could repeat with other rows behind it.
+        forget_vocabulary()
+        app.extensions.pop("observatory_cache", None)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from connectences.extensions import db
 from connectences.models import (
     Candidate,
     CandidateSkill,
+    Commitment,
     Company,
     Lead,
     LeadNeed,
@@ -71,6 +72,34 @@ def test_seeded_needs_are_consistent_with_their_leads_referrals_and_log(runner):
     assert _count(select(Placement.id)) == _count(select(Lead.id).where(Lead.status == "place"))
 
 
+def test_seeded_people_hold_part_time_work(runner):
+    """Every placement is a commitment of the person placed, on the need's days; people
+    "en mission" declared the work they found elsewhere; nobody else holds any."""
+    assert _seed(runner).exit_code == 0
+    placements = db.session.scalars(select(Placement).order_by(Placement.id)).all()
+    assert placements
+    from_placements = db.session.scalars(
+        select(Commitment).where(Commitment.source == "placement").order_by(Commitment.id)
+    ).all()
+    assert sorted(c.placement_id for c in from_placements) == [p.id for p in placements]
+    for commitment in from_placements:
+        placement = commitment.placement
+        need = placement.needs[0].need
+        assert commitment.candidate_id == placement.candidate_id
+        assert commitment.hours_per_week == placement.hours_per_week
+        assert commitment.start == placement.start_date
+        assert set(commitment.days) == set(need.days)
+        assert need.company.name in commitment.label
+    declared = db.session.scalars(
+        select(Commitment).where(Commitment.source == "declared").order_by(Commitment.id)
+    ).all()
+    assert declared
+    assert {c.candidate.status for c in declared} == {"en_mission"}
+    assert all(c.hours_per_week > 0 and c.days and c.label for c in declared)
+    on_mission = _count(select(Candidate.id).where(Candidate.status == "en_mission"))
+    assert len({c.candidate_id for c in declared}) == on_mission
+
+
 def test_rows_added_after_the_seed_get_fresh_ids(runner):
     from tests.factories import make_siret
 
@@ -90,3 +119,14 @@ def test_a_second_seed_is_refused(runner):
     again = _seed(runner)
     assert again.exit_code != 0
     assert "déjà" in again.output
+
+
+def test_bench_pages_prints_the_cost_of_each_page(runner):
+    assert _seed(runner).exit_code == 0
+    result = runner.invoke(args=["bench", "pages", "--repeats", "2", "--pages", "observatory"])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert record["page"] == "observatory" and record["path"] == "/territoire"
+    assert record["statements"] >= 3 and record["cpu_ms"] > 0 and record["bytes"] > 1000
+    wrong = runner.invoke(args=["bench", "pages", "--pages", "nulle-part"])
+    assert wrong.exit_code != 0 and "pages inconnues : nulle-part" in wrong.output

@@ -122,6 +122,9 @@ def _first(query) -> str:
 LIST_PAGES = [
     ("animateur", lambda: "/animateur"),
     ("animateur", lambda: "/animateur/besoins"),
+    # The board joins companies only for the filters that read them (commune, name).
+    ("animateur", lambda: "/animateur/besoins?q=e&intercommunalite=243300563&page=2"),
+    ("animateur", lambda: "/animateur/cvtheque?q=comptable&autour=33529&rayon=30"),
     ("animateur", lambda: "/animateur/cvtheque"),
     ("animateur", lambda: "/animateur/cvtheque?q=comptable"),
     ("animateur", lambda: "/animateur/cvtheque/doublons"),
@@ -134,6 +137,7 @@ LIST_PAGES = [
     ("partner", lambda: "/partenaire"),
     ("partner", lambda: "/partenaire/reorientations"),
     ("territoire", lambda: "/territoire"),
+    ("territoire", lambda: "/territoire?periode=3m"),
     ("admin", lambda: "/admin"),
 ]
 RECORD_PAGES = [

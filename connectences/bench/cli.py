@@ -133,16 +133,7 @@ def seed_command(candidates, needs, visits, companies, seed):
 )
 @with_appcontext
 def load_command(users, duration, mix_duration, pages, workers, warm):
-    if pages.strip() == "aucune":
-        chosen = []
-    else:
-        chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(MIX)
-    unknown = sorted(set(chosen) - set(MIX))
-    if unknown:
-        raise click.BadParameter(
-            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(MIX)})",
-            param_hint="--pages",
-        )
+    chosen = [] if pages.strip() == "aucune" else _chosen_pages(pages, MIX)
     for record in run_load(
         current_app._get_current_object(),
         users=users,
@@ -189,3 +180,31 @@ def concurrency_command(clients, seconds):
         click.echo(error, err=True)
     if not outcome.ok:
         raise SystemExit(1)
+
+
+@bench_cli.command("pages", help="Ce que coûte une requête de chaque page (CPU, SQL), sans charge.")
+@click.option("--repeats", default=7, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--pages",
+    default="",
+    help="Pages mesurées, séparées par des virgules (vide : toutes).",
+)
+@with_appcontext
+def pages_command(repeats, pages):
+    from connectences.bench.pages import PAGES, run_pages
+
+    chosen = _chosen_pages(pages, PAGES)
+    for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):
+        emit(record)
+
+
+def _chosen_pages(pages: str, known) -> list[str]:
+    """The pages named in ``--pages`` (comma-separated; empty: all of ``known``)."""
+    chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(known)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise click.BadParameter(
+            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(known)})",
+            param_hint="--pages",
+        )
+    return chosen

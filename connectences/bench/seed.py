@@ -198,7 +198,14 @@ class Seeder:
             **{c: w for c, w in AROUND_COMMUNE_WEIGHTS.items() if c in known},
         }
         self.company_ids: list[int] = []
+        self.company_names: dict[int, str] = {}
         self.candidate_ids: list[int] = []
+        # Work the people already hold: (candidate id, the generator's commitments) for
+        # the people "en mission"; (placement, candidate, need, company, operator ids)
+        # for every placement. ``seed_commitments`` writes both.
+        self.held: list[tuple[int, tuple]] = []
+        self.placed: list[tuple[int, int, int, int, int]] = []
+        self.need_days: dict[int, list[str]] = {}
         self.needs_by_state: dict[str, list[tuple[int, int]]] = {}
         self.transitions: list[dict] = []
 
@@ -246,6 +253,7 @@ class Seeder:
         _insert(self.session, Company, rows)
         _insert(self.session, CompanyContact, contacts)
         self.company_ids = [r["id"] for r in rows]
+        self.company_names.update((r["id"], r["name"]) for r in rows)
         return len(rows) + len(contacts)
 
     # ---------------------------------------------------------------- candidates
@@ -296,6 +304,8 @@ class Seeder:
                     "name_key": name_key(first_name, last_name)[:200] or None,
                 }
             )
+            if person.commitments:
+                self.held.append((cid, person.commitments))
             for position, label in enumerate(person.skills):
                 if label not in concepts:
                     concepts[label] = (normalize(label), concept_of(label))
@@ -390,6 +400,8 @@ class Seeder:
                 }
             )
             self.needs_by_state.setdefault(state, []).append((nid, company))
+            if state == N.POURVU:
+                self.need_days[nid] = rows[-1]["days"]
             self._log("need", nid, ["nouveau", *NEED_PATHS[state]], created, animateur)
         _insert(self.session, Need, rows)
         return len(rows)
@@ -426,7 +438,7 @@ class Seeder:
         actor = self.animateurs[0] if self.animateurs else None
         if self.operators and self.candidate_ids:
             for state in (N.PROPOSE, N.POURVU):
-                for need_id, _company in self.needs_by_state.get(state, []):
+                for need_id, company in self.needs_by_state.get(state, []):
                     lead_state = _pick(rng, LEAD_OPEN_STATES) if state == N.PROPOSE else L.PLACE
                     created = _moment(rng, self.today - timedelta(days=rng.randint(1, 400)))
                     leads.append(
@@ -474,6 +486,9 @@ class Seeder:
                             }
                         )
                         placement_needs.append({"placement_id": placement_id, "need_id": need_id})
+                        self.placed.append(
+                            (placement_id, chosen[0], need_id, company, leads[-1]["operator_id"])
+                        )
                         for months in (1, 3, 6):
                             due = start + timedelta(days=30 * months)
                             done = due < self.today and rng.random() < 0.8
@@ -528,12 +543,69 @@ class Seeder:
 
 
 def seed_commitments(seeder: Seeder) -> int:
-    """Commitments of candidates (the ``commitment`` table), once that table exists.
+    """Part-time work the people hold (the ``commitment`` table), as a living platform has:
 
-    Kept apart so that it can be filled in without touching the other phases; until
-    the model lands it writes nothing and says so (0 rows).
+    - every placement recorded on the platform is a commitment of the person placed
+      (``source="placement"``), on the need's days, labelled with the company and the
+      operator, as ``workflows.leads`` records it;
+    - the people "en mission" of the synthetic generator declared one or two jobs found
+      elsewhere (``source="declared"``), some of them ending soon.
+
+    Placements and people come from the phases before (``outcomes``, ``candidates``).
     """
-    return 0
+    from connectences.demo.candidates import HELD_WORK
+    from connectences.models import Commitment, Operator, Placement
+
+    session, rng = seeder.session, seeder.rng
+    operators = dict(session.execute(select(Operator.id, Operator.name)).all())
+    placements = {
+        row.id: row
+        for row in session.execute(
+            select(Placement.id, Placement.hours_per_week, Placement.start_date).where(
+                Placement.id.in_([p[0] for p in seeder.placed])
+            )
+        )
+    }
+    first = _next_id(session, Commitment)
+    rows = []
+    for placement_id, candidate_id, need_id, company_id, operator_id in seeder.placed:
+        placement = placements[placement_id]
+        company = seeder.company_names.get(company_id, "")
+        rows.append(
+            {
+                "id": first + len(rows),
+                "candidate_id": candidate_id,
+                "label": f"{company}, {operators.get(operator_id, '')}"[:200],
+                "hours_per_week": placement.hours_per_week,
+                "days": [d for d in vocab.DAYS if d in seeder.need_days.get(need_id, ())],
+                "start": placement.start_date,
+                "until": None,
+                "source": "placement",
+                "placement_id": placement_id,
+                "created_by_id": None,
+                "created_at": seeder.now,
+            }
+        )
+    for candidate_id, held in seeder.held:
+        for item in held:
+            rows.append(
+                {
+                    "id": first + len(rows),
+                    "candidate_id": candidate_id,
+                    "label": rng.choice(HELD_WORK),
+                    "hours_per_week": item.hours_per_week,
+                    "days": [d for d in vocab.DAYS if d in item.days],
+                    "start": None,
+                    "until": item.until,
+                    "source": "declared",
+                    "placement_id": None,
+                    "created_by_id": None,
+                    "created_at": seeder.now,
+                }
+            )
+    _insert(session, Commitment, rows)
+    seeder.held, seeder.placed = [], []
+    return len(rows)
 
 
 def reset_sequences(session: Session) -> None:

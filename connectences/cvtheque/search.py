@@ -16,6 +16,8 @@ Nothing here knows about HTTP: the web layer builds a ``SearchFilters`` and call
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -315,6 +317,28 @@ class NormVocabulary:
     def load(cls, session: Session) -> NormVocabulary:
         return cls(list(session.scalars(select(CandidateSkill.norm).distinct())))
 
+    @classmethod
+    def current(cls, session: Session) -> NormVocabulary:
+        """The library's vocabulary, read again only when skills may have changed.
+
+        Reading and indexing the distinct norms of 330,000 skills costs a search some
+        20 ms; they change when people are added or edited. The process keeps the last
+        vocabulary with the version it was read at (the three maxima the matching index
+        also watches, one index read each): a new skill or person, or an edited one,
+        gives a new version. Norms of deleted people stay until then and match no one
+        (the search reads the skills table itself); the vocabulary is re-read at least
+        every ``VOCABULARY_SECONDS`` anyway.
+        """
+        version = _skills_version(session)
+        with _vocabulary_lock:
+            kept = _vocabulary.get("current")
+        if kept is not None and kept[0] == version and time.monotonic() < kept[1]:
+            return kept[2]
+        vocabulary = cls.load(session)
+        with _vocabulary_lock:
+            _vocabulary["current"] = (version, time.monotonic() + VOCABULARY_SECONDS, vocabulary)
+        return vocabulary
+
     def word_matches(self, word: str) -> dict[str, float]:
         """Library words standing for a query word: itself, longer words it starts
         (abbreviations: "compta"), and close spellings (typos, missing letters)."""
@@ -358,12 +382,35 @@ class NormVocabulary:
         return out
 
 
+VOCABULARY_SECONDS = 600
+_vocabulary: dict[str, tuple[tuple, float, NormVocabulary]] = {}
+_vocabulary_lock = threading.Lock()
+
+
+def _skills_version(session: Session) -> tuple:
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(Candidate.id)).scalar_subquery(),
+                select(func.max(Candidate.updated_at)).scalar_subquery(),
+                select(func.max(CandidateSkill.id)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+def forget_vocabulary() -> None:
+    """Drop the kept vocabulary (tests that empty the database between them)."""
+    with _vocabulary_lock:
+        _vocabulary.clear()
+
+
 def resolve_text(session: Session, text: str, vocabulary: NormVocabulary | None = None):
     """Each term of ``text`` resolved to concepts, stored norms and ROME codes."""
     terms = split_terms(text)
     if not terms:
         return []
-    vocabulary = vocabulary or NormVocabulary.load(session)
+    vocabulary = vocabulary or NormVocabulary.current(session)
     resolved = []
     for term in terms:
         concepts = _concepts_for(term)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
@@ -54,6 +54,12 @@ class Visit(Base):
     """A prospection contact with a company (door to door, phone, collective session...)."""
 
     __tablename__ = "visit"
+    # An animateur's open follow-ups in date order (their home page and their list); the
+    # visits list's counts by channel and outcome, read from an index alone.
+    __table_args__ = (
+        Index("ix_visit_follow_ups", "animateur_id", "follow_up_closed_at", "follow_up_on"),
+        Index("ix_visit_channel_outcome", "channel", "outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(

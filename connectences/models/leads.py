@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
@@ -17,6 +17,8 @@ class Lead(Base):
     """A need, or a bundle of needs ("un poste en temps partagé"), proposed to an operator."""
 
     __tablename__ = "lead"
+    # An operator's inbox: its leads by state, newest first.
+    __table_args__ = (Index("ix_lead_operator_status", "operator_id", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"), index=True)

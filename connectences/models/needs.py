@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
@@ -13,6 +13,9 @@ from connectences.models.companies import Company
 
 class Need(Base):
     __tablename__ = "need"
+    # The needs board and the animateur's home count the queue by state: answered from
+    # this index alone, without reading the rows.
+    __table_args__ = (Index("ix_need_status_queue", "status", "source", "owner_confirmed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -44,7 +47,8 @@ class Need(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: its maximum tells the observatory's cache that a need changed.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     company: Mapped[Company] = relationship()
 

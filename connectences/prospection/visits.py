@@ -237,6 +237,43 @@ def follow_ups_of(session: Session, animateur_id: int, *, today: date) -> Follow
     )
 
 
+@dataclass(frozen=True)
+class FollowUpCounts:
+    """How many open follow-ups one animateur has in each bucket, and the first ones due
+    (overdue then today's, oldest first): the home page's summary, without loading them all."""
+
+    overdue: int
+    today: int
+    upcoming: int
+    first_due: list[Visit]
+
+
+def follow_up_counts(
+    session: Session, animateur_id: int, *, today: date, shown: int
+) -> FollowUpCounts:
+    """The buckets of ``follow_ups_of`` counted in SQL, with the ``shown`` first ones due."""
+    open_ones = (
+        Visit.animateur_id == animateur_id,
+        Visit.follow_up_on.is_not(None),
+        Visit.follow_up_closed_at.is_(None),
+    )
+    overdue, due_today, upcoming = session.execute(
+        select(
+            func.count().filter(Visit.follow_up_on < today),
+            func.count().filter(Visit.follow_up_on == today),
+            func.count().filter(Visit.follow_up_on > today),
+        ).where(*open_ones)
+    ).one()
+    first_due = session.scalars(
+        select(Visit)
+        .options(joinedload(Visit.company))
+        .where(*open_ones, Visit.follow_up_on <= today)
+        .order_by(Visit.follow_up_on, Visit.id)
+        .limit(shown)
+    ).all()
+    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
+
+
 def reschedule_follow_up(
     session: Session, visit: Visit, new_date: date | str | None, *, actor: User, today: date
 ) -> Visit:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from connectences.accounts.scope import observatory_scope
@@ -10,6 +10,7 @@ from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
 from connectences.observatory import figures
+from connectences.observatory.cache import ObservatoryCache
 from connectences.web.access import guard_blueprint
 
 bp = Blueprint("observatory", __name__, url_prefix="/territoire")
@@ -22,7 +23,13 @@ def index():
     epci = db.session.get(Epci, siren) if siren else None
     now = utcnow()
     period = figures.parse_period(request.args.get("periode"))
-    seen = figures.observatory(db.session, siren, period, now=now) if epci is not None else None
+    seen = None
+    if epci is not None:
+        cache = current_app.extensions.setdefault(
+            "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
+        )
+        cached = cache.figures(db.session, siren, period, now=now)
+        seen, now = cached.figures, cached.computed_at  # the page tells when they were computed
     return render_template(
         "observatory/index.html",
         epci=epci,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import request
-from sqlalchemy import Select
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import Select, func, literal_column, select
 
 from connectences.extensions import db
 
@@ -15,10 +16,45 @@ def page_number() -> int:
     return max(1, min(MAX_PAGE, request.args.get("page", 1, type=int) or 1))
 
 
+def count_rows(query: Select) -> Select:
+    """``SELECT count(*)`` over the rows of ``query``, without its columns and order.
+
+    Flask-SQLAlchemy counts over a subquery of every selected column (the whole need and
+    its company on the needs board); the count only needs the rows, which the database
+    can then take from an index. A query with DISTINCT or GROUP BY keeps its columns,
+    since they decide the rows.
+    """
+    if query._distinct or query._group_by_clauses:
+        rows = query.order_by(None)
+    else:
+        rows = query.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(
+            None
+        )
+    return select(func.count()).select_from(rows.subquery())
+
+
+class _Pagination(SelectPagination):
+    def _query_count(self) -> int:
+        session = self._query_args["session"]
+        return session.execute(count_rows(self._query_args["select"])).scalar()
+
+
+def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
+    return _Pagination(
+        select=query,
+        session=db.session(),
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        count=True,
+    )
+
+
 def paginate(query: Select, per_page: int):
     """One page of ``query`` (Flask-SQLAlchemy's ``Pagination``) at the requested page
     number; a number past the end gives the last page."""
-    pagination = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
+    pagination = _paginate(query, page_number(), per_page)
     if pagination.page > pagination.pages >= 1:
-        pagination = db.paginate(query, page=pagination.pages, per_page=per_page)
+        pagination = _paginate(query, pagination.pages, per_page)
     return pagination

@@ -34,7 +34,9 @@ def index():
     to_qualify = db.session.scalars(
         board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
     ).all()
-    follow = prospection.follow_ups_of(db.session, current_user.id, today=local_today())
+    follow = prospection.follow_up_counts(
+        db.session, current_user.id, today=local_today(), shown=SHOWN
+    )
     unanswered_total, unanswered = inboxes.leads_in(
         db.session, LEAD_UNANSWERED, oldest_first=True, limit=SHOWN
     )

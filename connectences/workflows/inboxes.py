@@ -8,9 +8,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
-from connectences.models import FollowUpPoint, Lead, LeadNeed, Need, Placement, Referral
+from connectences.models import (
+    Candidate,
+    Company,
+    FollowUpPoint,
+    Lead,
+    LeadNeed,
+    Need,
+    Placement,
+    Referral,
+)
 from connectences.workflows import LEAD_IN_PROGRESS, LeadState
 
 
@@ -43,10 +52,20 @@ def operator_inbox(
     the ``closed_shown`` latest closed ones (history, not years of it) and how many
     closed ones there are in all."""
     open_states = LEAD_IN_PROGRESS | {LeadState.ENVOYE}
+    # Hundreds of open leads at the size of a region: load only what the list shows
+    # (anything else raises rather than costing one query per row).
     listed = (
         select(Lead)
         .where(Lead.operator_id == operator_id)
-        .options(selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company))
+        .options(
+            selectinload(Lead.needs)
+            .joinedload(LeadNeed.need)
+            .load_only(Need.title, Need.hours_per_week, Need.commune, raiseload=True),
+            selectinload(Lead.needs)
+            .joinedload(LeadNeed.need)
+            .joinedload(Need.company)
+            .load_only(Company.name, Company.commune, raiseload=True),
+        )
         .order_by(Lead.created_at.desc(), Lead.id.desc())
     )
     leads = session.scalars(listed.where(Lead.status.in_(open_states))).all()
@@ -74,7 +93,15 @@ def placements_to_follow(session, operator_id: int) -> list[Placement]:
                     select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
                 )
             )
-            .options(selectinload(Placement.follow_ups), selectinload(Placement.candidate))
+            .options(
+                selectinload(Placement.follow_ups),
+                # The list shows the person's name only: not their skills and commitments.
+                selectinload(Placement.candidate).options(
+                    load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
+                    raiseload(Candidate.skills),
+                    raiseload(Candidate.commitments),
+                ),
+            )
             .order_by(Placement.start_date.desc())
         )
     )

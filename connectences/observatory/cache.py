@@ -1,0 +1,72 @@
+"""The observatory's figures, computed once and read many times.
+
+Computing them scans every need of the platform with its company and commune (five
+aggregates, some 60 ms at 10,000 needs); the figures change a few times a day. Each
+process keeps the last figures of each (intercommunality, period) with the moment they
+were computed, and computes them again when either:
+
+- the needs changed: the key holds a version of the ``need`` table read by one cheap
+  indexed statement (count, highest id, latest ``updated_at``), so a need added,
+  qualified, placed or deleted shows at the next request;
+- they are older than ``OBSERVATORY_CACHE_SECONDS`` (5 minutes by default): what the
+  version does not see (a company that moved to another commune, the start of a
+  "last 3 months" period sliding with the clock) is at most that old.
+
+The page says when its figures were computed (« Chiffres au … »). The cache lives in
+the application object (``app.extensions``), one per process and per app; nothing is
+shared between workers, which each compute their own copy.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectences.models import Need
+from connectences.observatory.figures import Observatory, observatory, parse_period
+
+DEFAULT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Figures of one intercommunality and period, and when they were computed."""
+
+    figures: Observatory
+    computed_at: datetime
+
+
+class ObservatoryCache:
+    """Figures by (intercommunality, period, version of the needs), each kept ``seconds``."""
+
+    def __init__(self, seconds: float = DEFAULT_SECONDS) -> None:
+        self.seconds = seconds
+        self._entries: dict[tuple, Seen] = {}
+        self._lock = threading.Lock()
+
+    def figures(self, session: Session, siren: str, period: str, *, now: datetime) -> Seen:
+        period = parse_period(period)
+        key = (siren, period, needs_version(session))
+        with self._lock:
+            seen = self._entries.get(key)
+        if seen is not None and now - seen.computed_at < timedelta(seconds=self.seconds):
+            return seen
+        seen = Seen(observatory(session, siren, period, now=now), now)
+        with self._lock:
+            # Entries of an older version can never be read again: keep only the newest.
+            self._entries = {k: v for k, v in self._entries.items() if k[2] == key[2] and k != key}
+            self._entries[key] = seen
+        return seen
+
+
+def needs_version(session: Session) -> tuple:
+    """What changes whenever a need is added, changed or deleted (one indexed read)."""
+    return tuple(
+        session.execute(
+            select(func.count(Need.id), func.max(Need.id), func.max(Need.updated_at))
+        ).one()
+    )

@@ -1,0 +1,148 @@
+"""What the staff pages keep between requests, and what they count without loading rows.
+
+The observatory's figures are kept per (intercommunality, period) under a version of the
+needs: any change to a need shows at the next request; what the version cannot see (a
+company moving) shows once the figures expire, and the page says when they were computed.
+The CV search keeps the library's vocabulary until a skill or a person changes. The
+animateur's home counts follow-ups in SQL; the pager counts rows without their columns.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from connectences import territory
+from connectences.clock import local_today
+from connectences.cvtheque.search import search_candidates
+from connectences.extensions import db
+from connectences.models import Company, Need, Visit
+from connectences.models.base import utcnow
+from connectences.needs import board
+from connectences.observatory.cache import ObservatoryCache
+from connectences.prospection.visits import follow_up_counts, follow_ups_of
+from connectences.web.paging import count_rows
+from tests import factories
+
+
+def _needs(*titles: str) -> list[Need]:
+    company = factories.company(commune=factories.ARCACHON)
+    factories.load(
+        factories.document(
+            companies=[company],
+            needs=[factories.need(company=company["ref"], title=t) for t in titles],
+        )
+    )
+    return list(db.session.scalars(select(Need).order_by(Need.id)))
+
+
+def _received(client) -> str:
+    page = html.unescape(client.get("/territoire").get_data(as_text=True))
+    return page[page.index("<dt>Besoins reçus</dt>") :].split("</dd>")[0]
+
+
+def test_the_observatory_shows_every_change_of_a_need_at_the_next_request(client, auth):
+    needs = _needs("Paie du mardi")
+    auth.login("territoire")
+    assert _received(client).endswith(">1")
+    _needs("Accueil du samedi")
+    assert _received(client).endswith(">2")
+    needs[0].status = "pourvu"
+    db.session.commit()
+    page = html.unescape(client.get("/territoire").get_data(as_text=True))
+    assert "<dt>Besoins pourvus</dt><dd>1</dd>" in page
+    db.session.execute(delete(Need).where(Need.id == needs[0].id))
+    db.session.commit()
+    assert _received(client).endswith(">1")
+
+
+def test_the_observatory_page_says_when_its_figures_were_computed(client, auth):
+    _needs("Paie du mardi")
+    auth.login("territoire")
+    page = html.unescape(client.get("/territoire").get_data(as_text=True))
+    assert "Chiffres au " in page
+
+
+def test_figures_the_version_cannot_see_change_when_they_expire():
+    _needs("Paie du mardi")
+    cache = ObservatoryCache(seconds=300)
+    now = utcnow()
+    first = cache.figures(db.session, factories.COBAS, "tout", now=now)
+    assert first.figures.total == 1 and first.computed_at == now
+    # The company moves to another intercommunality: no need changed.
+    elsewhere = territory.communes_of_epci(factories.COBAN)[0].insee
+    company = db.session.scalar(select(Company))
+    company.commune = elsewhere
+    db.session.commit()
+    kept = cache.figures(db.session, factories.COBAS, "tout", now=now + timedelta(minutes=4))
+    assert kept is first
+    later = now + timedelta(minutes=6)
+    fresh = cache.figures(db.session, factories.COBAS, "tout", now=later)
+    assert fresh.figures.total == 0 and fresh.computed_at == later
+    # Each period has its own figures.
+    assert cache.figures(db.session, factories.COBAS, "3m", now=later).figures.period == "3m"
+
+
+def test_the_cv_search_finds_a_person_added_after_a_search():
+    factories.load(factories.document(candidates=[factories.candidate()]))
+    assert search_candidates(db.session, {"text": "ostréiculture"}).total == 0
+    person = factories.candidate(skills=["ostréiculture", "conduite de chaland"])
+    factories.load(factories.document(candidates=[person]))
+    found = search_candidates(db.session, {"text": "ostréiculture"})
+    assert [hit.candidate.ref for hit in found.items] == [person["ref"]]
+
+
+def test_the_home_counts_follow_ups_as_the_full_list_does(auth):
+    me = auth.create("animateur")
+    _needs("Paie du mardi")
+    company = db.session.scalar(select(Company))
+    today = local_today()
+    days = [-9, -3, -3, -1, 0, 0, 2, 30]
+    for offset in days:
+        db.session.add(
+            Visit(
+                company_id=company.id,
+                channel="telephone",
+                visited_on=today - timedelta(days=10),
+                animateur_id=me.id,
+                follow_up_on=today + timedelta(days=offset),
+            )
+        )
+    # A closed follow-up is not counted.
+    db.session.add(
+        Visit(
+            company_id=company.id,
+            channel="telephone",
+            visited_on=today,
+            animateur_id=me.id,
+            follow_up_on=today - timedelta(days=5),
+            follow_up_closed_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    full = follow_ups_of(db.session, me.id, today=today)
+    counted = follow_up_counts(db.session, me.id, today=today, shown=3)
+    assert (counted.overdue, counted.today, counted.upcoming) == (4, 2, 2)
+    assert (len(full.overdue), len(full.today), len(full.upcoming)) == (4, 2, 2)
+    assert [v.id for v in counted.first_due] == [v.id for v in (full.overdue + full.today)[:3]]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{}, {"statut": "nouveau"}, {"q": "mardi"}, {"intercommunalite": factories.COBAS}],
+    ids=["all", "status", "text", "epci"],
+)
+def test_the_pager_counts_the_rows_of_the_board(args):
+    _needs("Paie du mardi", "Accueil du samedi", "Paie du jeudi")
+    filters = board.parse_filters(args)
+    query = board.board_query(filters, now=utcnow())
+    rows = db.session.scalars(query).unique().all()
+    assert rows
+    assert db.session.scalar(count_rows(query)) == len(rows)
+    distinct = select(Need.company_id).distinct()
+    assert db.session.scalar(count_rows(distinct)) == 1
+    grouped = select(Need.status, func.count()).group_by(Need.status)
+    assert db.session.scalar(count_rows(grouped)) == 1
