@@ -93,6 +93,8 @@ ACTION_LABELS: dict[str, str] = {
     "exchange.import": "Import d'un document d'échange",
     "exchange.export": "Export d'un document d'échange",
     "audit_export": "Export du journal d'audit",
+    "api_token.issued": "Jeton d'accès à l'API créé",
+    "api_token.revoked": "Jeton d'accès à l'API révoqué",
 }
 # What each kind of record is called on the page.
 ENTITY_LABELS: dict[str, str] = {

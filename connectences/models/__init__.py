@@ -1,6 +1,7 @@
 """All models, importable from one place (and so known to Alembic)."""
 
 from connectences.models.accounts import (
+    ApiToken,
     Invitation,
     LoginSession,
     LoginThrottle,
@@ -35,6 +36,7 @@ from connectences.models.organisations import Operator, Partner
 from connectences.models.territory import Commune, Epci
 
 __all__ = [
+    "ApiToken",
     "AuditLog",
     "Base",
     "Candidate",

@@ -52,6 +52,26 @@ class User(UserMixin, Base):
         return f"{self.id}:{self.session_version}"
 
 
+class ApiToken(Base):
+    """A personal API token an admin issued to a user: only a hash of its secret is kept
+    (the secret is shown once, when issued); it acts with its owner's role and scope."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the secret, hex: the secret is 256 random bits, so a fast hash is enough.
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 class Invitation(Base):
     """A single-use, expiring link to set a password. Only the token's hash is stored."""
 

@@ -1,0 +1,142 @@
+"""Personal API tokens: issued by an admin to a user, shown once, stored hashed, named,
+with an expiry, revocable, their last use kept. A token acts with its owner's role and
+scope (``accounts.scope``), exactly as the owner does on the web. No HTTP here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectences.accounts.audit import audit
+from connectences.accounts.users import AccountError, normalise_email
+from connectences.models import ApiToken, User
+from connectences.models.base import utcnow
+
+# What every secret starts with, so that one found in a log or a repository is recognised.
+PREFIX = "cte_"
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
+MAX_NAME = 100
+# The last use is written at most this often (a busy client would write at every call).
+LAST_USE_STEP = timedelta(minutes=1)
+
+
+class TokenRefused(AccountError):
+    """A request's token is missing, unknown, expired, revoked or its owner disabled;
+    ``reason`` says which (data, for tests and logs), the message says it in French."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def hash_secret(secret: str) -> str:
+    """The stored form of a secret (SHA-256, hex)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    *,
+    owner_email: str,
+    name: str,
+    days: int | None,
+    actor: User,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for the active user ``owner_email``; return it with its secret,
+    which is not stored and cannot be shown again. Refusals name their field
+    (``owner_email``, ``name``, ``days``)."""
+    now = now or utcnow()
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Donnez un nom au jeton (par exemple l'outil qui l'utilisera)."
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Le nom ne doit pas dépasser {MAX_NAME} caractères."
+    if days is None or not 1 <= days <= MAX_DAYS:
+        errors["days"] = f"Choisissez une durée de validité entre 1 et {MAX_DAYS} jours."
+    owner = session.scalar(select(User).where(User.email == normalise_email(owner_email or "")))
+    if owner is None:
+        errors["owner_email"] = "Aucun compte n'a cette adresse e-mail."
+    elif not owner.active:
+        errors["owner_email"] = "Ce compte est désactivé : réactivez-le d'abord."
+    if errors:
+        refusal = AccountError(next(iter(errors.values())))
+        refusal.errors = errors
+        raise refusal
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        user=owner,
+        secret_hash=hash_secret(secret),
+        created_by_id=actor.id,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    audit(
+        session,
+        "api_token.issued",
+        actor=actor,
+        entity="user",
+        entity_id=owner.id,
+        details={"token": token.id, "name": name, "days": days},
+    )
+    return token, secret
+
+
+def verify_token(session: Session, secret: str | None, now: datetime | None = None) -> ApiToken:
+    """The live token whose secret is ``secret``; its last use is recorded (flushed, not
+    committed). Raises ``TokenRefused`` otherwise."""
+    now = now or utcnow()
+    if not secret:
+        raise TokenRefused(
+            "missing",
+            "Jeton d'accès manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+        )
+    token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == hash_secret(secret)))
+    if token is None:
+        raise TokenRefused("invalid", "Jeton d'accès inconnu : vérifiez qu'il est copié en entier.")
+    if token.revoked_at is not None:
+        raise TokenRefused("revoked", "Ce jeton d'accès a été révoqué.")
+    if token.expires_at <= now:
+        raise TokenRefused("expired", "Ce jeton d'accès a expiré : demandez-en un nouveau.")
+    if not token.user.active:
+        raise TokenRefused("disabled", "Le compte de ce jeton d'accès est désactivé.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_STEP:
+        token.last_used_at = now
+        session.flush()
+    return token
+
+
+def revoke_token(
+    session: Session, token_id: int, *, actor: User, now: datetime | None = None
+) -> ApiToken:
+    """Revoke a token for good (revoking it again changes nothing)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise AccountError("Ce jeton d'accès n'existe pas.")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        audit(
+            session,
+            "api_token.revoked",
+            actor=actor,
+            entity="user",
+            entity_id=token.user_id,
+            details={"token": token.id, "name": token.name},
+        )
+    return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, the newest first (the admin's list)."""
+    return list(
+        session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    )

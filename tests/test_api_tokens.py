@@ -1,0 +1,102 @@
+"""Personal API tokens, the domain: issued once, stored hashed, expiring, revocable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.accounts import api_tokens
+from connectences.accounts.users import AccountError
+from connectences.extensions import db
+from connectences.models import ApiToken, AuditLog
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _issue(auth, role="company", days=30, **kwargs):
+    admin = auth.create("admin")
+    owner = auth.create(role)
+    token, secret = api_tokens.issue_token(
+        db.session,
+        owner_email=kwargs.pop("owner_email", owner.email.upper()),
+        name=kwargs.pop("name", "Outil de la Région"),
+        days=days,
+        actor=admin,
+        now=NOW,
+    )
+    db.session.commit()
+    return admin, owner, token, secret
+
+
+def test_issue_keeps_only_a_hash_and_audits(auth):
+    admin, owner, token, secret = _issue(auth)
+    assert secret.startswith("cte_") and len(secret) > 40
+    stored = db.session.scalars(select(ApiToken)).one()
+    assert stored.user_id == owner.id
+    assert secret not in stored.secret_hash
+    assert stored.secret_hash == api_tokens.hash_secret(secret)
+    assert stored.expires_at == NOW + timedelta(days=30)
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "api_token.issued")).one()
+    assert entry.actor_id == admin.id and entry.entity_id == owner.id
+    assert secret not in str(entry.details)
+
+
+def test_verify_accepts_a_live_token_and_records_its_use(auth):
+    _, owner, token, secret = _issue(auth)
+    found = api_tokens.verify_token(db.session, secret, now=NOW + timedelta(hours=1))
+    assert found.id == token.id and found.user.id == owner.id
+    assert found.last_used_at == NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [(None, "missing"), ("", "missing"), ("cte_nimportequoi", "invalid")],
+)
+def test_verify_refuses_missing_and_unknown_secrets(auth, secret, reason):
+    _issue(auth)
+    with pytest.raises(api_tokens.TokenRefused) as refusal:
+        api_tokens.verify_token(db.session, secret, now=NOW)
+    assert refusal.value.reason == reason
+
+
+def test_a_token_expires_at_its_date(auth):
+    _, _, token, secret = _issue(auth, days=1)
+    api_tokens.verify_token(db.session, secret, now=NOW + timedelta(hours=23))
+    with pytest.raises(api_tokens.TokenRefused) as refusal:
+        api_tokens.verify_token(db.session, secret, now=NOW + timedelta(days=1))
+    assert refusal.value.reason == "expired"
+    assert "expiré" in refusal.value.message
+
+
+def test_a_revoked_token_is_refused_and_revoking_twice_changes_nothing(auth):
+    admin, _, token, secret = _issue(auth)
+    api_tokens.revoke_token(db.session, token.id, actor=admin, now=NOW)
+    api_tokens.revoke_token(db.session, token.id, actor=admin, now=NOW + timedelta(days=1))
+    db.session.commit()
+    assert db.session.get(ApiToken, token.id).revoked_at == NOW
+    revoked = db.session.scalars(select(AuditLog).where(AuditLog.action == "api_token.revoked"))
+    assert len(revoked.all()) == 1
+    with pytest.raises(api_tokens.TokenRefused) as refusal:
+        api_tokens.verify_token(db.session, secret, now=NOW)
+    assert refusal.value.reason == "revoked"
+
+
+def test_a_disabled_owner_s_token_is_refused(auth):
+    _, owner, _, secret = _issue(auth)
+    owner.active = False
+    db.session.commit()
+    with pytest.raises(api_tokens.TokenRefused) as refusal:
+        api_tokens.verify_token(db.session, secret, now=NOW)
+    assert refusal.value.reason == "disabled"
+
+
+def test_issue_refuses_bad_fields_each_by_name(auth):
+    admin = auth.create("admin")
+    with pytest.raises(AccountError) as refusal:
+        api_tokens.issue_token(
+            db.session, owner_email="personne@exemple.fr", name=" ", days=0, actor=admin
+        )
+    assert set(refusal.value.errors) == {"owner_email", "name", "days"}
+    assert db.session.scalars(select(ApiToken)).all() == []
