@@ -37,6 +37,8 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.invitation",
     "auth.forgot_password",
+    # The JSON API's OpenAPI document: it describes the API and holds no data.
+    "api_openapi",
     # The job seeker's side of the CV library: no password, a signed personal link.
     "cv_public.submit",
     "cv_public.skills_found",

@@ -9,10 +9,12 @@ import pytest
 from flask import Blueprint
 
 from connectences import create_app
+from connectences.accounts import api_tokens
 from connectences.extensions import db
 from connectences.web.access import (
     ALL_ROLES,
     PUBLIC,
+    TOKEN_BLUEPRINTS,
     guard_blueprint,
     route_roles,
     undeclared_endpoints,
@@ -61,7 +63,12 @@ def test_a_route_added_without_a_declaration_is_caught(tmp_path):
 @pytest.mark.parametrize("role", sorted(ALL_ROLES))
 def test_each_role_is_refused_every_route_it_does_not_own(app, auth, role):
     client = app.test_client()
-    auth.login(role, client=client)
+    user = auth.login(role, client=client)
+    # Token-authenticated blueprints (the JSON API) get the same user's API token.
+    _, secret = api_tokens.issue_token(
+        db.session, owner_email=user.email, name="Essai", days=1, actor=user
+    )
+    db.session.commit()
     wrong = []
     checked = 0
     for rule, method in _routes(app):
@@ -69,7 +76,9 @@ def test_each_role_is_refused_every_route_it_does_not_own(app, auth, role):
         if roles == PUBLIC or rule.endpoint == "auth.logout":  # logging out ends the run
             continue
         url = sample_url(app, rule)
-        with client.open(url, method=method) as response:
+        blueprint = rule.endpoint.rsplit(".", 1)[0]
+        headers = {"Authorization": f"Bearer {secret}"} if blueprint in TOKEN_BLUEPRINTS else {}
+        with client.open(url, method=method, headers=headers) as response:
             status = response.status_code
         db.session.rollback()
         if role in roles:

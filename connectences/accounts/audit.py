@@ -95,6 +95,7 @@ ACTION_LABELS: dict[str, str] = {
     "audit_export": "Export du journal d'audit",
     "api_token.issued": "Jeton d'accès à l'API créé",
     "api_token.revoked": "Jeton d'accès à l'API révoqué",
+    "api_access_refused": "Accès refusé par l'API (rôle du jeton)",
 }
 # What each kind of record is called on the page.
 ENTITY_LABELS: dict[str, str] = {

@@ -42,14 +42,26 @@ def may_open_referral(user: User | None, referral: Referral | None) -> bool:
     return referral is not None and _staff_or_member(user, "partner", referral.partner_id)
 
 
+def companies_reached(user: User | None) -> frozenset[int] | None:
+    """The ids of the companies whose record, and the needs they posted, ``user`` reaches:
+    None for every company (the staff), the companies it owns for a company account,
+    none for anyone else."""
+    if not is_usable(user):
+        return frozenset()
+    if user.role in STAFF_ROLES:
+        return None
+    if user.role == "company":
+        return frozenset(own.id for own in user.companies)
+    return frozenset()
+
+
 def may_open_company(user: User | None, company: Company | None) -> bool:
     """A company's record, and the needs it posted, are reached by the staff and by the
     accounts of its owners."""
-    if company is None or not is_usable(user):
+    if company is None:
         return False
-    if user.role in STAFF_ROLES:
-        return True
-    return user.role == "company" and any(own.id == company.id for own in user.companies)
+    reached = companies_reached(user)
+    return reached is None or company.id in reached
 
 
 def observatory_scope(user: User | None) -> str | None:

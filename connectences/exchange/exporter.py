@@ -193,6 +193,11 @@ def _need(n: Need) -> dict[str, Any]:
     }
 
 
+def need_record(need: Need) -> dict[str, Any]:
+    """One stored need in the canonical interchange form (what an export writes for it)."""
+    return _clean("needs", _need(need))
+
+
 def export_document(session: Any = None) -> dict[str, Any]:
     """Every operator, partner, company, candidate and need as an interchange v1.1 document.
 

@@ -84,3 +84,7 @@ def register_web(app: Flask) -> None:
     register_navigation(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(import_module(module_name).bp)
+    # The JSON API registers through flask-smorest, which documents it as it does.
+    from connectences.web import api_v1
+
+    api_v1.register(app)

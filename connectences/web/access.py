@@ -50,6 +50,10 @@ PUBLIC = "public"
 ALL_ROLES = frozenset(ROLE_HOME)
 # Roles admitted by each guarded blueprint, by blueprint name (filled by guard_blueprint).
 BLUEPRINT_ROLES: dict[str, frozenset[str]] = {}
+# Blueprints whose requests authenticate by token, not by the session cookie: blueprint
+# name -> the function that sets the request's user or returns the refusal (filled by
+# token_authenticated).
+TOKEN_BLUEPRINTS: dict[str, Callable[[], object]] = {}
 
 
 def public(view: Callable) -> Callable:
@@ -128,6 +132,13 @@ def guard_blueprint(blueprint: Blueprint, *roles: str, audit_action: str | None 
                 refuse_and_audit(audit_action, status=403, details={"role": current_user.role})
             abort(403)
         return None
+
+
+def token_authenticated(blueprint: Blueprint, authenticate: Callable[[], object]) -> None:
+    """Requests to ``blueprint`` are authenticated by ``authenticate`` alone (an API token),
+    never by the session cookie: it runs where the login is required, sets the request's
+    user (``g._login_user``) or returns the refusal. The role guards apply as on the web."""
+    TOKEN_BLUEPRINTS[blueprint.name] = authenticate
 
 
 def refuse_and_audit(
@@ -217,6 +228,9 @@ def register_access(app: Flask) -> None:
 
     @app.before_request
     def _require_login():
+        authenticate = TOKEN_BLUEPRINTS.get(request.blueprint or "")
+        if authenticate is not None:
+            return authenticate()
         if is_public_endpoint(app, request.endpoint):
             return None
         if not current_user.is_authenticated:

@@ -3,11 +3,15 @@ of what went wrong: details go to the log only."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from connectences.web.access import wants_json
+from connectences.web.problems import problem
+
+# Under this prefix every error is an RFC 9457 problem (unknown addresses included).
+PROBLEM_PREFIX = "/api/v1/"
 
 ERRORS: dict[int, tuple[str, str]] = {
     400: (
@@ -61,6 +65,8 @@ CSRF_MESSAGE = (
 def render_error(code: int, message: str | None = None):
     title, default_message = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
     text = message or default_message
+    if request.path.startswith(PROBLEM_PREFIX):
+        return problem(code, message)
     if wants_json():
         return jsonify({"erreur": title, "message": text}), code
     return render_template("errors/error.html", code=code, title=title, message=text), code

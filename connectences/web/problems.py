@@ -1,0 +1,55 @@
+"""RFC 9457 problem details (``application/problem+json``), the API's errors, in French."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response
+
+MEDIA_TYPE = "application/problem+json"
+
+# Titles of the statuses the API answers with (the web's error pages have their own).
+TITLES: dict[int, str] = {
+    400: "Requête incorrecte",
+    401: "Authentification requise",
+    403: "Accès refusé",
+    404: "Ressource introuvable",
+    405: "Méthode non permise",
+    406: "Format non disponible",
+    413: "Envoi trop volumineux",
+    415: "Type de contenu non pris en charge",
+    422: "Paramètres invalides",
+    429: "Trop de requêtes",
+    500: "Erreur du serveur",
+}
+DETAILS: dict[int, str] = {
+    401: "Envoyez un jeton d'accès valide dans l'en-tête « Authorization: Bearer <jeton> ».",
+    403: "Le compte de ce jeton n'a pas accès à cette ressource.",
+    404: "Cette ressource n'existe pas, ou le compte de ce jeton n'y a pas accès.",
+    405: "Cette adresse ne s'utilise pas avec cette méthode.",
+    500: "Un problème est survenu de notre côté ; il a été enregistré. Réessayez plus tard.",
+}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions,
+) -> Response:
+    """A problem-details response: ``type`` is about:blank (the status says it all),
+    ``title`` the status in French, ``detail`` this occurrence; extension members
+    (``errors``...) as given."""
+    title = TITLES.get(status) or TITLES[500 if status >= 500 else 400]
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or DETAILS.get(status, title),
+        **extensions,
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
