@@ -14,6 +14,7 @@ from flask import Flask, current_app, g, session
 from connectences.accounts.sessions import Lifetimes, live_session
 from connectences.extensions import db, login_manager
 from connectences.models import User
+from connectences.web import api_v1
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
@@ -85,6 +86,4 @@ def register_web(app: Flask) -> None:
     for module_name in BLUEPRINTS:
         app.register_blueprint(import_module(module_name).bp)
     # The JSON API registers through flask-smorest, which documents it as it does.
-    from connectences.web import api_v1
-
     api_v1.register(app)

@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.scope import STAFF_ROLES, companies_reached, may_open_company
 from connectences.clock import LOCAL_TZ
+from connectences.errors import DomainError
 from connectences.exchange.exporter import need_record
 from connectences.extensions import csrf, db
 from connectences.matching.matches import match_need
@@ -171,8 +172,8 @@ class NeedListArgs(ma.Schema):
 # --------------------------------------------------------------------------- helpers
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(DomainError):
+    """A cursor that is not one this API gave."""
 
 
 def _encode_cursor(key: tuple[datetime, int]) -> str:
