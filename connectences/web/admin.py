@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import accounts
-from connectences.accounts import audit
+from connectences.accounts import api_tokens, audit
 from connectences.accounts.audit import (
     ACTION_LABELS,
     ENTITY_LABELS,
@@ -36,13 +36,14 @@ from connectences.extensions import db
 from connectences.mail import failed_messages, outbox_counts
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
+from connectences.models.base import utcnow
 from connectences.territory import PAYS_EPCIS
 from connectences.typography import plural
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
-from connectences.web.forms import InviteForm, attach_errors
+from connectences.web.forms import ApiTokenForm, InviteForm, attach_errors
 from connectences.web.paging import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -151,6 +152,62 @@ def enable_user(user_id: int):
     db.session.commit()
     flash(f"Le compte {user.email} est réactivé.", "success")
     return redirect(url_for("admin.index"))
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def _render_tokens(form: ApiTokenForm, status: int = 200, error: str | None = None, secret=None):
+    return render_template(
+        "admin/tokens.html",
+        form=form,
+        error=error,
+        secret=secret,
+        tokens=api_tokens.list_tokens(db.session),
+        now=utcnow(),
+    ), status
+
+
+@bp.route("/jetons")
+def api_tokens_index():
+    return _render_tokens(ApiTokenForm())
+
+
+@bp.route("/jetons", methods=["POST"])
+@recent_login_required
+def issue_api_token():
+    """Create a token; its secret is shown on this page only (never flashed: the flash
+    would travel in the session cookie)."""
+    form = ApiTokenForm()
+    if not form.validate_on_submit():
+        return _render_tokens(form, 422)
+    days = form.days.data
+    try:
+        token, secret = api_tokens.issue_token(
+            db.session,
+            owner_email=form.owner_email.data,
+            name=form.name.data,
+            days=int(days) if str(days).isdigit() else None,
+            actor=current_user._get_current_object(),
+        )
+        db.session.commit()
+    except accounts.AccountError as refusal:
+        db.session.rollback()
+        return _render_tokens(form, 422, error=attach_errors(form, refusal))
+    return _render_tokens(ApiTokenForm(formdata=None), secret=(token, secret))
+
+
+@bp.route("/jetons/<int:token_id>/revoquer", methods=["POST"])
+@recent_login_required
+def revoke_api_token(token_id: int):
+    return commit_or_refuse(
+        lambda: api_tokens.revoke_token(
+            db.session, token_id, actor=current_user._get_current_object()
+        ),
+        refusals=accounts.AccountError,
+        back=url_for("admin.api_tokens_index"),
+        done="Le jeton est révoqué : il ne donne plus accès à l'API.",
+    )
 
 
 # --------------------------------------------------------------------------- audit log

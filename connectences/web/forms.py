@@ -94,6 +94,32 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Envoyer l'invitation")
 
 
+class ApiTokenForm(FlaskForm):
+    owner_email = EmailField(
+        "Adresse e-mail du compte",
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        description="Le jeton agit avec le rôle et le périmètre de ce compte, comme sur le site.",
+    )
+    name = StringField(
+        "Nom du jeton",
+        validators=[DataRequired(REQUIRED), Length(max=100)],
+        description="L'outil ou la plateforme qui l'utilisera, par exemple « Outil de la Région ».",
+    )
+    # Checked by the domain (accounts.api_tokens), which names the field in French.
+    days = SelectField(
+        "Validité",
+        choices=[
+            SelectChoice("30", "30 jours"),
+            SelectChoice("90", "90 jours"),
+            SelectChoice("180", "180 jours"),
+            SelectChoice("365", "1 an"),
+        ],
+        default="90",
+        validate_choice=False,
+    )
+    submit = SubmitField("Créer le jeton")
+
+
 def errors_for(refusal: DomainError, fields: Mapping[str, str]) -> dict[str, str]:
     """A domain refusal as a form's errors: each field the domain names (``fields`` maps
     its name to the form's field name) gets its message next to it; the rest goes

@@ -1,0 +1,91 @@
+"""The admin's screens for API tokens: create (secret shown once), list, revoke."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from connectences.accounts import api_tokens
+from connectences.extensions import db
+from connectences.models import ApiToken
+from tests.helpers import audit_entries, error_of, page_text
+
+SECRET = re.compile(r"cte_[A-Za-z0-9_-]{20,}")
+
+
+def _issue(client, **data):
+    return client.post("/admin/jetons", data={"days": "90", **data})
+
+
+def test_an_admin_creates_a_token_sees_its_secret_once_and_it_works(client, auth):
+    auth.login("admin")
+    owner = auth.create("animateur")
+    response = _issue(client, owner_email=owner.email, name="Outil de la Région")
+    assert response.status_code == 200
+    secret = SECRET.search(response.get_data(as_text=True)).group(0)
+    token = db.session.scalars(select(ApiToken)).one()
+    assert token.user_id == owner.id and token.name == "Outil de la Région"
+    assert token.secret_hash == api_tokens.hash_secret(secret)
+    assert [e.details["name"] for e in audit_entries("api_token.issued")] == ["Outil de la Région"]
+    # The list shows it, never its secret again.
+    listing = client.get("/admin/jetons").get_data(as_text=True)
+    assert "Outil de la Région" in listing and owner.email in listing
+    assert "jamais" in listing and SECRET.search(listing) is None
+    api = client.get("/api/v1/needs", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"owner_email": "personne@exemple.fr", "name": "Outil"}, "owner_email", "Aucun compte"),
+        ({"owner_email": "", "name": "Outil"}, "owner_email", "obligatoire"),
+        ({"name": ""}, "name", "obligatoire"),
+        ({"name": "Outil", "days": "9999"}, "days", "entre 1 et 365"),
+        ({"name": "Outil", "days": "beaucoup"}, "days", "entre 1 et 365"),
+    ],
+)
+def test_bad_fields_are_refused_next_to_the_field(client, auth, data, field, words):
+    auth.login("admin")
+    owner = auth.create("company")
+    response = _issue(client, **{"owner_email": owner.email, **data})
+    assert response.status_code == 422
+    assert words in error_of(response, field)
+    assert db.session.scalars(select(ApiToken)).all() == []
+
+
+def test_an_admin_revokes_a_token(client, auth):
+    admin = auth.login("admin")
+    owner = auth.create("company")
+    token, secret = api_tokens.issue_token(
+        db.session, owner_email=owner.email, name="Essai", days=30, actor=admin
+    )
+    db.session.commit()
+    response = client.post(f"/admin/jetons/{token.id}/revoquer", follow_redirects=True)
+    assert "révoqué" in page_text(response)
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+    assert len(audit_entries("api_token.revoked")) == 1
+    api = client.get("/api/v1/needs", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 401
+
+
+@pytest.mark.parametrize("role", ["animateur", "company", "operator", "partner", "candidate"])
+def test_other_roles_cannot_see_create_or_revoke_tokens(app, auth, role):
+    admin = auth.create("admin")
+    owner = auth.create("company")
+    token, _ = api_tokens.issue_token(
+        db.session, owner_email=owner.email, name="Essai", days=30, actor=admin
+    )
+    db.session.commit()
+    client = app.test_client()
+    auth.login(role, client=client)
+    assert client.get("/admin/jetons").status_code == 403
+    created = client.post(
+        "/admin/jetons", data={"owner_email": owner.email, "name": "Pirate", "days": "90"}
+    )
+    assert created.status_code == 403
+    assert client.post(f"/admin/jetons/{token.id}/revoquer").status_code == 403
+    assert [t.name for t in db.session.scalars(select(ApiToken))] == ["Essai"]
+    assert db.session.get(ApiToken, token.id).revoked_at is None
