@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Company, Need
+from connectences.models import Base, Company, Need
 from connectences.workflows import NEED
 from tests import factories
 
@@ -31,6 +31,19 @@ def main_of(response) -> str:
     page = html_of(response)
     start, end = page.find("<main"), page.rfind("</main>")
     return page[start:end] if start != -1 and end != -1 else page
+
+
+# Loaded once per test session and kept: communes and intercommunalities.
+REFERENCE_TABLES = {"commune", "epci"}
+
+
+def empty_domain_tables() -> None:
+    """Delete every row but the reference tables' and commit (what each test leaves)."""
+    db.session.rollback()
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name not in REFERENCE_TABLES:
+            db.session.execute(delete(table))
+    db.session.commit()
 
 
 def count(model) -> int:
