@@ -57,7 +57,16 @@ from tests.helpers import empty_domain_tables, qualify
 
 ROOT = Path(__file__).resolve().parent.parent
 ANONYMOUS = "anonyme"
-ROLES = (ANONYMOUS, "admin", "animateur", "operator", "partner", "company", "candidate", "territoire")
+ROLES = (
+    ANONYMOUS,
+    "admin",
+    "animateur",
+    "operator",
+    "partner",
+    "company",
+    "candidate",
+    "territoire",
+)
 TEXT_TYPES = {"text", "search", "email", "tel", "url", "password", "hidden", "date", "number"}
 ATTRIBUTE_BREAKOUT = re.compile(r"[\"']\s*[a-z-]+\s*=", re.IGNORECASE)
 
@@ -83,48 +92,69 @@ EVERYONE = frozenset(ROLES)
 # rule, roles, reason). The battery posts to them directly (hostile fields, as a forged form
 # would) and checks that nothing answers 500 and a refusal changes nothing.
 BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
-    ("auth.login", LOGGED_IN, "la page de connexion renvoie une personne connectée chez elle"),
-    ("auth.forgot_password", LOGGED_IN, "page réservée aux personnes non connectées"),
-    ("auth.invitation", LOGGED_IN, "une invitation s'ouvre sans être connecté"),
     (
-        "auth.confirm_password",
-        LOGGED_IN,
-        "demandée seulement quand la connexion date de plus de 15 minutes (la batterie vient"
-        " de se connecter)",
-    ),
-    ("offline.sync", EVERYONE, "point d'entrée JSON du script hors ligne (corps JSON hostiles"
-     " dans tests/test_hostile_input.py)"),
-    (
-        "visits.follow_up",
-        frozenset({"admin"}),
-        "seul l'animateur qui a fait la visite voit sa relance (l'admin est refusé : 404)",
-    ),
-    (
-        "cv_public.skills_found",
-        EVERYONE,
-        "deuxième étape du dépôt de CV : montrée après la lecture d'un PDF, dans la session",
-    ),
-    ("need_public.sent", EVERYONE, "page montrée dans la session qui vient d'envoyer un besoin"),
-    (
-        "cv_public.space_skills",
-        EVERYONE,
-        "les compétences trouvées dans un nouveau CV attendent une confirmation dans la session",
-    ),
-) + tuple(
-    (rule, EVERYONE - {"candidate"}, "l'espace en session est celui d'une personne connectée")
-    for rule in (
-        "/candidat/mon-espace/modifier",
-        "/candidat/mon-espace/pause",
-        "/candidat/mon-espace/semaine",
-        "/candidat/mon-espace/competences",
+        ("auth.login", LOGGED_IN, "la page de connexion renvoie une personne connectée chez elle"),
+        ("auth.forgot_password", LOGGED_IN, "page réservée aux personnes non connectées"),
+        ("auth.invitation", LOGGED_IN, "une invitation s'ouvre sans être connecté"),
+        (
+            "auth.confirm_password",
+            LOGGED_IN,
+            "demandée seulement quand la connexion date de plus de 15 minutes (la batterie vient"
+            " de se connecter)",
+        ),
+        (
+            "offline.sync",
+            EVERYONE,
+            "point d'entrée JSON du script hors ligne (corps JSON hostiles"
+            " dans tests/test_hostile_input.py)",
+        ),
+        (
+            "visits.follow_up",
+            frozenset({"admin"}),
+            "seul l'animateur qui a fait la visite voit sa relance (l'admin est refusé : 404)",
+        ),
+        (
+            "cv_public.skills_found",
+            EVERYONE,
+            "deuxième étape du dépôt de CV : montrée après la lecture d'un PDF, dans la session",
+        ),
+        (
+            "need_public.sent",
+            EVERYONE,
+            "page montrée dans la session qui vient d'envoyer un besoin",
+        ),
+        (
+            "cv_public.space_skills",
+            EVERYONE,
+            "les compétences trouvées dans un nouveau CV attendent une confirmation dans la session",
+        ),
     )
-) + tuple(
-    (rule, frozenset({"candidate"}), "le lien personnel d'une autre personne est refusé (403)")
-    for rule in (
-        "/mon-cv/<token>/modifier",
-        "/mon-cv/<token>/pause",
-        "/mon-cv/<token>/semaine",
-        "/mon-cv/<token>/compte",
+    + tuple(
+        (rule, EVERYONE - {"candidate"}, "l'espace en session est celui d'une personne connectée")
+        for rule in (
+            "/candidat/mon-espace/modifier",
+            "/candidat/mon-espace/pause",
+            "/candidat/mon-espace/semaine",
+            "/candidat/mon-espace/competences",
+        )
+    )
+    + tuple(
+        (rule, frozenset({"candidate"}), "le lien personnel d'une autre personne est refusé (403)")
+        for rule in (
+            "/mon-cv/<token>/modifier",
+            "/mon-cv/<token>/pause",
+            "/mon-cv/<token>/semaine",
+            "/mon-cv/<token>/compte",
+            "/mon-cv/<token>/supprimer",
+            "/mon-cv/<token>/nouveau-lien",
+        )
+    )
+    + (
+        (
+            "/candidat/mon-espace/supprimer",
+            EVERYONE - {"candidate"},
+            "l'espace en session est celui d'une personne connectée",
+        ),
     )
 )
 
@@ -208,7 +238,11 @@ def make_world(app, auth, tmp_path) -> World:
     contact = CompanyContact(company=c1, name="Jeanne Martin", email="jeanne@c1.fr")
     commitment = Commitment(candidate=p1, label="Boulangerie", hours_per_week=7, days=["mon"])
     failed_mail = OutboxMessage(
-        kind=MailKind.ACCOUNT_INVITATION, to="echec@exemple.fr", subject="Non remis", body_text="x", status="failed"
+        kind=MailKind.ACCOUNT_INVITATION,
+        to="echec@exemple.fr",
+        subject="Non remis",
+        body_text="x",
+        status="failed",
     )
     db.session.add_all([lead, placed, referral, contact, commitment, failed_mail])
     db.session.flush()
