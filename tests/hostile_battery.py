@@ -563,6 +563,7 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     reached: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    forms: set[tuple[str, str, str]] = field(default_factory=set)  # role, method, rule
     requests: int = 0
 
     def reach(self, role: str, rule, method: str) -> None:
@@ -648,6 +649,7 @@ def run_forms(app, auth, tmp_path, roles: tuple[str, ...], out: Outcome) -> None
                     response = submit(client, form, data, files)
                     db.session.rollback()
                     where = f"{role} {form.method.upper()} {form.action}"
+                    out.forms.add((role, form.method, form.rule.rule))
                     if form.method == "post":
                         out.check_refusal(where, response, watch)
                         out.reach(role, form.rule, "POST")
@@ -757,6 +759,11 @@ def write_report(out: Outcome, part: str) -> Path:
         writer.writerow(["catégorie", "entrée", "où", "résultat"])
         writer.writerows(out.rows)
         writer.writerow([])
+        routes_reached = {item for reached in out.reached.values() for item in reached}
+        writer.writerow(["rôles", str(len(out.reached))])
+        writer.writerow(["formulaires (rôle × formulaire)", str(len(out.forms))])
+        writer.writerow(["routes atteintes (méthode × route)", str(len(routes_reached))])
+        writer.writerow(["valeurs hostiles", str(len(out.used))])
         writer.writerow(["requêtes", str(out.requests)])
         writer.writerow(["échecs", str(len(out.failures))])
         for failure in out.failures:

@@ -156,6 +156,7 @@ def test_hostile_values_through_every_destructive_form(app, auth, tmp_path, monk
                     before = target.state()
                     watch.take()
                     if owner:
+                        out.forms.add((role, "post", pattern))
                         response, sent = _through_the_form(app, client, target, rule, category, values)  # fmt: skip
                         if response is None:
                             out.failures.append(f"{role}: no form of {pattern} on {target.page}")
