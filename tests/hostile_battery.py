@@ -777,7 +777,8 @@ SLICES = {
     "admin": ("admin",),
     "animateur": ("animateur",),
     "public": (ANONYMOUS, "candidate"),
-    "orgs": ("operator", "partner", "company", "territoire"),
+    "operators": ("operator", "partner"),
+    "companies": ("company", "territoire"),
 }
 
 
