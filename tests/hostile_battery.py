@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import event, select
 
 from connectences import accounts
-from connectences.cvtheque import bulk_import, consent
+from connectences.cvtheque import bulk_import, consent, files
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import (
@@ -92,70 +92,47 @@ EVERYONE = frozenset(ROLES)
 # rule, roles, reason). The battery posts to them directly (hostile fields, as a forged form
 # would) and checks that nothing answers 500 and a refusal changes nothing.
 BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("auth.login", LOGGED_IN, "la page de connexion renvoie une personne connectée chez elle"),
+    ("auth.forgot_password", LOGGED_IN, "page réservée aux personnes non connectées"),
+    ("auth.invitation", LOGGED_IN, "une invitation s'ouvre sans être connecté"),
     (
-        ("auth.login", LOGGED_IN, "la page de connexion renvoie une personne connectée chez elle"),
-        ("auth.forgot_password", LOGGED_IN, "page réservée aux personnes non connectées"),
-        ("auth.invitation", LOGGED_IN, "une invitation s'ouvre sans être connecté"),
-        (
-            "auth.confirm_password",
-            LOGGED_IN,
-            "demandée seulement quand la connexion date de plus de 15 minutes (la batterie vient"
-            " de se connecter)",
-        ),
-        (
-            "offline.sync",
-            EVERYONE,
-            "point d'entrée JSON du script hors ligne (corps JSON hostiles"
-            " dans tests/test_hostile_input.py)",
-        ),
-        (
-            "visits.follow_up",
-            frozenset({"admin"}),
-            "seul l'animateur qui a fait la visite voit sa relance (l'admin est refusé : 404)",
-        ),
-        (
-            "cv_public.skills_found",
-            EVERYONE,
-            "deuxième étape du dépôt de CV : montrée après la lecture d'un PDF, dans la session",
-        ),
-        (
-            "need_public.sent",
-            EVERYONE,
-            "page montrée dans la session qui vient d'envoyer un besoin",
-        ),
-        (
-            "cv_public.space_skills",
-            EVERYONE,
-            "les compétences trouvées dans un nouveau CV attendent une confirmation dans la session",
-        ),
-    )
-    + tuple(
-        (rule, EVERYONE - {"candidate"}, "l'espace en session est celui d'une personne connectée")
-        for rule in (
-            "/candidat/mon-espace/modifier",
-            "/candidat/mon-espace/pause",
-            "/candidat/mon-espace/semaine",
-            "/candidat/mon-espace/competences",
-        )
-    )
-    + tuple(
-        (rule, frozenset({"candidate"}), "le lien personnel d'une autre personne est refusé (403)")
-        for rule in (
-            "/mon-cv/<token>/modifier",
-            "/mon-cv/<token>/pause",
-            "/mon-cv/<token>/semaine",
-            "/mon-cv/<token>/compte",
-            "/mon-cv/<token>/supprimer",
-            "/mon-cv/<token>/nouveau-lien",
-        )
-    )
-    + (
-        (
-            "/candidat/mon-espace/supprimer",
-            EVERYONE - {"candidate"},
-            "l'espace en session est celui d'une personne connectée",
-        ),
-    )
+        "auth.confirm_password",
+        LOGGED_IN,
+        "demandée seulement quand la connexion date de plus de 15 minutes (la batterie vient"
+        " de se connecter)",
+    ),
+    (
+        "offline.sync",
+        EVERYONE,
+        "point d'entrée JSON du script hors ligne (corps JSON hostiles dans"
+        " tests/test_hostile_input.py)",
+    ),
+    (
+        "visits.follow_up",
+        frozenset({"admin"}),
+        "seul l'animateur qui a fait la visite voit sa relance (l'admin est refusé : 404)",
+    ),
+    (
+        "cv_public.skills_found",
+        EVERYONE,
+        "deuxième étape du dépôt de CV : montrée après la lecture d'un PDF, dans la session",
+    ),
+    ("need_public.sent", EVERYONE, "page montrée dans la session qui vient d'envoyer un besoin"),
+    (
+        "cv_public.space_skills",
+        EVERYONE,
+        "les compétences trouvées dans un nouveau CV attendent une confirmation dans la session",
+    ),
+    (
+        "/candidat/mon-espace*",
+        EVERYONE - {"candidate"},
+        "l'espace en session est celui d'une personne connectée (les autres : 403 ou connexion)",
+    ),
+    (
+        "/mon-cv/<token>*",
+        frozenset({"candidate"}),
+        "le lien personnel d'une autre personne est refusé à une personne connectée (403)",
+    ),
 )
 
 # Pages opened a second time, for a form they show only then: (endpoint, arguments taken
@@ -164,6 +141,12 @@ EXTRA_PAGES = (
     ("needs.new", {}, "entreprise=c1"),  # the need form, once the company is chosen
     ("leads.show", {"lead_id": "placed_lead_id"}, ""),  # a placement's follow-up form
 )
+
+# GET routes that answer an error to their owner on the battery's records, with why (any
+# other 4xx to an owner fails, unless BLIND_POSTS says the owner does not reach it).
+OWNER_GET_ERRORS: dict[str, str] = {
+    "offline.round_data": "sans commune ni entreprises choisies, la tournée répond 400 en JSON",
+}
 
 # Field names posted where no form of the route was read (a forged request).
 FORGED_FIELDS = ("q", "name", "email", "notes", "text", "comment", "reason", "status", "action")
@@ -226,6 +209,8 @@ def make_world(app, auth, tmp_path) -> World:
     ge, ft, c1 = one(Operator, "ge"), one(Partner, "ft"), one(Company, "c1")
     n1, n2 = one(Need, "n1"), one(Need, "n2")
     p3.confirmed_at = None
+    for person in (p1, p2, p4):  # their CV pages download a file
+        person.cv_filename = files.store_pdf(make_pdf(f"CV de {person.first_name}"))
     c1.newsletter_consent = True  # the newsletter form shows
     n1.owner_email = "patron@exemple.fr"
     lead = Lead(operator_id=ge.id, status="accepte")
@@ -277,10 +262,22 @@ def make_world(app, auth, tmp_path) -> World:
         follow_up_on=date(2026, 12, 1),
     )
     db.session.add(visit)
-    csv_text = ";".join(bulk_import.HEADERS) + "\n" + "Camille;Import;camille.import@exemple.fr\n"
-    batch = bulk_import.preview(
-        db.session, "import.csv", csv_text.encode(), source="forum", actor=users["animateur"]
-    ).batch
+    csv_text = (
+        ";".join(bulk_import.HEADERS)
+        + "\nCamille;Import;camille.import@exemple.fr\n"
+        + "Sans;Adresse;pas-une-adresse\n"  # an invalid row: the error file has a line
+    )
+    batch, done = (
+        bulk_import.preview(
+            db.session,
+            f"import{n}.csv",
+            csv_text.encode(),
+            source="forum",
+            actor=users["animateur"],
+        ).batch
+        for n in (1, 2)
+    )
+    bulk_import.confirm(db.session, done, actor=users["animateur"])  # its error file
     invitation = accounts.invite(db.session, "invitee@exemple.fr", "animateur", None, None)
     db.session.commit()
 
@@ -296,6 +293,7 @@ def make_world(app, auth, tmp_path) -> World:
             "library_admin:a_id": p1.id,
             "library_admin:b_id": p3.id,
             "library_admin:token": batch.token,
+            "library_admin.import_errors:token": done.token,
             "directory:ref": "c1",
             "directory:contact_id": contact.id,
             "visits:visit_id": visit.id,
@@ -631,6 +629,13 @@ def run_forms(app, auth, tmp_path, roles: tuple[str, ...], out: Outcome) -> None
                 out.reach(role, rule, "GET")
                 if response.status_code >= 500:
                     out.failures.append(f"{role} GET {url}: {response.status_code}")
+                elif (
+                    response.status_code >= 400
+                    and owns(app, role, rule)
+                    and not blind_reason(rule, role)
+                    and rule.endpoint not in OWNER_GET_ERRORS
+                ):
+                    out.failures.append(f"{role} GET {url}: {response.status_code} to its owner")
                 if response.status_code != 200 or response.mimetype != "text/html":
                     response.close()
                     continue
@@ -711,8 +716,13 @@ def pages_of(app, world: World) -> list[tuple[object, str]]:
 
 
 def blind_reason(rule, role: str) -> str | None:
+    """Why ``role`` owns ``rule`` yet does not see it (BLIND_POSTS), or None; a target
+    ending in ``*`` stands for every rule it begins."""
     for target, roles, reason in BLIND_POSTS:
-        if target in (rule.endpoint, rule.rule) and role in roles:
+        matches = target in (rule.endpoint, rule.rule) or (
+            target.endswith("*") and rule.rule.startswith(target[:-1])
+        )
+        if matches and role in roles:
             return reason
     return None
 
