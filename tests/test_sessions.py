@@ -190,6 +190,17 @@ def test_exporting_the_visits_asks_for_the_password_again(client, auth):
         )
 
 
+def test_exporting_the_needs_asks_for_the_password_again(client, auth):
+    auth.login("animateur")
+    assert client.get("/animateur/besoins/export/csv").status_code == 200
+    with _later(16):
+        response = client.get("/animateur/besoins/export/xlsx?etat=nouveau")
+        assert response.status_code == 302
+        assert response.headers["Location"] == (
+            "/confirmer-mot-de-passe?next=/animateur/besoins/export/xlsx?etat%3Dnouveau"
+        )
+
+
 @pytest.mark.parametrize("action", ["invite", "disable"])
 def test_managing_accounts_asks_for_the_password_again(client, auth, action):
     other = auth.create("partner", email="partenaire@exemple.fr")
