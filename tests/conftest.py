@@ -9,21 +9,19 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from connectences import create_app
 from connectences.cvtheque.search import forget_vocabulary
 from connectences.extensions import db
-from connectences.models import Base
 from connectences.territory.load import load_reference
 from tests import known_secrets
+from tests.helpers import empty_domain_tables
 
 # The `auth` fixture (log in as any role): see tests/fixtures_auth.py.
 # The log of the whole run, scanned for secrets at the end: see tests/log_capture.py.
 pytest_plugins = ["tests.fixtures_auth", "tests.log_capture"]
-
-REFERENCE_TABLES = {"commune", "epci"}
 
 # argon2 at production cost is most of a log-in test's time; the suite hashes cheaply and
 # tests/test_auth.py keeps one test on the real settings of connectences.config.
@@ -109,11 +107,7 @@ def _app_context(app):
     """Each test runs inside an app context and leaves the domain tables empty."""
     with app.app_context():
         yield
-        db.session.rollback()
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                db.session.execute(delete(table))
-        db.session.commit()
+        empty_domain_tables()
         db.session.remove()
         # Per-process caches keyed by versions of the data: ids start again in the next
         # test's emptied database, so a version could repeat with other rows behind it.

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import url_for
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 
 from connectences import workflows
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
+    Base,
     Candidate,
     Company,
     Lead,
@@ -68,6 +69,19 @@ def cards_of(response) -> list[str]:
         text = re.sub(r"<[^>]+>", " ", chunk.split(">", 1)[1])
         cards.append(" ".join(html.unescape(text).split()))
     return cards
+
+
+# Loaded once per test session and kept: communes and intercommunalities.
+REFERENCE_TABLES = {"commune", "epci"}
+
+
+def empty_domain_tables() -> None:
+    """Delete every row but the reference tables' and commit (what each test leaves)."""
+    db.session.rollback()
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name not in REFERENCE_TABLES:
+            db.session.execute(delete(table))
+    db.session.commit()
 
 
 def count(model) -> int:

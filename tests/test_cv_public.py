@@ -519,6 +519,22 @@ def test_a_logged_in_candidate_cannot_open_another_candidates_space(client, auth
     assert own.status_code == 200 and other.email not in own.get_data(as_text=True)
 
 
+def test_a_logged_in_job_seeker_deletes_their_own_profile_and_account(client, auth):
+    # Found by the hostile battery: the account went with the profile before the audit
+    # entry naming it as the actor was written (a foreign key error, a 500).
+    user = auth.login("candidate")
+    candidate_id, user_id = user.candidate_id, user.id
+    response = client.post("/candidat/mon-espace/supprimer", data={"confirm": "y"})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Candidate, candidate_id) is None
+    assert db.session.get(User, user_id) is None
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate.deleted")).one()
+    assert entry.entity_id == candidate_id and entry.actor_id is None
+    assert entry.details["reason"] == "demande de la personne"
+    assert client.get("/candidat/mon-espace").status_code == 302  # logged out
+
+
 @pytest.mark.parametrize("role", ["animateur", "operator", "company"])
 def test_the_session_space_is_only_for_a_logged_in_job_seeker(client, auth, role):
     assert client.get("/candidat/mon-espace").status_code == 302  # to the login page

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from connectences.accounts.scope import (
     may_open_company,
@@ -24,7 +24,6 @@ from connectences.accounts.scope import (
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
 from connectences.models import (
-    Base,
     Candidate,
     Commune,
     Company,
@@ -40,7 +39,7 @@ from connectences.models import (
 from connectences.observatory import figures
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
 from tests import factories
-from tests.conftest import REFERENCE_TABLES
+from tests.helpers import empty_domain_tables
 
 # The policy, as the privacy notice states it: an operator reads a person's CV once
 # it has taken on a lead naming them.
@@ -128,14 +127,6 @@ def _communes() -> list[Commune]:
         ).all()
     assert len(out) == 6
     return out
-
-
-def _wipe() -> None:
-    db.session.rollback()
-    for table in reversed(Base.metadata.sorted_tables):
-        if table.name not in REFERENCE_TABLES:
-            db.session.execute(delete(table))
-    db.session.commit()
 
 
 def _build(world, communes):
@@ -267,7 +258,7 @@ def test_nobody_reaches_a_record_outside_their_scope(world):
             scope = observatory_scope(user)
             assert scope == (user.epci_siren if active and role == "territoire" else None)
     finally:
-        _wipe()
+        empty_domain_tables()
 
 
 @PROPERTY_SETTINGS
@@ -297,4 +288,4 @@ def test_the_observatory_counts_only_the_needs_of_its_own_intercommunality(world
             }
             assert sum(count for _, count in seen.by_commune) == len(counted)
     finally:
-        _wipe()
+        empty_domain_tables()

@@ -163,6 +163,44 @@ def test_merging_people_asks_for_the_password_again(client, auth):
     assert db.session.scalar(select(func.count(Candidate.id))) == 2
 
 
+def test_reenabling_an_account_asks_for_the_password_again(client, auth):
+    other = auth.create("partner", email="partenaire@exemple.fr")
+    other.active = False
+    db.session.commit()
+    auth.login("admin")
+    with _later(16):
+        response = client.post(f"/admin/utilisateurs/{other.id}/reactiver")
+        assert response.headers["Location"].startswith("/confirmer-mot-de-passe?next=/admin")
+        db.session.expire_all()
+        assert db.session.get(User, other.id).active is False
+        assert _confirm(client, "/admin").status_code == 302
+        assert client.post(f"/admin/utilisateurs/{other.id}/reactiver").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, other.id).active is True
+
+
+def test_exporting_the_visits_asks_for_the_password_again(client, auth):
+    auth.login("animateur")
+    assert client.get("/animateur/visites/export.csv").status_code == 200
+    with _later(16):
+        response = client.get("/animateur/visites/export.csv?resultat=besoin")
+        assert response.status_code == 302
+        assert response.headers["Location"] == (
+            "/confirmer-mot-de-passe?next=/animateur/visites/export.csv?resultat%3Dbesoin"
+        )
+
+
+def test_exporting_the_needs_asks_for_the_password_again(client, auth):
+    auth.login("animateur")
+    assert client.get("/animateur/besoins/export/csv").status_code == 200
+    with _later(16):
+        response = client.get("/animateur/besoins/export/xlsx?etat=nouveau")
+        assert response.status_code == 302
+        assert response.headers["Location"] == (
+            "/confirmer-mot-de-passe?next=/animateur/besoins/export/xlsx?etat%3Dnouveau"
+        )
+
+
 @pytest.mark.parametrize("action", ["invite", "disable"])
 def test_managing_accounts_asks_for_the_password_again(client, auth, action):
     other = auth.create("partner", email="partenaire@exemple.fr")

@@ -13,6 +13,7 @@ from connectences.bench.concurrency import run_concurrency
 from connectences.bench.evaluation import run_quality
 from connectences.bench.load import MIX, plan_accounts, run_load
 from connectences.bench.matching import run_matching, run_service
+from connectences.bench.pages import PAGES, run_pages
 from connectences.bench.search import run_search
 from connectences.bench.seed import AlreadySeeded, run_seed
 from connectences.extensions import db
@@ -191,7 +192,6 @@ def concurrency_command(clients, seconds):
 )
 @with_appcontext
 def pages_command(repeats, pages):
-    from connectences.bench.pages import PAGES, run_pages
 
     chosen = _chosen_pages(pages, PAGES)
     for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):

@@ -20,6 +20,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from connectences.bench.load import plan_accounts, plan_refs
+from connectences.extensions import db
+
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 # Page -> (role, path or a function of the refs of ``load.plan_refs``).
@@ -86,8 +89,6 @@ def _client(app, role: str, accounts: dict[str, list[str]]):
 
 def run_pages(app, *, repeats: int, pages: list[str]) -> Iterator[dict]:
     """One record per page: CPU and wall milliseconds per request, SQL statements."""
-    from connectences.bench.load import plan_accounts, plan_refs
-    from connectences.extensions import db
 
     with app.app_context():
         refs = plan_refs(db.session)

@@ -34,11 +34,12 @@ from connectences import clock, vocab
 from connectences.bench.synth import Generator, need_columns
 from connectences.contacts import email_key, fold_name, name_key, phone_key
 from connectences.demo import seed_demo
-from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, PAYS_COMMUNE_WEIGHTS
+from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, HELD_WORK, PAYS_COMMUNE_WEIGHTS
 from connectences.models import (
     Base,
     Candidate,
     CandidateSkill,
+    Commitment,
     Commune,
     Company,
     CompanyContact,
@@ -553,8 +554,6 @@ def seed_commitments(seeder: Seeder) -> int:
 
     Placements and people come from the phases before (``outcomes``, ``candidates``).
     """
-    from connectences.demo.candidates import HELD_WORK
-    from connectences.models import Commitment, Operator, Placement
 
     session, rng = seeder.session, seeder.rng
     operators = dict(session.execute(select(Operator.id, Operator.name)).all())

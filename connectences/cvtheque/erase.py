@@ -63,6 +63,11 @@ def erase_candidate(
     )
     session.execute(delete(JobNotice).where(JobNotice.key.like(f"candidate:{cid}:%")))
     session.execute(delete(CandidateEvent).where(CandidateEvent.candidate_id == cid))
+    accounts = select(User.id).where(User.candidate_id == cid, User.role == "candidate")
+    if (actor.id if isinstance(actor, User) else actor) in set(session.scalars(accounts)):
+        # The person deleting their own profile from their account: the account goes with
+        # it, so the entry cannot point at it; its reason says who asked.
+        actor = None
     session.execute(delete(User).where(User.candidate_id == cid, User.role == "candidate"))
     # Another role's account that happened to point at the person only loses the link.
     session.execute(update(User).where(User.candidate_id == cid).values(candidate_id=None))

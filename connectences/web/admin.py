@@ -144,6 +144,7 @@ def disable_user(user_id: int):
 
 
 @bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+@recent_login_required
 def enable_user(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:

@@ -232,16 +232,13 @@ def add_contact(ref: str):
 
 @bp.route("/<ref>/contacts/<int:contact_id>", methods=["POST"])
 def edit_contact(ref: str, contact_id: int):
-    company = _company_or_404(ref)
-    contact = db.session.get(CompanyContact, contact_id)
-    if contact is None or contact.company_id != company.id:
-        abort(404)
+    contact = _contact_or_404(ref, contact_id)
     try:
         directory.update_contact(db.session, contact, request.form, actor=current_user)
     except directory.CompanyError as exc:
         db.session.rollback()
         return _render_show(
-            _company_or_404(ref),
+            contact.company,
             status=422,
             edit_errors=exc.errors,
             edit_contact_id=contact_id,

@@ -27,7 +27,7 @@ from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.skills import rome_label, rome_suggestions
 from connectences.typography import hours_fr
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.formats import (
@@ -125,6 +125,7 @@ def index():
 
 
 @bp.route("/export/<fmt>")
+@recent_login_required
 def export(fmt: str):
     """Exactly the rows the board shows with the same filters, every page at once."""
     if fmt not in ("csv", "xlsx"):

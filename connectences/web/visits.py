@@ -25,7 +25,7 @@ from connectences.prospection.pressure import (
     ContactRefused,
     contact_pressure,
 )
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
@@ -241,6 +241,7 @@ def index():
 
 
 @bp.route("/visites/export.<fmt>")
+@recent_login_required
 def export(fmt: str):
     """Exactly the visits the list shows with the same filters, every page."""
     if fmt not in ("csv", "xlsx"):
