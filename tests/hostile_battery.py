@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import event, select
 
 from connectences import accounts
+from connectences.accounts import api_tokens
 from connectences.cvtheque import bulk_import, consent, files
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
@@ -254,6 +255,10 @@ def make_world(app, auth, tmp_path) -> World:
         "territoire": auth.create("territoire"),
     }
     spare = auth.create("animateur")  # the account the admin pages act on
+    # A live API token of the spare account, for the admin's revoke form.
+    api_token, _ = api_tokens.issue_token(
+        db.session, owner_email=spare.email, name="Outil", days=30, actor=users["admin"]
+    )
     visit = Visit(
         company_id=c1.id,
         animateur_id=users["animateur"].id,
@@ -305,6 +310,8 @@ def make_world(app, auth, tmp_path) -> World:
             "leads:point_id": point.id,
             "referrals:referral_id": referral.id,
             "admin:user_id": spare.id,
+            "admin:token_id": api_token.id,
+            "api_v1:ref": "n1",
             "cv_public:token": consent.space_token(p4),
             "cv_public.confirm:token": consent.confirmation_token(p3),
             "need_public.space:token": links.space_token(secret, n1.owner_email),
@@ -358,8 +365,16 @@ def rule_of(app, path: str, method: str):
 def client_for(app, auth, world: World, role: str):
     client = app.test_client()
     if role != ANONYMOUS:
-        response = auth.post_login(world.users[role].email, client=client)
+        user = world.users[role]
+        response = auth.post_login(user.email, client=client)
         assert response.status_code == 302, f"login as {role} failed"
+        # The JSON API authenticates by token only: every request carries the role's own
+        # (the web's pages ignore the header).
+        _, secret = api_tokens.issue_token(
+            db.session, owner_email=user.email, name="Batterie", days=1, actor=user
+        )
+        db.session.commit()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
     return client
 
 

@@ -82,10 +82,10 @@ def _record_signed_links() -> None:
 
 
 def _record_random_tokens() -> None:
-    from connectences.accounts import sessions, users
+    from connectences.accounts import api_tokens, sessions, users
     from connectences.cvtheque import bulk_import
 
-    for module in (users, sessions, bulk_import):
+    for module in (users, sessions, bulk_import, api_tokens):
         module.secrets = _RecordingSecrets()
 
 
