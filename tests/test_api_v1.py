@@ -153,6 +153,21 @@ def test_an_unknown_need_is_a_french_404_problem(client, world):
     _problem(client.get("/api/v1/nulle-part", headers=bearer(world["admin"])), 404)
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("POST", "/api/v1/needs", 405),
+        ("DELETE", "/api/v1/needs/besoin-a", 405),
+        ("GET", "/api/v1/needs/" + "é" * 300, 404),
+        ("GET", "/api/v1/needs/%00", 404),
+    ],
+)
+def test_odd_requests_are_problems_never_500(client, world, method, url, status):
+    response = client.open(url, method=method, headers=bearer(world["admin"]))
+    assert response.status_code in (status, 400)
+    _problem(response, response.status_code)
+
+
 # --------------------------------------------------------------------------- tokens
 
 
