@@ -106,6 +106,13 @@ def test_admin_and_account_forms_bring_their_errors_next_to_their_fields(page, l
     _after(page, "invitation", problems, blocking)
     assert page.input_value("#email") == "nouvelle.personne@exemple.fr"
 
+    page.goto(live_server.url + path_of(live_server, "admin.api_tokens_index"))
+    page.get_by_label("Adresse e-mail du compte").fill("personne.inconnue@exemple.fr")
+    page.get_by_label("Nom du jeton").fill("Outil de la Région")
+    _send(page, "Créer le jeton")
+    _after(page, "jeton d'accès", problems, blocking)
+    assert page.input_value("#name") == "Outil de la Région"
+
     page.goto(live_server.url + path_of(live_server, "auth.change_password"))
     page.get_by_label("Mot de passe actuel").fill("pas le bon mot de passe")
     page.get_by_label("Nouveau mot de passe").fill("une phrase assez longue pour passer")
