@@ -273,6 +273,10 @@ def test_updated_since_keeps_the_needs_changed_since(client, world):
         ({"cursor": "x" * 500}, "/query/cursor"),
         ({"updated_since": "hier"}, "/query/updated_since"),
         ({"updated_since": "2027-13-45"}, "/query/updated_since"),
+        ({"updated_since": "0001-01-01"}, "/query/updated_since"),  # before year 1 in UTC
+        ({"updated_since": "9999-12-31T23:59:59-05:00"}, "/query/updated_since"),
+        ({"cursor": "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzA1OjAwIiwgMV0"}, "/query/cursor"),
+        ({"cursor": "WyIyMDI3LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgdHJ1ZV0"}, "/query/cursor"),
         ({"limit": "0"}, "/query/limit"),
         ({"limit": "beaucoup"}, "/query/limit"),
         ({"limit": "100000"}, "/query/limit"),

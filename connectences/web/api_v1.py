@@ -15,7 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, g, request
@@ -146,7 +146,10 @@ class Since(ma.fields.Field):
             moment = datetime.combine(moment.date(), time())
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=LOCAL_TZ)
-        return moment
+        try:  # out of range once in UTC (year 1 east of Greenwich, year 9999 west)
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid") from None
 
 
 class NeedListArgs(ma.Schema):
@@ -186,11 +189,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, need_id = json.loads(raw)
         key = (datetime.fromisoformat(moment), need_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        if key[0].tzinfo is None or not isinstance(key[1], int) or isinstance(key[1], bool):
+            raise BadCursor
+        return (key[0].astimezone(UTC), key[1])
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
         raise BadCursor from None
-    if key[0].tzinfo is None or not isinstance(key[1], int) or isinstance(key[1], bool):
-        raise BadCursor
-    return key
 
 
 def _record(need: Need) -> dict:
