@@ -346,3 +346,9 @@ def test_the_api_keeps_the_strict_csp(client, world):
     response = client.get("/api/v1/needs", headers=bearer(world["admin"]))
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_sets_no_cookie(client, world):
+    response = client.get("/api/v1/needs/besoin-a", headers=bearer(world["company"]))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers

@@ -35,6 +35,9 @@ def test_an_admin_creates_a_token_sees_its_secret_once_and_it_works(client, auth
     assert "jamais" in listing and SECRET.search(listing) is None
     api = client.get("/api/v1/needs", headers={"Authorization": f"Bearer {secret}"})
     assert api.status_code == 200
+    # Its last use is now shown.
+    assert db.session.get(ApiToken, token.id).last_used_at is not None
+    assert "jamais" not in client.get("/admin/jetons").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
