@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, exists, literal, select, text, union_all
 from sqlalchemy.engine import make_url
 
 from connectences import create_app
@@ -23,10 +23,29 @@ from tests import known_secrets
 pytest_plugins = ["tests.fixtures_auth", "tests.log_capture"]
 
 REFERENCE_TABLES = {"commune", "epci"}
+BROWSER_TESTS = "tests/browser/"
 
 # argon2 at production cost is most of a log-in test's time; the suite hashes cheaply and
 # tests/test_auth.py keeps one test on the real settings of connectences.config.
 CHEAP_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the browser tests as one unit: whole files per worker, and
+    every module of tests/browser on the same worker, one after the other (one Chromium
+    at a time), while the other worker runs the rest of the suite."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserTestsTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER_TESTS):
+                return BROWSER_TESTS
+            return super()._split_scope(nodeid)
+
+    return BrowserTestsTogether(config, log)
 
 
 def _on_server(url, *statements: str) -> None:
@@ -103,16 +122,37 @@ def app(tmp_path_factory):
     _drop_worker_database(url)
 
 
+# The domain tables, children before parents (the order their rows can be deleted in).
+DOMAIN_TABLES = [
+    table for table in reversed(Base.metadata.sorted_tables) if table.name not in REFERENCE_TABLES
+]
+# One query naming the domain tables that hold rows: a test fills a few of some thirty
+# tables, and a DELETE per table per test (a round trip each on PostgreSQL) was a large
+# part of the suite's time.
+_FILLED_TABLES = union_all(
+    *(
+        select(literal(table.name).label("name")).where(exists().select_from(table))
+        for table in DOMAIN_TABLES
+    )
+)
+
+
+def empty_domain_tables() -> None:
+    """Delete every row of the domain tables (the reference tables stay loaded)."""
+    filled = set(db.session.scalars(_FILLED_TABLES))
+    for table in DOMAIN_TABLES:
+        if table.name in filled:
+            db.session.execute(delete(table))
+    db.session.commit()
+
+
 @pytest.fixture(autouse=True)
 def _app_context(app):
     """Each test runs inside an app context and leaves the domain tables empty."""
     with app.app_context():
         yield
         db.session.rollback()
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                db.session.execute(delete(table))
-        db.session.commit()
+        empty_domain_tables()
         db.session.remove()
 
 
