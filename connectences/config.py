@@ -58,24 +58,6 @@ ENV_KEYS = (
     "CONTACT_EMAIL",
     "OBSERVATORY_CACHE_SECONDS",
 )
-INT_KEYS = {
-    "MAIL_PORT",
-    "MAX_CONTENT_LENGTH",
-    "LOGIN_MAX_FAILURES",
-    "CONTACT_WINDOW_DAYS",
-    "TRUSTED_PROXIES",
-    "SESSION_IDLE_MINUTES",
-    "SESSION_ABSOLUTE_MINUTES",
-    "RECENT_LOGIN_MINUTES",
-    "AUDIT_RETENTION_DAYS",
-    "NEEDS_RETENTION_MONTHS",
-    "VISIT_RETENTION_MONTHS",
-    "COMPANY_CONTACT_RETENTION_MONTHS",
-    "MAIL_BODY_RETENTION_DAYS",
-    "MAIL_FAILED_RETENTION_DAYS",
-    "OBSERVATORY_CACHE_SECONDS",
-}
-BOOL_KEYS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
 
 class Defaults:
@@ -303,10 +285,12 @@ def from_environment() -> dict:
     for key in ENV_KEYS:
         if key in os.environ:
             raw = os.environ[key]
-            if key in INT_KEYS:
-                values[key] = int(raw)
-            elif key in BOOL_KEYS:
+            # Typed as the setting's default is: a flag, a whole number or text.
+            default = getattr(Defaults, key, None)
+            if isinstance(default, bool):
                 values[key] = raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+            elif isinstance(default, int):
+                values[key] = int(raw)
             else:
                 values[key] = raw
     if "DATABASE_URL" in os.environ:

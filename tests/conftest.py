@@ -23,9 +23,29 @@ from tests.helpers import empty_domain_tables
 # The log of the whole run, scanned for secrets at the end: see tests/log_capture.py.
 pytest_plugins = ["tests.fixtures_auth", "tests.log_capture"]
 
+BROWSER_TESTS = "tests/browser/"
+
 # argon2 at production cost is most of a log-in test's time; the suite hashes cheaply and
 # tests/test_auth.py keeps one test on the real settings of connectences.config.
 CHEAP_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the browser tests as one unit: whole files per worker, and
+    every module of tests/browser on the same worker, one after the other (one Chromium
+    at a time), while the other worker runs the rest of the suite."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserTestsTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER_TESTS):
+                return BROWSER_TESTS
+            return super()._split_scope(nodeid)
+
+    return BrowserTestsTogether(config, log)
 
 
 def _on_server(url, *statements: str) -> None:

@@ -254,5 +254,13 @@ def test_every_environment_variable_is_a_setting_listed_in_the_readme():
     for key in config.ENV_KEYS:
         assert hasattr(config.Defaults, key), key
         assert f"`{key}`" in table, key
-        typed = key in config.INT_KEYS or key in config.BOOL_KEYS
-        assert typed == isinstance(getattr(config.Defaults, key), int), key
+
+
+def test_environment_values_take_the_type_of_their_default(monkeypatch):
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "45")
+    monkeypatch.setenv("MAIL_USE_TLS", "oui")
+    monkeypatch.setenv("MAIL_SERVER", "smtp.pays.fr")
+    values = config.from_environment()
+    assert values["SESSION_IDLE_MINUTES"] == 45
+    assert values["MAIL_USE_TLS"] is True
+    assert values["MAIL_SERVER"] == "smtp.pays.fr"

@@ -49,21 +49,8 @@ from connectences.web.week import render_complete_week
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
 
 
-@bp.before_request
-def _audit_other_roles():
-    # Registered before the role guard, so that a refused attempt is logged too.
-    if current_user.is_authenticated and current_user.role not in LIBRARY_ROLES:
-        accounts.audit(
-            db.session,
-            "cvtheque_access_refused",
-            actor=current_user.id,
-            ip=request.remote_addr,
-            details={"path": request.path, "role": current_user.role},
-        )
-        db.session.commit()
-
-
-guard_blueprint(bp, *sorted(LIBRARY_ROLES))
+# A refused role is also written to the audit log (pages of personal data).
+guard_blueprint(bp, *sorted(LIBRARY_ROLES), audit_action="cvtheque_access_refused")
 for _role in sorted(LIBRARY_ROLES):
     add_nav(_role, "CVthèque", "library.index")
 

@@ -28,21 +28,8 @@ STAFF = ("animateur", "admin")
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-@bp.before_request
-def _audit_other_roles():
-    # Before the role guard, so that a refusal is also written to the audit log.
-    if current_user.is_authenticated and current_user.role not in STAFF:
-        audit(
-            db.session,
-            "cvtheque_access_refused",
-            actor=current_user.id,
-            ip=request.remote_addr,
-            details={"path": request.path, "role": current_user.role},
-        )
-        db.session.commit()
-
-
-guard_blueprint(bp, *STAFF)
+# A refused role is also written to the audit log (pages of personal data).
+guard_blueprint(bp, *STAFF, audit_action="cvtheque_access_refused")
 for _role in STAFF:
     add_nav(_role, "Doublons de CV", "library_admin.duplicates")
     add_nav(_role, "Importer des CV", "library_admin.import_form")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from flask import url_for
@@ -17,9 +18,14 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
 def run_axe(page) -> list[dict]:
     """axe-core's violations on the current page."""
-    page.evaluate(AXE.read_text(encoding="utf-8"))
+    page.evaluate(_axe_source())
     return page.evaluate(
         """async () => {
             const results = await axe.run(document, {resultTypes: ["violations"]});
