@@ -156,20 +156,31 @@ ANSWER = """() => {
 }"""
 
 
+# Each form of the page: its action (the attribute: a field named "action" hides the
+# property) with the refs in it blurred, and its fields' names.
+# Forms alike (the same action on another need, another bundle) are sent once.
+FORM_KINDS = """() => [...document.querySelectorAll('main form[method="post" i]')].map(form =>
+    new URL(form.getAttribute('action') || '', location.href).pathname.replace(/[^/]*\\d[^/]*/g, '*') + ' '
+    + [...new Set([...form.elements].map(el => el.name).filter(Boolean))].sort().join(','))"""
+
+
 def _forms_refused(page, server, paths: list[str], role: str) -> tuple[list[str], int]:
-    """Send every form of ``paths`` that has a required field with its fields emptied;
-    the problems found and how many forms were sent."""
-    problems, sent = [], 0
+    """Send every kind of form of ``paths`` that has a required field, with its fields
+    emptied; the problems found and how many forms were sent."""
+    problems, sent, seen = [], 0, set()
     for path in paths:
         page.goto(server.url + path)
-        total = page.evaluate(
-            "() => document.querySelectorAll('main form[method=\"post\" i]').length"
-        )
-        for i in range(total):
-            if i:
+        fresh = True
+        for i, kind in enumerate(page.evaluate(FORM_KINDS)):
+            if kind in seen:
+                continue
+            seen.add(kind)
+            if not fresh:
                 page.goto(server.url + path)
             if not page.evaluate(EMPTY_FORM, i):
+                fresh = False  # its fields were emptied
                 continue
+            fresh = False
             sent += 1
             label = f"{vocab.ROLES[role]}, {path}, formulaire n° {i + 1} envoyé vide"
             try:
