@@ -205,6 +205,7 @@ def test_merge_moves_everything_and_deletes_the_dropped_record(app, tmp_path, mo
     db.session.commit()
     keep_file, drop_file = keep.cv_filename, drop.cv_filename
     drop_id, drop_ref, keep_id = drop.id, drop.ref, keep.id
+    drop_name = f"{drop.first_name} {drop.last_name}"
 
     merge_candidates(
         db.session,
@@ -237,7 +238,9 @@ def test_merge_moves_everything_and_deletes_the_dropped_record(app, tmp_path, mo
     kinds = [e.kind for e in events_of(db.session, keep_id)]
     assert kinds[0] == "merged" and "created" in kinds
     merged_event = events_of(db.session, keep_id)[0]
-    assert drop_ref in merged_event.summary and merged_event.actor_id == animateur.id
+    # The history names the merged record's person, not its ref.
+    assert drop_name in merged_event.summary and merged_event.actor_id == animateur.id
+    assert drop_ref not in merged_event.summary
     entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate_merged")).one()
     assert entry.entity_id == keep_id and entry.details["dropped_ref"] == drop_ref
 

@@ -536,14 +536,20 @@ def test_rematch_flags_new_strong_candidates_once():
     need.status, need.created_by_id = "en_recherche", animateur.id
     db.session.commit()
     with time_machine.travel(day0 + timedelta(hours=12), tick=False):
-        f.load(f.document(candidates=[f.candidate(ref="cv-new")]))
+        f.load(
+            f.document(
+                candidates=[f.candidate(ref="cv-new", first_name="Maëlle", last_name="Neuve")]
+            )
+        )
     forget_indexes()
     night = day0 + timedelta(days=1)
     with time_machine.travel(night, tick=False):
         first = run_guarded(JOBS_BY_ID["rematch"], now=night)
     assert first.counts == {"needs": 1, "flagged": 1, "mails": 1}
     sent = mails("anim@pays.fr")
-    assert len(sent) == 1 and "cv-new" in sent[0].body_text
+    # The mail names the person, not the platform's ref.
+    assert len(sent) == 1 and "- Maëlle Neuve : score" in sent[0].body_text
+    assert "- cv-new" not in sent[0].body_text
     # The next night: nobody new or updated, nothing flagged again.
     with time_machine.travel(night + timedelta(days=1), tick=False):
         second = run_guarded(JOBS_BY_ID["rematch"], now=night + timedelta(days=1))

@@ -119,3 +119,15 @@ def test_no_status_sentence_mixes_genders():
         for wrong in ("}} — reçue le", "}}, reçue le", "}}</strong> — reçue le", "— envoyée le"):
             assert wrong not in source, f"{path.name}: {wrong}"
         assert "</span>, envoyée le" not in source, path.name
+
+
+def test_one_word_for_e_mail_in_what_people_read():
+    """People read "e-mail", never "courriel" beside it (ids and URLs may keep it)."""
+    root = Path(__file__).resolve().parents[1] / "connectences" / "templates"
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.*"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"courriel", re.sub(r'(id|href|aria-labelledby)="[^"]*"', "", line), re.I)
+    ]
+    assert found == []

@@ -123,21 +123,60 @@ def test_unqualified_bundle_is_refused_with_the_reason(client, animateur):
         ({"besoins": ["n1", "n3"], "operateur": "ge"}, "n&#39;existe plus"),
         ({"besoins": ["n1"], "operateur": "ge"}, "n&#39;existe plus"),
         ({"besoins": ["n1", "n2", "zzz"], "operateur": "ge"}, "n&#39;existe plus"),
-        ({"besoins": ["n1", "n2"], "operateur": "999"}, "Cet opérateur n&#39;existe pas"),
-        ({"besoins": ["n1", "n2"], "operateur": "ge", "candidats": ["x"]}, "Candidat inconnu"),
-        (
-            {"besoins": ["n1", "n2"], "operateur": "ge", "candidats": ["court"]},
-            "Sacha Court souhaite au plus 10 h",
-        ),
     ],
 )
-def test_bad_input_changes_nothing(client, animateur, form, message):
+def test_a_bundle_that_is_gone_changes_nothing(client, animateur, form, message):
     qualify("n1", "n2", "n3")
     before = _state()
     response = client.post(f"{URL}/proposer", data=form)
     assert response.status_code == 302
     assert _state() == before
     assert message in client.get(URL).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "form,field,message",
+    [
+        ({"operateur": ""}, "poste-1-operateur", "Choisissez l&#39;opérateur"),
+        ({"operateur": "999"}, "poste-1-operateur", "Cet opérateur n&#39;existe pas"),
+        ({"operateur": "ge", "candidats": ["x"]}, "poste-1-candidats", "Candidat inconnu"),
+        (
+            {"operateur": "ge", "candidats": ["court"]},
+            "poste-1-candidats",
+            "Sacha Court souhaite au plus 10 h",
+        ),
+    ],
+)
+def test_refused_proposal_comes_back_with_the_error_next_to_its_field(
+    client, animateur, form, field, message
+):
+    qualify("n1", "n2", "n3")
+    before = _state()
+    response = client.post(
+        f"{URL}/proposer", data={"besoins": ["n2", "n1"], "note": "À rappeler", **form}
+    )
+    assert response.status_code == 422
+    assert _state() == before
+    html = response.get_data(as_text=True)
+    # A summary linking to the field, the message under it, the form open.
+    assert 'id="erreurs-poste-1"' in html and f'href="#{field}"' in html
+    assert f'id="{field}-erreurs"' in html and message in html
+    assert '<details class="propose-box" open>' in html
+    # What was typed and chosen is kept.
+    assert ">À rappeler</textarea>" in html
+    if form.get("operateur") == "ge":
+        assert '<option value="ge" selected>' in html
+
+
+def test_refused_proposal_keeps_the_ticked_candidates(client, animateur):
+    qualify("n1", "n2")
+    response = client.post(
+        f"{URL}/proposer", data={"besoins": ["n1", "n2"], "operateur": "", "candidats": ["ok"]}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'name="candidats" value="ok" checked' in html
+    assert 'id="poste-1-operateur" name="operateur" required aria-invalid="true"' in html
 
 
 def test_inactive_operator_is_refused(client, animateur):

@@ -230,3 +230,55 @@ def test_other_roles_and_anonymous_are_refused_everywhere(client, auth, app, rol
             .where(AuditLog.action == "cvtheque_access_refused")
         )
         assert refusals == len(PAGES) and count(AuditLog) >= refused_before + len(PAGES)
+
+
+def test_import_refusals_come_back_next_to_their_fields_with_a_summary(client, auth):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/cvtheque/import",
+        data={"source": "inconnue"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="erreurs"' in html and 'href="#fichier"' in html and 'href="#source"' in html
+    # Each message under its own field, the field marked invalid.
+    assert '<ul class="errors" id="fichier-erreurs">' in html
+    assert '<ul class="errors" id="source-erreurs">' in html
+    assert 'id="source" name="source" aria-invalid="true"' in html
+    assert count(CandidateImport) == 0
+    # The source chosen is kept when only the file is missing.
+    response = client.post(
+        "/animateur/cvtheque/import",
+        data={"source": "forum"},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="forum" selected' in html
+    assert 'id="source-erreurs"' not in html
+
+
+def test_merge_without_the_kept_record_comes_back_with_the_error_and_deletes_nothing(client, auth):
+    auth.login("animateur")
+    a = _store(first_name="Lina", last_name="Roux", phone="0603030303")
+    b = _store(first_name="Lina", last_name="Roux", phone="0603030303")
+    response = client.post(f"/animateur/cvtheque/doublons/{a.id}/{b.id}/fusionner", data={})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="erreurs"' in html and 'href="#keep-a"' in html
+    assert 'id="keep-erreurs"' in html and "Choisissez la fiche à conserver." in html
+    assert count(Candidate) == 2
+
+
+def test_duplicates_pages_name_people_not_their_references(client, auth):
+    auth.login("animateur")
+    a = _store(first_name="Noé", last_name="Petit", phone="0604040404")
+    b = _store(first_name="Noé", last_name="Petit", phone="0604040404")
+    for url in (
+        "/animateur/cvtheque/doublons",
+        f"/animateur/cvtheque/doublons/{a.id}/{b.id}",
+        f"/animateur/cvtheque/{a.ref}",
+    ):
+        html = client.get(url).get_data(as_text=True)
+        text = html.replace(f"/{a.ref}", "").replace(f"/{b.ref}", "")
+        assert a.ref not in text and b.ref not in text, url

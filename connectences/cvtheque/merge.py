@@ -118,6 +118,8 @@ def merge_candidates(
         chosen[name] = side
 
     drop_id, drop_ref = drop.id, drop.ref
+    # People read the name and the date of the record merged, never its ref.
+    drop_words = f"{drop.first_name} {drop.last_name}"
     taken_from_drop = [name for name, side in chosen.items() if side == "drop"]
     values = {name: getattr(drop if chosen[name] == "drop" else keep, name) for name in chosen}
     file_to_delete = drop.cv_filename if chosen["cv_filename"] == "keep" else keep.cv_filename
@@ -204,7 +206,9 @@ def merge_candidates(
         setattr(keep, name, value)
     keep.skills.extend(new_skills)
     keep.commitments.extend(new_commitments)
-    set_status(session, keep, status, actor=actor, reason=f"fusion avec {drop_ref}")
+    set_status(
+        session, keep, status, actor=actor, reason=f"fusion avec la fiche en double de {drop_words}"
+    )
     keep.notes = notes
     keep.consent = consent
     keep.consent_at = consent_at
@@ -224,7 +228,7 @@ def merge_candidates(
         session,
         keep,
         "merged",
-        f"Fiche fusionnée avec la fiche en double {drop_ref}.",
+        f"Fiche fusionnée avec la fiche en double de {drop_words}.",
         actor=actor,
         details=details,
     )

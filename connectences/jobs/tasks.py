@@ -536,11 +536,15 @@ def rematch(ctx: JobContext) -> dict:
         .limit(1)
     )
     since = last or ctx.now - timedelta(days=1)
-    fresh = dict(
-        ctx.session.execute(
-            select(Candidate.ref, Candidate.id).where(Candidate.updated_at > since)
-        ).all()
-    )
+    # ref -> (id, name): the mail names people, never their refs.
+    fresh = {
+        ref: (id_, f"{first} {last}")
+        for ref, id_, first, last in ctx.session.execute(
+            select(Candidate.ref, Candidate.id, Candidate.first_name, Candidate.last_name).where(
+                Candidate.updated_at > since
+            )
+        )
+    }
     counts = Counter(needs=0, flagged=0, mails=0)
     if not fresh:
         return dict(counts)
@@ -557,11 +561,11 @@ def rematch(ctx: JobContext) -> dict:
             ref = match["candidate"]
             if ref not in fresh or match["score"] < min_score:
                 continue
-            key = f"need:{need.id}:candidate:{fresh[ref]}"
+            key = f"need:{need.id}:candidate:{fresh[ref][0]}"
             if ctx.already_noticed("rematch", key):
                 continue
             ctx.note_notice("rematch", key)
-            lines.append(f"- {ref} : score {decimal_fr(match['score'])} sur 100")
+            lines.append(f"- {fresh[ref][1]} : score {decimal_fr(match['score'])} sur 100")
         if lines:
             queue_mail(
                 ctx.session,

@@ -24,7 +24,9 @@ from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
+from connectences.web.needs import PROPOSE_FIELDS
 from connectences.workflows import NEED_SEARCHING, dispatch
+from connectences.workflows.dispatch import MAX_NOTE
 
 bp = Blueprint("bundles", __name__, url_prefix="/animateur/postes-partages")
 guard_blueprint(bp, "animateur", "admin")
@@ -39,6 +41,13 @@ def open_bundles() -> list[dict]:
 
 @bp.route("")
 def index():
+    return _render_index()
+
+
+def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
+    """The page; after a refused proposal (422), the form of the bundle ``sent`` (its
+    needs' refs, sorted) comes back open with ``errors`` next to its fields and what
+    was ``typed`` (operator, ticked candidates, note)."""
     bundles = open_bundles()
     need_refs = {ref for b in bundles for ref in b["needs"]}
     needs = (
@@ -73,7 +82,10 @@ def index():
         levels=vocab.LEVELS,
         commune_label=territory.commune_label,
         days=days_label,
-    )
+        sent=list(sent),
+        errors=errors or {},
+        typed=typed or {},
+    ), status
 
 
 def _proposed(lead) -> str:
@@ -86,6 +98,12 @@ def _proposed(lead) -> str:
 
 @bp.route("/proposer", methods=["POST"])
 def propose():
+    sent = sorted({r.strip() for r in request.form.getlist("besoins") if r and r.strip()})
+    typed = {
+        "operateur": (request.form.get("operateur") or "").strip(),
+        "candidats": set(request.form.getlist("candidats")),
+        "note": (request.form.get("note") or "")[:MAX_NOTE],
+    }
     return commit_or_refuse(
         lambda: dispatch.propose_bundle(
             db.session,
@@ -95,6 +113,8 @@ def propose():
             note=request.form.get("note"),
             actor=current_user,
         ),
+        fields=PROPOSE_FIELDS,
+        render=lambda errors: _render_index(422, sent=sent, errors=errors, typed=typed),
         back=url_for("bundles.index"),
         done=_proposed,
     )

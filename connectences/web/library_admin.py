@@ -89,19 +89,6 @@ def _display(candidate: Candidate, name: str) -> str:
 @bp.route("/doublons/<int:a_id>/<int:b_id>")
 def compare(a_id: int, b_id: int):
     a, b = _pair(a_id, b_id)
-    reasons = next((r for c, r in duplicates.duplicates_of(db.session, a) if c.id == b.id), [])
-    defaults = merge.default_choices(a, b)
-    rows = [
-        {
-            "name": f.name,
-            "label": f.label,
-            "a": _display(a, f.name),
-            "b": _display(b, f.name),
-            "same": getattr(a, f.name) == getattr(b, f.name),
-            "default": "b" if defaults[f.name] == "drop" else "a",
-        }
-        for f in merge.CHOSEN_FIELDS
-    ]
     audit(
         db.session,
         "candidate_compare",
@@ -112,12 +99,34 @@ def compare(a_id: int, b_id: int):
         details={"other_id": b.id},
     )
     db.session.commit()
+    return _render_compare(a, b)
+
+
+def _render_compare(a, b, status: int = 200, errors=None, typed=None):
+    """The comparison and its merge form; after a refused merge (422), ``errors`` in the
+    summary and the sides chosen (``typed``: "keep" and "field_<name>") kept."""
+    typed = typed or {}
+    reasons = next((r for c, r in duplicates.duplicates_of(db.session, a) if c.id == b.id), [])
+    defaults = merge.default_choices(a, b)
+    rows = [
+        {
+            "name": f.name,
+            "label": f.label,
+            "a": _display(a, f.name),
+            "b": _display(b, f.name),
+            "same": getattr(a, f.name) == getattr(b, f.name),
+            "default": typed.get(f"field_{f.name}") or ("b" if defaults[f.name] == "drop" else "a"),
+        }
+        for f in merge.CHOSEN_FIELDS
+    ]
     return render_template(
         "library_admin/compare.html",
         a=a,
         b=b,
         rows=rows,
         reasons=reasons,
+        errors=errors or {},
+        keep=typed.get("keep", "a"),
         united=[
             ("Compétences", ", ".join(a.skill_labels), ", ".join(b.skill_labels)),
             ("Métiers visés (ROME)", ", ".join(a.rome or []), ", ".join(b.rome or [])),
@@ -132,28 +141,36 @@ def compare(a_id: int, b_id: int):
                 ", ".join(vocab.CONTRACTS.get(c, c) for c in b.contracts or []),
             ),
         ],
-    )
+    ), status
 
 
 @bp.route("/doublons/<int:a_id>/<int:b_id>/fusionner", methods=["POST"])
 @recent_login_required
 def merge_pair(a_id: int, b_id: int):
     a, b = _pair(a_id, b_id)
-    keep, drop = (b, a) if request.form.get("keep") == "b" else (a, b)
+    side_kept = request.form.get("keep")
+    keep, drop = (b, a) if side_kept == "b" else (a, b)
     choices = {}
+    typed = {"keep": side_kept}
+    # A form sent without the kept record (the radio is checked by default) is not
+    # guessed: the record deleted must be the one the person chose.
+    wrong = {} if side_kept in ("a", "b") else {"keep": "Choisissez la fiche à conserver."}
     for f in merge.CHOSEN_FIELDS:
         side = request.form.get(f"field_{f.name}")
         if side in ("a", "b"):
+            typed[f"field_{f.name}"] = side
             chosen = a if side == "a" else b
             choices[f.name] = "keep" if chosen is keep else "drop"
-    drop_ref = drop.ref
     return commit_or_refuse(
         lambda: merge.merge_candidates(
             db.session, keep, drop, actor=current_user.id, choices=choices
         ),
         refusals=merge.MergeError,
+        render=lambda errors: _render_compare(a, b, 422, errors, typed),
+        render_unnamed=True,
+        typed_errors=wrong,
         back=url_for(".compare", a_id=a_id, b_id=b_id),
-        done=f"Les deux fiches sont fusionnées ; la fiche {drop_ref} a été supprimée.",
+        done="Les deux fiches sont fusionnées ; l'autre fiche a été supprimée.",
         then=candidate_url(keep),
     )
 
@@ -252,12 +269,19 @@ def new_candidate():
 
 @bp.route("/import", methods=["GET"])
 def import_form():
+    return _render_import()
+
+
+def _render_import(errors=None, source: str | None = None, status: int = 200):
+    """The upload form; after a refused upload (422), each error next to its field
+    ("fichier", "source") with the summary, and the source chosen kept."""
     return render_template(
         "library_admin/import.html",
         columns=bulk_import.COLUMNS,
         sources=bulk_import.SOURCES,
-        error=None,
-    )
+        errors=errors or {},
+        chosen_source=source,
+    ), status
 
 
 @bp.route("/import/modele.<fmt>")
@@ -269,36 +293,28 @@ def import_template(fmt: str):
 def import_upload():
     upload = request.files.get("fichier")
     source = request.form.get("source", "").strip()
-    error = None
+    errors = {}
     if upload is None or not upload.filename:
-        error = "Choisissez un fichier CSV ou XLSX."
+        errors["fichier"] = "Choisissez un fichier CSV ou XLSX."
     else:
         data = upload.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
-            error = "Le fichier dépasse 5 Mo : découpez-le."
-        elif source not in bulk_import.SOURCES:
-            error = "Choisissez la source des CV (forum, job dating, permanence…)."
+            errors["fichier"] = "Le fichier dépasse 5 Mo : découpez-le."
+    if source not in bulk_import.SOURCES:
+        errors["source"] = "Choisissez la source des CV (forum, job dating, permanence…)."
+    if not errors:
+        try:
+            result = bulk_import.preview(
+                db.session, upload.filename, data, source=source, actor=current_user.id
+            )
+        except TableError as exc:
+            db.session.rollback()
+            errors["fichier"] = str(exc)
         else:
-            try:
-                result = bulk_import.preview(
-                    db.session, upload.filename, data, source=source, actor=current_user.id
-                )
-            except TableError as exc:
-                db.session.rollback()
-                error = str(exc)
-            else:
-                # Only the pending import is written; no person yet.
-                db.session.commit()
-                return redirect(url_for(".import_show", token=result.batch.token))
-    return (
-        render_template(
-            "library_admin/import.html",
-            columns=bulk_import.COLUMNS,
-            sources=bulk_import.SOURCES,
-            error=error,
-        ),
-        422,
-    )
+            # Only the pending import is written; no person yet.
+            db.session.commit()
+            return redirect(url_for(".import_show", token=result.batch.token))
+    return _render_import(errors, source, 422)
 
 
 def _batch(token: str):

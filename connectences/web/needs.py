@@ -331,7 +331,6 @@ def _fields(need: Need) -> list[tuple[str, str]]:
     rome_text = f"{rome} — {rome_label(rome)}" if rome and rome_label(rome) else rome or "—"
     shared = {True: "Oui", False: "Non", None: "Pas encore précisé"}[need.shared_time]
     fields = [
-        ("Référence", need.ref),
         ("Intitulé", need.title),
         ("Métier (code ROME)", rome_text),
         ("Compétences attendues", ", ".join(need.skills or ()) or "—"),

@@ -2,7 +2,10 @@
 entry of its menu and the first page of each kind it opens from there. Each page is
 screenshotted and fails on a sideways scroll, a folded phone menu taller than 80 px, a
 raw ISO or UTC time, an internal code or reference, English words, or a serious or
-critical axe-core violation. Keyboard only, the visit form and the public need form
+critical axe-core violation; then each form of those pages that has a required field is
+sent with its fields emptied, and fails unless the answer shows the error next to a
+field (aria-invalid, with the summary) or a message saying what happened (nothing is
+written: the form is refused). Keyboard only, the visit form and the public need form
 are completed with Tab, Space, arrows and Enter."""
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from connectences import vocab
@@ -23,9 +27,14 @@ from tests.browser.support import DESKTOP, PHONE, check, describe, log_in, open_
 pytestmark = pytest.mark.browser
 
 DOCUMENT = build_demo_document()
-# References people must never read: organisations' refs and the platform's codes.
+# References people must never read: the refs of organisations, companies, people and
+# needs, and the platform's codes.
 INTERNAL_REFS = sorted(
-    {o["ref"] for o in DOCUMENT["operators"]} | {p["ref"] for p in DOCUMENT["partners"]}
+    {
+        item["ref"]
+        for kind in ("operators", "partners", "companies", "candidates", "needs")
+        for item in DOCUMENT[kind]
+    }
 )
 CODES = sorted(
     {
@@ -51,17 +60,37 @@ ENGLISH = re.compile(
 # The first page of each kind a role opens from its menu pages.
 DETAIL_LINKS = {
     "animateur": [
-        'a[href^="/animateur/besoins/besoin-"]',
+        'a[href^="/animateur/besoins/demo-besoin-"]',
         'a[href^="/animateur/entreprises/"]:not([href$="/nouvelle"])',
-        'a[href^="/animateur/cvtheque/cv-"]',
+        'a[href^="/animateur/cvtheque/demo-cv-"]',
     ],
-    "admin": ['a[href^="/animateur/besoins/besoin-"]'],
+    "admin": ['a[href^="/animateur/besoins/demo-besoin-"]'],
     "operator": ['a[href^="/operateur/propositions/"]'],
     "partner": ['a[href^="/partenaire/reorientations/"]'],
     "company": [],
     "candidate": ['a[href="/candidat/mon-espace"]'],
     "territoire": [],
 }
+
+
+# What the layout says wrong: key-figure cards of a set with different widths, a field
+# marked both required and optional.
+LAYOUT = """() => {
+    const found = [];
+    for (const set of document.querySelectorAll('.figures')) {
+        const widths = [...set.children].map(c => Math.round(c.getBoundingClientRect().width));
+        if (widths.length && Math.max(...widths) - Math.min(...widths) > 1) {
+            found.push(`chiffres clés de largeurs inégales (${widths.join(', ')} px)`);
+        }
+    }
+    for (const el of document.querySelectorAll('.field, fieldset')) {
+        const own = el.matches('fieldset') ? el.querySelector(':scope > legend') : el;
+        if (own && /facultati/i.test(own.innerText) && el.querySelector('.required')) {
+            found.push(`champ à la fois obligatoire et facultatif : « ${own.innerText.trim().slice(0, 60)} »`);
+        }
+    }
+    return found;
+}"""
 
 
 def _problems(page, label: str) -> list[str]:
@@ -78,11 +107,99 @@ def _problems(page, label: str) -> list[str]:
             found.append(f"{label} : code interne « {code} »")
     if ENGLISH.search(text):
         found.append(f"{label} : texte anglais « {ENGLISH.search(text).group(0)} »")
+    found += [f"{label} : {what}" for what in page.evaluate(LAYOUT)]
     if page.viewport_size["width"] <= PHONE["width"]:
         height = page.evaluate("() => document.querySelector('.site-nav').offsetHeight")
         if height > 80:
             found.append(f"{label} : menu replié de {height} px sur un téléphone")
     return found
+
+
+# Empties the fields of the form number ``i`` of the page that a person fills in (text,
+# numbers, dates, lists with an empty choice, ticks) and tells whether one of them was
+# required: only such a form is sent, so that sending it empty changes nothing.
+EMPTY_FORM = """(i) => {
+    const form = document.querySelectorAll('main form[method="post" i]')[i];
+    let required = false;
+    for (const el of form.elements) {
+        const marked = el.required
+            || !!el.closest('.field')?.querySelector(':scope > .required');
+        if (el.matches('textarea, input:not([type]), input[type="text"], input[type="email"],'
+                + 'input[type="tel"], input[type="number"], input[type="date"],'
+                + 'input[type="password"], input[type="search"], input[type="url"]')) {
+            el.value = '';
+            required ||= marked;
+        } else if (el.matches('select') && [...el.options].some(o => o.value === '')) {
+            el.value = '';
+            required ||= marked;
+        } else if (el.matches('input[type="checkbox"]')) {
+            el.checked = false;
+        }
+    }
+    return required;
+}"""
+SEND_FORM = """(i) => {
+    const form = document.querySelectorAll('main form[method="post" i]')[i];
+    const button = form.querySelector('button[type="submit"], button:not([type]), input[type="submit"]');
+    form.requestSubmit(button || undefined);
+}"""
+# After the sending: an invalid field with its error tied to it and the summary, or a
+# message of the page saying what happened.
+ANSWER = """() => {
+    const invalid = [...document.querySelectorAll('[aria-invalid="true"]')].filter(el => {
+        const ids = (el.getAttribute('aria-describedby') || '').split(/\\s+/);
+        return ids.some(id => id && document.getElementById(id)?.matches('.errors, .errors *'));
+    });
+    const summary = document.querySelector('.form-error');
+    const flash = document.querySelector('.flash-error, .flash-warning');
+    return {next_to_field: invalid.length > 0 && !!summary, message: flash?.innerText || ''};
+}"""
+
+
+# Each form of the page: its action (the attribute: a field named "action" hides the
+# property) with the refs in it blurred, and its fields' names.
+# Forms alike (the same action on another need, another bundle) are sent once.
+FORM_KINDS = """() => [...document.querySelectorAll('main form[method="post" i]')].map(form =>
+    new URL(form.getAttribute('action') || '', location.href).pathname.replace(/[^/]*\\d[^/]*/g, '*') + ' '
+    + [...new Set([...form.elements].map(el => el.name).filter(Boolean))].sort().join(','))"""
+
+
+def _forms_refused(page, server, paths: list[str], role: str) -> tuple[list[str], int]:
+    """Send every kind of form of ``paths`` that has a required field, with its fields
+    emptied; the problems found and how many forms were sent."""
+    problems, sent, seen = [], 0, set()
+    for path in paths:
+        page.goto(server.url + path)
+        fresh = True
+        for i, kind in enumerate(page.evaluate(FORM_KINDS)):
+            if kind in seen:
+                continue
+            seen.add(kind)
+            if not fresh:
+                page.goto(server.url + path)
+            if not page.evaluate(EMPTY_FORM, i):
+                fresh = False  # its fields were emptied
+                continue
+            fresh = False
+            sent += 1
+            label = f"{vocab.ROLES[role]}, {path}, formulaire n° {i + 1} envoyé vide"
+            try:
+                with page.expect_navigation(timeout=5000) as navigation:
+                    page.evaluate(SEND_FORM, i)
+            except PlaywrightTimeout:
+                problems.append(f"{label} : le navigateur bloque l'envoi (bulle en anglais)")
+                continue
+            status = navigation.value.status if navigation.value else None
+            answer = page.evaluate(ANSWER)
+            if status == 500:
+                problems.append(f"{label} : erreur 500")
+            elif not answer["next_to_field"]:
+                said = f" ; message seul : « {answer['message']} »" if answer["message"] else ""
+                problems.append(
+                    f"{label} : aucune erreur à côté d'un champ (statut {status}){said}"
+                )
+            problems += _problems(page, label)
+    return problems, sent
 
 
 def _menu_urls(page) -> list[str]:
@@ -120,6 +237,9 @@ def test_each_role_walks_its_main_pages(page, live_server, role):
                     if link.count() and link.get_attribute("href") not in paths:
                         paths.append(link.get_attribute("href"))
     assert len(paths) >= 2, paths
+    refused, sent = _forms_refused(page, live_server, paths, role)
+    problems += refused
+    print(f"{role} : {len(paths)} pages, {sent} formulaires envoyés vides")
     assert not problems, "\n".join(problems)
     assert not blocking, describe(blocking)
 
@@ -236,3 +356,13 @@ def test_the_visit_form_by_keyboard_only(page, live_server):
         page.keyboard.press("Enter")
     assert "/animateur/" in page.url
     assert page.get_by_text("Passage au clavier seulement.").count() >= 1
+
+
+def test_key_figures_keep_one_width_at_every_window_width(page, live_server):
+    # At 390 and 1,280 px the observatory's four cards fill whole rows; in between
+    # (a tablet), three go on the first row and the fourth used to stretch on its own.
+    open_as(page, live_server, "territoire", {"width": 800, "height": 900})
+    assert page.locator(".figures").count()
+    for width in (600, 800, 1000):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate(LAYOUT) == [], width

@@ -197,7 +197,7 @@ def test_observatory_reads_plainly_over_a_period(page, live_server):
     total = page.locator("tfoot td").first.inner_text()
     assert received == total
     hours = figures.locator("div", has_text="Heures de travail").locator("dd").inner_text()
-    assert re.fullmatch(r"\d[\d\u202f]*(,\d)? h", hours), hours  # French number, no "."
+    assert re.fullmatch(r"\d[\d\u202f]*(,\d)?[ \u00a0]h", hours), hours  # French number, no "."
     assert "Tous les besoins reçus, du" in page.locator("#periode-texte").inner_text()
     # Every step is told in words.
     glossary = page.locator("dl.glossary")
