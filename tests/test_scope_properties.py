@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from connectences.accounts import api_tokens
 from connectences.accounts.scope import (
     may_open_company,
     may_open_lead,
@@ -287,5 +288,50 @@ def test_the_observatory_counts_only_the_needs_of_its_own_intercommunality(world
                 name_of[insee] for insee, epci in epci_of.items() if epci == siren
             }
             assert sum(count for _, count in seen.by_commune) == len(counted)
+    finally:
+        empty_domain_tables()
+
+
+@PROPERTY_SETTINGS
+@given(world=worlds())
+def test_api_tokens_reach_exactly_what_their_owner_reaches_on_the_web(app, world):
+    """A personal API token opens the records of its owner's scope and nothing else: the
+    staff every need, a company account its own companies' needs, other roles none; a
+    disabled owner's token opens nothing; candidates (in matches) only for the staff."""
+    communes = _communes()
+    client = app.test_client()
+    try:
+        _, _, companies, _, needs, _, _, users = _build(world, communes)
+        issuer = User(email="emetteur@exemple.fr", role="admin", active=True)
+        db.session.add(issuer)
+        secrets: list[str] = []
+        for user in users:
+            active = user.active
+            user.active = True  # tokens are issued to active accounts only
+            _, secret = api_tokens.issue_token(
+                db.session, owner_email=user.email, name="Essai", days=30, actor=issuer
+            )
+            user.active = active
+            secrets.append(secret)
+        db.session.commit()
+        company_of = {need.id: world["needs"][i][0] for i, need in enumerate(needs)}
+        for secret, (role, _org, active, owned) in zip(secrets, world["users"], strict=True):
+            headers = {"Authorization": f"Bearer {secret}"}
+            staff = active and role in ("admin", "animateur")
+            listed = client.get("/api/v1/needs", query_string={"limit": 200}, headers=headers)
+            if not active:
+                assert listed.status_code == 401
+            elif staff or role == "company":
+                expected = {need.ref for need in needs if staff or company_of[need.id] in owned}
+                assert listed.status_code == 200
+                assert {item["ref"] for item in listed.get_json()["items"]} == expected
+            else:
+                assert listed.status_code == 403
+            for need in needs:
+                one = client.get(f"/api/v1/needs/{need.ref}", headers=headers)
+                mine = active and role == "company" and company_of[need.id] in owned
+                assert (one.status_code == 200) is (staff or mine), (role, active, need.ref)
+                matches = client.get(f"/api/v1/needs/{need.ref}/matches", headers=headers)
+                assert (matches.status_code == 200) is staff, (role, active, need.ref)
     finally:
         empty_domain_tables()
