@@ -16,11 +16,12 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from urllib.parse import quote_from_bytes
+from urllib.parse import quote, quote_from_bytes
 
 import pytest
 from openpyxl import load_workbook
 
+from connectences.accounts import api_tokens
 from connectences.extensions import db
 from connectences.tabular import FORMULA_STARTS
 from tests import hostile_battery as battery
@@ -100,6 +101,34 @@ def test_hostile_values_through_every_parameter_api_and_export(app, auth, tmp_pa
     ):
         response = staff.post("/api/hors-ligne/envoi", data=body, content_type="application/json")
         out.record("api", label, "animateur POST /api/hors-ligne/envoi", response)
+    # 3b. The JSON API v1: every value through each parameter of every operation and as
+    #     the need's reference in the path, with a fresh token of the admin (the widest
+    #     scope; the forms above may have revoked the battery's own tokens).
+    admin = world.users["admin"]
+    _, secret = api_tokens.issue_token(
+        db.session, owner_email=admin.email, name="Batterie API", days=1, actor=admin
+    )
+    db.session.commit()
+    api = app.test_client()
+    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    for category, value in all_values:
+        text = value if isinstance(value, str) else value.decode("latin-1")
+        for name in ("updated_since", "cursor", "limit"):
+            response = api.get("/api/v1/needs", query_string={name: text})
+            db.session.rollback()
+            out.record(category, value, f"admin GET /api/v1/needs [{name}]", response)
+            # Accepted, or refused as a problem (400: not text at all, 422: a bad value).
+            if response.status_code not in (200, 400, 422):
+                out.failures.append(f"/api/v1/needs [{name}]: {response.status_code}")
+            elif response.status_code != 200 and response.mimetype != "application/problem+json":
+                out.failures.append(f"/api/v1/needs [{name}]: {response.status_code} not a problem")
+        for suffix in ("", "/matches"):
+            path = "/api/v1/needs/" + quote(text, safe="") + suffix
+            response = api.get(path)
+            db.session.rollback()
+            out.record(category, value, f"admin GET /api/v1/needs/{{ref}}{suffix}", response)
+            if response.status_code >= 500:
+                out.failures.append(f"{path}: {response.status_code}")
     app.config["MAX_CONTENT_LENGTH"], limit = 64 * 1024, app.config["MAX_CONTENT_LENGTH"]
     try:
         response = staff.post("/animateur/entreprises/nouvelle", data={"name": "x" * 100_000})
