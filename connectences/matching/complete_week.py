@@ -75,13 +75,18 @@ class PersonFit:
     week: str
 
 
-def people_with_free_time(need: Need, limit: int = 10, session=None) -> list[PersonFit]:
-    """The best-ranked people for the need who already hold work on its start."""
+def people_with_free_time(
+    need: Need, limit: int = 10, session=None, ranked: list[tuple[str, float]] | None = None
+) -> list[PersonFit]:
+    """The best-ranked people for the need who already hold work on its start (from
+    ``ranked``, the need's whole ranking, when the caller has it already)."""
     session = session or db.session
     data = need_from_model(need)
     index = candidate_index(session)
+    if ranked is None:
+        ranked = index.top(data, None)
     out = []
-    for ref, points in index.top(data, None):
+    for ref, points in ranked:
         person = index.get(ref)
         sentence = week.week_sentence(person, data.start) if person.commitments else None
         if sentence is None:

@@ -52,16 +52,27 @@ class MatchFilters:
         )
 
 
-def filtered_matches(session, need: Need, filters: MatchFilters) -> tuple[list[dict], int]:
-    """The ranked candidates for the need (as ``match_need`` ranks them), filtered as the
-    animateur asked; explanations are written only for the rows shown.
+def full_ranking(session, need: Need) -> list[tuple[str, float]]:
+    """(ref, score) of every candidate passing the need's hard constraints, best first:
+    the need page reads it twice (its matches, the people with free time), so it
+    computes it once."""
+    return candidate_index(session).top(need_from_model(need), None)
+
+
+def filtered_matches(
+    session, need: Need, filters: MatchFilters, ranked: list[tuple[str, float]] | None = None
+) -> tuple[list[dict], int]:
+    """The ranked candidates for the need (as ``match_need`` ranks them, or ``ranked``
+    when the caller has ``full_ranking`` already), filtered as the animateur asked;
+    explanations are written only for the rows shown.
 
     Returns the rows shown (``{"candidate", "score", "explanation", "person", "km"}``)
     and how many candidates pass every hard constraint.
     """
     need_data = need_from_model(need)
     index = candidate_index(session)
-    ranked = index.top(need_data, None)
+    if ranked is None:
+        ranked = index.top(need_data, None)
     chosen = []
     for ref, points in ranked:
         if points < filters.min_score:
