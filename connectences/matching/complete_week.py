@@ -19,7 +19,7 @@ from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
-from connectences.matching.matches import candidate_index
+from connectences.matching.matches import Ranking, full_ranking
 from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.pool import Bundle
 from connectences.matching.score import score_pair
@@ -76,15 +76,13 @@ class PersonFit:
 
 
 def people_with_free_time(
-    need: Need, limit: int = 10, session=None, ranked: list[tuple[str, float]] | None = None
+    need: Need, limit: int = 10, session=None, ranking: Ranking | None = None
 ) -> list[PersonFit]:
     """The best-ranked people for the need who already hold work on its start (from
-    ``ranked``, the need's whole ranking, when the caller has it already)."""
+    ``ranking``, the need's ``full_ranking``, when the caller has it already)."""
     session = session or db.session
     data = need_from_model(need)
-    index = candidate_index(session)
-    if ranked is None:
-        ranked = index.top(data, None)
+    index, ranked = ranking or full_ranking(session, need)
     out = []
     for ref, points in ranked:
         person = index.get(ref)

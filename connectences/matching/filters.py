@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from connectences import territory
 from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.matching.data import need_from_model
-from connectences.matching.matches import candidate_index
+from connectences.matching.matches import Ranking, full_ranking
 from connectences.matching.score import score_pair
 from connectences.models import Need
 
@@ -52,17 +52,10 @@ class MatchFilters:
         )
 
 
-def full_ranking(session, need: Need) -> list[tuple[str, float]]:
-    """(ref, score) of every candidate passing the need's hard constraints, best first:
-    the need page reads it twice (its matches, the people with free time), so it
-    computes it once."""
-    return candidate_index(session).top(need_from_model(need), None)
-
-
 def filtered_matches(
-    session, need: Need, filters: MatchFilters, ranked: list[tuple[str, float]] | None = None
+    session, need: Need, filters: MatchFilters, ranking: Ranking | None = None
 ) -> tuple[list[dict], int]:
-    """The ranked candidates for the need (as ``match_need`` ranks them, or ``ranked``
+    """The ranked candidates for the need (as ``match_need`` ranks them; ``ranking``
     when the caller has ``full_ranking`` already), filtered as the animateur asked;
     explanations are written only for the rows shown.
 
@@ -70,9 +63,7 @@ def filtered_matches(
     and how many candidates pass every hard constraint.
     """
     need_data = need_from_model(need)
-    index = candidate_index(session)
-    if ranked is None:
-        ranked = index.top(need_data, None)
+    index, ranked = ranking or full_ranking(session, need)
     chosen = []
     for ref, points in ranked:
         if points < filters.min_score:

@@ -23,8 +23,8 @@ from connectences.matching.filters import (
     MATCH_LIMITS,
     MatchFilters,
     filtered_matches,
-    full_ranking,
 )
+from connectences.matching.matches import full_ranking
 from connectences.matching.routing import decide_route
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
@@ -397,9 +397,9 @@ def _render_show(
     or "reorienter"), ``errors`` sit next to its fields and ``typed`` keeps what was
     typed and chosen."""
     filters = MatchFilters.from_args(request.args)
-    ranked = full_ranking(db.session, need)
-    matches, proposed_count = filtered_matches(db.session, need, filters, ranked)
-    free_time = people_with_free_time(need, ranked=ranked)
+    ranking = full_ranking(db.session, need)
+    matches, proposed_count = filtered_matches(db.session, need, filters, ranking)
+    free_time = people_with_free_time(need, ranking=ranking)
     decision = decide_route(need.ref, db.session)
     leads, referrals = dispatch.sent_for(db.session, need)
     default_operator, default_partner = dispatch.route_advice(decision, need)
