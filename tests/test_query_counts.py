@@ -134,6 +134,11 @@ LIST_PAGES = [
     ("animateur", lambda: "/animateur/postes-partages"),
     ("operator", lambda: "/operateur"),
     ("operator", lambda: "/operateur/propositions"),
+    # Each section of the inbox pages on its own.
+    (
+        "operator",
+        lambda: "/operateur/propositions?new_page=2&waiting_page=2&follow_page=2&closed_page=2",
+    ),
     ("partner", lambda: "/partenaire"),
     ("partner", lambda: "/partenaire/reorientations"),
     ("territoire", lambda: "/territoire"),

@@ -19,7 +19,7 @@ from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
-from connectences.matching.matches import candidate_index
+from connectences.matching.matches import Ranking, full_ranking
 from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.pool import Bundle
 from connectences.matching.score import score_pair
@@ -75,13 +75,16 @@ class PersonFit:
     week: str
 
 
-def people_with_free_time(need: Need, limit: int = 10, session=None) -> list[PersonFit]:
-    """The best-ranked people for the need who already hold work on its start."""
+def people_with_free_time(
+    need: Need, limit: int = 10, session=None, ranking: Ranking | None = None
+) -> list[PersonFit]:
+    """The best-ranked people for the need who already hold work on its start (from
+    ``ranking``, the need's ``full_ranking``, when the caller has it already)."""
     session = session or db.session
     data = need_from_model(need)
-    index = candidate_index(session)
+    index, ranked = ranking or full_ranking(session, need)
     out = []
-    for ref, points in index.top(data, None):
+    for ref, points in ranked:
         person = index.get(ref)
         sentence = week.week_sentence(person, data.start) if person.commitments else None
         if sentence is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from connectences import territory
 from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.matching.data import need_from_model
-from connectences.matching.matches import candidate_index
+from connectences.matching.matches import Ranking, full_ranking
 from connectences.matching.score import score_pair
 from connectences.models import Need
 
@@ -52,16 +52,18 @@ class MatchFilters:
         )
 
 
-def filtered_matches(session, need: Need, filters: MatchFilters) -> tuple[list[dict], int]:
-    """The ranked candidates for the need (as ``match_need`` ranks them), filtered as the
-    animateur asked; explanations are written only for the rows shown.
+def filtered_matches(
+    session, need: Need, filters: MatchFilters, ranking: Ranking | None = None
+) -> tuple[list[dict], int]:
+    """The ranked candidates for the need (as ``match_need`` ranks them; ``ranking``
+    when the caller has ``full_ranking`` already), filtered as the animateur asked;
+    explanations are written only for the rows shown.
 
     Returns the rows shown (``{"candidate", "score", "explanation", "person", "km"}``)
     and how many candidates pass every hard constraint.
     """
     need_data = need_from_model(need)
-    index = candidate_index(session)
-    ranked = index.top(need_data, None)
+    index, ranked = ranking or full_ranking(session, need)
     chosen = []
     for ref, points in ranked:
         if points < filters.min_score:

@@ -562,13 +562,15 @@ class CandidateIndex:
                 kth = np.partition(-scores, limit - 1)[limit - 1]
                 keep = -scores <= kth
                 rows, scores = rows[keep], scores[keep]
-            ranked = sorted(
-                zip(scores.tolist(), rows.tolist(), strict=True),
-                key=lambda x: (-x[0], self.refs[x[1]]),
-            )
+            # Best score first, ties by ref: sorted by numpy (the whole ranking of a
+            # need, limit None, holds thousands of rows; a Python sort with a key
+            # function cost 20 ms of it).
+            refs = [self.refs[row] for row in rows.tolist()]
+            order = np.lexsort((np.array(refs), -scores))
             if limit is not None:
-                ranked = ranked[:limit]
-            return [(self.refs[row], score) for score, row in ranked]
+                order = order[:limit]
+            points = scores.tolist()
+            return [(refs[i], points[i]) for i in order.tolist()]
 
     def match(self, need: NeedData, limit: int | None = 20) -> list[dict]:
         """Like ``score.rank_candidates``: ``{"candidate", "score", "explanation"}``, best first."""

@@ -177,6 +177,17 @@ def candidate_index(session=None) -> CandidateIndex:
         return state.index
 
 
+Ranking = tuple[CandidateIndex, list[tuple[str, float]]]
+
+
+def full_ranking(session, need: Need) -> Ranking:
+    """The candidate index and the (ref, score) of every candidate passing the need's
+    hard constraints, best first: the need page reads it twice (its matches, the people
+    with free time), so it computes it once."""
+    index = candidate_index(session)
+    return index, index.top(need_from_model(need), None)
+
+
 def _went_back(new: tuple, old: tuple) -> bool:
     """Whether any of the stamp's maxima is lower than before (None counts as lowest)."""
     for now, before in zip(new, old, strict=True):

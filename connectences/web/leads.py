@@ -32,7 +32,6 @@ from connectences.models import (
     LeadCandidate,
     LeadNeed,
     Need,
-    Placement,
 )
 from connectences.numbers import read_number
 from connectences.web.access import guard_blueprint, refuse_and_audit
@@ -40,10 +39,9 @@ from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_cv
 from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 from connectences.workflows import (
     LEAD,
-    LEAD_IN_PROGRESS,
-    LeadState,
     TransitionError,
     inboxes,
 )
@@ -51,8 +49,15 @@ from connectences.workflows import leads as flow
 
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
-# Closed leads are history: the inbox shows the most recent ones, not years of them.
-CLOSED_SHOWN = 30
+# Each section of the inbox is paged on its own (a phone shows ten cards without
+# scrolling for long); the query argument naming its page number, by section.
+INBOX_PER_PAGE = 10
+INBOX_PAGE_PARAMS = {
+    "new": "new_page",
+    "waiting": "waiting_page",
+    "to_follow": "follow_page",
+    "closed": "closed_page",
+}
 MAX_TEXT = 2000
 
 
@@ -84,23 +89,30 @@ def _text(value: str | None) -> str:
 @bp.route("")
 def index():
     operator_id = current_user.operator_id
-    leads: list[Lead] = []
-    closed: list[Lead] = []
-    closed_total = 0
-    to_follow: list[Placement] = []
+    sections = {}
     if operator_id is not None:
-        leads, closed, closed_total = inboxes.operator_inbox(
-            db.session, operator_id, closed_shown=CLOSED_SHOWN
-        )
-        to_follow = inboxes.placements_to_follow(db.session, operator_id)
+        queries = {
+            "new": inboxes.inbox_leads(operator_id, "new"),
+            "waiting": inboxes.inbox_leads(operator_id, "waiting"),
+            "to_follow": inboxes.placements_to_follow(operator_id),
+            "closed": inboxes.inbox_leads(operator_id, "closed"),
+        }
+        sections = {
+            name: paginate(query, INBOX_PER_PAGE, INBOX_PAGE_PARAMS[name])
+            for name, query in queries.items()
+        }
+    # The pager of one section keeps the page the others are at.
+    page_params = {
+        INBOX_PAGE_PARAMS[name]: pagination.page
+        for name, pagination in sections.items()
+        if pagination.page > 1
+    }
     return render_template(
         "leads/index.html",
         operator=current_user.operator,
-        new=[lead for lead in leads if lead.status == LeadState.ENVOYE],
-        waiting=[lead for lead in leads if lead.status in LEAD_IN_PROGRESS],
-        closed=closed,
-        closed_total=closed_total,
-        to_follow=to_follow,
+        sections=sections,
+        page_params=page_params,
+        page_param_names=INBOX_PAGE_PARAMS,
         statuses=vocab.LEAD_STATUSES,
         commune_label=territory.commune_label,
         today=local_today(),

@@ -19,7 +19,12 @@ from connectences.cvtheque.lookup import candidates_by_ref, find_candidates
 from connectences.extensions import db
 from connectences.matching import matches as matching
 from connectences.matching.complete_week import people_with_free_time
-from connectences.matching.filters import MATCH_LIMITS, MatchFilters, filtered_matches
+from connectences.matching.filters import (
+    MATCH_LIMITS,
+    MatchFilters,
+    filtered_matches,
+)
+from connectences.matching.matches import full_ranking
 from connectences.matching.routing import decide_route
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
@@ -391,8 +396,9 @@ def _render_show(
     or "reorienter"), ``errors`` sit next to its fields and ``typed`` keeps what was
     typed and chosen."""
     filters = MatchFilters.from_args(request.args)
-    matches, proposed_count = filtered_matches(db.session, need, filters)
-    free_time = people_with_free_time(need)
+    ranking = full_ranking(db.session, need)
+    matches, proposed_count = filtered_matches(db.session, need, filters, ranking)
+    free_time = people_with_free_time(need, ranking=ranking)
     decision = decide_route(need.ref, db.session)
     leads, referrals = dispatch.sent_for(db.session, need)
     default_operator, default_partner = dispatch.route_advice(decision, need)

@@ -11,9 +11,10 @@ from connectences.extensions import db
 MAX_PAGE = 10_000
 
 
-def page_number() -> int:
-    """The ``page`` query argument: 1 when absent or not a number, kept within 1..MAX_PAGE."""
-    return max(1, min(MAX_PAGE, request.args.get("page", 1, type=int) or 1))
+def page_number(param: str = "page") -> int:
+    """The ``param`` query argument (``page`` unless a page shows several paged lists):
+    1 when absent or not a number, kept within 1..MAX_PAGE."""
+    return max(1, min(MAX_PAGE, request.args.get(param, 1, type=int) or 1))
 
 
 def count_rows(query: Select) -> Select:
@@ -51,10 +52,10 @@ def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
     )
 
 
-def paginate(query: Select, per_page: int):
-    """One page of ``query`` (Flask-SQLAlchemy's ``Pagination``) at the requested page
-    number; a number past the end gives the last page."""
-    pagination = _paginate(query, page_number(), per_page)
+def paginate(query: Select, per_page: int, param: str = "page"):
+    """One page of ``query`` (Flask-SQLAlchemy's ``Pagination``) at the page number read
+    from the ``param`` query argument; a number past the end gives the last page."""
+    pagination = _paginate(query, page_number(param), per_page)
     if pagination.page > pagination.pages >= 1:
         pagination = _paginate(query, pagination.pages, per_page)
     return pagination

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from connectences.models import (
@@ -45,18 +45,26 @@ def operator_leads(session, operator_id: int, limit: int | None = None) -> list[
     )
 
 
-def operator_inbox(
-    session, operator_id: int, *, closed_shown: int
-) -> tuple[list[Lead], list[Lead], int]:
-    """The operator's inbox, newest first: every lead still open (sent or in progress),
-    the ``closed_shown`` latest closed ones (history, not years of it) and how many
-    closed ones there are in all."""
-    open_states = LEAD_IN_PROGRESS | {LeadState.ENVOYE}
-    # Hundreds of open leads at the size of a region: load only what the list shows
-    # (anything else raises rather than costing one query per row).
-    listed = (
+INBOX_SECTIONS = {
+    "new": frozenset({LeadState.ENVOYE}),
+    "waiting": frozenset(LEAD_IN_PROGRESS),
+}
+"""The inbox's sections of open leads and the states each one lists; the closed section
+lists every other state."""
+
+
+def inbox_leads(operator_id: int, section: str) -> Select:
+    """The operator's leads of one inbox section (``new``, ``waiting`` or ``closed``),
+    newest first, loading only what the list shows (anything else raises rather than
+    costing one query per row): a query the caller pages."""
+    open_states = INBOX_SECTIONS["new"] | INBOX_SECTIONS["waiting"]
+    if section == "closed":
+        in_section = Lead.status.not_in(open_states)
+    else:
+        in_section = Lead.status.in_(INBOX_SECTIONS[section])
+    return (
         select(Lead)
-        .where(Lead.operator_id == operator_id)
+        .where(Lead.operator_id == operator_id, in_section)
         .options(
             selectinload(Lead.needs)
             .joinedload(LeadNeed.need)
@@ -68,42 +76,30 @@ def operator_inbox(
         )
         .order_by(Lead.created_at.desc(), Lead.id.desc())
     )
-    leads = session.scalars(listed.where(Lead.status.in_(open_states))).all()
-    closed = session.scalars(
-        listed.where(Lead.status.not_in(open_states)).limit(closed_shown)
-    ).all()
-    closed_total = session.scalar(
-        select(func.count(Lead.id)).where(
-            Lead.operator_id == operator_id, Lead.status.not_in(open_states)
-        )
-    )
-    return list(leads), list(closed), closed_total or 0
 
 
-def placements_to_follow(session, operator_id: int) -> list[Placement]:
+def placements_to_follow(operator_id: int) -> Select:
     """The placements of the operator's leads with a follow-up point still to do, latest
-    start first."""
-    return list(
-        session.scalars(
-            select(Placement)
-            .join(Lead)
-            .where(Lead.operator_id == operator_id)
-            .where(
-                Placement.id.in_(
-                    select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
-                )
+    start first: a query the caller pages."""
+    return (
+        select(Placement)
+        .join(Lead)
+        .where(Lead.operator_id == operator_id)
+        .where(
+            Placement.id.in_(
+                select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
             )
-            .options(
-                selectinload(Placement.follow_ups),
-                # The list shows the person's name only: not their skills and commitments.
-                selectinload(Placement.candidate).options(
-                    load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
-                    raiseload(Candidate.skills),
-                    raiseload(Candidate.commitments),
-                ),
-            )
-            .order_by(Placement.start_date.desc())
         )
+        .options(
+            selectinload(Placement.follow_ups),
+            # The list shows the person's name only: not their skills and commitments.
+            selectinload(Placement.candidate).options(
+                load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
+                raiseload(Candidate.skills),
+                raiseload(Candidate.commitments),
+            ),
+        )
+        .order_by(Placement.start_date.desc(), Placement.id.desc())
     )
 
 
