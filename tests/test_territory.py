@@ -198,6 +198,18 @@ def test_search_without_accents_or_case():
     assert territory.search_communes("bordeaux")[0].insee == "33063"
 
 
+def test_search_looks_each_word_up_once_and_gives_up_on_texts_no_name_has():
+    # A word said twice narrows nothing: « cap lège cap » is still Lège-Cap-Ferret, and a
+    # pasted text of 40,000 words is one word to look up, not 40,000 walks of the index.
+    assert territory.search_communes("cap lège cap")[0].insee == "33236"
+    assert [c.name for c in territory.search_communes("x " * 40_000, limit=3)] == [
+        c.name for c in territory.search_communes("x", limit=3)
+    ]
+    # More distinct words than any commune's name has, or words no name has: nothing.
+    assert territory.search_communes("la teste de buch gironde france europe terre mer ciel") == []
+    assert territory.search_communes("lege zzzz") == []
+
+
 def test_search_by_postcode():
     found = territory.search_communes("33510")
     assert found[0].insee == "33005"  # Andernos-les-Bains

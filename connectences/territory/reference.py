@@ -201,6 +201,11 @@ def distance_km(insee_a: str, insee_b: str) -> float | None:
     return haversine_km(a.lat, a.lon, b.lat, b.lon)
 
 
+# More distinct words than any French commune's name has (« Saint-Germain-de-la-Rivière »
+# has five): such a text matches nothing, and is not looked up word by word.
+MAX_NAME_WORDS = 10
+
+
 def _insees_with_word_prefix(ref: _Reference, prefix: str) -> set[str]:
     """INSEE codes of the communes having a name word that starts with ``prefix``."""
     index = ref.words
@@ -236,10 +241,17 @@ def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
         }
         found = starts | {insee for insee in ref.communes if insee.lower().startswith(compact)}
     else:
+        words = list(dict.fromkeys(query.split()))  # each word once, in the typed order
+        query = " ".join(words)
+        if len(words) > MAX_NAME_WORDS:
+            return []  # no commune's name has that many words: nothing to look up
         found = None
-        for word in query.split():
+        # The longest prefixes first: they narrow the most, and an empty set ends the search.
+        for word in sorted(words, key=len, reverse=True):
             having = _insees_with_word_prefix(ref, word)
             found = having if found is None else found & having
+            if not found:
+                return []
         starts = {insee for insee in found if ref.folded[insee].startswith(query)}
     matches = [ref.communes[insee] for insee in found]
     matches.sort(
