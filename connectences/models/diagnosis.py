@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from connectences.models.accounts import User
 from connectences.models.base import Base, utcnow
 from connectences.models.companies import Company
 
@@ -43,6 +44,7 @@ class Diagnosis(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     company: Mapped[Company] = relationship()
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
     answers: Mapped[list[DiagnosisAnswer]] = relationship(
         back_populates="diagnosis", cascade="all, delete-orphan", order_by="DiagnosisAnswer.id"
     )

@@ -18,6 +18,7 @@ from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.prospection import companies as directory
 from connectences.prospection import contact_rights, naf
+from connectences.prospection import diagnosis as questionnaire
 from connectences.prospection.mailings import record_mailing
 from connectences.prospection.pressure import (
     ConfirmationRequired,
@@ -181,6 +182,12 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "mailing_errors": {},
         "mailing_values": {},
         "mailing_pressure": None,
+        "diagnoses": questionnaire.company_diagnoses(db.session, company),
+        "diagnosis_answers": questionnaire.answer_lines,
+        "diagnosis_errors": {},
+        "diagnosis_values": {"email": company.contact_email or ""},
+        "diagnosis_pressure": None,
+        "diagnosis_link_days": questionnaire.link_days(),
         **helpers(),
         **extra,
     }
