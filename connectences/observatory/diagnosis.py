@@ -9,8 +9,8 @@ Small numbers: an officer reads "< 5" for any count under 5 companies (zero incl
 so that an empty row does not stand out). In the questions with a single answer
 (difficulties, shared time), the rows add up to the number of companies that answered;
 if the hidden rows together held between 1 and 4 companies, the total minus the rows
-shown would give them away: more rows are hidden, smallest first, until the hidden rows
-hold none or at least 5 companies. Officers see their own intercommunality only, with no
+shown would give them away: more rows are hidden ("masqué"), smallest first, until the hidden
+rows hold none or at least 5 companies. Officers see their own intercommunality only, with no
 territory total beside it to subtract from. Animateurs and admins read exact counts.
 """
 
@@ -32,6 +32,9 @@ from connectences.skills import rome_label
 from connectences.territory import PAYS_EPCIS
 
 THRESHOLD = 5
+# What an officer reads in place of a count of 5 or more hidden so that the total minus
+# the rows shown does not give a small one away (a small count reads "< 5": None).
+MASKED = "masqué"
 
 # Each table: its key, title, and what a row counts; single-answer tables add up.
 TITLES: dict[str, tuple[str, str]] = {
@@ -66,8 +69,8 @@ METHOD = (
     "rattachée à l'intercommunalité de sa commune. Dans les questions à plusieurs réponses, "
     "une entreprise compte dans chaque ligne qu'elle a cochée : les lignes n'y font pas le "
     "total. Pour les intercommunalités, un nombre inférieur à 5 entreprises s'affiche « < 5 » "
-    "et, dans les questions à une seule réponse, d'autres lignes sont masquées si le total "
-    "permettait de le retrouver."
+    "et, dans les questions à une seule réponse, d'autres lignes sont « masquées » si le "
+    "total permettait de le retrouver."
 )
 
 
@@ -77,7 +80,7 @@ class Row:
     hidden)."""
 
     label: str
-    counts: dict[str, int | None]
+    counts: dict[str, int | str | None]
 
 
 @dataclass
@@ -94,7 +97,7 @@ class DiagnosisFigures:
     """The counts of the diagnosis for the intercommunalities of ``epcis`` (SIREN, name)."""
 
     epcis: list[tuple[str, str]]
-    respondents: dict[str, int | None]
+    respondents: dict[str, int | None]  # None: fewer than 5 (officers)
     tables: list[Table]
     exact: bool = True
 
@@ -207,7 +210,8 @@ def hidden_cells(counts: list[int], total: int) -> set[int]:
 
 
 def protect(figures: DiagnosisFigures) -> DiagnosisFigures:
-    """The figures as an officer reads them: small counts hidden (None), see the module."""
+    """The figures as an officer reads them: counts under 5 hidden (None), and the counts
+    that would let a total give them away (``MASKED``); see the module."""
     tables = []
     for table in figures.tables:
         rows = [Row(row.label, dict(row.counts)) for row in table.rows]
@@ -218,7 +222,7 @@ def protect(figures: DiagnosisFigures) -> DiagnosisFigures:
             else:
                 hidden = {i for i, count in enumerate(counts) if count < THRESHOLD}
             for i in hidden:
-                rows[i].counts[siren] = None
+                rows[i].counts[siren] = None if counts[i] < THRESHOLD else MASKED
         tables.append(replace(table, rows=rows))
     respondents = {
         siren: (count if count is not None and count >= THRESHOLD else None)
