@@ -77,7 +77,9 @@ def test_the_owner_answers_from_the_mailed_link(client, auth):
     assert "Huîtres Exemple" in page_text(page)
     assert page.headers["Cache-Control"] == "no-store"
     response = client.post(path, data=GOOD)
-    assert response.status_code == 302 and response.location.endswith("/entreprise/diagnostic/merci")
+    assert response.status_code == 302 and response.location.endswith(
+        "/entreprise/diagnostic/merci"
+    )
     db.session.expire_all()
     diagnosis = db.session.get(Diagnosis, diagnosis.id)
     assert diagnosis.submitted_at is not None
@@ -223,7 +225,9 @@ def test_a_visit_of_another_company_is_not_found(client, auth):
     url = f"/animateur/entreprises/{company.ref}/diagnostic?visite={visit.id}"
     assert client.get(url).status_code == 404
     assert client.post(url, data=GOOD).status_code == 404
-    assert client.get(f"/animateur/entreprises/{company.ref}/diagnostic?visite=x").status_code == 404
+    assert (
+        client.get(f"/animateur/entreprises/{company.ref}/diagnostic?visite=x").status_code == 404
+    )
     assert count(Diagnosis) == 0
 
 
