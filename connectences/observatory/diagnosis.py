@@ -131,25 +131,17 @@ def diagnosis_figures(session: Session, epci: str | None = None) -> DiagnosisFig
     sirens = [epci] if epci else list(PAYS_EPCIS)
     latest = _latest(sirens)
 
-    def per_epci(rows) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for siren, value, count in rows:
-            out.setdefault(value, {})[siren] = count
-        return out
-
-    respondents = dict(
-        session.execute(select(latest.c.epci, func.count()).group_by(latest.c.epci)).all()
-    )
-    single = {
-        column: per_epci(
-            session.execute(
-                select(latest.c.epci, latest.c[column], func.count()).group_by(
-                    latest.c.epci, latest.c[column]
-                )
-            ).all()
-        )
-        for column in ("difficulty", "shared_time")
-    }
+    # One row per company: the single answers are counted here rather than by three
+    # GROUP BYs, each of which would rank the questionnaires again.
+    respondents: dict[str, int] = {}
+    single: dict[str, dict[str, dict[str, int]]] = {"difficulty": {}, "shared_time": {}}
+    for siren, difficulty, shared_time in session.execute(
+        select(latest.c.epci, latest.c.difficulty, latest.c.shared_time)
+    ):
+        respondents[siren] = respondents.get(siren, 0) + 1
+        for column, value in (("difficulty", difficulty), ("shared_time", shared_time)):
+            cell = single[column].setdefault(value, {})
+            cell[siren] = cell.get(siren, 0) + 1
     multiple: dict[str, dict[str, dict[str, int]]] = {}
     for siren, question, value, count in session.execute(
         select(

@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from connectences import config, territory
+from connectences import clock, config, territory
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.errors import DomainError
 from connectences.models import Company, Diagnosis, DiagnosisAnswer, User, Visit, utcnow
@@ -289,22 +289,27 @@ def company_diagnoses(session: Session, company: Company) -> list[Diagnosis]:
 
 
 def answer_lines(diagnosis: Diagnosis) -> list[tuple[str, str]]:
-    """(question, answer) in French, for the company's page and the export."""
-    causes = [CAUSES[v] for v in diagnosis.values("cause") if v in CAUSES]
-    if diagnosis.other_cause:
+    """(question, answer) in French, for the company's page."""
+    choices = {question: diagnosis.values(question) for question in (*QUESTIONS, SKILL)}
+    return _lines(diagnosis.difficulty, diagnosis.shared_time, diagnosis.other_cause, choices)
+
+
+def _lines(difficulty, shared_time, other_cause, choices: dict) -> list[tuple[str, str]]:
+    causes = [CAUSES[v] for v in choices.get("cause", ()) if v in CAUSES]
+    if other_cause:
         causes = [c for c in causes if c != CAUSES["autre"]] + [
-            f"{CAUSES['autre']} : {diagnosis.other_cause}"
+            f"{CAUSES['autre']} : {other_cause}"
         ]
-    skills = [rome_label(code) or code for code in diagnosis.values(SKILL)]
+    skills = [rome_label(code) or code for code in choices.get(SKILL, ())]
     return [
-        ("Difficultés de recrutement", DIFFICULTIES.get(diagnosis.difficulty or "", "")),
+        ("Difficultés de recrutement", DIFFICULTIES.get(difficulty or "", "")),
         ("Causes", " ; ".join(causes)),
         ("Métiers et compétences d'ici 1 à 3 ans", " ; ".join(skills)),
-        ("Intérêt pour le temps partagé", SHARED_TIME.get(diagnosis.shared_time or "", "")),
-        ("Formation", " ; ".join(TRAINING[v] for v in diagnosis.values("formation"))),
+        ("Intérêt pour le temps partagé", SHARED_TIME.get(shared_time or "", "")),
+        ("Formation", " ; ".join(TRAINING[v] for v in choices.get("formation", ()))),
         (
             "Déplacements et logement des salariés",
-            " ; ".join(CONSTRAINTS[v] for v in diagnosis.values("contrainte")),
+            " ; ".join(CONSTRAINTS[v] for v in choices.get("contrainte", ())),
         ),
     ]
 
@@ -330,40 +335,55 @@ EXPORT_HEADERS = (
 )
 
 
-def answered(session: Session) -> list[Diagnosis]:
-    """Every answered questionnaire, oldest answer first."""
-    return list(
-        session.scalars(
-            select(Diagnosis)
-            .options(selectinload(Diagnosis.answers), selectinload(Diagnosis.company))
-            .where(Diagnosis.submitted_at.is_not(None))
-            .order_by(Diagnosis.submitted_at, Diagnosis.id)
-        )
-    )
-
-
-def export_rows(diagnoses: list[Diagnosis]) -> list[list]:
-    """One row per questionnaire: the company and the answers, no person named (neither
-    the owner's address nor the animateur who filled it in)."""
+def export_rows(session: Session) -> list[list]:
+    """One row per answered questionnaire, oldest answer first: the company and the
+    answers, no person named (neither the owner's address nor the animateur who filled it
+    in). Plain rows, not objects: thousands of questionnaires are read at once."""
+    answered = Diagnosis.submitted_at.is_not(None)
+    choices: dict[int, dict[str, list[str]]] = {}
+    for diagnosis_id, question, value in session.execute(
+        select(DiagnosisAnswer.diagnosis_id, DiagnosisAnswer.question, DiagnosisAnswer.value)
+        .join(Diagnosis, Diagnosis.id == DiagnosisAnswer.diagnosis_id)
+        .where(answered)
+        .order_by(DiagnosisAnswer.id)
+    ):
+        choices.setdefault(diagnosis_id, {}).setdefault(question, []).append(value)
     rows = []
-    for diagnosis in diagnoses:
-        company = diagnosis.company
-        lines = dict(answer_lines(diagnosis))
-        naf = f"{company.naf} — {naf_label(company.naf) or 'code inconnu'}" if company.naf else ""
+    for found in session.execute(
+        select(
+            Diagnosis.id,
+            Diagnosis.submitted_at,
+            Diagnosis.source,
+            Diagnosis.difficulty,
+            Diagnosis.shared_time,
+            Diagnosis.other_cause,
+            Company.name,
+            Company.siret,
+            Company.commune,
+            Company.naf,
+            Company.employees,
+        )
+        .join(Company, Company.id == Diagnosis.company_id)
+        .where(answered)
+        .order_by(Diagnosis.submitted_at, Diagnosis.id)
+    ):
+        ticked = choices.get(found.id, {})
+        lines = dict(_lines(found.difficulty, found.shared_time, found.other_cause, ticked))
+        naf = f"{found.naf} — {naf_label(found.naf) or 'code inconnu'}" if found.naf else ""
         rows.append(
             [
-                diagnosis.submitted_at.date(),
-                SOURCES.get(diagnosis.source, diagnosis.source),
-                company.name,
-                company.siret,
-                territory.commune_label(company.commune),
-                territory.epci_label(company.commune),
+                clock.local_date(found.submitted_at),
+                SOURCES.get(found.source, found.source),
+                found.name,
+                found.siret,
+                territory.commune_label(found.commune),
+                territory.epci_label(found.commune),
                 naf,
-                company.employees,
+                found.employees,
                 lines["Difficultés de recrutement"],
                 lines["Causes"],
                 lines["Métiers et compétences d'ici 1 à 3 ans"],
-                " ; ".join(diagnosis.values(SKILL)),
+                " ; ".join(ticked.get(SKILL, ())),
                 lines["Intérêt pour le temps partagé"],
                 lines["Formation"],
                 lines["Déplacements et logement des salariés"],

@@ -170,7 +170,7 @@ def export(fmt: str):
     """Every answered questionnaire, one row each, for the GPECT's analysts."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    rows = questionnaire.export_rows(questionnaire.answered(db.session))
+    rows = questionnaire.export_rows(db.session)
     return send_table(
         fmt, "diagnostic-entreprises", questionnaire.EXPORT_HEADERS, rows, "Diagnostic"
     )
