@@ -185,6 +185,10 @@ def test_an_animateur_fills_it_in_during_a_visit_and_the_company_page_shows_it(c
     user = auth.login("animateur")
     visit = add_visit(company, user, local_today())
     url = f"/animateur/entreprises/{company.ref}/diagnostic?visite={visit.id}"
+    # The company page opens the questionnaire of today's visit.
+    assert f'href="{url}"' in client.get(f"/animateur/entreprises/{company.ref}").get_data(
+        as_text=True
+    )
     page = client.get(url)
     assert page.status_code == 200
     assert "pendant la visite du" in page_text(page)
