@@ -31,8 +31,8 @@ from connectences.web.access import (
     refuse_and_audit,
     role_required,
 )
-from connectences.web.diagnosis_public import render_form
-from connectences.web.directory import _render_show
+from connectences.web.diagnosis_public import checked_answer, render_form
+from connectences.web.directory import contact_not_recorded
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
 
@@ -67,25 +67,8 @@ def send(ref: str):
             on=local_today(),
             confirmed=request.form.get("confirmer") == "1",
         )
-    except questionnaire.DiagnosisError as error:
-        db.session.rollback()
-        return _render_show(
-            _company_or_404(ref), status=422, diagnosis_errors=error.errors, diagnosis_values=values
-        )
-    except ContactRefused as refusal:
-        db.session.rollback()
-        errors = {"guard": " ".join(refusal.pressure.reasons)}
-        return _render_show(
-            _company_or_404(ref), status=409, diagnosis_errors=errors, diagnosis_values=values
-        )
-    except ConfirmationRequired as warning:
-        db.session.rollback()
-        return _render_show(
-            _company_or_404(ref),
-            status=409,
-            diagnosis_values=values,
-            diagnosis_pressure=warning.pressure,
-        )
+    except (questionnaire.DiagnosisError, ContactRefused, ConfirmationRequired) as error:
+        return contact_not_recorded(ref, error, "diagnosis", values)
     queue_template(
         db.session,
         kind=MailKind.DIAGNOSIS_LINK,
@@ -123,15 +106,8 @@ def fill(ref: str):
     if request.method == "GET":
         values = questionnaire.form_values(None)
         return render_form(None, company, action=action, values=values, staff=True, visit=visit)
-    try:
-        answer = questionnaire.check_answer(request.form)
-    except questionnaire.DiagnosisError as error:
-        db.session.rollback()
-        values = questionnaire.form_values(None, request.form)
-        page = render_form(
-            None, company, action=action, values=values, errors=error.errors, staff=True,
-            visit=visit,
-        )  # fmt: skip
+    answer, page = checked_answer(None, company, action=action, staff=True, visit=visit)
+    if answer is None:
         return page, 422
     questionnaire.fill_during_visit(db.session, company, answer, by=current_user, visit=visit)
     db.session.commit()

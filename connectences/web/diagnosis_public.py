@@ -36,6 +36,21 @@ def render_form(diagnosis, company, *, action, values, errors=None, staff, visit
     )
 
 
+def checked_answer(diagnosis, company, *, action, staff, visit=None):
+    """``(answer, None)`` for the form sent, or ``(None, page)``: the form again with a
+    French message next to each field to correct, nothing written."""
+    try:
+        return questionnaire.check_answer(request.form), None
+    except questionnaire.DiagnosisError as error:
+        db.session.rollback()
+        values = questionnaire.form_values(None, request.form)
+        page = render_form(
+            diagnosis, company, action=action, values=values, errors=error.errors, staff=staff,
+            visit=visit,
+        )  # fmt: skip
+        return None, page
+
+
 # --- the owner, from the mailed link ---------------------------------------------------
 
 
@@ -64,15 +79,8 @@ def answer(token: str):
         values = questionnaire.form_values(diagnosis)
         page = render_form(diagnosis, diagnosis.company, action=action, values=values, staff=False)
         return page, 200, headers
-    try:
-        answer = questionnaire.check_answer(request.form)
-    except questionnaire.DiagnosisError as error:
-        db.session.rollback()
-        values = questionnaire.form_values(None, request.form)
-        page = render_form(
-            diagnosis, diagnosis.company, action=action, values=values, errors=error.errors,
-            staff=False,
-        )  # fmt: skip
+    answer, page = checked_answer(diagnosis, diagnosis.company, action=action, staff=False)
+    if answer is None:
         return page, 422, headers
     questionnaire.record_answer(db.session, diagnosis, answer)
     db.session.commit()
