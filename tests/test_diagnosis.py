@@ -83,6 +83,7 @@ def test_the_owner_answers_from_the_mailed_link(client, auth):
     db.session.expire_all()
     diagnosis = db.session.get(Diagnosis, diagnosis.id)
     assert diagnosis.submitted_at is not None
+    assert diagnosis.sent_to is None  # the owner's address is kept only until they answer
     assert (diagnosis.difficulty, diagnosis.shared_time) == ("fortes", "oui")
     assert diagnosis.other_cause == "Concurrence des grandes surfaces"
     assert diagnosis.values("cause") == ["pas_de_candidats", "logement", "autre"]

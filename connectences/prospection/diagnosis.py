@@ -202,7 +202,9 @@ def form_values(diagnosis: Diagnosis | None, form=None) -> dict:
 
 
 def record_answer(session: Session, diagnosis: Diagnosis, answer: Answer) -> Diagnosis:
-    """Store ``answer`` on ``diagnosis`` (replacing an earlier one) and date it."""
+    """Store ``answer`` on ``diagnosis`` (replacing an earlier one) and date it. The
+    address the link went to is forgotten: it was only needed until the answer came."""
+    diagnosis.sent_to = None
     diagnosis.difficulty = answer.difficulty
     diagnosis.shared_time = answer.shared_time
     diagnosis.other_cause = answer.other_cause
