@@ -39,7 +39,7 @@ from connectences.web.navigation import add_nav
 bp = Blueprint("diagnosis", __name__)
 guard_blueprint(bp, "animateur", "admin", audit_action="diagnosis_access_refused")
 for _role in ("territoire", "animateur", "admin"):
-    add_nav(_role, "Diagnostic des entreprises", "diagnosis.observatory")
+    add_nav(_role, "Diagnostic", "diagnosis.observatory")
 
 
 # --- the animateur: sending the link, filling in during a visit ------------------------
