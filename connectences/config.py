@@ -139,6 +139,8 @@ class Defaults:
     # (renewable by e-mail)
     NEED_CONFIRM_MAX_AGE_DAYS = 7
     COMPANY_LINK_MAX_AGE_DAYS = 30
+    # Life of the link to the GPECT diagnosis questionnaire mailed to a company owner
+    DIAGNOSIS_LINK_MAX_AGE_DAYS = 30
     # Scheduler delays (see connectences/jobs/tasks.py; working days skip public holidays)
     LEAD_REMIND_WORKING_DAYS = 3  # unseen lead: reminder to the operator
     LEAD_ALERT_DAYS = 15  # unanswered lead: alert to the animateur

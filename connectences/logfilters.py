@@ -12,8 +12,14 @@ import logging
 import re
 
 # A path segment that looks like a credential: a signed token (base64url parts joined by
-# dots) or a long random key. Ordinary segments (refs, words, numbers) are far shorter.
-_TOKEN = re.compile(r"(?<=/)[A-Za-z0-9_\-]{16,}(?:\.[A-Za-z0-9_\-]+)+|(?<=/)[A-Za-z0-9_\-]{32,}")
+# dots, its payload long or its signature long: a short payload such as {"d": 1} still
+# carries a 27-character signature) or a long random key. Ordinary segments (refs,
+# words, numbers) are far shorter.
+_TOKEN = re.compile(
+    r"(?<=/)[A-Za-z0-9_\-]{16,}(?:\.[A-Za-z0-9_\-]+)+"
+    r"|(?<=/)[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*\.[A-Za-z0-9_\-]{20,}"
+    r"|(?<=/)[A-Za-z0-9_\-]{32,}"
+)
 MASK = "[jeton-masque]"
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 

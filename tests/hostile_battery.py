@@ -36,6 +36,7 @@ from connectences.models import (
     Commitment,
     Company,
     CompanyContact,
+    Diagnosis,
     FollowUpPoint,
     Lead,
     LeadCandidate,
@@ -48,8 +49,10 @@ from connectences.models import (
     PlacementNeed,
     Referral,
     Visit,
+    utcnow,
 )
 from connectences.needs import links
+from connectences.prospection import diagnosis as questionnaire
 from connectences.web.access import PUBLIC, route_roles
 from tests import factories
 from tests import hostile_values as hostile
@@ -267,6 +270,9 @@ def make_world(app, auth, tmp_path) -> World:
         follow_up_on=date(2026, 12, 1),
     )
     db.session.add(visit)
+    # A GPECT questionnaire mailed to c1's owner, for the owner's page.
+    diagnosis = Diagnosis(company_id=c1.id, source="lien", sent_to="patron@c1.fr", sent_at=utcnow())
+    db.session.add(diagnosis)
     csv_text = (
         ";".join(bulk_import.HEADERS)
         + "\nCamille;Import;camille.import@exemple.fr\n"
@@ -301,6 +307,8 @@ def make_world(app, auth, tmp_path) -> World:
             "library_admin.import_errors:token": done.token,
             "directory:ref": "c1",
             "directory:contact_id": contact.id,
+            "diagnosis:ref": "c1",
+            "diagnosis_public:token": questionnaire.link_token(secret, diagnosis),
             "visits:visit_id": visit.id,
             "operators:ref": "p1",
             "leads:lead_id": lead.id,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
-from connectences.models import AuditLog, CompanyContact, Need, OutboxMessage
+from connectences.models import AuditLog, CompanyContact, Diagnosis, Need, OutboxMessage, utcnow
 from connectences.prospection import contact_rights
 from tests import factories
 from tests.helpers import by_ref, error_of, html_of, make_company, page_text
@@ -50,6 +50,9 @@ def company():
             kind=MailKind.NEED_CONFIRM, to="paul@boulangerie.fr", subject="Bonjour", body_text="y"
         )
     )
+    # A diagnosis questionnaire mailed to Claire, not answered yet, and one to Paul.
+    for to in ("Claire@Boulangerie.fr", "paul@boulangerie.fr"):
+        db.session.add(Diagnosis(company=company, source="lien", sent_to=to, sent_at=utcnow()))
     db.session.commit()
     return company
 
@@ -71,6 +74,7 @@ def test_the_export_holds_everything_about_the_person_and_is_recorded(company, a
     assert document["adresse_de_contact_de_l_entreprise"] == "Claire@Boulangerie.fr"
     assert [n["intitule"] for n in document["besoins_exprimes"]] == ["Vendeuse le samedi"]
     assert [m["objet"] for m in document["courriels_envoyes"]] == ["Votre lien"]
+    assert len(document["questionnaires_de_diagnostic_envoyes"]) == 1
     assert "Paul" not in json.dumps(document)
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "company.contact_export"))
     assert (entry.actor_id, entry.entity, entry.entity_id) == (
@@ -88,7 +92,16 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_rest(company, auth)
     )
     db.session.commit()
     db.session.expire_all()
-    assert counts == {"needs_cleared": 1, "mail_deleted": 1, "company_address_cleared": 1}
+    assert counts == {
+        "needs_cleared": 1,
+        "mail_deleted": 1,
+        "company_address_cleared": 1,
+        "diagnosis_links_cleared": 1,
+    }
+    assert db.session.scalars(select(Diagnosis.sent_to).order_by(Diagnosis.id)).all() == [
+        None,
+        "paul@boulangerie.fr",
+    ]
     assert db.session.get(CompanyContact, claire_id) is None
     assert [c.name for c in company.contacts] == ["Paul Martin"]
     need = by_ref(Need, "besoin-claire")

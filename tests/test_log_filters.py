@@ -20,8 +20,15 @@ def test_token_like_segments_are_masked_and_ordinary_paths_kept():
     assert redact(f"GET /animateur/cvtheque/import/{RANDOM_KEY}") == (
         f"GET /animateur/cvtheque/import/{MASK}"
     )
+    # A short payload ({"d": 1}, a questionnaire's id) still carries its long signature.
+    short = "eyJkIjoxfQ.axNylg.yW2X7AIlSnOjUJowEXOdE-LRLL4"
+    assert redact(f"GET /entreprise/diagnostic/{short} HTTP/1.1") == (
+        f"GET /entreprise/diagnostic/{MASK} HTTP/1.1"
+    )
     for path in (
         "/animateur/besoins/demo-besoin-018",
+        "/animateur/entreprises/demo-entreprise-bistrot-du-port/diagnostic",
+        "/static/js/vendor/chart.min.4.4.1.js",
         "/static/css/app.css",
         "/operateur/propositions/12",
         "/animateur/cvtheque/demo-cv-067/semaine",

@@ -61,6 +61,8 @@ PUBLIC_ENDPOINTS = {
     "need_public.sent",
     "need_public.confirm",
     "need_public.space",
+    "diagnosis_public.answer",
+    "diagnosis_public.thanks",
     "need_public.renew",
     # The installable web app: its manifest and service worker (nothing personal in them).
     "webapp.manifest",

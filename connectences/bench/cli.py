@@ -1,4 +1,5 @@
-"""`flask --app connectences bench matching|quality|search|seed|load`: the one `bench` group."""
+"""`flask --app connectences bench matching|quality|search|seed|load|observatory`: the one
+`bench` group."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from connectences.bench.concurrency import run_concurrency
 from connectences.bench.evaluation import run_quality
 from connectences.bench.load import MIX, plan_accounts, run_load
 from connectences.bench.matching import run_matching, run_service
+from connectences.bench.observatory import run_observatory
 from connectences.bench.pages import PAGES, run_pages
 from connectences.bench.search import run_search
 from connectences.bench.seed import AlreadySeeded, run_seed
@@ -195,6 +197,37 @@ def pages_command(repeats, pages):
 
     chosen = _chosen_pages(pages, PAGES)
     for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):
+        emit(record)
+
+
+@bench_cli.command(
+    "observatory", help="Temps de chaque vue de l'observatoire et du diagnostic (médianes)."
+)
+@click.option("--candidates", default=100_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--needs", default=10_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--visits", default=50_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--companies", default=20_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--questionnaires", default=2_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--repeats", default=7, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=11, show_default=True)
+@with_appcontext
+def observatory_command(candidates, needs, visits, companies, questionnaires, repeats, seed):
+    if current_app.config.get("CONNECTENCES_ENV") == "production":
+        raise click.ClickException(
+            "Les données de mesure ne se chargent pas sur une installation de production."
+        )
+    app = current_app._get_current_object()
+    db.session.remove()
+    for record in run_observatory(
+        app,
+        repeats=repeats,
+        candidates=candidates,
+        needs=needs,
+        visits=visits,
+        companies=companies,
+        questionnaires=questionnaires,
+        seed=seed,
+    ):
         emit(record)
 
 

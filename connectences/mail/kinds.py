@@ -17,6 +17,8 @@ class MailKind(StrEnum):
     # Needs posted by companies
     NEED_CONFIRM = "need_confirm"
     COMPANY_SPACE_LINK = "company_space_link"
+    # The GPECT diagnosis questionnaire mailed to a company owner
+    DIAGNOSIS_LINK = "diagnosis_link"
     # Leads and referrals
     LEAD_SENT = "lead_sent"
     # The operator who accepted a lead gets the companies' contacts.

@@ -18,6 +18,7 @@ from connectences.models.candidates import (
     Commitment,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
+from connectences.models.diagnosis import Diagnosis, DiagnosisAnswer
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
@@ -49,6 +50,8 @@ __all__ = [
     "Company",
     "CompanyContact",
     "CompanyMailing",
+    "Diagnosis",
+    "DiagnosisAnswer",
     "Epci",
     "FollowUpPoint",
     "Invitation",

@@ -2,8 +2,9 @@
 platform holds about them, as a file they can take away, and its erasure on request.
 
 A contact person is someone the animateurs recorded on a company's record (name, job,
-phone, address). Their address may also be on needs they posted themselves and on the
-mail the platform sent them. Both actions are written to the audit log, without the
+phone, address). Their address may also be on needs they posted themselves, on the
+mail the platform sent them and on a diagnosis questionnaire mailed to them and not
+answered yet. Both actions are written to the audit log, without the
 person's details (an erasure must not leave them behind in the log).
 """
 
@@ -11,17 +12,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
-from connectences.models import CompanyContact, Need, OutboxMessage, User, utcnow
+from connectences.models import CompanyContact, Diagnosis, Need, OutboxMessage, User, utcnow
 
 EXPORT_FORMAT = "connectences/contact-entreprise-v1"
 
 
 def _same_address(column, email: str | None):
     return func.lower(column) == (email or "").strip().lower()
+
+
+def _diagnosis_links_to(contact: CompanyContact):
+    """Questionnaires of the contact's company mailed to the contact, not answered yet
+    (an answer forgets the address)."""
+    return (Diagnosis.company_id == contact.company_id) & _same_address(
+        Diagnosis.sent_to, contact.email
+    )
 
 
 def _needs_posted_by(session: Session, contact: CompanyContact) -> list[Need]:
@@ -90,6 +99,14 @@ def export_contact(
             {"objet": mail.subject, "ecrit_le": _when(mail.created_at), "etat": mail.status}
             for mail in _mail_sent_to(session, contact)
         ],
+        "questionnaires_de_diagnostic_envoyes": [
+            {"envoye_le": _when(sent_at)}
+            for sent_at in session.scalars(
+                select(Diagnosis.sent_at)
+                .where(_diagnosis_links_to(contact))
+                .order_by(Diagnosis.sent_at, Diagnosis.id)
+            )
+        ],
     }
     audit(
         session,
@@ -113,7 +130,12 @@ def erase_contact(
     if not reason:
         raise ValueError("reason required")
     company = contact.company
-    counts = {"needs_cleared": 0, "mail_deleted": 0, "company_address_cleared": 0}
+    counts = {
+        "needs_cleared": 0,
+        "mail_deleted": 0,
+        "company_address_cleared": 0,
+        "diagnosis_links_cleared": 0,
+    }
     for need in _needs_posted_by(session, contact):
         need.owner_name = need.owner_email = need.owner_phone = None
         counts["needs_cleared"] += 1
@@ -121,6 +143,12 @@ def erase_contact(
         counts["mail_deleted"] = session.execute(
             delete(OutboxMessage)
             .where(_same_address(OutboxMessage.to, contact.email))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        counts["diagnosis_links_cleared"] = session.execute(
+            update(Diagnosis)
+            .where(_diagnosis_links_to(contact))
+            .values(sent_to=None)
             .execution_options(synchronize_session=False)
         ).rowcount
         if (company.contact_email or "").lower() == contact.email.lower():

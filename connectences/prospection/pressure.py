@@ -8,7 +8,8 @@ guard counts every channel that reaches the company, whoever used it:
 - visits of every channel (door to door, phone calls, collective sessions, ...);
 - newsletters sent (``CompanyMailing``);
 - leads sent to an operator about one of its needs (the operator will call);
-- referrals of one of its needs to a partner (the partner will call).
+- referrals of one of its needs to a partner (the partner will call);
+- GPECT diagnosis questionnaires mailed to its owner (``prospection.diagnosis``).
 
 Needs the company posts itself are the company reaching us, not us reaching it: they
 appear in its timeline but are not counted.
@@ -34,6 +35,7 @@ from connectences.errors import DomainError
 from connectences.models import (
     Company,
     CompanyMailing,
+    Diagnosis,
     Lead,
     LeadNeed,
     Need,
@@ -48,6 +50,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "lettre_information": "Lettre d'information",
     "proposition_operateur": "Proposition à un opérateur",
     "orientation_vers_partenaire": "Orientation vers un partenaire",
+    "questionnaire_diagnostic": "Questionnaire de diagnostic envoyé",
     "besoin": "Besoin enregistré",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
@@ -76,7 +79,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "proposition", "orientation", "besoin"
+    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin"
     channel: str
     by_id: int | None
     by: str
@@ -202,6 +205,24 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
             )
         )
 
+    diagnoses = session.scalars(
+        select(Diagnosis)
+        .options(joinedload(Diagnosis.sent_by))
+        .where(Diagnosis.company_id == company_id, Diagnosis.sent_at.is_not(None))
+    ).all()
+    for diagnosis in diagnoses:
+        answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
+        events.append(
+            ContactEvent(
+                on=_day(diagnosis.sent_at),
+                kind="diagnostic",
+                channel="questionnaire_diagnostic",
+                by_id=diagnosis.sent_by_id,
+                by=_who(diagnosis.sent_by),
+                summary=f"Questionnaire de diagnostic envoyé par e-mail ({answered})",
+            )
+        )
+
     leads = session.scalars(
         select(Lead)
         .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
@@ -272,7 +293,14 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 need_ref=need.ref,
             )
         )
-    order = {"besoin": 0, "visite": 1, "lettre": 2, "proposition": 3, "orientation": 4}
+    order = {
+        "besoin": 0,
+        "visite": 1,
+        "lettre": 2,
+        "diagnostic": 3,
+        "proposition": 4,
+        "orientation": 5,
+    }
     events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
     return events
 

@@ -352,6 +352,8 @@ class VisitFilters(ListFilters):
             animateur = int(args.get("animateur") or "")
         except ValueError:
             animateur = None
+        if animateur is not None and not 0 < animateur < 2**31:  # no such id: no 500
+            animateur = None
         channel = args.get("canal", "")
         outcome = args.get("issue", "")
         epci = args.get("intercommunalite", "")

@@ -48,6 +48,8 @@ BLUEPRINTS = (
     "connectences.web.library_admin",
     "connectences.web.library",
     "connectences.web.observatory",
+    "connectences.web.diagnosis",
+    "connectences.web.diagnosis_public",
 )
 
 

@@ -18,6 +18,7 @@ from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.prospection import companies as directory
 from connectences.prospection import contact_rights, naf
+from connectences.prospection import diagnosis as questionnaire
 from connectences.prospection.mailings import record_mailing
 from connectences.prospection.pressure import (
     ConfirmationRequired,
@@ -181,10 +182,36 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "mailing_errors": {},
         "mailing_values": {},
         "mailing_pressure": None,
+        "diagnoses": questionnaire.company_diagnoses(db.session, company),
+        "diagnosis_answers": questionnaire.answer_lines,
+        "diagnosis_errors": {},
+        "diagnosis_values": {"email": company.contact_email or ""},
+        "diagnosis_pressure": None,
+        "diagnosis_link_days": questionnaire.link_days(),
         **helpers(),
         **extra,
     }
     return render_template("directory/show.html", **context), status
+
+
+def contact_not_recorded(ref: str, error: Exception, form: str, values: dict):
+    """The company page again after a contact its form ``form`` ("mailing", "diagnosis")
+    could not record, nothing written: the fields' errors (422), the guard's refusal, or
+    its warning to confirm (409)."""
+    db.session.rollback()
+    company = _company_or_404(ref)
+    if isinstance(error, ContactRefused):
+        errors = {"guard": " ".join(error.pressure.reasons)}
+        return _render_show(
+            company, status=409, **{f"{form}_errors": errors, f"{form}_values": values}
+        )
+    if isinstance(error, ConfirmationRequired):
+        return _render_show(
+            company, status=409, **{f"{form}_values": values, f"{form}_pressure": error.pressure}
+        )
+    return _render_show(
+        company, status=422, **{f"{form}_errors": error.errors, f"{form}_values": values}
+    )
 
 
 @bp.route("/<ref>")
@@ -315,25 +342,8 @@ def mailing(ref: str):
             sent_on=sent_on,
             confirmed=request.form.get("confirmer") == "1",
         )
-    except VisitError as exc:
-        db.session.rollback()
-        return _render_show(
-            _company_or_404(ref), status=422, mailing_errors=exc.errors, mailing_values=values
-        )
-    except ContactRefused as exc:
-        db.session.rollback()
-        errors = {"guard": " ".join(exc.pressure.reasons)}
-        return _render_show(
-            _company_or_404(ref), status=409, mailing_errors=errors, mailing_values=values
-        )
-    except ConfirmationRequired as exc:
-        db.session.rollback()
-        return _render_show(
-            _company_or_404(ref),
-            status=409,
-            mailing_values=values,
-            mailing_pressure=exc.pressure,
-        )
+    except (VisitError, ContactRefused, ConfirmationRequired) as exc:
+        return contact_not_recorded(ref, exc, "mailing", values)
     db.session.commit()
     flash("Envoi de la lettre d'information enregistré.", "success")
     return redirect(url_for("directory.show", ref=ref) + "#historique")

@@ -1,0 +1,152 @@
+"""The GPECT diagnosis questionnaire for the staff: an animateur sends the owner its link
+(the owner's page is ``web/diagnosis_public.py``) or fills the questionnaire in with the company during a
+visit; the observatory shows the answers counted by intercommunality; the analysts
+export them.
+
+The rules live in ``connectences.prospection.diagnosis`` (questionnaire, link) and
+``connectences.observatory.diagnosis`` (counts, small numbers); these views parse, call
+and render.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from connectences.accounts.scope import STAFF_ROLES, observatory_scope
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.mail.kinds import MailKind
+from connectences.mail.outbox import platform_reply_to, queue_template
+from connectences.models import Visit
+from connectences.observatory import diagnosis as figures
+from connectences.prospection import companies as directory
+from connectences.prospection import diagnosis as questionnaire
+from connectences.prospection.pressure import ConfirmationRequired, ContactRefused
+from connectences.territory import PAYS_EPCIS
+from connectences.urls import external_url
+from connectences.web.access import (
+    guard_blueprint,
+    recent_login_required,
+    refuse_and_audit,
+    role_required,
+)
+from connectences.web.diagnosis_public import checked_answer, render_form
+from connectences.web.directory import contact_not_recorded
+from connectences.web.downloads import send_table
+from connectences.web.navigation import add_nav
+
+bp = Blueprint("diagnosis", __name__)
+guard_blueprint(bp, "animateur", "admin", audit_action="diagnosis_access_refused")
+for _role in ("territoire", "animateur", "admin"):
+    add_nav(_role, "Diagnostic", "diagnosis.observatory")
+
+
+# --- the animateur: sending the link, filling in during a visit ------------------------
+
+
+def _secret() -> str:
+    return current_app.secret_key
+
+
+def _company_or_404(ref: str):
+    return directory.get_company(db.session, ref) or abort(404)
+
+
+@bp.route("/animateur/entreprises/<ref>/diagnostic/envoyer", methods=["POST"])
+def send(ref: str):
+    """Mail the questionnaire to the owner: a contact, checked by the pressure guard."""
+    company = _company_or_404(ref)
+    values = {"email": (request.form.get("email") or "")[:254]}
+    try:
+        diagnosis = questionnaire.prepare_link(
+            db.session,
+            company,
+            request.form.get("email", ""),
+            by=current_user,
+            on=local_today(),
+            confirmed=request.form.get("confirmer") == "1",
+        )
+    except (questionnaire.DiagnosisError, ContactRefused, ConfirmationRequired) as error:
+        return contact_not_recorded(ref, error, "diagnosis", values)
+    queue_template(
+        db.session,
+        kind=MailKind.DIAGNOSIS_LINK,
+        to=diagnosis.sent_to,
+        subject="Questionnaire de diagnostic des entreprises du territoire",
+        template="diagnosis_link",
+        reply_to=platform_reply_to(),
+        company=company.name,
+        sender=current_user.full_name or "L'équipe de la plateforme",
+        link=external_url(
+            "diagnosis_public.answer", token=questionnaire.link_token(_secret(), diagnosis)
+        ),
+        days=questionnaire.link_days(),
+    )
+    db.session.commit()
+    flash(f"Questionnaire envoyé à {diagnosis.sent_to}.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#diagnostic")
+
+
+@bp.route("/animateur/entreprises/<ref>/diagnostic", methods=["GET", "POST"])
+def fill(ref: str):
+    """The questionnaire filled in by an animateur with the company (``?visite=<id>``)."""
+    company = _company_or_404(ref)
+    visit = None
+    visit_id = request.args.get("visite", "")
+    if visit_id:
+        visit = (
+            db.session.get(Visit, int(visit_id))
+            if visit_id.isdigit() and len(visit_id) < 10
+            else None
+        )
+        if visit is None or visit.company_id != company.id:
+            abort(404)
+    action = url_for("diagnosis.fill", ref=ref, visite=visit.id if visit else None)
+    if request.method == "GET":
+        values = questionnaire.form_values(None)
+        return render_form(None, company, action=action, values=values, staff=True, visit=visit)
+    answer, page = checked_answer(None, company, action=action, staff=True, visit=visit)
+    if answer is None:
+        return page, 422
+    questionnaire.fill_during_visit(db.session, company, answer, by=current_user, visit=visit)
+    db.session.commit()
+    flash("Réponses au questionnaire de diagnostic enregistrées.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#diagnostic")
+
+
+# --- the observatory and the analysts' export --------------------------------------------
+
+
+@bp.route("/observatoire/diagnostic")
+@role_required("territoire", "animateur", "admin")
+def observatory():
+    asked = request.args.get("epci", "")
+    staff = current_user.role in STAFF_ROLES
+    if staff:
+        epci = asked if asked in PAYS_EPCIS else None
+    else:
+        epci = observatory_scope(current_user)
+        if asked and asked != epci:
+            refuse_and_audit("diagnosis_scope_refused", status=403, details={"epci": asked[:20]})
+    seen = figures.figures_for(db.session, epci, exact=staff) if (staff or epci) else None
+    return render_template(
+        "diagnosis/observatory.html",
+        seen=seen,
+        staff=staff,
+        epci=epci,
+        epcis=PAYS_EPCIS,
+        method=figures.METHOD,
+    )
+
+
+@bp.route("/observatoire/diagnostic/export.<fmt>")
+@recent_login_required
+def export(fmt: str):
+    """Every answered questionnaire, one row each, for the GPECT's analysts."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    rows = questionnaire.export_rows(db.session)
+    return send_table(
+        fmt, "diagnostic-entreprises", questionnaire.EXPORT_HEADERS, rows, "Diagnostic"
+    )

@@ -1,0 +1,281 @@
+"""The GPECT diagnosis questionnaire: the owner's signed link, the animateur's visit
+path, bad input, the contact-pressure guard, the company page and who may do what."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.mail import MailKind
+from connectences.models import Diagnosis, DiagnosisAnswer, OutboxMessage
+from connectences.prospection import diagnosis as questionnaire
+from connectences.prospection.pressure import contact_pressure
+from tests.helpers import add_visit, count, error_of, mails_to, make_company, page_text
+
+LINK = re.compile(r"(https?://\S+/entreprise/diagnostic/[\w.\-]+)")
+OWNER = "gerante@huitres-exemple.fr"
+
+# A whole answer as the form sends it.
+GOOD = MultiDict(
+    [
+        ("difficulty", "fortes"),
+        ("cause", "pas_de_candidats"),
+        ("cause", "logement"),
+        ("cause", "autre"),
+        ("other_cause", "Concurrence des grandes surfaces"),
+        ("competence_1", "Comptabilité"),
+        ("competence_2", "cuisinier"),
+        ("competence_3", ""),
+        ("shared_time", "oui"),
+        ("formation", "obligatoire"),
+        ("contrainte", "transports"),
+        ("contrainte", "logement_saisonnier"),
+    ]
+)
+
+
+def _send(client, company, email=OWNER, **extra):
+    return client.post(
+        f"/animateur/entreprises/{company.ref}/diagnostic/envoyer", data={"email": email, **extra}
+    )
+
+
+def _link_path(address: str) -> str:
+    body = mails_to(address)[-1].body_text
+    return "/" + LINK.search(body).group(1).split("/", 3)[3]
+
+
+def test_the_owner_answers_from_the_mailed_link(client, auth):
+    company = make_company(name="Huîtres Exemple")
+    animateur = auth.login("animateur", full_name="Léa Martin")
+    response = _send(client, company)
+    assert response.status_code == 302
+    mail = mails_to(OWNER)[-1]
+    assert mail.kind == MailKind.DIAGNOSIS_LINK
+    assert "Léa Martin" in mail.body_text and "Huîtres Exemple" in mail.body_text
+    diagnosis = db.session.scalars(select(Diagnosis)).one()
+    assert (diagnosis.source, diagnosis.sent_to, diagnosis.sent_by_id) == (
+        "lien",
+        OWNER,
+        animateur.id,
+    )
+    assert diagnosis.submitted_at is None
+    # The link sent is a contact: it shows in the company's timeline and the guard counts it.
+    pressure = contact_pressure(db.session, company, on=local_today())
+    assert pressure.contacts_this_month == 1
+    assert pressure.last_channel == "questionnaire_diagnostic"
+
+    auth.logout()
+    path = _link_path(OWNER)
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Huîtres Exemple" in page_text(page)
+    assert page.headers["Cache-Control"] == "no-store"
+    response = client.post(path, data=GOOD)
+    assert response.status_code == 302 and response.location.endswith(
+        "/entreprise/diagnostic/merci"
+    )
+    db.session.expire_all()
+    diagnosis = db.session.get(Diagnosis, diagnosis.id)
+    assert diagnosis.submitted_at is not None
+    assert diagnosis.sent_to is None  # the owner's address is kept only until they answer
+    assert (diagnosis.difficulty, diagnosis.shared_time) == ("fortes", "oui")
+    assert diagnosis.other_cause == "Concurrence des grandes surfaces"
+    assert diagnosis.values("cause") == ["pas_de_candidats", "logement", "autre"]
+    assert diagnosis.values("competence") == ["M1203", "G1602"]
+    assert diagnosis.values("formation") == ["obligatoire"]
+    assert diagnosis.values("contrainte") == ["transports", "logement_saisonnier"]
+    # The same link shows the answers again, and a new answer replaces them.
+    again = client.get(path)
+    assert "Vous avez déjà répondu" in page_text(again)
+    assert 'value="Comptabilité"' in again.get_data(as_text=True)
+    changed = MultiDict(GOOD)
+    changed.setlist("contrainte", ["aucune"])
+    assert client.post(path, data=changed).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Diagnosis, diagnosis.id).values("contrainte") == ["aucune"]
+    assert count(DiagnosisAnswer) == 7
+
+
+def test_expired_forged_or_tampered_links_are_refused(client, app, auth):
+    company = make_company()
+    auth.login("animateur")
+    _send(client, company)
+    auth.logout()
+    diagnosis = db.session.scalars(select(Diagnosis)).one()
+    good = _link_path(OWNER).rsplit("/", 1)[1]
+    old = questionnaire.link_token(
+        app.secret_key, diagnosis, issued_at=datetime.now(UTC) - timedelta(days=31)
+    )
+    forged = questionnaire.link_token("une-autre-cle", diagnosis)
+    tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
+    for token, words in [
+        (old, "Ce lien a expiré"),
+        (forged, "Ce lien n'est pas valide"),
+        (tampered, "Ce lien n'est pas valide"),
+    ]:
+        for method in ("get", "post"):
+            response = getattr(client, method)(f"/entreprise/diagnostic/{token}", data=GOOD)
+            assert response.status_code == 403, token
+            assert words in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(Diagnosis, diagnosis.id).submitted_at is None
+    assert count(DiagnosisAnswer) == 0
+
+
+def test_a_link_cannot_open_a_questionnaire_filled_during_a_visit(client, app, auth):
+    company = make_company()
+    user = auth.login("animateur")
+    response = client.post(f"/animateur/entreprises/{company.ref}/diagnostic", data=GOOD)
+    assert response.status_code == 302
+    filled = db.session.scalars(select(Diagnosis)).one()
+    auth.logout()
+    token = questionnaire.link_token(app.secret_key, filled)
+    assert client.post(f"/entreprise/diagnostic/{token}", data=GOOD).status_code == 403
+    assert filled.filled_by_id == user.id
+
+
+def test_bad_input_is_explained_next_to_each_field_and_nothing_is_saved(client, auth):
+    company = make_company()
+    auth.login("animateur")
+    _send(client, company)
+    auth.logout()
+    path = _link_path(OWNER)
+    bad = MultiDict(
+        [
+            ("cause", "autre"),
+            ("other_cause", ""),
+            ("competence_1", "xyzzy qwrtp"),
+            ("shared_time", "bientot"),
+            ("formation", "aucune"),
+            ("formation", "numerique"),
+            ("contrainte", "teleportation"),
+        ]
+    )
+    response = client.post(path, data=bad)
+    assert response.status_code == 422
+    assert "Indiquez si vous avez des difficultés à recruter" in error_of(response, "difficulty")
+    assert "Précisez l'autre cause" in error_of(response, "other_cause")
+    assert "Nous ne reconnaissons pas « xyzzy qwrtp »" in error_of(response, "competence_1")
+    assert "temps partagé" in error_of(response, "shared_time")
+    assert "ne va pas avec une autre réponse" in error_of(response, "formation")
+    assert "Choisissez parmi les réponses proposées" in error_of(response, "contrainte")
+    assert "Rien n'a été enregistré" in page_text(response)
+    # What was typed is kept.
+    assert 'value="xyzzy qwrtp"' in response.get_data(as_text=True)
+    no_cause = MultiDict(GOOD)
+    no_cause.setlist("cause", [])
+    response = client.post(path, data=no_cause)
+    assert response.status_code == 422
+    assert "au moins une cause" in error_of(response, "cause")
+    none_but_causes = MultiDict(GOOD)
+    none_but_causes["difficulty"] = "aucune"
+    assert client.post(path, data=none_but_causes).status_code == 422
+    db.session.expire_all()
+    assert db.session.scalars(select(Diagnosis)).one().submitted_at is None
+    assert count(DiagnosisAnswer) == 0
+
+
+def test_an_animateur_fills_it_in_during_a_visit_and_the_company_page_shows_it(client, auth):
+    company = make_company(name="Boulangerie du Port")
+    user = auth.login("animateur")
+    visit = add_visit(company, user, local_today())
+    url = f"/animateur/entreprises/{company.ref}/diagnostic?visite={visit.id}"
+    # The company page opens the questionnaire of today's visit.
+    assert f'href="{url}"' in client.get(f"/animateur/entreprises/{company.ref}").get_data(
+        as_text=True
+    )
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "pendant la visite du" in page_text(page)
+    response = client.post(url, data=GOOD)
+    assert response.status_code == 302
+    diagnosis = db.session.scalars(select(Diagnosis)).one()
+    assert (diagnosis.source, diagnosis.visit_id, diagnosis.filled_by_id) == (
+        "visite",
+        visit.id,
+        user.id,
+    )
+    assert diagnosis.sent_at is None
+    # Filling in during a visit is no contact of its own: the visit is the contact.
+    assert contact_pressure(db.session, company, on=local_today()).contacts_this_month == 1
+    shown = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert "Rempli lors d'une visite" in shown
+    assert "De fortes difficultés" in shown
+    assert "Autre cause : Concurrence des grandes surfaces" in shown
+    assert "Comptabilité ; Personnel de cuisine" in shown
+    assert "Pas de logement pour les saisonniers" in shown
+
+
+def test_bad_input_during_a_visit_saves_nothing(client, auth):
+    company = make_company()
+    auth.login("animateur")
+    response = client.post(
+        f"/animateur/entreprises/{company.ref}/diagnostic", data={"difficulty": "aucune"}
+    )
+    assert response.status_code == 422
+    assert "temps partagé" in error_of(response, "shared_time")
+    assert count(Diagnosis) == 0
+
+
+def test_a_visit_of_another_company_is_not_found(client, auth):
+    company, other = make_company(), make_company()
+    user = auth.login("animateur")
+    visit = add_visit(other, user, local_today())
+    url = f"/animateur/entreprises/{company.ref}/diagnostic?visite={visit.id}"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data=GOOD).status_code == 404
+    assert (
+        client.get(f"/animateur/entreprises/{company.ref}/diagnostic?visite=x").status_code == 404
+    )
+    assert count(Diagnosis) == 0
+
+
+def test_the_contact_pressure_guard_decides_whether_the_link_goes(client, auth):
+    refused = make_company(do_not_solicit=True)
+    recent = make_company()
+    user = auth.login("animateur")
+    response = _send(client, refused)
+    assert response.status_code == 409
+    assert "ne plus être sollicitée" in page_text(response)
+    add_visit(recent, user, local_today() - timedelta(days=3))
+    response = _send(client, recent)
+    assert response.status_code == 409
+    assert "Confirmation nécessaire" in page_text(response)
+    assert count(Diagnosis) == 0 and mails_to(OWNER) == []
+    assert _send(client, recent, confirmer="1").status_code == 302
+    assert count(Diagnosis) == 1 and len(mails_to(OWNER)) == 1
+
+
+def test_a_bad_address_is_refused_next_to_the_field(client, auth):
+    company = make_company()
+    auth.login("animateur")
+    response = _send(client, company, email="pas-une-adresse")
+    assert response.status_code == 422
+    assert "n'est pas une adresse e-mail valide" in error_of(response, "diagnostic-email")
+    assert count(Diagnosis) == 0
+    assert count(OutboxMessage) == 0
+
+
+def test_only_the_staff_send_fill_in_or_export(client, auth):
+    company = make_company()
+    for role in ("territoire", "operator", "partner", "company", "candidate"):
+        auth.login(role)
+        for url in (
+            f"/animateur/entreprises/{company.ref}/diagnostic",
+            "/observatoire/diagnostic/export.csv",
+            "/observatoire/diagnostic/export.xlsx",
+        ):
+            assert client.get(url).status_code == 403, (role, url)
+        assert _send(client, company).status_code == 403, role
+        filled = client.post(f"/animateur/entreprises/{company.ref}/diagnostic", data=GOOD)
+        assert filled.status_code == 403, role
+        auth.logout()
+    assert count(Diagnosis) == 0 and count(OutboxMessage) == 0
+    response = client.get(f"/animateur/entreprises/{company.ref}/diagnostic")
+    assert response.status_code == 302 and "/connexion" in response.location
