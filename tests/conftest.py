@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 
 from connectences import create_app
 from connectences.cvtheque.search import forget_vocabulary
@@ -133,6 +133,30 @@ def _app_context(app):
         # test's emptied database, so a version could repeat with other rows behind it.
         forget_vocabulary()
         app.extensions.pop("observatory_cache", None)
+
+
+# SQL statements run by this process, for the check of the engine_free mark below.
+_statements = [0]
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_statement(*_args) -> None:
+    _statements[0] += 1
+
+
+@pytest.fixture(autouse=True)
+def _engine_free_check(request, _app_context):
+    """A test marked ``engine_free`` (run on SQLite only: CI deselects it on PostgreSQL)
+    fails if it or its fixtures issue any SQL statement: the mark cannot hide a test whose
+    meaning depends on the database."""
+    before = _statements[0]
+    yield
+    if request.node.get_closest_marker("engine_free") and _statements[0] != before:
+        pytest.fail(
+            f"marked engine_free but issued {_statements[0] - before} SQL statement(s): "
+            "remove the mark so that it also runs on PostgreSQL",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

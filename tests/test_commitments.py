@@ -19,6 +19,8 @@ from connectences.matching.index import CandidateIndex
 from connectences.matching.score import explanation, rank_candidates
 from tests.test_match import START, make_cand, make_need
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 def tuesday(hours: float = 8, until: date | None = None, label: str | None = "GE Bassin Emploi"):
     return CommitmentData(hours_per_week=hours, days=frozenset({"tue"}), until=until, label=label)

@@ -13,6 +13,8 @@ from connectences.contacts import (
     phone_key,
 )
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 @pytest.mark.parametrize(
     "typed",

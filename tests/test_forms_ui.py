@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "connectences" / "templates"
 FORM = re.compile(r"(<form\b[^>]*>)(.*?)</form>", re.S)
 # What makes a browser check a field itself, in English.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from connectences.cvtheque.search import SearchFilters
@@ -13,6 +14,8 @@ from connectences.needs.board import BoardFilters
 from connectences.prospection.companies import DirectoryFilters
 from connectences.prospection.visits import VisitFilters
 from tests.factories import ARCACHON, COBAS
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
 
 
 def test_each_list_reads_its_filters_and_writes_back_the_same_arguments():

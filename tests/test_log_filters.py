@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from connectences.logfilters import MASK, RedactTokens, redact
 from tests import known_secrets
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
 
 SIGNED = (
     "eyJjIjoxNTEsImUiOiJjYW1pbGxlLm5hdmFycmVAZXhlbXBsZS5mciJ9.axNDRw.h6aZpWcKqhfgM0TqeYzOM6mXvgI"

@@ -12,6 +12,8 @@ from connectences.bench.synth import Generator
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import rank_candidates
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 def _distance_with_unknowns(seed: int):
     """Distances from a seeded table, with some pairs unknown (None)."""

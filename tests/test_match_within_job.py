@@ -19,6 +19,8 @@ from connectences.matching.score import (
 )
 from tests.test_match import make_cand, make_need
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 def _skills_entry(need, cand) -> dict:
     return {e["criterion"]: e for e in score_pair(need, cand)[1]}["skills"]

@@ -6,6 +6,8 @@ import pytest
 
 from connectences.numbers import read_hours_per_week, read_number
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 @pytest.mark.parametrize(
     ("typed", "unit", "expected"),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

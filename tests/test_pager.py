@@ -1,5 +1,9 @@
 """The one pager of every paginated list: previous/next links keep the list's filters."""
 
+import pytest
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 def _render(app, page, pages):
     with app.test_request_context():

@@ -14,6 +14,8 @@ import pytest
 
 import connectences
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 ROME_DIR = Path(connectences.__file__).parent / "data" / "rome"
 
 # Official labels of the ROME "grands domaines" (France Travail).

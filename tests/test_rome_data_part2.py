@@ -13,6 +13,8 @@ import pytest
 
 from tests.test_rome_data_part1 import CODE_RE, MIN_TERMS
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 LETTERS = ["I", "J", "K", "L", "M", "N"]
 DOMAIN_LABELS = {
     "I": "Installation et maintenance",

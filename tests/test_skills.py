@@ -6,6 +6,8 @@ import pytest
 
 from connectences import skills
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 def test_normalize():
     assert skills.normalize("  Tenue de la Comptabilité  (générale) ") == (

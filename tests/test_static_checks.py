@@ -7,6 +7,10 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 NOQA_S = re.compile(r"#\s*noqa:\s*((?:S\d{3}[,\s]*)+)(.*)$")
 

@@ -10,8 +10,12 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from connectences.config import Defaults
 from connectences.workflows import LEAD, NEED, REFERRAL
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
 
 PACKAGE = Path(__file__).resolve().parent.parent / "connectences"
 # Groups of states belong to their workflow; everything else imports them.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from connectences import skills
 from connectences.cvtheque.read_skills import skills_read_in_cv
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
 
 ACCOUNTING_FAMILY = ("M12", "M16")
 

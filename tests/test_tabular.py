@@ -8,6 +8,8 @@ from openpyxl import Workbook, load_workbook
 
 from connectences.tabular import TableError, neutralise, read_table, to_csv, to_xlsx
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 @pytest.mark.parametrize("text", ["=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_starts_are_escaped(text):

@@ -5,6 +5,8 @@ import pytest
 from connectences import territory
 from tests import factories as f
 
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
 
 @pytest.mark.parametrize(
     ("typed", "insee"),
