@@ -265,9 +265,12 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             continue
         before = [entry for entry in log if entry[3] < until]
         after = [entry for entry in log if entry[3] >= until]
-        if after:  # changed since: the state it left at the first change after ``until``
+        if after and (after[0][0] or "nouveau") in NEED_STATUSES:
+            # Changed since: the state it left at its first change after ``until``.
             fact.status = after[0][0] or "nouveau"
         for _from, to_state, reason_code, at in before:
+            if to_state not in NEED_STATUSES:
+                continue
             fact.reached.setdefault(to_state, at)
             if to_state == "abandonne":
                 fact.abandon_reason = reason_code
@@ -393,7 +396,6 @@ def figures_between(
     all_needs = _needs(session, siren, until)
     facts = [f for f in all_needs if since is None or f.created_at >= since]
     first = min((f.created_at for f in facts), default=None)
-    start = since or first or until
     ids = _scope(siren, since, until) if facts else None
     leads = _leads(session, ids)
     referrals = _referrals(session, ids)
@@ -506,7 +508,7 @@ def figures_between(
         Section(
             "activite",
             "L'activité sur le territoire",
-            _activity(session, siren, facts, leads, placements, ids, start, until),
+            _activity(session, siren, facts, leads, placements, ids, since, until),
         ),
         Section("tendances", "Les tendances sur 24 mois", [_trends(all_needs, until)]),
     ]
@@ -893,9 +895,12 @@ def _placements(session: Session, ids) -> list[dict]:
     ]
 
 
-def _activity(session, siren, facts, leads, placements, ids, start, until) -> list[Table]:
+def _activity(session, siren, facts, leads, placements, ids, since, until) -> list[Table]:
     in_epci = select(Commune.insee).where(Commune.epci_siren == siren)
-    first_day, last_day = clock.local_date(start), clock.local_date(until)
+    # Since the start (None): from the first day any visit could have been made.
+    start = since or datetime(2000, 1, 1, tzinfo=UTC)
+    first_day = clock.local_date(start)
+    last_day = clock.local_date(until - timedelta(microseconds=1))
     visits = session.execute(
         select(Visit.company_id, Visit.channel, User.full_name, User.email)
         .join(Company, Company.id == Visit.company_id)
@@ -903,7 +908,7 @@ def _activity(session, siren, facts, leads, placements, ids, start, until) -> li
         .where(
             Company.commune.in_(in_epci),
             Visit.visited_on >= first_day,
-            Visit.visited_on < last_day,
+            Visit.visited_on <= last_day,
         )
         .order_by(Visit.id)
     ).all()
