@@ -117,10 +117,13 @@ def _complete(group: list[tuple[int, Cell]], hidden: set[int]) -> set[int]:
     while hidden:
         if _union(cell for i, cell in group if i in hidden) >= THRESHOLD:
             break
-        visible = [(len(cell.members), i) for i, cell in group if i not in hidden and cell.members]
+        # The smallest visible cell; of equals, the last one shown (lists go largest first).
+        visible = [
+            (len(cell.members), -i, i) for i, cell in group if i not in hidden and cell.members
+        ]
         if not visible:
             break
-        hidden.add(min(visible)[1])
+        hidden.add(min(visible)[2])
     return hidden
 
 
