@@ -10,10 +10,12 @@ from connectences.accounts.scope import observatory_scope, observatory_view
 from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
-from connectences.observatory import figures
+from connectences.observatory import exports, figures
 from connectences.observatory.cache import ObservatoryCache
 from connectences.observatory.present import present
+from connectences.text import slug
 from connectences.web.access import guard_blueprint, role_required
+from connectences.web.downloads import send_body
 
 bp = Blueprint("observatory", __name__, url_prefix="/territoire")
 guard_blueprint(bp, "territoire")
@@ -67,3 +69,20 @@ def choose():
 @role_required(*READERS)
 def epci(siren: str):
     return _page(siren)
+
+
+@bp.route("/intercommunalites/<siren>/observatoire.xlsx")
+@role_required(*READERS)
+def workbook(siren: str):
+    epci, shown, _ = _shown(siren)
+    return send_body(exports.workbook(shown), "xlsx", f"observatoire-{slug(epci.name)}")
+
+
+@bp.route("/intercommunalites/<siren>/<key>.csv")
+@role_required(*READERS)
+def table_csv(siren: str, key: str):
+    epci, shown, _ = _shown(siren)
+    table = next((t for t in shown.tables if t.key == key), None)
+    if table is None:
+        abort(404)
+    return send_body(exports.table_csv(table), "csv", f"{key}-{slug(epci.name)}")

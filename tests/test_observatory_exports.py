@@ -1,0 +1,75 @@
+"""The observatory's exports: a workbook with a sheet per table and each table as CSV,
+holding what the reader sees on the page ("< 5" for an officer, exact for the staff)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests import factories, observatory_world
+
+EXACT = f"/territoire/intercommunalites/{factories.COBAS}"
+
+
+@pytest.fixture
+def world():
+    return observatory_world.build()
+
+
+def _sheets(response) -> dict[str, list[tuple]]:
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="observatoire-ca-bassin-d-arcachon-sud'
+    )
+    book = load_workbook(io.BytesIO(response.data))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def test_the_staff_workbook_has_a_sheet_per_table_with_exact_figures(world, app, auth):
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    sheets = _sheets(staff.get(f"{EXACT}/observatoire.xlsx"))
+    assert "Besoins par commune" in sheets and "Les tendances" not in sheets
+    assert len(sheets) >= 20
+    communes = sheets["Besoins par commune"]
+    assert communes[0] == ("Commune", "Besoins", "Heures par semaine")
+    assert ("Arcachon", 2, 21) in communes and ("Total", 5, 59) in communes
+    assert communes[-1][0] == "Comment ce chiffre est calculé"
+    assert sheets["Observatoire"][3][1].startswith("exacts")
+
+
+def test_the_officer_workbook_and_csv_hold_the_protected_figures(world, app, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    sheets = _sheets(officer.get(f"{EXACT}/observatoire.xlsx"))
+    communes = sheets["Besoins par commune"]
+    assert ("Arcachon", "< 5", "secret") in communes and ("Total", "< 5", "secret") in communes
+    assert "moins de 5" in sheets["Observatoire"][3][1]
+    csv = officer.get(f"{EXACT}/communes.csv")
+    assert csv.status_code == 200
+    text = csv.data.decode("utf-8-sig")
+    assert text.splitlines() == [
+        "Commune;Besoins;Heures par semaine",
+        "Arcachon;< 5;secret",
+        "La Teste-de-Buch;< 5;secret",
+        "Gujan-Mestras;< 5;secret",
+        "Total;< 5;secret",
+    ]
+
+
+def test_the_staff_csv_of_one_table(world, app, auth):
+    staff = app.test_client()
+    auth.login("admin", client=staff)
+    text = staff.get(f"{EXACT}/etapes.csv").data.decode("utf-8-sig")
+    assert "Pourvu;1" in text.splitlines() and text.splitlines()[-1] == "Total;5"
+    assert staff.get(f"{EXACT}/inconnu.csv").status_code == 404
+
+
+def test_exports_of_another_intercommunality_are_refused_to_an_officer(world, app, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    other = f"/territoire/intercommunalites/{factories.COBAN}"
+    assert officer.get(f"{other}/observatoire.xlsx").status_code == 403
+    assert officer.get(f"{other}/communes.csv").status_code == 403
