@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from connectences.extensions import db
 from connectences.observatory.report import monthly_report, summary
 from tests import factories, observatory_world
+from tests.test_mail import mail_port, start_server  # noqa: F401 (fixtures: a real SMTP server)
 
 
 def test_the_summary_is_written_from_the_exact_figures():
@@ -76,3 +77,54 @@ def test_the_report_command_refuses_bad_input(runner, tmp_path):
     )  # fmt: skip
     assert bad_epci.exit_code == 2 and "SIREN" in bad_epci.output
     assert not list(tmp_path.iterdir())
+
+
+def test_the_scheduler_mails_each_officer_their_own_report_through_the_outbox(
+    start_server,  # noqa: F811 (the fixture imported above)
+):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from connectences.jobs.registry import JOBS_BY_ID
+    from connectences.jobs.runner import execute
+    from connectences.mail import deliver_due
+    from connectences.models import User
+
+    observatory_world.build()
+    db.session.add_all(
+        [
+            User(email="agent1@cobas.fr", role="territoire", epci_siren=factories.COBAS),
+            User(email="agent2@cobas.fr", role="territoire", epci_siren=factories.COBAS),
+            User(email="agent@coban.fr", role="territoire", epci_siren=factories.COBAN),
+            User(
+                email="parti@cobas.fr",
+                role="territoire",
+                epci_siren=factories.COBAS,
+                active=False,
+            ),
+        ]
+    )
+    db.session.commit()
+    first_of_june = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 06:00 in Arcachon
+    with time_machine.travel(first_of_june, tick=False):
+        counts = execute(JOBS_BY_ID["monthly_digest"], now=first_of_june)
+        assert counts == {"officers": 3, "mails": 3, "reports": 2}
+        again = execute(JOBS_BY_ID["monthly_digest"], now=first_of_june)
+        assert again["mails"] == 0
+    recorder = start_server()
+    assert deliver_due(db.session).sent == 3
+    received = {message["To"]: message for message in recorder.parsed()}
+    assert sorted(received) == ["agent1@cobas.fr", "agent2@cobas.fr", "agent@coban.fr"]
+    cobas = received["agent1@cobas.fr"]
+    assert cobas["Subject"].endswith(
+        "L'observatoire de CA Bassin d'Arcachon Sud (COBAS) : mai 2026"
+    )
+    text = cobas.get_body(preferencelist=("plain",)).get_content()
+    assert "Ce mois-ci, moins de 5 besoins ont été exprimés à la COBAS" in text
+    assert "rapport-2026-05.pdf" in text
+    html = cobas.get_body(preferencelist=("html",)).get_content()
+    assert "Gujan-Mestras" in html and "&lt; 5" in html and 'role="img"' in html
+    # The COBAN's officer reads the COBAN's report, where nothing was received in May.
+    coban = received["agent@coban.fr"].get_body(preferencelist=("plain",)).get_content()
+    assert "aucun besoin n'a été exprimé à la COBAN" in coban and "Gujan" not in coban

@@ -13,7 +13,7 @@ import base64
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -52,6 +52,12 @@ def parse_month(text: str) -> tuple[int, int]:
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
         raise ReportError("Mois attendu au format AAAA-MM, par exemple 2026-03.")
     return int(match.group(1)), int(match.group(2))
+
+
+def previous_month(today: date) -> str:
+    """``AAAA-MM`` of the month before ``today``'s (the last complete month)."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year}-{month:02d}"
 
 
 def month_label(year: int, month: int) -> str:
@@ -145,7 +151,9 @@ def summary(shown: Shown) -> list[str]:
         if cell.hidden:
             parts.append(f"moins de 5 {plural_form}")
         elif cell.value:
-            parts.append(f"{decimal_fr(cell.value, 0)} {singular if cell.value < 2 else plural_form}")
+            parts.append(
+                f"{decimal_fr(cell.value, 0)} {singular if cell.value < 2 else plural_form}"
+            )
     if parts:
         listed = ", ".join(parts[:-1]) + (" et " if len(parts) > 1 else "") + parts[-1]
         sentences.append(f"À la fin du mois : {listed}.")
@@ -179,9 +187,9 @@ def render_html(report: MonthlyReport, *, for_pdf: bool = False) -> str:
             for table, chart in section.figures:
                 if chart is not None:
                     svg = str(chart_macro(chart)).encode("utf-8")
-                    charts[table.key] = "data:image/svg+xml;base64," + base64.b64encode(
-                        svg
-                    ).decode("ascii")
+                    charts[table.key] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode(
+                        "ascii"
+                    )
     now = datetime.now(LOCAL_TZ)
     return (
         _env()

@@ -33,6 +33,8 @@ MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": XLSX_TYPE,
     "pdf": "application/pdf",
+    # A standalone document to save (the observatory's report), never shown in the app.
+    "html": "text/html; charset=utf-8",
 }
 
 

@@ -1,5 +1,6 @@
 """The observatory: an intercommunality officer reads its own territory's figures (small
-numbers protected); the animateurs and admins read any intercommunality's, exact."""
+numbers protected); the animateurs and admins read any intercommunality's, exact. Its
+tables download as XLSX and CSV, its monthly reports as PDF and HTML."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from connectences.accounts.scope import observatory_scope, observatory_view
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
 from connectences.observatory import exports, figures
 from connectences.observatory.cache import ObservatoryCache
 from connectences.observatory.present import present
+from connectences.observatory.report import (
+    ReportError,
+    monthly_report,
+    parse_month,
+    previous_month,
+    render_html,
+    render_pdf,
+)
 from connectences.text import slug
 from connectences.web.access import guard_blueprint, role_required
 from connectences.web.downloads import send_body
@@ -23,18 +33,27 @@ guard_blueprint(bp, "territoire")
 READERS = ("territoire", "animateur", "admin")
 
 
-def _shown(siren: str):
-    """The figures of ``siren`` for the current user (None: refused) and the period."""
+def _exact(siren: str) -> bool:
+    """Whether the current user reads ``siren`` exact (staff) or protected (its officers);
+    403 for anyone else, another intercommunality's officers included."""
     view = observatory_view(current_user, siren)
+    if view is None:
+        abort(403)
+    return view == "exact"
+
+
+def _shown(siren: str):
+    """The intercommunality, its figures for the current user and when they were computed."""
+    exact = _exact(siren)
     epci = db.session.get(Epci, siren)
-    if view is None or epci is None:
-        abort(403 if view is None else 404)
+    if epci is None:
+        abort(404)
     period = figures.parse_period(request.args.get("periode"))
     cache = current_app.extensions.setdefault(
         "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
     )
     cached = cache.figures(db.session, siren, period, now=utcnow())
-    return epci, present(cached.figures, exact=view == "exact"), cached.computed_at
+    return epci, present(cached.figures, exact=exact), cached.computed_at
 
 
 def _page(siren: str):
@@ -48,6 +67,7 @@ def _page(siren: str):
         periods=figures.PERIODS,
         meanings=figures.STATUS_MEANING,
         statuses=figures.NEED_STATUSES,
+        last_month=previous_month(local_today()),
     )
 
 
@@ -86,3 +106,19 @@ def table_csv(siren: str, key: str):
     if table is None:
         abort(404)
     return send_body(exports.table_csv(table), "csv", f"{key}-{slug(epci.name)}")
+
+
+@bp.route("/intercommunalites/<siren>/rapport-<month>.<fmt>")
+@role_required(*READERS)
+def report_file(siren: str, month: str, fmt: str):
+    exact = _exact(siren)
+    if fmt not in ("pdf", "html"):
+        abort(404)
+    try:
+        year, number = parse_month(month)
+        report = monthly_report(db.session, siren, year, number, exact=exact)
+    except ReportError:
+        abort(404)
+    if fmt == "pdf":
+        return send_body(render_pdf(report), "pdf", report.basename)
+    return send_body(render_html(report).encode("utf-8"), "html", report.basename)
