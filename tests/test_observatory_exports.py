@@ -73,3 +73,23 @@ def test_exports_of_another_intercommunality_are_refused_to_an_officer(world, ap
     other = f"/territoire/intercommunalites/{factories.COBAN}"
     assert officer.get(f"{other}/observatoire.xlsx").status_code == 403
     assert officer.get(f"{other}/communes.csv").status_code == 403
+
+
+def test_monthly_reports_download_as_pdf_and_html_for_their_readers(world, app, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    pdf = officer.get(f"{EXACT}/rapport-2026-05.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"].startswith(
+        f'attachment; filename="observatoire-{factories.COBAS}-2026-05'
+    )
+    page = officer.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
+    assert "moins de 5 besoins ont été exprimés" in page
+    assert officer.get(f"{EXACT}/rapport-2026-13.pdf").status_code == 404
+    assert officer.get(f"{EXACT}/rapport-2026-05.doc").status_code == 404
+    other = f"/territoire/intercommunalites/{factories.COBAN}"
+    assert officer.get(f"{other}/rapport-2026-05.pdf").status_code == 403
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    page = staff.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
+    assert "Ce mois-ci, 2 besoins ont été exprimés à la COBAS" in page

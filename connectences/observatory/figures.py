@@ -51,6 +51,17 @@ from connectences.observatory.tables import COUNT, DAYS, HOURS, PERCENT, Cell, R
 from connectences.skills import rome_label
 from connectences.skills.text import normalize
 from connectences.vocab import NEED_STATUSES, REASONS
+from connectences.workflows import (
+    LEAD_ANSWERS,
+    NEED_QUALIFIED,
+    NEED_SENT_TO_OPERATOR,
+)
+from connectences.workflows import (
+    LeadState as L,
+)
+from connectences.workflows import (
+    NeedState as N,
+)
 
 # Period choices, by query value: label and length in days (None: since the start).
 PERIODS: dict[str, tuple[str, int | None]] = {
@@ -78,13 +89,12 @@ assert set(STATUS_MEANING) == set(NEED_STATUSES)  # noqa: S101 — import-time c
 
 # Who a need still open waits on, by its state.
 WAITING_ON = {
-    "nouveau": "l'animateur (à qualifier)",
-    "qualifie": "l'animateur (à orienter)",
-    "en_recherche": "l'animateur (recherche en cours)",
-    "propose": "l'opérateur qui l'a reçu",
+    N.NOUVEAU: "l'animateur (à qualifier)",
+    N.QUALIFIE: "l'animateur (à orienter)",
+    N.EN_RECHERCHE: "l'animateur (recherche en cours)",
+    N.PROPOSE: "l'opérateur qui l'a reçu",
 }
 OPEN_STATES = frozenset(WAITING_ON)
-QUALIFIED_STATES = frozenset({"qualifie", "en_recherche", "propose", "pourvu"})
 
 # Sizes of company, by number of employees (the directory's headcount).
 SIZES = (
@@ -265,14 +275,14 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             continue
         before = [entry for entry in log if entry[3] < until]
         after = [entry for entry in log if entry[3] >= until]
-        if after and (after[0][0] or "nouveau") in NEED_STATUSES:
+        if after and (after[0][0] or N.NOUVEAU) in NEED_STATUSES:
             # Changed since: the state it left at its first change after ``until``.
-            fact.status = after[0][0] or "nouveau"
+            fact.status = after[0][0] or N.NOUVEAU
         for _from, to_state, reason_code, at in before:
             if to_state not in NEED_STATUSES:
                 continue
             fact.reached.setdefault(to_state, at)
-            if to_state == "abandonne":
+            if to_state == N.ABANDONNE:
                 fact.abandon_reason = reason_code
     return list(facts.values())
 
@@ -542,7 +552,7 @@ def _headline(facts, all_needs, pooled, until) -> Table:
             "Besoins regroupés dans un poste à temps partagé",
             (_needs_cell([f for f in facts if f.id in pooled]),),
         ),
-        Row("Besoins pourvus", (_needs_cell([f for f in facts if f.status == "pourvu"]),)),
+        Row("Besoins pourvus", (_needs_cell([f for f in facts if f.status == N.POURVU]),)),
         Row("Besoins en cours à la fin de la période", (_needs_cell(open_now),)),
     )
     return Table(
@@ -605,7 +615,7 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
             .where(
                 Transition.entity == "lead",
                 Transition.entity_id.in_(lead_ids),
-                Transition.to_state.in_(("accepte", "refuse")),
+                Transition.to_state.in_(LEAD_ANSWERS),
             )
             .order_by(Transition.entity_id, Transition.at, Transition.id)
         ):
@@ -645,12 +655,12 @@ def _funnel(facts, leads) -> Table:
     with_lead = {need_id for need_id, _ in leads}
     steps = (
         ("Besoins reçus", facts),
-        ("Qualifiés par un animateur", [f for f in facts if QUALIFIED_STATES & set(f.reached)]),
+        ("Qualifiés par un animateur", [f for f in facts if NEED_QUALIFIED & set(f.reached)]),
         (
             "Proposés à un opérateur",
-            [f for f in facts if f.id in with_lead or {"propose", "pourvu"} & set(f.reached)],
+            [f for f in facts if f.id in with_lead or NEED_SENT_TO_OPERATOR & set(f.reached)],
         ),
-        ("Pourvus", [f for f in facts if f.status == "pourvu"]),
+        ("Pourvus", [f for f in facts if f.status == N.POURVU]),
     )
     return Table(
         key="entonnoir",
@@ -665,20 +675,20 @@ def _funnel(facts, leads) -> Table:
 
 
 def _outcomes(facts, leads) -> Table:
-    placed_by_operator = {need_id for need_id, lead in leads if lead["status"] == "place"}
+    placed_by_operator = {need_id for need_id, lead in leads if lead["status"] == L.PLACE}
     pooled = {need_id for need_id, lead in leads if lead["bundle"]}
     groups: dict[str, list] = defaultdict(list)
     for fact in facts:
-        if fact.status == "pourvu":
+        if fact.status == N.POURVU:
             if fact.id in pooled:
                 label = "Pourvu dans un poste à temps partagé"
             elif fact.id in placed_by_operator:
                 label = "Pourvu par un opérateur"
             else:
                 label = "Pourvu autrement"
-        elif fact.status == "reoriente":
+        elif fact.status == N.REORIENTE:
             label = "Réorienté vers un partenaire"
-        elif fact.status == "abandonne":
+        elif fact.status == N.ABANDONNE:
             label = "Abandonné"
         else:
             label = f"En attente de {WAITING_ON[fact.status]}"
@@ -708,7 +718,7 @@ def _outcomes(facts, leads) -> Table:
 
 
 def _referred_to(facts, referrals) -> Table:
-    sent = [f for f in facts if f.status == "reoriente" or f.id in referrals]
+    sent = [f for f in facts if f.status == N.REORIENTE or f.id in referrals]
     groups = defaultdict(list)
     for fact in sent:
         groups[vocab.label(vocab.PARTNER_KINDS, referrals.get(fact.id)) or "Non précisé"].append(
@@ -730,7 +740,7 @@ def _referred_to(facts, referrals) -> Table:
 
 
 def _abandoned(facts) -> Table:
-    gone = [f for f in facts if f.status == "abandonne"]
+    gone = [f for f in facts if f.status == N.ABANDONNE]
     groups = defaultdict(list)
     for fact in gone:
         groups[
@@ -753,11 +763,11 @@ def _abandoned(facts) -> Table:
 
 def _delays(facts) -> Table:
     steps = (
-        ("Qualification", ("qualifie", "en_recherche", "propose")),
-        ("Proposition à un opérateur", ("propose",)),
-        ("Embauche (besoin pourvu)", ("pourvu",)),
-        ("Réorientation", ("reoriente",)),
-        ("Abandon", ("abandonne",)),
+        ("Qualification", (N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE)),
+        ("Proposition à un opérateur", (N.PROPOSE,)),
+        ("Embauche (besoin pourvu)", (N.POURVU,)),
+        ("Réorientation", (N.REORIENTE,)),
+        ("Abandon", (N.ABANDONNE,)),
     )
     rows = []
     for label, states in steps:
@@ -794,7 +804,7 @@ def _eligible():
 def _unmet_jobs(session: Session, facts) -> Table:
     asked: dict[str, list] = defaultdict(list)
     for fact in facts:
-        if fact.rome and QUALIFIED_STATES & (set(fact.reached) | {fact.status}):
+        if fact.rome and NEED_QUALIFIED & (set(fact.reached) | {fact.status}):
             asked[fact.rome].append(fact)
     codes = sorted(asked, key=lambda code: (-len(asked[code]), code))[:50]
     found: dict[str, int] = {}
@@ -1068,8 +1078,8 @@ def _operators(leads, facts) -> Table:
         sent = list(by_operator[name].values())
         members = frozenset(companies[name])
         answered = [lead for lead in sent if lead["answer"]]
-        accepted = [lead for lead in answered if lead["answer"][0] == "accepte"]
-        placed = [lead for lead in sent if lead["status"] == "place"]
+        accepted = [lead for lead in answered if lead["answer"][0] == L.ACCEPTE]
+        placed = [lead for lead in sent if lead["status"] == L.PLACE]
         delays = [(members, _days_between(lead["sent"], lead["answer"][1])) for lead in answered]
         median_days = round(median(d for _, d in delays), 1) if delays else None
         rows.append(
@@ -1200,8 +1210,8 @@ def _trends(all_needs, until) -> Table:
     for fact in all_needs:
         local = clock.local_date(fact.created_at)
         received[(local.year, local.month - 1)].append(fact)
-        if "pourvu" in fact.reached and fact.status == "pourvu":
-            local = clock.local_date(fact.reached["pourvu"])
+        if N.POURVU in fact.reached and fact.status == N.POURVU:
+            local = clock.local_date(fact.reached[N.POURVU])
             placed[(local.year, local.month - 1)].append(fact)
     rows = tuple(
         Row(
