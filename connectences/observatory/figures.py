@@ -16,12 +16,13 @@ small numbers needs (``tables.protect``). Every timing comes from the transition
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
-from sqlalchemy import String, and_, case, cast, func, select
+from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from connectences import clock, vocab
@@ -132,6 +133,7 @@ NAF_SECTIONS = (
     (99, 99, "Activités extra-territoriales"),
 )
 UNKNOWN_SECTOR = "Secteur non renseigné"
+ROME_CODE = re.compile(r"[A-N]\d{4}")
 FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
@@ -185,7 +187,6 @@ class NeedFact:
     hours: float
     status: str  # at the end of the window, from the transition log
     shared_time: bool | None
-    skills: list
     created_at: datetime
     reached: dict[str, datetime] = field(default_factory=dict)  # first time in each state
     abandon_reason: str | None = None
@@ -228,7 +229,6 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             Need.hours_per_week,
             Need.status,
             Need.shared_time,
-            Need.skills,
             Need.created_at,
         )
         .join(Company, Need.company_id == Company.id)
@@ -250,8 +250,7 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             hours=float(r[9] or 0),
             status=r[10],
             shared_time=r[11],
-            skills=list(r[12] or []),
-            created_at=_aware(r[13]),
+            created_at=_aware(r[12]),
         )
         for r in rows
     }
@@ -513,7 +512,7 @@ def figures_between(
         Section(
             "manques",
             "Les besoins non satisfaits",
-            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, all_needs)],
+            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, until)],
         ),
         Section(
             "activite",
@@ -806,17 +805,15 @@ def _unmet_jobs(session: Session, facts) -> Table:
     for fact in facts:
         if fact.rome and NEED_QUALIFIED & (set(fact.reached) | {fact.status}):
             asked[fact.rome].append(fact)
-    codes = sorted(asked, key=lambda code: (-len(asked[code]), code))[:50]
-    found: dict[str, int] = {}
+    codes = sorted(asked, key=lambda code: (-len(asked[code]), code))
+    offered: set[str] = set()
     if codes:
-        text = cast(Candidate.rome, String)
-        columns = [
-            func.coalesce(func.sum(case((text.like(f'%"{code}"%'), 1), else_=0)), 0)
-            for code in codes
-        ]
-        counts = session.execute(select(*columns).where(_eligible())).one()
-        found = dict(zip(codes, counts, strict=True))
-    missing = [code for code in codes if not found.get(code)]
+        # The distinct lists of jobs people declare are few (one scan, no per-code pass).
+        # Read as text: decoding thousands of small JSON lists costs more than a pattern.
+        listed = select(cast(Candidate.rome, String)).where(_eligible()).distinct()
+        for (jobs,) in session.execute(listed):
+            offered.update(ROME_CODE.findall(jobs or ""))
+    missing = [code for code in codes if code not in offered]
     return Table(
         key="metiers_sans_candidat",
         title="Métiers demandés sans candidat dans la CVthèque",
@@ -833,14 +830,22 @@ def _unmet_jobs(session: Session, facts) -> Table:
     )
 
 
-def _skills_not_asked(session: Session, siren: str, all_needs) -> Table:
-    asked = {normalize(str(label)) for fact in all_needs for label in fact.skills}
+def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
+    labels = set()
+    # The distinct lists of skills the needs ask are far fewer than the needs.
+    for (skills,) in session.execute(
+        select(Need.skills).where(Need.id.in_(_scope(siren, None, until))).distinct()
+    ):
+        labels.update(str(label) for label in skills or ())
+    asked = {normalize(label) for label in labels}
     people = func.count(func.distinct(CandidateSkill.candidate_id))
+    residents = select(Candidate.id).where(
+        _eligible(),
+        Candidate.commune.in_(select(Commune.insee).where(Commune.epci_siren == siren)),
+    )
     rows = session.execute(
         select(CandidateSkill.norm, func.min(CandidateSkill.label), people)
-        .join(Candidate, Candidate.id == CandidateSkill.candidate_id)
-        .join(Commune, Commune.insee == Candidate.commune)
-        .where(_eligible(), Commune.epci_siren == siren)
+        .where(CandidateSkill.candidate_id.in_(residents))
         .group_by(CandidateSkill.norm)
         .order_by(people.desc(), CandidateSkill.norm)
         .limit(200)
