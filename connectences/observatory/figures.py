@@ -916,8 +916,9 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
     start = since or datetime(2000, 1, 1, tzinfo=UTC)
     first_day = clock.local_date(start)
     last_day = clock.local_date(until - timedelta(microseconds=1))
+    # (company, channel, animateur's name, e-mail, number of visits): counted in SQL.
     visits = session.execute(
-        select(Visit.company_id, Visit.channel, User.full_name, User.email)
+        select(Visit.company_id, Visit.channel, User.full_name, User.email, func.count())
         .join(Company, Company.id == Visit.company_id)
         .outerjoin(User, User.id == Visit.animateur_id)
         .where(
@@ -925,7 +926,8 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
             Visit.visited_on >= first_day,
             Visit.visited_on <= last_day,
         )
-        .order_by(Visit.id)
+        .group_by(Visit.company_id, Visit.channel, User.full_name, User.email)
+        .order_by(Visit.company_id, Visit.channel, User.email)
     ).all()
     mailings = dict(
         session.execute(
@@ -973,11 +975,13 @@ def _visits_by(key, title, column, visits, label_of, explanation) -> Table:
     groups = defaultdict(list)
     for visit in visits:
         groups[label_of(visit)].append(visit)
-    labels = sorted(groups, key=lambda label: (-len(groups[label]), label))
+    made = {label: sum(v[4] for v in group) for label, group in groups.items()}
+    labels = sorted(groups, key=lambda label: (-made[label], label))
 
     def cells(group):
         companies = frozenset(f"c{v[0]}" for v in group)
-        return (Cell(len(group), COUNT, companies), Cell(len(companies), COUNT, companies))
+        count = sum(v[4] for v in group)
+        return (Cell(count, COUNT, companies), Cell(len(companies), COUNT, companies))
 
     return Table(
         key=key,
@@ -1041,7 +1045,9 @@ def _reach(visits, directory) -> Table:
 
 
 def _pressure(visits, mailings) -> Table:
-    contacts = Counter(f"c{v[0]}" for v in visits)
+    contacts: Counter = Counter()
+    for visit in visits:
+        contacts[f"c{visit[0]}"] += visit[4]
     for company_id, count in mailings.items():
         contacts[f"c{company_id}"] += count
     bands = (
