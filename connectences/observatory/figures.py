@@ -304,9 +304,20 @@ def _hours_cell(facts) -> Cell:
 
 
 def _breakdown(
-    key, title, column, facts, label_of, explanation, *, order=None, top=None, chart="bars"
+    key,
+    title,
+    column,
+    facts,
+    label_of,
+    explanation,
+    *,
+    order=None,
+    top=None,
+    last=None,
+    chart="bars",
 ) -> Table:
-    """Needs and hours by a label: rows most needs first (or in ``order``), a total."""
+    """Needs and hours by a label: rows most needs first (or in ``order``), beyond ``top``
+    summed up in one row, the row ``last`` (needs not yet specified) at the end; a total."""
     groups: dict[str, list[NeedFact]] = defaultdict(list)
     for fact in facts:
         groups[label_of(fact)].append(fact)
@@ -315,6 +326,8 @@ def _breakdown(
         labels += sorted(label for label in groups if label not in order)
     else:
         labels = sorted(groups, key=lambda label: (-len(groups[label]), label))
+    unspecified = last if last in groups else None
+    labels = [label for label in labels if label != unspecified]
     rows = [
         Row(label, (_needs_cell(groups[label]), _hours_cell(groups[label]))) for label in labels
     ]
@@ -323,6 +336,9 @@ def _breakdown(
         rows = rows[:top] + [
             Row(f"Autres ({len(labels) - top})", (_needs_cell(rest), _hours_cell(rest)))
         ]
+    if unspecified:
+        group = groups[unspecified]
+        rows.append(Row(unspecified, (_needs_cell(group), _hours_cell(group))))
     return Table(
         key=key,
         title=title,
@@ -437,6 +453,7 @@ def figures_between(
                     "Besoins reçus sur la période, par grand domaine du répertoire des "
                     "métiers ROME (la lettre du code métier choisi en qualifiant le "
                     "besoin) ; « Non précisé » : besoin pas encore qualifié.",
+                    last="Non précisé",
                 ),
                 _breakdown(
                     "metiers",
@@ -449,6 +466,7 @@ def figures_between(
                     f"Besoins reçus sur la période, par métier ROME, les {TOP} plus "
                     "demandés d'abord ; les autres métiers sont regroupés sur une ligne.",
                     top=TOP,
+                    last="Métier pas encore précisé",
                 ),
                 _breakdown(
                     "secteurs",

@@ -26,11 +26,14 @@ from connectences.observatory.report import (
 from connectences.text import slug
 from connectences.web.access import guard_blueprint, role_required
 from connectences.web.downloads import send_body
+from connectences.web.navigation import add_nav
 
 bp = Blueprint("observatory", __name__, url_prefix="/territoire")
 guard_blueprint(bp, "territoire")
 
 READERS = ("territoire", "animateur", "admin")
+for _role in ("animateur", "admin"):
+    add_nav(_role, "Observatoire", "observatory.choose")
 
 
 def _exact(siren: str) -> bool:
