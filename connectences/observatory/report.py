@@ -23,22 +23,8 @@ from connectences.errors import DomainError
 from connectences.observatory.figures import figures_between, month_window
 from connectences.observatory.present import Shown, present
 from connectences.observatory.tables import Cell
-from connectences.typography import decimal_fr, plural
+from connectences.typography import decimal_fr, month_fr, plural
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -60,10 +46,6 @@ def previous_month(today: date) -> str:
     return f"{year}-{month:02d}"
 
 
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS_FR[month - 1]} {year}"
-
-
 @dataclass(frozen=True)
 class MonthlyReport:
     siren: str
@@ -75,7 +57,7 @@ class MonthlyReport:
 
     @property
     def label(self) -> str:
-        return month_label(self.year, self.month)
+        return month_fr(self.year, self.month)
 
     @property
     def basename(self) -> str:
