@@ -161,3 +161,19 @@ def test_an_officer_is_refused_another_intercommunality(app, territory, auth):
         auth.login(role, client=other)
         url = f"/territoire/intercommunalites/{factories.COBAN}"
         assert other.get(url).status_code == status, role
+
+
+def test_who_reads_which_observatory(auth):
+    from connectences.accounts.scope import observatory_view
+
+    officer = auth.create("territoire")  # of the COBAS
+    assert observatory_view(officer, factories.COBAS) == "protected"
+    assert observatory_view(officer, factories.COBAN) is None
+    assert observatory_view(officer, None) is None
+    for role in ("animateur", "admin"):
+        assert observatory_view(auth.create(role), factories.COBAN) == "exact"
+    for role in ("operator", "partner", "company", "candidate"):
+        assert observatory_view(auth.create(role), factories.COBAS) is None
+    officer.active = False
+    assert observatory_view(officer, factories.COBAS) is None
+    assert observatory_view(None, factories.COBAS) is None
