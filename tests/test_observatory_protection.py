@@ -177,3 +177,13 @@ def test_who_reads_which_observatory(auth):
     officer.active = False
     assert observatory_view(officer, factories.COBAS) is None
     assert observatory_view(None, factories.COBAS) is None
+
+
+def test_the_staff_choose_an_intercommunality_among_those_with_needs(app, territory, auth):
+    staff = app.test_client()
+    auth.login("admin", client=staff)
+    listed = page(staff, "/territoire/intercommunalites")
+    assert f'href="/territoire/intercommunalites/{factories.COBAS}">' in listed
+    assert "CA Bassin d'Arcachon Sud (COBAS)</a> — 13 besoins" in listed
+    assert "CA du Bassin d'Arcachon Nord (COBAN)</a> — 1 besoin" in listed
+    assert f"/territoire/intercommunalites/{factories.VAL_DE_L_EYRE}" not in listed

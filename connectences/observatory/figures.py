@@ -869,12 +869,17 @@ def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
         .limit(200)
     ).all()
     offered = [(label, count) for norm, label, count in rows if norm not in asked][:TOP]
+
+    def people_counted(label: str, count: int) -> frozenset:
+        # Counted in SQL: ``count`` distinct people, whom the protection only needs to number.
+        return frozenset(f"p{label}#{i}" for i in range(count))
+
     return Table(
         key="competences_non_demandees",
         title="Compétences offertes qu'aucun besoin ne demande",
         columns=("Compétence", "Personnes"),
         rows=tuple(
-            Row(label, (Cell(count, COUNT, frozenset(f"p{label}:{i}" for i in range(count))),))
+            Row(label, (Cell(count, COUNT, people_counted(label, count)),))
             for label, count in offered
         ),
         explanation="Compétences déclarées par les personnes disponibles de la CVthèque qui "
@@ -1264,14 +1269,6 @@ def _trends(all_needs, until) -> Table:
         chart="line",
         additive=(0, 1, 2),
     )
-
-
-def status_counts(seen: Observatory | None) -> list[tuple[str, str, int]]:
-    """(state, French label, count) for every need state, in workflow order."""
-    return [
-        (key, label, seen.by_status.get(key, 0) if seen else 0)
-        for key, label in NEED_STATUSES.items()
-    ]
 
 
 def epcis_with_needs(session: Session) -> list[tuple[str, str, int]]:
