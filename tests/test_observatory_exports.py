@@ -93,3 +93,33 @@ def test_monthly_reports_download_as_pdf_and_html_for_their_readers(world, app, 
     auth.login("animateur", client=staff)
     page = staff.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
     assert "Ce mois-ci, 2 besoins ont été exprimés à la COBAS" in page
+
+
+def test_the_figures_at_a_past_day_come_from_the_log(world, app, auth):
+    import html
+
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    page = " ".join(
+        html.unescape(staff.get(f"{EXACT}?au=2026-03-31").get_data(as_text=True)).split()
+    )
+    # On 31 March only n1 (proposed) and n2 (abandoned) had been received.
+    assert "<dt>Besoins reçus</dt><dd>2</dd>" in page
+    assert '<th scope="row">Proposé à un opérateur</th><td class="num">1</td>' in page
+    assert '<th scope="row">Pourvu</th><td class="num">0</td>' in page
+    assert "Étapes telles qu'elles étaient le 31/03/2026 au soir" in page
+    assert (
+        'href="/territoire/intercommunalites/243300563/observatoire.xlsx?periode=tout&amp;au=2026-03-31"'
+        in staff.get(f"{EXACT}?au=2026-03-31").get_data(as_text=True)
+    )
+    csv = staff.get(f"{EXACT}/etapes.csv?au=2026-03-31").data.decode("utf-8-sig")
+    assert csv.splitlines()[-1] == "Total;2"
+    for bad, message in (
+        ("2026-02-30", "Date non reconnue"),
+        ("2999-01-01", "Choisissez un jour passé"),
+    ):
+        response = staff.get(f"{EXACT}?au={bad}")
+        assert response.status_code == 200
+        shown = " ".join(html.unescape(response.get_data(as_text=True)).split())
+        assert message in shown and 'aria-invalid="true"' in shown
+        assert "<dt>Besoins reçus</dt><dd>5</dd>" in shown  # today's figures instead

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.models import Need
-from connectences.observatory.figures import Observatory, observatory, parse_period
+from connectences.observatory.figures import Observatory, end_of_day, observatory, parse_period
 
 DEFAULT_SECONDS = 300
 
@@ -48,17 +48,22 @@ class ObservatoryCache:
         self._entries: dict[tuple, Seen] = {}
         self._lock = threading.Lock()
 
-    def figures(self, session: Session, siren: str, period: str, *, now: datetime) -> Seen:
+    def figures(
+        self, session: Session, siren: str, period: str, *, now: datetime, at: date | None = None
+    ) -> Seen:
+        """The figures of ``siren`` over ``period``, as of ``now`` or, given ``at``, as of
+        the end of that past local day."""
         period = parse_period(period)
-        key = (siren, period, needs_version(session))
+        key = (siren, period, at, needs_version(session))
         with self._lock:
             seen = self._entries.get(key)
         if seen is not None and now - seen.computed_at < timedelta(seconds=self.seconds):
             return seen
-        seen = Seen(observatory(session, siren, period, now=now), now)
+        until = end_of_day(at) if at is not None else now
+        seen = Seen(observatory(session, siren, period, now=until), now)
         with self._lock:
             # Entries of an older version can never be read again: keep only the newest.
-            self._entries = {k: v for k, v in self._entries.items() if k[2] == key[2] and k != key}
+            self._entries = {k: v for k, v in self._entries.items() if k[3] == key[3] and k != key}
             self._entries[key] = seen
         return seen
 

@@ -137,6 +137,30 @@ ROME_CODE = re.compile(r"[A-N]\d{4}")
 FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
+def parse_day(value: str | None, today: date) -> tuple[date | None, str | None]:
+    """The day of ``AAAA-MM-JJ`` (the date field's value) to read the figures at, and a
+    French error when it cannot be used (then None: today). Empty: today, no error."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None, "Date non reconnue : choisissez un jour dans le calendrier."
+    if day > today:
+        return None, "Choisissez un jour passé ou aujourd'hui : l'observatoire ne prévoit pas."
+    if day.year < 2000:
+        return None, "Choisissez un jour à partir de l'an 2000."
+    if day == today:
+        return None, None
+    return day, None
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant a local day ends (midnight after it, Paris time)."""
+    return datetime.combine(day + timedelta(days=1), time(), clock.LOCAL_TZ)
+
+
 def parse_period(value: str | None) -> str:
     """The period asked for, or the default one for an unknown value."""
     return value if value in PERIODS else DEFAULT_PERIOD
@@ -404,7 +428,8 @@ class Observatory:
 
 def observatory(session: Session, siren: str, period: str, *, now: datetime) -> Observatory:
     """Every figure of the intercommunality ``siren`` for the needs received in ``period``
-    (a choice of :data:`PERIODS`), states as of ``now``."""
+    (a choice of :data:`PERIODS`) up to ``now``, states as of ``now`` (a past moment
+    reads the territory as it stood then, from the transition log)."""
     period = parse_period(period)
     days = PERIODS[period][1]
     since = now - timedelta(days=days) if days else None

@@ -52,21 +52,25 @@ def _shown(siren: str):
     if epci is None:
         abort(404)
     period = figures.parse_period(request.args.get("periode"))
+    at, error = figures.parse_day(request.args.get("au"), local_today())
     cache = current_app.extensions.setdefault(
         "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
     )
-    cached = cache.figures(db.session, siren, period, now=utcnow())
-    return epci, present(cached.figures, exact=exact), cached.computed_at
+    cached = cache.figures(db.session, siren, period, now=utcnow(), at=at)
+    return epci, present(cached.figures, exact=exact), cached.computed_at, at, error
 
 
 def _page(siren: str):
-    epci, shown, computed_at = _shown(siren)
+    epci, shown, computed_at, at, error = _shown(siren)
     return render_template(
         "observatory/index.html",
         epci=epci,
         shown=shown,
         seen=shown.seen,
         now=computed_at,
+        at=at,
+        at_error=error,
+        today=local_today(),
         periods=figures.PERIODS,
         meanings=figures.STATUS_MEANING,
         statuses=figures.NEED_STATUSES,
@@ -97,14 +101,14 @@ def epci(siren: str):
 @bp.route("/intercommunalites/<siren>/observatoire.xlsx")
 @role_required(*READERS)
 def workbook(siren: str):
-    epci, shown, _ = _shown(siren)
+    epci, shown, *_ = _shown(siren)
     return send_body(exports.workbook(shown), "xlsx", f"observatoire-{slug(epci.name)}")
 
 
 @bp.route("/intercommunalites/<siren>/<key>.csv")
 @role_required(*READERS)
 def table_csv(siren: str, key: str):
-    epci, shown, _ = _shown(siren)
+    epci, shown, *_ = _shown(siren)
     table = next((t for t in shown.tables if t.key == key), None)
     if table is None:
         abort(404)
