@@ -16,6 +16,7 @@ small numbers needs (``tables.protect``). Every timing comes from the transition
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -875,11 +876,11 @@ def _unmet_jobs(session: Session, facts) -> Table:
 
 def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
     labels = set()
-    # The distinct lists of skills the needs ask are far fewer than the needs.
-    for (skills,) in session.execute(
-        select(Need.skills).where(Need.id.in_(_scope(siren, None, until))).distinct()
-    ):
-        labels.update(str(label) for label in skills or ())
+    # The distinct lists of skills the needs ask are far fewer than the needs (compared
+    # as text: PostgreSQL's json type has no equality).
+    listed = select(cast(Need.skills, String)).where(Need.id.in_(_scope(siren, None, until)))
+    for (skills,) in session.execute(listed.distinct()):
+        labels.update(str(label) for label in json.loads(skills or "[]"))
     asked = {normalize(label) for label in labels}
     people = func.count(func.distinct(CandidateSkill.candidate_id))
     residents = select(Candidate.id).where(
