@@ -10,7 +10,8 @@ were computed, and computes them again when either:
   qualified, placed or deleted shows at the next request;
 - they are older than ``OBSERVATORY_CACHE_SECONDS`` (5 minutes by default): what the
   version does not see (a company that moved to another commune, the start of a
-  "last 3 months" period sliding with the clock) is at most that old.
+  "last 3 months" period sliding with the clock, a visit, a lead's answer, a person of
+  the CV library) is at most that old.
 
 The page says when its figures were computed (« Chiffres au … »). The cache lives in
 the application object (``app.extensions``), one per process and per app; nothing is
