@@ -1,7 +1,8 @@
 """The observatory's figures, computed once and read many times.
 
-Computing them scans every need of the platform with its company and commune (five
-aggregates, some 60 ms at 10,000 needs); the figures change a few times a day. Each
+Computing them reads every need of the territory with its transition log, leads, visits
+and the CV library's counts (under a second to a second and a half at 10,000 needs, see
+docs/observatory.md); the figures change a few times a day. Each
 process keeps the last figures of each (intercommunality, period) with the moment they
 were computed, and computes them again when either:
 
