@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.matching.cli", "pool_cli"),
     ("connectences.jobs.cli", "jobs_cli"),
     ("connectences.jobs.cli", "scheduler_cli"),
+    ("connectences.observatory.cli", "observatory_cli"),
 ]
 
 

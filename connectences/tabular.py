@@ -71,17 +71,35 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
     """An XLSX workbook with one sheet; every text cell is stored as text, never a formula."""
+    return to_xlsx_sheets([(title, headers, rows)])
+
+
+# Characters Excel refuses in a sheet's name.
+_SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
+    """An XLSX workbook with a sheet per (title, headers, rows), in order; titles are cut
+    to Excel's 31 characters and made unique. Text is stored as text, never a formula."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Export")
-    sheet.append([str(neutralise(h)) for h in headers])
-    for row in rows:
-        cells = []
-        for value in row:
-            value = neutralise(value)
-            if isinstance(value, datetime) and value.tzinfo is not None:
-                value = value.replace(tzinfo=None)
-            cells.append(value)
-        sheet.append(cells)
+    used: set[str] = set()
+    for title, headers, rows in sheets:
+        name = (str(title).translate(_SHEET_FORBIDDEN).strip() or "Export")[:31]
+        base, n = name, 2
+        while name.lower() in used:
+            suffix = f" ({n})"
+            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+        used.add(name.lower())
+        sheet = workbook.create_sheet(title=name)
+        sheet.append([str(neutralise(h)) for h in headers])
+        for row in rows:
+            cells = []
+            for value in row:
+                value = neutralise(value)
+                if isinstance(value, datetime) and value.tzinfo is not None:
+                    value = value.replace(tzinfo=None)
+                cells.append(value)
+            sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -60,6 +60,27 @@ def plural(count: int | None, singular: str, plural_form: str | None = None) -> 
     return f"{decimal_fr(count, 0)} {words}"
 
 
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def month_fr(year: int, month: int) -> str:
+    """``mars 2026``: a calendar month as French writes it."""
+    return f"{MONTHS_FR[month - 1]} {year}"
+
+
 def hours_fr(value: float | int | None, unit: str = "h") -> str:
     """``8 h``, ``8,5 h``: a number of hours as written in French."""
     if value is None:

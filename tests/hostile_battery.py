@@ -325,6 +325,10 @@ def make_world(app, auth, tmp_path) -> World:
             "need_public.space:token": links.space_token(secret, n1.owner_email),
             "need_public.confirm:token": links.confirmation_token(secret, n1.id, n1.owner_email),
             "auth:token": invitation,
+            "observatory:siren": factories.COBAS,
+            "observatory:key": "communes",
+            "observatory:month": "2026-05",
+            "observatory.report_file:fmt": "html",
         }
     return World(users=users, params=params, tmp=tmp_path)
 

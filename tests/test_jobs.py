@@ -558,7 +558,7 @@ def test_rematch_flags_new_strong_candidates_once():
     forget_indexes()
 
 
-def test_monthly_digest_counts_last_month_needs_of_the_officer_epci():
+def test_monthly_digest_sends_last_month_report_of_the_officer_epci():
     from tests import factories as f
 
     other_commune = db.session.scalars(
@@ -581,12 +581,14 @@ def test_monthly_digest_counts_last_month_needs_of_the_officer_epci():
     with time_machine.travel(datetime(2026, 3, 5, 9, tzinfo=UTC), tick=False):
         f.load(f.document(needs=[f.need(ref="mar-1")]))
     first_of_march = datetime(2026, 3, 1, 5, tzinfo=UTC)  # 06:00 in Arcachon
-    assert run("monthly_digest", first_of_march) == {"officers": 1, "mails": 1}
+    assert run("monthly_digest", first_of_march) == {"officers": 1, "mails": 1, "reports": 1}
     (digest,) = mails("cobas@agglo.fr")
-    assert "02/2026 : 2." in digest.body_text
-    assert "Arcachon : 2" in digest.body_text
-    assert "M1203 : 1" in digest.body_text and "G1602 : 1" in digest.body_text
-    assert "/territoire" in digest.body_text
+    assert digest.kind == "observatory_report"
+    assert digest.subject.endswith(": février 2026")
+    # One company: the officer reads "moins de 5", never the exact count (small numbers).
+    assert "Ce mois-ci, moins de 5 besoins ont été exprimés à la COBAS" in digest.body_text
+    assert "/territoire/intercommunalites/243300563/rapport-2026-02.pdf" in digest.body_text
+    assert "Besoins par commune" in digest.body_html
     assert run("monthly_digest", first_of_march + timedelta(hours=1))["mails"] == 0
 
 

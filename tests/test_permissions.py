@@ -269,7 +269,7 @@ def test_candidate_sees_their_profile(client, auth):
     assert "de 7 à 35 h" in page
 
 
-def test_territoire_sees_needs_of_its_intercommunality_by_commune(client, auth):
+def test_territoire_sees_needs_of_its_intercommunality_by_commune(app, client, auth):
     company = factories.company(commune=factories.ARCACHON)
     factories.load(
         factories.document(
@@ -282,6 +282,15 @@ def test_territoire_sees_needs_of_its_intercommunality_by_commune(client, auth):
     )
     auth.login("territoire")
     page = text(client.get("/territoire"))
+    # One company: the officer reads "< 5" (observatory/tables.py), never the counts.
+    assert '<th scope="row">Arcachon</th><td class="num">< 5</td>' in page
+    assert '<th scope="row">La Teste-de-Buch</th><td class="num">< 5</td>' in page
+    assert "Andernos" not in page
+    assert '<tfoot><tr><th scope="row">Total</th><td class="num">< 5</td>' in page
+    # The animateurs read the same figures exact.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    page = text(staff.get(f"/territoire/intercommunalites/{factories.COBAS}"))
     assert '<th scope="row">Arcachon</th><td class="num">2</td>' in page
     assert '<th scope="row">La Teste-de-Buch</th><td class="num">1</td>' in page
     assert "Andernos" not in page

@@ -118,14 +118,16 @@ def test_observatory_says_which_jobs_and_why(client, auth):
     ]
     factories.load(factories.document(companies=[company], needs=needs))
     seen = observatory(db.session, factories.COBAS, "tout", now=utcnow())
-    assert seen.by_job[0] == ("Comptabilité", 2)
-    assert seen.by_job[-1] == ("Métier pas encore précisé", 1)
-    assert seen.by_reason == [
+    jobs = [(row.label, row.cells[0].value) for row in seen.table("metiers").rows]
+    assert jobs[0] == ("Comptabilité", 2)
+    assert jobs[-1] == ("Métier pas encore précisé", 1)
+    reasons = [(row.label, row.cells[0].value) for row in seen.table("motifs").rows]
+    assert reasons == [
         ("Besoin à temps partiel", 1),
         ("Pic d'activité", 2),
         ("Remplacement", 1),
     ]
     auth.login("territoire")
     page = html.unescape(client.get("/territoire").get_data(as_text=True))
-    assert "Les métiers demandés" in page and "Comptabilité" in page
+    assert "Les métiers les plus demandés" in page and "Comptabilité" in page
     assert "Pourquoi les entreprises ont ce besoin" in page

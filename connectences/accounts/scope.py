@@ -69,3 +69,16 @@ def observatory_scope(user: User | None) -> str | None:
     if not is_usable(user) or user.role != "territoire":
         return None
     return user.epci_siren or None
+
+
+def observatory_view(user: User | None, siren: str | None) -> str | None:
+    """How ``user`` reads the observatory of the intercommunality ``siren``: ``"exact"``
+    for the staff, ``"protected"`` (small numbers hidden) for an officer of that very
+    intercommunality, None (refused) for anyone else, another's officers included."""
+    if not siren or not is_usable(user):
+        return None
+    if user.role in STAFF_ROLES:
+        return "exact"
+    if observatory_scope(user) == siren:
+        return "protected"
+    return None

@@ -99,7 +99,7 @@ JOBS: list[Job] = [
     ),
     Job(
         "monthly_digest",
-        "Synthèse mensuelle des besoins pour les intercommunalités",
+        "Rapport mensuel de l'observatoire pour les agents des intercommunalités",
         tasks.monthly_digest,
         "cron",
         {"day": 1, "hour": 6, "minute": 0},

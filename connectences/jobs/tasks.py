@@ -30,7 +30,6 @@ from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
-    Commune,
     FollowUpPoint,
     Lead,
     Need,
@@ -42,8 +41,8 @@ from connectences.models import (
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
 from connectences.needs.retention import erase_closed_needs
+from connectences.observatory.report import monthly_report, render_html
 from connectences.prospection.retention import delete_dormant_contacts, delete_old_visits
-from connectences.territory import epci_of
 from connectences.typography import decimal_fr
 from connectences.urls import external_url
 from connectences.workflows import (
@@ -101,6 +100,7 @@ def _notify_once(
     subject: str,
     body: str,
     candidate_id: int | None = None,
+    body_html: str | None = None,
 ) -> bool:
     """Queue the mail and record the notice, unless it was already sent; True if queued.
 
@@ -114,6 +114,7 @@ def _notify_once(
         to=to,
         subject=subject,
         body_text=body,
+        body_html=body_html,
         candidate_id=candidate_id,
     )
     ctx.note_notice(kind, key)
@@ -596,44 +597,45 @@ def _previous_month(today: date) -> tuple[datetime, datetime]:
 
 
 def monthly_digest(ctx: JobContext) -> dict:
-    """Send each intercommunality officer (role ``territoire``) last month's needs of
-    their intercommunality, counted by commune, ROME code, reason and current status."""
+    """Send each intercommunality officer (role ``territoire``) the observatory's report of
+    last month for their intercommunality: its summary and figures (small numbers
+    protected) in the mail, the PDF one link away. One report is written per
+    intercommunality, whatever the number of its officers; each officer gets it once."""
 
-    start, end = _previous_month(ctx.today)
-    month = f"{start:%m/%Y}"
-    needs = ctx.session.scalars(
-        select(Need).where(Need.created_at >= start, Need.created_at < end)
-    ).all()
-    names = dict(ctx.session.execute(select(Commune.insee, Commune.name)).all())
-    counts = Counter(officers=0, mails=0)
+    start, _end = _previous_month(ctx.today)
+    counts = Counter(officers=0, mails=0, reports=0)
     officers = ctx.session.scalars(
-        select(User).where(
-            User.role == "territoire", User.active.is_(True), User.epci_siren.is_not(None)
-        )
+        select(User)
+        .where(User.role == "territoire", User.active.is_(True), User.epci_siren.is_not(None))
+        .order_by(User.epci_siren, User.id)
     ).all()
+    written: dict[str, tuple] = {}
     for officer in officers:
         counts["officers"] += 1
-        mine = [n for n in needs if epci_of(n.place) == officer.epci_siren]
-        sections = [f"Besoins recueillis en {month} : {len(mine)}."]
-        for title, key in (
-            ("Par commune", lambda n: names.get(n.place, n.place)),
-            ("Par métier (ROME)", lambda n: n.rome or "non précisé"),
-            ("Par motif", lambda n: vocab.label(vocab.REASONS, n.reason)),
-            ("Par issue", lambda n: vocab.label(vocab.NEED_STATUSES, n.status)),
-        ):
-            tally = Counter(key(n) for n in mine)
-            if tally:
-                rows = "\n".join(f"- {label} : {count}" for label, count in sorted(tally.items()))
-                sections.append(f"{title} :\n{rows}")
+        if ctx.already_noticed(MailKind.OBSERVATORY_REPORT, f"user:{officer.id}:{start:%Y-%m}"):
+            continue
+        if officer.epci_siren not in written:
+            report = monthly_report(ctx.session, officer.epci_siren, start.year, start.month)
+            written[officer.epci_siren] = (report, render_html(report))
+            counts["reports"] += 1
+        report, html = written[officer.epci_siren]
+        pdf = external_url(
+            "observatory.report_file",
+            siren=report.siren,
+            month=f"{report.year}-{report.month:02d}",
+            fmt="pdf",
+        )
         counts["mails"] += _notify_once(
             ctx,
-            MailKind.MONTHLY_DIGEST,
+            MailKind.OBSERVATORY_REPORT,
             f"user:{officer.id}:{start:%Y-%m}",
             officer.email,
-            f"Les besoins des entreprises de votre territoire en {month}",
+            f"L'observatoire de {report.name} : {report.label}",
             "Bonjour,\n\n"
-            + "\n\n".join(sections)
-            + f"\n\nTableau de bord : {external_url('observatory.index')}\n",
+            + "\n".join(report.summary)
+            + f"\n\nLe rapport complet (PDF) : {pdf}"
+            + f"\nTableau de bord : {external_url('observatory.index')}\n",
+            body_html=html,
         )
     ctx.log.info("monthly_digest: %s", dict(counts))
     return dict(counts)

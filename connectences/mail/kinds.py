@@ -35,7 +35,10 @@ class MailKind(StrEnum):
     VISIT_FOLLOW_UP = "visit_follow_up"
     PLACEMENT_FOLLOW_UP = "placement_follow_up"
     REMATCH = "rematch"
+    # Before the observatory's report: a plain count of last month's needs (old rows).
     MONTHLY_DIGEST = "monthly_digest"
+    # The observatory's monthly report, to each intercommunality's officers.
+    OBSERVATORY_REPORT = "observatory_report"
     JOB_FAILURE = "job_failure"
     # Rows queued before kinds existed whose subject said nothing known.
     OTHER = "other"

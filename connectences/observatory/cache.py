@@ -1,7 +1,8 @@
 """The observatory's figures, computed once and read many times.
 
-Computing them scans every need of the platform with its company and commune (five
-aggregates, some 60 ms at 10,000 needs); the figures change a few times a day. Each
+Computing them reads every need of the territory with its transition log, leads, visits
+and the CV library's counts (under a second to a second and a half at 10,000 needs, see
+docs/observatory.md); the figures change a few times a day. Each
 process keeps the last figures of each (intercommunality, period) with the moment they
 were computed, and computes them again when either:
 
@@ -10,7 +11,8 @@ were computed, and computes them again when either:
   qualified, placed or deleted shows at the next request;
 - they are older than ``OBSERVATORY_CACHE_SECONDS`` (5 minutes by default): what the
   version does not see (a company that moved to another commune, the start of a
-  "last 3 months" period sliding with the clock) is at most that old.
+  "last 3 months" period sliding with the clock, a visit, a lead's answer, a person of
+  the CV library) is at most that old.
 
 The page says when its figures were computed (« Chiffres au … »). The cache lives in
 the application object (``app.extensions``), one per process and per app; nothing is
@@ -21,13 +23,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.models import Need
-from connectences.observatory.figures import Observatory, observatory, parse_period
+from connectences.observatory.figures import Observatory, end_of_day, observatory, parse_period
 
 DEFAULT_SECONDS = 300
 
@@ -48,17 +50,22 @@ class ObservatoryCache:
         self._entries: dict[tuple, Seen] = {}
         self._lock = threading.Lock()
 
-    def figures(self, session: Session, siren: str, period: str, *, now: datetime) -> Seen:
+    def figures(
+        self, session: Session, siren: str, period: str, *, now: datetime, at: date | None = None
+    ) -> Seen:
+        """The figures of ``siren`` over ``period``, as of ``now`` or, given ``at``, as of
+        the end of that past local day."""
         period = parse_period(period)
-        key = (siren, period, needs_version(session))
+        key = (siren, period, at, needs_version(session))
         with self._lock:
             seen = self._entries.get(key)
         if seen is not None and now - seen.computed_at < timedelta(seconds=self.seconds):
             return seen
-        seen = Seen(observatory(session, siren, period, now=now), now)
+        until = end_of_day(at) if at is not None else now
+        seen = Seen(observatory(session, siren, period, now=until), now)
         with self._lock:
             # Entries of an older version can never be read again: keep only the newest.
-            self._entries = {k: v for k, v in self._entries.items() if k[2] == key[2] and k != key}
+            self._entries = {k: v for k, v in self._entries.items() if k[3] == key[3] and k != key}
             self._entries[key] = seen
         return seen
 

@@ -1,22 +1,69 @@
-"""The observatory of an intercommunality: figures on the needs whose place of work is
-in its communes, over a chosen period, in words an intercommunality officer reads.
+"""The observatory of an intercommunality: every figure, defined once, with the French
+sentence that says how it is computed ("Comment ce chiffre est calculé").
 
-Needs that a company posted but never confirmed are left out: they are not in the
-animateurs' queue and are deleted after a week.
+The page (``web/observatory.py``), the exports and the monthly report all read what
+:func:`observatory` returns: :class:`~connectences.observatory.tables.Table` objects
+grouped in sections. A need belongs to the intercommunality of its place of work (its
+own commune, else its company's). Needs that a company posted but never confirmed are
+left out: they are not in the animateurs' queue and are deleted after a week.
+
+The figures are read in a fixed number of statements whatever the number of rows (a few
+columns of the needs of the territory, their transition log, their leads, referrals and
+placements, the visits, the directory, the CV library's counts), then counted in Python:
+each count keeps the set of companies or people it describes, which the protection of
+small numbers needs (``tables.protect``). Every timing comes from the transition log.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
-from connectences.models import Commune, Company, Need
+from connectences import clock, vocab
+from connectences.models import (
+    Candidate,
+    CandidateSkill,
+    Commitment,
+    Commune,
+    Company,
+    CompanyMailing,
+    Epci,
+    FollowUpPoint,
+    Lead,
+    LeadNeed,
+    Need,
+    Operator,
+    Partner,
+    Placement,
+    PlacementNeed,
+    Referral,
+    Transition,
+    User,
+    Visit,
+)
 from connectences.needs.register import in_queue
+from connectences.observatory.tables import COUNT, DAYS, HOURS, PERCENT, Cell, Row, Table
 from connectences.skills import rome_label
+from connectences.skills.text import normalize
 from connectences.vocab import NEED_STATUSES, REASONS
+from connectences.workflows import (
+    LEAD_ANSWERS,
+    NEED_QUALIFIED,
+    NEED_SENT_TO_OPERATOR,
+)
+from connectences.workflows import (
+    LeadState as L,
+)
+from connectences.workflows import (
+    NeedState as N,
+)
 
 # Period choices, by query value: label and length in days (None: since the start).
 PERIODS: dict[str, tuple[str, int | None]] = {
@@ -25,6 +72,8 @@ PERIODS: dict[str, tuple[str, int | None]] = {
     "3m": ("Les 3 derniers mois", 91),
 }
 DEFAULT_PERIOD = "tout"
+TREND_MONTHS = 24
+TOP = 10
 
 # What each need status means, for someone who does not work the platform.
 STATUS_MEANING: dict[str, str] = {
@@ -40,22 +89,77 @@ STATUS_MEANING: dict[str, str] = {
 }
 assert set(STATUS_MEANING) == set(NEED_STATUSES)  # noqa: S101 — import-time consistency check of constant tables, not input validation
 
+# Who a need still open waits on, by its state.
+WAITING_ON = {
+    N.NOUVEAU: "l'animateur (à qualifier)",
+    N.QUALIFIE: "l'animateur (à orienter)",
+    N.EN_RECHERCHE: "l'animateur (recherche en cours)",
+    N.PROPOSE: "l'opérateur qui l'a reçu",
+}
+OPEN_STATES = frozenset(WAITING_ON)
 
-@dataclass
-class Observatory:
-    """The figures of one intercommunality over one period."""
+# Sizes of company, by number of employees (the directory's headcount).
+SIZES = (
+    (0, 0, "Sans salarié"),
+    (1, 2, "1 à 2 salariés"),
+    (3, 5, "3 à 5 salariés"),
+    (6, 9, "6 à 9 salariés"),
+    (10, 49, "10 à 49 salariés"),
+    (50, None, "50 salariés ou plus"),
+)
+TPE_MAX = 9  # a TPE (très petite entreprise) employs fewer than 10 people (INSEE)
 
-    period: str
-    since: datetime | None
-    first_need_at: datetime | None
-    total: int = 0
-    companies: int = 0
-    hours_per_week: float = 0.0
-    by_status: dict[str, int] = field(default_factory=dict)
-    by_commune: list[tuple[str, int]] = field(default_factory=list)
-    # What companies need: jobs (most asked first, the rest summed up) and reasons.
-    by_job: list[tuple[str, int]] = field(default_factory=list)
-    by_reason: list[tuple[str, int]] = field(default_factory=list)
+# NAF rev. 2 sections (INSEE), by their first and last two-digit division.
+NAF_SECTIONS = (
+    (1, 3, "Agriculture, sylviculture et pêche"),
+    (5, 9, "Industries extractives"),
+    (10, 33, "Industrie manufacturière"),
+    (35, 35, "Électricité, gaz, vapeur"),
+    (36, 39, "Eau, assainissement, déchets"),
+    (41, 43, "Construction"),
+    (45, 47, "Commerce, réparation d'automobiles"),
+    (49, 53, "Transports et entreposage"),
+    (55, 56, "Hébergement et restauration"),
+    (58, 63, "Information et communication"),
+    (64, 66, "Activités financières et d'assurance"),
+    (68, 68, "Activités immobilières"),
+    (69, 75, "Activités spécialisées, scientifiques et techniques"),
+    (77, 82, "Services administratifs et de soutien"),
+    (84, 84, "Administration publique"),
+    (85, 85, "Enseignement"),
+    (86, 88, "Santé humaine et action sociale"),
+    (90, 93, "Arts, spectacles et activités récréatives"),
+    (94, 96, "Autres activités de services"),
+    (97, 98, "Activités des ménages employeurs"),
+    (99, 99, "Activités extra-territoriales"),
+)
+UNKNOWN_SECTOR = "Secteur non renseigné"
+ROME_CODE = re.compile(r"[A-N]\d{4}")
+FOLLOW_UP_MONTHS = (1, 3, 6)
+
+
+def parse_day(value: str | None, today: date) -> tuple[date | None, str | None]:
+    """The day of ``AAAA-MM-JJ`` (the date field's value) to read the figures at, and a
+    French error when it cannot be used (then None: today). Empty: today, no error."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None, "Date non reconnue : choisissez un jour dans le calendrier."
+    if day > today:
+        return None, "Choisissez un jour passé ou aujourd'hui : l'observatoire ne prévoit pas."
+    if day.year < 2000:
+        return None, "Choisissez un jour à partir de l'an 2000."
+    if day == today:
+        return None, None
+    return day, None
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant a local day ends (midnight after it, Paris time)."""
+    return datetime.combine(day + timedelta(days=1), time(), clock.LOCAL_TZ)
 
 
 def parse_period(value: str | None) -> str:
@@ -63,83 +167,1149 @@ def parse_period(value: str | None) -> str:
     return value if value in PERIODS else DEFAULT_PERIOD
 
 
-def observatory(session: Session, siren: str, period: str, *, now: datetime) -> Observatory:
-    """Counts of the needs placed in the intercommunality ``siren`` received in ``period``."""
-    period = parse_period(period)
-    days = PERIODS[period][1]
-    since = now - timedelta(days=days) if days else None
+def naf_section(code: str | None) -> str:
+    """The French label of the NAF section of a code (``56.10A`` → hébergement...)."""
+    try:
+        division = int((code or "")[:2])
+    except ValueError:
+        return UNKNOWN_SECTOR
+    for low, high, label in NAF_SECTIONS:
+        if low <= division <= high:
+            return label
+    return UNKNOWN_SECTOR
+
+
+def size_label(employees: int | None) -> str:
+    if employees is None:
+        return "Effectif non renseigné"
+    for low, high, label in SIZES:
+        if employees >= low and (high is None or employees <= high):
+            return label
+    return "Effectif non renseigné"
+
+
+def month_window(year: int, month: int) -> tuple[datetime, datetime]:
+    """The instants (UTC-aware) of the first and the day after the last of a local month."""
+    start = datetime.combine(date(year, month, 1), time(), clock.LOCAL_TZ)
+    end = clock.months_before(start, -1)
+    return start, end
+
+
+# --- the facts ------------------------------------------------------------------------
+
+
+@dataclass
+class NeedFact:
+    id: int
+    company: str  # member key of its company
+    commune: str
+    rome: str | None
+    naf: str | None
+    employees: int | None
+    level: str
+    reason: str
+    contract: str
+    hours: float
+    status: str  # at the end of the window, from the transition log
+    shared_time: bool | None
+    created_at: datetime
+    reached: dict[str, datetime] = field(default_factory=dict)  # first time in each state
+    abandon_reason: str | None = None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _scope(siren: str, since: datetime | None, until: datetime):
+    """SQL: the ids of the needs of the territory received from ``since`` to ``until``."""
     place = func.coalesce(Need.commune, Company.commune)
-    conditions = [Commune.epci_siren == siren, in_queue()]
-    if since is not None:
-        conditions.append(Need.created_at >= since)
+    scope = (
+        select(Need.id)
+        .join(Company, Need.company_id == Company.id)
+        .join(Commune, Commune.insee == place)
+        .where(Commune.epci_siren == siren, in_queue(), Need.created_at < until)
+    )
+    return scope if since is None else scope.where(Need.created_at >= since)
 
-    def base(*columns):
-        return (
-            select(*columns)
-            .select_from(Need)
-            .join(Company, Need.company_id == Company.id)
-            .join(Commune, Commune.insee == place)
-            .where(*conditions)
-        )
 
-    total, companies, hours, first = session.execute(
-        base(
-            func.count(Need.id),
-            func.count(func.distinct(Need.company_id)),
-            func.coalesce(func.sum(Need.hours_per_week), 0),
-            func.min(Need.created_at),
+def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
+    """Every need of the territory received before ``until``, with its state at ``until``
+    and the first moment it reached each state (two statements)."""
+    place = func.coalesce(Need.commune, Company.commune)
+    scope = _scope(siren, None, until)
+    rows = session.execute(
+        select(
+            Need.id,
+            Need.company_id,
+            Commune.name,
+            Need.rome,
+            Company.naf,
+            Company.employees,
+            Need.level,
+            Need.reason,
+            Need.contract,
+            Need.hours_per_week,
+            Need.status,
+            Need.shared_time,
+            Need.created_at,
         )
-    ).one()
-    by_status = dict(session.execute(base(Need.status, func.count()).group_by(Need.status)).all())
-    by_commune = [
-        (name, count)
-        for name, count in session.execute(
-            base(Commune.name, func.count(Need.id))
-            .group_by(Commune.name)
-            .order_by(func.count(Need.id).desc(), Commune.name)
-        ).all()
-    ]
-    jobs = session.execute(
-        base(Need.rome, func.count(Need.id))
-        .group_by(Need.rome)
-        .order_by(func.count(Need.id).desc(), Need.rome)
+        .join(Company, Need.company_id == Company.id)
+        .join(Commune, Commune.insee == place)
+        .where(Need.id.in_(scope))
+        .order_by(Need.id)
     ).all()
-    reasons = dict(session.execute(base(Need.reason, func.count()).group_by(Need.reason)).all())
-    return Observatory(
-        period=period,
-        since=since,
-        first_need_at=first,
-        total=total,
-        companies=companies,
-        hours_per_week=float(hours),
-        by_status={key: by_status.get(key, 0) for key in NEED_STATUSES},
-        by_commune=by_commune,
-        by_job=_job_rows(jobs),
-        by_reason=[(label, reasons[key]) for key, label in REASONS.items() if reasons.get(key)],
+    facts = {
+        r[0]: NeedFact(
+            id=r[0],
+            company=f"c{r[1]}",
+            commune=r[2],
+            rome=r[3],
+            naf=r[4],
+            employees=r[5],
+            level=r[6],
+            reason=r[7],
+            contract=r[8],
+            hours=float(r[9] or 0),
+            status=r[10],
+            shared_time=r[11],
+            created_at=_aware(r[12]),
+        )
+        for r in rows
+    }
+    logged: dict[int, list] = defaultdict(list)
+    for need_id, from_state, to_state, reason_code, at in session.execute(
+        select(
+            Transition.entity_id,
+            Transition.from_state,
+            Transition.to_state,
+            Transition.reason_code,
+            Transition.at,
+        )
+        .where(Transition.entity == "need", Transition.entity_id.in_(scope))
+        .order_by(Transition.entity_id, Transition.at, Transition.id)
+    ):
+        logged[need_id].append((from_state, to_state, reason_code, _aware(at)))
+    for fact in facts.values():
+        log = logged.get(fact.id)
+        if not log:
+            fact.reached.setdefault(fact.status, fact.created_at)
+            continue
+        before = [entry for entry in log if entry[3] < until]
+        after = [entry for entry in log if entry[3] >= until]
+        if after and (after[0][0] or N.NOUVEAU) in NEED_STATUSES:
+            # Changed since: the state it left at its first change after ``until``.
+            fact.status = after[0][0] or N.NOUVEAU
+        for _from, to_state, reason_code, at in before:
+            if to_state not in NEED_STATUSES:
+                continue
+            fact.reached.setdefault(to_state, at)
+            if to_state == N.ABANDONNE:
+                fact.abandon_reason = reason_code
+    return list(facts.values())
+
+
+# --- small builders -------------------------------------------------------------------
+
+
+def _count(members) -> Cell:
+    members = frozenset(members)
+    return Cell(len(members), COUNT, members)
+
+
+def _needs_cell(facts) -> Cell:
+    """The number of needs, describing their companies."""
+    return Cell(len(facts), COUNT, frozenset(f.company for f in facts))
+
+
+def _hours_cell(facts) -> Cell:
+    return Cell(round(sum(f.hours for f in facts), 1), HOURS, frozenset(f.company for f in facts))
+
+
+def _breakdown(
+    key,
+    title,
+    column,
+    facts,
+    label_of,
+    explanation,
+    *,
+    order=None,
+    top=None,
+    last=None,
+    chart="bars",
+) -> Table:
+    """Needs and hours by a label: rows most needs first (or in ``order``), beyond ``top``
+    summed up in one row, the row ``last`` (needs not yet specified) at the end; a total."""
+    groups: dict[str, list[NeedFact]] = defaultdict(list)
+    for fact in facts:
+        groups[label_of(fact)].append(fact)
+    if order is not None:
+        labels = [label for label in order if label in groups]
+        labels += sorted(label for label in groups if label not in order)
+    else:
+        labels = sorted(groups, key=lambda label: (-len(groups[label]), label))
+    unspecified = last if last in groups else None
+    labels = [label for label in labels if label != unspecified]
+    rows = [
+        Row(label, (_needs_cell(groups[label]), _hours_cell(groups[label]))) for label in labels
+    ]
+    if top is not None and len(rows) > top:
+        rest = [f for label in labels[top:] for f in groups[label]]
+        rows = rows[:top] + [
+            Row(f"Autres ({len(labels) - top})", (_needs_cell(rest), _hours_cell(rest)))
+        ]
+    if unspecified:
+        group = groups[unspecified]
+        rows.append(Row(unspecified, (_needs_cell(group), _hours_cell(group))))
+    return Table(
+        key=key,
+        title=title,
+        columns=(column, "Besoins", "Heures par semaine"),
+        rows=tuple(rows),
+        explanation=explanation,
+        chart=chart,
+        total=Row("Total", (_needs_cell(facts), _hours_cell(facts))),
+        additive=(0, 1),
+        empty="Aucun besoin reçu sur le territoire pour cette période.",
     )
 
 
-def status_counts(seen: Observatory | None) -> list[tuple[str, str, int]]:
-    """(state, French label, count) for every need state, in workflow order (zeros when
-    there is nothing to show)."""
+def _days_between(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds(), 0) / 86400
+
+
+def _median_cell(values: list[tuple[str, float]]) -> Cell:
+    members = frozenset(member for member, _ in values)
+    if not values:
+        return Cell(None, DAYS, members)
+    return Cell(round(median(v for _, v in values), 1), DAYS, members)
+
+
+# --- the observatory ------------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    tables: list[Table]
+
+
+@dataclass
+class Observatory:
+    """The figures of one intercommunality over one window."""
+
+    siren: str
+    name: str
+    period: str
+    since: datetime | None
+    until: datetime
+    first_need_at: datetime | None
+    sections: list[Section]
+    total: int = 0
+    companies: int = 0
+    hours_per_week: float = 0.0
+    shared_time: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[Table]:
+        return [table for section in self.sections for table in section.tables]
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    @property
+    def by_commune(self) -> list[tuple[str, int]]:
+        return [(row.label, row.cells[0].value) for row in self.table("communes").rows]
+
+
+def observatory(session: Session, siren: str, period: str, *, now: datetime) -> Observatory:
+    """Every figure of the intercommunality ``siren`` for the needs received in ``period``
+    (a choice of :data:`PERIODS`) up to ``now``, states as of ``now`` (a past moment
+    reads the territory as it stood then, from the transition log)."""
+    period = parse_period(period)
+    days = PERIODS[period][1]
+    since = now - timedelta(days=days) if days else None
+    return figures_between(session, siren, since, now, period=period)
+
+
+def figures_between(
+    session: Session, siren: str, since: datetime | None, until: datetime, *, period: str = ""
+) -> Observatory:
+    """Every figure of the intercommunality ``siren`` for the needs received from ``since``
+    (None: the first) to ``until`` (excluded), each need in its state at ``until``."""
+    since, until = _aware(since), _aware(until)
+    name = session.scalar(select(Epci.name).where(Epci.siren == siren)) or siren
+    all_needs = _needs(session, siren, until)
+    facts = [f for f in all_needs if since is None or f.created_at >= since]
+    first = min((f.created_at for f in facts), default=None)
+    ids = _scope(siren, since, until) if facts else None
+    leads = _leads(session, ids)
+    referrals = _referrals(session, ids)
+    placements = _placements(session, ids)
+    by_status = Counter(f.status for f in facts)
+    pooled = {need_id for need_id, lead in leads if lead["bundle"]}
+    sections = [
+        Section(
+            "besoins",
+            "Les besoins des entreprises",
+            [
+                _headline(facts, all_needs, pooled, until),
+                _status_table(facts, until),
+                _breakdown(
+                    "communes",
+                    "Besoins par commune",
+                    "Commune",
+                    facts,
+                    lambda f: f.commune,
+                    "Besoins reçus sur la période, comptés dans la commune du lieu de "
+                    "travail (celle du besoin, sinon celle de l'entreprise). Les heures "
+                    "sont la somme des heures par semaine demandées.",
+                ),
+                _breakdown(
+                    "domaines",
+                    "Besoins par domaine professionnel",
+                    "Domaine",
+                    facts,
+                    lambda f: (rome_label(f.rome[0]) or f.rome[0]) if f.rome else "Non précisé",
+                    "Besoins reçus sur la période, par grand domaine du répertoire des "
+                    "métiers ROME (la lettre du code métier choisi en qualifiant le "
+                    "besoin) ; « Non précisé » : besoin pas encore qualifié.",
+                    last="Non précisé",
+                ),
+                _breakdown(
+                    "metiers",
+                    "Les métiers les plus demandés",
+                    "Métier",
+                    facts,
+                    lambda f: (
+                        (rome_label(f.rome) or f.rome) if f.rome else "Métier pas encore précisé"
+                    ),
+                    f"Besoins reçus sur la période, par métier ROME, les {TOP} plus "
+                    "demandés d'abord ; les autres métiers sont regroupés sur une ligne.",
+                    top=TOP,
+                    last="Métier pas encore précisé",
+                ),
+                _breakdown(
+                    "secteurs",
+                    "Besoins par secteur d'activité",
+                    "Secteur",
+                    facts,
+                    lambda f: naf_section(f.naf),
+                    "Besoins reçus sur la période, par section de la nomenclature "
+                    "d'activités française (NAF rév. 2, INSEE) du code de l'entreprise.",
+                ),
+                _breakdown(
+                    "tailles",
+                    "Besoins par taille d'entreprise",
+                    "Taille",
+                    facts,
+                    lambda f: size_label(f.employees),
+                    "Besoins reçus sur la période, par nombre de salariés de l'entreprise "
+                    "tel qu'il figure dans l'annuaire des entreprises.",
+                    order=[label for _, _, label in SIZES],
+                ),
+                _breakdown(
+                    "niveaux",
+                    "Besoins par niveau de qualification",
+                    "Niveau",
+                    facts,
+                    lambda f: vocab.label(vocab.LEVELS, f.level),
+                    "Besoins reçus sur la période, par niveau de qualification demandé.",
+                    order=list(vocab.LEVELS.values()),
+                ),
+                _breakdown(
+                    "motifs",
+                    "Pourquoi les entreprises ont ce besoin",
+                    "Motif",
+                    facts,
+                    lambda f: vocab.label(REASONS, f.reason),
+                    "Besoins reçus sur la période, par motif donné par l'entreprise.",
+                    order=list(REASONS.values()),
+                ),
+                _breakdown(
+                    "contrats",
+                    "Besoins par type de contrat",
+                    "Contrat",
+                    facts,
+                    lambda f: vocab.label(vocab.CONTRACTS, f.contract),
+                    "Besoins reçus sur la période, par contrat envisagé.",
+                    order=list(vocab.CONTRACTS.values()),
+                ),
+            ],
+        ),
+        Section(
+            "issues",
+            "Ce que sont devenus ces besoins",
+            [
+                _funnel(facts, leads),
+                _outcomes(facts, leads),
+                _referred_to(facts, referrals),
+                _abandoned(facts),
+                _delays(facts),
+            ],
+        ),
+        Section(
+            "manques",
+            "Les besoins non satisfaits",
+            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, until)],
+        ),
+        Section(
+            "activite",
+            "L'activité sur le territoire",
+            _activity(session, siren, facts, leads, placements, ids, since, until),
+        ),
+        Section("tendances", "Les tendances sur 24 mois", [_trends(all_needs, until)]),
+    ]
+    return Observatory(
+        siren=siren,
+        name=name,
+        period=period,
+        since=since,
+        until=until,
+        first_need_at=first,
+        sections=sections,
+        total=len(facts),
+        companies=len({f.company for f in facts}),
+        hours_per_week=sum(f.hours for f in facts),
+        shared_time=sum(1 for f in facts if f.shared_time),
+        by_status={key: by_status.get(key, 0) for key in NEED_STATUSES},
+    )
+
+
+# --- needs ----------------------------------------------------------------------------
+
+
+def _headline(facts, all_needs, pooled, until) -> Table:
+    open_now = [f for f in all_needs if f.status in OPEN_STATES]
+    rows = (
+        Row("Besoins reçus", (_needs_cell(facts),)),
+        Row("Entreprises concernées", (_count(f.company for f in facts),)),
+        Row("Heures de travail par semaine demandées", (_hours_cell(facts),)),
+        Row("Besoins à temps partagé", (_needs_cell([f for f in facts if f.shared_time]),)),
+        Row(
+            "Besoins regroupés dans un poste à temps partagé",
+            (_needs_cell([f for f in facts if f.id in pooled]),),
+        ),
+        Row("Besoins pourvus", (_needs_cell([f for f in facts if f.status == N.POURVU]),)),
+        Row("Besoins en cours à la fin de la période", (_needs_cell(open_now),)),
+    )
+    return Table(
+        key="bref",
+        title="En bref",
+        columns=("Chiffre", "Valeur"),
+        rows=rows,
+        explanation="Besoins reçus sur la période et les entreprises qui les ont exprimés ; "
+        "« à temps partagé » : besoin que l'animateur a jugé partageable avec d'autres "
+        "entreprises ; « regroupés » : besoin proposé à un opérateur avec d'autres dans un "
+        "même poste ; « en cours » : besoins reçus à n'importe quelle date, pas encore "
+        "pourvus, réorientés ni abandonnés à la fin de la période.",
+    )
+
+
+def _status_table(facts, until) -> Table:
+    groups = defaultdict(list)
+    for fact in facts:
+        groups[fact.status].append(fact)
+    return Table(
+        key="etapes",
+        title="Où en sont ces besoins",
+        columns=("Étape", "Besoins"),
+        rows=tuple(Row(label, (_needs_cell(groups[key]),)) for key, label in NEED_STATUSES.items()),
+        explanation="Besoins reçus sur la période, par étape atteinte à la fin de la période "
+        "d'après le journal des changements d'étape.",
+        chart="bars",
+        total=Row("Total", (_needs_cell(facts),)),
+        additive=(0,),
+    )
+
+
+# --- outcomes -------------------------------------------------------------------------
+
+
+def _leads(session: Session, ids) -> list[tuple[int, dict]]:
+    """(need id, lead) for every lead sent for the needs ``ids`` (an SQL selection), with
+    its answer from the log."""
+    if ids is None:
+        return []
+    rows = session.execute(
+        select(
+            LeadNeed.need_id,
+            Lead.id,
+            Operator.name,
+            Lead.is_bundle,
+            Lead.status,
+            Lead.created_at,
+        )
+        .join(Lead, Lead.id == LeadNeed.lead_id)
+        .join(Operator, Operator.id == Lead.operator_id)
+        .where(LeadNeed.need_id.in_(ids))
+        .order_by(LeadNeed.need_id, Lead.id)
+    ).all()
+    answered: dict[int, tuple[str, datetime]] = {}
+    lead_ids = select(LeadNeed.lead_id).where(LeadNeed.need_id.in_(ids))
+    if rows:
+        for lead_id, to_state, at in session.execute(
+            select(Transition.entity_id, Transition.to_state, Transition.at)
+            .where(
+                Transition.entity == "lead",
+                Transition.entity_id.in_(lead_ids),
+                Transition.to_state.in_(LEAD_ANSWERS),
+            )
+            .order_by(Transition.entity_id, Transition.at, Transition.id)
+        ):
+            answered.setdefault(lead_id, (to_state, _aware(at)))
     return [
-        (key, label, seen.by_status.get(key, 0) if seen else 0)
-        for key, label in NEED_STATUSES.items()
+        (
+            r[0],
+            {
+                "id": r[1],
+                "operator": r[2],
+                "bundle": bool(r[3]),
+                "status": r[4],
+                "sent": _aware(r[5]),
+                "answer": answered.get(r[1]),
+            },
+        )
+        for r in rows
     ]
 
 
-TOP_JOBS = 10
+def _referrals(session: Session, ids) -> dict[int, str]:
+    """The kind of partner each re-oriented need was last sent to, by need id."""
+    if ids is None:
+        return {}
+    return {
+        need_id: kind
+        for need_id, kind in session.execute(
+            select(Referral.need_id, Partner.kind)
+            .join(Partner, Partner.id == Referral.partner_id)
+            .where(Referral.need_id.in_(ids))
+            .order_by(Referral.need_id, Referral.id)
+        )
+    }
 
 
-def _job_rows(rows) -> list[tuple[str, int]]:
-    """Job labels with their counts, most asked first; needs not yet qualified (no ROME
-    code) and the jobs beyond the first ``TOP_JOBS`` are summed up in two last rows."""
-    named = [(rome_label(code) or code, count) for code, count in rows if code]
-    unqualified = sum(count for code, count in rows if not code)
-    out = named[:TOP_JOBS]
-    rest = sum(count for _, count in named[TOP_JOBS:])
-    if rest:
-        out.append((f"Autres métiers ({len(named) - TOP_JOBS})", rest))
-    if unqualified:
-        out.append(("Métier pas encore précisé", unqualified))
-    return out
+def _funnel(facts, leads) -> Table:
+    with_lead = {need_id for need_id, _ in leads}
+    steps = (
+        ("Besoins reçus", facts),
+        ("Qualifiés par un animateur", [f for f in facts if NEED_QUALIFIED & set(f.reached)]),
+        (
+            "Proposés à un opérateur",
+            [f for f in facts if f.id in with_lead or NEED_SENT_TO_OPERATOR & set(f.reached)],
+        ),
+        ("Pourvus", [f for f in facts if f.status == N.POURVU]),
+    )
+    return Table(
+        key="entonnoir",
+        title="Du besoin reçu à la personne embauchée",
+        columns=("Étape", "Besoins"),
+        rows=tuple(Row(label, (_needs_cell(group),)) for label, group in steps),
+        explanation="Parmi les besoins reçus sur la période : ceux qu'un animateur a "
+        "qualifiés (étape atteinte au moins une fois d'après le journal), ceux proposés à "
+        "un opérateur (seuls ou regroupés), et ceux pourvus à la fin de la période.",
+        chart="funnel",
+    )
+
+
+def _outcomes(facts, leads) -> Table:
+    placed_by_operator = {need_id for need_id, lead in leads if lead["status"] == L.PLACE}
+    pooled = {need_id for need_id, lead in leads if lead["bundle"]}
+    groups: dict[str, list] = defaultdict(list)
+    for fact in facts:
+        if fact.status == N.POURVU:
+            if fact.id in pooled:
+                label = "Pourvu dans un poste à temps partagé"
+            elif fact.id in placed_by_operator:
+                label = "Pourvu par un opérateur"
+            else:
+                label = "Pourvu autrement"
+        elif fact.status == N.REORIENTE:
+            label = "Réorienté vers un partenaire"
+        elif fact.status == N.ABANDONNE:
+            label = "Abandonné"
+        else:
+            label = f"En attente de {WAITING_ON[fact.status]}"
+        groups[label].append(fact)
+    order = [
+        "Pourvu dans un poste à temps partagé",
+        "Pourvu par un opérateur",
+        "Pourvu autrement",
+        "Réorienté vers un partenaire",
+        "Abandonné",
+        *(f"En attente de {who}" for who in WAITING_ON.values()),
+    ]
+    return Table(
+        key="issues",
+        title="Issue de chaque besoin",
+        columns=("Issue", "Besoins"),
+        rows=tuple(Row(label, (_needs_cell(groups[label]),)) for label in order if groups[label]),
+        explanation="Besoins reçus sur la période, par issue à la fin de la période : pourvus "
+        "(regroupés avec d'autres dans un poste à temps partagé, par l'opérateur qui a reçu la "
+        "proposition, ou autrement), réorientés, abandonnés, ou encore ouverts avec la "
+        "personne de qui la suite dépend.",
+        chart="bars",
+        total=Row("Total", (_needs_cell(facts),)),
+        additive=(0,),
+        empty="Aucun besoin reçu sur le territoire pour cette période.",
+    )
+
+
+def _referred_to(facts, referrals) -> Table:
+    sent = [f for f in facts if f.status == N.REORIENTE or f.id in referrals]
+    groups = defaultdict(list)
+    for fact in sent:
+        groups[vocab.label(vocab.PARTNER_KINDS, referrals.get(fact.id)) or "Non précisé"].append(
+            fact
+        )
+    labels = sorted(groups, key=lambda label: (-len(groups[label]), label))
+    return Table(
+        key="reorientations",
+        title="Réorientés : vers qui",
+        columns=("Partenaire", "Besoins"),
+        rows=tuple(Row(label, (_needs_cell(groups[label]),)) for label in labels),
+        explanation="Besoins reçus sur la période et transmis à un partenaire de l'emploi, "
+        "par type de partenaire (le dernier à qui le besoin a été transmis).",
+        chart="bars",
+        total=Row("Total", (_needs_cell(sent),)),
+        additive=(0,),
+        empty="Aucun besoin réorienté sur la période.",
+    )
+
+
+def _abandoned(facts) -> Table:
+    gone = [f for f in facts if f.status == N.ABANDONNE]
+    groups = defaultdict(list)
+    for fact in gone:
+        groups[
+            vocab.label(vocab.NEED_ABANDON_REASONS, fact.abandon_reason) or "Non précisé"
+        ].append(fact)
+    order = list(vocab.NEED_ABANDON_REASONS.values()) + ["Non précisé"]
+    return Table(
+        key="abandons",
+        title="Abandonnés : pourquoi",
+        columns=("Motif", "Besoins"),
+        rows=tuple(Row(label, (_needs_cell(groups[label]),)) for label in order if groups[label]),
+        explanation="Besoins reçus sur la période et abandonnés à sa fin, par motif choisi "
+        "dans la liste au moment de l'abandon (journal des changements d'étape).",
+        chart="bars",
+        total=Row("Total", (_needs_cell(gone),)),
+        additive=(0,),
+        empty="Aucun besoin abandonné sur la période.",
+    )
+
+
+def _delays(facts) -> Table:
+    steps = (
+        ("Qualification", (N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE)),
+        ("Proposition à un opérateur", (N.PROPOSE,)),
+        ("Embauche (besoin pourvu)", (N.POURVU,)),
+        ("Réorientation", (N.REORIENTE,)),
+        ("Abandon", (N.ABANDONNE,)),
+    )
+    rows = []
+    for label, states in steps:
+        values = []
+        for fact in facts:
+            moments = [fact.reached[s] for s in states if s in fact.reached]
+            if moments:
+                values.append((fact.company, _days_between(fact.created_at, min(moments))))
+        rows.append(Row(label, (_count(f for f, _ in values), _median_cell(values))))
+    # The first cell counts companies: relabel it as the needs it measured.
+    return Table(
+        key="delais",
+        title="Le temps de chaque étape",
+        columns=("Étape", "Entreprises concernées", "Délai médian depuis la réception"),
+        rows=tuple(rows),
+        explanation="Pour les besoins reçus sur la période qui ont atteint l'étape : le "
+        "nombre de jours entre la réception du besoin et le premier passage à cette étape, "
+        "lu dans le journal des changements d'étape ; la médiane (la moitié des besoins "
+        "ont attendu moins, l'autre moitié plus).",
+    )
+
+
+# --- unmet needs ----------------------------------------------------------------------
+
+
+def _eligible():
+    return and_(
+        Candidate.status.in_(vocab.OPEN_TO_WORK),
+        Candidate.consent.is_(True),
+        Candidate.email_confirmed_at.is_not(None),
+    )
+
+
+def _unmet_jobs(session: Session, facts) -> Table:
+    asked: dict[str, list] = defaultdict(list)
+    for fact in facts:
+        if fact.rome and NEED_QUALIFIED & (set(fact.reached) | {fact.status}):
+            asked[fact.rome].append(fact)
+    codes = sorted(asked, key=lambda code: (-len(asked[code]), code))
+    offered: set[str] = set()
+    if codes:
+        # The distinct lists of jobs people declare are few (one scan, no per-code pass).
+        # Read as text: decoding thousands of small JSON lists costs more than a pattern.
+        listed = select(cast(Candidate.rome, String)).where(_eligible()).distinct()
+        for (jobs,) in session.execute(listed):
+            offered.update(ROME_CODE.findall(jobs or ""))
+    missing = [code for code in codes if code not in offered]
+    return Table(
+        key="metiers_sans_candidat",
+        title="Métiers demandés sans candidat dans la CVthèque",
+        columns=("Métier", "Besoins qualifiés"),
+        rows=tuple(
+            Row(rome_label(code) or code, (_needs_cell(asked[code]),)) for code in missing[:TOP]
+        ),
+        explanation="Métiers des besoins qualifiés reçus sur la période pour lesquels la "
+        "CVthèque ne compte aucune personne disponible (disponible ou en mission, ayant "
+        "consenti et confirmé son adresse) déclarant ce métier, les plus demandés d'abord : "
+        "ce que les organismes de formation et la GPECT ont besoin de savoir.",
+        chart="bars",
+        empty="Chaque métier demandé a au moins une personne disponible dans la CVthèque.",
+    )
+
+
+def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
+    labels = set()
+    # The distinct lists of skills the needs ask are far fewer than the needs (compared
+    # as text: PostgreSQL's json type has no equality).
+    listed = select(cast(Need.skills, String)).where(Need.id.in_(_scope(siren, None, until)))
+    for (skills,) in session.execute(listed.distinct()):
+        labels.update(str(label) for label in json.loads(skills or "[]"))
+    asked = {normalize(label) for label in labels}
+    people = func.count(func.distinct(CandidateSkill.candidate_id))
+    residents = select(Candidate.id).where(
+        _eligible(),
+        Candidate.commune.in_(select(Commune.insee).where(Commune.epci_siren == siren)),
+    )
+    rows = session.execute(
+        select(CandidateSkill.norm, func.min(CandidateSkill.label), people)
+        .where(CandidateSkill.candidate_id.in_(residents))
+        .group_by(CandidateSkill.norm)
+        .order_by(people.desc(), CandidateSkill.norm)
+        .limit(200)
+    ).all()
+    offered = [(label, count) for norm, label, count in rows if norm not in asked][:TOP]
+
+    def people_counted(label: str, count: int) -> frozenset:
+        # Counted in SQL: ``count`` distinct people, whom the protection only needs to number.
+        return frozenset(f"p{label}#{i}" for i in range(count))
+
+    return Table(
+        key="competences_non_demandees",
+        title="Compétences offertes qu'aucun besoin ne demande",
+        columns=("Compétence", "Personnes"),
+        rows=tuple(
+            Row(label, (Cell(count, COUNT, people_counted(label, count)),))
+            for label, count in offered
+        ),
+        explanation="Compétences déclarées par les personnes disponibles de la CVthèque qui "
+        "habitent l'intercommunalité, qu'aucun besoin du territoire (toutes dates) ne "
+        "mentionne, les plus répandues d'abord (compétences comparées sans accents ni "
+        "majuscules).",
+        chart="bars",
+        empty="Chaque compétence offerte est demandée par au moins un besoin.",
+    )
+
+
+# --- activity -------------------------------------------------------------------------
+
+
+def _placements(session: Session, ids) -> list[dict]:
+    """The placements made on the needs ``ids`` (an SQL selection), with their points."""
+    if ids is None:
+        return []
+    placed = select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
+    rows = session.execute(
+        select(Placement.id, Placement.candidate_id, Placement.start_date, Placement.hours_per_week)
+        .where(
+            Placement.id.in_(
+                select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
+            )
+        )
+        .order_by(Placement.id)
+    ).all()
+    points = defaultdict(dict)
+    if rows:
+        for placement_id, months, holds, done_at in session.execute(
+            select(
+                FollowUpPoint.placement_id,
+                FollowUpPoint.months,
+                FollowUpPoint.holds,
+                FollowUpPoint.done_at,
+            )
+            .where(FollowUpPoint.placement_id.in_(placed))
+            .order_by(FollowUpPoint.placement_id, FollowUpPoint.months)
+        ):
+            points[placement_id][months] = holds if done_at is not None else None
+    return [
+        {
+            "id": r[0],
+            "person": f"p{r[1]}" if r[1] is not None else f"placement{r[0]}",
+            "candidate_id": r[1],
+            "start": r[2],
+            "points": points.get(r[0], {}),
+        }
+        for r in rows
+    ]
+
+
+def _activity(session, siren, facts, leads, placements, ids, since, until) -> list[Table]:
+    in_epci = select(Commune.insee).where(Commune.epci_siren == siren)
+    # Since the start (None): from the first day any visit could have been made.
+    start = since or datetime(2000, 1, 1, tzinfo=UTC)
+    first_day = clock.local_date(start)
+    last_day = clock.local_date(until - timedelta(microseconds=1))
+    # (company, channel, animateur's name, e-mail, number of visits): counted in SQL.
+    visits = session.execute(
+        select(Visit.company_id, Visit.channel, User.full_name, User.email, func.count())
+        .join(Company, Company.id == Visit.company_id)
+        .outerjoin(User, User.id == Visit.animateur_id)
+        .where(
+            Company.commune.in_(in_epci),
+            Visit.visited_on >= first_day,
+            Visit.visited_on <= last_day,
+        )
+        .group_by(Visit.company_id, Visit.channel, User.full_name, User.email)
+        .order_by(Visit.company_id, Visit.channel, User.email)
+    ).all()
+    mailings = dict(
+        session.execute(
+            select(CompanyMailing.company_id, func.count())
+            .join(Company, Company.id == CompanyMailing.company_id)
+            .where(
+                Company.commune.in_(in_epci),
+                CompanyMailing.sent_at >= start,
+                CompanyMailing.sent_at < until,
+            )
+            .group_by(CompanyMailing.company_id)
+        ).all()
+    )
+    directory = session.execute(
+        select(Company.id, Company.naf, Company.employees).where(Company.commune.in_(in_epci))
+    ).all()
+    return [
+        _visits_by(
+            "visites_canal",
+            "Visites par canal",
+            "Canal",
+            visits,
+            lambda v: vocab.label(vocab.VISIT_CHANNELS, v[1]),
+            "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
+            "période, par canal (porte-à-porte, téléphone…).",
+        ),
+        _visits_by(
+            "visites_animateur",
+            "Visites par animateur",
+            "Animateur",
+            visits,
+            lambda v: v[2] or v[3] or "Compte supprimé",
+            "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
+            "période, par animateur qui les a faits.",
+        ),
+        _reach(visits, directory),
+        _pressure(visits, mailings),
+        _operators(leads, facts),
+        _holding(placements),
+        _incomplete_weeks(session, ids if placements else None),
+    ]
+
+
+def _visits_by(key, title, column, visits, label_of, explanation) -> Table:
+    groups = defaultdict(list)
+    for visit in visits:
+        groups[label_of(visit)].append(visit)
+    made = {label: sum(v[4] for v in group) for label, group in groups.items()}
+    labels = sorted(groups, key=lambda label: (-made[label], label))
+
+    def cells(group):
+        companies = frozenset(f"c{v[0]}" for v in group)
+        count = sum(v[4] for v in group)
+        return (Cell(count, COUNT, companies), Cell(len(companies), COUNT, companies))
+
+    return Table(
+        key=key,
+        title=title,
+        columns=(column, "Visites", "Entreprises"),
+        rows=tuple(Row(label, cells(groups[label])) for label in labels),
+        explanation=explanation,
+        chart="bars",
+        total=Row("Total", cells(visits)),
+        additive=(0,),
+        empty="Aucune visite sur la période.",
+    )
+
+
+def _reach(visits, directory) -> Table:
+    tpes = defaultdict(set)
+    for company_id, naf, employees in directory:
+        if employees is not None and employees <= TPE_MAX:
+            tpes[naf_section(naf)].add(f"c{company_id}")
+    visited = {f"c{v[0]}" for v in visits}
+    rows = []
+    for label in sorted(tpes, key=lambda label: (-len(tpes[label]), label)):
+        reached = frozenset(tpes[label] & visited)
+        share = round(100 * len(reached) / len(tpes[label]), 1)
+        rows.append(
+            Row(
+                label,
+                (
+                    _count(tpes[label]),
+                    Cell(len(reached), COUNT, reached),
+                    Cell(share, PERCENT, reached),
+                ),
+            )
+        )
+    every = frozenset().union(*tpes.values()) if tpes else frozenset()
+    reached_all = frozenset(every & visited)
+    total = Row(
+        "Total",
+        (
+            _count(every),
+            Cell(len(reached_all), COUNT, reached_all),
+            Cell(
+                round(100 * len(reached_all) / len(every), 1) if every else None,
+                PERCENT,
+                reached_all,
+            ),
+        ),
+    )
+    return Table(
+        key="tpe_touchees",
+        title="Entreprises touchées parmi les TPE du territoire",
+        columns=("Secteur", "TPE de l'annuaire", "TPE visitées", "Part touchée"),
+        rows=tuple(rows),
+        explanation="Très petites entreprises (moins de 10 salariés) de l'annuaire dont "
+        "l'établissement est dans l'intercommunalité, par section NAF, et celles qui ont eu "
+        "au moins une visite sur la période ; la part touchée est le rapport des deux.",
+        total=total,
+        additive=(0, 1),
+        empty="L'annuaire ne compte aucune TPE dans l'intercommunalité.",
+    )
+
+
+def _pressure(visits, mailings) -> Table:
+    contacts: Counter = Counter()
+    for visit in visits:
+        contacts[f"c{visit[0]}"] += visit[4]
+    for company_id, count in mailings.items():
+        contacts[f"c{company_id}"] += count
+    bands = (
+        ("1 contact", 1, 1),
+        ("2 contacts", 2, 2),
+        ("3 à 4 contacts", 3, 4),
+        ("5 contacts ou plus", 5, None),
+    )
+    rows = []
+    for label, low, high in bands:
+        members = frozenset(
+            c for c, n in contacts.items() if n >= low and (high is None or n <= high)
+        )
+        rows.append(Row(label, (_count(members),)))
+    return Table(
+        key="pression",
+        title="Pression de contact",
+        columns=("Contacts sur la période", "Entreprises"),
+        rows=tuple(rows),
+        explanation="Entreprises de l'intercommunalité contactées sur la période, par nombre "
+        "de contacts reçus (visites, appels et lettres d'information) : pour veiller à ne "
+        "pas trop solliciter les mêmes.",
+        chart="bars",
+        total=Row("Total", (_count(contacts),)),
+        additive=(0,),
+        empty="Aucune entreprise contactée sur la période.",
+    )
+
+
+def _operators(leads, facts) -> Table:
+    company = {f.id: f.company for f in facts}
+    by_operator: dict[str, dict[int, dict]] = defaultdict(dict)
+    companies: dict[str, set] = defaultdict(set)
+    for need_id, lead in leads:
+        by_operator[lead["operator"]][lead["id"]] = lead
+        companies[lead["operator"]].add(company[need_id])
+    rows = []
+    for name in sorted(by_operator):
+        sent = list(by_operator[name].values())
+        members = frozenset(companies[name])
+        answered = [lead for lead in sent if lead["answer"]]
+        accepted = [lead for lead in answered if lead["answer"][0] == L.ACCEPTE]
+        placed = [lead for lead in sent if lead["status"] == L.PLACE]
+        delays = [(members, _days_between(lead["sent"], lead["answer"][1])) for lead in answered]
+        median_days = round(median(d for _, d in delays), 1) if delays else None
+        rows.append(
+            Row(
+                name,
+                (
+                    Cell(len(sent), COUNT, members),
+                    Cell(len(answered), COUNT, members),
+                    Cell(len(accepted), COUNT, members),
+                    Cell(len(placed), COUNT, members),
+                    Cell(median_days, DAYS, members),
+                ),
+            )
+        )
+    return Table(
+        key="operateurs",
+        title="Propositions aux opérateurs",
+        columns=(
+            "Opérateur",
+            "Propositions",
+            "Réponses",
+            "Acceptées",
+            "Placements",
+            "Délai médian de réponse",
+        ),
+        rows=tuple(rows),
+        explanation="Propositions envoyées aux opérateurs pour les besoins reçus sur la "
+        "période (un poste à temps partagé compte une fois), celles qui ont eu une réponse "
+        "(acceptée ou refusée), acceptées, conclues par un placement, et le délai médian "
+        "entre l'envoi et la première réponse, lu dans le journal. Le secret protège les "
+        "entreprises concernées.",
+        empty="Aucune proposition envoyée à un opérateur sur la période.",
+    )
+
+
+def _holding(placements) -> Table:
+    rows = []
+    for months in FOLLOW_UP_MONTHS:
+        due = [p for p in placements if months in p["points"]]
+        holds = [p["person"] for p in due if p["points"][months] is True]
+        broke = [p["person"] for p in due if p["points"][months] is False]
+        waiting = [p["person"] for p in due if p["points"][months] is None]
+        rows.append(
+            Row(
+                f"À {months} mois",
+                (_count(p["person"] for p in due), _count(holds), _count(broke), _count(waiting)),
+            )
+        )
+    return Table(
+        key="maintien",
+        title="Les placements tiennent-ils ?",
+        columns=(
+            "Point de suivi",
+            "Placements suivis",
+            "Toujours en poste",
+            "Plus en poste",
+            "Pas encore fait",
+        ),
+        rows=tuple(rows),
+        explanation="Personnes placées par un opérateur sur un besoin reçu pendant la "
+        "période, par point de suivi prévu 1, 3 et 6 mois après l'embauche : le point fait "
+        "dit si la personne est toujours en poste.",
+        parts={0: (1, 2, 3)},
+        empty="Aucun placement sur la période.",
+    )
+
+
+def _incomplete_weeks(session: Session, needs) -> Table:
+    rows = []
+    if needs is not None:
+        ids = select(Placement.candidate_id).where(
+            Placement.id.in_(
+                select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(needs))
+            )
+        )
+        today = clock.local_today()
+        running = (
+            select(Commitment.candidate_id, func.sum(Commitment.hours_per_week).label("hours"))
+            .where(
+                Commitment.candidate_id.in_(ids),
+                (Commitment.until.is_(None)) | (Commitment.until >= today),
+            )
+            .group_by(Commitment.candidate_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Candidate.id, Candidate.hours_max, func.coalesce(running.c.hours, 0))
+            .outerjoin(running, running.c.candidate_id == Candidate.id)
+            .where(
+                Candidate.id.in_(ids),
+                Candidate.week_complete.is_(False),
+                Candidate.status != "inactif",
+            )
+            .order_by(Candidate.id)
+        ).all()
+    short = [(f"p{cid}", float(most) - float(held)) for cid, most, held in rows if held < most]
+    members = frozenset(p for p, _ in short)
+    return Table(
+        key="semaines_incompletes",
+        title="Personnes placées dont la semaine n'est pas complète",
+        columns=("Chiffre", "Valeur"),
+        rows=(
+            Row("Personnes", (Cell(len(members), COUNT, members),)),
+            Row(
+                "Heures par semaine encore libres",
+                (Cell(round(sum(h for _, h in short), 1), HOURS, members),),
+            ),
+        ),
+        explanation="Personnes placées sur un besoin reçu pendant la période dont les "
+        "engagements en cours totalisent moins d'heures que le maximum qu'elles cherchent, "
+        "et qui n'ont pas dit leur semaine complète : à qui proposer un autre temps partagé.",
+    )
+
+
+# --- trends ---------------------------------------------------------------------------
+
+
+def _months(until: datetime) -> list[tuple[int, int]]:
+    last = clock.local_date(until - timedelta(microseconds=1))
+    index = last.year * 12 + last.month - 1
+    return [divmod(i, 12) for i in range(index - TREND_MONTHS + 1, index + 1)]
+
+
+def _trends(all_needs, until) -> Table:
+    months = _months(until)
+    received = defaultdict(list)
+    placed = defaultdict(list)
+    for fact in all_needs:
+        local = clock.local_date(fact.created_at)
+        received[(local.year, local.month - 1)].append(fact)
+        if N.POURVU in fact.reached and fact.status == N.POURVU:
+            local = clock.local_date(fact.reached[N.POURVU])
+            placed[(local.year, local.month - 1)].append(fact)
+    rows = tuple(
+        Row(
+            f"{m + 1:02d}/{y}",
+            (
+                _needs_cell(received[(y, m)]),
+                _hours_cell(received[(y, m)]),
+                _needs_cell(placed[(y, m)]),
+            ),
+        )
+        for y, m in months
+    )
+    return Table(
+        key="tendances",
+        title="Besoins reçus et pourvus, mois par mois",
+        columns=("Mois", "Besoins reçus", "Heures par semaine demandées", "Besoins pourvus"),
+        rows=rows,
+        explanation=f"Pour chacun des {TREND_MONTHS} derniers mois (heure de Paris) : les "
+        "besoins reçus ce mois-là et leurs heures, et les besoins passés à « pourvu » ce "
+        "mois-là d'après le journal des changements d'étape.",
+        chart="line",
+        additive=(0, 1, 2),
+    )
+
+
+def epcis_with_needs(session: Session) -> list[tuple[str, str, int]]:
+    """(SIREN, name, needs) of every intercommunality where needs were expressed, by name."""
+    place = func.coalesce(Need.commune, Company.commune)
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(Epci.siren, Epci.name, func.count(Need.id))
+            .select_from(Need)
+            .join(Company, Need.company_id == Company.id)
+            .join(Commune, Commune.insee == place)
+            .join(Epci, Epci.siren == Commune.epci_siren)
+            .where(in_queue())
+            .group_by(Epci.siren, Epci.name)
+            .order_by(Epci.name)
+        ).all()
+    ]

@@ -43,7 +43,7 @@ from connectences.models import (
     User,
     Visit,
 )
-from connectences.typography import days_ago
+from connectences.typography import days_ago, month_fr
 
 # Channels besides the visit channels (vocab.VISIT_CHANNELS), for timelines and the guard.
 OTHER_CHANNELS: dict[str, str] = {
@@ -54,20 +54,6 @@ OTHER_CHANNELS: dict[str, str] = {
     "besoin": "Besoin enregistré",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 @dataclass(frozen=True)
@@ -122,7 +108,7 @@ class Pressure:
 
     @property
     def month_label(self) -> str:
-        return f"{MONTHS[self.on.month - 1]} {self.on.year}"
+        return month_fr(self.on.year, self.on.month)
 
     @property
     def days_since_last(self) -> int | None:
@@ -334,7 +320,7 @@ def evaluate_pressure(
             "L'entreprise a demandé à ne plus être sollicitée : aucun contact ne peut être "
             "enregistré. Si elle revient vers vous, modifiez d'abord ce choix sur sa fiche."
         )
-    month = f"{MONTHS[on.month - 1]} {on.year}"
+    month = month_fr(on.year, on.month)
     if cap is not None and len(this_month) >= cap:
         refusals.append(
             f"L'entreprise accepte au plus {cap} contact{'s' if cap > 1 else ''} par mois ; "

@@ -22,14 +22,26 @@ def send_table(
 
     The file name carries the date so that successive exports do not overwrite each other.
     """
-    stamp = local_today().isoformat()
     if fmt == "csv":
-        body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        body, mimetype = to_xlsx(headers, rows, title or basename), XLSX_TYPE
-    else:
-        abort(404)
-    response = Response(body, mimetype=mimetype)
+        return send_body(to_csv(headers, rows), fmt, basename)
+    if fmt == "xlsx":
+        return send_body(to_xlsx(headers, rows, title or basename), fmt, basename)
+    abort(404)
+
+
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": XLSX_TYPE,
+    "pdf": "application/pdf",
+    # A standalone document to save (the observatory's report), never shown in the app.
+    "html": "text/html; charset=utf-8",
+}
+
+
+def send_body(body: bytes, fmt: str, basename: str) -> Response:
+    """``body`` (a file of format ``fmt``: csv, xlsx, pdf) as a dated, uncached download."""
+    stamp = local_today().isoformat()
+    response = Response(body, mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,41 +1,131 @@
-"""The intercommunality officer's area: the observatory of its territory's needs."""
+"""The observatory: an intercommunality officer reads its own territory's figures (small
+numbers protected); the animateurs and admins read any intercommunality's, exact. Its
+tables download as XLSX and CSV, its monthly reports as PDF and HTML."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
-from connectences.accounts.scope import observatory_scope
+from connectences.accounts.scope import observatory_scope, observatory_view
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
-from connectences.observatory import figures
+from connectences.observatory import exports, figures
 from connectences.observatory.cache import ObservatoryCache
-from connectences.web.access import guard_blueprint
+from connectences.observatory.present import present
+from connectences.observatory.report import (
+    ReportError,
+    monthly_report,
+    parse_month,
+    previous_month,
+    render_html,
+    render_pdf,
+)
+from connectences.text import slug
+from connectences.web.access import guard_blueprint, role_required
+from connectences.web.downloads import send_body
+from connectences.web.navigation import add_nav
 
 bp = Blueprint("observatory", __name__, url_prefix="/territoire")
 guard_blueprint(bp, "territoire")
+
+READERS = ("territoire", "animateur", "admin")
+for _role in ("animateur", "admin"):
+    add_nav(_role, "Observatoire", "observatory.choose")
+
+
+def _exact(siren: str) -> bool:
+    """Whether the current user reads ``siren`` exact (staff) or protected (its officers);
+    403 for anyone else, another intercommunality's officers included."""
+    view = observatory_view(current_user, siren)
+    if view is None:
+        abort(403)
+    return view == "exact"
+
+
+def _shown(siren: str):
+    """The intercommunality, its figures for the current user and when they were computed."""
+    exact = _exact(siren)
+    epci = db.session.get(Epci, siren)
+    if epci is None:
+        abort(404)
+    period = figures.parse_period(request.args.get("periode"))
+    at, error = figures.parse_day(request.args.get("au"), local_today())
+    cache = current_app.extensions.setdefault(
+        "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
+    )
+    cached = cache.figures(db.session, siren, period, now=utcnow(), at=at)
+    return epci, present(cached.figures, exact=exact), cached.computed_at, at, error
+
+
+def _page(siren: str):
+    epci, shown, computed_at, at, error = _shown(siren)
+    return render_template(
+        "observatory/index.html",
+        epci=epci,
+        shown=shown,
+        seen=shown.seen,
+        now=computed_at,
+        at=at,
+        at_error=error,
+        today=local_today(),
+        periods=figures.PERIODS,
+        meanings=figures.STATUS_MEANING,
+        statuses=figures.NEED_STATUSES,
+        last_month=previous_month(local_today()),
+    )
 
 
 @bp.route("")
 def index():
     siren = observatory_scope(current_user)
-    epci = db.session.get(Epci, siren) if siren else None
-    now = utcnow()
-    period = figures.parse_period(request.args.get("periode"))
-    seen = None
-    if epci is not None:
-        cache = current_app.extensions.setdefault(
-            "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
-        )
-        cached = cache.figures(db.session, siren, period, now=now)
-        seen, now = cached.figures, cached.computed_at  # the page tells when they were computed
-    return render_template(
-        "observatory/index.html",
-        epci=epci,
-        seen=seen,
-        now=now,
-        periods=figures.PERIODS,
-        meanings=figures.STATUS_MEANING,
-        status_counts=figures.status_counts(seen),
-    )
+    if not siren or db.session.get(Epci, siren) is None:
+        return render_template("observatory/index.html", epci=None)
+    return _page(siren)
+
+
+@bp.route("/intercommunalites")
+@role_required("animateur", "admin")
+def choose():
+    return render_template("observatory/choose.html", epcis=figures.epcis_with_needs(db.session))
+
+
+@bp.route("/intercommunalites/<siren>")
+@role_required(*READERS)
+def epci(siren: str):
+    return _page(siren)
+
+
+@bp.route("/intercommunalites/<siren>/observatoire.xlsx")
+@role_required(*READERS)
+def workbook(siren: str):
+    epci, shown, *_ = _shown(siren)
+    return send_body(exports.workbook(shown), "xlsx", f"observatoire-{slug(epci.name)}")
+
+
+@bp.route("/intercommunalites/<siren>/<key>.csv")
+@role_required(*READERS)
+def table_csv(siren: str, key: str):
+    epci, shown, *_ = _shown(siren)
+    table = next((t for t in shown.tables if t.key == key), None)
+    if table is None:
+        abort(404)
+    return send_body(exports.table_csv(table), "csv", f"{key}-{slug(epci.name)}")
+
+
+@bp.route("/intercommunalites/<siren>/rapport-<month>.<fmt>")
+@role_required(*READERS)
+def report_file(siren: str, month: str, fmt: str):
+    exact = _exact(siren)
+    if fmt not in ("pdf", "html"):
+        abort(404)
+    try:
+        year, number = parse_month(month)
+        report = monthly_report(db.session, siren, year, number, exact=exact)
+    except ReportError:
+        abort(404)
+    if fmt == "pdf":
+        return send_body(render_pdf(report), "pdf", report.basename)
+    return send_body(render_html(report).encode("utf-8"), "html", report.basename)

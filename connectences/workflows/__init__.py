@@ -170,6 +170,10 @@ NEED_REORIENTABLE = frozenset({N.NOUVEAU, N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE}
 NEED_HELD = frozenset({N.PROPOSE, N.REORIENTE})
 # Needs settled: a new need of the same company is no duplicate of them.
 NEED_FINAL = NEED.final
+# The observatory: needs an animateur studied (qualified, then searched, proposed, filled).
+NEED_QUALIFIED = frozenset({N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE, N.POURVU})
+# The observatory: needs that reached an operator (proposed, then filled or not).
+NEED_SENT_TO_OPERATOR = frozenset({N.PROPOSE, N.POURVU})
 # The moves an animateur makes by hand on the need page, per state, in button order
 # (each also allowed by the machine). ``propose`` and ``reoriente`` only come from
 # sending a lead or a referral, which create the records; leaving ``propose`` for the
@@ -195,6 +199,8 @@ LEAD_TAKEN_ON = frozenset({L.ACCEPTE, L.EN_COURS, L.PLACE})
 # Leads that came back to the animateur without a placement.
 LEAD_RETURNED = frozenset({L.REFUSE, L.RENDU})
 LEAD_FINAL = LEAD.final
+# An operator's answer to a lead: the first of these in its log (the observatory's delays).
+LEAD_ANSWERS = frozenset({L.ACCEPTE, L.REFUSE})
 
 # Referrals the partner has not taken in hand yet (waiting on the partner).
 REFERRAL_UNANSWERED = frozenset({R.ENVOYEE, R.RECUE})

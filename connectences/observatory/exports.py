@@ -1,0 +1,50 @@
+"""The observatory's figures as spreadsheets: a workbook with a sheet per table, or one
+table as CSV. They write what the reader sees on the page (``present.present``): an
+officer's export holds "< 5" where the page does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from connectences.clock import LOCAL_TZ
+from connectences.observatory.present import Shown
+from connectences.observatory.tables import Table
+from connectences.tabular import to_csv, to_xlsx_sheets
+
+PROTECTION_NOTE = (
+    "Petits nombres protégés : un chiffre qui concerne moins de 5 entreprises ou personnes "
+    "est remplacé par « < 5 » (« secret » pour des heures, des délais ou des parts), ainsi "
+    "que les chiffres voisins qui permettraient de le retrouver par soustraction."
+)
+
+
+def table_rows(table: Table) -> Iterator[list]:
+    """The rows of ``table`` as an export writes them: label then values, the total last."""
+    for row in table.all_rows:
+        yield [row.label, *(cell.shown for cell in row.cells)]
+
+
+def table_csv(table: Table) -> bytes:
+    """One table as CSV (French Excel: semicolons, BOM)."""
+    return to_csv(table.columns, table_rows(table))
+
+
+def workbook(shown: Shown) -> bytes:
+    """Every table of the view as an XLSX workbook: a first sheet saying what the figures
+    are, then a sheet per table with its explanation under it."""
+    seen = shown.seen
+    since = seen.since.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") if seen.since else "le début"
+    until = seen.until.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    about = [
+        ["Intercommunalité", seen.name],
+        ["Besoins reçus", f"depuis {since}, jusqu'au {until}"],
+        [
+            "Chiffres",
+            "exacts (animateurs et administrateurs)" if shown.exact else PROTECTION_NOTE,
+        ],
+    ]
+    sheets = [("Observatoire", ["", ""], about)]
+    for table in shown.tables:
+        rows = [*table_rows(table), [], ["Comment ce chiffre est calculé", table.explanation]]
+        sheets.append((table.title, list(table.columns), rows))
+    return to_xlsx_sheets(sheets)

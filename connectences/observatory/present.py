@@ -1,0 +1,52 @@
+"""The observatory as one reader sees it: the figures protected or not, with their charts.
+
+The page, the exports and the report call :func:`present` on the same computed figures,
+so an officer reads "< 5" in the same cells everywhere and the staff read exact figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectences.observatory.charts import Chart, chart_of
+from connectences.observatory.figures import Observatory
+from connectences.observatory.tables import Table, protect
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    key: str
+    title: str
+    figures: list[tuple[Table, Chart | None]]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The figures of one intercommunality as one reader sees them."""
+
+    seen: Observatory
+    exact: bool
+    sections: list[ShownSection]
+
+    @property
+    def tables(self) -> list[Table]:
+        return [table for section in self.sections for table, _ in section.figures]
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    def headline(self) -> list[tuple[str, str]]:
+        """(label, figure as read) of the « En bref » figures."""
+        return [(row.label, row.cells[0].text) for row in self.table("bref").rows]
+
+
+def present(seen: Observatory, *, exact: bool) -> Shown:
+    """The figures of ``seen`` for a reader: exact for the staff, small numbers
+    protected for an intercommunality's officers (``tables.protect``)."""
+    sections = []
+    for section in seen.sections:
+        tables = [table if exact else protect(table) for table in section.tables]
+        sections.append(
+            ShownSection(section.key, section.title, [(t, chart_of(t)) for t in tables])
+        )
+    return Shown(seen, exact, sections)

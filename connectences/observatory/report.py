@@ -1,0 +1,191 @@
+"""The monthly report of an intercommunality: the observatory's figures for one calendar
+month, with a short summary in French written from them, as HTML and as PDF.
+
+It is written from the same figures as the page (``figures.figures_between``), protected
+for the officers it is sent to (``present.present``): the summary says "moins de 5" where
+the tables say "< 5". Rendering uses the application's Jinja environment (like the mail
+outbox), never a request: the command line and the scheduler write it too.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from connectences.clock import LOCAL_TZ
+from connectences.errors import DomainError
+from connectences.observatory.figures import figures_between, month_window
+from connectences.observatory.present import Shown, present
+from connectences.observatory.tables import Cell
+from connectences.typography import decimal_fr, month_fr, plural
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ReportError(DomainError):
+    """A month or an intercommunality the report cannot be written for (French message)."""
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """(year, month) of ``AAAA-MM``; ReportError with a French message otherwise."""
+    match = _MONTH.match((text or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise ReportError("Mois attendu au format AAAA-MM, par exemple 2026-03.")
+    return int(match.group(1)), int(match.group(2))
+
+
+def previous_month(today: date) -> str:
+    """``AAAA-MM`` of the month before ``today``'s (the last complete month)."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year}-{month:02d}"
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    siren: str
+    name: str
+    year: int
+    month: int
+    shown: Shown
+    summary: list[str]
+
+    @property
+    def label(self) -> str:
+        return month_fr(self.year, self.month)
+
+    @property
+    def basename(self) -> str:
+        return f"observatoire-{self.siren}-{self.year}-{self.month:02d}"
+
+
+def monthly_report(
+    session: Session, siren: str, year: int, month: int, *, exact: bool = False
+) -> MonthlyReport:
+    """The report of ``siren`` for the needs received in that local month, states as of
+    its end; small numbers protected unless ``exact``."""
+    since, until = month_window(year, month)
+    seen = figures_between(session, siren, since, until, period=f"{year}-{month:02d}")
+    if seen.name == siren:
+        raise ReportError("Intercommunalité inconnue : vérifiez le numéro SIREN.")
+    shown = present(seen, exact=exact)
+    return MonthlyReport(siren, seen.name, year, month, shown, summary(shown))
+
+
+def short_name(name: str) -> str:
+    """Where, in a sentence: ``à la COBAN`` for « CA du Bassin d'Arcachon Nord (COBAN) »,
+    ``à la CC du Val de l'Eyre``, else ``sur le territoire de …``."""
+    acronym = re.search(r"\(([A-ZÉÈ][A-ZÉÈ' -]+)\)\s*$", name)
+    if acronym:
+        return f"à la {acronym.group(1)}"
+    if name.startswith(("CA ", "CC ", "CU ", "Communauté", "Métropole")):
+        return f"à la {name}"
+    return f"sur le territoire de {name}"
+
+
+def _amount(cell: Cell, singular: str, plural_form: str) -> str:
+    """``12 besoins``, ``1 besoin``, ``moins de 5 besoins`` (a hidden count)."""
+    if cell.hidden:
+        return f"moins de 5 {plural_form}"
+    return plural(int(cell.value or 0), singular, plural_form)
+
+
+def _verb(cell: Cell, singular: str, plural_form: str) -> str:
+    if cell.hidden:
+        return plural_form
+    return singular if int(cell.value or 0) < 2 else plural_form
+
+
+def summary(shown: Shown) -> list[str]:
+    """A few French sentences written from the figures (those an officer may read)."""
+    seen = shown.seen
+    where = short_name(seen.name)
+    bref = {row.label: row.cells[0] for row in shown.table("bref").rows}
+    received = bref["Besoins reçus"]
+    if not received.hidden and not received.value:
+        return [f"Ce mois-ci, aucun besoin n'a été exprimé {where}."]
+    shared = bref["Besoins à temps partagé"]
+    first = (
+        f"Ce mois-ci, {_amount(received, 'besoin', 'besoins')} "
+        f"{_verb(received, 'a été exprimé', 'ont été exprimés')} {where}"
+    )
+    if shared.hidden or shared.value:
+        first += f", dont {_amount(shared, 'à temps partagé', 'à temps partagé')}"
+    companies = bref["Entreprises concernées"]
+    hours = bref["Heures de travail par semaine demandées"]
+    first += f", par {_amount(companies, 'entreprise', 'entreprises')}"
+    if not hours.hidden:
+        first += f", pour {decimal_fr(hours.value, 1)} heures de travail par semaine"
+    sentences = [first + "."]
+    outcomes = {row.label: row.cells[0] for row in shown.table("etapes").rows}
+    parts = []
+    for label, singular, plural_form in (
+        ("Pourvu", "pourvu", "pourvus"),
+        ("Réorienté vers un partenaire", "réorienté", "réorientés"),
+        ("Abandonné", "abandonné", "abandonnés"),
+    ):
+        cell = outcomes[label]
+        if cell.hidden:
+            parts.append(f"moins de 5 {plural_form}")
+        elif cell.value:
+            parts.append(
+                f"{decimal_fr(cell.value, 0)} {singular if cell.value < 2 else plural_form}"
+            )
+    if parts:
+        listed = ", ".join(parts[:-1]) + (" et " if len(parts) > 1 else "") + parts[-1]
+        sentences.append(f"À la fin du mois : {listed}.")
+    jobs = [
+        row
+        for row in shown.table("metiers").rows
+        if not row.cells[0].hidden and not row.label.startswith(("Autres", "Métier pas"))
+    ][:3]
+    if jobs:
+        names = ", ".join(f"{row.label} ({row.cells[0].text})" for row in jobs)
+        sentences.append(f"Métiers les plus demandés : {names}.")
+    unmet = shown.table("metiers_sans_candidat").rows
+    if unmet:
+        sentences.append(
+            f"{plural(len(unmet), 'métier demandé', 'métiers demandés')} sans personne "
+            "disponible dans la CVthèque."
+        )
+    return sentences
+
+
+def _env():
+    return current_app.jinja_env
+
+
+def render_html(report: MonthlyReport, *, for_pdf: bool = False) -> str:
+    """The report as a standalone HTML document (inline SVG charts; images for the PDF)."""
+    charts = {}
+    if for_pdf:
+        chart_macro = _env().get_template("observatory/_chart.html").module.svg_chart
+        for section in report.shown.sections:
+            for table, chart in section.figures:
+                if chart is not None:
+                    svg = str(chart_macro(chart)).encode("utf-8")
+                    charts[table.key] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode(
+                        "ascii"
+                    )
+    now = datetime.now(LOCAL_TZ)
+    return (
+        _env()
+        .get_template("observatory/report.html")
+        .render(report=report, shown=report.shown, for_pdf=for_pdf, charts=charts, written_at=now)
+    )
+
+
+def render_pdf(report: MonthlyReport) -> bytes:
+    """The report as PDF (xhtml2pdf, from the same HTML with the charts as images)."""
+    from xhtml2pdf import pisa  # imported here: heavy, and only the report needs it
+
+    out = io.BytesIO()
+    status = pisa.CreatePDF(render_html(report, for_pdf=True), dest=out, encoding="utf-8")
+    if status.err:
+        raise ReportError("Le rapport n'a pas pu être mis en PDF.")
+    return out.getvalue()

@@ -1,0 +1,188 @@
+"""The observatory's figures as plain data, and the protection of small numbers.
+
+Every figure of the observatory is a :class:`Table`: a title, column names, rows of
+:class:`Cell`, the French explanation of how it is computed and the chart that draws it.
+The page, the exports (XLSX, CSV) and the monthly report all render these same objects,
+so that a figure reads the same everywhere.
+
+Each counted cell carries the set of companies or people it describes (``members``,
+opaque keys such as ``"c12"`` or ``"p7"``): :func:`protect` hides every cell describing
+1 to 4 of them, then enough neighbours that nobody can subtract their way back to a hidden
+cell from a total (secondary suppression). The members never leave this module's callers:
+renderers read ``value`` and ``hidden`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from connectences.typography import decimal_fr
+
+# Fewer companies or people than this behind a cell: officers see "< 5".
+THRESHOLD = 5
+HIDDEN_COUNT = "< 5"
+# A measure that is not a count (hours, days, a share) describing too few: no value at all.
+HIDDEN_MEASURE = "secret"
+
+COUNT = "count"
+HOURS = "hours"
+DAYS = "days"
+PERCENT = "percent"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure: its value, its kind (count, hours, days, percent) and whom it describes."""
+
+    value: float | int | None
+    kind: str = COUNT
+    members: frozenset = frozenset()
+    hidden: bool = False
+
+    @property
+    def text(self) -> str:
+        """The figure as people read it (French number, or the protection's mark)."""
+        if self.hidden:
+            return HIDDEN_COUNT if self.kind == COUNT else HIDDEN_MEASURE
+        if self.value is None:
+            return "—"
+        if self.kind == HOURS:
+            return f"{decimal_fr(self.value, 1)}\u00a0h"
+        if self.kind == DAYS:
+            return f"{decimal_fr(self.value, 1)}\u00a0j"
+        if self.kind == PERCENT:
+            return f"{decimal_fr(self.value, 1)}\u00a0%"
+        return decimal_fr(self.value, 0)
+
+    @property
+    def shown(self) -> float | int | str | None:
+        """The value an export writes: the number, or the protection's mark."""
+        if self.hidden:
+            return HIDDEN_COUNT if self.kind == COUNT else HIDDEN_MEASURE
+        return self.value
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One figure of the observatory, as every renderer reads it.
+
+    ``additive`` lists the indexes of the cells that sum, down the rows, to the same cell
+    of ``total`` (a total the reader sees, or can work out); ``parts`` maps the index of a
+    cell that is the sum of other cells of its row to those cells. Both tell
+    :func:`protect` where subtraction could reveal a hidden cell.
+    """
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    explanation: str
+    chart: str | None = None  # "bars", "line", "funnel" or None
+    total: Row | None = None
+    additive: tuple[int, ...] = ()
+    parts: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    empty: str = "Aucune donnée pour cette période."
+
+    @property
+    def has_hidden(self) -> bool:
+        return any(c.hidden for r in self.all_rows for c in r.cells)
+
+    @property
+    def all_rows(self) -> tuple[Row, ...]:
+        return self.rows + ((self.total,) if self.total is not None else ())
+
+
+def _small(cell: Cell) -> bool:
+    return 0 < len(cell.members) < THRESHOLD
+
+
+def _union(cells) -> int:
+    members: set = set()
+    for cell in cells:
+        members |= cell.members
+    return len(members)
+
+
+def _complete(group: list[tuple[int, Cell]], hidden: set[int]) -> set[int]:
+    """Indexes (in ``group``) to hide so that the hidden cells of a group summing to a
+    known total describe, together, no fewer than THRESHOLD companies or people (or none):
+    what subtraction recovers is then itself not a small number."""
+    hidden = set(hidden)
+    while hidden:
+        if _union(cell for i, cell in group if i in hidden) >= THRESHOLD:
+            break
+        # The smallest visible cell; of equals, the last one shown (lists go largest first).
+        visible = [
+            (len(cell.members), -i, i) for i, cell in group if i not in hidden and cell.members
+        ]
+        if not visible:
+            break
+        hidden.add(min(visible)[2])
+    return hidden
+
+
+def protect(table: Table) -> Table:
+    """The table as an intercommunality officer sees it.
+
+    Primary: a cell describing 1 to 4 companies or people is hidden. Secondary: in every
+    column that sums to a total, and every row whose cell sums other cells, the hidden
+    cells are completed with the smallest visible ones until together they describe at
+    least 5 (so a total minus the visible cells never gives a small number); when even
+    all the cells of a column describe fewer than 5, its total is hidden too. Repeated
+    until nothing changes, since hiding in a row may open a gap in a column.
+    """
+    grid = [list(row.cells) for row in table.rows]
+    total = list(table.total.cells) if table.total is not None else None
+    hidden = {(r, c) for r, row in enumerate(grid) for c, cell in enumerate(row) if _small(cell)}
+    hidden |= {("t", c) for c, cell in enumerate(total or []) if _small(cell)}
+    changed = True
+    while changed:
+        changed = False
+        for c in table.additive:
+            column = [(r, grid[r][c]) for r in range(len(grid))]
+            wanted = _complete(column, {r for r, _ in column if (r, c) in hidden})
+            if total is not None and wanted and _union(grid[r][c] for r in wanted) < THRESHOLD:
+                # Every cell hidden and still too few: the total would give them away.
+                wanted_total = ("t", c)
+                if wanted_total not in hidden:
+                    hidden.add(wanted_total)
+                    changed = True
+            for r in wanted:
+                if (r, c) not in hidden:
+                    hidden.add((r, c))
+                    changed = True
+        for whole, pieces in table.parts.items():
+            rows = [(r, grid[r]) for r in range(len(grid))]
+            if total is not None:
+                rows.append(("t", total))
+            for r, cells in rows:
+                group = [(c, cells[c]) for c in pieces]
+                wanted = _complete(group, {c for c in pieces if (r, c) in hidden})
+                if wanted and _union(cells[c] for c in wanted) < THRESHOLD:
+                    wanted.add(whole)  # all the pieces hidden and still too few
+                for c in wanted:
+                    if (r, c) not in hidden:
+                        hidden.add((r, c))
+                        changed = True
+
+    def mark(cells, r):
+        return tuple(
+            replace(cell, hidden=True) if (r, c) in hidden else cell for c, cell in enumerate(cells)
+        )
+
+    rows = tuple(Row(row.label, mark(row.cells, r)) for r, row in enumerate(table.rows))
+    shown_total = (
+        Row(table.total.label, mark(table.total.cells, "t")) if table.total is not None else None
+    )
+    return replace(table, rows=rows, total=shown_total)
+
+
+def protect_all(tables, *, exact: bool):
+    """The tables as a reader sees them: exact for the staff, protected for officers."""
+    return list(tables) if exact else [protect(t) for t in tables]

@@ -1,0 +1,39 @@
+"""The observatory's dashboard in a real browser: an officer on a phone and the staff on a
+desktop see its charts (accessible SVG) and their tables, with no sideways scroll on the
+phone and no serious or critical axe-core violation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.support import DESKTOP, PHONE, check, describe, open_as
+
+pytestmark = pytest.mark.browser
+
+COBAS = "243300563"
+
+
+def _shows_charts_and_tables(page) -> None:
+    charts = page.locator("svg.chart[role=img]")
+    assert charts.count() >= 5
+    # Each chart is named by its title and described in words, its table beside it.
+    first = charts.first
+    assert first.locator("title").text_content()
+    assert first.locator("desc").text_content()
+    assert page.get_by_role("table", name="Besoins par commune").is_visible()
+    assert page.get_by_text("Comment ce chiffre est calculé").first.is_visible()
+
+
+def test_the_officer_reads_the_dashboard_on_a_phone(page, live_server):
+    open_as(page, live_server, "territoire", PHONE, "/territoire")
+    _shows_charts_and_tables(page)
+    page.get_by_text("Comment ce chiffre est calculé").first.click()
+    blocking = check(page, "observatoire-agent-390", "observatoire, agent (390 px)")
+    assert not blocking, describe(blocking)
+
+
+def test_the_staff_read_the_dashboard_on_a_desktop(page, live_server):
+    open_as(page, live_server, "animateur", DESKTOP, f"/territoire/intercommunalites/{COBAS}")
+    _shows_charts_and_tables(page)
+    blocking = check(page, "observatoire-animateur-1280", "observatoire, animateur (1280 px)")
+    assert not blocking, describe(blocking)

@@ -1,0 +1,125 @@
+"""The observatory's exports: a workbook with a sheet per table and each table as CSV,
+holding what the reader sees on the page ("< 5" for an officer, exact for the staff)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests import factories, observatory_world
+
+EXACT = f"/territoire/intercommunalites/{factories.COBAS}"
+
+
+@pytest.fixture
+def world():
+    return observatory_world.build()
+
+
+def _sheets(response) -> dict[str, list[tuple]]:
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="observatoire-ca-bassin-d-arcachon-sud'
+    )
+    book = load_workbook(io.BytesIO(response.data))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def test_the_staff_workbook_has_a_sheet_per_table_with_exact_figures(world, app, auth):
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    sheets = _sheets(staff.get(f"{EXACT}/observatoire.xlsx"))
+    assert "Besoins par commune" in sheets and "Les tendances" not in sheets
+    assert len(sheets) >= 20
+    communes = sheets["Besoins par commune"]
+    assert communes[0] == ("Commune", "Besoins", "Heures par semaine")
+    assert ("Arcachon", 2, 21) in communes and ("Total", 5, 59) in communes
+    assert communes[-1][0] == "Comment ce chiffre est calculé"
+    assert sheets["Observatoire"][3][1].startswith("exacts")
+
+
+def test_the_officer_workbook_and_csv_hold_the_protected_figures(world, app, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    sheets = _sheets(officer.get(f"{EXACT}/observatoire.xlsx"))
+    communes = sheets["Besoins par commune"]
+    assert ("Arcachon", "< 5", "secret") in communes and ("Total", "< 5", "secret") in communes
+    assert "moins de 5" in sheets["Observatoire"][3][1]
+    csv = officer.get(f"{EXACT}/communes.csv")
+    assert csv.status_code == 200
+    text = csv.data.decode("utf-8-sig")
+    assert text.splitlines() == [
+        "Commune;Besoins;Heures par semaine",
+        "Arcachon;< 5;secret",
+        "La Teste-de-Buch;< 5;secret",
+        "Gujan-Mestras;< 5;secret",
+        "Total;< 5;secret",
+    ]
+
+
+def test_the_staff_csv_of_one_table(world, app, auth):
+    staff = app.test_client()
+    auth.login("admin", client=staff)
+    text = staff.get(f"{EXACT}/etapes.csv").data.decode("utf-8-sig")
+    assert "Pourvu;1" in text.splitlines() and text.splitlines()[-1] == "Total;5"
+    assert staff.get(f"{EXACT}/inconnu.csv").status_code == 404
+
+
+def test_exports_of_another_intercommunality_are_refused_to_an_officer(world, app, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    other = f"/territoire/intercommunalites/{factories.COBAN}"
+    assert officer.get(f"{other}/observatoire.xlsx").status_code == 403
+    assert officer.get(f"{other}/communes.csv").status_code == 403
+
+
+def test_monthly_reports_download_as_pdf_and_html_for_their_readers(world, app, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    pdf = officer.get(f"{EXACT}/rapport-2026-05.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"].startswith(
+        f'attachment; filename="observatoire-{factories.COBAS}-2026-05'
+    )
+    page = officer.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
+    assert "moins de 5 besoins ont été exprimés" in page
+    assert officer.get(f"{EXACT}/rapport-2026-13.pdf").status_code == 404
+    assert officer.get(f"{EXACT}/rapport-2026-05.doc").status_code == 404
+    other = f"/territoire/intercommunalites/{factories.COBAN}"
+    assert officer.get(f"{other}/rapport-2026-05.pdf").status_code == 403
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    page = staff.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
+    assert "Ce mois-ci, 2 besoins ont été exprimés à la COBAS" in page
+
+
+def test_the_figures_at_a_past_day_come_from_the_log(world, app, auth):
+    import html
+
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    page = " ".join(
+        html.unescape(staff.get(f"{EXACT}?au=2026-03-31").get_data(as_text=True)).split()
+    )
+    # On 31 March only n1 (proposed) and n2 (abandoned) had been received.
+    assert "<dt>Besoins reçus</dt><dd>2</dd>" in page
+    assert '<th scope="row">Proposé à un opérateur</th><td class="num">1</td>' in page
+    assert '<th scope="row">Pourvu</th><td class="num">0</td>' in page
+    assert "Étapes telles qu'elles étaient le 31/03/2026 au soir" in page
+    assert (
+        'href="/territoire/intercommunalites/243300563/observatoire.xlsx?periode=tout&amp;au=2026-03-31"'
+        in staff.get(f"{EXACT}?au=2026-03-31").get_data(as_text=True)
+    )
+    csv = staff.get(f"{EXACT}/etapes.csv?au=2026-03-31").data.decode("utf-8-sig")
+    assert csv.splitlines()[-1] == "Total;2"
+    for bad, message in (
+        ("2026-02-30", "Date non reconnue"),
+        ("2999-01-01", "Choisissez un jour passé"),
+    ):
+        response = staff.get(f"{EXACT}?au={bad}")
+        assert response.status_code == 200
+        shown = " ".join(html.unescape(response.get_data(as_text=True)).split())
+        assert message in shown and 'aria-invalid="true"' in shown
+        assert "<dt>Besoins reçus</dt><dd>5</dd>" in shown  # today's figures instead

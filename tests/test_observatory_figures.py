@@ -1,0 +1,183 @@
+"""Each figure of the observatory against the small territory counted by hand in
+tests/observatory_world.py (COBAS, needs n1 to n5; the COBAN's need and the unconfirmed
+one are never counted)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from connectences.extensions import db
+from connectences.observatory import figures
+from connectences.skills import rome_label
+from tests import factories, observatory_world
+
+
+@pytest.fixture
+def seen():
+    observatory_world.build()
+    return figures.observatory(db.session, factories.COBAS, "tout", now=observatory_world.NOW)
+
+
+def values(table, column=0):
+    return {row.label: row.cells[column].value for row in table.rows}
+
+
+def test_headline(seen):
+    assert values(seen.table("bref")) == {
+        "Besoins reçus": 5,
+        "Entreprises concernées": 3,
+        "Heures de travail par semaine demandées": 59,
+        "Besoins à temps partagé": 1,
+        "Besoins regroupés dans un poste à temps partagé": 1,
+        "Besoins pourvus": 1,
+        "Besoins en cours à la fin de la période": 2,
+    }
+
+
+def test_breakdowns_by_place_job_sector_size_level_reason_contract(seen):
+    assert values(seen.table("communes")) == {
+        "Arcachon": 2,
+        "La Teste-de-Buch": 2,
+        "Gujan-Mestras": 1,
+    }
+    assert values(seen.table("communes"), 1) == {
+        "Arcachon": 21,
+        "La Teste-de-Buch": 18,
+        "Gujan-Mestras": 20,
+    }
+    assert seen.table("communes").total.cells[0].value == 5
+    assert values(seen.table("metiers")) == {
+        rome_label("M1203"): 2,
+        rome_label("G1602"): 2,
+        rome_label("M1607"): 1,
+    }
+    assert values(seen.table("secteurs")) == {
+        "Hébergement et restauration": 3,
+        "Commerce, réparation d'automobiles": 2,
+    }
+    assert values(seen.table("tailles")) == {
+        "3 à 5 salariés": 2,
+        "6 à 9 salariés": 2,
+        "10 à 49 salariés": 1,
+    }
+    assert values(seen.table("niveaux")) == {"Non qualifié": 1, "Employé qualifié": 4}
+    assert values(seen.table("motifs")) == {"Besoin à temps partiel": 4, "Pic d'activité": 1}
+    assert values(seen.table("contrats")) == {"CDI à temps partagé": 4, "CDD": 1}
+    assert sum(values(seen.table("domaines")).values()) == 5
+
+
+def test_states_at_the_end_of_the_period_come_from_the_log(seen):
+    assert values(seen.table("etapes")) == {
+        "Nouveau": 1,
+        "Qualifié": 0,
+        "En recherche": 0,
+        "Proposé à un opérateur": 1,
+        "Pourvu": 1,
+        "Réorienté vers un partenaire": 1,
+        "Abandonné": 1,
+    }
+    # At the end of March, n1 was still proposed and n3, n4, n5 not yet received.
+    march = figures.figures_between(
+        db.session, factories.COBAS, None, datetime(2026, 4, 1, tzinfo=UTC)
+    )
+    assert march.total == 2
+    assert march.by_status["propose"] == 1 and march.by_status["abandonne"] == 1
+
+
+def test_outcomes_funnel_and_reasons(seen):
+    assert values(seen.table("entonnoir")) == {
+        "Besoins reçus": 5,
+        "Qualifiés par un animateur": 3,
+        "Proposés à un opérateur": 2,
+        "Pourvus": 1,
+    }
+    assert values(seen.table("issues")) == {
+        "Pourvu dans un poste à temps partagé": 1,
+        "Réorienté vers un partenaire": 1,
+        "Abandonné": 1,
+        "En attente de l'animateur (à qualifier)": 1,
+        "En attente de l'opérateur qui l'a reçu": 1,
+    }
+    assert values(seen.table("reorientations")) == {"France Travail": 1}
+    assert values(seen.table("abandons")) == {"Budget insuffisant": 1}
+
+
+def test_time_each_step_took(seen):
+    delays = values(seen.table("delais"), 1)
+    assert delays["Qualification"] == 1  # 2, 1 and 1 days
+    assert delays["Proposition à un opérateur"] == 6.5  # 10 and 3 days
+    assert delays["Embauche (besoin pourvu)"] == 30
+    assert delays["Abandon"] == 10
+    assert values(seen.table("delais"))["Qualification"] == 2  # companies A and B
+
+
+def test_unmet_jobs_and_skills_nobody_asks(seen):
+    # Qualified needs ask M1203 (a person is available) and G1602 (nobody).
+    assert values(seen.table("metiers_sans_candidat")) == {rome_label("G1602"): 1}
+    # The person offers "saisie comptable" and "facturation"; n3 asks "facturation".
+    assert values(seen.table("competences_non_demandees")) == {"saisie comptable": 1}
+
+
+def test_activity(seen):
+    assert values(seen.table("visites_canal")) == {"Porte-à-porte": 2, "Téléphone": 1}
+    assert values(seen.table("visites_canal"), 1) == {"Porte-à-porte": 2, "Téléphone": 1}
+    assert values(seen.table("visites_animateur")) == {"Léa Martin": 2, "Hugo Petit": 1}
+    assert values(seen.table("visites_animateur"), 1) == {"Léa Martin": 1, "Hugo Petit": 1}
+    reach = seen.table("tpe_touchees")
+    assert values(reach) == {
+        "Hébergement et restauration": 2,
+        "Commerce, réparation d'automobiles": 1,
+    }
+    assert values(reach, 1) == {
+        "Hébergement et restauration": 1,
+        "Commerce, réparation d'automobiles": 1,
+    }
+    assert values(reach, 2) == {
+        "Hébergement et restauration": 50,
+        "Commerce, réparation d'automobiles": 100,
+    }
+    assert [c.value for c in reach.total.cells] == [3, 2, 66.7]
+    assert values(seen.table("pression")) == {
+        "1 contact": 2,
+        "2 contacts": 1,
+        "3 à 4 contacts": 0,
+        "5 contacts ou plus": 0,
+    }
+    operators = seen.table("operateurs")
+    assert [c.value for c in operators.rows[0].cells] == [2, 2, 2, 1, 1.5]
+    assert [[c.value for c in row.cells] for row in seen.table("maintien").rows] == [
+        [1, 1, 0, 0],
+        [1, 0, 1, 0],
+        [1, 0, 0, 1],
+    ]
+    assert values(seen.table("semaines_incompletes")) == {
+        "Personnes": 1,
+        "Heures par semaine encore libres": 28,
+    }
+
+
+def test_trends_month_by_month(seen):
+    trend = seen.table("tendances")
+    assert len(trend.rows) == 24
+    assert trend.rows[-1].label == "06/2026" and trend.rows[0].label == "07/2024"
+    months = {row.label: [c.value for c in row.cells] for row in trend.rows}
+    assert months["03/2026"] == [2, 21, 0]
+    assert months["04/2026"] == [1, 10, 1]
+    assert months["05/2026"] == [2, 28, 0]
+    assert sum(m[0] for m in months.values()) == 5
+
+
+def test_a_shorter_period_counts_only_its_needs(seen):
+    recent = figures.observatory(db.session, factories.COBAS, "3m", now=observatory_world.NOW)
+    # Since 16/03/2026: n3, n4, n5.
+    assert recent.total == 3
+    assert values(recent.table("communes")) == {"La Teste-de-Buch": 2, "Gujan-Mestras": 1}
+
+
+def test_every_figure_says_how_it_is_computed(seen):
+    for table in seen.tables:
+        assert len(table.explanation) > 40, table.key
+        for row in table.all_rows:
+            assert len(table.columns) == 1 + len(row.cells), table.key

@@ -1,0 +1,189 @@
+"""Small numbers: an officer never reads a figure describing 1 to 4 companies or people,
+nor works one out by subtracting visible cells from a total; the staff read exact
+figures; an officer reads only its own intercommunality."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from connectences.extensions import db
+from connectences.observatory import figures
+from connectences.observatory.tables import COUNT, HOURS, Cell, Row, Table, protect
+from tests import factories, observatory_world
+
+
+def members(n: int, prefix: str = "c") -> frozenset:
+    return frozenset(f"{prefix}{i}" for i in range(n))
+
+
+def cell(n: int, prefix: str = "c") -> Cell:
+    return Cell(n, COUNT, members(n, prefix))
+
+
+def table(*counts: int, total: bool = True) -> Table:
+    rows = tuple(Row(f"ligne {i}", (cell(n, f"r{i}-"),)) for i, n in enumerate(counts))
+    every = frozenset().union(*(r.cells[0].members for r in rows))
+    return Table(
+        key="t",
+        title="T",
+        columns=("Ligne", "Besoins"),
+        rows=rows,
+        explanation="…",
+        total=Row("Total", (Cell(len(every), COUNT, every),)) if total else None,
+        additive=(0,),
+    )
+
+
+def hidden(t: Table) -> list[bool]:
+    return [row.cells[0].hidden for row in t.rows]
+
+
+def recoverable(t: Table, column: int = 0) -> int | None:
+    """What a reader recovers by subtracting the visible cells of a column from its
+    visible total: the number of members behind the hidden cells together (None when the
+    total is hidden or nothing is)."""
+    if t.total is None or t.total.cells[column].hidden:
+        return None
+    gone = [row.cells[column] for row in t.rows if row.cells[column].hidden]
+    if not gone:
+        return None
+    return len(frozenset().union(*(c.members for c in gone)))
+
+
+def test_a_cell_of_1_to_4_is_hidden_5_and_0_are_shown():
+    shown = protect(table(5, 0, 12, 7))
+    assert hidden(shown) == [False, False, False, False]
+    shown = protect(table(4, 12, 9))
+    assert shown.rows[0].cells[0].text == "< 5"
+
+
+def test_subtraction_cannot_give_back_a_hidden_cell():
+    # 10 + 6 + 1 = 17 shown as total: hiding only the 1 would let 17 - 10 - 6 = 1 be read.
+    shown = protect(table(10, 6, 1))
+    assert hidden(shown) == [False, True, True]
+    assert shown.total.cells[0].text == "17"
+    assert recoverable(shown) >= 5
+    # Two small cells are not enough together (1 + 2 < 5): a larger one goes with them.
+    shown = protect(table(20, 8, 1, 2))
+    assert hidden(shown) == [False, True, True, True]
+    assert recoverable(shown) == 11
+
+
+def test_a_total_under_5_is_hidden_with_every_cell():
+    shown = protect(table(1, 2))
+    assert hidden(shown) == [True, True]
+    assert shown.total.cells[0].hidden and shown.total.cells[0].text == "< 5"
+
+
+def test_a_measure_describing_too_few_reads_secret():
+    t = Table(
+        key="h",
+        title="H",
+        columns=("Ligne", "Heures"),
+        rows=(Row("a", (Cell(12.5, HOURS, members(2)),)),),
+        explanation="…",
+    )
+    assert protect(t).rows[0].cells[0].text == "secret"
+
+
+def test_cells_of_a_row_that_sum_to_another_are_protected_together():
+    # 7 placements followed: 1 still in post, 6 no longer, 0 pending.
+    row = Row("À 1 mois", (cell(7, "p"), cell(1, "p"), cell(6, "q"), cell(0)))
+    t = Table(
+        "m", "M", ("Point", "Suivis", "Oui", "Non", "Attente"), (row,), "…", parts={0: (1, 2, 3)}
+    )
+    cells = protect(t).rows[0].cells
+    assert [c.hidden for c in cells] == [False, True, True, False]
+
+
+def test_no_protected_figure_of_the_territory_lets_anyone_subtract_to_a_person():
+    observatory_world.build()
+    seen = figures.observatory(db.session, factories.COBAS, "tout", now=observatory_world.NOW)
+    for t in seen.tables:
+        shown = protect(t)
+        for row, raw in zip(shown.all_rows, t.all_rows, strict=True):
+            for c, original in zip(row.cells, raw.cells, strict=True):
+                if 0 < len(original.members) < 5:
+                    assert c.hidden, (t.key, row.label)
+        for column in t.additive:
+            got = recoverable(shown, column)
+            assert got is None or got >= 5, (t.key, column)
+
+
+@pytest.fixture
+def territory():
+    """COBAS: 6 companies in Arcachon, 6 in La Teste-de-Buch and 1 in Gujan-Mestras, one
+    need each; the COBAN: one need in Andernos."""
+    for i in range(13):
+        commune = factories.ARCACHON if i < 6 else factories.LA_TESTE if i < 12 else factories.GUJAN
+        company = observatory_world._company(f"t{i}", commune, "56.10A", 3)
+        db.session.flush()
+        observatory_world._need(company, "M1203", 7, "2026-05-02")
+    other = observatory_world._company("coban", observatory_world.ANDERNOS, "56.10A", 3)
+    db.session.flush()
+    observatory_world._need(other, "M1203", 7, "2026-05-02")
+    db.session.commit()
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return " ".join(html.unescape(response.get_data(as_text=True)).split())
+
+
+def test_the_officer_reads_small_numbers_protected_and_the_staff_exact(app, territory, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    seen = page(officer, "/territoire")
+    assert '<th scope="row">Arcachon</th><td class="num">6</td>' in seen
+    # Gujan-Mestras (1) is hidden, and so is La Teste-de-Buch: 13 - 6 would give it back.
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">< 5</td>' in seen
+    assert '<th scope="row">La Teste-de-Buch</th><td class="num">< 5</td>' in seen
+    assert '<tfoot><tr><th scope="row">Total</th><td class="num">13</td>' in seen
+    assert "Andernos" not in seen
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    exact = page(staff, f"/territoire/intercommunalites/{factories.COBAS}")
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">1</td>' in exact
+    assert '<th scope="row">La Teste-de-Buch</th><td class="num">6</td>' in exact
+
+
+def test_an_officer_is_refused_another_intercommunality(app, territory, auth):
+    officer = app.test_client()
+    auth.login("territoire", client=officer)  # an officer of the COBAS
+    assert officer.get(f"/territoire/intercommunalites/{factories.COBAN}").status_code == 403
+    assert officer.get(f"/territoire/intercommunalites/{factories.COBAS}").status_code == 200
+    assert officer.get("/territoire/intercommunalites").status_code == 403
+    for role, status in (("operator", 403), ("company", 403), ("animateur", 200), ("admin", 200)):
+        other = app.test_client()
+        auth.login(role, client=other)
+        url = f"/territoire/intercommunalites/{factories.COBAN}"
+        assert other.get(url).status_code == status, role
+
+
+def test_who_reads_which_observatory(auth):
+    from connectences.accounts.scope import observatory_view
+
+    officer = auth.create("territoire")  # of the COBAS
+    assert observatory_view(officer, factories.COBAS) == "protected"
+    assert observatory_view(officer, factories.COBAN) is None
+    assert observatory_view(officer, None) is None
+    for role in ("animateur", "admin"):
+        assert observatory_view(auth.create(role), factories.COBAN) == "exact"
+    for role in ("operator", "partner", "company", "candidate"):
+        assert observatory_view(auth.create(role), factories.COBAS) is None
+    officer.active = False
+    assert observatory_view(officer, factories.COBAS) is None
+    assert observatory_view(None, factories.COBAS) is None
+
+
+def test_the_staff_choose_an_intercommunality_among_those_with_needs(app, territory, auth):
+    staff = app.test_client()
+    auth.login("admin", client=staff)
+    listed = page(staff, "/territoire/intercommunalites")
+    assert f'href="/territoire/intercommunalites/{factories.COBAS}">' in listed
+    assert "CA Bassin d'Arcachon Sud (COBAS)</a> — 13 besoins" in listed
+    assert "CA du Bassin d'Arcachon Nord (COBAN)</a> — 1 besoin" in listed
+    assert f"/territoire/intercommunalites/{factories.VAL_DE_L_EYRE}" not in listed
