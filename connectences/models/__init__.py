@@ -18,6 +18,7 @@ from connectences.models.candidates import (
     Commitment,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
+from connectences.models.content import CallbackRequest, DirectoryEntry, Resource, Testimonial
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
@@ -39,6 +40,7 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "CallbackRequest",
     "Candidate",
     "CandidateDistinct",
     "CandidateEvent",
@@ -49,6 +51,7 @@ __all__ = [
     "Company",
     "CompanyContact",
     "CompanyMailing",
+    "DirectoryEntry",
     "Epci",
     "FollowUpPoint",
     "Invitation",
@@ -67,6 +70,8 @@ __all__ = [
     "Placement",
     "PlacementNeed",
     "Referral",
+    "Resource",
+    "Testimonial",
     "Transition",
     "User",
     "Visit",
