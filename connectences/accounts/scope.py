@@ -69,3 +69,12 @@ def observatory_scope(user: User | None) -> str | None:
     if not is_usable(user) or user.role != "territoire":
         return None
     return user.epci_siren or None
+
+
+def may_propose_directory_entry(user: User | None, kind: str, organisation_id: int | None) -> bool:
+    """Only the members of an operator or partner propose changes to its "Qui fait quoi"
+    entry (``kind``: "operator" or "partner"); an animateur validates them."""
+    if not is_usable(user) or kind not in ("operator", "partner") or user.role != kind:
+        return False
+    own = getattr(user, f"{kind}_id")
+    return own is not None and own == organisation_id

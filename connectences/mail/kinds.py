@@ -17,6 +17,10 @@ class MailKind(StrEnum):
     # Needs posted by companies
     NEED_CONFIRM = "need_confirm"
     COMPANY_SPACE_LINK = "company_space_link"
+    # What the platform tells companies (#15): a call-back request for its animateur, a
+    # resource past its validity date for its author.
+    CALLBACK_REQUEST = "callback_request"
+    RESOURCE_EXPIRED = "resource_expired"
     # Leads and referrals
     LEAD_SENT = "lead_sent"
     # The operator who accepted a lead gets the companies' contacts.

@@ -10,8 +10,9 @@ guard counts every channel that reaches the company, whoever used it:
 - leads sent to an operator about one of its needs (the operator will call);
 - referrals of one of its needs to a partner (the partner will call).
 
-Needs the company posts itself are the company reaching us, not us reaching it: they
-appear in its timeline but are not counted.
+Needs the company posts itself, and the call-back requests it sends from the public
+form ("Être rappelé"), are the company reaching us, not us reaching it: they appear in
+its timeline but are not counted.
 
 Rules (tested in tests/test_prospection_pressure.py):
 - refuse when the company asked not to be solicited (``do_not_solicit``);
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from connectences import config, vocab
 from connectences.errors import DomainError
 from connectences.models import (
+    CallbackRequest,
     Company,
     CompanyMailing,
     Lead,
@@ -49,6 +51,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "proposition_operateur": "Proposition à un opérateur",
     "orientation_vers_partenaire": "Orientation vers un partenaire",
     "besoin": "Besoin enregistré",
+    "demande_de_rappel": "Demande de rappel",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
 MONTHS = (
@@ -76,7 +79,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "proposition", "orientation", "besoin"
+    kind: str  # "visite", "lettre", "proposition", "orientation", "besoin", "rappel"
     channel: str
     by_id: int | None
     by: str
@@ -272,7 +275,22 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 need_ref=need.ref,
             )
         )
-    order = {"besoin": 0, "visite": 1, "lettre": 2, "proposition": 3, "orientation": 4}
+    for callback in session.scalars(
+        select(CallbackRequest).where(CallbackRequest.company_id == company_id)
+    ):
+        events.append(
+            ContactEvent(
+                on=_day(callback.created_at),
+                kind="rappel",
+                channel="demande_de_rappel",
+                by_id=None,
+                by=callback.name,
+                summary="L'entreprise a demandé à être rappelée"
+                + (" (rappelée)" if callback.done_at else ""),
+                counted=False,
+            )
+        )
+    order = {"besoin": 0, "rappel": 0, "visite": 1, "lettre": 2, "proposition": 3, "orientation": 4}
     events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
     return events
 
