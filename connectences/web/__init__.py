@@ -48,6 +48,8 @@ BLUEPRINTS = (
     "connectences.web.library_admin",
     "connectences.web.library",
     "connectences.web.observatory",
+    "connectences.web.content",
+    "connectences.web.content_staff",
 )
 
 
