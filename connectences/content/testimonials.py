@@ -142,8 +142,9 @@ def check(session: Session, data: Mapping, *, today: date | None = None) -> dict
     if errors:
         raise TestimonialError(errors)
     if values["company_label"] is None and need is not None:
-        commune = territory.commune_label(need.company.commune)
-        values["company_label"] = f"{need.company.name}, {commune}"[:200]
+        commune = territory.get_commune(need.company.commune)
+        where = f", {commune.name}" if commune else ""
+        values["company_label"] = f"{need.company.name}{where}"[:200]
     return values
 
 
