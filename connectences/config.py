@@ -126,7 +126,7 @@ class Defaults:
     # after) a new contact is a warning (prospection/pressure.py)
     CONTACT_WINDOW_DAYS = 30
     # Public "Être rappelé" form: requests accepted per address and per hour (then an hour's pause)
-    CALLBACK_MAX_PER_HOUR = 5
+    CALLBACK_MAX_REQUESTS = 5
     # Offline visits (the phone's queue and the prepared round, see prospection/offline.py)
     OFFLINE_ROUND_MAX_HOURS = 14  # a prepared round is wiped from the phone after this
     OFFLINE_ROUND_MAX_COMPANIES = 60

@@ -111,7 +111,7 @@ def test_a_request_is_on_the_timeline_and_not_counted_by_the_guard(auth):
 
 
 def test_the_form_is_throttled_per_address(client, app, team):
-    app.config["CALLBACK_MAX_PER_HOUR"] = 3
+    app.config["CALLBACK_MAX_REQUESTS"] = 3
     try:
         for n in range(3):
             response = client.post(
@@ -131,7 +131,7 @@ def test_the_form_is_throttled_per_address(client, app, team):
         assert other.status_code == 302
         assert count(CallbackRequest) == 4
     finally:
-        app.config["CALLBACK_MAX_PER_HOUR"] = 5
+        app.config["CALLBACK_MAX_REQUESTS"] = 5
 
 
 def test_the_lock_ends_after_an_hour(team):

@@ -137,7 +137,7 @@ def submit(
 ) -> CallbackRequest:
     """Record a request from the public form, route it and mail its animateur.
 
-    Raises ``TooManyRequests`` when the address already sent ``CALLBACK_MAX_PER_HOUR``
+    Raises ``TooManyRequests`` when the address already sent ``CALLBACK_MAX_REQUESTS``
     requests within the hour (nothing is written), ``CallbackError`` for invalid data.
     """
     now = now or utcnow()
@@ -159,7 +159,7 @@ def submit(
     session.add(request)
     session.flush()
     throttle.record_failure(
-        session, key, throttle.form_policy(config.integer("CALLBACK_MAX_PER_HOUR")), now
+        session, key, throttle.form_policy(config.integer("CALLBACK_MAX_REQUESTS")), now
     )
     _notify(session, request, animateur)
     return request
