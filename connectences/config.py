@@ -165,6 +165,9 @@ class Defaults:
     COMPANY_CONTACT_RETENTION_MONTHS = 36
     MAIL_BODY_RETENTION_DAYS = 365
     MAIL_FAILED_RETENTION_DAYS = 90
+    # Call-back requests (docs/rgpd.md T10): a name and a phone number, deleted a year
+    # after the request (the animateur records what followed as a visit).
+    CALLBACK_RETENTION_MONTHS = 12
     # The observatory's figures are computed again after this long even when no need
     # changed (see observatory/cache.py); the page says when they were computed.
     OBSERVATORY_CACHE_SECONDS = 300

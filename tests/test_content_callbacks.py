@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 
 from connectences.content import callbacks
 from connectences.extensions import db
@@ -182,3 +183,20 @@ def test_confirmation_page_names_the_animateur_and_the_request_is_on_their_follo
     assert other.post(f"/animateur/contenus/rappels/{request_id}").status_code == 404
     assert staff.post(f"/animateur/contenus/rappels/{request_id}").status_code == 302
     assert "Demandes de rappel (0)" in main_of(staff.get("/animateur/relances"))
+
+
+def test_retention_deletes_requests_a_year_old(team):
+    from connectences.jobs.registry import JOBS_BY_ID
+    from connectences.jobs.runner import execute
+
+    old = callbacks.submit(db.session, FORM, ip="a", now=datetime(2025, 11, 30, 9, 0, tzinfo=UTC))
+    recent = callbacks.submit(db.session, FORM, ip="b", now=datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
+    db.session.commit()
+    old_id, recent_id = old.id, recent.id
+    now = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=now, dry_run=False)
+    assert counts["callback_requests_deleted"] == 1
+    db.session.expire_all()
+    assert db.session.get(CallbackRequest, old_id) is None
+    assert db.session.get(CallbackRequest, recent_id) is not None

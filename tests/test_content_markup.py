@@ -26,6 +26,7 @@ def elements(html: str) -> list[tuple[str, dict]]:
     parser.feed(html)
     return parser.found
 
+
 HOSTILE = [
     "<script>alert(1)</script>",
     "<iframe src='https://evil.example'></iframe>",

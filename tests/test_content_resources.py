@@ -17,7 +17,7 @@ from connectences.mail import MailKind
 from connectences.models import JobNotice, OutboxMessage, Resource
 from connectences.prospection.naf import naf_section
 from tests import factories
-from tests.helpers import count, main_of, make_company, mails_to
+from tests.helpers import count, mails_to, main_of, make_company
 
 TODAY = date(2026, 12, 5)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from connectences import config, territory, vocab
@@ -228,3 +228,11 @@ def for_company(session: Session, company_id: int) -> list[CallbackRequest]:
             .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
         )
     )
+
+
+def delete_old(session: Session, before: datetime) -> int:
+    """Delete the requests made before ``before`` (their name and phone go with them);
+    how many. Run by the ``data_retention`` job with ``CALLBACK_RETENTION_MONTHS``."""
+    return session.execute(
+        delete(CallbackRequest).where(CallbackRequest.created_at < before)
+    ).rowcount

@@ -22,7 +22,7 @@ from connectences import config, vocab
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
-from connectences.content import resources
+from connectences.content import callbacks, resources
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
@@ -430,7 +430,8 @@ def data_retention(ctx: JobContext) -> dict:
       contact with it, visits ``VISIT_RETENTION_MONTHS`` (36) after their date: deleted
       (prospection.retention);
     - sent mails' bodies after ``MAIL_BODY_RETENTION_DAYS`` (365): blanked; mails given
-      up after ``MAIL_FAILED_RETENTION_DAYS`` (90): deleted (mail.retention).
+      up after ``MAIL_FAILED_RETENTION_DAYS`` (90): deleted (mail.retention);
+    - call-back requests ``CALLBACK_RETENTION_MONTHS`` (12) after they were made: deleted.
 
     What was erased is counted in one audit entry (none when nothing was). A dry run
     (``jobs run ID``, the default) counts the same and rolls everything back.
@@ -480,6 +481,9 @@ def data_retention(ctx: JobContext) -> dict:
     )
     counts["mail_failed_deleted"] = mail_retention.delete_failed(
         session, ctx.now - config.duration("MAIL_FAILED_RETENTION_DAYS")
+    )
+    counts["callback_requests_deleted"] = callbacks.delete_old(
+        session, months_before(ctx.now, config.integer("CALLBACK_RETENTION_MONTHS"))
     )
     erased = {key: value for key, value in counts.items() if value and key != "warned"}
     if erased:

@@ -29,11 +29,13 @@ from connectences.web.access import public
 from connectences.web.navigation import PUBLIC_NAV, PUBLIC_PAGES
 
 bp = Blueprint("content", __name__)
-for _entry in (
-    ("Ressources pour les entreprises", "content.resources"),
-    ("Qui fait quoi", "content.who_does_what"),
-    ("Témoignages", "content.testimonials"),
-    ("Être rappelé", "content.callback"),
+for _entry in reversed(
+    (
+        ("Être rappelé", "content.callback"),
+        ("Ressources pour les entreprises", "content.resources"),
+        ("Qui fait quoi", "content.who_does_what"),
+        ("Témoignages", "content.testimonials"),
+    )
 ):
     if _entry not in PUBLIC_PAGES:
         PUBLIC_PAGES.insert(2, _entry)

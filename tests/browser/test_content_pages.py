@@ -68,7 +68,9 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
     page.get_by_label("Thème").select_option("saisonniers")
     with page.expect_navigation():
         page.get_by_role("button", name="Rechercher").click()
-    assert page.locator("#titre-liste").inner_text() == "1 ressource correspondant à votre recherche"
+    assert (
+        page.locator("#titre-liste").inner_text() == "1 ressource correspondant à votre recherche"
+    )
     assert page.get_by_role("link", name="L'entretien professionnel en 5 questions").count() == 0
     blocking += check(page, "ressources-filtre-390", "ressources filtrées (390 px)")
 
