@@ -11,6 +11,8 @@ import time_machine
 
 from connectences.content import callbacks
 from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
 from connectences.mail import MailKind
 from connectences.models import CallbackRequest
 from connectences.prospection.pressure import company_timeline, contact_pressure
@@ -186,9 +188,6 @@ def test_confirmation_page_names_the_animateur_and_the_request_is_on_their_follo
 
 
 def test_retention_deletes_requests_a_year_old(team):
-    from connectences.jobs.registry import JOBS_BY_ID
-    from connectences.jobs.runner import execute
-
     old = callbacks.submit(db.session, FORM, ip="a", now=datetime(2025, 11, 30, 9, 0, tzinfo=UTC))
     recent = callbacks.submit(db.session, FORM, ip="b", now=datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
     db.session.commit()

@@ -65,12 +65,13 @@ def test_typed_html_is_shown_as_text_not_dropped_silently():
 def test_ordinary_markdown_keeps_its_structure_and_safe_links():
     html = str(
         render_markdown(
-            "# Aide à l'embauche\n\n**Montant** : 4 000 €\n\n- un\n- deux\n\n"
+            "# Aide à l'embauche\n\n### Montant\n\n**Montant** : 4 000 €\n\n- un\n- deux\n\n"
             "[Site de la Région](https://www.nouvelle-aquitaine.fr) · [écrire](mailto:a@b.fr)"
         )
     )
-    # The page's title is its only <h1>: headings move one level down.
+    # The page's title is its only <h1>: a level-1 heading becomes a section heading.
     assert "<h1" not in html and "<h2>Aide à l'embauche</h2>" in html
+    assert "<h3>Montant</h3>" in html
     assert "<strong>Montant</strong>" in html
     assert "<ul>" in html and "<li>deux</li>" in html
     assert 'href="https://www.nouvelle-aquitaine.fr"' in html

@@ -99,7 +99,7 @@ def test_public_pages_hide_an_expired_resource(client):
     assert client.get("/ressources/aide-echue").status_code == 404
     shown = client.get("/ressources/aide-en-cours")
     assert shown.status_code == 200
-    assert "<h3>Montant</h3>" in shown.get_data(as_text=True)
+    assert "<h2>Montant</h2>" in shown.get_data(as_text=True)
     assert "<script>x()" not in shown.get_data(as_text=True)
 
 

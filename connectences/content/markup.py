@@ -21,7 +21,8 @@ ALLOWED_TAGS = frozenset(
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
-_HEADING = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h4", "h5": "h4", "h6": "h4"}
+# "#" and "##" both give a section heading under the title; deeper levels stop at h4.
+_HEADING = {"h1": "h2", "h5": "h4", "h6": "h4"}
 
 
 @cache
@@ -51,8 +52,8 @@ def sanitize_html(html: str) -> str:
 
 
 def render_markdown(text: str | None) -> Markup:
-    """Safe HTML for a page from Markdown written by a person (headings shifted one
-    level down so that the page's title stays the only level 1)."""
+    """Safe HTML for a page from Markdown written by a person (a level-1 heading becomes
+    level 2, so that the page's title stays its only level 1)."""
     return Markup(sanitize_html(_parser().render(text or "")))  # noqa: S704 — sanitised just above by nh3
 
 
