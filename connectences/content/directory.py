@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -20,8 +19,9 @@ from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import STAFF_ROLES, may_propose_directory_entry
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone
+from connectences.content import fields
 from connectences.errors import DomainError
-from connectences.listing import ListFilters, text_arg
+from connectences.listing import ListFilters, choice_arg, text_arg
 from connectences.models import DirectoryEntry, Operator, Partner, User, utcnow
 from connectences.territory.text import fold
 
@@ -70,18 +70,16 @@ def published_values(entry: DirectoryEntry) -> dict:
 def check(data: Mapping) -> dict:
     """The entry's values from a form; ``DirectoryError`` with French messages per field."""
     errors: dict[str, str] = {}
-    values: dict = {}
-    for name, label, limit in (
-        ("offer", "ce que votre structure propose aux entreprises", TEXT_MAX),
-        ("audience", "à qui vous vous adressez", TEXT_MAX),
-        ("address", "", 300),
-    ):
-        text = str(data.get(name) or "").strip()
-        if label and not text:
-            errors[name] = f"Indiquez {label}."
-        elif len(text) > limit:
-            errors[name] = f"{limit} caractères au plus ({len(text)} saisis)."
-        values[name] = text or None
+    values = fields.texts(
+        data,
+        (
+            ("offer", "ce que votre structure propose aux entreprises", TEXT_MAX),
+            ("audience", "à qui vous vous adressez", TEXT_MAX),
+        ),
+        errors,
+        squash=False,
+    )
+    values.update(fields.texts(data, (("address", "", 300),), errors))
     topics = [t for t in dict.fromkeys(data.get("topics") or []) if t]
     if any(t not in TOPICS for t in topics):
         errors["topics"] = "Choisissez parmi les thèmes proposés."
@@ -94,12 +92,7 @@ def check(data: Mapping) -> dict:
         values["email"] = clean_email(data.get("email"))
     except InvalidEmail as error:
         errors["email"] = error.message
-    website = str(data.get("website") or "").strip()
-    if website:
-        parts = urlsplit(website)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(website) > 300:
-            errors["website"] = "Indiquez une adresse web complète, commençant par https://."
-    values["website"] = website or None
+    values["website"] = fields.web_address(data, "website", 300, errors)
     if not errors and not (values.get("phone") or values.get("email")):
         errors["phone"] = "Indiquez au moins un téléphone ou une adresse e-mail pour vous joindre."
     if errors:
@@ -182,14 +175,11 @@ class DirectoryFilters(ListFilters):
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> DirectoryFilters:
-        kind = text_arg(args, "type", 20)
-        topic = text_arg(args, "theme", 40)
-        epci = text_arg(args, "intercommunalite", 9)
         return cls(
             text=text_arg(args, "q", 100),
-            kind=kind if kind in KIND_ARGS else "",
-            topic=topic if topic in TOPICS else "",
-            epci=epci if epci in territory.PAYS_EPCIS else "",
+            kind=choice_arg(args, "type", KIND_ARGS),
+            topic=choice_arg(args, "theme", TOPICS),
+            epci=choice_arg(args, "intercommunalite", territory.PAYS_EPCIS),
         )
 
 

@@ -11,19 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.clock import local_today
+from connectences.content import fields
 from connectences.content.markup import plain_text
 from connectences.errors import DomainError
-from connectences.listing import ListFilters, text_arg
+from connectences.listing import ListFilters, choice_arg, text_arg
 from connectences.models import Company, Resource, User
 from connectences.prospection.naf import SECTION_LABELS, naf_section
-from connectences.prospection.visits import VisitError, parse_date
 from connectences.territory.text import fold
 from connectences.text import slug as slug_of
 
@@ -161,16 +160,12 @@ class ResourceFilters(ListFilters):
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> ResourceFilters:
-        def known(name: str, choices) -> str:
-            value = text_arg(args, cls.ARGS[name], 20)
-            return value if value in choices else ""
-
         return cls(
             text=text_arg(args, "q", 100),
-            topic=known("topic", TOPICS),
-            naf_section=known("naf_section", SECTION_LABELS),
-            size_band=known("size_band", SIZE_BANDS),
-            epci=known("epci", territory.PAYS_EPCIS),
+            topic=choice_arg(args, "theme", TOPICS),
+            naf_section=choice_arg(args, "secteur", SECTION_LABELS),
+            size_band=choice_arg(args, "taille", SIZE_BANDS),
+            epci=choice_arg(args, "intercommunalite", territory.PAYS_EPCIS),
         )
 
     @property
@@ -232,32 +227,19 @@ def check(data: Mapping, *, today: date | None = None) -> dict:
     """The resource's values from a form (``data``: field -> text or list); raises
     ``ResourceError`` with a French message per field."""
     errors: dict[str, str] = {}
-    values: dict = {}
-    for name, label, limit in (
-        ("title", "le titre", 200),
-        ("summary", "le résumé (une ou deux phrases)", 400),
-        ("source", "la source (qui porte l'aide ou d'où vient l'information)", 300),
-    ):
-        text = " ".join(str(data.get(name) or "").split())
-        if not text:
-            errors[name] = f"Indiquez {label}."
-        elif len(text) > limit:
-            errors[name] = f"{limit} caractères au plus ({len(text)} saisis)."
-        values[name] = text
-    body = str(data.get("body") or "").strip()
-    if not body:
-        errors["body"] = "Écrivez le texte de la ressource."
-    elif len(body) > BODY_MAX:
-        errors["body"] = f"{BODY_MAX} caractères au plus ({len(body)} saisis)."
-    values["body"] = body
-    url = str(data.get("source_url") or "").strip()
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-            errors["source_url"] = (
-                "Indiquez une adresse web complète, commençant par https:// (500 caractères au plus)."
-            )
-    values["source_url"] = url or None
+    values = fields.texts(
+        data,
+        (
+            ("title", "le titre", 200),
+            ("summary", "le résumé (une ou deux phrases)", 400),
+            ("source", "la source (qui porte l'aide ou d'où vient l'information)", 300),
+        ),
+        errors,
+    )
+    values.update(
+        fields.texts(data, (("body", "le texte de la ressource", BODY_MAX),), errors, squash=False)
+    )
+    values["source_url"] = fields.web_address(data, "source_url", 500, errors)
     values["topics"] = _choices(data.get("topics"), TOPICS, "topics", "Thème", errors)
     if not values["topics"] and "topics" not in errors:
         errors["topics"] = "Choisissez au moins un thème."
@@ -270,20 +252,16 @@ def check(data: Mapping, *, today: date | None = None) -> dict:
     values["epcis"] = _choices(
         data.get("epcis"), territory.PAYS_EPCIS, "epcis", "Intercommunalité", errors
     )
-    try:
-        valid_until = parse_date(data.get("valid_until"), "valid_until", "Date de validité")
-    except VisitError as error:
-        errors.update(error.errors)
-        valid_until = None
-    else:
-        if valid_until is None:
-            errors["valid_until"] = (
-                "Indiquez jusqu'à quand la ressource est valable (date de fin de l'aide, "
-                "ou date à laquelle la relire)."
-            )
-        elif valid_until < (today or local_today()):
-            errors["valid_until"] = "Cette date est passée : la ressource ne serait pas publiée."
-    values["valid_until"] = valid_until
+    values["valid_until"] = fields.day(
+        data,
+        "valid_until",
+        "Date de validité",
+        "Indiquez jusqu'à quand la ressource est valable (date de fin de l'aide, "
+        "ou date à laquelle la relire).",
+        errors,
+    )
+    if values["valid_until"] and values["valid_until"] < (today or local_today()):
+        errors["valid_until"] = "Cette date est passée : la ressource ne serait pas publiée."
     values["published"] = str(data.get("published") or "") in ("1", "on", "true", "True")
     if errors:
         raise ResourceError(errors)

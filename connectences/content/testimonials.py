@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from connectences import territory
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
-from connectences.content import photos
+from connectences.content import fields, photos
 from connectences.errors import DomainError
 from connectences.models import Need, Testimonial, User, utcnow
-from connectences.prospection.visits import VisitError, parse_date
 
 # Where the owner agreed that the story be shown.
 SCOPES: dict[str, str] = {
@@ -94,26 +93,18 @@ def check(session: Session, data: Mapping, *, today: date | None = None) -> dict
     """The testimonial's values from a form; ``TestimonialError`` (French, per field)."""
     today = today or local_today()
     errors: dict[str, str] = {}
-    values: dict = {}
-    for name, label, limit, required in (
-        ("title", "le titre", 200, True),
-        ("company_label", "l'entreprise telle qu'elle sera présentée", 200, False),
-        ("consent_by", "qui a donné son accord écrit (nom et fonction)", 200, True),
-        ("consent_note", "la trace de l'accord", 500, False),
-        ("photo_alt", "la description de la photo", 300, False),
-    ):
-        text = " ".join(str(data.get(name) or "").split())
-        if required and not text:
-            errors[name] = f"Indiquez {label}."
-        elif len(text) > limit:
-            errors[name] = f"{limit} caractères au plus ({len(text)} saisis)."
-        values[name] = text or None
-    body = str(data.get("body") or "").strip()
-    if not body:
-        errors["body"] = "Écrivez le témoignage."
-    elif len(body) > BODY_MAX:
-        errors["body"] = f"{BODY_MAX} caractères au plus ({len(body)} saisis)."
-    values["body"] = body
+    values = fields.texts(
+        data,
+        (
+            ("title", "le titre", 200),
+            ("company_label", "", 200),
+            ("consent_by", "qui a donné son accord écrit (nom et fonction)", 200),
+            ("consent_note", "", 500),
+            ("photo_alt", "", 300),
+        ),
+        errors,
+    )
+    values.update(fields.texts(data, (("body", "le témoignage", BODY_MAX),), errors, squash=False))
     need_ref = str(data.get("need_ref") or "").strip()
     need = session.scalar(select(Need).where(Need.ref == need_ref)) if need_ref else None
     if not need_ref:
@@ -121,16 +112,11 @@ def check(session: Session, data: Mapping, *, today: date | None = None) -> dict
     elif need is None:
         errors["need_ref"] = f"Aucun besoin n'a la référence « {need_ref[:60]} »."
     values["need"] = need
-    try:
-        consent_on = parse_date(data.get("consent_on"), "consent_on", "Date de l'accord")
-    except VisitError as error:
-        errors.update(error.errors)
-        consent_on = None
-    else:
-        if consent_on is None:
-            errors["consent_on"] = "Indiquez la date de l'accord écrit."
-        elif consent_on > today:
-            errors["consent_on"] = "La date de l'accord ne peut pas être dans le futur."
+    consent_on = fields.day(
+        data, "consent_on", "Date de l'accord", "Indiquez la date de l'accord écrit.", errors
+    )
+    if consent_on and consent_on > today:
+        errors["consent_on"] = "La date de l'accord ne peut pas être dans le futur."
     values["consent_on"] = consent_on
     scope = [s for s in dict.fromkeys(data.get("consent_scope") or []) if s]
     if any(s not in SCOPES for s in scope):

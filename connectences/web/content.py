@@ -53,6 +53,16 @@ def _pays_communes() -> list[str]:
 # --- resources ---------------------------------------------------------------------------
 
 
+def resource_labels() -> dict:
+    """The words of a resource's topics and aims, for the public and the staff's pages."""
+    return {
+        "topics": resources.TOPICS,
+        "sections": SECTION_LABELS,
+        "sizes": resources.SIZE_BANDS,
+        "epcis": territory.PAYS_EPCIS,
+    }
+
+
 @bp.route("/ressources", endpoint="resources")
 @public
 def resources_page():
@@ -61,10 +71,7 @@ def resources_page():
         "content/resources.html",
         filters=filters,
         found=resources.search(db.session, filters),
-        topics=resources.TOPICS,
-        sections=SECTION_LABELS,
-        sizes=resources.SIZE_BANDS,
-        epcis=territory.PAYS_EPCIS,
+        **resource_labels(),
     )
 
 
@@ -78,10 +85,7 @@ def resource(slug: str):
         "content/resource.html",
         resource=found,
         body=render_markdown(found.body),
-        topics=resources.TOPICS,
-        sections=SECTION_LABELS,
-        sizes=resources.SIZE_BANDS,
-        epcis=territory.PAYS_EPCIS,
+        **resource_labels(),
     )
 
 
@@ -118,11 +122,16 @@ def testimonial_photo(testimonial_id: int):
     shown = testimonials.get_public(db.session, testimonial_id)
     if shown is None or not shown.photo:
         abort(404)
+    return photo_response(shown.photo)
+
+
+def photo_response(stored_name: str):
+    """A stored testimonial photo (a JPEG re-encoded on upload, content/photos.py), never
+    sniffed as anything else, checked again at each visit (a withdrawal is immediate)."""
     try:
-        data = photos.read_photo(shown.photo)
+        data = photos.read_photo(stored_name)
     except FileNotFoundError:
         abort(404)
-    # A JPEG re-encoded on upload (content/photos.py), never sniffed as anything else.
     response = make_response(data)
     response.headers["Content-Type"] = "image/jpeg"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -20,7 +19,6 @@ from flask import (
 )
 from flask_login import current_user
 
-from connectences import territory
 from connectences.clock import local_today
 from connectences.content import callbacks, directory, photos
 from connectences.content import resources as resource_rules
@@ -28,8 +26,8 @@ from connectences.content import testimonials as testimonial_rules
 from connectences.content.markup import render_markdown
 from connectences.extensions import db
 from connectences.models import CallbackRequest, DirectoryEntry, Resource, Testimonial
-from connectences.prospection.naf import SECTION_LABELS
 from connectences.web.access import guard_blueprint
+from connectences.web.content import photo_response, resource_labels
 from connectences.web.navigation import NAV_GROUPS, add_nav
 
 bp = Blueprint("content_staff", __name__, url_prefix="/animateur/contenus")
@@ -90,10 +88,7 @@ def _render_resource(data: dict, errors: dict, resource: Resource | None, status
             error_list=ordered,
             resource=resource,
             preview=render_markdown(data.get("body")) if data.get("body") else None,
-            topics=resource_rules.TOPICS,
-            sections=SECTION_LABELS,
-            sizes=resource_rules.SIZE_BANDS,
-            epcis=territory.PAYS_EPCIS,
+            **resource_labels(),
             today=local_today().isoformat(),
         ),
         status,
@@ -240,14 +235,7 @@ def testimonial_photo(testimonial_id: int):
     testimonial = db.session.get(Testimonial, testimonial_id)
     if testimonial is None or not testimonial.photo:
         abort(404)
-    try:
-        data = photos.read_photo(testimonial.photo)
-    except FileNotFoundError:
-        abort(404)
-    response = make_response(data)
-    response.headers["Content-Type"] = "image/jpeg"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(testimonial.photo)
 
 
 # --- "Qui fait quoi": proposals to validate ---------------------------------------------
