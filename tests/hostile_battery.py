@@ -32,10 +32,12 @@ from connectences.cvtheque import bulk_import, consent, files
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import (
+    CallbackRequest,
     Candidate,
     Commitment,
     Company,
     CompanyContact,
+    DirectoryEntry,
     FollowUpPoint,
     Lead,
     LeadCandidate,
@@ -47,6 +49,8 @@ from connectences.models import (
     Placement,
     PlacementNeed,
     Referral,
+    Resource,
+    Testimonial,
     Visit,
 )
 from connectences.needs import links
@@ -284,6 +288,35 @@ def make_world(app, auth, tmp_path) -> World:
     )
     bulk_import.confirm(db.session, done, actor=users["animateur"])  # its error file
     invitation = accounts.invite(db.session, "invitee@exemple.fr", "animateur", None, None)
+    # What the platform tells companies (#15): a public resource, a testimonial shown on
+    # the site, an operator's proposed entry and a call-back request for the animateur.
+    resource = Resource(
+        slug="aide-embauche",
+        title="Aide à l'embauche",
+        summary="Résumé",
+        body="## Texte",
+        topics=["recrutement"],
+        source="État",
+        valid_until=date(2099, 1, 1),
+        published=True,
+    )
+    testimonial = Testimonial(
+        title="Témoignage",
+        company_label="Entreprise",
+        body="Texte",
+        company_id=c1.id,
+        need_id=n1.id,
+        consent_by="La gérante",
+        consent_on=date(2026, 11, 1),
+        consent_scope=["site", "lettre"],
+        published=True,
+    )
+    entry = DirectoryEntry(operator_id=ge.id, proposed={"offer": "Offre", "audience": "TPE"})
+    callback = CallbackRequest(
+        name="Marie", phone="0612345678", best_time="matin", topic="recrutement",
+        animateur_id=users["animateur"].id,
+    )  # fmt: skip
+    db.session.add_all([resource, testimonial, entry, callback])
     db.session.commit()
 
     secret = app.secret_key
@@ -300,6 +333,12 @@ def make_world(app, auth, tmp_path) -> World:
             "library_admin:token": batch.token,
             "library_admin.import_errors:token": done.token,
             "directory:ref": "c1",
+            "content:slug": resource.slug,
+            "content:testimonial_id": testimonial.id,
+            "content_staff:resource_id": resource.id,
+            "content_staff:testimonial_id": testimonial.id,
+            "content_staff:entry_id": entry.id,
+            "content_staff:request_id": callback.id,
             "directory:contact_id": contact.id,
             "visits:visit_id": visit.id,
             "operators:ref": "p1",

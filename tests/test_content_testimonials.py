@@ -48,7 +48,7 @@ def form(**overrides) -> dict:
         "consent_by": "Marie Durand, gérante",
         "consent_on": "2026-11-12",
         "consent_scope": ["site", "lettre"],
-        "consent_note": "Courriel du 12/11",
+        "consent_note": "E-mail du 12/11",
         "published": "1",
         **overrides,
     }

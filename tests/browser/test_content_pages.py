@@ -17,41 +17,28 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def resources(live_server):
-    """Two published resources in the live server's database (removed afterwards)."""
+    """A resource with a script typed in its Markdown, beside the demo's (removed afterwards)."""
     with live_server.app.app_context():
-        for slug, title, topics, body in (
-            (
-                "prime-embauche-saisonniers",
-                "Prime à l'embauche de saisonniers",
-                ["saisonniers", "aides_relance"],
-                "## Qui peut en bénéficier ?\n\nLes TPE **de moins de 11 salariés**.\n\n"
-                "- un contrat de 3 mois au moins\n- [la fiche officielle](https://www.service-public.fr)"
-                "\n\n<script>alert('piège')</script>",
-            ),
-            (
-                "entretien-professionnel",
-                "L'entretien professionnel en 5 questions",
-                ["rh_reglementation"],
-                "Tous les deux ans, pour chaque salarié.",
-            ),
-        ):
-            db.session.add(
-                Resource(
-                    slug=slug,
-                    title=title,
-                    summary=f"En bref : {title.lower()}.",
-                    body=body,
-                    topics=topics,
-                    source="Région Nouvelle-Aquitaine",
-                    valid_until=date(2099, 12, 31),
-                    published=True,
-                )
+        db.session.add(
+            Resource(
+                slug="prime-embauche-saisonniers",
+                title="Prime à l'embauche de saisonniers",
+                summary="En bref : une prime pour un premier contrat saisonnier.",
+                body="## Qui peut en bénéficier ?\n\nLes TPE **de moins de 11 salariés**.\n\n"
+                "- un contrat de 3 mois au moins\n"
+                "- [la fiche officielle](https://www.service-public.fr)\n\n"
+                "<script>alert('piège')</script>",
+                topics=["saisonniers", "aides_relance"],
+                source="Région Nouvelle-Aquitaine",
+                valid_until=date(2099, 12, 31),
+                published=True,
             )
+        )
         db.session.commit()
         db.session.remove()
     yield
     with live_server.app.app_context():
-        db.session.query(Resource).delete()
+        db.session.query(Resource).filter(Resource.slug == "prime-embauche-saisonniers").delete()
         db.session.commit()
         db.session.remove()
 
@@ -65,13 +52,15 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
     page.goto(live_server.url + path_of(live_server, "content.resources"))
     assert page.get_by_role("heading", level=1).inner_text() == "Ressources pour les entreprises"
     blocking += check(page, "ressources-390", "ressources (390 px)")
+    page.get_by_label("Recherche").fill("prime")
     page.get_by_label("Thème").select_option("saisonniers")
     with page.expect_navigation():
         page.get_by_role("button", name="Rechercher").click()
     assert (
         page.locator("#titre-liste").inner_text() == "1 ressource correspondant à votre recherche"
     )
-    assert page.get_by_role("link", name="L'entretien professionnel en 5 questions").count() == 0
+    # The demo's other resources on seasonal work do not speak of a "prime".
+    assert page.get_by_role("link", name="Recruter et loger ses saisonniers").count() == 0
     blocking += check(page, "ressources-filtre-390", "ressources filtrées (390 px)")
 
     with page.expect_navigation():
