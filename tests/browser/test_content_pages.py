@@ -52,7 +52,7 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
     page.goto(live_server.url + path_of(live_server, "content.resources"))
     assert page.get_by_role("heading", level=1).inner_text() == "Ressources pour les entreprises"
     blocking += check(page, "ressources-390", "ressources (390 px)")
-    page.get_by_label("Recherche").fill("prime")
+    page.get_by_role("searchbox", name="Recherche").fill("prime")
     page.get_by_label("Thème").select_option("saisonniers")
     with page.expect_navigation():
         page.get_by_role("button", name="Rechercher").click()
