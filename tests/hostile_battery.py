@@ -24,10 +24,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from PIL import Image
 from sqlalchemy import event, select
 
 from connectences import accounts
 from connectences.accounts import api_tokens
+from connectences.content import photos
 from connectences.cvtheque import bulk_import, consent, files
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
@@ -178,6 +180,13 @@ class World:
         return self.tmp / "cv"
 
 
+def _photo() -> bytes:
+    """A small JPEG for the testimonial's photo pages."""
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300), (30, 90, 140)).save(out, "JPEG")
+    return out.getvalue()
+
+
 def make_world(app, auth, tmp_path) -> World:
     """The records the battery works on: one of each kind, each role's user, every token."""
     factories.load(
@@ -310,6 +319,8 @@ def make_world(app, auth, tmp_path) -> World:
         consent_on=date(2026, 11, 1),
         consent_scope=["site", "lettre"],
         published=True,
+        photo=photos.store_photo(db.session, _photo()),
+        photo_alt="La gérante",
     )
     entry = DirectoryEntry(operator_id=ge.id, proposed={"offer": "Offre", "audience": "TPE"})
     callback = CallbackRequest(

@@ -180,3 +180,9 @@ def test_public_filters_by_kind_topic_and_intercommunality(auth):
     ge.active = False
     db.session.commit()
     assert names() == ["Mission Locale"]
+
+
+def test_an_empty_entry_opens_with_empty_fields(client, auth):
+    auth.login("partner")
+    page = client.get("/partenaire/fiche").get_data(as_text=True)
+    assert 'value="None"' not in page and ">None<" not in page

@@ -42,7 +42,8 @@ def own_entry_page(kind: str, endpoint: str):
     action = url_for(endpoint)
     if request.method == "GET":
         db.session.commit()  # the empty entry, created on first visit
-        data = dict(entry.proposed or directory.published_values(entry))
+        shown = entry.proposed or directory.published_values(entry)
+        data = {name: value if value is not None else "" for name, value in shown.items()}
         return _render(entry, organisation, data, {}, action)
     data = {name: (request.form.get(name) or "") for name in FORM_FIELDS}
     data["topics"] = request.form.getlist("topics")
