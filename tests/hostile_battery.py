@@ -793,14 +793,16 @@ def blind_reason(rule, role: str) -> str | None:
 
 
 def check_mail_and_files(world: World, out: Outcome) -> None:
-    """No line break in a queued mail's headers, no file outside the CV folder."""
+    """No line break in a queued mail's headers, no file outside the CV and photo folders."""
     for message in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
         for part in (message.to, message.subject, message.reply_to or ""):
             if any(ch in part for ch in "\r\n\u2028\u0085"):
                 out.failures.append(f"mail header with a line break: {part!r}")
     for path in world.tmp.rglob("*"):
         in_cv_folder = path.parent == world.cv_dir and path.name.endswith(".pdf")
-        expected = in_cv_folder or path.suffix in (".sqlite3", ".log") or "secret_key" in path.name
+        # The world's testimonial photo, re-encoded into each instance's photos folder.
+        in_photo_folder = path.parent.name == "photos" and path.suffix == ".jpg"
+        expected = in_cv_folder or in_photo_folder or path.suffix in (".sqlite3", ".log") or "secret_key" in path.name
         if path.is_file() and not expected:
             out.failures.append(f"unexpected file written: {path}")
 
