@@ -17,7 +17,7 @@ from connectences.mail import MailKind
 from connectences.models import JobNotice, OutboxMessage, Resource
 from connectences.prospection.naf import naf_section
 from tests import factories
-from tests.helpers import count, mails_to, main_of, make_company
+from tests.helpers import count, mails_to, main_of, make_company, page_text
 
 TODAY = date(2026, 12, 5)
 
@@ -240,3 +240,18 @@ def test_no_mail_of_the_expiry_kind_without_an_author():
     add("Orpheline", valid_until=date(2026, 3, 1))
     assert run_expiry(datetime(2026, 3, 2, 7, 0, tzinfo=UTC)) == {"expired": 1, "mails": 0}
     assert count(OutboxMessage) == 0
+
+
+def test_menus_and_footer_lead_to_the_content_pages(client, app, auth):
+    footer = client.get("/").get_data(as_text=True)
+    for path in ("/ressources", "/qui-fait-quoi", "/temoignages", "/etre-rappele"):
+        assert f'href="{path}"' in footer, path
+    assert "Être rappelé" in page_text(client.get("/plan-du-site"))
+    auth.login("animateur")
+    staff = client.get("/animateur").get_data(as_text=True)
+    assert "<summary>Contenus</summary>" in staff
+    for path in ("ressources", "temoignages", "qui-fait-quoi"):
+        assert f'href="/animateur/contenus/{path}"' in staff, path
+    member = app.test_client()
+    auth.login("operator", client=member)
+    assert 'href="/operateur/fiche"' in member.get("/operateur").get_data(as_text=True)

@@ -28,7 +28,7 @@ from connectences.extensions import db
 from connectences.models import CallbackRequest, DirectoryEntry, Resource, Testimonial
 from connectences.web.access import guard_blueprint
 from connectences.web.content import photo_response, resource_labels
-from connectences.web.navigation import NAV_GROUPS, add_nav
+from connectences.web.navigation import add_nav
 
 bp = Blueprint("content_staff", __name__, url_prefix="/animateur/contenus")
 guard_blueprint(bp, "animateur", "admin")
@@ -36,12 +36,6 @@ for _role in ("animateur", "admin"):
     add_nav(_role, "Ressources", "content_staff.resources")
     add_nav(_role, "Témoignages", "content_staff.testimonials")
     add_nav(_role, "Qui fait quoi", "content_staff.directory_pending")
-for _endpoint in (
-    "content_staff.resources",
-    "content_staff.testimonials",
-    "content_staff.directory_pending",
-):
-    NAV_GROUPS[_endpoint] = "Contenus"
 
 RESOURCE_LISTS = ("topics", "naf_sections", "size_bands", "epcis")
 TESTIMONIAL_FIELDS = (
