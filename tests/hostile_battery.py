@@ -802,7 +802,12 @@ def check_mail_and_files(world: World, out: Outcome) -> None:
         in_cv_folder = path.parent == world.cv_dir and path.name.endswith(".pdf")
         # The world's testimonial photo, re-encoded into each instance's photos folder.
         in_photo_folder = path.parent.name == "photos" and path.suffix == ".jpg"
-        expected = in_cv_folder or in_photo_folder or path.suffix in (".sqlite3", ".log") or "secret_key" in path.name
+        expected = (
+            in_cv_folder
+            or in_photo_folder
+            or path.suffix in (".sqlite3", ".log")
+            or "secret_key" in path.name
+        )
         if path.is_file() and not expected:
             out.failures.append(f"unexpected file written: {path}")
 
