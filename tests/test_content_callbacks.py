@@ -199,3 +199,14 @@ def test_retention_deletes_requests_a_year_old(team):
     db.session.expire_all()
     assert db.session.get(CallbackRequest, old_id) is None
     assert db.session.get(CallbackRequest, recent_id) is not None
+
+
+def test_only_animateurs_close_a_request(client, auth, team):
+    sent = callbacks.submit(db.session, FORM, ip="192.0.2.1")
+    db.session.commit()
+    for role in ("admin", "operator", "partner", "company", "candidate", "territoire"):
+        auth.login(role)
+        assert client.post(f"/animateur/contenus/rappels/{sent.id}").status_code == 403, role
+        auth.logout()
+    db.session.refresh(sent)
+    assert sent.done_at is None

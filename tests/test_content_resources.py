@@ -255,3 +255,20 @@ def test_menus_and_footer_lead_to_the_content_pages(client, app, auth):
     member = app.test_client()
     auth.login("operator", client=member)
     assert 'href="/operateur/fiche"' in member.get("/operateur").get_data(as_text=True)
+
+
+def test_an_expired_resource_can_be_unpublished_without_a_new_date(client, auth):
+    author = auth.login("animateur")
+    resource = add("Aide échue", author=author, valid_until=date(2020, 1, 1))
+    form = valid_form(title="Aide échue", valid_until="2020-01-01", published="")
+    assert (
+        client.post(f"/animateur/contenus/ressources/{resource.id}", data=form).status_code == 302
+    )
+    db.session.refresh(resource)
+    assert resource.published is False
+    # Published again only with a date to come.
+    again = client.post(
+        f"/animateur/contenus/ressources/{resource.id}", data={**form, "published": "1"}
+    )
+    assert again.status_code == 422
+    assert "donnez une nouvelle date de validité" in page_text(again)

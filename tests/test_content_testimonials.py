@@ -101,10 +101,7 @@ def test_withdrawal_removes_it_everywhere_and_deletes_the_photo(client, app, aut
     photo_url = f"/temoignages/{testimonial.id}/photo.jpg"
     assert public.get(photo_url).status_code == 200
 
-    response = client.post(
-        f"/animateur/contenus/temoignages/{testimonial.id}/retrait",
-        data={"note": "Appel de la gérante"},
-    )
+    response = client.post(f"/animateur/contenus/temoignages/{testimonial.id}/retrait")
     assert response.status_code == 302
     db.session.refresh(testimonial)
     assert testimonial.withdrawn_at is not None and testimonial.photo is None

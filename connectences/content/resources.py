@@ -260,9 +260,17 @@ def check(data: Mapping, *, today: date | None = None) -> dict:
         "ou date à laquelle la relire).",
         errors,
     )
-    if values["valid_until"] and values["valid_until"] < (today or local_today()):
-        errors["valid_until"] = "Cette date est passée : la ressource ne serait pas publiée."
     values["published"] = str(data.get("published") or "") in ("1", "on", "true", "True")
+    # An expired resource may still be kept as a draft (unpublished) until it is checked.
+    if (
+        values["published"]
+        and values["valid_until"]
+        and values["valid_until"] < (today or local_today())
+    ):
+        errors["valid_until"] = (
+            "Cette date est passée : donnez une nouvelle date de validité, "
+            "ou décochez « Publier la ressource »."
+        )
     if errors:
         raise ResourceError(errors)
     return values

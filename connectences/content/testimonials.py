@@ -178,7 +178,7 @@ def update(
     return testimonial
 
 
-def withdraw(session: Session, testimonial: Testimonial, *, by: User, note: str = "") -> None:
+def withdraw(session: Session, testimonial: Testimonial, *, by: User) -> None:
     """The owner withdrew their agreement: the testimonial leaves every page and mail,
     its photo is deleted once this is committed, and the withdrawal is audited."""
     if testimonial.withdrawn_at is not None:
@@ -189,10 +189,5 @@ def withdraw(session: Session, testimonial: Testimonial, *, by: User, note: str 
     testimonial.photo = None
     testimonial.photo_alt = None
     audit(
-        session,
-        "testimonial_withdrawn",
-        actor=by,
-        entity="testimonial",
-        entity_id=testimonial.id,
-        details={"note": note[:200]} if note else None,
+        session, "testimonial_withdrawn", actor=by, entity="testimonial", entity_id=testimonial.id
     )

@@ -26,7 +26,7 @@ from connectences.content import testimonials as testimonial_rules
 from connectences.content.markup import render_markdown
 from connectences.extensions import db
 from connectences.models import CallbackRequest, DirectoryEntry, Resource, Testimonial
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, role_required
 from connectences.web.content import photo_response, resource_labels
 from connectences.web.navigation import add_nav
 
@@ -212,9 +212,7 @@ def edit_testimonial(testimonial_id: int):
 @bp.route("/temoignages/<int:testimonial_id>/retrait", methods=["POST"])
 def withdraw_testimonial(testimonial_id: int):
     testimonial = db.session.get(Testimonial, testimonial_id) or abort(404)
-    testimonial_rules.withdraw(
-        db.session, testimonial, by=current_user, note=(request.form.get("note") or "")[:200]
-    )
+    testimonial_rules.withdraw(db.session, testimonial, by=current_user)
     db.session.commit()
     flash(
         f"Témoignage « {testimonial.title} » retiré : il n'apparaît plus nulle part "
@@ -286,6 +284,7 @@ def directory_decide(entry_id: int):
 
 
 @bp.route("/rappels/<int:request_id>", methods=["POST"])
+@role_required("animateur")  # from the follow-ups page, which is the animateurs'
 def callback_done(request_id: int):
     found = db.session.get(CallbackRequest, request_id) or abort(404)
     try:
