@@ -192,7 +192,6 @@ def public_entries(session: Session, filters: DirectoryFilters) -> list[Director
         .where(DirectoryEntry.published_at.is_not(None))
         .order_by(DirectoryEntry.id)
     ).all()
-    words = fold(filters.text).split()
     found = []
     for entry in rows:
         organisation = entry.organisation
@@ -204,10 +203,10 @@ def public_entries(session: Session, filters: DirectoryFilters) -> list[Director
             continue
         if filters.epci and organisation.epcis and filters.epci not in organisation.epcis:
             continue
-        if words:
-            haystack = fold(" ".join((organisation.name, entry.offer or "", entry.audience or "")))
-            if not all(word in haystack for word in words):
-                continue
+        if filters.text and not fields.has_words(
+            filters.text, organisation.name, entry.offer, entry.audience
+        ):
+            continue
         found.append(entry)
     return sorted(found, key=lambda e: (fold(e.organisation.name), e.id))
 

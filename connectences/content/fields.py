@@ -9,6 +9,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from connectences.prospection.visits import VisitError, parse_date
+from connectences.territory.text import fold
 
 
 def texts(
@@ -52,3 +53,10 @@ def day(data: Mapping, name: str, label: str, missing: str, errors: dict) -> dat
     if value is None:
         errors[name] = missing
     return value
+
+
+def has_words(query: str, *texts: str | None) -> bool:
+    """Whether every word of ``query`` is found in ``texts``, accents and case aside (the
+    text search of the public lists)."""
+    haystack = fold(" ".join(text or "" for text in texts))
+    return all(word in haystack for word in fold(query).split())

@@ -23,7 +23,6 @@ from connectences.errors import DomainError
 from connectences.listing import ListFilters, choice_arg, text_arg
 from connectences.models import Company, Resource, User
 from connectences.prospection.naf import SECTION_LABELS, naf_section
-from connectences.territory.text import fold
 from connectences.text import slug as slug_of
 
 # What a resource is about: the topics the animateurs already speak of with companies.
@@ -182,19 +181,18 @@ def search(
     profile = CompanyProfile(
         filters.naf_section or None, filters.size_band or None, filters.epci or None
     )
-    words = fold(filters.text).split()
     found = []
     for resource in published(session, today=today, topic=filters.topic or None):
         if not fits(resource, profile):
             continue
-        if words:
-            haystack = fold(
-                " ".join(
-                    (resource.title, resource.summary, plain_text(resource.body), resource.source)
-                )
-            )
-            if not all(word in haystack for word in words):
-                continue
+        if filters.text and not fields.has_words(
+            filters.text,
+            resource.title,
+            resource.summary,
+            plain_text(resource.body),
+            resource.source,
+        ):
+            continue
         found.append(resource)
     return found
 
