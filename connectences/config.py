@@ -125,6 +125,8 @@ class Defaults:
     # Contact-pressure guard: a company contacted less than this many days before (or
     # after) a new contact is a warning (prospection/pressure.py)
     CONTACT_WINDOW_DAYS = 30
+    # Public "Être rappelé" form: requests accepted per address and per hour (then an hour's pause)
+    CALLBACK_MAX_REQUESTS = 5
     # Offline visits (the phone's queue and the prepared round, see prospection/offline.py)
     OFFLINE_ROUND_MAX_HOURS = 14  # a prepared round is wiped from the phone after this
     OFFLINE_ROUND_MAX_COMPANIES = 60
@@ -165,6 +167,9 @@ class Defaults:
     COMPANY_CONTACT_RETENTION_MONTHS = 36
     MAIL_BODY_RETENTION_DAYS = 365
     MAIL_FAILED_RETENTION_DAYS = 90
+    # Call-back requests (docs/rgpd.md T10): a name and a phone number, deleted a year
+    # after the request (the animateur records what followed as a visit).
+    CALLBACK_RETENTION_MONTHS = 12
     # The observatory's figures are computed again after this long even when no need
     # changed (see observatory/cache.py); the page says when they were computed.
     OBSERVATORY_CACHE_SECONDS = 300

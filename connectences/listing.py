@@ -53,3 +53,10 @@ def list_arg(args, name: str) -> list[str]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
+    """A query argument that must be one of ``choices`` ("" when it is not, so that an
+    edited or outdated link still opens the list)."""
+    value = text_arg(args, name, 60)
+    return value if value in choices else ""

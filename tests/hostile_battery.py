@@ -24,19 +24,23 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from PIL import Image
 from sqlalchemy import event, select
 
 from connectences import accounts
 from connectences.accounts import api_tokens
+from connectences.content import photos
 from connectences.cvtheque import bulk_import, consent, files
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import (
+    CallbackRequest,
     Candidate,
     Commitment,
     Company,
     CompanyContact,
     Diagnosis,
+    DirectoryEntry,
     FollowUpPoint,
     Lead,
     LeadCandidate,
@@ -48,6 +52,8 @@ from connectences.models import (
     Placement,
     PlacementNeed,
     Referral,
+    Resource,
+    Testimonial,
     Visit,
     utcnow,
 )
@@ -177,6 +183,13 @@ class World:
         return self.tmp / "cv"
 
 
+def _photo() -> bytes:
+    """A small JPEG for the testimonial's photo pages."""
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300), (30, 90, 140)).save(out, "JPEG")
+    return out.getvalue()
+
+
 def make_world(app, auth, tmp_path) -> World:
     """The records the battery works on: one of each kind, each role's user, every token."""
     factories.load(
@@ -290,6 +303,37 @@ def make_world(app, auth, tmp_path) -> World:
     )
     bulk_import.confirm(db.session, done, actor=users["animateur"])  # its error file
     invitation = accounts.invite(db.session, "invitee@exemple.fr", "animateur", None, None)
+    # What the platform tells companies (#15): a public resource, a testimonial shown on
+    # the site, an operator's proposed entry and a call-back request for the animateur.
+    resource = Resource(
+        slug="aide-embauche",
+        title="Aide à l'embauche",
+        summary="Résumé",
+        body="## Texte",
+        topics=["recrutement"],
+        source="État",
+        valid_until=date(2099, 1, 1),
+        published=True,
+    )
+    testimonial = Testimonial(
+        title="Témoignage",
+        company_label="Entreprise",
+        body="Texte",
+        company_id=c1.id,
+        need_id=n1.id,
+        consent_by="La gérante",
+        consent_on=date(2026, 11, 1),
+        consent_scope=["site", "lettre"],
+        published=True,
+        photo=photos.store_photo(db.session, _photo()),
+        photo_alt="La gérante",
+    )
+    entry = DirectoryEntry(operator_id=ge.id, proposed={"offer": "Offre", "audience": "TPE"})
+    callback = CallbackRequest(
+        name="Marie", phone="0612345678", best_time="matin", topic="recrutement",
+        animateur_id=users["animateur"].id,
+    )  # fmt: skip
+    db.session.add_all([resource, testimonial, entry, callback])
     db.session.commit()
 
     secret = app.secret_key
@@ -306,6 +350,12 @@ def make_world(app, auth, tmp_path) -> World:
             "library_admin:token": batch.token,
             "library_admin.import_errors:token": done.token,
             "directory:ref": "c1",
+            "content:slug": resource.slug,
+            "content:testimonial_id": testimonial.id,
+            "content_staff:resource_id": resource.id,
+            "content_staff:testimonial_id": testimonial.id,
+            "content_staff:entry_id": entry.id,
+            "content_staff:request_id": callback.id,
             "directory:contact_id": contact.id,
             "diagnosis:ref": "c1",
             "diagnosis_public:token": questionnaire.link_token(secret, diagnosis),
@@ -755,14 +805,21 @@ def blind_reason(rule, role: str) -> str | None:
 
 
 def check_mail_and_files(world: World, out: Outcome) -> None:
-    """No line break in a queued mail's headers, no file outside the CV folder."""
+    """No line break in a queued mail's headers, no file outside the CV and photo folders."""
     for message in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
         for part in (message.to, message.subject, message.reply_to or ""):
             if any(ch in part for ch in "\r\n\u2028\u0085"):
                 out.failures.append(f"mail header with a line break: {part!r}")
     for path in world.tmp.rglob("*"):
         in_cv_folder = path.parent == world.cv_dir and path.name.endswith(".pdf")
-        expected = in_cv_folder or path.suffix in (".sqlite3", ".log") or "secret_key" in path.name
+        # The world's testimonial photo, re-encoded into each instance's photos folder.
+        in_photo_folder = path.parent.name == "photos" and path.suffix == ".jpg"
+        expected = (
+            in_cv_folder
+            or in_photo_folder
+            or path.suffix in (".sqlite3", ".log")
+            or "secret_key" in path.name
+        )
         if path.is_file() and not expected:
             out.failures.append(f"unexpected file written: {path}")
 

@@ -64,6 +64,15 @@ PUBLIC_ENDPOINTS = {
     "diagnosis_public.answer",
     "diagnosis_public.thanks",
     "need_public.renew",
+    # What the platform tells companies (#15): resources, "Qui fait quoi", testimonials
+    # (their photos only while shown), the call-back form and its confirmation.
+    "content.resources",
+    "content.resource",
+    "content.who_does_what",
+    "content.testimonials",
+    "content.testimonial_photo",
+    "content.callback",
+    "content.callback_sent",
     # The installable web app: its manifest and service worker (nothing personal in them).
     "webapp.manifest",
     "webapp.service_worker",

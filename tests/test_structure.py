@@ -273,6 +273,7 @@ def settings_without_unit() -> list:
         "_LENGTH",
         "_MAX_FAILURES",
         "_MAX_COMPANIES",
+        "_MAX_REQUESTS",
         "_KEEP",
         "_TOP",
         "_SCORE",

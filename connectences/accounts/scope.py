@@ -82,3 +82,12 @@ def observatory_view(user: User | None, siren: str | None) -> str | None:
     if observatory_scope(user) == siren:
         return "protected"
     return None
+
+
+def may_propose_directory_entry(user: User | None, kind: str, organisation_id: int | None) -> bool:
+    """Only the members of an operator or partner propose changes to its "Qui fait quoi"
+    entry (``kind``: "operator" or "partner"); an animateur validates them."""
+    if not is_usable(user) or kind not in ("operator", "partner") or user.role != kind:
+        return False
+    own = getattr(user, f"{kind}_id")
+    return own is not None and own == organisation_id

@@ -42,6 +42,18 @@ def address_key(ip: str | None) -> str:
     return "ip:" + (ip or "inconnue")[:280]
 
 
+def form_key(form: str, ip: str | None) -> str:
+    """The key counting the submissions of one public form from one address (the call-back
+    form...): such a form is throttled by the same counter as failed logins, each accepted
+    submission counting as one (``record_failure``), its lock refusing the next ones."""
+    return f"form:{form}:" + (ip or "inconnue")[:250]
+
+
+def form_policy(max_per_hour: int) -> ThrottlePolicy:
+    """At most ``max_per_hour`` submissions per hour, then one hour of refusals."""
+    return ThrottlePolicy(max_failures=max_per_hour, window_seconds=3600, lock_seconds=3600)
+
+
 def locked_until(session: Session, keys: list[str], now: datetime | None = None) -> datetime | None:
     """The latest lock end among these keys, or None when none of them is locked now."""
     now = now or utcnow()

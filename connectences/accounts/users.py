@@ -114,10 +114,27 @@ def _organisation(session: Session, model, ref: str | None, of_the: str, none: s
     return found
 
 
+def _epci_siren(session: Session, ref: str | None) -> str:
+    """The SIREN of an existing intercommunality typed as ``ref``; AccountError otherwise."""
+    siren = re.sub(r"\s+", "", ref or "")
+    if not siren:
+        raise AccountError("Indiquez le SIREN de l'intercommunalité de ce compte.", field="org_ref")
+    if not re.fullmatch(r"\d{9}", siren):
+        raise AccountError(f"« {ref} » n'est pas un SIREN : il faut 9 chiffres.", field="org_ref")
+    if session.get(Epci, siren) is None:
+        raise AccountError(f"Aucune intercommunalité n'a le SIREN {siren}.", field="org_ref")
+    return siren
+
+
 def _attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
     """Link the user to what its role belongs to, checking that it exists."""
     ref = (org_ref or "").strip() or None
-    if role in ("admin", "animateur"):
+    if role == "animateur":
+        # Optional: the intercommunality the animateur follows (call-back requests from
+        # its companies go to them, content/callbacks.py); none means the whole Pays.
+        user.epci_siren = _epci_siren(session, ref) if ref else None
+        return
+    if role == "admin":
         if ref:
             raise AccountError(
                 f"Le rôle « {_role_label(role)} » n'est rattaché à aucune organisation : "
@@ -147,18 +164,7 @@ def _attach_organisation(session: Session, user: User, role: str, org_ref: str |
             companies.append(company)
         user.companies = companies
     elif role == "territoire":
-        siren = re.sub(r"\s+", "", ref or "")
-        if not siren:
-            raise AccountError(
-                "Indiquez le SIREN de l'intercommunalité de ce compte.", field="org_ref"
-            )
-        if not re.fullmatch(r"\d{9}", siren):
-            raise AccountError(
-                f"« {ref} » n'est pas un SIREN : il faut 9 chiffres.", field="org_ref"
-            )
-        if session.get(Epci, siren) is None:
-            raise AccountError(f"Aucune intercommunalité n'a le SIREN {siren}.", field="org_ref")
-        user.epci_siren = siren
+        user.epci_siren = _epci_siren(session, ref)
     elif role == "candidate":
         if ref:
             candidate = session.scalar(select(Candidate).where(Candidate.ref == ref))

@@ -134,7 +134,8 @@ class CvStorage(Protocol):
 
 
 class LocalCvStorage:
-    """CV files in one folder of the local disk (``instance/cv/``), mode 0600."""
+    """Files in one folder of the local disk (``instance/cv/`` for CVs, ``instance/photos/``
+    for testimonial photos), mode 0600."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -189,8 +190,23 @@ def store_pdf(data: bytes, *, session: Session | None = None) -> str:
     name = f"{secrets.token_hex(16)}.pdf"
     store.write_new(name, data)
     if session is not None:
-        session.info.setdefault(_NEW, []).append((store, name))
+        follow_transaction(session, store, name)
     return name
+
+
+def follow_transaction(session: Session, store: CvStorage, name: str) -> None:
+    """The file ``name`` just written to ``store`` belongs to ``session``'s transaction:
+    it is removed again if that transaction ends without a commit (any stored file, not
+    only CVs: testimonial photos use the same rule)."""
+    session.info.setdefault(_NEW, []).append((store, name))
+
+
+def delete_after_commit(session: Session, store: CvStorage, name: str | None) -> bool:
+    """Remove ``name`` from ``store`` once ``session`` commits; True if the file is there now."""
+    if not name or not store.exists(name):
+        return False
+    session.info.setdefault(_DISCARD, []).append((store, name))
+    return True
 
 
 def read_pdf(stored_name: str) -> bytes:
@@ -212,11 +228,7 @@ def delete_pdf(stored_name: str) -> bool:
 
 def delete_pdf_after_commit(session: Session, stored_name: str) -> bool:
     """Remove a stored CV once ``session`` commits; True if the file is there now."""
-    store = storage()
-    if not stored_name or not store.exists(stored_name):
-        return False
-    session.info.setdefault(_DISCARD, []).append((store, stored_name))
-    return True
+    return delete_after_commit(session, storage(), stored_name)
 
 
 @event.listens_for(Session, "after_commit")

@@ -14,6 +14,7 @@ from connectences.clock import local_today
 from connectences.demo.accounts import DemoAccount, demo_accounts, seed_accounts
 from connectences.demo.common import DEMO_PREFIX, DEMO_SEED
 from connectences.demo.companies import seed_contacts
+from connectences.demo.content import seed_content
 from connectences.demo.document import build_demo_document
 from connectences.demo.needs import progress_needs
 from connectences.demo.visits import seed_visits
@@ -56,6 +57,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         created_visits = seed_visits(session, document, seed, today, animateur)
         _backdate(session, seed, today)
         progress_needs(session, animateur)
+    seed_content(session, animateur, today)
     session.commit()
 
     counts = {

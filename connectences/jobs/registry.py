@@ -84,6 +84,13 @@ JOBS: list[Job] = [
         {"hour": 7, "minute": 30},
     ),
     Job(
+        "resource_expiry",
+        "Rappel aux auteurs des ressources arrivées à échéance",
+        tasks.resource_expiry,
+        "cron",
+        {"hour": 7, "minute": 40},
+    ),
+    Job(
         "data_retention",
         "Protection des données : avertissements, suppressions, purge du journal",
         tasks.data_retention,

@@ -22,6 +22,7 @@ from connectences import config, vocab
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
+from connectences.content import callbacks, resources
 from connectences.cvtheque import files, retention
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
@@ -378,6 +379,34 @@ def follow_ups(ctx: JobContext) -> dict:
     return dict(counts)
 
 
+# --- resource_expiry ---------------------------------------------------------------------
+
+
+def resource_expiry(ctx: JobContext) -> dict:
+    """Remind the author of each published resource whose validity date has passed (it
+    has left the public pages): once per resource and validity date, so a resource given
+    a new date and expiring again is reminded again. Authors gone or disabled: the
+    reminder goes to no one, and is recorded all the same."""
+    counts = Counter(expired=0, mails=0)
+    for resource in resources.expired_to_remind(ctx.session, ctx.today):
+        counts["expired"] += 1
+        counts["mails"] += _notify_once(
+            ctx,
+            MailKind.RESOURCE_EXPIRED,
+            f"resource:{resource.id}:{resource.valid_until.isoformat()}",
+            _user_email(ctx, resource.author_id),
+            f"Ressource à mettre à jour : {resource.title}",
+            "Bonjour,\n\n"
+            f"La ressource « {resource.title} » que vous avez rédigée était valable jusqu'au "
+            f"{resource.valid_until:%d/%m/%Y} : elle n'apparaît plus sur les pages publiques.\n\n"
+            "Vérifiez-la auprès de sa source, puis donnez-lui une nouvelle date de validité "
+            "(ou dépubliez-la) :\n"
+            f"{external_url('content_staff.edit_resource', resource_id=resource.id)}\n",
+        )
+    ctx.log.info("resource_expiry: %s", dict(counts))
+    return dict(counts)
+
+
 # --- data_retention ----------------------------------------------------------------------
 
 
@@ -402,7 +431,8 @@ def data_retention(ctx: JobContext) -> dict:
       contact with it, visits ``VISIT_RETENTION_MONTHS`` (36) after their date: deleted
       (prospection.retention);
     - sent mails' bodies after ``MAIL_BODY_RETENTION_DAYS`` (365): blanked; mails given
-      up after ``MAIL_FAILED_RETENTION_DAYS`` (90): deleted (mail.retention).
+      up after ``MAIL_FAILED_RETENTION_DAYS`` (90): deleted (mail.retention);
+    - call-back requests ``CALLBACK_RETENTION_MONTHS`` (12) after they were made: deleted.
 
     What was erased is counted in one audit entry (none when nothing was). A dry run
     (``jobs run ID``, the default) counts the same and rolls everything back.
@@ -452,6 +482,9 @@ def data_retention(ctx: JobContext) -> dict:
     )
     counts["mail_failed_deleted"] = mail_retention.delete_failed(
         session, ctx.now - config.duration("MAIL_FAILED_RETENTION_DAYS")
+    )
+    counts["callback_requests_deleted"] = callbacks.delete_old(
+        session, months_before(ctx.now, config.integer("CALLBACK_RETENTION_MONTHS"))
     )
     erased = {key: value for key, value in counts.items() if value and key != "warned"}
     if erased:

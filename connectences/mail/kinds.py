@@ -19,6 +19,10 @@ class MailKind(StrEnum):
     COMPANY_SPACE_LINK = "company_space_link"
     # The GPECT diagnosis questionnaire mailed to a company owner
     DIAGNOSIS_LINK = "diagnosis_link"
+    # What the platform tells companies (#15): a call-back request for its animateur, a
+    # resource past its validity date for its author.
+    CALLBACK_REQUEST = "callback_request"
+    RESOURCE_EXPIRED = "resource_expired"
     # Leads and referrals
     LEAD_SENT = "lead_sent"
     # The operator who accepted a lead gets the companies' contacts.

@@ -18,6 +18,7 @@ from connectences.models.candidates import (
     Commitment,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
+from connectences.models.content import CallbackRequest, DirectoryEntry, Resource, Testimonial
 from connectences.models.diagnosis import Diagnosis, DiagnosisAnswer
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
@@ -40,6 +41,7 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "CallbackRequest",
     "Candidate",
     "CandidateDistinct",
     "CandidateEvent",
@@ -52,6 +54,7 @@ __all__ = [
     "CompanyMailing",
     "Diagnosis",
     "DiagnosisAnswer",
+    "DirectoryEntry",
     "Epci",
     "FollowUpPoint",
     "Invitation",
@@ -70,6 +73,8 @@ __all__ = [
     "Placement",
     "PlacementNeed",
     "Referral",
+    "Resource",
+    "Testimonial",
     "Transition",
     "User",
     "Visit",

@@ -73,3 +73,40 @@ def search_naf(text: str, limit: int = 10) -> list[tuple[str, str]]:
         score_cutoff=70,
     )
     return [(code, label) for label, _score, code in hits]
+
+
+# The 21 sections of NAF rev. 2 (INSEE), each with its range of divisions (the code's
+# first two digits): resources are aimed at companies by section, the level people know.
+NAF_SECTIONS: dict[str, tuple[str, range]] = {
+    "A": ("Agriculture, sylviculture et pêche", range(1, 4)),
+    "B": ("Industries extractives", range(5, 10)),
+    "C": ("Industrie manufacturière", range(10, 34)),
+    "D": ("Électricité, gaz, vapeur et air conditionné", range(35, 36)),
+    "E": ("Eau, assainissement, déchets et dépollution", range(36, 40)),
+    "F": ("Construction", range(41, 44)),
+    "G": ("Commerce ; réparation d'automobiles et de motocycles", range(45, 48)),
+    "H": ("Transports et entreposage", range(49, 54)),
+    "I": ("Hébergement et restauration", range(55, 57)),
+    "J": ("Information et communication", range(58, 64)),
+    "K": ("Activités financières et d'assurance", range(64, 67)),
+    "L": ("Activités immobilières", range(68, 69)),
+    "M": ("Activités spécialisées, scientifiques et techniques", range(69, 76)),
+    "N": ("Services administratifs et de soutien", range(77, 83)),
+    "O": ("Administration publique", range(84, 85)),
+    "P": ("Enseignement", range(85, 86)),
+    "Q": ("Santé humaine et action sociale", range(86, 89)),
+    "R": ("Arts, spectacles et activités récréatives", range(90, 94)),
+    "S": ("Autres activités de services", range(94, 97)),
+    "T": ("Activités des ménages en tant qu'employeurs", range(97, 99)),
+    "U": ("Activités extra-territoriales", range(99, 100)),
+}
+SECTION_LABELS: dict[str, str] = {letter: label for letter, (label, _) in NAF_SECTIONS.items()}
+
+
+def naf_section(code: str | None) -> str | None:
+    """The section letter (``I``) of a NAF code (``56.10A``), or None when unknown."""
+    canonical = normalize_naf(code)
+    if canonical is None:
+        return None
+    division = int(canonical[:2])
+    return next((letter for letter, (_, r) in NAF_SECTIONS.items() if division in r), None)

@@ -11,8 +11,9 @@ guard counts every channel that reaches the company, whoever used it:
 - referrals of one of its needs to a partner (the partner will call);
 - GPECT diagnosis questionnaires mailed to its owner (``prospection.diagnosis``).
 
-Needs the company posts itself are the company reaching us, not us reaching it: they
-appear in its timeline but are not counted.
+Needs the company posts itself, and the call-back requests it sends from the public
+form ("Être rappelé"), are the company reaching us, not us reaching it: they appear in
+its timeline but are not counted.
 
 Rules (tested in tests/test_prospection_pressure.py):
 - refuse when the company asked not to be solicited (``do_not_solicit``);
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from connectences import config, vocab
 from connectences.errors import DomainError
 from connectences.models import (
+    CallbackRequest,
     Company,
     CompanyMailing,
     Diagnosis,
@@ -52,6 +54,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "orientation_vers_partenaire": "Orientation vers un partenaire",
     "questionnaire_diagnostic": "Questionnaire de diagnostic envoyé",
     "besoin": "Besoin enregistré",
+    "demande_de_rappel": "Demande de rappel",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
 
@@ -65,7 +68,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin"
+    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel"
     channel: str
     by_id: int | None
     by: str
@@ -279,8 +282,24 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 need_ref=need.ref,
             )
         )
+    for callback in session.scalars(
+        select(CallbackRequest).where(CallbackRequest.company_id == company_id)
+    ):
+        events.append(
+            ContactEvent(
+                on=_day(callback.created_at),
+                kind="rappel",
+                channel="demande_de_rappel",
+                by_id=None,
+                by=callback.name,
+                summary="L'entreprise a demandé à être rappelée"
+                + (" (rappelée)" if callback.done_at else ""),
+                counted=False,
+            )
+        )
     order = {
         "besoin": 0,
+        "rappel": 0,
         "visite": 1,
         "lettre": 2,
         "diagnostic": 3,

@@ -50,6 +50,8 @@ BLUEPRINTS = (
     "connectences.web.observatory",
     "connectences.web.diagnosis",
     "connectences.web.diagnosis_public",
+    "connectences.web.content",
+    "connectences.web.content_staff",
 )
 
 

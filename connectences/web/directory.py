@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from connectences import territory, vocab
 from connectences.clock import local_today
+from connectences.content.resources import suggestions_for
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.prospection import companies as directory
@@ -169,6 +170,8 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "pressure": pressure,
         "timeline": company_timeline(db.session, company),
         "needs": needs,
+        # Resources that fit the company's profile, to bring up at the next visit.
+        "suggested_resources": suggestions_for(db.session, company, today=today),
         "today": today,
         "contact_errors": {},
         "contact_values": {},

@@ -87,8 +87,8 @@ class InviteForm(FlaskForm):
         validators=[Length(max=300)],
         description=(
             "Référence de l'opérateur, du partenaire ou de l'entreprise ; SIREN de "
-            "l'intercommunalité pour le rôle « Intercommunalité » ; vide pour un "
-            "administrateur ou un animateur."
+            "l'intercommunalité pour le rôle « Intercommunalité », ou celle que suit un "
+            "animateur (vide : tout le Pays) ; vide pour un administrateur."
         ),
     )
     submit = SubmitField("Envoyer l'invitation")

@@ -98,6 +98,9 @@ NAV_GROUPS: dict[str, str] = {
     "library.index": "CVthèque",
     "library_admin.import_form": "CVthèque",
     "library_admin.duplicates": "CVthèque",
+    "content_staff.resources": "Contenus",
+    "content_staff.testimonials": "Contenus",
+    "content_staff.directory_pending": "Contenus",
 }
 
 

@@ -12,6 +12,8 @@ from connectences.extensions import db
 from connectences.models import Candidate
 from connectences.vocab import LEAD_STATUSES
 from connectences.web.access import guard_blueprint, refuse_and_audit
+from connectences.web.navigation import add_nav
+from connectences.web.own_entry import own_entry_page
 from connectences.web.week import render_complete_week
 from connectences.workflows import inboxes
 
@@ -43,3 +45,12 @@ def complete_week(ref: str):
     if candidate is None or not operator_placed(db.session, current_user, candidate.id):
         refuse_and_audit("week_access_refused", entity="candidate")
     return render_complete_week(candidate, back_url=url_for("leads.index"), staff=False)
+
+
+add_nav("operator", "Ma fiche « Qui fait quoi »", "operators.directory_entry")
+
+
+@bp.route("/fiche", methods=["GET", "POST"])
+def directory_entry():
+    """The organisation's "Qui fait quoi" entry: the members propose, an animateur validates."""
+    return own_entry_page("operator", "operators.directory_entry")

@@ -8,6 +8,8 @@ from flask_login import current_user
 from connectences.extensions import db
 from connectences.vocab import REFERRAL_STATUSES
 from connectences.web.access import guard_blueprint
+from connectences.web.navigation import add_nav
+from connectences.web.own_entry import own_entry_page
 from connectences.workflows import inboxes
 
 bp = Blueprint("partners", __name__, url_prefix="/partenaire")
@@ -31,3 +33,12 @@ def index():
         referrals=referrals,
         statuses=REFERRAL_STATUSES,
     )
+
+
+add_nav("partner", "Ma fiche « Qui fait quoi »", "partners.directory_entry")
+
+
+@bp.route("/fiche", methods=["GET", "POST"])
+def directory_entry():
+    """The organisation's "Qui fait quoi" entry: the members propose, an animateur validates."""
+    return own_entry_page("partner", "partners.directory_entry")

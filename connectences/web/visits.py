@@ -16,6 +16,7 @@ from flask_login import current_user
 from connectences import territory
 from connectences.accounts.users import prospection_staff
 from connectences.clock import local_today
+from connectences.content import callbacks
 from connectences.extensions import db
 from connectences.models import Visit
 from connectences.prospection import companies as directory
@@ -165,6 +166,8 @@ def follow_ups():
     return render_template(
         "visits/follow_ups.html",
         follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
+        callbacks=callbacks.open_for(db.session, current_user),
+        best_times=callbacks.BEST_TIMES,
         today=day,
         errors={},
         typed={},
@@ -199,6 +202,8 @@ def follow_up(visit_id: int):
             render_template(
                 "visits/follow_ups.html",
                 follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
+                callbacks=callbacks.open_for(db.session, current_user),
+                best_times=callbacks.BEST_TIMES,
                 today=day,
                 errors={visit_id: exc.errors},
                 typed={visit_id: (request.form.get("follow_up_on") or "")[:10]},

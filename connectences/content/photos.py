@@ -1,0 +1,108 @@
+"""Testimonial photos: checked by content with Pillow, re-encoded, stored by random name.
+
+Only what Pillow decodes as a JPEG, PNG or WebP image is accepted, within a size in
+bytes and in pixels; its name and announced type are never trusted. The picture is
+turned upright, reduced to ``MAX_SIDE`` pixels and saved again as a new JPEG, so that
+nothing of the uploaded file is kept: no EXIF (GPS position, camera, owner's name), no
+comment, no trailing data. Files live in ``instance/photos/`` through the storage of
+the CV files (``cvtheque.files``) and follow the database transaction like them.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Session
+
+from connectences.cvtheque import files
+from connectences.errors import DomainError
+
+MAX_BYTES = 8 * 1_048_576
+# Bounds checked on the header, before any pixel is decoded (decompression bombs).
+MAX_DIMENSION = 8000
+MAX_PIXELS = 40_000_000
+MIN_DIMENSION = 200
+# What is kept: enough for a page and a mail, light enough for a phone.
+MAX_SIDE = 1600
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+
+
+class PhotoError(DomainError):
+    """A photo refused, with the reason in French."""
+
+
+def photo_storage() -> files.CvStorage:
+    """``app.extensions["photo_storage"]`` when set, else ``instance/photos/``."""
+    return current_app.extensions.get("photo_storage") or files.LocalCvStorage(
+        Path(current_app.instance_path) / "photos"
+    )
+
+
+def clean_photo(data: bytes) -> bytes:
+    """The photo re-encoded as a JPEG without metadata; ``PhotoError`` (French) for an
+    empty, oversize or undecodable file, a format other than JPEG/PNG/WebP, or
+    dimensions out of bounds."""
+    if not data:
+        raise PhotoError("Le fichier est vide.")
+    if len(data) > MAX_BYTES:
+        raise PhotoError(
+            f"La photo est trop lourde ({len(data) / 1_048_576:.1f} Mo) : "
+            f"{MAX_BYTES // 1_048_576} Mo au plus."
+        )
+    not_image = PhotoError("Ce fichier n'est pas une photo : envoyez une image JPEG, PNG ou WebP.")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind, (width, height) = probe.format, probe.size
+            probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise not_image from None
+    if kind not in ACCEPTED_FORMATS:
+        raise not_image
+    if width > MAX_DIMENSION or height > MAX_DIMENSION or width * height > MAX_PIXELS:
+        raise PhotoError(
+            f"La photo est trop grande ({width} × {height} pixels) : "
+            f"{MAX_DIMENSION} pixels de côté au plus."
+        )
+    if width < MIN_DIMENSION or height < MIN_DIMENSION:
+        raise PhotoError(
+            f"La photo est trop petite ({width} × {height} pixels) : "
+            f"{MIN_DIMENSION} pixels de côté au moins."
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            picture = upright.convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise not_image from None
+    picture.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    # A fresh image saved without exif/icc/comment arguments: Pillow writes none of them.
+    Image.frombytes("RGB", picture.size, picture.tobytes()).save(
+        out, "JPEG", quality=85, optimize=True
+    )
+    return out.getvalue()
+
+
+def store_photo(session: Session, data: bytes) -> str:
+    """Check, clean and store a photo in ``session``'s transaction; its stored name."""
+    cleaned = clean_photo(data)
+    store = photo_storage()
+    name = f"{secrets.token_hex(16)}.jpg"
+    store.write_new(name, cleaned)
+    files.follow_transaction(session, store, name)
+    return name
+
+
+def read_photo(name: str) -> bytes:
+    """The bytes of a stored photo; ``FileNotFoundError`` when it is not there."""
+    return photo_storage().read(name)
+
+
+def delete_photo_after_commit(session: Session, name: str | None) -> bool:
+    """Remove a stored photo once ``session`` commits."""
+    return files.delete_after_commit(session, photo_storage(), name)

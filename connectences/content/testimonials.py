@@ -1,0 +1,193 @@
+"""Testimonials: the story of a company that was helped, linked to the need it concerns,
+shown only where its owner agreed in writing (``consent_scope``) and never again once
+that agreement is withdrawn.
+
+Every reader (the public page, the home page, the newsletter) goes through
+``is_shown`` or the lists below, so a withdrawal takes the testimonial off all of them
+at once; its photo is deleted when the withdrawal is committed. The caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectences import territory
+from connectences.accounts.audit import audit
+from connectences.clock import local_today
+from connectences.content import fields, photos
+from connectences.errors import DomainError
+from connectences.models import Need, Testimonial, User, utcnow
+
+# Where the owner agreed that the story be shown.
+SCOPES: dict[str, str] = {
+    "site": "Sur le site public (page des témoignages et page d'accueil)",
+    "lettre": "Dans la lettre d'information envoyée aux entreprises",
+}
+BODY_MAX = 5000
+
+
+class TestimonialError(DomainError):
+    """Invalid testimonial data: ``errors`` maps each field to a French message."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    def __init__(self, errors: Mapping[str, str]):
+        super().__init__(errors=errors)
+
+
+def is_shown(testimonial: Testimonial, channel: str) -> bool:
+    """Whether the testimonial may appear on ``channel`` ("site" or "lettre"): published,
+    not withdrawn, and that channel within its owner's written agreement."""
+    return (
+        testimonial.published
+        and testimonial.withdrawn_at is None
+        and channel in (testimonial.consent_scope or [])
+    )
+
+
+def _shown(session: Session, channel: str, limit: int | None) -> list[Testimonial]:
+    rows = session.scalars(
+        select(Testimonial)
+        .where(Testimonial.published.is_(True), Testimonial.withdrawn_at.is_(None))
+        .order_by(Testimonial.consent_on.desc(), Testimonial.id.desc())
+    ).all()
+    shown = [t for t in rows if is_shown(t, channel)]
+    return shown[:limit] if limit else shown
+
+
+def public_list(session: Session) -> list[Testimonial]:
+    """The testimonials of the public page, the most recent agreement first."""
+    return _shown(session, "site", None)
+
+
+def for_home(session: Session, limit: int = 2) -> list[Testimonial]:
+    """The latest testimonials the public home page may show (``limit`` of them)."""
+    return _shown(session, "site", limit)
+
+
+def for_newsletter(session: Session, limit: int | None = None) -> list[Testimonial]:
+    """The testimonials whose owners agreed to the newsletter, the most recent first."""
+    return _shown(session, "lettre", limit)
+
+
+def get_public(session: Session, testimonial_id: int) -> Testimonial | None:
+    """The testimonial if the public site may show it, else None."""
+    testimonial = session.get(Testimonial, testimonial_id)
+    return testimonial if testimonial is not None and is_shown(testimonial, "site") else None
+
+
+def all_for_staff(session: Session) -> list[Testimonial]:
+    """Every testimonial, withdrawn ones included, the most recent first."""
+    return list(
+        session.scalars(
+            select(Testimonial).order_by(Testimonial.created_at.desc(), Testimonial.id.desc())
+        )
+    )
+
+
+def check(session: Session, data: Mapping, *, today: date | None = None) -> dict:
+    """The testimonial's values from a form; ``TestimonialError`` (French, per field)."""
+    today = today or local_today()
+    errors: dict[str, str] = {}
+    values = fields.texts(
+        data,
+        (
+            ("title", "le titre", 200),
+            ("company_label", "", 200),
+            ("consent_by", "qui a donné son accord écrit (nom et fonction)", 200),
+            ("consent_note", "", 500),
+            ("photo_alt", "", 300),
+        ),
+        errors,
+    )
+    values.update(fields.texts(data, (("body", "le témoignage", BODY_MAX),), errors, squash=False))
+    need_ref = str(data.get("need_ref") or "").strip()
+    need = session.scalar(select(Need).where(Need.ref == need_ref)) if need_ref else None
+    if not need_ref:
+        errors["need_ref"] = "Indiquez la référence du besoin dont parle le témoignage."
+    elif need is None:
+        errors["need_ref"] = f"Aucun besoin n'a la référence « {need_ref[:60]} »."
+    values["need"] = need
+    consent_on = fields.day(
+        data, "consent_on", "Date de l'accord", "Indiquez la date de l'accord écrit.", errors
+    )
+    if consent_on and consent_on > today:
+        errors["consent_on"] = "La date de l'accord ne peut pas être dans le futur."
+    values["consent_on"] = consent_on
+    scope = [s for s in dict.fromkeys(data.get("consent_scope") or []) if s]
+    if any(s not in SCOPES for s in scope):
+        errors["consent_scope"] = "Choisissez parmi les usages proposés."
+    elif not scope:
+        errors["consent_scope"] = "Cochez où l'entreprise a accepté que son témoignage paraisse."
+    values["consent_scope"] = [s for s in scope if s in SCOPES]
+    values["published"] = str(data.get("published") or "") in ("1", "on", "true", "True")
+    if errors:
+        raise TestimonialError(errors)
+    if values["company_label"] is None and need is not None:
+        commune = territory.get_commune(need.company.commune)
+        where = f", {commune.name}" if commune else ""
+        values["company_label"] = f"{need.company.name}{where}"[:200]
+    return values
+
+
+def _apply(session: Session, testimonial: Testimonial, values: dict, photo: bytes | None) -> None:
+    if photo:
+        try:
+            stored = photos.store_photo(session, photo)
+        except photos.PhotoError as error:
+            raise TestimonialError({"photo": error.message}) from None
+        photos.delete_photo_after_commit(session, testimonial.photo)
+        testimonial.photo = stored
+    if testimonial.photo and not values.get("photo_alt"):
+        raise TestimonialError({"photo_alt": "Décrivez la photo en une phrase (lecteurs d'écran)."})
+    need = values.pop("need")
+    for name, value in values.items():
+        setattr(testimonial, name, value)
+    testimonial.need_id = need.id
+    testimonial.company_id = need.company_id
+
+
+def create(
+    session: Session, data: Mapping, *, author: User, photo: bytes | None = None
+) -> Testimonial:
+    """A new testimonial; ``TestimonialError`` for invalid data or a refused photo."""
+    values = check(session, data)
+    testimonial = Testimonial(author_id=author.id)
+    _apply(session, testimonial, values, photo)
+    session.add(testimonial)
+    session.flush()
+    audit(
+        session, "testimonial_created", actor=author, entity="testimonial", entity_id=testimonial.id
+    )
+    return testimonial
+
+
+def update(
+    session: Session, testimonial: Testimonial, data: Mapping, *, photo: bytes | None = None
+) -> Testimonial:
+    """Change a testimonial that is not withdrawn (a withdrawn one stays withdrawn)."""
+    if testimonial.withdrawn_at is not None:
+        raise TestimonialError({"_": "Ce témoignage a été retiré : il ne peut plus être modifié."})
+    values = check(session, data)
+    _apply(session, testimonial, values, photo)
+    session.flush()
+    return testimonial
+
+
+def withdraw(session: Session, testimonial: Testimonial, *, by: User) -> None:
+    """The owner withdrew their agreement: the testimonial leaves every page and mail,
+    its photo is deleted once this is committed, and the withdrawal is audited."""
+    if testimonial.withdrawn_at is not None:
+        return
+    testimonial.withdrawn_at = utcnow()
+    testimonial.published = False
+    photos.delete_photo_after_commit(session, testimonial.photo)
+    testimonial.photo = None
+    testimonial.photo_alt = None
+    audit(
+        session, "testimonial_withdrawn", actor=by, entity="testimonial", entity_id=testimonial.id
+    )

@@ -1,0 +1,194 @@
+"""Public pages of what the platform offers companies (#15): "Ressources pour les
+entreprises" with search and filters, a page per resource, "Qui fait quoi", the
+testimonials, and the "Être rappelé" form with its confirmation.
+
+Rules live in ``connectences.content``; these views parse, call and render.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from connectences import territory
+from connectences.clock import local_today
+from connectences.content import callbacks, directory, photos, resources, testimonials
+from connectences.content.markup import render_markdown
+from connectences.extensions import db
+from connectences.models import CallbackRequest
+from connectences.prospection.naf import SECTION_LABELS
+from connectences.web.access import public
+from connectences.web.navigation import PUBLIC_NAV, PUBLIC_PAGES
+
+bp = Blueprint("content", __name__)
+for _entry in reversed(
+    (
+        ("Être rappelé", "content.callback"),
+        ("Ressources pour les entreprises", "content.resources"),
+        ("Qui fait quoi", "content.who_does_what"),
+        ("Témoignages", "content.testimonials"),
+    )
+):
+    if _entry not in PUBLIC_PAGES:
+        PUBLIC_PAGES.insert(2, _entry)
+if ("Ressources", "content.resources") not in PUBLIC_NAV:
+    PUBLIC_NAV.insert(2, ("Ressources", "content.resources"))
+
+CALLBACK_FIELDS = ("name", "phone", "best_time", "topic", "company_name", "commune")
+CALLBACK_SENT = "callback_sent"
+
+
+def _pays_communes() -> list[str]:
+    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
+
+
+# --- resources ---------------------------------------------------------------------------
+
+
+def resource_labels() -> dict:
+    """The words of a resource's topics and aims, for the public and the staff's pages."""
+    return {
+        "topics": resources.TOPICS,
+        "sections": SECTION_LABELS,
+        "sizes": resources.SIZE_BANDS,
+        "epcis": territory.PAYS_EPCIS,
+    }
+
+
+@bp.route("/ressources", endpoint="resources")
+@public
+def resources_page():
+    filters = resources.ResourceFilters.from_args(request.args)
+    return render_template(
+        "content/resources.html",
+        filters=filters,
+        found=resources.search(db.session, filters),
+        **resource_labels(),
+    )
+
+
+@bp.route("/ressources/<slug>")
+@public
+def resource(slug: str):
+    found = resources.get_public(db.session, slug[:120])
+    if found is None:
+        abort(404)
+    return render_template(
+        "content/resource.html",
+        resource=found,
+        body=render_markdown(found.body),
+        **resource_labels(),
+    )
+
+
+# --- "Qui fait quoi" ---------------------------------------------------------------------
+
+
+@bp.route("/qui-fait-quoi")
+@public
+def who_does_what():
+    filters = directory.DirectoryFilters.from_args(request.args)
+    return render_template(
+        "content/who_does_what.html",
+        filters=filters,
+        entries=directory.public_entries(db.session, filters),
+        kind_label=directory.kind_label,
+        areas=directory.areas,
+        topics=directory.TOPICS,
+        epcis=territory.PAYS_EPCIS,
+    )
+
+
+# --- testimonials ------------------------------------------------------------------------
+
+
+@bp.route("/temoignages", endpoint="testimonials")
+@public
+def testimonials_page():
+    return render_template("content/testimonials.html", shown=testimonials.public_list(db.session))
+
+
+@bp.route("/temoignages/<int:testimonial_id>/photo.jpg")
+@public
+def testimonial_photo(testimonial_id: int):
+    shown = testimonials.get_public(db.session, testimonial_id)
+    if shown is None or not shown.photo:
+        abort(404)
+    return photo_response(shown.photo)
+
+
+def photo_response(stored_name: str):
+    """A stored testimonial photo (a JPEG re-encoded on upload, content/photos.py), never
+    sniffed as anything else, checked again at each visit (a withdrawal is immediate)."""
+    try:
+        data = photos.read_photo(stored_name)
+    except FileNotFoundError:
+        abort(404)
+    response = make_response(data)
+    response.headers["Content-Type"] = "image/jpeg"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# --- "Être rappelé" ----------------------------------------------------------------------
+
+
+def _render_callback(data: dict, errors: dict, status: int = 200, message: str | None = None):
+    ordered = [(name, errors[name]) for name in CALLBACK_FIELDS if name in errors]
+    return (
+        render_template(
+            "content/callback.html",
+            data=data,
+            errors=errors,
+            error_list=ordered,
+            message=message,
+            best_times=callbacks.BEST_TIMES,
+            topics=callbacks.TOPICS,
+            communes=_pays_communes(),
+        ),
+        status,
+    )
+
+
+@bp.route("/etre-rappele", methods=["GET", "POST"])
+@public
+def callback():
+    if request.method == "GET":
+        return _render_callback({"topic": request.args.get("sujet", "")[:40]}, {})
+    data = {name: (request.form.get(name) or "")[:300] for name in CALLBACK_FIELDS}
+    try:
+        sent = callbacks.submit(db.session, data, ip=request.remote_addr)
+    except callbacks.TooManyRequests as error:
+        db.session.rollback()
+        return _render_callback(data, {}, 429, message=error.message)
+    except callbacks.CallbackError as error:
+        db.session.rollback()
+        return _render_callback(data, error.errors, 422)
+    db.session.commit()
+    session[CALLBACK_SENT] = sent.id
+    return redirect(url_for("content.callback_sent"))
+
+
+@bp.route("/etre-rappele/merci")
+@public
+def callback_sent():
+    sent_id = session.get(CALLBACK_SENT)
+    sent = db.session.get(CallbackRequest, sent_id) if isinstance(sent_id, int) else None
+    if sent is None:
+        return redirect(url_for("content.callback"))
+    return render_template(
+        "content/callback_sent.html",
+        sent=sent,
+        best_time=callbacks.BEST_TIMES.get(sent.best_time, ""),
+        animateur=sent.animateur,
+        today=local_today(),
+    )

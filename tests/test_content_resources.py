@@ -1,0 +1,274 @@
+"""Resources for companies: profile aims and filters, the suggestions on a company's page,
+expiry (off the public pages) and the reminder job, the staff's forms and their guard."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import time_machine
+from sqlalchemy import select
+
+from connectences.content import resources
+from connectences.content.resources import CompanyProfile, ResourceFilters, size_band
+from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
+from connectences.mail import MailKind
+from connectences.models import JobNotice, OutboxMessage, Resource
+from connectences.prospection.naf import naf_section
+from tests import factories
+from tests.helpers import count, mails_to, main_of, make_company, page_text
+
+TODAY = date(2026, 12, 5)
+
+
+def add(title: str, author=None, **fields) -> Resource:
+    values = {
+        "slug": resources.slug_of(title),
+        "title": title,
+        "summary": f"Résumé de {title}",
+        "body": f"Texte de {title}",
+        "topics": ["aides_relance"],
+        "source": "Région Nouvelle-Aquitaine",
+        "valid_until": date(2027, 6, 30),
+        "published": True,
+        "author_id": author.id if author else None,
+        **fields,
+    }
+    resource = Resource(**values)
+    db.session.add(resource)
+    db.session.commit()
+    return resource
+
+
+def titles(rows) -> list[str]:
+    return sorted(r.title for r in rows)
+
+
+def test_profile_of_a_company_reads_naf_section_size_band_and_epci():
+    company = make_company(naf="56.10A", employees=3, commune=factories.ARCACHON)
+    assert CompanyProfile.of(company) == CompanyProfile("I", "1-4", factories.COBAS)
+    assert naf_section("43.22A") == "F" and naf_section("pas un code") is None
+    assert [size_band(n) for n in (0, 1, 4, 5, 9, 10, 49, 50, None)] == [
+        "0", "1-4", "1-4", "5-9", "5-9", "10-49", "10-49", "50+", None
+    ]  # fmt: skip
+
+
+def test_filters_by_words_topic_and_profile():
+    add("Prime à l'embauche en restauration", naf_sections=["I"], body="Aide **saisonnière**")
+    add("Aide au recrutement BTP", naf_sections=["F"], topics=["recrutement"])
+    add("Guide du contrat de travail", topics=["rh_reglementation"])
+    add("Aide COBAN", epcis=[factories.COBAN], size_bands=["1-4"])
+
+    def search(**args):
+        return titles(resources.search(db.session, ResourceFilters.from_args(args), today=TODAY))
+
+    assert len(search()) == 4
+    # Words, accents and case aside, in the body too (Markdown removed).
+    assert search(q="SAISONNIERE") == ["Prime à l'embauche en restauration"]
+    assert search(q="aide recrutement") == ["Aide au recrutement BTP"]
+    assert search(theme="rh_reglementation") == ["Guide du contrat de travail"]
+    # A profile keeps what is aimed at it and what is aimed at every company.
+    assert search(secteur="I") == [
+        "Aide COBAN",
+        "Guide du contrat de travail",
+        "Prime à l'embauche en restauration",
+    ]
+    assert search(intercommunalite=factories.COBAS, taille="5-9") == [
+        "Aide au recrutement BTP",
+        "Guide du contrat de travail",
+        "Prime à l'embauche en restauration",
+    ]
+    # Unknown values are dropped rather than breaking a shared link.
+    assert len(search(secteur="ZZ", theme="<script>")) == 4
+
+
+def test_expired_and_draft_resources_are_not_public():
+    add("Valable", valid_until=TODAY)
+    add("Échue", valid_until=date(2026, 12, 4))
+    add("Brouillon", published=False)
+    assert titles(resources.published(db.session, today=TODAY)) == ["Valable"]
+    assert resources.get_public(db.session, "echue", today=TODAY) is None
+
+
+def test_public_pages_hide_an_expired_resource(client):
+    add("Aide échue", valid_until=date(2020, 1, 1))
+    add("Aide en cours", valid_until=date(2099, 1, 1), body="## Montant\n\n<script>x()</script>")
+    page = main_of(client.get("/ressources"))
+    assert "Aide en cours" in page and "Aide échue" not in page
+    assert client.get("/ressources/aide-echue").status_code == 404
+    shown = client.get("/ressources/aide-en-cours")
+    assert shown.status_code == 200
+    assert "<h2>Montant</h2>" in shown.get_data(as_text=True)
+    assert "<script>x()" not in shown.get_data(as_text=True)
+
+
+def test_published_for_the_newsletter_by_topic_and_date():
+    add("Ancienne", topics=["formation"])
+    add("Recrutement", topics=["recrutement"])
+    assert titles(resources.published(db.session, today=TODAY, topic="recrutement")) == [
+        "Recrutement"
+    ]
+    assert len(resources.published(db.session, today=TODAY, limit=1)) == 1
+
+
+def test_suggestions_fit_the_company_profile_most_specific_first():
+    company = make_company(naf="56.10A", employees=3, commune=factories.ARCACHON)
+    add("Pour tous")
+    add("Restauration COBAS", naf_sections=["I"], epcis=[factories.COBAS])
+    add("Restauration", naf_sections=["I"])
+    add("BTP", naf_sections=["F"])
+    add("Plus de 50", size_bands=["50+"])
+    add("COBAN", epcis=[factories.COBAN])
+    add("Échue restauration", naf_sections=["I"], valid_until=date(2026, 1, 1))
+    suggested = [r.title for r in resources.suggestions_for(db.session, company, today=TODAY)]
+    assert suggested == ["Restauration COBAS", "Restauration", "Pour tous"]
+
+
+def test_company_page_shows_the_suggestions_to_the_animateur(client, auth):
+    auth.login("animateur")
+    company = make_company(naf="43.22A", employees=12)
+    add("Aide BTP", naf_sections=["F"], valid_until=date(2099, 1, 1))
+    add("Aide commerce", naf_sections=["G"], valid_until=date(2099, 1, 1))
+    page = main_of(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert "Ressources à proposer" in page
+    assert "Aide BTP" in page and "Aide commerce" not in page
+
+
+def run_expiry(now: datetime) -> dict:
+    with time_machine.travel(now, tick=False):
+        return execute(JOBS_BY_ID["resource_expiry"], now=now, dry_run=False)
+
+
+def test_expiry_job_reminds_the_author_once_per_validity_date(auth):
+    author = auth.create("animateur", full_name="Léa Martin")
+    expired = add("Prime saisonnière", author=author, valid_until=date(2026, 3, 1))
+    add("Encore valable", author=author, valid_until=date(2026, 3, 2))
+    add("Brouillon échu", author=author, valid_until=date(2026, 1, 1), published=False)
+    now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    counts = run_expiry(now)
+    assert counts == {"expired": 1, "mails": 1}
+    mails = mails_to(author.email)
+    assert len(mails) == 1 and mails[0].kind == MailKind.RESOURCE_EXPIRED
+    assert "Prime saisonnière" in mails[0].subject
+    assert f"/animateur/contenus/ressources/{expired.id}" in mails[0].body_text
+    assert "01/03/2026" in mails[0].body_text
+    # The next day: "Prime" was already reminded for that date; "Encore valable" now expires.
+    assert run_expiry(datetime(2026, 3, 3, 7, 0, tzinfo=UTC)) == {"expired": 2, "mails": 1}
+    assert [m.subject.split(" : ")[-1] for m in mails_to(author.email)] == [
+        "Prime saisonnière",
+        "Encore valable",
+    ]
+    # Given a new date that passes too, it is reminded again.
+    expired.valid_until = date(2026, 4, 1)
+    db.session.commit()
+    assert run_expiry(datetime(2026, 4, 2, 7, 0, tzinfo=UTC))["mails"] == 1
+    assert count(JobNotice) == 3
+
+
+def valid_form(**overrides) -> dict:
+    return {
+        "title": "Aide à l'embauche d'un premier salarié",
+        "summary": "Jusqu'à 4 000 € pour un premier recrutement.",
+        "body": "## Qui ?\n\nLes entreprises **sans salarié**.",
+        "topics": ["recrutement", "aides_relance"],
+        "naf_sections": ["I"],
+        "size_bands": ["0"],
+        "epcis": [factories.COBAS],
+        "source": "État",
+        "source_url": "https://www.service-public.fr",
+        "valid_until": "2099-12-31",
+        "published": "1",
+        **overrides,
+    }
+
+
+def test_animateur_writes_and_edits_a_resource(client, auth):
+    user = auth.login("animateur")
+    response = client.post("/animateur/contenus/ressources/nouvelle", data=valid_form())
+    assert response.status_code == 302
+    resource = db.session.scalars(select(Resource)).one()
+    assert resource.slug == "aide-a-l-embauche-d-un-premier-salarie"
+    assert resource.author_id == user.id
+    assert resource.naf_sections == ["I"] and resource.epcis == [factories.COBAS]
+    response = client.post(
+        f"/animateur/contenus/ressources/{resource.id}",
+        data=valid_form(title="Aide premier salarié", published=""),
+    )
+    assert response.status_code == 302
+    db.session.refresh(resource)
+    # The address stays: links already sent keep working.
+    assert resource.title == "Aide premier salarié" and not resource.published
+    assert resource.slug == "aide-a-l-embauche-d-un-premier-salarie"
+
+
+def test_resource_form_errors_are_french_by_field_and_nothing_is_written(client, auth):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/contenus/ressources/nouvelle",
+        data=valid_form(
+            title="",
+            topics=["inconnu"],
+            source_url="javascript:alert(1)",
+            valid_until="2001-01-01",
+            naf_sections=["ZZ"],
+        ),
+    )
+    assert response.status_code == 422
+    page = main_of(response)
+    assert "Indiquez le titre." in page
+    assert "Thème inconnu" in page
+    assert "commençant par https://" in page
+    assert "Cette date est passée" in page
+    assert "Secteur inconnu" in page
+    assert count(Resource) == 0
+
+
+def test_only_the_staff_writes_resources(client, auth):
+    for role in ("operator", "partner", "company", "candidate", "territoire"):
+        auth.login(role)
+        assert client.get("/animateur/contenus/ressources").status_code == 403, role
+        response = client.post("/animateur/contenus/ressources/nouvelle", data=valid_form())
+        assert response.status_code == 403, role
+        auth.logout()
+    assert count(Resource) == 0
+    anonymous = client.get("/animateur/contenus/ressources/nouvelle")
+    assert anonymous.status_code == 302 and "/connexion" in anonymous.headers["Location"]
+
+
+def test_no_mail_of_the_expiry_kind_without_an_author():
+    add("Orpheline", valid_until=date(2026, 3, 1))
+    assert run_expiry(datetime(2026, 3, 2, 7, 0, tzinfo=UTC)) == {"expired": 1, "mails": 0}
+    assert count(OutboxMessage) == 0
+
+
+def test_menus_and_footer_lead_to_the_content_pages(client, app, auth):
+    footer = client.get("/").get_data(as_text=True)
+    for path in ("/ressources", "/qui-fait-quoi", "/temoignages", "/etre-rappele"):
+        assert f'href="{path}"' in footer, path
+    assert "Être rappelé" in page_text(client.get("/plan-du-site"))
+    auth.login("animateur")
+    staff = client.get("/animateur").get_data(as_text=True)
+    assert "<summary>Contenus</summary>" in staff
+    for path in ("ressources", "temoignages", "qui-fait-quoi"):
+        assert f'href="/animateur/contenus/{path}"' in staff, path
+    member = app.test_client()
+    auth.login("operator", client=member)
+    assert 'href="/operateur/fiche"' in member.get("/operateur").get_data(as_text=True)
+
+
+def test_an_expired_resource_can_be_unpublished_without_a_new_date(client, auth):
+    author = auth.login("animateur")
+    resource = add("Aide échue", author=author, valid_until=date(2020, 1, 1))
+    form = valid_form(title="Aide échue", valid_until="2020-01-01", published="")
+    assert (
+        client.post(f"/animateur/contenus/ressources/{resource.id}", data=form).status_code == 302
+    )
+    db.session.refresh(resource)
+    assert resource.published is False
+    # Published again only with a date to come.
+    again = client.post(
+        f"/animateur/contenus/ressources/{resource.id}", data={**form, "published": "1"}
+    )
+    assert again.status_code == 422
+    assert "donnez une nouvelle date de validité" in page_text(again)

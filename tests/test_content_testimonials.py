@@ -1,0 +1,218 @@
+"""Testimonials: shown only where the owner agreed in writing, gone everywhere once the
+agreement is withdrawn (photo included); photos checked by content and re-encoded."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from connectences.content import photos, testimonials
+from connectences.extensions import db
+from connectences.models import Need, Testimonial
+from tests import factories
+from tests.helpers import audit_entries, count, main_of, make_company, page_text
+
+
+@pytest.fixture(autouse=True)
+def _photo_folder(app, tmp_path):
+    app.extensions["photo_storage"] = photos.files.LocalCvStorage(tmp_path / "photos")
+    yield tmp_path / "photos"
+    app.extensions.pop("photo_storage", None)
+
+
+def jpeg_with_exif(size=(800, 600), fmt="JPEG") -> bytes:
+    image = Image.new("RGB", size, (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "Appareil secret"  # Make
+    exif[0x013B] = "Jean Dupont"  # Artist
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def need_of(company) -> Need:
+    need = factories.need_row(company, ref="besoin-1", title="Comptable")
+    db.session.add(need)
+    db.session.commit()
+    return need
+
+
+def form(**overrides) -> dict:
+    return {
+        "title": "Une comptable deux jours par semaine",
+        "need_ref": "besoin-1",
+        "body": "Nous n'arrivions plus à suivre la compta.\n\nAujourd'hui, tout est à jour.",
+        "consent_by": "Marie Durand, gérante",
+        "consent_on": "2026-11-12",
+        "consent_scope": ["site", "lettre"],
+        "consent_note": "E-mail du 12/11",
+        "published": "1",
+        **overrides,
+    }
+
+
+def test_consent_scope_decides_where_it_appears(auth):
+    author = auth.create("animateur")
+    company = make_company(name="Boulangerie Durand")
+    need_of(company)
+    site_only = testimonials.create(db.session, form(consent_scope=["site"]), author=author)
+    letter_only = testimonials.create(
+        db.session, form(title="Lettre seulement", consent_scope=["lettre"]), author=author
+    )
+    draft = testimonials.create(db.session, form(title="Brouillon", published=""), author=author)
+    db.session.commit()
+    assert site_only.company_label == "Boulangerie Durand, Arcachon"
+    assert site_only.company_id == company.id and site_only.need.ref == "besoin-1"
+    assert testimonials.for_home(db.session) == [site_only]
+    assert testimonials.public_list(db.session) == [site_only]
+    assert testimonials.for_newsletter(db.session) == [letter_only]
+    assert draft not in testimonials.public_list(db.session) + testimonials.for_newsletter(
+        db.session
+    )
+
+
+def test_for_home_gives_the_latest_two(auth):
+    author = auth.create("animateur")
+    need_of(make_company())
+    for day in (1, 3, 2):
+        testimonials.create(
+            db.session, form(title=f"Jour {day}", consent_on=f"2026-11-0{day}"), author=author
+        )
+    db.session.commit()
+    assert [t.title for t in testimonials.for_home(db.session)] == ["Jour 3", "Jour 2"]
+    assert len(testimonials.for_home(db.session, limit=3)) == 3
+
+
+def test_withdrawal_removes_it_everywhere_and_deletes_the_photo(client, app, auth, _photo_folder):
+    staff = auth.login("animateur")
+    need_of(make_company())
+    testimonial = testimonials.create(
+        db.session, form(photo_alt="La gérante devant sa boutique"), author=staff,
+        photo=jpeg_with_exif(),
+    )  # fmt: skip
+    db.session.commit()
+    stored = _photo_folder / testimonial.photo
+    assert stored.is_file()
+    public = app.test_client()
+    assert "Une comptable deux jours" in main_of(public.get("/temoignages"))
+    photo_url = f"/temoignages/{testimonial.id}/photo.jpg"
+    assert public.get(photo_url).status_code == 200
+
+    response = client.post(f"/animateur/contenus/temoignages/{testimonial.id}/retrait")
+    assert response.status_code == 302
+    db.session.refresh(testimonial)
+    assert testimonial.withdrawn_at is not None and testimonial.photo is None
+    assert not stored.exists()
+    assert "Une comptable deux jours" not in main_of(public.get("/temoignages"))
+    assert public.get(photo_url).status_code == 404
+    assert testimonials.for_home(db.session) == []
+    assert testimonials.for_newsletter(db.session) == []
+    assert [e.actor_id for e in audit_entries("testimonial_withdrawn")] == [staff.id]
+    # A withdrawn testimonial cannot be put back by editing it.
+    again = client.post(f"/animateur/contenus/temoignages/{testimonial.id}", data=form())
+    assert again.status_code == 422
+    db.session.refresh(testimonial)
+    assert testimonial.published is False and testimonial.withdrawn_at is not None
+
+
+def test_photo_is_reencoded_without_metadata():
+    original = jpeg_with_exif((4000, 3000))
+    assert b"Jean Dupont" in original
+    cleaned = photos.clean_photo(original)
+    assert b"Jean Dupont" not in cleaned and b"Appareil secret" not in cleaned
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert image.format == "JPEG"
+        assert max(image.size) == photos.MAX_SIDE
+        assert not image.getexif()
+        assert "exif" not in image.info
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "vide"),
+        (b"%PDF-1.7\n%%EOF", "n'est pas une photo"),
+        (b"<html><script>alert(1)</script></html>", "n'est pas une photo"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "n'est pas une photo"),
+        (b"GIF89a" + b"\x00" * 100, "n'est pas une photo"),
+    ],
+)
+def test_non_images_are_refused(data, message):
+    with pytest.raises(photos.PhotoError) as refused:
+        photos.clean_photo(data)
+    assert message in refused.value.message
+
+
+def test_gif_svg_oversize_and_out_of_bounds_images_are_refused():
+    gif = io.BytesIO()
+    Image.new("RGB", (300, 300)).save(gif, "GIF")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'
+    for data in (gif.getvalue(), svg):
+        with pytest.raises(photos.PhotoError, match="n'est pas une photo"):
+            photos.clean_photo(data)
+    with pytest.raises(photos.PhotoError, match="trop lourde"):
+        photos.clean_photo(b"\xff\xd8" + b"\x00" * (photos.MAX_BYTES + 1))
+    with pytest.raises(photos.PhotoError, match="trop petite"):
+        photos.clean_photo(jpeg_with_exif((100, 100)))
+    wide = io.BytesIO()
+    Image.new("L", (photos.MAX_DIMENSION + 1, 300)).save(wide, "PNG")
+    with pytest.raises(photos.PhotoError, match="trop grande"):
+        photos.clean_photo(wide.getvalue())
+
+
+def test_upload_through_the_form_refuses_a_renamed_file_and_writes_nothing(
+    client, auth, _photo_folder
+):
+    auth.login("animateur")
+    need_of(make_company())
+    response = client.post(
+        "/animateur/contenus/temoignages/nouveau",
+        data={
+            **form(photo_alt="x"),
+            "photo": (io.BytesIO(b"MZ\x90\x00 not an image"), "photo.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "n'est pas une photo" in page_text(response)
+    assert count(Testimonial) == 0
+    assert not _photo_folder.exists() or not any(_photo_folder.iterdir())
+
+
+def test_form_errors_are_french_by_field(client, auth):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/contenus/temoignages/nouveau",
+        data=form(title="", need_ref="inconnu", consent_on="2999-01-01", consent_scope=[]),
+    )
+    assert response.status_code == 422
+    page = page_text(response)
+    assert "Indiquez le titre." in page
+    assert "Aucun besoin n'a la référence « inconnu »." in page
+    assert "ne peut pas être dans le futur" in page
+    assert "Cochez où l'entreprise a accepté" in page
+    assert count(Testimonial) == 0
+
+
+def test_a_photo_needs_its_description(auth):
+    author = auth.create("animateur")
+    need_of(make_company())
+    with pytest.raises(testimonials.TestimonialError) as refused:
+        testimonials.create(db.session, form(), author=author, photo=jpeg_with_exif())
+    assert "photo_alt" in refused.value.errors
+
+
+def test_only_the_staff_manages_testimonials(client, auth):
+    need_of(make_company())
+    for role in ("operator", "partner", "company", "candidate", "territoire"):
+        auth.login(role)
+        assert client.get("/animateur/contenus/temoignages").status_code == 403
+        assert (
+            client.post("/animateur/contenus/temoignages/nouveau", data=form()).status_code == 403
+        )
+        auth.logout()
+    assert count(Testimonial) == 0
+    assert db.session.scalar(select(Need.ref)) == "besoin-1"
