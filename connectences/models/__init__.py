@@ -18,6 +18,7 @@ from connectences.models.candidates import (
     Commitment,
 )
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
+from connectences.models.events import Event, EventRegistration, NewsletterIssue, event_partner
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
@@ -50,6 +51,8 @@ __all__ = [
     "CompanyContact",
     "CompanyMailing",
     "Epci",
+    "Event",
+    "EventRegistration",
     "FollowUpPoint",
     "Invitation",
     "JobNotice",
@@ -60,6 +63,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "Need",
+    "NewsletterIssue",
     "OfflineRecord",
     "Operator",
     "OutboxMessage",
@@ -70,6 +74,7 @@ __all__ = [
     "Transition",
     "User",
     "Visit",
+    "event_partner",
     "user_company",
     "utcnow",
 ]

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-26 12:01:07.917460
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import connectences.models.base
-
 
 # revision identifiers, used by Alembic.
 revision = 'efab7fe3a460'
