@@ -5,10 +5,11 @@ Revises: efab7fe3a460
 Create Date: 2026-12-04 20:58:48.036294
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 import connectences.models.base
+
 
 # revision identifiers, used by Alembic.
 revision = '2b251bb802d2'

@@ -6,10 +6,11 @@ Revises: d5e6f7a8b9c0
 Create Date: 2026-12-04 21:32:56.871293
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 import connectences.models.base
+
 
 # revision identifiers, used by Alembic.
 revision = '9d5f01f2e573'

@@ -8,10 +8,11 @@ Revises: efab7fe3a460
 Create Date: 2026-12-14 10:00:00.000000
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 import connectences.models.base
+
 
 # revision identifiers, used by Alembic.
 revision = 'c0ab1e5e11a1'

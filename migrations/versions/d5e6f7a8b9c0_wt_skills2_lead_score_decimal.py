@@ -8,8 +8,9 @@ Revises: c0ffee140001
 Create Date: 2026-12-15 10:00:00.000000
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'd5e6f7a8b9c0'

@@ -5,10 +5,11 @@ Revises:
 Create Date: 2026-11-26 12:01:07.917460
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 import connectences.models.base
+
 
 # revision identifiers, used by Alembic.
 revision = 'efab7fe3a460'
