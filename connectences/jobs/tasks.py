@@ -23,6 +23,7 @@ from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import files, retention
+from connectences.events.registrations import send_reminders as send_event_reminders
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.mail import retention as mail_retention
@@ -375,6 +376,17 @@ def follow_ups(ctx: JobContext) -> dict:
         counts["points"] += 1
     ctx.log.info("follow_ups: %s", dict(counts))
     return dict(counts)
+
+
+# --- event_reminders ---------------------------------------------------------------------
+
+
+def event_reminders(ctx: JobContext) -> dict:
+    """Mail the people seated at tomorrow's events (Paris days) a reminder, once each:
+    ``reminded_at`` is written with the mail (``events.registrations.send_reminders``)."""
+    sent = send_event_reminders(ctx.session, ctx.today, now=ctx.now)
+    ctx.log.info("event_reminders: %d reminders", sent)
+    return {"reminders": sent}
 
 
 # --- data_retention ----------------------------------------------------------------------

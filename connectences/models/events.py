@@ -39,9 +39,7 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    partners: Mapped[list[Partner]] = relationship(
-        secondary=event_partner, order_by="Partner.name"
-    )
+    partners: Mapped[list[Partner]] = relationship(secondary=event_partner, order_by="Partner.name")
     organiser: Mapped[User | None] = relationship("User")  # noqa: F821
 
 

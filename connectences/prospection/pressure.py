@@ -10,8 +10,8 @@ guard counts every channel that reaches the company, whoever used it:
 - leads sent to an operator about one of its needs (the operator will call);
 - referrals of one of its needs to a partner (the partner will call).
 
-Needs the company posts itself are the company reaching us, not us reaching it: they
-appear in its timeline but are not counted.
+Needs the company posts itself, and its registrations to the platform's events, are the
+company reaching us, not us reaching it: they appear in its timeline but are not counted.
 
 Rules (tested in tests/test_prospection_pressure.py):
 - refuse when the company asked not to be solicited (``do_not_solicit``);
@@ -30,10 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, vocab
+from connectences.clock import local_date
 from connectences.errors import DomainError
 from connectences.models import (
     Company,
     CompanyMailing,
+    EventRegistration,
     Lead,
     LeadNeed,
     Need,
@@ -49,6 +51,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "proposition_operateur": "Proposition à un opérateur",
     "orientation_vers_partenaire": "Orientation vers un partenaire",
     "besoin": "Besoin enregistré",
+    "inscription_evenement": "Inscription à un événement",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
 MONTHS = (
@@ -76,7 +79,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "proposition", "orientation", "besoin"
+    kind: str  # "visite", "lettre", "proposition", "orientation", "besoin", "evenement"
     channel: str
     by_id: int | None
     by: str
@@ -272,7 +275,37 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 need_ref=need.ref,
             )
         )
-    order = {"besoin": 0, "visite": 1, "lettre": 2, "proposition": 3, "orientation": 4}
+    registrations = session.scalars(
+        select(EventRegistration)
+        .options(joinedload(EventRegistration.event))
+        .where(
+            EventRegistration.company_id == company_id,
+            EventRegistration.confirmed_at.is_not(None),
+        )
+    ).all()
+    for registration in registrations:
+        state = {"waiting": " (liste d'attente)", "cancelled": " (annulée ensuite)"}
+        events.append(
+            ContactEvent(
+                on=local_date(registration.confirmed_at),
+                kind="evenement",
+                channel="inscription_evenement",
+                by_id=None,
+                by=registration.name,
+                summary=f"Inscription à « {registration.event.title} » du "
+                f"{_fr_date(local_date(registration.event.starts_at))}"
+                f"{state.get(registration.status, '')}",
+                counted=False,
+            )
+        )
+    order = {
+        "besoin": 0,
+        "evenement": 0,
+        "visite": 1,
+        "lettre": 2,
+        "proposition": 3,
+        "orientation": 4,
+    }
     events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
     return events
 

@@ -57,6 +57,27 @@ def phone_display(value: str | None, empty: str = "—") -> str:
     return value
 
 
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def _hour(moment: datetime) -> str:
+    return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+
+
+def time_slot(start: datetime, end: datetime | None = None) -> str:
+    """``vendredi 11 décembre 2026, de 8 h 30 à 10 h`` in Paris time (an event's slot)."""
+    start = start.astimezone(LOCAL_TZ)
+    weekday = list(vocab.DAYS.values())[start.weekday()]
+    day = "1er" if start.day == 1 else str(start.day)
+    text = f"{weekday} {day} {_MONTHS[start.month - 1]} {start.year}"
+    if end is None:
+        return f"{text}, à {_hour(start)}"
+    return f"{text}, de {_hour(start)} à {_hour(end.astimezone(LOCAL_TZ))}"
+
+
 def days_label(days) -> str:
     """The working days in week order, ``lundi, mardi``; a dash when none."""
     return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"
@@ -66,6 +87,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(phone_display, "phone_fr")
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
+    app.add_template_filter(time_slot, "creneau_fr")
     app.add_template_filter(french_number, "nombre_fr")
     app.add_template_filter(french_typography, "typo")
     app.add_template_filter(plural, "pluriel")
