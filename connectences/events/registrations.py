@@ -174,6 +174,16 @@ def _read(session: Session, salt: str, token: str, max_age: int) -> EventRegistr
     return registration
 
 
+def for_confirmation(session: Session, token: str) -> EventRegistration:
+    """The registration a confirmation link names, without acting (LinkError otherwise)."""
+    return _read(session, CONFIRM_SALT, token, CONFIRM_MAX_AGE)
+
+
+def for_cancellation(session: Session, token: str) -> EventRegistration:
+    """The registration a cancellation link names, without acting (LinkError otherwise)."""
+    return _read(session, CANCEL_SALT, token, CANCEL_MAX_AGE)
+
+
 def confirm(session: Session, token: str, *, now: datetime | None = None) -> EventRegistration:
     """Confirm the address of a registration from its link: it takes a seat, or a place
     on the waiting list when the event is full, and the person is told which. A link

@@ -48,6 +48,10 @@ BLUEPRINTS = (
     "connectences.web.library_admin",
     "connectences.web.library",
     "connectences.web.observatory",
+    "connectences.web.events",
+    "connectences.web.events_staff",
+    "connectences.web.newsletter",
+    "connectences.web.newsletter_public",
 )
 
 

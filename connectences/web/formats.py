@@ -17,6 +17,7 @@ from connectences.typography import (
     french_typography,
     hours_fr,
     plural,
+    time_slot,
 )
 from connectences.typography import decimal_fr as french_number
 
@@ -55,27 +56,6 @@ def phone_display(value: str | None, empty: str = "—") -> str:
     if len(value) == 10 and value.isdigit():
         return " ".join(value[i : i + 2] for i in range(0, 10, 2))
     return value
-
-
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def _hour(moment: datetime) -> str:
-    return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
-
-
-def time_slot(start: datetime, end: datetime | None = None) -> str:
-    """``vendredi 11 décembre 2026, de 8 h 30 à 10 h`` in Paris time (an event's slot)."""
-    start = start.astimezone(LOCAL_TZ)
-    weekday = list(vocab.DAYS.values())[start.weekday()]
-    day = "1er" if start.day == 1 else str(start.day)
-    text = f"{weekday} {day} {_MONTHS[start.month - 1]} {start.year}"
-    if end is None:
-        return f"{text}, à {_hour(start)}"
-    return f"{text}, de {_hour(start)} à {_hour(end.astimezone(LOCAL_TZ))}"
 
 
 def days_label(days) -> str:

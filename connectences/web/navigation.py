@@ -12,6 +12,7 @@ from connectences.vocab import ROLES
 
 PUBLIC_NAV: list[tuple[str, str]] = [
     ("Accueil", "public.index"),
+    ("Événements", "events.index"),
     ("Comment fonctionne la mise en relation", "public.matching"),
     ("Données personnelles", "public.privacy"),
 ]
@@ -56,6 +57,7 @@ def _items(entries: list[tuple[str, str]]) -> list[dict]:
 # Pages every visitor can reach, as the site map and the footer list them.
 PUBLIC_PAGES: list[tuple[str, str]] = [
     ("Accueil", "public.index"),
+    ("Événements", "events.index"),
     ("Exprimer un besoin en compétences", "need_public.form"),
     ("Déposer mon CV", "cv_public.submit"),
     ("Recevoir le lien de mon espace CV", "cv_public.request_link"),
