@@ -100,6 +100,8 @@ NAV_GROUPS: dict[str, str] = {
     "library.index": "CVthèque",
     "library_admin.import_form": "CVthèque",
     "library_admin.duplicates": "CVthèque",
+    "events_staff.index": "Communication",
+    "newsletter.index": "Communication",
 }
 
 
