@@ -54,6 +54,10 @@ class RegistrationError(DomainError):
     """A registration refused: ``errors`` per field, or ``message`` for the whole form."""
 
 
+class RegistrationThrottled(RegistrationError):
+    """Too many registrations from one address, or one client, within the hour."""
+
+
 def seats_taken(session: Session, event: Event) -> int:
     return _count(session, event, SEATED)
 
@@ -123,7 +127,7 @@ def register(
     until = throttle.spend(session, ["event-email:" + values["email"]], PER_EMAIL, now)
     until = until or throttle.spend(session, ["event-ip:" + (ip or "inconnue")[:200]], PER_IP, now)
     if until is not None:
-        raise RegistrationError(
+        raise RegistrationThrottled(
             "Trop d'inscriptions envoyées depuis cette adresse en peu de temps. "
             f"Réessayez après {until.astimezone(LOCAL_TZ):%H:%M}."
         )

@@ -69,7 +69,11 @@ def register(event_id: int):
         db.session.commit()
         return _render_show(
             event,
-            status=422 if refusal.errors else 429,
+            status=422
+            if refusal.errors
+            else 429
+            if isinstance(refusal, registrations.RegistrationThrottled)
+            else 409,
             errors=refusal.errors,
             data=data,
             message=None if refusal.errors else refusal.message,
