@@ -25,7 +25,7 @@ from connectences.models import Event, EventRegistration, OutboxMessage, Partner
 from connectences.prospection.pressure import company_timeline, contact_pressure
 from connectences.signed import LinkError
 from tests import factories
-from tests.helpers import make_company, mails_to, page_text
+from tests.helpers import mails_to, make_company, page_text
 
 LINK = re.compile(r"http://localhost(/evenements/inscription/(?:confirmer|annuler)/[^\s\"<]+)")
 
