@@ -540,7 +540,7 @@ def set_public_phone(session: Session, user: User, phone: str | None, *, actor: 
     try:
         user.phone = clean_phone(phone, foreign=False)
     except InvalidPhone as exc:
-        raise AccountError(str(exc), errors={"phone": str(exc)}) from None
+        raise AccountError(str(exc)) from None
     audit(session, "user_phone", actor=actor, entity="user", entity_id=user.id)
     return user
 
