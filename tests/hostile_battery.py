@@ -28,7 +28,9 @@ from sqlalchemy import event, select
 
 from connectences import accounts
 from connectences.accounts import api_tokens
+from connectences.clock import local_today
 from connectences.cvtheque import bulk_import, consent, files
+from connectences.events import catalogue, registrations
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import (
@@ -50,6 +52,7 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs import links
+from connectences.newsletter import issues, unsubscribe
 from connectences.web.access import PUBLIC, route_roles
 from tests import factories
 from tests import hostile_values as hostile
@@ -284,6 +287,32 @@ def make_world(app, auth, tmp_path) -> World:
     )
     bulk_import.confirm(db.session, done, actor=users["animateur"])  # its error file
     invitation = accounts.invite(db.session, "invitee@exemple.fr", "animateur", None, None)
+    # An event with one registration (its links), and a newsletter issue.
+    gathering = catalogue.create_event(
+        db.session,
+        {
+            "kind": "webinaire", "title": "Webinaire", "audience": "tous",
+            "day": date.fromordinal(local_today().toordinal() + 30).isoformat(),
+            "start": "10:00", "end": "11:00", "link": "https://visio.exemple.fr/a",
+            "capacity": "10",
+        },
+        by=users["animateur"],
+    )  # fmt: skip
+    db.session.flush()
+    registrant = registrations.register(
+        db.session, gathering, {"name": "Ana", "email": "ana@exemple.fr"}
+    )
+    issue = issues.create_issue(
+        db.session,
+        {"subject": "Lettre", "introduction": "Bonjour.", "blocks": ["evenements"]},
+        by=users["animateur"],
+    )
+    archived = issues.create_issue(
+        db.session,
+        {"subject": "Lettre envoyée", "introduction": "Bonjour.", "blocks": ["evenements"]},
+        by=users["animateur"],
+    )
+    issues.send_issue(db.session, archived, by=users["animateur"])
     db.session.commit()
 
     secret = app.secret_key
@@ -317,6 +346,13 @@ def make_world(app, auth, tmp_path) -> World:
             "need_public.space:token": links.space_token(secret, n1.owner_email),
             "need_public.confirm:token": links.confirmation_token(secret, n1.id, n1.owner_email),
             "auth:token": invitation,
+            "events:event_id": gathering.id,
+            "events_staff:event_id": gathering.id,
+            "events.confirm:token": registrations.confirm_token(registrant),
+            "events.cancel:token": registrations.cancel_token(registrant),
+            "newsletter:issue_id": issue.id,
+            "newsletter_public:issue_id": archived.id,
+            "newsletter_public:token": unsubscribe.unsubscribe_token(c1, c1.contact_email),
         }
     return World(users=users, params=params, tmp=tmp_path)
 

@@ -138,7 +138,7 @@ def test_a_larger_capacity_seats_the_people_waiting():
     waiting = _confirmed(event, "Ben", "ben@exemple.fr")
     assert waiting.status == "waiting"
     day = event.starts_at.astimezone(LOCAL_TZ).date()
-    catalogue.update_event(db.session, event, _form(day, capacity="2"), by=None)
+    registrations.update_event(db.session, event, _form(day, capacity="2"), by=None)
     db.session.commit()
     assert db.session.get(EventRegistration, waiting.id).status == "registered"
     assert mails_to("ben@exemple.fr")[-1].kind == MailKind.EVENT_PROMOTED
@@ -164,7 +164,7 @@ def test_forged_tampered_or_misused_links_are_refused(client):
     db.session.rollback()
     assert {r.status for r in db.session.scalars(select(EventRegistration))} == {"pending"}
     # Ana's own link confirms Ana, and only her.
-    response = client.post(f"/evenements/inscription/confirmer/{confirm}")
+    response = client.post(f"/evenements/inscription/confirmer/{confirm}", follow_redirects=True)
     assert response.status_code == 200 and "Inscription confirmée" in page_text(response)
     rows = db.session.execute(select(EventRegistration.email, EventRegistration.status)).all()
     statuses = {email: status for email, status in rows}
@@ -182,7 +182,9 @@ def test_the_links_show_a_button_before_acting(client):
     cancel = _link("ana@exemple.fr", MailKind.EVENT_REGISTERED)
     assert "J'annule mon inscription" in page_text(client.get(cancel))
     assert db.session.scalar(select(EventRegistration.status)) == "registered"
-    assert "Inscription annulée" in page_text(client.post(cancel))
+    assert "Inscription annulée" in page_text(client.post(cancel, follow_redirects=True))
+    # The link opened again says so, and offers nothing more to do.
+    assert "Inscription annulée" in page_text(client.get(cancel))
     assert db.session.scalar(select(EventRegistration.status)) == "cancelled"
 
 
@@ -281,7 +283,7 @@ def test_the_ics_of_an_event_parses_back_with_its_facts(client):
     # An edit keeps the UID: agendas update the event instead of adding a copy.
     uid = str(item["uid"])
     day = event.starts_at.astimezone(LOCAL_TZ).date()
-    catalogue.update_event(db.session, event, _form(day, start="09:00"), by=None)
+    registrations.update_event(db.session, event, _form(day, start="09:00"), by=None)
     db.session.commit()
     [again] = Calendar.from_ical(client.get(f"/evenements/{event.id}.ics").data).walk("VEVENT")
     assert str(again["uid"]) == uid

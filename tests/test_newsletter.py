@@ -7,6 +7,7 @@ real SMTP server on loopback (tests/test_mail.py)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,17 @@ from tests.helpers import add_visit, mails_to, make_company, page_text
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 
 UNSUBSCRIBE = re.compile(r"http://localhost(/lettres/desinscription/[^\s\"<>]+)")
+
+
+@pytest.fixture
+def quiet_smtp_server_log():
+    """The test SMTP server (aiosmtpd) logs each line of a message at DEBUG; these mails
+    carry signed links, which the run's log scan rightly refuses to find in a log."""
+    logger = logging.getLogger("mail.log")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield
+    logger.setLevel(level)
 
 
 def _company(name: str, *, consent=True, **fields) -> Company:
@@ -61,7 +73,12 @@ def _issue(user, subject="La lettre de décembre") -> NewsletterIssue:
     return issue
 
 
-def test_sending_skips_opted_out_capped_and_recently_contacted_companies(app, auth, server):  # noqa: F811
+def test_sending_skips_opted_out_capped_and_recently_contacted_companies(
+    app,
+    auth,
+    quiet_smtp_server_log,
+    server,  # noqa: F811
+):
     animateur = auth.create("animateur", full_name="Inès Animatrice")
     today = local_today()
     welcome = _company("Atelier Bienvenu")
@@ -145,14 +162,14 @@ def test_one_click_post_unsubscribes_without_login_or_csrf_token(app, client, mo
         "http://localhost"
     )
     response = client.post(path, data={"List-Unsubscribe": "One-Click"})
-    assert response.status_code == 200
-    assert "ne recevra plus la lettre d'information" in page_text(response)
+    assert response.status_code == 303
+    assert "ne recevra plus la lettre d'information" in page_text(client.get(path))
     db.session.expire_all()
     assert db.session.get(Company, company.id).newsletter_consent is False
     # Only that company: its neighbour and its other choices are untouched.
     assert db.session.get(Company, other.id).newsletter_consent is True
     assert db.session.get(Company, company.id).do_not_solicit is False
-    assert client.post(path).status_code == 200  # twice: nothing more happens
+    assert client.post(path).status_code == 303  # twice: nothing more happens
 
 
 def test_the_unsubscribe_link_shows_a_button_before_acting(client):

@@ -135,7 +135,7 @@ def validate_event(data: Mapping[str, Any], partner_ids: set[int]) -> dict[str, 
     return values
 
 
-def _apply(session: Session, event: Event, values: dict[str, Any]) -> None:
+def apply_form(session: Session, event: Event, values: dict[str, Any]) -> None:
     for key in ("kind", "title", "description", "audience", "place", "link", "capacity"):
         setattr(event, key, values[key])
     event.starts_at, event.ends_at = values["starts_at"], values["ends_at"]
@@ -149,25 +149,10 @@ def create_event(session: Session, data: Mapping[str, Any], *, by: User | None) 
     """Store a new event from the staff form (EventError when invalid)."""
     values = validate_event(data, active_partner_ids(session))
     event = Event(organiser_id=by.id if by else None)
-    _apply(session, event, values)
+    apply_form(session, event, values)
     session.add(event)
     session.flush()
     audit(session, "event.create", actor=by, entity="event", entity_id=event.id)
-    return event
-
-
-def update_event(session: Session, event: Event, data: Mapping[str, Any], *, by: User | None):
-    """Change an event from the staff form (EventError when invalid).
-
-    A larger capacity seats the people waiting, first come first served (their mail is
-    queued by ``registrations.fill_seats``)."""
-    from connectences.events.registrations import fill_seats  # the other way round too
-
-    values = validate_event(data, active_partner_ids(session))
-    _apply(session, event, values)
-    session.flush()
-    fill_seats(session, event)
-    audit(session, "event.update", actor=by, entity="event", entity_id=event.id)
     return event
 
 

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from connectences import config
 from connectences.accounts import throttle
+from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import InvalidEmail, clean_email, email_key
 from connectences.errors import DomainError
+from connectences.events import catalogue
 from connectences.events.catalogue import (
     CANCELLED,
     PENDING,
@@ -34,7 +36,7 @@ from connectences.events.catalogue import (
     WAITING,
 )
 from connectences.mail import MailKind, queue_template
-from connectences.models import Company, CompanyContact, Event, EventRegistration, utcnow
+from connectences.models import Company, CompanyContact, Event, EventRegistration, User, utcnow
 from connectences.prospection.companies import CompanyError, clean_siret, find_company_by_siret
 from connectences.signed import LinkError, make_token, read_token
 from connectences.urls import external_url
@@ -235,6 +237,19 @@ def cancel(session: Session, token: str, *, now: datetime | None = None) -> Even
     if freed:
         fill_seats(session, _locked_event(session, registration.event_id), now=now)
     return registration
+
+
+def update_event(session: Session, event: Event, data: Mapping[str, Any], *, by: User | None):
+    """Change an event from the staff form (EventError when invalid).
+
+    A larger capacity seats the people waiting, first come first served (their mail is
+    queued by ``fill_seats``)."""
+    values = catalogue.validate_event(data, catalogue.active_partner_ids(session))
+    catalogue.apply_form(session, event, values)
+    session.flush()
+    fill_seats(session, event)
+    audit(session, "event.update", actor=by, entity="event", entity_id=event.id)
+    return event
 
 
 def fill_seats(session: Session, event: Event, *, now: datetime | None = None) -> int:

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from connectences.events import catalogue, registrations
 from connectences.events.calendar import calendar_of
@@ -85,32 +94,39 @@ def register(event_id: int):
 @bp.route("/inscription/confirmer/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
+    """GET shows a button (mail scanners open links on their own), or where the
+    registration stands once confirmed; POST confirms, then comes back here."""
     try:
+        if request.method == "POST":
+            registrations.confirm(db.session, token)
+            db.session.commit()
+            return redirect(url_for("events.confirm", token=token), code=303)
         registration = registrations.for_confirmation(db.session, token)
-        if request.method == "GET":
-            # A button, not the link itself, confirms: mail scanners open links on their own.
-            return render_template("events/confirm.html", registration=registration, token=token)
-        registration = registrations.confirm(db.session, token)
     except LinkError as refusal:
         db.session.rollback()
         return render_template("events/link_invalid.html", message=refusal.message), 400
-    db.session.commit()
+    if registration.status == catalogue.PENDING:
+        return render_template("events/confirm.html", registration=registration, token=token)
     return render_template("events/registered.html", registration=registration)
 
 
 @bp.route("/inscription/annuler/<token>", methods=["GET", "POST"])
 @public
 def cancel(token: str):
+    """GET shows a button, or that the registration is cancelled; POST cancels (the
+    seat goes to the next person waiting), then comes back here."""
     try:
+        if request.method == "POST":
+            registrations.cancel(db.session, token)
+            db.session.commit()
+            return redirect(url_for("events.cancel", token=token), code=303)
         registration = registrations.for_cancellation(db.session, token)
-        if request.method == "GET":
-            return render_template("events/cancel.html", registration=registration, token=token)
-        registration = registrations.cancel(db.session, token)
     except LinkError as refusal:
         db.session.rollback()
         return render_template("events/link_invalid.html", message=refusal.message), 400
-    db.session.commit()
-    return render_template("events/cancelled.html", registration=registration)
+    if registration.status == catalogue.CANCELLED:
+        return render_template("events/cancelled.html", registration=registration)
+    return render_template("events/cancel.html", registration=registration, token=token)
 
 
 def _calendar_response(events, name: str, filename: str) -> Response:

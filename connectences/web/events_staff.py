@@ -75,7 +75,7 @@ def edit(event_id: int):
         return _render_form(event=event, data=catalogue.form_values(event))
     data = _form_data()
     try:
-        catalogue.update_event(db.session, event, data, by=current_user)
+        registrations.update_event(db.session, event, data, by=current_user)
     except catalogue.EventError as refusal:
         db.session.rollback()
         return _render_form(

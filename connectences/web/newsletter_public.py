@@ -3,7 +3,7 @@ unsubscribe link (RFC 8058: its POST works without login or CSRF token)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from connectences.extensions import csrf, db
 from connectences.models import NewsletterIssue
@@ -39,17 +39,21 @@ def show(issue_id: int):
 @public
 @csrf.exempt
 def unsubscribe(token: str):
-    """GET shows a button (mail scanners open links); POST unsubscribes, from that button
-    or from the mail client's one-click POST (body ``List-Unsubscribe=One-Click``)."""
+    """GET shows a button (mail scanners open links), or that it is done; POST
+    unsubscribes, from that button or from the mail client's one-click POST (body
+    ``List-Unsubscribe=One-Click``), then comes back here."""
     try:
-        if request.method == "GET":
-            company = unsubscribing.company_for(db.session, token)
-            return render_template(
-                "newsletter/unsubscribe.html", company=company, token=token, done=False
-            )
-        company = unsubscribing.unsubscribe(db.session, token, ip=request.remote_addr)
+        if request.method == "POST":
+            unsubscribing.unsubscribe(db.session, token, ip=request.remote_addr)
+            db.session.commit()
+            return redirect(url_for("newsletter_public.unsubscribe", token=token), code=303)
+        company = unsubscribing.company_for(db.session, token)
     except LinkError as refusal:
         db.session.rollback()
         return render_template("events/link_invalid.html", message=refusal.message), 400
-    db.session.commit()
-    return render_template("newsletter/unsubscribe.html", company=company, token=token, done=True)
+    return render_template(
+        "newsletter/unsubscribe.html",
+        company=company,
+        token=token,
+        done=not company.newsletter_consent,
+    )
