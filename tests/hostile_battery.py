@@ -351,6 +351,7 @@ def make_world(app, auth, tmp_path) -> World:
             "events.confirm:token": registrations.confirm_token(registrant),
             "events.cancel:token": registrations.cancel_token(registrant),
             "newsletter:issue_id": issue.id,
+            "newsletter.mail_preview:fmt": "html",
             "newsletter_public:issue_id": archived.id,
             "newsletter_public:token": unsubscribe.unsubscribe_token(c1, c1.contact_email),
         }

@@ -6,23 +6,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from connectences.events import catalogue, registrations
 from connectences.events.calendar import calendar_of
 from connectences.extensions import db
-from connectences.signed import LinkError
 from connectences.urls import external_url
 from connectences.web.access import public
+from connectences.web.signed_pages import signed_link_page
 
 bp = Blueprint("events", __name__, url_prefix="/evenements")
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -94,39 +85,39 @@ def register(event_id: int):
 @bp.route("/inscription/confirmer/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
-    """GET shows a button (mail scanners open links on their own), or where the
-    registration stands once confirmed; POST confirms, then comes back here."""
-    try:
-        if request.method == "POST":
-            registrations.confirm(db.session, token)
-            db.session.commit()
-            return redirect(url_for("events.confirm", token=token), code=303)
-        registration = registrations.for_confirmation(db.session, token)
-    except LinkError as refusal:
-        db.session.rollback()
-        return render_template("events/link_invalid.html", message=refusal.message), 400
-    if registration.status == catalogue.PENDING:
-        return render_template("events/confirm.html", registration=registration, token=token)
-    return render_template("events/registered.html", registration=registration)
+    """The confirmation button, then where the registration stands (seat or waiting)."""
+
+    def show(registration):
+        if registration.status == catalogue.PENDING:
+            return render_template("events/confirm.html", registration=registration, token=token)
+        return render_template("events/registered.html", registration=registration)
+
+    return signed_link_page(
+        token,
+        endpoint="events.confirm",
+        read=registrations.for_confirmation,
+        act=registrations.confirm,
+        show=show,
+    )
 
 
 @bp.route("/inscription/annuler/<token>", methods=["GET", "POST"])
 @public
 def cancel(token: str):
-    """GET shows a button, or that the registration is cancelled; POST cancels (the
-    seat goes to the next person waiting), then comes back here."""
-    try:
-        if request.method == "POST":
-            registrations.cancel(db.session, token)
-            db.session.commit()
-            return redirect(url_for("events.cancel", token=token), code=303)
-        registration = registrations.for_cancellation(db.session, token)
-    except LinkError as refusal:
-        db.session.rollback()
-        return render_template("events/link_invalid.html", message=refusal.message), 400
-    if registration.status == catalogue.CANCELLED:
-        return render_template("events/cancelled.html", registration=registration)
-    return render_template("events/cancel.html", registration=registration, token=token)
+    """The cancellation button, then that it is cancelled (the seat went to the next)."""
+
+    def show(registration):
+        if registration.status == catalogue.CANCELLED:
+            return render_template("events/cancelled.html", registration=registration)
+        return render_template("events/cancel.html", registration=registration, token=token)
+
+    return signed_link_page(
+        token,
+        endpoint="events.cancel",
+        read=registrations.for_cancellation,
+        act=registrations.cancel,
+        show=show,
+    )
 
 
 def _calendar_response(events, name: str, filename: str) -> Response:

@@ -3,12 +3,13 @@ their XLSX export. Rules live in ``connectences.events``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from connectences.events import catalogue, registrations
 from connectences.extensions import db
 from connectences.web.access import guard_blueprint
+from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
 
@@ -58,14 +59,14 @@ def new():
     if request.method == "GET":
         return _render_form(data={"capacity": "30", "audience": "entreprises"})
     data = _form_data()
-    try:
-        event = catalogue.create_event(db.session, data, by=current_user)
-    except catalogue.EventError as refusal:
-        db.session.rollback()
-        return _render_form(data=data, errors=refusal.errors, status=422)
-    db.session.commit()
-    flash("L'événement est publié.", "success")
-    return redirect(url_for("events_staff.attendees", event_id=event.id))
+    return commit_or_refuse(
+        lambda: catalogue.create_event(db.session, data, by=current_user),
+        refusals=catalogue.EventError,
+        back=url_for("events_staff.new"),
+        then=url_for("events_staff.index"),
+        done="L'événement est publié.",
+        render=lambda errors: _render_form(data=data, errors=errors, status=422),
+    )
 
 
 @bp.route("/<int:event_id>/modifier", methods=["GET", "POST"])
@@ -74,16 +75,16 @@ def edit(event_id: int):
     if request.method == "GET":
         return _render_form(event=event, data=catalogue.form_values(event))
     data = _form_data()
-    try:
-        registrations.update_event(db.session, event, data, by=current_user)
-    except catalogue.EventError as refusal:
-        db.session.rollback()
-        return _render_form(
-            event=_event_or_404(event_id), data=data, errors=refusal.errors, status=422
-        )
-    db.session.commit()
-    flash("L'événement est modifié.", "success")
-    return redirect(url_for("events_staff.attendees", event_id=event_id))
+    return commit_or_refuse(
+        lambda: registrations.update_event(db.session, event, data, by=current_user),
+        refusals=catalogue.EventError,
+        back=url_for("events_staff.edit", event_id=event_id),
+        then=url_for("events_staff.attendees", event_id=event_id),
+        done="L'événement est modifié.",
+        render=lambda errors: _render_form(
+            event=_event_or_404(event_id), data=data, errors=errors, status=422
+        ),
+    )
 
 
 @bp.route("/<int:event_id>")

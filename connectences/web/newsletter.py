@@ -11,6 +11,7 @@ from connectences.models import NewsletterIssue
 from connectences.newsletter import issues
 from connectences.newsletter.blocks import BLOCKS
 from connectences.web.access import guard_blueprint
+from connectences.web.actions import commit_or_refuse
 from connectences.web.navigation import add_nav
 
 bp = Blueprint("newsletter", __name__, url_prefix="/animateur/lettre")
@@ -83,14 +84,15 @@ def edit(issue_id: int):
     if request.method == "GET":
         return _render(issue)
     data = _form_data()
-    try:
-        issues.update_issue(db.session, issue, data, by=current_user)
-    except issues.IssueError as refusal:
-        db.session.rollback()
-        return _render(_issue_or_404(issue_id), data=data, errors=refusal.errors, status=422)
-    db.session.commit()
-    flash("Brouillon enregistré.", "success")
-    return redirect(url_for("newsletter.edit", issue_id=issue_id))
+    return commit_or_refuse(
+        lambda: issues.update_issue(db.session, issue, data, by=current_user),
+        refusals=issues.IssueError,
+        back=url_for("newsletter.edit", issue_id=issue_id),
+        done="Brouillon enregistré.",
+        render=lambda errors: _render(
+            _issue_or_404(issue_id), data=data, errors=errors, status=422
+        ),
+    )
 
 
 @bp.route("/<int:issue_id>/apercu.<fmt>")

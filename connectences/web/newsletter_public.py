@@ -3,14 +3,14 @@ unsubscribe link (RFC 8058: its POST works without login or CSRF token)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 
 from connectences.extensions import csrf, db
 from connectences.models import NewsletterIssue
 from connectences.newsletter import issues
 from connectences.newsletter import unsubscribe as unsubscribing
-from connectences.signed import LinkError
 from connectences.web.access import public
+from connectences.web.signed_pages import signed_link_page
 
 bp = Blueprint("newsletter_public", __name__, url_prefix="/lettres")
 
@@ -39,21 +39,20 @@ def show(issue_id: int):
 @public
 @csrf.exempt
 def unsubscribe(token: str):
-    """GET shows a button (mail scanners open links), or that it is done; POST
-    unsubscribes, from that button or from the mail client's one-click POST (body
-    ``List-Unsubscribe=One-Click``), then comes back here."""
-    try:
-        if request.method == "POST":
-            unsubscribing.unsubscribe(db.session, token, ip=request.remote_addr)
-            db.session.commit()
-            return redirect(url_for("newsletter_public.unsubscribe", token=token), code=303)
-        company = unsubscribing.company_for(db.session, token)
-    except LinkError as refusal:
-        db.session.rollback()
-        return render_template("events/link_invalid.html", message=refusal.message), 400
-    return render_template(
-        "newsletter/unsubscribe.html",
-        company=company,
-        token=token,
-        done=not company.newsletter_consent,
+    """The button, then that it is done. The POST is also the one-click unsubscribe of
+    mail clients (body ``List-Unsubscribe=One-Click``, RFC 8058): no login, no CSRF
+    token, the signed link is the proof."""
+    return signed_link_page(
+        token,
+        endpoint="newsletter_public.unsubscribe",
+        read=unsubscribing.company_for,
+        act=lambda session, token: unsubscribing.unsubscribe(
+            session, token, ip=request.remote_addr
+        ),
+        show=lambda company: render_template(
+            "newsletter/unsubscribe.html",
+            company=company,
+            token=token,
+            done=not company.newsletter_consent,
+        ),
     )
