@@ -14,6 +14,7 @@ from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
+from connectences.text import form_line
 
 KINDS: dict[str, str] = {
     "webinaire": "Webinaire",
@@ -72,12 +73,8 @@ def validate_event(data: Mapping[str, Any], partner_ids: set[int]) -> dict[str, 
     if kind not in KINDS:
         errors["kind"] = "Choisissez le type d'événement."
     values["kind"] = kind
-    title = " ".join(str(data.get("title") or "").split())
-    if not title:
-        errors["title"] = "Indiquez le titre de l'événement."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"Le titre ne peut dépasser {TITLE_MAX} caractères."
-    values["title"] = title
+    values["title"] = form_line(data, "title", errors, limit=TITLE_MAX, what="Le titre",
+                                missing="Indiquez le titre de l'événement.")  # fmt: skip
     values["description"] = str(data.get("description") or "").strip()
     audience = str(data.get("audience") or "")
     if audience not in AUDIENCES:

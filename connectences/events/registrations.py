@@ -39,6 +39,7 @@ from connectences.mail import MailKind, queue_template
 from connectences.models import Company, CompanyContact, Event, EventRegistration, User, utcnow
 from connectences.prospection.companies import CompanyError, clean_siret, find_company_by_siret
 from connectences.signed import LinkError, make_token, read_token
+from connectences.text import form_line
 from connectences.urls import external_url
 
 CONFIRM_SALT = "event-registration-confirm"
@@ -83,11 +84,8 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
 
 def _validate(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    name = " ".join(str(data.get("name") or "").split())
-    if not name:
-        errors["name"] = "Indiquez votre nom."
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"Le nom ne peut dépasser {NAME_MAX} caractères."
+    name = form_line(data, "name", errors, missing="Indiquez votre nom.", limit=NAME_MAX,
+                     what="Le nom")  # fmt: skip
     try:
         email = clean_email(data.get("email"), required=True)
     except InvalidEmail as exc:
@@ -269,14 +267,10 @@ def fill_seats(session: Session, event: Event, *, now: datetime | None = None) -
     )
     for registration in promoted:
         registration.status, registration.seated_at = SEATED, now
-        _mail(
-            session,
-            registration,
-            MailKind.EVENT_PROMOTED,
-            f"Une place s'est libérée : {event.title}",
-            "event_promoted",
-            cancel_link=external_url("events.cancel", token=cancel_token(registration)),
-        )
+        _mail_seated(
+            session, registration, MailKind.EVENT_PROMOTED,
+            f"Une place s'est libérée : {event.title}", "event_promoted",
+        )  # fmt: skip
     session.flush()
     return len(promoted)
 
@@ -339,6 +333,18 @@ def _mail(session, registration, kind, subject, template, **context) -> None:
     )
 
 
+def _mail_seated(session, registration, kind, subject, template) -> None:
+    """A mail to someone with a seat: it carries their own cancellation link."""
+    _mail(
+        session,
+        registration,
+        kind,
+        subject,
+        template,
+        cancel_link=external_url("events.cancel", token=cancel_token(registration)),
+    )
+
+
 def tomorrow_window(today: date) -> tuple[datetime, datetime]:
     """The UTC instants bounding the local day after ``today``."""
     start = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
@@ -367,14 +373,10 @@ def send_reminders(session: Session, today: date, *, now: datetime | None = None
     ).all()
     for registration in due:
         registration.reminded_at = now
-        _mail(
-            session,
-            registration,
-            MailKind.EVENT_REMINDER,
-            f"C'est demain : {registration.event.title}",
-            "event_reminder",
-            cancel_link=external_url("events.cancel", token=cancel_token(registration)),
-        )
+        _mail_seated(
+            session, registration, MailKind.EVENT_REMINDER,
+            f"C'est demain : {registration.event.title}", "event_reminder",
+        )  # fmt: skip
     session.flush()
     return len(due)
 

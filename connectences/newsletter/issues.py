@@ -31,6 +31,7 @@ from connectences.newsletter.blocks import BLOCKS, Block, build_blocks
 from connectences.prospection.mailings import SUBJECT_MAX, record_mailing
 from connectences.prospection.pressure import ConfirmationRequired, ContactRefused
 from connectences.prospection.visits import VisitError
+from connectences.text import form_line
 
 INTRODUCTION_MAX = 5000
 NO_ADDRESS = "Pas d'adresse e-mail enregistrée pour l'entreprise."
@@ -50,11 +51,8 @@ class SendReport:
 
 def validate(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    subject = " ".join(str(data.get("subject") or "").split())
-    if not subject:
-        errors["subject"] = "Indiquez l'objet de la lettre."
-    elif len(subject) > SUBJECT_MAX:
-        errors["subject"] = f"L'objet ne peut dépasser {SUBJECT_MAX} caractères."
+    subject = form_line(data, "subject", errors, missing="Indiquez l'objet de la lettre.",
+                        limit=SUBJECT_MAX, what="L'objet")  # fmt: skip
     introduction = str(data.get("introduction") or "").strip().replace("\r\n", "\n")
     if not introduction:
         errors["introduction"] = "Écrivez quelques lignes d'introduction."
