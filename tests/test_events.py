@@ -244,6 +244,17 @@ def _run(job_id: str, now: datetime) -> dict:
         return execute(JOBS_BY_ID[job_id], now=now)
 
 
+def test_a_webinar_link_goes_to_seated_people_only(client):
+    event = _event(kind="webinaire", place="", link="https://visio.exemple.fr/salle-7",
+                   capacity="1")  # fmt: skip
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    [ask, seated] = mails_to("ana@exemple.fr")
+    assert "salle-7" not in ask.body_text and "salle-7" in seated.body_text
+    assert all("salle-7" not in m.body_text for m in mails_to("ben@exemple.fr"))
+    assert "salle-7" not in page_text(client.get(f"/evenements/{event.id}"))
+
+
 def test_reminders_go_the_day_before_once_to_seated_people_only():
     event = _event(days_ahead=3, capacity="1")
     later = _event(days_ahead=5, title="Job dating de printemps", kind="job_dating")
@@ -305,7 +316,8 @@ def test_the_calendar_feed_lists_the_events_not_cancelled(client):
         "Webinaire aides",
     ]
     webinar = next(i for i in items if "Webinaire" in str(i["summary"]))
-    assert str(webinar["location"]) == "https://visio.exemple.fr/aides"
+    assert str(webinar["location"]) == "En ligne (lien envoyé aux personnes inscrites)"
+    assert b"visio.exemple.fr" not in response.data
     assert {str(i["url"]) for i in items} == {
         f"http://localhost/evenements/{first.id}", f"http://localhost/evenements/{second.id}"
     }  # fmt: skip

@@ -12,6 +12,7 @@ from connectences.events.catalogue import KINDS
 from connectences.models import Event, utcnow
 
 PRODUCT_ID = "-//Connect'ences//Evenements//FR"
+ONLINE = "En ligne (lien envoyé aux personnes inscrites)"
 
 
 def _uid(event: Event, domain: str) -> str:
@@ -44,12 +45,11 @@ def calendar_of(
         parts = [event.description or ""]
         if event.partners:
             parts.append("Avec : " + ", ".join(p.name for p in event.partners))
-        if event.link:
-            parts.append(f"Lien de connexion : {event.link}")
         description = "\n\n".join(part for part in parts if part)
         if description:
             item.add("description", description)
-        item.add("location", event.place or event.link)
+        # The connection link of a webinar goes to registrants only, never in a public file.
+        item.add("location", event.place or ONLINE)
         item.add("url", link_of(event))
         item.add("last-modified", event.updated_at)
         calendar.add_component(item)
