@@ -21,7 +21,7 @@ from connectences.extensions import db
 from connectences.mail import MailKind, queue_mail
 from connectences.mail.sender import build_message, deliver_due
 from connectences.models import Company, CompanyMailing, NewsletterIssue, OutboxMessage
-from connectences.newsletter import issues, unsubscribe
+from connectences.newsletter import blocks, issues, unsubscribe
 from connectences.prospection.pressure import company_timeline
 from tests.helpers import add_visit, mails_to, make_company, page_text
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
@@ -271,3 +271,53 @@ def test_other_roles_cannot_compose_or_send_the_newsletter(client, auth, role):
     assert client.post(f"/animateur/lettre/{issue.id}/essai").status_code == 403
     assert db.session.scalars(select(CompanyMailing)).all() == []
     assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_a_new_kind_of_block_plugs_in_with_one_function(auth, monkeypatch):
+    animateur = auth.create("animateur")
+
+    def resource_items(session):
+        return [blocks.BlockItem(title="Aide à l'embauche d'un premier salarié",
+                                 text="Jusqu'à 4 000 euros.", url="http://localhost/r/1")]  # fmt: skip
+
+    # The registry is restored after the test (the new kind is this test's only).
+    monkeypatch.setattr(blocks, "BLOCKS", dict(blocks.BLOCKS))
+    monkeypatch.setattr(issues, "BLOCKS", blocks.BLOCKS)
+    blocks.register_block(
+        "ressources", title="Ressources", label="Ressources publiées", items=resource_items
+    )
+    issue = issues.create_issue(
+        db.session,
+        {"subject": "Lettre", "introduction": "Bonjour.", "blocks": ["ressources"]},
+        by=animateur,
+    )
+    text, html = issues.render_mail(db.session, issue, unsubscribe_url=None)
+    assert "RESSOURCES" in text and "Aide à l'embauche d'un premier salarié" in text
+    assert '<a href="http://localhost/r/1">' in html
+    with pytest.raises(issues.IssueError):
+        issues.create_issue(
+            db.session, {"subject": "L", "introduction": "B", "blocks": ["inconnu"]}, by=animateur
+        )
+
+
+def test_a_draft_changes_until_it_is_sent_then_no_more(client, auth):
+    animateur = auth.login("animateur")
+    _company("Atelier Bienvenu")
+    issue = _issue(animateur)
+    response = client.post(
+        f"/animateur/lettre/{issue.id}",
+        data={"subject": "Nouvel objet", "introduction": "Texte.", "blocks": ["evenements"]},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(NewsletterIssue, issue.id).subject == "Nouvel objet"
+    issues.send_issue(db.session, db.session.get(NewsletterIssue, issue.id), by=animateur)
+    db.session.commit()
+    response = client.post(
+        f"/animateur/lettre/{issue.id}",
+        data={"subject": "Trop tard", "introduction": "Texte."},
+        follow_redirects=True,
+    )
+    assert "Cette lettre est déjà envoyée" in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(NewsletterIssue, issue.id).subject == "Nouvel objet"
