@@ -343,7 +343,7 @@ def test_the_attendee_export_lists_seated_then_waiting_people(client, auth):
     assert "1 inscrit sur 1 places" in page and "Liste d'attente (1)" in page
 
 
-def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for():
+def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for(client, auth):
     company = make_company(name="Garage Dupuy")
     event = _event()
     registration = _confirmed(event, "Marc Dupuy", "marc@garage.fr", siret=company.siret)
@@ -355,6 +355,10 @@ def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for()
     assert "Petit déjeuner des entreprises" in entry.summary and entry.by == "Marc Dupuy"
     pressure = contact_pressure(db.session, company, on=entry.on)
     assert pressure.contacts_this_month == 0 and pressure.decision == "ok"
+    auth.login("animateur")
+    page = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert "Inscription à un événement (non compté comme sollicitation)" in page
+    assert "Par Marc Dupuy" in page
     # Without a SIRET, the company's own address finds it too.
     other = make_company(name="Fleurs Marine", contact_email="marine@fleurs.fr")
     assert _confirmed(event, "Marine", "marine@fleurs.fr").company_id == other.id
