@@ -86,6 +86,7 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "library_admin.merge_pair",
         "admin.disable_user",
         "admin.enable_user",
+        "events_staff.cancel",
     }
 )
 

@@ -405,6 +405,26 @@ def test_other_roles_cannot_manage_events_or_see_attendees(client, auth, role):
         f"/animateur/evenements/{event.id}/inscrits.xlsx",
     ):
         assert client.get(url).status_code == 403, url
+    assert client.post(f"/animateur/evenements/{event.id}/annuler").status_code == 403
+    assert db.session.get(Event, event.id).cancelled_at is None
     assert client.post("/animateur/evenements/nouveau", data=_form(
         datetime.now(LOCAL_TZ).date() + timedelta(days=3))).status_code == 403  # fmt: skip
     assert len(db.session.scalars(select(Event)).all()) == 1
+
+
+def test_cancelling_an_event_tells_everyone_and_closes_it(client, auth):
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    _register(event, "Chloé", "chloe@exemple.fr")  # never confirmed: not told
+    auth.login("animateur")
+    response = client.post(f"/animateur/evenements/{event.id}/annuler", follow_redirects=True)
+    assert "L'événement est annulé ; 2 personnes prévenues par e-mail." in page_text(response)
+    for address in ("ana@exemple.fr", "ben@exemple.fr"):
+        assert mails_to(address)[-1].kind == MailKind.EVENT_CANCELLED
+    assert [m.kind for m in mails_to("chloe@exemple.fr")] == [MailKind.EVENT_CONFIRM]
+    assert event.title not in page_text(client.get("/evenements"))
+    assert Calendar.from_ical(client.get("/evenements/agenda.ics").data).walk("VEVENT") == []
+    assert "Cet événement est annulé." in page_text(client.get(f"/evenements/{event.id}"))
+    client.post(f"/animateur/evenements/{event.id}/annuler")  # twice: nobody told again
+    assert len(mails_to("ana@exemple.fr")) == 3

@@ -345,6 +345,29 @@ def _mail_seated(session, registration, kind, subject, template) -> None:
     )
 
 
+def cancel_event(session: Session, event: Event, *, by: User | None) -> int:
+    """Cancel an event: it leaves the public lists and the feed, registration closes,
+    and everyone seated or waiting is told; the number of people told. Cancelling
+    twice tells nobody again. Raises DomainError for an event already over."""
+    if event.cancelled_at is not None:
+        return 0
+    if event.ends_at < utcnow():
+        raise DomainError("Cet événement est passé : il ne peut plus être annulé.")
+    event.cancelled_at = utcnow()
+    told = attendees(session, event)
+    for registration in told:
+        _mail(
+            session,
+            registration,
+            MailKind.EVENT_CANCELLED,
+            f"Événement annulé : {event.title}",
+            "event_cancelled",
+        )
+    session.flush()
+    audit(session, "event.cancel", actor=by, entity="event", entity_id=event.id)
+    return len(told)
+
+
 def tomorrow_window(today: date) -> tuple[datetime, datetime]:
     """The UTC instants bounding the local day after ``today``."""
     start = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)

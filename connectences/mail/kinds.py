@@ -30,6 +30,7 @@ class MailKind(StrEnum):
     EVENT_REGISTERED = "event_registered"
     EVENT_PROMOTED = "event_promoted"
     EVENT_REMINDER = "event_reminder"
+    EVENT_CANCELLED = "event_cancelled"
     # The newsletter to companies, and the test an animateur sends to themself.
     NEWSLETTER = "newsletter"
     NEWSLETTER_TEST = "newsletter_test"

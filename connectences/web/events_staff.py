@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from connectences.events import catalogue, registrations
 from connectences.extensions import db
+from connectences.typography import plural
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
@@ -83,6 +84,23 @@ def edit(event_id: int):
         done="L'événement est modifié.",
         render=lambda errors: _render_form(
             event=_event_or_404(event_id), data=data, errors=errors, status=422
+        ),
+    )
+
+
+@bp.route("/<int:event_id>/annuler", methods=["POST"])
+def cancel(event_id: int):
+    event = _event_or_404(event_id)
+    return commit_or_refuse(
+        lambda: registrations.cancel_event(db.session, event, by=current_user),
+        back=url_for("events_staff.attendees", event_id=event_id),
+        done=lambda told: (
+            "L'événement est annulé"
+            + (
+                f" ; {plural(told, 'personne prévenue', 'personnes prévenues')} par e-mail."
+                if told
+                else "."
+            )
         ),
     )
 
