@@ -75,7 +75,7 @@ def validate_event(data: Mapping[str, Any], partner_ids: set[int]) -> dict[str, 
     values["kind"] = kind
     values["title"] = form_line(data, "title", errors, limit=TITLE_MAX, what="Le titre",
                                 missing="Indiquez le titre de l'événement.")  # fmt: skip
-    values["description"] = str(data.get("description") or "").strip()
+    values["description"] = str(data.get("description") or "").strip().replace("\r\n", "\n")
     audience = str(data.get("audience") or "")
     if audience not in AUDIENCES:
         errors["audience"] = "Choisissez à qui s'adresse l'événement."

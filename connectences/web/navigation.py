@@ -58,6 +58,7 @@ def _items(entries: list[tuple[str, str]]) -> list[dict]:
 PUBLIC_PAGES: list[tuple[str, str]] = [
     ("Accueil", "public.index"),
     ("Événements", "events.index"),
+    ("Lettres d'information", "newsletter_public.archive"),
     ("Exprimer un besoin en compétences", "need_public.form"),
     ("Déposer mon CV", "cv_public.submit"),
     ("Recevoir le lien de mon espace CV", "cv_public.request_link"),
