@@ -27,3 +27,17 @@ def slug(text: str | None) -> str:
         ch if ch.isascii() and ch.isalnum() else " " for ch in strip_accents(text).lower()
     ).split()
     return "-".join(words)
+
+
+def form_line(
+    data, key: str, errors: dict[str, str], *, missing: str, limit: int, what: str
+) -> str:
+    """One line of text from a form, its spaces collapsed; when it is empty or longer than
+    ``limit``, the French message goes into ``errors[key]`` (``missing``, or "<what> ne
+    peut dépasser N caractères.")."""
+    line = " ".join(str(data.get(key) or "").split())
+    if not line:
+        errors[key] = missing
+    elif len(line) > limit:
+        errors[key] = f"{what} ne peut dépasser {limit} caractères."
+    return line

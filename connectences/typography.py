@@ -9,9 +9,12 @@ Templates get it twice: their own literal text is corrected when they are compil
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from jinja2.ext import Extension
 from jinja2.lexer import Token
+
+from connectences.clock import LOCAL_TZ
 
 NBSP = "\u00a0"  # before ":" and inside « »
 NNBSP = "\u202f"  # narrow, before ";", "?", "!"
@@ -119,3 +122,25 @@ class FrenchTypography(Extension):
             if token.type == "data":
                 token = Token(token.lineno, "data", french_typography(token.value))
             yield token
+
+
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def _hour(moment: datetime) -> str:
+    return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+
+
+def time_slot(start: datetime, end: datetime | None = None) -> str:
+    """``vendredi 11 décembre 2026, de 8 h 30 à 10 h`` in Paris time (an event's slot)."""
+    start = start.astimezone(LOCAL_TZ)
+    weekday = _WEEKDAYS[start.weekday()]
+    day = "1er" if start.day == 1 else str(start.day)
+    text = f"{weekday} {day} {_MONTHS[start.month - 1]} {start.year}"
+    if end is None:
+        return f"{text}, à {_hour(start)}"
+    return f"{text}, de {_hour(start)} à {_hour(end.astimezone(LOCAL_TZ))}"

@@ -29,8 +29,10 @@ from sqlalchemy import event, select
 
 from connectences import accounts
 from connectences.accounts import api_tokens
+from connectences.clock import local_today
 from connectences.content import photos
 from connectences.cvtheque import bulk_import, consent, files
+from connectences.events import catalogue, registrations
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import (
@@ -58,6 +60,7 @@ from connectences.models import (
     utcnow,
 )
 from connectences.needs import links
+from connectences.newsletter import issues, unsubscribe
 from connectences.prospection import diagnosis as questionnaire
 from connectences.web.access import PUBLIC, route_roles
 from tests import factories
@@ -92,6 +95,7 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "library_admin.merge_pair",
         "admin.disable_user",
         "admin.enable_user",
+        "events_staff.cancel",
     }
 )
 
@@ -334,6 +338,32 @@ def make_world(app, auth, tmp_path) -> World:
         animateur_id=users["animateur"].id,
     )  # fmt: skip
     db.session.add_all([resource, testimonial, entry, callback])
+    # An event with one registration (its links), and a newsletter issue.
+    gathering = catalogue.create_event(
+        db.session,
+        {
+            "kind": "webinaire", "title": "Webinaire", "audience": "tous",
+            "day": date.fromordinal(local_today().toordinal() + 30).isoformat(),
+            "start": "10:00", "end": "11:00", "link": "https://visio.exemple.fr/a",
+            "capacity": "10",
+        },
+        by=users["animateur"],
+    )  # fmt: skip
+    db.session.flush()
+    registrant = registrations.register(
+        db.session, gathering, {"name": "Ana", "email": "ana@exemple.fr"}
+    )
+    issue = issues.create_issue(
+        db.session,
+        {"subject": "Lettre", "introduction": "Bonjour.", "blocks": ["evenements"]},
+        by=users["animateur"],
+    )
+    archived = issues.create_issue(
+        db.session,
+        {"subject": "Lettre envoyée", "introduction": "Bonjour.", "blocks": ["evenements"]},
+        by=users["animateur"],
+    )
+    issues.send_issue(db.session, archived, by=users["animateur"])
     db.session.commit()
 
     secret = app.secret_key
@@ -379,6 +409,14 @@ def make_world(app, auth, tmp_path) -> World:
             "observatory:key": "communes",
             "observatory:month": "2026-05",
             "observatory.report_file:fmt": "html",
+            "events:event_id": gathering.id,
+            "events_staff:event_id": gathering.id,
+            "events.confirm:token": registrations.confirm_token(registrant),
+            "events.cancel:token": registrations.cancel_token(registrant),
+            "newsletter:issue_id": issue.id,
+            "newsletter.mail_preview:fmt": "html",
+            "newsletter_public:issue_id": archived.id,
+            "newsletter_public:token": unsubscribe.unsubscribe_token(c1, c1.contact_email),
         }
     return World(users=users, params=params, tmp=tmp_path)
 

@@ -1,6 +1,6 @@
 """The hostile battery through the forms that end a session or destroy what they act on
 (log out, delete a person, merge, disable or enable an account, erase a contact, remove a
-commitment, new personal link): each submission gets a record made for it, so that no
+commitment, new personal link, cancel an event): each submission gets a record made for it, so that no
 part of the battery depends on another's order. As every role: the owner through the form
 its page shows, the others by a forged post. A refused submission changes nothing: no
 statement but bookkeeping is committed and the record is as it was.
@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 from flask import current_app, url_for
 
+from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import consent
+from connectences.events import catalogue
 from connectences.extensions import db
-from connectences.models import Candidate, Commitment, Company, CompanyContact, User
+from connectences.models import Candidate, Commitment, Company, CompanyContact, Event, User
 from connectences.web.access import ROLE_HOME
 from tests import factories
 from tests import hostile_battery as battery
@@ -118,6 +121,26 @@ def _account(active: bool):
     return make
 
 
+def _event(auth, client, role):
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=15)).date().isoformat()
+    event = catalogue.create_event(
+        db.session,
+        {
+            "kind": "webinaire", "title": "Webinaire à annuler", "audience": "tous",
+            "day": day, "start": "10:00", "end": "11:00", "place": "Biganos", "capacity": "5",
+        },
+        by=None,
+    )  # fmt: skip
+    db.session.commit()
+
+    def state():
+        db.session.expire_all()
+        return db.session.get(Event, event.id).cancelled_at is None
+
+    page = f"/animateur/evenements/{event.id}"
+    return Target(page, f"{page}/annuler", state)
+
+
 TARGETS = {
     "/mon-cv/<token>/supprimer": _personal_link_delete,
     "/candidat/mon-espace/supprimer": _session_delete,
@@ -127,6 +150,7 @@ TARGETS = {
     "/animateur/cvtheque/doublons/<int:a_id>/<int:b_id>/fusionner": _merge,
     "/admin/utilisateurs/<int:user_id>/desactiver": _account(active=True),
     "/admin/utilisateurs/<int:user_id>/reactiver": _account(active=False),
+    "/animateur/evenements/<int:event_id>/annuler": _event,
 }
 
 

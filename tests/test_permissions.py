@@ -73,6 +73,19 @@ PUBLIC_ENDPOINTS = {
     "content.testimonial_photo",
     "content.callback",
     "content.callback_sent",
+    # Events: the list, each event, registration by e-mail with signed confirm and cancel
+    # links, the .ics of an event and the calendar feed.
+    "events.index",
+    "events.show",
+    "events.register",
+    "events.confirm",
+    "events.cancel",
+    "events.ics",
+    "events.feed",
+    # The newsletter's public archive and its signed one-click unsubscribe link.
+    "newsletter_public.archive",
+    "newsletter_public.show",
+    "newsletter_public.unsubscribe",
     # The installable web app: its manifest and service worker (nothing personal in them).
     "webapp.manifest",
     "webapp.service_worker",

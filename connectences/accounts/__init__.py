@@ -18,9 +18,11 @@ from connectences.accounts.users import (
     invitation_link,
     invite,
     normalise_email,
+    public_animateurs,
     queue_invitation_mail,
     reauthenticate,
     request_password_reset,
+    set_public_phone,
 )
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "find_invitation",
     "hash_password",
     "invitation_hours",
+    "public_animateurs",
+    "set_public_phone",
     "invitation_link",
     "invite",
     "normalise_email",

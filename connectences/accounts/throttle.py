@@ -135,3 +135,22 @@ def _expire_loaded(session: Session) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, LoginThrottle):
             session.expire(obj)
+
+
+def spend(
+    session: Session, keys: list[str], policy: ThrottlePolicy, now: datetime | None = None
+) -> datetime | None:
+    """Count one use of a public form against each key (an address typed, a client's
+    IP address); the end of the lock when one of them is locked, else None.
+
+    The same counter as failed logins: ``policy.max_failures`` uses within
+    ``policy.window_seconds`` lock the key for ``policy.lock_seconds``. A locked key
+    counts nothing more (the lock does not grow while someone keeps trying).
+    """
+    now = now or utcnow()
+    until = locked_until(session, keys, now)
+    if until is not None:
+        return until
+    for key in keys:
+        record_failure(session, key, policy, now)
+    return None

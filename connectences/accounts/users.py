@@ -25,7 +25,7 @@ from connectences.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from connectences.contacts import InvalidEmail, clean_email, email_key
+from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone, email_key
 from connectences.errors import DomainError
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
@@ -536,6 +536,30 @@ def disable(session: Session, email: str, *, actor: User | None = None) -> User:
     user.session_version += 1
     audit(session, "user_disabled", actor=actor, entity="user", entity_id=user.id)
     return user
+
+
+def set_public_phone(session: Session, user: User, phone: str | None, *, actor: User) -> User:
+    """Set the work phone an animateur shows companies on the public home (empty: none,
+    the animateur is then not listed). AccountError for another role or a wrong number."""
+    if user.role != "animateur":
+        raise AccountError("Seuls les animateurs sont présentés aux entreprises.")
+    try:
+        user.phone = clean_phone(phone, foreign=False)
+    except InvalidPhone as exc:
+        raise AccountError(str(exc)) from None
+    audit(session, "user_phone", actor=actor, entity="user", entity_id=user.id)
+    return user
+
+
+def public_animateurs(session: Session) -> list[User]:
+    """The active animateurs who gave a phone to show companies, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == "animateur", User.active.is_(True), User.phone.is_not(None))
+            .order_by(User.full_name, User.id)
+        )
+    )
 
 
 def enable(session: Session, email: str, *, actor: User | None = None) -> User:

@@ -91,6 +91,13 @@ JOBS: list[Job] = [
         {"hour": 7, "minute": 40},
     ),
     Job(
+        "event_reminders",
+        "Rappel, la veille, aux personnes inscrites aux événements",
+        tasks.event_reminders,
+        "cron",
+        {"hour": 9, "minute": 0},
+    ),
+    Job(
         "data_retention",
         "Protection des données : avertissements, suppressions, purge du journal",
         tasks.data_retention,

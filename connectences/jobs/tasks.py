@@ -24,6 +24,7 @@ from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.content import callbacks, resources
 from connectences.cvtheque import files, retention
+from connectences.events.registrations import send_reminders as send_event_reminders
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.mail import retention as mail_retention
@@ -405,6 +406,17 @@ def resource_expiry(ctx: JobContext) -> dict:
         )
     ctx.log.info("resource_expiry: %s", dict(counts))
     return dict(counts)
+
+
+# --- event_reminders ---------------------------------------------------------------------
+
+
+def event_reminders(ctx: JobContext) -> dict:
+    """Mail the people seated at tomorrow's events (Paris days) a reminder, once each:
+    ``reminded_at`` is written with the mail (``events.registrations.send_reminders``)."""
+    sent = send_event_reminders(ctx.session, ctx.today, now=ctx.now)
+    ctx.log.info("event_reminders: %d reminders", sent)
+    return {"reminders": sent}
 
 
 # --- data_retention ----------------------------------------------------------------------

@@ -30,6 +30,16 @@ class MailKind(StrEnum):
     REFERRAL_SENT = "referral_sent"
     # A lead or referral refused, handed back, placed or closed: its sender is told.
     WORKFLOW_UPDATE = "workflow_update"
+    # Events: the link confirming a registration, the seat or waiting-list answer, a
+    # seat freed for someone waiting, the reminder the day before.
+    EVENT_CONFIRM = "event_confirm"
+    EVENT_REGISTERED = "event_registered"
+    EVENT_PROMOTED = "event_promoted"
+    EVENT_REMINDER = "event_reminder"
+    EVENT_CANCELLED = "event_cancelled"
+    # The newsletter to companies, and the test an animateur sends to themself.
+    NEWSLETTER = "newsletter"
+    NEWSLETTER_TEST = "newsletter_test"
     # Scheduled jobs
     LEAD_REMINDER = "lead_reminder"
     LEAD_ALERT = "lead_alert"

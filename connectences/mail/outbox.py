@@ -28,10 +28,13 @@ def queue_mail(
     body_html: str | None = None,
     candidate_id: int | None = None,
     reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Add one message to the outbox (not committed here: the caller's transaction decides).
 
     ``kind`` says what the mail is for; the flood limits count by it (``sent_recently``).
+    ``headers`` are extra headers the message leaves with (``sender.EXTRA_HEADERS``
+    only: the unsubscribe headers of list mail).
     """
     platform = config.setting("PLATFORM_NAME")
     if body_html is None:
@@ -44,6 +47,7 @@ def queue_mail(
         body_html=body_html,
         candidate_id=candidate_id,
         reply_to=reply_to,
+        headers=dict(headers) if headers else None,
     )
     session.add(message)
     return message
@@ -89,6 +93,7 @@ def queue_template(
     template: str,
     candidate_id: int | None = None,
     reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
     **context,
 ) -> OutboxMessage:
     """Render ``mail/<template>.txt`` and ``.html``, then queue them.
@@ -110,6 +115,7 @@ def queue_template(
         body_html=html,
         candidate_id=candidate_id,
         reply_to=reply_to,
+        headers=headers,
     )
 
 

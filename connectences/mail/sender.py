@@ -70,6 +70,10 @@ MAX_BACKOFF = timedelta(hours=1)
 MAX_ERROR_LENGTH = 1000
 
 SmtpFactory = Callable[[], smtplib.SMTP]
+# The extra headers an outbox row may carry (``OutboxMessage.headers``): those of list
+# mail (RFC 2369, RFC 8058). Any other name is refused when the message is built, so
+# that no row can set From, To or another header the sender owns.
+EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id")
 
 
 @dataclass
@@ -118,6 +122,7 @@ def build_message(
     created_at: datetime,
     mail_from: str,
     reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """The MIME message of an outbox row: text, plus HTML as an alternative, in UTF-8.
 
@@ -136,6 +141,10 @@ def build_message(
     email["Message-ID"] = message_id(outbox_id, created_at, _sender_domain(mail_from))
     # RFC 3834: a robot wrote it, so out-of-office replies must not answer it.
     email["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        if name not in EXTRA_HEADERS:
+            raise ValueError(f"header not allowed on an outbox message: {name}")
+        email[name] = value
     email.set_content(body_text, charset="utf-8", cte="quoted-printable")
     if body_html:
         email.add_alternative(body_html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -260,6 +269,7 @@ def deliver_due(
                     OutboxMessage.created_at,
                     OutboxMessage.attempts,
                     OutboxMessage.reply_to,
+                    OutboxMessage.headers,
                 ).where(OutboxMessage.id == outbox_id)
             ).one()
             session.commit()
@@ -273,6 +283,7 @@ def deliver_due(
                     created_at=row.created_at,
                     mail_from=mail_from,
                     reply_to=row.reply_to,
+                    headers=row.headers,
                 )
                 if connection is None:
                     try:

@@ -20,6 +20,7 @@ from connectences.models.candidates import (
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
 from connectences.models.content import CallbackRequest, DirectoryEntry, Resource, Testimonial
 from connectences.models.diagnosis import Diagnosis, DiagnosisAnswer
+from connectences.models.events import Event, EventRegistration, NewsletterIssue, event_partner
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
@@ -56,6 +57,8 @@ __all__ = [
     "DiagnosisAnswer",
     "DirectoryEntry",
     "Epci",
+    "Event",
+    "EventRegistration",
     "FollowUpPoint",
     "Invitation",
     "JobNotice",
@@ -66,6 +69,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "Need",
+    "NewsletterIssue",
     "OfflineRecord",
     "Operator",
     "OutboxMessage",
@@ -78,6 +82,7 @@ __all__ = [
     "Transition",
     "User",
     "Visit",
+    "event_partner",
     "user_company",
     "utcnow",
 ]

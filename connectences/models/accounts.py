@@ -28,6 +28,9 @@ class User(UserMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
+    # A work phone an animateur chooses to show companies (the public home lists the
+    # animateurs who gave one).
+    phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(default=True)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)

@@ -96,6 +96,10 @@ class CompanyMailing(Base):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     subject: Mapped[str] = mapped_column(String(200))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The issue sent through the platform (None: a newsletter sent elsewhere, recorded).
+    issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("newsletter_issue.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     company: Mapped[Company] = relationship()

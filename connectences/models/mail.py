@@ -24,6 +24,8 @@ class OutboxMessage(Base):
     # Where an answer goes (mail leaves from a no-reply address): the animateur in
     # charge, or the platform's contact address.
     reply_to: Mapped[str | None] = mapped_column(String(254))
+    # Extra headers of list mail (List-Unsubscribe, List-Unsubscribe-Post: RFC 8058).
+    headers: Mapped[dict | None]
     # pending -> sending (claimed by one sender) -> sent | pending (retry) | failed
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)

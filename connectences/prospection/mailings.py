@@ -28,9 +28,11 @@ def record_mailing(
     sent_on: date | None = None,
     confirmed: bool = False,
     today: date | None = None,
+    issue_id: int | None = None,
 ) -> tuple[CompanyMailing, Pressure]:
     """Record that a newsletter was sent to the company on ``sent_on`` (default today).
 
+    ``issue_id`` names the issue when the platform sent it itself (``newsletter.issues``).
     Raises VisitError (no consent, no subject, a date in the future), or the guard's
     ContactRefused / ConfirmationRequired.
     """
@@ -56,6 +58,7 @@ def record_mailing(
         subject=subject,
         sent_at=datetime.combine(sent_on, time(12, 0), tzinfo=UTC),
         sent_by_id=by.id if by else None,
+        issue_id=issue_id,
     )
     session.add(mailing)
     session.flush()

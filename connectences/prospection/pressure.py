@@ -11,9 +11,10 @@ guard counts every channel that reaches the company, whoever used it:
 - referrals of one of its needs to a partner (the partner will call);
 - GPECT diagnosis questionnaires mailed to its owner (``prospection.diagnosis``).
 
-Needs the company posts itself, and the call-back requests it sends from the public
-form ("Être rappelé"), are the company reaching us, not us reaching it: they appear in
-its timeline but are not counted.
+Needs the company posts itself, the call-back requests it sends from the public
+form ("Être rappelé") and its registrations to the platform's events are the
+company reaching us, not us reaching it: they appear in its timeline but are not
+counted.
 
 Rules (tested in tests/test_prospection_pressure.py):
 - refuse when the company asked not to be solicited (``do_not_solicit``);
@@ -32,12 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, vocab
+from connectences.clock import local_date
 from connectences.errors import DomainError
 from connectences.models import (
     CallbackRequest,
     Company,
     CompanyMailing,
     Diagnosis,
+    EventRegistration,
     Lead,
     LeadNeed,
     Need,
@@ -55,6 +58,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "questionnaire_diagnostic": "Questionnaire de diagnostic envoyé",
     "besoin": "Besoin enregistré",
     "demande_de_rappel": "Demande de rappel",
+    "inscription_evenement": "Inscription à un événement",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
 
@@ -68,7 +72,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel"
+    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel", "evenement"
     channel: str
     by_id: int | None
     by: str
@@ -297,9 +301,33 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 counted=False,
             )
         )
+    registrations = session.scalars(
+        select(EventRegistration)
+        .options(joinedload(EventRegistration.event))
+        .where(
+            EventRegistration.company_id == company_id,
+            EventRegistration.confirmed_at.is_not(None),
+        )
+    ).all()
+    for registration in registrations:
+        state = {"waiting": " (liste d'attente)", "cancelled": " (annulée ensuite)"}
+        events.append(
+            ContactEvent(
+                on=local_date(registration.confirmed_at),
+                kind="evenement",
+                channel="inscription_evenement",
+                by_id=None,
+                by=registration.name,
+                summary=f"Inscription à « {registration.event.title} » du "
+                f"{_fr_date(local_date(registration.event.starts_at))}"
+                f"{state.get(registration.status, '')}",
+                counted=False,
+            )
+        )
     order = {
         "besoin": 0,
         "rappel": 0,
+        "evenement": 0,
         "visite": 1,
         "lettre": 2,
         "diagnostic": 3,

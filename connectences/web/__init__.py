@@ -52,6 +52,10 @@ BLUEPRINTS = (
     "connectences.web.diagnosis_public",
     "connectences.web.content",
     "connectences.web.content_staff",
+    "connectences.web.events",
+    "connectences.web.events_staff",
+    "connectences.web.newsletter",
+    "connectences.web.newsletter_public",
 )
 
 

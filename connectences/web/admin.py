@@ -155,6 +155,22 @@ def enable_user(user_id: int):
     return redirect(url_for("admin.index"))
 
 
+@bp.route("/utilisateurs/<int:user_id>/telephone", methods=["POST"])
+def set_phone(user_id: int):
+    """The phone an animateur shows companies on the public home."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return commit_or_refuse(
+        lambda: accounts.set_public_phone(
+            db.session, user, request.form.get("phone"), actor=current_user._get_current_object()
+        ),
+        refusals=accounts.AccountError,
+        back=url_for("admin.index"),
+        done=f"Le téléphone présenté aux entreprises pour {user.email} est enregistré.",
+    )
+
+
 # --------------------------------------------------------------------------- API tokens
 
 

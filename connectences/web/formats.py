@@ -17,6 +17,7 @@ from connectences.typography import (
     french_typography,
     hours_fr,
     plural,
+    time_slot,
 )
 from connectences.typography import decimal_fr as french_number
 
@@ -66,6 +67,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(phone_display, "phone_fr")
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
+    app.add_template_filter(time_slot, "creneau_fr")
     app.add_template_filter(french_number, "nombre_fr")
     app.add_template_filter(french_typography, "typo")
     app.add_template_filter(plural, "pluriel")

@@ -12,6 +12,7 @@ from connectences.vocab import ROLES
 
 PUBLIC_NAV: list[tuple[str, str]] = [
     ("Accueil", "public.index"),
+    ("Événements", "events.index"),
     ("Comment fonctionne la mise en relation", "public.matching"),
     ("Données personnelles", "public.privacy"),
 ]
@@ -56,6 +57,8 @@ def _items(entries: list[tuple[str, str]]) -> list[dict]:
 # Pages every visitor can reach, as the site map and the footer list them.
 PUBLIC_PAGES: list[tuple[str, str]] = [
     ("Accueil", "public.index"),
+    ("Événements", "events.index"),
+    ("Lettres d'information", "newsletter_public.archive"),
     ("Exprimer un besoin en compétences", "need_public.form"),
     ("Déposer mon CV", "cv_public.submit"),
     ("Recevoir le lien de mon espace CV", "cv_public.request_link"),
@@ -101,6 +104,8 @@ NAV_GROUPS: dict[str, str] = {
     "content_staff.resources": "Contenus",
     "content_staff.testimonials": "Contenus",
     "content_staff.directory_pending": "Contenus",
+    "events_staff.index": "Communication",
+    "newsletter.index": "Communication",
 }
 
 

@@ -1,0 +1,56 @@
+"""iCalendar (RFC 5545) files of the events, written with the ``icalendar`` library:
+one event for an agenda, and the feed of every event an agenda can subscribe to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+
+from connectences.events.catalogue import KINDS
+from connectences.models import Event, utcnow
+
+PRODUCT_ID = "-//Connect'ences//Evenements//FR"
+ONLINE = "En ligne (lien envoyé aux personnes inscrites)"
+
+
+def _uid(event: Event, domain: str) -> str:
+    # Stable across edits, so that agendas update the event instead of adding a copy.
+    return f"evenement-{event.id}-{event.created_at:%Y%m%d%H%M%S}@{domain}"
+
+
+def calendar_of(
+    events: Iterable[Event],
+    *,
+    name: str,
+    link_of: Callable[[Event], str],
+    domain: str,
+) -> bytes:
+    """The ``text/calendar`` body holding ``events`` (UTC times, a stable UID each, the
+    event's page as URL, place or connection link as LOCATION)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    stamp = utcnow()
+    for event in events:
+        item = CalendarEvent()
+        item.add("uid", _uid(event, domain))
+        item.add("dtstamp", stamp)
+        item.add("dtstart", event.starts_at)
+        item.add("dtend", event.ends_at)
+        item.add("summary", f"{KINDS.get(event.kind, event.kind)} : {event.title}")
+        parts = [event.description or ""]
+        if event.partners:
+            parts.append("Avec : " + ", ".join(p.name for p in event.partners))
+        description = "\n\n".join(part for part in parts if part)
+        if description:
+            item.add("description", description)
+        # The connection link of a webinar goes to registrants only, never in a public file.
+        item.add("location", event.place or ONLINE)
+        item.add("url", link_of(event))
+        item.add("last-modified", event.updated_at)
+        calendar.add_component(item)
+    return calendar.to_ical()

@@ -1,0 +1,229 @@
+"""The events the team organises: kinds, audiences, validation, and the public lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from connectences.accounts.audit import audit
+from connectences.clock import LOCAL_TZ
+from connectences.errors import DomainError
+from connectences.models import Event, EventRegistration, Partner, User, utcnow
+from connectences.text import form_line
+
+KINDS: dict[str, str] = {
+    "webinaire": "Webinaire",
+    "petit_dejeuner": "Petit déjeuner d'entreprises",
+    "job_dating": "Job dating",
+    "reunion_information": "Réunion d'information",
+}
+AUDIENCES: dict[str, str] = {
+    "entreprises": "Dirigeants et dirigeantes d'entreprise",
+    "candidats": "Personnes en recherche d'emploi",
+    "tous": "Entreprises et personnes en recherche d'emploi",
+}
+# Registrations holding a seat or waiting for one (``EventRegistration.status``).
+SEATED = "registered"
+WAITING = "waiting"
+PENDING = "pending"
+CANCELLED = "cancelled"
+ACTIVE_STATUSES = (SEATED, WAITING)
+TITLE_MAX = 200
+PLACE_MAX = 300
+LINK_MAX = 500
+CAPACITY_MAX = 10_000
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
+
+
+class EventError(DomainError):
+    """Invalid event data: ``errors`` maps each field to a French message."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        super().__init__(errors=errors)
+
+
+def _parse_day(text: str) -> date | None:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_time(text: str) -> time | None:
+    found = _TIME.match(text)
+    return time(int(found.group(1)), int(found.group(2))) if found else None
+
+
+def validate_event(data: Mapping[str, Any], partner_ids: set[int]) -> dict[str, Any]:
+    """The typed values of an event form (Paris local date and times turned into UTC
+    instants); EventError with one French message per wrong field.
+
+    ``partner_ids`` are the partners that exist; the form's ``partners`` must be among them.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    kind = str(data.get("kind") or "")
+    if kind not in KINDS:
+        errors["kind"] = "Choisissez le type d'événement."
+    values["kind"] = kind
+    values["title"] = form_line(data, "title", errors, limit=TITLE_MAX, what="Le titre",
+                                missing="Indiquez le titre de l'événement.")  # fmt: skip
+    values["description"] = str(data.get("description") or "").strip().replace("\r\n", "\n")
+    audience = str(data.get("audience") or "")
+    if audience not in AUDIENCES:
+        errors["audience"] = "Choisissez à qui s'adresse l'événement."
+    values["audience"] = audience
+
+    day_text = str(data.get("day") or "").strip()
+    day = _parse_day(day_text) if day_text else None
+    if not day_text:
+        errors["day"] = "Indiquez la date de l'événement."
+    elif day is None:
+        errors["day"] = f"Date invalide : « {day_text[:20]} » (format attendu jj/mm/aaaa)."
+    start_text = str(data.get("start") or "").strip()
+    end_text = str(data.get("end") or "").strip()
+    start, end = _parse_time(start_text), _parse_time(end_text)
+    if start is None:
+        errors["start"] = "Indiquez l'heure de début (par exemple 08:30)."
+    if end is None:
+        errors["end"] = "Indiquez l'heure de fin (par exemple 10:00)."
+    elif start is not None and end <= start:
+        errors["end"] = "L'heure de fin doit suivre l'heure de début."
+    if day and start and end:
+        values["starts_at"] = datetime.combine(day, start, tzinfo=LOCAL_TZ)
+        values["ends_at"] = datetime.combine(day, end, tzinfo=LOCAL_TZ)
+
+    place = " ".join(str(data.get("place") or "").split()) or None
+    link = str(data.get("link") or "").strip() or None
+    if place and len(place) > PLACE_MAX:
+        errors["place"] = f"Le lieu ne peut dépasser {PLACE_MAX} caractères."
+    if link and (len(link) > LINK_MAX or not re.match(r"^https://\S+$", link)):
+        errors["link"] = "Le lien doit être une adresse complète commençant par https://."
+    if not place and not link:
+        errors["place"] = "Indiquez le lieu, ou le lien de connexion pour un webinaire."
+    values["place"], values["link"] = place, link
+
+    capacity_text = str(data.get("capacity") or "").strip()
+    try:
+        capacity = int(capacity_text)
+    except ValueError:
+        capacity = None
+    if capacity is None or not 1 <= capacity <= CAPACITY_MAX:
+        errors["capacity"] = "Indiquez le nombre de places, un nombre entier à partir de 1."
+    values["capacity"] = capacity
+
+    chosen = data.get("partners") or []
+    try:
+        chosen_ids = {int(value) for value in chosen}
+    except (TypeError, ValueError):
+        chosen_ids = {-1}
+    if not chosen_ids <= partner_ids:
+        errors["partners"] = "Choisissez les partenaires dans la liste."
+    values["partners"] = sorted(chosen_ids & partner_ids)
+    if errors:
+        raise EventError(errors)
+    return values
+
+
+def apply_form(session: Session, event: Event, values: dict[str, Any]) -> None:
+    for key in ("kind", "title", "description", "audience", "place", "link", "capacity"):
+        setattr(event, key, values[key])
+    event.starts_at, event.ends_at = values["starts_at"], values["ends_at"]
+    ids = values["partners"]
+    event.partners = (
+        list(session.scalars(select(Partner).where(Partner.id.in_(ids)))) if ids else []
+    )
+
+
+def create_event(session: Session, data: Mapping[str, Any], *, by: User | None) -> Event:
+    """Store a new event from the staff form (EventError when invalid)."""
+    values = validate_event(data, active_partner_ids(session))
+    event = Event(organiser_id=by.id if by else None)
+    apply_form(session, event, values)
+    session.add(event)
+    session.flush()
+    audit(session, "event.create", actor=by, entity="event", entity_id=event.id)
+    return event
+
+
+def active_partner_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Partner.id).where(Partner.active.is_(True))))
+
+
+def active_partners(session: Session) -> list[Partner]:
+    """The partners an event may name, by name."""
+    return list(
+        session.scalars(select(Partner).where(Partner.active.is_(True)).order_by(Partner.name))
+    )
+
+
+def form_values(event: Event) -> dict[str, Any]:
+    """What the staff form shows for a stored event (Paris local date and times)."""
+    start, end = event.starts_at.astimezone(LOCAL_TZ), event.ends_at.astimezone(LOCAL_TZ)
+    return {
+        "kind": event.kind,
+        "title": event.title,
+        "description": event.description,
+        "audience": event.audience,
+        "day": start.date().isoformat(),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        "place": event.place or "",
+        "link": event.link or "",
+        "capacity": str(event.capacity),
+        "partners": [str(p.id) for p in event.partners],
+    }
+
+
+def get_event(session: Session, event_id: int) -> Event | None:
+    return session.get(Event, event_id, options=[selectinload(Event.partners)])
+
+
+def upcoming(session: Session, *, limit: int | None = None, now: datetime | None = None):
+    """The events not over yet and not cancelled, soonest first (public lists, home, feed)."""
+    query = (
+        select(Event)
+        .options(selectinload(Event.partners))
+        .where(Event.ends_at >= (now or utcnow()), Event.cancelled_at.is_(None))
+        .order_by(Event.starts_at, Event.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def for_calendar(session: Session, *, now: datetime | None = None) -> list[Event]:
+    """The events a calendar feed carries: the coming ones and those of the last 90 days."""
+    since = (now or utcnow()) - timedelta(days=90)
+    return list(
+        session.scalars(
+            select(Event)
+            .options(selectinload(Event.partners))
+            .where(Event.ends_at >= since, Event.cancelled_at.is_(None))
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
+
+
+def staff_list(session: Session) -> list[tuple[Event, int, int]]:
+    """Every event, latest first, with its seats taken and its waiting list's length."""
+    counts = {
+        (event_id, status): number
+        for event_id, status, number in session.execute(
+            select(EventRegistration.event_id, EventRegistration.status, func.count())
+            .where(EventRegistration.status.in_(ACTIVE_STATUSES))
+            .group_by(EventRegistration.event_id, EventRegistration.status)
+        )
+    }
+    events = session.scalars(select(Event).order_by(Event.starts_at.desc(), Event.id.desc()))
+    return [
+        (event, counts.get((event.id, SEATED), 0), counts.get((event.id, WAITING), 0))
+        for event in events
+    ]

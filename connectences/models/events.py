@@ -1,0 +1,100 @@
+"""Events for companies and job seekers (webinars, petits déjeuners, job datings,
+information sessions), the people who register to them, and the newsletter issues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from connectences.models.base import Base, utcnow
+from connectences.models.companies import Company
+from connectences.models.organisations import Partner
+
+event_partner = Table(
+    "event_partner",
+    Base.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    # Where it happens: a place, a link (webinar), or both.
+    place: Mapped[str | None] = mapped_column(String(300))
+    link: Mapped[str | None] = mapped_column(String(500))
+    audience: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[int]
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    partners: Mapped[list[Partner]] = relationship(secondary=event_partner, order_by="Partner.name")
+    organiser: Mapped[User | None] = relationship("User")  # noqa: F821
+
+
+class EventRegistration(Base):
+    """One person registered to an event.
+
+    pending (address not confirmed yet, holds no seat) -> registered | waiting
+    (the event was full when they confirmed) -> cancelled; a cancellation promotes the
+    first person waiting.
+    """
+
+    __tablename__ = "event_registration"
+    __table_args__ = (Index("ix_event_registration_event_status", "event_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    # The company of the directory this person registered for (matched by SIRET or
+    # e-mail): the registration is on its timeline.
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("company.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    # When the person took a seat (registered at once, or promoted from the waiting list).
+    seated_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    company: Mapped[Company | None] = relationship()
+
+
+class NewsletterIssue(Base):
+    """One issue of the newsletter: an introduction and blocks (events, and later
+    resources and testimonials), composed, previewed, tested, then sent once."""
+
+    __tablename__ = "newsletter_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    # The kinds of blocks chosen (``newsletter.blocks.BLOCKS`` keys), in order.
+    blocks: Mapped[list] = mapped_column(default=list)
+    # What was sent, frozen at sending time for the public archive.
+    snapshot: Mapped[list | None]
+    # Companies skipped at sending: [{"company": name, "ref": ref, "reason": text}].
+    skipped: Mapped[list | None]
+    sent_count: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,130 @@
+"""The team's event pages: the list, creating and changing an event, its attendees and
+their XLSX export. Rules live in ``connectences.events``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user
+
+from connectences.events import catalogue, registrations
+from connectences.extensions import db
+from connectences.typography import plural
+from connectences.web.access import guard_blueprint
+from connectences.web.actions import commit_or_refuse
+from connectences.web.downloads import send_table
+from connectences.web.navigation import add_nav
+
+bp = Blueprint("events_staff", __name__, url_prefix="/animateur/evenements")
+guard_blueprint(bp, "animateur", "admin")
+for _role in ("animateur", "admin"):
+    add_nav(_role, "Événements", "events_staff.index")
+
+
+def _event_or_404(event_id: int):
+    event = catalogue.get_event(db.session, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _form_data() -> dict:
+    data = request.form.to_dict()
+    data["partners"] = request.form.getlist("partners")
+    return data
+
+
+def _render_form(*, event=None, data, errors=None, status=200):
+    return (
+        render_template(
+            "events/staff_form.html",
+            event=event,
+            data=data,
+            errors=errors or {},
+            kinds=catalogue.KINDS,
+            audiences=catalogue.AUDIENCES,
+            partners=catalogue.active_partners(db.session),
+        ),
+        status,
+    )
+
+
+@bp.route("")
+def index():
+    return render_template(
+        "events/staff_index.html", rows=catalogue.staff_list(db.session), kinds=catalogue.KINDS
+    )
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+def new():
+    if request.method == "GET":
+        return _render_form(data={"capacity": "30", "audience": "entreprises"})
+    data = _form_data()
+    return commit_or_refuse(
+        lambda: catalogue.create_event(db.session, data, by=current_user),
+        refusals=catalogue.EventError,
+        back=url_for("events_staff.new"),
+        then=url_for("events_staff.index"),
+        done="L'événement est publié.",
+        render=lambda errors: _render_form(data=data, errors=errors, status=422),
+    )
+
+
+@bp.route("/<int:event_id>/modifier", methods=["GET", "POST"])
+def edit(event_id: int):
+    event = _event_or_404(event_id)
+    if request.method == "GET":
+        return _render_form(event=event, data=catalogue.form_values(event))
+    data = _form_data()
+    return commit_or_refuse(
+        lambda: registrations.update_event(db.session, event, data, by=current_user),
+        refusals=catalogue.EventError,
+        back=url_for("events_staff.edit", event_id=event_id),
+        then=url_for("events_staff.attendees", event_id=event_id),
+        done="L'événement est modifié.",
+        render=lambda errors: _render_form(
+            event=_event_or_404(event_id), data=data, errors=errors, status=422
+        ),
+    )
+
+
+@bp.route("/<int:event_id>/annuler", methods=["POST"])
+def cancel(event_id: int):
+    event = _event_or_404(event_id)
+    return commit_or_refuse(
+        lambda: registrations.cancel_event(db.session, event, by=current_user),
+        back=url_for("events_staff.attendees", event_id=event_id),
+        done=lambda told: (
+            "L'événement est annulé"
+            + (
+                f" ; {plural(told, 'personne prévenue', 'personnes prévenues')} par e-mail."
+                if told
+                else "."
+            )
+        ),
+    )
+
+
+@bp.route("/<int:event_id>")
+def attendees(event_id: int):
+    event = _event_or_404(event_id)
+    people = registrations.attendees(db.session, event)
+    return render_template(
+        "events/staff_attendees.html",
+        event=event,
+        kinds=catalogue.KINDS,
+        seated=[r for r in people if r.status == catalogue.SEATED],
+        waiting=[r for r in people if r.status == catalogue.WAITING],
+    )
+
+
+@bp.route("/<int:event_id>/inscrits.xlsx")
+def export(event_id: int):
+    event = _event_or_404(event_id)
+    return send_table(
+        "xlsx",
+        f"inscrits-evenement-{event.id}",
+        registrations.ATTENDEE_HEADERS,
+        registrations.attendee_rows(db.session, event),
+        title="Inscrits",
+    )

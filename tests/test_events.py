@@ -1,0 +1,430 @@
+"""Events: registration confirmed by e-mail, seats and waiting list, cancellation by the
+registrant's own link promoting the next person, reminders the day before (once), the
+.ics of an event and the calendar feed, the organiser's export, the company timeline,
+the throttle per address and who may manage events."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from icalendar import Calendar
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from connectences.clock import LOCAL_TZ
+from connectences.events import catalogue, registrations
+from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
+from connectences.mail import MailKind
+from connectences.models import Event, EventRegistration, OutboxMessage, Partner
+from connectences.prospection.pressure import company_timeline, contact_pressure
+from connectences.signed import LinkError
+from tests import factories
+from tests.helpers import mails_to, make_company, page_text
+
+LINK = re.compile(r"http://localhost(/evenements/inscription/(?:confirmer|annuler)/[^\s\"<]+)")
+
+
+def _partner(name="France Travail Arcachon") -> Partner:
+    item = factories.partner(name=name)
+    factories.load(factories.document(partners=[item]))
+    return db.session.scalar(select(Partner).where(Partner.ref == item["ref"]))
+
+
+def _form(day, **overrides) -> dict:
+    data = {
+        "kind": "petit_dejeuner",
+        "title": "Petit déjeuner des entreprises",
+        "description": "Les aides à l'embauche en 2027.",
+        "audience": "entreprises",
+        "day": day.isoformat(),
+        "start": "08:30",
+        "end": "10:00",
+        "place": "Salle des fêtes, Gujan-Mestras",
+        "capacity": "2",
+        "partners": [],
+    }
+    data.update(overrides)
+    return data
+
+
+def _event(days_ahead=10, **overrides) -> Event:
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=days_ahead)).date()
+    event = catalogue.create_event(db.session, _form(day, **overrides), by=None)
+    db.session.commit()
+    return event
+
+
+def _link(address: str, kind: MailKind) -> str:
+    """The path of the last link of ``kind`` mailed to ``address``."""
+    mail = [m for m in mails_to(address) if m.kind == kind][-1]
+    return LINK.findall(mail.body_text)[-1]
+
+
+def _token(path: str) -> str:
+    return path.rsplit("/", 1)[1]
+
+
+def _register(event, name, email, **extra) -> EventRegistration:
+    registration = registrations.register(
+        db.session, event, {"name": name, "email": email, **extra}, ip="192.0.2.1"
+    )
+    db.session.commit()
+    return registration
+
+
+def _confirmed(event, name, email, **extra) -> EventRegistration:
+    _register(event, name, email, **extra)
+    registration = registrations.confirm(db.session, _token(_link(email, MailKind.EVENT_CONFIRM)))
+    db.session.commit()
+    return registration
+
+
+def test_a_registration_holds_no_seat_until_its_address_is_confirmed():
+    event = _event()
+    registration = _register(event, "Léa Martin", "Lea@Exemple.fr")
+    assert registration.status == "pending" and registration.email == "lea@exemple.fr"
+    assert registrations.seats_taken(db.session, event) == 0
+    confirm_mail = mails_to("lea@exemple.fr")[-1]
+    assert confirm_mail.kind == MailKind.EVENT_CONFIRM
+    assert "Petit déjeuner des entreprises" in confirm_mail.body_text
+    # Registering again resends the link, without a second row.
+    _register(event, "Léa Martin", "lea@exemple.fr")
+    assert len(db.session.scalars(select(EventRegistration)).all()) == 1
+    assert [m.kind for m in mails_to("lea@exemple.fr")] == [MailKind.EVENT_CONFIRM] * 2
+
+
+def test_over_capacity_goes_to_the_waiting_list_and_a_cancellation_promotes_the_next():
+    event = _event(capacity="2")
+    first = _confirmed(event, "Ana", "ana@exemple.fr")
+    second = _confirmed(event, "Ben", "ben@exemple.fr")
+    third = _confirmed(event, "Chloé", "chloe@exemple.fr")
+    fourth = _confirmed(event, "David", "david@exemple.fr")
+    assert [first.status, second.status, third.status, fourth.status] == [
+        "registered", "registered", "waiting", "waiting"
+    ]  # fmt: skip
+    waiting_mail = mails_to("chloe@exemple.fr")[-1]
+    assert waiting_mail.kind == MailKind.EVENT_REGISTERED
+    assert "liste d'attente (1re position)" in waiting_mail.body_text
+    assert "(2e position)" in mails_to("david@exemple.fr")[-1].body_text
+
+    # Ben cancels with his own link: Chloé, first in line, takes the seat and is told.
+    registrations.cancel(db.session, _token(_link("ben@exemple.fr", MailKind.EVENT_REGISTERED)))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(EventRegistration, second.id).status == "cancelled"
+    assert db.session.get(EventRegistration, third.id).status == "registered"
+    assert db.session.get(EventRegistration, fourth.id).status == "waiting"
+    promoted = mails_to("chloe@exemple.fr")[-1]
+    assert promoted.kind == MailKind.EVENT_PROMOTED
+    assert "/evenements/inscription/annuler/" in promoted.body_text
+    assert [m.kind for m in mails_to("david@exemple.fr")] == [
+        MailKind.EVENT_CONFIRM, MailKind.EVENT_REGISTERED
+    ]  # fmt: skip
+    # Cancelling twice frees nothing more.
+    registrations.cancel(db.session, _token(_link("ben@exemple.fr", MailKind.EVENT_REGISTERED)))
+    db.session.commit()
+    assert db.session.get(EventRegistration, fourth.id).status == "waiting"
+
+
+def test_a_larger_capacity_seats_the_people_waiting():
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    waiting = _confirmed(event, "Ben", "ben@exemple.fr")
+    assert waiting.status == "waiting"
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    registrations.update_event(db.session, event, _form(day, capacity="2"), by=None)
+    db.session.commit()
+    assert db.session.get(EventRegistration, waiting.id).status == "registered"
+    assert mails_to("ben@exemple.fr")[-1].kind == MailKind.EVENT_PROMOTED
+
+
+def test_forged_tampered_or_misused_links_are_refused(client):
+    event = _event()
+    _register(event, "Ana", "ana@exemple.fr")
+    other = _register(event, "Ben", "ben@exemple.fr")
+    confirm = _token(_link("ana@exemple.fr", MailKind.EVENT_CONFIRM))
+    # Another registration's id in Ana's token breaks its signature.
+    payload, rest = confirm.split(".", 1)
+    forged = registrations.make_token("autre", {"r": other.id, "e": "ana@exemple.fr"})
+    for token in (confirm[:-2] + "xx", forged, forged.split(".", 1)[0] + "." + rest):
+        with pytest.raises(LinkError):
+            registrations.confirm(db.session, token)
+    # A confirmation link cannot cancel.
+    with pytest.raises(LinkError):
+        registrations.cancel(db.session, confirm)
+    response = client.post(f"/evenements/inscription/annuler/{confirm}")
+    assert response.status_code == 400
+    assert "Ce lien n'est pas valide" in page_text(response)
+    db.session.rollback()
+    assert {r.status for r in db.session.scalars(select(EventRegistration))} == {"pending"}
+    # Ana's own link confirms Ana, and only her.
+    response = client.post(f"/evenements/inscription/confirmer/{confirm}", follow_redirects=True)
+    assert response.status_code == 200 and "Inscription confirmée" in page_text(response)
+    rows = db.session.execute(select(EventRegistration.email, EventRegistration.status)).all()
+    statuses = {email: status for email, status in rows}
+    assert statuses == {"ana@exemple.fr": "registered", "ben@exemple.fr": "pending"}
+
+
+def test_the_links_show_a_button_before_acting(client):
+    event = _event()
+    _register(event, "Ana", "ana@exemple.fr")
+    path = _link("ana@exemple.fr", MailKind.EVENT_CONFIRM)
+    response = client.get(path)
+    assert response.status_code == 200 and "Je confirme mon inscription" in page_text(response)
+    assert db.session.scalar(select(EventRegistration.status)) == "pending"
+    client.post(path)
+    cancel = _link("ana@exemple.fr", MailKind.EVENT_REGISTERED)
+    assert "J'annule mon inscription" in page_text(client.get(cancel))
+    assert db.session.scalar(select(EventRegistration.status)) == "registered"
+    assert "Inscription annulée" in page_text(client.post(cancel, follow_redirects=True))
+    # The link opened again says so, and offers nothing more to do.
+    assert "Inscription annulée" in page_text(client.get(cancel))
+    assert db.session.scalar(select(EventRegistration.status)) == "cancelled"
+
+
+def test_public_registration_form_checks_fields_and_writes_nothing_when_wrong(client):
+    event = _event()
+    response = client.post(
+        f"/evenements/{event.id}/inscription", data={"name": "", "email": "pas-une-adresse"}
+    )
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "Indiquez votre nom." in text and "n'est pas une adresse e-mail valide" in text
+    assert db.session.scalars(select(EventRegistration)).all() == []
+    response = client.post(
+        f"/evenements/{event.id}/inscription",
+        data={"name": "Ana", "email": "ana@exemple.fr", "siret": "123"},
+    )
+    assert response.status_code == 422 and "Un SIRET compte 14 chiffres" in page_text(response)
+    response = client.post(
+        f"/evenements/{event.id}/inscription", data={"name": "Ana", "email": "ana@exemple.fr"}
+    )
+    assert response.status_code == 200 and "ana@exemple.fr" in page_text(response)
+
+
+def test_registrations_are_throttled_per_address(client):
+    event = _event()
+    for _ in range(registrations.PER_EMAIL.max_failures):
+        response = client.post(
+            f"/evenements/{event.id}/inscription", data={"name": "Ana", "email": "ana@exemple.fr"}
+        )
+        assert response.status_code == 200
+    response = client.post(
+        f"/evenements/{event.id}/inscription", data={"name": "Ana", "email": "ana@exemple.fr"}
+    )
+    assert response.status_code == 429
+    assert "Trop d'inscriptions" in page_text(response)
+    assert len(mails_to("ana@exemple.fr")) == registrations.PER_EMAIL.max_failures
+    # Another address is not held back by Ana's.
+    response = client.post(
+        f"/evenements/{event.id}/inscription", data={"name": "Ben", "email": "ben@exemple.fr"}
+    )
+    assert response.status_code == 200
+
+
+def test_registration_closes_when_the_event_has_started(client):
+    event = _event()
+    with time_machine.travel(event.starts_at + timedelta(minutes=1), tick=False):
+        response = client.post(
+            f"/evenements/{event.id}/inscription", data={"name": "Ana", "email": "ana@exemple.fr"}
+        )
+    assert response.status_code == 409
+    assert "Les inscriptions sont closes." in page_text(response)
+    assert db.session.scalars(select(EventRegistration)).all() == []
+
+
+def _run(job_id: str, now: datetime) -> dict:
+    with time_machine.travel(now, tick=False):
+        return execute(JOBS_BY_ID[job_id], now=now)
+
+
+def test_a_webinar_link_goes_to_seated_people_only(client):
+    event = _event(kind="webinaire", place="", link="https://visio.exemple.fr/salle-7",
+                   capacity="1")  # fmt: skip
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    [ask, seated] = mails_to("ana@exemple.fr")
+    assert "salle-7" not in ask.body_text and "salle-7" in seated.body_text
+    assert all("salle-7" not in m.body_text for m in mails_to("ben@exemple.fr"))
+    assert "salle-7" not in page_text(client.get(f"/evenements/{event.id}"))
+
+
+def test_reminders_go_the_day_before_once_to_seated_people_only():
+    event = _event(days_ahead=3, capacity="1")
+    later = _event(days_ahead=5, title="Job dating de printemps", kind="job_dating")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    _confirmed(later, "Chloé", "chloe@exemple.fr")
+    start = event.starts_at.astimezone(LOCAL_TZ)
+    two_days_before = (start - timedelta(days=2)).replace(hour=9, minute=0)
+    assert _run("event_reminders", two_days_before.astimezone(UTC))["reminders"] == 0
+    day_before = (start - timedelta(days=1)).replace(hour=9, minute=0).astimezone(UTC)
+    assert _run("event_reminders", day_before)["reminders"] == 1
+    assert _run("event_reminders", day_before + timedelta(hours=2))["reminders"] == 0
+    reminders = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MailKind.EVENT_REMINDER)
+    ).all()
+    assert [m.to for m in reminders] == ["ana@exemple.fr"]
+    assert "C'est demain" in reminders[0].body_text
+    assert "de 8 h 30 à 10 h" in reminders[0].body_text
+
+
+def test_the_ics_of_an_event_parses_back_with_its_facts(client):
+    partner = _partner()
+    event = _event(partners=[str(partner.id)], capacity="30")
+    response = client.get(f"/evenements/{event.id}.ics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    [item] = calendar.walk("VEVENT")
+    assert str(item["summary"]) == "Petit déjeuner d'entreprises : Petit déjeuner des entreprises"
+    assert item.decoded("dtstart") == event.starts_at
+    assert item.decoded("dtend") == event.ends_at
+    local = item.decoded("dtstart").astimezone(LOCAL_TZ)
+    assert (local.hour, local.minute) == (8, 30)
+    assert str(item["location"]) == "Salle des fêtes, Gujan-Mestras"
+    assert str(item["url"]) == f"http://localhost/evenements/{event.id}"
+    assert "France Travail Arcachon" in str(item["description"])
+    # An edit keeps the UID: agendas update the event instead of adding a copy.
+    uid = str(item["uid"])
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    registrations.update_event(db.session, event, _form(day, start="09:00"), by=None)
+    db.session.commit()
+    [again] = Calendar.from_ical(client.get(f"/evenements/{event.id}.ics").data).walk("VEVENT")
+    assert str(again["uid"]) == uid
+    assert again.decoded("dtstart").astimezone(LOCAL_TZ).hour == 9
+
+
+def test_the_calendar_feed_lists_the_events_not_cancelled(client):
+    first = _event(title="Webinaire aides", kind="webinaire", place="",
+                   link="https://visio.exemple.fr/aides")  # fmt: skip
+    second = _event(days_ahead=20, title="Job dating")
+    cancelled = _event(days_ahead=30, title="Annulé")
+    cancelled.cancelled_at = datetime.now(UTC)
+    db.session.commit()
+    response = client.get("/evenements/agenda.ics")
+    assert response.status_code == 200
+    items = Calendar.from_ical(response.data).walk("VEVENT")
+    assert sorted(str(i["summary"]).split(" : ")[1] for i in items) == [
+        "Job dating",
+        "Webinaire aides",
+    ]
+    webinar = next(i for i in items if "Webinaire" in str(i["summary"]))
+    assert str(webinar["location"]) == "En ligne (lien envoyé aux personnes inscrites)"
+    assert b"visio.exemple.fr" not in response.data
+    assert {str(i["url"]) for i in items} == {
+        f"http://localhost/evenements/{first.id}", f"http://localhost/evenements/{second.id}"
+    }  # fmt: skip
+
+
+def test_the_attendee_export_lists_seated_then_waiting_people(client, auth):
+    company = make_company(name="Boulangerie du Port", contact_email="patron@boulangerie.fr")
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr", organisation="=HYPERLINK(1)")
+    _confirmed(event, "Paul", "patron@boulangerie.fr")
+    auth.login("animateur")
+    response = client.get(f"/animateur/evenements/{event.id}/inscrits.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == list(registrations.ATTENDEE_HEADERS)
+    assert [row[:4] for row in rows[1:]] == [
+        ["Inscrit", "Ana", "ana@exemple.fr", "'=HYPERLINK(1)"],
+        ["Liste d'attente", "Paul", "patron@boulangerie.fr", None],
+    ]
+    assert rows[2][5] == company.name
+    page = page_text(client.get(f"/animateur/evenements/{event.id}"))
+    assert "1 inscrit sur 1 places" in page and "Liste d'attente (1)" in page
+
+
+def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for(client, auth):
+    company = make_company(name="Garage Dupuy")
+    event = _event()
+    registration = _confirmed(event, "Marc Dupuy", "marc@garage.fr", siret=company.siret)
+    assert registration.company_id == company.id
+    timeline = company_timeline(db.session, company)
+    [entry] = [e for e in timeline if e.kind == "evenement"]
+    assert entry.counted is False
+    assert entry.channel_label == "Inscription à un événement"
+    assert "Petit déjeuner des entreprises" in entry.summary and entry.by == "Marc Dupuy"
+    pressure = contact_pressure(db.session, company, on=entry.on)
+    assert pressure.contacts_this_month == 0 and pressure.decision == "ok"
+    auth.login("animateur")
+    page = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert "Inscription à un événement (non compté comme sollicitation)" in page
+    assert "Par Marc Dupuy" in page
+    # Without a SIRET, the company's own address finds it too.
+    other = make_company(name="Fleurs Marine", contact_email="marine@fleurs.fr")
+    assert _confirmed(event, "Marine", "marine@fleurs.fr").company_id == other.id
+    assert _confirmed(event, "Inconnu", "x@ailleurs.fr").company_id is None
+
+
+def test_staff_create_an_event_and_bad_input_is_refused_in_french(client, auth):
+    partner = _partner()
+    auth.login("animateur")
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=7)).date()
+    bad = _form(day, title="", start="25:00", capacity="0", place="", link="http://x")
+    bad["partners"] = ["999999"]
+    response = client.post("/animateur/evenements/nouveau", data=bad)
+    assert response.status_code == 422
+    text = page_text(response)
+    for message in (
+        "Indiquez le titre de l'événement.",
+        "Indiquez l'heure de début",
+        "Indiquez le nombre de places",
+        "Le lien doit être une adresse complète commençant par https://.",
+        "Choisissez les partenaires dans la liste.",
+    ):
+        assert message in text, message
+    assert db.session.scalars(select(Event)).all() == []
+    good = _form(day, partners=[str(partner.id)])
+    response = client.post("/animateur/evenements/nouveau", data=good)
+    assert response.status_code == 302
+    event = db.session.scalar(select(Event))
+    assert [p.name for p in event.partners] == ["France Travail Arcachon"]
+    assert event.starts_at.astimezone(LOCAL_TZ).strftime("%H:%M") == "08:30"
+    public = page_text(client.get(f"/evenements/{event.id}"))
+    assert "2 places disponibles" in public and "France Travail Arcachon" in public
+    assert "Petit déjeuner des entreprises" in page_text(client.get("/evenements"))
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+def test_other_roles_cannot_manage_events_or_see_attendees(client, auth, role):
+    event = _event()
+    auth.login(role)
+    for url in (
+        "/animateur/evenements",
+        "/animateur/evenements/nouveau",
+        f"/animateur/evenements/{event.id}",
+        f"/animateur/evenements/{event.id}/inscrits.xlsx",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/animateur/evenements/{event.id}/annuler").status_code == 403
+    assert db.session.get(Event, event.id).cancelled_at is None
+    assert client.post("/animateur/evenements/nouveau", data=_form(
+        datetime.now(LOCAL_TZ).date() + timedelta(days=3))).status_code == 403  # fmt: skip
+    assert len(db.session.scalars(select(Event)).all()) == 1
+
+
+def test_cancelling_an_event_tells_everyone_and_closes_it(client, auth):
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    _register(event, "Chloé", "chloe@exemple.fr")  # never confirmed: not told
+    auth.login("animateur")
+    response = client.post(f"/animateur/evenements/{event.id}/annuler", follow_redirects=True)
+    assert "L'événement est annulé ; 2 personnes prévenues par e-mail." in page_text(response)
+    for address in ("ana@exemple.fr", "ben@exemple.fr"):
+        assert mails_to(address)[-1].kind == MailKind.EVENT_CANCELLED
+    assert [m.kind for m in mails_to("chloe@exemple.fr")] == [MailKind.EVENT_CONFIRM]
+    assert event.title not in page_text(client.get("/evenements"))
+    assert Calendar.from_ical(client.get("/evenements/agenda.ics").data).walk("VEVENT") == []
+    assert "Cet événement est annulé." in page_text(client.get(f"/evenements/{event.id}"))
+    client.post(f"/animateur/evenements/{event.id}/annuler")  # twice: nobody told again
+    assert len(mails_to("ana@exemple.fr")) == 3

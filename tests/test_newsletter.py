@@ -1,0 +1,379 @@
+"""The newsletter: composed, previewed, tested, then sent through the outbox to the
+companies that consented, within the contact-pressure guard (opted-out, capped and
+recently contacted companies are skipped, and the page says why); each send is on the
+company's timeline; every mail carries its one-click unsubscribe link and the RFC 8058
+headers, and the link stops that company's newsletter only. Delivery goes through a
+real SMTP server on loopback (tests/test_mail.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.clock import LOCAL_TZ, local_today
+from connectences.content import testimonials
+from connectences.events import catalogue
+from connectences.events.registrations import make_token
+from connectences.extensions import db
+from connectences.mail import MailKind, queue_mail
+from connectences.mail.sender import build_message, deliver_due
+from connectences.models import (
+    Company,
+    CompanyMailing,
+    NewsletterIssue,
+    OutboxMessage,
+    Resource,
+    Testimonial,
+)
+from connectences.newsletter import blocks, issues, unsubscribe
+from connectences.prospection.pressure import company_timeline
+from tests.helpers import add_visit, mails_to, make_company, page_text
+from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
+
+UNSUBSCRIBE = re.compile(r"http://localhost(/lettres/desinscription/[^\s\"<>]+)")
+
+
+@pytest.fixture
+def quiet_smtp_server_log():
+    """The test SMTP server (aiosmtpd) logs each line of a message at DEBUG; these mails
+    carry signed links, which the run's log scan rightly refuses to find in a log."""
+    logger = logging.getLogger("mail.log")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield
+    logger.setLevel(level)
+
+
+def _company(name: str, *, consent=True, **fields) -> Company:
+    company = make_company(name=name)
+    company.newsletter_consent = consent
+    for key, value in fields.items():
+        setattr(company, key, value)
+    db.session.commit()
+    return company
+
+
+def _issue(user, subject="La lettre de décembre") -> NewsletterIssue:
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=12)).date()
+    catalogue.create_event(
+        db.session,
+        {
+            "kind": "petit_dejeuner", "title": "Petit déjeuner des aides", "audience": "entreprises",
+            "day": day.isoformat(), "start": "08:30", "end": "10:00", "place": "Arcachon",
+            "capacity": "20",
+        },
+        by=user,
+    )  # fmt: skip
+    issue = issues.create_issue(
+        db.session,
+        {
+            "subject": subject,
+            "introduction": "Bonjour à toutes et à tous.\n\nVoici les nouvelles du Bassin.",
+            "blocks": ["evenements"],
+        },
+        by=user,
+    )
+    db.session.commit()
+    return issue
+
+
+def test_sending_skips_opted_out_capped_and_recently_contacted_companies(
+    app,
+    auth,
+    quiet_smtp_server_log,
+    server,  # noqa: F811
+):
+    animateur = auth.create("animateur", full_name="Inès Animatrice")
+    today = local_today()
+    welcome = _company("Atelier Bienvenu")
+    _company("Refus Total", do_not_solicit=True)
+    capped = _company("Plafond Atteint", max_contacts_per_month=1)
+    add_visit(capped, animateur, today)
+    recent = _company("Vue Récemment")
+    add_visit(recent, animateur, today - timedelta(days=5))
+    no_consent = _company("Sans Accord", consent=False)
+    _company("Sans Adresse", contact_email=None)
+    issue = _issue(animateur)
+
+    report = issues.send_issue(db.session, issue, by=animateur)
+    db.session.commit()
+
+    assert [c.name for c in report.sent] == ["Atelier Bienvenu"]
+    reasons = {c.name: reason for c, reason in report.skipped}
+    assert set(reasons) == {"Refus Total", "Plafond Atteint", "Vue Récemment", "Sans Adresse"}
+    assert "demandé à ne plus être sollicitée" in reasons["Refus Total"]
+    assert "au plus 1 contact par mois" in reasons["Plafond Atteint"]
+    assert "Déjà contactée" in reasons["Vue Récemment"]
+    assert reasons["Sans Adresse"] == issues.NO_ADDRESS
+    assert no_consent.name not in reasons
+    # One send recorded, on that company's timeline, linked to the issue.
+    mailings = db.session.scalars(select(CompanyMailing)).all()
+    assert [(m.company_id, m.issue_id) for m in mailings] == [(welcome.id, issue.id)]
+    [letter] = [e for e in company_timeline(db.session, welcome) if e.kind == "lettre"]
+    assert letter.counted and letter.summary == "Lettre d'information : La lettre de décembre"
+    assert letter.by == "Inès Animatrice"
+    # The issue keeps who was skipped and why, and what it said (its archive).
+    assert {row["company"] for row in issue.skipped} == set(reasons)
+    assert issue.sent_count == 1 and issue.snapshot[0]["items"][0]["title"] == (
+        "Petit déjeuner des aides"
+    )
+
+    # Delivered by SMTP with its one-click unsubscribe link and headers.
+    assert deliver_due(db.session).sent == 1
+    [message] = server.parsed()
+    assert message["To"] == welcome.contact_email
+    url = message["List-Unsubscribe"].strip("<>")
+    assert url.startswith("http://localhost/lettres/desinscription/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert url in text and url in html
+    assert "Petit déjeuner des aides" in text and "Voici les nouvelles du Bassin." in html
+
+    # Sent once: a second send is refused and records nothing more.
+    with pytest.raises(issues.IssueError):
+        issues.send_issue(db.session, issue, by=animateur)
+    db.session.rollback()
+    assert len(db.session.scalars(select(CompanyMailing)).all()) == 1
+
+
+def test_the_send_page_says_who_was_skipped_and_why(client, auth):
+    animateur = auth.login("animateur")
+    _company("Atelier Bienvenu")
+    _company("Refus Total", do_not_solicit=True)
+    issue = _issue(animateur)
+    response = client.post(f"/animateur/lettre/{issue.id}/envoyer", data={})
+    assert response.status_code == 422
+    assert "Cochez la case pour confirmer l'envoi." in page_text(response)
+    assert db.session.scalars(select(CompanyMailing)).all() == []
+    response = client.post(
+        f"/animateur/lettre/{issue.id}/envoyer", data={"confirmer": "1"}, follow_redirects=True
+    )
+    text = page_text(response)
+    assert "Lettre envoyée à 1 entreprise." in text
+    assert "Entreprises non destinataires (1)" in text and "Refus Total" in text
+    assert "demandé à ne plus être sollicitée" in text
+
+
+def test_one_click_post_unsubscribes_without_login_or_csrf_token(app, client, monkeypatch):
+    company = _company("Atelier Bienvenu")
+    other = _company("Voisin")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    # CSRF protection is on: another public form without its token is refused...
+    assert client.post("/evenements/1/inscription", data={"name": "x"}).status_code == 400
+    # ...but the unsubscribe link's POST, as a mail client sends it, works.
+    path = unsubscribe.unsubscribe_url(company, company.contact_email).removeprefix(
+        "http://localhost"
+    )
+    response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 303
+    assert "ne recevra plus la lettre d'information" in page_text(client.get(path))
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).newsletter_consent is False
+    # Only that company: its neighbour and its other choices are untouched.
+    assert db.session.get(Company, other.id).newsletter_consent is True
+    assert db.session.get(Company, company.id).do_not_solicit is False
+    assert client.post(path).status_code == 303  # twice: nothing more happens
+
+
+def test_the_unsubscribe_link_shows_a_button_before_acting(client):
+    company = _company("Atelier Bienvenu")
+    path = unsubscribe.unsubscribe_url(company, company.contact_email).removeprefix(
+        "http://localhost"
+    )
+    response = client.get(path)
+    assert response.status_code == 200 and "Me désinscrire" in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).newsletter_consent is True
+
+
+def test_an_unsubscribe_link_cannot_unsubscribe_someone_else(client):
+    company = _company("Atelier Bienvenu")
+    other = _company("Voisin")
+    token = unsubscribe.unsubscribe_token(company, company.contact_email)
+    forged_for_other = unsubscribe.unsubscribe_token(other, other.contact_email)
+    tampered = forged_for_other.split(".", 1)[0] + "." + token.split(".", 1)[1]
+    wrong_purpose = make_token(
+        "event-registration-cancel", {"c": other.id, "e": other.contact_email}
+    )
+    for bad in (tampered, token[:-3] + "abc", wrong_purpose):
+        assert client.post(f"/lettres/desinscription/{bad}").status_code == 400
+    # A link sent to the company's former address stops nothing for the new person.
+    company.contact_email = "nouvelle.gerante@atelier.fr"
+    db.session.commit()
+    response = client.post(f"/lettres/desinscription/{token}")
+    assert response.status_code == 400
+    assert "ne correspond plus à l'adresse" in page_text(response)
+    db.session.expire_all()
+    assert {c.newsletter_consent for c in db.session.scalars(select(Company))} == {True}
+
+
+def test_only_unsubscribe_headers_may_be_added_to_a_mail():
+    moment = datetime.now(UTC)
+    with pytest.raises(ValueError):
+        build_message(outbox_id=1, to="a@exemple.fr", subject="s", body_text="b", body_html=None,
+                      created_at=moment, mail_from="x@exemple.fr", headers={"Bcc": "b@x.fr"})  # fmt: skip
+    message = queue_mail(
+        db.session, kind=MailKind.NEWSLETTER, to="a@exemple.fr", subject="s", body_text="b",
+        headers=unsubscribe.list_headers("http://localhost/lettres/desinscription/t"),
+    )  # fmt: skip
+    db.session.commit()
+    assert db.session.get(OutboxMessage, message.id).headers == {
+        "List-Unsubscribe": "<http://localhost/lettres/desinscription/t>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def test_compose_preview_and_test_goes_to_the_author_only(client, auth):
+    animateur = auth.login("animateur")
+    _company("Atelier Bienvenu")
+    response = client.post("/animateur/lettre/nouvelle", data={"subject": "", "introduction": ""})
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "Indiquez l'objet de la lettre." in text and "Écrivez quelques lignes" in text
+    assert db.session.scalars(select(NewsletterIssue)).all() == []
+    issue = _issue(animateur)
+    page = page_text(client.get(f"/animateur/lettre/{issue.id}"))
+    assert "Voici les nouvelles du Bassin." in page and "Petit déjeuner des aides" in page
+    html = client.get(f"/animateur/lettre/{issue.id}/apercu.html")
+    assert html.mimetype == "text/html" and "Petit déjeuner des aides" in html.get_data(True)
+    assert "Petit déjeuner des aides" in client.get(f"/animateur/lettre/{issue.id}/apercu.txt")\
+        .get_data(True)  # fmt: skip
+    client.post(f"/animateur/lettre/{issue.id}/essai")
+    tests = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.to, m.kind) for m in tests] == [(animateur.email, MailKind.NEWSLETTER_TEST)]
+    assert tests[0].subject.endswith("[Essai] La lettre de décembre")
+    assert db.session.scalars(select(CompanyMailing)).all() == []
+
+
+def test_the_public_archive_shows_issues_sent_not_drafts(client, auth):
+    animateur = auth.create("animateur")
+    _company("Atelier Bienvenu")
+    sent = _issue(animateur, "Lettre envoyée")
+    draft = _issue(animateur, "Brouillon secret")
+    issues.send_issue(db.session, sent, by=animateur)
+    db.session.commit()
+    archive = page_text(client.get("/lettres"))
+    assert "Lettre envoyée" in archive and "Brouillon secret" not in archive
+    shown = page_text(client.get(f"/lettres/{sent.id}"))
+    assert "Voici les nouvelles du Bassin." in shown and "Petit déjeuner des aides" in shown
+    assert client.get(f"/lettres/{draft.id}").status_code == 404
+    assert mails_to("contact@exemple.fr") == []
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+def test_other_roles_cannot_compose_or_send_the_newsletter(client, auth, role):
+    animateur = auth.create("animateur")
+    _company("Atelier Bienvenu")
+    issue = _issue(animateur)
+    auth.login(role)
+    for url in ("/animateur/lettre", f"/animateur/lettre/{issue.id}",
+                f"/animateur/lettre/{issue.id}/apercu.html"):  # fmt: skip
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/animateur/lettre/{issue.id}/envoyer",
+                       data={"confirmer": "1"}).status_code == 403  # fmt: skip
+    assert client.post(f"/animateur/lettre/{issue.id}/essai").status_code == 403
+    assert db.session.scalars(select(CompanyMailing)).all() == []
+    assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_a_new_kind_of_block_plugs_in_with_one_function(auth, monkeypatch):
+    animateur = auth.create("animateur")
+
+    def resource_items(session):
+        return [blocks.BlockItem(title="Aide à l'embauche d'un premier salarié",
+                                 text="Jusqu'à 4 000 euros.", url="http://localhost/r/1")]  # fmt: skip
+
+    # The registry is restored after the test (the new kind is this test's only).
+    monkeypatch.setattr(blocks, "BLOCKS", dict(blocks.BLOCKS))
+    monkeypatch.setattr(issues, "BLOCKS", blocks.BLOCKS)
+    blocks.register_block(
+        "ressources", title="Ressources", label="Ressources publiées", items=resource_items
+    )
+    issue = issues.create_issue(
+        db.session,
+        {"subject": "Lettre", "introduction": "Bonjour.", "blocks": ["ressources"]},
+        by=animateur,
+    )
+    text, html = issues.render_mail(db.session, issue, unsubscribe_url=None)
+    assert "RESSOURCES" in text and "Aide à l'embauche d'un premier salarié" in text
+    assert '<a href="http://localhost/r/1">' in html
+    with pytest.raises(issues.IssueError):
+        issues.create_issue(
+            db.session, {"subject": "L", "introduction": "B", "blocks": ["inconnu"]}, by=animateur
+        )
+
+
+def test_a_draft_changes_until_it_is_sent_then_no_more(client, auth):
+    animateur = auth.login("animateur")
+    _company("Atelier Bienvenu")
+    issue = _issue(animateur)
+    response = client.post(
+        f"/animateur/lettre/{issue.id}",
+        data={"subject": "Nouvel objet", "introduction": "Texte.", "blocks": ["evenements"]},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(NewsletterIssue, issue.id).subject == "Nouvel objet"
+    issues.send_issue(db.session, db.session.get(NewsletterIssue, issue.id), by=animateur)
+    db.session.commit()
+    response = client.post(
+        f"/animateur/lettre/{issue.id}",
+        data={"subject": "Trop tard", "introduction": "Texte."},
+        follow_redirects=True,
+    )
+    assert "Cette lettre est déjà envoyée" in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(NewsletterIssue, issue.id).subject == "Nouvel objet"
+
+
+def test_resources_and_testimonials_blocks_and_a_withdrawn_testimonial_leaves_the_archive(
+    client, auth
+):
+    animateur = auth.create("animateur")
+    company = _company("Atelier Bienvenu")
+    db.session.add_all(
+        [
+            Resource(
+                slug="aide-embauche", title="Aide à l'embauche", summary="Jusqu'à 4 000 euros.",
+                body="Texte", topics=["recrutement"], source="État",
+                valid_until=local_today() + timedelta(days=90), published=True,
+            ),
+            Testimonial(
+                title="Un comptable à mi-temps", company_label="Atelier Bienvenu",
+                body="Huit heures par semaine, partagées avec deux voisins.",
+                company_id=company.id, consent_by="La gérante", consent_on=local_today(),
+                consent_scope=["site", "lettre"], published=True,
+            ),
+            Testimonial(
+                title="Réservé au site", company_label="Autre", body="Texte",
+                consent_by="Le gérant", consent_on=local_today(), consent_scope=["site"],
+                published=True,
+            ),
+        ]
+    )  # fmt: skip
+    issue = issues.create_issue(
+        db.session,
+        {"subject": "Lettre", "introduction": "Bonjour.", "blocks": ["ressources", "temoignages"]},
+        by=animateur,
+    )
+    text, html = issues.render_mail(db.session, issue, unsubscribe_url=None)
+    assert "Aide à l'embauche" in text and "http://localhost/ressources/aide-embauche" in html
+    assert "Un comptable à mi-temps" in text and "Réservé au site" not in text
+    issues.send_issue(db.session, issue, by=animateur)
+    db.session.commit()
+    assert "Un comptable à mi-temps" in page_text(client.get(f"/lettres/{issue.id}"))
+    home = page_text(client.get("/"))
+    assert "Un comptable à mi-temps" in home and "Réservé au site" in home
+
+    shown = db.session.scalars(select(Testimonial).where(Testimonial.title.like("Un%"))).one()
+    testimonials.withdraw(db.session, shown, by=animateur)
+    db.session.commit()
+    archive = page_text(client.get(f"/lettres/{issue.id}"))
+    assert "Un comptable à mi-temps" not in archive and "Aide à l'embauche" in archive
+    assert "Un comptable à mi-temps" not in page_text(client.get("/"))
+    assert blocks.testimonial_items(db.session) == []
