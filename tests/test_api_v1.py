@@ -327,12 +327,14 @@ def test_the_openapi_document_lists_every_operation(client, app):
         if rule.endpoint.startswith("api_v1.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
+    kinds = ("companies", "needs", "candidates", "operators", "partners", "leads", "referrals")
     assert (
         operations
         == routes
         == {
-            ("GET", "/api/v1/needs"),
-            ("GET", "/api/v1/needs/{ref}"),
+            *((method, f"/api/v1/{kind}") for kind in kinds for method in ("GET",)),
+            *(("GET", f"/api/v1/{kind}/{{ref}}") for kind in kinds),
+            ("GET", "/api/v1/deletions"),
             ("GET", "/api/v1/needs/{ref}/matches"),
         }
     )

@@ -15,41 +15,51 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
-import marshmallow as ma
 from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
+from connectences import sync
 from connectences.accounts.api_tokens import TokenRefused, verify_token
-from connectences.accounts.scope import STAFF_ROLES, companies_reached, may_open_company
-from connectences.clock import LOCAL_TZ
+from connectences.accounts.scope import STAFF_ROLES
 from connectences.errors import DomainError
-from connectences.exchange.exporter import need_record
 from connectences.extensions import csrf, db
 from connectences.matching.matches import match_need
-from connectences.models import Need
-from connectences.needs.sync import changed_needs
+from connectences.models import Deletion
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
+from connectences.web.api_schemas import (
+    CandidateSchema,
+    CompanySchema,
+    DeletionArgs,
+    DeletionSchema,
+    LeadSchema,
+    ListArgs,
+    MatchesSchema,
+    NeedSchema,
+    OperatorSchema,
+    PartnerSchema,
+    ProblemSchema,
+    ReferralSchema,
+    page_schema,
+)
 from connectences.web.problems import MEDIA_TYPE, problem
 
 PREFIX = "/api/v1"
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 MATCHES_SHOWN = 20
-# Who reaches needs through the API: as on the web, the staff (every need) and company
-# accounts (their own companies' needs). Matches name candidates: the staff only.
-NEED_ROLES = (*sorted(STAFF_ROLES), "company")
+# Who enters the API: the roles that read some kind of record (``sync.READERS``); each
+# operation then admits its own. Matches name candidates: the staff only.
+API_ROLES = tuple(sorted(set().union(*sync.READERS.values())))
 
 bp = Blueprint(
     "api_v1",
     __name__,
     url_prefix=PREFIX,
-    description="Besoins des entreprises, au format d'échange v1, et leurs candidats.",
+    description="Les enregistrements de la plateforme, au format d'échange v1.",
 )
-guard_blueprint(bp, *NEED_ROLES, audit_action="api_access_refused")
+guard_blueprint(bp, *API_ROLES, audit_action="api_access_refused")
 csrf.exempt(bp)
 
 
@@ -63,120 +73,22 @@ class SpecOnlyApi(Api):
         return None
 
 
-# --------------------------------------------------------------------------- schemas
-
-
-class ProblemSchema(ma.Schema):
-    """An RFC 9457 problem (``application/problem+json``)."""
-
-    type = ma.fields.String(metadata={"description": "about:blank"})
-    title = ma.fields.String(metadata={"description": "Le statut, en français."})
-    status = ma.fields.Integer()
-    detail = ma.fields.String(metadata={"description": "Ce qui s'est passé, en français."})
-    errors = ma.fields.List(
-        ma.fields.Dict(),
-        metadata={"description": "Pour 422 : un objet par paramètre refusé (pointer, detail)."},
-    )
-
-
-def _number(**kwargs):
-    # Raw, not Float: the interchange writes integral numbers as integers (7, not 7.0).
-    return ma.fields.Raw(metadata={"type": "number", **kwargs})
-
-
-class NeedSchema(ma.Schema):
-    """A need, with the field names of the interchange format v1 (plus ``updated_at``)."""
-
-    ref = ma.fields.String(required=True)
-    company = ma.fields.String(required=True, metadata={"description": "ref de l'entreprise"})
-    title = ma.fields.String(required=True)
-    rome = ma.fields.String(metadata={"pattern": "^[A-Z][0-9]{4}$"})
-    skills = ma.fields.List(ma.fields.String(), required=True)
-    level = ma.fields.String(required=True)
-    hours_per_week = _number()
-    days = ma.fields.List(ma.fields.String(), required=True)
-    contract = ma.fields.String(required=True)
-    reason = ma.fields.String(required=True)
-    start = ma.fields.String(required=True, metadata={"format": "date"})
-    duration_months = _number()
-    commune = ma.fields.String(metadata={"description": "code INSEE"})
-    updated_at = ma.fields.String(
-        required=True, metadata={"format": "date-time", "description": "dernière modification"}
-    )
-
-
-class NeedPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(NeedSchema), required=True)
-    next_cursor = ma.fields.String(
-        allow_none=True,
-        required=True,
-        metadata={"description": "À passer en « cursor » pour la page suivante ; null à la fin."},
-    )
-
-
-class MatchSchema(ma.Schema):
-    candidate = ma.fields.String(required=True, metadata={"description": "ref du candidat"})
-    score = _number(minimum=0, maximum=100)
-    explanation = ma.fields.List(
-        ma.fields.Dict(), required=True, metadata={"description": "criterion, points, text"}
-    )
-
-
-class MatchesSchema(ma.Schema):
-    need = ma.fields.String(required=True)
-    matches = ma.fields.List(ma.fields.Nested(MatchSchema), required=True)
-
-
-class Since(ma.fields.Field):
-    """A date (``2027-01-31``: from midnight in Paris) or an instant (ISO 8601; without
-    an offset, Paris time)."""
-
-    default_error_messages = {
-        "invalid": "Date invalide : écrivez AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00."
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 40:
-            raise self.make_error("invalid")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if len(value) == 10:  # a date alone
-            moment = datetime.combine(moment.date(), time())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=LOCAL_TZ)
-        try:  # out of range once in UTC (year 1 east of Greenwich, year 9999 west)
-            return moment.astimezone(UTC)
-        except OverflowError:
-            raise self.make_error("invalid") from None
-
-
-class NeedListArgs(ma.Schema):
-    updated_since = Since(
-        metadata={
-            "type": "string",
-            "description": "Seulement les besoins modifiés depuis (date ou instant ISO 8601).",
-        }
-    )
-    cursor = ma.fields.String(
-        validate=ma.validate.Length(max=200, error="Curseur invalide."),
-        metadata={"description": "Le « next_cursor » de la page précédente."},
-    )
-    limit = ma.fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=ma.validate.Range(
-            min=1, max=MAX_LIMIT, error=f"Choisissez une taille de page entre 1 et {MAX_LIMIT}."
-        ),
-        error_messages={"invalid": "Écrivez un nombre entier."},
-    )
-
-
 # --------------------------------------------------------------------------- helpers
 
 
 class BadCursor(DomainError):
     """A cursor that is not one this API gave."""
+
+
+class Refused(DomainError):
+    """Answer the request with the problem ``status`` (raised by a view); ``extensions``
+    are the problem's extension members (``errors``...)."""
+
+    def __init__(self, status: int, detail: str | None = None, **extensions):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.extensions = extensions
 
 
 def _encode_cursor(key: tuple[datetime, int]) -> str:
@@ -187,8 +99,8 @@ def _encode_cursor(key: tuple[datetime, int]) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, need_id = json.loads(raw)
-        key = (datetime.fromisoformat(moment), need_id)
+        moment, row_id = json.loads(raw)
+        key = (datetime.fromisoformat(moment), row_id)
         if key[0].tzinfo is None or not isinstance(key[1], int) or isinstance(key[1], bool):
             raise BadCursor
         return (key[0].astimezone(UTC), key[1])
@@ -196,8 +108,16 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise BadCursor from None
 
 
-def _record(need: Need) -> dict:
-    return {**need_record(need), "updated_at": need.updated_at.isoformat()}
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    if cursor is None:
+        return None
+    try:
+        return _decode_cursor(cursor)
+    except BadCursor:
+        error = {"pointer": "/query/cursor", "detail": "Curseur invalide."}
+        raise Refused(
+            422, "Curseur invalide : reprenez le « next_cursor » reçu.", errors=[error]
+        ) from None
 
 
 def _json(body, status: int = 200) -> Response:
@@ -206,19 +126,27 @@ def _json(body, status: int = 200) -> Response:
     )
 
 
-def _need_or_404(ref: str) -> Need:
-    """The need ``ref`` if the token's owner reaches it (a need of another company is a
-    404, as on the web: its existence is not confirmed)."""
-    need = db.session.scalar(db.select(Need).where(Need.ref == ref))
-    if need is None or not may_open_company(current_user, need.company):
-        raise _NotFound(f"Besoin inconnu : « {ref} ».")
-    return need
+def _found(kind: str, ref: str):
+    """The ``kind`` record ``ref`` if the token's owner reaches it (another
+    organisation's record is a 404, as on the web: its existence is not confirmed)."""
+    row = sync.record_by_ref(db.session, kind, current_user, ref)
+    if row is None:
+        raise Refused(404, f"{UNKNOWN[kind]} : « {ref} ».")
+    return row
 
 
-class _NotFound(Exception):
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
+def etag_of(body: dict) -> str:
+    """The ETag of a record as the API shows it (its canonical JSON, hashed)."""
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _conditional(body: dict) -> Response:
+    response = Response(
+        json.dumps(body, ensure_ascii=False, sort_keys=True), mimetype="application/json"
+    )
+    response.set_etag(etag_of(body))
+    return response.make_conditional(request)
 
 
 # --------------------------------------------------------------------------- auth, errors
@@ -245,9 +173,9 @@ def _authenticate():
 token_authenticated(bp, _authenticate)
 
 
-@bp.errorhandler(_NotFound)
-def _not_found(error: _NotFound):
-    return problem(404, error.detail)
+@bp.errorhandler(Refused)
+def _refused(error: Refused):
+    return problem(error.status, error.detail, **error.extensions)
 
 
 @bp.errorhandler(HTTPException)
@@ -267,7 +195,7 @@ def _http_problem(error: HTTPException):
     return problem(error.code)
 
 
-# --------------------------------------------------------------------------- needs
+# --------------------------------------------------------------------------- records
 
 
 def _problem(status: int, description: str):
@@ -277,51 +205,133 @@ def _problem(status: int, description: str):
     )
 
 
-@bp.route("/needs")
-@bp.arguments(NeedListArgs, location="query", as_kwargs=True)
-@bp.response(200, NeedPageSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
-@_problem(403, "Rôle sans accès aux besoins")
-@_problem(422, "Paramètre invalide")
-def list_needs(limit: int, updated_since: datetime | None = None, cursor: str | None = None):
-    """Besoins du périmètre du jeton, du plus anciennement modifié au plus récent.
+UNKNOWN = {
+    "companies": "Entreprise inconnue",
+    "needs": "Besoin inconnu",
+    "candidates": "Candidat inconnu",
+    "operators": "Opérateur inconnu",
+    "partners": "Partenaire inconnu",
+    "leads": "Piste inconnue",
+    "referrals": "Orientation inconnue",
+}
+SCHEMAS = {
+    "companies": CompanySchema,
+    "needs": NeedSchema,
+    "candidates": CandidateSchema,
+    "operators": OperatorSchema,
+    "partners": PartnerSchema,
+    "leads": LeadSchema,
+    "referrals": ReferralSchema,
+}
+WORDS = {  # (the records, one record) in the operation summaries
+    "companies": ("Entreprises", "Une entreprise"),
+    "needs": ("Besoins", "Un besoin"),
+    "candidates": ("Candidats de la CVthèque (consentants)", "Un candidat"),
+    "operators": ("Opérateurs", "Un opérateur"),
+    "partners": ("Partenaires", "Un partenaire"),
+    "leads": ("Pistes envoyées aux opérateurs", "Une piste"),
+    "referrals": ("Orientations vers les partenaires", "Une orientation"),
+}
 
-    Pour synchroniser : passez la date de la dernière synchronisation en
-    ``updated_since``, puis suivez ``next_cursor`` jusqu'à ce qu'il soit null."""
-    after = None
-    if cursor is not None:
-        try:
-            after = _decode_cursor(cursor)
-        except BadCursor:
-            error = {"pointer": "/query/cursor", "detail": "Curseur invalide."}
-            return problem(
-                422, "Curseur invalide : reprenez le « next_cursor » reçu.", errors=[error]
-            )
-    needs, next_key = changed_needs(
+
+def _list_view(kind: str):
+    model = sync.MODELS[kind]
+
+    def view(limit: int, updated_since: datetime | None = None, cursor: str | None = None):
+        rows, next_key = sync.changed(
+            db.session,
+            sync.records_query(kind, current_user),
+            model.updated_at,
+            model.id,
+            since=updated_since,
+            after=_after(cursor),
+            limit=limit,
+        )
+        return {
+            "items": [sync.as_record(kind, row) for row in rows],
+            "next_cursor": _encode_cursor(next_key) if next_key else None,
+        }
+
+    view.__name__ = f"list_{kind}"
+    view.__doc__ = (
+        f"{WORDS[kind][0]} du périmètre du jeton, du plus anciennement modifié au plus récent.\n\n"
+        "Pour synchroniser : passez la date de la dernière synchronisation en "
+        "``updated_since``, suivez ``next_cursor`` jusqu'à ce qu'il soit null, puis lisez "
+        "les suppressions (``/deletions``) depuis la même date."
+    )
+    return view
+
+
+def _one_view(kind: str):
+    def view(ref: str):
+        return _conditional(sync.as_record(kind, _found(kind, ref)))
+
+    view.__name__ = f"get_{kind}"
+    view.__doc__ = (
+        f"{WORDS[kind][1]}, avec son ETag (renvoyez-le en If-None-Match : 304 s'il n'a pas changé)."
+    )
+    return view
+
+
+def _register_records(kind: str) -> None:
+    """The list and the single-record operations of ``kind``, for its readers."""
+    schema = SCHEMAS[kind]
+    roles = sorted(sync.READERS[kind])
+    listing = _list_view(kind)
+    for decorate in (
+        _problem(422, "Paramètre invalide"),
+        _problem(403, "Rôle sans accès à ces enregistrements"),
+        _problem(401, "Jeton absent, inconnu, expiré ou révoqué"),
+        bp.response(200, page_schema(schema)),
+        bp.arguments(ListArgs, location="query", as_kwargs=True),
+        role_required(*roles),
+    ):
+        listing = decorate(listing)
+    bp.route(f"/{kind}", endpoint=f"list_{kind}")(listing)
+    one = _one_view(kind)
+    for decorate in (
+        _problem(404, "Inconnu ou hors du périmètre du jeton"),
+        _problem(403, "Rôle sans accès à ces enregistrements"),
+        _problem(401, "Jeton absent, inconnu, expiré ou révoqué"),
+        bp.alt_response(304, description="Inchangé depuis l'ETag envoyé en If-None-Match"),
+        bp.response(200, schema, headers={"ETag": {"schema": {"type": "string"}}}),
+        role_required(*roles),
+    ):
+        one = decorate(one)
+    bp.route(f"/{kind}/<ref>", endpoint=f"get_{kind}")(one)
+
+
+for _kind in ("companies", "needs", "candidates", "operators", "partners", "leads", "referrals"):
+    _register_records(_kind)
+
+
+@bp.route("/deletions")
+@bp.arguments(DeletionArgs, location="query", as_kwargs=True)
+@bp.response(200, page_schema(DeletionSchema))
+@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_problem(403, "Rôle sans accès à ce type d'enregistrements")
+@_problem(422, "Paramètre invalide")
+def list_deletions(
+    kind: str, limit: int, updated_since: datetime | None = None, cursor: str | None = None
+):
+    """Les enregistrements supprimés (pierres tombales) du type ``kind``, dans le périmètre
+    du jeton, des plus anciennes suppressions aux plus récentes : supprimez-les aussi de
+    votre côté. Passez en ``updated_since`` la date de votre dernière synchronisation."""
+    if current_user.role not in sync.READERS[kind]:
+        raise Refused(403)
+    rows, next_key = sync.changed(
         db.session,
-        companies=companies_reached(current_user),
+        sync.deletions_reached(kind, current_user),
+        Deletion.deleted_at,
+        Deletion.id,
         since=updated_since,
-        after=after,
+        after=_after(cursor),
         limit=limit,
     )
     return {
-        "items": [_record(need) for need in needs],
+        "items": [sync.tombstone(row) for row in rows],
         "next_cursor": _encode_cursor(next_key) if next_key else None,
     }
-
-
-@bp.route("/needs/<ref>")
-@bp.response(200, NeedSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.alt_response(304, description="Inchangé depuis l'ETag envoyé en If-None-Match")
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
-@_problem(403, "Rôle sans accès aux besoins")
-@_problem(404, "Besoin inconnu ou hors du périmètre")
-def get_need(ref: str):
-    """Un besoin, avec son ETag (renvoyez-le en If-None-Match : 304 s'il n'a pas changé)."""
-    body = json.dumps(_record(_need_or_404(ref)), ensure_ascii=False, sort_keys=True)
-    response = Response(body, mimetype="application/json")
-    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
-    return response.make_conditional(request)
 
 
 @bp.route("/needs/<ref>/matches")
@@ -334,7 +344,7 @@ def need_matches(ref: str):
     """Les candidats qui conviennent au besoin, les meilleurs d'abord, chacun avec son
     score (0 à 100) et l'explication de chaque critère. Réservé aux animateurs et aux
     administrateurs (les candidats sont des données personnelles)."""
-    need = _need_or_404(ref)
+    need = _found("needs", ref)
     return match_need(need.ref, limit=MATCHES_SHOWN)
 
 
