@@ -146,6 +146,7 @@ def test_an_unknown_need_is_a_french_404_problem(client, world):
     ("method", "url", "status"),
     [
         ("POST", "/api/v1/needs", 405),
+        ("PUT", "/api/v1/exchange", 405),
         ("DELETE", "/api/v1/needs/besoin-a", 405),
         ("GET", "/api/v1/needs/" + "é" * 300, 404),
         ("GET", "/api/v1/needs/%00", 404),
@@ -336,6 +337,10 @@ def test_the_openapi_document_lists_every_operation(client, app):
             *(("GET", f"/api/v1/{kind}/{{ref}}") for kind in kinds),
             ("GET", "/api/v1/deletions"),
             ("GET", "/api/v1/needs/{ref}/matches"),
+            ("GET", "/api/v1/needs/{ref}/route"),
+            ("GET", "/api/v1/pools"),
+            ("GET", "/api/v1/exchange"),
+            ("POST", "/api/v1/exchange"),
         }
     )
     get_need = spec["paths"]["/api/v1/needs/{ref}"]["get"]["responses"]

@@ -265,3 +265,62 @@ class DeletionArgs(ListArgs):
         error_messages={"required": "Précisez le type d'enregistrement (kind)."},
         metadata={"description": "needs, companies, candidates, leads…"},
     )
+
+
+class RouteSchema(ma.Schema):
+    """Where a need goes: to an operator (shared-time work it covers) or re-oriented to a
+    partner, with the reasons in French (interchange v1, « route »)."""
+
+    need = ma.fields.String(required=True)
+    decision = ma.fields.String(required=True, metadata={"enum": ["operator", "reorientation"]})
+    operator = ma.fields.String(metadata={"description": "ref de l'opérateur"})
+    partner = ma.fields.String(metadata={"description": "ref du partenaire"})
+    reasons = _strings(required=True)
+
+
+class BundleSchema(ma.Schema):
+    needs = _strings(required=True, metadata={"description": "refs des besoins"})
+    hours = _number()
+    days = _strings(required=True)
+    candidates = _strings(required=True, metadata={"description": "refs des candidats"})
+    score = ma.fields.Integer(metadata={"minimum": 0, "maximum": 100})
+    reasons = _strings()
+
+
+class PoolsSchema(ma.Schema):
+    """Bundles of open part-time needs one person could hold together, best first
+    (interchange v1, « pool »)."""
+
+    bundles = ma.fields.List(ma.fields.Nested(BundleSchema), required=True)
+
+
+class CountsSchema(ma.Schema):
+    created = ma.fields.Integer(required=True)
+    updated = ma.fields.Integer(required=True)
+    unchanged = ma.fields.Integer(required=True)
+
+
+class ImportReportSchema(ma.Schema):
+    """What an import did, per collection (a second import of the same document changes
+    nothing: everything unchanged)."""
+
+    counts = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Nested(CountsSchema), required=True
+    )
+
+
+def _collection(**kwargs):
+    return ma.fields.List(ma.fields.Dict(), **kwargs)
+
+
+class DocumentSchema(ma.Schema):
+    """An interchange document (``/work/shared/spec`` interchange v1 and v1.1)."""
+
+    format = ma.fields.String(
+        required=True, metadata={"enum": ["connectences/v1", "connectences/v1.1"]}
+    )
+    operators = _collection()
+    partners = _collection()
+    companies = _collection()
+    candidates = _collection()
+    needs = _collection()

@@ -24,10 +24,17 @@ from werkzeug.exceptions import HTTPException
 
 from connectences import sync
 from connectences.accounts.api_tokens import TokenRefused, verify_token
+from connectences.accounts.audit import audit
 from connectences.accounts.scope import STAFF_ROLES
 from connectences.errors import DomainError
+from connectences.exchange.exporter import export_document
+from connectences.exchange.importer import ExchangeError, import_document
+from connectences.exchange.parse import parse_document
+from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import csrf, db
 from connectences.matching.matches import match_need
+from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.routing import route_need
 from connectences.models import Deletion
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
 from connectences.web.api_schemas import (
@@ -35,14 +42,18 @@ from connectences.web.api_schemas import (
     CompanySchema,
     DeletionArgs,
     DeletionSchema,
+    DocumentSchema,
+    ImportReportSchema,
     LeadSchema,
     ListArgs,
     MatchesSchema,
     NeedSchema,
     OperatorSchema,
     PartnerSchema,
+    PoolsSchema,
     ProblemSchema,
     ReferralSchema,
+    RouteSchema,
     page_schema,
 )
 from connectences.web.problems import MEDIA_TYPE, problem
@@ -346,6 +357,92 @@ def need_matches(ref: str):
     administrateurs (les candidats sont des données personnelles)."""
     need = _found("needs", ref)
     return match_need(need.ref, limit=MATCHES_SHOWN)
+
+
+# --------------------------------------------------------------------------- derived
+
+
+@bp.route("/needs/<ref>/route")
+@role_required(*sorted(STAFF_ROLES))
+@bp.response(200, RouteSchema)
+@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_problem(403, "Réservé aux animateurs et administrateurs")
+@_problem(404, "Besoin inconnu")
+def need_route(ref: str):
+    """Où va le besoin : à l'opérateur qui couvre ce travail en temps partagé, ou réorienté
+    vers un partenaire, avec les raisons en français (règles du format d'échange v1)."""
+    need = _found("needs", ref)
+    return route_need(need.ref, db.session)
+
+
+@bp.route("/pools")
+@role_required(*sorted(STAFF_ROLES))
+@bp.response(200, PoolsSchema)
+@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_problem(403, "Réservé aux animateurs et administrateurs")
+def list_pools():
+    """Les regroupements de besoins à temps partiel encore ouverts qu'une même personne
+    pourrait tenir ensemble, les meilleurs d'abord, avec leur score, leurs raisons et les
+    candidats qui conviennent à l'ensemble."""
+    return pool_open_needs(db.session, details=True)
+
+
+# --------------------------------------------------------------------------- exchange
+
+
+@bp.route("/exchange", methods=["GET"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.response(200, DocumentSchema)
+@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_problem(403, "Réservé aux animateurs et administrateurs")
+def export_exchange():
+    """Toutes les données au format d'échange v1.1 (les candidats : ceux qui ont donné
+    leur accord). L'export est inscrit au journal d'audit."""
+    document = export_document(db.session)
+    counts = {name: len(document[name]) for name in COLLECTIONS}
+    audit(db.session, "exchange.export", actor=current_user, details={"api": True, **counts})
+    db.session.commit()
+    return document
+
+
+@bp.route("/exchange", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(
+    requestBody={
+        "required": True,
+        "description": "Un document au format d'échange v1 ou v1.1.",
+        "content": {"application/json": {"schema": "Document"}},
+    }
+)
+@bp.response(200, ImportReportSchema)
+@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_problem(403, "Réservé aux animateurs et administrateurs")
+@_problem(
+    422, "Document refusé : une erreur par valeur, avec son pointeur JSON ; rien n'est enregistré"
+)
+def import_exchange():
+    """Importe un document au format d'échange : tout ou rien, avec les règles de
+    ``flask exchange import``. Chaque enregistrement est créé ou mis à jour par sa ref ;
+    importer deux fois le même document ne change rien la seconde fois."""
+    try:
+        result = import_document(parse_document(request.get_data()), db.session)
+    except ExchangeError as refusal:
+        db.session.rollback()
+        errors = [{"pointer": e.pointer, "detail": e.message} for e in refusal.errors]
+        raise Refused(
+            422,
+            f"Document refusé : {len(errors)} erreur(s), rien n'a été enregistré.",
+            errors=errors,
+        ) from None
+    if result.changed:
+        audit(
+            db.session,
+            "exchange.import",
+            actor=current_user,
+            details={"api": True, **result.as_dict()},
+        )
+    db.session.commit()
+    return {"counts": result.as_dict()}
 
 
 # --------------------------------------------------------------------------- the document
