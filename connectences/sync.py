@@ -239,6 +239,8 @@ def as_record(kind: str, row: Any) -> dict[str, Any]:
         body = _referral(row)
     else:
         body = record_of(kind, row)
+        if kind == "needs":
+            body["status"] = row.status  # where it is in its workflow (not interchanged)
     return {**body, "updated_at": _moment(row.updated_at)}
 
 

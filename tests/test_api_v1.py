@@ -122,7 +122,7 @@ def test_a_need_uses_the_interchange_field_names(client, world):
     company = db.session.scalar(select(Need).where(Need.ref == "besoin-a")).company.ref
     # What was imported comes back under the same names, with its last change.
     imported = factories.need(ref="besoin-a", company=company)
-    assert body == {**imported, "updated_at": body["updated_at"]}
+    assert body == {**imported, "status": "nouveau", "updated_at": body["updated_at"]}
     assert datetime.fromisoformat(body["updated_at"]).tzinfo is not None
 
 
@@ -341,6 +341,9 @@ def test_the_openapi_document_lists_every_operation(client, app):
             ("GET", "/api/v1/pools"),
             ("GET", "/api/v1/exchange"),
             ("POST", "/api/v1/exchange"),
+            ("POST", "/api/v1/needs/{ref}/status"),
+            ("POST", "/api/v1/needs/{ref}/leads"),
+            ("POST", "/api/v1/leads/{ref}/answer"),
         }
     )
     get_need = spec["paths"]["/api/v1/needs/{ref}"]["get"]["responses"]

@@ -59,6 +59,9 @@ class NeedSchema(ma.Schema):
     start = ma.fields.String(required=True, metadata={"format": "date"})
     duration_months = _number()
     commune = ma.fields.String(metadata={"description": "code INSEE"})
+    status = ma.fields.String(
+        required=True, metadata={"description": "état dans le suivi (nouveau, qualifie…)"}
+    )
     updated_at = _updated_at()
 
 
@@ -324,3 +327,59 @@ class DocumentSchema(ma.Schema):
     companies = _collection()
     candidates = _collection()
     needs = _collection()
+
+
+class NeedStatusArgs(ma.Schema):
+    """A move of a need's state, as an animateur makes it on the need's page."""
+
+    status = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=20, error="État inconnu."),
+        metadata={"description": "l'état visé (en_recherche, abandonne…)"},
+    )
+    reason_code = ma.fields.String(
+        validate=ma.validate.Length(max=40, error="Motif inconnu."),
+        metadata={"description": "pour un abandon : le motif, de la liste fermée"},
+    )
+    reason_text = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
+    )
+
+
+class ProposalArgs(ma.Schema):
+    """A need proposed to an operator, as on the need's page."""
+
+    operator = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=100, error="Opérateur inconnu."),
+        metadata={"description": "ref de l'opérateur"},
+    )
+    candidates = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=100, error="Candidat inconnu.")),
+        load_default=list,
+        validate=ma.validate.Length(max=50, error="50 candidats au plus."),
+        metadata={"description": "refs des candidats proposés"},
+    )
+    note = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
+    )
+
+
+LEAD_ACTIONS = ("accept", "start_contacting", "refuse", "hand_back", "close_without_outcome")
+
+
+class LeadActionArgs(ma.Schema):
+    """An operator's answer to a lead, as in its inbox."""
+
+    action = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(LEAD_ACTIONS, error="Action inconnue."),
+        metadata={"enum": list(LEAD_ACTIONS)},
+    )
+    reason_code = ma.fields.String(
+        validate=ma.validate.Length(max=40, error="Motif inconnu."),
+        metadata={"description": "pour un refus : le motif, de la liste fermée"},
+    )
+    reason_text = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
+    )

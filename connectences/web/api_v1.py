@@ -36,6 +36,7 @@ from connectences.matching.matches import match_need
 from connectences.matching.open_bundles import pool_open_needs
 from connectences.matching.routing import route_need
 from connectences.models import Deletion
+from connectences.needs import moves
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
 from connectences.web.api_schemas import (
     CandidateSchema,
@@ -44,19 +45,24 @@ from connectences.web.api_schemas import (
     DeletionSchema,
     DocumentSchema,
     ImportReportSchema,
+    LeadActionArgs,
     LeadSchema,
     ListArgs,
     MatchesSchema,
     NeedSchema,
+    NeedStatusArgs,
     OperatorSchema,
     PartnerSchema,
     PoolsSchema,
     ProblemSchema,
+    ProposalArgs,
     ReferralSchema,
     RouteSchema,
     page_schema,
 )
 from connectences.web.problems import MEDIA_TYPE, problem
+from connectences.workflows import dispatch
+from connectences.workflows import leads as lead_flow
 
 PREFIX = "/api/v1"
 MATCHES_SHOWN = 20
@@ -357,6 +363,171 @@ def need_matches(ref: str):
     administrateurs (les candidats sont des données personnelles)."""
     need = _found("needs", ref)
     return match_need(need.ref, limit=MATCHES_SHOWN)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _require_current(kind: str, row) -> None:
+    """A write applies to the version the client read: its ETag in If-Match (428 without
+    it, 412 when the record changed since)."""
+    if not request.headers.get("If-Match"):
+        raise Refused(428)
+    current = etag_of(sync.as_record(kind, row))
+    if not (request.if_match.star_tag or request.if_match.contains(current)):
+        raise Refused(412)
+
+
+def _write(kind: str, row, operation: str, change, details: dict) -> Response:
+    """Apply ``change`` (a call of the domain, the web forms' own) to ``row`` read at the
+    client's ETag, audit it, commit; the record as it now is, with its new ETag. A
+    refusal of the domain is a 422 problem and changes nothing."""
+    _require_current(kind, row)
+    try:
+        result = change()
+    except DomainError as refusal:
+        db.session.rollback()
+        errors = refusal.errors
+        pointers = (
+            [{"pointer": f"/json/{key}", "detail": text} for key, text in sorted(errors.items())]
+            if isinstance(errors, dict)
+            else []
+        )
+        raise Refused(422, refusal.message, errors=pointers) from None
+    audit(
+        db.session,
+        f"api.{operation}",
+        actor=current_user,
+        entity=kind.removesuffix("s"),
+        entity_id=row.id,
+        ip=request.remote_addr,
+        details=details,
+    )
+    db.session.commit()
+    return result
+
+
+def _answer(kind: str, row, status: int = 200) -> Response:
+    db.session.refresh(row)
+    body = sync.as_record(kind, row)
+    response = Response(
+        json.dumps(body, ensure_ascii=False, sort_keys=True),
+        status=status,
+        mimetype="application/json",
+    )
+    response.set_etag(etag_of(body))
+    return response
+
+
+def _written():
+    """Document the problems every write may answer."""
+
+    def decorate(view):
+        for status, text in (
+            (401, "Jeton absent, inconnu, expiré ou révoqué"),
+            (403, "Rôle sans accès à cette modification"),
+            (404, "Inconnu ou hors du périmètre du jeton"),
+            (412, "L'ETag envoyé en If-Match n'est plus celui de l'enregistrement"),
+            (422, "Paramètre invalide, ou modification refusée par les règles"),
+            (428, "If-Match manquant"),
+        ):
+            view = _problem(status, text)(view)
+        return view
+
+    return decorate
+
+
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "L'ETag de votre dernière lecture de l'enregistrement.",
+    "schema": {"type": "string"},
+}
+
+
+@bp.route("/needs/<ref>/status", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(NeedStatusArgs, location="json")
+@bp.response(200, NeedSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def move_need(args: dict, ref: str):
+    """Change l'état d'un besoin comme un animateur sur sa page (mise en recherche,
+    abandon avec son motif…), avec l'ETag lu en If-Match."""
+    need = _found("needs", ref)
+    _write(
+        "needs",
+        need,
+        "need_status",
+        lambda: moves.move_by_hand(
+            db.session,
+            need,
+            args["status"],
+            actor=current_user,
+            reason_code=args.get("reason_code"),
+            reason_text=(args.get("reason_text") or "").strip() or None,
+        ),
+        {"ref": need.ref, "status": args["status"]},
+    )
+    return _answer("needs", need)
+
+
+@bp.route("/needs/<ref>/leads", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(ProposalArgs, location="json")
+@bp.response(201, LeadSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def propose_need(args: dict, ref: str):
+    """Propose un besoin qualifié à un opérateur, avec des candidats, comme sur la page du
+    besoin. L'entreprise sera contactée : le garde-fou de pression de contact s'applique
+    (refus si elle ne veut pas être sollicitée ou a atteint son plafond du mois) et cette
+    proposition compte parmi ses contacts."""
+    need = _found("needs", ref)
+    lead = _write(
+        "needs",
+        need,
+        "need_proposal",
+        lambda: dispatch.propose_need(
+            db.session,
+            need,
+            operator_ref=args["operator"],
+            candidate_refs=args["candidates"],
+            note=args.get("note"),
+            actor=current_user,
+        ),
+        {"ref": need.ref, "operator": args["operator"]},
+    )
+    return _answer("leads", lead, 201)
+
+
+@bp.route("/leads/<ref>/answer", methods=["POST"])
+@role_required("operator")
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(LeadActionArgs, location="json")
+@bp.response(200, LeadSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def answer_lead(args: dict, ref: str):
+    """La réponse de l'opérateur à une piste, comme dans sa boîte : l'accepter, commencer
+    les contacts, la refuser (motif de la liste fermée), la rendre ou la clore sans suite
+    (avec une précision)."""
+    lead = _found("leads", ref)
+    _write(
+        "leads",
+        lead,
+        "lead_answer",
+        lambda: lead_flow.answer(
+            db.session,
+            lead,
+            args["action"],
+            reason_code=args.get("reason_code"),
+            reason_text=args.get("reason_text"),
+            actor=current_user,
+        ),
+        {"action": args["action"]},
+    )
+    return _answer("leads", lead)
 
 
 # --------------------------------------------------------------------------- derived
