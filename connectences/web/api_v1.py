@@ -23,6 +23,7 @@ from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
 from connectences import sync
+from connectences.accounts import throttle
 from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import STAFF_ROLES
@@ -181,7 +182,16 @@ def _authenticate():
         return problem(
             401, refusal.message, headers={"WWW-Authenticate": f'Bearer realm="api"{error}'}
         )
-    db.session.commit()  # its last use
+    wait = throttle.take_request(
+        db.session, throttle.api_key(token.id), throttle.RatePolicy.from_config()
+    )
+    db.session.commit()  # its last use, its count
+    if wait is not None:
+        return problem(
+            429,
+            f"Ce jeton a fait trop de requêtes : réessayez dans {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     g._login_user = token.user  # what flask_login.current_user returns for this request
     g.api_token = token
     return None
@@ -220,6 +230,19 @@ def _problem(status: int, description: str):
     return bp.alt_response(
         status, schema=ProblemSchema, content_type=MEDIA_TYPE, description=description
     )
+
+
+def _refusals(view):
+    """Document what every operation may answer before its view runs: 401 (token) and
+    429 (rate limit, with Retry-After)."""
+    view = _problem(401, "Jeton absent, inconnu, expiré ou révoqué")(view)
+    return bp.alt_response(
+        429,
+        schema=ProblemSchema,
+        content_type=MEDIA_TYPE,
+        description="Trop de requêtes pour ce jeton : attendre Retry-After secondes",
+        headers={"Retry-After": {"schema": {"type": "integer"}}},
+    )(view)
 
 
 UNKNOWN = {
@@ -298,7 +321,7 @@ def _register_records(kind: str) -> None:
     for decorate in (
         _problem(422, "Paramètre invalide"),
         _problem(403, "Rôle sans accès à ces enregistrements"),
-        _problem(401, "Jeton absent, inconnu, expiré ou révoqué"),
+        _refusals,
         bp.response(200, page_schema(schema)),
         bp.arguments(ListArgs, location="query", as_kwargs=True),
         role_required(*roles),
@@ -309,7 +332,7 @@ def _register_records(kind: str) -> None:
     for decorate in (
         _problem(404, "Inconnu ou hors du périmètre du jeton"),
         _problem(403, "Rôle sans accès à ces enregistrements"),
-        _problem(401, "Jeton absent, inconnu, expiré ou révoqué"),
+        _refusals,
         bp.alt_response(304, description="Inchangé depuis l'ETag envoyé en If-None-Match"),
         bp.response(200, schema, headers={"ETag": {"schema": {"type": "string"}}}),
         role_required(*roles),
@@ -325,7 +348,7 @@ for _kind in ("companies", "needs", "candidates", "operators", "partners", "lead
 @bp.route("/deletions")
 @bp.arguments(DeletionArgs, location="query", as_kwargs=True)
 @bp.response(200, page_schema(DeletionSchema))
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Rôle sans accès à ce type d'enregistrements")
 @_problem(422, "Paramètre invalide")
 def list_deletions(
@@ -354,7 +377,7 @@ def list_deletions(
 @bp.route("/needs/<ref>/matches")
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, MatchesSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 @_problem(404, "Besoin inconnu")
 def need_matches(ref: str):
@@ -424,7 +447,6 @@ def _written():
 
     def decorate(view):
         for status, text in (
-            (401, "Jeton absent, inconnu, expiré ou révoqué"),
             (403, "Rôle sans accès à cette modification"),
             (404, "Inconnu ou hors du périmètre du jeton"),
             (412, "L'ETag envoyé en If-Match n'est plus celui de l'enregistrement"),
@@ -432,7 +454,7 @@ def _written():
             (428, "If-Match manquant"),
         ):
             view = _problem(status, text)(view)
-        return view
+        return _refusals(view)
 
     return decorate
 
@@ -536,7 +558,7 @@ def answer_lead(args: dict, ref: str):
 @bp.route("/needs/<ref>/route")
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, RouteSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 @_problem(404, "Besoin inconnu")
 def need_route(ref: str):
@@ -549,7 +571,7 @@ def need_route(ref: str):
 @bp.route("/pools")
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, PoolsSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 def list_pools():
     """Les regroupements de besoins à temps partiel encore ouverts qu'une même personne
@@ -564,7 +586,7 @@ def list_pools():
 @bp.route("/exchange", methods=["GET"])
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, DocumentSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 def export_exchange():
     """Toutes les données au format d'échange v1.1 (les candidats : ceux qui ont donné
@@ -586,7 +608,7 @@ def export_exchange():
     }
 )
 @bp.response(200, ImportReportSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 @_problem(
     422, "Document refusé : une erreur par valeur, avec son pointeur JSON ; rien n'est enregistré"
