@@ -16,8 +16,9 @@ import binascii
 import hashlib
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
@@ -648,6 +649,16 @@ def openapi_document():
     return _json(spec)
 
 
+SWAGGER_UI = Path(__file__).resolve().parent.parent / "static" / "vendor" / "swagger-ui"
+
+
+@public
+def docs_page():
+    """The API's documentation to browse (Swagger UI, served from our own static files)."""
+    version = (SWAGGER_UI / "VERSION").read_text(encoding="utf-8").strip()
+    return render_template("api/docs.html", swagger_version=version)
+
+
 def register(app: Flask) -> None:
     """Bind the API to ``app``: its document and its blueprint."""
     app.config.setdefault("API_TITLE", "Connect'ences")
@@ -668,3 +679,4 @@ def register(app: Flask) -> None:
     api.register_blueprint(bp)
     app.extensions["api_v1"] = api
     app.add_url_rule(f"{PREFIX}/openapi.json", "api_openapi", openapi_document)
+    app.add_url_rule("/api/docs", "api_docs", docs_page)
