@@ -183,3 +183,11 @@ def test_another_operator_or_the_staff_cannot_answer(client, world):
     _problem(_post(client, world["tokens"]["animateur"], url, {"action": "accept"}, etag), 403)
     _problem(_post(client, world["tokens"]["company"], "/api/v1/needs/n1/status", MOVE, etag), 403)
     assert db.session.get(Lead, int(ref)).status == "envoye"
+
+
+def test_an_error_inside_a_list_points_at_its_item(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = {"operator": world["operator"], "candidates": ["cv-1", "x" * 101]}
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/leads", body, etag), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/json/candidates/1"]

@@ -91,6 +91,16 @@ class SpecOnlyApi(Api):
     def _register_error_handlers(self) -> None:
         return None
 
+    def _register_responses(self) -> None:
+        # The default responses smorest documents (every operation's "default") are our
+        # errors: problems, not plain JSON.
+        content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = MEDIA_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -206,6 +216,19 @@ def _refused(error: Refused):
     return problem(error.status, error.detail, **error.extensions)
 
 
+def _flattened(messages: dict, where: str = "") -> list[tuple[str, list[str]]]:
+    """marshmallow's messages (nested for lists and objects: ``{"candidates": {0: [...]}}``)
+    as (JSON pointer, texts) pairs, in order."""
+    pairs = []
+    for key, value in sorted(messages.items(), key=lambda item: str(item[0])):
+        here = f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        if isinstance(value, dict):
+            pairs += _flattened(value, here)
+        else:
+            pairs.append((here, [str(text) for text in value]))
+    return pairs
+
+
 @bp.errorhandler(HTTPException)
 def _http_problem(error: HTTPException):
     if error.code is None or error.code < 400:
@@ -214,9 +237,9 @@ def _http_problem(error: HTTPException):
     messages = data.get("messages")
     if error.code == 422 and messages:
         errors = [
-            {"pointer": f"/{location}/{name}", "detail": " ".join(texts)}
+            {"pointer": f"/{location}{where}", "detail": " ".join(texts)}
             for location, fields in sorted(messages.items())
-            for name, texts in sorted(fields.items())
+            for where, texts in _flattened(fields)
         ]
         detail = " ".join(e["detail"] for e in errors)
         return problem(422, detail, errors=errors)
