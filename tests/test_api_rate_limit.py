@@ -21,13 +21,13 @@ LIMIT = 3
 def two_workers(app, monkeypatch):
     """The suite's application and a second one on the same database, both allowing
     LIMIT requests a minute per token."""
-    monkeypatch.setitem(app.config, "API_RATE_LIMIT", LIMIT)
+    monkeypatch.setitem(app.config, "API_MAX_REQUESTS", LIMIT)
     other = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "SECRET_KEY": known_secrets.SECRET_KEY,
-            "API_RATE_LIMIT": LIMIT,
+            "API_MAX_REQUESTS": LIMIT,
         }
     )
     yield app.test_client(), other.test_client()
@@ -68,7 +68,7 @@ def test_each_token_has_its_own_count(two_workers, auth):
 
 
 def test_a_refused_token_is_not_counted(client, app, monkeypatch):
-    monkeypatch.setitem(app.config, "API_RATE_LIMIT", 1)
+    monkeypatch.setitem(app.config, "API_MAX_REQUESTS", 1)
     for _ in range(3):
         _problem(client.get("/api/v1/needs", headers=bearer("cte_inconnu")), 401)
 

@@ -72,7 +72,7 @@ def turns():
 def tokens(app, auth, monkeypatch):
     """A token for each role, and records for every kind, some reachable by refs the
     generator may try (``besoin-a``, lead ``1``)."""
-    monkeypatch.setitem(app.config, "API_RATE_LIMIT", 1_000_000)
+    monkeypatch.setitem(app.config, "API_MAX_REQUESTS", 1_000_000)
     users = {role: auth.create(role) for role in ROLES}
     factories.load(
         factories.document(

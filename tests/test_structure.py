@@ -268,6 +268,7 @@ def settings_without_unit() -> list:
     counts = (
         "_LENGTH",
         "_MAX_FAILURES",
+        "_MAX_REQUESTS",
         "_MAX_COMPANIES",
         "_KEEP",
         "_TOP",

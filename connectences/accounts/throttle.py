@@ -96,7 +96,7 @@ class RatePolicy:
     def from_config(cls) -> RatePolicy:
         """The API's policy of the running application."""
         return cls(
-            limit=config.integer("API_RATE_LIMIT"),
+            limit=config.integer("API_MAX_REQUESTS"),
             window_seconds=config.integer("API_RATE_WINDOW_SECONDS"),
         )
 
