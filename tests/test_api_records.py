@@ -142,21 +142,8 @@ def test_the_staff_list_everything(client, world):
 def test_only_shareable_candidates_are_listed(client, world):
     """The CV library shares the people who consented with a confirmed address, as the
     exchange export does; the others exist but stay home."""
-    db.session.add(
-        Candidate(
-            ref="cv-sans-accord",
-            first_name="Léa",
-            last_name="Martin",
-            email="lea@exemple.fr",
-            commune="33009",
-            mobility_km=10,
-            level="bac",
-            hours_min=10,
-            hours_max=20,
-            available_from=datetime(2027, 1, 1).date(),
-            consent=False,
-        )
-    )
+    factories.load(factories.document(candidates=[factories.candidate(ref="cv-sans-accord")]))
+    by_ref(Candidate, "cv-sans-accord").consent = False
     db.session.commit()
     headers = bearer(world["tokens"]["admin"])
     refs = [i["ref"] for i in client.get("/api/v1/candidates", headers=headers).get_json()["items"]]

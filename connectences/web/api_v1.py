@@ -298,23 +298,32 @@ WORDS = {  # (the records, one record) in the operation summaries
 }
 
 
+def _page(query, column, id_column, to_item, *, since, cursor, limit) -> dict:
+    """One page of ``query`` in synchronisation order (``column``, then ``id_column``),
+    from the client's cursor, with the cursor of the next page (None at the end)."""
+    rows, next_key = sync.changed(
+        db.session, query, column, id_column, since=since, after=_after(cursor), limit=limit
+    )
+    return {
+        "items": [to_item(row) for row in rows],
+        "next_cursor": _encode_cursor(next_key) if next_key else None,
+    }
+
+
 def _list_view(kind: str):
     model = sync.MODELS[kind]
 
     def view(limit: int, updated_since: datetime | None = None, cursor: str | None = None):
-        rows, next_key = sync.changed(
-            db.session,
-            sync.records_query(kind, current_user),
+        query = sync.records_query(kind, current_user)
+        return _page(
+            query,
             model.updated_at,
             model.id,
+            lambda row: sync.as_record(kind, row),
             since=updated_since,
-            after=_after(cursor),
+            cursor=cursor,
             limit=limit,
         )
-        return {
-            "items": [sync.as_record(kind, row) for row in rows],
-            "next_cursor": _encode_cursor(next_key) if next_key else None,
-        }
 
     view.__name__ = f"list_{kind}"
     view.__doc__ = (
@@ -383,19 +392,16 @@ def list_deletions(
     votre côté. Passez en ``updated_since`` la date de votre dernière synchronisation."""
     if current_user.role not in sync.READERS[kind]:
         raise Refused(403)
-    rows, next_key = sync.changed(
-        db.session,
-        sync.deletions_reached(kind, current_user),
+    query = sync.deletions_reached(kind, current_user)
+    return _page(
+        query,
         Deletion.deleted_at,
         Deletion.id,
+        sync.tombstone,
         since=updated_since,
-        after=_after(cursor),
+        cursor=cursor,
         limit=limit,
     )
-    return {
-        "items": [sync.tombstone(row) for row in rows],
-        "next_cursor": _encode_cursor(next_key) if next_key else None,
-    }
 
 
 @bp.route("/needs/<ref>/matches")
