@@ -426,6 +426,11 @@ def _require_current(kind: str, row) -> None:
     it, 412 when the record changed since)."""
     if not request.headers.get("If-Match"):
         raise Refused(428)
+    # Locked until the write commits (PostgreSQL): two clients holding the same ETag
+    # cannot both pass this check and both write.
+    model = type(row)
+    db.session.execute(db.select(model.id).where(model.id == row.id).with_for_update())
+    db.session.refresh(row)
     current = etag_of(sync.as_record(kind, row))
     if not (request.if_match.star_tag or request.if_match.contains(current)):
         raise Refused(412)
