@@ -342,6 +342,7 @@ def test_the_openapi_document_lists_every_operation(client, app):
             ("GET", "/api/v1/exchange"),
             ("POST", "/api/v1/exchange"),
             ("POST", "/api/v1/needs/{ref}/status"),
+            ("POST", "/api/v1/needs/{ref}/qualification"),
             ("POST", "/api/v1/needs/{ref}/leads"),
             ("POST", "/api/v1/leads/{ref}/answer"),
         }

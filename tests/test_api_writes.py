@@ -191,3 +191,55 @@ def test_an_error_inside_a_list_points_at_its_item(client, world):
     body = {"operator": world["operator"], "candidates": ["cv-1", "x" * 101]}
     problem = _problem(_post(client, token, "/api/v1/needs/n1/leads", body, etag), 422)
     assert [e["pointer"] for e in problem["errors"]] == ["/json/candidates/1"]
+
+
+def _qualification(**overrides):
+    values = {
+        "title": "Comptabilité un jour par semaine",
+        "skills": ["comptabilité générale", "paie"],
+        "level": "employe_qualifie",
+        "hours_per_week": 7.5,
+        "days": ["tue"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": "2027-06-01",
+        "rome": "M1203",
+        "shared_time": True,
+        "notes": "Vue au salon",
+    }
+    return {**values, **overrides}
+
+
+def test_qualifying_a_new_need_uses_the_qualify_page_rules(client, world):
+    factories.load(factories.document(needs=[factories.need(ref="n3", company="c1")]))
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n3")
+    response = _post(client, token, "/api/v1/needs/n3/qualification", _qualification(), etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["status"], body["hours_per_week"], body["skills"]) == (
+        "qualifie",
+        7.5,
+        ["comptabilité générale", "paie"],
+    )
+    need = by_ref(Need, "n3")
+    assert (need.shared_time, need.notes, need.title) == (
+        True,
+        "Vue au salon",
+        "Comptabilité un jour par semaine",
+    )
+    assert [e.details["ref"] for e in audit_entries("api.need_qualification")] == ["n3"]
+
+
+def test_a_qualification_the_rules_refuse_points_at_each_field(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    wrong = _qualification(rome="Z9999", days=["dim"], start="2020-01-01", title=" ")
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/qualification", wrong, etag), 422)
+    assert [e["pointer"] for e in problem["errors"]] == [
+        "/json/days",
+        "/json/rome",
+        "/json/start",
+        "/json/title",
+    ]
+    assert by_ref(Need, "n1").title != " " and audit_entries("api.need_qualification") == []

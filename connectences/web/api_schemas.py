@@ -383,3 +383,36 @@ class LeadActionArgs(ma.Schema):
     reason_text = ma.fields.String(
         validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
     )
+
+
+def _text(max_length: int, **kwargs):
+    return ma.fields.String(
+        validate=ma.validate.Length(max=max_length, error=f"{max_length} caractères au plus."),
+        **kwargs,
+    )
+
+
+class QualificationArgs(ma.Schema):
+    """A need completed and qualified as on its « Qualifier » page: the interchange fields,
+    its ROME code, whether it is shared-time work, the animateur's notes. The page's rules
+    check them (``needs.form_rules``)."""
+
+    title = _text(200, required=True)
+    skills = ma.fields.List(_text(200), required=True, validate=ma.validate.Length(max=50))
+    level = _text(40, required=True)
+    hours_per_week = ma.fields.Float(
+        required=True, error_messages={"invalid": "Écrivez un nombre d'heures."}
+    )
+    days = ma.fields.List(_text(3), required=True, validate=ma.validate.Length(max=7))
+    contract = _text(40, required=True)
+    reason = _text(40, required=True)
+    start = _text(10, required=True, metadata={"format": "date"})
+    duration_months = ma.fields.Float(
+        allow_none=True, error_messages={"invalid": "Écrivez un nombre de mois."}
+    )
+    commune = _text(
+        100, metadata={"description": "code INSEE ou nom (vide : celle de l'entreprise)"}
+    )
+    rome = _text(10, required=True, metadata={"description": "code ROME (ex. M1203)"})
+    shared_time = ma.fields.Boolean(required=True)
+    notes = _text(2000)

@@ -28,6 +28,7 @@ from connectences.accounts import throttle
 from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import STAFF_ROLES
+from connectences.clock import local_today
 from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import ExchangeError, import_document
@@ -38,7 +39,8 @@ from connectences.matching.matches import match_need
 from connectences.matching.open_bundles import pool_open_needs
 from connectences.matching.routing import route_need
 from connectences.models import Deletion
-from connectences.needs import moves
+from connectences.needs import form_rules, moves
+from connectences.needs import register as need_register
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
 from connectences.web.api_schemas import (
     CandidateSchema,
@@ -58,6 +60,7 @@ from connectences.web.api_schemas import (
     PoolsSchema,
     ProblemSchema,
     ProposalArgs,
+    QualificationArgs,
     ReferralSchema,
     RouteSchema,
     page_schema,
@@ -526,6 +529,55 @@ def move_need(args: dict, ref: str):
             reason_text=(args.get("reason_text") or "").strip() or None,
         ),
         {"ref": need.ref, "status": args["status"]},
+    )
+    return _answer("needs", need)
+
+
+def _form_values(args: dict) -> dict[str, object]:
+    """The qualification's JSON as the page's form sends it (text per field), for the
+    page's own rules."""
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:g}"
+
+    return {
+        **{name: args.get(name) or "" for name in ("title", "level", "contract", "reason")},
+        **{name: args.get(name) or "" for name in ("start", "commune", "rome", "notes")},
+        "skills": "\n".join(args["skills"]),
+        "hours_per_week": number(args["hours_per_week"]),
+        "hours_period": "semaine",
+        "duration_months": number(args.get("duration_months")),
+        "days": list(args["days"]),
+        "shared_time": "oui" if args["shared_time"] else "non",
+    }
+
+
+@bp.route("/needs/<ref>/qualification", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(QualificationArgs, location="json")
+@bp.response(200, NeedSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def qualify_need(args: dict, ref: str):
+    """Complète et qualifie un besoin comme la page « Qualifier » : ses champs, son code
+    ROME, s'il s'agit de temps partagé, les notes. Un besoin nouveau passe à « qualifié » ;
+    un besoin déjà qualifié ou en recherche est mis à jour."""
+    need = _found("needs", ref)
+    data = _form_values(args)
+    checked = form_rules.check_need(data, today=local_today())
+    checked.merge(form_rules.check_qualification(data))
+    if checked.errors:
+        errors = [
+            {"pointer": f"/json/{field}", "detail": text}
+            for field, text in sorted(checked.errors.items())
+        ]
+        raise Refused(422, " ".join(e["detail"] for e in errors), errors=errors)
+    _write(
+        "needs",
+        need,
+        "need_qualification",
+        lambda: need_register.qualify_need(db.session, need, checked.values, actor=current_user),
+        {"ref": need.ref},
     )
     return _answer("needs", need)
 
