@@ -41,6 +41,8 @@ ENV_KEYS = (
     "SESSION_IDLE_MINUTES",
     "SESSION_ABSOLUTE_MINUTES",
     "RECENT_LOGIN_MINUTES",
+    "API_MAX_REQUESTS",
+    "API_RATE_WINDOW_SECONDS",
     "AUDIT_RETENTION_DAYS",
     "NEEDS_RETENTION_MONTHS",
     "VISIT_RETENTION_MONTHS",
@@ -111,6 +113,10 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60
+    # API rate limit: each token makes at most API_MAX_REQUESTS requests per window of
+    # API_RATE_WINDOW_SECONDS, counted in the database (every worker sees the same count).
+    API_MAX_REQUESTS = 600
+    API_RATE_WINDOW_SECONDS = 60
     INVITATION_TTL_HOURS = 72  # whole hours: the mail says how long the link lasts
     # Login sessions (accounts/sessions.py): closed after this long unused, and after this
     # long whatever happens (ASVS level 2: 30 minutes idle, 12 hours in all). Exporting the

@@ -100,3 +100,18 @@ def test_issue_refuses_bad_fields_each_by_name(auth):
         )
     assert set(refusal.value.errors) == {"owner_email", "name", "days"}
     assert db.session.scalars(select(ApiToken)).all() == []
+
+
+def test_the_command_line_issues_a_token_shown_once(app, runner, auth):
+    user = auth.create("animateur")
+    result = runner.invoke(
+        args=["users", "token", user.email, "--name", "Outil FT", "--days", "30"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[-1]
+    assert secret.startswith("cte_")
+    token = api_tokens.verify_token(db.session, secret)
+    assert (token.user_id, token.name, token.created_by_id) == (user.id, "Outil FT", None)
+    assert "il ne sera plus affiché" in result.stderr
+    refused = runner.invoke(args=["users", "token", "personne@exemple.fr", "--name", "x"])
+    assert refused.exit_code == 1 and "Aucun compte" in refused.stderr

@@ -122,7 +122,7 @@ def test_a_need_uses_the_interchange_field_names(client, world):
     company = db.session.scalar(select(Need).where(Need.ref == "besoin-a")).company.ref
     # What was imported comes back under the same names, with its last change.
     imported = factories.need(ref="besoin-a", company=company)
-    assert body == {**imported, "updated_at": body["updated_at"]}
+    assert body == {**imported, "status": "nouveau", "updated_at": body["updated_at"]}
     assert datetime.fromisoformat(body["updated_at"]).tzinfo is not None
 
 
@@ -146,6 +146,7 @@ def test_an_unknown_need_is_a_french_404_problem(client, world):
     ("method", "url", "status"),
     [
         ("POST", "/api/v1/needs", 405),
+        ("PUT", "/api/v1/exchange", 405),
         ("DELETE", "/api/v1/needs/besoin-a", 405),
         ("GET", "/api/v1/needs/" + "é" * 300, 404),
         ("GET", "/api/v1/needs/%00", 404),
@@ -327,13 +328,23 @@ def test_the_openapi_document_lists_every_operation(client, app):
         if rule.endpoint.startswith("api_v1.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
+    kinds = ("companies", "needs", "candidates", "operators", "partners", "leads", "referrals")
     assert (
         operations
         == routes
         == {
-            ("GET", "/api/v1/needs"),
-            ("GET", "/api/v1/needs/{ref}"),
+            *((method, f"/api/v1/{kind}") for kind in kinds for method in ("GET",)),
+            *(("GET", f"/api/v1/{kind}/{{ref}}") for kind in kinds),
+            ("GET", "/api/v1/deletions"),
             ("GET", "/api/v1/needs/{ref}/matches"),
+            ("GET", "/api/v1/needs/{ref}/route"),
+            ("GET", "/api/v1/pools"),
+            ("GET", "/api/v1/exchange"),
+            ("POST", "/api/v1/exchange"),
+            ("POST", "/api/v1/needs/{ref}/status"),
+            ("POST", "/api/v1/needs/{ref}/qualification"),
+            ("POST", "/api/v1/needs/{ref}/leads"),
+            ("POST", "/api/v1/leads/{ref}/answer"),
         }
     )
     get_need = spec["paths"]["/api/v1/needs/{ref}"]["get"]["responses"]

@@ -39,6 +39,7 @@ PUBLIC_ENDPOINTS = {
     "auth.forgot_password",
     # The JSON API's OpenAPI document: it describes the API and holds no data.
     "api_openapi",
+    "api_docs",
     # The job seeker's side of the CV library: no password, a signed personal link.
     "cv_public.submit",
     "cv_public.skills_found",

@@ -64,11 +64,16 @@ def test_a_route_added_without_a_declaration_is_caught(tmp_path):
 def test_each_role_is_refused_every_route_it_does_not_own(app, auth, role):
     client = app.test_client()
     user = auth.login(role, client=client)
-    # Token-authenticated blueprints (the JSON API) get the same user's API token.
-    _, secret = api_tokens.issue_token(
-        db.session, owner_email=user.email, name="Essai", days=1, actor=user
-    )
-    db.session.commit()
+
+    def token() -> str:
+        # Token-authenticated blueprints (the JSON API) get the same user's API token, a
+        # fresh one each time: the admin's own routes may have revoked the last one.
+        _, secret = api_tokens.issue_token(
+            db.session, owner_email=user.email, name="Essai", days=1, actor=user
+        )
+        db.session.commit()
+        return secret
+
     wrong = []
     checked = 0
     for rule, method in _routes(app):
@@ -77,7 +82,7 @@ def test_each_role_is_refused_every_route_it_does_not_own(app, auth, role):
             continue
         url = sample_url(app, rule)
         blueprint = rule.endpoint.rsplit(".", 1)[0]
-        headers = {"Authorization": f"Bearer {secret}"} if blueprint in TOKEN_BLUEPRINTS else {}
+        headers = {"Authorization": f"Bearer {token()}"} if blueprint in TOKEN_BLUEPRINTS else {}
         with client.open(url, method=method, headers=headers) as response:
             status = response.status_code
         db.session.rollback()

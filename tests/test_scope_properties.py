@@ -296,12 +296,13 @@ def test_the_observatory_counts_only_the_needs_of_its_own_intercommunality(world
 @given(world=worlds())
 def test_api_tokens_reach_exactly_what_their_owner_reaches_on_the_web(app, world):
     """A personal API token opens the records of its owner's scope and nothing else: the
-    staff every need, a company account its own companies' needs, other roles none; a
-    disabled owner's token opens nothing; candidates (in matches) only for the staff."""
+    staff every need, lead and referral, a company account its own companies' needs, an
+    operator its leads, a partner its referrals, other roles none; a disabled owner's
+    token opens nothing; candidates (in matches) only for the staff."""
     communes = _communes()
     client = app.test_client()
     try:
-        _, _, companies, _, needs, _, _, users = _build(world, communes)
+        ops, partners, companies, _, needs, leads, referrals, users = _build(world, communes)
         issuer = User(email="emetteur@exemple.fr", role="admin", active=True)
         db.session.add(issuer)
         secrets: list[str] = []
@@ -315,9 +316,39 @@ def test_api_tokens_reach_exactly_what_their_owner_reaches_on_the_web(app, world
             secrets.append(secret)
         db.session.commit()
         company_of = {need.id: world["needs"][i][0] for i, need in enumerate(needs)}
-        for secret, (role, _org, active, owned) in zip(secrets, world["users"], strict=True):
+        for secret, user, (role, _org, active, owned) in zip(
+            secrets, users, world["users"], strict=True
+        ):
             headers = {"Authorization": f"Bearer {secret}"}
             staff = active and role in ("admin", "animateur")
+            # Leads: staff, or a member of the operator each went to; referrals likewise
+            # for partners (the list, then each record).
+            for kind, rows, generated, member, owner_of in (
+                ("leads", leads, world["leads"], "operator", lambda g: ops[g[0]].id),
+                (
+                    "referrals",
+                    referrals,
+                    world["referrals"],
+                    "partner",
+                    lambda g: partners[g[0]].id,
+                ),
+            ):
+                listed = client.get(f"/api/v1/{kind}", query_string={"limit": 200}, headers=headers)
+                reached = {
+                    str(row.id)
+                    for row, g in zip(rows, generated, strict=True)
+                    if staff
+                    or (active and role == member and getattr(user, f"{member}_id") == owner_of(g))
+                }
+                if not active:
+                    assert listed.status_code == 401
+                elif staff or role == member:
+                    assert {i["ref"] for i in listed.get_json()["items"]} == reached, kind
+                else:
+                    assert listed.status_code == 403
+                for row in rows:
+                    one = client.get(f"/api/v1/{kind}/{row.id}", headers=headers)
+                    assert (one.status_code == 200) is (str(row.id) in reached), (kind, role)
             listed = client.get("/api/v1/needs", query_string={"limit": 200}, headers=headers)
             if not active:
                 assert listed.status_code == 401

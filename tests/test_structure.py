@@ -272,6 +272,7 @@ def settings_without_unit() -> list:
     counts = (
         "_LENGTH",
         "_MAX_FAILURES",
+        "_MAX_REQUESTS",
         "_MAX_COMPANIES",
         "_MAX_REQUESTS",
         "_KEEP",

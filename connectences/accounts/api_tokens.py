@@ -45,12 +45,13 @@ def issue_token(
     owner_email: str,
     name: str,
     days: int | None,
-    actor: User,
+    actor: User | None,
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token for the active user ``owner_email``; return it with its secret,
     which is not stored and cannot be shown again. Refusals name their field
-    (``owner_email``, ``name``, ``days``)."""
+    (``owner_email``, ``name``, ``days``). ``actor`` is the admin who issues it (None from
+    the command line)."""
     now = now or utcnow()
     name = (name or "").strip()
     errors: dict[str, str] = {}
@@ -74,7 +75,7 @@ def issue_token(
         name=name,
         user=owner,
         secret_hash=hash_secret(secret),
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         created_at=now,
         expires_at=now + timedelta(days=days),
     )

@@ -12,10 +12,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from connectences.accounts import users
+from connectences.accounts import api_tokens, users
 from connectences.extensions import db
 from connectences.models import User
 from connectences.vocab import ROLES
+from connectences.web.formats import local_date
 
 users_cli = AppGroup("users", help="Comptes utilisateurs : création, liste, désactivation.")
 
@@ -74,6 +75,34 @@ def create_command(
             "Ce compte n'a pas encore de mot de passe : envoyez-lui une invitation "
             "(users invite) ou recréez-le avec --password-stdin."
         )
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", required=True, help="Nom du jeton (l'outil qui l'utilisera).")
+@click.option(
+    "--days",
+    type=int,
+    default=api_tokens.DEFAULT_DAYS,
+    show_default=True,
+    help=f"Durée de validité, de 1 à {api_tokens.MAX_DAYS} jours.",
+)
+def token_command(email: str, name: str, days: int) -> None:
+    """Créer un jeton d'accès à l'API pour le compte EMAIL ; il n'est affiché qu'une fois."""
+    try:
+        token, secret = api_tokens.issue_token(
+            db.session, owner_email=email, name=name, days=days, actor=None
+        )
+        db.session.commit()
+    except users.AccountError as error:
+        _fail(error.message)
+        return
+    click.echo(
+        f"Jeton « {token.name} » créé pour {token.user.email}, valable jusqu'au "
+        f"{local_date(token.expires_at)} ; notez-le, il ne sera plus affiché :",
+        err=True,
+    )
+    click.echo(secret)
 
 
 @users_cli.command("list")

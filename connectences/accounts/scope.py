@@ -20,16 +20,22 @@ def is_usable(user: User | None) -> bool:
     return user is not None and bool(getattr(user, "is_authenticated", False)) and user.active
 
 
+def organisations_reached(user: User | None, role: str) -> frozenset[int] | None:
+    """The ids of the organisations of kind ``role`` (``operator`` or ``partner``) whose
+    records ``user`` reaches: None for every one (the staff), its own for a member,
+    none for anyone else."""
+    if not is_usable(user):
+        return frozenset()
+    if user.role in STAFF_ROLES:
+        return None
+    own = getattr(user, f"{role}_id") if user.role == role else None  # operator_id, partner_id
+    return frozenset() if own is None else frozenset({own})
+
+
 def _staff_or_member(user: User | None, role: str, organisation_id: int | None) -> bool:
     """The staff, or a member (``role``) of the organisation with ``organisation_id``."""
-    if not is_usable(user):
-        return False
-    if user.role in STAFF_ROLES:
-        return True
-    if user.role != role:
-        return False
-    own = getattr(user, f"{role}_id")  # user.operator_id or user.partner_id
-    return own is not None and own == organisation_id
+    reached = organisations_reached(user, role)
+    return reached is None or organisation_id in reached
 
 
 def may_open_lead(user: User | None, lead: Lead | None) -> bool:

@@ -1,12 +1,16 @@
-"""Login throttle: failures counted per account and per address, in the database.
+"""Login throttle: failures counted per account and per address, in the database; and
+the API's rate limit per token, counted the same way.
 
 The counter lives in the ``login_throttle`` table so that every web worker sees
 the same count; increments are single upsert statements, so two workers
-failing at the same moment cannot lose a failure.
+failing at the same moment cannot lose a failure. The API's counters are rows of the
+same table under their own keys (``api:<token id>``): ``failures`` counts the requests
+of the current window there.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,12 +78,10 @@ def _insert(session: Session):
     raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover
 
 
-def record_failure(
-    session: Session, key: str, policy: ThrottlePolicy, now: datetime | None = None
-) -> bool:
-    """Count one failure for this key; lock it when the limit is reached. True if it locked now."""
-    now = now or utcnow()
-    window_cutoff = now - timedelta(seconds=policy.window_seconds)
+def _count(session: Session, key: str, window_seconds: int, now: datetime) -> None:
+    """Count one event for ``key`` in its window (a fresh window when the last is over):
+    one upsert statement, so that concurrent workers never lose a count."""
+    window_cutoff = now - timedelta(seconds=window_seconds)
     insert = _insert(session)
     table = LoginThrottle.__table__
     stmt = insert(table).values(key=key, failures=1, window_start=now, locked_until=None)
@@ -95,6 +97,49 @@ def record_failure(
         },
     )
     session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class RatePolicy:
+    limit: int
+    window_seconds: int
+
+    @classmethod
+    def from_config(cls) -> RatePolicy:
+        """The API's policy of the running application."""
+        return cls(
+            limit=config.integer("API_MAX_REQUESTS"),
+            window_seconds=config.integer("API_RATE_WINDOW_SECONDS"),
+        )
+
+
+def api_key(token_id: int) -> str:
+    return f"api:{token_id}"
+
+
+def take_request(
+    session: Session, key: str, policy: RatePolicy, now: datetime | None = None
+) -> int | None:
+    """Count one request for ``key``; None when it is within the limit, else the whole
+    seconds to wait before a new window starts (at least 1). The caller commits."""
+    now = now or utcnow()
+    _count(session, key, policy.window_seconds, now)
+    _expire_loaded(session)
+    count, start = session.execute(
+        select(LoginThrottle.failures, LoginThrottle.window_start).where(LoginThrottle.key == key)
+    ).one()
+    if count <= policy.limit:
+        return None
+    left = start + timedelta(seconds=policy.window_seconds) - now
+    return max(1, math.ceil(left.total_seconds()))
+
+
+def record_failure(
+    session: Session, key: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> bool:
+    """Count one failure for this key; lock it when the limit is reached. True if it locked now."""
+    now = now or utcnow()
+    _count(session, key, policy.window_seconds, now)
     # One conditional update decides the lock, so only one worker reports it.
     result = session.execute(
         update(LoginThrottle)

@@ -28,6 +28,7 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.sync import record_deletion
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
 
 
@@ -52,6 +53,15 @@ def erase_candidate(
     had_file = files.pdf_exists(candidate.cv_filename)
     if had_file and not dry_run:
         files.delete_pdf_after_commit(session, candidate.cv_filename)
+    # The leads naming them change: their last change moves, so that a platform
+    # synchronising leads drops the person from its copy too.
+    named_in = select(LeadCandidate.lead_id).where(LeadCandidate.candidate_id == cid)
+    session.execute(
+        update(Lead)
+        .where(Lead.id.in_(named_in))
+        .values(updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.execute(delete(LeadCandidate).where(LeadCandidate.candidate_id == cid))
     session.execute(
         update(Placement).where(Placement.candidate_id == cid).values(candidate_id=None)
@@ -71,6 +81,7 @@ def erase_candidate(
     session.execute(delete(User).where(User.candidate_id == cid, User.role == "candidate"))
     # Another role's account that happened to point at the person only loses the link.
     session.execute(update(User).where(User.candidate_id == cid).values(candidate_id=None))
+    record_deletion(session, "candidates", candidate.ref, now=now)
     session.delete(candidate)  # its skills go with it (ORM cascade)
     entry = audit(
         session,

@@ -30,6 +30,7 @@ from connectences.models import (
     Placement,
     User,
 )
+from connectences.sync import record_deletion
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ def merge_candidates(
             or_(CandidateDistinct.low_id == drop_id, CandidateDistinct.high_id == drop_id)
         )
     )
+    # Other platforms know the dropped record by its ref: they delete their copy.
+    record_deletion(session, "candidates", drop.ref)
     session.delete(drop)
     # The unique e-mail (and ref) must be free before the kept record takes it over.
     session.flush()

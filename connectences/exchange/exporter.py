@@ -193,37 +193,48 @@ def _need(n: Need) -> dict[str, Any]:
     }
 
 
+_ITEMS = {
+    "operators": _operator,
+    "partners": _partner,
+    "companies": _company,
+    "candidates": _candidate,
+    "needs": _need,
+}
+# The people the CV library shares with other platforms: those who consented and whose
+# address is confirmed (or attested by a sender); the document's rule ``consent: true``
+# could not be honoured for anyone else.
+SHAREABLE_CANDIDATES = (Candidate.consent.is_(True), Candidate.email_confirmed_at.is_not(None))
+
+
+def record_of(collection: str, record: Any) -> dict[str, Any]:
+    """One stored record of ``collection`` in the canonical interchange form (what an
+    export writes for it)."""
+    return _clean(collection, _ITEMS[collection](record))
+
+
 def need_record(need: Need) -> dict[str, Any]:
     """One stored need in the canonical interchange form (what an export writes for it)."""
-    return _clean("needs", _need(need))
+    return record_of("needs", need)
 
 
 def export_document(session: Any = None) -> dict[str, Any]:
     """Every operator, partner, company, candidate and need as an interchange v1.1 document.
 
-    Candidates are exported only when they consented and their address is
-    confirmed (or attested by a sender): the CV library shares nobody else, and
-    the document's rule ``consent: true`` could not be honoured for them.
+    Candidates are exported only when shareable (``SHAREABLE_CANDIDATES``).
     """
     if session is None:
         session = db.session
     queries = {
-        "operators": (select(Operator).order_by(Operator.ref), _operator),
-        "partners": (select(Partner).order_by(Partner.ref), _partner),
-        "companies": (select(Company).order_by(Company.ref), _company),
-        "candidates": (
-            select(Candidate)
-            .where(Candidate.consent.is_(True), Candidate.email_confirmed_at.is_not(None))
-            .order_by(Candidate.ref),
-            _candidate,
-        ),
-        "needs": (select(Need).options(joinedload(Need.company)).order_by(Need.ref), _need),
+        "operators": select(Operator).order_by(Operator.ref),
+        "partners": select(Partner).order_by(Partner.ref),
+        "companies": select(Company).order_by(Company.ref),
+        "candidates": select(Candidate).where(*SHAREABLE_CANDIDATES).order_by(Candidate.ref),
+        "needs": select(Need).options(joinedload(Need.company)).order_by(Need.ref),
     }
     document: dict[str, Any] = {"format": FORMAT}
     for name in COLLECTIONS:
-        query, to_item = queries[name]
-        records = session.execute(query).scalars()
+        records = session.execute(queries[name]).scalars()
         # Python's sort, not the database collation, so that the order is the
         # same as normalize_document's on every backend.
-        document[name] = sorted((_clean(name, to_item(r)) for r in records), key=lambda i: i["ref"])
+        document[name] = sorted((record_of(name, r) for r in records), key=lambda i: i["ref"])
     return document

@@ -45,6 +45,10 @@ def parse_document(data: bytes | str) -> Any:
         raise ExchangeError(
             [FieldError("", f"le fichier n'est pas un JSON valide : {exc}")]
         ) from exc
+    except RecursionError as exc:  # thousands of nested brackets: no document is that deep
+        raise ExchangeError(
+            [FieldError("", "le fichier n'est pas un document : trop de niveaux imbriqués")]
+        ) from exc
 
 
 def dump_document(document: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ from connectences.models.leads import (
     PlacementNeed,
     Referral,
 )
-from connectences.models.logs import AuditLog, Transition
+from connectences.models.logs import AuditLog, Deletion, Transition
 from connectences.models.mail import OutboxMessage
 from connectences.models.needs import Need
 from connectences.models.offline import OfflineRecord
@@ -53,6 +53,7 @@ __all__ = [
     "Company",
     "CompanyContact",
     "CompanyMailing",
+    "Deletion",
     "Diagnosis",
     "DiagnosisAnswer",
     "DirectoryEntry",

@@ -44,3 +44,21 @@ class AuditLog(Base):
     entity_id: Mapped[int | None]
     ip: Mapped[str | None] = mapped_column(String(45))
     details: Mapped[dict] = mapped_column(default=dict)
+
+
+class Deletion(Base):
+    """A record deleted for good (a tombstone): what another platform synchronising by
+    ``updated_since`` needs to delete its copy too. Holds the record's kind and ref only,
+    with the ids of the organisations whose API tokens reached it (no foreign keys: they
+    may be gone as well), never personal data."""
+
+    __tablename__ = "deletion"
+    __table_args__ = (Index("ix_deletion_kind_at", "kind", "deleted_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # needs, candidates, leads, referrals...
+    ref: Mapped[str] = mapped_column(String(100))
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    company_id: Mapped[int | None]
+    operator_id: Mapped[int | None]
+    partner_id: Mapped[int | None]

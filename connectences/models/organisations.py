@@ -22,6 +22,8 @@ class _Organisation:
     epcis: Mapped[list] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For the API's incremental synchronisation (``updated_since``).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Operator(_Organisation, Base):

@@ -22,6 +22,7 @@ from connectences.models import Company, CompanyContact, Need, User, utcnow
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
+from connectences.sync import record_deletion
 from connectences.workflows import (
     NEED,
     NEED_FINAL,
@@ -148,6 +149,7 @@ def delete_unconfirmed(session, before: datetime) -> int:
         )
     ).all()
     for need in stale:
+        record_deletion(session, "needs", need.ref, company_id=need.company_id)
         session.delete(need)
     return len(stale)
 

@@ -15,41 +15,73 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
+from pathlib import Path
 
-import marshmallow as ma
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
+from connectences import sync
+from connectences.accounts import throttle
 from connectences.accounts.api_tokens import TokenRefused, verify_token
-from connectences.accounts.scope import STAFF_ROLES, companies_reached, may_open_company
-from connectences.clock import LOCAL_TZ
+from connectences.accounts.audit import audit
+from connectences.accounts.scope import STAFF_ROLES
+from connectences.clock import local_today
 from connectences.errors import DomainError
-from connectences.exchange.exporter import need_record
+from connectences.exchange.exporter import export_document
+from connectences.exchange.importer import ExchangeError, import_document
+from connectences.exchange.parse import parse_document
+from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import csrf, db
 from connectences.matching.matches import match_need
-from connectences.models import Need
-from connectences.needs.sync import changed_needs
+from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.routing import route_need
+from connectences.models import Deletion
+from connectences.needs import form_rules, moves
+from connectences.needs import register as need_register
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
+from connectences.web.api_schemas import (
+    CandidateSchema,
+    CompanySchema,
+    DeletionArgs,
+    DeletionSchema,
+    DocumentSchema,
+    ImportReportSchema,
+    LeadActionArgs,
+    LeadSchema,
+    ListArgs,
+    MatchesSchema,
+    NeedSchema,
+    NeedStatusArgs,
+    OperatorSchema,
+    PartnerSchema,
+    PoolsSchema,
+    ProblemSchema,
+    ProposalArgs,
+    QualificationArgs,
+    ReferralSchema,
+    RouteSchema,
+    page_schema,
+)
 from connectences.web.problems import MEDIA_TYPE, problem
+from connectences.workflows import dispatch
+from connectences.workflows import leads as lead_flow
 
 PREFIX = "/api/v1"
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 MATCHES_SHOWN = 20
-# Who reaches needs through the API: as on the web, the staff (every need) and company
-# accounts (their own companies' needs). Matches name candidates: the staff only.
-NEED_ROLES = (*sorted(STAFF_ROLES), "company")
+# Who enters the API: the roles that read some kind of record (``sync.READERS``); each
+# operation then admits its own. Matches name candidates: the staff only.
+API_ROLES = tuple(sorted(set().union(*sync.READERS.values())))
 
 bp = Blueprint(
     "api_v1",
     __name__,
     url_prefix=PREFIX,
-    description="Besoins des entreprises, au format d'échange v1, et leurs candidats.",
+    description="Les enregistrements de la plateforme, au format d'échange v1.",
 )
-guard_blueprint(bp, *NEED_ROLES, audit_action="api_access_refused")
+guard_blueprint(bp, *API_ROLES, audit_action="api_access_refused")
 csrf.exempt(bp)
 
 
@@ -62,114 +94,15 @@ class SpecOnlyApi(Api):
     def _register_error_handlers(self) -> None:
         return None
 
-
-# --------------------------------------------------------------------------- schemas
-
-
-class ProblemSchema(ma.Schema):
-    """An RFC 9457 problem (``application/problem+json``)."""
-
-    type = ma.fields.String(metadata={"description": "about:blank"})
-    title = ma.fields.String(metadata={"description": "Le statut, en français."})
-    status = ma.fields.Integer()
-    detail = ma.fields.String(metadata={"description": "Ce qui s'est passé, en français."})
-    errors = ma.fields.List(
-        ma.fields.Dict(),
-        metadata={"description": "Pour 422 : un objet par paramètre refusé (pointer, detail)."},
-    )
-
-
-def _number(**kwargs):
-    # Raw, not Float: the interchange writes integral numbers as integers (7, not 7.0).
-    return ma.fields.Raw(metadata={"type": "number", **kwargs})
-
-
-class NeedSchema(ma.Schema):
-    """A need, with the field names of the interchange format v1 (plus ``updated_at``)."""
-
-    ref = ma.fields.String(required=True)
-    company = ma.fields.String(required=True, metadata={"description": "ref de l'entreprise"})
-    title = ma.fields.String(required=True)
-    rome = ma.fields.String(metadata={"pattern": "^[A-Z][0-9]{4}$"})
-    skills = ma.fields.List(ma.fields.String(), required=True)
-    level = ma.fields.String(required=True)
-    hours_per_week = _number()
-    days = ma.fields.List(ma.fields.String(), required=True)
-    contract = ma.fields.String(required=True)
-    reason = ma.fields.String(required=True)
-    start = ma.fields.String(required=True, metadata={"format": "date"})
-    duration_months = _number()
-    commune = ma.fields.String(metadata={"description": "code INSEE"})
-    updated_at = ma.fields.String(
-        required=True, metadata={"format": "date-time", "description": "dernière modification"}
-    )
-
-
-class NeedPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(NeedSchema), required=True)
-    next_cursor = ma.fields.String(
-        allow_none=True,
-        required=True,
-        metadata={"description": "À passer en « cursor » pour la page suivante ; null à la fin."},
-    )
-
-
-class MatchSchema(ma.Schema):
-    candidate = ma.fields.String(required=True, metadata={"description": "ref du candidat"})
-    score = _number(minimum=0, maximum=100)
-    explanation = ma.fields.List(
-        ma.fields.Dict(), required=True, metadata={"description": "criterion, points, text"}
-    )
-
-
-class MatchesSchema(ma.Schema):
-    need = ma.fields.String(required=True)
-    matches = ma.fields.List(ma.fields.Nested(MatchSchema), required=True)
-
-
-class Since(ma.fields.Field):
-    """A date (``2027-01-31``: from midnight in Paris) or an instant (ISO 8601; without
-    an offset, Paris time)."""
-
-    default_error_messages = {
-        "invalid": "Date invalide : écrivez AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00."
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 40:
-            raise self.make_error("invalid")
+    def _register_responses(self) -> None:
+        # The default responses smorest documents (every operation's "default") are our
+        # errors: problems, not plain JSON.
+        content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = MEDIA_TYPE
         try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if len(value) == 10:  # a date alone
-            moment = datetime.combine(moment.date(), time())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=LOCAL_TZ)
-        try:  # out of range once in UTC (year 1 east of Greenwich, year 9999 west)
-            return moment.astimezone(UTC)
-        except OverflowError:
-            raise self.make_error("invalid") from None
-
-
-class NeedListArgs(ma.Schema):
-    updated_since = Since(
-        metadata={
-            "type": "string",
-            "description": "Seulement les besoins modifiés depuis (date ou instant ISO 8601).",
-        }
-    )
-    cursor = ma.fields.String(
-        validate=ma.validate.Length(max=200, error="Curseur invalide."),
-        metadata={"description": "Le « next_cursor » de la page précédente."},
-    )
-    limit = ma.fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=ma.validate.Range(
-            min=1, max=MAX_LIMIT, error=f"Choisissez une taille de page entre 1 et {MAX_LIMIT}."
-        ),
-        error_messages={"invalid": "Écrivez un nombre entier."},
-    )
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
 
 
 # --------------------------------------------------------------------------- helpers
@@ -177,6 +110,17 @@ class NeedListArgs(ma.Schema):
 
 class BadCursor(DomainError):
     """A cursor that is not one this API gave."""
+
+
+class Refused(DomainError):
+    """Answer the request with the problem ``status`` (raised by a view); ``extensions``
+    are the problem's extension members (``errors``...)."""
+
+    def __init__(self, status: int, detail: str | None = None, **extensions):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.extensions = extensions
 
 
 def _encode_cursor(key: tuple[datetime, int]) -> str:
@@ -187,8 +131,8 @@ def _encode_cursor(key: tuple[datetime, int]) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, need_id = json.loads(raw)
-        key = (datetime.fromisoformat(moment), need_id)
+        moment, row_id = json.loads(raw)
+        key = (datetime.fromisoformat(moment), row_id)
         if key[0].tzinfo is None or not isinstance(key[1], int) or isinstance(key[1], bool):
             raise BadCursor
         return (key[0].astimezone(UTC), key[1])
@@ -196,8 +140,16 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise BadCursor from None
 
 
-def _record(need: Need) -> dict:
-    return {**need_record(need), "updated_at": need.updated_at.isoformat()}
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    if cursor is None:
+        return None
+    try:
+        return _decode_cursor(cursor)
+    except BadCursor:
+        error = {"pointer": "/query/cursor", "detail": "Curseur invalide."}
+        raise Refused(
+            422, "Curseur invalide : reprenez le « next_cursor » reçu.", errors=[error]
+        ) from None
 
 
 def _json(body, status: int = 200) -> Response:
@@ -206,19 +158,27 @@ def _json(body, status: int = 200) -> Response:
     )
 
 
-def _need_or_404(ref: str) -> Need:
-    """The need ``ref`` if the token's owner reaches it (a need of another company is a
-    404, as on the web: its existence is not confirmed)."""
-    need = db.session.scalar(db.select(Need).where(Need.ref == ref))
-    if need is None or not may_open_company(current_user, need.company):
-        raise _NotFound(f"Besoin inconnu : « {ref} ».")
-    return need
+def _found(kind: str, ref: str):
+    """The ``kind`` record ``ref`` if the token's owner reaches it (another
+    organisation's record is a 404, as on the web: its existence is not confirmed)."""
+    row = sync.record_by_ref(db.session, kind, current_user, ref)
+    if row is None:
+        raise Refused(404, f"{UNKNOWN[kind]} : « {ref} ».")
+    return row
 
 
-class _NotFound(Exception):
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
+def etag_of(body: dict) -> str:
+    """The ETag of a record as the API shows it (its canonical JSON, hashed)."""
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _conditional(body: dict) -> Response:
+    response = Response(
+        json.dumps(body, ensure_ascii=False, sort_keys=True), mimetype="application/json"
+    )
+    response.set_etag(etag_of(body))
+    return response.make_conditional(request)
 
 
 # --------------------------------------------------------------------------- auth, errors
@@ -236,7 +196,16 @@ def _authenticate():
         return problem(
             401, refusal.message, headers={"WWW-Authenticate": f'Bearer realm="api"{error}'}
         )
-    db.session.commit()  # its last use
+    wait = throttle.take_request(
+        db.session, throttle.api_key(token.id), throttle.RatePolicy.from_config()
+    )
+    db.session.commit()  # its last use, its count
+    if wait is not None:
+        return problem(
+            429,
+            f"Ce jeton a fait trop de requêtes : réessayez dans {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     g._login_user = token.user  # what flask_login.current_user returns for this request
     g.api_token = token
     return None
@@ -245,9 +214,22 @@ def _authenticate():
 token_authenticated(bp, _authenticate)
 
 
-@bp.errorhandler(_NotFound)
-def _not_found(error: _NotFound):
-    return problem(404, error.detail)
+@bp.errorhandler(Refused)
+def _refused(error: Refused):
+    return problem(error.status, error.detail, **error.extensions)
+
+
+def _flattened(messages: dict, where: str = "") -> list[tuple[str, list[str]]]:
+    """marshmallow's messages (nested for lists and objects: ``{"candidates": {0: [...]}}``)
+    as (JSON pointer, texts) pairs, in order."""
+    pairs = []
+    for key, value in sorted(messages.items(), key=lambda item: str(item[0])):
+        here = f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        if isinstance(value, dict):
+            pairs += _flattened(value, here)
+        else:
+            pairs.append((here, [str(text) for text in value]))
+    return pairs
 
 
 @bp.errorhandler(HTTPException)
@@ -258,16 +240,16 @@ def _http_problem(error: HTTPException):
     messages = data.get("messages")
     if error.code == 422 and messages:
         errors = [
-            {"pointer": f"/{location}/{name}", "detail": " ".join(texts)}
+            {"pointer": f"/{location}{where}", "detail": " ".join(texts)}
             for location, fields in sorted(messages.items())
-            for name, texts in sorted(fields.items())
+            for where, texts in _flattened(fields)
         ]
         detail = " ".join(e["detail"] for e in errors)
         return problem(422, detail, errors=errors)
     return problem(error.code)
 
 
-# --------------------------------------------------------------------------- needs
+# --------------------------------------------------------------------------- records
 
 
 def _problem(status: int, description: str):
@@ -277,65 +259,470 @@ def _problem(status: int, description: str):
     )
 
 
-@bp.route("/needs")
-@bp.arguments(NeedListArgs, location="query", as_kwargs=True)
-@bp.response(200, NeedPageSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
-@_problem(403, "Rôle sans accès aux besoins")
-@_problem(422, "Paramètre invalide")
-def list_needs(limit: int, updated_since: datetime | None = None, cursor: str | None = None):
-    """Besoins du périmètre du jeton, du plus anciennement modifié au plus récent.
+def _refusals(view):
+    """Document what every operation may answer before its view runs: 401 (token) and
+    429 (rate limit, with Retry-After)."""
+    view = _problem(401, "Jeton absent, inconnu, expiré ou révoqué")(view)
+    return bp.alt_response(
+        429,
+        schema=ProblemSchema,
+        content_type=MEDIA_TYPE,
+        description="Trop de requêtes pour ce jeton : attendre Retry-After secondes",
+        headers={"Retry-After": {"schema": {"type": "integer"}}},
+    )(view)
 
-    Pour synchroniser : passez la date de la dernière synchronisation en
-    ``updated_since``, puis suivez ``next_cursor`` jusqu'à ce qu'il soit null."""
-    after = None
-    if cursor is not None:
-        try:
-            after = _decode_cursor(cursor)
-        except BadCursor:
-            error = {"pointer": "/query/cursor", "detail": "Curseur invalide."}
-            return problem(
-                422, "Curseur invalide : reprenez le « next_cursor » reçu.", errors=[error]
-            )
-    needs, next_key = changed_needs(
-        db.session,
-        companies=companies_reached(current_user),
-        since=updated_since,
-        after=after,
-        limit=limit,
+
+UNKNOWN = {
+    "companies": "Entreprise inconnue",
+    "needs": "Besoin inconnu",
+    "candidates": "Candidat inconnu",
+    "operators": "Opérateur inconnu",
+    "partners": "Partenaire inconnu",
+    "leads": "Piste inconnue",
+    "referrals": "Orientation inconnue",
+}
+SCHEMAS = {
+    "companies": CompanySchema,
+    "needs": NeedSchema,
+    "candidates": CandidateSchema,
+    "operators": OperatorSchema,
+    "partners": PartnerSchema,
+    "leads": LeadSchema,
+    "referrals": ReferralSchema,
+}
+WORDS = {  # (the records, one record) in the operation summaries
+    "companies": ("Entreprises", "Une entreprise"),
+    "needs": ("Besoins", "Un besoin"),
+    "candidates": ("Candidats de la CVthèque (consentants)", "Un candidat"),
+    "operators": ("Opérateurs", "Un opérateur"),
+    "partners": ("Partenaires", "Un partenaire"),
+    "leads": ("Pistes envoyées aux opérateurs", "Une piste"),
+    "referrals": ("Orientations vers les partenaires", "Une orientation"),
+}
+
+
+def _page(query, column, id_column, to_item, *, since, cursor, limit) -> dict:
+    """One page of ``query`` in synchronisation order (``column``, then ``id_column``),
+    from the client's cursor, with the cursor of the next page (None at the end)."""
+    rows, next_key = sync.changed(
+        db.session, query, column, id_column, since=since, after=_after(cursor), limit=limit
     )
     return {
-        "items": [_record(need) for need in needs],
+        "items": [to_item(row) for row in rows],
         "next_cursor": _encode_cursor(next_key) if next_key else None,
     }
 
 
-@bp.route("/needs/<ref>")
-@bp.response(200, NeedSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.alt_response(304, description="Inchangé depuis l'ETag envoyé en If-None-Match")
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
-@_problem(403, "Rôle sans accès aux besoins")
-@_problem(404, "Besoin inconnu ou hors du périmètre")
-def get_need(ref: str):
-    """Un besoin, avec son ETag (renvoyez-le en If-None-Match : 304 s'il n'a pas changé)."""
-    body = json.dumps(_record(_need_or_404(ref)), ensure_ascii=False, sort_keys=True)
-    response = Response(body, mimetype="application/json")
-    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
-    return response.make_conditional(request)
+def _list_view(kind: str):
+    model = sync.MODELS[kind]
+
+    def view(limit: int, updated_since: datetime | None = None, cursor: str | None = None):
+        query = sync.records_query(kind, current_user)
+        return _page(
+            query,
+            model.updated_at,
+            model.id,
+            lambda row: sync.as_record(kind, row),
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    view.__name__ = f"list_{kind}"
+    view.__doc__ = (
+        f"{WORDS[kind][0]} du périmètre du jeton, du plus anciennement modifié au plus récent.\n\n"
+        "Pour synchroniser : passez la date de la dernière synchronisation en "
+        "``updated_since``, suivez ``next_cursor`` jusqu'à ce qu'il soit null, puis lisez "
+        "les suppressions (``/deletions``) depuis la même date."
+    )
+    return view
+
+
+def _one_view(kind: str):
+    def view(ref: str):
+        return _conditional(sync.as_record(kind, _found(kind, ref)))
+
+    view.__name__ = f"get_{kind}"
+    view.__doc__ = (
+        f"{WORDS[kind][1]}, avec son ETag (renvoyez-le en If-None-Match : 304 s'il n'a pas changé)."
+    )
+    return view
+
+
+def _register_records(kind: str) -> None:
+    """The list and the single-record operations of ``kind``, for its readers."""
+    schema = SCHEMAS[kind]
+    roles = sorted(sync.READERS[kind])
+    listing = _list_view(kind)
+    for decorate in (
+        _problem(422, "Paramètre invalide"),
+        _problem(403, "Rôle sans accès à ces enregistrements"),
+        _refusals,
+        bp.response(200, page_schema(schema)),
+        bp.arguments(ListArgs, location="query", as_kwargs=True),
+        role_required(*roles),
+    ):
+        listing = decorate(listing)
+    bp.route(f"/{kind}", endpoint=f"list_{kind}")(listing)
+    one = _one_view(kind)
+    for decorate in (
+        _problem(404, "Inconnu ou hors du périmètre du jeton"),
+        _problem(403, "Rôle sans accès à ces enregistrements"),
+        _refusals,
+        bp.alt_response(304, description="Inchangé depuis l'ETag envoyé en If-None-Match"),
+        bp.response(200, schema, headers={"ETag": {"schema": {"type": "string"}}}),
+        role_required(*roles),
+    ):
+        one = decorate(one)
+    bp.route(f"/{kind}/<ref>", endpoint=f"get_{kind}")(one)
+
+
+for _kind in ("companies", "needs", "candidates", "operators", "partners", "leads", "referrals"):
+    _register_records(_kind)
+
+
+@bp.route("/deletions")
+@bp.arguments(DeletionArgs, location="query", as_kwargs=True)
+@bp.response(200, page_schema(DeletionSchema))
+@_refusals
+@_problem(403, "Rôle sans accès à ce type d'enregistrements")
+@_problem(422, "Paramètre invalide")
+def list_deletions(
+    kind: str, limit: int, updated_since: datetime | None = None, cursor: str | None = None
+):
+    """Les enregistrements supprimés (pierres tombales) du type ``kind``, dans le périmètre
+    du jeton, des plus anciennes suppressions aux plus récentes : supprimez-les aussi de
+    votre côté. Passez en ``updated_since`` la date de votre dernière synchronisation."""
+    if current_user.role not in sync.READERS[kind]:
+        raise Refused(403)
+    query = sync.deletions_reached(kind, current_user)
+    return _page(
+        query,
+        Deletion.deleted_at,
+        Deletion.id,
+        sync.tombstone,
+        since=updated_since,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @bp.route("/needs/<ref>/matches")
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, MatchesSchema)
-@_problem(401, "Jeton absent, inconnu, expiré ou révoqué")
+@_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 @_problem(404, "Besoin inconnu")
 def need_matches(ref: str):
     """Les candidats qui conviennent au besoin, les meilleurs d'abord, chacun avec son
     score (0 à 100) et l'explication de chaque critère. Réservé aux animateurs et aux
     administrateurs (les candidats sont des données personnelles)."""
-    need = _need_or_404(ref)
+    need = _found("needs", ref)
     return match_need(need.ref, limit=MATCHES_SHOWN)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _require_current(kind: str, row) -> None:
+    """A write applies to the version the client read: its ETag in If-Match (428 without
+    it, 412 when the record changed since)."""
+    if not request.headers.get("If-Match"):
+        raise Refused(428)
+    # Locked until the write commits (PostgreSQL): two clients holding the same ETag
+    # cannot both pass this check and both write.
+    model = type(row)
+    db.session.execute(db.select(model.id).where(model.id == row.id).with_for_update())
+    db.session.refresh(row)
+    current = etag_of(sync.as_record(kind, row))
+    if not (request.if_match.star_tag or request.if_match.contains(current)):
+        raise Refused(412)
+
+
+def _write(kind: str, row, operation: str, change, details: dict) -> Response:
+    """Apply ``change`` (a call of the domain, the web forms' own) to ``row`` read at the
+    client's ETag, audit it, commit; the record as it now is, with its new ETag. A
+    refusal of the domain is a 422 problem and changes nothing."""
+    _require_current(kind, row)
+    try:
+        result = change()
+    except DomainError as refusal:
+        db.session.rollback()
+        errors = refusal.errors
+        pointers = (
+            [{"pointer": f"/json/{key}", "detail": text} for key, text in sorted(errors.items())]
+            if isinstance(errors, dict)
+            else []
+        )
+        raise Refused(422, refusal.message, errors=pointers) from None
+    audit(
+        db.session,
+        f"api.{operation}",
+        actor=current_user,
+        entity=kind.removesuffix("s"),
+        entity_id=row.id,
+        ip=request.remote_addr,
+        details=details,
+    )
+    db.session.commit()
+    return result
+
+
+def _answer(kind: str, row, status: int = 200) -> Response:
+    db.session.refresh(row)
+    body = sync.as_record(kind, row)
+    response = Response(
+        json.dumps(body, ensure_ascii=False, sort_keys=True),
+        status=status,
+        mimetype="application/json",
+    )
+    response.set_etag(etag_of(body))
+    return response
+
+
+def _written():
+    """Document the problems every write may answer."""
+
+    def decorate(view):
+        for status, text in (
+            (403, "Rôle sans accès à cette modification"),
+            (404, "Inconnu ou hors du périmètre du jeton"),
+            (412, "L'ETag envoyé en If-Match n'est plus celui de l'enregistrement"),
+            (422, "Paramètre invalide, ou modification refusée par les règles"),
+            (428, "If-Match manquant"),
+        ):
+            view = _problem(status, text)(view)
+        return _refusals(view)
+
+    return decorate
+
+
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "L'ETag de votre dernière lecture de l'enregistrement.",
+    "schema": {"type": "string"},
+}
+
+
+@bp.route("/needs/<ref>/status", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(NeedStatusArgs, location="json")
+@bp.response(200, NeedSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def move_need(args: dict, ref: str):
+    """Change l'état d'un besoin comme un animateur sur sa page (mise en recherche,
+    abandon avec son motif…), avec l'ETag lu en If-Match."""
+    need = _found("needs", ref)
+    _write(
+        "needs",
+        need,
+        "need_status",
+        lambda: moves.move_by_hand(
+            db.session,
+            need,
+            args["status"],
+            actor=current_user,
+            reason_code=args.get("reason_code"),
+            reason_text=(args.get("reason_text") or "").strip() or None,
+        ),
+        {"ref": need.ref, "status": args["status"]},
+    )
+    return _answer("needs", need)
+
+
+def _form_values(args: dict) -> dict[str, object]:
+    """The qualification's JSON as the page's form sends it (text per field), for the
+    page's own rules."""
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:g}"
+
+    return {
+        **{name: args.get(name) or "" for name in ("title", "level", "contract", "reason")},
+        **{name: args.get(name) or "" for name in ("start", "commune", "rome", "notes")},
+        "skills": "\n".join(args["skills"]),
+        "hours_per_week": number(args["hours_per_week"]),
+        "hours_period": "semaine",
+        "duration_months": number(args.get("duration_months")),
+        "days": list(args["days"]),
+        "shared_time": "oui" if args["shared_time"] else "non",
+    }
+
+
+@bp.route("/needs/<ref>/qualification", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(QualificationArgs, location="json")
+@bp.response(200, NeedSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def qualify_need(args: dict, ref: str):
+    """Complète et qualifie un besoin comme la page « Qualifier » : ses champs, son code
+    ROME, s'il s'agit de temps partagé, les notes. Un besoin nouveau passe à « qualifié » ;
+    un besoin déjà qualifié ou en recherche est mis à jour."""
+    need = _found("needs", ref)
+    data = _form_values(args)
+    checked = form_rules.check_need(data, today=local_today())
+    checked.merge(form_rules.check_qualification(data))
+    if checked.errors:
+        errors = [
+            {"pointer": f"/json/{field}", "detail": text}
+            for field, text in sorted(checked.errors.items())
+        ]
+        raise Refused(422, " ".join(e["detail"] for e in errors), errors=errors)
+    _write(
+        "needs",
+        need,
+        "need_qualification",
+        lambda: need_register.qualify_need(db.session, need, checked.values, actor=current_user),
+        {"ref": need.ref},
+    )
+    return _answer("needs", need)
+
+
+@bp.route("/needs/<ref>/leads", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(ProposalArgs, location="json")
+@bp.response(201, LeadSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def propose_need(args: dict, ref: str):
+    """Propose un besoin qualifié à un opérateur, avec des candidats, comme sur la page du
+    besoin. L'entreprise sera contactée : le garde-fou de pression de contact s'applique
+    (refus si elle ne veut pas être sollicitée ou a atteint son plafond du mois) et cette
+    proposition compte parmi ses contacts."""
+    need = _found("needs", ref)
+    lead = _write(
+        "needs",
+        need,
+        "need_proposal",
+        lambda: dispatch.propose_need(
+            db.session,
+            need,
+            operator_ref=args["operator"],
+            candidate_refs=args["candidates"],
+            note=args.get("note"),
+            actor=current_user,
+        ),
+        {"ref": need.ref, "operator": args["operator"]},
+    )
+    return _answer("leads", lead, 201)
+
+
+@bp.route("/leads/<ref>/answer", methods=["POST"])
+@role_required("operator")
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(LeadActionArgs, location="json")
+@bp.response(200, LeadSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@_written()
+def answer_lead(args: dict, ref: str):
+    """La réponse de l'opérateur à une piste, comme dans sa boîte : l'accepter, commencer
+    les contacts, la refuser (motif de la liste fermée), la rendre ou la clore sans suite
+    (avec une précision)."""
+    lead = _found("leads", ref)
+    _write(
+        "leads",
+        lead,
+        "lead_answer",
+        lambda: lead_flow.answer(
+            db.session,
+            lead,
+            args["action"],
+            reason_code=args.get("reason_code"),
+            reason_text=args.get("reason_text"),
+            actor=current_user,
+        ),
+        {"action": args["action"]},
+    )
+    return _answer("leads", lead)
+
+
+# --------------------------------------------------------------------------- derived
+
+
+@bp.route("/needs/<ref>/route")
+@role_required(*sorted(STAFF_ROLES))
+@bp.response(200, RouteSchema)
+@_refusals
+@_problem(403, "Réservé aux animateurs et administrateurs")
+@_problem(404, "Besoin inconnu")
+def need_route(ref: str):
+    """Où va le besoin : à l'opérateur qui couvre ce travail en temps partagé, ou réorienté
+    vers un partenaire, avec les raisons en français (règles du format d'échange v1)."""
+    need = _found("needs", ref)
+    return route_need(need.ref, db.session)
+
+
+@bp.route("/pools")
+@role_required(*sorted(STAFF_ROLES))
+@bp.response(200, PoolsSchema)
+@_refusals
+@_problem(403, "Réservé aux animateurs et administrateurs")
+def list_pools():
+    """Les regroupements de besoins à temps partiel encore ouverts qu'une même personne
+    pourrait tenir ensemble, les meilleurs d'abord, avec leur score, leurs raisons et les
+    candidats qui conviennent à l'ensemble."""
+    return pool_open_needs(db.session, details=True)
+
+
+# --------------------------------------------------------------------------- exchange
+
+
+@bp.route("/exchange", methods=["GET"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.response(200, DocumentSchema)
+@_refusals
+@_problem(403, "Réservé aux animateurs et administrateurs")
+def export_exchange():
+    """Toutes les données au format d'échange v1.1 (les candidats : ceux qui ont donné
+    leur accord). L'export est inscrit au journal d'audit."""
+    document = export_document(db.session)
+    counts = {name: len(document[name]) for name in COLLECTIONS}
+    audit(db.session, "exchange.export", actor=current_user, details={"api": True, **counts})
+    db.session.commit()
+    return document
+
+
+@bp.route("/exchange", methods=["POST"])
+@role_required(*sorted(STAFF_ROLES))
+@bp.doc(
+    requestBody={
+        "required": True,
+        "description": "Un document au format d'échange v1 ou v1.1.",
+        "content": {"application/json": {"schema": "Document"}},
+    }
+)
+@bp.response(200, ImportReportSchema)
+@_refusals
+@_problem(403, "Réservé aux animateurs et administrateurs")
+@_problem(
+    422, "Document refusé : une erreur par valeur, avec son pointeur JSON ; rien n'est enregistré"
+)
+def import_exchange():
+    """Importe un document au format d'échange : tout ou rien, avec les règles de
+    ``flask exchange import``. Chaque enregistrement est créé ou mis à jour par sa ref ;
+    importer deux fois le même document ne change rien la seconde fois."""
+    try:
+        result = import_document(parse_document(request.get_data()), db.session)
+    except ExchangeError as refusal:
+        db.session.rollback()
+        errors = [{"pointer": e.pointer, "detail": e.message} for e in refusal.errors]
+        raise Refused(
+            422,
+            f"Document refusé : {len(errors)} erreur(s), rien n'a été enregistré.",
+            errors=errors,
+        ) from None
+    if result.changed:
+        audit(
+            db.session,
+            "exchange.import",
+            actor=current_user,
+            details={"api": True, **result.as_dict()},
+        )
+    db.session.commit()
+    return {"counts": result.as_dict()}
 
 
 # --------------------------------------------------------------------------- the document
@@ -346,6 +733,16 @@ def openapi_document():
     """The OpenAPI document (public: it describes the API, it holds no data)."""
     spec = current_app.extensions["api_v1"].spec.to_dict()
     return _json(spec)
+
+
+SWAGGER_UI = Path(__file__).resolve().parent.parent / "static" / "vendor" / "swagger-ui"
+
+
+@public
+def docs_page():
+    """The API's documentation to browse (Swagger UI, served from our own static files)."""
+    version = (SWAGGER_UI / "VERSION").read_text(encoding="utf-8").strip()
+    return render_template("api/docs.html", swagger_version=version)
 
 
 def register(app: Flask) -> None:
@@ -368,3 +765,4 @@ def register(app: Flask) -> None:
     api.register_blueprint(bp)
     app.extensions["api_v1"] = api
     app.add_url_rule(f"{PREFIX}/openapi.json", "api_openapi", openapi_document)
+    app.add_url_rule("/api/docs", "api_docs", docs_page)

@@ -16,9 +16,12 @@ TITLES: dict[int, str] = {
     404: "Ressource introuvable",
     405: "Méthode non permise",
     406: "Format non disponible",
+    409: "Conflit",
+    412: "Version périmée",
     413: "Envoi trop volumineux",
     415: "Type de contenu non pris en charge",
     422: "Paramètres invalides",
+    428: "Condition requise",
     429: "Trop de requêtes",
     500: "Erreur du serveur",
 }
@@ -27,6 +30,10 @@ DETAILS: dict[int, str] = {
     403: "Le compte de ce jeton n'a pas accès à cette ressource.",
     404: "Cette ressource n'existe pas, ou le compte de ce jeton n'y a pas accès.",
     405: "Cette adresse ne s'utilise pas avec cette méthode.",
+    412: "L'enregistrement a changé depuis votre lecture : relisez-le, puis renvoyez la "
+    "modification avec son nouvel ETag en If-Match.",
+    428: "Envoyez l'en-tête If-Match avec l'ETag de votre dernière lecture de "
+    "l'enregistrement, pour ne pas écraser un changement fait entre-temps.",
     500: "Un problème est survenu de notre côté ; il a été enregistré. Réessayez plus tard.",
 }
 

@@ -599,3 +599,29 @@ def refuse_referral(
         link=external_url("needs.show", ref=need.ref),
     )
     return entry
+
+
+def answer(
+    session,
+    lead: Lead,
+    action: str,
+    *,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    actor=None,
+) -> Transition:
+    """An operator's answer to a lead by name (``accept``, ``start_contacting``,
+    ``refuse``, ``hand_back``, ``close_without_outcome``), for callers that receive the
+    answer as data (the API); raises TransitionError for an unknown one."""
+    text = (reason_text or "").strip()
+    if action == "accept":
+        return accept(session, lead, actor)
+    if action == "start_contacting":
+        return start_contacting(session, lead, actor)
+    if action == "refuse":
+        return refuse(session, lead, reason_code or "", text or None, actor)
+    if action == "hand_back":
+        return hand_back(session, lead, text, actor)
+    if action == "close_without_outcome":
+        return close_without_outcome(session, lead, text or None, actor)
+    raise TransitionError("Action inconnue.")

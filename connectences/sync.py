@@ -1,0 +1,249 @@
+"""Records in the order another platform synchronises them, and the tombstones of the
+deleted ones.
+
+A list is read by last change, then id, so that a page ends at a key (updated_at, id)
+and the next page starts right after it, whatever is written meanwhile (keyset
+pagination, stable under inserts). A record deleted for good leaves a ``Deletion`` row
+(its kind and ref, with the organisation whose tokens reached it), read the same way by
+``deleted_at``: the other platform deletes its copy too. No HTTP here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from connectences.accounts.scope import (
+    STAFF_ROLES,
+    companies_reached,
+    is_usable,
+    organisations_reached,
+)
+from connectences.exchange.exporter import SHAREABLE_CANDIDATES, record_of
+from connectences.models import (
+    Candidate,
+    Company,
+    Deletion,
+    Lead,
+    LeadCandidate,
+    LeadNeed,
+    Need,
+    Operator,
+    Partner,
+    Referral,
+    User,
+    utcnow,
+)
+
+SyncKey = tuple[datetime, int]
+
+# The kinds of record a tombstone names: the API's collections.
+KINDS = ("companies", "candidates", "operators", "partners", "needs", "leads", "referrals")
+
+
+def changed(
+    session: Session,
+    query: Select,
+    column: Any,
+    id_column: Any,
+    *,
+    since: datetime | None = None,
+    after: SyncKey | None = None,
+    limit: int = 50,
+) -> tuple[list[Any], SyncKey | None]:
+    """Up to ``limit`` rows of ``query`` whose ``column`` (their last change) is at or
+    after ``since``, after the key ``after``; with the key of the last one when more
+    follow. ``query`` already holds the caller's scope."""
+    if since is not None:
+        query = query.where(column >= since)
+    if after is not None:
+        moment, row_id = after
+        query = query.where(or_(column > moment, and_(column == moment, id_column > row_id)))
+    rows = list(session.scalars(query.order_by(column, id_column).limit(limit + 1)))
+    page = rows[:limit]
+    if len(rows) <= limit:
+        return page, None
+    last = page[-1]
+    return page, (getattr(last, column.key), getattr(last, id_column.key))
+
+
+def record_deletion(
+    session: Session,
+    kind: str,
+    ref: str,
+    *,
+    company_id: int | None = None,
+    operator_id: int | None = None,
+    partner_id: int | None = None,
+    now: datetime | None = None,
+) -> Deletion:
+    """Leave the tombstone of a record deleted in this transaction (the caller commits
+    both together): ``kind`` is its collection, the ids say whose tokens reached it."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of record: {kind}")
+    tombstone = Deletion(
+        kind=kind,
+        ref=ref,
+        deleted_at=now or utcnow(),
+        company_id=company_id,
+        operator_id=operator_id,
+        partner_id=partner_id,
+    )
+    session.add(tombstone)
+    return tombstone
+
+
+# --------------------------------------------------------------------------- scopes
+
+# Who reads each kind of record through the API: as on the web, the staff everything, an
+# organisation's members their own (a company account its companies and their needs, an
+# operator its leads, a partner its referrals); the people of the CV library (personal
+# data) only the staff.
+READERS: dict[str, frozenset[str]] = {
+    "companies": STAFF_ROLES | {"company"},
+    "needs": STAFF_ROLES | {"company"},
+    "candidates": STAFF_ROLES,
+    "operators": STAFF_ROLES | {"operator"},
+    "leads": STAFF_ROLES | {"operator"},
+    "partners": STAFF_ROLES | {"partner"},
+    "referrals": STAFF_ROLES | {"partner"},
+}
+# The organisation that owns each kind of record: (role, model column, tombstone column).
+_OWNERS: dict[str, tuple[str, Any, Any]] = {
+    "companies": ("company", Company.id, Deletion.company_id),
+    "needs": ("company", Need.company_id, Deletion.company_id),
+    "operators": ("operator", Operator.id, Deletion.operator_id),
+    "leads": ("operator", Lead.operator_id, Deletion.operator_id),
+    "partners": ("partner", Partner.id, Deletion.partner_id),
+    "referrals": ("partner", Referral.partner_id, Deletion.partner_id),
+}
+MODELS: dict[str, Any] = {
+    "companies": Company,
+    "needs": Need,
+    "candidates": Candidate,
+    "operators": Operator,
+    "leads": Lead,
+    "partners": Partner,
+    "referrals": Referral,
+}
+# Kinds named by their id (they have no ref of their own): the id, written as a string.
+BY_ID = frozenset({"leads", "referrals"})
+
+
+def _reached(kind: str, user: User | None) -> frozenset[int] | None:
+    """The ids of the organisations whose ``kind`` records ``user`` reaches (None: all)."""
+    if not is_usable(user) or user.role not in READERS[kind]:
+        return frozenset()
+    if kind not in _OWNERS:
+        return None  # staff only, and the staff reach everything
+    role = _OWNERS[kind][0]
+    return companies_reached(user) if role == "company" else organisations_reached(user, role)
+
+
+def records_query(kind: str, user: User | None) -> Select:
+    """The ``kind`` records ``user`` reaches (candidates: the shareable ones only)."""
+    model = MODELS[kind]
+    query = select(model)
+    if kind == "candidates":
+        query = query.where(*SHAREABLE_CANDIDATES)
+    elif kind == "needs":
+        query = query.options(joinedload(Need.company))
+    elif kind == "leads":
+        query = query.options(
+            joinedload(Lead.operator),
+            selectinload(Lead.needs).joinedload(LeadNeed.need),
+            selectinload(Lead.candidates).joinedload(LeadCandidate.candidate),
+        )
+    elif kind == "referrals":
+        query = query.options(joinedload(Referral.partner), joinedload(Referral.need))
+    reached = _reached(kind, user)
+    if reached is not None:
+        query = query.where(_OWNERS[kind][1].in_(sorted(reached)))
+    return query
+
+
+def record_by_ref(session: Session, kind: str, user: User | None, ref: str) -> Any | None:
+    """The ``kind`` record ``ref`` if ``user`` reaches it, else None (whether it exists
+    elsewhere is not told)."""
+    model = MODELS[kind]
+    if kind in BY_ID:
+        if not ref.isascii() or not ref.isdigit() or len(ref) > 12:
+            return None
+        condition = model.id == int(ref)
+    else:
+        condition = model.ref == ref
+    return session.scalar(records_query(kind, user).where(condition))
+
+
+def deletions_reached(kind: str, user: User | None) -> Select:
+    """The tombstones of ``kind`` records that ``user`` would have reached."""
+    query = select(Deletion).where(Deletion.kind == kind)
+    reached = _reached(kind, user)
+    if reached is not None:
+        column = _OWNERS[kind][2] if kind in _OWNERS else Deletion.id
+        query = query.where(column.in_(sorted(reached)))
+    return query
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _lead(lead: Lead) -> dict[str, Any]:
+    return {
+        "ref": str(lead.id),
+        "operator": lead.operator.ref,
+        "status": lead.status,
+        "is_bundle": lead.is_bundle,
+        "needs": [line.need.ref for line in lead.needs],
+        "candidates": [
+            {"candidate": line.candidate.ref, "score": _number(line.score)}
+            for line in lead.candidates
+        ],
+        "reasons": list(lead.reasons or []),
+        "note": lead.note,
+        "refusal_reason": lead.refusal_reason,
+        "refusal_text": lead.refusal_text,
+        "created_at": _moment(lead.created_at),
+    }
+
+
+def _referral(referral: Referral) -> dict[str, Any]:
+    return {
+        "ref": str(referral.id),
+        "partner": referral.partner.ref,
+        "need": referral.need.ref,
+        "status": referral.status,
+        "reasons": list(referral.reasons or []),
+        "note": referral.note,
+        "outcome": referral.outcome,
+        "refusal_reason": referral.refusal_reason,
+        "refusal_text": referral.refusal_text,
+        "created_at": _moment(referral.created_at),
+    }
+
+
+def _number(value: float | None) -> float | int | None:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def as_record(kind: str, row: Any) -> dict[str, Any]:
+    """A row as the API shows it: the interchange v1 fields (leads and referrals: their
+    own), with its last change."""
+    if kind == "leads":
+        body = _lead(row)
+    elif kind == "referrals":
+        body = _referral(row)
+    else:
+        body = record_of(kind, row)
+        if kind == "needs":
+            body["status"] = row.status  # where it is in its workflow (not interchanged)
+    return {**body, "updated_at": _moment(row.updated_at)}
+
+
+def tombstone(row: Deletion) -> dict[str, Any]:
+    """A tombstone as the API shows it."""
+    return {"kind": row.kind, "ref": row.ref, "deleted_at": _moment(row.deleted_at)}

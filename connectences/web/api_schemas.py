@@ -1,0 +1,418 @@
+"""The schemas of the API's records, pages and problems (``web.api_v1``): what the
+OpenAPI document describes and what each response holds. Records carry the interchange
+v1 field names (``exchange.exporter``) plus ``updated_at``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import marshmallow as ma
+
+from connectences.clock import LOCAL_TZ
+from connectences.sync import KINDS
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem (``application/problem+json``)."""
+
+    type = ma.fields.String(metadata={"description": "about:blank"})
+    title = ma.fields.String(metadata={"description": "Le statut, en français."})
+    status = ma.fields.Integer()
+    detail = ma.fields.String(metadata={"description": "Ce qui s'est passé, en français."})
+    errors = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "Pour 422 : un objet par valeur refusée (pointer JSON, detail)."},
+    )
+
+
+def _number(**kwargs):
+    # Raw, not Float: the interchange writes integral numbers as integers (7, not 7.0).
+    return ma.fields.Raw(metadata={"type": "number", **kwargs})
+
+
+def _strings(**kwargs):
+    return ma.fields.List(ma.fields.String(), **kwargs)
+
+
+def _updated_at():
+    return ma.fields.String(
+        required=True, metadata={"format": "date-time", "description": "dernière modification"}
+    )
+
+
+class NeedSchema(ma.Schema):
+    """A need (interchange v1 ``needs``)."""
+
+    ref = ma.fields.String(required=True)
+    company = ma.fields.String(required=True, metadata={"description": "ref de l'entreprise"})
+    title = ma.fields.String(required=True)
+    rome = ma.fields.String(metadata={"pattern": "^[A-Z][0-9]{4}$"})
+    skills = _strings(required=True)
+    level = ma.fields.String(required=True)
+    hours_per_week = _number()
+    days = _strings(required=True)
+    contract = ma.fields.String(required=True)
+    reason = ma.fields.String(required=True)
+    start = ma.fields.String(required=True, metadata={"format": "date"})
+    duration_months = _number()
+    commune = ma.fields.String(metadata={"description": "code INSEE"})
+    status = ma.fields.String(
+        required=True, metadata={"description": "état dans le suivi (nouveau, qualifie…)"}
+    )
+    updated_at = _updated_at()
+
+
+class CompanySchema(ma.Schema):
+    """A company (interchange v1 ``companies``)."""
+
+    ref = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    siret = ma.fields.String(required=True)
+    commune = ma.fields.String(required=True, metadata={"description": "code INSEE"})
+    naf = ma.fields.String()
+    employees = ma.fields.Integer()
+    contact_email = ma.fields.String()
+    do_not_solicit = ma.fields.Boolean()
+    updated_at = _updated_at()
+
+
+class CommitmentSchema(ma.Schema):
+    label = ma.fields.String()
+    hours_per_week = _number()
+    days = _strings(required=True)
+    until = ma.fields.String(metadata={"format": "date"})
+
+
+class CandidateSchema(ma.Schema):
+    """A person of the CV library (interchange v1.1 ``candidates``, with the part-time
+    work they already hold): personal data, for the animateurs and admins only."""
+
+    ref = ma.fields.String(required=True)
+    first_name = ma.fields.String(required=True)
+    last_name = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    phone = ma.fields.String()
+    commune = ma.fields.String(required=True)
+    mobility_km = _number()
+    skills = _strings(required=True)
+    rome = _strings()
+    level = ma.fields.String(required=True)
+    hours_min = _number()
+    hours_max = _number()
+    days = _strings(required=True)
+    contracts = _strings(required=True)
+    available_from = ma.fields.String(required=True, metadata={"format": "date"})
+    status = ma.fields.String()
+    consent = ma.fields.Boolean(required=True)
+    source = ma.fields.String()
+    commitments = ma.fields.List(ma.fields.Nested(CommitmentSchema))
+    updated_at = _updated_at()
+
+
+class OperatorSchema(ma.Schema):
+    """An operator (interchange v1 ``operators``)."""
+
+    ref = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    epcis = _strings(required=True)
+    rome_domains = _strings(required=True)
+    levels = _strings(required=True)
+    contracts = _strings(required=True)
+    max_hours_per_week = _number()
+    updated_at = _updated_at()
+
+
+class PartnerSchema(ma.Schema):
+    """A partner (interchange v1 ``partners``)."""
+
+    ref = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    epcis = _strings()
+    updated_at = _updated_at()
+
+
+class LeadCandidateSchema(ma.Schema):
+    candidate = ma.fields.String(required=True, metadata={"description": "ref du candidat"})
+    score = _number(minimum=0, maximum=100)
+
+
+class LeadSchema(ma.Schema):
+    """A need, or a bundle of needs, proposed to an operator."""
+
+    ref = ma.fields.String(required=True, metadata={"description": "identifiant de la piste"})
+    operator = ma.fields.String(required=True, metadata={"description": "ref de l'opérateur"})
+    status = ma.fields.String(required=True)
+    is_bundle = ma.fields.Boolean(required=True)
+    needs = _strings(required=True, metadata={"description": "refs des besoins"})
+    candidates = ma.fields.List(ma.fields.Nested(LeadCandidateSchema), required=True)
+    reasons = _strings(required=True)
+    note = ma.fields.String(allow_none=True, required=True)
+    refusal_reason = ma.fields.String(allow_none=True, required=True)
+    refusal_text = ma.fields.String(allow_none=True, required=True)
+    created_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    updated_at = _updated_at()
+
+
+class ReferralSchema(ma.Schema):
+    """A need re-oriented to a partner."""
+
+    ref = ma.fields.String(required=True, metadata={"description": "identifiant de l'orientation"})
+    partner = ma.fields.String(required=True, metadata={"description": "ref du partenaire"})
+    need = ma.fields.String(required=True, metadata={"description": "ref du besoin"})
+    status = ma.fields.String(required=True)
+    reasons = _strings(required=True)
+    note = ma.fields.String(allow_none=True, required=True)
+    outcome = ma.fields.String(allow_none=True, required=True)
+    refusal_reason = ma.fields.String(allow_none=True, required=True)
+    refusal_text = ma.fields.String(allow_none=True, required=True)
+    created_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    updated_at = _updated_at()
+
+
+class DeletionSchema(ma.Schema):
+    """The tombstone of a record deleted for good: delete your copy too."""
+
+    kind = ma.fields.String(required=True, metadata={"enum": list(KINDS)})
+    ref = ma.fields.String(required=True)
+    deleted_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+
+
+def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
+    """The schema of a page of ``item`` records."""
+    name = item.__name__.removesuffix("Schema") + "PageSchema"
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item), required=True),
+            "next_cursor": ma.fields.String(
+                allow_none=True,
+                required=True,
+                metadata={
+                    "description": "À passer en « cursor » pour la page suivante ; null à la fin."
+                },
+            ),
+        },
+        name=name,
+    )
+
+
+class MatchSchema(ma.Schema):
+    candidate = ma.fields.String(required=True, metadata={"description": "ref du candidat"})
+    score = _number(minimum=0, maximum=100)
+    explanation = ma.fields.List(
+        ma.fields.Dict(), required=True, metadata={"description": "criterion, points, text"}
+    )
+
+
+class MatchesSchema(ma.Schema):
+    need = ma.fields.String(required=True)
+    matches = ma.fields.List(ma.fields.Nested(MatchSchema), required=True)
+
+
+class Since(ma.fields.Field):
+    """A date (``2027-01-31``: from midnight in Paris) or an instant (ISO 8601; without
+    an offset, Paris time)."""
+
+    default_error_messages = {
+        "invalid": "Date invalide : écrivez AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00."
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if len(value) == 10:  # a date alone
+            moment = datetime.combine(moment.date(), time())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        try:  # out of range once in UTC (year 1 east of Greenwich, year 9999 west)
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid") from None
+
+
+class ListArgs(ma.Schema):
+    updated_since = Since(
+        metadata={
+            "type": "string",
+            "description": "Seulement les enregistrements modifiés depuis (date ou instant "
+            "ISO 8601).",
+        }
+    )
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=200, error="Curseur invalide."),
+        metadata={"description": "Le « next_cursor » de la page précédente."},
+    )
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=ma.validate.Range(
+            min=1, max=MAX_LIMIT, error=f"Choisissez une taille de page entre 1 et {MAX_LIMIT}."
+        ),
+        error_messages={"invalid": "Écrivez un nombre entier."},
+    )
+
+
+class DeletionArgs(ListArgs):
+    kind = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(KINDS, error="Type d'enregistrement inconnu."),
+        error_messages={"required": "Précisez le type d'enregistrement (kind)."},
+        metadata={"description": "needs, companies, candidates, leads…"},
+    )
+
+
+class RouteSchema(ma.Schema):
+    """Where a need goes: to an operator (shared-time work it covers) or re-oriented to a
+    partner, with the reasons in French (interchange v1, « route »)."""
+
+    need = ma.fields.String(required=True)
+    decision = ma.fields.String(required=True, metadata={"enum": ["operator", "reorientation"]})
+    operator = ma.fields.String(metadata={"description": "ref de l'opérateur"})
+    partner = ma.fields.String(metadata={"description": "ref du partenaire"})
+    reasons = _strings(required=True)
+
+
+class BundleSchema(ma.Schema):
+    needs = _strings(required=True, metadata={"description": "refs des besoins"})
+    hours = _number()
+    days = _strings(required=True)
+    candidates = _strings(required=True, metadata={"description": "refs des candidats"})
+    score = ma.fields.Integer(metadata={"minimum": 0, "maximum": 100})
+    reasons = _strings()
+
+
+class PoolsSchema(ma.Schema):
+    """Bundles of open part-time needs one person could hold together, best first
+    (interchange v1, « pool »)."""
+
+    bundles = ma.fields.List(ma.fields.Nested(BundleSchema), required=True)
+
+
+class CountsSchema(ma.Schema):
+    created = ma.fields.Integer(required=True)
+    updated = ma.fields.Integer(required=True)
+    unchanged = ma.fields.Integer(required=True)
+
+
+class ImportReportSchema(ma.Schema):
+    """What an import did, per collection (a second import of the same document changes
+    nothing: everything unchanged)."""
+
+    counts = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Nested(CountsSchema), required=True
+    )
+
+
+def _collection(**kwargs):
+    return ma.fields.List(ma.fields.Dict(), **kwargs)
+
+
+class DocumentSchema(ma.Schema):
+    """An interchange document (``/work/shared/spec`` interchange v1 and v1.1)."""
+
+    format = ma.fields.String(
+        required=True, metadata={"enum": ["connectences/v1", "connectences/v1.1"]}
+    )
+    operators = _collection()
+    partners = _collection()
+    companies = _collection()
+    candidates = _collection()
+    needs = _collection()
+
+
+class NeedStatusArgs(ma.Schema):
+    """A move of a need's state, as an animateur makes it on the need's page."""
+
+    status = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=20, error="État inconnu."),
+        metadata={"description": "l'état visé (en_recherche, abandonne…)"},
+    )
+    reason_code = ma.fields.String(
+        validate=ma.validate.Length(max=40, error="Motif inconnu."),
+        metadata={"description": "pour un abandon : le motif, de la liste fermée"},
+    )
+    reason_text = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
+    )
+
+
+class ProposalArgs(ma.Schema):
+    """A need proposed to an operator, as on the need's page."""
+
+    operator = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=100, error="Opérateur inconnu."),
+        metadata={"description": "ref de l'opérateur"},
+    )
+    candidates = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=100, error="Candidat inconnu.")),
+        load_default=list,
+        validate=ma.validate.Length(max=50, error="50 candidats au plus."),
+        metadata={"description": "refs des candidats proposés"},
+    )
+    note = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
+    )
+
+
+LEAD_ACTIONS = ("accept", "start_contacting", "refuse", "hand_back", "close_without_outcome")
+
+
+class LeadActionArgs(ma.Schema):
+    """An operator's answer to a lead, as in its inbox."""
+
+    action = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(LEAD_ACTIONS, error="Action inconnue."),
+        metadata={"enum": list(LEAD_ACTIONS)},
+    )
+    reason_code = ma.fields.String(
+        validate=ma.validate.Length(max=40, error="Motif inconnu."),
+        metadata={"description": "pour un refus : le motif, de la liste fermée"},
+    )
+    reason_text = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
+    )
+
+
+def _text(max_length: int, **kwargs):
+    return ma.fields.String(
+        validate=ma.validate.Length(max=max_length, error=f"{max_length} caractères au plus."),
+        **kwargs,
+    )
+
+
+class QualificationArgs(ma.Schema):
+    """A need completed and qualified as on its « Qualifier » page: the interchange fields,
+    its ROME code, whether it is shared-time work, the animateur's notes. The page's rules
+    check them (``needs.form_rules``)."""
+
+    title = _text(200, required=True)
+    skills = ma.fields.List(_text(200), required=True, validate=ma.validate.Length(max=50))
+    level = _text(40, required=True)
+    hours_per_week = ma.fields.Float(
+        required=True, error_messages={"invalid": "Écrivez un nombre d'heures."}
+    )
+    days = ma.fields.List(_text(3), required=True, validate=ma.validate.Length(max=7))
+    contract = _text(40, required=True)
+    reason = _text(40, required=True)
+    start = _text(10, required=True, metadata={"format": "date"})
+    duration_months = ma.fields.Float(
+        allow_none=True, error_messages={"invalid": "Écrivez un nombre de mois."}
+    )
+    commune = _text(
+        100, metadata={"description": "code INSEE ou nom (vide : celle de l'entreprise)"}
+    )
+    rome = _text(10, required=True, metadata={"description": "code ROME (ex. M1203)"})
+    shared_time = ma.fields.Boolean(required=True)
+    notes = _text(2000)

@@ -1,0 +1,35 @@
+"""/api/docs: public, Swagger UI served from our own static files, of the version that
+package.json pins, with its licence shipped beside it (the browser test
+tests/browser/test_api_docs.py renders it under the CSP)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "connectences" / "static" / "vendor" / "swagger-ui"
+
+
+def test_the_docs_page_is_public_and_loads_only_our_files(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources
+    assert "/static/js/api-docs.js" in sources
+    assert all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+    assert "<script>" not in html  # no inline script: the CSP would block it
+    assert 'data-spec="/api/v1/openapi.json"' in html
+    for url in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/js/api-docs.js"):
+        with client.get(url) as asset:
+            assert asset.status_code == 200
+
+
+def test_the_shipped_swagger_ui_is_the_pinned_one_with_its_licence():
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["swagger-ui-dist"]
+    assert (VENDOR / "VERSION").read_text().strip() == pinned
+    assert "Apache License" in (VENDOR / "LICENSE").read_text()
+    assert "swagger-ui-dist" in (ROOT / "README.md").read_text()

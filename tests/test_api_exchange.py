@@ -1,0 +1,123 @@
+"""``/api/v1``: a need's route, the pools of open needs, and the interchange document
+in (all or nothing, idempotent) and out, with the rules of ``flask exchange``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from connectences.exchange.exporter import export_document
+from connectences.extensions import db
+from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.routing import route_need
+from connectences.models import Company, Need
+from tests import factories
+from tests.helpers import audit_entries
+from tests.test_api_v1 import _problem, bearer, token_for
+
+
+@pytest.fixture
+def tokens(auth):
+    return {
+        role: token_for(auth.create(role)) for role in ("admin", "animateur", "company", "operator")
+    }
+
+
+def _post(client, token, body, content_type="application/json"):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.post(
+        "/api/v1/exchange", data=data, content_type=content_type, headers=bearer(token)
+    )
+
+
+def _document():
+    return factories.document(
+        operators=[factories.operator(ref="ge-1")],
+        partners=[factories.partner(ref="ft-1")],
+        companies=[factories.company(ref="ent-1"), factories.company(ref="ent-2")],
+        candidates=[factories.candidate(ref="cv-1")],
+        needs=[
+            factories.need(ref="b-1", company="ent-1", days=["tue"]),
+            factories.need(ref="b-2", company="ent-2", days=["thu"]),
+        ],
+    )
+
+
+def test_an_import_creates_then_changes_nothing_the_second_time(client, tokens):
+    document = _document()
+    first = _post(client, tokens["animateur"], document)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    counts = first.get_json()["counts"]
+    assert counts["companies"] == {"created": 2, "updated": 0, "unchanged": 0}
+    assert counts["needs"]["created"] == 2
+    again = _post(client, tokens["animateur"], document).get_json()["counts"]
+    assert all(c["created"] == c["updated"] == 0 for c in again.values())
+    assert again["needs"]["unchanged"] == 2
+    # The first import is audited with its author; the idempotent one changed nothing.
+    entries = audit_entries("exchange.import")
+    assert len(entries) == 1 and entries[0].actor_id is not None
+
+
+def test_a_refused_document_stores_nothing_and_points_at_each_error(client, tokens):
+    document = _document()
+    document["needs"][1]["hours_per_week"] = 99
+    del document["companies"][0]["siret"]
+    response = _post(client, tokens["admin"], document)
+    body = _problem(response, 422)
+    assert sorted(e["pointer"] for e in body["errors"]) == [
+        "/companies/0/siret",
+        "/needs/1/hours_per_week",
+    ]
+    assert all(e["detail"] for e in body["errors"])
+    assert "rien n'a été enregistré" in body["detail"]
+    assert db.session.scalars(select(Company.ref).where(Company.ref.like("ent-%"))).all() == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"{pas du json", b"\xff\xfe", b"[" * 100_000, b"[]", b'{"format": "autre"}', b""],
+)
+def test_a_broken_body_is_a_422_problem(client, tokens, data):
+    body = _problem(_post(client, tokens["admin"], data), 422)
+    assert body["errors"] and all("pointer" in e for e in body["errors"])
+
+
+def test_import_and_export_are_for_the_staff(client, tokens):
+    for role in ("company", "operator"):
+        _problem(_post(client, tokens[role], _document()), 403)
+        _problem(client.get("/api/v1/exchange", headers=bearer(tokens[role])), 403)
+    assert db.session.scalars(select(Company.ref).where(Company.ref.like("ent-%"))).all() == []
+
+
+def test_the_export_is_the_exchange_export_and_is_audited(client, tokens):
+    factories.load(_document())
+    response = client.get("/api/v1/exchange", headers=bearer(tokens["admin"]))
+    assert response.status_code == 200
+    assert response.get_json() == export_document(db.session)
+    assert [e.details["needs"] for e in audit_entries("exchange.export")] == [2]
+    # What comes out goes back in unchanged.
+    again = _post(client, tokens["admin"], response.get_data()).get_json()["counts"]
+    exported = response.get_json()
+    assert {name: c["unchanged"] for name, c in again.items()} == {
+        name: len(exported[name]) for name in again
+    }
+    assert sum(c["created"] + c["updated"] for c in again.values()) == 0
+
+
+def test_a_need_route_is_the_routing_rule(client, tokens):
+    factories.load(_document())
+    body = client.get("/api/v1/needs/b-1/route", headers=bearer(tokens["animateur"])).get_json()
+    assert body == route_need("b-1") and body["decision"] == "operator" and body["reasons"]
+    _problem(client.get("/api/v1/needs/b-1/route", headers=bearer(tokens["company"])), 403)
+    _problem(client.get("/api/v1/needs/nul/route", headers=bearer(tokens["admin"])), 404)
+
+
+def test_pools_bundle_the_open_needs(client, tokens):
+    factories.load(_document())
+    body = client.get("/api/v1/pools", headers=bearer(tokens["animateur"])).get_json()
+    assert body == pool_open_needs(details=True)
+    assert [b["needs"] for b in body["bundles"]] == [["b-1", "b-2"]]
+    assert db.session.scalar(select(func.count()).select_from(Need)) == 2
+    _problem(client.get("/api/v1/pools", headers=bearer(tokens["operator"])), 403)

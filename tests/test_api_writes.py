@@ -1,0 +1,245 @@
+"""API writes: ``If-Match`` (428 without it, 412 when stale), through the web forms'
+domain functions, audited, and counted by the contact-pressure guard when they reach a
+company."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
+from connectences.prospection.pressure import contact_pressure
+from tests import factories
+from tests.helpers import audit_entries, by_ref, count
+from tests.test_api_v1 import _problem, bearer, token_for
+
+
+@pytest.fixture
+def world(auth):
+    operator_user = auth.create("operator")
+    factories.load(
+        factories.document(
+            operators=[factories.operator(ref="autre-ge")],
+            companies=[factories.company(ref="c1", name="Cabane Dubern")],
+            needs=[factories.need(ref="n1", company="c1"), factories.need(ref="n2", company="c1")],
+            candidates=[factories.candidate(ref="cv-1")],
+        )
+    )
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
+    db.session.commit()
+    return {
+        "tokens": {
+            "animateur": token_for(auth.create("animateur")),
+            "operator": token_for(operator_user),
+            "other_operator": token_for(auth.create("operator", org_ref="autre-ge")),
+            "company": token_for(auth.create("company")),
+        },
+        "operator": db.session.get(Operator, operator_user.operator_id).ref,
+    }
+
+
+def _etag(client, token, url):
+    response = client.get(url, headers=bearer(token))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.headers["ETag"]
+
+
+def _post(client, token, url, body, etag=None):
+    headers = bearer(token) | ({"If-Match": etag} if etag else {})
+    return client.post(url, json=body, headers=headers)
+
+
+MOVE = {"status": "en_recherche"}
+
+
+def test_a_write_without_if_match_is_428_and_changes_nothing(client, world):
+    response = _post(client, world["tokens"]["animateur"], "/api/v1/needs/n1/status", MOVE)
+    assert "If-Match" in _problem(response, 428)["detail"]
+    assert by_ref(Need, "n1").status == "qualifie"
+
+
+def test_a_stale_etag_is_412_and_changes_nothing(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    need = by_ref(Need, "n1")
+    need.title = "Changé entre-temps"
+    db.session.commit()
+    _problem(_post(client, token, "/api/v1/needs/n1/status", MOVE, etag), 412)
+    assert by_ref(Need, "n1").status == "qualifie"
+    assert audit_entries("api.need_status") == []
+
+
+def test_a_fresh_etag_moves_the_need_through_its_workflow_and_is_audited(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    response = _post(client, token, "/api/v1/needs/n1/status", MOVE, etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "en_recherche"
+    assert response.headers["ETag"] not in (etag, None)
+    assert response.headers["ETag"] == _etag(client, token, "/api/v1/needs/n1")
+    need = by_ref(Need, "n1")
+    last = db.session.scalars(
+        select(Transition)
+        .where(Transition.entity == "need", Transition.entity_id == need.id)
+        .order_by(Transition.id.desc())
+    ).first()
+    assert (last.from_state, last.to_state, last.actor_id) == (
+        "qualifie",
+        "en_recherche",
+        audit_entries("api.need_status")[0].actor_id,
+    )
+    # The same ETag again: the need changed, the second write is refused.
+    _problem(_post(client, token, "/api/v1/needs/n1/status", MOVE, etag), 412)
+
+
+def test_a_move_the_workflow_refuses_is_a_422_problem(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = _problem(
+        _post(client, token, "/api/v1/needs/n1/status", {"status": "pourvu"}, etag), 422
+    )
+    assert "Impossible" in body["detail"] or "pas possible" in body["detail"]
+    assert by_ref(Need, "n1").status == "qualifie"
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [({}, "/json/status"), ({"status": "x", "couleur": "bleu"}, "/json/couleur")],
+)
+def test_a_bad_body_is_a_422_with_pointers(client, world, body, pointer):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/status", body, etag), 422)
+    assert [e["pointer"] for e in problem["errors"]] == [pointer]
+
+
+def test_proposing_a_need_reaches_the_company_and_counts_as_a_contact(client, world):
+    token = world["tokens"]["animateur"]
+    company = by_ref(Company, "c1")
+    before = contact_pressure(db.session, company, on=local_today()).contacts_this_month
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = {"operator": world["operator"], "candidates": ["cv-1"], "note": "Urgent"}
+    response = _post(client, token, "/api/v1/needs/n1/leads", body, etag)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    lead = response.get_json()
+    assert lead["needs"] == ["n1"] and [c["candidate"] for c in lead["candidates"]] == ["cv-1"]
+    assert by_ref(Need, "n1").status == "propose"
+    after = contact_pressure(db.session, by_ref(Company, "c1"), on=local_today())
+    assert after.contacts_this_month == before + 1
+    assert count(OutboxMessage) == 1  # the operator's mail, as from the need page
+    assert [e.details["operator"] for e in audit_entries("api.need_proposal")] == [
+        world["operator"]
+    ]
+
+
+def test_the_pressure_guard_refuses_a_proposal_to_a_company_that_said_no(client, world):
+    by_ref(Company, "c1").do_not_solicit = True
+    db.session.commit()
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = _problem(
+        _post(client, token, "/api/v1/needs/n1/leads", {"operator": world["operator"]}, etag), 422
+    )
+    assert "Cabane Dubern" in body["detail"]
+    assert count(Lead) == 0 and by_ref(Need, "n1").status == "qualifie"
+
+
+def _sent_lead(client, world) -> str:
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n2")
+    response = _post(client, token, "/api/v1/needs/n2/leads", {"operator": world["operator"]}, etag)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["ref"]
+
+
+def test_an_operator_answers_its_lead_as_in_its_inbox(client, world):
+    ref = _sent_lead(client, world)
+    token = world["tokens"]["operator"]
+    url = f"/api/v1/leads/{ref}"
+    etag = _etag(client, token, url)
+    response = _post(client, token, f"{url}/answer", {"action": "accept"}, etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "accepte"
+    assert [e.details["action"] for e in audit_entries("api.lead_answer")] == ["accept"]
+
+
+def test_a_refusal_needs_its_reason(client, world):
+    ref = _sent_lead(client, world)
+    token = world["tokens"]["operator"]
+    etag = _etag(client, token, f"/api/v1/leads/{ref}")
+    _problem(_post(client, token, f"/api/v1/leads/{ref}/answer", {"action": "refuse"}, etag), 422)
+    assert db.session.get(Lead, int(ref)).status == "envoye"
+
+
+def test_another_operator_or_the_staff_cannot_answer(client, world):
+    ref = _sent_lead(client, world)
+    etag = _etag(client, world["tokens"]["operator"], f"/api/v1/leads/{ref}")
+    url = f"/api/v1/leads/{ref}/answer"
+    _problem(_post(client, world["tokens"]["other_operator"], url, {"action": "accept"}, etag), 404)
+    _problem(_post(client, world["tokens"]["animateur"], url, {"action": "accept"}, etag), 403)
+    _problem(_post(client, world["tokens"]["company"], "/api/v1/needs/n1/status", MOVE, etag), 403)
+    assert db.session.get(Lead, int(ref)).status == "envoye"
+
+
+def test_an_error_inside_a_list_points_at_its_item(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = {"operator": world["operator"], "candidates": ["cv-1", "x" * 101]}
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/leads", body, etag), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/json/candidates/1"]
+
+
+def _qualification(**overrides):
+    values = {
+        "title": "Comptabilité un jour par semaine",
+        "skills": ["comptabilité générale", "paie"],
+        "level": "employe_qualifie",
+        "hours_per_week": 7.5,
+        "days": ["tue"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": "2027-06-01",
+        "rome": "M1203",
+        "shared_time": True,
+        "notes": "Vue au salon",
+    }
+    return {**values, **overrides}
+
+
+def test_qualifying_a_new_need_uses_the_qualify_page_rules(client, world):
+    factories.load(factories.document(needs=[factories.need(ref="n3", company="c1")]))
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n3")
+    response = _post(client, token, "/api/v1/needs/n3/qualification", _qualification(), etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["status"], body["hours_per_week"], body["skills"]) == (
+        "qualifie",
+        7.5,
+        ["comptabilité générale", "paie"],
+    )
+    need = by_ref(Need, "n3")
+    assert (need.shared_time, need.notes, need.title) == (
+        True,
+        "Vue au salon",
+        "Comptabilité un jour par semaine",
+    )
+    assert [e.details["ref"] for e in audit_entries("api.need_qualification")] == ["n3"]
+
+
+def test_a_qualification_the_rules_refuse_points_at_each_field(client, world):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    wrong = _qualification(rome="Z9999", days=["dim"], start="2020-01-01", title=" ")
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/qualification", wrong, etag), 422)
+    assert [e["pointer"] for e in problem["errors"]] == [
+        "/json/days",
+        "/json/rome",
+        "/json/start",
+        "/json/title",
+    ]
+    assert by_ref(Need, "n1").title != " " and audit_entries("api.need_qualification") == []
