@@ -8,15 +8,9 @@ from collections.abc import Iterator
 
 from connectences.clock import LOCAL_TZ
 from connectences.observatory.present import Shown
-from connectences.observatory.tables import HIDDEN_COUNT, HIDDEN_MEASURE, Table
+from connectences.observatory.tables import PROTECTION_NOTE, Table
 from connectences.tabular import to_csv, to_xlsx_sheets
 
-PROTECTION_NOTE = (
-    "Petits nombres protégés : un chiffre qui concerne moins de 5 entreprises ou personnes "
-    f"est remplacé par « {HIDDEN_COUNT} » (« {HIDDEN_MEASURE} » pour des heures, des délais "
-    "ou des parts), ainsi que les chiffres voisins qui permettraient de le retrouver par "
-    "soustraction."
-)
 EXACT_NOTE = "exacts (animateurs et administrateurs)"
 
 
