@@ -454,13 +454,14 @@ def test_the_small_number_guard_sees_a_copy(tmp_path):
     (root / "observatory").mkdir(parents=True)
     (root / "templates" / "diagnosis").mkdir(parents=True)
     (root / "observatory" / "tables.py").write_text('THRESHOLD = 5\nHIDDEN_COUNT = "< 5"\n')
-    (root / "observatory" / "diagnosis.py").write_text(
-        '"""Counts under 5 read "< 5"."""\n'
-        "THRESHOLD = 5\n"
-        'MASKED: str = "masqué"\n'
-        "def shown(count):\n"
-        '    return "< 5" if count < THRESHOLD else count\n'
-    )
+    copy = [
+        '"""Counts under 5 read "< 5"."""',
+        "THRESHOLD = 5",
+        'MASKED: str = "masqué"',
+        "def shown(count):",
+        '    return "< 5" if count < THRESHOLD else count',
+    ]
+    (root / "observatory" / "diagnosis.py").write_text("\n".join(copy) + "\n")
     (root / "templates" / "diagnosis" / "page.html").write_text(
         "{% if value is none %}&lt; 5{% endif %}\n{% if loop.index < 5 %}{% endif %}\n"
     )

@@ -172,18 +172,10 @@ def render_html(report: MonthlyReport, *, for_pdf: bool = False) -> str:
                     charts[table.key] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode(
                         "ascii"
                     )
-    now = datetime.now(LOCAL_TZ)
-    return (
-        _env()
-        .get_template("observatory/report.html")
-        .render(
-            report=report,
-            shown=report.shown,
-            for_pdf=for_pdf,
-            charts=charts,
-            written_at=now,
-            protection_note=PROTECTION_NOTE,
-        )
+    template = _env().get_template("observatory/report.html")
+    context = {"report": report, "shown": report.shown, "for_pdf": for_pdf, "charts": charts}
+    return template.render(
+        context, written_at=datetime.now(LOCAL_TZ), protection_note=PROTECTION_NOTE
     )
 
 
