@@ -1,6 +1,6 @@
 """The diagnosis in the observatory: counts against a hand-counted fixture, small numbers
 hidden from officers (the subtraction case included), each officer kept to their own
-intercommunality, and the analysts' export."""
+intercommunality, the tables downloaded as read, and the analysts' export."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import html
 import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from connectences import territory
 from connectences.extensions import db
-from connectences.models import Diagnosis, User, utcnow
+from connectences.models import Company, Diagnosis, User, utcnow
 from connectences.observatory import diagnosis as observatory
+from connectences.observatory.tables import protect
 from connectences.prospection import diagnosis as questionnaire
 from tests.factories import COBAN, COBAS, VAL_DE_L_EYRE
 from tests.helpers import audit_entries, make_company, page_text
@@ -77,8 +77,13 @@ def _fixture():
 
 
 def _table(figures, key: str, siren: str) -> dict[str, object]:
-    table = next(t for t in figures.tables if t.key == key)
-    return {row.label: row.counts[siren] for row in table.rows}
+    """label -> count of ``siren``'s column (None when hidden from this reader)."""
+    table = figures.table(key)
+    column = [s for s, _name in figures.epcis].index(siren)
+    return {
+        row.label: None if row.cells[column].hidden else row.cells[column].value
+        for row in table.rows
+    }
 
 
 def test_counts_match_the_hand_counted_fixture():
@@ -123,42 +128,74 @@ def test_counts_match_the_hand_counted_fixture():
     assert _table(alone, "difficulte", COBAN) == _table(seen, "difficulte", COBAN)
 
 
+def test_each_cell_names_the_companies_behind_it_and_what_adds_up():
+    """The protection reads these: whom a count describes, and which counts sum to which."""
+    _fixture()
+    companies = db.session.scalars(select(Company).order_by(Company.id)).all()
+    c1, c2, c3, c4, c5, c6, c7 = (f"c{c.id}" for c in companies[:7])
+    d1, d2 = (f"c{c.id}" for c in companies[9:11])
+    seen = observatory.diagnosis_figures(db.session)
+    shared = seen.table("temps_partage")
+    assert shared.columns == ("Réponse", "COBAS", "COBAN", "CC du Val de l'Eyre", "Ensemble")
+    oui = shared.rows[0]
+    assert [set(cell.members) for cell in oui.cells] == [
+        {c1, c2, c4, c5, c7},
+        {d1},
+        set(),
+        {c1, c2, c4, c5, c7, d1},
+    ]
+    # Single answer: the rows add up, in every column, to the companies that answered.
+    assert shared.total.label == "Entreprises ayant répondu"
+    assert [cell.value for cell in shared.total.cells] == [7, 2, 0, 9]
+    assert shared.additive == (0, 1, 2, 3) and shared.parts == {3: (0, 1, 2)}
+    # Several answers: no total to subtract from, but the "Ensemble" column still sums.
+    causes = seen.table("cause")
+    assert causes.total is None and causes.additive == () and causes.parts == {3: (0, 1, 2)}
+    assert set(causes.rows[0].cells[0].members) == {c1, c2, c3, c4, c5, c7}
+    assert set(causes.rows[0].cells[1].members) == {d1}
+    # A company counts once in a row, whatever it ticked: c2 cited two skills, once each.
+    skills = {row.label: row.cells[0].members for row in seen.table("competence").rows}
+    assert skills["Personnel de cuisine"] == {c2, c3}
+    assert d2 in seen.table("difficulte").rows[1].cells[1].members
+    # One intercommunality: one column, nothing beside it to subtract from.
+    alone = observatory.diagnosis_figures(db.session, COBAS).table("temps_partage")
+    assert alone.columns == ("Réponse", "COBAS") and alone.parts == {}
+    assert alone.additive == (0,)
+
+
 def test_officers_read_small_counts_as_less_than_five_and_cannot_subtract():
     _fixture()
-    seen = observatory.protect(observatory.diagnosis_figures(db.session))
-    assert seen.respondents == {COBAS: 7, COBAN: None, VAL_DE_L_EYRE: None}
-    assert set(_table(seen, "difficulte", COBAS).values()) == {None}
+    seen = observatory.figures_for(db.session, COBAS, exact=False)
+    assert seen.respondents == {COBAS: 7}
+    assert _table(seen, "difficulte", COBAS) == dict.fromkeys(questionnaire.DIFFICULTIES.values())
     # Subtraction: 7 answered, "Oui" 5: 7 - 5 would give the two others away, so "Oui"
-    # is masked too (and not shown as "< 5", which would be false).
+    # is hidden too, and the 7 stays.
     assert _table(seen, "temps_partage", COBAS) == {
-        "Oui": observatory.MASKED,
+        "Oui": None,
         "Peut-être, je voudrais en savoir plus": None,
         "Non": None,
     }
+    assert seen.table("temps_partage").total.cells[0].text == "7"
     causes = _table(seen, "cause", COBAS)
     assert causes["Pas ou trop peu de candidats"] == 6  # several answers: no total to subtract
     assert causes["Pas de logement près du travail"] is None
+    assert causes["Salaire jugé insuffisant"] == 0  # describes nobody
     assert (
         _table(seen, "contrainte", COBAS)["Transports en commun absents ou inadaptés aux horaires"]
         == 5
     )
     assert all(v is None for v in _table(seen, "competence", COBAS).values())
-    assert all(v is None for v in _table(seen, "cause", COBAN).values())
-
-
-@pytest.mark.parametrize(
-    ("counts", "total", "hidden"),
-    [
-        ([6, 4, 0], 10, {0, 1, 2}),  # 4 + 0 hidden: 10 - 6 would give 4; 6 goes too
-        ([8, 3, 2], 13, {1, 2}),  # the hidden rows hold 5: nothing to learn
-        ([10, 0, 0], 10, {1, 2}),  # the hidden rows hold nobody
-        ([7, 6, 1], 14, {1, 2}),  # the smaller of the rows shown goes with the 1
-        ([3, 1], 4, {0, 1}),  # fewer than 5 answered: everything hidden
-        ([9, 8], 17, set()),
-    ],
-)
-def test_hidden_cells_never_leave_a_small_remainder(counts, total, hidden):
-    assert observatory.hidden_cells(counts, total) == hidden
+    coban = observatory.figures_for(db.session, COBAN, exact=False)
+    assert coban.respondents == {COBAN: None}
+    assert [v for v in _table(coban, "cause", COBAN).values() if v != 0] == [None, None]
+    # Side by side, the "Ensemble" column is a sum too: COBAN's single company short of
+    # candidates hidden, the COBAS's 6 goes with it, or 7 - 6 would give it away.
+    both = observatory.diagnosis_figures(db.session)
+    protected = protect(both.table("cause"))
+    assert protected.rows[0].label == "Pas ou trop peu de candidats"
+    assert [cell.text for cell in protected.rows[0].cells] == ["< 5", "< 5", "0", "7"]
+    # The staff read every figure exact.
+    assert observatory.figures_for(db.session, COBAS, exact=True).respondents == {COBAS: 7}
 
 
 def _cells(response, key: str) -> dict[str, list[str]]:
@@ -181,9 +218,10 @@ def test_an_officer_sees_only_their_intercommunality_protected(client, auth):
     assert page.status_code == 200
     text = page_text(page)
     assert _cells(page, "temps_partage") == {
-        "Oui": ["masqué"],
+        "Oui": ["< 5"],
         "Peut-être, je voudrais en savoir plus": ["< 5"],
         "Non": ["< 5"],
+        "Entreprises ayant répondu": ["7"],
     }
     assert _cells(page, "cause")["Pas ou trop peu de candidats"] == ["6"]
     assert "Ensemble" not in text and "COBAN" not in text
@@ -200,10 +238,12 @@ def test_an_officer_of_the_coban_reads_only_less_than_five(client, auth):
     _fixture()
     auth.login("territoire", org_ref=COBAN)
     page = client.get("/observatoire/diagnostic")
+    # Two companies answered: each answer and their total hidden; nobody said "none".
     assert _cells(page, "difficulte") == {
-        "Aucune difficulté": ["< 5"],
+        "Aucune difficulté": ["0"],
         "Quelques difficultés": ["< 5"],
         "De fortes difficultés": ["< 5"],
+        "Entreprises ayant répondu": ["< 5"],
     }
     assert client.get(f"/observatoire/diagnostic?epci={COBAS}").status_code == 403
 
@@ -218,6 +258,35 @@ def test_animateurs_read_exact_counts_side_by_side(client, auth):
     assert _cells(page, "difficulte")["Quelques difficultés"] == ["2", "1", "0", "3"]
     one = client.get(f"/observatoire/diagnostic?epci={COBAN}")
     assert _cells(one, "cause")["Salaire jugé insuffisant"] == ["1"]
+
+
+def test_the_tables_download_as_the_reader_sees_them(client, auth):
+    _fixture()
+    auth.login("territoire")  # of the COBAS
+    response = client.get("/observatoire/diagnostic/tableaux/temps_partage.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows == [
+        ["Réponse", "COBAS"],
+        ["Oui", "< 5"],
+        ["Peut-être, je voudrais en savoir plus", "< 5"],
+        ["Non", "< 5"],
+        ["Entreprises ayant répondu", "7"],
+    ]
+    workbook = load_workbook(io.BytesIO(client.get("/observatoire/diagnostic/tableaux.xlsx").data))
+    assert "Petits nombres protégés" in str(workbook["Diagnostic"]["B3"].value)
+    sheet = list(workbook["Difficultés de recrutement"].iter_rows(values_only=True))
+    assert sheet[1:4] == [("Aucune difficulté", "< 5"), ("Quelques difficultés", "< 5"),
+                          ("De fortes difficultés", "< 5")]  # fmt: skip
+    # Another intercommunality's tables are refused, as its page is.
+    for path in ("tableaux.xlsx", "tableaux/cause.csv"):
+        assert client.get(f"/observatoire/diagnostic/{path}?epci={COBAN}").status_code == 403
+    assert client.get("/observatoire/diagnostic/tableaux/inconnu.csv").status_code == 404
+    auth.logout()
+    auth.login("animateur")
+    rows = client.get("/observatoire/diagnostic/tableaux/temps_partage.csv")
+    rows = list(csv.reader(io.StringIO(rows.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows[1] == ["Oui", "5", "1", "0", "6"]
 
 
 def test_the_export_has_one_row_per_questionnaire_and_no_person(client, auth):

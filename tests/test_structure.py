@@ -387,6 +387,94 @@ def test_the_function_import_guard_sees_nested_functions(tmp_path):
     }
 
 
+# The protection of small numbers (its threshold, its marks) has one owner.
+PROTECTION_OWNER = PACKAGE / "observatory" / "tables.py"
+SMALL_NUMBER_NAME = re.compile(r"THRESHOLD|SMALL_NUMBER|MASKED|HIDDEN")
+# Thresholds of something else than a count of people or companies: (module, name).
+OTHER_THRESHOLDS = {
+    ("connectences/cvtheque/duplicates.py", "NAME_THRESHOLD"),  # a name-likeness score /100
+}
+# "< 5" as a reader sees it, in Python text or escaped in a template.
+HIDDEN_MARK = re.compile(r"(?:<|&lt;)[ \u00a0\u202f]\d")
+TEMPLATE_MARK = re.compile(r"&lt;[ \u00a0\u202f]?\d|&lt;&nbsp;\d")
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, kinds)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def small_number_rules(root: Path = PACKAGE, owner: Path = PROTECTION_OWNER) -> list:
+    """Module-level names of a small-number threshold or mark, and "< 5" marks written
+    outside ``owner`` (docstrings aside: they may say what the owner does)."""
+    found = []
+    for path, tree in _modules(root):
+        if path == owner:
+            continue
+        module = str(path.relative_to(root.parent))
+        for node in tree.body:
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            for target in targets:
+                if (
+                    isinstance(target, ast.Name)
+                    and SMALL_NUMBER_NAME.search(target.id)
+                    and (module, target.id) not in OTHER_THRESHOLDS
+                ):
+                    found.append(f"{_where(path, root, node)} {target.id}")
+        docstrings = _docstrings(tree)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and HIDDEN_MARK.search(node.value)
+            ):
+                found.append(f"{_where(path, root, node)} {node.value[:40]!r}")
+    for path in sorted((root / "templates").rglob("*.html")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if TEMPLATE_MARK.search(line):
+                found.append(f"{path.relative_to(root.parent)}:{number} {line.strip()[:40]!r}")
+    return found
+
+
+def test_small_numbers_have_one_rule():
+    """Only ``observatory/tables.py`` says what a small number is and how it reads."""
+    assert small_number_rules() == []
+
+
+def test_the_small_number_guard_sees_a_copy(tmp_path):
+    root = tmp_path / "connectences"
+    (root / "observatory").mkdir(parents=True)
+    (root / "templates" / "diagnosis").mkdir(parents=True)
+    (root / "observatory" / "tables.py").write_text('THRESHOLD = 5\nHIDDEN_COUNT = "< 5"\n')
+    copy = [
+        '"""Counts under 5 read "< 5"."""',
+        "THRESHOLD = 5",
+        'MASKED: str = "masqué"',
+        "def shown(count):",
+        '    return "< 5" if count < THRESHOLD else count',
+    ]
+    (root / "observatory" / "diagnosis.py").write_text("\n".join(copy) + "\n")
+    (root / "templates" / "diagnosis" / "page.html").write_text(
+        "{% if value is none %}&lt; 5{% endif %}\n{% if loop.index < 5 %}{% endif %}\n"
+    )
+    assert small_number_rules(root, root / "observatory" / "tables.py") == [
+        "connectences/observatory/diagnosis.py:2 THRESHOLD",
+        "connectences/observatory/diagnosis.py:3 MASKED",
+        "connectences/observatory/diagnosis.py:5 '< 5'",
+        "connectences/templates/diagnosis/page.html:1 '{% if value is none %}&lt; 5{% endif %}'",
+    ]
+
+
 def test_accents_are_folded_in_one_place():
     users = [
         str(path.relative_to(PACKAGE.parent))

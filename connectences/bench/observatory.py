@@ -46,6 +46,7 @@ from connectences.observatory import figures
 from connectences.prospection import diagnosis as questionnaire
 from connectences.skills import rome_codes
 from connectences.territory import PAYS_EPCIS
+from connectences.web.access import BLUEPRINT_ROLES
 
 # Page endpoints measured besides the observatory blueprint's, with who reads them.
 DIAGNOSIS_PAGES: list[tuple[str, str, str]] = [
@@ -53,6 +54,7 @@ DIAGNOSIS_PAGES: list[tuple[str, str, str]] = [
     ("diagnosis.observatory", "animateur", "/observatoire/diagnostic"),
     ("diagnosis.export", "animateur", "/observatoire/diagnostic/export.xlsx"),
     ("diagnosis.export", "animateur", "/observatoire/diagnostic/export.csv"),
+    ("diagnosis.workbook", "territoire", "/observatoire/diagnostic/tableaux.xlsx"),
 ]
 REPORT_MODULE = "connectences.observatory.report"
 
@@ -188,14 +190,18 @@ def measure_figures(session: Session, repeats: int) -> Iterator[dict]:
 
 def observatory_pages(app) -> list[tuple[str, str, str]]:
     """(endpoint, role, path) of every GET page of the observatory blueprint that takes
-    no argument, read by its officer, then the diagnosis pages."""
+    no argument, read by its officer (by an animateur when the page is the staff's only),
+    then the diagnosis pages."""
     pages = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint.split(".", 1)[0] != "observatory" or "GET" not in rule.methods:
             continue
         if rule.arguments - set(rule.defaults or {}):
             continue
-        pages.append((rule.endpoint, "territoire", rule.rule))
+        view = app.view_functions[rule.endpoint]
+        allowed = getattr(view, "_allowed_roles", None) or BLUEPRINT_ROLES["observatory"]
+        pages.append((rule.endpoint, "territoire" if "territoire" in allowed else "animateur",
+                      rule.rule))  # fmt: skip
     return pages + DIAGNOSIS_PAGES
 
 

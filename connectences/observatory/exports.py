@@ -8,14 +8,10 @@ from collections.abc import Iterator
 
 from connectences.clock import LOCAL_TZ
 from connectences.observatory.present import Shown
-from connectences.observatory.tables import Table
+from connectences.observatory.tables import PROTECTION_NOTE, Table
 from connectences.tabular import to_csv, to_xlsx_sheets
 
-PROTECTION_NOTE = (
-    "Petits nombres protégés : un chiffre qui concerne moins de 5 entreprises ou personnes "
-    "est remplacé par « < 5 » (« secret » pour des heures, des délais ou des parts), ainsi "
-    "que les chiffres voisins qui permettraient de le retrouver par soustraction."
-)
+EXACT_NOTE = "exacts (animateurs et administrateurs)"
 
 
 def table_rows(table: Table) -> Iterator[list]:
@@ -29,6 +25,18 @@ def table_csv(table: Table) -> bytes:
     return to_csv(table.columns, table_rows(table))
 
 
+def tables_workbook(first: str, about: list[list], tables: list[Table], *, exact: bool) -> bytes:
+    """An XLSX workbook: a first sheet ``first`` saying what the figures are (``about``,
+    then whether they are exact or protected), then a sheet per table with its
+    explanation under it."""
+    about = [*about, ["Chiffres", EXACT_NOTE if exact else PROTECTION_NOTE]]
+    sheets = [(first, ["", ""], about)]
+    for table in tables:
+        rows = [*table_rows(table), [], ["Comment ce chiffre est calculé", table.explanation]]
+        sheets.append((table.title, list(table.columns), rows))
+    return to_xlsx_sheets(sheets)
+
+
 def workbook(shown: Shown) -> bytes:
     """Every table of the view as an XLSX workbook: a first sheet saying what the figures
     are, then a sheet per table with its explanation under it."""
@@ -38,13 +46,5 @@ def workbook(shown: Shown) -> bytes:
     about = [
         ["Intercommunalité", seen.name],
         ["Besoins reçus", f"depuis {since}, jusqu'au {until}"],
-        [
-            "Chiffres",
-            "exacts (animateurs et administrateurs)" if shown.exact else PROTECTION_NOTE,
-        ],
     ]
-    sheets = [("Observatoire", ["", ""], about)]
-    for table in shown.tables:
-        rows = [*table_rows(table), [], ["Comment ce chiffre est calculé", table.explanation]]
-        sheets.append((table.title, list(table.columns), rows))
-    return to_xlsx_sheets(sheets)
+    return tables_workbook("Observatoire", about, shown.tables, exact=shown.exact)

@@ -22,7 +22,7 @@ from connectences.clock import LOCAL_TZ
 from connectences.errors import DomainError
 from connectences.observatory.figures import figures_between, month_window
 from connectences.observatory.present import Shown, present
-from connectences.observatory.tables import Cell
+from connectences.observatory.tables import HIDDEN_WORDS, PROTECTION_NOTE, Cell
 from connectences.typography import decimal_fr, month_fr, plural
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -91,7 +91,7 @@ def short_name(name: str) -> str:
 def _amount(cell: Cell, singular: str, plural_form: str) -> str:
     """``12 besoins``, ``1 besoin``, ``moins de 5 besoins`` (a hidden count)."""
     if cell.hidden:
-        return f"moins de 5 {plural_form}"
+        return f"{HIDDEN_WORDS} {plural_form}"
     return plural(int(cell.value or 0), singular, plural_form)
 
 
@@ -131,7 +131,7 @@ def summary(shown: Shown) -> list[str]:
     ):
         cell = outcomes[label]
         if cell.hidden:
-            parts.append(f"moins de 5 {plural_form}")
+            parts.append(f"{HIDDEN_WORDS} {plural_form}")
         elif cell.value:
             parts.append(
                 f"{decimal_fr(cell.value, 0)} {singular if cell.value < 2 else plural_form}"
@@ -172,11 +172,10 @@ def render_html(report: MonthlyReport, *, for_pdf: bool = False) -> str:
                     charts[table.key] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode(
                         "ascii"
                     )
-    now = datetime.now(LOCAL_TZ)
-    return (
-        _env()
-        .get_template("observatory/report.html")
-        .render(report=report, shown=report.shown, for_pdf=for_pdf, charts=charts, written_at=now)
+    template = _env().get_template("observatory/report.html")
+    context = {"report": report, "shown": report.shown, "for_pdf": for_pdf, "charts": charts}
+    return template.render(
+        context, written_at=datetime.now(LOCAL_TZ), protection_note=PROTECTION_NOTE
     )
 
 

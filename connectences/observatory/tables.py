@@ -23,6 +23,15 @@ THRESHOLD = 5
 HIDDEN_COUNT = "< 5"
 # A measure that is not a count (hours, days, a share) describing too few: no value at all.
 HIDDEN_MEASURE = "secret"
+# A hidden count in a sentence ("moins de 5 besoins").
+HIDDEN_WORDS = f"moins de {THRESHOLD}"
+# What an officer is told beside protected figures (page, exports, report).
+PROTECTION_NOTE = (
+    f"Petits nombres protégés : un chiffre qui concerne {HIDDEN_WORDS} entreprises ou "
+    f"personnes est remplacé par « {HIDDEN_COUNT} » (« {HIDDEN_MEASURE} » pour des heures, "
+    "des délais ou des parts), ainsi que les chiffres voisins qui permettraient de le "
+    "retrouver par soustraction."
+)
 
 COUNT = "count"
 HOURS = "hours"

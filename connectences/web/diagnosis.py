@@ -4,8 +4,9 @@ visit; the observatory shows the answers counted by intercommunality; the analys
 export them.
 
 The rules live in ``connectences.prospection.diagnosis`` (questionnaire, link) and
-``connectences.observatory.diagnosis`` (counts, small numbers); these views parse, call
-and render.
+``connectences.observatory.diagnosis`` (counts, protected by the observatory's
+``tables.protect``); the page draws them with the observatory's ``figure`` macro and
+downloads them through ``observatory.exports``; these views parse, call and render.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Visit
 from connectences.observatory import diagnosis as figures
+from connectences.observatory import exports
 from connectences.prospection import companies as directory
 from connectences.prospection import diagnosis as questionnaire
 from connectences.prospection.pressure import ConfirmationRequired, ContactRefused
 from connectences.territory import PAYS_EPCIS
+from connectences.text import slug
 from connectences.urls import external_url
 from connectences.web.access import (
     guard_blueprint,
@@ -33,7 +36,7 @@ from connectences.web.access import (
 )
 from connectences.web.diagnosis_public import checked_answer, render_form
 from connectences.web.directory import contact_not_recorded
-from connectences.web.downloads import send_table
+from connectences.web.downloads import send_body, send_table
 from connectences.web.navigation import add_nav
 
 bp = Blueprint("diagnosis", __name__)
@@ -118,26 +121,61 @@ def fill(ref: str):
 # --- the observatory and the analysts' export --------------------------------------------
 
 
+def _seen():
+    """The diagnosis as the current user reads it, with the intercommunality asked for
+    (None: the three side by side, staff only): exact for the staff; an officer's own
+    intercommunality, protected (another is refused, and logged). None when the officer's
+    account has no intercommunality."""
+    asked = request.args.get("epci", "")
+    if current_user.role in STAFF_ROLES:
+        epci = asked if asked in PAYS_EPCIS else None
+        return figures.figures_for(db.session, epci, exact=True), epci
+    epci = observatory_scope(current_user)
+    if asked and asked != epci:
+        refuse_and_audit("diagnosis_scope_refused", status=403, details={"epci": asked[:20]})
+    if not epci:
+        return None, None
+    return figures.figures_for(db.session, epci, exact=False), epci
+
+
+def _basename(epci: str | None) -> str:
+    return "diagnostic-" + (slug(PAYS_EPCIS.get(epci, epci)) if epci else "pays")
+
+
 @bp.route("/observatoire/diagnostic")
 @role_required("territoire", "animateur", "admin")
 def observatory():
-    asked = request.args.get("epci", "")
-    staff = current_user.role in STAFF_ROLES
-    if staff:
-        epci = asked if asked in PAYS_EPCIS else None
-    else:
-        epci = observatory_scope(current_user)
-        if asked and asked != epci:
-            refuse_and_audit("diagnosis_scope_refused", status=403, details={"epci": asked[:20]})
-    seen = figures.figures_for(db.session, epci, exact=staff) if (staff or epci) else None
+    seen, epci = _seen()
     return render_template(
         "diagnosis/observatory.html",
         seen=seen,
-        staff=staff,
+        staff=current_user.role in STAFF_ROLES,
         epci=epci,
         epcis=PAYS_EPCIS,
-        method=figures.METHOD,
+        protection_note=exports.PROTECTION_NOTE,
     )
+
+
+@bp.route("/observatoire/diagnostic/tableaux.xlsx")
+@role_required("territoire", "animateur", "admin")
+def workbook():
+    """Every table of the page as the reader sees it, a sheet each."""
+    seen, epci = _seen()
+    if seen is None:
+        abort(404)
+    about = [["Intercommunalités", ", ".join(name for _siren, name in seen.epcis)]]
+    body = exports.tables_workbook("Diagnostic", about, seen.tables, exact=seen.exact)
+    return send_body(body, "xlsx", _basename(epci))
+
+
+@bp.route("/observatoire/diagnostic/tableaux/<key>.csv")
+@role_required("territoire", "animateur", "admin")
+def table_csv(key: str):
+    seen, epci = _seen()
+    table = next((t for t in seen.tables if t.key == key), None) if seen else None
+    if table is None:
+        abort(404)
+    return send_body(exports.table_csv(table), "csv", f"{_basename(epci)}-{key}")
 
 
 @bp.route("/observatoire/diagnostic/export.<fmt>")

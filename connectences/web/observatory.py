@@ -75,6 +75,7 @@ def _page(siren: str):
         meanings=figures.STATUS_MEANING,
         statuses=figures.NEED_STATUSES,
         last_month=previous_month(local_today()),
+        protection_note=exports.PROTECTION_NOTE,
     )
 
 

@@ -74,5 +74,8 @@ def test_the_owner_fills_the_questionnaire_on_a_phone(page, live_server):
     open_as(page, live_server, "territoire", PHONE, "/observatoire/diagnostic")
     assert page.get_by_role("heading", name="Difficultés de recrutement").is_visible()
     assert page.get_by_text("< 5").count() >= 1
+    # Drawn as the observatory's dashboard draws its figures: a chart beside each table.
+    assert page.locator("#graphique-difficulte-titre").count() == 1
+    assert page.locator("svg.chart").first.is_visible()
     blocking += check(page, "diagnostic-observatoire-390", "observatoire du diagnostic (390 px)")
     assert not blocking, describe(blocking)
