@@ -115,6 +115,21 @@ BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
         "demandée seulement quand la connexion date de plus de 15 minutes (la batterie vient"
         " de se connecter)",
     ),
+    *(
+        (
+            endpoint,
+            EVERYONE,
+            "écriture de l'API JSON, sans formulaire : corps hostiles dans"
+            " tests/test_hostile_input.py (3c)",
+        )
+        for endpoint in (
+            "api_v1.move_need",
+            "api_v1.qualify_need",
+            "api_v1.propose_need",
+            "api_v1.answer_lead",
+            "api_v1.import_exchange",
+        )
+    ),
     (
         "offline.sync",
         EVERYONE,
@@ -160,6 +175,8 @@ EXTRA_PAGES = (
 # other 4xx to an owner fails, unless BLIND_POSTS says the owner does not reach it).
 OWNER_GET_ERRORS: dict[str, str] = {
     "offline.round_data": "sans commune ni entreprises choisies, la tournée répond 400 en JSON",
+    "api_v1.list_deletions": "sans le paramètre kind, la liste des suppressions répond 422"
+    " (problème JSON)",
 }
 
 # Field names posted where no form of the route was read (a forged request).
@@ -388,6 +405,7 @@ def make_world(app, auth, tmp_path) -> World:
             "content_staff:request_id": callback.id,
             "directory:contact_id": contact.id,
             "diagnosis:ref": "c1",
+            "diagnosis:key": "difficulte",
             "diagnosis_public:token": questionnaire.link_token(secret, diagnosis),
             "visits:visit_id": visit.id,
             "operators:ref": "p1",
@@ -400,6 +418,13 @@ def make_world(app, auth, tmp_path) -> World:
             "admin:user_id": spare.id,
             "admin:token_id": api_token.id,
             "api_v1:ref": "n1",
+            "api_v1.get_companies:ref": "c1",
+            "api_v1.get_candidates:ref": "p1",
+            "api_v1.get_operators:ref": "ge",
+            "api_v1.get_partners:ref": "ft",
+            "api_v1.get_leads:ref": str(lead.id),
+            "api_v1.answer_lead:ref": str(lead.id),
+            "api_v1.get_referrals:ref": str(referral.id),
             "cv_public:token": consent.space_token(p4),
             "cv_public.confirm:token": consent.confirmation_token(p3),
             "need_public.space:token": links.space_token(secret, n1.owner_email),

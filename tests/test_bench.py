@@ -89,6 +89,7 @@ def test_one_bench_group_holds_every_benchmark(app):
         "concurrency",
         "load",
         "matching",
+        "observatory",
         "pages",
         "quality",
         "search",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from urllib.parse import quote, quote_from_bytes
@@ -132,6 +133,49 @@ def test_hostile_values_through_every_parameter_api_and_export(app, auth, tmp_pa
             out.record(category, value, f"admin GET /api/v1/needs/{{ref}}{suffix}", response)
             if response.status_code >= 500:
                 out.failures.append(f"{path}: {response.status_code}")
+    # 3c. The API's writes: malformed bodies, then every value in each text field of a
+    #     plausible body, with and without a current If-Match; never a 500, every refusal
+    #     a problem, and a refused write changes nothing.
+    lead_ref = str(world.params["api_v1.answer_lead:ref"])
+    writes = {
+        "/api/v1/needs/n1/status": {"status": "en_recherche", "reason_code": "", "reason_text": ""},
+        "/api/v1/needs/n1/qualification": {
+            "title": "Comptable", "skills": ["paie"], "level": "bac+2", "hours_per_week": 8,
+            "days": ["mon"], "contract": "cdi", "reason": "surcroit", "start": "2027-01-04",
+            "rome": "M1203", "shared_time": True, "notes": "",
+        },
+        "/api/v1/needs/n1/leads": {"operator": "ge", "candidates": ["p1"], "note": ""},
+        f"/api/v1/leads/{lead_ref}/answer": {"action": "refuse", "reason_code": "", "reason_text": ""},
+        "/api/v1/exchange": {"version": "1.1", "operators": [], "partners": []},
+    }  # fmt: skip
+    malformed = (nested, '{"title": [1, 2,', "[[[[[]]]]]", b'{"title": "\xff\xfe"}', "null")
+    with battery.WriteWatch(db.engine) as watch:
+        for path, plausible in writes.items():
+            etag = api.get(path.rsplit("/", 1)[0]).headers.get("ETag", '"x"')
+            bodies = [(label, body) for label, body in zip(("imbriqué", "invalide", "non-objet",
+                      "utf8-invalide", "null"), malformed, strict=True)]  # fmt: skip
+            texts = [key for key, value in plausible.items() if isinstance(value, str)]
+            for index, (category, value) in enumerate(all_values):
+                text = value if isinstance(value, str) else value.decode("latin-1")
+                bodies.append(
+                    (category, json.dumps({**plausible, texts[index % len(texts)]: text}))
+                )
+            for label, body in bodies:
+                for headers in ({}, {"If-Match": etag}):
+                    response = api.post(
+                        path, data=body, content_type="application/json", headers=headers
+                    )
+                    db.session.rollback()
+                    where = f"admin POST {path} [{label}]"
+                    out.record("api", label, where, response)
+                    if response.status_code >= 500:
+                        out.failures.append(f"{where}: {response.status_code}")
+                    elif response.status_code >= 400:
+                        if response.mimetype != "application/problem+json":
+                            out.failures.append(f"{where}: {response.status_code} not a problem")
+                        out.check_refusal(where, response, watch)
+                    else:
+                        watch.take()  # accepted: what it wrote is its to write
     app.config["MAX_CONTENT_LENGTH"], limit = 64 * 1024, app.config["MAX_CONTENT_LENGTH"]
     try:
         response = staff.post("/animateur/entreprises/nouvelle", data={"name": "x" * 100_000})
@@ -142,7 +186,7 @@ def test_hostile_values_through_every_parameter_api_and_export(app, auth, tmp_pa
 
     # 4. Every export neutralises formulas: first store one in every free-text field the
     #    staff forms show, then read the exports.
-    formulas = iter(hostile.FORMULA * 20)
+    formulas = itertools.cycle(hostile.FORMULA)
     for role, form in post_forms:
         if role in ("animateur", "admin") and form.free:
             data = battery.baseline(form) | {name: next(formulas) for name in form.free}

@@ -21,6 +21,7 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from connectences import sync
@@ -75,7 +76,22 @@ MATCHES_SHOWN = 20
 # operation then admits its own. Matches name candidates: the staff only.
 API_ROLES = tuple(sorted(set().union(*sync.READERS.values())))
 
-bp = Blueprint(
+class JsonParser(FlaskParser):
+    """webargs' parser, but a body nested thousands of levels deep is invalid JSON (400, a
+    problem), not a RecursionError out of ``json.loads`` (a 500)."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("trop de niveaux imbriqués", doc="", pos=0) from exc
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = JsonParser()
+
+
+bp = ApiBlueprint(
     "api_v1",
     __name__,
     url_prefix=PREFIX,

@@ -93,6 +93,8 @@ def site_map() -> list[dict]:
 # Entries that share a menu (by endpoint, not by wording): the animateur's and admin's
 # dozen entries fit on one row at 1,280 px as a few groups.
 NAV_GROUPS: dict[str, str] = {
+    "needs.index": "Besoins",
+    "bundles.index": "Besoins",
     "visits.new": "Prospection",
     "visits.follow_ups": "Prospection",
     "visits.index": "Prospection",
@@ -101,11 +103,14 @@ NAV_GROUPS: dict[str, str] = {
     "library.index": "CVthèque",
     "library_admin.import_form": "CVthèque",
     "library_admin.duplicates": "CVthèque",
-    "content_staff.resources": "Contenus",
-    "content_staff.testimonials": "Contenus",
-    "content_staff.directory_pending": "Contenus",
+    "observatory.choose": "Observatoire",
+    "diagnosis.observatory": "Observatoire",
+    # What the platform tells companies (#15), in one menu.
     "events_staff.index": "Communication",
     "newsletter.index": "Communication",
+    "content_staff.resources": "Communication",
+    "content_staff.testimonials": "Communication",
+    "content_staff.directory_pending": "Communication",
 }
 
 

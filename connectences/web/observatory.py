@@ -69,6 +69,8 @@ def _page(siren: str):
         seen=shown.seen,
         now=computed_at,
         at=at,
+        # The « au » parameter of the page's own links (exports at the same date).
+        at_param=at.isoformat() if at else None,
         at_error=error,
         today=local_today(),
         periods=figures.PERIODS,
