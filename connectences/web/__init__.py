@@ -37,10 +37,12 @@ BLUEPRINTS = (
     "connectences.web.offline",
     "connectences.web.webapp",
     "connectences.web.bundles",
-    "connectences.web.operators",
-    "connectences.web.partners",
+    # Leads and referrals first: their menu entries come before the organisations' own
+    # "Qui fait quoi" entry in the operator's and partner's menus.
     "connectences.web.leads",
     "connectences.web.referrals",
+    "connectences.web.operators",
+    "connectences.web.partners",
     "connectences.web.companies",
     "connectences.web.need_public",
     "connectences.web.candidates",

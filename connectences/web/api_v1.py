@@ -76,6 +76,7 @@ MATCHES_SHOWN = 20
 # operation then admits its own. Matches name candidates: the staff only.
 API_ROLES = tuple(sorted(set().union(*sync.READERS.values())))
 
+
 class JsonParser(FlaskParser):
     """webargs' parser, but a body nested thousands of levels deep is invalid JSON (400, a
     problem), not a RecursionError out of ``json.loads`` (a 500)."""

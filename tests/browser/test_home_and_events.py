@@ -50,13 +50,18 @@ def test_a_phone_visitor_walks_the_home_to_each_action_and_registers_to_an_event
     blocking = []
     page.goto(live_server.url + "/")
     blocking += check(page, "accueil-public-390", "accueil public (390 px)")
+    main = page.locator("#contenu")
     for action in ("Exprimer un besoin", "Être rappelé", "Déposer mon CV"):
-        assert page.get_by_role("link", name=action, exact=True).is_visible(), action
+        assert main.get_by_role("link", name=action, exact=True).is_visible(), action
 
-    page.get_by_role("link", name="Exprimer un besoin", exact=True).click()
+    main.get_by_role("link", name="Exprimer un besoin", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Exprimer un besoin"
     page.go_back()
-    page.get_by_role("link", name="Déposer mon CV", exact=True).click()
+    main.get_by_role("link", name="Être rappelé", exact=True).click()
+    assert page.url.endswith("/etre-rappele")
+    assert page.get_by_role("heading", level=1).is_visible()
+    page.go_back()
+    main.get_by_role("link", name="Déposer mon CV", exact=True).click()
     assert page.url.endswith("/deposer-mon-cv")
     assert page.get_by_role("heading", level=1).is_visible()
     page.go_back()
