@@ -249,7 +249,7 @@ def test_menus_and_footer_lead_to_the_content_pages(client, app, auth):
     assert "Être rappelé" in page_text(client.get("/plan-du-site"))
     auth.login("animateur")
     staff = client.get("/animateur").get_data(as_text=True)
-    assert "<summary>Contenus</summary>" in staff
+    assert "<summary>Communication</summary>" in staff
     for path in ("ressources", "temoignages", "qui-fait-quoi"):
         assert f'href="/animateur/contenus/{path}"' in staff, path
     member = app.test_client()

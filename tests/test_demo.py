@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from stdnum.fr import siret as siret_check
 
 from connectences import vocab
+from connectences.accounts import public_animateurs
 from connectences.demo import build_demo_document, build_demo_visits, demo_accounts, seed_demo
 from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS
 from connectences.exchange import validate
@@ -178,6 +179,10 @@ def test_seeding_links_accounts_and_visits_to_the_demo_records():
     candidate = db.session.get(Candidate, users["candidate"].candidate_id)
     assert candidate.email == users["candidate"].email
     animateur = users["animateur"]
+    # The public home names the demo's animateur with a work phone to call.
+    assert [(u.full_name, u.phone) for u in public_animateurs(db.session)] == [
+        ("Marc Dulucq", animateur.phone)
+    ] and animateur.phone
     assert (
         db.session.scalar(select(func.count(Visit.id)).where(Visit.animateur_id == animateur.id))
         == 100

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences.accounts import create_user
+from connectences.contacts import clean_phone
 from connectences.demo.common import company_ref, load_json
 from connectences.models import User
 
@@ -21,6 +22,7 @@ class DemoAccount:
     password: str
     full_name: str
     org_ref: str | None = None
+    phone: str | None = None  # an animateur's work phone, shown on the public home
 
 
 def demo_accounts(document: dict) -> list[DemoAccount]:
@@ -73,6 +75,8 @@ def seed_accounts(session: Session, accounts: list[DemoAccount]) -> list[str]:
             org_ref=account.org_ref,
             full_name=account.full_name,
         )
+        if account.phone:
+            user.phone = clean_phone(account.phone, foreign=False)
         created.append(user.email)
     session.flush()
     return created
