@@ -27,6 +27,7 @@ from connectences.models import (
 )
 from tests import factories
 from tests.helpers import make_company
+from tests.test_api_records import revalidated
 from tests.test_api_v1 import _problem, bearer, token_for
 
 WEBINAR_LINK = "https://visio.exemple.fr/salle-secrete-4242"
@@ -61,36 +62,14 @@ def _event(**overrides):
 
 
 def _resource(slug: str, **fields) -> Resource:
-    values = {
-        "slug": slug,
-        "title": f"Ressource {slug}",
-        "summary": "Résumé.",
-        "body": "Texte.",
-        "topics": ["recrutement"],
-        "source": "Région Nouvelle-Aquitaine",
-        "valid_until": date(2099, 12, 31),
-        "published": True,
-        **fields,
-    }
-    resource = Resource(**values)
+    resource = factories.resource_row(slug=slug, title=f"Ressource {slug}", **fields)
     db.session.add(resource)
     return resource
 
 
 def _testimonial(need, title: str, **fields) -> Testimonial:
-    values = {
-        "title": title,
-        "company_label": "Boulangerie Durand, Arcachon",
-        "body": "Une comptable deux jours par semaine : tout est à jour.",
-        "company_id": need.company_id,
-        "need_id": need.id,
-        "consent_by": "Marie Durand, gérante",
-        "consent_on": date(2026, 11, 12),
-        "consent_scope": ["site", "lettre"],
-        "published": True,
-        **fields,
-    }
-    testimonial = Testimonial(**values)
+    values = {"company_label": "Boulangerie Durand, Arcachon", "body": "Tout est à jour."}
+    testimonial = factories.testimonial_row(need, title=title, **{**values, **fields})
     db.session.add(testimonial)
     return testimonial
 
@@ -260,17 +239,14 @@ def test_a_testimonial_shows_its_story_only(client, world):
 def test_single_content_records_have_an_etag(client, world, kind):
     headers = bearer(world["tokens"]["company"])
     url = f"/api/v1/{kind}/{world['shown'][kind]}"
-    first = client.get(url, headers=headers)
-    assert first.status_code == 200 and first.headers["ETag"]
-    again = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
-    assert again.status_code == 304 and again.get_data() == b""
+    etag = revalidated(client, url, headers)
     if kind == "events":
         world["webinar"].title = "Webinaire : le temps partagé en une heure"
     else:
         db.session.scalar(select(Resource).where(Resource.slug == "aide-embauche")).title = "Neuf"
     db.session.commit()
-    changed = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
-    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    changed = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
 def _deletions(client, token, kind, since) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -32,7 +32,7 @@ from connectences import create_app
 from connectences.content import directory
 from connectences.events import catalogue
 from connectences.extensions import db
-from connectences.models import Lead, LeadNeed, Need, Operator, Resource, Testimonial, utcnow
+from connectences.models import Lead, LeadNeed, Need, Operator, utcnow
 from tests import factories
 from tests.helpers import by_ref
 from tests.test_api_v1 import bearer, token_for
@@ -110,34 +110,10 @@ def _content(operator_id: int) -> None:
         by=None,
     )
     for slug, published in (("aide", True), ("brouillon", False)):
-        db.session.add(
-            Resource(
-                slug=slug,
-                title=slug,
-                summary="Résumé.",
-                body="Texte.",
-                topics=["recrutement"],
-                source="Région",
-                valid_until=date(2099, 12, 31),
-                published=published,
-            )
-        )
+        db.session.add(factories.resource_row(slug=slug, published=published))
     entry = directory.entry_of(db.session, "operator", operator_id)
     entry.offer, entry.email, entry.published_at = "Du temps partagé.", "ge@exemple.fr", utcnow()
-    need = by_ref(Need, "besoin-a")
-    db.session.add(
-        Testimonial(
-            title="Merci",
-            company_label="Une entreprise",
-            body="Tout va bien.",
-            company_id=need.company_id,
-            need_id=need.id,
-            consent_by="La gérante",
-            consent_on=date(2026, 11, 1),
-            consent_scope=["site"],
-            published=True,
-        )
-    )
+    db.session.add(factories.testimonial_row(by_ref(Need, "besoin-a")))
 
 
 @schema.parametrize()
