@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from connectences import sync_content
 from connectences.accounts.scope import (
     STAFF_ROLES,
     companies_reached,
@@ -35,13 +36,12 @@ from connectences.models import (
     Partner,
     Referral,
     User,
-    utcnow,
 )
+from connectences.tombstones import KINDS, record_deletion
+
+__all__ = ["KINDS", "record_deletion"]  # the tombstones, for the domain modules that delete
 
 SyncKey = tuple[datetime, int]
-
-# The kinds of record a tombstone names: the API's collections.
-KINDS = ("companies", "candidates", "operators", "partners", "needs", "leads", "referrals")
 
 
 def changed(
@@ -70,32 +70,6 @@ def changed(
     return page, (getattr(last, column.key), getattr(last, id_column.key))
 
 
-def record_deletion(
-    session: Session,
-    kind: str,
-    ref: str,
-    *,
-    company_id: int | None = None,
-    operator_id: int | None = None,
-    partner_id: int | None = None,
-    now: datetime | None = None,
-) -> Deletion:
-    """Leave the tombstone of a record deleted in this transaction (the caller commits
-    both together): ``kind`` is its collection, the ids say whose tokens reached it."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind of record: {kind}")
-    tombstone = Deletion(
-        kind=kind,
-        ref=ref,
-        deleted_at=now or utcnow(),
-        company_id=company_id,
-        operator_id=operator_id,
-        partner_id=partner_id,
-    )
-    session.add(tombstone)
-    return tombstone
-
-
 # --------------------------------------------------------------------------- scopes
 
 # Who reads each kind of record through the API: as on the web, the staff everything, an
@@ -110,6 +84,8 @@ READERS: dict[str, frozenset[str]] = {
     "leads": STAFF_ROLES | {"operator"},
     "partners": STAFF_ROLES | {"partner"},
     "referrals": STAFF_ROLES | {"partner"},
+    # Public content: whoever holds a token (what the public pages show, and no more).
+    **dict.fromkeys(sync_content.KINDS, STAFF_ROLES | {"company", "operator", "partner"}),
 }
 # The organisation that owns each kind of record: (role, model column, tombstone column).
 _OWNERS: dict[str, tuple[str, Any, Any]] = {
@@ -128,9 +104,10 @@ MODELS: dict[str, Any] = {
     "leads": Lead,
     "partners": Partner,
     "referrals": Referral,
+    **sync_content.MODELS,
 }
 # Kinds named by their id (they have no ref of their own): the id, written as a string.
-BY_ID = frozenset({"leads", "referrals"})
+BY_ID = frozenset({"leads", "referrals", "events", "directory", "testimonials"})
 
 
 def _reached(kind: str, user: User | None) -> frozenset[int] | None:
@@ -145,6 +122,8 @@ def _reached(kind: str, user: User | None) -> frozenset[int] | None:
 
 def records_query(kind: str, user: User | None) -> Select:
     """The ``kind`` records ``user`` reaches (candidates: the shareable ones only)."""
+    if kind in sync_content.KINDS:
+        return sync_content.records_query(kind, user, READERS[kind])
     model = MODELS[kind]
     query = select(model)
     if kind == "candidates":
@@ -174,13 +153,17 @@ def record_by_ref(session: Session, kind: str, user: User | None, ref: str) -> A
             return None
         condition = model.id == int(ref)
     else:
-        condition = model.ref == ref
+        column = sync_content.REF_COLUMNS.get(kind)
+        condition = (model.ref if column is None else column) == ref
     return session.scalar(records_query(kind, user).where(condition))
 
 
 def deletions_reached(kind: str, user: User | None) -> Select:
     """The tombstones of ``kind`` records that ``user`` would have reached."""
     query = select(Deletion).where(Deletion.kind == kind)
+    gone = sync_content.hidden_to_public(kind, user)
+    if gone is not None:
+        query = query.where(gone)
     reached = _reached(kind, user)
     if reached is not None:
         column = _OWNERS[kind][2] if kind in _OWNERS else Deletion.id
@@ -230,10 +213,12 @@ def _number(value: float | None) -> float | int | None:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def as_record(kind: str, row: Any) -> dict[str, Any]:
-    """A row as the API shows it: the interchange v1 fields (leads and referrals: their
-    own), with its last change."""
-    if kind == "leads":
+def as_record(kind: str, row: Any, user: User | None = None) -> dict[str, Any]:
+    """A row as the API shows it (to ``user``): the interchange v1 fields (leads,
+    referrals and the public content: their own), with its last change."""
+    if kind in sync_content.KINDS:
+        body = sync_content.as_record(kind, row, user)
+    elif kind == "leads":
         body = _lead(row)
     elif kind == "referrals":
         body = _referral(row)

@@ -16,7 +16,7 @@ from typing import Any
 
 from connectences.exchange import ImportResult, import_document_and_commit
 from connectences.matching.data import CandidateData, NeedData
-from connectences.models import Company, Need
+from connectences.models import Company, Need, Resource, Testimonial
 
 # Territory of the Pays Bassin d'Arcachon - Val de l'Eyre.
 ARCACHON = "33009"
@@ -240,3 +240,35 @@ def need_row(company: Company, **overrides: Any) -> Need:
         "start": date(2027, 2, 1),
     }
     return Need(**{**values, **overrides})
+
+
+def resource_row(**overrides: Any) -> Resource:
+    """A published ``Resource`` valid until 2099, not yet added to the session."""
+    values = {
+        "slug": "aide-embauche",
+        "title": "Aide à l'embauche",
+        "summary": "Résumé",
+        "body": "## Texte",
+        "topics": ["recrutement"],
+        "source": "État",
+        "valid_until": date(2099, 1, 1),
+        "published": True,
+    }
+    return Resource(**{**values, **overrides})
+
+
+def testimonial_row(need: Need, **overrides: Any) -> Testimonial:
+    """A ``Testimonial`` about ``need``, published and agreed for the site and the
+    newsletter, not yet added to the session."""
+    values = {
+        "title": "Témoignage",
+        "company_label": "Entreprise",
+        "body": "Texte",
+        "company_id": need.company_id,
+        "need_id": need.id,
+        "consent_by": "La gérante",
+        "consent_on": date(2026, 11, 1),
+        "consent_scope": ["site", "lettre"],
+        "published": True,
+    }
+    return Testimonial(**{**values, **overrides})

@@ -54,8 +54,6 @@ from connectences.models import (
     Placement,
     PlacementNeed,
     Referral,
-    Resource,
-    Testimonial,
     Visit,
     utcnow,
 )
@@ -326,28 +324,9 @@ def make_world(app, auth, tmp_path) -> World:
     invitation = accounts.invite(db.session, "invitee@exemple.fr", "animateur", None, None)
     # What the platform tells companies (#15): a public resource, a testimonial shown on
     # the site, an operator's proposed entry and a call-back request for the animateur.
-    resource = Resource(
-        slug="aide-embauche",
-        title="Aide à l'embauche",
-        summary="Résumé",
-        body="## Texte",
-        topics=["recrutement"],
-        source="État",
-        valid_until=date(2099, 1, 1),
-        published=True,
-    )
-    testimonial = Testimonial(
-        title="Témoignage",
-        company_label="Entreprise",
-        body="Texte",
-        company_id=c1.id,
-        need_id=n1.id,
-        consent_by="La gérante",
-        consent_on=date(2026, 11, 1),
-        consent_scope=["site", "lettre"],
-        published=True,
-        photo=photos.store_photo(db.session, _photo()),
-        photo_alt="La gérante",
+    resource = factories.resource_row()
+    testimonial = factories.testimonial_row(
+        n1, photo=photos.store_photo(db.session, _photo()), photo_alt="La gérante"
     )
     entry = DirectoryEntry(operator_id=ge.id, proposed={"offer": "Offre", "audience": "TPE"})
     callback = CallbackRequest(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -28,8 +29,10 @@ from schemathesis.checks import (
 from schemathesis.transport.wsgi import WSGI_TRANSPORT
 
 from connectences import create_app
+from connectences.content import directory
+from connectences.events import catalogue
 from connectences.extensions import db
-from connectences.models import Lead, LeadNeed, Need, Operator
+from connectences.models import Lead, LeadNeed, Need, Operator, utcnow
 from tests import factories
 from tests.helpers import by_ref
 from tests.test_api_v1 import bearer, token_for
@@ -71,7 +74,7 @@ def turns():
 @pytest.fixture
 def tokens(app, auth, monkeypatch):
     """A token for each role, and records for every kind, some reachable by refs the
-    generator may try (``besoin-a``, lead ``1``)."""
+    generator may try (``besoin-a``, lead ``1``, event ``1``)."""
     monkeypatch.setitem(app.config, "API_MAX_REQUESTS", 1_000_000)
     users = {role: auth.create(role) for role in ROLES}
     factories.load(
@@ -83,8 +86,34 @@ def tokens(app, auth, monkeypatch):
     lead = Lead(operator=db.session.get(Operator, users["operator"].operator_id))
     lead.needs.append(LeadNeed(need=by_ref(Need, "besoin-a")))
     db.session.add(lead)
+    _content(users["operator"].operator_id)
     db.session.commit()
     return {role: token_for(user) for role, user in users.items()}
+
+
+def _content(operator_id: int) -> None:
+    """Public content of each kind, so that the lists' items are checked too: a webinar,
+    a published and a draft resource, a published directory entry, a testimonial."""
+    day = (utcnow() + timedelta(days=10)).date().isoformat()
+    catalogue.create_event(
+        db.session,
+        {
+            "kind": "webinaire",
+            "title": "Webinaire",
+            "audience": "tous",
+            "day": day,
+            "start": "11:00",
+            "end": "12:00",
+            "link": "https://visio.exemple.fr/salle",
+            "capacity": "20",
+        },
+        by=None,
+    )
+    for slug, published in (("aide", True), ("brouillon", False)):
+        db.session.add(factories.resource_row(slug=slug, published=published))
+    entry = directory.entry_of(db.session, "operator", operator_id)
+    entry.offer, entry.email, entry.published_at = "Du temps partagé.", "ge@exemple.fr", utcnow()
+    db.session.add(factories.testimonial_row(by_ref(Need, "besoin-a")))
 
 
 @schema.parametrize()

@@ -186,7 +186,7 @@ def test_hostile_values_through_every_parameter_api_and_export(app, auth, tmp_pa
 
     # 4. Every export neutralises formulas: first store one in every free-text field the
     #    staff forms show, then read the exports.
-    formulas = itertools.cycle(hostile.FORMULA)
+    formulas = itertools.cycle(hostile.FORMULA)  # as many as the staff forms have free fields
     for role, form in post_forms:
         if role in ("animateur", "admin") and form.free:
             data = battery.baseline(form) | {name: next(formulas) for name in form.free}

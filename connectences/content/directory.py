@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from connectences import territory, vocab
@@ -183,20 +183,30 @@ class DirectoryFilters(ListFilters):
         )
 
 
+def public_condition() -> tuple:
+    """The entries the public sees, as a query's condition: published, of an active
+    organisation."""
+    return (
+        DirectoryEntry.published_at.is_not(None),
+        or_(
+            DirectoryEntry.operator.has(Operator.active.is_(True)),
+            DirectoryEntry.partner.has(Partner.active.is_(True)),
+        ),
+    )
+
+
 def public_entries(session: Session, filters: DirectoryFilters) -> list[DirectoryEntry]:
     """The published entries of active organisations that pass the filters, by name.
     An organisation that covers no intercommunality in particular covers them all."""
     rows = session.scalars(
         select(DirectoryEntry)
         .options(joinedload(DirectoryEntry.operator), joinedload(DirectoryEntry.partner))
-        .where(DirectoryEntry.published_at.is_not(None))
+        .where(*public_condition())
         .order_by(DirectoryEntry.id)
     ).all()
     found = []
     for entry in rows:
         organisation = entry.organisation
-        if organisation is None or not organisation.active:
-            continue
         if filters.kind and kind_of(entry) != KIND_ARGS[filters.kind]:
             continue
         if filters.topic and filters.topic not in (entry.topics or []):

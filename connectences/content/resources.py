@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from connectences import territory, vocab
+from connectences import territory, tombstones, vocab
 from connectences.clock import local_today
 from connectences.content import fields
 from connectences.content.markup import plain_text
@@ -103,10 +103,15 @@ def _precision(resource: Resource, profile: CompanyProfile) -> int:
     return sum(1 for values, value in pairs if values and value in values)
 
 
+def public_condition(today: date) -> tuple:
+    """``is_public`` as a query's condition."""
+    return (Resource.published.is_(True), Resource.valid_until >= today)
+
+
 def _public_query(today: date) -> Select:
     return (
         select(Resource)
-        .where(Resource.published.is_(True), Resource.valid_until >= today)
+        .where(*public_condition(today))
         .order_by(Resource.updated_at.desc(), Resource.id.desc())
     )
 
@@ -297,21 +302,30 @@ def create(session: Session, data: Mapping, *, author: User) -> Resource:
 
 
 def update(session: Session, resource: Resource, data: Mapping) -> Resource:
-    """Change a resource (its address stays: links already sent keep working)."""
+    """Change a resource (its address stays: links already sent keep working). Unpublished,
+    it leaves a tombstone for the platforms that copied it; published again, it goes."""
     values = check(data)
+    was_public = is_public(resource)
     for name, value in values.items():
         setattr(resource, name, value)
+    tombstones.public_changed(
+        session, "resources", resource.slug, was=was_public, now=is_public(resource)
+    )
     session.flush()
     return resource
 
 
 def expired_to_remind(session: Session, today: date) -> list[Resource]:
     """The published resources whose validity has passed, oldest expiry first (the job
-    reminds each author once per expiry date)."""
-    return list(
+    reminds each author once per expiry date). Each has left the public: its tombstone is
+    left once (until it is given a new date)."""
+    expired = list(
         session.scalars(
             select(Resource)
             .where(Resource.published.is_(True), Resource.valid_until < today)
             .order_by(Resource.valid_until, Resource.id)
         )
     )
+    for resource in expired:
+        tombstones.left_public(session, "resources", resource.slug, since=resource.updated_at)
+    return expired

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from connectences import territory
+from connectences import territory, tombstones
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
 from connectences.content import fields, photos
@@ -49,14 +49,25 @@ def is_shown(testimonial: Testimonial, channel: str) -> bool:
     )
 
 
+def shown_condition(channel: str) -> tuple:
+    """``is_shown`` as a query's condition (the agreement's scope is a JSON list of the
+    closed ``SCOPES`` words: its text holds the quoted word)."""
+    if channel not in SCOPES:
+        raise ValueError(f"unknown channel: {channel}")
+    return (
+        Testimonial.published.is_(True),
+        Testimonial.withdrawn_at.is_(None),
+        cast(Testimonial.consent_scope, String).like(f'%"{channel}"%'),
+    )
+
+
 def _shown(session: Session, channel: str, limit: int | None) -> list[Testimonial]:
-    rows = session.scalars(
+    query = (
         select(Testimonial)
-        .where(Testimonial.published.is_(True), Testimonial.withdrawn_at.is_(None))
+        .where(*shown_condition(channel))
         .order_by(Testimonial.consent_on.desc(), Testimonial.id.desc())
-    ).all()
-    shown = [t for t in rows if is_shown(t, channel)]
-    return shown[:limit] if limit else shown
+    )
+    return list(session.scalars(query.limit(limit) if limit else query))
 
 
 def public_list(session: Session) -> list[Testimonial]:
@@ -173,9 +184,22 @@ def update(
     if testimonial.withdrawn_at is not None:
         raise TestimonialError({"_": "Ce témoignage a été retiré : il ne peut plus être modifié."})
     values = check(session, data)
+    was_shown = is_shown(testimonial, "site")
     _apply(session, testimonial, values, photo)
+    _site_changed(session, testimonial, was_shown)
     session.flush()
     return testimonial
+
+
+def _site_changed(session: Session, testimonial: Testimonial, was_shown: bool) -> None:
+    # The platforms that copied it from the API (the site's testimonials) delete it too.
+    tombstones.public_changed(
+        session,
+        "testimonials",
+        str(testimonial.id),
+        was=was_shown,
+        now=is_shown(testimonial, "site"),
+    )
 
 
 def withdraw(session: Session, testimonial: Testimonial, *, by: User) -> None:
@@ -183,11 +207,13 @@ def withdraw(session: Session, testimonial: Testimonial, *, by: User) -> None:
     its photo is deleted once this is committed, and the withdrawal is audited."""
     if testimonial.withdrawn_at is not None:
         return
+    was_shown = is_shown(testimonial, "site")
     testimonial.withdrawn_at = utcnow()
     testimonial.published = False
     photos.delete_photo_after_commit(session, testimonial.photo)
     testimonial.photo = None
     testimonial.photo_alt = None
+    _site_changed(session, testimonial, was_shown)
     audit(
         session, "testimonial_withdrawn", actor=by, entity="testimonial", entity_id=testimonial.id
     )

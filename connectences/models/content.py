@@ -71,6 +71,7 @@ class DirectoryEntry(Base):
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     refusal: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     operator: Mapped[Operator | None] = relationship("Operator")  # noqa: F821
     partner: Mapped[Partner | None] = relationship("Partner")  # noqa: F821

@@ -176,6 +176,94 @@ class ReferralSchema(ma.Schema):
     updated_at = _updated_at()
 
 
+def _optional(**kwargs):
+    return ma.fields.String(allow_none=True, required=True, **kwargs)
+
+
+class EventSchema(ma.Schema):
+    """An event, as its public page shows it (a webinar's connection link goes to the
+    people registered only, never here); the staff also get its seats."""
+
+    ref = ma.fields.String(required=True, metadata={"description": "identifiant"})
+    kind = ma.fields.String(required=True)
+    kind_label = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    starts_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    ends_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    place = _optional()
+    online = ma.fields.Boolean(required=True, metadata={"description": "webinaire"})
+    audience = ma.fields.String(required=True)
+    audience_label = ma.fields.String(required=True)
+    partners = _strings(required=True, metadata={"description": "refs des partenaires"})
+    cancelled = ma.fields.Boolean(required=True)
+    registration_open = ma.fields.Boolean(required=True)
+    capacity = ma.fields.Integer(metadata={"description": "jetons de l'équipe d'animation"})
+    seats_taken = ma.fields.Integer(metadata={"description": "jetons de l'équipe d'animation"})
+    waiting = ma.fields.Integer(
+        metadata={"description": "liste d'attente (jetons de l'équipe d'animation)"}
+    )
+    updated_at = _updated_at()
+
+
+class ResourceSchema(ma.Schema):
+    """A resource for companies (Markdown body). Everyone gets the published and valid
+    ones; the staff also the others, with their ``state``."""
+
+    ref = ma.fields.String(required=True, metadata={"description": "adresse (slug)"})
+    title = ma.fields.String(required=True)
+    summary = ma.fields.String(required=True)
+    body = ma.fields.String(required=True, metadata={"description": "Markdown"})
+    topics = _strings(required=True)
+    naf_sections = _strings(required=True, metadata={"description": "vide : tous"})
+    size_bands = _strings(required=True, metadata={"description": "vide : toutes"})
+    epcis = _strings(required=True, metadata={"description": "vide : toutes"})
+    source = ma.fields.String(required=True)
+    source_url = _optional()
+    valid_until = ma.fields.String(required=True, metadata={"format": "date"})
+    state = ma.fields.String(
+        metadata={
+            "enum": ["publiee", "non_publiee", "expiree"],
+            "description": "jetons de l'équipe d'animation",
+        }
+    )
+    updated_at = _updated_at()
+
+
+class DirectoryEntrySchema(ma.Schema):
+    """A published entry of « Qui fait quoi »: what an operator or partner offers, to
+    whom, how to reach it."""
+
+    ref = ma.fields.String(required=True, metadata={"description": "identifiant"})
+    organisation = ma.fields.String(required=True, metadata={"description": "ref"})
+    organisation_kind = ma.fields.String(required=True, metadata={"enum": ["operator", "partner"]})
+    name = ma.fields.String(required=True)
+    kind_label = ma.fields.String(required=True)
+    offer = _optional()
+    audience = _optional()
+    topics = _strings(required=True)
+    phone = _optional()
+    email = _optional()
+    website = _optional()
+    address = _optional()
+    epcis = _strings(required=True, metadata={"description": "vide : tout le Pays"})
+    published_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    updated_at = _updated_at()
+
+
+class TestimonialSchema(ma.Schema):
+    """A testimonial shown on the site (within its owner's written agreement). A
+    withdrawn one is reported in ``/deletions``."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    ref = ma.fields.String(required=True, metadata={"description": "identifiant"})
+    title = ma.fields.String(required=True)
+    body = ma.fields.String(required=True)
+    company_label = ma.fields.String(required=True)
+    updated_at = _updated_at()
+
+
 class DeletionSchema(ma.Schema):
     """The tombstone of a record deleted for good: delete your copy too."""
 
@@ -266,7 +354,7 @@ class DeletionArgs(ListArgs):
         required=True,
         validate=ma.validate.OneOf(KINDS, error="Type d'enregistrement inconnu."),
         error_messages={"required": "Précisez le type d'enregistrement (kind)."},
-        metadata={"description": "needs, companies, candidates, leads…"},
+        metadata={"description": "needs, companies, candidates, leads, events, testimonials…"},
     )
 
 

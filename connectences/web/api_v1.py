@@ -48,7 +48,9 @@ from connectences.web.api_schemas import (
     CompanySchema,
     DeletionArgs,
     DeletionSchema,
+    DirectoryEntrySchema,
     DocumentSchema,
+    EventSchema,
     ImportReportSchema,
     LeadActionArgs,
     LeadSchema,
@@ -63,7 +65,9 @@ from connectences.web.api_schemas import (
     ProposalArgs,
     QualificationArgs,
     ReferralSchema,
+    ResourceSchema,
     RouteSchema,
+    TestimonialSchema,
     page_schema,
 )
 from connectences.web.problems import MEDIA_TYPE, problem
@@ -297,6 +301,8 @@ UNKNOWN = {
     "partners": "Partenaire inconnu",
     "leads": "Piste inconnue",
     "referrals": "Orientation inconnue",
+    "events": "Événement inconnu",
+    "resources": "Ressource inconnue",
 }
 SCHEMAS = {
     "companies": CompanySchema,
@@ -306,6 +312,10 @@ SCHEMAS = {
     "partners": PartnerSchema,
     "leads": LeadSchema,
     "referrals": ReferralSchema,
+    "events": EventSchema,
+    "resources": ResourceSchema,
+    "directory": DirectoryEntrySchema,
+    "testimonials": TestimonialSchema,
 }
 WORDS = {  # (the records, one record) in the operation summaries
     "companies": ("Entreprises", "Une entreprise"),
@@ -315,6 +325,10 @@ WORDS = {  # (the records, one record) in the operation summaries
     "partners": ("Partenaires", "Un partenaire"),
     "leads": ("Pistes envoyées aux opérateurs", "Une piste"),
     "referrals": ("Orientations vers les partenaires", "Une orientation"),
+    "events": ("Événements (les annulés aussi, marqués comme tels)", "Un événement"),
+    "resources": ("Ressources pour les entreprises", "Une ressource"),
+    "directory": ("Fiches publiées de « Qui fait quoi »", "Une fiche"),
+    "testimonials": ("Témoignages publiés sur le site", "Un témoignage"),
 }
 
 
@@ -339,7 +353,7 @@ def _list_view(kind: str):
             query,
             model.updated_at,
             model.id,
-            lambda row: sync.as_record(kind, row),
+            lambda row: sync.as_record(kind, row, current_user),
             since=updated_since,
             cursor=cursor,
             limit=limit,
@@ -357,7 +371,7 @@ def _list_view(kind: str):
 
 def _one_view(kind: str):
     def view(ref: str):
-        return _conditional(sync.as_record(kind, _found(kind, ref)))
+        return _conditional(sync.as_record(kind, _found(kind, ref), current_user))
 
     view.__name__ = f"get_{kind}"
     view.__doc__ = (
@@ -366,8 +380,9 @@ def _one_view(kind: str):
     return view
 
 
-def _register_records(kind: str) -> None:
-    """The list and the single-record operations of ``kind``, for its readers."""
+def _register_records(kind: str, *, single: bool = True) -> None:
+    """The list and (``single``) the single-record operations of ``kind``, for its
+    readers."""
     schema = SCHEMAS[kind]
     roles = sorted(sync.READERS[kind])
     listing = _list_view(kind)
@@ -381,6 +396,8 @@ def _register_records(kind: str) -> None:
     ):
         listing = decorate(listing)
     bp.route(f"/{kind}", endpoint=f"list_{kind}")(listing)
+    if not single:
+        return
     one = _one_view(kind)
     for decorate in (
         _problem(404, "Inconnu ou hors du périmètre du jeton"),
@@ -396,6 +413,10 @@ def _register_records(kind: str) -> None:
 
 for _kind in ("companies", "needs", "candidates", "operators", "partners", "leads", "referrals"):
     _register_records(_kind)
+for _kind in ("events", "resources"):
+    _register_records(_kind)
+for _kind in ("directory", "testimonials"):
+    _register_records(_kind, single=False)
 
 
 @bp.route("/deletions")
