@@ -404,6 +404,8 @@ def make_world(app, auth, tmp_path) -> World:
             "api_v1.get_leads:ref": str(lead.id),
             "api_v1.answer_lead:ref": str(lead.id),
             "api_v1.get_referrals:ref": str(referral.id),
+            "api_v1.get_events:ref": str(gathering.id),
+            "api_v1.get_resources:ref": resource.slug,
             "cv_public:token": consent.space_token(p4),
             "cv_public.confirm:token": consent.confirmation_token(p3),
             "need_public.space:token": links.space_token(secret, n1.owner_email),
