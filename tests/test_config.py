@@ -220,6 +220,35 @@ def test_migrations_build_the_whole_schema_on_an_empty_database(instance):
     assert "alembic_version" in tables
 
 
+def test_migrations_upgrade_a_database_that_holds_records(instance):
+    """An instance in use upgrades through the migrations that rebuild a table on SQLite
+    (batch mode copies it and drops the old one): the rows pointing to it keep their
+    references, even though the platform's connections enforce foreign keys."""
+    from flask_migrate import upgrade
+
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="b8d4f0a2c6e1")  # before operators and partners got updated_at
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO operator (id, ref, name, kind, email, epcis, rome_domains, levels,"
+                " contracts, active, created_at) VALUES (7, 'ge', 'GE', 'groupement_employeurs',"
+                " 'ge@exemple.fr', '[]', '[]', '[]', '[]', 1, '2026-01-02 10:00:00')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO user (email, role, active, operator_id, session_version, created_at)"
+                " VALUES ('membre@exemple.fr', 'operator', 1, 7, 1, '2026-01-02 10:00:00')"
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql(
+                "SELECT u.email, o.updated_at FROM user u JOIN operator o ON o.id = u.operator_id"
+            ).fetchall() == [("membre@exemple.fr", "2026-01-02 10:00:00")]
+        db.engine.dispose()
+
+
 def test_a_setting_renamed_to_say_its_unit_is_refused_under_its_old_name(instance):
     instance.mkdir()
     (instance / "config.py").write_text("MAIL_TIMEOUT = 10\n")
