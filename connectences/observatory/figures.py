@@ -961,6 +961,9 @@ def _placements(session: Session, ids) -> list[dict]:
 
 def _activity(session, siren, facts, leads, placements, ids, since, until) -> list[Table]:
     in_epci = select(Commune.insee).where(Commune.epci_siren == siren)
+    # The territory's companies by their commune's index, then their visits and mailings
+    # by company: a date range alone would read every visit of the country first.
+    companies = select(Company.id).where(Company.commune.in_(in_epci))
     # Since the start (None): from the first day any visit could have been made.
     start = since or datetime(2000, 1, 1, tzinfo=UTC)
     first_day = clock.local_date(start)
@@ -968,10 +971,9 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
     # (company, channel, animateur's name, e-mail, number of visits): counted in SQL.
     visits = session.execute(
         select(Visit.company_id, Visit.channel, User.full_name, User.email, func.count())
-        .join(Company, Company.id == Visit.company_id)
         .outerjoin(User, User.id == Visit.animateur_id)
         .where(
-            Company.commune.in_(in_epci),
+            Visit.company_id.in_(companies),
             Visit.visited_on >= first_day,
             Visit.visited_on <= last_day,
         )
@@ -981,9 +983,8 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
     mailings = dict(
         session.execute(
             select(CompanyMailing.company_id, func.count())
-            .join(Company, Company.id == CompanyMailing.company_id)
             .where(
-                Company.commune.in_(in_epci),
+                CompanyMailing.company_id.in_(companies),
                 CompanyMailing.sent_at >= start,
                 CompanyMailing.sent_at < until,
             )
