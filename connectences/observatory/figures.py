@@ -217,6 +217,12 @@ class NeedFact:
     abandon_reason: str | None = None
 
 
+def _run(session: Session, statement):
+    """Rows of a statement of plain columns, through the session's connection: the ORM's
+    row loading is not needed for columns and costs more than the query itself."""
+    return session.connection().execute(statement)
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
@@ -240,7 +246,8 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
     and the first moment it reached each state (two statements)."""
     place = func.coalesce(Need.commune, Company.commune)
     scope = _scope(siren, None, until)
-    rows = session.execute(
+    rows = _run(
+        session,
         select(
             Need.id,
             Need.company_id,
@@ -259,7 +266,7 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
         .join(Company, Need.company_id == Company.id)
         .join(Commune, Commune.insee == place)
         .where(Need.id.in_(scope))
-        .order_by(Need.id)
+        .order_by(Need.id),
     ).all()
     facts = {
         r[0]: NeedFact(
@@ -280,7 +287,8 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
         for r in rows
     }
     logged: dict[int, list] = defaultdict(list)
-    for need_id, from_state, to_state, reason_code, at in session.execute(
+    for need_id, from_state, to_state, reason_code, at in _run(
+        session,
         select(
             Transition.entity_id,
             Transition.from_state,
@@ -289,7 +297,7 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             Transition.at,
         )
         .where(Transition.entity == "need", Transition.entity_id.in_(scope))
-        .order_by(Transition.entity_id, Transition.at, Transition.id)
+        .order_by(Transition.entity_id, Transition.at, Transition.id),
     ):
         logged[need_id].append((from_state, to_state, reason_code, _aware(at)))
     for fact in facts.values():
@@ -636,7 +644,8 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
     its answer from the log."""
     if ids is None:
         return []
-    rows = session.execute(
+    rows = _run(
+        session,
         select(
             LeadNeed.need_id,
             Lead.id,
@@ -648,19 +657,20 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
         .join(Lead, Lead.id == LeadNeed.lead_id)
         .join(Operator, Operator.id == Lead.operator_id)
         .where(LeadNeed.need_id.in_(ids))
-        .order_by(LeadNeed.need_id, Lead.id)
+        .order_by(LeadNeed.need_id, Lead.id),
     ).all()
     answered: dict[int, tuple[str, datetime]] = {}
     lead_ids = select(LeadNeed.lead_id).where(LeadNeed.need_id.in_(ids))
     if rows:
-        for lead_id, to_state, at in session.execute(
+        for lead_id, to_state, at in _run(
+            session,
             select(Transition.entity_id, Transition.to_state, Transition.at)
             .where(
                 Transition.entity == "lead",
                 Transition.entity_id.in_(lead_ids),
                 Transition.to_state.in_(LEAD_ANSWERS),
             )
-            .order_by(Transition.entity_id, Transition.at, Transition.id)
+            .order_by(Transition.entity_id, Transition.at, Transition.id),
         ):
             answered.setdefault(lead_id, (to_state, _aware(at)))
     return [
@@ -685,11 +695,12 @@ def _referrals(session: Session, ids) -> dict[int, str]:
         return {}
     return {
         need_id: kind
-        for need_id, kind in session.execute(
+        for need_id, kind in _run(
+            session,
             select(Referral.need_id, Partner.kind)
             .join(Partner, Partner.id == Referral.partner_id)
             .where(Referral.need_id.in_(ids))
-            .order_by(Referral.need_id, Referral.id)
+            .order_by(Referral.need_id, Referral.id),
         )
     }
 
@@ -855,7 +866,7 @@ def _unmet_jobs(session: Session, facts) -> Table:
         # The distinct lists of jobs people declare are few (one scan, no per-code pass).
         # Read as text: decoding thousands of small JSON lists costs more than a pattern.
         listed = select(cast(Candidate.rome, String)).where(_eligible()).distinct()
-        for (jobs,) in session.execute(listed):
+        for (jobs,) in _run(session, listed):
             offered.update(ROME_CODE.findall(jobs or ""))
     missing = [code for code in codes if code not in offered]
     return Table(
@@ -879,7 +890,7 @@ def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
     # The distinct lists of skills the needs ask are far fewer than the needs (compared
     # as text: PostgreSQL's json type has no equality).
     listed = select(cast(Need.skills, String)).where(Need.id.in_(_scope(siren, None, until)))
-    for (skills,) in session.execute(listed.distinct()):
+    for (skills,) in _run(session, listed.distinct()):
         labels.update(str(label) for label in json.loads(skills or "[]"))
     asked = {normalize(label) for label in labels}
     people = func.count(func.distinct(CandidateSkill.candidate_id))
@@ -887,12 +898,13 @@ def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
         _eligible(),
         Candidate.commune.in_(select(Commune.insee).where(Commune.epci_siren == siren)),
     )
-    rows = session.execute(
+    rows = _run(
+        session,
         select(CandidateSkill.norm, func.min(CandidateSkill.label), people)
         .where(CandidateSkill.candidate_id.in_(residents))
         .group_by(CandidateSkill.norm)
         .order_by(people.desc(), CandidateSkill.norm)
-        .limit(200)
+        .limit(200),
     ).all()
     offered = [(label, count) for norm, label, count in rows if norm not in asked][:TOP]
 
@@ -925,18 +937,20 @@ def _placements(session: Session, ids) -> list[dict]:
     if ids is None:
         return []
     placed = select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
-    rows = session.execute(
+    rows = _run(
+        session,
         select(Placement.id, Placement.candidate_id, Placement.start_date, Placement.hours_per_week)
         .where(
             Placement.id.in_(
                 select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
             )
         )
-        .order_by(Placement.id)
+        .order_by(Placement.id),
     ).all()
     points = defaultdict(dict)
     if rows:
-        for placement_id, months, holds, done_at in session.execute(
+        for placement_id, months, holds, done_at in _run(
+            session,
             select(
                 FollowUpPoint.placement_id,
                 FollowUpPoint.months,
@@ -944,7 +958,7 @@ def _placements(session: Session, ids) -> list[dict]:
                 FollowUpPoint.done_at,
             )
             .where(FollowUpPoint.placement_id.in_(placed))
-            .order_by(FollowUpPoint.placement_id, FollowUpPoint.months)
+            .order_by(FollowUpPoint.placement_id, FollowUpPoint.months),
         ):
             points[placement_id][months] = holds if done_at is not None else None
     return [
@@ -969,7 +983,8 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
     first_day = clock.local_date(start)
     last_day = clock.local_date(until - timedelta(microseconds=1))
     # (company, channel, animateur's name, e-mail, number of visits): counted in SQL.
-    visits = session.execute(
+    visits = _run(
+        session,
         select(Visit.company_id, Visit.channel, User.full_name, User.email, func.count())
         .outerjoin(User, User.id == Visit.animateur_id)
         .where(
@@ -978,21 +993,23 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
             Visit.visited_on <= last_day,
         )
         .group_by(Visit.company_id, Visit.channel, User.full_name, User.email)
-        .order_by(Visit.company_id, Visit.channel, User.email)
+        .order_by(Visit.company_id, Visit.channel, User.email),
     ).all()
     mailings = dict(
-        session.execute(
+        _run(
+            session,
             select(CompanyMailing.company_id, func.count())
             .where(
                 CompanyMailing.company_id.in_(companies),
                 CompanyMailing.sent_at >= start,
                 CompanyMailing.sent_at < until,
             )
-            .group_by(CompanyMailing.company_id)
+            .group_by(CompanyMailing.company_id),
         ).all()
     )
-    directory = session.execute(
-        select(Company.id, Company.naf, Company.employees).where(Company.commune.in_(in_epci))
+    directory = _run(
+        session,
+        select(Company.id, Company.naf, Company.employees).where(Company.commune.in_(in_epci)),
     ).all()
     return [
         _visits_by(
@@ -1226,7 +1243,8 @@ def _incomplete_weeks(session: Session, needs) -> Table:
             .group_by(Commitment.candidate_id)
             .subquery()
         )
-        rows = session.execute(
+        rows = _run(
+            session,
             select(Candidate.id, Candidate.hours_max, func.coalesce(running.c.hours, 0))
             .outerjoin(running, running.c.candidate_id == Candidate.id)
             .where(
@@ -1234,7 +1252,7 @@ def _incomplete_weeks(session: Session, needs) -> Table:
                 Candidate.week_complete.is_(False),
                 Candidate.status != "inactif",
             )
-            .order_by(Candidate.id)
+            .order_by(Candidate.id),
         ).all()
     short = [(f"p{cid}", float(most) - float(held)) for cid, most, held in rows if held < most]
     members = frozenset(p for p, _ in short)
@@ -1303,7 +1321,8 @@ def epcis_with_needs(session: Session) -> list[tuple[str, str, int]]:
     place = func.coalesce(Need.commune, Company.commune)
     return [
         tuple(row)
-        for row in session.execute(
+        for row in _run(
+            session,
             select(Epci.siren, Epci.name, func.count(Need.id))
             .select_from(Need)
             .join(Company, Need.company_id == Company.id)
@@ -1311,6 +1330,6 @@ def epcis_with_needs(session: Session) -> list[tuple[str, str, int]]:
             .join(Epci, Epci.siren == Commune.epci_siren)
             .where(in_queue())
             .group_by(Epci.siren, Epci.name)
-            .order_by(Epci.name)
+            .order_by(Epci.name),
         ).all()
     ]
