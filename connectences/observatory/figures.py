@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from connectences import clock, vocab
@@ -213,6 +213,7 @@ class NeedFact:
     status: str  # at the end of the window, from the transition log
     shared_time: bool | None
     created_at: datetime
+    skills: str | None  # its list of skills, as the database's text of the JSON list
     reached: dict[str, datetime] = field(default_factory=dict)  # first time in each state
     abandon_reason: str | None = None
 
@@ -241,14 +242,19 @@ def _scope(siren: str, since: datetime | None, until: datetime):
     return scope if since is None else scope.where(Need.created_at >= since)
 
 
+def _among(column, ids):
+    """SQL: ``column`` is one of ``ids``, written into the statement: the needs' ids are
+    read once per request, not recomputed from the territory by each statement."""
+    return column.in_(bindparam(None, sorted(ids), expanding=True, literal_execute=True))
+
+
 def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
     """Every need of the territory received before ``until``, with its state at ``until``
     and the first moment it reached each state (two statements)."""
-    place = func.coalesce(Need.commune, Company.commune)
-    scope = _scope(siren, None, until)
     rows = _run(
         session,
-        select(
+        _scope(siren, None, until)
+        .with_only_columns(
             Need.id,
             Need.company_id,
             Commune.name,
@@ -262,10 +268,9 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             Need.status,
             Need.shared_time,
             Need.created_at,
+            # Compared as text: PostgreSQL's json type has no equality.
+            cast(Need.skills, String),
         )
-        .join(Company, Need.company_id == Company.id)
-        .join(Commune, Commune.insee == place)
-        .where(Need.id.in_(scope))
         .order_by(Need.id),
     ).all()
     facts = {
@@ -283,6 +288,7 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             status=r[10],
             shared_time=r[11],
             created_at=_aware(r[12]),
+            skills=r[13],
         )
         for r in rows
     }
@@ -296,7 +302,7 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             Transition.reason_code,
             Transition.at,
         )
-        .where(Transition.entity == "need", Transition.entity_id.in_(scope))
+        .where(Transition.entity == "need", _among(Transition.entity_id, facts))
         .order_by(Transition.entity_id, Transition.at, Transition.id),
     ):
         logged[need_id].append((from_state, to_state, reason_code, _aware(at)))
@@ -455,7 +461,7 @@ def figures_between(
     all_needs = _needs(session, siren, until)
     facts = [f for f in all_needs if since is None or f.created_at >= since]
     first = min((f.created_at for f in facts), default=None)
-    ids = _scope(siren, since, until) if facts else None
+    ids = [f.id for f in facts] if facts else None
     leads = _leads(session, ids)
     referrals = _referrals(session, ids)
     placements = _placements(session, ids)
@@ -564,7 +570,7 @@ def figures_between(
         Section(
             "manques",
             "Les besoins non satisfaits",
-            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, until)],
+            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, all_needs)],
         ),
         Section(
             "activite",
@@ -640,7 +646,7 @@ def _status_table(facts, until) -> Table:
 
 
 def _leads(session: Session, ids) -> list[tuple[int, dict]]:
-    """(need id, lead) for every lead sent for the needs ``ids`` (an SQL selection), with
+    """(need id, lead) for every lead sent for the needs ``ids``, with
     its answer from the log."""
     if ids is None:
         return []
@@ -656,18 +662,17 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
         )
         .join(Lead, Lead.id == LeadNeed.lead_id)
         .join(Operator, Operator.id == Lead.operator_id)
-        .where(LeadNeed.need_id.in_(ids))
+        .where(_among(LeadNeed.need_id, ids))
         .order_by(LeadNeed.need_id, Lead.id),
     ).all()
     answered: dict[int, tuple[str, datetime]] = {}
-    lead_ids = select(LeadNeed.lead_id).where(LeadNeed.need_id.in_(ids))
     if rows:
         for lead_id, to_state, at in _run(
             session,
             select(Transition.entity_id, Transition.to_state, Transition.at)
             .where(
                 Transition.entity == "lead",
-                Transition.entity_id.in_(lead_ids),
+                _among(Transition.entity_id, {r[1] for r in rows}),
                 Transition.to_state.in_(LEAD_ANSWERS),
             )
             .order_by(Transition.entity_id, Transition.at, Transition.id),
@@ -699,7 +704,7 @@ def _referrals(session: Session, ids) -> dict[int, str]:
             session,
             select(Referral.need_id, Partner.kind)
             .join(Partner, Partner.id == Referral.partner_id)
-            .where(Referral.need_id.in_(ids))
+            .where(_among(Referral.need_id, ids))
             .order_by(Referral.need_id, Referral.id),
         )
     }
@@ -885,12 +890,10 @@ def _unmet_jobs(session: Session, facts) -> Table:
     )
 
 
-def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
+def _skills_not_asked(session: Session, siren: str, all_needs) -> Table:
     labels = set()
-    # The distinct lists of skills the needs ask are far fewer than the needs (compared
-    # as text: PostgreSQL's json type has no equality).
-    listed = select(cast(Need.skills, String)).where(Need.id.in_(_scope(siren, None, until)))
-    for (skills,) in _run(session, listed.distinct()):
+    # The distinct lists of skills the needs ask are far fewer than the needs.
+    for skills in {f.skills for f in all_needs}:
         labels.update(str(label) for label in json.loads(skills or "[]"))
     asked = {normalize(label) for label in labels}
     people = func.count(func.distinct(CandidateSkill.candidate_id))
@@ -933,16 +936,15 @@ def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
 
 
 def _placements(session: Session, ids) -> list[dict]:
-    """The placements made on the needs ``ids`` (an SQL selection), with their points."""
+    """The placements made on the needs ``ids``, with their points."""
     if ids is None:
         return []
-    placed = select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
     rows = _run(
         session,
         select(Placement.id, Placement.candidate_id, Placement.start_date, Placement.hours_per_week)
         .where(
             Placement.id.in_(
-                select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
+                select(PlacementNeed.placement_id).where(_among(PlacementNeed.need_id, ids))
             )
         )
         .order_by(Placement.id),
@@ -957,7 +959,7 @@ def _placements(session: Session, ids) -> list[dict]:
                 FollowUpPoint.holds,
                 FollowUpPoint.done_at,
             )
-            .where(FollowUpPoint.placement_id.in_(placed))
+            .where(_among(FollowUpPoint.placement_id, [r[0] for r in rows]))
             .order_by(FollowUpPoint.placement_id, FollowUpPoint.months),
         ):
             points[placement_id][months] = holds if done_at is not None else None
@@ -1034,7 +1036,12 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
         _pressure(visits, mailings),
         _operators(leads, facts),
         _holding(placements),
-        _incomplete_weeks(session, ids if placements else None),
+        _incomplete_weeks(
+            session,
+            {p["candidate_id"] for p in placements if p["candidate_id"] is not None}
+            if placements
+            else None,
+        ),
     ]
 
 
@@ -1225,19 +1232,15 @@ def _holding(placements) -> Table:
     )
 
 
-def _incomplete_weeks(session: Session, needs) -> Table:
+def _incomplete_weeks(session: Session, people) -> Table:
+    """``people``: the ids of the persons placed on the period's needs (None: no placement)."""
     rows = []
-    if needs is not None:
-        ids = select(Placement.candidate_id).where(
-            Placement.id.in_(
-                select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(needs))
-            )
-        )
+    if people is not None:
         today = clock.local_today()
         running = (
             select(Commitment.candidate_id, func.sum(Commitment.hours_per_week).label("hours"))
             .where(
-                Commitment.candidate_id.in_(ids),
+                _among(Commitment.candidate_id, people),
                 (Commitment.until.is_(None)) | (Commitment.until >= today),
             )
             .group_by(Commitment.candidate_id)
@@ -1248,7 +1251,7 @@ def _incomplete_weeks(session: Session, needs) -> Table:
             select(Candidate.id, Candidate.hours_max, func.coalesce(running.c.hours, 0))
             .outerjoin(running, running.c.candidate_id == Candidate.id)
             .where(
-                Candidate.id.in_(ids),
+                _among(Candidate.id, people),
                 Candidate.week_complete.is_(False),
                 Candidate.status != "inactif",
             )
