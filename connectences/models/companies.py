@@ -55,10 +55,13 @@ class Visit(Base):
 
     __tablename__ = "visit"
     # An animateur's open follow-ups in date order (their home page and their list); the
-    # visits list's counts by channel and outcome, read from an index alone.
+    # visits list's counts by channel and outcome, read from an index alone; the
+    # observatory's visits of a territory's companies over a period, by channel and
+    # animateur, likewise.
     __table_args__ = (
         Index("ix_visit_follow_ups", "animateur_id", "follow_up_closed_at", "follow_up_on"),
         Index("ix_visit_channel_outcome", "channel", "outcome"),
+        Index("ix_visit_company_day", "company_id", "visited_on", "channel", "animateur_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

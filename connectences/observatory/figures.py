@@ -16,14 +16,16 @@ small numbers needs (``tables.protect``). Every timing comes from the transition
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from connectences import clock, vocab
@@ -213,8 +215,15 @@ class NeedFact:
     status: str  # at the end of the window, from the transition log
     shared_time: bool | None
     created_at: datetime
+    skills: str | None  # its list of skills, as the database's text of the JSON list
     reached: dict[str, datetime] = field(default_factory=dict)  # first time in each state
     abandon_reason: str | None = None
+
+
+def _run(session: Session, statement):
+    """Rows of a statement of plain columns, through the session's connection: the ORM's
+    row loading is not needed for columns and costs more than the query itself."""
+    return session.connection().execute(statement)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -235,13 +244,19 @@ def _scope(siren: str, since: datetime | None, until: datetime):
     return scope if since is None else scope.where(Need.created_at >= since)
 
 
+def _among(column, ids):
+    """SQL: ``column`` is one of ``ids``, written into the statement: the needs' ids are
+    read once per request, not recomputed from the territory by each statement."""
+    return column.in_(bindparam(None, sorted(ids), expanding=True, literal_execute=True))
+
+
 def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
     """Every need of the territory received before ``until``, with its state at ``until``
     and the first moment it reached each state (two statements)."""
-    place = func.coalesce(Need.commune, Company.commune)
-    scope = _scope(siren, None, until)
-    rows = session.execute(
-        select(
+    rows = _run(
+        session,
+        _scope(siren, None, until)
+        .with_only_columns(
             Need.id,
             Need.company_id,
             Commune.name,
@@ -255,11 +270,10 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             Need.status,
             Need.shared_time,
             Need.created_at,
+            # Compared as text: PostgreSQL's json type has no equality.
+            cast(Need.skills, String),
         )
-        .join(Company, Need.company_id == Company.id)
-        .join(Commune, Commune.insee == place)
-        .where(Need.id.in_(scope))
-        .order_by(Need.id)
+        .order_by(Need.id),
     ).all()
     facts = {
         r[0]: NeedFact(
@@ -276,11 +290,13 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             status=r[10],
             shared_time=r[11],
             created_at=_aware(r[12]),
+            skills=r[13],
         )
         for r in rows
     }
     logged: dict[int, list] = defaultdict(list)
-    for need_id, from_state, to_state, reason_code, at in session.execute(
+    for need_id, from_state, to_state, reason_code, at in _run(
+        session,
         select(
             Transition.entity_id,
             Transition.from_state,
@@ -288,8 +304,8 @@ def _needs(session: Session, siren: str, until: datetime) -> list[NeedFact]:
             Transition.reason_code,
             Transition.at,
         )
-        .where(Transition.entity == "need", Transition.entity_id.in_(scope))
-        .order_by(Transition.entity_id, Transition.at, Transition.id)
+        .where(Transition.entity == "need", _among(Transition.entity_id, facts))
+        .order_by(Transition.entity_id, Transition.at, Transition.id),
     ):
         logged[need_id].append((from_state, to_state, reason_code, _aware(at)))
     for fact in facts.values():
@@ -442,12 +458,35 @@ def figures_between(
 ) -> Observatory:
     """Every figure of the intercommunality ``siren`` for the needs received from ``since``
     (None: the first) to ``until`` (excluded), each need in its state at ``until``."""
+    with _no_cycle_collection():
+        return _figures_between(session, siren, since, until, period=period)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """The figures build some hundred thousand small objects (rows, facts, sets of
+    members), none of them in a reference cycle: each batch of them started a full pass of
+    the cycle collector over every object of the process (up to a third of the time, in
+    a process of some 200,000 objects). Paused while they are built, then resumed as it
+    was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _figures_between(
+    session: Session, siren: str, since: datetime | None, until: datetime, *, period: str
+) -> Observatory:
     since, until = _aware(since), _aware(until)
     name = session.scalar(select(Epci.name).where(Epci.siren == siren)) or siren
     all_needs = _needs(session, siren, until)
     facts = [f for f in all_needs if since is None or f.created_at >= since]
     first = min((f.created_at for f in facts), default=None)
-    ids = _scope(siren, since, until) if facts else None
+    ids = [f.id for f in facts] if facts else None
     leads = _leads(session, ids)
     referrals = _referrals(session, ids)
     placements = _placements(session, ids)
@@ -556,7 +595,7 @@ def figures_between(
         Section(
             "manques",
             "Les besoins non satisfaits",
-            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, until)],
+            [_unmet_jobs(session, facts), _skills_not_asked(session, siren, all_needs)],
         ),
         Section(
             "activite",
@@ -632,11 +671,12 @@ def _status_table(facts, until) -> Table:
 
 
 def _leads(session: Session, ids) -> list[tuple[int, dict]]:
-    """(need id, lead) for every lead sent for the needs ``ids`` (an SQL selection), with
+    """(need id, lead) for every lead sent for the needs ``ids``, with
     its answer from the log."""
     if ids is None:
         return []
-    rows = session.execute(
+    rows = _run(
+        session,
         select(
             LeadNeed.need_id,
             Lead.id,
@@ -647,20 +687,20 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
         )
         .join(Lead, Lead.id == LeadNeed.lead_id)
         .join(Operator, Operator.id == Lead.operator_id)
-        .where(LeadNeed.need_id.in_(ids))
-        .order_by(LeadNeed.need_id, Lead.id)
+        .where(_among(LeadNeed.need_id, ids))
+        .order_by(LeadNeed.need_id, Lead.id),
     ).all()
     answered: dict[int, tuple[str, datetime]] = {}
-    lead_ids = select(LeadNeed.lead_id).where(LeadNeed.need_id.in_(ids))
     if rows:
-        for lead_id, to_state, at in session.execute(
+        for lead_id, to_state, at in _run(
+            session,
             select(Transition.entity_id, Transition.to_state, Transition.at)
             .where(
                 Transition.entity == "lead",
-                Transition.entity_id.in_(lead_ids),
+                _among(Transition.entity_id, {r[1] for r in rows}),
                 Transition.to_state.in_(LEAD_ANSWERS),
             )
-            .order_by(Transition.entity_id, Transition.at, Transition.id)
+            .order_by(Transition.entity_id, Transition.at, Transition.id),
         ):
             answered.setdefault(lead_id, (to_state, _aware(at)))
     return [
@@ -685,11 +725,12 @@ def _referrals(session: Session, ids) -> dict[int, str]:
         return {}
     return {
         need_id: kind
-        for need_id, kind in session.execute(
+        for need_id, kind in _run(
+            session,
             select(Referral.need_id, Partner.kind)
             .join(Partner, Partner.id == Referral.partner_id)
-            .where(Referral.need_id.in_(ids))
-            .order_by(Referral.need_id, Referral.id)
+            .where(_among(Referral.need_id, ids))
+            .order_by(Referral.need_id, Referral.id),
         )
     }
 
@@ -855,7 +896,7 @@ def _unmet_jobs(session: Session, facts) -> Table:
         # The distinct lists of jobs people declare are few (one scan, no per-code pass).
         # Read as text: decoding thousands of small JSON lists costs more than a pattern.
         listed = select(cast(Candidate.rome, String)).where(_eligible()).distinct()
-        for (jobs,) in session.execute(listed):
+        for (jobs,) in _run(session, listed):
             offered.update(ROME_CODE.findall(jobs or ""))
     missing = [code for code in codes if code not in offered]
     return Table(
@@ -874,12 +915,10 @@ def _unmet_jobs(session: Session, facts) -> Table:
     )
 
 
-def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
+def _skills_not_asked(session: Session, siren: str, all_needs) -> Table:
     labels = set()
-    # The distinct lists of skills the needs ask are far fewer than the needs (compared
-    # as text: PostgreSQL's json type has no equality).
-    listed = select(cast(Need.skills, String)).where(Need.id.in_(_scope(siren, None, until)))
-    for (skills,) in session.execute(listed.distinct()):
+    # The distinct lists of skills the needs ask are far fewer than the needs.
+    for skills in {f.skills for f in all_needs}:
         labels.update(str(label) for label in json.loads(skills or "[]"))
     asked = {normalize(label) for label in labels}
     people = func.count(func.distinct(CandidateSkill.candidate_id))
@@ -887,12 +926,13 @@ def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
         _eligible(),
         Candidate.commune.in_(select(Commune.insee).where(Commune.epci_siren == siren)),
     )
-    rows = session.execute(
+    rows = _run(
+        session,
         select(CandidateSkill.norm, func.min(CandidateSkill.label), people)
         .where(CandidateSkill.candidate_id.in_(residents))
         .group_by(CandidateSkill.norm)
         .order_by(people.desc(), CandidateSkill.norm)
-        .limit(200)
+        .limit(200),
     ).all()
     offered = [(label, count) for norm, label, count in rows if norm not in asked][:TOP]
 
@@ -921,30 +961,31 @@ def _skills_not_asked(session: Session, siren: str, until: datetime) -> Table:
 
 
 def _placements(session: Session, ids) -> list[dict]:
-    """The placements made on the needs ``ids`` (an SQL selection), with their points."""
+    """The placements made on the needs ``ids``, with their points."""
     if ids is None:
         return []
-    placed = select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
-    rows = session.execute(
+    rows = _run(
+        session,
         select(Placement.id, Placement.candidate_id, Placement.start_date, Placement.hours_per_week)
         .where(
             Placement.id.in_(
-                select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(ids))
+                select(PlacementNeed.placement_id).where(_among(PlacementNeed.need_id, ids))
             )
         )
-        .order_by(Placement.id)
+        .order_by(Placement.id),
     ).all()
     points = defaultdict(dict)
     if rows:
-        for placement_id, months, holds, done_at in session.execute(
+        for placement_id, months, holds, done_at in _run(
+            session,
             select(
                 FollowUpPoint.placement_id,
                 FollowUpPoint.months,
                 FollowUpPoint.holds,
                 FollowUpPoint.done_at,
             )
-            .where(FollowUpPoint.placement_id.in_(placed))
-            .order_by(FollowUpPoint.placement_id, FollowUpPoint.months)
+            .where(_among(FollowUpPoint.placement_id, [r[0] for r in rows]))
+            .order_by(FollowUpPoint.placement_id, FollowUpPoint.months),
         ):
             points[placement_id][months] = holds if done_at is not None else None
     return [
@@ -961,37 +1002,58 @@ def _placements(session: Session, ids) -> list[dict]:
 
 def _activity(session, siren, facts, leads, placements, ids, since, until) -> list[Table]:
     in_epci = select(Commune.insee).where(Commune.epci_siren == siren)
+    # The territory's companies by their commune's index, then their visits and mailings
+    # by company: a date range alone would read every visit of the country first.
+    companies = select(Company.id).where(Company.commune.in_(in_epci))
     # Since the start (None): from the first day any visit could have been made.
     start = since or datetime(2000, 1, 1, tzinfo=UTC)
     first_day = clock.local_date(start)
     last_day = clock.local_date(until - timedelta(microseconds=1))
     # (company, channel, animateur's name, e-mail, number of visits): counted in SQL.
-    visits = session.execute(
-        select(Visit.company_id, Visit.channel, User.full_name, User.email, func.count())
-        .join(Company, Company.id == Visit.company_id)
-        .outerjoin(User, User.id == Visit.animateur_id)
+    # Counted from the index of the visits by company and day alone, the animateurs'
+    # names read after for the few who made them.
+    counted = _run(
+        session,
+        select(Visit.company_id, Visit.channel, Visit.animateur_id, func.count())
         .where(
-            Company.commune.in_(in_epci),
+            Visit.company_id.in_(companies),
             Visit.visited_on >= first_day,
             Visit.visited_on <= last_day,
         )
-        .group_by(Visit.company_id, Visit.channel, User.full_name, User.email)
-        .order_by(Visit.company_id, Visit.channel, User.email)
+        .group_by(Visit.company_id, Visit.channel, Visit.animateur_id)
+        .order_by(Visit.company_id, Visit.channel, Visit.animateur_id),
     ).all()
+    animateurs = {row[2] for row in counted if row[2] is not None}
+    names = {
+        user_id: (full_name, email)
+        for user_id, full_name, email in (
+            _run(
+                session,
+                select(User.id, User.full_name, User.email).where(_among(User.id, animateurs)),
+            )
+            if animateurs
+            else ()
+        )
+    }
+    visits = [
+        (company_id, channel, *names.get(animateur_id, (None, None)), count)
+        for company_id, channel, animateur_id, count in counted
+    ]
     mailings = dict(
-        session.execute(
+        _run(
+            session,
             select(CompanyMailing.company_id, func.count())
-            .join(Company, Company.id == CompanyMailing.company_id)
             .where(
-                Company.commune.in_(in_epci),
+                CompanyMailing.company_id.in_(companies),
                 CompanyMailing.sent_at >= start,
                 CompanyMailing.sent_at < until,
             )
-            .group_by(CompanyMailing.company_id)
+            .group_by(CompanyMailing.company_id),
         ).all()
     )
-    directory = session.execute(
-        select(Company.id, Company.naf, Company.employees).where(Company.commune.in_(in_epci))
+    directory = _run(
+        session,
+        select(Company.id, Company.naf, Company.employees).where(Company.commune.in_(in_epci)),
     ).all()
     return [
         _visits_by(
@@ -1016,7 +1078,12 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
         _pressure(visits, mailings),
         _operators(leads, facts),
         _holding(placements),
-        _incomplete_weeks(session, ids if placements else None),
+        _incomplete_weeks(
+            session,
+            {p["candidate_id"] for p in placements if p["candidate_id"] is not None}
+            if placements
+            else None,
+        ),
     ]
 
 
@@ -1207,33 +1274,30 @@ def _holding(placements) -> Table:
     )
 
 
-def _incomplete_weeks(session: Session, needs) -> Table:
+def _incomplete_weeks(session: Session, people) -> Table:
+    """``people``: the ids of the persons placed on the period's needs (None: no placement)."""
     rows = []
-    if needs is not None:
-        ids = select(Placement.candidate_id).where(
-            Placement.id.in_(
-                select(PlacementNeed.placement_id).where(PlacementNeed.need_id.in_(needs))
-            )
-        )
+    if people is not None:
         today = clock.local_today()
         running = (
             select(Commitment.candidate_id, func.sum(Commitment.hours_per_week).label("hours"))
             .where(
-                Commitment.candidate_id.in_(ids),
+                _among(Commitment.candidate_id, people),
                 (Commitment.until.is_(None)) | (Commitment.until >= today),
             )
             .group_by(Commitment.candidate_id)
             .subquery()
         )
-        rows = session.execute(
+        rows = _run(
+            session,
             select(Candidate.id, Candidate.hours_max, func.coalesce(running.c.hours, 0))
             .outerjoin(running, running.c.candidate_id == Candidate.id)
             .where(
-                Candidate.id.in_(ids),
+                _among(Candidate.id, people),
                 Candidate.week_complete.is_(False),
                 Candidate.status != "inactif",
             )
-            .order_by(Candidate.id)
+            .order_by(Candidate.id),
         ).all()
     short = [(f"p{cid}", float(most) - float(held)) for cid, most, held in rows if held < most]
     members = frozenset(p for p, _ in short)
@@ -1302,7 +1366,8 @@ def epcis_with_needs(session: Session) -> list[tuple[str, str, int]]:
     place = func.coalesce(Need.commune, Company.commune)
     return [
         tuple(row)
-        for row in session.execute(
+        for row in _run(
+            session,
             select(Epci.siren, Epci.name, func.count(Need.id))
             .select_from(Need)
             .join(Company, Need.company_id == Company.id)
@@ -1310,6 +1375,6 @@ def epcis_with_needs(session: Session) -> list[tuple[str, str, int]]:
             .join(Epci, Epci.siren == Commune.epci_siren)
             .where(in_queue())
             .group_by(Epci.siren, Epci.name)
-            .order_by(Epci.name)
+            .order_by(Epci.name),
         ).all()
     ]
