@@ -220,15 +220,23 @@ def _authenticate():
     wait = throttle.take_request(
         db.session, throttle.api_key(token.id), throttle.RatePolicy.from_config()
     )
-    db.session.commit()  # its last use, its count
+    user = token.user
+    # Its last use and its count, committed at once so that a failing request still
+    # counts; the token and its user, just read and checked, are kept as loaded rather
+    # than read again at their next use.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     if wait is not None:
         return problem(
             429,
             f"Ce jeton a fait trop de requêtes : réessayez dans {wait} s.",
             headers={"Retry-After": str(wait)},
         )
-    g._login_user = token.user  # what flask_login.current_user returns for this request
-    g.api_token = token
+    g._login_user = user  # what flask_login.current_user returns for this request
     return None
 
 
