@@ -73,6 +73,11 @@ class _Reference:
     folded: dict[str, str]  # INSEE -> folded name
     # (word, INSEE) for every word of every name, sorted: prefix search by bisection
     words: tuple[tuple[str, str], ...]
+    # (postcode, INSEE) for every postcode of every commune, and (lowercased INSEE,
+    # INSEE), sorted: a code typed in a form is looked up by bisection, not by a pass
+    # over the 35,000 communes (30 ms, three times per CV submitted)
+    postcodes: tuple[tuple[str, str], ...]
+    insees: tuple[tuple[str, str], ...]
     meta: dict
 
 
@@ -101,6 +106,8 @@ def _reference() -> _Reference:
         population=population,
         folded=folded,
         words=tuple(sorted({(w, insee) for insee, name in folded.items() for w in name.split()})),
+        postcodes=tuple(sorted({(p, c.insee) for c in communes.values() for p in c.postcodes})),
+        insees=tuple(sorted((insee.lower(), insee) for insee in communes)),
         meta=document["meta"],
     )
 
@@ -206,9 +213,8 @@ def distance_km(insee_a: str, insee_b: str) -> float | None:
 MAX_NAME_WORDS = 10
 
 
-def _insees_with_word_prefix(ref: _Reference, prefix: str) -> set[str]:
-    """INSEE codes of the communes having a name word that starts with ``prefix``."""
-    index = ref.words
+def _insees_with_prefix(index: tuple[tuple[str, str], ...], prefix: str) -> set[str]:
+    """INSEE codes of the sorted ``(key, INSEE)`` pairs whose key starts with ``prefix``."""
     start = bisect_left(index, (prefix,))
     found = set()
     for position in range(start, len(index)):
@@ -234,12 +240,8 @@ def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
     compact = query.replace(" ", "")
     if compact.isdigit() or (len(compact) == 5 and compact[:2] in {"2a", "2b"}):
         # A postcode match is what people mean; an INSEE code match comes after.
-        starts = {
-            c.insee
-            for c in ref.communes.values()
-            if any(p.startswith(compact) for p in c.postcodes)
-        }
-        found = starts | {insee for insee in ref.communes if insee.lower().startswith(compact)}
+        starts = _insees_with_prefix(ref.postcodes, compact)
+        found = starts | _insees_with_prefix(ref.insees, compact)
     else:
         words = list(dict.fromkeys(query.split()))  # each word once, in the typed order
         query = " ".join(words)
@@ -248,7 +250,7 @@ def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
         found = None
         # The longest prefixes first: they narrow the most, and an empty set ends the search.
         for word in sorted(words, key=len, reverse=True):
-            having = _insees_with_word_prefix(ref, word)
+            having = _insees_with_prefix(ref.words, word)
             found = having if found is None else found & having
             if not found:
                 return []
