@@ -217,6 +217,18 @@ def test_search_by_postcode():
     assert {c.insee for c in territory.search_communes("33380")} >= {"33051", "33284"}
 
 
+@pytest.mark.parametrize("typed", ["la teste de buch", "sur mer la", "saint de la", "le la", "b d"])
+def test_search_by_words_finds_every_commune_a_full_pass_finds(typed):
+    # Past the first words, few communes are left and their own names are read: the
+    # same communes as a pass over every name, each typed word starting a name's word.
+    def fits(commune):
+        words = fold(commune.name).split()
+        return all(any(w.startswith(typed_word) for w in words) for typed_word in typed.split())
+
+    expected = {c.insee for c in reference.all_communes() if fits(c)}
+    assert {c.insee for c in territory.search_communes(typed, limit=100_000)} == expected
+
+
 @pytest.mark.parametrize("typed", ["3", "33", "335", "33510", "2A004", "2b033", "97", "75056"])
 def test_search_by_code_finds_every_commune_a_full_pass_finds(typed):
     # The postcode and INSEE indexes give what a pass over every commune gives.

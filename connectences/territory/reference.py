@@ -211,6 +211,8 @@ def distance_km(insee_a: str, insee_b: str) -> float | None:
 # More distinct words than any French commune's name has (« Saint-Germain-de-la-Rivière »
 # has five): such a text matches nothing, and is not looked up word by word.
 MAX_NAME_WORDS = 10
+# Below this many communes left, the next words are checked on their names directly.
+FEW_COMMUNES = 200
 
 
 def _insees_with_prefix(index: tuple[tuple[str, str], ...], prefix: str) -> set[str]:
@@ -250,8 +252,17 @@ def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
         found = None
         # The longest prefixes first: they narrow the most, and an empty set ends the search.
         for word in sorted(words, key=len, reverse=True):
-            having = _insees_with_prefix(ref.words, word)
-            found = having if found is None else found & having
+            if found is not None and len(found) <= FEW_COMMUNES:
+                # Few communes left: read their own names rather than every name having
+                # a short word ("la", "de": thousands), the same filter.
+                found = {
+                    insee
+                    for insee in found
+                    if any(w.startswith(word) for w in ref.folded[insee].split())
+                }
+            else:
+                having = _insees_with_prefix(ref.words, word)
+                found = having if found is None else found & having
             if not found:
                 return []
         starts = {insee for insee in found if ref.folded[insee].startswith(query)}
