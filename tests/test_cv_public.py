@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 
 import pytest
@@ -30,7 +31,7 @@ from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
 from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count, error_of, html_of, mails_to
+from tests.helpers import count, error_of, html_of, mails_to, recorded_statements
 
 EMAIL = "camille.martin@exemple.fr"
 
@@ -124,6 +125,16 @@ def test_submission_without_pdf_creates_an_unconfirmed_profile_and_mails(client,
     assert "/mon-cv/confirmer/" in mail.body_text and mail.candidate_id == candidate.id
     assert files_in(cv_dir) == []
     assert "Ouvrez l'e-mail" in client.get("/deposer-mon-cv/merci").get_data(as_text=True)
+
+
+def test_submission_reads_nothing_back_after_its_commit(client):
+    # The new profile's id is kept from the flush: reading it after the commit would
+    # load the profile again, with its skills and commitments.
+    with recorded_statements() as statements:
+        assert post_form(client).status_code == 302
+    reads = [table for s in statements for table in re.findall(r"\bFROM (\w+)", s)]
+    assert "candidate_skill" not in reads and "commitment" not in reads, reads
+    assert len(the_candidate().skills) == 2
 
 
 def test_submission_with_pdf_proposes_the_skills_found_for_confirmation(client, cv_dir):

@@ -147,6 +147,9 @@ def submit():
                 actor_label=consent.SELF,
                 pdf=pdf,
             )
+            # Read before the commit expires it: reading it after would load the profile
+            # again, with its skills and commitments (three statements for an id).
+            new_id = candidate.id if created else None
             db.session.commit()
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
@@ -156,7 +159,7 @@ def submit():
         # The same answer whether the address was new or known: nothing tells a visitor
         # who is in the library. Only a new profile may receive the ticked skills.
         session[PENDING] = {
-            "id": candidate.id if created else None,
+            "id": new_id,
             "found": found,
             "at": utcnow().isoformat(),
         }
