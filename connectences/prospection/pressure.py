@@ -155,9 +155,15 @@ def _users(session: Session, ids) -> dict[int, User]:
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def company_timeline(session: Session, company: Company | int) -> list[ContactEvent]:
+def company_timeline(
+    session: Session, company: Company | int, *, counted_only: bool = False
+) -> list[ContactEvent]:
     """Every contact with the company by anyone on the platform, newest first: visits
-    and calls, newsletters, leads and referrals about its needs, and its needs."""
+    and calls, newsletters, leads and referrals about its needs, and its needs.
+
+    ``counted_only``: only the contacts the guard counts (its needs, callback requests
+    and event registrations are not read: three statements fewer for each visit form).
+    """
     company_id = company if isinstance(company, int) else company.id
     events: list[ContactEvent] = []
 
@@ -229,7 +235,11 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
         .join(Need)
         .where(Need.company_id == company_id)
     ).all()
-    needs = session.scalars(select(Need).where(Need.company_id == company_id)).all()
+    needs = (
+        []
+        if counted_only
+        else session.scalars(select(Need).where(Need.company_id == company_id)).all()
+    )
     users = _users(
         session,
         [lead.created_by_id for lead in leads]
@@ -286,9 +296,14 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 need_ref=need.ref,
             )
         )
-    for callback in session.scalars(
-        select(CallbackRequest).where(CallbackRequest.company_id == company_id)
-    ):
+    callbacks = (
+        []
+        if counted_only
+        else session.scalars(
+            select(CallbackRequest).where(CallbackRequest.company_id == company_id)
+        )
+    )
+    for callback in callbacks:
         events.append(
             ContactEvent(
                 on=_day(callback.created_at),
@@ -301,14 +316,18 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 counted=False,
             )
         )
-    registrations = session.scalars(
-        select(EventRegistration)
-        .options(joinedload(EventRegistration.event))
-        .where(
-            EventRegistration.company_id == company_id,
-            EventRegistration.confirmed_at.is_not(None),
-        )
-    ).all()
+    registrations = (
+        []
+        if counted_only
+        else session.scalars(
+            select(EventRegistration)
+            .options(joinedload(EventRegistration.event))
+            .where(
+                EventRegistration.company_id == company_id,
+                EventRegistration.confirmed_at.is_not(None),
+            )
+        ).all()
+    )
     for registration in registrations:
         state = {"waiting": " (liste d'attente)", "cancelled": " (annulée ensuite)"}
         events.append(
@@ -340,7 +359,9 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
 
 def company_contacts(session: Session, company: Company | int) -> list[ContactEvent]:
     """The contacts the guard counts (every channel that reaches the company), newest first."""
-    return [event for event in company_timeline(session, company) if event.counted]
+    return [
+        event for event in company_timeline(session, company, counted_only=True) if event.counted
+    ]
 
 
 def configured_window_days() -> int:
