@@ -333,6 +333,53 @@ def test_space_shows_the_profile_and_every_view_is_audited(client):
     assert views and views[-1].entity_id == the_candidate().id
 
 
+@pytest.mark.parametrize(
+    ("typed", "insee"),
+    [
+        # Cazalis's INSEE code is the postcode of Pyla (La Teste-de-Buch), Cauvignac's
+        # one shared by several communes: the commune was once resolved a second time
+        # from its INSEE code read as a postcode, and the person moved or refused.
+        ("Cazalis (33113)", "33115"),
+        ("Cauvignac", "33113"),
+        ("Arcachon", "33009"),
+    ],
+)
+def test_the_commune_typed_is_the_commune_stored_on_submission_and_update(client, typed, insee):
+    response = post_form(client, commune=typed)
+    assert response.status_code == 302
+    assert the_candidate().commune == insee
+    space = confirm_from_mail(client)
+    data = form_data(commune=typed, hours_max="30")
+    data.pop("consent")
+    assert post_multipart(client, f"{space}/modifier", data).status_code == 302
+    candidate = the_candidate()
+    assert (candidate.commune, candidate.hours_max) == (insee, 30)
+
+
+def test_raw_values_submitted_by_staff_or_a_file_keep_their_commune():
+    # The library's own form and the spreadsheet import send raw values: cleaned once.
+    from connectences.cvtheque.profile import submit_candidate
+
+    data = {**form_data(commune="Cazalis (33113)"), "consent": True}
+    candidate, created = submit_candidate(db.session, data, source="forum", send_mail=False)
+    db.session.commit()
+    assert created and the_candidate().commune == "33115"
+
+
+def test_a_profile_is_cleaned_once_per_submission(client, monkeypatch):
+    from connectences.cvtheque import profile
+
+    calls = []
+    real = profile.clean_profile
+    monkeypatch.setattr(profile, "clean_profile", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(
+        "connectences.web.cv_forms.clean_profile",
+        lambda *a, **k: calls.append(1) or real(*a, **k),
+    )
+    assert post_form(client).status_code == 302
+    assert len(calls) == 1  # by the form; the library writes what the form checked
+
+
 def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir):
     space = submitted_and_confirmed(client)
     before = the_candidate().updated_at

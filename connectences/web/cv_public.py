@@ -37,6 +37,7 @@ from connectences.cvtheque.erase import erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.profile import (
+    CleanProfile,
     ProfileError,
     apply_profile,
     attach_pdf,
@@ -142,7 +143,7 @@ def submit():
         try:
             candidate, created = submit_candidate(
                 db.session,
-                {**form.cleaned, "consent": form.consent.data},
+                CleanProfile(form.cleaned, consent=form.consent.data),
                 source="public",
                 actor_label=consent.SELF,
                 pdf=pdf,
