@@ -148,6 +148,13 @@ def _who(user: User | None, fallback: str = "une personne de la plateforme") -> 
     return user.full_name or user.email
 
 
+def _named(full_name: str | None, email: str | None) -> str:
+    """:func:`_who` of a user read as columns (both None: no user)."""
+    if email is None:
+        return _who(None)
+    return full_name or email
+
+
 def _users(session: Session, ids) -> dict[int, User]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -167,9 +174,16 @@ def company_timeline(
     company_id = company if isinstance(company, int) else company.id
     events: list[ContactEvent] = []
 
-    visits = session.scalars(
-        select(Visit).options(joinedload(Visit.animateur)).where(Visit.company_id == company_id)
-    ).all()
+    # Plain rows, not entities: the guard reads this on every visit form and every visit
+    # logged, and a company's history only grows.
+    visits = session.execute(
+        select(
+            Visit.id, Visit.visited_on, Visit.channel, Visit.animateur_id, Visit.outcome,
+            Visit.notes, User.full_name, User.email,
+        )
+        .outerjoin(User, User.id == Visit.animateur_id)
+        .where(Visit.company_id == company_id)
+    ).all()  # fmt: skip
     for visit in visits:
         outcome = vocab.label(vocab.VISIT_OUTCOMES, visit.outcome)
         summary = outcome or "Contact"
@@ -181,17 +195,20 @@ def company_timeline(
                 kind="visite",
                 channel=visit.channel,
                 by_id=visit.animateur_id,
-                by=_who(visit.animateur),
+                by=_named(visit.full_name, visit.email),
                 summary=summary,
                 visit_id=visit.id,
             )
         )
 
-    mailings = session.scalars(
-        select(CompanyMailing)
-        .options(joinedload(CompanyMailing.sent_by))
+    mailings = session.execute(
+        select(
+            CompanyMailing.sent_at, CompanyMailing.sent_by_id, CompanyMailing.subject,
+            User.full_name, User.email,
+        )
+        .outerjoin(User, User.id == CompanyMailing.sent_by_id)
         .where(CompanyMailing.company_id == company_id)
-    ).all()
+    ).all()  # fmt: skip
     for mailing in mailings:
         events.append(
             ContactEvent(
@@ -199,16 +216,19 @@ def company_timeline(
                 kind="lettre",
                 channel="lettre_information",
                 by_id=mailing.sent_by_id,
-                by=_who(mailing.sent_by),
+                by=_named(mailing.full_name, mailing.email),
                 summary=f"Lettre d'information : {mailing.subject}",
             )
         )
 
-    diagnoses = session.scalars(
-        select(Diagnosis)
-        .options(joinedload(Diagnosis.sent_by))
+    diagnoses = session.execute(
+        select(
+            Diagnosis.sent_at, Diagnosis.sent_by_id, Diagnosis.submitted_at,
+            User.full_name, User.email,
+        )
+        .outerjoin(User, User.id == Diagnosis.sent_by_id)
         .where(Diagnosis.company_id == company_id, Diagnosis.sent_at.is_not(None))
-    ).all()
+    ).all()  # fmt: skip
     for diagnosis in diagnoses:
         answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
         events.append(
@@ -217,7 +237,7 @@ def company_timeline(
                 kind="diagnostic",
                 channel="questionnaire_diagnostic",
                 by_id=diagnosis.sent_by_id,
-                by=_who(diagnosis.sent_by),
+                by=_named(diagnosis.full_name, diagnosis.email),
                 summary=f"Questionnaire de diagnostic envoyé par e-mail ({answered})",
             )
         )
