@@ -247,7 +247,8 @@ def test_a_need_posted_is_in_the_timeline_but_not_counted(world):
     assert contact_pressure(db.session, world["company"], on=TODAY, window_days=30).decision == "ok"
 
 
-def test_timeline_lists_every_contact_newest_first(world):
+def _one_contact_of_each_kind(world) -> None:
+    """A visit, a newsletter, a lead and a referral, a few weeks apart, oldest first."""
     company = world["company"]
     add_visit(company, world["user"], date(2027, 1, 10))
     db.session.add(
@@ -258,6 +259,11 @@ def test_timeline_lists_every_contact_newest_first(world):
     db.session.add(lead)
     referral(world, date(2027, 3, 1))
     db.session.commit()
+
+
+def test_timeline_lists_every_contact_newest_first(world):
+    company = world["company"]
+    _one_contact_of_each_kind(world)
     kinds = [e.kind for e in company_timeline(db.session, company)]
     assert kinds[:4] == ["orientation", "proposition", "lettre", "visite"]
     assert set(kinds) == {"orientation", "proposition", "lettre", "visite", "besoin"}
@@ -265,15 +271,7 @@ def test_timeline_lists_every_contact_newest_first(world):
 
 def test_the_guard_reads_only_the_contacts_it_counts(world):
     company = world["company"]
-    add_visit(company, world["user"], date(2027, 3, 10))
-    db.session.add(
-        CompanyMailing(company_id=company.id, subject="Lettre", sent_at=_at(date(2027, 3, 1)))
-    )
-    lead = Lead(operator_id=world["operator"].id, created_at=_at(date(2027, 3, 2)))
-    lead.needs = [LeadNeed(need=world["need"])]
-    db.session.add(lead)
-    referral(world, date(2027, 3, 5))
-    db.session.commit()
+    _one_contact_of_each_kind(world)
     everything = company_timeline(db.session, company)
     with recorded_statements() as statements:
         counted = company_contacts(db.session, company)
