@@ -130,3 +130,30 @@ def test_bench_pages_prints_the_cost_of_each_page(runner):
     assert record["statements"] >= 3 and record["cpu_ms"] > 0 and record["bytes"] > 1000
     wrong = runner.invoke(args=["bench", "pages", "--pages", "nulle-part"])
     assert wrong.exit_code != 0 and "pages inconnues : nulle-part" in wrong.output
+
+
+def test_bench_pages_sends_a_new_submission_for_each_write_journey(runner):
+    assert _seed(runner).exit_code == 0
+    before = {
+        model: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Candidate, Need, Visit)
+    }
+    writes = "cv_submit,need_submit,visit_log"
+    result = runner.invoke(args=["bench", "pages", "--repeats", "2", "--pages", writes])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [r["page"] for r in records] == writes.split(",")
+    for record in records:
+        assert record["method"] == "POST" and record["statements"] >= 3, record
+        assert record["cpu_ms"] > 0 and record["form_cpu_ms"] > 0, record
+    db.session.expire_all()
+    after = {
+        model: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Candidate, Need, Visit)
+    }
+    # One warm-up and two measured submissions each, every one stored.
+    assert {model: after[model] - before[model] for model in after} == {
+        Candidate: 3,
+        Need: 3,
+        Visit: 3,
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 
 import pytest
@@ -30,7 +31,7 @@ from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
 from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count, error_of, html_of, mails_to
+from tests.helpers import count, error_of, html_of, mails_to, recorded_statements
 
 EMAIL = "camille.martin@exemple.fr"
 
@@ -124,6 +125,16 @@ def test_submission_without_pdf_creates_an_unconfirmed_profile_and_mails(client,
     assert "/mon-cv/confirmer/" in mail.body_text and mail.candidate_id == candidate.id
     assert files_in(cv_dir) == []
     assert "Ouvrez l'e-mail" in client.get("/deposer-mon-cv/merci").get_data(as_text=True)
+
+
+def test_submission_reads_nothing_back_after_its_commit(client):
+    # The new profile's id is kept from the flush: reading it after the commit would
+    # load the profile again, with its skills and commitments.
+    with recorded_statements() as statements:
+        assert post_form(client).status_code == 302
+    reads = [table for s in statements for table in re.findall(r"\bFROM (\w+)", s)]
+    assert "candidate_skill" not in reads and "commitment" not in reads, reads
+    assert len(the_candidate().skills) == 2
 
 
 def test_submission_with_pdf_proposes_the_skills_found_for_confirmation(client, cv_dir):
@@ -320,6 +331,53 @@ def test_space_shows_the_profile_and_every_view_is_audited(client):
     assert '<meta name="referrer" content="no-referrer">' in html
     views = db.session.scalars(select(AuditLog).where(AuditLog.action == "cv.viewed")).all()
     assert views and views[-1].entity_id == the_candidate().id
+
+
+@pytest.mark.parametrize(
+    ("typed", "insee"),
+    [
+        # Cazalis's INSEE code is the postcode of Pyla (La Teste-de-Buch), Cauvignac's
+        # one shared by several communes: the commune was once resolved a second time
+        # from its INSEE code read as a postcode, and the person moved or refused.
+        ("Cazalis (33113)", "33115"),
+        ("Cauvignac", "33113"),
+        ("Arcachon", "33009"),
+    ],
+)
+def test_the_commune_typed_is_the_commune_stored_on_submission_and_update(client, typed, insee):
+    response = post_form(client, commune=typed)
+    assert response.status_code == 302
+    assert the_candidate().commune == insee
+    space = confirm_from_mail(client)
+    data = form_data(commune=typed, hours_max="30")
+    data.pop("consent")
+    assert post_multipart(client, f"{space}/modifier", data).status_code == 302
+    candidate = the_candidate()
+    assert (candidate.commune, candidate.hours_max) == (insee, 30)
+
+
+def test_raw_values_submitted_by_staff_or_a_file_keep_their_commune():
+    # The library's own form and the spreadsheet import send raw values: cleaned once.
+    from connectences.cvtheque.profile import submit_candidate
+
+    data = {**form_data(commune="Cazalis (33113)"), "consent": True}
+    candidate, created = submit_candidate(db.session, data, source="forum", send_mail=False)
+    db.session.commit()
+    assert created and the_candidate().commune == "33115"
+
+
+def test_a_profile_is_cleaned_once_per_submission(client, monkeypatch):
+    from connectences.cvtheque import profile
+
+    calls = []
+    real = profile.clean_profile
+    monkeypatch.setattr(profile, "clean_profile", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(
+        "connectences.web.cv_forms.clean_profile",
+        lambda *a, **k: calls.append(1) or real(*a, **k),
+    )
+    assert post_form(client).status_code == 302
+    assert len(calls) == 1  # by the form; the library writes what the form checked
 
 
 def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir):

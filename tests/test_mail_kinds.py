@@ -50,6 +50,29 @@ def test_sent_recently_counts_one_kind_to_one_address_since_a_moment():
     assert sent_recently(db.session, MailKind.CV_SPACE_LINK, "lea@exemple.fr", later) == 0
 
 
+def test_sent_recently_finds_the_address_by_an_index_not_a_pass_over_the_outbox():
+    # Every public form sent counts this way, and the outbox keeps every mail sent.
+    sent: list = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        sent_recently(db.session, MailKind.CV_CONFIRM, "lea@exemple.fr", utcnow())
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    ((statement, parameters),) = sent
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    else:  # PostgreSQL reads a tiny table whole whatever its indexes: ask for them
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "ix_outbox_message_to_lower" in details, details
+
+
 def test_a_mail_of_no_known_kind_is_refused():
     with pytest.raises(ValueError):
         queue_mail(db.session, kind="lien", to="a@exemple.fr", subject="s", body_text="b")

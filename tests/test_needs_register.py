@@ -155,6 +155,31 @@ def test_a_stranger_posting_with_a_siret_sees_only_their_own_need():
     assert register.needs_for_owner_email(db.session, "") == []
 
 
+def test_duplicates_are_told_only_to_an_address_that_may_follow_them():
+    first = _submit(email="patron@exemple.fr")
+    siret, title = first.company.siret, first.title
+    company_id = first.company_id
+    # The owner who posted it, whatever the case of their address.
+    assert register.duplicates_for_owner(db.session, company_id, title, "Patron@Exemple.fr") == [
+        first
+    ]
+    # A stranger with the public SIRET, an empty address, an unknown company: nothing.
+    assert register.duplicates_for_owner(db.session, company_id, title, "x@exemple.fr") == []
+    assert register.duplicates_for_owner(db.session, company_id, title, "") == []
+    assert register.duplicates_for_owner(db.session, None, title, "patron@exemple.fr") == []
+    # The company's registered address sees its queued needs only, not one still waiting
+    # for its owner's confirmation.
+    first.company.contact_email = "contact@bistrot.fr"
+    db.session.commit()
+    assert register.duplicates_for_owner(db.session, company_id, title, "contact@bistrot.fr") == []
+    register.confirm_need(db.session, first, "patron@exemple.fr")
+    second = _submit(email="patron@exemple.fr", siret=siret)
+    register.confirm_need(db.session, second, "patron@exemple.fr")
+    db.session.commit()
+    found = register.duplicates_for_owner(db.session, company_id, title, "CONTACT@bistrot.fr")
+    assert found == [first, second]
+
+
 def test_link_lives_come_from_the_configuration(app, monkeypatch):
     monkeypatch.setitem(app.config, "NEED_CONFIRM_MAX_AGE_DAYS", 2)
     monkeypatch.setitem(app.config, "COMPANY_LINK_MAX_AGE_DAYS", 1)

@@ -22,7 +22,7 @@ from connectences.prospection.companies import (
     update_contact,
 )
 from tests import factories
-from tests.helpers import count
+from tests.helpers import count, recorded_statements
 
 # A real, valid SIRET (INSEE's own example) and La Poste's special case.
 VALID = "73282932000074"
@@ -67,6 +67,17 @@ def test_create_derives_siren_and_labels_naf(user):
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.entity_id == company.id)) == (
         "company.create"
     )
+
+
+def test_a_new_name_gets_its_ref_from_the_unique_index_and_a_taken_one_a_number(user):
+    from connectences.prospection.companies import new_company_ref
+
+    with recorded_statements() as statements:
+        assert new_company_ref(db.session, "Boulangerie du Port") == "ent-boulangerie-du-port"
+    assert not any(" LIKE " in s for s in statements), statements  # no pass over every ref
+    for ref in ("ent-boulangerie-du-port", "ent-boulangerie-du-port-2"):
+        factories.load(factories.document(companies=[factories.company(ref=ref)]))
+    assert new_company_ref(db.session, "Boulangerie du Port") == "ent-boulangerie-du-port-3"
 
 
 def test_existing_siret_opens_the_existing_company(user):

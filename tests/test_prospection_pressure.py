@@ -3,6 +3,7 @@ solliciter", and every channel that reaches a company counted."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -23,11 +24,12 @@ from connectences.prospection.pressure import (
     ConfirmationRequired,
     ContactRefused,
     check_contact,
+    company_contacts,
     company_timeline,
     contact_pressure,
 )
 from tests import factories
-from tests.helpers import add_visit
+from tests.helpers import add_visit, recorded_statements
 
 TODAY = date(2027, 3, 17)
 
@@ -245,7 +247,8 @@ def test_a_need_posted_is_in_the_timeline_but_not_counted(world):
     assert contact_pressure(db.session, world["company"], on=TODAY, window_days=30).decision == "ok"
 
 
-def test_timeline_lists_every_contact_newest_first(world):
+def _one_contact_of_each_kind(world) -> None:
+    """A visit, a newsletter, a lead and a referral, a few weeks apart, oldest first."""
     company = world["company"]
     add_visit(company, world["user"], date(2027, 1, 10))
     db.session.add(
@@ -256,6 +259,25 @@ def test_timeline_lists_every_contact_newest_first(world):
     db.session.add(lead)
     referral(world, date(2027, 3, 1))
     db.session.commit()
+
+
+def test_timeline_lists_every_contact_newest_first(world):
+    company = world["company"]
+    _one_contact_of_each_kind(world)
     kinds = [e.kind for e in company_timeline(db.session, company)]
     assert kinds[:4] == ["orientation", "proposition", "lettre", "visite"]
     assert set(kinds) == {"orientation", "proposition", "lettre", "visite", "besoin"}
+
+
+def test_the_guard_reads_only_the_contacts_it_counts(world):
+    company = world["company"]
+    _one_contact_of_each_kind(world)
+    everything = company_timeline(db.session, company)
+    with recorded_statements() as statements:
+        counted = company_contacts(db.session, company)
+    # The same contacts, in the same order, as the whole timeline's counted ones...
+    assert counted == [event for event in everything if event.counted]
+    assert {e.kind for e in counted} == {"visite", "lettre", "proposition", "orientation"}
+    # ...without reading what it does not count (needs, callback requests, registrations).
+    read = {table for s in statements for table in re.findall(r"\bFROM (\w+)", s)}
+    assert not read & {"need", "callback_request", "event_registration"}, read

@@ -217,6 +217,32 @@ def test_search_by_postcode():
     assert {c.insee for c in territory.search_communes("33380")} >= {"33051", "33284"}
 
 
+@pytest.mark.parametrize("typed", ["la teste de buch", "sur mer la", "saint de la", "le la", "b d"])
+def test_search_by_words_finds_every_commune_a_full_pass_finds(typed):
+    # Past the first words, few communes are left and their own names are read: the
+    # same communes as a pass over every name, each typed word starting a name's word.
+    def fits(commune):
+        words = fold(commune.name).split()
+        return all(any(w.startswith(typed_word) for w in words) for typed_word in typed.split())
+
+    expected = {c.insee for c in reference.all_communes() if fits(c)}
+    assert {c.insee for c in territory.search_communes(typed, limit=100_000)} == expected
+
+
+@pytest.mark.parametrize("typed", ["3", "33", "335", "33510", "2A004", "2b033", "97", "75056"])
+def test_search_by_code_finds_every_commune_a_full_pass_finds(typed):
+    # The postcode and INSEE indexes give what a pass over every commune gives.
+    compact = typed.lower()
+    everyone = reference.all_communes()
+    by_postcode = {c.insee for c in everyone if any(p.startswith(compact) for p in c.postcodes)}
+    by_insee = {c.insee for c in everyone if c.insee.lower().startswith(compact)}
+    found = territory.search_communes(typed, limit=100_000)
+    assert {c.insee for c in found} == by_postcode | by_insee
+    # Postcode matches first (within the Pays first), as before.
+    firsts = [(c.epci not in reference.PAYS_EPCIS, c.insee not in by_postcode) for c in found]
+    assert firsts == sorted(firsts)
+
+
 def test_search_ranks_pays_first_then_name_start_then_population():
     salles = territory.search_communes("salles", limit=5)
     assert salles[0].insee == "33498"  # Salles in the Val de l'Eyre, not Salles-d'Aude

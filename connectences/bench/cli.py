@@ -15,7 +15,7 @@ from connectences.bench.evaluation import run_quality
 from connectences.bench.load import MIX, plan_accounts, run_load
 from connectences.bench.matching import run_matching, run_service
 from connectences.bench.observatory import run_observatory
-from connectences.bench.pages import PAGES, run_pages
+from connectences.bench.pages import PAGES, WRITES, run_pages
 from connectences.bench.search import run_search
 from connectences.bench.seed import AlreadySeeded, run_seed
 from connectences.extensions import db
@@ -195,7 +195,7 @@ def concurrency_command(clients, seconds):
 @with_appcontext
 def pages_command(repeats, pages):
 
-    chosen = _chosen_pages(pages, PAGES)
+    chosen = _chosen_pages(pages, {**PAGES, **WRITES})
     for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):
         emit(record)
 

@@ -1,4 +1,4 @@
-"""The public forms the benchmarks send (``concurrency`` and locust's ``locustfile``),
+"""The forms the benchmarks send (``concurrency``, locust's ``locustfile`` and ``pages``),
 filled once with made-up but valid values; each caller adds what makes its rows its own."""
 
 from __future__ import annotations
@@ -50,4 +50,46 @@ def need_form(**fields) -> dict:
         "company_commune": "Gujan-Mestras (33470)",
         "confirm_duplicate": "1",
         **fields,
+    }
+
+
+def cv_submission(token: str, tag: str, n: int) -> dict:
+    """One new CV of the load journeys (``n`` makes its address its own)."""
+    return cv_form(
+        csrf_token=token,
+        last_name="Charge",
+        email=f"charge-{tag}-{n}@exemple.fr",
+        phone="06 39 98 00 00",
+        days=["mon", "tue", "thu"],
+        contracts=["cdi_temps_partage", "cdd"],
+    )
+
+
+def need_submission(token: str, tag: str, n: int, siret_n: int) -> dict:
+    """One new need of the load journeys, sent by a new company (``siret_n``)."""
+    return need_form(
+        csrf_token=token,
+        title=f"Comptabilité deux jours par semaine {n}",
+        skills="saisie comptable, déclarations de TVA",
+        reason_text="Mesure de charge.",
+        company_name=f"Entreprise de charge {tag} {n}",
+        siret=made_up_siret(siret_n, "7"),
+        owner_name="Claire Charge",
+        owner_email=f"besoin-{tag}-{n}@exemple.fr",
+        owner_phone="06 39 98 00 01",
+    )
+
+
+def visit_submission(token: str) -> dict:
+    """One telephone visit of the load journeys, confirmed past the contact-pressure
+    warning (a company already contacted this month)."""
+    return {
+        "csrf_token": token,
+        "channel": "telephone",
+        "visited_on": local_today().isoformat(),
+        "topics": ["competences_partagees"],
+        "outcome": "a_relancer",
+        "notes": "Mesure de charge.",
+        "follow_up_on": (local_today() + timedelta(days=14)).isoformat(),
+        "confirmer": "1",
     }

@@ -17,13 +17,11 @@ import os
 import random
 import re
 import time
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, task
 
-from connectences.bench.forms import cv_form, made_up_siret, need_form
-from connectences.clock import local_today
+from connectences.bench.forms import cv_submission, need_submission, visit_submission
 
 PLAN = json.loads(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 REFS = PLAN["refs"]
@@ -113,16 +111,7 @@ def visit_log(c):
     token = _csrf(c, path, "visit_log (formulaire)")
     if token is None:
         return
-    data = {
-        "csrf_token": token,
-        "channel": "telephone",
-        "visited_on": local_today().isoformat(),
-        "topics": ["competences_partagees"],
-        "outcome": "a_relancer",
-        "notes": "Mesure de charge.",
-        "follow_up_on": (local_today() + timedelta(days=14)).isoformat(),
-        "confirmer": "1",
-    }
+    data = visit_submission(token)
     # 409: the contact-pressure guard refused a company already contacted this month,
     # a correct answer of the platform, not an error.
     _post(c, path, data, "visit_log", ok=(302, 303, 409))
@@ -152,15 +141,7 @@ def cv_submit(c):
     token = _csrf(c, "/deposer-mon-cv", "cv_submit (formulaire)")
     if token is None:
         return
-    n = next(_serial)
-    data = cv_form(
-        csrf_token=token,
-        last_name="Charge",
-        email=f"charge-{_tag}-{n}@exemple.fr",
-        phone="06 39 98 00 00",
-        days=["mon", "tue", "thu"],
-        contracts=["cdi_temps_partage", "cdd"],
-    )
+    data = cv_submission(token, _tag, next(_serial))
     _post(c, "/deposer-mon-cv", data, "cv_submit")
 
 
@@ -168,18 +149,8 @@ def need_submit(c):
     token = _csrf(c, "/exprimer-un-besoin", "need_submit (formulaire)")
     if token is None:
         return
-    n = next(_serial)
-    data = need_form(
-        csrf_token=token,
-        title=f"Comptabilité deux jours par semaine {n}",
-        skills="saisie comptable, déclarations de TVA",
-        reason_text="Mesure de charge.",
-        company_name=f"Entreprise de charge {_tag} {n}",
-        siret=made_up_siret(random.randrange(10**11), "7"),  # noqa: S311 — synthetic or sampled data, never a secret
-        owner_name="Claire Charge",
-        owner_email=f"besoin-{_tag}-{n}@exemple.fr",
-        owner_phone="06 39 98 00 01",
-    )
+    siret_n = random.randrange(10**11)  # noqa: S311 — synthetic or sampled data, never a secret
+    data = need_submission(token, _tag, next(_serial), siret_n)
     _post(c, "/exprimer-un-besoin", data, "need_submit")
 
 

@@ -2,7 +2,9 @@
 
 In the process, without a server or concurrent users: each page is read by a logged-in
 user of its role through Flask's test client, once to warm the per-process caches, then
-``--repeats`` times. For each page it prints the CPU time of the request (median and
+``--repeats`` times. The write journeys of ``bench load`` (``WRITES``) are measured the
+same way on their POST: each repeat reads the form for its CSRF token (that GET measured
+apart, ``form_*`` figures) then sends a new valid submission, as locust does. For each page it prints the CPU time of the request (median and
 best, ``time.process_time``: far less sensitive to other work on the machine than a
 latency under load), the wall time, the number of SQL statements and the time spent
 waiting for them. ``bench load`` then says how these costs add up under 16 users.
@@ -12,14 +14,17 @@ Run ``bench seed`` first: the pages are those of ``bench load`` (same records).
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from connectences.bench.forms import cv_submission, need_submission, visit_submission
 from connectences.bench.load import plan_accounts, plan_refs
 from connectences.extensions import db
 
@@ -40,6 +45,31 @@ PAGES: dict[str, tuple[str, object]] = {
     "lead_page": ("operator", lambda refs: f"/operateur/propositions/{refs['leads'][0]}"),
     "public_home": ("public", "/"),
     "login_page": ("public", "/connexion"),
+}
+
+# Write journey -> (role, form path as a function of the refs and the repeat's number,
+# the submission as a function of the CSRF token and that number). Every repeat is a
+# new submission (a new address, company or day's visit), accepted with a redirect.
+_TAG = f"pages-{os.getpid()}-{time.time_ns() % 10**9}"
+WRITES: dict[str, tuple[str, Callable[[dict, int], str], Callable[[str, int], dict]]] = {
+    "cv_submit": (
+        "public",
+        lambda refs, n: "/deposer-mon-cv",
+        lambda token, n: cv_submission(token, _TAG, n),
+    ),
+    "need_submit": (
+        "public",
+        lambda refs, n: "/exprimer-un-besoin",
+        lambda token, n: need_submission(token, _TAG, n, random.randrange(10**11)),  # noqa: S311 — synthetic data, never a secret
+    ),
+    "visit_log": (
+        "animateur",
+        lambda refs, n: (
+            "/animateur/visites/nouvelle?entreprise="
+            + refs["visit_companies"][n % len(refs["visit_companies"])]
+        ),
+        lambda token, n: visit_submission(token),
+    ),
 }
 
 
@@ -87,6 +117,47 @@ def _client(app, role: str, accounts: dict[str, list[str]]):
     return client
 
 
+def _post(app, client, path: str, data: dict):
+    with app.app_context():
+        return client.post(path, data=data)
+
+
+def _measured(engine, request: Callable[[], object]) -> tuple[dict, object]:
+    """CPU and wall milliseconds of one request, its SQL statements and their time."""
+    with _sql_meter(engine) as figures:
+        c0, w0 = time.process_time(), time.perf_counter()
+        response = request()
+        cpu = (time.process_time() - c0) * 1000
+        wall = (time.perf_counter() - w0) * 1000
+    return {"cpu": cpu, "wall": wall, "sql": figures["seconds"] * 1000,
+            "statements": figures["statements"]}, response  # fmt: skip
+
+
+def _summary(samples: list[dict], prefix: str = "") -> dict:
+    return {
+        f"{prefix}cpu_ms": round(statistics.median(s["cpu"] for s in samples), 1),
+        f"{prefix}cpu_ms_best": round(min(s["cpu"] for s in samples), 1),
+        f"{prefix}wall_ms": round(statistics.median(s["wall"] for s in samples), 1),
+        f"{prefix}sql_ms": round(statistics.median(s["sql"] for s in samples), 1),
+        f"{prefix}statements": samples[-1]["statements"],
+    }
+
+
+def _submit(app, client, engine, refs: dict, name: str, n: int) -> tuple[dict, dict]:
+    """One write journey: the form read for its token, then a new submission sent."""
+    _role, where, submission = WRITES[name]
+    path = where(refs, n)
+    form, page = _measured(engine, lambda: _get(app, client, path))
+    if page.status_code != 200:
+        raise RuntimeError(f"{name}: {path} answered {page.status_code}")
+    found = CSRF.search(page.get_data(as_text=True))  # none when CSRF is off (tests)
+    data = submission(found.group(1) if found else "", n)
+    sent, response = _measured(engine, lambda: _post(app, client, path, data))
+    if response.status_code not in (302, 303):
+        raise RuntimeError(f"{name}: POST {path} answered {response.status_code}")
+    return form, sent
+
+
 def run_pages(app, *, repeats: int, pages: list[str]) -> Iterator[dict]:
     """One record per page: CPU and wall milliseconds per request, SQL statements."""
 
@@ -97,31 +168,44 @@ def run_pages(app, *, repeats: int, pages: list[str]) -> Iterator[dict]:
     accounts = plan_accounts()
     clients: dict[str, object] = {}
     for name in pages:
-        role, where = PAGES[name]
-        path = where(refs) if callable(where) else where
+        role = (WRITES.get(name) or PAGES.get(name))[0]
         client = clients.get(role) or clients.setdefault(role, _client(app, role, accounts))
+        if name in WRITES:
+            yield _write_record(app, client, engine, refs, name, repeats)
+            continue
+        where = PAGES[name][1]
+        path = where(refs) if callable(where) else where
         warm = _get(app, client, path)
         if warm.status_code != 200:
             raise RuntimeError(f"{name}: {path} answered {warm.status_code}")
-        cpu, wall, sql, statements = [], [], [], 0
+        samples = []
         for _ in range(repeats):
-            with _sql_meter(engine) as figures:
-                c0, w0 = time.process_time(), time.perf_counter()
-                response = _get(app, client, path)
-                cpu.append((time.process_time() - c0) * 1000)
-                wall.append((time.perf_counter() - w0) * 1000)
-            sql.append(figures["seconds"] * 1000)
-            statements = figures["statements"]
+            sample, response = _measured(engine, lambda c=client, p=path: _get(app, c, p))
+            samples.append(sample)
             size = len(response.get_data())
         yield {
             "metric": "page_cost",
             "page": name,
             "path": path,
-            "cpu_ms": round(statistics.median(cpu), 1),
-            "cpu_ms_best": round(min(cpu), 1),
-            "wall_ms": round(statistics.median(wall), 1),
-            "sql_ms": round(statistics.median(sql), 1),
-            "statements": statements,
+            **_summary(samples),
             "bytes": size,
             "repeats": repeats,
         }
+
+
+def _write_record(app, client, engine, refs: dict, name: str, repeats: int) -> dict:
+    _submit(app, client, engine, refs, name, 0)  # warm
+    forms, sent = [], []
+    for n in range(1, repeats + 1):
+        form, post = _submit(app, client, engine, refs, name, n)
+        forms.append(form)
+        sent.append(post)
+    return {
+        "metric": "page_cost",
+        "page": name,
+        "path": WRITES[name][1](refs, 0),
+        "method": "POST",
+        **_summary(sent),
+        **_summary(forms, "form_"),
+        "repeats": repeats,
+    }

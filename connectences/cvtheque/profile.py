@@ -97,6 +97,16 @@ class ProfileError(DomainError):
         super().__init__(errors=errors)
 
 
+class CleanProfile(dict):
+    """Values :func:`clean_profile` returned: written as they are, never cleaned again.
+
+    Cleaning is not idempotent: the commune comes out as an INSEE code, and five digits
+    typed by a person are read as a postcode first, so a second pass would move 3,000
+    communes' people elsewhere (INSEE 33115, Cazalis, is the postcode of Pyla, in La
+    Teste-de-Buch) or refuse them (a postcode several communes share).
+    """
+
+
 # --------------------------------------------------------------------------- field rules
 
 
@@ -170,7 +180,7 @@ def _choices(raw: Any, vocabulary: dict[str, str], empty: str, unknown: str) -> 
     return [key for key in vocabulary if key in values]
 
 
-def clean_profile(data: dict, *, partial: bool = False) -> dict:
+def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
     """Turn raw profile values into stored values, or raise ``ProfileError``.
 
     ``data`` uses the interchange names (``PROFILE_FIELDS``); strings, numbers, lists
@@ -269,7 +279,7 @@ def clean_profile(data: dict, *, partial: bool = False) -> dict:
         errors["hours_max"] = "Le nombre d'heures maximum doit être supérieur ou égal au minimum."
     if errors:
         raise ProfileError(errors)
-    return clean
+    return CleanProfile(clean)
 
 
 # --------------------------------------------------------------------------- writing
@@ -313,12 +323,13 @@ def apply_profile(
 ) -> list[str]:
     """Validate ``data`` and write it on ``candidate``; return the fields that changed.
 
+    ``data`` is raw (a form's, a file's) or a :class:`CleanProfile`, written as it is.
     Raises ``ProfileError`` and changes nothing when a value is refused. A change writes
     one history line naming the changed fields, and bumps ``updated_at`` so matching
     reloads the person. A changed e-mail address must be confirmed again. The caller
     commits.
     """
-    clean = clean_profile(data, partial=partial)
+    clean = data if isinstance(data, CleanProfile) else clean_profile(data, partial=partial)
     if "email" in clean and clean["email"] != candidate.email:
         other = session.scalar(
             select(Candidate.id).where(
@@ -400,7 +411,8 @@ def submit_candidate(
 ) -> tuple[Candidate, bool]:
     """Create a profile from a submission; return ``(candidate, created)``.
 
-    ``data`` holds the profile fields and ``consent`` (must be true). The same address
+    ``data`` holds the profile fields (raw, or a :class:`CleanProfile` a form already
+    checked) and ``consent`` (must be true). The same address
     (normalised) leads to the existing profile: nothing is created nor changed. For a
     public submission (``source="public"``), the existing person is sent their
     personal link (or their confirmation mail again) and nothing about them is
@@ -412,11 +424,14 @@ def submit_candidate(
     committed. The caller commits.
     """
     errors: dict[str, str] = {}
-    try:
-        clean = clean_profile(data)
-    except ProfileError as exc:
-        errors.update(exc.errors)
-        clean = {}
+    if isinstance(data, CleanProfile):  # checked already, by the web form
+        clean = CleanProfile((k, v) for k, v in data.items() if k != "consent")
+    else:
+        try:
+            clean = clean_profile(data)
+        except ProfileError as exc:
+            errors.update(exc.errors)
+            clean = CleanProfile()
     if not data.get("consent"):
         errors["consent"] = consent.CONSENT_REQUIRED
     if errors:

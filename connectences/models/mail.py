@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from connectences.models.base import Base, utcnow
@@ -39,3 +39,9 @@ class OutboxMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     # Whom it concerns, so that deleting a person also drops their queued mail.
     candidate_id: Mapped[int | None] = mapped_column(index=True)
+
+
+# Flood limits count a kind of mail to an address in any case (``mail.sent_recently``, on
+# every public form sent): without this index, a pass over the whole outbox, which keeps
+# every mail sent.
+Index("ix_outbox_message_to_lower", func.lower(OutboxMessage.to), OutboxMessage.kind)

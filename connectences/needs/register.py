@@ -286,6 +286,14 @@ def latest_in_queue(session, limit: int) -> list[Need]:
     )
 
 
+def _followable_by(email: str):
+    """The condition a need meets when an owner holding a company-space link for the
+    (normalised) ``email`` may follow it; the query joins ``Need.company``."""
+    own = func.lower(Need.owner_email) == email
+    company_is_theirs = func.lower(Company.contact_email) == email
+    return or_(own, company_is_theirs & in_queue())
+
+
 def needs_for_owner_email(session, email: str) -> list[Need]:
     """Needs an owner holding a company-space link for ``email`` may follow.
 
@@ -296,13 +304,11 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
     email = email_key(email)
     if not email:
         return []
-    own = func.lower(Need.owner_email) == email
-    company_is_theirs = func.lower(Company.contact_email) == email
     return list(
         session.scalars(
             select(Need)
             .join(Need.company)
-            .where(or_(own, company_is_theirs & in_queue()))
+            .where(_followable_by(email))
             .order_by(Company.name, Need.created_at.desc(), Need.id.desc())
         )
     )
@@ -312,8 +318,20 @@ def duplicates_for_owner(session, company_id: int | None, title: str, email: str
     """The duplicates an anonymous owner may be told about: only among the needs that the
     same address may follow (see :func:`needs_for_owner_email`). Otherwise the public
     form would tell anyone whether a company, by its public SIRET, has an open need."""
-    visible = {need.id for need in needs_for_owner_email(session, email)}
-    return [need for need in find_duplicates(session, company_id, title) if need.id in visible]
+    duplicates = find_duplicates(session, company_id, title)
+    email = email_key(email)
+    if not duplicates or not email:
+        return []
+    # Only the duplicates are checked: the needs the address may follow are a scan of
+    # every need (no index on lower(e-mail)), 15 ms at 10,000 needs, for each form sent.
+    visible = set(
+        session.scalars(
+            select(Need.id)
+            .join(Need.company)
+            .where(Need.id.in_([need.id for need in duplicates]), _followable_by(email))
+        )
+    )
+    return [need for need in duplicates if need.id in visible]
 
 
 def owner_has_space(session, email: str) -> bool:

@@ -371,6 +371,10 @@ def _slug(text: str) -> str:
 def new_company_ref(session: Session, name: str) -> str:
     """A free, readable ref for a company created on the platform (``ent-le-bistrot``)."""
     base = "ent-" + _slug(name)
+    # Most names are new: one look-up by the unique index, rather than reading every ref
+    # that starts like it (a LIKE no index serves: a pass over every company).
+    if session.scalar(select(Company.id).where(Company.ref == base)) is None:
+        return base
     taken = set(session.scalars(select(Company.ref).where(Company.ref.startswith(base))))
     if base not in taken:
         return base

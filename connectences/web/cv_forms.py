@@ -26,7 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from connectences import contacts, territory, vocab
 from connectences.cvtheque import consent
-from connectences.cvtheque.profile import PROFILE_FIELDS, ProfileError, clean_profile
+from connectences.cvtheque.profile import PROFILE_FIELDS, CleanProfile, ProfileError, clean_profile
 from connectences.models import Candidate
 
 
@@ -160,7 +160,7 @@ class CandidateForm(FlaskForm):
     consent = BooleanField(consent.CONSENT_LABEL, validators=[ConsentRequired()])
     submit = SubmitField("Envoyer mon profil")
 
-    cleaned: dict | None = None
+    cleaned: CleanProfile | None = None
 
     def profile_data(self) -> dict:
         """The typed values under the interchange names, for ``cvtheque.profile``."""

@@ -37,6 +37,7 @@ from connectences.cvtheque.erase import erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.profile import (
+    CleanProfile,
     ProfileError,
     apply_profile,
     attach_pdf,
@@ -142,11 +143,14 @@ def submit():
         try:
             candidate, created = submit_candidate(
                 db.session,
-                {**form.cleaned, "consent": form.consent.data},
+                CleanProfile(form.cleaned, consent=form.consent.data),
                 source="public",
                 actor_label=consent.SELF,
                 pdf=pdf,
             )
+            # Read before the commit expires it: reading it after would load the profile
+            # again, with its skills and commitments (three statements for an id).
+            new_id = candidate.id if created else None
             db.session.commit()
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
@@ -156,7 +160,7 @@ def submit():
         # The same answer whether the address was new or known: nothing tells a visitor
         # who is in the library. Only a new profile may receive the ticked skills.
         session[PENDING] = {
-            "id": candidate.id if created else None,
+            "id": new_id,
             "found": found,
             "at": utcnow().isoformat(),
         }

@@ -149,12 +149,14 @@ def _save_visit(company):
     except ConfirmationRequired:
         db.session.rollback()
         return _render_new(company=company, status=409, values=values, need_confirm=True)
+    # Read before the commit expires them (reading after would load both rows again).
+    need_detected, visit_id, ref, name = visit.need_detected, visit.id, company.ref, company.name
     db.session.commit()
-    if visit.need_detected:
+    if need_detected:
         flash("Visite enregistrée. Décrivez maintenant le besoin détecté.", "success")
-        return redirect(need_form_url(company.ref, visit.id))
-    flash(f"Visite à « {company.name} » enregistrée.", "success")
-    return redirect(url_for("directory.show", ref=company.ref) + "#historique")
+        return redirect(need_form_url(ref, visit_id))
+    flash(f"Visite à « {name} » enregistrée.", "success")
+    return redirect(url_for("directory.show", ref=ref) + "#historique")
 
 
 # --- my follow-ups -----------------------------------------------------------------------
