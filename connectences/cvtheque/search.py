@@ -25,12 +25,12 @@ from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
-from connectences.models import Candidate, CandidateSkill
+from connectences.models import Candidate, CandidateRome, CandidateSkill
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.text import STOPWORDS
@@ -430,8 +430,21 @@ def _json_has(column, value: str):
     return cast(column, String).like(f'%"{value}"%')
 
 
-def _json_has_prefix(column, prefix: str):
-    return cast(column, String).like(f'%"{prefix}%')
+CODE_WIDTH = 5  # a ROME code: a capital letter and four digits
+
+
+def _starts_with(column, prefix: str):
+    """``column`` (a ROME code or concept) starts with ``prefix``.
+
+    Codes are capital letters and digits, which sort at or below "Z" in every collation:
+    the range lets an index answer (SQLite's LIKE is case-insensitive and so reads every
+    row); the LIKE keeps the rule exact.
+    """
+    like = column.like(f"{prefix}%")
+    if not (prefix.isascii() and prefix.isalnum()):
+        return like
+    upper = prefix + "Z" * max(0, CODE_WIDTH - len(prefix))
+    return and_(column >= prefix, column <= upper, like)
 
 
 def _score_case(pairs: list[tuple[object, int]]):
@@ -466,10 +479,11 @@ def _term_hits(term: TermMatch):
             .group_by(CandidateSkill.candidate_id)
         )
     if term.romes:
-        pairs = [(_json_has(Candidate.rome, code), s) for code, s in term.romes.items()]
+        # One row per (person, code): the max below keeps each person's best code.
+        pairs = [(CandidateRome.code.in_(v), s) for s, v in _by_score(term.romes).items()]
         parts.append(
-            select(Candidate.id.label("cid"), _score_case(pairs).label("s")).where(
-                or_(*(cond for cond, _ in pairs))
+            select(CandidateRome.candidate_id.label("cid"), _score_case(pairs).label("s")).where(
+                CandidateRome.code.in_(list(term.romes))
             )
         )
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
@@ -515,14 +529,15 @@ def _conditions(filters: SearchFilters) -> list:
     where = []
     if filters.rome:
         code = filters.rome.strip().upper()
-        if len(code) >= 5:
+        if len(code) >= CODE_WIDTH:
+            jobs = select(CandidateRome.candidate_id).where(CandidateRome.code == code)
             skill = select(CandidateSkill.candidate_id).where(CandidateSkill.concept == code)
-            where.append(or_(_json_has(c.rome, code), c.id.in_(skill)))
         else:
+            jobs = select(CandidateRome.candidate_id).where(_starts_with(CandidateRome.code, code))
             skill = select(CandidateSkill.candidate_id).where(
-                CandidateSkill.concept.like(f"{code}%")
+                _starts_with(CandidateSkill.concept, code)
             )
-            where.append(or_(_json_has_prefix(c.rome, code), c.id.in_(skill)))
+        where.append(c.id.in_(union(jobs, skill)))
     if filters.commune:
         where.append(c.commune == filters.commune)
     if filters.epci:

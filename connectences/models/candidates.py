@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
 from connectences.contacts import email_key, fold_name, name_key, phone_key
 from connectences.models.base import Base, utcnow
@@ -61,6 +62,20 @@ class Candidate(Base):
         self.phone_norm = phone_key(value)
         return value
 
+    @validates("rome")
+    def _set_rome_codes(self, _key: str, value: list | None) -> list | None:
+        # One indexed row per target job, so that a search by job reads an index instead
+        # of every person's JSON list (see connectences.cvtheque.search). Rows still
+        # wanted are kept: deleting and re-adding one in the same flush would collide.
+        session = object_session(self)
+        with session.no_autoflush if session is not None else nullcontext():
+            kept = {row.code: row for row in self.rome_codes}
+        self.rome_codes = [
+            kept.get(row["code"]) or CandidateRome(code=row["code"])
+            for row in rome_code_rows(None, value)
+        ]
+        return value
+
     @validates("first_name", "last_name")
     def _set_name_norms(self, key: str, value: str | None) -> str | None:
         first = value if key == "first_name" else self.first_name
@@ -74,6 +89,10 @@ class Candidate(Base):
         cascade="all, delete-orphan",
         order_by="CandidateSkill.position",
         lazy="selectin",
+    )
+
+    rome_codes: Mapped[list[CandidateRome]] = relationship(
+        back_populates="candidate", cascade="all, delete-orphan", passive_deletes=True
     )
 
     commitments: Mapped[list[Commitment]] = relationship(
@@ -136,6 +155,30 @@ class CandidateSkill(Base):
     concept: Mapped[str | None] = mapped_column(String(60), index=True)
 
     candidate: Mapped[Candidate] = relationship(back_populates="skills")
+
+
+class CandidateRome(Base):
+    """One ROME code of ``Candidate.rome`` (the jobs the person looks for), indexed.
+
+    Written only by ``Candidate``'s validator of ``rome`` (and the benchmarks' bulk
+    inserts, which bypass the ORM): the JSON list stays the record, this is its index.
+    """
+
+    __tablename__ = "candidate_rome"
+
+    # The code first: a search reads the people of a code from the primary key alone.
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    candidate: Mapped[Candidate] = relationship(back_populates="rome_codes")
+
+
+def rome_code_rows(candidate_id: int | None, codes: list | None) -> list[dict]:
+    """The ``candidate_rome`` rows of a person's ``rome`` list, each code once (bulk
+    inserts bypass the validator of ``Candidate.rome`` and write these themselves)."""
+    return [{"candidate_id": candidate_id, "code": code} for code in dict.fromkeys(codes or [])]
 
 
 class CandidateEvent(Base):

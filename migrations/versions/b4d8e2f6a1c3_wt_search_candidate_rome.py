@@ -1,0 +1,60 @@
+"""search: each person's target jobs (ROME codes) in an indexed table
+
+The CV search looked for a job in ``candidate.rome`` with a LIKE over the JSON text of
+every person (a full scan of the library per code). ``candidate_rome`` holds one row
+per (code, person), its primary key led by the code; it is filled here from the JSON
+lists, then kept in step by ``Candidate``'s validator of ``rome``.
+
+Branch wt/search.
+
+Revision ID: b4d8e2f6a1c3
+Revises: a7c3e9f1b5d2
+Create Date: 2026-12-05 05:00:00
+
+"""
+
+import json
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "b4d8e2f6a1c3"
+down_revision = "a7c3e9f1b5d2"
+branch_labels = None
+depends_on = None
+
+BATCH = 5000
+
+
+def upgrade():
+    rome = op.create_table(
+        "candidate_rome",
+        sa.Column("code", sa.String(length=5), nullable=False),
+        sa.Column("candidate_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["candidate_id"],
+            ["candidate.id"],
+            name=op.f("fk_candidate_rome_candidate_id_candidate"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("code", "candidate_id", name=op.f("pk_candidate_rome")),
+    )
+    op.create_index(
+        op.f("ix_candidate_rome_candidate_id"), "candidate_rome", ["candidate_id"], unique=False
+    )
+    # Back-fill in Python: the same on SQLite and PostgreSQL, whatever JSON functions
+    # each has, and the same rule as the model (each code of a list once).
+    candidate = sa.table("candidate", sa.column("id", sa.Integer), sa.column("rome", sa.JSON))
+    people = op.get_bind().execute(sa.select(candidate.c.id, candidate.c.rome)).all()
+    rows: list[dict] = []
+    for cid, codes in people:
+        if isinstance(codes, str):  # a driver that hands the JSON back as text
+            codes = json.loads(codes)
+        rows.extend({"candidate_id": cid, "code": code} for code in dict.fromkeys(codes or []))
+    for start in range(0, len(rows), BATCH):
+        op.bulk_insert(rome, rows[start : start + BATCH])
+
+def downgrade():
+    op.drop_index(op.f("ix_candidate_rome_candidate_id"), table_name="candidate_rome")
+    op.drop_table("candidate_rome")
