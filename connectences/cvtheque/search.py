@@ -25,7 +25,7 @@ from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union, union_all
+from sqlalchemy import String, and_, cast, func, literal, select, union, union_all
 from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
@@ -447,12 +447,6 @@ def _starts_with(column, prefix: str):
     return and_(column >= prefix, column <= upper, like)
 
 
-def _score_case(pairs: list[tuple[object, int]]):
-    """CASE returning the highest score among the conditions that hold."""
-    ordered = sorted(pairs, key=lambda p: -p[1])
-    return case(*[(cond, literal(score)) for cond, score in ordered], else_=literal(0))
-
-
 def _by_score(values: dict[str, int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for value, score in values.items():
@@ -461,31 +455,22 @@ def _by_score(values: dict[str, int]) -> dict[int, list[str]]:
 
 
 def _term_hits(term: TermMatch):
-    """Subquery (cid, score): every candidate matching the term, with its best score."""
-    parts = []
-    if term.concepts or term.norms:
-        pairs = [(CandidateSkill.norm.in_(v), s) for s, v in _by_score(term.norms).items()]
-        pairs += [(CandidateSkill.concept.in_(v), s) for s, v in _by_score(term.concepts).items()]
-        where = []
-        if term.norms:
-            where.append(CandidateSkill.norm.in_(list(term.norms)))
-        if term.concepts:
-            where.append(CandidateSkill.concept.in_(list(term.concepts)))
-        parts.append(
-            select(
-                CandidateSkill.candidate_id.label("cid"), func.max(_score_case(pairs)).label("s")
-            )
-            .where(or_(*where))
-            .group_by(CandidateSkill.candidate_id)
-        )
-    if term.romes:
-        # One row per (person, code): the max below keeps each person's best code.
-        pairs = [(CandidateRome.code.in_(v), s) for s, v in _by_score(term.romes).items()]
-        parts.append(
-            select(CandidateRome.candidate_id.label("cid"), _score_case(pairs).label("s")).where(
-                CandidateRome.code.in_(list(term.romes))
-            )
-        )
+    """Subquery (cid, score): every candidate matching the term, with its best score.
+
+    One plain indexed look-up per score (stored norms, concepts, target jobs), each row
+    carrying its score: the highest score of a person is the maximum over their rows.
+    (A CASE choosing the score of each skill row cost more than reading the rows.)
+    """
+    lookups = [
+        (CandidateSkill.candidate_id, CandidateSkill.norm, term.norms),
+        (CandidateSkill.candidate_id, CandidateSkill.concept, term.concepts),
+        (CandidateRome.candidate_id, CandidateRome.code, term.romes),
+    ]
+    parts = [
+        select(cid.label("cid"), literal(score).label("s")).where(column.in_(values))
+        for cid, column, scored in lookups
+        for score, values in _by_score(scored).items()
+    ]
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     return (
         select(union.c.cid.label("cid"), func.max(union.c.s).label("score"))

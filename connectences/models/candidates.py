@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
 from connectences.contacts import email_key, fold_name, name_key, phone_key
@@ -24,7 +24,7 @@ class Candidate(Base):
     commune: Mapped[str] = mapped_column(String(5), index=True)
     mobility_km: Mapped[float]
     rome: Mapped[list] = mapped_column(default=list)
-    level: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(20), index=True)
     hours_min: Mapped[float]
     hours_max: Mapped[float]
     days: Mapped[list] = mapped_column(default=list)
@@ -143,6 +143,11 @@ class CandidateSkill(Base):
     """One skill as the person wrote it, with its normalised form and taxonomy concept."""
 
     __tablename__ = "candidate_skill"
+    # The search reads the people of a norm or a concept from these indexes alone.
+    __table_args__ = (
+        Index("ix_candidate_skill_norm_candidate", "norm", "candidate_id"),
+        Index("ix_candidate_skill_concept_candidate", "concept", "candidate_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(
@@ -150,9 +155,9 @@ class CandidateSkill(Base):
     )
     position: Mapped[int] = mapped_column(default=0)
     label: Mapped[str] = mapped_column(String(200))
-    norm: Mapped[str] = mapped_column(String(200), index=True)
+    norm: Mapped[str] = mapped_column(String(200))
     # Taxonomy concept id (see connectences.skills), None when the taxonomy does not know it.
-    concept: Mapped[str | None] = mapped_column(String(60), index=True)
+    concept: Mapped[str | None] = mapped_column(String(60))
 
     candidate: Mapped[Candidate] = relationship(back_populates="skills")
 

@@ -3,7 +3,9 @@
 The CV search looked for a job in ``candidate.rome`` with a LIKE over the JSON text of
 every person (a full scan of the library per code). ``candidate_rome`` holds one row
 per (code, person), its primary key led by the code; it is filled here from the JSON
-lists, then kept in step by ``Candidate``'s validator of ``rome``.
+lists, then kept in step by ``Candidate``'s validator of ``rome``. The skills' indexes
+on norm and on concept carry the person too (the search reads them alone), and the
+level is indexed (counting a level's people).
 
 Branch wt/search.
 
@@ -54,7 +56,28 @@ def upgrade():
         rows.extend({"candidate_id": cid, "code": code} for code in dict.fromkeys(codes or []))
     for start in range(0, len(rows), BATCH):
         op.bulk_insert(rome, rows[start : start + BATCH])
+    # The skills of a norm or concept, read from the index alone (covering).
+    op.drop_index("ix_candidate_skill_norm", table_name="candidate_skill")
+    op.drop_index("ix_candidate_skill_concept", table_name="candidate_skill")
+    op.create_index(
+        "ix_candidate_skill_norm_candidate", "candidate_skill", ["norm", "candidate_id"]
+    )
+    op.create_index(
+        "ix_candidate_skill_concept_candidate", "candidate_skill", ["concept", "candidate_id"]
+    )
+    # Counting the people of a level reads this index, not every row.
+    op.create_index("ix_candidate_level", "candidate", ["level"])
+    # Planner statistics for the new indexes: without them SQLite would, for instance,
+    # sort every person of a level rather than walk the updated_at index to a page.
+    for table in ("candidate", "candidate_skill", "candidate_rome"):
+        op.execute(f"ANALYZE {table}")
+
 
 def downgrade():
+    op.drop_index("ix_candidate_level", table_name="candidate")
+    op.drop_index("ix_candidate_skill_concept_candidate", table_name="candidate_skill")
+    op.drop_index("ix_candidate_skill_norm_candidate", table_name="candidate_skill")
+    op.create_index("ix_candidate_skill_concept", "candidate_skill", ["concept"])
+    op.create_index("ix_candidate_skill_norm", "candidate_skill", ["norm"])
     op.drop_index(op.f("ix_candidate_rome_candidate_id"), table_name="candidate_rome")
     op.drop_table("candidate_rome")
