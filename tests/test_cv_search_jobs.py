@@ -29,7 +29,7 @@ from connectences.extensions import db
 from connectences.models import Candidate, CandidateRome
 from connectences.vocab import LEVEL_RANK
 from tests import factories as f
-from tests.helpers import by_ref
+from tests.helpers import by_ref, recorded_statements
 
 
 def _store(ref: str, **fields) -> Candidate:
@@ -186,3 +186,15 @@ def test_the_seeded_library_gives_every_shape_something_to_find(seeded):
     # Otherwise the comparison above could pass on empty results.
     for shape in SHAPES:
         assert len(_expected(SearchFilters(**shape), "relevance")) >= 2, shape
+
+
+def test_a_page_of_text_results_is_four_statements_and_no_commitments(seeded):
+    search_candidates(db.session, {"text": "comptabilité"})  # the vocabulary is read once
+    db.session.expunge_all()
+    with recorded_statements() as statements:
+        result = search_candidates(db.session, {"text": "comptabilité", "near": f.ARCACHON})
+    assert result.items
+    # The vocabulary's version, the ranked page with its total, the people, their skills.
+    assert len(statements) == 4, statements
+    assert not [s for s in statements if "commitment" in s]
+    assert result.items[0].candidate.commitments == []  # still there when asked for

@@ -26,7 +26,7 @@ from functools import cache
 import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import String, and_, cast, func, literal, select, union, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
@@ -611,10 +611,13 @@ def search_candidates(
         total = None
     if total is None:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    by_id = {
-        c.id: c
-        for c in session.scalars(select(Candidate).where(Candidate.id.in_([r[0] for r in rows])))
-    }
+    # A page of results shows skills, never commitments: those load only if asked for.
+    people = (
+        select(Candidate)
+        .where(Candidate.id.in_([r[0] for r in rows]))
+        .options(lazyload(Candidate.commitments))
+    )
+    by_id = {c.id: c for c in session.scalars(people)}
     items = [Hit(by_id[r[0]], None if r[1] is None else round(r[1])) for r in rows if r[0] in by_id]
     pages = max(1, math.ceil(total / per_page))
     return SearchResult(items, total, page, pages, per_page, terms)
