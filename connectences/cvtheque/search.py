@@ -4,9 +4,11 @@ Free text is resolved *before* the query touches the candidates: each term becom
 the taxonomy concepts it stands for (``skills.lookup``, with typo correction over
 the taxonomy's words) and the stored skill norms it is close to (rapidfuzz over
 the distinct norms of the library, word by word: accents, typos, abbreviations).
-The query then only reads the indexed ``candidate_skill.norm`` / ``.concept``
-columns for those values, plus the target jobs; every structured filter is a
-plain column condition. Relevance is the quality of the best-matching skill or
+The query then only reads indexes for those values: ``candidate_skill``'s
+(norm, person) and (concept, person), and ``candidate_rome`` for the target jobs
+(one row per person and code, kept by ``Candidate``'s validator of ``rome``; the
+JSON list itself is never searched). Every structured filter is a plain column
+condition. Relevance is the quality of the best-matching skill or
 target job of each term (100: the same concept or the same words).
 
 Nothing here knows about HTTP: the web layer builds a ``SearchFilters`` and calls
