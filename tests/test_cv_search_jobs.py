@@ -75,23 +75,9 @@ def test_target_jobs_rows_follow_creation_edit_merge_and_erasure():
 
 
 def test_a_code_listed_twice_is_one_row():
-    person = Candidate(
-        ref="twice",
-        first_name="Anne",
-        last_name="Durand",
-        email="anne@example.fr",
-        commune=f.ARCACHON,
-        mobility_km=10,
-        rome=["M1203", "M1203"],
-        level="technicien",
-        hours_min=10,
-        hours_max=20,
-        available_from=datetime(2027, 1, 1, tzinfo=UTC).date(),
-    )
-    db.session.add(person)
-    db.session.commit()
-    assert _rows(person) == {"M1203"}
-    person.rome = ["M1203", "K1302", "K1302"]  # the kept code is not deleted and re-added
+    person = _store("twice", rome=["M1203"])
+    # The row of the kept code is replaced in the same flush as the new ones are added.
+    person.rome = ["M1203", "K1302", "K1302", "M1203"]
     db.session.commit()
     assert _rows(person) == {"M1203", "K1302"}
 

@@ -65,15 +65,13 @@ class Candidate(Base):
     @validates("rome")
     def _set_rome_codes(self, _key: str, value: list | None) -> list | None:
         # One indexed row per target job, so that a search by job reads an index instead
-        # of every person's JSON list (see connectences.cvtheque.search). Rows still
-        # wanted are kept: deleting and re-adding one in the same flush would collide.
+        # of every person's JSON list (see connectences.cvtheque.search). Replacing the
+        # collection loads the old rows: no flush of a half-edited person meanwhile.
         session = object_session(self)
         with session.no_autoflush if session is not None else nullcontext():
-            kept = {row.code: row for row in self.rome_codes}
-        self.rome_codes = [
-            kept.get(row["code"]) or CandidateRome(code=row["code"])
-            for row in rome_code_rows(None, value)
-        ]
+            self.rome_codes = [
+                CandidateRome(code=row["code"]) for row in rome_code_rows(None, value)
+            ]
         return value
 
     @validates("first_name", "last_name")
