@@ -14,6 +14,8 @@ from connectences.models.base import Base, utcnow
 
 class Candidate(Base):
     __tablename__ = "candidate"
+    # The people of a commune, most recently updated first, read from the index alone.
+    __table_args__ = (Index("ix_candidate_commune_updated_at", "commune", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -21,7 +23,7 @@ class Candidate(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(30))
-    commune: Mapped[str] = mapped_column(String(5), index=True)
+    commune: Mapped[str] = mapped_column(String(5))
     mobility_km: Mapped[float]
     rome: Mapped[list] = mapped_column(default=list)
     level: Mapped[str] = mapped_column(String(20), index=True)

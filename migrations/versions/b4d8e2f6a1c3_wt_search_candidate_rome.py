@@ -5,7 +5,8 @@ every person (a full scan of the library per code). ``candidate_rome`` holds one
 per (code, person), its primary key led by the code; it is filled here from the JSON
 lists, then kept in step by ``Candidate``'s validator of ``rome``. The skills' indexes
 on norm and on concept carry the person too (the search reads them alone), and the
-level is indexed (counting a level's people).
+level is indexed (counting a level's people), the commune with the update time (a
+commune's page without a sort).
 
 Branch wt/search.
 
@@ -67,6 +68,9 @@ def upgrade():
     )
     # Counting the people of a level reads this index, not every row.
     op.create_index("ix_candidate_level", "candidate", ["level"])
+    # A commune's people, most recent first: a page straight off the index, no sort.
+    op.drop_index("ix_candidate_commune", table_name="candidate")
+    op.create_index("ix_candidate_commune_updated_at", "candidate", ["commune", "updated_at"])
     # Planner statistics for the new indexes: without them SQLite would, for instance,
     # sort every person of a level rather than walk the updated_at index to a page.
     for table in ("candidate", "candidate_skill", "candidate_rome"):
@@ -74,6 +78,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_candidate_commune_updated_at", table_name="candidate")
+    op.create_index("ix_candidate_commune", "candidate", ["commune"])
     op.drop_index("ix_candidate_level", table_name="candidate")
     op.drop_index("ix_candidate_skill_concept_candidate", table_name="candidate_skill")
     op.drop_index("ix_candidate_skill_norm_candidate", table_name="candidate_skill")
