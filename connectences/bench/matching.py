@@ -29,8 +29,9 @@ from connectences.extensions import db
 from connectences.matching import matches
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import rank_candidates
-from connectences.models import Candidate, CandidateSkill, Company, Need
+from connectences.models import Candidate, CandidateRome, CandidateSkill, Company, Need
 from connectences.models.base import utcnow
+from connectences.models.candidates import rome_code_rows
 from connectences.skills import concept_of, normalize
 
 
@@ -220,6 +221,9 @@ def write_candidates(session, people, now, extra=None) -> None:
             for p, text in enumerate(c.skills)
         ],
     )
+    rome_rows = [row for i, c in enumerate(people, 1) for row in rome_code_rows(i, c.rome)]
+    if rome_rows:
+        session.execute(insert(CandidateRome), rome_rows)
 
 
 def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> list[dict]:

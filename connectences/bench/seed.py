@@ -38,6 +38,7 @@ from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS, HELD_WORK, PAYS
 from connectences.models import (
     Base,
     Candidate,
+    CandidateRome,
     CandidateSkill,
     Commitment,
     Commune,
@@ -57,6 +58,7 @@ from connectences.models import (
     User,
     Visit,
 )
+from connectences.models.candidates import rome_code_rows
 from connectences.skills import concept_of, normalize
 from connectences.workflows import LeadState as L
 from connectences.workflows import NeedState as N
@@ -265,7 +267,7 @@ class Seeder:
         generator.communes = list(self.people_communes) or generator.communes
         skill_first = _next_id(self.session, CandidateSkill)
         concepts: dict[str, tuple[str, str | None]] = {}
-        rows, skills = [], []
+        rows, skills, rome_rows = [], [], []
         for n in range(count):
             person = generator.candidate()
             cid = first + n
@@ -305,6 +307,7 @@ class Seeder:
                     "name_key": name_key(first_name, last_name)[:200] or None,
                 }
             )
+            rome_rows.extend(rome_code_rows(cid, person.rome))
             if person.commitments:
                 self.held.append((cid, person.commitments))
             for position, label in enumerate(person.skills):
@@ -323,6 +326,7 @@ class Seeder:
                 )
         _insert(self.session, Candidate, rows)
         _insert(self.session, CandidateSkill, skills)
+        _insert(self.session, CandidateRome, rome_rows)
         self.candidate_ids = [r["id"] for r in rows]
         return len(rows) + len(skills)
 

@@ -4,9 +4,11 @@ Free text is resolved *before* the query touches the candidates: each term becom
 the taxonomy concepts it stands for (``skills.lookup``, with typo correction over
 the taxonomy's words) and the stored skill norms it is close to (rapidfuzz over
 the distinct norms of the library, word by word: accents, typos, abbreviations).
-The query then only reads the indexed ``candidate_skill.norm`` / ``.concept``
-columns for those values, plus the target jobs; every structured filter is a
-plain column condition. Relevance is the quality of the best-matching skill or
+The query then only reads indexes for those values: ``candidate_skill``'s
+(norm, person) and (concept, person), and ``candidate_rome`` for the target jobs
+(one row per person and code, kept by ``Candidate``'s validator of ``rome``; the
+JSON list itself is never searched). Every structured filter is a plain column
+condition. Relevance is the quality of the best-matching skill or
 target job of each term (100: the same concept or the same words).
 
 Nothing here knows about HTTP: the web layer builds a ``SearchFilters`` and calls
@@ -25,12 +27,12 @@ from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, case, cast, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, cast, func, literal, select, union, union_all
+from sqlalchemy.orm import Session, lazyload
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
-from connectences.models import Candidate, CandidateSkill
+from connectences.models import Candidate, CandidateRome, CandidateSkill
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.text import STOPWORDS
@@ -430,14 +432,21 @@ def _json_has(column, value: str):
     return cast(column, String).like(f'%"{value}"%')
 
 
-def _json_has_prefix(column, prefix: str):
-    return cast(column, String).like(f'%"{prefix}%')
+CODE_WIDTH = 5  # a ROME code: a capital letter and four digits
 
 
-def _score_case(pairs: list[tuple[object, int]]):
-    """CASE returning the highest score among the conditions that hold."""
-    ordered = sorted(pairs, key=lambda p: -p[1])
-    return case(*[(cond, literal(score)) for cond, score in ordered], else_=literal(0))
+def _starts_with(column, prefix: str):
+    """``column`` (a ROME code or concept) starts with ``prefix``.
+
+    Codes are capital letters and digits, which sort at or below "Z" in every collation:
+    the range lets an index answer (SQLite's LIKE is case-insensitive and so reads every
+    row); the LIKE keeps the rule exact.
+    """
+    like = column.like(f"{prefix}%")
+    if not (prefix.isascii() and prefix.isalnum()):
+        return like
+    upper = prefix + "Z" * max(0, CODE_WIDTH - len(prefix))
+    return and_(column >= prefix, column <= upper, like)
 
 
 def _by_score(values: dict[str, int]) -> dict[int, list[str]]:
@@ -448,30 +457,22 @@ def _by_score(values: dict[str, int]) -> dict[int, list[str]]:
 
 
 def _term_hits(term: TermMatch):
-    """Subquery (cid, score): every candidate matching the term, with its best score."""
-    parts = []
-    if term.concepts or term.norms:
-        pairs = [(CandidateSkill.norm.in_(v), s) for s, v in _by_score(term.norms).items()]
-        pairs += [(CandidateSkill.concept.in_(v), s) for s, v in _by_score(term.concepts).items()]
-        where = []
-        if term.norms:
-            where.append(CandidateSkill.norm.in_(list(term.norms)))
-        if term.concepts:
-            where.append(CandidateSkill.concept.in_(list(term.concepts)))
-        parts.append(
-            select(
-                CandidateSkill.candidate_id.label("cid"), func.max(_score_case(pairs)).label("s")
-            )
-            .where(or_(*where))
-            .group_by(CandidateSkill.candidate_id)
-        )
-    if term.romes:
-        pairs = [(_json_has(Candidate.rome, code), s) for code, s in term.romes.items()]
-        parts.append(
-            select(Candidate.id.label("cid"), _score_case(pairs).label("s")).where(
-                or_(*(cond for cond, _ in pairs))
-            )
-        )
+    """Subquery (cid, score): every candidate matching the term, with its best score.
+
+    One plain indexed look-up per score (stored norms, concepts, target jobs), each row
+    carrying its score: the highest score of a person is the maximum over their rows.
+    (A CASE choosing the score of each skill row cost more than reading the rows.)
+    """
+    lookups = [
+        (CandidateSkill.candidate_id, CandidateSkill.norm, term.norms),
+        (CandidateSkill.candidate_id, CandidateSkill.concept, term.concepts),
+        (CandidateRome.candidate_id, CandidateRome.code, term.romes),
+    ]
+    parts = [
+        select(cid.label("cid"), literal(score).label("s")).where(column.in_(values))
+        for cid, column, scored in lookups
+        for score, values in _by_score(scored).items()
+    ]
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     return (
         select(union.c.cid.label("cid"), func.max(union.c.s).label("score"))
@@ -515,14 +516,15 @@ def _conditions(filters: SearchFilters) -> list:
     where = []
     if filters.rome:
         code = filters.rome.strip().upper()
-        if len(code) >= 5:
+        if len(code) >= CODE_WIDTH:
+            jobs = select(CandidateRome.candidate_id).where(CandidateRome.code == code)
             skill = select(CandidateSkill.candidate_id).where(CandidateSkill.concept == code)
-            where.append(or_(_json_has(c.rome, code), c.id.in_(skill)))
         else:
+            jobs = select(CandidateRome.candidate_id).where(_starts_with(CandidateRome.code, code))
             skill = select(CandidateSkill.candidate_id).where(
-                CandidateSkill.concept.like(f"{code}%")
+                _starts_with(CandidateSkill.concept, code)
             )
-            where.append(or_(_json_has_prefix(c.rome, code), c.id.in_(skill)))
+        where.append(c.id.in_(union(jobs, skill)))
     if filters.commune:
         where.append(c.commune == filters.commune)
     if filters.epci:
@@ -611,10 +613,13 @@ def search_candidates(
         total = None
     if total is None:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    by_id = {
-        c.id: c
-        for c in session.scalars(select(Candidate).where(Candidate.id.in_([r[0] for r in rows])))
-    }
+    # A page of results shows skills, never commitments: those load only if asked for.
+    people = (
+        select(Candidate)
+        .where(Candidate.id.in_([r[0] for r in rows]))
+        .options(lazyload(Candidate.commitments))
+    )
+    by_id = {c.id: c for c in session.scalars(people)}
     items = [Hit(by_id[r[0]], None if r[1] is None else round(r[1])) for r in rows if r[0] in by_id]
     pages = max(1, math.ceil(total / per_page))
     return SearchResult(items, total, page, pages, per_page, terms)

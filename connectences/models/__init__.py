@@ -14,6 +14,7 @@ from connectences.models.candidates import (
     CandidateDistinct,
     CandidateEvent,
     CandidateImport,
+    CandidateRome,
     CandidateSkill,
     Commitment,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "CandidateDistinct",
     "CandidateEvent",
     "CandidateImport",
+    "CandidateRome",
     "CandidateSkill",
     "Commitment",
     "Commune",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
 from connectences.contacts import email_key, fold_name, name_key, phone_key
 from connectences.models.base import Base, utcnow
@@ -13,6 +14,8 @@ from connectences.models.base import Base, utcnow
 
 class Candidate(Base):
     __tablename__ = "candidate"
+    # The people of a commune, most recently updated first, read from the index alone.
+    __table_args__ = (Index("ix_candidate_commune_updated_at", "commune", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -20,10 +23,10 @@ class Candidate(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(30))
-    commune: Mapped[str] = mapped_column(String(5), index=True)
+    commune: Mapped[str] = mapped_column(String(5))
     mobility_km: Mapped[float]
     rome: Mapped[list] = mapped_column(default=list)
-    level: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(20), index=True)
     hours_min: Mapped[float]
     hours_max: Mapped[float]
     days: Mapped[list] = mapped_column(default=list)
@@ -61,6 +64,18 @@ class Candidate(Base):
         self.phone_norm = phone_key(value)
         return value
 
+    @validates("rome")
+    def _set_rome_codes(self, _key: str, value: list | None) -> list | None:
+        # One indexed row per target job, so that a search by job reads an index instead
+        # of every person's JSON list (see connectences.cvtheque.search). Replacing the
+        # collection loads the old rows: no flush of a half-edited person meanwhile.
+        session = object_session(self)
+        with session.no_autoflush if session is not None else nullcontext():
+            self.rome_codes = [
+                CandidateRome(code=row["code"]) for row in rome_code_rows(None, value)
+            ]
+        return value
+
     @validates("first_name", "last_name")
     def _set_name_norms(self, key: str, value: str | None) -> str | None:
         first = value if key == "first_name" else self.first_name
@@ -74,6 +89,10 @@ class Candidate(Base):
         cascade="all, delete-orphan",
         order_by="CandidateSkill.position",
         lazy="selectin",
+    )
+
+    rome_codes: Mapped[list[CandidateRome]] = relationship(
+        back_populates="candidate", cascade="all, delete-orphan", passive_deletes=True
     )
 
     commitments: Mapped[list[Commitment]] = relationship(
@@ -124,6 +143,11 @@ class CandidateSkill(Base):
     """One skill as the person wrote it, with its normalised form and taxonomy concept."""
 
     __tablename__ = "candidate_skill"
+    # The search reads the people of a norm or a concept from these indexes alone.
+    __table_args__ = (
+        Index("ix_candidate_skill_norm_candidate", "norm", "candidate_id"),
+        Index("ix_candidate_skill_concept_candidate", "concept", "candidate_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(
@@ -131,11 +155,35 @@ class CandidateSkill(Base):
     )
     position: Mapped[int] = mapped_column(default=0)
     label: Mapped[str] = mapped_column(String(200))
-    norm: Mapped[str] = mapped_column(String(200), index=True)
+    norm: Mapped[str] = mapped_column(String(200))
     # Taxonomy concept id (see connectences.skills), None when the taxonomy does not know it.
-    concept: Mapped[str | None] = mapped_column(String(60), index=True)
+    concept: Mapped[str | None] = mapped_column(String(60))
 
     candidate: Mapped[Candidate] = relationship(back_populates="skills")
+
+
+class CandidateRome(Base):
+    """One ROME code of ``Candidate.rome`` (the jobs the person looks for), indexed.
+
+    Written only by ``Candidate``'s validator of ``rome`` (and the benchmarks' bulk
+    inserts, which bypass the ORM): the JSON list stays the record, this is its index.
+    """
+
+    __tablename__ = "candidate_rome"
+
+    # The code first: a search reads the people of a code from the primary key alone.
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    candidate: Mapped[Candidate] = relationship(back_populates="rome_codes")
+
+
+def rome_code_rows(candidate_id: int | None, codes: list | None) -> list[dict]:
+    """The ``candidate_rome`` rows of a person's ``rome`` list, each code once (bulk
+    inserts bypass the validator of ``Candidate.rome`` and write these themselves)."""
+    return [{"candidate_id": candidate_id, "code": code} for code in dict.fromkeys(codes or [])]
 
 
 class CandidateEvent(Base):
