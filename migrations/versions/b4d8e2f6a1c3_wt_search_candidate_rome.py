@@ -11,7 +11,7 @@ commune's page without a sort).
 Branch wt/search.
 
 Revision ID: b4d8e2f6a1c3
-Revises: a7c3e9f1b5d2
+Revises: b4d6f8a0c2e5
 Create Date: 2026-12-05 05:00:00
 
 """
@@ -23,7 +23,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b4d8e2f6a1c3"
-down_revision = "a7c3e9f1b5d2"
+down_revision = "b4d6f8a0c2e5"
 branch_labels = None
 depends_on = None
 
