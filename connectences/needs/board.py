@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
@@ -148,14 +148,46 @@ def _filtered(filters: BoardFilters, now: datetime, *, with_status: bool = True)
     return conditions
 
 
-def board_query(filters: BoardFilters, *, now: datetime) -> Select:
-    """The filtered needs, grouped by state (workflow order), newest first in each."""
-    rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
-    query = select(Need).options(joinedload(Need.company))
-    if _reads_company(filters):
-        query = query.join(Need.company)
-    return query.where(*_filtered(filters, now)).order_by(
-        rank, Need.created_at.desc(), Need.id.desc()
+def board_query(filters: BoardFilters, *, now: datetime, window: int | None = None) -> Select:
+    """The filtered needs, grouped by state (workflow order), newest first in each.
+
+    With ``window``, only the first ``window`` needs of each state are read, each state's
+    in order from the index on (status, created_at, id): the same first ``window`` rows,
+    without sorting the whole queue. A need's status is always one of the workflow's
+    states (``STATE_ORDER``), as ``state_counts`` also assumes.
+    """
+    conditions = _filtered(filters, now)
+    if window is None:
+        rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
+        query = select(Need).options(joinedload(Need.company))
+        if _reads_company(filters):
+            query = query.join(Need.company)
+        return query.where(*conditions).order_by(rank, Need.created_at.desc(), Need.id.desc())
+    states = [filters.status] if filters.status else STATE_ORDER
+    branches = []
+    for state in states:
+        # The rank is written in the statement (a small integer of ours): PostgreSQL
+        # cannot type a bound parameter alone in a UNION's column.
+        first = select(
+            Need.id.label("id"),
+            Need.created_at.label("created_at"),
+            literal_column(str(STATE_ORDER.index(state))).label("rank"),
+        )
+        if _reads_company(filters):
+            first = first.join(Need.company)
+        first = (
+            first.where(*conditions, Need.status == state)
+            .order_by(Need.created_at.desc(), Need.id.desc())
+            .limit(window)
+        )
+        # Wrapped in a subquery: SQLite refuses ORDER BY and LIMIT in a UNION's member.
+        branches.append(select(first.subquery()))
+    page = union_all(*branches).subquery("page")
+    return (
+        select(Need)
+        .join(page, page.c.id == Need.id)
+        .options(joinedload(Need.company))
+        .order_by(page.c.rank, page.c.created_at.desc(), page.c.id.desc())
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from flask import request
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, func, literal_column, select
@@ -35,7 +38,16 @@ def count_rows(query: Select) -> Select:
 
 
 class _Pagination(SelectPagination):
+    def _query_items(self) -> list:
+        window = self._query_args.get("window")
+        if window is None:
+            return super()._query_items()
+        query = window(self.page * self.per_page).limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(query).unique().scalars())
+
     def _query_count(self) -> int:
+        if self._query_args.get("total") is not None:
+            return self._query_args["total"]
         session = self._query_args["session"]
         return session.execute(count_rows(self._query_args["select"])).scalar()
 
@@ -43,6 +55,26 @@ class _Pagination(SelectPagination):
 def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
     return _Pagination(
         select=query,
+        session=db.session(),
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        count=True,
+    )
+
+
+def paginate_window(
+    window: Callable[[int], Select], per_page: int, *, total: int, param: str = "page"
+):
+    """One page of a list whose rows are counted already (``total``) and whose query can
+    read only its first rows: ``window(n)`` gives a query of at least its first ``n``
+    rows, in order. No count query; a number past the end gives the last page."""
+    page = min(page_number(param), max(1, math.ceil(total / per_page)))
+    return _Pagination(
+        select=None,
+        window=window,
+        total=total,
         session=db.session(),
         page=page,
         per_page=per_page,
