@@ -111,6 +111,15 @@ def _waiting_condition(waiting: str):
     }[waiting]
 
 
+# The states a need waiting on someone can be in (``_waiting_condition`` says more).
+_WAITING_STATES: dict[str, tuple[str, ...]] = {
+    "animateur": (NeedState.NOUVEAU,),
+    "recherche": tuple(NEED_SEARCHING),
+    "operateur": (NeedState.PROPOSE,),
+    "partenaire": (NeedState.REORIENTE,),
+}
+
+
 def _filtered(filters: BoardFilters, now: datetime, *, with_status: bool = True) -> list:
     conditions = []
     # Needs waiting for their owner's confirmation are not in the queue: shown only when
@@ -163,7 +172,13 @@ def board_query(filters: BoardFilters, *, now: datetime, window: int | None = No
         if _reads_company(filters):
             query = query.join(Need.company)
         return query.where(*conditions).order_by(rank, Need.created_at.desc(), Need.id.desc())
-    states = [filters.status] if filters.status else STATE_ORDER
+    # Only the states the filters can show (a branch per state otherwise finds nothing).
+    states = [
+        state
+        for state in STATE_ORDER
+        if filters.status in ("", state)
+        and state in _WAITING_STATES.get(filters.waiting, STATE_ORDER)
+    ] or [filters.status]
     branches = []
     for state in states:
         # The rank is written in the statement (a small integer of ours): PostgreSQL
