@@ -166,12 +166,12 @@ def board_query(filters: BoardFilters, *, now: datetime, window: int | None = No
     states (``STATE_ORDER``), as ``state_counts`` also assumes.
     """
     conditions = _filtered(filters, now)
+    needs = select(Need).options(joinedload(Need.company))
+    if _reads_company(filters):
+        needs = needs.join(Need.company)
     if window is None:
         rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
-        query = select(Need).options(joinedload(Need.company))
-        if _reads_company(filters):
-            query = query.join(Need.company)
-        return query.where(*conditions).order_by(rank, Need.created_at.desc(), Need.id.desc())
+        return needs.where(*conditions).order_by(rank, Need.created_at.desc(), Need.id.desc())
     # Only the states the filters can show (a branch per state otherwise finds nothing).
     states = [
         state
@@ -179,6 +179,11 @@ def board_query(filters: BoardFilters, *, now: datetime, window: int | None = No
         if filters.status in ("", state)
         and state in _WAITING_STATES.get(filters.waiting, STATE_ORDER)
     ] or [filters.status]
+    if len(states) == 1:
+        # One state: its needs in order, from the index, with nothing to gather.
+        return needs.where(*conditions, Need.status == states[0]).order_by(
+            Need.created_at.desc(), Need.id.desc()
+        )
     branches = []
     for state in states:
         # The rank is written in the statement (a small integer of ours): PostgreSQL

@@ -257,21 +257,26 @@ def follow_up_counts(
         Visit.follow_up_on.is_not(None),
         Visit.follow_up_closed_at.is_(None),
     )
-    overdue, due_today, upcoming = session.execute(
+    # One statement: the open follow-ups in date order, each row carrying the counts of
+    # all of them (window counts, taken before the limit). The due ones come first in
+    # that order, so the first ``shown`` rows due are the first ``shown`` due.
+    rows = session.execute(
         select(
-            func.count().filter(Visit.follow_up_on < today),
-            func.count().filter(Visit.follow_up_on == today),
-            func.count().filter(Visit.follow_up_on > today),
-        ).where(*open_ones)
-    ).one()
-    first_due = session.scalars(
-        select(Visit)
+            Visit,
+            func.count().filter(Visit.follow_up_on < today).over(),
+            func.count().filter(Visit.follow_up_on == today).over(),
+            func.count().filter(Visit.follow_up_on > today).over(),
+        )
         .options(joinedload(Visit.company))
-        .where(*open_ones, Visit.follow_up_on <= today)
+        .where(*open_ones)
         .order_by(Visit.follow_up_on, Visit.id)
         .limit(shown)
     ).all()
-    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
+    if not rows:
+        return FollowUpCounts(0, 0, 0, [])
+    _visit, overdue, due_today, upcoming = rows[0]
+    first_due = [visit for visit, *_counts in rows if visit.follow_up_on <= today]
+    return FollowUpCounts(overdue, due_today, upcoming, first_due)
 
 
 def reschedule_follow_up(
