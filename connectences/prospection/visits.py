@@ -257,26 +257,21 @@ def follow_up_counts(
         Visit.follow_up_on.is_not(None),
         Visit.follow_up_closed_at.is_(None),
     )
-    # One statement: the open follow-ups in date order, each row carrying the counts of
-    # all of them (window counts, taken before the limit). The due ones come first in
-    # that order, so the first ``shown`` rows due are the first ``shown`` due.
-    rows = session.execute(
+    overdue, due_today, upcoming = session.execute(
         select(
-            Visit,
-            func.count().filter(Visit.follow_up_on < today).over(),
-            func.count().filter(Visit.follow_up_on == today).over(),
-            func.count().filter(Visit.follow_up_on > today).over(),
-        )
+            func.count().filter(Visit.follow_up_on < today),
+            func.count().filter(Visit.follow_up_on == today),
+            func.count().filter(Visit.follow_up_on > today),
+        ).where(*open_ones)
+    ).one()
+    first_due = session.scalars(
+        select(Visit)
         .options(joinedload(Visit.company))
-        .where(*open_ones)
+        .where(*open_ones, Visit.follow_up_on <= today)
         .order_by(Visit.follow_up_on, Visit.id)
         .limit(shown)
     ).all()
-    if not rows:
-        return FollowUpCounts(0, 0, 0, [])
-    _visit, overdue, due_today, upcoming = rows[0]
-    first_due = [visit for visit, *_counts in rows if visit.follow_up_on <= today]
-    return FollowUpCounts(overdue, due_today, upcoming, first_due)
+    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
 
 
 def reschedule_follow_up(

@@ -147,10 +147,9 @@ def leads_in(
     if since is not None:
         conditions.append(Lead.updated_at >= since)
     order = Lead.created_at if oldest_first else Lead.updated_at.desc()
-    # The total comes with each row (a window count, taken before the limit): one
-    # statement, not a count then the rows; no row means none at all.
-    rows = session.execute(
-        select(Lead, func.count().over())
+    total = session.scalar(select(func.count()).select_from(Lead).where(*conditions))
+    rows = session.scalars(
+        select(Lead)
         .where(*conditions)
         .options(
             joinedload(Lead.operator),
@@ -159,4 +158,4 @@ def leads_in(
         .order_by(order, Lead.id)
         .limit(limit)
     ).all()
-    return (rows[0][1] if rows else 0), [lead for lead, _total in rows]
+    return total or 0, list(rows)
