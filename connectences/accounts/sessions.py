@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.models import LoginSession, User, utcnow
@@ -62,6 +62,14 @@ def open_session(session: Session, user: User, *, now: datetime | None = None) -
     return token
 
 
+# Read on every request of a logged-in person: built once (its SQL is cached by it).
+_SESSION_AND_USER = (
+    select(LoginSession, User)
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
 def live_session(
     session: Session,
     token: str | None,
@@ -75,11 +83,7 @@ def live_session(
     if not token:
         return None
     now = now or utcnow()
-    found = session.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == _hash(token))
-    ).first()
+    found = session.execute(_SESSION_AND_USER, {"token_hash": _hash(token)}).first()
     if found is None:
         return None
     row, user = found
