@@ -101,14 +101,19 @@ def _open_referral():
     return exists().where(Referral.need_id == Need.id, Referral.status.in_(REFERRAL_UNANSWERED))
 
 
+# Each built only when asked for: building them all for every board cost more than
+# the query it filters.
+_WAITING_CONDITIONS = {
+    "entreprise": awaiting_owner_sql,
+    "animateur": lambda: Need.status == NeedState.NOUVEAU,
+    "recherche": lambda: Need.status.in_(NEED_SEARCHING),
+    "operateur": lambda: Need.status == NeedState.PROPOSE,
+    "partenaire": lambda: and_(Need.status == NeedState.REORIENTE, _open_referral()),
+}
+
+
 def _waiting_condition(waiting: str):
-    return {
-        "entreprise": awaiting_owner_sql(),
-        "animateur": Need.status == NeedState.NOUVEAU,
-        "recherche": Need.status.in_(NEED_SEARCHING),
-        "operateur": Need.status == NeedState.PROPOSE,
-        "partenaire": and_(Need.status == NeedState.REORIENTE, _open_referral()),
-    }[waiting]
+    return _WAITING_CONDITIONS[waiting]()
 
 
 # The states a need waiting on someone can be in (``_waiting_condition`` says more).
