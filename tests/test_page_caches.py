@@ -26,6 +26,7 @@ from connectences.observatory.cache import ObservatoryCache
 from connectences.prospection.visits import follow_up_counts, follow_ups_of
 from connectences.web.paging import count_rows
 from tests import factories
+from tests.helpers import add_visit
 
 
 def _needs(*titles: str) -> list[Need]:
@@ -144,16 +145,9 @@ def test_the_home_counts_follow_ups_when_none_is_due(auth):
     none = follow_up_counts(db.session, me.id, today=today, shown=3)
     assert (none.overdue, none.today, none.upcoming, none.first_due) == (0, 0, 0, [])
     for offset in (1, 2, 40):
-        db.session.add(
-            Visit(
-                company_id=company.id,
-                channel="telephone",
-                visited_on=today,
-                animateur_id=me.id,
-                follow_up_on=today + timedelta(days=offset),
-            )
+        add_visit(
+            company, me, today, channel="telephone", follow_up_on=today + timedelta(days=offset)
         )
-    db.session.commit()
     counted = follow_up_counts(db.session, me.id, today=today, shown=2)
     assert (counted.overdue, counted.today, counted.upcoming, counted.first_due) == (0, 0, 3, [])
 

@@ -52,7 +52,7 @@ class _Pagination(SelectPagination):
         return session.execute(count_rows(self._query_args["select"])).scalar()
 
 
-def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
+def _paginate(query: Select | None, page: int, per_page: int, **window) -> _Pagination:
     return _Pagination(
         select=query,
         session=db.session(),
@@ -61,6 +61,7 @@ def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
         max_per_page=None,
         error_out=False,
         count=True,
+        **window,
     )
 
 
@@ -71,17 +72,7 @@ def paginate_window(
     read only its first rows: ``window(n)`` gives a query of at least its first ``n``
     rows, in order. No count query; a number past the end gives the last page."""
     page = min(page_number(param), max(1, math.ceil(total / per_page)))
-    return _Pagination(
-        select=None,
-        window=window,
-        total=total,
-        session=db.session(),
-        page=page,
-        per_page=per_page,
-        max_per_page=None,
-        error_out=False,
-        count=True,
-    )
+    return _paginate(None, page, per_page, window=window, total=total)
 
 
 def paginate(query: Select, per_page: int, param: str = "page"):
