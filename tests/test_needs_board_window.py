@@ -52,6 +52,7 @@ def _refs(query) -> list[str]:
         board.BoardFilters(waiting="entreprise"),
         board.BoardFilters(status="pourvu", waiting="animateur"),
         board.BoardFilters(text="besoin 1"),
+        board.BoardFilters(age="7_30"),
     ],
     ids=lambda filters: repr(filters.as_args()),
 )

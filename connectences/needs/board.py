@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import Select, and_, case, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import joinedload
@@ -125,7 +126,7 @@ _WAITING_STATES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _filtered(filters: BoardFilters, now: datetime, *, with_status: bool = True) -> list:
+def _filtered(filters: BoardFilters, now: datetime | None, *, with_status: bool = True) -> list:
     conditions = []
     # Needs waiting for their owner's confirmation are not in the queue: shown only when
     # the animateur asks for them.
@@ -170,6 +171,20 @@ def board_query(filters: BoardFilters, *, now: datetime, window: int | None = No
     without sorting the whole queue. A need's status is always one of the workflow's
     states (``STATE_ORDER``), as ``state_counts`` also assumes.
     """
+    if window is not None and not filters.age:
+        # Only the age filter reads the clock: without it the statement depends on the
+        # filters and the window alone, and is built once for them (building the union
+        # of the states cost more than running it).
+        return _windowed_query(filters, window)
+    return _board_query(filters, now, window)
+
+
+@lru_cache(maxsize=256)
+def _windowed_query(filters: BoardFilters, window: int) -> Select:
+    return _board_query(filters, None, window)
+
+
+def _board_query(filters: BoardFilters, now: datetime | None, window: int | None) -> Select:
     conditions = _filtered(filters, now)
     needs = select(Need).options(joinedload(Need.company))
     if _reads_company(filters):
@@ -224,14 +239,22 @@ def _reads_company(filters: BoardFilters) -> bool:
 
 def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, int]:
     """How many needs in each state, under every filter but the state itself."""
+    # Without the age filter (the only one reading the clock), built once per filters.
+    query = _counts_query(filters, now) if filters.age else _counts_query_once(filters)
+    found = dict(session.execute(query).all())
+    return {state: found.get(state, 0) for state in STATE_ORDER}
+
+
+@lru_cache(maxsize=256)
+def _counts_query_once(filters: BoardFilters) -> Select:
+    return _counts_query(filters, None)
+
+
+def _counts_query(filters: BoardFilters, now: datetime | None) -> Select:
     counted = select(Need.status, func.count())
     if _reads_company(filters):
         counted = counted.join(Need.company)
-    rows = session.execute(
-        counted.where(*_filtered(filters, now, with_status=False)).group_by(Need.status)
-    ).all()
-    found = dict(rows)
-    return {state: found.get(state, 0) for state in STATE_ORDER}
+    return counted.where(*_filtered(filters, now, with_status=False)).group_by(Need.status)
 
 
 def waiting_on(session, needs: Sequence[Need]) -> dict[int, str]:
