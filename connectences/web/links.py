@@ -10,7 +10,8 @@ built as usual.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context
+from flask.globals import request_ctx
 
 _KEPT = "connectences.links"
 # The templates name a few dozen such links; the bound only guards against a template
@@ -19,19 +20,20 @@ MAX_KEPT = 2_000
 
 
 def _url(app: Flask, endpoint: str, values: dict) -> str:
-    cacheable = (
-        (not values or (endpoint == "static" and values.keys() == {"filename"}))
-        and not endpoint.startswith(".")
-        and has_request_context()
+    if values and (endpoint != "static" or len(values) != 1 or "filename" not in values):
+        return app.url_for(endpoint, **values)
+    ctx = request_ctx._get_current_object() if has_request_context() else None
+    if (
+        ctx is None
+        or endpoint.startswith(".")
         # The link would then also depend on the request's host, or on hooks.
-        and not app.url_map.host_matching
-        and not app.subdomain_matching
-        and not app.url_default_functions
-    )
-    if not cacheable:
+        or app.url_map.host_matching
+        or app.subdomain_matching
+        or app.url_default_functions
+    ):
         return app.url_for(endpoint, **values)
     kept = app.extensions[_KEPT]
-    key = (endpoint, values.get("filename"), request.script_root)
+    key = (endpoint, values.get("filename"), ctx.request.script_root)
     url = kept.get(key)
     if url is None:
         url = app.url_for(endpoint, **values)
