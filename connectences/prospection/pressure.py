@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, vocab
@@ -155,15 +157,61 @@ def _users(session: Session, ids) -> dict[int, User]:
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
+class _TimelineQueries(NamedTuple):
+    visits: Select
+    mailings: Select
+    diagnoses: Select
+    leads: Select
+    referrals: Select
+    needs: Select
+    callbacks: Select
+    registrations: Select
+
+
+@lru_cache(maxsize=1)
+def _timeline_queries() -> _TimelineQueries:
+    """The statements of ``company_timeline``, for the ``company_id`` given when run:
+    read by every company page, built once."""
+    company_id = bindparam("company_id")
+    return _TimelineQueries(
+        visits=select(Visit)
+        .options(joinedload(Visit.animateur))
+        .where(Visit.company_id == company_id),
+        mailings=select(CompanyMailing)
+        .options(joinedload(CompanyMailing.sent_by))
+        .where(CompanyMailing.company_id == company_id),
+        diagnoses=select(Diagnosis)
+        .options(joinedload(Diagnosis.sent_by))
+        .where(Diagnosis.company_id == company_id, Diagnosis.sent_at.is_not(None)),
+        leads=select(Lead)
+        .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
+        .where(
+            Lead.id.in_(select(LeadNeed.lead_id).join(Need).where(Need.company_id == company_id))
+        ),
+        referrals=select(Referral)
+        .options(joinedload(Referral.partner), joinedload(Referral.need))
+        .join(Need)
+        .where(Need.company_id == company_id),
+        needs=select(Need).where(Need.company_id == company_id),
+        callbacks=select(CallbackRequest).where(CallbackRequest.company_id == company_id),
+        registrations=select(EventRegistration)
+        .options(joinedload(EventRegistration.event))
+        .where(
+            EventRegistration.company_id == company_id,
+            EventRegistration.confirmed_at.is_not(None),
+        ),
+    )
+
+
 def company_timeline(session: Session, company: Company | int) -> list[ContactEvent]:
     """Every contact with the company by anyone on the platform, newest first: visits
     and calls, newsletters, leads and referrals about its needs, and its needs."""
     company_id = company if isinstance(company, int) else company.id
     events: list[ContactEvent] = []
 
-    visits = session.scalars(
-        select(Visit).options(joinedload(Visit.animateur)).where(Visit.company_id == company_id)
-    ).all()
+    queries = _timeline_queries()
+    of_company = {"company_id": company_id}
+    visits = session.scalars(queries.visits, of_company).all()
     for visit in visits:
         outcome = vocab.label(vocab.VISIT_OUTCOMES, visit.outcome)
         summary = outcome or "Contact"
@@ -181,11 +229,7 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
             )
         )
 
-    mailings = session.scalars(
-        select(CompanyMailing)
-        .options(joinedload(CompanyMailing.sent_by))
-        .where(CompanyMailing.company_id == company_id)
-    ).all()
+    mailings = session.scalars(queries.mailings, of_company).all()
     for mailing in mailings:
         events.append(
             ContactEvent(
@@ -198,11 +242,7 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
             )
         )
 
-    diagnoses = session.scalars(
-        select(Diagnosis)
-        .options(joinedload(Diagnosis.sent_by))
-        .where(Diagnosis.company_id == company_id, Diagnosis.sent_at.is_not(None))
-    ).all()
+    diagnoses = session.scalars(queries.diagnoses, of_company).all()
     for diagnosis in diagnoses:
         answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
         events.append(
@@ -216,20 +256,9 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
             )
         )
 
-    leads = session.scalars(
-        select(Lead)
-        .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
-        .where(
-            Lead.id.in_(select(LeadNeed.lead_id).join(Need).where(Need.company_id == company_id))
-        )
-    ).all()
-    referrals = session.scalars(
-        select(Referral)
-        .options(joinedload(Referral.partner), joinedload(Referral.need))
-        .join(Need)
-        .where(Need.company_id == company_id)
-    ).all()
-    needs = session.scalars(select(Need).where(Need.company_id == company_id)).all()
+    leads = session.scalars(queries.leads, of_company).all()
+    referrals = session.scalars(queries.referrals, of_company).all()
+    needs = session.scalars(queries.needs, of_company).all()
     users = _users(
         session,
         [lead.created_by_id for lead in leads]
@@ -286,9 +315,7 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 need_ref=need.ref,
             )
         )
-    for callback in session.scalars(
-        select(CallbackRequest).where(CallbackRequest.company_id == company_id)
-    ):
+    for callback in session.scalars(queries.callbacks, of_company):
         events.append(
             ContactEvent(
                 on=_day(callback.created_at),
@@ -301,14 +328,7 @@ def company_timeline(session: Session, company: Company | int) -> list[ContactEv
                 counted=False,
             )
         )
-    registrations = session.scalars(
-        select(EventRegistration)
-        .options(joinedload(EventRegistration.event))
-        .where(
-            EventRegistration.company_id == company_id,
-            EventRegistration.confirmed_at.is_not(None),
-        )
-    ).all()
+    registrations = session.scalars(queries.registrations, of_company).all()
     for registration in registrations:
         state = {"waiting": " (liste d'attente)", "cancelled": " (annulée ensuite)"}
         events.append(
