@@ -150,6 +150,25 @@ def test_the_officer_reads_small_numbers_protected_and_the_staff_exact(app, terr
     assert '<th scope="row">La Teste-de-Buch</th><td class="num">6</td>' in exact
 
 
+def test_charts_drawn_for_the_staff_are_never_shown_to_an_officer(app, territory, auth):
+    """The sections are drawn once per computed figures and kind of reader: the staff's
+    exact ones, drawn first, are not what an officer of the same territory reads next."""
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    staff.get("/animateur")  # the login's message shown, pages compare whole below
+    exact = page(staff, f"/territoire/intercommunalites/{factories.COBAS}")
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">1</td>' in exact
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    officer.get("/territoire")
+    seen = page(officer, "/territoire")
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">< 5</td>' in seen
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">1</td>' not in seen
+    # Read again, each from what was kept for it.
+    assert page(staff, f"/territoire/intercommunalites/{factories.COBAS}") == exact
+    assert page(officer, "/territoire") == seen
+
+
 def test_an_officer_is_refused_another_intercommunality(app, territory, auth):
     officer = app.test_client()
     auth.login("territoire", client=officer)  # an officer of the COBAS

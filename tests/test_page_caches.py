@@ -26,6 +26,7 @@ from connectences.observatory.cache import ObservatoryCache
 from connectences.prospection.visits import follow_up_counts, follow_ups_of
 from connectences.web.paging import count_rows
 from tests import factories
+from tests.helpers import add_visit
 
 
 def _needs(*titles: str) -> list[Need]:
@@ -132,6 +133,23 @@ def test_the_home_counts_follow_ups_as_the_full_list_does(auth):
     assert (counted.overdue, counted.today, counted.upcoming) == (4, 2, 2)
     assert (len(full.overdue), len(full.today), len(full.upcoming)) == (4, 2, 2)
     assert [v.id for v in counted.first_due] == [v.id for v in (full.overdue + full.today)[:3]]
+
+
+def test_the_home_counts_follow_ups_when_none_is_due(auth):
+    """Counted with the first rows (one statement): upcoming ones alone are counted and
+    none is listed as due; with none at all, every count is zero."""
+    me = auth.create("animateur")
+    _needs("Paie du mardi")
+    company = db.session.scalar(select(Company))
+    today = local_today()
+    none = follow_up_counts(db.session, me.id, today=today, shown=3)
+    assert (none.overdue, none.today, none.upcoming, none.first_due) == (0, 0, 0, [])
+    for offset in (1, 2, 40):
+        add_visit(
+            company, me, today, channel="telephone", follow_up_on=today + timedelta(days=offset)
+        )
+    counted = follow_up_counts(db.session, me.id, today=today, shown=2)
+    assert (counted.overdue, counted.today, counted.upcoming, counted.first_due) == (0, 0, 3, [])
 
 
 @pytest.mark.parametrize(

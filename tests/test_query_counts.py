@@ -207,3 +207,40 @@ def test_the_grown_platform_shows_more_rows(platform, auth, client):
     shown = "Détail du score de"  # one per candidate listed on the need page
     assert matches_after.count(shown) > matches_before.count(shown) > 0
     assert db.session.scalar(select(User.id).where(User.role == "operator")) is not None
+
+
+# The statements of the animateur's and the observatory's pages, at most (with every
+# section of the page holding rows): one for the login session and its account, then
+# the page's own. A page that reads something twice, or per row, goes over.
+PAGE_BUDGETS = [
+    ("animateur", lambda: "/animateur", 12),
+    ("animateur", lambda: "/animateur/besoins", 3),
+    ("animateur", lambda: "/animateur/visites", 4),
+    ("animateur", lambda: "/animateur/entreprises", 3),
+    ("territoire", lambda: "/territoire", 4),
+    (
+        "animateur",
+        lambda: "/animateur/cvtheque/" + _first(select(Candidate.ref).order_by(Candidate.id)),
+        10,
+    ),
+    (
+        "animateur",
+        lambda: (
+            "/animateur/entreprises/"
+            + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
+        ),
+        16,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "budget"),
+    PAGE_BUDGETS,
+    ids=[f"{role}:{i}" for i, (role, _u, _b) in enumerate(PAGE_BUDGETS)],
+)
+def test_pages_keep_to_their_statement_budget(platform, auth, client, role, url, budget):
+    users, grow = platform
+    grow(GROWTH, GROWTH)
+    auth.post_login(users[role].email, client=client)
+    assert _statements(client, url()) <= budget, url()

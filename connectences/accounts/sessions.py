@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.models import LoginSession, User, utcnow
@@ -62,6 +62,14 @@ def open_session(session: Session, user: User, *, now: datetime | None = None) -
     return token
 
 
+# Read on every request of a logged-in person: built once (its SQL is cached by it).
+_SESSION_AND_USER = (
+    select(LoginSession, User)
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
 def live_session(
     session: Session,
     token: str | None,
@@ -69,19 +77,23 @@ def live_session(
     lifetimes: Lifetimes,
     *,
     now: datetime | None = None,
-) -> LoginSession | None:
-    """The session of ``token`` if it belongs to ``user_id`` and is still alive, else None."""
+) -> tuple[LoginSession, User] | None:
+    """The session of ``token`` and its account, if the session belongs to ``user_id``
+    and is still alive, else None. One statement reads both: every page needs them."""
     if not token:
         return None
     now = now or utcnow()
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
-    if row is None or row.user_id != user_id or row.ended_at is not None:
+    found = session.execute(_SESSION_AND_USER, {"token_hash": _hash(token)}).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.user_id != user_id or row.ended_at is not None:
         return None
     if now - row.last_seen_at > timedelta(minutes=lifetimes.idle_minutes):
         return None
     if now - row.created_at > timedelta(minutes=lifetimes.absolute_minutes):
         return None
-    return row
+    return row, user
 
 
 def touch(row: LoginSession, *, now: datetime | None = None) -> bool:

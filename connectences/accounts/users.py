@@ -551,15 +551,17 @@ def set_public_phone(session: Session, user: User, phone: str | None, *, actor: 
     return user
 
 
+# Read by the public home page at every visit: built once.
+_PUBLIC_ANIMATEURS = (
+    select(User)
+    .where(User.role == "animateur", User.active.is_(True), User.phone.is_not(None))
+    .order_by(User.full_name, User.id)
+)
+
+
 def public_animateurs(session: Session) -> list[User]:
     """The active animateurs who gave a phone to show companies, by name."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.role == "animateur", User.active.is_(True), User.phone.is_not(None))
-            .order_by(User.full_name, User.id)
-        )
-    )
+    return list(session.scalars(_PUBLIC_ANIMATEURS))
 
 
 def enable(session: Session, email: str, *, actor: User | None = None) -> User:

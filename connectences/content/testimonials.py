@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import Select, String, cast, select
 from sqlalchemy.orm import Session
 
 from connectences import territory, tombstones
@@ -62,12 +63,18 @@ def shown_condition(channel: str) -> tuple:
 
 
 def _shown(session: Session, channel: str, limit: int | None) -> list[Testimonial]:
+    return list(session.scalars(_shown_query(channel, limit)))
+
+
+@lru_cache(maxsize=16)
+def _shown_query(channel: str, limit: int | None) -> Select:
+    # The public home reads it at every visit: built once per channel and limit.
     query = (
         select(Testimonial)
         .where(*shown_condition(channel))
         .order_by(Testimonial.consent_on.desc(), Testimonial.id.desc())
     )
-    return list(session.scalars(query.limit(limit) if limit else query))
+    return query.limit(limit) if limit else query
 
 
 def public_list(session: Session) -> list[Testimonial]:

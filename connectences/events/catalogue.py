@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
@@ -188,15 +189,23 @@ def get_event(session: Session, event_id: int) -> Event | None:
 
 def upcoming(session: Session, *, limit: int | None = None, now: datetime | None = None):
     """The events not over yet and not cancelled, soonest first (public lists, home, feed)."""
+    return list(session.scalars(_upcoming_query(limit), {"now": now or utcnow()}))
+
+
+@lru_cache(maxsize=16)
+def _upcoming_query(limit: int | None) -> Select:
+    # The public home reads it at every visit: built once per limit, the moment bound
+    # when run.
     query = (
         select(Event)
         .options(selectinload(Event.partners))
-        .where(Event.ends_at >= (now or utcnow()), Event.cancelled_at.is_(None))
+        .where(
+            Event.ends_at >= bindparam("now", type_=Event.ends_at.type),
+            Event.cancelled_at.is_(None),
+        )
         .order_by(Event.starts_at, Event.id)
     )
-    if limit:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    return query.limit(limit) if limit else query
 
 
 def for_calendar(session: Session, *, now: datetime | None = None) -> list[Event]:

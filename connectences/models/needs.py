@@ -14,8 +14,12 @@ from connectences.models.companies import Company
 class Need(Base):
     __tablename__ = "need"
     # The needs board and the animateur's home count the queue by state: answered from
-    # this index alone, without reading the rows.
-    __table_args__ = (Index("ix_need_status_queue", "status", "source", "owner_confirmed_at"),)
+    # the first index alone, without reading the rows; the second gives each state's
+    # newest needs in order (board.board_query with a window), without a sort.
+    __table_args__ = (
+        Index("ix_need_status_queue", "status", "source", "owner_confirmed_at"),
+        Index("ix_need_state_order", "status", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
@@ -101,17 +102,31 @@ def _open_referral():
     return exists().where(Referral.need_id == Need.id, Referral.status.in_(REFERRAL_UNANSWERED))
 
 
+# Each built only when asked for: building them all for every board cost more than
+# the query it filters.
+_WAITING_CONDITIONS = {
+    "entreprise": awaiting_owner_sql,
+    "animateur": lambda: Need.status == NeedState.NOUVEAU,
+    "recherche": lambda: Need.status.in_(NEED_SEARCHING),
+    "operateur": lambda: Need.status == NeedState.PROPOSE,
+    "partenaire": lambda: and_(Need.status == NeedState.REORIENTE, _open_referral()),
+}
+
+
 def _waiting_condition(waiting: str):
-    return {
-        "entreprise": awaiting_owner_sql(),
-        "animateur": Need.status == NeedState.NOUVEAU,
-        "recherche": Need.status.in_(NEED_SEARCHING),
-        "operateur": Need.status == NeedState.PROPOSE,
-        "partenaire": and_(Need.status == NeedState.REORIENTE, _open_referral()),
-    }[waiting]
+    return _WAITING_CONDITIONS[waiting]()
 
 
-def _filtered(filters: BoardFilters, now: datetime, *, with_status: bool = True) -> list:
+# The states a need waiting on someone can be in (``_waiting_condition`` says more).
+_WAITING_STATES: dict[str, tuple[str, ...]] = {
+    "animateur": (NeedState.NOUVEAU,),
+    "recherche": tuple(NEED_SEARCHING),
+    "operateur": (NeedState.PROPOSE,),
+    "partenaire": (NeedState.REORIENTE,),
+}
+
+
+def _filtered(filters: BoardFilters, now: datetime | None, *, with_status: bool = True) -> list:
     conditions = []
     # Needs waiting for their owner's confirmation are not in the queue: shown only when
     # the animateur asks for them.
@@ -148,14 +163,71 @@ def _filtered(filters: BoardFilters, now: datetime, *, with_status: bool = True)
     return conditions
 
 
-def board_query(filters: BoardFilters, *, now: datetime) -> Select:
-    """The filtered needs, grouped by state (workflow order), newest first in each."""
-    rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
-    query = select(Need).options(joinedload(Need.company))
+def board_query(filters: BoardFilters, *, now: datetime, window: int | None = None) -> Select:
+    """The filtered needs, grouped by state (workflow order), newest first in each.
+
+    With ``window``, only the first ``window`` needs of each state are read, each state's
+    in order from the index on (status, created_at, id): the same first ``window`` rows,
+    without sorting the whole queue. A need's status is always one of the workflow's
+    states (``STATE_ORDER``), as ``state_counts`` also assumes.
+    """
+    if window is not None and not filters.age:
+        # Only the age filter reads the clock: without it the statement depends on the
+        # filters and the window alone, and is built once for them (building the union
+        # of the states cost more than running it).
+        return _windowed_query(filters, window)
+    return _board_query(filters, now, window)
+
+
+@lru_cache(maxsize=256)
+def _windowed_query(filters: BoardFilters, window: int) -> Select:
+    return _board_query(filters, None, window)
+
+
+def _board_query(filters: BoardFilters, now: datetime | None, window: int | None) -> Select:
+    conditions = _filtered(filters, now)
+    needs = select(Need).options(joinedload(Need.company))
     if _reads_company(filters):
-        query = query.join(Need.company)
-    return query.where(*_filtered(filters, now)).order_by(
-        rank, Need.created_at.desc(), Need.id.desc()
+        needs = needs.join(Need.company)
+    if window is None:
+        rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
+        return needs.where(*conditions).order_by(rank, Need.created_at.desc(), Need.id.desc())
+    # Only the states the filters can show (a branch per state otherwise finds nothing).
+    states = [
+        state
+        for state in STATE_ORDER
+        if filters.status in ("", state)
+        and state in _WAITING_STATES.get(filters.waiting, STATE_ORDER)
+    ] or [filters.status]
+    if len(states) == 1:
+        # One state: its needs in order, from the index, with nothing to gather.
+        return needs.where(*conditions, Need.status == states[0]).order_by(
+            Need.created_at.desc(), Need.id.desc()
+        )
+    branches = []
+    for state in states:
+        # The rank is written in the statement (a small integer of ours): PostgreSQL
+        # cannot type a bound parameter alone in a UNION's column.
+        first = select(
+            Need.id.label("id"),
+            Need.created_at.label("created_at"),
+            literal_column(str(STATE_ORDER.index(state))).label("rank"),
+        )
+        if _reads_company(filters):
+            first = first.join(Need.company)
+        first = (
+            first.where(*conditions, Need.status == state)
+            .order_by(Need.created_at.desc(), Need.id.desc())
+            .limit(window)
+        )
+        # Wrapped in a subquery: SQLite refuses ORDER BY and LIMIT in a UNION's member.
+        branches.append(select(first.subquery()))
+    page = union_all(*branches).subquery("page")
+    return (
+        select(Need)
+        .join(page, page.c.id == Need.id)
+        .options(joinedload(Need.company))
+        .order_by(page.c.rank, page.c.created_at.desc(), page.c.id.desc())
     )
 
 
@@ -167,14 +239,22 @@ def _reads_company(filters: BoardFilters) -> bool:
 
 def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, int]:
     """How many needs in each state, under every filter but the state itself."""
+    # Without the age filter (the only one reading the clock), built once per filters.
+    query = _counts_query(filters, now) if filters.age else _counts_query_once(filters)
+    found = dict(session.execute(query).all())
+    return {state: found.get(state, 0) for state in STATE_ORDER}
+
+
+@lru_cache(maxsize=256)
+def _counts_query_once(filters: BoardFilters) -> Select:
+    return _counts_query(filters, None)
+
+
+def _counts_query(filters: BoardFilters, now: datetime | None) -> Select:
     counted = select(Need.status, func.count())
     if _reads_company(filters):
         counted = counted.join(Need.company)
-    rows = session.execute(
-        counted.where(*_filtered(filters, now, with_status=False)).group_by(Need.status)
-    ).all()
-    found = dict(rows)
-    return {state: found.get(state, 0) for state in STATE_ORDER}
+    return counted.where(*_filtered(filters, now, with_status=False)).group_by(Need.status)
 
 
 def waiting_on(session, needs: Sequence[Need]) -> dict[int, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -275,14 +276,18 @@ def in_queue():
 
 def latest_in_queue(session, limit: int) -> list[Need]:
     """The needs last entered in the animateurs' queue, newest first, with their company."""
-    return list(
-        session.scalars(
-            select(Need)
-            .where(in_queue())
-            .options(joinedload(Need.company))
-            .order_by(Need.created_at.desc())
-            .limit(limit)
-        )
+    return list(session.scalars(_latest_in_queue(limit)))
+
+
+@lru_cache(maxsize=8)
+def _latest_in_queue(limit: int):
+    # Read by every animateur's home: built once.
+    return (
+        select(Need)
+        .where(in_queue())
+        .options(joinedload(Need.company))
+        .order_by(Need.created_at.desc())
+        .limit(limit)
     )
 
 

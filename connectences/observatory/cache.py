@@ -22,7 +22,7 @@ shared between workers, which each compute their own copy.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -36,10 +36,16 @@ DEFAULT_SECONDS = 300
 
 @dataclass(frozen=True)
 class Seen:
-    """Figures of one intercommunality and period, and when they were computed."""
+    """Figures of one intercommunality and period, and when they were computed.
+
+    ``derived`` keeps what readers make of these figures (their presentation, their
+    charts drawn), by the reader's own key: figures never change once computed, so what
+    is derived from them lives exactly as long as they do.
+    """
 
     figures: Observatory
     computed_at: datetime
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 class ObservatoryCache:

@@ -379,9 +379,12 @@ def company_timeline(
 
 def company_contacts(session: Session, company: Company | int) -> list[ContactEvent]:
     """The contacts the guard counts (every channel that reaches the company), newest first."""
-    return [
-        event for event in company_timeline(session, company, counted_only=True) if event.counted
-    ]
+    return counted_contacts(company_timeline(session, company, counted_only=True))
+
+
+def counted_contacts(timeline: list[ContactEvent]) -> list[ContactEvent]:
+    """The contacts of a company's timeline that the guard counts."""
+    return [event for event in timeline if event.counted]
 
 
 def configured_window_days() -> int:
@@ -440,15 +443,24 @@ def evaluate_pressure(
 
 
 def contact_pressure(
-    session: Session, company: Company, *, on: date, window_days: int | None = None
+    session: Session,
+    company: Company,
+    *,
+    on: date,
+    window_days: int | None = None,
+    timeline: list[ContactEvent] | None = None,
 ) -> Pressure:
     """How much the company has been contacted around ``on``, and whether one more
     contact that day is fine ("ok"), needs confirming ("warn") or is refused ("refuse").
 
-    ``window_days`` defaults to the CONTACT_WINDOW_DAYS setting (30).
+    ``window_days`` defaults to the CONTACT_WINDOW_DAYS setting (30); ``timeline`` is the
+    company's ``company_timeline`` when the caller has read it already (the company page).
     """
     window = configured_window_days() if window_days is None else window_days
-    return evaluate_pressure(company, company_contacts(session, company), on=on, window_days=window)
+    contacts = (
+        company_contacts(session, company) if timeline is None else counted_contacts(timeline)
+    )
+    return evaluate_pressure(company, contacts, on=on, window_days=window)
 
 
 def check_contact(

@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from connectences import territory, vocab
@@ -252,26 +253,36 @@ def follow_up_counts(
     session: Session, animateur_id: int, *, today: date, shown: int
 ) -> FollowUpCounts:
     """The buckets of ``follow_ups_of`` counted in SQL, with the ``shown`` first ones due."""
+    counts, first = _follow_up_queries(shown)
+    values = {"animateur_id": animateur_id, "today": today}
+    overdue, due_today, upcoming = session.execute(counts, values).one()
+    first_due = session.scalars(first, values).all()
+    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
+
+
+@lru_cache(maxsize=8)
+def _follow_up_queries(shown: int) -> tuple[Select, Select]:
+    """The counts of an animateur's open follow-ups and the ``shown`` first due, for the
+    ``animateur_id`` and ``today`` given when run: read by every home, built once."""
+    today = bindparam("today", type_=Visit.follow_up_on.type)
     open_ones = (
-        Visit.animateur_id == animateur_id,
+        Visit.animateur_id == bindparam("animateur_id"),
         Visit.follow_up_on.is_not(None),
         Visit.follow_up_closed_at.is_(None),
     )
-    overdue, due_today, upcoming = session.execute(
-        select(
-            func.count().filter(Visit.follow_up_on < today),
-            func.count().filter(Visit.follow_up_on == today),
-            func.count().filter(Visit.follow_up_on > today),
-        ).where(*open_ones)
-    ).one()
-    first_due = session.scalars(
+    counts = select(
+        func.count().filter(Visit.follow_up_on < today),
+        func.count().filter(Visit.follow_up_on == today),
+        func.count().filter(Visit.follow_up_on > today),
+    ).where(*open_ones)
+    first = (
         select(Visit)
         .options(joinedload(Visit.company))
         .where(*open_ones, Visit.follow_up_on <= today)
         .order_by(Visit.follow_up_on, Visit.id)
         .limit(shown)
-    ).all()
-    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
+    )
+    return counts, first
 
 
 def reschedule_follow_up(
@@ -313,13 +324,17 @@ def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
 
 def latest_visits(session: Session, limit: int) -> list[Visit]:
     """The visits last made, latest first, with their company."""
-    return list(
-        session.scalars(
-            select(Visit)
-            .options(joinedload(Visit.company))
-            .order_by(Visit.visited_on.desc(), Visit.id.desc())
-            .limit(limit)
-        )
+    return list(session.scalars(_latest_visits(limit)))
+
+
+@lru_cache(maxsize=8)
+def _latest_visits(limit: int) -> Select:
+    # Read by every animateur's home: built once.
+    return (
+        select(Visit)
+        .options(joinedload(Visit.company))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+        .limit(limit)
     )
 
 

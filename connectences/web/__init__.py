@@ -18,6 +18,7 @@ from connectences.web import api_v1
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
+from connectences.web.links import register_links
 from connectences.web.navigation import register_navigation
 from connectences.web.security import (
     ACCOUNT_KEY,
@@ -68,22 +69,23 @@ def register_web(app: Flask) -> None:
             uid, version = (int(part) for part in user_id.split(":", 1))
         except ValueError:
             return None
-        user = db.session.get(User, uid)
-        if user is None or user.session_version != version or not user.active:
+        # The server-side session must still be alive: not logged out, not idle for too
+        # long, not too old (a copied cookie replayed after logout is anonymous). It is
+        # read with its account, in one statement.
+        found = live_session(
+            db.session,
+            session.get(SESSION_KEY),
+            uid,
+            Lifetimes.from_config(current_app.config),
+        )
+        if found is None:
+            return None
+        row, user = found
+        if user.session_version != version or not user.active:
             return None
         # The session must have been opened for this very account, not for a deleted
         # one whose id was handed out again.
         if session.get(ACCOUNT_KEY) != account_binding(user):
-            return None
-        # The server-side session must still be alive: not logged out, not idle for too
-        # long, not too old (a copied cookie replayed after logout is anonymous).
-        row = live_session(
-            db.session,
-            session.get(SESSION_KEY),
-            user.id,
-            Lifetimes.from_config(current_app.config),
-        )
-        if row is None:
             return None
         g.login_session = row
         return user
@@ -93,6 +95,7 @@ def register_web(app: Flask) -> None:
     register_errors(app)
     register_formats(app)
     register_navigation(app)
+    register_links(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(import_module(module_name).bp)
     # The JSON API registers through flask-smorest, which documents it as it does.

@@ -161,14 +161,16 @@ def new():
 
 def _render_show(company: Company, *, status: int = 200, **extra):
     today = local_today()
-    pressure = contact_pressure(db.session, company, on=today)
+    # Read once: the page shows it and the contact guard counts from it.
+    timeline = company_timeline(db.session, company)
+    pressure = contact_pressure(db.session, company, on=today, timeline=timeline)
     needs = db.session.scalars(
         select(Need).where(Need.company_id == company.id).order_by(Need.created_at.desc())
     ).all()
     context = {
         "company": company,
         "pressure": pressure,
-        "timeline": company_timeline(db.session, company),
+        "timeline": timeline,
         "needs": needs,
         # Resources that fit the company's profile, to bring up at the next visit.
         "suggested_resources": suggestions_for(db.session, company, today=today),

@@ -181,6 +181,9 @@ def _candidate_or_404(ref: str) -> Candidate:
 @bp.route("/<ref>")
 def show(ref: str):
     candidate = _candidate_or_404(ref)
+    # The page first, then the view recorded: committing first would expire the person
+    # read above and read them again (with their skills and commitments) to render.
+    page = _render_show(candidate)
     accounts.audit(
         db.session,
         "cv_view",
@@ -190,7 +193,7 @@ def show(ref: str):
         ip=request.remote_addr,
     )
     db.session.commit()
-    return _render_show(candidate)
+    return page
 
 
 def _render_show(

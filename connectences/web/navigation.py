@@ -4,11 +4,12 @@ with ``add_nav(role, label, endpoint)``; entries whose endpoint does not exist
 
 from __future__ import annotations
 
-from flask import Flask, request, url_for
+from flask import Flask, request
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from connectences.vocab import ROLES
+from connectences.web.links import fixed_url
 
 PUBLIC_NAV: list[tuple[str, str]] = [
     ("Accueil", "public.index"),
@@ -40,7 +41,7 @@ def _items(entries: list[tuple[str, str]]) -> list[dict]:
     items = []
     for label, endpoint in entries:
         try:
-            url = url_for(endpoint)
+            url = fixed_url(endpoint)
         except BuildError:
             continue
         items.append(

@@ -42,7 +42,7 @@ from connectences.web.formats import (
     phone_display,
 )
 from connectences.web.navigation import add_nav
-from connectences.web.paging import paginate
+from connectences.web.paging import paginate_window
 from connectences.workflows import (
     NEED_REORIENTABLE,
     NEED_SEARCHING,
@@ -106,7 +106,14 @@ def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
 def index():
     filters = board.BoardFilters.from_args(request.args)
     now = utcnow()
-    pagination = paginate(board.board_query(filters, now=now), PER_PAGE)
+    counts = board.state_counts(db.session, filters, now=now)
+    # The page's rows from each state's first ones, counted by the state counts: no
+    # sort of the whole queue, no count query.
+    pagination = paginate_window(
+        lambda rows: board.board_query(filters, now=now, window=rows),
+        PER_PAGE,
+        total=counts[filters.status] if filters.status else sum(counts.values()),
+    )
     needs = list(pagination.items)
     active_filters = filters.as_args()
     return render_template(
@@ -116,7 +123,7 @@ def index():
         pagination=pagination,
         filters=filters,
         active_filters=active_filters,
-        counts=board.state_counts(db.session, filters, now=now),
+        counts=counts,
         waiting=board.waiting_on(db.session, needs),
         waiting_labels=board.WAITING_ON,
         age_bands=board.AGE_BANDS,

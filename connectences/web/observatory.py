@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from connectences.accounts.scope import observatory_scope, observatory_view
 from connectences.clock import local_today
@@ -13,7 +14,7 @@ from connectences.extensions import db
 from connectences.models import Epci
 from connectences.models.base import utcnow
 from connectences.observatory import exports, figures
-from connectences.observatory.cache import ObservatoryCache
+from connectences.observatory.cache import ObservatoryCache, Seen
 from connectences.observatory.present import present
 from connectences.observatory.report import (
     ReportError,
@@ -57,20 +58,42 @@ def _shown(siren: str):
         "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
     )
     cached = cache.figures(db.session, siren, period, now=utcnow(), at=at)
-    return epci, present(cached.figures, exact=exact), cached.computed_at, at, error
+    shown = _derived(cached, ("shown", exact), lambda: present(cached.figures, exact=exact))
+    return epci, shown, cached, at, error
+
+
+def _derived(cached: Seen, key: tuple, make):
+    """What is made of ``cached`` figures once, kept with them (``Seen.derived``)."""
+    made = cached.derived.get(key)
+    if made is None:
+        made = cached.derived[key] = make()
+    return made
 
 
 def _page(siren: str):
-    epci, shown, computed_at, at, error = _shown(siren)
+    epci, shown, cached, at, error = _shown(siren)
+    at_param = at.isoformat() if at else None
+    # The sections' tables and charts, drawn once for these figures and this reader: most
+    # of the page, and the same until the figures are computed again.
+    sections = _derived(
+        cached,
+        ("sections", shown.exact, at_param, request.script_root),
+        lambda: Markup(  # noqa: S704 — rendered by the app's templates, autoescaped
+            current_app.jinja_env.get_template("observatory/_sections.html").render(
+                shown=shown, siren=epci.siren, period=shown.seen.period, at_param=at_param
+            )
+        ),
+    )
     return render_template(
         "observatory/index.html",
         epci=epci,
         shown=shown,
+        sections=sections,
         seen=shown.seen,
-        now=computed_at,
+        now=cached.computed_at,
         at=at,
         # The « au » parameter of the page's own links (exports at the same date).
-        at_param=at.isoformat() if at else None,
+        at_param=at_param,
         at_error=error,
         today=local_today(),
         periods=figures.PERIODS,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from flask import request
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, func, literal_column, select
@@ -35,12 +38,21 @@ def count_rows(query: Select) -> Select:
 
 
 class _Pagination(SelectPagination):
+    def _query_items(self) -> list:
+        window = self._query_args.get("window")
+        if window is None:
+            return super()._query_items()
+        query = window(self.page * self.per_page).limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(query).unique().scalars())
+
     def _query_count(self) -> int:
+        if self._query_args.get("total") is not None:
+            return self._query_args["total"]
         session = self._query_args["session"]
         return session.execute(count_rows(self._query_args["select"])).scalar()
 
 
-def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
+def _paginate(query: Select | None, page: int, per_page: int, **window) -> _Pagination:
     return _Pagination(
         select=query,
         session=db.session(),
@@ -49,7 +61,18 @@ def _paginate(query: Select, page: int, per_page: int) -> _Pagination:
         max_per_page=None,
         error_out=False,
         count=True,
+        **window,
     )
+
+
+def paginate_window(
+    window: Callable[[int], Select], per_page: int, *, total: int, param: str = "page"
+):
+    """One page of a list whose rows are counted already (``total``) and whose query can
+    read only its first rows: ``window(n)`` gives a query of at least its first ``n``
+    rows, in order. No count query; a number past the end gives the last page."""
+    page = min(page_number(param), max(1, math.ceil(total / per_page)))
+    return _paginate(None, page, per_page, window=window, total=total)
 
 
 def paginate(query: Select, per_page: int, param: str = "page"):

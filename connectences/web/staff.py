@@ -32,7 +32,9 @@ def index():
     # are not in the animateurs' queue.
     counts = board.state_counts(db.session, board.BoardFilters(), now=now)
     to_qualify = db.session.scalars(
-        board.board_query(board.BoardFilters(waiting="animateur"), now=now).limit(SHOWN)
+        board.board_query(board.BoardFilters(waiting="animateur"), now=now, window=SHOWN).limit(
+            SHOWN
+        )
     ).all()
     follow = prospection.follow_up_counts(
         db.session, current_user.id, today=local_today(), shown=SHOWN

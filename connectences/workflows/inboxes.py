@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from connectences.models import (
@@ -143,12 +144,25 @@ def leads_in(
     """How many leads are in ``states`` (changed since ``since`` when given), and the
     first ``limit`` of them with their operator and needs: oldest sent first, or latest
     changed first."""
-    conditions = [Lead.status.in_(tuple(states))]
-    if since is not None:
-        conditions.append(Lead.updated_at >= since)
+    count, first = _leads_in_queries(tuple(sorted(states)), since is not None, oldest_first, limit)
+    values = {} if since is None else {"since": since}
+    total = session.scalar(count, values)
+    rows = session.scalars(first, values).all()
+    return total or 0, list(rows)
+
+
+@lru_cache(maxsize=32)
+def _leads_in_queries(
+    states: tuple[str, ...], dated: bool, oldest_first: bool, limit: int
+) -> tuple[Select, Select]:
+    """The count and the first rows of ``leads_in``, with the date ``since`` given when
+    run: read by every animateur's home, built once."""
+    conditions = [Lead.status.in_(states)]
+    if dated:
+        conditions.append(Lead.updated_at >= bindparam("since", type_=Lead.updated_at.type))
     order = Lead.created_at if oldest_first else Lead.updated_at.desc()
-    total = session.scalar(select(func.count()).select_from(Lead).where(*conditions))
-    rows = session.scalars(
+    count = select(func.count()).select_from(Lead).where(*conditions)
+    first = (
         select(Lead)
         .where(*conditions)
         .options(
@@ -157,5 +171,5 @@ def leads_in(
         )
         .order_by(order, Lead.id)
         .limit(limit)
-    ).all()
-    return total or 0, list(rows)
+    )
+    return count, first
