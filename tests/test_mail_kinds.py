@@ -70,7 +70,7 @@ def test_sent_recently_finds_the_address_by_an_index_not_a_pass_over_the_outbox(
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
     details = " ".join(str(row[-1]) for row in plan)
-    assert "ix_outbox_message_to_lower" in details, details
+    assert "ix_outbox_message_to_lower" in details, (details, statement, parameters)
 
 
 def test_a_mail_of_no_known_kind_is_refused():
