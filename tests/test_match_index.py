@@ -114,6 +114,42 @@ def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
     assert len({score for _, score in top}) == 1
 
 
+def test_a_ranking_read_in_slices_keeps_ties_in_ref_order_across_slices():
+    """The need page reads a ranking lazily, a slice at a time: a group of equal scores
+    larger than a slice, straddling its end, still comes whole and in ref order."""
+    gen = Generator(seed=8, pool_size=200, codes=5)
+    base = replace(gen.candidate(), status="disponible", consent=True)
+    need = replace(
+        gen.need(),
+        level=base.level,
+        contract=next(iter(base.contracts)),
+        days=base.days,
+        hours_per_week=base.hours_max,
+        start=base.available_from,
+    )
+    rng = random.Random(3)  # noqa: S311 — synthetic or sampled data, never a secret
+    numbers = rng.sample(range(1000), 300)
+    # Three scores: wishing fewer hours than the need gives fewer hour points.
+    people = [
+        replace(base, ref=f"cv-{n:04d}", hours_min=base.hours_max * (1 + k % 3))
+        for k, n in enumerate(numbers)
+    ]
+    people = [replace(p, hours_max=max(p.hours_max, p.hours_min)) for p in people]
+    index = CandidateIndex.build(people, distance=lambda a, b: 0.0)
+    expected = _pairs(rank_candidates(need, people, limit=None, distance=lambda a, b: 0.0))
+    assert len({score for _, score in expected}) >= 2 and len(expected) > 200
+    ranking = index.ranking(need)
+    assert len(ranking) == len(expected)
+    assert list(ranking) == expected
+    assert list(ranking)[:40] == expected[:40]  # read again: the same order
+    # Rows rewritten after the ranking was taken (and compacted away) do not change it.
+    for _ in range(4):
+        for person in people:
+            index.update(person)
+    assert index.n < 4 * len(people)  # compacted
+    assert list(ranking) == expected
+
+
 def test_fast_constraint_path_agrees_with_the_explained_checks():
     from connectences.matching.constraints import breaks_hard_constraint, hard_constraint_checks
 
