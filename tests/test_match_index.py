@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from connectences.bench.synth import Generator
+from connectences.matching.data import CommitmentData
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import rank_candidates
 
@@ -148,6 +149,29 @@ def test_a_ranking_read_in_slices_keeps_ties_in_ref_order_across_slices():
             index.update(person)
     assert index.n < 4 * len(people)  # compacted
     assert list(ranking) == expected
+
+
+def test_a_ranking_among_people_holding_work_keeps_their_order():
+    gen = Generator(seed=12, pool_size=300, codes=8)
+    people = gen.candidates(900)
+    held = CommitmentData(hours_per_week=4.0, days=frozenset({"mardi"}))
+    people = [replace(p, commitments=(held,)) if i % 7 == 0 else p for i, p in enumerate(people)]
+    distance = _distance_with_unknowns(12)
+    index = CandidateIndex.build(people, distance=distance)
+    working = {p.ref for p in people if p.commitments}
+    compared = 0
+    for need in gen.needs(15):
+        ranking = index.ranking(need)
+        expected = [pair for pair in ranking if pair[0] in working]
+        assert list(ranking.holding_work()) == expected
+        compared += len(expected)
+    assert compared > 20
+    # Rows renumbered by a compaction since the ranking: the whole ranking, unfiltered.
+    ranking = index.ranking(need)
+    for _ in range(2):
+        for person in people:
+            index.update(person)
+    assert list(ranking.holding_work()) == list(ranking)
 
 
 def test_fast_constraint_path_agrees_with_the_explained_checks():

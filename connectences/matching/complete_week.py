@@ -86,7 +86,8 @@ def people_with_free_time(
     ranking = ranking or full_ranking(session, need)
     index = ranking.index
     out = []
-    for ref, points in ranking:
+    # Only people with a commitment can hold work on the start: skip the others unread.
+    for ref, points in ranking.holding_work():
         person = index.get(ref)
         sentence = week.week_sentence(person, data.start) if person.commitments else None
         if sentence is None:

@@ -580,6 +580,17 @@ class CandidateIndex:
             out.append({"candidate": ref, "score": points, "explanation": entries})
         return out
 
+    def holding_work(self, layout: list[str]) -> np.ndarray | None:
+        """One flag per row: whether the candidate has a commitment (running or not);
+        None when ``layout`` (the ``refs`` a ranking's rows refer to) is no longer the
+        index's: a compaction renumbered the rows."""
+        with self._lock:
+            if layout is not self.refs:
+                return None
+            flags = np.zeros(self.n, dtype=bool)
+            flags[self.c_row[: self.c_count]] = True
+            return flags
+
     def get(self, ref: str) -> CandidateData | None:
         row = self.row_of.get(ref)
         return None if row is None else self.cands[row]
@@ -607,6 +618,15 @@ class Ranking:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def holding_work(self) -> Ranking:
+        """The same ranking among the people with a commitment (running or not); the
+        whole ranking in the rare case the index was compacted since (rows renumbered)."""
+        flags = self.index.holding_work(self._refs)
+        if flags is None:
+            return self
+        kept = flags[self._rows]
+        return Ranking(self.index, self._rows[kept], self._scores[kept], first=self._first)
 
     def __iter__(self) -> Iterator[tuple[str, float]]:
         refs = self._refs
