@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from connectences import territory, vocab, workflows
 from connectences.clock import local_today
@@ -98,7 +98,15 @@ def sent_for(session, need: Need) -> tuple[list[Lead], list[Referral]]:
         .where(LeadNeed.need_id == need.id)
         .options(
             joinedload(Lead.operator),
-            selectinload(Lead.candidates),
+            # The page names the people joined: their names, not their skills and
+            # commitments (three statements a person, loaded one by one, before).
+            selectinload(Lead.candidates)
+            .joinedload(LeadCandidate.candidate)
+            .options(
+                load_only(Candidate.first_name, Candidate.last_name),
+                raiseload(Candidate.skills),
+                raiseload(Candidate.commitments),
+            ),
             selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
         )
         .order_by(Lead.created_at.desc())
