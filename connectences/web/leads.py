@@ -90,17 +90,33 @@ def _text(value: str | None) -> str:
 def index():
     operator_id = current_user.operator_id
     sections = {}
+    lines = {}
     if operator_id is not None:
-        queries = {
-            "new": inboxes.inbox_leads(operator_id, "new"),
-            "waiting": inboxes.inbox_leads(operator_id, "waiting"),
-            "to_follow": inboxes.placements_to_follow(operator_id),
-            "closed": inboxes.inbox_leads(operator_id, "closed"),
-        }
+        totals = inboxes.inbox_totals(db.session, operator_id)
         sections = {
-            name: paginate(query, INBOX_PER_PAGE, INBOX_PAGE_PARAMS[name])
-            for name, query in queries.items()
+            name: paginate(
+                inboxes.inbox_leads(operator_id, name),
+                INBOX_PER_PAGE,
+                INBOX_PAGE_PARAMS[name],
+                total=totals[name],
+            )
+            for name in ("new", "waiting")
         }
+        sections["to_follow"] = paginate(
+            inboxes.placements_to_follow(operator_id),
+            INBOX_PER_PAGE,
+            INBOX_PAGE_PARAMS["to_follow"],
+        )
+        sections["closed"] = paginate(
+            inboxes.inbox_leads(operator_id, "closed"),
+            INBOX_PER_PAGE,
+            INBOX_PAGE_PARAMS["closed"],
+            total=totals["closed"],
+        )
+        lines = inboxes.lead_lines(
+            db.session,
+            (lead.id for name in ("new", "waiting", "closed") for lead in sections[name].items),
+        )
     # The pager of one section keeps the page the others are at.
     page_params = {
         INBOX_PAGE_PARAMS[name]: pagination.page
@@ -111,6 +127,7 @@ def index():
         "leads/index.html",
         operator=current_user.operator,
         sections=sections,
+        lines=lines,
         page_params=page_params,
         page_param_names=INBOX_PAGE_PARAMS,
         statuses=vocab.LEAD_STATUSES,

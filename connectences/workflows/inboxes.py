@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from connectences.models import (
@@ -53,29 +53,59 @@ INBOX_SECTIONS = {
 lists every other state."""
 
 
+def inbox_totals(session, operator_id: int) -> dict[str, int]:
+    """How many leads each inbox section (``new``, ``waiting``, ``closed``) holds, from
+    one grouped count."""
+    counts = lead_counts(session, operator_id)
+    totals = {
+        name: sum(counts.get(state, 0) for state in states)
+        for name, states in INBOX_SECTIONS.items()
+    }
+    totals["closed"] = sum(counts.values()) - sum(totals.values())
+    return totals
+
+
 def inbox_leads(operator_id: int, section: str) -> Select:
     """The operator's leads of one inbox section (``new``, ``waiting`` or ``closed``),
-    newest first, loading only what the list shows (anything else raises rather than
-    costing one query per row): a query the caller pages."""
+    newest first, as rows of what the list shows (id, bundle or not, state, date; their
+    needs come from ``lead_lines``): a query the caller pages."""
     open_states = INBOX_SECTIONS["new"] | INBOX_SECTIONS["waiting"]
     if section == "closed":
         in_section = Lead.status.not_in(open_states)
     else:
         in_section = Lead.status.in_(INBOX_SECTIONS[section])
     return (
-        select(Lead)
+        select(Lead.id, Lead.is_bundle, Lead.status, Lead.created_at)
         .where(Lead.operator_id == operator_id, in_section)
-        .options(
-            selectinload(Lead.needs)
-            .joinedload(LeadNeed.need)
-            .load_only(Need.title, Need.hours_per_week, Need.commune, raiseload=True),
-            selectinload(Lead.needs)
-            .joinedload(LeadNeed.need)
-            .joinedload(Need.company)
-            .load_only(Company.name, Company.commune, raiseload=True),
-        )
         .order_by(Lead.created_at.desc(), Lead.id.desc())
     )
+
+
+def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
+    """The needs of the given leads as an inbox card shows them (need title, hours and
+    commune, company name and commune), by lead, in the order they were added: one
+    statement for every lead of the page."""
+    lead_ids = list(lead_ids)
+    lines: dict[int, list[Row]] = {lead_id: [] for lead_id in lead_ids}
+    if not lead_ids:
+        return lines
+    rows = session.execute(
+        select(
+            LeadNeed.lead_id,
+            Need.title,
+            Need.hours_per_week,
+            Need.commune,
+            Company.name.label("company_name"),
+            Company.commune.label("company_commune"),
+        )
+        .join(Need, Need.id == LeadNeed.need_id)
+        .join(Company, Company.id == Need.company_id)
+        .where(LeadNeed.lead_id.in_(lead_ids))
+        .order_by(LeadNeed.lead_id, LeadNeed.id)
+    )
+    for row in rows:
+        lines[row.lead_id].append(row)
+    return lines
 
 
 def placements_to_follow(operator_id: int) -> Select:
@@ -93,7 +123,7 @@ def placements_to_follow(operator_id: int) -> Select:
         .options(
             selectinload(Placement.follow_ups),
             # The list shows the person's name only: not their skills and commitments.
-            selectinload(Placement.candidate).options(
+            joinedload(Placement.candidate).options(
                 load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
                 raiseload(Candidate.skills),
                 raiseload(Candidate.commitments),
