@@ -174,6 +174,25 @@ def test_a_ranking_among_people_holding_work_keeps_their_order():
     assert list(ranking.holding_work()) == list(ranking)
 
 
+def test_fuzzy_hits_kept_per_need_skill_take_in_the_terms_added_since():
+    gen = Generator(seed=13, pool_size=2000, codes=12)
+    people = gen.candidates(1200)
+    distance = _distance_with_unknowns(13)
+    index = CandidateIndex.build(people[:50], distance=distance)
+    needs = gen.needs(30)
+    for need in needs:
+        index.top(need, None)  # the fuzzy hits of each need skill are kept
+    known = len(index.keys_unknown), len(index.keys_all)
+    for cand in people[50:]:
+        index.add(cand)
+    for need in needs:
+        expected = rank_candidates(need, people, limit=None, distance=distance)
+        assert index.top(need, None) == _pairs(expected), need
+    # The comparison means something: terms added since were fuzzy hits of a need skill.
+    added = set(index.keys_unknown[known[0] :]) | set(index.keys_all[known[1] :])
+    assert any(term in added for _n, hits in index._fuzzy_memo.values() for term, _s in hits)
+
+
 def test_fast_constraint_path_agrees_with_the_explained_checks():
     from connectences.matching.constraints import breaks_hard_constraint, hard_constraint_checks
 

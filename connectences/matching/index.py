@@ -62,6 +62,7 @@ from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK, OPEN_TO_WORK
 
 DistanceFn = Callable[[str, str], float | None]
 
+_FUZZY_MEMO_SIZE = 4096  # need skills whose fuzzy hits are kept (a few terms each)
 _NO_END = 2**62  # "until" of an open-ended commitment: after every start date
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 
@@ -143,6 +144,8 @@ class CandidateIndex:
         self._free_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # Distances from one need commune to every candidate commune, per need commune.
         self._dist_cache: dict[str, np.ndarray] = {}
+        # (skill key, unknown vocabulary?) -> (terms compared, fuzzy hits): _fuzzy_hits.
+        self._fuzzy_memo: dict[tuple[str, bool], tuple[int, list[tuple[str, float]]]] = {}
 
     # --- storage ---------------------------------------------------------------------
 
@@ -376,18 +379,9 @@ class CandidateIndex:
             if ref.concept
             else (self.keys_all, self.by_key_all)
         )
-        if vocabulary:
-            sims = process.cdist(
-                [ref.key],
-                vocabulary,
-                scorer=fuzz.token_sort_ratio,
-                score_cutoff=FUZZY_MIN,
-                dtype=np.float64,
-                workers=1,
-            )[0]
-            for j in np.flatnonzero(sims >= FUZZY_MIN):
-                rows = postings.get(vocabulary[j])
-                values[rows] = np.maximum(values[rows], sims[j] / 100.0)
+        for term, similarity in self._fuzzy_hits(ref.key, vocabulary):
+            rows = postings.get(term)
+            values[rows] = np.maximum(values[rows], similarity / 100.0)
         # Same job: the whole skill for a need skill that only names the job,
         # graded partial credit for a speciality (see ``score.meet_pair``).
         same_job, diploma = (SAME_JOB, DIPLOMA) if ref.specific else (1.0, 1.0)
@@ -403,6 +397,33 @@ class CandidateIndex:
             values[self.by_skill_concept.get(concept)] = 1.0
         values[self.by_norm.get(ref.norm)] = 1.0
         return values
+
+    def _fuzzy_hits(self, key: str, vocabulary: list[str]) -> list[tuple[str, float]]:
+        """The terms of ``vocabulary`` (``keys_all`` or ``keys_unknown``) at least
+        ``FUZZY_MIN`` similar to ``key``, with their similarity (``process.cdist``).
+
+        Kept per key: a vocabulary only grows (terms are appended, never changed; a
+        compaction gives the index new lists and an empty memo), so only the terms added
+        since the last call are compared. Comparing a need skill with the whole
+        vocabulary cost a need page a millisecond per skill at 100,000 candidates.
+        """
+        memo_key = (key, vocabulary is self.keys_unknown)
+        seen, hits = self._fuzzy_memo.get(memo_key, (0, []))
+        if seen < len(vocabulary):
+            fresh = vocabulary[seen:]
+            sims = process.cdist(
+                [key],
+                fresh,
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=FUZZY_MIN,
+                dtype=np.float64,
+                workers=1,
+            )[0]
+            hits = hits + [(fresh[j], sims[j]) for j in np.flatnonzero(sims >= FUZZY_MIN)]
+            if len(self._fuzzy_memo) >= _FUZZY_MEMO_SIZE:
+                self._fuzzy_memo.clear()
+            self._fuzzy_memo[memo_key] = (len(vocabulary), hits)
+        return hits
 
     def _concept_rows(self, job: str, by_job: _Postings, by_family: _Postings) -> list[np.ndarray]:
         """Rows holding a skill with a job that meets ``job`` (``skills.concepts_meet``)."""
