@@ -216,3 +216,27 @@ def test_the_grown_platform_shows_more_rows(platform, auth, client):
     shown = "Détail du score de"  # one per candidate listed on the need page
     assert matches_after.count(shown) > matches_before.count(shown) > 0
     assert db.session.scalar(select(User.id).where(User.role == "operator")) is not None
+
+
+# Statements of the busiest staff pages, login and session included (issue #18): a fixed
+# number, whatever the rows. Measured, then kept: more is a regression to look at.
+STATEMENT_BUDGETS = [
+    # The need, the index's stamp, the people shown, operators, partners, leads (their
+    # needs, their people), referrals, the log and its authors, the company's contacts.
+    ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}", 13),
+    # Counts by state, three lists of leads and their needs in one, placements to follow
+    # (with their follow-ups, and their count), the operator.
+    ("operator", lambda: "/operateur/propositions", 11),
+    # The lead, its needs and people, the companies' contacts, placements.
+    ("operator", lambda: "/operateur/propositions/" + _first(select(Lead.id).order_by(Lead.id)), 7),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "budget"), STATEMENT_BUDGETS, ids=["need", "inbox", "lead"]
+)
+def test_busy_pages_keep_to_their_statement_budget(platform, auth, client, role, url, budget):
+    users, grow = platform
+    grow(GROWTH, GROWTH)
+    auth.post_login(users[role].email, client=client)
+    assert _statements(client, url()) <= budget
