@@ -222,7 +222,7 @@ def test_the_grown_platform_shows_more_rows(platform, auth, client):
 # number, whatever the rows. Measured, then kept: more is a regression to look at.
 STATEMENT_BUDGETS = [
     # The need, the index's stamp, the people shown, operators, partners, leads (their
-    # needs, their people), referrals, the log and its authors, the company's contacts.
+    # needs, their people), referrals, the log with its authors, the company's contacts.
     ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}", 13),
     # Counts by state, three lists of leads and their needs in one, placements to follow
     # (with their follow-ups, and their count), the operator.
