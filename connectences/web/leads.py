@@ -100,6 +100,7 @@ def index():
     operator_id = current_user.operator_id
     sections = {}
     lines = {}
+    next_points = {}
     if operator_id is not None:
         totals = inboxes.inbox_totals(db.session, operator_id)
         sections = {
@@ -126,6 +127,9 @@ def index():
             db.session,
             (lead.id for name in ("new", "waiting", "closed") for lead in sections[name].items),
         )
+        next_points = inboxes.next_follow_ups(
+            db.session, (placement.id for placement in sections["to_follow"].items)
+        )
     # The pager of one section keeps the page the others are at.
     page_params = {
         INBOX_PAGE_PARAMS[name]: pagination.page
@@ -137,6 +141,7 @@ def index():
         operator=current_user.operator,
         sections=sections,
         lines=lines,
+        next_points=next_points,
         page_params=page_params,
         page_param_names=INBOX_PAGE_PARAMS,
         statuses=vocab.LEAD_STATUSES,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from connectences.models import (
     Candidate,
@@ -110,27 +110,47 @@ def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
 
 def placements_to_follow(operator_id: int) -> Select:
     """The placements of the operator's leads with a follow-up point still to do, latest
-    start first: a query the caller pages."""
+    start first, as rows of what the list shows (id, lead, start, the person's name,
+    ``person_id`` None once the person is deleted; their next point comes from
+    ``next_follow_ups``): a query the caller pages."""
     return (
-        select(Placement)
-        .join(Lead)
+        select(
+            Placement.id,
+            Placement.lead_id,
+            Placement.start_date,
+            Candidate.id.label("person_id"),
+            Candidate.first_name,
+            Candidate.last_name,
+        )
+        .join(Lead, Lead.id == Placement.lead_id)
+        .outerjoin(Candidate, Candidate.id == Placement.candidate_id)
         .where(Lead.operator_id == operator_id)
         .where(
             Placement.id.in_(
                 select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
             )
         )
-        .options(
-            selectinload(Placement.follow_ups),
-            # The list shows the person's name only: not their skills and commitments.
-            joinedload(Placement.candidate).options(
-                load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
-                raiseload(Candidate.skills),
-                raiseload(Candidate.commitments),
-            ),
-        )
         .order_by(Placement.start_date.desc(), Placement.id.desc())
     )
+
+
+def next_follow_ups(session, placement_ids: Iterable[int]) -> dict[int, Row]:
+    """The next follow-up point still to do (id, months, due date) of each placement,
+    the earliest due first, by placement: one statement for the page."""
+    placement_ids = list(placement_ids)
+    if not placement_ids:
+        return {}
+    points = session.execute(
+        select(
+            FollowUpPoint.placement_id, FollowUpPoint.id, FollowUpPoint.months, FollowUpPoint.due_on
+        )
+        .where(FollowUpPoint.placement_id.in_(placement_ids), FollowUpPoint.done_at.is_(None))
+        .order_by(FollowUpPoint.placement_id, FollowUpPoint.due_on, FollowUpPoint.id)
+    )
+    found: dict[int, Row] = {}
+    for point in points:
+        found.setdefault(point.placement_id, point)
+    return found
 
 
 def lead_placements(session, lead_id: int) -> list[Placement]:
