@@ -225,10 +225,10 @@ STATEMENT_BUDGETS = [
     # needs, their people), referrals, the log with its authors, the company's contacts.
     ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}", 13),
     # Counts by state, three lists of leads and their needs in one, placements to follow
-    # (with their follow-ups, and their count), the operator.
+    # (their next points, their count), the operator.
     ("operator", lambda: "/operateur/propositions", 11),
-    # The lead, its needs and people, the companies' contacts, placements.
-    ("operator", lambda: "/operateur/propositions/" + _first(select(Lead.id).order_by(Lead.id)), 7),
+    # The lead with its needs, its people, the companies' contacts, placements.
+    ("operator", lambda: "/operateur/propositions/" + _first(select(Lead.id).order_by(Lead.id)), 6),
 ]
 
 

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
@@ -75,17 +75,22 @@ def _own_lead(lead_id: int, *, page_only: bool = False) -> Lead:
     people = selectinload(Lead.candidates).joinedload(LeadCandidate.candidate)
     if page_only:
         people = people.options(lazyload(Candidate.skills), lazyload(Candidate.commitments))
-    lead = db.session.scalars(
-        select(Lead)
-        .where(Lead.id == lead_id)
-        .options(
-            selectinload(Lead.needs)
-            .joinedload(LeadNeed.need)
-            .joinedload(Need.company)
-            .selectinload(Company.contacts),
-            people,
+    lead = (
+        db.session.scalars(
+            select(Lead)
+            .where(Lead.id == lead_id)
+            .options(
+                # Its few needs and their companies in the lead's own statement.
+                joinedload(Lead.needs)
+                .joinedload(LeadNeed.need)
+                .joinedload(Need.company)
+                .selectinload(Company.contacts),
+                people,
+            )
         )
-    ).one_or_none()
+        .unique()
+        .one_or_none()
+    )
     if not may_open_lead(current_user, lead):
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     return lead
