@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.errors import DomainError
@@ -41,6 +41,9 @@ CARD_COLUMNS = (
 )
 
 
+_CARDS = select(*CARD_COLUMNS).where(Candidate.ref.in_(bindparam("refs", expanding=True)))
+
+
 def candidate_cards(session: Session, refs: Iterable[str]) -> dict[str, Row]:
     """``CARD_COLUMNS`` of the stored candidates among ``refs``, by ref (unknown refs are
     left out): plain rows, read in one statement, without the skills and commitments
@@ -48,10 +51,7 @@ def candidate_cards(session: Session, refs: Iterable[str]) -> dict[str, Row]:
     refs = list(dict.fromkeys(refs))
     if not refs:
         return {}
-    return {
-        row.ref: row
-        for row in session.execute(select(*CARD_COLUMNS).where(Candidate.ref.in_(refs)))
-    }
+    return {row.ref: row for row in session.execute(_CARDS, {"refs": refs})}
 
 
 def chosen_candidates(session: Session, refs: Iterable[str]) -> list[Candidate]:

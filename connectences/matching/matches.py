@@ -58,20 +58,22 @@ def _key() -> str:
     return str(db.engine.url)
 
 
+# One aggregate per subquery: SQLite only reads a lone min/max from its index; the three
+# in one statement spare each request two round trips. Built once, like every statement
+# read on each request.
+_STAMP = select(
+    select(func.max(Candidate.id)).scalar_subquery(),
+    select(func.max(Candidate.updated_at)).scalar_subquery(),
+    select(func.max(CandidateSkill.id)).scalar_subquery(),
+)
+
+
 def _stamp(session) -> tuple:
     # Three maxima read from indexes: cheap at any size on every backend. Skill
     # rows are replaced (new ids), not edited in place, and writers bump the
     # person's updated_at when they change skills (the exchange importer does).
     # Deletions do not show here: ``match_need`` checks the people it returns.
-    # One aggregate per subquery: SQLite only reads a lone min/max from its index; the
-    # three in one statement spare each request two round trips.
-    max_id, max_updated, max_skill = session.execute(
-        select(
-            select(func.max(Candidate.id)).scalar_subquery(),
-            select(func.max(Candidate.updated_at)).scalar_subquery(),
-            select(func.max(CandidateSkill.id)).scalar_subquery(),
-        )
-    ).one()
+    max_id, max_updated, max_skill = session.execute(_STAMP).one()
     return (max_id or 0, max_updated, max_skill or 0)
 
 

@@ -3,7 +3,7 @@ words (who, when, from which state to which, why)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from connectences import vocab
 from connectences.models import Need, Transition, User
@@ -73,15 +73,19 @@ def move_by_hand(
     )
 
 
+# The log and the names of its authors in one statement (``workflows.history``'s order),
+# built once (the need page reads it on every request).
+_LOG_WITH_AUTHORS = (
+    select(Transition, User.full_name, User.email)
+    .outerjoin(User, User.id == Transition.actor_id)
+    .where(Transition.entity == NEED.entity, Transition.entity_id == bindparam("need_id"))
+    .order_by(Transition.at, Transition.id)
+)
+
+
 def history_rows(session, need: Need) -> list[dict]:
     """The need's log, oldest first: ``{"at", "who", "from", "to", "why"}`` in French."""
-    # The log and the names of its authors in one statement (``workflows.history``'s order).
-    log = session.execute(
-        select(Transition, User.full_name, User.email)
-        .outerjoin(User, User.id == Transition.actor_id)
-        .where(Transition.entity == NEED.entity, Transition.entity_id == need.id)
-        .order_by(Transition.at, Transition.id)
-    )
+    log = session.execute(_LOG_WITH_AUTHORS, {"need_id": need.id})
     rows = []
     for entry, full_name, email in log:
         reason = vocab.NEED_ABANDON_REASONS.get(entry.reason_code or "", entry.reason_code)
