@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from connectences import territory, vocab
@@ -66,31 +66,36 @@ guard_blueprint(bp, "operator", audit_action="lead_access_refused")
 add_nav("operator", "Propositions", "leads.index")
 
 
+def _lead_query(page_only: bool):
+    people = selectinload(Lead.candidates).joinedload(LeadCandidate.candidate)
+    if page_only:
+        people = people.options(lazyload(Candidate.skills), lazyload(Candidate.commitments))
+    return (
+        select(Lead)
+        .where(Lead.id == bindparam("lead_id"))
+        .options(
+            # Its few needs and their companies in the lead's own statement.
+            joinedload(Lead.needs)
+            .joinedload(LeadNeed.need)
+            .joinedload(Need.company)
+            .selectinload(Company.contacts),
+            people,
+        )
+    )
+
+
+# Built once: with their loader options, building these cost more than running them.
+_LEAD_QUERIES = {page_only: _lead_query(page_only) for page_only in (False, True)}
+
+
 def _own_lead(lead_id: int, *, page_only: bool = False) -> Lead:
     """The lead, if the current member may open it (refused and audited otherwise).
 
     ``page_only``: to show its page, which does not show the people's skills and
     commitments: those are left unloaded (two statements fewer), and would load on
     access; the actions keep them loaded with the people."""
-    people = selectinload(Lead.candidates).joinedload(LeadCandidate.candidate)
-    if page_only:
-        people = people.options(lazyload(Candidate.skills), lazyload(Candidate.commitments))
-    lead = (
-        db.session.scalars(
-            select(Lead)
-            .where(Lead.id == lead_id)
-            .options(
-                # Its few needs and their companies in the lead's own statement.
-                joinedload(Lead.needs)
-                .joinedload(LeadNeed.need)
-                .joinedload(Need.company)
-                .selectinload(Company.contacts),
-                people,
-            )
-        )
-        .unique()
-        .one_or_none()
-    )
+    query = _LEAD_QUERIES[page_only]
+    lead = db.session.scalars(query, {"lead_id": lead_id}).unique().one_or_none()
     if not may_open_lead(current_user, lead):
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     return lead

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from connectences.models import (
@@ -81,6 +81,22 @@ def inbox_leads(operator_id: int, section: str) -> Select:
     )
 
 
+_LEAD_LINES = (
+    select(
+        LeadNeed.lead_id,
+        Need.title,
+        Need.hours_per_week,
+        Need.commune,
+        Company.name.label("company_name"),
+        Company.commune.label("company_commune"),
+    )
+    .join(Need, Need.id == LeadNeed.need_id)
+    .join(Company, Company.id == Need.company_id)
+    .where(LeadNeed.lead_id.in_(bindparam("lead_ids", expanding=True)))
+    .order_by(LeadNeed.lead_id, LeadNeed.id)
+)
+
+
 def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
     """The needs of the given leads as an inbox card shows them (need title, hours and
     commune, company name and commune), by lead, in the order they were added: one
@@ -89,21 +105,7 @@ def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
     lines: dict[int, list[Row]] = {lead_id: [] for lead_id in lead_ids}
     if not lead_ids:
         return lines
-    rows = session.execute(
-        select(
-            LeadNeed.lead_id,
-            Need.title,
-            Need.hours_per_week,
-            Need.commune,
-            Company.name.label("company_name"),
-            Company.commune.label("company_commune"),
-        )
-        .join(Need, Need.id == LeadNeed.need_id)
-        .join(Company, Company.id == Need.company_id)
-        .where(LeadNeed.lead_id.in_(lead_ids))
-        .order_by(LeadNeed.lead_id, LeadNeed.id)
-    )
-    for row in rows:
+    for row in session.execute(_LEAD_LINES, {"lead_ids": lead_ids}):
         lines[row.lead_id].append(row)
     return lines
 
