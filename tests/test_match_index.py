@@ -193,6 +193,39 @@ def test_fuzzy_hits_kept_per_need_skill_take_in_the_terms_added_since():
     assert any(term in added for _n, hits in index._fuzzy_memo.values() for term, _s in hits)
 
 
+def test_a_kept_ranking_follows_every_write_to_the_index():
+    """A need's ranking is kept until the next write: after an addition, an update and
+    a removal it is the ranking of the candidates as they now are, never the old one."""
+    gen = Generator(seed=17, pool_size=300, codes=6)
+    people = gen.candidates(700)
+    distance = _distance_with_unknowns(17)
+    index = CandidateIndex.build(people[:600], distance=distance)
+    needs = gen.needs(12)
+
+    def check(current):
+        for need in needs:
+            expected = _pairs(rank_candidates(need, current, None, distance=distance))
+            assert list(index.ranking(need)) == expected
+            assert list(index.ranking(need)) == expected  # read again, from the kept one
+
+    current = {c.ref: c for c in people[:600]}
+    check(current.values())
+    for cand in people[600:]:  # additions
+        index.add(cand)
+        current[cand.ref] = cand
+    check(current.values())
+    best = next(ref for need in needs for ref, _score in index.ranking(need))
+    changed = replace(current[best], consent=False)  # an update that excludes them
+    index.update(changed)
+    current[best] = changed
+    check(current.values())
+    assert all(best not in dict(index.ranking(need)) for need in needs)
+    gone = next(ref for need in needs for ref, _score in index.ranking(need))
+    index.remove(gone)  # a removal
+    del current[gone]
+    check(current.values())
+
+
 def test_fast_constraint_path_agrees_with_the_explained_checks():
     from connectences.matching.constraints import breaks_hard_constraint, hard_constraint_checks
 

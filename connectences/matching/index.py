@@ -62,6 +62,7 @@ from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK, OPEN_TO_WORK
 
 DistanceFn = Callable[[str, str], float | None]
 
+_RANKINGS_KEPT = 32  # needs whose ranking is kept (about 120 kB each at 100,000 people)
 _FUZZY_MEMO_SIZE = 4096  # need skills whose fuzzy hits are kept (a few terms each)
 _NO_END = 2**62  # "until" of an open-ended commitment: after every start date
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
@@ -144,6 +145,9 @@ class CandidateIndex:
         self._free_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # Distances from one need commune to every candidate commune, per need commune.
         self._dist_cache: dict[str, np.ndarray] = {}
+        # Need -> (rows, exact scores) passing its hard constraints: ``ranking``. A pure
+        # function of the need's values and the index's rows, so emptied by every write.
+        self._rankings: dict[NeedData, tuple[np.ndarray, np.ndarray]] = {}
         # (skill key, unknown vocabulary?) -> (terms compared, fuzzy hits): _fuzzy_hits.
         self._fuzzy_memo: dict[tuple[str, bool], tuple[int, list[tuple[str, float]]]] = {}
 
@@ -221,6 +225,7 @@ class CandidateIndex:
         """Add a candidate, or replace the one with the same ref."""
         with self._lock:
             self._free_cache.clear()
+            self._rankings.clear()
             if cand.ref in self.row_of:
                 self._kill(self.row_of[cand.ref])
             if self.n == self.capacity:
@@ -292,6 +297,7 @@ class CandidateIndex:
     def _kill(self, row: int) -> None:
         # A dead row's commitments stay in the columns: the alive mask ignores them.
         self._free_cache.clear()
+        self._rankings.clear()
         ref = self.refs[row]
         self.alive[row] = False
         self.cands[row] = None
@@ -581,11 +587,19 @@ class CandidateIndex:
 
     def ranking(self, need: NeedData) -> Ranking:
         """Every candidate passing the need's hard constraints with their exact scores,
-        best first, ties by ref: put in order as it is read (see ``Ranking``)."""
+        best first, ties by ref: put in order as it is read (see ``Ranking``).
+
+        Kept per need (its values are the key) until the next write to the index: a
+        need page read again costs no matching, and no write can leave it stale."""
         with self._lock:
-            rows = self._passing(need)
-            rows, scores = self._top_scores(need, rows, None)
-            return Ranking(self, rows, scores)
+            found = self._rankings.get(need)
+            if found is None:
+                rows = self._passing(need)
+                found = self._top_scores(need, rows, None)
+                if len(self._rankings) >= _RANKINGS_KEPT:
+                    self._rankings.clear()
+                self._rankings[need] = found
+            return Ranking(self, *found)
 
     def _passing(self, need: NeedData) -> np.ndarray:
         if self.n == 0:
