@@ -96,29 +96,9 @@ def test_compaction_after_many_updates_keeps_results():
         )
 
 
-def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
-    gen = Generator(seed=8, pool_size=200, codes=5)
-    base = gen.candidate()
-    base = replace(base, status="disponible", consent=True)
-    clones = [replace(base, ref=f"cv-{i:03d}") for i in (5, 3, 9, 1, 7)]
-    need = replace(
-        gen.need(),
-        level=base.level,
-        contract=next(iter(base.contracts)),
-        days=base.days,
-        hours_per_week=base.hours_max,
-        start=base.available_from,
-    )
-    index = CandidateIndex.build(clones, distance=lambda a, b: 0.0)
-    top = index.top(need, 3)
-    assert [ref for ref, _ in top] == ["cv-001", "cv-003", "cv-005"]
-    assert len({score for _, score in top}) == 1
-
-
-def test_a_ranking_read_in_slices_keeps_ties_in_ref_order_across_slices():
-    """The need page reads a ranking lazily, a slice at a time: a group of equal scores
-    larger than a slice, straddling its end, still comes whole and in ref order."""
-    gen = Generator(seed=8, pool_size=200, codes=5)
+def _person_and_a_need_they_fit(seed: int):
+    """A matchable person and a need whose hard constraints they pass."""
+    gen = Generator(seed=seed, pool_size=200, codes=5)
     base = replace(gen.candidate(), status="disponible", consent=True)
     need = replace(
         gen.need(),
@@ -128,6 +108,22 @@ def test_a_ranking_read_in_slices_keeps_ties_in_ref_order_across_slices():
         hours_per_week=base.hours_max,
         start=base.available_from,
     )
+    return base, need
+
+
+def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
+    base, need = _person_and_a_need_they_fit(8)
+    clones = [replace(base, ref=f"cv-{i:03d}") for i in (5, 3, 9, 1, 7)]
+    index = CandidateIndex.build(clones, distance=lambda a, b: 0.0)
+    top = index.top(need, 3)
+    assert [ref for ref, _ in top] == ["cv-001", "cv-003", "cv-005"]
+    assert len({score for _, score in top}) == 1
+
+
+def test_a_ranking_read_in_slices_keeps_ties_in_ref_order_across_slices():
+    """The need page reads a ranking lazily, a slice at a time: a group of equal scores
+    larger than a slice, straddling its end, still comes whole and in ref order."""
+    base, need = _person_and_a_need_they_fit(8)
     rng = random.Random(3)  # noqa: S311 — synthetic or sampled data, never a secret
     numbers = rng.sample(range(1000), 300)
     # Three scores: wishing fewer hours than the need gives fewer hour points.
