@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import (
+    Candidate,
     Company,
     FollowUpPoint,
     Lead,
@@ -105,3 +107,20 @@ def test_a_page_out_of_range_shows_the_nearest_one(client, inbox, value):
     assert response.status_code == 200
     titles = _titles(response, "envoye")
     assert titles == (["3", "2", "1"] if value == "99" else [str(n) for n in range(23, 13, -1)])
+
+
+def test_a_placement_card_names_the_person_and_the_next_point_due(client, inbox):
+    # The latest start (14 January), with a person and a second point due earlier than
+    # the first one (the next point is the earliest due, whatever the order of entry).
+    latest = db.session.scalars(
+        select(Placement).order_by(Placement.start_date.desc()).limit(1)
+    ).one()
+    f.load(f.document(candidates=[f.candidate(ref="ines", first_name="Inès", last_name="Marchal")]))
+    latest.candidate = by_ref(Candidate, "ines")
+    latest.follow_ups.append(FollowUpPoint(months=1, due_on=date(2025, 2, 14)))
+    db.session.commit()
+    cards = [c for c in cards_of(client.get("/operateur/propositions")) if "Prochain suivi" in c]
+    assert cards[0].startswith("Inès Marchal ")
+    assert "Prochain suivi à 1 mois, le 14/02/2025" in cards[0]
+    assert all(card.startswith("Personne supprimée ") for card in cards[1:])
+    assert "Prochain suivi à 3 mois, le 13/04/2025" in cards[1]

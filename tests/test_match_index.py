@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from connectences.bench.synth import Generator
+from connectences.matching.data import CommitmentData
 from connectences.matching.index import CandidateIndex
 from connectences.matching.score import rank_candidates
 
@@ -95,11 +96,10 @@ def test_compaction_after_many_updates_keeps_results():
         )
 
 
-def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
-    gen = Generator(seed=8, pool_size=200, codes=5)
-    base = gen.candidate()
-    base = replace(base, status="disponible", consent=True)
-    clones = [replace(base, ref=f"cv-{i:03d}") for i in (5, 3, 9, 1, 7)]
+def _person_and_a_need_they_fit(seed: int):
+    """A matchable person and a need whose hard constraints they pass."""
+    gen = Generator(seed=seed, pool_size=200, codes=5)
+    base = replace(gen.candidate(), status="disponible", consent=True)
     need = replace(
         gen.need(),
         level=base.level,
@@ -108,10 +108,118 @@ def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
         hours_per_week=base.hours_max,
         start=base.available_from,
     )
+    return base, need
+
+
+def test_ties_are_broken_by_ref_and_limit_keeps_the_best():
+    base, need = _person_and_a_need_they_fit(8)
+    clones = [replace(base, ref=f"cv-{i:03d}") for i in (5, 3, 9, 1, 7)]
     index = CandidateIndex.build(clones, distance=lambda a, b: 0.0)
     top = index.top(need, 3)
     assert [ref for ref, _ in top] == ["cv-001", "cv-003", "cv-005"]
     assert len({score for _, score in top}) == 1
+
+
+def test_a_ranking_read_in_slices_keeps_ties_in_ref_order_across_slices():
+    """The need page reads a ranking lazily, a slice at a time: a group of equal scores
+    larger than a slice, straddling its end, still comes whole and in ref order."""
+    base, need = _person_and_a_need_they_fit(8)
+    rng = random.Random(3)  # noqa: S311 — synthetic or sampled data, never a secret
+    numbers = rng.sample(range(1000), 300)
+    # Three scores: wishing fewer hours than the need gives fewer hour points.
+    people = [
+        replace(base, ref=f"cv-{n:04d}", hours_min=base.hours_max * (1 + k % 3))
+        for k, n in enumerate(numbers)
+    ]
+    people = [replace(p, hours_max=max(p.hours_max, p.hours_min)) for p in people]
+    index = CandidateIndex.build(people, distance=lambda a, b: 0.0)
+    expected = _pairs(rank_candidates(need, people, limit=None, distance=lambda a, b: 0.0))
+    assert len({score for _, score in expected}) >= 2 and len(expected) > 200
+    ranking = index.ranking(need)
+    assert len(ranking) == len(expected)
+    assert list(ranking) == expected
+    assert list(ranking)[:40] == expected[:40]  # read again: the same order
+    # Rows rewritten after the ranking was taken (and compacted away) do not change it.
+    for _ in range(4):
+        for person in people:
+            index.update(person)
+    assert index.n < 4 * len(people)  # compacted
+    assert list(ranking) == expected
+
+
+def test_a_ranking_among_people_holding_work_keeps_their_order():
+    gen = Generator(seed=12, pool_size=300, codes=8)
+    people = gen.candidates(900)
+    held = CommitmentData(hours_per_week=4.0, days=frozenset({"mardi"}))
+    people = [replace(p, commitments=(held,)) if i % 7 == 0 else p for i, p in enumerate(people)]
+    distance = _distance_with_unknowns(12)
+    index = CandidateIndex.build(people, distance=distance)
+    working = {p.ref for p in people if p.commitments}
+    compared = 0
+    for need in gen.needs(15):
+        ranking = index.ranking(need)
+        expected = [pair for pair in ranking if pair[0] in working]
+        assert list(ranking.holding_work()) == expected
+        compared += len(expected)
+    assert compared > 20
+    # Rows renumbered by a compaction since the ranking: the whole ranking, unfiltered.
+    ranking = index.ranking(need)
+    for _ in range(2):
+        for person in people:
+            index.update(person)
+    assert list(ranking.holding_work()) == list(ranking)
+
+
+def test_fuzzy_hits_kept_per_need_skill_take_in_the_terms_added_since():
+    gen = Generator(seed=13, pool_size=2000, codes=12)
+    people = gen.candidates(1200)
+    distance = _distance_with_unknowns(13)
+    index = CandidateIndex.build(people[:50], distance=distance)
+    needs = gen.needs(30)
+    for need in needs:
+        index.top(need, None)  # the fuzzy hits of each need skill are kept
+    known = len(index.keys_unknown), len(index.keys_all)
+    for cand in people[50:]:
+        index.add(cand)
+    for need in needs:
+        expected = rank_candidates(need, people, limit=None, distance=distance)
+        assert index.top(need, None) == _pairs(expected), need
+    # The comparison means something: terms added since were fuzzy hits of a need skill.
+    added = set(index.keys_unknown[known[0] :]) | set(index.keys_all[known[1] :])
+    assert any(term in added for _n, hits in index._fuzzy_memo.values() for term, _s in hits)
+
+
+def test_a_kept_ranking_follows_every_write_to_the_index():
+    """A need's ranking is kept until the next write: after an addition, an update and
+    a removal it is the ranking of the candidates as they now are, never the old one."""
+    gen = Generator(seed=17, pool_size=300, codes=6)
+    people = gen.candidates(700)
+    distance = _distance_with_unknowns(17)
+    index = CandidateIndex.build(people[:600], distance=distance)
+    needs = gen.needs(12)
+
+    def check(current):
+        for need in needs:
+            expected = _pairs(rank_candidates(need, current, None, distance=distance))
+            assert list(index.ranking(need)) == expected
+            assert list(index.ranking(need)) == expected  # read again, from the kept one
+
+    current = {c.ref: c for c in people[:600]}
+    check(current.values())
+    for cand in people[600:]:  # additions
+        index.add(cand)
+        current[cand.ref] = cand
+    check(current.values())
+    best = next(ref for need in needs for ref, _score in index.ranking(need))
+    changed = replace(current[best], consent=False)  # an update that excludes them
+    index.update(changed)
+    current[best] = changed
+    check(current.values())
+    assert all(best not in dict(index.ranking(need)) for need in needs)
+    gone = next(ref for need in needs for ref, _score in index.ranking(need))
+    index.remove(gone)  # a removal
+    del current[gone]
+    check(current.values())
 
 
 def test_fast_constraint_path_agrees_with_the_explained_checks():

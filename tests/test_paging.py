@@ -8,6 +8,7 @@ from sqlalchemy import select
 from connectences.extensions import db
 from connectences.models import Operator
 from connectences.web.paging import MAX_PAGE, page_number, paginate
+from tests.helpers import recorded_statements
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,18 @@ def test_a_page_past_the_end_shows_the_last_page(app):
         pagination = paginate(query, per_page=2)
     assert (pagination.page, pagination.pages, pagination.total) == (3, 3, 5)
     assert [o.ref for o in pagination.items] == ["op-4"]
+
+
+def test_columns_are_paged_as_rows_and_a_known_total_spares_the_count(app):
+    for i in range(5):
+        db.session.add(Operator(ref=f"op-{i}", name=f"Op {i}", kind="geiq", email=f"o{i}@x.fr"))
+    db.session.commit()
+    query = select(Operator.ref, Operator.name).order_by(Operator.ref)
+    with app.test_request_context("/?page=2"), recorded_statements() as statements:
+        pagination = paginate(query, per_page=2, total=5)
+    assert [(row.ref, row.name) for row in pagination.items] == [("op-2", "Op 2"), ("op-3", "Op 3")]
+    assert (pagination.page, pagination.pages, pagination.total) == (2, 3, 5)
+    assert len(statements) == 1  # the page's rows; no count
+    with app.test_request_context("/?page=9"):
+        last = paginate(query, per_page=2, total=5)
+    assert (last.page, [row.ref for row in last.items]) == (3, ["op-4"])

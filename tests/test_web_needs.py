@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from sqlalchemy import select
@@ -254,6 +255,13 @@ def test_a_move_then_history_shows_who_and_when(client, animateur):
     assert "Le besoin est maintenant « en recherche »." in html
     assert "Alex Animateur" in html  # who, in the history
     assert 'name="candidats" value="ok"' in html  # proposable
+    # Oldest first: the record and its qualification, by nobody (the platform), then
+    # the move by hand.
+    assert re.findall(r'<td data-label="Par">([^<]*)</td>', html) == [
+        "La plateforme",
+        "La plateforme",
+        "Alex Animateur",
+    ]
 
 
 def test_abandon_needs_a_reason_from_the_list(client, animateur):

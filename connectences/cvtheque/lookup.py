@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.errors import DomainError
@@ -26,6 +26,32 @@ def candidates_by_ref(session: Session, refs: Iterable[str]) -> dict[str, Candid
     if not refs:
         return {}
     return {c.ref: c for c in session.scalars(select(Candidate).where(Candidate.ref.in_(refs)))}
+
+
+# What a list of people shows of each: name, level, hours, days, mobility.
+CARD_COLUMNS = (
+    Candidate.ref,
+    Candidate.first_name,
+    Candidate.last_name,
+    Candidate.level,
+    Candidate.hours_min,
+    Candidate.hours_max,
+    Candidate.days,
+    Candidate.mobility_km,
+)
+
+
+_CARDS = select(*CARD_COLUMNS).where(Candidate.ref.in_(bindparam("refs", expanding=True)))
+
+
+def candidate_cards(session: Session, refs: Iterable[str]) -> dict[str, Row]:
+    """``CARD_COLUMNS`` of the stored candidates among ``refs``, by ref (unknown refs are
+    left out): plain rows, read in one statement, without the skills and commitments
+    that loading whole candidates brings (two more statements, and objects to build)."""
+    refs = list(dict.fromkeys(refs))
+    if not refs:
+        return {}
+    return {row.ref: row for row in session.execute(_CARDS, {"refs": refs})}
 
 
 def chosen_candidates(session: Session, refs: Iterable[str]) -> list[Candidate]:

@@ -19,7 +19,8 @@ from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.constraints import passes_hard_constraints
 from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
-from connectences.matching.matches import Ranking, full_ranking
+from connectences.matching.index import Ranking
+from connectences.matching.matches import full_ranking
 from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.pool import Bundle
 from connectences.matching.score import score_pair
@@ -82,9 +83,11 @@ def people_with_free_time(
     ``ranking``, the need's ``full_ranking``, when the caller has it already)."""
     session = session or db.session
     data = need_from_model(need)
-    index, ranked = ranking or full_ranking(session, need)
+    ranking = ranking or full_ranking(session, need)
+    index = ranking.index
     out = []
-    for ref, points in ranked:
+    # Only people with a commitment can hold work on the start: skip the others unread.
+    for ref, points in ranking.holding_work():
         person = index.get(ref)
         sentence = week.week_sentence(person, data.start) if person.commitments else None
         if sentence is None:

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import Row
+
 from connectences import territory
-from connectences.cvtheque.lookup import candidates_by_ref
-from connectences.matching.data import need_from_model
-from connectences.matching.matches import Ranking, full_ranking
+from connectences.cvtheque.lookup import candidate_cards
+from connectences.matching.complete_week import PersonFit, people_with_free_time
+from connectences.matching.data import CandidateData, need_from_model
+from connectences.matching.index import Ranking
+from connectences.matching.matches import full_ranking
 from connectences.matching.score import score_pair
 from connectences.models import Need
 
@@ -52,20 +56,13 @@ class MatchFilters:
         )
 
 
-def filtered_matches(
-    session, need: Need, filters: MatchFilters, ranking: Ranking | None = None
-) -> tuple[list[dict], int]:
-    """The ranked candidates for the need (as ``match_need`` ranks them; ``ranking``
-    when the caller has ``full_ranking`` already), filtered as the animateur asked;
-    explanations are written only for the rows shown.
-
-    Returns the rows shown (``{"candidate", "score", "explanation", "person", "km"}``)
-    and how many candidates pass every hard constraint.
-    """
-    need_data = need_from_model(need)
-    index, ranked = ranking or full_ranking(session, need)
+def _chosen(
+    need_data, ranking: Ranking, filters: MatchFilters
+) -> list[tuple[CandidateData, float | None]]:
+    """The first candidates of the ranking that pass the filters, with their distance."""
+    index = ranking.index
     chosen = []
-    for ref, points in ranked:
+    for ref, points in ranking:
         if points < filters.min_score:
             break  # best first: every following score is lower
         cand = index.get(ref)
@@ -79,7 +76,37 @@ def filtered_matches(
         chosen.append((cand, km))
         if len(chosen) >= filters.limit:
             break
-    people = candidates_by_ref(session, (cand.ref for cand, _ in chosen))
+    return chosen
+
+
+@dataclass(frozen=True)
+class NeedMatches:
+    """What a need's page shows of its candidates.
+
+    ``rows``: the ranked candidates that pass the filters
+    (``{"candidate", "score", "explanation", "person", "km"}``, ``person`` a row of
+    ``lookup.CARD_COLUMNS``); ``proposed_count``: how many pass every hard constraint;
+    ``free_time``: the best people already holding work who could take the need
+    (``complete_week.people_with_free_time``), with their ``free_time_people`` by ref.
+    """
+
+    rows: list[dict]
+    proposed_count: int
+    free_time: list[PersonFit]
+    free_time_people: dict[str, Row]
+
+
+def need_matches(session, need: Need, filters: MatchFilters) -> NeedMatches:
+    """The need's candidates as ``match_need`` ranks them, filtered as the animateur
+    asked, and the people with free time for it: one ranking, one read of the people
+    shown; explanations are written only for the rows shown."""
+    need_data = need_from_model(need)
+    ranking = full_ranking(session, need)
+    chosen = _chosen(need_data, ranking, filters)
+    free_time = people_with_free_time(need, ranking=ranking)
+    people = candidate_cards(
+        session, [cand.ref for cand, _ in chosen] + [fit.person.ref for fit in free_time]
+    )
     rows = []
     for cand, km in chosen:
         points, explanation = score_pair(need_data, cand)
@@ -93,4 +120,11 @@ def filtered_matches(
                     "km": km,
                 }
             )
-    return rows, len(ranked)
+    return NeedMatches(
+        rows=rows,
+        proposed_count=len(ranking),
+        free_time=free_time,
+        free_time_people={
+            fit.person.ref: people[fit.person.ref] for fit in free_time if fit.person.ref in people
+        },
+    )

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -61,6 +62,8 @@ from connectences.vocab import CONTRACT_BIT, DAY_BIT, LEVEL_RANK, OPEN_TO_WORK
 
 DistanceFn = Callable[[str, str], float | None]
 
+_RANKINGS_KEPT = 32  # needs whose ranking is kept (about 120 kB each at 100,000 people)
+_FUZZY_MEMO_SIZE = 4096  # need skills whose fuzzy hits are kept (a few terms each)
 _NO_END = 2**62  # "until" of an open-ended commitment: after every start date
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 
@@ -142,6 +145,11 @@ class CandidateIndex:
         self._free_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # Distances from one need commune to every candidate commune, per need commune.
         self._dist_cache: dict[str, np.ndarray] = {}
+        # Need -> (rows, exact scores) passing its hard constraints: ``ranking``. A pure
+        # function of the need's values and the index's rows, so emptied by every write.
+        self._rankings: dict[NeedData, tuple[np.ndarray, np.ndarray]] = {}
+        # (skill key, unknown vocabulary?) -> (terms compared, fuzzy hits): _fuzzy_hits.
+        self._fuzzy_memo: dict[tuple[str, bool], tuple[int, list[tuple[str, float]]]] = {}
 
     # --- storage ---------------------------------------------------------------------
 
@@ -217,6 +225,7 @@ class CandidateIndex:
         """Add a candidate, or replace the one with the same ref."""
         with self._lock:
             self._free_cache.clear()
+            self._rankings.clear()
             if cand.ref in self.row_of:
                 self._kill(self.row_of[cand.ref])
             if self.n == self.capacity:
@@ -288,6 +297,7 @@ class CandidateIndex:
     def _kill(self, row: int) -> None:
         # A dead row's commitments stay in the columns: the alive mask ignores them.
         self._free_cache.clear()
+        self._rankings.clear()
         ref = self.refs[row]
         self.alive[row] = False
         self.cands[row] = None
@@ -375,18 +385,9 @@ class CandidateIndex:
             if ref.concept
             else (self.keys_all, self.by_key_all)
         )
-        if vocabulary:
-            sims = process.cdist(
-                [ref.key],
-                vocabulary,
-                scorer=fuzz.token_sort_ratio,
-                score_cutoff=FUZZY_MIN,
-                dtype=np.float64,
-                workers=1,
-            )[0]
-            for j in np.flatnonzero(sims >= FUZZY_MIN):
-                rows = postings.get(vocabulary[j])
-                values[rows] = np.maximum(values[rows], sims[j] / 100.0)
+        for term, similarity in self._fuzzy_hits(ref.key, vocabulary):
+            rows = postings.get(term)
+            values[rows] = np.maximum(values[rows], similarity / 100.0)
         # Same job: the whole skill for a need skill that only names the job,
         # graded partial credit for a speciality (see ``score.meet_pair``).
         same_job, diploma = (SAME_JOB, DIPLOMA) if ref.specific else (1.0, 1.0)
@@ -402,6 +403,33 @@ class CandidateIndex:
             values[self.by_skill_concept.get(concept)] = 1.0
         values[self.by_norm.get(ref.norm)] = 1.0
         return values
+
+    def _fuzzy_hits(self, key: str, vocabulary: list[str]) -> list[tuple[str, float]]:
+        """The terms of ``vocabulary`` (``keys_all`` or ``keys_unknown``) at least
+        ``FUZZY_MIN`` similar to ``key``, with their similarity (``process.cdist``).
+
+        Kept per key: a vocabulary only grows (terms are appended, never changed; a
+        compaction gives the index new lists and an empty memo), so only the terms added
+        since the last call are compared. Comparing a need skill with the whole
+        vocabulary cost a need page a millisecond per skill at 100,000 candidates.
+        """
+        memo_key = (key, vocabulary is self.keys_unknown)
+        seen, hits = self._fuzzy_memo.get(memo_key, (0, []))
+        if seen < len(vocabulary):
+            fresh = vocabulary[seen:]
+            sims = process.cdist(
+                [key],
+                fresh,
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=FUZZY_MIN,
+                dtype=np.float64,
+                workers=1,
+            )[0]
+            hits = hits + [(fresh[j], sims[j]) for j in np.flatnonzero(sims >= FUZZY_MIN)]
+            if len(self._fuzzy_memo) >= _FUZZY_MEMO_SIZE:
+                self._fuzzy_memo.clear()
+            self._fuzzy_memo[memo_key] = (len(vocabulary), hits)
+        return hits
 
     def _concept_rows(self, job: str, by_job: _Postings, by_family: _Postings) -> list[np.ndarray]:
         """Rows holding a skill with a job that meets ``job`` (``skills.concepts_meet``)."""
@@ -520,6 +548,8 @@ class CandidateIndex:
         small batches, until the next bound falls below the ``limit``-th best exact
         score: a row under it cannot enter the top (a tie could, by its ref).
         """
+        if len(rows) == 0:
+            return rows, np.zeros(0, dtype=np.float64)
         skill_pts, rest, bound = self._parts(need, rows)
         scores = skill_pts + rest
         if not bound.any():
@@ -550,27 +580,31 @@ class CandidateIndex:
     def top(self, need: NeedData, limit: int | None = 20) -> list[tuple[str, float]]:
         """(ref, score) of the best candidates passing the hard constraints, ties by ref."""
         with self._lock:
-            if self.n == 0:
-                return []
-            mask = self.hard_mask(need)
-            rows = np.flatnonzero(mask)
-            if len(rows) == 0:
-                return []
+            rows = self._passing(need)
             rows, scores = self._top_scores(need, rows, limit)
-            if limit is not None and len(rows) > limit:
-                # Keep every row tying with the limit-th best, then order them by ref.
-                kth = np.partition(-scores, limit - 1)[limit - 1]
-                keep = -scores <= kth
-                rows, scores = rows[keep], scores[keep]
-            # Best score first, ties by ref: sorted by numpy (the whole ranking of a
-            # need, limit None, holds thousands of rows; a Python sort with a key
-            # function cost 20 ms of it).
-            refs = [self.refs[row] for row in rows.tolist()]
-            order = np.lexsort((np.array(refs), -scores))
-            if limit is not None:
-                order = order[:limit]
-            points = scores.tolist()
-            return [(refs[i], points[i]) for i in order.tolist()]
+            ranking = Ranking(self, rows, scores, first=limit or 64)
+        return list(ranking if limit is None else islice(ranking, limit))
+
+    def ranking(self, need: NeedData) -> Ranking:
+        """Every candidate passing the need's hard constraints with their exact scores,
+        best first, ties by ref: put in order as it is read (see ``Ranking``).
+
+        Kept per need (its values are the key) until the next write to the index: a
+        need page read again costs no matching, and no write can leave it stale."""
+        with self._lock:
+            found = self._rankings.get(need)
+            if found is None:
+                rows = self._passing(need)
+                found = self._top_scores(need, rows, None)
+                if len(self._rankings) >= _RANKINGS_KEPT:
+                    self._rankings.clear()
+                self._rankings[need] = found
+            return Ranking(self, *found)
+
+    def _passing(self, need: NeedData) -> np.ndarray:
+        if self.n == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.hard_mask(need))
 
     def match(self, need: NeedData, limit: int | None = 20) -> list[dict]:
         """Like ``score.rank_candidates``: ``{"candidate", "score", "explanation"}``, best first."""
@@ -581,6 +615,67 @@ class CandidateIndex:
             out.append({"candidate": ref, "score": points, "explanation": entries})
         return out
 
+    def holding_work(self, layout: list[str]) -> np.ndarray | None:
+        """One flag per row: whether the candidate has a commitment (running or not);
+        None when ``layout`` (the ``refs`` a ranking's rows refer to) is no longer the
+        index's: a compaction renumbered the rows."""
+        with self._lock:
+            if layout is not self.refs:
+                return None
+            flags = np.zeros(self.n, dtype=bool)
+            flags[self.c_row[: self.c_count]] = True
+            return flags
+
     def get(self, ref: str) -> CandidateData | None:
         row = self.row_of.get(ref)
         return None if row is None else self.cands[row]
+
+
+class Ranking:
+    """The candidates passing a need's hard constraints and their scores, read best first,
+    ties by ref, as ``(ref, score)``; ``len`` says how many there are.
+
+    A page reads the first few dozen of thousands: the order is settled a slice at a
+    time as it is read (the best ``first``, then four times as many of the rest, and so
+    on), each slice taken whole with every row tying with its last score, so that the
+    order is exactly the full sort's. Putting the whole ranking of a need in order as
+    Python tuples cost a need page 8 ms at 100,000 candidates.
+    """
+
+    def __init__(self, index: CandidateIndex, rows: np.ndarray, scores: np.ndarray, first=32):
+        self.index = index
+        # Rows keep their ref in this list: new rows are appended to it, and a compaction
+        # gives the index a new list, leaving this one as it was.
+        self._refs = index.refs
+        self._rows = rows
+        self._scores = scores
+        self._first = max(1, first)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def holding_work(self) -> Ranking:
+        """The same ranking among the people with a commitment (running or not); the
+        whole ranking in the rare case the index was compacted since (rows renumbered)."""
+        flags = self.index.holding_work(self._refs)
+        if flags is None:
+            return self
+        kept = flags[self._rows]
+        return Ranking(self.index, self._rows[kept], self._scores[kept], first=self._first)
+
+    def __iter__(self) -> Iterator[tuple[str, float]]:
+        refs = self._refs
+        rows, negated = self._rows, -self._scores
+        size = self._first
+        while len(rows):
+            if len(rows) > size:
+                kth = np.partition(negated, size - 1)[size - 1]
+                taken = negated <= kth
+                now, rows = rows[taken], rows[~taken]
+                minus, negated = negated[taken], negated[~taken]
+            else:
+                now, minus, rows = rows, negated, rows[:0]
+            chunk = sorted(zip(minus.tolist(), [refs[r] for r in now.tolist()], strict=True))
+            for key, ref in chunk:
+                yield ref, -key
+            size *= 4

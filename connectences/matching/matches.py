@@ -32,7 +32,7 @@ from connectences.matching.data import (
     candidate_from_model,
     need_from_model,
 )
-from connectences.matching.index import CandidateIndex
+from connectences.matching.index import CandidateIndex, Ranking
 from connectences.matching.score import explain_pair
 from connectences.models import Candidate, CandidateSkill, Commitment, Need
 
@@ -58,15 +58,22 @@ def _key() -> str:
     return str(db.engine.url)
 
 
+# One aggregate per subquery: SQLite only reads a lone min/max from its index; the three
+# in one statement spare each request two round trips. Built once, like every statement
+# read on each request.
+_STAMP = select(
+    select(func.max(Candidate.id)).scalar_subquery(),
+    select(func.max(Candidate.updated_at)).scalar_subquery(),
+    select(func.max(CandidateSkill.id)).scalar_subquery(),
+)
+
+
 def _stamp(session) -> tuple:
     # Three maxima read from indexes: cheap at any size on every backend. Skill
     # rows are replaced (new ids), not edited in place, and writers bump the
     # person's updated_at when they change skills (the exchange importer does).
     # Deletions do not show here: ``match_need`` checks the people it returns.
-    # One aggregate per query: SQLite only reads a lone min/max from its index.
-    max_id = session.execute(select(func.max(Candidate.id))).scalar()
-    max_updated = session.execute(select(func.max(Candidate.updated_at))).scalar()
-    max_skill = session.execute(select(func.max(CandidateSkill.id))).scalar()
+    max_id, max_updated, max_skill = session.execute(_STAMP).one()
     return (max_id or 0, max_updated, max_skill or 0)
 
 
@@ -177,15 +184,11 @@ def candidate_index(session=None) -> CandidateIndex:
         return state.index
 
 
-Ranking = tuple[CandidateIndex, list[tuple[str, float]]]
-
-
 def full_ranking(session, need: Need) -> Ranking:
-    """The candidate index and the (ref, score) of every candidate passing the need's
-    hard constraints, best first: the need page reads it twice (its matches, the people
-    with free time), so it computes it once."""
-    index = candidate_index(session)
-    return index, index.top(need_from_model(need), None)
+    """Every candidate passing the need's hard constraints, best first (``Ranking``: its
+    ``index``, ``len`` and ``(ref, score)`` pairs): the need page reads it twice (its
+    matches, the people with free time), so it computes it once."""
+    return candidate_index(session).ranking(need_from_model(need))
 
 
 def _went_back(new: tuple, old: tuple) -> bool:

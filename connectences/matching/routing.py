@@ -3,6 +3,8 @@ then the pure rule (``matching.route``, which knows nothing of SQLAlchemy) decid
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +15,7 @@ from connectences.matching.matches import UnknownRef
 from connectences.matching.route import RouteDecision, route
 from connectences.models import Need, Operator, Partner
 
-__all__ = ["UnknownRef", "decide_route", "route_need"]
+__all__ = ["UnknownRef", "decide_route", "route_among", "route_need"]
 
 
 def decide_route(need_ref: str, session=None) -> RouteDecision:
@@ -29,14 +31,22 @@ def decide_route(need_ref: str, session=None) -> RouteDecision:
     )
     if row is None:
         raise UnknownRef(f"Besoin inconnu : « {need_ref} ».")
-    need = need_from_model(row)
     operators = session.scalars(select(Operator).where(Operator.active.is_(True)))
     partners = session.scalars(select(Partner).where(Partner.active.is_(True)))
+    return route_among(row, operators, partners)
+
+
+def route_among(
+    need: Need, operators: Iterable[Operator], partners: Iterable[Partner]
+) -> RouteDecision:
+    """The routing decision for a loaded need among the given active operators and
+    partners (a page that lists them already has them: no need to read them again)."""
+    data = need_from_model(need)
     return route(
-        need,
+        data,
         [operator_from_model(o) for o in operators],
         [partner_from_model(p) for p in partners],
-        territory.epci_of(need.commune),
+        territory.epci_of(data.commune),
     )
 
 

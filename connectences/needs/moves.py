@@ -3,17 +3,16 @@ words (who, when, from which state to which, why)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from connectences import vocab
-from connectences.models import Need, User
+from connectences.models import Need, Transition, User
 from connectences.needs.status_words import awaiting_owner
 from connectences.workflows import (
     NEED,
     NEED_MANUAL_MOVES,
     NeedState,
     TransitionError,
-    history,
     transition,
 )
 
@@ -74,23 +73,26 @@ def move_by_hand(
     )
 
 
+# The log and the names of its authors in one statement (``workflows.history``'s order),
+# built once (the need page reads it on every request).
+_LOG_WITH_AUTHORS = (
+    select(Transition, User.full_name, User.email)
+    .outerjoin(User, User.id == Transition.actor_id)
+    .where(Transition.entity == NEED.entity, Transition.entity_id == bindparam("need_id"))
+    .order_by(Transition.at, Transition.id)
+)
+
+
 def history_rows(session, need: Need) -> list[dict]:
     """The need's log, oldest first: ``{"at", "who", "from", "to", "why"}`` in French."""
-    log = history(session, NEED, need.id)
-    actor_ids = {t.actor_id for t in log if t.actor_id}
-    actors = (
-        {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
+    log = session.execute(_LOG_WITH_AUTHORS, {"need_id": need.id})
     rows = []
-    for entry in log:
-        actor = actors.get(entry.actor_id)
+    for entry, full_name, email in log:
         reason = vocab.NEED_ABANDON_REASONS.get(entry.reason_code or "", entry.reason_code)
         rows.append(
             {
                 "at": entry.at,
-                "who": (actor.full_name or actor.email) if actor else "La plateforme",
+                "who": (full_name or email) if email is not None else "La plateforme",
                 "from": vocab.label(vocab.NEED_STATUSES, entry.from_state) or "—",
                 "to": vocab.label(vocab.NEED_STATUSES, entry.to_state),
                 "why": " — ".join(part for part in (reason, entry.reason_text) if part),

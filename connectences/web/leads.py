@@ -17,8 +17,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
@@ -26,6 +26,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
 from connectences.extensions import db
 from connectences.models import (
+    Candidate,
     Company,
     FollowUpPoint,
     Lead,
@@ -65,18 +66,36 @@ guard_blueprint(bp, "operator", audit_action="lead_access_refused")
 add_nav("operator", "Propositions", "leads.index")
 
 
-def _own_lead(lead_id: int) -> Lead:
-    lead = db.session.scalars(
+def _lead_query(page_only: bool):
+    people = selectinload(Lead.candidates).joinedload(LeadCandidate.candidate)
+    if page_only:
+        people = people.options(lazyload(Candidate.skills), lazyload(Candidate.commitments))
+    return (
         select(Lead)
-        .where(Lead.id == lead_id)
+        .where(Lead.id == bindparam("lead_id"))
         .options(
-            selectinload(Lead.needs)
+            # Its few needs and their companies in the lead's own statement.
+            joinedload(Lead.needs)
             .joinedload(LeadNeed.need)
             .joinedload(Need.company)
             .selectinload(Company.contacts),
-            selectinload(Lead.candidates).joinedload(LeadCandidate.candidate),
+            people,
         )
-    ).one_or_none()
+    )
+
+
+# Built once: with their loader options, building these cost more than running them.
+_LEAD_QUERIES = {page_only: _lead_query(page_only) for page_only in (False, True)}
+
+
+def _own_lead(lead_id: int, *, page_only: bool = False) -> Lead:
+    """The lead, if the current member may open it (refused and audited otherwise).
+
+    ``page_only``: to show its page, which does not show the people's skills and
+    commitments: those are left unloaded (two statements fewer), and would load on
+    access; the actions keep them loaded with the people."""
+    query = _LEAD_QUERIES[page_only]
+    lead = db.session.scalars(query, {"lead_id": lead_id}).unique().one_or_none()
     if not may_open_lead(current_user, lead):
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     return lead
@@ -90,17 +109,37 @@ def _text(value: str | None) -> str:
 def index():
     operator_id = current_user.operator_id
     sections = {}
+    lines = {}
+    next_points = {}
     if operator_id is not None:
-        queries = {
-            "new": inboxes.inbox_leads(operator_id, "new"),
-            "waiting": inboxes.inbox_leads(operator_id, "waiting"),
-            "to_follow": inboxes.placements_to_follow(operator_id),
-            "closed": inboxes.inbox_leads(operator_id, "closed"),
-        }
+        totals = inboxes.inbox_totals(db.session, operator_id)
         sections = {
-            name: paginate(query, INBOX_PER_PAGE, INBOX_PAGE_PARAMS[name])
-            for name, query in queries.items()
+            name: paginate(
+                inboxes.inbox_leads(operator_id, name),
+                INBOX_PER_PAGE,
+                INBOX_PAGE_PARAMS[name],
+                total=totals[name],
+            )
+            for name in ("new", "waiting")
         }
+        sections["to_follow"] = paginate(
+            inboxes.placements_to_follow(operator_id),
+            INBOX_PER_PAGE,
+            INBOX_PAGE_PARAMS["to_follow"],
+        )
+        sections["closed"] = paginate(
+            inboxes.inbox_leads(operator_id, "closed"),
+            INBOX_PER_PAGE,
+            INBOX_PAGE_PARAMS["closed"],
+            total=totals["closed"],
+        )
+        lines = inboxes.lead_lines(
+            db.session,
+            (lead.id for name in ("new", "waiting", "closed") for lead in sections[name].items),
+        )
+        next_points = inboxes.next_follow_ups(
+            db.session, (placement.id for placement in sections["to_follow"].items)
+        )
     # The pager of one section keeps the page the others are at.
     page_params = {
         INBOX_PAGE_PARAMS[name]: pagination.page
@@ -111,6 +150,8 @@ def index():
         "leads/index.html",
         operator=current_user.operator,
         sections=sections,
+        lines=lines,
+        next_points=next_points,
         page_params=page_params,
         page_param_names=INBOX_PAGE_PARAMS,
         statuses=vocab.LEAD_STATUSES,
@@ -121,7 +162,7 @@ def index():
 
 @bp.route("/<int:lead_id>")
 def show(lead_id: int):
-    lead = _own_lead(lead_id)
+    lead = _own_lead(lead_id, page_only=True)
     if flow.mark_seen(db.session, lead, actor=current_user):
         db.session.commit()
     return _render_show(lead)

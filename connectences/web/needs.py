@@ -15,17 +15,11 @@ from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
 from connectences.clock import local_today
-from connectences.cvtheque.lookup import candidates_by_ref, find_candidates
+from connectences.cvtheque.lookup import find_candidates
 from connectences.extensions import db
 from connectences.matching import matches as matching
-from connectences.matching.complete_week import people_with_free_time
-from connectences.matching.filters import (
-    MATCH_LIMITS,
-    MatchFilters,
-    filtered_matches,
-)
-from connectences.matching.matches import full_ranking
-from connectences.matching.routing import decide_route
+from connectences.matching.filters import MATCH_LIMITS, MatchFilters, need_matches
+from connectences.matching.routing import route_among
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
 from connectences.needs.status_words import awaiting_owner
@@ -403,10 +397,10 @@ def _render_show(
     or "reorienter"), ``errors`` sit next to its fields and ``typed`` keeps what was
     typed and chosen."""
     filters = MatchFilters.from_args(request.args)
-    ranking = full_ranking(db.session, need)
-    matches, proposed_count = filtered_matches(db.session, need, filters, ranking)
-    free_time = people_with_free_time(need, ranking=ranking)
-    decision = decide_route(need.ref, db.session)
+    found = need_matches(db.session, need, filters)
+    operators = dispatch.proposal_operators(db.session)
+    partners = dispatch.active_partners(db.session)
+    decision = route_among(need, operators, partners)
     leads, referrals = dispatch.sent_for(db.session, need)
     default_operator, default_partner = dispatch.route_advice(decision, need)
     return render_template(
@@ -420,16 +414,16 @@ def _render_show(
         abandon_reasons=vocab.NEED_ABANDON_REASONS,
         decision=decision,
         advise=need.status != NeedState.NOUVEAU,
-        matches=matches,
-        proposed_count=proposed_count,
-        free_time=free_time,
-        free_time_people=candidates_by_ref(db.session, (fit.person.ref for fit in free_time)),
+        matches=found.rows,
+        proposed_count=found.proposed_count,
+        free_time=found.free_time,
+        free_time_people=found.free_time_people,
         filters=filters,
         match_limits=MATCH_LIMITS,
-        operators=dispatch.proposal_operators(db.session),
+        operators=operators,
         operator_kinds=vocab.OPERATOR_KINDS,
         default_operator=default_operator,
-        partners=dispatch.active_partners(db.session),
+        partners=partners,
         partner_kinds=vocab.PARTNER_KINDS,
         default_partner=default_partner,
         no_fit_reasons=vocab.NO_FIT_REASONS,

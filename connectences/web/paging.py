@@ -40,10 +40,16 @@ def count_rows(query: Select) -> Select:
 class _Pagination(SelectPagination):
     def _query_items(self) -> list:
         window = self._query_args.get("window")
-        if window is None:
+        if window is not None:
+            query = window(self.page * self.per_page).limit(self.per_page)
+            query = query.offset(self._query_offset)
+            return list(self._query_args["session"].execute(query).unique().scalars())
+        query = self._query_args["select"]
+        if len(query.column_descriptions) == 1:
             return super()._query_items()
-        query = window(self.page * self.per_page).limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(query).unique().scalars())
+        # Several columns: their rows (Flask-SQLAlchemy would keep the first column only).
+        page = query.limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(page).all())
 
     def _query_count(self) -> int:
         if self._query_args.get("total") is not None:
@@ -52,10 +58,13 @@ class _Pagination(SelectPagination):
         return session.execute(count_rows(self._query_args["select"])).scalar()
 
 
-def _paginate(query: Select | None, page: int, per_page: int, **window) -> _Pagination:
+def _paginate(
+    query: Select | None, page: int, per_page: int, total: int | None = None, **window
+) -> _Pagination:
     return _Pagination(
         select=query,
         session=db.session(),
+        total=total,
         page=page,
         per_page=per_page,
         max_per_page=None,
@@ -72,13 +81,17 @@ def paginate_window(
     read only its first rows: ``window(n)`` gives a query of at least its first ``n``
     rows, in order. No count query; a number past the end gives the last page."""
     page = min(page_number(param), max(1, math.ceil(total / per_page)))
-    return _paginate(None, page, per_page, window=window, total=total)
+    return _paginate(None, page, per_page, total, window=window)
 
 
-def paginate(query: Select, per_page: int, param: str = "page"):
+def paginate(query: Select, per_page: int, param: str = "page", *, total: int | None = None):
     """One page of ``query`` (Flask-SQLAlchemy's ``Pagination``) at the page number read
-    from the ``param`` query argument; a number past the end gives the last page."""
-    pagination = _paginate(query, page_number(param), per_page)
+    from the ``param`` query argument; a number past the end gives the last page.
+
+    Its items are objects when ``query`` selects one entity, rows when it selects several
+    columns. ``total``, when the caller counted the rows already (several lists counted
+    by one grouped query), spares the count query."""
+    pagination = _paginate(query, page_number(param), per_page, total)
     if pagination.page > pagination.pages >= 1:
-        pagination = _paginate(query, pagination.pages, per_page)
+        pagination = _paginate(query, pagination.pages, per_page, total)
     return pagination

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from connectences import territory, vocab, workflows
 from connectences.clock import local_today
@@ -90,25 +90,39 @@ def _operator(session, ref: str | None) -> Operator:
     return operator
 
 
+# Built once: a statement with its loader options costs more to build (and to key for
+# the compiled-statement cache) than to run; the need page reads these on every request.
+_LEADS_OF_NEED = (
+    select(Lead)
+    .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+    .where(LeadNeed.need_id == bindparam("need_id"))
+    .options(
+        joinedload(Lead.operator),
+        # The page names the people joined: their names, not their skills and
+        # commitments (three statements a person, loaded one by one, before).
+        selectinload(Lead.candidates)
+        .joinedload(LeadCandidate.candidate)
+        .options(
+            load_only(Candidate.first_name, Candidate.last_name),
+            raiseload(Candidate.skills),
+            raiseload(Candidate.commitments),
+        ),
+        selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+    )
+    .order_by(Lead.created_at.desc())
+)
+_REFERRALS_OF_NEED = (
+    select(Referral)
+    .where(Referral.need_id == bindparam("need_id"))
+    .options(joinedload(Referral.partner))
+    .order_by(Referral.created_at.desc())
+)
+
+
 def sent_for(session, need: Need) -> tuple[list[Lead], list[Referral]]:
     """The leads and referrals the need was sent in, newest first."""
-    leads = session.scalars(
-        select(Lead)
-        .join(LeadNeed, LeadNeed.lead_id == Lead.id)
-        .where(LeadNeed.need_id == need.id)
-        .options(
-            joinedload(Lead.operator),
-            selectinload(Lead.candidates),
-            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
-        )
-        .order_by(Lead.created_at.desc())
-    ).unique()
-    referrals = session.scalars(
-        select(Referral)
-        .where(Referral.need_id == need.id)
-        .options(joinedload(Referral.partner))
-        .order_by(Referral.created_at.desc())
-    )
+    leads = session.scalars(_LEADS_OF_NEED, {"need_id": need.id}).unique()
+    referrals = session.scalars(_REFERRALS_OF_NEED, {"need_id": need.id})
     return list(leads), list(referrals)
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
+from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from connectences.models import (
     Candidate,
@@ -54,54 +54,106 @@ INBOX_SECTIONS = {
 lists every other state."""
 
 
+def inbox_totals(session, operator_id: int) -> dict[str, int]:
+    """How many leads each inbox section (``new``, ``waiting``, ``closed``) holds, from
+    one grouped count."""
+    counts = lead_counts(session, operator_id)
+    totals = {
+        name: sum(counts.get(state, 0) for state in states)
+        for name, states in INBOX_SECTIONS.items()
+    }
+    totals["closed"] = sum(counts.values()) - sum(totals.values())
+    return totals
+
+
 def inbox_leads(operator_id: int, section: str) -> Select:
     """The operator's leads of one inbox section (``new``, ``waiting`` or ``closed``),
-    newest first, loading only what the list shows (anything else raises rather than
-    costing one query per row): a query the caller pages."""
+    newest first, as rows of what the list shows (id, bundle or not, state, date; their
+    needs come from ``lead_lines``): a query the caller pages."""
     open_states = INBOX_SECTIONS["new"] | INBOX_SECTIONS["waiting"]
     if section == "closed":
         in_section = Lead.status.not_in(open_states)
     else:
         in_section = Lead.status.in_(INBOX_SECTIONS[section])
     return (
-        select(Lead)
+        select(Lead.id, Lead.is_bundle, Lead.status, Lead.created_at)
         .where(Lead.operator_id == operator_id, in_section)
-        .options(
-            selectinload(Lead.needs)
-            .joinedload(LeadNeed.need)
-            .load_only(Need.title, Need.hours_per_week, Need.commune, raiseload=True),
-            selectinload(Lead.needs)
-            .joinedload(LeadNeed.need)
-            .joinedload(Need.company)
-            .load_only(Company.name, Company.commune, raiseload=True),
-        )
         .order_by(Lead.created_at.desc(), Lead.id.desc())
     )
 
 
+_LEAD_LINES = (
+    select(
+        LeadNeed.lead_id,
+        Need.title,
+        Need.hours_per_week,
+        Need.commune,
+        Company.name.label("company_name"),
+        Company.commune.label("company_commune"),
+    )
+    .join(Need, Need.id == LeadNeed.need_id)
+    .join(Company, Company.id == Need.company_id)
+    .where(LeadNeed.lead_id.in_(bindparam("lead_ids", expanding=True)))
+    .order_by(LeadNeed.lead_id, LeadNeed.id)
+)
+
+
+def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
+    """The needs of the given leads as an inbox card shows them (need title, hours and
+    commune, company name and commune), by lead, in the order they were added: one
+    statement for every lead of the page."""
+    lead_ids = list(lead_ids)
+    lines: dict[int, list[Row]] = {lead_id: [] for lead_id in lead_ids}
+    if not lead_ids:
+        return lines
+    for row in session.execute(_LEAD_LINES, {"lead_ids": lead_ids}):
+        lines[row.lead_id].append(row)
+    return lines
+
+
 def placements_to_follow(operator_id: int) -> Select:
     """The placements of the operator's leads with a follow-up point still to do, latest
-    start first: a query the caller pages."""
+    start first, as rows of what the list shows (id, lead, start, the person's name,
+    ``person_id`` None once the person is deleted; their next point comes from
+    ``next_follow_ups``): a query the caller pages."""
     return (
-        select(Placement)
-        .join(Lead)
+        select(
+            Placement.id,
+            Placement.lead_id,
+            Placement.start_date,
+            Candidate.id.label("person_id"),
+            Candidate.first_name,
+            Candidate.last_name,
+        )
+        .join(Lead, Lead.id == Placement.lead_id)
+        .outerjoin(Candidate, Candidate.id == Placement.candidate_id)
         .where(Lead.operator_id == operator_id)
         .where(
             Placement.id.in_(
                 select(FollowUpPoint.placement_id).where(FollowUpPoint.done_at.is_(None))
             )
         )
-        .options(
-            selectinload(Placement.follow_ups),
-            # The list shows the person's name only: not their skills and commitments.
-            selectinload(Placement.candidate).options(
-                load_only(Candidate.first_name, Candidate.last_name, raiseload=True),
-                raiseload(Candidate.skills),
-                raiseload(Candidate.commitments),
-            ),
-        )
         .order_by(Placement.start_date.desc(), Placement.id.desc())
     )
+
+
+def next_follow_ups(session, placement_ids: Iterable[int]) -> dict[int, Row]:
+    """The next follow-up point still to do (id, months, due date) of each placement,
+    the earliest due first, by placement: one statement for the page."""
+    placement_ids = list(placement_ids)
+    if not placement_ids:
+        return {}
+    points = session.execute(
+        select(
+            FollowUpPoint.placement_id, FollowUpPoint.id, FollowUpPoint.months, FollowUpPoint.due_on
+        )
+        .where(FollowUpPoint.placement_id.in_(placement_ids), FollowUpPoint.done_at.is_(None))
+        .order_by(FollowUpPoint.placement_id, FollowUpPoint.due_on, FollowUpPoint.id)
+    )
+    found: dict[int, Row] = {}
+    for point in points:
+        found.setdefault(point.placement_id, point)
+    return found
 
 
 def lead_placements(session, lead_id: int) -> list[Placement]:
