@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
@@ -60,6 +60,18 @@ class Visit(Base):
     # animateur, likewise.
     __table_args__ = (
         Index("ix_visit_follow_ups", "animateur_id", "follow_up_closed_at", "follow_up_on"),
+        # The open ones alone (a few in a hundred visits): an animateur's home counts them
+        # and lists the first due at every request. With the index above PostgreSQL walked
+        # every follow-up date of the platform to find one animateur's first (13 ms at
+        # 50,000 visits); this one holds only what the home reads, in its order.
+        Index(
+            "ix_visit_open_follow_ups",
+            "animateur_id",
+            "follow_up_on",
+            "id",
+            sqlite_where=text("follow_up_on IS NOT NULL AND follow_up_closed_at IS NULL"),
+            postgresql_where=text("follow_up_on IS NOT NULL AND follow_up_closed_at IS NULL"),
+        ),
         Index("ix_visit_channel_outcome", "channel", "outcome"),
         Index("ix_visit_company_day", "company_id", "visited_on", "channel", "animateur_id"),
     )
