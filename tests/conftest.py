@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from connectences import create_app
 from connectences.cvtheque.search import forget_vocabulary
 from connectences.extensions import db
+from connectences.matching.matches import forget_indexes
 from connectences.territory.load import load_reference
 from tests import known_secrets
 from tests.helpers import empty_domain_tables
@@ -133,6 +134,10 @@ def _app_context(app):
         # test's emptied database, so a version could repeat with other rows behind it.
         forget_vocabulary()
         app.extensions.pop("observatory_cache", None)
+        # The candidate index learns of no deletion (the pages check the people it
+        # returns): kept across tests on PostgreSQL, whose ids never go back, it would
+        # hold the people of every earlier test on this worker.
+        forget_indexes()
 
 
 # SQL statements run by this process, for the check of the engine_free mark below.

@@ -10,6 +10,7 @@ row (N+1) would add one statement per row.
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,6 +39,7 @@ SMALL, GROWTH = 2, 8
 # Every state in turn: each list (new, waiting, placed, re-oriented...) has rows.
 STATES = ["propose", "pourvu", "reoriente", "en_recherche", "qualifie", "nouveau"]
 MATCH_NEED = "besoin-requetes"
+_PEOPLE = itertools.count(1)
 
 
 def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
@@ -85,9 +87,12 @@ def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
                 )
             )  # fmt: skip
     # People the match need finds, so that its list of matches grows too.
-    factories.load(
-        factories.document(candidates=[factories.candidate() for _ in range(n_matchable)])
-    )
+    # Refs of one width, numbered here: the pools list people in the order of their refs,
+    # which must not depend on how many people earlier tests on this worker made.
+    people = [
+        factories.candidate(ref=f"cv-requetes-{next(_PEOPLE):05d}") for _ in range(n_matchable)
+    ]
+    factories.load(factories.document(candidates=people))
     now = datetime.now(UTC)  # updated_at moves too, so the matching index reloads them
     db.session.execute(
         update(Candidate).values(email_confirmed_at=now, status="disponible", updated_at=now)
@@ -101,12 +106,20 @@ def platform(auth):
     operator = factories.operator(ref="operateur-requetes")
     partner = factories.partner(ref="partenaire-requetes")
     company = factories.company(ref="entreprise-requetes")
+    # A second company whose Thursday completes the match need's Tuesday: the shared-time
+    # page has a pool, and the people the platform grows with fit it, from the start.
+    other = factories.company(ref="entreprise-requetes-jeudi")
     factories.load(
         factories.document(
             operators=[operator],
             partners=[partner],
-            companies=[company],
-            needs=[factories.need(ref=MATCH_NEED, company="entreprise-requetes")],
+            companies=[company, other],
+            needs=[
+                factories.need(ref=MATCH_NEED, company="entreprise-requetes"),
+                factories.need(
+                    ref="besoin-requetes-jeudi", company="entreprise-requetes-jeudi", days=["thu"]
+                ),
+            ],
         )
     )
     users = {
