@@ -66,10 +66,29 @@ def require_browser_tools() -> None:
     pytest.skip(message)
 
 
+def _whole_responses(app):
+    """``app`` with each response read whole, and closed, before the server writes it.
+
+    When the browser drops a connection (a page left while a script still loads, as the
+    offline journeys do), werkzeug's development server stops before closing the
+    response: a static file stayed open, and the warning of its collection failed
+    whichever test ran then."""
+
+    def application(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return application
+
+
 class LiveServer:
     def __init__(self, app, host: str = "127.0.0.1"):
         self.app = app
-        self.server = make_server(host, 0, app, threaded=True)
+        self.server = make_server(host, 0, _whole_responses(app), threaded=True)
         self.url = f"http://{host}:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
