@@ -7,6 +7,7 @@ and line of any copy that creeps back in.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -33,7 +34,14 @@ HTTP_NAMES = {"request", "render_template"}
 
 def _modules(root: Path = PACKAGE):
     for path in sorted(root.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        yield path, _parsed(path.read_text(encoding="utf-8"), str(path))
+
+
+@functools.cache
+def _parsed(source: str, filename: str) -> ast.Module:
+    """The tree of ``source``, parsed once for all the checks (which only read trees):
+    parsing the package again for each check was most of this module's time."""
+    return ast.parse(source, filename=filename)
 
 
 def _where(path: Path, root: Path, node: ast.AST) -> str:
