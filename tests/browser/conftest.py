@@ -2,11 +2,11 @@
 
 The server runs in a thread on a free loopback port, for each test module on its own
 copy of a SQLite database seeded once with the demo, with CSRF protection on as in
-production. The
-browser is Debian's Chromium headless shell (/usr/bin/chromium-headless-shell, else
-/usr/bin/chromium): Playwright never downloads one. axe-core comes from npm (`npm ci` in the repository root, done by
-bin/test). When Chromium or axe-core is missing these tests are skipped with a
-message, except in CI (the `CI` variable set), where they must run and so fail.
+production. The browser is Debian's Chromium headless shell
+(/usr/bin/chromium-headless-shell, else /usr/bin/chromium): Playwright never downloads
+one. axe-core comes from npm (`npm ci` in the repository root, done by bin/test). When
+Chromium or axe-core is missing these tests are skipped with a message, except in CI
+(the `CI` variable set), where they must run and so fail.
 """
 
 from __future__ import annotations
