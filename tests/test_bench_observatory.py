@@ -68,9 +68,20 @@ def test_bench_observatory_measures_every_view_and_writes_the_questionnaires(run
 
 
 def test_a_second_run_adds_only_the_missing_questionnaires(runner):
-    _run(runner)
-    records = _run(runner)
+    first = _run(runner, "--measures", "figures")
+    records = _run(runner, "--measures", "figures")
     assert db.session.scalar(select(func.count(Diagnosis.id))) == 90
     seeded = [r for r in records if r["metric"] == "seed_diagnoses_s"]
     assert seeded[0]["rows"] == 0
     assert not [r for r in records if r["metric"] == "seed_total_s"]
+    # Only the measures asked for are made (the report's PDFs are most of a run's time).
+    metrics = {r["metric"] for r in first}
+    assert {"seed_total_s", "observatory_figures_ms", "diagnosis_counts_ms"} <= metrics
+    assert not metrics & {"observatory_page_ms", "observatory_report_ms"}
+
+
+def test_an_unknown_measure_is_refused_in_french(runner):
+    result = runner.invoke(args=["bench", "observatory", "--measures", "figures,rapport"])
+    assert result.exit_code != 0
+    assert "mesures inconnues : rapport" in result.output
+    assert db.session.scalar(select(func.count(Company.id))) == 0

@@ -14,7 +14,7 @@ from connectences.bench.concurrency import run_concurrency
 from connectences.bench.evaluation import run_quality
 from connectences.bench.load import MIX, plan_accounts, run_load
 from connectences.bench.matching import run_matching, run_service
-from connectences.bench.observatory import run_observatory
+from connectences.bench.observatory import MEASURES, run_observatory
 from connectences.bench.pages import PAGES, WRITES, run_pages
 from connectences.bench.search import run_search
 from connectences.bench.seed import AlreadySeeded, run_seed
@@ -136,7 +136,7 @@ def seed_command(candidates, needs, visits, companies, seed):
 )
 @with_appcontext
 def load_command(users, duration, mix_duration, pages, workers, warm):
-    chosen = [] if pages.strip() == "aucune" else _chosen_pages(pages, MIX)
+    chosen = [] if pages.strip() == "aucune" else _chosen(pages, MIX)
     for record in run_load(
         current_app._get_current_object(),
         users=users,
@@ -195,7 +195,7 @@ def concurrency_command(clients, seconds):
 @with_appcontext
 def pages_command(repeats, pages):
 
-    chosen = _chosen_pages(pages, {**PAGES, **WRITES})
+    chosen = _chosen(pages, {**PAGES, **WRITES})
     for record in run_pages(current_app._get_current_object(), repeats=repeats, pages=chosen):
         emit(record)
 
@@ -210,8 +210,15 @@ def pages_command(repeats, pages):
 @click.option("--questionnaires", default=2_000, show_default=True, type=click.IntRange(min=0))
 @click.option("--repeats", default=7, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=11, show_default=True)
+@click.option(
+    "--measures",
+    default="",
+    help=f"Mesures faites, séparées par des virgules : {', '.join(MEASURES)} (vide : toutes).",
+)
 @with_appcontext
-def observatory_command(candidates, needs, visits, companies, questionnaires, repeats, seed):
+def observatory_command(
+    candidates, needs, visits, companies, questionnaires, repeats, seed, measures
+):
     if current_app.config.get("CONNECTENCES_ENV") == "production":
         raise click.ClickException(
             "Les données de mesure ne se chargent pas sur une installation de production."
@@ -227,17 +234,19 @@ def observatory_command(candidates, needs, visits, companies, questionnaires, re
         companies=companies,
         questionnaires=questionnaires,
         seed=seed,
+        measures=_chosen(measures, MEASURES, "--measures", "mesures"),
     ):
         emit(record)
 
 
-def _chosen_pages(pages: str, known) -> list[str]:
-    """The pages named in ``--pages`` (comma-separated; empty: all of ``known``)."""
-    chosen = [p.strip() for p in pages.split(",") if p.strip()] or list(known)
+def _chosen(value: str, known, option: str = "--pages", what: str = "pages") -> list[str]:
+    """The names given to ``option`` (comma-separated; empty: all of ``known``), ``what``
+    naming them in the message refusing unknown ones."""
+    chosen = [p.strip() for p in value.split(",") if p.strip()] or list(known)
     unknown = sorted(set(chosen) - set(known))
     if unknown:
         raise click.BadParameter(
-            f"pages inconnues : {', '.join(unknown)} (connues : {', '.join(known)})",
-            param_hint="--pages",
+            f"{what} inconnues : {', '.join(unknown)} (connues : {', '.join(known)})",
+            param_hint=option,
         )
     return chosen

@@ -17,8 +17,9 @@ each measured once to warm the process and ``--repeats`` times, the median wall 
 - the monthly report of each intercommunality, through its command
   (``observatory report``), when ``connectences.observatory.report`` exists.
 
-Every measurement is one JSON line: ``metric``, ``value``, ``unit`` and what was
-measured.
+``--measures`` chooses among these three (``figures``, ``pages``, ``report``: all by
+default); the data set is built whatever is chosen. Every measurement is one JSON line:
+``metric``, ``value``, ``unit`` and what was measured.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ DIAGNOSIS_PAGES: list[tuple[str, str, str]] = [
     ("diagnosis.workbook", "territoire", "/observatoire/diagnostic/tableaux.xlsx"),
 ]
 REPORT_MODULE = "connectences.observatory.report"
+# What ``--measures`` can choose (all by default), in the order they are made.
+MEASURES = ("figures", "pages", "report")
 
 
 def _median_ms(work: Callable[[], object], repeats: int) -> float:
@@ -253,12 +256,15 @@ def measure_report(app, repeats: int) -> Iterator[dict]:
             yield _record("observatory_report_ms", ms, epci=siren, month=month)
 
 
-def run_observatory(app, *, repeats: int, **sizes) -> Iterator[dict]:
-    """Build the data set if needed, then every measurement (see the module)."""
+def run_observatory(app, *, repeats: int, measures=MEASURES, **sizes) -> Iterator[dict]:
+    """Build the data set if needed, then the ``measures`` asked (see the module)."""
     with app.app_context():
         yield from build(db.session, **sizes)
-        yield from measure_figures(db.session, repeats)
+        if "figures" in measures:
+            yield from measure_figures(db.session, repeats)
         db.session.remove()
-    yield from measure_pages(app, repeats)
-    with app.app_context():
-        yield from measure_report(app, repeats)
+    if "pages" in measures:
+        yield from measure_pages(app, repeats)
+    if "report" in measures:
+        with app.app_context():
+            yield from measure_report(app, repeats)

@@ -88,7 +88,11 @@ def has_nul_byte() -> bool:
     """
     if "\x00" in request.path:
         return True
-    sources = [request.args]
+    # A NUL reaches the parsed parameters only from "%00" or a raw NUL byte (invalid
+    # escapes stay percent-encoded): without either, the query string is not parsed
+    # here, for the many pages that never read it.
+    query = request.query_string
+    sources = [request.args] if b"%00" in query or b"\x00" in query else []
     if request.method in ("POST", "PUT", "PATCH"):
         sources.append(request.form)
     for source in sources:
