@@ -150,6 +150,8 @@ class Taxonomy:
     terms: list[Term] = field(default_factory=list)
     by_norm: dict[str, set[str]] = field(default_factory=dict)
     token_terms: dict[str, list[int]] = field(default_factory=dict)
+    # The terms a text matches exactly, by their text or their content words.
+    exact_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
     stem_tokens: dict[str, set[str]] = field(default_factory=dict)
     vocab: list[str] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
@@ -170,10 +172,14 @@ class Taxonomy:
     def finish(self) -> None:
         df: dict[str, int] = defaultdict(int)
         token_terms: dict[str, list[int]] = defaultdict(list)
+        exact: dict[str, list[int]] = defaultdict(list)
         for i, term in enumerate(self.terms):
             for token in set(term.tokens):
                 df[token] += 1
                 token_terms[token].append(i)
+            for key in {term.norm, " ".join(term.tokens)}:
+                exact[key].append(i)
+        self.exact_terms = {key: tuple(indexes) for key, indexes in exact.items()}
         n = max(len(self.terms), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
@@ -221,6 +227,7 @@ def reload_jobs() -> Taxonomy:
     _job_vectors.cache_clear()
     related_codes.cache_clear()
     _suggestion_choices.cache_clear()
+    _suggested.cache_clear()
     return taxonomy()
 
 
@@ -384,7 +391,7 @@ def _lookup_norm(norm: str) -> Match:
     for key in (norm, expanded, " ".join(_content_tokens(expanded))):
         codes = tax.by_norm.get(key)
         if codes:
-            exact = tuple(t for t in tax.terms if t.norm == key or " ".join(t.tokens) == key)
+            exact = tuple(tax.terms[i] for i in tax.exact_terms.get(key, ()))
             return Match(common_concept(codes), 1.0, exact)
     # 2. Words: each query word stands for taxonomy words; terms are scored by the
     #    weight of the query they cover and the weight of themselves covered.
@@ -476,30 +483,38 @@ def suggest(query: str, limit: int = 10) -> list[dict]:
     norm = normalize(query)
     if not norm:
         return []
-    items, choices = _suggestion_choices()
-    tax = taxonomy()
-    results: list[tuple[float, int]] = []
     upper = query.strip().upper()
-    if upper in tax.codes:
-        results.append((1000.0, next(i for i, it in enumerate(items) if it["code"] == upper)))
+    items, _ = _suggestion_choices()
+    code = upper if upper in taxonomy().codes else None
+    return [dict(items[index]) for index in _suggested(norm, code, limit)]
+
+
+@lru_cache(maxsize=4096)
+def _suggested(norm: str, code: str | None, limit: int) -> tuple[int, ...]:
+    """The indexes in ``_suggestion_choices`` that ``suggest`` returns for a normalized
+    text (and the ROME code it is, if it is one): a pass over every label of the
+    taxonomy, kept for the process (the taxonomy does not change while it runs)."""
+    items, choices = _suggestion_choices()
+    results: list[tuple[float, int]] = []
+    if code is not None:
+        results.append((1000.0, next(i for i, it in enumerate(items) if it["code"] == code)))
     for label, score, index in process.extract(
         norm, choices, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60
     ):
         bonus = 20.0 if label.startswith(norm) else (10.0 if f" {norm}" in f" {label}" else 0.0)
         results.append((score + bonus, index))
     results.sort(key=lambda x: (-x[0], len(choices[x[1]]), x[1]))
-    out: list[dict] = []
+    out: list[int] = []
     seen_labels: set[str] = set()
     for _, index in results:
-        item = items[index]
-        key = normalize(item["label"])
+        key = choices[index]
         if key in seen_labels:
             continue
         seen_labels.add(key)
-        out.append(dict(item))
+        out.append(index)
         if len(out) >= limit:
             break
-    return out
+    return tuple(out)
 
 
 def extract_skills(text: str, max_words: int = 6) -> list[dict]:
