@@ -3,6 +3,7 @@ two application instances on one database) sees the same count; 429 with Retry-A
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from connectences import create_app
 from connectences.accounts import throttle
 from connectences.extensions import db
 from tests import known_secrets
+from tests.helpers import recorded_statements
 from tests.test_api_v1 import _problem, bearer, token_for
 
 LIMIT = 3
@@ -86,3 +88,15 @@ def test_the_counter_starts_a_new_window_once_the_last_is_over(app):
     # Two in the window; then waits until its end; at 60 s the window still holds (its
     # boundary is kept), at 61 s a new one starts.
     assert waits == [None, None, 40, 1, 1, None]
+
+
+def test_a_request_is_authenticated_and_counted_in_two_statements(client, auth):
+    """The token is read with its owner in one statement; the count is one upsert that
+    returns the window's count (no second read): the rest of the request is the page's."""
+    secret = token_for(auth.create("animateur"), days=365)
+    client.get("/api/v1/needs", headers=bearer(secret))  # its last use, recorded once
+    with recorded_statements(lambda sql: "api_token" in sql or "login_throttle" in sql) as sent:
+        assert client.get("/api/v1/needs", headers=bearer(secret)).status_code == 200
+    assert len(sent) == 2, sent
+    assert re.search(r'JOIN "?user"?', sent[0])
+    assert "RETURNING" in sent[1]

@@ -8,8 +8,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, normalise_email
@@ -92,6 +92,14 @@ def issue_token(
     return token, secret
 
 
+# Read on every API request: the token with its owner, in one statement built once.
+_TOKEN_AND_OWNER = (
+    select(ApiToken)
+    .where(ApiToken.secret_hash == bindparam("secret_hash"))
+    .options(joinedload(ApiToken.user, innerjoin=True))
+)
+
+
 def verify_token(session: Session, secret: str | None, now: datetime | None = None) -> ApiToken:
     """The live token whose secret is ``secret``; its last use is recorded (flushed, not
     committed). Raises ``TokenRefused`` otherwise."""
@@ -101,7 +109,7 @@ def verify_token(session: Session, secret: str | None, now: datetime | None = No
             "missing",
             "Jeton d'accès manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
         )
-    token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == hash_secret(secret)))
+    token = session.scalar(_TOKEN_AND_OWNER, {"secret_hash": hash_secret(secret)})
     if token is None:
         raise TokenRefused("invalid", "Jeton d'accès inconnu : vérifiez qu'il est copié en entier.")
     if token.revoked_at is not None:

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,34 +69,39 @@ def locked_until(session: Session, keys: list[str], now: datetime | None = None)
     return max(ends) if ends else None
 
 
-def _insert(session: Session):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# The counting upsert of each dialect, built once (it is sent on every API request).
+_COUNTS: dict[str, object] = {}
 
 
-def _count(session: Session, key: str, window_seconds: int, now: datetime) -> None:
+def _count_statement(dialect: str):
+    if dialect not in _COUNTS:
+        if dialect not in _INSERTS:
+            raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover
+        table = LoginThrottle.__table__
+        now = bindparam("now", type_=table.c.window_start.type)
+        expired = table.c.window_start < bindparam("cutoff", type_=table.c.window_start.type)
+        stmt = _INSERTS[dialect](table).values(
+            key=bindparam("key"), failures=1, window_start=now, locked_until=None
+        )
+        _COUNTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": case((expired, 1), else_=table.c.failures + 1),
+                "window_start": case((expired, now), else_=table.c.window_start),
+            },
+        ).returning(table.c.failures, table.c.window_start)
+    return _COUNTS[dialect]
+
+
+def _count(session: Session, key: str, window_seconds: int, now: datetime) -> tuple[int, datetime]:
     """Count one event for ``key`` in its window (a fresh window when the last is over):
-    one upsert statement, so that concurrent workers never lose a count."""
-    window_cutoff = now - timedelta(seconds=window_seconds)
-    insert = _insert(session)
-    table = LoginThrottle.__table__
-    stmt = insert(table).values(key=key, failures=1, window_start=now, locked_until=None)
-    expired = table.c.window_start < window_cutoff
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "failures": case((expired, 1), else_=table.c.failures + 1),
-            "window_start": case(
-                (expired, literal(now, type_=table.c.window_start.type)),
-                else_=table.c.window_start,
-            ),
-        },
-    )
-    session.execute(stmt)
+    one upsert statement, so that concurrent workers never lose a count. Returns the
+    count and the start of the window it falls in."""
+    statement = _count_statement(session.get_bind().dialect.name)
+    cutoff = now - timedelta(seconds=window_seconds)
+    count, start = session.execute(statement, {"key": key, "now": now, "cutoff": cutoff}).one()
+    return count, start
 
 
 @dataclass(frozen=True)
@@ -123,11 +128,8 @@ def take_request(
     """Count one request for ``key``; None when it is within the limit, else the whole
     seconds to wait before a new window starts (at least 1). The caller commits."""
     now = now or utcnow()
-    _count(session, key, policy.window_seconds, now)
+    count, start = _count(session, key, policy.window_seconds, now)
     _expire_loaded(session)
-    count, start = session.execute(
-        select(LoginThrottle.failures, LoginThrottle.window_start).where(LoginThrottle.key == key)
-    ).one()
     if count <= policy.limit:
         return None
     left = start + timedelta(seconds=policy.window_seconds) - now
