@@ -17,8 +17,10 @@ def strip_accents(text: str | None) -> str:
     "Lège-Cap-Ferret" -> "Lege-Cap-Ferret", "Œuvre" -> "OEuvre"."""
     if not text:
         return ""
+    if text.isascii():  # nothing to fold (most texts): NFKD leaves ASCII as it is
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join([ch for ch in decomposed if not unicodedata.combining(ch)])
 
 
 def slug(text: str | None) -> str:
