@@ -25,6 +25,7 @@ from tests.helpers import (
     error_of,
     html_of,
     lead_by_refs,
+    recorded_statements,
     refused_and_logged,
 )
 
@@ -105,6 +106,16 @@ def test_other_roles_are_refused_and_logged(client, auth, world, role):
     urls = ["/operateur/propositions", f"/operateur/propositions/{world['a']}"]
     refused_and_logged(client, user, urls, "lead_access_refused")
     assert db.session.get(Lead, world["a"]).status == "envoye"
+
+
+def test_a_refusal_reads_the_account_once_after_writing_its_entry(client, auth, world):
+    """The refusal's entry is committed without expiring what the request had loaded:
+    its page reads the account once more (after the rollback), not once per commit."""
+    auth.login("animateur")
+    with recorded_statements(lambda sql: 'FROM "user"' in sql or "FROM user" in sql) as read:
+        assert client.get("/operateur/propositions").status_code == 403
+    assert len(read) == 1, read
+    assert len(audit_entries("lead_access_refused")) == 1
 
 
 def test_opening_marks_seen_and_hides_contacts_until_accepted(client, auth, world):

@@ -29,7 +29,7 @@ from flask_login import current_user
 
 from connectences.accounts import audit
 from connectences.accounts.sessions import Lifetimes, login_is_recent, touch
-from connectences.extensions import db, login_manager
+from connectences.extensions import commit_keeping_loaded, db, login_manager
 from connectences.web.security import is_safe_next
 
 # Where each role lands after login (endpoint of its home page).
@@ -155,17 +155,20 @@ def refuse_and_audit(
     nothing but the log. 404 by default, so that others' records are not confirmed.
     """
 
+    actor = current_user.id if current_user.is_authenticated else None
     db.session.rollback()
     audit(
         db.session,
         action,
-        actor=current_user.id if current_user.is_authenticated else None,
+        actor=actor,
         entity=entity,
         entity_id=entity_id,
         ip=request.remote_addr,
         details={"path": request.path, "method": request.method, **(details or {})},
     )
-    db.session.commit()
+    # The rollback expired what the request had loaded (the user is read again once, by
+    # the error page); the entry's commit adds nothing to read again.
+    commit_keeping_loaded()
     abort(status)
 
 

@@ -35,7 +35,7 @@ from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import ExchangeError, import_document
 from connectences.exchange.parse import parse_document
 from connectences.exchange.validate import COLLECTIONS
-from connectences.extensions import csrf, db
+from connectences.extensions import commit_keeping_loaded, csrf, db
 from connectences.matching.matches import match_need
 from connectences.matching.open_bundles import pool_open_needs
 from connectences.matching.routing import route_need
@@ -224,12 +224,7 @@ def _authenticate():
     # Its last use and its count, committed at once so that a failing request still
     # counts; the token and its user, just read and checked, are kept as loaded rather
     # than read again at their next use.
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+    commit_keeping_loaded()
     if wait is not None:
         return problem(
             429,
