@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from connectences.bench.matching import write_candidates
 from connectences.bench.synth import Generator
@@ -108,7 +109,7 @@ def _expected(filters: SearchFilters, sort: str) -> list[tuple[int, int | None]]
     terms = resolve_text(db.session, filters.text) if filters.text else []
     near = communes_within(filters.near, filters.radius_km) if filters.near else None
     found = []
-    for c in db.session.scalars(select(Candidate)):
+    for c in db.session.scalars(select(Candidate).options(selectinload(Candidate.skills))):
         concepts = [s.concept for s in c.skills if s.concept]
         if filters.rome and not any(_starts(v, filters.rome) for v in [*c.rome, *concepts]):
             continue
