@@ -59,6 +59,14 @@ def pytest_xdist_make_scheduler(config, log):
     return BrowserTestsTogether(config, log)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The modules holding a test marked ``slow`` first, each module's tests kept together
+    and in order: pytest-xdist hands whole files to its workers in this order, so the long
+    ones start early and a run ends on short ones (no worker alone on a long last file)."""
+    slow = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow)
+
+
 def _on_server(url, *statements: str) -> None:
     """Run statements outside any transaction (CREATE / DROP DATABASE) through ``url``."""
     admin = create_engine(url, isolation_level="AUTOCOMMIT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from connectences.bench import observatory as bench
@@ -12,6 +13,9 @@ from connectences.extensions import db
 from connectences.models import Company, Diagnosis, DiagnosisAnswer
 from connectences.observatory.diagnosis import diagnosis_figures
 from connectences.territory import PAYS_EPCIS
+
+# Each test builds a data set and measures every view: seconds each.
+pytestmark = pytest.mark.slow
 
 
 def _run(runner, *extra):

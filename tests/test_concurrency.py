@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import select
 
 from connectences.bench.concurrency import KINDS, run_concurrency
@@ -23,6 +24,9 @@ from connectences.jobs.registry import JOBS
 from connectences.models import JobRun
 from tests import factories
 from tests.fixtures_auth import PASSWORD
+
+# Processes and threads writing at once for seconds.
+pytestmark = pytest.mark.slow
 
 CLIENTS = 20
 SECONDS = float(os.environ.get("CONCURRENCY_SECONDS", "3"))

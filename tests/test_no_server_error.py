@@ -16,6 +16,9 @@ from connectences.workflows.leads import accept
 from tests import factories as f
 from tests.helpers import by_ref
 
+# Each test sends every route a few hundred requests: seconds each (see conftest's order).
+pytestmark = pytest.mark.slow
+
 ODD_VALUES = ["0", "1", "-1", "abc", "999999999", "'\"><script>", "%00", "é" * 300, "1e309", " "]
 QUERY_KEYS = [
     "q", "page", "tri", "statut", "commune", "intercommunalite", "autour", "rayon", "niveau",

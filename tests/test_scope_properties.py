@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -41,6 +42,9 @@ from connectences.observatory import figures
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
 from tests import factories
 from tests.helpers import empty_domain_tables
+
+# Property tests over many generated worlds: seconds each.
+pytestmark = pytest.mark.slow
 
 # The policy, as the privacy notice states it: an operator reads a person's CV once
 # it has taken on a lead naming them.
