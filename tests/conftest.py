@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 
 import pytest
 import werkzeug.test
@@ -59,10 +60,28 @@ def pytest_xdist_make_scheduler(config, log):
     return BrowserTestsTogether(config, log)
 
 
+def _give_each_item_its_own_id(items) -> None:
+    """pytest 9 builds a test's id from its function's name and its parametrize call;
+    schemathesis names each operation's test ``<function>[<operation>]`` without such a
+    call, so all of them had the function's id, and pytest-xdist (which tells tests apart
+    by id) ran only the first operation. Each takes the operation its name says; then any
+    id still shared stops the run rather than silently dropping tests."""
+    for item in items:
+        original = getattr(item, "originalname", None)
+        if original and item.name.startswith(f"{original}[") and "[" not in item.nodeid:
+            params = item.name[len(original) + 1 : -1]
+            item._id = item.parent.id.child(original).with_params(params)
+    shared = sorted(nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1)
+    if shared:
+        raise pytest.UsageError(f"tests sharing an id (all but one would not run): {shared}")
+
+
 def pytest_collection_modifyitems(config, items):
-    """The modules holding a test marked ``slow`` first, each module's tests kept together
-    and in order: pytest-xdist hands whole files to its workers in this order, so the long
-    ones start early and a run ends on short ones (no worker alone on a long last file)."""
+    """Each test its own id (see above). The modules holding a test marked ``slow`` first,
+    each module's tests kept together and in order: pytest-xdist hands whole files to its
+    workers in this order, so the long ones start early and a run ends on short ones (no
+    worker alone on a long last file)."""
+    _give_each_item_its_own_id(items)
     slow = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow)
 
