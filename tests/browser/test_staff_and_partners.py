@@ -5,7 +5,7 @@ an operator's and a partner's homes and inboxes; the intercommunality officer's
 observatory over a period; the administrator's accounts and failed mails; a job
 seeker's own profile; the login, password and French error pages.
 
-Each page is screenshotted to ``test-artifacts/screenshots/revue-*.png``, passes
+Each page is screenshotted to ``test-artifacts/screenshots/revue-*.jpg``, passes
 axe-core with no serious or critical violation and, at 390 px, never scrolls sideways.
 """
 
