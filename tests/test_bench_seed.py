@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from connectences.extensions import db
 from connectences.models import (
+    ApiToken,
     Candidate,
     CandidateSkill,
     Commitment,
@@ -130,6 +131,24 @@ def test_bench_pages_prints_the_cost_of_each_page(runner):
     assert record["statements"] >= 3 and record["cpu_ms"] > 0 and record["bytes"] > 1000
     wrong = runner.invoke(args=["bench", "pages", "--pages", "nulle-part"])
     assert wrong.exit_code != 0 and "pages inconnues : nulle-part" in wrong.output
+
+
+def test_bench_pages_reads_the_api_with_a_token_revoked_afterwards(runner):
+    assert _seed(runner).exit_code == 0
+    result = runner.invoke(
+        args=["bench", "pages", "--repeats", "2", "--pages", "api_needs,api_need"]
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [(r["page"], r["path"].split("/")[3]) for r in records] == [
+        ("api_needs", "needs"),
+        ("api_need", "needs"),
+    ]
+    # Each answered 200 (bench pages stops otherwise) with the token read with its owner,
+    # the request counted, and the records read.
+    assert all(r["statements"] >= 3 and r["bytes"] > 50 for r in records), records
+    (token,) = db.session.scalars(select(ApiToken)).all()
+    assert token.name == "Mesure de charge (bench)" and token.revoked_at is not None
 
 
 def test_bench_pages_sends_a_new_submission_for_each_write_journey(runner):

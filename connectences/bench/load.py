@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from connectences.accounts import api_tokens
 from connectences.demo import demo_accounts
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Lead, Need, Operator, User
@@ -60,8 +62,15 @@ MIX: dict[str, int] = {
     "login_page": 2,
     "cv_submit": 2,
     "need_submit": 1,
+    "api_needs": 2,
+    "api_need": 2,
 }
 PUBLIC = {"public_home", "login_page", "cv_submit", "need_submit"}
+# The API's journeys are read with a token of this demo account (issued for the run).
+API_OWNER = "animateur"
+# The bench's server allows this many API requests per window and token: the rate limit
+# is its own test; here every request is still counted (its upsert is part of the cost).
+BENCH_API_MAX_REQUESTS = 10**9
 WARM_NAME = "(échauffement)"  # as in locustfile: requests before the measured window
 TARGETS = {"p95_ms": 200, "staff_ratio": 0.15, "public_ratio": 0.30}
 
@@ -104,6 +113,31 @@ def plan_accounts() -> dict[str, list[str]]:
     return {a.role: [a.email, a.password] for a in demo_accounts(fake)}
 
 
+@contextmanager
+def api_token(app, accounts: dict[str, list[str]]) -> Iterator[str]:
+    """The secret of a one-day API token of the demo ``API_OWNER``, issued by the demo
+    admin for the API's journeys and revoked when they are done."""
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.email == accounts["admin"][0]))
+        token, secret = api_tokens.issue_token(
+            db.session,
+            owner_email=accounts[API_OWNER][0],
+            name="Mesure de charge (bench)",
+            days=1,
+            actor=admin,
+        )
+        db.session.commit()
+        token_id, admin_id = token.id, admin.id
+        db.session.remove()
+    try:
+        yield secret
+    finally:
+        with app.app_context():
+            api_tokens.revoke_token(db.session, token_id, actor=db.session.get(User, admin_id))
+            db.session.commit()
+            db.session.remove()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -125,8 +159,11 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextmanager
-def gunicorn(app_spec: str, *, workers: int, ready_path: str, timeout: float = 180):
-    """A gunicorn on a free loopback port with the platform's settings; stopped on exit."""
+def gunicorn(
+    app_spec: str, *, workers: int, ready_path: str, timeout: float = 180, env: dict | None = None
+):
+    """A gunicorn on a free loopback port with the platform's settings (and the variables
+    of ``env`` added to this environment); stopped on exit."""
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn",
@@ -137,7 +174,7 @@ def gunicorn(app_spec: str, *, workers: int, ready_path: str, timeout: float = 1
         "--log-level", "warning",
         app_spec,
     ]  # fmt: skip
-    process = subprocess.Popen(command, start_new_session=True)  # noqa: S603 — our own fixed command line (this interpreter, gunicorn/locust), no user input
+    process = subprocess.Popen(command, start_new_session=True, env={**os.environ, **(env or {})})  # noqa: S603 — our own fixed command line (this interpreter, gunicorn/locust), no user input
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url + ready_path, process, timeout)
@@ -222,11 +259,16 @@ def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[s
 
     with app.app_context():
         plan = {"refs": plan_refs(db.session), "accounts": plan_accounts()}
+    limits = {"API_MAX_REQUESTS": str(BENCH_API_MAX_REQUESTS)}
     with (
+        api_token(app, plan["accounts"]) as secret,
         tempfile.TemporaryDirectory(prefix="bench-load-") as tmp,
         gunicorn("connectences.bench.hello:app", workers=workers, ready_path="/") as hello_url,
-        gunicorn("connectences:create_app()", workers=workers, ready_path="/health") as app_url,
+        gunicorn(
+            "connectences:create_app()", workers=workers, ready_path="/health", env=limits
+        ) as app_url,  # fmt: skip
     ):
+        plan["api_token"] = secret
         workdir = Path(tmp)
         common = {"users": users, "workers": workers, "database": db_name(app)}
         stats = run_locust(hello_url, plan, {"hello": 1}, users=users, seconds=duration, warm=warm,

@@ -4,8 +4,8 @@ the application: locust patches the standard library with gevent).
 ``bench load`` writes a plan (JSON) and points ``BENCH_LOAD_PLAN`` at it:
 ``{"accounts": {role: [email, password]}, "refs": {...}, "journeys": {name: weight}}``.
 Each simulated user takes one role (weighted by the journeys it may run), logs in once
-through the real login form, then runs its role's journeys back to back, without
-thinking time. Each journey is one named request (a write also GETs its form first,
+through the real login form (the API's journeys send the plan's ``api_token`` instead),
+then runs its role's journeys back to back, without thinking time. Each journey is one named request (a write also GETs its form first,
 named apart), so locust's statistics are per page.
 """
 
@@ -61,8 +61,10 @@ def _post(client, path: str, data: dict, name: str, ok=(302, 303)) -> None:
             r.failure(f"{r.status_code}")
 
 
-def _get(client, path: str, name: str) -> None:
-    with client.get(path, name=_name(name), catch_response=True, allow_redirects=False) as r:
+def _get(client, path: str, name: str, headers: dict | None = None) -> None:
+    with client.get(
+        path, name=_name(name), headers=headers, catch_response=True, allow_redirects=False
+    ) as r:
         if r.status_code == 200:
             r.success()
         else:
@@ -154,6 +156,18 @@ def need_submit(c):
     _post(c, "/exprimer-un-besoin", data, "need_submit")
 
 
+def _api_get(c, path: str, name: str) -> None:
+    _get(c, path, name, headers={"Authorization": f"Bearer {PLAN['api_token']}"})
+
+
+def api_needs(c):
+    _api_get(c, "/api/v1/needs", "api_needs")
+
+
+def api_need(c):
+    _api_get(c, f"/api/v1/needs/{random.choice(REFS['needs'])}", "api_need")  # noqa: S311 — synthetic or sampled data, never a secret
+
+
 JOURNEYS = {
     "animateur_home": ("animateur", animateur_home),
     "needs_board": ("animateur", needs_board),
@@ -171,6 +185,8 @@ JOURNEYS = {
     "login_page": ("public", login_page),
     "cv_submit": ("public", cv_submit),
     "need_submit": ("public", need_submit),
+    "api_needs": ("api", api_needs),
+    "api_need": ("api", api_need),
     "hello": ("public", lambda c: _get(c, "/", "hello")),
 }
 
@@ -196,7 +212,7 @@ class Visitor(FastHttpUser):
         self.role = random.choices(roles, weights)[0]  # noqa: S311 — synthetic or sampled data, never a secret
         self.names = [name for name, _ in ROLES[self.role]]
         self.weights = [weight for _, weight in ROLES[self.role]]
-        if self.role != "public":
+        if self.role not in ("public", "api"):  # the API's journeys carry a token
             email, password = PLAN["accounts"][self.role]
             token = _csrf(self.client, "/connexion", "login (formulaire)")
             data = {"csrf_token": token or "", "email": email, "password": password}

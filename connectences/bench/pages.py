@@ -14,6 +14,7 @@ Run ``bench seed`` first: the pages are those of ``bench load`` (same records).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from connectences.bench.forms import cv_submission, need_submission, visit_submission
-from connectences.bench.load import plan_accounts, plan_refs
+from connectences.bench.load import api_token, plan_accounts, plan_refs
 from connectences.extensions import db
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -45,6 +46,8 @@ PAGES: dict[str, tuple[str, object]] = {
     "lead_page": ("operator", lambda refs: f"/operateur/propositions/{refs['leads'][0]}"),
     "public_home": ("public", "/"),
     "login_page": ("public", "/connexion"),
+    "api_needs": ("api", "/api/v1/needs"),
+    "api_need": ("api", lambda refs: f"/api/v1/needs/{refs['needs'][0]}"),
 }
 
 # Write journey -> (role, form path as a function of the refs and the repeat's number,
@@ -102,9 +105,14 @@ def _get(app, client, path: str):
         return client.get(path)
 
 
-def _client(app, role: str, accounts: dict[str, list[str]]):
+def _client(app, role: str, accounts: dict[str, list[str]], api_secret: str | None = None):
+    """A test client of ``role``: logged in through the form, or (role "api") sending
+    the bearer token ``api_secret`` with each request."""
     client = app.test_client()
     if role == "public":
+        return client
+    if role == "api":
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {api_secret}"
         return client
     email, password = accounts[role]
     form = _get(app, client, "/connexion").get_data(as_text=True)
@@ -166,10 +174,17 @@ def run_pages(app, *, repeats: int, pages: list[str]) -> Iterator[dict]:
         engine = db.engine
         db.session.remove()
     accounts = plan_accounts()
+    roles = {(WRITES.get(name) or PAGES.get(name))[0] for name in pages}
+    with contextlib.ExitStack() as stack:
+        secret = stack.enter_context(api_token(app, accounts)) if "api" in roles else None
+        yield from _page_records(app, engine, refs, accounts, secret, pages, repeats)
+
+
+def _page_records(app, engine, refs, accounts, secret, pages, repeats) -> Iterator[dict]:
     clients: dict[str, object] = {}
     for name in pages:
         role = (WRITES.get(name) or PAGES.get(name))[0]
-        client = clients.get(role) or clients.setdefault(role, _client(app, role, accounts))
+        client = clients.get(role) or clients.setdefault(role, _client(app, role, accounts, secret))
         if name in WRITES:
             yield _write_record(app, client, engine, refs, name, repeats)
             continue
