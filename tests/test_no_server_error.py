@@ -82,21 +82,27 @@ def _paths(rule: str, arguments: list[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def _odd(keys: list[str], seed: int) -> dict:
+    """Each of ``keys`` with an odd value, the values taken in turn from ``seed`` on."""
+    cycle = itertools.cycle(ODD_VALUES[seed:] + ODD_VALUES[:seed])
+    return {key: next(cycle) for key in keys}
+
+
 def _odd_query(seed: int) -> str:
     """Every known parameter with an odd value, encoded once (the sweep sends it to every
     route: encoding it again for each request was a sixth of the sweep's time)."""
-    cycle = itertools.cycle(ODD_VALUES[seed:] + ODD_VALUES[:seed])
-    return EnvironBuilder(query_string={key: next(cycle) for key in QUERY_KEYS}).query_string
+    return EnvironBuilder(query_string=_odd(QUERY_KEYS, seed)).query_string
 
 
 def _odd_form(seed: int) -> tuple[bytes, str]:
     """Every known form field with an odd value: the body a browser would post, and its
     content type, encoded once for every route."""
-    cycle = itertools.cycle(ODD_VALUES[seed:] + ODD_VALUES[:seed])
-    environ = EnvironBuilder(
-        method="POST", data={key: next(cycle) for key in FORM_KEYS}
-    ).get_environ()
+    environ = EnvironBuilder(method="POST", data=_odd(FORM_KEYS, seed)).get_environ()
     return environ["wsgi.input"].read(), environ["CONTENT_TYPE"]
+
+
+ODD_QUERIES = [_odd_query(seed) for seed in (0, 3)]
+ODD_FORMS = [_odd_form(seed) for seed in (0, 4)]
 
 
 @pytest.mark.parametrize(
@@ -107,10 +113,9 @@ def test_get_routes_never_answer_500(app, client, auth, world, role):
     if role:
         _login(auth, role)
     failures = []
-    queries = [_odd_query(seed) for seed in (0, 3)]
     for rule, arguments in _routes(app, "GET"):
         for path in _paths(rule, arguments):
-            for query in queries:
+            for query in ODD_QUERIES:
                 response = client.get(path, query_string=query)
                 if response.status_code >= 500:
                     failures.append(f"GET {path} -> {response.status_code}")
@@ -122,12 +127,11 @@ def test_post_routes_never_answer_500(app, client, auth, world, role):
     if role:
         _login(auth, role)
     failures = []
-    forms = [_odd_form(seed) for seed in (0, 4)]
     for rule, arguments in _routes(app, "POST"):
         if rule in ("/deconnexion",):
             continue
         for path in _paths(rule, arguments)[:3]:
-            for body, content_type in forms:
+            for body, content_type in ODD_FORMS:
                 response = client.post(path, data=body, content_type=content_type)
                 if response.status_code >= 500:
                     failures.append(f"POST {path} -> {response.status_code}")
