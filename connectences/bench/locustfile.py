@@ -5,8 +5,9 @@ the application: locust patches the standard library with gevent).
 ``{"accounts": {role: [email, password]}, "refs": {...}, "journeys": {name: weight}}``.
 Each simulated user takes one role (weighted by the journeys it may run), logs in once
 through the real login form (the API's journeys send the plan's ``api_token`` instead),
-then runs its role's journeys back to back, without thinking time. Each journey is one named request (a write also GETs its form first,
-named apart), so locust's statistics are per page.
+then runs its role's journeys back to back, without thinking time. Each journey is one
+named request (a write also GETs its form first, named apart), so locust's statistics
+are per page.
 """
 
 from __future__ import annotations
