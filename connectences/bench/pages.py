@@ -175,8 +175,8 @@ def run_pages(app, *, repeats: int, pages: list[str]) -> Iterator[dict]:
         db.session.remove()
     accounts = plan_accounts()
     roles = {(WRITES.get(name) or PAGES.get(name))[0] for name in pages}
-    with contextlib.ExitStack() as stack:
-        secret = stack.enter_context(api_token(app, accounts)) if "api" in roles else None
+    token = api_token(app, accounts) if "api" in roles else contextlib.nullcontext()
+    with token as secret:
         yield from _page_records(app, engine, refs, accounts, secret, pages, repeats)
 
 
