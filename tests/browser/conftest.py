@@ -154,8 +154,12 @@ def live_server(demo_database, tmp_path_factory):
 def browser():
     """The system's Chromium, headless, launched once for the session."""
     require_browser_tools()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The journeys assert through expect(), which waits for a page a click has asked for:
+    # on a CI runner whose two cores the other test runs also use, a form's answer can
+    # take longer than expect's 5 s default.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

@@ -4,6 +4,7 @@ API's OpenAPI document under the strict CSP (no violation reported by the browse
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def test_the_api_docs_render_every_operation_under_the_csp(page, live_server):
         1 for item in spec["paths"].values() for method in item if method in ("get", "post")
     )
     assert page.locator(".opblock").count() == operations
-    assert page.get_by_text("/api/v1/needs/{ref}/matches").first.is_visible()
+    expect(page.get_by_text("/api/v1/needs/{ref}/matches").first).to_be_visible()
     assert violations == []
     # Everything came from the platform itself.
     assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requests)

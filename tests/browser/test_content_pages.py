@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.extensions import db
 from connectences.models import CallbackRequest, Resource
@@ -50,7 +51,9 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
     page.goto(live_server.url + path_of(live_server, "content.resources"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Ressources pour les entreprises"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Ressources pour les entreprises", use_inner_text=True
+    )
     blocking += check(page, "ressources-390", "ressources (390 px)")
     page.get_by_role("searchbox", name="Recherche").fill("prime")
     page.get_by_label("Thème").select_option("saisonniers")
@@ -65,9 +68,9 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
 
     with page.expect_navigation():
         page.get_by_role("link", name="Prime à l'embauche de saisonniers").click()
-    assert page.get_by_role("heading", name="Qui peut en bénéficier ?").is_visible()
+    expect(page.get_by_role("heading", name="Qui peut en bénéficier ?")).to_be_visible()
     # The script typed in the Markdown is shown as text, never run.
-    assert page.get_by_text("<script>alert('piège')</script>").is_visible()
+    expect(page.get_by_text("<script>alert('piège')</script>")).to_be_visible()
     blocking += check(page, "ressource-390", "une ressource (390 px)")
 
     with page.expect_navigation():
@@ -79,7 +82,7 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
     page.get_by_label("Votre téléphone").fill("12")
     with page.expect_navigation():
         page.get_by_role("button", name="Être rappelé").click()
-    assert page.locator(".form-error").first.is_visible()
+    expect(page.locator(".form-error").first).to_be_visible()
     assert (
         page.locator("#phone-erreurs")
         .inner_text()

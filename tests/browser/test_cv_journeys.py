@@ -91,11 +91,11 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer mon profil").click()
     summary = page.locator("#erreurs")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert page.get_by_label("Prénom", exact=True).get_attribute("aria-invalid") == "true"
     # The summary's links lead to the fields; the file must be chosen again.
     assert summary.get_by_role("link", name="Prénom").get_attribute("href") == "#first_name"
-    assert page.get_by_text("Si vous aviez choisi un CV, choisissez-le à nouveau").is_visible()
+    expect(page.get_by_text("Si vous aviez choisi un CV, choisissez-le à nouveau")).to_be_visible()
     blocking += check(page, "cv-erreurs-390", "déposer mon CV, erreurs (390 px)")
 
     page.get_by_label("Prénom", exact=True).fill("Camille")
@@ -172,7 +172,7 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
         page.get_by_role("button", name="Confirmer mon adresse").click()
     assert "/mon-cv/" in page.url
     assert page.get_by_role("heading", name="Mon espace CVthèque", level=1).count() == 1
-    assert page.get_by_text("Votre adresse est confirmée").is_visible()
+    expect(page.get_by_text("Votre adresse est confirmée")).to_be_visible()
     blocking += check(page, "cv-espace-390", "mon espace (390 px)")
     assert stored_candidate(live_server, EMAIL).email_confirmed_at is not None
     space_url = page.url
@@ -180,8 +180,8 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     # Pause: the profile is no longer proposed; the button turns back into "available".
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Je ne suis plus disponible")).click()
-    assert page.get_by_text("Votre profil est en pause").first.is_visible()
-    assert page.get_by_role("button", name="Je suis de nouveau disponible").is_visible()
+    expect(page.get_by_text("Votre profil est en pause").first).to_be_visible()
+    expect(page.get_by_role("button", name="Je suis de nouveau disponible")).to_be_visible()
     assert stored_candidate(live_server, EMAIL).status == "inactif"
     blocking += check(page, "cv-pause-390", "mon espace en pause (390 px)")
 
@@ -191,7 +191,7 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     blocking += check(page, "cv-supprimer-390", "supprimer mon profil (390 px)")
     with page.expect_navigation():
         page.get_by_role("button", name="Tout supprimer définitivement").click()
-    assert page.get_by_text("Cochez la case pour confirmer la suppression.").first.is_visible()
+    expect(page.get_by_text("Cochez la case pour confirmer la suppression.").first).to_be_visible()
     assert stored_candidate(live_server, EMAIL) is not None
     page.get_by_role("checkbox", name=re.compile("Je comprends")).check()
     with page.expect_navigation():
@@ -234,7 +234,7 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
             distance = re.search(r"à (\d+) km", text)
             assert distance and int(distance.group(1)) <= 25, text
         # The rare filters are folded: on a phone the first result comes soon after.
-        assert not page.get_by_label("Code ROME").is_visible()
+        expect(page.get_by_label("Code ROME")).to_be_hidden()
         if name == "390":
             assert results.first.bounding_box()["y"] < 2 * PHONE["height"] + 600
         blocking += check(
@@ -281,10 +281,10 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
     bad = main.locator("tr", has_text="Berthet")
     for error in ("n'est pas une adresse e-mail valide", "Commune inconnue", "Heures max"):
         message = bad.get_by_text(error)
-        assert message.is_visible(), error
+        expect(message, error).to_be_visible()
         box = message.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], error
-    assert main.get_by_role("button", name="Importer la ligne valide").is_visible()
+    expect(main.get_by_role("button", name="Importer la ligne valide")).to_be_visible()
     blocking += check(page, "cv-animateur-apercu-390", "import, aperçu (390 px)")
     page.set_viewport_size(DESKTOP)
     blocking += check(page, "cv-animateur-apercu-1280", "import, aperçu (1280 px)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.demo import build_demo_document
 from connectences.models import Company, Diagnosis
@@ -31,25 +32,25 @@ def test_the_owner_fills_the_questionnaire_on_a_phone(page, live_server):
         confirm.check()
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer le questionnaire").click()
-    assert page.get_by_text(f"Questionnaire envoyé à {OWNER}.").is_visible()
+    expect(page.get_by_text(f"Questionnaire envoyé à {OWNER}.")).to_be_visible()
     assert page.locator("#historique").get_by_text("Questionnaire de diagnostic envoyé").count()
 
     link = re.search(r"(http\S+/entreprise/diagnostic/\S+)", queued_mail(
         live_server, OWNER, "Questionnaire").body_text).group(1)  # fmt: skip
     page.context.clear_cookies()  # the owner has no account
     page.goto(link)
-    assert page.get_by_role("heading", name="Questionnaire de diagnostic").is_visible()
+    expect(page.get_by_role("heading", name="Questionnaire de diagnostic")).to_be_visible()
     blocking += check(page, "diagnostic-questionnaire-390", "questionnaire (390 px)")
 
     # Sent empty: the messages are next to the fields, nothing is saved.
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer mes réponses").click()
-    assert (
-        page.locator("#difficulty-erreurs")
-        .get_by_text("Indiquez si vous avez des difficultés à recruter.")
-        .is_visible()
-    )
-    assert page.locator("#shared_time-erreurs").is_visible()
+    expect(
+        page.locator("#difficulty-erreurs").get_by_text(
+            "Indiquez si vous avez des difficultés à recruter."
+        )
+    ).to_be_visible()
+    expect(page.locator("#shared_time-erreurs")).to_be_visible()
     blocking += check(page, "diagnostic-erreurs-390", "questionnaire avec erreurs (390 px)")
     company = stored_row(live_server, Company, Company.ref == ref)
     waiting = stored_row(live_server, Diagnosis, Diagnosis.company_id == company.id)
@@ -64,7 +65,7 @@ def test_the_owner_fills_the_questionnaire_on_a_phone(page, live_server):
     page.get_by_label("Pas de logement pour les saisonniers").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer mes réponses").click()
-    assert page.get_by_role("heading", name="Merci pour vos réponses").is_visible()
+    expect(page.get_by_role("heading", name="Merci pour vos réponses")).to_be_visible()
     blocking += check(page, "diagnostic-merci-390", "merci (390 px)")
     answered = stored_row(live_server, Diagnosis, Diagnosis.company_id == company.id)
     assert (answered.difficulty, answered.shared_time) == ("fortes", "oui")
@@ -72,10 +73,10 @@ def test_the_owner_fills_the_questionnaire_on_a_phone(page, live_server):
 
     # The officer of the COBAS reads the counts, small ones hidden.
     open_as(page, live_server, "territoire", PHONE, "/observatoire/diagnostic")
-    assert page.get_by_role("heading", name="Difficultés de recrutement").is_visible()
+    expect(page.get_by_role("heading", name="Difficultés de recrutement")).to_be_visible()
     assert page.get_by_text("< 5").count() >= 1
     # Drawn as the observatory's dashboard draws its figures: a chart beside each table.
     assert page.locator("#graphique-difficulte-titre").count() == 1
-    assert page.locator("svg.chart").first.is_visible()
+    expect(page.locator("svg.chart").first).to_be_visible()
     blocking += check(page, "diagnostic-observatoire-390", "observatoire du diagnostic (390 px)")
     assert not blocking, describe(blocking)

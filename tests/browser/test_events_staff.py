@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.clock import local_today
 from connectences.models import Event, NewsletterIssue
@@ -22,7 +23,7 @@ def test_an_animateur_publishes_an_event_and_composes_a_newsletter_on_a_phone(pa
     open_as(page, live_server, "animateur", PHONE, "/animateur/evenements/nouveau")
     blocking = check(page, "evenements-nouveau-390", "nouvel événement (390 px)")
     page.get_by_role("button", name="Enregistrer").click()
-    assert page.get_by_text("Indiquez le titre de l'événement.").first.is_visible()
+    expect(page.get_by_text("Indiquez le titre de l'événement.").first).to_be_visible()
     blocking += check(page, "evenements-nouveau-erreurs-390", "nouvel événement en erreur")
 
     page.get_by_label("Type").select_option("job_dating")
@@ -34,10 +35,10 @@ def test_an_animateur_publishes_an_event_and_composes_a_newsletter_on_a_phone(pa
     page.get_by_label("Lieu").fill("Palais des congrès, Arcachon")
     page.get_by_label("Nombre de places").fill("60")
     page.get_by_role("button", name="Enregistrer").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Événements"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Événements", use_inner_text=True)
     blocking += check(page, "evenements-liste-390", "événements de l'équipe (390 px)")
     page.get_by_role("link", name=TITLE).click()
-    assert page.get_by_role("heading", level=1).inner_text() == TITLE
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE, use_inner_text=True)
     blocking += check(page, "evenements-inscrits-390", "inscrits d'un événement (390 px)")
     assert stored_row(live_server, Event, Event.title == TITLE).capacity == 60
 
@@ -45,11 +46,11 @@ def test_an_animateur_publishes_an_event_and_composes_a_newsletter_on_a_phone(pa
     page.get_by_label("Objet").fill("Les rendez-vous de l'hiver")
     page.get_by_label("Introduction").fill("Bonjour,\n\nVoici les prochains rendez-vous.")
     page.get_by_role("button", name="Enregistrer le brouillon").click()
-    assert page.get_by_role("heading", name="Aperçu").is_visible()
-    assert page.get_by_text(TITLE).first.is_visible()
+    expect(page.get_by_role("heading", name="Aperçu")).to_be_visible()
+    expect(page.get_by_text(TITLE).first).to_be_visible()
     blocking += check(page, "evenements-lettre-390", "lettre d'information (390 px)")
     page.get_by_role("button", name="M'envoyer un essai").click()
-    assert page.get_by_text("Un essai part à votre adresse").is_visible()
+    expect(page.get_by_text("Un essai part à votre adresse")).to_be_visible()
     issue = stored_row(live_server, NewsletterIssue, NewsletterIssue.subject.contains("hiver"))
     assert issue.sent_at is None
     assert not blocking, describe(blocking)

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.clock import LOCAL_TZ
 from connectences.events import catalogue
@@ -52,38 +53,44 @@ def test_a_phone_visitor_walks_the_home_to_each_action_and_registers_to_an_event
     blocking += check(page, "accueil-public-390", "accueil public (390 px)")
     main = page.locator("#contenu")
     for action in ("Exprimer un besoin", "Être rappelé", "Déposer mon CV"):
-        assert main.get_by_role("link", name=action, exact=True).is_visible(), action
+        expect(main.get_by_role("link", name=action, exact=True), action).to_be_visible()
 
     main.get_by_role("link", name="Exprimer un besoin", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Exprimer un besoin"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Exprimer un besoin", use_inner_text=True
+    )
     page.go_back()
     main.get_by_role("link", name="Être rappelé", exact=True).click()
     assert page.url.endswith("/etre-rappele")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.go_back()
     main.get_by_role("link", name="Déposer mon CV", exact=True).click()
     assert page.url.endswith("/deposer-mon-cv")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.go_back()
 
     page.get_by_role("link", name=EVENT).click()
-    assert page.get_by_role("heading", level=1).inner_text() == EVENT
+    expect(page.get_by_role("heading", level=1)).to_have_text(EVENT, use_inner_text=True)
     blocking += check(page, "accueil-public-evenement-390", "page d'un événement (390 px)")
     page.get_by_role("button", name="Je m'inscris").click()
-    assert page.get_by_text("Indiquez votre nom.").first.is_visible()
+    expect(page.get_by_text("Indiquez votre nom.").first).to_be_visible()
     blocking += check(page, "accueil-public-inscription-erreur-390", "inscription en erreur")
     page.get_by_label("Votre nom").fill("Jeanne Cazaux")
     page.get_by_label("Votre adresse e-mail").fill(EMAIL)
     page.get_by_label("Votre entreprise ou structure (facultatif)").fill("Boulangerie Cazaux")
     page.get_by_role("button", name="Je m'inscris").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Inscription presque terminée"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Inscription presque terminée", use_inner_text=True
+    )
     blocking += check(page, "accueil-public-inscription-envoyee-390", "inscription envoyée")
 
     mail = queued_mail(live_server, EMAIL, "Confirmez votre inscription")
     link = re.search(r"https?://\S+/evenements/inscription/confirmer/\S+", mail.body_text)
     page.goto(link.group(0))
     page.get_by_role("button", name="Je confirme mon inscription").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Inscription confirmée"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Inscription confirmée", use_inner_text=True
+    )
     blocking += check(page, "accueil-public-inscription-confirmee-390", "inscription confirmée")
     registration = stored_row(live_server, EventRegistration, EventRegistration.email == EMAIL)
     assert registration.status == "registered" and registration.event_id == event_id

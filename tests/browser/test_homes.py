@@ -5,6 +5,7 @@ violation. Later journeys (visit on a phone, CV submission...) join this package
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences import vocab
 from connectences.web.access import ROLE_HOME
@@ -37,7 +38,7 @@ def test_each_role_lands_on_its_accessible_home(page, live_server, role):
     assert response.status == 200
     assert page.url == live_server.url + path_of(live_server, ROLE_HOME[role])
     # The header names who is logged in: the session holds the right account.
-    assert page.get_by_role("banner").get_by_text(ACCOUNTS[role].full_name).is_visible()
+    expect(page.get_by_role("banner").get_by_text(ACCOUNTS[role].full_name)).to_be_visible()
 
     blocking = []
     for name, viewport in (("1280", DESKTOP), ("390", PHONE)):

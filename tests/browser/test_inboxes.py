@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.clock import local_today
 from tests.browser.support import PHONE, audit, describe, open_as, screenshot
@@ -43,7 +44,7 @@ def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_s
 
     _open_first(page, live_server, "/operateur/propositions")
     status = page.locator("main strong.status").first
-    assert status.inner_text() == "Vu"  # opening the lead marked it seen
+    expect(status).to_have_text("Vu", use_inner_text=True)  # opening the lead marked it seen
     _shows_well(page, "operateur-proposition-390", "une proposition (390 px)")
 
     assert _press(page, "Accepter la proposition") == "Accepté"

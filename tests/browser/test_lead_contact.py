@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.support import PHONE, check, describe, lead_to_accept, open_as
 
@@ -21,13 +22,15 @@ def test_operator_accepts_the_demo_lead_and_calls_the_company_on_a_phone(page, l
 
     with page.expect_navigation():
         page.get_by_role("button", name="Accepter la proposition").click()
-    assert page.locator("main strong.status").first.inner_text() == "Accepté"
+    expect(page.locator("main strong.status").first).to_have_text("Accepté", use_inner_text=True)
     call = page.locator("main .company-contact a[href^='tel:']").first
-    assert call.is_visible()
+    expect(call).to_be_visible()
     number = call.get_attribute("href").removeprefix("tel:")
     assert re.fullmatch(r"0\d{9}", number)
     # Shown as people read a number, two digits at a time.
-    assert call.inner_text() == " ".join(number[i : i + 2] for i in range(0, 10, 2))
+    expect(call).to_have_text(
+        " ".join(number[i : i + 2] for i in range(0, 10, 2)), use_inner_text=True
+    )
     assert page.get_by_text("Lieu de travail").count() >= 1
     blocking = check(page, "operateur-proposition-acceptee-contact-390", "contact (390 px)")
     assert not blocking, describe(blocking)

@@ -16,6 +16,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.clock import local_today
 from connectences.demo import build_demo_document
@@ -89,11 +90,11 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     # Refused: one error, in the summary and next to the SIRET field; nothing stored.
     assert "/exprimer-un-besoin" in page.url and "envoye" not in page.url
     summary = page.locator("#erreurs")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     siret = page.get_by_label("Numéro SIRET")
     assert siret.get_attribute("aria-invalid") == "true"
     field_error = page.locator("#siret-erreurs")
-    assert field_error.is_visible()
+    expect(field_error).to_be_visible()
     assert "SIRET" in field_error.inner_text()
     # The error sits right under its field, not somewhere else on the page.
     siret_box, error_box = siret.bounding_box(), field_error.bounding_box()
@@ -119,7 +120,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer mon besoin").click()
     assert "/exprimer-un-besoin/envoye" in page.url
-    assert page.get_by_text(OWNER_EMAIL).is_visible()
+    expect(page.get_by_text(OWNER_EMAIL)).to_be_visible()
     blocking += check(page, "besoin-envoye-390", "besoin envoyé (390 px)")
 
     # Not yet in the animateurs' queue: the owner must confirm first.
@@ -138,14 +139,14 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
         confirm.click()
 
     assert "/entreprise/suivi/" in page.url
-    assert page.get_by_text("Merci, votre besoin est confirmé").is_visible()
+    expect(page.get_by_text("Merci, votre besoin est confirmé")).to_be_visible()
     # One card per need, read top to bottom: the status in plain words, no code.
     card = page.locator("li.owner-need", has_text=TITLE)
-    assert card.get_by_text("Reçu : l'animateur va l'étudier avec vous").is_visible()
+    expect(card.get_by_text("Reçu : l'animateur va l'étudier avec vous")).to_be_visible()
     assert "ROME" not in page.locator("main").inner_text()
     # A way back once the link is lost.
-    assert page.get_by_role("link", name="recevez-en un nouveau par e-mail").is_visible()
-    assert page.get_by_role("heading", name=COMPANY).is_visible()
+    expect(page.get_by_role("link", name="recevez-en un nouveau par e-mail")).to_be_visible()
+    expect(page.get_by_role("heading", name=COMPANY)).to_be_visible()
     blocking += check(page, "besoin-espace-390", "espace entreprise (390 px)")
     assert stored_need(live_server, TITLE).owner_confirmed_at is not None
 
@@ -162,7 +163,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     email.fill(OWNER_EMAIL)
     with page.expect_navigation():
         page.get_by_role("button", name="Recevoir mon lien").click()
-    assert page.get_by_text("un nouveau lien de suivi vient de lui être envoyé").is_visible()
+    expect(page.get_by_text("un nouveau lien de suivi vient de lui être envoyé")).to_be_visible()
     renewed = queued_mail(live_server, OWNER_EMAIL, "Votre lien de suivi")
     link = re.search(r"(/entreprise/suivi/\S+)", renewed.body_text).group(1)
     page.goto(base + link)
@@ -172,7 +173,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
 
 def test_a_company_owner_with_an_account_follows_their_needs_on_a_phone(page, live_server):
     open_as(page, live_server, "company", PHONE, "/entreprise")
-    assert page.get_by_role("heading", name="Mes entreprises et besoins", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Mes entreprises et besoins", level=1)).to_be_visible()
     cards = page.locator("li.owner-need")
     assert cards.count() >= 1
     # Each need says where it stands in plain words; no internal code is shown.
@@ -209,7 +210,7 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
     blocking += check(page, "besoin-tableau-filtre-390", "tableau filtré (390 px)")
     with page.expect_navigation():
         link.click()
-    assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
     blocking += check(page, "besoin-fiche-390", "fiche du besoin (390 px)")
     # The next step of a new need comes before its details, not four screens down.
     qualify = page.get_by_role("link", name="Qualifier le besoin").first
@@ -231,7 +232,7 @@ def test_an_animateur_finds_and_qualifies_a_need_on_a_phone(page, live_server):
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer et marquer comme qualifié").click()
 
-    assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
     log = page.locator("#etat table")
     row = log.locator("tbody tr").last
     assert "Qualifié" in row.inner_text()
@@ -250,9 +251,9 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
         page.get_by_role("button", name=re.compile("Rechercher|Filtrer")).click()
     with page.expect_navigation():
         page.get_by_role("link", name="Le Bistrot du Port").first.click()
-    assert page.get_by_role("heading", name="Le Bistrot du Port", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Le Bistrot du Port", level=1)).to_be_visible()
     pressure = page.locator("#pression")
-    assert pressure.get_by_text("Dernier contact").is_visible()
+    expect(pressure.get_by_text("Dernier contact")).to_be_visible()
     history = page.locator("#historique li")
     assert history.count() >= 1
     blocking += check(page, "besoin-entreprise-1280", "fiche entreprise (1280 px)")
@@ -260,7 +261,7 @@ def test_an_animateur_reads_a_company_page_on_a_desktop(page, live_server):
     with page.expect_navigation():
         page.get_by_role("link", name="Saisir un besoin", exact=True).click()
     assert "entreprise=" in page.url
-    assert page.get_by_text("Le Bistrot du Port").first.is_visible()
+    expect(page.get_by_text("Le Bistrot du Port").first).to_be_visible()
     blocking += check(page, "besoin-nouveau-1280", "nouveau besoin depuis la fiche (1280 px)")
     page.go_back()
     page.set_viewport_size(PHONE)

@@ -5,6 +5,7 @@ phone and no serious or critical axe-core violation."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.support import DESKTOP, PHONE, check, describe, open_as
 
@@ -20,8 +21,8 @@ def _shows_charts_and_tables(page) -> None:
     first = charts.first
     assert first.locator("title").text_content()
     assert first.locator("desc").text_content()
-    assert page.get_by_role("table", name="Besoins par commune").is_visible()
-    assert page.get_by_text("Comment ce chiffre est calculé").first.is_visible()
+    expect(page.get_by_role("table", name="Besoins par commune")).to_be_visible()
+    expect(page.get_by_text("Comment ce chiffre est calculé").first).to_be_visible()
 
 
 def test_the_officer_reads_the_dashboard_on_a_phone(page, live_server):

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.extensions import db
@@ -126,13 +127,17 @@ def test_round_recorded_offline_is_stored_once_with_its_phone_times(phone, live_
     company_form.get_by_label("Commune").fill("Gujan-Mestras")
     company_form.get_by_role("button", name="Garder l'entreprise sur le téléphone").click()
     page.locator("#file-liste li", has_text="Chantier Naval du Canal").wait_for()
-    assert page.locator("#file-resume").inner_text() == "3 enregistrements en attente d'envoi."
+    expect(page.locator("#file-resume")).to_have_text(
+        "3 enregistrements en attente d'envoi.", use_inner_text=True
+    )
 
     # Reloaded without network: the page comes from the service worker, the queue from
     # the phone's store.
     page.reload()
     page.locator("#file-liste li").nth(2).wait_for()
-    assert page.locator("#file-resume").inner_text() == "3 enregistrements en attente d'envoi."
+    expect(page.locator("#file-resume")).to_have_text(
+        "3 enregistrements en attente d'envoi.", use_inner_text=True
+    )
     assert page.locator("#file-liste li", has_text="En attente d'envoi").count() == 3
     screenshot(page, "tournee-hors-ligne-390")
     queue = page.evaluate(QUEUE_JS)
@@ -225,7 +230,9 @@ def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, l
     item = page.locator("#file-liste li", has_text="Refusé par le serveur")
     item.wait_for()
     assert "a demandé à ne plus être sollicitée" in item.inner_text()
-    assert page.locator("#file-resume").inner_text() == ("1 enregistrement demande votre décision.")
+    expect(page.locator("#file-resume")).to_have_text(
+        ("1 enregistrement demande votre décision."), use_inner_text=True
+    )
     assert stored_visits(server, [ref]) == []
     screenshot(page, "tournee-refus-390")
     assert audit(page, "Ma tournée, visite refusée (390 px)") == []

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences import vocab
@@ -276,10 +277,10 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     summary = page.locator("#erreurs")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     for link in summary.locator("a").all():
         target = link.get_attribute("href").lstrip("#")
-        assert page.locator(f"#{target}-erreurs").is_visible(), target
+        expect(page.locator(f"#{target}-erreurs"), target).to_be_visible()
     start = date.today() + timedelta(days=20)
     _type_over(
         page,
@@ -323,7 +324,7 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
         page.keyboard.press("Enter")
     assert "/exprimer-un-besoin/envoye" in page.url, page.locator("#erreurs").all_inner_texts()
     assert "?" not in page.url  # the address never goes in the URL
-    assert page.get_by_text("claire.dupuy@exemple.fr").first.is_visible()
+    expect(page.get_by_text("claire.dupuy@exemple.fr").first).to_be_visible()
     # "8 h par mois" was stored as hours per week.
     with live_server.app.app_context():
         need = db.session.scalars(

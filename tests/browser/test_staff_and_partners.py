@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.extensions import db
@@ -55,7 +56,7 @@ def test_animateur_home_says_what_is_due_with_direct_links(page, live_server):
     # On a doorstep, logging the visit comes first: the button is on the first screen.
     new_visit = page.get_by_role("link", name="Nouvelle visite", exact=True).first
     main_visit = page.locator("main").get_by_role("link", name="Nouvelle visite")
-    assert main_visit.is_visible()
+    expect(main_visit).to_be_visible()
     box = main_visit.bounding_box()
     assert box["y"] + box["height"] <= PHONE["height"], "« Nouvelle visite » hors du 1er écran"
     assert new_visit.count() == 1
@@ -100,8 +101,8 @@ def test_animateur_home_says_what_is_due_with_direct_links(page, live_server):
 def test_visits_list_folds_its_filters_on_a_phone(page, live_server):
     open_as(page, live_server, "animateur", PHONE, "/animateur/visites")
     summary = page.locator("summary", has_text="Filtrer les visites")
-    assert summary.is_visible()
-    assert not page.get_by_label("Canal").is_visible()  # folded until asked for
+    expect(summary).to_be_visible()
+    expect(page.get_by_label("Canal")).to_be_hidden()  # folded until asked for
     # The first visit of the list shows within two screens, not after the whole form.
     first_row = page.locator("#titre-liste ~ .table-wrap tbody tr").first
     assert first_row.bounding_box()["y"] < 2 * PHONE["height"]
@@ -113,8 +114,8 @@ def test_visits_list_folds_its_filters_on_a_phone(page, live_server):
     with page.expect_navigation():
         page.get_by_role("button", name="Filtrer").click()
     # The filters stay open and say how many apply; every row is a phone call.
-    assert summary.inner_text() == "Filtrer les visites (1 filtre actif)"
-    assert page.get_by_label("Canal").is_visible()
+    expect(summary).to_have_text("Filtrer les visites (1 filtre actif)", use_inner_text=True)
+    expect(page.get_by_label("Canal")).to_be_visible()
     channels = page.locator("tbody td[data-label='Canal']").all_inner_texts()
     assert channels and set(channels) == {"Téléphone"}
     total = count_in(page.locator("#titre-totaux").inner_text())
@@ -131,11 +132,11 @@ def test_shared_time_posts_fold_their_proposal_forms(page, live_server):
     posts = page.locator("section.bundle")
     assert posts.count() >= 1
     first = posts.first
-    assert not first.get_by_label("Opérateur", exact=True).is_visible()
+    expect(first.get_by_label("Opérateur", exact=True)).to_be_hidden()
     blocking = both_sizes(page, "postes-partages", "postes en temps partagé")
     first.get_by_text("Transformer en proposition").click()
-    assert first.get_by_label("Opérateur", exact=True).is_visible()
-    assert first.get_by_role("button", name="Proposer ce poste en temps partagé").is_visible()
+    expect(first.get_by_label("Opérateur", exact=True)).to_be_visible()
+    expect(first.get_by_role("button", name="Proposer ce poste en temps partagé")).to_be_visible()
     blocking += check(
         page, "revue-postes-partages-proposition-390", "proposition d'un poste (390 px)"
     )
@@ -149,8 +150,8 @@ def test_operator_home_lists_proposals_by_title(page, live_server):
     open_as(page, live_server, "operator", PHONE)
     nav = page.get_by_role("navigation", name="Navigation principale")
     # Three entries on a phone fold into « Menu · Accueil », the current page marked.
-    assert nav.get_by_role("button").inner_text() == "Menu · Accueil"
-    assert nav.locator('a[aria-current="page"]').inner_text() == "Accueil"
+    expect(nav.get_by_role("button")).to_have_text("Menu · Accueil", use_inner_text=True)
+    expect(nav.locator('a[aria-current="page"]')).to_have_text("Accueil", use_inner_text=True)
     items = page.locator("main .inbox-list > li > a")
     assert items.count() >= 1
     titles = items.all_inner_texts()
@@ -203,7 +204,7 @@ def test_observatory_reads_plainly_over_a_period(page, live_server):
     assert "Tous les besoins reçus, du" in page.locator("#periode-texte").inner_text()
     # Every step is told in words.
     glossary = page.locator("dl.glossary")
-    assert glossary.get_by_text("Réorienté vers un partenaire").is_visible()
+    expect(glossary.get_by_text("Réorienté vers un partenaire")).to_be_visible()
     assert "France Travail" in glossary.inner_text()
     blocking = both_sizes(page, "observatoire", "observatoire")
 
@@ -251,7 +252,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
 
     with page.expect_navigation():
         failed.get_by_role("button", name=re.compile("^Relancer")).click()
-    assert page.get_by_text("1 e-mail remis en file d'envoi.").is_visible()
+    expect(page.get_by_text("1 e-mail remis en file d'envoi.")).to_be_visible()
     assert page.locator("main tr", has_text="injoignable@exemple.fr").count() == 0
     blocking += check(page, "revue-admin-courriel-relance-390", "courriel relancé (390 px)")
     assert not blocking, describe(blocking)
@@ -271,17 +272,17 @@ def test_job_seeker_reads_their_profile_and_pauses_it(page, live_server):
 
     with page.expect_navigation():
         page.get_by_role("link", name="Gérer mon profil").click()
-    assert page.get_by_role("link", name="Modifier mon profil").is_visible()
+    expect(page.get_by_role("link", name="Modifier mon profil")).to_be_visible()
     blocking += check(page, "revue-candidat-espace-390", "espace du candidat (390 px)")
     pause = page.get_by_role("button", name="Je ne suis plus disponible (mettre en pause)")
     with page.expect_navigation():
         pause.click()
     resume = page.get_by_role("button", name="Je suis de nouveau disponible")
-    assert resume.is_visible()
+    expect(resume).to_be_visible()
     blocking += check(page, "revue-candidat-en-pause-390", "profil en pause (390 px)")
     with page.expect_navigation():
         resume.click()  # the demo profile is shared by other tests: put it back
-    assert pause.is_visible()
+    expect(pause).to_be_visible()
     assert not blocking, describe(blocking)
 
 
@@ -299,7 +300,7 @@ def test_login_error_and_password_page_in_french(page, live_server):
     assert error.count() >= 1 and "mot de passe" in error.first.inner_text().lower()
     # Someone who forgot their password is told where to turn; the job seeker's way works.
     forgot = page.locator(".forgot")
-    assert forgot.get_by_role("heading", name="Mot de passe oublié ?").is_visible()
+    expect(forgot.get_by_role("heading", name="Mot de passe oublié ?")).to_be_visible()
     reset = forgot.get_by_role("link", name="recevez par e-mail un lien pour en choisir un nouveau")
     assert reset.get_attribute("href") == "/mot-de-passe-oublie"
     link = forgot.get_by_role("link", name="recevez par e-mail un lien vers votre espace")
@@ -308,7 +309,7 @@ def test_login_error_and_password_page_in_french(page, live_server):
 
     log_in(page, live_server, "territoire")
     page.goto(live_server.url + "/mot-de-passe")
-    assert page.get_by_role("heading", name="Changer de mot de passe").is_visible()
+    expect(page.get_by_role("heading", name="Changer de mot de passe")).to_be_visible()
     blocking += both_sizes(page, "mot-de-passe", "changer de mot de passe")
     page.set_viewport_size(PHONE)
     with page.expect_navigation():
@@ -330,7 +331,7 @@ def test_error_pages_in_french(page, live_server, role, path, status, heading):
     log_in(page, live_server, role)
     response = page.goto(live_server.url + path)
     assert response.status == status
-    assert page.get_by_role("heading", level=1).inner_text() == heading
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading, use_inner_text=True)
     back = page.get_by_role("link", name="Retour à l'accueil")
     blocking = both_sizes(page, f"erreur-{status}", f"page d'erreur {status}")
     with page.expect_navigation():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from connectences.clock import local_today
 from connectences.demo import build_demo_document
@@ -39,7 +40,7 @@ def test_log_a_visit_on_a_phone(page, live_server):
 
     # The pressure panel comes before the form.
     panel = page.locator("#pression")
-    assert panel.get_by_text("Dernier contact").is_visible()
+    expect(panel.get_by_text("Dernier contact")).to_be_visible()
     blocking += check(page, "visite-formulaire-390", "nouvelle visite, formulaire (390 px)")
 
     page.get_by_label("Téléphone", exact=True).check()
@@ -55,16 +56,14 @@ def test_log_a_visit_on_a_phone(page, live_server):
         page.get_by_role("button", name="Enregistrer la visite").click()
 
     assert "/animateur/entreprises/" in page.url
-    assert page.get_by_text("Visite à « Le Bistrot du Port » enregistrée.").is_visible()
+    expect(page.get_by_text("Visite à « Le Bistrot du Port » enregistrée.")).to_be_visible()
     history = page.locator("#historique")
     assert history.get_by_text("Le gérant rappellera après la saison.").count() == 1
     # The panel now counts the visit just logged today (another contact may share the day).
     assert "(aujourd'hui)" in page.locator("#pression").inner_text()
-    assert (
-        history.locator("li", has_text="Le gérant rappellera")
-        .get_by_text("Par Marc Dulucq")
-        .is_visible()
-    )
+    expect(
+        history.locator("li", has_text="Le gérant rappellera").get_by_text("Par Marc Dulucq")
+    ).to_be_visible()
     blocking += check(page, "visite-enregistree-390", "fiche entreprise après la visite (390 px)")
 
     page.goto(live_server.url + "/animateur/relances")
@@ -77,7 +76,7 @@ def test_a_company_that_refuses_contact_cannot_be_visited(page, live_server):
     open_as(page, live_server, "animateur", PHONE)
     ref = COMPANIES["Garage du Pyla"]["ref"]
     page.goto(live_server.url + f"/animateur/visites/nouvelle?entreprise={ref}")
-    assert page.get_by_text("Contact impossible.").is_visible()
+    expect(page.get_by_text("Contact impossible.")).to_be_visible()
     assert page.get_by_role("button", name="Enregistrer la visite").count() == 0
     blocking = check(page, "visite-refusee-390", "visite refusée (390 px)")
     assert not blocking, describe(blocking)
