@@ -61,11 +61,11 @@ def test_a_phone_visitor_walks_the_home_to_each_action_and_registers_to_an_event
     )
     page.go_back()
     main.get_by_role("link", name="Être rappelé", exact=True).click()
-    assert page.url.endswith("/etre-rappele")
+    expect(page).to_have_url(re.compile(r"/etre-rappele$"))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.go_back()
     main.get_by_role("link", name="Déposer mon CV", exact=True).click()
-    assert page.url.endswith("/deposer-mon-cv")
+    expect(page).to_have_url(re.compile(r"/deposer-mon-cv$"))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.go_back()
 
