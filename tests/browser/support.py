@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from flask import url_for
@@ -16,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 BLOCKING_IMPACTS = {"serious", "critical"}
+# Screenshots are for people reviewing the pages: taken of every page checked, unless
+# BROWSER_SCREENSHOTS=failures (what .ci/run sets: a CI run keeps no files), then only of
+# a page that fails its check. A sixth of the browser suite's time goes to them.
+EVERY_SCREENSHOT = os.environ.get("BROWSER_SCREENSHOTS", "all") != "failures"
 
 
 @functools.cache
@@ -50,7 +55,11 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, failing: bool = False) -> Path | None:
+    """The whole page as ``test-artifacts/screenshots/<name>.jpg`` (see EVERY_SCREENSHOT:
+    a ``failing`` page's is always taken)."""
+    if not (EVERY_SCREENSHOT or failing):
+        return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.jpg"
     page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
@@ -116,12 +125,11 @@ def overflow(page) -> int:
 
 def check(page, name: str, label: str) -> list[dict]:
     """Screenshot ``name``; on a phone-wide window, no sideways scroll; axe's blocking list."""
-    screenshot(page, name)
-    if page.viewport_size["width"] <= PHONE["width"]:
-        assert overflow(page) <= 0, (
-            f"{label} : la page déborde de {overflow(page)} px en largeur sur un téléphone"
-        )
-    return audit(page, label)
+    wider = overflow(page) if page.viewport_size["width"] <= PHONE["width"] else 0
+    blocking = audit(page, label)
+    screenshot(page, name, failing=wider > 0 or bool(blocking))
+    assert wider <= 0, f"{label} : la page déborde de {wider} px en largeur sur un téléphone"
+    return blocking
 
 
 def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:
