@@ -52,8 +52,9 @@ class _RunLog(logging.FileHandler):
 
 
 class _EachStatementOnce(logging.Filter):
-    """On SQLAlchemy's engine logger: a statement's text the first time this process runs
-    it, never again, and no line of hidden parameters (their only content is the cache
+    """On the run log's handler (not on the logger: caplog sees every record): of
+    SQLAlchemy's engine records, a statement's text the first time this process runs it,
+    never again, and no line of hidden parameters (their only content is the cache
     statistics). Parameters logged with their values (an engine without
     ``hide_parameters``) are always kept: they are what the scan is for."""
 
@@ -64,6 +65,8 @@ class _EachStatementOnce(logging.Filter):
         self.seen: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("sqlalchemy.engine"):
+            return True
         if record.args:
             return record.msg != self.HIDDEN
         if record.msg in self.seen:
@@ -155,12 +158,12 @@ def pytest_configure(config):
     handler = _RunLog(path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.DEBUG)
+    if not os.environ.get("TEST_LOG_SQL_REPEATS"):
+        handler.addFilter(_EachStatementOnce())
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(SQL_LEVEL)
-    if not os.environ.get("TEST_LOG_SQL_REPEATS"):
-        logging.getLogger("sqlalchemy.engine.Engine").addFilter(_EachStatementOnce())
     config.stash[_HANDLER] = (handler, path)
     _record_signed_links()
     _record_random_tokens()
