@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def _lines(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
@@ -47,6 +49,7 @@ def test_bench_matching_with_tiny_sizes(runner):
     assert abs(speedup - naive["value"] / top["value"]) <= 0.1 * speedup + 0.1
 
 
+@pytest.mark.engine_free  # the quality benchmark ranks synthetic people in memory
 def test_bench_quality_reports_matcher_and_baseline(runner):
     result = runner.invoke(args=["bench", "quality"])
     assert result.exit_code == 0, result.output

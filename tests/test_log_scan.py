@@ -100,6 +100,9 @@ def _run_pytest(folder: Path, test_body: str, *args: str) -> subprocess.Complete
     )
 
 
+# The sub-session runs on SQLite whatever this run's database (TEST_DATABASE_URL is
+# dropped from its environment): on PostgreSQL it would only repeat itself.
+@pytest.mark.engine_free
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
 def test_a_run_that_logs_a_password_fails_and_says_where(tmp_path, workers):
     # Under pytest-xdist the worker that logged it hands its finding to the controller.
