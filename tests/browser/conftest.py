@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from connectences import create_app
 from connectences.extensions import db
-from tests.browser.support import AXE, ROOT
+from tests.browser.support import AXE, AXE_PATH, ROOT, axe_source
 from tests.conftest import CHEAP_HASHING
 
 # Debian's headless shell (chromium-headless-shell, the same engine without the desktop
@@ -67,7 +67,8 @@ def require_browser_tools() -> None:
 
 
 def _whole_responses(app):
-    """``app`` with each response read whole, and closed, before the server writes it.
+    """``app`` with each response read whole, and closed, before the server writes it,
+    and axe-core served at ``AXE_PATH`` (for ``support.run_axe``), outside the app.
 
     When the browser drops a connection (a page left while a script still loads, as the
     offline journeys do), werkzeug's development server stops before closing the
@@ -75,6 +76,17 @@ def _whole_responses(app):
     whichever test ran then."""
 
     def application(environ, start_response):
+        if environ.get("PATH_INFO") == AXE_PATH:
+            body = axe_source().encode("utf-8")
+            start_response(
+                "200 OK",
+                [
+                    ("Content-Type", "text/javascript; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Cache-Control", "max-age=3600"),
+                ],
+            )
+            return [body]
         response = app(environ, start_response)
         try:
             return [b"".join(response)]
