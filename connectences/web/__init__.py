@@ -14,7 +14,7 @@ from flask import Flask, current_app, g, session
 from connectences.accounts.sessions import Lifetimes, live_session
 from connectences.extensions import db, login_manager
 from connectences.models import User
-from connectences.web import api_v1
+from connectences.web import api_v1, widgets
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
@@ -90,6 +90,7 @@ def register_web(app: Flask) -> None:
         g.login_session = row
         return user
 
+    widgets.install()
     register_security(app)
     register_access(app)
     register_errors(app)
