@@ -10,7 +10,7 @@ and cookies recorded here while the run made them): anything found fails the run
 
 Each distinct SQL text is written once per process (``_EachStatementOnce``): the same
 text again can hold nothing the first did not, and a run's 220,000 statements are about
-900 texts (the file went from 88 MB to under 5, and its scan from 4 s to a fraction of
+900 texts (the file went from 88 MB to under 1, and its scan from 4 s to a fraction of
 one). TEST_LOG_SQL_REPEATS=1 writes every statement, in order, for reading a run's SQL.
 
 SQL result rows (sqlalchemy.engine at DEBUG) stay off: they hold the stored data itself

@@ -3,7 +3,7 @@
 ``wtforms.widgets.core.html_params`` builds each ``name="value"`` pair with
 ``Markup.format``, which goes through ``string.Formatter``: on a small form page (the login
 page, the public forms) that was a quarter of the request's CPU. ``html_params`` below
-gives the same ``Markup``, character for character (tests/test_forms_ui.py compares the
+gives the same ``Markup``, character for character (tests/test_widgets.py compares the
 two on generated attributes), by joining texts that are already escaped. ``install``
 puts it in place of WTForms' own, where every WTForms widget looks it up when it renders.
 """

@@ -34,7 +34,7 @@ def axe_source() -> str:
 
 def _load_axe(page) -> None:
     """axe-core in the current page: by a script tag, which the browser keeps compiled
-    from one page of a test to the next (about 30 ms a page instead of 60 for the
+    from one page of a test to the next (about 25 ms a page instead of 55 for the
     source sent each time), else (a page read offline) by its source."""
     from playwright.sync_api import Error as PlaywrightError
 
