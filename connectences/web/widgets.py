@@ -14,8 +14,8 @@ import wtforms.widgets
 from markupsafe import Markup, escape
 from wtforms.widgets import core
 
-# WTForms' own, kept for the comparison of the tests.
-WTFORMS_HTML_PARAMS = getattr(core.html_params, "wtforms_original", core.html_params)
+# WTForms' own, kept for the comparison of the tests (read before any install()).
+WTFORMS_HTML_PARAMS = core.html_params
 
 _QUOTE, _ENTITY = Markup('"'), Markup("&quot;")
 
@@ -33,9 +33,6 @@ def html_params(**kwargs) -> Markup:
             value = escape(value).replace(_QUOTE, _ENTITY)
             params.append(f'{name}="{value}"')
     return Markup(" ".join(params))  # noqa: S704 — each name and value escaped above
-
-
-html_params.wtforms_original = WTFORMS_HTML_PARAMS
 
 
 def install() -> None:
