@@ -1,17 +1,24 @@
 """The log of a whole test run, and its scan for secrets (a pytest plugin, loaded by
 tests/conftest.py).
 
-Every record of every logger (root at DEBUG; SQL statements at INFO, their values hidden
-by ``hide_parameters``) goes to ``test-artifacts/test-run-<database>.log``, rewritten at
-each run, one file per database since CI runs the suite on SQLite then PostgreSQL in the
-same checkout. When the session ends the file is scanned for what
-``tests/known_secrets.py`` knows (fixture passwords, SECRET_KEY, CV texts, and the tokens
-and cookies recorded here while the run made them): anything found fails the run.
+Every record of every logger (root at DEBUG) goes to
+``test-artifacts/test-run-<database>.log``, rewritten at each run, one file per database
+since CI runs the suite on SQLite then PostgreSQL in the same checkout. When the session
+ends the file is scanned for what ``tests/known_secrets.py`` knows (fixture passwords,
+SECRET_KEY, CV texts, and the tokens and cookies recorded here while the run made them):
+anything found fails the run.
 
-Each distinct SQL text is written once per process (``_EachStatementOnce``): the same
-text again can hold nothing the first did not, and a run's 220,000 statements are about
-900 texts (the file went from 88 MB to under 1, and its scan from 4 s to a fraction of
-one). TEST_LOG_SQL_REPEATS=1 writes every statement, in order, for reading a run's SQL.
+The SQL sent to the database is written too (``_StatementTexts``): each distinct
+statement's text once per process, as ``hide_parameters`` leaves a statement in a log
+(its values hidden), and the values themselves of any engine that does not hide them,
+with every statement: they are what the scan is for. A run's 220,000 statements are about
+900 texts. They are read from the engine's ``before_cursor_execute`` event, not from
+SQLAlchemy's own INFO logging (kept off): that built two log records for every
+statement, about a fourteenth of the SQLite run's CPU, to keep one record in 250.
+TEST_LOG_SQL_REPEATS=1 writes every statement, in order, for reading a run's SQL;
+TEST_LOG_SQL_LEVEL=WARNING writes none (CI's PostgreSQL run: the SQLite run scans the
+same statements). tests/test_audit_log.py reads SQLAlchemy's own logging of a whole
+journey, values hidden, for secrets.
 
 SQL result rows (sqlalchemy.engine at DEBUG) stay off: they hold the stored data itself
 (password hashes included) by design of that debug level, which no deployment enables.
@@ -26,11 +33,14 @@ import secrets
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from tests import known_secrets
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 SQL_LEVEL = os.environ.get("TEST_LOG_SQL_LEVEL", "INFO")
+SQL_LOGGER = "tests.sql"
 
 
 def database_kind() -> str:
@@ -51,28 +61,22 @@ class _RunLog(logging.FileHandler):
         super().close()
 
 
-class _EachStatementOnce(logging.Filter):
-    """On the run log's handler (not on the logger: caplog sees every record): of
-    SQLAlchemy's engine records, a statement's text the first time this process runs it,
-    never again, and no line of hidden parameters (their only content is the cache
-    statistics). Parameters logged with their values (an engine without
-    ``hide_parameters``) are always kept: they are what the scan is for."""
+class _StatementTexts:
+    """A ``before_cursor_execute`` listener writing the SQL of this process to the run
+    log: a statement's text the first time it is sent (every time with ``repeats``), and
+    the values bound to every statement of an engine that does not hide them."""
 
-    HIDDEN = "[%s] [SQL parameters hidden due to hide_parameters=True]"
-
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, repeats: bool) -> None:
+        self.repeats = repeats
         self.seen: set[str] = set()
+        self.log = logging.getLogger(SQL_LOGGER)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("sqlalchemy.engine"):
-            return True
-        if record.args:
-            return record.msg != self.HIDDEN
-        if record.msg in self.seen:
-            return False
-        self.seen.add(record.msg)
-        return True
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if not conn.engine.hide_parameters:
+            self.log.info("%s\n[parameters] %r", statement, parameters)
+        elif self.repeats or statement not in self.seen:
+            self.seen.add(statement)
+            self.log.info("%s", statement)
 
 
 class _RecordingSecrets:
@@ -158,12 +162,13 @@ def pytest_configure(config):
     handler = _RunLog(path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.DEBUG)
-    if not os.environ.get("TEST_LOG_SQL_REPEATS"):
-        handler.addFilter(_EachStatementOnce())
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    logging.getLogger("sqlalchemy.engine").setLevel(SQL_LEVEL)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    if SQL_LEVEL.upper() in ("DEBUG", "INFO"):
+        listener = _StatementTexts(repeats=bool(os.environ.get("TEST_LOG_SQL_REPEATS")))
+        event.listen(Engine, "before_cursor_execute", listener)
     config.stash[_HANDLER] = (handler, path)
     _record_signed_links()
     _record_random_tokens()

@@ -130,3 +130,39 @@ def test_a_run_that_logs_a_password_fails_and_says_where(tmp_path, workers):
     assert known_secrets.PASSWORD not in result.stdout
     logs = (tmp_path / "test-artifacts").glob("test-run-sqlite*.log")
     assert any("DEBUG connectences.auth: login with" in log.read_text() for log in logs)
+
+
+@pytest.mark.engine_free
+def test_sql_is_logged_as_a_hiding_engine_shows_it_and_values_of_others_are_scanned(tmp_path):
+    # An engine that hides its values leaves the statement's text in the log; one that
+    # does not leaves the values too, and the scan finds the password among them.
+    result = _run_pytest(
+        tmp_path,
+        """
+        from sqlalchemy import create_engine, text
+
+        from tests.known_secrets import PASSWORD
+
+
+        def test_hidden_values():
+            engine = create_engine("sqlite://", hide_parameters=True)
+            with engine.connect() as conn:
+                conn.execute(text("SELECT :value AS hidden_value"), {"value": PASSWORD})
+
+
+        def test_shown_values():
+            engine = create_engine("sqlite://")
+            with engine.connect() as conn:
+                conn.execute(text("SELECT :value AS shown_value"), {"value": PASSWORD})
+        """,
+    )
+    assert "2 passed" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the fixture password PASSWORD" in result.stdout
+    (log,) = (tmp_path / "test-artifacts").glob("test-run-sqlite*.log")
+    lines = log.read_text().splitlines()
+    hidden = [i for i, line in enumerate(lines) if "AS hidden_value" in line]
+    shown = [i for i, line in enumerate(lines) if "AS shown_value" in line]
+    assert len(hidden) == 1 and len(shown) == 1
+    assert known_secrets.PASSWORD not in lines[hidden[0] + 1]
+    assert known_secrets.PASSWORD in lines[shown[0] + 1]
