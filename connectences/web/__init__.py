@@ -3,6 +3,7 @@
 - ``access``: login required by default, ``@public`` allow-list, ``@role_required``
 - ``security``: security headers on every response, safe redirects, proxy
 - ``errors``: French error pages; ``navigation``: menu entries per role
+- ``compiled_templates``: templates compiled once per process, whatever its apps
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import Flask, current_app, g, session
 from connectences.accounts.sessions import Lifetimes, live_session
 from connectences.extensions import db, login_manager
 from connectences.models import User
-from connectences.web import api_v1, widgets
+from connectences.web import api_v1, compiled_templates, widgets
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
@@ -91,6 +92,7 @@ def register_web(app: Flask) -> None:
         return user
 
     widgets.install()
+    compiled_templates.install(app.jinja_env)
     register_security(app)
     register_access(app)
     register_errors(app)
