@@ -20,8 +20,8 @@ def _compiles(environment: Environment, name: str) -> int:
 
 
 def _environment(cache, sources: dict, **options) -> Environment:
-    # Escaping on and off are both compared here: the default (off) is on purpose.
-    environment = Environment(loader=DictLoader(sources), **options)  # noqa: S701
+    loader = DictLoader(sources)
+    environment = Environment(loader=loader, **options)  # noqa: S701 — escaping off and on compared
     environment.bytecode_cache = cache
     return environment
 
