@@ -103,7 +103,7 @@ def test_the_form_asks_nothing_french_law_forbids(client):
     # The notice is on the page before consent, with the 2 years and the rights.
     assert "2 ans après notre dernier contact" in page.get_data(as_text=True)
     assert "cnil" in html and 'name="consent"' in html
-    assert 'src="/static/js/cv-suggest.js"' in html and "<script>" not in html
+    assert re.search(r'src="/static/js/cv-suggest\.js\?v=\w+"', html) and "<script>" not in html
 
 
 def test_public_home_links_to_the_cv_form(client):
