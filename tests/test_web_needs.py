@@ -493,14 +493,17 @@ PAGES = [
 ]
 
 
+# Each role tries every page in one test (a subtest per page): a refusal changes nothing
+# the next one reads, and the data and the login are made once per role.
 @pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
-@pytest.mark.parametrize("method,url", PAGES)
-def test_other_roles_are_refused(client, auth, data, role, method, url):
+def test_other_roles_are_refused(client, auth, data, subtests, role):
     auth.login(role)
-    before = _state()
-    response = getattr(client, method)(url, data={"etat": "qualifie", "operateur": "ge"})
-    assert response.status_code == 403
-    assert _state() == before
+    for method, url in PAGES:
+        with subtests.test(method=method, url=url):
+            before = _state()
+            response = getattr(client, method)(url, data={"etat": "qualifie", "operateur": "ge"})
+            assert response.status_code == 403
+            assert _state() == before
 
 
 @pytest.mark.parametrize("method,url", PAGES)

@@ -535,15 +535,18 @@ def _untouched() -> tuple:
     return (count(Need), count(Transition), count(OutboxMessage), need_by_ref("n1").status)
 
 
+# Each role tries every page in one test (a subtest per page): a refusal changes nothing
+# the next one reads, and the data and the login are made once per role.
 @pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
-@pytest.mark.parametrize("method,url", PAGES)
-def test_other_roles_are_refused(client, auth, data, role, method, url):
+def test_other_roles_are_refused(client, auth, data, subtests, role):
     auth.login(role)
-    before = _untouched()
     form = {**_need_form(), "entreprise": "c1", **_qualify_form(), "etat": "qualifie"}
-    response = getattr(client, method)(url, data=form)
-    assert response.status_code == 403
-    assert _untouched() == before
+    for method, url in PAGES:
+        with subtests.test(method=method, url=url):
+            before = _untouched()
+            response = getattr(client, method)(url, data=form)
+            assert response.status_code == 403
+            assert _untouched() == before
 
 
 @pytest.mark.parametrize("method,url", PAGES)
