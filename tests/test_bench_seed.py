@@ -33,9 +33,20 @@ def _count(query) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def test_seed_writes_the_asked_sizes_and_prints_timings(runner):
+# What one seed wrote, read by each check in turn (a subtest each): reading writes nothing.
+def test_one_seed_writes_consistent_data(runner, subtests):
     result = _seed(runner)
     assert result.exit_code == 0, result.output
+    for check in (
+        _the_asked_sizes_and_timings,
+        _needs_consistent_with_their_leads_referrals_and_log,
+        _people_hold_part_time_work,
+    ):
+        with subtests.test(check.__name__.strip("_")):
+            check(result)
+
+
+def _the_asked_sizes_and_timings(result) -> None:
     records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     metrics = {r["metric"]: r for r in records}
     assert {"seed_candidates_s", "seed_needs_s", "seed_total_s"} <= set(metrics)
@@ -52,8 +63,7 @@ def test_seed_writes_the_asked_sizes_and_prints_timings(runner):
     assert _count(select(Candidate.id).where(Candidate.name_key.is_(None))) == 0
 
 
-def test_seeded_needs_are_consistent_with_their_leads_referrals_and_log(runner):
-    assert _seed(runner).exit_code == 0
+def _needs_consistent_with_their_leads_referrals_and_log(_result) -> None:
     needs = db.session.scalars(select(Need).where(Need.ref.like("bench-%"))).all()
     states = {n.status for n in needs}
     assert {"nouveau", "qualifie", "en_recherche"} <= states
@@ -73,10 +83,9 @@ def test_seeded_needs_are_consistent_with_their_leads_referrals_and_log(runner):
     assert _count(select(Placement.id)) == _count(select(Lead.id).where(Lead.status == "place"))
 
 
-def test_seeded_people_hold_part_time_work(runner):
+def _people_hold_part_time_work(_result) -> None:
     """Every placement is a commitment of the person placed, on the need's days; people
     "en mission" declared the work they found elsewhere; nobody else holds any."""
-    assert _seed(runner).exit_code == 0
     placements = db.session.scalars(select(Placement).order_by(Placement.id)).all()
     assert placements
     from_placements = db.session.scalars(
