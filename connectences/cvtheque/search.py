@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
+from connectences.matching.matches import library_stamp
 from connectences.models import Candidate, CandidateRome, CandidateSkill
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
@@ -331,7 +332,7 @@ class NormVocabulary:
         (the search reads the skills table itself); the vocabulary is re-read at least
         every ``VOCABULARY_SECONDS`` anyway.
         """
-        version = _skills_version(session)
+        version = library_stamp(session)
         with _vocabulary_lock:
             kept = _vocabulary.get("current")
         if kept is not None and kept[0] == version and time.monotonic() < kept[1]:
@@ -387,18 +388,6 @@ class NormVocabulary:
 VOCABULARY_SECONDS = 600
 _vocabulary: dict[str, tuple[tuple, float, NormVocabulary]] = {}
 _vocabulary_lock = threading.Lock()
-
-
-def _skills_version(session: Session) -> tuple:
-    return tuple(
-        session.execute(
-            select(
-                select(func.max(Candidate.id)).scalar_subquery(),
-                select(func.max(Candidate.updated_at)).scalar_subquery(),
-                select(func.max(CandidateSkill.id)).scalar_subquery(),
-            )
-        ).one()
-    )
 
 
 def forget_vocabulary() -> None:

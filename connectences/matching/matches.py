@@ -68,7 +68,8 @@ _STAMP = select(
 )
 
 
-def _stamp(session) -> tuple:
+def library_stamp(session) -> tuple:
+    """What changes when a person of the CV library or a skill is added or changed."""
     # Three maxima read from indexes: cheap at any size on every backend. Skill
     # rows are replaced (new ids), not edited in place, and writers bump the
     # person's updated_at when they change skills (the exchange importer does).
@@ -153,7 +154,7 @@ def _candidates_from_rows(session, where=None) -> list[CandidateData]:
 
 
 def _load_all(session) -> _State:
-    stamp = _stamp(session)
+    stamp = library_stamp(session)
     index = CandidateIndex.build(_candidates_from_rows(session))
     return _State(index=index, stamp=stamp, max_updated=stamp[1], max_skill_id=stamp[2])
 
@@ -170,7 +171,7 @@ def candidate_index(session=None) -> CandidateIndex:
             _states[key] = state
         return state.index
     with state.lock:
-        stamp = _stamp(session)
+        stamp = library_stamp(session)
         if stamp == state.stamp:
             return state.index
         if _went_back(stamp, state.stamp):
