@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
 from connectences.models.companies import Company
 
+# A need is in the animateurs' queue unless a company posted it and never confirmed it
+# (``needs.register.in_queue``, the same condition, is what queries say: the partial
+# indexes below serve the queries that say it).
+IN_QUEUE = "source != 'entreprise' OR owner_confirmed_at IS NOT NULL"
+
 
 class Need(Base):
     __tablename__ = "need"
     # The needs board and the animateur's home count the queue by state: answered from
-    # the first index alone, without reading the rows; the second gives each state's
-    # newest needs in order (board.board_query with a window), without a sort.
+    # the first index alone, without reading the rows. The other two hold only the needs
+    # of the queue (``register.in_queue``) and give its newest needs, by state (the board's
+    # window, ``board.board_query``) and overall, without a sort: needs posted by companies
+    # and never confirmed (a flood of them from the public form) are not walked through.
     __table_args__ = (
         Index("ix_need_status_queue", "status", "source", "owner_confirmed_at"),
-        Index("ix_need_state_order", "status", "created_at", "id"),
+        Index(
+            "ix_need_queue_state_order",
+            "status",
+            "created_at",
+            "id",
+            sqlite_where=text(IN_QUEUE),
+            postgresql_where=text(IN_QUEUE),
+        ),
+        Index(
+            "ix_need_queue_order",
+            "created_at",
+            "id",
+            sqlite_where=text(IN_QUEUE),
+            postgresql_where=text(IN_QUEUE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

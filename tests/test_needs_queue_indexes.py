@@ -1,0 +1,82 @@
+"""The animateurs' queue is read from partial indexes that hold its needs only: the
+needs posted by companies and never confirmed (a flood from the public form) are not
+walked through to find the newest needs of the home and the board."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import Company, Need
+from connectences.models.needs import IN_QUEUE
+from connectences.needs import board, register
+from tests import factories as f
+
+NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
+
+
+def test_the_indexes_hold_the_needs_in_queue_as_the_queries_say_it():
+    said = str(
+        register.in_queue().compile(
+            dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    assert said.replace("need.", "") == IN_QUEUE
+
+
+@pytest.fixture
+def flooded():
+    """A few needs in the queue, then many more posted and never confirmed."""
+    f.load(f.document(companies=[f.company(ref="port", name="Cabane du Port")]))
+    company = db.session.scalar(select(Company).where(Company.ref == "port"))
+    for i in range(6):
+        db.session.add(f.need_row(company, ref=f"file-{i}", source="animateur",
+                                  created_at=NOW - timedelta(days=10 + i)))  # fmt: skip
+    for i in range(300):
+        db.session.add(f.need_row(company, ref=f"spam-{i}", source="entreprise",
+                                  created_at=NOW - timedelta(minutes=i)))  # fmt: skip
+    db.session.commit()
+
+
+def _plan(query) -> str:
+    """What the database says it does to run ``query``, asked to prefer an index."""
+    compiled = query.compile(dialect=db.engine.dialect)
+    statement, parameters = str(compiled), compiled.params
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        positional = tuple(parameters[name] for name in compiled.positiontup)
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", positional).all()
+    else:
+        # PostgreSQL reads a small table whole whatever its indexes: ask for an index, the
+        # general ones aside (DDL is undone with the test's transaction).
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        for name in ("ix_need_created_at", "ix_need_status", "ix_need_status_queue"):
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+    db.session.rollback()
+    return " ".join(str(row[-1]) for row in rows)
+
+
+def test_the_latest_needs_of_the_queue_come_from_its_own_index(flooded):
+    assert [n.ref for n in register.latest_in_queue(db.session, limit=3)] == [
+        "file-0", "file-1", "file-2",
+    ]  # fmt: skip
+    assert "ix_need_queue_order" in _plan(register._latest_in_queue(3))
+
+
+def test_the_queue_by_state_comes_from_its_own_index(flooded):
+    query = board.board_query(board.BoardFilters(waiting="animateur"), now=NOW, window=3)
+    assert [n.ref for n in db.session.scalars(query.limit(3)).unique()] == [
+        "file-0", "file-1", "file-2",
+    ]  # fmt: skip
+    assert "ix_need_queue_state_order" in _plan(query.limit(3))
+
+
+def test_a_flooded_queue_still_counts_only_the_confirmed(flooded):
+    counts = board.state_counts(db.session, board.BoardFilters(), now=NOW)
+    assert sum(counts.values()) == 6
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Need)) == 306
