@@ -3,7 +3,8 @@
 The observatory's figures are kept per (intercommunality, period) under a version of the
 needs: any change to a need shows at the next request; what the version cannot see (a
 company moving) shows once the figures expire, and the page says when they were computed.
-The CV search keeps the library's vocabulary until a skill or a person changes. The
+The whole queue's counts (the home, the board without filters) are kept under the same
+version. The CV search keeps the library's vocabulary until a skill or a person changes. The
 animateur's home counts follow-ups in SQL; the pager counts rows without their columns.
 """
 
@@ -62,6 +63,30 @@ def test_the_observatory_shows_every_change_of_a_need_at_the_next_request(client
     db.session.execute(delete(Need).where(Need.id == needs[0].id))
     db.session.commit()
     assert _received(client).endswith(">1")
+
+
+def test_the_queue_counts_show_every_change_of_a_need_at_the_next_request(client, auth):
+    # The whole queue's counts are kept under the version of the needs.
+    def counts():
+        return board.state_counts(db.session, board.BoardFilters(), now=utcnow())
+
+    needs = _needs("Paie du mardi", "Accueil du samedi")
+    assert counts()["nouveau"] == 2
+    needs[0].status = "qualifie"
+    db.session.commit()
+    assert (counts()["nouveau"], counts()["qualifie"]) == (1, 1)
+    # A need of the public form waits outside the queue until its owner confirms it.
+    needs[1].source, needs[1].owner_confirmed_at = "entreprise", None
+    db.session.commit()
+    assert counts()["nouveau"] == 0
+    db.session.execute(delete(Need).where(Need.id == needs[0].id))
+    db.session.commit()
+    assert counts()["qualifie"] == 0
+    # The home reads the same counts as the board.
+    auth.login("animateur")
+    _needs("Paie du jeudi")
+    home = html.unescape(client.get("/animateur").get_data(as_text=True))
+    assert "<strong>1</strong> nouveau besoin" in home
 
 
 def test_the_observatory_page_says_when_its_figures_were_computed(client, auth):

@@ -25,10 +25,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectences.models import Need
+from connectences.needs.register import needs_version
 from connectences.observatory.figures import Observatory, end_of_day, observatory, parse_period
 
 DEFAULT_SECONDS = 300
@@ -74,18 +73,3 @@ class ObservatoryCache:
             self._entries = {k: v for k, v in self._entries.items() if k[3] == key[3] and k != key}
             self._entries[key] = seen
         return seen
-
-
-# One aggregate per subquery: alone, SQLite counts a table's rows without reading them and
-# reads a min or max from its index; the three in one select scanned every need for each
-# (1.4 ms at 10,000 needs, 6 µs as subqueries). Built once: read at every request.
-_NEEDS_VERSION = select(
-    select(func.count()).select_from(Need).scalar_subquery(),
-    select(func.max(Need.id)).scalar_subquery(),
-    select(func.max(Need.updated_at)).scalar_subquery(),
-)
-
-
-def needs_version(session: Session) -> tuple:
-    """What changes whenever a need is added, changed or deleted (one indexed read)."""
-    return tuple(session.execute(_NEEDS_VERSION).one())
