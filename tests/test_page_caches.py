@@ -4,14 +4,17 @@ The observatory's figures are kept per (intercommunality, period) under a versio
 needs: any change to a need shows at the next request; what the version cannot see (a
 company moving) shows once the figures expire, and the page says when they were computed.
 The whole queue's counts (the home, the board without filters) are kept under the same
-version. The CV search keeps the library's vocabulary until a skill or a person changes. The
+version; the totals of every visit until a new one is logged (a deletion shows when they
+expire). The CV search keeps the library's vocabulary until a skill or a person changes. The
 animateur's home counts follow-ups in SQL; the pager counts rows without their columns.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -24,6 +27,7 @@ from connectences.models import Company, Need, Visit
 from connectences.models.base import utcnow
 from connectences.needs import board
 from connectences.observatory.cache import ObservatoryCache
+from connectences.prospection import visits as visits_module
 from connectences.prospection.visits import follow_up_counts, follow_ups_of
 from connectences.web.paging import count_rows
 from tests import factories
@@ -114,6 +118,33 @@ def test_figures_the_version_cannot_see_change_when_they_expire():
     assert fresh.figures.total == 0 and fresh.computed_at == later
     # Each period has its own figures.
     assert cache.figures(db.session, factories.COBAS, "3m", now=later).figures.period == "3m"
+
+
+def test_the_visit_totals_show_a_new_visit_at_once_and_a_deletion_when_they_expire(
+    auth, monkeypatch
+):
+    user = auth.create("animateur")
+    _needs("Paie du mardi")
+    company = db.session.scalar(select(Company))
+
+    def totals():
+        total, by = visits_module.counted_visits(db.session, visits_module.VisitFilters())
+        return total, {key: n for key, _, n in by["channels"] if n}
+
+    first = add_visit(company, user, local_today(), channel="telephone", outcome="besoin_detecte")
+    assert totals() == (1, {"telephone": 1})
+    add_visit(company, user, local_today(), channel="porte_a_porte")
+    assert totals() == (2, {"telephone": 1, "porte_a_porte": 1})
+    # Filtered totals are always counted.
+    filtered = visits_module.VisitFilters(channel="telephone")
+    assert visits_module.counted_visits(db.session, filtered)[0] == 1
+    # A deletion leaves the highest id as it was: it shows once the totals expire.
+    db.session.execute(delete(Visit).where(Visit.id == first.id))
+    db.session.commit()
+    assert totals() == (2, {"telephone": 1, "porte_a_porte": 1})
+    later = time.monotonic() + visits_module.VISIT_TOTALS_SECONDS + 1
+    monkeypatch.setattr(visits_module, "time", SimpleNamespace(monotonic=lambda: later))
+    assert totals() == (1, {"porte_a_porte": 1})
 
 
 def test_the_cv_search_finds_a_person_added_after_a_search():
