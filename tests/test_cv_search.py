@@ -6,8 +6,12 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectences.cvtheque.search import (
+    MIN_PREFIX_WORD,
+    NormVocabulary,
     SearchFilters,
     communes_within,
     iter_candidates,
@@ -240,3 +244,21 @@ def test_bench_search_prints_one_json_line_per_shape(runner):
     by_name = {r["metric"]: r for r in records}
     assert by_name["search_no_filter_recent_ms"]["total"] == 300
     assert by_name["search_deep_page_ms"]["rows"] > 0
+
+
+@pytest.mark.engine_free
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abcéz ", min_size=1, max_size=9), max_size=40),
+    word=st.text(alphabet="abcéz", min_size=1, max_size=6),
+)
+def test_a_query_word_finds_every_library_word_it_starts(words, word):
+    # Found by bisection in the sorted words: the same as trying each of them.
+    vocabulary = NormVocabulary(words)
+    found = vocabulary.word_matches(word)
+    starting = {w for w in vocabulary.words if w.startswith(word) and w != word}
+    if len(word) >= MIN_PREFIX_WORD:
+        assert starting <= set(found)
+        assert all(found[w] == 0.9 for w in starting)
+    else:
+        assert not starting & {w for w, strength in found.items() if strength == 0.9}
