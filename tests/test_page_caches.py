@@ -26,9 +26,11 @@ from connectences.extensions import db
 from connectences.models import Company, Need, Visit
 from connectences.models.base import utcnow
 from connectences.needs import board
+from connectences.needs.register import delete_unconfirmed, needs_version
 from connectences.observatory.cache import ObservatoryCache
 from connectences.prospection import visits as visits_module
 from connectences.prospection.visits import follow_up_counts, follow_ups_of
+from connectences.tombstones import record_deletion
 from connectences.web.paging import count_rows
 from tests import factories
 from tests.helpers import add_visit
@@ -43,6 +45,13 @@ def _needs(*titles: str) -> list[Need]:
         )
     )
     return list(db.session.scalars(select(Need).order_by(Need.id)))
+
+
+def _delete(need: Need) -> None:
+    """Delete ``need`` for good, as the platform does: with its tombstone."""
+    record_deletion(db.session, "needs", need.ref)
+    db.session.execute(delete(Need).where(Need.id == need.id))
+    db.session.commit()
 
 
 # The staff read the observatory's exact figures (officers see "< 5" below 5 companies).
@@ -64,8 +73,7 @@ def test_the_observatory_shows_every_change_of_a_need_at_the_next_request(client
     db.session.commit()
     page = html.unescape(client.get(EXACT).get_data(as_text=True))
     assert "<dt>Besoins pourvus</dt><dd>1</dd>" in page
-    db.session.execute(delete(Need).where(Need.id == needs[0].id))
-    db.session.commit()
+    _delete(needs[0])
     assert _received(client).endswith(">1")
 
 
@@ -83,14 +91,29 @@ def test_the_queue_counts_show_every_change_of_a_need_at_the_next_request(client
     needs[1].source, needs[1].owner_confirmed_at = "entreprise", None
     db.session.commit()
     assert counts()["nouveau"] == 0
-    db.session.execute(delete(Need).where(Need.id == needs[0].id))
-    db.session.commit()
+    _delete(needs[0])
     assert counts()["qualifie"] == 0
     # The home reads the same counts as the board.
     auth.login("animateur")
     _needs("Paie du jeudi")
     home = html.unescape(client.get("/animateur").get_data(as_text=True))
     assert "<strong>1</strong> nouveau besoin" in home
+
+
+def test_the_needs_version_sees_every_deletion_the_platform_makes():
+    # The version reads the latest tombstone for deletions: the platform's one way of
+    # deleting needs (the company's never-confirmed ones, after a while) leaves them.
+    needs = _needs("Paie du mardi", "Accueil du samedi")
+    # Not the newest need, nor the latest changed: only its tombstone can tell.
+    needs[0].source, needs[0].owner_confirmed_at = "entreprise", None
+    needs[0].created_at = utcnow() - timedelta(days=60)
+    db.session.commit()
+    needs[1].title = "Accueil du dimanche"
+    db.session.commit()
+    before = needs_version(db.session)
+    assert delete_unconfirmed(db.session, utcnow() - timedelta(days=30)) == 1
+    db.session.commit()
+    assert needs_version(db.session) != before
 
 
 def test_the_observatory_page_says_when_its_figures_were_computed(client, auth):

@@ -7,8 +7,9 @@ process keeps the last figures of each (intercommunality, period) with the momen
 were computed, and computes them again when either:
 
 - the needs changed: the key holds a version of the ``need`` table read by one cheap
-  indexed statement (count, highest id, latest ``updated_at``), so a need added,
-  qualified, placed or deleted shows at the next request;
+  indexed statement (``needs.register.needs_version``: highest id, latest ``updated_at``,
+  latest tombstone), so a need added, qualified, placed or deleted shows at the next
+  request;
 - they are older than ``OBSERVATORY_CACHE_SECONDS`` (5 minutes by default): what the
   version does not see (a company that moved to another commune, the start of a
   "last 3 months" period sliding with the clock, a visit, a lead's answer, a person of
