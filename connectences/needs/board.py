@@ -222,7 +222,16 @@ def _board_query(filters: BoardFilters, now: datetime | None, window: int | None
         )
         # Wrapped in a subquery: SQLite refuses ORDER BY and LIMIT in a UNION's member.
         branches.append(select(first.subquery()))
-    page = union_all(*branches).subquery("page")
+    # The first ``window`` of them all, in the page's order: the needs are then read by
+    # the ids of a page, not joined to every state's window (PostgreSQL read the whole
+    # need table to join a hundred ids).
+    gathered = union_all(*branches).subquery("gathered")
+    page = (
+        select(gathered)
+        .order_by(gathered.c.rank, gathered.c.created_at.desc(), gathered.c.id.desc())
+        .limit(window)
+        .subquery("page")
+    )
     return (
         select(Need)
         .join(page, page.c.id == Need.id)
