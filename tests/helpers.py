@@ -239,3 +239,24 @@ def mails_to(address: str) -> list[OutboxMessage]:
             select(OutboxMessage).where(OutboxMessage.to == address).order_by(OutboxMessage.id)
         )
     )
+
+
+def query_plan(query, set_aside: tuple[str, ...] = ()) -> str:
+    """What the database says it does to run ``query`` (SQLite's ``EXPLAIN QUERY PLAN``,
+    PostgreSQL's ``EXPLAIN``), in one line. PostgreSQL reads a small table whole and sorts
+    it whatever its indexes: it is asked to prefer an index and not to sort, the indexes
+    ``set_aside`` dropped (the DDL is undone with the rollback that ends the call)."""
+    compiled = query.compile(dialect=db.engine.dialect)
+    statement, parameters = str(compiled), compiled.params
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        positional = tuple(parameters[name] for name in compiled.positiontup)
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", positional).all()
+    else:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql("SET LOCAL enable_sort = off")
+        for name in set_aside:
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+    db.session.rollback()
+    return " ".join(str(row[-1]) for row in rows)

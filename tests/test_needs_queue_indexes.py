@@ -1,6 +1,7 @@
 """The animateurs' queue is read from partial indexes that hold its needs only: the
 needs posted by companies and never confirmed (a flood from the public form) are not
-walked through to find the newest needs of the home and the board."""
+walked through to find the newest needs of the home and the board. The latest visits
+come in their order from an index too."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from connectences.extensions import db
 from connectences.models import Company, Need
 from connectences.models.needs import IN_QUEUE
 from connectences.needs import board, register
+from connectences.prospection.visits import _latest_visits, latest_visits
 from tests import factories as f
+from tests.helpers import add_visit, query_plan
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
+# Set aside on PostgreSQL when asking for the plan: the general indexes on the needs.
+GENERAL = ("ix_need_created_at", "ix_need_status", "ix_need_status_queue")
 
 
 def test_the_indexes_hold_the_needs_in_queue_as_the_queries_say_it():
@@ -42,30 +47,11 @@ def flooded():
     db.session.commit()
 
 
-def _plan(query) -> str:
-    """What the database says it does to run ``query``, asked to prefer an index."""
-    compiled = query.compile(dialect=db.engine.dialect)
-    statement, parameters = str(compiled), compiled.params
-    connection = db.session.connection()
-    if db.engine.dialect.name == "sqlite":
-        positional = tuple(parameters[name] for name in compiled.positiontup)
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", positional).all()
-    else:
-        # PostgreSQL reads a small table whole whatever its indexes: ask for an index, the
-        # general ones aside (DDL is undone with the test's transaction).
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        for name in ("ix_need_created_at", "ix_need_status", "ix_need_status_queue"):
-            connection.exec_driver_sql(f"DROP INDEX {name}")
-        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
-    db.session.rollback()
-    return " ".join(str(row[-1]) for row in rows)
-
-
 def test_the_latest_needs_of_the_queue_come_from_its_own_index(flooded):
     assert [n.ref for n in register.latest_in_queue(db.session, limit=3)] == [
         "file-0", "file-1", "file-2",
     ]  # fmt: skip
-    assert "ix_need_queue_order" in _plan(register._latest_in_queue(3))
+    assert "ix_need_queue_order" in query_plan(register._latest_in_queue(3), GENERAL)
 
 
 def test_the_queue_by_state_comes_from_its_own_index(flooded):
@@ -73,10 +59,27 @@ def test_the_queue_by_state_comes_from_its_own_index(flooded):
     assert [n.ref for n in db.session.scalars(query.limit(3)).unique()] == [
         "file-0", "file-1", "file-2",
     ]  # fmt: skip
-    assert "ix_need_queue_state_order" in _plan(query.limit(3))
+    assert "ix_need_queue_state_order" in query_plan(query.limit(3), GENERAL)
 
 
 def test_a_flooded_queue_still_counts_only_the_confirmed(flooded):
     counts = board.state_counts(db.session, board.BoardFilters(), now=NOW)
     assert sum(counts.values()) == 6
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Need)) == 306
+
+
+def test_the_latest_visits_come_in_order_from_an_index(auth):
+    # The home's ten latest visits, the visits list's pages: day then id, unsorted.
+    f.load(f.document(companies=[f.company(ref="port", name="Cabane du Port")]))
+    company = db.session.scalar(select(Company).where(Company.ref == "port"))
+    user = auth.create("animateur")
+    for day in range(3):
+        for _ in range(4):
+            add_visit(company, user, NOW.date() - timedelta(days=day))
+    assert [v.visited_on for v in latest_visits(db.session, limit=5)] == [NOW.date()] * 4 + [
+        NOW.date() - timedelta(days=1)
+    ]
+    # SQLite's index on the day alone would do (its indexes end with the row id);
+    # PostgreSQL's needs the id in the index.
+    plan = query_plan(_latest_visits(10))
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan

@@ -74,6 +74,10 @@ class Visit(Base):
         ),
         Index("ix_visit_channel_outcome", "channel", "outcome"),
         Index("ix_visit_company_day", "company_id", "visited_on", "channel", "animateur_id"),
+        # The latest visits (the home, the visits list) in their order, ties on the day
+        # included: with the day alone PostgreSQL read and sorted every visit of the last
+        # day to show ten (SQLite's indexes end with the row id already).
+        Index("ix_visit_day_order", "visited_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +88,7 @@ class Visit(Base):
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
     channel: Mapped[str] = mapped_column(String(40))
-    visited_on: Mapped[date] = mapped_column(index=True)
+    visited_on: Mapped[date]
     topics: Mapped[list] = mapped_column(default=list)
     outcome: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(Text)
