@@ -314,7 +314,9 @@ def _latest_in_queue(limit: int):
         select(Need)
         .where(in_queue())
         .options(joinedload(Need.company))
-        .order_by(Need.created_at.desc())
+        # In the order of the queue's own index (ties on the time by id): PostgreSQL
+        # otherwise walked the index of every need, the unconfirmed ones with them.
+        .order_by(Need.created_at.desc(), Need.id.desc())
         .limit(limit)
     )
 
