@@ -80,6 +80,39 @@ def test_animateur_home_lists_what_is_due(client, auth):
     assert "Accueil du samedi</a>" in proposals and "envoyée à GE du Bassin" in proposals
 
 
+def test_the_home_counts_every_item_due_and_lists_the_first_three(client, auth):
+    # Counted with the first rows, in one statement each: the count covers them all.
+    me = auth.login("animateur")
+    titles = [f"Besoin {i}" for i in range(5)]
+    needs = _company_with_needs(*titles)
+    company = db.session.scalar(select(Company))
+    today = local_today()
+    for days in (1, 2, 3, 4, 5, 0, -3):  # five overdue, one today, one upcoming
+        db.session.add(
+            Visit(company_id=company.id, channel="telephone", visited_on=today,
+                  animateur_id=me.id, follow_up_on=today - timedelta(days=days))
+        )  # fmt: skip
+    factories.load(factories.document(operators=[factories.operator(name="GE du Bassin")]))
+    operator = db.session.scalar(select(Operator))
+    for need in needs:
+        need.status = "propose"
+        lead = Lead(operator_id=operator.id, status="envoye")
+        lead.needs.append(LeadNeed(need=need))
+        db.session.add(lead)
+    db.session.commit()
+
+    page = client.get("/animateur").get_data(as_text=True)
+    relances = page[page.index('id="titre-relances"') : page.index('id="titre-qualifier"')]
+    assert "<strong>1</strong> aujourd'hui, <strong>5</strong> en retard" in relances
+    # The three oldest due, overdue first.
+    assert relances.count("— prévue le") == 3
+    assert (today - timedelta(days=5)).strftime("%d/%m/%Y") in relances
+    assert (today - timedelta(days=2)).strftime("%d/%m/%Y") not in relances
+    proposals = page[page.index('id="titre-propositions"') : page.index('id="titre-statuts"')]
+    assert "<strong>5</strong> sans réponse" in proposals
+    assert sum(f"{title}</a>" in proposals for title in titles) == 3
+
+
 def test_observatory_counts_over_a_period_without_unconfirmed_needs():
     needs = _company_with_needs("Ancien besoin", "Besoin récent", "Jamais confirmé")
     now = utcnow()
