@@ -254,36 +254,36 @@ def follow_up_counts(
     session: Session, animateur_id: int, *, today: date, shown: int
 ) -> FollowUpCounts:
     """The buckets of ``follow_ups_of`` counted in SQL, with the ``shown`` first ones due."""
+    counts, first = _follow_up_queries(shown)
     values = {"animateur_id": animateur_id, "today": today}
-    rows = session.execute(_follow_up_query(shown), values).all()
-    overdue, due_today, upcoming = rows[0][1:] if rows else (0, 0, 0)
-    first_due = [row[0] for row in rows if row[0].follow_up_on <= today]
-    return FollowUpCounts(overdue, due_today, upcoming, first_due)
+    overdue, due_today, upcoming = session.execute(counts, values).one()
+    first_due = session.scalars(first, values).all()
+    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
 
 
 @lru_cache(maxsize=8)
-def _follow_up_query(shown: int) -> Select:
-    """An animateur's ``shown`` first open follow-ups, each with the counts of them all
-    (overdue, today's, upcoming), for the ``animateur_id`` and ``today`` given when run:
-    one statement, read by every home, built once. The first by date are the first due
-    when any is due (a due one is dated before any upcoming one)."""
+def _follow_up_queries(shown: int) -> tuple[Select, Select]:
+    """The counts of an animateur's open follow-ups and the ``shown`` first due, for the
+    ``animateur_id`` and ``today`` given when run: read by every home, built once."""
     today = bindparam("today", type_=Visit.follow_up_on.type)
-    return (
-        select(
-            Visit,
-            func.count().filter(Visit.follow_up_on < today).over(),
-            func.count().filter(Visit.follow_up_on == today).over(),
-            func.count().filter(Visit.follow_up_on > today).over(),
-        )
+    open_ones = (
+        Visit.animateur_id == bindparam("animateur_id"),
+        Visit.follow_up_on.is_not(None),
+        Visit.follow_up_closed_at.is_(None),
+    )
+    counts = select(
+        func.count().filter(Visit.follow_up_on < today),
+        func.count().filter(Visit.follow_up_on == today),
+        func.count().filter(Visit.follow_up_on > today),
+    ).where(*open_ones)
+    first = (
+        select(Visit)
         .options(joinedload(Visit.company))
-        .where(
-            Visit.animateur_id == bindparam("animateur_id"),
-            Visit.follow_up_on.is_not(None),
-            Visit.follow_up_closed_at.is_(None),
-        )
+        .where(*open_ones, Visit.follow_up_on <= today)
         .order_by(Visit.follow_up_on, Visit.id)
         .limit(shown)
     )
+    return counts, first
 
 
 def reschedule_follow_up(

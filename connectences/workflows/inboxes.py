@@ -196,23 +196,26 @@ def leads_in(
     """How many leads are in ``states`` (changed since ``since`` when given), and the
     first ``limit`` of them with their operator and needs: oldest sent first, or latest
     changed first."""
-    first = _leads_in_query(tuple(sorted(states)), since is not None, oldest_first, limit)
+    count, first = _leads_in_queries(tuple(sorted(states)), since is not None, oldest_first, limit)
     values = {} if since is None else {"since": since}
-    rows = session.execute(first, values).all()
-    # Each row carries the count of them all; none: there are none.
-    return (rows[0][1] if rows else 0), [row[0] for row in rows]
+    total = session.scalar(count, values)
+    rows = session.scalars(first, values).all()
+    return total or 0, list(rows)
 
 
 @lru_cache(maxsize=32)
-def _leads_in_query(states: tuple[str, ...], dated: bool, oldest_first: bool, limit: int) -> Select:
-    """The first rows of ``leads_in``, each with the count of them all, with the date
-    ``since`` given when run: one statement, read by every animateur's home, built once."""
+def _leads_in_queries(
+    states: tuple[str, ...], dated: bool, oldest_first: bool, limit: int
+) -> tuple[Select, Select]:
+    """The count and the first rows of ``leads_in``, with the date ``since`` given when
+    run: read by every animateur's home, built once."""
     conditions = [Lead.status.in_(states)]
     if dated:
         conditions.append(Lead.updated_at >= bindparam("since", type_=Lead.updated_at.type))
     order = Lead.created_at if oldest_first else Lead.updated_at.desc()
-    return (
-        select(Lead, func.count().over())
+    count = select(func.count()).select_from(Lead).where(*conditions)
+    first = (
+        select(Lead)
         .where(*conditions)
         .options(
             joinedload(Lead.operator),
@@ -221,3 +224,4 @@ def _leads_in_query(states: tuple[str, ...], dated: bool, oldest_first: bool, li
         .order_by(order, Lead.id)
         .limit(limit)
     )
+    return count, first
