@@ -22,6 +22,7 @@ from connectences.cvtheque.search import forget_vocabulary
 from connectences.extensions import db
 from connectences.matching.matches import forget_indexes
 from connectences.needs.board import forget_queue_counts
+from connectences.prospection.companies import forget_directory_total
 from connectences.prospection.visits import forget_visit_totals
 from connectences.territory.load import load_reference
 from tests import known_secrets
@@ -192,6 +193,7 @@ def _app_context(app):
         forget_vocabulary()
         forget_queue_counts()
         forget_visit_totals()
+        forget_directory_total()
         app.extensions.pop("observatory_cache", None)
         # The candidate index learns of no deletion (the pages check the people it
         # returns): kept across tests on PostgreSQL, whose ids never go back, it would

@@ -170,6 +170,21 @@ def test_the_visit_totals_show_a_new_visit_at_once_and_a_deletion_when_they_expi
     assert totals() == (1, {"porte_a_porte": 1})
 
 
+def test_the_directory_counts_a_new_company_at_the_next_request(client, auth):
+    auth.login("animateur")
+    factories.load(factories.document(companies=[factories.company(), factories.company()]))
+
+    def heading(path="/animateur/entreprises") -> str:
+        page = client.get(path).get_data(as_text=True)
+        return page[page.index('id="titre-liste"') :].split("</h2>")[0]
+
+    assert ">2 entreprises" in heading()
+    factories.load(factories.document(companies=[factories.company()]))
+    assert ">3 entreprises" in heading()
+    # With filters the pager counts the matching companies.
+    assert ">0 entreprises correspondant" in heading("/animateur/entreprises?naf=99.99Z")
+
+
 def test_the_cv_search_finds_a_person_added_after_a_search():
     factories.load(factories.document(candidates=[factories.candidate()]))
     assert search_candidates(db.session, {"text": "ostréiculture"}).total == 0

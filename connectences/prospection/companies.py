@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
@@ -23,7 +23,7 @@ from connectences import contacts, territory
 from connectences.accounts.audit import audit
 from connectences.errors import DomainError
 from connectences.listing import ListFilters, text_arg
-from connectences.models import Company, CompanyContact, User
+from connectences.models import Company, CompanyContact, Deletion, User
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
 from connectences.text import slug
@@ -333,6 +333,36 @@ def directory_query(session: Session, filters: DirectoryFilters) -> Select:
         wanted = normalize_naf(filters.naf) or filters.naf.upper()
         query = query.where(Company.naf.startswith(wanted, autoescape=True))
     return query.order_by(Company.name, Company.id)
+
+
+# How many companies the directory holds, kept per process: PostgreSQL reads every
+# company to count them (2.2 ms at 20,000) at each view of the unfiltered directory.
+# Companies are added (a new highest id) and, should one ever be deleted for good, it
+# leaves a tombstone: those two maxima, read from indexes, say when to count again.
+_DIRECTORY_VERSION = select(
+    select(func.max(Company.id)).scalar_subquery(),
+    select(func.max(Deletion.id)).scalar_subquery(),
+)
+_kept_total: dict[str, tuple[tuple, int]] = {}
+
+
+def forget_directory_total() -> None:
+    """Drop the kept count (tests that empty the database between them)."""
+    _kept_total.clear()
+
+
+def directory_total(session: Session, filters: DirectoryFilters) -> int | None:
+    """The number of companies of the unfiltered directory (None with filters: the
+    pager counts those)."""
+    if filters != DirectoryFilters():
+        return None
+    version = tuple(session.execute(_DIRECTORY_VERSION).one())
+    kept = _kept_total.get("all")
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    total = session.scalar(select(func.count()).select_from(Company)) or 0
+    _kept_total["all"] = (version, total)
+    return total
 
 
 def similar_companies(

@@ -78,7 +78,11 @@ def helpers() -> dict:
 @bp.route("")
 def index():
     filters = directory.DirectoryFilters.from_args(request.args)
-    pagination = paginate(directory.directory_query(db.session, filters), PER_PAGE)
+    pagination = paginate(
+        directory.directory_query(db.session, filters),
+        PER_PAGE,
+        total=directory.directory_total(db.session, filters),
+    )
     return render_template(
         "directory/index.html",
         companies=pagination.items,
