@@ -116,17 +116,20 @@ def placements_to_follow(operator_id: int) -> Select:
     start first, as rows of what the list shows (id, lead, start, the person's name,
     ``person_id`` None once the person is deleted; their next point comes from
     ``next_follow_ups``): a query the caller pages."""
+    # The person's columns as subqueries: PostgreSQL reads them for the page's rows only,
+    # after ordering and cutting, where a join read the person of every placement to
+    # follow (1.7 ms instead of 0.7 at 330 of them; SQLite's time is the same).
+    person = select(Candidate).where(Candidate.id == Placement.candidate_id)
     return (
         select(
             Placement.id,
             Placement.lead_id,
             Placement.start_date,
-            Candidate.id.label("person_id"),
-            Candidate.first_name,
-            Candidate.last_name,
+            person.with_only_columns(Candidate.id).scalar_subquery().label("person_id"),
+            person.with_only_columns(Candidate.first_name).scalar_subquery().label("first_name"),
+            person.with_only_columns(Candidate.last_name).scalar_subquery().label("last_name"),
         )
         .join(Lead, Lead.id == Placement.lead_id)
-        .outerjoin(Candidate, Candidate.id == Placement.candidate_id)
         .where(Lead.operator_id == operator_id)
         .where(
             Placement.id.in_(
