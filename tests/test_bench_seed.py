@@ -138,6 +138,9 @@ def test_bench_pages_prints_the_cost_of_each_page(runner):
     (record,) = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert record["page"] == "observatory" and record["path"] == "/territoire"
     assert record["statements"] >= 3 and record["cpu_ms"] > 0 and record["bytes"] > 1000
+    # Its reads sent again with their rows fetched: the slowest is one of them.
+    assert 0 < record["slowest_sql_ms"] <= record["sql_fetched_ms"], record
+    assert record["slowest_sql"].startswith("SELECT"), record
     wrong = runner.invoke(args=["bench", "pages", "--pages", "nulle-part"])
     assert wrong.exit_code != 0 and "pages inconnues : nulle-part" in wrong.output
 

@@ -7,7 +7,10 @@ same way on their POST: each repeat reads the form for its CSRF token (that GET 
 apart, ``form_*`` figures) then sends a new valid submission, as locust does. For each page it prints the CPU time of the request (median and
 best, ``time.process_time``: far less sensitive to other work on the machine than a
 latency under load), the wall time, the number of SQL statements and the time spent
-waiting for them. ``bench load`` then says how these costs add up under 16 users.
+waiting for their first row; for a read page, also its reads sent again to the driver with
+every row fetched (``sql_fetched_ms``, and the slowest of them): a grouped count hands its
+first row at once and does its work as the rows are fetched. ``bench load`` then says how
+these costs add up under 16 users.
 
 Run ``bench seed`` first: the pages are those of ``bench load`` (same records).
 """
@@ -78,8 +81,9 @@ WRITES: dict[str, tuple[str, Callable[[dict, int], str], Callable[[str, int], di
 
 @contextmanager
 def _sql_meter(engine):
-    """Count the statements sent and add up the time each took (cursor execution)."""
-    figures = {"statements": 0, "seconds": 0.0}
+    """Count the statements sent and add up the time each took (cursor execution); keep
+    the reads sent, with their parameters, for ``_fetched``."""
+    figures = {"statements": 0, "seconds": 0.0, "reads": []}
     started: list[float] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
@@ -88,6 +92,8 @@ def _sql_meter(engine):
     def after(conn, cursor, statement, parameters, context, executemany):
         figures["statements"] += 1
         figures["seconds"] += time.perf_counter() - started.pop()
+        if statement.lstrip()[:6].upper() == "SELECT" and not executemany:
+            figures["reads"].append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
@@ -138,7 +144,36 @@ def _measured(engine, request: Callable[[], object]) -> tuple[dict, object]:
         cpu = (time.process_time() - c0) * 1000
         wall = (time.perf_counter() - w0) * 1000
     return {"cpu": cpu, "wall": wall, "sql": figures["seconds"] * 1000,
-            "statements": figures["statements"]}, response  # fmt: skip
+            "statements": figures["statements"], "reads": figures["reads"]}, response  # fmt: skip
+
+
+def _fetched(engine, reads: list[tuple[str, object]], *, repeats: int = 3) -> dict:
+    """The reads of one request sent again straight to the driver, every row fetched:
+    the time to a statement's first row (``sql_ms``) hides what a grouped count or a
+    window does while its rows are fetched. Milliseconds, best of ``repeats`` each: the
+    sum, and the slowest statement with its beginning."""
+    timed = []
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for statement, parameters in reads:
+            best = None
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+                elapsed = time.perf_counter() - t0
+                best = elapsed if best is None else min(best, elapsed)
+            timed.append((best * 1000, " ".join(statement.split())[:80]))
+        connection.rollback()
+    finally:
+        connection.close()
+    slowest = max(timed, default=(0.0, ""))
+    return {
+        "sql_fetched_ms": round(sum(ms for ms, _ in timed), 2),
+        "slowest_sql_ms": round(slowest[0], 2),
+        "slowest_sql": slowest[1],
+    }
 
 
 def _summary(samples: list[dict], prefix: str = "") -> dict:
@@ -203,6 +238,7 @@ def _page_records(app, engine, refs, accounts, secret, pages, repeats) -> Iterat
             "page": name,
             "path": path,
             **_summary(samples),
+            **_fetched(engine, samples[-1]["reads"]),
             "bytes": size,
             "repeats": repeats,
         }
