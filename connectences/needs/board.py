@@ -250,8 +250,9 @@ def _reads_company(filters: BoardFilters) -> bool:
 # with the version of the needs they were counted at. Counting reads an index entry per
 # need (0.5 ms at 10,000 needs) at each of those pages; they depend on the needs' state,
 # source and confirmation alone, so a new version of the need table (6 µs to read) is
-# the only reason to count again. One per process, like the observatory's figures.
-_queue_counts: dict[str, tuple[tuple, dict[str, int]]] = {}
+# the only reason to count again. One per process and database, like the observatory's
+# figures.
+_queue_counts: dict[object, tuple[tuple, dict[str, int]]] = {}
 
 
 def forget_queue_counts() -> None:
@@ -263,8 +264,9 @@ def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, 
     """How many needs in each state, under every filter but the state itself."""
     whole_queue = filters == BoardFilters()
     if whole_queue:
+        database = session.get_bind()
         version = needs_version(session)
-        kept = _queue_counts.get("queue")
+        kept = _queue_counts.get(database)
         if kept is not None and kept[0] == version:
             return dict(kept[1])
     # Without the age filter (the only one reading the clock), built once per filters.
@@ -272,7 +274,7 @@ def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, 
     found = dict(session.execute(query).all())
     counts = {state: found.get(state, 0) for state in STATE_ORDER}
     if whole_queue:
-        _queue_counts["queue"] = (version, dict(counts))
+        _queue_counts[database] = (version, dict(counts))
     return counts
 
 

@@ -343,7 +343,8 @@ _DIRECTORY_VERSION = select(
     select(func.max(Company.id)).scalar_subquery(),
     select(func.max(Deletion.id)).scalar_subquery(),
 )
-_kept_total: dict[str, tuple[tuple, int]] = {}
+# By database (the engine): a process may serve several.
+_kept_total: dict[object, tuple[tuple, int]] = {}
 
 
 def forget_directory_total() -> None:
@@ -356,12 +357,13 @@ def directory_total(session: Session, filters: DirectoryFilters) -> int | None:
     pager counts those)."""
     if filters != DirectoryFilters():
         return None
+    database = session.get_bind()
     version = tuple(session.execute(_DIRECTORY_VERSION).one())
-    kept = _kept_total.get("all")
+    kept = _kept_total.get(database)
     if kept is not None and kept[0] == version:
         return kept[1]
     total = session.scalar(select(func.count()).select_from(Company)) or 0
-    _kept_total["all"] = (version, total)
+    _kept_total[database] = (version, total)
     return total
 
 

@@ -429,7 +429,8 @@ def _filtered(query: Select, filters: VisitFilters) -> Select:
 # company erased) shows once they are ``VISIT_TOTALS_SECONDS`` old.
 VISIT_TOTALS_SECONDS = 60
 _LATEST_VISIT = select(func.max(Visit.id))
-_kept_totals: dict[str, tuple[int | None, float, int, Counter, Counter]] = {}
+# By database (the engine): a process may serve several.
+_kept_totals: dict[object, tuple[int | None, float, int, Counter, Counter]] = {}
 
 
 def forget_visit_totals() -> None:
@@ -445,8 +446,9 @@ def counted_visits(
     the number of visits (the list page only loads the page it shows)."""
     every_visit = filters == VisitFilters()
     if every_visit:
+        database = session.get_bind()
         latest = session.scalar(_LATEST_VISIT)
-        kept = _kept_totals.get("all")
+        kept = _kept_totals.get(database)
         if kept is not None and kept[0] == latest and time.monotonic() < kept[1]:
             return kept[2], _totals(kept[3], kept[4])
     query = _filtered(
@@ -461,7 +463,7 @@ def counted_visits(
     total = sum(channels.values())
     if every_visit:
         expires = time.monotonic() + VISIT_TOTALS_SECONDS
-        _kept_totals["all"] = (latest, expires, total, channels, outcomes)
+        _kept_totals[database] = (latest, expires, total, channels, outcomes)
     return total, _totals(channels, outcomes)
 
 
