@@ -20,10 +20,8 @@ from sqlalchemy.engine import Engine, make_url
 from connectences import create_app
 from connectences.cvtheque.search import forget_vocabulary
 from connectences.extensions import db
+from connectences.kept import forget_kept
 from connectences.matching.matches import forget_indexes
-from connectences.needs.board import forget_queue_counts
-from connectences.prospection.companies import forget_directory_total
-from connectences.prospection.visits import forget_visit_totals
 from connectences.territory.load import load_reference
 from tests import known_secrets
 from tests.helpers import empty_domain_tables
@@ -191,9 +189,7 @@ def _app_context(app):
         # Per-process caches keyed by versions of the data: ids start again in the next
         # test's emptied database, so a version could repeat with other rows behind it.
         forget_vocabulary()
-        forget_queue_counts()
-        forget_visit_totals()
-        forget_directory_total()
+        forget_kept()
         app.extensions.pop("observatory_cache", None)
         # The candidate index learns of no deletion (the pages check the people it
         # returns): kept across tests on PostgreSQL, whose ids never go back, it would

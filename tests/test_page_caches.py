@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import delete, func, select
 
+from connectences import kept as kept_module
 from connectences import territory
 from connectences.clock import local_today
 from connectences.cvtheque.search import search_candidates
@@ -166,7 +167,7 @@ def test_the_visit_totals_show_a_new_visit_at_once_and_a_deletion_when_they_expi
     db.session.commit()
     assert totals() == (2, {"telephone": 1, "porte_a_porte": 1})
     later = time.monotonic() + visits_module.VISIT_TOTALS_SECONDS + 1
-    monkeypatch.setattr(visits_module, "time", SimpleNamespace(monotonic=lambda: later))
+    monkeypatch.setattr(kept_module, "time", SimpleNamespace(monotonic=lambda: later))
     assert totals() == (1, {"porte_a_porte": 1})
 
 

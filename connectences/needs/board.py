@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, case, exists, func, literal_column, or_, se
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
+from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, Need, Referral
 from connectences.needs.register import in_queue, needs_version
@@ -246,36 +247,27 @@ def _reads_company(filters: BoardFilters) -> bool:
     return bool(filters.epci or filters.text)
 
 
-# The whole queue's counts (no filter: the animateur's home and the board's first view),
-# with the version of the needs they were counted at. Counting reads an index entry per
-# need (0.5 ms at 10,000 needs) at each of those pages; they depend on the needs' state,
-# source and confirmation alone, so a new version of the need table (6 µs to read) is
-# the only reason to count again. One per process and database, like the observatory's
-# figures.
-_queue_counts: dict[object, tuple[tuple, dict[str, int]]] = {}
-
-
-def forget_queue_counts() -> None:
-    """Drop the kept counts (tests that empty the database between them)."""
-    _queue_counts.clear()
-
-
 def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, int]:
-    """How many needs in each state, under every filter but the state itself."""
-    whole_queue = filters == BoardFilters()
-    if whole_queue:
-        database = session.get_bind()
-        version = needs_version(session)
-        kept = _queue_counts.get(database)
-        if kept is not None and kept[0] == version:
-            return dict(kept[1])
+    """How many needs in each state, under every filter but the state itself.
+
+    The whole queue's counts (no filter: the animateur's home and the board's first view)
+    are kept (``connectences.kept``) under the version of the needs: counting reads an
+    index entry per need (0.5 ms at 10,000) and depends on the needs' state, source and
+    confirmation alone.
+    """
+    if filters == BoardFilters():
+        counts = kept(
+            session, "queue_counts", needs_version(session), lambda: _counted(session, filters, now)
+        )
+        return dict(counts)
+    return _counted(session, filters, now)
+
+
+def _counted(session, filters: BoardFilters, now: datetime) -> dict[str, int]:
     # Without the age filter (the only one reading the clock), built once per filters.
     query = _counts_query(filters, now) if filters.age else _counts_query_once(filters)
     found = dict(session.execute(query).all())
-    counts = {state: found.get(state, 0) for state in STATE_ORDER}
-    if whole_queue:
-        _queue_counts[database] = (version, dict(counts))
-    return counts
+    return {state: found.get(state, 0) for state in STATE_ORDER}
 
 
 @lru_cache(maxsize=256)

@@ -22,6 +22,7 @@ from stdnum.fr import siret as stdnum_siret
 from connectences import contacts, territory
 from connectences.accounts.audit import audit
 from connectences.errors import DomainError
+from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, CompanyContact, Deletion, User
 from connectences.prospection.naf import naf_label, normalize_naf
@@ -335,21 +336,14 @@ def directory_query(session: Session, filters: DirectoryFilters) -> Select:
     return query.order_by(Company.name, Company.id)
 
 
-# How many companies the directory holds, kept per process: PostgreSQL reads every
-# company to count them (2.2 ms at 20,000) at each view of the unfiltered directory.
+# How many companies the directory holds, kept (``connectences.kept``): PostgreSQL reads
+# every company to count them (2.2 ms at 20,000) at each view of the unfiltered directory.
 # Companies are added (a new highest id) and, should one ever be deleted for good, it
 # leaves a tombstone: those two maxima, read from indexes, say when to count again.
 _DIRECTORY_VERSION = select(
     select(func.max(Company.id)).scalar_subquery(),
     select(func.max(Deletion.id)).scalar_subquery(),
 )
-# By database (the engine): a process may serve several.
-_kept_total: dict[object, tuple[tuple, int]] = {}
-
-
-def forget_directory_total() -> None:
-    """Drop the kept count (tests that empty the database between them)."""
-    _kept_total.clear()
 
 
 def directory_total(session: Session, filters: DirectoryFilters) -> int | None:
@@ -357,14 +351,12 @@ def directory_total(session: Session, filters: DirectoryFilters) -> int | None:
     pager counts those)."""
     if filters != DirectoryFilters():
         return None
-    database = session.get_bind()
-    version = tuple(session.execute(_DIRECTORY_VERSION).one())
-    kept = _kept_total.get(database)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    total = session.scalar(select(func.count()).select_from(Company)) or 0
-    _kept_total[database] = (version, total)
-    return total
+    return kept(
+        session,
+        "directory_total",
+        tuple(session.execute(_DIRECTORY_VERSION).one()),
+        lambda: session.scalar(select(func.count()).select_from(Company)) or 0,
+    )
 
 
 def similar_companies(

@@ -8,7 +8,6 @@ message); the contact-pressure guard raises ``ContactRefused`` or
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
 from connectences.errors import DomainError
+from connectences.kept import kept
 from connectences.listing import ListFilters
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
@@ -422,20 +422,13 @@ def _filtered(query: Select, filters: VisitFilters) -> Select:
     return query
 
 
-# The totals of every visit (the list without filters) are kept per process: counting
-# them reads an index entry per visit (3 ms at 50,000 visits) at each view of the list.
-# A visit's channel and outcome never change once logged, so a new visit (a new highest
-# id, read from the index) is what makes them count again; a deletion (retention, a
-# company erased) shows once they are ``VISIT_TOTALS_SECONDS`` old.
+# The totals of every visit (the list without filters) are kept (``connectences.kept``):
+# counting them reads an index entry per visit (3 ms at 50,000 visits) at each view of the
+# list. A visit's channel and outcome never change once logged, so a new visit (a new
+# highest id, read from the index) is what makes them count again; a deletion (retention,
+# a company erased) shows once they are ``VISIT_TOTALS_SECONDS`` old.
 VISIT_TOTALS_SECONDS = 60
 _LATEST_VISIT = select(func.max(Visit.id))
-# By database (the engine): a process may serve several.
-_kept_totals: dict[object, tuple[int | None, float, int, Counter, Counter]] = {}
-
-
-def forget_visit_totals() -> None:
-    """Drop the kept totals (tests that empty the database between them)."""
-    _kept_totals.clear()
 
 
 def counted_visits(
@@ -444,13 +437,20 @@ def counted_visits(
     """The number of visits matching the filters and their totals by channel and by
     outcome, every value of the vocabulary listed, counted by the database: one grouped query, whatever
     the number of visits (the list page only loads the page it shows)."""
-    every_visit = filters == VisitFilters()
-    if every_visit:
-        database = session.get_bind()
-        latest = session.scalar(_LATEST_VISIT)
-        kept = _kept_totals.get(database)
-        if kept is not None and kept[0] == latest and time.monotonic() < kept[1]:
-            return kept[2], _totals(kept[3], kept[4])
+    if filters == VisitFilters():
+        total, channels, outcomes = kept(
+            session,
+            "visit_totals",
+            session.scalar(_LATEST_VISIT),
+            lambda: _counted(session, filters),
+            seconds=VISIT_TOTALS_SECONDS,
+        )
+    else:
+        total, channels, outcomes = _counted(session, filters)
+    return total, _totals(channels, outcomes)
+
+
+def _counted(session: Session, filters: VisitFilters) -> tuple[int, Counter, Counter]:
     query = _filtered(
         select(Visit.channel, Visit.outcome, func.count()).group_by(Visit.channel, Visit.outcome),
         filters,
@@ -460,11 +460,7 @@ def counted_visits(
     for channel, outcome, count in session.execute(query):
         channels[channel] += count
         outcomes[outcome or ""] += count
-    total = sum(channels.values())
-    if every_visit:
-        expires = time.monotonic() + VISIT_TOTALS_SECONDS
-        _kept_totals[database] = (latest, expires, total, channels, outcomes)
-    return total, _totals(channels, outcomes)
+    return sum(channels.values()), channels, outcomes
 
 
 def _totals(channels: Counter, outcomes: Counter) -> dict[str, list[tuple[str, str, int]]]:
