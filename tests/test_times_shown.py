@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import time_machine
 from sqlalchemy import Date, DateTime
 
 from connectences.extensions import db
@@ -79,16 +80,19 @@ def test_no_template_prints_a_stored_date_or_instant_raw():
 
 
 def test_need_page_says_when_it_was_recorded_in_paris_time(client, auth):
-    company = factories.company()
-    factories.load(
-        factories.document(companies=[company], needs=[factories.need(company=company["ref"])])
-    )
-    need = db.session.query(Need).one()
-    # 19:02 UTC on a winter evening is 20:02 in Arcachon.
-    need.created_at = datetime(2026, 12, 4, 19, 2, tzinfo=UTC)
-    db.session.commit()
-    auth.login("animateur")
-    text = page_text(client.get(f"/animateur/besoins/{need_by_ref(need.ref).ref}"))
-    assert "Enregistré le 04/12/2026 à 20:02" in text
-    assert "19:02" not in text
-    assert not RAW_TIME.search(text), RAW_TIME.search(text).group(0)
+    # The page also lists the need's history, stamped when the test runs: at a fixed
+    # morning, so that no stamp of the run can read 19:02 (it did at 18:02 UTC).
+    with time_machine.travel(datetime(2026, 12, 5, 9, 30, tzinfo=UTC), tick=True):
+        company = factories.company()
+        factories.load(
+            factories.document(companies=[company], needs=[factories.need(company=company["ref"])])
+        )
+        need = db.session.query(Need).one()
+        # 19:02 UTC on a winter evening is 20:02 in Arcachon.
+        need.created_at = datetime(2026, 12, 4, 19, 2, tzinfo=UTC)
+        db.session.commit()
+        auth.login("animateur")
+        text = page_text(client.get(f"/animateur/besoins/{need_by_ref(need.ref).ref}"))
+        assert "Enregistré le 04/12/2026 à 20:02" in text
+        assert "19:02" not in text
+        assert not RAW_TIME.search(text), RAW_TIME.search(text).group(0)
