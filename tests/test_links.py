@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask, url_for
 
+from connectences.web import links
 from connectences.web.links import STATIC_MAX_AGE_SECONDS, static_version
 
 STATIC = Path(__file__).resolve().parent.parent / "connectences" / "static"
@@ -70,7 +71,9 @@ def test_a_static_file_asked_for_with_its_version_is_kept_a_year(client):
             assert checked.cache_control.max_age is None and checked.cache_control.no_cache
 
 
-def test_a_changed_file_gets_a_new_version(tmp_path):
+def test_a_changed_file_gets_a_new_version(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(links, "monotonic", lambda: clock[0])
     app = Flask(__name__, static_folder=str(tmp_path))
     app.extensions["connectences.static_versions"] = {}
     style = tmp_path / "style.css"
@@ -79,6 +82,9 @@ def test_a_changed_file_gets_a_new_version(tmp_path):
     assert first == static_version(app, "style.css")
     style.write_text("body { color: navy; }")
     os.utime(style, ns=(style.stat().st_atime_ns, style.stat().st_mtime_ns + 1_000_000))
+    # Trusted for a moment (no stat at each page), then read again.
+    assert static_version(app, "style.css") == first
+    clock[0] += links.STATIC_CHECK_SECONDS
     second = static_version(app, "style.css")
     assert second != first
     assert second == hashlib.sha256(b"body { color: navy; }").hexdigest()[:12]
