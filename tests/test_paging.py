@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import Operator
-from connectences.web.paging import MAX_PAGE, page_number, paginate
+from connectences.web import paging
+from connectences.web.paging import MAX_PAGE, page_number, paginate, paginate_window
 from tests.helpers import recorded_statements
 
 
@@ -51,3 +52,23 @@ def test_columns_are_paged_as_rows_and_a_known_total_spares_the_count(app):
     with app.test_request_context("/?page=9"):
         last = paginate(query, per_page=2, total=5)
     assert (last.page, [row.ref for row in last.items]) == (3, ["op-4"])
+
+
+def test_a_window_kept_by_its_owner_is_paged_by_the_same_statement_each_time(app):
+    """The board's window query is built once per filters; its pages are too, so that
+    SQLAlchemy computes their cache key once (a tenth of the board's time otherwise)."""
+    for i in range(5):
+        db.session.add(Operator(ref=f"op-{i}", name=f"Op {i}", kind="geiq", email=f"o{i}@x.fr"))
+    db.session.commit()
+    window = select(Operator).order_by(Operator.ref)
+    seen = []
+    for _ in range(2):
+        with app.test_request_context("/?page=2"):
+            pagination = paginate_window(lambda rows: window, per_page=2, total=5)
+            assert [o.ref for o in pagination.items] == ["op-2", "op-3"]
+        seen.append(paging._paged(window, 2, 2))
+    assert seen[0] is seen[1]
+    assert paging._paged(window, 2, 4) is not seen[0]
+    # Another statement never gets this one's page, even at the same id.
+    other = select(Operator).order_by(Operator.name)
+    assert paging._paged(other, 2, 2) is not seen[0]

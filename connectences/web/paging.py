@@ -37,12 +37,31 @@ def count_rows(query: Select) -> Select:
     return select(func.count()).select_from(rows.subquery())
 
 
+# Pages of statements built once (a window's query is kept by its owner for its filters):
+# the same page's statement object again, whose cache key SQLAlchemy computed once
+# instead of walking the whole statement at each request. Keyed by the statement's id,
+# with the statement kept alongside so that an id reused by another object never matches.
+_PAGED: dict[tuple[int, int, int], tuple[Select, Select]] = {}
+_PAGED_MAX = 512
+
+
+def _paged(query: Select, limit: int, offset: int) -> Select:
+    key = (id(query), limit, offset)
+    known = _PAGED.get(key)
+    if known is not None and known[0] is query:
+        return known[1]
+    paged = query.limit(limit).offset(offset)
+    if len(_PAGED) >= _PAGED_MAX:
+        _PAGED.clear()
+    _PAGED[key] = (query, paged)
+    return paged
+
+
 class _Pagination(SelectPagination):
     def _query_items(self) -> list:
         window = self._query_args.get("window")
         if window is not None:
-            query = window(self.page * self.per_page).limit(self.per_page)
-            query = query.offset(self._query_offset)
+            query = _paged(window(self.page * self.per_page), self.per_page, self._query_offset)
             return list(self._query_args["session"].execute(query).unique().scalars())
         query = self._query_args["select"]
         if len(query.column_descriptions) == 1:
