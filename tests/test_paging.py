@@ -66,9 +66,9 @@ def test_a_window_kept_by_its_owner_is_paged_by_the_same_statement_each_time(app
         with app.test_request_context("/?page=2"):
             pagination = paginate_window(lambda rows: window, per_page=2, total=5)
             assert [o.ref for o in pagination.items] == ["op-2", "op-3"]
-        seen.append(paging._paged(window, 2, 2))
+        seen.append(paging.paged(window, 2, 2))
     assert seen[0] is seen[1]
-    assert paging._paged(window, 2, 4) is not seen[0]
+    assert paging.paged(window, 2, 4) is not seen[0]
     # Another statement never gets this one's page, even at the same id.
     other = select(Operator).order_by(Operator.name)
-    assert paging._paged(other, 2, 2) is not seen[0]
+    assert paging.paged(other, 2, 2) is not seen[0]

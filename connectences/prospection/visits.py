@@ -391,8 +391,10 @@ class VisitFilters(ListFilters):
         return filters, errors
 
 
+@lru_cache(maxsize=64)
 def filtered_visits(filters: VisitFilters) -> Select:
-    """The select of the visits matching the filters, newest first (company loaded)."""
+    """The select of the visits matching the filters, newest first (company loaded).
+    Built once per filters (the list's page is ``web.paging.paged`` of it)."""
     query = (
         select(Visit)
         .options(joinedload(Visit.company), joinedload(Visit.animateur))

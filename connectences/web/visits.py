@@ -30,7 +30,7 @@ from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
-from connectences.web.paging import page_number
+from connectences.web.paging import page_number, paged
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur", "admin", audit_action="visits_access_refused")
@@ -228,7 +228,7 @@ def index():
     total, totals = prospection.counted_visits(db.session, filters)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page_number(), pages)
-    query = prospection.filtered_visits(filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    query = paged(prospection.filtered_visits(filters), PER_PAGE, (page - 1) * PER_PAGE)
     rows = db.session.scalars(query).unique().all()
     animateurs = prospection_staff(db.session)
     return render_template(
