@@ -86,3 +86,36 @@ def test_the_latest_visits_come_in_order_from_an_index(auth):
     # PostgreSQL's needs the id in the index.
     plan = query_plan(_latest_visits(10))
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def test_the_queue_version_ignores_needs_outside_the_queue_and_sees_the_rest(flooded):
+    """What is kept under the queue's version (its counts, the observatory's figures) is
+    computed again when a need of the queue changes, not for each need a company posts
+    and never confirms."""
+    company = db.session.scalar(select(Company).where(Company.ref == "port"))
+    before = register.queue_version(db.session)
+    posted = f.need_row(company, ref="spam-new", source="entreprise", created_at=NOW)
+    db.session.add(posted)
+    db.session.commit()
+    assert register.queue_version(db.session) == before
+    posted.title = "Comptable (précisé)"
+    db.session.commit()
+    assert register.queue_version(db.session) == before
+    # Confirmed by its owner: it enters the queue.
+    posted.owner_confirmed_at = NOW
+    db.session.commit()
+    confirmed = register.queue_version(db.session)
+    assert confirmed != before
+    # A need of the queue changed (its oldest one, by a bulk update), or a new one.
+    db.session.execute(sa.update(Need).where(Need.ref == "file-5").values(title="Paie"))
+    db.session.commit()
+    changed = register.queue_version(db.session)
+    assert changed != confirmed
+    db.session.add(f.need_row(company, ref="file-new", source="animateur", created_at=NOW))
+    db.session.commit()
+    assert register.queue_version(db.session) != changed
+
+
+def test_the_queue_version_is_read_from_the_end_of_its_own_index(flooded):
+    plan = query_plan(register._queue_version_statement(), (*GENERAL, "ix_need_updated_at"))
+    assert "ix_need_queue_changed" in plan, plan

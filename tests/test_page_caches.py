@@ -27,7 +27,7 @@ from connectences.extensions import db
 from connectences.models import Company, Need, Visit
 from connectences.models.base import utcnow
 from connectences.needs import board
-from connectences.needs.register import delete_unconfirmed, needs_version
+from connectences.needs.register import delete_unconfirmed, queue_version
 from connectences.observatory.cache import ObservatoryCache
 from connectences.prospection import visits as visits_module
 from connectences.prospection.visits import follow_up_counts, follow_ups_of
@@ -89,19 +89,23 @@ def test_the_queue_counts_show_every_change_of_a_need_at_the_next_request(client
     db.session.commit()
     assert (counts()["nouveau"], counts()["qualifie"]) == (1, 1)
     # A need of the public form waits outside the queue until its owner confirms it.
-    needs[1].source, needs[1].owner_confirmed_at = "entreprise", None
+    posted = factories.need_row(needs[1].company, ref="form-1", source="entreprise")
+    db.session.add(posted)
     db.session.commit()
-    assert counts()["nouveau"] == 0
+    assert counts()["nouveau"] == 1
+    posted.owner_confirmed_at = utcnow()
+    db.session.commit()
+    assert counts()["nouveau"] == 2
     _delete(needs[0])
     assert counts()["qualifie"] == 0
     # The home reads the same counts as the board.
     auth.login("animateur")
     _needs("Paie du jeudi")
     home = html.unescape(client.get("/animateur").get_data(as_text=True))
-    assert "<strong>1</strong> nouveau besoin" in home
+    assert "<strong>3</strong> nouveaux besoins" in home
 
 
-def test_the_needs_version_sees_every_deletion_the_platform_makes():
+def test_the_queue_version_sees_every_deletion_the_platform_makes():
     # The version reads the latest tombstone for deletions: the platform's one way of
     # deleting needs (the company's never-confirmed ones, after a while) leaves them.
     needs = _needs("Paie du mardi", "Accueil du samedi")
@@ -111,10 +115,10 @@ def test_the_needs_version_sees_every_deletion_the_platform_makes():
     db.session.commit()
     needs[1].title = "Accueil du dimanche"
     db.session.commit()
-    before = needs_version(db.session)
+    before = queue_version(db.session)
     assert delete_unconfirmed(db.session, utcnow() - timedelta(days=30)) == 1
     db.session.commit()
-    assert needs_version(db.session) != before
+    assert queue_version(db.session) != before
 
 
 def test_the_observatory_page_says_when_its_figures_were_computed(client, auth):

@@ -23,6 +23,7 @@ class Need(Base):
     # of the queue (``register.in_queue``) and give its newest needs, by state (the board's
     # window, ``board.board_query``) and overall, without a sort: needs posted by companies
     # and never confirmed (a flood of them from the public form) are not walked through.
+    # The last gives the queue's latest change.
     __table_args__ = (
         Index("ix_need_status_queue", "status", "source", "owner_confirmed_at"),
         Index(
@@ -36,6 +37,14 @@ class Need(Base):
         Index(
             "ix_need_queue_order",
             "created_at",
+            "id",
+            sqlite_where=text(IN_QUEUE),
+            postgresql_where=text(IN_QUEUE),
+        ),
+        # The queue's latest change (``register.queue_version``), read from its end.
+        Index(
+            "ix_need_queue_changed",
+            "updated_at",
             "id",
             sqlite_where=text(IN_QUEUE),
             postgresql_where=text(IN_QUEUE),

@@ -19,7 +19,7 @@ from connectences import territory, vocab
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, Need, Referral
-from connectences.needs.register import in_queue, needs_version
+from connectences.needs.register import in_queue, queue_version
 from connectences.skills import rome_label, taxonomy
 from connectences.workflows import NEED_SEARCHING, REFERRAL_UNANSWERED, NeedState
 
@@ -251,13 +251,13 @@ def state_counts(session, filters: BoardFilters, *, now: datetime) -> dict[str, 
     """How many needs in each state, under every filter but the state itself.
 
     The whole queue's counts (no filter: the animateur's home and the board's first view)
-    are kept (``connectences.kept``) under the version of the needs: counting reads an
+    are kept (``connectences.kept``) under the version of the queue: counting reads an
     index entry per need (0.5 ms at 10,000) and depends on the needs' state, source and
     confirmation alone.
     """
     if filters == BoardFilters():
         counts = kept(
-            session, "queue_counts", needs_version(session), lambda: _counted(session, filters, now)
+            session, "queue_counts", queue_version(session), lambda: _counted(session, filters, now)
         )
         return dict(counts)
     return _counted(session, filters, now)

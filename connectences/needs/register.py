@@ -269,24 +269,46 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
     return False
 
 
-# Three maxima, each alone in its subquery so that both databases read it from an index
-# (one select of several aggregates made SQLite scan every need for each). A need deleted
-# for good leaves a tombstone (``tombstones.record_deletion``: other platforms read them
-# to delete their copy), so the latest tombstone stands for deletions; counting the needs
-# instead read every one of them on PostgreSQL (1 ms at 10,000 needs). Built once: read at
-# every request of the pages that keep what they compute from the needs.
-_NEEDS_VERSION = select(
-    select(func.max(Need.id)).scalar_subquery(),
-    select(func.max(Need.updated_at)).scalar_subquery(),
-    select(func.max(Deletion.id)).scalar_subquery(),
-)
+# What is computed from the queue alone (its counts by state, the observatory's figures)
+# is kept per process under the queue's version: its latest change and the latest
+# tombstone, each alone in its subquery, each read from the end of an index (one select
+# of several aggregates made SQLite scan every need for each).
+#
+# - A need entering the queue (recorded by the staff, or confirmed by its owner) or
+#   changed in it has the newest ``updated_at`` (set at each insert and update, Core
+#   updates included): the partial index ``ix_need_queue_changed`` gives the queue's
+#   newest (``updated_at``, id). Needs posted by companies and not confirmed are not in
+#   it: a flood of them (the public form, a load test's submissions) no longer makes the
+#   counts and the observatory's figures computed again at each request.
+# - A need deleted for good leaves a tombstone (``tombstones.record_deletion``: other
+#   platforms read them to delete their copy); counting the needs instead read every
+#   one of them on PostgreSQL (1 ms at 10,000 needs).
+#
+# Built once: read at every request of the pages that keep what they compute.
+def _latest_in_queue_change(column):
+    return (
+        select(column)
+        .where(in_queue())
+        .order_by(Need.updated_at.desc(), Need.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
-def needs_version(session) -> tuple:
-    """What changes whenever a need is added, changed or deleted (with its tombstone), in
-    three index reads: the key of what is computed from the needs alone and kept per
-    process."""
-    return tuple(session.execute(_NEEDS_VERSION).one())
+def queue_version(session) -> tuple:
+    """What changes whenever a need of the animateurs' queue is added, changed, or
+    deleted (with its tombstone), in three index reads: the key of what is computed from
+    the queue alone and kept per process."""
+    return tuple(session.execute(_queue_version_statement()).one())
+
+
+@lru_cache(maxsize=1)
+def _queue_version_statement():
+    return select(
+        _latest_in_queue_change(Need.updated_at),
+        _latest_in_queue_change(Need.id),
+        select(func.max(Deletion.id)).scalar_subquery(),
+    )
 
 
 def in_queue():

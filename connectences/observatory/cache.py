@@ -6,10 +6,10 @@ docs/observatory.md); the figures change a few times a day. Each
 process keeps the last figures of each (intercommunality, period) with the moment they
 were computed, and computes them again when either:
 
-- the needs changed: the key holds a version of the ``need`` table read by one cheap
-  indexed statement (``needs.register.needs_version``: highest id, latest ``updated_at``,
-  latest tombstone), so a need added, qualified, placed or deleted shows at the next
-  request;
+- the needs it counts changed: the key holds the version of the animateurs' queue read
+  by one cheap indexed statement (``needs.register.queue_version``: its latest change,
+  the latest tombstone), so a need added, qualified, placed or deleted shows at the next
+  request (a company's need not confirmed yet is not counted, and changes nothing);
 - they are older than ``OBSERVATORY_CACHE_SECONDS`` (5 minutes by default): what the
   version does not see (a company that moved to another commune, the start of a
   "last 3 months" period sliding with the clock, a visit, a lead's answer, a person of
@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from connectences.needs.register import needs_version
+from connectences.needs.register import queue_version
 from connectences.observatory.figures import Observatory, end_of_day, observatory, parse_period
 
 DEFAULT_SECONDS = 300
@@ -62,7 +62,7 @@ class ObservatoryCache:
         """The figures of ``siren`` over ``period``, as of ``now`` or, given ``at``, as of
         the end of that past local day."""
         period = parse_period(period)
-        key = (siren, period, at, needs_version(session))
+        key = (siren, period, at, queue_version(session))
         with self._lock:
             seen = self._entries.get(key)
         if seen is not None and now - seen.computed_at < timedelta(seconds=self.seconds):
