@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from connectences import territory, tombstones, vocab
@@ -108,12 +108,12 @@ def public_condition(today: date) -> tuple:
     return (Resource.published.is_(True), Resource.valid_until >= today)
 
 
-def _public_query(today: date) -> Select:
-    return (
-        select(Resource)
-        .where(*public_condition(today))
-        .order_by(Resource.updated_at.desc(), Resource.id.desc())
-    )
+# Read by every company page (its suggestions): built once, the day given when run.
+_PUBLIC = (
+    select(Resource)
+    .where(*public_condition(bindparam("today", type_=Resource.valid_until.type)))
+    .order_by(Resource.updated_at.desc(), Resource.id.desc())
+)
 
 
 def published(
@@ -126,7 +126,7 @@ def published(
 ) -> list[Resource]:
     """The public resources, last updated first (for the newsletter and the home page):
     of one ``topic`` if given, updated on or after ``since`` if given, at most ``limit``."""
-    rows = session.scalars(_public_query(today or local_today())).all()
+    rows = session.scalars(_PUBLIC, {"today": today or local_today()}).all()
     if topic:
         rows = [r for r in rows if topic in (r.topics or [])]
     if since:

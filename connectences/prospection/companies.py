@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
@@ -217,9 +217,14 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
 # --- lookup -------------------------------------------------------------------------------
 
 
+# Read by every company page and form: built once (building a statement and walking it
+# for SQLAlchemy's cache key cost more than running it).
+_BY_REF = select(Company).where(Company.ref == bindparam("ref"))
+
+
 def get_company(session: Session, ref: str) -> Company | None:
     """The company with this ref, or None."""
-    return session.scalar(select(Company).where(Company.ref == ref))
+    return session.scalar(_BY_REF, {"ref": ref})
 
 
 def find_company_by_siret(session: Session, siret: str | None) -> Company | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences import clock, config, territory
@@ -278,16 +278,18 @@ def prepare_link(
     return diagnosis
 
 
+# Read by every company page: built once.
+_OF_COMPANY = (
+    select(Diagnosis)
+    .options(selectinload(Diagnosis.answers))
+    .where(Diagnosis.company_id == bindparam("company_id"))
+    .order_by(Diagnosis.created_at.desc(), Diagnosis.id.desc())
+)
+
+
 def company_diagnoses(session: Session, company: Company) -> list[Diagnosis]:
     """The company's questionnaires, newest first (answered or still waiting)."""
-    return list(
-        session.scalars(
-            select(Diagnosis)
-            .options(selectinload(Diagnosis.answers))
-            .where(Diagnosis.company_id == company.id)
-            .order_by(Diagnosis.created_at.desc(), Diagnosis.id.desc())
-        )
-    )
+    return list(session.scalars(_OF_COMPANY, {"company_id": company.id}))
 
 
 def answer_lines(diagnosis: Diagnosis) -> list[tuple[str, str]]:

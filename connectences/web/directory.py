@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from connectences import territory, vocab
 from connectences.clock import local_today
@@ -163,14 +163,18 @@ def new():
 # --- the company page --------------------------------------------------------------------
 
 
+# Built once (see prospection.pressure: building cost more than running).
+_COMPANY_NEEDS = (
+    select(Need).where(Need.company_id == bindparam("company_id")).order_by(Need.created_at.desc())
+)
+
+
 def _render_show(company: Company, *, status: int = 200, **extra):
     today = local_today()
     # Read once: the page shows it and the contact guard counts from it.
     timeline = company_timeline(db.session, company)
     pressure = contact_pressure(db.session, company, on=today, timeline=timeline)
-    needs = db.session.scalars(
-        select(Need).where(Need.company_id == company.id).order_by(Need.created_at.desc())
-    ).all()
+    needs = db.session.scalars(_COMPANY_NEEDS, {"company_id": company.id}).all()
     context = {
         "company": company,
         "pressure": pressure,
