@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from sqlalchemy import select
 
@@ -54,7 +57,7 @@ def test_columns_are_paged_as_rows_and_a_known_total_spares_the_count(app):
     assert (last.page, [row.ref for row in last.items]) == (3, ["op-4"])
 
 
-def test_a_window_kept_by_its_owner_is_paged_by_the_same_statement_each_time(app):
+def test_a_statement_kept_by_its_owner_is_paged_and_counted_by_the_same_statements(app):
     """The board's window query is built once per filters; its pages are too, so that
     SQLAlchemy computes their cache key once (a tenth of the board's time otherwise)."""
     for i in range(5):
@@ -69,6 +72,13 @@ def test_a_window_kept_by_its_owner_is_paged_by_the_same_statement_each_time(app
         seen.append(paging.paged(window, 2, 2))
     assert seen[0] is seen[1]
     assert paging.paged(window, 2, 4) is not seen[0]
-    # Another statement never gets this one's page, even at the same id.
+    # Another statement never gets this one's page, nor its count.
     other = select(Operator).order_by(Operator.name)
     assert paging.paged(other, 2, 2) is not seen[0]
+    assert paging.counted(window) is paging.counted(window)
+    assert paging.counted(other) is not paging.counted(window)
+    # What is kept for a statement does not keep it alive: it goes with its request.
+    gone = weakref.ref(other)
+    del other
+    gc.collect()
+    assert gone() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from weakref import WeakKeyDictionary
 
 from flask import request
 from flask_sqlalchemy.pagination import SelectPagination
@@ -37,27 +38,36 @@ def count_rows(query: Select) -> Select:
     return select(func.count()).select_from(rows.subquery())
 
 
-# Pages of statements built once (kept by their owner for their filters): the same
-# page's statement object again, whose cache key SQLAlchemy computed once instead of
-# walking the whole statement at each request. Keyed by the statement's id, with the
-# statement kept alongside so that an id reused by another object never matches.
-_PAGED: dict[tuple[int, int, int], tuple[Select, Select]] = {}
-_PAGED_MAX = 512
+# What is derived from a statement to page it (a page's limit and offset, the count of
+# its rows), kept as long as the statement lives: for a statement its owner built once
+# (a list's select kept per filters), the same derived object again, whose cache key
+# SQLAlchemy computed once instead of walking the whole statement at each request
+# (6-7 % of the board). A statement built for one request takes its derived ones with it.
+_PAGED: WeakKeyDictionary[Select, dict[tuple[int, int], Select]] = WeakKeyDictionary()
+_COUNTED: WeakKeyDictionary[Select, Select] = WeakKeyDictionary()
+_PAGES_KEPT = 64  # pages kept per statement (a list is read at its first pages mostly)
 
 
 def paged(query: Select, limit: int, offset: int) -> Select:
-    """``query.limit(limit).offset(offset)``, the same object each time for a ``query``
-    built once (a list's statement kept per filters): SQLAlchemy's cache key of a
-    statement is computed once per object, by walking all of it (6-7 % of the board)."""
-    key = (id(query), limit, offset)
-    known = _PAGED.get(key)
-    if known is not None and known[0] is query:
-        return known[1]
-    paged = query.limit(limit).offset(offset)
-    if len(_PAGED) >= _PAGED_MAX:
-        _PAGED.clear()
-    _PAGED[key] = (query, paged)
-    return paged
+    """``query.limit(limit).offset(offset)``, the same object each time for the same
+    ``query`` object."""
+    pages = _PAGED.get(query)
+    if pages is None:
+        pages = _PAGED[query] = {}
+    found = pages.get((limit, offset))
+    if found is None:
+        if len(pages) >= _PAGES_KEPT:
+            pages.clear()
+        found = pages[(limit, offset)] = query.limit(limit).offset(offset)
+    return found
+
+
+def counted(query: Select) -> Select:
+    """``count_rows(query)``, the same object each time for the same ``query`` object."""
+    found = _COUNTED.get(query)
+    if found is None:
+        found = _COUNTED[query] = count_rows(query)
+    return found
 
 
 class _Pagination(SelectPagination):
@@ -67,17 +77,18 @@ class _Pagination(SelectPagination):
             query = paged(window(self.page * self.per_page), self.per_page, self._query_offset)
             return list(self._query_args["session"].execute(query).unique().scalars())
         query = self._query_args["select"]
+        page = paged(query, self.per_page, self._query_offset)
+        result = self._query_args["session"].execute(page)
         if len(query.column_descriptions) == 1:
-            return super()._query_items()
+            return list(result.unique().scalars())
         # Several columns: their rows (Flask-SQLAlchemy would keep the first column only).
-        page = query.limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(page).all())
+        return list(result.all())
 
     def _query_count(self) -> int:
         if self._query_args.get("total") is not None:
             return self._query_args["total"]
         session = self._query_args["session"]
-        return session.execute(count_rows(self._query_args["select"])).scalar()
+        return session.execute(counted(self._query_args["select"])).scalar()
 
 
 def _paginate(

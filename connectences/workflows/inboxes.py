@@ -28,9 +28,16 @@ def _counts(session, column, where) -> dict[str, int]:
     return dict(session.execute(select(column, func.count()).where(where).group_by(column)).all())
 
 
+_LEAD_COUNTS = (
+    select(Lead.status, func.count())
+    .where(Lead.operator_id == bindparam("operator_id"))
+    .group_by(Lead.status)
+)
+
+
 def lead_counts(session, operator_id: int) -> dict[str, int]:
-    """How many leads the operator holds in each state."""
-    return _counts(session, Lead.status, Lead.operator_id == operator_id)
+    """How many leads the operator holds in each state (read by every inbox: built once)."""
+    return dict(session.execute(_LEAD_COUNTS, {"operator_id": operator_id}).all())
 
 
 def operator_leads(session, operator_id: int, limit: int | None = None) -> list[Lead]:
@@ -66,6 +73,10 @@ def inbox_totals(session, operator_id: int) -> dict[str, int]:
     return totals
 
 
+# The inbox's lists are built once per operator and section (their pages and counts are
+# kept with them by ``web.paging``): building a statement and walking it for SQLAlchemy's
+# cache key cost more than running it. Operators are a few dozen.
+@lru_cache(maxsize=256)
 def inbox_leads(operator_id: int, section: str) -> Select:
     """The operator's leads of one inbox section (``new``, ``waiting`` or ``closed``),
     newest first, as rows of what the list shows (id, bundle or not, state, date; their
@@ -111,6 +122,7 @@ def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
     return lines
 
 
+@lru_cache(maxsize=128)
 def placements_to_follow(operator_id: int) -> Select:
     """The placements of the operator's leads with a follow-up point still to do, latest
     start first, as rows of what the list shows (id, lead, start, the person's name,
@@ -140,34 +152,39 @@ def placements_to_follow(operator_id: int) -> Select:
     )
 
 
+_NEXT_POINTS = (
+    select(FollowUpPoint.placement_id, FollowUpPoint.id, FollowUpPoint.months, FollowUpPoint.due_on)
+    .where(
+        FollowUpPoint.placement_id.in_(bindparam("placement_ids", expanding=True)),
+        FollowUpPoint.done_at.is_(None),
+    )
+    .order_by(FollowUpPoint.placement_id, FollowUpPoint.due_on, FollowUpPoint.id)
+)
+
+
 def next_follow_ups(session, placement_ids: Iterable[int]) -> dict[int, Row]:
     """The next follow-up point still to do (id, months, due date) of each placement,
     the earliest due first, by placement: one statement for the page."""
     placement_ids = list(placement_ids)
     if not placement_ids:
         return {}
-    points = session.execute(
-        select(
-            FollowUpPoint.placement_id, FollowUpPoint.id, FollowUpPoint.months, FollowUpPoint.due_on
-        )
-        .where(FollowUpPoint.placement_id.in_(placement_ids), FollowUpPoint.done_at.is_(None))
-        .order_by(FollowUpPoint.placement_id, FollowUpPoint.due_on, FollowUpPoint.id)
-    )
+    points = session.execute(_NEXT_POINTS, {"placement_ids": placement_ids})
     found: dict[int, Row] = {}
     for point in points:
         found.setdefault(point.placement_id, point)
     return found
 
 
+_LEAD_PLACEMENTS = (
+    select(Placement)
+    .where(Placement.lead_id == bindparam("lead_id"))
+    .options(selectinload(Placement.follow_ups), selectinload(Placement.needs))
+)
+
+
 def lead_placements(session, lead_id: int) -> list[Placement]:
     """The placements recorded on one lead, with their follow-up points and needs."""
-    return list(
-        session.scalars(
-            select(Placement)
-            .where(Placement.lead_id == lead_id)
-            .options(selectinload(Placement.follow_ups), selectinload(Placement.needs))
-        )
-    )
+    return list(session.scalars(_LEAD_PLACEMENTS, {"lead_id": lead_id}))
 
 
 def referral_counts(session, partner_id: int) -> dict[str, int]:
