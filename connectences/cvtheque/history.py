@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from connectences.models import Candidate, CandidateEvent, User
@@ -43,12 +43,13 @@ def record_event(
     return event
 
 
+_EVENTS_OF = (
+    select(CandidateEvent)
+    .where(CandidateEvent.candidate_id == bindparam("candidate_id"))
+    .order_by(CandidateEvent.at.desc(), CandidateEvent.id.desc())
+)
+
+
 def events_of(session: Session, candidate_id: int) -> list[CandidateEvent]:
-    """The person's history, most recent first."""
-    return list(
-        session.scalars(
-            select(CandidateEvent)
-            .where(CandidateEvent.candidate_id == candidate_id)
-            .order_by(CandidateEvent.at.desc(), CandidateEvent.id.desc())
-        )
-    )
+    """The person's history, most recent first (read by every page of a person)."""
+    return list(session.scalars(_EVENTS_OF, {"candidate_id": candidate_id}))

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
@@ -35,7 +35,7 @@ from connectences.cvtheque.library import (
     set_status,
 )
 from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
-from connectences.extensions import db
+from connectences.extensions import commit_keeping_loaded, db
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_label
@@ -174,8 +174,15 @@ def export(fmt: str):
     return send_table(fmt, "cvtheque", EXPORT_HEADERS, rows, title="CVthèque")
 
 
+# Read by every page of a person and their forms: built once.
+_BY_REF = select(Candidate).where(Candidate.ref == bindparam("ref"))
+
+
 def _candidate_or_404(ref: str) -> Candidate:
-    return db.first_or_404(select(Candidate).where(Candidate.ref == ref))
+    candidate = db.session.scalar(_BY_REF, {"ref": ref})
+    if candidate is None:
+        abort(404)
+    return candidate
 
 
 @bp.route("/<ref>")
@@ -192,7 +199,8 @@ def show(ref: str):
         entity_id=candidate.id,
         ip=request.remote_addr,
     )
-    db.session.commit()
+    # An entry added: what the request loaded (the logged-in account) stays loaded.
+    commit_keeping_loaded()
     return page
 
 
