@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
@@ -67,8 +67,16 @@ MAX_SEARCH = 200
 # --- helpers -------------------------------------------------------------------------
 
 
+# Read by every need page and action: built once (with its loader option, building it
+# cost more than running it).
+_BY_REF = select(Need).options(joinedload(Need.company)).where(Need.ref == bindparam("ref"))
+
+
 def _need_or_404(ref: str) -> Need:
-    return db.first_or_404(select(Need).options(joinedload(Need.company)).where(Need.ref == ref))
+    need = db.session.scalar(_BY_REF, {"ref": ref})
+    if need is None:
+        abort(404)
+    return need
 
 
 def _text(value: str | None, limit: int) -> str:

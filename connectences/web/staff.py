@@ -16,6 +16,7 @@ from connectences.needs import board, register
 from connectences.prospection import visits as prospection
 from connectences.vocab import LEAD_STATUSES, NEED_STATUSES, VISIT_CHANNELS
 from connectences.web.access import guard_blueprint
+from connectences.web.paging import paged
 from connectences.workflows import LEAD_RETURNED, LEAD_UNANSWERED, NeedState, inboxes
 
 bp = Blueprint("staff", __name__, url_prefix="/animateur")
@@ -32,8 +33,10 @@ def index():
     # are not in the animateurs' queue.
     counts = board.state_counts(db.session, board.BoardFilters(), now=now)
     to_qualify = db.session.scalars(
-        board.board_query(board.BoardFilters(waiting="animateur"), now=now, window=SHOWN).limit(
-            SHOWN
+        paged(
+            board.board_query(board.BoardFilters(waiting="animateur"), now=now, window=SHOWN),
+            SHOWN,
+            0,
         )
     ).all()
     follow = prospection.follow_up_counts(

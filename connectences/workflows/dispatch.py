@@ -61,21 +61,24 @@ def _note(text: str | None) -> str:
 # --- who a need may be sent to -------------------------------------------------------
 
 
+# Read by every need page: built once.
+_ACTIVE_OPERATORS = select(Operator).where(Operator.active.is_(True))
+_ACTIVE_PARTNERS = (
+    select(Partner).where(Partner.active.is_(True)).order_by(Partner.name, Partner.ref)
+)
+
+
 def proposal_operators(session) -> list[Operator]:
     """The active operators, groupements d'employeurs first (the usual home of shared-time
     work), then by kind and name."""
-    operators = session.scalars(select(Operator).where(Operator.active.is_(True))).all()
+    operators = session.scalars(_ACTIVE_OPERATORS).all()
     kinds = list(vocab.OPERATOR_KINDS)
     return sorted(operators, key=lambda o: (kinds.index(o.kind) if o.kind in kinds else 99, o.name))
 
 
 def active_partners(session) -> list[Partner]:
     """The active partners, by name."""
-    return list(
-        session.scalars(
-            select(Partner).where(Partner.active.is_(True)).order_by(Partner.name, Partner.ref)
-        )
-    )
+    return list(session.scalars(_ACTIVE_PARTNERS))
 
 
 def _operator(session, ref: str | None) -> Operator:
