@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
@@ -326,10 +327,22 @@ class DirectoryFilters(ListFilters):
 
 
 def directory_query(session: Session, filters: DirectoryFilters) -> Select:
-    """The companies the directory lists with these filters, by name."""
-    query = select(Company)
+    """The companies the directory lists with these filters, by name. Without words
+    (which are searched first), built once per filters: its pages and count are kept with
+    it (``web.paging``)."""
     if filters.text:
-        query = query.where(Company.id.in_(search_company_ids(session, filters.text, None)))
+        found = search_company_ids(session, filters.text, None)
+        return _directory_query(filters).where(Company.id.in_(found))
+    return _directory_query_once(filters)
+
+
+@lru_cache(maxsize=256)
+def _directory_query_once(filters: DirectoryFilters) -> Select:
+    return _directory_query(filters)
+
+
+def _directory_query(filters: DirectoryFilters) -> Select:
+    query = select(Company)
     if filters.epci:
         members = [c.insee for c in territory.communes_of_epci(filters.epci)]
         query = query.where(Company.commune.in_(members))
