@@ -594,15 +594,15 @@ def change_password(
 PROSPECTION_ROLES = ("animateur", "admin")
 
 
+# Read by every view of the visits list (its filter): built once.
+_PROSPECTION_STAFF = (
+    select(User).where(User.role.in_(PROSPECTION_ROLES)).order_by(User.full_name, User.email)
+)
+
+
 def prospection_staff(session: Session) -> list[User]:
     """The accounts that make visits (animateurs and administrators), by name."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.role.in_(PROSPECTION_ROLES))
-            .order_by(User.full_name, User.email)
-        )
-    )
+    return list(session.scalars(_PROSPECTION_STAFF))
 
 
 def candidate_has_account(session: Session, candidate) -> bool:
