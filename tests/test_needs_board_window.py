@@ -39,7 +39,9 @@ def queue():
 
 
 def _refs(query) -> list[str]:
-    return [need.ref for need in db.session.scalars(query).unique()]
+    """The needs' refs of a query of entities (the whole board) or of rows (a window)."""
+    rows = db.session.execute(query).unique().all()
+    return [row[0].ref if len(row) == 1 else row.ref for row in rows]
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def test_the_latest_needs_of_the_queue_come_from_its_own_index(flooded):
 
 def test_the_queue_by_state_comes_from_its_own_index(flooded):
     query = board.board_query(board.BoardFilters(waiting="animateur"), now=NOW, window=3)
-    assert [n.ref for n in db.session.scalars(query.limit(3)).unique()] == [
+    assert [n.ref for n in board.listed_needs(db.session.execute(query.limit(3)).all())] == [
         "file-0", "file-1", "file-2",
     ]  # fmt: skip
     # Either of the queue's indexes gives these rows in order (PostgreSQL, its

@@ -16,6 +16,11 @@ from connectences.models.companies import Company
 IN_QUEUE = "source != 'entreprise' OR owner_confirmed_at IS NOT NULL"
 
 
+def work_place(need_commune: str | None, company_commune: str) -> str:
+    """INSEE code of where a need's work happens: its own commune, else its company's."""
+    return need_commune or company_commune
+
+
 class Need(Base):
     __tablename__ = "need"
     # The needs board and the animateur's home count the queue by state: answered from
@@ -89,4 +94,4 @@ class Need(Base):
     @property
     def place(self) -> str:
         """INSEE code of where the work happens."""
-        return self.commune or self.company.commune
+        return work_place(self.commune, self.company.commune)

@@ -94,9 +94,9 @@ def _back_to(need: Need, anchor: str = ""):
 # --- the board ----------------------------------------------------------------------
 
 
-def _grouped(needs: list[Need]) -> list[tuple[str, list[Need]]]:
+def _grouped(needs: list[board.ListedNeed]) -> list[tuple[str, list[board.ListedNeed]]]:
     """The page's needs in sections by state (the query already orders them so)."""
-    groups: list[tuple[str, list[Need]]] = []
+    groups: list[tuple[str, list[board.ListedNeed]]] = []
     for need in needs:
         if not groups or groups[-1][0] != need.status:
             groups.append((need.status, []))
@@ -116,7 +116,7 @@ def index():
         PER_PAGE,
         total=counts[filters.status] if filters.status else sum(counts.values()),
     )
-    needs = list(pagination.items)
+    needs = board.listed_needs(pagination.items)
     active_filters = filters.as_args()
     return render_template(
         "needs/index.html",

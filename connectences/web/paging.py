@@ -70,19 +70,23 @@ def counted(query: Select) -> Select:
     return found
 
 
+def _rows(session, query: Select, limit: int, offset: int) -> list:
+    """A page of ``query``: objects when it selects one entity, rows when it selects
+    several columns (Flask-SQLAlchemy would keep the first column only)."""
+    result = session.execute(paged(query, limit, offset))
+    if len(query.column_descriptions) == 1:
+        return list(result.unique().scalars())
+    return list(result.all())
+
+
 class _Pagination(SelectPagination):
     def _query_items(self) -> list:
         window = self._query_args.get("window")
         if window is not None:
-            query = paged(window(self.page * self.per_page), self.per_page, self._query_offset)
-            return list(self._query_args["session"].execute(query).unique().scalars())
+            query = window(self.page * self.per_page)
+            return _rows(self._query_args["session"], query, self.per_page, self._query_offset)
         query = self._query_args["select"]
-        page = paged(query, self.per_page, self._query_offset)
-        result = self._query_args["session"].execute(page)
-        if len(query.column_descriptions) == 1:
-            return list(result.unique().scalars())
-        # Several columns: their rows (Flask-SQLAlchemy would keep the first column only).
-        return list(result.all())
+        return _rows(self._query_args["session"], query, self.per_page, self._query_offset)
 
     def _query_count(self) -> int:
         if self._query_args.get("total") is not None:

@@ -32,13 +32,8 @@ def index():
     # Same counting as the needs board: needs still awaiting their owner's confirmation
     # are not in the animateurs' queue.
     counts = board.state_counts(db.session, board.BoardFilters(), now=now)
-    to_qualify = db.session.scalars(
-        paged(
-            board.board_query(board.BoardFilters(waiting="animateur"), now=now, window=SHOWN),
-            SHOWN,
-            0,
-        )
-    ).all()
+    first_new = board.board_query(board.BoardFilters(waiting="animateur"), now=now, window=SHOWN)
+    to_qualify = board.listed_needs(db.session.execute(paged(first_new, SHOWN, 0)).all())
     follow = prospection.follow_up_counts(
         db.session, current_user.id, today=local_today(), shown=SHOWN
     )
