@@ -228,8 +228,8 @@ def index():
     total, totals = prospection.counted_visits(db.session, filters)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page_number(), pages)
-    query = paged(prospection.filtered_visits(filters), PER_PAGE, (page - 1) * PER_PAGE)
-    rows = db.session.scalars(query).unique().all()
+    query = paged(prospection.listed_visits(filters), PER_PAGE, (page - 1) * PER_PAGE)
+    rows = prospection.as_listed(db.session.execute(query))
     animateurs = prospection_staff(db.session)
     return render_template(
         "visits/index.html",
