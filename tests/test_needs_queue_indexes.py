@@ -15,6 +15,7 @@ from connectences.extensions import db
 from connectences.models import Company, Need
 from connectences.models.needs import IN_QUEUE
 from connectences.needs import board, register
+from connectences.needs.listed import listed_needs
 from connectences.prospection.visits import _latest_visits, latest_visits
 from tests import factories as f
 from tests.helpers import add_visit, query_plan
@@ -56,7 +57,7 @@ def test_the_latest_needs_of_the_queue_come_from_its_own_index(flooded):
 
 def test_the_queue_by_state_comes_from_its_own_index(flooded):
     query = board.board_query(board.BoardFilters(waiting="animateur"), now=NOW, window=3)
-    assert [n.ref for n in board.listed_needs(db.session.execute(query.limit(3)).all())] == [
+    assert [n.ref for n in listed_needs(db.session.execute(query.limit(3)).all())] == [
         "file-0", "file-1", "file-2",
     ]  # fmt: skip
     # Either of the queue's indexes gives these rows in order (PostgreSQL, its

@@ -19,7 +19,7 @@ from connectences import territory, vocab
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, Need, Referral
-from connectences.models.needs import work_place
+from connectences.needs.listed import LISTED_COLUMNS, ListedNeed
 from connectences.needs.register import in_queue, queue_version
 from connectences.skills import rome_label, taxonomy
 from connectences.workflows import NEED_SEARCHING, REFERRAL_UNANSWERED, NeedState
@@ -170,7 +170,8 @@ def board_query(filters: BoardFilters, *, now: datetime, window: int | None = No
 
     With ``window``, only the first ``window`` needs of each state are read, each state's
     in order from the index on (status, created_at, id): the same first ``window`` rows,
-    without sorting the whole queue, as rows of ``listed_needs`` (without: entities). A need's status is always one of the workflow's
+    without sorting the whole queue, as rows for ``needs.listed.listed_needs`` (without a
+    window: entities, for the export). A need's status is always one of the workflow's
     states (``STATE_ORDER``), as ``state_counts`` also assumes.
     """
     if window is not None and not filters.age:
@@ -186,56 +187,6 @@ def _windowed_query(filters: BoardFilters, window: int) -> Select:
     return _board_query(filters, None, window)
 
 
-@dataclass(frozen=True, slots=True)
-class ListedCompany:
-    name: str
-    commune: str
-
-
-@dataclass(frozen=True, slots=True)
-class ListedNeed:
-    """A need as a page of the board lists it (and the animateur's home its first ones):
-    what the row shows, read as columns. Read as entities with their companies, a page
-    of 25 cost 1.07 ms to load, against 0.26 ms as rows."""
-
-    id: int
-    ref: str
-    title: str
-    commune: str | None
-    rome: str | None
-    hours_per_week: float
-    status: str
-    source: str
-    owner_confirmed_at: datetime | None
-    created_at: datetime
-    company: ListedCompany
-
-    @property
-    def place(self) -> str:
-        return work_place(self.commune, self.company.commune)
-
-
-_LISTED_COLUMNS = (
-    Need.id,
-    Need.ref,
-    Need.title,
-    Need.commune,
-    Need.rome,
-    Need.hours_per_week,
-    Need.status,
-    Need.source,
-    Need.owner_confirmed_at,
-    Need.created_at,
-    Company.name,
-    Company.commune,
-)
-
-
-def listed_needs(rows: Sequence) -> list[ListedNeed]:
-    """The rows of a windowed ``board_query`` as the needs a page lists."""
-    return [ListedNeed(*row[:10], ListedCompany(row[10], row[11])) for row in rows]
-
-
 def _board_query(filters: BoardFilters, now: datetime | None, window: int | None) -> Select:
     conditions = _filtered(filters, now)
     if window is None:
@@ -245,7 +196,7 @@ def _board_query(filters: BoardFilters, now: datetime | None, window: int | None
             needs = needs.join(Need.company)
         rank = case({state: i for i, state in enumerate(STATE_ORDER)}, value=Need.status, else_=99)
         return needs.where(*conditions).order_by(rank, Need.created_at.desc(), Need.id.desc())
-    needs = select(*_LISTED_COLUMNS).join(Company, Company.id == Need.company_id)
+    needs = select(*LISTED_COLUMNS).join(Company, Company.id == Need.company_id)
     # Only the states the filters can show (a branch per state otherwise finds nothing).
     states = [
         state

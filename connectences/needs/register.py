@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import String, func, literal_column, or_, select
-from sqlalchemy.orm import joinedload
 
 from connectences import vocab
 from connectences.contacts import email_key
 from connectences.mail import MailKind, sent_recently
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import Company, CompanyContact, Deletion, Need, User, utcnow
+from connectences.needs.listed import LISTED_COLUMNS, ListedNeed, listed_needs
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
@@ -324,18 +324,19 @@ def in_queue():
     )
 
 
-def latest_in_queue(session, limit: int) -> list[Need]:
-    """The needs last entered in the animateurs' queue, newest first, with their company."""
-    return list(session.scalars(_latest_in_queue(limit)))
+def latest_in_queue(session, limit: int) -> list[ListedNeed]:
+    """The needs last entered in the animateurs' queue, newest first, as listed (with
+    their company)."""
+    return listed_needs(session.execute(_latest_in_queue(limit)).all())
 
 
 @lru_cache(maxsize=8)
 def _latest_in_queue(limit: int):
     # Read by every animateur's home: built once.
     return (
-        select(Need)
+        select(*LISTED_COLUMNS)
+        .join(Company, Company.id == Need.company_id)
         .where(in_queue())
-        .options(joinedload(Need.company))
         # In the order of the queue's own index (ties on the time by id): PostgreSQL
         # otherwise walked the index of every need, the unconfirmed ones with them.
         .order_by(Need.created_at.desc(), Need.id.desc())

@@ -323,20 +323,15 @@ def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
 # --- the visits list ----------------------------------------------------------------------
 
 
-def latest_visits(session: Session, limit: int) -> list[Visit]:
-    """The visits last made, latest first, with their company."""
-    return list(session.scalars(_latest_visits(limit)))
+def latest_visits(session: Session, limit: int) -> list[ListedVisit]:
+    """The visits last made, latest first, as listed (with their company)."""
+    return as_listed(session.execute(_latest_visits(limit)))
 
 
 @lru_cache(maxsize=8)
 def _latest_visits(limit: int) -> Select:
     # Read by every animateur's home: built once.
-    return (
-        select(Visit)
-        .options(joinedload(Visit.company))
-        .order_by(Visit.visited_on.desc(), Visit.id.desc())
-        .limit(limit)
-    )
+    return listed_visits(VisitFilters()).limit(limit)
 
 
 @dataclass(frozen=True)

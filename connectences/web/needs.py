@@ -22,6 +22,7 @@ from connectences.matching.filters import MATCH_LIMITS, MatchFilters, need_match
 from connectences.matching.routing import route_among
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
+from connectences.needs.listed import ListedNeed, listed_needs
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.skills import rome_label, rome_suggestions
@@ -94,9 +95,9 @@ def _back_to(need: Need, anchor: str = ""):
 # --- the board ----------------------------------------------------------------------
 
 
-def _grouped(needs: list[board.ListedNeed]) -> list[tuple[str, list[board.ListedNeed]]]:
+def _grouped(needs: list[ListedNeed]) -> list[tuple[str, list[ListedNeed]]]:
     """The page's needs in sections by state (the query already orders them so)."""
-    groups: list[tuple[str, list[board.ListedNeed]]] = []
+    groups: list[tuple[str, list[ListedNeed]]] = []
     for need in needs:
         if not groups or groups[-1][0] != need.status:
             groups.append((need.status, []))
@@ -116,7 +117,7 @@ def index():
         PER_PAGE,
         total=counts[filters.status] if filters.status else sum(counts.values()),
     )
-    needs = board.listed_needs(pagination.items)
+    needs = listed_needs(pagination.items)
     active_filters = filters.as_args()
     return render_template(
         "needs/index.html",

@@ -13,6 +13,7 @@ from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models.base import utcnow
 from connectences.needs import board, register
+from connectences.needs.listed import listed_needs
 from connectences.prospection import visits as prospection
 from connectences.vocab import LEAD_STATUSES, NEED_STATUSES, VISIT_CHANNELS
 from connectences.web.access import guard_blueprint
@@ -33,7 +34,7 @@ def index():
     # are not in the animateurs' queue.
     counts = board.state_counts(db.session, board.BoardFilters(), now=now)
     first_new = board.board_query(board.BoardFilters(waiting="animateur"), now=now, window=SHOWN)
-    to_qualify = board.listed_needs(db.session.execute(paged(first_new, SHOWN, 0)).all())
+    to_qualify = listed_needs(db.session.execute(paged(first_new, SHOWN, 0)).all())
     follow = prospection.follow_up_counts(
         db.session, current_user.id, today=local_today(), shown=SHOWN
     )
