@@ -398,14 +398,14 @@ def filtered_visits(filters: VisitFilters) -> Select:
 
 
 @dataclass(frozen=True, slots=True)
-class ListedCompany:
+class VisitCompany:
     ref: str
     name: str
     commune: str
 
 
 @dataclass(frozen=True, slots=True)
-class ListedAnimateur:
+class VisitAnimateur:
     full_name: str | None
     email: str
 
@@ -422,8 +422,8 @@ class ListedVisit:
     need_detected: bool
     follow_up_on: date | None
     follow_up_closed_at: datetime | None
-    company: ListedCompany
-    animateur: ListedAnimateur | None
+    company: VisitCompany
+    animateur: VisitAnimateur | None
 
 
 @lru_cache(maxsize=64)
@@ -448,8 +448,8 @@ def as_listed(rows: Iterable) -> list[ListedVisit]:
     return [
         ListedVisit(
             *row[:7],
-            ListedCompany(row[7], row[8], row[9]),
-            None if row[11] is None else ListedAnimateur(row[10], row[11]),
+            VisitCompany(row[7], row[8], row[9]),
+            None if row[11] is None else VisitAnimateur(row[10], row[11]),
         )
         for row in rows
     ]
