@@ -467,8 +467,8 @@ def _filtered(query: Select, filters: VisitFilters, *, company_joined: bool = Fa
     if filters.end:
         query = query.where(Visit.visited_on <= filters.end)
     if filters.epci:
-        # Joined only when filtering on it: without it the list and its counts read
-        # the visit table alone (and its visited_on index for the page).
+        # Joined only when filtering on it (the list's rows have it joined already):
+        # without it the counts read the visit table alone.
         communes = [c.insee for c in territory.communes_of_epci(filters.epci)]
         if not company_joined:
             query = query.join(Company, Visit.company_id == Company.id)
