@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from locust import FastHttpUser, constant, task
 
 from connectences.bench.forms import cv_submission, need_submission, visit_submission
+from connectences.bench.roles import role_order
 
 PLAN = json.loads(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 REFS = PLAN["refs"]
@@ -200,6 +201,9 @@ def _by_role() -> dict[str, list[tuple[str, int]]]:
 
 
 ROLES = _by_role()
+# Every role has a user as soon as there are as many users as roles (bench/roles.py).
+ROLE_ORDER = role_order({r: sum(w for _, w in js) for r, js in ROLES.items()}, 10_000)
+_users = itertools.count()
 
 
 class Visitor(FastHttpUser):
@@ -208,9 +212,7 @@ class Visitor(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        roles = list(ROLES)
-        weights = [sum(w for _, w in ROLES[r]) for r in roles]
-        self.role = random.choices(roles, weights)[0]  # noqa: S311 — synthetic or sampled data, never a secret
+        self.role = ROLE_ORDER[next(_users) % len(ROLE_ORDER)]
         self.names = [name for name, _ in ROLES[self.role]]
         self.weights = [weight for _, weight in ROLES[self.role]]
         if self.role not in ("public", "api"):  # the API's journeys carry a token
