@@ -5,6 +5,7 @@ with the counts by state their home pages show."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -18,6 +19,7 @@ from connectences.models import (
     Lead,
     LeadNeed,
     Need,
+    Operator,
     Placement,
     Referral,
 )
@@ -205,6 +207,27 @@ def partner_referrals(session, partner_id: int, limit: int | None = None) -> lis
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ListedLead:
+    """A lead as the animateur's home lists it, read as rows (not entities with their
+    operator and needs): its state, dates, operator's name and needs (ref, title)."""
+
+    id: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    operator_name: str
+    needs: list[Row]
+
+
+_LEAD_NEED_TITLES = (
+    select(LeadNeed.lead_id, Need.ref, Need.title)
+    .join(Need, Need.id == LeadNeed.need_id)
+    .where(LeadNeed.lead_id.in_(bindparam("lead_ids", expanding=True)))
+    .order_by(LeadNeed.lead_id, LeadNeed.id)
+)
+
+
 def leads_in(
     session,
     states: Iterable[str],
@@ -212,15 +235,19 @@ def leads_in(
     since: datetime | None = None,
     oldest_first: bool,
     limit: int,
-) -> tuple[int, list[Lead]]:
+) -> tuple[int, list[ListedLead]]:
     """How many leads are in ``states`` (changed since ``since`` when given), and the
-    first ``limit`` of them with their operator and needs: oldest sent first, or latest
-    changed first."""
+    first ``limit`` of them with their operator's name and needs: oldest sent first, or
+    latest changed first."""
     count, first = _leads_in_queries(tuple(sorted(states)), since is not None, oldest_first, limit)
     values = {} if since is None else {"since": since}
     total = session.scalar(count, values)
-    rows = session.scalars(first, values).all()
-    return total or 0, list(rows)
+    rows = session.execute(first, values).all()
+    needs: dict[int, list[Row]] = {row.id: [] for row in rows}
+    if needs:
+        for line in session.execute(_LEAD_NEED_TITLES, {"lead_ids": list(needs)}):
+            needs[line.lead_id].append(line)
+    return total or 0, [ListedLead(*row, needs[row.id]) for row in rows]
 
 
 @lru_cache(maxsize=32)
@@ -235,12 +262,9 @@ def _leads_in_queries(
     order = Lead.created_at if oldest_first else Lead.updated_at.desc()
     count = select(func.count()).select_from(Lead).where(*conditions)
     first = (
-        select(Lead)
+        select(Lead.id, Lead.status, Lead.created_at, Lead.updated_at, Operator.name)
+        .join(Operator, Operator.id == Lead.operator_id)
         .where(*conditions)
-        .options(
-            joinedload(Lead.operator),
-            selectinload(Lead.needs).joinedload(LeadNeed.need),
-        )
         .order_by(order, Lead.id)
         .limit(limit)
     )
