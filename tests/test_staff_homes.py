@@ -78,6 +78,14 @@ def test_animateur_home_lists_what_is_due(client, auth):
     proposals = page[page.index('id="titre-propositions"') : page.index('id="titre-statuts"')]
     assert "<strong>1</strong> sans réponse" in proposals
     assert "Accueil du samedi</a>" in proposals and "envoyée à GE du Bassin" in proposals
+    # Refused by the operator: listed with its need, to propose elsewhere.
+    lead.status = "refuse"
+    db.session.commit()
+    page = client.get("/animateur").get_data(as_text=True)
+    proposals = page[page.index('id="titre-propositions"') : page.index('id="titre-statuts"')]
+    assert "<strong>0</strong> sans réponse, <strong>1</strong> refusée ou rendue" in proposals
+    assert f'href="/animateur/besoins/{needs[1].ref}">Accueil du samedi</a>' in proposals
+    assert "— refusé par GE du Bassin le " in proposals
 
 
 def test_the_home_counts_every_item_due_and_lists_the_first_three(client, auth):
