@@ -98,6 +98,7 @@ def inbox_leads(operator_id: int, section: str) -> Select:
 _LEAD_LINES = (
     select(
         LeadNeed.lead_id,
+        Need.ref,
         Need.title,
         Need.hours_per_week,
         Need.commune,
@@ -112,9 +113,9 @@ _LEAD_LINES = (
 
 
 def lead_lines(session, lead_ids: Iterable[int]) -> dict[int, list[Row]]:
-    """The needs of the given leads as an inbox card shows them (need title, hours and
-    commune, company name and commune), by lead, in the order they were added: one
-    statement for every lead of the page."""
+    """The needs of the given leads as an inbox card and the animateur's home show them
+    (need ref, title, hours and commune, company name and commune), by lead, in the
+    order they were added: one statement for every lead of the page."""
     lead_ids = list(lead_ids)
     lines: dict[int, list[Row]] = {lead_id: [] for lead_id in lead_ids}
     if not lead_ids:
@@ -210,7 +211,7 @@ def partner_referrals(session, partner_id: int, limit: int | None = None) -> lis
 @dataclass(frozen=True, slots=True)
 class ListedLead:
     """A lead as the animateur's home lists it, read as rows (not entities with their
-    operator and needs): its state, dates, operator's name and needs (ref, title)."""
+    operator and needs): its state, dates, operator's name and needs (``lead_lines``)."""
 
     id: int
     status: str
@@ -218,14 +219,6 @@ class ListedLead:
     updated_at: datetime
     operator_name: str
     needs: list[Row]
-
-
-_LEAD_NEED_TITLES = (
-    select(LeadNeed.lead_id, Need.ref, Need.title)
-    .join(Need, Need.id == LeadNeed.need_id)
-    .where(LeadNeed.lead_id.in_(bindparam("lead_ids", expanding=True)))
-    .order_by(LeadNeed.lead_id, LeadNeed.id)
-)
 
 
 def leads_in(
@@ -243,10 +236,7 @@ def leads_in(
     values = {} if since is None else {"since": since}
     total = session.scalar(count, values)
     rows = session.execute(first, values).all()
-    needs: dict[int, list[Row]] = {row.id: [] for row in rows}
-    if needs:
-        for line in session.execute(_LEAD_NEED_TITLES, {"lead_ids": list(needs)}):
-            needs[line.lead_id].append(line)
+    needs = lead_lines(session, (row.id for row in rows))
     return total or 0, [ListedLead(*row, needs[row.id]) for row in rows]
 
 
