@@ -118,5 +118,5 @@ def test_the_queue_version_ignores_needs_outside_the_queue_and_sees_the_rest(flo
 
 
 def test_the_queue_version_is_read_from_the_end_of_its_own_index(flooded):
-    plan = query_plan(register._queue_version_statement(), (*GENERAL, "ix_need_updated_at"))
+    plan = query_plan(register._QUEUE_VERSION, (*GENERAL, "ix_need_updated_at"))
     assert "ix_need_queue_changed" in plan, plan

@@ -269,6 +269,19 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
     return False
 
 
+def in_queue():
+    """SQL condition: the need is in the animateurs' queue (not waiting for its owner).
+
+    It is the condition of the queue's partial indexes (``models.needs.IN_QUEUE``), the
+    source written in the statement: as a bound parameter, SQLite prepared the statement
+    again at each execution to see whether its value let the indexes serve (the board's
+    statement twice as slow).
+    """
+    return or_(
+        Need.source != literal_column("'entreprise'", String), Need.owner_confirmed_at.is_not(None)
+    )
+
+
 # What is computed from the queue alone (its counts by state, the observatory's figures)
 # is kept per process under the queue's version: its latest change and the latest
 # tombstone, each alone in its subquery, each read from the end of an index (one select
@@ -295,33 +308,18 @@ def _latest_in_queue_change(column):
     )
 
 
+_QUEUE_VERSION = select(
+    _latest_in_queue_change(Need.updated_at),
+    _latest_in_queue_change(Need.id),
+    select(func.max(Deletion.id)).scalar_subquery(),
+)
+
+
 def queue_version(session) -> tuple:
     """What changes whenever a need of the animateurs' queue is added, changed, or
     deleted (with its tombstone), in three index reads: the key of what is computed from
     the queue alone and kept per process."""
-    return tuple(session.execute(_queue_version_statement()).one())
-
-
-@lru_cache(maxsize=1)
-def _queue_version_statement():
-    return select(
-        _latest_in_queue_change(Need.updated_at),
-        _latest_in_queue_change(Need.id),
-        select(func.max(Deletion.id)).scalar_subquery(),
-    )
-
-
-def in_queue():
-    """SQL condition: the need is in the animateurs' queue (not waiting for its owner).
-
-    It is the condition of the queue's partial indexes (``models.needs.IN_QUEUE``), the
-    source written in the statement: as a bound parameter, SQLite prepared the statement
-    again at each execution to see whether its value let the indexes serve (the board's
-    statement twice as slow).
-    """
-    return or_(
-        Need.source != literal_column("'entreprise'", String), Need.owner_confirmed_at.is_not(None)
-    )
+    return tuple(session.execute(_QUEUE_VERSION).one())
 
 
 def latest_in_queue(session, limit: int) -> list[ListedNeed]:
