@@ -66,7 +66,7 @@ def test_consent_scope_decides_where_it_appears(auth):
     db.session.commit()
     assert site_only.company_label == "Boulangerie Durand, Arcachon"
     assert site_only.company_id == company.id and site_only.need.ref == "besoin-1"
-    assert testimonials.for_home(db.session) == [site_only]
+    assert [t.id for t in testimonials.for_home(db.session)] == [site_only.id]
     assert testimonials.public_list(db.session) == [site_only]
     assert testimonials.for_newsletter(db.session) == [letter_only]
     assert draft not in testimonials.public_list(db.session) + testimonials.for_newsletter(

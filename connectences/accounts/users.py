@@ -13,7 +13,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from connectences import config
@@ -551,17 +551,19 @@ def set_public_phone(session: Session, user: User, phone: str | None, *, actor: 
     return user
 
 
-# Read by the public home page at every visit: built once.
+# What the public home shows of an animateur; the page keeps these rows.
+PUBLIC_ANIMATEUR_COLUMNS = (User.full_name, User.email, User.phone)
 _PUBLIC_ANIMATEURS = (
-    select(User)
+    select(*PUBLIC_ANIMATEUR_COLUMNS)
     .where(User.role == "animateur", User.active.is_(True), User.phone.is_not(None))
     .order_by(User.full_name, User.id)
 )
 
 
-def public_animateurs(session: Session) -> list[User]:
-    """The active animateurs who gave a phone to show companies, by name."""
-    return list(session.scalars(_PUBLIC_ANIMATEURS))
+def public_animateurs(session: Session) -> list[Row]:
+    """The active animateurs who gave a phone to show companies, by name: rows of
+    ``PUBLIC_ANIMATEUR_COLUMNS``, bound to no session."""
+    return list(session.execute(_PUBLIC_ANIMATEURS))
 
 
 def enable(session: Session, email: str, *, actor: User | None = None) -> User:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import Select, String, cast, select
+from sqlalchemy import Row, Select, String, cast, select
 from sqlalchemy.orm import Session
 
 from connectences import territory, tombstones
@@ -62,15 +62,26 @@ def shown_condition(channel: str) -> tuple:
     )
 
 
+# What a testimonial's card shows (content/_testimonial.html): the home keeps these rows.
+CARD_COLUMNS = (
+    Testimonial.id,
+    Testimonial.title,
+    Testimonial.body,
+    Testimonial.company_label,
+    Testimonial.photo,
+    Testimonial.photo_alt,
+)
+
+
 def _shown(session: Session, channel: str, limit: int | None) -> list[Testimonial]:
     return list(session.scalars(_shown_query(channel, limit)))
 
 
 @lru_cache(maxsize=16)
-def _shown_query(channel: str, limit: int | None) -> Select:
-    # The public home reads it at every visit: built once per channel and limit.
+def _shown_query(channel: str, limit: int | None, cards: bool = False) -> Select:
+    # Built once per channel and limit.
     query = (
-        select(Testimonial)
+        (select(*CARD_COLUMNS) if cards else select(Testimonial))
         .where(*shown_condition(channel))
         .order_by(Testimonial.consent_on.desc(), Testimonial.id.desc())
     )
@@ -82,9 +93,10 @@ def public_list(session: Session) -> list[Testimonial]:
     return _shown(session, "site", None)
 
 
-def for_home(session: Session, limit: int = 2) -> list[Testimonial]:
-    """The latest testimonials the public home page may show (``limit`` of them)."""
-    return _shown(session, "site", limit)
+def for_home(session: Session, limit: int = 2) -> list[Row]:
+    """The latest testimonials the public home page may show (``limit`` of them), as
+    rows of ``CARD_COLUMNS``: bound to no session, a worker keeps them."""
+    return list(session.execute(_shown_query("site", limit, cards=True)))
 
 
 def for_newsletter(session: Session, limit: int | None = None) -> list[Testimonial]:

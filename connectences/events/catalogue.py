@@ -188,18 +188,30 @@ def get_event(session: Session, event_id: int) -> Event | None:
 
 
 def upcoming(session: Session, *, limit: int | None = None, now: datetime | None = None):
-    """The events not over yet and not cancelled, soonest first (public lists, home, feed)."""
+    """The events not over yet and not cancelled, soonest first (public list, feed)."""
     return list(session.scalars(_upcoming_query(limit), {"now": now or utcnow()}))
 
 
+# What an event's card shows (events/_macros.html): the home keeps these rows.
+CARD_COLUMNS = (Event.id, Event.kind, Event.title, Event.starts_at, Event.ends_at, Event.place)
+
+
+def upcoming_cards(session: Session, *, limit: int | None = None, now: datetime | None = None):
+    """``upcoming`` as rows of ``CARD_COLUMNS`` (the home page): bound to no session,
+    a worker keeps them."""
+    return list(session.execute(_upcoming_query(limit, cards=True), {"now": now or utcnow()}))
+
+
 @lru_cache(maxsize=16)
-def _upcoming_query(limit: int | None) -> Select:
-    # The public home reads it at every visit: built once per limit, the moment bound
-    # when run.
+def _upcoming_query(limit: int | None, cards: bool = False) -> Select:
+    # Built once per limit, the moment bound when run.
     query = (
-        select(Event)
-        .options(selectinload(Event.partners))
-        .where(
+        select(*CARD_COLUMNS)
+        if cards
+        else select(Event).options(selectinload(Event.partners))
+    )
+    query = (
+        query.where(
             Event.ends_at >= bindparam("now", type_=Event.ends_at.type),
             Event.cancelled_at.is_(None),
         )

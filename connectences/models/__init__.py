@@ -32,7 +32,7 @@ from connectences.models.leads import (
     PlacementNeed,
     Referral,
 )
-from connectences.models.logs import AuditLog, Deletion, Transition
+from connectences.models.logs import AuditLog, ChangeGeneration, Deletion, Transition
 from connectences.models.mail import OutboxMessage
 from connectences.models.needs import Need
 from connectences.models.offline import OfflineRecord
@@ -45,6 +45,7 @@ __all__ = [
     "Base",
     "CallbackRequest",
     "Candidate",
+    "ChangeGeneration",
     "CandidateDistinct",
     "CandidateEvent",
     "CandidateImport",

@@ -1,10 +1,11 @@
-"""The transition log of every state machine, and the audit log."""
+"""The transition log of every state machine, the audit log, tombstones, and the
+generations of watched data."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from connectences.models.base import Base, utcnow
@@ -62,3 +63,13 @@ class Deletion(Base):
     company_id: Mapped[int | None]
     operator_id: Mapped[int | None]
     partner_id: Mapped[int | None]
+
+
+class ChangeGeneration(Base):
+    """How many committed changes a watch of ``connectences.changes`` has seen: the
+    version, shared by every process and host, of what a process keeps of that data."""
+
+    __tablename__ = "change_generation"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -7,9 +7,8 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, ur
 from flask_login import current_user
 from sqlalchemy import text
 
-from connectences.accounts import public_animateurs
 from connectences.config import is_example_value
-from connectences.content import testimonials
+from connectences.content import showcase
 from connectences.events import catalogue
 from connectences.extensions import db
 from connectences.web.access import ROLE_HOME, public, signed_in
@@ -25,21 +24,18 @@ def example_setting(key: str) -> bool:
     return is_example_value(key, current_app.config.get(key))
 
 
-HOME_EVENTS = 3
-HOME_TESTIMONIALS = 2
-
-
 @bp.route("/")
 @public
 def index():
     """One door for companies: what the service does, the people who do it, three
     actions, the next events and what companies say of it."""
+    shown = showcase.home_showcase(db.session)
     return render_template(
         "public/index.html",
-        animateurs=public_animateurs(db.session),
-        events=catalogue.upcoming(db.session, limit=HOME_EVENTS),
+        animateurs=shown.animateurs,
+        events=shown.events,
         kinds=catalogue.KINDS,
-        testimonials=testimonials.for_home(db.session, limit=HOME_TESTIMONIALS),
+        testimonials=shown.testimonials,
     )
 
 
