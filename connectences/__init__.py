@@ -87,10 +87,10 @@ def register_extensions(app: Flask) -> None:
     if app.config.get("CONNECTENCES_ENV") == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-    import connectences.models  # noqa: F401  (registers every table on the metadata)
     # Its watch counts the changes of what the public home keeps, in every process that
     # writes (web workers, scheduler, commands).
     import connectences.content.showcase  # noqa: F401
+    import connectences.models  # noqa: F401  (registers every table on the metadata)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))

@@ -122,7 +122,9 @@ def _after_flush(session: Session, _context) -> None:
         for obj in objects:
             if how == CHANGED and not session.is_modified(obj, include_collections=False):
                 continue
-            seen.update(w.name for w in _WATCHES.values() if w.name not in seen and w.sees(obj, how))
+            seen.update(
+                w.name for w in _WATCHES.values() if w.name not in seen and w.sees(obj, how)
+            )
     if seen:
         _bump(session, seen)
 

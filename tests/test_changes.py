@@ -184,7 +184,9 @@ def test_the_home_sees_at_once_what_another_process_commits(app, client, auth):
     try:
         # The owner's agreement withdrawn, the event cancelled, the animateur gone:
         # written through another engine, this process keeps nothing of it.
-        testimonials.withdraw(other, other.get(Testimonial, story.id), by=other.get(User, author.id))
+        testimonials.withdraw(
+            other, other.get(Testimonial, story.id), by=other.get(User, author.id)
+        )
         other.get(Event, breakfast.id).cancelled_at = datetime.now(UTC)
         other.get(User, claire.id).active = False
         other.commit()

@@ -205,18 +205,11 @@ def upcoming_cards(session: Session, *, limit: int | None = None, now: datetime 
 @lru_cache(maxsize=16)
 def _upcoming_query(limit: int | None, cards: bool = False) -> Select:
     # Built once per limit, the moment bound when run.
-    query = (
-        select(*CARD_COLUMNS)
-        if cards
-        else select(Event).options(selectinload(Event.partners))
-    )
-    query = (
-        query.where(
-            Event.ends_at >= bindparam("now", type_=Event.ends_at.type),
-            Event.cancelled_at.is_(None),
-        )
-        .order_by(Event.starts_at, Event.id)
-    )
+    query = select(*CARD_COLUMNS) if cards else select(Event).options(selectinload(Event.partners))
+    query = query.where(
+        Event.ends_at >= bindparam("now", type_=Event.ends_at.type),
+        Event.cancelled_at.is_(None),
+    ).order_by(Event.starts_at, Event.id)
     return query.limit(limit) if limit else query
 
 
