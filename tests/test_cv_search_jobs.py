@@ -189,4 +189,6 @@ def test_a_page_of_text_results_is_four_statements_and_no_commitments(seeded):
     # The vocabulary's version, the ranked page with its total, the people, their skills.
     assert len(statements) == 4, statements
     assert not [s for s in statements if "commitment" in s]
-    assert result.items[0].candidate.commitments == []  # still there when asked for
+    # Rows, not entities: nothing of a person is loaded beyond what the page shows.
+    assert not hasattr(result.items[0].candidate, "commitments")
+    assert db.session.identity_map.keys() == set()

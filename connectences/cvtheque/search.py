@@ -23,13 +23,13 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, and_, cast, func, literal, select, union, union_all
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import String, and_, bindparam, cast, func, literal, select, union, union_all
+from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
@@ -205,9 +205,72 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
     return filters, errors
 
 
+# What a page of the search shows of each person (library/index.html).
+LISTED_COLUMNS = (
+    Candidate.id,
+    Candidate.ref,
+    Candidate.first_name,
+    Candidate.last_name,
+    Candidate.email_confirmed_at,
+    Candidate.rome,
+    Candidate.commune,
+    Candidate.level,
+    Candidate.hours_min,
+    Candidate.hours_max,
+    Candidate.available_from,
+    Candidate.status,
+    Candidate.updated_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCandidate:
+    """A person as a page of the search lists them, read as rows (``LISTED_COLUMNS``
+    and the labels of their skills, in their order), not as an entity with its skills
+    and commitments: 25 entities with their skills cost four times as much to build."""
+
+    id: int
+    ref: str
+    first_name: str
+    last_name: str
+    email_confirmed_at: datetime | None
+    rome: list[str]
+    commune: str
+    level: str
+    hours_min: float
+    hours_max: float
+    available_from: date
+    status: str
+    updated_at: datetime
+    skill_labels: tuple[str, ...]
+
+
+_LISTED = select(*LISTED_COLUMNS).where(Candidate.id.in_(bindparam("ids", expanding=True)))
+_LISTED_SKILLS = (
+    select(CandidateSkill.candidate_id, CandidateSkill.label)
+    .where(CandidateSkill.candidate_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CandidateSkill.candidate_id, CandidateSkill.position, CandidateSkill.id)
+)
+
+
+def listed_candidates(session: Session, ids: list[int]) -> dict[int, ListedCandidate]:
+    """The stored people among ``ids`` as a page lists them, by id: two statements."""
+    if not ids:
+        return {}
+    skills: dict[int, list[str]] = {}
+    for candidate_id, label in session.execute(_LISTED_SKILLS, {"ids": ids}):
+        skills.setdefault(candidate_id, []).append(label)
+    return {
+        row[0]: ListedCandidate(*row, tuple(skills.get(row[0], ())))
+        for row in session.execute(_LISTED, {"ids": ids})
+    }
+
+
 @dataclass(frozen=True)
 class Hit:
-    candidate: Candidate
+    # A page of the search (``search_candidates``) lists people as rows; an export
+    # (``iter_candidates``) reads whole candidates.
+    candidate: ListedCandidate | Candidate
     score: int | None  # relevance of the text match, None without text
 
 
@@ -607,13 +670,7 @@ def search_candidates(
         total = None
     if total is None:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    # A page of results shows skills, never commitments: those load only if asked for.
-    people = (
-        select(Candidate)
-        .where(Candidate.id.in_([r[0] for r in rows]))
-        .options(lazyload(Candidate.commitments))
-    )
-    by_id = {c.id: c for c in session.scalars(people)}
+    by_id = listed_candidates(session, [r[0] for r in rows])
     items = [Hit(by_id[r[0]], None if r[1] is None else round(r[1])) for r in rows if r[0] in by_id]
     pages = max(1, math.ceil(total / per_page))
     return SearchResult(items, total, page, pages, per_page, terms)
