@@ -81,10 +81,15 @@ _BUMPS: dict[str, object] = {}
 
 
 def generation(session: Session, name: str) -> int:
-    """The committed generation of the watch ``name`` (0 before its first change)."""
+    """The committed generation of the watch ``name`` (0 before its first change).
+
+    Read on a pooled connection of its own, not in the session's transaction: what is
+    committed is what counts, and a page that reads nothing else (the public home, warm)
+    opens no transaction at all, which halves the cost of the read."""
     if name not in _WATCHES:
         raise ValueError(f"unknown watch: {name}")
-    return session.execute(_GENERATION, {"name": name}).scalar() or 0
+    with session.get_bind().connect() as connection:
+        return connection.execute(_GENERATION, {"name": name}).scalar() or 0
 
 
 def _bump_statement(dialect: str):

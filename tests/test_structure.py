@@ -341,6 +341,9 @@ FUNCTION_IMPORTS_ALLOWED = {
     # The package's __init__ runs at the first import of any of its modules: models,
     # blueprints and commands load only when an application is built.
     ("connectences/__init__.py", "register_extensions", "connectences.models"),
+    # A watch (connectences.changes) counts changes in every process that builds an app
+    # (web workers, scheduler, commands), whichever blueprints it serves.
+    ("connectences/__init__.py", "register_extensions", "connectences.content.showcase"),
     ("connectences/__init__.py", "register_blueprints", "connectences.web"),
     ("connectences/__init__.py", "register_cli", "connectences.cli"),
     # The gunicorn master reads its configuration file; only workers load the app.
