@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
@@ -188,7 +188,8 @@ def get_event(session: Session, event_id: int) -> Event | None:
 
 
 def upcoming(session: Session, *, limit: int | None = None, now: datetime | None = None):
-    """The events not over yet and not cancelled, soonest first (public list, feed)."""
+    """The events not over yet and not cancelled, soonest first (public list, feed,
+    newsletter)."""
     return list(session.scalars(_upcoming_query(limit), {"now": now or utcnow()}))
 
 
@@ -196,7 +197,9 @@ def upcoming(session: Session, *, limit: int | None = None, now: datetime | None
 CARD_COLUMNS = (Event.id, Event.kind, Event.title, Event.starts_at, Event.ends_at, Event.place)
 
 
-def upcoming_cards(session: Session, *, limit: int | None = None, now: datetime | None = None):
+def upcoming_cards(
+    session: Session, *, limit: int | None = None, now: datetime | None = None
+) -> list[Row]:
     """``upcoming`` as rows of ``CARD_COLUMNS`` (the home page): bound to no session,
     a worker keeps them."""
     return list(session.execute(_upcoming_query(limit, cards=True), {"now": now or utcnow()}))
