@@ -122,9 +122,12 @@ def _after_flush(session: Session, _context) -> None:
     # flush wrote.
     if not _WATCHES:
         return
+    watched = tuple(cls for w in _WATCHES.values() for cls in w.classes)
     seen: set[str] = set()
     for objects, how in ((session.new, NEW), (session.dirty, CHANGED), (session.deleted, DELETED)):
         for obj in objects:
+            if not isinstance(obj, watched):
+                continue  # most flushes: nothing watched, nothing more to look at
             if how == CHANGED and not session.is_modified(obj, include_collections=False):
                 continue
             seen.update(

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
-from connectences.matching.matches import library_stamp
+from connectences.matching.matches import SKILL_LABELS, library_stamp, skill_labels
 from connectences.models import Candidate, CandidateRome, CandidateSkill
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
@@ -246,10 +246,8 @@ class ListedCandidate:
 
 
 _LISTED = select(*LISTED_COLUMNS).where(Candidate.id.in_(bindparam("ids", expanding=True)))
-_LISTED_SKILLS = (
-    select(CandidateSkill.candidate_id, CandidateSkill.label)
-    .where(CandidateSkill.candidate_id.in_(bindparam("ids", expanding=True)))
-    .order_by(CandidateSkill.candidate_id, CandidateSkill.position, CandidateSkill.id)
+_LISTED_SKILLS = SKILL_LABELS.where(
+    CandidateSkill.candidate_id.in_(bindparam("ids", expanding=True))
 )
 
 
@@ -257,9 +255,7 @@ def listed_candidates(session: Session, ids: list[int]) -> dict[int, ListedCandi
     """The stored people among ``ids`` as a page lists them, by id: two statements."""
     if not ids:
         return {}
-    skills: dict[int, list[str]] = {}
-    for candidate_id, label in session.execute(_LISTED_SKILLS, {"ids": ids}):
-        skills.setdefault(candidate_id, []).append(label)
+    skills = skill_labels(session, _LISTED_SKILLS, {"ids": ids})
     return {
         row[0]: ListedCandidate(*row, tuple(skills.get(row[0], ())))
         for row in session.execute(_LISTED, {"ids": ids})

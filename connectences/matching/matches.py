@@ -96,12 +96,25 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+# People's skill labels in the order they gave them, by person (narrowed by the caller):
+# the index and a page of the CV search read them so.
+SKILL_LABELS = select(CandidateSkill.candidate_id, CandidateSkill.label).order_by(
+    CandidateSkill.candidate_id, CandidateSkill.position, CandidateSkill.id
+)
+
+
+def skill_labels(session, statement, params=None) -> dict[int, list[str]]:
+    """candidate id -> labels, from ``statement`` (``SKILL_LABELS`` narrowed)."""
+    labels: dict[int, list[str]] = {}
+    for candidate_id, label in session.execute(statement, params or {}):
+        labels.setdefault(candidate_id, []).append(label)
+    return labels
+
+
 def _candidates_from_rows(session, where=None) -> list[CandidateData]:
     """Plain candidates from three column queries (no ORM objects: fast at 100,000 rows)."""
     query = select(*_CANDIDATE_COLUMNS).order_by(Candidate.id)
-    skills_query = select(CandidateSkill.candidate_id, CandidateSkill.label).order_by(
-        CandidateSkill.candidate_id, CandidateSkill.position, CandidateSkill.id
-    )
+    skills_query = SKILL_LABELS
     commitments_query = select(
         Commitment.candidate_id,
         Commitment.hours_per_week,
@@ -117,9 +130,7 @@ def _candidates_from_rows(session, where=None) -> list[CandidateData]:
         commitments_query = commitments_query.where(
             Commitment.candidate_id.in_(select(Candidate.id).where(where))
         )
-    labels: dict[int, list[str]] = {}
-    for candidate_id, label in session.execute(skills_query):
-        labels.setdefault(candidate_id, []).append(label)
+    labels = skill_labels(session, skills_query)
     # Same order and values as data.commitment_from_model (the index must agree with it).
     held: dict[int, list[CommitmentData]] = {}
     for row in session.execute(commitments_query):
