@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from connectences.bench import emit
 from connectences.bench.concurrency import run_concurrency
 from connectences.bench.evaluation import run_quality
-from connectences.bench.load import MIX, plan_accounts, run_load
+from connectences.bench.load import MIX, REFERENCES, plan_accounts, run_load
 from connectences.bench.matching import run_matching, run_service
 from connectences.bench.observatory import MEASURES, run_observatory
 from connectences.bench.pages import PAGES, WRITES, run_pages
@@ -136,7 +136,7 @@ def seed_command(candidates, needs, visits, companies, seed):
 )
 @with_appcontext
 def load_command(users, duration, mix_duration, pages, workers, warm):
-    chosen = [] if pages.strip() == "aucune" else _chosen(pages, MIX)
+    chosen = [] if pages.strip() == "aucune" else _chosen(pages, [*REFERENCES, *MIX])
     for record in run_load(
         current_app._get_current_object(),
         users=users,

@@ -9,11 +9,15 @@ and a bare Flask "hello" (``bench.hello``). Then runs locust headless
 1. ``hello`` alone: the yardstick of this machine and this client;
 2. each page alone (``--pages``): its throughput, latencies, errors, and the ratio of
    its throughput to hello's (target: 0.15 for staff pages, 0.30 for public ones);
+   ``staff_floor`` first, a staff page that shows nothing but the layout
+   (``bench.floor``): what every staff page costs before showing anything, printed
+   as a reference (``load_reference``), with no target of its own;
 3. the weighted mix of the real journeys, reads and writes together
    (``--mix-duration``, 0 to skip): latencies and errors per page as people get them.
 
-Every phase prints JSON lines (``load_hello``, ``load_page``, ``load_mix``); both
-servers are stopped at the end, whatever happens. Run ``bench seed`` first.
+Every phase prints JSON lines (``load_hello``, ``load_reference``, ``load_page``,
+``load_mix``); both servers are stopped at the end, whatever happens. Run ``bench seed``
+first.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from connectences.accounts import api_tokens
+from connectences.bench.floor import FLOOR_PATH
 from connectences.demo import demo_accounts
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Lead, Need, Operator, User
@@ -66,6 +71,8 @@ MIX: dict[str, int] = {
     "api_need": 2,
 }
 PUBLIC = {"public_home", "login_page", "cv_submit", "need_submit"}
+# Pages measured alone as references, never in the mix nor against a target.
+REFERENCES = ("staff_floor",)
 # The API's journeys are read with a token of this demo account (issued for the run).
 API_OWNER = "animateur"
 # The bench's server allows this many API requests per window and token: the rate limit
@@ -265,10 +272,14 @@ def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[s
         tempfile.TemporaryDirectory(prefix="bench-load-") as tmp,
         gunicorn("connectences.bench.hello:app", workers=workers, ready_path="/") as hello_url,
         gunicorn(
-            "connectences:create_app()", workers=workers, ready_path="/health", env=limits
+            "connectences.bench.floor:create_bench_app()",
+            workers=workers,
+            ready_path="/health",
+            env=limits,
         ) as app_url,  # fmt: skip
     ):
         plan["api_token"] = secret
+        plan["floor_path"] = FLOOR_PATH
         workdir = Path(tmp)
         common = {"users": users, "workers": workers, "database": db_name(app)}
         stats = run_locust(hello_url, plan, {"hello": 1}, users=users, seconds=duration, warm=warm,
@@ -281,6 +292,10 @@ def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[s
                                workdir=workdir, name=page)  # fmt: skip
             figures = _figures(_row(stats, page), duration)
             ratio = round(figures["rps"] / hello["rps"], 3) if hello["rps"] else None
+            if page in REFERENCES:
+                yield {"metric": "load_reference", "page": page, **figures,
+                       "ratio_to_hello": ratio, "seconds": duration, **common}  # fmt: skip
+                continue
             target = TARGETS["public_ratio"] if page in PUBLIC else TARGETS["staff_ratio"]
             yield {
                 "metric": "load_page",

@@ -190,6 +190,7 @@ JOURNEYS = {
     "api_needs": ("api", api_needs),
     "api_need": ("api", api_need),
     "hello": ("public", lambda c: _get(c, "/", "hello")),
+    "staff_floor": ("animateur", lambda c: _get(c, PLAN["floor_path"], "staff_floor")),
 }
 
 
