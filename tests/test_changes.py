@@ -219,6 +219,29 @@ def test_a_warm_home_reads_one_row(app, client, auth):
     assert len(statements) == 1
 
 
+def test_a_generation_is_read_outside_any_transaction(monkeypatch):
+    """On PostgreSQL a transaction costs a BEGIN and a ROLLBACK, each a round trip: the
+    read of one committed row needs neither (SQLite's driver opens none for a read)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's driver begins no transaction for a read")
+    from psycopg import _connection_base
+
+    commands = []
+    sent = _connection_base.BaseConnection._exec_command
+
+    def spy(self, command, *args, **kwargs):
+        commands.append(bytes(command))
+        return sent(self, command, *args, **kwargs)
+
+    db.session.rollback()
+    monkeypatch.setattr(_connection_base.BaseConnection, "_exec_command", spy)
+    before = changes.generation(db.session, HOME)
+    assert commands == []
+    monkeypatch.undo()
+    _event()  # commits a watched change
+    assert changes.generation(db.session, HOME) == before + 1
+
+
 def test_an_event_over_leaves_the_home_within_a_minute(client, monkeypatch):
     _event(title="Forum de l'emploi", days_ahead=1)
     now = datetime.now(UTC)
