@@ -262,3 +262,21 @@ def test_a_query_word_finds_every_library_word_it_starts(words, word):
         assert all(found[w] == 0.9 for w in starting)
     else:
         assert not starting & {w for w, strength in found.items() if strength == 0.9}
+
+
+def test_a_vocabulary_extended_leaves_the_one_it_came_from_as_it_was():
+    first = NormVocabulary(["aide comptable", "cuisine"])
+    second = first.extended(["aide a domicile", "aide comptable", "aide a domicile"])
+    assert first.norms == ["aide comptable", "cuisine"]
+    assert first.by_word["aide"] == [0] and "domicile" not in first.by_word
+    assert second.norms == ["aide comptable", "cuisine", "aide a domicile"]
+    assert second.words == sorted(second.by_word) and "domicile" in second.words
+    assert set(second.match("aide")) == {"aide comptable", "aide a domicile"}
+    assert set(second.match("domicile")) == {"aide a domicile"}
+    fresh = NormVocabulary(second.norms)  # the same as reading the three norms anew
+    assert (second.norm_words, second.by_word, second.words) == (
+        fresh.norm_words,
+        fresh.by_word,
+        fresh.words,
+    )
+    assert first.extended(["cuisine"]) is first

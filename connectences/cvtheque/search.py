@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
-from connectences.matching.matches import SKILL_LABELS, library_stamp, skill_labels
+from connectences.matching.matches import (
+    REFRESH_BATCH,
+    SKILL_LABELS,
+    library_stamp,
+    skill_labels,
+    written_since,
+)
 from connectences.models import Candidate, CandidateRome, CandidateSkill
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
@@ -367,14 +373,47 @@ class NormVocabulary:
     """The distinct skill norms of the library, indexed by word for fuzzy lookup."""
 
     def __init__(self, norms: list[str]) -> None:
-        self.norms = norms
-        # Norms are stored normalised already: only stopwords are left to drop.
-        self.norm_words = [[w for w in n.split() if w not in STOPWORDS] for n in norms]
+        self.norms: list[str] = []
+        self.norm_words: list[list[str]] = []
         self.by_word: dict[str, list[int]] = {}
-        for index, words in enumerate(self.norm_words):
-            for word in set(words):
-                self.by_word.setdefault(word, []).append(index)
+        self._known: set[str] = set()
+        self._add(norms)
         self.words = sorted(self.by_word)
+
+    def _add(self, norms) -> bool:
+        """Index the norms not known yet; True when a new word came with them."""
+        new_word = False
+        for norm in norms:
+            if norm in self._known:
+                continue
+            self._known.add(norm)
+            index = len(self.norms)
+            self.norms.append(norm)
+            # Norms are stored normalised already: only stopwords are left to drop.
+            words = [w for w in norm.split() if w not in STOPWORDS]
+            self.norm_words.append(words)
+            for word in set(words):
+                if word not in self.by_word:
+                    self.by_word[word] = []
+                    new_word = True
+                self.by_word[word].append(index)
+        return new_word
+
+    def extended(self, norms) -> NormVocabulary:
+        """This vocabulary with ``norms`` added: a new object (a search reading this one
+        in another thread never sees it half built), itself when none is new."""
+        fresh = [n for n in dict.fromkeys(norms) if n not in self._known]
+        if not fresh:
+            return self
+        copy = object.__new__(NormVocabulary)
+        copy.norms = list(self.norms)
+        copy.norm_words = list(self.norm_words)
+        copy._known = set(self._known)
+        # The lists of the words the new norms add to are copied before they grow.
+        touched = {w for n in fresh for w in n.split() if w not in STOPWORDS}
+        copy.by_word = {w: list(ids) if w in touched else ids for w, ids in self.by_word.items()}
+        copy.words = sorted(copy.by_word) if copy._add(fresh) else self.words
+        return copy
 
     @classmethod
     def load(cls, session: Session) -> NormVocabulary:
@@ -382,21 +421,42 @@ class NormVocabulary:
 
     @classmethod
     def current(cls, session: Session) -> NormVocabulary:
-        """The library's vocabulary, read again only when skills may have changed.
+        """The library's vocabulary, read again only as far as skills may have changed.
 
         Reading and indexing the distinct norms of 330,000 skills costs a search some
-        20 ms; they change when people are added or edited. The process keeps the last
-        vocabulary with the version it was read at (the three maxima the matching index
-        also watches, one index read each): a new skill or person, or an edited one,
-        gives a new version. Norms of deleted people stay until then and match no one
-        (the search reads the skills table itself); the vocabulary is re-read at least
-        every ``VOCABULARY_SECONDS`` anyway.
+        20 to 60 ms; they change when people are added or edited. The process keeps the
+        last vocabulary with the version it was read at (the three maxima the matching
+        index also watches, one index read each). A new version adds the norms of the
+        people written since (``matches.written_since``, as the matching index reloads
+        them), a few rows read by index instead of every skill. Norms of
+        deleted people stay until the whole vocabulary is read again, at least every
+        ``VOCABULARY_SECONDS``, and match no one meanwhile (the search reads the skills
+        table itself); so does a version whose last skill id went down (rows deleted).
         """
         version = library_stamp(session)
         with _vocabulary_lock:
             kept = _vocabulary.get("current")
-        if kept is not None and kept[0] == version and time.monotonic() < kept[1]:
-            return kept[2]
+        if kept is not None and time.monotonic() < kept[1]:
+            if kept[0] == version:
+                return kept[2]
+            if version[2] >= kept[0][2]:  # no skill row gone since: only additions
+                vocabulary = kept[2]
+                people = written_since(session, kept[0])
+                for start in range(0, len(people), REFRESH_BATCH):
+                    vocabulary = vocabulary.extended(
+                        session.scalars(
+                            select(CandidateSkill.norm)
+                            .where(
+                                CandidateSkill.candidate_id.in_(
+                                    people[start : start + REFRESH_BATCH]
+                                )
+                            )
+                            .distinct()
+                        )
+                    )
+                with _vocabulary_lock:
+                    _vocabulary["current"] = (version, kept[1], vocabulary)
+                return vocabulary
         vocabulary = cls.load(session)
         with _vocabulary_lock:
             _vocabulary["current"] = (version, time.monotonic() + VOCABULARY_SECONDS, vocabulary)

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from connectences import territory
 from connectences.errors import DomainError
@@ -45,10 +44,11 @@ class UnknownRef(DomainError, LookupError):
 class _State:
     index: CandidateIndex
     stamp: tuple = ()
-    max_updated: datetime | None = None
-    max_skill_id: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+
+# People reloaded by one statement of a refresh (see ``_refresh``).
+REFRESH_BATCH = 500
 
 _states: dict[str, _State] = {}
 _states_lock = threading.Lock()
@@ -111,8 +111,10 @@ def skill_labels(session, statement, params=None) -> dict[int, list[str]]:
     return labels
 
 
-def _candidates_from_rows(session, where=None) -> list[CandidateData]:
-    """Plain candidates from three column queries (no ORM objects: fast at 100,000 rows)."""
+def _candidates_from_rows(session, ids: list[int] | None = None) -> list[CandidateData]:
+    """Plain candidates from three column queries (no ORM objects: fast at 100,000 rows):
+    every candidate, or those of ``ids`` (each query then a look-up by primary or
+    foreign key)."""
     query = select(*_CANDIDATE_COLUMNS).order_by(Candidate.id)
     skills_query = SKILL_LABELS
     commitments_query = select(
@@ -122,14 +124,10 @@ def _candidates_from_rows(session, where=None) -> list[CandidateData]:
         Commitment.until,
         Commitment.label,
     ).order_by(Commitment.candidate_id, Commitment.id)
-    if where is not None:
-        query = query.where(where)
-        skills_query = skills_query.where(
-            CandidateSkill.candidate_id.in_(select(Candidate.id).where(where))
-        )
-        commitments_query = commitments_query.where(
-            Commitment.candidate_id.in_(select(Candidate.id).where(where))
-        )
+    if ids is not None:
+        query = query.where(Candidate.id.in_(ids))
+        skills_query = skills_query.where(CandidateSkill.candidate_id.in_(ids))
+        commitments_query = commitments_query.where(Commitment.candidate_id.in_(ids))
     labels = skill_labels(session, skills_query)
     # Same order and values as data.commitment_from_model (the index must agree with it).
     held: dict[int, list[CommitmentData]] = {}
@@ -167,7 +165,7 @@ def _candidates_from_rows(session, where=None) -> list[CandidateData]:
 def _load_all(session) -> _State:
     stamp = library_stamp(session)
     index = CandidateIndex.build(_candidates_from_rows(session))
-    return _State(index=index, stamp=stamp, max_updated=stamp[1], max_skill_id=stamp[2])
+    return _State(index=index, stamp=stamp)
 
 
 def candidate_index(session=None) -> CandidateIndex:
@@ -190,7 +188,6 @@ def candidate_index(session=None) -> CandidateIndex:
             # set back. Incremental refresh would miss rows: rebuild the whole index.
             fresh = _load_all(session)
             state.index, state.stamp = fresh.index, fresh.stamp
-            state.max_updated, state.max_skill_id = fresh.max_updated, fresh.max_skill_id
             return state.index
         _refresh(session, state, stamp)
         return state.index
@@ -213,18 +210,29 @@ def _went_back(new: tuple, old: tuple) -> bool:
     return False
 
 
-def _refresh(session, state: _State, stamp: tuple) -> None:
-    """Reload the candidates written since the last stamp into the index."""
-    changed = Candidate.id.in_(
-        select(CandidateSkill.candidate_id).where(CandidateSkill.id > state.max_skill_id)
+def written_since(session, stamp: tuple) -> list[int]:
+    """Ids of the people written since ``stamp`` (a ``library_stamp``): those with skill
+    rows added since (skills are replaced, never edited) and those updated since (a new
+    person too), each read off an index (a range of the skills' primary key, of
+    ``candidate.updated_at``). Deleted people do not show."""
+    _max_id, max_updated, max_skill_id = stamp
+    ids = set(
+        session.scalars(select(CandidateSkill.candidate_id).where(CandidateSkill.id > max_skill_id))
     )
-    if state.max_updated is not None:
-        changed = or_(changed, Candidate.updated_at >= state.max_updated)
-    for cand in _candidates_from_rows(session, changed):
-        state.index.add(cand)
+    if max_updated is not None:
+        ids.update(session.scalars(select(Candidate.id).where(Candidate.updated_at >= max_updated)))
+    return sorted(ids)
+
+
+def _refresh(session, state: _State, stamp: tuple) -> None:
+    """Reload the candidates written since the last stamp into the index, by their ids
+    (a batch at a time: an import of thousands of CVs stays within any database's limit
+    on a statement's parameters)."""
+    changed = written_since(session, state.stamp)
+    for start in range(0, len(changed), REFRESH_BATCH):
+        for cand in _candidates_from_rows(session, changed[start : start + REFRESH_BATCH]):
+            state.index.add(cand)
     state.stamp = stamp
-    state.max_updated = stamp[1]
-    state.max_skill_id = stamp[2]
 
 
 def candidate_changed(candidate: Candidate) -> None:
