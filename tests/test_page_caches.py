@@ -22,6 +22,7 @@ from sqlalchemy import delete, event, func, select
 from connectences import kept as kept_module
 from connectences import territory
 from connectences.clock import local_today
+from connectences.cvtheque import search as search_module
 from connectences.cvtheque.search import search_candidates
 from connectences.extensions import db
 from connectences.matching.matches import candidate_index
@@ -330,3 +331,19 @@ def test_a_change_in_the_library_is_read_back_by_index_not_whole(auth):
     )
     if db.engine.dialect.name == "sqlite":
         assert _whole_tables_read(statements) == []
+
+
+def test_after_an_import_the_vocabulary_is_read_whole_again(monkeypatch):
+    monkeypatch.setattr(search_module, "VOCABULARY_ADD_AT_MOST", 1)
+    factories.load(factories.document(candidates=[factories.candidate()]))
+    search_candidates(db.session, {"text": "comptabilité"})
+    people = [factories.candidate(skills=["ostréiculture"]) for _ in range(2)]
+    factories.load(factories.document(candidates=people))
+    db.session.rollback()
+    statements = _statements_during(
+        lambda: search_candidates(db.session, {"text": "ostréiculture"})
+    )
+    whole = [s for s, _p in statements if "DISTINCT candidate_skill.norm" in s]
+    assert len(whole) == 1 and "WHERE" not in whole[0]
+    found = search_candidates(db.session, {"text": "ostréiculture"})
+    assert sorted(hit.candidate.ref for hit in found.items) == sorted(p["ref"] for p in people)

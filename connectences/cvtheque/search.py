@@ -431,7 +431,9 @@ class NormVocabulary:
         them), a few rows read by index instead of every skill. Norms of
         deleted people stay until the whole vocabulary is read again, at least every
         ``VOCABULARY_SECONDS``, and match no one meanwhile (the search reads the skills
-        table itself); so does a version whose last skill id went down (rows deleted).
+        table itself). It is read whole again too when the last skill id went down (rows
+        deleted) or more than ``VOCABULARY_ADD_AT_MOST`` people were written since (an
+        import: one read is then cheaper than theirs).
         """
         version = library_stamp(session)
         with _vocabulary_lock:
@@ -439,9 +441,10 @@ class NormVocabulary:
         if kept is not None and time.monotonic() < kept[1]:
             if kept[0] == version:
                 return kept[2]
-            if version[2] >= kept[0][2]:  # no skill row gone since: only additions
+            people = written_since(session, kept[0]) if version[2] >= kept[0][2] else None
+            # None: a skill row went since (rows deleted); many people: one read is cheaper.
+            if people is not None and len(people) <= VOCABULARY_ADD_AT_MOST:
                 vocabulary = kept[2]
-                people = written_since(session, kept[0])
                 for start in range(0, len(people), REFRESH_BATCH):
                     vocabulary = vocabulary.extended(
                         session.scalars(
@@ -510,6 +513,8 @@ class NormVocabulary:
 
 
 VOCABULARY_SECONDS = 600
+# Above this many people written since the last read, the vocabulary is read whole again.
+VOCABULARY_ADD_AT_MOST = 2_000
 _vocabulary: dict[str, tuple[tuple, float, NormVocabulary]] = {}
 _vocabulary_lock = threading.Lock()
 
