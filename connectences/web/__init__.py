@@ -27,6 +27,7 @@ from connectences.web.security import (
     account_binding,
     register_security,
 )
+from connectences.web.transactions import register_transactions
 
 BLUEPRINTS = (
     "connectences.web.public",
@@ -99,6 +100,7 @@ def register_web(app: Flask) -> None:
     register_formats(app)
     register_navigation(app)
     register_links(app)
+    register_transactions(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(import_module(module_name).bp)
     # The JSON API registers through flask-smorest, which documents it as it does.
