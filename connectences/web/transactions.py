@@ -42,12 +42,13 @@ def _transaction_ended(connection) -> None:
 
 
 def _only_read(session) -> bool:
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
-        return False
-    if session.info:  # files following the transaction (cvtheque.files)
+    if not session.in_transaction():
         return False
     connection = session.connection()
-    return connection.dialect.name == "postgresql" and not connection.info.get(WROTE)
+    if connection.dialect.name != "postgresql" or connection.info.get(WROTE):
+        return False
+    # No pending change, and no file following the transaction (cvtheque.files).
+    return not (session.new or session.dirty or session.deleted or session.info)
 
 
 def register_transactions(app: Flask) -> None:
