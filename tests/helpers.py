@@ -200,20 +200,50 @@ def sample_url(app, rule) -> str:
 
 
 @contextmanager
-def recorded_statements(keep: Callable[[str], bool] = lambda statement: True) -> Iterator[list]:
+def recorded_statements(
+    keep: Callable[[str], bool] = lambda statement: True, *, with_parameters: bool = False
+) -> Iterator[list]:
     """Collect the SQL statements sent to the database inside the block (those ``keep``
-    accepts), in the order sent."""
-    statements: list[str] = []
+    accepts), in the order sent; with ``with_parameters``, as (statement, parameters)."""
+    statements: list = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
         if keep(statement):
-            statements.append(statement)
+            statements.append((statement, parameters) if with_parameters else statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
     try:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def another_app(app, factory=None) -> Iterator:
+    """A second application on the test database (another worker, or the bench's app):
+    ``factory`` (``create_app`` by default) given the test app's settings; its engine
+    is disposed on exit."""
+    from connectences import create_app
+
+    config = {key: app.config[key] for key in _SHARED_SETTINGS}
+    # The login form checks passwords with the test app's cheap hashing settings.
+    config.update({k: v for k, v in app.config.items() if k.startswith("ARGON2_")})
+    other = (factory or create_app)(config)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+_SHARED_SETTINGS = (
+    "TESTING",
+    "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY",
+    "WTF_CSRF_ENABLED",
+    "BASE_URL",
+)
 
 
 def audit_entries(action: str) -> list[AuditLog]:

@@ -5,22 +5,14 @@ from __future__ import annotations
 import pytest
 
 from connectences.bench.floor import FLOOR_PATH, create_bench_app
-from connectences.extensions import db
 from tests.fixtures_auth import AuthActions
-
-SHARED = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED", "BASE_URL")
+from tests.helpers import another_app
 
 
 @pytest.fixture
 def bench_app(app):
-    config = {key: app.config[key] for key in SHARED}
-    # The login form checks passwords with the main app's cheap hashing settings.
-    config.update({k: v for k, v in app.config.items() if k.startswith("ARGON2_")})
-    bench = create_bench_app(config)
-    yield bench
-    with bench.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with another_app(app, create_bench_app) as bench:
+        yield bench
 
 
 def test_the_production_app_has_no_floor_page(client, auth):

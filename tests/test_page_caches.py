@@ -17,7 +17,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 
 from connectences import kept as kept_module
 from connectences import territory
@@ -36,7 +36,7 @@ from connectences.prospection.visits import follow_up_counts, follow_ups_of
 from connectences.tombstones import record_deletion
 from connectences.web.paging import count_rows
 from tests import factories
-from tests.helpers import add_visit
+from tests.helpers import add_visit, recorded_statements
 
 
 def _needs(*titles: str) -> list[Need]:
@@ -271,20 +271,6 @@ def test_the_pager_counts_the_rows_of_the_board(args):
     assert db.session.scalar(count_rows(grouped)) == 1
 
 
-def _statements_during(action) -> list[tuple[str, object]]:
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
-    return seen
-
-
 def _whole_tables_read(statements) -> list[str]:
     """SQLite's plan lines that read one of the library's tables whole."""
     lines = []
@@ -320,7 +306,8 @@ def test_a_change_in_the_library_is_read_back_by_index_not_whole(auth):
         found = search_candidates(db.session, {"text": "ostréiculture"})
         assert [hit.candidate.ref for hit in found.items] == [people[1]["ref"]]
 
-    statements = _statements_during(read_again)
+    with recorded_statements(with_parameters=True) as statements:
+        read_again()
     assert any("ostréiculture" in str(p) or "ostreiculture" in str(p) for _s, p in statements)
     assert not [
         s for s, _p in statements if "DISTINCT candidate_skill.norm" in s and "WHERE" not in s
@@ -340,9 +327,8 @@ def test_after_an_import_the_vocabulary_is_read_whole_again(monkeypatch):
     people = [factories.candidate(skills=["ostréiculture"]) for _ in range(2)]
     factories.load(factories.document(candidates=people))
     db.session.rollback()
-    statements = _statements_during(
-        lambda: search_candidates(db.session, {"text": "ostréiculture"})
-    )
+    with recorded_statements(with_parameters=True) as statements:
+        search_candidates(db.session, {"text": "ostréiculture"})
     whole = [s for s, _p in statements if "DISTINCT candidate_skill.norm" in s]
     assert len(whole) == 1 and "WHERE" not in whole[0]
     found = search_candidates(db.session, {"text": "ostréiculture"})

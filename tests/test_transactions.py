@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from connectences import create_app
 from connectences.cvtheque import files
 from connectences.extensions import db
 from connectences.models import Partner
-
-SHARED = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED", "BASE_URL")
+from tests.helpers import another_app
 
 
 def _partner(ref: str) -> Partner:
@@ -25,7 +23,12 @@ def _partner(ref: str) -> Partner:
 @pytest.fixture
 def probe(app) -> Flask:
     """The platform with a few public routes that read, write or fail (never in production)."""
-    other = create_app({key: app.config[key] for key in SHARED})
+    with another_app(app) as other:
+        _add_probe_routes(other)
+        yield other
+
+
+def _add_probe_routes(other: Flask) -> None:
 
     def public(view):
         view._public = True
@@ -57,29 +60,27 @@ def probe(app) -> Flask:
         files.follow_transaction(db.session(), files.storage(), "absent.pdf")
         return "ok"
 
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
+def _ends(probe_app, path: str) -> list[str]:
+    """How the transactions of the request to ``path`` end ("commit", "rollback")."""
+    with probe_app.app_context():
+        engine = db.engine
+    ends: list[str] = []
 
-def _ends(probe_app, path: str, monkeypatch) -> list[bytes]:
-    """The transaction commands psycopg sends while ``path`` is answered."""
-    from psycopg import _connection_base
+    def committed(_connection):
+        ends.append("commit")
 
-    sent = []
-    original = _connection_base.BaseConnection._exec_command
+    def rolled_back(_connection):
+        ends.append("rollback")
 
-    def spy(self, command, *args, **kwargs):
-        sent.append(bytes(command))
-        return original(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(_connection_base.BaseConnection, "_exec_command", spy)
+    event.listen(engine, "commit", committed)
+    event.listen(engine, "rollback", rolled_back)
     try:
         probe_app.test_client().get(path)
     finally:
-        monkeypatch.undo()
-    return [c for c in sent if c in (b"COMMIT", b"ROLLBACK")]
+        event.remove(engine, "commit", committed)
+        event.remove(engine, "rollback", rolled_back)
+    return ends
 
 
 def _stored(ref: str) -> bool:
@@ -96,11 +97,10 @@ def test_nothing_a_request_did_not_commit_is_kept(probe):
     assert not _stored("ecrit-puis-refuse") and not _stored("en-attente")
 
 
-def test_only_a_request_that_read_ends_with_commit(probe, monkeypatch):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's driver begins no transaction for reads")
-    probe.test_client().get("/_t/lire")  # the engine's first connection sets itself up
-    assert _ends(probe, "/_t/lire", monkeypatch) == [b"COMMIT"]
-    assert _ends(probe, "/_t/ecrire-puis-refuser", monkeypatch) == [b"ROLLBACK"]
-    assert _ends(probe, "/_t/en-attente", monkeypatch) == [b"ROLLBACK"]
-    assert _ends(probe, "/_t/fichier", monkeypatch) == [b"ROLLBACK"]
+def test_only_a_request_that_read_ends_with_commit_on_postgresql(probe):
+    # SQLite's driver begins no transaction for reads: its requests end as before.
+    read = ["commit"] if db.engine.dialect.name == "postgresql" else ["rollback"]
+    assert _ends(probe, "/_t/lire") == read
+    assert _ends(probe, "/_t/ecrire-puis-refuser") == ["rollback"]
+    assert _ends(probe, "/_t/en-attente") == ["rollback"]
+    assert _ends(probe, "/_t/fichier") == ["rollback"]

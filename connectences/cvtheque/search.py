@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 from connectences import territory, vocab
 from connectences.listing import list_arg, text_arg
 from connectences.matching.matches import (
-    REFRESH_BATCH,
     SKILL_LABELS,
+    in_batches,
     library_stamp,
     skill_labels,
     written_since,
@@ -445,15 +445,11 @@ class NormVocabulary:
             # None: a skill row went since (rows deleted); many people: one read is cheaper.
             if people is not None and len(people) <= VOCABULARY_ADD_AT_MOST:
                 vocabulary = kept[2]
-                for start in range(0, len(people), REFRESH_BATCH):
+                for batch in in_batches(people):
                     vocabulary = vocabulary.extended(
                         session.scalars(
                             select(CandidateSkill.norm)
-                            .where(
-                                CandidateSkill.candidate_id.in_(
-                                    people[start : start + REFRESH_BATCH]
-                                )
-                            )
+                            .where(CandidateSkill.candidate_id.in_(batch))
                             .distinct()
                         )
                     )

@@ -18,6 +18,7 @@ Only people who consented and confirmed their address are matchable
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -49,6 +50,14 @@ class _State:
 
 # People reloaded by one statement of a refresh (see ``_refresh``).
 REFRESH_BATCH = 500
+
+
+def in_batches(ids: list[int]) -> Iterator[list[int]]:
+    """``ids`` a ``REFRESH_BATCH`` at a time: an import of thousands of CVs stays within
+    any database's limit on a statement's parameters."""
+    for start in range(0, len(ids), REFRESH_BATCH):
+        yield ids[start : start + REFRESH_BATCH]
+
 
 _states: dict[str, _State] = {}
 _states_lock = threading.Lock()
@@ -225,12 +234,9 @@ def written_since(session, stamp: tuple) -> list[int]:
 
 
 def _refresh(session, state: _State, stamp: tuple) -> None:
-    """Reload the candidates written since the last stamp into the index, by their ids
-    (a batch at a time: an import of thousands of CVs stays within any database's limit
-    on a statement's parameters)."""
-    changed = written_since(session, state.stamp)
-    for start in range(0, len(changed), REFRESH_BATCH):
-        for cand in _candidates_from_rows(session, changed[start : start + REFRESH_BATCH]):
+    """Reload the candidates written since the last stamp into the index, by their ids."""
+    for batch in in_batches(written_since(session, state.stamp)):
+        for cand in _candidates_from_rows(session, batch):
             state.index.add(cand)
     state.stamp = stamp
 
