@@ -217,3 +217,22 @@ def test_updated_since_and_cursor_walk_leads(client, world):
     ).get_json()
     assert [i["ref"] for i in second["items"]] == [world["other"]["leads"]]
     assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_list_sends_the_records_as_the_schema_documents_them(client, world, kind):
+    """A list answers its records without dumping them again through its schema: each
+    item is the single record's body, and the documented schema would not change a
+    field of it (no field left out, none added, none written otherwise)."""
+    from connectences.web.api_v1 import SCHEMAS
+
+    headers = bearer(world["tokens"]["admin"])
+    listed = client.get(f"/api/v1/{kind}?limit=100", headers=headers)
+    assert listed.status_code == 200 and listed.mimetype == "application/json"
+    items = {item["ref"]: item for item in listed.get_json()["items"]}
+    assert world["own"][kind] in items and world["other"][kind] in items
+    schema = SCHEMAS[kind]()
+    for ref, item in items.items():
+        assert schema.dump(item) == item
+        single = client.get(f"/api/v1/{kind}/{ref}", headers=headers)
+        assert single.get_json() == item

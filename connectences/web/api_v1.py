@@ -188,17 +188,32 @@ def _found(kind: str, ref: str):
     return row
 
 
+def _canonical(body: dict) -> str:
+    """The JSON the API writes: UTF-8 text, keys sorted."""
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
 def etag_of(body: dict) -> str:
     """The ETag of a record as the API shows it (its canonical JSON, hashed)."""
-    text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    return _etag_of_text(_canonical(body))
+
+
+def _etag_of_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _json(body: dict) -> Response:
+    """``body`` as the API's answer. The records are the exporter's, already in the
+    interchange's form: the views that answer them keep their ``bp.response`` schema
+    for the documentation, and a returned response is not dumped through it again
+    (that second dump was a quarter of a list's page; tests/test_api_records.py checks
+    that what is sent is what the schema documents)."""
+    return Response(_canonical(body), mimetype="application/json")
+
+
 def _conditional(body: dict) -> Response:
-    response = Response(
-        json.dumps(body, ensure_ascii=False, sort_keys=True), mimetype="application/json"
-    )
-    response.set_etag(etag_of(body))
+    response = _json(body)
+    response.set_etag(_etag_of_text(response.get_data(as_text=True)))
     return response.make_conditional(request)
 
 
@@ -335,16 +350,18 @@ WORDS = {  # (the records, one record) in the operation summaries
 }
 
 
-def _page(query, column, id_column, to_item, *, since, cursor, limit) -> dict:
+def _page(query, column, id_column, to_item, *, since, cursor, limit) -> Response:
     """One page of ``query`` in synchronisation order (``column``, then ``id_column``),
     from the client's cursor, with the cursor of the next page (None at the end)."""
     rows, next_key = sync.changed(
         db.session, query, column, id_column, since=since, after=_after(cursor), limit=limit
     )
-    return {
-        "items": [to_item(row) for row in rows],
-        "next_cursor": _encode_cursor(next_key) if next_key else None,
-    }
+    return _json(
+        {
+            "items": [to_item(row) for row in rows],
+            "next_cursor": _encode_cursor(next_key) if next_key else None,
+        }
+    )
 
 
 def _list_view(kind: str):
