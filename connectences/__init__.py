@@ -28,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
     )
+    from connectences.web.jinja import Environment
+
+    app.jinja_environment = Environment  # before anything builds app.jinja_env
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     app.config.from_object(config_module.Defaults)
