@@ -14,6 +14,7 @@ from connectences import config as config_module
 from connectences.config import ConfigurationError
 from connectences.extensions import csrf, db, login_manager, migrate
 from connectences.logfilters import register_log_filters
+from connectences.templating import Environment
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -28,8 +29,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
     )
-    from connectences.web.jinja import Environment
-
     app.jinja_environment = Environment  # before anything builds app.jinja_env
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

@@ -1,5 +1,5 @@
 """The templates' environment finds in a plain dict exactly what Jinja's own does,
-without raising an AttributeError for each key (``connectences.web.jinja``)."""
+without raising an AttributeError for each key (``connectences.templating``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import OrderedDict, defaultdict
 import jinja2
 import pytest
 
-from connectences.web.jinja import Environment
+from connectences.templating import Environment
 
 
 def test_the_app_renders_with_it(app):
