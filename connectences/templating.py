@@ -21,9 +21,18 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 class Environment(FlaskEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
+        # Jinja's own method, written out (calling it would add a frame to every lookup),
+        # with the plain dict's shortcut first.
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
                 return obj[attribute]
             except (TypeError, LookupError):
                 return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
