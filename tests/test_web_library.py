@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,6 +147,23 @@ def test_admin_may_search_too(client, auth, people):
 def _csv_rows(response) -> list[list[str]]:
     text = response.data.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def test_a_person_opened_from_a_search_leads_back_to_that_search(client, auth, people):
+    auth.login("animateur")
+    search = (
+        f"{BASE}?q=comptabilit%C3%A9+g%C3%A9n%C3%A9rale&autour={f.ARCACHON}&rayon=15&tri=recent"
+    )
+    page = html_of(client.get(search))
+    link = html.unescape(re.search(r'href="(/animateur/cvtheque/ines\?[^"]+)"', page).group(1))
+    assert link.startswith(f"{BASE}/ines?retour=")
+    person = html_of(client.get(link))
+    back = html.unescape(re.search(r'class="breadcrumb"><a href="([^"]+)"', person).group(1))
+    assert "Retour aux résultats" in person
+    again = html_of(client.get(back))
+    assert again.count('href="/animateur/cvtheque/ines?') == 1  # the same search, found again
+    assert "q=comptabilit%C3%A9+g%C3%A9n%C3%A9rale" in back and "rayon=15" in back
+    assert "tri=recent" in back and "page=1" in back
 
 
 def test_export_holds_every_filtered_row_escaped_and_is_audited(client, auth, people):
