@@ -13,6 +13,10 @@ from connectences.cvtheque.search import (
     MIN_PREFIX_WORD,
     NormVocabulary,
     SearchFilters,
+    TermMatch,
+    _shape,
+    _term_hits,
+    _term_params,
     communes_within,
     iter_candidates,
     resolve_text,
@@ -280,3 +284,18 @@ def test_a_vocabulary_extended_leaves_the_one_it_came_from_as_it_was():
         fresh.words,
     )
     assert first.extended(["cuisine"]) is first
+
+
+def test_a_term_s_statement_is_built_once_per_shape_and_binds_its_own_values(library):
+    """Two terms scored alike share one built statement (it cost 1.3 ms to build at each
+    search); each search still binds, and finds, its own people."""
+    jardin = TermMatch("jardin", concepts={}, norms={"jardinage": 100}, romes={})
+    anglais = TermMatch("anglais", concepts={}, norms={"anglais courant": 100}, romes={})
+    assert _shape(jardin) == _shape(anglais)
+    assert _term_hits(0, _shape(jardin)) is _term_hits(0, _shape(anglais))
+    assert _term_hits(1, _shape(jardin)) is not _term_hits(0, _shape(jardin))  # 2nd term
+    assert _term_params(0, jardin, _shape(jardin)) == {"t0_norms_0": ["jardinage"]}
+    for _ in range(2):  # again, with the statements already built
+        assert _refs({"text": "jardinage"}) == ["jardin"]
+        assert _refs({"text": "anglais"}) == ["anglais"]
+        assert _refs({"text": "aide à domicile, anglais"}) == []

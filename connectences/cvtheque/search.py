@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -563,29 +563,54 @@ def _starts_with(column, prefix: str):
     return and_(column >= prefix, column <= upper, like)
 
 
-def _by_score(values: dict[str, int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for value, score in values.items():
-        out.setdefault(score, []).append(value)
-    return out
+# What a term is looked up in: (the person's id, the column, the term's field of values).
+_LOOKUPS = (
+    (CandidateSkill.candidate_id, CandidateSkill.norm, "norms"),
+    (CandidateSkill.candidate_id, CandidateSkill.concept, "concepts"),
+    (CandidateRome.candidate_id, CandidateRome.code, "romes"),
+)
 
 
-def _term_hits(term: TermMatch):
-    """Subquery (cid, score): every candidate matching the term, with its best score.
+def _shape(term: TermMatch) -> tuple[tuple[int, ...], ...]:
+    """The scores a term carries in each look-up: all its statement depends on, besides
+    the values it binds."""
+    return tuple(
+        tuple(sorted(set(getattr(term, field_name).values()), reverse=True))
+        for _, _, field_name in _LOOKUPS
+    )
+
+
+def _bound(position: int, field_name: str, rank: int) -> str:
+    """The name of the values of one score (its ``rank`` in the shape) of a look-up."""
+    return f"t{position}_{field_name}_{rank}"
+
+
+def _term_params(position: int, term: TermMatch, shape) -> dict[str, list[str]]:
+    """The values of the ``position``-th term, by the names its statement binds them to."""
+    params: dict[str, list[str]] = {}
+    for (_, _, field_name), scores in zip(_LOOKUPS, shape, strict=True):
+        for value, score in getattr(term, field_name).items():
+            params.setdefault(_bound(position, field_name, scores.index(score)), []).append(value)
+    return params
+
+
+@lru_cache(maxsize=512)
+def _term_hits(position: int, shape: tuple[tuple[int, ...], ...]):
+    """Subquery (cid, score): every candidate matching the ``position``-th term, with
+    their best score, for a term of this ``shape`` (its values bound by name,
+    ``_term_params``).
 
     One plain indexed look-up per score (stored norms, concepts, target jobs), each row
     carrying its score: the highest score of a person is the maximum over their rows.
-    (A CASE choosing the score of each skill row cost more than reading the rows.)
+    (A CASE choosing the score of each skill row cost more than reading the rows.) Built
+    once per shape: building this union at each search cost 1.3 ms.
     """
-    lookups = [
-        (CandidateSkill.candidate_id, CandidateSkill.norm, term.norms),
-        (CandidateSkill.candidate_id, CandidateSkill.concept, term.concepts),
-        (CandidateRome.candidate_id, CandidateRome.code, term.romes),
-    ]
     parts = [
-        select(cid.label("cid"), literal(score).label("s")).where(column.in_(values))
-        for cid, column, scored in lookups
-        for score, values in _by_score(scored).items()
+        select(cid.label("cid"), literal(score).label("s")).where(
+            column.in_(bindparam(_bound(position, field_name, rank), expanding=True))
+        )
+        for (cid, column, field_name), scores in zip(_LOOKUPS, shape, strict=True)
+        for rank, score in enumerate(scores)
     ]
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     return (
@@ -672,7 +697,7 @@ def _conditions(filters: SearchFilters) -> list:
 
 
 def _query(session: Session, filters: SearchFilters, sort: str):
-    """(select of (id, score), terms): ordered, not paginated."""
+    """(select of (id, score), terms, the values it binds): ordered, not paginated."""
     if sort not in SORTS:
         raise ValueError(f"tri inconnu : {sort}")
     terms = resolve_text(session, filters.text) if filters.text else []
@@ -680,13 +705,17 @@ def _query(session: Session, filters: SearchFilters, sort: str):
     if not terms:
         query = select(Candidate.id, literal(None).label("score")).where(*where)
         order = [Candidate.updated_at.desc(), Candidate.id.desc()]
-        return query.order_by(*order), terms
+        return query.order_by(*order), terms, {}
     if any(t.empty for t in terms):  # a term that matches nothing: no result at all
-        return select(Candidate.id, literal(None).label("score")).where(literal(False)), terms
+        nothing = select(Candidate.id, literal(None).label("score")).where(literal(False))
+        return nothing, terms, {}
     query = select(Candidate.id)
     score = None
-    for term in terms:
-        hits = _term_hits(term)
+    params: dict[str, list[str]] = {}
+    for position, term in enumerate(terms):
+        shape = _shape(term)
+        hits = _term_hits(position, shape)
+        params.update(_term_params(position, term, shape))
         query = query.join(hits, hits.c.cid == Candidate.id)
         score = hits.c.score if score is None else score + hits.c.score
     # Several terms: the mean, so that scores stay on 0-100.
@@ -695,7 +724,7 @@ def _query(session: Session, filters: SearchFilters, sort: str):
     order = [Candidate.updated_at.desc(), Candidate.id.desc()]
     if sort == "relevance":
         order.insert(0, score.desc())
-    return query.order_by(*order), terms
+    return query.order_by(*order), terms, params
 
 
 def search_candidates(
@@ -714,19 +743,20 @@ def search_candidates(
         filters = SearchFilters(**filters)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    query, terms = _query(session, filters, sort)
+    query, terms, params = _query(session, filters, sort)
     offset = (page - 1) * per_page
     if terms:
         # Ranking by relevance reads every match anyway: count them in the same pass.
         counted = query.add_columns(func.count().over().label("total"))
-        rows = session.execute(counted.limit(per_page).offset(offset)).all()
+        rows = session.execute(counted.limit(per_page).offset(offset), params).all()
         total = rows[0][2] if rows else None
     else:
         # Without text the page comes straight off the updated_at index: count apart.
-        rows = session.execute(query.limit(per_page).offset(offset)).all()
+        rows = session.execute(query.limit(per_page).offset(offset), params).all()
         total = None
     if total is None:
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        counting = select(func.count()).select_from(query.order_by(None).subquery())
+        total = session.scalar(counting, params)
     by_id = listed_candidates(session, [r[0] for r in rows])
     items = [Hit(by_id[r[0]], None if r[1] is None else round(r[1])) for r in rows if r[0] in by_id]
     pages = max(1, math.ceil(total / per_page))
@@ -739,8 +769,8 @@ def iter_candidates(
     """Every candidate matching ``filters``, in the order of the search (for exports)."""
     if isinstance(filters, dict):
         filters = SearchFilters(**filters)
-    query, _ = _query(session, filters, sort)
-    rows = session.execute(query).all()
+    query, _, params = _query(session, filters, sort)
+    rows = session.execute(query, params).all()
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         by_id = {
