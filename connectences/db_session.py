@@ -21,7 +21,6 @@ from typing import Any
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
-from sqlalchemy.util import EMPTY_DICT
 
 
 def columns_only(statement: Any) -> bool:
@@ -35,10 +34,10 @@ def columns_only(statement: Any) -> bool:
     )
 
 
-def _plain(execution_options: Any, bind_arguments: Any, kw: dict) -> bool:
-    """No option of execution, no bind of its own (the scoped session passes its internal
-    arguments as None)."""
-    return not execution_options and not bind_arguments and not any(kw.values())
+def _plain(options: dict) -> bool:
+    """No option of execution, no bind of its own (the scoped session passes its own
+    arguments, all empty or None)."""
+    return not any(options.values())
 
 
 class Session(FlaskSession):
@@ -46,41 +45,17 @@ class Session(FlaskSession):
         self._autoflush()  # what the ORM does before a select (it honours no_autoflush)
         return self.connection(bind_arguments={"clause": statement}).execute(statement, params)
 
-    def execute(
-        self, statement, params=None, *, execution_options=EMPTY_DICT, bind_arguments=None, **kw
-    ):
-        if _plain(execution_options, bind_arguments, kw) and columns_only(statement):
+    def execute(self, statement, params=None, **options):
+        if _plain(options) and columns_only(statement):
             return self._rows(statement, params)
-        return super().execute(
-            statement,
-            params,
-            execution_options=execution_options,
-            bind_arguments=bind_arguments,
-            **kw,
-        )
+        return super().execute(statement, params, **options)
 
-    def scalars(
-        self, statement, params=None, *, execution_options=EMPTY_DICT, bind_arguments=None, **kw
-    ):
-        if _plain(execution_options, bind_arguments, kw) and columns_only(statement):
+    def scalars(self, statement, params=None, **options):
+        if _plain(options) and columns_only(statement):
             return self._rows(statement, params).scalars()
-        return super().scalars(
-            statement,
-            params,
-            execution_options=execution_options,
-            bind_arguments=bind_arguments,
-            **kw,
-        )
+        return super().scalars(statement, params, **options)
 
-    def scalar(
-        self, statement, params=None, *, execution_options=EMPTY_DICT, bind_arguments=None, **kw
-    ):
-        if _plain(execution_options, bind_arguments, kw) and columns_only(statement):
+    def scalar(self, statement, params=None, **options):
+        if _plain(options) and columns_only(statement):
             return self._rows(statement, params).scalar()
-        return super().scalar(
-            statement,
-            params,
-            execution_options=execution_options,
-            bind_arguments=bind_arguments,
-            **kw,
-        )
+        return super().scalar(statement, params, **options)
