@@ -149,6 +149,12 @@ def _csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
+def test_the_count_of_people_found_is_french(client, auth, people):
+    auth.login("animateur")
+    page = html_of(client.get(f"{BASE}?q=plomberie+sous-marine"))
+    assert "0 personne correspondant à la recherche" in page  # 0 takes the singular
+
+
 def test_a_person_opened_from_a_search_leads_back_to_that_search(client, auth, people):
     auth.login("animateur")
     search = (
