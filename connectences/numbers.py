@@ -1,5 +1,5 @@
 """Numbers as people type them in forms: ``8h``, ``8 h``, ``8,5``, ``8h30``,
-``20 km``, ``1 234``, and hours given per month or per year turned into hours per
+``20 km``, ``1 234``, ``-3`` (read, for the field's range check to refuse), and hours given per month or per year turned into hours per
 week. Every form reads its hours and distances here."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ PERIOD_LABELS = {"semaine": "par semaine", "mois": "par mois", "an": "par an"}
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _QUANTITY = re.compile(
-    r"(?P<int>\d+)(?:[.,](?P<frac>\d+))?"
+    r"(?P<sign>[-\u2212])?(?P<int>\d+)(?:[.,](?P<frac>\d+))?"
     r"(?:(?P<unit>h|heures?|hrs?|km|kms|kilom[eè]tres?)(?P<minutes>\d{1,2})?)?"
     r"(?:(?:par|/|une?fois(?:par)?)(?P<period>semaines?|sem|mois|ans?|années?))?",
     re.IGNORECASE,
@@ -48,12 +48,15 @@ def _parse(text: str | None, unit: str | None) -> tuple[float, str | None] | Non
         if unit is not None and kind != unit:
             return None  # "20 km" in an hours field is not 20 hours
     value = float(f"{found.group('int')}.{found.group('frac') or 0}")
+    negative = found.group("sign") is not None
     minutes = found.group("minutes")
     if minutes:
         if found.group("frac") or typed_unit[0] != "h" or int(minutes) >= 60:
             return None
         value += int(minutes) / 60
-    return value, _period_key(found.group("period"))
+    # A minus sign is read, not refused as "not a number": every field checks its own
+    # range, and "-5" gets that range in its message.
+    return (-value if negative else value), _period_key(found.group("period"))
 
 
 def read_number(text: str | None, unit: str | None = None) -> float | None:

@@ -28,7 +28,11 @@ pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/confte
         ("huit", "h", None),
         ("", "h", None),
         ("8h75", "h", None),
-        ("-3", "h", None),
+        ("-3", "h", -3.0),
+        ("\u22125 km", "km", -5.0),
+        ("- 3", "h", -3.0),
+        ("3-", "h", None),
+        ("--3", "h", None),
     ],
 )
 def test_read_number(typed, unit, expected):

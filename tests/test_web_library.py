@@ -136,6 +136,15 @@ def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
     assert "3 personnes" in page
 
 
+def test_a_negative_radius_is_told_its_range(client, auth, people):
+    auth.login("animateur")
+    response = client.get(BASE, query_string={"autour": f.ARCACHON, "rayon": "-5"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Rayon : saisissez un nombre entre 0 et 200." in page
+    assert "3 personnes" in page
+
+
 def test_admin_may_search_too(client, auth, people):
     auth.login("admin")
     assert client.get(BASE).status_code == 200
