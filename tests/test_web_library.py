@@ -142,7 +142,20 @@ def test_a_negative_radius_is_told_its_range(client, auth, people):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Rayon : saisissez un nombre entre 0 et 200." in page
-    assert "3 personnes" in page
+    assert "3 personnes" in page  # the refused radius is left out, not replaced by 10 km
+
+
+def test_a_radius_that_is_no_number_is_left_out_not_replaced_by_the_default(client, auth, people):
+    auth.login("animateur")
+    belin_beliet = "33042"  # 40 km from the three people, in the Val de l'Eyre
+    page = client.get(BASE, query_string={"autour": belin_beliet}).get_data(as_text=True)
+    assert "0 personne " in page  # no radius typed: 10 km around the commune
+    for typed in ("beaucoup", "1e309", "nan"):
+        page = client.get(BASE, query_string={"autour": belin_beliet, "rayon": typed}).get_data(
+            as_text=True
+        )
+        assert "Rayon : saisissez un nombre." in page
+        assert "3 personnes" in page
 
 
 def test_admin_may_search_too(client, auth, people):

@@ -162,8 +162,8 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
         epci = ""
     near = _commune(args, "autour", "Autour de", errors)
     radius = _number(args, "rayon", "Rayon", 0, 200, errors)
-    if near and radius is None and "rayon" not in errors:
-        radius = 10.0
+    if near and radius is None and not (args.get("rayon") or "").strip():
+        radius = 10.0  # no radius typed; a refused one is left out like any other
     if radius is not None and not near:
         errors.append("Rayon : choisissez aussi la commune au centre de la recherche.")
         radius = None
