@@ -218,6 +218,8 @@ def test_too_many_skills_ticked_in_the_space_come_back_next_to_the_boxes(client,
         ({"days": ["mon", "funday"]}, "days", "Jour inconnu"),
         ({"contracts": None}, "contracts", "au moins un type de contrat"),
         ({"available_from": "demain"}, "available_from", "n'est pas une date"),
+        ({"available_from": "9999-12-31"}, "available_from", "au plus tard"),
+        ({"available_from": "30/02/2027"}, "available_from", "n'est pas une date"),
         ({"consent": None}, "consent", "sans votre accord"),
     ],
 )

@@ -95,7 +95,7 @@ def world(auth):
     return {"lead": lead.id, "animateur": animateur}
 
 
-def _place(world, hours=8, contract="cdi_temps_partage", **kw):
+def _place(world, hours=8, contract="cdi_temps_partage", start_date=date(2027, 3, 1), **kw):
     lead = db.session.get(Lead, world["lead"])
     placement = flow.record_placement(
         db.session,
@@ -104,7 +104,7 @@ def _place(world, hours=8, contract="cdi_temps_partage", **kw):
         needs=[by_ref(Need, "placed")],
         hours_per_week=hours,
         contract=contract,
-        start_date=date(2027, 3, 1),
+        start_date=start_date,
         **kw,
     )
     db.session.commit()
@@ -292,6 +292,42 @@ def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, au
     assert f'value="{hours}"' in html_of(response)
     assert count(Commitment) == 0
     assert by_ref(Need, "placed").status == "propose"
+
+
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        ("0001-01-01", "ne peut pas être avant le"),
+        ("2400-01-01", "au plus tard"),
+        ("9999-12-31", "au plus tard"),
+        ("2027-02-30", "Indiquez la date de début"),
+        ("demain", "Indiquez la date de début"),
+    ],
+)
+def test_a_placement_dated_out_of_any_plan_is_refused_beside_its_field(
+    client, auth, world, start, said
+):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    form = {
+        "candidat": str(by_ref(Candidate, "ines").id),
+        "besoins": str(by_ref(Need, "placed").id),
+        "heures": "8",
+        "contrat": "cdi_temps_partage",
+        "debut": start,
+        "confirmer": "1",
+    }
+    response = _post(client, url, url + "/placement", form)
+    assert response.status_code == 422
+    assert said in error_of(response, "debut")
+    assert count(Commitment) == 0
+    assert by_ref(Need, "placed").status == "propose"
+
+
+def test_a_placement_recorded_late_may_have_started_up_to_a_year_ago(world):
+    late = local_today() - timedelta(days=300)
+    _place(world, hours=8, start_date=late)
+    assert by_ref(Need, "placed").status == "pourvu"
 
 
 # --- the person's week -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
+from connectences.clock import local_today
 from connectences.contacts import clean_email, clean_phone
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
+from connectences.dates import read_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
@@ -85,7 +87,6 @@ FORBIDDEN_FIELDS = (
     "origin",
 )
 MAX_SKILLS = 30
-MAX_SKILL_LENGTH = 200
 MAX_MOBILITY_KM = 200
 _ROME = re.compile(r"[A-Z][0-9]{4}")
 
@@ -108,23 +109,6 @@ class CleanProfile(dict):
 
 
 # --------------------------------------------------------------------------- field rules
-
-
-def split_skills(raw: Any) -> list[str]:
-    """Skills as the person wrote them: one per line or separated by commas/semicolons."""
-    if isinstance(raw, list | tuple):
-        parts = [str(p) for p in raw]
-    else:
-        parts = re.split(r"[\n,;]", str(raw or ""))
-    seen: set[str] = set()
-    out: list[str] = []
-    for part in parts:
-        label = re.sub(r"\s+", " ", part).strip(" -•*\t")
-        key = skills_mod.normalize(label)
-        if label and key not in seen:
-            seen.add(key)
-            out.append(label)
-    return out
 
 
 def split_codes(raw: Any) -> list[str]:
@@ -152,20 +136,15 @@ def _number(raw: Any, label: str, low: float, high: float, unit: str | None = No
     return value
 
 
-def _date(raw: Any) -> date:
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    text = str(raw or "").strip()
-    if not text:
+def _available_from(raw: Any) -> date:
+    if not str(raw or "").strip():
         raise ValueError("Indiquez à partir de quand vous êtes disponible.")
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(f"« {text[:20]} » n'est pas une date (exemple : 01/09/2026).")
+    day = read_date(raw)
+    if day is None:
+        raise ValueError(f"« {str(raw).strip()[:20]} » n'est pas une date (exemple : 01/09/2026).")
+    if problem := too_far_ahead(day, local_today()):
+        raise ValueError(problem)
+    return day
 
 
 def _choices(raw: Any, vocabulary: dict[str, str], empty: str, unknown: str) -> list[str]:
@@ -211,17 +190,10 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
         return convert
 
     def skills_rule(raw: Any) -> list[str]:
-        labels = split_skills(raw)
-        if not labels:
-            raise ValueError("Indiquez au moins une compétence.")
-        if len(labels) > MAX_SKILLS:
-            raise ValueError(f"Indiquez au plus {MAX_SKILLS} compétences.")
-        too_long = next((s for s in labels if len(s) > MAX_SKILL_LENGTH), None)
-        if too_long:
-            raise ValueError(
-                f"Une compétence ne doit pas dépasser {MAX_SKILL_LENGTH} caractères "
-                f"(« {too_long[:40]}… »)."
-            )
+        labels = skills_mod.split_skills(raw)
+        problem = skills_mod.skills_problem(labels, MAX_SKILLS)
+        if problem:
+            raise ValueError(problem)
         return labels
 
     def rome_rule(raw: Any) -> list[str]:
@@ -273,7 +245,7 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
             "Type de contrat inconnu : « {value} ».",
         ),
     )
-    field("available_from", _date)
+    field("available_from", _available_from)
     low, high = clean.get("hours_min"), clean.get("hours_max")
     if low is not None and high is not None and low > high:
         errors["hours_max"] = "Le nombre d'heures maximum doit être supérieur ou égal au minimum."

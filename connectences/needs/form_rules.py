@@ -7,21 +7,21 @@ the interchange v1 names; the checked values come back typed, ready for the mode
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone
+from connectences.dates import read_date, too_far_ahead
 from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
 
 MAX_TITLE = 200
 MAX_SKILLS = 20
-MAX_SKILL = 100
 MAX_TEXT = 2000
 MAX_DURATION_MONTHS = 60
 
@@ -40,9 +40,6 @@ OWNER_LEVELS: dict[str, str] = {
     "technicien": "Un technicien ou agent de maîtrise (bac+2, ou solide expérience)",
     "cadre": "Un cadre (bac+3 et plus, responsabilités)",
 }
-
-_FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_SPLIT_SKILLS = re.compile(r"[\n;,]+")
 
 
 @dataclass
@@ -69,29 +66,6 @@ def _text(data: Mapping[str, Any], name: str) -> str:
 
 def _number(text: str) -> float | None:
     return read_number(text)
-
-
-def parse_date(text: str) -> date | None:
-    """A date typed as ``AAAA-MM-JJ`` (date inputs) or ``JJ/MM/AAAA``; None otherwise."""
-    text = text.strip()
-    found = _FR_DATE.fullmatch(text)
-    try:
-        if found:
-            day, month, year = (int(part) for part in found.groups())
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def split_skills(text: str) -> list[str]:
-    """The skills typed in free text, one per line or separated by commas, deduplicated."""
-    seen: dict[str, str] = {}
-    for part in _SPLIT_SKILLS.split(text or ""):
-        skill = " ".join(part.split())[:MAX_SKILL]
-        if skill and skill.lower() not in seen:
-            seen[skill.lower()] = skill
-    return list(seen.values())
 
 
 def resolve_commune(text: str) -> tuple[str | None, str | None]:
@@ -144,13 +118,13 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
         errors["title"] = f"L'intitulé ne doit pas dépasser {MAX_TITLE} caractères."
     values["title"] = title
 
-    skills = split_skills(_text(data, "skills"))
+    skills = skills_mod.split_skills(_text(data, "skills"))
     if not skills:
         errors["skills"] = (
             "Indiquez au moins une compétence attendue (par exemple « tenue de la comptabilité »)."
         )
-    elif len(skills) > MAX_SKILLS:
-        errors["skills"] = f"Indiquez au plus {MAX_SKILLS} compétences."
+    elif problem := skills_mod.skills_problem(skills, MAX_SKILLS):
+        errors["skills"] = problem
     values["skills"] = skills
 
     level = _text(data, "level")
@@ -193,11 +167,13 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     values["reason_text"] = reason_text or None
 
     start_text = _text(data, "start")
-    start = parse_date(start_text)
+    start = read_date(start_text)
     if start is None:
         errors["start"] = "Indiquez la date de démarrage souhaitée (jj/mm/aaaa)."
     elif start < today:
         errors["start"] = "La date de démarrage ne peut pas être dans le passé."
+    elif problem := too_far_ahead(start, today):
+        errors["start"] = problem
     values["start"] = start
 
     duration_text = _text(data, "duration_months")
@@ -206,8 +182,8 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
         duration = _number(duration_text)
         if duration is None or not 0 < duration <= MAX_DURATION_MONTHS:
             errors["duration_months"] = (
-                f"Indiquez une durée en mois entre 1 et {MAX_DURATION_MONTHS}, "
-                "ou laissez vide pour un besoin durable."
+                f"Indiquez une durée en mois, {MAX_DURATION_MONTHS} au plus (0,5 pour deux "
+                "semaines), ou laissez vide pour un besoin durable."
             )
     values["duration_months"] = duration
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
+from connectences.dates import read_date
 from connectences.errors import DomainError
 from connectences.kept import kept
 from connectences.listing import ListFilters
@@ -49,11 +50,8 @@ def parse_date(value: str | date | None, field_name: str, label: str) -> date | 
     text = value.strip()
     if not text:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    if (day := read_date(text)) is not None:
+        return day
     raise VisitError({field_name: f"{label} invalide : « {text} » (format attendu jj/mm/aaaa)."})
 
 

@@ -36,9 +36,17 @@ from connectences.skills.taxonomy import (
     suggest,
     taxonomy,
 )
-from connectences.skills.text import content, normalize, tokens
+from connectences.skills.text import (
+    MAX_SKILL_LENGTH,
+    content,
+    normalize,
+    skills_problem,
+    split_skills,
+    tokens,
+)
 
 __all__ = [
+    "MAX_SKILL_LENGTH",
     "ConceptHit",
     "Match",
     "SkillConcept",
@@ -46,6 +54,8 @@ __all__ = [
     "skill_concept",
     "skill_concepts",
     "skill_suggestions",
+    "skills_problem",
+    "split_skills",
     "concept_of",
     "concepts_meet",
     "content",

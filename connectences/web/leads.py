@@ -6,8 +6,6 @@ in them; anything else is a 404 (403 for another role), and written to the audit
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     flash,
@@ -24,6 +22,7 @@ from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
 from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
+from connectences.dates import read_date
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -280,10 +279,8 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         errors["heures"] = (
             "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
         )
-    try:
-        start = date.fromisoformat(form.get("debut", ""))
-    except ValueError:
-        start = None
+    start = read_date(form.get("debut"))
+    if start is None:
         errors["debut"] = "Indiquez la date de début (jj/mm/aaaa)."
     if errors:
         return {}, errors

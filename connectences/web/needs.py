@@ -25,7 +25,7 @@ from connectences.needs import board, form_rules, moves, register
 from connectences.needs.listed import ListedNeed, listed_needs
 from connectences.needs.status_words import awaiting_owner
 from connectences.prospection.companies import search_companies, unreachable_message
-from connectences.skills import rome_label, rome_suggestions
+from connectences.skills import rome_label, rome_suggestions, split_skills
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
@@ -318,7 +318,7 @@ def qualify(ref: str):
                 ),
             )
         status = 422
-    skills = form_rules.split_skills(data.get("skills", ""))
+    skills = split_skills(data.get("skills", ""))
     suggestions = rome_suggestions(data.get("title", ""), skills)
     return (
         render_template(

@@ -16,9 +16,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from connectences import vocab, workflows
+from connectences.clock import local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
+from connectences.dates import placement_start_problem
 from connectences.mail import MailKind, queue_template
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
@@ -417,6 +419,8 @@ def record_placement(
         raise TransitionError(
             "Indiquez la date de début.", errors={"start_date": "Indiquez la date de début."}
         )
+    if why := placement_start_problem(start_date, local_today()):
+        raise TransitionError(why, errors={"start_date": why})
     if lead.status not in LEAD.moves or LeadState.PLACE not in LEAD.allowed(lead.status):
         raise TransitionError(
             f"Impossible d'enregistrer un placement : la proposition est "

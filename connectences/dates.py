@@ -1,0 +1,73 @@
+"""Dates as people type them in forms (``2026-05-14`` from a date input, ``14/05/2026``
+typed by hand), and how far from today a date a person plans with can be.
+
+Every form reads its dates here: a date the calendar does not have, or year 1 and year
+9999 typed by a slip of the keyboard, must get a French message, never a record that
+starts in the year 9999 or follow-ups due two thousand years ago.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# How far ahead a start or an availability may be planned: a need, a CV or a placement
+# dated further is a typing slip (9999-12-31), not a plan.
+YEARS_AHEAD = 3
+# How far back a placement may have started when it is recorded late.
+YEARS_BACK = 1
+
+
+def read_date(text: str | date | None) -> date | None:
+    """The date in ``text`` (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``), None when there is none or
+    the calendar does not have it (31/02)."""
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
+        return text
+    text = (text or "").strip()
+    try:
+        if found := _FRENCH.fullmatch(text):
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day)
+        if _ISO.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def years_from(today: date, years: int) -> date:
+    """The same day ``years`` later (or earlier when negative); 28 February for 29."""
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:
+        return today.replace(year=today.year + years, day=28)
+
+
+def latest_plan(today: date) -> date:
+    """The last day a start or an availability may be planned for."""
+    return years_from(today, YEARS_AHEAD)
+
+
+def too_far_ahead(day: date, today: date) -> str | None:
+    """The French message for a date planned beyond :data:`YEARS_AHEAD` years, or None."""
+    last = latest_plan(today)
+    if day > last:
+        return f"Indiquez une date d'ici le {last.strftime('%d/%m/%Y')} au plus tard."
+    return None
+
+
+def placement_start_problem(start: date, today: date) -> str | None:
+    """The French message for a placement's start outside the plausible window (at most
+    :data:`YEARS_BACK` year back, recorded late; at most :data:`YEARS_AHEAD` ahead), or None."""
+    first = years_from(today, -YEARS_BACK)
+    if start < first:
+        return (
+            f"La date de début ne peut pas être avant le {first.strftime('%d/%m/%Y')} "
+            "(un an en arrière au plus)."
+        )
+    return too_far_ahead(start, today)
