@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from connectences.cvtheque import consent
+from connectences.cvtheque import consent, profile
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
 from connectences.matching.matches import match_need
@@ -30,8 +30,8 @@ from connectences.models import (
 from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
 from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
-from tests.fixtures_auth import csrf_token_from
-from tests.helpers import count, error_of, html_of, mails_to, recorded_statements
+from tests.fixtures_auth import PASSWORD, csrf_token_from
+from tests.helpers import audit_entries, count, error_of, html_of, mails_to, recorded_statements
 
 EMAIL = "camille.martin@exemple.fr"
 
@@ -593,6 +593,36 @@ def test_a_logged_in_job_seeker_deletes_their_own_profile_and_account(client, au
     assert entry.entity_id == candidate_id and entry.actor_id is None
     assert entry.details["reason"] == "demande de la personne"
     assert client.get("/candidat/mon-espace").status_code == 302  # logged out
+    # Nothing in the audit log says whose the account was any more.
+    for kept in db.session.scalars(select(AuditLog)):
+        assert user.email not in json.dumps(kept.details), kept.action
+
+
+def test_a_confirmed_new_address_becomes_the_login(client, auth):
+    user = auth.login("candidate")
+    old_address = user.email
+    candidate = db.session.get(Candidate, user.candidate_id)
+    profile.apply_profile(db.session, candidate, {"email": "Nouvelle@Exemple.fr"}, partial=True)
+    db.session.commit()
+    assert db.session.get(User, user.id).email == old_address  # not before it is confirmed
+    consent.confirm(db.session, consent.confirmation_token(candidate))
+    db.session.commit()
+    assert db.session.get(User, user.id).email == "nouvelle@exemple.fr"
+    assert len(audit_entries("user.email_changed")) == 1
+    auth.logout()
+    assert auth.post_login(old_address, PASSWORD).status_code != 302  # refused
+    assert auth.post_login("nouvelle@exemple.fr", PASSWORD).status_code == 302
+
+
+def test_a_new_address_another_account_logs_in_with_leaves_the_login_alone(client, auth):
+    staff = auth.create("animateur")
+    user = auth.login("candidate")
+    candidate = db.session.get(Candidate, user.candidate_id)
+    profile.apply_profile(db.session, candidate, {"email": staff.email}, partial=True)
+    consent.confirm(db.session, consent.confirmation_token(candidate))
+    db.session.commit()
+    assert db.session.get(User, user.id).email != staff.email
+    assert audit_entries("user.email_changed") == []
 
 
 @pytest.mark.parametrize("role", ["animateur", "operator", "company"])

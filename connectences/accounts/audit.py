@@ -55,6 +55,7 @@ ACTION_LABELS: dict[str, str] = {
     "invitation_sent": "Invitation envoyée",
     "invitation_accepted": "Invitation acceptée",
     "user_created": "Compte créé",
+    "user.email_changed": "Adresse de connexion d'un compte changée (adresse confirmée)",
     "user_disabled": "Compte désactivé",
     "user_enabled": "Compte réactivé",
     "mail_requeued": "Courriels en échec remis en file d'envoi",

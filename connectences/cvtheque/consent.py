@@ -23,7 +23,7 @@ from connectences.accounts.audit import audit
 from connectences.contacts import email_key
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
-from connectences.models import Candidate, utcnow
+from connectences.models import Candidate, User, utcnow
 from connectences.signed import LinkError, make_token, read_token
 from connectences.urls import external_url
 
@@ -162,7 +162,21 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Can
             actor_label=SELF,
         )
         audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
+        _login_follows_address(session, candidate)
     return candidate
+
+
+def _login_follows_address(session: Session, candidate: Candidate) -> None:
+    """The person's account (if they made one) logs in with the address they confirmed:
+    after a change of address, the old one would otherwise stay their login, unknown to
+    them. Left as it is when another account already logs in with the new address."""
+    account = session.scalar(select(User).where(User.candidate_id == candidate.id))
+    if account is None or account.email == candidate.email:
+        return
+    if session.scalar(select(User.id).where(User.email == candidate.email)) is not None:
+        return
+    account.email = candidate.email
+    audit(session, "user.email_changed", entity="user", entity_id=account.id, actor=account)
 
 
 # --------------------------------------------------------------------------- personal space

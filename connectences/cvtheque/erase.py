@@ -18,6 +18,7 @@ from connectences.accounts.audit import audit
 from connectences.cvtheque import files
 from connectences.cvtheque.history import events_of
 from connectences.models import (
+    AuditLog,
     Candidate,
     CandidateEvent,
     JobNotice,
@@ -74,7 +75,9 @@ def erase_candidate(
     session.execute(delete(JobNotice).where(JobNotice.key.like(f"candidate:{cid}:%")))
     session.execute(delete(CandidateEvent).where(CandidateEvent.candidate_id == cid))
     accounts = select(User.id).where(User.candidate_id == cid, User.role == "candidate")
-    if (actor.id if isinstance(actor, User) else actor) in set(session.scalars(accounts)):
+    account_ids = set(session.scalars(accounts))
+    forget_account_addresses(session, account_ids)
+    if (actor.id if isinstance(actor, User) else actor) in account_ids:
         # The person deleting their own profile from their account: the account goes with
         # it, so the entry cannot point at it; its reason says who asked.
         actor = None
@@ -95,6 +98,20 @@ def erase_candidate(
         entry.at = now
     session.flush()
     return had_file
+
+
+def forget_account_addresses(session: Session, user_ids: set[int]) -> None:
+    """Take the address out of the audit entries about accounts that are being deleted
+    (``user_created`` keeps the address it created): what stays says that an account
+    was created, with its id and role, not whose it was."""
+    if not user_ids:
+        return
+    entries = session.scalars(
+        select(AuditLog).where(AuditLog.entity == "user", AuditLog.entity_id.in_(user_ids))
+    )
+    for entry in entries:
+        if entry.details and "email" in entry.details:
+            entry.details = {k: v for k, v in entry.details.items() if k != "email"}
 
 
 def _iso(value) -> str | None:
