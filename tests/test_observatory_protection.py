@@ -71,6 +71,15 @@ def test_subtraction_cannot_give_back_a_hidden_cell():
     assert recoverable(shown) == 11
 
 
+def test_a_neighbour_hidden_for_a_small_cell_reads_the_same_mark():
+    # Tempting to mark it "masqué" since it describes 5 or more, but then 7 answers split
+    # "masqué", "< 5", "< 5" give 5, 1 and 1 back to anyone (at least 5, at least 1
+    # each). One mark for every hidden count; the note beside the figures says why.
+    shown = protect(table(5, 1, 1))
+    assert [row.cells[0].text for row in shown.rows] == ["< 5", "< 5", "< 5"]
+    assert shown.total.cells[0].text == "7"
+
+
 def test_a_total_under_5_is_hidden_with_every_cell():
     shown = protect(table(1, 2))
     assert hidden(shown) == [True, True]

@@ -20,6 +20,8 @@ from connectences.typography import decimal_fr
 
 # Fewer companies or people than this behind a cell: officers see "< 5".
 THRESHOLD = 5
+# The mark of every hidden count, the neighbours hidden for a small cell's sake included:
+# a mark of their own ("5 or more") would let a total give the small cells back.
 HIDDEN_COUNT = "< 5"
 # A measure that is not a count (hours, days, a share) describing too few: no value at all.
 HIDDEN_MEASURE = "secret"
