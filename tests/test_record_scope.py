@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, Commitment, FollowUpPoint, Lead
 from tests import hostile_battery as battery
-from tests.helpers import by_ref
+from tests.helpers import by_ref, error_of, html_of
 
 
 @pytest.fixture
@@ -65,6 +65,18 @@ def test_a_follow_up_point_is_reached_only_through_its_own_lead(app, auth, world
     # Through its own lead, the same post records it.
     response = client.post(f"/operateur/propositions/{own_lead}/suivi/{point_id}", data=feedback)
     assert response.status_code == 302 and _point_done(point_id) is not None
+
+
+def test_a_follow_up_too_long_is_refused_with_its_length_not_cut(app, auth, world):
+    point_id = world.params["leads:point_id"]
+    lead_id = world.params["placed_lead_id"]
+    client = battery.client_for(app, auth, world, "operator")
+    feedback = {"entreprise": "Bien", "personne": "é" * 2001, "tient": "oui"}
+    response = client.post(f"/operateur/propositions/{lead_id}/suivi/{point_id}", data=feedback)
+    assert response.status_code == 422
+    assert "2 001 saisis" in error_of(response, f"personne-{point_id}")
+    assert ">Bien</textarea>" in html_of(response)  # what was typed is kept
+    assert _point_done(point_id) is None
 
 
 def test_another_operator_cannot_record_the_follow_up_of_a_placement(app, auth, world):

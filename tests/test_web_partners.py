@@ -113,6 +113,10 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
     response = _post(client, url + "/action", {"action": "clore", "issue": " "})
     assert response.status_code == 422
     assert "Indiquez l'issue" in error_of(response, "issue")
+    response = _post(client, url + "/action", {"action": "clore", "issue": "x" * 2001})
+    assert response.status_code == 422
+    assert "ne doit pas dépasser 2 000 caractères (2 001 saisis)" in error_of(response, "issue")
+    assert db.session.get(Referral, world["ft"]).status == "prise_en_charge"
     _post(client, url + "/action", {"action": "clore", "issue": "Contrat d'apprentissage signé"})
     db.session.expire_all()
     referral = db.session.get(Referral, world["ft"])

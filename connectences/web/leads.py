@@ -58,7 +58,6 @@ INBOX_PAGE_PARAMS = {
     "to_follow": "follow_page",
     "closed": "closed_page",
 }
-MAX_TEXT = 2000
 
 
 guard_blueprint(bp, "operator", audit_action="lead_access_refused")
@@ -101,7 +100,7 @@ def _own_lead(lead_id: int, *, page_only: bool = False) -> Lead:
 
 
 def _text(value: str | None) -> str:
-    return (value or "").strip()[:MAX_TEXT]
+    return (value or "").strip()  # its length is the workflow's to check
 
 
 @bp.route("")
@@ -361,7 +360,11 @@ def follow_up(lead_id: int, point_id: int):
             actor=current_user,
         ),
         refusals=TransitionError,
-        fields={"feedback": "entreprise"},
+        fields={
+            "feedback": "entreprise",
+            "company_feedback": "entreprise",
+            "candidate_feedback": "personne",
+        },
         typed_errors=errors,
         render_unnamed=True,
         render=lambda errors: _render_show(

@@ -29,7 +29,6 @@ from connectences.workflows import (
 from connectences.workflows import leads as flow
 
 bp = Blueprint("referrals", __name__, url_prefix="/partenaire/reorientations")
-MAX_TEXT = 2000
 
 
 guard_blueprint(bp, "partner", audit_action="referral_access_refused")
@@ -90,7 +89,7 @@ def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=Non
 
 
 def _text(value: str | None) -> str:
-    return (value or "").strip()[:MAX_TEXT]
+    return (value or "").strip()  # its length is the workflow's to check
 
 
 ACTIONS = {

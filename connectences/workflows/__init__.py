@@ -15,6 +15,7 @@ from sqlalchemy import select
 from connectences import vocab
 from connectences.errors import DomainError
 from connectences.models import Transition
+from connectences.typography import decimal_fr
 
 
 class TransitionError(DomainError):
@@ -229,6 +230,21 @@ def start(
     return entry
 
 
+# The longest free text of a step (a reason, an outcome, a follow-up's feedback).
+MAX_TEXT = 2000
+
+
+def text_too_long(text: str | None) -> str | None:
+    """The French message for a free text over :data:`MAX_TEXT` characters, or None:
+    what a person typed is refused with its length, never cut without a word."""
+    if text is not None and len(text) > MAX_TEXT:
+        return (
+            f"Ce texte ne doit pas dépasser {decimal_fr(MAX_TEXT, 0)} caractères "
+            f"({decimal_fr(len(text), 0)} saisis)."
+        )
+    return None
+
+
 def transition(
     session,
     obj,
@@ -252,6 +268,8 @@ def transition(
             f"à « {vocab.label(labels, to_state)} »."
         )
     reason_text = (reason_text or "").strip() or None
+    if why := text_too_long(reason_text):
+        raise TransitionError(why, errors={"reason_text": why})
     closed = workflow.reasons.get(to_state)
     if closed is not None:
         if reason_code not in closed:

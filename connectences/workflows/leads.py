@@ -530,6 +530,16 @@ def record_follow_up(
             "Indiquez au moins un retour (entreprise ou personne).",
             errors={"feedback": "Indiquez au moins un retour (entreprise ou personne)."},
         )
+    too_long = {
+        name: why
+        for name, text in (
+            ("company_feedback", company_feedback),
+            ("candidate_feedback", candidate_feedback),
+        )
+        if (why := workflows.text_too_long(text))
+    }
+    if too_long:
+        raise TransitionError(next(iter(too_long.values())), errors=too_long)
     point.company_feedback = company_feedback
     point.candidate_feedback = candidate_feedback
     point.holds = bool(holds)
