@@ -69,7 +69,10 @@ class Defaults:
     # hide_parameters: values bound to SQL statements (password hashes, personal data)
     # never appear in an error message or a log line, only the statement does.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
-    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # bytes (Flask's name): a 5 MB CV plus the form
+    # Bytes (Flask's name). Well above the 5 MB a CV may weigh: a scanned CV of 8 or 12 MB
+    # reaches the form, which says so beside the file and keeps what was typed; only a
+    # body past this gets the bare "Envoi trop volumineux" page.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True in production (set by create_app)

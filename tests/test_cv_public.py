@@ -259,6 +259,15 @@ def test_fake_or_oversize_pdf_is_refused_with_no_orphan_file(
     assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
 
 
+def test_a_scanned_cv_of_9_mb_is_refused_beside_the_file_and_the_form_is_kept(client, cv_dir):
+    # Over the old 6 MB body limit, this gave the bare "Envoi trop volumineux" page.
+    response = post_form(client, pdf=make_pdf() + b"%" * (9 * 1024 * 1024), first_name="Anouk")
+    assert response.status_code == 400
+    assert "la taille maximale est de 5 Mo" in error_of(response, "cv")
+    assert 'value="Anouk"' in html_of(response)
+    assert files_in(cv_dir) == [] and count(Candidate) == 0
+
+
 def test_same_email_twice_leads_to_the_existing_record_and_reveals_nothing(client, cv_dir):
     post_form(client)
     confirm_from_mail(client)

@@ -49,10 +49,8 @@ def clean_photo(data: bytes) -> bytes:
     if not data:
         raise PhotoError("Le fichier est vide.")
     if len(data) > MAX_BYTES:
-        raise PhotoError(
-            f"La photo est trop lourde ({len(data) / 1_048_576:.1f} Mo) : "
-            f"{MAX_BYTES // 1_048_576} Mo au plus."
-        )
+        # Only the limit and one byte more were read: the photo's own size is not known.
+        raise PhotoError(f"La photo est trop lourde : {MAX_BYTES // 1_048_576} Mo au plus.")
     not_image = PhotoError("Ce fichier n'est pas une photo : envoyez une image JPEG, PNG ou WebP.")
     try:
         with Image.open(io.BytesIO(data)) as probe:

@@ -65,9 +65,11 @@ def check_pdf(data: bytes) -> str:
     if not data:
         raise CvFileError("Le fichier est vide.")
     if len(data) > limit:
+        # Only the limit and one byte more were read: the file's own size is not known.
         raise CvFileError(
-            f"Le fichier est trop lourd ({len(data) / 1_048_576:.1f} Mo) : "
-            f"la taille maximale est de {limit // 1_048_576} Mo."
+            f"Le fichier est trop lourd : la taille maximale est de {limit // 1_048_576} Mo. "
+            "Enregistrez-le de nouveau en PDF « taille réduite » (ou sans les images) "
+            "et réessayez."
         )
     head = data[:1024]
     # The PDF header comes first: a file opening as another format (an image, a page)
