@@ -7,6 +7,7 @@ needs) escapes the same way and every import reads French spreadsheets the same 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -106,6 +107,12 @@ def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]
 
 
 def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Texte Unicode (*.txt)": UTF-16 with its byte-order mark, tab-separated.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise TableError("Le fichier n'est pas un texte lisible (UTF-16 abîmé).") from error
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)

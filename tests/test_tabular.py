@@ -41,6 +41,15 @@ def test_xlsx_export_stores_text_not_formulas():
     assert sheet["B2"].value.date() == date(2026, 1, 5)
 
 
+def test_read_excel_unicode_text_utf16_tab_separated():
+    # Excel's "Texte Unicode" export: read as cp1252 it gave NUL-riddled headers and
+    # "Colonnes obligatoires absentes".
+    data = "Prénom\tNom\r\nLéa\tMartin\r\nJean\tDurand\r\n".encode("utf-16")
+    headers, rows = read_table("personnes.txt", data)
+    assert headers == ["Prénom", "Nom"]
+    assert rows == [{"Prénom": "Léa", "Nom": "Martin"}, {"Prénom": "Jean", "Nom": "Durand"}]
+
+
 def test_read_csv_with_semicolons_and_cp1252():
     data = "Prénom;Nom\r\nLéa;Martin\r\n;\r\nJean;Durand\r\n".encode("cp1252")
     headers, rows = read_table("cv.csv", data)
