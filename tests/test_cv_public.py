@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from connectences.cvtheque import consent, profile
+from connectences.cvtheque import consent
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
 from connectences.matching.matches import match_need
@@ -31,7 +31,15 @@ from connectences.web.cv_forms import CandidateForm, CandidateUpdateForm
 from tests import factories
 from tests.cv_helpers import form_data, link_in, make_pdf, post_multipart, private_cv_folder
 from tests.fixtures_auth import PASSWORD, csrf_token_from
-from tests.helpers import audit_entries, count, error_of, html_of, mails_to, recorded_statements
+from tests.helpers import (
+    audit_entries,
+    count,
+    error_of,
+    html_of,
+    mails_to,
+    page_text,
+    recorded_statements,
+)
 
 EMAIL = "camille.martin@exemple.fr"
 
@@ -55,6 +63,11 @@ def post_form(client, data=None, pdf: bytes | None = None, filename="cv.pdf", **
 def the_candidate() -> Candidate:
     db.session.expire_all()
     return db.session.scalars(select(Candidate)).one()
+
+
+def the_candidate_by(address: str) -> Candidate:
+    db.session.expire_all()
+    return db.session.scalars(select(Candidate).where(Candidate.email == address)).one()
 
 
 def confirm_from_mail(client, address=EMAIL) -> str:
@@ -416,14 +429,55 @@ def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir)
     assert refused.status_code == 400 and the_candidate().hours_max == 30
 
 
-def test_changing_the_email_needs_a_new_confirmation(client):
+def test_a_new_address_waits_for_its_confirmation_and_the_profile_keeps_its_own(client):
     space = submitted_and_confirmed(client)
     data = form_data(email="nouvelle@exemple.fr")
     data.pop("consent")
-    client.post(f"{space}/modifier", data=data)
+    response = client.post(f"{space}/modifier", data=data)
+    assert response.status_code == 302
     candidate = the_candidate()
-    assert candidate.email == "nouvelle@exemple.fr" and candidate.email_confirmed_at is None
-    assert "/mon-cv/confirmer/" in mails_to("nouvelle@exemple.fr")[-1].body_text
+    # Still matched under its confirmed address until the new one is confirmed.
+    assert candidate.email == EMAIL and candidate.email_confirmed_at is not None
+    assert candidate.pending_email == "nouvelle@exemple.fr"
+    page = client.get(space).get_data(as_text=True)
+    assert "Changement demandé pour nouvelle@exemple.fr" in page
+    mail = mails_to("nouvelle@exemple.fr")[-1]
+    assert "utilise désormais cette adresse" in mail.body_text
+    # The link from the new mailbox makes it the profile's address.
+    confirm_from_mail(client, "nouvelle@exemple.fr")
+    candidate = the_candidate()
+    assert candidate.email == "nouvelle@exemple.fr" and candidate.pending_email is None
+    assert candidate.email_confirmed_at is not None
+
+
+def test_asking_for_an_address_another_profile_holds_reveals_nothing(client):
+    submitted_and_confirmed(client, email="autre@exemple.fr", first_name="Autre")
+    space = submitted_and_confirmed(client)
+    mails_before = len(mails_to("autre@exemple.fr"))
+    answers = []
+    for address in ("autre@exemple.fr", "libre@exemple.fr"):
+        data = form_data(email=address)
+        data.pop("consent")
+        response = client.post(f"{space}/modifier", data=data, follow_redirects=True)
+        assert response.status_code == 200
+        said = page_text(response).split("Mon espace CVthèque")[0]  # the page's message
+        answers.append(said.replace(address, "ADRESSE"))
+    assert answers[0] == answers[1]  # the same answer
+    # The owner of the address held gets their own link, never a link to take it over.
+    sent = mails_to("autre@exemple.fr")[mails_before:]
+    assert sent and all("/mon-cv/confirmer/" not in m.body_text for m in sent)
+
+
+def test_a_pending_address_taken_meanwhile_cannot_be_confirmed(client):
+    space = submitted_and_confirmed(client)
+    data = form_data(email="convoitee@exemple.fr")
+    data.pop("consent")
+    client.post(f"{space}/modifier", data=data)
+    link = link_in(mails_to("convoitee@exemple.fr")[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    submitted_and_confirmed(client, email="convoitee@exemple.fr", first_name="Autre")
+    response = client.post(link)
+    assert "déjà celle d&#39;un autre profil" in response.get_data(as_text=True)
+    assert the_candidate_by(EMAIL).pending_email == "convoitee@exemple.fr"
 
 
 def test_pause_and_back(client):
@@ -611,10 +665,10 @@ def test_a_confirmed_new_address_becomes_the_login(client, auth):
     user = auth.login("candidate")
     old_address = user.email
     candidate = db.session.get(Candidate, user.candidate_id)
-    profile.apply_profile(db.session, candidate, {"email": "Nouvelle@Exemple.fr"}, partial=True)
+    consent.request_address_change(db.session, candidate, "nouvelle@exemple.fr")
     db.session.commit()
     assert db.session.get(User, user.id).email == old_address  # not before it is confirmed
-    consent.confirm(db.session, consent.confirmation_token(candidate))
+    consent.confirm(db.session, consent.confirmation_token(candidate, "nouvelle@exemple.fr"))
     db.session.commit()
     assert db.session.get(User, user.id).email == "nouvelle@exemple.fr"
     assert len(audit_entries("user.email_changed")) == 1
@@ -627,8 +681,8 @@ def test_a_new_address_another_account_logs_in_with_leaves_the_login_alone(clien
     staff = auth.create("animateur")
     user = auth.login("candidate")
     candidate = db.session.get(Candidate, user.candidate_id)
-    profile.apply_profile(db.session, candidate, {"email": staff.email}, partial=True)
-    consent.confirm(db.session, consent.confirmation_token(candidate))
+    consent.request_address_change(db.session, candidate, staff.email)
+    consent.confirm(db.session, consent.confirmation_token(candidate, staff.email))
     db.session.commit()
     assert db.session.get(User, user.id).email != staff.email
     assert audit_entries("user.email_changed") == []

@@ -92,9 +92,10 @@ def touch(candidate: Candidate, now: datetime | None = None) -> None:
 # --------------------------------------------------------------------------- confirmation
 
 
-def confirmation_token(candidate: Candidate) -> str:
-    """The signed token of the confirmation link (tied to the address it confirms)."""
-    return make_token(CONFIRM_SALT, {"c": candidate.id, "e": candidate.email})
+def confirmation_token(candidate: Candidate, address: str | None = None) -> str:
+    """The signed token of the confirmation link (tied to the address it confirms: the
+    profile's, or the new one asked for)."""
+    return make_token(CONFIRM_SALT, {"c": candidate.id, "e": address or candidate.email})
 
 
 def _mails_today(session: Session, kind: MailKind, address: str) -> int:
@@ -109,25 +110,28 @@ def _mailed_recently(session: Session, kind: MailKind, address: str) -> bool:
     return sent_recently(session, kind, address, since) > 0
 
 
-def send_confirmation(session: Session, candidate: Candidate) -> bool:
-    """Queue the mail asking the person to confirm their address (same transaction).
+def send_confirmation(session: Session, candidate: Candidate, address: str | None = None) -> bool:
+    """Queue the mail asking the person to confirm their address (same transaction), or
+    the new ``address`` they asked for.
 
     Returns False (nothing queued) when the address already had
     ``MAX_CONFIRMATIONS_PER_DAY`` of them in the last 24 hours.
     """
-    if _mails_today(session, MailKind.CV_CONFIRM, candidate.email) >= MAX_CONFIRMATIONS_PER_DAY:
+    address = address or candidate.email
+    if _mails_today(session, MailKind.CV_CONFIRM, address) >= MAX_CONFIRMATIONS_PER_DAY:
         return False
-    token = confirmation_token(candidate)
+    token = confirmation_token(candidate, address)
     queue_template(
         session,
         kind=MailKind.CV_CONFIRM,
-        to=candidate.email,
+        to=address,
         subject=CONFIRM_SUBJECT,
         template="cv_confirm",
         candidate_id=candidate.id,
         first_name=candidate.first_name,
         confirm_url=external_url("cv_public.confirm", token=token),
         days=confirm_days(),
+        change=address != candidate.email,
     )
     return True
 
@@ -148,8 +152,12 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Can
         invalid="Ce lien de confirmation n'est pas valide.",
     )
     candidate = session.get(Candidate, payload.get("c"))
-    if candidate is None or candidate.email != payload.get("e"):
+    if candidate is None:
         raise LinkError("Ce lien de confirmation n'est plus valide.")
+    if candidate.email != payload.get("e"):
+        if candidate.pending_email is None or candidate.pending_email != payload.get("e"):
+            raise LinkError("Ce lien de confirmation n'est plus valide.")
+        _take_pending_address(session, candidate)
     if candidate.email_confirmed_at is None:
         now = now or utcnow()
         candidate.email_confirmed_at = now
@@ -164,6 +172,41 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Can
         audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
         _login_follows_address(session, candidate)
     return candidate
+
+
+def request_address_change(session: Session, candidate: Candidate, address: str) -> bool:
+    """The person asks, from their space, that their profile use ``address`` (already
+    cleaned): it waits in ``pending_email`` and a confirmation link goes to it. Whether
+    another profile holds that address shows nowhere: its owner is sent their own
+    personal link instead, and the change can never be confirmed. Returns whether a mail
+    was queued (False when that mailbox had its share today). The caller commits."""
+    if address == candidate.email:
+        candidate.pending_email = None  # back to the address they have: nothing to confirm
+        return False
+    candidate.pending_email = address
+    record_event(
+        session,
+        candidate,
+        "updated",
+        "Changement d'adresse e-mail demandé : en attente de confirmation.",
+        actor_label=SELF,
+    )
+    if find_by_email(session, address) is not None:
+        return send_space_link(session, address)
+    return send_confirmation(session, candidate, address)
+
+
+def _take_pending_address(session: Session, candidate: Candidate) -> None:
+    """Confirming the new address from its mailbox makes it the profile's."""
+    if find_by_email(session, candidate.pending_email) is not None:
+        raise LinkError(
+            "Cette adresse est déjà celle d'un autre profil : utilisez le lien personnel "
+            "de ce profil-là, ou choisissez une autre adresse."
+        )
+    candidate.email = candidate.pending_email
+    candidate.pending_email = None
+    candidate.email_confirmed_at = None  # confirmed just below, with the address it has now
+    record_event(session, candidate, "updated", "Adresse e-mail changée.", actor_label=SELF)
 
 
 def _login_follows_address(session: Session, candidate: Candidate) -> None:

@@ -185,6 +185,7 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
             "consent": bool(candidate.consent),
             "consent_at": _iso(candidate.consent_at),
             "email_confirmed_at": _iso(candidate.email_confirmed_at),
+            "pending_email": candidate.pending_email,
             "last_contact_at": _iso(candidate.last_contact_at),
             "created_at": _iso(candidate.created_at),
             "updated_at": _iso(candidate.updated_at),

@@ -37,6 +37,10 @@ class Candidate(Base):
     consent_at: Mapped[datetime | None]
     source: Mapped[str | None] = mapped_column(String(100))
     email_confirmed_at: Mapped[datetime | None]
+    # A new address the person asked for in their space, until they confirm it from that
+    # mailbox: ``email`` stays theirs (and matched) meanwhile, and nobody learns from the
+    # form whether another profile holds the new one.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     cv_filename: Mapped[str | None] = mapped_column(String(200))
     # Bumped to revoke every personal link (cvtheque.consent.space_token) at once.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")

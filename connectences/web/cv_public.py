@@ -420,15 +420,18 @@ def update(token: str):
             return _render_form(form, status=400, template="cv_public/update.html", token=token)
         pdf = _uploaded(form.cv)
         text = None
-        old_email = candidate.email
-        mailed = False
+        # A new address waits for its confirmation (consent.request_address_change): the
+        # rest of the profile is written now.
+        address = form.cleaned.get("email")
+        asked = address is not None and address != candidate.email
         try:
-            changed = apply_profile(db.session, candidate, form.cleaned, actor_label=consent.SELF)
+            cleaned = CleanProfile((k, v) for k, v in form.cleaned.items() if k != "email")
+            changed = apply_profile(db.session, candidate, cleaned, actor_label=consent.SELF)
             if pdf is not None:
                 text = attach_pdf(db.session, candidate, pdf, actor_label=consent.SELF)
                 changed.append("cv")
-            if candidate.email != old_email:
-                mailed = consent.send_confirmation(db.session, candidate)
+            if address is not None and (asked or candidate.pending_email):
+                consent.request_address_change(db.session, candidate, address)
             db.session.commit()
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
@@ -438,17 +441,14 @@ def update(token: str):
                 form.add_errors(exc.errors)
             return _render_form(form, status=400, template="cv_public/update.html", token=token)
         candidate_changed(candidate)
-        if "email" in changed and mailed:
+        if asked:
+            # The same answer whatever happened to the mail (sent, held back by the daily
+            # limit, or the owner of that address sent their own link): nothing here says
+            # whether another profile holds it.
             flash(
-                "Vos changements sont enregistrés. Confirmez votre nouvelle adresse avec le lien "
-                "que nous venons de vous envoyer : d'ici là, votre profil n'est pas proposé.",
-                "warning",
-            )
-        elif "email" in changed:
-            flash(
-                "Vos changements sont enregistrés, mais trop d'e-mails de confirmation ont "
-                "déjà été envoyés à cette adresse aujourd'hui : demandez un nouveau lien demain. "
-                "D'ici là, votre profil n'est pas proposé.",
+                f"Vos changements sont enregistrés. Pour utiliser l'adresse {address}, ouvrez le "
+                "lien que nous y envoyons (rien reçu ? redemandez le changement demain) : "
+                f"d'ici là, votre profil garde l'adresse {candidate.email}.",
                 "warning",
             )
         else:
