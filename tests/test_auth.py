@@ -42,9 +42,35 @@ def test_password_must_have_twelve_characters():
     with pytest.raises(accounts.AccountError) as refused:
         accounts.create_user(db.session, "a@exemple.fr", "animateur", password="x" * 11)
     assert "au moins 12 caractères" in refused.value.message
-    user = accounts.create_user(db.session, "a@exemple.fr", "animateur", password="x" * 12)
+    user = accounts.create_user(db.session, "a@exemple.fr", "animateur", password="tulipe-rouge")
     assert user.password_hash.startswith("$argon2id$")
-    assert "x" * 12 not in user.password_hash
+    assert "tulipe-rouge" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("password", "said"),
+    [
+        ("aaaaaaaaaaaa", "trop peu de caractères différents"),
+        ("abababababab", "trop peu de caractères différents"),
+        ("password1234", "parmi les plus courants"),
+        ("Azerty2027!!", "parmi les plus courants"),
+        ("MotDePasse-1", "parmi les plus courants"),
+        ("123456789012", "parmi les plus courants"),
+        ("lea.martin@exemple.fr", "votre adresse e-mail"),
+        ("Lea.Martin.2027", "votre adresse e-mail"),
+    ],
+)
+def test_a_password_an_attacker_tries_first_is_refused(password, said):
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.create_user(db.session, "lea.martin@exemple.fr", "animateur", password=password)
+    assert said in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "password", ["une phrase de passe assez longue", "mot-de-passe-de-test-2027", "Tr0ub4dor&3x"]
+)
+def test_a_phrase_or_a_long_mixed_password_is_accepted(password):
+    assert passwords.password_problem(password, email="lea.martin@exemple.fr") is None
 
 
 def test_password_is_rehashed_when_parameters_change(app, monkeypatch):

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from connectences import config
+from connectences.text import strip_accents
 
 # Parameters come from the configuration, so that raising them later rehashes every
 # password at its owner's next login (see needs_rehash).
@@ -38,8 +39,86 @@ def _dummy_hash(params: tuple[tuple[str, int], ...]) -> str:
     return _hasher_for(params).hash("compte-inexistant-valeur-factice")
 
 
-def password_problem(password: str | None, min_length: int | None = None) -> str | None:
-    """The French reason why a password is refused, or None when it is acceptable."""
+# Words that start the passwords people pick first (French and English lists of the most
+# used ones), as letters only: "Password1234!" and "azerty2027" are these with digits.
+_COMMON_WORDS = frozenset(
+    [
+        "password",
+        "passwort",
+        "motdepasse",
+        "mdp",
+        "azerty",
+        "azertyuiop",
+        "qwerty",
+        "qwertyuiop",
+        "qwertz",
+        "abc",
+        "abcd",
+        "abcdef",
+        "abcdefgh",
+        "abcdefghijkl",
+        "admin",
+        "administrateur",
+        "administrator",
+        "root",
+        "user",
+        "utilisateur",
+        "test",
+        "testtest",
+        "welcome",
+        "bienvenue",
+        "bonjour",
+        "salut",
+        "hello",
+        "soleil",
+        "doudou",
+        "chouchou",
+        "loulou",
+        "jetaime",
+        "iloveyou",
+        "loveyou",
+        "amour",
+        "marseille",
+        "paris",
+        "bordeaux",
+        "arcachon",
+        "bassin",
+        "connectences",
+        "secret",
+        "changeme",
+        "letmein",
+        "football",
+        "monkey",
+        "dragon",
+        "master",
+        "princess",
+        "sunshine",
+        "shadow",
+        "qazwsx",
+        "trustno",
+        "starwars",
+        "pokemon",
+        "chocolat",
+        "nicolas",
+        "camille",
+    ]
+)
+_MIN_DISTINCT = 5
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in strip_accents(text).lower() if ch.isalpha())
+
+
+def password_problem(
+    password: str | None, min_length: int | None = None, *, email: str | None = None
+) -> str | None:
+    """The French reason why a password is refused, or None when it is acceptable.
+
+    Length first (no rule on the kinds of characters: a long phrase is the best password).
+    Then what an attacker tries before anything else: a few characters repeated, one of
+    the commonest words with digits or signs around it, or the account's own address
+    (with or without its domain)."""
     if min_length is None:
         min_length = config.integer("PASSWORD_MIN_LENGTH")
     if not password or len(password) < min_length:
@@ -48,6 +127,22 @@ def password_problem(password: str | None, min_length: int | None = None) -> str
         return "Le mot de passe est trop long (1024 caractères au plus)."
     if not password.strip():
         return "Le mot de passe ne peut pas être composé uniquement d'espaces."
+    if len(set(password.lower())) < _MIN_DISTINCT:
+        return (
+            "Ce mot de passe répète trop peu de caractères différents : choisissez par "
+            "exemple une phrase de quelques mots."
+        )
+    letters = _letters(password)
+    counted = password in "0123456789" * 3 or password in "9876543210" * 3
+    if counted or any(
+        letters == word * (len(letters) // len(word)) for word in _COMMON_WORDS if letters
+    ):
+        return (
+            "Ce mot de passe est parmi les plus courants, même avec des chiffres : choisissez "
+            "par exemple une phrase de quelques mots."
+        )
+    if email and letters in (_letters(email), _letters(email.partition("@")[0])):
+        return "Le mot de passe ne doit pas être votre adresse e-mail."
     return None
 
 

@@ -195,7 +195,7 @@ def create_user(
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise AccountError(f"Un compte existe déjà pour l'adresse {address}.", field="email")
     if password is not None:
-        problem = password_problem(password)
+        problem = password_problem(password, email=address)
         if problem:
             raise AccountError(problem, field="password")
     user = User(email=address, role=role, full_name=(full_name or "").strip() or None)
@@ -498,7 +498,7 @@ def find_invitation(session: Session, token: str) -> Invitation:
 def accept_invitation(session: Session, token: str, password: str, ip: str | None = None) -> User:
     """Set the password of an invited account; the link then stops working."""
     invitation = find_invitation(session, token)
-    problem = password_problem(password)
+    problem = password_problem(password, email=invitation.user.email)
     if problem:
         raise AccountError(problem, field="password")
     now = utcnow()
@@ -580,7 +580,7 @@ def change_password(
     """Change one's own password; every other open session of the account ends."""
     if not verify_password(user.password_hash, current or ""):
         raise AccountError("Le mot de passe actuel est incorrect.", field="current")
-    problem = password_problem(new)
+    problem = password_problem(new, email=user.email)
     if problem:
         raise AccountError(problem, field="password")
     if current == new:
