@@ -111,9 +111,12 @@ class Defaults:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
     ARGON2_PARALLELISM = 4
-    # Login throttle: an account or an address that fails this often within the window
-    # is locked for LOGIN_LOCK_SECONDS.
+    # Login throttle: an account that fails LOGIN_MAX_FAILURES times within the window,
+    # or an address that fails LOGIN_ADDRESS_MAX_FAILURES times (many people share
+    # one address: an office's wifi, a mobile carrier's NAT), is locked for
+    # LOGIN_LOCK_SECONDS.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_ADDRESS_MAX_FAILURES = 50
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60
     # API rate limit: each token makes at most API_MAX_REQUESTS requests per window of

@@ -186,9 +186,10 @@ def test_account_locks_after_repeated_failures_from_any_address(auth, app):
         assert accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.50") is user
 
 
-def test_address_locks_after_failures_on_several_accounts(auth, app):
+def test_address_locks_after_many_failures_on_several_accounts(auth, app):
     user = auth.create("animateur")
-    limit = app.config["LOGIN_MAX_FAILURES"]
+    limit = app.config["LOGIN_ADDRESS_MAX_FAILURES"]
+    assert limit > app.config["LOGIN_MAX_FAILURES"] * 5
     for attempt in range(limit - 1):
         with pytest.raises(accounts.LoginRefused):
             accounts.authenticate(db.session, f"inconnu{attempt}@exemple.fr", "x", "192.0.2.66")
@@ -199,6 +200,38 @@ def test_address_locks_after_failures_on_several_accounts(auth, app):
     with pytest.raises(accounts.AccountLocked):
         accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.66")
     assert accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.67") is user
+
+
+def test_one_person_mistyping_does_not_lock_out_others_on_a_shared_address(auth, app):
+    """An office's wifi: one colleague locks their own account, the others still log in."""
+    clumsy = auth.create("animateur")
+    colleague = auth.create("animateur")
+    shared = "203.0.113.80"
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, clumsy.email, "mauvais", shared)
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, clumsy.email, "mauvais", shared)
+    # The clumsy account is locked, its right password included...
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, clumsy.email, PASSWORD, shared)
+    # ...but the address is not: the colleague, and a third person's typo, go on.
+    assert _throttle_row(throttle.address_key(shared)).locked_until is None
+    with pytest.raises(accounts.LoginRefused):
+        accounts.authenticate(db.session, "troisieme@exemple.fr", "x", shared)
+    assert accounts.authenticate(db.session, colleague.email, PASSWORD, shared) is colleague
+
+
+def test_the_limit_per_address_is_its_own_setting(auth, app, monkeypatch):
+    user = auth.create("animateur")
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_MAX_FAILURES", 3)
+    for attempt in range(2):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, f"autre{attempt}@exemple.fr", "x", "192.0.2.90")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, "encore@exemple.fr", "x", "192.0.2.90")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.90")
 
 
 def test_failures_outside_the_window_are_forgotten(auth, app):

@@ -30,9 +30,21 @@ class ThrottlePolicy:
 
     @classmethod
     def from_config(cls) -> ThrottlePolicy:
-        """The policy of the running application (the defaults outside an app context)."""
+        """The policy of one account's failed logins in the running application (the
+        defaults outside an app context)."""
         return cls(
             max_failures=config.integer("LOGIN_MAX_FAILURES"),
+            window_seconds=config.integer("LOGIN_WINDOW_SECONDS"),
+            lock_seconds=config.integer("LOGIN_LOCK_SECONDS"),
+        )
+
+    @classmethod
+    def per_address_from_config(cls) -> ThrottlePolicy:
+        """The policy of one address's failed logins: the same window and lock, a much
+        higher count, since many people may share an address and one of them mistyping
+        their password must not lock the others out."""
+        return cls(
+            max_failures=config.integer("LOGIN_ADDRESS_MAX_FAILURES"),
             window_seconds=config.integer("LOGIN_WINDOW_SECONDS"),
             lock_seconds=config.integer("LOGIN_LOCK_SECONDS"),
         )

@@ -222,14 +222,18 @@ def authenticate(
     ip: str | None,
     *,
     policy: throttle.ThrottlePolicy | None = None,
+    address_policy: throttle.ThrottlePolicy | None = None,
 ) -> User:
     """Check a login. Returns the user, or raises LoginRefused / AccountLocked.
 
     Failures are counted per account and per address in the database (every
     worker sees them) and committed here, even when the login is refused. An
-    unknown address costs the same hashing time as a known one.
+    address is allowed many more failures than an account (``address_policy``): people
+    behind one shared address must not lock each other out. An unknown address costs
+    the same hashing time as a known one.
     """
     policy = policy or throttle.ThrottlePolicy.from_config()
+    address_policy = address_policy or throttle.ThrottlePolicy.per_address_from_config()
     now = utcnow()
     address = email_key(email) or ""
     keys = [throttle.account_key(address), throttle.address_key(ip)]
@@ -254,7 +258,11 @@ def authenticate(
         session.commit()
         return user
 
-    locked = [key for key in keys if throttle.record_failure(session, key, policy, now)]
+    locked = [
+        key
+        for key, key_policy in zip(keys, (policy, address_policy), strict=True)
+        if throttle.record_failure(session, key, key_policy, now)
+    ]
     # The attempted address is kept only for known accounts: a stranger's typo may be a password.
     audit(session, "login_failed", actor=user, ip=ip, details={"known_account": user is not None})
     if locked:
@@ -278,6 +286,7 @@ def reauthenticate(
     ip: str | None,
     *,
     policy: throttle.ThrottlePolicy | None = None,
+    address_policy: throttle.ThrottlePolicy | None = None,
 ) -> None:
     """Check the password of a logged-in user, asked again before a sensitive action.
 
@@ -285,6 +294,7 @@ def reauthenticate(
     committed here; raises LoginRefused or AccountLocked like ``authenticate``.
     """
     policy = policy or throttle.ThrottlePolicy.from_config()
+    address_policy = address_policy or throttle.ThrottlePolicy.per_address_from_config()
     now = utcnow()
     keys = [throttle.account_key(user.email), throttle.address_key(ip)]
     until = throttle.locked_until(session, keys, now)
@@ -296,7 +306,11 @@ def reauthenticate(
         throttle.clear(session, keys[0], now)
         audit(session, "reauthenticated", actor=user, ip=ip)
         return
-    locked = [key for key in keys if throttle.record_failure(session, key, policy, now)]
+    locked = [
+        key
+        for key, key_policy in zip(keys, (policy, address_policy), strict=True)
+        if throttle.record_failure(session, key, key_policy, now)
+    ]
     audit(session, "reauth_failed", actor=user, ip=ip)
     session.commit()
     if locked:
