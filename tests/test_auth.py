@@ -352,6 +352,13 @@ def test_session_is_cleared_at_login(client, auth):
         assert session["_user_id"] == f"{user.id}:{user.session_version}"
 
 
+def test_login_page_says_who_may_create_an_account(client):
+    page = text(client.get("/connexion"))
+    # Job seekers create theirs from their CV space: the page must not say "invitation only".
+    assert "Les comptes sont créés sur invitation" not in page
+    assert "si vous avez déposé votre CV, vous pouvez créer le vôtre" in page
+
+
 @pytest.mark.parametrize(
     ("next_url", "expected"),
     [
