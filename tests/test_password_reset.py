@@ -107,7 +107,18 @@ def test_an_empty_or_invalid_request_is_refused_in_french(client):
     assert "Ce champ est obligatoire." in response.get_data(as_text=True)
 
 
-def test_something_that_is_not_an_address_gets_the_neutral_answer(client):
-    response = _ask(client, "1e309")
-    assert response.status_code == 200
-    assert "Si un compte existe pour cette adresse" in response.get_data(as_text=True)
+def test_something_that_is_not_an_address_is_refused_in_french(client):
+    for typed in ("pasmail", "1e309", "claire@", "@exemple.fr"):
+        response = _ask(client, typed)
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "Indiquez une adresse e-mail valide" in html
+        assert "Si un compte existe pour cette adresse" not in html
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_well_formed_address_gets_the_neutral_answer_whether_known_or_not(client, auth):
+    auth.create("operator", email="connue@ge.fr")
+    known = _ask(client, "connue@ge.fr").get_data(as_text=True)
+    assert "Si un compte existe pour cette adresse" in known
+    assert _ask(client, "inconnue@ge.fr").get_data(as_text=True) == known

@@ -8,12 +8,22 @@ from collections.abc import Mapping
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from connectences.contacts import InvalidEmail, clean_email
 from connectences.errors import DomainError
 from connectences.vocab import ROLES
 
 REQUIRED = "Ce champ est obligatoire."
+INVALID_EMAIL = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+
+
+def valid_email(form, field) -> None:
+    """The address must read as one (``contacts.clean_email``, the rule of every form)."""
+    try:
+        clean_email(field.data)
+    except InvalidEmail:
+        raise ValidationError(INVALID_EMAIL) from None
 
 
 class LoginForm(FlaskForm):
@@ -33,7 +43,7 @@ class LoginForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail de votre compte",
-        validators=[DataRequired(REQUIRED), Length(max=254)],
+        validators=[DataRequired(REQUIRED), Length(max=254), valid_email],
         render_kw={"autocomplete": "username"},
     )
 
