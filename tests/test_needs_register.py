@@ -155,6 +155,36 @@ def test_a_stranger_posting_with_a_siret_sees_only_their_own_need():
     assert register.needs_for_owner_email(db.session, "") == []
 
 
+def test_a_stranger_s_need_is_flagged_and_not_moved_on_until_attached():
+    from connectences.workflows import dispatch
+
+    first = _submit(email="patron@exemple.fr")
+    register.confirm_need(db.session, first, "patron@exemple.fr")
+    assert not first.owner_unattached  # the company was created by their need
+    # The owner, now a contact, posts again: theirs at once.
+    again = _submit(title="Plonge", email="Patron@Exemple.fr", siret=first.company.siret)
+    assert not again.owner_unattached
+    stranger = _submit(title="Comptable", email="intrus@exemple.fr", siret=first.company.siret)
+    assert stranger.owner_unattached
+    register.confirm_need(db.session, stranger, "intrus@exemple.fr")
+    assert "intrus@exemple.fr" not in [c.email for c in first.company.contacts]
+    assert status_for_company(stranger).startswith("Reçu : l'animateur va vérifier")
+    assert not register.may_qualify(stranger)
+    values = {"rome": "G1603", "shared_time": False}
+    with pytest.raises(TransitionError, match="non rattaché"):
+        register.qualify_need(db.session, stranger, values, actor=None)
+    with pytest.raises(TransitionError, match="non rattaché"):
+        dispatch.check_reorientation(db.session, stranger, partner_ref="ft", code="autre", text="x")
+    assert register.needs_of_companies(db.session, [first.company_id]) == [again, first]
+    register.attach_owner(db.session, stranger, actor=None)
+    db.session.commit()
+    assert not stranger.owner_unattached and register.may_qualify(stranger)
+    assert "intrus@exemple.fr" in [c.email for c in first.company.contacts]
+    assert stranger in register.needs_of_companies(db.session, [first.company_id])
+    with pytest.raises(TransitionError):
+        register.attach_owner(db.session, stranger, actor=None)
+
+
 def test_duplicates_are_told_only_to_an_address_that_may_follow_them():
     first = _submit(email="patron@exemple.fr")
     siret, title = first.company.siret, first.title

@@ -20,7 +20,7 @@ from connectences.models import (
     Transition,
     User,
 )
-from connectences.needs import links
+from connectences.needs import links, register
 from tests import factories as f
 from tests.helpers import count, error_of, html_of
 
@@ -284,6 +284,129 @@ def test_an_existing_company_is_reused_and_never_changed_by_the_form(client):
     assert db.session.scalars(select(Need)).one().company_id == company.id
 
 
+# --- a need posted with a known company's SIRET by someone it does not know -------------
+
+
+def _owner_with_a_need(auth, client):
+    """A company owner (account), logged in on ``client``, whose company has a need."""
+    owner = auth.login("company", client=client, full_name="Sylvie Lafitte")
+    company = db.session.get(User, owner.id).companies[0]
+    f.load(f.document(needs=[f.need(company=company.ref, title="Secrétariat le lundi")]))
+    return owner, company
+
+
+def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, client, auth):
+    owner_browser = app.test_client()
+    _, company = _owner_with_a_need(auth, owner_browser)
+    siret, real_name = company.siret, company.name
+    # Anonymous, a known SIRET, someone else's name and commune, their own mailbox.
+    need, space = _post_and_confirm(
+        client,
+        title="Virement urgent à faire",
+        siret=siret,
+        company_name="Société Pirate",
+        company_commune="Paris",
+        owner_email="attacker@evil.example",
+    )
+    assert need.company_id == company.id and need.owner_unattached
+    # The real owner is never asked to confirm it, nor shown it as theirs.
+    assert "Virement urgent" not in owner_browser.get("/entreprise").get_data(as_text=True)
+    # The stranger did not become one of the company's contacts.
+    emails = db.session.scalars(
+        select(CompanyContact.email).where(CompanyContact.company_id == company.id)
+    ).all()
+    assert "attacker@evil.example" not in emails
+    # Their space shows what they sent, and nothing stored about the company.
+    page = client.get(space).get_data(as_text=True)
+    assert "Virement urgent à faire" in page
+    assert "Secrétariat le lundi" not in page and real_name not in page
+    assert "l&#39;animateur va vérifier auprès de l&#39;entreprise" in page
+    # Flagged for the animateur, who cannot qualify it before checking.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    shown = staff.get(f"/animateur/besoins/{need.ref}").get_data(as_text=True)
+    assert "Demandeur non rattaché à l'entreprise" in shown
+    assert f"/animateur/besoins/{need.ref}/rattacher" in shown
+    assert f'href="/animateur/besoins/{need.ref}/qualifier"' not in shown
+    refused = staff.post(f"/animateur/besoins/{need.ref}/qualifier", data={"rome": "M1203"})
+    assert refused.status_code in (302, 422)
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).status == "nouveau"
+
+
+def test_an_animateur_attaches_the_author_after_checking_with_the_company(app, client, auth):
+    owner_browser = app.test_client()
+    _, company = _owner_with_a_need(auth, owner_browser)
+    need, _ = _post_and_confirm(
+        client, title="Renfort à l'accueil", siret=company.siret, owner_email="neveu@gmail.com"
+    )
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    response = staff.post(f"/animateur/besoins/{need.ref}/rattacher")
+    assert response.status_code == 302
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert not need.owner_unattached
+    assert "neveu@gmail.com" in [c.email for c in need.company.contacts]
+    assert "Renfort à l&#39;accueil" in owner_browser.get("/entreprise").get_data(as_text=True)
+    shown = staff.get(f"/animateur/besoins/{need.ref}").get_data(as_text=True)
+    assert "Demandeur non rattaché" not in shown
+    assert f'href="/animateur/besoins/{need.ref}/qualifier"' in shown
+    assert any(
+        entry.action == "need_owner_attached" for entry in db.session.scalars(select(AuditLog))
+    )
+
+
+@pytest.mark.parametrize("role", ["company", "operator", "partner", "candidate"])
+def test_only_the_staff_may_attach_an_author_to_a_company(app, client, auth, role):
+    _, company = _owner_with_a_need(auth, app.test_client())
+    need, _ = _post_and_confirm(client, siret=company.siret, owner_email="inconnu@exemple.org")
+    intruder = app.test_client()
+    auth.login(role, client=intruder)
+    response = intruder.post(f"/animateur/besoins/{need.ref}/rattacher")
+    assert response.status_code in (302, 403, 404)
+    anonymous = app.test_client().post(f"/animateur/besoins/{need.ref}/rattacher")
+    assert anonymous.status_code in (302, 403)
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).owner_unattached
+
+
+def test_a_logged_in_owner_cannot_post_under_another_company_s_siret(app, client, auth):
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    f.load(f.document(companies=[f.company(ref="voisin", name="Chez le voisin")]))
+    neighbour = db.session.scalars(select(Company).where(Company.ref == "voisin")).one()
+    theirs = _form(siret=neighbour.siret, owner_email=owner.email, title="Pour le voisin")
+    assert client.post("/exprimer-un-besoin", data=theirs).status_code == 302
+    posted = db.session.scalars(select(Need).where(Need.title == "Pour le voisin")).one()
+    assert posted.company_id == neighbour.id and posted.owner_unattached
+    # Their own company's SIRET: they are its owner, the need is the company's at once.
+    own_siret = db.session.get(User, owner.id).companies[0].siret
+    ours = _form(siret=own_siret, owner_email=owner.email, title="Pour chez nous")
+    assert client.post("/exprimer-un-besoin", data=ours).status_code == 302
+    mine = db.session.scalars(select(Need).where(Need.title == "Pour chez nous")).one()
+    assert not mine.owner_unattached
+    page = client.get("/entreprise").get_data(as_text=True)
+    assert "Pour chez nous" in page and "Pour le voisin" not in page
+
+
+def test_a_known_contact_or_the_registered_address_posts_for_the_company(client):
+    f.load(f.document(companies=[f.company(ref="connue", name="Connue")]))
+    company = db.session.scalars(select(Company).where(Company.ref == "connue")).one()
+    company.contact_email = "Direction@Connue.fr"
+    company.contacts.append(CompanyContact(name="Léa", email="lea@connue.fr"))
+    db.session.commit()
+    for email in ("direction@connue.fr", "LEA@connue.fr"):
+        form = _form(siret=company.siret, owner_email=email, title=f"Besoin de {email}")
+        assert client.post("/exprimer-un-besoin", data=form).status_code == 302
+    assert not any(need.owner_unattached for need in db.session.scalars(select(Need)))
+
+
+def test_a_new_company_s_first_author_is_attached_to_it(client):
+    need, _ = _post_and_confirm(client)
+    assert not need.owner_unattached
+    assert "claire@huitres-dupont.fr" in [c.email for c in need.company.contacts]
+
+
 # --- links -------------------------------------------------------------------------------
 
 
@@ -383,14 +506,20 @@ def test_signed_link_shows_only_the_owner_s_own_needs(app, client):
     assert "Renfort pour la saison" not in page_a and "Entretien des espaces verts" not in page_a
     assert "Renfort pour la saison" in page_b and "Entretien des espaces verts" in page_b
     assert "Paie une fois par mois" not in page_b
-    # A company's registered address (set by the platform) sees every queued need of it.
+    # A company's registered address (set by the platform) sees every queued need of it,
+    # but Marc's: he is no one the company is known by, until an animateur attaches him.
     company_a = db.session.get(Company, need_a.company_id)
     company_a.contact_email = "direction@huitres-dupont.fr"
     db.session.commit()
     token = links.space_token(SECRET, "direction@huitres-dupont.fr")
     page = client.get(f"/entreprise/suivi/{token}").get_data(as_text=True)
-    assert "Paie une fois par mois" in page and "Entretien des espaces verts" in page
+    assert "Paie une fois par mois" in page and "Entretien des espaces verts" not in page
     assert "Renfort pour la saison" not in page
+    marcs = db.session.scalars(select(Need).where(Need.title == "Entretien des espaces verts"))
+    register.attach_owner(db.session, marcs.one(), actor=None)
+    db.session.commit()
+    page = client.get(f"/entreprise/suivi/{token}").get_data(as_text=True)
+    assert "Paie une fois par mois" in page and "Entretien des espaces verts" in page
 
 
 def test_logged_in_company_owner_sees_only_their_companies_needs(app, client, auth):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
@@ -83,6 +83,12 @@ class Need(Base):
     owner_name: Mapped[str | None] = mapped_column(String(200))
     owner_phone: Mapped[str | None] = mapped_column(String(30))
     owner_confirmed_at: Mapped[datetime | None]
+    # Posted on the public form for a company already known, by an address that is none
+    # of that company's (its registered address, its contacts', its owners' accounts'):
+    # anyone can type a SIRET. Until an animateur checks with the company and attaches
+    # the person (``register.attach_owner``), the need is not the company's: its owners
+    # do not see it, and it is neither qualified nor re-oriented.
+    owner_unattached: Mapped[bool] = mapped_column(default=False, server_default=false())
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -15,12 +15,14 @@ from functools import lru_cache
 from sqlalchemy import String, func, literal_column, or_, select
 
 from connectences import vocab
+from connectences.accounts.audit import audit
 from connectences.contacts import email_key
 from connectences.mail import MailKind, sent_recently
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import Company, CompanyContact, Deletion, Need, User, utcnow
+from connectences.models.accounts import user_company
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed, listed_needs
-from connectences.needs.status_words import awaiting_owner
+from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import find_company_by_siret, find_or_create_company
 from connectences.skills import normalize
 from connectences.sync import record_deletion
@@ -155,13 +157,40 @@ def delete_unconfirmed(session, before: datetime) -> int:
     return len(stale)
 
 
+def speaks_for(session, company: Company, email: str | None) -> bool:
+    """Whether ``email`` is one the company is known by: its registered address, one of
+    its contacts' (recorded by the staff, or by a confirmed need the staff accepted), or
+    the login of one of its owners' accounts."""
+    key = email_key(email)
+    if not key:
+        return False
+    if email_key(company.contact_email) == key:
+        return True
+    if any(email_key(contact.email) == key for contact in company.contacts):
+        return True
+    owner = session.scalar(
+        select(User.id)
+        .join(user_company, user_company.c.user_id == User.id)
+        .where(
+            user_company.c.company_id == company.id,
+            User.role == "company",
+            func.lower(User.email) == key,
+        )
+        .limit(1)
+    )
+    return owner is not None
+
+
 def submit_public_need(session, need_values: dict, company_values: dict, owner: dict) -> Need:
     """Store a need posted on the public form, unconfirmed, and its company when new.
 
     An existing company (same SIRET) is reused as it is: an anonymous form never changes
     a stored company. The need waits for the owner's confirmation outside the queue.
+    Anyone can type a known company's SIRET: when the address is none the company is
+    known by (:func:`speaks_for`), the need is flagged ``owner_unattached`` and is not
+    the company's until an animateur attaches its author (:func:`attach_owner`).
     """
-    company, _ = _find_or_create_company(
+    company, created = _find_or_create_company(
         session,
         company_values["company_name"],
         company_values["siret"],
@@ -175,6 +204,7 @@ def submit_public_need(session, need_values: dict, company_values: dict, owner: 
         owner_email=owner["owner_email"],
         owner_name=owner["owner_name"],
         owner_phone=owner["owner_phone"],
+        owner_unattached=not created and not speaks_for(session, company, owner["owner_email"]),
     )
     need.company = company
     _apply(need, need_values)
@@ -187,6 +217,9 @@ def confirm_need(session, need: Need, email: str, at: datetime | None = None) ->
     """Record that the owner confirmed ``email`` for ``need``: the need enters the queue
     (``nouveau``, log started) and the owner becomes a contact of the company.
 
+    An author not attached to the company (``owner_unattached``) does not become its
+    contact: the need enters the queue flagged, for an animateur to check.
+
     Returns False (and changes nothing) when it was already confirmed; raises
     TransitionError when the address is not the one the need was posted with.
     """
@@ -195,7 +228,17 @@ def confirm_need(session, need: Need, email: str, at: datetime | None = None) ->
     if need.owner_confirmed_at is not None:
         return False
     need.owner_confirmed_at = at or utcnow()
-    start(session, need, NEED, reason_text="Adresse e-mail confirmée par l'entreprise")
+    if unattached_owner(need):
+        why = "Adresse e-mail confirmée ; demandeur non rattaché à l'entreprise, à vérifier"
+    else:
+        why = "Adresse e-mail confirmée par l'entreprise"
+    start(session, need, NEED, reason_text=why)
+    if not unattached_owner(need):
+        _add_owner_as_contact(need)
+    return True
+
+
+def _add_owner_as_contact(need: Need) -> None:
     company = need.company
     known = {email_key(contact.email) for contact in company.contacts}
     if email_key(need.owner_email) not in known:
@@ -207,7 +250,30 @@ def confirm_need(session, need: Need, email: str, at: datetime | None = None) ->
                 email=need.owner_email,
             )
         )
-    return True
+
+
+def attach_owner(session, need: Need, *, actor) -> None:
+    """Record that an animateur checked with the company that the need's author speaks
+    for it: the need becomes the company's (its owners see it, it may be qualified) and
+    its author one of the company's contacts. Raises TransitionError (French) when there
+    is nothing to attach."""
+    if not unattached_owner(need):
+        raise TransitionError("L'auteur de ce besoin est déjà rattaché à l'entreprise.")
+    if awaiting_owner(need):
+        raise TransitionError(
+            "Ce besoin attend la confirmation de l'adresse e-mail de son auteur : "
+            "il ne peut pas encore être rattaché."
+        )
+    need.owner_unattached = False
+    _add_owner_as_contact(need)
+    audit(
+        session,
+        "need_owner_attached",
+        actor=actor,
+        entity="need",
+        entity_id=need.id,
+        details={"company": need.company.ref},
+    )
 
 
 def create_need(session, company: Company, values: dict, *, actor, visit=None) -> Need:
@@ -235,8 +301,9 @@ QUALIFIABLE = NEED_UNROUTED
 
 
 def may_qualify(need: Need) -> bool:
-    """Whether the need may be qualified now: not routed yet, and confirmed by its owner."""
-    return need.status in QUALIFIABLE and not awaiting_owner(need)
+    """Whether the need may be qualified now: not routed yet, confirmed by its owner, and
+    its owner attached to the company."""
+    return need.status in QUALIFIABLE and not awaiting_owner(need) and not unattached_owner(need)
 
 
 def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
@@ -251,6 +318,8 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
             "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise : "
             "il ne peut pas encore être qualifié."
         )
+    if unattached_owner(need):
+        raise TransitionError(UNATTACHED_REFUSAL)
     if need.status not in QUALIFIABLE:
         raise TransitionError(
             f"Un besoin « {vocab.label(vocab.NEED_STATUSES, need.status).lower()} » "
@@ -347,15 +416,16 @@ def _followable_by(email: str):
     (normalised) ``email`` may follow it; the query joins ``Need.company``."""
     own = func.lower(Need.owner_email) == email
     company_is_theirs = func.lower(Company.contact_email) == email
-    return or_(own, company_is_theirs & in_queue())
+    return or_(own, company_is_theirs & in_queue() & Need.owner_unattached.is_(False))
 
 
 def needs_for_owner_email(session, email: str) -> list[Need]:
     """Needs an owner holding a company-space link for ``email`` may follow.
 
     Those they posted themselves, and every queued need of the companies whose
-    registered contact address (set by the platform, not by a form) is theirs. A need
-    posted with someone's SIRET never opens that company's other needs.
+    registered contact address (set by the platform, not by a form) is theirs, but those
+    whose author is not attached to the company. A need posted with someone's SIRET never
+    opens that company's other needs.
     """
     email = email_key(email)
     if not email:
@@ -388,6 +458,21 @@ def duplicates_for_owner(session, company_id: int | None, title: str, email: str
         )
     )
     return [need for need in duplicates if need.id in visible]
+
+
+def needs_of_companies(session, company_ids: list[int]) -> list[Need]:
+    """The needs a company's owners see in their area, newest first: all of their
+    companies' needs but those whose author is not attached to the company (anyone may
+    type a SIRET on the public form: such a need is not the company's until checked)."""
+    if not company_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Need)
+            .where(Need.company_id.in_(company_ids), Need.owner_unattached.is_(False))
+            .order_by(Need.created_at.desc())
+        )
+    )
 
 
 def owner_has_space(session, email: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from connectences.workflows import NEED_FINAL
+
 # What each need status means for the company, in its own words.
 NEED_STATUS_FOR_COMPANY: dict[str, str] = {
     "nouveau": "Reçu : l'animateur va l'étudier avec vous",
@@ -25,8 +27,29 @@ def awaiting_owner(need) -> bool:
     return need.source == "entreprise" and need.owner_confirmed_at is None
 
 
+AWAITING_ATTACHMENT = (
+    "Reçu : l'animateur va vérifier auprès de l'entreprise que vous parlez en son nom, "
+    "puis l'étudier avec vous"
+)
+
+
+# Told to the staff when they try to move such a need on.
+UNATTACHED_REFUSAL = (
+    "Demandeur non rattaché à l'entreprise : vérifiez auprès de l'entreprise que cette "
+    "personne parle en son nom et rattachez-la avant de qualifier ou de réorienter ce besoin."
+)
+
+
+def unattached_owner(need) -> bool:
+    """True while the person who posted ``need`` for a company already known is not
+    attached to it (see ``Need.owner_unattached``): the need is not the company's yet."""
+    return bool(need.owner_unattached)
+
+
 def status_for_company(need) -> str:
     """The plain-words sentence telling the owner where ``need`` stands."""
     if awaiting_owner(need):
         return AWAITING_CONFIRMATION
+    if unattached_owner(need) and need.status not in NEED_FINAL:
+        return AWAITING_ATTACHMENT
     return NEED_STATUS_FOR_COMPANY.get(need.status, need.status)

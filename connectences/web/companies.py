@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from connectences.accounts.scope import may_open_company
 from connectences.extensions import db
-from connectences.models import Commune, Need
+from connectences.models import Commune
+from connectences.needs import register
 from connectences.needs.status_words import status_for_company
 from connectences.web.access import guard_blueprint
 
@@ -26,13 +27,8 @@ def index():
     )
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
-    if ids:
-        for need in db.session.scalars(
-            select(Need).where(Need.company_id.in_(ids)).order_by(Need.created_at.desc())
-        ):
-            needs_by_company[need.company_id].append(
-                {"need": need, "words": status_for_company(need)}
-            )
+    for need in register.needs_of_companies(db.session, ids):
+        needs_by_company[need.company_id].append({"need": need, "words": status_for_company(need)})
     communes = {
         commune.insee: commune.name
         for commune in db.session.scalars(

@@ -27,7 +27,7 @@ from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
-from connectences.needs.status_words import status_for_company
+from connectences.needs.status_words import status_for_company, unattached_owner
 from connectences.urls import external_url
 from connectences.web.access import public
 from connectences.web.navigation import PUBLIC_NAV
@@ -262,12 +262,25 @@ def confirm(token: str):
 
 
 def company_sections(needs: list[Need]) -> list[dict]:
-    """Needs grouped by company (in the order given), each with its plain-words status."""
-    sections: dict[int, dict] = {}
+    """Needs grouped by company (in the order given), each with its plain-words status.
+
+    A need whose author is not attached to its company (``Need.owner_unattached``) is
+    shown apart, under the SIRET its author typed only: the space tells them nothing
+    stored about a company they may have no part in (its name, its commune)."""
+    sections: dict[tuple[int, bool], dict] = {}
     for need in needs:
-        section = sections.setdefault(need.company_id, {"company": need.company, "needs": []})
+        unattached = unattached_owner(need)
+        section = sections.setdefault(
+            (need.company_id, unattached),
+            {
+                "anchor": f"entreprise-{need.company_id}" + ("-a-verifier" if unattached else ""),
+                "company": need.company,
+                "unattached": unattached,
+                "needs": [],
+            },
+        )
         section["needs"].append({"need": need, "words": status_for_company(need)})
-    insees = {s["company"].commune for s in sections.values()}
+    insees = {s["company"].commune for s in sections.values() if not s["unattached"]}
     names = {
         insee: name
         for insee, name in db.session.execute(
@@ -275,7 +288,13 @@ def company_sections(needs: list[Need]) -> list[dict]:
         )
     }
     for section in sections.values():
-        section["commune"] = names.get(section["company"].commune, section["company"].commune)
+        company = section["company"]
+        if section["unattached"]:
+            section["name"] = f"Entreprise au SIRET {company.siret}"
+            section["commune"] = None
+        else:
+            section["name"] = company.name
+            section["commune"] = names.get(company.commune, company.commune)
     return list(sections.values())
 
 

@@ -23,7 +23,7 @@ from connectences.matching.routing import route_among
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
 from connectences.needs.listed import ListedNeed, listed_needs
-from connectences.needs.status_words import awaiting_owner
+from connectences.needs.status_words import awaiting_owner, unattached_owner
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.skills import rome_label, rome_suggestions, split_skills
 from connectences.typography import hours_fr
@@ -331,6 +331,7 @@ def qualify(ref: str):
                 suggestions=suggestions,
                 suggested_codes={code for code, _ in suggestions},
                 awaiting=awaiting_owner(need),
+                unattached=unattached_owner(need),
                 qualifiable=register.may_qualify(need),
             ),
         ),
@@ -445,6 +446,7 @@ def _render_show(
         days=days_label,
         commune_label=territory.commune_label,
         awaiting=awaiting_owner(need),
+        unattached=unattached_owner(need),
         qualifiable=register.may_qualify(need),
         proposable=need.status in NEED_SEARCHING,
         unreachable=unreachable_message(need.company),
@@ -487,6 +489,18 @@ def change_status(ref: str):
         ),
         back=_need_url(need, "etat"),
         done=lambda _: f"Le besoin est maintenant « {vocab.NEED_STATUSES[target].lower()} ».",
+    )
+
+
+@bp.route("/<ref>/rattacher", methods=["POST"])
+def attach_owner(ref: str):
+    """The animateur checked with the company that the need's author speaks for it."""
+    need = _need_or_404(ref)
+    return commit_or_refuse(
+        lambda: register.attach_owner(db.session, need, actor=current_user),
+        back=_need_url(need, "etat"),
+        done=f"{need.owner_name or need.owner_email} est rattaché(e) à l'entreprise : "
+        "le besoin peut être qualifié.",
     )
 
 

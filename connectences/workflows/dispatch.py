@@ -32,7 +32,7 @@ from connectences.models import (
     Partner,
     Referral,
 )
-from connectences.needs.status_words import awaiting_owner
+from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import unreachable_message
 from connectences.prospection.pressure import ContactRefused, check_contact
 from connectences.urls import external_url
@@ -405,6 +405,8 @@ def check_reorientation(
         raise TransitionError(
             "Ce besoin attend la confirmation de l'adresse e-mail de l'entreprise."
         )
+    if unattached_owner(need):
+        raise TransitionError(UNATTACHED_REFUSAL)
     partner_ref = (partner_ref or "").strip()
     partner = (
         session.scalar(select(Partner).where(Partner.ref == partner_ref)) if partner_ref else None
