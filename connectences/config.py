@@ -139,6 +139,13 @@ class Defaults:
     CONTACT_WINDOW_DAYS = 30
     # Public "Être rappelé" form: requests accepted per address and per hour (then an hour's pause)
     CALLBACK_MAX_REQUESTS = 5
+    # The other anonymous forms that send a mail, accepted per address and per hour (then
+    # an hour's pause), so that nobody relays mail through the platform: a need posted or
+    # its address corrected; a CV left (an agency may help several people from one
+    # address); a link asked for (password reset, CV space, company space).
+    NEED_FORM_MAX_REQUESTS = 10
+    CV_FORM_MAX_REQUESTS = 20
+    LINK_MAX_REQUESTS = 10
     # Offline visits (the phone's queue and the prepared round, see prospection/offline.py)
     OFFLINE_ROUND_MAX_HOURS = 14  # a prepared round is wiped from the phone after this
     OFFLINE_ROUND_MAX_COMPANIES = 60

@@ -146,6 +146,12 @@ BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
     ),
     ("need_public.sent", EVERYONE, "page montrée dans la session qui vient d'envoyer un besoin"),
     (
+        "needs.attach_owner",
+        frozenset({"animateur", "admin"}),
+        "bouton montré seulement pour un besoin dont l'auteur n'est pas rattaché à l'entreprise"
+        " (aucun dans les données de la batterie ; voir tests/test_web_need_public.py)",
+    ),
+    (
         "cv_public.space_skills",
         EVERYONE,
         "les compétences trouvées dans un nouveau CV attendent une confirmation dans la session",

@@ -70,6 +70,35 @@ def form_policy(max_per_hour: int) -> ThrottlePolicy:
     return ThrottlePolicy(max_failures=max_per_hour, window_seconds=3600, lock_seconds=3600)
 
 
+# The anonymous forms that send a mail, each counted per sender's address against the
+# hourly limit of its setting (the call-back form and event registrations have their own).
+MAIL_FORMS = {
+    "besoin": "NEED_FORM_MAX_REQUESTS",
+    "cv": "CV_FORM_MAX_REQUESTS",
+    "lien": "LINK_MAX_REQUESTS",
+}
+
+
+def mail_form_refusal(
+    session: Session, form: str, ip: str | None, now: datetime | None = None
+) -> str | None:
+    """Why the mail form ``form`` (a key of ``MAIL_FORMS``) is refused to ``ip`` now, in
+    French, when it was used its hourly count from there; None when it may be used."""
+    if locked_until(session, [form_key(form, ip)], now) is None:
+        return None
+    return (
+        "Trop d'envois depuis votre connexion en peu de temps : rien n'a été envoyé. "
+        "Réessayez dans une heure ; si c'est urgent, appelez-nous au "
+        f"{config.setting('CONTACT_PHONE')}."
+    )
+
+
+def count_mail_form(session: Session, form: str, ip: str | None, now: datetime | None = None):
+    """Count one use of the mail form ``form`` from ``ip`` (the caller commits)."""
+    policy = form_policy(config.integer(MAIL_FORMS[form]))
+    record_failure(session, form_key(form, ip), policy, now)
+
+
 def locked_until(session: Session, keys: list[str], now: datetime | None = None) -> datetime | None:
     """The latest lock end among these keys, or None when none of them is locked now."""
     now = now or utcnow()

@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 
 from connectences import accounts
 from connectences.accounts import sessions as login_sessions
+from connectences.accounts import throttle
 from connectences.extensions import db
 from connectences.web.access import ROLE_HOME, public, signed_in
 from connectences.web.forms import (
@@ -129,12 +130,16 @@ def confirm_password():
 def forgot_password():
     """Ask for a reset link; the answer is the same whether the address has an account."""
     form = ResetRequestForm()
-    if form.validate_on_submit():
+    refusal = None
+    if request.method == "POST":
+        refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
+    if refusal is None and form.validate_on_submit():
         accounts.request_password_reset(db.session, form.email.data, ip=request.remote_addr)
+        throttle.count_mail_form(db.session, "lien", request.remote_addr)
         db.session.commit()
         return render_template("auth/reset_sent.html", hours=accounts.users.RESET_TTL_HOURS)
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/reset_request.html", form=form), status
+    status = 429 if refusal else 400 if request.method == "POST" else 200
+    return render_template("auth/reset_request.html", form=form, error=refusal), status
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

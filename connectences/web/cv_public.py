@@ -28,7 +28,7 @@ from flask import (
 from flask_login import current_user, logout_user
 
 from connectences import skills, territory, vocab
-from connectences.accounts import create_user
+from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, candidate_has_account
 from connectences.cvtheque import consent, files
@@ -130,6 +130,10 @@ def submit():
     """The public form: profile, notice and consent, optional PDF."""
     form = CandidateForm()
     if request.method == "POST":
+        refusal = throttle.mail_form_refusal(db.session, "cv", request.remote_addr)
+        if refusal is not None:
+            # What was typed is shown again (the file is not kept: it is chosen again).
+            return _render_form(form, status=429, limit_error=refusal)
         if not form.validate_on_submit():
             return _render_form(form, status=400)
         pdf = _uploaded(form.cv)
@@ -151,6 +155,7 @@ def submit():
             # Read before the commit expires it: reading it after would load the profile
             # again, with its skills and commitments (three statements for an id).
             new_id = candidate.id if created else None
+            throttle.count_mail_form(db.session, "cv", request.remote_addr)
             db.session.commit()
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
@@ -312,13 +317,16 @@ def confirm(token: str):
 def request_link():
     """Ask for a new personal link: the same answer whether the address is known or not."""
     form = LinkRequestForm()
-    if form.validate_on_submit():
+    refusal = None
+    if request.method == "POST":
+        refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
+    if refusal is None and form.validate_on_submit():
         consent.send_space_link(db.session, form.email.data or "")
+        throttle.count_mail_form(db.session, "lien", request.remote_addr)
         db.session.commit()
         return render_template("cv_public/link_sent.html")
-    return render_template("cv_public/request_link.html", form=form), (
-        400 if request.method == "POST" else 200
-    )
+    status = 429 if refusal else 400 if request.method == "POST" else 200
+    return render_template("cv_public/request_link.html", form=form, error=refusal), status
 
 
 # --------------------------------------------------------------------------- personal space

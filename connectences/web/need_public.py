@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import accounts, territory, vocab
+from connectences.accounts import throttle
 from connectences.clock import local_today
 from connectences.contacts import email_key
 from connectences.extensions import db
@@ -87,7 +88,11 @@ def _known_owner_data() -> dict:
 
 
 def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int = 200):
-    ordered = sorted(errors.items(), key=lambda item: FIELD_ORDER.index(item[0]))
+    # An error about no field ("_", the sender's limit) comes first.
+    ordered = sorted(
+        errors.items(),
+        key=lambda item: FIELD_ORDER.index(item[0]) if item[0] in FIELD_ORDER else -1,
+    )
     return (
         render_template(
             "needs/public_form.html",
@@ -128,6 +133,9 @@ def form():
     if request.method == "GET":
         return _render_form(_known_owner_data(), {})
     data = _form_data()
+    refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
+    if refusal is not None:
+        return _render_form(data, {"_": refusal}, status=429)
     checked = form_rules.check_need(data, today=local_today(), reasons=form_rules.OWNER_REASONS)
     checked.merge(form_rules.check_company(data)).merge(form_rules.check_owner(data))
     if not checked.ok:
@@ -152,6 +160,7 @@ def form():
         return _render_form(data, {}, duplicate=True, status=409)
     need = register.submit_public_need(db.session, values, values, values)
     _send_confirmation(need)
+    throttle.count_mail_form(db.session, "besoin", request.remote_addr)
     db.session.commit()
     # The address stays out of the URL (history, logs, referrers): the session keeps
     # which need was just sent, so that a mistyped address can be corrected.
@@ -197,7 +206,10 @@ def sent():
     if request.method == "POST" and need is not None:
         typed = (request.form.get("owner_email") or "").strip()[:254]
         email = form_rules.valid_email(typed)
-        if email is None:
+        refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
+        if refusal is not None:
+            error, status = refusal, 429
+        elif email is None:
             error = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
             status = 422
         elif register.too_many_waiting(db.session, email):
@@ -209,6 +221,7 @@ def sent():
         else:
             need.owner_email = email
             _send_confirmation(need)
+            throttle.count_mail_form(db.session, "besoin", request.remote_addr)
             db.session.commit()
             flash(f"Adresse corrigée : un nouvel e-mail part vers {email}.", "success")
             return redirect(url_for("need_public.sent"))
@@ -320,15 +333,19 @@ def renew():
         return render_template("needs/owner_link.html", email="", error=None)
     typed = (request.form.get("email") or "").strip()
     email = form_rules.valid_email(typed)
-    if email is None:
+    refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
+    if refusal is not None or email is None:
         return (
             render_template(
                 "needs/owner_link.html",
                 email=typed[:254],
-                error="Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr).",
+                error=refusal
+                or "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr).",
             ),
-            422,
+            429 if refusal else 422,
         )
+    # Counted whether or not a mail leaves: the answer is the same for every address.
+    throttle.count_mail_form(db.session, "lien", request.remote_addr)
     if register.owner_has_space(db.session, email) and register.may_send_space_link(
         db.session, email
     ):
@@ -343,7 +360,7 @@ def renew():
             renew_link=external_url("need_public.renew"),
             days=links.space_days(),
         )
-        db.session.commit()
+    db.session.commit()
     # The same answer whether or not the address is known: no one learns who posted a need.
     flash(
         "Si cette adresse a déjà exprimé un besoin, un nouveau lien de suivi vient de lui "
