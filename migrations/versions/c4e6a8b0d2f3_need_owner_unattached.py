@@ -1,7 +1,7 @@
 """A need posted for a known company by a stranger to it: need.owner_unattached
 
 Revision ID: c4e6a8b0d2f3
-Revises: b3d5f7a9c1e2
+Revises: d5f7b9c1e3a6
 Create Date: 2026-12-06 10:00:00
 
 Anyone can type an existing company's SIRET on the public form. Such a need, posted by an
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c4e6a8b0d2f3"
-down_revision = "b3d5f7a9c1e2"
+down_revision = "d5f7b9c1e3a6"
 branch_labels = None
 depends_on = None
 
