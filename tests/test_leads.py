@@ -21,12 +21,13 @@ from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
 from tests.helpers import by_ref, mails_to
+from tests.known_secrets import PASSWORD
 
 
 @pytest.fixture
 def animateur():
     f.load(f.dispatch_document(candidates=[f.candidate(ref="other", days=["tue", "thu"])]))
-    user = create_user(db.session, "anim@exemple.fr", "animateur", password="x" * 12)
+    user = create_user(db.session, "anim@exemple.fr", "animateur", password=PASSWORD)
     for ref in ("n1", "n2"):
         workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
     db.session.commit()
