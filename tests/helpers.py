@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from flask import url_for
 from sqlalchemy import delete, event, exists, func, literal, select, text, union_all
+from werkzeug.routing.converters import NumberConverter
 
 from connectences import workflows
 from connectences.extensions import db
@@ -193,8 +194,7 @@ def sample_url(app, rule) -> str:
     """A URL of the route ``rule`` with made-up values: 1 for numbers, "exemple" otherwise."""
     values = {}
     for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        values[name] = 1 if kind in ("IntegerConverter", "FloatConverter") else "exemple"
+        values[name] = 1 if isinstance(converter, NumberConverter) else "exemple"
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 

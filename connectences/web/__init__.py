@@ -19,6 +19,7 @@ from connectences.web import api_v1, compiled_templates, widgets
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
+from connectences.web.ids import register_ids
 from connectences.web.links import register_links
 from connectences.web.navigation import register_navigation
 from connectences.web.security import (
@@ -92,6 +93,7 @@ def register_web(app: Flask) -> None:
         g.login_session = row
         return user
 
+    register_ids(app)  # first: the routes below take the app's converters as they are added
     widgets.install()
     compiled_templates.install(app.jinja_env)
     register_security(app)
