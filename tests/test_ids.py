@@ -3,6 +3,7 @@ larger number is an address or a choice that names nothing, never a server error
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -11,7 +12,9 @@ from werkzeug.routing import IntegerConverter
 
 from connectences.extensions import db
 from connectences.ids import MAX_ID, read_id
+from connectences.newsletter import blocks
 from connectences.web.ids import IdConverter
+from tests import factories
 
 TOO_LARGE = str(MAX_ID + 1)  # 9223372036854775808: SQLite cannot bind it
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -114,3 +117,55 @@ def test_the_largest_stored_id_still_matches_its_route(app):
     assert adapter.match(f"/evenements/{MAX_ID}") == ("events.show", {"event_id": MAX_ID})
     with pytest.raises(NotFound):
         adapter.match(f"/evenements/{TOO_LARGE}")
+
+
+# Ids in query strings and forms: each page reads them with read_id, and one past the
+# stored range is "no such record" on that page, as any unknown id.
+HUGE = ["99999999999999999999", "-99999999999999999999", TOO_LARGE]
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_a_need_opened_from_a_visit_that_cannot_exist_is_told_so(client, auth, value):
+    auth.login("animateur")
+    factories.load(factories.document(companies=[factories.company(ref="c1")]))
+    url = "/animateur/besoins/nouveau"
+    opened = client.get(url, query_string={"entreprise": "c1", "visite": value})
+    assert opened.status_code == 200
+    assert "lors de la visite" not in opened.get_data(as_text=True)
+    sent = client.post(url, query_string={"entreprise": "c1", "visite": value})
+    assert sent.status_code == 422
+    assert "Cette visite n'existe pas" in html.unescape(sent.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_a_diagnosis_for_a_visit_that_cannot_exist_is_not_found(client, auth, value):
+    auth.login("animateur")
+    factories.load(factories.document(companies=[factories.company(ref="c1")]))
+    response = client.get("/animateur/entreprises/c1/diagnostic", query_string={"visite": value})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_the_visits_list_drops_an_animateur_that_cannot_exist(client, auth, value):
+    auth.login("animateur")
+    response = client.get("/animateur/visites", query_string={"animateur": value})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_the_audit_log_tells_a_record_number_that_cannot_exist(client, auth, value):
+    auth.login("admin")
+    response = client.get("/admin/journal", query_string={"numero": value})
+    assert response.status_code == 400  # the page, with the filter's error
+    assert "Saisissez le numéro de la fiche" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_requeuing_a_message_that_cannot_exist_is_refused(client, auth, value):
+    auth.login("admin")
+    assert client.post("/admin/courriels/relancer", data={"message": value}).status_code == 400
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_a_newsletter_block_naming_a_testimonial_that_cannot_exist_is_not_shown(value):
+    assert blocks.testimonial_still_shown(db.session, value) is False

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectences.content import resources, testimonials
 from connectences.events import catalogue
+from connectences.ids import read_id
 from connectences.models import Testimonial
 from connectences.typography import time_slot
 from connectences.urls import external_url
@@ -141,7 +142,8 @@ def testimonial_items(session: Session) -> list[BlockItem]:
 
 
 def testimonial_still_shown(session: Session, ref: str) -> bool:
-    testimonial = session.get(Testimonial, int(ref)) if ref.isdigit() else None
+    testimonial_id = read_id(ref)
+    testimonial = session.get(Testimonial, testimonial_id) if testimonial_id else None
     return testimonial is not None and testimonials.is_shown(testimonial, "lettre")
 
 

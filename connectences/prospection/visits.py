@@ -22,6 +22,7 @@ from connectences.accounts.audit import audit
 from connectences.clock import local_today
 from connectences.dates import read_date
 from connectences.errors import DomainError
+from connectences.ids import read_id
 from connectences.kept import kept
 from connectences.listing import ListFilters
 from connectences.models import Company, User, Visit
@@ -357,12 +358,7 @@ class VisitFilters(ListFilters):
         """The filters of the list's query string and the French messages of the dates
         refused, by field (those are left out); unknown choices are dropped."""
         errors: dict[str, str] = {}
-        try:
-            animateur = int(args.get("animateur") or "")
-        except ValueError:
-            animateur = None
-        if animateur is not None and not 0 < animateur < 2**31:  # no such id: no 500
-            animateur = None
+        animateur = read_id(args.get("animateur"))
         channel = args.get("canal", "")
         outcome = args.get("issue", "")
         epci = args.get("intercommunalite", "")

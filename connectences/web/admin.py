@@ -33,6 +33,7 @@ from connectences.accounts.audit import (
 )
 from connectences.accounts.audit import export_rows as audit_export_rows
 from connectences.extensions import db
+from connectences.ids import read_id
 from connectences.mail import failed_messages, outbox_counts
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
@@ -78,9 +79,8 @@ def index():
 def requeue_mail():
     """Put failed messages back in the queue once the relay is fixed (all, or one)."""
     raw = request.form.getlist("message")
-    try:
-        ids = [int(value) for value in raw]
-    except ValueError:
+    ids = [read_id(value) for value in raw]
+    if None in ids:
         abort(400)
     if not ids:
         ids = [message.id for message in failed_messages(db.session, limit=10_000)]
@@ -249,9 +249,8 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
     entity_id = None
     raw_id = (args.get("numero") or "").strip()
     if raw_id:
-        if raw_id.isdigit() and len(raw_id) < 10:
-            entity_id = int(raw_id)
-        else:
+        entity_id = read_id(raw_id)
+        if entity_id is None:
             errors["numero"] = "Saisissez le numéro de la fiche (des chiffres seulement)."
     dates = {}
     for name in ("du", "au"):

@@ -17,6 +17,7 @@ from flask_login import current_user
 from connectences.accounts.scope import STAFF_ROLES, observatory_scope
 from connectences.clock import local_today
 from connectences.extensions import db
+from connectences.ids import read_id
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Visit
@@ -98,11 +99,8 @@ def fill(ref: str):
     visit = None
     visit_id = request.args.get("visite", "")
     if visit_id:
-        visit = (
-            db.session.get(Visit, int(visit_id))
-            if visit_id.isdigit() and len(visit_id) < 10
-            else None
-        )
+        number = read_id(visit_id)
+        visit = db.session.get(Visit, number) if number is not None else None
         if visit is None or visit.company_id != company.id:
             abort(404)
     action = url_for("diagnosis.fill", ref=ref, visite=visit.id if visit else None)

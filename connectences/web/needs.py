@@ -17,6 +17,7 @@ from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.cvtheque.lookup import find_candidates
 from connectences.extensions import db
+from connectences.ids import read_id
 from connectences.matching import matches as matching
 from connectences.matching.filters import MATCH_LIMITS, MatchFilters, need_matches
 from connectences.matching.routing import route_among
@@ -219,12 +220,13 @@ def new():
         else None
     )
     visit = None
-    visit_id = request.values.get("visite", type=int)
+    typed_visit = request.values.get("visite")
+    visit_id = read_id(typed_visit)
     errors: dict[str, str] = {}
     if company_ref and company is None:
         errors["entreprise"] = "Entreprise inconnue : choisissez-la dans la liste."
-    if visit_id is not None:
-        visit = db.session.get(Visit, visit_id)
+    if (typed_visit or "").strip():  # given, yet naming no visit of this company
+        visit = db.session.get(Visit, visit_id) if visit_id is not None else None
         if visit is None or company is None or visit.company_id != company.id:
             errors["visite"] = "Cette visite n'existe pas ou ne concerne pas cette entreprise."
             visit = None
