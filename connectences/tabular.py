@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
 from connectences.errors import DomainError
@@ -79,28 +80,37 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str = "Expo
 _SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
+def _xlsx_cell(value) -> object:
+    """The value as an XLSX cell holds it: text without the control characters the
+    format cannot store (openpyxl refuses them: one stored in a record made every export
+    holding it fail), then neutralised (after, so that what the removal uncovers cannot
+    start a formula); an aware datetime in its own wall time, as Excel has no zones."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    value = neutralise(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    return value
+
+
 def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
     """An XLSX workbook with a sheet per (title, headers, rows), in order; titles are cut
-    to Excel's 31 characters and made unique. Text is stored as text, never a formula."""
+    to Excel's 31 characters and made unique. Text is stored as text, never a formula,
+    and without the control characters XLSX cannot hold."""
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for title, headers, rows in sheets:
-        name = (str(title).translate(_SHEET_FORBIDDEN).strip() or "Export")[:31]
+        title = ILLEGAL_CHARACTERS_RE.sub("", str(title))
+        name = (title.translate(_SHEET_FORBIDDEN).strip() or "Export")[:31]
         base, n = name, 2
         while name.lower() in used:
             suffix = f" ({n})"
             name, n = base[: 31 - len(suffix)] + suffix, n + 1
         used.add(name.lower())
         sheet = workbook.create_sheet(title=name)
-        sheet.append([str(neutralise(h)) for h in headers])
+        sheet.append([str(_xlsx_cell(h)) for h in headers])
         for row in rows:
-            cells = []
-            for value in row:
-                value = neutralise(value)
-                if isinstance(value, datetime) and value.tzinfo is not None:
-                    value = value.replace(tzinfo=None)
-                cells.append(value)
-            sheet.append(cells)
+            sheet.append([_xlsx_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

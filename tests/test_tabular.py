@@ -6,7 +6,14 @@ from datetime import date
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from connectences.tabular import TableError, neutralise, read_table, to_csv, to_xlsx
+from connectences.tabular import (
+    TableError,
+    neutralise,
+    read_table,
+    to_csv,
+    to_xlsx,
+    to_xlsx_sheets,
+)
 
 pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
 
@@ -87,3 +94,24 @@ def test_read_xlsx():
 def test_unreadable_uploads_are_refused_in_french(name, data, message):
     with pytest.raises(TableError, match=message):
         read_table(name, data)
+
+
+def test_xlsx_export_drops_the_control_characters_xlsx_cannot_hold():
+    # openpyxl refuses them (IllegalCharacterError): one in a stored record made every
+    # export holding it fail. Tab, newline and carriage return are kept.
+    body = to_xlsx_sheets(
+        [
+            (
+                "Besoins\x1b",
+                ["Intitulé\x0b"],
+                [["Cais\x08sier\x1f\tjour\nnuit\x00"], ["\x08=1+1"], ["\x0c-2"]],
+            )
+        ]
+    )
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet.title == "Besoins"
+    assert sheet["A1"].value == "Intitulé"
+    assert sheet["A2"].value == "Caissier\tjour\nnuit"
+    # What the removal uncovers is still kept from being a formula.
+    assert (sheet["A3"].value, sheet["A3"].data_type) == ("'=1+1", "s")
+    assert sheet["A4"].value == "'-2"

@@ -487,6 +487,19 @@ def test_xlsx_export_matches_csv(client, board_data):
     assert response.status_code == 404
 
 
+def test_a_need_holding_a_control_character_still_exports_to_xlsx(client, auth):
+    # Stored before input dropped them (or by any path that keeps one): XLSX cannot
+    # hold \x08, and openpyxl's refusal made the export a 500 for everyone.
+    auth.login("animateur")
+    f.load(f.document(companies=[f.company(ref="c1")], needs=[f.need(ref="n1", company="c1")]))
+    need_by_ref("n1").title = "Cais\x08sier\x1b"
+    db.session.commit()
+    response = client.get("/animateur/besoins/export/xlsx")
+    assert response.status_code == 200
+    _, rows = read_table("besoins.xlsx", response.get_data())
+    assert [row["Intitulé"] for row in rows] == ["Caissier"]
+
+
 def test_board_counts_per_state_sections_and_waiting_on(client, board_data):
     html = _shown(client, "")
     assert "Nouveau : <strong>3</strong>" in html
