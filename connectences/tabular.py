@@ -19,6 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
 from connectences.errors import DomainError
+from connectences.text import NUL, NUL_REFUSED, without_controls
 
 # A cell starting with one of these is read as a formula by Excel or LibreOffice
 # (OWASP "CSV injection"): tab and carriage return too, since some tools strip them.
@@ -193,8 +194,10 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     """Headers and rows (header -> stripped text) of an uploaded CSV or XLSX file.
 
-    Blank rows are dropped; row order is kept. Raises :class:`TableError` with a French
-    message when the file cannot be read, has no header or too many rows.
+    Blank rows are dropped; row order is kept. Control characters are removed as from
+    any text coming in (``connectences.text``). Raises :class:`TableError` with a French
+    message when the file cannot be read, has no header or too many rows, or holds a NUL
+    character (the whole file is refused: it is damaged or not the table it claims).
     """
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
@@ -203,6 +206,10 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[dict[str, st
         raw = _read_csv(data)
     else:
         raise TableError("Format non reconnu : envoyez un fichier .csv ou .xlsx.")
+    for number, row in enumerate(raw, start=1):
+        if any(NUL in cell for cell in row):
+            raise TableError(f"Ligne {number} : le texte {NUL_REFUSED}. Rien n'a été importé.")
+    raw = [[without_controls(cell) for cell in row] for row in raw]
     raw = [row for row in raw if any(cell.strip() for cell in row)]
     if not raw:
         raise TableError("Le fichier est vide.")

@@ -1,12 +1,22 @@
-"""Accent folding: the one way text loses its accents before it is compared or slugged.
+"""Accent folding: the one way text loses its accents before it is compared or slugged;
+and the control characters text coming in may not hold.
 
 Each area keeps its own word rules on top (communes expand "St", names keep letters
 only, skills drop stopwords); what "without accents" means is decided here once.
+
+No text of the platform holds a control character but tab, newline and carriage
+return: XLSX cannot store them, and PostgreSQL refuses NUL in text. Every way in (web
+forms and query strings, the JSON API, the interchange document, CSV and XLSX uploads)
+removes the others with :func:`without_controls` and refuses NUL (:data:`NUL`), which
+no one types: it is a broken file or a probe, and removing it would join two words.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
+from typing import Any
 
 # Ligatures that NFKD does not split into their letters.
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
@@ -43,3 +53,50 @@ def form_line(
     elif len(line) > limit:
         errors[key] = f"{what} ne peut dépasser {limit} caractères."
     return line
+
+
+NUL = "\x00"
+# C0 controls but NUL (refused, not removed), tab, newline and carriage return: Word's
+# vertical tab and page break, a terminal's escape, a backspace pasted along.
+_CONTROLS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
+# The end of each refusal's French sentence ("Ligne 3, colonne « Nom » : le texte ...").
+NUL_REFUSED = "contient un caractère nul (U+0000), que la plateforme refuse"
+
+
+def without_controls(text: str) -> str:
+    """``text`` without control characters but tab, newline, carriage return and NUL
+    (which the caller refuses): "Cais\\x08sier" -> "Caissier"."""
+    if text.isprintable():  # most texts: nothing to look for
+        return text
+    return _CONTROLS.sub("", text)
+
+
+def json_without_controls(data: Any) -> Any:
+    """Parsed JSON with :func:`without_controls` applied to every string in it (object
+    keys included), at any depth."""
+    if isinstance(data, str):
+        return without_controls(data)
+    if isinstance(data, list):
+        return [json_without_controls(item) for item in data]
+    if isinstance(data, dict):
+        return {
+            json_without_controls(key): json_without_controls(value) for key, value in data.items()
+        }
+    return data
+
+
+def nul_paths(data: Any, path: tuple = ()) -> Iterator[tuple[str | int, ...]]:
+    """The path (keys and list indexes) of each string holding NUL in parsed JSON, in
+    order; an object key holding one is reported at its own path."""
+    if isinstance(data, str):
+        if NUL in data:
+            yield path
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from nul_paths(item, (*path, index))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and NUL in key:
+                yield (*path, key)
+            else:
+                yield from nul_paths(value, (*path, key))

@@ -7,6 +7,7 @@ from typing import Any
 
 from connectences.exchange.importer import ExchangeError
 from connectences.exchange.validate import FieldError
+from connectences.text import json_without_controls
 
 
 def _refuse_constant(name: str) -> Any:
@@ -18,7 +19,8 @@ def parse_document(data: bytes | str) -> Any:
     """Parse JSON text (UTF-8, with or without a BOM) into a document to validate.
 
     Raises ``ExchangeError`` with one error at pointer "" when the text is not
-    UTF-8 or not JSON, with a French sentence saying where it breaks.
+    UTF-8 or not JSON, with a French sentence saying where it breaks. Control
+    characters but tab, newline, carriage return and NUL are removed from its strings.
     """
     if isinstance(data, bytes):
         try:
@@ -30,7 +32,9 @@ def parse_document(data: bytes | str) -> Any:
     elif data.startswith("\ufeff"):
         data = data[1:]
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        # Control characters are dropped as from every text coming in (NUL stays, for
+        # the validation to refuse at its pointer).
+        return json_without_controls(json.loads(data, parse_constant=_refuse_constant))
     except json.JSONDecodeError as exc:
         raise ExchangeError(
             [

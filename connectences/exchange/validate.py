@@ -29,6 +29,7 @@ from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.models import Candidate, Company
+from connectences.text import NUL_REFUSED, nul_paths
 
 FORMAT_V1 = "connectences/v1"
 FORMAT = "connectences/v1.1"
@@ -453,6 +454,9 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
         shown = given if isinstance(given, str) else json.dumps(given, ensure_ascii=False)
         ctx.error("/format", f"format inconnu « {shown} » : attendu {expected}")
 
+    # NUL anywhere, keys included: PostgreSQL refuses it in any text column.
+    for path in nul_paths(document):
+        ctx.error(pointer(*path), NUL_REFUSED)
     # Valid values of each item, by collection, for the checks across records.
     valid: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for name in COLLECTIONS:

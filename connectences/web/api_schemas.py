@@ -10,9 +10,36 @@ import marshmallow as ma
 
 from connectences.clock import LOCAL_TZ
 from connectences.sync import KINDS
+from connectences.text import NUL_REFUSED, json_without_controls, nul_paths
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+
+def _add_message(errors: dict, path: tuple, message: str) -> None:
+    """``message`` into ``errors`` at ``path`` as marshmallow nests them: ``("a", 0)``
+    gives ``{"a": {0: [message]}}``."""
+    *parents, last = path or ("_schema",)
+    for key in parents:
+        errors = errors.setdefault(key, {})
+    errors.setdefault(last, []).append(message)
+
+
+class Arguments(ma.Schema):
+    """The base of every schema the API loads (a JSON body, a query string): text as
+    every way in takes it (``connectences.text``): control characters dropped, NUL
+    refused."""
+
+    @ma.pre_load
+    def _text_as_everywhere(self, data, **kwargs):
+        if not isinstance(data, dict):  # a query string is cleaned as the request's
+            return data
+        errors: dict = {}
+        for path in nul_paths(data):
+            _add_message(errors, path, f"Ce texte {NUL_REFUSED}.")
+        if errors:
+            raise ma.ValidationError(errors)
+        return json_without_controls(data)
 
 
 class ProblemSchema(ma.Schema):
@@ -328,7 +355,7 @@ class Since(ma.fields.Field):
             raise self.make_error("invalid") from None
 
 
-class ListArgs(ma.Schema):
+class ListArgs(Arguments):
     updated_since = Since(
         metadata={
             "type": "string",
@@ -417,7 +444,7 @@ class DocumentSchema(ma.Schema):
     needs = _collection()
 
 
-class NeedStatusArgs(ma.Schema):
+class NeedStatusArgs(Arguments):
     """A move of a need's state, as an animateur makes it on the need's page."""
 
     status = ma.fields.String(
@@ -434,7 +461,7 @@ class NeedStatusArgs(ma.Schema):
     )
 
 
-class ProposalArgs(ma.Schema):
+class ProposalArgs(Arguments):
     """A need proposed to an operator, as on the need's page."""
 
     operator = ma.fields.String(
@@ -456,7 +483,7 @@ class ProposalArgs(ma.Schema):
 LEAD_ACTIONS = ("accept", "start_contacting", "refuse", "hand_back", "close_without_outcome")
 
 
-class LeadActionArgs(ma.Schema):
+class LeadActionArgs(Arguments):
     """An operator's answer to a lead, as in its inbox."""
 
     action = ma.fields.String(
@@ -480,7 +507,7 @@ def _text(max_length: int, **kwargs):
     )
 
 
-class QualificationArgs(ma.Schema):
+class QualificationArgs(Arguments):
     """A need completed and qualified as on its « Qualifier » page: the interchange fields,
     its ROME code, whether it is shared-time work, the animateur's notes. The page's rules
     check them (``needs.form_rules``)."""

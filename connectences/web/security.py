@@ -11,9 +11,13 @@ import hashlib
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
+from flask import Request as FlaskRequest
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from connectences.text import without_controls
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -102,6 +106,26 @@ def has_nul_byte() -> bool:
     return any("\x00" in (storage.filename or "") for storage in request.files.values())
 
 
+class TextParameters(ImmutableMultiDict):
+    """A request's query or form parameters, their text without control characters but
+    tab, newline, carriage return and NUL (``text.without_controls``; a NUL is refused
+    by ``has_nul_byte``). Every page reads its fields from these: a backspace or a
+    terminal escape pasted into a form is not stored, where it made the XLSX exports
+    fail."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None:
+            mapping = [
+                (key, without_controls(value) if isinstance(value, str) else value)
+                for key, value in iter_multi_items(mapping)
+            ]
+        super().__init__(mapping)
+
+
+class Request(FlaskRequest):
+    parameter_storage_class = TextParameters
+
+
 def _refuse_nul_bytes() -> None:
     if has_nul_byte():
         abort(400)
@@ -125,5 +149,6 @@ def register_security(app: Flask) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.json = BoundedJSONProvider(app)
+    app.request_class = Request
     app.after_request(apply_security_headers)
     app.before_request(_refuse_nul_bytes)
