@@ -4,6 +4,7 @@ company."""
 
 from __future__ import annotations
 
+import marshmallow as ma
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
 from connectences.prospection.pressure import contact_pressure
+from connectences.web.api_schemas import FRENCH_MESSAGES, Arguments, fields_within
 from tests import factories
 from tests.helpers import audit_entries, by_ref, count
 from tests.test_api_v1 import _problem, bearer, token_for
@@ -115,6 +117,63 @@ def test_a_bad_body_is_a_422_with_pointers(client, world, body, pointer):
     etag = _etag(client, token, "/api/v1/needs/n1")
     problem = _problem(_post(client, token, "/api/v1/needs/n1/status", body, etag), 422)
     assert [e["pointer"] for e in problem["errors"]] == [pointer]
+
+
+def test_the_refusals_of_a_body_are_in_french(client, world):
+    token = world["tokens"]["animateur"]
+    url = "/api/v1/needs/n1/status"
+    etag = _etag(client, token, "/api/v1/needs/n1")
+
+    def details(body) -> dict[str, str]:
+        problem = _problem(_post(client, token, url, body, etag), 422)
+        return {e["pointer"]: e["detail"] for e in problem["errors"]}
+
+    assert details({"zzz": 1, "status": 5}) == {
+        "/json/status": "Une chaîne de caractères est attendue.",
+        "/json/zzz": "Champ inconnu.",
+    }
+    assert details(None) == {"/json/status": "Champ obligatoire manquant."}
+    assert details({"status": None}) == {"/json/status": "Ce champ ne peut pas valoir null."}
+    assert details(["en_recherche"]) == {"/json/_schema": "Un objet JSON est attendu."}
+    # A validator left at marshmallow's message speaks French too.
+    qualification = _qualification(skills=["x"] * 51, shared_time="peut-être")
+    problem = _problem(
+        _post(client, token, "/api/v1/needs/n1/qualification", qualification, etag), 422
+    )
+    assert {e["pointer"]: e["detail"] for e in problem["errors"]} == {
+        "/json/shared_time": "Un booléen est attendu (true ou false).",
+        "/json/skills": "50 au plus.",
+    }
+
+
+def test_no_schema_the_api_loads_keeps_an_english_message():
+    def schemas(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from schemas(sub)
+
+    english = []
+    for schema_class in schemas(Arguments):
+        schema = schema_class()
+        english += [
+            f"{schema_class.__name__}: {m}"
+            for m in schema.error_messages.values()
+            if m in FRENCH_MESSAGES or m in ma.Schema._default_error_messages.values()
+        ]
+        for name, field in schema.fields.items():
+            for part in fields_within(field):
+                english += [
+                    f"{schema_class.__name__}.{name}: {m}"
+                    for m in part.error_messages.values()
+                    if m in FRENCH_MESSAGES
+                ]
+                english += [
+                    f"{schema_class.__name__}.{name}: {v!r}"
+                    for v in part.validators
+                    if getattr(v, "error", "") is None
+                ]
+    assert len(list(schemas(Arguments))) >= 5
+    assert not english, "\n".join(english)
 
 
 def test_proposing_a_need_reaches_the_company_and_counts_as_a_contact(client, world):

@@ -4,6 +4,7 @@ v1 field names (``exchange.exporter``) plus ``updated_at``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
 import marshmallow as ma
@@ -14,6 +15,86 @@ from connectences.text import NUL_REFUSED, json_without_controls, nul_paths
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# marshmallow's own messages, by their English text, as the API answers them. Messages a
+# field or validator names itself (already French) are kept.
+FRENCH_MESSAGES = {
+    "Missing data for required field.": "Champ obligatoire manquant.",
+    "Field may not be null.": "Ce champ ne peut pas valoir null.",
+    "Invalid value.": "Valeur invalide.",
+    "Not a valid string.": "Une chaîne de caractères est attendue.",
+    "Not a valid utf-8 string.": "Une chaîne de caractères UTF-8 est attendue.",
+    "Not a valid integer.": "Un nombre entier est attendu.",
+    "Not a valid number.": "Un nombre est attendu.",
+    "Number too large.": "Nombre trop grand.",
+    "Special numeric values (nan or infinity) are not permitted.": (
+        "Un nombre fini est attendu (ni NaN ni infini)."
+    ),
+    "Not a valid boolean.": "Un booléen est attendu (true ou false).",
+    "Not a valid list.": "Une liste est attendue.",
+    "Not a valid tuple.": "Une liste est attendue.",
+    "Not a valid mapping type.": "Un objet JSON est attendu.",
+    "Invalid type.": "Un objet JSON est attendu.",
+    "Not a valid date.": "Date invalide : écrivez AAAA-MM-JJ.",
+    "Not a valid {obj_type}.": "Date ou heure invalide.",
+    "Not a valid {awareness} {obj_type}.": "Date ou heure invalide (fuseau horaire).",
+    '"{input}" cannot be formatted as a {obj_type}.': "Date ou heure invalide.",
+    '"{input}" cannot be formatted as a date.': "Date invalide.",
+    "Not a valid email address.": "Adresse e-mail invalide.",
+    "Not a valid URL.": "Adresse (URL) invalide.",
+    "Not a valid UUID.": "Identifiant (UUID) invalide.",
+    "Must be one of: {choices}.": "Valeur inconnue ; valeurs possibles : {choices}.",
+}
+
+
+def _validator_message(validator) -> str | None:
+    """A French message for one of marshmallow's validators left at its English one."""
+    if isinstance(validator, ma.validate.Length):
+        if validator.equal is not None:
+            return "Longueur attendue : {equal}."
+        if validator.min is not None and validator.max is not None:
+            return "Longueur attendue : de {min} à {max}."
+        return "{max} au plus." if validator.max is not None else "{min} au moins."
+    if isinstance(validator, ma.validate.Range):
+        bounds = []
+        if validator.min is not None:
+            bounds.append("{min} ou plus" if validator.min_inclusive else "plus de {min}")
+        if validator.max is not None:
+            bounds.append("{max} ou moins" if validator.max_inclusive else "moins de {max}")
+        return f"Nombre attendu : {' et '.join(bounds)}."
+    if isinstance(validator, ma.validate.OneOf):
+        return FRENCH_MESSAGES["Must be one of: {choices}."]
+    if isinstance(validator, ma.validate.Equal):
+        return "Valeur attendue : {other}."
+    if isinstance(validator, ma.validate.Regexp):
+        return "Format invalide."
+    return None
+
+
+def fields_within(field: ma.fields.Field) -> Iterator[ma.fields.Field]:
+    """``field`` and the fields it holds (a list's items, a mapping's keys and values)."""
+    yield field
+    for inner in (
+        getattr(field, "inner", None),
+        getattr(field, "key_field", None),
+        getattr(field, "value_field", None),
+        *(getattr(field, "tuple_fields", None) or ()),
+    ):
+        if isinstance(inner, ma.fields.Field):
+            yield from fields_within(inner)
+
+
+def _in_french(field: ma.fields.Field) -> None:
+    """Replace, on ``field`` and the fields it holds, each message still marshmallow's
+    English default (a field's own message differs from it, and stays)."""
+    for part in fields_within(field):
+        part.error_messages = {
+            key: FRENCH_MESSAGES.get(text, text) if isinstance(text, str) else text
+            for key, text in part.error_messages.items()
+        }
+        for validator in part.validators:
+            if getattr(validator, "error", "") is None:
+                validator.error = _validator_message(validator)
 
 
 def _add_message(errors: dict, path: tuple, message: str) -> None:
@@ -26,9 +107,14 @@ def _add_message(errors: dict, path: tuple, message: str) -> None:
 
 
 class Arguments(ma.Schema):
-    """The base of every schema the API loads (a JSON body, a query string): text as
-    every way in takes it (``connectences.text``): control characters dropped, NUL
-    refused."""
+    """The base of every schema the API loads (a JSON body, a query string): refusals in
+    French, marshmallow's own messages included, and text as every way in takes it
+    (``connectences.text``): control characters dropped, NUL refused."""
+
+    error_messages = {"unknown": "Champ inconnu.", "type": "Un objet JSON est attendu."}
+
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        _in_french(field_obj)
 
     @ma.pre_load
     def _text_as_everywhere(self, data, **kwargs):
