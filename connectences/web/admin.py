@@ -3,8 +3,6 @@ the audit log."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -32,6 +30,7 @@ from connectences.accounts.audit import (
     entity_label,
 )
 from connectences.accounts.audit import export_rows as audit_export_rows
+from connectences.clock import read_day
 from connectences.extensions import db
 from connectences.ids import read_id
 from connectences.mail import failed_messages, outbox_counts
@@ -257,9 +256,8 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
         raw = (args.get(name) or "").strip()
         dates[name] = None
         if raw:
-            try:
-                dates[name] = date.fromisoformat(raw)
-            except ValueError:
+            dates[name] = read_day(raw)
+            if dates[name] is None:
                 errors[name] = "Date invalide : utilisez le calendrier (jj/mm/aaaa)."
     filters = AuditFilters(
         who=(args.get("qui") or "").strip()[:MAX_FILTER_TEXT],
