@@ -8,26 +8,10 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Paris")
 
-# The days a filter of a list may name. A date field lets anyone send 0001-01-01 or
-# 9999-12-31, whose local midnight (or the next day) does not exist as an instant in
-# UTC: Python raises OverflowError. No record of the platform is that far away.
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
-
 
 def local_today() -> date:
     """Today in Arcachon (not in UTC: late evenings belong to the local day)."""
     return datetime.now(LOCAL_TZ).date()
-
-
-def read_day(text: str | None) -> date | None:
-    """The day of a date filter (``AAAA-MM-JJ``, as date fields send it), or None when
-    it is not one or falls outside FIRST_DAY..LAST_DAY."""
-    try:
-        day = date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-    return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def local_date(moment: datetime) -> date:

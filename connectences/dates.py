@@ -14,6 +14,11 @@ from datetime import date, datetime
 _FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
+# The days any date field may name. A date field lets anyone send 0001-01-01 or
+# 9999-12-31, whose local midnight (or the next day, or six months on) Python cannot
+# compute: an OverflowError or a ValueError, a 500. No record of the platform is that far.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 # How far ahead a start or an availability may be planned: a need, a CV or a placement
 # dated further is a typing slip (9999-12-31), not a plan.
 YEARS_AHEAD = 3
@@ -22,19 +27,19 @@ YEARS_BACK = 1
 
 
 def read_date(text: str | date | None) -> date | None:
-    """The date in ``text`` (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``), None when there is none or
-    the calendar does not have it (31/02)."""
+    """The date in ``text`` (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``), None when there is none,
+    the calendar does not have it (31/02) or it falls outside FIRST_DAY..LAST_DAY."""
     if isinstance(text, datetime):
-        return text.date()
+        text = text.date()
     if isinstance(text, date):
-        return text
+        return text if FIRST_DAY <= text <= LAST_DAY else None
     text = (text or "").strip()
     try:
         if found := _FRENCH.fullmatch(text):
-            day, month, year = (int(part) for part in found.groups())
-            return date(year, month, day)
+            day_, month, year = (int(part) for part in found.groups())
+            return read_date(date(year, month, day_))
         if _ISO.fullmatch(text):
-            return date.fromisoformat(text)
+            return read_date(date.fromisoformat(text))
     except ValueError:
         return None
     return None

@@ -8,13 +8,12 @@ import io
 import json
 import logging
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from connectences.clock import FIRST_DAY, LAST_DAY, read_day
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
@@ -104,12 +103,6 @@ def test_a_day_too_far_to_be_an_instant_is_a_filter_error(client, logged, query)
     field = query.split("=")[0]
     assert "Date invalide" in error_of(response, field)
     assert client.get(f"/admin/journal/export.csv?{query}").status_code == 400
-
-
-def test_the_days_a_filter_may_name():
-    assert read_day("2027-03-06") == date(2027, 3, 6)
-    assert read_day(" 1900-01-01 ") == FIRST_DAY and read_day("2999-12-31") == LAST_DAY
-    assert [read_day(t) for t in ("0001-01-01", "9999-12-31", "hier", "", None)] == [None] * 5
 
 
 def test_the_log_is_paged_with_the_shared_pager(client, logged):

@@ -297,9 +297,10 @@ def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, au
 @pytest.mark.parametrize(
     ("start", "said"),
     [
-        ("0001-01-01", "ne peut pas être avant le"),
+        ("2020-01-06", "ne peut pas être avant le"),
         ("2400-01-01", "au plus tard"),
-        ("9999-12-31", "au plus tard"),
+        ("0001-01-01", "Indiquez la date de début"),
+        ("9999-12-31", "Indiquez la date de début"),
         ("2027-02-30", "Indiquez la date de début"),
         ("demain", "Indiquez la date de début"),
     ],

@@ -207,6 +207,27 @@ def test_handing_back_without_a_reason_comes_back_next_to_the_field(client, auth
     assert db.session.get(Lead, world["a"]).status == "vu"
 
 
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "hier"])
+def test_a_placement_starting_at_no_real_day_comes_back_next_to_the_field(
+    client, auth, world, start
+):
+    # 9999-12-31: its follow-up points a month on did not exist (a 500).
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    form = {
+        "besoins": str(by_ref(Need, "n1").id),
+        "candidat": str(by_ref(Candidate, "ok").id),
+        "heures": "7",
+        "contrat": "cdd",
+        "debut": start,
+    }
+    response = _post(client, url + "/placement", form)
+    assert response.status_code == 422
+    assert "Indiquez la date de début" in error_of(response, "debut")
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+
+
 def test_placement_through_the_form(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"

@@ -30,7 +30,7 @@ from connectences.accounts.audit import (
     entity_label,
 )
 from connectences.accounts.audit import export_rows as audit_export_rows
-from connectences.clock import read_day
+from connectences.dates import read_date
 from connectences.extensions import db
 from connectences.ids import read_id
 from connectences.mail import failed_messages, outbox_counts
@@ -256,7 +256,7 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
         raw = (args.get(name) or "").strip()
         dates[name] = None
         if raw:
-            dates[name] = read_day(raw)
+            dates[name] = read_date(raw)
             if dates[name] is None:
                 errors[name] = "Date invalide : utilisez le calendrier (jj/mm/aaaa)."
     filters = AuditFilters(

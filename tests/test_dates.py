@@ -1,0 +1,59 @@
+"""Dates as people type them: one reader for every date field and filter, and the
+window a plan may name."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from connectences.dates import (
+    FIRST_DAY,
+    LAST_DAY,
+    placement_start_problem,
+    read_date,
+    too_far_ahead,
+    years_from,
+)
+
+pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2027-03-06", date(2027, 3, 6)),
+        (" 06/03/2027 ", date(2027, 3, 6)),
+        ("6/3/2027", date(2027, 3, 6)),
+        ("1900-01-01", FIRST_DAY),
+        ("2999-12-31", LAST_DAY),
+        (date(2027, 3, 6), date(2027, 3, 6)),
+        (datetime(2027, 3, 6, 14, 30), date(2027, 3, 6)),
+        # No record is that far: their midnights and follow-ups overflow.
+        ("0001-01-01", None),
+        ("9999-12-31", None),
+        (date(1, 1, 1), None),
+        ("31/02/2027", None),
+        ("2027-02-30", None),
+        ("2027-3-6", None),
+        ("hier", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_read_date(typed, expected):
+    assert read_date(typed) == expected
+
+
+def test_a_plan_reaches_three_years_ahead_at_most():
+    today = date(2026, 12, 6)
+    assert too_far_ahead(date(2029, 12, 6), today) is None
+    assert "d'ici le 06/12/2029" in too_far_ahead(date(2029, 12, 7), today)
+    assert years_from(date(2028, 2, 29), 1) == date(2029, 2, 28)
+
+
+def test_a_placement_may_be_recorded_a_year_late_at_most():
+    today = date(2026, 12, 6)
+    assert placement_start_problem(date(2025, 12, 6), today) is None
+    assert "avant le 06/12/2025" in placement_start_problem(date(2025, 12, 5), today)
+    assert "au plus tard" in placement_start_problem(date(2030, 1, 1), today)
