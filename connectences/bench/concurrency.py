@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from connectences.bench.forms import cv_form, made_up_siret, need_form
+from connectences.bench.forms import UNLIMITED_FORMS, cv_form, made_up_siret, need_form
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Candidate, Need, Visit
@@ -173,10 +173,15 @@ def run_concurrency(
             barrier.abort()
 
     threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    lifted = {key: app.config[key] for key in UNLIMITED_FORMS}
+    app.config.update(UNLIMITED_FORMS)  # the clients all come from one address
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        app.config.update(lifted)
 
     with app.app_context():
         stored_keys = {

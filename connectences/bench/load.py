@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 
 from connectences.accounts import api_tokens
 from connectences.bench.floor import FLOOR_PATH
+from connectences.bench.forms import UNLIMITED_FORMS
 from connectences.demo import demo_accounts
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Lead, Need, Operator, User
@@ -266,7 +267,10 @@ def run_load(app, *, users: int, duration: int, mix_duration: int, pages: list[s
 
     with app.app_context():
         plan = {"refs": plan_refs(db.session), "accounts": plan_accounts()}
-    limits = {"API_MAX_REQUESTS": str(BENCH_API_MAX_REQUESTS)}
+    limits = {
+        "API_MAX_REQUESTS": str(BENCH_API_MAX_REQUESTS),
+        **{key: str(value) for key, value in UNLIMITED_FORMS.items()},
+    }
     with (
         api_token(app, plan["accounts"]) as secret,
         tempfile.TemporaryDirectory(prefix="bench-load-") as tmp,
