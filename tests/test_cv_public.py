@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from connectences.cvtheque import consent
+from connectences.cvtheque import consent, profile
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
 from connectences.matching.matches import match_need
@@ -479,6 +479,19 @@ def test_a_pending_address_taken_meanwhile_cannot_be_confirmed(client):
     response = client.post(link)
     assert "déjà celle d&#39;un autre profil" in response.get_data(as_text=True)
     assert the_candidate_by(EMAIL).pending_email == "convoitee@exemple.fr"
+
+
+def test_the_same_number_written_otherwise_is_no_change(client):
+    # Imported profiles hold "06 39 98 12 34"; the form writes "0639981234": saving the
+    # form unchanged recorded "Profil modifié : téléphone".
+    submitted_and_confirmed(client)
+    candidate = the_candidate()
+    candidate.phone = "06 12 34 56 78"
+    db.session.commit()
+    assert profile.apply_profile(db.session, candidate, {"phone": "0612345678"}, partial=True) == []
+    assert profile.apply_profile(db.session, candidate, {"phone": "0612345679"}, partial=True) == [
+        "phone"
+    ]
 
 
 def test_pause_and_back(client):

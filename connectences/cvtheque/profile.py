@@ -24,7 +24,7 @@ from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
-from connectences.contacts import clean_email, clean_phone
+from connectences.contacts import clean_email, clean_phone, phone_key
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
 from connectences.dates import read_date, too_far_ahead
@@ -278,9 +278,13 @@ def set_skills(candidate: Candidate, labels: list[str]) -> bool:
     return True
 
 
-def _same(old: Any, new: Any) -> bool:
+def _same(name: str, old: Any, new: Any) -> bool:
     if isinstance(old, int | float) and isinstance(new, int | float):
         return float(old) == float(new)
+    if name == "phone" and old and new:
+        # "06 39 98 12 34" as imported and "0639981234" as the form writes it: the same
+        # number, not a change to record (the stored form is kept).
+        return phone_key(old) == phone_key(new)
     return old == new
 
 
@@ -318,7 +322,7 @@ def apply_profile(
             if set_skills(candidate, value):
                 changed.append(name)
             continue
-        if not _same(getattr(candidate, name), value):
+        if not _same(name, getattr(candidate, name), value):
             setattr(candidate, name, value)
             changed.append(name)
     if candidate.id is not None and changed:
