@@ -329,6 +329,9 @@ def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, clie
     assert "Demandeur non rattaché à l'entreprise" in shown
     assert f"/animateur/besoins/{need.ref}/rattacher" in shown
     assert f'href="/animateur/besoins/{need.ref}/qualifier"' not in shown
+    board = staff.get("/animateur/besoins").get_data(as_text=True)
+    row = board.split("Virement urgent à faire", 1)[1].split("</th>", 1)[0]
+    assert "demandeur à rattacher" in row
     refused = staff.post(f"/animateur/besoins/{need.ref}/qualifier", data={"rome": "M1203"})
     assert refused.status_code in (302, 422)
     db.session.expire_all()
@@ -353,6 +356,7 @@ def test_an_animateur_attaches_the_author_after_checking_with_the_company(app, c
     shown = staff.get(f"/animateur/besoins/{need.ref}").get_data(as_text=True)
     assert "Demandeur non rattaché" not in shown
     assert f'href="/animateur/besoins/{need.ref}/qualifier"' in shown
+    assert "demandeur à rattacher" not in staff.get("/animateur/besoins").get_data(as_text=True)
     assert any(
         entry.action == "need_owner_attached" for entry in db.session.scalars(select(AuditLog))
     )

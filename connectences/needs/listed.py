@@ -36,6 +36,7 @@ class ListedNeed:
     status: str
     source: str
     owner_confirmed_at: datetime | None
+    owner_unattached: bool
     created_at: datetime
     company: ListedCompany
 
@@ -54,6 +55,7 @@ LISTED_COLUMNS = (
     Need.status,
     Need.source,
     Need.owner_confirmed_at,
+    Need.owner_unattached,
     Need.created_at,
     Company.name,
     Company.commune,
@@ -63,4 +65,4 @@ LISTED_COLUMNS = (
 def listed_needs(rows: Sequence) -> list[ListedNeed]:
     """Rows of ``LISTED_COLUMNS`` (a windowed ``board.board_query``, the queue's latest
     needs) as the needs a page lists."""
-    return [ListedNeed(*row[:10], ListedCompany(row[10], row[11])) for row in rows]
+    return [ListedNeed(*row[:11], ListedCompany(row[11], row[12])) for row in rows]
