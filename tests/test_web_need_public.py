@@ -338,6 +338,46 @@ def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, clie
     assert db.session.get(Need, need.id).status == "nouveau"
 
 
+def test_moving_an_attached_need_to_another_address_decides_again(app, client, auth):
+    # Found by an audit: posted with the company's own address (attached), then
+    # "corrected" to the attacker's before confirming, the need entered the queue as the
+    # company's and its author became one of the company's contacts.
+    owner = auth.create("company", email="patron@fournil.example")
+    company = db.session.get(User, owner.id).companies[0]
+    posted = client.post(
+        "/exprimer-un-besoin", data=_form(siret=company.siret, owner_email=owner.email)
+    )
+    assert posted.status_code == 302
+    need = db.session.scalars(select(Need)).one()
+    assert not need.owner_unattached
+    moved = client.post("/exprimer-un-besoin/envoye", data={"owner_email": "pirate@exemple.fr"})
+    assert moved.status_code == 302
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert need.owner_email == "pirate@exemple.fr" and need.owner_unattached
+    path = CONFIRM_LINK.search(_last_mail_to("pirate@exemple.fr").body_text).group(1)
+    assert client.post(path).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).owner_unattached
+    contacts = db.session.scalars(
+        select(CompanyContact.email).where(CompanyContact.company_id == company.id)
+    ).all()
+    assert "pirate@exemple.fr" not in contacts
+
+
+def test_the_author_of_a_new_company_who_corrects_a_typo_stays_attached(client):
+    assert (
+        client.post("/exprimer-un-besoin", data=_form(owner_email="claire@huitre.fr")).status_code
+        == 302
+    )
+    moved = client.post(
+        "/exprimer-un-besoin/envoye", data={"owner_email": "claire@huitres-dupont.fr"}
+    )
+    assert moved.status_code == 302
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_email == "claire@huitres-dupont.fr" and not need.owner_unattached
+
+
 def test_an_animateur_attaches_the_author_after_checking_with_the_company(app, client, auth):
     owner_browser = app.test_client()
     _, company = _owner_with_a_need(auth, owner_browser)

@@ -181,6 +181,35 @@ def speaks_for(session, company: Company, email: str | None) -> bool:
     return owner is not None
 
 
+def _known_by_nobody(session, company: Company, need: Need) -> bool:
+    """Whether nothing ties anyone to the company yet (no registered address, contact,
+    owner account, nor other need): a company this need's own form created."""
+    if company.contact_email or company.contacts:
+        return False
+    others = session.scalar(
+        select(func.count())
+        .select_from(Need)
+        .where(Need.company_id == company.id, Need.id != need.id)
+    )
+    owners = session.scalar(
+        select(func.count())
+        .select_from(user_company)
+        .where(user_company.c.company_id == company.id)
+    )
+    return not others and not owners
+
+
+def correct_owner_email(session, need: Need, email: str) -> None:
+    """The author of an unconfirmed public need corrects the address it was sent with:
+    whether they speak for the company is decided again for the new address (a need
+    posted with the company's own address, then moved to another one, is not the
+    company's). The caller sends the confirmation again and commits."""
+    need.owner_email = email
+    need.owner_unattached = not _known_by_nobody(session, need.company, need) and not speaks_for(
+        session, need.company, email
+    )
+
+
 def submit_public_need(session, need_values: dict, company_values: dict, owner: dict) -> Need:
     """Store a need posted on the public form, unconfirmed, and its company when new.
 

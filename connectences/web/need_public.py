@@ -219,7 +219,7 @@ def sent():
             )
             status = 429
         else:
-            need.owner_email = email
+            register.correct_owner_email(db.session, need, email)
             _send_confirmation(need)
             throttle.count_mail_form(db.session, "besoin", request.remote_addr)
             db.session.commit()
