@@ -175,6 +175,9 @@ def test_a_stranger_s_need_is_flagged_and_not_moved_on_until_attached():
         register.qualify_need(db.session, stranger, values, actor=None)
     with pytest.raises(TransitionError, match="non rattaché"):
         dispatch.check_reorientation(db.session, stranger, partner_ref="ft", code="autre", text="x")
+    # Unconfirmed, "again" is nobody's yet: anyone may type the owner's address.
+    assert register.needs_of_companies(db.session, [first.company_id]) == [first]
+    register.confirm_need(db.session, again, again.owner_email)
     assert register.needs_of_companies(db.session, [first.company_id]) == [again, first]
     register.attach_owner(db.session, stranger, actor=None)
     db.session.commit()

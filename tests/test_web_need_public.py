@@ -378,6 +378,32 @@ def test_the_author_of_a_new_company_who_corrects_a_typo_stays_attached(client):
     assert need.owner_email == "claire@huitres-dupont.fr" and not need.owner_unattached
 
 
+def test_a_need_sent_with_the_owner_s_address_shows_in_their_area_once_confirmed(app, client, auth):
+    # Found by an audit: anyone could put needs in an owner's area ("En attente :
+    # confirmez votre adresse") by typing the owner's address on the public form.
+    owner_browser = app.test_client()
+    owner, company = _owner_with_a_need(auth, owner_browser)
+    posted = client.post(
+        "/exprimer-un-besoin",
+        data=_form(title="Besoin injecté", siret=company.siret, owner_email=owner.email),
+    )
+    assert posted.status_code == 302
+    assert "Besoin injecté" not in owner_browser.get("/entreprise").get_data(as_text=True)
+    # The owner's own need, sent from their account, shows at once (waiting for the link).
+    own = owner_browser.post(
+        "/exprimer-un-besoin",
+        data=_form(title="Mon besoin à moi", siret=company.siret, owner_email=owner.email),
+    )
+    assert own.status_code == 302
+    area = owner_browser.get("/entreprise").get_data(as_text=True)
+    assert "Mon besoin à moi" in area and "Besoin injecté" not in area
+    # Confirmed from the owner's mailbox, the other one is theirs too.
+    injected = db.session.scalars(select(Need).where(Need.title == "Besoin injecté")).one()
+    register.confirm_need(db.session, injected, owner.email)
+    db.session.commit()
+    assert "Besoin injecté" in owner_browser.get("/entreprise").get_data(as_text=True)
+
+
 def test_an_animateur_attaches_the_author_after_checking_with_the_company(app, client, auth):
     owner_browser = app.test_client()
     _, company = _owner_with_a_need(auth, owner_browser)

@@ -210,7 +210,9 @@ def correct_owner_email(session, need: Need, email: str) -> None:
     )
 
 
-def submit_public_need(session, need_values: dict, company_values: dict, owner: dict) -> Need:
+def submit_public_need(
+    session, need_values: dict, company_values: dict, owner: dict, *, author=None
+) -> Need:
     """Store a need posted on the public form, unconfirmed, and its company when new.
 
     An existing company (same SIRET) is reused as it is: an anonymous form never changes
@@ -234,6 +236,8 @@ def submit_public_need(session, need_values: dict, company_values: dict, owner: 
         owner_name=owner["owner_name"],
         owner_phone=owner["owner_phone"],
         owner_unattached=not created and not speaks_for(session, company, owner["owner_email"]),
+        # The account that sent it, logged in: its own unconfirmed need shows in its area.
+        created_by_id=getattr(author, "id", None),
     )
     need.company = company
     _apply(need, need_values)
@@ -489,16 +493,23 @@ def duplicates_for_owner(session, company_id: int | None, title: str, email: str
     return [need for need in duplicates if need.id in visible]
 
 
-def needs_of_companies(session, company_ids: list[int]) -> list[Need]:
+def needs_of_companies(session, company_ids: list[int], user_id: int | None = None) -> list[Need]:
     """The needs a company's owners see in their area, newest first: all of their
     companies' needs but those whose author is not attached to the company (anyone may
-    type a SIRET on the public form: such a need is not the company's until checked)."""
+    type a SIRET on the public form: such a need is not the company's until checked),
+    and those still waiting for their address's confirmation that this account did not
+    send itself (anyone may type the owner's address too: until its mailbox confirms,
+    the need is nobody's)."""
     if not company_ids:
         return []
     return list(
         session.scalars(
             select(Need)
-            .where(Need.company_id.in_(company_ids), Need.owner_unattached.is_(False))
+            .where(
+                Need.company_id.in_(company_ids),
+                Need.owner_unattached.is_(False),
+                in_queue() if user_id is None else or_(in_queue(), Need.created_by_id == user_id),
+            )
             .order_by(Need.created_at.desc())
         )
     )

@@ -27,7 +27,7 @@ def index():
     )
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
-    for need in register.needs_of_companies(db.session, ids):
+    for need in register.needs_of_companies(db.session, ids, current_user.id):
         needs_by_company[need.company_id].append({"need": need, "words": status_for_company(need)})
     communes = {
         commune.insee: commune.name

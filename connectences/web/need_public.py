@@ -158,7 +158,8 @@ def form():
     if duplicates and request.form.get("confirm_duplicate") != "1":
         # Pointed out before anything is written; the owner decides.
         return _render_form(data, {}, duplicate=True, status=409)
-    need = register.submit_public_need(db.session, values, values, values)
+    author = current_user if current_user.is_authenticated else None
+    need = register.submit_public_need(db.session, values, values, values, author=author)
     _send_confirmation(need)
     throttle.count_mail_form(db.session, "besoin", request.remote_addr)
     db.session.commit()
