@@ -58,14 +58,22 @@ def form_line(
 NUL = "\x00"
 # C0 controls but NUL (refused, not removed), tab, newline and carriage return: Word's
 # vertical tab and page break, a terminal's escape, a backspace pasted along.
-_CONTROLS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROLS = re.compile(
+    "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    # Invisible marks that make a blank title look filled in or turn a name around on
+    # the staff's pages: zero-width space, word joiner, byte-order mark, direction marks,
+    # embeddings, overrides and isolates. Joiners (U+200C, U+200D) stay: emoji and some
+    # scripts need them.
+    "\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 # The end of each refusal's French sentence ("Ligne 3, colonne « Nom » : le texte ...").
 NUL_REFUSED = "contient un caractère nul (U+0000), que la plateforme refuse"
 
 
 def without_controls(text: str) -> str:
     """``text`` without control characters but tab, newline, carriage return and NUL
-    (which the caller refuses): "Cais\\x08sier" -> "Caissier"."""
+    (which the caller refuses), nor invisible marks (zero-width space, direction
+    overrides): "Cais\\x08sier" -> "Caissier", "\\u200b" -> ""."""
     if text.isprintable():  # most texts: nothing to look for
         return text
     return _CONTROLS.sub("", text)

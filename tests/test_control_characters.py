@@ -25,6 +25,13 @@ def test_controls_but_tab_newline_carriage_return_and_nul_are_removed():
     assert without_controls("Cais\x08sier\x1b[31m\x0b\x0c\x1f") == "Caissier[31m"
     assert without_controls("a\tb\nc\rd\x00e") == "a\tb\nc\rd\x00e"
     assert without_controls("Léa\u00a0Martin") == "Léa\u00a0Martin"
+    # Invisible marks: a blank that looks filled in, a name shown backwards.
+    assert without_controls("\u200b") == "" and without_controls("\ufeff\u2060") == ""
+    assert without_controls("x\u202eevil\u202c") == "xevil"
+    assert (
+        without_controls("famille \U0001f468\u200d\U0001f469")
+        == "famille \U0001f468\u200d\U0001f469"
+    )
     assert json_without_controls({"a\x08": ["b\x1b", {"c": "d\x0b"}], "n": 1}) == {
         "a": ["b", {"c": "d"}],
         "n": 1,

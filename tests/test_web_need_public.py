@@ -195,6 +195,8 @@ BAD_INPUTS = [
     ({"days": None}, "days", "Cochez au moins un jour"),
     ({"days": ["mon", "funday"]}, "days", "Un des jours choisis n&#39;existe pas"),
     ({"title": "  "}, "title", "Décrivez le besoin"),
+    ({"title": "\u200b"}, "title", "Décrivez le besoin"),
+    ({"owner_name": "\u200b\u202e"}, "owner_name", "Indiquez votre nom"),
     ({"skills": " , ;"}, "skills", "au moins une compétence"),
     ({"level": "expert"}, "level", "niveau de qualification"),
     ({"contract": "stage"}, "contract", "type de contrat"),
