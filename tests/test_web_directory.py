@@ -261,6 +261,9 @@ def test_preferences_change_the_guard(client, auth):
     assert "de 1 à 31" in error_of(bad, "max_contacts_per_month")
     db.session.expire_all()
     assert db.session.get(Company, company.id).max_contacts_per_month == 3
+    # What was sent comes back as it was sent (the boxes unticked, "99"), not as stored.
+    form = html_of(bad).split('id="titre-preferences"', 1)[1].split("</form>", 1)[0]
+    assert 'value="99"' in form and "checked" not in form
     assert db.session.scalar(
         select(AuditLog.action).where(AuditLog.action == "company.preferences")
     )

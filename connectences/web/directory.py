@@ -189,6 +189,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "edit_contact_id": None,
         "edit_values": {},
         "preference_errors": {},
+        "preference_values": None,
         "erase_errors": {},
         "erase_contact_id": None,
         "erase_values": {},
@@ -235,18 +236,18 @@ def show(ref: str):
 @bp.route("/<ref>/preferences", methods=["POST"])
 def preferences(ref: str):
     company = _company_or_404(ref)
+    typed = {
+        "do_not_solicit": request.form.get("do_not_solicit") == "1",
+        "newsletter_consent": request.form.get("newsletter_consent") == "1",
+        "max_contacts_per_month": request.form.get("max_contacts_per_month", ""),
+    }
     try:
-        directory.set_preferences(
-            db.session,
-            company,
-            do_not_solicit=request.form.get("do_not_solicit") == "1",
-            newsletter_consent=request.form.get("newsletter_consent") == "1",
-            max_contacts_per_month=request.form.get("max_contacts_per_month"),
-            actor=current_user,
-        )
+        directory.set_preferences(db.session, company, **typed, actor=current_user)
     except directory.CompanyError as exc:
         db.session.rollback()
-        return _render_show(_company_or_404(ref), status=422, preference_errors=exc.errors)
+        return _render_show(
+            _company_or_404(ref), status=422, preference_errors=exc.errors, preference_values=typed
+        )
     db.session.commit()
     flash("Préférences de contact enregistrées.", "success")
     return redirect(url_for("directory.show", ref=ref) + "#preferences")
