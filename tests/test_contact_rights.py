@@ -4,13 +4,25 @@ request, both recorded in the audit log (domain functions and the animateur's pa
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from connectences.events.catalogue import SEATED, WAITING
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
-from connectences.models import AuditLog, CompanyContact, Diagnosis, Need, OutboxMessage, utcnow
+from connectences.models import (
+    AuditLog,
+    CallbackRequest,
+    CompanyContact,
+    Diagnosis,
+    Event,
+    EventRegistration,
+    Need,
+    OutboxMessage,
+    utcnow,
+)
 from connectences.prospection import contact_rights
 from tests import factories
 from tests.helpers import by_ref, error_of, html_of, make_company, page_text
@@ -57,6 +69,74 @@ def company():
     return company
 
 
+def _event_and_call_back(company) -> Event:
+    """A one-seat event Claire holds the seat of, Paul waiting; a call-back request from
+    Claire's number and one from another."""
+    soon = utcnow() + timedelta(days=10)
+    event = Event(
+        kind="atelier", title="Atelier paie", starts_at=soon, ends_at=soon + timedelta(hours=2),
+        audience="entreprises", capacity=1,
+    )  # fmt: skip
+    db.session.add(event)
+    db.session.add_all(
+        [
+            EventRegistration(
+                event=event,
+                name="Claire Dupont",
+                email="Claire@boulangerie.fr",
+                organisation="Boulangerie",
+                company_id=company.id,
+                status=SEATED,
+                confirmed_at=utcnow(),
+                seated_at=utcnow(),
+            ),  # fmt: skip
+            EventRegistration(
+                event=event,
+                name="Paul Martin",
+                email="paul@boulangerie.fr",
+                status=WAITING,
+                confirmed_at=utcnow(),
+            ),  # fmt: skip
+            CallbackRequest(
+                name="Claire",
+                phone="06 12 34 56 78",
+                best_time="matin",
+                topic="besoin",
+                company_id=company.id,
+            ),  # fmt: skip
+            CallbackRequest(
+                name="Paul",
+                phone="06 99 99 99 99",
+                best_time="matin",
+                topic="besoin",
+                company_id=company.id,
+            ),  # fmt: skip
+        ]
+    )
+    db.session.commit()
+    return event
+
+
+def test_event_registrations_and_call_backs_are_exported_and_erased(company, auth):
+    # Found by an audit: both kept the person's name, address or number after erasure
+    # (and the registration would have mailed the erased address), and neither was in
+    # the export.
+    event = _event_and_call_back(company)
+    document = contact_rights.export_contact(db.session, _claire(), actor=None)
+    assert [(r["evenement"], r["etat"]) for r in document["inscriptions_aux_evenements"]] == [
+        ("Atelier paie", SEATED)
+    ]
+    assert [r["telephone"] for r in document["demandes_de_rappel"]] == ["06 12 34 56 78"]
+    counts = contact_rights.erase_contact(db.session, _claire(), actor=None, reason="demande")
+    db.session.commit()
+    assert counts["registrations_deleted"] == 1 and counts["callbacks_deleted"] == 1
+    db.session.expire_all()
+    left = db.session.scalars(select(EventRegistration)).all()
+    assert [(r.name, r.status) for r in left] == [("Paul Martin", SEATED)]  # promoted
+    assert db.session.scalars(select(CallbackRequest.name)).all() == ["Paul"]
+    assert event.id
+
+
 def _claire():
     return db.session.scalar(select(CompanyContact).where(CompanyContact.name == "Claire Dupont"))
 
@@ -97,6 +177,8 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_rest(company, auth)
         "mail_deleted": 1,
         "company_address_cleared": 1,
         "diagnosis_links_cleared": 1,
+        "registrations_deleted": 0,
+        "callbacks_deleted": 0,
     }
     assert db.session.scalars(select(Diagnosis.sent_to).order_by(Diagnosis.id)).all() == [
         None,

@@ -3,8 +3,9 @@ platform holds about them, as a file they can take away, and its erasure on requ
 
 A contact person is someone the animateurs recorded on a company's record (name, job,
 phone, address). Their address may also be on needs they posted themselves, on the
-mail the platform sent them and on a diagnosis questionnaire mailed to them and not
-answered yet. Both actions are written to the audit log, without the
+mail the platform sent them, on a diagnosis questionnaire mailed to them and not
+answered yet and on their registrations to events; their number on the call-back
+requests made for the company. Both actions are written to the audit log, without the
 person's details (an erasure must not leave them behind in the log).
 """
 
@@ -16,7 +17,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
-from connectences.models import CompanyContact, Diagnosis, Need, OutboxMessage, User, utcnow
+from connectences.contacts import phone_key
+from connectences.events.registrations import fill_seats
+from connectences.models import (
+    CallbackRequest,
+    CompanyContact,
+    Diagnosis,
+    EventRegistration,
+    Need,
+    OutboxMessage,
+    User,
+    utcnow,
+)
 
 EXPORT_FORMAT = "connectences/contact-entreprise-v1"
 
@@ -60,6 +72,34 @@ def _mail_sent_to(session: Session, contact: CompanyContact) -> list[OutboxMessa
     )
 
 
+def _registrations_of(session: Session, contact: CompanyContact) -> list[EventRegistration]:
+    if not contact.email:
+        return []
+    return list(
+        session.scalars(
+            select(EventRegistration)
+            .where(_same_address(EventRegistration.email, contact.email))
+            .order_by(EventRegistration.created_at, EventRegistration.id)
+        )
+    )
+
+
+def _callbacks_of(session: Session, contact: CompanyContact) -> list[CallbackRequest]:
+    """The call-back requests made for the contact's company from the contact's number."""
+    number = phone_key(contact.phone)
+    if number is None:
+        return []
+    return [
+        request
+        for request in session.scalars(
+            select(CallbackRequest)
+            .where(CallbackRequest.company_id == contact.company_id)
+            .order_by(CallbackRequest.created_at, CallbackRequest.id)
+        )
+        if phone_key(request.phone) == number
+    ]
+
+
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -99,6 +139,27 @@ def export_contact(
             {"objet": mail.subject, "ecrit_le": _when(mail.created_at), "etat": mail.status}
             for mail in _mail_sent_to(session, contact)
         ],
+        "inscriptions_aux_evenements": [
+            {
+                "evenement": registration.event.title,
+                "le": _when(registration.event.starts_at),
+                "nom": registration.name,
+                "email": registration.email,
+                "organisation": registration.organisation,
+                "etat": registration.status,
+                "inscrit_le": _when(registration.created_at),
+            }
+            for registration in _registrations_of(session, contact)
+        ],
+        "demandes_de_rappel": [
+            {
+                "nom": request.name,
+                "telephone": request.phone,
+                "sujet": request.topic,
+                "demande_le": _when(request.created_at),
+            }
+            for request in _callbacks_of(session, contact)
+        ],
         "questionnaires_de_diagnostic_envoyes": [
             {"envoye_le": _when(sent_at)}
             for sent_at in session.scalars(
@@ -124,8 +185,10 @@ def erase_contact(
 ) -> dict[str, int]:
     """Erase the contact person on their request: their entry on the company's record,
     their details on the needs they posted (the needs stay, for the company), the
-    company's contact address when it is theirs, and the mail kept for them. Returns
-    what was erased; the audit entry names no detail of the person."""
+    company's contact address when it is theirs, the mail kept for them, their event
+    registrations (a seat they held goes to the waiting list) and the call-back requests
+    from their number. Returns what was erased; the audit entry names no detail of the
+    person."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("reason required")
@@ -135,7 +198,20 @@ def erase_contact(
         "mail_deleted": 0,
         "company_address_cleared": 0,
         "diagnosis_links_cleared": 0,
+        "registrations_deleted": 0,
+        "callbacks_deleted": 0,
     }
+    freed = set()
+    for registration in _registrations_of(session, contact):
+        freed.add(registration.event)
+        session.delete(registration)
+        counts["registrations_deleted"] += 1
+    for request in _callbacks_of(session, contact):
+        session.delete(request)
+        counts["callbacks_deleted"] += 1
+    session.flush()
+    for event in freed:
+        fill_seats(session, event)
     for need in _needs_posted_by(session, contact):
         need.owner_name = need.owner_email = need.owner_phone = None
         counts["needs_cleared"] += 1
