@@ -102,6 +102,30 @@ def test_the_owner_answers_from_the_mailed_link(client, auth):
     assert count(DiagnosisAnswer) == 7
 
 
+def test_another_cause_written_is_that_cause_ticked_and_a_family_reads_as_its_jobs(app):
+    # Found by an audit: the cause written without "autre" ticked was dropped without a
+    # word, and "cuisine" (a ROME family) showed as "G16" on the form and the company page.
+    answer = MultiDict(GOOD)
+    answer.setlist("cause", ["pas_de_candidats"])
+    answer.setlist("competence_1", ["cuisine"])
+    checked = questionnaire.check_answer(answer)
+    assert checked.choices["cause"] == ["pas_de_candidats", "autre"]
+    assert checked.other_cause == "Concurrence des grandes surfaces"
+    family = checked.choices["competence"][0]
+    assert len(family) == 3 and family.startswith("G1")
+    lines = dict(questionnaire._lines("fortes", "oui", checked.other_cause, checked.choices))
+    assert "Personnel de cuisine" in lines["Métiers et compétences d'ici 1 à 3 ans"]
+    assert family not in lines["Métiers et compétences d'ici 1 à 3 ans"]
+    # No difficulty and another cause written: said, not dropped.
+    answer.setlist("difficulty", ["aucune"])
+    try:
+        questionnaire.check_answer(answer)
+    except questionnaire.DiagnosisError as refused:
+        assert "cause" in refused.errors
+    else:
+        raise AssertionError("an answer with no difficulty and a cause was accepted")
+
+
 def test_expired_forged_or_tampered_links_are_refused(client, app, auth):
     company = make_company()
     auth.login("animateur")
@@ -170,6 +194,7 @@ def test_bad_input_is_explained_next_to_each_field_and_nothing_is_saved(client, 
     assert 'value="xyzzy qwrtp"' in response.get_data(as_text=True)
     no_cause = MultiDict(GOOD)
     no_cause.setlist("cause", [])
+    no_cause.setlist("other_cause", [""])  # written, another cause counts as ticked
     response = client.post(path, data=no_cause)
     assert response.status_code == 422
     assert "au moins une cause" in error_of(response, "cause")

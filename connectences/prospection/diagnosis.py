@@ -143,13 +143,16 @@ def check_answer(form) -> Answer:
                 "l'autre."
             )
         choices[question] = ticked
+    other = " ".join((form.get("other_cause") or "").split())
+    if other and "cause" not in errors and "autre" not in choices["cause"]:
+        # Another cause written down is that cause ticked: never dropped without a word.
+        choices["cause"].append("autre")
     if difficulty in ("quelques", "fortes") and not choices["cause"] and "cause" not in errors:
         errors["cause"] = "Cochez au moins une cause de ces difficultés."
     if difficulty == "aucune" and choices["cause"]:
         errors["cause"] = (
             "Vous n'avez indiqué aucune difficulté : décochez les causes, ou changez votre réponse."
         )
-    other = " ".join((form.get("other_cause") or "").split())
     if "autre" in choices["cause"] and not other:
         errors["other_cause"] = "Précisez l'autre cause."
     elif len(other) > OTHER_CAUSE_MAX:

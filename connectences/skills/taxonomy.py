@@ -254,6 +254,11 @@ def rome_label(code: str | None) -> str | None:
         return entry["label"]
     if len(code) == 1:
         return tax.domains.get(code)
+    if len(code) == 3:
+        # The ROME names no family: its jobs say what it covers ("G16": kitchen jobs).
+        jobs = [entry["label"] for key, entry in sorted(tax.codes.items()) if key[:3] == code]
+        if jobs:
+            return " / ".join(jobs[:3]) + (" …" if len(jobs) > 3 else "")
     return None
 
 
