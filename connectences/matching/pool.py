@@ -21,9 +21,11 @@ Decisions this module takes where the spec is silent:
 - A candidate fits the whole bundle when they pass every need's hard
   constraints (``matching.constraints``, free days on each need's start)
   except hours, which apply to the total, in their free time
-  (``matching.week``): what they still wish at least <= total <= their free
-  hours, both counted on the bundle's earliest start (a commitment running on
-  a later start runs on the earlier one too, so that is the strictest day). Those who also share a ROME
+  (``matching.week``): the total within their free hours, counted on the bundle's
+  earliest start (a commitment running on a later start runs on the earlier one
+  too, so that is the strictest day). As in match, the hours a person wishes at
+  least are no constraint (the spec: "fit the whole bundle (in their free hours
+  and free days)"): a bundle under them still helps fill their week. Those who also share a ROME
   family or a skill with one of the needs are listed first (then by ref); the
   others follow (by ref).
 
@@ -457,12 +459,11 @@ class _CandidateFit:
         self.rows: dict[int, int] = {}
         self.related: dict[int, int] = {}
         self._hours: dict[tuple[float, int], int] = {}
-        self._free: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._free: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if not candidates:
             return
         self._candidates = candidates
         self.hours_max = [c.hours_max for c in candidates]
-        self._hours_min_array = np.array([c.hours_min for c in candidates], dtype=float)
         self._hours_max_array = np.array(self.hours_max, dtype=float)
         self._days_array = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
         self._with_commitments = [k for k, c in enumerate(candidates) if c.commitments]
@@ -497,7 +498,7 @@ class _CandidateFit:
         }
         for i in used:
             need = items[i]
-            _hmax, _hmin, days = self._free_on(need.start.toordinal())
+            _hmax, days = self._free_on(need.start.toordinal())
             row = (
                 usable
                 & (available <= need.start.toordinal())
@@ -512,30 +513,29 @@ class _CandidateFit:
                 related |= by_key.get(key, 0)
             self.related[i] = related
 
-    def _free_on(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Free hours, hours still wished at least and free days of everyone on ``start``."""
+    def _free_on(self, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """Free hours and free days of everyone on ``start``."""
         stretch = self._stretch[start]
         found = self._free.get(stretch)
         if found is not None:
             return found
-        hmax, hmin, days = self._hours_max_array, self._hours_min_array, self._days_array
+        hmax, days = self._hours_max_array, self._days_array
         if self._with_commitments:
-            hmax, hmin, days = hmax.copy(), hmin.copy(), days.copy()
+            hmax, days = hmax.copy(), days.copy()
             on = date.fromordinal(start)
             for k in self._with_commitments:
                 cand = self._candidates[k]
                 hmax[k] = week.free_hours(cand, on)
-                hmin[k] = week.wished_hours_min(cand, on)
                 days[k] = _day_mask(week.free_days(cand, on))
-        found = self._free[stretch] = (hmax, hmin, days)
+        found = self._free[stretch] = (hmax, days)
         return found
 
     def _within_hours(self, total: float, start: int) -> int:
         key = (total, self._stretch[start])
         bits = self._hours.get(key)
         if bits is None:
-            hmax, hmin, _days = self._free_on(start)
-            ok = (hmin <= total + _EPS) & (hmax >= total - _EPS)
+            hmax, _days = self._free_on(start)
+            ok = hmax >= total - _EPS
             bits = self._hours[key] = _to_bits(ok)
         return bits
 

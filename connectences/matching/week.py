@@ -55,11 +55,6 @@ def free_hours(cand: CandidateData, on: date) -> float:
     return cand.hours_max - committed_hours(cand, on)
 
 
-def wished_hours_min(cand: CandidateData, on: date) -> float:
-    """What the person still wants at least, once their commitments are counted (>= 0)."""
-    return max(cand.hours_min - committed_hours(cand, on), 0.0)
-
-
 def free_days(cand: CandidateData, on: date) -> frozenset[str]:
     """``days`` minus the days the commitments running on ``on`` take."""
     return cand.days - taken_days(cand, on)
