@@ -87,6 +87,20 @@ def test_distance_over_mobility_breaks_equal_is_allowed_unknown_is_not_applied()
     assert "22,5 km" in text and "rayon de mobilité" in text
 
 
+def test_an_unknown_distance_is_said_in_the_match_explanation_with_no_points():
+    # The spec: "the constraint is not applied, and the explanation says so" -- in the
+    # ranked list's explanation, not only in "why not this candidate".
+    need, cand = make_need(), make_cand(mobility_km=15.0)
+    (ranked,) = rank_candidates(need, [cand], distance=lambda a, b: None)
+    entry = ranked["explanation"][-1]
+    assert entry["criterion"] == "distance" and entry["points"] == 0
+    assert "Distance inconnue" in entry["text"] and "n'est pas appliquée" in entry["text"]
+    assert sum(e["points"] for e in ranked["explanation"]) == ranked["score"]
+    (known,) = rank_candidates(need, [cand], distance=lambda a, b: 3.0)
+    assert all(e["criterion"] != "distance" for e in known["explanation"])
+    assert known["score"] == ranked["score"]
+
+
 def test_no_common_day_breaks_one_common_day_is_enough():
     need = make_need(days=frozenset({"tue", "thu"}))
     assert failing(need, make_cand(days=frozenset({"mon", "fri"}))) == ["days"]
@@ -324,6 +338,21 @@ def test_service_shapes_and_unknown_refs(app):
         match_need("besoin-absent")
     with pytest.raises(UnknownRef, match="Candidat inconnu"):
         explain_candidate("besoin-1", "cv-absent")
+
+
+def test_a_person_whose_commune_has_no_known_centre_is_matched_and_told_so(app):
+    load(
+        document(
+            companies=[company(ref="entreprise-1")],
+            needs=[need_item(ref="besoin-1", company="entreprise-1", days=["tue", "thu"])],
+            # L'Abergement-Clémenciat (01001): known, but its centre is not in the table.
+            candidates=[candidate_item(ref="cv-loin", skills=["compta"], commune="01001")],
+        )
+    )
+    (found,) = match_need("besoin-1")["matches"]
+    assert found["candidate"] == "cv-loin"
+    assert [e["criterion"] for e in found["explanation"]][-1] == "distance"
+    assert found["score"] == sum(e["points"] for e in found["explanation"])
 
 
 def test_service_sees_updates_and_unconfirmed_people_are_not_matched(app):

@@ -38,6 +38,14 @@ CONSTRAINT_CODES: tuple[str, ...] = (
     "level",
 )
 
+# Said of a candidate whose commune's centre, or the need's, is unknown (spec: "the
+# constraint is not applied, and the explanation says so"): in the hard constraints'
+# checks and, with no points, in the score's explanation.
+UNKNOWN_DISTANCE = (
+    "Distance inconnue (centre de commune non renseigné) : "
+    "la contrainte de mobilité n'est pas appliquée."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ConstraintCheck:
@@ -126,14 +134,7 @@ def hard_constraint_checks(
         )
 
     if distance_km is None:
-        checks.append(
-            ConstraintCheck(
-                "distance",
-                True,
-                "Distance inconnue (centre de commune non renseigné) : "
-                "la contrainte de mobilité n'est pas appliquée.",
-            )
-        )
+        checks.append(ConstraintCheck("distance", True, UNKNOWN_DISTANCE))
     elif distance_km <= cand.mobility_km:
         checks.append(
             ConstraintCheck(

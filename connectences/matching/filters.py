@@ -109,7 +109,7 @@ def need_matches(session, need: Need, filters: MatchFilters) -> NeedMatches:
     )
     rows = []
     for cand, km in chosen:
-        points, explanation = score_pair(need_data, cand)
+        points, explanation = score_pair(need_data, cand, km)
         if cand.ref in people:
             rows.append(
                 {

@@ -611,7 +611,8 @@ class CandidateIndex:
         out = []
         for ref, _score in self.top(need, limit):
             cand = self.cands[self.row_of[ref]]
-            points, entries = score_pair(need, cand)
+            km = self.distance(cand.commune, need.commune)
+            points, entries = score_pair(need, cand, km)
             out.append({"candidate": ref, "score": points, "explanation": entries})
         return out
 

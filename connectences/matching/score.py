@@ -29,7 +29,8 @@ Criteria and their maximum points (they add up to 100):
 
 Nothing else enters: no name, contact, source, notes, commune or distance
 (Code du travail L1132-1). Location only acts through the hard constraint on
-the candidate's own mobility radius (``matching.constraints``).
+the candidate's own mobility radius (``matching.constraints``); when that
+distance is unknown, the explanation says so in an entry of no points.
 
 Every criterion gives points (whole points, the skills to the tenth) and a
 French sentence; the explanation entries add up exactly to the score (a number
@@ -47,6 +48,7 @@ from functools import lru_cache
 from connectences import skills, territory
 from connectences.matching import week
 from connectences.matching.constraints import (
+    UNKNOWN_DISTANCE,
     ConstraintCheck,
     hard_constraint_checks,
     passes_hard_constraints,
@@ -533,10 +535,21 @@ def explanation(need: NeedData, cand: CandidateData) -> list[dict]:
     return entries
 
 
-def score_pair(need: NeedData, cand: CandidateData) -> tuple[float, list[dict]]:
+_MEASURED = object()
+
+
+def score_pair(
+    need: NeedData, cand: CandidateData, distance_km: float | None | object = _MEASURED
+) -> tuple[float, list[dict]]:
     """Score (0..100, at most one decimal) and explanation of a candidate for a need,
-    hard constraints aside."""
+    hard constraints aside. When the distance between the candidate's commune and the
+    need's is unknown (``distance_km`` None, or measured on the territory when not
+    given), the explanation says so in one more entry, of no points."""
     entries = explanation(need, cand)
+    if distance_km is _MEASURED:
+        distance_km = _territory_distance(cand.commune, need.commune)
+    if distance_km is None:
+        entries.append({"criterion": "distance", "points": 0, "text": UNKNOWN_DISTANCE})
     return sum(e["points"] for e in entries), entries
 
 
@@ -567,9 +580,10 @@ def rank_candidates(
     distance = distance or _territory_distance
     results = []
     for cand in candidates:
-        if not passes_hard_constraints(need, cand, distance(cand.commune, need.commune)):
+        km = distance(cand.commune, need.commune)
+        if not passes_hard_constraints(need, cand, km):
             continue
-        points, entries = score_pair(need, cand)
+        points, entries = score_pair(need, cand, km)
         results.append({"candidate": cand.ref, "score": points, "explanation": entries})
     results.sort(key=lambda r: (-r["score"], r["candidate"]))
     return results if limit is None else results[:limit]
@@ -596,7 +610,7 @@ def explain_pair(need: NeedData, cand: CandidateData, distance_km: float | None)
     if failed:
         out["summary"] = "Candidat non proposé : " + " ".join(c.text for c in failed)
     else:
-        points, entries = score_pair(need, cand)
+        points, entries = score_pair(need, cand, distance_km)
         out["score"] = points
         out["explanation"] = entries
         out["summary"] = f"Candidat proposé avec un score de {points} sur 100."
