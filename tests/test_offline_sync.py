@@ -277,6 +277,14 @@ def test_colleague_visit_meanwhile_asks_for_confirmation(client, auth, app):
     assert db.session.scalar(select(Visit).where(Visit.animateur_id == me.id)) is not None
 
 
+def test_a_visit_s_text_loses_its_control_characters_as_every_way_in(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    record = visit_record(company, notes="Rappeler\x07 en janvier\x1b[31m")
+    assert results(send(client, record))[record["cle"]]["statut"] == "enregistre"
+    assert db.session.scalars(select(Visit.notes)).one() == "Rappeler en janvier[31m"
+
+
 # --- the phone's time ------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from connectences.needs import form_rules, register
 from connectences.prospection import companies as directory
 from connectences.prospection import visits as prospection
 from connectences.prospection.pressure import ConfirmationRequired, ContactRefused
+from connectences.text import without_controls
 
 # Kinds of record, in the order they must be applied (a visit may name a company
 # created offline, a need names its visit).
@@ -154,7 +155,7 @@ def _plain_data(key: str, kind: str, data: Any) -> dict[str, Any]:
         if not isinstance(value, str) or _has_nul(value) or len(value) > MAX_TEXT:
             errors[name] = "Valeur illisible : saisissez ce champ à nouveau."
             continue
-        plain[name] = value
+        plain[name] = without_controls(value)  # as every way in (connectences.text)
     for name in LIST_FIELDS[kind]:
         value = data.get(name)
         if value is None:
@@ -165,7 +166,7 @@ def _plain_data(key: str, kind: str, data: Any) -> dict[str, Any]:
             and all(isinstance(item, str) and len(item) <= 100 for item in value)
             and not _has_nul(value)
         ):
-            plain[name] = list(value)
+            plain[name] = [without_controls(item) for item in value]
         else:
             errors[name] = "Valeur illisible : choisissez à nouveau."
     if errors:
@@ -187,7 +188,10 @@ def parse_recorded_at(value: Any, limits: Limits) -> datetime:
         raise ValueError(f"Heure d'enregistrement illisible : « {value[:40]} ».") from None
     if moment.tzinfo is None:
         raise ValueError("L'heure d'enregistrement doit préciser son fuseau horaire.")
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00, year 9999 at -14:00: no such instant
+        raise ValueError(f"Heure d'enregistrement illisible : « {value[:40]} ».") from None
     if moment > limits.now + limits.clock_drift:
         raise ValueError(
             "L'heure d'enregistrement est dans le futur : vérifiez la date et l'heure du "
