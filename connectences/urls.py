@@ -7,19 +7,35 @@ mail is written (``werkzeug.routing.BuildError``), not when someone clicks it.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 
 
-def external_url(endpoint: str, **values) -> str:
+def external_url(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool = True,
+    **values,
+) -> str:
     """The absolute address of ``endpoint`` with ``values``, under the configured
     ``BASE_URL`` (scheme, host and path prefix people reach the platform at).
 
     Works the same inside a request and outside any (scheduler, command line): the
     host of the current request, if any, is not used, since mails must carry the
     public address whoever triggered them.
+
+    The underscored arguments mean what they mean to Flask's ``url_for``, so that a
+    call moved from one to the other keeps its link: ``_anchor`` is the part after
+    ``#``, ``_scheme`` replaces the scheme of ``BASE_URL``, ``_method`` picks the rule
+    of an endpoint with several. The link is always absolute: ``_external=False``
+    is refused rather than ignored.
     """
+    if not _external:
+        raise ValueError("external_url always builds an absolute link: use url_for for a path.")
     app = current_app._get_current_object()
     base = urlsplit(app.config["BASE_URL"])
     adapter = app.url_map.bind(
@@ -29,4 +45,8 @@ def external_url(endpoint: str, **values) -> str:
     )
     values = dict(values)
     app.inject_url_defaults(endpoint, values)
-    return adapter.build(endpoint, values, force_external=True)
+    url = adapter.build(endpoint, values, method=_method, url_scheme=_scheme, force_external=True)
+    if _anchor is not None:
+        # The same characters left as they are as Flask's url_for.
+        url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+    return url

@@ -364,9 +364,15 @@ def test_resources_and_testimonials_blocks_and_a_withdrawn_testimonial_leaves_th
     text, html = issues.render_mail(db.session, issue, unsubscribe_url=None)
     assert "Aide à l'embauche" in text and "http://localhost/ressources/aide-embauche" in html
     assert "Un comptable à mi-temps" in text and "Réservé au site" not in text
+    # A testimonial's link opens the testimonials' page at that testimonial.
+    shown_id = db.session.scalar(select(Testimonial.id).where(Testimonial.title.like("Un%")))
+    link = f"http://localhost/temoignages#temoignage-{shown_id}"
+    assert link in text and f'href="{link}"' in html and "_anchor" not in text + html
     issues.send_issue(db.session, issue, by=animateur)
     db.session.commit()
-    assert "Un comptable à mi-temps" in page_text(client.get(f"/lettres/{issue.id}"))
+    archived = client.get(f"/lettres/{issue.id}")
+    assert "Un comptable à mi-temps" in page_text(archived)
+    assert f'href="{link}"' in archived.get_data(as_text=True)
     home = page_text(client.get("/"))
     assert "Un comptable à mi-temps" in home and "Réservé au site" in home
 

@@ -41,6 +41,23 @@ def test_external_url_ignores_the_host_of_the_current_request(app, monkeypatch):
         assert external_url("observatory.index") == "https://emploi.pays-bassin.fr/territoire"
 
 
+def test_external_url_reads_url_for_s_underscored_arguments(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://emploi.pays-bassin.fr/plateforme")
+    assert (
+        external_url("content.testimonials", _anchor="temoignage-2")
+        == "https://emploi.pays-bassin.fr/plateforme/temoignages#temoignage-2"
+    )
+    assert external_url("content.testimonials", _anchor="a b") == (
+        "https://emploi.pays-bassin.fr/plateforme/temoignages#a%20b"
+    )
+    assert external_url("content.testimonials", _scheme="http", _external=True) == (
+        "http://emploi.pays-bassin.fr/plateforme/temoignages"
+    )
+    # Always absolute: asking for a path is a mistake, not silently ignored.
+    with pytest.raises(ValueError):
+        external_url("content.testimonials", _external=False)
+
+
 def test_a_link_to_a_page_that_does_not_exist_fails_when_written(app):
     with pytest.raises(BuildError):
         external_url("needs.nowhere")
