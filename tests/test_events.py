@@ -280,7 +280,7 @@ def test_the_ics_of_an_event_parses_back_with_its_facts(client):
     event = _event(partners=[str(partner.id)], capacity="30")
     response = client.get(f"/evenements/{event.id}.ics")
     assert response.status_code == 200
-    assert response.mimetype == "text/calendar"
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     calendar = Calendar.from_ical(response.data)
     [item] = calendar.walk("VEVENT")
     assert str(item["summary"]) == "Petit déjeuner d'entreprises : Petit déjeuner des entreprises"

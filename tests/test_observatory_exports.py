@@ -49,6 +49,7 @@ def test_the_officer_workbook_and_csv_hold_the_protected_figures(world, app, aut
     assert "moins de 5" in sheets["Observatoire"][3][1]
     csv = officer.get(f"{EXACT}/communes.csv")
     assert csv.status_code == 200
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # charset said once
     text = csv.data.decode("utf-8-sig")
     assert text.splitlines() == [
         "Commune;Besoins;Heures par semaine",

@@ -41,7 +41,7 @@ MIMETYPES = {
 def send_body(body: bytes, fmt: str, basename: str) -> Response:
     """``body`` (a file of format ``fmt``: csv, xlsx, pdf) as a dated, uncached download."""
     stamp = local_today().isoformat()
-    response = Response(body, mimetype=MIMETYPES[fmt])
+    response = Response(body, content_type=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -128,7 +128,7 @@ def _calendar_response(events, name: str, filename: str) -> Response:
         link_of=lambda event: external_url("events.show", event_id=event.id),
         domain=domain,
     )
-    response = Response(body, mimetype=CALENDAR_TYPE)
+    response = Response(body, content_type=CALENDAR_TYPE)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
