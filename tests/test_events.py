@@ -208,6 +208,35 @@ def test_public_registration_form_checks_fields_and_writes_nothing_when_wrong(cl
     assert response.status_code == 200 and "ana@exemple.fr" in page_text(response)
 
 
+def test_registering_an_address_already_registered_discloses_nothing(client):
+    event = _event()
+    _confirmed(event, "Léa Martin", "lea@exemple.fr", organisation="Boulangerie Martin")
+    _register(event, "Paul Attente", "paul@exemple.fr")  # pending
+
+    def answer(address: str) -> str:
+        response = client.post(
+            f"/evenements/{event.id}/inscription", data={"name": "X", "email": address}
+        )
+        assert response.status_code == 200
+        return page_text(response).replace(address, "ADRESSE")
+
+    seated, pending, unknown = (
+        answer(a) for a in ("lea@exemple.fr", "paul@exemple.fr", "nouveau@exemple.fr")
+    )
+    assert "Merci X !" in seated and "Léa Martin" not in seated and "Boulangerie" not in seated
+    assert "Paul Attente" not in pending
+    assert seated == pending == unknown
+    # Léa's confirmed registration keeps what she typed.
+    lea = db.session.scalar(
+        select(EventRegistration).where(EventRegistration.email == "lea@exemple.fr")
+    )
+    assert (lea.name, lea.organisation, lea.status) == (
+        "Léa Martin",
+        "Boulangerie Martin",
+        "registered",
+    )
+
+
 def test_registrations_are_throttled_per_address(client):
     event = _event()
     for _ in range(registrations.PER_EMAIL.max_failures):

@@ -79,7 +79,14 @@ def register(event_id: int):
             message=None if refusal.errors else refusal.message,
         )
     db.session.commit()
-    return render_template("events/registration_sent.html", event=event, registration=registration)
+    # Only what was typed is repeated: the row of an address already registered holds
+    # its owner's name, which a stranger typing that address must not learn.
+    return render_template(
+        "events/registration_sent.html",
+        event=event,
+        name=data.get("name"),
+        email=registration.email,
+    )
 
 
 @bp.route("/inscription/confirmer/<token>", methods=["GET", "POST"])
