@@ -237,6 +237,33 @@ def test_registering_an_address_already_registered_discloses_nothing(client):
     )
 
 
+def test_a_stranger_s_details_do_not_stick_on_someone_else_s_registration(client, auth):
+    company = make_company(name="Garage Dupuy")
+    event = _event()
+    _register(event, "Nom Farfelu", "victime@exemple.fr", organisation="Société bidon",
+              siret=company.siret)  # fmt: skip
+    # The address's owner registers with their own details, then confirms.
+    _register(event, "Vraie Personne", "victime@exemple.fr", organisation="Vraie structure")
+    row = db.session.scalar(select(EventRegistration))
+    assert (row.name, row.organisation, row.siret) == ("Vraie Personne", "Vraie structure", None)
+    assert "Bonjour Vraie Personne" in mails_to("victime@exemple.fr")[-1].body_text
+    path = _link("victime@exemple.fr", MailKind.EVENT_CONFIRM)
+    page = page_text(client.post(path, follow_redirects=True))
+    assert "C'est noté, Vraie Personne" in page and "Farfelu" not in page
+    db.session.expire_all()
+    row = db.session.scalar(select(EventRegistration))
+    assert row.status == "registered" and row.company_id is None
+    assert (row.name, row.organisation, row.siret) == ("Vraie Personne", "Vraie structure", None)
+    assert "Nom Farfelu" not in mails_to("victime@exemple.fr")[-1].body_text
+    assert [e for e in company_timeline(db.session, company) if e.kind == "evenement"] == []
+    # Once confirmed, another registration of that address changes nothing.
+    _register(event, "Nom Farfelu", "victime@exemple.fr", siret=company.siret)
+    db.session.expire_all()
+    row = db.session.scalar(select(EventRegistration))
+    assert (row.name, row.siret, row.company_id) == ("Vraie Personne", None, None)
+    assert len(db.session.scalars(select(EventRegistration)).all()) == 1
+
+
 def test_registrations_are_throttled_per_address(client):
     event = _event()
     for _ in range(registrations.PER_EMAIL.max_failures):

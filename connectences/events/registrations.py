@@ -114,8 +114,9 @@ def register(
     now: datetime | None = None,
 ) -> EventRegistration:
     """Record a registration waiting for its address to be confirmed, and queue the mail
-    with the confirmation link. The same address registered again gets the same row
-    (its link mailed once more while it is unconfirmed).
+    with the confirmation link. The same address registered again gets the same row:
+    while it is unconfirmed, with the name, organisation and SIRET typed last and its
+    link mailed once more; once confirmed, unchanged.
 
     Raises RegistrationError: invalid fields, event closed, or too many registrations
     from this address or this client address within the hour.
@@ -140,10 +141,18 @@ def register(
     )
     if existing is not None and existing.status != PENDING:
         return existing
-    registration = existing or EventRegistration(event_id=event.id, status=PENDING, **values)
     if existing is None:
+        registration = EventRegistration(event_id=event.id, status=PENDING, **values)
         session.add(registration)
-        session.flush()
+    else:
+        # Anyone may type any address: until its owner confirms, the details typed first
+        # are no truer than the latest, and must not stick on the owner's registration.
+        registration = existing
+        registration.name = values["name"]
+        registration.organisation = values["organisation"]
+        registration.siret = values["siret"]
+        registration.company_id = None
+    session.flush()
     _mail(
         session,
         registration,
