@@ -70,6 +70,12 @@ def _token(path: str) -> str:
     return path.rsplit("/", 1)[1]
 
 
+def _title(response) -> str:
+    """The page's <title>, without the platform's name."""
+    found = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S)
+    return found.group(1).split(" · ")[0].strip()
+
+
 def _register(event, name, email, **extra) -> EventRegistration:
     registration = registrations.register(
         db.session, event, {"name": name, "email": email, **extra}, ip="192.0.2.1"
@@ -186,6 +192,23 @@ def test_the_links_show_a_button_before_acting(client):
     # The link opened again says so, and offers nothing more to do.
     assert "Inscription annulée" in page_text(client.get(cancel))
     assert db.session.scalar(select(EventRegistration.status)) == "cancelled"
+    # So does the confirmation link, title and heading alike, with no .ics to add.
+    response = client.get(path)
+    assert _title(response) == "Inscription annulée" and "Inscription annulée" in page_text(
+        response
+    )
+    assert ".ics" not in response.get_data(as_text=True)
+
+
+def test_the_cancellation_page_promises_the_seat_only_to_who_holds_one(client):
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    seated = page_text(client.get(_link("ana@exemple.fr", MailKind.EVENT_REGISTERED)))
+    waiting = page_text(client.get(_link("ben@exemple.fr", MailKind.EVENT_REGISTERED)))
+    promise = "Votre place sera proposée à la première personne de la liste d'attente."
+    assert promise in seated and promise not in waiting
+    assert "J'annule mon inscription" in waiting
 
 
 def test_public_registration_form_checks_fields_and_writes_nothing_when_wrong(client):
@@ -484,3 +507,44 @@ def test_cancelling_an_event_tells_everyone_and_closes_it(client, auth):
     assert "Cet événement est annulé." in page_text(client.get(f"/evenements/{event.id}"))
     client.post(f"/animateur/evenements/{event.id}/annuler")  # twice: nobody told again
     assert len(mails_to("ana@exemple.fr")) == 3
+
+
+def test_a_cancelled_event_no_longer_behaves_like_a_live_one(client):
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    _register(event, "Chloé", "chloe@exemple.fr")  # never confirmed
+    ana_confirm = _link("ana@exemple.fr", MailKind.EVENT_CONFIRM)
+    ana_cancel = _link("ana@exemple.fr", MailKind.EVENT_REGISTERED)
+    chloe_confirm = _link("chloe@exemple.fr", MailKind.EVENT_CONFIRM)
+    registrations.cancel_event(db.session, event, by=None)
+    db.session.commit()
+    sorry = "est annulé par les organisateurs"
+
+    # The .ics says so to the agendas that hold it (RFC 5545), and is no longer offered.
+    response = client.get(f"/evenements/{event.id}.ics")
+    [item] = Calendar.from_ical(response.data).walk("VEVENT")
+    assert str(item["status"]) == "CANCELLED"
+    assert "Ajouter à mon agenda" not in page_text(client.get(f"/evenements/{event.id}"))
+    # A pending registrant's link says the event is cancelled, with no button to press;
+    # a button pressed on a page opened before confirms nothing and says the same.
+    response = client.get(chloe_confirm)
+    assert response.status_code == 200 and _title(response) == "Événement annulé"
+    assert sorry in page_text(response) and "Je confirme" not in page_text(response)
+    response = client.post(chloe_confirm, follow_redirects=True)
+    assert response.status_code == 200 and sorry in page_text(response)
+    chloe = db.session.scalar(
+        select(EventRegistration).where(EventRegistration.email == "chloe@exemple.fr")
+    )
+    assert chloe.status == "pending" and chloe.confirmed_at is None
+    assert [m.kind for m in mails_to("chloe@exemple.fr")] == [MailKind.EVENT_CONFIRM]
+    # The cancellation link promises no seat to the waiting list and offers nothing to do.
+    response = client.get(ana_cancel)
+    assert _title(response) == "Événement annulé" and sorry in page_text(response)
+    assert "liste d'attente" not in page_text(response)
+    assert "J'annule" not in page_text(response)
+    # A confirmed registrant's page no longer says "we expect you", nor offers the .ics.
+    response = client.get(ana_confirm)
+    assert _title(response) == "Événement annulé" and sorry in page_text(response)
+    assert "nous vous attendons" not in page_text(response)
+    assert ".ics" not in response.get_data(as_text=True)

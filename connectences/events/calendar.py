@@ -28,7 +28,8 @@ def calendar_of(
     domain: str,
 ) -> bytes:
     """The ``text/calendar`` body holding ``events`` (UTC times, a stable UID each, the
-    event's page as URL, place or connection link as LOCATION)."""
+    event's page as URL, place or connection link as LOCATION, STATUS:CANCELLED for a
+    cancelled one)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -52,5 +53,8 @@ def calendar_of(
         item.add("location", event.place or ONLINE)
         item.add("url", link_of(event))
         item.add("last-modified", event.updated_at)
+        if event.cancelled_at is not None:
+            # RFC 5545 3.8.1.11: an agenda that holds the event shows it cancelled.
+            item.add("status", "CANCELLED")
         calendar.add_component(item)
     return calendar.to_ical()

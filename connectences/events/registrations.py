@@ -200,14 +200,16 @@ def for_cancellation(session: Session, token: str) -> EventRegistration:
 def confirm(session: Session, token: str, *, now: datetime | None = None) -> EventRegistration:
     """Confirm the address of a registration from its link: it takes a seat, or a place
     on the waiting list when the event is full, and the person is told which. A link
-    opened twice changes nothing. Raises LinkError (forged, expired, unknown)."""
+    opened twice changes nothing, nor does one for an event cancelled or started since
+    (the registration stays unconfirmed; its page says why). Raises LinkError (forged,
+    expired, unknown)."""
     now = now or utcnow()
     registration = _read(session, CONFIRM_SALT, token, CONFIRM_MAX_AGE)
     if registration.status != PENDING:
         return registration
     event = _locked_event(session, registration.event_id)
     if not is_open(event, now):
-        raise LinkError("Les inscriptions à cet événement sont closes.")
+        return registration
     registration.confirmed_at = now
     registration.company_id = _matching_company_id(session, registration)
     if seats_taken(session, event) < event.capacity:

@@ -96,7 +96,12 @@ def confirm(token: str):
 
     def show(registration):
         if registration.status == catalogue.PENDING:
-            return render_template("events/confirm.html", registration=registration, token=token)
+            return render_template(
+                "events/confirm.html",
+                registration=registration,
+                token=token,
+                open=registrations.is_open(registration.event),
+            )
         return render_template("events/registered.html", registration=registration)
 
     return signed_link_page(
@@ -116,7 +121,12 @@ def cancel(token: str):
     def show(registration):
         if registration.status == catalogue.CANCELLED:
             return render_template("events/cancelled.html", registration=registration)
-        return render_template("events/cancel.html", registration=registration, token=token)
+        return render_template(
+            "events/cancel.html",
+            registration=registration,
+            token=token,
+            open=registrations.is_open(registration.event),
+        )
 
     return signed_link_page(
         token,
