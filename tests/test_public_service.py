@@ -108,6 +108,9 @@ def test_site_map_lists_public_pages_and_the_visitor_space(client, auth):
     anonymous = html.unescape(client.get("/plan-du-site").get_data(as_text=True))
     assert 'href="/exprimer-un-besoin">Exprimer un besoin en compétences</a>' in anonymous
     assert 'href="/deposer-mon-cv">Déposer mon CV</a>' in anonymous
+    # Each way back to one's own space by a mailed link: the CV's and the needs'.
+    assert 'href="/mon-cv/lien">Recevoir le lien de mon espace CV</a>' in anonymous
+    assert 'href="/entreprise/lien">Recevoir le lien de suivi de mes besoins</a>' in anonymous
     assert "Mon espace" not in anonymous
     auth.login("animateur")
     staff = html.unescape(client.get("/plan-du-site").get_data(as_text=True))

@@ -61,6 +61,7 @@ PUBLIC_PAGES: list[tuple[str, str]] = [
     ("Événements", "events.index"),
     ("Lettres d'information", "newsletter_public.archive"),
     ("Exprimer un besoin en compétences", "need_public.form"),
+    ("Recevoir le lien de suivi de mes besoins", "need_public.renew"),
     ("Déposer mon CV", "cv_public.submit"),
     ("Recevoir le lien de mon espace CV", "cv_public.request_link"),
     ("Se connecter", "auth.login"),
