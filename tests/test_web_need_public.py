@@ -549,6 +549,9 @@ def test_space_link_is_renewed_by_email_without_telling_who_is_known(client):
     bad = client.post("/entreprise/lien", data={"email": "pas-une-adresse"})
     assert bad.status_code == 422 and "adresse e-mail valide" in error_of(bad, "email")
     assert 'value="pas-une-adresse"' in html_of(bad)
+    # The title says so first, as on the other public forms; the blank form's does not.
+    assert "<title>Erreur — Recevoir un lien de suivi · " in html_of(bad)
+    assert "<title>Recevoir un lien de suivi · " in html_of(client.get("/entreprise/lien"))
 
 
 # --- an owner sees only their own companies' needs ---------------------------------------
