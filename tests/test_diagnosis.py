@@ -150,6 +150,13 @@ def test_expired_forged_or_tampered_links_are_refused(client, app, auth):
     db.session.expire_all()
     assert db.session.get(Diagnosis, diagnosis.id).submitted_at is None
     assert count(DiagnosisAnswer) == 0
+    # No page mails a new questionnaire link: the expired link's page promises no mail
+    # and says whom to call.
+    expired = page_text(client.get(f"/entreprise/diagnostic/{old}"))
+    assert "Ce lien a expiré" in expired and "par e-mail" not in expired
+    assert "contactez l'animateur de la plateforme qui vous l'a envoyé" in expired
+    phone = app.config["CONTACT_PHONE"]
+    assert f"appelez {app.config['CONTACT_TEAM']} au {phone}" in expired
 
 
 def test_a_link_cannot_open_a_questionnaire_filled_during_a_visit(client, app, auth):

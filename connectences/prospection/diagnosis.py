@@ -254,7 +254,11 @@ def link_token(secret: str, diagnosis: Diagnosis, issued_at=None) -> str:
 
 def diagnosis_of_link(session: Session, secret: str, token: str) -> Diagnosis:
     """The questionnaire a link opens; LinkError (French) when forged, expired or gone."""
-    payload = read_token(LINK_SALT, token, link_days() * 86400, secret=secret)
+    days = link_days()
+    # Only the animateur sends a questionnaire's link (no page mails another): the
+    # refusal page says whom to call, this message promises no mail.
+    expired = f"Ce lien a expiré : il était valable {days} jours."
+    payload = read_token(LINK_SALT, token, days * 86400, secret=secret, expired=expired)
     diagnosis_id = payload.get("d")
     diagnosis = session.get(Diagnosis, diagnosis_id) if isinstance(diagnosis_id, int) else None
     if diagnosis is None or diagnosis.source != "lien":
