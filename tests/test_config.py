@@ -249,6 +249,36 @@ def test_migrations_upgrade_a_database_that_holds_records(instance):
         db.engine.dispose()
 
 
+def test_migrations_mend_the_testimonial_links_of_the_newsletters_sent(instance):
+    """The archive of an issue sent before external_url read ``_anchor`` kept its
+    testimonials' links as ``?_anchor=…``; the upgrade makes them ``#…``."""
+    import json
+
+    from flask_migrate import upgrade
+
+    sent = [
+        {"kind": "temoignages", "items": [
+            {"title": "T", "url": "https://x.fr/temoignages?_anchor=temoignage-2", "ref": "2"}]},
+        {"kind": "ressources", "items": [{"title": "R", "url": "https://x.fr/ressources/aide"}]},
+    ]  # fmt: skip
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="c4e6a8b0d2f3")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO newsletter_issue (id, subject, introduction, blocks, snapshot,"
+                " sent_count, created_at, updated_at) VALUES (1, 'Lettre', '', '[]', ?, 1,"
+                " '2026-01-02 10:00:00', '2026-01-02 10:00:00')",
+                (json.dumps(sent),),
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            stored = connection.exec_driver_sql("SELECT snapshot FROM newsletter_issue").scalar()
+        db.engine.dispose()
+    urls = [item["url"] for block in json.loads(stored) for item in block["items"]]
+    assert urls == ["https://x.fr/temoignages#temoignage-2", "https://x.fr/ressources/aide"]
+
+
 def test_a_setting_renamed_to_say_its_unit_is_refused_under_its_old_name(instance):
     instance.mkdir()
     (instance / "config.py").write_text("MAIL_TIMEOUT = 10\n")
