@@ -308,14 +308,24 @@ def test_registrations_are_throttled_per_address(client):
 
 
 def test_registration_closes_when_the_event_has_started(client):
-    event = _event()
+    event = _event(days_ahead=3)
+    _register(event, "Léa", "lea@exemple.fr")
+    late = _link("lea@exemple.fr", MailKind.EVENT_CONFIRM)
     with time_machine.travel(event.starts_at + timedelta(minutes=1), tick=False):
         response = client.post(
             f"/evenements/{event.id}/inscription", data={"name": "Ana", "email": "ana@exemple.fr"}
         )
-    assert response.status_code == 409
-    assert "Les inscriptions sont closes." in page_text(response)
-    assert db.session.scalars(select(EventRegistration)).all() == []
+        assert response.status_code == 409
+        assert "Les inscriptions sont closes." in page_text(response)
+        # A confirmation link opened too late says so, with no button; pressed on a page
+        # opened before, it confirms nothing.
+        response = client.get(late)
+        assert _title(response) == "Inscriptions closes"
+        assert "Je confirme" not in page_text(response)
+        response = client.post(late, follow_redirects=True)
+        assert "les inscriptions sont closes" in page_text(response)
+    rows = db.session.execute(select(EventRegistration.email, EventRegistration.status)).all()
+    assert rows == [("lea@exemple.fr", "pending")]
 
 
 def _run(job_id: str, now: datetime) -> dict:
