@@ -616,6 +616,12 @@ CASES = [
         "/candidates/1/email",
         "adresse e-mail en double : déjà utilisé en /candidates/0",
     ),
+    (
+        "duplicate-email-with-spaces",
+        add("candidates", lambda d: candidate(email=" " + d["candidates"][0]["email"] + " ")),
+        "/candidates/1/email",
+        "adresse e-mail en double : déjà utilisé en /candidates/0",
+    ),
 ]
 
 
@@ -846,3 +852,18 @@ def test_imported_dates_are_dates():
     person = db.session.scalar(select(Candidate))
     assert person.available_from.isoformat() == "2027-01-04"
     assert person.consent_at <= datetime.now(UTC)
+
+
+def test_an_address_sent_with_spaces_is_stored_trimmed_and_stays_one_person():
+    # Found by an audit: " x@ex.fr" was stored as sent, then "x@ex.fr" in a later
+    # document was another person with the same address.
+    doc = base_document()
+    doc["candidates"][0]["email"] = "  camille.spaces@exemple.fr "
+    import_document(doc)
+    db.session.commit()
+    assert db.session.scalars(select(Candidate.email)).all() == ["camille.spaces@exemple.fr"]
+    later = base_document()
+    later["candidates"][0].update(ref="autre-ref", email="camille.spaces@exemple.fr")
+    with pytest.raises(ExchangeError) as raised:
+        import_document(later)
+    assert "adresse e-mail" in raised.value.errors[0].message

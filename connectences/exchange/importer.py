@@ -92,12 +92,18 @@ def _date(value: str) -> date:
     return date.fromisoformat(value)
 
 
+def _address(value: str | None) -> str | None:
+    """An address as stored: without the spaces a sender left around it (the document's
+    " x@exemple.fr" and "x@exemple.fr" are one address, and one person)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _operator_values(item: dict, _: dict) -> dict[str, Any]:
     return {
         "ref": item["ref"],
         "name": item["name"],
         "kind": item["kind"],
-        "email": item["email"],
+        "email": _address(item["email"]),
         "epcis": list(item["epcis"]),
         "rome_domains": list(item.get("rome_domains") or []),
         "levels": list(item["levels"]),
@@ -111,7 +117,7 @@ def _partner_values(item: dict, _: dict) -> dict[str, Any]:
         "ref": item["ref"],
         "name": item["name"],
         "kind": item["kind"],
-        "email": item["email"],
+        "email": _address(item["email"]),
         "epcis": list(item.get("epcis") or []),
     }
 
@@ -125,7 +131,7 @@ def _company_values(item: dict, _: dict) -> dict[str, Any]:
         "commune": item["commune"],
         "naf": item.get("naf"),
         "employees": None if item.get("employees") is None else int(item["employees"]),
-        "contact_email": item.get("contact_email"),
+        "contact_email": _address(item.get("contact_email")),
     }
     # Absent means "as it is": a company's refusal to be prospected, recorded on the
     # platform, must not be lifted by a sender that does not know about it.
@@ -139,7 +145,7 @@ def _candidate_values(item: dict, _: dict) -> dict[str, Any]:
         "ref": item["ref"],
         "first_name": item["first_name"],
         "last_name": item["last_name"],
-        "email": item["email"],
+        "email": _address(item["email"]),
         "phone": item.get("phone"),
         "commune": item["commune"],
         "mobility_km": float(item["mobility_km"]),

@@ -566,9 +566,17 @@ def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> N
 
 def _check_candidate_emails(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
     stored = dict(ctx.session.execute(select(Candidate.ref, func.lower(Candidate.email))).all())
-    # Addresses differing only by case reach the same person.
+    # Addresses differing only by case or by spaces around reach the same person (the
+    # importer stores them trimmed: exchange.importer._address).
     _check_stored_uniqueness(
-        checked, "candidates", "email", stored, str.lower, "adresse e-mail", "le candidat", ctx
+        checked,
+        "candidates",
+        "email",
+        stored,
+        lambda value: value.strip().lower(),
+        "adresse e-mail",
+        "le candidat",
+        ctx,
     )
 
 
