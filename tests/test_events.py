@@ -483,6 +483,34 @@ def test_staff_create_an_event_and_bad_input_is_refused_in_french(client, auth):
     assert "Petit déjeuner des entreprises" in page_text(client.get("/evenements"))
 
 
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("yesterday", "est passée"),
+        ("2100-01-01", "au plus tard"),
+        ("9999-12-31", "Date invalide"),
+    ],
+)
+def test_an_event_day_past_or_out_of_any_plan_is_refused(client, auth, typed, said):
+    # Found by an audit: 9999-12-31 and past days were published on /evenements.
+    auth.login("animateur")
+    today = datetime.now(LOCAL_TZ).date()
+    day = (today - timedelta(days=1)).isoformat() if typed == "yesterday" else typed
+    data = {**_form(today), "day": day}
+    response = client.post("/animateur/evenements/nouveau", data=data)
+    assert response.status_code == 422
+    assert said in page_text(response)
+    assert db.session.scalars(select(Event)).all() == []
+
+
+def test_an_event_edited_after_its_day_may_keep_that_day():
+    past = datetime.now(LOCAL_TZ).date() - timedelta(days=3)
+    values = catalogue.validate_event(_form(past), set(), stored_day=past)
+    assert values["starts_at"].date() == past
+    with pytest.raises(catalogue.EventError):
+        catalogue.validate_event(_form(past - timedelta(days=1)), set(), stored_day=past)
+
+
 @pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
 def test_other_roles_cannot_manage_events_or_see_attendees(client, auth, role):
     event = _event()

@@ -12,7 +12,8 @@ from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
-from connectences.clock import LOCAL_TZ
+from connectences.clock import LOCAL_TZ, local_today
+from connectences.dates import read_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
 from connectences.text import form_line
@@ -48,25 +49,20 @@ class EventError(DomainError):
         super().__init__(errors=errors)
 
 
-def _parse_day(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _parse_time(text: str) -> time | None:
     found = _TIME.match(text)
     return time(int(found.group(1)), int(found.group(2))) if found else None
 
 
-def validate_event(data: Mapping[str, Any], partner_ids: set[int]) -> dict[str, Any]:
+def validate_event(
+    data: Mapping[str, Any], partner_ids: set[int], *, stored_day: date | None = None
+) -> dict[str, Any]:
     """The typed values of an event form (Paris local date and times turned into UTC
     instants); EventError with one French message per wrong field.
 
     ``partner_ids`` are the partners that exist; the form's ``partners`` must be among them.
+    The day is today or later, within the years a plan may reach (``dates``); an event
+    being edited may keep the day it has (``stored_day``), even once past.
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -83,11 +79,16 @@ def validate_event(data: Mapping[str, Any], partner_ids: set[int]) -> dict[str, 
     values["audience"] = audience
 
     day_text = str(data.get("day") or "").strip()
-    day = _parse_day(day_text) if day_text else None
+    day = read_date(day_text) if day_text else None
+    today = local_today()
     if not day_text:
         errors["day"] = "Indiquez la date de l'événement."
     elif day is None:
         errors["day"] = f"Date invalide : « {day_text[:20]} » (format attendu jj/mm/aaaa)."
+    elif day != stored_day and day < today:
+        errors["day"] = "La date de l'événement est passée : indiquez une date à venir."
+    elif day != stored_day and (problem := too_far_ahead(day, today)):
+        errors["day"] = problem
     start_text = str(data.get("start") or "").strip()
     end_text = str(data.get("end") or "").strip()
     start, end = _parse_time(start_text), _parse_time(end_text)

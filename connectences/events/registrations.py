@@ -253,7 +253,11 @@ def update_event(session: Session, event: Event, data: Mapping[str, Any], *, by:
 
     A larger capacity seats the people waiting, first come first served (their mail is
     queued by ``fill_seats``)."""
-    values = catalogue.validate_event(data, catalogue.active_partner_ids(session))
+    values = catalogue.validate_event(
+        data,
+        catalogue.active_partner_ids(session),
+        stored_day=event.starts_at.astimezone(LOCAL_TZ).date(),
+    )
     catalogue.apply_form(session, event, values)
     session.flush()
     fill_seats(session, event)
