@@ -134,12 +134,18 @@ def _decode(data: bytes) -> str:
 
 def _read_csv(data: bytes) -> list[list[str]]:
     text = _decode(data)
-    sample = text[:4096]
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
-    except csv.Error:
-        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=_delimiter(text))]
+
+
+def _delimiter(text: str) -> str:
+    """The separator of the columns, read from the header line: the column names hold
+    none of them, where a row's cell may hold many (skills separated by commas) and
+    fooled a guess made on the first kilobytes. Semicolon first (French spreadsheets),
+    then tab (Excel's Unicode text), then comma."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (";", "\t", ",")}
+    best = max(counts, key=lambda sep: counts[sep])  # first of equals: ";" then tab
+    return best if counts[best] else ";"
 
 
 def _xlsx_text(value) -> str:

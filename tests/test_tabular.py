@@ -115,3 +115,13 @@ def test_xlsx_export_drops_the_control_characters_xlsx_cannot_hold():
     # What the removal uncovers is still kept from being a formula.
     assert (sheet["A3"].value, sheet["A3"].data_type) == ("'=1+1", "s")
     assert sheet["A4"].value == "'-2"
+
+
+def test_the_separator_is_read_from_the_header_not_from_a_long_first_row():
+    # Found by an audit: a first row of 400 comma-separated skills made the guess take
+    # the comma for a ";" file, and every column was "missing".
+    skills = ", ".join(f"compétence {n}" for n in range(400))
+    data = f"Prénom;Nom;Compétences\r\nLéa;Martin;{skills}\r\nJean;Durand;paie\r\n".encode()
+    headers, rows = read_table("cv.csv", data)
+    assert headers == ["Prénom", "Nom", "Compétences"]
+    assert rows[0]["Compétences"] == skills and rows[1]["Nom"] == "Durand"
