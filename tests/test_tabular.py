@@ -118,10 +118,14 @@ def test_xlsx_export_drops_the_control_characters_xlsx_cannot_hold():
 
 
 def test_the_separator_is_read_from_the_header_not_from_a_long_first_row():
-    # Found by an audit: a first row of 400 comma-separated skills made the guess take
-    # the comma for a ";" file, and every column was "missing".
-    skills = ", ".join(f"compétence {n}" for n in range(400))
-    data = f"Prénom;Nom;Compétences\r\nLéa;Martin;{skills}\r\nJean;Durand;paie\r\n".encode()
-    headers, rows = read_table("cv.csv", data)
-    assert headers == ["Prénom", "Nom", "Compétences"]
-    assert rows[0]["Compétences"] == skills and rows[1]["Nom"] == "Durand"
+    # Found by an audit: the import template's header, then a row of 3,000
+    # comma-separated skills: the guess made on the first 4 KB took the comma, and every
+    # column was "missing".
+    from connectences.cvtheque.bulk_import import HEADERS
+
+    skills = ", ".join(f"compétence{n}" for n in range(3000))
+    row = {header: "x" for header in HEADERS} | {"Compétences": skills, "Jours": "lundi, mardi"}
+    lines = [";".join(HEADERS), ";".join(row[h] for h in HEADERS)]
+    headers, rows = read_table("cv.csv", "\r\n".join(lines).encode())
+    assert headers == list(HEADERS)
+    assert rows[0]["Compétences"] == skills and rows[0]["Jours"] == "lundi, mardi"
