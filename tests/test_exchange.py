@@ -740,6 +740,18 @@ def test_rejected_document_leaves_stored_records_untouched():
 # --------------------------------------------------------------------------- parsing
 
 
+def test_parse_document_refuses_repeated_keys_and_endless_integers_in_french():
+    # Found by an audit: {"hours_max": 60, "hours_max": 10} imported 10 without a word,
+    # and a 5,000-digit number was answered in Python's English.
+    with pytest.raises(ExchangeError) as raised:
+        parse_document('{"format": "connectences/v1", "a": {"hours_max": 60, "hours_max": 10}}')
+    assert "clé « hours_max » en double" in raised.value.errors[0].message
+    with pytest.raises(ExchangeError) as raised:
+        parse_document('{"n": ' + "9" * 5000 + "}")
+    assert raised.value.errors[0].message.endswith("nombre trop long (5000 chiffres)")
+    assert parse_document('{"n": -12, "m": 1.5}') == {"n": -12, "m": 1.5}
+
+
 def test_parse_document_refuses_non_json_and_nan_with_french_sentences():
     with pytest.raises(ExchangeError) as raised:
         parse_document(b'{"format": "connectences/v1",\n  "needs": [}')

@@ -10,9 +10,31 @@ from connectences.exchange.validate import FieldError
 from connectences.text import json_without_controls
 
 
+class _Unreadable(ValueError):
+    """A JSON text Python reads but a document may not hold (its message is French)."""
+
+
 def _refuse_constant(name: str) -> Any:
     # NaN and Infinity are not JSON, although Python's parser accepts them.
-    raise ValueError(f"valeur non autorisée en JSON : {name}")
+    raise _Unreadable(f"valeur non autorisée en JSON : {name}")
+
+
+def _refuse_long_integer(text: str) -> int:
+    # Python refuses integers of more than 4,300 digits with an English message; no
+    # field of a document is anywhere near 20.
+    if len(text.lstrip("-")) > 20:
+        raise _Unreadable(f"nombre trop long ({len(text)} chiffres)")
+    return int(text)
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"hours_max": 60, "hours_max": 10} would silently keep the last: said instead.
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Unreadable(f"clé « {key[:40]} » en double dans le même objet")
+        found[key] = value
+    return found
 
 
 def parse_document(data: bytes | str) -> Any:
@@ -34,7 +56,13 @@ def parse_document(data: bytes | str) -> Any:
     try:
         # Control characters are dropped as from every text coming in (NUL stays, for
         # the validation to refuse at its pointer).
-        return json_without_controls(json.loads(data, parse_constant=_refuse_constant))
+        parsed = json.loads(
+            data,
+            parse_constant=_refuse_constant,
+            parse_int=_refuse_long_integer,
+            object_pairs_hook=_refuse_repeated_keys,
+        )
+        return json_without_controls(parsed)
     except json.JSONDecodeError as exc:
         raise ExchangeError(
             [
@@ -45,10 +73,12 @@ def parse_document(data: bytes | str) -> Any:
                 )
             ]
         ) from exc
-    except ValueError as exc:
+    except _Unreadable as exc:
         raise ExchangeError(
             [FieldError("", f"le fichier n'est pas un JSON valide : {exc}")]
         ) from exc
+    except ValueError as exc:  # anything else Python's parser refuses, told in French
+        raise ExchangeError([FieldError("", "le fichier n'est pas un JSON valide")]) from exc
     except RecursionError as exc:  # thousands of nested brackets: no document is that deep
         raise ExchangeError(
             [FieldError("", "le fichier n'est pas un document : trop de niveaux imbriqués")]
