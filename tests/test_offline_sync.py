@@ -157,6 +157,25 @@ def test_key_of_another_animateur_is_refused_without_showing_its_visit(client, a
     assert count(Visit) == 1
 
 
+def test_a_visit_linked_to_another_animateur_s_company_is_refused_not_left_waiting(
+    client, auth, app
+):
+    # Found by an audit: answered "en attente" for ever, and the phone kept retrying.
+    auth.login("animateur")
+    created = company_record()
+    assert results(send(client, created))[created["cle"]]["statut"] == "enregistre"
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    visit = visit_record(None, entreprise_cle=created["cle"])
+    answer = results(send(other, visit))[visit["cle"]]
+    assert answer["statut"] == "invalide"
+    assert "aucune fiche de votre tournée" in answer["erreurs"]["entreprise_cle"]
+    assert count(Visit) == 0
+    # A key stored nowhere yet still waits (its company may come in the next batch).
+    waiting = visit_record(None, entreprise_cle=str(uuid.uuid4()))
+    assert results(send(other, waiting))[waiting["cle"]]["statut"] == "en_attente"
+
+
 # --- the same rules as online -------------------------------------------------------------
 
 

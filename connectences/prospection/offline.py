@@ -302,12 +302,21 @@ def receive(session: Session, record: Any, *, animateur: User, limits: Limits) -
 
 
 def _linked(session: Session, key: str, value: str | None, kind: str, animateur: User):
-    """The stored record of ``kind`` named by the key ``value`` (same account), or None."""
+    """The stored record of ``kind`` named by the key ``value`` (same account), or None
+    when nothing is stored under that key yet (the record waits for it). A key stored
+    for another account or another kind will never be this one's: the record is
+    refused, not left waiting on the phone for ever."""
     if not value:
         return None
     stored = find_record(session, value)
-    if stored is None or stored.kind != kind or stored.user_id != animateur.id:
+    if stored is None:
         return None
+    if stored.kind != kind or stored.user_id != animateur.id:
+        field = "entreprise_cle" if kind == "entreprise" else "visite_cle"
+        raise _invalid(
+            key,
+            {field: "Ce lien ne mène à aucune fiche de votre tournée : choisissez à nouveau."},
+        )
     return stored
 
 
