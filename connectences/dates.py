@@ -45,6 +45,21 @@ def read_date(text: str | date | None) -> date | None:
     return None
 
 
+def unread(text: str) -> str:
+    """Why ``text`` gave no date, in French, for a form's message: not written as a
+    date, a day the calendar lacks, or a year no record of the platform can have."""
+    shown = f"« {text.strip()[:20]} »"
+    found = _FRENCH.fullmatch(text.strip())
+    year = int(found.group(3)) if found else None
+    if found is None and _ISO.fullmatch(text.strip()):
+        year = int(text.strip()[:4])
+    if year is None:
+        return f"{shown} n'est pas une date (format attendu jj/mm/aaaa)"
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        return f"{shown} est hors des dates possibles ({FIRST_DAY.year} à {LAST_DAY.year})"
+    return f"{shown} n'existe pas dans le calendrier"
+
+
 def years_from(today: date, years: int) -> date:
     """The same day ``years`` later (or earlier when negative); 28 February for 29."""
     try:

@@ -13,6 +13,7 @@ from connectences.dates import (
     placement_start_problem,
     read_date,
     too_far_ahead,
+    unread,
     years_from,
 )
 
@@ -57,3 +58,9 @@ def test_a_placement_may_be_recorded_a_year_late_at_most():
     assert placement_start_problem(date(2025, 12, 6), today) is None
     assert "avant le 06/12/2025" in placement_start_problem(date(2025, 12, 5), today)
     assert "au plus tard" in placement_start_problem(date(2030, 1, 1), today)
+
+
+def test_why_a_text_gave_no_date_is_told_as_it_is():
+    assert unread("hier") == "« hier » n'est pas une date (format attendu jj/mm/aaaa)"
+    assert unread("31/02/2027") == "« 31/02/2027 » n'existe pas dans le calendrier"
+    assert unread("9999-12-31") == "« 9999-12-31 » est hors des dates possibles (1900 à 2999)"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ, local_today
-from connectences.dates import read_date, too_far_ahead
+from connectences.dates import read_date, too_far_ahead, unread
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
 from connectences.text import form_line
@@ -84,7 +84,7 @@ def validate_event(
     if not day_text:
         errors["day"] = "Indiquez la date de l'événement."
     elif day is None:
-        errors["day"] = f"Date invalide : « {day_text[:20]} » (format attendu jj/mm/aaaa)."
+        errors["day"] = f"Date invalide : {unread(day_text)}."
     elif day != stored_day and day < today:
         errors["day"] = "La date de l'événement est passée : indiquez une date à venir."
     elif day != stored_day and (problem := too_far_ahead(day, today)):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
-from connectences.dates import read_date
+from connectences.dates import read_date, unread
 from connectences.errors import DomainError
 from connectences.ids import read_id
 from connectences.kept import kept
@@ -53,7 +53,7 @@ def parse_date(value: str | date | None, field_name: str, label: str) -> date | 
         return None
     if (day := read_date(text)) is not None:
         return day
-    raise VisitError({field_name: f"{label} invalide : « {text} » (format attendu jj/mm/aaaa)."})
+    raise VisitError({field_name: f"{label} invalide : {unread(text)}."})
 
 
 @dataclass
