@@ -33,7 +33,10 @@ def test_home_shows_the_three_actions_the_people_and_the_next_events(client, aut
     hidden = auth.create("animateur", full_name="Sans Téléphone")
     gone = auth.create("animateur", full_name="Ancien Collègue")
     gone.phone, gone.active = "0556000011", False
-    past = _event("Job dating passé", -3)
+    past = _event("Job dating passé", 3)
+    # Held three days ago (the form takes only days to come): moved back in time.
+    past.starts_at -= timedelta(days=6)
+    past.ends_at -= timedelta(days=6)
     for days in (30, 10, 20, 40):
         _event(f"Job dating à J+{days}", days)
     db.session.commit()
