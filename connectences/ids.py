@@ -1,14 +1,15 @@
 """Record ids as they come from outside (a URL, a query string, a form field): one range.
 
-Every table's id is stored as a signed 64-bit integer (SQLite's INTEGER, PostgreSQL's
-BIGINT at most). A larger number names no record, yet handed to the database it fails
-in the driver (``OverflowError`` on SQLite, an out-of-range error on PostgreSQL): it is
-refused here, where the text becomes an id, as any other id that names nothing.
+Every table's id is an INTEGER: 64 bits on SQLite, 32 bits on PostgreSQL, where a
+larger number handed to the database fails in the statement ("integer out of range",
+an error, not a missing record) as 2**63 fails in SQLite's driver. The narrower of the
+two bounds every id from outside: a larger number names no record on either database
+and is refused here, where the text becomes an id, as any other id that names nothing.
 """
 
 from __future__ import annotations
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER
 
 
 def read_id(value) -> int | None:

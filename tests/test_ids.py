@@ -16,7 +16,7 @@ from connectences.newsletter import blocks
 from connectences.web.ids import IdConverter
 from tests import factories
 
-TOO_LARGE = str(MAX_ID + 1)  # 9223372036854775808: SQLite cannot bind it
+TOO_LARGE = str(MAX_ID + 1)  # 2147483648: PostgreSQL's INTEGER cannot hold it
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -56,7 +56,7 @@ def _id_rules(app):
 
 
 def _too_large_path(rule) -> str:
-    """The rule's path with 2**63 in each int argument, and a plausible value elsewhere."""
+    """The rule's path with MAX_ID + 1 in each int argument, and a plausible value elsewhere."""
 
     def value(found):
         converter = found.group(1)
@@ -169,3 +169,11 @@ def test_requeuing_a_message_that_cannot_exist_is_refused(client, auth, value):
 @pytest.mark.parametrize("value", HUGE)
 def test_a_newsletter_block_naming_a_testimonial_that_cannot_exist_is_not_shown(value):
     assert blocks.testimonial_still_shown(db.session, value) is False
+
+
+@pytest.mark.parametrize("number", [2**31, 3 * 10**9, 2**62])
+def test_an_id_past_postgresql_s_integer_is_not_found_on_either_database(client, number):
+    # PostgreSQL's INTEGER stops at 2**31 - 1: 3 000 000 000 was "integer out of range",
+    # a 500, where SQLite only stopped at 2**63.
+    for path in (f"/evenements/{number}", f"/evenements/{number}.ics", f"/lettres/{number}"):
+        assert client.get(path).status_code == 404, path

@@ -2,7 +2,7 @@
 
 Werkzeug's converter matches any run of digits; ``/evenements/9223372036854775808``
 then reached the database, which cannot compare a column with a number that large (a
-500). Registered as the app's ``int`` before any route, it makes every ``<int:...>``
+500; on PostgreSQL from 2**31 already). Registered as the app's ``int`` before any route, it makes every ``<int:...>``
 of the platform stop at :data:`connectences.ids.MAX_ID`: a larger number matches no
 route, hence the French "Page introuvable" like any other unknown address.
 """
