@@ -332,8 +332,13 @@ def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, clie
     assert f"/animateur/besoins/{need.ref}/rattacher" in shown
     assert f'href="/animateur/besoins/{need.ref}/qualifier"' not in shown
     board = staff.get("/animateur/besoins").get_data(as_text=True)
-    row = board.split("Virement urgent à faire", 1)[1].split("</th>", 1)[0]
+    row = board.split("Virement urgent à faire", 1)[1].split("</tr>", 1)[0]
     assert "demandeur à rattacher" in row
+    assert "pour vérifier que le demandeur parle pour l&#39;entreprise" in row
+    # The board's "waiting on" filter finds it apart from the needs to qualify.
+    attach = staff.get("/animateur/besoins?attente=rattachement").get_data(as_text=True)
+    qualify = staff.get("/animateur/besoins?attente=animateur").get_data(as_text=True)
+    assert "Virement urgent à faire" in attach and "Virement urgent à faire" not in qualify
     refused = staff.post(f"/animateur/besoins/{need.ref}/qualifier", data={"rome": "M1203"})
     assert refused.status_code in (302, 422)
     db.session.expire_all()

@@ -32,6 +32,7 @@ AGE_BANDS: dict[str, str] = {
 }
 WAITING_ON: dict[str, str] = {
     "animateur": "L'animateur, pour qualifier le besoin",
+    "rattachement": "L'animateur, pour vérifier que le demandeur parle pour l'entreprise",
     "recherche": "L'animateur : recherche en cours",
     "operateur": "Un opérateur, pour répondre à la proposition",
     "partenaire": "Un partenaire, pour prendre en charge la réorientation",
@@ -108,7 +109,8 @@ def _open_referral():
 # the query it filters.
 _WAITING_CONDITIONS = {
     "entreprise": awaiting_owner_sql,
-    "animateur": lambda: Need.status == NeedState.NOUVEAU,
+    "animateur": lambda: and_(Need.status == NeedState.NOUVEAU, Need.owner_unattached.is_(False)),
+    "rattachement": lambda: and_(Need.status == NeedState.NOUVEAU, Need.owner_unattached.is_(True)),
     "recherche": lambda: Need.status.in_(NEED_SEARCHING),
     "operateur": lambda: Need.status == NeedState.PROPOSE,
     "partenaire": lambda: and_(Need.status == NeedState.REORIENTE, _open_referral()),
@@ -122,6 +124,7 @@ def _waiting_condition(waiting: str):
 # The states a need waiting on someone can be in (``_waiting_condition`` says more).
 _WAITING_STATES: dict[str, tuple[str, ...]] = {
     "animateur": (NeedState.NOUVEAU,),
+    "rattachement": (NeedState.NOUVEAU,),
     "recherche": tuple(NEED_SEARCHING),
     "operateur": (NeedState.PROPOSE,),
     "partenaire": (NeedState.REORIENTE,),
@@ -299,6 +302,8 @@ def waiting_on(session, needs: Sequence[Need | ListedNeed]) -> dict[int, str]:
     for need in needs:
         if need.source == "entreprise" and need.owner_confirmed_at is None:
             key = "entreprise"
+        elif need.status == NeedState.NOUVEAU and need.owner_unattached:
+            key = "rattachement"  # not the company's until checked (needs.register)
         elif need.status == NeedState.NOUVEAU:
             key = "animateur"
         elif need.status in NEED_SEARCHING:
