@@ -87,6 +87,9 @@ def test_monthly_reports_download_as_pdf_and_html_for_their_readers(world, app, 
     page = officer.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
     assert "moins de 5 besoins ont été exprimés" in page
     assert officer.get(f"{EXACT}/rapport-2026-13.pdf").status_code == 404
+    # December 9999 has no month after it: its window was a 500.
+    assert officer.get(f"{EXACT}/rapport-9999-12.pdf").status_code == 404
+    assert officer.get(f"{EXACT}/rapport-9999-12.html").status_code == 404
     assert officer.get(f"{EXACT}/rapport-2026-05.doc").status_code == 404
     other = f"/territoire/intercommunalites/{factories.COBAN}"
     assert officer.get(f"{other}/rapport-2026-05.pdf").status_code == 403

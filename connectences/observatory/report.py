@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connectences.clock import LOCAL_TZ
+from connectences.dates import LAST_DAY
 from connectences.errors import DomainError
 from connectences.observatory.figures import figures_between, month_window
 from connectences.observatory.present import Shown, present
@@ -35,7 +36,13 @@ class ReportError(DomainError):
 def parse_month(text: str) -> tuple[int, int]:
     """(year, month) of ``AAAA-MM``; ReportError with a French message otherwise."""
     match = _MONTH.match((text or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    # Up to the last year any date of the platform may name (``dates.LAST_DAY``): the
+    # month after December 9999 does not exist, and its window was a 500.
+    if (
+        not match
+        or not 1 <= int(match.group(2)) <= 12
+        or not 2000 <= int(match.group(1)) <= LAST_DAY.year
+    ):
         raise ReportError("Mois attendu au format AAAA-MM, par exemple 2026-03.")
     return int(match.group(1)), int(match.group(2))
 
