@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -242,6 +244,19 @@ def test_cursor_pages_walk_every_need_once_in_change_order(client, world):
     assert [i["ref"] for i in items] == seen
     keyed = [(datetime.fromisoformat(i["updated_at"]), ids[i["ref"]]) for i in items]
     assert keyed == sorted(keyed)
+
+
+@pytest.mark.parametrize("row_id", [99999999999999999999999999, 2**31, 0, -3, True, "x"])
+def test_a_cursor_naming_an_id_no_record_can_have_is_refused(client, world, row_id):
+    # Found by an audit: an id past what the database holds was a 500 on every list.
+    raw = json.dumps(["2026-01-01T00:00:00+00:00", row_id]).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    for path in ("/api/v1/needs", "/api/v1/leads", "/api/v1/deletions?kind=needs"):
+        response = client.get(
+            f"{path}{'&' if '?' in path else '?'}cursor={cursor}", headers=bearer(world["admin"])
+        )
+        assert response.status_code == 422, path
+        assert "Curseur invalide" in response.get_data(as_text=True)
 
 
 def _all(client, world) -> list[dict]:

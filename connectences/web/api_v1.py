@@ -36,6 +36,7 @@ from connectences.exchange.importer import ExchangeError, import_document
 from connectences.exchange.parse import parse_document
 from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
+from connectences.ids import read_id
 from connectences.matching.matches import match_need
 from connectences.matching.open_bundles import pool_open_needs
 from connectences.matching.routing import route_need
@@ -153,8 +154,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, row_id = json.loads(raw)
-        key = (datetime.fromisoformat(moment), row_id)
-        if key[0].tzinfo is None or not isinstance(key[1], int) or isinstance(key[1], bool):
+        key = (datetime.fromisoformat(moment), read_id(row_id))
+        # An id no record can have (0, -3, 2**90) is no cursor the API gave.
+        if key[0].tzinfo is None or key[1] is None:
             raise BadCursor
         return (key[0].astimezone(UTC), key[1])
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
