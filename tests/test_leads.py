@@ -346,3 +346,56 @@ def test_a_need_another_live_referral_holds_stays_reoriented(animateur):
     flow.refuse_referral(db.session, second, "doublon")
     db.session.commit()
     assert need.status == "en_recherche"
+
+
+def test_abandoning_a_proposed_need_withdraws_its_lead_and_tells_the_operator(animateur):
+    # Found by two audits: the lead stayed live; the operator could still accept it and
+    # be mailed the company's details for a need the platform had dropped.
+    from connectences.needs.moves import move_by_hand
+
+    lead = _lead(animateur)
+    flow.mark_seen(db.session, lead)
+    db.session.commit()
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="autre", reason_text="L'entreprise a recruté seule")  # fmt: skip
+    db.session.commit()
+    assert lead.status == "sans_suite"
+    assert "besoin est abandonné" in mails_to("ge@exemple.fr")[-1].body_text
+    with pytest.raises(TransitionError):
+        flow.accept(db.session, lead)
+
+
+def test_reorienting_a_proposed_need_withdraws_its_lead_and_no_placement_follows(animateur):
+    lead = _lead(animateur)
+    flow.mark_seen(db.session, lead)
+    flow.accept(db.session, lead)
+    db.session.commit()
+    send_referral(
+        db.session, need=by_ref(Need, "n1"), partner=by_ref(Partner, "ft"), actor=animateur
+    )
+    db.session.commit()
+    assert lead.status == "sans_suite"
+    assert by_ref(Need, "n1").status == "reoriente"
+    with pytest.raises(TransitionError):
+        flow.record_placement(
+            db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
+            hours_per_week=8, contract="cdi_temps_partage", start_date=date.today(),
+        )  # fmt: skip
+
+
+def test_a_bundle_lead_keeps_living_for_its_other_need_but_not_for_the_abandoned_one(animateur):
+    from connectences.needs.moves import move_by_hand
+
+    lead = _lead(animateur, refs=("n1", "n2"))
+    flow.mark_seen(db.session, lead)
+    flow.accept(db.session, lead)
+    db.session.commit()
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="autre", reason_text="Fermeture")  # fmt: skip
+    db.session.commit()
+    assert lead.status == "accepte"  # n2 is still proposed to the operator
+    with pytest.raises(TransitionError, match="ne peut plus être pourvu"):
+        flow.record_placement(
+            db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
+            hours_per_week=8, contract="cdi_temps_partage", start_date=date.today(),
+        )  # fmt: skip

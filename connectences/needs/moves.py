@@ -13,6 +13,7 @@ from connectences.workflows import (
     NEED_MANUAL_MOVES,
     NeedState,
     TransitionError,
+    leads,
     transition,
 )
 
@@ -71,6 +72,8 @@ def move_by_hand(
         reason_code=(reason_code or None) if target == NeedState.ABANDONNE else None,
         reason_text=reason_text or None,
     )
+    if target == NeedState.ABANDONNE:
+        leads.withdraw_leads(session, need, why="le besoin est abandonné", actor=actor)
 
 
 # The log and the names of its authors in one statement (``workflows.history``'s order),

@@ -44,6 +44,7 @@ from connectences.workflows import (
     REFERRAL,
     NeedState,
     TransitionError,
+    leads,
 )
 
 MAX_BUNDLE_HOURS = 35
@@ -298,6 +299,9 @@ def send_referral(
         NeedState.REORIENTE,
         actor=actor,
         reason_text=f"Réorienté vers {partner.name}",
+    )
+    leads.withdraw_leads(
+        session, need, why=f"le besoin est réorienté vers {partner.name}", actor=actor
     )
     queue_template(
         session,

@@ -159,6 +159,39 @@ def back_to_search(session, needs: Sequence[Need], *, why: str, actor=None) -> i
     return released
 
 
+def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
+    """Close (``sans_suite``) the live leads holding ``need`` once the animateur abandons
+    it or re-orients it to a partner: the operator must not take on (and be given the
+    company's details for) a need the platform no longer sends them. A lead of several
+    needs closes once none of its other needs is still proposed. Each closed lead's
+    operator is told by mail. Returns how many leads were closed."""
+    leads = session.scalars(
+        select(Lead)
+        .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+        .where(LeadNeed.need_id == need.id, Lead.status.in_(LEAD_LIVE))
+    ).all()
+    closed = 0
+    for lead in leads:
+        others = [item.need for item in lead.needs if item.need_id != need.id]
+        if any(other.status == NeedState.PROPOSE for other in others):
+            continue
+        workflows.transition(
+            session, lead, LEAD, LeadState.SANS_SUITE, actor=actor, reason_text=why
+        )
+        queue_template(
+            session,
+            kind=MailKind.WORKFLOW_UPDATE,
+            to=lead.operator.email,
+            subject=f"Proposition retirée : {need.title}",
+            template="lead_update",
+            message=f"La plateforme retire la proposition {_need_titles(lead)} : {why}. "
+            "Vous n'avez plus à y donner suite.",
+            link=external_url("leads.show", lead_id=lead.id),
+        )
+        closed += 1
+    return closed
+
+
 def _need_titles(lead: Lead) -> str:
     return ", ".join(f"« {item.need.title} » ({item.need.company.name})" for item in lead.needs)
 
@@ -427,7 +460,9 @@ def record_placement(
             f"« {vocab.label(LEAD.labels, lead.status).lower()} »."
         )
     for need in needs:
-        if NeedState.POURVU not in NEED.allowed(need.status):
+        # Only a need this lead still holds (proposed): one abandoned or re-oriented
+        # meanwhile is no longer the operator's to fill.
+        if need.status != NeedState.PROPOSE or NeedState.POURVU not in NEED.allowed(need.status):
             raise TransitionError(
                 f"Le besoin « {need.title} » ne peut plus être pourvu "
                 f"(état : {vocab.label(NEED.labels, need.status).lower()})."
