@@ -243,6 +243,12 @@ def test_follow_up_records_feedback(animateur):
         start_date=date(2027, 1, 4),
     )
     point = placement.follow_ups[0]
+    # Not before the person's first day, then once.
+    with pytest.raises(TransitionError, match="commence le 04/01/2027"):
+        flow.record_follow_up(
+            db.session, point, company_feedback="Bien", candidate_feedback=None, holds=True
+        )
+    placement.start_date = date(2026, 1, 4)
     with pytest.raises(TransitionError):
         flow.record_follow_up(
             db.session, point, company_feedback="", candidate_feedback=None, holds=True
@@ -253,6 +259,11 @@ def test_follow_up_records_feedback(animateur):
     db.session.commit()
     assert point.done_at is not None and point.holds is True
     assert (point.company_feedback, point.candidate_feedback) == ("Très satisfait", None)
+    with pytest.raises(TransitionError, match="déjà enregistré"):
+        flow.record_follow_up(
+            db.session, point, company_feedback="Finalement non", candidate_feedback="", holds=False
+        )
+    assert point.holds is True
 
 
 def _referral(animateur):

@@ -1,12 +1,12 @@
 """The operator's lead inbox through the web: who sees what, actions, placement, refusals."""
 
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from connectences import workflows
-from connectences.clock import LOCAL_TZ
+from connectences.clock import LOCAL_TZ, local_today
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -16,6 +16,7 @@ from connectences.models import (
     Transition,
 )
 from connectences.workflows import LEAD
+from connectences.workflows.leads import add_months
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import (
@@ -25,6 +26,7 @@ from tests.helpers import (
     error_of,
     html_of,
     lead_by_refs,
+    page_text,
     recorded_statements,
     refused_and_logged,
 )
@@ -235,13 +237,15 @@ def test_placement_through_the_form(client, auth, world):
     need = by_ref(Need, "n1")
     person = by_ref(Candidate, "ok")
     other = by_ref(Candidate, "autre")
-    form = {"besoins": str(need.id), "heures": "7", "contrat": "cdd", "debut": "2027-03-01"}
+    # Starting today: its follow-up is recorded once the person is in post.
+    start = local_today()
+    form = {"besoins": str(need.id), "heures": "7", "contrat": "cdd", "debut": start.isoformat()}
 
     # A candidate not named in the lead is refused, nothing changes.
     response = _post(client, url + "/placement", {**form, "candidat": str(other.id)})
     assert response.status_code == 422
     assert "ne fait pas partie des candidats" in error_of(response, "candidat")
-    assert 'value="2027-03-01"' in html_of(response)  # what was typed stays
+    assert f'value="{start.isoformat()}"' in html_of(response)  # what was typed stays
     assert db.session.get(Lead, world["a"]).status == "accepte"
     assert other.status == "disponible"
 
@@ -253,9 +257,7 @@ def test_placement_through_the_form(client, auth, world):
     assert by_ref(Need, "n1").status == "pourvu"
     points = db.session.scalars(select(FollowUpPoint).order_by(FollowUpPoint.months)).all()
     assert [(p.months, p.due_on) for p in points] == [
-        (1, date(2027, 4, 1)),
-        (3, date(2027, 6, 1)),
-        (6, date(2027, 9, 1)),
+        (months, add_months(start, months)) for months in (1, 3, 6)
     ]
     assert db.session.scalars(
         select(Transition).where(Transition.entity == "candidate")
@@ -320,3 +322,23 @@ def test_cv_only_once_accepted(client, auth, world, app, tmp_path, monkeypatch):
     other = by_ref(Candidate, "autre")
     assert client.get(f"{url}/cv/{other.id}").status_code == 404
     assert len(audit_entries("lead_access_refused")) == 2
+
+
+def test_a_follow_up_waits_for_the_person_s_first_day_and_is_answered_once(client, auth, world):
+    # Found by an audit: the 6-month point was recorded before the placement started,
+    # and answering a recorded point again replaced its answer without a trace.
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    start = local_today() + timedelta(days=14)
+    form = {"besoins": str(by_ref(Need, "n1").id), "heures": "7", "contrat": "cdd",
+            "debut": start.isoformat(), "candidat": str(by_ref(Candidate, "ok").id)}  # fmt: skip
+    assert _post(client, url + "/placement", form).status_code == 302
+    page = page_text(client.get(url))
+    assert f"À remplir une fois la personne en poste, à partir du {start:%d/%m/%Y}" in page
+    point = db.session.scalars(select(FollowUpPoint).order_by(FollowUpPoint.months)).first()
+    answer = {"entreprise": "Bien", "personne": "", "tient": "oui"}
+    early = _post(client, f"{url}/suivi/{point.id}", answer)
+    assert early.status_code in (302, 422)
+    db.session.expire_all()
+    assert db.session.get(FollowUpPoint, point.id).done_at is None

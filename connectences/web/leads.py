@@ -196,6 +196,7 @@ def _render_show(
         sent=sent,
         errors=errors or {},
         typed=typed or {},
+        today=local_today(),
     ), status
 
 

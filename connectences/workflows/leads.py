@@ -557,7 +557,21 @@ def record_follow_up(
     holds: bool,
     actor=None,
 ) -> FollowUpPoint:
-    """Record how a placement goes at one follow-up point, and whether it holds."""
+    """Record how a placement goes at one follow-up point, and whether it holds.
+
+    Once, and not before the placement has started: a recorded point is shown read-only
+    (answering it again replaced the answer without a trace), and "does it hold?" has
+    no answer before the person's first day."""
+    if point.done_at is not None:
+        raise TransitionError(
+            f"Le suivi à {point.months} mois est déjà enregistré : il ne se modifie pas."
+        )
+    start = point.placement.start_date
+    if start is not None and local_today() < start:
+        raise TransitionError(
+            f"Le placement commence le {start.strftime('%d/%m/%Y')} : son suivi se fait "
+            "une fois la personne en poste."
+        )
     company_feedback = (company_feedback or "").strip() or None
     candidate_feedback = (candidate_feedback or "").strip() or None
     if company_feedback is None and candidate_feedback is None:
