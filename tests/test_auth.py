@@ -499,6 +499,26 @@ def test_new_invitation_replaces_the_previous_one():
     assert accounts.find_invitation(db.session, second).user.email == "deux@exemple.fr"
 
 
+def test_an_invitation_sent_again_takes_its_organisation_and_a_disabled_one_is_refused():
+    # Found by an audit: sent again for another operator, the account kept the first one
+    # (and would have seen its leads); sent to a disabled account, its link only said
+    # "désactivé".
+    factories.load(
+        factories.document(
+            operators=[factories.operator(ref="ge-un"), factories.operator(ref="ge-deux")]
+        )
+    )
+    accounts.invite(db.session, "op@exemple.fr", "operator", "ge-un", None)
+    accounts.invite(db.session, "op@exemple.fr", "operator", "ge-deux", None)
+    db.session.commit()
+    user = db.session.scalar(select(User).where(User.email == "op@exemple.fr"))
+    assert user.operator.ref == "ge-deux"
+    user.active = False
+    db.session.commit()
+    with pytest.raises(accounts.AccountError, match="désactivé"):
+        accounts.invite(db.session, "op@exemple.fr", "operator", "ge-deux", None)
+
+
 def test_cannot_invite_an_existing_account(auth):
     user = auth.create("animateur")
     with pytest.raises(accounts.AccountError, match="existe déjà"):

@@ -359,6 +359,15 @@ def invite(
                 f"« {_role_label(user.role)} ».",
                 field="email",
             )
+        if not user.active:
+            raise AccountError(
+                f"Le compte en attente de {address} est désactivé : réactivez-le d'abord "
+                "(son lien ne fonctionnerait pas).",
+                field="email",
+            )
+        # Never used: the organisation of the latest invitation is the account's (an
+        # invitation sent again to correct it left the first one in place).
+        _attach_organisation(session, user, role, org_ref)
         # A new link replaces the earlier ones: only the latest works.
         session.execute(
             update(Invitation)
