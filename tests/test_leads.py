@@ -410,3 +410,26 @@ def test_a_bundle_lead_keeps_living_for_its_other_need_but_not_for_the_abandoned
             db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
             hours_per_week=8, contract="cdi_temps_partage", start_date=date.today(),
         )  # fmt: skip
+
+
+def test_bundle_placed_in_part_frees_the_needs_left_out(animateur):
+    lead = _lead(animateur, refs=("n1", "n2"))
+    flow.accept(db.session, lead)
+    flow.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "ok"),
+        needs=[by_ref(Need, "n1")],
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        start_date=date(2027, 1, 4),
+    )
+    db.session.commit()
+    left_out = by_ref(Need, "n2")
+    assert lead.status == "place" and by_ref(Need, "n1").status == "pourvu"
+    # Back in the search, so it can be proposed to an operator again.
+    assert left_out.status == "en_recherche"
+    last = workflows.history(db.session, workflows.NEED, left_out.id)[-1]
+    assert (last.from_state, last.to_state) == ("propose", "en_recherche")
+    assert "Non retenu au placement" in last.reason_text
+    assert "de nouveau en recherche" in " ".join(mails_to("anim@exemple.fr")[0].body_text.split())

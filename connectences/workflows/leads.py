@@ -413,8 +413,9 @@ def record_placement(
     placed, an end for a fixed-term contract: ``commitment_end``), and their status
     follows their week (``cvtheque.status.settle_status``): ``en_mission`` while they
     have free time to fill, ``place`` once it is full for good or they want no more.
-    Each need placed becomes ``pourvu``; the lead becomes ``place``; follow-up points
-    are planned 1, 3 and 6 months after the start.
+    Each need placed becomes ``pourvu``; the lead becomes ``place``; the lead's other
+    needs (a bundle placed in only some of its companies) go back to the search;
+    follow-up points are planned 1, 3 and 6 months after the start.
 
     A placement over the person's free hours or on none of their free days raises
     ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; one that
@@ -511,6 +512,17 @@ def record_placement(
             actor=actor,
             reason_text=f"Placé par {lead.operator.name}",
         )
+    # A bundle placed in only some of its companies: the lead is settled, so the needs
+    # left out would stay ``propose`` with nothing holding them; they go back to the
+    # search like the needs of a lead that ended without a placement.
+    left_out = [item.need for item in lead.needs if item.need not in needs]
+    back_to_search(
+        session,
+        left_out,
+        why=f"Non retenu au placement par {lead.operator.name} "
+        f"({candidate.first_name} {candidate.last_name} placé ailleurs dans la proposition)",
+        actor=actor,
+    )
     companies = ", ".join(need.company.name for need in needs)
     commitment = Commitment(
         label=f"{companies}, {lead.operator.name}",
@@ -542,7 +554,12 @@ def record_placement(
         message=f"{lead.operator.name} a placé {candidate.first_name} {candidate.last_name} "
         f"chez {companies} ({hours_plain(hours_per_week)} par semaine, "
         f"{vocab.label(vocab.CONTRACTS, contract)}, à partir du "
-        f"{start_date.strftime('%d/%m/%Y')}). Suivi prévu à 1, 3 et 6 mois.",
+        f"{start_date.strftime('%d/%m/%Y')}). Suivi prévu à 1, 3 et 6 mois."
+        + "".join(
+            f" Le besoin « {n.title} » ({n.company.name}) est de nouveau en recherche."
+            for n in left_out
+            if n.status == NeedState.EN_RECHERCHE
+        ),
         link=_need_link(lead),
     )
     return placement
