@@ -255,6 +255,29 @@ def test_bad_input_during_a_visit_saves_nothing(client, auth):
     assert count(Diagnosis) == 0
 
 
+def test_filling_it_in_without_a_visit_is_a_contact_the_guard_checks(client, auth):
+    refused = make_company(do_not_solicit=True)
+    allowed = make_company(name="Boulangerie du Port")
+    user = auth.login("animateur")
+    typed = MultiDict(GOOD)
+    response = client.post(f"/animateur/entreprises/{refused.ref}/diagnostic", data=typed)
+    assert response.status_code == 409
+    assert "ne plus être sollicitée" in page_text(response)
+    # What was typed comes back.
+    assert "Concurrence des grandes surfaces" in response.get_data(as_text=True)
+    assert count(Diagnosis) == 0
+    # A recent contact does not block: the animateur is already with the company.
+    add_visit(allowed, user, local_today() - timedelta(days=3))
+    response = client.post(f"/animateur/entreprises/{allowed.ref}/diagnostic", data=GOOD)
+    assert response.status_code == 302
+    diagnosis = db.session.scalars(select(Diagnosis)).one()
+    assert (diagnosis.source, diagnosis.visit_id) == ("visite", None)
+    # Counted as a contact of its own, and shown in the company's timeline.
+    assert contact_pressure(db.session, allowed, on=local_today()).contacts_in_window == 2
+    shown = page_text(client.get(f"/animateur/entreprises/{allowed.ref}"))
+    assert "Questionnaire de diagnostic rempli avec l'entreprise" in shown
+
+
 def test_a_visit_of_another_company_is_not_found(client, auth):
     company, other = make_company(), make_company()
     user = auth.login("animateur")

@@ -6,9 +6,9 @@ difficulties and why, the jobs and skills they will need within one to three yea
 (placed in the ROME taxonomy of ``connectences.skills``), their interest in shared
 time, their training needs, and what holds their employees back (getting to work,
 housing). The owner answers from a signed link, or an animateur fills it in with them
-during a visit. Sending the link reaches the company: it goes through the
-contact-pressure guard and shows in the company's timeline
-(``prospection.pressure``).
+during a visit. Sending the link reaches the company, and so does filling it in with
+the company outside a visit: both go through the contact-pressure guard and show in
+the company's timeline (``prospection.pressure``).
 """
 
 from __future__ import annotations
@@ -222,11 +222,26 @@ def record_answer(session: Session, diagnosis: Diagnosis, answer: Answer) -> Dia
 
 
 def fill_during_visit(
-    session: Session, company: Company, answer: Answer, *, by: User, visit: Visit | None = None
+    session: Session,
+    company: Company,
+    answer: Answer,
+    *,
+    by: User,
+    on: date,
+    visit: Visit | None = None,
 ) -> Diagnosis:
-    """The questionnaire filled in by an animateur with the company (during ``visit``)."""
+    """The questionnaire filled in by an animateur with the company (during ``visit``).
+
+    During a visit, the visit was the contact, checked when it was logged. Without one,
+    filling it in with the company is a contact of its own on ``on``: the
+    contact-pressure guard applies (raises ContactRefused when the company must not be
+    contacted) and counts it. The "recently contacted" warning does not block: the
+    animateur is already talking with the company.
+    """
     if visit is not None and visit.company_id != company.id:
         raise DiagnosisError({"_": "Cette visite ne concerne pas cette entreprise."})
+    if visit is None:
+        check_contact(session, company, on=on, confirmed=True)
     diagnosis = Diagnosis(
         company_id=company.id,
         source="visite",

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, vocab
@@ -56,6 +56,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "proposition_operateur": "Proposition à un opérateur",
     "orientation_vers_partenaire": "Orientation vers un partenaire",
     "questionnaire_diagnostic": "Questionnaire de diagnostic envoyé",
+    "questionnaire_diagnostic_rempli": "Questionnaire de diagnostic rempli avec l'entreprise",
     "besoin": "Besoin enregistré",
     "demande_de_rappel": "Demande de rappel",
     "inscription_evenement": "Inscription à un événement",
@@ -182,13 +183,25 @@ _TIMELINE_MAILINGS = (
     .outerjoin(User, User.id == CompanyMailing.sent_by_id)
     .where(CompanyMailing.company_id == _COMPANY_ID)
 )  # fmt: skip
+# A questionnaire is a contact when its link was mailed, or when an animateur filled it
+# in with the company outside any visit (during a visit, the visit is the contact).
 _TIMELINE_DIAGNOSES = (
     select(
         Diagnosis.sent_at, Diagnosis.sent_by_id, Diagnosis.submitted_at,
-        User.full_name, User.email,
+        Diagnosis.filled_by_id, User.full_name, User.email,
     )
-    .outerjoin(User, User.id == Diagnosis.sent_by_id)
-    .where(Diagnosis.company_id == _COMPANY_ID, Diagnosis.sent_at.is_not(None))
+    .outerjoin(User, User.id == func.coalesce(Diagnosis.sent_by_id, Diagnosis.filled_by_id))
+    .where(
+        Diagnosis.company_id == _COMPANY_ID,
+        or_(
+            Diagnosis.sent_at.is_not(None),
+            and_(
+                Diagnosis.source == "visite",
+                Diagnosis.visit_id.is_(None),
+                Diagnosis.submitted_at.is_not(None),
+            ),
+        ),
+    )
 )  # fmt: skip
 _TIMELINE_LEADS = (
     select(Lead)
@@ -258,6 +271,18 @@ def company_timeline(
 
     diagnoses = session.execute(_TIMELINE_DIAGNOSES, of_company).all()
     for diagnosis in diagnoses:
+        if diagnosis.sent_at is None:
+            events.append(
+                ContactEvent(
+                    on=_day(diagnosis.submitted_at),
+                    kind="diagnostic",
+                    channel="questionnaire_diagnostic_rempli",
+                    by_id=diagnosis.filled_by_id,
+                    by=_named(diagnosis.full_name, diagnosis.email),
+                    summary="Questionnaire de diagnostic rempli avec l'entreprise",
+                )
+            )
+            continue
         answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
         events.append(
             ContactEvent(

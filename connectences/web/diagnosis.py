@@ -110,7 +110,18 @@ def fill(ref: str):
     answer, page = checked_answer(None, company, action=action, staff=True, visit=visit)
     if answer is None:
         return page, 422
-    questionnaire.fill_during_visit(db.session, company, answer, by=current_user, visit=visit)
+    try:
+        questionnaire.fill_during_visit(
+            db.session, company, answer, by=current_user, on=local_today(), visit=visit
+        )
+    except ContactRefused as refusal:
+        db.session.rollback()
+        values = questionnaire.form_values(None, request.form)
+        page = render_form(
+            None, company, action=action, values=values, errors={"_": str(refusal)},
+            staff=True, visit=visit,
+        )  # fmt: skip
+        return page, 409
     db.session.commit()
     flash("Réponses au questionnaire de diagnostic enregistrées.", "success")
     return redirect(url_for("directory.show", ref=ref) + "#diagnostic")
