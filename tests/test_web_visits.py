@@ -318,6 +318,30 @@ def test_reschedule_and_close_a_follow_up(client, auth):
     assert "En retard (0)" in body and "Aujourd'hui (0)" in body and "À venir (0)" in body
 
 
+def test_a_closed_follow_up_says_so_and_changes_nothing(client, auth):
+    me = auth.login("animateur")
+    visit = add_visit(
+        make_company(name="Deja Close"), me, TODAY - timedelta(days=3), follow_up_on=TODAY
+    )
+    url = f"/animateur/relances/{visit.id}"
+    first = page_text(client.post(url, data={"action": "clore"}, follow_redirects=True))
+    assert "Relance de « Deja Close » close." in first
+    closed_at = db.session.get(Visit, visit.id).follow_up_closed_at
+    # Closing it again (a form sent twice) says it was closed already.
+    response = client.post(url, data={"action": "clore"}, follow_redirects=True)
+    body = page_text(response)
+    assert "Cette relance est déjà close. Rien n'a été modifié." in body
+    assert "« Deja Close » close." not in body
+    # "Reporter" from a stale page: the same clear message, the date unchanged.
+    later = (TODAY + timedelta(days=10)).isoformat()
+    response = client.post(url, data={"action": "reporter", "follow_up_on": later})
+    assert response.status_code == 302
+    assert "Cette relance est déjà close." in page_text(client.get("/animateur/relances"))
+    db.session.expire_all()
+    stored = db.session.get(Visit, visit.id)
+    assert (stored.follow_up_on, stored.follow_up_closed_at) == (TODAY, closed_at)
+
+
 # --- the visits list and its export -----------------------------------------------------------
 
 

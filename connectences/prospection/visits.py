@@ -44,6 +44,15 @@ class VisitError(DomainError):
         super().__init__(errors=errors)
 
 
+class FollowUpClosed(VisitError):
+    """The follow-up was closed already (a stale page, a form sent twice): nothing changes."""
+
+    MESSAGE = "Cette relance est déjà close."
+
+    def __init__(self):
+        super().__init__({"_": self.MESSAGE})
+
+
 def parse_date(value: str | date | None, field_name: str, label: str) -> date | None:
     """A date from an ISO (2026-05-14) or French (14/05/2026) text; VisitError otherwise."""
     if value is None or isinstance(value, date):
@@ -288,7 +297,10 @@ def _follow_up_queries(shown: int) -> tuple[Select, Select]:
 def reschedule_follow_up(
     session: Session, visit: Visit, new_date: date | str | None, *, actor: User, today: date
 ) -> Visit:
-    """Move an open follow-up to another day (today or later)."""
+    """Move an open follow-up to another day (today or later); FollowUpClosed when it
+    was closed already, whatever the date typed."""
+    if visit.follow_up_closed_at is not None:
+        raise FollowUpClosed()
     day = parse_date(new_date, "follow_up_on", "Nouvelle date")
     if day is None:
         raise VisitError({"follow_up_on": "Indiquez la nouvelle date de relance."})
@@ -296,8 +308,6 @@ def reschedule_follow_up(
         raise VisitError({"follow_up_on": "La nouvelle date ne peut pas être déjà passée."})
     if day > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
         raise VisitError({"follow_up_on": "La relance est prévue à plus de deux ans."})
-    if visit.follow_up_closed_at is not None:
-        raise VisitError({"follow_up_on": "Cette relance est déjà close."})
     before = visit.follow_up_on
     visit.follow_up_on = day
     audit(
@@ -312,10 +322,12 @@ def reschedule_follow_up(
 
 
 def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
-    """Mark a follow-up as done (it leaves the list; the visit stays)."""
-    if visit.follow_up_closed_at is None:
-        visit.follow_up_closed_at = utcnow()
-        audit(session, "visit.follow_up_close", actor=actor, entity="visit", entity_id=visit.id)
+    """Mark a follow-up as done (it leaves the list; the visit stays); FollowUpClosed,
+    changing nothing, when it was closed already."""
+    if visit.follow_up_closed_at is not None:
+        raise FollowUpClosed()
+    visit.follow_up_closed_at = utcnow()
+    audit(session, "visit.follow_up_close", actor=actor, entity="visit", entity_id=visit.id)
     return visit
 
 

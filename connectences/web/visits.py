@@ -198,6 +198,12 @@ def follow_up(visit_id: int):
             message = f"Relance de « {visit.company.name} » close."
         else:
             abort(400)
+    except prospection.FollowUpClosed as closed:
+        # A stale page or a form sent twice: the row is no longer listed, so the
+        # message goes on top of the list, not next to a field nobody sees.
+        db.session.rollback()
+        flash(f"{closed.MESSAGE} Rien n'a été modifié.", "info")
+        return redirect(url_for("visits.follow_ups"))
     except prospection.VisitError as exc:
         db.session.rollback()
         return (
