@@ -397,6 +397,19 @@ def test_unqualified_need_cannot_be_proposed(client, animateur):
     assert "doit être qualifié avant d&#39;être proposé" in html
 
 
+def test_a_proposal_sent_twice_says_to_whom_the_need_is_proposed(client, animateur):
+    qualify("n1")
+    assert (
+        client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"}).status_code == 302
+    )
+    # The form sent again (a replayed POST): no second lead, and a clear answer.
+    _post_changes_nothing(client, "/animateur/besoins/n1/proposer", {"operateur": "ge"})
+    html = html_of(client.get("/animateur/besoins/n1"))
+    assert "Le besoin « Comptable un jour par semaine » est déjà proposé à GE Bassin." in html
+    assert "doit être qualifié" not in html
+    assert count(Lead) == 1
+
+
 # --- re-orientation --------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from connectences.prospection.pressure import ContactRefused, check_contact
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
+    LEAD_LIVE,
     NEED,
     NEED_REORIENTABLE,
     NEED_SEARCHING,
@@ -145,6 +146,28 @@ def _check_pressure(session, needs: Sequence[Need]) -> None:
             raise TransitionError(f"{company.name} : {refusal}") from refusal
 
 
+def _not_proposable(session, need: Need) -> str:
+    """Why ``need`` cannot be proposed now (French): already proposed (a form sent twice),
+    or not qualified yet."""
+    if need.status == NeedState.PROPOSE:
+        holders = session.scalars(
+            select(Operator.name)
+            .join(Lead, Lead.operator_id == Operator.id)
+            .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+            .where(LeadNeed.need_id == need.id, Lead.status.in_(LEAD_LIVE))
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+        ).all()
+        if holders:
+            return (
+                f"Le besoin « {need.title} » est déjà proposé à "
+                f"{' et '.join(dict.fromkeys(holders))}."
+            )
+    return (
+        f"Le besoin « {need.title} » doit être qualifié avant d'être proposé "
+        f"(état actuel : {NEED.labels[need.status].lower()})."
+    )
+
+
 def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) -> dict[int, tuple]:
     """Refuse any candidate who breaks a hard constraint of any need; score the others."""
     need_data = [need_from_model(n) for n in needs]
@@ -212,10 +235,7 @@ def send_lead(
         raise TransitionError("Cet opérateur n'est plus actif.")
     for need in needs:
         if need.status not in NEED_SEARCHING:
-            raise TransitionError(
-                f"Le besoin « {need.title} » doit être qualifié avant d'être proposé "
-                f"(état actuel : {NEED.labels[need.status].lower()})."
-            )
+            raise TransitionError(_not_proposable(session, need))
     # The operator's first move is to call the company: one it cannot reach is not sent.
     for company in dict.fromkeys(need.company for need in needs):
         message = unreachable_message(company)
