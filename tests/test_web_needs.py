@@ -410,6 +410,22 @@ def test_a_proposal_sent_twice_says_to_whom_the_need_is_proposed(client, animate
     assert count(Lead) == 1
 
 
+def test_a_company_not_to_contact_brings_the_proposal_back_with_what_was_typed(client, animateur):
+    qualify("n1")
+    need_by_ref("n1").company.do_not_solicit = True
+    db.session.commit()
+    response = _post_changes_nothing(
+        client,
+        "/animateur/besoins/n1/proposer",
+        {"operateur": "ge", "candidats": ["ok"], "note": "À rappeler vite"},
+    )
+    assert response.status_code == 422
+    html = html_of(response)
+    assert "ne plus être sollicitée" in html
+    assert "À rappeler vite</textarea>" in html
+    assert 'value="ok" checked' in html
+
+
 # --- re-orientation --------------------------------------------------------------------
 
 
@@ -435,6 +451,23 @@ def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
     assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
     html = html_of(client.get("/animateur/besoins/plein"))
     assert "Réorientation vers France Travail Arcachon" in html and "Envoyée" in html
+
+
+def test_a_company_not_to_contact_brings_the_reorientation_back_with_what_was_typed(
+    client, animateur
+):
+    qualify("plein")
+    need_by_ref("plein").company.do_not_solicit = True
+    db.session.commit()
+    response = _post_changes_nothing(
+        client,
+        "/animateur/besoins/plein/reorienter",
+        {"partenaire": "ft", "motif": "temps_plein", "note": "Urgent et précis"},
+    )
+    assert response.status_code == 422
+    html = html_of(response)
+    assert "ne plus être sollicitée" in html
+    assert "Urgent et précis</textarea>" in html
 
 
 @pytest.mark.parametrize(

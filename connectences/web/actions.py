@@ -30,7 +30,7 @@ def commit_or_refuse(
     render: Callable[[dict[str, str]], Any] | None = None,
     fields: Mapping[str, str] | None = None,
     typed_errors: Mapping[str, str] | None = None,
-    render_unnamed: bool = False,
+    render_unnamed: bool | type[DomainError] | tuple[type[DomainError], ...] = False,
 ):
     """Run ``call()`` and commit, flash ``done`` (a text, or a function of what ``call``
     returned; nothing is flashed when it gives no text) and redirect to ``then`` (``back``
@@ -42,7 +42,9 @@ def commit_or_refuse(
     domain's names to the form's; without it the domain already uses the form's names).
     A refusal that names no field is flashed and the browser sent to ``back``, unless
     ``render_unnamed``: then it too comes back in the form, under ``"_"`` (the summary's
-    error about the whole form).
+    error about the whole form). ``render_unnamed`` may name refusal classes instead:
+    only those come back in the form (a refusal about what was chosen), the others
+    (about the record's state) are still flashed.
 
     ``typed_errors`` are what the view found wrong in what was typed: the domain call
     still runs so that every error shows at once, nothing is committed, and the form
@@ -53,7 +55,11 @@ def commit_or_refuse(
     except refusals as refusal:
         db.session.rollback()
         errors = _form_errors(refusal, fields)
-        if render is not None and (found or render_unnamed or "_" not in errors):
+        if isinstance(render_unnamed, bool):
+            unnamed_in_form = render_unnamed
+        else:
+            unnamed_in_form = isinstance(refusal, render_unnamed)
+        if render is not None and (found or unnamed_in_form or "_" not in errors):
             return render({**errors, **found})
         flash(refusal.message, "error")
         return redirect(back)

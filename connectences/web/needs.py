@@ -531,6 +531,7 @@ def propose(ref: str):
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_show(need, 422, sent="proposer", errors=errors, typed=typed),
+        render_unnamed=dispatch.ContactNotAllowed,
         back=_need_url(need, "proposer"),
         done=_proposed,
         then=_need_url(need, "suivi"),
@@ -560,6 +561,7 @@ def reorient(ref: str):
         render=lambda errors: _render_show(
             need, 422, sent="reorienter", errors=errors, typed=typed
         ),
+        render_unnamed=dispatch.ContactNotAllowed,
         back=_need_url(need, "reorienter"),
         done=lambda referral: (
             f"Besoin réorienté vers {referral.partner.name}. Un e-mail lui a été envoyé."

@@ -52,6 +52,12 @@ MAX_BUNDLE_HOURS = 35
 MAX_NOTE = 2000
 
 
+class ContactNotAllowed(TransitionError):
+    """The contact-pressure guard refuses to reach the company (it asked not to be
+    solicited, or had its contacts of the month). About what was chosen, not the need's
+    state: the form comes back with what was typed, to send it elsewhere or later."""
+
+
 class ReorientationRefused(DomainError):
     """The re-orientation form is incomplete; ``errors`` maps its fields to French messages."""
 
@@ -143,7 +149,7 @@ def _check_pressure(session, needs: Sequence[Need]) -> None:
         try:
             check_contact(session, company, on=today, confirmed=True)
         except ContactRefused as refusal:
-            raise TransitionError(f"{company.name} : {refusal}") from refusal
+            raise ContactNotAllowed(f"{company.name} : {refusal}") from refusal
 
 
 def _not_proposable(session, need: Need) -> str:
