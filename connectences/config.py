@@ -82,6 +82,8 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # True in production (set by create_app)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # WTForms' messages come from its own French translations (web.forms.Form), not Babel.
+    WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # seconds (Flask-WTF's name): life of a form's token
     BASE_URL = "http://127.0.0.1:5000"
     PLATFORM_NAME = "Connect'ences"

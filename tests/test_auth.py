@@ -544,6 +544,11 @@ def test_admin_invites_and_disables_from_the_web(client, auth):
     assert bad.status_code == 422
     assert "référence de l'opérateur" in error_of(bad, "org_ref")
     assert 'value="x@exemple.fr"' in bad.get_data(as_text=True)  # what was typed stays
+    # WTForms' own message in French (it said "Not a valid choice.").
+    odd = client.post("/admin/invitations", data={"email": "x@exemple.fr", "role": "bidon"})
+    assert odd.status_code in (400, 422)
+    assert "Not a valid" not in odd.get_data(as_text=True)
+    assert "choix valide" in error_of(odd, "role")
 
     invited = db.session.scalar(select(User).where(User.email == "salarie@exemple.fr"))
     response = client.post(f"/admin/utilisateurs/{invited.id}/desactiver")

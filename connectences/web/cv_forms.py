@@ -8,7 +8,6 @@ the same words. Reused by the animateurs' "create on someone's behalf" page.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -28,6 +27,7 @@ from connectences import contacts, territory, vocab
 from connectences.cvtheque import consent
 from connectences.cvtheque.profile import PROFILE_FIELDS, CleanProfile, ProfileError, clean_profile
 from connectences.models import Candidate
+from connectences.web.forms import Form
 
 
 def _choices(vocabulary: dict[str, str]) -> list[SelectChoice]:
@@ -67,7 +67,7 @@ class CheckboxesField(SelectMultipleField):
         super().__init__(*args, **kwargs)
 
 
-class CandidateForm(FlaskForm):
+class CandidateForm(Form):
     """What a person gives about themselves (interchange v1 ``candidates``), plus consent.
 
     Nothing French law forbids in hiring is asked (no age, birth date, sex,
@@ -230,14 +230,14 @@ class CandidateUpdateForm(CandidateForm):
     submit = SubmitField("Enregistrer mes changements")
 
 
-class SkillsFoundForm(FlaskForm):
+class SkillsFoundForm(Form):
     """Skills read in the uploaded CV, proposed for the person to tick."""
 
     found = CheckboxesField("Compétences lues dans votre CV")
     submit = SubmitField("Ajouter les compétences cochées")
 
 
-class LinkRequestForm(FlaskForm):
+class LinkRequestForm(Form):
     email = EmailField(
         "Votre adresse e-mail",
         validators=[Required()],
@@ -253,7 +253,7 @@ class LinkRequestForm(FlaskForm):
             raise ValidationError(exc.message) from None
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     confirm = BooleanField(
         "Je comprends que mon profil, mon CV et tout mon historique seront supprimés "
         "définitivement.",
@@ -266,7 +266,7 @@ class DeleteForm(FlaskForm):
             raise ValidationError("Cochez la case pour confirmer la suppression.")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button alone (pause, resume, new link): only the CSRF token is checked."""
 
     submit = SubmitField("Valider")

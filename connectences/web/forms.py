@@ -26,7 +26,15 @@ def valid_email(form, field) -> None:
         raise ValidationError(INVALID_EMAIL) from None
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """The platform's forms: WTForms' own messages ("Not a valid choice.") in French, from
+    WTForms' translations (``WTF_I18N_ENABLED`` is off: no Flask-Babel here)."""
+
+    class Meta:
+        locales = ("fr_FR", "fr")
+
+
+class LoginForm(Form):
     email = EmailField(
         "Adresse e-mail",
         validators=[DataRequired(REQUIRED), Length(max=254)],
@@ -40,7 +48,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Se connecter")
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField(
         "Adresse e-mail de votre compte",
         validators=[DataRequired(REQUIRED), Length(max=254), valid_email],
@@ -48,7 +56,7 @@ class ResetRequestForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         "Nouveau mot de passe",
         validators=[DataRequired(REQUIRED)],
@@ -74,7 +82,7 @@ class ChangePasswordForm(SetPasswordForm):
     )
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     password = PasswordField(
         "Mot de passe",
         validators=[DataRequired(REQUIRED), Length(max=1024)],
@@ -82,7 +90,7 @@ class ConfirmPasswordForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(
         "Adresse e-mail de la personne", validators=[DataRequired(REQUIRED), Length(max=254)]
     )
@@ -104,7 +112,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Envoyer l'invitation")
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     owner_email = EmailField(
         "Adresse e-mail du compte",
         validators=[DataRequired(REQUIRED), Length(max=254)],
