@@ -342,3 +342,18 @@ def test_a_follow_up_waits_for_the_person_s_first_day_and_is_answered_once(clien
     assert early.status_code in (302, 422)
     db.session.expire_all()
     assert db.session.get(FollowUpPoint, point.id).done_at is None
+
+
+def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, world):
+    # Found by an audit: a 422 page with no message (the placement form, where the error
+    # went, is no longer shown once the lead is placed).
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    form = {"besoins": str(by_ref(Need, "n1").id), "heures": "7", "contrat": "cdd",
+            "debut": local_today().isoformat(), "candidat": str(by_ref(Candidate, "ok").id)}  # fmt: skip
+    assert _post(client, url + "/placement", form).status_code == 302
+    again = _post(client, url + "/placement", form)
+    assert again.status_code == 302
+    assert "Impossible d'enregistrer un placement" in page_text(client.get(url))
+    assert len(db.session.scalars(select(FollowUpPoint)).all()) == 3

@@ -42,6 +42,7 @@ from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
 from connectences.workflows import (
     LEAD,
+    LeadState,
     TransitionError,
     inboxes,
 )
@@ -326,8 +327,14 @@ def place(lead_id: int):
         )
     except TransitionError as refusal:
         db.session.rollback()
+        lead = _own_lead(lead_id)
+        if LeadState.PLACE not in LEAD.allowed(lead.status):
+            # A form sent again once the lead is placed or closed: the placement form is
+            # no longer on the page, so the refusal is said at its top.
+            flash(refusal.message, "error")
+            return redirect(url_for(".show", lead_id=lead_id))
         return _render_show(
-            _own_lead(lead_id),
+            lead,
             None,
             422,
             sent="placement",
