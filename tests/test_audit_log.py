@@ -93,6 +93,12 @@ def test_unreadable_filters_get_a_french_message_not_an_error(client, logged):
     assert "Type de fiche inconnu" in error_of(response, "fiche")
 
 
+def test_an_inverted_date_range_is_a_filter_error(client, logged):
+    response = client.get("/admin/journal?du=2026-12-01&au=2026-01-01")
+    assert response.status_code == 400
+    assert "précède la date de début" in error_of(response, "au")
+
+
 @pytest.mark.parametrize(
     "query", ["du=0001-01-01", "au=9999-12-31", "du=0001-01-01&au=9999-12-31", "au=1899-12-31"]
 )

@@ -158,6 +158,13 @@ def test_a_radius_that_is_no_number_is_left_out_not_replaced_by_the_default(clie
         assert "3 personnes" in page
 
 
+def test_an_availability_typed_the_french_way_is_read(client, auth, people):
+    auth.login("animateur")
+    page = client.get(BASE, query_string={"disponible_le": "15/01/2027"}).get_data(as_text=True)
+    assert "date invalide" not in page
+    assert 'value="2027-01-15"' in page
+
+
 def test_admin_may_search_too(client, auth, people):
     auth.login("admin")
     assert client.get(BASE).status_code == 200

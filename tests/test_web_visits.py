@@ -388,6 +388,14 @@ def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
     assert '<details class="filters-box" open>' in html_of(response)
 
 
+def test_an_inverted_date_range_is_said_not_answered_with_nothing(client, auth):
+    auth.login("animateur")
+    response = client.get(
+        "/animateur/visites", query_string={"du": "2026-12-01", "au": "2026-01-01"}
+    )
+    assert "précède la date de début" in error_of(response, "au")
+
+
 def test_export_contains_exactly_the_filtered_rows(client, visits_world):
     me, _other, rows = visits_world
     since = (TODAY - timedelta(days=20)).isoformat()

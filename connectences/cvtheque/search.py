@@ -32,6 +32,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal, select, uni
 from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
+from connectences.dates import read_date, unread
 from connectences.listing import list_arg, text_arg
 from connectences.matching.matches import (
     SKILL_LABELS,
@@ -184,10 +185,9 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
     available_by = None
     raw_date = (args.get("disponible_le") or "").strip()
     if raw_date:
-        try:
-            available_by = date.fromisoformat(raw_date)
-        except ValueError:
-            errors.append("Disponible au plus tard le : date invalide (jj/mm/aaaa).")
+        available_by = read_date(raw_date)
+        if available_by is None:
+            errors.append(f"Disponible au plus tard le : date invalide : {unread(raw_date)}.")
     statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in list_arg(args, "statut"))
     source = (args.get("source") or "").strip()[:100]
     confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))

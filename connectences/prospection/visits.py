@@ -381,6 +381,10 @@ class VisitFilters(ListFilters):
             except VisitError as exc:
                 errors.update(exc.errors)
                 dates[key] = None
+        if dates["du"] and dates["au"] and dates["du"] > dates["au"]:
+            # An empty list with no word looked like "no visit in that span".
+            errors["au"] = "La date de fin précède la date de début : inversez-les."
+            dates["au"] = None
         filters = cls(
             animateur_id=animateur or None,
             channel=channel if channel in vocab.VISIT_CHANNELS else None,

@@ -259,6 +259,9 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
             dates[name] = read_date(raw)
             if dates[name] is None:
                 errors[name] = "Date invalide : utilisez le calendrier (jj/mm/aaaa)."
+    if dates["du"] and dates["au"] and dates["du"] > dates["au"]:
+        errors["au"] = "La date de fin précède la date de début : inversez-les."
+        dates["au"] = None
     filters = AuditFilters(
         who=(args.get("qui") or "").strip()[:MAX_FILTER_TEXT],
         action=action,
