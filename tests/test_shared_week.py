@@ -111,6 +111,18 @@ def _place(world, hours=8, contract="cdi_temps_partage", start_date=date(2027, 3
     return placement
 
 
+def _placement_form(**fields) -> dict:
+    """The operator's placement form for Inès in the need "placed", ``fields`` changed."""
+    return {
+        "candidat": str(by_ref(Candidate, "ines").id),
+        "besoins": str(by_ref(Need, "placed").id),
+        "heures": "8",
+        "contrat": "cdi_temps_partage",
+        "debut": START,
+        **fields,
+    }
+
+
 def _hold(commitment: Commitment) -> None:
     """Give Inès a commitment reported outside the platform."""
     ines = by_ref(Candidate, "ines")
@@ -250,13 +262,7 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['lead']}"
-    form = {
-        "candidat": str(by_ref(Candidate, "ines").id),
-        "besoins": str(by_ref(Need, "placed").id),
-        "heures": "8",
-        "contrat": "cdi_temps_partage",
-        "debut": START,
-    }
+    form = _placement_form()
     response = _post(client, url, url + "/placement", form)
     assert response.status_code == 409
     text = page_text(response)
@@ -278,14 +284,7 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
 def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, auth, world, hours):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['lead']}"
-    form = {
-        "candidat": str(by_ref(Candidate, "ines").id),
-        "besoins": str(by_ref(Need, "placed").id),
-        "heures": hours,
-        "contrat": "cdi_temps_partage",
-        "debut": START,
-        "confirmer": "1",
-    }
+    form = _placement_form(heures=hours, confirmer="1")
     response = _post(client, url, url + "/placement", form)
     assert response.status_code == 422
     assert "entre 1 et 48" in error_of(response, "heures")
@@ -310,14 +309,7 @@ def test_a_placement_dated_out_of_any_plan_is_refused_beside_its_field(
 ):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['lead']}"
-    form = {
-        "candidat": str(by_ref(Candidate, "ines").id),
-        "besoins": str(by_ref(Need, "placed").id),
-        "heures": "8",
-        "contrat": "cdi_temps_partage",
-        "debut": start,
-        "confirmer": "1",
-    }
+    form = _placement_form(debut=start, confirmer="1")
     response = _post(client, url, url + "/placement", form)
     assert response.status_code == 422
     assert said in error_of(response, "debut")

@@ -271,27 +271,23 @@ def company_timeline(
 
     diagnoses = session.execute(_TIMELINE_DIAGNOSES, of_company).all()
     for diagnosis in diagnoses:
-        if diagnosis.sent_at is None:
-            events.append(
-                ContactEvent(
-                    on=_day(diagnosis.submitted_at),
-                    kind="diagnostic",
-                    channel="questionnaire_diagnostic_rempli",
-                    by_id=diagnosis.filled_by_id,
-                    by=_named(diagnosis.full_name, diagnosis.email),
-                    summary="Questionnaire de diagnostic rempli avec l'entreprise",
-                )
-            )
-            continue
-        answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
+        if diagnosis.sent_at is None:  # filled in with the company, outside a visit
+            on, channel = diagnosis.submitted_at, "questionnaire_diagnostic_rempli"
+            by_id = diagnosis.filled_by_id
+            summary = "Questionnaire de diagnostic rempli avec l'entreprise"
+        else:
+            on, channel = diagnosis.sent_at, "questionnaire_diagnostic"
+            by_id = diagnosis.sent_by_id
+            answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
+            summary = f"Questionnaire de diagnostic envoyé par e-mail ({answered})"
         events.append(
             ContactEvent(
-                on=_day(diagnosis.sent_at),
+                on=_day(on),
                 kind="diagnostic",
-                channel="questionnaire_diagnostic",
-                by_id=diagnosis.sent_by_id,
+                channel=channel,
+                by_id=by_id,
                 by=_named(diagnosis.full_name, diagnosis.email),
-                summary=f"Questionnaire de diagnostic envoyé par e-mail ({answered})",
+                summary=summary,
             )
         )
 
