@@ -125,10 +125,6 @@ class FrenchTypography(Extension):
 
 
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 
 
 def _hour(moment: datetime) -> str:
@@ -140,7 +136,7 @@ def time_slot(start: datetime, end: datetime | None = None) -> str:
     start = start.astimezone(LOCAL_TZ)
     weekday = _WEEKDAYS[start.weekday()]
     day = "1er" if start.day == 1 else str(start.day)
-    text = f"{weekday} {day} {_MONTHS[start.month - 1]} {start.year}"
+    text = f"{weekday} {day} {MONTHS_FR[start.month - 1]} {start.year}"
     if end is None:
         return f"{text}, à {_hour(start)}"
     return f"{text}, de {_hour(start)} à {_hour(end.astimezone(LOCAL_TZ))}"

@@ -5,10 +5,14 @@ figures; an officer reads only its own intercommunality."""
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 import pytest
+from sqlalchemy import update
 
 from connectences.extensions import db
+from connectences.models import Candidate
+from connectences.models.base import utcnow
 from connectences.observatory import figures
 from connectences.observatory.tables import COUNT, HOURS, Cell, Row, Table, protect
 from tests import factories, observatory_world
@@ -112,6 +116,9 @@ def test_no_protected_figure_of_the_territory_lets_anyone_subtract_to_a_person()
     seen = figures.observatory(db.session, factories.COBAS, "tout", now=observatory_world.NOW)
     for t in seen.tables:
         shown = protect(t)
+        if t.private_labels:  # rows about too few are left out, labels and all
+            assert all(len(row.cells[0].members) >= 5 for row in shown.rows), t.key
+            continue
         for row, raw in zip(shown.all_rows, t.all_rows, strict=True):
             for c, original in zip(row.cells, raw.cells, strict=True):
                 if 0 < len(original.members) < 5:
@@ -215,3 +222,75 @@ def test_the_staff_choose_an_intercommunality_among_those_with_needs(app, territ
     assert "CA Bassin d'Arcachon Sud (COBAS)</a> — 13 besoins" in listed
     assert "CA du Bassin d'Arcachon Nord (COBAN)</a> — 1 besoin" in listed
     assert f"/territoire/intercommunalites/{factories.VAL_DE_L_EYRE}" not in listed
+
+
+def test_a_row_whose_label_people_typed_is_left_out_when_it_describes_too_few():
+    """A skill as a person wrote it may name them: under 5 people, no row at all (a
+    "< 5" beside "Accompagnement RQTH - Océane F. 06…" would still show the label)."""
+    rows = (Row("Comptabilité", (cell(6, "a"),)), Row("RQTH - Océane F. 06 11", (cell(1, "b"),)))
+    t = Table("s", "S", ("Compétence", "Personnes"), rows, "…", private_labels=True,
+              empty_private="Aucune compétence assez répandue.")  # fmt: skip
+    assert [row.label for row in protect(t).rows] == ["Comptabilité"]
+    alone = replace(t, rows=rows[1:])
+    assert protect(alone).rows == () and protect(alone).empty == "Aucune compétence assez répandue."
+    # An ordinary table keeps its row, hidden.
+    assert protect(replace(t, private_labels=False)).rows[1].cells[0].hidden
+
+
+def test_an_officer_never_reads_the_skill_a_person_typed(app, territory, auth):
+    typed = "Accompagnement RQTH - Océane Fernandes 06 11 22 33 44"
+    factories.load(factories.document(candidates=[
+        factories.candidate(commune=factories.ARCACHON, skills=[typed]),
+        *(factories.candidate(commune=factories.ARCACHON, skills=["taille des haies"])
+          for _ in range(5)),
+    ]))  # fmt: skip
+    db.session.execute(update(Candidate).values(email_confirmed_at=utcnow()))
+    db.session.commit()
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    seen = page(officer, "/territoire")
+    assert "Océane" not in seen and "RQTH" not in seen
+    assert '<th scope="row">taille des haies</th><td class="num">5</td>' in seen
+    csv = officer.get(
+        f"/territoire/intercommunalites/{factories.COBAS}/competences_non_demandees.csv"
+    )
+    assert "Océane" not in csv.data.decode("utf-8-sig")
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    assert typed in page(staff, f"/territoire/intercommunalites/{factories.COBAS}")
+
+
+def test_an_officer_reads_the_past_at_the_end_of_a_month_only(app, territory, auth):
+    """Two views a day apart differ by that day's needs: one company's need, its commune,
+    sector and hours, given back by subtraction. An officer reads past month ends."""
+    base = f"/territoire/intercommunalites/{factories.COBAS}"
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    at_end = page(officer, f"{base}?au=2026-05-31")
+    assert "Étapes telles qu'elles étaient le 31/05/2026 au soir" in at_end
+    assert '<option value="2026-05-31" selected>Fin mai 2026 (31/05/2026)</option>' in at_end
+    refused = page(officer, f"{base}?au=2026-05-15")
+    assert figures.MONTH_END_ONLY in refused and 'aria-invalid="true"' in refused
+    assert "Étapes telles qu'elles étaient" not in refused  # today's figures instead
+    assert officer.get(f"{base}/communes.csv?au=2026-05-15").status_code == 404
+    assert officer.get(f"{base}/observatoire.xlsx?au=2026-05-15").status_code == 404
+    assert officer.get(f"{base}/communes.csv?au=2026-05-31").status_code == 200
+    # The staff, who read exact figures anyway, read any past day.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    assert "le 15/05/2026 au soir" in page(staff, f"{base}?au=2026-05-15")
+    assert staff.get(f"{base}/communes.csv?au=2026-05-15").status_code == 200
+
+
+def test_the_month_ends_offered_to_an_officer():
+    from datetime import date
+
+    assert figures.month_ends(date(2026, 3, 10), 3) == [
+        date(2026, 2, 28), date(2026, 1, 31), date(2025, 12, 31)
+    ]  # fmt: skip
+    today = date(2026, 12, 6)
+    assert figures.parse_day("2026-11-30", today, month_end=True) == (date(2026, 11, 30), None)
+    assert figures.parse_day("2024-02-29", today, month_end=True) == (date(2024, 2, 29), None)
+    assert figures.parse_day("2026-11-29", today, month_end=True) == (None, figures.MONTH_END_ONLY)
+    assert figures.parse_day("2026-11-29", today) == (date(2026, 11, 29), None)
+    assert figures.parse_day("2026-12-06", today, month_end=True) == (None, None)  # today

@@ -333,3 +333,27 @@ def test_after_an_import_the_vocabulary_is_read_whole_again(monkeypatch):
     assert len(whole) == 1 and "WHERE" not in whole[0]
     found = search_candidates(db.session, {"text": "ostréiculture"})
     assert sorted(hit.candidate.ref for hit in found.items) == sorted(p["ref"] for p in people)
+
+
+def test_the_observatory_keeps_a_bounded_number_of_figures():
+    """Each past day read is an entry of its own: without a bound, reading many days grew
+    a worker's memory for good."""
+    from datetime import date
+
+    _needs("Paie du mardi")
+    cache = ObservatoryCache(seconds=300, max_entries=3)
+    now = utcnow()
+    first = cache.figures(db.session, factories.COBAS, "tout", now=now)
+    days = []
+    for day in range(1, 6):
+        days.append(
+            cache.figures(db.session, factories.COBAS, "tout", now=now, at=date(2026, 1, day))
+        )
+        cache.figures(db.session, factories.COBAS, "tout", now=now)  # read again: kept
+    assert len(cache) == 3
+    assert cache.figures(db.session, factories.COBAS, "tout", now=now) is first
+    last = cache.figures(db.session, factories.COBAS, "tout", now=now, at=date(2026, 1, 5))
+    assert last is days[-1]
+    # The least recently read went first: the first day is computed again.
+    again = cache.figures(db.session, factories.COBAS, "tout", now=now, at=date(2026, 1, 1))
+    assert again is not days[0] and again.figures.total == 0

@@ -17,12 +17,15 @@ were computed, and computes them again when either:
 
 The page says when its figures were computed (« Chiffres au … »). The cache lives in
 the application object (``app.extensions``), one per process and per app; nothing is
-shared between workers, which each compute their own copy.
+shared between workers, which each compute their own copy. It holds at most
+``MAX_ENTRIES`` figures, the least recently read going first: each past day read is
+an entry of its own (a few hundred kilobytes), and nothing else would bound them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -32,6 +35,8 @@ from connectences.needs.register import queue_version
 from connectences.observatory.figures import Observatory, end_of_day, observatory, parse_period
 
 DEFAULT_SECONDS = 300
+# Figures kept at most (three intercommunalities, four periods, today and a few dates).
+MAX_ENTRIES = 48
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,14 @@ class Seen:
 class ObservatoryCache:
     """Figures by (intercommunality, period, version of the needs), each kept ``seconds``."""
 
-    def __init__(self, seconds: float = DEFAULT_SECONDS) -> None:
+    def __init__(self, seconds: float = DEFAULT_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
         self.seconds = seconds
-        self._entries: dict[tuple, Seen] = {}
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, Seen] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def figures(
         self, session: Session, siren: str, period: str, *, now: datetime, at: date | None = None
@@ -65,12 +74,18 @@ class ObservatoryCache:
         key = (siren, period, at, queue_version(session))
         with self._lock:
             seen = self._entries.get(key)
+            if seen is not None:
+                self._entries.move_to_end(key)
         if seen is not None and now - seen.computed_at < timedelta(seconds=self.seconds):
             return seen
         until = end_of_day(at) if at is not None else now
         seen = Seen(observatory(session, siren, period, now=until), now)
         with self._lock:
             # Entries of an older version can never be read again: keep only the newest.
-            self._entries = {k: v for k, v in self._entries.items() if k[3] == key[3] and k != key}
+            self._entries = OrderedDict(
+                (k, v) for k, v in self._entries.items() if k[3] == key[3] and k != key
+            )
             self._entries[key] = seen
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
         return seen

@@ -51,7 +51,17 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import in_queue
-from connectences.observatory.tables import COUNT, DAYS, HOURS, PERCENT, Cell, Row, Table
+from connectences.observatory.tables import (
+    COUNT,
+    DAYS,
+    HIDDEN_WORDS,
+    HOURS,
+    PERCENT,
+    THRESHOLD,
+    Cell,
+    Row,
+    Table,
+)
 from connectences.skills import rome_label
 from connectences.skills.text import normalize
 from connectences.vocab import NEED_STATUSES, REASONS
@@ -140,9 +150,34 @@ ROME_CODE = re.compile(r"[A-N]\d{4}")
 FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
-def parse_day(value: str | None, today: date) -> tuple[date | None, str | None]:
+# How many past month ends an officer is offered (as many as the trends' months).
+MONTH_ENDS_OFFERED = 24
+MONTH_END_ONLY = (
+    "Pour protéger les petits nombres, une intercommunalité lit les chiffres passés à la "
+    "fin d'un mois : choisissez un mois dans la liste."
+)
+
+
+def month_ends(today: date, count: int = MONTH_ENDS_OFFERED) -> list[date]:
+    """The last days of the ``count`` months before ``today``'s, the latest first."""
+    ends, day = [], today.replace(day=1)
+    for _ in range(count):
+        day -= timedelta(days=1)
+        ends.append(day)
+        day = day.replace(day=1)
+    return ends
+
+
+def parse_day(
+    value: str | None, today: date, *, month_end: bool = False
+) -> tuple[date | None, str | None]:
     """The day of ``AAAA-MM-JJ`` (the date field's value) to read the figures at, and a
-    French error when it cannot be used (then None: today). Empty: today, no error."""
+    French error when it cannot be used (then None: today). Empty: today, no error.
+
+    ``month_end``: only the last day of a month is read (an intercommunality's officer).
+    Each view is protected on its own; two views a day apart would differ by the needs of
+    that day, and give one company's need (its commune, job, sector, hours) back by
+    subtraction. Views a month apart differ by a month's needs."""
     value = (value or "").strip()
     if not value:
         return None, None
@@ -156,6 +191,8 @@ def parse_day(value: str | None, today: date) -> tuple[date | None, str | None]:
         return None, "Choisissez un jour à partir de l'an 2000."
     if day == today:
         return None, None
+    if month_end and (day + timedelta(days=1)).day != 1:
+        return None, MONTH_END_ONLY
     return day, None
 
 
@@ -951,9 +988,14 @@ def _skills_not_asked(session: Session, siren: str, all_needs) -> Table:
         explanation="Compétences déclarées par les personnes disponibles de la CVthèque qui "
         "habitent l'intercommunalité, qu'aucun besoin du territoire (toutes dates) ne "
         "mentionne, les plus répandues d'abord (compétences comparées sans accents ni "
-        "majuscules).",
+        "majuscules). Une compétence est écrite par la personne elle-même : celles que "
+        f"{HIDDEN_WORDS} personnes déclarent ne sont pas montrées aux intercommunalités, "
+        "leur libellé pouvant désigner quelqu'un.",
         chart="bars",
         empty="Chaque compétence offerte est demandée par au moins un besoin.",
+        private_labels=True,
+        empty_private=f"Aucune compétence déclarée par au moins {THRESHOLD} personnes ne "
+        "manque aux besoins du territoire.",
     )
 
 

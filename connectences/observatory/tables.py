@@ -99,6 +99,12 @@ class Table:
     additive: tuple[int, ...] = ()
     parts: dict[int, tuple[int, ...]] = field(default_factory=dict)
     empty: str = "Aucune donnée pour cette période."
+    # Row labels typed by the people counted (a skill as a person wrote it): a row about
+    # too few of them is left out of an officer's view, label and all, since the label
+    # alone may name someone ("Accompagnement RQTH - Océane F."); then ``empty_private``
+    # is what an officer reads when no row is left.
+    private_labels: bool = False
+    empty_private: str = ""
 
     @property
     def has_hidden(self) -> bool:
@@ -141,13 +147,18 @@ def _complete(group: list[tuple[int, Cell]], hidden: set[int]) -> set[int]:
 def protect(table: Table) -> Table:
     """The table as an intercommunality officer sees it.
 
-    Primary: a cell describing 1 to 4 companies or people is hidden. Secondary: in every
+    Primary: a cell describing 1 to 4 companies or people is hidden (in a table whose
+    labels those people typed, its whole row is left out). Secondary: in every
     column that sums to a total, and every row whose cell sums other cells, the hidden
     cells are completed with the smallest visible ones until together they describe at
     least 5 (so a total minus the visible cells never gives a small number); when even
     all the cells of a column describe fewer than 5, its total is hidden too. Repeated
     until nothing changes, since hiding in a row may open a gap in a column.
     """
+    if table.private_labels:
+        kept = tuple(r for r in table.rows if not any(_small(c) for c in r.cells))
+        if len(kept) < len(table.rows):
+            table = replace(table, rows=kept, empty=table.empty_private or table.empty)
     grid = [list(row.cells) for row in table.rows]
     total = list(table.total.cells) if table.total is not None else None
     hidden = {(r, c) for r, row in enumerate(grid) for c, cell in enumerate(row) if _small(cell)}

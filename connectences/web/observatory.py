@@ -25,6 +25,7 @@ from connectences.observatory.report import (
     render_pdf,
 )
 from connectences.text import slug
+from connectences.typography import MONTHS_FR
 from connectences.web.access import guard_blueprint, role_required
 from connectences.web.downloads import send_body
 from connectences.web.navigation import add_nav
@@ -53,7 +54,7 @@ def _shown(siren: str):
     if epci is None:
         abort(404)
     period = figures.parse_period(request.args.get("periode"))
-    at, error = figures.parse_day(request.args.get("au"), local_today())
+    at, error = figures.parse_day(request.args.get("au"), local_today(), month_end=not exact)
     cache = current_app.extensions.setdefault(
         "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
     )
@@ -96,6 +97,8 @@ def _page(siren: str):
         at_param=at_param,
         at_error=error,
         today=local_today(),
+        month_ends=figures.month_ends(local_today()),
+        month_names=MONTHS_FR,
         periods=figures.PERIODS,
         meanings=figures.STATUS_MEANING,
         statuses=figures.NEED_STATUSES,
@@ -124,17 +127,26 @@ def epci(siren: str):
     return _page(siren)
 
 
+def _download(siren: str):
+    """What a download holds: the figures at the date asked, never others in their place
+    (the page says why a date is refused; a download has nowhere to say it: 404)."""
+    epci, shown, _cached, _at, error = _shown(siren)
+    if error:
+        abort(404)
+    return epci, shown
+
+
 @bp.route("/intercommunalites/<siren>/observatoire.xlsx")
 @role_required(*READERS)
 def workbook(siren: str):
-    epci, shown, *_ = _shown(siren)
+    epci, shown = _download(siren)
     return send_body(exports.workbook(shown), "xlsx", f"observatoire-{slug(epci.name)}")
 
 
 @bp.route("/intercommunalites/<siren>/<key>.csv")
 @role_required(*READERS)
 def table_csv(siren: str, key: str):
-    epci, shown, *_ = _shown(siren)
+    epci, shown = _download(siren)
     table = next((t for t in shown.tables if t.key == key), None)
     if table is None:
         abort(404)
