@@ -6,6 +6,7 @@ import io
 import json
 import re
 import time
+from html import unescape
 
 import pytest
 import time_machine
@@ -356,6 +357,26 @@ def test_space_shows_the_profile_and_every_view_is_audited(client):
     assert '<meta name="referrer" content="no-referrer">' in html
     views = db.session.scalars(select(AuditLog).where(AuditLog.action == "cv.viewed")).all()
     assert views and views[-1].entity_id == the_candidate().id
+
+
+def test_a_disabled_account_closes_the_personal_links_of_its_profile(client):
+    """The administrator disables a job seeker's account: their session stops at once, and
+    so must the mailed links to the same profile (they opened, changed and exported it)."""
+    from connectences.accounts import users
+
+    space = submitted_and_confirmed(client)
+    users.create_user(db.session, EMAIL, "candidate")
+    users.disable(db.session, EMAIL)
+    db.session.commit()
+    for path in (space, f"{space}/modifier", f"{space}/export.json"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert consent.DISABLED in unescape(response.get_data(as_text=True))
+    assert client.post(f"{space}/pause", data={}).status_code in (400, 403)
+    assert consent.send_space_link(db.session, EMAIL, force=True) is False
+    users.enable(db.session, EMAIL)
+    db.session.commit()
+    assert client.get(space).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -261,7 +261,24 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
         raise LinkError(
             "Ce lien n'est plus valide. Demandez un nouveau lien : il vous sera envoyé par e-mail."
         )
+    if account_disabled(session, candidate):
+        raise LinkError(DISABLED)
     return candidate
+
+
+DISABLED = (
+    "Le compte de ce profil est désactivé : ce lien ne l'ouvre plus. "
+    "Contactez l'équipe de la plateforme."
+)
+
+
+def account_disabled(session: Session, candidate: Candidate) -> bool:
+    """Whether the person's login account was disabled by an administrator: their links
+    close with it (a link opened the same profile the account did)."""
+    accounts = session.scalars(
+        select(User.active).where(User.candidate_id == candidate.id, User.role == "candidate")
+    ).all()
+    return bool(accounts) and not any(accounts)
 
 
 def find_by_email(session: Session, email: str) -> Candidate | None:
@@ -280,7 +297,7 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     logs only. An unconfirmed person gets the confirmation mail again instead.
     """
     candidate = find_by_email(session, email)
-    if candidate is None:
+    if candidate is None or account_disabled(session, candidate):
         return False
     if candidate.email_confirmed_at is None:
         if not force and _mailed_recently(session, MailKind.CV_CONFIRM, candidate.email):
