@@ -105,6 +105,24 @@ def test_a_move_the_workflow_refuses_is_a_422_problem(client, world):
         _post(client, token, "/api/v1/needs/n1/status", {"status": "pourvu"}, etag), 422
     )
     assert "Impossible" in body["detail"] or "pas possible" in body["detail"]
+    assert "page" not in body["detail"]  # an API answer has no page
+    assert by_ref(Need, "n1").status == "qualifie"
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"{", "n'est pas un document JSON valide (ligne 1, colonne 2)"),
+        (b'{"status":\n "x",}', "n'est pas un document JSON valide (ligne 2, colonne 6)"),
+        (b'{"status": "\xff"}', "n'est pas un document JSON valide"),
+    ],
+)
+def test_a_body_that_is_not_json_says_so(client, world, data, said):
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    headers = bearer(token) | {"If-Match": etag, "Content-Type": "application/json"}
+    response = client.post("/api/v1/needs/n1/status", data=data, headers=headers)
+    assert said in _problem(response, 400)["detail"]
     assert by_ref(Need, "n1").status == "qualifie"
 
 

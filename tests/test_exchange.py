@@ -879,3 +879,11 @@ def test_an_address_sent_with_spaces_is_stored_trimmed_and_stays_one_person():
     with pytest.raises(ExchangeError) as raised:
         import_document(later)
     assert "adresse e-mail" in raised.value.errors[0].message
+
+
+def test_a_huge_number_is_echoed_short():
+    """1e308 was written back with its 309 digits in the error."""
+    doc = base_document()
+    doc["needs"][0]["hours_per_week"] = 1e308
+    errors = [str(e) for e in validate(doc)]
+    assert "/needs/0/hours_per_week : doit être un nombre entre 1 et 48 (reçu : 1e+308)" in errors

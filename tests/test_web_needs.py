@@ -299,7 +299,10 @@ def test_a_move_the_state_forbids_is_flashed_not_sent_back_as_a_form(client, ani
         client, "/animateur/besoins/n1/statut", {"etat": "pourvu", "motif": "budget"}
     )
     assert response.status_code == 302 and response.location.endswith("#etat")
-    assert "depuis cette page" in html_of(client.get("/animateur/besoins/n1"))
+    assert (
+        "Impossible de passer directement de « Proposé à un opérateur » à « Pourvu »."
+        in html_of(client.get("/animateur/besoins/n1"))
+    )
 
 
 @pytest.mark.parametrize("target", ["propose", "reoriente", "nimporte", ""])
@@ -323,7 +326,7 @@ def test_a_proposed_need_follows_its_lead_not_the_buttons(client, animateur):
 def test_transition_not_allowed_from_current_state_is_refused(client, animateur):
     _post_changes_nothing(client, "/animateur/besoins/n1/statut", {"etat": "pourvu"})
     html = html_of(client.get("/animateur/besoins/n1"))
-    assert "Impossible de passer de « Nouveau » à « Pourvu » depuis cette page." in html
+    assert "Impossible de passer directement de « Nouveau » à « Pourvu »." in html
 
 
 # --- proposing to an operator ----------------------------------------------------------

@@ -102,6 +102,8 @@ Check = Callable[[Any, str, _Context], Any]
 
 
 def _fmt(number: float) -> str:
+    if abs(number) >= 10**12:  # 1e308 was echoed with its 309 digits
+        return f"{number:.3g}".replace(".", ",")
     if isinstance(number, int) or number.is_integer():
         return str(int(number))
     return str(number).replace(".", ",")

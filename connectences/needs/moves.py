@@ -40,11 +40,11 @@ def _refusal(need: Need, target: str) -> str:
             "(bouton « Qualifier le besoin »)."
         )
     if target in labels:
+        # Said the same on the need page and through the API: no "from this page".
         return (
-            f"Impossible de passer de « {labels[need.status]} » à « {labels[target]} » "
-            "depuis cette page."
+            f"Impossible de passer directement de « {labels[need.status]} » à « {labels[target]} »."
         )
-    return "Ce changement d'état n'est pas possible depuis cette page."
+    return "Ce changement d'état n'est pas possible directement."
 
 
 def move_by_hand(

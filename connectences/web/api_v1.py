@@ -287,6 +287,13 @@ def _http_problem(error: HTTPException):
         ]
         detail = " ".join(e["detail"] for e in errors)
         return problem(422, detail, errors=errors)
+    exc = getattr(error, "exc", None)  # webargs' abort keeps what the body failed with
+    if error.code == 400 and isinstance(exc, json.JSONDecodeError):
+        return problem(
+            400,
+            "Le corps de la requête n'est pas un document JSON valide "
+            f"(ligne {exc.lineno}, colonne {exc.colno}).",
+        )
     return problem(error.code)
 
 
