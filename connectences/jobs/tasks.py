@@ -53,6 +53,7 @@ from connectences.workflows import (
     NEED_SEARCHING,
     REFERRAL,
     REFERRAL_UNANSWERED,
+    ChangedMeanwhile,
     LeadState,
     ReferralState,
     transition,
@@ -125,17 +126,23 @@ def _notify_once(
 
 def _close_unanswered(
     ctx: JobContext, row, workflow, state, *, nobody: str, after: timedelta, needs, why: str
-) -> int:
+) -> int | None:
     """Close a lead or referral left unanswered (``sans_suite``, the reason naming
     ``nobody`` who did not answer in ``after``) and put its needs back in the search;
-    the number of needs released."""
-    transition(
-        ctx.session,
-        row,
-        workflow,
-        state,
-        reason_text=f"Clôturée automatiquement : pas de {nobody} {after.days} jours après l'envoi.",
-    )
+    the number of needs released. None when it was answered while the job ran: the
+    answer stands and nothing is written."""
+    try:
+        transition(
+            ctx.session,
+            row,
+            workflow,
+            state,
+            reason_text=f"Clôturée automatiquement : pas de {nobody} {after.days} jours "
+            "après l'envoi.",
+        )
+    except ChangedMeanwhile:
+        ctx.session.refresh(row, ["status"])
+        return None
     return back_to_search(ctx.session, needs, why=why)
 
 
@@ -187,8 +194,7 @@ def lead_escalation(ctx: JobContext) -> dict:
     for lead in leads:
         age = ctx.now - lead.created_at
         if age >= close_after:
-            counts["closed"] += 1
-            counts["needs_released"] += _close_unanswered(
+            released = _close_unanswered(
                 ctx,
                 lead,
                 LEAD,
@@ -198,6 +204,9 @@ def lead_escalation(ctx: JobContext) -> dict:
                 needs=[item.need for item in lead.needs],
                 why="Proposition restée sans suite : le besoin revient en recherche.",
             )
+            if released is not None:
+                counts["closed"] += 1
+                counts["needs_released"] += released
             continue
         sent_on = _local_date(lead.created_at)
         if lead.status == LeadState.ENVOYE and ctx.today >= add_working_days(sent_on, remind_wd):
@@ -254,8 +263,7 @@ def referral_reminders(ctx: JobContext) -> dict:
         need = referral.need
         what = f"{need.title} — {need.company.name}"
         if ctx.now - referral.created_at >= close_after:
-            counts["closed"] += 1
-            counts["needs_released"] += _close_unanswered(
+            released = _close_unanswered(
                 ctx,
                 referral,
                 REFERRAL,
@@ -265,6 +273,10 @@ def referral_reminders(ctx: JobContext) -> dict:
                 needs=[need],
                 why="Réorientation restée sans suite : le besoin revient en recherche.",
             )
+            if released is None:
+                continue
+            counts["closed"] += 1
+            counts["needs_released"] += released
             _notify_once(
                 ctx,
                 MailKind.REFERRAL_CLOSED,

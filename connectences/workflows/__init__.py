@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from connectences import vocab
 from connectences.errors import DomainError
@@ -20,6 +21,17 @@ from connectences.typography import decimal_fr
 
 class TransitionError(DomainError):
     """A transition the state machine does not allow; ``message`` is French, for people."""
+
+
+CHANGED_MEANWHILE = "Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page."
+
+
+class ChangedMeanwhile(TransitionError):
+    """The record left the state it was read in before this change could be written
+    (another person, another request, the scheduler): nothing was written."""
+
+    def __init__(self, message: str = CHANGED_MEANWHILE):
+        super().__init__(message)
 
 
 class NeedState(StrEnum):
@@ -256,7 +268,10 @@ def transition(
 ) -> Transition:
     """Move ``obj`` to ``to_state`` if the machine allows it, and log who, when, from, to, why.
 
-    Raises TransitionError (French message) and changes nothing otherwise.
+    The move is written only if the stored record still holds the state ``obj`` was read
+    in (see :func:`_compare_and_set`): of two people answering the same lead at the same
+    instant, the second is refused with :class:`ChangedMeanwhile`. Raises TransitionError
+    (French message) and changes nothing otherwise.
     """
     current = obj.status
     labels = workflow.labels
@@ -283,7 +298,7 @@ def transition(
     if to_state in workflow.texts and not reason_text:
         why = workflow.texts[to_state]
         raise TransitionError(why, errors={"reason_text": why})
-    obj.status = to_state
+    _compare_and_set(session, obj, current, to_state)
     entry = Transition(
         entity=workflow.entity,
         entity_id=obj.id,
@@ -295,6 +310,40 @@ def transition(
     )
     session.add(entry)
     return entry
+
+
+def _compare_and_set(session, obj, current: str, to_state: str) -> None:
+    """Write ``to_state`` on the stored record only where it still holds ``current``.
+
+    Checking the in-memory ``obj.status`` and then setting it is no guard when two
+    requests read the same record: both pass the check and the second overwrites the
+    first (two placements of one lead, a lead both accepted and refused). One
+    ``UPDATE ... WHERE id = :id AND status = :current`` is atomic on both databases:
+    PostgreSQL makes a concurrent update wait for the first to end, then evaluates the
+    condition again on the row as committed; SQLite lets one writer at a time in, and
+    the second reads the committed row. No row updated: the record moved meanwhile,
+    ChangedMeanwhile is raised, nothing is written.
+    """
+    model = type(obj)
+    session.flush()  # what the caller changed on the record is stored before it is compared
+    result = session.execute(
+        update(model)
+        .where(model.id == obj.id, model.status == current)
+        .values(status=to_state)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ChangedMeanwhile()
+    # The object in the session says what the row now holds, without a pending change;
+    # columns the UPDATE stamped itself (``updated_at``) are read again when next used.
+    set_committed_value(obj, "status", to_state)
+    stamped = [
+        attr.key
+        for attr in inspect(model).column_attrs
+        if any(getattr(column, "onupdate", None) is not None for column in attr.columns)
+    ]
+    if stamped:
+        session.expire(obj, stamped)
 
 
 def history(session, workflow: Workflow, entity_id: int) -> list[Transition]:

@@ -52,6 +52,7 @@ from connectences.workflows import (
     NEED_HELD,
     REFERRAL,
     REFERRAL_LIVE,
+    ChangedMeanwhile,
     LeadState,
     NeedState,
     ReferralState,
@@ -206,10 +207,22 @@ def mark_seen(session, lead: Lead, actor=None) -> bool:
     """Record the first opening of a new lead by its operator (``envoye`` → ``vu``).
 
     Opening it again, or in a later state, changes nothing; returns whether it moved.
+    Another member opening (or answering) it at the same instant is no error: the page
+    shows the lead as it now is.
     """
     if lead.status != LeadState.ENVOYE:
         return False
-    workflows.transition(session, lead, LEAD, LeadState.VU, actor=actor)
+    return _first_opening(session, lead, LEAD, LeadState.VU, actor)
+
+
+def _first_opening(session, record, workflow, seen: str, actor) -> bool:
+    """Move a lead or referral to ``seen`` as its page opens; False when another request
+    moved it first (its state is then read again)."""
+    try:
+        workflows.transition(session, record, workflow, seen, actor=actor)
+    except ChangedMeanwhile:
+        session.refresh(record, ["status"])
+        return False
     return True
 
 
@@ -269,7 +282,10 @@ def accept(session, lead: Lead, actor=None) -> Transition:
     road: each company's contact, the work place and the animateur's note (the
     organisation's address when nobody is named).
     """
-    mark_seen(session, lead, actor)
+    if lead.status == LeadState.ENVOYE:
+        # Not ``mark_seen``: a lead answered by another member meanwhile must refuse this
+        # answer (ChangedMeanwhile), not be read again and judged on its new state.
+        workflows.transition(session, lead, LEAD, LeadState.VU, actor=actor)
     entry = workflows.transition(session, lead, LEAD, LeadState.ACCEPTE, actor=actor)
     title = "le poste en temps partagé" if lead.is_bundle else f"« {lead.needs[0].need.title} »"
     queue_template(
@@ -620,13 +636,14 @@ def receive(session, referral: Referral, actor=None) -> bool:
     """Record the first opening of a referral by its partner (``envoyee`` → ``recue``)."""
     if referral.status != ReferralState.ENVOYEE:
         return False
-    workflows.transition(session, referral, REFERRAL, ReferralState.RECUE, actor=actor)
-    return True
+    return _first_opening(session, referral, REFERRAL, ReferralState.RECUE, actor)
 
 
 def take_charge(session, referral: Referral, actor=None) -> Transition:
     """The partner takes the company's need in hand."""
-    receive(session, referral, actor)
+    if referral.status == ReferralState.ENVOYEE:
+        # Not ``receive``, for the reason given in ``accept``.
+        workflows.transition(session, referral, REFERRAL, ReferralState.RECUE, actor=actor)
     return workflows.transition(
         session, referral, REFERRAL, ReferralState.PRISE_EN_CHARGE, actor=actor
     )

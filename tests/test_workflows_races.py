@@ -1,0 +1,473 @@
+"""Two people acting on the same lead at the same instant: one wins, the other is refused.
+
+Each request reads the record, checks the state machine, then writes. A move is written
+only where the stored record still holds the state it was read in (``workflows
+.transition``), so the second of two requests that read the same state changes nothing
+and is told, in French, to reload the page. The races are made deterministic: two
+sessions where the second reads before the first commits, or two threads lined up by a
+barrier after their reads; they run on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences import workflows
+from connectences.accounts import create_user
+from connectences.extensions import db
+from connectences.jobs import tasks
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
+from connectences.models import (
+    Candidate,
+    Commitment,
+    FollowUpPoint,
+    Lead,
+    Need,
+    Operator,
+    OutboxMessage,
+    Partner,
+    Placement,
+    Referral,
+)
+from connectences.models.base import utcnow
+from connectences.needs import moves
+from connectences.web import leads as lead_pages
+from connectences.workflows import (
+    CHANGED_MEANWHILE,
+    LEAD,
+    NEED,
+    REFERRAL,
+    ChangedMeanwhile,
+    TransitionError,
+)
+from connectences.workflows import leads as flow
+from connectences.workflows.dispatch import send_lead, send_referral
+from tests import factories as f
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import by_ref, count, page_text
+from tests.known_secrets import PASSWORD
+
+START = date(2027, 1, 4)
+
+
+@pytest.fixture
+def animateur():
+    f.load(f.dispatch_document(candidates=[]))
+    user = create_user(db.session, "anim@exemple.fr", "animateur", password=PASSWORD)
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, by_ref(Need, ref), NEED, "qualifie")
+    db.session.commit()
+    return user
+
+
+def _lead(animateur, state: str = "envoye", refs=("n1",)) -> int:
+    """A lead of the needs ``refs`` to ``ge`` with the candidate ``ok``, moved to
+    ``state``; its id."""
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, ref) for ref in refs],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "ok")],
+        actor=animateur,
+    )
+    if state in ("vu", "accepte"):
+        flow.mark_seen(db.session, lead)
+    if state == "accepte":
+        flow.accept(db.session, lead)
+    db.session.commit()
+    lead_id = lead.id
+    db.session.remove()
+    return lead_id
+
+
+def _session():
+    """A session of its own: another request, with its own connection and transaction."""
+    return db.session.session_factory()
+
+
+def _read(session, lead_id: int) -> Lead:
+    """The lead as its page reads it: with its needs and candidates."""
+    lead = session.get(Lead, lead_id)
+    assert [item.need.status for item in lead.needs] and lead.candidates
+    assert [item.candidate.commitments for item in lead.candidates] and lead.operator
+    return lead
+
+
+def _place(session, lead_id: int):
+    """Place ``ok`` in n1 through the lead, in ``session`` (from what it has read)."""
+    lead = _read(session, lead_id)
+    return flow.record_placement(
+        session,
+        lead,
+        candidate=next(i.candidate for i in lead.candidates if i.candidate.ref == "ok"),
+        needs=[item.need for item in lead.needs if item.need.ref == "n1"],
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        start_date=START,
+    )
+
+
+def _lead_log(lead_id: int) -> list[tuple[str | None, str]]:
+    return [(t.from_state, t.to_state) for t in workflows.history(db.session, LEAD, lead_id)]
+
+
+def _mails(subject: str) -> int:
+    return len(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.subject.contains(subject))
+        ).all()
+    )
+
+
+# --- the state machine's guard ---------------------------------------------------------
+
+
+def test_a_move_from_a_state_the_record_has_left_writes_nothing(animateur):
+    lead_id = _lead(animateur, "vu")
+    first, second = _session(), _session()
+    try:
+        theirs = first.get(Lead, lead_id)
+        ours = second.get(Lead, lead_id)  # read "vu" before the other request commits
+        assert theirs.status == ours.status == "vu"
+        flow.accept(first, theirs)
+        first.commit()
+
+        with pytest.raises(ChangedMeanwhile) as refused:
+            flow.refuse(second, ours, "doublon")
+        assert refused.value.message == CHANGED_MEANWHILE
+        assert isinstance(refused.value, TransitionError)  # every view already answers it
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    lead = db.session.get(Lead, lead_id)
+    assert lead.status == "accepte"
+    assert (lead.refusal_reason, lead.refusal_text) == (None, None)
+    assert _lead_log(lead_id) == [(None, "envoye"), ("envoye", "vu"), ("vu", "accepte")]
+    # The refusal's side effects did not happen either: the need stays proposed and
+    # the animateur was told nothing.
+    assert by_ref(Need, "n1").status == "propose"
+    assert _mails("Proposition refusée") == 0
+    assert _mails("Proposition acceptée") == 1
+
+
+def test_the_record_in_memory_says_what_the_row_holds(animateur):
+    lead_id = _lead(animateur, "vu")
+    lead = db.session.get(Lead, lead_id)
+    before = lead.updated_at
+    flow.accept(db.session, lead)
+    # No pending change of the status is left to flush, and the stamp the UPDATE wrote
+    # is the one read.
+    assert lead.status == "accepte"
+    assert not db.session.is_modified(lead)
+    assert lead.updated_at >= before
+    db.session.commit()
+    stored = db.session.scalar(select(Lead.status).where(Lead.id == lead_id))
+    assert stored == "accepte"
+
+
+def test_two_placements_of_one_lead_store_one(animateur):
+    lead_id = _lead(animateur, "accepte")
+    first, second = _session(), _session()
+    try:
+        theirs = _read(first, lead_id)
+        ours = _read(second, lead_id)  # read before the other request commits
+        assert ours.status == "accepte"
+        _place(first, lead_id)
+        first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            _place(second, lead_id)
+        second.rollback()
+        assert theirs.status == "place"
+    finally:
+        first.close()
+        second.close()
+
+    assert count(Placement) == 1
+    assert count(FollowUpPoint) == 3
+    assert count(Commitment) == 1
+    assert _lead_log(lead_id)[-1] == ("accepte", "place")
+    assert len(_lead_log(lead_id)) == 4
+    assert _mails("Placement enregistré") == 1
+    assert by_ref(Need, "n1").status == "pourvu"
+
+
+def test_a_need_moved_meanwhile_refuses_the_placement_whole(animateur):
+    """A bundle's lead stays open when one of its needs is abandoned: the placement that
+    read that need still proposed passes the lead's move, then fails on the need's, and
+    nothing of it stays."""
+    lead_id = _lead(animateur, "accepte", refs=("n1", "n2"))
+    first, second = _session(), _session()
+    try:
+        ours = _read(second, lead_id)
+        assert {item.need.status for item in ours.needs} == {"propose"}
+        moves.move_by_hand(
+            first,
+            first.scalars(select(Need).where(Need.ref == "n1")).one(),
+            "abandonne",
+            actor=None,
+            reason_code="autre",
+            reason_text="L'entreprise a renoncé",
+        )
+        first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            _place(second, lead_id)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    assert count(Placement) == 0 and count(Commitment) == 0 and count(FollowUpPoint) == 0
+    assert db.session.get(Lead, lead_id).status == "accepte"
+    assert by_ref(Need, "n1").status == "abandonne"
+    assert by_ref(Need, "n2").status == "propose"
+
+
+def test_two_threads_placing_at_once_store_one_placement(app, animateur):
+    """Both requests have read the lead ``accepte`` before either writes (the barrier);
+    PostgreSQL makes the second UPDATE wait for the first transaction, SQLite the second
+    writer: either way one placement is stored and the other request is refused."""
+    lead_id = _lead(animateur, "accepte")
+    read = threading.Barrier(2, timeout=30)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def member():
+        with app.app_context():
+            session = _session()
+            try:
+                assert _read(session, lead_id).status == "accepte"
+                read.wait()
+                try:
+                    _place(session, lead_id)
+                    session.commit()
+                    outcome = "placed"
+                except ChangedMeanwhile:
+                    session.rollback()
+                    outcome = "refused"
+            except Exception as error:  # noqa: BLE001 — reported by the assertion below
+                session.rollback()
+                outcome = repr(error)
+            finally:
+                session.close()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=member) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["placed", "refused"]
+    assert count(Placement) == 1 and count(FollowUpPoint) == 3
+    assert _mails("Placement enregistré") == 1
+
+
+def test_two_threads_accepting_and_refusing_at_once_apply_one(app, animateur):
+    lead_id = _lead(animateur, "vu")
+    read = threading.Barrier(2, timeout=30)
+    outcomes: dict[str, str] = {}
+
+    def member(name, answer):
+        with app.app_context():
+            session = _session()
+            try:
+                lead = _read(session, lead_id)
+                assert lead.status == "vu"
+                read.wait()
+                try:
+                    answer(session, lead)
+                    session.commit()
+                    outcomes[name] = "done"
+                except ChangedMeanwhile:
+                    session.rollback()
+                    outcomes[name] = "refused"
+            except Exception as error:  # noqa: BLE001 — reported by the assertion below
+                session.rollback()
+                outcomes[name] = repr(error)
+            finally:
+                session.close()
+
+    threads = [
+        threading.Thread(target=member, args=("accept", lambda s, lead: flow.accept(s, lead))),
+        threading.Thread(
+            target=member, args=("refuse", lambda s, lead: flow.refuse(s, lead, "doublon"))
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["done", "refused"], outcomes
+    winner = "accepte" if outcomes["accept"] == "done" else "refuse"
+    assert db.session.get(Lead, lead_id).status == winner
+    assert _lead_log(lead_id)[2:] == [("vu", winner)]
+    assert by_ref(Need, "n1").status == ("propose" if winner == "accepte" else "en_recherche")
+
+
+# --- the first opening is no answer ------------------------------------------------------
+
+
+def test_two_members_opening_a_new_lead_at_once_record_one_opening(animateur):
+    lead_id = _lead(animateur)
+    first, second = _session(), _session()
+    try:
+        theirs, ours = _read(first, lead_id), _read(second, lead_id)
+        assert flow.mark_seen(first, theirs) is True
+        first.commit()
+        # The page opens as usual, the lead as it now is.
+        assert flow.mark_seen(second, ours) is False
+        assert ours.status == "vu"
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert _lead_log(lead_id) == [(None, "envoye"), ("envoye", "vu")]
+
+
+def test_accepting_a_lead_another_member_answered_is_refused_not_read_again(animateur):
+    """``accept`` opens a new lead itself: when another member refused it meanwhile, the
+    acceptance is refused as changed meanwhile, whatever state the lead reached."""
+    lead_id = _lead(animateur)
+    first, second = _session(), _session()
+    try:
+        theirs, ours = _read(first, lead_id), _read(second, lead_id)
+        flow.refuse(first, theirs, "doublon")
+        first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            flow.accept(second, ours)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    assert db.session.get(Lead, lead_id).status == "refuse"
+    assert _mails("Proposition acceptée") == 0
+
+
+def test_referrals_are_guarded_the_same_way(animateur):
+    referral = send_referral(db.session, need=by_ref(Need, "n2"), partner=by_ref(Partner, "ft"))
+    db.session.commit()
+    referral_id = referral.id
+    db.session.remove()
+    first, second = _session(), _session()
+    try:
+        theirs, ours = first.get(Referral, referral_id), second.get(Referral, referral_id)
+        assert flow.receive(first, theirs) is True
+        first.commit()
+        # Opened by another member meanwhile: no error, the page shows it as it is.
+        assert flow.receive(second, ours) is False
+        assert ours.status == "recue"
+        second.commit()
+        assert ours.status == "recue"  # read again, before the other member takes it on
+        flow.take_charge(first, theirs)
+        first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            flow.refuse_referral(second, ours, "doublon")
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    log = [(t.from_state, t.to_state) for t in workflows.history(db.session, REFERRAL, referral_id)]
+    assert log == [(None, "envoyee"), ("envoyee", "recue"), ("recue", "prise_en_charge")]
+    assert by_ref(Need, "n2").status == "reoriente"
+
+
+# --- the scheduler ------------------------------------------------------------------------
+
+
+def test_the_job_leaves_a_lead_answered_while_it_ran(animateur, monkeypatch):
+    """The lead is past its closing delay when the job reads it, and the operator accepts
+    it before the job writes: the acceptance stands, nothing is closed nor counted, and
+    the job ends well (one failure would roll back every other lead's closing)."""
+    lead_id = _lead(animateur, "vu")
+    real = tasks.transition
+
+    def operator_answers_first(session, obj, *args, **kwargs):
+        if isinstance(obj, Lead):
+            other = _session()
+            try:
+                flow.accept(other, other.get(Lead, obj.id))
+                other.commit()
+            finally:
+                other.close()
+        return real(session, obj, *args, **kwargs)
+
+    monkeypatch.setattr(tasks, "transition", operator_answers_first)
+    counts = execute(JOBS_BY_ID["lead_escalation"], now=utcnow() + timedelta(days=400))
+    assert counts["closed"] == 0 and counts["needs_released"] == 0
+    assert db.session.get(Lead, lead_id).status == "accepte"
+    assert by_ref(Need, "n1").status == "propose"
+    assert _lead_log(lead_id)[-1] == ("vu", "accepte")
+
+
+# --- the lead page -------------------------------------------------------------------------
+
+
+def _answered_meanwhile(monkeypatch, answer):
+    """Another member's ``answer`` is committed just after this request read the lead."""
+    real = lead_pages._own_lead
+    done = []
+
+    def read_then_other_member_answers(lead_id, **kwargs):
+        lead = real(lead_id, **kwargs)
+        if not done:
+            done.append(lead_id)
+            other = _session()
+            try:
+                answer(other, other.get(Lead, lead_id))
+                other.commit()
+            finally:
+                other.close()
+        return lead
+
+    monkeypatch.setattr(lead_pages, "_own_lead", read_then_other_member_answers)
+
+
+def test_the_answer_that_loses_the_race_is_told_on_the_lead_page(
+    client, auth, animateur, monkeypatch
+):
+    lead_id = _lead(animateur, "vu")
+    auth.login("operator", org_ref="ge")
+    url = f"/operateur/propositions/{lead_id}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    _answered_meanwhile(monkeypatch, lambda session, lead: flow.accept(session, lead))
+    data = {"action": "refuser", "motif": "doublon"}
+    response = client.post(url + "/action", data={**data, "csrf_token": token} if token else data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert CHANGED_MEANWHILE in page_text(page)
+    assert db.session.get(Lead, lead_id).status == "accepte"
+    assert _mails("Proposition refusée") == 0
+
+
+def test_the_placement_that_loses_the_race_is_told_on_the_lead_page(
+    client, auth, animateur, monkeypatch
+):
+    lead_id = _lead(animateur, "accepte")
+    auth.login("operator", org_ref="ge")
+    url = f"/operateur/propositions/{lead_id}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    _answered_meanwhile(monkeypatch, lambda session, lead: _place(session, lead.id))
+    data = {
+        "candidat": str(by_ref(Candidate, "ok").id),
+        "besoins": str(by_ref(Need, "n1").id),
+        "heures": "7",
+        "contrat": "cdi_temps_partage",
+        "debut": START.isoformat(),
+    }
+    response = client.post(
+        url + "/placement", data={**data, "csrf_token": token} if token else data
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert CHANGED_MEANWHILE in page_text(page)
+    assert count(Placement) == 1 and count(Commitment) == 1
+    assert _mails("Placement enregistré") == 1
