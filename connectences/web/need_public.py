@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from connectences import accounts, territory, vocab
 from connectences.accounts import throttle
@@ -50,6 +51,8 @@ FIELD_ORDER = register.NEED_FIELDS + (
 )
 # What is sent as one value per field (the days are check boxes, read as a list).
 FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days") + ("hours_period",)
+# The hidden field of the form's one-time token (``register.submission_key``).
+SUBMISSION_FIELD = "submission_token"
 
 
 def _secret() -> str:
@@ -131,18 +134,58 @@ def _refuse_link(error: links.LinkError, kind: str):
 @public
 def form():
     if request.method == "GET":
-        return _render_form(_known_owner_data(), {})
+        return _render_form(
+            {**_known_owner_data(), SUBMISSION_FIELD: register.new_submission_token()}, {}
+        )
     data = _form_data()
+    token = request.form.get(SUBMISSION_FIELD)
+    key = register.submission_key(token, data)
+    # Shown again (an error, the duplicate warning), the form keeps its token: sent once
+    # corrected, it is the sending that stores the need.
+    data[SUBMISSION_FIELD] = token if key else register.new_submission_token()
+    earlier = register.submitted_need(db.session, key)
+    if earlier is not None:
+        # The same form sent again once stored: its page again, nothing stored nor mailed.
+        return _sent_page(earlier)
+    values, refused = _checked(data)
+    if refused is not None:
+        # Sent twice at the same instant, the other request may have stored this very
+        # sending since it was looked for: what refuses it now (the duplicate it became,
+        # the limits it counted towards) is then no refusal, the page is that need's.
+        earlier = register.submitted_need(db.session, key)
+        return _sent_page(earlier) if earlier is not None else refused
+    author = current_user if current_user.is_authenticated else None
+    try:
+        need = register.submit_public_need(
+            db.session, values, values, values, author=author, submission_key=key
+        )
+        _send_confirmation(need)
+        throttle.count_mail_form(db.session, "besoin", request.remote_addr)
+        db.session.commit()
+    except IntegrityError:
+        # The same form sent at the same instant by another request, which stored it
+        # first (both passed the checks before either wrote): its need is this one's,
+        # and its confirmation mail the only one.
+        db.session.rollback()
+        need = register.submitted_need(db.session, key)
+        if need is None:
+            raise
+    return _sent_page(need)
+
+
+def _checked(data: dict):
+    """The form's values once checked, or the page that refuses them: ``(values, None)``
+    or ``(None, response)``."""
     refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
     if refusal is not None:
-        return _render_form(data, {"_": refusal}, status=429)
+        return None, _render_form(data, {"_": refusal}, status=429)
     checked = form_rules.check_need(data, today=local_today(), reasons=form_rules.OWNER_REASONS)
     checked.merge(form_rules.check_company(data)).merge(form_rules.check_owner(data))
     if not checked.ok:
-        return _render_form(data, checked.errors, status=422)
+        return None, _render_form(data, checked.errors, status=422)
     values = checked.values
     if register.too_many_waiting(db.session, values["owner_email"]):
-        return _render_form(
+        return None, _render_form(
             data,
             {
                 "owner_email": "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
@@ -157,19 +200,18 @@ def form():
     )
     if duplicates and request.form.get("confirm_duplicate") != "1":
         # Pointed out before anything is written; the owner decides.
-        return _render_form(data, {}, duplicate=True, status=409)
-    author = current_user if current_user.is_authenticated else None
-    need = register.submit_public_need(db.session, values, values, values, author=author)
-    _send_confirmation(need)
-    throttle.count_mail_form(db.session, "besoin", request.remote_addr)
-    db.session.commit()
+        return None, _render_form(data, {}, duplicate=True, status=409)
+    return values, None
+
+
+SENT_KEY = "need_sent"
+
+
+def _sent_page(need: Need):
     # The address stays out of the URL (history, logs, referrers): the session keeps
     # which need was just sent, so that a mistyped address can be corrected.
     session[SENT_KEY] = need.id
     return redirect(url_for("need_public.sent"))
-
-
-SENT_KEY = "need_sent"
 
 
 def _send_confirmation(need: Need) -> None:
