@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import time
 from html import unescape
 
@@ -305,6 +306,82 @@ def test_same_email_twice_leads_to_the_existing_record_and_reveals_nothing(clien
     last = mails_to(EMAIL)[-1]
     assert "Votre lien vers votre espace" in last.subject
     assert "Intrus" not in last.body_text
+
+
+def _line_up(monkeypatch, moment: str):
+    """Two submissions of one address in two threads, lined up at ``moment``:
+
+    - ``checked``: both have looked for the address and checked it is no profile's
+      (a barrier): the second insert fails on the address's unique constraint, waiting
+      for the first on PostgreSQL, after it on SQLite;
+    - ``stored``: both have looked for the address (a barrier), then the second goes on
+      once the first has stored it and answered: its second look finds it taken.
+
+    Returns what each thread calls once its request has been answered."""
+    together = threading.Barrier(2, timeout=30)
+    arrivals: list[int] = []
+    lock = threading.Lock()
+    first_answered = threading.Event()
+    real_ref, real_apply = profile.new_ref, profile.apply_profile
+
+    def looked():  # a new profile's ref: drawn once its address was found unknown
+        together.wait()
+        with lock:
+            arrivals.append(threading.get_ident())
+            second = len(arrivals) == 2
+        if second:
+            assert first_answered.wait(timeout=30)
+        return real_ref()
+
+    def checked(*args, **kwargs):
+        changed = real_apply(*args, **kwargs)
+        together.wait()
+        return changed
+
+    if moment == "stored":
+        monkeypatch.setattr(profile, "new_ref", looked)
+    else:
+        monkeypatch.setattr(profile, "apply_profile", checked)
+
+    def answered():
+        if arrivals and arrivals[0] == threading.get_ident():
+            first_answered.set()
+
+    return answered
+
+
+@pytest.mark.parametrize("moment", ["checked", "stored"])
+@pytest.mark.parametrize("with_pdf", [False, True], ids=["form", "form-and-pdf"])
+def test_the_same_form_sent_twice_at_once_stores_one_profile_and_one_mail(
+    app, cv_dir, monkeypatch, with_pdf, moment
+):
+    """Both requests find the address unknown before either writes. Whether the second
+    then finds it taken (its second look) or fails to insert it (the unique constraint,
+    then submitted again), it takes the known address's path: one profile, one
+    confirmation mail, one file, and the same answer to both."""
+    pdf = make_pdf("Expérience : comptabilité, saisie comptable") if with_pdf else None
+    answered = _line_up(monkeypatch, moment)
+    answers: list[object] = [None, None]
+
+    def send(number):
+        try:
+            response = post_form(app.test_client(), pdf=pdf)
+            answers[number] = (response.status_code, response.location)
+        except Exception as error:  # noqa: BLE001 — reported by the assertion below
+            answers[number] = repr(error)
+        finally:
+            answered()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    page = "/deposer-mon-cv/competences" if with_pdf else "/deposer-mon-cv/merci"
+    assert answers == [(302, page)] * 2
+    assert count(Candidate) == 1
+    assert [mail.kind for mail in mails_to(EMAIL)] == ["cv_confirm"]
+    assert len(files_in(cv_dir)) == (1 if with_pdf else 0)
 
 
 def test_unconfirmed_person_is_not_matched_and_confirmed_one_is(client):

@@ -375,6 +375,18 @@ def new_ref() -> str:
     return f"cv-{secrets.token_hex(8)}"
 
 
+def _holder_of(session: Session, email: str) -> Candidate | None:
+    return session.scalar(select(Candidate).where(Candidate.email == email))
+
+
+def _known_address(session: Session, existing: Candidate, *, source: str, send_mail: bool):
+    """A submission with an address already in the library: nothing created nor changed."""
+    if source == "public" and send_mail:
+        # The confirmation again, or the personal link (at most once every few minutes).
+        consent.send_space_link(session, existing.email)
+    return existing
+
+
 def submit_candidate(
     session: Session,
     data: dict,
@@ -397,7 +409,8 @@ def submit_candidate(
 
     Raises ``ProfileError`` or ``files.CvFileError``; in both cases nothing is written.
     The file is stored only after every check, and removed if the transaction is not
-    committed. The caller commits.
+    committed. The caller commits; IntegrityError (at the flush here or at its commit)
+    means a request with the same address stored it first: roll back and call again.
     """
     errors: dict[str, str] = {}
     if isinstance(data, CleanProfile):  # checked already, by the web form
@@ -413,12 +426,9 @@ def submit_candidate(
     if errors:
         raise ProfileError(errors)
     text_ok = files.check_pdf(pdf) if pdf else None  # raises before anything is written
-    existing = session.scalar(select(Candidate).where(Candidate.email == clean["email"]))
+    existing = _holder_of(session, clean["email"])
     if existing is not None:
-        if source == "public" and send_mail:
-            # The confirmation again, or the personal link (at most once every few minutes).
-            consent.send_space_link(session, existing.email)
-        return existing, False
+        return _known_address(session, existing, source=source, send_mail=send_mail), False
     now = utcnow()
     candidate = Candidate(
         ref=new_ref(),
@@ -432,7 +442,17 @@ def submit_candidate(
         days=[],
         contracts=[],
     )
-    apply_profile(session, candidate, clean, actor=actor, actor_label=actor_label)
+    try:
+        apply_profile(session, candidate, clean, actor=actor, actor_label=actor_label)
+    except ProfileError:
+        # Unknown when looked for above, the address is a profile's now: a request sending
+        # the same form at the same instant (a double click) stored it meanwhile. One
+        # stored after this check makes the insert fail instead (IntegrityError): the
+        # caller rolls back and submits again, which comes here through the lookup above.
+        existing = _holder_of(session, clean["email"])
+        if existing is None:
+            raise
+        return _known_address(session, existing, source=source, send_mail=send_mail), False
     session.add(candidate)
     session.flush()
     if pdf and text_ok is not None:

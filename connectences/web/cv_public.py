@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
@@ -145,18 +146,7 @@ def submit():
                 form.cv.errors = [exc.message]
                 return _render_form(form, status=400)
         try:
-            candidate, created = submit_candidate(
-                db.session,
-                CleanProfile(form.cleaned, consent=form.consent.data),
-                source="public",
-                actor_label=consent.SELF,
-                pdf=pdf,
-            )
-            # Read before the commit expires it: reading it after would load the profile
-            # again, with its skills and commitments (three statements for an id).
-            new_id = candidate.id if created else None
-            throttle.count_mail_form(db.session, "cv", request.remote_addr)
-            db.session.commit()
+            new_id = _store_submission(form, pdf)
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
             form.add_errors(getattr(exc, "errors", None) or {"cv": str(exc)})
@@ -173,6 +163,38 @@ def submit():
             return redirect(url_for("cv_public.skills_found"))
         return redirect(url_for("cv_public.thanks"))
     return _render_form(form)
+
+
+def _store_submission(form, pdf: bytes | None) -> int | None:
+    """Store the submitted profile and commit; the new profile's id (None when the
+    address was known already).
+
+    Two requests sending the same form at the same instant (a double click, a retried
+    request) both find the address unknown; the second insert then fails on its unique
+    constraint. Sent again, that submission takes the path of a known address, which
+    mails nothing so soon after the first one's confirmation mail: one profile, one mail,
+    and the same answer to both."""
+    try:
+        return _submit_and_commit(form, pdf)
+    except IntegrityError:
+        db.session.rollback()
+        return _submit_and_commit(form, pdf)
+
+
+def _submit_and_commit(form, pdf: bytes | None) -> int | None:
+    candidate, created = submit_candidate(
+        db.session,
+        CleanProfile(form.cleaned, consent=form.consent.data),
+        source="public",
+        actor_label=consent.SELF,
+        pdf=pdf,
+    )
+    # Read before the commit expires it: reading it after would load the profile again,
+    # with its skills and commitments (three statements for an id).
+    new_id = candidate.id if created else None
+    throttle.count_mail_form(db.session, "cv", request.remote_addr)
+    db.session.commit()
+    return new_id
 
 
 @bp.route("/deposer-mon-cv/competences", methods=["GET", "POST"])
