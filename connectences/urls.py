@@ -1,15 +1,25 @@
-"""Absolute links to the platform's pages, for mails and anything read away from it.
+"""Absolute links to the platform's pages, for mails and anything read away from it,
+and which record refs the platform's addresses can carry.
 
 One builder, on the app's own routes: a link is named by its endpoint, so a route that
 moves moves its links with it, and a link to a page that does not exist fails when the
 mail is written (``werkzeug.routing.BuildError``), not when someone clicks it.
+
+A record's ``ref`` is chosen by whoever sends it in an interchange document, and the
+spec lets it be any string: ``FT/2027/0012`` from France Travail, ``a?b``, ``50%``.
+Every route naming such a record takes its ref with one of ``REF_CONVERTERS`` (a path
+converter: "/" included, each character escaped by ``url_for``), so these refs have
+pages and API routes. A few refs no address can carry remain, and
+``ref_address_problem`` names them for the import to refuse: see there.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+import re
+from urllib.parse import quote, unquote, urlsplit
 
-from flask import current_app
+from flask import Flask, current_app
+from werkzeug.exceptions import HTTPException
 
 
 def external_url(
@@ -50,3 +60,71 @@ def external_url(
         # The same characters left as they are as Flask's url_for.
         url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
     return url
+
+
+# The URL converter of each collection of the interchange (the name used in the routes,
+# ``<need_ref:ref>``): ``web.refs`` registers them, ``ref_address_problem`` finds by
+# them which routes name a record of the collection.
+REF_CONVERTERS = {
+    "operators": "operator_ref",
+    "partners": "partner_ref",
+    "companies": "company_ref",
+    "candidates": "candidate_ref",
+    "needs": "need_ref",
+}
+_RULES = "connectences.ref_rules"
+# Methods whose rules say nothing of their own (Werkzeug adds them to GET and to all).
+_IMPLIED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _ref_rules(app: Flask, collection: str) -> list:
+    """The rules whose ``ref`` is a record of ``collection``, looked up once per app."""
+    kept = app.extensions.setdefault(_RULES, {})
+    if collection not in kept:
+        taking = re.compile(rf"<{REF_CONVERTERS[collection]}(?:\(.*?\))?:ref>")
+        kept[collection] = [r for r in app.url_map.iter_rules() if taking.search(r.rule)]
+    return kept[collection]
+
+
+def ref_address_problem(collection: str, ref: str) -> str | None:
+    """Why no address of the platform can carry ``ref`` as a record of ``collection``
+    (a French phrase completing "cette référence ..."), or None when each of its pages
+    and API routes reaches it.
+
+    Refused, since no escaping helps:
+    - an empty segment (a ref starting or ending with "/", or holding "//"): routers,
+      proxies and the app merge or strip such slashes before the route is read;
+    - a segment "." or "..": browsers and HTTP clients resolve them, "%2E" included,
+      before the request is sent (RFC 3986 section 5.2.4, the WHATWG URL standard);
+    - a ref whose address is another route's: the record's page ``…/x/matches`` of the
+      need "x/matches" is the matches of the need "x", and ``…/nouveau`` the form of a
+      new one. Found by building each of the record's addresses and reading it back
+      through the app's own URL map, so a route added later is taken into account.
+    """
+    segments = ref.split("/")
+    if "" in segments:
+        return (
+            "ne peut ni commencer ni finir par « / », ni en contenir deux à la suite : "
+            "les adresses du web fusionnent ces barres obliques"
+        )
+    if any(segment in (".", "..") for segment in segments):
+        return (
+            "ne peut pas contenir « . » ou « .. » entre deux « / » : les navigateurs "
+            "les retirent des adresses"
+        )
+    app = current_app._get_current_object()
+    adapter = app.url_map.bind("localhost")
+    for rule in _ref_rules(app, collection):
+        values = {name: 1 for name in rule.arguments} | {"ref": ref}
+        for method in sorted((rule.methods or {"GET"}) - _IMPLIED_METHODS):
+            path = adapter.build(rule.endpoint, values, method=method)
+            try:
+                endpoint, found = adapter.match(unquote(path), method=method)
+            except HTTPException:  # no route, another method only, or a redirect
+                endpoint, found = None, {}
+            if endpoint != rule.endpoint or found.get("ref") != ref:
+                return (
+                    f"ne peut pas servir dans les adresses de la plateforme : {path} "
+                    "y désigne une autre page"
+                )
+    return None

@@ -370,13 +370,13 @@ def test_a_siret_may_move_between_two_refs_in_one_document():
     doc = document(
         companies=[
             company(ref="ancienne", siret=make_siret()),
-            company(ref="nouvelle", siret=old),
+            company(ref="la-nouvelle", siret=old),
         ]
     )
     assert validate(doc) == []
     result = load(doc)
     assert (result["companies"].updated, result["companies"].created) == (1, 1)
-    assert db.session.scalar(select(Company.ref).where(Company.siret == old)) == "nouvelle"
+    assert db.session.scalar(select(Company.ref).where(Company.siret == old)) == "la-nouvelle"
 
 
 def test_two_stored_records_may_swap_their_siret_and_email():

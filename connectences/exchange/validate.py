@@ -30,6 +30,7 @@ from connectences.extensions import db
 from connectences.matching import week
 from connectences.models import Candidate, Company
 from connectences.text import NUL_REFUSED, nul_paths
+from connectences.urls import ref_address_problem
 
 FORMAT_V1 = "connectences/v1"
 FORMAT = "connectences/v1.1"
@@ -465,6 +466,7 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
         valid[name] = _check_collection(document.get(name), name, ctx)
 
     _check_unique_refs(document, ctx)
+    _check_ref_addresses(valid, ctx)
     _check_sirets(valid["companies"], ctx)
     _check_candidate_emails(valid["candidates"], ctx)
     _check_candidate_hours(valid["candidates"], ctx)
@@ -521,6 +523,20 @@ def _check_unique_refs(document: dict, ctx: _Context) -> None:
                 )
             else:
                 first[ref] = index
+
+
+def _check_ref_addresses(valid: dict[str, list[tuple[int, dict[str, Any]]]], ctx: _Context) -> None:
+    """Each record's ref is in the addresses of its pages and API routes: a ref that
+    none can carry (``urls.ref_address_problem``) would store a record nobody reaches.
+    The spec lets a ref be any string; the few refused here are said, not lost."""
+    for name, checked in valid.items():
+        for index, values in checked:
+            ref = values.get("ref")
+            if ref is None:
+                continue
+            problem = ref_address_problem(name, ref)
+            if problem is not None:
+                ctx.error(pointer(name, index, "ref"), f"la référence « {ref} » {problem}")
 
 
 def _check_stored_uniqueness(

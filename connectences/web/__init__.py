@@ -22,6 +22,7 @@ from connectences.web.formats import register_formats
 from connectences.web.ids import register_ids
 from connectences.web.links import register_links
 from connectences.web.navigation import register_navigation
+from connectences.web.refs import register_refs
 from connectences.web.security import (
     ACCOUNT_KEY,
     SESSION_KEY,
@@ -93,7 +94,9 @@ def register_web(app: Flask) -> None:
         g.login_session = row
         return user
 
-    register_ids(app)  # first: the routes below take the app's converters as they are added
+    # First: the routes below take the app's converters as they are added.
+    register_ids(app)
+    register_refs(app)
     widgets.install()
     compiled_templates.install(app.jinja_env)
     register_security(app)

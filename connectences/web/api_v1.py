@@ -43,6 +43,7 @@ from connectences.matching.routing import route_need
 from connectences.models import Deletion
 from connectences.needs import form_rules, moves
 from connectences.needs import register as need_register
+from connectences.urls import REF_CONVERTERS
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
 from connectences.web.api_schemas import (
     CandidateSchema,
@@ -72,6 +73,7 @@ from connectences.web.api_schemas import (
     page_schema,
 )
 from connectences.web.problems import MEDIA_TYPE, problem
+from connectences.web.refs import RecordRefConverter
 from connectences.workflows import dispatch
 from connectences.workflows import leads as lead_flow
 
@@ -437,7 +439,10 @@ def _register_records(kind: str, *, single: bool = True) -> None:
         role_required(*roles),
     ):
         one = decorate(one)
-    bp.route(f"/{kind}/<ref>", endpoint=f"get_{kind}")(one)
+    # The interchange's records by their sender's ref, which may hold "/" (web.refs).
+    converter = REF_CONVERTERS.get(kind)
+    ref = f"<{converter}:ref>" if converter else "<ref>"
+    bp.route(f"/{kind}/{ref}", endpoint=f"get_{kind}")(one)
 
 
 for _kind in ("companies", "needs", "candidates", "operators", "partners", "leads", "referrals"):
@@ -474,7 +479,7 @@ def list_deletions(
     )
 
 
-@bp.route("/needs/<ref>/matches")
+@bp.route("/needs/<need_ref:ref>/matches")
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, MatchesSchema)
 @_refusals
@@ -573,7 +578,7 @@ IF_MATCH = {
 }
 
 
-@bp.route("/needs/<ref>/status", methods=["POST"])
+@bp.route("/needs/<need_ref:ref>/status", methods=["POST"])
 @role_required(*sorted(STAFF_ROLES))
 @bp.doc(parameters=[IF_MATCH])
 @bp.arguments(NeedStatusArgs, location="json")
@@ -619,7 +624,7 @@ def _form_values(args: dict) -> dict[str, object]:
     }
 
 
-@bp.route("/needs/<ref>/qualification", methods=["POST"])
+@bp.route("/needs/<need_ref:ref>/qualification", methods=["POST"])
 @role_required(*sorted(STAFF_ROLES))
 @bp.doc(parameters=[IF_MATCH])
 @bp.arguments(QualificationArgs, location="json")
@@ -649,7 +654,7 @@ def qualify_need(args: dict, ref: str):
     return _answer("needs", need)
 
 
-@bp.route("/needs/<ref>/leads", methods=["POST"])
+@bp.route("/needs/<need_ref:ref>/leads", methods=["POST"])
 @role_required(*sorted(STAFF_ROLES))
 @bp.doc(parameters=[IF_MATCH])
 @bp.arguments(ProposalArgs, location="json")
@@ -709,7 +714,7 @@ def answer_lead(args: dict, ref: str):
 # --------------------------------------------------------------------------- derived
 
 
-@bp.route("/needs/<ref>/route")
+@bp.route("/needs/<need_ref:ref>/route")
 @role_required(*sorted(STAFF_ROLES))
 @bp.response(200, RouteSchema)
 @_refusals
@@ -812,6 +817,16 @@ def docs_page():
     return render_template("api/docs.html", swagger_version=version)
 
 
+def _ref_parameter(converter) -> dict:
+    return {
+        "type": "string",
+        "minLength": 1,
+        "description": "La ref de l'enregistrement, telle que l'expéditeur l'a choisie : "
+        "ses « / » écrits tels quels ou en %2F, ses autres caractères réservés échappés "
+        "(« ? » en %3F, « % » en %25…).",
+    }
+
+
 def register(app: Flask) -> None:
     """Bind the API to ``app``: its document and its blueprint."""
     app.config.setdefault("API_TITLE", "Connect'ences")
@@ -829,6 +844,7 @@ def register(app: Flask) -> None:
     )
     api.ERROR_SCHEMA = ProblemSchema
     api.init_app(app)
+    api.register_converter(RecordRefConverter, _ref_parameter)
     api.register_blueprint(bp)
     app.extensions["api_v1"] = api
     app.add_url_rule(f"{PREFIX}/openapi.json", "api_openapi", openapi_document)

@@ -57,7 +57,7 @@ def _company_or_404(ref: str):
     return directory.get_company(db.session, ref) or abort(404)
 
 
-@bp.route("/animateur/entreprises/<ref>/diagnostic/envoyer", methods=["POST"])
+@bp.route("/animateur/entreprises/<company_ref:ref>/diagnostic/envoyer", methods=["POST"])
 def send(ref: str):
     """Mail the questionnaire to the owner: a contact, checked by the pressure guard."""
     company = _company_or_404(ref)
@@ -92,7 +92,7 @@ def send(ref: str):
     return redirect(url_for("directory.show", ref=ref) + "#diagnostic")
 
 
-@bp.route("/animateur/entreprises/<ref>/diagnostic", methods=["GET", "POST"])
+@bp.route("/animateur/entreprises/<company_ref:ref>/diagnostic", methods=["GET", "POST"])
 def fill(ref: str):
     """The questionnaire filled in by an animateur with the company (``?visite=<id>``)."""
     company = _company_or_404(ref)

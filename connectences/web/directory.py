@@ -228,12 +228,12 @@ def contact_not_recorded(ref: str, error: Exception, form: str, values: dict):
     )
 
 
-@bp.route("/<ref>")
+@bp.route("/<company_ref:ref>")
 def show(ref: str):
     return _render_show(_company_or_404(ref))
 
 
-@bp.route("/<ref>/preferences", methods=["POST"])
+@bp.route("/<company_ref:ref>/preferences", methods=["POST"])
 def preferences(ref: str):
     company = _company_or_404(ref)
     typed = {
@@ -253,7 +253,7 @@ def preferences(ref: str):
     return redirect(url_for("directory.show", ref=ref) + "#preferences")
 
 
-@bp.route("/<ref>/contacts", methods=["POST"])
+@bp.route("/<company_ref:ref>/contacts", methods=["POST"])
 def add_contact(ref: str):
     company = _company_or_404(ref)
     try:
@@ -271,7 +271,7 @@ def add_contact(ref: str):
     return redirect(url_for("directory.show", ref=ref) + "#contacts")
 
 
-@bp.route("/<ref>/contacts/<int:contact_id>", methods=["POST"])
+@bp.route("/<company_ref:ref>/contacts/<int:contact_id>", methods=["POST"])
 def edit_contact(ref: str, contact_id: int):
     contact = _contact_or_404(ref, contact_id)
     try:
@@ -298,7 +298,7 @@ def _contact_or_404(ref: str, contact_id: int) -> CompanyContact:
     return contact
 
 
-@bp.route("/<ref>/contacts/<int:contact_id>/donnees.json")
+@bp.route("/<company_ref:ref>/contacts/<int:contact_id>/donnees.json")
 @recent_login_required
 def export_contact(ref: str, contact_id: int):
     """What the platform holds about a contact person, for them (access, portability)."""
@@ -313,7 +313,7 @@ def export_contact(ref: str, contact_id: int):
     return response
 
 
-@bp.route("/<ref>/contacts/<int:contact_id>/effacer", methods=["POST"])
+@bp.route("/<company_ref:ref>/contacts/<int:contact_id>/effacer", methods=["POST"])
 @recent_login_required
 def erase_contact(ref: str, contact_id: int):
     """Erase a contact person on their request (GDPR right to erasure), recorded."""
@@ -341,7 +341,7 @@ def erase_contact(ref: str, contact_id: int):
     return redirect(url_for("directory.show", ref=ref) + "#contacts")
 
 
-@bp.route("/<ref>/lettre", methods=["POST"])
+@bp.route("/<company_ref:ref>/lettre", methods=["POST"])
 def mailing(ref: str):
     """Record a newsletter sent to the company (consent and contact-pressure guard)."""
     company = _company_or_404(ref)

@@ -185,7 +185,7 @@ def _candidate_or_404(ref: str) -> Candidate:
     return candidate
 
 
-@bp.route("/<ref>")
+@bp.route("/<candidate_ref:ref>")
 def show(ref: str):
     candidate = _candidate_or_404(ref)
     # The page first, then the view recorded: committing first would expire the person
@@ -249,7 +249,7 @@ def _after_change(candidate: Candidate) -> None:
     matching.candidate_changed(candidate)
 
 
-@bp.route("/<ref>/statut", methods=["POST"])
+@bp.route("/<candidate_ref:ref>/statut", methods=["POST"])
 def change_status(ref: str):
     candidate = _candidate_or_404(ref)
 
@@ -272,7 +272,7 @@ def change_status(ref: str):
     )
 
 
-@bp.route("/<ref>/notes", methods=["POST"])
+@bp.route("/<candidate_ref:ref>/notes", methods=["POST"])
 def change_notes(ref: str):
     candidate = _candidate_or_404(ref)
     typed = {"notes": request.form.get("notes", "")}
@@ -286,7 +286,7 @@ def change_notes(ref: str):
     )
 
 
-@bp.route("/<ref>/contact", methods=["POST"])
+@bp.route("/<candidate_ref:ref>/contact", methods=["POST"])
 def contact(ref: str):
     candidate = _candidate_or_404(ref)
     record_contact(db.session, candidate, actor=current_user)
@@ -295,7 +295,7 @@ def contact(ref: str):
     return redirect(url_for(".show", ref=ref, _anchor="contact"))
 
 
-@bp.route("/<ref>/cv")
+@bp.route("/<candidate_ref:ref>/cv")
 def cv(ref: str):
     candidate = _candidate_or_404(ref)
     if not may_read_cv(db.session, current_user, candidate.id):
@@ -369,18 +369,18 @@ def _render_commitment_form(candidate, commitment, values, errors, status):
     ), status
 
 
-@bp.route("/<ref>/engagements/nouveau", methods=["GET", "POST"])
+@bp.route("/<candidate_ref:ref>/engagements/nouveau", methods=["GET", "POST"])
 def new_commitment(ref: str):
     return _commitment_form(_candidate_or_404(ref), None)
 
 
-@bp.route("/<ref>/engagements/<int:commitment_id>", methods=["GET", "POST"])
+@bp.route("/<candidate_ref:ref>/engagements/<int:commitment_id>", methods=["GET", "POST"])
 def edit_commitment(ref: str, commitment_id: int):
     candidate = _candidate_or_404(ref)
     return _commitment_form(candidate, _commitment_or_404(candidate, commitment_id))
 
 
-@bp.route("/<ref>/engagements/<int:commitment_id>/retirer", methods=["POST"])
+@bp.route("/<candidate_ref:ref>/engagements/<int:commitment_id>/retirer", methods=["POST"])
 def delete_commitment(ref: str, commitment_id: int):
     candidate = _candidate_or_404(ref)
     remove_commitment(
@@ -392,7 +392,7 @@ def delete_commitment(ref: str, commitment_id: int):
     return redirect(url_for(".show", ref=ref, _anchor="semaine"))
 
 
-@bp.route("/<ref>/semaine")
+@bp.route("/<candidate_ref:ref>/semaine")
 def complete_week(ref: str):
     """« Compléter la semaine »: open needs and bundles that fit the person's free time."""
     candidate = _candidate_or_404(ref)

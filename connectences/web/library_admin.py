@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
@@ -37,13 +36,8 @@ for _role in STAFF:
 
 def candidate_url(candidate: Candidate | str) -> str:
     """The candidate page of the CV library (another area's view), by record or ref."""
-    ref = candidate if isinstance(candidate, str) else candidate.ref
-    for endpoint in ("library.candidate", "library.show"):
-        try:
-            return url_for(endpoint, ref=ref)
-        except BuildError:
-            continue
-    return url_for("library_admin.duplicates").rsplit("/", 1)[0] + "/" + ref
+    # Built by its route, never by hand: a ref may hold "/", "?" or "%" (web.refs).
+    return url_for("library.show", ref=candidate if isinstance(candidate, str) else candidate.ref)
 
 
 @bp.app_context_processor

@@ -294,7 +294,7 @@ def _need_form_data(need: Need) -> dict:
     }
 
 
-@bp.route("/<ref>/qualifier", methods=["GET", "POST"])
+@bp.route("/<need_ref:ref>/qualifier", methods=["GET", "POST"])
 def qualify(ref: str):
     need = _need_or_404(ref)
     data = _need_form_data(need)
@@ -392,7 +392,7 @@ def _transition_choices(need: Need) -> list[tuple[str, str]]:
     return [(t, TRANSITION_BUTTONS[t]) for t in moves.manual_moves(need)]
 
 
-@bp.route("/<ref>")
+@bp.route("/<need_ref:ref>")
 def show(ref: str):
     return _render_show(_need_or_404(ref))
 
@@ -467,7 +467,7 @@ ABANDON_FIELDS = {"reason_code": "motif", "reason_text": "precision"}
 PROPOSE_FIELDS = {"operator": "operateur", "candidates": "candidats"}
 
 
-@bp.route("/<ref>/statut", methods=["POST"])
+@bp.route("/<need_ref:ref>/statut", methods=["POST"])
 def change_status(ref: str):
     need = _need_or_404(ref)
     target = request.form.get("etat", "")
@@ -494,7 +494,7 @@ def change_status(ref: str):
     )
 
 
-@bp.route("/<ref>/rattacher", methods=["POST"])
+@bp.route("/<need_ref:ref>/rattacher", methods=["POST"])
 def attach_owner(ref: str):
     """The animateur checked with the company that the need's author speaks for it."""
     need = _need_or_404(ref)
@@ -512,7 +512,7 @@ def _proposed(lead) -> str:
     return f"Besoin proposé à {lead.operator.name}{people}. Un e-mail lui a été envoyé."
 
 
-@bp.route("/<ref>/proposer", methods=["POST"])
+@bp.route("/<need_ref:ref>/proposer", methods=["POST"])
 def propose(ref: str):
     need = _need_or_404(ref)
     typed = {
@@ -538,7 +538,7 @@ def propose(ref: str):
     )
 
 
-@bp.route("/<ref>/reorienter", methods=["POST"])
+@bp.route("/<need_ref:ref>/reorienter", methods=["POST"])
 def reorient(ref: str):
     need = _need_or_404(ref)
     form = request.form
@@ -573,7 +573,7 @@ def reorient(ref: str):
 # --- "Pourquoi pas ce candidat ?" --------------------------------------------------------
 
 
-@bp.route("/<ref>/pourquoi-pas")
+@bp.route("/<need_ref:ref>/pourquoi-pas")
 def why_not(ref: str):
     need = _need_or_404(ref)
     text = _text(request.args.get("candidat"), MAX_SEARCH)

@@ -38,7 +38,7 @@ def index():
     )
 
 
-@bp.route("/personnes/<ref>/semaine")
+@bp.route("/personnes/<candidate_ref:ref>/semaine")
 def complete_week(ref: str):
     """« Compléter la semaine » of a person this operator placed; anyone else is a 404."""
     candidate = db.session.scalar(select(Candidate).where(Candidate.ref == ref))
