@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from connectences.extensions import db
-from connectences.models import Lead, Need, Operator, OutboxMessage, Transition
+from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
 from tests import factories as f
-from tests.helpers import count, html_of, need_by_ref, qualify
+from tests.helpers import by_ref, count, html_of, need_by_ref, qualify
 
 URL = "/animateur/postes-partages"
 
@@ -108,13 +108,40 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert "Poste en temps partagé (2 besoins) à GE Bassin" in need_page
 
 
+def _typed_back(response, message: str) -> None:
+    """The page of a refused proposal: 422, the bundle's form open with the refusal at the
+    top of its summary, and the operator, the ticked person and the note as typed."""
+    assert response.status_code == 422
+    html = html_of(response)
+    summary = html.split('id="erreurs-poste-1"', 1)[1].split("</div>", 1)[0]
+    assert "Rien n'a été enregistré" in summary and message in summary
+    assert '<details class="propose-box" open>' in html
+    assert '<option value="ge" selected>' in html
+    assert 'name="candidats" value="ok" checked' in html
+    assert ">Rappeler la boulangerie mardi</textarea>" in html
+
+
+TYPED = {"operateur": "ge", "candidats": ["ok"], "note": "Rappeler la boulangerie mardi"}
+
+
 def test_unqualified_bundle_is_refused_with_the_reason(client, animateur):
     qualify("n1")
     before = _state()
-    client.post(f"{URL}/proposer", data={"besoins": ["n1", "n2"], "operateur": "ge"})
+    response = client.post(f"{URL}/proposer", data={"besoins": ["n1", "n2"], **TYPED})
     assert _state() == before
-    html = client.get(URL).get_data(as_text=True)
-    assert "Le besoin « Comptabilité garage » doit être qualifié" in html
+    _typed_back(response, "Le besoin « Comptabilité garage » doit être qualifié")
+
+
+def test_a_proposal_the_contact_guard_refuses_comes_back_with_what_was_typed(client, animateur):
+    qualify("n1", "n2")
+    by_ref(Company, "c1").do_not_solicit = True
+    db.session.commit()
+    before = _state()
+    response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n1"], **TYPED})
+    assert _state() == before
+    _typed_back(response, "Boulangerie du Port : ")
+    # Nothing was flashed for a later page: the message was said once, in the form.
+    assert "Boulangerie du Port :" not in html_of(client.get(URL))
 
 
 @pytest.mark.parametrize(

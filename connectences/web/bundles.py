@@ -7,7 +7,7 @@ Pooling itself is ``matching.pool``; sending is ``workflows.dispatch.send_lead``
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -46,9 +46,15 @@ def index():
 
 def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     """The page; after a refused proposal (422), the form of the bundle ``sent`` (its
-    needs' refs, sorted) comes back open with ``errors`` next to its fields and what
-    was ``typed`` (operator, ticked candidates, note)."""
+    needs' refs, sorted) comes back open with ``errors`` next to its fields, a refusal
+    about no field (the contact guard, a need not qualified yet) at the top of its
+    summary, and what was ``typed`` (operator, ticked candidates, note). A bundle no
+    longer on the page has no form to come back in: its refusal is flashed over the
+    page as it now is."""
     bundles = open_bundles()
+    if errors and not any(sorted(b["needs"]) == list(sent) for b in bundles):
+        flash(" ".join(dict.fromkeys(errors.values())), "error")
+        return redirect(url_for("bundles.index"))
     need_refs = {ref for b in bundles for ref in b["needs"]}
     needs = (
         {
@@ -115,6 +121,10 @@ def propose():
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_index(422, sent=sent, errors=errors, typed=typed),
+        # Every refusal comes back in the bundle's form, with what was typed: the bundle
+        # stays on this page whatever refused it (the contact guard, a need to qualify,
+        # an operator no longer active), so the note and the ticked people are kept.
+        render_unnamed=True,
         back=url_for("bundles.index"),
         done=_proposed,
     )
