@@ -179,10 +179,23 @@ def label(vocabulary: dict[str, str], value: str | None) -> str:
     return vocabulary.get(value, value)
 
 
-# Where a CV came from: codes the platform writes itself; other sources are the
-# words an animateur typed (forum, job dating…) and are shown as typed.
+# Where a CV came from: codes the platform writes itself; the channels an animateur
+# chooses are CV_SOURCES below.
 CANDIDATE_SOURCES = {
     "public": "Dépôt par la personne sur le site",
     "animateur": "Saisie par un animateur",
     "import": "Import d'un tableur",
+}
+# The channels a CV may come from when the platform's staff bring it in (the
+# animateur's form, a spreadsheet's « Source » column, the source of an upload), stored
+# as these codes: a closed list, so that the CV library can be searched and counted by
+# channel. An interchange document may name others (the spec's list is open: "forum,
+# job dating, permanence, réseaux sociaux, ..."); they are kept as sent.
+CV_SOURCES = {
+    "forum": "Forum",
+    "job dating": "Job dating",
+    "permanence": "Permanence",
+    "réseaux sociaux": "Réseaux sociaux",
+    "papier": "CV papier",
+    "autre": "Autre",
 }

@@ -125,6 +125,34 @@ def test_preview_lists_every_row_with_its_errors_and_writes_no_one(client, auth)
     )
 
 
+def test_a_source_outside_the_list_is_an_error_of_its_row(client, auth):
+    auth.login("animateur")
+    rows = [
+        _row(**{"Source": "salon des métiers"}),
+        _row(**{"Prénom": "Hugo", "E-mail": "hugo@exemple.fr", "Source": "RESEAUX-SOCIAUX"}),
+        # Both of its errors at once: the profile's and the source's.
+        _row(
+            **{"Prénom": "Zoé", "E-mail": "zoe@exemple.fr", "Heures max": "99", "Source": "x" * 500}
+        ),
+    ]
+    location = _preview(client, _csv(rows))
+    html = html_of(client.get(location))
+    assert _figures(html)["Avec des erreurs"] == 2
+    assert "Source : Source inconnue « salon des métiers » : indiquez forum, job dating" in html
+    assert "Heures max : " in html and f"Source inconnue « {'x' * 40} »" in html
+    _confirm(client, location)
+    people = db.session.scalars(select(Candidate)).all()
+    assert [(c.email, c.source) for c in people] == [("hugo@exemple.fr", "réseaux sociaux")]
+
+
+def test_an_upload_s_source_outside_the_list_is_refused(client, auth):
+    auth.login("animateur")
+    response = _upload(client, _csv([_row()]), source="salon")
+    assert response.status_code == 422
+    assert "Source inconnue « salon »" in html_of(response)
+    assert _count(CandidateImport) == 0
+
+
 def test_missing_required_column_and_unreadable_file_are_refused(client, auth):
     auth.login("animateur")
     headers = [h for h in GOOD if h != "E-mail"]

@@ -252,6 +252,16 @@ def test_round_trip_with_every_optional_field():
     assert again.changed == 0
 
 
+def test_a_candidate_s_source_outside_the_forms_list_is_kept_as_sent():
+    # The spec's list of sources is open ("forum, job dating, permanence, réseaux
+    # sociaux, ..."): a sender's channel is its own word, unlike the staff's forms and
+    # spreadsheets, which choose from vocab.CV_SOURCES.
+    doc = document(candidates=[candidate(ref="cv-s", source="orientation France Travail")])
+    assert validate(doc) == []
+    load(copy.deepcopy(doc))
+    assert export_document()["candidates"][0]["source"] == "orientation France Travail"
+
+
 def test_export_is_sorted_by_ref_and_has_every_collection():
     load(document(companies=[company(ref="zeta"), company(ref="alpha"), company(ref="mu")]))
     exported = export_document()

@@ -21,7 +21,7 @@ from connectences.models import (
     OutboxMessage,
 )
 from tests import factories
-from tests.helpers import count
+from tests.helpers import count, error_of
 
 FORM = {
     "first_name": "Yanis",
@@ -79,6 +79,35 @@ def test_create_on_behalf_requires_the_consent_and_reports_field_errors(client, 
     assert "la personne doit avoir lu la notice" in html
     assert "entre 1 et 48" in html and "adresse e-mail valide" in html
     assert count(Candidate) == 0 and count(OutboxMessage) == 0
+
+
+@pytest.mark.parametrize("source", ["salon de l'emploi", "x" * 5000, "-1", "1e400", "anim ateur"])
+def test_create_on_behalf_refuses_a_source_outside_the_list(client, auth, source):
+    auth.login("animateur")
+    response = client.post("/animateur/cvtheque/nouveau", data={**FORM, "source": source})
+    assert response.status_code == 422
+    message = error_of(response, "source")
+    assert "Source inconnue « " in message and "forum, job dating, permanence" in message
+    assert count(Candidate) == 0 and count(OutboxMessage) == 0 and count(CandidateEvent) == 0
+    # What was typed comes back with it.
+    html = response.get_data(as_text=True)
+    assert 'value="Yanis"' in html and 'value="yanis.morel@exemple.fr"' in html
+
+
+@pytest.mark.parametrize(
+    "typed,stored",
+    [
+        ("Réseaux sociaux", "réseaux sociaux"),
+        (" JOB-DATING ", "job dating"),
+        ("forum\u202e", "forum"),  # stored as the list has it, never as typed
+        ("", "animateur"),
+    ],
+)
+def test_create_on_behalf_reads_a_source_of_the_list_however_written(client, auth, typed, stored):
+    auth.login("animateur")
+    response = client.post("/animateur/cvtheque/nouveau", data={**FORM, "source": typed})
+    assert response.status_code == 302
+    assert db.session.scalars(select(Candidate)).one().source == stored
 
 
 def test_suspected_duplicate_is_shown_before_creation_then_create_anyway(client, auth):

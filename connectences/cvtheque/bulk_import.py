@@ -125,7 +125,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "source",
         "Source",
-        "Facultatif : forum, job dating, permanence… (sinon la source choisie à l'envoi).",
+        "Facultatif : forum, job dating, permanence, réseaux sociaux, papier ou autre "
+        "(sinon la source choisie à l'envoi).",
         False,
         ("origine",),
     ),
@@ -133,7 +134,6 @@ COLUMNS: tuple[Column, ...] = (
 HEADERS = tuple(c.header for c in COLUMNS)
 ERRORS_HEADER = "Erreurs"
 LABELS = {c.key: c.header for c in COLUMNS}
-SOURCES = ("forum", "job dating", "permanence", "réseaux sociaux", "papier", "autre")
 # A preview not confirmed within this delay is forgotten (it holds personal data).
 PREVIEW_KEPT = timedelta(days=2)
 
@@ -256,6 +256,7 @@ class RowCheck:
     status: str = STATUS_NEW
     errors: dict[str, str] = field(default_factory=dict)  # column key -> French message
     existing: Candidate | None = None
+    source: str | None = None  # the row's « Source », as a code of vocab.CV_SOURCES
     same_as_line: int | None = None
     duplicates: list[tuple[Candidate, list[str]]] = field(default_factory=list)
 
@@ -325,17 +326,17 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
     first_line_of: dict[str, int] = {}
     for row in rows:
         check = RowCheck(line=row["line"], values=dict(row["values"]))
+        # Every error of the row at once, the source's with the profile's.
         try:
             clean = profile.clean_profile(profile_data(check.values))
         except profile.ProfileError as exc:
-            check.status = STATUS_INVALID
             check.errors = dict(exc.errors)
-            checks.append(check)
-            continue
-        source = check.values.get("source", "")
-        if len(source) > 100:
+        try:
+            check.source = profile.clean_source(check.values.get("source"))
+        except ValueError as exc:
+            check.errors["source"] = str(exc)
+        if check.errors:
             check.status = STATUS_INVALID
-            check.errors = {"source": "La source ne doit pas dépasser 100 caractères."}
             checks.append(check)
             continue
         email = clean["email"]
@@ -446,7 +447,7 @@ def confirm(session: Session, batch: CandidateImport, *, actor: User | int | Non
             result.invalid.append({**summary, "values": check.values, "errors": check.errors})
             continue
         data = {**profile_data(check.values), "consent": True}
-        source = check.values.get("source") or batch.source or "import"
+        source = check.source or batch.source or "import"
         try:
             candidate, created = profile.submit_candidate(session, data, source=source, actor=actor)
         except profile.ProfileError as exc:  # refused after all: reported, not lost

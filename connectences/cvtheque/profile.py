@@ -24,7 +24,7 @@ from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
-from connectences.contacts import clean_email, clean_phone, phone_key
+from connectences.contacts import clean_email, clean_phone, fold_name, phone_key
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
 from connectences.dates import read_date, too_far_ahead
@@ -145,6 +145,27 @@ def _available_from(raw: Any) -> date:
     if problem := too_far_ahead(day, local_today()):
         raise ValueError(problem)
     return day
+
+
+# A source as typed: its code or its label, without case, accents or punctuation.
+_SOURCES = {
+    fold_name(text): code for code, label in vocab.CV_SOURCES.items() for text in (code, label)
+}
+_SOURCE_LIST = ", ".join(list(vocab.CV_SOURCES)[:-1]) + " ou " + list(vocab.CV_SOURCES)[-1]
+
+
+def clean_source(raw: Any) -> str | None:
+    """The channel a CV came from, as a code of ``vocab.CV_SOURCES``, read from what a
+    form or a spreadsheet gives (« Réseaux sociaux », « JOB-DATING », « CV papier »);
+    None when nothing was given. Raises ValueError (French, naming the list) for any
+    other value."""
+    text = re.sub(r"\s+", " ", str(raw or "")).strip()
+    if not text:
+        return None
+    code = _SOURCES.get(fold_name(text))
+    if code is None:
+        raise ValueError(f"Source inconnue « {text[:40]} » : indiquez {_SOURCE_LIST}.")
+    return code
 
 
 def _choices(raw: Any, vocabulary: dict[str, str], empty: str, unknown: str) -> list[str]:

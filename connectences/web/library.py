@@ -56,7 +56,10 @@ for _role in sorted(LIBRARY_ROLES):
 
 PER_PAGE = 25
 SORT_PARAMS = {"pertinence": "relevance", "recent": "recent"}
-SOURCES = ("forum", "job dating", "permanence France Travail", "réseaux sociaux", "import")
+# Suggested in the search's « Source » filter: what the platform's forms store (an
+# interchange document may bring other words, which the filter finds as typed).
+SOURCES = (*vocab.CV_SOURCES, *vocab.CANDIDATE_SOURCES)
+SOURCE_LABELS = {**vocab.CANDIDATE_SOURCES, **vocab.CV_SOURCES}
 LEAD_STATUSES = vocab.LEAD_STATUSES
 
 
@@ -234,7 +237,7 @@ def _render_show(
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
-        source_label=vocab.label(vocab.CANDIDATE_SOURCES, candidate.source) or "—",
+        source_label=vocab.label(SOURCE_LABELS, candidate.source) or "—",
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
         back_url=_back_url(),

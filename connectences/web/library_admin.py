@@ -205,7 +205,7 @@ def _render_new(values: dict, errors: dict | None = None, found=None, status: in
             found=found or [],
             notice=consent.NOTICE,
             vocab=vocab,
-            sources=bulk_import.SOURCES,
+            sources=vocab.CV_SOURCES,
         ),
         status,
     )
@@ -227,8 +227,10 @@ def new_candidate():
             "Cochez la case : la personne doit avoir lu la notice d'information et donné "
             "son accord."
         )
-    if len(values["source"]) > 100:
-        errors["source"] = "La source ne doit pas dépasser 100 caractères."
+    try:
+        source = profile.clean_source(values["source"])
+    except ValueError as exc:
+        errors["source"] = str(exc)
     if errors:
         return _render_new(values, errors, status=422)
     if request.form.get("create_anyway") != "1":
@@ -243,7 +245,7 @@ def new_candidate():
         if found:
             return _render_new(values, found=found)
     candidate, created = profile.submit_candidate(
-        db.session, values, source=values["source"] or "animateur", actor=current_user.id
+        db.session, values, source=source or "animateur", actor=current_user.id
     )
     if not created:
         db.session.rollback()
@@ -272,7 +274,7 @@ def _render_import(errors=None, source: str | None = None, status: int = 200):
     return render_template(
         "library_admin/import.html",
         columns=bulk_import.COLUMNS,
-        sources=bulk_import.SOURCES,
+        sources=vocab.CV_SOURCES,
         errors=errors or {},
         chosen_source=source,
     ), status
@@ -294,8 +296,14 @@ def import_upload():
         data = upload.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             errors["fichier"] = "Le fichier dépasse 5 Mo : découpez-le."
-    if source not in bulk_import.SOURCES:
-        errors["source"] = "Choisissez la source des CV (forum, job dating, permanence…)."
+    try:
+        chosen = profile.clean_source(source)
+    except ValueError as exc:
+        errors["source"] = str(exc)
+    else:
+        if chosen is None:
+            errors["source"] = "Choisissez la source des CV (forum, job dating, permanence…)."
+        source = chosen
     if not errors:
         try:
             result = bulk_import.preview(
