@@ -24,6 +24,9 @@ LAST_DAY = date(2999, 12, 31)
 YEARS_AHEAD = 3
 # How far back a placement may have started when it is recorded late.
 YEARS_BACK = 1
+# How far back a commitment (work a person holds, or held) may have started or ended: a
+# working life. 1900 is a typing slip, not a job someone still holds.
+COMMITMENT_YEARS_BACK = 50
 
 
 def read_date(text: str | date | None) -> date | None:
@@ -79,6 +82,19 @@ def too_far_ahead(day: date, today: date) -> str | None:
     if day > last:
         return f"Indiquez une date d'ici le {last.strftime('%d/%m/%Y')} au plus tard."
     return None
+
+
+def commitment_day_problem(day: date, today: date, *, what: str) -> str | None:
+    """The French message for a commitment's first or last day (``what``: "La date de
+    début", "Le dernier jour") outside the plausible window (at most
+    :data:`COMMITMENT_YEARS_BACK` years back, at most :data:`YEARS_AHEAD` ahead), or None."""
+    first = years_from(today, -COMMITMENT_YEARS_BACK)
+    if day < first:
+        return (
+            f"{what} ne peut pas être avant le {first.strftime('%d/%m/%Y')} "
+            f"({COMMITMENT_YEARS_BACK} ans en arrière au plus)."
+        )
+    return too_far_ahead(day, today)
 
 
 def placement_start_problem(start: date, today: date) -> str | None:

@@ -10,6 +10,7 @@ import pytest
 from connectences.dates import (
     FIRST_DAY,
     LAST_DAY,
+    commitment_day_problem,
     placement_start_problem,
     read_date,
     too_far_ahead,
@@ -58,6 +59,16 @@ def test_a_placement_may_be_recorded_a_year_late_at_most():
     assert placement_start_problem(date(2025, 12, 6), today) is None
     assert "avant le 06/12/2025" in placement_start_problem(date(2025, 12, 5), today)
     assert "au plus tard" in placement_start_problem(date(2030, 1, 1), today)
+
+
+def test_a_commitment_spans_a_working_life_at_most():
+    today = date(2026, 12, 6)
+    what = "La date de début"
+    assert commitment_day_problem(date(1976, 12, 6), today, what=what) is None
+    assert commitment_day_problem(date(1976, 12, 5), today, what=what) == (
+        "La date de début ne peut pas être avant le 06/12/1976 (50 ans en arrière au plus)."
+    )
+    assert "au plus tard" in commitment_day_problem(date(2030, 1, 1), today, what=what)
 
 
 def test_why_a_text_gave_no_date_is_told_as_it_is():

@@ -144,3 +144,26 @@ def test_until_is_a_date():
     load(doc11(candidate(ref="cv-a", commitments=[held(until="2027-06-30")])))
     (c,) = by_ref(Candidate, "cv-a").commitments
     assert c.until == date(2027, 6, 30) and c.source == "declared"
+
+
+@pytest.mark.parametrize("until", ["1900-01-01", "0001-01-01", "9999-12-31"])
+def test_the_interchange_dates_a_commitment_as_the_spec_allows(client, auth, until):
+    # The spec gives an end date no range (as a need's start, also imported as sent); the
+    # animateurs' form keeps its own window for what they type, and keeps such a day
+    # when the commitment is edited for its hours. No page fails on it.
+    doc = doc11(candidate(ref="cv-a", commitments=[held(until=until)]))
+    assert messages(doc) == {}
+    load(copy.deepcopy(doc))
+    assert export_document()["candidates"][0]["commitments"][0]["until"] == until
+    auth.login("animateur")
+    for url in ("/animateur/cvtheque/cv-a", "/animateur/cvtheque/cv-a/semaine"):
+        assert client.get(url).status_code == 200
+    (commitment,) = by_ref(Candidate, "cv-a").commitments
+    response = client.post(
+        f"/animateur/cvtheque/cv-a/engagements/{commitment.id}",
+        data={"heures": "6", "jours": ["tue"], "fin": until},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    (commitment,) = by_ref(Candidate, "cv-a").commitments
+    assert (commitment.hours_per_week, commitment.until) == (6, date.fromisoformat(until))

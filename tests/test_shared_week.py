@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.clock import local_today
+from connectences.cvtheque.commitments import CommitmentError, read_commitment
 from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.matching.complete_week import fitting_needs
@@ -408,8 +409,23 @@ def test_animateur_adds_edits_and_removes_a_commitment(client, auth, world):
         ({"heures": "beaucoup"}, "un nombre"),
         ({"jours": []}, "Cochez au moins un jour."),
         ({"debut": "2027-05-01", "fin": "2027-04-30"}, "ne peut pas précéder"),
-        ({"fin": "30/04/2027"}, "date de fin valide"),
+        ({"debut": "01/05/2027", "fin": "30/04/2027"}, "ne peut pas précéder"),
+        ({"fin": "31/02/2027"}, "Dernier jour invalide : « 31/02/2027 » n&#39;existe pas"),
         ({"heures": "30"}, "la semaine compterait 50 h"),
+        # Dates no commitment has: before a working life, or beyond any plan.
+        ({"debut": "01/01/1900"}, "La date de début ne peut pas être avant le"),
+        ({"debut": "1900-01-01"}, "(50 ans en arrière au plus)"),
+        ({"fin": "1950-06-30"}, "Le dernier jour ne peut pas être avant le"),
+        ({"debut": "0001-01-01"}, "hors des dates possibles (1900 à 2999)"),
+        ({"fin": "9999-12-31"}, "hors des dates possibles (1900 à 2999)"),
+        ({"fin": "31/12/2999"}, "Indiquez une date d&#39;ici le"),
+        ({"debut": "x" * 5000}, "Date de début invalide"),
+        # Odd numbers and texts: a message, never a server error.
+        ({"heures": "-5"}, "entre 1 et 48"),
+        ({"heures": "9" * 400}, "entre 1 et 48"),
+        ({"heures": "1e400"}, "un nombre"),
+        ({"libelle": "x" * 5000}, "limité à 200"),
+        ({"jours": ["mon", "funday"]}, "Choisissez des jours de la liste."),
     ],
 )
 def test_a_bad_commitment_is_refused_next_to_its_field_and_nothing_is_written(
@@ -428,6 +444,50 @@ def test_a_bad_commitment_is_refused_next_to_its_field_and_nothing_is_written(
     assert not db.session.scalars(
         select(CandidateEvent).where(CandidateEvent.kind == "commitment")
     ).all()
+
+
+def test_a_commitment_is_dated_as_every_form_dates(client, auth, world):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/cvtheque/ines/engagements/nouveau",
+        data=_commitment_form(heures="7h30", debut="15/03/1990", fin="31/12/2027"),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert (held.hours_per_week, held.start, held.until) == (
+        7.5,
+        date(1990, 3, 15),
+        date(2027, 12, 31),
+    )
+
+
+def test_an_edited_commitment_keeps_the_dates_it_holds():
+    person = Candidate(commitments=[])
+    old = Commitment(id=7, hours_per_week=8, days=["mon"], start=date(1960, 1, 1))
+    person.commitments.append(old)
+    values = read_commitment(
+        person,
+        label=None,
+        hours="10",
+        days=["mon"],
+        start="1960-01-01",
+        until=None,
+        replacing=old,
+        today=date(2026, 12, 7),
+    )
+    assert values.start == date(1960, 1, 1) and values.hours_per_week == 10
+    with pytest.raises(CommitmentError) as refused:
+        read_commitment(
+            person,
+            label=None,
+            hours="10",
+            days=["mon"],
+            start="1961-01-01",
+            until=None,
+            replacing=old,
+            today=date(2026, 12, 7),
+        )
+    assert "avant le 07/12/1976" in refused.value.errors["start"]
 
 
 def test_a_commitment_that_ended_does_not_weigh_on_the_week_limit(client, auth, world):

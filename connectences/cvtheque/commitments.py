@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from connectences.clock import local_today
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
+from connectences.dates import commitment_day_problem, read_date, unread
 from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
+from connectences.numbers import read_number
 from connectences.typography import hours_plain
 from connectences.vocab import DAYS
 
@@ -44,21 +46,31 @@ class CommitmentValues:
     until: date | None
 
 
-def _number(text: str | None) -> float | None:
-    try:
-        return float((text or "").strip().replace(",", "."))
-    except ValueError:
-        return None
+# The form's date fields: (name in the messages, subject of a sentence).
+_DAY_WORDS = {
+    "start": ("Date de début", "La date de début"),
+    "until": ("Dernier jour", "Le dernier jour"),
+}
 
 
-def _date(text: str | None) -> date | None | str:
+def _day(
+    text: str | None, field: str, stored: date | None, errors: dict[str, str], today: date
+) -> date | None:
+    """The date typed in ``field`` (``AAAA-MM-JJ`` or ``jj/mm/aaaa``), None when empty;
+    a text that is no date, or a day outside a working life, is an error of ``field``.
+    A day already stored is kept as it is (a commitment is edited for its hours)."""
     text = (text or "").strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return "invalid"
+    if stored is not None and text == stored.isoformat():
+        return stored  # even out of the window, as an interchange document may send it
+    name, what = _DAY_WORDS[field]
+    day = read_date(text)
+    if day is None:
+        errors[field] = f"{name} invalide : {unread(text)}."
+    elif day != stored and (problem := commitment_day_problem(day, today, what=what)):
+        errors[field] = problem
+    return day
 
 
 def read_commitment(
@@ -70,17 +82,22 @@ def read_commitment(
     start: str | None,
     until: str | None,
     replacing: Commitment | None = None,
+    today: date | None = None,
 ) -> CommitmentValues:
     """The commitment a form describes, or ``CommitmentError`` with one message per field.
 
-    1 to 48 hours, at least one day, an end not before the start, and a week of
-    commitments (those not ended today, this one included) of 48 hours at most.
+    1 to 48 hours (``8``, ``8,5``, ``7h30``), at least one day, dates read as every form
+    reads them (``dates.read_date``) within a working life (``COMMITMENT_YEARS_BACK``
+    years back, ``YEARS_AHEAD`` ahead: 01/01/1900 is a slip), an end not before the
+    start, and a week of commitments (those not ended today, this one included) of 48
+    hours at most.
     """
+    today = today or local_today()
     errors: dict[str, str] = {}
     text = (label or "").strip() or None
     if text and len(text) > MAX_LABEL:
         errors["label"] = f"Le libellé est limité à {MAX_LABEL} caractères."
-    value = _number(hours)
+    value = read_number(hours, "h")
     if value is None:
         errors["hours"] = "Indiquez le nombre d'heures par semaine (un nombre)."
     elif not 1 <= value <= 48:
@@ -90,12 +107,9 @@ def read_commitment(
         errors["days"] = "Cochez au moins un jour."
     elif len(chosen) != len(set(days)):
         errors["days"] = "Choisissez des jours de la liste."
-    begin, end = _date(start), _date(until)
-    if begin == "invalid":
-        errors["start"] = "Indiquez une date de début valide (jj/mm/aaaa)."
-    if end == "invalid":
-        errors["until"] = "Indiquez une date de fin valide (jj/mm/aaaa)."
-    elif end and isinstance(begin, date) and end < begin:
+    begin = _day(start, "start", _stored(replacing, "start"), errors, today)
+    end = _day(until, "until", _stored(replacing, "until"), errors, today)
+    if "until" not in errors and end and begin and "start" not in errors and end < begin:
         errors["until"] = "La date de fin ne peut pas précéder la date de début."
     if value is not None and "hours" not in errors and "until" not in errors:
         others = [
@@ -112,6 +126,10 @@ def read_commitment(
     if errors:
         raise CommitmentError(errors)
     return CommitmentValues(text, value, chosen, begin, end)
+
+
+def _stored(commitment: Commitment | None, name: str) -> date | None:
+    return getattr(commitment, name) if commitment is not None else None
 
 
 def describe(c: Commitment | CommitmentValues) -> str:
