@@ -64,7 +64,10 @@ _CONTROLS = re.compile(
     # the staff's pages: zero-width space, word joiner, byte-order mark, direction marks,
     # embeddings, overrides and isolates. Joiners (U+200C, U+200D) stay: emoji and some
     # scripts need them.
-    "\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+    "\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+    # Half a UTF-16 pair alone, which a JSON text may write as "\ud800": no character,
+    # and no UTF-8 encodes it (PostgreSQL, SQLite and url_for failed on it: a 500).
+    "\ud800-\udfff]"
 )
 # The end of each refusal's French sentence ("Ligne 3, colonne « Nom » : le texte ...").
 NUL_REFUSED = "contient un caractère nul (U+0000), que la plateforme refuse"

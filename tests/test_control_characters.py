@@ -32,6 +32,9 @@ def test_controls_but_tab_newline_carriage_return_and_nul_are_removed():
         without_controls("famille \U0001f468\u200d\U0001f469")
         == "famille \U0001f468\u200d\U0001f469"
     )
+    # Half a UTF-16 pair, alone: no character at all.
+    assert without_controls("a\ud800b\udfff") == "ab"
+    assert without_controls("\U0001f468") == "\U0001f468"
     assert json_without_controls({"a\x08": ["b\x1b", {"c": "d\x0b"}], "n": 1}) == {
         "a": ["b", {"c": "d"}],
         "n": 1,
@@ -124,6 +127,17 @@ def test_other_controls_in_an_exchange_document_are_removed(client, auth):
     response = _exchange(client, token, _need_document("Cais\u0008sier\u000b"))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert by_ref(Need, "b-1").title == "Caissier"
+
+
+def test_half_a_utf16_pair_in_an_exchange_document_is_removed(client, auth):
+    from tests.test_api_v1 import token_for
+
+    token = token_for(auth.create("animateur"))
+    document = _need_document("Cais\ud800sier")
+    document["needs"][0]["ref"] = "b-\udc00-1"
+    response = _exchange(client, token, document)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert by_ref(Need, "b--1").title == "Caissier"
 
 
 # --- CSV and XLSX uploads ---------------------------------------------------------------
