@@ -223,3 +223,20 @@ def test_ordinary_refs_have_no_address_problem(app):
         for collection in ("operators", "partners", "companies", "candidates", "needs"):
             for ref in ("besoin-12", "FT/2027/0001", "a?b#c", "50 %", "é/è", "nouveau-1"):
                 assert ref_address_problem(collection, ref) is None, (collection, ref)
+
+
+def test_the_plain_refs_shortcut_answers_as_the_whole_check(app):
+    """Refs of letters, digits, "-" and "_" skip the route-by-route check unless they are
+    a route's word: each answer must be the one the whole check gives."""
+    from connectences import urls
+
+    with app.test_request_context():
+        literals, prefixes = urls.app_route_words(app)
+        refs = sorted(literals | {p + "x" for p in prefixes} | {p + "12" for p in prefixes})
+        refs += ["cv-1", "n1", "FT-2027", "12", "12a", "_", "-", "nouveau", "export"]
+        for collection in urls.REF_CONVERTERS:
+            for ref in refs:
+                if not ref:
+                    continue
+                full = urls._address_problem(app, collection, ref)
+                assert urls.ref_address_problem(collection, ref) == full, (collection, ref)
