@@ -3,7 +3,8 @@
 Public API (stable signatures, used by the matcher, the importer and the web):
 ``normalize``, ``concept_of``, ``concepts_meet``, ``lookup``, ``suggest``,
 ``extract_skills``, ``skill_similarity``, ``fuzzy_key``, ``rome_label``,
-``is_rome``, ``rome_codes``, ``reload``; skill concepts below the job
+``is_rome``, ``rome_codes``, ``reload``; the criteria the law forbids in hiring
+(``forbidden_criterion``); skill concepts below the job
 (``skill_concepts``, ``skill_concept``, ``related_concepts``); suggestions for the forms
 (``rome_suggestions``, ``skill_suggestions``).
 """
@@ -18,6 +19,8 @@ from connectences.skills.concepts import (
     skill_concepts,
 )
 from connectences.skills.concepts import concept as skill_concept
+from connectences.skills.forbidden import forbidden_criterion
+from connectences.skills.reader import skills_problem, split_skills
 from connectences.skills.suggestions import rome_suggestions, skill_suggestions
 from connectences.skills.taxonomy import (
     Match,
@@ -40,8 +43,6 @@ from connectences.skills.text import (
     MAX_SKILL_LENGTH,
     content,
     normalize,
-    skills_problem,
-    split_skills,
     tokens,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "concepts_meet",
     "content",
     "extract_skills",
+    "forbidden_criterion",
     "fuzzy_key",
     "is_rome",
     "lookup",

@@ -12,7 +12,6 @@ import re
 from connectences.text import strip_accents
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_SKILL_SEPARATORS = re.compile(r"[\n,;]")
 
 # The longest skill label, as the interchange format has it (a string of 200 at most).
 MAX_SKILL_LENGTH = 200
@@ -74,37 +73,3 @@ def tokens(text: str) -> list[str]:
 def content(text: str) -> str:
     """Normalised text without stopwords: what fuzzy comparison looks at."""
     return " ".join(tokens(text))
-
-
-def split_skills(raw: object) -> list[str]:
-    """Skills as a person wrote them, one per line or separated by commas or semicolons
-    (or a list), bullets and spacing tidied, each once (compared through ``normalize``)."""
-    if isinstance(raw, list | tuple):
-        parts = [str(p) for p in raw]
-    else:
-        parts = _SKILL_SEPARATORS.split(str(raw or ""))
-    seen: set[str] = set()
-    out: list[str] = []
-    for part in parts:
-        label = re.sub(r"\s+", " ", part).strip(" -•*\t")
-        key = normalize(label)
-        if label and key not in seen:
-            seen.add(key)
-            out.append(label)
-    return out
-
-
-def skills_problem(labels: list[str], most: int) -> str | None:
-    """The French message for a list of skills a form refuses (none, too many, one too
-    long: never cut without a word), or None."""
-    if not labels:
-        return "Indiquez au moins une compétence."
-    if len(labels) > most:
-        return f"Indiquez au plus {most} compétences."
-    too_long = next((s for s in labels if len(s) > MAX_SKILL_LENGTH), None)
-    if too_long:
-        return (
-            f"Une compétence ne doit pas dépasser {MAX_SKILL_LENGTH} caractères "
-            f"(« {too_long[:40]}… »)."
-        )
-    return None

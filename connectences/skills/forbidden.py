@@ -1,0 +1,324 @@
+"""Skills that express a criterion French law forbids in hiring: the one owner of the rule.
+
+Article L1132-1 of the Code du travail forbids choosing a person for their origin, sex,
+morals, sexual orientation, gender identity, age, family situation, pregnancy, genetic
+characteristics, economic vulnerability, ethnicity, nation or supposed race, political
+opinions, union or mutualist activities, elected office, religious convictions, physical
+appearance, family name, place of residence or bank, state of health, loss of autonomy,
+disability, ability to speak a language other than French, or being a whistleblower.
+The interchange spec promises that matching never uses such a criterion; a field such as
+``age`` does not exist, but the same criterion typed as a free-text skill ("homme",
+"moins de 30 ans") would otherwise be stored and scored like any skill.
+
+``forbidden_criterion(text)`` names, in French, the criterion a skill or requirement
+expresses, or gives None. It must not refuse real skills and jobs that share a word
+with a criterion ("femme de chambre", "garde d'enfants", "5 ans d'expérience",
+"français courant", "religieuse au chocolat"), so it reads a text as a requirement
+about the person only when *every* meaningful word of it belongs to the criteria's
+vocabulary (a word of a trade, a product, a public or an experience lets it through)
+and at least one criterion is clearly triggered:
+
+- a *strong* word says it alone ("homme", "célibataire", "catholique", "jeune");
+- a *weak* word says it only with what makes it a condition: a negation ("sans
+  enfant", "pas de handicap"), a restriction ("H uniquement"), a praise of health
+  ("bonne santé"), an age in years ("55 ans", not "2 ans"), a strong word of its
+  criterion ("nationalité française", not "français").
+
+Criteria the words of a skill cannot be told from a real skill (a language, a place
+of residence, a family name) are left to the people who read what is written. Every
+way skills come in refuses what this finds (``skills.skills_problem``, the interchange
+validation); the matcher and the pooling set aside what was stored before.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from connectences.skills.text import STOPWORDS, normalize
+
+LAW = "article L1132-1 du Code du travail"
+
+# The criteria, in French as the sentences name them, most specific first: a text that
+# speaks of two ("femme enceinte", "jeune homme") is refused for the first.
+PREGNANCY = "la grossesse"
+FAMILY = "la situation de famille"
+ORIENTATION = "l'orientation sexuelle"
+GENDER_IDENTITY = "l'identité de genre"
+RELIGION = "les convictions religieuses"
+HEALTH = "l'état de santé ou le handicap"
+ORIGIN = "la nationalité ou l'origine"
+OPINIONS = "les opinions politiques ou syndicales"
+APPEARANCE = "l'apparence physique"
+AGE = "l'âge"
+SEX = "le sexe"
+CRITERIA: tuple[str, ...] = (
+    PREGNANCY,
+    FAMILY,
+    ORIENTATION,
+    GENDER_IDENTITY,
+    RELIGION,
+    HEALTH,
+    ORIGIN,
+    OPINIONS,
+    APPEARANCE,
+    AGE,
+    SEX,
+)
+
+
+def _words(*groups: str) -> frozenset[str]:
+    return frozenset(word for group in groups for word in group.split())
+
+
+# Words that say the criterion alone (normalised: no accents, lower case).
+STRONG: dict[str, str] = {}
+for _criterion, _group in (
+    (PREGNANCY, "enceinte grossesse grossesses"),
+    (
+        FAMILY,
+        "celibataire celibataires marie mariee maries mariees pacse pacsee pacses "
+        "divorce divorcee divorces veuf veuve veufs veuves concubin concubine "
+        "concubinage mere pere maman papa",
+    ),
+    (
+        ORIENTATION,
+        "heterosexuel heterosexuelle heterosexuels heterosexuelles hetero heteros "
+        "homosexuel homosexuelle homosexuels homosexuelles homo gay gays lesbienne "
+        "lesbiennes bisexuel bisexuelle bisexuels bisexuelles",
+    ),
+    (GENDER_IDENTITY, "transgenre transgenres transsexuel transsexuelle cisgenre"),
+    (
+        RELIGION,
+        "religion religions catholique catholiques musulman musulmane musulmans "
+        "musulmanes juif juive juifs juives chretien chretienne chretiens chretiennes "
+        "protestant protestante protestants protestantes bouddhiste hindou hindoue "
+        "athee athees croyant croyante croyants croyantes islam",
+    ),
+    (HEALTH, "rqth"),
+    (
+        ORIGIN,
+        "nationalite nationalites origine origines ethnie ethnique race raciale souche naissance",
+    ),
+    (OPINIONS, "syndique syndiquee syndiques syndiquees apolitique"),
+    (APPEARANCE, "apparence beau belle jolie joli mince seduisant seduisante"),
+    (
+        AGE,
+        "age jeune vingtaine trentaine quarantaine cinquantaine soixantaine "
+        "quadragenaire quinquagenaire",
+    ),
+    (SEX, "homme femme sexe masculin masculine feminin feminine"),
+):
+    STRONG.update(dict.fromkeys(_group.split(), _criterion))
+
+# Words of a criterion that need a condition beside them (see the module docstring).
+WEAK: dict[str, str] = {}
+for _criterion, _group in (
+    (PREGNANCY, "enceintes"),
+    (FAMILY, "enfant enfants famille familiale familial charge mariage"),
+    (RELIGION, "religieux religieuse pratiquant pratiquante voilee"),
+    (
+        HEALTH,
+        "sante handicap handicaps handicape handicapee handicapes handicapees "
+        "malade malades maladie maladies chronique chroniques invalidite invalide "
+        "pathologie pathologies",
+    ),
+    (
+        ORIGIN,
+        "francais francaise francaises europeen europeenne europeens europeennes "
+        "etranger etrangere etrangers etrangeres ue france africain africaine "
+        "maghrebin maghrebine asiatique arabe blanc blanche noir noire peau couleur",
+    ),
+    (OPINIONS, "syndical syndicale syndicaux syndicat syndicats politique politiques"),
+    (
+        APPEARANCE,
+        "physique agreable avantageux avantageuse plaisant plaisante attrayant "
+        "attrayante tatouage tatouages tatoue tatouee piercing piercings barbe",
+    ),
+    (AGE, "ans an agee agees ages"),
+    (SEX, "h f hommes femmes fille filles garcon garcons"),
+):
+    WEAK.update(dict.fromkeys(_group.split(), _criterion))
+
+# Phrases read as one strong word of their criterion.
+PHRASES: dict[tuple[str, ...], str] = {
+    tuple(phrase.split()): criterion
+    for criterion, phrases in (
+        (FAMILY, ("situation de famille", "situation familiale", "charge de famille", "au foyer")),
+        (ORIENTATION, ("orientation sexuelle",)),
+        (GENDER_IDENTITY, ("identite de genre",)),
+        (RELIGION, ("conviction religieuse", "convictions religieuses")),
+        (HEALTH, ("etat de sante",)),
+        (ORIGIN, ("couleur de peau",)),
+        (
+            OPINIONS,
+            (
+                "opinion politique",
+                "opinions politiques",
+                "engagement politique",
+                "activite syndicale",
+                "activites syndicales",
+                "engagement syndical",
+                "appartenance syndicale",
+                "appartenance politique",
+            ),
+        ),
+        (AGE, ("date de naissance", "annee de naissance")),
+    )
+    for phrase in phrases
+}
+_LONGEST_PHRASE = max(len(p) for p in PHRASES)
+
+NEGATIONS = _words("non pas sans aucun aucune ni jamais exclu exclue")
+RESTRICTIONS = _words(
+    "uniquement seulement exclusivement strictement only obligatoire obligatoirement",
+    "exige exigee requis requise imperatif imperative imperativement souhaite souhaitee",
+    "souhaitable prefere preferee preferable preference idealement plutot reserve reservee",
+    "maximum max maxi minimum min mini limite",
+)
+PRAISES = _words("bon bonne parfait parfaite excellent excellente")
+# Words that carry nothing either way: who the text speaks of, how it is put.
+NEUTRAL = (
+    STOPWORDS
+    | _words(
+        "candidat candidate candidats candidates profil personne personnes salarie salariee",
+        "employe employee travailleur travailleuse recrue individu etre avoir est etes",
+        "sont soit e s x ne nee nes nees moins plus entre environ apres avant type",
+    )
+) - NEGATIONS
+# Words of a birth ("né", "née") read with what follows: a year says the age, a
+# country or an origin says the origin.
+_BORN = _words("ne nee nes nees")
+_YEAR = re.compile(r"(19|20)[0-9]{2}")
+# The youngest age the words "N ans" are read as a person's age: "2 ans" is experience.
+_ADULT = 16
+# Both sexes named: the text does not choose ("H/F", "homme ou femme").
+_SEX_PAIRS = (
+    (_words("h"), _words("f")),
+    (_words("homme hommes"), _words("femme femmes")),
+    (_words("masculin masculine"), _words("feminin feminine")),
+)
+
+
+@lru_cache(maxsize=50_000)
+def forbidden_criterion(text: str) -> str | None:
+    """The criterion forbidden by L1132-1 that ``text`` (a skill, a requirement)
+    expresses, in French ("l'âge", "le sexe"...), or None for a real skill."""
+    words = normalize(text or "").split()
+    if not words:
+        return None
+    strong: set[str] = set()
+    weak: set[str] = set()
+    negated = restricted = praised = False
+    numbers: list[int] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_LONGEST_PHRASE, len(words) - i), 1, -1):
+            criterion = PHRASES.get(tuple(words[i : i + n]))
+            if criterion:
+                strong.add(criterion)
+                i += n
+                break
+        else:
+            word = words[i]
+            i += 1
+            if word in STRONG:
+                strong.add(STRONG[word])
+            elif word in WEAK:
+                weak.add(word)
+            elif word in NEGATIONS:
+                negated = True
+            elif word in RESTRICTIONS:
+                restricted = True
+            elif word in PRAISES:
+                praised = True
+            elif word.isdigit():
+                numbers.append(int(word))
+            elif word not in NEUTRAL:
+                return None  # a word of a trade, a product, an experience: a real skill
+    present = set(words)
+    for one, other in _SEX_PAIRS:
+        if present & one and present & other:
+            strong.discard(SEX)
+            weak -= one | other
+    triggered = set(strong)
+    for word in weak:
+        criterion = WEAK[word]
+        if criterion == AGE:
+            if any(_ADULT <= n <= 99 for n in numbers):
+                triggered.add(AGE)
+        elif criterion == ORIGIN:
+            if present & _BORN:
+                triggered.add(ORIGIN)
+        elif criterion == HEALTH:
+            if negated or praised:
+                triggered.add(HEALTH)
+        elif criterion == APPEARANCE:
+            if negated or (word != "physique" and "physique" in present):
+                triggered.add(APPEARANCE)
+        elif criterion == SEX:
+            # Beside a number, "h" is hours ("20 h maximum"), not a sex.
+            if (negated or restricted) and not (numbers and word in ("h", "f")):
+                triggered.add(SEX)
+        elif negated:
+            triggered.add(criterion)
+    if present & _BORN and any(_YEAR.fullmatch(str(n)) for n in numbers):
+        triggered.add(AGE)
+    return next((c for c in CRITERIA if c in triggered), None)
+
+
+# Each criterion after "tenir compte de", every article contracted.
+_OF: dict[str, str] = {
+    PREGNANCY: "de la grossesse",
+    FAMILY: "de la situation de famille",
+    ORIENTATION: "de l'orientation sexuelle",
+    GENDER_IDENTITY: "de l'identité de genre",
+    RELIGION: "des convictions religieuses",
+    HEALTH: "de l'état de santé ou du handicap",
+    ORIGIN: "de la nationalité ou de l'origine",
+    OPINIONS: "des opinions politiques ou syndicales",
+    APPEARANCE: "de l'apparence physique",
+    AGE: "de l'âge",
+    SEX: "du sexe",
+}
+
+
+def _quoted(labels: list[str]) -> str:
+    quoted = [f"« {label} »" for label in labels]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " et " + quoted[-1]
+
+
+def refusal(label: str, criterion: str) -> str:
+    """The French sentence refusing one skill: what it is about, and why."""
+    return (
+        f"« {label} » : la plateforme ne tient jamais compte {_OF[criterion]} "
+        f"(critère interdit par la loi, {LAW}). Retirez-le."
+    )
+
+
+def forbidden_problem(labels: list[str]) -> str | None:
+    """The French message refusing the skills of ``labels`` that express a forbidden
+    criterion (every one named, each criterion once), or None when there is none."""
+    found = [(label, c) for label in labels if (c := forbidden_criterion(label))]
+    if not found:
+        return None
+    if len(found) == 1:
+        return refusal(*found[0])
+    criteria = list(dict.fromkeys(c for _, c in found))
+    named = [_OF[c] for c in criteria]
+    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " ni " + named[-1]
+    plural = "s" if len(criteria) > 1 else ""
+    return (
+        f"{_quoted([label for label, _ in found])} : la plateforme ne tient jamais compte "
+        f"{which} (critère{plural} interdit{plural} par la loi, {LAW}). Retirez-les."
+    )
+
+
+def set_aside(label: str, criterion: str) -> str:
+    """The French sentence of a matching explanation for a requirement it did not use."""
+    return f"« {label} » écarté : la loi interdit de choisir selon {criterion} ({LAW})."
+
+
+def allowed(labels) -> list[str]:
+    """The labels that express no forbidden criterion, in their order."""
+    return [label for label in labels if forbidden_criterion(label) is None]
