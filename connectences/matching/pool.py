@@ -6,7 +6,9 @@ least two needs, each under 35 hours a week, such that every two of them
 - come from different companies,
 - are compatible: same ROME code, or same ROME family (the first three
   characters), or at least one skill in common (skills compared without case
-  or accents, and through the taxonomy concept where it knows them),
+  or accents, and through the taxonomy concept where it knows them; a skill
+  expressing a criterion the law forbids in hiring, ``skills.forbidden``, is
+  never compared: "homme" in common makes no two needs compatible),
 - use no day in common,
 - have their sites within 25 km of each other,
 
@@ -182,25 +184,28 @@ class SkillKeys:
 
     A skill gives its normalised text (``n:...``) and, when the taxonomy knows
     it, its concept (``c:...``); two skills meet when they share a key. A ROME
-    code gives its family (``r:M12``): same code implies same family.
+    code gives its family (``r:M12``): same code implies same family. A skill that
+    expresses a criterion the law forbids in hiring gives no key at all.
     """
 
     def __init__(self) -> None:
 
         self._normalize = skills.normalize
         self._concept_of = skills.concept_of
+        self._forbidden = skills.forbidden_criterion
         self._cache: dict[str, frozenset[str]] = {}
 
     def of_skill(self, skill: str) -> frozenset[str]:
         keys = self._cache.get(skill)
         if keys is None:
             found = set()
-            norm = self._normalize(skill)
-            if norm:
-                found.add("n:" + norm)
-            concept = self._concept_of(skill)
-            if concept:
-                found.add("c:" + concept)
+            if not self._forbidden(skill):
+                norm = self._normalize(skill)
+                if norm:
+                    found.add("n:" + norm)
+                concept = self._concept_of(skill)
+                if concept:
+                    found.add("c:" + concept)
             keys = self._cache[skill] = frozenset(found)
         return keys
 

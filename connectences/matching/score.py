@@ -28,7 +28,11 @@ Criteria and their maximum points (they add up to 100):
 - contract (5): the contract is one the candidate accepts.
 
 Nothing else enters: no name, contact, source, notes, commune or distance
-(Code du travail L1132-1). Location only acts through the hard constraint on
+(Code du travail L1132-1); nor a skill that expresses a criterion that law forbids
+("homme", "moins de 30 ans": ``skills.forbidden``). Such a requirement of the need
+is set aside, neither counted nor compared, and the explanation says so in an entry
+of no points (``SET_ASIDE``); such a skill of the candidate is never compared. Both
+cover what was stored before the forms and the import refused them. Location only acts through the hard constraint on
 the candidate's own mobility radius (``matching.constraints``); when that
 distance is unknown, the explanation says so in an entry of no points.
 
@@ -54,6 +58,7 @@ from connectences.matching.constraints import (
     passes_hard_constraints,
 )
 from connectences.matching.data import CandidateData, NeedData
+from connectences.skills import forbidden
 from connectences.vocab import CONTRACTS, DAYS, LEVEL_RANK, LEVELS, label
 
 WEIGHTS: dict[str, int] = {
@@ -65,6 +70,8 @@ WEIGHTS: dict[str, int] = {
     "contract": 5,
 }
 CRITERIA: tuple[str, ...] = tuple(WEIGHTS)
+# The explanation entry (no points) of a need's requirement the law forbids to use.
+SET_ASIDE = "set_aside"
 
 # Fuzzy text similarity (0..100) from which two skills unknown to the taxonomy
 # count as the same; the skill then counts for similarity/100.
@@ -113,7 +120,8 @@ class SkillRef:
     job concept of the taxonomy, the skill concepts it names (``skills.concepts``),
     whether one of them is a speciality (not only the job), the concepts related to
     them, and the jobs the skill belongs to (``jobs``: the jobs of its concepts, as
-    the concept data lists them; the taxonomy's job for a text naming no concept)."""
+    the concept data lists them; the taxonomy's job for a text naming no concept), and
+    the criterion forbidden in hiring it expresses, if any (never compared)."""
 
     label: str
     norm: str
@@ -123,6 +131,7 @@ class SkillRef:
     specific: bool = False
     related: frozenset[str] = frozenset()
     jobs: frozenset[str] = frozenset()
+    forbidden: str | None = None
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -166,24 +175,40 @@ def skill_ref(text: str) -> SkillRef:
         specific,
         frozenset(related),
         frozenset(jobs),
+        forbidden.forbidden_criterion(text),
     )
 
 
 def need_skill_refs(need: NeedData) -> list[SkillRef]:
-    """The need's skills, prepared, without duplicates (same normalised text)."""
+    """The need's skills that matching compares, prepared, without duplicates (same
+    normalised text): a requirement the law forbids is left out (``forbidden_requirements``)."""
     out: list[SkillRef] = []
     seen: set[str] = set()
     for text in need.skills:
         ref = skill_ref(text)
-        if ref.norm and ref.norm not in seen:
+        if ref.norm and ref.norm not in seen and ref.forbidden is None:
+            seen.add(ref.norm)
+            out.append(ref)
+    return out
+
+
+def forbidden_requirements(need: NeedData) -> list[SkillRef]:
+    """The need's requirements that express a criterion the law forbids in hiring,
+    without duplicates: never compared, each named in the explanation."""
+    out: list[SkillRef] = []
+    seen: set[str] = set()
+    for text in need.skills:
+        ref = skill_ref(text)
+        if ref.forbidden is not None and ref.norm not in seen:
             seen.add(ref.norm)
             out.append(ref)
     return out
 
 
 def candidate_skill_refs(cand: CandidateData) -> list[SkillRef]:
-    """The candidate's skills, prepared (empty texts dropped)."""
-    return [r for r in (skill_ref(t) for t in cand.skills) if r.norm]
+    """The candidate's skills that matching compares, prepared (empty texts dropped, and
+    those expressing a criterion the law forbids: they never add points)."""
+    return [r for r in (skill_ref(t) for t in cand.skills) if r.norm and r.forbidden is None]
 
 
 def need_rome(need: NeedData) -> tuple[str | None, bool]:
@@ -387,7 +412,9 @@ def _meet_text(m: SkillMeet) -> str:
     return f"{need} par {by} (libellé proche à {round_half_up(m.similarity)} %)"
 
 
-def _skills_text(meets: list[SkillMeet]) -> str:
+def _skills_text(meets: list[SkillMeet], set_aside_count: int = 0) -> str:
+    if not meets and set_aside_count:
+        return "Aucune compétence du besoin à comparer : celles indiquées ont été écartées."
     if not meets:
         return "Le besoin ne précise aucune compétence."
     full = [m for m in meets if m.full or m.how == "proche"]
@@ -520,9 +547,20 @@ def skill_meets(need: NeedData, cand: CandidateData) -> list[SkillMeet]:
 def explanation(need: NeedData, cand: CandidateData) -> list[dict]:
     """One entry per criterion ``{"criterion", "points", "text"}``; points add up to the score."""
     meets = skill_meets(need, cand)
+    aside = forbidden_requirements(need)
     entries = [
-        {"criterion": "skills", "points": skills_points(meets), "text": _skills_text(meets)},
+        {
+            "criterion": "skills",
+            "points": skills_points(meets),
+            "text": _skills_text(meets, len(aside)),
+        },
     ]
+    # Said, never counted: the person reading the ranking learns the need asked for it
+    # and that the platform did not use it.
+    entries.extend(
+        {"criterion": SET_ASIDE, "points": 0, "text": forbidden.set_aside(r.label, r.forbidden)}
+        for r in aside
+    )
     for name, fn in (
         ("rome", rome_points),
         ("level", level_points),
