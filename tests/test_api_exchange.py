@@ -75,6 +75,21 @@ def test_a_refused_document_stores_nothing_and_points_at_each_error(client, toke
     assert db.session.scalars(select(Company.ref).where(Company.ref.like("ent-%"))).all() == []
 
 
+def test_a_document_with_a_skill_the_law_forbids_stores_nothing(client, tokens):
+    document = _document()
+    document["needs"][0]["skills"] = ["comptabilité générale", "moins de 30 ans"]
+    body = _problem(_post(client, tokens["animateur"], document), 422)
+    assert body["errors"] == [
+        {
+            "pointer": "/needs/0/skills/1",
+            "detail": "« moins de 30 ans » : la plateforme ne tient jamais compte de l'âge "
+            "(critère interdit par la loi, article L1132-1 du Code du travail). Retirez-le.",
+        }
+    ]
+    assert db.session.scalar(select(func.count()).select_from(Need)) == 0
+    assert db.session.scalars(select(Company.ref).where(Company.ref.like("ent-%"))).all() == []
+
+
 @pytest.mark.parametrize(
     "data",
     [b"{pas du json", b"\xff\xfe", b"[" * 100_000, b"[]", b'{"format": "autre"}', b""],

@@ -478,6 +478,23 @@ CASES = [
     bad_value("partner-unknown-key", "partners", "levels", [], "clé inconnue"),
     bad_value("company-unknown-key", "companies", "siren", "1", "clé inconnue"),
     bad_value("candidate-forbidden-key", "candidates", "age", 42, "clé inconnue"),
+    # The same criteria typed as skills (Code du travail L1132-1): refused where they are.
+    bad_value(
+        "need-skill-forbidden",
+        "needs",
+        "skills",
+        ["comptabilité", "homme"],
+        "« homme » : la plateforme ne tient jamais compte du sexe",
+        at="/1",
+    ),
+    bad_value(
+        "candidate-skill-forbidden",
+        "candidates",
+        "skills",
+        ["accueil", "facturation", "55 ans"],
+        "« 55 ans » : la plateforme ne tient jamais compte de l'âge",
+        at="/2",
+    ),
     ("escaped-key", put("needs", "a/b~c", 1), "/needs/0/a~1b~0c", "clé inconnue « a/b~c »"),
     bad_value(
         "bool-as-number", "needs", "hours_per_week", True, "doit être un nombre entre 1 et 48"
@@ -701,6 +718,42 @@ def test_every_error_of_a_document_is_reported_at_once_in_document_order():
         "/needs/1/hours_per_week",
         "/needs/1/days/0",
     ]
+
+
+def test_the_audit_s_document_is_refused_whole_at_each_forbidden_skill():
+    # The spec: candidates hold "only what matching needs; never age, sex, nationality...".
+    doc = base_document()
+    doc["needs"][0]["skills"] = [
+        "comptabilité",
+        "homme",
+        "moins de 30 ans",
+        "nationalité française",
+    ]
+    doc["candidates"][0]["skills"] = ["comptabilité", "femme", "55 ans", "célibataire sans enfant"]
+    doc["candidates"].append(
+        candidate(ref="cv-2", skills=["femme de chambre", "garde d'enfants", "5 ans d'expérience"])
+    )
+    with pytest.raises(ExchangeError) as raised, written_statements() as statements:
+        import_document(doc)
+    assert [str(e) for e in raised.value.errors] == [
+        "/candidates/0/skills/1 : « femme » : la plateforme ne tient jamais compte du sexe "
+        "(critère interdit par la loi, article L1132-1 du Code du travail). Retirez-le.",
+        "/candidates/0/skills/2 : « 55 ans » : la plateforme ne tient jamais compte de l'âge "
+        "(critère interdit par la loi, article L1132-1 du Code du travail). Retirez-le.",
+        "/candidates/0/skills/3 : « célibataire sans enfant » : la plateforme ne tient jamais "
+        "compte de la situation de famille (critère interdit par la loi, article L1132-1 du "
+        "Code du travail). Retirez-le.",
+        "/needs/0/skills/1 : « homme » : la plateforme ne tient jamais compte du sexe "
+        "(critère interdit par la loi, article L1132-1 du Code du travail). Retirez-le.",
+        "/needs/0/skills/2 : « moins de 30 ans » : la plateforme ne tient jamais compte de "
+        "l'âge (critère interdit par la loi, article L1132-1 du Code du travail). Retirez-le.",
+        "/needs/0/skills/3 : « nationalité française » : la plateforme ne tient jamais compte "
+        "de la nationalité ou de l'origine (critère interdit par la loi, article L1132-1 du "
+        "Code du travail). Retirez-le.",
+    ]
+    assert statements == []
+    db.session.rollback()
+    assert counts() == EMPTY
 
 
 def test_empty_and_absent_collections_are_valid():

@@ -29,6 +29,8 @@ from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.models import Candidate, Company
+from connectences.skills import MAX_SKILL_LENGTH
+from connectences.skills.forbidden import forbidden_criterion, refusal
 from connectences.text import NUL_REFUSED, nul_paths
 from connectences.urls import ref_address_problem
 
@@ -131,6 +133,19 @@ def string(max_length: int) -> Check:
         return value
 
     return check
+
+
+def skill(value: Any, where: str, ctx: _Context) -> Any:
+    """One free-text skill: a string of 200 characters at most that expresses no criterion
+    the law forbids in hiring (``skills.forbidden``; the spec: "never age, sex,
+    nationality..."), whether of a need or of a candidate."""
+    if string(MAX_SKILL_LENGTH)(value, where, ctx) is None:
+        return None
+    criterion = forbidden_criterion(value)
+    if criterion is not None:
+        ctx.error(where, refusal(value, criterion))
+        return None
+    return value
 
 
 def email(value: Any, where: str, ctx: _Context) -> Any:
@@ -387,7 +402,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "phone": Field(string(30)),
         "commune": Field(commune, required=True),
         "mobility_km": Field(number(0, 200), required=True),
-        "skills": Field(list_of(string(200), non_empty=True, unique=False), required=True),
+        "skills": Field(list_of(skill, non_empty=True, unique=False), required=True),
         "rome": Field(list_of(rome)),
         "level": Field(one_of(vocab.LEVELS), required=True),
         "hours_min": Field(number(1, 48), required=True),
@@ -405,7 +420,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "company": Field(string(100), required=True),
         "title": Field(string(200), required=True),
         "rome": Field(rome),
-        "skills": Field(list_of(string(200), non_empty=True, unique=False), required=True),
+        "skills": Field(list_of(skill, non_empty=True, unique=False), required=True),
         "level": Field(one_of(vocab.LEVELS), required=True),
         "hours_per_week": Field(number(1, 48), required=True),
         "days": Field(list_of(one_of(vocab.DAYS), non_empty=True), required=True),
