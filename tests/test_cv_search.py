@@ -299,3 +299,27 @@ def test_a_term_s_statement_is_built_once_per_shape_and_binds_its_own_values(lib
         assert _refs({"text": "jardinage"}) == ["jardin"]
         assert _refs({"text": "anglais"}) == ["anglais"]
         assert _refs({"text": "aide à domicile, anglais"}) == []
+
+
+def test_a_term_the_law_forbids_is_left_out_of_the_search_and_said(library):
+    from werkzeug.datastructures import MultiDict
+
+    from connectences.cvtheque.profile import set_skills
+
+    # Stored before the forms refused it: searching for it would sort people by it.
+    _load(f.candidate(ref="ancien", skills=["Comptabilité"], rome=[]))
+    set_skills(by_ref(Candidate, "ancien"), ["Comptabilité", "homme"])
+    db.session.commit()
+    filters, errors = SearchFilters.from_args(MultiDict({"q": "homme, comptabilité"}))
+    assert filters.text == "comptabilité"
+    assert errors == [
+        "Recherche : « homme » : la plateforme ne tient jamais compte du sexe (critère "
+        "interdit par la loi, article L1132-1 du Code du travail). Retirez-le."
+    ]
+    assert _refs(filters) == _refs(SearchFilters(text="comptabilité"))
+    assert "ancien" in _refs(filters) and "jardin" not in _refs(filters)
+    alone, _ = SearchFilters.from_args(MultiDict({"q": "moins de 30 ans"}))
+    assert alone.text == ""
+    # A real skill sharing a word is searched as typed.
+    kept, none = SearchFilters.from_args(MultiDict({"q": "femme de chambre, garde d'enfants"}))
+    assert kept.text == "femme de chambre, garde d'enfants" and none == []

@@ -44,6 +44,7 @@ from connectences.matching.matches import (
 from connectences.models import Candidate, CandidateRome, CandidateSkill
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
+from connectences.skills.forbidden import forbidden_criterion, forbidden_problem
 from connectences.skills.text import STOPWORDS
 from connectences.territory.geo import EARTH_RADIUS_KM
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
@@ -152,6 +153,13 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
     French messages of the values refused (those are left out)."""
     errors: list[str] = []
     text = text_arg(args, "q", MAX_TEXT)
+    terms = split_terms(text)
+    refused = [term for term in terms if forbidden_criterion(term)]
+    if refused:
+        # Searching people by a criterion the law forbids in hiring is refusing the
+        # others for it: the term is left out, and the animateur told why.
+        errors.append(f"Recherche : {forbidden_problem(refused)}")
+        text = ", ".join(term for term in terms if term not in refused)
     rome = (args.get("rome") or "").strip().upper()[:5]
     if rome and not (len(rome) >= 3 and rome[0].isalpha() and rome[1:3].isdigit()):
         errors.append("Code ROME : saisissez un code (M1203) ou son début (M12).")
