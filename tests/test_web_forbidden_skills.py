@@ -2,7 +2,8 @@
 forbids in hiring (Code du travail L1132-1), next to the field, in French, naming the
 criterion, and stores nothing: the public need form, a company owner's own need, the
 animateur's new need and qualification, the API's qualification, the CV submission, the
-candidate's space, the animateur's CV entry and the spreadsheet import of CVs.
+candidate's space, the animateur's CV entry, the spreadsheet import of CVs and a need
+recorded offline on a phone.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from connectences.skills.forbidden import AGE, SEX, refusal
 from connectences.tabular import to_csv
 from tests import factories as f
 from tests.cv_helpers import form_data, post_multipart, private_cv_folder
-from tests.helpers import by_ref, count, error_of, html_of
+from tests.helpers import by_ref, count, error_of, html_of, make_company
 from tests.test_api_v1 import _problem, bearer, token_for
+from tests.test_offline_sync import need_record, results, send, visit_record
 
 AGE_REFUSED = (
     "« moins de 30 ans » : la plateforme ne tient jamais compte de l'âge (critère "
@@ -295,3 +297,13 @@ def test_a_qualified_need_is_not_reopened_by_a_refused_skill(client, stored):
 def test_the_public_page_on_matching_says_such_a_skill_is_refused(client):
     page = html_of(client.get("/mise-en-relation"))
     assert "Une compétence qui exprime l'un de ces critères" in page
+
+
+def test_a_need_recorded_offline_on_a_phone_is_refused_at_its_skills(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    visit = visit_record(company, need_detected="1")
+    need = need_record(visit["cle"], skills="tenue de la comptabilité\nmoins de 30 ans")
+    answers = results(send(client, visit, need))
+    assert answers[need["cle"]]["erreurs"] == {"skills": AGE_REFUSED}
+    assert count(Need) == 0
