@@ -4,7 +4,8 @@ A candidate who breaks one of them is never proposed for the need. Days and
 hours are the person's *free* days and hours on the need's start
 (``matching.week``): a person "en mission" holds work already and is matched on
 the rest of their week. Boundaries are allowed: available on the start date,
-free hours equal to the need's hours, a distance equal to ``mobility_km``. When the distance is unknown (a
+free hours equal to the need's hours (compared through ``week.hours_fit``, float
+error aside), a distance equal to ``mobility_km``. When the distance is unknown (a
 commune centre is missing) the mobility constraint is not applied, and the
 check says so.
 """
@@ -177,9 +178,8 @@ def hard_constraint_checks(
             )
         )
 
-    hours_plainee = week.free_hours(cand, need.start)
     asked = hours_plain(need.hours_per_week)
-    if hours_plainee >= need.hours_per_week:
+    if week.hours_fit(need.hours_per_week, week.free_hours(cand, need.start)):
         if sentence:
             text = f"{sentence} Le besoin demande {asked}."
         else:
@@ -263,9 +263,9 @@ def passes_hard_constraints(need: NeedData, cand: CandidateData, distance_km: fl
     ):
         return False
     if not cand.commitments:
-        return bool(need.days & cand.days) and cand.hours_max >= need.hours_per_week
-    return bool(need.days & week.free_days(cand, need.start)) and (
-        week.free_hours(cand, need.start) >= need.hours_per_week
+        return bool(need.days & cand.days) and week.hours_fit(need.hours_per_week, cand.hours_max)
+    return bool(need.days & week.free_days(cand, need.start)) and week.hours_fit(
+        need.hours_per_week, week.free_hours(cand, need.start)
     )
 
 

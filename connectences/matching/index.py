@@ -36,6 +36,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from connectences import skills, territory
+from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.score import (
     _SKILL_TENTHS,
@@ -369,7 +370,7 @@ class CandidateIndex:
             & (self.available[:n] <= need.start.toordinal())
             & (np.isnan(dist) | (dist <= self.mobility[:n]))
             & ((days_free & need_days) != 0)
-            & (hours_free >= need.hours_per_week)
+            & week.hours_fit(need.hours_per_week, hours_free)
             & ((self.contracts[:n] & CONTRACT_BIT.get(need.contract, 0)) != 0)
             & (self.level[:n] >= LEVEL_RANK[need.level] - 1)
         )
@@ -491,8 +492,11 @@ class CandidateIndex:
         # hmin is 0 once commitments cover the wish; those rows never take "below".
         part = np.divide(half * h, hmin, out=np.zeros(len(rows)), where=hmin > 0)
         below = np.floor(half + part + 0.5).astype(np.int64)
+        # ``score.hours_points``'s comparisons, float error aside (``week.hours_fit``).
         hours_pts = np.where(
-            (hmin <= h) & (h <= hmax), WEIGHTS["hours"], np.where(h < hmin, below, 0)
+            week.hours_fit(hmin, h) & week.hours_fit(h, hmax),
+            WEIGHTS["hours"],
+            np.where(~week.hours_fit(hmin, h), below, 0),
         )
         need_days = sum(DAY_BIT[d] for d in need.days if d in DAY_BIT)
         if need.days:

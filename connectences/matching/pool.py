@@ -84,7 +84,8 @@ MAX_BUNDLES_PER_NEED = 5
 MAX_STEPS_PER_NEED = 200
 MAX_EXACT_STEPS = 30_000
 """Search steps within which every maximal bundle is listed, caps or not."""
-_EPS = 1e-9
+_KM_EPS = 1e-9
+"""Float error on distances; hours have their own tolerance (``week.hours_fit``)."""
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ def pool(
     distance = distance or _default_distance()
     epci_of = epci_of or _default_epci_of()
 
-    part_time = {n.ref: n for n in needs if n.hours_per_week < WEEK_HOURS - _EPS}
+    part_time = {n.ref: n for n in needs if not week.hours_fit(WEEK_HOURS, n.hours_per_week)}
     # Ordered by hours (then ref) so that "fits in the remaining hours" is a bit prefix.
     items = sorted(part_time.values(), key=lambda n: (n.hours_per_week, n.ref))
     if len(items) < 2:
@@ -320,7 +321,7 @@ def _adjacency(items: list[NeedData], keys: list[frozenset[str]], sites: _Sites)
     companies: dict[str, int] = {}
     company = np.array([companies.setdefault(need.company, len(companies)) for need in items])
     site = np.array([sites.index[need.commune] for need in items])
-    near = np.nan_to_num(sites.km, nan=np.inf) <= MAX_SITE_KM + _EPS
+    near = np.nan_to_num(sites.km, nan=np.inf) <= MAX_SITE_KM + _KM_EPS
 
     matrix = np.zeros((n, n), dtype=bool)
     for members in groups:
@@ -390,7 +391,8 @@ def _search(
 
     def fitting(room: float) -> int:
         # Needs are sorted by hours: those within the room left are a bit prefix.
-        return (1 << bisect_right(hours, room + _EPS)) - 1
+        # ``week.hours_fit(h, room)`` for each sorted h, as a bisection.
+        return (1 << bisect_right(hours, room + week.HOURS_TOLERANCE)) - 1
 
     def expand(members: list[int], total: float, p: int, x: int) -> None:
         nonlocal steps, found_here, all_steps
@@ -492,7 +494,7 @@ class _CandidateFit:
         home = np.array([sites.index[c.commune] for c in candidates])
         # Unknown distance: the constraint is not applied (spec).
         km = sites.km[home]  # candidates x sites
-        within = np.isnan(km) | (km <= mobility[:, None] + _EPS)
+        within = np.isnan(km) | (km <= mobility[:, None] + _KM_EPS)
         by_key: dict[str, int] = defaultdict(int)
         for k, cand in enumerate(candidates):
             for key in skill_keys.of(cand.skills, cand.rome):
@@ -540,7 +542,7 @@ class _CandidateFit:
         bits = self._hours.get(key)
         if bits is None:
             hmax, _days = self._free_on(start)
-            ok = hmax >= total - _EPS
+            ok = week.hours_fit(total, hmax)
             bits = self._hours[key] = _to_bits(ok)
         return bits
 

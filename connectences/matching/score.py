@@ -495,11 +495,12 @@ def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         committed = week.committed_hours(cand, need.start)
         hmin, hmax = max(cand.hours_min - committed, 0.0), cand.hours_max - committed
         wish = f"{sentence[:-1]} ; {fr_number(hmin)} à {fr_number(hmax)} h encore souhaitées"
-    if hmin <= h <= hmax:
+    # Float error aside (``week.hours_fit``), as the hard constraint and the index.
+    if week.hours_fit(hmin, h) and week.hours_fit(h, hmax):
         return WEIGHTS[
             "hours"
         ], f"{fr_number(h)} h par semaine, dans ce que souhaite le candidat ({wish})."
-    if h < hmin:
+    if not week.hours_fit(hmin, h):
         points = round_half_up(WEIGHTS["hours"] / 2 + WEIGHTS["hours"] / 2 * h / hmin)
         return (
             points,

@@ -7,6 +7,12 @@ days those commitments take. Without commitments, free hours are ``hours_max``
 and free days are ``days``, as in v1. Everything here is computed from dates:
 a commitment that ends gives its time back by itself, no job needed.
 
+Hours are typed with a decimal or two (7.5, 24.25) but added and subtracted as
+binary floats, where 8 - 4.4 is 3.5999999999999996, not 3.6. Every comparison of
+hours in matching (match, its explanation, the index, pool, the week's limits) goes
+through ``hours_fit`` and its ``HOURS_TOLERANCE``, owned here, so that a boundary
+the spec allows (free hours equal to the need's hours) stays allowed everywhere.
+
 A week is *full* when what no end date will free leaves less than
 ``MIN_FREE_HOURS`` or no free day: no need (1 h at least) can fit any more. Work
 with an end date never makes a week full: the time comes back when it ends, and
@@ -23,10 +29,22 @@ from connectences.matching.data import CandidateData, CommitmentData
 from connectences.typography import hours_plain
 from connectences.vocab import DAYS
 
+HOURS_TOLERANCE = 1e-9
+"""Hours closer than this are equal: far above the float error of sums of hours
+(about 1e-14), far below anything a person types."""
 MIN_FREE_HOURS = 1.0
 """Below this many free hours a week is full: a need asks for 1 h at least."""
 MAX_WEEK_HOURS = 48.0
 """Legal weekly maximum (Code du travail L3121-20): no week of commitments goes above."""
+
+
+def hours_fit(hours, limit):
+    """Whether ``hours`` is at most ``limit``, float error aside (``HOURS_TOLERANCE``).
+
+    The one comparison of hours in matching: plain floats or numpy arrays (the index
+    and pool compare columns with the very same expression).
+    """
+    return hours <= limit + HOURS_TOLERANCE
 
 
 def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentData]:
@@ -70,7 +88,7 @@ def is_full(cand: CandidateData) -> bool:
     for c in lasting:
         hours = hours + c.hours_per_week
         days |= c.days
-    return cand.hours_max - hours < MIN_FREE_HOURS or not (cand.days - days)
+    return not hours_fit(MIN_FREE_HOURS, cand.hours_max - hours) or not (cand.days - days)
 
 
 def over_week_limit(

@@ -16,6 +16,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.lookup import chosen_candidates
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template
+from connectences.matching import week
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.open_bundles import open_need_bundles
@@ -193,7 +194,7 @@ def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) ->
                     f"pour « {need.title} » : {failures[0].text}"
                 )
                 raise TransitionError(why, errors={"candidates": why})
-        if len(need_data) > 1 and cand.hours_max < total_hours:
+        if len(need_data) > 1 and not week.hours_fit(total_hours, cand.hours_max):
             why = (
                 f"{candidate.first_name} {candidate.last_name} souhaite au plus "
                 f"{cand.hours_max:g} h par semaine, le poste en compte {total_hours:g}."

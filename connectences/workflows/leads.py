@@ -96,7 +96,7 @@ def over_free_time(
     )
     # Worded so that no name needs an elision ("de Inès"), the week in its own sentence.
     name = f"{candidate.first_name} {candidate.last_name}"
-    if hours_per_week > free:
+    if not week.hours_fit(hours_per_week, free):
         return (
             f"Ce placement de {hours_plain(hours_per_week)} par semaine dépasse le temps "
             f"libre qui reste à {name}. {sentence}"
