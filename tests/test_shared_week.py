@@ -500,6 +500,25 @@ def test_a_commitment_that_ended_does_not_weigh_on_the_week_limit(client, auth, 
     assert response.status_code == 302
 
 
+def test_a_week_of_exactly_48_hours_is_allowed_whatever_the_float_sum(client, auth, world):
+    # 1.1 + 39.2 + 7.7 is 48.00000000000001 in floats: 48 h, the legal limit, allowed.
+    _hold(Commitment(hours_per_week=1.1, days=["mon"]))
+    _hold(Commitment(hours_per_week=39.2, days=["tue"]))
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form(heures="7,7")
+    )
+    assert response.status_code == 302
+    assert count(Commitment) == 3
+
+
+def test_a_placement_bringing_the_week_to_exactly_48_hours_is_allowed(world):
+    _hold(Commitment(hours_per_week=1.1, days=["mon"]))
+    _hold(Commitment(hours_per_week=39.2, days=["thu"]))
+    _place(world, hours=7.7, confirm_over_free_time=True)
+    assert count(Commitment) == 3
+
+
 @pytest.mark.parametrize("role", ["operator", "partner", "company"])
 def test_other_roles_cannot_edit_commitments(client, auth, world, role):
     auth.login(role)

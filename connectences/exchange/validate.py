@@ -27,7 +27,6 @@ from stdnum.fr import siret as stdnum_siret
 from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
-from connectences.matching import week
 from connectences.models import Candidate, Company
 from connectences.skills import MAX_SKILL_LENGTH
 from connectences.skills.forbidden import forbidden_criterion, refusal
@@ -626,32 +625,21 @@ def _check_candidate_hours(checked: list[tuple[int, dict[str, Any]]], ctx: _Cont
 def _check_commitments(
     document: dict, checked: list[tuple[int, dict[str, Any]]], ctx: _Context
 ) -> None:
-    """v1 carries no commitments; a week of commitments stays within 48 hours."""
+    """A v1 document carries no commitments (they exist since v1.1).
 
+    No rule on their total: the spec bounds each commitment (1 to 48 h) and nothing
+    more, and a document is refused only for a rule of the spec. (A total counted
+    "from today" also made the same document valid one day and refused the next.)
+    """
+
+    if document.get("format") != FORMAT_V1:
+        return
     for index, values in checked:
-        commitments = values.get("commitments")
-        if not commitments:
-            continue
-        where = pointer("candidates", index, "commitments")
-        if document.get("format") == FORMAT_V1:
+        if values.get("commitments"):
             ctx.error(
-                where,
+                pointer("candidates", index, "commitments"),
                 f"les engagements (commitments) n'existent qu'à partir du format « {FORMAT} » : "
                 "changez le format du document ou retirez-les",
-            )
-            continue
-        # The same rule as the animateurs' form (``week.over_week_limit``): what runs
-        # from today on (a commitment has no start date in the document) adds up.
-        held = [
-            (c["hours_per_week"], date.fromisoformat(c["until"]) if c.get("until") else None)
-            for c in commitments
-        ]
-        total = week.over_week_limit(held)
-        if total is not None:
-            ctx.error(
-                where,
-                f"les engagements en cours font {_fmt(total)} h par semaine : "
-                f"pas plus de {_fmt(week.MAX_WEEK_HOURS)} h en tout",
             )
 
 

@@ -35,7 +35,7 @@ HOURS_TOLERANCE = 1e-9
 MIN_FREE_HOURS = 1.0
 """Below this many free hours a week is full: a need asks for 1 h at least."""
 MAX_WEEK_HOURS = 48.0
-"""Legal weekly maximum (Code du travail L3121-20): no week of commitments goes above."""
+"""Legal weekly maximum (Code du travail L3121-20): no week typed in a form goes above."""
 
 
 def hours_fit(hours, limit):
@@ -97,8 +97,12 @@ def over_week_limit(
     """Total hours of ``(hours, until)`` commitments running from ``today`` on, when it goes
     over ``MAX_WEEK_HOURS``; None when the week stays within the legal limit.
 
-    Commitments have no start in the interchange: all those not over today may run
-    together, so they add up. Work that has ended is history and counts for nothing.
+    The forms where a week is typed (a commitment, a placement) keep people within
+    the legal limit with it. An interchange import does not: the spec bounds each
+    commitment only, and a sender's document is refused for the spec's rules alone.
+    Commitments have no start date: all those not over today may run together, so
+    they add up. Work that has ended is history and counts for nothing. Float error
+    aside (``hours_fit``): 1.1 + 39.2 + 7.7 is 48.00000000000001, and is 48 h.
     """
 
     today = today or local_today()
@@ -106,7 +110,7 @@ def over_week_limit(
     for hours, until in held:
         if until is None or until >= today:
             total = total + hours
-    return total if total > MAX_WEEK_HOURS else None
+    return None if hours_fit(total, MAX_WEEK_HOURS) else total
 
 
 def join_fr(words: list[str]) -> str:
