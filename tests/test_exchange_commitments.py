@@ -122,14 +122,25 @@ def test_commitments_have_no_rule_on_their_total(hours):
     assert stored == sorted(float(h) for h in hours)
 
 
-def test_a_v1_document_leaves_stored_commitments_alone():
-    person = candidate(ref="cv-a", commitments=[held()])
+@pytest.mark.parametrize("source", ["declared", "placement"])
+def test_a_v1_document_is_read_as_having_no_commitments(source):
+    """Spec: "a connectences/v1 document is read as having none": the person holds no
+    commitment after it, as after a v1.1 document without them (placement-made ones
+    included, as on the v1.1 path)."""
+    person = candidate(ref="cv-a", commitments=[held(), held(hours_per_week=4, days=["fri"])])
     load(doc11(person))
+    for commitment in by_ref(Candidate, "cv-a").commitments:
+        commitment.source = source
+    db.session.commit()
     silent = {k: v for k, v in person.items() if k != "commitments"}
     v1 = document(candidates=[silent])
     assert v1["format"] == "connectences/v1"
-    assert import_document(v1).changed == 0
-    assert count(Commitment) == 1
+    result = load(v1)
+    assert result["candidates"].as_dict() == {"created": 0, "updated": 1, "unchanged": 0}
+    assert count(Commitment) == 0
+    assert candidate_from_model(by_ref(Candidate, "cv-a")).commitments == ()
+    # The same document again changes nothing.
+    assert load(v1).changed == 0
 
 
 def test_a_v1_1_document_is_the_record_and_keeps_the_placement_link():

@@ -19,7 +19,7 @@ from connectences import vocab, workflows
 from connectences.cvtheque.profile import set_skills
 from connectences.cvtheque.status import set_status
 from connectences.errors import DomainError
-from connectences.exchange.validate import COLLECTIONS, FORMAT_V1, FieldError, validate
+from connectences.exchange.validate import COLLECTIONS, FieldError, validate
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
 
@@ -291,8 +291,9 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     Absent ``status`` (candidates) and ``do_not_solicit`` (companies) take their
     default on creation and leave a stored record as it is on update; every other
     optional field absent from an item is cleared, the document being the record.
-    That includes a v1.1 candidate's ``commitments``; a v1 document (which cannot
-    carry them) leaves a stored person's commitments as they are.
+    That includes a candidate's ``commitments``, those a placement made too: a v1
+    document (which cannot carry them) is read as having none, exactly like a v1.1
+    document that leaves them out.
     """
     if session is None:
         session = db.session
@@ -336,9 +337,9 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
                     )
                 changed = set_skills(record, list(item["skills"])) or changed
                 changed = _attest_consent(record) or changed
-                if document.get("format") != FORMAT_V1:
-                    # A v1 sender knows nothing of commitments: theirs stay as they are.
-                    changed = _set_commitments(record, item.get("commitments") or []) or changed
+                # The spec: "a connectences/v1 document is read as having none", so a v1
+                # person, like a v1.1 one without commitments, holds none after import.
+                changed = _set_commitments(record, item.get("commitments") or []) or changed
                 if changed and record.id is not None:
                     # Skill rows live in their own table: bump the person's
                     # updated_at ourselves so that re-matching notices.
