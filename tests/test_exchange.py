@@ -24,6 +24,7 @@ from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.models import (
     AuditLog,
     Candidate,
+    CandidateEvent,
     CandidateSkill,
     Company,
     Need,
@@ -42,7 +43,7 @@ from tests.factories import (
     operator,
     partner,
 )
-from tests.helpers import recorded_statements
+from tests.helpers import by_ref, recorded_statements
 
 # The example of shared/spec/interchange-v1.md, verbatim.
 SPEC_EXAMPLE = {
@@ -336,22 +337,50 @@ def test_update_by_ref_changes_only_what_differs():
     assert counts()["skills"] == 2 + 3  # cv-b's two new rows, cv-a's three
 
 
-def test_platform_state_survives_a_document_silent_about_it():
+def test_a_field_left_out_takes_the_spec_default_on_update_too():
+    """Spec: status "default disponible", do_not_solicit "default false", a need's
+    commune "default the company's commune". Import is an upsert that makes the record
+    what the document says: left out, such a field takes its default."""
+    doc = full_document()
+    load(copy.deepcopy(doc))
+    assert by_ref(Company, "co-a").do_not_solicit is True
+    assert by_ref(Candidate, "cv-a").status == "en_mission"
+    assert by_ref(Need, "be-a").commune == GUJAN
+
+    silent = copy.deepcopy(doc)
+    del silent["companies"][0]["do_not_solicit"]
+    del silent["candidates"][0]["status"]
+    del silent["needs"][0]["commune"]
+    result = load(silent)
+
+    assert (result["companies"].updated, result["candidates"].updated) == (1, 1)
+    assert result["needs"].updated == 1
+    db.session.expire_all()
+    assert by_ref(Company, "co-a").do_not_solicit is False
+    person = by_ref(Candidate, "cv-a")
+    assert person.status == "disponible"
+    # Through the one writer of a person's status: their history says why.
+    event = db.session.scalars(
+        select(CandidateEvent).where(
+            CandidateEvent.candidate_id == person.id, CandidateEvent.kind == "status"
+        )
+    ).one()
+    assert event.summary == "Statut : En mission → Disponible (import d'un document)."
+    need_ = by_ref(Need, "be-a")
+    assert need_.commune is None and need_.place == by_ref(Company, "co-a").commune
+    # What is stored exports as the document without those fields, and reads back as is.
+    assert export_document() == normalize_document(silent)
+    assert load(silent).changed == 0
+
+
+def test_a_default_said_out_loud_is_the_same_record_as_left_out():
     doc = document(companies=[company(ref="co")], candidates=[candidate(ref="cv")])
     load(copy.deepcopy(doc))
-    db.session.scalar(select(Company)).do_not_solicit = True
-    db.session.scalar(select(Candidate)).status = "place"
-    db.session.commit()
-
-    result = load(copy.deepcopy(doc))
-
-    assert result.changed == 0
-    assert db.session.scalar(select(Company.do_not_solicit)) is True
-    assert db.session.scalar(select(Candidate.status)) == "place"
-    # Said explicitly, it is applied.
-    doc["candidates"][0]["status"] = "disponible"
-    assert load(doc)["candidates"].updated == 1
-    assert db.session.scalar(select(Candidate.status)) == "disponible"
+    said = copy.deepcopy(doc)
+    said["companies"][0]["do_not_solicit"] = False
+    said["candidates"][0]["status"] = "disponible"
+    assert load(said).changed == 0
+    assert "status" not in export_document()["candidates"][0]
 
 
 def test_need_may_refer_to_a_company_already_stored():
@@ -863,6 +892,11 @@ def test_cli_import_then_export_round_trips(runner, tmp_path):
     again = runner.invoke(args=["exchange", "import", str(target)])
     assert again.exit_code == 0
     assert "besoins : 0 créé(s), 0 mis à jour, 2 inchangé(s)" in again.output
+    assert again.output.count(" 0 créé(s), 0 mis à jour, ") == 5  # every collection
+    # Export, import, export: the same bytes.
+    second = tmp_path / "sortie-2.json"
+    assert runner.invoke(args=["exchange", "export", str(second)]).exit_code == 0
+    assert second.read_bytes() == target.read_bytes()
 
 
 def test_cli_export_to_stdout(runner):

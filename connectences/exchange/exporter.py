@@ -6,10 +6,11 @@ an empty database equals ``normalize_document(document)``.
 
 Canonical form (what ``normalize_document`` produces from an input):
 - ``format`` and the five collections are always present, records sorted by ``ref``;
-- an optional field is left out when it is absent, null or an empty list, and
-  ``status`` / ``do_not_solicit`` are left out when they hold their default
-  (``disponible`` / false); ``rome_domains`` of an operator is always written,
-  since its emptiness means "every domain";
+- an optional field is left out when it is absent, null or an empty list, or when
+  it holds the spec's default (``validate.Field.default``: ``status`` ``disponible``,
+  ``do_not_solicit`` false), which the import gives back to an absent field;
+  ``rome_domains`` of an operator is always written, since its emptiness means
+  "every domain";
 - numbers are integers when integral (7, not 7.0); dates are ``YYYY-MM-DD``;
 - a candidate's ``commitments`` (left out when none) are written with their days in
   week order and sorted (end date, open-ended last, then label, hours, days), each
@@ -28,11 +29,6 @@ from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
 from connectences.vocab import DAYS
 
-# Optional fields left out when they hold their default.
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "companies": {"do_not_solicit": False},
-    "candidates": {"status": "disponible"},
-}
 # Optional fields written even when empty.
 _ALWAYS: dict[str, set[str]] = {"operators": {"rome_domains"}}
 _NUMBERS = {
@@ -79,14 +75,17 @@ def _commitment_order(item: dict[str, Any]) -> tuple:
 def _clean(collection: str, item: dict[str, Any]) -> dict[str, Any]:
     """One record in canonical form, fields in the order of the spec."""
     schema = SCHEMA[collection]
-    defaults = _DEFAULTS.get(collection, {})
     always = _ALWAYS.get(collection, set())
     out: dict[str, Any] = {}
     for key, spec in schema.items():
         value = item.get(key)
         if key in always and value is None:
             value = []
-        omitted = value is None or value == [] or (key in defaults and value == defaults[key])
+        # A field holding the spec's default is written as absent (the import reads an
+        # absent field as its default: ``validate.Field.default``).
+        omitted = (
+            value is None or value == [] or (spec.default is not None and value == spec.default)
+        )
         if omitted and not spec.required and key not in always:
             continue
         if key in _NUMBERS:

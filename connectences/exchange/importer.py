@@ -19,7 +19,7 @@ from connectences import vocab, workflows
 from connectences.cvtheque.profile import set_skills
 from connectences.cvtheque.status import set_status
 from connectences.errors import DomainError
-from connectences.exchange.validate import COLLECTIONS, FieldError, validate
+from connectences.exchange.validate import COLLECTIONS, SCHEMA, FieldError, validate
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
 
@@ -122,8 +122,15 @@ def _partner_values(item: dict, _: dict) -> dict[str, Any]:
     }
 
 
+def _or_default(collection: str, item: dict, key: str) -> Any:
+    """The item's value, or the spec's default when the field is absent or null: the
+    document is the record, on creation and on update alike (``validate.Field.default``)."""
+    value = item.get(key)
+    return SCHEMA[collection][key].default if value is None else value
+
+
 def _company_values(item: dict, _: dict) -> dict[str, Any]:
-    values = {
+    return {
         "ref": item["ref"],
         "name": item["name"],
         "siret": item["siret"],
@@ -132,16 +139,12 @@ def _company_values(item: dict, _: dict) -> dict[str, Any]:
         "naf": item.get("naf"),
         "employees": None if item.get("employees") is None else int(item["employees"]),
         "contact_email": _address(item.get("contact_email")),
+        "do_not_solicit": _or_default("companies", item, "do_not_solicit"),
     }
-    # Absent means "as it is": a company's refusal to be prospected, recorded on the
-    # platform, must not be lifted by a sender that does not know about it.
-    if item.get("do_not_solicit") is not None:
-        values["do_not_solicit"] = item["do_not_solicit"]
-    return values
 
 
 def _candidate_values(item: dict, _: dict) -> dict[str, Any]:
-    values = {
+    return {
         "ref": item["ref"],
         "first_name": item["first_name"],
         "last_name": item["last_name"],
@@ -158,12 +161,8 @@ def _candidate_values(item: dict, _: dict) -> dict[str, Any]:
         "available_from": _date(item["available_from"]),
         "consent": True,
         "source": item.get("source"),
+        "status": _or_default("candidates", item, "status"),
     }
-    # Same reasoning as do_not_solicit: the platform moves people to en_mission or
-    # place; a document silent about the status does not undo that.
-    if item.get("status") is not None:
-        values["status"] = item["status"]
-    return values
 
 
 def _need_values(item: dict, companies: dict[str, Company]) -> dict[str, Any]:
@@ -193,10 +192,8 @@ _MAPPING: dict[str, tuple[type, Callable[[dict, dict], dict[str, Any]]]] = {
     "needs": (Need, _need_values),
 }
 
-# Defaults of a new record for fields a document may leave out.
+# Values of a new record that the interchange does not carry (an update leaves them).
 _NEW_DEFAULTS: dict[str, dict[str, Any]] = {
-    "companies": {"do_not_solicit": False},
-    "candidates": {"status": "disponible"},
     "needs": {"source": "import"},
 }
 
@@ -288,12 +285,12 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     ``email_confirmed_at`` (when not already set), which makes the person matchable
     at once without a confirmation e-mail from us.
 
-    Absent ``status`` (candidates) and ``do_not_solicit`` (companies) take their
-    default on creation and leave a stored record as it is on update; every other
-    optional field absent from an item is cleared, the document being the record.
-    That includes a candidate's ``commitments``, those a placement made too: a v1
-    document (which cannot carry them) is read as having none, exactly like a v1.1
-    document that leaves them out.
+    The document is the record: a field absent from an item takes the spec's
+    default where it has one (``status`` ``disponible``, ``do_not_solicit`` false, a
+    need's commune: the company's), on update as on creation, and every other
+    optional field absent is cleared. That includes a candidate's ``commitments``,
+    those a placement made too: a v1 document (which cannot carry them) is read as
+    having none, exactly like a v1.1 document that leaves them out.
     """
     if session is None:
         session = db.session
@@ -318,7 +315,8 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
         for item in items:
             values = to_values(item, companies)
             record = existing.get(item["ref"])
-            status = values.pop("status", None) if record is not None else None
+            # A stored person's status changes through its one writer (``set_status``).
+            status = values.pop("status") if record is not None and name == "candidates" else None
             if record is None:
                 record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
                 session.add(record)

@@ -350,8 +350,13 @@ def _commitment(value: Any, where: str, ctx: _Context) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One field of the spec: its check, whether it is required, and the value an
+    absent field takes (the spec's "default ..."): the import writes it, the export
+    leaves it out (``None``: no default, an absent field is simply empty)."""
+
     check: Check
     required: bool = False
+    default: Any = None
 
 
 REF = Field(string(100), required=True)
@@ -391,7 +396,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "naf": Field(naf),
         "employees": Field(natural),
         "contact_email": Field(email),
-        "do_not_solicit": Field(boolean),
+        "do_not_solicit": Field(boolean, default=False),
     },
     "candidates": {
         "ref": REF,
@@ -409,7 +414,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "days": Field(list_of(one_of(vocab.DAYS), non_empty=True), required=True),
         "contracts": Field(list_of(one_of(vocab.CONTRACTS), non_empty=True), required=True),
         "available_from": Field(iso_date, required=True),
-        "status": Field(one_of(vocab.CANDIDATE_STATUSES)),
+        "status": Field(one_of(vocab.CANDIDATE_STATUSES), default="disponible"),
         "consent": Field(consent, required=True),
         "source": Field(string(100)),
         "commitments": Field(list_of(_commitment, unique=False)),
@@ -427,6 +432,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "reason": Field(one_of(vocab.REASONS), required=True),
         "start": Field(iso_date, required=True),
         "duration_months": Field(number(positive=True)),
+        # Default "the company's commune": stored as None, which reads as the company's
+        # commune (``Need.commune`` None), and follows it when it moves.
         "commune": Field(commune),
     },
 }
