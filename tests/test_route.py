@@ -214,13 +214,71 @@ def test_nothing_covers_goes_to_partner_with_the_reason():
     assert "ne traite pas le domaine ROME M1203" in text and "ne prend pas le niveau" in text
 
 
-def test_no_partner_fits_gives_a_clear_decision_without_partner():
+FT_COBAN = PartnerData(
+    ref="ft-coban", name="France Travail Andernos", kind="france_travail", epcis=frozenset({COBAN})
+)
+
+
+@pytest.mark.parametrize(
+    ("hours", "contract"), [(35.0, "cdi"), (14.0, "cdi_temps_partage"), (35.0, "mission")]
+)
+def test_france_travail_not_listing_the_epci_still_takes_the_need(hours, contract):
+    """Spec: the output is always a partner, France Travail when no partner of the
+    preferred kind fits; France Travail is the national public employment service."""
+    decision = route(need(hours_per_week=hours, contract=contract), [], [FT_COBAN], COBAS)
+    assert (decision.decision, decision.partner) == ("reorientation", "ft-coban")
+    assert decision.to_json()["partner"] == "ft-coban"
+    reason = decision.reasons[-1]
+    assert reason.startswith("Réorientation vers France Travail Andernos : ")
+    if contract == "mission":
+        assert (
+            "aucun partenaire de type « Agence d'intérim » ne couvre l'intercommunalité du "
+            "besoin, et aucun partenaire France Travail ne déclare la couvrir ; " in reason
+        )
+    else:
+        assert "aucun partenaire France Travail ne déclare couvrir l'intercommunalité" in reason
+    assert "service public de l'emploi" in reason
+    assert "ni France Travail" not in reason and "(ni" not in reason
+    # The partner reads why it was chosen.
+    assert reason in decision.shared
+
+
+def test_france_travail_that_covers_comes_before_the_first_by_ref():
+    partners = [FT_COBAN, PartnerData(ref="ft-z", name="FT Z", kind="france_travail")]
+    full_time = need(hours_per_week=35.0, contract="cdi")
+    assert route(full_time, [], partners, COBAS).partner == "ft-z"  # no epcis: everywhere
+    listing_none = [
+        FT_COBAN,
+        PartnerData(ref="ft-a", name="FT A", kind="france_travail", epcis=frozenset({VAL_EYRE})),
+    ]
+    assert route(full_time, [], listing_none, COBAS).partner == "ft-a"  # first by ref
+    # An unknown intercommunality: only partners without epcis cover it; else the first.
+    decision = route(full_time, [], listing_none, None)
+    assert decision.partner == "ft-a"
+    assert "intercommunalité inconnue" in decision.reasons[-1]
+
+
+@pytest.mark.parametrize(
+    ("contract", "said"),
+    [
+        ("cdi", "Aucun partenaire France Travail n'est enregistré sur la plateforme : "),
+        (
+            "mission",
+            "Aucun partenaire de type « Agence d'intérim » ne couvre l'intercommunalité du besoin "
+            "et "
+            "aucun partenaire France Travail n'est enregistré sur la plateforme : ",
+        ),
+    ],
+)
+def test_without_any_france_travail_partner_the_animateur_chooses(contract, said):
     partners = [PartnerData(ref="ml", name="ML", kind="mission_locale")]
-    decision = route(need(hours_per_week=35.0, contract="cdi"), [], partners, COBAS)
+    decision = route(need(hours_per_week=35.0, contract=contract), [], partners, COBAS)
     assert decision.decision == "reorientation"
     assert decision.partner is None
     assert decision.to_json()["partner"] is None
-    assert any("l'animateur doit choisir le partenaire" in r for r in decision.reasons)
+    assert decision.reasons[-1] == (
+        said + "l'animateur doit choisir lui-même le partenaire de la réorientation."
+    )
 
 
 # --- over the database, through the CLI ---------------------------------------------
@@ -321,6 +379,27 @@ def test_route_cli_json_operator_and_reorientations(runner):
 
     human = runner.invoke(args=["route", "besoin-1"])
     assert human.exit_code == 0 and "ge-bassin" in human.output
+
+
+def test_route_cli_names_france_travail_outside_its_listed_epcis(runner):
+    import json
+
+    from tests.factories import company, document, load, partner
+    from tests.factories import need as need_item
+
+    # The audit's case: France Travail lists only the COBAN; the need is at Arcachon.
+    load(
+        document(
+            partners=[partner(ref="p-ft", name="France Travail", epcis=[COBAN])],
+            companies=[company(ref="co1")],
+            needs=[need_item(ref="n1", company="co1", hours_per_week=35, contract="cdi")],
+        )
+    )
+    result = runner.invoke(args=["route", "n1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["decision"], data["partner"]) == ("reorientation", "p-ft")
+    assert "ne déclare couvrir l'intercommunalité du besoin" in data["reasons"][-1]
 
 
 def test_route_cli_unknown_need(runner):

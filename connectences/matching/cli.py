@@ -80,7 +80,7 @@ def route_cli(need_ref: str, as_json: bool) -> None:
     elif result["partner"]:
         click.echo(f"Besoin {result['need']} : réorienté vers le partenaire {result['partner']}.")
     else:
-        click.echo(f"Besoin {result['need']} : à réorienter, aucun partenaire ne couvre le lieu.")
+        click.echo(f"Besoin {result['need']} : à réorienter, partenaire à choisir par l'animateur.")
     for reason in result["reasons"]:
         click.echo(f"  - {reason}")
 

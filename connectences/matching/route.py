@@ -19,12 +19,14 @@ order:
 4. Re-orientation goes to the partner of the preferred kind (``interim`` for a
    ``mission``, ``france_travail`` otherwise) whose epcis cover the need's
    intercommunality (no epcis: everywhere), the first by ``ref``; when none of
-   that kind fits, to France Travail.
+   that kind fits, to France Travail: the first by ``ref`` that covers it, else
+   the first by ``ref`` of all (France Travail is the national public
+   employment service: the spec's output always names a partner), with a reason
+   saying its epcis do not list the need's intercommunality.
 
-When no partner fits at all (none of the preferred kind nor France Travail
-covers the intercommunality), the decision is still ``reorientation`` with
-``partner`` set to ``None`` and a French reason asking the animateur to choose
-the partner by hand: the platform never guesses a partner outside its territory.
+Only when no France Travail partner is registered at all (and none of the
+preferred kind fits) is ``partner`` ``None``, with a French reason asking the
+animateur to choose the partner by hand.
 
 Pure functions over plain data: no database, no Flask.
 """
@@ -247,33 +249,64 @@ def partner_fits(partner: PartnerData, epci: str | None) -> bool:
 def _choose_partner(
     need: NeedData, partners: list[PartnerData], epci: str | None
 ) -> tuple[PartnerData | None, list[str]]:
+    """The partner a re-oriented need goes to (``partners`` sorted by ref), with why.
+
+    The preferred kind that fits; else France Travail that fits; else, France
+    Travail being the national public employment service, the first France Travail
+    partner by ref although its epcis do not list the need's intercommunality.
+    ``None`` only when no France Travail partner is registered at all.
+    """
     preferred = "interim" if need.contract == "mission" else "france_travail"
-    fitting = [p for p in partners if partner_fits(p, epci)]
-    reasons: list[str] = []
-    for kind in dict.fromkeys((preferred, "france_travail")):
-        of_kind = [p for p in fitting if p.kind == kind]
-        if of_kind:
-            chosen = of_kind[0]
-            if kind == preferred == "interim":
-                why = "une mission courte relève d'une agence d'intérim"
-            elif kind == preferred and is_shared_time(need):
-                # Never "a classic recruitment" right after "this is shared time".
-                why = (
-                    "aucune structure de temps partagé ne couvre ce besoin, France Travail "
-                    "peut chercher des candidats"
-                )
-            elif kind == preferred:
-                why = "France Travail accompagne les recrutements classiques"
-            else:
-                why = (
-                    f"aucun partenaire de type « {label(PARTNER_KINDS, preferred)} » ne couvre "
-                    "l'intercommunalité du besoin, France Travail prend le relais"
-                )
-            reasons.append(f"Réorientation vers {chosen.name} : {why}.")
-            return chosen, reasons
-    reasons.append(
-        "Aucun partenaire (ni "
-        f"« {label(PARTNER_KINDS, preferred)} », ni France Travail) ne couvre "
-        "l'intercommunalité du besoin : l'animateur doit choisir le partenaire lui-même."
+    where = (
+        "l'intercommunalité du besoin"
+        if epci is not None
+        else "le lieu du besoin (intercommunalité inconnue)"
     )
-    return None, reasons
+    of_preferred = [p for p in partners if p.kind == preferred and partner_fits(p, epci)]
+    if of_preferred:
+        chosen = of_preferred[0]
+        if preferred == "interim":
+            why = "une mission courte relève d'une agence d'intérim"
+        elif is_shared_time(need):
+            # Never "a classic recruitment" right after "this is shared time".
+            why = (
+                "aucune structure de temps partagé ne couvre ce besoin, France Travail "
+                "peut chercher des candidats"
+            )
+        else:
+            why = "France Travail accompagne les recrutements classiques"
+        return chosen, [f"Réorientation vers {chosen.name} : {why}."]
+
+    # Said first when the preferred kind was another one (interim for a mission).
+    no_preferred = (
+        f"aucun partenaire de type « {label(PARTNER_KINDS, preferred)} » ne couvre {where}"
+        if preferred != "france_travail"
+        else None
+    )
+    france_travail = [p for p in partners if p.kind == "france_travail"]
+    covering = [p for p in france_travail if partner_fits(p, epci)]
+    if covering:
+        chosen = covering[0]
+        return chosen, [
+            f"Réorientation vers {chosen.name} : {no_preferred}, France Travail prend le relais."
+        ]
+    if france_travail:
+        chosen = france_travail[0]
+        if no_preferred:
+            again = "la" if epci is not None else "le"  # l'intercommunalité, le lieu
+            missing = (
+                f"{no_preferred}, et aucun partenaire France Travail ne déclare {again} couvrir"
+            )
+        else:
+            missing = f"aucun partenaire France Travail ne déclare couvrir {where}"
+        return chosen, [
+            f"Réorientation vers {chosen.name} : {missing} ; France Travail étant le service "
+            "public de l'emploi sur tout le territoire, le besoin lui est confié quand même."
+        ]
+    missing = "aucun partenaire France Travail n'est enregistré sur la plateforme"
+    if no_preferred:
+        missing = f"{no_preferred} et {missing}"
+    return None, [
+        f"{missing[0].upper()}{missing[1:]} : l'animateur doit choisir lui-même le partenaire "
+        "de la réorientation."
+    ]
