@@ -383,6 +383,25 @@ def test_a_default_said_out_loud_is_the_same_record_as_left_out():
     assert "status" not in export_document()["candidates"][0]
 
 
+def test_a_duration_of_zero_months_is_a_duration():
+    """Spec: duration_months "number, optional: absent for a permanent need": 0 is a
+    number, stored as 0 and exported as 0 (not dropped as if absent)."""
+    doc = document(
+        companies=[company(ref="co")], needs=[need(ref="court", company="co", duration_months=0)]
+    )
+    assert validate(doc) == []
+    load(copy.deepcopy(doc))
+    assert by_ref(Need, "court").duration_months == 0
+    (exported,) = export_document()["needs"]
+    assert exported["duration_months"] == 0 and type(exported["duration_months"]) is int
+    assert export_document() == normalize_document(doc)
+    assert load(copy.deepcopy(doc)).changed == 0
+    # And left out again, the need is permanent.
+    del doc["needs"][0]["duration_months"]
+    load(doc)
+    assert by_ref(Need, "court").duration_months is None
+
+
 def test_need_may_refer_to_a_company_already_stored():
     load(document(companies=[company(ref="deja-la")]))
     result = load(document(needs=[need(ref="n1", company="deja-la")]))
@@ -548,7 +567,9 @@ CASES = [
     ),
     bad_value("hours-max-49", "candidates", "hours_max", 49, "entre 1 et 48"),
     bad_value("max-hours-bool", "operators", "max_hours_per_week", False, "doit être un nombre"),
-    bad_value("duration-zero", "needs", "duration_months", 0, "supérieur à 0"),
+    bad_value(
+        "duration-negative", "needs", "duration_months", -1, "nombre positif ou nul (reçu : -1)"
+    ),
     bad_value("employees-negative", "companies", "employees", -1, "entier positif ou nul"),
     bad_value("employees-fraction", "companies", "employees", 2.5, "entier positif ou nul"),
     bad_value("employees-string", "companies", "employees", "4", "entier"),

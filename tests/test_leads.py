@@ -144,8 +144,9 @@ def test_close_without_outcome(animateur):
 @pytest.mark.parametrize(
     "contract, months, person_status",
     # The placement takes both of the person's days: full for good when open-ended; a
-    # six-month CDD gives the week back when it ends, so the person stays en mission.
-    [("cdi_temps_partage", None, "place"), ("cdd", 6, "en_mission")],
+    # six-month CDD gives the week back when it ends, so the person stays en mission; so
+    # does a CDD of 0 months (under a month: a month's commitment), not an open-ended one.
+    [("cdi_temps_partage", None, "place"), ("cdd", 6, "en_mission"), ("cdd", 0, "en_mission")],
 )
 def test_placement_effects(animateur, contract, months, person_status):
     lead = _lead(animateur, refs=("n1", "n2"))

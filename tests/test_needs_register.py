@@ -55,12 +55,18 @@ def test_need_rules_type_the_values():
         ({"days": []}, "days"),
         ({"commune": "Xyzville"}, "commune"),
         ({"level": ""}, "level"),
-        ({"duration_months": "0"}, "duration_months"),
+        ({"duration_months": "-1"}, "duration_months"),
     ],
 )
 def test_need_rules_refuse_bad_values(overrides, field):
     checked = form_rules.check_need(_need_data(**overrides), today=TODAY)
     assert list(checked.errors) == [field]
+
+
+def test_a_duration_of_zero_months_is_accepted_as_in_the_interchange():
+    checked = form_rules.check_need(_need_data(duration_months="0"), today=TODAY)
+    assert checked.ok, checked.errors
+    assert checked.values["duration_months"] == 0
 
 
 def test_start_today_and_bounds_of_hours_are_accepted():

@@ -582,6 +582,15 @@ def test_post_without_csrf_token_is_refused(app, client, animateur):
     assert _state() == before
 
 
+def test_a_need_of_zero_months_shows_and_edits_as_zero(client, animateur):
+    need_by_ref("n1").duration_months = 0
+    db.session.commit()
+    page = html_of(client.get("/animateur/besoins/n1"))
+    assert "0 mois" in page and "Non précisée" not in page
+    form = html_of(client.get("/animateur/besoins/n1/qualifier"))
+    assert re.search(r'name="duration_months"[^>]*value="0"', form), form
+
+
 def test_no_routing_advice_before_the_need_is_qualified(client, animateur):
     html = html_of(client.get("/animateur/besoins/plein"))  # imported: "nouveau"
     assert "proposera une orientation" in html

@@ -158,11 +158,13 @@ def email(value: Any, where: str, ctx: _Context) -> Any:
     return value
 
 
-def number(low: float | None = None, high: float | None = None, positive: bool = False) -> Check:
+def number(low: float | None = None, high: float | None = None) -> Check:
     if low is not None and high is not None:
         expected = f"doit être un nombre entre {_fmt(low)} et {_fmt(high)}"
-    elif positive:
-        expected = "doit être un nombre supérieur à 0"
+    elif low == 0:
+        expected = "doit être un nombre positif ou nul"
+    elif low is not None:
+        expected = f"doit être un nombre supérieur ou égal à {_fmt(low)}"
     else:
         expected = "doit être un nombre"
 
@@ -170,11 +172,7 @@ def number(low: float | None = None, high: float | None = None, positive: bool =
         if not _is_number(value):
             ctx.error(where, expected)
             return None
-        if (
-            (low is not None and value < low)
-            or (high is not None and value > high)
-            or (positive and value <= 0)
-        ):
+        if (low is not None and value < low) or (high is not None and value > high):
             ctx.error(where, f"{expected} (reçu : {_fmt(value)})")
             return None
         return value
@@ -431,7 +429,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "contract": Field(one_of(vocab.CONTRACTS), required=True),
         "reason": Field(one_of(vocab.REASONS), required=True),
         "start": Field(iso_date, required=True),
-        "duration_months": Field(number(positive=True)),
+        # "number, optional: absent for a permanent need": 0 is a number (under a month).
+        "duration_months": Field(number(low=0)),
         # Default "the company's commune": stored as None, which reads as the company's
         # commune (``Need.commune`` None), and follows it when it moves.
         "commune": Field(commune),

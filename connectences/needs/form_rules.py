@@ -180,7 +180,8 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     duration = None
     if duration_text:
         duration = _number(duration_text)
-        if duration is None or not 0 < duration <= MAX_DURATION_MONTHS:
+        # 0 is a duration, as in the interchange (a need of under a month), not "durable".
+        if duration is None or not 0 <= duration <= MAX_DURATION_MONTHS:
             errors["duration_months"] = (
                 f"Indiquez une durée en mois, {MAX_DURATION_MONTHS} au plus (0,5 pour deux "
                 "semaines), ou laissez vide pour un besoin durable."

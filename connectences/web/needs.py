@@ -286,7 +286,7 @@ def _need_form_data(need: Need) -> dict:
         "reason": need.reason,
         "reason_text": need.reason_text or "",
         "start": need.start.isoformat(),
-        "duration_months": f"{need.duration_months:g}" if need.duration_months else "",
+        "duration_months": "" if need.duration_months is None else f"{need.duration_months:g}",
         "commune": commune.label if commune else "",
         "rome": need.rome or "",
         "shared_time": {True: "oui", False: "non"}.get(need.shared_time, ""),
@@ -361,7 +361,7 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         (
             "Durée",
             f"{need.duration_months:g} mois".replace(".", ",")
-            if need.duration_months
+            if need.duration_months is not None
             else "Non précisée",
         ),
         ("Lieu de travail", territory.commune_label(need.place)),

@@ -75,7 +75,7 @@ def commitment_end(contract: str, start: date, needs: Sequence[Need]) -> date | 
     fixed-term contract (a month for a mission without one); None when open-ended."""
     if contract not in FIXED_TERM:
         return None
-    months = [n.duration_months for n in needs if n.duration_months]
+    months = [n.duration_months for n in needs if n.duration_months is not None]
     if not months and contract == "mission":
         months = [MISSION_MONTHS]
     if not months:
