@@ -121,6 +121,19 @@ def test_the_export_is_the_exchange_export_and_is_audited(client, tokens):
     assert sum(c["created"] + c["updated"] for c in again.values()) == 0
 
 
+def test_the_api_export_is_the_cli_export_byte_for_byte(client, runner, tokens):
+    doc = _document()
+    doc["candidates"][0]["skills"] = ["Comptabilité générale", "paie"]  # not ASCII
+    factories.load(doc)
+    response = client.get("/api/v1/exchange", headers=bearer(tokens["admin"]))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    cli = runner.invoke(args=["exchange", "export"])
+    assert cli.exit_code == 0, cli.output
+    assert response.get_data() == cli.stdout_bytes
+    assert response.get_data().startswith(b'{\n  "format": "connectences/v1.1",\n')
+
+
 def test_a_need_route_is_the_routing_rule(client, tokens):
     factories.load(_document())
     body = client.get("/api/v1/needs/b-1/route", headers=bearer(tokens["animateur"])).get_json()

@@ -33,7 +33,7 @@ from connectences.clock import local_today
 from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import ExchangeError, import_document
-from connectences.exchange.parse import parse_document
+from connectences.exchange.parse import dump_document, parse_document
 from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
 from connectences.ids import read_id
@@ -749,12 +749,15 @@ def list_pools():
 @_problem(403, "Réservé aux animateurs et administrateurs")
 def export_exchange():
     """Toutes les données au format d'échange v1.1 (les candidats : ceux qui ont donné
-    leur accord). L'export est inscrit au journal d'audit."""
+    leur accord), octet pour octet ce qu'écrit ``flask exchange export``. L'export est
+    inscrit au journal d'audit."""
     document = export_document(db.session)
     counts = {name: len(document[name]) for name in COLLECTIONS}
     audit(db.session, "exchange.export", actor=current_user, details={"api": True, **counts})
     db.session.commit()
-    return document
+    # The document's one serialization (``exchange.dump_document``, the CLI's too): the
+    # API's own JSON sorted the keys ("format" no longer first) and dropped the indent.
+    return Response(dump_document(document), mimetype="application/json")
 
 
 @bp.route("/exchange", methods=["POST"])
