@@ -338,25 +338,22 @@ def test_update_by_ref_changes_only_what_differs():
 
 
 def test_a_field_left_out_takes_the_spec_default_on_update_too():
-    """Spec: status "default disponible", do_not_solicit "default false", a need's
-    commune "default the company's commune". Import is an upsert that makes the record
-    what the document says: left out, such a field takes its default."""
+    """Spec: status "default disponible", a need's commune "default the company's
+    commune". Import is an upsert that makes the record what the document says: left
+    out, such a field takes its default."""
     doc = full_document()
     load(copy.deepcopy(doc))
-    assert by_ref(Company, "co-a").do_not_solicit is True
     assert by_ref(Candidate, "cv-a").status == "en_mission"
     assert by_ref(Need, "be-a").commune == GUJAN
 
     silent = copy.deepcopy(doc)
-    del silent["companies"][0]["do_not_solicit"]
     del silent["candidates"][0]["status"]
     del silent["needs"][0]["commune"]
     result = load(silent)
 
-    assert (result["companies"].updated, result["candidates"].updated) == (1, 1)
+    assert (result["companies"].updated, result["candidates"].updated) == (0, 1)
     assert result["needs"].updated == 1
     db.session.expire_all()
-    assert by_ref(Company, "co-a").do_not_solicit is False
     person = by_ref(Candidate, "cv-a")
     assert person.status == "disponible"
     # Through the one writer of a person's status: their history says why.
@@ -371,6 +368,29 @@ def test_a_field_left_out_takes_the_spec_default_on_update_too():
     # What is stored exports as the document without those fields, and reads back as is.
     assert export_document() == normalize_document(silent)
     assert load(silent).changed == 0
+
+
+def test_a_company_objection_to_being_solicited_is_lifted_only_by_a_document_saying_so():
+    """do_not_solicit defaults to false on creation, but a stored true is a company's
+    objection (RGPD art. 21, often recorded from a visit): a sender silent about it
+    knows nothing of it and does not lift it; a document saying false does."""
+    doc = full_document()
+    load(copy.deepcopy(doc))
+    assert by_ref(Company, "co-a").do_not_solicit is True
+    silent = copy.deepcopy(doc)
+    del silent["companies"][0]["do_not_solicit"]
+    assert load(silent)["companies"].updated == 0
+    db.session.expire_all()
+    assert by_ref(Company, "co-a").do_not_solicit is True
+    said = copy.deepcopy(doc)
+    said["companies"][0]["do_not_solicit"] = False
+    assert load(said)["companies"].updated == 1
+    db.session.expire_all()
+    assert by_ref(Company, "co-a").do_not_solicit is False
+    # A new company left silent is solicitable, as the spec's default says.
+    fresh = document(companies=[company(ref="co-new")])
+    load(fresh)
+    assert by_ref(Company, "co-new").do_not_solicit is False
 
 
 def test_a_default_said_out_loud_is_the_same_record_as_left_out():

@@ -286,11 +286,14 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     at once without a confirmation e-mail from us.
 
     The document is the record: a field absent from an item takes the spec's
-    default where it has one (``status`` ``disponible``, ``do_not_solicit`` false, a
-    need's commune: the company's), on update as on creation, and every other
+    default where it has one (``status`` ``disponible``, a need's commune: the
+    company's), on update as on creation, and every other
     optional field absent is cleared. That includes a candidate's ``commitments``,
     those a placement made too: a v1 document (which cannot carry them) is read as
-    having none, exactly like a v1.1 document that leaves them out.
+    having none, exactly like a v1.1 document that leaves them out. One exception:
+    a stored company's ``do_not_solicit`` true stays when the document leaves it out
+    (false on creation, as the spec says): the company objected to being solicited,
+    and only a document that says false lifts that.
     """
     if session is None:
         session = db.session
@@ -325,6 +328,11 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
                 counts.created += 1
                 changed = True
             else:
+                if name == "companies" and "do_not_solicit" not in item:
+                    # A company's objection to being solicited (RGPD art. 21, recorded
+                    # from a visit) is lifted only by a document that says false: a
+                    # sender silent about it knows nothing of it.
+                    values["do_not_solicit"] = record.do_not_solicit
                 changed = _apply(record, values)
             if name == "candidates":
                 if status is not None:
