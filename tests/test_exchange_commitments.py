@@ -125,8 +125,9 @@ def test_commitments_have_no_rule_on_their_total(hours):
 @pytest.mark.parametrize("source", ["declared", "placement"])
 def test_a_v1_document_is_read_as_having_no_commitments(source):
     """Spec: "a connectences/v1 document is read as having none": the person holds no
-    commitment after it, as after a v1.1 document without them (placement-made ones
-    included, as on the v1.1 path)."""
+    commitment after it, as after a v1.1 document without them (one left by a
+    placement no longer linked to it too; one still linked to a placement made here
+    stays: tests/test_shared_week.py)."""
     person = candidate(ref="cv-a", commitments=[held(), held(hours_per_week=4, days=["fri"])])
     load(doc11(person))
     for commitment in by_ref(Candidate, "cv-a").commitments:

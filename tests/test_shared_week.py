@@ -622,3 +622,29 @@ def test_the_animateurs_status_choice_goes_through_the_status_function(client, a
     assert ines.status == "en_mission" and not ines.week_complete
     page = page_text(client.get("/animateur/cvtheque/ines"))
     assert "Statut : Placé → En mission." in page
+
+
+@pytest.mark.parametrize("fmt", ["connectences/v1", "connectences/v1.1"])
+def test_an_import_silent_about_a_placement_here_keeps_its_commitment(world, fmt):
+    """A partner's list of people (v1, or v1.1 without this platform's placement) cannot
+    know of a placement made here: its commitment stays, and so does the week it takes.
+    A commitment declared elsewhere is the document's to keep or drop."""
+    _place(world)
+    _hold(Commitment(hours_per_week=3, days=["mon"], source="declared"))
+    person = f.candidate(
+        ref="ines",
+        first_name="Inès",
+        last_name="Marchal",
+        hours_min=10,
+        hours_max=24,
+        days=["mon", "tue", "thu"],
+        status="en_mission",
+    )
+    assert f.load({**f.document(candidates=[person]), "format": fmt}).changed == 1
+    db.session.expire_all()
+    (left,) = by_ref(Candidate, "ines").commitments
+    assert (left.source, left.hours_per_week, left.days) == ("placement", 8, ["tue"])
+    assert left.placement_id is not None
+    assert "ines" not in _matched("tuesday")
+    # The same document again changes nothing.
+    assert f.load({**f.document(candidates=[person]), "format": fmt}).changed == 0

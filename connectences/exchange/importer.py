@@ -222,7 +222,10 @@ def _set_commitments(candidate: Candidate, items: list[dict]) -> bool:
 
     Stored commitments equal to one of the document are kept as they are (with the
     placement that made them); the others are removed, and the document's new ones
-    added as declared by the sender.
+    added as declared by the sender. A commitment a placement of this platform made
+    stays whatever the document says: the sender cannot know of it (a partner's weekly
+    list would otherwise free the hours of every person placed here); it ends with its
+    placement.
     """
     unmatched = [(_item_key(item), item) for item in items]
     stored = list(candidate.commitments)
@@ -234,6 +237,7 @@ def _set_commitments(candidate: Candidate, items: list[dict]) -> bool:
         match = next((pair for pair in unmatched if pair[0] == key), None)
         if match is not None:
             unmatched.remove(match)
+        if match is not None or commitment.placement_id is not None:
             keep.append(commitment)
     if len(keep) == len(stored) and not unmatched:
         return False
@@ -288,9 +292,10 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     The document is the record: a field absent from an item takes the spec's
     default where it has one (``status`` ``disponible``, a need's commune: the
     company's), on update as on creation, and every other
-    optional field absent is cleared. That includes a candidate's ``commitments``,
-    those a placement made too: a v1 document (which cannot carry them) is read as
-    having none, exactly like a v1.1 document that leaves them out. One exception:
+    optional field absent is cleared. That includes a candidate's ``commitments``
+    (but those a placement of this platform made, see ``_set_commitments``): a v1
+    document (which cannot carry them) is read as having none, exactly like a v1.1
+    document that leaves them out. One exception:
     a stored company's ``do_not_solicit`` true stays when the document leaves it out
     (false on creation, as the spec says): the company objected to being solicited,
     and only a document that says false lifts that.
