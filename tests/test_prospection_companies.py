@@ -99,6 +99,32 @@ def test_existing_siret_opens_the_existing_company(user):
     assert find_company_by_siret(db.session, "73282932000074").id == first.id
 
 
+def test_a_company_stored_meanwhile_by_another_request_is_the_one_opened(user, monkeypatch):
+    """Two people posting for one new company at the same instant: both looked the SIRET
+    up before either stored it; the second insert meets the unique index and opens the
+    first one's company (it was a 500), nothing else lost."""
+    from connectences.prospection import companies
+
+    first, _ = find_or_create_company(db.session, data(), actor=user)
+    db.session.commit()
+    real = companies.find_company_by_siret
+    calls = []
+
+    def not_yet_stored(session, siret):  # the look-up made before the other commit
+        calls.append(siret)
+        return None if len(calls) == 1 else real(session, siret)
+
+    monkeypatch.setattr(companies, "find_company_by_siret", not_yet_stored)
+    again, created = find_or_create_company(db.session, data(name="Autre nom"), actor=user)
+    db.session.commit()
+    assert (again.id, created) == (first.id, False)
+    assert count(Company) == 1
+    # The session goes on: another company is still created.
+    other, created = find_or_create_company(db.session, data(siret=LA_POSTE), actor=user)
+    db.session.commit()
+    assert created and count(Company) == 2
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [

@@ -16,6 +16,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
@@ -479,9 +480,14 @@ def find_or_create_company(
         similar = similar_companies(session, clean["name"])
         if similar:
             raise SimilarCompaniesFound(similar)
-    company = Company(ref=new_company_ref(session, clean["name"]), **clean)
-    session.add(company)
-    session.flush()
+    company = _insert_company(session, clean)
+    if company is None:
+        # Stored by another request since it was looked up (two people posting for one
+        # new company at the same instant): theirs is the company.
+        existing = find_company_by_siret(session, siret_text)
+        if person is not None:
+            _add_person_met(session, existing, person, actor=actor)
+        return existing, False
     audit(
         session,
         "company.create",
@@ -493,6 +499,23 @@ def find_or_create_company(
     if person is not None:
         _add_person_met(session, company, person, actor=actor)
     return company, True
+
+
+def _insert_company(session: Session, clean: Mapping[str, Any]) -> Company | None:
+    """Add and flush a new company; None when its SIRET was stored meanwhile by another
+    request (the unique index said so). A ref taken meanwhile is drawn again once."""
+    for _attempt in range(2):
+        company = Company(ref=new_company_ref(session, clean["name"]), **clean)
+        try:
+            with session.begin_nested():
+                session.add(company)
+                session.flush()
+        except IntegrityError:
+            if find_company_by_siret(session, clean["siret"]) is not None:
+                return None
+            continue
+        return company
+    raise RuntimeError("no free ref for a new company")  # pragma: no cover — two races in a row
 
 
 def set_preferences(
