@@ -8,7 +8,7 @@ import html
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from connectences.extensions import db
 from connectences.models import Candidate
@@ -294,3 +294,37 @@ def test_the_month_ends_offered_to_an_officer():
     assert figures.parse_day("2026-11-29", today, month_end=True) == (None, figures.MONTH_END_ONLY)
     assert figures.parse_day("2026-11-29", today) == (date(2026, 11, 29), None)
     assert figures.parse_day("2026-12-06", today, month_end=True) == (None, None)  # today
+
+
+def test_an_officer_never_reads_a_named_animateur_activity(app, territory, auth):
+    """Visits by animateur name a member of the team: the staff read them, an
+    intercommunality's officers (page, exports) do not."""
+    from connectences.clock import local_today
+    from connectences.models import Company, Visit
+
+    lea = auth.create("animateur", full_name="Léa Martin")
+    company = db.session.scalar(select(Company).where(Company.commune == factories.ARCACHON))
+    db.session.add(Visit(company_id=company.id, animateur_id=lea.id, visited_on=local_today(),
+                         channel="telephone", outcome="besoin_detecte"))  # fmt: skip
+    db.session.commit()
+    base = f"/territoire/intercommunalites/{factories.COBAS}"
+    staff = app.test_client()
+    auth.login("admin", client=staff)
+    assert "Visites par animateur" in page(staff, base)
+    assert staff.get(f"{base}/visites_animateur.csv").status_code == 200
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    seen = page(officer, base)
+    assert "Visites par animateur" not in seen and "Léa Martin" not in seen
+    assert "Visites par canal" in seen
+    assert officer.get(f"{base}/visites_animateur.csv").status_code == 404
+    import io
+
+    from openpyxl import load_workbook
+
+    def sheets(client):
+        book = load_workbook(io.BytesIO(client.get(f"{base}/observatoire.xlsx").data))
+        return {sheet.title for sheet in book.worksheets}
+
+    assert "Visites par animateur" in sheets(staff)
+    assert "Visites par animateur" not in sheets(officer) and "Visites par canal" in sheets(officer)

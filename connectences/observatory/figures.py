@@ -21,7 +21,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
@@ -1107,14 +1107,19 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
             "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
             "période, par canal (porte-à-porte, téléphone…).",
         ),
-        _visits_by(
-            "visites_animateur",
-            "Visites par animateur",
-            "Animateur",
-            visits,
-            lambda v: v[2] or v[3] or "Compte supprimé",
-            "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
-            "période, par animateur qui les a faits.",
+        replace(
+            _visits_by(
+                "visites_animateur",
+                "Visites par animateur",
+                "Animateur",
+                visits,
+                lambda v: v[2] or v[3] or "Compte supprimé",
+                "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
+                "période, par animateur qui les a faits. Montré à l'équipe de la plateforme "
+                "seulement : l'activité d'une personne nommée n'est pas un chiffre "
+                "d'ensemble.",
+            ),
+            staff_only=True,
         ),
         _reach(visits, directory),
         _pressure(visits, mailings),

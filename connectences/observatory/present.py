@@ -42,10 +42,16 @@ class Shown:
 
 def present(seen: Observatory, *, exact: bool) -> Shown:
     """The figures of ``seen`` for a reader: exact for the staff, small numbers
-    protected for an intercommunality's officers (``tables.protect``)."""
+    protected for an intercommunality's officers (``tables.protect``), without the
+    tables about named members of the team (``Table.staff_only``)."""
     sections = []
     for section in seen.sections:
-        tables = [table if exact else protect(table) for table in section.tables]
+        if exact:
+            tables = list(section.tables)
+        else:
+            tables = [protect(table) for table in section.tables if not table.staff_only]
+        if not tables:
+            continue
         sections.append(
             ShownSection(section.key, section.title, [(t, chart_of(t)) for t in tables])
         )

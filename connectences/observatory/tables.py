@@ -105,6 +105,9 @@ class Table:
     # is what an officer reads when no row is left.
     private_labels: bool = False
     empty_private: str = ""
+    # A figure about named people of the platform's own team (an animateur's visits):
+    # the staff read it, an intercommunality's officers do not (``present``).
+    staff_only: bool = False
 
     @property
     def has_hidden(self) -> bool:
