@@ -177,12 +177,6 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
         ) from None
 
 
-def _json(body, status: int = 200) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
-    )
-
-
 def _found(kind: str, ref: str):
     """The ``kind`` record ``ref`` if the token's owner reaches it (another
     organisation's record is a 404, as on the web: its existence is not confirmed)."""
