@@ -272,3 +272,30 @@ def testimonial_row(need: Need, **overrides: Any) -> Testimonial:
         "published": True,
     }
     return Testimonial(**{**values, **overrides})
+
+
+def public_need_form(**overrides: Any) -> dict[str, Any]:
+    """What a company owner sends on the public need form (``/exprimer-un-besoin``), valid,
+    ``overrides`` changed (a value of None leaves the field out)."""
+    from connectences.clock import local_today
+
+    data = {
+        "title": "Comptabilité 2 jours par semaine",
+        "skills": "saisie comptable, déclarations de TVA",
+        "level": "employe_qualifie",
+        "hours_per_week": "14",
+        "days": ["mon", "tue"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "reason_text": "Je fais la compta le soir, je n'y arrive plus.",
+        "start": (local_today() + timedelta(days=30)).isoformat(),
+        "duration_months": "",
+        "commune": "",
+        "company_name": "Huîtres Dupont",
+        "siret": make_siret(),
+        "company_commune": "Gujan-Mestras (33470)",
+        "owner_name": "Claire Dupont",
+        "owner_email": "claire@huitres-dupont.fr",
+        "owner_phone": "06 12 34 56 78",
+    }
+    return overridden(data, overrides)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +18,6 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
 from connectences import create_app
-from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import Company, Need, OutboxMessage
@@ -34,26 +32,10 @@ TOKEN = re.compile(r'name="submission_token" value="([A-Za-z0-9_-]+)"')
 
 
 def _form(**overrides) -> dict:
-    data = {
-        "title": "Comptabilité 2 jours par semaine",
-        "skills": "saisie comptable, déclarations de TVA",
-        "level": "employe_qualifie",
-        "hours_per_week": "14",
-        "days": ["mon", "tue"],
-        "contract": "cdi_temps_partage",
-        "reason": "temps_partiel",
-        "reason_text": "",
-        "start": (local_today() + timedelta(days=30)).isoformat(),
-        "duration_months": "",
-        "commune": "",
-        "company_name": "Huîtres Dupont",
-        "siret": f.make_siret(777),
-        "company_commune": "Gujan-Mestras (33470)",
-        "owner_name": "Claire Dupont",
-        "owner_email": OWNER,
-        "owner_phone": "06 12 34 56 78",
-    }
-    return f.overridden(data, overrides)
+    # One SIRET for the whole file: the same new company sent twice.
+    return f.public_need_form(
+        **{"reason_text": "", "siret": f.make_siret(777), "owner_email": OWNER, **overrides}
+    )
 
 
 def _token(client) -> str:

@@ -60,23 +60,9 @@ def test_the_domain_rules_refuse_it_for_needs_and_people():
 
 
 def _public_need(**overrides) -> dict:
-    data = {
-        "title": "Comptabilité 2 jours par semaine",
-        "skills": "saisie comptable\nmoins de 30 ans",
-        "level": "employe_qualifie",
-        "hours_per_week": "14",
-        "days": ["mon", "tue"],
-        "contract": "cdi_temps_partage",
-        "reason": "temps_partiel",
-        "start": FUTURE,
-        "company_name": "Huîtres Dupont",
-        "siret": f.make_siret(),
-        "company_commune": "Gujan-Mestras (33470)",
-        "owner_name": "Claire Dupont",
-        "owner_email": "claire@huitres-dupont.fr",
-        "owner_phone": "06 12 34 56 78",
-    }
-    return f.overridden(data, overrides)
+    return f.public_need_form(
+        **{"skills": "saisie comptable\nmoins de 30 ans", "start": FUTURE, **overrides}
+    )
 
 
 def test_the_public_need_form_refuses_it_and_writes_nothing(client):

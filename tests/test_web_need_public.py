@@ -37,26 +37,7 @@ def _written() -> tuple[int, ...]:
 
 
 def _form(**overrides) -> dict:
-    data = {
-        "title": "Comptabilité 2 jours par semaine",
-        "skills": "saisie comptable, déclarations de TVA",
-        "level": "employe_qualifie",
-        "hours_per_week": "14",
-        "days": ["mon", "tue"],
-        "contract": "cdi_temps_partage",
-        "reason": "temps_partiel",
-        "reason_text": "Je fais la compta le soir, je n'y arrive plus.",
-        "start": (local_today() + timedelta(days=30)).isoformat(),
-        "duration_months": "",
-        "commune": "",
-        "company_name": "Huîtres Dupont",
-        "siret": f.make_siret(),
-        "company_commune": "Gujan-Mestras (33470)",
-        "owner_name": "Claire Dupont",
-        "owner_email": "claire@huitres-dupont.fr",
-        "owner_phone": "06 12 34 56 78",
-    }
-    return f.overridden(data, overrides)
+    return f.public_need_form(**overrides)
 
 
 def _last_mail_to(email: str) -> OutboxMessage:
