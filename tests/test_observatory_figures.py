@@ -171,7 +171,7 @@ def test_trends_month_by_month(seen):
 
 def test_a_shorter_period_counts_only_its_needs(seen):
     recent = figures.observatory(db.session, factories.COBAS, "3m", now=observatory_world.NOW)
-    # Since 16/03/2026: n3, n4, n5.
+    # Since 01/04/2026 (June and the two months before): n3, n4, n5.
     assert recent.total == 3
     assert values(recent.table("communes")) == {"La Teste-de-Buch": 2, "Gujan-Mestras": 1}
 

@@ -328,3 +328,22 @@ def test_an_officer_never_reads_a_named_animateur_activity(app, territory, auth)
 
     assert "Visites par animateur" in sheets(staff)
     assert "Visites par animateur" not in sheets(officer) and "Visites par canal" in sheets(officer)
+
+
+def test_periods_are_whole_months_so_no_view_starts_on_any_day():
+    """A "3 months" counted as 91 days back from 30 September started on 2 July: with the
+    view of 30 June and that of 30 September "since the start", one day's needs came back
+    by subtraction. Periods are calendar months, the figures' own month included."""
+    from datetime import date, datetime
+
+    from connectences.clock import LOCAL_TZ
+
+    def start(at, months):
+        return figures.period_start(figures.end_of_day(at), months).astimezone(LOCAL_TZ)
+
+    assert start(date(2026, 9, 30), 3) == datetime(2026, 7, 1, tzinfo=LOCAL_TZ)
+    assert start(date(2026, 9, 30), 12) == datetime(2025, 10, 1, tzinfo=LOCAL_TZ)
+    assert start(date(2026, 3, 31), 3) == datetime(2026, 1, 1, tzinfo=LOCAL_TZ)
+    live = datetime(2026, 12, 6, 9, 30, tzinfo=LOCAL_TZ)
+    assert figures.period_start(live, 3) == datetime(2026, 10, 1, tzinfo=LOCAL_TZ)
+    assert figures.period_start(live, 1) == datetime(2026, 12, 1, tzinfo=LOCAL_TZ)

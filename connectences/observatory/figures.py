@@ -77,11 +77,14 @@ from connectences.workflows import (
     NeedState as N,
 )
 
-# Period choices, by query value: label and length in days (None: since the start).
+# Period choices, by query value: label and length in calendar months, the month of the
+# figures' day included (None: since the start). Whole months: a period counted in days
+# back from a month end ("91 days") started on any day, and two views gave one day's
+# needs back by subtraction (the 30 September's "3 months" started on 2 July).
 PERIODS: dict[str, tuple[str, int | None]] = {
     "tout": ("Depuis le début", None),
-    "12m": ("Les 12 derniers mois", 365),
-    "3m": ("Les 3 derniers mois", 91),
+    "12m": ("Les 12 derniers mois (celui-ci compris)", 12),
+    "3m": ("Les 3 derniers mois (celui-ci compris)", 3),
 }
 DEFAULT_PERIOD = "tout"
 TREND_MONTHS = 24
@@ -485,9 +488,17 @@ def observatory(session: Session, siren: str, period: str, *, now: datetime) -> 
     (a choice of :data:`PERIODS`) up to ``now``, states as of ``now`` (a past moment
     reads the territory as it stood then, from the transition log)."""
     period = parse_period(period)
-    days = PERIODS[period][1]
-    since = now - timedelta(days=days) if days else None
+    months = PERIODS[period][1]
+    since = period_start(now, months) if months else None
     return figures_between(session, siren, since, now, period=period)
+
+
+def period_start(until: datetime, months: int) -> datetime:
+    """The first instant of the ``months`` calendar months ending with the one of
+    ``until`` (excluded: the end of a day is the next day's midnight), Paris time."""
+    day = (until.astimezone(clock.LOCAL_TZ) - timedelta(microseconds=1)).date()
+    first = datetime.combine(day.replace(day=1), time(), clock.LOCAL_TZ)
+    return clock.months_before(first, months - 1)
 
 
 def figures_between(
