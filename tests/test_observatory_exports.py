@@ -89,6 +89,7 @@ def test_monthly_reports_download_as_pdf_and_html_for_their_readers(world, app, 
     assert officer.get(f"{EXACT}/rapport-2026-13.pdf").status_code == 404
     # December 9999 has no month after it: its window was a 500.
     assert officer.get(f"{EXACT}/rapport-9999-12.pdf").status_code == 404
+    assert officer.get(f"{EXACT}/rapport-2099-01.html").status_code == 404  # not begun
     assert officer.get(f"{EXACT}/rapport-9999-12.html").status_code == 404
     assert officer.get(f"{EXACT}/rapport-2026-05.doc").status_code == 404
     other = f"/territoire/intercommunalites/{factories.COBAN}"

@@ -71,6 +71,11 @@ def test_the_report_command_refuses_bad_input(runner, tmp_path):
         args=["observatory", "report", "--epci", factories.COBAS, "--month", "2026-13"]
     )
     assert bad_month.exit_code == 2 and "AAAA-MM" in bad_month.output
+    future = runner.invoke(
+        args=["observatory", "report", "--epci", factories.COBAS, "--month", "2099-01",
+              "--output", str(tmp_path)]
+    )  # fmt: skip
+    assert future.exit_code == 2 and "pas commencé" in future.output
     bad_epci = runner.invoke(
         args=["observatory", "report", "--epci", "123", "--month", "2026-05",
               "--output", str(tmp_path)]

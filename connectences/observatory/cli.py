@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.observatory.report import (
     ReportError,
@@ -39,7 +40,7 @@ observatory_cli = AppGroup("observatory", help="Observatoire : rapports des inte
 def report_command(siren: str, month: str, output: Path, exact: bool) -> None:
     """Écrit le rapport mensuel d'une intercommunalité en HTML et en PDF."""
     try:
-        year, number = parse_month(month)
+        year, number = parse_month(month, local_today())
         report = monthly_report(db.session, siren.strip(), year, number, exact=exact)
     except ReportError as error:
         raise click.UsageError(error.message) from error

@@ -33,8 +33,9 @@ class ReportError(DomainError):
     """A month or an intercommunality the report cannot be written for (French message)."""
 
 
-def parse_month(text: str) -> tuple[int, int]:
-    """(year, month) of ``AAAA-MM``; ReportError with a French message otherwise."""
+def parse_month(text: str, today: date | None = None) -> tuple[int, int]:
+    """(year, month) of ``AAAA-MM``; ReportError with a French message otherwise, or
+    for a month after ``today``'s (a report of January 2099 read "aucun besoin")."""
     match = _MONTH.match((text or "").strip())
     # Up to the last year any date of the platform may name (``dates.LAST_DAY``): the
     # month after December 9999 does not exist, and its window was a 500.
@@ -44,7 +45,10 @@ def parse_month(text: str) -> tuple[int, int]:
         or not 2000 <= int(match.group(1)) <= LAST_DAY.year
     ):
         raise ReportError("Mois attendu au format AAAA-MM, par exemple 2026-03.")
-    return int(match.group(1)), int(match.group(2))
+    year, month = int(match.group(1)), int(match.group(2))
+    if today is not None and (year, month) > (today.year, today.month):
+        raise ReportError("Ce mois n'a pas commencé : choisissez un mois passé ou celui-ci.")
+    return year, month
 
 
 def previous_month(today: date) -> str:

@@ -160,7 +160,7 @@ def report_file(siren: str, month: str, fmt: str):
     if fmt not in ("pdf", "html"):
         abort(404)
     try:
-        year, number = parse_month(month)
+        year, number = parse_month(month, local_today())
         report = monthly_report(db.session, siren, year, number, exact=exact)
     except ReportError:
         abort(404)
