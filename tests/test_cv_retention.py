@@ -100,6 +100,27 @@ def test_opening_the_space_from_the_warning_keeps_the_profile(client, cv_dir):
     assert apply(datetime(2028, 11, 30, 3, tzinfo=UTC))["warned"] == 1
 
 
+def test_a_disabled_account_is_not_mailed_a_link_that_would_not_open(client, cv_dir):
+    """The warning holds a link to the person's space; an administrator disabled their
+    account, so the link is refused: no warning, and the profile goes at its term."""
+    from connectences.accounts import users
+
+    create("fermee@exemple.fr", at=START)
+    create("ouverte@exemple.fr", at=START)
+    users.create_user(db.session, "fermee@exemple.fr", "candidate")
+    users.disable(db.session, "fermee@exemple.fr")
+    db.session.commit()
+    assert apply(datetime(2026, 12, 16, 3, tzinfo=UTC))["warned"] == 1
+    assert not [m for m in mails_to("fermee@exemple.fr") if "supprimé" in m.subject]
+    assert [m for m in mails_to("ouverte@exemple.fr") if "supprimé" in m.subject]
+    # Its refused link offers no new one (that page would say a mail went out).
+    with time_machine.travel(datetime(2026, 12, 16, 4, tzinfo=UTC), tick=False):
+        person = db.session.scalar(select(Candidate).where(Candidate.email == "fermee@exemple.fr"))
+        page = client.get(f"/mon-cv/{consent.space_token(person)}")
+    assert page.status_code == 403
+    assert "Recevoir un nouveau lien" not in page.get_data(as_text=True)
+
+
 def test_unconfirmed_submissions_go_after_7_days(cv_dir):
     create("jamais@exemple.fr", at=START, confirmed=False)
     create("bientot@exemple.fr", at=START + timedelta(days=5), confirmed=False)

@@ -20,7 +20,7 @@ from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.mail import MailKind, queue_template
-from connectences.models import Candidate, JobNotice
+from connectences.models import Candidate, JobNotice, User
 
 WARN_MONTHS = 23
 DELETE_MONTHS = 24
@@ -91,7 +91,8 @@ def warn_stale(
     """Warn by mail, once per contact date, the people due for deletion within a month.
 
     The mail holds a fresh link to their space: opening it counts as a contact and
-    keeps the profile. Returns how many were warned.
+    keeps the profile (not sent to a person whose account is disabled: the link would
+    not open). Returns how many were warned.
     """
     warn_before = months_before(now, warn_months)
     delete_before = months_before(now, delete_months)
@@ -102,6 +103,15 @@ def warn_stale(
             Candidate.last_contact_at <= warn_before,
             Candidate.last_contact_at > delete_before,
             Candidate.email_confirmed_at.is_not(None),
+            # A person whose account an administrator disabled: the link would be
+            # refused (``consent.account_disabled``); the profile goes at its term.
+            Candidate.id.not_in(
+                select(User.candidate_id).where(
+                    User.role == "candidate",
+                    User.active.is_(False),
+                    User.candidate_id.is_not(None),
+                )
+            ),
         )
         .order_by(Candidate.id)
     ).all():

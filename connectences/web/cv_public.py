@@ -311,7 +311,9 @@ def _refused(message: str, *, reason: str, status: int = 403):
         details={"reason": reason, "path": request.endpoint},
     )
     db.session.commit()
-    return render_template("cv_public/link_invalid.html", message=message), status
+    # A disabled account gets no new link: offering one would say a mail went out.
+    closed = message == consent.DISABLED
+    return render_template("cv_public/link_invalid.html", message=message, closed=closed), status
 
 
 @bp.route("/mon-cv/confirmer/<token>", methods=["GET", "POST"])
