@@ -535,6 +535,14 @@ def test_complete_the_week_lists_exactly_the_fitting_needs(world):
     assert [fit.need.ref for fit in fitting_needs(by_ref(Candidate, "ines"))] == ["fits"]
 
 
+def test_complete_the_week_leaves_out_a_need_waiting_for_its_owner(world):
+    _place(world)
+    need = by_ref(Need, "fits")
+    need.source, need.owner_confirmed_at = "entreprise", None
+    db.session.commit()
+    assert fitting_needs(by_ref(Candidate, "ines")) == []
+
+
 def test_complete_the_week_page_for_the_animateur(client, auth, world):
     _place(world)
     auth.login("animateur")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connectences.extensions import db
+from connectences.matching.open_bundles import open_need_bundles
 from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
 from tests import factories as f
 from tests.helpers import by_ref, count, html_of, need_by_ref, qualify
@@ -83,6 +84,22 @@ def test_page_lists_the_bundle_with_needs_hours_days_and_candidates(client, anim
     # Groupements d'employeurs are offered first.
     assert html.index("GE Bassin —") < html.index("GEIQ Bassin —")
     assert "À qualifier avant de proposer ce poste" in html
+
+
+@pytest.mark.parametrize("waiting", ["owner_confirmation", "attachment"])
+def test_a_need_the_platform_may_not_work_yet_is_in_no_bundle(client, animateur, waiting):
+    """A company's need waiting for its owner's confirmation (or posted under a SIRET by
+    someone the company has not vouched for) is not the animateurs' yet: no bundle offers
+    it, to the staff or to operators (it was listed, then refused at "Qualifier")."""
+    need = by_ref(Need, "n2")
+    if waiting == "owner_confirmation":
+        need.source, need.owner_confirmed_at = "entreprise", None
+    else:
+        need.owner_unattached = True
+    db.session.commit()
+    html = client.get(URL).get_data(as_text=True)
+    assert "Comptabilité garage" not in html and "Comptabilité boulangerie" not in html
+    assert open_need_bundles() == []
 
 
 def test_bundle_becomes_one_shared_time_lead(client, animateur):

@@ -25,6 +25,7 @@ from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.pool import Bundle
 from connectences.matching.score import score_pair
 from connectences.models import Candidate, Need
+from connectences.needs.register import workable
 from connectences.workflows import NEED_UNROUTED
 
 
@@ -46,7 +47,7 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
     person = candidate_from_model(candidate)
     needs = session.scalars(
         select(Need)
-        .where(Need.status.in_(NEED_UNROUTED))
+        .where(Need.status.in_(NEED_UNROUTED), workable())
         .options(selectinload(Need.company))
         .order_by(Need.ref)
     )

@@ -12,6 +12,7 @@ from connectences.extensions import db
 from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.pool import Bundle, pool
 from connectences.models import Candidate, Need
+from connectences.needs.register import workable
 from connectences.vocab import OPEN_TO_WORK
 from connectences.workflows import NEED_UNROUTED
 
@@ -19,7 +20,9 @@ from connectences.workflows import NEED_UNROUTED
 def open_need_bundles(session=None) -> list[Bundle]:
     """Maximal bundles of the open part-time needs, best first, with the fitting candidates.
 
-    Open needs are those not routed yet (``workflows.NEED_UNROUTED``); candidates are the matchable
+    Open needs are those not routed yet (``workflows.NEED_UNROUTED``) that the platform
+    may work on (``register.workable``: confirmed by their owner, attached to their
+    company); candidates are the matchable
     ones (open to work, consented, address confirmed), the pure rules checking each
     need's hard constraints again, in their free hours and free days.
     """
@@ -27,7 +30,7 @@ def open_need_bundles(session=None) -> list[Bundle]:
     session = session or db.session
     needs = session.scalars(
         select(Need)
-        .where(Need.status.in_(NEED_UNROUTED), Need.hours_per_week < 35)
+        .where(Need.status.in_(NEED_UNROUTED), workable(), Need.hours_per_week < 35)
         .options(selectinload(Need.company))
         .order_by(Need.ref)
     )

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import String, func, literal_column, or_, select
+from sqlalchemy import String, and_, func, literal_column, or_, select
 
 from connectences import vocab
 from connectences.accounts.audit import audit
@@ -426,6 +426,13 @@ def in_queue():
     return or_(
         Need.source != literal_column("'entreprise'", String), Need.owner_confirmed_at.is_not(None)
     )
+
+
+def workable():
+    """SQL condition: a need the platform may offer to people and operators: in the queue
+    (its owner confirmed it, see :func:`in_queue`) and attached to its company (not a
+    need posted under a company's SIRET by someone it has not vouched for)."""
+    return and_(in_queue(), Need.owner_unattached.is_(False))
 
 
 # What is computed from the queue alone (its counts by state, the observatory's figures)
