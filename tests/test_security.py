@@ -8,11 +8,11 @@ import re
 
 import pytest
 from flask import send_file
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connectences import create_app
 from connectences.extensions import db
-from connectences.models import LoginThrottle
+from connectences.models import LoginThrottle, Need
 from connectences.web.access import public
 from tests.fixtures_auth import PASSWORD, csrf_token_from
 from tests.helpers import LEGAL_VALUES
@@ -247,3 +247,33 @@ def test_server_error_page_survives_a_broken_layout(bare_app, monkeypatch):
     body = text(response)
     assert "Erreur du serveur" in body and "gabarit" not in body and "secret" not in body
     assert_security_headers(response)
+
+
+def test_a_public_form_whose_token_expired_comes_back_filled_in(bare_app):
+    """A busy owner's phone lost the session (browser closed, tab restored hours later):
+    the need form and the CV form come back with what was typed, a fresh token and the
+    reason at the top; nothing is stored. Sent again, the need goes through."""
+    from tests.factories import public_need_form
+
+    client = bare_app.test_client()
+    typed = public_need_form(title="Paie du mardi pour la conserverie")
+    expired = client.post("/exprimer-un-besoin", data={**typed, "csrf_token": "périmé"})
+    page = text(expired)
+    assert expired.status_code == 400
+    assert "Le formulaire avait expiré" in page and "rien n'a été enregistré" in page
+    assert 'value="Paie du mardi pour la conserverie"' in expired.get_data(as_text=True)
+    assert 'value="claire@huitres-dupont.fr"' in expired.get_data(as_text=True)
+    with bare_app.app_context():
+        assert db.session.scalar(select(func.count(Need.id))) == 0
+    token = csrf_token_from(expired.get_data(as_text=True))
+    sent = client.post("/exprimer-un-besoin", data={**typed, "csrf_token": token})
+    assert sent.status_code == 302
+    with bare_app.app_context():
+        assert db.session.scalar(select(func.count(Need.id))) == 1
+    cv = client.post("/deposer-mon-cv", data={"first_name": "Inès", "last_name": "Marchal"})
+    assert cv.status_code == 400 and "Le formulaire avait expiré" in text(cv)
+    assert 'value="Marchal"' in cv.get_data(as_text=True)
+    # Any other form still answers with the error page.
+    assert "Le formulaire a expiré ou n'a pas pu être vérifié" in text(
+        client.post("/connexion", data={"email": "x@exemple.fr", "password": "y"})
+    )

@@ -60,6 +60,7 @@ from connectences.web.cv_forms import (
     SkillsFoundForm,
     choices_of,
 )
+from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import SetPasswordForm
 from connectences.web.navigation import PUBLIC_NAV
 
@@ -163,6 +164,14 @@ def submit():
             return redirect(url_for("cv_public.skills_found"))
         return redirect(url_for("cv_public.thanks"))
     return _render_form(form)
+
+
+def _after_expired_token(message: str):
+    """The form as it was sent, its security token refused (``errors.CSRF_RETRY``)."""
+    return _render_form(CandidateForm(), status=400, limit_error=message)
+
+
+CSRF_RETRY["cv_public.submit"] = _after_expired_token
 
 
 def _store_submission(form, pdf: bytes | None) -> int | None:

@@ -3,7 +3,10 @@ of what went wrong: details go to the log only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -62,6 +65,18 @@ CSRF_MESSAGE = (
 )
 
 
+# The public forms a busy person fills in on a phone, shown again filled in when their
+# security token could not be checked (the session cookie lost with a closed browser, a
+# tab restored hours later): endpoint -> a view answering with the form, what was typed
+# kept and ``CSRF_RETRY_MESSAGE`` at its top (a file chosen has to be chosen again).
+# Registered by their blueprints; any other form gets the error page.
+CSRF_RETRY: dict[str, Callable[[str], ResponseReturnValue]] = {}
+CSRF_RETRY_MESSAGE = (
+    "Le formulaire avait expiré (protection de sécurité) : rien n'a été enregistré. "
+    "Vérifiez ce que vous avez saisi, puis renvoyez-le."
+)
+
+
 def render_error(code: int, message: str | None = None):
     title, default_message = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
     text = message or default_message
@@ -75,6 +90,9 @@ def render_error(code: int, message: str | None = None):
 def register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
+        retry = CSRF_RETRY.get(request.endpoint or "")
+        if retry is not None and request.method == "POST":
+            return retry(CSRF_RETRY_MESSAGE)
         return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

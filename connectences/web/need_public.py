@@ -32,6 +32,7 @@ from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import status_for_company, unattached_owner
 from connectences.urls import external_url
 from connectences.web.access import public
+from connectences.web.errors import CSRF_RETRY
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import TransitionError
 
@@ -171,6 +172,19 @@ def form():
         if need is None:
             raise
     return _sent_page(need)
+
+
+def _after_expired_token(message: str):
+    """The form as it was sent, its security token refused (``errors.CSRF_RETRY``)."""
+    data = _form_data()
+    token = request.form.get(SUBMISSION_FIELD)
+    data[SUBMISSION_FIELD] = (
+        token if register.submission_key(token, data) else (register.new_submission_token())
+    )
+    return _render_form(data, {"_": message}, status=400)
+
+
+CSRF_RETRY["need_public.form"] = _after_expired_token
 
 
 def _checked(data: dict):
