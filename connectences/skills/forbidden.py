@@ -16,13 +16,33 @@ with a criterion ("femme de chambre", "garde d'enfants", "5 ans d'expérience",
 "français courant", "religieuse au chocolat"), so it reads a text as a requirement
 about the person only when *every* meaningful word of it belongs to the criteria's
 vocabulary (a word of a trade, a product, a public or an experience lets it through)
-and at least one criterion is clearly triggered:
+and at least one criterion is clearly triggered. The vocabulary has words that carry
+nothing (articles, "candidat", "profil") and the words of character or availability
+recruiters write beside a criterion ("dynamique", "motivé", "sérieuse", "costaud",
+"disponible", "trop", "prévue"): no skill alone, they never make "jeune et dynamique"
+or "homme motivé" one.
 
-- a *strong* word says it alone ("homme", "célibataire", "catholique", "jeune");
+- a *strong* word says it alone ("homme", "célibataire", "catholique", "jeune",
+  "retraité", "valide");
 - a *weak* word says it only with what makes it a condition: a negation ("sans
-  enfant", "pas de handicap"), a restriction ("H uniquement"), a praise of health
-  ("bonne santé"), an age in years ("55 ans", not "2 ans"), a strong word of its
-  criterion ("nationalité française", not "français").
+  enfant", "pas de handicap"), a praise of health ("bonne santé"), an age in years
+  ("55 ans", not "2 ans"), a strong word of its criterion or a birth ("nationalité
+  française", "français de naissance", not "français"), a skin ("peau blanche"), a
+  woman beside "enceintes" (also loudspeakers);
+- a weak word naming a group of people says it refused or required ("pas
+  d'étrangers", "européen uniquement", "senior exclu", "sans voile", "H uniquement"),
+  except the names of a language or a country ("français obligatoire" asks for a
+  language);
+- a person of a sex or an age named *for* a task is a requirement about the person
+  even though the task is a real skill: "homme pour manutention" is read by its words
+  before "pour" ("homme"), as a requirement; "femme de ménage pour particuliers" has a
+  job title there and stays a skill.
+
+An age in years beside a public ("personnes âgées de plus de 60 ans", "enfants de
+moins de 16 ans") is who the work serves, not the worker: it does not say the age (the
+public's other words still count: "pas d'enfants" is a family situation), and a parent
+named with a child ("mère et enfant") is a public too. "retraité" (a person) and
+"retraite" (a pension) differ only by the accent, which is read as written.
 
 Criteria the words of a skill cannot be told from a real skill (a language, a place
 of residence, a family name) are left to the people who read what is written. Every
@@ -95,17 +115,17 @@ for _criterion, _group in (
         "protestant protestante protestants protestantes bouddhiste hindou hindoue "
         "athee athees croyant croyante croyants croyantes islam",
     ),
-    (HEALTH, "rqth"),
+    (HEALTH, "rqth valide valides"),
     (
         ORIGIN,
-        "nationalite nationalites origine origines ethnie ethnique race raciale souche naissance",
+        "nationalite nationalites origine origines ethnie ethnique race raciale souche",
     ),
     (OPINIONS, "syndique syndiquee syndiques syndiquees apolitique"),
     (APPEARANCE, "apparence beau belle jolie joli mince seduisant seduisante"),
     (
         AGE,
         "age jeune vingtaine trentaine quarantaine cinquantaine soixantaine "
-        "quadragenaire quinquagenaire",
+        "quadragenaire quinquagenaire vieux vieille vieilles retraitee retraitees",
     ),
     (SEX, "homme femme sexe masculin masculine feminin feminine"),
 ):
@@ -115,8 +135,16 @@ for _criterion, _group in (
 WEAK: dict[str, str] = {}
 for _criterion, _group in (
     (PREGNANCY, "enceintes"),
-    (FAMILY, "enfant enfants famille familiale familial charge mariage"),
-    (RELIGION, "religieux religieuse pratiquant pratiquante voilee"),
+    (
+        FAMILY,
+        "enfant enfants famille familiale familial familiales familiaux charge mariage",
+    ),
+    (
+        RELIGION,
+        "religieux religieuse pratiquant pratiquante pratiquants pratiquantes "
+        "voilee voilees voile voiles foulard kippa",
+    ),
+    (GENDER_IDENTITY, "trans"),
     (
         HEALTH,
         "sante handicap handicaps handicape handicapee handicapes handicapees "
@@ -127,7 +155,9 @@ for _criterion, _group in (
         ORIGIN,
         "francais francaise francaises europeen europeenne europeens europeennes "
         "etranger etrangere etrangers etrangeres ue france africain africaine "
-        "maghrebin maghrebine asiatique arabe blanc blanche noir noire peau couleur",
+        "africains africaines maghrebin maghrebine maghrebins maghrebines asiatique "
+        "asiatiques arabe arabes blanc blanche blancs blanches noir noire noirs noires "
+        "peau couleur",
     ),
     (OPINIONS, "syndical syndicale syndicaux syndicat syndicats politique politiques"),
     (
@@ -135,10 +165,32 @@ for _criterion, _group in (
         "physique agreable avantageux avantageuse plaisant plaisante attrayant "
         "attrayante tatouage tatouages tatoue tatouee piercing piercings barbe",
     ),
-    (AGE, "ans an agee agees ages"),
+    (AGE, "ans an agee agees ages jeunes senior seniors junior juniors retraite retraites"),
     (SEX, "h f hommes femmes fille filles garcon garcons"),
 ):
     WEAK.update(dict.fromkeys(_group.split(), _criterion))
+
+# Weak words that name a group of people: refusing them or requiring them ("pas
+# d'étrangers", "européen uniquement", "senior exclu", "sans voile") is the criterion.
+# The names of languages ("français", "arabe") and of a country ("France") are not
+# among them: "français obligatoire" asks for a language, "France uniquement" a place.
+_ON_REFUSAL = _words(
+    "jeunes senior seniors junior juniors retraite retraites",
+    "francaise francaises europeen europeenne europeens europeennes etranger etrangere",
+    "etrangers etrangeres ue africain africaine africains africaines maghrebin",
+    "maghrebine maghrebins maghrebines asiatique asiatiques arabes blanc blanche blancs",
+    "blanches noir noire noirs noires",
+    "voilee voilees voile voiles foulard kippa pratiquant pratiquante pratiquants",
+    "pratiquantes trans h f hommes femmes fille filles garcon garcons",
+)
+# "retraité" is a person, "retraite" a pension: only the accent tells them apart, so
+# the words are read from the text as written (without accent, a pension: a weak word).
+_RETIRED = re.compile(r"retraité", re.IGNORECASE)
+# The colour of a skin says an origin ("peau blanche"), like "couleur de peau".
+_SKIN = _words("peau")
+_COLOURS = _words("blanc blanche blancs blanches noir noire noirs noires")
+# A woman named with "enceintes" (also loudspeakers) is pregnant ("femmes enceintes").
+_WOMEN = _words("femme femmes fille filles")
 
 # Phrases read as one strong word of their criterion.
 PHRASES: dict[tuple[str, ...], str] = {
@@ -149,7 +201,7 @@ PHRASES: dict[tuple[str, ...], str] = {
         (GENDER_IDENTITY, ("identite de genre",)),
         (RELIGION, ("conviction religieuse", "convictions religieuses")),
         (HEALTH, ("etat de sante",)),
-        (ORIGIN, ("couleur de peau",)),
+        (ORIGIN, ("couleur de peau", "pays de naissance", "lieu de naissance")),
         (
             OPINIONS,
             (
@@ -167,9 +219,16 @@ PHRASES: dict[tuple[str, ...], str] = {
     )
     for phrase in phrases
 }
-_LONGEST_PHRASE = max(len(p) for p in PHRASES)
+# A parent and a child named together are a public ("mère et enfant", "mère-enfant":
+# a maternity home, a support service), not a family situation asked of the worker.
+_PARENTS = _words("mere meres pere peres maman mamans papa papas parent parents")
+_CHILDREN = _words("enfant enfants bebe bebes nourrisson nourrissons")
+PUBLIC_PHRASES: frozenset[tuple[str, ...]] = frozenset(
+    phrase for p in _PARENTS for c in _CHILDREN for phrase in ((p, c), (p, "et", c))
+)
+_LONGEST_PHRASE = max(len(p) for p in (*PHRASES, *PUBLIC_PHRASES))
 
-NEGATIONS = _words("non pas sans aucun aucune ni jamais exclu exclue")
+NEGATIONS = _words("non pas sans aucun aucune ni jamais exclu exclue exclus exclues")
 RESTRICTIONS = _words(
     "uniquement seulement exclusivement strictement only obligatoire obligatoirement",
     "exige exigee requis requise imperatif imperative imperativement souhaite souhaitee",
@@ -177,27 +236,56 @@ RESTRICTIONS = _words(
     "maximum max maxi minimum min mini limite",
 )
 PRAISES = _words("bon bonne parfait parfaite excellent excellente")
-# Words that carry nothing either way: who the text speaks of, how it is put.
+# Words that carry nothing either way: who the text speaks of, how it is put, and the
+# words of character or availability that recruiters write beside a criterion
+# ("jeune et dynamique", "homme motivé", "disponible sans enfants"): alone they are
+# no skill either, so they never let a criterion through.
 NEUTRAL = (
     STOPWORDS
     | _words(
         "candidat candidate candidats candidates profil personne personnes salarie salariee",
         "employe employee travailleur travailleuse recrue individu etre avoir est etes",
-        "sont soit e s x ne nee nes nees moins plus entre environ apres avant type",
+        "sont soit e s x ne nee nes nees naissance moins plus entre environ apres avant type",
+        "trop tres prevu prevue prevus prevues projet projets contrainte contraintes",
+        "dynamique dynamiques motive motivee motives motivees serieux serieuse serieuses",
+        "costaud costaude costauds costaudes fort forte forts fortes souriant souriante",
+        "souriants souriantes ponctuel ponctuelle ponctuels ponctuelles rigoureux",
+        "rigoureuse rigoureuses autonome autonomes disponible disponibles polyvalent",
+        "polyvalente polyvalents polyvalentes energique energiques volontaire volontaires",
+        "debrouillard debrouillarde debrouillards debrouillardes aimable aimables calme",
+        "calmes patient patiente courageux courageuse courageuses robuste robustes",
+        "actif active actifs actives endurant endurante endurants endurantes visible visibles",
     )
 ) - NEGATIONS
-# Words of a birth ("né", "née") read with what follows: a year says the age, a
-# country or an origin says the origin.
-_BORN = _words("ne nee nes nees")
+# Words of a birth read with what follows: a year says the age, a country or an
+# origin says the origin ("née en France", "français de naissance").
+_BORN = _words("ne nee nes nees naissance")
 _YEAR = re.compile(r"(19|20)[0-9]{2}")
 # The youngest age the words "N ans" are read as a person's age: "2 ans" is experience.
 _ADULT = 16
+# Who the work serves: an age beside them describes that public ("personnes âgées de
+# plus de 60 ans", "enfants de moins de 16 ans"), not the worker. Only the age in years
+# is read so: "pas d'enfants" still speaks of the worker's family. The words outside the
+# criteria's vocabulary ("patients", "élèves") already make a text a skill; they are
+# listed so that the rule reads whole. "personne", singular, is the worker.
+PUBLIC = _words(
+    "personnes enfant enfants public publics patients patientes eleves residents",
+    "residentes beneficiaires bebe bebes nourrissons adolescent adolescents",
+    "adolescentes seniors jeunes usagers mineurs",
+)
 # Both sexes named: the text does not choose ("H/F", "homme ou femme").
 _SEX_PAIRS = (
     (_words("h"), _words("f")),
     (_words("homme hommes"), _words("femme femmes")),
     (_words("masculin masculine"), _words("feminin feminine")),
 )
+# A person of a sex or an age named *for* a task ("homme pour manutention", "une femme
+# pour le ménage") is a requirement about the person, even though the task is a real
+# skill; a job title that starts with the same word has its own word before "pour"
+# ("femme de ménage pour particuliers") and stays a skill.
+_PERSONS = _words("h f homme hommes femme femmes jeune jeunes fille filles garcon garcons")
+_ARTICLES = _words("un une des le la les l")
+_FOR = "pour"
 
 
 @lru_cache(maxsize=50_000)
@@ -207,22 +295,47 @@ def forbidden_criterion(text: str) -> str | None:
     words = normalize(text or "").split()
     if not words:
         return None
+    retired = bool(_RETIRED.search(text))
+    if _FOR in words:
+        person = words[: words.index(_FOR)]
+        while person and person[0] in _ARTICLES:
+            person = person[1:]
+        if person and person[0] in _PERSONS and words[-1] != _FOR:
+            criterion = _criterion(person, retired, for_task=True)
+            if criterion:
+                return criterion
+    return _criterion(words, retired)
+
+
+def _criterion(words: list[str], retired: bool, for_task: bool = False) -> str | None:
+    """The criterion the normalised ``words`` express, or None (see the module
+    docstring); ``for_task``: the words name a person for a task, a requirement."""
     strong: set[str] = set()
     weak: set[str] = set()
-    negated = restricted = praised = False
+    negated = praised = False
+    restricted = for_task
+    public = False
     numbers: list[int] = []
     i = 0
     while i < len(words):
         for n in range(min(_LONGEST_PHRASE, len(words) - i), 1, -1):
-            criterion = PHRASES.get(tuple(words[i : i + n]))
-            if criterion:
-                strong.add(criterion)
+            phrase = tuple(words[i : i + n])
+            criterion = PHRASES.get(phrase)
+            if criterion or phrase in PUBLIC_PHRASES:
+                if criterion:
+                    strong.add(criterion)
+                else:
+                    public = True
                 i += n
                 break
         else:
             word = words[i]
             i += 1
-            if word in STRONG:
+            if word in PUBLIC:
+                public = True
+            if retired and word in ("retraite", "retraites"):
+                strong.add(AGE)
+            elif word in STRONG:
                 strong.add(STRONG[word])
             elif word in WEAK:
                 weak.add(word)
@@ -244,12 +357,19 @@ def forbidden_criterion(text: str) -> str | None:
     triggered = set(strong)
     for word in weak:
         criterion = WEAK[word]
-        if criterion == AGE:
-            if any(_ADULT <= n <= 99 for n in numbers):
+        if word in _ON_REFUSAL and (negated or restricted):
+            # Beside a number, "h" is hours ("20 h maximum"), not a sex.
+            if not (numbers and word in ("h", "f")):
+                triggered.add(criterion)
+        elif criterion == AGE:
+            if not public and any(_ADULT <= n <= 99 for n in numbers):
                 triggered.add(AGE)
         elif criterion == ORIGIN:
-            if present & _BORN:
+            if present & _BORN or (present & _SKIN and present & _COLOURS):
                 triggered.add(ORIGIN)
+        elif criterion == PREGNANCY:
+            if negated or present & _WOMEN:
+                triggered.add(PREGNANCY)
         elif criterion == HEALTH:
             if negated or praised:
                 triggered.add(HEALTH)
@@ -257,9 +377,7 @@ def forbidden_criterion(text: str) -> str | None:
             if negated or (word != "physique" and "physique" in present):
                 triggered.add(APPEARANCE)
         elif criterion == SEX:
-            # Beside a number, "h" is hours ("20 h maximum"), not a sex.
-            if (negated or restricted) and not (numbers and word in ("h", "f")):
-                triggered.add(SEX)
+            pass  # only refused or required (above)
         elif negated:
             triggered.add(criterion)
     if present & _BORN and any(_YEAR.fullmatch(str(n)) for n in numbers):
