@@ -260,7 +260,7 @@ def test_a_public_form_whose_token_expired_comes_back_filled_in(bare_app):
     expired = client.post("/exprimer-un-besoin", data={**typed, "csrf_token": "périmé"})
     page = text(expired)
     assert expired.status_code == 400
-    assert "Le formulaire avait expiré" in page and "rien n'a été enregistré" in page
+    assert "Le formulaire avait expiré" in page and "Rien n'a été enregistré" in page
     assert 'value="Paie du mardi pour la conserverie"' in expired.get_data(as_text=True)
     assert 'value="claire@huitres-dupont.fr"' in expired.get_data(as_text=True)
     with bare_app.app_context():

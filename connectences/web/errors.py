@@ -72,7 +72,7 @@ CSRF_MESSAGE = (
 # Registered by their blueprints; any other form gets the error page.
 CSRF_RETRY: dict[str, Callable[[str], ResponseReturnValue]] = {}
 CSRF_RETRY_MESSAGE = (
-    "Le formulaire avait expiré (protection de sécurité) : rien n'a été enregistré. "
+    "Le formulaire avait expiré (protection de sécurité). "
     "Vérifiez ce que vous avez saisi, puis renvoyez-le."
 )
 
