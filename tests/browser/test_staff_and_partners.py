@@ -208,7 +208,7 @@ def test_observatory_reads_plainly_over_a_period(page, live_server):
     assert "France Travail" in glossary.inner_text()
     blocking = both_sizes(page, "observatoire", "observatoire")
 
-    page.get_by_label("Période").select_option(label="Les 3 derniers mois")
+    page.get_by_label("Période").select_option(label="Les 3 derniers mois (celui-ci compris)")
     with page.expect_navigation():
         page.get_by_role("button", name="Afficher").click()
     assert "periode=3m" in page.url
