@@ -619,3 +619,33 @@ def test_reply_to_goes_into_the_message_when_given():
         "marc@pays.example"
     )
     assert build_message(**common)["Reply-To"] is None
+
+
+def test_an_unsubscribe_url_is_written_plain_on_one_line():
+    """Folded at 78 like any header, the long URL became RFC 2047 encoded words that mail
+    clients do not decode in List-Unsubscribe (one-click unsubscribe did not work)."""
+    from datetime import UTC, datetime
+
+    from connectences.mail.sender import build_message
+
+    url = "https://connectences.example/lettres/desinscription/" + "x" * 120
+    message = build_message(
+        outbox_id=1,
+        to="a@exemple.fr",
+        subject="Lettre d'information : les besoins des entreprises du Bassin en décembre",
+        body_text="Bonjour, " + "é" * 300,
+        body_html=None,
+        created_at=datetime(2026, 12, 1, tzinfo=UTC),
+        mail_from="Connect'ences <ne-pas-repondre@connectences.local>",
+        headers={
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    raw = message.as_bytes().decode("ascii")
+    lines = raw.split("\n")
+    assert f"List-Unsubscribe: <{url}>" in lines
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
+    # Everything else is folded and encoded as before: 7-bit, short lines.
+    assert "=?utf-8?" in raw.split("\n\n")[0]  # the accented subject
+    assert all(len(line) <= 78 for line in lines if not line.startswith("List-Unsubscribe:"))

@@ -45,6 +45,7 @@ session of its own, never inside a request's unit of work.
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -74,6 +75,29 @@ SmtpFactory = Callable[[], smtplib.SMTP]
 # mail (RFC 2369, RFC 8058). Any other name is refused when the message is built, so
 # that no row can set From, To or another header the sender owns.
 EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id")
+# Headers holding a URL, written on one line however long (RFC 5322 allows 998
+# characters): folded at 78 like any header, the email package turned the URL into
+# RFC 2047 encoded words, which mail clients do not decode there (one-click unsubscribe,
+# RFC 8058, did not work).
+_URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+_ONE_LINE = email.policy.default.clone(max_line_length=998)
+
+
+class _MailPolicy(email.policy.EmailPolicy):
+    """The email package's default policy, but ``_URL_HEADERS`` are not folded at 78."""
+
+    def fold(self, name, value):
+        if name.lower() in _URL_HEADERS:
+            return _ONE_LINE.clone(linesep=self.linesep).fold(name, value)
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if name.lower() in _URL_HEADERS:
+            return _ONE_LINE.clone(linesep=self.linesep).fold_binary(name, value)
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
 
 
 @dataclass
@@ -130,7 +154,7 @@ def build_message(
     it, with or without 8BITMIME) and French text survives intact; the subject is
     encoded as RFC 2047 words by the email package.
     """
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     email["To"] = to
     email["Subject"] = subject
