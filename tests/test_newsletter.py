@@ -31,7 +31,7 @@ from connectences.models import (
 )
 from connectences.newsletter import blocks, issues, unsubscribe
 from connectences.prospection.pressure import company_timeline
-from tests.helpers import add_visit, mails_to, make_company, page_text
+from tests.helpers import add_visit, audit_entries, mails_to, make_company, page_text
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 
 UNSUBSCRIBE = re.compile(r"http://localhost(/lettres/desinscription/[^\s\"<>]+)")
@@ -383,3 +383,29 @@ def test_resources_and_testimonials_blocks_and_a_withdrawn_testimonial_leaves_th
     assert "Un comptable à mi-temps" not in archive and "Aide à l'embauche" in archive
     assert "Un comptable à mi-temps" not in page_text(client.get("/"))
     assert blocks.testimonial_items(db.session) == []
+
+
+def test_a_second_sending_that_read_the_issue_unsent_sends_nothing_and_keeps_the_report(auth):
+    """A double tap or two tabs: the second request read the issue before the first
+    committed. It was sent (nothing, the guard refusing every company) and wrote its empty
+    report over the first's; now it is refused and the first's report stays."""
+    animateur = auth.create("animateur")
+    _company("Atelier Bienvenu")
+    issue = _issue(animateur)
+    other = db.session.session_factory()  # another request, with its own transaction
+    try:
+        seen_unsent = other.get(NewsletterIssue, issue.id)
+        assert seen_unsent.sent_at is None
+        report = issues.send_issue(db.session, issue, by=animateur)
+        db.session.commit()
+        assert len(report.sent) == 1
+        with pytest.raises(issues.IssueError, match="vient d'être envoyée"):
+            issues.send_issue(other, seen_unsent, by=other.get(type(animateur), animateur.id))
+        other.rollback()
+    finally:
+        other.close()
+    db.session.expire_all()
+    kept = db.session.get(NewsletterIssue, issue.id)
+    assert kept.sent_count == 1 and kept.skipped == []
+    assert len(db.session.scalars(select(CompanyMailing)).all()) == 1
+    assert len(audit_entries("newsletter.send")) == 1

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectences import config
@@ -91,6 +91,22 @@ def _refuse_if_sent(issue: NewsletterIssue) -> None:
         raise IssueError("Cette lettre est déjà envoyée : elle ne peut plus changer.")
 
 
+def _claim(session: Session, issue: NewsletterIssue, by: User) -> None:
+    """Mark the issue sent where it is still unsent, in one statement: of two sendings at
+    the same instant (a double tap, two tabs) the second waits for the first and finds it
+    sent (it sent nothing then, but wrote its own empty report over the first's)."""
+    claimed = session.execute(
+        update(NewsletterIssue)
+        .where(NewsletterIssue.id == issue.id, NewsletterIssue.sent_at.is_(None))
+        .values(sent_at=utcnow(), sent_by_id=by.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise IssueError(
+            "Cette lettre vient d'être envoyée (par quelqu'un d'autre ou dans un autre onglet) : elle ne part pas une seconde fois."
+        )
+
+
 def paragraphs(text: str) -> list[str]:
     """The introduction's paragraphs (blank lines separate them)."""
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
@@ -157,6 +173,7 @@ def send_issue(
     kept with their reasons. Raises IssueError when the issue was already sent.
     """
     _refuse_if_sent(issue)
+    _claim(session, issue, by)
     today = today or local_today()
     report = SendReport()
     blocks = build_blocks(session, issue.blocks)
