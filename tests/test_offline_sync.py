@@ -433,6 +433,54 @@ def test_detected_need_with_bad_fields_is_refused_field_by_field(client, auth):
     assert count(Need) == 0
 
 
+def send_holding(client, held, *records):
+    """Send ``records`` from a phone that says it still holds the keys ``held``."""
+    body = {"enregistrements": list(records), "cles_sur_le_telephone": list(held)}
+    return client.post(SYNC, json=body)
+
+
+def test_need_of_a_visit_the_phone_no_longer_holds_is_refused_not_left_waiting(client, auth):
+    # Found by an audit: the need of an abandoned visit answered "en attente" for ever.
+    auth.login("animateur")
+    gone = str(uuid.uuid4())
+    need = need_record(gone)
+    answer = results(send_holding(client, [need["cle"]], need))[need["cle"]]
+    assert answer["statut"] == "refuse"
+    assert "n'est plus sur ce téléphone" in answer["message"]
+    assert "Abandonnez ce besoin" in answer["erreurs"]["visite_cle"]
+    assert count(Need) == 0 and count(OfflineRecord) == 0
+
+
+def test_visit_of_a_company_the_phone_no_longer_holds_is_refused(client, auth):
+    auth.login("animateur")
+    visit = visit_record(None, entreprise="", entreprise_cle=str(uuid.uuid4()))
+    answer = results(send_holding(client, [], visit))[visit["cle"]]
+    assert answer["statut"] == "refuse"
+    assert "Abandonnez cette visite" in answer["erreurs"]["entreprise_cle"]
+    assert count(Visit) == 0
+
+
+def test_records_waiting_for_one_the_phone_still_holds_keep_waiting(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    # The visit is on the phone, to correct (not sent): its need waits for it.
+    held_visit = str(uuid.uuid4())
+    need = need_record(held_visit)
+    answer = results(send_holding(client, [held_visit, need["cle"]], need))[need["cle"]]
+    assert answer["statut"] == "en_attente"
+    # Sent in the same batch and refused there: the need waits too, whatever the list.
+    bad_visit = visit_record(company, channel="pigeon_voyageur")
+    waiting = need_record(bad_visit["cle"])
+    answers = results(send_holding(client, [], bad_visit, waiting))
+    assert answers[bad_visit["cle"]]["statut"] == "invalide"
+    assert answers[waiting["cle"]]["statut"] == "en_attente"
+    # A page that does not say what it holds (or says it unreadably) is never refused.
+    for body in ({}, {"cles_sur_le_telephone": "tout"}, {"cles_sur_le_telephone": [1] * 3000}):
+        response = client.post(SYNC, json={"enregistrements": [need], **body})
+        assert results(response)[need["cle"]]["statut"] == "en_attente"
+    assert count(Need) == 0
+
+
 # --- session, CSRF and permissions ---------------------------------------------------------------
 
 

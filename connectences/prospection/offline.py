@@ -11,7 +11,12 @@ once, and a replayed key answers with what was stored the first time.
 
 A record is never dropped: what the rules refuse comes back with its French reason
 (``refuse``, ``a_confirmer``, ``invalide``, ``en_attente``) and stays on the phone for
-the animateur to decide. The time the animateur recorded it on the phone is kept (as
+the animateur to decide. A record names the one it depends on by its key (a visit its
+new company, a need its visit); when that key is stored nowhere yet, the record waits
+(``en_attente``) only while the phone still holds the record it names (the phone says
+which keys it holds): a record abandoned on the phone will never arrive, and what
+depended on it is refused with a reason the animateur can act on, instead of waiting
+for ever. The time the animateur recorded it on the phone is kept (as
 the visit's and the company's creation time) once checked: not in the future beyond
 a small clock drift, not older than the configured number of days.
 
@@ -258,9 +263,18 @@ def order_records(records: list) -> list:
     return sorted(records, key=position)
 
 
-def receive(session: Session, record: Any, *, animateur: User, limits: Limits) -> Outcome:
+def receive(
+    session: Session,
+    record: Any,
+    *,
+    animateur: User,
+    limits: Limits,
+    held: frozenset[str] | None = None,
+) -> Outcome:
     """Apply one record of a phone's queue (see the module's docstring) and say how it went.
 
+    ``held``: the keys of the records the phone still holds (None when it did not say:
+    a record naming a key stored nowhere then waits, as it may still arrive).
     Nothing is added unless the outcome is ``enregistre``; the caller then commits.
     """
     key = record.get("cle") if isinstance(record, Mapping) else None
@@ -281,7 +295,7 @@ def receive(session: Session, record: Any, *, animateur: User, limits: Limits) -
         data = _plain_data(key, kind, record.get("donnees"))
         confirmed = _flag(record.get("confirme"))
         handler = {"entreprise": _company, "visite": _visit, "besoin": _need}[kind]
-        outcome = handler(session, key, data, confirmed, animateur, limits, recorded_at)
+        outcome = handler(session, key, data, confirmed, animateur, limits, recorded_at, held)
     except _Refusal as refusal:
         return refusal.outcome
     outcome.recorded_at = recorded_at
@@ -320,7 +334,40 @@ def _linked(session: Session, key: str, value: str | None, kind: str, animateur:
     return stored
 
 
-def _company(session, key, data, confirmed, animateur, limits, recorded_at) -> Outcome:
+def _not_yet_stored(key: str, value: str, held: frozenset[str] | None, kind: str) -> _Refusal:
+    """The answer to a record naming the key ``value`` of a ``kind`` record stored nowhere:
+    it waits while the phone holds that record; otherwise it can never be stored."""
+    if held is None or value in held:
+        message = (
+            "L'entreprise de cette visite n'est pas encore enregistrée : elle doit l'être "
+            "d'abord (voir sa ligne dans la liste)."
+            if kind == "entreprise"
+            else "La visite de ce besoin n'est pas encore enregistrée : elle doit l'être "
+            "d'abord (voir sa ligne dans la liste)."
+        )
+        return _Refusal(Outcome(key, WAITING, message))
+    if kind == "entreprise":
+        message = (
+            "Visite refusée : son entreprise n'a jamais été enregistrée et n'est plus sur "
+            "ce téléphone (elle a été abandonnée)."
+        )
+        errors = {
+            "entreprise_cle": "Abandonnez cette visite, ou notez-la en ligne une fois "
+            "l'entreprise créée."
+        }
+    else:
+        message = (
+            "Besoin refusé : sa visite n'a jamais été enregistrée et n'est plus sur ce "
+            "téléphone (elle a été abandonnée)."
+        )
+        errors = {
+            "visite_cle": "Abandonnez ce besoin, ou décrivez-le en ligne depuis la fiche de "
+            "l'entreprise."
+        }
+    return _Refusal(Outcome(key, REFUSED, message, errors=errors))
+
+
+def _company(session, key, data, confirmed, animateur, limits, recorded_at, held) -> Outcome:
     try:
         company, created = directory.find_or_create_company(
             session, data, actor=animateur, similar_ok=confirmed, person_met=data
@@ -353,7 +400,7 @@ def _company(session, key, data, confirmed, animateur, limits, recorded_at) -> O
     )
 
 
-def _visit_company(session, key, data, animateur) -> Company:
+def _visit_company(session, key, data, animateur, held) -> Company:
     ref = data.get("entreprise")
     if ref:
         company = directory.get_company(session, ref)
@@ -363,20 +410,13 @@ def _visit_company(session, key, data, animateur) -> Company:
     linked = _linked(session, key, data.get("entreprise_cle"), "entreprise", animateur)
     if linked is None or linked.company_id is None:
         if data.get("entreprise_cle"):
-            raise _Refusal(
-                Outcome(
-                    key,
-                    WAITING,
-                    "L'entreprise de cette visite n'est pas encore enregistrée : "
-                    "elle doit l'être d'abord (voir sa ligne dans la liste).",
-                )
-            )
+            raise _not_yet_stored(key, data["entreprise_cle"], held, "entreprise")
         raise _invalid(key, {"entreprise": "Choisissez d'abord l'entreprise rencontrée."})
     return session.get(Company, linked.company_id)
 
 
-def _visit(session, key, data, confirmed, animateur, limits, recorded_at) -> Outcome:
-    company = _visit_company(session, key, data, animateur)
+def _visit(session, key, data, confirmed, animateur, limits, recorded_at, held) -> Outcome:
+    company = _visit_company(session, key, data, animateur, held)
     try:
         visit_input = prospection.visit_input_from_form(data, today=limits.today)
         visit, _pressure = prospection.log_visit(
@@ -416,19 +456,12 @@ def _visit(session, key, data, confirmed, animateur, limits, recorded_at) -> Out
     )
 
 
-def _need(session, key, data, confirmed, animateur, limits, recorded_at) -> Outcome:
+def _need(session, key, data, confirmed, animateur, limits, recorded_at, held) -> Outcome:
     linked = _linked(session, key, data.get("visite_cle"), "visite", animateur)
     visit = session.get(Visit, linked.visit_id) if linked and linked.visit_id else None
     if visit is None:
         if data.get("visite_cle") and linked is None:
-            raise _Refusal(
-                Outcome(
-                    key,
-                    WAITING,
-                    "La visite de ce besoin n'est pas encore enregistrée : elle doit l'être "
-                    "d'abord (voir sa ligne dans la liste).",
-                )
-            )
+            raise _not_yet_stored(key, data["visite_cle"], held, "visite")
         raise _invalid(key, {"visite_cle": "Ce besoin n'est rattaché à aucune visite."})
     company = visit.company
     checked = form_rules.check_need(data, today=limits.today)

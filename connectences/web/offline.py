@@ -40,6 +40,8 @@ add_nav("animateur", "Préparer ma tournée", "offline.prepare")
 add_nav("animateur", "Ma tournée", "offline.round_page")
 
 MAX_RECORDS = 200
+# The keys a phone says it still holds (sent or not): its whole queue, bounded.
+MAX_HELD_KEYS = 2000
 STATE_LABELS = {
     "ok": "Rien ne s'oppose à un contact",
     "warn": "Contactée récemment : confirmation nécessaire",
@@ -190,14 +192,35 @@ def sync():
         clock_drift=timedelta(minutes=int(config["OFFLINE_CLOCK_DRIFT_MINUTES"])),
     )
     animateur = current_user._get_current_object()
-    results = [_receive_one(record, animateur, limits) for record in offline.order_records(records)]
+    held = _held_keys(body, records)
+    results = [
+        _receive_one(record, animateur, limits, held) for record in offline.order_records(records)
+    ]
     return jsonify({"resultats": results})
 
 
-def _receive_one(record, animateur, limits) -> dict:
+def _held_keys(body: dict, records: list) -> frozenset[str] | None:
+    """The keys of every record the phone still holds (``cles_sur_le_telephone``), with
+    those it sends; None when it did not say (an older page): nothing is then refused for
+    naming a record the phone may still hold."""
+    listed = body.get("cles_sur_le_telephone")
+    if not isinstance(listed, list) or len(listed) > MAX_HELD_KEYS:
+        return None
+    keys = {key for key in listed if isinstance(key, str)}
+    keys.update(
+        record["cle"]
+        for record in records
+        if isinstance(record, dict) and isinstance(record.get("cle"), str)
+    )
+    return frozenset(keys)
+
+
+def _receive_one(record, animateur, limits, held) -> dict:
     for _attempt in range(2):
         try:
-            outcome = offline.receive(db.session, record, animateur=animateur, limits=limits)
+            outcome = offline.receive(
+                db.session, record, animateur=animateur, limits=limits, held=held
+            )
             answer = _outcome_json(outcome)
             if outcome.status == offline.STORED:
                 db.session.commit()

@@ -121,6 +121,13 @@
     return transaction(["file"], "readwrite", function (store) { store.delete(cle); });
   }
 
+  /* The key of the record this one depends on (a visit's new company, a need's visit). */
+  function parentKey(record) {
+    var d = record.donnees || {};
+    return record.type === "besoin" ? d.visite_cle || null
+      : record.type === "visite" ? d.entreprise_cle || null : null;
+  }
+
   // --- the round -------------------------------------------------------------------------
 
   function saveRound(data) {
@@ -216,11 +223,28 @@
     });
   }
 
+  /* Records to send: new or waiting ones, except those whose record they depend on is
+     held here for the animateur's decision (refused, to correct, to confirm): the server
+     could only answer "en attente" again. */
+  function dueRecords(items) {
+    var held = {};
+    items.forEach(function (r) { held[r.cle] = r; });
+    function blocked(record, depth) {
+      var parent = held[parentKey(record)];
+      if (!parent || depth > 3) { return false; }
+      return !AUTO_SEND[parent.statut] || blocked(parent, depth + 1);
+    }
+    return items.filter(function (r) { return AUTO_SEND[r.statut] && !blocked(r, 0); });
+  }
+
   function post(session) {
     return records(session.animateur).then(function (items) {
-      var due = items.filter(function (r) { return AUTO_SEND[r.statut]; });
+      var due = dueRecords(items);
       if (!due.length) { return { etat: "vide", envoyes: [] }; }
       var body = JSON.stringify({
+        // Every key still on the phone: a record naming a key the server never stored
+        // waits only if the phone still holds that record.
+        cles_sur_le_telephone: items.map(function (r) { return r.cle; }),
         enregistrements: due.map(function (r) {
           return {
             cle: r.cle, type: r.type, enregistre_le: r.enregistre_le,
