@@ -5,19 +5,21 @@ back online they are stored exactly once with the times they were recorded on th
 phone, and sending the same queue again stores nothing more. A visit the guard refuses
 after reconnection stays with its reason; an expired session keeps the queue and asks
 to log in again; logout clears the phone's store; the service worker's cache is
-versioned and a new version replaces it."""
+versioned and a new version replaces it. A need typed on the doorstep is checked before
+it is kept, comes back to be corrected when the server refuses it, and is sent when
+typed while correcting a visit; abandoning a record abandons what depends on it."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.extensions import db
-from connectences.models import Company, OfflineRecord, User, Visit
+from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.prospection import companies as directory
 from connectences.web.webapp import cache_version
 from tests import factories
@@ -335,3 +337,95 @@ def test_online_visit_form_submitted_without_network_is_kept_on_the_phone(phone,
     page.get_by_text("Rien en attente d'envoi.").wait_for()
     (visit,) = stored_visits(server, [ref])
     assert visit.topics == ["competences_partagees"]
+
+
+# --- the need detected on the doorstep ----------------------------------------------------
+
+
+def fill_need(form, title: str, start: date) -> None:
+    """Tick "Besoin détecté" and describe the need in full."""
+    if not form.get_by_label("Besoin détecté").is_checked():
+        form.get_by_label("Besoin détecté").check()
+    form.get_by_label("Intitulé").fill(title)
+    form.get_by_label("Compétences attendues").fill("gestion de stock")
+    form.get_by_label("Niveau", exact=True).select_option("employe_qualifie")
+    form.get_by_label("Heures par semaine").fill("7")
+    form.get_by_label("lundi").check()
+    form.get_by_label("Contrat envisagé").select_option("cdi_temps_partage")
+    form.get_by_label("Raison du besoin").select_option("temps_partiel")
+    form.get_by_label("Démarrage souhaité").fill(start.isoformat())
+
+
+def stored_needs(server, ref: str) -> list[Need]:
+    with server.app.app_context():
+        needs = db.session.scalars(
+            select(Need).join(Company, Need.company_id == Company.id).where(Company.ref == ref)
+        ).all()
+        for need in needs:
+            db.session.expunge(need)
+        db.session.remove()
+        return needs
+
+
+def test_abandoning_a_visit_abandons_its_need_and_an_orphan_need_is_refused(phone, live_server):
+    # Found by an audit: the need of an abandoned (or refused) visit waited for ever, sent
+    # at every page load, without any button.
+    server = live_server
+    page, (ref,) = open_round(phone, server, "02.20Z", "Gemmage du Bourg")
+    phone.set_offline(True)
+    page.get_by_role("button", name="Noter une visite à Gemmage du Bourg").click()
+    form = page.locator("#form-visite")
+    fill_need(form, "Résinier, deux jours par semaine", date.today() + timedelta(days=20))
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.locator("#file-liste li", has_text="Besoin détecté — « Résinier").wait_for()
+    with server.app.app_context():
+        company = db.session.scalar(select(Company).where(Company.ref == ref))
+        company.do_not_solicit = True
+        db.session.commit()
+        db.session.remove()
+
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    visit_item = page.locator("#file-liste li", has_text="Refusé par le serveur")
+    visit_item.wait_for()
+    need_item = page.locator("#file-liste li", has_text="Besoin détecté — « Résinier")
+    expect(need_item).to_contain_text("après l'enregistrement dont il dépend")
+    expect(need_item.get_by_role("button", name="Abandonner")).to_be_visible()
+
+    questions = []
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    visit_item.get_by_role("button", name="Abandonner").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert (
+        "Besoin détecté — « Résinier, deux jours par semaine » chez « Gemmage du Bourg »"
+        in (questions[0])
+    )
+    assert page.evaluate(QUEUE_JS) == []
+    page.goto(server.url + "/animateur/visites/nouvelle")
+    assert page.locator(".offline-banner:visible").count() == 0
+
+    # A need left behind by an earlier page, its visit abandoned: refused with a reason,
+    # not waiting for ever, and it can be abandoned.
+    page.goto(server.url + ROUND)
+    page.evaluate(
+        """() => ConnectencesOffline.addRecord("besoin", {
+            visite_cle: "visite-abandonnee-0001", title: "Résinier", skills: "gemmage",
+            level: "non_qualifie", hours_per_week: "7", days: ["mon"],
+            contract: "cdi", reason: "temps_partiel", start: ""
+        }, ConnectencesOfflineBoot.animateur, "« Résinier » chez « Gemmage du Bourg »")"""
+    )
+    page.reload()
+    orphan = page.locator("#file-liste li", has_text="Refusé par le serveur")
+    orphan.wait_for()
+    expect(orphan).to_contain_text("sa visite n'a jamais été enregistrée")
+    expect(orphan.get_by_role("button", name="Renvoyer")).to_have_count(0)
+    expect(orphan.get_by_role("button", name="Corriger")).to_have_count(0)
+    page.once("dialog", lambda dialog: dialog.accept())
+    orphan.get_by_role("button", name="Abandonner").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert stored_needs(server, ref) == []

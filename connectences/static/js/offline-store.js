@@ -121,11 +121,34 @@
     return transaction(["file"], "readwrite", function (store) { store.delete(cle); });
   }
 
+  function removeRecords(keys) {
+    return transaction(["file"], "readwrite", function (store) {
+      keys.forEach(function (cle) { store.delete(cle); });
+    });
+  }
+
   /* The key of the record this one depends on (a visit's new company, a need's visit). */
   function parentKey(record) {
     var d = record.donnees || {};
     return record.type === "besoin" ? d.visite_cle || null
       : record.type === "visite" ? d.entreprise_cle || null : null;
+  }
+
+  /* The records that depend on the record ``cle``, directly or not (a company's visits
+     and their needs), among ``items``. */
+  function dependents(items, cle) {
+    var found = [];
+    var wanted = [cle];
+    while (wanted.length) {
+      var key = wanted.shift();
+      items.forEach(function (r) {
+        if (parentKey(r) === key && found.indexOf(r) < 0) {
+          found.push(r);
+          wanted.push(r.cle);
+        }
+      });
+    }
+    return found;
   }
 
   // --- the round -------------------------------------------------------------------------
@@ -307,6 +330,9 @@
     records: records,
     updateRecord: updateRecord,
     removeRecord: removeRecord,
+    removeRecords: removeRecords,
+    parentKey: parentKey,
+    dependents: dependents,
     saveRound: saveRound,
     roundInfo: roundInfo,
     roundCompanies: roundCompanies,

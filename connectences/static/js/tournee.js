@@ -97,6 +97,9 @@
         keys.forEach(function (k) { ul.appendChild(el("li", null, errors[k])); });
         li.appendChild(ul);
       }
+      // A record refused for the record it depends on (abandoned, or another account's)
+      // cannot be mended here: only abandoned.
+      var orphan = !!(errors.visite_cle || errors.entreprise_cle);
       var actions = el("p", "offline-actions");
       if (record.statut === "a_confirmer") {
         actions.appendChild(button("Confirmer et renvoyer", function () {
@@ -104,12 +107,12 @@
             .then(sendNow);
         }));
       }
-      if (record.statut === "refuse") {
+      if (record.statut === "refuse" && !orphan) {
         actions.appendChild(button("Renvoyer", function () {
           store.updateRecord(record.cle, { statut: "en_file", message: "", raisons: [] }).then(sendNow);
         }));
       }
-      if (record.statut === "invalide" && (record.type === "visite" || record.type === "entreprise")) {
+      if (record.statut === "invalide" && !orphan && (record.type === "visite" || record.type === "entreprise")) {
         actions.appendChild(button("Corriger", function () { correct(record); }));
       }
       if (record.type === "entreprise" && (record.statut === "en_file" || record.statut === "en_attente")) {
@@ -117,16 +120,28 @@
           openVisit({ nom: record.donnees.name, cle: record.cle, decision: "ok" });
         }, true));
       }
-      if (record.statut !== "en_file" && record.statut !== "en_attente") {
-        actions.appendChild(button("Abandonner", function () {
-          if (window.confirm("Abandonner cet enregistrement ? Il sera effacé de ce téléphone sans être envoyé.")) {
-            store.removeRecord(record.cle).then(refreshQueue);
-          }
-        }, true));
+      if (record.statut !== "en_file") {
+        actions.appendChild(button("Abandonner", function () { abandon(record, items); }, true));
       }
       if (actions.childNodes.length) { li.appendChild(actions); }
       queueList.appendChild(li);
     });
+  }
+
+  /* Abandon a record with what depends on it (a company's visits, a visit's need): left
+     alone, they would wait for it for ever. */
+  function abandon(record, items) {
+    var following = store.dependents(items, record.cle);
+    var question = "Abandonner cet enregistrement ? Il sera effacé de ce téléphone sans être envoyé.";
+    if (following.length) {
+      question += "\n\n" + (following.length > 1
+        ? "Ces enregistrements en dépendent et seront abandonnés aussi :"
+        : "Cet enregistrement en dépend et sera abandonné aussi :");
+      following.forEach(function (r) { question += "\n– " + (KINDS[r.type] || r.type) + " — " + r.resume; });
+    }
+    if (!window.confirm(question)) { return; }
+    store.removeRecords([record.cle].concat(following.map(function (r) { return r.cle; })))
+      .then(refreshQueue);
   }
 
   function refreshQueue() {
