@@ -42,6 +42,23 @@ OWNER_LEVELS: dict[str, str] = {
 }
 
 
+# What a need must say, field by field: the messages when a field is left empty (or, for
+# the hours, out of bounds), also shown by the offline round's need form before it keeps
+# a need on the phone, so that the animateur hears them on the doorstep.
+NEED_REQUIRED: dict[str, str] = {
+    "title": "Décrivez le besoin en quelques mots (par exemple « Comptabilité, 2 jours par semaine »).",
+    "skills": "Indiquez au moins une compétence attendue (par exemple « tenue de la comptabilité »).",
+    "level": "Choisissez le niveau de qualification attendu.",
+    "hours_per_week": "Indiquez un nombre d'heures entre 1 et 48 par semaine (par exemple 14, 8 h "
+    "ou 7,5), ou choisissez « par mois » pour des heures chaque mois (au moins 4,5).",
+    "days": "Cochez au moins un jour de travail.",
+    "contract": "Choisissez le type de contrat envisagé.",
+    "reason": "Choisissez la raison de ce besoin.",
+    "start": "Indiquez la date de démarrage souhaitée (jj/mm/aaaa).",
+}
+START_IN_PAST = "La date de démarrage ne peut pas être dans le passé."
+
+
 @dataclass
 class Checked:
     """What the rules made of a form: typed ``values`` and French ``errors`` by field."""
@@ -111,33 +128,28 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
 
     title = " ".join(_text(data, "title").split())
     if not title:
-        errors["title"] = (
-            "Décrivez le besoin en quelques mots (par exemple « Comptabilité, 2 jours par semaine »)."
-        )
+        errors["title"] = NEED_REQUIRED["title"]
     elif len(title) > MAX_TITLE:
         errors["title"] = f"L'intitulé ne doit pas dépasser {MAX_TITLE} caractères."
     values["title"] = title
 
     skills = skills_mod.split_skills(_text(data, "skills"))
     if not skills:
-        errors["skills"] = (
-            "Indiquez au moins une compétence attendue (par exemple « tenue de la comptabilité »)."
-        )
+        errors["skills"] = NEED_REQUIRED["skills"]
     elif problem := skills_mod.skills_problem(skills, MAX_SKILLS):
         errors["skills"] = problem
     values["skills"] = skills
 
     level = _text(data, "level")
     if level not in vocab.LEVELS:
-        errors["level"] = "Choisissez le niveau de qualification attendu."
+        errors["level"] = NEED_REQUIRED["level"]
     values["level"] = level
 
     period = _text(data, "hours_period") or "semaine"
     hours = read_hours_per_week(_text(data, "hours_per_week"), period)
     if hours is None or not 1 <= hours <= 48:
         errors["hours_per_week"] = (
-            "Indiquez un nombre d'heures entre 1 et 48 par semaine (par exemple 14, 8 h ou "
-            "7,5), ou choisissez « par mois » pour des heures chaque mois (au moins 4,5)."
+            NEED_REQUIRED["hours_per_week"]
             if period == "semaine"
             else "Indiquez un nombre d'heures (par exemple 8 ou 8 h) : une fois converti, "
             "il doit faire entre 1 et 48 heures par semaine."
@@ -147,19 +159,19 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     raw_days = data.get("days") or []
     days = [day for day in vocab.DAYS if day in raw_days]
     if not days:
-        errors["days"] = "Cochez au moins un jour de travail."
+        errors["days"] = NEED_REQUIRED["days"]
     elif len(days) != len(set(raw_days)):
         errors["days"] = "Un des jours choisis n'existe pas."
     values["days"] = days
 
     contract = _text(data, "contract")
     if contract not in vocab.CONTRACTS:
-        errors["contract"] = "Choisissez le type de contrat envisagé."
+        errors["contract"] = NEED_REQUIRED["contract"]
     values["contract"] = contract
 
     reason = _text(data, "reason")
     if reason not in reasons:
-        errors["reason"] = "Choisissez la raison de ce besoin."
+        errors["reason"] = NEED_REQUIRED["reason"]
     values["reason"] = reason
     reason_text = _text(data, "reason_text")
     if len(reason_text) > MAX_TEXT:
@@ -169,9 +181,9 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     start_text = _text(data, "start")
     start = read_date(start_text)
     if start is None:
-        errors["start"] = "Indiquez la date de démarrage souhaitée (jj/mm/aaaa)."
+        errors["start"] = NEED_REQUIRED["start"]
     elif start < today:
-        errors["start"] = "La date de démarrage ne peut pas être dans le passé."
+        errors["start"] = START_IN_PAST
     elif problem := too_far_ahead(start, today):
         errors["start"] = problem
     values["start"] = start

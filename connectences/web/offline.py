@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from connectences import clock, vocab
 from connectences.extensions import db
 from connectences.models import utcnow
+from connectences.needs import form_rules
 from connectences.prospection import offline
 from connectences.prospection import round as rounds
 from connectences.web.access import guard_blueprint
@@ -120,6 +121,8 @@ def round_page():
         form_contracts=vocab.CONTRACTS,
         form_reasons=vocab.REASONS,
         form_days=vocab.DAYS,
+        need_required=form_rules.NEED_REQUIRED,
+        need_start_in_past=form_rules.START_IN_PAST,
         **helpers(),
     )
 

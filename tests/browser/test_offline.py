@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import Company, Need, OfflineRecord, User, Visit
+from connectences.needs.form_rules import NEED_REQUIRED
 from connectences.prospection import companies as directory
 from connectences.web.webapp import cache_version
 from tests import factories
@@ -367,6 +368,66 @@ def stored_needs(server, ref: str) -> list[Need]:
         return needs
 
 
+def test_need_typed_offline_is_checked_before_it_is_kept_and_corrected_after(phone, live_server):
+    # Found by an audit: a need with a title and hours only was kept, came back "À
+    # corriger" with six errors, and could only be abandoned.
+    server = live_server
+    page, (ref,) = open_round(phone, server, "02.10Z", "Scierie des Landes")
+    phone.set_offline(True)
+    page.get_by_role("button", name="Noter une visite à Scierie des Landes").click()
+    form = page.locator("#form-visite")
+    form.get_by_label("Besoin détecté").check()
+    form.get_by_label("Intitulé").fill("Magasinier, un jour par semaine")
+    form.get_by_label("Heures par semaine").fill("7")
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+
+    # Told on the doorstep, next to each field, in the server's words; nothing is lost.
+    summary = form.locator(".form-error")
+    expect(summary).to_contain_text("le besoin détecté est incomplet")
+    expect(summary).to_be_focused()
+    for name in ("skills", "level", "days", "contract", "reason", "start"):
+        expect(form.locator(f"[data-champ={name}] .errors")).to_have_text(
+            "Erreur : " + NEED_REQUIRED[name]
+        )
+    assert form.locator(".errors").count() == 6
+    expect(form.get_by_label("Compétences attendues")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("Intitulé")).to_have_value("Magasinier, un jour par semaine")
+    assert page.evaluate(QUEUE_JS) == []
+    screenshot(page, "tournee-besoin-incomplet-390")
+    assert audit(page, "Ma tournée, besoin incomplet (390 px)") == []
+
+    # Complete, but starting beyond what the server accepts: kept, then "À corriger".
+    fill_need(form, "Magasinier, un jour par semaine", date(2099, 1, 4))
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.locator("#file-liste li", has_text="Besoin détecté — « Magasinier").wait_for()
+    assert sorted(r["type"] for r in page.evaluate(QUEUE_JS)) == ["besoin", "visite"]
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    item = page.locator("#file-liste li", has_text="À corriger")
+    item.wait_for()
+    assert len(stored_visits(server, [ref])) == 1
+    assert stored_needs(server, ref) == []
+
+    # "Corriger" reopens the need as it was typed, the server's error next to its field.
+    item.get_by_role("button", name="Corriger").click()
+    expect(page.locator("#titre-visite")).to_have_text("Besoin détecté chez Scierie des Landes")
+    expect(form.locator("#hl-visite-champs")).to_be_hidden()
+    expect(form.get_by_label("Intitulé")).to_have_value("Magasinier, un jour par semaine")
+    expect(form.get_by_label("Compétences attendues")).to_have_value("gestion de stock")
+    expect(form.locator("[data-champ=start] .errors")).to_contain_text("au plus tard")
+    start = date.today() + timedelta(days=30)
+    form.get_by_label("Démarrage souhaité").fill(start.isoformat())
+    form.get_by_role("button", name="Garder le besoin sur le téléphone").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    (need,) = stored_needs(server, ref)
+    (visit,) = stored_visits(server, [ref])
+    assert (need.title, need.start, need.visit_id) == (
+        "Magasinier, un jour par semaine",
+        start,
+        visit.id,
+    )
+
+
 def test_abandoning_a_visit_abandons_its_need_and_an_orphan_need_is_refused(phone, live_server):
     # Found by an audit: the need of an abandoned (or refused) visit waited for ever, sent
     # at every page load, without any button.
@@ -429,3 +490,31 @@ def test_abandoning_a_visit_abandons_its_need_and_an_orphan_need_is_refused(phon
     orphan.get_by_role("button", name="Abandonner").click()
     page.get_by_text("Rien en attente d'envoi.").wait_for()
     assert stored_needs(server, ref) == []
+
+
+def test_need_typed_while_correcting_a_visit_is_sent_with_it(phone, live_server):
+    # Found by an audit: only the corrected visit was queued, its need silently dropped.
+    server = live_server
+    page, (ref,) = open_round(phone, server, "02.30Z", "Pignada Bois")
+    phone.set_offline(True)
+    page.get_by_role("button", name="Noter une visite à Pignada Bois").click()
+    form = page.locator("#form-visite")
+    form.get_by_label("Date du contact").fill("2020-01-15")
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.locator("#file-liste li", has_text="Visite — « Pignada Bois »").wait_for()
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    item = page.locator("#file-liste li", has_text="À corriger")
+    item.wait_for()
+    expect(item).to_contain_text("plus d'un an")
+
+    item.get_by_role("button", name="Corriger").click()
+    form.get_by_label("Date du contact").fill(date.today().isoformat())
+    start = date.today() + timedelta(days=15)
+    fill_need(form, "Scieur, un jour par semaine", start)
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    (visit,) = stored_visits(server, [ref])
+    (need,) = stored_needs(server, ref)
+    assert (need.title, need.visit_id) == ("Scieur, un jour par semaine", visit.id)
+    assert visit.need_detected

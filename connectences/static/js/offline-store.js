@@ -78,8 +78,9 @@
   // --- the queue -------------------------------------------------------------------------
 
   /* Add a record: type "visite", "entreprise" or "besoin"; donnees as the online form
-     names its fields; resume: what the animateur reads in the list. */
-  function addRecord(type, donnees, animateur, resume, confirme) {
+     names its fields; resume: what the animateur reads in the list; extra: more fields
+     kept on the record for the page (never sent). */
+  function addRecord(type, donnees, animateur, resume, confirme, extra) {
     var record = {
       cle: newKey(),
       type: type,
@@ -93,6 +94,7 @@
       raisons: [],
       erreurs: {}
     };
+    Object.keys(extra || {}).forEach(function (k) { record[k] = extra[k]; });
     return transaction(["file"], "readwrite", function (store) {
       store.add(record);
       return record;

@@ -24,8 +24,12 @@
   var companyForm = byId("form-entreprise");
   var needBox = byId("hl-besoin");
   var confirmBox = byId("hl-confirmer-bloc");
+  var visitFields = byId("hl-visite-champs");
+  var keepButton = byId("hl-garder");
   var companies = {};
-  var editing = null; // key of an "à corriger" record being corrected
+  var editing = null; // the "à corriger" record being corrected
+  var editingNeed = null; // the need queued with the visit being corrected, if any
+  var NEED_FIELDS = ["title", "skills", "level", "hours_per_week", "days", "contract", "reason", "start"];
 
   var STATUS = {
     en_file: "En attente d'envoi",
@@ -112,12 +116,12 @@
           store.updateRecord(record.cle, { statut: "en_file", message: "", raisons: [] }).then(sendNow);
         }));
       }
-      if (record.statut === "invalide" && !orphan && (record.type === "visite" || record.type === "entreprise")) {
+      if (record.statut === "invalide" && !orphan) {
         actions.appendChild(button("Corriger", function () { correct(record); }));
       }
       if (record.type === "entreprise" && (record.statut === "en_file" || record.statut === "en_attente")) {
         actions.appendChild(button("Noter une visite", function () {
-          openVisit({ nom: record.donnees.name, cle: record.cle, decision: "ok" });
+          startVisit({ nom: record.donnees.name, cle: record.cle, decision: "ok" });
         }, true));
       }
       if (record.statut !== "en_file") {
@@ -215,7 +219,7 @@
         li.appendChild(el("p", null, "Dernier contact : " + (company.dernier_contact || "jamais contactée sur la plateforme")));
         if (company.relance) { li.appendChild(el("p", null, "Relance prévue le " + company.relance)); }
         if (company.decision !== "refuse") {
-          var b = button("Noter une visite", function () { openVisit(company); });
+          var b = button("Noter une visite", function () { startVisit(company); });
           b.appendChild(el("span", "visually-hidden", " à " + company.nom));
           li.appendChild(b);
         }
@@ -226,8 +230,19 @@
 
   // --- the visit form ----------------------------------------------------------------------
 
-  function openVisit(company, record) {
+  // The form shows a visit (with its need), or a need alone when one is corrected.
+  function setMode(needAlone) {
+    visitFields.hidden = needAlone;
+    byId("titre-visite-quoi").textContent = needAlone ? "Besoin détecté chez" : "Visite à";
+    keepButton.textContent = needAlone ? "Garder le besoin sur le téléphone" : "Garder la visite sur le téléphone";
+    visitForm.setAttribute("data-mode", needAlone ? "besoin" : "visite");
+  }
+  function needAlone() { return visitForm.getAttribute("data-mode") === "besoin"; }
+
+  function openVisit(company, record, need) {
     visitForm.reset();
+    clearErrors(visitForm);
+    setMode(false);
     visitForm.elements.visited_on.value = localDate();
     visitForm.elements.entreprise.value = company.ref || "";
     visitForm.elements.entreprise_cle.value = company.cle || "";
@@ -242,7 +257,32 @@
     }
     confirmBox.hidden = company.decision !== "warn";
     if (record) { fill(visitForm, record.donnees); }
+    if (need) {
+      fill(visitForm, need.donnees);
+      visitForm.elements.need_detected.checked = true;
+    }
     needBox.hidden = !visitForm.elements.need_detected.checked;
+    visitSection.hidden = false;
+    byId("titre-visite").focus();
+  }
+
+  /* A new visit: whatever was being corrected is left as it is in the queue. */
+  function startVisit(company) {
+    editing = null;
+    editingNeed = null;
+    openVisit(company);
+  }
+
+  /* A need returned "à corriger": the form again, the need alone, as it was typed. */
+  function openNeed(record) {
+    visitForm.reset();
+    clearErrors(visitForm);
+    setMode(true);
+    byId("visite-pression").innerHTML = "";
+    confirmBox.hidden = true;
+    byId("visite-entreprise").textContent = record.entreprise_nom || record.resume;
+    fill(visitForm, record.donnees);
+    needBox.hidden = false;
     visitSection.hidden = false;
     byId("titre-visite").focus();
   }
@@ -264,18 +304,117 @@
     });
   }
 
+  // --- errors next to their fields, and a summary on top ---------------------------------------
+
+  function fieldBox(form, name) {
+    var box = form.querySelector('[data-champ="' + name + '"]');
+    if (box) { return box; }
+    var field = form.elements[name];
+    if (!field) { return null; }
+    var input = field.length !== undefined && field.tagName !== "SELECT" ? field[0] : field;
+    if (!input || input.type === "hidden") { return null; }
+    return input.closest(".field") || input.closest("fieldset");
+  }
+
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-erreur]"), function (node) {
+      node.parentNode.removeChild(node);
+    });
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (box) {
+      box.classList.remove("field-error");
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (input) {
+      input.removeAttribute("aria-invalid");
+      var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && !/-erreurs$/.test(id);
+      });
+      if (ids.length) { input.setAttribute("aria-describedby", ids.join(" ")); }
+      else { input.removeAttribute("aria-describedby"); }
+    });
+  }
+
+  /* Show ``errors`` ({field name: French message}) next to their fields, with ``intro``
+     and a linked list of them on top of the form, which gets the focus. */
+  function showErrors(form, errors, intro) {
+    clearErrors(form);
+    var names = Object.keys(errors || {});
+    if (!names.length) { return; }
+    var summary = el("div", "form-error");
+    summary.setAttribute("role", "alert");
+    summary.setAttribute("tabindex", "-1");
+    summary.setAttribute("data-erreur", "");
+    summary.appendChild(el("p", null, intro));
+    var list = el("ul");
+    names.forEach(function (name) {
+      var box = fieldBox(form, name);
+      var item = el("li");
+      if (!box) {
+        item.textContent = errors[name];
+        list.appendChild(item);
+        return;
+      }
+      var id = form.id + "-" + name + "-erreurs";
+      var ul = el("ul", "errors");
+      ul.id = id;
+      ul.setAttribute("data-erreur", "");
+      var li = el("li");
+      li.appendChild(el("span", "visually-hidden", "Erreur : "));
+      li.appendChild(document.createTextNode(errors[name]));
+      ul.appendChild(li);
+      box.appendChild(ul);
+      box.classList.add("field-error");
+      var inputs = box.querySelectorAll("input, select, textarea");
+      Array.prototype.forEach.call(inputs, function (input) {
+        input.setAttribute("aria-invalid", "true");
+        var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+        ids.push(id);
+        input.setAttribute("aria-describedby", ids.join(" "));
+      });
+      var link = el("a", null, errors[name]);
+      if (inputs.length && inputs[0].id) { link.href = "#" + inputs[0].id; }
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    summary.appendChild(list);
+    form.insertBefore(summary, form.firstChild);
+    summary.focus();
+  }
+
+  var SERVER_ERRORS = "Le serveur a refusé cet enregistrement : corrigez ces points, puis gardez-le à nouveau.";
+
   function correct(record) {
-    editing = record.cle;
+    editing = record;
+    editingNeed = null;
     if (record.type === "entreprise") {
       companyForm.reset();
       fill(companyForm, record.donnees);
       byId("entreprise-details").open = true;
-      companyForm.elements.name.focus();
+      showErrors(companyForm, record.erreurs, SERVER_ERRORS);
+      if (!Object.keys(record.erreurs || {}).length) { companyForm.elements.name.focus(); }
+      return;
+    }
+    if (record.type === "besoin") {
+      openNeed(record);
+      showErrors(visitForm, record.erreurs, SERVER_ERRORS);
       return;
     }
     var ref = record.donnees.entreprise;
-    var company = companies[ref] || { ref: ref, cle: record.donnees.entreprise_cle, nom: record.resume, decision: "ok", raisons: [] };
-    openVisit(company, record);
+    var company = companies[ref] || {
+      ref: ref, cle: record.donnees.entreprise_cle, nom: record.resume.replace(/^« | »$/g, ""),
+      decision: "ok", raisons: []
+    };
+    // The need typed with this visit comes back with it, to be sent with it.
+    store.records(animateur).then(function (items) {
+      editingNeed = items.filter(function (r) {
+        return r.type === "besoin" && store.parentKey(r) === record.cle;
+      })[0] || null;
+      openVisit(company, record, editingNeed);
+      var errors = {};
+      [editingNeed, record].forEach(function (r) {
+        Object.keys((r && r.erreurs) || {}).forEach(function (k) { errors[k] = r.erreurs[k]; });
+      });
+      showErrors(visitForm, errors, SERVER_ERRORS);
+    });
   }
 
   visitForm.elements.need_detected.addEventListener("change", function () {
@@ -283,53 +422,116 @@
   });
   visitForm.querySelector("[data-annuler]").addEventListener("click", function () {
     editing = null;
+    editingNeed = null;
+    clearErrors(visitForm);
     visitSection.hidden = true;
   });
 
   function text(form, name) { return (form.elements[name].value || "").trim(); }
 
+  function typedNeed(data) {
+    return {
+      title: text(visitForm, "title"), skills: (data.get("skills") || "").trim(),
+      level: data.get("level") || "", hours_per_week: (data.get("hours_per_week") || "").trim(),
+      days: data.getAll("days"), contract: data.get("contract") || "",
+      reason: data.get("reason") || "", start: data.get("start") || ""
+    };
+  }
+  function isEmpty(need) {
+    return NEED_FIELDS.every(function (n) { return !need[n] || !need[n].length; });
+  }
+
+  /* What the server will refuse in a need (needs.form_rules), said before it is kept:
+     the animateur is still on the doorstep. The server stays the judge: what this cannot
+     see comes back "à corriger", with "Corriger". */
+  function needProblems(need) {
+    var problems = {};
+    NEED_FIELDS.forEach(function (name) {
+      if (!need[name] || !need[name].length) {
+        problems[name] = fieldBox(visitForm, name).getAttribute("data-manque");
+      }
+    });
+    var hours = /^(\d+(?:[.,]\d+)?)\s*(?:h|heures?)?$/i.exec(need.hours_per_week);
+    if (hours) {
+      var value = parseFloat(hours[1].replace(",", "."));
+      if (value < 1 || value > 48) {
+        problems.hours_per_week = fieldBox(visitForm, "hours_per_week").getAttribute("data-manque");
+      }
+    }
+    if (need.start && need.start < localDate()) {
+      problems.start = fieldBox(visitForm, "start").getAttribute("data-passe");
+    }
+    return problems;
+  }
+
+  function needSummary(need, name) { return "« " + need.title + " » chez « " + name + " »"; }
+
+  /* Keep the need typed with the visit ``visitKey``: a new record, or the one queued with
+     the visit being corrected (removed when its fields were emptied). */
+  function keepNeed(visitKey, need, name) {
+    if (editingNeed) {
+      if (!need) { return store.removeRecord(editingNeed.cle); }
+      need.visite_cle = visitKey;
+      return store.updateRecord(editingNeed.cle, {
+        donnees: need, resume: needSummary(need, name), entreprise_nom: name,
+        statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: false
+      });
+    }
+    if (!need) { return null; }
+    need.visite_cle = visitKey;
+    return store.addRecord("besoin", need, animateur, needSummary(need, name), false, { entreprise_nom: name });
+  }
+
   visitForm.addEventListener("submit", function (event) {
     event.preventDefault();
+    clearErrors(visitForm);
     var data = new FormData(visitForm);
-    var donnees = {
-      entreprise: text(visitForm, "entreprise"),
-      entreprise_cle: text(visitForm, "entreprise_cle"),
-      channel: data.get("channel") || "",
-      visited_on: data.get("visited_on") || "",
-      topics: data.getAll("topics"),
-      outcome: data.get("outcome") || "",
-      notes: data.get("notes") || "",
-      need_detected: data.get("need_detected") ? "1" : "",
-      follow_up_on: data.get("follow_up_on") || ""
-    };
-    var name = byId("visite-entreprise").textContent;
-    var confirmed = data.get("confirmer") === "1";
-    var need = null;
-    if (donnees.need_detected && text(visitForm, "title")) {
-      need = {
-        title: text(visitForm, "title"), skills: data.get("skills") || "",
-        level: data.get("level") || "", hours_per_week: data.get("hours_per_week") || "",
-        days: data.getAll("days"), contract: data.get("contract") || "",
-        reason: data.get("reason") || "", start: data.get("start") || ""
-      };
+    var alone = needAlone();
+    var need = typedNeed(data);
+    if (!alone && (!data.get("need_detected") || isEmpty(need))) { need = null; }
+    var problems = need ? needProblems(need) : {};
+    if (Object.keys(problems).length) {
+      showErrors(visitForm, problems, alone
+        ? "Le besoin n'est pas gardé : complétez-le."
+        : "La visite n'est pas encore gardée : le besoin détecté est incomplet. Complétez-le, " +
+          "ou videz ses champs pour le décrire une fois la visite envoyée.");
+      return;
     }
+    var name = byId("visite-entreprise").textContent;
     var saved;
-    if (editing) {
-      saved = store.updateRecord(editing, {
-        donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: confirmed
-      });
+    if (alone) {
+      need.visite_cle = editing.donnees.visite_cle;
+      var changes = {
+        donnees: need, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: false
+      };
+      if (editing.entreprise_nom) { changes.resume = needSummary(need, editing.entreprise_nom); }
+      saved = store.updateRecord(editing.cle, changes);
     } else {
-      saved = store.addRecord("visite", donnees, animateur, "« " + name + " »", confirmed)
-        .then(function (visit) {
-          if (!need) { return visit; }
-          need.visite_cle = visit.cle;
-          return store.addRecord("besoin", need, animateur, "« " + need.title + " » chez « " + name + " »");
-        });
+      var donnees = {
+        entreprise: text(visitForm, "entreprise"),
+        entreprise_cle: text(visitForm, "entreprise_cle"),
+        channel: data.get("channel") || "",
+        visited_on: data.get("visited_on") || "",
+        topics: data.getAll("topics"),
+        outcome: data.get("outcome") || "",
+        notes: data.get("notes") || "",
+        need_detected: data.get("need_detected") ? "1" : "",
+        follow_up_on: data.get("follow_up_on") || ""
+      };
+      var confirmed = data.get("confirmer") === "1";
+      var visit = editing
+        ? store.updateRecord(editing.cle, {
+          donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: confirmed
+        })
+        : store.addRecord("visite", donnees, animateur, "« " + name + " »", confirmed);
+      saved = visit.then(function (stored) { return keepNeed(stored.cle, need, name); });
     }
     saved.then(function () {
       editing = null;
+      editingNeed = null;
       visitSection.hidden = true;
       visitForm.reset();
+      setMode(false);
       queueSummary.focus && queueSummary.focus();
       store.requestBackgroundSync();
       return sendNow();
@@ -346,8 +548,9 @@
       window.alert("Indiquez au moins le nom, le SIRET et la commune de l'entreprise.");
       return;
     }
+    clearErrors(companyForm);
     var saved = editing
-      ? store.updateRecord(editing, { donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {} })
+      ? store.updateRecord(editing.cle, { donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {} })
       : store.addRecord("entreprise", donnees, animateur, "« " + donnees.name + " »");
     saved.then(function () {
       editing = null;
@@ -368,7 +571,7 @@
   var wanted = new URLSearchParams(window.location.search).get("entreprise");
   if (wanted) {
     store.roundCompanies().then(function (list) {
-      list.forEach(function (c) { if (c.ref === wanted) { openVisit(c); } });
+      list.forEach(function (c) { if (c.ref === wanted) { startVisit(c); } });
     });
   }
 })();
