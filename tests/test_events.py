@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from connectences.clock import LOCAL_TZ
 from connectences.events import catalogue, registrations
+from connectences.events.calendar import summary
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
@@ -400,8 +401,9 @@ def test_the_calendar_feed_lists_the_events_not_cancelled(client):
     response = client.get("/evenements/agenda.ics")
     assert response.status_code == 200
     items = Calendar.from_ical(response.data).walk("VEVENT")
-    assert sorted(str(i["summary"]).split(" : ")[1] for i in items) == [
-        "Job dating",
+    # A title that starts with its kind is not preceded by it again.
+    assert sorted(str(i["summary"]) for i in items) == [
+        "Petit déjeuner d'entreprises : Job dating",
         "Webinaire aides",
     ]
     webinar = next(i for i in items if "Webinaire" in str(i["summary"]))
@@ -429,7 +431,7 @@ def test_the_attendee_export_lists_seated_then_waiting_people(client, auth):
     ]
     assert rows[2][5] == company.name
     page = page_text(client.get(f"/animateur/evenements/{event.id}"))
-    assert "1 inscrit sur 1 places" in page and "Liste d'attente (1)" in page
+    assert "1 inscrit sur 1 place " in page and "Liste d'attente (1)" in page
 
 
 def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for(client, auth):
@@ -586,3 +588,16 @@ def test_a_cancelled_event_no_longer_behaves_like_a_live_one(client):
     assert _title(response) == "Événement annulé" and sorry in page_text(response)
     assert "nous vous attendons" not in page_text(response)
     assert ".ics" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "said"),
+    [
+        ("job_dating", "Job dating du printemps", "Job dating du printemps"),
+        ("job_dating", "JOB DATING : hôtellerie", "JOB DATING : hôtellerie"),
+        ("job_dating", "Recrutements de l'été", "Job dating : Recrutements de l'été"),
+        ("webinaire", "Les aides à l'embauche", "Webinaire : Les aides à l'embauche"),
+    ],
+)
+def test_the_ics_summary_names_the_kind_once(kind, title, said):
+    assert summary(Event(kind=kind, title=title)) == said

@@ -20,6 +20,15 @@ def _uid(event: Event, domain: str) -> str:
     return f"evenement-{event.id}-{event.created_at:%Y%m%d%H%M%S}@{domain}"
 
 
+def summary(event: Event) -> str:
+    """The event's title after its kind (``Webinaire : Les aides à l'embauche``), the
+    title alone when it already starts with the kind (``Job dating du printemps``)."""
+    label = KINDS.get(event.kind, event.kind)
+    if event.title.casefold().startswith(label.casefold()):
+        return event.title
+    return f"{label} : {event.title}"
+
+
 def calendar_of(
     events: Iterable[Event],
     *,
@@ -42,7 +51,7 @@ def calendar_of(
         item.add("dtstamp", stamp)
         item.add("dtstart", event.starts_at)
         item.add("dtend", event.ends_at)
-        item.add("summary", f"{KINDS.get(event.kind, event.kind)} : {event.title}")
+        item.add("summary", summary(event))
         parts = [event.description or ""]
         if event.partners:
             parts.append("Avec : " + ", ".join(p.name for p in event.partners))
