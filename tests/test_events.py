@@ -22,7 +22,7 @@ from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
 from connectences.mail import MailKind
-from connectences.models import Event, EventRegistration, OutboxMessage, Partner
+from connectences.models import AuditLog, Event, EventRegistration, OutboxMessage, Partner
 from connectences.prospection.pressure import company_timeline, contact_pressure
 from connectences.signed import LinkError
 from tests import factories
@@ -601,3 +601,31 @@ def test_a_cancelled_event_no_longer_behaves_like_a_live_one(client):
 )
 def test_the_ics_summary_names_the_kind_once(kind, title, said):
     assert summary(Event(kind=kind, title=title)) == said
+
+
+def test_the_attendee_export_asks_for_the_password_again_and_is_audited(client, auth):
+    event = _event()
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    auth.login("animateur")
+    url = f"/animateur/evenements/{event.id}/inscrits.xlsx"
+    start = datetime.now(UTC)
+    # Still signed in (used every 25 minutes), but the password was typed an hour ago.
+    for minutes in (25, 50, 60):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            response = client.get(url if minutes == 60 else "/animateur/evenements")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/confirmer-mot-de-passe?next={url}"
+    assert (
+        db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "event_attendees_export")
+        ).all()
+        == []
+    )
+
+    auth.login("animateur")
+    assert client.get(url).status_code == 200
+    [entry] = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "event_attendees_export")
+    ).all()
+    assert (entry.entity, entry.entity_id, entry.details["rows"]) == ("event", event.id, 1)
+    assert entry.actor_id is not None and "ana@exemple.fr" not in str(entry.details)

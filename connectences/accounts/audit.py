@@ -94,6 +94,7 @@ ACTION_LABELS: dict[str, str] = {
     "exchange.import": "Import d'un document d'échange",
     "exchange.export": "Export d'un document d'échange",
     "audit_export": "Export du journal d'audit",
+    "event_attendees_export": "Export des inscrits d'un événement",
     "api_token.issued": "Jeton d'accès à l'API créé",
     "api_token.revoked": "Jeton d'accès à l'API révoqué",
     "api_access_refused": "Accès refusé par l'API (rôle du jeton)",
@@ -109,6 +110,7 @@ ENTITY_LABELS: dict[str, str] = {
     "placement": "Placement",
     "user": "Compte",
     "visit": "Visite",
+    "event": "Événement",
 }
 EXPORT_HEADERS = (
     "Date (heure de Paris)",

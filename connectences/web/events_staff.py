@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
+from connectences.accounts.audit import audit
 from connectences.events import catalogue, registrations
 from connectences.extensions import db
 from connectences.typography import plural
-from connectences.web.access import guard_blueprint
+from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
@@ -119,12 +120,25 @@ def attendees(event_id: int):
 
 
 @bp.route("/<int:event_id>/inscrits.xlsx")
+@recent_login_required
 def export(event_id: int):
+    """The attendees' names and addresses: the password typed recently, the export logged."""
     event = _event_or_404(event_id)
+    rows = registrations.attendee_rows(db.session, event)
+    audit(
+        db.session,
+        "event_attendees_export",
+        actor=current_user._get_current_object(),
+        entity="event",
+        entity_id=event.id,
+        ip=request.remote_addr,
+        details={"format": "xlsx", "rows": len(rows)},
+    )
+    db.session.commit()
     return send_table(
         "xlsx",
         f"inscrits-evenement-{event.id}",
         registrations.ATTENDEE_HEADERS,
-        registrations.attendee_rows(db.session, event),
+        rows,
         title="Inscrits",
     )
