@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from icalendar import Calendar
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connectences.clock import LOCAL_TZ
 from connectences.events import catalogue, registrations
@@ -25,6 +25,7 @@ from connectences.mail import MailKind
 from connectences.models import AuditLog, Event, EventRegistration, OutboxMessage, Partner
 from connectences.prospection.pressure import company_timeline, contact_pressure
 from connectences.signed import LinkError
+from connectences.typography import time_slot
 from tests import factories
 from tests.helpers import mails_to, make_company, page_text
 
@@ -601,6 +602,91 @@ def test_a_cancelled_event_no_longer_behaves_like_a_live_one(client):
 )
 def test_the_ics_summary_names_the_kind_once(kind, title, said):
     assert summary(Event(kind=kind, title=title)) == said
+
+
+def _ics_item(client, event):
+    [item] = Calendar.from_ical(client.get(f"/evenements/{event.id}.ics").data).walk("VEVENT")
+    return item
+
+
+def test_moving_an_event_tells_the_people_seated_and_waiting_what_changed(client, auth):
+    event = _event(capacity="1")
+    old_slot = time_slot(event.starts_at, event.ends_at)
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    _confirmed(event, "Dan", "dan@exemple.fr")  # waiting, then cancels: not told
+    registrations.cancel(db.session, _token(_link("dan@exemple.fr", MailKind.EVENT_REGISTERED)))
+    _register(event, "Chloé", "chloe@exemple.fr")  # never confirmed: not told
+    db.session.commit()
+    before = _ics_item(client, event)
+    assert int(before["sequence"]) == 0
+    auth.login("animateur")
+
+    form = page_text(client.get(f"/animateur/evenements/{event.id}/modifier"))
+    assert "2 personnes inscrites seront prévenues par e-mail" in form
+    new_day = event.starts_at.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    response = client.post(
+        f"/animateur/evenements/{event.id}/modifier",
+        data=_form(new_day, start="09:00", end="11:00", place="Mairie, Biganos", capacity="1"),
+        follow_redirects=True,
+    )
+    assert (
+        "L'événement est modifié ; 2 personnes prévenues par e-mail "
+        "du changement de date ou de lieu." in page_text(response)
+    )
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    new_slot = time_slot(event.starts_at, event.ends_at)
+    assert "de 9 h à 11 h" in new_slot and "de 8 h 30 à 10 h" in old_slot
+    for address in ("ana@exemple.fr", "ben@exemple.fr"):
+        mail = mails_to(address)[-1]
+        text = mail.body_text.replace("\xa0", " ").replace("\u202f", " ")
+        assert mail.kind == MailKind.EVENT_CHANGED
+        assert f"Date et horaires : {old_slot} → {new_slot}" in text
+        assert "Lieu : Salle des fêtes, Gujan-Mestras → Mairie, Biganos" in text
+        assert f"http://localhost/evenements/{event.id}.ics" in text
+        assert "/evenements/inscription/annuler/" in text
+        assert "</del> → <strong>" in mail.body_html
+    assert "sur la liste d'attente" in mails_to("ben@exemple.fr")[-1].body_text
+    for address in ("chloe@exemple.fr", "dan@exemple.fr"):
+        assert MailKind.EVENT_CHANGED not in [m.kind for m in mails_to(address)]
+    # The same UID with a higher SEQUENCE: agendas replace the event they hold.
+    after = _ics_item(client, event)
+    assert str(after["uid"]) == str(before["uid"]) and int(after["sequence"]) == 1
+    assert after.decoded("dtstart") == event.starts_at
+    assert str(after["location"]) == "Mairie, Biganos"
+
+    # A change of title, text or capacity tells nobody and leaves the SEQUENCE.
+    sent = db.session.scalar(select(func.count(OutboxMessage.id)))
+    response = client.post(
+        f"/animateur/evenements/{event.id}/modifier",
+        data=_form(
+            new_day,
+            start="09:00",
+            end="11:00",
+            place="Mairie, Biganos",
+            capacity="1",
+            title="Petit déjeuner de rentrée",
+        ),  # fmt: skip
+        follow_redirects=True,
+    )
+    assert "L'événement est modifié." in page_text(response)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == sent
+    assert int(_ics_item(client, event)["sequence"]) == 1
+
+
+def test_a_cancelled_event_moved_tells_nobody_and_cancelling_raises_the_sequence(client):
+    event = _event()
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    registrations.cancel_event(db.session, event, by=None)
+    db.session.commit()
+    assert int(_ics_item(client, event)["sequence"]) == 1
+    assert registrations.to_tell_of_changes(db.session, event) == 0
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    told = registrations.update_event(db.session, event, _form(day, place="Ailleurs"), by=None)
+    db.session.commit()
+    assert told == 0
+    assert [m.kind for m in mails_to("ana@exemple.fr")][-1] == MailKind.EVENT_CANCELLED
 
 
 def test_the_attendee_export_asks_for_the_password_again_and_is_audited(client, auth):

@@ -37,8 +37,8 @@ def calendar_of(
     domain: str,
 ) -> bytes:
     """The ``text/calendar`` body holding ``events`` (UTC times, a stable UID each, the
-    event's page as URL, place or connection link as LOCATION, STATUS:CANCELLED for a
-    cancelled one)."""
+    event's page as URL, place or connection link as LOCATION, the event's SEQUENCE,
+    STATUS:CANCELLED for a cancelled one)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -51,6 +51,8 @@ def calendar_of(
         item.add("dtstamp", stamp)
         item.add("dtstart", event.starts_at)
         item.add("dtend", event.ends_at)
+        # Agendas replace the copy they hold only with a higher SEQUENCE (same UID).
+        item.add("sequence", event.sequence or 0)
         item.add("summary", summary(event))
         parts = [event.description or ""]
         if event.partners:

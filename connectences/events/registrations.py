@@ -8,6 +8,8 @@ by the registrant's own link, promotion of the next person waiting, reminders.
   the order they confirmed, who is told by mail.
 - The links are signed for one purpose and one registration (``connectences.signed``):
   a confirmation link cannot cancel, and no link reaches another registration.
+- A change of day, time or place is mailed to everyone seated or waiting, with the
+  event's .ics under the same UID and a higher SEQUENCE, as a cancellation is.
 - A registration from a company of the directory (same SIRET, or its address) is on the
   company's timeline as a contact the company asked for: the contact-pressure guard
   shows it but does not count it.
@@ -16,6 +18,7 @@ by the registrant's own link, promotion of the next person waiting, reminders.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -40,6 +43,7 @@ from connectences.models import Company, CompanyContact, Event, EventRegistratio
 from connectences.prospection.companies import CompanyError, clean_siret, find_company_by_siret
 from connectences.signed import LinkError, make_token, read_token
 from connectences.text import form_line
+from connectences.typography import time_slot
 from connectences.urls import external_url
 
 CONFIRM_SALT = "event-registration-confirm"
@@ -248,21 +252,91 @@ def cancel(session: Session, token: str, *, now: datetime | None = None) -> Even
     return registration
 
 
-def update_event(session: Session, event: Event, data: Mapping[str, Any], *, by: User | None):
-    """Change an event from the staff form (EventError when invalid).
+def update_event(
+    session: Session, event: Event, data: Mapping[str, Any], *, by: User | None
+) -> int:
+    """Change an event from the staff form (EventError when invalid); the number of
+    people told of a change.
 
-    A larger capacity seats the people waiting, first come first served (their mail is
-    queued by ``fill_seats``)."""
+    When the day, the times or the place change, everyone seated or waiting is mailed
+    what changed (``notify_change``). A larger capacity then seats the people waiting,
+    first come first served (their mail is queued by ``fill_seats``)."""
     values = catalogue.validate_event(
         data,
         catalogue.active_partner_ids(session),
         stored_day=event.starts_at.astimezone(LOCAL_TZ).date(),
     )
+    before = Schedule.of(event)
     catalogue.apply_form(session, event, values)
     session.flush()
+    told = notify_change(session, event, before)
     fill_seats(session, event)
-    audit(session, "event.update", actor=by, entity="event", entity_id=event.id)
-    return event
+    audit(session, "event.update", actor=by, entity="event", entity_id=event.id,
+          details={"told": told} if told else None)  # fmt: skip
+    return told
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When and where an event happens: what its registrants rely on."""
+
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+
+    @classmethod
+    def of(cls, event: Event) -> Schedule:
+        return cls(event.starts_at, event.ends_at, event.place)
+
+    def changes_to(self, other: Schedule) -> list[tuple[str, str, str]]:
+        """What differs, as (what, before, after) in French words, Paris time."""
+        changes = []
+        if (self.starts_at, self.ends_at) != (other.starts_at, other.ends_at):
+            changes.append(("Date et horaires", time_slot(self.starts_at, self.ends_at),
+                            time_slot(other.starts_at, other.ends_at)))  # fmt: skip
+        if self.place != other.place:
+            changes.append(("Lieu", self.place or NO_PLACE, other.place or NO_PLACE))
+        return changes
+
+
+# An event without a place happens online (its link goes to the people seated).
+NO_PLACE = "en ligne"
+
+
+def to_tell_of_changes(session: Session, event: Event, *, now: datetime | None = None) -> int:
+    """How many people a change of day, time or place would be mailed to: everyone seated
+    or waiting, unless the event is cancelled or over."""
+    if event.cancelled_at is not None or event.ends_at < (now or utcnow()):
+        return 0
+    return seats_taken(session, event) + waiting_count(session, event)
+
+
+def notify_change(
+    session: Session, event: Event, before: Schedule, *, now: datetime | None = None
+) -> int:
+    """After ``event`` was edited: when its day, times or place differ from ``before``,
+    raise its .ics SEQUENCE and mail everyone seated or waiting what changed (before →
+    after), with their cancellation link and the link to the updated .ics. Nobody is
+    told about a cancelled event, or one over. The number of people mailed."""
+    changes = before.changes_to(Schedule.of(event))
+    if not changes:
+        return 0
+    event.sequence = (event.sequence or 0) + 1
+    if event.cancelled_at is not None or event.ends_at < (now or utcnow()):
+        return 0
+    told = attendees(session, event)
+    for registration in told:
+        _mail(
+            session,
+            registration,
+            MailKind.EVENT_CHANGED,
+            f"Changement de date ou de lieu : {event.title}",
+            "event_changed",
+            changes=changes,
+            cancel_link=external_url("events.cancel", token=cancel_token(registration)),
+        )
+    session.flush()
+    return len(told)
 
 
 def fill_seats(session: Session, event: Event, *, now: datetime | None = None) -> int:
@@ -369,6 +443,8 @@ def cancel_event(session: Session, event: Event, *, by: User | None) -> int:
     if event.ends_at < utcnow():
         raise DomainError("Cet événement est passé : il ne peut plus être annulé.")
     event.cancelled_at = utcnow()
+    # The .ics now says STATUS:CANCELLED: agendas holding the event take it when newer.
+    event.sequence = (event.sequence or 0) + 1
     told = attendees(session, event)
     for registration in told:
         _mail(

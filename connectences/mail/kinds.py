@@ -31,11 +31,13 @@ class MailKind(StrEnum):
     # A lead or referral refused, handed back, placed or closed: its sender is told.
     WORKFLOW_UPDATE = "workflow_update"
     # Events: the link confirming a registration, the seat or waiting-list answer, a
-    # seat freed for someone waiting, the reminder the day before.
+    # seat freed for someone waiting, the reminder the day before, a change of day, time
+    # or place, the event cancelled.
     EVENT_CONFIRM = "event_confirm"
     EVENT_REGISTERED = "event_registered"
     EVENT_PROMOTED = "event_promoted"
     EVENT_REMINDER = "event_reminder"
+    EVENT_CHANGED = "event_changed"
     EVENT_CANCELLED = "event_cancelled"
     # The newsletter to companies, and the test an animateur sends to themself.
     NEWSLETTER = "newsletter"

@@ -36,6 +36,9 @@ class Event(Base):
     capacity: Mapped[int]
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     cancelled_at: Mapped[datetime | None]
+    # The .ics SEQUENCE (RFC 5545 3.8.7.4): raised when the day, time or place changes or
+    # the event is cancelled, so that agendas holding the event take the new version.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -44,6 +44,7 @@ def _render_form(*, event=None, data, errors=None, status=200):
             kinds=catalogue.KINDS,
             audiences=catalogue.AUDIENCES,
             partners=catalogue.active_partners(db.session),
+            to_tell=registrations.to_tell_of_changes(db.session, event) if event else 0,
         ),
         status,
     )
@@ -82,7 +83,15 @@ def edit(event_id: int):
         refusals=catalogue.EventError,
         back=url_for("events_staff.edit", event_id=event_id),
         then=url_for("events_staff.attendees", event_id=event_id),
-        done="L'événement est modifié.",
+        done=lambda told: (
+            "L'événement est modifié"
+            + (
+                f" ; {plural(told, 'personne prévenue', 'personnes prévenues')} par e-mail "
+                "du changement de date ou de lieu."
+                if told
+                else "."
+            )
+        ),
         render=lambda errors: _render_form(
             event=_event_or_404(event_id), data=data, errors=errors, status=422
         ),
