@@ -195,6 +195,9 @@ class Defaults:
     # Call-back requests (docs/rgpd.md T10): a name and a phone number, deleted a year
     # after the request (the animateur records what followed as a visit).
     CALLBACK_RETENTION_MONTHS = 12
+    # Event registrations (docs/rgpd.md T12): anonymised a year after the event (the
+    # counts of past events stay); never confirmed: deleted after UNCONFIRMED_TTL_DAYS.
+    EVENT_REGISTRATION_RETENTION_MONTHS = 12
     # The observatory's figures are computed again after this long even when no need
     # changed (see observatory/cache.py); the page says when they were computed.
     OBSERVATORY_CACHE_SECONDS = 300

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from connectences import territory
 from connectences.accounts.audit import audit
+from connectences.contacts import email_key
 from connectences.cvtheque import files
 from connectences.cvtheque.history import events_of
+from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -41,12 +43,15 @@ def erase_candidate(
     actor: User | int | None = None,
     now: datetime | None = None,
     dry_run: bool = False,
+    event_registrations: bool = True,
 ) -> bool:
     """Delete a person and everything naming them; True if they had a CV file.
 
     Removes the row, skills and history, the lead lines naming them, their pending or
-    failed mail, their retention notices and a linked candidate account; placements
-    keep their figures without the person. The CV file goes once the deletion is
+    failed mail, their retention notices, a linked candidate account and, unless
+    ``event_registrations`` is false, their registrations to events made with their
+    address or their account's (a seat they held goes to the next person waiting);
+    placements keep their figures without the person. The CV file goes once the deletion is
     committed (never with ``dry_run``, whose transaction the caller rolls back). An
     audit entry records the deletion by id and ``reason`` only. The caller commits.
     """
@@ -76,6 +81,9 @@ def erase_candidate(
     session.execute(delete(CandidateEvent).where(CandidateEvent.candidate_id == cid))
     accounts = select(User.id).where(User.candidate_id == cid, User.role == "candidate")
     account_ids = set(session.scalars(accounts))
+    if event_registrations:
+        for address in _addresses_of(session, candidate):
+            erase_registrations_of(session, address)
     forget_account_addresses(session, account_ids)
     if (actor.id if isinstance(actor, User) else actor) in account_ids:
         # The person deleting their own profile from their account: the account goes with
@@ -98,6 +106,16 @@ def erase_candidate(
         entry.at = now
     session.flush()
     return had_file
+
+
+def _addresses_of(session: Session, candidate: Candidate) -> set[str]:
+    """The person's address and their candidate account's, in comparison form."""
+    found = {candidate.email} | set(
+        session.scalars(
+            select(User.email).where(User.candidate_id == candidate.id, User.role == "candidate")
+        )
+    )
+    return {key for address in found if (key := email_key(address))}
 
 
 def forget_account_addresses(session: Session, user_ids: set[int]) -> None:
@@ -123,7 +141,7 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
 
     Profile (with French labels beside codes, and the work they hold: commitments),
     skills as written and as placed in the taxonomy, consent and confirmation dates, history, the leads that named them,
-    their account and the mail written to them.
+    their account, the mail written to them and their registrations to events.
     """
     commune = territory.get_commune(candidate.commune)
     leads = session.execute(
@@ -217,5 +235,20 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
         "mails": [
             {"subject": m.subject, "created_at": _iso(m.created_at), "status": m.status}
             for m in mails
+        ],
+        "event_registrations": [
+            {
+                "event": r.event.title,
+                "starts_at": _iso(r.event.starts_at),
+                "name": r.name,
+                "email": r.email,
+                "organisation": r.organisation,
+                "siret": r.siret,
+                "status": r.status,
+                "registered_at": _iso(r.created_at),
+                "confirmed_at": _iso(r.confirmed_at),
+            }
+            for address in sorted(_addresses_of(session, candidate))
+            for r in registrations_of_address(session, address)
         ],
     }

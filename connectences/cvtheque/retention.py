@@ -58,7 +58,12 @@ def delete_stale(
     for candidate in session.scalars(
         select(Candidate).where(Candidate.last_contact_at <= before).order_by(Candidate.id)
     ).all():
-        files += erase_candidate(session, candidate, reason=REASON_STALE, now=now, dry_run=dry_run)
+        # Their event registrations follow their own rule (events.retention): a person
+        # silent in the library may still be seated at next week's job dating.
+        files += erase_candidate(
+            session, candidate, reason=REASON_STALE, now=now, dry_run=dry_run,
+            event_registrations=False,
+        )  # fmt: skip
         people += 1
     return people, files
 
@@ -75,8 +80,9 @@ def delete_unconfirmed(
         .order_by(Candidate.id)
     ).all():
         files += erase_candidate(
-            session, candidate, reason=REASON_UNCONFIRMED, now=now, dry_run=dry_run
-        )
+            session, candidate, reason=REASON_UNCONFIRMED, now=now, dry_run=dry_run,
+            event_registrations=False,
+        )  # fmt: skip
         people += 1
     return people, files
 

@@ -459,6 +459,36 @@ def cancel_event(session: Session, event: Event, *, by: User | None) -> int:
     return len(told)
 
 
+def registrations_of_address(session: Session, email: str | None) -> list[EventRegistration]:
+    """Every registration made with ``email`` (any case), any status, oldest first: what
+    the platform holds about the person as a registrant."""
+    key = email_key(email)
+    if not key:
+        return []
+    return list(
+        session.scalars(
+            select(EventRegistration)
+            .options(joinedload(EventRegistration.event))
+            .where(func.lower(EventRegistration.email) == key)
+            .order_by(EventRegistration.created_at, EventRegistration.id)
+        )
+    )
+
+
+def erase_registrations_of(session: Session, email: str | None) -> int:
+    """Delete every registration made with ``email`` (a person's erasure, whoever they
+    are: a company's contact, someone of the CV library); a seat they held goes to the
+    first person waiting. How many were deleted."""
+    found = registrations_of_address(session, email)
+    freed = {r.event for r in found if r.status == SEATED}
+    for registration in found:
+        session.delete(registration)
+    session.flush()
+    for event in freed:
+        fill_seats(session, event)
+    return len(found)
+
+
 def tomorrow_window(today: date) -> tuple[datetime, datetime]:
     """The UTC instants bounding the local day after ``today``."""
     start = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)

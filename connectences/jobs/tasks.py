@@ -24,6 +24,7 @@ from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.content import callbacks, resources
 from connectences.cvtheque import files, retention
+from connectences.events import retention as event_retention
 from connectences.events.registrations import send_reminders as send_event_reminders
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
@@ -456,7 +457,10 @@ def data_retention(ctx: JobContext) -> dict:
       (prospection.retention);
     - sent mails' bodies after ``MAIL_BODY_RETENTION_DAYS`` (365): blanked; mails given
       up after ``MAIL_FAILED_RETENTION_DAYS`` (90): deleted (mail.retention);
-    - call-back requests ``CALLBACK_RETENTION_MONTHS`` (12) after they were made: deleted.
+    - call-back requests ``CALLBACK_RETENTION_MONTHS`` (12) after they were made: deleted;
+    - event registrations never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7): deleted;
+      ``EVENT_REGISTRATION_RETENTION_MONTHS`` (12) after their event ended: the people
+      seated or waiting anonymised, the cancelled deleted (events.retention).
 
     What was erased is counted in one audit entry (none when nothing was). A dry run
     (``jobs run ID``, the default) counts the same and rolls everything back.
@@ -509,6 +513,15 @@ def data_retention(ctx: JobContext) -> dict:
     )
     counts["callback_requests_deleted"] = callbacks.delete_old(
         session, months_before(ctx.now, config.integer("CALLBACK_RETENTION_MONTHS"))
+    )
+    counts["event_registrations_unconfirmed_deleted"] = event_retention.delete_unconfirmed(
+        session, ctx.now - timedelta(days=unconfirmed_days)
+    )
+    (
+        counts["event_registrations_anonymised"],
+        counts["event_registrations_deleted"],
+    ) = event_retention.erase_past(
+        session, months_before(ctx.now, config.integer("EVENT_REGISTRATION_RETENTION_MONTHS"))
     )
     erased = {key: value for key, value in counts.items() if value and key != "warned"}
     if erased:

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
 from connectences.contacts import phone_key
-from connectences.events.registrations import fill_seats
+from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.models import (
     CallbackRequest,
     CompanyContact,
     Diagnosis,
-    EventRegistration,
     Need,
     OutboxMessage,
     User,
@@ -68,18 +67,6 @@ def _mail_sent_to(session: Session, contact: CompanyContact) -> list[OutboxMessa
             select(OutboxMessage)
             .where(_same_address(OutboxMessage.to, contact.email))
             .order_by(OutboxMessage.created_at)
-        )
-    )
-
-
-def _registrations_of(session: Session, contact: CompanyContact) -> list[EventRegistration]:
-    if not contact.email:
-        return []
-    return list(
-        session.scalars(
-            select(EventRegistration)
-            .where(_same_address(EventRegistration.email, contact.email))
-            .order_by(EventRegistration.created_at, EventRegistration.id)
         )
     )
 
@@ -149,7 +136,7 @@ def export_contact(
                 "etat": registration.status,
                 "inscrit_le": _when(registration.created_at),
             }
-            for registration in _registrations_of(session, contact)
+            for registration in registrations_of_address(session, contact.email)
         ],
         "demandes_de_rappel": [
             {
@@ -201,17 +188,11 @@ def erase_contact(
         "registrations_deleted": 0,
         "callbacks_deleted": 0,
     }
-    freed = set()
-    for registration in _registrations_of(session, contact):
-        freed.add(registration.event)
-        session.delete(registration)
-        counts["registrations_deleted"] += 1
+    counts["registrations_deleted"] = erase_registrations_of(session, contact.email)
     for request in _callbacks_of(session, contact):
         session.delete(request)
         counts["callbacks_deleted"] += 1
     session.flush()
-    for event in freed:
-        fill_seats(session, event)
     for need in _needs_posted_by(session, contact):
         need.owner_name = need.owner_email = need.owner_phone = None
         counts["needs_cleared"] += 1
