@@ -334,3 +334,10 @@ def test_only_the_staff_send_fill_in_or_export(client, auth):
     assert count(Diagnosis) == 0 and count(OutboxMessage) == 0
     response = client.get(f"/animateur/entreprises/{company.ref}/diagnostic")
     assert response.status_code == 302 and "/connexion" in response.location
+
+
+def test_a_job_typed_in_both_genders_is_placed_by_either():
+    from connectences.prospection.diagnosis import _skill_code
+
+    assert _skill_code("Serveur / serveuse") == _skill_code("serveur") is not None
+    assert _skill_code("xyzzy / qwrtp") is None

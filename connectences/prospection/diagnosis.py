@@ -119,7 +119,11 @@ def _skill_code(text: str) -> str | None:
     for code, entry in taxonomy().codes.items():
         if entry["label"].lower() == wanted:
             return code
-    return concept_of(text)
+    found = concept_of(text)
+    if found is None and "/" in text:
+        # "Serveur / serveuse", "Agent d'accueil / standardiste": the first part placed.
+        found = next((c for part in text.split("/") if (c := _skill_code(part))), None)
+    return found
 
 
 def check_answer(form) -> Answer:
