@@ -7,7 +7,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectences import workflows
 from connectences.clock import local_today
@@ -656,3 +656,24 @@ def test_an_import_silent_about_a_placement_here_keeps_its_commitment(world, fmt
     assert "ines" not in _matched("tuesday")
     # The same document again changes nothing.
     assert f.load({**f.document(candidates=[person]), "format": fmt}).changed == 0
+
+
+def test_an_erased_person_placed_here_leaves_no_name_in_the_log_nor_in_a_mail(world):
+    """The placement wrote the person's name in the lead's log, and its news to the
+    animateur (naming them) was kept and sent after their erasure; sent mails to them
+    stayed too, for whoever took their id next."""
+    from connectences.cvtheque.erase import erase_candidate
+    from connectences.models import OutboxMessage, Transition
+
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    assert db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.candidate_id == ines.id)
+    ).all()  # the news of the placement, about her
+    db.session.execute(update(OutboxMessage).values(status="sent"))  # delivered meanwhile
+    erase_candidate(db.session, ines, reason="demande")
+    db.session.commit()
+    reasons = " ".join(t.reason_text or "" for t in db.session.scalars(select(Transition)))
+    assert "Marchal" not in reasons and "Inès" not in reasons
+    mails = db.session.scalars(select(OutboxMessage)).all()
+    assert not [m for m in mails if "Marchal" in m.subject + m.body_text]

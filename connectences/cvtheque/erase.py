@@ -19,6 +19,7 @@ from connectences.contacts import email_key
 from connectences.cvtheque import files
 from connectences.cvtheque.history import events_of
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
+from connectences.mail import MailKind
 from connectences.models import (
     AuditLog,
     Candidate,
@@ -47,8 +48,8 @@ def erase_candidate(
 ) -> bool:
     """Delete a person and everything naming them; True if they had a CV file.
 
-    Removes the row, skills and history, the lead lines naming them, their pending or
-    failed mail, their retention notices, a linked candidate account and, unless
+    Removes the row, skills and history, the lead lines naming them, every mail to or
+    about them (sent ones too), their retention notices, a linked candidate account and, unless
     ``event_registrations`` is false, their registrations to events made with their
     address or their account's (a seat they held goes to the next person waiting);
     placements keep their figures without the person. The CV file goes once the deletion is
@@ -72,11 +73,10 @@ def erase_candidate(
     session.execute(
         update(Placement).where(Placement.candidate_id == cid).values(candidate_id=None)
     )
-    session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.candidate_id == cid, OutboxMessage.status.in_(("pending", "failed"))
-        )
-    )
+    # Every mail to or about them, sent ones too: they hold the address, the name and the
+    # links; and a person created later may take the same id (SQLite reuses the highest),
+    # who would then read them as theirs.
+    session.execute(delete(OutboxMessage).where(OutboxMessage.candidate_id == cid))
     session.execute(delete(JobNotice).where(JobNotice.key.like(f"candidate:{cid}:%")))
     session.execute(delete(CandidateEvent).where(CandidateEvent.candidate_id == cid))
     accounts = select(User.id).where(User.candidate_id == cid, User.role == "candidate")
@@ -151,9 +151,14 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
         .order_by(Lead.created_at)
     ).all()
     account = session.scalar(select(User).where(User.candidate_id == candidate.id))
+    # The mails sent to them (those about them to the staff, a placement's news, hold
+    # the staff's addresses).
     mails = session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.candidate_id == candidate.id)
+        .where(
+            OutboxMessage.candidate_id == candidate.id,
+            OutboxMessage.kind != MailKind.WORKFLOW_UPDATE,
+        )
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
     ).all()
     return {

@@ -113,8 +113,11 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def _notify_creator(session, record, *, subject: str, message: str, link: str) -> None:
-    """Mail the animateur who created the lead or referral (nobody when unknown)."""
+def _notify_creator(
+    session, record, *, subject: str, message: str, link: str, about: Candidate | None = None
+) -> None:
+    """Mail the animateur who created the lead or referral (nobody when unknown).
+    ``about``: the person the mail names, so that their erasure takes it away too."""
     if record.created_by_id is None:
         return
     user = session.get(User, record.created_by_id)
@@ -128,6 +131,7 @@ def _notify_creator(session, record, *, subject: str, message: str, link: str) -
         template="lead_update",
         message=message,
         link=link,
+        candidate_id=getattr(about, "id", None),
     )
 
 
@@ -504,7 +508,8 @@ def record_placement(
         LEAD,
         LeadState.PLACE,
         actor=actor,
-        reason_text=f"{candidate.first_name} {candidate.last_name}",
+        # The log outlives the person (their erasure keeps it): no name in it.
+        reason_text="Personne placée (voir le placement)",
     )
     placement = Placement(
         lead=lead,
@@ -536,7 +541,7 @@ def record_placement(
         session,
         left_out,
         why=f"Non retenu au placement par {lead.operator.name} "
-        f"({candidate.first_name} {candidate.last_name} placé ailleurs dans la proposition)",
+        "(la personne est placée ailleurs dans la proposition)",
         actor=actor,
     )
     companies = ", ".join(need.company.name for need in needs)
@@ -577,6 +582,7 @@ def record_placement(
             if n.status == NeedState.EN_RECHERCHE
         ),
         link=_need_link(lead),
+        about=candidate,
     )
     return placement
 
