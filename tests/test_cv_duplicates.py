@@ -278,3 +278,19 @@ def test_a_failed_merge_keeps_both_records_and_files(app, tmp_path, monkeypatch)
         merge_candidates(db.session, keep, keep, actor=None)
     with pytest.raises(MergeError):
         merge_candidates(db.session, keep, drop, actor=None, choices={"consent": "drop"})
+
+
+def test_a_merge_that_would_make_an_impossible_week_is_refused():
+    """One end of the range from each record: 30 h at least, 20 h at most was stored."""
+    keep = _store(first_name="Zoé", last_name="Quintard", hours_min=5, hours_max=20)
+    drop = _store(first_name="Zoe", last_name="Quintard", hours_min=30, hours_max=40)
+    with pytest.raises(MergeError, match="minimum choisi"):
+        merge_candidates(
+            db.session, keep, drop, actor=None, choices={"hours_min": "drop", "hours_max": "keep"}
+        )
+    db.session.rollback()
+    assert {c.ref for c in db.session.scalars(select(Candidate))} >= {keep.ref, drop.ref}
+    merged = merge_candidates(
+        db.session, keep, drop, actor=None, choices={"hours_min": "drop", "hours_max": "drop"}
+    )
+    assert (merged.hours_min, merged.hours_max) == (30, 40)

@@ -31,6 +31,7 @@ from connectences.models import (
     User,
 )
 from connectences.sync import record_deletion
+from connectences.typography import hours_plain
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,15 @@ def merge_candidates(
             raise MergeError(f"Choix de fusion inconnu : {name}={side}.")
         chosen[name] = side
 
+    hours = {name: getattr(drop if chosen[name] == "drop" else keep, name)
+             for name in ("hours_min", "hours_max")}  # fmt: skip
+    if None not in hours.values() and hours["hours_min"] > hours["hours_max"]:
+        # Each record holds its own range; one end taken from each may not (30 to 20 h).
+        raise MergeError(
+            f"Heures par semaine : le minimum choisi ({hours_plain(hours['hours_min'])}) "
+            f"dépasse le maximum choisi ({hours_plain(hours['hours_max'])}). Prenez les deux "
+            "de la même fiche, ou un minimum plus petit."
+        )
     drop_id, drop_ref = drop.id, drop.ref
     # People read the name and the date of the record merged, never its ref.
     drop_words = f"{drop.first_name} {drop.last_name}"
