@@ -286,3 +286,25 @@ def test_unknown_import_token_is_404(client, auth):
     auth.login("animateur")
     assert client.get("/animateur/cvtheque/import/inconnu").status_code == 404
     assert client.post("/animateur/cvtheque/import/inconnu/confirmer").status_code == 404
+
+
+def test_an_import_s_report_is_forgotten_by_the_retention_job(client, auth):
+    """A report's rows hold every line's name, address and phone (erased people's too):
+    kept 30 days for its errors to be downloaded, then gone; previews after 2 days."""
+    from datetime import timedelta
+
+    from connectences.cvtheque.retention import apply_retention
+    from connectences.models.base import utcnow
+
+    auth.login("animateur")
+    done = _preview(client, _csv([_row()]))
+    _confirm(client, done)
+    _preview(client, _csv([_row(**{"E-mail": "autre@exemple.fr"})]))  # never confirmed
+    assert _count(CandidateImport) == 2
+    now = utcnow()
+    assert apply_retention(db.session, now + timedelta(days=3))["imports_forgotten"] == 1
+    assert client.get(done).status_code == 200  # the report, still there
+    assert apply_retention(db.session, now + timedelta(days=31))["imports_forgotten"] == 1
+    db.session.commit()
+    assert _count(CandidateImport) == 0
+    assert client.get(done).status_code == 404

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences import vocab
@@ -366,12 +366,33 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
 
 
 def _forget_stale_previews(session: Session) -> None:
-    session.execute(
+    forget_old_imports(session, utcnow())
+
+
+# A finished import's report (its rows: names, addresses, phones of every line) is kept
+# this long for the animateur to download its errors, then forgotten by the retention job.
+DONE_KEPT = timedelta(days=30)
+
+
+def forget_old_imports(session: Session, now: datetime) -> int:
+    """Delete the previews never confirmed (``PREVIEW_KEPT``) and the reports of finished
+    imports (``DONE_KEPT``): their rows hold every line's personal data, erased people's
+    included. How many went."""
+    return session.execute(
         delete(CandidateImport).where(
-            CandidateImport.status == "preview",
-            CandidateImport.created_at < utcnow() - PREVIEW_KEPT,
+            or_(
+                and_(
+                    CandidateImport.status == "preview",
+                    CandidateImport.created_at < now - PREVIEW_KEPT,
+                ),
+                and_(
+                    CandidateImport.status == "done",
+                    func.coalesce(CandidateImport.finished_at, CandidateImport.created_at)
+                    < now - DONE_KEPT,
+                ),
+            )
         )
-    )
+    ).rowcount
 
 
 def preview(

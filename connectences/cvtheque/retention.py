@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.cvtheque import consent
+from connectences.cvtheque.bulk_import import forget_old_imports
 from connectences.cvtheque.erase import erase_candidate
 from connectences.mail import MailKind, queue_template
 from connectences.models import Candidate, JobNotice, User
@@ -155,7 +156,8 @@ def apply_retention(
 ) -> Counter:
     """Apply every retention rule of the library at ``now``; return what was done.
 
-    Counts: ``deleted``, ``unconfirmed_deleted``, ``files_deleted``, ``warned``.
+    Counts: ``deleted``, ``unconfirmed_deleted``, ``files_deleted``, ``warned``,
+    ``imports_forgotten`` (the reports of bulk imports, ``bulk_import.forget_old_imports``).
     Idempotent: the deleted are gone, the warned have their notice. The caller
     commits (or rolls back a dry run: files are kept then).
     """
@@ -166,6 +168,7 @@ def apply_retention(
     people, removed = delete_unconfirmed(session, now, days=unconfirmed_days, dry_run=dry_run)
     counts["unconfirmed_deleted"] += people
     counts["files_deleted"] += removed
+    counts["imports_forgotten"] = forget_old_imports(session, now)
     session.flush()
     counts["warned"] += warn_stale(
         session, now, warn_months=warn_months, delete_months=delete_months

@@ -447,6 +447,8 @@ def data_retention(ctx: JobContext) -> dict:
     - at ``RETENTION_DELETE_MONTHS`` (24) months: deleted with their CV file;
     - CV submissions and public needs never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7)
       days: deleted;
+    - the reports of bulk CV imports 30 days after they were confirmed, their previews
+      after 2 days: deleted (cvtheque.bulk_import.forget_old_imports);
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
     - login sessions that can no longer be used (ended, idle, too old): purged;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged;
