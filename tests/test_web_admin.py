@@ -112,12 +112,18 @@ def test_an_invitation_mail_has_text_and_html(client, auth):
     assert '<a href="' in message.body_html
 
 
-def test_french_phone_numbers_are_shown_in_pairs(app):
-    from connectences.web.formats import phone_display
-
-    assert phone_display("0556000000") == "05 56 00 00 00"
-    assert phone_display("+442079460958") == "+442079460958"
-    assert phone_display(None) == "—"
-    with app.test_request_context():
-        rendered = app.jinja_env.from_string("{{ p | phone_fr }}").render(p="0612345678")
-    assert rendered == "06 12 34 56 78"
+def test_the_invitation_link_is_shown_on_the_page_never_in_the_session_cookie(client, auth, app):
+    """The link opens an account to whoever holds it: flashed, it travelled (readable,
+    only signed) in the session cookie."""
+    auth.login("admin")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    response = client.post(
+        "/admin/invitations",
+        data={"csrf_token": token, "email": "lien@exemple.fr", "role": "animateur"},
+    )
+    assert response.status_code == 200
+    assert "Invitation envoyée à lien@exemple.fr" in response.get_data(as_text=True)
+    assert "/invitation/" in response.get_data(as_text=True)
+    serializer = app.session_interface.get_signing_serializer(app)
+    session = serializer.loads(client.get_cookie("session").value)
+    assert "/invitation/" not in repr(session) and "lien@exemple.fr" not in repr(session)

@@ -53,7 +53,9 @@ guard_blueprint(bp, "admin")
 FAILED_SHOWN = 50
 
 
-def _render_index(form: InviteForm, status: int = 200, error: str | None = None):
+def _render_index(
+    form: InviteForm, status: int = 200, error: str | None = None, invited: str | None = None
+):
     users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
     counts = outbox_counts(db.session)
     return render_template(
@@ -63,6 +65,7 @@ def _render_index(form: InviteForm, status: int = 200, error: str | None = None)
         epcis=PAYS_EPCIS,
         form=form,
         error=error,
+        invited=invited,
         failed_mail=counts.get("failed", 0),
         pending_mail=counts.get("pending", 0),
         failures=failed_messages(db.session, limit=FAILED_SHOWN),
@@ -120,12 +123,13 @@ def invite():
     except accounts.AccountError as refusal:
         db.session.rollback()
         return _render_index(form, 422, error=attach_errors(form, refusal))
-    flash(
+    # Shown on this page, not flashed: the flash travels in the session cookie, and the
+    # link opens an account to whoever holds it (as an API token's secret).
+    invited = (
         f"Invitation envoyée à {email}. Si l'e-mail n'arrive pas, transmettez ce lien "
-        f"(valable {ttl} heures, à usage unique) : {link}",
-        "success",
+        f"(valable {ttl} heures, à usage unique) : {link}"
     )
-    return redirect(url_for("admin.index"))
+    return _render_index(InviteForm(formdata=None), invited=invited)
 
 
 @bp.route("/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
