@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from connectences import config
@@ -272,13 +272,19 @@ DISABLED = (
 )
 
 
+def disabled_people():
+    """The ids of the people whose login account an administrator disabled (a select):
+    their links close with it (a link opened the same profile the account did)."""
+    return select(User.candidate_id).where(
+        User.role == "candidate", User.active.is_(False), User.candidate_id.is_not(None)
+    )
+
+
 def account_disabled(session: Session, candidate: Candidate) -> bool:
-    """Whether the person's login account was disabled by an administrator: their links
-    close with it (a link opened the same profile the account did)."""
-    accounts = session.scalars(
-        select(User.active).where(User.candidate_id == candidate.id, User.role == "candidate")
-    ).all()
-    return bool(accounts) and not any(accounts)
+    """Whether ``candidate`` is among :func:`disabled_people`."""
+    return session.scalar(
+        select(exists(disabled_people().where(User.candidate_id == candidate.id)))
+    )
 
 
 def find_by_email(session: Session, email: str) -> Candidate | None:

@@ -21,7 +21,7 @@ from connectences.cvtheque import consent
 from connectences.cvtheque.bulk_import import forget_old_imports
 from connectences.cvtheque.erase import erase_candidate
 from connectences.mail import MailKind, queue_template
-from connectences.models import Candidate, JobNotice, User
+from connectences.models import Candidate, JobNotice
 
 WARN_MONTHS = 23
 DELETE_MONTHS = 24
@@ -111,14 +111,8 @@ def warn_stale(
             Candidate.last_contact_at > delete_before,
             Candidate.email_confirmed_at.is_not(None),
             # A person whose account an administrator disabled: the link would be
-            # refused (``consent.account_disabled``); the profile goes at its term.
-            Candidate.id.not_in(
-                select(User.candidate_id).where(
-                    User.role == "candidate",
-                    User.active.is_(False),
-                    User.candidate_id.is_not(None),
-                )
-            ),
+            # refused; the profile goes at its term.
+            Candidate.id.not_in(consent.disabled_people()),
         )
         .order_by(Candidate.id)
     ).all():

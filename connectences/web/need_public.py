@@ -138,12 +138,7 @@ def form():
         return _render_form(
             {**_known_owner_data(), SUBMISSION_FIELD: register.new_submission_token()}, {}
         )
-    data = _form_data()
-    token = request.form.get(SUBMISSION_FIELD)
-    key = register.submission_key(token, data)
-    # Shown again (an error, the duplicate warning), the form keeps its token: sent once
-    # corrected, it is the sending that stores the need.
-    data[SUBMISSION_FIELD] = token if key else register.new_submission_token()
+    data, key = _sent_form()
     earlier = register.submitted_need(db.session, key)
     if earlier is not None:
         # The same form sent again once stored: its page again, nothing stored nor mailed.
@@ -174,13 +169,20 @@ def form():
     return _sent_page(need)
 
 
-def _after_expired_token(message: str):
-    """The form as it was sent, its security token refused (``errors.CSRF_RETRY``)."""
+def _sent_form() -> tuple[dict, str | None]:
+    """What was sent, and the key of this sending (``register.submission_key``). Shown
+    again (an error, the duplicate warning, an expired form), the form keeps its token:
+    sent once corrected, it is the sending that stores the need."""
     data = _form_data()
     token = request.form.get(SUBMISSION_FIELD)
-    data[SUBMISSION_FIELD] = (
-        token if register.submission_key(token, data) else (register.new_submission_token())
-    )
+    key = register.submission_key(token, data)
+    data[SUBMISSION_FIELD] = token if key else register.new_submission_token()
+    return data, key
+
+
+def _after_expired_token(message: str):
+    """The form as it was sent, its security token refused (``errors.CSRF_RETRY``)."""
+    data, _key = _sent_form()
     return _render_form(data, {"_": message}, status=400)
 
 
