@@ -188,6 +188,17 @@ CAUGHT = [
     ("voile obligatoire", RELIGION),
     ("sans tatouage visible", APPEARANCE),
     ("mère sans enfant", FAMILY),
+    # A person named with a qualification, as with a task: the qualification is a
+    # skill, the person beside it a requirement.
+    ("homme avec CACES", SEX),
+    ("H avec permis B", SEX),
+    ("femme ayant de l'expérience en vente", SEX),
+    ("homme titulaire du CACES 3", SEX),
+    ("fille titulaire du bac", SEX),
+    ("garçon capable de porter des charges", SEX),
+    ("jeune avec permis B", AGE),
+    ("jeune sachant nager", AGE),
+    ("jeunes avec BAFA pour animation", AGE),
 ]
 
 ALLOWED = [
@@ -334,6 +345,18 @@ ALLOWED = [
     "restauration de vieilles pierres",
     "enceintes bluetooth",
     "disponible immédiatement",
+    # A job title or a both-sexes text before the link stays a skill; "validé" is a
+    # diploma's, not the worker's health.
+    "homme ou femme avec CACES",
+    "femme de chambre avec expérience",
+    "homme d'entretien avec permis",
+    "garde d'enfants avec permis",
+    "cuisinier avec expérience",
+    "jeune plant avec racines",
+    "20 h avec pause",
+    "validé",
+    "validés",
+    "permis validé",
 ]
 
 

@@ -33,16 +33,18 @@ or "homme motivé" one.
   d'étrangers", "européen uniquement", "senior exclu", "sans voile", "H uniquement"),
   except the names of a language or a country ("français obligatoire" asks for a
   language);
-- a person of a sex or an age named *for* a task is a requirement about the person
-  even though the task is a real skill: "homme pour manutention" is read by its words
-  before "pour" ("homme"), as a requirement; "femme de ménage pour particuliers" has a
-  job title there and stays a skill.
+- a person of a sex or an age named *for* a task or *with* a qualification is a
+  requirement about the person even though the task is a real skill: "homme pour
+  manutention", "homme avec CACES" are read by their words before the link ("homme"),
+  as a requirement; "femme de ménage pour particuliers" has a job title there and
+  stays a skill.
 
 An age in years beside a public ("personnes âgées de plus de 60 ans", "enfants de
 moins de 16 ans") is who the work serves, not the worker: it does not say the age (the
 public's other words still count: "pas d'enfants" is a family situation), and a parent
 named with a child ("mère et enfant") is a public too. "retraité" (a person) and
-"retraite" (a pension) differ only by the accent, which is read as written.
+"retraite" (a pension) differ only by the accent, which is read as written, as for
+"valide" (the worker's health) and "validé" (a diploma's).
 
 Criteria the words of a skill cannot be told from a real skill (a language, a place
 of residence, a family name) are left to the people who read what is written. Every
@@ -186,6 +188,9 @@ _ON_REFUSAL = _words(
 # "retraité" is a person, "retraite" a pension: only the accent tells them apart, so
 # the words are read from the text as written (without accent, a pension: a weak word).
 _RETIRED = re.compile(r"retraité", re.IGNORECASE)
+# Likewise "valide" is a person's health, "validé" (a diploma, an account) is not: the
+# health word counts only when the text writes it without the accent.
+_VALID = re.compile(r"\bvalides?\b", re.IGNORECASE)
 # The colour of a skin says an origin ("peau blanche"), like "couleur de peau".
 _SKIN = _words("peau")
 _COLOURS = _words("blanc blanche blancs blanches noir noire noirs noires")
@@ -279,13 +284,17 @@ _SEX_PAIRS = (
     (_words("homme hommes"), _words("femme femmes")),
     (_words("masculin masculine"), _words("feminin feminine")),
 )
-# A person of a sex or an age named *for* a task ("homme pour manutention", "une femme
-# pour le ménage") is a requirement about the person, even though the task is a real
-# skill; a job title that starts with the same word has its own word before "pour"
-# ("femme de ménage pour particuliers") and stays a skill.
+# A person of a sex or an age named *for* a task or *with* a qualification ("homme
+# pour manutention", "une femme pour le ménage", "homme avec CACES", "jeune ayant le
+# permis") is a requirement about the person, even though the task or the
+# qualification is a real skill; a job title that starts with the same word has its
+# own word before the link ("femme de ménage pour particuliers", "femme de chambre
+# avec expérience") and stays a skill.
 _PERSONS = _words("h f homme hommes femme femmes jeune jeunes fille filles garcon garcons")
 _ARTICLES = _words("un une des le la les l")
-_FOR = "pour"
+_LINKS = _words(
+    "pour avec ayant possedant titulaire titulaires maitrisant sachant capable capables"
+)
 
 
 @lru_cache(maxsize=50_000)
@@ -296,11 +305,17 @@ def forbidden_criterion(text: str) -> str | None:
     if not words:
         return None
     retired = bool(_RETIRED.search(text))
-    if _FOR in words:
-        person = words[: words.index(_FOR)]
+    if not _VALID.search(text):
+        # "validé" alone: a diploma or a step, not the worker's health.
+        words = [w for w in words if w not in ("valide", "valides")]
+        if not words:
+            return None
+    link = next((i for i, w in enumerate(words) if w in _LINKS), None)
+    if link is not None and link < len(words) - 1:
+        person = words[:link]
         while person and person[0] in _ARTICLES:
             person = person[1:]
-        if person and person[0] in _PERSONS and words[-1] != _FOR:
+        if person and person[0] in _PERSONS:
             criterion = _criterion(person, retired, for_task=True)
             if criterion:
                 return criterion
