@@ -16,6 +16,7 @@ from connectences.cvtheque.duplicates import (
     REASON_PHONE,
     find_duplicates,
     keep_both,
+    same_people,
     suspected_pairs,
 )
 from connectences.cvtheque.history import events_of, record_event
@@ -121,6 +122,31 @@ def test_several_reasons_are_all_given_and_exclude_id_removes_the_record_itself(
     assert (
         _find(email="lea.roux@exemple.fr", first_name="Léa", last_name="Roux", exclude_id=stored.id)
         == {}
+    )
+
+
+def test_one_person_on_two_rows_is_found_by_name_and_phone_or_address():
+    def person(first, last, email=None, phone=None):
+        return {"first_name": first, "last_name": last, "email": email, "phone": phone}
+
+    rows = [
+        (2, person("Inès", "Lambert", "ines@exemple.fr", "06 12 34 56 78")),
+        (3, person("Paul", "Lambert", "paul@exemple.fr", "06 12 34 56 78")),  # household
+        (4, person("LAMBERT", "Ines", "ines.l@exemple.fr", "+33 6 12 34 56 78")),
+        (5, person("Ines", "Lambret", None, "0612345678")),  # a typo in the name
+        (6, person("Inès", "Lambert", "INES@exemple.fr ", None)),
+        (7, person("Inès", "Lambert", "autre@exemple.fr", "07 00 00 00 00")),  # namesake
+        (8, person("Hugo", "Petit", "ines@exemple.fr", None)),  # one address, another name
+    ]
+    assert same_people(rows) == [
+        (4, 2, [REASON_NAME, REASON_PHONE]),
+        (5, 2, [REASON_NAME_CLOSE, REASON_PHONE]),
+        (6, 2, [REASON_NAME, REASON_EMAIL]),
+    ]
+    assert same_people([]) == []
+    assert (
+        same_people([(1, person("", "", "a@exemple.fr")), (2, person("", "", "a@exemple.fr"))])
+        == []
     )
 
 

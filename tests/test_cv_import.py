@@ -12,7 +12,7 @@ from connectences.cvtheque import bulk_import
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, CandidateEvent, CandidateImport, OutboxMessage
 from connectences.tabular import read_table, to_csv
-from tests.helpers import html_of
+from tests.helpers import html_of, page_text
 
 GOOD = {
     "Prénom": "Inès",
@@ -255,6 +255,66 @@ def test_same_person_twice_in_one_file_is_created_once(client, auth):
     assert _count(Candidate) == 1
 
 
+def test_one_person_on_two_rows_is_flagged_by_the_preview_and_the_report(client, auth):
+    """Same name and phone, another address: flagged before anything is stored, then
+    handled as a row that looks like a record already there (imported, offered on the
+    duplicates page), and named again in the report."""
+    auth.login("animateur")
+    rows = [
+        _row(),
+        _row(**{"Prénom": "Hugo", "Nom": "Petit", "E-mail": "hugo@exemple.fr"}),
+        # Inès again: another address, her phone written another way, names swapped.
+        _row(
+            **{
+                "Prénom": "LAMBERT",
+                "Nom": "Ines",
+                "E-mail": "ines.l@exemple.fr",
+                "Téléphone": "+33 6 12 34 56 78",
+                "Commune": "Gujan-Mestras",
+            }
+        ),
+        # Her brother, on the family's phone: another person.
+        _row(**{"Prénom": "Paul", "E-mail": "paul.lambert@exemple.fr"}),
+        # Inès a third time, with a typo in her name.
+        _row(**{"Nom": "Lambret", "E-mail": "ines.pro@exemple.fr"}),
+    ]
+    location = _preview(client, _csv(rows))
+    html = html_of(client.get(location))
+    assert "Lignes 2 et 4 : même personne (nom et téléphone)" in html
+    assert "Lignes 2 et 6 : même personne (nom très proche et téléphone)" in html
+    assert "Même personne que la ligne 4 (nom et téléphone)" in html
+    assert "Même personne que la ligne 2 (nom et téléphone)" in html
+    assert "Lignes 2 et 5" not in html and "Lignes 4 et 6" not in html
+    assert "page des doublons" in html
+    assert _count(Candidate) == 0 and _figures(html)["À importer"] == 5
+
+    report = page_text(client.post(location + "/confirmer", follow_redirects=True))
+    # Handled as a row like a record already there: imported, then offered as a pair.
+    assert _count(Candidate) == 5
+    assert "Doublons possibles à vérifier" in report
+    refs = {c.email: c.ref for c in db.session.scalars(select(Candidate))}
+    assert (
+        "Lignes 2 et 4 : même personne (nom et téléphone) — fiches "
+        f"{refs['ines.lambert@exemple.fr']} et {refs['ines.l@exemple.fr']}"
+    ) in report
+    assert "Lignes 2 et 6 : même personne (nom très proche et téléphone)" in report
+    pairs = html_of(client.get("/animateur/cvtheque/doublons"))
+    assert "même numéro de téléphone" in pairs
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate_import")).one()
+    assert entry.details["same_person"] == 2
+
+
+def test_one_person_twice_with_one_address_is_still_stored_once(client, auth):
+    auth.login("animateur")
+    rows = [_row(), _row(**{"Prénom": "INES", "E-mail": "Ines.Lambert@exemple.fr"})]
+    location = _preview(client, _csv(rows))
+    html = html_of(client.get(location))
+    assert "même adresse que la ligne 2" in html and "même personne (" not in html
+    assert _figures(html)["Déjà dans la CVthèque"] == 1
+    report = _confirm(client, location)
+    assert _count(Candidate) == 1 and "Doublons possibles" not in report
+
+
 def test_xlsx_with_real_dates_and_possible_duplicates_flagged(client, auth):
     from datetime import datetime
 
@@ -273,7 +333,10 @@ def test_xlsx_with_real_dates_and_possible_duplicates_flagged(client, auth):
     location = _preview(client, buffer.getvalue(), filename="cv.xlsx")
     html = client.get(location).get_data(as_text=True)
     assert "Doublon possible" in html and "même numéro de téléphone" in html
-    _confirm(client, location)
+    assert "même personne (" not in html  # one row of this file: no pair within it
+    report = page_text(client.post(location + "/confirmer", follow_redirects=True))
+    assert "Ligne 2 : Inès Lambert" in report
+    assert "ressemble à une fiche existante (même numéro de téléphone, même nom)" in report
     second = db.session.scalars(
         select(Candidate).where(Candidate.email == "ines.l@exemple.fr")
     ).one()

@@ -8,6 +8,12 @@ and is not matched until they confirm), finds existing people by e-mail instead 
 creating them again, and reports invalid rows with their errors, to be downloaded,
 fixed and imported again. Every row of the file ends in exactly one of: imported,
 existing, invalid.
+
+A row whose person may be a record already there (same phone, close name), or on
+another row of the file (same name and phone, another address), is flagged by the
+preview and named again by the report: it is imported like any row, and the pair is
+then offered on the duplicates page, to merge or keep both. Only the same address is
+the same person for certain (``same_as_line``): that row is never stored twice.
 """
 
 from __future__ import annotations
@@ -25,7 +31,14 @@ from connectences import vocab
 from connectences.accounts.audit import audit
 from connectences.contacts import fold_name
 from connectences.cvtheque import consent, profile
-from connectences.cvtheque.duplicates import REASON_EMAIL, find_duplicates
+from connectences.cvtheque.duplicates import (
+    REASON_EMAIL,
+    REASON_NAME,
+    REASON_NAME_CLOSE,
+    REASON_PHONE,
+    find_duplicates,
+    same_people,
+)
 from connectences.cvtheque.history import record_event
 from connectences.models import Candidate, CandidateImport, User, utcnow
 from connectences.tabular import FORMULA_STARTS, TableError, read_table
@@ -259,6 +272,8 @@ class RowCheck:
     source: str | None = None  # the row's « Source », as a code of vocab.CV_SOURCES
     same_as_line: int | None = None
     duplicates: list[tuple[Candidate, list[str]]] = field(default_factory=list)
+    # Other rows of the file with the same person: (line, what they share, in French).
+    same_person: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -280,6 +295,35 @@ class Preview:
     @property
     def flagged(self) -> int:
         return sum(1 for r in self.rows if r.status == STATUS_NEW and r.duplicates)
+
+    @property
+    def same_person_pairs(self) -> list[tuple[int, int, str]]:
+        """(line, later line, what they share) for each person on two rows of the file."""
+        return same_person_pairs(self.rows)
+
+
+# What two rows share, as the preview and the report say it: "nom et téléphone".
+_SHARED_WORDS = {
+    REASON_NAME: "nom",
+    REASON_NAME_CLOSE: "nom très proche",
+    REASON_EMAIL: "e-mail",
+    REASON_PHONE: "téléphone",
+}
+
+
+def _shared_text(reasons: list[str]) -> str:
+    words = [_SHARED_WORDS[r] for r in reasons]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]
+
+
+def same_person_pairs(rows: list[RowCheck]) -> list[tuple[int, int, str]]:
+    """(line, later line, what they share) for each person on two rows, by line."""
+    return sorted(
+        (row.line, other, shared)
+        for row in rows
+        for other, shared in row.same_person
+        if other > row.line
+    )
 
 
 def _unescape(text: str) -> str:
@@ -324,6 +368,8 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
     """Check each row with the profile rules and look for the person in the library."""
     checks: list[RowCheck] = []
     first_line_of: dict[str, int] = {}
+    # The valid rows' people, to find one person on two rows of the file.
+    people: list[tuple[RowCheck, dict]] = []
     for row in rows:
         check = RowCheck(line=row["line"], values=dict(row["values"]))
         # Every error of the row at once, the source's with the profile's.
@@ -346,6 +392,7 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
             checks.append(check)
             continue
         first_line_of[email] = check.line
+        people.append((check, clean))
         check.existing = consent.find_by_email(session, email)
         if check.existing is not None:
             check.status = STATUS_EXISTING
@@ -362,6 +409,14 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
                 )
             ]
         checks.append(check)
+    # A row repeating another one's address is already that person (same_as_line); one
+    # with another address but the same name and phone would be a second record of them.
+    for later, earlier, reasons in same_people(people):
+        if later.status == earlier.status == STATUS_EXISTING:
+            continue  # neither is imported: nothing to store twice
+        shared = _shared_text(reasons)
+        later.same_person.append((earlier.line, shared))
+        earlier.same_person.append((later.line, shared))
     return checks
 
 
@@ -435,13 +490,24 @@ class ImportResult:
     imported: list[dict]
     existing: list[dict]
     invalid: list[dict]
+    # To check on the duplicates page: one person on two rows ({"lines", "shared",
+    # "refs"}), and rows imported that look like a record already there ({"line",
+    # "name", "ref", "reasons"}). Every row is still counted once above.
+    same_person: list[dict] = field(default_factory=list)
+    look_alike: list[dict] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return len(self.imported) + len(self.existing) + len(self.invalid)
 
     def as_dict(self) -> dict:
-        return {"imported": self.imported, "existing": self.existing, "invalid": self.invalid}
+        return {
+            "imported": self.imported,
+            "existing": self.existing,
+            "invalid": self.invalid,
+            "same_person": self.same_person,
+            "look_alike": self.look_alike,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> ImportResult:
@@ -449,6 +515,8 @@ class ImportResult:
             imported=list(data.get("imported", [])),
             existing=list(data.get("existing", [])),
             invalid=list(data.get("invalid", [])),
+            same_person=list(data.get("same_person", [])),
+            look_alike=list(data.get("look_alike", [])),
         )
 
 
@@ -462,7 +530,9 @@ def confirm(session: Session, batch: CandidateImport, *, actor: User | int | Non
     if batch.status == "done":
         return ImportResult.from_dict(batch.result)
     result = ImportResult([], [], [])
-    for check in check_rows(session, batch.rows):
+    checks = check_rows(session, batch.rows)
+    ref_of: dict[int, str] = {}
+    for check in checks:
         summary = {"line": check.line, "name": check.name}
         if check.status == STATUS_INVALID:
             result.invalid.append({**summary, "values": check.values, "errors": check.errors})
@@ -475,6 +545,7 @@ def confirm(session: Session, batch: CandidateImport, *, actor: User | int | Non
             result.invalid.append({**summary, "values": check.values, "errors": exc.errors})
             continue
         summary.update({"candidate_id": candidate.id, "ref": candidate.ref})
+        ref_of[check.line] = candidate.ref
         if created:
             record_event(
                 session,
@@ -485,8 +556,15 @@ def confirm(session: Session, batch: CandidateImport, *, actor: User | int | Non
                 details={"import_id": batch.id, "line": check.line},
             )
             result.imported.append(summary)
+            if check.duplicates:
+                reasons = dict.fromkeys(r for _c, found in check.duplicates for r in found)
+                result.look_alike.append({**summary, "reasons": ", ".join(reasons)})
         else:
             result.existing.append(summary)
+    result.same_person = [
+        {"lines": [line, other], "shared": shared, "refs": [ref_of.get(line), ref_of.get(other)]}
+        for line, other, shared in same_person_pairs(checks)
+    ]
     batch.status = "done"
     batch.finished_at = utcnow()
     batch.result = {
@@ -508,6 +586,7 @@ def confirm(session: Session, batch: CandidateImport, *, actor: User | int | Non
             "imported": len(result.imported),
             "existing": len(result.existing),
             "invalid": len(result.invalid),
+            "same_person": len(result.same_person),
         },
     )
     return result

@@ -8,9 +8,11 @@ name prefix or a commune, never over the whole library.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,8 @@ REASON_EMAIL = "même adresse e-mail"
 REASON_PHONE = "même numéro de téléphone"
 REASON_NAME = "même nom"
 REASON_NAME_CLOSE = "nom très proche"
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -128,6 +132,58 @@ def find_duplicates(
     result = [(c, found[c.id]) for c in candidates]
     result.sort(key=lambda item: (min(strength[r] for r in item[1]), -len(item[1]), item[0].id))
     return result
+
+
+def same_people(
+    people: Sequence[tuple[K, Mapping[str, str | None]]],
+) -> list[tuple[K, K, list[str]]]:
+    """People described in memory (the rows of one file, not yet stored) who are one
+    person: the same name, or a very close one, and the same e-mail address or phone
+    number, compared as ``find_duplicates`` compares them with the library
+    (``name_key``, ``NAME_THRESHOLD``, ``email_key``, ``phone_key``).
+
+    ``people`` holds ``(key, fields)`` in order, ``fields`` with ``first_name``,
+    ``last_name``, ``email`` and ``phone``. Returns ``(key, earlier key, reasons)`` for
+    each person who is an earlier one, naming the earliest (a person three times is two
+    pairs with the first, never a pair per two rows), reasons in French, the name's
+    first. A shared phone or address alone is no match (a household shares a phone).
+    """
+    names: list[str] = []
+    contacts: list[tuple[str | None, str | None]] = []
+    # (kind, contact key) -> the names seen with it, and the earliest person of each name
+    seen: dict[tuple[str, str], tuple[list[str], dict[str, int]]] = {}
+    found: list[tuple[K, K, list[str]]] = []
+    for index, (key, fields) in enumerate(people):
+        name = name_key(fields.get("first_name"), fields.get("last_name"))
+        email, phone = email_key(fields.get("email")), phone_key(fields.get("phone"))
+        names.append(name)
+        contacts.append((email, phone))
+        earlier: list[int] = []
+        for group in (("email", email), ("phone", phone)):
+            if not name or group[1] is None:
+                continue
+            group_names, first_of = seen.setdefault(group, ([], {}))
+            if name in first_of:
+                earlier.append(first_of[name])
+            else:
+                close = process.extractOne(
+                    name, group_names, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_THRESHOLD
+                )
+                group_names.append(name)
+                first_of[name] = index
+                if close is not None:
+                    earlier.append(first_of[close[0]])
+                    first_of[name] = first_of[close[0]]
+        if not earlier:
+            continue
+        other = min(earlier)
+        reasons = [REASON_NAME if names[other] == name else REASON_NAME_CLOSE]
+        if email is not None and contacts[other][0] == email:
+            reasons.append(REASON_EMAIL)
+        if phone is not None and contacts[other][1] == phone:
+            reasons.append(REASON_PHONE)
+        found.append((key, people[other][0], reasons))
+    return found
 
 
 def duplicates_of(session: Session, candidate: Candidate) -> list[tuple[Candidate, list[str]]]:
