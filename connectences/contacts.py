@@ -30,6 +30,8 @@ _SEPARATORS = re.compile(r"[\s.\-()/]")
 _FRENCH = re.compile(r"0[1-9][0-9]{8}")
 _FRENCH_INTL = re.compile(r"(?:\+|00)33(?:0)?([1-9][0-9]{8})")
 _FOREIGN = re.compile(r"(?:\+|00)([1-9][0-9]{7,14})")
+# A French number without its leading 0, as a spreadsheet keeps it in a number cell.
+_NATIONAL_WITHOUT_ZERO = re.compile(r"[1-9][0-9]{8}")
 
 
 class InvalidEmail(DomainError):
@@ -83,9 +85,54 @@ def clean_phone(text: Any, *, foreign: bool = True) -> str | None:
     other = _FOREIGN.fullmatch(compact)
     if foreign and other:
         return "+" + other.group(1)
+    if _NATIONAL_WITHOUT_ZERO.fullmatch(compact):
+        # "6 12 34 56 78": a French number that lost its 0, or one that lost another digit;
+        # the person who typed it knows which, so it is said rather than guessed.
+        raise InvalidPhone(
+            f"« {typed[:40]} » n'est pas un numéro de téléphone valide : il manque un chiffre. "
+            f"S'il manque le 0 du début, écrivez {_spaced('0' + compact)}."
+        )
     raise InvalidPhone(
         f"« {typed[:40]} » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
     )
+
+
+def _spaced(national: str) -> str:
+    return " ".join(national[i : i + 2] for i in range(0, len(national), 2))
+
+
+def phone_from_number(value: int | float) -> str:
+    """The stored form of a phone number a spreadsheet cell holds as a number;
+    ``InvalidPhone`` when it cannot be one.
+
+    Typed in a cell of the default format, "06 12 34 56 78" becomes the number
+    612345678: the spreadsheet drops the leading 0. Nine digits, the first not 0, are
+    therefore that French number ("0612345678"). Any other number (with decimals,
+    negative, of another length) is refused with a French message: which digits it
+    lost cannot be told. Only for cells read as numbers: text goes to ``clean_phone``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"a number is expected, not {type(value).__name__}")
+    shown = repr(value).replace(".", ",") if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            decimal = f"« {shown[:40]} » est un nombre à virgule, pas un numéro de téléphone."
+            raise InvalidPhone(f"{decimal} {_AS_TEXT}")
+        value = int(value)
+    digits = str(value)
+    if _NATIONAL_WITHOUT_ZERO.fullmatch(digits):
+        return "0" + digits
+    raise InvalidPhone(
+        f"« {shown.removesuffix(',0')[:40]} » n'est pas un numéro de téléphone valide : le "
+        "tableur l'a lu comme un nombre et a pu en retirer des chiffres (le 0 ou le + du "
+        f"début). {_AS_TEXT}"
+    )
+
+
+_AS_TEXT = (
+    "Écrivez le numéro en entier dans une cellule au format Texte (par exemple "
+    "06 12 34 56 78 ou +33 6 12 34 56 78)."
+)
 
 
 def email_key(email: str | None) -> str | None:

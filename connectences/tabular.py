@@ -12,6 +12,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from openpyxl import Workbook, load_workbook
@@ -148,6 +149,17 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ";"
 
 
+@dataclass(frozen=True)
+class NumberCell:
+    """A cell an XLSX sheet holds as a number, as ``read_table(keep_numbers=True)``
+    gives it: ``text`` is what ``read_table`` gives otherwise, ``value`` the number,
+    for a column where the spreadsheet's reading loses something (a phone number's
+    leading 0)."""
+
+    value: int | float
+    text: str
+
+
 def _xlsx_text(value) -> str:
     if value is None:
         return ""
@@ -172,7 +184,14 @@ def _unpacked_size(data: bytes) -> int:
         raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _xlsx_value(value, keep_numbers: bool) -> str | NumberCell:
+    text = _xlsx_text(value)
+    if keep_numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return NumberCell(value, text)
+    return text
+
+
+def _read_xlsx(data: bytes, keep_numbers: bool = False) -> list[list[str | NumberCell]]:
     if _unpacked_size(data) > MAX_XLSX_UNPACKED:
         raise TableError(
             "Ce classeur est trop volumineux une fois décompressé : enregistrez-le en CSV "
@@ -189,7 +208,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         rows = []
         width = min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS)
         for row in sheet.iter_rows(max_col=width, values_only=True):
-            rows.append([_xlsx_text(value) for value in row])
+            rows.append([_xlsx_value(value, keep_numbers) for value in row])
             if len(rows) > MAX_ROWS + 1:
                 break
         return rows
@@ -197,29 +216,34 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         workbook.close()
 
 
-def read_table(filename: str, data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def read_table(
+    filename: str, data: bytes, *, keep_numbers: bool = False
+) -> tuple[list[str], list[dict]]:
     """Headers and rows (header -> stripped text) of an uploaded CSV or XLSX file.
 
     Blank rows are dropped; row order is kept. Control characters are removed as from
     any text coming in (``connectences.text``). Raises :class:`TableError` with a French
     message when the file cannot be read, has no header or too many rows, or holds a NUL
     character (the whole file is refused: it is damaged or not the table it claims).
+
+    With ``keep_numbers``, a cell an XLSX sheet holds as a number comes as a
+    :class:`NumberCell` instead of its text (a CSV holds only text).
     """
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
-        raw = _read_xlsx(data)
+        raw = _read_xlsx(data, keep_numbers)
     elif name.endswith((".csv", ".txt")):
         raw = _read_csv(data)
     else:
         raise TableError("Format non reconnu : envoyez un fichier .csv ou .xlsx.")
     for number, row in enumerate(raw, start=1):
-        if any(NUL in cell for cell in row):
+        if any(isinstance(cell, str) and NUL in cell for cell in row):
             raise TableError(f"Ligne {number} : le texte {NUL_REFUSED}. Rien n'a été importé.")
-    raw = [[without_controls(cell) for cell in row] for row in raw]
-    raw = [row for row in raw if any(cell.strip() for cell in row)]
+    raw = [[_clean_cell(cell) for cell in row] for row in raw]
+    raw = [row for row in raw if any(_text_of(cell) for cell in row)]
     if not raw:
         raise TableError("Le fichier est vide.")
-    headers = [cell.strip() for cell in raw[0]]
+    headers = [_text_of(cell) for cell in raw[0]]
     while headers and not headers[-1]:
         headers.pop()
     if not any(headers):
@@ -229,6 +253,18 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[dict[str, st
         raise TableError(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.")
     rows = []
     for row in body:
-        cells = [cell.strip() for cell in row] + [""] * max(0, len(headers) - len(row))
+        cells = [_stripped(cell) for cell in row] + [""] * max(0, len(headers) - len(row))
         rows.append({header: cells[i] for i, header in enumerate(headers) if header})
     return headers, rows
+
+
+def _clean_cell(cell: str | NumberCell) -> str | NumberCell:
+    return without_controls(cell) if isinstance(cell, str) else cell
+
+
+def _text_of(cell: str | NumberCell) -> str:
+    return (cell if isinstance(cell, str) else cell.text).strip()
+
+
+def _stripped(cell: str | NumberCell) -> str | NumberCell:
+    return cell.strip() if isinstance(cell, str) else cell

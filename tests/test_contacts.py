@@ -10,6 +10,7 @@ from connectences.contacts import (
     clean_email,
     clean_phone,
     email_key,
+    phone_from_number,
     phone_key,
 )
 
@@ -34,6 +35,46 @@ def test_french_numbers_are_stored_in_national_form(typed):
     assert clean_phone(typed) == "0612345678"
     # The stored form is its own comparison key: a stored number finds itself.
     assert phone_key(typed) == "0612345678"
+
+
+@pytest.mark.parametrize("typed", ["+33612345678", "06 12 34 56 78", "0612345678"])
+def test_numbers_as_a_csv_exported_by_excel_writes_them(typed):
+    assert clean_phone(typed) == "0612345678"
+
+
+def test_a_number_that_lost_its_zero_as_text_is_refused_saying_what_is_missing():
+    # Text is what someone typed: the digit missing may be any, so it is not guessed.
+    for typed in ("6 12 34 56 78", "612345678"):
+        with pytest.raises(InvalidPhone) as caught:
+            clean_phone(typed)
+        assert "il manque un chiffre" in caught.value.message
+        assert "S'il manque le 0 du début, écrivez 06 12 34 56 78." in caught.value.message
+
+
+@pytest.mark.parametrize("number", [612345678, 612345678.0, 6.12345678e8])
+def test_a_number_cell_of_nine_digits_is_a_french_number_without_its_zero(number):
+    assert phone_from_number(number) == "0612345678"
+    assert phone_from_number(123456789) == "0123456789"
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        (612345678.5, "« 612345678,5 » est un nombre à virgule"),
+        (61234567, "« 61234567 » n'est pas un numéro de téléphone valide"),
+        (6123456789, "« 6123456789 » n'est pas un numéro de téléphone valide"),
+        (33612345678.0, "« 33612345678 » n'est pas un numéro de téléphone valide"),
+        (-612345678, "« -612345678 »"),
+        (0, "« 0 »"),
+    ],
+)
+def test_any_other_number_cell_is_refused_in_french(number, shown):
+    with pytest.raises(InvalidPhone) as caught:
+        phone_from_number(number)
+    assert caught.value.message.startswith(shown)
+    assert "au format Texte" in caught.value.message
+    with pytest.raises(TypeError):
+        phone_from_number(True)
 
 
 def test_foreign_numbers_keep_their_country_code_unless_refused():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -343,6 +344,78 @@ def test_xlsx_with_real_dates_and_possible_duplicates_flagged(client, auth):
     assert second.available_from.isoformat() == "2027-02-01"
     pairs = client.get("/animateur/cvtheque/doublons").get_data(as_text=True)
     assert "même numéro de téléphone" in pairs
+
+
+def _xlsx(rows: list[dict], floats: tuple[int, ...] = ()) -> bytes:
+    """A workbook of ``rows``; the numbers in ``floats`` stored as "612345678.0", as
+    some spreadsheets write a whole number (openpyxl writes them bare)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(GOOD))
+    for row in rows:
+        sheet.append([row.get(h, "") for h in GOOD])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            for number in floats:
+                data = data.replace(f"<v>{number}</v>".encode(), f"<v>{number}.0</v>".encode())
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def test_a_phone_number_an_xlsx_holds_as_a_number_gets_its_zero_back(client, auth):
+    auth.login("animateur")
+    people = [("Inès", 612345678), ("Hugo", 698765432), ("Zoé", 61234567), ("Léo", 612345678.5)]
+    rows = [
+        _row(**{"Prénom": first, "E-mail": f"{first.lower()}@exemple.fr", "Téléphone": number})
+        for first, number in people
+    ]
+    # Text is not guessed: what was typed as text is checked as typed.
+    rows.append(_row(**{"Prénom": "Paul", "E-mail": "paul@exemple.fr", "Téléphone": "612345679"}))
+    data = _xlsx(rows, floats=(698765432,))
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert b"<v>698765432.0</v>" in sheet
+    location = _preview(client, data, filename="cv.xlsx")
+    html = html_of(client.get(location))
+    assert _figures(html)["À importer"] == 2 and _figures(html)["Avec des erreurs"] == 3
+    assert (
+        "Téléphone : « 61234567 » n&#39;est pas un numéro de téléphone valide : le tableur" in html
+    )
+    assert "« 612345678,5 » est un nombre à virgule" in html
+    assert "au format Texte" in html
+    assert (
+        "« 612345679 » n&#39;est pas un numéro de téléphone valide : il manque un chiffre" in html
+    )
+    _confirm(client, location)
+    phones = {c.first_name: c.phone for c in db.session.scalars(select(Candidate))}
+    assert phones == {"Inès": "0612345678", "Hugo": "0698765432"}
+    # The rows to correct come back with the number as the file held it, and why.
+    token = location.rsplit("/", 1)[1]
+    response = client.get(f"/animateur/cvtheque/import/{token}/erreurs.csv")
+    _, back = read_table("erreurs.csv", response.data)
+    assert [(r["Prénom"], r["Téléphone"]) for r in back] == [
+        ("Zoé", "61234567"),
+        ("Léo", "612345678.5"),
+        ("Paul", "612345679"),
+    ]
+    assert "au format Texte" in back[0]["Erreurs"]
+
+
+def test_phone_numbers_as_a_csv_exported_by_excel_writes_them(client, auth):
+    auth.login("animateur")
+    rows = [
+        _row(**{"Téléphone": "+33612345678"}),
+        _row(**{"Prénom": "Hugo", "E-mail": "hugo@exemple.fr", "Téléphone": "6 12 34 56 79"}),
+    ]
+    location = _preview(client, _csv(rows))
+    html = html_of(client.get(location))
+    assert "S&#39;il manque le 0 du début, écrivez 06 12 34 56 79." in html
+    _confirm(client, location)
+    assert [c.phone for c in db.session.scalars(select(Candidate))] == ["0612345678"]
 
 
 def test_unknown_import_token_is_404(client, auth):

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from connectences.tabular import (
+    NumberCell,
     TableError,
     neutralise,
     read_table,
@@ -80,6 +81,31 @@ def test_read_xlsx():
     headers, rows = read_table("cv.xlsx", buffer.getvalue())
     assert headers == ["Nom", "Heures", "Date"]
     assert rows == [{"Nom": "Martin", "Heures": "12", "Date": "01/03/2027"}]
+
+
+def test_read_xlsx_keeps_numbers_apart_when_asked():
+    """A phone number typed in a number cell lost its leading 0: the column that knows
+    it may want the number, not its text."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Téléphone", "Texte", "Case", "Heures"])
+    sheet.append([612345678, "612345678", True, 12.5])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    _, rows = read_table("cv.xlsx", buffer.getvalue(), keep_numbers=True)
+    assert rows == [
+        {
+            "Téléphone": NumberCell(612345678, "612345678"),
+            "Texte": "612345678",
+            "Case": "True",
+            "Heures": NumberCell(12.5, "12.5"),
+        }
+    ]
+    # Without it, the same text as ever; a CSV holds text only.
+    _, rows = read_table("cv.xlsx", buffer.getvalue())
+    assert rows[0]["Téléphone"] == "612345678" and rows[0]["Heures"] == "12.5"
+    _, rows = read_table("cv.csv", b"Tel\r\n612345678\r\n", keep_numbers=True)
+    assert rows == [{"Tel": "612345678"}]
 
 
 @pytest.mark.parametrize(

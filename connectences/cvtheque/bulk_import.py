@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from connectences import vocab
 from connectences.accounts.audit import audit
-from connectences.contacts import fold_name
+from connectences.contacts import InvalidPhone, fold_name, phone_from_number
 from connectences.cvtheque import consent, profile
 from connectences.cvtheque.duplicates import (
     REASON_EMAIL,
@@ -41,7 +41,7 @@ from connectences.cvtheque.duplicates import (
 )
 from connectences.cvtheque.history import record_event
 from connectences.models import Candidate, CandidateImport, User, utcnow
-from connectences.tabular import FORMULA_STARTS, TableError, read_table
+from connectences.tabular import FORMULA_STARTS, NumberCell, TableError, read_table
 
 
 @dataclass(frozen=True)
@@ -334,11 +334,26 @@ def _unescape(text: str) -> str:
     return text
 
 
+def _cell_value(key: str, cell: str | NumberCell, errors: dict[str, str]) -> str:
+    """The text of one cell for column ``key``; a reading error goes to ``errors``."""
+    if not isinstance(cell, NumberCell):
+        return _unescape(cell)
+    if key == "phone":
+        # A number cell dropped the phone number's leading 0 (612345678): put back when
+        # it can only be that, refused in words that say why otherwise.
+        try:
+            return phone_from_number(cell.value)
+        except InvalidPhone as exc:
+            errors[key] = exc.message
+    return cell.text
+
+
 def read_rows(filename: str, data: bytes) -> tuple[list[dict], list[str]]:
-    """Rows of an uploaded file as ``{"line", "values"}`` keyed by column, and the
+    """Rows of an uploaded file as ``{"line", "values"}`` keyed by column, plus
+    ``"errors"`` (column -> French message) for a cell that could not be read, and the
     headers that match no column. Raises ``TableError`` (French) when the file cannot
     be read or a required column is missing."""
-    headers, rows = read_table(filename, data)
+    headers, rows = read_table(filename, data, keep_numbers=True)
     mapping: dict[str, str] = {}
     ignored: list[str] = []
     for header in headers:
@@ -359,8 +374,11 @@ def read_rows(filename: str, data: bytes) -> tuple[list[dict], list[str]]:
         )
     out = []
     for number, row in enumerate(rows, start=2):
-        values = {key: _unescape(row.get(header, "")) for header, key in mapping.items()}
-        out.append({"line": number, "values": values})
+        errors: dict[str, str] = {}
+        values = {
+            key: _cell_value(key, row.get(header, ""), errors) for header, key in mapping.items()
+        }
+        out.append({"line": number, "values": values, **({"errors": errors} if errors else {})})
     return out, ignored
 
 
@@ -377,6 +395,8 @@ def check_rows(session: Session, rows: list[dict]) -> list[RowCheck]:
             clean = profile.clean_profile(profile_data(check.values))
         except profile.ProfileError as exc:
             check.errors = dict(exc.errors)
+        # What the file's reading refused says more than the profile's rule could.
+        check.errors.update(row.get("errors", {}))
         try:
             check.source = profile.clean_source(check.values.get("source"))
         except ValueError as exc:
