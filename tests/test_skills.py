@@ -119,3 +119,51 @@ def test_related_codes_are_neighbouring_jobs_by_taxonomy_vocabulary():
     assert "M1203" not in skills.related_codes("M1203")
     assert "A1404" not in skills.related_codes("M1203")  # accounting is no oyster farming
     assert skills.related_codes("X0000") == frozenset()
+
+
+@pytest.mark.parametrize("word", ["vendeur", "vendeuse", "Vendeuses", "Vendeur / vendeuse"])
+def test_a_word_heading_several_jobs_gives_them_all(word):
+    from connectences.skills import job_titles
+
+    codes = job_titles.job_choices(word)
+    assert len(codes) >= 2 and len(set(codes)) == len(codes)
+    tax = skills.taxonomy()
+    for code in codes:  # each has an appellation that begins with the word
+        heads = {skills.normalize(a).split()[0] for a in tax.codes[code]["appellations"]}
+        assert heads & {"vendeur", "vendeuse"}
+    # Shop sales in food and in clothing, where "vendeuse en boutique" is placed at once.
+    assert skills.concept_of("vendeur en alimentation") in codes
+    assert skills.concept_of("vendeuse en boutique") in codes
+    examples = job_titles.head_examples(word, codes[0])
+    assert examples and all(e.lower().startswith(word.lower().split()[0][:7]) for e in examples)
+    assert job_titles.job_choices("xyzzy") == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "trade", "contract"),
+    [
+        ("saisonnier", "", "saisonnier"),
+        ("Saisonnière", "", "saisonnier"),
+        ("employé saisonnier", "", "saisonnier"),
+        ("renfort pour la saison", "", "saisonnier"),
+        ("un CDD", "", "cdd"),
+        ("saisonnière en ostréiculture", "ostreiculture", "saisonnier"),
+        ("serveuse saisonnière", "serveuse", "saisonnier"),
+        ("vendeur en CDD", "vendeur", "cdd"),
+        ("vendeur", "vendeur", None),
+    ],
+)
+def test_a_contract_s_words_are_told_apart_from_the_trade(typed, trade, contract):
+    from connectences.skills import job_titles
+
+    title = job_titles.split_contract(typed)
+    assert (title.trade, title.contract) == (trade, contract)
+
+
+def test_a_job_named_with_a_contract_word_is_still_that_job():
+    from connectences.skills import job_titles
+
+    assert job_titles.exact_job("Saisonnier agricole") == skills.concept_of("Saisonnier agricole")
+    assert job_titles.exact_job("saisonnier agricole") is not None
+    # A skill's name is not a job's: "saison" is a skill of a kitchen's job.
+    assert job_titles.exact_job("saison") is None

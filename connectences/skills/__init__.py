@@ -6,7 +6,8 @@ Public API (stable signatures, used by the matcher, the importer and the web):
 ``is_rome``, ``rome_codes``, ``reload``; the criteria the law forbids in hiring
 (``forbidden_criterion``); skill concepts below the job
 (``skill_concepts``, ``skill_concept``, ``related_concepts``); suggestions for the forms
-(``rome_suggestions``, ``skill_suggestions``).
+(``rome_suggestions``, ``skill_suggestions``); a job said in a word the lookup places
+nowhere: the jobs it may mean, or the contract it names (module ``job_titles``).
 """
 
 from __future__ import annotations

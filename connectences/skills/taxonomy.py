@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -156,6 +156,9 @@ class Taxonomy:
     vocab: list[str] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
     max_idf: float = 1.0
+    # First word of each appellation (either gender) -> how many of each code it begins:
+    # "vendeur" begins those of several sales jobs (skills.job_titles).
+    heads: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, label: str, code: str, kind: str) -> None:
         for variant in _variants(label) if kind == "appellation" else [label]:
@@ -189,6 +192,11 @@ class Taxonomy:
         for token in self.vocab:
             stems[stem(token)].add(token)
         self.stem_tokens = dict(stems)
+        heads: dict[str, Counter[str]] = defaultdict(Counter)
+        for term in self.terms:
+            if term.kind == "appellation" and term.tokens:
+                heads[term.tokens[0]][term.code] += 1
+        self.heads = dict(heads)
 
 
 _loaded: LoadedOnce[Taxonomy] = LoadedOnce(lambda: load())
