@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -341,3 +342,98 @@ def test_a_job_typed_in_both_genders_is_placed_by_either():
 
     assert _skill_code("Serveur / serveuse") == _skill_code("serveur") is not None
     assert _skill_code("xyzzy / qwrtp") is None
+
+
+# --- a job said as on a doorstep -----------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["vendeur", "vendeuse", "Vendeur / vendeuse", "vendeuses"])
+def test_a_word_for_several_sales_jobs_offers_them_to_choose_from(word):
+    from connectences.skills import concept_of
+
+    read = questionnaire.read_job(word)
+    assert read.code is None and "correspond à plusieurs métiers" in read.problem
+    offered = [choice.code for choice in read.choices]
+    assert 2 <= len(offered) <= questionnaire.MAX_JOB_CHOICES
+    # Sales in a food shop and in a clothes shop are among them, labelled in French.
+    food, clothes = concept_of("vendeur en alimentation"), concept_of("vendeuse en boutique")
+    assert {food, clothes} <= set(offered)
+    labels = {choice.code: choice.label for choice in read.choices}
+    assert labels[food] == "Vente en alimentation"
+    assert all(choice.examples for choice in read.choices)
+    # The one picked is the answer; a code not offered is not.
+    assert questionnaire.read_job(word, clothes).code == clothes
+    assert questionnaire.read_job(word, "M1203").code is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [
+        ("vendeur en boulangerie", "vendeur en alimentation"),
+        ("vendeuse en boulangerie", "vendeur en alimentation"),
+        ("saisonnière en ostréiculture", "ostréiculture"),
+        ("serveur saisonnier", "serveur"),
+        ("cuisinière en CDD", "cuisinier"),
+    ],
+)
+def test_a_precise_job_is_placed_at_once_a_contract_s_word_aside(typed, same_as):
+    from connectences.skills import concept_of
+
+    read = questionnaire.read_job(typed)
+    assert read.code == concept_of(same_as) is not None
+    assert read.problem is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["saisonnier", "saisonnière", "Saisonniers", "employé saisonnier", "saison", "un CDD"],
+)
+def test_a_contract_is_not_a_trade_and_the_trade_is_asked_for(typed):
+    read = questionnaire.read_job(typed)
+    assert read.code is None and read.choices == ()
+    assert f"« {typed} » indique le contrat, pas le métier : précisez le métier" in read.problem
+
+
+def test_a_seasonal_job_the_taxonomy_names_stays_that_job_and_too_vague_a_word_is_said():
+    from connectences.skills import concept_of
+
+    assert questionnaire.read_job("Saisonnier agricole").code == concept_of("Saisonnier agricole")
+    assert questionnaire.read_job("saisonnière en vendanges").code is not None
+    read = questionnaire.read_job("agent")
+    assert read.code is None and read.choices == ()
+    assert "désigne trop de métiers différents : précisez-le (par exemple « Agent" in read.problem
+
+
+def test_the_form_offers_the_jobs_of_a_word_and_keeps_the_one_picked(client, auth):
+    company = make_company(name="Boulangerie du Port")
+    auth.login("animateur")
+    url = f"/animateur/entreprises/{company.ref}/diagnostic"
+    answer = MultiDict(GOOD)
+    answer.setlist("competence_1", ["vendeuse"])
+    answer.setlist("competence_2", ["saisonnière"])
+    response = client.post(url, data=answer)
+    assert response.status_code == 422 and count(Diagnosis) == 0
+    assert "correspond à plusieurs métiers" in error_of(response, "competence_1")
+    assert "indique le contrat, pas le métier" in error_of(response, "competence_2")
+    page = response.get_data(as_text=True)
+    assert 'name="competence_1_metier" value="D1106"' in page
+    assert "Vente en alimentation" in page_text(response)
+    assert "vendeuse en alimentation" in page_text(response)  # examples in the gender typed
+    assert 'name="competence_2_metier"' not in page  # a contract offers no jobs
+    assert 'value="vendeuse"' in page  # what was typed is kept
+
+    # The job picked stands in the field when the form comes back for another reason.
+    answer.setlist("competence_1_metier", ["D1106"])
+    answer.setlist("competence_2", ["ostréiculture"])
+    answer.setlist("shared_time", [""])
+    response = client.post(url, data=answer)
+    assert response.status_code == 422
+    assert 'id="competence_1-erreurs"' not in response.get_data(as_text=True)
+    assert 'value="Vente en alimentation"' in response.get_data(as_text=True)
+
+    answer.setlist("shared_time", ["oui"])
+    assert client.post(url, data=answer).status_code == 302
+    diagnosis = db.session.scalars(select(Diagnosis)).one()
+    assert diagnosis.values("competence") == ["D1106", "A1404"]
+    shown = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert "Vente en alimentation ; " in shown

@@ -26,7 +26,7 @@ from connectences.models import Company, Diagnosis, DiagnosisAnswer, User, Visit
 from connectences.prospection.naf import naf_label
 from connectences.prospection.pressure import check_contact
 from connectences.signed import INVALID, LinkError, make_token, read_token
-from connectences.skills import concept_of, rome_label, taxonomy
+from connectences.skills import concept_of, job_titles, rome_label, taxonomy
 
 __all__ = [
     "DIFFICULTIES",
@@ -91,10 +91,12 @@ OTHER_CAUSE_MAX = 200
 
 
 class DiagnosisError(DomainError):
-    """An answer that cannot be saved; ``errors`` maps each field to a French message."""
+    """An answer that cannot be saved; ``errors`` maps each field to a French message,
+    ``choices`` a job field to the jobs its word may mean (``JobRead.choices``)."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], choices: dict[str, list[JobChoice]] | None = None):
         super().__init__(" ".join(errors.values()), errors)
+        self.choices = choices or {}
 
 
 @dataclass
@@ -124,6 +126,81 @@ def _skill_code(text: str) -> str | None:
         # "Serveur / serveuse", "Agent d'accueil / standardiste": the first part placed.
         found = next((c for part in text.split("/") if (c := _skill_code(part))), None)
     return found
+
+
+# A word naming more jobs than this ("agent", "responsable") is asked to be said more
+# precisely rather than offered as a list: "vendeur" names 8.
+MAX_JOB_CHOICES = 8
+# The field of a job field's choice among the jobs its word may mean: "competence_1_metier".
+CHOICE_SUFFIX = "_metier"
+
+
+@dataclass(frozen=True)
+class JobChoice:
+    """One job a typed word may mean, as the form offers it."""
+
+    code: str
+    label: str  # the ROME label: "Vente en alimentation"
+    examples: tuple[str, ...]  # appellations in the gender typed: "Vendeuse en épicerie fine"
+
+
+@dataclass(frozen=True)
+class JobRead:
+    """What a job typed in the questionnaire says: its ROME code (or family), else the
+    jobs to choose from, else why it is not placed (French)."""
+
+    code: str | None = None
+    choices: tuple[JobChoice, ...] = ()
+    problem: str | None = None
+
+
+def read_job(typed: str, chosen: str | None = None) -> JobRead:
+    """Place a job or skill typed in the form, as an animateur would on a doorstep.
+
+    A job's name, or a text the taxonomy places, gives its code. A word naming several
+    jobs ("vendeur", "vendeuse") gives them to choose from, ``chosen`` being the code
+    picked among them. A contract is not a trade: "saisonnière en ostréiculture" is
+    placed by its trade, and "saisonnier" or "employé saisonnier" alone ask for the
+    trade (the questionnaire records the jobs, not their contracts).
+    """
+    typed = typed.strip()[:200]
+    title = job_titles.split_contract(typed)
+    code = job_titles.exact_job(typed) if title.contract else None
+    if code is not None:
+        return JobRead(code=code)  # "Saisonnier agricole" is a job of its own
+    if title.contract and not title.trade:
+        return JobRead(
+            problem=f"« {typed[:60]} » indique le contrat, pas le métier : précisez le métier "
+            "recherché (par exemple « serveur », « vendeur en boulangerie » ou « ouvrier "
+            "ostréicole »)."
+        )
+    trade = title.trade
+    code = _skill_code(trade)
+    if code is not None:
+        return JobRead(code=code)
+    codes = job_titles.job_choices(trade)
+    examples = [e for c in codes[:2] for e in job_titles.head_examples(trade, c, most=1)]
+    if len(codes) > MAX_JOB_CHOICES and examples:
+        return JobRead(
+            problem=f"« {typed[:60]} » désigne trop de métiers différents : précisez-le "
+            "(par exemple " + " ou ".join(f"« {e} »" for e in examples) + ")."
+        )
+    if 2 <= len(codes) <= MAX_JOB_CHOICES:
+        if chosen in codes:
+            return JobRead(code=chosen)
+        choices = tuple(
+            JobChoice(code, rome_label(code) or code, tuple(job_titles.head_examples(trade, code)))
+            for code in codes
+        )
+        return JobRead(
+            choices=choices,
+            problem=f"« {typed[:60]} » correspond à plusieurs métiers : choisissez le bon "
+            "ci-dessous, ou décrivez-le plus précisément.",
+        )
+    return JobRead(
+        problem=f"Nous ne reconnaissons pas « {typed[:60]} » : choisissez un métier dans la "
+        "liste proposée, ou décrivez-le autrement."
+    )
 
 
 def check_answer(form) -> Answer:
@@ -162,21 +239,23 @@ def check_answer(form) -> Answer:
     elif len(other) > OTHER_CAUSE_MAX:
         errors["other_cause"] = f"Au plus {OTHER_CAUSE_MAX} caractères ({len(other)} saisis)."
     skills: list[str] = []
+    job_choices: dict[str, list[JobChoice]] = {}
     for name in SKILL_FIELDS:
         typed = (form.get(name) or "").strip()
         if not typed:
             continue
-        code = _skill_code(typed[:200])
-        if code is None:
-            errors[name] = (
-                f"Nous ne reconnaissons pas « {typed[:60]} » : choisissez un métier dans la liste "
-                "proposée, ou décrivez-le autrement."
-            )
-        elif code not in skills:
-            skills.append(code)
+        read = read_job(typed, form.get(name + CHOICE_SUFFIX))
+        if read.code is None:
+            errors[name] = read.problem or ""
+            if read.choices:
+                job_choices[name] = list(read.choices)
+        elif read.code not in skills:
+            skills.append(read.code)
     choices[SKILL] = skills
     if errors:
-        raise DiagnosisError({key: errors[key] for key in FIELD_ORDER if key in errors})
+        raise DiagnosisError(
+            {key: errors[key] for key in FIELD_ORDER if key in errors}, job_choices
+        )
     return Answer(
         difficulty=difficulty,
         shared_time=shared_time,
@@ -194,6 +273,10 @@ def form_values(diagnosis: Diagnosis | None, form=None) -> dict:
             values[question] = form.getlist(question)
         for name in SKILL_FIELDS:
             values[name] = (form.get(name) or "")[:200]
+            chosen = form.get(name + CHOICE_SUFFIX)
+            if chosen and read_job(values[name], chosen).code == chosen:
+                # The job picked among those its word may mean now stands in the field.
+                values[name] = rome_label(chosen) or values[name]
         return values
     values = {
         "difficulty": (diagnosis.difficulty if diagnosis else None) or "",

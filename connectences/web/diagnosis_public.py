@@ -21,7 +21,11 @@ def _secret() -> str:
     return current_app.secret_key
 
 
-def render_form(diagnosis, company, *, action, values, errors=None, staff, visit=None):
+def render_form(
+    diagnosis, company, *, action, values, errors=None, staff, visit=None, job_choices=None
+):
+    """The questionnaire; ``job_choices`` the jobs offered under a job field whose word
+    names several (``questionnaire.JobChoice``)."""
     return render_template(
         "diagnosis/form.html",
         q=questionnaire,
@@ -32,6 +36,7 @@ def render_form(diagnosis, company, *, action, values, errors=None, staff, visit
         values=values,
         errors=errors or {},
         skill_choices=questionnaire.skill_choices(),
+        job_choices=job_choices or {},
         staff=staff,
     )
 
@@ -46,7 +51,7 @@ def checked_answer(diagnosis, company, *, action, staff, visit=None):
         values = questionnaire.form_values(None, request.form)
         page = render_form(
             diagnosis, company, action=action, values=values, errors=error.errors, staff=staff,
-            visit=visit,
+            visit=visit, job_choices=error.choices,
         )  # fmt: skip
         return None, page
 
