@@ -113,6 +113,20 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     blocking += check(page, "cv-suggestions-390", "déposer mon CV, suggestions (390 px)")
     suggestion.click()
     assert "Secrétariat" in skills.input_value()
+    # Written with commas, as the help allows: the suggestion replaces only the skill
+    # being typed, never the ones before it.
+    skills.fill("")
+    skills.press_sequentially("accueil téléphonique, ménage, secr", delay=20)
+    suggestion = page.locator("#skills-suggestions button", has_text="Secrétariat").first
+    suggestion.wait_for()
+    suggestion.click()
+    assert skills.input_value().startswith("accueil téléphonique, ménage, Secrétariat")
+    skills.fill("")
+    skills.press_sequentially("accueil téléphonique\nsecr", delay=20)
+    suggestion = page.locator("#skills-suggestions button", has_text="Secrétariat").first
+    suggestion.wait_for()
+    suggestion.click()
+    assert skills.input_value().startswith("accueil téléphonique\nSecrétariat")
     skills.press_sequentially("tenue de caisse", delay=10)
     page.get_by_label("Employé qualifié").check()
     page.get_by_label("Heures par semaine : au moins").fill("10")

@@ -18,17 +18,20 @@
     }
 
     function add(item) {
-      var value = kind === "rome" ? item.code : item.label;
-      var parts = input.value.split(kind === "rome" ? /[\s,;]+/ : /\n/);
-      parts[parts.length - 1] = value;
       if (kind === "rome") {
         var codes = input.value.split(/[\s,;]+/).filter(function (p) { return /^[A-Za-z]\d{4}$/.test(p); });
-        if (codes.indexOf(value) === -1) { codes.push(value); }
+        if (codes.indexOf(item.code) === -1) { codes.push(item.code); }
         input.value = codes.join(" ") + " ";
       } else {
-        input.value = parts.join("\n") + "\n";
+        // Only the skill being typed (what ``currentPart`` read: after the last line
+        // break, comma or semicolon) is replaced; what was written before it stays,
+        // and the next skill follows in the way the person separates theirs.
+        var head = input.value.replace(/[^\n,;]*$/, "");
+        var byComma = /[,;]\s*$/.test(head);
+        input.value = head.replace(/[ \t]+$/, "") + (byComma ? " " : "") + item.label + (byComma ? ", " : "\n");
       }
       box.hidden = true;
+      lastQuery = "";  // the same letters typed again for the next skill ask again
       input.focus();
     }
 
