@@ -368,6 +368,37 @@ def test_the_person_steers_their_week_through_the_status_function(client, world)
     assert _post(client, space, space + "/semaine", {"choix": "tout"}).status_code == 400
 
 
+def test_a_week_without_work_cannot_be_complete(client, world):
+    # Nothing placed yet: "complete" would make the person "placé" with no work, out of
+    # matching while their page said they could be proposed. The choice is not offered,
+    # and refused if posted anyway; pausing is the way to stop proposals.
+    ines = by_ref(Candidate, "ines")
+    assert not ines.commitments and ines.status == "disponible"
+    space = f"/mon-cv/{space_token(ines)}"
+    page = html_of(client.get(space))
+    assert 'value="complet"' not in page and 'value="plus"' not in page
+    response = _post(client, space, space + "/semaine", {"choix": "complet"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "disponible" and not ines.week_complete
+    assert "ines" in _matched("fits")
+    shown = page_text(client.get(space))
+    assert "Votre semaine ne compte encore aucun travail" in shown
+    assert "mettez votre profil en pause" in shown
+
+
+def test_a_complete_week_is_not_said_open_to_employers(client, world):
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    space = f"/mon-cv/{space_token(ines)}"
+    assert 'value="complet"' in html_of(client.get(space))
+    _post(client, space, space + "/semaine", {"choix": "complet"})
+    shown = page_text(client.get(space))
+    assert "Situation : Placé . Votre semaine est complète" in shown
+    assert "Votre profil peut être proposé aux employeurs" not in shown
+
+
 # --- animateurs edit the commitments a person reports --------------------------------------
 
 

@@ -144,8 +144,16 @@ def choose_week(
     """The person's choice: "mon emploi du temps est complet" (``complete``) or "je
     souhaite plus d'heures". Stored, then the status follows; True when anything changed.
 
-    A paused person who asks for more hours is open to work again.
+    A paused person who asks for more hours is open to work again. "Complete" needs
+    work in the week: without any, the choice would take the person out of matching
+    as "placé" with nothing placed; pausing the profile is the way to stop proposals.
     """
+    if complete and not candidate.week_complete and not holds_work(candidate):
+        raise StatusError(
+            "Votre semaine ne compte encore aucun travail : elle ne peut pas être complète. "
+            "Si vous ne souhaitez plus être proposé·e aux employeurs, mettez votre profil "
+            "en pause."
+        )
     changed = candidate.week_complete != complete
     candidate.week_complete = complete
     if changed:

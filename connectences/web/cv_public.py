@@ -45,7 +45,7 @@ from connectences.cvtheque.profile import (
     submit_candidate,
 )
 from connectences.cvtheque.read_skills import skills_read_in_cv
-from connectences.cvtheque.status import choose_week, set_status, settle_status
+from connectences.cvtheque.status import StatusError, choose_week, set_status, settle_status
 from connectences.extensions import db
 from connectences.matching.matches import candidate_changed
 from connectences.models import Candidate, utcnow
@@ -568,7 +568,12 @@ def choose(token: str):
     choice = request.form.get("choix", "")
     if not ActionForm().validate_on_submit() or choice not in ("plus", "complet"):
         abort(400)
-    choose_week(db.session, candidate, choice == "complet", actor_label=consent.SELF)
+    try:
+        choose_week(db.session, candidate, choice == "complet", actor_label=consent.SELF)
+    except StatusError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
     db.session.commit()
     candidate_changed(candidate)
     if choice == "complet":
