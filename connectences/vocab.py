@@ -128,6 +128,11 @@ LEAD_STATUSES: dict[str, str] = {
     "rendu": "Rendu à l'animateur",
 }
 
+# What ended a placement before its term (``Placement.ended_by``).
+PLACEMENT_ENDINGS: dict[str, str] = {
+    "suivi": "Le recrutement ne tient pas (constaté au suivi)",
+}
+
 LEAD_REFUSAL_REASONS: dict[str, str] = {
     "hors_perimetre": "Hors de notre périmètre",
     "pas_de_candidat": "Pas de candidat disponible",

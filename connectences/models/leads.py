@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from connectences.models.accounts import User
 from connectences.models.base import Base, utcnow
 from connectences.models.candidates import Candidate
 from connectences.models.needs import Need
@@ -104,6 +105,10 @@ class Placement(Base):
     hours_per_week: Mapped[float]
     contract: Mapped[str] = mapped_column(String(30))
     start_date: Mapped[date]
+    # The placement's last day, once it has ended before its term, and what ended it
+    # (``vocab.PLACEMENT_ENDINGS``): its follow-up points left are then no longer due.
+    ended_on: Mapped[date | None]
+    ended_by: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -148,5 +153,8 @@ class FollowUpPoint(Base):
     company_feedback: Mapped[str | None] = mapped_column(Text)
     candidate_feedback: Mapped[str | None] = mapped_column(Text)
     holds: Mapped[bool | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     placement: Mapped[Placement] = relationship(back_populates="follow_ups")
+    # None once the account is deleted, and for points recorded before authors were kept.
+    done_by: Mapped[User | None] = relationship()

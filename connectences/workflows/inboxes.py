@@ -181,7 +181,10 @@ def next_follow_ups(session, placement_ids: Iterable[int]) -> dict[int, Row]:
 _LEAD_PLACEMENTS = (
     select(Placement)
     .where(Placement.lead_id == bindparam("lead_id"))
-    .options(selectinload(Placement.follow_ups), selectinload(Placement.needs))
+    .options(
+        selectinload(Placement.follow_ups).joinedload(FollowUpPoint.done_by),
+        selectinload(Placement.needs),
+    )
 )
 
 

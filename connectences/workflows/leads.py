@@ -596,7 +596,7 @@ def record_follow_up(
     holds: bool,
     actor=None,
 ) -> FollowUpPoint:
-    """Record how a placement goes at one follow-up point, and whether it holds.
+    """Record how a placement goes at one follow-up point, whether it holds, and who said so.
 
     Once, and not before the placement has started: a recorded point is shown read-only
     (answering it again replaced the answer without a trace), and "does it hold?" has
@@ -632,6 +632,7 @@ def record_follow_up(
     point.candidate_feedback = candidate_feedback
     point.holds = bool(holds)
     point.done_at = utcnow()
+    point.done_by_id = getattr(actor, "id", None)
     return point
 
 
