@@ -27,7 +27,7 @@ from connectences.models import (
     Placement,
     Transition,
 )
-from connectences.workflows import NEED
+from connectences.workflows import NEED, TransitionError
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
@@ -131,6 +131,26 @@ def _state(placement: Placement) -> dict:
 
 
 # --- in order --------------------------------------------------------------------------
+
+
+def test_a_point_waits_for_the_earlier_ones_and_names_the_first_to_record(people):
+    placement = _placed(people)
+    member = people[1]
+    before = _state(placement)
+    for months in (3, 6):
+        with pytest.raises(TransitionError) as refused:
+            _answer(_point(placement, months), member)
+        assert refused.value.message == "Enregistrez d'abord le suivi à 1 mois."
+        db.session.rollback()
+    assert _state(placement) == before
+
+    _answer(_point(placement, 1), member)
+    db.session.commit()
+    with pytest.raises(TransitionError, match=r"^Enregistrez d'abord le suivi à 3 mois\.$"):
+        _answer(_point(placement, 6), member, holds=False)
+    db.session.rollback()
+    assert [p[1] for p in _state(placement)["points"]] == [True, False, False]
+    assert flow.point_to_record(db.session.get(Placement, placement.id)).months == 3
 
 
 def test_an_answer_records_its_author(people):

@@ -87,6 +87,14 @@ def _stored(world) -> dict:
     }
 
 
+def test_a_later_point_sent_first_is_refused_naming_the_earlier_one(client, world):
+    before = _stored(world)
+    response = _post(client, world, 3, {**NOT_HOLDING, "relancer": "1"})
+    assert response.status_code == 422
+    assert "Enregistrez d'abord le suivi à 1 mois." in page_text(response)
+    assert _stored(world) == before
+
+
 def test_a_point_says_who_recorded_it_and_when_even_once_deleted(client, world):
     _post(client, world, 1, {"entreprise": "Bien", "tient": "oui"})
     page = page_text(client.get(_url(world)))

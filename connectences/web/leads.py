@@ -198,6 +198,7 @@ def _render_show(
         errors=errors or {},
         typed=typed or {},
         today=local_today(),
+        point_to_record=flow.point_to_record,
     ), status
 
 

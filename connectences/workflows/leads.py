@@ -587,6 +587,16 @@ def record_placement(
     return placement
 
 
+def point_to_record(placement: Placement) -> FollowUpPoint | None:
+    """The follow-up point to record next: the earliest not recorded yet (1, 3, then 6
+    months); None once every point is recorded or the placement has ended (its points
+    left are no longer due)."""
+    if placement.ended_on is not None:
+        return None
+    waiting = [point for point in placement.follow_ups if point.done_at is None]
+    return min(waiting, key=lambda point: point.months, default=None)
+
+
 def record_follow_up(
     session,
     point: FollowUpPoint,
@@ -598,9 +608,10 @@ def record_follow_up(
 ) -> FollowUpPoint:
     """Record how a placement goes at one follow-up point, whether it holds, and who said so.
 
-    Once, and not before the placement has started: a recorded point is shown read-only
-    (answering it again replaced the answer without a trace), and "does it hold?" has
-    no answer before the person's first day."""
+    Once, in order (``point_to_record``) and not before the placement has started: a
+    recorded point is shown read-only (answering it again replaced the answer without a
+    trace), a later point says nothing of the earlier ones, and "does it hold?" has no
+    answer before the person's first day."""
     if point.done_at is not None:
         raise TransitionError(
             f"Le suivi à {point.months} mois est déjà enregistré : il ne se modifie pas."
@@ -611,6 +622,9 @@ def record_follow_up(
             f"Le placement commence le {start.strftime('%d/%m/%Y')} : son suivi se fait "
             "une fois la personne en poste."
         )
+    first = point_to_record(point.placement)
+    if first is not None and first is not point:
+        raise TransitionError(f"Enregistrez d'abord le suivi à {first.months} mois.")
     company_feedback = (company_feedback or "").strip() or None
     candidate_feedback = (candidate_feedback or "").strip() or None
     if company_feedback is None and candidate_feedback is None:
