@@ -107,3 +107,19 @@ def placement_start_problem(start: date, today: date) -> str | None:
             "(un an en arrière au plus)."
         )
     return too_far_ahead(start, today)
+
+
+def placement_end_problem(last_day: date, start: date, today: date) -> str | None:
+    """The French message for a placement's last day before its first day or after
+    today (an end is recorded once it has happened), or None."""
+    if last_day < start:
+        return (
+            "La date de fin ne peut pas précéder le début du placement "
+            f"(le {start.strftime('%d/%m/%Y')})."
+        )
+    if last_day > today:
+        return (
+            "La date de fin ne peut pas être dans le futur : indiquez le dernier jour "
+            f"travaillé, au plus tard aujourd'hui ({today.strftime('%d/%m/%Y')})."
+        )
+    return None

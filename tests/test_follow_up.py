@@ -5,7 +5,7 @@ changes nothing when refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,6 +13,9 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.accounts import create_user
+from connectences.cvtheque.erase import erase_candidate
+from connectences.exchange.exporter import export_document
+from connectences.exchange.validate import validate
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
@@ -27,11 +30,12 @@ from connectences.models import (
     Placement,
     Transition,
 )
-from connectences.workflows import NEED, TransitionError
+from connectences.observatory import figures
+from connectences.workflows import NEED, TransitionError, inboxes
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
-from tests.helpers import by_ref, count
+from tests.helpers import by_ref, count, mails_to
 from tests.known_secrets import PASSWORD
 
 # Every test of this module lives on 15 June 2027, noon in Arcachon.
@@ -163,9 +167,217 @@ def test_an_answer_records_its_author(people):
 # --- "ne tient pas" ----------------------------------------------------------------------
 
 
+def test_not_holding_ends_the_placement_and_frees_the_person(people):
+    placement = _placed(people)
+    animateur, member = people
+    assert by_ref(Candidate, "ok").status == "en_mission"
+    _answer(_point(placement, 1), member)
+    db.session.commit()
+    last_day = TODAY - timedelta(days=10)
+
+    _answer(
+        _point(placement, 3),
+        member,
+        holds=False,
+        company_feedback="La personne ne vient plus",
+        ended_on=last_day,
+    )
+    db.session.commit()
+
+    state = _state(placement)
+    assert state["ended"] == (last_day, "suivi")
+    # The person's week: the placement's hours are free again, for matching too.
+    assert state["until"] == last_day
+    assert state["status"] == "disponible"
+    status_log = db.session.scalars(
+        select(Transition).where(Transition.entity == "candidate").order_by(Transition.id)
+    ).all()
+    assert [(t.from_state, t.to_state) for t in status_log] == [
+        ("disponible", "en_mission"),
+        ("en_mission", "disponible"),
+    ]
+    assert status_log[-1].actor_id == member.id
+    # The 6-month point is no longer due: not to record, not in the inbox, not reminded.
+    assert state["points"][2] == (6, False, None, None)
+    assert flow.point_to_record(db.session.get(Placement, placement.id)) is None
+    operator_id = by_ref(Operator, "ge").id
+    assert db.session.execute(inboxes.placements_to_follow(operator_id)).all() == []
+    with pytest.raises(TransitionError, match="a pris fin le 05/06/2027"):
+        _answer(_point(placement, 6), member)
+    db.session.rollback()
+    # The company still needs someone (the default): the need is searched again.
+    assert state["needs"]["n1"] == "en_recherche"
+    need_log = workflows.history(db.session, NEED, by_ref(Need, "n1").id)
+    assert (need_log[-1].from_state, need_log[-1].to_state) == ("pourvu", "en_recherche")
+    assert need_log[-1].actor_id == member.id
+    assert "ne tient pas" in need_log[-1].reason_text
+    # The animateur who sent the lead is told, with the date and the need searched again.
+    [mail] = [m for m in mails_to("anim@exemple.fr") if "ne tient pas" in m.subject]
+    assert "05/06/2027" in mail.body_text and "de nouveau en recherche" in mail.body_text
+    assert "/animateur/besoins/n1" in mail.body_text
+    assert mail.candidate_id == by_ref(Candidate, "ok").id  # erased with the person
+
+
+def test_not_holding_leaves_the_need_filled_when_the_company_needs_nobody(people):
+    placement = _placed(people)
+    _answer(_point(placement, 1), people[1], holds=False, search_again=False)
+    db.session.commit()
+    state = _state(placement)
+    assert state["ended"] == (TODAY, "suivi")  # the last day defaults to today
+    assert state["needs"]["n1"] == "pourvu"
+    [mail] = [m for m in mails_to("anim@exemple.fr") if "ne tient pas" in m.subject]
+    assert "n'est pas relancé" in mail.body_text
+
+
+def test_ending_today_frees_the_person_for_what_comes_next(people):
+    # Its last day is today: from tomorrow on the person holds no work, which is what
+    # their status says as the placement ends (no job would settle it tomorrow).
+    placement = _placed(people)
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    state = _state(placement)
+    assert state["until"] == TODAY and state["status"] == "disponible"
+
+
+def test_a_bundle_that_does_not_hold_sends_each_of_its_needs_back(people):
+    placement = _placed(people, refs=("n1", "n2"))
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    assert _state(placement)["needs"] == {"n1": "en_recherche", "n2": "en_recherche"}
+
+
+def test_a_commitment_already_over_keeps_its_own_end(people):
+    # A fixed-term placement whose contract ended in February (a one-month mission).
+    placement = _placed(people, contract="mission")
+    ran_until = _state(placement)["until"]
+    assert ran_until == date(2027, 2, 3)
+    _answer(_point(placement, 1), people[1], holds=False, ended_on=TODAY - timedelta(days=2))
+    db.session.commit()
+    assert _state(placement)["until"] == ran_until
+
+
+def test_the_person_keeps_the_status_their_other_work_calls_for(people):
+    placement = _placed(people)
+    person = by_ref(Candidate, "ok")
+    person.commitments.append(
+        Commitment(label="Ailleurs", hours_per_week=7, days=["thu"], source="declared")
+    )
+    db.session.commit()
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    state = _state(placement)
+    assert state["until"] == TODAY and state["status"] == "en_mission"
+
+
+@pytest.mark.parametrize(
+    "last_day, message",
+    [
+        (START - timedelta(days=1), "La date de fin ne peut pas précéder le début du placement"),
+        (TODAY + timedelta(days=1), "La date de fin ne peut pas être dans le futur"),
+        ("03/06/2027", "Indiquez la date de fin"),  # text the caller did not read as a date
+    ],
+)
+def test_an_end_date_out_of_the_placement_is_refused_and_changes_nothing(people, last_day, message):
+    placement = _placed(people)
+    before = _state(placement)
+    with pytest.raises(TransitionError) as refused:
+        _answer(_point(placement, 1), people[1], holds=False, ended_on=last_day)
+    assert message in refused.value.errors["ended_on"]
+    db.session.rollback()
+    assert _state(placement) == before
+
+
+def test_the_first_day_is_a_possible_last_day(people):
+    placement = _placed(people)
+    _answer(_point(placement, 1), people[1], holds=False, ended_on=START)
+    db.session.commit()
+    assert _state(placement)["ended"] == (START, "suivi")
+
+
+def test_a_point_answered_twice_is_refused_and_its_effects_happen_once(people):
+    placement = _placed(people)
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    before = _state(placement)
+    assert before["ended"] == (TODAY, "suivi") and before["needs"]["n1"] == "en_recherche"
+    with pytest.raises(TransitionError, match="déjà enregistré"):
+        _answer(_point(placement, 1), people[1], holds=False)
+    db.session.rollback()
+    assert _state(placement) == before
+
+
 # --- what else reads the points ----------------------------------------------------------
 
 
 def _run_follow_ups(now: datetime) -> dict:
     with time_machine.travel(now, tick=False):
         return execute(JOBS_BY_ID["follow_ups"], now=now)
+
+
+def test_the_points_of_an_ended_placement_are_not_reminded(people):
+    placement = _placed(people, start=date(2027, 3, 1))  # its 3-month point is due 1 June
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    mails = count(OutboxMessage)
+    counts = _run_follow_ups(datetime(2027, 9, 2, 6, tzinfo=UTC))  # the 6-month one too
+    assert counts["points"] == 0 and count(OutboxMessage) == mails
+    db.session.expire_all()
+    assert all(p.reminded_at is None for p in db.session.get(Placement, placement.id).follow_ups)
+
+
+def test_the_observatory_counts_an_ended_placement_as_no_longer_in_post_after(people):
+    held = _placed(people, refs=("n1",))
+    ended = _placed(people, refs=("n2",), who="other")
+    _answer(_point(held, 1), people[1])
+    _answer(_point(ended, 1), people[1], holds=False)
+    db.session.commit()
+    seen = figures.observatory(db.session, f.COBAS, "tout", now=NOW + timedelta(hours=1))
+    rows = {row.label: [c.value for c in row.cells] for row in seen.table("maintien").rows}
+    # Followed, still in post, no longer in post, not done yet: the ended placement is
+    # known to be out of post at 3 and 6 months, not waiting for a point nobody makes.
+    assert rows == {
+        "À 1 mois": [2, 1, 1, 0],
+        "À 3 mois": [2, 0, 1, 1],
+        "À 6 mois": [2, 0, 1, 1],
+    }
+
+
+def test_a_person_whose_placement_ended_can_be_erased(people):
+    placement = _placed(people)
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    erase_candidate(db.session, by_ref(Candidate, "ok"), reason="demande")
+    db.session.commit()
+    db.session.expire_all()
+    kept = db.session.get(Placement, placement.id)
+    assert kept.candidate_id is None and kept.ended_on == TODAY
+    assert [p.holds for p in kept.follow_ups] == [False, None, None]
+    assert not [m for m in mails_to("anim@exemple.fr") if "ne tient pas" in m.subject]
+
+
+def test_a_placement_whose_person_was_erased_can_still_end(people):
+    placement = _placed(people)
+    erase_candidate(db.session, by_ref(Candidate, "ok"), reason="demande")
+    db.session.commit()
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).ended_on == TODAY
+    assert by_ref(Need, "n1").status == "en_recherche"
+    [mail] = [m for m in mails_to("anim@exemple.fr") if "ne tient pas" in m.subject]
+    assert "le placement de la personne chez" in mail.body_text and mail.candidate_id is None
+
+
+def test_the_interchange_export_only_says_the_commitment_ends(people):
+    placement = _placed(people)
+    person = by_ref(Candidate, "ok")
+    person.email_confirmed_at = NOW  # shareable
+    db.session.commit()
+    _answer(_point(placement, 1), people[1], holds=False, ended_on=TODAY - timedelta(days=1))
+    db.session.commit()
+    document = export_document()
+    assert validate(document) == []
+    [exported] = [c for c in document["candidates"] if c["ref"] == "ok"]
+    [commitment] = exported["commitments"]
+    assert (commitment["hours_per_week"], commitment["until"]) == (7, "2027-06-14")
+    assert "follow" not in repr(document) and "ended" not in repr(document)

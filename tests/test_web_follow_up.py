@@ -26,7 +26,7 @@ from connectences.models import (
 from connectences.workflows import leads as flow
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, lead_by_refs, page_text
+from tests.helpers import by_ref, count, error_of, html_of, lead_by_refs, page_text
 
 TODAY = local_today()
 START = TODAY - timedelta(days=100)  # the 1-month and 3-month points are due
@@ -87,11 +87,76 @@ def _stored(world) -> dict:
     }
 
 
+def test_only_the_next_point_has_a_form_with_its_end_fields(client, world):
+    html = html_of(client.get(_url(world)))
+    assert html.count('action="/operateur/propositions/') == 1  # the one point's form
+    assert f'action="{_url(world, 1)}#erreurs-suivi-' in html
+    assert html.count("À remplir après le suivi à 1 mois.") == 2
+    # The last day defaults to today, the search is relaunched unless unticked.
+    assert f'name="fin" id="fin-{world["points"][1]}" value="{TODAY.isoformat()}"' in html
+    assert "Le besoin de l'entreprise demeure : relancer la recherche" in html
+    assert f'id="relancer-{world["points"][1]}" checked' in html
+
+
 def test_a_later_point_sent_first_is_refused_naming_the_earlier_one(client, world):
     before = _stored(world)
     response = _post(client, world, 3, {**NOT_HOLDING, "relancer": "1"})
     assert response.status_code == 422
     assert "Enregistrez d'abord le suivi à 1 mois." in page_text(response)
+    assert _stored(world) == before
+
+
+def test_not_holding_ends_the_placement_and_the_page_says_so(client, world):
+    last_day = TODAY - timedelta(days=3)
+    response = _post(
+        client,
+        world,
+        1,
+        {**NOT_HOLDING, "fin": last_day.strftime("%d/%m/%Y"), "relancer": "1"},
+    )
+    assert response.status_code == 302
+    stored = _stored(world)
+    assert stored["ended"] == (last_day, "suivi")
+    assert stored["until"] == last_day
+    assert (stored["status"], stored["need"]) == ("disponible", "en_recherche")
+    assert stored["points"][0][3] == world["member"].id
+
+    page = page_text(client.get(response.location))
+    assert "Le placement a pris fin ; l'animateur est prévenu." in page
+    assert f"Placement terminé le {last_day:%d/%m/%Y} (dernier jour travaillé)" in page
+    assert f"Enregistré le {TODAY:%d/%m/%Y} par Olivia Opératrice" in page
+    assert page.count(f"Plus à faire : le placement a pris fin le {last_day:%d/%m/%Y}.") == 2
+    assert "Enregistrer le suivi" not in page
+    inbox = page_text(client.get("/operateur/propositions"))
+    assert "Placements à suivre" not in inbox or "Placements à suivre (0)" in inbox
+
+
+def test_unticked_the_need_stays_filled(client, world):
+    response = _post(client, world, 1, NOT_HOLDING)  # no "relancer": unticked
+    assert response.status_code == 302
+    stored = _stored(world)
+    assert stored["ended"] == (TODAY, "suivi")  # the last day left empty: today
+    assert stored["need"] == "pourvu"
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        (lambda: (TODAY + timedelta(days=1)).isoformat(), "ne peut pas être dans le futur"),
+        (lambda: (START - timedelta(days=1)).isoformat(), "ne peut pas précéder le début"),
+        (lambda: "31/02/2026", "n'existe pas dans le calendrier"),
+        (lambda: "bientôt", "n'est pas une date"),
+    ],
+)
+def test_a_wrong_last_day_comes_back_next_to_its_field(client, world, typed, message):
+    before = _stored(world)
+    form = {**NOT_HOLDING, "fin": typed()}
+    response = _post(client, world, 1, form)
+    assert response.status_code == 422
+    assert message in error_of(response, f"fin-{world['points'][1]}")
+    html = html_of(response)
+    assert f'value="{form["fin"]}"' in html  # what was typed stays
+    assert f'id="relancer-{world["points"][1]}" checked' not in html  # and what was unticked
     assert _stored(world) == before
 
 
@@ -112,3 +177,14 @@ def test_a_point_says_who_recorded_it_and_when_even_once_deleted(client, world):
     assert db.session.get(FollowUpPoint, world["points"][1]).done_by_id is None
     page = page_text(client.get(_url(world)))
     assert f"Enregistré le {TODAY:%d/%m/%Y} (auteur inconnu)" in page
+
+
+def test_the_same_answer_sent_twice_ends_the_placement_once(client, world):
+    assert _post(client, world, 1, {**NOT_HOLDING, "relancer": "1"}).status_code == 302
+    after = _stored(world)
+    again = _post(client, world, 1, {**NOT_HOLDING, "relancer": "1"})
+    assert again.status_code == 422
+    assert "Le suivi à 1 mois est déjà enregistré" in page_text(again)
+    assert _stored(world) == after
+    told = db.session.scalars(select(OutboxMessage.subject)).all()
+    assert len([subject for subject in told if "ne tient pas" in subject]) == 1

@@ -24,6 +24,8 @@ when it ends (matching counts commitments from dates, no job needed).
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm import Session
 
 from connectences.clock import local_today
@@ -121,12 +123,16 @@ def settle_status(
     actor_label: str | None = None,
     reason: str | None = None,
     resume: bool = False,
+    today: date | None = None,
 ) -> bool:
-    """Put the person in the status their week calls for; True when it changed."""
+    """Put the person in the status their week calls for; True when it changed.
+
+    ``today``: the day the week is read on (default today); a placement whose last day
+    is today is read from tomorrow, the person's first free day."""
     return set_status(
         session,
         candidate,
-        settled_status(candidate, resume=resume),
+        settled_status(candidate, today, resume=resume),
         actor=actor,
         actor_label=actor_label,
         reason=reason,

@@ -328,8 +328,9 @@ def follow_ups(ctx: JobContext) -> dict:
     """Mail the visit follow-ups due today (or missed) and the placement follow-up points.
 
     A visit whose ``follow_up_on`` has come (and is not closed): one mail to its
-    animateur per follow-up date. A follow-up point due and neither reminded nor done:
-    one mail to the operator and one to the animateur of the lead, then ``reminded_at``.
+    animateur per follow-up date. A follow-up point due and neither reminded nor done,
+    of a placement that has not ended (its points left are no longer due): one mail to
+    the operator and one to the animateur of the lead, then ``reminded_at``.
     """
     counts = Counter(visits=0, points=0, mails=0)
     visits = ctx.session.scalars(
@@ -358,10 +359,12 @@ def follow_ups(ctx: JobContext) -> dict:
         counts["mails"] += sent
     points = ctx.session.scalars(
         select(FollowUpPoint)
+        .join(Placement, Placement.id == FollowUpPoint.placement_id)
         .where(
             FollowUpPoint.due_on <= ctx.today,
             FollowUpPoint.reminded_at.is_(None),
             FollowUpPoint.done_at.is_(None),
+            Placement.ended_on.is_(None),
         )
         .order_by(FollowUpPoint.id)
     ).all()

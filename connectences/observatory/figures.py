@@ -1019,7 +1019,13 @@ def _placements(session: Session, ids) -> list[dict]:
         return []
     rows = _run(
         session,
-        select(Placement.id, Placement.candidate_id, Placement.start_date, Placement.hours_per_week)
+        select(
+            Placement.id,
+            Placement.candidate_id,
+            Placement.start_date,
+            Placement.hours_per_week,
+            Placement.ended_on,
+        )
         .where(
             Placement.id.in_(
                 select(PlacementNeed.placement_id).where(_among(PlacementNeed.need_id, ids))
@@ -1028,6 +1034,7 @@ def _placements(session: Session, ids) -> list[dict]:
         .order_by(Placement.id),
     ).all()
     points = defaultdict(dict)
+    ended = {r[0] for r in rows if r[4] is not None}
     if rows:
         for placement_id, months, holds, done_at in _run(
             session,
@@ -1040,7 +1047,12 @@ def _placements(session: Session, ids) -> list[dict]:
             .where(_among(FollowUpPoint.placement_id, [r[0] for r in rows]))
             .order_by(FollowUpPoint.placement_id, FollowUpPoint.months),
         ):
-            points[placement_id][months] = holds if done_at is not None else None
+            if done_at is not None:
+                points[placement_id][months] = holds
+            else:
+                # A point left when its placement ended is no longer due: the person is
+                # known to be out of post by then.
+                points[placement_id][months] = False if placement_id in ended else None
     return [
         {
             "id": r[0],
@@ -1326,7 +1338,8 @@ def _holding(placements) -> Table:
         rows=tuple(rows),
         explanation="Personnes placées par un opérateur sur un besoin reçu pendant la "
         "période, par point de suivi prévu 1, 3 et 6 mois après l'embauche : le point fait "
-        "dit si la personne est toujours en poste.",
+        "dit si la personne est toujours en poste. Un placement qui ne tient pas prend "
+        "fin : aux points suivants, la personne compte comme plus en poste.",
         parts={0: (1, 2, 3)},
         empty="Aucun placement sur la période.",
     )

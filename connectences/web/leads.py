@@ -22,7 +22,7 @@ from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
 from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv
-from connectences.dates import read_date
+from connectences.dates import read_date, unread
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -199,6 +199,7 @@ def _render_show(
         typed=typed or {},
         today=local_today(),
         point_to_record=flow.point_to_record,
+        endings=vocab.PLACEMENT_ENDINGS,
     ), status
 
 
@@ -354,11 +355,17 @@ def follow_up(lead_id: int, point_id: int):
     if point is None or point.placement.lead_id != lead.id:
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
     holds = request.form.get("tient")
-    typed = {key: request.form.get(key, "") for key in ("entreprise", "personne", "tient")}
+    typed = {key: request.form.get(key, "") for key in ("entreprise", "personne", "tient", "fin")}
+    typed["relancer"] = request.form.get("relancer") == "1"
     sent = f"suivi-{point_id}"
     errors = {}
     if holds not in ("oui", "non"):
         errors["tient"] = "Dites si le recrutement tient."
+    last_day = None
+    if holds == "non" and _text(typed["fin"]):
+        last_day = read_date(typed["fin"])
+        if last_day is None:
+            errors["fin"] = f"Date de fin invalide : {unread(typed['fin'])}."
     return commit_or_refuse(
         lambda: flow.record_follow_up(
             db.session,
@@ -366,6 +373,8 @@ def follow_up(lead_id: int, point_id: int):
             company_feedback=_text(request.form.get("entreprise")),
             candidate_feedback=_text(request.form.get("personne")),
             holds=holds == "oui",
+            ended_on=last_day,
+            search_again=typed["relancer"],
             actor=current_user,
         ),
         refusals=TransitionError,
@@ -373,6 +382,7 @@ def follow_up(lead_id: int, point_id: int):
             "feedback": "entreprise",
             "company_feedback": "entreprise",
             "candidate_feedback": "personne",
+            "ended_on": "fin",
         },
         typed_errors=errors,
         render_unnamed=True,
@@ -380,7 +390,10 @@ def follow_up(lead_id: int, point_id: int):
             _own_lead(lead_id), None, 422, sent=sent, errors=errors, typed=typed
         ),
         back=url_for(".show", lead_id=lead_id, _anchor=sent),
-        done=f"Suivi à {point.months} mois enregistré.",
+        done=lambda point: (
+            f"Suivi à {point.months} mois enregistré."
+            + ("" if point.holds else " Le placement a pris fin ; l'animateur est prévenu.")
+        ),
         then=url_for(".show", lead_id=lead_id),
     )
 

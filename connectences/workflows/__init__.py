@@ -123,7 +123,9 @@ NEED = Workflow(
             # A lead refused or handed back sends the need back to the search.
             N.PROPOSE: (N.POURVU, N.EN_RECHERCHE, N.REORIENTE, N.ABANDONNE),
             N.REORIENTE: (N.EN_RECHERCHE, N.POURVU, N.ABANDONNE),
-            N.POURVU: (),
+            # A placement that does not hold (its follow-up says so) sends the need it
+            # filled back to the search, when the company still needs someone.
+            N.POURVU: (N.EN_RECHERCHE,),
             N.ABANDONNE: (),
         }
     ),
@@ -181,8 +183,10 @@ NEED_SEARCHING = frozenset({N.QUALIFIE, N.EN_RECHERCHE})
 NEED_REORIENTABLE = frozenset({N.NOUVEAU, N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE})
 # Needs a live lead (``propose``) or referral (``reoriente``) holds out of the search.
 NEED_HELD = frozenset({N.PROPOSE, N.REORIENTE})
-# Needs settled: a new need of the same company is no duplicate of them.
-NEED_FINAL = NEED.final
+# Needs settled: a new need of the same company is no duplicate of them. A filled need
+# is settled though the machine lets it go back to the search: only a placement that
+# did not hold does that (``leads.record_follow_up``), not a person's choice.
+NEED_FINAL = NEED.final | {N.POURVU}
 # The observatory: needs an animateur studied (qualified, then searched, proposed, filled).
 NEED_QUALIFIED = frozenset({N.QUALIFIE, N.EN_RECHERCHE, N.PROPOSE, N.POURVU})
 # The observatory: needs that reached an operator (proposed, then filled or not).
@@ -190,8 +194,9 @@ NEED_SENT_TO_OPERATOR = frozenset({N.PROPOSE, N.POURVU})
 # The moves an animateur makes by hand on the need page, per state, in button order
 # (each also allowed by the machine). ``propose`` and ``reoriente`` only come from
 # sending a lead or a referral, which create the records; leaving ``propose`` for the
-# search or ``pourvu`` follows the lead's own life (refused, handed back, placed), so
-# those are not offered either. Qualifying goes through the qualification form (ROME
+# search or ``pourvu`` follows the lead's own life (refused, handed back, placed), and
+# leaving ``pourvu`` the placement's (its follow-up says it did not hold), so those are
+# not offered either. Qualifying goes through the qualification form (ROME
 # code, shared-time work), which moves ``nouveau`` to ``qualifie`` itself.
 NEED_MANUAL_MOVES: dict[str, tuple[str, ...]] = {
     N.NOUVEAU: (N.ABANDONNE,),

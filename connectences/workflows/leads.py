@@ -2,8 +2,9 @@
 
 Every change goes through the state machines of :mod:`connectences.workflows` (so it is
 logged), inside the caller's transaction; the animateur who sent the lead or referral is
-told by mail when it is refused, handed back, placed or closed. Each function raises
-TransitionError with a French message and changes nothing when the move is not allowed.
+told by mail when it is refused, handed back, placed or closed, and when a placement does
+not hold (its follow-up). Each function raises TransitionError with a French message and
+changes nothing when the move is not allowed.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from connectences import vocab, workflows
 from connectences.clock import local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
-from connectences.dates import placement_start_problem
+from connectences.dates import placement_end_problem, placement_start_problem
 from connectences.mail import MailKind, queue_template
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
@@ -135,16 +137,21 @@ def _notify_creator(
     )
 
 
-def back_to_search(session, needs: Sequence[Need], *, why: str, actor=None) -> int:
+def back_to_search(
+    session, needs: Sequence[Need], *, why: str, actor=None, filled: bool = False
+) -> int:
     """Put back in the search (``en_recherche``) the needs a lead or referral held.
 
     Called once that lead or referral has ended without a placement. A need proposed
     (``propose``) or re-oriented (``reoriente``) stays so while another live lead or
-    referral still holds it. Returns how many needs went back.
+    referral still holds it. ``filled``: the needs are those of a placement that did
+    not hold, and those it filled (``pourvu``) go back too. Returns how many needs
+    went back.
     """
+    movable = (NEED_HELD | {NeedState.POURVU}) if filled else NEED_HELD
     released = 0
     for need in dict.fromkeys(needs):
-        if need.status not in NEED_HELD:
+        if need.status not in movable:
             continue
         held = session.scalar(
             select(Lead.id)
@@ -604,6 +611,8 @@ def record_follow_up(
     company_feedback: str | None,
     candidate_feedback: str | None,
     holds: bool,
+    ended_on: date | None = None,
+    search_again: bool = True,
     actor=None,
 ) -> FollowUpPoint:
     """Record how a placement goes at one follow-up point, whether it holds, and who said so.
@@ -611,43 +620,146 @@ def record_follow_up(
     Once, in order (``point_to_record``) and not before the placement has started: a
     recorded point is shown read-only (answering it again replaced the answer without a
     trace), a later point says nothing of the earlier ones, and "does it hold?" has no
-    answer before the person's first day."""
+    answer before the person's first day.
+
+    A placement that does not hold ends (``ended_on``: its last day, today when not
+    given, between its first day and today), in the same transaction: the person's
+    commitment from it ends that day too and their status follows their week; the
+    later points are no longer due; with ``search_again`` (the company still needs
+    someone) the needs it filled go back to the search; the animateur who sent the lead
+    is told. Raises TransitionError (French) and changes nothing when refused.
+    """
+    placement = point.placement
     if point.done_at is not None:
         raise TransitionError(
             f"Le suivi à {point.months} mois est déjà enregistré : il ne se modifie pas."
         )
-    start = point.placement.start_date
+    if placement.ended_on is not None:
+        raise TransitionError(
+            f"Le placement a pris fin le {placement.ended_on.strftime('%d/%m/%Y')} : "
+            "son suivi est clos."
+        )
+    start = placement.start_date
     if start is not None and local_today() < start:
         raise TransitionError(
             f"Le placement commence le {start.strftime('%d/%m/%Y')} : son suivi se fait "
             "une fois la personne en poste."
         )
-    first = point_to_record(point.placement)
+    first = point_to_record(placement)
     if first is not None and first is not point:
         raise TransitionError(f"Enregistrez d'abord le suivi à {first.months} mois.")
     company_feedback = (company_feedback or "").strip() or None
     candidate_feedback = (candidate_feedback or "").strip() or None
+    errors = {}
     if company_feedback is None and candidate_feedback is None:
-        raise TransitionError(
-            "Indiquez au moins un retour (entreprise ou personne).",
-            errors={"feedback": "Indiquez au moins un retour (entreprise ou personne)."},
-        )
-    too_long = {
-        name: why
-        for name, text in (
-            ("company_feedback", company_feedback),
-            ("candidate_feedback", candidate_feedback),
-        )
-        if (why := workflows.text_too_long(text))
-    }
-    if too_long:
-        raise TransitionError(next(iter(too_long.values())), errors=too_long)
+        errors["feedback"] = "Indiquez au moins un retour (entreprise ou personne)."
+    for name, text in (
+        ("company_feedback", company_feedback),
+        ("candidate_feedback", candidate_feedback),
+    ):
+        if why := workflows.text_too_long(text):
+            errors[name] = why
+    last_day = None
+    if not holds:
+        last_day = local_today() if ended_on is None else ended_on
+        if not isinstance(last_day, date):
+            errors["ended_on"] = "Indiquez la date de fin (jj/mm/aaaa)."
+        elif why := placement_end_problem(last_day, start, local_today()):
+            errors["ended_on"] = why
+    if errors:
+        raise TransitionError(next(iter(errors.values())), errors=errors)
+    _claim(session, point)
     point.company_feedback = company_feedback
     point.candidate_feedback = candidate_feedback
     point.holds = bool(holds)
-    point.done_at = utcnow()
     point.done_by_id = getattr(actor, "id", None)
+    if last_day is not None:
+        _end_placement(session, point, last_day, search_again=search_again, actor=actor)
     return point
+
+
+def _claim(session, point: FollowUpPoint) -> None:
+    """Mark the point recorded where the stored row is still unrecorded: of two answers
+    sent at the same instant (two members, a form sent twice), the second writes nothing
+    and is refused (ChangedMeanwhile), as ``workflows.transition`` does for a state."""
+    now = utcnow()
+    result = session.execute(
+        update(FollowUpPoint)
+        .where(FollowUpPoint.id == point.id, FollowUpPoint.done_at.is_(None))
+        .values(done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ChangedMeanwhile()
+    set_committed_value(point, "done_at", now)
+
+
+def _end_placement(
+    session, point: FollowUpPoint, last_day: date, *, search_again: bool, actor
+) -> None:
+    """End the placement of ``point``, which does not hold, on ``last_day`` (see
+    ``record_follow_up``)."""
+    placement = point.placement
+    lead = placement.lead
+    operator = lead.operator.name
+    placement.ended_on = last_day
+    placement.ended_by = "suivi"
+    day = last_day.strftime("%d/%m/%Y")
+    person = placement.candidate
+    if person is not None:
+        for commitment in person.commitments:
+            if commitment.placement_id != placement.id:
+                continue
+            if commitment.until is None or commitment.until > last_day:
+                commitment.until = last_day
+            record_event(
+                session,
+                person,
+                "commitment",
+                f"Fin du placement par {operator} le {day}, le recrutement ne tenant pas "
+                f"(suivi à {point.months} mois) : {describe_commitment(commitment)}.",
+                actor=getattr(actor, "id", None),
+            )
+        # Matching re-reads people whose updated_at moved, whatever their status.
+        person.updated_at = utcnow()
+        # Read from the day after the last one: the person is free from then on.
+        settle_status(
+            session,
+            person,
+            actor=actor,
+            reason=f"fin du placement par {operator}",
+            today=max(local_today(), last_day + timedelta(days=1)),
+        )
+    filled = [item.need for item in placement.needs]
+    if search_again:
+        back_to_search(
+            session,
+            filled,
+            # The log outlives the person (their erasure keeps it): no name in it.
+            why=f"Le placement par {operator} ne tient pas (suivi à {point.months} mois)",
+            actor=actor,
+            filled=True,
+        )
+    companies = ", ".join(dict.fromkeys(need.company.name for need in filled))
+    who = f"{person.first_name} {person.last_name}" if person is not None else "la personne"
+    _notify_creator(
+        session,
+        lead,
+        subject=f"Le placement ne tient pas : {companies}",
+        message=f"{operator} indique au suivi à {point.months} mois que le placement de "
+        f"{who} chez {companies} ne tient pas : il a pris fin le {day}."
+        + "".join(
+            f" Le besoin « {need.title} » ({need.company.name}) "
+            + (
+                "est de nouveau en recherche."
+                if need.status == NeedState.EN_RECHERCHE
+                else "n'est pas relancé : l'entreprise n'en a plus besoin."
+            )
+            for need in filled
+        ),
+        link=_need_link(lead),
+        about=person,
+    )
 
 
 # --- Referrals -------------------------------------------------------------------------
