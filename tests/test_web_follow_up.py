@@ -188,3 +188,24 @@ def test_the_same_answer_sent_twice_ends_the_placement_once(client, world):
     assert _stored(world) == after
     told = db.session.scalars(select(OutboxMessage.subject)).all()
     assert len([subject for subject in told if "ne tient pas" in subject]) == 1
+
+
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("operator", 404),  # a member of another operator
+        ("partner", 403),
+        ("candidate", 403),
+        ("company", 403),
+        ("animateur", 403),
+        ("admin", 403),
+        ("territoire", 403),
+    ],
+)
+def test_nobody_but_the_operator_s_members_records_a_follow_up(app, auth, world, role, status):
+    before = _stored(world)
+    stranger = app.test_client()
+    auth.login(role, client=stranger)
+    response = stranger.post(_url(world, 1), data={**NOT_HOLDING, "relancer": "1"})
+    assert response.status_code == status
+    assert _stored(world) == before

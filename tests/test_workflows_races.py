@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.accounts import create_user
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.jobs import tasks
 from connectences.jobs.registry import JOBS_BY_ID
@@ -270,6 +271,49 @@ def test_two_threads_placing_at_once_store_one_placement(app, animateur):
     assert sorted(outcomes) == ["placed", "refused"]
     assert count(Placement) == 1 and count(FollowUpPoint) == 3
     assert _mails("Placement enregistré") == 1
+
+
+def test_two_answers_to_one_follow_up_point_record_one(animateur):
+    """Two members answer the same point "ne tient pas" from pages read before either
+    wrote (or one form sent twice): the placement ends once, and the second answer,
+    which would end it again (another last day, the search relaunched or not), is
+    refused whole."""
+    lead_id = _lead(animateur, "accepte")
+    lead = db.session.get(Lead, lead_id)
+    today = local_today()
+    placement = flow.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "ok"),
+        needs=[by_ref(Need, "n1")],
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        start_date=today - timedelta(days=40),
+    )
+    db.session.commit()
+    point_id = placement.follow_ups[0].id
+    db.session.remove()
+    first, second = _session(), _session()
+    try:
+        theirs = first.get(FollowUpPoint, point_id)
+        ours = second.get(FollowUpPoint, point_id)
+        assert theirs.placement.candidate.commitments and ours.placement.candidate.commitments
+        answer = {"company_feedback": "Ne vient plus", "candidate_feedback": None}
+        flow.record_follow_up(first, theirs, holds=False, search_again=False, **answer)
+        first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            flow.record_follow_up(
+                second, ours, holds=False, ended_on=today - timedelta(days=5), **answer
+            )
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    ended = db.session.get(Placement, placement.id)
+    assert ended.ended_on == today and by_ref(Need, "n1").status == "pourvu"
+    assert db.session.scalars(select(Commitment)).one().until == today
+    assert _mails("ne tient pas") == 1
 
 
 def test_two_threads_accepting_and_refusing_at_once_apply_one(app, animateur):
