@@ -1,0 +1,67 @@
+"""An operator member follows a placement on a phone: the first point holds, the next one
+says the recruitment does not hold, with its last day and the need searched again. Each
+page fits 390 px without a sideways scroll and passes axe-core with no serious or
+critical violation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from connectences.clock import local_today
+from tests.browser.support import PHONE, check, describe, lead_to_accept, open_as
+
+pytestmark = pytest.mark.browser
+
+
+def _press(page, button: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).first.click()
+
+
+def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_server):
+    open_as(page, live_server, "operator", PHONE)
+    lead = lead_to_accept(page, live_server)
+    _press(page, "Accepter la proposition")
+    start = local_today() - timedelta(days=100)
+    page.get_by_label("Date de début").fill(start.isoformat())
+    _press(page, "Enregistrer le placement")
+    if page.get_by_label("Je confirme ce placement au-delà du temps libre de la personne").count():
+        page.get_by_label("Je confirme ce placement au-delà du temps libre de la personne").check()
+        _press(page, "Enregistrer le placement")
+    errors = page.locator("main .form-error")
+    assert not errors.count(), errors.first.inner_text()
+    assert page.locator("main strong.status").first.inner_text() == "Placé", lead
+
+    # One form: the 1-month point's; the later ones wait for it.
+    assert page.get_by_role("button", name="Enregistrer le suivi").count() == 1
+    assert page.get_by_text("À remplir après le suivi à 1 mois.").count() == 2
+    blocking = check(page, "suivi-a-remplir-390", "suivi à remplir (390 px)")
+    page.get_by_label("Comment cela se passe pour l'entreprise").fill("Bonne intégration")
+    page.get_by_label("Oui").check()
+    _press(page, "Enregistrer le suivi")
+    assert "Suivi à 1 mois enregistré." in page.content()
+
+    # An end date after today comes back next to its field, nothing recorded.
+    page.get_by_label("Comment cela se passe pour l'entreprise").fill("La personne est partie")
+    page.get_by_label("Non : le placement prend fin").check()
+    page.get_by_label("Dernier jour travaillé").fill(
+        (local_today() + timedelta(days=3)).isoformat()
+    )
+    _press(page, "Enregistrer le suivi")
+    assert "ne peut pas être dans le futur" in page.content()
+    blocking += check(page, "suivi-fin-erreur-390", "suivi, date de fin refusée (390 px)")
+
+    last_day = local_today() - timedelta(days=2)
+    page.get_by_label("Dernier jour travaillé").fill(last_day.isoformat())
+    assert page.get_by_label(
+        "Le besoin de l'entreprise demeure : relancer la recherche"
+    ).is_checked()
+    _press(page, "Enregistrer le suivi")
+    text = " ".join(page.locator("main").inner_text().split())  # no-break spaces read as spaces
+    assert f"Placement terminé le {last_day:%d/%m/%Y}" in text
+    assert "Enregistré le" in text and "Plus à faire : le placement a pris fin" in text
+    assert page.get_by_role("button", name="Enregistrer le suivi").count() == 0
+    blocking += check(page, "suivi-placement-termine-390", "placement terminé (390 px)")
+    assert not blocking, describe(blocking)
