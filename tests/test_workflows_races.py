@@ -243,10 +243,14 @@ def test_two_threads_placing_at_once_store_one_placement(app, animateur):
         with app.app_context():
             session = _session()
             try:
-                assert _read(session, lead_id).status == "accepte"
+                # Held until the placement: the session's identity map keeps objects
+                # only while they are referenced, and a lead collected meanwhile would
+                # be read again after the other request committed (a different race).
+                held = _read(session, lead_id)
+                assert held.status == "accepte"
                 read.wait()
                 try:
-                    _place(session, lead_id)
+                    assert _place(session, lead_id).lead is held
                     session.commit()
                     outcome = "placed"
                 except (ChangedMeanwhile, flow.PlacementOverWeek):

@@ -78,6 +78,12 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     # On a phone the menu folds behind its "Menu" button (static/js/nav.js).
     menu = page.get_by_role("navigation").get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")
+    # Escape closes the open menu and leaves the focus on its button.
+    menu.click()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
     menu.click()
     with page.expect_navigation():
         page.get_by_role("navigation").get_by_role("link", name="Déposer mon CV").click()

@@ -28,6 +28,13 @@
     button.setAttribute("aria-expanded", open ? "false" : "true");
     apply();
   });
+  // Escape closes the open menu and gives the focus back to its button.
+  nav.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") return;
+    button.setAttribute("aria-expanded", "false");
+    apply();
+    button.focus();
+  });
   if (phone.addEventListener) phone.addEventListener("change", apply);
   apply();
 })();
