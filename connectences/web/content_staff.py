@@ -154,6 +154,7 @@ def _render_testimonial(data: dict, errors: dict, testimonial, status: int = 200
             scopes=testimonial_rules.SCOPES,
             today=local_today().isoformat(),
             max_mb=photos.MAX_BYTES // 1_048_576,
+            max_bytes=photos.MAX_BYTES,
         ),
         status,
     )

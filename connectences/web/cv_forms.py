@@ -24,7 +24,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from connectences import contacts, territory, vocab
-from connectences.cvtheque import consent
+from connectences.cvtheque import consent, files
 from connectences.cvtheque.profile import PROFILE_FIELDS, CleanProfile, ProfileError, clean_profile
 from connectences.models import Candidate
 from connectences.web.forms import Form
@@ -37,6 +37,15 @@ def _choices(vocabulary: dict[str, str]) -> list[SelectChoice]:
 def choices_of(labels: list[str]) -> list[SelectChoice]:
     """Choices whose value is their label (skills found in a CV)."""
     return [SelectChoice(label, label) for label in labels]
+
+
+class CvFileField(FileField):
+    """The CV's file input, carrying the largest size accepted (``data-max-bytes``) so
+    that the page refuses a heavier file as soon as it is chosen (static/js/nav.js)."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("data-max-bytes", files.max_bytes())
+        return super().__call__(**kwargs)
 
 
 class Required:
@@ -152,7 +161,7 @@ class CandidateForm(Form):
         validators=[Required()],
         render_kw={"type": "date"},
     )
-    cv = FileField(
+    cv = CvFileField(
         "Votre CV en PDF (facultatif)",
         description="Format PDF uniquement, 5 Mo au plus.",
         render_kw={"accept": "application/pdf,.pdf"},
@@ -222,7 +231,7 @@ class CandidateUpdateForm(CandidateForm):
     """The same profile, for a person already in the library (consent already given)."""
 
     consent = None
-    cv = FileField(
+    cv = CvFileField(
         "Remplacer mon CV par un nouveau PDF (facultatif)",
         description="Format PDF uniquement, 5 Mo au plus.",
         render_kw={"accept": "application/pdf,.pdf"},

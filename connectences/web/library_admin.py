@@ -277,6 +277,7 @@ def _render_import(errors=None, source: str | None = None, status: int = 200):
         sources=vocab.CV_SOURCES,
         errors=errors or {},
         chosen_source=source,
+        max_bytes=MAX_UPLOAD,
     ), status
 
 

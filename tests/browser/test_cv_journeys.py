@@ -311,3 +311,26 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
     # Nothing was written by the preview.
     assert stored_candidate(live_server, "lina.ferrand@exemple.fr") is None
     assert not blocking, describe(blocking)
+
+
+def test_a_file_too_heavy_is_refused_as_soon_as_it_is_chosen(page, live_server):
+    # Sent, a file over the request limit would have the whole form refused before
+    # anything typed could be kept: the page refuses it at once, beside the field.
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/deposer-mon-cv")
+    page.get_by_label("Prénom", exact=True).fill("Camille")
+    chooser = page.get_by_label("Votre CV en PDF (facultatif)")
+    chooser.set_input_files(
+        files=[{"name": "cv-scan.pdf", "mimeType": "application/pdf", "buffer": b"%" * (6 << 20)}]
+    )
+    message = page.locator("#cv-trop-lourd li")
+    expect(message).to_have_text(re.compile(r"Ce fichier pèse 6 Mo : 5 Mo au plus\."))
+    expect(chooser).to_have_attribute("aria-invalid", "true")
+    assert chooser.evaluate("input => input.files.length") == 0
+    assert page.get_by_label("Prénom", exact=True).input_value() == "Camille"
+    # A lighter file clears the message.
+    chooser.set_input_files(
+        files=[{"name": "cv.pdf", "mimeType": "application/pdf", "buffer": make_pdf(["Camille"])}]
+    )
+    expect(message).to_have_count(0)
+    assert chooser.get_attribute("aria-invalid") is None

@@ -63,3 +63,39 @@
   var summary = document.querySelector('.form-error[tabindex="-1"]');
   if (summary) summary.focus();
 })();
+
+/* A file heavier than the platform accepts (``data-max-bytes`` on its input) is
+   refused as soon as it is chosen, with the reason beside the field: sent anyway, the
+   whole form would be refused by the server before it could keep what was typed. */
+(function () {
+  "use strict";
+  var inputs = document.querySelectorAll('input[type="file"][data-max-bytes]');
+  Array.prototype.forEach.call(inputs, function (input) {
+    var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+    if (!max) return;
+    var field = input.closest(".field") || input.parentNode;
+    var list = document.createElement("ul");
+    list.className = "errors";
+    list.id = input.id + "-trop-lourd";
+    list.setAttribute("aria-live", "polite");
+    field.appendChild(list);
+    function megabytes(bytes) {
+      return (Math.round(bytes / 104857.6) / 10).toString().replace(".", ",") + " Mo";
+    }
+    input.addEventListener("change", function () {
+      list.textContent = "";
+      field.classList.remove("field-error");
+      input.removeAttribute("aria-invalid");
+      var file = input.files && input.files[0];
+      if (!file || file.size <= max) return;
+      var item = document.createElement("li");
+      item.textContent = "Ce fichier pèse " + megabytes(file.size) + " : " +
+        megabytes(max) + " au plus. Choisissez un fichier plus léger (ou envoyez le " +
+        "formulaire sans lui s'il est facultatif).";
+      list.appendChild(item);
+      field.classList.add("field-error");
+      input.setAttribute("aria-invalid", "true");
+      input.value = "";
+    });
+  });
+})();
