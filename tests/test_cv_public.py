@@ -138,6 +138,16 @@ def test_submission_without_pdf_creates_an_unconfirmed_profile_and_mails(client,
     assert candidate.source == "public" and candidate.cv_filename is None
     [mail] = mails_to(EMAIL)
     assert "/mon-cv/confirmer/" in mail.body_text and mail.candidate_id == candidate.id
+    # Read on a phone: a button to tap, the address written out for clients without.
+    assert 'name="viewport"' in mail.body_html
+    link = re.search(
+        r'<a href="([^"]+)" style="display: inline-block;[^"]*">([^<]+)</a>', mail.body_html
+    )
+    assert link and link[2] == "Confirmer mon adresse e-mail"
+    assert (
+        f"Si le bouton ne marche pas, copiez cette adresse dans votre navigateur : {link[1]}"
+        in mail.body_html
+    )
     assert files_in(cv_dir) == []
     assert "Ouvrez l'e-mail" in client.get("/deposer-mon-cv/merci").get_data(as_text=True)
 
