@@ -144,9 +144,8 @@ def test_submission_without_pdf_creates_an_unconfirmed_profile_and_mails(client,
         r'<a href="([^"]+)" style="display: inline-block;[^"]*">([^<]+)</a>', mail.body_html
     )
     assert link and link[2] == "Confirmer mon adresse e-mail"
-    assert (
-        f"Si le bouton ne marche pas, copiez cette adresse dans votre navigateur : {link[1]}"
-        in mail.body_html
+    assert re.search(
+        r"Si le bouton ne marche pas, copiez [^<]*: " + re.escape(link[1]), mail.body_html
     )
     assert files_in(cv_dir) == []
     assert "Ouvrez l'e-mail" in client.get("/deposer-mon-cv/merci").get_data(as_text=True)
