@@ -1,9 +1,11 @@
-"""Two people acting on the same lead at the same instant: one wins, the other is refused.
+"""Two people acting on the same lead, or the same person's status, at the same instant:
+one wins, the other is refused.
 
 Each request reads the record, checks the state machine, then writes. A move is written
 only where the stored record still holds the state it was read in (``workflows
 .transition``), so the second of two requests that read the same state changes nothing
-and is told, in French, to reload the page. The races are made deterministic: two
+and is told, in French, to reload the page; a person's status (``cvtheque.status
+.set_status``) is guarded by the same compare-and-set. The races are made deterministic: two
 sessions where the second reads before the first commits, or two threads lined up by a
 barrier after their reads; they run on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 """
@@ -19,12 +21,15 @@ from sqlalchemy import select
 from connectences import workflows
 from connectences.accounts import create_user
 from connectences.clock import local_today
+from connectences.cvtheque import consent
+from connectences.cvtheque import library as person_records
 from connectences.extensions import db
 from connectences.jobs import tasks
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
 from connectences.models import (
     Candidate,
+    CandidateEvent,
     Commitment,
     FollowUpPoint,
     Lead,
@@ -34,10 +39,14 @@ from connectences.models import (
     Partner,
     Placement,
     Referral,
+    Transition,
+    User,
 )
 from connectences.models.base import utcnow
 from connectences.needs import moves
+from connectences.web import cv_public as space_pages
 from connectences.web import leads as lead_pages
+from connectences.web import library as library_pages
 from connectences.workflows import (
     CHANGED_MEANWHILE,
     LEAD,
@@ -522,3 +531,195 @@ def test_the_placement_that_loses_the_race_is_told_on_the_lead_page(
     assert CHANGED_MEANWHILE in page_text(page)
     assert count(Placement) == 1 and count(Commitment) == 1
     assert _mails("Placement enregistré") == 1
+
+
+# --- a person's status ---------------------------------------------------------------------
+
+
+def _status_lines(candidate_id: int) -> list[tuple[str, str]]:
+    """The person's history lines about their status, oldest first: (from, to)."""
+    events = db.session.scalars(
+        select(CandidateEvent)
+        .where(CandidateEvent.candidate_id == candidate_id, CandidateEvent.kind == "status")
+        .order_by(CandidateEvent.id)
+    )
+    return [(e.details["from"], e.details["to"]) for e in events]
+
+
+def _candidate_log(candidate_id: int) -> list[tuple[str | None, str]]:
+    entries = db.session.scalars(
+        select(Transition)
+        .where(Transition.entity == "candidate", Transition.entity_id == candidate_id)
+        .order_by(Transition.id)
+    )
+    return [(t.from_state, t.to_state) for t in entries]
+
+
+def _person(session) -> Candidate:
+    return session.scalars(select(Candidate).where(Candidate.ref == "ok")).one()
+
+
+def _animateur(session) -> User:
+    return session.scalars(select(User).where(User.email == "anim@exemple.fr")).one()
+
+
+def _pause(session) -> bool:
+    """The animateur sets the person ``ok`` "inactif" on their record, in ``session``."""
+    return person_records.set_status(
+        session, _person(session), "inactif", actor=_animateur(session)
+    )
+
+
+def test_a_placement_after_the_person_was_paused_meanwhile_writes_nothing(animateur):
+    """The operator's page read the person ``disponible``; the animateur pauses them
+    before the placement is written: the placement would settle them ``en_mission`` over
+    the pause, so it is refused whole, and the pause stands."""
+    lead_id = _lead(animateur, "accepte")
+    person_id = by_ref(Candidate, "ok").id
+    first, second = _session(), _session()
+    try:
+        ours = _read(second, lead_id)  # the operator's request, read before the pause
+        assert ours.candidates[0].candidate.status == "disponible"
+        assert _pause(first) is True
+        first.commit()
+        with pytest.raises(ChangedMeanwhile) as refused:
+            _place(second, lead_id)
+        assert refused.value.message == CHANGED_MEANWHILE
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    person = db.session.get(Candidate, person_id)
+    assert person.status == "inactif"
+    assert _status_lines(person_id) == [("disponible", "inactif")]
+    assert _candidate_log(person_id) == [("disponible", "inactif")]
+    # Nothing of the placement stayed: the lead, the need, the person's week.
+    assert count(Placement) == 0 and count(Commitment) == 0 and count(FollowUpPoint) == 0
+    assert db.session.get(Lead, lead_id).status == "accepte"
+    assert by_ref(Need, "n1").status == "propose"
+    assert _mails("Placement enregistré") == 0
+
+
+def test_a_pause_after_the_person_was_placed_meanwhile_writes_nothing(animateur):
+    lead_id = _lead(animateur, "accepte")
+    person_id = by_ref(Candidate, "ok").id
+    first, second = _session(), _session()
+    try:
+        ours = _person(second)  # the animateur's page, read before the placement
+        assert ours.status == "disponible"
+        _place(first, lead_id)
+        first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            person_records.set_status(second, ours, "inactif", actor=_animateur(second))
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    person = db.session.get(Candidate, person_id)
+    assert person.status == "en_mission"
+    assert person.week_complete is False
+    assert _status_lines(person_id) == [("disponible", "en_mission")]
+    assert _candidate_log(person_id) == [("disponible", "en_mission")]
+    assert count(Placement) == 1
+
+
+def test_two_threads_pausing_and_placing_at_once_apply_one(app, animateur):
+    """Both have read the person ``disponible`` before either writes: PostgreSQL makes
+    the second UPDATE wait for the first transaction, SQLite the second writer; the
+    second finds the status changed and writes nothing."""
+    lead_id = _lead(animateur, "accepte")
+    person_id = by_ref(Candidate, "ok").id
+    read = threading.Barrier(2, timeout=30)
+    outcomes: dict[str, str] = {}
+
+    def member(name, act):
+        with app.app_context():
+            session = _session()
+            try:
+                # Held as a request holds what it read: the session keeps unchanged
+                # objects only while something refers to them, and would read them
+                # again, changed, after the barrier.
+                held = (_read(session, lead_id), _person(session))
+                assert held[1].status == "disponible"
+                read.wait()
+                try:
+                    act(session)
+                    session.commit()
+                    outcomes[name] = "done"
+                except ChangedMeanwhile:
+                    session.rollback()
+                    outcomes[name] = "refused"
+            except Exception as error:  # noqa: BLE001 — reported by the assertion below
+                session.rollback()
+                outcomes[name] = repr(error)
+            finally:
+                session.close()
+
+    threads = [
+        threading.Thread(target=member, args=("pause", _pause)),
+        threading.Thread(target=member, args=("place", lambda s: _place(s, lead_id))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["done", "refused"], outcomes
+    winner = "inactif" if outcomes["pause"] == "done" else "en_mission"
+    assert db.session.get(Candidate, person_id).status == winner
+    assert _status_lines(person_id) == [("disponible", winner)]
+    assert _candidate_log(person_id) == [("disponible", winner)]
+    assert count(Placement) == (1 if winner == "en_mission" else 0)
+
+
+def _placed_meanwhile(monkeypatch, module, reader: str, lead_id: int):
+    """The person is placed through ``lead_id`` in another request just after the page's
+    ``module.<reader>`` read them."""
+    real = getattr(module, reader)
+    done = []
+
+    def read_then_placed(*args, **kwargs):
+        person = real(*args, **kwargs)
+        if not done:
+            done.append(True)
+            other = _session()
+            try:
+                _place(other, lead_id)
+                other.commit()
+            finally:
+                other.close()
+        return person
+
+    monkeypatch.setattr(module, reader, read_then_placed)
+
+
+def test_the_status_change_that_loses_the_race_is_told_on_the_record(
+    client, auth, animateur, monkeypatch
+):
+    lead_id = _lead(animateur, "accepte")
+    auth.login("animateur")
+    _placed_meanwhile(monkeypatch, library_pages, "_candidate_or_404", lead_id)
+    response = client.post("/animateur/cvtheque/ok/statut", data={"statut": "inactif"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert CHANGED_MEANWHILE in page_text(page)
+    person = by_ref(Candidate, "ok")
+    assert person.status == "en_mission"
+    assert _status_lines(person.id) == [("disponible", "en_mission")]
+
+
+def test_the_person_pausing_their_profile_as_they_are_placed_is_told_not_failed(
+    client, animateur, monkeypatch
+):
+    """The person's own page answers no refusal itself: the application's answer to a
+    change made meanwhile is a French page (409), never an error of the server."""
+    lead_id = _lead(animateur, "accepte")
+    token = consent.space_token(by_ref(Candidate, "ok"))
+    _placed_meanwhile(monkeypatch, space_pages, "_space_candidate", lead_id)
+    response = client.post(f"/mon-cv/{token}/pause")
+    assert response.status_code == 409
+    assert CHANGED_MEANWHILE in page_text(response)
+    person = by_ref(Candidate, "ok")
+    assert person.status == "en_mission"
+    assert _status_lines(person.id) == [("disponible", "en_mission")]

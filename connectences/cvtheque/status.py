@@ -7,7 +7,10 @@ said they want no more) and ``inactif`` (paused). ``disponible`` and ``en_missio
 are open to work (``vocab.OPEN_TO_WORK``).
 
 ``set_status`` is the only writer of ``Candidate.status``: every change writes the
-person's history (``cvtheque.history``) and the transition log. ``settle_status``
+person's history (``cvtheque.history``) and the transition log, and is written only
+where the stored person still holds the status it was read in (an animateur pausing
+the person while a placement settles them ``en_mission``: the second to write is
+refused with ``workflows.ChangedMeanwhile``, nothing of it kept). ``settle_status``
 derives the status from the person's commitments and choice after a change to
 their week (placement, commitment added or removed, "je souhaite plus d'heures",
 "mon emploi du temps est complet"):
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from connectences.clock import local_today
@@ -36,6 +40,7 @@ from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Transition, User
 from connectences.models.base import utcnow
 from connectences.vocab import CANDIDATE_STATUSES
+from connectences.workflows import compare_and_set
 
 
 class StatusError(DomainError):
@@ -54,7 +59,10 @@ def set_status(
     """Move the person to ``new``; False (and nothing written) when it already was.
 
     Writes their history line ("Statut : Disponible → En mission (reason).") and the
-    transition log; bumps ``updated_at`` so that matching re-reads the person.
+    transition log; bumps ``updated_at`` so that matching re-reads the person. A stored
+    person moves only from the status ``candidate`` was read in: when another request
+    changed it meanwhile, raises ``workflows.ChangedMeanwhile`` (French message) and
+    writes nothing; the caller rolls back whatever went with the change.
     """
     if new not in CANDIDATE_STATUSES:
         why = "Choisissez un statut de la liste."
@@ -62,8 +70,12 @@ def set_status(
     old = candidate.status
     if old == new:
         return False
-    candidate.status = new
-    candidate.updated_at = utcnow()
+    if inspect(candidate).has_identity:
+        # The UPDATE stamps ``updated_at`` itself (its ``onupdate``).
+        compare_and_set(session, candidate, old, new)
+    else:  # a person being created: nobody else can have read them
+        candidate.status = new
+        candidate.updated_at = utcnow()
     summary = f"Statut : {CANDIDATE_STATUSES.get(old, old)} → {CANDIDATE_STATUSES[new]}"
     summary += f" ({reason})." if reason else "."
     actor_id = actor.id if isinstance(actor, User) else actor

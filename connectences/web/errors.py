@@ -10,8 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from connectences.extensions import db
 from connectences.web.access import wants_json
 from connectences.web.problems import problem
+from connectences.workflows import CHANGED_MEANWHILE, ChangedMeanwhile
 
 # Under this prefix every error is an RFC 9457 problem (unknown addresses included).
 PROBLEM_PREFIX = "/api/v1/"
@@ -36,6 +38,7 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Action non permise",
         "Cette page ne peut pas être utilisée de cette façon. Repartez de l'accueil.",
     ),
+    409: ("Modifié entre-temps", CHANGED_MEANWHILE),
     413: (
         "Envoi trop volumineux",
         "Le fichier ou le formulaire envoyé dépasse la taille autorisée. Réduisez la taille "
@@ -100,6 +103,14 @@ def register_errors(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(ChangedMeanwhile)
+    def _changed_meanwhile(error: ChangedMeanwhile):
+        # The record moved while this request worked on it (``workflows.compare_and_set``)
+        # and the view answers no refusal itself (most do, through commit_or_refuse):
+        # nothing of the request is kept, and the person is told in French, not a 500.
+        db.session.rollback()
+        return render_error(409, error.message)
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):

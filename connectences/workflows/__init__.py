@@ -274,7 +274,7 @@ def transition(
     """Move ``obj`` to ``to_state`` if the machine allows it, and log who, when, from, to, why.
 
     The move is written only if the stored record still holds the state ``obj`` was read
-    in (see :func:`_compare_and_set`): of two people answering the same lead at the same
+    in (see :func:`compare_and_set`): of two people answering the same lead at the same
     instant, the second is refused with :class:`ChangedMeanwhile`. Raises TransitionError
     (French message) and changes nothing otherwise.
     """
@@ -303,7 +303,7 @@ def transition(
     if to_state in workflow.texts and not reason_text:
         why = workflow.texts[to_state]
         raise TransitionError(why, errors={"reason_text": why})
-    _compare_and_set(session, obj, current, to_state)
+    compare_and_set(session, obj, current, to_state)
     entry = Transition(
         entity=workflow.entity,
         entity_id=obj.id,
@@ -317,8 +317,11 @@ def transition(
     return entry
 
 
-def _compare_and_set(session, obj, current: str, to_state: str) -> None:
+def compare_and_set(session, obj, current: str, to_state: str) -> None:
     """Write ``to_state`` on the stored record only where it still holds ``current``.
+
+    The one guard of a status read then written: the state machines' :func:`transition`
+    and a person's status (``cvtheque.status.set_status``) both write through it.
 
     Checking the in-memory ``obj.status`` and then setting it is no guard when two
     requests read the same record: both pass the check and the second overwrites the
