@@ -12,6 +12,16 @@ options of their execution or a bind of their own, and every other statement, ru
 before. What is "a select of columns" reads three attributes of SQLAlchemy's select
 (``_propagate_attrs``, ``_with_options``, ``_raw_columns``): tests/test_db_session.py
 fails if a release changes them.
+
+A savepoint (``begin_nested``) on SQLite. Python's sqlite3 driver opens its transaction
+only before the first INSERT, UPDATE or DELETE; a SAVEPOINT sent before that opened the
+transaction itself, and its RELEASE committed it: what the savepoint held was written
+for good, whatever the session did next (a dry run of a job rolled back nothing, a
+request refused after it kept it). The session now opens the driver's transaction
+first, taking the database's write lock at once (``BEGIN IMMEDIATE``: a savepoint is
+there to write, and a transaction that only read first could not take the lock once
+another writer committed). PostgreSQL always has its transaction open: nothing changes
+there.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
@@ -32,6 +43,18 @@ def columns_only(statement: Any) -> bool:
         and not statement._with_options
         and all(isinstance(column, ColumnElement) for column in statement._raw_columns)
     )
+
+
+def begin_writing(connection: Connection) -> None:
+    """SQLite: open the driver's transaction now, holding the database's write lock
+    (``BEGIN IMMEDIATE`` waits up to the connection's busy timeout for another writer,
+    then raises OperationalError "database is locked"), unless it is already open: it
+    then already holds that lock, the driver having opened it for a write. Nothing on
+    other databases, whose transaction is open from the first statement."""
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _plain(options: dict) -> bool:
@@ -54,6 +77,10 @@ class Session(FlaskSession):
         if _plain(options) and columns_only(statement):
             return self._rows(statement, params).scalars()
         return super().scalars(statement, params, **options)
+
+    def begin_nested(self):
+        begin_writing(self.connection())  # see the module's docstring
+        return super().begin_nested()
 
     def scalar(self, statement, params=None, **options):
         if _plain(options) and columns_only(statement):

@@ -105,3 +105,32 @@ def test_no_autoflush_is_honoured(app, needs):
         need.title = "Pas encore écrit"
         assert session.scalar(select(Need.title).where(Need.ref == "besoin-1")) == "Comptable"
     session.rollback()
+
+
+def test_a_savepoint_before_any_write_stays_inside_its_transaction(app, needs):
+    """SQLite's driver had opened no transaction yet (only reads so far): the SAVEPOINT
+    opened one itself and its RELEASE committed the change, which the session's
+    rollback then could not undo."""
+    session = db.session()
+    session.rollback()
+    assert session.scalar(select(Need.title).where(Need.ref == "besoin-1")) == "Comptable"
+    with session.begin_nested():
+        session.execute(update(Need).where(Need.ref == "besoin-1").values(title="Gardé ?"))
+    session.rollback()
+    assert session.scalar(select(Need.title).where(Need.ref == "besoin-1")) == "Comptable"
+
+
+def test_a_savepoint_rolled_back_keeps_what_came_before_it(app, needs):
+    session = db.session()
+    session.rollback()
+    with session.begin_nested():
+        session.execute(update(Need).where(Need.ref == "besoin-1").values(title="Avant"))
+    try:
+        with session.begin_nested():
+            session.execute(update(Need).where(Need.ref == "besoin-2").values(title="Annulé"))
+            raise LookupError
+    except LookupError:
+        pass
+    session.commit()
+    titles = dict(session.execute(select(Need.ref, Need.title)).all())
+    assert titles == {"besoin-1": "Avant", "besoin-2": "Cuisinier"}
