@@ -100,6 +100,11 @@ def _session():
     return db.session.session_factory()
 
 
+def _animateur(session) -> User:
+    """The animateur of the ``animateur`` fixture, in ``session``."""
+    return session.scalars(select(User).where(User.email == "anim@exemple.fr")).one()
+
+
 def _read(session, lead_id: int) -> Lead:
     """The lead as its page reads it: with its needs and candidates."""
     lead = session.get(Lead, lead_id)
@@ -441,29 +446,91 @@ def test_referrals_are_guarded_the_same_way(animateur):
 # --- the scheduler ------------------------------------------------------------------------
 
 
+def _changed_before_closing(monkeypatch, lead_id: int, change) -> None:
+    """``change(session)`` is committed by another request once the job has read the
+    lead ``lead_id`` (and its needs) past its closing delay, before it closes it."""
+    real = tasks._close_unanswered
+    done = []
+
+    def changed_first(ctx, row, *args, **kwargs):
+        if isinstance(row, Lead) and row.id == lead_id and not done:
+            done.append(lead_id)
+            other = _session()
+            try:
+                change(other)
+                other.commit()
+            finally:
+                other.close()
+        return real(ctx, row, *args, **kwargs)
+
+    monkeypatch.setattr(tasks, "_close_unanswered", changed_first)
+
+
+def _escalate() -> dict:
+    return execute(JOBS_BY_ID["lead_escalation"], now=utcnow() + timedelta(days=400))
+
+
 def test_the_job_leaves_a_lead_answered_while_it_ran(animateur, monkeypatch):
     """The lead is past its closing delay when the job reads it, and the operator accepts
     it before the job writes: the acceptance stands, nothing is closed nor counted, and
     the job ends well (one failure would roll back every other lead's closing)."""
     lead_id = _lead(animateur, "vu")
-    real = tasks.transition
-
-    def operator_answers_first(session, obj, *args, **kwargs):
-        if isinstance(obj, Lead):
-            other = _session()
-            try:
-                flow.accept(other, other.get(Lead, obj.id))
-                other.commit()
-            finally:
-                other.close()
-        return real(session, obj, *args, **kwargs)
-
-    monkeypatch.setattr(tasks, "transition", operator_answers_first)
-    counts = execute(JOBS_BY_ID["lead_escalation"], now=utcnow() + timedelta(days=400))
+    _changed_before_closing(
+        monkeypatch, lead_id, lambda other: flow.accept(other, other.get(Lead, lead_id))
+    )
+    counts = _escalate()
     assert counts["closed"] == 0 and counts["needs_released"] == 0
     assert db.session.get(Lead, lead_id).status == "accepte"
     assert by_ref(Need, "n1").status == "propose"
     assert _lead_log(lead_id)[-1] == ("vu", "accepte")
+
+
+def test_the_job_skips_a_lead_whose_need_moved_and_closes_the_others(
+    animateur, monkeypatch, caplog
+):
+    """A bundle's lead stays open when the animateur abandons one of its needs. The job
+    read that need still proposed: closing the lead passes, putting the need back in
+    the search does not. That lead alone is left as it was (for the next run), and
+    the other lead of the run is closed; before, the whole run failed and closed none."""
+    f.load(f.document(needs=[f.need(ref="n3", company="c1", days=["tue"], hours_per_week=7)]))
+    workflows.transition(db.session, by_ref(Need, "n3"), NEED, "qualifie")
+    db.session.commit()
+    bundle_id = _lead(animateur, "vu", refs=("n1", "n2"))
+    other_id = _lead(_animateur(db.session), "vu", refs=("n3",))
+    assert bundle_id < other_id  # the job takes the bundle first
+
+    def abandon_n1(other):
+        moves.move_by_hand(
+            other,
+            other.scalars(select(Need).where(Need.ref == "n1")).one(),
+            "abandonne",
+            actor=None,
+            reason_code="autre",
+            reason_text="L'entreprise a renoncé",
+        )
+
+    _changed_before_closing(monkeypatch, bundle_id, abandon_n1)
+    with caplog.at_level("INFO", logger="connectences.jobs"):
+        counts = _escalate()
+
+    assert counts["closed"] == 1 and counts["needs_released"] == 1
+    # The bundle's lead: nothing of its closing kept, the abandonment stands.
+    assert db.session.get(Lead, bundle_id).status == "vu"
+    assert _lead_log(bundle_id) == [(None, "envoye"), ("envoye", "vu")]
+    assert by_ref(Need, "n1").status == "abandonne"
+    assert by_ref(Need, "n2").status == "propose"
+    assert [r.getMessage() for r in caplog.records if f"lead {bundle_id} " in r.getMessage()]
+    # The other lead of the run is closed and its need back in the search.
+    assert db.session.get(Lead, other_id).status == "sans_suite"
+    assert by_ref(Need, "n3").status == "en_recherche"
+
+    # The next run reads the bundle again: closed, its need still proposed released.
+    monkeypatch.undo()
+    counts = _escalate()
+    assert counts["closed"] == 1 and counts["needs_released"] == 1
+    assert db.session.get(Lead, bundle_id).status == "sans_suite"
+    assert by_ref(Need, "n2").status == "en_recherche"
+    assert by_ref(Need, "n1").status == "abandonne"
 
 
 # --- the lead page -------------------------------------------------------------------------
@@ -557,10 +624,6 @@ def _candidate_log(candidate_id: int) -> list[tuple[str | None, str]]:
 
 def _person(session) -> Candidate:
     return session.scalars(select(Candidate).where(Candidate.ref == "ok")).one()
-
-
-def _animateur(session) -> User:
-    return session.scalars(select(User).where(User.email == "anim@exemple.fr")).one()
 
 
 def _pause(session) -> bool:

@@ -130,21 +130,36 @@ def _close_unanswered(
 ) -> int | None:
     """Close a lead or referral left unanswered (``sans_suite``, the reason naming
     ``nobody`` who did not answer in ``after``) and put its needs back in the search;
-    the number of needs released. None when it was answered while the job ran: the
-    answer stands and nothing is written."""
+    the number of needs released.
+
+    One unit of its own (a savepoint): when the record or one of its needs changed
+    while the job ran (the operator answered, the animateur abandoned a need of the
+    bundle), that change stands, nothing of this closing is kept, the others of the run
+    go on, and None is returned; the next run reads the record again."""
     try:
-        transition(
-            ctx.session,
-            row,
-            workflow,
-            state,
-            reason_text=f"Clôturée automatiquement : pas de {nobody} {after.days} jours "
-            "après l'envoi.",
-        )
+        with ctx.session.begin_nested():
+            transition(
+                ctx.session,
+                row,
+                workflow,
+                state,
+                reason_text=f"Clôturée automatiquement : pas de {nobody} {after.days} "
+                "jours après l'envoi.",
+            )
+            return back_to_search(ctx.session, needs, why=why)
     except ChangedMeanwhile:
-        ctx.session.refresh(row, ["status"])
+        ctx.log.info(
+            "%s: %s %s or one of its needs changed while it was being closed; "
+            "left for the next run",
+            ctx.job_id,
+            workflow.entity,
+            row.id,
+        )
+        # What the savepoint wrote through the compare-and-set is no pending change
+        # the rollback would expire: the objects read the database again when next used.
+        for stale in (row, *needs):
+            ctx.session.expire(stale)
         return None
-    return back_to_search(ctx.session, needs, why=why)
 
 
 # --- mail_outbox ---------------------------------------------------------------------
