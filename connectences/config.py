@@ -175,6 +175,9 @@ class Defaults:
     REFERRAL_REMIND_WORKING_DAYS = 3
     REFERRAL_ALERT_DAYS = 15
     REFERRAL_CLOSE_DAYS = 60
+    # Interchange imports run one at a time (exchange/importer.py): one arriving while
+    # another runs waits this long for it to end, then is refused.
+    EXCHANGE_IMPORT_WAIT_SECONDS = 60
     REMATCH_MIN_SCORE = 70  # nightly re-matching flags new candidates from this score
     REMATCH_TOP = 10
     # Personal data: CV retention after the last contact, unconfirmed submissions, logs

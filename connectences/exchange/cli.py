@@ -11,6 +11,7 @@ import click
 from flask.cli import AppGroup
 
 from connectences.accounts.audit import audit
+from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import COLLECTION_LABELS, ExchangeError, import_document
 from connectences.exchange.parse import dump_document, parse_document
@@ -44,6 +45,10 @@ def import_command(file: str) -> None:
     except ExchangeError as exc:
         db.session.rollback()
         _fail(exc.errors)
+    except DomainError as exc:  # another import kept running, a record changed meanwhile
+        db.session.rollback()
+        click.echo(f"Import refusé : {exc.message}", err=True)
+        sys.exit(1)
     if result.changed:
         audit(db.session, "exchange.import", details={"file": file, **result.as_dict()})
     db.session.commit()

@@ -4,6 +4,14 @@ A document with any error is refused as a whole and nothing is written. A valid
 document is applied record by record, each attribute compared before it is set,
 so that importing the same document twice changes nothing (no ``updated_at``
 churn, no write at all).
+
+Imports run one at a time (``locks.hold``, taken before the document is checked
+against what is stored): two imports of the same document at once, from the API
+and the CLI, both read "nothing stored yet" and both created it, the second failing
+on a unique ref or e-mail (a 500 through the API), or both replaced a person's
+commitments (twice the hours). The second now waits for the first to end, then
+reads what it wrote, and finds it unchanged; one that waits longer than
+``EXCHANGE_IMPORT_WAIT_SECONDS`` is refused (``ImportBusy``), nothing written.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectences import vocab, workflows
+from connectences import config, locks, vocab, workflows
 from connectences.cvtheque.profile import set_skills
 from connectences.cvtheque.status import set_status
 from connectences.errors import DomainError
@@ -40,6 +48,20 @@ class ExchangeError(DomainError):
 
     def as_dicts(self) -> list[dict[str, str]]:
         return [error.as_dict() for error in self.errors]
+
+
+# The name of the lock imports take (``locks.hold``).
+IMPORT_LOCK = "exchange.import"
+
+
+class ImportBusy(DomainError):
+    """Another import held the lock for the whole wait: nothing was read nor written."""
+
+    def __init__(self):
+        super().__init__(
+            "Un autre import de document est en cours : réessayez dans quelques minutes "
+            "(rien n'a été enregistré)."
+        )
 
 
 @dataclass
@@ -274,10 +296,11 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     """Validate ``document`` and upsert every record by ``ref`` in ``session``.
 
     On any error, raises ``ExchangeError`` (one ``FieldError`` per offending field)
-    before anything is added to the session. Otherwise records are created or
-    updated, flushed but not committed: the caller commits (or rolls back), so the
-    import is one transaction with whatever the caller does around it
-    (``import_document_and_commit`` does both).
+    before anything is added to the session; ``ImportBusy`` when another import kept
+    running for the whole wait. Otherwise records are created or updated, flushed but
+    not committed: the caller commits (or rolls back), so the import is one transaction
+    with whatever the caller does around it (``import_document_and_commit`` does both);
+    the imports' lock is held until that transaction ends.
 
     Records are compared attribute by attribute and only written when they differ:
     a second import of the same document reports everything unchanged and writes
@@ -302,6 +325,10 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     """
     if session is None:
         session = db.session
+    # Before anything stored is read: see the module's docstring.
+    wait = config.number("EXCHANGE_IMPORT_WAIT_SECONDS")
+    if not locks.hold(session, IMPORT_LOCK, wait_seconds=wait):
+        raise ImportBusy()
     errors = validate(document, session)
     if errors:
         raise ExchangeError(errors)

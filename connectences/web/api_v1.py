@@ -32,7 +32,7 @@ from connectences.accounts.scope import STAFF_ROLES
 from connectences.clock import local_today
 from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
-from connectences.exchange.importer import ExchangeError, import_document
+from connectences.exchange.importer import ExchangeError, ImportBusy, import_document
 from connectences.exchange.parse import dump_document, parse_document
 from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
@@ -767,14 +767,23 @@ def export_exchange():
 @_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
 @_problem(
+    409,
+    "Un autre import est en cours et n'a pas fini à temps, ou un enregistrement a changé "
+    "pendant l'import : rien n'est enregistré, renvoyez le document",
+)
+@_problem(
     422, "Document refusé : une erreur par valeur, avec son pointeur JSON ; rien n'est enregistré"
 )
 def import_exchange():
     """Importe un document au format d'échange : tout ou rien, avec les règles de
     ``flask exchange import``. Chaque enregistrement est créé ou mis à jour par sa ref ;
-    importer deux fois le même document ne change rien la seconde fois."""
+    importer deux fois le même document ne change rien la seconde fois. Les imports
+    passent l'un après l'autre : un import envoyé pendant un autre attend sa fin."""
     try:
         result = import_document(parse_document(request.get_data()), db.session)
+    except ImportBusy as busy:
+        db.session.rollback()
+        raise Refused(409, busy.message) from None
     except ExchangeError as refusal:
         db.session.rollback()
         errors = [{"pointer": e.pointer, "detail": e.message} for e in refusal.errors]
