@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import io
 import re
+import sqlite3
 
 import pytest
 from flask import send_file
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from connectences import create_app
 from connectences.extensions import db
@@ -63,6 +65,17 @@ def bare_app(app):
             download_name="export.csv",
         )
 
+    @public
+    def busy():
+        raise OperationalError("UPDATE user", {}, sqlite3.OperationalError("database is locked"))
+
+    @public
+    def broken():
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    other.add_url_rule("/test-busy", "busy", busy)
+    other.add_url_rule("/api/v1/test-busy", "api_busy", busy)
+    other.add_url_rule("/test-broken", "broken", broken)
     other.add_url_rule("/test-boom", "boom", boom)
     other.add_url_rule("/test-download", "download", download)
     yield other
@@ -277,3 +290,20 @@ def test_a_public_form_whose_token_expired_comes_back_filled_in(bare_app):
     assert "Le formulaire a expiré ou n'a pas pu être vérifié" in text(
         client.post("/connexion", data={"email": "x@exemple.fr", "password": "y"})
     )
+
+
+def test_a_database_busy_with_another_writer_answers_503_in_french(bare_app):
+    # SQLite's single writer held past its busy timeout (a long import): the request
+    # did nothing and may be sent again; any other database fault stays a 500.
+    client = bare_app.test_client()
+    busy = client.get("/test-busy")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    text = busy.get_data(as_text=True)
+    assert "Plateforme momentanément occupée" in text and "réessayez" in text
+    assert "database is locked" not in text
+    broken = client.get("/test-broken")
+    assert broken.status_code == 500 and "disk I/O" not in broken.get_data(as_text=True)
+    api = client.get("/api/v1/test-busy")
+    assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+    assert api.mimetype == "application/problem+json"
+    assert api.get_json()["title"] == "Service momentanément occupé"

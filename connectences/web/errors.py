@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from connectences.extensions import db
@@ -43,6 +44,11 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Envoi trop volumineux",
         "Le fichier ou le formulaire envoyé dépasse la taille autorisée. Réduisez la taille "
         "du fichier (par exemple un CV en PDF de moins de 5 Mo) et réessayez.",
+    ),
+    503: (
+        "Plateforme momentanément occupée",
+        "Une autre opération occupe la base de données. Rien n'a été enregistré : "
+        "réessayez dans quelques secondes.",
     ),
     429: (
         "Trop de tentatives",
@@ -80,6 +86,12 @@ CSRF_RETRY_MESSAGE = (
 )
 
 
+def is_database_busy(error: OperationalError) -> bool:
+    """Whether the database refused for a lock held by another writer (SQLite's
+    "database is locked"), not for a fault."""
+    return "database is locked" in str(getattr(error, "orig", error))
+
+
 def render_error(code: int, message: str | None = None):
     title, default_message = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
     text = message or default_message
@@ -111,6 +123,18 @@ def register_errors(app: Flask) -> None:
         # nothing of the request is kept, and the person is told in French, not a 500.
         db.session.rollback()
         return render_error(409, error.message)
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(error: OperationalError):
+        # SQLite's single writer: a long write (an interchange import) holds the lock
+        # past the busy timeout. The request did nothing; it may simply be sent again.
+        # Any other database failure stays a 500.
+        if not is_database_busy(error):
+            raise error
+        db.session.rollback()
+        response = make_response(render_error(503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):

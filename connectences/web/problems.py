@@ -24,6 +24,7 @@ TITLES: dict[int, str] = {
     428: "Condition requise",
     429: "Trop de requêtes",
     500: "Erreur du serveur",
+    503: "Service momentanément occupé",
 }
 DETAILS: dict[int, str] = {
     401: "Envoyez un jeton d'accès valide dans l'en-tête « Authorization: Bearer <jeton> ».",
@@ -35,6 +36,8 @@ DETAILS: dict[int, str] = {
     428: "Envoyez l'en-tête If-Match avec l'ETag de votre dernière lecture de "
     "l'enregistrement, pour ne pas écraser un changement fait entre-temps.",
     500: "Un problème est survenu de notre côté ; il a été enregistré. Réessayez plus tard.",
+    503: "Une autre opération occupe la base de données ; rien n'a été enregistré. "
+    "Réessayez dans quelques secondes.",
 }
 
 
