@@ -16,6 +16,7 @@ from connectences.jobs.runner import execute, run_guarded
 from connectences.models import (
     AuditLog,
     Candidate,
+    Commitment,
     Commune,
     Company,
     FollowUpPoint,
@@ -91,7 +92,7 @@ def run(job_id: str, now: datetime, dry_run: bool = False) -> dict:
 
 
 def test_registry_ids_are_unique_and_every_job_has_a_trigger():
-    assert len({job.id for job in JOBS}) == len(JOBS) == 10
+    assert len({job.id for job in JOBS}) == len(JOBS) == 11
     for job in JOBS:
         assert job.make_trigger() is not None
         assert job.description
@@ -615,3 +616,46 @@ def test_scheduler_has_every_job_once_coalesced_and_ticks_through_the_guard(app)
     assert [(r.job_id, r.period, r.outcome) for r in runs] == [
         ("data_retention", "2026-03-10", "ok")
     ]
+
+
+def test_ended_work_makes_people_available_again_once():
+    # A fixed-term commitment ran out on 31 March: nothing else would move the person
+    # back from "en mission", and a "placé" by their week would stay out of matching.
+    now = datetime(2026, 4, 2, 0, 20, tzinfo=UTC)
+    contact = datetime(2026, 1, 5, tzinfo=UTC)
+    ran_out = _candidate("ran-out", contact, status="en_mission")
+    full = _candidate("full", contact, status="place")
+    still = _candidate("still", contact, status="en_mission")
+    chose = _candidate("chose", contact, status="place", week_complete=True)
+    paused = _candidate("paused", contact, status="inactif")
+    for person, hours, until in (
+        (ran_out, 8, date(2026, 3, 31)),
+        (full, 35, date(2026, 3, 31)),  # their whole week: "placé" by it
+        (still, 8, date(2026, 6, 30)),
+        (chose, 8, date(2026, 3, 31)),
+        (paused, 8, date(2026, 3, 31)),
+    ):
+        person.commitments.append(
+            Commitment(hours_per_week=hours, days=["tue"], start=date(2026, 1, 6), until=until)
+        )
+    db.session.commit()
+    assert run("ended_work", now, dry_run=True) == {"settled": 2, "changed_meanwhile": 0}
+    db.session.expire_all()
+    assert db.session.get(Candidate, ran_out.id).status == "en_mission"
+    assert run("ended_work", now) == {"settled": 2, "changed_meanwhile": 0}
+    db.session.expire_all()
+    statuses = {c.ref: c.status for c in db.session.scalars(select(Candidate))}
+    assert statuses == {
+        "ran-out": "disponible",
+        "full": "disponible",
+        "still": "en_mission",
+        "chose": "place",
+        "paused": "inactif",
+    }
+    logged = db.session.scalars(
+        select(Transition.reason_text).where(
+            Transition.entity == "candidate", Transition.entity_id == ran_out.id
+        )
+    ).all()
+    assert logged == ["fin d'un engagement"]
+    assert run("ended_work", now + timedelta(days=1)) == {"settled": 0, "changed_meanwhile": 0}

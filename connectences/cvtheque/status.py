@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from connectences.clock import local_today
@@ -37,10 +37,10 @@ from connectences.cvtheque.history import record_event
 from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
-from connectences.models import Candidate, Transition, User
+from connectences.models import Candidate, Commitment, Transition, User
 from connectences.models.base import utcnow
 from connectences.vocab import CANDIDATE_STATUSES
-from connectences.workflows import compare_and_set
+from connectences.workflows import ChangedMeanwhile, compare_and_set
 
 
 class StatusError(DomainError):
@@ -195,3 +195,38 @@ def choose_week(
         resume=not complete,
     )
     return moved or changed
+
+
+# Who the history names for a status the platform settles by itself (a job).
+PLATFORM = "la plateforme"
+
+
+def settle_ended_work(session: Session, today: date) -> tuple[int, int]:
+    """Settle the people still "en mission" or "placé" whose work ended before
+    ``today`` (a fixed-term commitment run out, a placement ended): nothing else moves
+    their status once that work is over, and matching leaves "placé" people out.
+
+    Each person in a savepoint of their own: one whose status changed meanwhile (their
+    own pause, a placement) keeps that change and is left for the next run. Returns
+    (people whose status changed, people left because they changed meanwhile)."""
+    ended = select(Commitment.candidate_id).where(Commitment.until < today)
+    people = session.scalars(
+        select(Candidate)
+        .where(Candidate.id.in_(ended), Candidate.status.in_(("en_mission", "place")))
+        .order_by(Candidate.id)
+    ).all()
+    moved = left = 0
+    for person in people:
+        try:
+            with session.begin_nested():
+                moved += settle_status(
+                    session,
+                    person,
+                    actor_label=PLATFORM,
+                    reason="fin d'un engagement",
+                    today=today,
+                )
+        except ChangedMeanwhile:
+            session.expire(person)
+            left += 1
+    return moved, left

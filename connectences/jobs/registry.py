@@ -84,6 +84,13 @@ JOBS: list[Job] = [
         {"hour": 7, "minute": 30},
     ),
     Job(
+        "ended_work",
+        "Statut des personnes dont un engagement a pris fin",
+        tasks.ended_work,
+        "cron",
+        {"hour": 0, "minute": 20},
+    ),
+    Job(
         "resource_expiry",
         "Rappel aux auteurs des ressources arrivées à échéance",
         tasks.resource_expiry,

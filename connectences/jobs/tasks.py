@@ -24,6 +24,7 @@ from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.content import callbacks, resources
 from connectences.cvtheque import files, retention
+from connectences.cvtheque.status import settle_ended_work
 from connectences.events import retention as event_retention
 from connectences.events.registrations import send_reminders as send_event_reminders
 from connectences.jobs.runner import JobContext, JobRun
@@ -437,6 +438,19 @@ def resource_expiry(ctx: JobContext) -> dict:
         )
     ctx.log.info("resource_expiry: %s", dict(counts))
     return dict(counts)
+
+
+# --- ended_work ----------------------------------------------------------------------------
+
+
+def ended_work(ctx: JobContext) -> dict:
+    """Settle the status of the people whose work ended yesterday or before (see
+    ``cvtheque.status.settle_ended_work``): "en mission" with nothing running any more
+    is "disponible" again, and proposed again to the needs that fit."""
+    moved, left = settle_ended_work(ctx.session, ctx.today)
+    counts = {"settled": moved, "changed_meanwhile": left}
+    ctx.log.info("ended_work: %s", counts)
+    return counts
 
 
 # --- event_reminders ---------------------------------------------------------------------
