@@ -409,6 +409,8 @@ def test_detected_need_is_created_from_its_offline_visit(client, auth):
     answers = results(send(client, need, visit))
     assert answers[need["cle"]]["statut"] == "enregistre"
     assert "url_besoin" not in answers[need["cle"]]
+    # Its need came with it: the visit does not invite describing it a second time.
+    assert "url_besoin" not in answers[visit["cle"]]
     stored = db.session.scalars(select(Need)).one()
     saved_visit = db.session.scalars(select(Visit)).one()
     assert (stored.visit_id, stored.company_id, stored.created_by_id) == (
@@ -426,11 +428,19 @@ def test_detected_need_with_bad_fields_is_refused_field_by_field(client, auth):
     need = need_record(visit["cle"], hours_per_week="300", days=["lundi"])
     answers = results(send(client, visit, need))
     assert answers[visit["cle"]]["statut"] == "enregistre"
-    # A visit with a need detected but not described points to the need form.
-    assert answers[visit["cle"]]["url_besoin"].startswith("/animateur/besoins/nouveau?")
+    # The need stays on the phone to be corrected: no invitation to describe it online
+    # as well (the same need twice).
+    assert "url_besoin" not in answers[visit["cle"]]
     errors = answers[need["cle"]]["erreurs"]
     assert set(errors) == {"hours_per_week", "days"}
     assert count(Need) == 0
+
+
+def test_a_visit_sent_without_its_need_points_to_the_need_form(client, auth):
+    auth.login("animateur")
+    visit = visit_record(make_company(), need_detected="1")
+    answers = results(send(client, visit))
+    assert answers[visit["cle"]]["url_besoin"].startswith("/animateur/besoins/nouveau?")
 
 
 def send_holding(client, held, *records):

@@ -199,7 +199,25 @@ def sync():
     results = [
         _receive_one(record, animateur, limits, held) for record in offline.order_records(records)
     ]
+    # A visit whose need came with it (or waits on the phone to be corrected) is not
+    # offered "describe the need" online: that would invite the same need twice.
+    described = _visits_with_a_need(records)
+    for answer in results:
+        if answer.get("cle") in described:
+            answer.pop("url_besoin", None)
     return jsonify({"resultats": results})
+
+
+def _visits_with_a_need(records: list) -> set[str]:
+    """The keys of the visits a need record of this sending names (``visite_cle``)."""
+    return {
+        record["donnees"]["visite_cle"]
+        for record in records
+        if isinstance(record, dict)
+        and record.get("type") == "besoin"
+        and isinstance(record.get("donnees"), dict)
+        and isinstance(record["donnees"].get("visite_cle"), str)
+    }
 
 
 def _held_keys(body: dict, records: list) -> frozenset[str] | None:

@@ -126,8 +126,16 @@ def test_round_recorded_offline_is_stored_once_with_its_phone_times(phone, live_
     new_siret = factories.make_siret()
     company_form = page.locator("#form-entreprise")
     company_form.get_by_label("Nom de l'entreprise").fill("Chantier Naval du Canal")
-    company_form.get_by_label("SIRET (14 chiffres)").fill(new_siret)
+    # A mistyped SIRET is refused on the phone, beside its field, as the server would.
+    wrong = new_siret[:-1] + str((int(new_siret[-1]) + 1) % 10)
+    company_form.get_by_label("SIRET (14 chiffres)").fill(wrong)
     company_form.get_by_label("Commune").fill("Gujan-Mestras")
+    company_form.get_by_role("button", name="Garder l'entreprise sur le téléphone").click()
+    expect(company_form.locator("#form-entreprise-siret-erreurs")).to_contain_text(
+        "la clé de contrôle ne correspond pas"
+    )
+    expect(page.locator("#file-liste li", has_text="Chantier Naval du Canal")).to_have_count(0)
+    company_form.get_by_label("SIRET (14 chiffres)").fill(new_siret)
     company_form.get_by_role("button", name="Garder l'entreprise sur le téléphone").click()
     page.locator("#file-liste li", has_text="Chantier Naval du Canal").wait_for()
     expect(page.locator("#file-resume")).to_have_text(

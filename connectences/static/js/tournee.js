@@ -538,6 +538,36 @@
     });
   });
 
+  /* The SIRET checked on the phone as the server checks it (python-stdnum's rule: the
+     Luhn key of the 14 digits and of the SIREN; La Poste's establishments, SIREN
+     356 000 000, a digit sum multiple of 5), so that a mistyped number is corrected on
+     the doorstep, not found refused once back online. The messages are the server's. */
+  function luhn(digits) {
+    var sum = 0;
+    for (var i = 0; i < digits.length; i++) {
+      var d = +digits.charAt(digits.length - 1 - i);
+      if (i % 2 === 1) { d *= 2; if (d > 9) { d -= 9; } }
+      sum += d;
+    }
+    return sum % 10 === 0;
+  }
+
+  function siretProblem(typed) {
+    var number = typed.replace(/[ .]/g, "");
+    if (!/^\d+$/.test(number)) { return "Un SIRET ne contient que des chiffres : « " + typed + " »."; }
+    if (number.length !== 14) {
+      return "Un SIRET compte 14 chiffres ; « " + typed + " » en a " + number.length + ".";
+    }
+    var key = number.indexOf("356000000") === 0 && number !== "35600000000048"
+      ? number.split("").reduce(function (s, d) { return s + (+d); }, 0) % 5 === 0
+      : luhn(number);
+    if (!key || !luhn(number.slice(0, 9))) {
+      return "SIRET invalide : « " + typed + " » (la clé de contrôle ne correspond pas ; " +
+        "vérifiez chaque chiffre).";
+    }
+    return null;
+  }
+
   companyForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var donnees = {};
@@ -546,6 +576,11 @@
     });
     if (!donnees.name || !donnees.siret || !donnees.commune) {
       window.alert("Indiquez au moins le nom, le SIRET et la commune de l'entreprise.");
+      return;
+    }
+    var wrongSiret = siretProblem(donnees.siret);
+    if (wrongSiret) {
+      showErrors(companyForm, { siret: wrongSiret }, "L'entreprise n'est pas encore gardée : corrigez son SIRET.");
       return;
     }
     clearErrors(companyForm);
