@@ -88,8 +88,22 @@ def test_create_on_the_spot_then_existing_siret_opens_it(client, auth):
     )
     assert again.headers["Location"].endswith(f"{URL}?entreprise={company.ref}")
     assert count(Company) == 1
-    page = client.get(again.headers["Location"])
-    assert "Ce SIRET est déjà enregistré" in page_text(page)
+    page = page_text(client.get(again.headers["Location"]))
+    assert "Ce SIRET est déjà enregistré : « Le Petit Zinc » (rien n'y a été changé)." in page
+    # The name typed is not the stored one's: said not taken, so a wrong SIRET shows.
+    assert "Le nom saisi, « Autre », n'a pas été repris" in page
+    # The stored name typed again (other case, no accent matter) says nothing more.
+    client.post(
+        URL,
+        data={
+            "action": "creer_entreprise",
+            "name": "le petit zinc",
+            "siret": siret,
+            "commune": "33009",
+        },
+    )
+    page = page_text(client.get(again.headers["Location"]))
+    assert "Ce SIRET est déjà enregistré" in page and "n'a pas été repris" not in page
 
 
 @pytest.mark.parametrize(

@@ -415,6 +415,23 @@ def similar_companies(
     return [SimilarCompany(by_id[cid], round(score)) for _n, score, cid in hits]
 
 
+def already_registered(company: Company, typed_name: str | None) -> str:
+    """The French sentence saying that a SIRET typed to create a company is one stored
+    already: the stored company opens, nothing of it changed; a name typed that is not
+    close to the stored one is said not taken, so that a wrong SIRET shows."""
+    text = f"Ce SIRET est déjà enregistré : « {company.name} » (rien n'y a été changé)."
+    typed = (typed_name or "").strip()
+    close = fuzz.token_sort_ratio(
+        typed, company.name, processor=utils.default_process
+    ) >= SIMILAR_SCORE or fold(typed) in fold(company.name)
+    if typed and not close:
+        text += (
+            f" Le nom saisi, « {typed} », n'a pas été repris : si ce n'est pas cette "
+            "entreprise, vérifiez le SIRET."
+        )
+    return text
+
+
 # --- creation -----------------------------------------------------------------------------
 
 

@@ -395,7 +395,7 @@ def _company(session, key, data, confirmed, animateur, limits, recorded_at, held
     return Outcome(
         key,
         STORED,
-        f"Ce SIRET est déjà enregistré : « {company.name} » (rien n'y a été changé).",
+        directory.already_registered(company, data.get("name")),
         company=company,
     )
 

@@ -145,10 +145,7 @@ def new():
             if created:
                 flash(f"Entreprise « {company.name} » enregistrée.", "success")
             else:
-                flash(
-                    f"Ce SIRET est déjà enregistré : voici la fiche de « {company.name} ».",
-                    "info",
-                )
+                flash(directory.already_registered(company, request.form.get("name")), "info")
             return redirect(url_for("directory.show", ref=company.ref))
     return render_template(
         "directory/new.html",

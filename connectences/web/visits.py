@@ -114,7 +114,11 @@ def _create_company():
     if created:
         flash(f"Entreprise « {company.name} » créée. Complétez la visite.", "success")
     else:
-        flash(f"Ce SIRET est déjà enregistré : « {company.name} ». Complétez la visite.", "info")
+        flash(
+            directory.already_registered(company, request.form.get("name"))
+            + " Complétez la visite.",
+            "info",
+        )
     return redirect(url_for("visits.new", entreprise=company.ref))
 
 
