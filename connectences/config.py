@@ -77,6 +77,12 @@ class Defaults:
     # reaches the form, which says so beside the file and keeps what was typed; only a
     # body past this gets the bare "Envoi trop volumineux" page.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Longest address a page is served for: its path and query string as the application
+    # reads them (``web.security.address_bytes``); a longer one gets the French 414 page.
+    # The platform's own links stay far below (a filtered list: a few hundred bytes). It
+    # must stay below gunicorn's request-line limit (``gunicorn_conf.limit_request_line``,
+    # 8190 bytes with the method and HTTP version), or gunicorn answers first, in English.
+    MAX_URL_BYTES = 4096
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True in production (set by create_app)

@@ -18,6 +18,16 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # (post_worker_init), which takes seconds at 100,000 candidates: leave it time.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
+# The request line (method, address, HTTP version) gunicorn reads, at its maximum (8190
+# bytes; gunicorn's default is 4094). The application refuses addresses longer than its
+# own MAX_URL_BYTES (4096) with its French 414 page; this margin lets those requests reach
+# it. What remains: a request line past 8190 bytes is answered by gunicorn itself, with
+# its hard-coded English page ("414 URI Too Long", gunicorn.util.write_error): gunicorn
+# has no setting for its error pages (benoitc/gunicorn#993), only a worker subclass
+# overriding the private Worker.handle_error could change it, and 0 ("unlimited") would
+# lift the bound on what a client makes a worker buffer. Behind nginx, its own
+# limit (large_client_header_buffers, 8 KB by default) answers first, in English too.
+limit_request_line = 8190
 
 
 def post_worker_init(worker) -> None:

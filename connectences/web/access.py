@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from connectences import config
 from connectences.accounts import audit
 from connectences.accounts.sessions import Lifetimes, login_is_recent, touch
 from connectences.extensions import commit_keeping_loaded, db, login_manager
@@ -218,7 +219,12 @@ def register_access(app: Flask) -> None:
             return jsonify({"erreur": "Authentification requise."}), 401
 
         flash(login_manager.login_message, login_manager.login_message_category)
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        login = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if len(login) > config.integer("MAX_URL_BYTES"):
+            # The address, escaped once more, would make the login page's own too long
+            # (a 414): log in first, then go back to the page from the menu.
+            login = url_for("auth.login")
+        return redirect(login)
 
     def _forget_cached_user():
         # Flask-Login caches the user on `g`, which lives as long as the app context.

@@ -45,10 +45,10 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Le fichier ou le formulaire envoyé dépasse la taille autorisée. Réduisez la taille "
         "du fichier (par exemple un CV en PDF de moins de 5 Mo) et réessayez.",
     ),
-    503: (
-        "Plateforme momentanément occupée",
-        "Une autre opération occupe la base de données. Rien n'a été enregistré : "
-        "réessayez dans quelques secondes.",
+    414: (
+        "Adresse trop longue",
+        "L'adresse de cette page est trop longue pour être traitée : elle a sans doute été "
+        "mal copiée ou collée plusieurs fois. Repartez de l'accueil ou du menu.",
     ),
     429: (
         "Trop de tentatives",
@@ -58,6 +58,11 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Erreur du serveur",
         "Un problème est survenu de notre côté. Il a été enregistré ; réessayez dans "
         "quelques instants. Si cela se reproduit, contactez l'administrateur.",
+    ),
+    503: (
+        "Plateforme momentanément occupée",
+        "Une autre opération occupe la base de données. Rien n'a été enregistré : "
+        "réessayez dans quelques secondes.",
     ),
 }
 

@@ -19,6 +19,7 @@ TITLES: dict[int, str] = {
     409: "Conflit",
     412: "Version périmée",
     413: "Envoi trop volumineux",
+    414: "Adresse trop longue",
     415: "Type de contenu non pris en charge",
     422: "Paramètres invalides",
     428: "Condition requise",
@@ -33,6 +34,8 @@ DETAILS: dict[int, str] = {
     405: "Cette adresse ne s'utilise pas avec cette méthode.",
     412: "L'enregistrement a changé depuis votre lecture : relisez-le, puis renvoyez la "
     "modification avec son nouvel ETag en If-Match.",
+    414: "L'adresse de la requête (chemin et paramètres) est trop longue : envoyez moins "
+    "de paramètres à la fois.",
     428: "Envoyez l'en-tête If-Match avec l'ETag de votre dernière lecture de "
     "l'enregistrement, pour ne pas écraser un changement fait entre-temps.",
     500: "Un problème est survenu de notre côté ; il a été enregistré. Réessayez plus tard.",

@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from connectences import config
 from connectences.text import without_controls
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -131,6 +132,25 @@ def _refuse_nul_bytes() -> None:
         abort(400)
 
 
+def address_bytes(environ) -> int:
+    """The length of the address a request asks for, as the application reads it: its
+    path (percent-escapes decoded, as WSGI hands it over) and its query string."""
+    query = environ.get("QUERY_STRING", "")
+    return (
+        len(environ.get("SCRIPT_NAME", ""))
+        + len(environ.get("PATH_INFO", ""))
+        + (len(query) + 1 if query else 0)
+    )
+
+
+def _refuse_long_addresses() -> None:
+    # Refused before anything reads the address (login redirect with ``next``, routing
+    # arguments, filters): a French 414 page, or a problem under /api/v1/. gunicorn lets
+    # addresses up to its own limit through to here (gunicorn_conf.limit_request_line).
+    if address_bytes(request.environ) > config.integer("MAX_URL_BYTES"):
+        abort(414)
+
+
 class BoundedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, with a body nested too deeply read as invalid JSON (a ValueError,
     which ``get_json`` turns into a refusal) instead of a RecursionError (a 500)."""
@@ -151,4 +171,7 @@ def register_security(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
     app.request_class = Request
     app.after_request(apply_security_headers)
+    # First of the app's hooks: before the login check, which would redirect an anonymous
+    # visitor to a login page whose ``next`` carries the long address again.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_long_addresses)
     app.before_request(_refuse_nul_bytes)
