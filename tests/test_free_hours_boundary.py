@@ -89,7 +89,7 @@ def test_pool_counts_the_person_at_the_same_boundary():
         need_data(ref="a", company="co-a", hours_per_week=1.8, days=frozenset({"tue"})),
         need_data(ref="b", company="co-b", hours_per_week=1.8, days=frozenset({"thu"})),
     ]
-    (bundle,) = pool(needs, [person], distance=lambda a, b: 0.0, epci_of=lambda c: None)
+    (bundle,) = pool(needs, [person], distance=lambda a, b: 0.0, epci_of=lambda c: None).bundles
     assert bundle.hours == pytest.approx(3.6)
     assert bundle.candidates == ("cv-juste",)
 

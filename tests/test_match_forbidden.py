@@ -185,17 +185,17 @@ def test_a_forbidden_skill_never_makes_two_needs_compatible():
         need("b1", "e1", "mon", ("jardinage", "homme"), "A1203"),
         need("b2", "e2", "tue", ("comptabilité", "Homme"), "M1203"),
     ]
-    assert pool(forbidden_only, [person], distance=lambda a, b: 0.0) == []
+    assert pool(forbidden_only, [person], distance=lambda a, b: 0.0).bundles == []
     for aged in (("moins de 30 ans",), ("jeune",)):
         pair = [
             need("b1", "e1", "mon", ("jardinage", *aged), "A1203"),
             need("b2", "e2", "tue", ("comptabilité", *aged), "M1203"),
         ]
-        assert pool(pair, [person], distance=lambda a, b: 0.0) == []
+        assert pool(pair, [person], distance=lambda a, b: 0.0).bundles == []
     # A real skill in common still bundles them.
     shared = [
         need("b1", "e1", "mon", ("accueil", "homme"), "A1203"),
         need("b2", "e2", "tue", ("accueil", "homme"), "M1203"),
     ]
-    [bundle] = pool(shared, [person], distance=lambda a, b: 0.0)
+    [bundle] = pool(shared, [person], distance=lambda a, b: 0.0).bundles
     assert bundle.needs == ("b1", "b2")

@@ -12,7 +12,7 @@ from connectences import skills
 from connectences.matching import week
 from connectences.matching.constraints import hard_constraint_checks
 from connectences.matching.data import CandidateData, CommitmentData, NeedData
-from connectences.matching.pool import pool
+from connectences.matching.pool import pool, truncated_notice
 from connectences.vocab import DAYS
 from tests.factories import candidate_data, need_data, need_row
 
@@ -52,7 +52,7 @@ def candidate(ref: str, **over) -> CandidateData:
 
 
 def run(needs, candidates=(), **kw):
-    return pool(needs, candidates, distance=distance, epci_of=epci_of, **kw)
+    return pool(needs, candidates, distance=distance, epci_of=epci_of, **kw).bundles
 
 
 def refs(bundles) -> set[frozenset[str]]:
@@ -409,6 +409,55 @@ def test_caps_bound_the_search_but_keep_bundles_maximal(monkeypatch):
     assert refs(capped) <= refs(exact)
 
 
+def _dense(per_day: int, days=("mon", "tue", "wed", "thu", "fri"), hours=7) -> list[NeedData]:
+    """``per_day`` needs of one trade a day, one place, ``hours`` each: with 7 h over five
+    days, per_day ** 5 full weeks."""
+    return [
+        need(f"b{d}{k:02}", f"e{d}{k:02}", day, hours)
+        for d, day in enumerate(days)
+        for k in range(per_day)
+    ]
+
+
+def test_dense_data_is_cut_and_the_result_says_so():
+    # 40 needs of one trade in one commune: 8 a day, 8**5 = 32,768 maximal bundles.
+    needs = _dense(8)
+    found = pool(needs, distance=distance, epci_of=epci_of)
+    assert found.truncated
+    assert 0 < found.cut_needs <= len(needs)
+    assert 0 < len(found.bundles) <= 5 * len(needs) < 8**5
+    assert all(len(b.needs) == 5 and b.hours == 35 for b in found.bundles)
+    assert truncated_notice(len(found.bundles)) == (
+        f"Seules les {len(found.bundles)} premières combinaisons sont affichées ; "
+        "affinez par métier ou par commune."
+    )
+    # What is searched exactly is never said to be cut.
+    assert not pool(_dense(2), distance=distance, epci_of=epci_of).truncated
+
+
+def test_a_need_that_leads_exactly_its_cap_is_not_a_cut(monkeypatch):
+    from connectences.matching import pool as pool_module
+
+    # 4 needs a day over 6 days: each Saturday need leads 4**5 = 1,024 bundles (needs are
+    # led by their last one), the others none.
+    needs = _dense(4, days=("mon", "tue", "wed", "thu", "fri", "sat"), hours=5)
+    monkeypatch.setattr(pool_module, "MAX_EXACT_STEPS", 10)  # straight to the capped search
+    at_cap = pool(needs, distance=distance, epci_of=epci_of, max_bundles_per_need=1024,
+                  max_steps_per_need=None)  # fmt: skip
+    assert len(at_cap.bundles) == 4**6 and not at_cap.truncated and at_cap.cut_needs == 0
+    below = pool(needs, distance=distance, epci_of=epci_of, max_bundles_per_need=1023,
+                 max_steps_per_need=None)  # fmt: skip
+    assert len(below.bundles) == 4 * 1023 and below.truncated and below.cut_needs == 4
+    # A step cap reached counts as a cut too: the rest of that need's search was not done.
+    steps = pool(needs, distance=distance, epci_of=epci_of, max_bundles_per_need=None,
+                 max_steps_per_need=50)  # fmt: skip
+    assert steps.truncated and len(steps.bundles) < 4**6
+
+
+def test_truncated_notice_speaks_of_one_combination_in_the_singular():
+    assert truncated_notice(1).startswith("Seule la première combinaison est affichée")
+
+
 def test_ranking_prefers_a_fuller_closer_job():
     needs = [
         # Same trade, same commune, with candidates: the best bundle.
@@ -501,7 +550,8 @@ def test_pool_cli_json_over_open_needs(runner):
                 "days": ["mon", "tue", "wed", "thu"],
                 "candidates": ["cv-1"],
             }
-        ]
+        ],
+        "truncated": False,
     }
     detailed = json.loads(runner.invoke(args=["pool", "--json", "--details"]).output)
     assert detailed["bundles"][0]["score"] > 0 and detailed["bundles"][0]["reasons"]

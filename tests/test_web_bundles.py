@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -9,7 +12,7 @@ from connectences.extensions import db
 from connectences.matching.open_bundles import open_need_bundles
 from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
 from tests import factories as f
-from tests.helpers import by_ref, count, html_of, need_by_ref, qualify
+from tests.helpers import by_ref, count, html_of, need_by_ref, page_text, qualify
 
 URL = "/animateur/postes-partages"
 
@@ -99,7 +102,7 @@ def test_a_need_the_platform_may_not_work_yet_is_in_no_bundle(client, animateur,
     db.session.commit()
     html = client.get(URL).get_data(as_text=True)
     assert "Comptabilité garage" not in html and "Comptabilité boulangerie" not in html
-    assert open_need_bundles() == []
+    assert open_need_bundles().bundles == []
 
 
 def test_bundle_becomes_one_shared_time_lead(client, animateur):
@@ -252,3 +255,113 @@ def test_anonymous_is_sent_to_login(client, data, method, url):
 def test_admin_may_use_the_page(client, auth, data):
     auth.login("admin")
     assert client.get(URL).status_code == 200
+
+
+# --------------------------------------------------------------------------- dense data
+
+NOTICE = "premières combinaisons sont affichées ; affinez par métier ou par commune."
+
+
+def _dense(per_day: int = 8) -> None:
+    """40 needs (8 a day) of one trade in one commune, each of its own company, 7 h:
+    8**5 = 32,768 full-week bundles, more than the pooling search lists."""
+    days = ["mon", "tue", "wed", "thu", "fri"]
+    companies, needs = [], []
+    for d, day in enumerate(days):
+        for k in range(per_day):
+            companies.append(f.company(ref=f"dense-c{d}{k}", name=f"Cabinet {d}{k}"))
+            needs.append(
+                f.need(ref=f"dense-{d}{k}", company=f"dense-c{d}{k}", days=[day], hours_per_week=7)
+            )
+    f.load(
+        f.document(
+            companies=companies,
+            needs=needs,
+            candidates=[f.candidate(ref="libre", first_name="Lou", last_name="Libre")],
+        )
+    )
+
+
+def test_a_cut_list_says_so_with_the_number_shown(client, auth):
+    _dense()
+    auth.login("animateur")
+    response = client.get(URL)
+    page = page_text(response)
+    shown = int(re.search(r"(\d+) postes possibles", page).group(1))
+    assert 0 < shown < 8**5
+    assert f"Seules les {shown} {NOTICE}" in page
+    # The way to narrow it is open beside the notice.
+    assert '<details class="filters-box" open>' in response.get_data(as_text=True)
+
+
+def test_ordinary_data_is_not_said_to_be_cut(client, animateur):
+    page = page_text(client.get(URL))
+    assert "1 poste possible" in page and NOTICE not in page
+    assert '<details class="filters-box">' in client.get(URL).get_data(as_text=True)
+
+
+def test_filters_narrow_the_needs_pooled(client, auth):
+    _dense()
+    auth.login("animateur")
+    # Another trade, another commune: none of the dense needs.
+    for args in ("metier=A12", f"commune={f.GUJAN}"):
+        page = page_text(client.get(f"{URL}?{args}"))
+        assert "Aucun poste en temps partagé" in page and NOTICE not in page
+    # A value not understood is dropped: the whole list, cut.
+    assert NOTICE in page_text(client.get(f"{URL}?metier=comptable&commune=Paris"))
+    # The same trade and commune: still the same dense list.
+    assert NOTICE in page_text(client.get(f"{URL}?metier=M12&commune={f.ARCACHON}"))
+
+
+def test_a_bundle_chosen_from_a_filtered_list_is_proposed_from_that_list(client, animateur):
+    # A third need sharing a skill but not the trade makes the whole list's bundle bigger;
+    # the bundle of accounting needs alone exists only among the M12 needs.
+    f.load(
+        f.document(
+            companies=[f.company(ref="c4", name="Agence du Bassin")],
+            needs=[
+                f.need(
+                    ref="n4",
+                    company="c4",
+                    title="Accueil et comptabilité",
+                    rome="D1401",
+                    skills=["comptabilité générale"],
+                    days=["wed"],
+                )  # fmt: skip
+            ],
+        )
+    )
+    qualify("n1", "n2")
+    assert [b.needs for b in open_need_bundles().bundles] == [("n1", "n2", "n4")]
+    html = client.get(f"{URL}?metier=M12").get_data(as_text=True)
+    assert 'action="/animateur/postes-partages/proposer?metier=M12#erreurs-poste-1"' in html
+    form = {"besoins": ["n1", "n2"], "operateur": "ge", "note": ""}
+    response = client.post(f"{URL}/proposer?metier=M12", data=form)
+    assert response.status_code == 302, page_text(response)
+    assert response.headers["Location"].endswith(f"{URL}?metier=M12")
+    assert count(Lead) == 1
+
+
+def test_the_week_page_says_other_bundles_may_fit(client, auth):
+    _dense()
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/libre/semaine"))
+    assert "trop de combinaisons possibles parmi les besoins ouverts" in page
+    assert "permet d'affiner par métier ou par commune" in page
+
+
+def test_the_api_and_the_cli_say_the_list_was_cut(client, auth, runner):
+    from tests.test_api_v1 import bearer, token_for
+
+    _dense()
+    secret = token_for(auth.create("animateur"))
+    body = client.get("/api/v1/pools", headers=bearer(secret)).get_json()
+    assert body["truncated"] is True and body["bundles"]
+    human = runner.invoke(args=["pool"])
+    assert human.exit_code == 0
+    assert NOTICE in human.output
+    assert json.loads(runner.invoke(args=["pool", "--json"]).output)["truncated"] is True
+    narrowed = runner.invoke(args=["pool", "--json", "--commune", f.GUJAN])
+    assert json.loads(narrowed.output) == {"bundles": [], "truncated": False}
+    wrong = runner.invoke(args=["pool", "--metier", "comptable"])
+    assert wrong.exit_code != 0 and "--metier" in wrong.output

@@ -142,17 +142,17 @@ def measure_pool(
     """Median wall time of ``pool`` over ``repeats`` runs on the same synthetic data.
 
     Returns ``{"metric": "pool_ms", "value", "unit": "ms", "needs", "candidates",
-    "bundles", "first_ms"}``; ``first_ms`` is the first run, which also warms
+    "bundles", "truncated", "first_ms"}`` (``truncated``: the caps cut the search); ``first_ms`` is the first run, which also warms
     the skills lookup caches of the taxonomy.
     """
 
     needs = synthetic_needs(n_needs, seed)
     candidates = synthetic_candidates(n_candidates, seed)
     times = []
-    bundles: list = []
+    found = None
     for _ in range(max(1, repeats)):
         started = time.perf_counter()
-        bundles = pool(needs, candidates, distance=territory.distance_km, epci_of=territory.epci_of)
+        found = pool(needs, candidates, distance=territory.distance_km, epci_of=territory.epci_of)
         times.append((time.perf_counter() - started) * 1000)
     return {
         "metric": "pool_ms",
@@ -160,6 +160,7 @@ def measure_pool(
         "unit": "ms",
         "needs": n_needs,
         "candidates": n_candidates,
-        "bundles": len(bundles),
+        "bundles": len(found.bundles),
+        "truncated": found.truncated,
         "first_ms": round(times[0], 1),
     }

@@ -9,7 +9,8 @@ import click
 from flask.cli import with_appcontext
 
 from connectences.matching.matches import UnknownRef, explain_candidate, match_need
-from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.open_bundles import BundleFilters, pool_open_needs
+from connectences.matching.pool import truncated_notice
 from connectences.matching.routing import route_need
 from connectences.typography import decimal_fr, plural
 from connectences.vocab import DAYS
@@ -89,16 +90,27 @@ def route_cli(need_ref: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.option("--details", is_flag=True, help="Ajouter le score et ses raisons à la sortie JSON.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Nombre de lots au plus.")
+@click.option(
+    "--metier", default="", help="Seulement les besoins de ce code ROME (ou de son début)."
+)
+@click.option("--commune", default="", help="Seulement les besoins de cette commune (code INSEE).")
 @with_appcontext
-def pool_cli(as_json: bool, details: bool, limit: int | None) -> None:
+def pool_cli(as_json: bool, details: bool, limit: int | None, metier: str, commune: str) -> None:
 
-    result = pool_open_needs(details=details or not as_json)
+    filters = BundleFilters.from_args({"metier": metier, "commune": commune})
+    if metier.strip() and not filters.rome:
+        raise click.BadParameter("un code ROME (M1203) ou son début (M12).", param_hint="--metier")
+    if commune.strip() and not filters.commune:
+        raise click.BadParameter("le code INSEE d'une commune du Pays.", param_hint="--commune")
+    result = pool_open_needs(details=details or not as_json, filters=filters)
     if limit is not None:
         result["bundles"] = result["bundles"][:limit]
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{plural(len(result['bundles']), 'lot')} de besoins en temps partagé.")
+    if result["truncated"]:
+        click.echo(truncated_notice(len(result["bundles"])))
     for rank, bundle in enumerate(result["bundles"], 1):
         days = ", ".join(DAYS[d] for d in bundle["days"])
         click.echo(

@@ -9,7 +9,7 @@ could take it in their free time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -22,7 +22,7 @@ from connectences.matching.data import CandidateData, candidate_from_model, need
 from connectences.matching.index import Ranking
 from connectences.matching.matches import full_ranking
 from connectences.matching.open_bundles import open_need_bundles
-from connectences.matching.pool import Bundle
+from connectences.matching.pool import Pooling
 from connectences.matching.score import score_pair
 from connectences.models import Candidate, Need
 from connectences.needs.register import workable
@@ -63,9 +63,11 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
     return found
 
 
-def fitting_bundles(candidate: Candidate, session=None) -> list[Bundle]:
-    """Bundles of the open needs that the person fits as a whole (free hours and days)."""
-    return [b for b in open_need_bundles(session) if candidate.ref in b.candidates]
+def fitting_bundles(candidate: Candidate, session=None) -> Pooling:
+    """Bundles of the open needs that the person fits as a whole (free hours and days);
+    ``truncated`` when the pooling search was cut, so that others may fit too."""
+    found = open_need_bundles(session)
+    return replace(found, bundles=[b for b in found.bundles if candidate.ref in b.candidates])
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,80 @@
 """The bundles of today's open part-time needs: the needs not routed yet and the
 matchable people loaded, then the pure pooling rule (``matching.pool``, which knows
-nothing of SQLAlchemy) makes the bundles, best first."""
+nothing of SQLAlchemy) makes the bundles, best first, and says when its search was cut.
+
+The animateurs' page narrows the needs pooled (``BundleFilters``: a trade, a commune)
+when the whole territory gives too many combinations to list them all."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from connectences import territory
 from connectences.extensions import db
+from connectences.listing import ListFilters, text_arg
 from connectences.matching.data import candidate_from_model, need_from_model
-from connectences.matching.pool import Bundle, pool
-from connectences.models import Candidate, Need
+from connectences.matching.pool import Pooling, pool
+from connectences.models import Candidate, Company, Need
 from connectences.needs.register import workable
 from connectences.vocab import OPEN_TO_WORK
 from connectences.workflows import NEED_UNROUTED
 
+# A ROME code (M1203) or its beginning (M12, M).
+_ROME_START = re.compile(r"^[A-Z](?:\d{1,4})?$")
 
-def open_need_bundles(session=None) -> list[Bundle]:
-    """Maximal bundles of the open part-time needs, best first, with the fitting candidates.
+
+@dataclass(frozen=True)
+class BundleFilters(ListFilters):
+    """Which open needs are pooled: one trade, one commune (empty: all of them)."""
+
+    ARGS = {"rome": "metier", "commune": "commune"}
+
+    rome: str = ""  # a ROME code or its beginning
+    commune: str = ""  # INSEE code of one of the Pays' communes: its needs only
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> BundleFilters:
+        """The filters from query arguments; a value not understood is dropped."""
+        rome = text_arg(args, cls.ARGS["rome"], 5).upper()
+        commune = text_arg(args, cls.ARGS["commune"], 5)
+        return cls(
+            rome=rome if _ROME_START.match(rome) else "",
+            commune=commune if commune in {c.insee for c in territory.pays_communes()} else "",
+        )
+
+
+def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Pooling:
+    """Maximal bundles of the open part-time needs, best first, with the fitting candidates,
+    and whether the list was cut (``Pooling.truncated``).
 
     Open needs are those not routed yet (``workflows.NEED_UNROUTED``) that the platform
     may work on (``register.workable``: confirmed by their owner, attached to their
-    company); candidates are the matchable
-    ones (open to work, consented, address confirmed), the pure rules checking each
-    need's hard constraints again, in their free hours and free days.
+    company); ``filters`` keeps those of one trade and of one commune. Candidates are
+    the matchable ones (open to work, consented, address confirmed), the pure rules
+    checking each need's hard constraints again, in their free hours and free days.
     """
 
     session = session or db.session
-    needs = session.scalars(
+    filters = filters or BundleFilters()
+    query = (
         select(Need)
         .where(Need.status.in_(NEED_UNROUTED), workable(), Need.hours_per_week < 35)
         .options(selectinload(Need.company))
         .order_by(Need.ref)
     )
+    if filters.rome:
+        query = query.where(Need.rome.startswith(filters.rome, autoescape=True))
+    if filters.commune:
+        # A need's place is its own commune, else its company's (as need_from_model).
+        query = query.join(Need.company).where(
+            func.coalesce(Need.commune, Company.commune) == filters.commune
+        )
+    needs = session.scalars(query)
     candidates = session.scalars(
         select(Candidate)
         .where(
@@ -51,7 +92,15 @@ def open_need_bundles(session=None) -> list[Bundle]:
     )
 
 
-def pool_open_needs(session=None, details: bool = False) -> dict:
-    """``{"bundles": [{"needs", "hours", "days", "candidates"}]}`` (plus score and reasons
-    with ``details``) for the open needs, best first."""
-    return {"bundles": [b.to_json(details=details) for b in open_need_bundles(session)]}
+def pool_open_needs(
+    session=None, details: bool = False, filters: BundleFilters | None = None
+) -> dict:
+    """``{"bundles": [{"needs", "hours", "days", "candidates"}], "truncated": bool}`` (plus
+    score and reasons with ``details``) for the open needs, best first. ``truncated``:
+    the search was cut on dense data and only the bundles listed were found (each bundle
+    is the interchange spec's; the flag is the list's, beside them)."""
+    found = open_need_bundles(session, filters)
+    return {
+        "bundles": [b.to_json(details=details) for b in found.bundles],
+        "truncated": found.truncated,
+    }

@@ -54,8 +54,11 @@ open needs of the territory: every maximal bundle is listed); beyond, it
 starts again capped per need, with ``max_bundles_per_need`` bundles and
 ``max_steps_per_need`` steps in the subtree where that need is the one with the
 most hours: every need still gets its chance to lead bundles, every bundle
-listed is still maximal, but not every maximal bundle is listed (the caps are
-logged). ``None`` for both caps asks for the complete list whatever its size.
+listed is still maximal, but not every maximal bundle is listed. The result
+says so (``Pooling.truncated``, for every page, export and command that shows
+bundles: ``truncated_notice``); a need's search counts as cut when it finds one
+bundle more than its cap, or runs out of steps. ``None`` for both caps asks for
+the complete list whatever its size.
 """
 
 from __future__ import annotations
@@ -180,6 +183,30 @@ class Bundle:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Pooling:
+    """What ``pool`` found: the bundles, best first, and whether the search was cut.
+
+    ``truncated``: the caps of a dense instance stopped the search before every maximal
+    bundle was listed (the module docstring says how); the bundles listed are then the
+    best-ranked of those found, not of all that exist.
+    """
+
+    bundles: list[Bundle]
+    truncated: bool = False
+    cut_needs: int = 0  # needs whose own search was stopped by a cap
+
+
+def truncated_notice(shown: int) -> str:
+    """What a page, export or command says under a cut list of ``shown`` bundles."""
+    if shown == 1:
+        return "Seule la première combinaison est affichée ; affinez par métier ou par commune."
+    return (
+        f"Seules les {shown} premières combinaisons sont affichées ; "
+        "affinez par métier ou par commune."
+    )
+
+
 class SkillKeys:
     """Comparable keys of skills, memoised per text for one pooling run.
 
@@ -263,8 +290,9 @@ def pool(
     epci_of: EpciFn | None = None,
     max_bundles_per_need: int | None = MAX_BUNDLES_PER_NEED,
     max_steps_per_need: int | None = MAX_STEPS_PER_NEED,
-) -> list[Bundle]:
-    """Maximal bundles of part-time needs, best first (score, then needs' refs).
+) -> Pooling:
+    """Maximal bundles of part-time needs, best first (score, then needs' refs), and
+    whether the search was cut (``Pooling.truncated``).
 
     ``distance(insee_a, insee_b)`` gives kilometres between commune centres or
     ``None`` when unknown (default ``territory.distance_km``); ``epci_of`` gives
@@ -279,14 +307,14 @@ def pool(
     # Ordered by hours (then ref) so that "fits in the remaining hours" is a bit prefix.
     items = sorted(part_time.values(), key=lambda n: (n.hours_per_week, n.ref))
     if len(items) < 2:
-        return []
+        return Pooling([])
     sites = _Sites([n.commune for n in items], [c.commune for c in candidates], distance)
     skill_keys = SkillKeys()
     keys = [skill_keys.of(n.skills, (n.rome,)) for n in items]
     adjacency = _adjacency(items, keys, sites)
-    found = _maximal_sets(items, adjacency, max_bundles_per_need, max_steps_per_need)
+    found, cut = _maximal_sets(items, adjacency, max_bundles_per_need, max_steps_per_need)
     if not found:
-        return []
+        return Pooling([], truncated=cut > 0, cut_needs=cut)
     used = {i for members in found for i in members}
     fits = _CandidateFit(items, keys, candidates, skill_keys, sites, used)
     epci_cache: dict[str, str | None] = {}
@@ -298,7 +326,7 @@ def pool(
         profiles[i] = _Profile(items[i], keys[i], sites, epci_cache.__getitem__)
     bundles = [_make_bundle(items, profiles, sites, fits, members) for members in found]
     bundles.sort(key=lambda b: (-b.score, b.needs))
-    return bundles
+    return Pooling(bundles, truncated=cut > 0, cut_needs=cut)
 
 
 def _adjacency(items: list[NeedData], keys: list[frozenset[str]], sites: _Sites) -> list[int]:
@@ -360,8 +388,9 @@ def _maximal_sets(
     adjacency: list[int],
     max_per_need: int | None,
     max_steps: int | None,
-) -> list[tuple[int, ...]]:
-    """Every maximal bundle when the search is small enough, else the capped search."""
+) -> tuple[list[tuple[int, ...]], int]:
+    """Every maximal bundle when the search is small enough, else the capped search;
+    with the number of needs whose search a cap cut (0: every maximal bundle is there)."""
     if max_per_need is not None or max_steps is not None:
         try:
             return _search(items, adjacency, None, None, MAX_EXACT_STEPS)
@@ -376,14 +405,16 @@ def _search(
     max_per_need: int | None,
     max_steps: int | None,
     budget: int | None,
-) -> list[tuple[int, ...]]:
+) -> tuple[list[tuple[int, ...]], int]:
     """Bron-Kerbosch over bitsets, with the hours budget, capped per leading need.
 
     At each step ``p`` holds the needs that may still join ``members`` and have
     not been tried yet, ``x`` those that may join but were tried already: a set
     is maximal exactly when both are empty. The hours budget shrinks the
     candidates with the total, which keeps that invariant true. ``budget``
-    bounds the total number of steps (``_BudgetExceeded`` beyond it).
+    bounds the total number of steps (``_BudgetExceeded`` beyond it). Returns the
+    sets found and the number of leading needs whose search a cap stopped: one
+    more bundle than ``max_per_need`` found (not kept), or ``max_steps`` spent.
     """
     hours = [n.hours_per_week for n in items]
     found: list[tuple[int, ...]] = []
@@ -404,10 +435,10 @@ def _search(
             raise _CapReached
         if not p:
             if not x:
+                if max_per_need is not None and found_here >= max_per_need:
+                    raise _CapReached  # one more than the cap: this need's list is cut
                 found.append(tuple(members))
                 found_here += 1
-                if max_per_need is not None and found_here >= max_per_need:
-                    raise _CapReached
             return
         while p:
             v = p.bit_length() - 1
@@ -436,7 +467,7 @@ def _search(
         tried |= bit
     if capped:
         log.info("pool: search capped for %d of %d needs", capped, len(items))
-    return found
+    return found, capped
 
 
 class _CandidateFit:

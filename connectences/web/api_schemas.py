@@ -496,6 +496,13 @@ class PoolsSchema(ma.Schema):
     (interchange v1, « pool »)."""
 
     bundles = ma.fields.List(ma.fields.Nested(BundleSchema), required=True)
+    truncated = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "vrai quand la recherche a été écourtée (trop de combinaisons) : "
+            "seuls les regroupements listés ont été trouvés"
+        },
+    )
 
 
 class CountsSchema(ma.Schema):

@@ -2,7 +2,9 @@
 that one person could hold together, and the form that turns one into a lead
 ("un poste en temps partagé") for an operator.
 
-Pooling itself is ``matching.pool``; sending is ``workflows.dispatch.send_lead``.
+Pooling itself is ``matching.pool``, over the open needs of ``matching.open_bundles``
+(narrowed to one trade or one commune by the page's filters, which a cut list invites);
+sending is ``workflows.dispatch.send_lead``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
-from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.open_bundles import BundleFilters, pool_open_needs
+from connectences.matching.pool import truncated_notice
 from connectences.models import Need
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
+from connectences.web.directory import pays_communes
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
 from connectences.web.needs import PROPOSE_FIELDS
@@ -32,11 +36,6 @@ bp = Blueprint("bundles", __name__, url_prefix="/animateur/postes-partages")
 guard_blueprint(bp, "animateur", "admin")
 for _role in ("animateur", "admin"):
     add_nav(_role, "Postes en temps partagé", "bundles.index")
-
-
-def open_bundles() -> list[dict]:
-    """The bundles of the open needs, best first, with their score and reasons."""
-    return pool_open_needs(details=True)["bundles"]
 
 
 @bp.route("")
@@ -51,10 +50,12 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     summary, and what was ``typed`` (operator, ticked candidates, note). A bundle no
     longer on the page has no form to come back in: its refusal is flashed over the
     page as it now is."""
-    bundles = open_bundles()
+    filters = BundleFilters.from_args(request.args)
+    found = pool_open_needs(details=True, filters=filters)
+    bundles = found["bundles"]
     if errors and not any(sorted(b["needs"]) == list(sent) for b in bundles):
         flash(" ".join(dict.fromkeys(errors.values())), "error")
-        return redirect(url_for("bundles.index"))
+        return redirect(url_for("bundles.index", **filters.as_args()))
     need_refs = {ref for b in bundles for ref in b["needs"]}
     needs = (
         {
@@ -81,6 +82,10 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     return render_template(
         "bundles/index.html",
         bundles=bundles,
+        truncated=truncated_notice(len(bundles)) if found["truncated"] else None,
+        filters=filters,
+        active_filters=filters.as_args(),
+        communes=[(c.insee, c.name) for c in pays_communes()],
         operators=dispatch.proposal_operators(db.session),
         operator_kinds=vocab.OPERATOR_KINDS,
         statuses=vocab.NEED_STATUSES,
@@ -110,6 +115,8 @@ def propose():
         "candidats": set(request.form.getlist("candidats")),
         "note": (request.form.get("note") or "")[:MAX_NOTE],
     }
+    # The filters of the list the bundle was chosen from, carried by the form's address.
+    filters = BundleFilters.from_args(request.args)
     return commit_or_refuse(
         lambda: dispatch.propose_bundle(
             db.session,
@@ -118,6 +125,7 @@ def propose():
             candidate_refs=request.form.getlist("candidats"),
             note=request.form.get("note"),
             actor=current_user,
+            filters=filters,
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_index(422, sent=sent, errors=errors, typed=typed),
@@ -125,6 +133,6 @@ def propose():
         # stays on this page whatever refused it (the contact guard, a need to qualify,
         # an operator no longer active), so the note and the ticked people are kept.
         render_unnamed=True,
-        back=url_for("bundles.index"),
+        back=url_for("bundles.index", **filters.as_args()),
         done=_proposed,
     )

@@ -17,7 +17,8 @@ from connectences.models import Candidate, Need
 def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = True):
     """The page: the person's week, the open needs that fit it, the bundles that would."""
     fits = fitting_needs(candidate)
-    bundles = fitting_bundles(candidate)
+    pooled = fitting_bundles(candidate)
+    bundles = pooled.bundles
     refs = {ref for b in bundles for ref in b.needs}
     needs = (
         {
@@ -35,6 +36,7 @@ def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = T
         week=week_view(candidate),
         fits=fits,
         bundles=[(b, [needs[r] for r in b.needs if r in needs]) for b in bundles],
+        bundles_truncated=pooled.truncated,
         open_to_work=candidate.status in vocab.OPEN_TO_WORK,
         statuses=vocab.CANDIDATE_STATUSES,
         days=vocab.DAYS,

@@ -19,7 +19,7 @@ from connectences.mail import MailKind, queue_template
 from connectences.matching import week
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
-from connectences.matching.open_bundles import open_need_bundles
+from connectences.matching.open_bundles import BundleFilters, open_need_bundles
 from connectences.matching.route import RouteDecision
 from connectences.matching.routing import decide_route
 from connectences.matching.score import score_pair
@@ -389,12 +389,16 @@ def propose_bundle(
     candidate_refs: Iterable[str] = (),
     note: str | None = None,
     actor=None,
+    filters: BundleFilters | None = None,
 ) -> Lead:
     """Propose a bundle of open part-time needs (one of today's bundles, with its reasons)
     to the operator chosen in the form. Raises TransitionError or ``UnknownCandidate``
-    (French) and changes nothing otherwise, also when the bundle no longer exists."""
+    (French) and changes nothing otherwise, also when the bundle no longer exists.
+    ``filters``: those of the list the bundle was chosen from (a bundle maximal among one
+    trade's needs may be part of a larger one among all of them)."""
     wanted = _bundle_key(r.strip() for r in need_refs if r and r.strip())
-    bundle = next((b for b in open_need_bundles(session) if _bundle_key(b.needs) == wanted), None)
+    bundles = open_need_bundles(session, filters).bundles
+    bundle = next((b for b in bundles if _bundle_key(b.needs) == wanted), None)
     if bundle is None:
         raise TransitionError(
             "Ce poste en temps partagé n'existe plus (un des besoins a changé). "
