@@ -22,12 +22,15 @@ from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
 from connectences.mail import MailKind
+from connectences.mail.sender import deliver_due
 from connectences.models import AuditLog, Event, EventRegistration, OutboxMessage, Partner
 from connectences.prospection.pressure import company_timeline, contact_pressure
 from connectences.signed import LinkError
 from connectences.typography import time_slot
 from tests import factories
 from tests.helpers import mails_to, make_company, page_text
+from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
+from tests.test_newsletter import quiet_smtp_server_log  # noqa: F401 (fixture)
 
 LINK = re.compile(r"http://localhost(/evenements/inscription/(?:confirmer|annuler)/[^\s\"<]+)")
 
@@ -673,6 +676,58 @@ def test_moving_an_event_tells_the_people_seated_and_waiting_what_changed(client
     assert "L'événement est modifié." in page_text(response)
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == sent
     assert int(_ics_item(client, event)["sequence"]) == 1
+
+
+def test_a_change_is_mailed_with_the_event_as_an_invitation_that_moves_it(
+    app,
+    client,
+    server,  # noqa: F811
+    quiet_smtp_server_log,  # noqa: F811
+):
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # waiting
+    before = _ics_item(client, event)
+    day = event.starts_at.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    form = _form(day, start="09:00", end="11:00", place="Mairie, Biganos", capacity="1")
+    assert registrations.update_event(db.session, event, form, by=None) == 2
+    db.session.commit()
+
+    # Through the outbox and a real SMTP server, as every mail goes.
+    report = deliver_due(db.session)
+    assert report.sent >= 2 and report.failed == report.retried == 0
+    changed = {
+        str(m["To"]): m for m in server.parsed() if "Changement de date ou de lieu" in m["Subject"]
+    }
+    assert set(changed) == {"ana@exemple.fr", "ben@exemple.fr"}
+    after = _ics_item(client, event)
+    for address, partstat in (("ana@exemple.fr", "ACCEPTED"), ("ben@exemple.fr", "TENTATIVE")):
+        message = changed[address]
+        assert message.get_content_type() == "multipart/mixed"
+        assert "Mairie, Biganos" in message.get_body(("plain",)).get_content()
+        assert "L'invitation jointe à ce message" in message.get_body(("html",)).get_content()
+        [part] = message.iter_attachments()
+        assert part.get_content_type() == "text/calendar"
+        assert part.get_param("method") == "REQUEST"
+        assert part.get_filename() == f"evenement-{event.id}.ics"
+        raw = part.get_content()
+        assert raw.startswith("BEGIN:VCALENDAR\r\n")  # its bytes as written (RFC 5545)
+        invitation = Calendar.from_ical(raw)
+        assert str(invitation["method"]) == "REQUEST"
+        [item] = invitation.walk("VEVENT")
+        # The event of the public .ics: same UID, the SEQUENCE it now has, the new facts.
+        assert str(item["uid"]) == str(before["uid"]) == str(after["uid"])
+        assert int(item["sequence"]) == int(after["sequence"]) == 1
+        assert item.decoded("dtstart") == after.decoded("dtstart") == event.starts_at
+        assert str(item["location"]) == "Mairie, Biganos"
+        assert str(item["organizer"]) == f"mailto:{app.config['CONTACT_EMAIL']}"
+        attendee = item["attendee"]
+        assert str(attendee) == f"mailto:{address}"
+        assert attendee.params["PARTSTAT"] == partstat
+        assert attendee.params["RSVP"] == "FALSE"
+    # The other mails of the event carry no attachment.
+    others = [m for m in server.parsed() if "Changement de date ou de lieu" not in m["Subject"]]
+    assert others and all(not list(m.iter_attachments()) for m in others)
 
 
 def test_a_cancelled_event_moved_tells_nobody_and_cancelling_raises_the_sequence(client):

@@ -649,3 +649,28 @@ def test_an_unsubscribe_url_is_written_plain_on_one_line():
     # Everything else is folded and encoded as before: 7-bit, short lines.
     assert "=?utf-8?" in raw.split("\n\n")[0]  # the accented subject
     assert all(len(line) <= 78 for line in lines if not line.startswith("List-Unsubscribe:"))
+
+
+def test_an_attachment_travels_beside_the_extra_headers_bytes_unchanged(app, server):
+    from connectences.mail import Attachment
+
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Réunion\r\nEND:VCALENDAR\r\n"
+    queue_mail(
+        db.session,
+        kind="event_changed",
+        to="a@exemple.fr",
+        subject="Changement",
+        body_text="Bonjour.",
+        headers={"List-Id": "<evenements.connectences.local>"},
+        attachments=[Attachment("evenement-1.ics", "text/calendar", ics, {"method": "REQUEST"})],
+    )
+    db.session.commit()
+    assert deliver_due(db.session, now=_now()).sent == 1
+    [message] = server.parsed()
+    assert message["List-Id"] == "<evenements.connectences.local>"
+    assert message.get_content_type() == "multipart/mixed"
+    assert message.get_body(("plain",)).get_content().strip() == "Bonjour."
+    [part] = message.iter_attachments()
+    assert part.get_content_type() == "text/calendar"
+    assert (part.get_param("method"), part.get_content_charset()) == ("REQUEST", "utf-8")
+    assert part.get_payload(decode=True) == ics.encode("utf-8")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from connectences.extensions import db
 from connectences.mail import MailKind
+from connectences.mail.outbox import Attachment, extras_of, stored_extras
 from connectences.models import (
     AuditLog,
     Company,
@@ -155,6 +156,10 @@ def _mail(status: str, at: datetime) -> OutboxMessage:
         created_at=at,
         next_attempt_at=at,
         sent_at=at if status == "sent" else None,
+        # An attachment (an event's invitation names its registrant) goes with the body.
+        headers=stored_extras(
+            None, [Attachment("evenement-1.ics", "text/calendar", "ATTENDEE:mailto:a@b.fr")]
+        ),
     )
     db.session.add(message)
     db.session.commit()
@@ -173,7 +178,9 @@ def test_sent_bodies_are_blanked_after_a_year_and_failed_mails_deleted_after_thr
     assert (counts["mail_bodies_blanked"], counts["mail_failed_deleted"]) == (1, 1)
     db.session.expire_all()
     assert (sent.body_text, sent.body_html, sent.subject) == ("", None, "Nouveaux candidats")
+    assert extras_of(sent.headers) == ({}, [])
     assert recent.body_text == "Camille Exemple, comptable"
+    assert extras_of(recent.headers)[1][0].content == "ATTENDEE:mailto:a@b.fr"
     assert set(db.session.scalars(select(OutboxMessage.id)).all()) == {
         sent.id,
         recent.id,

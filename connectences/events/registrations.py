@@ -9,7 +9,9 @@ by the registrant's own link, promotion of the next person waiting, reminders.
 - The links are signed for one purpose and one registration (``connectences.signed``):
   a confirmation link cannot cancel, and no link reaches another registration.
 - A change of day, time or place is mailed to everyone seated or waiting, with the
-  event's .ics under the same UID and a higher SEQUENCE, as a cancellation is.
+  event's .ics under the same UID and a higher SEQUENCE attached as an invitation
+  (``text/calendar; method=REQUEST``) that moves the event in their agenda; the public
+  .ics says the same (a cancellation raises the SEQUENCE too).
 - A registration from a company of the directory (same SIRET, or its address) is on the
   company's timeline as a contact the company asked for: the contact-pressure guard
   shows it but does not count it.
@@ -31,14 +33,14 @@ from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import InvalidEmail, clean_email, email_key
 from connectences.errors import DomainError
-from connectences.events import catalogue
+from connectences.events import calendar, catalogue
 from connectences.events.catalogue import (
     CANCELLED,
     PENDING,
     SEATED,
     WAITING,
 )
-from connectences.mail import MailKind, queue_template
+from connectences.mail import Attachment, MailKind, queue_template
 from connectences.models import Company, CompanyContact, Event, EventRegistration, User, utcnow
 from connectences.prospection.companies import CompanyError, clean_siret, find_company_by_siret
 from connectences.signed import LinkError, make_token, read_token
@@ -316,7 +318,8 @@ def notify_change(
 ) -> int:
     """After ``event`` was edited: when its day, times or place differ from ``before``,
     raise its .ics SEQUENCE and mail everyone seated or waiting what changed (before →
-    after), with their cancellation link and the link to the updated .ics. Nobody is
+    after), with their cancellation link, the link to the updated .ics and the event
+    attached as an invitation for their agenda (``calendar.invitation_of``). Nobody is
     told about a cancelled event, or one over. The number of people mailed."""
     changes = before.changes_to(Schedule.of(event))
     if not changes:
@@ -325,7 +328,9 @@ def notify_change(
     if event.cancelled_at is not None or event.ends_at < (now or utcnow()):
         return 0
     told = attendees(session, event)
+    link, domain = external_url("events.show", event_id=event.id), calendar.uid_domain()
     for registration in told:
+        invitation = calendar.invitation_of(event, registration, link=link, domain=domain)
         _mail(
             session,
             registration,
@@ -334,6 +339,14 @@ def notify_change(
             "event_changed",
             changes=changes,
             cancel_link=external_url("events.cancel", token=cancel_token(registration)),
+            attachments=[
+                Attachment(
+                    filename=f"evenement-{event.id}.ics",
+                    mime_type="text/calendar",
+                    content=invitation.decode("utf-8"),
+                    params={"method": "REQUEST"},
+                )
+            ],
         )
     session.flush()
     return len(told)
@@ -405,7 +418,7 @@ def _matching_company_id(session: Session, registration: EventRegistration) -> i
     return ids.pop() if len(ids) == 1 else None
 
 
-def _mail(session, registration, kind, subject, template, **context) -> None:
+def _mail(session, registration, kind, subject, template, attachments=(), **context) -> None:
     event = registration.event or session.get(Event, registration.event_id)
     queue_template(
         session,
@@ -414,6 +427,7 @@ def _mail(session, registration, kind, subject, template, **context) -> None:
         subject=subject,
         template=template,
         reply_to=config.setting("CONTACT_EMAIL") or None,
+        attachments=attachments,
         registration=registration,
         event=event,
         event_link=external_url("events.show", event_id=event.id),

@@ -2,10 +2,11 @@
 then delivered over SMTP after commit by ``deliver_due`` (see ``sender``)."""
 
 from connectences.mail.kinds import MailKind
-from connectences.mail.outbox import queue_mail, queue_template, sent_recently
+from connectences.mail.outbox import Attachment, queue_mail, queue_template, sent_recently
 from connectences.mail.sender import DeliveryReport, deliver_due, failed_messages, outbox_counts
 
 __all__ = [
+    "Attachment",
     "DeliveryReport",
     "MailKind",
     "deliver_due",

@@ -7,6 +7,8 @@ causes it, a rolled-back change never sends mail, and a committed one is never l
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -16,6 +18,56 @@ from connectences import config
 from connectences.contacts import email_key
 from connectences.mail.kinds import MailKind
 from connectences.models import OutboxMessage
+
+# ``OutboxMessage.headers`` holds a JSON object: the extra headers a message leaves with
+# and, under this key, its attachments. No header can be named so (a field name holds no
+# colon, RFC 5322 3.6.8), and the outbox has no column of its own for attachments: one
+# would need a migration. Only ``extras_of`` and ``stored_extras`` read and write the key.
+ATTACHMENTS_KEY = ":attachments"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A text file a mail carries (stored as text in its outbox row), e.g. an event's
+    ``text/calendar`` invitation with ``params`` ``{"method": "REQUEST"}``."""
+
+    filename: str
+    mime_type: str  # "text/calendar": a text type, sent in UTF-8
+    content: str
+    params: Mapping[str, str] | None = None
+
+    def stored(self) -> dict:
+        return {
+            "filename": self.filename,
+            "mime_type": self.mime_type,
+            "content": self.content,
+            "params": dict(self.params or {}),
+        }
+
+
+def stored_extras(
+    headers: Mapping[str, str] | None, attachments: Sequence[Attachment] = ()
+) -> dict | None:
+    """The JSON of ``OutboxMessage.headers`` for these extra headers and attachments."""
+    extras: dict = dict(headers or {})
+    if attachments:
+        extras[ATTACHMENTS_KEY] = [item.stored() for item in attachments]
+    return extras or None
+
+
+def extras_of(stored: Mapping | None) -> tuple[dict[str, str], list[Attachment]]:
+    """The extra headers and the attachments of an outbox row's ``headers`` JSON."""
+    headers = dict(stored or {})
+    attachments = [
+        Attachment(
+            filename=item["filename"],
+            mime_type=item["mime_type"],
+            content=item["content"],
+            params=item.get("params") or None,
+        )
+        for item in headers.pop(ATTACHMENTS_KEY, None) or ()
+    ]
+    return headers, attachments
 
 
 def queue_mail(
@@ -29,12 +81,13 @@ def queue_mail(
     candidate_id: int | None = None,
     reply_to: str | None = None,
     headers: dict[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage:
     """Add one message to the outbox (not committed here: the caller's transaction decides).
 
     ``kind`` says what the mail is for; the flood limits count by it (``sent_recently``).
     ``headers`` are extra headers the message leaves with (``sender.EXTRA_HEADERS``
-    only: the unsubscribe headers of list mail).
+    only: the unsubscribe headers of list mail); ``attachments``, text files it carries.
     """
     platform = config.setting("PLATFORM_NAME")
     if body_html is None:
@@ -47,7 +100,7 @@ def queue_mail(
         body_html=body_html,
         candidate_id=candidate_id,
         reply_to=reply_to,
-        headers=dict(headers) if headers else None,
+        headers=stored_extras(headers, attachments),
     )
     session.add(message)
     return message
@@ -94,9 +147,10 @@ def queue_template(
     candidate_id: int | None = None,
     reply_to: str | None = None,
     headers: dict[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
     **context,
 ) -> OutboxMessage:
-    """Render ``mail/<template>.txt`` and ``.html``, then queue them.
+    """Render ``mail/<template>.txt`` and ``.html``, then queue them (with ``attachments``).
 
     Links in the context are absolute, built by ``urls.external_url``.
     """
@@ -116,6 +170,7 @@ def queue_template(
         candidate_id=candidate_id,
         reply_to=reply_to,
         headers=headers,
+        attachments=attachments,
     )
 
 

@@ -1,8 +1,8 @@
 """How long the outbox keeps what it sent.
 
 A sent message keeps its envelope (kind, recipient, subject, dates: what the outbox's
-"sent recently" checks read) but its body is blanked ``MAIL_BODY_RETENTION_DAYS`` after
-it left; a message given up (``failed``) is deleted ``MAIL_FAILED_RETENTION_DAYS``
+"sent recently" checks read) but its body, extra headers and attachments are blanked
+``MAIL_BODY_RETENTION_DAYS`` after it left; a message given up (``failed``) is deleted ``MAIL_FAILED_RETENTION_DAYS``
 after it was queued, once the administrator has had time to requeue it.
 """
 
@@ -17,7 +17,8 @@ from connectences.models import OutboxMessage
 
 
 def blank_sent_bodies(session: Session, before: datetime) -> int:
-    """Blank the bodies of the messages sent before ``before`` (each counted once)."""
+    """Blank the bodies of the messages sent before ``before`` (each counted once), with
+    their attachments (an event's invitation names its registrant's address)."""
     return session.execute(
         update(OutboxMessage)
         .where(
@@ -25,7 +26,7 @@ def blank_sent_bodies(session: Session, before: datetime) -> int:
             OutboxMessage.sent_at < before,
             or_(OutboxMessage.body_text != "", OutboxMessage.body_html.is_not(None)),
         )
-        .values(body_text="", body_html=None)
+        .values(body_text="", body_html=None, headers=None)
         .execution_options(synchronize_session=False)
     ).rowcount
 

@@ -59,6 +59,7 @@ from email.utils import format_datetime, parseaddr
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from connectences.mail.outbox import Attachment, extras_of
 from connectences.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ MAX_BACKOFF = timedelta(hours=1)
 MAX_ERROR_LENGTH = 1000
 
 SmtpFactory = Callable[[], smtplib.SMTP]
-# The extra headers an outbox row may carry (``OutboxMessage.headers``): those of list
+# The extra headers an outbox row may carry (``OutboxMessage.headers``, beside its
+# attachments: ``outbox.extras_of``): those of list
 # mail (RFC 2369, RFC 8058). Any other name is refused when the message is built, so
 # that no row can set From, To or another header the sender owns.
 EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id")
@@ -147,12 +149,15 @@ def build_message(
     mail_from: str,
     reply_to: str | None = None,
     headers: dict[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
-    """The MIME message of an outbox row: text, plus HTML as an alternative, in UTF-8.
+    """The MIME message of an outbox row: text, plus HTML as an alternative, in UTF-8,
+    then its attachments (the message becomes multipart/mixed).
 
     Bodies are quoted-printable so that the message is 7-bit clean (any relay accepts
-    it, with or without 8BITMIME) and French text survives intact; the subject is
-    encoded as RFC 2047 words by the email package.
+    it, with or without 8BITMIME) and French text survives intact; attachments are
+    base64, their bytes (an .ics's CRLF line ends) unchanged; the subject is encoded
+    as RFC 2047 words by the email package.
     """
     email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
@@ -172,6 +177,15 @@ def build_message(
     email.set_content(body_text, charset="utf-8", cte="quoted-printable")
     if body_html:
         email.add_alternative(body_html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for item in attachments:
+        maintype, _, subtype = item.mime_type.partition("/")
+        email.add_attachment(
+            item.content.encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
+            filename=item.filename,
+            params={**(item.params or {}), "charset": "utf-8"},
+        )
     return email
 
 
@@ -298,6 +312,7 @@ def deliver_due(
             ).one()
             session.commit()
             try:
+                headers, attachments = extras_of(row.headers)
                 email = build_message(
                     outbox_id=outbox_id,
                     to=row.to,
@@ -307,7 +322,8 @@ def deliver_due(
                     created_at=row.created_at,
                     mail_from=mail_from,
                     reply_to=row.reply_to,
-                    headers=row.headers,
+                    headers=headers,
+                    attachments=attachments,
                 )
                 if connection is None:
                     try:

@@ -24,7 +24,8 @@ class OutboxMessage(Base):
     # Where an answer goes (mail leaves from a no-reply address): the animateur in
     # charge, or the platform's contact address.
     reply_to: Mapped[str | None] = mapped_column(String(254))
-    # Extra headers of list mail (List-Unsubscribe, List-Unsubscribe-Post: RFC 8058).
+    # Extra headers of list mail (List-Unsubscribe, List-Unsubscribe-Post: RFC 8058) and,
+    # under a key no header can have, the mail's attachments (``mail.outbox.extras_of``).
     headers: Mapped[dict | None]
     # pending -> sending (claimed by one sender) -> sent | pending (retry) | failed
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)

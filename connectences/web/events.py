@@ -4,12 +4,10 @@ feed. Rules live in ``connectences.events``."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from connectences.events import catalogue, registrations
-from connectences.events.calendar import calendar_of
+from connectences.events.calendar import calendar_of, uid_domain
 from connectences.extensions import db
 from connectences.urls import external_url
 from connectences.web.access import public
@@ -138,12 +136,11 @@ def cancel(token: str):
 
 
 def _calendar_response(events, name: str, filename: str) -> Response:
-    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     body = calendar_of(
         events,
         name=name,
         link_of=lambda event: external_url("events.show", event_id=event.id),
-        domain=domain,
+        domain=uid_domain(),
     )
     response = Response(body, content_type=CALENDAR_TYPE)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
