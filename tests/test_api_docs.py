@@ -34,3 +34,40 @@ def test_the_shipped_swagger_ui_is_the_pinned_one_with_its_licence():
     assert (VENDOR / "VERSION").read_text().strip() == pinned
     assert "Apache License" in (VENDOR / "LICENSE").read_text()
     assert "swagger-ui-dist" in (ROOT / "README.md").read_text()
+
+
+def test_the_docs_page_is_introduced_and_titled_in_french(client):
+    response = client.get("/api/docs")
+    html = response.get_data(as_text=True)
+    assert "<title>Documentation de l'API" in html
+    assert "<h1>Documentation de l'API</h1>" in html
+    assert "Les descriptions sont en français" in html
+    # What Swagger UI cannot say in French is said beside it.
+    glossary = html[html.index('class="api-glossary"') : html.index('id="swagger-ui"')]
+    for label in ("Authorize", "Try it out", "Responses", "Example Value", "Schemas"):
+        assert f">{label}" in glossary or f"{label}," in glossary, label
+
+
+def test_the_openapi_document_says_in_french_what_swagger_ui_shows_of_it(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["info"]["title"] == "API de Connect'ences"
+    assert spec["components"]["responses"] == {
+        "ERREUR": {
+            "description": "Erreur : un problème RFC 9457, en français",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+    }
+    descriptions = {
+        answer["description"]
+        for item in spec["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for answer in operation["responses"].values()
+        if "description" in answer
+    }
+    assert {"Succès", "Créé"} <= descriptions
+    assert not descriptions & {"OK", "Created", "Default error response"}
+    # smorest's page-number pagination (English descriptions) is not ours: left out.
+    assert "PaginationMetadata" not in spec["components"]["schemas"]

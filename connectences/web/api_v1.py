@@ -95,8 +95,18 @@ class JsonParser(FlaskParser):
             raise json.JSONDecodeError("trop de niveaux imbriqués", doc="", pos=0) from exc
 
 
+# What the document says of a success when an operation says nothing (flask-smorest
+# writes the English reason phrase, "OK", which Swagger UI shows beside the code).
+SUCCESS_DESCRIPTIONS = {200: "Succès", 201: "Créé"}
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = JsonParser()
+
+    def response(self, status_code, schema=None, *, description=None, **options):
+        if description is None:
+            description = SUCCESS_DESCRIPTIONS.get(int(status_code))
+        return super().response(status_code, schema, description=description, **options)
 
 
 bp = ApiBlueprint(
@@ -118,6 +128,16 @@ class SpecOnlyApi(Api):
     def _register_error_handlers(self) -> None:
         return None
 
+    def _register_pagination_header(self) -> None:
+        # Our lists are paged by cursor (``next_cursor``), never by smorest's page
+        # numbers: its X-Pagination schema, described in English, stays out of the
+        # document (and of the "Schemas" Swagger UI lists).
+        return None
+
+    # Every operation's "default" response: our own, described in French (smorest's
+    # "DEFAULT_ERROR" says "Default error response").
+    DEFAULT_ERROR_RESPONSE_NAME = "ERREUR"
+
     def _register_responses(self) -> None:
         # The default responses smorest documents (every operation's "default") are our
         # errors: problems, not plain JSON.
@@ -127,6 +147,14 @@ class SpecOnlyApi(Api):
             super()._register_responses()
         finally:
             self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME,
+            {
+                "description": "Erreur : un problème RFC 9457, en français",
+                "content": {MEDIA_TYPE: {"schema": self.ERROR_SCHEMA}},
+            },
+            lazy=True,
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -835,7 +863,8 @@ def _ref_parameter(converter) -> dict:
 
 def register(app: Flask) -> None:
     """Bind the API to ``app``: its document and its blueprint."""
-    app.config.setdefault("API_TITLE", "Connect'ences")
+    # The title Swagger UI shows over the operations (/api/docs).
+    app.config.setdefault("API_TITLE", "API de Connect'ences")
     app.config.setdefault("API_VERSION", "1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     api = SpecOnlyApi(

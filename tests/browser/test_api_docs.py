@@ -29,6 +29,11 @@ def test_the_api_docs_render_every_operation_under_the_csp(page, live_server):
     )
     assert page.locator(".opblock").count() == operations
     expect(page.get_by_text("/api/v1/needs/{ref}/matches").first).to_be_visible()
+    # The document's own words are French, under Swagger UI's English controls.
+    expect(page.locator(".info .title")).to_contain_text("API de Connect'ences")
+    page.locator(".opblock-summary").first.click()
+    expect(page.get_by_text("Succès").first).to_be_visible()
+    expect(page.get_by_text("Erreur : un problème RFC 9457, en français").first).to_be_visible()
     assert violations == []
     # Everything came from the platform itself.
     assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requests)
