@@ -264,6 +264,11 @@ def make_world(app, auth, tmp_path) -> World:
     referral = Referral(partner_id=ft.id, need_id=n1.id)
     contact = CompanyContact(company=c1, name="Jeanne Martin", email="jeanne@c1.fr")
     commitment = Commitment(candidate=p1, label="Boulangerie", hours_per_week=7, days=["mon"])
+    # Work in their week: their personal space offers "plus d'heures" / "complet".
+    for person in (p2, p4):
+        db.session.add(
+            Commitment(candidate=person, label="Ostréiculture", hours_per_week=6, days=["fri"])
+        )
     failed_mail = OutboxMessage(
         kind=MailKind.ACCOUNT_INVITATION,
         to="echec@exemple.fr",
