@@ -912,7 +912,7 @@ def test_cli_import_then_export_round_trips(runner, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert "Import terminé." in result.output
-    assert "besoins : 2 créé(s), 0 mis à jour, 0 inchangé(s)" in result.output
+    assert "besoins : 2 créations, 0 mise à jour, 0 sans changement" in result.output
     assert counts()["needs"] == 2
 
     target = tmp_path / "sortie.json"
@@ -932,8 +932,8 @@ def test_cli_import_then_export_round_trips(runner, tmp_path):
 
     again = runner.invoke(args=["exchange", "import", str(target)])
     assert again.exit_code == 0
-    assert "besoins : 0 créé(s), 0 mis à jour, 2 inchangé(s)" in again.output
-    assert again.output.count(" 0 créé(s), 0 mis à jour, ") == 5  # every collection
+    assert "besoins : 0 création, 0 mise à jour, 2 sans changement" in again.output
+    assert again.output.count(" 0 création, 0 mise à jour, ") == 5  # every collection
     # Export, import, export: the same bytes.
     second = tmp_path / "sortie-2.json"
     assert runner.invoke(args=["exchange", "export", str(second)]).exit_code == 0
@@ -958,7 +958,7 @@ def test_cli_import_of_an_invalid_document_prints_each_error_and_writes_nothing(
     result = runner.invoke(args=["exchange", "import", str(source)])
 
     assert result.exit_code == 1
-    assert "Document refusé : 2 erreur(s), rien n'a été enregistré." in result.output
+    assert "Document refusé : 2 erreurs, rien n'a été enregistré." in result.output
     assert "/companies/0/siret : SIRET invalide (clé de contrôle)" in result.output
     assert (
         "/needs/0/hours_per_week : doit être un nombre entre 1 et 48 (reçu : 50)" in result.output

@@ -4,7 +4,9 @@ quotes, decimal commas and plural agreement, applied to every template's text.""
 from __future__ import annotations
 
 import html
+import io
 import re
+import tokenize
 from pathlib import Path
 
 from connectences.typography import (
@@ -131,3 +133,40 @@ def test_one_word_for_e_mail_in_what_people_read():
         if re.search(r"courriel", re.sub(r'(id|href|aria-labelledby)="[^"]*"', "", line), re.I)
     ]
     assert found == []
+
+
+def test_counts_agree_in_number_instead_of_a_parenthesised_s():
+    """« 2 candidat(s) proposé(s) » read as a form letter: counts go through ``plural``
+    (``pluriel`` in templates), and labels without a count are written in the plural."""
+    root = Path(__file__).resolve().parents[1] / "connectences"
+    written = re.compile(r"[^\W\d_]\(s\)")
+
+    def texts(path: Path):
+        """(line, text) of what a person may read: a template's lines, a module's strings."""
+        source = path.read_text(encoding="utf-8")
+        if path.suffix != ".py":
+            yield from enumerate(source.splitlines(), 1)
+            return
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING:
+                yield token.start[0], token.string
+
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*"))
+        if path.suffix in (".html", ".txt", ".py")
+        for number, text in texts(path)
+        # "http(s)" names a scheme, not a count.
+        if written.search(text.replace("http(s)", ""))
+    ]
+    assert found == []
+
+
+def test_the_operator_mail_counts_its_candidates_in_french(app):
+    for count, words in ((1, "1 candidat proposé."), (2, "2 candidats proposés.")):
+        lead = {"is_bundle": False, "needs": [], "candidates": [object()] * count, "note": ""}
+        for ext in ("txt", "html"):
+            text = app.jinja_env.get_template(f"mail/lead_sent.{ext}").render(
+                lead=lead, link="https://exemple.fr/p/1", platform="Connect'ences", hours="8"
+            )
+            assert words in text and "(s)" not in text

@@ -22,9 +22,9 @@ exchange_cli = AppGroup(
 )
 
 
-def _fail(errors: list) -> None:
-    click.echo(f"Document refusé : {len(errors)} erreur(s), rien n'a été enregistré.", err=True)
-    for error in errors:
+def _fail(refused: ExchangeError) -> None:
+    click.echo(refused.refusal, err=True)
+    for error in refused.errors:
         click.echo(str(error), err=True)
     sys.exit(1)
 
@@ -44,7 +44,7 @@ def import_command(file: str) -> None:
         result = import_document(document, db.session)
     except ExchangeError as exc:
         db.session.rollback()
-        _fail(exc.errors)
+        _fail(exc)
     except DomainError as exc:  # another import kept running, a record changed meanwhile
         db.session.rollback()
         click.echo(f"Import refusé : {exc.message}", err=True)

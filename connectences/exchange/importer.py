@@ -30,6 +30,7 @@ from connectences.errors import DomainError
 from connectences.exchange.validate import COLLECTIONS, SCHEMA, FieldError, validate
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
+from connectences.typography import plural
 
 COLLECTION_LABELS = {
     "operators": "opérateurs",
@@ -44,10 +45,15 @@ class ExchangeError(DomainError):
     """The document breaks the interchange rules; ``errors`` lists each offending field."""
 
     def __init__(self, errors: list[FieldError]):
-        super().__init__(f"{len(errors)} erreur(s) dans le document", list(errors))
+        super().__init__(f"{plural(len(errors), 'erreur')} dans le document", list(errors))
 
     def as_dicts(self) -> list[dict[str, str]]:
         return [error.as_dict() for error in self.errors]
+
+    @property
+    def refusal(self) -> str:
+        """What a person is told of the refused document, its errors counted."""
+        return f"Document refusé : {plural(len(self.errors), 'erreur')}, rien n'a été enregistré."
 
 
 # The name of the lock imports take (``locks.hold``).
@@ -93,8 +99,8 @@ class ImportResult:
     def summary(self) -> str:
         """One French line per collection."""
         return "\n".join(
-            f"{COLLECTION_LABELS[name]} : {c.created} créé(s), {c.updated} mis à jour, "
-            f"{c.unchanged} inchangé(s)"
+            f"{COLLECTION_LABELS[name]} : {plural(c.created, 'création')}, "
+            f"{plural(c.updated, 'mise à jour', 'mises à jour')}, {c.unchanged} sans changement"
             for name, c in self.counts.items()
         )
 

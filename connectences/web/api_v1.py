@@ -817,7 +817,7 @@ def import_exchange():
         errors = [{"pointer": e.pointer, "detail": e.message} for e in refusal.errors]
         raise Refused(
             422,
-            f"Document refusé : {len(errors)} erreur(s), rien n'a été enregistré.",
+            refusal.refusal,
             errors=errors,
         ) from None
     if result.changed:
