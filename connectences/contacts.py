@@ -1,6 +1,10 @@
 """E-mail addresses, phone numbers and names people type: one rule for every form and
 import.
 
+A name is checked too (``clean_name``): it is a name, not a message. Names go into mails
+the platform sends to whatever address was typed (« Bonjour <prénom> »), so a name
+holding a link or an address would have the platform deliver someone else's lure.
+
 Two forms of each:
 
 - the *stored* form (``clean_email``, ``clean_phone``): what a form or an import writes,
@@ -16,6 +20,8 @@ This module imports nothing of the application: the models use it.
 from __future__ import annotations
 
 import re
+import unicodedata
+from enum import Enum
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -40,6 +46,10 @@ class InvalidEmail(DomainError):
 
 class InvalidPhone(DomainError):
     """Not a phone number; the message is French."""
+
+
+class InvalidName(DomainError):
+    """Not a name (a link, an address, signs, too long); the message is French."""
 
 
 def clean_email(text: Any, *, required: bool = False) -> str | None:
@@ -191,3 +201,95 @@ def fold_name(text: str | None) -> str:
 def name_key(first_name: str | None, last_name: str | None) -> str:
     """The name with its words sorted: equal for "Marie Dupont" and "DUPONT Marie"."""
     return " ".join(sorted(f"{fold_name(first_name)} {fold_name(last_name)}".split()))
+
+
+# How long a name may be. Columns allow more; people's names do not need it, and a long
+# "name" is a sentence. SIRENE's company names are 120 characters at most.
+FIRST_NAME_MAX = 60
+LAST_NAME_MAX = 80
+FULL_NAME_MAX = 120
+COMPANY_NAME_MAX = 120
+
+
+class NameKind(Enum):
+    """What a name field holds: (how the message calls it, its length, whether a person's)."""
+
+    FIRST = ("Le prénom", FIRST_NAME_MAX, True)
+    LAST = ("Le nom", LAST_NAME_MAX, True)
+    FULL = ("Le nom", FULL_NAME_MAX, True)  # first and last name in one field
+    COMPANY = ("Le nom de l'entreprise", COMPANY_NAME_MAX, False)
+
+    @property
+    def what(self) -> str:
+        return self.value[0]
+
+    @property
+    def limit(self) -> int:
+        return self.value[1]
+
+    @property
+    def person(self) -> bool:
+        return self.value[2]
+
+
+# A link or an address: a scheme, "www.", an "@", or a domain (a word, a dot, a top-level
+# domain people type, or any dotted word followed by a path).
+_TLDS = (
+    "fr|com|net|org|eu|info|biz|io|co|ly|me|app|xyz|site|online|shop|store|top|link|"
+    "click|example|be|ch|de|uk|us|ru|cn|tk|gl|gd|to|cc|tv|pro|live|club|page|bzh|paris"
+)
+_LINK = re.compile(
+    rf"\bhttps?|://|www\.|@|[^\W_][\w-]*\.(?:{_TLDS})(?![\w-])|[^\W_][\w-]*\.[^\W\d_]{{2,}}/",
+    re.IGNORECASE,
+)
+# Between the letters of a person's name: spaces, hyphens, apostrophes (typed or
+# typographic) and the dots of initials ("J.-P. Martin").
+_NAME_MARKS = frozenset(" -\u2010\u2011'\u2019\u02bc.")
+LINK_IN_NAME = "Écrivez seulement le nom, sans lien ni adresse (de site ou d'e-mail)."
+SIGNS_IN_NAME = (
+    "Un nom s'écrit en lettres, avec au besoin des espaces, tirets, apostrophes ou points "
+    "(sans chiffres ni autres signes)."
+)
+
+
+def _is_person_name(text: str) -> bool:
+    return unicodedata.category(text[0])[0] == "L" and all(
+        unicodedata.category(ch)[0] in "LM" or ch in _NAME_MARKS for ch in text
+    )
+
+
+def clean_name(text: Any, kind: NameKind) -> str:
+    """A typed name, its spaces collapsed ("" when empty: the caller asks for it).
+
+    Raises ``InvalidName`` (French) for a link or an address (in any kind of name), for
+    anything but letters, spaces, hyphens, apostrophes and dots in a person's name
+    (accents and every script welcome: "N'Diaye", "Jean-Édouard", "李"), and beyond the
+    kind's length. A company's name may hold digits and signs ("Garage 2000", "& Fils").
+    """
+    name = unicodedata.normalize("NFC", " ".join(str(text or "").split()))
+    if not name:
+        return ""
+    if _LINK.search(name):
+        raise InvalidName(LINK_IN_NAME)
+    if kind.person and not _is_person_name(name):
+        raise InvalidName(SIGNS_IN_NAME)
+    if len(name) > kind.limit:
+        raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")
+    return name
+
+
+def read_name(
+    data: Any, key: str, errors: dict[str, str], kind: NameKind, *, missing: str | None = None
+) -> str:
+    """The name typed under ``key`` of a form's ``data`` (:func:`clean_name`); why it is
+    refused goes into ``errors[key]``, and so does ``missing`` when it is empty (a
+    required name). What was typed comes back either way, to be shown again."""
+    typed = data.get(key)
+    try:
+        name = clean_name(typed, kind)
+    except InvalidName as refusal:
+        errors[key] = refusal.message
+        return " ".join(str(typed or "").split())
+    if not name and missing:
+        errors[key] = missing
+    return name

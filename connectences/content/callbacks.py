@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import config, territory, vocab
 from connectences.accounts import throttle
 from connectences.accounts.scope import STAFF_ROLES
-from connectences.contacts import InvalidPhone, clean_phone
+from connectences.contacts import InvalidPhone, NameKind, clean_phone, read_name
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_mail
 from connectences.models import CallbackRequest, Company, User, Visit, utcnow
@@ -54,12 +54,7 @@ def check(data: Mapping) -> dict:
     """The request's values from the form; ``CallbackError`` (French, per field)."""
     errors: dict[str, str] = {}
     values: dict = {}
-    name = " ".join(str(data.get("name") or "").split())
-    if not name:
-        errors["name"] = "Indiquez votre nom."
-    elif len(name) > 200:
-        errors["name"] = "200 caractères au plus."
-    values["name"] = name
+    values["name"] = read_name(data, "name", errors, NameKind.FULL, missing="Indiquez votre nom.")
     try:
         values["phone"] = clean_phone(data.get("phone"))
         if values["phone"] is None:
@@ -74,10 +69,7 @@ def check(data: Mapping) -> dict:
     if topic not in TOPICS:
         errors["topic"] = "Choisissez le sujet dont vous voulez parler."
     values["topic"] = topic
-    company_name = " ".join(str(data.get("company_name") or "").split())
-    if len(company_name) > 200:
-        errors["company_name"] = "200 caractères au plus."
-    values["company_name"] = company_name or None
+    values["company_name"] = read_name(data, "company_name", errors, NameKind.COMPANY) or None
     commune_text = str(data.get("commune") or "").strip()
     values["commune"] = None
     if commune_text:

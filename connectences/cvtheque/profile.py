@@ -24,7 +24,14 @@ from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
-from connectences.contacts import clean_email, clean_phone, fold_name, phone_key
+from connectences.contacts import (
+    NameKind,
+    clean_email,
+    clean_name,
+    clean_phone,
+    fold_name,
+    phone_key,
+)
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
 from connectences.dates import read_date, too_far_ahead
@@ -199,13 +206,11 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
         except ValueError as exc:
             errors[name] = str(exc)
 
-    def name_rule(label: str):
+    def name_rule(label: str, kind: NameKind):
         def convert(raw: Any) -> str:
-            text = re.sub(r"\s+", " ", str(raw or "")).strip()
+            text = clean_name(raw, kind)  # InvalidName is a ValueError: its French message
             if not text:
                 raise ValueError(f"Indiquez votre {label}.")
-            if len(text) > 100:
-                raise ValueError(f"Le {label} ne doit pas dépasser 100 caractères.")
             return text
 
         return convert
@@ -227,8 +232,8 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
                 )
         return codes
 
-    field("first_name", name_rule("prénom"))
-    field("last_name", name_rule("nom"))
+    field("first_name", name_rule("prénom", NameKind.FIRST))
+    field("last_name", name_rule("nom", NameKind.LAST))
     field("email", lambda raw: clean_email(raw, required=True))
     field("phone", clean_phone)
     field("commune", lambda raw: territory.resolve_commune(raw).insee)

@@ -31,7 +31,7 @@ from connectences import config
 from connectences.accounts import throttle
 from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ
-from connectences.contacts import InvalidEmail, clean_email, email_key
+from connectences.contacts import InvalidEmail, NameKind, clean_email, email_key, read_name
 from connectences.errors import DomainError
 from connectences.events import calendar, catalogue
 from connectences.events.catalogue import (
@@ -44,7 +44,6 @@ from connectences.mail import Attachment, MailKind, queue_template
 from connectences.models import Company, CompanyContact, Event, EventRegistration, User, utcnow
 from connectences.prospection.companies import CompanyError, clean_siret, find_company_by_siret
 from connectences.signed import LinkError, make_token, read_token
-from connectences.text import form_line
 from connectences.typography import time_slot
 from connectences.urls import external_url
 
@@ -53,7 +52,6 @@ CANCEL_SALT = "event-registration-cancel"
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 # A cancellation link lasts as long as any event could be announced ahead.
 CANCEL_MAX_AGE = 400 * 24 * 3600
-NAME_MAX = 200
 # Registrations per address typed, and per client address, in an hour.
 PER_EMAIL = throttle.ThrottlePolicy(max_failures=5, window_seconds=3600, lock_seconds=3600)
 PER_IP = throttle.ThrottlePolicy(max_failures=30, window_seconds=3600, lock_seconds=3600)
@@ -90,16 +88,13 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
 
 def _validate(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    name = form_line(data, "name", errors, missing="Indiquez votre nom.", limit=NAME_MAX,
-                     what="Le nom")  # fmt: skip
+    name = read_name(data, "name", errors, NameKind.FULL, missing="Indiquez votre nom.")
     try:
         email = clean_email(data.get("email"), required=True)
     except InvalidEmail as exc:
         errors["email"] = str(exc)
         email = None
-    organisation = " ".join(str(data.get("organisation") or "").split()) or None
-    if organisation and len(organisation) > NAME_MAX:
-        errors["organisation"] = f"Le nom de l'entreprise ne peut dépasser {NAME_MAX} caractères."
+    organisation = read_name(data, "organisation", errors, NameKind.COMPANY) or None
     siret = None
     if str(data.get("siret") or "").strip():
         try:

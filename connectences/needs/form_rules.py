@@ -14,7 +14,14 @@ from typing import Any
 
 from connectences import skills as skills_mod
 from connectences import territory, vocab
-from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone
+from connectences.contacts import (
+    InvalidEmail,
+    InvalidPhone,
+    NameKind,
+    clean_email,
+    clean_phone,
+    read_name,
+)
 from connectences.dates import read_date, too_far_ahead
 from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
@@ -213,12 +220,13 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
 def check_company(data: Mapping[str, Any]) -> Checked:
     """Check the company part of the public form: name, SIRET (checksum), commune."""
     out = Checked()
-    name = " ".join(_text(data, "company_name").split())
-    if not name:
-        out.errors["company_name"] = "Indiquez le nom de votre entreprise."
-    elif len(name) > 200:
-        out.errors["company_name"] = "Le nom ne doit pas dépasser 200 caractères."
-    out.values["company_name"] = name
+    out.values["company_name"] = read_name(
+        data,
+        "company_name",
+        out.errors,
+        NameKind.COMPANY,
+        missing="Indiquez le nom de votre entreprise.",
+    )
     typed = _text(data, "siret")
     siret = None
     if not typed:
@@ -245,12 +253,9 @@ def check_company(data: Mapping[str, Any]) -> Checked:
 def check_owner(data: Mapping[str, Any]) -> Checked:
     """Check who speaks for the company: name, e-mail (confirmed later), phone."""
     out = Checked()
-    name = " ".join(_text(data, "owner_name").split())
-    if not name:
-        out.errors["owner_name"] = "Indiquez votre nom."
-    elif len(name) > 200:
-        out.errors["owner_name"] = "Le nom ne doit pas dépasser 200 caractères."
-    out.values["owner_name"] = name
+    out.values["owner_name"] = read_name(
+        data, "owner_name", out.errors, NameKind.FULL, missing="Indiquez votre nom."
+    )
     typed = _text(data, "owner_email")
     email = valid_email(typed)
     if email is None:

@@ -31,7 +31,6 @@ from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
 from connectences.text import slug
 
-NAME_MAX = 200
 ADDRESS_MAX = 300
 MAX_EMPLOYEES = 100_000
 # The monthly contact cap a company may choose (None: no cap). Zero contacts a month
@@ -177,11 +176,9 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
     contact_email, newsletter_consent, do_not_solicit, max_contacts_per_month.
     """
     errors: dict[str, str] = {}
-    name = " ".join(str(data.get("name") or "").split())
-    if not name:
-        errors["name"] = "Indiquez le nom de l'entreprise."
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"Le nom ne peut dépasser {NAME_MAX} caractères."
+    name = contacts.read_name(
+        data, "name", errors, contacts.NameKind.COMPANY, missing="Indiquez le nom de l'entreprise."
+    )
     siret = _collect(errors, clean_siret, data.get("siret"))
     commune = _collect(errors, clean_commune, data.get("commune"))
     naf = _collect(errors, clean_naf, data.get("naf"))
@@ -577,11 +574,9 @@ def set_preferences(
 def validate_contact(data: Mapping[str, Any]) -> dict[str, Any]:
     """Checked fields of a contact person: name required; role, phone, email optional."""
     errors: dict[str, str] = {}
-    name = " ".join(str(data.get("name") or "").split())
-    if not name:
-        errors["name"] = "Indiquez le nom de la personne."
-    elif len(name) > 200:
-        errors["name"] = "Le nom ne peut dépasser 200 caractères."
+    name = contacts.read_name(
+        data, "name", errors, contacts.NameKind.FULL, missing="Indiquez le nom de la personne."
+    )
     role = " ".join(str(data.get("role") or "").split()) or None
     if role and len(role) > 100:
         errors["role"] = "La fonction ne peut dépasser 100 caractères."
