@@ -3,6 +3,7 @@
 - ``access``: login required by default, ``@public`` allow-list, ``@role_required``
 - ``security``: security headers on every response, safe redirects, proxy
 - ``errors``: French error pages; ``navigation``: menu entries per role
+- ``just_sent``: what a public form has just sent, for its next pages only
 - ``compiled_templates``: templates compiled once per process, whatever its apps
 """
 
@@ -20,6 +21,7 @@ from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
 from connectences.web.ids import register_ids
+from connectences.web.just_sent import register_just_sent
 from connectences.web.links import register_links
 from connectences.web.navigation import register_navigation
 from connectences.web.refs import register_refs
@@ -106,6 +108,7 @@ def register_web(app: Flask) -> None:
     register_navigation(app)
     register_links(app)
     register_transactions(app)
+    register_just_sent(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(import_module(module_name).bp)
     # The JSON API registers through flask-smorest, which documents it as it does.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import (
@@ -50,6 +49,7 @@ from connectences.extensions import db
 from connectences.matching.matches import candidate_changed
 from connectences.models import Candidate, utcnow
 from connectences.typography import plural
+from connectences.web import just_sent
 from connectences.web.access import public
 from connectences.web.cv_forms import (
     ActionForm,
@@ -70,13 +70,14 @@ bp = Blueprint("cv_public", __name__)
 if ("Déposer mon CV", "cv_public.submit") not in PUBLIC_NAV:
     PUBLIC_NAV.insert(1, ("Déposer mon CV", "cv_public.submit"))
 
-PENDING = "cv_pending"  # skills found in an uploaded CV, waiting for the person's ticks
+# Skills found in a CV uploaded from the personal space, waiting for the person's ticks.
+PENDING = "cv_pending"
+# What the public form has just sent (``just_sent``): the new profile, the skills found.
+SENT = "cv_sent"
 MAX_PROPOSALS = 20
 SUGGEST_MAX_QUERY = 60
 SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
 SUGGEST_LIMIT = 8
-# Skills may be added from the CV only shortly after it was sent, by the same browser.
-PROPOSAL_WINDOW = timedelta(hours=2)
 
 
 @bp.after_request
@@ -154,12 +155,9 @@ def submit():
             return _render_form(form, status=400)
         found = _proposals(text, form.cleaned["skills"])
         # The same answer whether the address was new or known: nothing tells a visitor
-        # who is in the library. Only a new profile may receive the ticked skills.
-        session[PENDING] = {
-            "id": new_id,
-            "found": found,
-            "at": utcnow().isoformat(),
-        }
+        # who is in the library. Only a new profile may receive the ticked skills, from
+        # this browser, for a few minutes and on the pages that follow (``just_sent``).
+        just_sent.remember(SENT, id=new_id, found=found)
         if found:
             return redirect(url_for("cv_public.skills_found"))
         return redirect(url_for("cv_public.thanks"))
@@ -210,7 +208,7 @@ def _submit_and_commit(form, pdf: bytes | None) -> int | None:
 @public
 def skills_found():
     """Second step after a PDF: tick the skills found in it that are right."""
-    pending = session.get(PENDING) or {}
+    pending = just_sent.recall(SENT) or {}
     found = list(pending.get("found") or [])
     if not found:
         return redirect(url_for("cv_public.thanks"))
@@ -219,10 +217,12 @@ def skills_found():
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
         candidate = db.session.get(Candidate, pending["id"]) if pending.get("id") else None
-        fresh = candidate is not None and chosen and _fresh(pending, candidate)
+        # Until the address is confirmed: then the profile is its owner's, changed in
+        # their space only.
+        fresh = candidate is not None and chosen and candidate.email_confirmed_at is None
         if fresh and not _add_found_skills(candidate, chosen, form):
             return _render_skills_found(form, 422)
-        session.pop(PENDING, None)
+        just_sent.revise(SENT, found=[])  # used once
         db.session.commit()
         return redirect(url_for("cv_public.thanks"))
     return _render_skills_found(form)
@@ -254,15 +254,6 @@ def _add_found_skills(candidate: Candidate, chosen: list[str], form) -> bool:
         ]
         return False
     return True
-
-
-def _fresh(pending: dict, candidate: Candidate) -> bool:
-
-    try:
-        at = datetime.fromisoformat(pending.get("at", ""))
-    except ValueError:
-        return False
-    return candidate.email_confirmed_at is None and utcnow() - at <= PROPOSAL_WINDOW
 
 
 @bp.route("/deposer-mon-cv/merci")

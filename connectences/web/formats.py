@@ -58,6 +58,13 @@ def phone_display(value: str | None, empty: str = "—") -> str:
     return value
 
 
+def phone_ending(value: str | None) -> str:
+    """The last two digits of a number (``44``): enough for its owner to recognise it,
+    and nothing for whoever else holds a link before the address is proven."""
+    digits = "".join(ch for ch in value or "" if ch.isdigit())
+    return digits[-2:]
+
+
 def days_label(days) -> str:
     """The working days in week order, ``lundi, mardi``; a dash when none."""
     return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"
@@ -65,6 +72,7 @@ def days_label(days) -> str:
 
 def register_formats(app: Flask) -> None:
     app.add_template_filter(phone_display, "phone_fr")
+    app.add_template_filter(phone_ending, "fin_de_numero")
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
     app.add_template_filter(time_slot, "creneau_fr")

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -31,6 +30,7 @@ from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import status_for_company, unattached_owner
 from connectences.urls import external_url
+from connectences.web import just_sent
 from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.navigation import PUBLIC_NAV
@@ -225,8 +225,9 @@ SENT_KEY = "need_sent"
 
 def _sent_page(need: Need):
     # The address stays out of the URL (history, logs, referrers): the session keeps
-    # which need was just sent, so that a mistyped address can be corrected.
-    session[SENT_KEY] = need.id
+    # which need was just sent, for a few minutes and this page only (``just_sent``), so
+    # that a mistyped address can be corrected, by its author and nobody after them.
+    just_sent.remember(SENT_KEY, need=need.id)
     return redirect(url_for("need_public.sent"))
 
 
@@ -247,12 +248,10 @@ def _send_confirmation(need: Need) -> None:
 
 
 def _just_sent() -> Need | None:
-    """The need this browser has just sent, while its address is not confirmed."""
-    need_id = session.get(SENT_KEY)
-    need = db.session.get(Need, need_id) if isinstance(need_id, int) else None
-    if need is None or need.owner_confirmed_at is not None:
-        return None
-    return need
+    """The need this browser has just sent (``just_sent``), or None."""
+    sent = just_sent.recall(SENT_KEY) or {}
+    need_id = sent.get("need")
+    return db.session.get(Need, need_id) if isinstance(need_id, int) else None
 
 
 @bp.route("/exprimer-un-besoin/envoye", methods=["GET", "POST"])
@@ -261,8 +260,10 @@ def sent():
     """'Confirm your address', with a way to correct a mistyped one without retyping
     the whole form."""
     need = _just_sent()
+    # Once confirmed, its address is proven: there is nothing left to correct.
+    can_correct = need is not None and need.owner_confirmed_at is None
     typed, error, status = "", None, 200
-    if request.method == "POST" and need is not None:
+    if request.method == "POST" and can_correct:
         typed = (request.form.get("owner_email") or "").strip()[:254]
         email = form_rules.valid_email(typed)
         refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
@@ -286,8 +287,9 @@ def sent():
             return redirect(url_for("need_public.sent"))
     return render_template(
         "needs/public_sent.html",
+        need=need,
         email=need.owner_email if need else "",
-        can_correct=need is not None,
+        can_correct=can_correct,
         typed=typed,
         error=error,
         days=links.confirm_days(),
