@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from rapidfuzz.distance import DamerauLevenshtein
 
 from connectences.errors import DomainError
 from connectences.text import strip_accents
@@ -73,6 +74,38 @@ def clean_email(text: Any, *, required: bool = False) -> str | None:
             f"« {typed[:100]} » n'est pas une adresse e-mail valide "
             "(exemple : prenom.nom@exemple.fr)."
         ) from None
+
+
+# The mailbox providers most people here use: a domain one letter away from one of them
+# is most likely a slip ("gmial.com"), pointed out to the person, never refused.
+MAILBOX_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "hotmail.fr", "hotmail.com", "outlook.fr",
+        "outlook.com", "live.fr", "live.com", "msn.com", "yahoo.fr", "yahoo.com",
+        "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr", "laposte.net",
+        "bbox.fr", "icloud.com", "me.com", "aol.com", "gmx.fr", "gmx.com",
+        "numericable.fr", "club-internet.fr", "aliceadsl.fr", "protonmail.com", "proton.me",
+    }
+)  # fmt: skip
+# Domains that exist but are not the mailbox people mean.
+_MEANT_DOMAINS = {"gmail.fr": "gmail.com", "gmail.co": "gmail.com", "hotmail.co": "hotmail.com"}
+
+
+def likely_typo(email: str | None) -> str | None:
+    """The address the person probably meant when its domain is a common mailbox
+    provider's mistyped ("sophie.martin@gmial.com" → "…@gmail.com"); None otherwise
+    (a right domain, a company's own, or not an address). A hint to show, not a refusal.
+    """
+    local, at, domain = str(email or "").strip().lower().rpartition("@")
+    if not at or not local or not domain or domain in MAILBOX_DOMAINS:
+        return None
+    meant = _MEANT_DOMAINS.get(domain)
+    if meant is None:
+        close = [
+            known for known in MAILBOX_DOMAINS if DamerauLevenshtein.distance(domain, known) == 1
+        ]
+        meant = close[0] if len(close) == 1 else None
+    return f"{local}@{meant}" if meant else None
 
 
 def clean_phone(text: Any, *, foreign: bool = True) -> str | None:

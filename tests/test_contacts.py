@@ -10,6 +10,7 @@ from connectences.contacts import (
     clean_email,
     clean_phone,
     email_key,
+    likely_typo,
     phone_from_number,
     phone_key,
 )
@@ -143,3 +144,46 @@ def test_the_comparison_key_of_an_address_is_its_stored_form(typed):
 def test_the_comparison_key_of_junk_is_what_was_typed_in_lower_case():
     assert email_key("  Pas Une Adresse ") == "pas une adresse"
     assert email_key("") is None and email_key(None) is None
+
+
+@pytest.mark.parametrize(
+    "typed,meant",
+    [
+        ("sophie.martin@gmial.com", "sophie.martin@gmail.com"),
+        ("sophie.martin@gmail.fr", "sophie.martin@gmail.com"),
+        ("sophie.martin@gmal.com", "sophie.martin@gmail.com"),
+        ("sophie.martin@gmail.con", "sophie.martin@gmail.com"),
+        ("sophie.martin@hotmial.com", "sophie.martin@hotmail.com"),
+        ("sophie.martin@hotmail.fe", "sophie.martin@hotmail.fr"),
+        ("sophie.martin@yahou.fr", "sophie.martin@yahoo.fr"),
+        ("sophie.martin@ornage.fr", "sophie.martin@orange.fr"),
+        ("sophie.martin@wanadoo.ft", "sophie.martin@wanadoo.fr"),
+        ("sophie.martin@laposte.nt", "sophie.martin@laposte.net"),
+    ],
+)
+def test_a_common_mailbox_domain_mistyped_is_pointed_out(typed, meant):
+    assert likely_typo(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "sophie.martin@gmail.com",
+        "sophie.martin@orange.fr",
+        "sophie.martin@wanadoo.fr",
+        "sophie.martin@yahoo.fr",
+        "sophie.martin@hotmail.fr",
+        "sophie.martin@hotmail.com",
+        "sophie.martin@laposte.net",
+        "sophie.martin@laposte.fr",
+        "sophie.martin@free.fr",
+        "sophie.martin@sfr.fr",
+        "claire@huitres-dupont.fr",
+        "contact@mairie-ares.fr",
+        "pas une adresse",
+        "",
+        None,
+    ],
+)
+def test_a_right_or_unknown_domain_is_left_alone(typed):
+    assert likely_typo(typed) is None

@@ -849,3 +849,67 @@ def test_link_requests_cannot_flood_a_mailbox(client):
     with time_machine.travel(time.time() + 3 * 60):
         client.post("/mon-cv/lien", data={"email": EMAIL})
     assert len([m for m in mails_to(EMAIL) if m.subject.endswith(consent.LINK_SUBJECT)]) == 2
+
+
+# --------------------------------------------------------------------------- the address sent to
+
+
+TYPO = "sophie.martin@gmial.com"
+
+
+def test_the_thanks_page_shows_the_address_and_a_typo_is_corrected_in_place(client):
+    assert post_form(client, email=TYPO, first_name="Sophie").status_code == 302
+    page = client.get("/deposer-mon-cv/merci")
+    assert TYPO in page_text(page)
+    # A common mailbox domain mistyped is pointed out, nothing refused.
+    assert "Vouliez-vous dire sophie.martin@gmail.com ?" in page_text(page)
+    first_link = link_in(mails_to(TYPO)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    fixed = client.post("/deposer-mon-cv/merci", data={"email": "sophie.martin@gmail.com"})
+    assert fixed.status_code == 302 and fixed.location.endswith("/deposer-mon-cv/merci")
+    assert "sophie.martin@gmail.com" in page_text(client.get(fixed.location))
+    candidate = the_candidate()
+    assert candidate.email == "sophie.martin@gmail.com" and candidate.first_name == "Sophie"
+    # The mistyped address's link confirms nothing any more; the new one does.
+    assert client.post(first_link).status_code == 403
+    assert confirm_from_mail(client, "sophie.martin@gmail.com").startswith("/mon-cv/")
+    assert the_candidate().email_confirmed_at is not None
+
+
+def test_a_bad_correction_says_so_next_to_the_field(client):
+    post_form(client, email=TYPO)
+    refused = client.post("/deposer-mon-cv/merci", data={"email": "sophie@"})
+    assert refused.status_code == 422
+    assert "adresse e-mail valide" in error_of(refused, "email")
+    assert the_candidate().email == TYPO
+
+
+def test_another_browser_or_a_later_visit_cannot_correct_the_address(app, client):
+    post_form(client, email=TYPO)
+    other = app.test_client()
+    other.post("/deposer-mon-cv/merci", data={"email": "pirate@exemple.fr"})
+    assert the_candidate().email == TYPO and "Aucun profil" in page_text(
+        other.get("/deposer-mon-cv/merci")
+    )
+    client.get("/")  # the author went elsewhere: the page is closed
+    client.post("/deposer-mon-cv/merci", data={"email": "pirate@exemple.fr"})
+    assert the_candidate().email == TYPO and mails_to("pirate@exemple.fr") == []
+
+
+def test_a_correction_to_an_address_another_profile_holds_reveals_nothing(client, app):
+    submitted_and_confirmed(app.test_client())  # Camille, at EMAIL
+    post_form(client, email=TYPO, first_name="Sophie")
+    answer = client.post("/deposer-mon-cv/merci", data={"email": EMAIL})
+    assert answer.status_code == 302  # the same answer as any correction
+    # Camille is sent her own link; Sophie's profile keeps its address, and Camille's
+    # profile is untouched.
+    assert "Votre lien vers votre espace" in mails_to(EMAIL)[-1].subject
+    assert the_candidate_by(TYPO).first_name == "Sophie"
+    assert the_candidate_by(EMAIL).first_name == "Camille"
+
+
+def test_a_known_address_is_shown_but_not_corrected_on_the_thanks_page(client):
+    submitted_and_confirmed(client)
+    client.get("/")
+    post_form(client, first_name="Camille")
+    page = client.get("/deposer-mon-cv/merci")
+    assert EMAIL in page_text(page) and 'name="email"' not in page.get_data(as_text=True)

@@ -22,7 +22,7 @@ from connectences.models import (
 )
 from connectences.needs import links, register
 from tests import factories as f
-from tests.helpers import count, error_of, html_of
+from tests.helpers import count, error_of, html_of, page_text
 
 SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -737,3 +737,17 @@ def test_reply_to_is_the_animateur_who_entered_the_need(auth):
     assert reply_to_for(db.session, need) == "alex@pays.example"
     animateur.active = False
     assert reply_to_for(db.session, need) == "contact@connectences.local"
+
+
+def test_a_mistyped_mailbox_domain_is_pointed_out_and_corrected_in_one_click(client):
+    response = client.post("/exprimer-un-besoin", data=_form(owner_email="claire@gmial.com"))
+    page = client.get(response.location)
+    assert "Vouliez-vous dire claire@gmail.com ?" in page_text(page)
+    # Nothing refused: the need waits for that address until the owner says otherwise.
+    assert db.session.scalars(select(Need)).one().owner_email == "claire@gmial.com"
+    assert (
+        client.post(response.location, data={"owner_email": "claire@gmail.com"}).status_code == 302
+    )
+    db.session.expire_all()
+    assert db.session.scalars(select(Need)).one().owner_email == "claire@gmail.com"
+    assert "Vouliez-vous dire" not in page_text(client.get(response.location))

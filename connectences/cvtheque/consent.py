@@ -196,6 +196,33 @@ def request_address_change(session: Session, candidate: Candidate, address: str)
     return send_confirmation(session, candidate, address)
 
 
+def correct_unconfirmed_address(session: Session, candidate: Candidate, address: str) -> bool:
+    """The person who has just submitted a profile corrects the address they typed
+    (``address``, already cleaned), before confirming it: the profile takes it and the
+    confirmation goes to it; the link sent to the mistyped one confirms nothing any more.
+
+    As for a change asked from the space (:func:`request_address_change`), whether
+    another profile holds ``address`` shows nowhere: its owner is sent their own link,
+    and this profile keeps the address it had. Returns whether a mail was queued. The
+    caller commits; a confirmed profile's address changes from its space only
+    (ValueError)."""
+    if candidate.email_confirmed_at is not None:
+        raise ValueError("a confirmed address is changed from the personal space")
+    if address == candidate.email:
+        return send_confirmation(session, candidate)
+    if find_by_email(session, address) is not None:
+        return send_space_link(session, address)
+    candidate.email = address
+    record_event(
+        session,
+        candidate,
+        "updated",
+        "Adresse e-mail corrigée avant sa confirmation.",
+        actor_label=SELF,
+    )
+    return send_confirmation(session, candidate)
+
+
 def _take_pending_address(session: Session, candidate: Candidate) -> None:
     """Confirming the new address from its mailbox makes it the profile's."""
     if find_by_email(session, candidate.pending_email) is not None:

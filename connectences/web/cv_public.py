@@ -31,6 +31,7 @@ from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, candidate_has_account
+from connectences.contacts import InvalidEmail, clean_email, likely_typo
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
@@ -157,7 +158,7 @@ def submit():
         # The same answer whether the address was new or known: nothing tells a visitor
         # who is in the library. Only a new profile may receive the ticked skills, from
         # this browser, for a few minutes and on the pages that follow (``just_sent``).
-        just_sent.remember(SENT, id=new_id, found=found)
+        just_sent.remember(SENT, id=new_id, found=found, email=form.cleaned["email"])
         if found:
             return redirect(url_for("cv_public.skills_found"))
         return redirect(url_for("cv_public.thanks"))
@@ -256,10 +257,52 @@ def _add_found_skills(candidate: Candidate, chosen: list[str], form) -> bool:
     return True
 
 
-@bp.route("/deposer-mon-cv/merci")
+@bp.route("/deposer-mon-cv/merci", methods=["GET", "POST"])
 @public
 def thanks():
-    return render_template("cv_public/thanks.html")
+    """'Confirm your address', the address shown as typed, with a way to correct a
+    mistyped one without retyping the profile (this browser, for a few minutes only)."""
+    sent = just_sent.recall(SENT)
+    candidate = db.session.get(Candidate, sent["id"]) if sent and sent.get("id") else None
+    # A profile created by this sending, not yet confirmed: an address known already
+    # created nothing, and a confirmed one is changed from the space.
+    if candidate is not None and candidate.email_confirmed_at is not None:
+        candidate = None
+    typed, error, status = "", None, 200
+    if request.method == "POST" and candidate is not None:
+        typed = (request.form.get("email") or "").strip()[:254]
+        address = _valid_email(typed)
+        refusal = throttle.mail_form_refusal(db.session, "cv", request.remote_addr)
+        if refusal is not None:
+            error, status = refusal, 429
+        elif address is None:
+            error = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+            status = 422
+        else:
+            consent.correct_unconfirmed_address(db.session, candidate, address)
+            throttle.count_mail_form(db.session, "cv", request.remote_addr)
+            db.session.commit()
+            # The same answer whether or not another profile holds that address.
+            just_sent.revise(SENT, email=address)
+            flash(f"Adresse corrigée : un nouvel e-mail part vers {address}.", "success")
+            return redirect(url_for("cv_public.thanks"))
+    email = (sent or {}).get("email")
+    return render_template(
+        "cv_public/thanks.html",
+        sent=sent is not None,
+        email=email,
+        meant=likely_typo(email),
+        can_correct=candidate is not None,
+        typed=typed,
+        error=error,
+    ), status
+
+
+def _valid_email(typed: str) -> str | None:
+    try:
+        return clean_email(typed)
+    except InvalidEmail:
+        return None
 
 
 @lru_cache(maxsize=2048)

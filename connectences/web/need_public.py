@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from connectences import accounts, territory, vocab
 from connectences.accounts import throttle
 from connectences.clock import local_today
-from connectences.contacts import email_key
+from connectences.contacts import email_key, likely_typo
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
@@ -289,6 +289,7 @@ def sent():
         "needs/public_sent.html",
         need=need,
         email=need.owner_email if need else "",
+        meant=likely_typo(need.owner_email) if need else None,
         can_correct=can_correct,
         typed=typed,
         error=error,
