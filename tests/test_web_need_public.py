@@ -377,7 +377,7 @@ def test_a_need_sent_with_the_owner_s_address_shows_in_their_area_once_confirmed
     )
     assert posted.status_code == 302
     assert "Besoin injecté" not in owner_browser.get("/entreprise").get_data(as_text=True)
-    # The owner's own need, sent from their account, shows at once (waiting for the link).
+    # The owner's own need, sent from their account, is confirmed by their login at once.
     own = owner_browser.post(
         "/exprimer-un-besoin",
         data=_form(title="Mon besoin à moi", siret=company.siret, owner_email=owner.email),
@@ -751,3 +751,68 @@ def test_a_mistyped_mailbox_domain_is_pointed_out_and_corrected_in_one_click(cli
     db.session.expire_all()
     assert db.session.scalars(select(Need)).one().owner_email == "claire@gmail.com"
     assert "Vouliez-vous dire" not in page_text(client.get(response.location))
+
+
+# --- a logged-in owner: their login proves their address ---------------------------------
+
+
+def _confirmation_mails() -> int:
+    return count(OutboxMessage)
+
+
+def test_a_logged_in_owner_s_need_is_confirmed_by_their_login(client, auth):
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    company = db.session.get(User, owner.id).companies[0]
+    form = client.get(f"/exprimer-un-besoin?entreprise={company.ref}").get_data(as_text=True)
+    assert "Vous recevrez ensuite un e-mail pour confirmer" not in form
+    response = client.post(
+        "/exprimer-un-besoin",
+        data=_form(title="Paie du mois", siret=company.siret, owner_email=owner.email),
+    )
+    assert response.status_code == 302 and response.location == "/entreprise"
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_confirmed_at is not None and not need.owner_unattached
+    assert [(t.from_state, t.to_state) for t in db.session.scalars(select(Transition))] == [
+        (None, "nouveau")
+    ]
+    assert _confirmation_mails() == 0  # nothing to confirm by mail
+    area = page_text(client.get(response.location))
+    assert "votre besoin est transmis" in area
+    assert "Paie du mois" in area and "Reçu : l'animateur va l'étudier avec vous" in area
+    assert "confirmez votre adresse" not in area
+    # Nor is there an address to change afterwards.
+    assert 'name="owner_email"' not in client.get("/exprimer-un-besoin/envoye").get_data(
+        as_text=True
+    )
+
+
+def test_a_logged_in_owner_typing_another_address_confirms_it_by_mail(client, auth):
+    owner = auth.login("company")
+    company = db.session.get(User, owner.id).companies[0]
+    response = client.post(
+        "/exprimer-un-besoin", data=_form(siret=company.siret, owner_email="autre@exemple.fr")
+    )
+    assert response.location.endswith("/exprimer-un-besoin/envoye")
+    assert db.session.scalars(select(Need)).one().owner_confirmed_at is None
+    assert _last_mail_to("autre@exemple.fr").subject.endswith("Confirmez votre besoin")
+
+
+@pytest.mark.parametrize("role", ["animateur", "operator", "partner", "candidate"])
+def test_no_other_login_confirms_a_need(client, auth, role):
+    user = auth.login(role)
+    response = client.post("/exprimer-un-besoin", data=_form(owner_email=user.email))
+    assert response.location.endswith("/exprimer-un-besoin/envoye")
+    assert db.session.scalars(select(Need)).one().owner_confirmed_at is None
+    assert _last_mail_to(user.email).subject.endswith("Confirmez votre besoin")
+
+
+def test_another_owner_s_login_does_not_confirm_a_need_sent_with_an_owner_s_address(
+    app, client, auth
+):
+    owner = auth.create("company", email="patron@fournil.example")
+    company = db.session.get(User, owner.id).companies[0]
+    auth.login("company")  # another company's owner, logged in
+    client.post("/exprimer-un-besoin", data=_form(siret=company.siret, owner_email=owner.email))
+    need = db.session.scalars(select(Need)).one()
+    assert need.owner_confirmed_at is None
+    assert _last_mail_to(owner.email).subject.endswith("Confirmez votre besoin")

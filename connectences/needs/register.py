@@ -251,10 +251,12 @@ def submit_public_need(
     author=None,
     submission_key: str | None = None,
 ) -> Need:
-    """Store a need posted on the public form, unconfirmed, and its company when new.
+    """Store a need posted on the public form, and its company when new.
 
     An existing company (same SIRET) is reused as it is: an anonymous form never changes
-    a stored company. The need waits for the owner's confirmation outside the queue.
+    a stored company. The need waits for the owner's confirmation outside the queue,
+    unless the account that sent it proves the address (:func:`confirmed_by_login`):
+    it is then confirmed at once.
     Anyone can type a known company's SIRET: when the address is none the company is
     known by (:func:`speaks_for`), the need is flagged ``owner_unattached`` and is not
     the company's until an animateur attaches its author (:func:`attach_owner`).
@@ -287,10 +289,26 @@ def submit_public_need(
     _apply(need, need_values)
     session.add(need)
     session.flush()
+    if confirmed_by_login(author, need.owner_email):
+        confirm_need(session, need, need.owner_email, by_login=True)
     return need
 
 
-def confirm_need(session, need: Need, email: str, at: datetime | None = None) -> bool:
+def confirmed_by_login(author, email: str | None) -> bool:
+    """Whether the account ``author`` (logged in when the form was sent; None when
+    anonymous) proves ``email``: a company owner's own login address. Their need is
+    then confirmed without the mail; any other address is confirmed by its mailbox."""
+    login = getattr(author, "email", None)
+    return (
+        getattr(author, "role", None) == "company"
+        and login is not None
+        and email_key(login) == email_key(email)
+    )
+
+
+def confirm_need(
+    session, need: Need, email: str, at: datetime | None = None, *, by_login: bool = False
+) -> bool:
     """Record that the owner confirmed ``email`` for ``need``: the need enters the queue
     (``nouveau``, log started) and the owner becomes a contact of the company.
 
@@ -305,10 +323,11 @@ def confirm_need(session, need: Need, email: str, at: datetime | None = None) ->
     if need.owner_confirmed_at is not None:
         return False
     need.owner_confirmed_at = at or utcnow()
+    confirmed = "Envoyé depuis son compte" if by_login else "Adresse e-mail confirmée"
     if unattached_owner(need):
-        why = "Adresse e-mail confirmée ; demandeur non rattaché à l'entreprise, à vérifier"
+        why = f"{confirmed} ; demandeur non rattaché à l'entreprise, à vérifier"
     else:
-        why = "Adresse e-mail confirmée par l'entreprise"
+        why = f"{confirmed} par l'entreprise"
     start(session, need, NEED, reason_text=why)
     if not unattached_owner(need):
         _add_owner_as_contact(need)

@@ -104,6 +104,10 @@ def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int 
             errors=errors,
             error_list=ordered,
             duplicate=duplicate,
+            # A company owner's login confirms their need (``register.confirmed_by_login``).
+            login_email=current_user.email
+            if current_user.is_authenticated and current_user.role == "company"
+            else None,
             owner_reasons=form_rules.OWNER_REASONS,
             owner_levels=form_rules.OWNER_LEVELS,
             contracts=vocab.CONTRACTS,
@@ -155,7 +159,8 @@ def form():
         need = register.submit_public_need(
             db.session, values, values, values, author=author, submission_key=key
         )
-        _send_confirmation(need)
+        if need.owner_confirmed_at is None:
+            _send_confirmation(need)
         throttle.count_mail_form(db.session, "besoin", request.remote_addr)
         db.session.commit()
     except IntegrityError:
@@ -224,6 +229,16 @@ SENT_KEY = "need_sent"
 
 
 def _sent_page(need: Need):
+    if need.owner_confirmed_at is not None and register.confirmed_by_login(
+        current_user if current_user.is_authenticated else None, need.owner_email
+    ):
+        # Sent from the owner's account with its login: nothing to confirm by mail.
+        flash(
+            "Merci, votre besoin est transmis : un animateur de la plateforme va l'étudier "
+            "et vous appellera.",
+            "success",
+        )
+        return redirect(url_for("companies.index"))
     # The address stays out of the URL (history, logs, referrers): the session keeps
     # which need was just sent, for a few minutes and this page only (``just_sent``), so
     # that a mistyped address can be corrected, by its author and nobody after them.
