@@ -20,7 +20,6 @@ This module imports nothing of the application: the models use it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import Enum
 from typing import Any
 
@@ -28,7 +27,7 @@ from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
 from connectences.errors import DomainError
-from connectences.text import strip_accents
+from connectences.text import composed, letters_and, strip_accents
 
 _NOT_DIGIT = re.compile(r"\D")
 # What may separate the digits of a number as people write it: "06 12.34-56 78",
@@ -285,12 +284,6 @@ SIGNS_IN_NAME = (
 )
 
 
-def _is_person_name(text: str) -> bool:
-    return unicodedata.category(text[0])[0] == "L" and all(
-        unicodedata.category(ch)[0] in "LM" or ch in _NAME_MARKS for ch in text
-    )
-
-
 def clean_name(text: Any, kind: NameKind) -> str:
     """A typed name, its spaces collapsed ("" when empty: the caller asks for it).
 
@@ -299,12 +292,12 @@ def clean_name(text: Any, kind: NameKind) -> str:
     (accents and every script welcome: "N'Diaye", "Jean-Édouard", "李"), and beyond the
     kind's length. A company's name may hold digits and signs ("Garage 2000", "& Fils").
     """
-    name = unicodedata.normalize("NFC", " ".join(str(text or "").split()))
+    name = composed(" ".join(str(text or "").split()))
     if not name:
         return ""
     if _LINK.search(name):
         raise InvalidName(LINK_IN_NAME)
-    if kind.person and not _is_person_name(name):
+    if kind.person and not letters_and(name, _NAME_MARKS):
         raise InvalidName(SIGNS_IN_NAME)
     if len(name) > kind.limit:
         raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")

@@ -33,6 +33,22 @@ def strip_accents(text: str | None) -> str:
     return "".join([ch for ch in decomposed if not unicodedata.combining(ch)])
 
 
+def composed(text: str) -> str:
+    """``text`` with each accented letter as one character (NFC): an "é" typed as "e"
+    and its accent is stored and compared as the "é" of other keyboards."""
+    return unicodedata.normalize("NFC", text)
+
+
+def letters_and(text: str, allowed: frozenset[str]) -> bool:
+    """Whether ``text`` starts with a letter and holds only letters, of any script and
+    with their accents, and the characters ``allowed`` ("N'Diaye", "李", "Þórdís")."""
+    return (
+        bool(text)
+        and unicodedata.category(text[0])[0] == "L"
+        and all(unicodedata.category(ch)[0] in "LM" or ch in allowed for ch in text)
+    )
+
+
 def slug(text: str | None) -> str:
     """Lower-case ASCII words joined by hyphens, for refs: "La Mie Dorée" -> "la-mie-doree"."""
     words = "".join(
