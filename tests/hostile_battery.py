@@ -146,6 +146,12 @@ BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
     ),
     ("need_public.sent", EVERYONE, "page montrée dans la session qui vient d'envoyer un besoin"),
     (
+        "cv_public.thanks",
+        EVERYONE,
+        "correction d'adresse montrée dans la session qui vient de déposer un profil (voir"
+        " tests/test_cv_public.py)",
+    ),
+    (
         "needs.attach_owner",
         frozenset({"animateur", "admin"}),
         "bouton montré seulement pour un besoin dont l'auteur n'est pas rattaché à l'entreprise"
