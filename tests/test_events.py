@@ -770,3 +770,13 @@ def test_the_attendee_export_asks_for_the_password_again_and_is_audited(client, 
     ).all()
     assert (entry.entity, entry.entity_id, entry.details["rows"]) == ("event", event.id, 1)
     assert entry.actor_id is not None and "ana@exemple.fr" not in str(entry.details)
+
+
+def test_a_registration_is_not_tied_to_a_company_only_an_unconfirmed_need_knows(client):
+    # The SIRET typed on the public need form, never confirmed: a provisional company,
+    # which the registration must not anchor (nor keep from the retention job).
+    siret = factories.make_siret(6543)
+    data = factories.public_need_form(siret=siret, owner_email="x@exemple.fr")
+    assert client.post("/exprimer-un-besoin", data=data).status_code == 302
+    registration = _confirmed(_event(), "Marc Dupuy", "marc@garage.fr", siret=siret)
+    assert registration.company_id is None

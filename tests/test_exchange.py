@@ -850,6 +850,17 @@ def test_siret_already_stored_under_another_ref_is_refused():
     assert counts()["companies"] == 1
 
 
+def test_a_company_ref_may_not_pass_for_a_provisional_one():
+    # Provisional companies (created by an unconfirmed public need) are hidden from every
+    # list and deleted with that need: an imported company must never look like one.
+    doc = document(companies=[company(ref="provisoire-abc")])
+    with pytest.raises(ExchangeError) as raised:
+        load(doc)
+    assert [str(e) for e in raised.value.errors] == [
+        "/companies/0/ref : ne doit pas commencer par « provisoire- » (préfixe réservé)"
+    ]
+
+
 def test_candidate_email_already_stored_under_another_ref_is_refused():
     load(document(candidates=[candidate(ref="p1", email="Camille@Exemple.fr")]))
     with pytest.raises(ExchangeError) as raised:

@@ -217,8 +217,8 @@ def _lets_the_second_go(sent_page, arrivals, first_stored):
     """``_sent_page`` that, in the request which looked for the company first (its
     transaction committed by then), lets the other one go on."""
 
-    def sent(need):
-        response = sent_page(need)
+    def sent(need, *args):
+        response = sent_page(need, *args)
         if arrivals and arrivals[0] == threading.get_ident():
             first_stored.set()
         return response

@@ -353,7 +353,7 @@ def test_moving_an_attached_need_to_another_address_decides_again(app, client, a
     assert "pirate@exemple.fr" not in contacts
 
 
-def test_the_author_of_a_new_company_who_corrects_a_typo_stays_attached(client):
+def test_the_author_of_a_new_company_who_corrects_a_typo_is_attached_once_confirmed(client):
     assert (
         client.post("/exprimer-un-besoin", data=_form(owner_email="claire@huitre.fr")).status_code
         == 302
@@ -363,7 +363,14 @@ def test_the_author_of_a_new_company_who_corrects_a_typo_stays_attached(client):
     )
     assert moved.status_code == 302
     need = db.session.scalars(select(Need)).one()
-    assert need.owner_email == "claire@huitres-dupont.fr" and not need.owner_unattached
+    assert need.owner_email == "claire@huitres-dupont.fr"
+    # Nobody speaks for a company nobody has named before they confirm.
+    assert need.owner_unattached
+    path = CONFIRM_LINK.search(_last_mail_to("claire@huitres-dupont.fr").body_text).group(1)
+    assert client.post(path).status_code == 302
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert not need.owner_unattached and need.company.name == "Huîtres Dupont"
 
 
 def test_a_need_sent_with_the_owner_s_address_shows_in_their_area_once_confirmed(app, client, auth):

@@ -42,7 +42,12 @@ from connectences.events.catalogue import (
 )
 from connectences.mail import Attachment, MailKind, queue_template
 from connectences.models import Company, CompanyContact, Event, EventRegistration, User, utcnow
-from connectences.prospection.companies import CompanyError, clean_siret, find_company_by_siret
+from connectences.prospection.companies import (
+    CompanyError,
+    clean_siret,
+    find_company_by_siret,
+    is_provisional,
+)
 from connectences.signed import LinkError, make_token, read_token
 from connectences.typography import time_slot
 from connectences.urls import external_url
@@ -400,7 +405,8 @@ def _matching_company_id(session: Session, registration: EventRegistration) -> i
     given, else the only one whose address or one of whose contacts' is theirs."""
     if registration.siret:
         company = find_company_by_siret(session, registration.siret)
-        if company is not None:
+        # Not one only an unconfirmed public need knows of: nobody vouched for it.
+        if company is not None and not is_provisional(company):
             return company.id
     key = email_key(registration.email)
     ids = set(

@@ -28,6 +28,7 @@ from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
 from connectences.models import Candidate, Company
+from connectences.prospection.companies import PROVISIONAL_REF
 from connectences.skills import MAX_SKILL_LENGTH
 from connectences.skills.forbidden import forbidden_criterion, refusal
 from connectences.text import NUL_REFUSED, nul_paths
@@ -132,6 +133,17 @@ def string(max_length: int) -> Check:
         return value
 
     return check
+
+
+def company_ref(value: Any, where: str, ctx: _Context) -> Any:
+    """A company's ref: never one the platform gives a provisional company (created by
+    an unconfirmed public need: hidden from every list, deleted with that need)."""
+    if string(100)(value, where, ctx) is None:
+        return None
+    if value.startswith(PROVISIONAL_REF):
+        ctx.error(where, f"ne doit pas commencer par « {PROVISIONAL_REF} » (préfixe réservé)")
+        return None
+    return value
 
 
 def skill(value: Any, where: str, ctx: _Context) -> Any:
@@ -387,7 +399,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "epcis": Field(list_of(epci)),
     },
     "companies": {
-        "ref": REF,
+        "ref": Field(company_ref, required=True),
         "name": NAME,
         "siret": Field(siret, required=True),
         "commune": Field(commune, required=True),

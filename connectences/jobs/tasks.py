@@ -46,6 +46,7 @@ from connectences.models import (
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
 from connectences.needs.retention import erase_closed_needs
 from connectences.observatory.report import monthly_report, render_html
+from connectences.prospection.companies import delete_forgotten_provisional
 from connectences.prospection.retention import delete_dormant_contacts, delete_old_visits
 from connectences.typography import decimal_fr
 from connectences.urls import external_url
@@ -478,7 +479,7 @@ def data_retention(ctx: JobContext) -> dict:
     - candidates without contact for ``RETENTION_WARN_MONTHS`` (23) months: warned once;
     - at ``RETENTION_DELETE_MONTHS`` (24) months: deleted with their CV file;
     - CV submissions and public needs never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7)
-      days: deleted;
+      days: deleted, with the provisional companies only those needs knew of;
     - the reports of bulk CV imports 30 days after they were confirmed, their previews
       after 2 days: deleted (cvtheque.bulk_import.forget_old_imports);
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
@@ -514,6 +515,10 @@ def data_retention(ctx: JobContext) -> dict:
         dry_run=ctx.dry_run,
     )
     counts["needs_unconfirmed_deleted"] = delete_unconfirmed_needs(
+        session, ctx.now - timedelta(days=unconfirmed_days)
+    )
+    # The companies only those needs knew of (nobody ever confirmed them) go with them.
+    counts["companies_provisional_deleted"] = delete_forgotten_provisional(
         session, ctx.now - timedelta(days=unconfirmed_days)
     )
 

@@ -34,18 +34,31 @@ def space_days() -> int:
     return config.integer("COMPANY_LINK_MAX_AGE_DAYS")
 
 
-def confirmation_token(secret: str, need_id: int, email: str, issued_at=None) -> str:
-    """The token of the link that confirms the owner's address for one need."""
-    return make_token(CONFIRM_SALT, {"n": need_id, "e": email}, secret=secret, issued_at=issued_at)
+def confirmation_token(
+    secret: str, need_id: int, email: str, issued_at=None, *, company: tuple[str, str] | None = None
+) -> str:
+    """The token of the link that confirms the owner's address for one need, with the
+    company's name and commune (INSEE) as its author typed them: nothing stores them
+    until the author confirms (an unconfirmed form names no company), and the link,
+    signed, carries them to the confirmation."""
+    payload: dict = {"n": need_id, "e": email}
+    if company is not None:
+        payload["c"] = list(company)
+    return make_token(CONFIRM_SALT, payload, secret=secret, issued_at=issued_at)
 
 
-def read_confirmation(secret: str, token: str) -> tuple[int, str]:
-    """``(need id, e-mail)`` of a confirmation token; raises LinkError when tampered or old."""
+def read_confirmation(secret: str, token: str) -> tuple[int, str, tuple[str, str] | None]:
+    """``(need id, e-mail, (company name, commune) or None)`` of a confirmation token;
+    raises LinkError when tampered or old."""
     payload = read_token(CONFIRM_SALT, token, confirm_days() * 86400, secret=secret)
-    need_id, email = payload.get("n"), payload.get("e")
+    need_id, email, company = payload.get("n"), payload.get("e"), payload.get("c")
     if not isinstance(need_id, int) or not isinstance(email, str):
         raise LinkError(INVALID)
-    return need_id, email
+    if not (
+        isinstance(company, list) and len(company) == 2 and all(isinstance(v, str) for v in company)
+    ):
+        company = None
+    return need_id, email, tuple(company) if company else None
 
 
 def space_token(secret: str, email: str, issued_at=None) -> str:

@@ -4,6 +4,11 @@ A need posted by its owner on the public form is stored unconfirmed (``source``
 "entreprise", ``owner_confirmed_at`` empty): it enters the animateurs' queue, with its
 workflow log started, only when the owner clicks the link mailed to them. A need an
 animateur enters (from a visit or from scratch) starts its log at once.
+
+An unconfirmed need names and claims nothing: the company its SIRET did not know is
+created provisional (``prospection.companies.is_provisional``), and the first author to
+confirm their address names it and becomes its contact; whether an author speaks for a
+company is decided when they confirm.
 """
 
 from __future__ import annotations
@@ -27,7 +32,12 @@ from connectences.models import Company, CompanyContact, Deletion, Need, User, u
 from connectences.models.accounts import user_company
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed, listed_needs
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
-from connectences.prospection.companies import find_company_by_siret, find_or_create_company
+from connectences.prospection.companies import (
+    create_provisional,
+    find_company_by_siret,
+    is_provisional,
+    name_company,
+)
 from connectences.skills import normalize
 from connectences.sync import record_deletion
 from connectences.workflows import (
@@ -78,16 +88,6 @@ def find_duplicates(session, company_id: int | None, title: str) -> list[Need]:
 def company_by_siret(session, siret: str | None) -> Company | None:
     """The stored company with this SIRET (one company per SIRET), or None."""
     return find_company_by_siret(session, siret)
-
-
-def _find_or_create_company(session, name: str, siret: str, commune: str, actor=None):
-    """The company with this SIRET, created when unknown: (company, created).
-
-    The prospection module's rule (one company per SIRET, an existing one left as it is).
-    """
-    return find_or_create_company(
-        session, {"name": name, "siret": siret, "commune": commune}, actor=actor
-    )
 
 
 def new_ref(session) -> str:
@@ -185,33 +185,20 @@ def speaks_for(session, company: Company, email: str | None) -> bool:
     return owner is not None
 
 
-def _known_by_nobody(session, company: Company, need: Need) -> bool:
-    """Whether nothing ties anyone to the company yet (no registered address, contact,
-    owner account, nor other need): a company this need's own form created."""
-    if company.contact_email or company.contacts:
-        return False
-    others = session.scalar(
-        select(func.count())
-        .select_from(Need)
-        .where(Need.company_id == company.id, Need.id != need.id)
-    )
-    owners = session.scalar(
-        select(func.count())
-        .select_from(user_company)
-        .where(user_company.c.company_id == company.id)
-    )
-    return not others and not owners
+def _unattached_until_confirmed(session, company: Company, email: str | None) -> bool:
+    """``Need.owner_unattached`` of a need waiting for its author's confirmation: what
+    the company knows of the address says it for a named company; a provisional one
+    knows nobody (who speaks for it is decided by the first confirmation). Decided
+    again at confirmation (:func:`confirm_need`): the company may have changed since."""
+    return is_provisional(company) or not speaks_for(session, company, email)
 
 
 def correct_owner_email(session, need: Need, email: str) -> None:
-    """The author of an unconfirmed public need corrects the address it was sent with:
-    whether they speak for the company is decided again for the new address (a need
-    posted with the company's own address, then moved to another one, is not the
-    company's). The caller sends the confirmation again and commits."""
+    """The author of an unconfirmed public need corrects the address it was sent with
+    (a need posted with the company's own address, then moved to another one, is not
+    the company's). The caller sends the confirmation again and commits."""
     need.owner_email = email
-    need.owner_unattached = not _known_by_nobody(session, need.company, need) and not speaks_for(
-        session, need.company, email
-    )
+    need.owner_unattached = _unattached_until_confirmed(session, need.company, email)
 
 
 # A one-time token as :func:`new_submission_token` draws them (and no longer than the key).
@@ -251,10 +238,11 @@ def submit_public_need(
     author=None,
     submission_key: str | None = None,
 ) -> Need:
-    """Store a need posted on the public form, and its company when new.
+    """Store a need posted on the public form, and its company, provisional, when new.
 
-    An existing company (same SIRET) is reused as it is: an anonymous form never changes
-    a stored company. The need waits for the owner's confirmation outside the queue,
+    An existing company (same SIRET) is reused as it is: an unconfirmed form never
+    changes nor names a company (``company_values`` name it at confirmation, when it is
+    still provisional). The need waits for the owner's confirmation outside the queue,
     unless the account that sent it proves the address (:func:`confirmed_by_login`):
     it is then confirmed at once.
     Anyone can type a known company's SIRET: when the address is none the company is
@@ -266,11 +254,8 @@ def submit_public_need(
     IntegrityError, and the caller answers with :func:`submitted_need` (a new company
     of the same SIRET, inserted first, may be the row that collides).
     """
-    company, created = _find_or_create_company(
-        session,
-        company_values["company_name"],
-        company_values["siret"],
-        company_values["company_commune"],
+    company = create_provisional(
+        session, company_values["siret"], company_values["company_commune"]
     )
     need = Need(
         ref=new_ref(session),
@@ -280,7 +265,7 @@ def submit_public_need(
         owner_email=owner["owner_email"],
         owner_name=owner["owner_name"],
         owner_phone=owner["owner_phone"],
-        owner_unattached=not created and not speaks_for(session, company, owner["owner_email"]),
+        owner_unattached=_unattached_until_confirmed(session, company, owner["owner_email"]),
         # The account that sent it, logged in: its own unconfirmed need shows in its area.
         created_by_id=getattr(author, "id", None),
         submission_key=submission_key,
@@ -290,7 +275,7 @@ def submit_public_need(
     session.add(need)
     session.flush()
     if confirmed_by_login(author, need.owner_email):
-        confirm_need(session, need, need.owner_email, by_login=True)
+        confirm_need(session, need, need.owner_email, by_login=True, company_values=company_values)
     return need
 
 
@@ -307,13 +292,23 @@ def confirmed_by_login(author, email: str | None) -> bool:
 
 
 def confirm_need(
-    session, need: Need, email: str, at: datetime | None = None, *, by_login: bool = False
+    session,
+    need: Need,
+    email: str,
+    at: datetime | None = None,
+    *,
+    by_login: bool = False,
+    company_values: Mapping | None = None,
 ) -> bool:
     """Record that the owner confirmed ``email`` for ``need``: the need enters the queue
     (``nouveau``, log started) and the owner becomes a contact of the company.
 
-    An author not attached to the company (``owner_unattached``) does not become its
-    contact: the need enters the queue flagged, for an animateur to check.
+    Whether they speak for the company is decided now. A company still provisional is
+    theirs to name: it takes the name and commune they typed (``company_values``, the
+    form's ``company_name`` and ``company_commune``; without them it keeps its
+    provisional name) and they become its contact, whoever sent a need for it first.
+    For a named company, an author it does not know (``owner_unattached``) does not
+    become its contact: the need enters the queue flagged, for an animateur to check.
 
     Returns False (and changes nothing) when it was already confirmed; raises
     TransitionError when the address is not the one the need was posted with.
@@ -323,6 +318,19 @@ def confirm_need(
     if need.owner_confirmed_at is not None:
         return False
     need.owner_confirmed_at = at or utcnow()
+    company = need.company
+    if is_provisional(company):
+        values = company_values or {}
+        name_company(
+            session,
+            company,
+            values.get("company_name") or company.name,
+            values.get("company_commune") or company.commune,
+            actor=None,
+        )
+        need.owner_unattached = False
+    else:
+        need.owner_unattached = not speaks_for(session, company, email)
     confirmed = "Envoyé depuis son compte" if by_login else "Adresse e-mail confirmée"
     if unattached_owner(need):
         why = f"{confirmed} ; demandeur non rattaché à l'entreprise, à vérifier"

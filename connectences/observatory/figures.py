@@ -62,6 +62,7 @@ from connectences.observatory.tables import (
     Row,
     Table,
 )
+from connectences.prospection.companies import listed
 from connectences.skills import rome_label
 from connectences.skills.text import normalize
 from connectences.vocab import NEED_STATUSES, REASONS
@@ -1118,7 +1119,9 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
     )
     directory = _run(
         session,
-        select(Company.id, Company.naf, Company.employees).where(Company.commune.in_(in_epci)),
+        select(Company.id, Company.naf, Company.employees).where(
+            Company.commune.in_(in_epci), listed()
+        ),
     ).all()
     return [
         _visits_by(

@@ -1,6 +1,14 @@
 """The company directory: SIRET and NAF checks, one company per SIRET, similar names,
 contacts and the company's own contact preferences.
 
+A company that only an unconfirmed need of the public form knows of is *provisional*
+(:func:`is_provisional`): anyone may type a SIRET there, so it is named by nobody yet,
+listed nowhere, and takes its name from the first person who confirms an address for it
+(or from the staff entering it); the retention job deletes it with the unconfirmed need
+that created it. Its ref says so (``PROVISIONAL_REF``): a schema change (a confirmation
+date on the company) would say it more plainly; the ref keeps it out of every list in
+the query that builds the list, without a migration.
+
 Every function takes the SQLAlchemy session and adds to it; the caller commits (one
 transaction per request). Invalid input raises :class:`CompanyError`, whose
 ``errors`` map a form field to a French sentence; nothing is added in that case.
@@ -9,13 +17,15 @@ transaction per request). Invalid input raises :class:`CompanyError`, whose
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
@@ -27,9 +37,11 @@ from connectences.errors import DomainError
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, CompanyContact, Deletion, User
+from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.territory.text import fold
 from connectences.text import slug
+from connectences.tombstones import record_deletion
 
 ADDRESS_MAX = 300
 MAX_EMPLOYEES = 100_000
@@ -213,6 +225,106 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- provisional companies -----------------------------------------------------------------
+
+# The ref of a provisional company: this prefix and a random token (never the name typed,
+# which nobody has vouched for). Interchange refs may not start with it.
+PROVISIONAL_REF = "provisoire-"
+
+
+def provisional_name(siret: str) -> str:
+    """What a provisional company is called until someone names it."""
+    return f"Entreprise au SIRET {siret}"
+
+
+def is_provisional(company: Company) -> bool:
+    """Whether ``company`` was created by a public need that nobody has confirmed yet."""
+    return company.ref.startswith(PROVISIONAL_REF)
+
+
+def listed() -> ColumnElement[bool]:
+    """SQL condition: a company the platform lists (the directory, searches, rounds,
+    figures): any but the provisional ones."""
+    return ~Company.ref.startswith(PROVISIONAL_REF)
+
+
+def create_provisional(session: Session, siret: str, commune: str) -> Company:
+    """The company of this SIRET (already checked), created provisional when unknown;
+    flushed. ``commune`` (an INSEE code) is where its first author put it, until named."""
+    existing = find_company_by_siret(session, siret)
+    if existing is not None:
+        return existing
+    clean = {"name": provisional_name(siret), "siret": siret, "siren": siren_of(siret)}
+    company = _insert_company(session, {**clean, "commune": commune}, provisional=True)
+    if company is None:  # stored meanwhile by a request for the same SIRET
+        return find_company_by_siret(session, siret)
+    audit(
+        session,
+        "company.create",
+        entity="company",
+        entity_id=company.id,
+        details={"siret": siret, "provisional": True},
+    )
+    return company
+
+
+def name_company(
+    session: Session, company: Company, name: str, commune: str, *, actor: User | None
+) -> None:
+    """Give a provisional company its name and commune, and a ref made from its name:
+    it is the company's own from now on, listed. The ref it had is a tombstone (another
+    platform may have copied the record under it). Nothing for a company already named."""
+    if not is_provisional(company):
+        return
+    old_ref = company.ref
+    company.name, company.commune = name, commune
+    company.ref = new_company_ref(session, name)
+    record_deletion(session, "companies", old_ref, company_id=company.id)
+    audit(
+        session,
+        "company.named",
+        actor=actor,
+        entity="company",
+        entity_id=company.id,
+        details={"siret": company.siret, "name": name, "ref": company.ref},
+    )
+
+
+@lru_cache(maxsize=1)
+def _references() -> tuple:
+    """Every column, of any table, that refers to a company (needs, contacts, visits,
+    owners' accounts, registrations...): read from the models, so that a table added
+    later is counted too."""
+    return tuple(
+        key.parent
+        for table in Base.metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.column.table.name == Company.__tablename__
+    )
+
+
+def _referred_to(session: Session, company_id: int) -> bool:
+    return any(
+        session.scalar(select(exists().where(column == company_id))) for column in _references()
+    )
+
+
+def delete_forgotten_provisional(session: Session, before: datetime) -> int:
+    """Delete the provisional companies created before ``before`` that no row refers to
+    any more (the unconfirmed needs that created them deleted), each with its
+    tombstone; their count. The retention job calls it right after deleting those
+    needs; a provisional company anything else refers to stays."""
+    deleted = 0
+    stale = select(Company).where(~listed(), Company.created_at < before).order_by(Company.id)
+    for company in session.scalars(stale).all():
+        if _referred_to(session, company.id):
+            continue
+        record_deletion(session, "companies", company.ref, company_id=company.id)
+        session.delete(company)
+        deleted += 1
+    return deleted
+
+
 # --- lookup -------------------------------------------------------------------------------
 
 
@@ -236,7 +348,8 @@ def find_company_by_siret(session: Session, siret: str | None) -> Company | None
 
 
 def _folded_names(session: Session) -> list[tuple[int, str]]:
-    return [(cid, fold(name)) for cid, name in session.execute(select(Company.id, Company.name))]
+    rows = session.execute(select(Company.id, Company.name).where(listed()))
+    return [(cid, fold(name)) for cid, name in rows]
 
 
 def search_company_ids(session: Session, text: str, limit: int | None = 20) -> list[int]:
@@ -253,7 +366,7 @@ def search_company_ids(session: Session, text: str, limit: int | None = 20) -> l
     if compact.isdigit():
         rows = session.scalars(
             select(Company.id)
-            .where(Company.siret.startswith(compact))
+            .where(Company.siret.startswith(compact), listed())
             .order_by(Company.name)
             .limit(limit)
         )
@@ -351,7 +464,7 @@ def _directory_query(filters: DirectoryFilters) -> Select:
         Company.employees,
         Company.do_not_solicit,
         Company.max_contacts_per_month,
-    )
+    ).where(listed())
     if filters.epci:
         members = [c.insee for c in territory.communes_of_epci(filters.epci)]
         query = query.where(Company.commune.in_(members))
@@ -365,8 +478,9 @@ def _directory_query(filters: DirectoryFilters) -> Select:
 
 # How many companies the directory holds, kept (``connectences.kept``): PostgreSQL reads
 # every company to count them (2.2 ms at 20,000) at each view of the unfiltered directory.
-# Companies are added (a new highest id) and, should one ever be deleted for good, it
-# leaves a tombstone: those two maxima, read from indexes, say when to count again.
+# Companies are added (a new highest id) and, deleted for good, leave a tombstone; a
+# provisional company named leaves the tombstone of its provisional ref: those two
+# maxima, read from indexes, say when to count again.
 _DIRECTORY_VERSION = select(
     select(func.max(Company.id)).scalar_subquery(),
     select(func.max(Deletion.id)).scalar_subquery(),
@@ -382,7 +496,7 @@ def directory_total(session: Session, filters: DirectoryFilters) -> int | None:
         session,
         "directory_total",
         tuple(session.execute(_DIRECTORY_VERSION).one()),
-        lambda: session.scalar(select(func.count()).select_from(Company)) or 0,
+        lambda: session.scalar(select(func.count()).select_from(Company).where(listed())) or 0,
     )
 
 
@@ -478,6 +592,21 @@ def find_or_create_company(
     person = _collect(errors, validate_person_met, person_met or {})
     siret_text = data.get("siret")
     existing = find_company_by_siret(session, siret_text)
+    if existing is not None and is_provisional(existing):
+        # Only an unconfirmed public need knew of it: whoever enters it here names it.
+        try:
+            clean = validate_company(data)
+        except CompanyError as exc:
+            raise CompanyError({**exc.errors, **errors}) from None
+        if errors:
+            raise CompanyError(errors)
+        name_company(session, existing, clean["name"], clean["commune"], actor=actor)
+        for key, value in clean.items():
+            if key not in ("name", "commune", "siret", "siren"):
+                setattr(existing, key, value)
+        if person is not None:
+            _add_person_met(session, existing, person, actor=actor)
+        return existing, True
     if existing is not None:
         if errors:
             raise CompanyError(errors)
@@ -515,11 +644,17 @@ def find_or_create_company(
     return company, True
 
 
-def _insert_company(session: Session, clean: Mapping[str, Any]) -> Company | None:
+def _insert_company(
+    session: Session, clean: Mapping[str, Any], *, provisional: bool = False
+) -> Company | None:
     """Add and flush a new company; None when its SIRET was stored meanwhile by another
     request (the unique index said so). A ref taken meanwhile is drawn again once."""
     for _attempt in range(2):
-        company = Company(ref=new_company_ref(session, clean["name"]), **clean)
+        if provisional:
+            ref = PROVISIONAL_REF + secrets.token_hex(6)
+        else:
+            ref = new_company_ref(session, clean["name"])
+        company = Company(ref=ref, **clean)
         try:
             with session.begin_nested():
                 session.add(company)

@@ -28,7 +28,8 @@ from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
-from connectences.needs.status_words import status_for_company, unattached_owner
+from connectences.needs.status_words import awaiting_owner, status_for_company, unattached_owner
+from connectences.prospection.companies import is_provisional
 from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
@@ -146,21 +147,21 @@ def form():
     earlier = register.submitted_need(db.session, key)
     if earlier is not None:
         # The same form sent again once stored: its page again, nothing stored nor mailed.
-        return _sent_page(earlier)
+        return _sent_page(earlier, data)
     values, refused = _checked(data)
     if refused is not None:
         # Sent twice at the same instant, the other request may have stored this very
         # sending since it was looked for: what refuses it now (the duplicate it became,
         # the limits it counted towards) is then no refusal, the page is that need's.
         earlier = register.submitted_need(db.session, key)
-        return _sent_page(earlier) if earlier is not None else refused
+        return _sent_page(earlier, data) if earlier is not None else refused
     author = current_user if current_user.is_authenticated else None
     try:
         need = register.submit_public_need(
             db.session, values, values, values, author=author, submission_key=key
         )
         if need.owner_confirmed_at is None:
-            _send_confirmation(need)
+            _send_confirmation(need, _typed_company(values))
         throttle.count_mail_form(db.session, "besoin", request.remote_addr)
         db.session.commit()
     except IntegrityError:
@@ -171,7 +172,7 @@ def form():
         need = register.submitted_need(db.session, key)
         if need is None:
             raise
-    return _sent_page(need)
+    return _sent_page(need, data)
 
 
 def _sent_form() -> tuple[dict, str | None]:
@@ -228,7 +229,15 @@ def _checked(data: dict):
 SENT_KEY = "need_sent"
 
 
-def _sent_page(need: Need):
+def _typed_company(values: dict) -> tuple[str, str] | None:
+    """The company's name and commune (INSEE) as the form gave them, once checked: what
+    names a provisional company when its author confirms (``register.confirm_need``)."""
+    if not values.get("company_name") or not values.get("company_commune"):
+        return None
+    return values["company_name"], values["company_commune"]
+
+
+def _sent_page(need: Need, data: dict):
     if need.owner_confirmed_at is not None and register.confirmed_by_login(
         current_user if current_user.is_authenticated else None, need.owner_email
     ):
@@ -242,12 +251,15 @@ def _sent_page(need: Need):
     # The address stays out of the URL (history, logs, referrers): the session keeps
     # which need was just sent, for a few minutes and this page only (``just_sent``), so
     # that a mistyped address can be corrected, by its author and nobody after them.
-    just_sent.remember(SENT_KEY, need=need.id)
+    company = _typed_company(form_rules.check_company(data).values)
+    just_sent.remember(SENT_KEY, need=need.id, company=list(company) if company else None)
     return redirect(url_for("need_public.sent"))
 
 
-def _send_confirmation(need: Need) -> None:
-    token = links.confirmation_token(_secret(), need.id, need.owner_email)
+def _send_confirmation(need: Need, company: tuple[str, str] | None) -> None:
+    # The mail repeats the company's name as its author typed it, never the stored one:
+    # anyone may type a known SIRET, and the platform tells them nothing about it.
+    token = links.confirmation_token(_secret(), need.id, need.owner_email, company=company)
     queue_template(
         db.session,
         kind=MailKind.NEED_CONFIRM,
@@ -256,17 +268,20 @@ def _send_confirmation(need: Need) -> None:
         template="need_confirm",
         need=need,
         name=need.owner_name,
+        company_name=company[0] if company else None,
         link=external_url("need_public.confirm", token=token),
         days=links.confirm_days(),
         reply_to=register.reply_to_for(db.session, need),
     )
 
 
-def _just_sent() -> Need | None:
-    """The need this browser has just sent (``just_sent``), or None."""
+def _just_sent() -> tuple[Need | None, tuple[str, str] | None]:
+    """The need this browser has just sent (``just_sent``), or None; with the company
+    as typed."""
     sent = just_sent.recall(SENT_KEY) or {}
-    need_id = sent.get("need")
-    return db.session.get(Need, need_id) if isinstance(need_id, int) else None
+    need_id, company = sent.get("need"), sent.get("company")
+    need = db.session.get(Need, need_id) if isinstance(need_id, int) else None
+    return need, tuple(company) if isinstance(company, list) and len(company) == 2 else None
 
 
 @bp.route("/exprimer-un-besoin/envoye", methods=["GET", "POST"])
@@ -274,7 +289,7 @@ def _just_sent() -> Need | None:
 def sent():
     """'Confirm your address', with a way to correct a mistyped one without retyping
     the whole form."""
-    need = _just_sent()
+    need, company = _just_sent()
     # Once confirmed, its address is proven: there is nothing left to correct.
     can_correct = need is not None and need.owner_confirmed_at is None
     typed, error, status = "", None, 200
@@ -295,7 +310,7 @@ def sent():
             status = 429
         else:
             register.correct_owner_email(db.session, need, email)
-            _send_confirmation(need)
+            _send_confirmation(need, company)
             throttle.count_mail_form(db.session, "besoin", request.remote_addr)
             db.session.commit()
             flash(f"Adresse corrigée : un nouvel e-mail part vers {email}.", "success")
@@ -312,26 +327,36 @@ def sent():
     ), status
 
 
-def _confirmation(token: str) -> tuple[Need, str]:
-    need_id, email = links.read_confirmation(_secret(), token)
+def _confirmation(token: str) -> tuple[Need, str, dict | None]:
+    """The need of a confirmation link, the address it confirms, and the company as its
+    author typed it (``register.confirm_need``'s ``company_values``)."""
+    need_id, email, company = links.read_confirmation(_secret(), token)
     need = db.session.get(Need, need_id)
     if need is None or email_key(need.owner_email) != email_key(email):
         raise links.LinkError("Ce lien ne correspond à aucun besoin enregistré.")
-    return need, email
+    typed = (
+        dict(zip(("company_name", "company_commune"), company, strict=True)) if company else None
+    )
+    return need, email, typed
 
 
 @bp.route("/exprimer-un-besoin/confirmer/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
     try:
-        need, email = _confirmation(token)
+        need, email, company = _confirmation(token)
     except links.LinkError as error:
         return _refuse_link(error, "confirmation")
     if request.method == "GET":
         # A button, not the link itself, confirms: mail scanners open links on their own.
-        return render_template("needs/public_confirm.html", need=need, token=token)
+        return render_template(
+            "needs/public_confirm.html",
+            need=need,
+            company_name=company["company_name"] if company else None,
+            token=token,
+        )
     try:
-        newly = register.confirm_need(db.session, need, email)
+        newly = register.confirm_need(db.session, need, email, company_values=company)
     except TransitionError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
@@ -354,21 +379,25 @@ def confirm(token: str):
 def company_sections(needs: list[Need]) -> list[dict]:
     """Needs grouped by company (in the order given), each with its plain-words status.
 
-    A need whose author is not attached to its company (``Need.owner_unattached``) is
-    shown apart, under the SIRET its author typed only: the space tells them nothing
-    stored about a company they may have no part in (its name, its commune)."""
+    A need whose author is not attached to its company (``Need.owner_unattached``), or
+    whose company nobody has named yet (provisional), is shown apart, under the SIRET its
+    author typed only: the space tells them nothing stored about a company they may have
+    no part in (its name, its commune). Those the animateur is checking say so."""
     sections: dict[tuple[int, bool], dict] = {}
     for need in needs:
-        unattached = unattached_owner(need)
+        unattached = unattached_owner(need) or is_provisional(need.company)
         section = sections.setdefault(
             (need.company_id, unattached),
             {
                 "anchor": f"entreprise-{need.company_id}" + ("-a-verifier" if unattached else ""),
                 "company": need.company,
                 "unattached": unattached,
+                "checking": False,
                 "needs": [],
             },
         )
+        if unattached_owner(need) and not awaiting_owner(need):
+            section["checking"] = True
         section["needs"].append({"need": need, "words": status_for_company(need)})
     insees = {s["company"].commune for s in sections.values() if not s["unattached"]}
     names = {
