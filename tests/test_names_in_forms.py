@@ -18,7 +18,7 @@ from connectences.extensions import db
 from connectences.models import Candidate, EventRegistration, Need, OutboxMessage
 from connectences.prospection import companies
 from tests import factories as f
-from tests.cv_helpers import form_data, post_multipart
+from tests.cv_helpers import form_data, link_in, post_multipart
 from tests.helpers import count, error_of, mails_to, page_text
 
 LURE = "client, payez 1,99 € sur https://colis-relais.example/p"
@@ -50,6 +50,19 @@ def test_the_cv_form_takes_real_names(client, first, last):
     candidate = db.session.scalars(select(Candidate)).one()
     assert (candidate.first_name, candidate.last_name) == (first, last)
     assert f"Bonjour {first}" in mails_to(candidate.email)[-1].body_text
+
+
+def test_the_candidate_s_space_refuses_a_link_in_a_name(client):
+    assert post_multipart(client, "/deposer-mon-cv", dict(form_data())).status_code == 302
+    [mail] = mails_to("camille.martin@exemple.fr")
+    path = link_in(mail, r"http://localhost(/mon-cv/confirmer/\S+)")
+    space = client.post(path).location
+    data = dict(form_data(first_name="Camille www.colis-relais.fr"))
+    data.pop("consent")
+    response = post_multipart(client, f"{space}/modifier", data)
+    assert response.status_code == 400 and LINK_IN_NAME in page_text(response)
+    db.session.expire_all()
+    assert db.session.scalars(select(Candidate)).one().first_name == "Camille"
 
 
 def test_a_profile_entered_by_staff_or_imported_refuses_a_link_in_a_name():
