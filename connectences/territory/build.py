@@ -43,6 +43,9 @@ COORDINATES_FILE = "coordinates.csv"
 # Communes with several postcodes whose main one (the town hall's, La Poste's line
 # without a place name) is not the lowest: hand-checked, one row each.
 MAIN_POSTCODES_FILE = "main_postcodes.csv"
+# Villages, quartiers and short names of the Pays' communes that people write for
+# their commune ("Cazaux", "Cap Ferret", "Belin"): hand-checked, each with its source.
+PLACES_FILE = "places.csv"
 
 # GeoNames country codes under which French communes appear (overseas departments
 # have their own ISO code there).
@@ -159,6 +162,16 @@ def read_main_postcodes(path: Path = DATA_DIR / MAIN_POSTCODES_FILE) -> dict[str
     """INSEE code → main postcode, for the communes listed in ``main_postcodes.csv``."""
     with path.open(encoding="utf-8", newline="") as handle:
         return {row["insee"]: row["postcode"] for row in csv.DictReader(handle)}
+
+
+def read_places(path: Path = DATA_DIR / PLACES_FILE) -> list[tuple[str, str]]:
+    """(place as written, INSEE code of its commune) for every row of ``places.csv``."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if not row["source"].strip():
+            raise BuildError(f"{path}: {row['place']} has no source")
+    return [(row["place"], row["insee"]) for row in rows]
 
 
 def ordered_postcodes(insee: str, postcodes, main: dict[str, str]) -> list[str]:

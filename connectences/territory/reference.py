@@ -20,6 +20,7 @@ from connectences.territory.build import (
     REFERENCE_FILE,
     ordered_postcodes,
     read_main_postcodes,
+    read_places,
 )
 from connectences.territory.geo import haversine_km
 from connectences.territory.text import fold
@@ -184,6 +185,12 @@ def pays_communes() -> list[CommuneRef]:
     )
 
 
+def population(insee: str) -> int:
+    """The commune's population as the reference gives it (0 when unknown): only to rank
+    communes of one name, the largest first."""
+    return _reference().population.get(insee, 0)
+
+
 def in_pays(insee: str) -> bool:
     """True when the commune belongs to one of the Pays' three EPCIs."""
     return epci_of(insee) in PAYS_EPCIS
@@ -225,6 +232,31 @@ def _insees_with_prefix(index: tuple[tuple[str, str], ...], prefix: str) -> set[
             break
         found.add(insee)
     return found
+
+
+def communes_with_postcode(postcode: str) -> list[CommuneRef]:
+    """The communes that use this postcode (main or not), by INSEE code."""
+    ref = _reference()
+    found = _insees_with_prefix(ref.postcodes, postcode) if len(postcode) == 5 else set()
+    return sorted(
+        (ref.communes[insee] for insee in found if postcode in ref.communes[insee].postcodes),
+        key=lambda c: c.insee,
+    )
+
+
+@cache
+def places() -> tuple[tuple[str, CommuneRef], ...]:
+    """(name, commune) for the villages, quartiers and short names of the Pays' communes
+    that people write for their commune (``data/territory/places.csv``: "Cazaux" is in
+    La Teste-de-Buch, "Cap Ferret" in Lège-Cap-Ferret)."""
+    ref = _reference()
+    found = []
+    for name, insee in read_places():
+        commune = ref.communes.get(insee)
+        if commune is None:  # a row out of step with the reference: fail loudly, once
+            raise LookupError(f"places.csv: {name} names an unknown commune {insee}")
+        found.append((name, commune))
+    return tuple(found)
 
 
 def search_communes(text: str, limit: int = 10) -> list[CommuneRef]:
