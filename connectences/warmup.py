@@ -32,7 +32,8 @@ def warm_up(app: Flask) -> dict[str, float]:
 
     timed("taxonomy", taxonomy)
     timed("concepts", concept_index)
-    timed("territory", territory.all_communes)
+    # Reading a commune loads the reference and the resolver's index of names.
+    timed("territory", lambda: territory.read_commune("Arcachon"))
     with app.app_context():
         try:
             timed("candidate_index", lambda: candidate_index(db.session))

@@ -32,9 +32,15 @@ from connectences.territory.reference import (
     reference_meta,
     search_communes,
 )
-from connectences.territory.resolve import UnknownCommune, resolve_commune
+from connectences.territory.resolve import (
+    CommuneReading,
+    UnknownCommune,
+    read_commune,
+    resolve_commune,
+)
 
 __all__ = [
+    "CommuneReading",
     "CommuneRef",
     "EpciRef",
     "PAYS_EPCIS",
@@ -55,6 +61,7 @@ __all__ = [
     "pays_communes",
     "places",
     "population",
+    "read_commune",
     "reference_meta",
     "resolve_commune",
     "search_communes",
