@@ -279,6 +279,15 @@ def _owner_with_a_need(auth, client):
     return owner, company
 
 
+def test_a_new_company_in_lugos_is_stored_in_lugos(client):
+    # The form's commune was read once, then read again from its INSEE code as if it
+    # were a postcode: 33260, Lugos' INSEE code, is La Teste-de-Buch's postcode.
+    assert (
+        client.post("/exprimer-un-besoin", data=_form(company_commune="Lugos")).status_code == 302
+    )
+    assert db.session.scalars(select(Company)).one().commune == "33260"
+
+
 def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, client, auth):
     owner_browser = app.test_client()
     _, company = _owner_with_a_need(auth, owner_browser)
