@@ -26,6 +26,7 @@ from connectences.extensions import db
 from connectences.models import CallbackRequest
 from connectences.prospection.naf import SECTION_LABELS
 from connectences.web.access import public
+from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV, PUBLIC_PAGES
 
 bp = Blueprint("content", __name__)
@@ -175,6 +176,7 @@ def callback():
         return _render_callback(data, error.errors, 422)
     db.session.commit()
     session[CALLBACK_SENT] = sent.id
+    tell_communes_recorded(data["commune"])
     return redirect(url_for("content.callback_sent"))
 
 

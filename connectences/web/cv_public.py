@@ -62,7 +62,7 @@ from connectences.web.cv_forms import (
     choices_of,
 )
 from connectences.web.errors import CSRF_RETRY
-from connectences.web.forms import SetPasswordForm
+from connectences.web.forms import SetPasswordForm, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 
 bp = Blueprint("cv_public", __name__)
@@ -155,6 +155,7 @@ def submit():
             form.add_errors(getattr(exc, "errors", None) or {"cv": str(exc)})
             return _render_form(form, status=400)
         found = _proposals(text, form.cleaned["skills"])
+        tell_communes_recorded(form.commune.data)
         # The same answer whether the address was new or known: nothing tells a visitor
         # who is in the library. Only a new profile may receive the ticked skills, from
         # this browser, for a few minutes and on the pages that follow (``just_sent``).
@@ -528,6 +529,7 @@ def update(token: str):
             )
         else:
             flash("Vos changements sont enregistrés.", "success")
+        tell_communes_recorded(form.commune.data)
         found = _proposals(text, candidate.skill_labels)
         if found:
             session[PENDING] = {"space": candidate.id, "found": found, "at": utcnow().isoformat()}

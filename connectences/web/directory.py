@@ -29,6 +29,7 @@ from connectences.prospection.pressure import (
 )
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
 
@@ -144,6 +145,7 @@ def new():
             db.session.commit()
             if created:
                 flash(f"Entreprise « {company.name} » enregistrée.", "success")
+                tell_communes_recorded(request.form.get("commune"))
             else:
                 flash(directory.already_registered(company, request.form.get("name")), "info")
             return redirect(url_for("directory.show", ref=company.ref))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from connectences import territory
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.errors import DomainError
 from connectences.vocab import ROLES
@@ -162,3 +164,19 @@ def attach_errors(form, refusal: DomainError) -> str | None:
             field.errors = [*field.errors, message]
             placed = True
     return None if placed else refusal.message
+
+
+def tell_communes_recorded(*typed: str | None) -> None:
+    """Flash, for each commune typed in a form just stored, which commune was recorded
+    when it is not plainly what was typed (a village, a short name, a typo, a postcode
+    alone, a choice among communes of one name): the note of ``territory.read_commune``,
+    the rule's one home. Empty or unreadable texts (a field left out) say nothing."""
+    for text in typed:
+        if not (text or "").strip():
+            continue
+        try:
+            note = territory.read_commune(text).note
+        except territory.UnknownCommune:
+            continue
+        if note:
+            flash(note, "info")

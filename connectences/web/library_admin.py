@@ -20,6 +20,7 @@ from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.formats import local_date
+from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
 
 bp = Blueprint("library_admin", __name__, url_prefix="/animateur/cvtheque")
@@ -257,6 +258,7 @@ def new_candidate():
         "sera proposé aux employeurs une fois l'adresse confirmée.",
         "success",
     )
+    tell_communes_recorded(values["commune"])
     return redirect(candidate_url(candidate))
 
 

@@ -34,6 +34,7 @@ from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
+from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import TransitionError
 
@@ -172,6 +173,7 @@ def form():
         need = register.submitted_need(db.session, key)
         if need is None:
             raise
+    tell_communes_recorded(data.get("commune"), data.get("company_commune"))
     return _sent_page(need, data)
 
 

@@ -37,6 +37,7 @@ from connectences.web.formats import (
     local_datetime_words,
     phone_display,
 )
+from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate_window
 from connectences.workflows import (
@@ -251,6 +252,7 @@ def new():
                 )
                 db.session.commit()
                 flash("Besoin enregistré. Qualifiez-le quand vous en savez assez.", "success")
+                tell_communes_recorded(data.get("commune"))
                 return redirect(url_for("needs.show", ref=need.ref))
             status = 409
         else:
@@ -310,14 +312,17 @@ def qualify(ref: str):
         checked.merge(form_rules.check_qualification(data))
         errors = checked.errors
         if not errors:
+
+            def qualified(moved: bool) -> str:
+                tell_communes_recorded(data.get("commune"))  # once stored, not on a refusal
+                if moved:
+                    return "Le besoin est maintenant « qualifié »."
+                return "Qualification mise à jour."
+
             return commit_or_refuse(
                 lambda: register.qualify_need(db.session, need, checked.values, actor=current_user),
                 back=_need_url(need, "etat"),
-                done=lambda moved: (
-                    "Le besoin est maintenant « qualifié »."
-                    if moved
-                    else "Qualification mise à jour."
-                ),
+                done=qualified,
             )
         status = 422
     skills = split_skills(data.get("skills", ""))

@@ -29,6 +29,7 @@ from connectences.prospection.pressure import (
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
+from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paged
 
@@ -113,6 +114,7 @@ def _create_company():
     db.session.commit()
     if created:
         flash(f"Entreprise « {company.name} » créée. Complétez la visite.", "success")
+        tell_communes_recorded(request.form.get("commune"))
     else:
         flash(
             directory.already_registered(company, request.form.get("name"))
