@@ -356,6 +356,17 @@ def test_new_company_and_its_visit_in_one_queue_in_any_order(client, auth):
     assert db.session.scalars(select(Visit)).one().company_id == company.id
 
 
+def test_a_company_typed_with_a_village_tells_the_phone_its_commune(client, auth):
+    # The round's phone has no resolver of its own: the server reads the commune
+    # when the record arrives, and its answer says which one it recorded.
+    auth.login("animateur")
+    created = company_record(commune="Cazaux")
+    answer = results(send(client, created))[created["cle"]]
+    assert answer["statut"] == "enregistre"
+    assert "Commune enregistrée : La Teste-de-Buch (33260), pour « Cazaux »" in answer["message"]
+    assert db.session.scalars(select(Company)).one().commune == "33529"
+
+
 def test_visit_of_a_company_not_yet_received_waits(client, auth):
     auth.login("animateur")
     bad = company_record(siret="123")

@@ -298,3 +298,12 @@ def test_every_listed_place_is_in_the_pays_has_a_source_and_resolves():
             re.sub(" ", "", fold(c.name)) == re.sub(" ", "", fold(row["place"]))
             for c in pays.values()
         ), row
+
+
+@pytest.mark.parametrize("typed", [None, "", "  ", "Atlantide", "Arcachon"])
+def test_commune_note_says_nothing_when_there_is_nothing_to_tell(typed):
+    assert territory.commune_note(typed) is None
+
+
+def test_commune_note_is_the_reading_s_note():
+    assert territory.commune_note("Pyla") == territory.read_commune("Pyla").note

@@ -391,7 +391,10 @@ def _company(session, key, data, confirmed, animateur, limits, recorded_at, held
     if created:
         # Created when the animateur recorded it on the phone, not when it arrived.
         company.created_at = recorded_at
-        return Outcome(key, STORED, f"Entreprise « {company.name} » créée.", company=company)
+        message = f"Entreprise « {company.name} » créée."
+        # The phone has no resolver of its own: its answer says which commune was read.
+        note = territory.commune_note(data.get("commune"))
+        return Outcome(key, STORED, f"{message} {note}" if note else message, company=company)
     return Outcome(
         key,
         STORED,

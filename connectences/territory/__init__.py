@@ -35,6 +35,7 @@ from connectences.territory.reference import (
 from connectences.territory.resolve import (
     CommuneReading,
     UnknownCommune,
+    commune_note,
     read_commune,
     resolve_commune,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "all_communes",
     "all_epcis",
     "commune_label",
+    "commune_note",
     "communes_of_epci",
     "communes_with_postcode",
     "distance_km",

@@ -403,6 +403,18 @@ def read_commune(raw) -> CommuneReading:
     return _read_name(text, text)
 
 
+def commune_note(raw) -> str | None:
+    """What to tell the person about the commune recorded for ``raw`` once it is stored
+    (the reading's note); None when there is nothing to tell, or when ``raw`` is empty
+    or names no commune (the form refused it already)."""
+    if not str(raw or "").strip():
+        return None
+    try:
+        return read_commune(raw).note
+    except UnknownCommune:
+        return None
+
+
 def resolve_commune(raw) -> territory.CommuneRef:
     """The ``CommuneRef`` meant by ``raw`` (see :func:`read_commune`); raises
     :class:`UnknownCommune` (French)."""

@@ -169,14 +169,9 @@ def attach_errors(form, refusal: DomainError) -> str | None:
 def tell_communes_recorded(*typed: str | None) -> None:
     """Flash, for each commune typed in a form just stored, which commune was recorded
     when it is not plainly what was typed (a village, a short name, a typo, a postcode
-    alone, a choice among communes of one name): the note of ``territory.read_commune``,
-    the rule's one home. Empty or unreadable texts (a field left out) say nothing."""
+    alone, a choice among communes of one name): ``territory.commune_note``, the rule's
+    one home. Empty or unreadable texts (a field left out) say nothing."""
     for text in typed:
-        if not (text or "").strip():
-            continue
-        try:
-            note = territory.read_commune(text).note
-        except territory.UnknownCommune:
-            continue
+        note = territory.commune_note(text)
         if note:
             flash(note, "info")
