@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from sqlalchemy import String, and_, func, literal_column, or_, select
 
-from connectences import territory, vocab
+from connectences import vocab
 from connectences.accounts.audit import audit
 from connectences.contacts import email_key
 from connectences.mail import MailKind, sent_recently
