@@ -440,9 +440,39 @@ def test_space_shows_the_profile_and_every_view_is_audited(client):
     assert page.status_code == 200 and "Mon espace CVthèque" in html
     assert "saisie comptable" in html and EMAIL in html
     assert page.headers["Cache-Control"] == "no-store"
-    assert '<meta name="referrer" content="no-referrer">' in html
+    assert '<meta name="referrer" content="strict-origin">' in html
     views = db.session.scalars(select(AuditLog).where(AuditLog.action == "cv.viewed")).all()
     assert views and views[-1].entity_id == the_candidate().id
+
+
+def test_the_forms_of_a_personal_link_go_through_over_https(app, client, monkeypatch):
+    """Over HTTPS, Flask-WTF refuses a form sent without a Referer ("The referrer header
+    is missing"): the pages of a personal link ask browsers for their origin alone
+    (strict-origin), which keeps the link's secret out of the Referer and lets their forms
+    through. With no-referrer, every one of them answered "Requête incorrecte"."""
+    space = submitted_and_confirmed(client)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    browser = app.test_client()
+    for path in (space, f"{space}/modifier", f"{space}/supprimer", f"{space}/compte"):
+        page = browser.get(path, base_url="https://localhost")
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert '<meta name="referrer" content="strict-origin">' in html, path
+        assert "no-referrer" not in html, path
+    token = csrf_token_from(browser.get(space, base_url="https://localhost").get_data(as_text=True))
+    # What a browser sends under no-referrer: refused.
+    refused = browser.post(
+        f"{space}/pause", base_url="https://localhost", data={"csrf_token": token}
+    )
+    assert refused.status_code == 400 and the_candidate().status != "inactif"
+    # Under strict-origin, the origin alone: the form goes through.
+    paused = browser.post(
+        f"{space}/pause",
+        base_url="https://localhost",
+        data={"csrf_token": token},
+        headers={"Referer": "https://localhost/"},
+    )
+    assert paused.status_code == 302 and the_candidate().status == "inactif"
 
 
 def test_a_disabled_account_closes_the_personal_links_of_its_profile(client):

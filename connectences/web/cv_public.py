@@ -84,8 +84,9 @@ SUGGEST_LIMIT = 8
 @bp.after_request
 def _private(response: Response) -> Response:
     # Pages of a personal link hold personal data and the link itself: never cached.
-    # (The templates also tell browsers to send no Referer: the app-wide policy is
-    # same-origin, set after this function.)
+    # (The templates also tell browsers to send their origin alone as Referer, never the
+    # link: the app-wide policy is same-origin, set after this function. Not no-referrer:
+    # over HTTPS, Flask-WTF refuses a form sent without a Referer.)
     response.headers["Cache-Control"] = "no-store"
     return response
 
