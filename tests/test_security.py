@@ -173,6 +173,16 @@ def test_csrf_is_enforced_when_enabled(bare_app, auth):
     assert client.get("/animateur").status_code == 302
 
 
+def test_each_request_signs_the_form_token_of_its_own_session(app, client, auth, monkeypatch):
+    """The tests run their requests in one outer app context, where Flask-WTF kept the
+    token it signed on ``g``: after a login (which clears the session), pages still showed
+    the token of the session before, and every form sent then was refused."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    auth.login("animateur")
+    assert auth.logout().status_code == 302
+    assert client.get("/animateur").status_code == 302
+
+
 def test_every_page_works_without_inline_script_or_style(client, auth, app):
     pages = ["/", "/connexion", "/mise-en-relation", "/donnees-personnelles", "/nulle-part"]
     bodies = [client.get(url).get_data(as_text=True) for url in pages]

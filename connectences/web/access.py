@@ -227,11 +227,13 @@ def register_access(app: Flask) -> None:
         return redirect(login)
 
     def _forget_cached_user():
-        # Flask-Login caches the user on `g`, which lives as long as the app context.
-        # When a request reuses an outer app context (tests, CLI), that cache would
-        # carry one request's user into the next: always load it from this request.
+        # Flask-Login caches the user on `g`, which lives as long as the app context, and
+        # Flask-WTF the form token it signed. When a request reuses an outer app context
+        # (tests, CLI), those caches would carry one request's user, or a token of a
+        # session since cleared by a login, into the next: always read them anew.
         g.pop("_login_user", None)
         g.pop("login_session", None)
+        g.pop("csrf_token", None)  # Flask-WTF keeps it under its field's name
 
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
 
