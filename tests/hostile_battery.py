@@ -129,6 +129,11 @@ BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
         )
     ),
     (
+        "auth.keep_alive",
+        LOGGED_IN,
+        "appelé par le script des pages pendant la saisie d'un formulaire, sans formulaire à lui",
+    ),
+    (
         "offline.sync",
         EVERYONE,
         "point d'entrée JSON du script hors ligne (corps JSON hostiles dans"

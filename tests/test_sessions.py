@@ -3,6 +3,7 @@ again before sensitive actions, Strict-Transport-Security behind TLS."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -244,3 +245,39 @@ def test_strict_transport_security_over_tls_only_outside_production(client):
     assert "Strict-Transport-Security" not in client.get("/").headers
     secure = client.get("/", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+# --------------------------------------------------------------------------- keep-alive
+
+
+def test_the_keep_alive_needs_a_login(client):
+    response = client.post("/api/session/prolonger")
+    assert response.status_code == 401 and response.is_json
+
+
+def test_the_keep_alive_keeps_a_session_being_typed_in_open(app, client, auth):
+    """A visit noted on a doorstep: the page calls the keep-alive while the form is typed
+    in (static/js/form-keep.js); once nobody types, the session ends as before."""
+    auth.login("animateur")
+    with _later(25):
+        assert client.post("/api/session/prolonger").status_code == 204
+    with _later(50):  # 50 minutes after the login, 25 after the call: still open
+        assert client.get("/animateur").status_code == 200
+    with _later(50 + 31):
+        response = client.get("/animateur")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
+
+
+def test_every_page_of_a_logged_in_person_loads_the_keep_alive(app, client, auth, monkeypatch):
+    assert 'id="garde-formulaire"' not in client.get("/").get_data(as_text=True)
+    auth.login("animateur")
+
+    def interval() -> int:
+        body = client.get("/animateur").get_data(as_text=True)
+        script = re.search(r'<script src="/static/js/form-keep\.js[^>]*>', body)
+        assert script and 'data-prolonger="/api/session/prolonger"' in script.group(0)
+        return int(re.search(r'data-intervalle="(\d+)"', script.group(0)).group(1))
+
+    assert interval() == 300  # every five minutes at most, within the 30 idle minutes
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 6)
+    assert interval() == 120  # a third of a shorter idle lifetime

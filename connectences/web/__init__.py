@@ -4,6 +4,7 @@
 - ``security``: security headers on every response, safe redirects, proxy
 - ``errors``: French error pages; ``navigation``: menu entries per role
 - ``just_sent``: what a public form has just sent, for its next pages only
+- ``held``: the keep-alive of a session while a form is being typed in
 - ``compiled_templates``: templates compiled once per process, whatever its apps
 """
 
@@ -20,6 +21,7 @@ from connectences.web import api_v1, compiled_templates, widgets
 from connectences.web.access import register_access
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
+from connectences.web.held import register_held
 from connectences.web.ids import register_ids
 from connectences.web.just_sent import register_just_sent
 from connectences.web.links import register_links
@@ -105,6 +107,7 @@ def register_web(app: Flask) -> None:
     register_access(app)
     register_errors(app)
     register_formats(app)
+    register_held(app)
     register_navigation(app)
     register_links(app)
     register_transactions(app)

@@ -89,6 +89,15 @@ def logout():
     return redirect(url_for("public.index"))
 
 
+@bp.route("/api/session/prolonger", methods=["POST"])
+@signed_in
+def keep_alive():
+    """Called by a page while a form is being typed in (``static/js/form-keep.js``): the
+    request itself counts as a use of the session (``access._touch_login_session``).
+    Under ``/api/``, an ended session answers 401 in JSON."""
+    return "", 204
+
+
 @bp.route("/confirmer-mot-de-passe", methods=["GET", "POST"])
 @signed_in
 def confirm_password():
