@@ -143,6 +143,12 @@ class Defaults:
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_MINUTES = 12 * 60
     RECENT_LOGIN_MINUTES = 15
+    # A form a logged-in person sends once their session has ended, or whose security token
+    # was refused, is held this long on the server (accounts/held_forms.py, in
+    # HELD_FORMS_DIR, default instance/held-forms/): logging in again as the same person
+    # shows it filled in, to check and send again.
+    HELD_FORM_MINUTES = 60
+    HELD_FORMS_DIR: str | None = None
     # Reverse proxies in front of the app (nginx: 1): the login throttle per address
     # then reads the client address from X-Forwarded-For.
     TRUSTED_PROXIES = 0

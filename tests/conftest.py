@@ -161,6 +161,8 @@ def app(tmp_path_factory):
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 1,  # nothing listens there unless a test starts a server
             "BASE_URL": "http://localhost",
+            # Forms held for a login (web/held.py) go to the run's folder, not instance/.
+            "HELD_FORMS_DIR": str(tmp_path_factory.mktemp("held-forms")),
             **CHEAP_HASHING,
         }
     )

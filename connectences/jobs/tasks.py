@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import config, vocab
+from connectences.accounts import held_forms
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
@@ -484,6 +485,8 @@ def data_retention(ctx: JobContext) -> dict:
       after 2 days: deleted (cvtheque.bulk_import.forget_old_imports);
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
     - login sessions that can no longer be used (ended, idle, too old): purged;
+    - forms held for a person logging in again, once ``HELD_FORM_MINUTES`` are over
+      (accounts.held_forms): deleted;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged;
     - closed needs without activity for ``NEEDS_RETENTION_MONTHS`` (36): the owner's
       details and the notes blanked (needs.retention);
@@ -528,6 +531,9 @@ def data_retention(ctx: JobContext) -> dict:
     ).rowcount
     counts["login_sessions_purged"] = purge_sessions(
         session, Lifetimes.from_config(current_app.config), now=ctx.now
+    )
+    counts["held_forms_purged"] = held_forms.purge(
+        held_forms.held_forms_folder(), now=ctx.now, dry_run=ctx.dry_run
     )
     # Old run records of the every-minute jobs would otherwise grow without bound.
     counts["job_runs_purged"] = session.execute(

@@ -4,7 +4,7 @@
 - ``security``: security headers on every response, safe redirects, proxy
 - ``errors``: French error pages; ``navigation``: menu entries per role
 - ``just_sent``: what a public form has just sent, for its next pages only
-- ``held``: the keep-alive of a session while a form is being typed in
+- ``held``: a logged-in person's form kept when their session ended, and the keep-alive
 - ``compiled_templates``: templates compiled once per process, whatever its apps
 """
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,7 +30,8 @@ from connectences import config
 from connectences.accounts import audit
 from connectences.accounts.sessions import Lifetimes, login_is_recent, touch
 from connectences.extensions import commit_keeping_loaded, db, login_manager
-from connectences.web.security import is_safe_next
+from connectences.web import held
+from connectences.web.security import is_safe_next, local_referrer
 
 # Where each role lands after login (endpoint of its home page).
 ROLE_HOME: dict[str, str] = {
@@ -98,13 +98,7 @@ def recent_login_required(view: Callable) -> Callable:
             return login_manager.unauthorized()
         if login_is_recent(g.get("login_session"), Lifetimes.from_config(current_app.config)):
             return view(*args, **kwargs)
-        if request.method == "GET":
-            back = request.full_path.rstrip("?")
-        else:
-            referrer = urlsplit(request.referrer or "")
-            back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
-            if referrer.netloc and referrer.netloc != request.host:
-                back = ""
+        back = request.full_path.rstrip("?") if request.method == "GET" else local_referrer()
         if not is_safe_next(back):
             back = url_for(ROLE_HOME.get(current_user.role, "public.index"))
         flash("Pour cette action, confirmez d'abord votre mot de passe.", "info")
@@ -218,8 +212,18 @@ def register_access(app: Flask) -> None:
         if wants_json():
             return jsonify({"erreur": "Authentification requise."}), 401
 
+        back = request.full_path.rstrip("?")
+        if request.method == "POST":
+            # The session ended while a form was being filled in: what was typed is held
+            # for the same account, and its page opens again filled in after the login.
+            page = held.hold_sent_form(held.SESSION_ENDED)
+            if page is not None:
+                flash(held.LOGIN_NOTICE, "warning")
+                return redirect(url_for("auth.login", next=page))
+            # Not the address of an action (a GET of it after the login is a 405).
+            back = held.page_of_sent_form()
         flash(login_manager.login_message, login_manager.login_message_category)
-        login = url_for("auth.login", next=request.full_path.rstrip("?"))
+        login = url_for("auth.login", next=back)
         if len(login) > config.integer("MAX_URL_BYTES"):
             # The address, escaped once more, would make the login page's own too long
             # (a 414): log in first, then go back to the page from the menu.

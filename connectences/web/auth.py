@@ -19,6 +19,7 @@ from connectences import accounts
 from connectences.accounts import sessions as login_sessions
 from connectences.accounts import throttle
 from connectences.extensions import db
+from connectences.web import held
 from connectences.web.access import ROLE_HOME, public, signed_in
 from connectences.web.forms import (
     ChangePasswordForm,
@@ -43,10 +44,13 @@ def _start_session(user) -> None:
     login_sessions.end_session(db.session, session.get(SESSION_KEY))
     token = login_sessions.open_session(db.session, user)
     db.session.commit()
+    held_key = session.get(held.HELD_KEY)
     session.clear()
     login_user(user)
     session[ACCOUNT_KEY] = account_binding(user)
     session[SESSION_KEY] = token
+    # A form held when the last session ended stays for this account only.
+    held.carry_over(held_key, user)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -46,7 +46,7 @@ from connectences.cvtheque.profile import (
 )
 from connectences.cvtheque.read_skills import skills_read_in_cv
 from connectences.cvtheque.status import StatusError, choose_week, set_status, settle_status
-from connectences.extensions import db
+from connectences.extensions import db, login_manager
 from connectences.matching.matches import candidate_changed
 from connectences.models import Candidate, utcnow
 from connectences.typography import plural
@@ -434,7 +434,8 @@ def _space_candidate(token: str | None) -> Candidate:
 def _session_candidate() -> Candidate:
     """The profile of the logged-in job seeker; anyone else logs in first (or is refused)."""
     if not current_user.is_authenticated:
-        abort(redirect(url_for("auth.login", next=request.path)))
+        # As for any page of a logged-in person: a form sent is held for the login.
+        abort(login_manager.unauthorized())
     if current_user.role != "candidate":
         abort(403)
     candidate = (

@@ -9,6 +9,7 @@ from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from connectences import territory
@@ -34,6 +35,21 @@ class Form(FlaskForm):
 
     class Meta:
         locales = ("fr_FR", "fr")
+
+
+def password_field_names() -> frozenset[str]:
+    """The names of the password fields of every form of the platform (what is typed in
+    them is never kept: see ``web.held``)."""
+    names: set[str] = set()
+    pending = [FlaskForm]
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        for klass in form.__mro__:
+            for name, value in vars(klass).items():
+                if isinstance(value, UnboundField) and issubclass(value.field_class, PasswordField):
+                    names.add(name)
+    return frozenset(names)
 
 
 class LoginForm(Form):

@@ -68,6 +68,16 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def local_referrer() -> str | None:
+    """The page of this site the request came from (its path and query, read in the
+    Referer the browser sent), when it names one that is a safe local target; else None."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    page = parts.path + (f"?{parts.query}" if parts.query else "")
+    return page if is_safe_next(page) else None
+
+
 # Session key holding ``account_binding`` of the logged-in user (see ``load_user``).
 ACCOUNT_KEY = "_account"
 # Session key holding the token of the server-side login session (accounts/sessions.py).

@@ -121,6 +121,8 @@ def _live_app(database: Path):
             "SECRET_KEY": "live-server-secret-key-for-browser-tests",
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": 1,
+            # Forms held for a login (web/held.py) beside the database, not in instance/.
+            "HELD_FORMS_DIR": str(database.parent / "held-forms"),
             **CHEAP_HASHING,
         }
     )

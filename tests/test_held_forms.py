@@ -1,0 +1,336 @@
+"""What a logged-in person typed is not lost when their session ends before they send it
+(web/held.py, accounts/held_forms.py): held for the same account, given back once on the
+form's page after the login, nothing carried out."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import time
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+import time_machine
+from werkzeug.datastructures import FileStorage
+
+from connectences.accounts import held_forms
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
+from connectences.models import Candidate, Need, Visit, utcnow
+from connectences.web.held import HELD_KEY, LOGIN_NOTICE
+from tests.cv_helpers import make_pdf, post_multipart
+from tests.helpers import count, make_company, page_text
+from tests.known_secrets import PASSWORD
+
+MINUTE = 60
+EXPIRED_NOTICE = "Votre session avait expiré : vérifiez puis enregistrez de nouveau."
+FUTURE = (local_today() + timedelta(days=30)).isoformat()
+VISIT_NOTES = "Le gérant veut un comptable le mardi ; rappeler après la saison."
+
+
+def _later(minutes: float):
+    return time_machine.travel(time.time() + minutes * MINUTE, tick=False)
+
+
+def _spaces(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _restored(response) -> dict | None:
+    """What the page gives the script to fill in (None when it gives nothing)."""
+    found = re.search(r"data-formulaire='([^']*)'", response.get_data(as_text=True))
+    return json.loads(html.unescape(found.group(1))) if found else None
+
+
+def _fields(restored: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in restored["fields"]:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def _held_files() -> list:
+    return sorted(held_forms.held_forms_folder().glob("*"))
+
+
+def _next_of(response) -> str:
+    location = response.headers["Location"]
+    assert location.startswith("/connexion?next="), location
+    return unquote(location.split("next=", 1)[1])
+
+
+def _visit_fields(company) -> dict:
+    return {
+        "entreprise": company.ref,
+        "channel": "porte_a_porte",
+        "visited_on": local_today().isoformat(),
+        "topics": ["competences_partagees", "aides_relance"],
+        "outcome": "besoin_detecte",
+        "notes": VISIT_NOTES,
+    }
+
+
+def _need_fields(company_ref: str) -> dict:
+    return {
+        "entreprise": company_ref,
+        "title": "Secrétariat le jeudi",
+        "skills": "accueil téléphonique\nfacturation",
+        "level": "employe_qualifie",
+        "hours_per_week": "7",
+        "days": ["tue", "thu"],
+        "contract": "cdi_temps_partage",
+        "reason": "temps_partiel",
+        "start": FUTURE,
+        "notes": "Vu au comptoir avec la gérante.",
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_held_form_left(app):
+    yield
+    held_forms.purge(held_forms.held_forms_folder(), now=utcnow() + timedelta(days=1))
+
+
+# --------------------------------------------------------------------------- the session ended
+
+
+def test_a_visit_sent_after_the_session_ended_comes_back_after_the_login(app, client, auth):
+    user = auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    assert client.get(page).status_code == 200
+    with _later(31):  # a doorstep conversation: the session ended while typing
+        sent = client.post(page, data=_visit_fields(company), headers={"Referer": page})
+        assert _next_of(sent) == page
+        login = client.get(sent.headers["Location"])
+        assert LOGIN_NOTICE in _spaces(page_text(login))
+        assert count(Visit) == 0
+        back = auth.post_login(user.email, next_url=sent.headers["Location"].split("next=")[1])
+        assert back.status_code == 302 and back.headers["Location"] == page
+        form = client.get(page)
+        assert EXPIRED_NOTICE in _spaces(page_text(form))
+        restored = _restored(form)
+        assert restored["action"] == page
+        typed = _fields(restored)
+        assert typed["notes"] == [VISIT_NOTES] and typed["channel"] == ["porte_a_porte"]
+        assert typed["topics"] == ["competences_partagees", "aides_relance"]
+        assert "csrf_token" not in typed
+        # Nothing was saved: the person checks and presses the button again.
+        assert count(Visit) == 0
+        # Given back once: the next opening of the page is a plain form, nothing is kept.
+        again = client.get(page)
+        assert _restored(again) is None and EXPIRED_NOTICE not in _spaces(page_text(again))
+        assert _held_files() == []
+        saved = client.post(page, data=_visit_fields(company))
+    assert saved.status_code == 302 and count(Visit) == 1
+
+
+def test_a_need_sent_after_the_session_ended_comes_back_on_its_page(app, client, auth):
+    """The need form is sent to /animateur/besoins/nouveau: the page it was on (its
+    company in the address) is the one the browser names in its Referer."""
+    user = auth.login("animateur")
+    company = make_company(name="Garage des Pins")
+    page = f"/animateur/besoins/nouveau?entreprise={company.ref}"
+    assert client.get(page).status_code == 200
+    with _later(45):
+        sent = client.post(
+            "/animateur/besoins/nouveau",
+            data=_need_fields(company.ref),
+            headers={"Referer": f"http://localhost{page}"},
+        )
+        assert _next_of(sent) == page
+        auth.post_login(user.email)
+        form = client.get(page)
+    assert EXPIRED_NOTICE in _spaces(page_text(form))
+    typed = _fields(_restored(form))
+    assert typed["title"] == ["Secrétariat le jeudi"] and typed["days"] == ["tue", "thu"]
+    assert typed["notes"] == ["Vu au comptoir avec la gérante."]
+    assert _restored(form)["action"] == "/animateur/besoins/nouveau"
+    assert count(Need) == 0
+
+
+def test_the_candidate_profile_comes_back_without_its_file(app, client, auth):
+    auth.login("candidate")
+    candidate = db.session.scalars(db.select(Candidate)).one()
+    name_before = candidate.last_name
+    page = "/candidat/mon-espace/modifier"
+    assert client.get(page).status_code == 200
+    email = auth.user.email
+    with _later(40):
+        sent = post_multipart(
+            client,
+            page,
+            {
+                "first_name": "Inès",
+                "last_name": "Marchal-Nouveau",
+                "skills": "paie\nfacturation",
+                "days": "mon",
+                "cv": FileStorage(
+                    io.BytesIO(make_pdf("CV secret de Inès")),
+                    "mon-cv.pdf",
+                    content_type="application/pdf",
+                ),
+            },
+        )
+        assert _next_of(sent) == page
+        # The held file says nothing of the PDF chosen.
+        (held_file,) = _held_files()
+        stored = held_file.read_text(encoding="utf-8")
+        assert "Marchal-Nouveau" in stored
+        assert "mon-cv.pdf" not in stored and "CV secret" not in stored and "%PDF" not in stored
+        auth.post_login(email)
+        form = client.get(page)
+    assert EXPIRED_NOTICE in _spaces(page_text(form))
+    typed = _fields(_restored(form))
+    assert typed["last_name"] == ["Marchal-Nouveau"] and "cv" not in typed
+    assert db.session.get(Candidate, candidate.id).last_name == name_before
+
+
+def test_another_account_logging_in_on_the_same_browser_gets_nothing(app, client, auth):
+    first = auth.login("animateur")
+    second = auth.create("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    with _later(31):
+        sent = client.post(page, data=_visit_fields(company), headers={"Referer": page})
+        assert _next_of(sent) == page
+        assert len(_held_files()) == 1
+        # A colleague takes the phone and logs in: the form is not theirs.
+        auth.post_login(second.email, next_url=sent.headers["Location"].split("next=")[1])
+        form = client.get(page)
+        assert _restored(form) is None and VISIT_NOTES not in form.get_data(as_text=True)
+        assert EXPIRED_NOTICE not in _spaces(page_text(form))
+        assert _held_files() == []  # forgotten, not kept for later
+        auth.logout()
+        # The first animateur logging in again afterwards finds nothing either.
+        auth.post_login(first.email)
+        assert _restored(client.get(page)) is None
+
+
+def test_a_held_form_ends_after_its_time(app, client, auth):
+    assert app.config["HELD_FORM_MINUTES"] == 60
+    user = auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    with _later(31):
+        client.post(page, data=_visit_fields(company), headers={"Referer": page})
+        assert len(_held_files()) == 1
+    with _later(31 + 61):
+        auth.post_login(user.email)
+        form = client.get(page)
+        assert _restored(form) is None and EXPIRED_NOTICE not in _spaces(page_text(form))
+        assert _held_files() == []
+
+
+def test_passwords_and_security_tokens_are_never_held(app, client, auth):
+    auth.login("animateur")
+    with _later(31):
+        sent = client.post(
+            "/mot-de-passe",
+            data={
+                "csrf_token": "jeton-du-formulaire",
+                "current": "ancien mot de passe secret",
+                "password": "nouveau mot de passe secret",
+                "confirm": "nouveau mot de passe secret",
+            },
+            headers={"Referer": "/mot-de-passe"},
+        )
+        assert _next_of(sent) == "/mot-de-passe"
+        (held_file,) = _held_files()
+        stored = held_file.read_text(encoding="utf-8")
+    assert "secret" not in stored and "jeton-du-formulaire" not in stored
+    assert json.loads(stored)["fields"] == []
+
+
+def test_a_form_another_site_makes_the_browser_send_is_not_held(app, client, auth):
+    auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    with _later(31):
+        sent = client.post(
+            page, data=_visit_fields(company), headers={"Origin": "https://ailleurs.example"}
+        )
+        assert sent.status_code == 302 and _held_files() == []
+        sent = client.post(
+            page, data=_visit_fields(company), headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert _held_files() == []
+        # A Referer of another site names no page of this one: the form's own address does.
+        sent = client.post(
+            page, data=_visit_fields(company), headers={"Referer": "https://ailleurs.example/x"}
+        )
+        assert _next_of(sent) == page
+
+
+def test_nothing_is_held_for_a_visitor_who_never_logged_in(app, client):
+    sent = client.post("/animateur/visites/nouvelle", data={"notes": "bonjour"})
+    assert sent.status_code == 302 and _held_files() == []
+    with client.session_transaction() as session:
+        assert HELD_KEY not in session
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def test_the_store_holds_one_form_per_account_bounded_in_size(tmp_path):
+    now = utcnow()
+    until = now + timedelta(minutes=60)
+    owner = "a" * 32
+    form = held_forms.HeldForm("/p", "/p", (("notes", "un"),), "session")
+    first = held_forms.hold(tmp_path, owner, form, until=until, now=now)
+    second = held_forms.hold(tmp_path, owner, form, until=until, now=now)
+    assert held_forms.find(tmp_path, first, now=now) is None  # forgotten by the second
+    assert held_forms.find(tmp_path, second, now=now) == (owner, form)
+    huge = held_forms.HeldForm("/p", "/p", (("notes", "x" * held_forms.MAX_CHARS),), "session")
+    assert held_forms.hold(tmp_path, "b" * 32, huge, until=until, now=now) is None
+    assert held_forms.hold(tmp_path, "../etc", form, until=until, now=now) is None
+    assert held_forms.find(tmp_path, second, now=until) is None  # over: deleted
+    assert list(tmp_path.iterdir()) == []
+    third = held_forms.hold(tmp_path, owner, form, until=until, now=now)
+    assert held_forms.purge(tmp_path, now=until, dry_run=True) == 1
+    assert held_forms.find(tmp_path, third, now=now) is not None
+    assert held_forms.purge(tmp_path, now=until) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_the_data_retention_job_purges_held_forms_over_their_time(app):
+    folder = held_forms.held_forms_folder()
+    now = utcnow()
+    form = held_forms.HeldForm("/p", "/p", (("notes", "un"),), "session")
+    held_forms.hold(folder, "c" * 32, form, until=now + timedelta(minutes=10), now=now)
+    live = held_forms.hold(folder, "d" * 32, form, until=now + timedelta(minutes=30), now=now)
+    later = now + timedelta(minutes=20)
+    assert execute(JOBS_BY_ID["data_retention"], now=later, dry_run=True)["held_forms_purged"] == 1
+    assert len(list(folder.glob("*"))) == 2  # a dry run deletes nothing
+    assert execute(JOBS_BY_ID["data_retention"], now=later)["held_forms_purged"] == 1
+    assert len(list(folder.glob("*"))) == 1
+    assert held_forms.find(folder, live, now=later) is not None
+
+
+def test_a_wrong_password_at_login_keeps_the_held_form(app, client, auth):
+    user = auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    with _later(31):
+        client.post(page, data=_visit_fields(company), headers={"Referer": page})
+        refused = auth.post_login(user.email, "pas le bon mot de passe")
+        assert refused.status_code == 200
+        auth.post_login(user.email, PASSWORD)
+        assert _fields(_restored(client.get(page)))["notes"] == [VISIT_NOTES]
+
+
+def test_a_login_after_an_action_returns_to_its_page_not_to_the_action(app, client):
+    """Sent by someone the session does not name, nothing is held; the login still does
+    not send them to the address of an action (a GET of it would be a 405)."""
+    sent = client.post("/animateur/besoins/n1/statut", data={"etat": "abandonne"})
+    assert sent.status_code == 302 and sent.headers["Location"] == "/connexion"
+    sent = client.post(
+        "/animateur/besoins/n1/statut",
+        data={"etat": "abandonne"},
+        headers={"Referer": "http://localhost/animateur/besoins/n1"},
+    )
+    assert sent.headers["Location"] == "/connexion?next=/animateur/besoins/n1"
