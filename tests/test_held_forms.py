@@ -1,6 +1,6 @@
-"""What a logged-in person typed is not lost when their session ends before they send it
-(web/held.py, accounts/held_forms.py): held for the same account, given back once on the
-form's page after the login, nothing carried out."""
+"""What a logged-in person typed is not lost when their session ends or their form's
+security token is refused (web/held.py, accounts/held_forms.py): held for the same
+account, given back once on the form's page (after the login), nothing carried out."""
 
 from __future__ import annotations
 
@@ -18,17 +18,20 @@ from werkzeug.datastructures import FileStorage
 
 from connectences.accounts import held_forms
 from connectences.clock import local_today
+from connectences.cvtheque import consent
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
 from connectences.models import Candidate, Need, Visit, utcnow
-from connectences.web.held import HELD_KEY, LOGIN_NOTICE
+from connectences.web.held import FORM_EXPIRED, HELD_KEY, LOGIN_NOTICE, NOTICES
+from tests import factories
 from tests.cv_helpers import make_pdf, post_multipart
 from tests.helpers import count, make_company, page_text
 from tests.known_secrets import PASSWORD
 
 MINUTE = 60
 EXPIRED_NOTICE = "Votre session avait expiré : vérifiez puis enregistrez de nouveau."
+TOKEN_NOTICE = NOTICES[FORM_EXPIRED]
 FUTURE = (local_today() + timedelta(days=30)).isoformat()
 VISIT_NOTES = "Le gérant veut un comptable le mardi ; rappeler après la saison."
 
@@ -334,3 +337,94 @@ def test_a_login_after_an_action_returns_to_its_page_not_to_the_action(app, clie
         headers={"Referer": "http://localhost/animateur/besoins/n1"},
     )
     assert sent.headers["Location"] == "/connexion?next=/animateur/besoins/n1"
+
+
+# --------------------------------------------------------------------------- refused tokens
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+def test_a_staff_form_whose_token_was_refused_comes_back_filled_in(app, client, auth, csrf_on):
+    auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    sent = client.post(
+        page, data={**_visit_fields(company), "csrf_token": "périmé"}, headers={"Referer": page}
+    )
+    assert sent.status_code == 303 and sent.headers["Location"] == page
+    form = client.get(page)
+    assert form.status_code == 200 and TOKEN_NOTICE in _spaces(page_text(form))
+    assert _fields(_restored(form))["notes"] == [VISIT_NOTES]
+    assert count(Visit) == 0
+
+
+def test_a_need_whose_token_was_refused_comes_back_filled_in(app, client, auth, csrf_on):
+    auth.login("animateur")
+    company = make_company(name="Garage des Pins")
+    page = f"/animateur/besoins/nouveau?entreprise={company.ref}"
+    sent = client.post(
+        "/animateur/besoins/nouveau",
+        data={**_need_fields(company.ref), "csrf_token": "périmé"},
+        headers={"Referer": page},
+    )
+    assert sent.status_code == 303 and sent.headers["Location"] == page
+    form = client.get(page)
+    assert TOKEN_NOTICE in _spaces(page_text(form))
+    assert _fields(_restored(form))["title"] == ["Secrétariat le jeudi"]
+    assert count(Need) == 0
+
+
+def test_an_action_form_on_another_page_goes_back_to_that_page(app, client, auth, csrf_on):
+    """A form whose address only receives (POST): its page is the one the browser names."""
+    auth.login("animateur")
+    factories.load(
+        factories.document(
+            companies=[factories.company(ref="c1")], needs=[factories.need(ref="n1", company="c1")]
+        )
+    )
+    page = "/animateur/besoins/n1"
+    sent = client.post(
+        "/animateur/besoins/n1/statut",
+        data={"etat": "abandonne", "motif": "budget", "csrf_token": "périmé"},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert sent.status_code == 303 and sent.headers["Location"] == page
+    form = client.get(page)
+    assert TOKEN_NOTICE in _spaces(page_text(form))
+    assert _fields(_restored(form)) == {"etat": ["abandonne"], "motif": ["budget"]}
+    assert db.session.scalars(db.select(Need.status)).one() != "abandonne"
+
+
+def test_the_candidate_profile_whose_token_was_refused_is_shown_again(app, client, auth, csrf_on):
+    """Under the session as by the personal link: the form again, as typed, with why."""
+    auth.login("candidate")
+    candidate = db.session.scalars(db.select(Candidate)).one()
+    typed = {"first_name": "Inès", "last_name": "Marchal-Nouveau", "csrf_token": "périmé"}
+    refused = client.post("/candidat/mon-espace/modifier", data=typed)
+    auth.logout()
+    by_link = client.post(f"/mon-cv/{consent.space_token(candidate)}/modifier", data=typed)
+    for response in (refused, by_link):
+        assert response.status_code == 400
+        assert "Le formulaire avait expiré" in _spaces(page_text(response))
+        assert "Requête incorrecte" not in page_text(response)
+        assert 'value="Marchal-Nouveau"' in response.get_data(as_text=True)
+    assert db.session.get(Candidate, candidate.id).last_name != "Marchal-Nouveau"
+
+
+def test_a_refused_token_after_the_session_ended_asks_to_log_in(app, client, auth, csrf_on):
+    user = auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    with _later(31):
+        sent = client.post(
+            page, data={**_visit_fields(company), "csrf_token": "périmé"}, headers={"Referer": page}
+        )
+        assert _next_of(sent) == page
+        logged = auth.post_login(user.email)
+        assert logged.status_code == 302, page_text(logged)
+        form = client.get(page)
+    assert EXPIRED_NOTICE in _spaces(page_text(form))
+    assert _fields(_restored(form))["notes"] == [VISIT_NOTES]

@@ -541,6 +541,24 @@ def update(token: str):
     return _render_form(form, template="cv_public/update.html", token=token)
 
 
+def _update_after_expired_token(message: str):
+    """The profile form as it was sent, its security token refused (``errors.CSRF_RETRY``):
+    by a personal link as under a session."""
+    token = (request.view_args or {}).get("token")
+    _space_candidate(token)
+    db.session.commit()
+    return _render_form(
+        CandidateUpdateForm(),
+        status=400,
+        template="cv_public/update.html",
+        token=token,
+        limit_error=message,
+    )
+
+
+CSRF_RETRY["cv_public.update"] = _update_after_expired_token
+
+
 @bp.route("/mon-cv/<token>/competences", methods=["GET", "POST"])
 @bp.route("/candidat/mon-espace/competences", defaults={"token": None}, methods=["GET", "POST"])
 @public

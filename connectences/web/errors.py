@@ -5,15 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from connectences.extensions import db
-from connectences.web.access import wants_json
+from connectences.extensions import db, login_manager
+from connectences.web import held
+from connectences.web.access import is_public_endpoint, wants_json
 from connectences.web.problems import problem
+from connectences.web.security import ACCOUNT_KEY
 from connectences.workflows import CHANGED_MEANWHILE, ChangedMeanwhile
 
 # Under this prefix every error is an RFC 9457 problem (unknown addresses included).
@@ -79,11 +91,13 @@ CSRF_MESSAGE = (
 )
 
 
-# The public forms a busy person fills in on a phone, shown again filled in when their
-# security token could not be checked (the session cookie lost with a closed browser, a
-# tab restored hours later): endpoint -> a view answering with the form, what was typed
-# kept and ``CSRF_RETRY_MESSAGE`` at its top (a file chosen has to be chosen again).
-# Registered by their blueprints; any other form gets the error page.
+# The forms anyone may fill in without an account (public pages, personal links), shown
+# again filled in when their security token could not be checked (the session cookie lost
+# with a closed browser, a tab restored hours later): endpoint -> a view answering with
+# the form, what was typed kept and ``CSRF_RETRY_MESSAGE`` at its top (a file chosen has
+# to be chosen again). Registered by their blueprints. Every other form of a logged-in
+# person is held and its page opened again, filled in (``web.held``); what is left gets
+# the error page.
 CSRF_RETRY: dict[str, Callable[[str], ResponseReturnValue]] = {}
 CSRF_RETRY_MESSAGE = (
     "Le formulaire avait expiré (protection de sécurité). "
@@ -110,9 +124,21 @@ def render_error(code: int, message: str | None = None):
 def register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
+        if request.method != "POST" or wants_json():
+            return render_error(400, CSRF_MESSAGE)
         retry = CSRF_RETRY.get(request.endpoint or "")
-        if retry is not None and request.method == "POST":
-            return retry(CSRF_RETRY_MESSAGE)
+        if retry is not None:
+            try:
+                return retry(CSRF_RETRY_MESSAGE)
+            except HTTPException as refusal:  # the page refused (a link expired, a login)
+                return refusal.response if refusal.response is not None else _http_error(refusal)
+        if current_user.is_authenticated:
+            page = held.hold_sent_form(held.FORM_EXPIRED)
+            if page is not None:
+                return redirect(page, 303)
+        elif session.get(ACCOUNT_KEY) and not is_public_endpoint(app, request.endpoint):
+            # The login session has ended too: as for any form sent after it ended.
+            return login_manager.unauthorized()
         return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

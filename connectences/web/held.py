@@ -1,10 +1,13 @@
-"""What a logged-in person typed, kept when their session ended before they sent it, and
-the keep-alive of a session while they type.
+"""What a logged-in person typed, kept when their form could not be carried out, and the
+keep-alive of a session while they type.
 
-A login session ends after ``SESSION_IDLE_MINUTES`` unused (30): a visit noted on a
-doorstep while talking with the owner outlasts it. ``hold_sent_form`` then holds what
-was sent (``accounts.held_forms``) for the account the session was opened for, without
-the security token, the passwords (``forms.password_field_names``) and the files; the
+Two things end a logged-in person's form without carrying it out: their session ended
+(30 minutes unused: a visit noted on a doorstep while talking with the owner), and the
+form's security token was refused (a login in another tab renewed the session; the forms
+anyone fills in without an account are shown again by their own views instead, see
+``errors.CSRF_RETRY``). In both cases ``hold_sent_form`` holds what was sent
+(``accounts.held_forms``) for the account the session was opened for, without the
+security token, the passwords (``forms.password_field_names``) and the files; the
 session keeps the key. Logging in again carries the key over for that account only
 (``carry_over``: another account's login forgets the form). The page the form was on,
 opened again by that account, gives the form back once (``restored_form``, called by the
@@ -35,8 +38,11 @@ from connectences.web.security import ACCOUNT_KEY, account_binding, is_safe_next
 HELD_KEY = "_held"
 # Why a form was held, and what the page that gives it back says.
 SESSION_ENDED = "session"
+FORM_EXPIRED = "formulaire"
 NOTICES = {
     SESSION_ENDED: "Votre session avait expiré : vérifiez puis enregistrez de nouveau.",
+    FORM_EXPIRED: "Le formulaire avait expiré (protection de sécurité) : vérifiez puis "
+    "enregistrez de nouveau.",
 }
 # What the login page says when a form waits for the person.
 LOGIN_NOTICE = (
