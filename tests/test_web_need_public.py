@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from connectences import vocab
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
@@ -832,3 +833,29 @@ def test_another_owner_s_login_does_not_confirm_a_need_sent_with_an_owner_s_addr
     need = db.session.scalars(select(Need)).one()
     assert need.owner_confirmed_at is None
     assert _last_mail_to(owner.email).subject.endswith("Confirmez votre besoin")
+
+
+def test_the_company_space_shows_each_need_whole_and_prefills_the_next(client):
+    need, space = _post_and_confirm(client)
+    page = page_text(client.get(space))
+    # What the owner asked, as they asked it: days, contract and start, not only hours.
+    assert "Jours lundi, mardi" in page
+    assert f"Contrat {vocab.label(vocab.CONTRACTS, need.contract)}" in page
+    assert "À partir du " + need.start.strftime("%d/%m/%Y") in page
+    link = re.search(r'href="(/exprimer-un-besoin\?[^"]+)"', html_of(client.get(space)))
+    assert link, "the space offers another need for the company"
+    opened = client.get(link.group(1).replace("&amp;", "&"))
+    assert opened.headers["Referrer-Policy"] == "same-origin"
+    assert opened.headers["Cache-Control"] == "no-store"
+    form = html_of(opened)
+    company = need.company
+    for value in (company.name, company.siret, "claire@huitres-dupont.fr", need.owner_name):
+        assert f'value="{value}"' in form.replace("&#39;", "'"), value
+    # A forged or foreign key, or another company, prefills nothing.
+    token = space.rsplit("/", 1)[1]
+    for query in (
+        {"suivi": token + "x", "entreprise": company.ref},
+        {"suivi": token, "entreprise": "autre-entreprise"},
+    ):
+        blank = html_of(client.get("/exprimer-un-besoin", query_string=query))
+        assert company.siret not in blank and "claire@huitres-dupont.fr" not in blank

@@ -80,5 +80,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(french_typography, "typo")
     app.add_template_filter(plural, "pluriel")
     app.add_template_filter(hours_fr, "heures")
+    app.add_template_filter(days_label, "jours")
+    app.add_template_filter(lambda code: vocab.label(vocab.CONTRACTS, code), "contrat")
     app.add_template_global(days_ago, "age_fr")
     app.jinja_env.add_extension(FrenchTypography)

@@ -74,9 +74,13 @@ def _pays_communes() -> list[str]:
 
 def _known_owner_data() -> dict:
     """A logged-in company owner's company and contact details, so that they are not
-    typed again (``?entreprise=<ref>`` picks one of their companies). Anyone else
-    starts from an empty form. The e-mail is still confirmed by the same link."""
+    typed again (``?entreprise=<ref>`` picks one of their companies); an owner coming
+    from their company space (``?suivi=<its token>``), those of the need they last
+    expressed for that company. Anyone else starts from an empty form. The e-mail is
+    still confirmed by the same link."""
     data: dict = {"days": []}
+    if request.args.get("suivi"):
+        return {**data, **_space_owner_data(request.args["suivi"], request.args.get("entreprise"))}
     if not current_user.is_authenticated or current_user.role != "company":
         return data
     companies = sorted(current_user.companies, key=lambda company: company.name)
@@ -91,6 +95,32 @@ def _known_owner_data() -> dict:
         )
     data.update(owner_name=current_user.full_name or "", owner_email=current_user.email)
     return data
+
+
+def _space_owner_data(token: str, ref: str | None) -> dict:
+    """What the owner of a company space (its link's ``token``) typed in their latest
+    need for the company ``ref``, among those their space shows them as its own (not a
+    need whose author is unattached, nor a company nobody named): nothing for a link
+    refused or another company."""
+    try:
+        email = links.read_space(_secret(), token)
+    except links.LinkError:
+        return {}
+    for section in company_sections(register.needs_for_owner_email(db.session, email)):
+        company = section["company"]
+        if section["unattached"] or company.ref != ref:
+            continue
+        latest = max(section["needs"], key=lambda row: row["need"].created_at)["need"]
+        commune = territory.get_commune(company.commune)
+        return {
+            "company_name": company.name,
+            "siret": company.siret,
+            "company_commune": commune.label if commune else company.commune,
+            "owner_name": latest.owner_name or "",
+            "owner_email": email,
+            "owner_phone": latest.owner_phone or "",
+        }
+    return {}
 
 
 def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int = 200):
@@ -141,9 +171,15 @@ def _refuse_link(error: links.LinkError, kind: str):
 @public
 def form():
     if request.method == "GET":
-        return _render_form(
+        page = _render_form(
             {**_known_owner_data(), SUBMISSION_FIELD: register.new_submission_token()}, {}
         )
+        if request.args.get("suivi"):
+            # Opened from a company space: its key is in the address, and the page holds
+            # the owner's details: kept out of caches (no other site gets the address as
+            # Referer: the policy of every page is same-origin).
+            return page[0], page[1], {"Cache-Control": "no-store"}
+        return page
     data, key = _sent_form()
     earlier = register.submitted_need(db.session, key)
     if earlier is not None:
@@ -428,7 +464,10 @@ def space(token: str):
         return _refuse_link(error, "space")
     needs = register.needs_for_owner_email(db.session, email)
     response = render_template(
-        "needs/owner_space.html", email=email, sections=company_sections(needs)
+        "needs/owner_space.html",
+        email=email,
+        sections=company_sections(needs),
+        token=token,
     )
     # The link is the key: keep the page out of caches and of the Referer of outbound links.
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
