@@ -308,6 +308,29 @@ def test_qualifying_a_new_need_uses_the_qualify_page_rules(client, world):
     assert [e.details["ref"] for e in audit_entries("api.need_qualification")] == ["n3"]
 
 
+@pytest.mark.parametrize(
+    ("commune", "insee"),
+    [
+        ("33260", "33260"),  # Lugos' INSEE code, which is also La Teste's postcode
+        ("33529", "33529"),  # La Teste-de-Buch's INSEE code
+        ("Lugos", "33260"),
+        ("Lège", "33236"),
+    ],
+)
+def test_a_qualification_reads_its_commune_as_an_insee_code_or_a_name(
+    client, world, commune, insee
+):
+    # The API documents "code INSEE ou nom": five digits are an INSEE code there, not
+    # a postcode as the page's field reads them first.
+    factories.load(factories.document(needs=[factories.need(ref="n3", company="c1")]))
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n3")
+    body = _qualification(commune=commune)
+    response = _post(client, token, "/api/v1/needs/n3/qualification", body, etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert by_ref(Need, "n3").commune == insee
+
+
 def test_a_qualification_the_rules_refuse_points_at_each_field(client, world):
     token = world["tokens"]["animateur"]
     etag = _etag(client, token, "/api/v1/needs/n1")

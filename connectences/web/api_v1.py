@@ -24,7 +24,7 @@ from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from connectences import sync
+from connectences import sync, territory
 from connectences.accounts import throttle
 from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.audit import audit
@@ -627,6 +627,14 @@ def move_need(args: dict, ref: str):
     return _answer("needs", need)
 
 
+def _commune_text(value: str) -> str:
+    """The API's ``commune``, documented as an INSEE code or a name, as the page's field
+    reads it: an INSEE code becomes its label ("Lugos (33830)"), since the field reads
+    five digits as a postcode first (33260 is Lugos' INSEE code and La Teste's
+    postcode)."""
+    return territory.commune_label(value) if territory.get_commune(value) else value
+
+
 def _form_values(args: dict) -> dict[str, object]:
     """The qualification's JSON as the page's form sends it (text per field), for the
     page's own rules."""
@@ -636,7 +644,8 @@ def _form_values(args: dict) -> dict[str, object]:
 
     return {
         **{name: args.get(name) or "" for name in ("title", "level", "contract", "reason")},
-        **{name: args.get(name) or "" for name in ("start", "commune", "rome", "notes")},
+        **{name: args.get(name) or "" for name in ("start", "rome", "notes")},
+        "commune": _commune_text(args.get("commune") or ""),
         "skills": "\n".join(args["skills"]),
         "hours_per_week": number(args["hours_per_week"]),
         "hours_period": "semaine",
