@@ -90,6 +90,15 @@ MAILBOX_DOMAINS = frozenset(
 _MEANT_DOMAINS = {"gmail.fr": "gmail.com", "gmail.co": "gmail.com", "hotmail.co": "hotmail.com"}
 
 
+def valid_email(text: Any) -> str | None:
+    """The address in its stored form (``clean_email``); None when empty or invalid, for
+    the forms that say so in their own words."""
+    try:
+        return clean_email(text)
+    except InvalidEmail:
+        return None
+
+
 def likely_typo(email: str | None) -> str | None:
     """The address the person probably meant when its domain is a common mailbox
     provider's mistyped ("sophie.martin@gmial.com" → "…@gmail.com"); None otherwise

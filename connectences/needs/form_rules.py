@@ -15,12 +15,11 @@ from typing import Any
 from connectences import skills as skills_mod
 from connectences import territory, vocab
 from connectences.contacts import (
-    InvalidEmail,
     InvalidPhone,
     NameKind,
-    clean_email,
     clean_phone,
     read_name,
+    valid_email,
 )
 from connectences.dates import read_date, too_far_ahead
 from connectences.numbers import read_hours_per_week, read_number
@@ -105,14 +104,6 @@ def valid_siret(text: str) -> str | None:
     try:
         return clean_siret(text)
     except CompanyError:
-        return None
-
-
-def valid_email(text: str) -> str | None:
-    """The address in its stored form (``contacts.clean_email``); None when empty or invalid."""
-    try:
-        return clean_email(text)
-    except InvalidEmail:
         return None
 
 

@@ -594,12 +594,7 @@ def find_or_create_company(
     existing = find_company_by_siret(session, siret_text)
     if existing is not None and is_provisional(existing):
         # Only an unconfirmed public need knew of it: whoever enters it here names it.
-        try:
-            clean = validate_company(data)
-        except CompanyError as exc:
-            raise CompanyError({**exc.errors, **errors}) from None
-        if errors:
-            raise CompanyError(errors)
+        clean = _validated(data, errors)
         name_company(session, existing, clean["name"], clean["commune"], actor=actor)
         for key, value in clean.items():
             if key not in ("name", "commune", "siret", "siren"):
@@ -613,12 +608,7 @@ def find_or_create_company(
         if person is not None:
             _add_person_met(session, existing, person, actor=actor)
         return existing, False
-    try:
-        clean = validate_company(data)
-    except CompanyError as exc:
-        raise CompanyError({**exc.errors, **errors}) from None
-    if errors:
-        raise CompanyError(errors)
+    clean = _validated(data, errors)
     if not similar_ok:
         similar = similar_companies(session, clean["name"])
         if similar:
@@ -642,6 +632,18 @@ def find_or_create_company(
     if person is not None:
         _add_person_met(session, company, person, actor=actor)
     return company, True
+
+
+def _validated(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The company's checked data; CompanyError with its fields' messages and the
+    ``errors`` found beside it (the person met), nothing added."""
+    try:
+        clean = validate_company(data)
+    except CompanyError as exc:
+        raise CompanyError({**exc.errors, **errors}) from None
+    if errors:
+        raise CompanyError(errors)
+    return clean
 
 
 def _insert_company(

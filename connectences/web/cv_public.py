@@ -31,7 +31,7 @@ from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, candidate_has_account
-from connectences.contacts import InvalidEmail, clean_email, likely_typo
+from connectences.contacts import likely_typo, valid_email
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
@@ -273,7 +273,7 @@ def thanks():
     typed, error, status = "", None, 200
     if request.method == "POST" and candidate is not None:
         typed = (request.form.get("email") or "").strip()[:254]
-        address = _valid_email(typed)
+        address = valid_email(typed)
         refusal = throttle.mail_form_refusal(db.session, "cv", request.remote_addr)
         if refusal is not None:
             error, status = refusal, 429
@@ -298,13 +298,6 @@ def thanks():
         typed=typed,
         error=error,
     ), status
-
-
-def _valid_email(typed: str) -> str | None:
-    try:
-        return clean_email(typed)
-    except InvalidEmail:
-        return None
 
 
 @lru_cache(maxsize=2048)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from connectences import accounts, territory, vocab
 from connectences.accounts import throttle
 from connectences.clock import local_today
-from connectences.contacts import email_key, likely_typo
+from connectences.contacts import email_key, likely_typo, valid_email
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
@@ -333,7 +333,7 @@ def sent():
     typed, error, status = "", None, 200
     if request.method == "POST" and can_correct:
         typed = (request.form.get("owner_email") or "").strip()[:254]
-        email = form_rules.valid_email(typed)
+        email = valid_email(typed)
         refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
         if refusal is not None:
             error, status = refusal, 429
@@ -479,7 +479,7 @@ def renew():
     if request.method == "GET":
         return render_template("needs/owner_link.html", email="", error=None)
     typed = (request.form.get("email") or "").strip()
-    email = form_rules.valid_email(typed)
+    email = valid_email(typed)
     refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
     if refusal is not None or email is None:
         return (
