@@ -109,13 +109,21 @@ def placement_start_problem(start: date, today: date) -> str | None:
     return too_far_ahead(start, today)
 
 
-def placement_end_problem(last_day: date, start: date, today: date) -> str | None:
-    """The French message for a placement's last day before its first day or after
+def placement_end_problem(
+    last_day: date, start: date, today: date, term: date | None = None
+) -> str | None:
+    """The French message for a placement's last day before its first day, after its
+    term (the last day of a fixed-term contract: work that ran to it held) or after
     today (an end is recorded once it has happened), or None."""
     if last_day < start:
         return (
             "La date de fin ne peut pas précéder le début du placement "
             f"(le {start.strftime('%d/%m/%Y')})."
+        )
+    if term is not None and last_day > term:
+        return (
+            f"Le placement prenait fin le {term.strftime('%d/%m/%Y')}, terme prévu : la date "
+            "de fin ne peut pas être après. Allé jusqu'à son terme, il a tenu : répondez « oui »."
         )
     if last_day > today:
         return (

@@ -246,14 +246,25 @@ def test_a_bundle_that_does_not_hold_sends_each_of_its_needs_back(people):
     assert _state(placement)["needs"] == {"n1": "en_recherche", "n2": "en_recherche"}
 
 
-def test_a_commitment_already_over_keeps_its_own_end(people):
-    # A fixed-term placement whose contract ended in February (a one-month mission).
+def test_a_fixed_term_placement_ends_no_later_than_its_term(people):
+    # A one-month mission, to 3 February: run to its term, it held; "does not hold"
+    # with a later last day is refused (the need would be relaunched, the animateur
+    # told it failed, for a contract that simply ran out), an earlier one ends it.
     placement = _placed(people, contract="mission")
-    ran_until = _state(placement)["until"]
-    assert ran_until == date(2027, 2, 3)
-    _answer(_point(placement, 1), people[1], holds=False, ended_on=TODAY - timedelta(days=2))
+    before = _state(placement)
+    assert before["until"] == date(2027, 2, 3)
+    with pytest.raises(TransitionError) as refused:
+        _answer(_point(placement, 1), people[1], holds=False, ended_on=TODAY - timedelta(days=2))
+    assert refused.value.errors["ended_on"] == (
+        "Le placement prenait fin le 03/02/2027, terme prévu : la date de fin ne peut pas "
+        "être après. Allé jusqu'à son terme, il a tenu : répondez « oui »."
+    )
+    db.session.rollback()
+    assert _state(placement) == before
+    _answer(_point(placement, 1), people[1], holds=False, ended_on=date(2027, 1, 20))
     db.session.commit()
-    assert _state(placement)["until"] == ran_until
+    assert _state(placement)["until"] == date(2027, 1, 20)
+    assert _state(placement)["ended"] == (date(2027, 1, 20), "suivi")
 
 
 def test_the_person_keeps_the_status_their_other_work_calls_for(people):

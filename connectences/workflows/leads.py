@@ -664,7 +664,7 @@ def record_follow_up(
         last_day = local_today() if ended_on is None else ended_on
         if not isinstance(last_day, date):
             errors["ended_on"] = "Indiquez la date de fin (jj/mm/aaaa)."
-        elif why := placement_end_problem(last_day, start, local_today()):
+        elif why := placement_end_problem(last_day, start, local_today(), _term(placement)):
             errors["ended_on"] = why
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
@@ -676,6 +676,18 @@ def record_follow_up(
     if last_day is not None:
         _end_placement(session, point, last_day, search_again=search_again, actor=actor)
     return point
+
+
+def _term(placement: Placement) -> date | None:
+    """The last day the placement was planned to last (its commitment's ``until``, the
+    end of a fixed-term contract), None for open-ended work or a person erased."""
+    person = placement.candidate
+    ends = [
+        c.until
+        for c in (person.commitments if person is not None else [])
+        if c.placement_id == placement.id and c.until is not None
+    ]
+    return min(ends, default=None)
 
 
 def _claim(session, point: FollowUpPoint) -> None:
