@@ -351,6 +351,9 @@ def test_the_observatory_counts_an_ended_placement_as_no_longer_in_post_after(pe
         "À 3 mois": [2, 0, 1, 1],
         "À 6 mois": [2, 0, 1, 1],
     }
+    # Nor is the person whose placement ended "placed with a week not complete".
+    weeks = seen.table("semaines_incompletes")
+    assert weeks.rows[0].cells[0].members == frozenset({f"p{held.candidate_id}"})
 
 
 def test_a_person_whose_placement_ended_can_be_erased(people):

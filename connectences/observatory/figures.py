@@ -1060,6 +1060,7 @@ def _placements(session: Session, ids) -> list[dict]:
             "person": f"p{r[1]}" if r[1] is not None else f"placement{r[0]}",
             "candidate_id": r[1],
             "start": r[2],
+            "ended": r[4] is not None,
             "points": points.get(r[0], {}),
         }
         for r in rows
@@ -1153,7 +1154,12 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
         _holding(placements),
         _incomplete_weeks(
             session,
-            {p["candidate_id"] for p in placements if p["candidate_id"] is not None}
+            # Placed still: a placement that ended (it did not hold) placed no one now.
+            {
+                p["candidate_id"]
+                for p in placements
+                if p["candidate_id"] is not None and not p["ended"]
+            }
             if placements
             else None,
         ),
