@@ -930,6 +930,11 @@ def test_a_correction_to_an_address_another_profile_holds_reveals_nothing(client
     post_form(client, email=TYPO, first_name="Sophie")
     answer = client.post("/deposer-mon-cv/merci", data={"email": EMAIL})
     assert answer.status_code == 302  # the same answer as any correction
+    # Its words hold whichever happened: no "corrected" said of a profile kept as it was.
+    said = page_text(client.get(answer.location))
+    assert f"Un nouvel e-mail part vers {EMAIL} : ouvrez-le." in said
+    assert "Si cette adresse avait déjà un profil dans la CVthèque" in said
+    assert "Adresse corrigée" not in said
     # Camille is sent her own link; Sophie's profile keeps its address, and Camille's
     # profile is untouched.
     assert "Votre lien vers votre espace" in mails_to(EMAIL)[-1].subject

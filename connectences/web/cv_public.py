@@ -284,9 +284,16 @@ def thanks():
             consent.correct_unconfirmed_address(db.session, candidate, address)
             throttle.count_mail_form(db.session, "cv", request.remote_addr)
             db.session.commit()
-            # The same answer whether or not another profile holds that address.
+            # The same answer whether or not another profile holds that address (then
+            # its owner got their own profile's link, and this one keeps its address):
+            # the words cover both, telling nothing of who is in the library.
             just_sent.revise(SENT, email=address)
-            flash(f"Adresse corrigée : un nouvel e-mail part vers {address}.", "success")
+            flash(
+                f"Un nouvel e-mail part vers {address} : ouvrez-le. Si cette adresse avait "
+                "déjà un profil dans la CVthèque, il vous donne le lien de ce profil-là : "
+                "mettez-le à jour depuis son espace.",
+                "success",
+            )
             return redirect(url_for("cv_public.thanks"))
     email = (sent or {}).get("email")
     return render_template(
