@@ -8,12 +8,14 @@ import html
 import io
 import json
 import re
+import sqlite3
 import time
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
 import time_machine
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import FileStorage
 
 from connectences.accounts import held_forms
@@ -23,9 +25,9 @@ from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
 from connectences.models import Candidate, Need, Visit, utcnow
-from connectences.web.held import FORM_EXPIRED, HELD_KEY, LOGIN_NOTICE, NOTICES
+from connectences.web.held import DATABASE_BUSY, FORM_EXPIRED, HELD_KEY, LOGIN_NOTICE, NOTICES
 from tests import factories
-from tests.cv_helpers import make_pdf, post_multipart
+from tests.cv_helpers import form_data, make_pdf, post_multipart
 from tests.helpers import count, make_company, page_text
 from tests.known_secrets import PASSWORD
 
@@ -428,3 +430,39 @@ def test_a_refused_token_after_the_session_ended_asks_to_log_in(app, client, aut
         form = client.get(page)
     assert EXPIRED_NOTICE in _spaces(page_text(form))
     assert _fields(_restored(form))["notes"] == [VISIT_NOTES]
+
+
+# --------------------------------------------------------------------------- the database busy
+
+
+def _locked(*_args, **_kwargs):
+    raise OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_staff_form_sent_while_the_database_was_busy_comes_back_filled_in(
+    app, client, auth, monkeypatch
+):
+    # SQLite's single writer held past its timeout (a long import): nothing was stored,
+    # and what the animateur typed on the doorstep is given back, not lost.
+    auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    monkeypatch.setattr("connectences.web.visits.prospection.log_visit", _locked)
+    sent = client.post(page, data=_visit_fields(company), headers={"Referer": page})
+    assert sent.status_code == 303 and sent.headers["Location"] == page
+    assert sent.headers["Retry-After"] == "5"
+    form = client.get(page)
+    assert NOTICES[DATABASE_BUSY] in _spaces(page_text(form))
+    assert _fields(_restored(form))["notes"] == [VISIT_NOTES]
+    assert count(Visit) == 0
+
+
+def test_a_public_form_sent_while_the_database_was_busy_is_shown_again_filled_in(
+    client, monkeypatch
+):
+    monkeypatch.setattr("connectences.web.cv_public._store_submission", _locked)
+    sent = client.post("/deposer-mon-cv", data=form_data(first_name="Zoé"))
+    assert sent.status_code == 503 and sent.headers["Retry-After"] == "5"
+    assert NOTICES[DATABASE_BUSY] in _spaces(page_text(sent))
+    assert 'value="Zoé"' in sent.get_data(as_text=True)
+    assert count(Candidate) == 0

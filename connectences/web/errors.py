@@ -97,7 +97,8 @@ CSRF_MESSAGE = (
 # the form, what was typed kept and ``CSRF_RETRY_MESSAGE`` at its top (a file chosen has
 # to be chosen again). Registered by their blueprints. Every other form of a logged-in
 # person is held and its page opened again, filled in (``web.held``); what is left gets
-# the error page.
+# the error page. The same views answer a form sent while the database was too busy to
+# store it (``_busy_form``), with that reason on top.
 CSRF_RETRY: dict[str, Callable[[str], ResponseReturnValue]] = {}
 CSRF_RETRY_MESSAGE = (
     "Le formulaire avait expiré (protection de sécurité). "
@@ -163,9 +164,30 @@ def register_errors(app: Flask) -> None:
         if not is_database_busy(error):
             raise error
         db.session.rollback()
-        response = make_response(render_error(503))
+        response = make_response(_busy_form() or render_error(503))
         response.headers["Retry-After"] = "5"
         return response
+
+    def _busy_form():
+        """What a form sent while the database was busy gives back instead of the
+        error page, so that nothing typed is lost: a public form shown again filled in
+        (its ``CSRF_RETRY`` view, with the reason on top), a logged-in person's form
+        held and its page opened again filled in; None otherwise."""
+        if request.method != "POST" or wants_json() or request.path.startswith(PROBLEM_PREFIX):
+            return None
+        retry = CSRF_RETRY.get(request.endpoint or "")
+        if retry is not None:
+            try:
+                page = make_response(retry(held.NOTICES[held.DATABASE_BUSY]))
+            except HTTPException:
+                return None
+            page.status_code = 503
+            return page
+        if current_user.is_authenticated:
+            page = held.hold_sent_form(held.DATABASE_BUSY)
+            if page is not None:
+                return redirect(page, 303)
+        return None
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):

@@ -39,7 +39,10 @@ HELD_KEY = "_held"
 # Why a form was held, and what the page that gives it back says.
 SESSION_ENDED = "session"
 FORM_EXPIRED = "formulaire"
+DATABASE_BUSY = "occupee"
 NOTICES = {
+    DATABASE_BUSY: "La plateforme était momentanément occupée : rien n'a été enregistré. "
+    "Vérifiez puis enregistrez de nouveau.",
     SESSION_ENDED: "Votre session avait expiré : vérifiez puis enregistrez de nouveau.",
     FORM_EXPIRED: "Le formulaire avait expiré (protection de sécurité) : vérifiez puis "
     "enregistrez de nouveau.",
