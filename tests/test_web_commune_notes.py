@@ -127,3 +127,9 @@ def test_the_qualification_names_the_commune_recorded(client, auth):
     shown = _after(client, client.post("/animateur/besoins/n1/qualifier", data=data))
     assert "Commune enregistrée : Arcachon (33120), pour « Le Moulleau »" in shown
     assert db.session.scalars(select(Need)).one().commune == "33009"
+
+
+def test_one_commune_typed_in_both_fields_is_noted_once(client):
+    form = factories.public_need_form(commune="Cazaux", company_commune="Cazaux")
+    shown = _after(client, client.post("/exprimer-un-besoin", data=form))
+    assert shown.count("Commune enregistrée : La Teste-de-Buch (33260), pour « Cazaux »") == 1

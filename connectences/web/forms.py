@@ -186,8 +186,9 @@ def tell_communes_recorded(*typed: str | None) -> None:
     """Flash, for each commune typed in a form just stored, which commune was recorded
     when it is not plainly what was typed (a village, a short name, a typo, a postcode
     alone, a choice among communes of one name): ``territory.commune_note``, the rule's
-    one home. Empty or unreadable texts (a field left out) say nothing."""
-    for text in typed:
-        note = territory.commune_note(text)
+    one home. Empty or unreadable texts (a field left out) say nothing; two fields typed
+    alike (the need's commune and its company's) say it once, each note quoting what it
+    reads."""
+    for note in dict.fromkeys(territory.commune_note(text) for text in typed):
         if note:
             flash(note, "info")
