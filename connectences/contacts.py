@@ -279,8 +279,12 @@ _TLDS = (
     "fr|com|net|org|eu|info|biz|io|co|ly|me|app|xyz|site|online|shop|store|top|link|"
     "click|example|be|ch|de|uk|us|ru|cn|tk|gl|gd|to|cc|tv|pro|live|club|page|bzh|paris"
 )
+# The commonest domains are also caught spelled with spaces around the dot ("evil .com",
+# "colis-relais . fr"), which a reader still follows by hand.
+_SPACED_TLDS = "fr|com|net|org|info|biz|io|ly|xyz"
 _LINK = re.compile(
-    rf"\bhttps?|://|www\.|@|[^\W_][\w-]*\.(?:{_TLDS})(?![\w-])|[^\W_][\w-]*\.[^\W\d_]{{2,}}/",
+    rf"\bhttps?|://|www\.|@|[^\W_][\w-]*\.(?:{_TLDS})(?![\w-])|[^\W_][\w-]*\.[^\W\d_]{{2,}}/"
+    rf"|[^\W_][\w-]+ *\. *(?:{_SPACED_TLDS})(?![\w-])",
     re.IGNORECASE,
 )
 # Between the letters of a person's name: spaces, hyphens, apostrophes (typed or

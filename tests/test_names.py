@@ -59,6 +59,8 @@ HOSTILE = [
     "ftp://x",
     "ecrivez-moi a pirate@exemple.fr",
     "pirate@exemple",
+    "evil .com",
+    "colis-relais . fr",
 ]
 
 
