@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectences import workflows
 from connectences.clock import local_today
@@ -209,3 +209,20 @@ def test_nobody_but_the_operator_s_members_records_a_follow_up(app, auth, world,
     response = stranger.post(_url(world, 1), data={**NOT_HOLDING, "relancer": "1"})
     assert response.status_code == status
     assert _stored(world) == before
+
+
+def test_a_fixed_term_placement_s_last_day_is_offered_up_to_its_term(client, world):
+    # The contract ran to a term already past: the field stops there and says why.
+    term = TODAY - timedelta(days=10)
+    db.session.execute(
+        update(Commitment).where(Commitment.placement_id == world["placement"]).values(until=term)
+    )
+    db.session.commit()
+    html = html_of(client.get(_url(world)))
+    point = world["points"][1]
+    assert f'value="{term.isoformat()}" min="{START.isoformat()}" max="{term.isoformat()}"' in html
+    assert f"et le {term.strftime('%d/%m/%Y')}, terme prévu du contrat" in page_text(
+        client.get(_url(world))
+    )
+    refused = _post(client, world, 1, {**NOT_HOLDING, "fin": TODAY.isoformat()})
+    assert "terme prévu" in error_of(refused, f"fin-{point}")

@@ -199,6 +199,7 @@ def _render_show(
         typed=typed or {},
         today=local_today(),
         point_to_record=flow.point_to_record,
+        placement_term=flow.placement_term,
         endings=vocab.PLACEMENT_ENDINGS,
     ), status
 

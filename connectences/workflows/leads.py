@@ -664,7 +664,9 @@ def record_follow_up(
         last_day = local_today() if ended_on is None else ended_on
         if not isinstance(last_day, date):
             errors["ended_on"] = "Indiquez la date de fin (jj/mm/aaaa)."
-        elif why := placement_end_problem(last_day, start, local_today(), _term(placement)):
+        elif why := placement_end_problem(
+            last_day, start, local_today(), placement_term(placement)
+        ):
             errors["ended_on"] = why
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
@@ -678,7 +680,7 @@ def record_follow_up(
     return point
 
 
-def _term(placement: Placement) -> date | None:
+def placement_term(placement: Placement) -> date | None:
     """The last day the placement was planned to last (its commitment's ``until``, the
     end of a fixed-term contract), None for open-ended work or a person erased."""
     person = placement.candidate
