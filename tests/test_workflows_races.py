@@ -319,10 +319,14 @@ def test_two_answers_to_one_follow_up_point_record_one(animateur):
         answer = {"company_feedback": "Ne vient plus", "candidate_feedback": None}
         flow.record_follow_up(first, theirs, holds=False, search_again=False, **answer)
         first.commit()
-        with pytest.raises(ChangedMeanwhile):
+        with pytest.raises(ChangedMeanwhile) as refused:
             flow.record_follow_up(
                 second, ours, holds=False, ended_on=today - timedelta(days=5), **answer
             )
+        # Said as it is: the point was recorded, this answer did not replace it.
+        assert refused.value.message.startswith(
+            "Le suivi à 1 mois vient d'être enregistré par quelqu'un d'autre"
+        )
         second.rollback()
     finally:
         first.close()

@@ -704,7 +704,11 @@ def _claim(session, point: FollowUpPoint) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ChangedMeanwhile()
+        raise ChangedMeanwhile(
+            f"Le suivi à {point.months} mois vient d'être enregistré par quelqu'un d'autre "
+            "(ou ce formulaire envoyé deux fois) : le vôtre ne l'a pas remplacé. Rechargez "
+            "la page pour le lire."
+        )
     set_committed_value(point, "done_at", now)
 
 
