@@ -31,7 +31,7 @@ from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, candidate_has_account
-from connectences.contacts import likely_typo, valid_email
+from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
@@ -62,7 +62,7 @@ from connectences.web.cv_forms import (
     choices_of,
 )
 from connectences.web.errors import CSRF_RETRY
-from connectences.web.forms import SetPasswordForm, tell_communes_recorded
+from connectences.web.forms import SetPasswordForm, corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 
 bp = Blueprint("cv_public", __name__)
@@ -272,15 +272,8 @@ def thanks():
         candidate = None
     typed, error, status = "", None, 200
     if request.method == "POST" and candidate is not None:
-        typed = (request.form.get("email") or "").strip()[:254]
-        address = valid_email(typed)
-        refusal = throttle.mail_form_refusal(db.session, "cv", request.remote_addr)
-        if refusal is not None:
-            error, status = refusal, 429
-        elif address is None:
-            error = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
-            status = 422
-        else:
+        typed, address, error, status = corrected_address("email", "cv")
+        if address is not None:
             consent.correct_unconfirmed_address(db.session, candidate, address)
             throttle.count_mail_form(db.session, "cv", request.remote_addr)
             db.session.commit()

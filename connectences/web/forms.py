@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import flash
+from flask import flash, request
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from connectences import territory
+from connectences import contacts, territory
+from connectences.accounts import throttle
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.errors import DomainError
+from connectences.extensions import db
 from connectences.vocab import ROLES
 
 REQUIRED = "Ce champ est obligatoire."
@@ -192,3 +194,21 @@ def tell_communes_recorded(*typed: str | None) -> None:
     for note in dict.fromkeys(territory.commune_note(text) for text in typed):
         if note:
             flash(note, "info")
+
+
+INVALID_ADDRESS = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+
+
+def corrected_address(field: str, kind: str) -> tuple[str, str | None, str | None, int]:
+    """An address a public form's sender types again to correct theirs (``field`` of the
+    POST): what was typed (to show back), the address in its stored form, or the French
+    refusal and its status (the sender's hourly limit of ``kind`` mails, an invalid
+    address). The caller counts the mail it sends."""
+    typed = (request.form.get(field) or "").strip()[:254]
+    refusal = throttle.mail_form_refusal(db.session, kind, request.remote_addr)
+    if refusal is not None:
+        return typed, None, refusal, 429
+    address = contacts.valid_email(typed)
+    if address is None:
+        return typed, None, INVALID_ADDRESS, 422
+    return typed, address, None, 200

@@ -34,7 +34,7 @@ from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
-from connectences.web.forms import tell_communes_recorded
+from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import TransitionError
 
@@ -332,21 +332,14 @@ def sent():
     can_correct = need is not None and need.owner_confirmed_at is None
     typed, error, status = "", None, 200
     if request.method == "POST" and can_correct:
-        typed = (request.form.get("owner_email") or "").strip()[:254]
-        email = valid_email(typed)
-        refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
-        if refusal is not None:
-            error, status = refusal, 429
-        elif email is None:
-            error = "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
-            status = 422
-        elif register.too_many_waiting(db.session, email):
+        typed, email, error, status = corrected_address("owner_email", "besoin")
+        if email is not None and register.too_many_waiting(db.session, email):
             error = (
                 "Plusieurs besoins attendent déjà la confirmation de cette adresse : "
                 "réessayez demain."
             )
             status = 429
-        else:
+        elif email is not None:
             register.correct_owner_email(db.session, need, email)
             _send_confirmation(need, company)
             throttle.count_mail_form(db.session, "besoin", request.remote_addr)
