@@ -748,7 +748,8 @@ def test_a_person_may_create_a_password_account_and_log_in(client, auth):
     space = submitted_and_confirmed(client)
     password = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
-    assert response.status_code == 302
+    # The login page, not its "#erreurs" inherited from the form's address.
+    assert response.status_code == 302 and response.location == "/connexion#contenu"
     user = db.session.scalars(select(User).where(User.email == EMAIL)).one()
     assert user.role == "candidate" and user.candidate_id == the_candidate().id
     login = client.post("/connexion", data={"email": EMAIL, "password": password})

@@ -748,7 +748,9 @@ def account(token: str):
             "Votre compte est créé : connectez-vous avec votre adresse et ce mot de passe.",
             "success",
         )
-        return redirect(url_for("auth.login"))
+        # A fragment of its own: the form was sent to "…#erreurs", which a redirect
+        # without one carries over (RFC 9110), opening the login page on "#erreurs".
+        return redirect(url_for("auth.login", _anchor="contenu"))
     db.session.commit()
     return render_template("cv_public/account.html", form=form, token=token), (
         400 if request.method == "POST" else 200
