@@ -859,3 +859,11 @@ def test_the_company_space_shows_each_need_whole_and_prefills_the_next(client):
     ):
         blank = html_of(client.get("/exprimer-un-besoin", query_string=query))
         assert company.siret not in blank and "claire@huitres-dupont.fr" not in blank
+
+
+def test_the_error_summary_names_each_field_by_the_label_it_shows(client):
+    refused = client.post("/exprimer-un-besoin", data={})
+    assert refused.status_code in (400, 422)
+    summary = re.search(r'<div[^>]*id="erreurs".*?</div>', html_of(refused), re.S).group(0)
+    for label in ("Combien d&#39;heures ?", "À partir de quand ?", "Quel profil recherchez-vous ?"):
+        assert label in summary, label
