@@ -138,6 +138,8 @@ def test_submission_without_pdf_creates_an_unconfirmed_profile_and_mails(client,
     assert candidate.source == "public" and candidate.cv_filename is None
     [mail] = mails_to(EMAIL)
     assert "/mon-cv/confirmer/" in mail.body_text and mail.candidate_id == candidate.id
+    # A job seeker who answers the mail reaches the platform's team, not a void.
+    assert mail.reply_to == "contact@connectences.local"
     # Read on a phone: a button to tap, the address written out for clients without.
     assert 'name="viewport"' in mail.body_html
     link = re.search(

@@ -65,6 +65,18 @@ def test_send_lead_creates_record_moves_need_and_queues_mail(data):
     assert mail.to == "ge@exemple.fr" and mail.status == "pending"
     assert f"/operateur/propositions/{lead.id}" in mail.body_text
     assert "Candidate très motivée" in mail.body_html
+    # Sent by no one in particular, an answer goes to the platform's contact address.
+    assert mail.reply_to == "contact@connectences.local"
+
+
+def test_the_operator_s_answer_to_a_lead_mail_goes_to_the_animateur_who_sent_it(data, auth):
+    _qualify("n1")
+    animateur = auth.create("animateur", email="anne@connectences.example")
+    send_lead(
+        db.session, needs=[by_ref(Need, "n1")], operator=by_ref(Operator, "ge"), actor=animateur
+    )
+    db.session.commit()
+    assert db.session.scalars(select(OutboxMessage)).one().reply_to == "anne@connectences.example"
 
 
 def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(data):

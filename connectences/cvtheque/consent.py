@@ -23,6 +23,7 @@ from connectences.accounts.audit import audit
 from connectences.contacts import email_key
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
+from connectences.mail.outbox import platform_reply_to
 from connectences.models import Candidate, User, utcnow
 from connectences.signed import LinkError, make_token, read_token
 from connectences.urls import external_url
@@ -127,6 +128,7 @@ def send_confirmation(session: Session, candidate: Candidate, address: str | Non
         to=address,
         subject=CONFIRM_SUBJECT,
         template="cv_confirm",
+        reply_to=platform_reply_to(),
         candidate_id=candidate.id,
         first_name=candidate.first_name,
         confirm_url=external_url("cv_public.confirm", token=token),
@@ -347,6 +349,7 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
         to=candidate.email,
         subject=LINK_SUBJECT,
         template="cv_space_link",
+        reply_to=platform_reply_to(),
         candidate_id=candidate.id,
         first_name=candidate.first_name,
         space_url=space_url(candidate),

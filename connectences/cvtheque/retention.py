@@ -21,6 +21,7 @@ from connectences.cvtheque import consent
 from connectences.cvtheque.bulk_import import forget_old_imports
 from connectences.cvtheque.erase import erase_candidate
 from connectences.mail import MailKind, queue_template
+from connectences.mail.outbox import platform_reply_to
 from connectences.models import Candidate, JobNotice
 
 WARN_MONTHS = 23
@@ -128,6 +129,7 @@ def warn_stale(
             to=candidate.email,
             subject="Votre profil sera bientôt supprimé",
             template="cv_retention_warning",
+            reply_to=platform_reply_to(),
             candidate_id=candidate.id,
             first_name=candidate.first_name,
             deletion_day=f"{day:%d/%m/%Y}",

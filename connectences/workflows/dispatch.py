@@ -16,6 +16,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.lookup import chosen_candidates
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template
+from connectences.mail.outbox import platform_reply_to
 from connectences.matching import week
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import candidate_from_model, need_from_model
@@ -285,6 +286,8 @@ def send_lead(
         if lead.is_bundle
         else f"Nouveau besoin proposé : {needs[0].title}",
         template="lead_sent",
+        # The operator's answer goes to the animateur who proposed (or the platform).
+        reply_to=getattr(actor, "email", None) or platform_reply_to(),
         lead=lead,
         link=external_url("leads.show", lead_id=lead.id),
         hours=f"{sum(n.hours_per_week for n in needs):g}",
