@@ -79,6 +79,8 @@ def test_communes_people_type(typed, insee):
         ("Lherbe", LEGE_CAP_FERRET),
         ("Le Four", LEGE_CAP_FERRET),
         ("Pyla", f.LA_TESTE),
+        ("Pilat", f.LA_TESTE),  # the dune, and the first name of Pyla-sur-Mer
+        ("Pilat-Plage", f.LA_TESTE),
         ("Pyla-sur-Mer", f.LA_TESTE),
         ("Pyla sur Mer (33115)", f.LA_TESTE),
         ("Le Pyla", f.LA_TESTE),
