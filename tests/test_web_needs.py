@@ -189,6 +189,20 @@ def test_need_page_shows_fields_route_and_explained_matches(client, animateur):
     assert "Compétences" in html and "Contrat accepté" in html
 
 
+def test_an_operator_route_against_the_company_s_no_to_shared_time_says_so(client, animateur):
+    # The route rule reads hours and contract (the spec); the company's own "no" to
+    # shared time is not forgotten on the page that proposes an operator.
+    qualify("n1")
+    html = html_of(client.get("/animateur/besoins/n1"))
+    assert "Vers un opérateur : GE Bassin" in html and "À vérifier :" not in html
+    need = need_by_ref("n1")
+    need.shared_time = False
+    db.session.commit()
+    html = html_of(client.get("/animateur/besoins/n1"))
+    assert "Vers un opérateur : GE Bassin" in html
+    assert "À vérifier" in html and "répondu" in html and "travail à temps partagé" in html
+
+
 def test_need_page_ranks_as_the_matcher(client, animateur):
     from connectences.matching.matches import match_need
 
