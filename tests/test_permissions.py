@@ -62,6 +62,7 @@ PUBLIC_ENDPOINTS = {
     "need_public.sent",
     "need_public.confirm",
     "need_public.space",
+    "need_public.disable_links",  # its own link is the key
     "diagnosis_public.answer",
     "diagnosis_public.thanks",
     "need_public.renew",

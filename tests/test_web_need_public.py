@@ -18,6 +18,7 @@ from connectences.models import (
     CompanyContact,
     Need,
     OutboxMessage,
+    OwnerLinks,
     Transition,
     User,
 )
@@ -867,3 +868,53 @@ def test_the_error_summary_names_each_field_by_the_label_it_shows(client):
     summary = re.search(r'<div[^>]*id="erreurs".*?</div>', html_of(refused), re.S).group(0)
     for label in ("Combien d&#39;heures ?", "À partir de quand ?", "Quel profil recherchez-vous ?"):
         assert label in summary, label
+
+
+def test_the_owner_disables_every_link_and_gets_a_new_one(client, app):
+    need, space = _post_and_confirm(client)
+    other_copy = space  # the same link, read by someone else (a forwarded mail)
+    assert client.get(other_copy).status_code == 200
+    sent = client.post(f"{space}/desactiver")
+    assert sent.status_code == 302 and sent.location.endswith("/entreprise/lien")
+    said = page_text(client.get(sent.location))
+    assert "Tous vos liens de suivi sont désactivés" in said
+    # Every link sent so far opens nothing any more, with a French reason.
+    refused = app.test_client().get(other_copy)
+    assert refused.status_code == 403 and "Ce lien a été désactivé" in page_text(refused)
+    assert (
+        app.test_client()
+        .get(
+            "/exprimer-un-besoin",
+            query_string={"suivi": other_copy.rsplit("/", 1)[1], "entreprise": need.company.ref},
+        )
+        .get_data(as_text=True)
+        .count(need.company.siret)
+        == 0
+    )
+    # The new link, mailed to the owner, opens the space.
+    mail = _last_mail_to("claire@huitres-dupont.fr")
+    assert mail.subject.endswith(register.SPACE_LINK_SUBJECT)
+    fresh = SPACE_LINK.search(mail.body_text).group(1)
+    assert fresh != space and app.test_client().get(fresh).status_code == 200
+    # A disabled link cannot disable the new one.
+    assert app.test_client().post(f"{other_copy}/desactiver").status_code == 403
+    assert app.test_client().get(fresh).status_code == 200
+
+
+def test_links_sent_before_link_versions_still_open_the_space(client):
+    # A link mailed before this change carries no version: version 0, never disabled.
+    need, _space = _post_and_confirm(client)
+    old = links.make_token(links.SPACE_SALT, {"e": "claire@huitres-dupont.fr"}, secret=SECRET)
+    assert client.get(f"/entreprise/suivi/{old}").status_code == 200
+
+
+def test_an_owner_s_link_version_is_forgotten_once_they_follow_no_need(client):
+    need, space = _post_and_confirm(client)
+    client.post(f"{space}/desactiver")
+    assert count(OwnerLinks) == 1
+    assert register.forget_space_links(db.session) == 0  # still followed: kept
+    db.session.delete(db.session.get(Need, need.id))
+    db.session.commit()
+    assert register.forget_space_links(db.session) == 1
+    db.session.commit()
+    assert count(OwnerLinks) == 0

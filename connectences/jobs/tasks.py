@@ -45,6 +45,7 @@ from connectences.models import (
     Visit,
 )
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
+from connectences.needs.register import forget_space_links
 from connectences.needs.retention import erase_closed_needs
 from connectences.observatory.report import monthly_report, render_html
 from connectences.prospection.companies import delete_forgotten_provisional
@@ -487,6 +488,8 @@ def data_retention(ctx: JobContext) -> dict:
     - login sessions that can no longer be used (ended, idle, too old): purged;
     - forms held for a person logging in again, once ``HELD_FORM_MINUTES`` are over
       (accounts.held_forms): deleted;
+    - the version of an owner's company-space links, once their address follows no
+      need any more (needs.register.forget_space_links): deleted;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged;
     - closed needs without activity for ``NEEDS_RETENTION_MONTHS`` (36): the owner's
       details and the notes blanked (needs.retention);
@@ -532,6 +535,7 @@ def data_retention(ctx: JobContext) -> dict:
     counts["login_sessions_purged"] = purge_sessions(
         session, Lifetimes.from_config(current_app.config), now=ctx.now
     )
+    counts["owner_links_forgotten"] = forget_space_links(session)
     counts["held_forms_purged"] = held_forms.purge(
         held_forms.held_forms_folder(), now=ctx.now, dry_run=ctx.dry_run
     )

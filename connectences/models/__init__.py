@@ -34,7 +34,7 @@ from connectences.models.leads import (
 )
 from connectences.models.logs import AuditLog, ChangeGeneration, Deletion, Transition
 from connectences.models.mail import OutboxMessage
-from connectences.models.needs import Need
+from connectences.models.needs import Need, OwnerLinks
 from connectences.models.offline import OfflineRecord
 from connectences.models.organisations import Operator, Partner
 from connectences.models.territory import Commune, Epci
@@ -77,6 +77,7 @@ __all__ = [
     "OfflineRecord",
     "Operator",
     "OutboxMessage",
+    "OwnerLinks",
     "Partner",
     "Placement",
     "PlacementNeed",

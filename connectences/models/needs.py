@@ -105,3 +105,16 @@ class Need(Base):
     def place(self) -> str:
         """INSEE code of where the work happens."""
         return work_place(self.commune, self.company.commune)
+
+
+class OwnerLinks(Base):
+    """The company-space links of one owner's address: the version their links carry.
+    Raised when the owner disables every link sent so far (a link read by someone else):
+    a link of an older version opens nothing. No row: version 0, the links never
+    disabled."""
+
+    __tablename__ = "owner_links"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)  # contacts.email_key
+    version: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None]

@@ -61,14 +61,19 @@ def read_confirmation(secret: str, token: str) -> tuple[int, str, tuple[str, str
     return need_id, email, tuple(company) if company else None
 
 
-def space_token(secret: str, email: str, issued_at=None) -> str:
-    """The token of the link that opens the company space of the owner at ``email``."""
-    return make_token(SPACE_SALT, {"e": email.lower()}, secret=secret, issued_at=issued_at)
+def space_token(secret: str, email: str, version: int = 0, issued_at=None) -> str:
+    """The token of the link that opens the company space of the owner at ``email``,
+    of the ``version`` of that address's links (``register.space_link_version``)."""
+    payload = {"e": email.lower(), "v": version}
+    return make_token(SPACE_SALT, payload, secret=secret, issued_at=issued_at)
 
 
-def read_space(secret: str, token: str) -> str:
-    """The e-mail address a company space token was issued to; LinkError otherwise."""
-    email = read_token(SPACE_SALT, token, space_days() * 86400, secret=secret).get("e")
-    if not isinstance(email, str) or not email:
+def read_space(secret: str, token: str) -> tuple[str, int]:
+    """The e-mail address a company space token was issued to, and the version of its
+    links it carries (0 for links made before versions); LinkError otherwise. Whether
+    that version is still the address's is the caller's check (it reads the database)."""
+    payload = read_token(SPACE_SALT, token, space_days() * 86400, secret=secret)
+    email, version = payload.get("e"), payload.get("v", 0)
+    if not isinstance(email, str) or not email or not isinstance(version, int):
         raise LinkError(INVALID)
-    return email
+    return email, version

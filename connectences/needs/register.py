@@ -28,8 +28,17 @@ from connectences.accounts.audit import audit
 from connectences.contacts import email_key
 from connectences.mail import MailKind, sent_recently
 from connectences.mail.outbox import platform_reply_to
-from connectences.models import Company, CompanyContact, Deletion, Need, User, utcnow
+from connectences.models import (
+    Company,
+    CompanyContact,
+    Deletion,
+    Need,
+    OwnerLinks,
+    User,
+    utcnow,
+)
 from connectences.models.accounts import user_company
+from connectences.needs import links
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed, listed_needs
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import (
@@ -591,6 +600,54 @@ def needs_of_companies(session, company_ids: list[int], user_id: int | None = No
             .order_by(Need.created_at.desc())
         )
     )
+
+
+DISABLED_LINK = (
+    "Ce lien a été désactivé. Demandez un nouveau lien : il vous sera envoyé par e-mail."
+)
+
+
+def space_link_version(session, email: str) -> int:
+    """The version the company-space links of ``email`` carry now (0: never disabled)."""
+    row = session.get(OwnerLinks, email_key(email))
+    return row.version if row is not None else 0
+
+
+def space_email(session, secret: str, token: str) -> str:
+    """The owner's address a company-space link opens; ``LinkError`` when it is
+    tampered, expired, or was disabled by its owner since it was sent."""
+    email, version = links.read_space(secret, token)
+    if version != space_link_version(session, email):
+        raise links.LinkError(DISABLED_LINK)
+    return email
+
+
+def disable_space_links(session, email: str) -> int:
+    """Make every company-space link sent so far to ``email`` open nothing; the
+    version new links carry. The caller commits (and mails the new link)."""
+    key = email_key(email)
+    row = session.get(OwnerLinks, key)
+    if row is None:
+        row = OwnerLinks(email=key, version=0)
+        session.add(row)
+    row.version += 1
+    row.revoked_at = utcnow()
+    session.flush()
+    return row.version
+
+
+def forget_space_links(session) -> int:
+    """Delete the link versions of the addresses that follow no need any more (their
+    space shows nothing; the address is personal data kept for nothing). How many."""
+    gone = [
+        row
+        for row in session.scalars(select(OwnerLinks))
+        if not owner_has_space(session, row.email)
+    ]
+    for row in gone:
+        session.delete(row)
+    session.flush()
+    return len(gone)
 
 
 def owner_has_space(session, email: str) -> bool:

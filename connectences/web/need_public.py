@@ -103,7 +103,7 @@ def _space_owner_data(token: str, ref: str | None) -> dict:
     need whose author is unattached, nor a company nobody named): nothing for a link
     refused or another company."""
     try:
-        email = links.read_space(_secret(), token)
+        email = register.space_email(db.session, _secret(), token)
     except links.LinkError:
         return {}
     for section in company_sections(register.needs_for_owner_email(db.session, email)):
@@ -401,7 +401,7 @@ def confirm(token: str):
         )
     else:
         flash("Ce besoin était déjà confirmé.", "info")
-    return redirect(url_for("need_public.space", token=links.space_token(_secret(), email)))
+    return redirect(url_for("need_public.space", token=_space_token(email)))
 
 
 # --- the owner's company space -------------------------------------------------------
@@ -452,7 +452,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
 @public
 def space(token: str):
     try:
-        email = links.read_space(_secret(), token)
+        email = register.space_email(db.session, _secret(), token)
     except links.LinkError as error:
         return _refuse_link(error, "space")
     needs = register.needs_for_owner_email(db.session, email)
@@ -464,6 +464,55 @@ def space(token: str):
     )
     # The link is the key: keep the page out of caches and of the Referer of outbound links.
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _space_token(email: str) -> str:
+    """A link's token to the company space of ``email``, of its links' current version."""
+    return links.space_token(_secret(), email, register.space_link_version(db.session, email))
+
+
+def _mail_space_link(email: str) -> bool:
+    """Queue a new company-space link to ``email`` unless one left a moment ago or too
+    many today (``register.may_send_space_link``); whether one was queued."""
+    if not register.may_send_space_link(db.session, email):
+        return False
+    queue_template(
+        db.session,
+        kind=MailKind.COMPANY_SPACE_LINK,
+        to=email,
+        subject=register.SPACE_LINK_SUBJECT,
+        template="company_space_link",
+        reply_to=platform_reply_to(),
+        link=external_url("need_public.space", token=_space_token(email)),
+        renew_link=external_url("need_public.renew"),
+        days=links.space_days(),
+    )
+    return True
+
+
+@bp.route("/entreprise/suivi/<token>/desactiver", methods=["POST"])
+@public
+def disable_links(token: str):
+    """The owner disables every link to their space sent so far (one read by someone
+    else, a mailbox shared): a new one goes to their address."""
+    try:
+        email = register.space_email(db.session, _secret(), token)
+    except links.LinkError as error:
+        return _refuse_link(error, "space")
+    # (The form's security token is checked before this view, as for every POST.)
+    register.disable_space_links(db.session, email)
+    sent = _mail_space_link(email)
+    db.session.commit()
+    flash(
+        "Tous vos liens de suivi sont désactivés. "
+        + (
+            f"Un nouveau lien vient d'être envoyé à {email}."
+            if sent
+            else "Demandez-en un nouveau dans quelques minutes ci-dessous."
+        ),
+        "success",
+    )
+    return redirect(url_for("need_public.renew"))
 
 
 @bp.route("/entreprise/lien", methods=["GET", "POST"])
@@ -486,20 +535,8 @@ def renew():
         )
     # Counted whether or not a mail leaves: the answer is the same for every address.
     throttle.count_mail_form(db.session, "lien", request.remote_addr)
-    if register.owner_has_space(db.session, email) and register.may_send_space_link(
-        db.session, email
-    ):
-        queue_template(
-            db.session,
-            kind=MailKind.COMPANY_SPACE_LINK,
-            to=email,
-            subject=register.SPACE_LINK_SUBJECT,
-            template="company_space_link",
-            reply_to=platform_reply_to(),
-            link=external_url("need_public.space", token=links.space_token(_secret(), email)),
-            renew_link=external_url("need_public.renew"),
-            days=links.space_days(),
-        )
+    if register.owner_has_space(db.session, email):
+        _mail_space_link(email)
     db.session.commit()
     # The same answer whether or not the address is known: no one learns who posted a need.
     flash(
