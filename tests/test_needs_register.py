@@ -235,7 +235,7 @@ def test_link_lives_come_from_the_configuration(app, monkeypatch):
 
 def test_links_are_signed_purpose_bound_and_expire():
     token = links.space_token("s3cret", "Claire@Exemple.fr")
-    assert links.read_space("s3cret", token) == "claire@exemple.fr"
+    assert links.read_space("s3cret", token) == ("claire@exemple.fr", 0)
     with pytest.raises(links.LinkError) as error:
         links.read_space("other", token)
     assert not error.value.expired

@@ -61,7 +61,7 @@ def read_confirmation(secret: str, token: str) -> tuple[int, str, tuple[str, str
     return need_id, email, tuple(company) if company else None
 
 
-def space_token(secret: str, email: str, version: int = 0, issued_at=None) -> str:
+def space_token(secret: str, email: str, issued_at=None, *, version: int = 0) -> str:
     """The token of the link that opens the company space of the owner at ``email``,
     of the ``version`` of that address's links (``register.space_link_version``)."""
     payload = {"e": email.lower(), "v": version}

@@ -468,7 +468,8 @@ def space(token: str):
 
 def _space_token(email: str) -> str:
     """A link's token to the company space of ``email``, of its links' current version."""
-    return links.space_token(_secret(), email, register.space_link_version(db.session, email))
+    version = register.space_link_version(db.session, email)
+    return links.space_token(_secret(), email, version=version)
 
 
 def _mail_space_link(email: str) -> bool:
