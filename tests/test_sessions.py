@@ -3,6 +3,8 @@ again before sensitive actions, Strict-Transport-Security behind TLS."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 from datetime import timedelta
@@ -162,6 +164,16 @@ def test_merging_people_asks_for_the_password_again(client, auth):
         f"/confirmer-mot-de-passe?next=/animateur/cvtheque/doublons/{a}/{b}"
     )
     assert db.session.scalar(select(func.count(Candidate.id))) == 2
+    # The choices sent are not lost: held, and given back on the page once the password
+    # is confirmed, to be checked and sent again.
+    with _later(16):
+        back = _confirm(client, f"/animateur/cvtheque/doublons/{a}/{b}")
+        assert back.headers["Location"] == f"/animateur/cvtheque/doublons/{a}/{b}"
+        page = client.get(back.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert "Mot de passe confirmé : vérifiez ce que vous aviez saisi" in page_text(page)
+    given = re.search(r"data-formulaire='([^']*)'", text)
+    assert given and ["keep", "a"] in json.loads(html.unescape(given.group(1)))["fields"]
 
 
 def test_reenabling_an_account_asks_for_the_password_again(client, auth):

@@ -89,8 +89,9 @@ def signed_in(view: Callable) -> Callable:
 def recent_login_required(view: Callable) -> Callable:
     """Ask for the password again before a sensitive action (exporting the CV library,
     merging people, managing accounts) when it was given more than RECENT_LOGIN_MINUTES
-    ago in this session. A form sent then is not carried out: the person confirms their
-    password, comes back to the page and sends it again."""
+    ago in this session. A form sent then is not carried out: it is held (``web.held``),
+    the person confirms their password, comes back to the page with the form filled in
+    as they sent it, and sends it again."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -99,6 +100,8 @@ def recent_login_required(view: Callable) -> Callable:
         if login_is_recent(g.get("login_session"), Lifetimes.from_config(current_app.config)):
             return view(*args, **kwargs)
         back = request.full_path.rstrip("?") if request.method == "GET" else local_referrer()
+        if request.method == "POST":
+            back = held.hold_sent_form(held.REAUTHENTICATION) or back
         if not is_safe_next(back):
             back = url_for(ROLE_HOME.get(current_user.role, "public.index"))
         flash("Pour cette action, confirmez d'abord votre mot de passe.", "info")

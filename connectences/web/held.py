@@ -40,7 +40,10 @@ HELD_KEY = "_held"
 SESSION_ENDED = "session"
 FORM_EXPIRED = "formulaire"
 DATABASE_BUSY = "occupee"
+REAUTHENTICATION = "reconnexion"
 NOTICES = {
+    REAUTHENTICATION: "Mot de passe confirmé : vérifiez ce que vous aviez saisi, puis "
+    "envoyez-le de nouveau.",
     DATABASE_BUSY: "La plateforme était momentanément occupée : rien n'a été enregistré. "
     "Vérifiez puis enregistrez de nouveau.",
     SESSION_ENDED: "Votre session avait expiré : vérifiez puis enregistrez de nouveau.",
