@@ -780,3 +780,27 @@ def test_a_registration_is_not_tied_to_a_company_only_an_unconfirmed_need_knows(
     assert client.post("/exprimer-un-besoin", data=data).status_code == 302
     registration = _confirmed(_event(), "Marc Dupuy", "marc@garage.fr", siret=siret)
     assert registration.company_id is None
+
+
+def test_cancelling_mails_the_event_as_a_cancellation_agendas_apply(
+    client,
+    server,  # noqa: F811
+    quiet_smtp_server_log,  # noqa: F811
+):
+    event = _event()
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    before = _ics_item(client, event)
+    assert registrations.cancel_event(db.session, event, by=None) == 1
+    db.session.commit()
+    assert deliver_due(db.session).failed == 0
+    [message] = [m for m in server.parsed() if "Événement annulé" in m["Subject"]]
+    [part] = message.iter_attachments()
+    assert part.get_content_type() == "text/calendar" and part.get_param("method") == "CANCEL"
+    invitation = Calendar.from_ical(part.get_content())
+    assert str(invitation["method"]) == "CANCEL"
+    [item] = invitation.walk("VEVENT")
+    # The same event for the agenda (UID), newer (SEQUENCE), and cancelled.
+    assert str(item["uid"]) == str(before["uid"])
+    assert int(item["sequence"]) == int(before["sequence"]) + 1
+    assert str(item["status"]) == "CANCELLED"
+    assert str(item["attendee"]) == "mailto:ana@exemple.fr"

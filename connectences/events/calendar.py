@@ -59,15 +59,21 @@ def calendar_of(
 
 
 def invitation_of(
-    event: Event, registration: EventRegistration, *, link: str, domain: str
+    event: Event,
+    registration: EventRegistration,
+    *,
+    link: str,
+    domain: str,
+    method: str = "REQUEST",
 ) -> bytes:
-    """The ``text/calendar`` invitation (``METHOD:REQUEST``) mailed to one registrant when
-    ``event`` changes: the event of the .ics (same UID, its SEQUENCE), so that an agenda
-    holding it moves it; the platform's contact address as ORGANIZER; the registrant as
-    ATTENDEE, accepted when seated, tentative while waiting, with no reply asked
-    (RSVP=FALSE: a cancellation goes through the link of the mail)."""
+    """The ``text/calendar`` invitation mailed to one registrant when ``event`` changes
+    (``METHOD:REQUEST``) or is cancelled (``METHOD:CANCEL``, the event STATUS:CANCELLED):
+    the event of the .ics (same UID, its SEQUENCE), so that an agenda holding it moves or
+    removes it; the platform's contact address as ORGANIZER; the registrant as ATTENDEE,
+    accepted when seated, tentative while waiting, with no reply asked (RSVP=FALSE: a
+    cancellation goes through the link of the mail)."""
     calendar = _calendar(event.title)
-    calendar.add("method", "REQUEST")
+    calendar.add("method", method)
     item = _item(event, link, domain, utcnow())
     platform = config.setting("PLATFORM_NAME")
     address = platform_reply_to()

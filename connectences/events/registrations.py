@@ -328,9 +328,7 @@ def notify_change(
     if event.cancelled_at is not None or event.ends_at < (now or utcnow()):
         return 0
     told = attendees(session, event)
-    link, domain = external_url("events.show", event_id=event.id), calendar.uid_domain()
     for registration in told:
-        invitation = calendar.invitation_of(event, registration, link=link, domain=domain)
         _mail(
             session,
             registration,
@@ -339,17 +337,28 @@ def notify_change(
             "event_changed",
             changes=changes,
             cancel_link=external_url("events.cancel", token=cancel_token(registration)),
-            attachments=[
-                Attachment(
-                    filename=f"evenement-{event.id}.ics",
-                    mime_type="text/calendar",
-                    content=invitation.decode("utf-8"),
-                    params={"method": "REQUEST"},
-                )
-            ],
+            attachments=[_invitation(event, registration, "REQUEST")],
         )
     session.flush()
     return len(told)
+
+
+def _invitation(event: Event, registration: EventRegistration, method: str) -> Attachment:
+    """The event attached to one registrant's mail as an invitation for their agenda
+    (``calendar.invitation_of``): REQUEST when it moves, CANCEL when it is cancelled."""
+    invitation = calendar.invitation_of(
+        event,
+        registration,
+        link=external_url("events.show", event_id=event.id),
+        domain=calendar.uid_domain(),
+        method=method,
+    )
+    return Attachment(
+        filename=f"evenement-{event.id}.ics",
+        mime_type="text/calendar",
+        content=invitation.decode("utf-8"),
+        params={"method": method},
+    )
 
 
 def fill_seats(session: Session, event: Event, *, now: datetime | None = None) -> int:
@@ -468,6 +477,8 @@ def cancel_event(session: Session, event: Event, *, by: User | None) -> int:
             MailKind.EVENT_CANCELLED,
             f"Événement annulé : {event.title}",
             "event_cancelled",
+            # Agendas that took the event remove it (METHOD:CANCEL, same UID).
+            attachments=[_invitation(event, registration, "CANCEL")],
         )
     session.flush()
     audit(session, "event.cancel", actor=by, entity="event", entity_id=event.id)
