@@ -47,6 +47,14 @@ def page_text(response) -> str:
     return " ".join(html.unescape(raw).split())
 
 
+def same_page(response) -> str:
+    """The page's HTML as two answers are compared whole: its forms' security tokens left
+    out (each request signs its own, with the second it was made)."""
+    return re.sub(
+        r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', response.get_data(as_text=True)
+    )
+
+
 def html_of(response) -> str:
     """The page's HTML, with the no-break spaces of French typography read as spaces."""
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
