@@ -29,7 +29,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
@@ -86,3 +88,24 @@ class Session(FlaskSession):
         if _plain(options) and columns_only(statement):
             return self._rows(statement, params).scalar()
         return super().scalar(statement, params, **options)
+
+
+def stamp_once(session, obj: Any, column: str, **values: Any) -> bool:
+    """Write ``values`` on the stored row of ``obj`` only where ``column`` is still empty
+    (NULL), in one statement; whether this call wrote them. Of two requests doing the same
+    at the same instant (a link used twice, a form sent twice, two members answering),
+    one writes and the other finds the row taken: ``UPDATE ... WHERE id = :id AND column
+    IS NULL`` is atomic on both databases. The object then says what the row holds,
+    without a pending change to write a second time."""
+    model = type(obj)
+    result = session.execute(
+        update(model)
+        .where(model.id == obj.id, getattr(model, column).is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+    return True

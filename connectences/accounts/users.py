@@ -26,6 +26,7 @@ from connectences.accounts.passwords import (
     verify_password,
 )
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone, email_key
+from connectences.db_session import stamp_once
 from connectences.errors import DomainError
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
@@ -524,17 +525,9 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
     problem = password_problem(password, email=invitation.user.email)
     if problem:
         raise AccountError(problem, field="password")
-    now = utcnow()
-    # Conditional update: two simultaneous submissions cannot both use the link.
-    result = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    # Two simultaneous submissions cannot both use the link.
+    if not stamp_once(session, invitation, "used_at", used_at=utcnow()):
         raise InvitationInvalid("Ce lien d'invitation a déjà servi.")
-    session.expire(invitation)
     user = invitation.user
     user.password_hash = hash_password(password)
     user.session_version += 1

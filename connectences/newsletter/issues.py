@@ -17,13 +17,13 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from connectences import config
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
+from connectences.db_session import stamp_once
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_mail
 from connectences.models import Company, NewsletterIssue, User, utcnow
@@ -96,21 +96,11 @@ def _claim(session: Session, issue: NewsletterIssue, by: User) -> None:
     """Mark the issue sent where it is still unsent, in one statement: of two sendings at
     the same instant (a double tap, two tabs) the second waits for the first and finds it
     sent (it sent nothing then, but wrote its own empty report over the first's)."""
-    now = utcnow()
-    claimed = session.execute(
-        update(NewsletterIssue)
-        .where(NewsletterIssue.id == issue.id, NewsletterIssue.sent_at.is_(None))
-        .values(sent_at=now, sent_by_id=by.id)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+    if not stamp_once(session, issue, "sent_at", sent_at=utcnow(), sent_by_id=by.id):
         raise IssueError(
             "Cette lettre vient d'être envoyée (par quelqu'un d'autre ou dans un autre "
             "onglet) : elle ne part pas une seconde fois."
         )
-    # The object says what the row holds, without writing it a second time.
-    set_committed_value(issue, "sent_at", now)
-    set_committed_value(issue, "sent_by_id", by.id)
 
 
 def paragraphs(text: str) -> list[str]:

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from connectences import vocab, workflows
 from connectences.clock import local_today
@@ -23,6 +22,7 @@ from connectences.cvtheque.commitments import describe as describe_commitment
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.dates import placement_end_problem, placement_start_problem
+from connectences.db_session import stamp_once
 from connectences.mail import MailKind, queue_template
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
@@ -696,20 +696,12 @@ def _claim(session, point: FollowUpPoint) -> None:
     """Mark the point recorded where the stored row is still unrecorded: of two answers
     sent at the same instant (two members, a form sent twice), the second writes nothing
     and is refused (ChangedMeanwhile), as ``workflows.transition`` does for a state."""
-    now = utcnow()
-    result = session.execute(
-        update(FollowUpPoint)
-        .where(FollowUpPoint.id == point.id, FollowUpPoint.done_at.is_(None))
-        .values(done_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not stamp_once(session, point, "done_at", done_at=utcnow()):
         raise ChangedMeanwhile(
             f"Le suivi à {point.months} mois vient d'être enregistré par quelqu'un d'autre "
             "(ou ce formulaire envoyé deux fois) : le vôtre ne l'a pas remplacé. Rechargez "
             "la page pour le lire."
         )
-    set_committed_value(point, "done_at", now)
 
 
 def _end_placement(
