@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connectences import accounts, create_app
 from connectences.accounts import passwords, throttle
@@ -572,6 +573,70 @@ def test_admin_invites_and_disables_from_the_web(client, auth):
     db.session.expire_all()
     assert admin.active is True
     assert "user_disabled" in _actions() and "invitation_sent" in _actions()
+
+
+def test_the_last_working_admin_is_never_disabled(runner, auth):
+    # The command line (no actor) disabled the only administrator: nobody could then
+    # manage accounts. A second admin still invited (no password yet) does not count.
+    admin = auth.create("admin")
+    accounts.invite(db.session, "futur-admin@exemple.fr", "admin", None, None)
+    db.session.commit()
+    result = runner.invoke(args=["users", "disable", admin.email])
+    assert result.exit_code == 1
+    assert "dernier administrateur actif" in result.output
+    db.session.expire_all()
+    assert admin.active is True
+    assert "user_disabled" not in _actions()
+    # With another working admin, one of them may go; then the other is the last.
+    other = auth.create("admin")
+    accounts.disable(db.session, admin.email, actor=other)
+    db.session.commit()
+    with pytest.raises(accounts.AccountError, match="dernier administrateur actif"):
+        accounts.disable(db.session, other.email)
+    # Other roles are not concerned.
+    animateur = auth.create("animateur")
+    accounts.disable(db.session, animateur.email, actor=other)
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_admin(app, auth):
+    """Each request reads the two admins active before either writes (the barrier):
+    without a lock both were disabled, and nobody could manage the platform any more."""
+    first, second = auth.create("admin"), auth.create("admin")
+    pairs = [(first.id, second.email), (second.id, first.email)]
+    db.session.remove()
+    read = threading.Barrier(2, timeout=30)
+    outcomes: list[str] = []
+
+    def member(actor_id: int, target: str):
+        with app.app_context():
+            session = db.session.session_factory()
+            try:
+                actor = session.get(User, actor_id)
+                assert session.scalar(select(func.count()).where(User.active.is_(True))) == 2
+                read.wait()
+                try:
+                    accounts.disable(session, target, actor=actor)
+                    session.commit()
+                    outcome = "disabled"
+                except accounts.AccountError as refusal:
+                    session.rollback()
+                    outcome = (
+                        "refused" if "dernier administrateur" in refusal.message else repr(refusal)
+                    )
+            except Exception as error:  # noqa: BLE001 — reported by the assertion below
+                session.rollback()
+                outcome = repr(error)
+            finally:
+                session.close()
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=member, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["disabled", "refused"]
+    assert db.session.scalar(select(func.count()).where(User.active.is_(True))) == 1
 
 
 # --- CLI ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from connectences import config
+from connectences import config, locks
 from connectences.accounts import throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import (
@@ -543,11 +543,46 @@ def _user_by_email(session: Session, email: str) -> User:
     return user
 
 
+# The lock every disabling of an administrator takes (``locks.hold``): two admins
+# disabling each other at the same moment would each still see the other one active.
+ADMINS_LOCK = "accounts.admins"
+ADMINS_LOCK_WAIT_SECONDS = 10
+
+
+def _other_working_admins(session: Session, user: User) -> int:
+    """Active administrators other than ``user`` who can log in (an invitation not yet
+    accepted gives nobody access)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.role == "admin",
+            User.active.is_(True),
+            User.password_hash.is_not(None),
+            User.id != user.id,
+        )
+    )
+
+
 def disable(session: Session, email: str, *, actor: User | None = None) -> User:
-    """Disable an account; its open sessions stop working at their next request."""
+    """Disable an account; its open sessions stop working at their next request.
+
+    The last administrator who can log in is never disabled, whoever asks (the web or
+    the command line): nobody could then manage accounts, tokens or failed mails."""
     user = _user_by_email(session, email)
     if actor is not None and actor.id == user.id:
         raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
+    if user.role == "admin" and user.active:
+        if not locks.hold(session, ADMINS_LOCK, wait_seconds=ADMINS_LOCK_WAIT_SECONDS):
+            raise AccountError(
+                "Un autre compte administrateur est en train d'être modifié : réessayez "
+                "dans un instant."
+            )
+        if _other_working_admins(session, user) == 0:
+            raise AccountError(
+                f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
+                "pas être désactivé. Créez ou réactivez d'abord un autre administrateur."
+            )
     user.active = False
     user.session_version += 1
     audit(session, "user_disabled", actor=actor, entity="user", entity_id=user.id)
