@@ -128,3 +128,29 @@ def test_the_figures_at_a_past_day_come_from_the_log(world, app, auth):
         shown = " ".join(html.unescape(response.get_data(as_text=True)).split())
         assert message in shown and 'aria-invalid="true"' in shown
         assert "<dt>Besoins reçus</dt><dd>5</dd>" in shown  # today's figures instead
+
+
+def test_a_figure_s_unit_is_in_its_export_header(world, app, auth):
+    # The page prints "12,5 j" and "40 %"; the exports hold bare numbers (a spreadsheet
+    # computes with them) and said nothing else: "49,4" under "Délai médian depuis la
+    # réception", "100" under "Part touchée", read as a count.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    sheets = _sheets(staff.get(f"{EXACT}/observatoire.xlsx"))
+    assert sheets["Le temps de chaque étape"][0] == (
+        "Étape",
+        "Entreprises concernées",
+        "Délai médian depuis la réception (jours)",
+    )
+    reached = next(rows for name, rows in sheets.items() if name.startswith("Entreprises touch"))
+    assert reached[0][-1] == "Part touchée (%)"
+    assert sheets["Propositions aux opérateurs"][0][-1] == "Délai médian de réponse (jours)"
+    # A header that names its unit already, or a column of several kinds, is left as it is.
+    assert sheets["Besoins par commune"][0] == ("Commune", "Besoins", "Heures par semaine")
+    assert sheets["En bref"][0] == ("Chiffre", "Valeur")
+    csv = staff.get(f"{EXACT}/delais.csv").data.decode("utf-8-sig")
+    assert csv.splitlines()[0] == (
+        "Étape;Entreprises concernées;Délai médian depuis la réception (jours)"
+    )
+    csv = staff.get(f"{EXACT}/tpe_touchees.csv").data.decode("utf-8-sig")
+    assert csv.splitlines()[0].endswith(";Part touchée (%)")

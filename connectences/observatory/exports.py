@@ -14,6 +14,18 @@ from connectences.tabular import to_csv, to_xlsx_sheets
 EXACT_NOTE = "exacts (animateurs et administrateurs)"
 
 
+def table_columns(table: Table) -> list[str]:
+    """The column headers of ``table`` as an export writes them: a figure's unit, which the
+    page prints beside each value ("12,5 j", "40 %"), is said once in its header, since the
+    cells hold bare numbers ("Délai médian depuis la réception (jours)")."""
+    headers = [table.columns[0]]
+    for column, header in enumerate(table.columns[1:]):
+        unit = table.unit(column)
+        named = unit is None or unit.rstrip("s") in header.lower() or unit in header
+        headers.append(header if named else f"{header} ({unit})")
+    return headers
+
+
 def table_rows(table: Table) -> Iterator[list]:
     """The rows of ``table`` as an export writes them: label then values, the total last."""
     for row in table.all_rows:
@@ -22,7 +34,7 @@ def table_rows(table: Table) -> Iterator[list]:
 
 def table_csv(table: Table) -> bytes:
     """One table as CSV (French Excel: semicolons, BOM)."""
-    return to_csv(table.columns, table_rows(table))
+    return to_csv(table_columns(table), table_rows(table))
 
 
 def tables_workbook(first: str, about: list[list], tables: list[Table], *, exact: bool) -> bytes:
@@ -33,7 +45,7 @@ def tables_workbook(first: str, about: list[list], tables: list[Table], *, exact
     sheets = [(first, ["", ""], about)]
     for table in tables:
         rows = [*table_rows(table), [], ["Comment ce chiffre est calculé", table.explanation]]
-        sheets.append((table.title, list(table.columns), rows))
+        sheets.append((table.title, table_columns(table), rows))
     return to_xlsx_sheets(sheets)
 
 

@@ -41,6 +41,11 @@ DAYS = "days"
 PERCENT = "percent"
 
 
+# The unit an export's column header names when the cells, written as bare numbers for
+# the spreadsheet to compute with, lose the unit the page prints beside each figure.
+UNIT_WORDS = {HOURS: "heures", DAYS: "jours", PERCENT: "%"}
+
+
 @dataclass(frozen=True)
 class Cell:
     """One figure: its value, its kind (count, hours, days, percent) and whom it describes."""
@@ -116,6 +121,13 @@ class Table:
     @property
     def all_rows(self) -> tuple[Row, ...]:
         return self.rows + ((self.total,) if self.total is not None else ())
+
+    def unit(self, column: int) -> str | None:
+        """The unit (``UNIT_WORDS``) of every figure in value column ``column`` (0: the
+        first after the labels), or None when they are counts or of several kinds (a
+        "Chiffre / Valeur" table, whose labels say what each figure is)."""
+        kinds = {row.cells[column].kind for row in self.all_rows if len(row.cells) > column}
+        return UNIT_WORDS.get(kinds.pop()) if len(kinds) == 1 else None
 
 
 def _small(cell: Cell) -> bool:
