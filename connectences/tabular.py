@@ -80,6 +80,22 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str = "Expo
 
 # Characters Excel refuses in a sheet's name.
 _SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+# The longest sheet name Excel accepts.
+SHEET_NAME_MAX = 31
+
+
+def _fit_sheet_name(name: str, limit: int = SHEET_NAME_MAX) -> str:
+    """``name`` within ``limit`` characters: whole words and an ellipsis, as a reader
+    expects a shortened title ("Entreprises touchées parmi…", not "…parmi les ");
+    a single word too long is cut inside. Never starting or ending with an apostrophe
+    or a space, which Excel refuses or hides."""
+    name = name.strip(" '") or "Export"
+    if len(name) <= limit:
+        return name
+    cut = name[: limit - 1]
+    if " " in cut and name[limit - 1] != " ":
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;.-–'") + "…"
 
 
 def _xlsx_cell(value) -> object:
@@ -96,18 +112,19 @@ def _xlsx_cell(value) -> object:
 
 
 def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
-    """An XLSX workbook with a sheet per (title, headers, rows), in order; titles are cut
-    to Excel's 31 characters and made unique. Text is stored as text, never a formula,
+    """An XLSX workbook with a sheet per (title, headers, rows), in order; titles are
+    shortened to Excel's 31 characters (``_fit_sheet_name``) and made unique. Text is stored as text, never a formula,
     and without the control characters XLSX cannot hold."""
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for title, headers, rows in sheets:
         title = ILLEGAL_CHARACTERS_RE.sub("", str(title))
-        name = (title.translate(_SHEET_FORBIDDEN).strip() or "Export")[:31]
-        base, n = name, 2
+        # "Réorientés : vers qui" reads "Réorientés vers qui", not with three spaces.
+        base = " ".join(title.translate(_SHEET_FORBIDDEN).split())
+        name, n = _fit_sheet_name(base), 2
         while name.lower() in used:
             suffix = f" ({n})"
-            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+            name, n = _fit_sheet_name(base, SHEET_NAME_MAX - len(suffix)) + suffix, n + 1
         used.add(name.lower())
         sheet = workbook.create_sheet(title=name)
         sheet.append([str(_xlsx_cell(h)) for h in headers])

@@ -155,3 +155,31 @@ def test_the_separator_is_read_from_the_header_not_from_a_long_first_row():
     headers, rows = read_table("cv.csv", "\r\n".join(lines).encode())
     assert headers == list(HEADERS)
     assert rows[0]["Compétences"] == skills and rows[0]["Jours"] == "lundi, mardi"
+
+
+def test_sheet_names_are_shortened_on_whole_words():
+    # Excel takes 31 characters: the names were cut inside a word, with a trailing space
+    # ("Entreprises touchées parmi les ", "Besoins par domaine professionn"), and a colon
+    # left three spaces ("Réorientés   vers qui").
+    body = to_xlsx_sheets(
+        [
+            ("Entreprises touchées parmi les TPE du territoire", ["A"], []),
+            ("Besoins par domaine professionnel", ["A"], []),
+            ("Réorientés : vers qui", ["A"], []),
+            ("Les placements tiennent-ils ?", ["A"], []),
+            ("Besoins par domaine professionnel", ["A"], []),
+            ("Anticonstitutionnellementissimeetplusencore", ["A"], []),
+            ("'?'", ["A"], []),
+        ]
+    )
+    names = load_workbook(io.BytesIO(body)).sheetnames
+    assert names == [
+        "Entreprises touchées parmi les…",
+        "Besoins par domaine…",
+        "Réorientés vers qui",
+        "Les placements tiennent-ils",
+        "Besoins par domaine… (2)",
+        "Anticonstitutionnellementissim…",
+        "Export",
+    ]
+    assert all(len(name) <= 31 for name in names)
