@@ -258,6 +258,26 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
     assert not blocking, describe(blocking)
 
 
+def test_admin_confirms_disabling_an_account_without_scrolling_on_a_desktop(page, live_server):
+    # The confirmation button names the account ("Confirmer : désactiver
+    # animateur@connectences.example"): an address does not wrap, so the table grew wider
+    # than its box and, at 1280 px, the button and the phone field were cut at its edge.
+    open_as(page, live_server, "admin", DESKTOP)
+    row = page.locator("main tr", has_text=ACCOUNTS["animateur"].email)
+    row.get_by_text("Désactiver…").click()
+    confirm = row.get_by_role("button", name=re.compile("^Confirmer"))
+    expect(confirm).to_be_visible()
+    email = ACCOUNTS["animateur"].email
+    box = page.locator("main .table-wrap", has=page.locator("tr", has_text=email))
+    wrap = box.evaluate("e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
+    assert wrap[0] <= wrap[1], f"le tableau des comptes déborde de {wrap[0] - wrap[1]} px"
+    for control in (confirm, row.get_by_role("textbox")):
+        edge = control.bounding_box()
+        assert edge["x"] + edge["width"] <= wrap[2] + 0.5
+    blocking = check(page, "revue-admin-desactiver-1280", "désactiver un compte (1280 px)")
+    assert not blocking, describe(blocking)
+
+
 # --- job seeker ------------------------------------------------------------------------
 
 
