@@ -287,6 +287,18 @@ def test_fake_or_oversize_pdf_is_refused_with_no_orphan_file(
     assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
 
 
+def test_a_photo_of_a_cv_is_refused_saying_how_to_go_on_and_the_form_is_kept(client, cv_dir):
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2000
+    response = post_form(client, pdf=photo, filename="IMG_2041.jpg", first_name="Anouk")
+    assert response.status_code == 400
+    said = error_of(response, "cv")
+    assert "photo ou une image" in said and "Numériser un document" in said
+    # Nobody is stopped by a file they cannot turn into a PDF: the CV is optional.
+    assert "Le CV est facultatif" in said
+    assert 'value="Anouk"' in html_of(response)
+    assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
+
+
 def test_a_scanned_cv_of_9_mb_is_refused_beside_the_file_and_the_form_is_kept(client, cv_dir):
     # Over the old 6 MB body limit, this gave the bare "Envoi trop volumineux" page.
     response = post_form(client, pdf=make_pdf() + b"%" * (9 * 1024 * 1024), first_name="Anouk")

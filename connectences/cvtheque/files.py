@@ -38,6 +38,35 @@ _DISCARD = "cv_files_discard"
 # Headers of what people (or attackers) rename to .pdf.
 _FOREIGN_MAGIC = (b"MZ", b"\x7fELF", b"PK\x03\x04", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 _HTML = re.compile(rb"^\s*(<!doctype|<html|<script|<\?xml|<svg|<head|<body)", re.IGNORECASE)
+# What people most often send instead of a PDF, said by name with how to make a PDF of
+# it: a photo of a paper CV taken with a phone, a Word or LibreOffice document.
+_IMAGE = re.compile(
+    rb"^(\xff\xd8\xff|\x89PNG\r\n\x1a\n|GIF8[79]a|RIFF....WEBP|....ftyp(heic|heix|mif1|msf1|avif))",
+    re.DOTALL,
+)
+_OFFICE_ZIP = (b"word/", b"[Content_Types].xml", b"application/vnd.oasis.opendocument")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old Word .doc (or .xls)
+NOT_PDF = "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
+IMAGE_NOT_PDF = (
+    "Ce fichier est une photo ou une image : ce n'est pas un PDF. Faites-en un PDF (sur un "
+    "téléphone : « Numériser un document » dans l'application Fichiers ou Google Drive, ou "
+    "« Imprimer » puis « Enregistrer en PDF ») puis réessayez."
+)
+DOCUMENT_NOT_PDF = (
+    "Ce fichier est un document Word ou LibreOffice : ce n'est pas un PDF. Ouvrez-le, "
+    "choisissez « Enregistrer sous » (ou « Exporter ») au format PDF, puis réessayez."
+)
+
+
+def _not_pdf_message(head: bytes) -> str:
+    """Why a file that does not open as a PDF is refused, naming what it seems to be."""
+    if _IMAGE.match(head):
+        return IMAGE_NOT_PDF
+    if head.startswith(_OLE) or (
+        head.startswith(b"PK\x03\x04") and any(mark in head for mark in _OFFICE_ZIP)
+    ):
+        return DOCUMENT_NOT_PDF
+    return NOT_PDF
 
 
 class CvFileError(DomainError):
@@ -79,9 +108,7 @@ def check_pdf(data: bytes) -> str:
         or _HTML.match(head)
         or not head.lstrip().startswith(b"%PDF-")
     ):
-        raise CvFileError(
-            "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
-        )
+        raise CvFileError(_not_pdf_message(head))
     try:
         with warnings.catch_warnings():
             # pypdf warns on the small defects most real CVs have; they are not errors.

@@ -81,6 +81,14 @@ SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
 SUGGEST_LIMIT = 8
 
 
+# Said under a refused CV file on the public form: whoever cannot make a PDF (a photo of
+# a paper CV on a phone) is not stopped there.
+CV_OPTIONAL = (
+    "Le CV est facultatif : vous pouvez aussi envoyer le formulaire sans fichier, et "
+    "l'ajouter plus tard depuis votre espace."
+)
+
+
 @bp.after_request
 def _private(response: Response) -> Response:
     # Pages of a personal link hold personal data and the link itself: never cached.
@@ -147,7 +155,7 @@ def submit():
             try:
                 text = files.check_pdf(pdf)
             except CvFileError as exc:
-                form.cv.errors = [exc.message]
+                form.cv.errors = [f"{exc.message} {CV_OPTIONAL}"]
                 return _render_form(form, status=400)
         try:
             new_id = _store_submission(form, pdf)
