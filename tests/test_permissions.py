@@ -63,6 +63,7 @@ PUBLIC_ENDPOINTS = {
     "need_public.confirm",
     "need_public.space",
     "need_public.disable_links",  # its own link is the key
+    "need_public.stop",  # idem
     "diagnosis_public.answer",
     "diagnosis_public.thanks",
     "need_public.renew",

@@ -9,22 +9,29 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from connectences import vocab
+from connectences import vocab, workflows
 from connectences.clock import local_today
 from connectences.extensions import db
+from connectences.mail.outbox import platform_reply_to
 from connectences.models import (
     AuditLog,
     Company,
     CompanyContact,
+    Lead,
     Need,
+    Operator,
     OutboxMessage,
     OwnerLinks,
+    Partner,
+    Referral,
     Transition,
     User,
 )
 from connectences.needs import links, register
+from connectences.workflows import NEED, leads
+from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
-from tests.helpers import count, error_of, html_of, page_text
+from tests.helpers import by_ref, count, error_of, html_of, need_by_ref, page_text
 
 SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -918,3 +925,147 @@ def test_an_owner_s_link_version_is_forgotten_once_they_follow_no_need(client):
     assert register.forget_space_links(db.session) == 1
     db.session.commit()
     assert count(OwnerLinks) == 0
+
+
+# --- the owner stops a need they no longer have -----------------------------------------
+
+
+def _stop_link(client, space: str, need: Need) -> str:
+    """The space's link to stop ``need`` (fails if the space does not offer it)."""
+    links_found = re.findall(r'href="([^"]+/arreter)"', html_of(client.get(space)))
+    assert links_found, "the space offers to stop the need"
+    assert all(need.ref in link for link in links_found)
+    return links_found[0]
+
+
+def _proposed_to_an_operator(need: Need) -> Lead:
+    """``need`` qualified and sent to the operator ``ge`` (mail ge@exemple.fr)."""
+    f.load(f.document(operators=[f.operator(ref="ge", email="ge@exemple.fr")]))
+    workflows.transition(db.session, need, NEED, "qualifie")
+    lead = send_lead(db.session, needs=[need], operator=by_ref(Operator, "ge"))
+    db.session.commit()
+    return lead
+
+
+def test_the_owner_stops_a_need_from_the_space_and_everyone_holding_it_is_told(client):
+    need, space = _post_and_confirm(client)
+    lead = _proposed_to_an_operator(need)
+    stop = _stop_link(client, space, need)
+    page = client.get(stop)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "C'est définitif" in page_text(page)
+    done = client.post(stop, data={"motif": "pourvu_autrement", "precision": "Mon neveu"})
+    assert done.status_code == 302 and done.location == space
+    assert f"Le besoin « {need.title} » est arrêté" in page_text(client.get(space))
+    need = need_by_ref(need.ref)
+    assert need.status == "abandonne"
+    entry = db.session.scalars(
+        select(Transition).where(Transition.entity == "need", Transition.to_state == "abandonne")
+    ).one()
+    assert entry.reason_code == "pourvu_autrement"
+    assert entry.reason_text == "Arrêté par l'entreprise (claire@huitres-dupont.fr) : Mon neveu"
+    # The operator holding it may no longer take it on, and is told.
+    assert db.session.get(Lead, lead.id).status == "sans_suite"
+    told = _last_mail_to("ge@exemple.fr")
+    assert "Proposition retirée" in told.subject and "l'entreprise a arrêté" in (told.body_text)
+    # The platform (no animateur entered this need) is told, with the owner's words.
+    platform = _last_mail_to(platform_reply_to())
+    assert platform.subject.endswith(f"Besoin arrêté par l'entreprise : {need.title}")
+    assert "Mon neveu" in platform.body_text
+    # The space no longer offers to stop it; the stop page says it is closed and a
+    # second sending changes nothing.
+    assert "/arreter" not in html_of(client.get(space))
+    before = _written()
+    again = client.post(stop, data={"motif": "besoin_disparu"})
+    assert again.status_code == 200 and "déjà clos" in page_text(again)
+    assert _written() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "said"),
+    [
+        ({}, "motif", "Choisissez ce qui s'est passé dans la liste."),
+        ({"motif": "doublon"}, "motif", "Choisissez ce qui s'est passé dans la liste."),
+        ({"motif": "autre", "precision": "  "}, "precision", "Précisez en quelques mots"),
+        (
+            {"motif": "besoin_disparu", "precision": "x" * 1600},
+            "precision",
+            "ne doit pas dépasser 1 500 caractères (1 600 saisis)",
+        ),
+    ],
+)
+def test_a_stop_without_its_reason_is_refused_in_french_and_changes_nothing(
+    client, data, field, said
+):
+    need, space = _post_and_confirm(client)
+    stop = _stop_link(client, space, need)
+    before = _written()
+    refused = client.post(stop, data=data)
+    assert refused.status_code == 422
+    assert said in error_of(refused, field)
+    assert _written() == before and need_by_ref(need.ref).status == "nouveau"
+    # What was typed is kept.
+    if data.get("precision", "").strip():
+        assert data["precision"][:50] in html_of(refused)
+
+
+def test_no_one_else_stops_an_owners_need(app, client, auth):
+    need, space = _post_and_confirm(client)
+    stop = _stop_link(client, space, need)
+    stranger = app.test_client()
+    # Another address's space, a forged token, no token: nothing.
+    _, other_space = _post_and_confirm(stranger, owner_email="paul@autre-entreprise.fr")
+    assert stranger.post(
+        stop.replace(space, other_space), data={"motif": "budget"}
+    ).status_code == (404)
+    assert stranger.post(
+        stop.replace(space, space + "x"), data={"motif": "budget"}
+    ).status_code == (403)
+    # A logged-in owner of another company, an animateur: not through the owners' pages.
+    auth.login("company", client=stranger)
+    assert (
+        stranger.post(
+            f"/entreprise/besoins/{need.ref}/arreter", data={"motif": "budget"}
+        ).status_code
+        == 404
+    )
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    assert staff.post(
+        f"/entreprise/besoins/{need.ref}/arreter", data={"motif": "budget"}
+    ).status_code in (302, 403)
+    assert need_by_ref(need.ref).status == "nouveau"
+
+
+def test_a_logged_in_owner_stops_their_companys_need_under_their_name(client, auth):
+    owner, company = _owner_with_a_need(auth, client)
+    need = db.session.scalars(select(Need).where(Need.company_id == company.id)).one()
+    area = html_of(client.get("/entreprise"))
+    assert f"/entreprise/besoins/{need.ref}/arreter" in area
+    done = client.post(f"/entreprise/besoins/{need.ref}/arreter", data={"motif": "besoin_disparu"})
+    assert done.status_code == 302 and done.location == "/entreprise"
+    need = need_by_ref(need.ref)
+    assert need.status == "abandonne"
+    entry = db.session.scalars(
+        select(Transition).where(Transition.entity == "need", Transition.to_state == "abandonne")
+    ).one()
+    assert entry.actor_id == owner.id
+    assert entry.reason_text == f"Arrêté par l'entreprise ({owner.email})"
+
+
+@pytest.mark.parametrize("begun", [False, True])
+def test_a_stopped_reoriented_need_is_taken_back_from_a_partner_who_has_not_begun(client, begun):
+    need, space = _post_and_confirm(client)
+    f.load(f.document(partners=[f.partner(ref="ft", email="ft@exemple.fr")]))
+    referral = send_referral(db.session, need=need, partner=by_ref(Partner, "ft"))
+    if begun:
+        leads.take_charge(db.session, referral)
+    db.session.commit()
+    assert client.post(_stop_link(client, space, need), data={"motif": "budget"}).status_code == 302
+    # Not taken in hand: closed. Taken in hand: the partner closes it with its outcome.
+    expected = "prise_en_charge" if begun else "sans_suite"
+    assert db.session.get(Referral, referral.id).status == expected
+    told = _last_mail_to("ft@exemple.fr")
+    assert "Réorientation retirée" in told.subject
+    assert "budget insuffisant" in told.body_text
+    assert ("Clôturez la réorientation" in told.body_text) is begun

@@ -1,15 +1,21 @@
-"""The moves an animateur makes by hand on a need's page, and the need's history told in
-words (who, when, from which state to which, why)."""
+"""The moves an animateur makes by hand on a need's page, the company owner's stop of a
+need they no longer have, and the need's history told in words (who, when, from which
+state to which, why)."""
 
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
 from connectences import vocab
+from connectences.mail import MailKind, queue_template
 from connectences.models import Need, Transition, User
+from connectences.needs.register import reply_to_for
 from connectences.needs.status_words import awaiting_owner
+from connectences.typography import decimal_fr
+from connectences.urls import external_url
 from connectences.workflows import (
     NEED,
+    NEED_FINAL,
     NEED_MANUAL_MOVES,
     NeedState,
     TransitionError,
@@ -73,7 +79,95 @@ def move_by_hand(
         reason_text=reason_text or None,
     )
     if target == NeedState.ABANDONNE:
-        leads.withdraw_leads(session, need, why="le besoin est abandonné", actor=actor)
+        release(session, need, why="le besoin est abandonné", actor=actor)
+
+
+def release(session, need: Need, *, why: str, actor=None) -> None:
+    """Once ``need`` is abandoned, whoever holds it lets it go: its live leads close and
+    their operators are told, the partners of its live referrals are told (``why``)."""
+    leads.withdraw_leads(session, need, why=why, actor=actor)
+    leads.withdraw_referrals(session, need, why=why, actor=actor)
+
+
+# The reasons a company owner may give for stopping a need, in their own words (keys of
+# ``vocab.NEED_ABANDON_REASONS``, whose labels the log shows; the others, such as
+# "unreachable" or "duplicate", are the platform's to say).
+OWNER_STOP_REASONS: dict[str, str] = {
+    "besoin_disparu": "Je n'en ai plus besoin",
+    "pourvu_autrement": "J'ai trouvé quelqu'un par moi-même",
+    "budget": "Mon budget ne le permet pas",
+    "autre": "Une autre raison (précisez-la)",
+}
+# The owner's words go to the log after who said them (``workflows.MAX_TEXT`` in all).
+OWNER_TEXT_MAX = 1500
+OWNER_STOP_CLOSED = (
+    "Ce besoin est déjà clos : il n'y a plus rien à arrêter. Pour un nouveau besoin, "
+    "exprimez-le avec le formulaire."
+)
+
+
+def owner_may_stop(need: Need) -> bool:
+    """True while the company owner may still stop ``need`` (it is not settled)."""
+    return need.status not in NEED_FINAL and NeedState.ABANDONNE in NEED.allowed(need.status)
+
+
+def stop_by_owner(
+    session,
+    need: Need,
+    *,
+    email: str,
+    reason_code: str | None,
+    reason_text: str | None = None,
+    actor=None,
+) -> None:
+    """The company owner (``email``: the address their space or account answers to;
+    ``actor``: their account, when logged in) says ``need`` is no longer needed.
+
+    The need is abandoned with their reason, in its log as said by the company; the
+    operators and partners holding it are told; so is the animateur who follows it (or
+    the platform's address). Raises TransitionError (French, ``errors`` by field) and
+    changes nothing when it is settled already or the reason is missing."""
+    if not owner_may_stop(need):
+        raise TransitionError(OWNER_STOP_CLOSED)
+    if reason_code not in OWNER_STOP_REASONS:
+        why = "Choisissez ce qui s'est passé dans la liste."
+        raise TransitionError(why, errors={"reason_code": why})
+    typed = (reason_text or "").strip()
+    if reason_code == "autre" and not typed:
+        why = "Précisez en quelques mots ce qui s'est passé."
+        raise TransitionError(why, errors={"reason_text": why})
+    if len(typed) > OWNER_TEXT_MAX:
+        why = (
+            f"Ce texte ne doit pas dépasser {decimal_fr(OWNER_TEXT_MAX, 0)} caractères "
+            f"({decimal_fr(len(typed), 0)} saisis)."
+        )
+        raise TransitionError(why, errors={"reason_text": why})
+    said = f"Arrêté par l'entreprise ({email})" + (f" : {typed}" if typed else "")
+    transition(
+        session,
+        need,
+        NEED,
+        NeedState.ABANDONNE,
+        actor=actor,
+        reason_code=reason_code,
+        reason_text=said,
+    )
+    reason = vocab.NEED_ABANDON_REASONS[reason_code].lower()
+    release(session, need, why=f"l'entreprise a arrêté ce besoin ({reason})", actor=actor)
+    animateur = reply_to_for(session, need)
+    if animateur:
+        queue_template(
+            session,
+            kind=MailKind.WORKFLOW_UPDATE,
+            to=animateur,
+            subject=f"Besoin arrêté par l'entreprise : {need.title}",
+            template="lead_update",
+            message=f"{need.company.name} a arrêté le besoin « {need.title} » depuis son "
+            f"espace ({email}) : {vocab.NEED_ABANDON_REASONS[reason_code]}"
+            + (f" — « {typed} »" if typed else "")
+            + ". Il est clos sans suite ; les structures qui le tenaient en sont informées.",
+            link=external_url("needs.show", ref=need.ref),
+        )
 
 
 # The log and the names of its authors in one statement (``workflows.history``'s order),

@@ -592,13 +592,37 @@ def needs_of_companies(session, company_ids: list[int], user_id: int | None = No
     return list(
         session.scalars(
             select(Need)
-            .where(
-                Need.company_id.in_(company_ids),
-                Need.owner_unattached.is_(False),
-                in_queue() if user_id is None else or_(in_queue(), Need.created_by_id == user_id),
-            )
+            .where(_seen_by_owners(company_ids, user_id))
             .order_by(Need.created_at.desc())
         )
+    )
+
+
+def _seen_by_owners(company_ids: list[int], user_id: int | None):
+    """The condition of :func:`needs_of_companies`."""
+    return and_(
+        Need.company_id.in_(company_ids),
+        Need.owner_unattached.is_(False),
+        in_queue() if user_id is None else or_(in_queue(), Need.created_by_id == user_id),
+    )
+
+
+def company_need(session, company_ids: list[int], user_id: int | None, ref: str) -> Need | None:
+    """The need ``ref`` when it is one of :func:`needs_of_companies`, else None."""
+    if not company_ids:
+        return None
+    return session.scalar(
+        select(Need).where(Need.ref == ref, _seen_by_owners(company_ids, user_id))
+    )
+
+
+def followed_need(session, email: str, ref: str) -> Need | None:
+    """The need ``ref`` when it is one of :func:`needs_for_owner_email`, else None."""
+    email = email_key(email)
+    if not email:
+        return None
+    return session.scalar(
+        select(Need).join(Need.company).where(Need.ref == ref, _followable_by(email))
     )
 
 

@@ -4,7 +4,7 @@ space opened by a signed link in ``web/need_public.py``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,8 +12,10 @@ from connectences.accounts.scope import may_open_company
 from connectences.extensions import db
 from connectences.models import Commune
 from connectences.needs import register
+from connectences.needs.moves import owner_may_stop
 from connectences.needs.status_words import status_for_company
 from connectences.web.access import guard_blueprint
+from connectences.web.owner_stop import stop_page
 
 bp = Blueprint("companies", __name__, url_prefix="/entreprise")
 guard_blueprint(bp, "company")
@@ -21,14 +23,13 @@ guard_blueprint(bp, "company")
 
 @bp.route("")
 def index():
-    companies = sorted(
-        (c for c in current_user.companies if may_open_company(current_user, c)),
-        key=lambda company: company.name,
-    )
+    companies = sorted(_own_companies(), key=lambda company: company.name)
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
     for need in register.needs_of_companies(db.session, ids, current_user.id):
-        needs_by_company[need.company_id].append({"need": need, "words": status_for_company(need)})
+        needs_by_company[need.company_id].append(
+            {"need": need, "words": status_for_company(need), "stoppable": owner_may_stop(need)}
+        )
     communes = {
         commune.insee: commune.name
         for commune in db.session.scalars(
@@ -40,4 +41,24 @@ def index():
         companies=companies,
         needs_by_company=needs_by_company,
         communes=communes,
+    )
+
+
+def _own_companies():
+    return [c for c in current_user.companies if may_open_company(current_user, c)]
+
+
+@bp.route("/besoins/<ref>/arreter", methods=["GET", "POST"])
+def stop(ref: str):
+    """The owner stops one of their companies' needs (``owner_stop``)."""
+    ids = [company.id for company in _own_companies()]
+    need = register.company_need(db.session, ids, current_user.id, ref)
+    if need is None:
+        abort(404)
+    return stop_page(
+        need,
+        email=current_user.email,
+        actor=current_user._get_current_object(),
+        action=url_for("companies.stop", ref=ref),
+        back=url_for("companies.index"),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -28,6 +29,7 @@ from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
+from connectences.needs.moves import owner_may_stop
 from connectences.needs.status_words import awaiting_owner, status_for_company, unattached_owner
 from connectences.prospection.companies import is_provisional
 from connectences.urls import external_url
@@ -36,6 +38,7 @@ from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
+from connectences.web.owner_stop import stop_page
 from connectences.workflows import TransitionError
 
 bp = Blueprint("need_public", __name__)
@@ -429,7 +432,9 @@ def company_sections(needs: list[Need]) -> list[dict]:
         )
         if unattached_owner(need) and not awaiting_owner(need):
             section["checking"] = True
-        section["needs"].append({"need": need, "words": status_for_company(need)})
+        section["needs"].append(
+            {"need": need, "words": status_for_company(need), "stoppable": owner_may_stop(need)}
+        )
     insees = {s["company"].commune for s in sections.values() if not s["unattached"]}
     names = {
         insee: name
@@ -489,6 +494,26 @@ def _mail_space_link(email: str) -> bool:
         days=links.space_days(),
     )
     return True
+
+
+@bp.route("/entreprise/suivi/<token>/besoins/<ref>/arreter", methods=["GET", "POST"])
+@public
+def stop(token: str, ref: str):
+    """The owner stops one of the needs their space shows (``owner_stop``)."""
+    try:
+        email = register.space_email(db.session, _secret(), token)
+    except links.LinkError as error:
+        return _refuse_link(error, "space")
+    need = register.followed_need(db.session, email, ref)
+    if need is None:
+        abort(404)
+    return stop_page(
+        need,
+        email=email,
+        actor=None,
+        action=url_for("need_public.stop", token=token, ref=ref),
+        back=url_for("need_public.space", token=token),
+    )
 
 
 @bp.route("/entreprise/suivi/<token>/desactiver", methods=["POST"])

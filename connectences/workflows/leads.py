@@ -204,6 +204,40 @@ def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
     return closed
 
 
+def withdraw_referrals(session, need: Need, *, why: str, actor=None) -> int:
+    """Tell the partners holding ``need`` in a live referral that it is abandoned: one not
+    taken in hand yet closes (``sans_suite``); one the partner took in hand stays theirs
+    to close with its outcome (the person they met may still need them). Each partner is
+    told by mail. Returns how many referrals closed."""
+    referrals = session.scalars(
+        select(Referral).where(Referral.need_id == need.id, Referral.status.in_(REFERRAL_LIVE))
+    ).all()
+    closed = 0
+    for referral in referrals:
+        taken = referral.status == ReferralState.PRISE_EN_CHARGE
+        if not taken:
+            workflows.transition(
+                session, referral, REFERRAL, ReferralState.SANS_SUITE, actor=actor, reason_text=why
+            )
+            closed += 1
+        queue_template(
+            session,
+            kind=MailKind.WORKFLOW_UPDATE,
+            to=referral.partner.email,
+            subject=f"Réorientation retirée : {need.title}",
+            template="lead_update",
+            message=f"Le besoin « {need.title} » ({need.company.name}) n'est plus d'actualité : "
+            f"{why}. "
+            + (
+                "Clôturez la réorientation avec son issue quand votre accompagnement s'achève."
+                if taken
+                else "Vous n'avez plus à y donner suite."
+            ),
+            link=external_url("referrals.show", referral_id=referral.id),
+        )
+    return closed
+
+
 def _need_titles(lead: Lead) -> str:
     return ", ".join(f"« {item.need.title} » ({item.need.company.name})" for item in lead.needs)
 

@@ -1,0 +1,60 @@
+"""The page where a company owner stops a need they no longer have: the same for the
+space opened by a signed link (``need_public``) and for the logged-in area
+(``companies``); the rule is ``needs.moves.stop_by_owner``."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request
+
+from connectences.extensions import db
+from connectences.models import Need
+from connectences.needs.moves import OWNER_STOP_REASONS, owner_may_stop, stop_by_owner
+from connectences.workflows import TransitionError
+
+
+def stop_page(need: Need, *, email: str, actor, action: str, back: str):
+    """GET: the confirmation form; POST: the stop, then back to ``back`` (the owner's
+    list of needs) with a word; a refusal shows the form again, filled in, and changes
+    nothing. ``action``: this page's address."""
+    typed = {"motif": "", "precision": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST" and owner_may_stop(need):
+        typed = {
+            "motif": request.form.get("motif", ""),
+            "precision": request.form.get("precision", "")[:4000],
+        }
+        try:
+            stop_by_owner(
+                db.session,
+                need,
+                email=email,
+                actor=actor,
+                reason_code=typed["motif"] or None,
+                reason_text=typed["precision"],
+            )
+        except TransitionError as refusal:
+            db.session.rollback()
+            fields = refusal.errors or {"_": refusal.message}
+            errors = {
+                {"reason_code": "motif", "reason_text": "precision"}.get(key, key): message
+                for key, message in fields.items()
+            }
+        else:
+            db.session.commit()
+            flash(
+                f"Le besoin « {need.title} » est arrêté. L'animateur de la plateforme en est "
+                "informé, comme les structures à qui il avait été confié.",
+                "success",
+            )
+            return redirect(back)
+    page = render_template(
+        "needs/owner_stop.html",
+        need=need,
+        reasons=OWNER_STOP_REASONS,
+        closed=not owner_may_stop(need),
+        typed=typed,
+        errors=errors,
+        action=action,
+        back=back,
+    )
+    return page, 422 if errors else 200, {"Cache-Control": "no-store"}
