@@ -31,6 +31,7 @@ from connectences.models import (
     Operator,
     Partner,
 )
+from connectences.needs import register
 from tests.factories import (
     COBAS,
     GUJAN,
@@ -1036,3 +1037,35 @@ def test_a_huge_number_is_echoed_short():
     doc["needs"][0]["hours_per_week"] = 1e308
     errors = [str(e) for e in validate(doc)]
     assert "/needs/0/hours_per_week : doit être un nombre entre 1 et 48 (reçu : 1e+308)" in errors
+
+
+def _public_need(siret: str, title: str, email: str) -> Need:
+    """A need sent on the public form for ``siret`` and left unconfirmed."""
+    values = {"title": title, "level": "employe_qualifie", "hours_per_week": 7.0}
+    values |= {"days": ["mon"], "contract": "cdd", "reason": "pic_activite"}
+    values |= {"start": datetime.now(UTC).date(), "skills": ["accueil"]}
+    typed = {"company_name": "Nom tapé", "siret": siret, "company_commune": "33009"}
+    owner = {"owner_name": "Quelqu'un", "owner_email": email, "owner_phone": "0611223344"}
+    need = register.submit_public_need(db.session, values, typed, owner)
+    db.session.commit()
+    return need
+
+
+def test_the_export_holds_only_what_the_platform_offers_and_imports_again():
+    # Found by an audit: a need sent on the public form and never confirmed (anyone can
+    # send one) was exported with the provisional company it created, whose reserved
+    # ref our own import refuses: the export of any live instance could not be imported
+    # again, and handed unverified submissions to other platforms.
+    stored = company(ref="connue")
+    load(document(companies=[stored], needs=[need(ref="confirme", company="connue")]))
+    _public_need(make_siret(8801), "Jamais confirmé", "inconnu@exemple.fr")
+    stranger = _public_need(stored["siret"], "Sous le SIRET d'un autre", "autre@exemple.fr")
+    register.confirm_need(db.session, stranger, "autre@exemple.fr")
+    db.session.commit()
+    assert stranger.owner_unattached  # in the queue, to be checked: not the company's yet
+
+    exported = export_document()
+    assert [c["ref"] for c in exported["companies"]] == ["connue"]
+    assert [n["ref"] for n in exported["needs"]] == ["confirme"]
+    assert validate(exported) == []
+    assert load(exported).changed == 0

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from connectences.exchange.validate import COLLECTIONS, COMMITMENT_SCHEMA, FORMAT, SCHEMA
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
+from connectences.prospection.companies import listed
 from connectences.vocab import DAYS
 
 # Optional fields written even when empty.
@@ -219,16 +220,27 @@ def need_record(need: Need) -> dict[str, Any]:
 def export_document(session: Any = None) -> dict[str, Any]:
     """Every operator, partner, company, candidate and need as an interchange v1.1 document.
 
-    Candidates are exported only when shareable (``SHAREABLE_CANDIDATES``).
+    Candidates are exported only when shareable (``SHAREABLE_CANDIDATES``); companies
+    only when listed and needs only when workable: what the platform itself offers to
+    operators. A need sent on the public form and never confirmed (anyone can send one)
+    is no company's need yet, nor is one sent under a company's SIRET by someone it has
+    not vouched for; and the provisional company such a need created holds a ref that
+    an import refuses (``validate.company_ref``), so the export could not be imported.
     """
+    # Here, not at the top: needs.register imports sync, which imports this module.
+    from connectences.needs.register import workable
+
     if session is None:
         session = db.session
     queries = {
         "operators": select(Operator).order_by(Operator.ref),
         "partners": select(Partner).order_by(Partner.ref),
-        "companies": select(Company).order_by(Company.ref),
+        "companies": select(Company).where(listed()).order_by(Company.ref),
         "candidates": select(Candidate).where(*SHAREABLE_CANDIDATES).order_by(Candidate.ref),
-        "needs": select(Need).options(joinedload(Need.company)).order_by(Need.ref),
+        "needs": select(Need)
+        .where(workable())
+        .options(joinedload(Need.company))
+        .order_by(Need.ref),
     }
     document: dict[str, Any] = {"format": FORMAT}
     for name in COLLECTIONS:

@@ -780,7 +780,8 @@ def list_pools():
 @_problem(403, "Réservé aux animateurs et administrateurs")
 def export_exchange():
     """Toutes les données au format d'échange v1.1 (les candidats : ceux qui ont donné
-    leur accord), octet pour octet ce qu'écrit ``flask exchange export``. L'export est
+    leur accord ; les besoins : ceux que la plateforme traite, pas ceux qu'une entreprise
+    n'a pas encore confirmés), octet pour octet ce qu'écrit ``flask exchange export``. L'export est
     inscrit au journal d'audit."""
     document = export_document(db.session)
     counts = {name: len(document[name]) for name in COLLECTIONS}
