@@ -27,6 +27,7 @@ from connectences.models import (
     CandidateEvent,
     CandidateSkill,
     Company,
+    Deletion,
     Need,
     Operator,
     Partner,
@@ -1069,3 +1070,26 @@ def test_the_export_holds_only_what_the_platform_offers_and_imports_again():
     assert [n["ref"] for n in exported["needs"]] == ["confirme"]
     assert validate(exported) == []
     assert load(exported).changed == 0
+
+
+def test_a_company_only_an_unconfirmed_public_need_knew_of_is_named_by_the_import():
+    # Found by an audit: anyone typing a SIRET on the public form (never confirming)
+    # made every later document carrying that company refused, "SIRET déjà utilisé par
+    # l'entreprise « provisoire-… »", a company nobody can see. The import names it,
+    # as the staff entering the company do (``companies.find_or_create_company``).
+    siret = make_siret(8802)
+    waiting = _public_need(siret, "Jamais confirmé", "inconnu@exemple.fr")
+    provisional_ref = waiting.company.ref
+    sent = company(ref="vraie", name="Vrai Nom", siret=siret, commune=GUJAN)
+    result = load(document(companies=[sent], needs=[need(ref="b-vrai", company="vraie")]))
+
+    assert result["companies"].created == 1
+    named = db.session.scalars(select(Company)).one()
+    assert (named.ref, named.name, named.commune) == ("vraie", "Vrai Nom", GUJAN)
+    db.session.refresh(waiting)
+    assert waiting.company_id == named.id and waiting.owner_confirmed_at is None
+    # Another platform may have copied the provisional record: its ref is a tombstone.
+    assert db.session.scalars(select(Deletion.ref)).all() == [provisional_ref]
+    assert (
+        load(document(companies=[sent], needs=[need(ref="b-vrai", company="vraie")])).changed == 0
+    )

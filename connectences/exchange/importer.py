@@ -30,6 +30,7 @@ from connectences.errors import DomainError
 from connectences.exchange.validate import COLLECTIONS, SCHEMA, FieldError, validate
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
+from connectences.prospection.companies import name_company, provisional_by_siret
 from connectences.typography import plural
 
 COLLECTION_LABELS = {
@@ -349,6 +350,10 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
         existing = _by_ref(session, model, refs)
         if name in _UNIQUE:
             _release_unique_values(session, name, items, existing)
+        if name == "companies":
+            provisional = provisional_by_siret(
+                session, [item["siret"] for item in items if item["ref"] not in existing]
+            )
         if name == "needs":
             wanted = {item["company"] for item in items} - companies.keys()
             companies.update(_by_ref(session, Company, list(wanted)))
@@ -359,8 +364,15 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             # A stored person's status changes through its one writer (``set_status``).
             status = values.pop("status") if record is not None and name == "candidates" else None
             if record is None:
-                record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
-                session.add(record)
+                named = (
+                    _name_provisional(session, item, provisional) if name == "companies" else None
+                )
+                if named is not None:  # the document's company from now on
+                    _apply(named, values)
+                    record = named
+                else:
+                    record = model(**{**_NEW_DEFAULTS.get(name, {}), **values})
+                    session.add(record)
                 if name == "needs":
                     created_needs.append(record)
                 counts.created += 1
@@ -388,7 +400,7 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
                     # Skill rows live in their own table: bump the person's
                     # updated_at ourselves so that re-matching notices.
                     record.updated_at = utcnow()
-            if record.id is not None:
+            if item["ref"] in existing:
                 if changed:
                     counts.updated += 1
                 else:
@@ -402,6 +414,21 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             for need in created_needs:
                 workflows.start(session, need, workflows.NEED, reason_text="Importé")
     return result
+
+
+def _name_provisional(session: Any, item: dict, provisional: dict[str, Company]) -> Any:
+    """The provisional company holding the item's SIRET (only an unconfirmed public need
+    knows of it), named with the item's name, commune and ref; None when there is none.
+
+    Validation lets a document create a company under such a SIRET (anyone may type one
+    on the public form, which would otherwise block the company's import for good);
+    the company is named as when the staff enter it (``companies.find_or_create_company``),
+    its unconfirmed needs still waiting for their owner.
+    """
+    company = provisional.get(item["siret"])
+    if company is not None:
+        name_company(session, company, item["name"], item["commune"], actor=None, ref=item["ref"])
+    return company
 
 
 def import_document_and_commit(document: Any, session: Any = None) -> ImportResult:

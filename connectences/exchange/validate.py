@@ -609,6 +609,13 @@ def _check_stored_uniqueness(
 
 def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
     stored = dict(ctx.session.execute(select(Company.ref, Company.siret)).all())
+    # A provisional company (only an unconfirmed public need knows of it, and anyone may
+    # type a SIRET there) gives its SIRET to a company the document creates: the import
+    # names it (``importer._name_provisional``), as the staff entering the company do.
+    created = {v.get("siret") for _, v in checked if v.get("ref") not in stored}
+    for ref in [r for r, siret in stored.items() if siret in created]:
+        if ref.startswith(PROVISIONAL_REF):
+            del stored[ref]
     _check_stored_uniqueness(
         checked, "companies", "siret", stored, str, "SIRET", "l'entreprise", ctx
     )

@@ -269,16 +269,23 @@ def create_provisional(session: Session, siret: str, commune: str) -> Company:
 
 
 def name_company(
-    session: Session, company: Company, name: str, commune: str, *, actor: User | None
+    session: Session,
+    company: Company,
+    name: str,
+    commune: str,
+    *,
+    actor: User | None,
+    ref: str | None = None,
 ) -> None:
-    """Give a provisional company its name and commune, and a ref made from its name:
+    """Give a provisional company its name and commune, and a ref made from its name
+    (``ref`` when given: an interchange document's, checked free by its validation):
     it is the company's own from now on, listed. The ref it had is a tombstone (another
     platform may have copied the record under it). Nothing for a company already named."""
     if not is_provisional(company):
         return
     old_ref = company.ref
     company.name, company.commune = name, commune
-    company.ref = new_company_ref(session, name)
+    company.ref = ref or new_company_ref(session, name)
     record_deletion(session, "companies", old_ref, company_id=company.id)
     audit(
         session,
@@ -336,6 +343,16 @@ _BY_REF = select(Company).where(Company.ref == bindparam("ref"))
 def get_company(session: Session, ref: str) -> Company | None:
     """The company with this ref, or None."""
     return session.scalar(_BY_REF, {"ref": ref})
+
+
+def provisional_by_siret(session: Session, sirets: list[str]) -> dict[str, Company]:
+    """The provisional companies holding these SIRETs (14 digits each), by SIRET."""
+    found: dict[str, Company] = {}
+    for start in range(0, len(sirets), 500):
+        chunk = sirets[start : start + 500]
+        query = select(Company).where(~listed(), Company.siret.in_(chunk))
+        found.update((company.siret, company) for company in session.scalars(query))
+    return found
 
 
 def find_company_by_siret(session: Session, siret: str | None) -> Company | None:
