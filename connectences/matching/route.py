@@ -216,7 +216,7 @@ def route(
             reasons.append("Aucun opérateur ne couvre ce besoin :")
             for other in operators:
                 gaps = operator_gaps(other, need, epci)
-                reasons.append(f"{other.name} {'; '.join(gaps)}.")
+                reasons.append(f"{other.name} {' ; '.join(gaps)}.")
         else:
             reasons.append("Aucun opérateur n'est enregistré sur la plateforme.")
         no_fit = "mission_courte" if need.contract == "mission" else "aucun_operateur"
