@@ -1093,3 +1093,15 @@ def test_a_company_only_an_unconfirmed_public_need_knew_of_is_named_by_the_impor
     assert (
         load(document(companies=[sent], needs=[need(ref="b-vrai", company="vraie")])).changed == 0
     )
+
+
+def test_a_need_may_not_name_a_provisional_company():
+    # Found by an audit: a document's need could name the provisional company of an
+    # unconfirmed public need (its ref was in every export), a company no list shows
+    # nor exports: the need was then exported without its company, refused on import.
+    provisional_ref = _public_need(make_siret(8803), "Jamais confirmé", "x@exemple.fr").company.ref
+    doc = document(needs=[need(ref="b-cache", company=provisional_ref)])
+    assert [str(e) for e in validate(doc)] == [
+        f"/needs/0/company : entreprise inconnue : « {provisional_ref} » "
+        "(ni dans le document ni en base)"
+    ]

@@ -28,7 +28,7 @@ from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.extensions import db
 from connectences.models import Candidate, Company
-from connectences.prospection.companies import PROVISIONAL_REF
+from connectences.prospection.companies import PROVISIONAL_REF, listed
 from connectences.skills import MAX_SKILL_LENGTH
 from connectences.skills.forbidden import forbidden_criterion, refusal
 from connectences.text import NUL_REFUSED, nul_paths
@@ -684,9 +684,9 @@ def _check_need_companies(
     missing = wanted - in_document
     stored = set()
     if missing:
-        stored = set(
-            ctx.session.execute(select(Company.ref).where(Company.ref.in_(missing))).scalars()
-        )
+        # Not a provisional company: no list shows it nor any export writes it.
+        query = select(Company.ref).where(Company.ref.in_(missing), listed())
+        stored = set(ctx.session.execute(query).scalars())
     for index, values in checked:
         ref = values.get("company")
         if ref is not None and ref not in in_document and ref not in stored:
