@@ -1105,3 +1105,20 @@ def test_a_need_may_not_name_a_provisional_company():
         f"/needs/0/company : entreprise inconnue : « {provisional_ref} » "
         "(ni dans le document ni en base)"
     ]
+
+
+@pytest.mark.parametrize("largest", [48, 60, 99.5])
+def test_an_operator_s_largest_need_has_no_upper_bound(largest):
+    # Found by an audit: the spec says only "number" for max_hours_per_week, and a
+    # document saying 60 (no need is over 48 h: "any") was refused whole.
+    doc = document(operators=[operator(ref="op-large", max_hours_per_week=largest)])
+    assert validate(doc) == []
+    load(doc)
+    assert export_document()["operators"][0]["max_hours_per_week"] == largest
+
+
+def test_an_operator_s_largest_need_is_at_least_an_hour():
+    doc = document(operators=[operator(ref="op-none", max_hours_per_week=0.5)])
+    assert [str(e) for e in validate(doc)] == [
+        "/operators/0/max_hours_per_week : doit être un nombre supérieur ou égal à 1 (reçu : 0,5)"
+    ]

@@ -389,7 +389,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "rome_domains": Field(list_of(rome_domain)),
         "levels": Field(list_of(one_of(vocab.LEVELS), non_empty=True), required=True),
         "contracts": Field(list_of(one_of(vocab.CONTRACTS), non_empty=True), required=True),
-        "max_hours_per_week": Field(number(1, 48)),
+        # "number": no upper bound (no need is over 48 h, so a larger one means "any").
+        "max_hours_per_week": Field(number(low=1)),
     },
     "partners": {
         "ref": REF,
