@@ -999,7 +999,30 @@ def test_cli_import_from_standard_input(runner):
 def test_cli_import_of_a_missing_file(runner, tmp_path):
     result = runner.invoke(args=["exchange", "import", str(tmp_path / "absent.json")])
     assert result.exit_code == 1
-    assert "Impossible de lire le fichier" in result.output
+    # Found by an audit: the reason was the system's English ("No such file or directory").
+    assert result.output == (
+        f"Impossible de lire le fichier « {tmp_path / 'absent.json'} » : "
+        "fichier ou dossier introuvable.\n"
+    )
+
+
+def test_cli_import_of_a_directory_and_export_into_a_missing_one_are_said_in_french(
+    runner, tmp_path
+):
+    result = runner.invoke(args=["exchange", "import", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Impossible de lire le fichier « {tmp_path} » : c'est un dossier, pas un fichier.\n"
+    )
+    target = tmp_path / "absent" / "export.json"
+    result = runner.invoke(args=["exchange", "export", str(target)])
+    assert result.exit_code == 1
+    assert result.output == f"Impossible d'écrire « {target} » : fichier ou dossier introuvable.\n"
+    (tmp_path / "dossier").mkdir()
+    result = runner.invoke(args=["exchange", "export", str(tmp_path / "dossier")])
+    assert result.exit_code == 1
+    assert "c'est un dossier, pas un fichier" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dossier"]  # no temporary file left
 
 
 def test_cli_import_of_a_json_array(runner, tmp_path):

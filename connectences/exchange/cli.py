@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -22,6 +23,23 @@ exchange_cli = AppGroup(
 )
 
 
+# What the system says of a file, in French (``OSError.strerror`` is the C library's English).
+_OS_REASONS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    return _OS_REASONS.get(exc.errno, f"erreur du système (code {exc.errno})")
+
+
 def _fail(refused: ExchangeError) -> None:
     click.echo(refused.refusal, err=True)
     for error in refused.errors:
@@ -30,14 +48,14 @@ def _fail(refused: ExchangeError) -> None:
 
 
 @exchange_cli.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(allow_dash=True))
 def import_command(file: str) -> None:
     """Importer un document (FILE, ou - pour l'entrée standard) : tout ou rien."""
     try:
         with click.open_file(file, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        click.echo(f"Impossible de lire le fichier « {file} » : {exc.strerror}.", err=True)
+        click.echo(f"Impossible de lire le fichier « {file} » : {_os_reason(exc)}.", err=True)
         sys.exit(1)
     try:
         document = parse_document(data)
@@ -57,7 +75,7 @@ def import_command(file: str) -> None:
 
 
 @exchange_cli.command("export")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", required=False, type=click.Path(allow_dash=True))
 def export_command(file: str | None) -> None:
     """Exporter toutes les données au format d'échange (FILE, sinon la sortie standard)."""
     document = export_document(db.session)
@@ -78,11 +96,14 @@ def export_command(file: str | None) -> None:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write next to the target then rename, so that a reader never sees half a file."""
+    temporary = None
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent or ".", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(temporary, path)
     except OSError as exc:
-        click.echo(f"Impossible d'écrire « {path} » : {exc.strerror}.", err=True)
+        if temporary is not None:  # a disk full or a directory at the target: not left behind
+            Path(temporary).unlink(missing_ok=True)
+        click.echo(f"Impossible d'écrire « {path} » : {_os_reason(exc)}.", err=True)
         sys.exit(1)
