@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from connectences.cvtheque.status import set_status
 from connectences.exchange import (
     ExchangeError,
     FieldError,
@@ -393,6 +394,29 @@ def test_a_company_objection_to_being_solicited_is_lifted_only_by_a_document_say
     fresh = document(companies=[company(ref="co-new")])
     load(fresh)
     assert by_ref(Company, "co-new").do_not_solicit is False
+
+
+@pytest.mark.parametrize("closed", ["inactif", "place"])
+def test_a_person_closed_to_work_is_reopened_only_by_a_document_saying_so(closed):
+    """Found by an audit: a person who paused their profile themselves (or whose week is
+    complete) was made "disponible" again by any document leaving status out, the
+    spec's default, and proposed to companies against their choice. As for a company's
+    do_not_solicit, a sender silent about it knows nothing of it; one that says so
+    reopens them; the default still applies to a new person."""
+    doc = document(candidates=[candidate(ref="cv")])
+    load(copy.deepcopy(doc))
+    person = by_ref(Candidate, "cv")
+    set_status(db.session, person, closed, reason="profil mis en pause par la personne")
+    db.session.commit()
+
+    assert load(copy.deepcopy(doc)).changed == 0
+    db.session.expire_all()
+    assert by_ref(Candidate, "cv").status == closed
+    said = copy.deepcopy(doc)
+    said["candidates"][0]["status"] = "disponible"
+    assert load(said)["candidates"].updated == 1
+    db.session.expire_all()
+    assert by_ref(Candidate, "cv").status == "disponible"
 
 
 def test_a_default_said_out_loud_is_the_same_record_as_left_out():

@@ -325,10 +325,12 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     optional field absent is cleared. That includes a candidate's ``commitments``
     (but those a placement of this platform made, see ``_set_commitments``): a v1
     document (which cannot carry them) is read as having none, exactly like a v1.1
-    document that leaves them out. One exception:
+    document that leaves them out. Two exceptions:
     a stored company's ``do_not_solicit`` true stays when the document leaves it out
     (false on creation, as the spec says): the company objected to being solicited,
-    and only a document that says false lifts that.
+    and only a document that says false lifts that; and a stored person closed to work
+    (``inactif``, ``place``: paused, often by themselves, or their week complete) stays
+    so when the document leaves ``status`` out: only a document that says so reopens them.
     """
     if session is None:
         session = db.session
@@ -363,6 +365,11 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             record = existing.get(item["ref"])
             # A stored person's status changes through its one writer (``set_status``).
             status = values.pop("status") if record is not None and name == "candidates" else None
+            # A person paused (often by themselves) or whose week is complete is reopened
+            # only by a document that says so: a sender silent about it knows nothing of
+            # it (as ``do_not_solicit`` below).
+            if status is not None and item.get("status") is None:
+                status = status if record.status in vocab.OPEN_TO_WORK else None
             if record is None:
                 named = (
                     _name_provisional(session, item, provisional) if name == "companies" else None
