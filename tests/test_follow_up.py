@@ -395,3 +395,15 @@ def test_the_interchange_export_only_says_the_commitment_ends(people):
     [commitment] = exported["commitments"]
     assert (commitment["hours_per_week"], commitment["until"]) == (7, "2027-06-14")
     assert "follow" not in repr(document) and "ended" not in repr(document)
+
+
+def test_an_unanswered_holds_is_refused_without_judging_a_last_day(people):
+    # A mission past its term: had "no" been answered, today would be refused as its
+    # last day; unanswered, only the question is asked.
+    placement = _placed(people, contract="mission")
+    before = _state(placement)
+    with pytest.raises(TransitionError) as refused:
+        _answer(_point(placement, 1), people[1], holds=None, ended_on=TODAY)
+    assert refused.value.errors == {"holds": "Dites si le recrutement tient."}
+    db.session.rollback()
+    assert _state(placement) == before

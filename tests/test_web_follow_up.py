@@ -226,3 +226,26 @@ def test_a_fixed_term_placement_s_last_day_is_offered_up_to_its_term(client, wor
     )
     refused = _post(client, world, 1, {**NOT_HOLDING, "fin": TODAY.isoformat()})
     assert "terme prévu" in error_of(refused, f"fin-{point}")
+
+
+@pytest.mark.parametrize("answer", [None, "peut-être"])
+def test_an_unanswered_holds_asks_only_that_not_an_end_date(client, world, answer):
+    # Past its term, a fixed-term placement refuses today as its last day: a form sent
+    # without saying whether it holds must ask that, not complain of an end date the
+    # person never gave (the "non" that the date belongs to was not chosen).
+    term = TODAY - timedelta(days=10)
+    db.session.execute(
+        update(Commitment).where(Commitment.placement_id == world["placement"]).values(until=term)
+    )
+    db.session.commit()
+    before = _stored(world)
+    form = {"entreprise": "Bien", "fin": TODAY.isoformat()}
+    if answer is not None:
+        form["tient"] = answer
+    response = _post(client, world, 1, form)
+    assert response.status_code == 422
+    point = world["points"][1]
+    assert "Dites si le recrutement tient." in error_of(response, f"tient-{point}")
+    assert f'id="fin-{point}-erreurs"' not in html_of(response)
+    assert "terme prévu : la date de fin" not in page_text(response)
+    assert _stored(world) == before

@@ -360,8 +360,6 @@ def follow_up(lead_id: int, point_id: int):
     typed["relancer"] = request.form.get("relancer") == "1"
     sent = f"suivi-{point_id}"
     errors = {}
-    if holds not in ("oui", "non"):
-        errors["tient"] = "Dites si le recrutement tient."
     last_day = None
     if holds == "non" and _text(typed["fin"]):
         last_day = read_date(typed["fin"])
@@ -373,7 +371,7 @@ def follow_up(lead_id: int, point_id: int):
             point,
             company_feedback=_text(request.form.get("entreprise")),
             candidate_feedback=_text(request.form.get("personne")),
-            holds=holds == "oui",
+            holds={"oui": True, "non": False}.get(holds),
             ended_on=last_day,
             search_again=typed["relancer"],
             actor=current_user,
@@ -384,6 +382,7 @@ def follow_up(lead_id: int, point_id: int):
             "company_feedback": "entreprise",
             "candidate_feedback": "personne",
             "ended_on": "fin",
+            "holds": "tient",
         },
         typed_errors=errors,
         render_unnamed=True,

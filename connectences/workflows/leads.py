@@ -644,7 +644,7 @@ def record_follow_up(
     *,
     company_feedback: str | None,
     candidate_feedback: str | None,
-    holds: bool,
+    holds: bool | None,
     ended_on: date | None = None,
     search_again: bool = True,
     actor=None,
@@ -661,7 +661,9 @@ def record_follow_up(
     commitment from it ends that day too and their status follows their week; the
     later points are no longer due; with ``search_again`` (the company still needs
     someone) the needs it filled go back to the search; the animateur who sent the lead
-    is told. Raises TransitionError (French) and changes nothing when refused.
+    is told. ``holds`` None (the question left unanswered) is refused; the last day is
+    then not judged, since it belongs to the answer "no". Raises TransitionError (French)
+    and changes nothing when refused.
     """
     placement = point.placement
     if point.done_at is not None:
@@ -694,7 +696,9 @@ def record_follow_up(
         if why := workflows.text_too_long(text):
             errors[name] = why
     last_day = None
-    if not holds:
+    if holds is None:
+        errors["holds"] = "Dites si le recrutement tient."
+    elif not holds:
         last_day = local_today() if ended_on is None else ended_on
         if not isinstance(last_day, date):
             errors["ended_on"] = "Indiquez la date de fin (jj/mm/aaaa)."
