@@ -109,6 +109,17 @@ def placement_start_problem(start: date, today: date) -> str | None:
     return too_far_ahead(start, today)
 
 
+def contract_end_problem(last_day: date, start: date, today: date) -> str | None:
+    """The French message for the planned last day of a fixed-term contract before its
+    first day or beyond :data:`YEARS_AHEAD` years, or None."""
+    if last_day < start:
+        return (
+            "La date de fin ne peut pas précéder la date de début "
+            f"(le {start.strftime('%d/%m/%Y')})."
+        )
+    return too_far_ahead(last_day, today)
+
+
 def placement_end_problem(
     last_day: date, start: date, today: date, term: date | None = None
 ) -> str | None:

@@ -71,8 +71,9 @@ def people():
     return animateur, member
 
 
-def _placed(people, *, contract="cdi", refs=("n1",), start=START, who="ok") -> Placement:
-    """The candidate ``who`` placed by ``ge`` in the needs ``refs``, from ``start``."""
+def _placed(people, *, contract="cdi", refs=("n1",), start=START, who="ok", end=None) -> Placement:
+    """The candidate ``who`` placed by ``ge`` in the needs ``refs``, from ``start`` (to
+    ``end``, the last day of a fixed-term contract, when given)."""
     animateur, member = people
     lead = send_lead(
         db.session,
@@ -90,6 +91,7 @@ def _placed(people, *, contract="cdi", refs=("n1",), start=START, who="ok") -> P
         hours_per_week=7 * len(refs),
         contract=contract,
         start_date=start,
+        end_date=end,
         actor=member,
     )
     db.session.commit()
@@ -407,3 +409,55 @@ def test_an_unanswered_holds_is_refused_without_judging_a_last_day(people):
     assert refused.value.errors == {"holds": "Dites si le recrutement tient."}
     db.session.rollback()
     assert _state(placement) == before
+
+
+# --- fixed-term placements -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "contract, end, until, months",
+    [
+        ("cdi", None, None, [1, 3, 6]),
+        # A one-month mission: the 1-month point, the day after its last day, says how
+        # it went; none later (the operator was reminded of a contract long over).
+        ("mission", None, date(2027, 2, 3), [1]),
+        ("cdd", date(2027, 5, 31), date(2027, 5, 31), [1, 3]),
+        ("saisonnier", date(2027, 7, 4), date(2027, 7, 4), [1, 3, 6]),
+        # The contract's own last day, typed by the operator, wins over the need's length.
+        ("mission", date(2027, 1, 15), date(2027, 1, 15), [1]),
+    ],
+)
+def test_a_placement_plans_the_follow_up_points_its_term_reaches(
+    people, contract, end, until, months
+):
+    placement = _placed(people, contract=contract, end=end)
+    assert [p.months for p in placement.follow_ups] == months
+    assert _state(placement)["until"] == until
+    assert flow.placement_term(placement) == until
+
+
+@pytest.mark.parametrize(
+    "contract, end, message",
+    [
+        ("cdi", date(2027, 5, 31), "Un CDI n'a pas de date de fin"),
+        ("cdi_temps_partage", date(2027, 5, 31), "Un CDI à temps partagé n'a pas de date de fin"),
+        ("cdd", START - timedelta(days=1), "ne peut pas précéder la date de début (le 04/01/2027)"),
+        ("cdd", date(2031, 1, 1), "au plus tard"),
+    ],
+)
+def test_a_placement_end_out_of_its_contract_is_refused_and_changes_nothing(
+    people, contract, end, message
+):
+    before = {"points": count(FollowUpPoint), "commitments": count(Commitment)}
+    with pytest.raises(TransitionError) as refused:
+        _placed(people, contract=contract, end=end)
+    assert message in refused.value.errors["end_date"]
+    db.session.rollback()
+    assert {"points": count(FollowUpPoint), "commitments": count(Commitment)} == before
+
+
+def test_the_animateur_reads_the_term_and_the_points_planned(people):
+    _placed(people, contract="cdd", end=date(2027, 5, 31))
+    told = mails_to("anim@exemple.fr")[-1]
+    assert "CDD, du 04/01/2027 au 31/05/2027" in told.body_text
+    assert "Suivi prévu à 1 et 3 mois." in told.body_text

@@ -142,13 +142,19 @@ def test_close_without_outcome(animateur):
 
 
 @pytest.mark.parametrize(
-    "contract, months, person_status",
     # The placement takes both of the person's days: full for good when open-ended; a
     # six-month CDD gives the week back when it ends, so the person stays en mission; so
     # does a CDD of 0 months (under a month: a month's commitment), not an open-ended one.
-    [("cdi_temps_partage", None, "place"), ("cdd", 6, "en_mission"), ("cdd", 0, "en_mission")],
+    # Followed at 1, 3 and 6 months, as far as the contract goes: the six-month CDD ends
+    # the day before its 6-month point, which says whether it ran to its term.
+    "contract, months, person_status, points",
+    [
+        ("cdi_temps_partage", None, "place", (1, 3, 6)),
+        ("cdd", 6, "en_mission", (1, 3, 6)),
+        ("cdd", 0, "en_mission", (1,)),
+    ],
 )
-def test_placement_effects(animateur, contract, months, person_status):
+def test_placement_effects(animateur, contract, months, person_status, points):
     lead = _lead(animateur, refs=("n1", "n2"))
     flow.accept(db.session, lead)
     for ref in ("n1", "n2"):
@@ -173,16 +179,13 @@ def test_placement_effects(animateur, contract, months, person_status):
         )
     ).all()
     assert [(t.from_state, t.to_state) for t in person_log] == [("disponible", person_status)]
-    points = db.session.scalars(
+    planned = db.session.scalars(
         select(FollowUpPoint)
         .where(FollowUpPoint.placement_id == placement.id)
         .order_by(FollowUpPoint.months)
     ).all()
-    assert [(p.months, p.due_on) for p in points] == [
-        (1, date(2027, 2, 28)),
-        (3, date(2027, 4, 30)),
-        (6, date(2027, 7, 31)),
-    ]
+    due = {1: date(2027, 2, 28), 3: date(2027, 4, 30), 6: date(2027, 7, 31)}
+    assert [(p.months, p.due_on) for p in planned] == [(m, due[m]) for m in points]
     assert sorted(n.need.ref for n in placement.needs) == ["n1", "n2"]
     assert "Placement" in mails_to("anim@exemple.fr")[0].subject
 

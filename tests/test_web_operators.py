@@ -357,3 +357,51 @@ def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, wo
     assert again.status_code == 302
     assert "Impossible d'enregistrer un placement" in page_text(client.get(url))
     assert len(db.session.scalars(select(FollowUpPoint)).all()) == 3
+
+
+def _accepted_form(client, auth, world) -> tuple[str, dict]:
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    start = local_today()
+    return url, {
+        "besoins": str(by_ref(Need, "n1").id),
+        "candidat": str(by_ref(Candidate, "ok").id),
+        "heures": "7",
+        "contrat": "cdd",
+        "debut": start.isoformat(),
+    }
+
+
+def test_a_fixed_term_placement_takes_its_last_day_and_is_followed_up_to_it(client, auth, world):
+    url, form = _accepted_form(client, auth, world)
+    start = local_today()
+    last = add_months(start, 2) - timedelta(days=1)
+    response = _post(client, url + "/placement", {**form, "fin": last.strftime("%d/%m/%Y")})
+    assert response.status_code == 302
+    page = page_text(client.get(url))
+    assert "Placement enregistré. Suivi prévu à 1 mois." in page
+    assert f"CDD, du {start:%d/%m/%Y} au {last:%d/%m/%Y}" in page
+    points = db.session.scalars(select(FollowUpPoint)).all()
+    assert [p.months for p in points] == [1]
+
+
+@pytest.mark.parametrize(
+    "contract, typed, said",
+    [
+        ("cdd", "30/02/2027", "n'existe pas dans le calendrier"),
+        ("cdd", "bientôt", "n'est pas une date"),
+        ("cdd", "2020-01-01", "ne peut pas précéder la date de début"),
+        ("cdi", "2027-12-31", "Un CDI n'a pas de date de fin"),
+    ],
+)
+def test_a_wrong_contract_end_comes_back_next_to_its_field(
+    client, auth, world, contract, typed, said
+):
+    url, form = _accepted_form(client, auth, world)
+    response = _post(client, url + "/placement", {**form, "contrat": contract, "fin": typed})
+    assert response.status_code == 422
+    assert said in error_of(response, "fin-contrat")
+    assert f'value="{typed}"' in html_of(response)
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+    assert db.session.scalars(select(FollowUpPoint)).all() == []

@@ -200,6 +200,7 @@ def _render_show(
         today=local_today(),
         point_to_record=flow.point_to_record,
         placement_term=flow.placement_term,
+        placement_period=flow.placement_period,
         endings=vocab.PLACEMENT_ENDINGS,
     ), status
 
@@ -240,6 +241,7 @@ PLACEMENT_FIELDS = {
     "contract": "contrat",
     "hours_per_week": "heures",
     "start_date": "debut",
+    "end_date": "fin",
 }
 
 
@@ -286,6 +288,11 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
     start = read_date(form.get("debut"))
     if start is None:
         errors["debut"] = "Indiquez la date de début (jj/mm/aaaa)."
+    # The last day of a fixed-term contract, when the operator knows it (optional).
+    end_text = _text(form.get("fin"))
+    end = read_date(end_text) if end_text else None
+    if end_text and end is None:
+        errors["fin"] = f"Date de fin invalide : {unread(end_text)}."
     if errors:
         return {}, errors
     return {
@@ -294,6 +301,7 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         "hours_per_week": hours,
         "contract": form.get("contrat", ""),
         "start_date": start,
+        "end_date": end,
     }, {}
 
 
@@ -305,6 +313,7 @@ def _typed_placement(form) -> dict:
         "hours": form.get("heures", ""),
         "contract": form.get("contrat", ""),
         "start": form.get("debut", ""),
+        "end": form.get("fin", ""),
     }
 
 
@@ -318,7 +327,7 @@ def place(lead_id: int):
         )
     confirmed = request.form.get("confirmer") == "1"
     try:
-        flow.record_placement(
+        placement = flow.record_placement(
             db.session, lead, actor=current_user, confirm_over_free_time=confirmed, **values
         )
     except flow.PlacementOverWeek as warning:
@@ -345,7 +354,7 @@ def place(lead_id: int):
             typed=_typed_placement(request.form),
         )
     db.session.commit()
-    flash("Placement enregistré. Suivi prévu à 1, 3 et 6 mois.", "success")
+    flash(f"Placement enregistré. {flow.follow_up_plan(placement)}", "success")
     return redirect(url_for(".show", lead_id=lead_id))
 
 

@@ -21,7 +21,11 @@ from connectences.clock import local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
-from connectences.dates import placement_end_problem, placement_start_problem
+from connectences.dates import (
+    contract_end_problem,
+    placement_end_problem,
+    placement_start_problem,
+)
 from connectences.db_session import stamp_once
 from connectences.mail import MailKind, queue_template
 from connectences.matching import week
@@ -72,11 +76,16 @@ class PlacementOverWeek(TransitionError):
     confirmation (the message says why)."""
 
 
-def commitment_end(contract: str, start: date, needs: Sequence[Need]) -> date | None:
-    """Last day of the work a placement gives: the longest of the needs' durations for a
-    fixed-term contract (a month for a mission without one); None when open-ended."""
+def commitment_end(
+    contract: str, start: date, needs: Sequence[Need], last_day: date | None = None
+) -> date | None:
+    """Last day of the work a placement gives: for a fixed-term contract, the last day the
+    operator gave (``last_day``), else the longest of the needs' durations (a month for a
+    mission without one); None when open-ended."""
     if contract not in FIXED_TERM:
         return None
+    if last_day is not None:
+        return last_day
     months = [n.duration_months for n in needs if n.duration_months is not None]
     if not months and contract == "mission":
         months = [MISSION_MONTHS]
@@ -84,6 +93,41 @@ def commitment_end(contract: str, start: date, needs: Sequence[Need]) -> date | 
         return None
     whole = max(1, round(max(months)))
     return add_months(start, whole) - timedelta(days=1)
+
+
+def follow_up_months(start: date, term: date | None) -> tuple[int, ...]:
+    """The follow-up points a placement plans (months after ``start``): 1, 3 and 6, but
+    for a fixed-term contract only those due by the day after its ``term`` (a six-month
+    CDD ends the day before its 6-month point, which says whether it ran to its term),
+    and always the first: a two-month contract was followed at 3 and 6 months, its
+    operator reminded of work long over."""
+    if term is None:
+        return FOLLOW_UP_MONTHS
+    return FOLLOW_UP_MONTHS[:1] + tuple(
+        m for m in FOLLOW_UP_MONTHS[1:] if add_months(start, m) <= term + timedelta(days=1)
+    )
+
+
+def follow_up_plan(placement: Placement) -> str:
+    """The points planned for ``placement``, as the operator and the animateur read them:
+    "Suivi prévu à 1, 3 et 6 mois."."""
+    months = [str(point.months) for point in sorted(placement.follow_ups, key=_months)]
+    listed = " et ".join([", ".join(months[:-1]), months[-1]] if len(months) > 1 else months)
+    return f"Suivi prévu à {listed} mois."
+
+
+def _months(point: FollowUpPoint) -> int:
+    return point.months
+
+
+def placement_period(placement: Placement) -> str:
+    """When the placement's work runs: "à partir du 04/01/2027", or "du 04/01/2027 au
+    31/05/2027" for a fixed-term contract."""
+    start = placement.start_date.strftime("%d/%m/%Y")
+    term = placement_term(placement)
+    if term is None:
+        return f"à partir du {start}"
+    return f"du {start} au {term.strftime('%d/%m/%Y')}"
 
 
 def over_free_time(
@@ -464,6 +508,7 @@ def record_placement(
     hours_per_week: float,
     contract: str,
     start_date: date,
+    end_date: date | None = None,
     actor=None,
     confirm_over_free_time: bool = False,
 ) -> Placement:
@@ -471,12 +516,14 @@ def record_placement(
     companies (a bundle places one person in several).
 
     The placement becomes a commitment of the person (its hours, the days of the needs
-    placed, an end for a fixed-term contract: ``commitment_end``), and their status
+    placed, an end for a fixed-term contract: ``end_date``, the contract's last day when
+    the operator gives it, else ``commitment_end``), and their status
     follows their week (``cvtheque.status.settle_status``): ``en_mission`` while they
     have free time to fill, ``place`` once it is full for good or they want no more.
     Each need placed becomes ``pourvu``; the lead becomes ``place``; the lead's other
     needs (a bundle placed in only some of its companies) go back to the search;
-    follow-up points are planned 1, 3 and 6 months after the start.
+    follow-up points are planned 1, 3 and 6 months after the start, those a fixed-term
+    contract reaches (``follow_up_months``).
 
     A placement over the person's free hours or on none of their free days raises
     ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; one that
@@ -516,6 +563,19 @@ def record_placement(
         )
     if why := placement_start_problem(start_date, local_today()):
         raise TransitionError(why, errors={"start_date": why})
+    if end_date is not None:
+        if contract not in FIXED_TERM:
+            why = (
+                f"Un {vocab.label(vocab.CONTRACTS, contract)} n'a pas de date de fin : "
+                "laissez ce champ vide, ou choisissez un CDD, un contrat saisonnier ou une "
+                "mission."
+            )
+        elif not isinstance(end_date, date):
+            why = "Indiquez la date de fin du contrat (jj/mm/aaaa)."
+        else:
+            why = contract_end_problem(end_date, start_date, local_today())
+        if why:
+            raise TransitionError(why, errors={"end_date": why})
     if lead.status not in LEAD.moves or LeadState.PLACE not in LEAD.allowed(lead.status):
         raise TransitionError(
             f"Impossible d'enregistrer un placement : la proposition est "
@@ -530,7 +590,7 @@ def record_placement(
                 f"(état : {vocab.label(NEED.labels, need.status).lower()})."
             )
     days = {d for need in needs for d in (need.days or ())}
-    until = commitment_end(contract, start_date, needs)
+    until = commitment_end(contract, start_date, needs, end_date)
     held = [(c.hours_per_week, c.until) for c in candidate.commitments]
     total = week.over_week_limit([*held, (float(hours_per_week), until)], start_date)
     if total is not None:
@@ -563,7 +623,8 @@ def record_placement(
     session.add(placement)
     placement.needs = [PlacementNeed(need=need) for need in needs]
     placement.follow_ups = [
-        FollowUpPoint(months=m, due_on=add_months(start_date, m)) for m in FOLLOW_UP_MONTHS
+        FollowUpPoint(months=m, due_on=add_months(start_date, m))
+        for m in follow_up_months(start_date, until)
     ]
     for need in needs:
         workflows.transition(
@@ -615,8 +676,8 @@ def record_placement(
         subject=f"Placement enregistré par {lead.operator.name}",
         message=f"{lead.operator.name} a placé {candidate.first_name} {candidate.last_name} "
         f"chez {companies} ({hours_plain(hours_per_week)} par semaine, "
-        f"{vocab.label(vocab.CONTRACTS, contract)}, à partir du "
-        f"{start_date.strftime('%d/%m/%Y')}). Suivi prévu à 1, 3 et 6 mois."
+        f"{vocab.label(vocab.CONTRACTS, contract)}, {placement_period(placement)}). "
+        f"{follow_up_plan(placement)}"
         + "".join(
             f" Le besoin « {n.title} » ({n.company.name}) est de nouveau en recherche."
             for n in left_out
