@@ -38,6 +38,22 @@ def french_typography(text: str) -> str:
     return _BEFORE_CLOSING_QUOTE.sub(NBSP + "»", text)
 
 
+_VOWELS = frozenset("aeiouàâäéèêëîïôöùûüœæ")
+
+
+def of_name(name: str) -> str:
+    """``de`` before a name, elided before a vowel or a mute h: "d'Inès Marchal", "d'Hélène",
+    "d'Yves", but "de Marc", "de Yann" (a y sounded as a consonant)."""
+    name = (name or "").strip()
+    letters = name.casefold()[:2]
+    elided = bool(letters) and (
+        letters[0] in _VOWELS
+        or letters[0] == "h"
+        or (letters[0] == "y" and len(letters) > 1 and letters[1] not in _VOWELS)
+    )
+    return f"d'{name}" if elided else f"de {name}"
+
+
 def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—") -> str:
     """``1 234,5``: thousands apart (narrow no-break space), decimal comma, no ``,0``."""
     if value is None:

@@ -578,7 +578,7 @@ def test_complete_the_week_page_for_the_animateur(client, auth, world):
     _place(world)
     auth.login("animateur")
     page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
-    assert "Compléter la semaine de Inès Marchal" in page
+    assert "Compléter la semaine d'Inès Marchal" in page
     assert "Besoins ouverts qui tiennent dans son temps libre (1)" in page
     assert "Comptabilité fournisseurs — Garage Martin" in page
     assert "Saisie du mardi" not in page and "Comptable 20 h" not in page
@@ -595,7 +595,7 @@ def test_complete_the_week_page_for_the_operator_who_placed_only(client, auth, w
     page = page_text(client.get("/operateur/personnes/ines/semaine"))
     assert "Comptabilité fournisseurs — Garage Martin" in page
     lead_page = page_text(client.get(f"/operateur/propositions/{world['lead']}"))
-    assert "Compléter la semaine de Inès Marchal" in lead_page
+    assert "Compléter la semaine d'Inès Marchal" in lead_page
     auth.logout()
     auth.login("operator", org_ref="ge-b")
     assert client.get("/operateur/personnes/ines/semaine").status_code == 404

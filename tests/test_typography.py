@@ -16,6 +16,7 @@ from connectences.typography import (
     decimal_fr,
     french_typography,
     hours_fr,
+    of_name,
     plural,
 )
 from tests import factories
@@ -170,3 +171,12 @@ def test_the_operator_mail_counts_its_candidates_in_french(app):
                 lead=lead, link="https://exemple.fr/p/1", platform="Connect'ences", hours="8"
             )
             assert words in text and "(s)" not in text
+
+
+def test_de_is_elided_before_a_vowel_or_a_mute_h():
+    assert of_name("Inès Marchal") == "d'Inès Marchal"
+    assert of_name("Élodie") == "d'Élodie"
+    assert of_name("Hélène Roux") == "d'Hélène Roux"
+    assert of_name("Yves") == "d'Yves"
+    assert of_name("Yann Le Goff") == "de Yann Le Goff"
+    assert of_name("Marc Dulucq") == "de Marc Dulucq"

@@ -405,3 +405,10 @@ def test_a_wrong_contract_end_comes_back_next_to_its_field(
     assert f'value="{typed}"' in html_of(response)
     assert db.session.get(Lead, world["a"]).status == "accepte"
     assert db.session.scalars(select(FollowUpPoint)).all() == []
+
+
+def test_the_placement_reads_d_before_a_vowel(client, auth, world):
+    url, form = _accepted_form(client, auth, world)
+    assert _post(client, url + "/placement", form).status_code == 302
+    page = page_text(client.get(url))
+    assert "Placement d'Inès Marchal" in page and "Placement de Inès" not in page

@@ -16,6 +16,7 @@ from connectences.typography import (
     days_ago,
     french_typography,
     hours_fr,
+    of_name,
     plural,
     time_slot,
 )
@@ -81,6 +82,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(plural, "pluriel")
     app.add_template_filter(hours_fr, "heures")
     app.add_template_filter(days_label, "jours")
+    app.add_template_filter(of_name, "de")
     app.add_template_filter(lambda code: vocab.label(vocab.CONTRACTS, code), "contrat")
     app.add_template_global(days_ago, "age_fr")
     app.jinja_env.add_extension(FrenchTypography)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from connectences.extensions import db
 from connectences.matching.complete_week import fitting_needs
 from connectences.models import Candidate, Commitment, Lead, Need
+from connectences.typography import of_name
 from connectences.vocab import DAYS
 from tests.browser.support import (
     ACCOUNTS,
@@ -179,9 +180,9 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
     expect(page.get_by_text(f"{PLACED_HOURS} h par semaine, ").first).to_be_visible()
     # Still looking for hours, so the operator is offered to complete the week.
     with page.expect_navigation():
-        page.get_by_role("link", name=f"Compléter la semaine de {story.person_name}").click()
+        page.get_by_role("link", name=f"Compléter la semaine {of_name(story.person_name)}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Compléter la semaine de {story.person_name}"
+        f"Compléter la semaine {of_name(story.person_name)}"
     )
     expect(page.locator("main .status")).to_have_text("En mission")
     blocking = check(page, "temps-partage-completer-operateur-390", "Compléter (opérateur)")
