@@ -3,7 +3,7 @@ and everything people read are those of Europe/Paris."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Paris")
@@ -12,6 +12,14 @@ LOCAL_TZ = ZoneInfo("Europe/Paris")
 def local_today() -> date:
     """Today in Arcachon (not in UTC: late evenings belong to the local day)."""
     return datetime.now(LOCAL_TZ).date()
+
+
+def local_instant(day: date, at: time) -> datetime | None:
+    """The instant a clock in Arcachon shows ``at`` on ``day``; None when that clock skips
+    it (the last Sunday of March, 2 a.m. becomes 3 a.m.: 02:30 is read as 03:30)."""
+    moment = datetime.combine(day, at, tzinfo=LOCAL_TZ)
+    shown = moment.astimezone(UTC).astimezone(LOCAL_TZ)
+    return moment if (shown.date(), shown.time()) == (day, at) else None
 
 
 def local_date(moment: datetime) -> date:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -804,3 +804,38 @@ def test_cancelling_mails_the_event_as_a_cancellation_agendas_apply(
     assert int(item["sequence"]) == int(before["sequence"]) + 1
     assert str(item["status"]) == "CANCELLED"
     assert str(item["attendee"]) == "mailto:ana@exemple.fr"
+
+
+def test_an_event_today_whose_start_has_passed_is_refused():
+    # Published at 14:00 for 08:00 the same morning: on no list, nobody could come.
+    now = datetime(2027, 6, 15, 14, 0, tzinfo=LOCAL_TZ)
+    with time_machine.travel(now, tick=False):
+        with pytest.raises(catalogue.EventError) as refused:
+            catalogue.validate_event(_form(now.date(), start="08:00", end="09:00"), set())
+        assert refused.value.errors == {
+            "start": "L'heure de début est passée (il est 14:00) : indiquez une heure à venir."
+        }
+        later = catalogue.validate_event(_form(now.date(), start="18:00", end="19:00"), set())
+        assert later["starts_at"].hour == 18
+        # An event already under way keeps its day and hours when it is corrected.
+        kept = catalogue.validate_event(
+            _form(now.date(), start="08:00", end="09:00"), set(), stored_day=now.date()
+        )
+        assert kept["starts_at"].hour == 8
+
+
+@pytest.mark.parametrize(
+    "start, end, field",
+    [("02:30", "04:00", "start"), ("01:30", "02:15", "end"), ("02:00", "02:45", "start")],
+)
+def test_an_hour_the_clocks_skip_is_refused(start, end, field):
+    # 28 March 2027, 2 a.m.: clocks go to 3 a.m. "02:30 to 03:30" was stored as 03:30 to
+    # 03:30, an event of no length, shown "de 3 h 30 à 3 h 30".
+    day = date(2027, 3, 28)
+    with (
+        time_machine.travel(datetime(2027, 3, 1, tzinfo=LOCAL_TZ), tick=False),
+        pytest.raises(catalogue.EventError) as refused,
+    ):
+        catalogue.validate_event(_form(day, start=start, end=end), set())
+    assert "n'existe pas le 28/03/2027" in refused.value.errors[field]
+    assert "passage à l'heure d'été" in refused.value.errors[field]

@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
-from connectences.clock import LOCAL_TZ, local_today
+from connectences.clock import LOCAL_TZ, local_instant, local_today
 from connectences.dates import read_date, too_far_ahead, unread
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
@@ -62,7 +62,10 @@ def validate_event(
 
     ``partner_ids`` are the partners that exist; the form's ``partners`` must be among them.
     The day is today or later, within the years a plan may reach (``dates``); an event
-    being edited may keep the day it has (``stored_day``), even once past.
+    being edited may keep the day it has (``stored_day``), even once past. A new day's
+    start must be to come (an event today at a morning hour already gone reached no list),
+    and each hour must exist on the clocks of Arcachon that day (the spring change skips
+    from 2 to 3 a.m.: "02:30 to 03:30" was stored as an event of no length).
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -98,9 +101,22 @@ def validate_event(
         errors["end"] = "Indiquez l'heure de fin (par exemple 10:00)."
     elif start is not None and end <= start:
         errors["end"] = "L'heure de fin doit suivre l'heure de début."
-    if day and start and end:
-        values["starts_at"] = datetime.combine(day, start, tzinfo=LOCAL_TZ)
-        values["ends_at"] = datetime.combine(day, end, tzinfo=LOCAL_TZ)
+    if day and start and end and not errors.get("day"):
+        values["starts_at"] = local_instant(day, start)
+        values["ends_at"] = local_instant(day, end)
+        for name, typed in (("start", start), ("end", end)):
+            if values[f"{name}s_at"] is None:
+                errors[name] = (
+                    f"{typed.strftime('%H:%M')} n'existe pas le {day.strftime('%d/%m/%Y')} : "
+                    "au passage à l'heure d'été, les horloges passent de 2 h à 3 h. "
+                    "Indiquez une heure à partir de 03:00."
+                )
+        now = datetime.now(LOCAL_TZ)
+        if day != stored_day and values["starts_at"] and values["starts_at"] <= now:
+            errors["start"] = (
+                f"L'heure de début est passée (il est {now.strftime('%H:%M')}) : "
+                "indiquez une heure à venir."
+            )
 
     place = " ".join(str(data.get("place") or "").split()) or None
     link = str(data.get("link") or "").strip() or None
