@@ -5,13 +5,22 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Need, OutboxMessage, Partner, Referral
+from connectences.models import Need, OutboxMessage, Partner, Referral, Transition
 from connectences.typography import NBSP
 from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import audit_entries, by_ref, cards_of, error_of, html_of, refused_and_logged
+from tests.helpers import (
+    audit_entries,
+    by_ref,
+    cards_of,
+    count,
+    error_of,
+    html_of,
+    page_text,
+    refused_and_logged,
+)
 
 
 @pytest.fixture
@@ -148,3 +157,16 @@ def test_refusal_frees_the_need(client, auth, world):
     assert by_ref(Need, "n2").status == "en_recherche"
     # A final state offers no action form.
     assert 'name="action"' not in client.get(url).get_data(as_text=True)
+
+
+def test_taking_charge_twice_says_it_is_done_already(client, auth, world):
+    # A double click: the second answer finds the referral where the first left it.
+    auth.login("partner", org_ref="ft")
+    url = f"/partenaire/reorientations/{world['ft']}"
+    assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
+    log = count(Transition)
+    assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
+    page = page_text(client.get(url))
+    assert "Déjà fait : la réorientation est déjà « Prise en charge »." in page
+    assert "Impossible de passer" not in page
+    assert count(Transition) == log

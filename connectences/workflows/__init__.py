@@ -262,6 +262,10 @@ def text_too_long(text: str | None) -> str | None:
     return None
 
 
+# What each machine moves, as a sentence names it.
+_NOUNS = {"need": "le besoin", "lead": "la proposition", "referral": "la réorientation"}
+
+
 def transition(
     session,
     obj,
@@ -282,6 +286,12 @@ def transition(
     labels = workflow.labels
     if to_state not in labels:
         raise TransitionError(f"État inconnu : « {to_state} ».")
+    if to_state == current:
+        # A form sent twice (a double click, two tabs): the first did what was asked.
+        what = _NOUNS.get(workflow.entity, "l'état")
+        raise TransitionError(
+            f"Déjà fait : {what} est déjà « {vocab.label(labels, current)} ». Rien n'a été modifié."
+        )
     if to_state not in workflow.allowed(current):
         raise TransitionError(
             f"Impossible de passer de « {vocab.label(labels, current)} » "
