@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from connectences.exchange.validate import COLLECTIONS, COMMITMENT_SCHEMA, FORMAT, SCHEMA
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
+from connectences.needs.conditions import workable
 from connectences.prospection.companies import listed
 from connectences.vocab import DAYS
 
@@ -227,9 +228,6 @@ def export_document(session: Any = None) -> dict[str, Any]:
     not vouched for; and the provisional company such a need created holds a ref that
     an import refuses (``validate.company_ref``), so the export could not be imported.
     """
-    # Here, not at the top: needs.register imports sync, which imports this module.
-    from connectences.needs.register import workable
-
     if session is None:
         session = db.session
     queries = {

@@ -25,7 +25,7 @@ from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.pool import Pooling
 from connectences.matching.score import score_pair
 from connectences.models import Candidate, Need
-from connectences.needs.register import workable
+from connectences.needs.conditions import workable
 from connectences.workflows import NEED_UNROUTED
 
 

@@ -20,7 +20,7 @@ from connectences.listing import ListFilters, text_arg
 from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.pool import Pooling, pool
 from connectences.models import Candidate, Company, Need
-from connectences.needs.register import workable
+from connectences.needs.conditions import workable
 from connectences.vocab import OPEN_TO_WORK
 from connectences.workflows import NEED_UNROUTED
 
@@ -53,7 +53,7 @@ def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Poo
     and whether the list was cut (``Pooling.truncated``).
 
     Open needs are those not routed yet (``workflows.NEED_UNROUTED``) that the platform
-    may work on (``register.workable``: confirmed by their owner, attached to their
+    may work on (``conditions.workable``: confirmed by their owner, attached to their
     company); ``filters`` keeps those of one trade and of one commune. Candidates are
     the matchable ones (open to work, consented, address confirmed), the pure rules
     checking each need's hard constraints again, in their free hours and free days.

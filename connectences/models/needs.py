@@ -11,7 +11,7 @@ from connectences.models.base import Base, utcnow
 from connectences.models.companies import Company
 
 # A need is in the animateurs' queue unless a company posted it and never confirmed it
-# (``needs.register.in_queue``, the same condition, is what queries say: the partial
+# (``needs.conditions.in_queue``, the same condition, is what queries say: the partial
 # indexes below serve the queries that say it).
 IN_QUEUE = "source != 'entreprise' OR owner_confirmed_at IS NOT NULL"
 
@@ -25,7 +25,7 @@ class Need(Base):
     __tablename__ = "need"
     # The needs board and the animateur's home count the queue by state: answered from
     # the first index alone, without reading the rows. The other two hold only the needs
-    # of the queue (``register.in_queue``) and give its newest needs, by state (the board's
+    # of the queue (``conditions.in_queue``) and give its newest needs, by state (the board's
     # window, ``board.board_query``) and overall, without a sort: needs posted by companies
     # and never confirmed (a flood of them from the public form) are not walked through.
     # The last gives the queue's latest change.

@@ -19,8 +19,9 @@ from connectences import territory, vocab
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, Need, Referral
+from connectences.needs.conditions import in_queue
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed
-from connectences.needs.register import in_queue, queue_version
+from connectences.needs.register import queue_version
 from connectences.skills import rome_label, taxonomy
 from connectences.workflows import NEED_SEARCHING, REFERRAL_UNANSWERED, NeedState
 

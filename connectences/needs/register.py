@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import String, and_, func, literal_column, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from connectences import vocab
 from connectences.accounts.audit import audit
@@ -39,6 +39,7 @@ from connectences.models import (
 )
 from connectences.models.accounts import user_company
 from connectences.needs import links
+from connectences.needs.conditions import in_queue
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed, listed_needs
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import (
@@ -449,26 +450,6 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
         )
         return True
     return False
-
-
-def in_queue():
-    """SQL condition: the need is in the animateurs' queue (not waiting for its owner).
-
-    It is the condition of the queue's partial indexes (``models.needs.IN_QUEUE``), the
-    source written in the statement: as a bound parameter, SQLite prepared the statement
-    again at each execution to see whether its value let the indexes serve (the board's
-    statement twice as slow).
-    """
-    return or_(
-        Need.source != literal_column("'entreprise'", String), Need.owner_confirmed_at.is_not(None)
-    )
-
-
-def workable():
-    """SQL condition: a need the platform may offer to people and operators: in the queue
-    (its owner confirmed it, see :func:`in_queue`) and attached to its company (not a
-    need posted under a company's SIRET by someone it has not vouched for)."""
-    return and_(in_queue(), Need.owner_unattached.is_(False))
 
 
 # What is computed from the queue alone (its counts by state, the observatory's figures)

@@ -50,7 +50,7 @@ from connectences.models import (
     User,
     Visit,
 )
-from connectences.needs.register import in_queue
+from connectences.needs.conditions import in_queue
 from connectences.observatory.tables import (
     COUNT,
     DAYS,
