@@ -10,6 +10,7 @@ from sqlalchemy import Row
 
 from connectences import territory
 from connectences.cvtheque.lookup import candidate_cards
+from connectences.matching import week
 from connectences.matching.complete_week import PersonFit, people_with_free_time
 from connectences.matching.data import CandidateData, need_from_model
 from connectences.matching.index import Ranking
@@ -71,7 +72,9 @@ def _chosen(
             continue
         if filters.exact_level and cand.level != need_data.level:
             continue
-        if filters.all_days and not need_data.days <= cand.days:
+        # Every day of the need *free*: a day the person's commitments take on the need's
+        # start is no day they can give (the days criterion says so too).
+        if filters.all_days and not need_data.days <= week.free_days(cand, need_data.start):
             continue
         chosen.append((cand, km))
         if len(chosen) >= filters.limit:
@@ -84,8 +87,10 @@ class NeedMatches:
     """What a need's page shows of its candidates.
 
     ``rows``: the ranked candidates that pass the filters
-    (``{"candidate", "score", "explanation", "person", "km"}``, ``person`` a row of
-    ``lookup.CARD_COLUMNS``); ``proposed_count``: how many pass every hard constraint;
+    (``{"candidate", "score", "explanation", "person", "km", "week"}``, ``person`` a row of
+    ``lookup.CARD_COLUMNS``, ``week`` what the person's commitments leave free on the need's
+    start, ``week.week_sentence``, None without work held then); ``proposed_count``: how
+    many pass every hard constraint;
     ``free_time``: the best people already holding work who could take the need
     (``complete_week.people_with_free_time``), with their ``free_time_people`` by ref.
     """
@@ -118,6 +123,7 @@ def need_matches(session, need: Need, filters: MatchFilters) -> NeedMatches:
                     "explanation": explanation,
                     "person": people[cand.ref],
                     "km": km,
+                    "week": week.week_sentence(cand, need_data.start),
                 }
             )
     return NeedMatches(

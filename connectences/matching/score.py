@@ -522,10 +522,21 @@ def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
     adjective = "libre" if holds_work else "disponible"
     if not missing:
         return points, f"{adjective.capitalize()} tous les jours du besoin ({', '.join(common)})."
+    # A day the person offers but already works (a commitment) is said apart from a day
+    # they never offered: the animateur reads why the overlap is only partial.
+    taken = week.taken_days(cand, need.start) if holds_work else frozenset()
+    busy = [d for d in DAYS if d in need.days and d in cand.days and d in taken]
+    absent = [d for d in DAYS if d in need.days and d not in cand.days]
+    why = []
+    if absent:
+        why.append("pas " + " ni ".join(f"le {DAYS[d]}" for d in absent))
+    if busy:
+        verb = "est" if len(busy) == 1 else "sont"
+        why.append(f"{week.on_days_text(busy)} {verb} déjà pris par son travail actuel")
     return (
         points,
         f"{adjective.capitalize()} {len(common)} jour{'s' if len(common) > 1 else ''} "
-        f"sur {len(need.days)} ({', '.join(common) or 'aucun'}) ; pas le {', '.join(missing)}.",
+        f"sur {len(need.days)} ({', '.join(common) or 'aucun'}) ; {' ; '.join(why)}.",
     )
 
 

@@ -1,0 +1,88 @@
+"""What an animateur reads of a person who already holds work, on a need's page: the
+partial overlap of days said with its cause, the filter « tous les jours du besoin » on
+the days the person has *free*, and the summary line naming the work held."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectences.matching.score import days_points
+from tests import factories as f
+from tests.helpers import page_text
+from tests.test_commitments import person, tuesday
+from tests.test_match import make_need
+
+
+@pytest.mark.engine_free
+def test_a_day_taken_by_work_held_is_told_apart_from_a_day_never_offered():
+    # Free on Monday and Thursday (Tuesday taken), never on Wednesday or Friday.
+    cand = person(commitments=(tuesday(8),))
+    need = make_need(days=frozenset({"mon", "tue", "wed", "fri"}))
+    points, text = days_points(need, cand)
+    assert points == 3
+    assert text == (
+        "Libre 1 jour sur 4 (lundi) ; pas le mercredi ni le vendredi ; "
+        "le mardi est déjà pris par son travail actuel."
+    )
+    points, text = days_points(make_need(days=frozenset({"mon", "tue"})), cand)
+    assert text == "Libre 1 jour sur 2 (lundi) ; le mardi est déjà pris par son travail actuel."
+    # Without work held, the days never offered only, joined as French joins them.
+    points, text = days_points(make_need(days=frozenset({"mon", "wed", "fri"})), person())
+    assert text == "Disponible 1 jour sur 3 (lundi) ; pas le mercredi ni le vendredi."
+
+
+@pytest.fixture
+def held(auth):
+    """Inès offers Monday, Tuesday and Thursday but works on Tuesdays already; Léo offers
+    Monday and Tuesday and holds no work. The need asks for Monday and Tuesday."""
+    f.load(
+        {
+            **f.document(
+                companies=[f.company(ref="c1", name="Boulangerie du Port")],
+                candidates=[
+                    f.candidate(
+                        ref="ines",
+                        first_name="Inès",
+                        last_name="Marchal",
+                        hours_min=6,
+                        hours_max=24,
+                        days=["mon", "tue", "thu"],
+                        commitments=[
+                            {"label": "Cabinet Lune", "hours_per_week": 8, "days": ["tue"]}
+                        ],
+                    ),
+                    f.candidate(
+                        ref="leo", first_name="Léo", last_name="Libre", days=["mon", "tue"]
+                    ),
+                ],
+                needs=[
+                    f.need(ref="lundi-mardi", company="c1", days=["mon", "tue"], hours_per_week=8)
+                ],
+            ),
+            "format": "connectences/v1.1",
+        }
+    )
+    auth.login("animateur")
+
+
+def _ranked(client, query: str) -> str:
+    """The ranked candidates of the need's page (the people holding work who could take
+    it are listed apart, under « Compléter la semaine », whatever the filters)."""
+    page = page_text(client.get(f"/animateur/besoins/lundi-mardi?nombre=10{query}"))
+    return page[page.index("Candidats proposés") : page.index("Compléter la semaine")]
+
+
+def test_the_every_day_filter_reads_the_free_days(client, held):
+    ranked = _ranked(client, "")
+    assert "Inès Marchal" in ranked and "Léo Libre" in ranked
+    ranked = _ranked(client, "&tous_les_jours=1")
+    # Her Tuesday is taken: she is not free every day of the need.
+    assert "Léo Libre" in ranked and "Inès Marchal" not in ranked
+
+
+def test_the_summary_line_of_a_person_holding_work_names_it(client, held):
+    page = _ranked(client, "")
+    line = page[page.index("Inès Marchal") : page.index("Détail du score de Inès")]
+    assert "Déjà 8 h le mardi (Cabinet Lune) : reste 16 h, libre lundi et jeudi." in line
+    line = page[page.index("Léo Libre") : page.index("Détail du score de Léo")]
+    assert "Déjà" not in line
