@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectences.matching.data import CommitmentData
 from connectences.matching.score import days_points
 from tests import factories as f
 from tests.helpers import page_text
@@ -86,3 +87,23 @@ def test_the_summary_line_of_a_person_holding_work_names_it(client, held):
     assert "Déjà 8 h le mardi (Cabinet Lune) : reste 16 h, libre lundi et jeudi." in line
     line = page[page.index("Léo Libre") : page.index("Détail du score de Léo")]
     assert "Déjà" not in line
+
+
+@pytest.mark.engine_free
+def test_a_bundle_that_fills_a_persons_free_week_scores_full_hours():
+    """The hours criterion of a bundle compares its total with what the fitting people
+    can still take: 24 h at most with 16 h already held leaves 8 h, which a bundle of
+    8 h fills; 24 h at most and no work held, a bundle of 8 h is a third of it."""
+    from tests.test_pool import candidate, need, run
+
+    needs = [need("b1", "e1", "mon", 4), need("b2", "e2", "thu", 4)]
+    held = CommitmentData(hours_per_week=16, days=frozenset({"tue", "wed"}), label="GE")
+    (full,) = run(needs, [candidate("busy", hours_min=4, hours_max=24, commitments=(held,))])
+    (third,) = run(needs, [candidate("idle", hours_min=4, hours_max=24)])
+    assert full.candidates == ("busy",) and third.candidates == ("idle",)
+    assert full.reasons[1] == (
+        "Heures : 30 points. 8 h par semaine, proche des souhaits des candidats qui "
+        "conviennent (100 % des heures qu'ils peuvent encore prendre, en moyenne)."
+    )
+    assert third.reasons[1].startswith("Heures : 10 points.")
+    assert full.score - third.score == 20

@@ -33,7 +33,8 @@ Decisions this module takes where the spec is silent:
 
 Ranking, "how well the bundle makes one job", 100 points, each criterion with a
 French sentence in ``reasons``: hours (30: the total against what the related
-fitting candidates want at most, or against 35 h when there are none),
+fitting candidates can still take at most, their free hours, or against 35 h when
+there are none),
 candidates (30: 10 per related fitting candidate, up to three), cohesion of
 the trades (25: per pair, same ROME code 1, same family 0.75, a skill in
 common 0.5) and travel (15: the farthest two sites, 0 km full points, 25 km
@@ -116,7 +117,8 @@ class _Facts(NamedTuple):
         if self.closeness is not None:
             hours_text = (
                 f"{hours_plain(hours)} par semaine, proche des souhaits des candidats qui "
-                f"conviennent ({round(100 * self.closeness)} % de leur maximum en moyenne)."
+                f"conviennent ({round(100 * self.closeness)} % des heures qu'ils peuvent encore "
+                "prendre, en moyenne)."
             )
         else:
             hours_text = f"{hours_plain(hours)} par semaine sur {hours_plain(35)} possibles."
@@ -501,8 +503,7 @@ class _CandidateFit:
         if not candidates:
             return
         self._candidates = candidates
-        self.hours_max = [c.hours_max for c in candidates]
-        self._hours_max_array = np.array(self.hours_max, dtype=float)
+        self._hours_max_array = np.array([c.hours_max for c in candidates], dtype=float)
         self._days_array = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
         self._with_commitments = [k for k, c in enumerate(candidates) if c.commitments]
         # Starts between the same two commitment ends see the same running commitments:
@@ -577,6 +578,11 @@ class _CandidateFit:
             bits = self._hours[key] = _to_bits(ok)
         return bits
 
+    def free_hours(self, members: Sequence[int]) -> np.ndarray:
+        """Everyone's free hours on the bundle's earliest start (``hours_max`` for people
+        holding no work then): what a fitting person can still take, by candidate index."""
+        return self._free_on(min(self.start_of[i] for i in members))[0]
+
     def fitting(self, members: Sequence[int], total: float) -> tuple[list[int], list[int]]:
         """Indices of the candidates who fit the whole bundle: (related to its jobs, others)."""
         if not self.size:
@@ -642,12 +648,13 @@ def _make_bundle(
         day_mask |= profiles[i].days
     related, others = fits.fitting(members, total)
 
-    # Hours (30 pts): a job close to what the related fitting candidates want at
-    # most; without them, close to a full week.
+    # Hours (30 pts): a job close to what the related fitting candidates can still take
+    # at most (their free hours: a person already working 16 h of 24 is filled by 8 h);
+    # without them, close to a full week.
     closeness = None
     if related:
-        hours_max = fits.hours_max
-        closeness = min(1.0, sum(total / hours_max[k] for k in related) / len(related))
+        free = fits.free_hours(members)
+        closeness = min(1.0, sum(total / float(free[k]) for k in related) / len(related))
         hours_pts = round(30 * closeness)
     else:
         hours_pts = round(30 * total / WEEK_HOURS)
