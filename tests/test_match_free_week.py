@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from connectences.cvtheque.commitments import CommitmentError, read_commitment
+from connectences.matching import week
 from connectences.matching.data import CommitmentData
 from connectences.matching.score import days_points
+from connectences.models import Candidate, Need
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import count, error_of, page_text
 from tests.test_commitments import person, tuesday
 from tests.test_match import make_need
 
@@ -107,3 +110,53 @@ def test_a_bundle_that_fills_a_persons_free_week_scores_full_hours():
     )
     assert third.reasons[1].startswith("Heures : 10 points.")
     assert full.score - third.score == 20
+
+
+# --- hours the days chosen cannot hold ----------------------------------------------------
+
+
+@pytest.mark.engine_free
+def test_hours_beyond_twelve_a_day_are_a_slip_said_in_french():
+    assert week.beyond_days(24, ["mon", "tue"]) is None  # 12 h a day: the legal bound
+    assert week.beyond_days(48, ["mon", "tue", "wed", "thu"]) is None
+    assert week.beyond_days(40, []) is None  # no day: said by the form apart
+    assert week.beyond_days(40, ["mon"]) == (
+        "40 h par semaine sur 1 jour, c'est plus de 12 h par jour, au-delà de la durée "
+        "maximale légale : cochez d'autres jours ou réduisez les heures."
+    )
+    assert "sur 2 jours" in week.beyond_days(24.5, ["mon", "tue"])
+
+
+def test_a_need_of_forty_hours_on_monday_alone_is_refused_and_nothing_is_written(client):
+    before = count(Need)
+    refused = client.post(
+        "/exprimer-un-besoin", data=f.public_need_form(hours_per_week="40", days=["mon"])
+    )
+    assert refused.status_code == 422
+    assert "plus de 12 h par jour" in error_of(refused, "days")
+    assert count(Need) == before
+    # The same typed per month (173 h a month, 40 h a week) on five days is a week.
+    kept = client.post(
+        "/exprimer-un-besoin",
+        data=f.public_need_form(
+            hours_per_week="173", hours_period="mois", days=["mon", "tue", "wed", "thu", "fri"]
+        ),
+    )
+    assert kept.status_code == 302
+
+
+@pytest.mark.engine_free
+def test_a_commitment_or_a_wish_beyond_the_days_is_refused():
+    from connectences.cvtheque.profile import ProfileError, clean_profile
+
+    with pytest.raises(CommitmentError) as refused:
+        read_commitment(
+            Candidate(commitments=[]), label="Ménage", hours="30", days=["mon"], start="", until=""
+        )
+    assert "plus de 12 h par jour" in refused.value.errors["days"]
+    with pytest.raises(ProfileError) as refused:
+        clean_profile({"hours_min": "30", "hours_max": "35", "days": ["mon"]}, partial=True)
+    assert "plus de 12 h par jour" in refused.value.errors["hours_min"]
+    # At most is a wish: 35 h at most on two days is no slip, 20 h at least would be.
+    clean_profile({"hours_min": "10", "hours_max": "35", "days": ["mon", "tue"]}, partial=True)
+

@@ -70,9 +70,13 @@ def test_a_duration_of_zero_months_is_accepted_as_in_the_interchange():
 
 
 def test_start_today_and_bounds_of_hours_are_accepted():
+    # 48 h on four days: 12 h a day, the longest working day the law allows.
     for hours in ("1", "48"):
         checked = form_rules.check_need(
-            _need_data(hours_per_week=hours, start=TODAY.isoformat()), today=TODAY
+            _need_data(
+                hours_per_week=hours, start=TODAY.isoformat(), days=["mon", "tue", "wed", "thu"]
+            ),
+            today=TODAY,
         )
         assert checked.ok, checked.errors
 

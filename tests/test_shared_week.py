@@ -526,7 +526,8 @@ def test_a_commitment_that_ended_does_not_weigh_on_the_week_limit(client, auth, 
     _hold(Commitment(hours_per_week=40, days=["tue"], until=past))
     auth.login("animateur")
     response = client.post(
-        "/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form(heures="30")
+        "/animateur/cvtheque/ines/engagements/nouveau",
+        data=_commitment_form(heures="30", jours=["wed", "thu", "fri"]),
     )
     assert response.status_code == 302
 

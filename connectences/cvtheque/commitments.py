@@ -86,7 +86,8 @@ def read_commitment(
 ) -> CommitmentValues:
     """The commitment a form describes, or ``CommitmentError`` with one message per field.
 
-    1 to 48 hours (``8``, ``8,5``, ``7h30``), at least one day, dates read as every form
+    1 to 48 hours (``8``, ``8,5``, ``7h30``), at least one day, no more hours than the days
+    hold (``week.beyond_days``), dates read as every form
     reads them (``dates.read_date``) within a working life (``COMMITMENT_YEARS_BACK``
     years back, ``YEARS_AHEAD`` ahead: 01/01/1900 is a slip), an end not before the
     start, and a week of commitments (those not ended today, this one included) of 48
@@ -107,6 +108,8 @@ def read_commitment(
         errors["days"] = "Cochez au moins un jour."
     elif len(chosen) != len(set(days)):
         errors["days"] = "Choisissez des jours de la liste."
+    elif "hours" not in errors and (problem := week.beyond_days(value, chosen)):
+        errors["days"] = problem
     begin = _day(start, "start", _stored(replacing, "start"), errors, today)
     end = _day(until, "until", _stored(replacing, "until"), errors, today)
     if "until" not in errors and end and begin and "start" not in errors and end < begin:

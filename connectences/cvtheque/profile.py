@@ -36,6 +36,7 @@ from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
 from connectences.dates import read_date, too_far_ahead
 from connectences.errors import DomainError
+from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
 
@@ -275,6 +276,11 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
     low, high = clean.get("hours_min"), clean.get("hours_max")
     if low is not None and high is not None and low > high:
         errors["hours_max"] = "Le nombre d'heures maximum doit être supérieur ou égal au minimum."
+    # The least a person wants must fit in the days they offer; more at most is no slip
+    # (a wish, never met on those days alone).
+    chosen = clean.get("days")
+    if low is not None and chosen and (problem := week.beyond_days(low, chosen)):
+        errors["hours_min"] = problem
     if errors:
         raise ProfileError(errors)
     return CleanProfile(clean)

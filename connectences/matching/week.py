@@ -26,7 +26,7 @@ from datetime import date
 
 from connectences.clock import local_today
 from connectences.matching.data import CandidateData, CommitmentData
-from connectences.typography import hours_plain
+from connectences.typography import hours_plain, plural
 from connectences.vocab import DAYS
 
 HOURS_TOLERANCE = 1e-9
@@ -36,6 +36,11 @@ MIN_FREE_HOURS = 1.0
 """Below this many free hours a week is full: a need asks for 1 h at least."""
 MAX_WEEK_HOURS = 48.0
 """Legal weekly maximum (Code du travail L3121-20): no week typed in a form goes above."""
+MAX_DAY_HOURS = 12.0
+"""Longest working day the law allows (Code du travail L3121-18: 10 h, raised up to 12 h
+by agreement, L3121-19): hours a week that the days chosen cannot hold at this rate are
+a slip (40 h ticked on Monday alone), refused by the forms where days and hours are
+typed together (a placement takes its days from its needs: not typed, not refused)."""
 
 
 def hours_fit(hours, limit):
@@ -111,6 +116,23 @@ def over_week_limit(
         if until is None or until >= today:
             total = total + hours
     return None if hours_fit(total, MAX_WEEK_HOURS) else total
+
+
+def beyond_days(hours: float, days: Iterable[str]) -> str | None:
+    """Why ``hours`` a week cannot be worked on ``days`` (more than ``MAX_DAY_HOURS`` a
+    day), in French; None when they can, or when no day is chosen (said apart).
+
+    The one owner of the rule for the forms of needs, commitments and a person's wish;
+    an interchange document is refused for the spec's rules alone.
+    """
+    count = len(set(days))
+    if not count or hours_fit(hours, MAX_DAY_HOURS * count):
+        return None
+    return (
+        f"{hours_plain(hours)} par semaine sur {plural(count, 'jour')}, c'est plus de "
+        f"{hours_plain(MAX_DAY_HOURS)} par jour, au-delà de la durée maximale légale : "
+        "cochez d'autres jours ou réduisez les heures."
+    )
 
 
 def join_fr(words: list[str]) -> str:

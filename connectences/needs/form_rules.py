@@ -22,6 +22,7 @@ from connectences.contacts import (
     valid_email,
 )
 from connectences.dates import read_date, too_far_ahead
+from connectences.matching import week
 from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
@@ -160,6 +161,8 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
         errors["days"] = NEED_REQUIRED["days"]
     elif len(days) != len(set(raw_days)):
         errors["days"] = "Un des jours choisis n'existe pas."
+    elif "hours_per_week" not in errors and (problem := week.beyond_days(hours, days)):
+        errors["days"] = problem
     values["days"] = days
 
     contract = _text(data, "contract")
