@@ -159,4 +159,3 @@ def test_a_commitment_or_a_wish_beyond_the_days_is_refused():
     assert "plus de 12 h par jour" in refused.value.errors["hours_min"]
     # At most is a wish: 35 h at most on two days is no slip, 20 h at least would be.
     clean_profile({"hours_min": "10", "hours_max": "35", "days": ["mon", "tue"]}, partial=True)
-
