@@ -90,6 +90,9 @@ def test_the_summary_line_of_a_person_holding_work_names_it(client, held):
     assert "Déjà 8 h le mardi (Cabinet Lune) : reste 16 h, libre lundi et jeudi." in line
     line = page[page.index("Léo Libre") : page.index("Détail du score de Léo")]
     assert "Déjà" not in line
+    # Below, apart, the one person holding work who could take the need.
+    page = page_text(client.get("/animateur/besoins/lundi-mardi"))
+    assert "1 personne déjà en poste pourrait le prendre sur son temps libre" in page
 
 
 @pytest.mark.engine_free
