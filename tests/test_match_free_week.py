@@ -162,3 +162,17 @@ def test_a_commitment_or_a_wish_beyond_the_days_is_refused():
     assert "plus de 12 h par jour" in refused.value.errors["hours_min"]
     # At most is a wish: 35 h at most on two days is no slip, 20 h at least would be.
     clean_profile({"hours_min": "10", "hours_max": "35", "days": ["mon", "tue"]}, partial=True)
+
+
+@pytest.mark.engine_free
+def test_the_why_not_summary_writes_the_score_the_french_way():
+    from connectences.matching.score import explain_pair
+
+    # One skill of four met: 45 / 4 = 11,3 points, a score with a tenth.
+    need = make_need(skills=("saisie comptable", "soudure", "élagage", "plomberie"))
+    result = explain_pair(need, person(), 5.0)
+    assert result["proposed"] and result["score"] == 65.3
+    assert result["summary"] == "Candidat proposé avec un score de 65,3 sur 100."
+    whole = explain_pair(make_need(), person(), 5.0)
+    assert float(whole["score"]).is_integer()
+    assert whole["summary"] == f"Candidat proposé avec un score de {whole['score']:.0f} sur 100."

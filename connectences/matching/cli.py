@@ -30,7 +30,7 @@ def _print_explain(result: dict) -> None:
         click.echo(f"  [{'ok' if check['ok'] else 'NON'}] {check['text']}")
     click.echo(result["summary"])
     for entry in result["explanation"] or []:
-        click.echo(f"  {entry['points']:>3} {entry['text']}")
+        click.echo(f"  {decimal_fr(entry['points']):>4} {entry['text']}")
 
 
 @click.command("match", help="Candidats proposés pour un besoin, avec l'explication du score.")

@@ -663,5 +663,5 @@ def explain_pair(need: NeedData, cand: CandidateData, distance_km: float | None)
         points, entries = score_pair(need, cand, distance_km)
         out["score"] = points
         out["explanation"] = entries
-        out["summary"] = f"Candidat proposé avec un score de {points} sur 100."
+        out["summary"] = f"Candidat proposé avec un score de {fr_number(points)} sur 100."
     return out
