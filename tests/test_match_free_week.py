@@ -176,3 +176,17 @@ def test_the_why_not_summary_writes_the_score_the_french_way():
     whole = explain_pair(make_need(), person(), 5.0)
     assert float(whole["score"]).is_integer()
     assert whole["summary"] == f"Candidat proposé avec un score de {whole['score']:.0f} sur 100."
+
+
+@pytest.mark.engine_free
+def test_the_gaps_of_an_operator_are_joined_the_french_way():
+    from connectences.matching.route import route
+    from tests.test_route import COBAS, FT, operator
+
+    far = operator("ge-far", name="GE Loin", epcis=frozenset({"200000001"}), levels=frozenset())
+    decision = route(make_need(), [far], [FT], COBAS)
+    assert decision.decision == "reorientation"
+    assert (
+        "GE Loin n'intervient pas sur l'intercommunalité du besoin ; "
+        "ne prend pas le niveau « Employé qualifié »."
+    ) in decision.reasons
