@@ -190,3 +190,24 @@ def test_the_gaps_of_an_operator_are_joined_the_french_way():
         "GE Loin n'intervient pas sur l'intercommunalité du besoin ; "
         "ne prend pas le niveau « Employé qualifié »."
     ) in decision.reasons
+
+
+def test_a_bundle_lists_its_needs_as_the_week_goes(client, auth):
+    """Refs in one order, days in the other: the page reads Monday's company first."""
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge", name="GE Bassin")],
+            companies=[
+                f.company(ref="c1", name="Hôtel du Jeudi"),
+                f.company(ref="c2", name="Bistrot du Lundi"),
+            ],
+            needs=[
+                f.need(ref="a-rh", company="c1", title="RH du jeudi", days=["thu"]),
+                f.need(ref="b-rh", company="c2", title="RH du lundi", days=["mon"]),
+            ],
+        )
+    )
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/postes-partages"))
+    assert "1 poste possible" in page
+    assert page.index("RH du lundi") < page.index("RH du jeudi")

@@ -69,7 +69,11 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     )
     people = candidates_by_ref(db.session, (ref for b in bundles for ref in b["candidates"]))
     for bundle in bundles:
-        bundle["members"] = [needs[ref] for ref in bundle["needs"] if ref in needs]
+        # Read as the week goes (Monday's company first), not in the order of the refs.
+        bundle["members"] = sorted(
+            (needs[ref] for ref in bundle["needs"] if ref in needs),
+            key=lambda n: (min((vocab.DAY_BIT[d] for d in n.days or ()), default=0), n.ref),
+        )
         bundle["fitting"] = [people[ref] for ref in bundle["candidates"] if ref in people]
         # Who could take it in their free time: people already holding work, with their week.
         first = min((n.start for n in bundle["members"]), default=None)
