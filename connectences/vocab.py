@@ -184,6 +184,12 @@ def label(vocabulary: dict[str, str], value: str | None) -> str:
     return vocabulary.get(value, value)
 
 
+def motive(reasons: dict[str, str], code: str | None, text: str | None) -> str:
+    """A refusal's motive as the animateur reads it: the reason's label, then the text."""
+    name, text = label(reasons, code), (text or "").strip()
+    return f"{name} — {text}" if text else name
+
+
 # Where a CV came from: codes the platform writes itself; the channels an animateur
 # chooses are CV_SOURCES below.
 CANDIDATE_SOURCES = {

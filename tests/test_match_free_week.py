@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import pytest
 
+from connectences.clock import local_today
 from connectences.cvtheque.commitments import CommitmentError, read_commitment
+from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import CommitmentData
+from connectences.matching.routing import decide_route
 from connectences.matching.score import days_points
 from connectences.models import Candidate, Need
+from connectences.workflows import leads as lead_flow
 from tests import factories as f
-from tests.helpers import count, error_of, page_text
+from tests.helpers import count, error_of, lead_by_refs, page_text, qualify
 from tests.test_commitments import person, tuesday
 from tests.test_match import make_need
 
@@ -211,3 +215,60 @@ def test_a_bundle_lists_its_needs_as_the_week_goes(client, auth):
     page = page_text(client.get("/animateur/postes-partages"))
     assert "1 poste possible" in page
     assert page.index("RH du lundi") < page.index("RH du jeudi")
+
+
+# --- routing again after an operator refused ----------------------------------------------
+
+
+@pytest.fixture
+def refused(auth):
+    """A need only GE Bassin covers (the other operator takes cadres only), proposed to
+    GE Bassin, which refused it."""
+    f.load(
+        f.document(
+            operators=[
+                f.operator(ref="ge", name="GE Bassin", email="ge@exemple.fr"),
+                f.operator(
+                    ref="cadres",
+                    name="Cadres Partagés",
+                    kind="cadres_temps_partage",
+                    levels=["cadre"],
+                ),
+            ],
+            partners=[f.partner(ref="ft", name="France Travail Arcachon", kind="france_travail")],
+            companies=[f.company(ref="c1", name="Boulangerie du Port")],
+            candidates=[f.candidate(ref="cv", days=["tue"])],
+            needs=[f.need(ref="compta", company="c1")],
+        )
+    )
+    animateur = auth.create("animateur")
+    qualify("compta")
+    lead = lead_by_refs(animateur, "compta", "ge", "cv")
+    db.session.commit()
+    lead_flow.refuse(db.session, lead, "hors_perimetre", actor=animateur)
+    db.session.commit()
+    return animateur
+
+
+def test_a_need_an_operator_refused_is_routed_elsewhere_and_says_why(refused):
+    decision = decide_route("compta")
+    assert decision.decision == "reorientation" and decision.partner == "ft"
+    today = local_today().strftime("%d/%m/%Y")
+    assert f"GE Bassin a refusé ce besoin le {today} (Hors de notre périmètre)." in decision.reasons
+    assert decision.no_fit_reason == "aucun_operateur"
+    # What the partner reads says nothing of the operator's refusal.
+    assert not any("GE Bassin" in r for r in decision.shared)
+
+
+def test_proposed_again_to_the_operator_that_refused_the_routing_follows(refused):
+    lead_by_refs(refused, "compta", "ge", "cv")
+    db.session.commit()
+    decision = decide_route("compta")
+    assert decision.decision == "operator" and decision.operator == "ge"
+
+
+def test_the_need_page_no_longer_preselects_the_operator_that_refused(client, auth, refused):
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/besoins/compta"))
+    assert "Réorientation vers un partenaire : France Travail Arcachon" in page
+    assert "GE Bassin a refusé ce besoin le" in page

@@ -28,12 +28,18 @@ Only when no France Travail partner is registered at all (and none of the
 preferred kind fits) is ``partner`` ``None``, with a French reason asking the
 animateur to choose the partner by hand.
 
+An operator that refused the need already (``declined``: its last lead for the need
+was refused) covers it no more: the need is routed again among the others, or
+re-oriented when none is left, and the reasons say who refused, when and why. The
+spec is silent on a refusal; routing the need back to the operator that just refused
+it would make the animateur go round in circles.
+
 Pure functions over plain data: no database, no Flask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
@@ -173,21 +179,30 @@ def route(
     operators: Iterable[OperatorData],
     partners: Iterable[PartnerData],
     epci: str | None,
+    declined: Mapping[str, str] | None = None,
 ) -> RouteDecision:
     """Decide where ``need`` goes: an operator that covers it, or a partner.
 
     ``epci`` is the SIREN of the intercommunality of the need's commune (``None``
     when unknown: then no operator covers it and only partners without epcis fit).
-    Returns a ``RouteDecision`` whose ``reasons`` explain the decision in French,
-    including in short why the other operators were not chosen.
+    ``declined`` maps the ref of an operator that refused the need already to what it
+    said, in French ("a refusé ce besoin le 06/12/2026 (Hors de notre périmètre)"):
+    that operator no longer covers the need. Returns a ``RouteDecision`` whose
+    ``reasons`` explain the decision in French, including in short why the other
+    operators were not chosen.
     """
     operators = sorted(operators, key=lambda o: o.ref)
     partners = sorted(partners, key=lambda p: p.ref)
+    declined = declined or {}
     reasons: list[str] = []
+
+    def gaps_of(operator: OperatorData) -> list[str]:
+        refused = [declined[operator.ref]] if operator.ref in declined else []
+        return refused + operator_gaps(operator, need, epci)
 
     if is_shared_time(need):
         reasons.append(_shared_time_sentence(need))
-        covering = [o for o in operators if not operator_gaps(o, need, epci)]
+        covering = [o for o in operators if not gaps_of(o)]
         if covering:
             covering.sort(key=lambda o: _preference_key(o, need))
             chosen = covering[0]
@@ -202,7 +217,7 @@ def route(
                 reasons.append(_why_not_preferred(other, chosen, need))
             for other in operators:
                 if other not in covering:
-                    gaps = operator_gaps(other, need, epci)
+                    gaps = gaps_of(other)
                     reasons.append(f"{other.name} n'est pas retenu : {gaps[0]}.")
             return RouteDecision(
                 need=need.ref,
@@ -215,7 +230,7 @@ def route(
         if operators:
             reasons.append("Aucun opérateur ne couvre ce besoin :")
             for other in operators:
-                gaps = operator_gaps(other, need, epci)
+                gaps = gaps_of(other)
                 reasons.append(f"{other.name} {' ; '.join(gaps)}.")
         else:
             reasons.append("Aucun opérateur n'est enregistré sur la plateforme.")

@@ -416,18 +416,12 @@ def refuse(session, lead: Lead, reason: str, text: str | None = None, actor=None
         why=f"Proposition refusée par {name}",
         subject=f"Proposition refusée par {name}",
         message=f"{name} a refusé la proposition {_need_titles(lead)}. "
-        f"Motif : {_motive(vocab.LEAD_REFUSAL_REASONS, reason, text)}. "
+        f"Motif : {vocab.motive(vocab.LEAD_REFUSAL_REASONS, reason, text)}. "
         "Le besoin est de nouveau en recherche.",
     )
     lead.refusal_reason = reason
     lead.refusal_text = entry.reason_text
     return entry
-
-
-def _motive(reasons: dict, code: str, text: str | None) -> str:
-    """A refusal's motive as the animateur reads it: the reason's label, then the text."""
-    label, text = vocab.label(reasons, code), (text or "").strip()
-    return f"{label} — {text}" if text else label
 
 
 def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
@@ -928,7 +922,7 @@ def refuse_referral(
     back_to_search(
         session, [need], why=f"Réorientation refusée par {referral.partner.name}", actor=actor
     )
-    why = _motive(vocab.REFERRAL_REFUSAL_REASONS, reason, entry.reason_text)
+    why = vocab.motive(vocab.REFERRAL_REFUSAL_REASONS, reason, entry.reason_text)
     _notify_creator(
         session,
         referral,
