@@ -381,6 +381,19 @@ def test_abandoning_a_proposed_need_withdraws_its_lead_and_tells_the_operator(an
         flow.accept(db.session, lead)
 
 
+def test_abandoning_a_reoriented_need_tells_its_partner_and_closes_what_is_not_begun(animateur):
+    from connectences.needs.moves import move_by_hand
+
+    referral = _referral(animateur)
+    db.session.commit()
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="besoin_disparu")  # fmt: skip
+    db.session.commit()
+    assert referral.status == "sans_suite"
+    told = mails_to("ft@exemple.fr")[-1]
+    assert "Réorientation retirée" in told.subject and "besoin est abandonné" in told.body_text
+
+
 def test_reorienting_a_proposed_need_withdraws_its_lead_and_no_placement_follows(animateur):
     lead = _lead(animateur)
     flow.mark_seen(db.session, lead)
