@@ -19,7 +19,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -184,6 +184,7 @@ BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
 EXTRA_PAGES = (
     ("needs.new", {}, "entreprise=c1"),  # the need form, once the company is chosen
     ("leads.show", {"lead_id": "placed_lead_id"}, ""),  # a placement's follow-up form
+    ("events_staff.attendees", {"event_id": "begun_event_id"}, ""),  # its attendance form
 )
 
 # GET routes that answer an error to their owner on the battery's records, with why (any
@@ -371,6 +372,18 @@ def make_world(app, auth, tmp_path) -> World:
     registrant = registrations.register(
         db.session, gathering, {"name": "Ana", "email": "ana@exemple.fr"}
     )
+    # An event that has begun: its attendance form.
+    begun = catalogue.create_event(
+        db.session,
+        {
+            "kind": "job_dating", "title": "Job dating", "audience": "tous",
+            "day": date.fromordinal(local_today().toordinal() + 30).isoformat(),
+            "start": "10:00", "end": "11:00", "place": "Salle des fêtes", "capacity": "10",
+        },
+        by=users["animateur"],
+    )  # fmt: skip
+    begun.starts_at = utcnow() - timedelta(hours=1)
+    begun.ends_at = utcnow() + timedelta(hours=1)
     issue = issues.create_issue(
         db.session,
         {"subject": "Lettre", "introduction": "Bonjour.", "blocks": ["evenements"]},
@@ -413,6 +426,7 @@ def make_world(app, auth, tmp_path) -> World:
             "leads:lead_id": lead.id,
             "leads.follow_up:lead_id": placed.id,
             "placed_lead_id": placed.id,
+            "begun_event_id": begun.id,
             "leads:candidate_id": p1.id,
             "leads:point_id": point.id,
             "referrals:referral_id": referral.id,

@@ -28,7 +28,7 @@ from connectences.prospection.pressure import company_timeline, contact_pressure
 from connectences.signed import LinkError
 from connectences.typography import time_slot
 from tests import factories
-from tests.helpers import mails_to, make_company, page_text
+from tests.helpers import error_of, html_of, mails_to, make_company, page_text
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 from tests.test_newsletter import quiet_smtp_server_log  # noqa: F401 (fixture)
 
@@ -529,7 +529,14 @@ def test_other_roles_cannot_manage_events_or_see_attendees(client, auth, role):
     ):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/animateur/evenements/{event.id}/annuler").status_code == 403
+    event.starts_at = datetime.now(UTC) - timedelta(minutes=5)  # begun: attendance is open
+    db.session.commit()
+    refused = client.post(
+        f"/animateur/evenements/{event.id}/presences", data={"sans_inscription": "4"}
+    )
+    assert refused.status_code == 403
     assert db.session.get(Event, event.id).cancelled_at is None
+    assert db.session.get(Event, event.id).attendance_at is None
     assert client.post("/animateur/evenements/nouveau", data=_form(
         datetime.now(LOCAL_TZ).date() + timedelta(days=3))).status_code == 403  # fmt: skip
     assert len(db.session.scalars(select(Event)).all()) == 1
@@ -839,3 +846,114 @@ def test_an_hour_the_clocks_skip_is_refused(start, end, field):
         catalogue.validate_event(_form(day, start=start, end=end), set())
     assert "n'existe pas le 28/03/2027" in refused.value.errors[field]
     assert "passage à l'heure d'été" in refused.value.errors[field]
+
+
+# --- attendance ---------------------------------------------------------------------------
+
+
+def _begin(event) -> None:
+    """The event began an hour ago (set directly: travelling in time ends the login)."""
+    event = db.session.get(Event, event.id)
+    event.starts_at = datetime.now(UTC) - timedelta(hours=1)
+    event.ends_at = event.starts_at + timedelta(hours=2)
+    db.session.commit()
+
+
+def _attendance_world():
+    event = _event(capacity="2", days_ahead=2)
+    ana = _confirmed(event, "Ana", "ana@exemple.fr")
+    paul = _confirmed(event, "Paul", "paul@exemple.fr")
+    lea = _confirmed(event, "Léa", "lea@exemple.fr")  # waiting: the event is full
+    return event, ana, paul, lea
+
+
+def test_the_organiser_records_who_came_once_the_event_has_begun(client, auth):
+    event, ana, paul, lea = _attendance_world()
+    assert lea.status == "waiting"
+    auth.login("animateur")
+    url = f"/animateur/evenements/{event.id}/presences"
+    # Before it begins: nothing to tick, and a forged sending is refused in French.
+    page = client.get(f"/animateur/evenements/{event.id}")
+    assert 'name="present"' not in html_of(page)
+    assert "une fois l'événement commencé" in page_text(page)
+    early = client.post(url, data={"present": [str(ana.id)]})
+    assert early.status_code == 422 and "une fois l'événement commencé" in page_text(early)
+    assert db.session.get(Event, event.id).attendance_at is None
+    _begin(event)
+    page = html_of(client.get(f"/animateur/evenements/{event.id}"))
+    assert page.count('name="present"') == 3
+    # Ana came, Paul did not, Léa (waiting) came anyway, and two more without registering.
+    done = client.post(url, data={"present": [str(ana.id), str(lea.id)], "sans_inscription": " 2 "})
+    assert done.status_code == 302
+    said = page_text(client.get(done.location))
+    assert (
+        "Présences enregistrées : 2 personnes inscrites venues, 2 personnes sans inscription ; 4 en tout."
+        in said
+    )
+    assert (
+        "2 personnes inscrites venues sur 3 inscrites, 2 personnes sans inscription : 4 en tout"
+        in said
+    )
+    db.session.expire_all()
+    assert [r.attended for r in (ana, paul, lea)] == [True, False, True]
+    assert db.session.get(Event, event.id).walk_ins == 2
+    # The export says who came.
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/animateur/evenements/{event.id}/inscrits.xlsx").data)
+    ).active
+    assert [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "Oui",
+        "Non",
+        "Oui",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("deux", "Indiquez un nombre entier de personnes"),
+        ("-3", "Indiquez un nombre entier de personnes"),
+        ("2,5", "Indiquez un nombre entier de personnes"),
+        ("١٢", "Indiquez un nombre entier de personnes"),
+        ("100000", "Ce nombre paraît trop grand"),
+    ],
+)
+def test_a_wrong_count_of_walk_ins_is_refused_beside_its_field_and_changes_nothing(
+    client, auth, typed, said
+):
+    event, ana, paul, lea = _attendance_world()
+    auth.login("animateur")
+    _begin(event)
+    refused = client.post(
+        f"/animateur/evenements/{event.id}/presences",
+        data={"present": [str(paul.id)], "sans_inscription": typed},
+    )
+    assert refused.status_code == 422
+    assert said in error_of(refused, "sans_inscription")
+    # What was ticked and typed is shown again.
+    assert f'value="{paul.id}" id="present-{paul.id}" checked' in html_of(refused)
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).attendance_at is None
+    assert {r.attended for r in (ana, paul, lea)} == {None}
+
+
+def test_attendance_names_only_this_events_registrants_and_not_a_cancelled_event(client, auth):
+    event, ana, _, _ = _attendance_world()
+    other = _event(days_ahead=2, title="Autre")
+    outsider = _confirmed(other, "Marc", "marc@exemple.fr")
+    auth.login("animateur")
+    _begin(event)
+    for forged in ([str(outsider.id)], ["x"], [str(ana.id), "999999"]):
+        refused = client.post(
+            f"/animateur/evenements/{event.id}/presences", data={"present": forged}
+        )
+        assert refused.status_code == 422, forged
+        assert "n'est pas inscrite à cet événement" in page_text(refused)
+    db.session.expire_all()
+    assert outsider.attended is None and ana.attended is None
+    registrations.cancel_event(db.session, db.session.get(Event, other.id), by=None)
+    db.session.commit()
+    refused = client.post(
+        f"/animateur/evenements/{other.id}/presences", data={"present": [str(outsider.id)]}
+    )
+    assert refused.status_code == 422 and "a été annulé" in page_text(refused)

@@ -580,6 +580,7 @@ ATTENDEE_HEADERS = (
     "SIRET",
     "Entreprise de l'annuaire",
     "Confirmé le",
+    "Venu",
 )
 
 
@@ -594,6 +595,7 @@ def attendee_rows(session: Session, event: Event) -> list[list]:
             r.siret or "",
             r.company.name if r.company else "",
             r.confirmed_at.astimezone(LOCAL_TZ).replace(tzinfo=None) if r.confirmed_at else "",
+            "" if r.attended is None else ("Oui" if r.attended else "Non"),
         ]
         for r in attendees(session, event)
     ]

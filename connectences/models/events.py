@@ -39,11 +39,16 @@ class Event(Base):
     # The .ics SEQUENCE (RFC 5545 3.8.7.4): raised when the day, time or place changes or
     # the event is cancelled, so that agendas holding the event take the new version.
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Who came (``events.attendance``): recorded once the event has begun, by whom, and
+    # how many came without registering (None: attendance not recorded yet).
+    attendance_at: Mapped[datetime | None]
+    attendance_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    walk_ins: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     partners: Mapped[list[Partner]] = relationship(secondary=event_partner, order_by="Partner.name")
-    organiser: Mapped[User | None] = relationship("User")  # noqa: F821
+    organiser: Mapped[User | None] = relationship("User", foreign_keys=[organiser_id])  # noqa: F821
 
 
 class EventRegistration(Base):
@@ -75,6 +80,8 @@ class EventRegistration(Base):
     seated_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # Whether they came (None: not recorded, see ``Event.attendance_at``).
+    attended: Mapped[bool | None]
 
     event: Mapped[Event] = relationship()
     company: Mapped[Company | None] = relationship()

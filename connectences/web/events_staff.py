@@ -3,11 +3,12 @@ their XLSX export. Rules live in ``connectences.events``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from connectences.accounts.audit import audit
-from connectences.events import catalogue, registrations
+from connectences.errors import DomainError
+from connectences.events import attendance, catalogue, registrations
 from connectences.extensions import db
 from connectences.typography import plural
 from connectences.web.access import guard_blueprint, recent_login_required
@@ -117,15 +118,59 @@ def cancel(event_id: int):
 
 @bp.route("/<int:event_id>")
 def attendees(event_id: int):
-    event = _event_or_404(event_id)
+    return _attendees_page(_event_or_404(event_id))
+
+
+def _attendees_page(event, *, errors=None, typed=None, status=200):
     people = registrations.attendees(db.session, event)
-    return render_template(
-        "events/staff_attendees.html",
-        event=event,
-        kinds=catalogue.KINDS,
-        seated=[r for r in people if r.status == catalogue.SEATED],
-        waiting=[r for r in people if r.status == catalogue.WAITING],
+    return (
+        render_template(
+            "events/staff_attendees.html",
+            event=event,
+            kinds=catalogue.KINDS,
+            seated=[r for r in people if r.status == catalogue.SEATED],
+            waiting=[r for r in people if r.status == catalogue.WAITING],
+            attendance=attendance.summary(event, people),
+            may_record=attendance.may_record(event),
+            errors=errors or {},
+            typed=typed,
+        ),
+        status,
     )
+
+
+@bp.route("/<int:event_id>/presences", methods=["POST"])
+def record_attendance(event_id: int):
+    """Who came (``events.attendance``); a refusal shows the page again as ticked."""
+    event = _event_or_404(event_id)
+    ticked = request.form.getlist("present")
+    typed = {"present": set(ticked), "sans_inscription": request.form.get("sans_inscription", "")}
+    try:
+        ids = {int(value) for value in ticked}
+    except ValueError:
+        ids = {-1}  # not an id: refused below as a person not registered
+    try:
+        walk_ins = attendance.read_walk_ins(typed["sans_inscription"])
+        came = attendance.record(
+            db.session, event, ids, walk_ins, by=current_user._get_current_object()
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        return _attendees_page(
+            event, errors=refusal.errors or {"_": refusal.message}, typed=typed, status=422
+        )
+    db.session.commit()
+    flash(
+        f"Présences enregistrées : {plural(came.present, 'personne inscrite venue', 'personnes inscrites venues')}"
+        + (
+            f", {plural(came.walk_ins, 'personne', 'personnes')} sans inscription"
+            if came.walk_ins
+            else ""
+        )
+        + f" ; {came.total} en tout.",
+        "success",
+    )
+    return redirect(url_for("events_staff.attendees", event_id=event.id))
 
 
 @bp.route("/<int:event_id>/inscrits.xlsx")
