@@ -458,6 +458,11 @@ def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for(c
     other = make_company(name="Fleurs Marine", contact_email="marine@fleurs.fr")
     assert _confirmed(event, "Marine", "marine@fleurs.fr").company_id == other.id
     assert _confirmed(event, "Inconnu", "x@ailleurs.fr").company_id is None
+    # Once the organiser noted who came, the timeline says it.
+    _begin(event)
+    client.post(f"/animateur/evenements/{event.id}/presences", data={"present": []})
+    [entry] = [e for e in company_timeline(db.session, company) if e.kind == "evenement"]
+    assert entry.summary.endswith(" : pas venue")
 
 
 def test_staff_create_an_event_and_bad_input_is_refused_in_french(client, auth):

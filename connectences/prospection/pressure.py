@@ -378,7 +378,8 @@ def company_timeline(
                 by=registration.name,
                 summary=f"Inscription à « {registration.event.title} » du "
                 f"{_fr_date(local_date(registration.event.starts_at))}"
-                f"{state.get(registration.status, '')}",
+                f"{state.get(registration.status, '')}"
+                + {True: " : venue", False: " : pas venue"}.get(registration.attended, ""),
                 counted=False,
             )
         )
