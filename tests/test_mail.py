@@ -225,6 +225,28 @@ def test_message_written_as_text_leaves_with_text_and_html(app, server):
     assert "Élodie, à bientôt." in html and "Connect" in html
 
 
+def test_a_subject_with_line_breaks_leaves_on_one_line_to_its_recipient_only(app, server):
+    """A need imported with a line break in its title (the interchange format takes any
+    string) put it into the referral mail's subject: the mail never left (the email
+    package refuses a header holding one) and, had it been written raw, 'Bcc:' would
+    have become a header of its own."""
+    queue_mail(
+        db.session,
+        kind="referral_sent",
+        to="a@exemple.fr",
+        subject="Besoin réorienté\u202f: Plonge\r\nBcc: victime@evil.example\n\tX-Faux: 1",
+        body_text="Bonjour",
+    )
+    db.session.commit()
+    assert deliver_due(db.session, now=_now()).sent == 1
+    message = server.parsed()[0]
+    assert message["Subject"] == (
+        "[Connect'ences] Besoin réorienté\u202f: Plonge Bcc: victime@evil.example X-Faux: 1"
+    )
+    assert message["Bcc"] is None and message["X-Faux"] is None
+    assert server.messages[0][0].rcpt_tos == ["a@exemple.fr"]
+
+
 def test_one_connection_per_batch(app, server):
     _queue(3)
     assert deliver_due(db.session, now=_now()).sent == 3

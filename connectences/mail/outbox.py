@@ -90,12 +90,17 @@ def queue_mail(
     only: the unsubscribe headers of list mail); ``attachments``, text files it carries.
     """
     platform = config.setting("PLATFORM_NAME")
+    # A subject is one header line: names and titles put into it may hold line breaks
+    # (an imported need's title), which the email package refuses when sending (the mail
+    # never left) and which would start a header of their own if written raw.
+    # Only line breaks go: the typography's narrow no-break spaces stay.
+    subject = " ".join(line.strip() for line in f"[{platform}] {subject}".splitlines())
     if body_html is None:
         body_html = html_from_text(body_text)
     message = OutboxMessage(
         kind=MailKind(kind),
         to=to,
-        subject=f"[{platform}] {subject}",
+        subject=subject,
         body_text=body_text,
         body_html=body_html,
         candidate_id=candidate_id,
