@@ -14,7 +14,7 @@ from connectences.models import AuditLog, OutboxMessage, User
 from connectences.models.base import utcnow
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import same_page
-from tests.known_secrets import PASSWORD
+from tests.known_secrets import OTHER_PASSWORD, PASSWORD
 from tests.known_secrets import RESET_PASSWORD as NEW_PASSWORD
 
 LINK = re.compile(r"http://[^/\s]+(/invitation/[^\s<\"]+)")
@@ -123,3 +123,23 @@ def test_a_well_formed_address_gets_the_neutral_answer_whether_known_or_not(clie
     known = same_page(_ask(client, "connue@ge.fr"))
     assert "Si un compte existe pour cette adresse" in known
     assert same_page(_ask(client, "inconnue@ge.fr")) == known
+
+
+def test_a_password_changed_ends_the_reset_links_sent_before(app, client, auth):
+    """Someone who read a reset mail (a shared mailbox, a phone left open) could still use
+    it after the owner, warned, changed their password: it stayed valid for its 2 hours."""
+    auth.create("operator", email="rh@ge.fr")
+    _ask(client, "rh@ge.fr")
+    (mail,) = _mails_to("rh@ge.fr")
+    path = LINK.search(mail.body_text).group(1)
+    owner = app.test_client()
+    assert _log_in(owner, "rh@ge.fr", PASSWORD).status_code == 302
+    changed = owner.post(
+        "/mot-de-passe",
+        data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert changed.status_code == 302
+    assert "plus valable" in client.get(path).get_data(as_text=True)
+    taken = client.post(path, data={"password": OTHER_PASSWORD, "confirm": OTHER_PASSWORD})
+    assert taken.status_code == 400
+    assert _log_in(app.test_client(), "rh@ge.fr", NEW_PASSWORD).status_code == 302

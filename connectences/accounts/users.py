@@ -422,6 +422,21 @@ RESET_TTL_HOURS = 2
 MAX_RESETS_PER_DAY = 3
 
 
+def end_reset_links(session: Session, user: User, now: datetime | None = None) -> None:
+    """Make the reset links of ``user`` not used yet stop working (a newer one is sent, or
+    the password was changed: a link read by someone else must not outlive either)."""
+    session.execute(
+        update(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.purpose == "reset",
+            Invitation.used_at.is_(None),
+        )
+        .values(used_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def request_password_reset(session: Session, email: str, ip: str | None = None) -> str | None:
     """Queue a password-reset link for the active account with a password at ``email``.
 
@@ -449,16 +464,7 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
     )
     if recent >= MAX_RESETS_PER_DAY:
         return None
-    session.execute(
-        update(Invitation)
-        .where(
-            Invitation.user_id == user.id,
-            Invitation.purpose == "reset",
-            Invitation.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    end_reset_links(session, user, now)
     token = secrets.token_urlsafe(32)
     session.add(
         Invitation(
@@ -628,7 +634,8 @@ def enable(session: Session, email: str, *, actor: User | None = None) -> User:
 def change_password(
     session: Session, user: User, current: str, new: str, ip: str | None = None
 ) -> None:
-    """Change one's own password; every other open session of the account ends."""
+    """Change one's own password; every other open session of the account ends, and so
+    do the reset links sent before."""
     if not verify_password(user.password_hash, current or ""):
         raise AccountError("Le mot de passe actuel est incorrect.", field="current")
     problem = password_problem(new, email=user.email)
@@ -640,6 +647,7 @@ def change_password(
         )
     user.password_hash = hash_password(new)
     user.session_version += 1
+    end_reset_links(session, user)
     audit(session, "password_changed", actor=user, entity="user", entity_id=user.id, ip=ip)
 
 
