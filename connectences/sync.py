@@ -37,6 +37,7 @@ from connectences.models import (
     Referral,
     User,
 )
+from connectences.needs import register
 from connectences.tombstones import KINDS, record_deletion
 
 __all__ = ["KINDS", "record_deletion"]  # the tombstones, for the domain modules that delete
@@ -130,6 +131,9 @@ def records_query(kind: str, user: User | None) -> Select:
         query = query.where(*SHAREABLE_CANDIDATES)
     elif kind == "needs":
         query = query.options(joinedload(Need.company))
+        if is_usable(user) and user.role == "company":
+            # The needs its area shows, no more (a stranger's need under its SIRET).
+            query = query.where(register.shown_to_company_account(user.id))
     elif kind == "leads":
         query = query.options(
             joinedload(Lead.operator),

@@ -236,3 +236,32 @@ def test_a_list_sends_the_records_as_the_schema_documents_them(client, world, ki
         assert schema.dump(item) == item
         single = client.get(f"/api/v1/{kind}/{ref}", headers=headers)
         assert single.get_json() == item
+
+
+def test_a_company_token_reads_only_the_needs_its_area_shows(client, auth):
+    """Anyone may type a company's SIRET on the public form: the need a stranger sent is
+    not the company's until an animateur attaches its author, and one whose address is not
+    confirmed is nobody's. The company's area hid both; its API token listed and read them
+    (a stranger's words in the company's own feed)."""
+    owner = auth.create("company")
+    company = owner.companies[0].ref
+    factories.load(
+        factories.document(
+            needs=[
+                factories.need(ref="besoin-du-patron", company=company),
+                factories.need(ref="besoin-d-un-inconnu", company=company),
+                factories.need(ref="besoin-non-confirme", company=company),
+            ]
+        )
+    )
+    by_ref(Need, "besoin-d-un-inconnu").owner_unattached = True
+    unconfirmed = by_ref(Need, "besoin-non-confirme")
+    unconfirmed.source, unconfirmed.owner_email = "entreprise", "quelquun@exemple.fr"
+    db.session.commit()
+    headers = bearer(token_for(owner))
+
+    listed = client.get("/api/v1/needs", headers=headers).get_json()
+    assert [item["ref"] for item in listed["items"]] == ["besoin-du-patron"]
+    for hidden in ("besoin-d-un-inconnu", "besoin-non-confirme"):
+        _problem(client.get(f"/api/v1/needs/{hidden}", headers=headers), 404)
+    assert client.get("/api/v1/needs/besoin-du-patron", headers=headers).status_code == 200

@@ -49,7 +49,7 @@ from connectences.prospection.companies import (
     name_company,
 )
 from connectences.skills import normalize
-from connectences.sync import record_deletion
+from connectences.tombstones import record_deletion
 from connectences.workflows import (
     NEED,
     NEED_FINAL,
@@ -561,30 +561,30 @@ def duplicates_for_owner(session, company_id: int | None, title: str, email: str
     return [need for need in duplicates if need.id in visible]
 
 
-def needs_of_companies(session, company_ids: list[int], user_id: int | None = None) -> list[Need]:
-    """The needs a company's owners see in their area, newest first: all of their
-    companies' needs but those whose author is not attached to the company (anyone may
-    type a SIRET on the public form: such a need is not the company's until checked),
-    and those still waiting for their address's confirmation that this account did not
+def shown_to_company_account(user_id: int | None = None):
+    """SQL condition: among its companies' needs, one a company account reaches (its area,
+    its API token): not one whose author is not attached to the company (anyone may type
+    a SIRET on the public form: such a need is not the company's until checked), nor one
+    still waiting for its address's confirmation that this account (``user_id``) did not
     send itself (anyone may type the owner's address too: until its mailbox confirms,
     the need is nobody's)."""
+    return and_(
+        Need.owner_unattached.is_(False),
+        in_queue() if user_id is None else or_(in_queue(), Need.created_by_id == user_id),
+    )
+
+
+def needs_of_companies(session, company_ids: list[int], user_id: int | None = None) -> list[Need]:
+    """The needs a company's owners see in their area, newest first: their companies'
+    needs that :func:`shown_to_company_account`."""
     if not company_ids:
         return []
     return list(
         session.scalars(
             select(Need)
-            .where(_seen_by_owners(company_ids, user_id))
+            .where(Need.company_id.in_(company_ids), shown_to_company_account(user_id))
             .order_by(Need.created_at.desc())
         )
-    )
-
-
-def _seen_by_owners(company_ids: list[int], user_id: int | None):
-    """The condition of :func:`needs_of_companies`."""
-    return and_(
-        Need.company_id.in_(company_ids),
-        Need.owner_unattached.is_(False),
-        in_queue() if user_id is None else or_(in_queue(), Need.created_by_id == user_id),
     )
 
 
@@ -593,7 +593,9 @@ def company_need(session, company_ids: list[int], user_id: int | None, ref: str)
     if not company_ids:
         return None
     return session.scalar(
-        select(Need).where(Need.ref == ref, _seen_by_owners(company_ids, user_id))
+        select(Need).where(
+            Need.ref == ref, Need.company_id.in_(company_ids), shown_to_company_account(user_id)
+        )
     )
 
 
