@@ -605,6 +605,28 @@ def test_complete_the_week_page_for_the_operator_who_placed_only(client, auth, w
     assert len(refused) == 2
 
 
+def test_complete_the_week_ends_for_the_operator_with_its_placement(client, auth, world):
+    """Once the placement did not hold, the operator has no week left to complete: its
+    lead page no longer offers the page, and the page (the person's other work, their
+    free days) was still open to it at its address, for good."""
+    placement = _place(world, start_date=local_today() - timedelta(days=40))
+    (first, *_) = sorted(placement.follow_ups, key=lambda point: point.months)
+    flow.record_follow_up(
+        db.session,
+        first,
+        company_feedback="Arrêt d'un commun accord.",
+        candidate_feedback=None,
+        holds=False,
+        search_again=False,
+    )
+    db.session.commit()
+    auth.login("operator", org_ref="ge-a")
+    lead_page = page_text(client.get(f"/operateur/propositions/{world['lead']}"))
+    assert "Compléter la semaine" not in lead_page
+    assert client.get("/operateur/personnes/ines/semaine").status_code == 404
+    assert len(audit_entries("week_access_refused")) == 1
+
+
 @pytest.mark.parametrize("role", ["partner", "company", "candidate"])
 def test_complete_the_week_is_refused_to_other_roles(client, auth, world, role):
     _place(world)

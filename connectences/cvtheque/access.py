@@ -6,7 +6,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.scope import is_usable
-from connectences.models import Lead, LeadCandidate, Placement, User
+from connectences.models import Candidate, Lead, LeadCandidate, Placement, User
 from connectences.workflows import LEAD_TAKEN_ON
 
 # Roles that work the library itself: they see every record and every CV.
@@ -42,14 +42,29 @@ def may_read_cv(
     return bool(session.scalar(select(exists(query))))
 
 
+def week_to_complete(placement: Placement) -> bool:
+    """Whether the operator of ``placement`` may help complete the person's week: the
+    placement has not ended and the person is at work with time left (en mission)."""
+    person = placement.candidate
+    return placement.ended_on is None and person is not None and person.status == "en_mission"
+
+
 def operator_placed(session: Session, user: User | None, candidate_id: int) -> bool:
-    """True when ``user`` is a member of an operator that placed this person (one of
-    its leads holds a placement of them): that operator may help complete their week."""
+    """True when ``user`` is a member of an operator whose placement of this person is
+    one whose week it may help complete (:func:`week_to_complete`). A placement that
+    ended, or a person no longer en mission (their week full, their work over), leaves
+    the operator nothing to complete: their week is no longer its to read."""
     if not is_usable(user) or user.role != "operator" or user.operator_id is None:
         return False
     query = (
         select(Placement.id)
         .join(Lead, Lead.id == Placement.lead_id)
-        .where(Placement.candidate_id == candidate_id, Lead.operator_id == user.operator_id)
+        .join(Candidate, Candidate.id == Placement.candidate_id)
+        .where(
+            Placement.candidate_id == candidate_id,
+            Lead.operator_id == user.operator_id,
+            Placement.ended_on.is_(None),
+            Candidate.status == "en_mission",
+        )
     )
     return bool(session.scalar(select(exists(query))))

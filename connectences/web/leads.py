@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
 from connectences.clock import local_today
-from connectences.cvtheque.access import may_read_cv
+from connectences.cvtheque.access import may_read_cv, week_to_complete
 from connectences.dates import read_date, unread
 from connectences.extensions import db
 from connectences.models import (
@@ -199,6 +199,7 @@ def _render_show(
         typed=typed or {},
         today=local_today(),
         point_to_record=flow.point_to_record,
+        week_to_complete=week_to_complete,
         placement_term=flow.placement_term,
         placement_period=flow.placement_period,
         endings=vocab.PLACEMENT_ENDINGS,
