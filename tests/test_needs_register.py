@@ -252,6 +252,6 @@ def test_links_are_signed_purpose_bound_and_expire():
         links.read_confirmation("s3cret", old)
     assert error.value.expired and "expiré" in error.value.message
     fresh = links.confirmation_token("s3cret", 4, "a@b.fr")
-    assert links.read_confirmation("s3cret", fresh) == (4, "a@b.fr", None)
+    assert links.read_confirmation("s3cret", fresh) == (4, "a@b.fr", None, 0)
     typed = links.confirmation_token("s3cret", 4, "a@b.fr", company=("Le Bistrot", "33009"))
-    assert links.read_confirmation("s3cret", typed) == (4, "a@b.fr", ("Le Bistrot", "33009"))
+    assert links.read_confirmation("s3cret", typed) == (4, "a@b.fr", ("Le Bistrot", "33009"), 0)

@@ -908,6 +908,30 @@ def test_the_owner_disables_every_link_and_gets_a_new_one(client, app):
     assert app.test_client().get(fresh).status_code == 200
 
 
+def test_a_confirmation_mail_read_by_someone_else_opens_no_space_once_links_are_disabled(
+    client, app
+):
+    """The confirmation link led to the space with a fresh link of the current version:
+    whoever read the owner's mail came back in through it after the owner had disabled
+    every link, the reason to disable them."""
+    data = _form()
+    client.post("/exprimer-un-besoin", data=data)
+    path = CONFIRM_LINK.search(_last_mail_to(data["owner_email"]).body_text).group(1)
+    space = client.post(path).location
+    client.post(f"{space}/desactiver")
+    intruder = app.test_client()
+    assert intruder.get(path).status_code == 200  # the need's own page, nothing more
+    again = intruder.post(path)
+    assert again.status_code == 302 and again.location.endswith("/entreprise/lien")
+    assert "/entreprise/suivi/" not in page_text(intruder.get(again.location))
+    # A need sent afterwards mails a link of the new version: it opens the space.
+    client.post("/exprimer-un-besoin", data=_form(title="Secrétariat le lundi"))
+    fresh = CONFIRM_LINK.search(_last_mail_to(data["owner_email"]).body_text).group(1)
+    assert fresh != path
+    landed = app.test_client().post(fresh)
+    assert landed.location.startswith("/entreprise/suivi/")
+
+
 def test_links_sent_before_link_versions_still_open_the_space(client):
     # A link mailed before this change carries no version: version 0, never disabled.
     need, _space = _post_and_confirm(client)

@@ -35,30 +35,40 @@ def space_days() -> int:
 
 
 def confirmation_token(
-    secret: str, need_id: int, email: str, issued_at=None, *, company: tuple[str, str] | None = None
+    secret: str,
+    need_id: int,
+    email: str,
+    issued_at=None,
+    *,
+    company: tuple[str, str] | None = None,
+    version: int = 0,
 ) -> str:
     """The token of the link that confirms the owner's address for one need, with the
     company's name and commune (INSEE) as its author typed them: nothing stores them
     until the author confirms (an unconfirmed form names no company), and the link,
-    signed, carries them to the confirmation."""
-    payload: dict = {"n": need_id, "e": email}
+    signed, carries them to the confirmation. Like a space link, it carries the
+    ``version`` of the address's links: it leads on to the space only while that version
+    is the address's (``register.space_link_version``)."""
+    payload: dict = {"n": need_id, "e": email, "v": version}
     if company is not None:
         payload["c"] = list(company)
     return make_token(CONFIRM_SALT, payload, secret=secret, issued_at=issued_at)
 
 
-def read_confirmation(secret: str, token: str) -> tuple[int, str, tuple[str, str] | None]:
-    """``(need id, e-mail, (company name, commune) or None)`` of a confirmation token;
-    raises LinkError when tampered or old."""
+def read_confirmation(secret: str, token: str) -> tuple[int, str, tuple[str, str] | None, int]:
+    """``(need id, e-mail, (company name, commune) or None, links' version)`` of a
+    confirmation token (version 0 for links made before versions); raises LinkError when
+    tampered or old."""
     payload = read_token(CONFIRM_SALT, token, confirm_days() * 86400, secret=secret)
     need_id, email, company = payload.get("n"), payload.get("e"), payload.get("c")
-    if not isinstance(need_id, int) or not isinstance(email, str):
+    version = payload.get("v", 0)
+    if not isinstance(need_id, int) or not isinstance(email, str) or not isinstance(version, int):
         raise LinkError(INVALID)
     if not (
         isinstance(company, list) and len(company) == 2 and all(isinstance(v, str) for v in company)
     ):
         company = None
-    return need_id, email, tuple(company) if company else None
+    return need_id, email, tuple(company) if company else None, version
 
 
 def space_token(secret: str, email: str, issued_at=None, *, version: int = 0) -> str:

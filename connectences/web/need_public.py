@@ -300,7 +300,13 @@ def _sent_page(need: Need, data: dict):
 def _send_confirmation(need: Need, company: tuple[str, str] | None) -> None:
     # The mail repeats the company's name as its author typed it, never the stored one:
     # anyone may type a known SIRET, and the platform tells them nothing about it.
-    token = links.confirmation_token(_secret(), need.id, need.owner_email, company=company)
+    token = links.confirmation_token(
+        _secret(),
+        need.id,
+        need.owner_email,
+        company=company,
+        version=register.space_link_version(db.session, need.owner_email),
+    )
     queue_template(
         db.session,
         kind=MailKind.NEED_CONFIRM,
@@ -361,24 +367,26 @@ def sent():
     ), status
 
 
-def _confirmation(token: str) -> tuple[Need, str, dict | None]:
-    """The need of a confirmation link, the address it confirms, and the company as its
-    author typed it (``register.confirm_need``'s ``company_values``)."""
-    need_id, email, company = links.read_confirmation(_secret(), token)
+def _confirmation(token: str) -> tuple[Need, str, dict | None, bool]:
+    """The need of a confirmation link, the address it confirms, the company as its
+    author typed it (``register.confirm_need``'s ``company_values``), and whether the
+    link leads on to the space (its links' version is still the address's: a mail sent
+    before its owner disabled their links confirms, and opens nothing more)."""
+    need_id, email, company, version = links.read_confirmation(_secret(), token)
     need = db.session.get(Need, need_id)
     if need is None or email_key(need.owner_email) != email_key(email):
         raise links.LinkError("Ce lien ne correspond à aucun besoin enregistré.")
     typed = (
         dict(zip(("company_name", "company_commune"), company, strict=True)) if company else None
     )
-    return need, email, typed
+    return need, email, typed, version == register.space_link_version(db.session, email)
 
 
 @bp.route("/exprimer-un-besoin/confirmer/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
     try:
-        need, email, company = _confirmation(token)
+        need, email, company, opens_space = _confirmation(token)
     except links.LinkError as error:
         return _refuse_link(error, "confirmation")
     if request.method == "GET":
@@ -404,6 +412,13 @@ def confirm(token: str):
         )
     else:
         flash("Ce besoin était déjà confirmé.", "info")
+    if not opens_space:
+        flash(
+            "Vos liens de suivi ont été désactivés depuis l'envoi de cet e-mail : demandez "
+            "ci-dessous un nouveau lien, il vous sera envoyé par e-mail.",
+            "info",
+        )
+        return redirect(url_for("need_public.renew"))
     return redirect(url_for("need_public.space", token=_space_token(email)))
 
 
