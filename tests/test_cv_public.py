@@ -731,6 +731,24 @@ def test_tampered_expired_or_revoked_space_links_are_refused(client, app):
     assert {d["reason"] for d in refused} == {"invalid", "expired"}
 
 
+def test_a_confirmation_mail_read_by_someone_else_opens_no_space_once_links_are_revoked(
+    client, app
+):
+    """The confirmation link led to the space with a fresh link: whoever read the
+    person's mail came back in through it (their profile, their CV, its deletion) after
+    they had asked for a new link precisely to shut the old ones."""
+    post_form(client)
+    confirm = link_in(mails_to(EMAIL)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    space = client.post(confirm).location
+    assert client.post(f"{space}/nouveau-lien").status_code == 200
+    intruder = app.test_client()
+    again = intruder.post(confirm)
+    assert again.status_code == 302 and again.location.endswith("/mon-cv/lien")
+    assert intruder.get(space).status_code == 403
+    fresh = link_in(mails_to(EMAIL)[-1])
+    assert app.test_client().get(fresh).status_code == 200
+
+
 def test_link_request_without_an_address_says_so_next_to_the_field(client):
     refused = client.post("/mon-cv/lien", data={"email": " "})
     assert refused.status_code == 400

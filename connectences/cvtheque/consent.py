@@ -14,6 +14,7 @@ period starts again from it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -95,8 +96,21 @@ def touch(candidate: Candidate, now: datetime | None = None) -> None:
 
 def confirmation_token(candidate: Candidate, address: str | None = None) -> str:
     """The signed token of the confirmation link (tied to the address it confirms: the
-    profile's, or the new one asked for)."""
-    return make_token(CONFIRM_SALT, {"c": candidate.id, "e": address or candidate.email})
+    profile's, or the new one asked for), with the version of the person's links
+    (``token_version``): it leads on to their space only while that version holds."""
+    return make_token(
+        CONFIRM_SALT,
+        {"c": candidate.id, "e": address or candidate.email, "v": candidate.token_version or 0},
+    )
+
+
+class Confirmation(NamedTuple):
+    """What a confirmation link did: the person, and whether the link may open their
+    space (its links' version is still theirs: a mail sent before they asked for a new
+    link, read by someone else, confirms and opens nothing more)."""
+
+    candidate: Candidate
+    opens_space: bool
 
 
 def _mails_today(session: Session, kind: MailKind, address: str) -> int:
@@ -138,8 +152,9 @@ def send_confirmation(session: Session, candidate: Candidate, address: str | Non
     return True
 
 
-def confirm(session: Session, token: str, *, now: datetime | None = None) -> Candidate:
-    """Confirm the address a confirmation link was sent to; return the person.
+def confirm(session: Session, token: str, *, now: datetime | None = None) -> Confirmation:
+    """Confirm the address a confirmation link was sent to; return the person, and
+    whether the link may open their space.
 
     Raises ``LinkError`` for a tampered, expired or outdated link (the address was
     changed since, or the profile deleted). Confirming twice is harmless.
@@ -173,7 +188,7 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Can
         )
         audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
         _login_follows_address(session, candidate)
-    return candidate
+    return Confirmation(candidate, payload.get("v", 0) == (candidate.token_version or 0))
 
 
 def request_address_change(session: Session, candidate: Candidate, address: str) -> bool:

@@ -371,13 +371,20 @@ def confirm(token: str):
         if not form.validate_on_submit():
             abort(400)
         try:
-            candidate = consent.confirm(db.session, token)
+            candidate, opens_space = consent.confirm(db.session, token)
         except consent.LinkError as exc:
             db.session.rollback()
             return _refused(exc.message, reason="expired" if exc.expired else "invalid")
         db.session.commit()
         candidate_changed(candidate)
         flash("Votre adresse est confirmée : votre profil peut maintenant être proposé.", "success")
+        if not opens_space:
+            flash(
+                "Vos liens personnels ont été désactivés depuis l'envoi de cet e-mail : "
+                "demandez ci-dessous un nouveau lien, il vous sera envoyé par e-mail.",
+                "info",
+            )
+            return redirect(url_for("cv_public.request_link"))
         return redirect(url_for("cv_public.space", token=consent.space_token(candidate)))
     return render_template("cv_public/confirm.html", form=form)
 
