@@ -301,6 +301,7 @@ def make_world(app, auth, tmp_path) -> World:
     point = FollowUpPoint(months=1, due_on=date(2026, 10, 1))
     placement.follow_ups.append(point)
     db.session.add(placement)
+    p1.status = "en_mission"  # as recording the placement makes them (its operator's week page)
     db.session.commit()
 
     users = {
