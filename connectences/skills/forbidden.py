@@ -55,6 +55,7 @@ validation); the matcher and the pooling set aside what was stored before.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from connectences.skills.text import STOPWORDS, normalize
@@ -297,34 +298,45 @@ _LINKS = _words(
 )
 
 
-@lru_cache(maxsize=50_000)
 def forbidden_criterion(text: str) -> str | None:
     """The criterion forbidden by L1132-1 that ``text`` (a skill, a requirement)
     expresses, in French ("l'âge", "le sexe"...), or None for a real skill."""
+    criteria = forbidden_criteria(text)
+    return criteria[0] if criteria else None
+
+
+@lru_cache(maxsize=50_000)
+def forbidden_criteria(text: str) -> tuple[str, ...]:
+    """Every criterion forbidden by L1132-1 that ``text`` (a skill, a requirement)
+    expresses, most specific first (``forbidden_criterion`` names the first)."""
     words = normalize(text or "").split()
     if not words:
-        return None
+        return ()
     retired = bool(_RETIRED.search(text))
     if not _VALID.search(text):
         # "validé" alone: a diploma or a step, not the worker's health.
         words = [w for w in words if w not in ("valide", "valides")]
         if not words:
-            return None
+            return ()
     link = next((i for i, w in enumerate(words) if w in _LINKS), None)
     if link is not None and link < len(words) - 1:
         person = words[:link]
         while person and person[0] in _ARTICLES:
             person = person[1:]
         if person and person[0] in _PERSONS:
-            criterion = _criterion(person, retired, for_task=True)
-            if criterion:
-                return criterion
-    return _criterion(words, retired)
+            triggered = _triggered(person, retired, for_task=True)
+            if triggered:
+                return _ordered(triggered)
+    return _ordered(_triggered(words, retired))
 
 
-def _criterion(words: list[str], retired: bool, for_task: bool = False) -> str | None:
-    """The criterion the normalised ``words`` express, or None (see the module
-    docstring); ``for_task``: the words name a person for a task, a requirement."""
+def _ordered(triggered: set[str]) -> tuple[str, ...]:
+    return tuple(c for c in CRITERIA if c in triggered)
+
+
+def _triggered(words: list[str], retired: bool, for_task: bool = False) -> set[str]:
+    """Every criterion the normalised ``words`` express, none for a real skill (see the
+    module docstring); ``for_task``: the words name a person for a task, a requirement."""
     strong: set[str] = set()
     weak: set[str] = set()
     negated = praised = False
@@ -363,7 +375,7 @@ def _criterion(words: list[str], retired: bool, for_task: bool = False) -> str |
             elif word.isdigit():
                 numbers.append(int(word))
             elif word not in NEUTRAL:
-                return None  # a word of a trade, a product, an experience: a real skill
+                return set()  # a word of a trade, a product, an experience: a real skill
     present = set(words)
     for one, other in _SEX_PAIRS:
         if present & one and present & other:
@@ -397,7 +409,7 @@ def _criterion(words: list[str], retired: bool, for_task: bool = False) -> str |
             triggered.add(criterion)
     if present & _BORN and any(_YEAR.fullmatch(str(n)) for n in numbers):
         triggered.add(AGE)
-    return next((c for c in CRITERIA if c in triggered), None)
+    return triggered
 
 
 # Each criterion after "tenir compte de", every article contracted.
@@ -455,3 +467,238 @@ def set_aside(label: str, criterion: str) -> str:
 def allowed(labels) -> list[str]:
     """The labels that express no forbidden criterion, in their order."""
     return [label for label in labels if forbidden_criterion(label) is None]
+
+
+# --- prose: a company's, an animateur's or an operator's own words ---------------------
+#
+# A title, the need "in the company's words", a note to an operator are sentences, not
+# labels: "Nous voulons une femme de moins de 25 ans", "Serveuse jeune et dynamique". A
+# word of a trade lets a whole label through, so prose is read by its runs: the longest
+# stretches of words of the criteria's vocabulary (with the words of a sentence that
+# carry nothing: pronouns, "cherchons", "serait"), each read as a label. What a run sits
+# beside decides whether it speaks of the person hired:
+#
+# - a word of a criterion that heads a name or a compound is no requirement: "femme de
+#   chambre", "homme d'entretien", "homme à tout faire", "homme-clé", "sage-femme",
+#   "jeune entreprise", "santé financière" (followed by a word that is no person);
+#   followed by a job ("jeune serveur", "femme chauffeur") it qualifies the person hired;
+# - a run right after a thing describes that thing ("une équipe jeune et dynamique", "une
+#   entreprise en bonne santé", "coupe femme", "vêtements pour femme"); after a job or a
+#   person ("serveuse jeune et dynamique") or opening a clause, it describes the person;
+#   a run that asks ("nous cherchons", "recherche") or names a person with an indefinite
+#   article ("une femme") is a requirement wherever it sits;
+# - both sexes named in a sentence ("H/F", "homme ou femme", "vêtements homme, femme")
+#   choose neither.
+#
+# Legal exceptions (an age set by the law for a contract, L1133-2) are left to the
+# people who read what is written: the text says the job, the platform never the person.
+
+# Words of a sentence that carry nothing about the person: who speaks, and the verbs
+# between them and what they ask ("une femme serait préférable").
+_PROSE_NEUTRAL = _words(
+    "je j nous vous il elle on ils elles me m te t se notre nos votre vos mon ma mes",
+    "son sommes suis serait seraient sera seront serions conviendrait conviendraient",
+    "irait iraient ferait feraient faut faudrait doit doivent devra devrait devraient",
+    "peut peuvent pourra pourrait pourraient mieux idéal ideal ideale si possible",
+    "quelqu quelque",
+)
+# Words that ask for someone: a requirement follows, wherever the run sits.
+_ASKING = _words(
+    "cherche cherchons cherchez recherche recherchons recherchez recherchee recherches",
+    "veux voulons voudrions voudrais voulez souhaitons souhaiterions souhaiterais",
+    "preferons prefererions prefererais privilegions privilegie privilegiee",
+    "embauche embaucher embauchons recrute recruter recrutons exigeons demandons",
+    "besoin",
+)
+# Who is hired, besides the jobs of the taxonomy: a run after them speaks of the person.
+_PEOPLE = _words(
+    "personne personnes quelqu collaborateur collaboratrice collaborateurs stagiaire",
+    "stagiaires salarie salariee salaries salariees employe employee employes employees",
+    "poste postes emploi job profil candidat candidate candidats candidates recrue",
+)
+# Links after which a word of a criterion names a compound ("femme de chambre", "homme
+# à tout faire") when what follows is no word of the criteria.
+_COMPOUND_LINKS = _words("de d du des a")
+_INDEFINITE = _words("un une")
+_PHRASE_WORDS = frozenset(word for phrase in (*PHRASES, *PUBLIC_PHRASES) for word in phrase)
+_RUN_WORDS = (
+    frozenset(STRONG)
+    | frozenset(WEAK)
+    | NEGATIONS
+    | RESTRICTIONS
+    | PRAISES
+    | NEUTRAL
+    | _LINKS
+    | _PHRASE_WORDS
+    | _PROSE_NEUTRAL
+    | _ASKING
+)
+_CRITERION_WORDS = frozenset(STRONG) | frozenset(WEAK)
+_SENTENCES = re.compile(r"[.!?;\n\r]+")
+_CLAUSES = re.compile(r"[,:()\[\]{}«»\"“”•*|]+|\s[-–—]+\s|^\s*[-–—]+\s")
+_TOKEN = re.compile(r"[^\W_]+")
+_FIRST_NAME = re.compile(r"\bmaries?\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _job_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The first words of the taxonomy's job names (either gender: "serveuse", "maçon")
+    and the job names themselves, normalised ("femme de chambre")."""
+    from connectences.skills.taxonomy import taxonomy
+
+    tax = taxonomy()
+    heads = frozenset(tax.heads) - _CRITERION_WORDS
+    names = frozenset(t.norm for t in tax.terms if t.kind in ("appellation", "label"))
+    return heads | _PEOPLE, names
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    norm: str
+    start: int
+    end: int
+    # Joined to the previous word by a hyphen or a slash ("homme-clé", "sage-femme",
+    # "femme / valet de chambre"): one name, or two names of one job.
+    glued: bool
+
+
+def _tokens(clause: str) -> list[_Token]:
+    found: list[_Token] = []
+    for match in _TOKEN.finditer(clause):
+        norm = normalize(match.group())
+        if not norm:
+            continue
+        glued = bool(found) and clause[found[-1].end : match.start()].strip() in ("-", "/")
+        found.append(
+            _Token(match.group(), norm.replace(" ", ""), match.start(), match.end(), glued)
+        )
+    return found
+
+
+def _is_person(tokens: list[_Token], i: int) -> bool:
+    """Whether the word at ``i`` names someone hired: a job's first word, a person, or
+    the last word of a job's name ("femme de chambre")."""
+    heads, names = _job_words()
+    if tokens[i].norm in heads:
+        return True
+    return any(
+        " ".join(t.norm for t in tokens[j : i + 1]) in names for j in range(max(0, i - 4), i)
+    )
+
+
+def _in_run(tokens: list[_Token]) -> list[bool]:
+    """Which words belong to a run (see above): words of the criteria's vocabulary,
+    except a criterion's word that heads a compound or qualifies a thing."""
+    inside = [t.norm in _RUN_WORDS or t.norm.isdigit() for t in tokens]
+    n = len(tokens)
+    for i, token in enumerate(tokens):
+        if token.norm not in _CRITERION_WORDS:
+            continue
+        after = i + 1 < n and tokens[i + 1]
+        glued = (token.glued and not inside[i - 1]) or (after and after.glued and not inside[i + 1])
+        qualifies_thing = after and not inside[i + 1] and not _is_person(tokens, i + 1)
+        compound = after and after.norm in _COMPOUND_LINKS and i + 2 < n and not inside[i + 2]
+        if glued or qualifies_thing or compound:
+            inside[i] = False
+    return inside
+
+
+def _run_criteria(tokens: list[_Token], start: int, end: int) -> tuple[str, ...]:
+    """The criteria the run ``tokens[start:end]`` expresses as a requirement about the
+    person, read as a label (asking words read as "souhaité"), or none."""
+    run = tokens[start:end]
+    asks = any(t.norm in _ASKING for t in run)
+    names_one = any(
+        a.norm in _INDEFINITE and b.norm in _CRITERION_WORDS
+        for a, b in zip(run, run[1:], strict=False)
+    )
+    after_job = False
+    if start > 0 and not (asks or names_one):
+        if not _is_person(tokens, start - 1):
+            return ()  # the run describes the thing named before it
+        after_job = True
+    words = [
+        "souhaité" if t.norm in _ASKING else t.text
+        for t in run
+        if t.norm not in _PROSE_NEUTRAL or t.norm in _RUN_WORDS - _PROSE_NEUTRAL
+    ]
+    label = " ".join(words)
+    found = list(forbidden_criteria(label))
+    if run[-1].norm in _LINKS and end < len(tokens):
+        # "des hommes pour la manutention": a person for a task, as in a label.
+        found += forbidden_criteria(f"{label} {tokens[end].text}")
+    if after_job and not any(t.norm in NEGATIONS | RESTRICTIONS for t in run):
+        # A sex after a job is its clientele ("coiffeur homme"), unless it is required
+        # ("serveur homme uniquement").
+        found = [c for c in found if c != SEX]
+    return _ordered(set(found))
+
+
+def _quote(clause: str, tokens: list[_Token]) -> str:
+    """The words of a run as typed, without the words around it that carry nothing."""
+    carry_nothing = (STOPWORDS | _PROSE_NEUTRAL | _ASKING | _LINKS) - NEGATIONS
+    while len(tokens) > 1 and tokens[0].norm in carry_nothing:
+        tokens = tokens[1:]
+    while len(tokens) > 1 and tokens[-1].norm in carry_nothing:
+        tokens = tokens[:-1]
+    return " ".join(clause[tokens[0].start : tokens[-1].end].split())
+
+
+def forbidden_in_text(text: str | None) -> list[tuple[str, tuple[str, ...]]]:
+    """The requirements about the person that ``text`` (a title, a description, a note)
+    states on a criterion forbidden by L1132-1: each as its words in the text and the
+    criteria they express, in the text's order; empty for ordinary job prose."""
+    found: dict[str, tuple[str, ...]] = {}
+    # "Marie" is a first name, "marié(e)" a family situation: only the accent tells them
+    # apart (as "retraité"), so the name is blanked, to the same length, before reading.
+    text = _FIRST_NAME.sub(lambda m: "N" * len(m.group()), text or "")
+    for sentence in _SENTENCES.split(text):
+        words = set(normalize(sentence).split())
+        both_sexes = any(words & one and words & other for one, other in _SEX_PAIRS)
+        for clause in _CLAUSES.split(sentence):
+            tokens = _tokens(clause)
+            if not tokens:
+                continue
+            criteria = forbidden_criteria(clause)
+            if criteria:
+                spans = [(0, len(tokens), criteria)]
+            else:
+                inside = _in_run(tokens)
+                spans = []
+                i = 0
+                while i < len(tokens):
+                    if not inside[i]:
+                        i += 1
+                        continue
+                    j = i
+                    while j < len(tokens) and inside[j]:
+                        j += 1
+                    spans.append((i, j, _run_criteria(tokens, i, j)))
+                    i = j
+            for start, end, criteria in spans:
+                if both_sexes:
+                    criteria = tuple(c for c in criteria if c != SEX)
+                if criteria:
+                    if end < len(tokens) and _is_person(tokens, end):
+                        end += 1  # "jeune serveur": the person qualified, quoted with it
+                    quoted = _quote(clause, tokens[start:end])
+                    found[quoted] = _ordered({*found.get(quoted, ()), *criteria})
+    return list(found.items())
+
+
+def text_problem(text: str | None) -> str | None:
+    """The French message refusing a text that states a requirement on a forbidden
+    criterion (its words quoted, each criterion named once, the law), or None."""
+    found = forbidden_in_text(text)
+    if not found:
+        return None
+    criteria = _ordered({c for _, cs in found for c in cs})
+    named = [_OF[c] for c in criteria]
+    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " ni " + named[-1]
+    plural = "s" if len(criteria) > 1 else ""
+    return (
+        f"{_quoted([words for words, _ in found])} : la plateforme ne tient jamais compte "
+        f"{which} (critère{plural} interdit{plural} par la loi, {LAW}). Décrivez le "
+        "travail et les compétences attendues, pas la personne."
+    )
