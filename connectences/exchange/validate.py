@@ -30,7 +30,7 @@ from connectences.extensions import db
 from connectences.models import Candidate, Company
 from connectences.prospection.companies import PROVISIONAL_REF, listed
 from connectences.skills import MAX_SKILL_LENGTH
-from connectences.skills.forbidden import forbidden_criterion, refusal
+from connectences.skills.forbidden import forbidden_criterion, refusal, text_problem
 from connectences.text import NUL_REFUSED, nul_paths
 from connectences.urls import ref_address_problem
 
@@ -157,6 +157,23 @@ def skill(value: Any, where: str, ctx: _Context) -> Any:
         ctx.error(where, refusal(value, criterion))
         return None
     return value
+
+
+def need_text(max_length: int) -> Check:
+    """A text about a need (its title): a string of ``max_length`` characters at most
+    that states no requirement on a criterion the law forbids in hiring
+    (``skills.forbidden.text_problem``), as the need forms refuse it."""
+    as_string = string(max_length)
+
+    def check(value: Any, where: str, ctx: _Context) -> Any:
+        if as_string(value, where, ctx) is None:
+            return None
+        if problem := text_problem(value):
+            ctx.error(where, problem)
+            return None
+        return value
+
+    return check
 
 
 def email(value: Any, where: str, ctx: _Context) -> Any:
@@ -433,7 +450,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "needs": {
         "ref": REF,
         "company": Field(string(100), required=True),
-        "title": Field(string(200), required=True),
+        "title": Field(need_text(200), required=True),
         "rome": Field(rome),
         "skills": Field(list_of(skill, non_empty=True, unique=False), required=True),
         "level": Field(one_of(vocab.LEVELS), required=True),

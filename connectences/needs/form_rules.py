@@ -1,5 +1,7 @@
 """The rules of the need forms (public and animateur): each bad input gives one French
-message tied to its field, and nothing is written while any message remains.
+message tied to its field, and nothing is written while any message remains. A text
+typed about the need (its title, the company's words, the notes) that states a
+criterion the law forbids in hiring is refused like a skill (``skills.forbidden``).
 
 Input is a plain mapping of what was typed (strings; ``days`` a list of strings), with
 the interchange v1 names; the checked values come back typed, ready for the model.
@@ -26,6 +28,7 @@ from connectences.matching import week
 from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
+from connectences.skills.forbidden import text_problem
 
 MAX_TITLE = 200
 MAX_SKILLS = 20
@@ -130,6 +133,8 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
         errors["title"] = NEED_REQUIRED["title"]
     elif len(title) > MAX_TITLE:
         errors["title"] = f"L'intitulé ne doit pas dépasser {MAX_TITLE} caractères."
+    elif problem := text_problem(title):
+        errors["title"] = problem
     values["title"] = title
 
     skills = skills_mod.split_skills(_text(data, "skills"))
@@ -177,6 +182,8 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     reason_text = _text(data, "reason_text")
     if len(reason_text) > MAX_TEXT:
         errors["reason_text"] = f"Ce texte ne doit pas dépasser {MAX_TEXT} caractères."
+    elif problem := text_problem(reason_text):
+        errors["reason_text"] = problem
     values["reason_text"] = reason_text or None
 
     start_text = _text(data, "start")
@@ -283,8 +290,17 @@ def check_qualification(data: Mapping[str, Any]) -> Checked:
     if shared not in ("oui", "non"):
         out.errors["shared_time"] = "Indiquez s'il s'agit d'un travail à temps partagé."
     out.values["shared_time"] = {"oui": True, "non": False}.get(shared)
+    return out.merge(check_notes(data))
+
+
+def check_notes(data: Mapping[str, Any]) -> Checked:
+    """Check the animateur's notes on a need: read by operators and partners, they never
+    state a criterion the law forbids (``skills.forbidden.text_problem``)."""
+    out = Checked()
     notes = _text(data, "notes")
     if len(notes) > MAX_TEXT:
         out.errors["notes"] = f"Les notes ne doivent pas dépasser {MAX_TEXT} caractères."
+    elif problem := text_problem(notes):
+        out.errors["notes"] = problem
     out.values["notes"] = notes or None
     return out

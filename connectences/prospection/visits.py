@@ -28,6 +28,7 @@ from connectences.listing import ListFilters
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
 from connectences.prospection.pressure import Pressure, check_contact
+from connectences.skills.forbidden import text_problem
 from connectences.territory import commune_label, epci_label
 
 NOTES_MAX = 4000
@@ -144,6 +145,9 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
             errors["follow_up_on"] = "La relance est prévue à plus de deux ans : vérifiez l'année."
     if data.notes and len(data.notes) > NOTES_MAX:
         errors["notes"] = f"Les notes ne peuvent dépasser {NOTES_MAX} caractères."
+    elif problem := text_problem(data.notes):
+        # They open the need's notes, read by operators and partners.
+        errors["notes"] = problem
     if data.need_detected and data.outcome in NO_NEED_OUTCOMES and "outcome" not in errors:
         errors["outcome"] = (
             f"L'issue « {vocab.VISIT_OUTCOMES[data.outcome]} » contredit « besoin détecté » : "

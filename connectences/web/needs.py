@@ -240,7 +240,7 @@ def new():
     if request.method == "POST":
         data = _posted()
         checked = form_rules.check_need(data, today=local_today())
-        checked.values["notes"] = _text(data.get("notes"), MAX_NOTE) or None
+        checked.merge(form_rules.check_notes(data))
         if company is None and "entreprise" not in errors:
             errors["entreprise"] = "Choisissez l'entreprise du besoin."
         errors.update(checked.errors)
@@ -469,7 +469,7 @@ def _render_show(
 
 # The domain's names of the fields of the abandonment and proposal forms.
 ABANDON_FIELDS = {"reason_code": "motif", "reason_text": "precision"}
-PROPOSE_FIELDS = {"operator": "operateur", "candidates": "candidats"}
+PROPOSE_FIELDS = {"operator": "operateur", "candidates": "candidats", "note": "note"}
 
 
 @bp.route("/<need_ref:ref>/statut", methods=["POST"])

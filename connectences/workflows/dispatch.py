@@ -37,6 +37,7 @@ from connectences.models import (
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import unreachable_message
 from connectences.prospection.pressure import ContactRefused, check_contact
+from connectences.skills.forbidden import text_problem
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -66,6 +67,13 @@ class ReorientationRefused(DomainError):
 
 def _note(text: str | None) -> str:
     return (text or "").strip()[:MAX_NOTE]
+
+
+def _check_note(text: str | None) -> None:
+    """Refuse a note to an operator or a partner that states a criterion the law forbids
+    in hiring (``skills.forbidden.text_problem``): it is mailed with the need."""
+    if problem := text_problem(text):
+        raise TransitionError(problem, errors={"note": problem})
 
 
 # --- who a need may be sent to -------------------------------------------------------
@@ -236,6 +244,7 @@ def send_lead(
     every hard constraint (for a bundle: of each need, with the hours of the whole job). Raises
     TransitionError with a French message and changes nothing otherwise.
     """
+    _check_note(note)
     needs = list(dict.fromkeys(needs))
     if not needs:
         raise TransitionError("Choisissez au moins un besoin.")
@@ -305,6 +314,7 @@ def send_referral(
     note: str | None = None,
 ) -> Referral:
     """Re-orient a need to a partner, with the reasons; the need becomes ``reoriente``."""
+    _check_note(note)
     if need.status not in NEED_REORIENTABLE:
         raise TransitionError(
             f"Ce besoin ne peut plus être réorienté (état actuel : "
@@ -458,6 +468,8 @@ def check_reorientation(
         errors["motif"] = "Choisissez le motif de la réorientation."
     elif code == "autre" and not text:
         errors["precision"] = "Précisez le motif « Autre » de la réorientation."
+    if problem := text_problem(text):
+        errors["precision"] = problem  # sent to the partner as the motive
     if errors:
         raise ReorientationRefused(errors=errors)
     reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
