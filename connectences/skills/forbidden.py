@@ -450,13 +450,18 @@ def forbidden_problem(labels: list[str]) -> str | None:
     if len(found) == 1:
         return refusal(*found[0])
     criteria = list(dict.fromkeys(c for _, c in found))
-    named = [_OF[c] for c in criteria]
-    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " ni " + named[-1]
-    plural = "s" if len(criteria) > 1 else ""
     return (
         f"{_quoted([label for label, _ in found])} : la plateforme ne tient jamais compte "
-        f"{which} (critère{plural} interdit{plural} par la loi, {LAW}). Retirez-les."
+        f"{_criteria_named(criteria)}. Retirez-les."
     )
+
+
+def _criteria_named(criteria) -> str:
+    """``de l'âge ni du sexe (critères interdits par la loi, …)``: each criterion named."""
+    named = [_OF[c] for c in criteria]
+    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " ni " + named[-1]
+    plural = "s" if len(named) > 1 else ""
+    return f"{which} (critère{plural} interdit{plural} par la loi, {LAW})"
 
 
 def set_aside(label: str, criterion: str) -> str:
@@ -694,11 +699,8 @@ def text_problem(text: str | None) -> str | None:
     if not found:
         return None
     criteria = _ordered({c for _, cs in found for c in cs})
-    named = [_OF[c] for c in criteria]
-    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " ni " + named[-1]
-    plural = "s" if len(criteria) > 1 else ""
     return (
         f"{_quoted([words for words, _ in found])} : la plateforme ne tient jamais compte "
-        f"{which} (critère{plural} interdit{plural} par la loi, {LAW}). Décrivez le "
-        "travail et les compétences attendues, pas la personne."
+        f"{_criteria_named(criteria)}. Décrivez le travail et les compétences attendues, "
+        "pas la personne."
     )
