@@ -1093,3 +1093,21 @@ def test_a_stopped_reoriented_need_is_taken_back_from_a_partner_who_has_not_begu
     assert "Réorientation retirée" in told.subject
     assert "budget insuffisant" in told.body_text
     assert ("Clôturez la réorientation" in told.body_text) is begun
+
+
+def test_an_unconfirmed_need_stopped_by_its_owner_tells_no_animateur(client):
+    _, space = _post_and_confirm(client)
+    # A second need from the same address, its confirmation mail not opened yet.
+    assert client.post(
+        "/exprimer-un-besoin", data=_form(title="Vendeuse le samedi")
+    ).status_code == (302)
+    waiting = db.session.scalars(select(Need).where(Need.title == "Vendeuse le samedi")).one()
+    stop = next(
+        link
+        for link in re.findall(r'href="([^"]+/arreter)"', html_of(client.get(space)))
+        if waiting.ref in link
+    )
+    mails_before = count(OutboxMessage)
+    assert client.post(stop, data={"motif": "besoin_disparu"}).status_code == 302
+    assert need_by_ref(waiting.ref).status == "abandonne"
+    assert count(OutboxMessage) == mails_before

@@ -154,7 +154,8 @@ def stop_by_owner(
     )
     reason = vocab.NEED_ABANDON_REASONS[reason_code].lower()
     release(session, need, why=f"l'entreprise a arrêté ce besoin ({reason})", actor=actor)
-    animateur = reply_to_for(session, need)
+    # A need still waiting for its owner's confirmation never reached the animateurs.
+    animateur = None if awaiting_owner(need) else reply_to_for(session, need)
     if animateur:
         queue_template(
             session,
