@@ -11,7 +11,7 @@ from sqlalchemy import select
 from connectences import workflows
 from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
+from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition, Visit
 from connectences.prospection.pressure import contact_pressure
 from connectences.web.api_schemas import FRENCH_MESSAGES, Arguments, fields_within
 from tests import factories
@@ -223,6 +223,57 @@ def test_the_pressure_guard_refuses_a_proposal_to_a_company_that_said_no(client,
     )
     assert "Cabane Dubern" in body["detail"]
     assert count(Lead) == 0 and by_ref(Need, "n1").status == "qualifie"
+
+
+def _at_cap() -> None:
+    company = by_ref(Company, "c1")
+    company.max_contacts_per_month = 1
+    db.session.add(Visit(company=company, visited_on=local_today(), channel="telephone"))
+    db.session.commit()
+
+
+def test_a_proposal_to_a_company_at_its_cap_needs_the_reason_it_agreed(client, world):
+    _at_cap()
+    token = world["tokens"]["animateur"]
+    url = "/api/v1/needs/n1/leads"
+    for body, pointer in (
+        ({"operator": world["operator"]}, None),
+        ({"operator": world["operator"], "over_cap_reason": " "}, "/json/over_cap_reason"),
+    ):
+        etag = _etag(client, token, "/api/v1/needs/n1")
+        problem = _problem(_post(client, token, url, body, etag), 422)
+        assert "Cabane Dubern" in problem["detail"] or "Indiquez pourquoi" in problem["detail"]
+        assert [e["pointer"] for e in problem.get("errors", [])] == ([pointer] if pointer else [])
+    assert count(Lead) == 0 and by_ref(Need, "n1").status == "qualifie"
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    reason = "L'entreprise a demandé à être rappelée par le groupement"
+    body = {"operator": world["operator"], "over_cap_reason": reason}
+    response = _post(client, token, url, body, etag)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    lead = db.session.scalars(select(Lead)).one()
+    first = workflows.history(db.session, workflows.LEAD, lead.id)[0]
+    assert first.reason_text.endswith(f" : {reason}")
+
+
+def test_no_reason_sends_to_a_company_that_said_no(client, world):
+    _at_cap()
+    by_ref(Company, "c1").do_not_solicit = True
+    db.session.commit()
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = {"operator": world["operator"], "over_cap_reason": "Elle a rappelé"}
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/leads", body, etag), 422)
+    assert "ne plus être sollicitée" in problem["detail"]
+    assert count(Lead) == 0
+
+
+def test_an_operator_cannot_send_a_need_anyway(client, world):
+    _at_cap()
+    token = world["tokens"]["operator"]
+    body = {"operator": world["operator"], "over_cap_reason": "Elle a rappelé"}
+    response = _post(client, token, "/api/v1/needs/n1/leads", body, "x")
+    assert response.status_code == 403, response.status_code
+    assert count(Lead) == 0
 
 
 def _sent_lead(client, world) -> str:

@@ -8,9 +8,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.matching.open_bundles import open_need_bundles
-from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition
+from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition, Visit
+from connectences.typography import month_fr
 from tests import factories as f
 from tests.helpers import by_ref, count, html_of, need_by_ref, page_text, qualify
 
@@ -128,13 +130,13 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert "Poste en temps partagé (2 besoins) à GE Bassin" in need_page
 
 
-def _typed_back(response, message: str) -> None:
+def _typed_back(response, message: str, heading: str = "Rien n'a été enregistré") -> None:
     """The page of a refused proposal: 422, the bundle's form open with the refusal at the
     top of its summary, and the operator, the ticked person and the note as typed."""
     assert response.status_code == 422
     html = html_of(response)
     summary = html.split('id="erreurs-poste-1"', 1)[1].split("</div>", 1)[0]
-    assert "Rien n'a été enregistré" in summary and message in summary
+    assert heading in summary and message in summary
     assert '<details class="propose-box" open>' in html
     assert '<option value="ge" selected>' in html
     assert 'name="candidats" value="ok" checked' in html
@@ -159,9 +161,37 @@ def test_a_proposal_the_contact_guard_refuses_comes_back_with_what_was_typed(cli
     before = _state()
     response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n1"], **TYPED})
     assert _state() == before
-    _typed_back(response, "Boulangerie du Port : ")
+    # Nothing to correct in the form: the summary says why and what to do instead.
+    _typed_back(response, "Boulangerie du Port : ", "Rien n'a été envoyé : l'entreprise ne peut")
+    assert "Corrigez" not in html_of(response)
+    assert "Préférences de contact de Boulangerie du Port" in html_of(response)
     # Nothing was flashed for a later page: the message was said once, in the form.
     assert "Boulangerie du Port :" not in html_of(client.get(URL))
+
+
+def test_a_bundle_whose_company_is_at_its_cap_is_sent_anyway_with_the_reason(client, animateur):
+    qualify("n1", "n2")
+    company = by_ref(Company, "c1")
+    company.max_contacts_per_month = 1
+    db.session.add(Visit(company=company, visited_on=local_today(), channel="telephone"))
+    db.session.commit()
+    before = _state()
+    response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n1"], **TYPED})
+    assert _state() == before
+    _typed_back(response, "accepte au plus 1 contact par mois", "Rien n'a été envoyé")
+    assert 'id="poste-1-malgre-plafond" name="malgre_plafond" value="1">' in html_of(response)
+    anyway = {"malgre_plafond": "1", "raison_plafond": "La boulangère a rappelé le groupement"}
+    response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n1"], **TYPED, **anyway})
+    assert response.status_code == 302
+    lead = db.session.scalars(select(Lead)).one()
+    first = db.session.scalars(
+        select(Transition).where(Transition.entity == "lead", Transition.entity_id == lead.id)
+    ).first()
+    assert first.reason_text == (
+        "Envoyé au-delà du plafond de contacts accepté par Boulangerie du Port "
+        f"(1 par mois, déjà 1 en {month_fr(local_today().year, local_today().month)}) : "
+        "La boulangère a rappelé le groupement"
+    )
 
 
 @pytest.mark.parametrize(

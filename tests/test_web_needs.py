@@ -8,12 +8,13 @@ import re
 import pytest
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.models import Lead, Need, OutboxMessage, Referral, Transition
+from connectences.models import Lead, Need, OutboxMessage, Referral, Transition, Visit
 from connectences.web.formats import french_number
 from connectences.web.needs import PER_PAGE
 from tests import factories as f
-from tests.helpers import count, error_of, html_of, need_by_ref, qualify
+from tests.helpers import count, error_of, html_of, main_of, need_by_ref, qualify
 
 
 def _state() -> tuple:
@@ -441,6 +442,123 @@ def test_a_company_not_to_contact_brings_the_proposal_back_with_what_was_typed(c
     assert "ne plus être sollicitée" in html
     assert "À rappeler vite</textarea>" in html
     assert 'value="ok" checked' in html
+
+
+# --- a company at its monthly cap of contacts ------------------------------------------
+
+OVER_CAP = "L'entreprise a demandé à être rappelée par le groupement"
+
+
+def _at_cap(ref: str) -> None:
+    """The visit that qualified the need was the company's one contact of the month."""
+    company = need_by_ref(ref).company
+    company.max_contacts_per_month = 1
+    db.session.add(Visit(company=company, visited_on=local_today(), channel="porte_a_porte"))
+    db.session.commit()
+
+
+def test_a_company_at_its_cap_is_refused_with_what_to_do_instead(client, animateur):
+    qualify("n1")
+    _at_cap("n1")
+    response = _post_changes_nothing(
+        client, "/animateur/besoins/n1/proposer", {"operateur": "ge", "note": "Urgent"}
+    )
+    assert response.status_code == 422
+    page = main_of(response)
+    assert "Rien n'a été envoyé : l'entreprise ne peut pas être contactée en ce moment." in page
+    assert "Corrigez" not in page
+    assert "accepte au plus 1 contact par mois" in page
+    # What to do instead: send anyway, with the reason, in the form that came back.
+    assert 'name="malgre_plafond" value="1">' in page and 'name="raison_plafond"' in page
+    assert "Urgent</textarea>" in page
+
+
+@pytest.mark.parametrize(
+    "url,form",
+    [
+        ("/animateur/besoins/n1/proposer", {"operateur": "ge"}),
+        ("/animateur/besoins/n1/reorienter", {"partenaire": "ft", "motif": "temps_plein"}),
+    ],
+)
+def test_sending_anyway_without_a_reason_is_refused_next_to_the_reason(
+    client, animateur, url, form
+):
+    qualify("n1")
+    _at_cap("n1")
+    form = {**form, "malgre_plafond": "1", "raison_plafond": "  "}
+    response = _post_changes_nothing(client, url, form)
+    assert response.status_code == 422
+    prefix = "proposer" if url.endswith("proposer") else "reorienter"
+    assert (
+        "Indiquez pourquoi l'entreprise accepte ce contact au-delà de son plafond"
+        in error_of(response, f"{prefix}-raison-plafond")
+    )
+    assert 'name="malgre_plafond" value="1" checked>' in html_of(response)
+
+
+def test_a_proposal_sent_anyway_says_why_on_the_company_timeline(client, animateur):
+    qualify("n1")
+    _at_cap("n1")
+    response = client.post(
+        "/animateur/besoins/n1/proposer",
+        data={"operateur": "ge", "malgre_plafond": "1", "raison_plafond": OVER_CAP},
+    )
+    assert response.status_code == 302
+    assert need_by_ref("n1").status == "propose" and count(Lead) == 1
+    page = html_of(client.get(f"/animateur/entreprises/{need_by_ref('n1').company.ref}"))
+    assert "Envoyé au-delà du plafond de contacts accepté par Boulangerie du Port" in page
+    assert OVER_CAP.replace("'", "&#39;") in page
+
+
+def test_a_reoriented_need_sent_anyway_records_why(client, animateur):
+    _at_cap("plein")
+    response = client.post(
+        "/animateur/besoins/plein/reorienter",
+        data={
+            "partenaire": "ft",
+            "motif": "temps_plein",
+            "malgre_plafond": "1",
+            "raison_plafond": OVER_CAP,
+        },
+    )
+    assert response.status_code == 302
+    referral = db.session.scalars(select(Referral)).one()
+    first = db.session.scalars(
+        select(Transition).where(
+            Transition.entity == "referral", Transition.entity_id == referral.id
+        )
+    ).first()
+    assert first.reason_text.endswith(f" : {OVER_CAP}")
+
+
+def test_a_company_not_to_contact_is_never_sent_anyway(client, animateur):
+    qualify("n1")
+    _at_cap("n1")
+    need_by_ref("n1").company.do_not_solicit = True
+    db.session.commit()
+    response = _post_changes_nothing(
+        client,
+        "/animateur/besoins/n1/proposer",
+        {"operateur": "ge", "malgre_plafond": "1", "raison_plafond": OVER_CAP},
+    )
+    assert response.status_code == 422
+    page = main_of(response)
+    assert "ne plus être sollicitée" in page and "Corrigez" not in page
+    assert "Préférences de contact de Boulangerie du Port" in page
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate"])
+def test_no_one_but_the_staff_sends_anyway(client, auth, data, role):
+    qualify("n1")
+    _at_cap("n1")
+    auth.login(role)
+    response = _post_changes_nothing(
+        client,
+        "/animateur/besoins/n1/proposer",
+        {"operateur": "ge", "malgre_plafond": "1", "raison_plafond": OVER_CAP},
+    )
+    assert response.status_code == 403, response.status_code
+    assert count(Lead) == 0
 
 
 # --- re-orientation --------------------------------------------------------------------

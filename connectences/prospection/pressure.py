@@ -45,6 +45,7 @@ from connectences.models import (
     LeadNeed,
     Need,
     Referral,
+    Transition,
     User,
     Visit,
 )
@@ -109,6 +110,17 @@ class Pressure:
     decision: str
     reasons: tuple[str, ...]
     do_not_solicit: bool = False
+    # The contacts of the month already reach the company's cap (one more would pass it).
+    cap_reached: bool = False
+    # The refusals alone (``reasons`` adds the warnings after them).
+    refusals: tuple[str, ...] = ()
+
+    @property
+    def cap_may_be_passed(self) -> bool:
+        """The guard refuses only because of the monthly cap: a person may send anyway
+        when the company agreed to be contacted, with the reason (see
+        ``workflows.dispatch``). A company that asked not to be solicited never is."""
+        return self.decision == "refuse" and self.cap_reached and not self.do_not_solicit
 
     @property
     def last_channel_label(self) -> str | None:
@@ -203,15 +215,29 @@ _TIMELINE_DIAGNOSES = (
         ),
     )
 )  # fmt: skip
+
+
+def _sent_log(entity: str, id_column):
+    """The first log entry of a lead or referral: its text says why it was sent although
+    the company had its contacts of the month (``workflows.dispatch``), if it was."""
+    return and_(
+        Transition.entity == entity,
+        Transition.entity_id == id_column,
+        Transition.from_state.is_(None),
+    )
+
+
 _TIMELINE_LEADS = (
-    select(Lead)
+    select(Lead, Transition.reason_text)
+    .outerjoin(Transition, _sent_log("lead", Lead.id))
     .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
     .where(Lead.id.in_(select(LeadNeed.lead_id).join(Need).where(Need.company_id == _COMPANY_ID)))
 )
 _TIMELINE_REFERRALS = (
-    select(Referral)
+    select(Referral, Transition.reason_text)
+    .outerjoin(Transition, _sent_log("referral", Referral.id))
     .options(joinedload(Referral.partner), joinedload(Referral.need))
-    .join(Need)
+    .join(Need, Need.id == Referral.need_id)
     .where(Need.company_id == _COMPANY_ID)
 )
 _TIMELINE_NEEDS = select(Need).where(Need.company_id == _COMPANY_ID)
@@ -291,8 +317,13 @@ def company_timeline(
             )
         )
 
-    leads = session.scalars(_TIMELINE_LEADS, of_company).all()
-    referrals = session.scalars(_TIMELINE_REFERRALS, of_company).all()
+    lead_rows = session.execute(_TIMELINE_LEADS, of_company).all()
+    referral_rows = session.execute(_TIMELINE_REFERRALS, of_company).all()
+    leads = [lead for lead, _ in lead_rows]
+    referrals = [referral for referral, _ in referral_rows]
+    sent_reasons = {("lead", lead.id): why for lead, why in lead_rows} | {
+        ("referral", referral.id): why for referral, why in referral_rows
+    }
     needs = [] if counted_only else session.scalars(_TIMELINE_NEEDS, of_company).all()
     users = _users(
         session,
@@ -313,7 +344,8 @@ def company_timeline(
                 by_id=lead.created_by_id,
                 by=f"{lead.operator.name} (envoyé par {sender})",
                 summary=f"Besoin {titles} proposé à {lead.operator.name} "
-                f"({vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})",
+                f"({vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})"
+                + _sent_why(sent_reasons.get(("lead", lead.id))),
                 lead_id=lead.id,
             )
         )
@@ -327,7 +359,8 @@ def company_timeline(
                 by_id=referral.created_by_id,
                 by=f"{referral.partner.name} (orienté par {sender})",
                 summary=f"Besoin « {referral.need.title} » orienté vers {referral.partner.name} "
-                f"({vocab.label(vocab.REFERRAL_STATUSES, referral.status).lower()})",
+                f"({vocab.label(vocab.REFERRAL_STATUSES, referral.status).lower()})"
+                + _sent_why(sent_reasons.get(("referral", referral.id))),
                 need_ref=referral.need.ref,
                 referral_id=referral.id,
             )
@@ -397,6 +430,10 @@ def company_timeline(
     return events
 
 
+def _sent_why(text: str | None) -> str:
+    return f". {text}" if text else ""
+
+
 def company_contacts(session: Session, company: Company | int) -> list[ContactEvent]:
     """The contacts the guard counts (every channel that reaches the company), newest first."""
     return counted_contacts(company_timeline(session, company, counted_only=True))
@@ -432,7 +469,8 @@ def evaluate_pressure(
             "enregistré. Si elle revient vers vous, modifiez d'abord ce choix sur sa fiche."
         )
     month = month_fr(on.year, on.month)
-    if cap is not None and len(this_month) >= cap:
+    cap_reached = cap is not None and len(this_month) >= cap
+    if cap_reached:
         refusals.append(
             f"L'entreprise accepte au plus {cap} contact{'s' if cap > 1 else ''} par mois ; "
             f"elle en a déjà eu {len(this_month)} en {month}. Attendez le mois prochain."
@@ -459,6 +497,8 @@ def evaluate_pressure(
         decision=decision,
         reasons=tuple(refusals + warnings),
         do_not_solicit=company.do_not_solicit,
+        cap_reached=cap_reached,
+        refusals=tuple(refusals),
     )
 
 

@@ -571,6 +571,16 @@ class ProposalArgs(Arguments):
     note = ma.fields.String(
         validate=ma.validate.Length(max=2000, error="2 000 caractères au plus.")
     )
+    over_cap_reason = ma.fields.String(
+        validate=ma.validate.Length(max=2000, error="2 000 caractères au plus."),
+        metadata={
+            "description": "pour envoyer quand même à une entreprise qui a atteint son "
+            "plafond de contacts du mois : pourquoi elle a accepté d'être contactée (par "
+            "exemple « L'entreprise a demandé à être rappelée par le groupement ») ; "
+            "inscrit dans l'historique de la proposition. Sans effet sur une entreprise "
+            "qui ne veut plus être sollicitée : celle-ci est toujours refusée."
+        },
+    )
 
 
 LEAD_ACTIONS = ("accept", "start_contacting", "refuse", "hand_back", "close_without_outcome")

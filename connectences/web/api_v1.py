@@ -695,7 +695,8 @@ def propose_need(args: dict, ref: str):
     """Propose un besoin qualifié à un opérateur, avec des candidats, comme sur la page du
     besoin. L'entreprise sera contactée : le garde-fou de pression de contact s'applique
     (refus si elle ne veut pas être sollicitée ou a atteint son plafond du mois) et cette
-    proposition compte parmi ses contacts."""
+    proposition compte parmi ses contacts. Une entreprise à son plafond qui a accepté
+    d'être contactée reçoit quand même la proposition si ``over_cap_reason`` dit pourquoi."""
     need = _found("needs", ref)
     lead = _write(
         "needs",
@@ -708,6 +709,7 @@ def propose_need(args: dict, ref: str):
             candidate_refs=args["candidates"],
             note=args.get("note"),
             actor=current_user,
+            over_cap_reason=args.get("over_cap_reason"),
         ),
         {"ref": need.ref, "operator": args["operator"]},
     )

@@ -28,7 +28,7 @@ from connectences.web.actions import commit_or_refuse
 from connectences.web.directory import pays_communes
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
-from connectences.web.needs import PROPOSE_FIELDS
+from connectences.web.needs import PROPOSE_FIELDS, over_cap_reason, over_cap_typed
 from connectences.workflows import NEED_SEARCHING, dispatch
 from connectences.workflows.dispatch import MAX_NOTE
 
@@ -83,6 +83,12 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
             if first is not None
             and (sentence := week.week_sentence(candidate_from_model(person), first))
         ]
+        # The refused bundle's companies the contact guard refuses, and what to do instead.
+        bundle["contact_refusals"] = (
+            dispatch.contact_refusals(db.session, bundle["members"])
+            if errors and sorted(bundle["needs"]) == list(sent)
+            else []
+        )
     return render_template(
         "bundles/index.html",
         bundles=bundles,
@@ -118,6 +124,7 @@ def propose():
         "operateur": (request.form.get("operateur") or "").strip(),
         "candidats": set(request.form.getlist("candidats")),
         "note": (request.form.get("note") or "")[:MAX_NOTE],
+        **over_cap_typed(request.form),
     }
     # The filters of the list the bundle was chosen from, carried by the form's address.
     filters = BundleFilters.from_args(request.args)
@@ -130,6 +137,7 @@ def propose():
             note=request.form.get("note"),
             actor=current_user,
             filters=filters,
+            over_cap_reason=over_cap_reason(request.form),
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_index(422, sent=sent, errors=errors, typed=typed),

@@ -420,6 +420,12 @@ def _render_show(
     decision = route_among(need, operators, partners)
     leads, referrals = dispatch.sent_for(db.session, need)
     default_operator, default_partner = dispatch.route_advice(decision, need)
+    # A lead or referral refused: whether the contact guard is why, and what to do instead.
+    refused = (
+        dispatch.contact_refusals(db.session, [need])
+        if errors and sent in ("proposer", "reorienter")
+        else []
+    )
     return render_template(
         "needs/show.html",
         need=need,
@@ -461,6 +467,7 @@ def _render_show(
         sent=sent,
         errors=errors or {},
         typed=typed or {},
+        contact_refusals=refused,
     ), status
 
 
@@ -469,7 +476,35 @@ def _render_show(
 
 # The domain's names of the fields of the abandonment and proposal forms.
 ABANDON_FIELDS = {"reason_code": "motif", "reason_text": "precision"}
-PROPOSE_FIELDS = {"operator": "operateur", "candidates": "candidats", "note": "note"}
+PROPOSE_FIELDS = {
+    "operator": "operateur",
+    "candidates": "candidats",
+    "note": "note",
+    "over_cap_reason": "raison_plafond",
+}
+REORIENT_FIELDS = {
+    "partenaire": "partenaire",
+    "motif": "motif",
+    "precision": "precision",
+    "note": "note",
+    "over_cap_reason": "raison_plafond",
+}
+
+
+def over_cap_typed(form) -> dict:
+    """What was typed in the "send anyway" fields of a lead's or referral's form, to show
+    again: the box and the reason."""
+    return {
+        "malgre_plafond": bool(form.get("malgre_plafond")),
+        "raison_plafond": _text(form.get("raison_plafond"), MAX_NOTE),
+    }
+
+
+def over_cap_reason(form) -> str | None:
+    """Why the company agreed to be contacted beyond its monthly cap, when the box
+    "send anyway" is ticked (its reason, maybe empty: the domain refuses it); None when
+    it is not (the guard refuses as always)."""
+    return (form.get("raison_plafond") or "") if form.get("malgre_plafond") else None
 
 
 @bp.route("/<need_ref:ref>/statut", methods=["POST"])
@@ -524,6 +559,7 @@ def propose(ref: str):
         "operateur": (request.form.get("operateur") or "").strip(),
         "candidats": set(request.form.getlist("candidats")),
         "note": _text(request.form.get("note"), MAX_NOTE),
+        **over_cap_typed(request.form),
     }
     return commit_or_refuse(
         lambda: dispatch.propose_need(
@@ -533,6 +569,7 @@ def propose(ref: str):
             candidate_refs=request.form.getlist("candidats"),
             note=request.form.get("note"),
             actor=current_user,
+            over_cap_reason=over_cap_reason(request.form),
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_show(need, 422, sent="proposer", errors=errors, typed=typed),
@@ -552,6 +589,7 @@ def reorient(ref: str):
         "motif": form.get("motif") or "",
         "precision": _text(form.get("precision"), MAX_NOTE),
         "note": _text(form.get("note"), MAX_NOTE),
+        **over_cap_typed(form),
     }
     return commit_or_refuse(
         lambda: dispatch.reorient_need(
@@ -562,7 +600,9 @@ def reorient(ref: str):
             text=form.get("precision"),
             note=form.get("note"),
             actor=current_user,
+            over_cap_reason=over_cap_reason(form),
         ),
+        fields=REORIENT_FIELDS,
         render=lambda errors: _render_show(
             need, 422, sent="reorienter", errors=errors, typed=typed
         ),

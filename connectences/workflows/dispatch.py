@@ -26,6 +26,7 @@ from connectences.matching.routing import decide_route
 from connectences.matching.score import score_pair
 from connectences.models import (
     Candidate,
+    Company,
     Lead,
     LeadCandidate,
     LeadNeed,
@@ -36,7 +37,7 @@ from connectences.models import (
 )
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import unreachable_message
-from connectences.prospection.pressure import ContactRefused, check_contact
+from connectences.prospection.pressure import Pressure, contact_pressure
 from connectences.skills.forbidden import text_problem
 from connectences.urls import external_url
 from connectences.workflows import (
@@ -49,6 +50,7 @@ from connectences.workflows import (
     NeedState,
     TransitionError,
     leads,
+    text_too_long,
 )
 
 MAX_BUNDLE_HOURS = 35
@@ -147,19 +149,61 @@ def sent_for(session, need: Need) -> tuple[list[Lead], list[Referral]]:
     return list(leads), list(referrals)
 
 
-def _check_pressure(session, needs: Sequence[Need]) -> None:
+OVER_CAP_REASON_MISSING = (
+    "Indiquez pourquoi l'entreprise accepte ce contact au-delà de son plafond (par exemple : "
+    "« L'entreprise a demandé à être rappelée par le groupement »)."
+)
+OVER_CAP_HOW = (
+    "Si elle a accepté d'être contactée malgré tout (elle a demandé à être rappelée, par "
+    "exemple), vous pouvez envoyer quand même en indiquant pourquoi."
+)
+
+
+def contact_refusals(session, needs: Sequence[Need]) -> list[tuple[Company, Pressure]]:
+    """The companies of ``needs`` the contact-pressure guard refuses to reach today, each
+    with the guard's figures (a refused form says why, and what may be done instead)."""
+    today = local_today()
+    refused = []
+    for company in dict.fromkeys(need.company for need in needs):
+        pressure = contact_pressure(session, company, on=today)
+        if pressure.decision == "refuse":
+            refused.append((company, pressure))
+    return refused
+
+
+def _check_pressure(
+    session, needs: Sequence[Need], *, over_cap_reason: str | None = None
+) -> str | None:
     """A lead or a referral reaches the company: the contact-pressure guard applies.
 
-    Refused when the company asked not to be solicited or reached the monthly number
-    of contacts it accepts; the "recently contacted" warning does not block, since the
-    animateur sends the need on purpose.
+    Refused when the company asked not to be solicited (always) or reached the monthly
+    number of contacts it accepts, unless ``over_cap_reason`` says why the company agreed
+    to this contact (it asked to be called back, ...): then the sentence to record in the
+    lead's or referral's log is returned. ``over_cap_reason`` None: not asked; asked
+    empty, or too long, is refused. The "recently contacted" warning does not block,
+    since the animateur sends the need on purpose. Returns None when nothing was passed.
     """
-    today = local_today()
-    for company in dict.fromkeys(need.company for need in needs):
-        try:
-            check_contact(session, company, on=today, confirmed=True)
-        except ContactRefused as refusal:
-            raise ContactNotAllowed(f"{company.name} : {refusal}") from refusal
+    reason = None if over_cap_reason is None else over_cap_reason.strip()
+    passed = []
+    for company, pressure in contact_refusals(session, needs):
+        refusal = f"{company.name} : {' '.join(pressure.refusals)}"
+        if not pressure.cap_may_be_passed:
+            raise ContactNotAllowed(refusal)
+        if reason is None:
+            raise ContactNotAllowed(f"{refusal} {OVER_CAP_HOW}")
+        if not reason:
+            raise ContactNotAllowed(
+                OVER_CAP_REASON_MISSING, errors={"over_cap_reason": OVER_CAP_REASON_MISSING}
+            )
+        if why := text_too_long(reason):
+            raise ContactNotAllowed(why, errors={"over_cap_reason": why})
+        passed.append(
+            f"{company.name} ({pressure.cap} par mois, déjà {pressure.contacts_this_month} "
+            f"en {pressure.month_label})"
+        )
+    if not passed:
+        return None
+    return f"Envoyé au-delà du plafond de contacts accepté par {' et '.join(passed)} : {reason}"
 
 
 def _not_proposable(session, need: Need) -> str:
@@ -236,6 +280,7 @@ def send_lead(
     actor=None,
     note: str | None = None,
     reasons: Sequence[str] = (),
+    over_cap_reason: str | None = None,
 ) -> Lead:
     """Propose a need, or a bundle of needs ("un poste en temps partagé"), to an operator.
 
@@ -243,6 +288,8 @@ def send_lead(
     with a phone or an e-mail, or the company's address); every candidate must satisfy
     every hard constraint (for a bundle: of each need, with the hours of the whole job). Raises
     TransitionError with a French message and changes nothing otherwise.
+    ``over_cap_reason``: why a company at its monthly cap agreed to this contact (see
+    :func:`_check_pressure`), recorded in the lead's log.
     """
     _check_note(note)
     needs = list(dict.fromkeys(needs))
@@ -260,7 +307,7 @@ def send_lead(
             raise TransitionError(message)
     if len(needs) > 1:
         _check_bundle(needs)
-    _check_pressure(session, needs)
+    passed_cap = _check_pressure(session, needs, over_cap_reason=over_cap_reason)
     candidates = list(dict.fromkeys(candidates))
     scored = _check_candidates(needs, candidates)
 
@@ -277,7 +324,7 @@ def send_lead(
         LeadCandidate(candidate=c, score=scored[c.id][0], explanation=scored[c.id][1])
         for c in candidates
     ]
-    workflows.start(session, lead, LEAD, actor=actor)
+    workflows.start(session, lead, LEAD, actor=actor, reason_text=passed_cap)
     for need in needs:
         workflows.transition(
             session,
@@ -312,8 +359,10 @@ def send_referral(
     actor=None,
     reasons: Sequence[str] = (),
     note: str | None = None,
+    over_cap_reason: str | None = None,
 ) -> Referral:
-    """Re-orient a need to a partner, with the reasons; the need becomes ``reoriente``."""
+    """Re-orient a need to a partner, with the reasons; the need becomes ``reoriente``.
+    ``over_cap_reason``: as for :func:`send_lead`, recorded in the referral's log."""
     _check_note(note)
     if need.status not in NEED_REORIENTABLE:
         raise TransitionError(
@@ -322,7 +371,7 @@ def send_referral(
         )
     if not partner.active:
         raise TransitionError("Ce partenaire n'est plus actif.")
-    _check_pressure(session, [need])
+    passed_cap = _check_pressure(session, [need], over_cap_reason=over_cap_reason)
     referral = Referral(
         partner=partner,
         need=need,
@@ -331,7 +380,7 @@ def send_referral(
         created_by_id=getattr(actor, "id", None),
     )
     session.add(referral)
-    workflows.start(session, referral, REFERRAL, actor=actor)
+    workflows.start(session, referral, REFERRAL, actor=actor, reason_text=passed_cap)
     workflows.transition(
         session,
         need,
@@ -366,8 +415,10 @@ def propose_need(
     candidate_refs: Iterable[str] = (),
     note: str | None = None,
     actor=None,
+    over_cap_reason: str | None = None,
 ) -> Lead:
-    """Propose one need to the operator chosen in the form, with the ticked candidates.
+    """Propose one need to the operator chosen in the form, with the ticked candidates
+    (``over_cap_reason``: see :func:`send_lead`).
 
     The operator reads why the need is theirs (the routing's shared reasons) only when the
     routing chose them, never why other operators were not chosen. Raises TransitionError
@@ -385,6 +436,7 @@ def propose_need(
         actor=actor,
         note=_note(note),
         reasons=reasons,
+        over_cap_reason=over_cap_reason,
     )
     session.flush()
     return lead
@@ -403,6 +455,7 @@ def propose_bundle(
     note: str | None = None,
     actor=None,
     filters: BundleFilters | None = None,
+    over_cap_reason: str | None = None,
 ) -> Lead:
     """Propose a bundle of open part-time needs (one of today's bundles, with its reasons)
     to the operator chosen in the form. Raises TransitionError or ``UnknownCandidate``
@@ -435,6 +488,7 @@ def propose_bundle(
         actor=actor,
         note=_note(note),
         reasons=list(bundle.reasons),
+        over_cap_reason=over_cap_reason,
     )
     session.flush()
     return lead
@@ -487,10 +541,11 @@ def reorient_need(
     text: str | None,
     note: str | None = None,
     actor=None,
+    over_cap_reason: str | None = None,
 ) -> Referral:
     """Re-orient the need to the partner chosen in the form (see
     :func:`check_reorientation`), the motive first, then what the routing tells that
-    partner when it chose them."""
+    partner when it chose them (``over_cap_reason``: see :func:`send_referral`)."""
     partner, reason = check_reorientation(
         session, need, partner_ref=partner_ref, code=code, text=text
     )
@@ -503,6 +558,7 @@ def reorient_need(
         actor=actor,
         reasons=[reason] + [r for r in shared if r != reason],
         note=_note(note),
+        over_cap_reason=over_cap_reason,
     )
     session.flush()
     return referral
