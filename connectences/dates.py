@@ -63,6 +63,22 @@ def unread(text: str) -> str:
     return f"{shown} n'existe pas dans le calendrier"
 
 
+def read_typed_date(
+    text: str | None, name: str, *, missing: str | None = None
+) -> tuple[date | None, str | None]:
+    """The date typed in a form's field called ``name`` ("Date de début"), and the French
+    message when the field is wrong (else None): ``missing`` when nothing was typed
+    (None: the field may be left empty), or why the text gives no date (:func:`unread`),
+    the same words for a start and an end."""
+    text = (text or "").strip()
+    if not text:
+        return None, missing
+    day = read_date(text)
+    if day is None:
+        return None, f"{name} invalide : {unread(text)}."
+    return day, None
+
+
 def years_from(today: date, years: int) -> date:
     """The same day ``years`` later (or earlier when negative); 28 February for 29."""
     try:

@@ -13,6 +13,7 @@ from connectences.dates import (
     commitment_day_problem,
     placement_start_problem,
     read_date,
+    read_typed_date,
     too_far_ahead,
     unread,
     years_from,
@@ -75,3 +76,29 @@ def test_why_a_text_gave_no_date_is_told_as_it_is():
     assert unread("hier") == "« hier » n'est pas une date (format attendu jj/mm/aaaa)"
     assert unread("31/02/2027") == "« 31/02/2027 » n'existe pas dans le calendrier"
     assert unread("9999-12-31") == "« 9999-12-31 » est hors des dates possibles (1900 à 2999)"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "message"),
+    [
+        (" 06/03/2027 ", date(2027, 3, 6), None),
+        ("", None, "Indiquez-la."),
+        ("  ", None, "Indiquez-la."),
+        (
+            "29/02/2026",
+            None,
+            "Date de début invalide : « 29/02/2026 » n'existe pas dans le calendrier.",
+        ),
+        (
+            "9999-12-31",
+            None,
+            "Date de début invalide : « 9999-12-31 » est hors des dates possibles (1900 à 2999).",
+        ),
+    ],
+)
+def test_one_reader_says_what_is_wrong_with_a_typed_date(typed, expected, message):
+    assert read_typed_date(typed, "Date de début", missing="Indiquez-la.") == (expected, message)
+
+
+def test_an_optional_date_left_empty_is_no_error():
+    assert read_typed_date(None, "Date de fin") == (None, None)

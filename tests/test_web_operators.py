@@ -209,9 +209,19 @@ def test_handing_back_without_a_reason_comes_back_next_to_the_field(client, auth
     assert db.session.get(Lead, world["a"]).status == "vu"
 
 
-@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "hier"])
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        ("9999-12-31", "« 9999-12-31 » est hors des dates possibles (1900 à 2999)."),
+        ("0001-01-01", "« 0001-01-01 » est hors des dates possibles (1900 à 2999)."),
+        ("hier", "« hier » n'est pas une date (format attendu jj/mm/aaaa)."),
+        ("29/02/2026", "« 29/02/2026 » n'existe pas dans le calendrier."),
+        ("30/02/2026", "« 30/02/2026 » n'existe pas dans le calendrier."),
+        ("", "Indiquez la date de début (jj/mm/aaaa)."),
+    ],
+)
 def test_a_placement_starting_at_no_real_day_comes_back_next_to_the_field(
-    client, auth, world, start
+    client, auth, world, start, said
 ):
     # 9999-12-31: its follow-up points a month on did not exist (a 500).
     auth.login("operator", org_ref="ge-a")
@@ -226,7 +236,9 @@ def test_a_placement_starting_at_no_real_day_comes_back_next_to_the_field(
     }
     response = _post(client, url + "/placement", form)
     assert response.status_code == 422
-    assert "Indiquez la date de début" in error_of(response, "debut")
+    # What is wrong, in the words of the end date's field: not just "Indiquez la date".
+    prefix = "" if not start else "Date de début invalide : "
+    assert error_of(response, "debut").endswith(f"{prefix}{said}")
     assert db.session.get(Lead, world["a"]).status == "accepte"
 
 
@@ -389,7 +401,7 @@ def test_a_fixed_term_placement_takes_its_last_day_and_is_followed_up_to_it(clie
 @pytest.mark.parametrize(
     "contract, typed, said",
     [
-        ("cdd", "30/02/2027", "n'existe pas dans le calendrier"),
+        ("cdd", "30/02/2027", "n'existe pas dans le calendrier."),
         ("cdd", "bientôt", "n'est pas une date"),
         ("cdd", "2020-01-01", "ne peut pas précéder la date de début"),
         ("cdi", "2027-12-31", "Un CDI n'a pas de date de fin"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from connectences.clock import local_today
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
-from connectences.dates import commitment_day_problem, read_date, unread
+from connectences.dates import commitment_day_problem, read_typed_date
 from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
@@ -65,9 +65,9 @@ def _day(
     if stored is not None and text == stored.isoformat():
         return stored  # even out of the window, as an interchange document may send it
     name, what = _DAY_WORDS[field]
-    day = read_date(text)
-    if day is None:
-        errors[field] = f"{name} invalide : {unread(text)}."
+    day, why = read_typed_date(text, name)
+    if why:
+        errors[field] = why
     elif day != stored and (problem := commitment_day_problem(day, today, what=what)):
         errors[field] = problem
     return day

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ, local_instant, local_today
-from connectences.dates import read_date, too_far_ahead, unread
+from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
 from connectences.text import form_line
@@ -81,13 +81,12 @@ def validate_event(
         errors["audience"] = "Choisissez à qui s'adresse l'événement."
     values["audience"] = audience
 
-    day_text = str(data.get("day") or "").strip()
-    day = read_date(day_text) if day_text else None
+    day, why = read_typed_date(
+        str(data.get("day") or ""), "Date", missing="Indiquez la date de l'événement."
+    )
     today = local_today()
-    if not day_text:
-        errors["day"] = "Indiquez la date de l'événement."
-    elif day is None:
-        errors["day"] = f"Date invalide : {unread(day_text)}."
+    if why:
+        errors["day"] = why
     elif day != stored_day and day < today:
         errors["day"] = "La date de l'événement est passée : indiquez une date à venir."
     elif day != stored_day and (problem := too_far_ahead(day, today)):

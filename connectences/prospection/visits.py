@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
-from connectences.dates import read_date, unread
+from connectences.dates import read_typed_date
 from connectences.errors import DomainError
 from connectences.ids import read_id
 from connectences.kept import kept
@@ -58,12 +58,10 @@ def parse_date(value: str | date | None, field_name: str, label: str) -> date | 
     """A date from an ISO (2026-05-14) or French (14/05/2026) text; VisitError otherwise."""
     if value is None or isinstance(value, date):
         return value
-    text = value.strip()
-    if not text:
-        return None
-    if (day := read_date(text)) is not None:
-        return day
-    raise VisitError({field_name: f"{label} invalide : {unread(text)}."})
+    day, why = read_typed_date(value, label)
+    if why:
+        raise VisitError({field_name: why})
+    return day
 
 
 @dataclass

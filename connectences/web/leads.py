@@ -22,7 +22,7 @@ from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
 from connectences.clock import local_today
 from connectences.cvtheque.access import may_read_cv, week_to_complete
-from connectences.dates import read_date, unread
+from connectences.dates import read_typed_date
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -286,14 +286,15 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         errors["heures"] = (
             "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
         )
-    start = read_date(form.get("debut"))
-    if start is None:
-        errors["debut"] = "Indiquez la date de début (jj/mm/aaaa)."
+    start, why = read_typed_date(
+        form.get("debut"), "Date de début", missing="Indiquez la date de début (jj/mm/aaaa)."
+    )
+    if why:
+        errors["debut"] = why
     # The last day of a fixed-term contract, when the operator knows it (optional).
-    end_text = _text(form.get("fin"))
-    end = read_date(end_text) if end_text else None
-    if end_text and end is None:
-        errors["fin"] = f"Date de fin invalide : {unread(end_text)}."
+    end, why = read_typed_date(form.get("fin"), "Date de fin")
+    if why:
+        errors["fin"] = why
     if errors:
         return {}, errors
     return {
@@ -371,10 +372,10 @@ def follow_up(lead_id: int, point_id: int):
     sent = f"suivi-{point_id}"
     errors = {}
     last_day = None
-    if holds == "non" and _text(typed["fin"]):
-        last_day = read_date(typed["fin"])
-        if last_day is None:
-            errors["fin"] = f"Date de fin invalide : {unread(typed['fin'])}."
+    if holds == "non":
+        last_day, why = read_typed_date(typed["fin"], "Date de fin")
+        if why:
+            errors["fin"] = why
     return commit_or_refuse(
         lambda: flow.record_follow_up(
             db.session,
