@@ -155,4 +155,9 @@ def time_slot(start: datetime, end: datetime | None = None) -> str:
     text = f"{weekday} {day} {MONTHS_FR[start.month - 1]} {start.year}"
     if end is None:
         return f"{text}, à {_hour(start)}"
-    return f"{text}, de {_hour(start)} à {_hour(end.astimezone(LOCAL_TZ))}"
+    end = end.astimezone(LOCAL_TZ)
+    # An evening ending at 00:00 ends at midnight, not "à 0 h".
+    until = (
+        "minuit" if (end.hour, end.minute) == (0, 0) and end.date() > start.date() else _hour(end)
+    )
+    return f"{text}, de {_hour(start)} à {until}"

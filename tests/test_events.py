@@ -962,3 +962,33 @@ def test_attendance_names_only_this_events_registrants_and_not_a_cancelled_event
         f"/animateur/evenements/{other.id}/presences", data={"present": [str(outsider.id)]}
     )
     assert refused.status_code == 422 and "a été annulé" in page_text(refused)
+
+
+def test_an_evening_ending_at_midnight_ends_at_the_next_days_first_instant(client, auth):
+    # Found by an outside check: "20:00–00:00" was refused (end before start).
+    day = datetime.now(LOCAL_TZ).date() + timedelta(days=10)
+    values = catalogue.validate_event(_form(day, start="20:00", end="00:00"), set())
+    assert values["starts_at"].astimezone(LOCAL_TZ) == datetime(
+        day.year, day.month, day.day, 20, tzinfo=LOCAL_TZ
+    )
+    assert values["ends_at"].astimezone(LOCAL_TZ) == datetime.combine(
+        day + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL_TZ
+    )
+    assert time_slot(values["starts_at"], values["ends_at"]).endswith(", de 20 h à minuit")
+    # Through the form, and back in the form as typed when edited.
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/evenements/nouveau", data=_form(day, start="20:00", end="00:00")
+    )
+    assert response.status_code == 302, page_text(response)
+    event = db.session.scalars(select(Event)).one()
+    assert catalogue.form_values(event)["end"] == "00:00"
+    assert catalogue.form_values(event)["day"] == day.isoformat()
+
+
+@pytest.mark.parametrize(("start", "end"), [("20:00", "19:00"), ("00:00", "00:00")])
+def test_an_end_before_the_start_is_still_refused(start, end):
+    day = datetime.now(LOCAL_TZ).date() + timedelta(days=10)
+    with pytest.raises(catalogue.EventError) as refused:
+        catalogue.validate_event(_form(day, start=start, end=end), set())
+    assert refused.value.errors["end"].startswith("L'heure de fin doit suivre l'heure de début")

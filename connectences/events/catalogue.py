@@ -49,6 +49,9 @@ class EventError(DomainError):
         super().__init__(errors=errors)
 
 
+MIDNIGHT = time(0, 0)
+
+
 def _parse_time(text: str) -> time | None:
     found = _TIME.match(text)
     return time(int(found.group(1)), int(found.group(2))) if found else None
@@ -96,13 +99,16 @@ def validate_event(
     start, end = _parse_time(start_text), _parse_time(end_text)
     if start is None:
         errors["start"] = "Indiquez l'heure de début (par exemple 08:30)."
+    # An end at 00:00 is midnight of the same evening ("20:00–00:00"), the next day's
+    # first instant; only an event starting at midnight itself cannot end then.
+    ends_at_midnight = end == MIDNIGHT and start != MIDNIGHT
     if end is None:
         errors["end"] = "Indiquez l'heure de fin (par exemple 10:00)."
-    elif start is not None and end <= start:
-        errors["end"] = "L'heure de fin doit suivre l'heure de début."
+    elif start is not None and end <= start and not ends_at_midnight:
+        errors["end"] = "L'heure de fin doit suivre l'heure de début (00:00 pour finir à minuit)."
     if day and start and end and not errors.get("day"):
         values["starts_at"] = local_instant(day, start)
-        values["ends_at"] = local_instant(day, end)
+        values["ends_at"] = local_instant(day + timedelta(days=1) if ends_at_midnight else day, end)
         for name, typed in (("start", start), ("end", end)):
             if values[f"{name}s_at"] is None:
                 errors[name] = (
