@@ -140,13 +140,15 @@ class CandidateForm(Form):
         "Heures par semaine : au moins",
         validators=[Required()],
         description="Entre 1 et 48.",
-        render_kw={"inputmode": "numeric"},
+        # "7,5" is accepted: a keyboard with the decimal comma, not digits only.
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     hours_max = StringField(
         "Heures par semaine : au plus",
         validators=[Required()],
         description="Entre 1 et 48.",
-        render_kw={"inputmode": "numeric"},
+        # "7,5" is accepted: a keyboard with the decimal comma, not digits only.
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     days = CheckboxesField(
         "Jours où vous pouvez travailler", choices=_choices(vocab.DAYS), validators=[Required()]
