@@ -696,7 +696,11 @@ def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
     refused = client.post(f"{space}/supprimer", data={})
     assert refused.status_code == 400 and error_of(refused, "confirm")
     assert count(Candidate) == 1
-    page = client.post(f"{space}/supprimer", data={"confirm": "y"})
+    done = client.post(f"{space}/supprimer", data={"confirm": "y"})
+    # A page of its own, not the form's address with its "#erreurs" (nothing went wrong).
+    assert done.status_code == 302
+    assert done.location.endswith("/mon-cv/supprime#contenu"), done.location
+    page = client.get(done.location)
     assert page.status_code == 200 and "Votre profil est supprimé" in page.get_data(as_text=True)
     assert count(Candidate) == 0 and count(CandidateEvent) == 0
     assert count(LeadCandidate) == 0 and count(Lead) == 1
@@ -833,7 +837,8 @@ def test_a_logged_in_job_seeker_deletes_their_own_profile_and_account(client, au
     user = auth.login("candidate")
     candidate_id, user_id = user.candidate_id, user.id
     response = client.post("/candidat/mon-espace/supprimer", data={"confirm": "y"})
-    assert response.status_code == 200
+    assert response.status_code == 302
+    assert response.location.endswith("/mon-cv/supprime#contenu"), response.location
     db.session.expire_all()
     assert db.session.get(Candidate, candidate_id) is None
     assert db.session.get(User, user_id) is None

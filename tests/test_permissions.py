@@ -55,6 +55,7 @@ PUBLIC_ENDPOINTS = {
     "cv_public.export_json",
     "cv_public.download_pdf",
     "cv_public.delete",
+    "cv_public.deleted",
     "cv_public.account",
     "cv_public.revoke",
     # The needs register: a TPE owner's form, e-mail confirmation and company space link.

@@ -710,11 +710,23 @@ def delete(token: str):
         db.session.commit()
         if was_logged_in:
             logout_user()
-        return render_template("cv_public/deleted.html")
+        # Post/redirect/get, to a page of its own with a fragment of its own: rendered in
+        # the answer to the form sent to "…/supprimer#erreurs", the page stayed on that
+        # address (and a reload asked to send the form again); a redirect without a
+        # fragment carries the form's over (RFC 9110).
+        return redirect(url_for("cv_public.deleted", _anchor="contenu"))
     db.session.commit()
     return render_template("cv_public/delete.html", form=form, token=token), (
         400 if request.method == "POST" else 200
     )
+
+
+@bp.route("/mon-cv/supprime")
+@public
+def deleted():
+    """Where an erasure of one's profile lands: it says everything is gone (nothing of
+    the person is left to show)."""
+    return render_template("cv_public/deleted.html")
 
 
 @bp.route("/mon-cv/<token>/compte", methods=["GET", "POST"])

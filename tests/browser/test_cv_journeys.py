@@ -217,6 +217,7 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     with page.expect_navigation():
         page.get_by_role("button", name="Tout supprimer définitivement").click()
     assert page.get_by_role("heading", name="Votre profil est supprimé").count() == 1
+    assert "#erreurs" not in page.url and "supprimer" not in page.url, page.url
     blocking += check(page, "cv-supprime-390", "profil supprimé (390 px)")
     assert stored_candidate(live_server, EMAIL) is None
 
