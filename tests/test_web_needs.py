@@ -489,9 +489,8 @@ def test_sending_anyway_without_a_reason_is_refused_next_to_the_reason(
     response = _post_changes_nothing(client, url, form)
     assert response.status_code == 422
     prefix = "proposer" if url.endswith("proposer") else "reorienter"
-    assert (
-        "Indiquez pourquoi l'entreprise accepte ce contact au-delà de son plafond"
-        in error_of(response, f"{prefix}-raison-plafond")
+    assert "Indiquez pourquoi l'entreprise accepte ce contact au-delà de son plafond" in error_of(
+        response, f"{prefix}-raison-plafond"
     )
     assert 'name="malgre_plafond" value="1" checked>' in html_of(response)
 
