@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
@@ -351,3 +352,81 @@ def test_periods_are_whole_months_so_no_view_starts_on_any_day():
     live = datetime(2026, 12, 6, 9, 30, tzinfo=LOCAL_TZ)
     assert figures.period_start(live, 3) == datetime(2026, 10, 1, tzinfo=LOCAL_TZ)
     assert figures.period_start(live, 1) == datetime(2026, 12, 1, tzinfo=LOCAL_TZ)
+
+
+def _protected(period: str, now):
+    from connectences.observatory.present import present
+
+    seen = figures.observatory(db.session, factories.COBAS, period, now=now)
+    return {t.key: t for t in present(seen, exact=False).tables}
+
+
+def _value(t: Table, label: str, column: int = 0) -> Cell:
+    return next(row for row in t.all_rows if row.label == label).cells[column]
+
+
+def test_a_period_s_needs_minus_its_months_shown_give_no_hidden_month_back():
+    """3 last months on 15 June: 3 companies in April (hidden), 7 in May; March's 5, out
+    of the period, were the April's neighbour hidden in the trends' column. The headline's
+    10 needs minus May's 7 gave April's 3 back: May hides too."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    for month, count in (("2026-03-10", 5), ("2026-04-10", 3), ("2026-05-10", 7)):
+        for i in range(count):
+            company = observatory_world._company(f"m{month}-{i}", factories.ARCACHON, "56.10A", 3)
+            db.session.flush()
+            observatory_world._need(company, "M1203", 7, month)
+    db.session.commit()
+    shown = _protected("3m", now)
+    bref, trends = shown["bref"], shown["tendances"]
+    assert _value(bref, "Besoins reçus").text == "10"
+    assert _value(trends, "04/2026").hidden
+    for column in (0, 1):  # needs, and their hours
+        months = [_value(trends, f"{m:02d}/2026", column) for m in (4, 5, 6)]
+        gone = [c for c in months if c.hidden]
+        assert len(gone) != 1, column
+        assert len(frozenset().union(*(c.members for c in gone))) >= 5
+
+
+def test_the_needs_still_open_minus_the_open_steps_give_no_closed_step_back():
+    """15 companies' needs still new, 1 re-oriented: the steps hide the re-oriented one
+    and, beside it, the 15 new; the headline's 15 needs still open, read against the
+    total of 16, gave the re-oriented need back: it hides too."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    for i in range(16):
+        company = observatory_world._company(f"o{i}", factories.ARCACHON, "56.10A", 3)
+        db.session.flush()
+        log = [("2026-05-12", "qualifie"), ("2026-05-13", "reoriente")] if i == 0 else []
+        observatory_world._need(company, "M1203", 7, "2026-05-10", log=log)
+    db.session.commit()
+    shown = _protected("tout", now)
+    bref, steps = shown["bref"], shown["etapes"]
+    assert _value(steps, "Réorienté vers un partenaire").hidden
+    assert _value(steps, "Total").text == "16"
+    assert _value(bref, "Besoins en cours à la fin de la période").hidden
+    # The same figure reads the same everywhere: hidden in the steps, hidden as an issue.
+    issues = shown["issues"]
+    assert _value(issues, "Réorienté vers un partenaire").hidden
+    assert _value(issues, "En attente de l'animateur (à qualifier)").hidden
+
+
+def test_a_figure_hidden_in_one_table_hides_wherever_it_is_shown():
+    """The steps hide 6 placed needs beside 1 re-oriented (13 - 6 would give it back);
+    the headline's « 6 placed », the same figure, would have given it back all the same."""
+    from connectences.observatory.tables import protect_view
+
+    placed, other, new = cell(6, "p"), cell(1, "r"), cell(6, "n")
+    every = placed.members | other.members | new.members
+    steps = Table(
+        "etapes",
+        "E",
+        ("Étape", "Besoins"),
+        (Row("Nouveau", (new,)), Row("Pourvu", (placed,)), Row("Réorienté", (other,))),
+        "…",
+        total=Row("Total", (Cell(len(every), COUNT, every),)),
+        additive=(0,),
+    )
+    headline = Table("bref", "B", ("Chiffre", "Valeur"), (Row("Pourvus", (placed,)),), "…")
+    assert not protect(headline).rows[0].cells[0].hidden
+    shown = {t.key: t for t in protect_view([steps, headline])}
+    assert [r.cells[0].hidden for r in shown["etapes"].rows] == [False, True, True]
+    assert shown["bref"].rows[0].cells[0].hidden

@@ -59,6 +59,7 @@ from connectences.observatory.tables import (
     PERCENT,
     THRESHOLD,
     Cell,
+    Link,
     Row,
     Table,
 )
@@ -471,6 +472,8 @@ class Observatory:
     hours_per_week: float = 0.0
     shared_time: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    # The sums across tables that the protection of small numbers must see (``Link``).
+    links: list[Link] = field(default_factory=list)
 
     @property
     def tables(self) -> list[Table]:
@@ -661,12 +664,64 @@ def _figures_between(
         until=until,
         first_need_at=first,
         sections=sections,
+        links=_links(sections, facts, all_needs, since, until),
         total=len(facts),
         companies=len({f.company for f in facts}),
         hours_per_week=sum(f.hours for f in facts),
         shared_time=sum(1 for f in facts if f.shared_time),
         by_status={key: by_status.get(key, 0) for key in NEED_STATUSES},
     )
+
+
+def _links(sections, facts, all_needs, since, until) -> list[Link]:
+    """The figures of one view that add up across its tables (``tables.Link``), for the
+    protection of small numbers: without them, the headline's open needs minus the open
+    steps gave a re-oriented need back, and a period's needs minus its months shown gave
+    the hidden month back."""
+    tables = {table.key: table for section in sections for table in section.tables}
+    links = []
+    # The months of the trends within the period add up to the needs received and their
+    # hours, when none of the period's needs is older than the trends' first month.
+    months = _months(until)
+    window = datetime.combine(date(months[0][0], months[0][1] + 1, 1), time(), clock.LOCAL_TZ)
+    if all(f.created_at >= window for f in facts):
+        start = clock.local_date(since) if since is not None else None
+        rows = [
+            f"{m + 1:02d}/{y}"
+            for y, m in months
+            if start is None or (y, m) >= (start.year, start.month - 1)
+        ]
+
+        def months_of(column: int) -> tuple:
+            return tuple(("tendances", label, column) for label in rows)
+
+        links.append(Link(("bref", "Besoins reçus", 0), months_of(0)))
+        links.append(Link(("bref", "Heures de travail par semaine demandées", 0), months_of(1)))
+        if since is None:  # every need placed was received within the trends' months
+            links.append(Link(("bref", "Besoins pourvus", 0), months_of(2)))
+    # The needs open at the end count every need received, whatever the period: they add
+    # up to the steps' open rows when the period holds every need.
+    if len(facts) == len(all_needs):
+        open_rows = tuple(
+            ("etapes", label, 0) for key, label in NEED_STATUSES.items() if key in OPEN_STATES
+        )
+        closed_rows = tuple(
+            ("etapes", label, 0) for key, label in NEED_STATUSES.items() if key not in OPEN_STATES
+        )
+        links.append(Link(("bref", "Besoins en cours à la fin de la période", 0), open_rows))
+        links.append(
+            Link(
+                ("etapes", "Total", 0),
+                (("bref", "Besoins en cours à la fin de la période", 0), *closed_rows),
+            )
+        )
+    # The placed needs by how they were filled add up to the placed step.
+    placed = tuple(
+        ("issues", row.label, 0) for row in tables["issues"].rows if row.label.startswith("Pourvu")
+    )
+    if placed:
+        links.append(Link(("etapes", NEED_STATUSES[N.POURVU], 0), placed))
+    return links
 
 
 # --- needs ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from connectences.observatory.charts import Chart, chart_of
 from connectences.observatory.figures import Observatory
-from connectences.observatory.tables import Table, protect
+from connectences.observatory.tables import Table, protect_view
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,20 @@ class Shown:
 
 def present(seen: Observatory, *, exact: bool) -> Shown:
     """The figures of ``seen`` for a reader: exact for the staff, small numbers
-    protected for an intercommunality's officers (``tables.protect``), without the
+    protected for an intercommunality's officers (``tables.protect_view``), without the
     tables about named members of the team (``Table.staff_only``)."""
+    protected = {}
+    if not exact:
+        # Protected together: a figure one table hides must not be read in another, nor
+        # worked out from a sum that another table shows (``tables.protect_view``).
+        read = [table for table in seen.tables if not table.staff_only]
+        protected = {table.key: table for table in protect_view(read, seen.links)}
     sections = []
     for section in seen.sections:
         if exact:
             tables = list(section.tables)
         else:
-            tables = [protect(table) for table in section.tables if not table.staff_only]
+            tables = [protected[table.key] for table in section.tables if not table.staff_only]
         if not tables:
             continue
         sections.append(

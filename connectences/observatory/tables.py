@@ -159,7 +159,7 @@ def _complete(group: list[tuple[int, Cell]], hidden: set[int]) -> set[int]:
     return hidden
 
 
-def protect(table: Table) -> Table:
+def protect(table: Table, forced: frozenset = frozenset()) -> Table:
     """The table as an intercommunality officer sees it.
 
     Primary: a cell describing 1 to 4 companies or people is hidden (in a table whose
@@ -169,6 +169,10 @@ def protect(table: Table) -> Table:
     least 5 (so a total minus the visible cells never gives a small number); when even
     all the cells of a column describe fewer than 5, its total is hidden too. Repeated
     until nothing changes, since hiding in a row may open a gap in a column.
+
+    ``forced``: positions (row index, or "t" for the total; column) hidden whatever they
+    describe, because the same figure hides in another table of the view
+    (:func:`protect_view`); their neighbours are then completed like a small cell's.
     """
     if table.private_labels:
         kept = tuple(r for r in table.rows if not any(_small(c) for c in r.cells))
@@ -178,6 +182,7 @@ def protect(table: Table) -> Table:
     total = list(table.total.cells) if table.total is not None else None
     hidden = {(r, c) for r, row in enumerate(grid) for c, cell in enumerate(row) if _small(cell)}
     hidden |= {("t", c) for c, cell in enumerate(total or []) if _small(cell)}
+    hidden |= set(forced)
     changed = True
     while changed:
         changed = False
@@ -218,6 +223,110 @@ def protect(table: Table) -> Table:
         Row(table.total.label, mark(table.total.cells, "t")) if table.total is not None else None
     )
     return replace(table, rows=rows, total=shown_total)
+
+
+@dataclass(frozen=True)
+class Link:
+    """Figures of one view that add up across tables: the cell ``whole`` is the sum of the
+    cells ``parts``. Each is written (table key, row label, value column); the total row
+    is named by its label ("Total"). The trends' months of a period add up to the needs
+    received that the headline gives; the needs still open, to the open steps' rows."""
+
+    whole: tuple[str, str, int]
+    parts: tuple[tuple[str, str, int], ...]
+
+
+def _position(tables: dict[str, Table], ref: tuple[str, str, int]):
+    """(key, row index or "t", column) of a cell named (key, label, column), or None."""
+    key, label, column = ref
+    table = tables.get(key)
+    if table is None:
+        return None
+    for r, row in enumerate(table.rows):
+        if row.label == label:
+            return (key, r, column) if column < len(row.cells) else None
+    if table.total is not None and table.total.label == label:
+        return (key, "t", column) if column < len(table.total.cells) else None
+    return None
+
+
+def _cell(tables: dict[str, Table], position) -> Cell:
+    key, r, c = position
+    table = tables[key]
+    return (table.total if r == "t" else table.rows[r]).cells[c]
+
+
+def _same_figures(tables: dict[str, Table]) -> list[list[tuple]]:
+    """Positions of the cells that show one figure (same kind, value and members) in
+    more than one place: a figure hidden in one table and shown in another is shown."""
+    places: dict[tuple, list[tuple]] = {}
+    for key, table in tables.items():
+        for r, row in enumerate(table.all_rows):
+            at = "t" if table.total is not None and r == len(table.rows) else r
+            for c, cell in enumerate(row.cells):
+                if cell.members and cell.value is not None:
+                    places.setdefault((cell.kind, cell.value, cell.members), []).append(
+                        (key, at, c)
+                    )
+    return [group for group in places.values() if len(group) > 1]
+
+
+def _settle_sum(tables, shown, whole, parts) -> set:
+    """Positions to hide so that ``whole = sum(parts)`` gives no cell back: the hidden
+    cells of the relation are none, or at least two describing together at least
+    THRESHOLD companies or people (a single hidden cell is the whole minus the others)."""
+    cells = [*parts, whole]
+    hidden = {p for p in cells if _cell(shown, p).hidden}
+    added: set = set()
+    while hidden and (len(hidden) == 1 or _union(_cell(tables, p) for p in hidden) < THRESHOLD):
+        visible = [
+            (len(_cell(tables, p).members), -i, p)
+            for i, p in enumerate(parts)
+            if p not in hidden and _cell(tables, p).members
+        ]
+        if visible:
+            chosen = min(visible)[2]
+        elif whole not in hidden:
+            chosen = whole
+        else:
+            break
+        hidden.add(chosen)
+        added.add(chosen)
+    return added
+
+
+def protect_view(tables, links=()) -> list[Table]:
+    """The tables of one view as an officer reads them together: each protected
+    (:func:`protect`), then across tables, until nothing changes: a figure shown in
+    several tables hides in all of them when it hides in one, and for each :class:`Link`
+    the hidden cells of the sum are completed like a column's (at least two, describing
+    together at least THRESHOLD), or the sum hides. Tables protected one by one each
+    kept their own totals, but a total minus a part read in another table gave a hidden
+    cell back (the needs still open beside the steps, a period's needs beside its months)."""
+    tables = list(tables)
+    # Rows of a table whose labels people typed may be left out: no position is stable.
+    linked = {t.key: t for t in tables if not t.private_labels}
+    sums = []
+    for link in links:
+        whole = _position(linked, link.whole)
+        parts = [_position(linked, part) for part in link.parts]
+        if whole is not None and parts and None not in parts:
+            sums.append((whole, parts))
+    same = _same_figures(linked)
+    forced: dict[str, set] = {key: set() for key in linked}
+    while True:
+        shown = {t.key: protect(t, frozenset(forced.get(t.key, ()))) for t in tables}
+        more: set = set()
+        for group in same:
+            if any(_cell(shown, p).hidden for p in group):
+                more |= {p for p in group if not _cell(shown, p).hidden}
+        for whole, parts in sums:
+            more |= _settle_sum(linked, shown, whole, parts)
+        more = {(key, r, c) for key, r, c in more if (r, c) not in forced[key]}
+        if not more:
+            return [shown[t.key] for t in tables]
+        for key, r, c in more:
+            forced[key].add((r, c))
 
 
 def protect_all(tables, *, exact: bool):
