@@ -430,3 +430,19 @@ def test_a_figure_hidden_in_one_table_hides_wherever_it_is_shown():
     shown = {t.key: t for t in protect_view([steps, headline])}
     assert [r.cells[0].hidden for r in shown["etapes"].rows] == [False, True, True]
     assert shown["bref"].rows[0].cells[0].hidden
+
+
+def test_an_unknown_period_is_said_on_the_page_and_refused_as_a_download(app, territory, auth):
+    """A link with a period the page does not offer (an old « 6m ») reads « depuis le
+    début » with its reason, and a download never holds other figures than those asked."""
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    seen = page(officer, "/territoire?periode=6m")
+    assert "Période inconnue : choisissez-la dans la liste." in seen
+    assert 'aria-invalid="true" aria-describedby="periode-erreurs"' in seen
+    assert "Période inconnue" not in page(officer, "/territoire?periode=3m")
+    base = f"/territoire/intercommunalites/{factories.COBAS}"
+    assert officer.get(f"{base}/observatoire.xlsx?periode=6m").status_code == 404
+    assert officer.get(f"{base}/bref.csv?periode=6m").status_code == 404
+    assert officer.get(f"{base}/bref.csv?periode=3m").status_code == 200
+    assert officer.get(f"{base}/bref.csv").status_code == 200

@@ -211,6 +211,16 @@ def parse_period(value: str | None) -> str:
     return value if value in PERIODS else DEFAULT_PERIOD
 
 
+def period_asked(value: str | None) -> tuple[str, str | None]:
+    """The period of the query's ``periode`` and a French error when it is none of
+    :data:`PERIODS` (then the default one, said to the reader rather than shown as if
+    asked). Empty: the default, no error."""
+    value = (value or "").strip()
+    if not value or value in PERIODS:
+        return parse_period(value), None
+    return DEFAULT_PERIOD, "Période inconnue : choisissez-la dans la liste."
+
+
 def naf_section(code: str | None) -> str:
     """The French label of the NAF section of a code (``56.10A`` → hébergement...)."""
     try:

@@ -53,14 +53,14 @@ def _shown(siren: str):
     epci = db.session.get(Epci, siren)
     if epci is None:
         abort(404)
-    period = figures.parse_period(request.args.get("periode"))
+    period, period_error = figures.period_asked(request.args.get("periode"))
     at, error = figures.parse_day(request.args.get("au"), local_today(), month_end=not exact)
     cache = current_app.extensions.setdefault(
         "observatory_cache", ObservatoryCache(current_app.config["OBSERVATORY_CACHE_SECONDS"])
     )
     cached = cache.figures(db.session, siren, period, now=utcnow(), at=at)
     shown = _derived(cached, ("shown", exact), lambda: present(cached.figures, exact=exact))
-    return epci, shown, cached, at, error
+    return epci, shown, cached, at, error, period_error
 
 
 def _derived(cached: Seen, key: tuple, make):
@@ -72,7 +72,7 @@ def _derived(cached: Seen, key: tuple, make):
 
 
 def _page(siren: str):
-    epci, shown, cached, at, error = _shown(siren)
+    epci, shown, cached, at, error, period_error = _shown(siren)
     at_param = at.isoformat() if at else None
     # The sections' tables and charts, drawn once for these figures and this reader: most
     # of the page, and the same until the figures are computed again.
@@ -96,6 +96,7 @@ def _page(siren: str):
         # The « au » parameter of the page's own links (exports at the same date).
         at_param=at_param,
         at_error=error,
+        period_error=period_error,
         today=local_today(),
         month_ends=figures.month_ends(local_today()),
         month_names=MONTHS_FR,
@@ -128,10 +129,11 @@ def epci(siren: str):
 
 
 def _download(siren: str):
-    """What a download holds: the figures at the date asked, never others in their place
-    (the page says why a date is refused; a download has nowhere to say it: 404)."""
-    epci, shown, _cached, _at, error = _shown(siren)
-    if error:
+    """What a download holds: the figures at the date and for the period asked, never
+    others in their place (the page says why a date or a period is refused; a download
+    has nowhere to say it: 404)."""
+    epci, shown, _cached, _at, error, period_error = _shown(siren)
+    if error or period_error:
         abort(404)
     return epci, shown
 
