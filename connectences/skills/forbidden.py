@@ -58,6 +58,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from connectences.skills.taxonomy import taxonomy
 from connectences.skills.text import STOPWORDS, normalize
 
 LAW = "article L1132-1 du Code du travail"
@@ -549,8 +550,6 @@ _FIRST_NAME = re.compile(r"\bmaries?\b", re.IGNORECASE)
 def _job_words() -> tuple[frozenset[str], frozenset[str]]:
     """The first words of the taxonomy's job names (either gender: "serveuse", "maçon")
     and the job names themselves, normalised ("femme de chambre")."""
-    from connectences.skills.taxonomy import taxonomy
-
     tax = taxonomy()
     heads = frozenset(tax.heads) - _CRITERION_WORDS
     names = frozenset(t.norm for t in tax.terms if t.kind in ("appellation", "label"))
