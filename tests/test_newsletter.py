@@ -2,8 +2,9 @@
 companies that consented, within the contact-pressure guard (opted-out, capped and
 recently contacted companies are skipped, and the page says why); each send is on the
 company's timeline; every mail carries its one-click unsubscribe link and the RFC 8058
-headers, and the link stops that company's newsletter only. Delivery goes through a
-real SMTP server on loopback (tests/test_mail.py)."""
+headers, and the link stops the newsletter for that address only; an address shared by
+companies gets one mail. Delivery goes through a real SMTP server on loopback
+(tests/test_mail.py)."""
 
 from __future__ import annotations
 
@@ -178,6 +179,35 @@ def test_one_click_post_unsubscribes_without_login_or_csrf_token(app, client, mo
     assert db.session.get(Company, other.id).newsletter_consent is True
     assert db.session.get(Company, company.id).do_not_solicit is False
     assert client.post(path).status_code == 303  # twice: nothing more happens
+
+
+def test_an_address_shared_by_companies_receives_one_mail_and_one_unsubscribe_stops_it(
+    client, auth
+):
+    """An accountant (or a manager with two shops) whose address several companies gave
+    gets the issue once, and after unsubscribing gets no later issue for the others."""
+    animateur = auth.create("animateur")
+    first = _company("Atelier Alpha", contact_email="compta@cabinet.fr")
+    second = _company("Boutique Beta", contact_email="compta@cabinet.fr")
+    own = _company("Café Gamma", contact_email="gerant@gamma.fr")
+    issue = _issue(animateur)
+
+    report = issues.send_issue(db.session, issue, by=animateur)
+    db.session.commit()
+
+    assert [c.name for c in report.sent] == ["Atelier Alpha", "Café Gamma"]
+    assert report.skipped == [(second, issues.same_address(first))]
+    assert len(mails_to("compta@cabinet.fr")) == 1
+    assert [m.company_id for m in db.session.scalars(select(CompanyMailing))] == [
+        first.id,
+        own.id,
+    ]
+
+    path = unsubscribe.unsubscribe_url(first, first.contact_email).removeprefix("http://localhost")
+    assert client.post(path).status_code == 303
+    db.session.expire_all()
+    consents = {c.name: c.newsletter_consent for c in db.session.scalars(select(Company))}
+    assert consents == {"Atelier Alpha": False, "Boutique Beta": False, "Café Gamma": True}
 
 
 def test_the_unsubscribe_link_shows_a_button_before_acting(client):

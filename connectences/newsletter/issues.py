@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from connectences import config
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
+from connectences.contacts import email_key
 from connectences.db_session import stamp_once
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_mail
@@ -36,6 +37,14 @@ from connectences.text import form_line
 
 INTRODUCTION_MAX = 5000
 NO_ADDRESS = "Pas d'adresse e-mail enregistrée pour l'entreprise."
+
+
+def same_address(company: Company) -> str:
+    """Why a company whose address already received the issue gets no second copy."""
+    return (
+        f"Même adresse e-mail que « {company.name} », qui a reçu cette lettre : "
+        "elle ne part qu'une fois par adresse."
+    )
 
 
 class IssueError(DomainError):
@@ -164,7 +173,10 @@ def send_issue(
 ) -> SendReport:
     """Send the issue once to every company that consented, within the guard.
 
-    Each company is tried in a savepoint: a refusal of the guard leaves nothing for it.
+    One mail per address: companies sharing one (an accountant's, a manager's with two
+    shops) are one reader, so the first company that receives it stands for the others,
+    which are skipped with the reason. Each company is tried in a savepoint: a refusal
+    of the guard leaves nothing for it.
     The blocks are frozen on the issue (its public archive) and the skipped companies
     kept with their reasons. Raises IssueError when the issue was already sent.
     """
@@ -175,9 +187,14 @@ def send_issue(
     blocks = build_blocks(session, issue.blocks)
     issue.snapshot = [block.as_dict() for block in blocks]
     reply_to = config.setting("CONTACT_EMAIL") or None
+    sent_to: dict[str, Company] = {}
     for company in recipients(session):
         if not company.contact_email:
             report.skipped.append((company, NO_ADDRESS))
+            continue
+        address = email_key(company.contact_email)
+        if address in sent_to:
+            report.skipped.append((company, same_address(sent_to[address])))
             continue
         try:
             with session.begin_nested():
@@ -204,6 +221,7 @@ def send_issue(
             headers=unsubscribe.list_headers(url),
         )
         report.sent.append(company)
+        sent_to[address] = company
     issue.sent_count = len(report.sent)
     issue.skipped = [
         {"company": c.name, "ref": c.ref, "reason": reason} for c, reason in report.skipped

@@ -2,13 +2,16 @@
 
 The link is signed for this purpose only (its own salt: it cannot confirm, cancel or
 open anything else) and names one company and the address the issue went to: it stops
-the newsletter for that company only, and stops nothing once the company's address has
-changed (the new person did not receive that mail). It needs no login and no CSRF token:
+the newsletter for that address, that is for that company and any other company whose
+address is the same one (the person asked not to receive it; an issue goes once to an
+address, for whichever of them comes first), and stops nothing once the company's
+address has changed (the new person did not receive that mail). It needs no login and no CSRF token:
 the signature is the proof, so that mail clients can POST it in one click.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
@@ -51,16 +54,24 @@ def company_for(session: Session, token: str) -> Company:
 
 
 def unsubscribe(session: Session, token: str, *, ip: str | None = None) -> Company:
-    """Stop the newsletter for the link's company (its other choices are untouched);
-    doing it twice changes nothing. Raises LinkError."""
+    """Stop the newsletter for the link's address: the link's company and every other
+    company with the same address (their other choices are untouched); doing it twice
+    changes nothing. Raises LinkError."""
     company = company_for(session, token)
-    if company.newsletter_consent:
-        company.newsletter_consent = False
-        audit(
-            session,
-            "company.newsletter_unsubscribe",
-            entity="company",
-            entity_id=company.id,
-            ip=ip,
+    same_address = session.scalars(
+        select(Company).where(
+            Company.newsletter_consent.is_(True),
+            func.lower(func.trim(Company.contact_email)) == email_key(company.contact_email),
         )
+    )
+    for reader in sorted({company, *same_address}, key=lambda c: c.id):
+        if reader.newsletter_consent:
+            reader.newsletter_consent = False
+            audit(
+                session,
+                "company.newsletter_unsubscribe",
+                entity="company",
+                entity_id=reader.id,
+                ip=ip,
+            )
     return company
