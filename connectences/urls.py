@@ -16,7 +16,7 @@ pages and API routes. A few refs no address can carry remain, and
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException
@@ -60,6 +60,16 @@ def external_url(
         # The same characters left as they are as Flask's url_for.
         url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
     return url
+
+
+def split_url(text: str) -> SplitResult | None:
+    """The parts of an address received from outside (a form field, a Referer or Origin
+    header), or None when it is none: ``urlsplit`` raises ``ValueError`` on a malformed
+    bracketed host ("http://[abc"), which must not become a server error."""
+    try:
+        return urlsplit(text)
+    except ValueError:
+        return None
 
 
 # The URL converter of each collection of the interchange (the name used in the routes,

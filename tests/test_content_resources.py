@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -200,6 +201,21 @@ def test_animateur_writes_and_edits_a_resource(client, auth):
     # The address stays: links already sent keep working.
     assert resource.title == "Aide premier salarié" and not resource.published
     assert resource.slug == "aide-a-l-embauche-d-un-premier-salarie"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://[abc", "https://[::1/aide", "https://exemple.fr/une aide", "https://a.fr/\tx"],
+)
+def test_a_malformed_source_address_is_refused_beside_its_field(client, auth, address):
+    """A bracketed host left open made urlsplit raise (a 500); a space is no link."""
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/contenus/ressources/nouvelle", data=valid_form(source_url=address)
+    )
+    assert response.status_code == 422
+    assert "commençant par https://" in main_of(response)
+    assert count(Resource) == 0
 
 
 def test_resource_form_errors_are_french_by_field_and_nothing_is_written(client, auth):

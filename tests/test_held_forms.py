@@ -272,6 +272,24 @@ def test_a_form_another_site_makes_the_browser_send_is_not_held(app, client, aut
         assert _next_of(sent) == page
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://[abc"}, {"Referer": "http://[abc/x"}, {"Referer": "https://[::1"}],
+)
+def test_a_malformed_origin_or_referer_is_no_server_error(app, client, auth, csrf_on, headers):
+    """Headers no browser sends ("http://[abc") made urlsplit raise while the refused
+    form was being held: they name no page of this site, like another site's (refused
+    in French, or sent back to the form's own page)."""
+    auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    sent = client.post(
+        page, data={**_visit_fields(company), "csrf_token": "périmé"}, headers=headers
+    )
+    assert sent.status_code in (303, 400)
+    assert count(Visit) == 0
+
+
 def test_nothing_is_held_for_a_visitor_who_never_logged_in(app, client):
     sent = client.post("/animateur/visites/nouvelle", data={"notes": "bonjour"})
     assert sent.status_code == 302 and _held_files() == []

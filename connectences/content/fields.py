@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from urllib.parse import urlsplit
 
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.territory.text import fold
+from connectences.urls import split_url
 
 
 def texts(
@@ -31,12 +31,19 @@ def texts(
 
 
 def web_address(data: Mapping, name: str, limit: int, errors: dict) -> str | None:
-    """An optional http(s) address; anything else (``javascript:``...) is refused."""
+    """An optional http(s) address; anything else (``javascript:``, a malformed host,
+    spaces inside, which no link carries as typed) is refused."""
     url = str(data.get(name) or "").strip()
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > limit:
+    parts = split_url(url)
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or any(char.isspace() for char in url)
+        or len(url) > limit
+    ):
         errors[name] = (
             f"Indiquez une adresse web complète, commençant par https:// ({limit} caractères au plus)."
         )

@@ -22,7 +22,7 @@ edits not sent; an idle page calls nothing, and its session ends as before.
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from flask import Flask, request, session
 from flask_login import current_user
@@ -31,6 +31,7 @@ from connectences import config
 from connectences.accounts import held_forms
 from connectences.accounts.sessions import TOUCH_SECONDS
 from connectences.models import utcnow
+from connectences.urls import split_url
 from connectences.web.forms import password_field_names
 from connectences.web.security import ACCOUNT_KEY, account_binding, is_safe_next, local_referrer
 
@@ -92,8 +93,10 @@ def _from_this_site() -> bool:
     """Whether the browser says the form was sent from a page of this site (a form
     another site makes a browser send is never held for anyone)."""
     origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
-        return False
+    if origin is not None:
+        parts = split_url(origin)
+        if parts is None or parts.netloc != request.host:
+            return False
     fetch_site = request.headers.get("Sec-Fetch-Site")
     return fetch_site is None or fetch_site in ("same-origin", "none")
 

@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connectences import config
 from connectences.text import without_controls
+from connectences.urls import split_url
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -71,8 +72,8 @@ def is_safe_next(target: str | None) -> bool:
 def local_referrer() -> str | None:
     """The page of this site the request came from (its path and query, read in the
     Referer the browser sent), when it names one that is a safe local target; else None."""
-    parts = urlsplit(request.referrer or "")
-    if parts.netloc and parts.netloc != request.host:
+    parts = split_url(request.referrer or "")
+    if parts is None or (parts.netloc and parts.netloc != request.host):
         return None
     page = parts.path + (f"?{parts.query}" if parts.query else "")
     return page if is_safe_next(page) else None
