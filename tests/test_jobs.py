@@ -513,7 +513,23 @@ def test_visit_follow_up_due_today_mails_the_animateur_once():
     )
 
 
-def test_mail_outbox_job_delivers_and_dry_run_only_counts():
+def test_no_follow_up_reminder_for_a_company_that_wants_no_more_contact():
+    """The flag may come without the follow-ups being closed (an interchange import)."""
+    world = make_world(MONDAY)
+    world["company"].do_not_solicit = True
+    db.session.add(
+        Visit(
+            company_id=world["company"].id,
+            animateur_id=world["animateur"].id,
+            channel="porte_a_porte",
+            visited_on=date(2026, 3, 2),
+            follow_up_on=date(2026, 3, 16),
+        )
+    )
+    db.session.commit()
+    assert run("follow_ups", datetime(2026, 3, 16, 6, tzinfo=UTC))["visits"] == 0
+    assert mails("anim@pays.fr") == []
+
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
     db.session.add(
         OutboxMessage(kind="other", to="x@ex.fr", subject="s", body_text="b", next_attempt_at=now)

@@ -233,12 +233,52 @@ def test_need_detected_redirects_to_the_need_form(client, auth):
     )
 
 
-def test_outcome_ne_plus_solliciter_sets_the_flag(client, auth):
+def test_outcome_ne_plus_solliciter_sets_the_flag_and_closes_the_follow_ups(client, auth):
     auth.login("animateur")
+    colleague = auth.create("animateur")
     company = make_company()
-    post_visit(client, company, outcome="ne_plus_solliciter")
+    planned = add_visit(company, colleague, TODAY - timedelta(days=9), follow_up_on=TODAY)
+    post_visit(client, company, outcome="ne_plus_solliciter", follow_up_on="", confirmer="1")
     db.session.expire_all()
     assert db.session.get(Company, company.id).do_not_solicit
+    # Nobody is to recontact it, nor be reminded to: the colleague's follow-up is closed.
+    assert db.session.get(Visit, planned.id).follow_up_closed_at is not None
+
+
+def test_a_company_that_wants_no_more_contact_is_given_no_follow_up(client, auth):
+    auth.login("animateur")
+    company = make_company()
+    response = post_visit(client, company, outcome="ne_plus_solliciter")
+    assert response.status_code == 400
+    assert "Retirez la date de relance." in error_of(response, "follow_up_on")
+    assert count(Visit) == 0
+    db.session.expire_all()
+    assert not db.session.get(Company, company.id).do_not_solicit
+
+
+def test_asking_for_no_more_contact_closes_the_follow_ups_planned_with_the_company(client, auth):
+    """Its follow-ups stayed in "Mes relances" with "Enregistrer le contact", a contact
+    the guard refuses, and the morning job kept reminding to recontact it."""
+    me = auth.login("animateur")
+    company = make_company(name="Ne Plus Appeler")
+    other = make_company(name="Toujours Partante")
+    add_visit(company, me, TODAY - timedelta(days=20), follow_up_on=TODAY - timedelta(days=2))
+    add_visit(other, me, TODAY - timedelta(days=20), follow_up_on=TODAY - timedelta(days=2))
+    assert "Ne Plus Appeler" in page_text(client.get("/animateur/relances"))
+
+    response = client.post(
+        f"/animateur/entreprises/{company.ref}/preferences", data={"do_not_solicit": "1"}
+    )
+    assert response.status_code == 302
+    body = page_text(client.get("/animateur/relances"))
+    assert "Ne Plus Appeler" not in body and "Toujours Partante" in body
+    # Saving the preferences again closes nothing more, and the visit stays in the history.
+    client.post(f"/animateur/entreprises/{company.ref}/preferences", data={"do_not_solicit": "1"})
+    closes = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "visit.follow_up_close")
+    ).all()
+    assert len(closes) == 1 and closes[0].details == {"reason": "ne_plus_solliciter"}
+    assert count(Visit) == 2
 
 
 @pytest.mark.parametrize(

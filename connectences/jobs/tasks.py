@@ -35,6 +35,7 @@ from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
     Candidate,
+    Company,
     FollowUpPoint,
     Lead,
     Need,
@@ -346,18 +347,23 @@ def referral_reminders(ctx: JobContext) -> dict:
 def follow_ups(ctx: JobContext) -> dict:
     """Mail the visit follow-ups due today (or missed) and the placement follow-up points.
 
-    A visit whose ``follow_up_on`` has come (and is not closed): one mail to its
-    animateur per follow-up date. A follow-up point due and neither reminded nor done,
-    of a placement that has not ended (its points left are no longer due): one mail to
-    the operator and one to the animateur of the lead, then ``reminded_at``.
+    A visit whose ``follow_up_on`` has come (and is not closed), of a company that did
+    not ask for no more contact: one mail to its animateur per follow-up date. A
+    follow-up point due and neither reminded nor done, of a placement that has not ended
+    (its points left are no longer due): one mail to the operator and one to the
+    animateur of the lead, then ``reminded_at``.
     """
     counts = Counter(visits=0, points=0, mails=0)
     visits = ctx.session.scalars(
         select(Visit)
+        .join(Company, Company.id == Visit.company_id)
         .where(
             Visit.follow_up_on.is_not(None),
             Visit.follow_up_on <= ctx.today,
             Visit.follow_up_closed_at.is_(None),
+            # Closed when the company asks for no more contact; an import may set the
+            # flag without closing them: nobody is reminded to recontact it.
+            Company.do_not_solicit.is_(False),
         )
         .order_by(Visit.id)
     ).all()

@@ -39,6 +39,7 @@ from connectences.listing import ListFilters, text_arg
 from connectences.models import Company, CompanyContact, Deletion, User
 from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
+from connectences.prospection.visits import close_follow_ups_of
 from connectences.territory.text import fold
 from connectences.text import slug
 from connectences.tombstones import record_deletion
@@ -695,7 +696,11 @@ def set_preferences(
     max_contacts_per_month: Any,
     actor: User | None,
 ) -> Company:
-    """Record what the company asked: no more prospection, the newsletter, its monthly cap."""
+    """Record what the company asked: no more prospection, the newsletter, its monthly cap.
+
+    Asking for no more prospection closes the follow-ups planned with it
+    (``visits.close_follow_ups_of``)."""
+
     cap = clean_cap(max_contacts_per_month)
     before = {
         "do_not_solicit": company.do_not_solicit,
@@ -710,6 +715,8 @@ def set_preferences(
         "newsletter_consent": company.newsletter_consent,
         "max_contacts_per_month": company.max_contacts_per_month,
     }
+    if company.do_not_solicit and not before["do_not_solicit"]:
+        close_follow_ups_of(session, company, actor=actor)
     if before != after:
         audit(
             session,

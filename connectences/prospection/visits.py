@@ -141,6 +141,15 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
             errors["follow_up_on"] = "La relance ne peut pas précéder le contact."
         elif data.follow_up_on > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
             errors["follow_up_on"] = "La relance est prévue à plus de deux ans : vérifiez l'année."
+    if (
+        data.outcome == "ne_plus_solliciter"
+        and data.follow_up_on is not None
+        and "follow_up_on" not in errors
+    ):
+        errors["follow_up_on"] = (
+            "L'entreprise ne veut plus être sollicitée : elle ne se relance pas. "
+            "Retirez la date de relance."
+        )
     if data.notes and len(data.notes) > NOTES_MAX:
         errors["notes"] = f"Les notes ne peuvent dépasser {NOTES_MAX} caractères."
     elif problem := text_problem(data.notes):
@@ -192,6 +201,7 @@ def log_visit(
         follow_up_on=clean.follow_up_on,
     )
     session.add(visit)
+    session.flush()
     if clean.outcome == "ne_plus_solliciter" and not company.do_not_solicit:
         company.do_not_solicit = True
         audit(
@@ -202,7 +212,7 @@ def log_visit(
             entity_id=company.id,
             details={"source": "visit"},
         )
-    session.flush()
+        close_follow_ups_of(session, company, actor=animateur)
     if pressure.decision == "warn":
         # A contact made despite the warning is worth knowing about afterwards.
         audit(
@@ -331,6 +341,30 @@ def close_follow_up(session: Session, visit: Visit, *, actor: User) -> Visit:
     visit.follow_up_closed_at = utcnow()
     audit(session, "visit.follow_up_close", actor=actor, entity="visit", entity_id=visit.id)
     return visit
+
+
+def close_follow_ups_of(session: Session, company: Company, *, actor: User | None) -> int:
+    """Close every open follow-up of a company that asked not to be solicited any more,
+    whoever planned it: nobody is to recontact it, nor be reminded to (the visits stay
+    in the history). How many were closed."""
+    visits = session.scalars(
+        select(Visit).where(
+            Visit.company_id == company.id,
+            Visit.follow_up_on.is_not(None),
+            Visit.follow_up_closed_at.is_(None),
+        )
+    ).all()
+    for visit in visits:
+        visit.follow_up_closed_at = utcnow()
+        audit(
+            session,
+            "visit.follow_up_close",
+            actor=actor,
+            entity="visit",
+            entity_id=visit.id,
+            details={"reason": "ne_plus_solliciter"},
+        )
+    return len(visits)
 
 
 # --- the visits list ----------------------------------------------------------------------
