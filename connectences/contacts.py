@@ -198,6 +198,16 @@ def email_key(email: str | None) -> str | None:
         return str(email).strip().lower() or None
 
 
+def phone_display(value: str | None, empty: str = "—") -> str:
+    """``06 12 34 56 78`` for a stored French number (``0612345678``); others as stored
+    (pages through the ``phone_fr`` filter, and mails)."""
+    if not value:
+        return empty
+    if len(value) == 10 and value.isdigit():
+        return " ".join(value[i : i + 2] for i in range(0, 10, 2))
+    return value
+
+
 def phone_key(phone: str | None) -> str | None:
     """Comparison form of a number: a French one in national form, 10 digits ("0612345678").
 

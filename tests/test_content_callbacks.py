@@ -46,7 +46,8 @@ def test_request_goes_to_the_animateur_of_the_communes_intercommunality(team):
     assert sent.commune == LEGE and sent.animateur_id == team["coban"].id
     mails = mails_to(team["coban"].email)
     assert len(mails) == 1 and mails[0].kind == MailKind.CALLBACK_REQUEST
-    assert "06 12 34 56 78" in mails[0].body_text or "0612345678" in mails[0].body_text
+    # The number as French writes it, as the page shows it (not "0612345678").
+    assert "rappelé(e) au 06 12 34 56 78, " in mails[0].body_text
     assert "/animateur/relances" in mails[0].body_text
     assert mails_to(team["cobas"].email) == [] and mails_to(team["pays"].email) == []
 

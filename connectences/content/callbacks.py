@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import config, territory, vocab
 from connectences.accounts import throttle
 from connectences.accounts.scope import STAFF_ROLES
-from connectences.contacts import InvalidPhone, NameKind, clean_phone, read_name
+from connectences.contacts import InvalidPhone, NameKind, clean_phone, phone_display, read_name
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_mail
 from connectences.models import CallbackRequest, Company, User, Visit, utcnow
@@ -166,7 +166,7 @@ def _notify(session: Session, request: CallbackRequest, animateur: User | None) 
     where = territory.commune_label(request.commune) if request.commune else "commune non précisée"
     body = (
         "Bonjour,\n\n"
-        f"{request.name} demande à être rappelé(e) au {request.phone}, "
+        f"{request.name} demande à être rappelé(e) au {phone_display(request.phone)}, "
         f"{BEST_TIMES[request.best_time].lower()}, au sujet de : {TOPICS[request.topic].lower()}.\n"
         f"Entreprise : {request.company_name or 'non précisée'} ({where}).\n\n"
         f"Vos demandes de rappel : {external_url('visits.follow_ups')}\n"

@@ -11,6 +11,7 @@ from flask import Flask
 
 from connectences import vocab
 from connectences.clock import LOCAL_TZ
+from connectences.contacts import phone_display
 from connectences.typography import (
     FrenchTypography,
     days_ago,
@@ -48,15 +49,6 @@ def local_date(value: date | datetime | None, empty: str = "—") -> str:
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(LOCAL_TZ)
     return value.strftime("%d/%m/%Y")
-
-
-def phone_display(value: str | None, empty: str = "—") -> str:
-    """``06 12 34 56 78`` for a stored French number (``0612345678``); others as stored."""
-    if not value:
-        return empty
-    if len(value) == 10 and value.isdigit():
-        return " ".join(value[i : i + 2] for i in range(0, 10, 2))
-    return value
 
 
 def phone_ending(value: str | None) -> str:
