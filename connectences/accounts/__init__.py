@@ -2,6 +2,7 @@
 
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import hash_password, password_problem, verify_password
+from connectences.accounts.roles import change_role, organisation_ref
 from connectences.accounts.users import (
     AccountError,
     AccountLocked,
@@ -34,6 +35,7 @@ __all__ = [
     "audit",
     "authenticate",
     "change_password",
+    "change_role",
     "create_user",
     "disable",
     "enable",
@@ -45,6 +47,7 @@ __all__ = [
     "invitation_link",
     "invite",
     "normalise_email",
+    "organisation_ref",
     "password_problem",
     "queue_invitation_mail",
     "reauthenticate",

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from connectences.accounts.audit import audit
@@ -142,6 +142,23 @@ def revoke_token(
             details={"token": token.id, "name": token.name},
         )
     return token
+
+
+def revoke_tokens_of(session: Session, user: User, *, now: datetime | None = None) -> int:
+    """Revoke every live token of ``user`` (its role or rights changed: a token acts with
+    the owner's role, and a tool given one for the former role must not keep it). Returns
+    how many were revoked; the caller audits the change that ends them."""
+    now = now or utcnow()
+    return session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -58,6 +58,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.email_changed": "Adresse de connexion d'un compte changée (adresse confirmée)",
     "user_disabled": "Compte désactivé",
     "user_enabled": "Compte réactivé",
+    "user_role_changed": "Rôle d'un compte changé (sessions closes, jetons révoqués)",
     "mail_requeued": "Courriels en échec remis en file d'envoi",
     "data_retention": "Durées de conservation appliquées (effacements automatiques)",
     "cv_view": "Fiche d'une personne consultée",

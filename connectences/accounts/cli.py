@@ -12,13 +12,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from connectences.accounts import api_tokens, users
+from connectences.accounts import api_tokens, roles, users
 from connectences.extensions import db
 from connectences.models import User
 from connectences.vocab import ROLES
 from connectences.web.formats import local_date
 
-users_cli = AppGroup("users", help="Comptes utilisateurs : création, liste, désactivation.")
+users_cli = AppGroup("users", help="Comptes utilisateurs : création, liste, rôle, désactivation.")
 
 # Plain text rather than click.Choice, so that a wrong role gets the domain's French message.
 ROLE_HELP = "Rôle du compte : " + ", ".join(ROLES) + "."
@@ -116,19 +116,29 @@ def list_command() -> None:
         state = "actif" if user.active else "désactivé"
         if not user.password_hash:
             state += ", sans mot de passe"
-        click.echo(f"{user.email}\t{ROLES.get(user.role, user.role)}\t{_org_label(user)}\t{state}")
+        organisation = roles.organisation_ref(db.session, user) or "-"
+        click.echo(f"{user.email}\t{ROLES.get(user.role, user.role)}\t{organisation}\t{state}")
 
 
-def _org_label(user: User) -> str:
-    if user.operator is not None:
-        return user.operator.ref
-    if user.partner is not None:
-        return user.partner.ref
-    if user.companies:
-        return ",".join(company.ref for company in user.companies)
-    if user.epci_siren:
-        return user.epci_siren
-    return "-"
+@users_cli.command("role")
+@click.argument("email")
+@click.option("--role", required=True, help=ROLE_HELP)
+@click.option(
+    "--org", "org_ref", default=None, help="Organisation du nouveau rôle (voir users create)."
+)
+def role_command(email: str, role: str, org_ref: str | None) -> None:
+    """Changer le rôle du compte EMAIL : ses sessions ouvertes prennent fin et ses jetons
+    d'accès à l'API sont révoqués."""
+    try:
+        user = roles.change_role(db.session, email, role.strip().lower(), org_ref)
+        db.session.commit()
+    except users.AccountError as error:
+        _fail(error.message)
+        return
+    organisation = roles.organisation_ref(db.session, user)
+    shown = f", {organisation}" if organisation else ""
+    click.echo(f"Rôle changé : {user.email} est désormais {ROLES[user.role]}{shown}.")
+    click.echo("Ses sessions ouvertes ont pris fin et ses jetons d'accès à l'API sont révoqués.")
 
 
 def _set_active(change, email: str, done: str) -> None:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectences.models import LoginSession, User, utcnow
@@ -112,6 +112,17 @@ def end_session(session: Session, token: str | None, *, now: datetime | None = N
     row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
     if row is not None and row.ended_at is None:
         row.ended_at = now or utcnow()
+
+
+def end_sessions_of(session: Session, user_id: int, *, now: datetime | None = None) -> int:
+    """End every open session of an account (its role or rights changed): each browser
+    logged in as it is anonymous at its next request. Returns how many were open."""
+    return session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def login_is_recent(

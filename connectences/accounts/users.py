@@ -92,11 +92,12 @@ def normalise_email(email: str | None) -> str:
     return address
 
 
-def _role_label(role: str) -> str:
+def role_label(role: str) -> str:
+    """The French name of a role ("Opérateur"), the key itself when unknown."""
     return ROLES.get(role, role)
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
     if role not in ROLES:
         choices = ", ".join(f"{key} ({label})" for key, label in ROLES.items())
         raise AccountError(f"Rôle inconnu « {role} ». Rôles possibles : {choices}.", field="role")
@@ -127,7 +128,7 @@ def _epci_siren(session: Session, ref: str | None) -> str:
     return siren
 
 
-def _attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
+def attach_organisation(session: Session, user: User, role: str, org_ref: str | None) -> None:
     """Link the user to what its role belongs to, checking that it exists."""
     ref = (org_ref or "").strip() or None
     if role == "animateur":
@@ -138,7 +139,7 @@ def _attach_organisation(session: Session, user: User, role: str, org_ref: str |
     if role == "admin":
         if ref:
             raise AccountError(
-                f"Le rôle « {_role_label(role)} » n'est rattaché à aucune organisation : "
+                f"Le rôle « {role_label(role)} » n'est rattaché à aucune organisation : "
                 "n'indiquez pas de référence.",
                 field="org_ref",
             )
@@ -192,7 +193,7 @@ def create_user(
     company refs, EPCI SIREN, or candidate ref). Without a password the account
     cannot log in until an invitation sets one. Raises AccountError (French)."""
     address = normalise_email(email)
-    _check_role(role)
+    check_role(role)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise AccountError(f"Un compte existe déjà pour l'adresse {address}.", field="email")
     if password is not None:
@@ -200,7 +201,7 @@ def create_user(
         if problem:
             raise AccountError(problem, field="password")
     user = User(email=address, role=role, full_name=(full_name or "").strip() or None)
-    _attach_organisation(session, user, role, org_ref)
+    attach_organisation(session, user, role, org_ref)
     if password is not None:
         user.password_hash = hash_password(password)
     session.add(user)
@@ -346,7 +347,7 @@ def invite(
     """Create (or reuse, while it has no password) an account and a single-use,
     expiring invitation. Returns the token; only its SHA-256 is stored."""
     address = normalise_email(email)
-    _check_role(role)
+    check_role(role)
     user = session.scalar(select(User).where(User.email == address))
     now = utcnow()
     if user is None:
@@ -357,7 +358,7 @@ def invite(
         if user.role != role:
             raise AccountError(
                 f"Un compte en attente existe déjà pour {address} avec le rôle "
-                f"« {_role_label(user.role)} ».",
+                f"« {role_label(user.role)} ».",
                 field="email",
             )
         if not user.active:
@@ -368,7 +369,7 @@ def invite(
             )
         # Never used: the organisation of the latest invitation is the account's (an
         # invitation sent again to correct it left the first one in place).
-        _attach_organisation(session, user, role, org_ref)
+        attach_organisation(session, user, role, org_ref)
         # A new link replaces the earlier ones: only the latest works.
         session.execute(
             update(Invitation)
@@ -541,7 +542,8 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
     return user
 
 
-def _user_by_email(session: Session, email: str) -> User:
+def user_by_email(session: Session, email: str) -> User:
+    """The account of ``email`` (compared as ``email_key``); AccountError (French) when none."""
     address = email_key(email) or ""
     user = session.scalar(select(User).where(User.email == address)) if address else None
     if user is None:
@@ -570,25 +572,36 @@ def _other_working_admins(session: Session, user: User) -> int:
     )
 
 
+def keep_a_working_admin(session: Session, user: User, refusal: str) -> None:
+    """Refuse (AccountError, ``refusal`` in French) to take the administrator role away
+    from ``user``, by disabling the account or changing its role, when no other
+    administrator who can log in would be left. Holds ``ADMINS_LOCK`` for the rest of the
+    transaction: two admins removing each other at once would each see the other."""
+    if user.role != "admin" or not user.active:
+        return
+    if not locks.hold(session, ADMINS_LOCK, wait_seconds=ADMINS_LOCK_WAIT_SECONDS):
+        raise AccountError(
+            "Un autre compte administrateur est en train d'être modifié : réessayez "
+            "dans un instant."
+        )
+    if _other_working_admins(session, user) == 0:
+        raise AccountError(refusal)
+
+
 def disable(session: Session, email: str, *, actor: User | None = None) -> User:
     """Disable an account; its open sessions stop working at their next request.
 
     The last administrator who can log in is never disabled, whoever asks (the web or
     the command line): nobody could then manage accounts, tokens or failed mails."""
-    user = _user_by_email(session, email)
+    user = user_by_email(session, email)
     if actor is not None and actor.id == user.id:
         raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
-    if user.role == "admin" and user.active:
-        if not locks.hold(session, ADMINS_LOCK, wait_seconds=ADMINS_LOCK_WAIT_SECONDS):
-            raise AccountError(
-                "Un autre compte administrateur est en train d'être modifié : réessayez "
-                "dans un instant."
-            )
-        if _other_working_admins(session, user) == 0:
-            raise AccountError(
-                f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
-                "pas être désactivé. Créez ou réactivez d'abord un autre administrateur."
-            )
+    keep_a_working_admin(
+        session,
+        user,
+        f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
+        "pas être désactivé. Créez ou réactivez d'abord un autre administrateur.",
+    )
     user.active = False
     user.session_version += 1
     audit(session, "user_disabled", actor=actor, entity="user", entity_id=user.id)
@@ -625,7 +638,7 @@ def public_animateurs(session: Session) -> list[Row]:
 
 def enable(session: Session, email: str, *, actor: User | None = None) -> User:
     """Re-enable a disabled account (its password is unchanged)."""
-    user = _user_by_email(session, email)
+    user = user_by_email(session, email)
     user.active = True
     audit(session, "user_enabled", actor=actor, entity="user", entity_id=user.id)
     return user

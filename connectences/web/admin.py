@@ -1,5 +1,5 @@
-"""Administration: accounts (invite, disable, re-enable), the state of the mail outbox,
-the audit log."""
+"""Administration: accounts (invite, change role, disable, re-enable), the state of the
+mail outbox, the audit log."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
-from connectences.web.forms import ApiTokenForm, InviteForm, attach_errors
+from connectences.web.forms import ApiTokenForm, InviteForm, RoleChangeForm, attach_errors
 from connectences.web.paging import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -155,6 +155,58 @@ def enable_user(user_id: int):
     accounts.enable(db.session, user.email, actor=current_user._get_current_object())
     db.session.commit()
     flash(f"Le compte {user.email} est réactivé.", "success")
+    return redirect(url_for("admin.index"))
+
+
+def _account(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _render_role(account: User, form: RoleChangeForm, status: int = 200, error=None):
+    return render_template(
+        "admin/role.html",
+        account=account,
+        organisation=accounts.organisation_ref(db.session, account),
+        roles=ROLES,
+        form=form,
+        error=error,
+    ), status
+
+
+@bp.route("/utilisateurs/<int:user_id>/role")
+def role_form(user_id: int):
+    """The page to change an account's role, its current role and organisation shown."""
+    account = _account(user_id)
+    return _render_role(account, RoleChangeForm(formdata=None))
+
+
+@bp.route("/utilisateurs/<int:user_id>/role", methods=["POST"])
+@recent_login_required
+def change_role(user_id: int):
+    account = _account(user_id)
+    form = RoleChangeForm()
+    if not form.validate_on_submit():
+        return _render_role(account, form, 422)
+    try:
+        accounts.change_role(
+            db.session,
+            account.email,
+            form.role.data,
+            form.org_ref.data or None,
+            actor=current_user._get_current_object(),
+        )
+        db.session.commit()
+    except accounts.AccountError as refusal:
+        db.session.rollback()
+        return _render_role(_account(user_id), form, 422, error=attach_errors(form, refusal))
+    flash(
+        f"Le compte {account.email} a désormais le rôle « {ROLES[account.role]} » ; ses "
+        "sessions ouvertes ont pris fin et ses jetons d'accès à l'API sont révoqués.",
+        "success",
+    )
     return redirect(url_for("admin.index"))
 
 

@@ -110,17 +110,17 @@ class ConfirmPasswordForm(Form):
     )
 
 
-class InviteForm(Form):
-    email = EmailField(
-        "Adresse e-mail de la personne", validators=[DataRequired(REQUIRED), Length(max=254)]
-    )
-    role = SelectField(
-        "Rôle",
+def _role_field(label: str = "Rôle") -> UnboundField:
+    return SelectField(
+        label,
         choices=[SelectChoice("", "Choisissez un rôle")]
         + [SelectChoice(value, label) for value, label in ROLES.items()],
         validators=[DataRequired("Choisissez un rôle.")],
     )
-    org_ref = StringField(
+
+
+def _organisation_field() -> UnboundField:
+    return StringField(
         "Organisation",
         validators=[Length(max=300)],
         description=(
@@ -129,7 +129,23 @@ class InviteForm(Form):
             "animateur (vide : tout le Pays) ; vide pour un administrateur."
         ),
     )
+
+
+class InviteForm(Form):
+    email = EmailField(
+        "Adresse e-mail de la personne", validators=[DataRequired(REQUIRED), Length(max=254)]
+    )
+    role = _role_field()
+    org_ref = _organisation_field()
     submit = SubmitField("Envoyer l'invitation")
+
+
+class RoleChangeForm(Form):
+    """An account's new role and the organisation it needs, chosen together."""
+
+    role = _role_field("Nouveau rôle")
+    org_ref = _organisation_field()
+    submit = SubmitField("Changer le rôle")
 
 
 class ApiTokenForm(Form):

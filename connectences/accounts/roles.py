@@ -1,0 +1,139 @@
+"""Changing an account's role: a person moves from one organisation or job to another
+(an animateur becomes an operator's employee, a company account is handed to the
+territory's officer) and keeps their address and password.
+
+A role decides what the account reaches, so the change is made whole or not at all: the
+organisation the new role needs is given in the same step (``users.attach_organisation``,
+the rule of account creation), what the former role belonged to is let go, every open
+session of the account ends and its API tokens are revoked (both acted with the former
+role), and the audit log says who changed what. An administrator never changes their own
+role, and the last administrator who can log in never loses theirs. No HTTP here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from connectences.accounts.api_tokens import revoke_tokens_of
+from connectences.accounts.audit import audit
+from connectences.accounts.sessions import end_sessions_of
+from connectences.accounts.users import (
+    AccountError,
+    attach_organisation,
+    check_role,
+    keep_a_working_admin,
+    role_label,
+    user_by_email,
+)
+from connectences.models import Candidate, User, utcnow
+
+
+def organisation_ref(session: Session, user: User) -> str | None:
+    """What the account belongs to, as the command line and the admin type it: the ref of
+    its operator, partner or candidate profile, its companies' refs (comma-separated), or
+    its intercommunality's SIREN; None when nothing."""
+    if user.operator is not None:
+        return user.operator.ref
+    if user.partner is not None:
+        return user.partner.ref
+    if user.companies:
+        return ",".join(company.ref for company in user.companies)
+    if user.epci_siren:
+        return user.epci_siren
+    if user.candidate_id is not None:
+        candidate = session.get(Candidate, user.candidate_id)
+        return candidate.ref if candidate is not None else None
+    return None
+
+
+def _rights(user: User) -> tuple:
+    """What decides what the account reaches: its role and each of its attachments."""
+    return (
+        user.role,
+        user.operator.id if user.operator is not None else None,
+        user.partner.id if user.partner is not None else None,
+        tuple(sorted(company.id for company in user.companies)),
+        user.epci_siren,
+        user.candidate_id,
+    )
+
+
+def _let_go(user: User) -> None:
+    """Detach the account from whatever its former role belonged to."""
+    user.operator = None
+    user.partner = None
+    user.companies = []
+    user.epci_siren = None
+    user.candidate_id = None
+
+
+def change_role(
+    session: Session,
+    email: str,
+    role: str,
+    org_ref: str | None = None,
+    *,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Give the account of ``email`` the role ``role``, attached to ``org_ref`` (what
+    ``create_user`` takes: operator, partner or candidate ref, company refs, SIREN).
+
+    The same role with another organisation is a change too (an operator's employee
+    moving to another groupement). Its sessions end and its API tokens are revoked; the
+    public phone of a former animateur is removed. Raises AccountError (French, with
+    ``field`` for the role or the organisation) and changes nothing when refused: an
+    unknown role, a missing or unknown organisation, nothing to change, one's own
+    account (``actor``), or the last working administrator. The caller commits."""
+    user = user_by_email(session, email)
+    check_role(role)
+    if actor is not None and actor.id == user.id:
+        raise AccountError(
+            "Vous ne pouvez pas changer le rôle de votre propre compte : demandez-le à un "
+            "autre administrateur.",
+            field="role",
+        )
+    before = _rights(user)
+    former_role, former_ref = user.role, organisation_ref(session, user)
+    if role != "admin":
+        keep_a_working_admin(
+            session,
+            user,
+            f"Le compte {user.email} est le dernier administrateur actif : il ne peut pas "
+            "changer de rôle. Créez ou réactivez d'abord un autre administrateur.",
+        )
+    _let_go(user)
+    attach_organisation(session, user, role, org_ref)
+    user.role = role
+    if _rights(user) == before:
+        raise AccountError(
+            f"Le compte {user.email} a déjà le rôle « {role_label(role)} » avec cette "
+            "organisation : il n'y a rien à changer.",
+            field="role",
+        )
+    if role != "animateur":
+        user.phone = None  # shown to companies on the public home as an animateur's only
+    now = now or utcnow()
+    user.session_version += 1
+    ended = end_sessions_of(session, user.id, now=now)
+    revoked = revoke_tokens_of(session, user, now=now)
+    session.flush()
+    audit(
+        session,
+        "user_role_changed",
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        details={
+            "email": user.email,
+            "role_before": former_role,
+            "role": role,
+            "organisation_before": former_ref,
+            "organisation": organisation_ref(session, user),
+            "sessions_ended": ended,
+            "tokens_revoked": revoked,
+        },
+    )
+    return user
