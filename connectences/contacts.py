@@ -307,6 +307,26 @@ SIGNS_IN_NAME = (
 )
 
 
+# A line break, a tab or another control character (NUL aside: every way in refuses it on
+# its own): a name is one line, and a line break in « Bonjour <prénom> » starts a message.
+_LINE_OR_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")
+LINE_IN_NAME = (
+    "Un nom s'écrit sur une seule ligne, sans retour à la ligne, tabulation ni caractère "
+    "de contrôle."
+)
+
+
+def _check_name(name: str, kind: NameKind, *, letters: bool) -> None:
+    """Raise ``InvalidName`` for a link or an address, for signs in a person's name (when
+    ``letters``) and beyond the kind's length; ``name`` has its spaces collapsed."""
+    if _LINK.search(name):
+        raise InvalidName(LINK_IN_NAME)
+    if letters and kind.person and not letters_and(name, _NAME_MARKS):
+        raise InvalidName(SIGNS_IN_NAME)
+    if len(name) > kind.limit:
+        raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")
+
+
 def clean_name(text: Any, kind: NameKind) -> str:
     """A typed name, its spaces collapsed ("" when empty: the caller asks for it).
 
@@ -318,13 +338,21 @@ def clean_name(text: Any, kind: NameKind) -> str:
     name = composed(" ".join(str(text or "").split()))
     if not name:
         return ""
-    if _LINK.search(name):
-        raise InvalidName(LINK_IN_NAME)
-    if kind.person and not letters_and(name, _NAME_MARKS):
-        raise InvalidName(SIGNS_IN_NAME)
-    if len(name) > kind.limit:
-        raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")
+    _check_name(name, kind, letters=True)
     return name
+
+
+def check_sent_name(text: str, kind: NameKind) -> str:
+    """A name another system sends (the interchange import), kept as it is: the part of
+    the rule that protects the people it is written to. Raises ``InvalidName`` (French)
+    for a line break, a tab or a control character, a link or an address, and beyond the
+    kind's length; digits and signs are the sender's affair (its format allows them)."""
+    if _LINE_OR_CONTROL.search(text):
+        raise InvalidName(LINE_IN_NAME)
+    _check_name(" ".join(text.split()), kind, letters=False)
+    if len(text) > kind.limit:  # its spaces are stored as sent
+        raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")
+    return text
 
 
 def read_name(

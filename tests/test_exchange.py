@@ -256,6 +256,48 @@ def test_round_trip_with_every_optional_field():
     assert again.changed == 0
 
 
+def test_names_are_kept_as_sent_with_digits_and_signs():
+    """The spec only says "string": the names rule of the forms (letters only in a
+    person's name) is not the import's; what protects the mails' readers is."""
+    doc = document(
+        operators=[operator(ref="op-1", name="GE 2000 & Associés")],
+        companies=[company(ref="co-1", name="Garage (Arcachon) n°2 — l'Été")],
+        candidates=[
+            candidate(ref="cv-1", first_name="Camille-Anne", last_name="Exemple12"),
+            candidate(
+                ref="cv-2", first_name="J.-P.", last_name="N'Diaye  Sow", email="jp@exemple.fr"
+            ),
+        ],
+    )
+    assert validate(doc) == []
+    load(copy.deepcopy(doc))
+    stored = {c.ref: (c.first_name, c.last_name) for c in db.session.scalars(select(Candidate))}
+    assert stored == {"cv-1": ("Camille-Anne", "Exemple12"), "cv-2": ("J.-P.", "N'Diaye  Sow")}
+    exported = export_document()
+    assert exported == normalize_document(doc)
+    assert import_document(exported).changed == 0
+
+
+def test_a_name_at_its_longest_round_trips():
+    doc = document(
+        companies=[company(ref="co-1", name="C" * 120)],
+        candidates=[candidate(ref="cv-1", first_name="A" * 60, last_name="B" * 80)],
+    )
+    load(copy.deepcopy(doc))
+    assert export_document() == normalize_document(doc)
+
+
+def test_a_name_with_a_line_break_sent_as_json_text_is_refused(runner, tmp_path):
+    # Through the parser (CLI and API): a JSON "\n" survives it as a line break.
+    doc = document(candidates=[candidate(ref="cv-1", first_name="Paul\nVotre compte est bloqué")])
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(args=["exchange", "import", str(path)])
+    assert result.exit_code == 1
+    assert "/candidates/0/first_name : Un nom s'écrit sur une seule ligne" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Candidate)) == 0
+
+
 def test_a_candidate_s_source_outside_the_forms_list_is_kept_as_sent():
     # The spec's list of sources is open ("forum, job dating, permanence, réseaux
     # sociaux, ..."): a sender's channel is its own word, unlike the staff's forms and
@@ -653,6 +695,25 @@ CASES = [
     bad_value("object-as-name", "partners", "name", {"fr": "x"}, "chaîne de caractères"),
     bad_value("ref-not-string", "needs", "ref", 3, "chaîne de caractères"),
     bad_value("ref-too-long", "operators", "ref", "x" * 101, "100 caractères"),
+    # Names go into the mails the platform sends: the names rule of every form
+    # (contacts.check_sent_name), its part that protects people.
+    bad_value(
+        "name-line-break", "candidates", "first_name", "Paul\nVotre compte", "une seule ligne"
+    ),
+    bad_value("name-tab", "candidates", "last_name", "Exemple\tdu Port", "une seule ligne"),
+    bad_value(
+        "name-line-separator", "companies", "name", "Boulangerie\u2028Payez", "une seule ligne"
+    ),
+    bad_value(
+        "name-link", "candidates", "last_name", "www.colis-relais.fr", "sans lien ni adresse"
+    ),
+    bad_value("name-url", "companies", "name", "Réglez sur https://x.example/p", "sans lien"),
+    bad_value("name-email", "candidates", "first_name", "paul@evil.fr", "sans lien ni adresse"),
+    bad_value("name-spaced-domain", "operators", "name", "GE evil . com", "sans lien"),
+    bad_value("partner-name-link", "partners", "name", "Aide sur bit.ly/abc", "sans lien"),
+    bad_value("first-name-too-long", "candidates", "first_name", "A" * 61, "60 caractères"),
+    bad_value("last-name-too-long", "candidates", "last_name", "B" * 81, "80 caractères"),
+    bad_value("company-name-too-long", "companies", "name", "C" * 121, "120 caractères"),
     bad_value("operator-email", "operators", "email", "contact@", "adresse e-mail invalide"),
     bad_value("partner-email", "partners", "email", "pas une adresse", "adresse e-mail invalide"),
     bad_value("company-email", "companies", "contact_email", "a@b", "adresse e-mail invalide"),

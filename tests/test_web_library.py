@@ -51,7 +51,7 @@ def people():
                 ),
                 f.candidate(
                     ref="piege",
-                    first_name='=HYPERLINK("http://x")',
+                    first_name='=HYPERLINK("x")',
                     last_name="+33 6",
                     phone="-1",
                     skills=["comptabilité", "@SUM(A1)"],
@@ -220,7 +220,7 @@ def test_export_holds_every_filtered_row_escaped_and_is_audited(client, auth, pe
     }
     assert refs == expected and len(body) == 32
     trap = next(row for row in body if row[0] == "piege")
-    assert trap[1] == '\'=HYPERLINK("http://x")'
+    assert trap[1] == '\'=HYPERLINK("x")'
     assert trap[2] == "'+33 6"
     assert trap[4] == "'-1"
     assert trap[16] == "'@import"
@@ -237,7 +237,7 @@ def test_export_xlsx_follows_the_filters(client, auth, people):
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 2 and values[1][0] == "piege"
-    assert values[1][1] == '\'=HYPERLINK("http://x")'
+    assert values[1][1] == '\'=HYPERLINK("x")'
     assert audit_entries("cv_export")[0].details["filters"] == {"commune": f.GUJAN}
     assert client.get(f"{BASE}/export/pdf").status_code == 404
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from stdnum.fr import siret as stdnum_siret
 
 from connectences import territory, vocab
-from connectences.contacts import InvalidEmail, clean_email
+from connectences.contacts import InvalidEmail, InvalidName, NameKind, check_sent_name, clean_email
 from connectences.extensions import db
 from connectences.models import Candidate, Company
 from connectences.prospection.companies import PROVISIONAL_REF, listed
@@ -172,6 +172,26 @@ def need_text(max_length: int) -> Check:
             ctx.error(where, problem)
             return None
         return value
+
+    return check
+
+
+def name_text(kind: NameKind) -> Check:
+    """A person's or an organisation's name: a string no longer than the names rule allows
+    for ``kind`` and holding no line break, control character, link or address
+    (``contacts.check_sent_name``, the rule of every form and import): it is written into
+    the mails the platform sends. Digits and signs stay allowed (the spec only says
+    "string"): other systems write names their own way ("Exemple12")."""
+    as_string = string(kind.limit)
+
+    def check(value: Any, where: str, ctx: _Context) -> Any:
+        if as_string(value, where, ctx) is None:
+            return None
+        try:
+            return check_sent_name(value, kind)
+        except InvalidName as refusal:
+            ctx.error(where, refusal.message)
+            return None
 
     return check
 
@@ -394,7 +414,8 @@ COMMITMENT_SCHEMA: dict[str, Field] = {
     "days": Field(list_of(one_of(vocab.DAYS), non_empty=True), required=True),
     "until": Field(iso_date),
 }
-NAME = Field(string(200), required=True)
+# Operators and partners are organisations, named as companies are.
+NAME = Field(name_text(NameKind.COMPANY), required=True)
 
 SCHEMA: dict[str, dict[str, Field]] = {
     "operators": {
@@ -428,8 +449,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
     "candidates": {
         "ref": REF,
-        "first_name": Field(string(100), required=True),
-        "last_name": Field(string(100), required=True),
+        "first_name": Field(name_text(NameKind.FIRST), required=True),
+        "last_name": Field(name_text(NameKind.LAST), required=True),
         "email": Field(email, required=True),
         "phone": Field(string(30)),
         "commune": Field(commune, required=True),
