@@ -12,6 +12,7 @@ from connectences.contacts import (
     FIRST_NAME_MAX,
     InvalidName,
     NameKind,
+    check_sent_name,
     clean_name,
 )
 
@@ -97,3 +98,40 @@ def test_names_are_limited_to_a_sensible_length():
     assert clean_name("A" * COMPANY_NAME_MAX, NameKind.COMPANY)
     with pytest.raises(InvalidName):
         clean_name("A" * (COMPANY_NAME_MAX + 1), NameKind.COMPANY)
+
+
+# --------------------------------------------------------------------------- sent names
+# A name another system sends (the interchange import) is kept as sent; what protects the
+# people it is written to applies, not the forms' letters-only rule.
+
+
+@pytest.mark.parametrize("kind", [NameKind.FIRST, NameKind.LAST, NameKind.COMPANY])
+@pytest.mark.parametrize("typed", HOSTILE)
+def test_a_sent_name_may_hold_no_link_nor_address(kind, typed):
+    with pytest.raises(InvalidName, match="sans lien ni adresse"):
+        check_sent_name(typed, kind)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Paul\nVotre colis", "Paul\r\n", "Jean\tPaul", "Ex\x1bemple", "Ex\x85emple", "A\u2028B"],
+)
+def test_a_sent_name_is_one_line_without_control_characters(typed):
+    with pytest.raises(InvalidName, match="une seule ligne"):
+        check_sent_name(typed, NameKind.FIRST)
+
+
+def test_a_sent_name_holding_a_nul_is_left_to_the_nul_rule():
+    # Every way in refuses NUL on its own (text.NUL_REFUSED): one message per field.
+    assert check_sent_name("Pa\x00ul", NameKind.FIRST) == "Pa\x00ul"
+
+
+@pytest.mark.parametrize("name", ["Exemple12", "Jean 2", "<b>Jo</b>", "  N'Diaye  Sow ", "李"])
+def test_a_sent_name_is_kept_as_sent_digits_and_signs_included(name):
+    assert check_sent_name(name, NameKind.LAST) == name
+
+
+def test_a_sent_name_is_limited_as_a_typed_one():
+    assert check_sent_name("É" * FIRST_NAME_MAX, NameKind.FIRST)
+    with pytest.raises(InvalidName, match=f"{FIRST_NAME_MAX} caractères"):
+        check_sent_name("É" * (FIRST_NAME_MAX + 1), NameKind.FIRST)
