@@ -70,6 +70,8 @@ def test_former_attachments_are_let_go(auth):
     accounts.change_role(db.session, animateur.email, "admin", actor=admin)
     db.session.commit()
     db.session.expire_all()
+    # No organisation before nor after: nothing said about it (not "None").
+    assert {"organisation", "organisation_before"}.isdisjoint(_changes()[-1].details)
     # Shown to companies as an animateur's number only.
     assert animateur.phone is None and animateur.role == "admin"
     assert [row.email for row in accounts.public_animateurs(db.session)] == []
@@ -185,6 +187,7 @@ def test_the_admin_changes_a_role_and_the_account_sessions_end(app, client, auth
     assert db.session.scalar(select(ApiToken.revoked_at)) is not None
     entry = _changes()[0]
     assert entry.actor_id == admin.id and entry.details["sessions_ended"] == 1
+    assert "organisation_before" in entry.details and "organisation" in entry.details
     # Logging in again, the person lands on the new role's pages.
     assert auth.post_login(user.email, client=other).headers["Location"].startswith("/territoire")
     flashed = html.unescape(client.get("/admin").get_data(as_text=True))

@@ -127,13 +127,17 @@ def change_role(
         entity="user",
         entity_id=user.id,
         details={
-            "email": user.email,
-            "role_before": former_role,
-            "role": role,
-            "organisation_before": former_ref,
-            "organisation": organisation_ref(session, user),
-            "sessions_ended": ended,
-            "tokens_revoked": revoked,
+            key: value
+            for key, value in {
+                "email": user.email,
+                "role_before": former_role,
+                "role": role,
+                "organisation_before": former_ref,
+                "organisation": organisation_ref(session, user),
+                "sessions_ended": ended,
+                "tokens_revoked": revoked,
+            }.items()
+            if value is not None  # an admin's or animateur's "no organisation" says nothing
         },
     )
     return user
