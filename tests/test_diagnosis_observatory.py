@@ -193,7 +193,7 @@ def test_officers_read_small_counts_as_less_than_five_and_cannot_subtract():
     both = observatory.diagnosis_figures(db.session)
     protected = protect(both.table("cause"))
     assert protected.rows[0].label == "Pas ou trop peu de candidats"
-    assert [cell.text for cell in protected.rows[0].cells] == ["< 5", "< 5", "0", "7"]
+    assert [cell.text for cell in protected.rows[0].cells] == ["secret", "secret", "0", "7"]
     # The staff read every figure exact.
     assert observatory.figures_for(db.session, COBAS, exact=True).respondents == {COBAS: 7}
 
@@ -218,9 +218,9 @@ def test_an_officer_sees_only_their_intercommunality_protected(client, auth):
     assert page.status_code == 200
     text = page_text(page)
     assert _cells(page, "temps_partage") == {
-        "Oui": ["< 5"],
-        "Peut-être, je voudrais en savoir plus": ["< 5"],
-        "Non": ["< 5"],
+        "Oui": ["secret"],
+        "Peut-être, je voudrais en savoir plus": ["secret"],
+        "Non": ["secret"],
         "Entreprises ayant répondu": ["7"],
     }
     assert _cells(page, "cause")["Pas ou trop peu de candidats"] == ["6"]
@@ -241,9 +241,9 @@ def test_an_officer_of_the_coban_reads_only_less_than_five(client, auth):
     # Two companies answered: each answer and their total hidden; nobody said "none".
     assert _cells(page, "difficulte") == {
         "Aucune difficulté": ["0"],
-        "Quelques difficultés": ["< 5"],
-        "De fortes difficultés": ["< 5"],
-        "Entreprises ayant répondu": ["< 5"],
+        "Quelques difficultés": ["secret"],
+        "De fortes difficultés": ["secret"],
+        "Entreprises ayant répondu": ["secret"],
     }
     assert client.get(f"/observatoire/diagnostic?epci={COBAS}").status_code == 403
 
@@ -268,16 +268,16 @@ def test_the_tables_download_as_the_reader_sees_them(client, auth):
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
     assert rows == [
         ["Réponse", "COBAS"],
-        ["Oui", "< 5"],
-        ["Peut-être, je voudrais en savoir plus", "< 5"],
-        ["Non", "< 5"],
+        ["Oui", "secret"],
+        ["Peut-être, je voudrais en savoir plus", "secret"],
+        ["Non", "secret"],
         ["Entreprises ayant répondu", "7"],
     ]
     workbook = load_workbook(io.BytesIO(client.get("/observatoire/diagnostic/tableaux.xlsx").data))
     assert "Petits nombres protégés" in str(workbook["Diagnostic"]["B3"].value)
     sheet = list(workbook["Difficultés de recrutement"].iter_rows(values_only=True))
-    assert sheet[1:4] == [("Aucune difficulté", "< 5"), ("Quelques difficultés", "< 5"),
-                          ("De fortes difficultés", "< 5")]  # fmt: skip
+    assert sheet[1:4] == [("Aucune difficulté", "secret"), ("Quelques difficultés", "secret"),
+                          ("De fortes difficultés", "secret")]  # fmt: skip
     # Another intercommunality's tables are refused, as its page is.
     for path in ("tableaux.xlsx", "tableaux/cause.csv"):
         assert client.get(f"/observatoire/diagnostic/{path}?epci={COBAN}").status_code == 403

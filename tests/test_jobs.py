@@ -35,6 +35,7 @@ from connectences.models import (
     User,
     Visit,
 )
+from connectences.observatory.tables import PROTECTION_NOTE
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Arcachon
 
@@ -607,8 +608,10 @@ def test_monthly_digest_sends_last_month_report_of_the_officer_epci():
     (digest,) = mails("cobas@agglo.fr")
     assert digest.kind == "observatory_report"
     assert digest.subject.endswith(": février 2026")
-    # One company: the officer reads "moins de 5", never the exact count (small numbers).
-    assert "Ce mois-ci, moins de 5 besoins ont été exprimés à la COBAS" in digest.body_text
+    # One company: the officer reads "un nombre secret", never the exact count (small
+    # numbers), and the plain text says what "secret" covers.
+    assert "Ce mois-ci, un nombre secret de besoins ont été exprimés à la COBAS" in digest.body_text
+    assert PROTECTION_NOTE in digest.body_text
     assert "/territoire/intercommunalites/243300563/rapport-2026-02.pdf" in digest.body_text
     assert "Besoins par commune" in digest.body_html
     assert run("monthly_digest", first_of_march + timedelta(hours=1))["mails"] == 0

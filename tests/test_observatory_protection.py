@@ -62,7 +62,7 @@ def test_a_cell_of_1_to_4_is_hidden_5_and_0_are_shown():
     shown = protect(table(5, 0, 12, 7))
     assert hidden(shown) == [False, False, False, False]
     shown = protect(table(4, 12, 9))
-    assert shown.rows[0].cells[0].text == "< 5"
+    assert shown.rows[0].cells[0].text == "secret"
 
 
 def test_subtraction_cannot_give_back_a_hidden_cell():
@@ -78,21 +78,22 @@ def test_subtraction_cannot_give_back_a_hidden_cell():
 
 
 def test_a_neighbour_hidden_for_a_small_cell_reads_the_same_mark():
-    # Tempting to mark it "masqué" since it describes 5 or more, but then 7 answers split
-    # "masqué", "< 5", "< 5" give 5, 1 and 1 back to anyone (at least 5, at least 1
-    # each). One mark for every hidden count; the note beside the figures says why.
+    # Tempting to mark it "5 ou plus" since it describes 5 or more, but then 7 answers
+    # split "5 ou plus", "< 5", "< 5" give 5, 1 and 1 back to anyone (at least 5, at least
+    # 1 each). One mark for every hidden figure, which says nothing of its size (it may be
+    # large: "< 5" was false of it); the note beside the figures says why.
     shown = protect(table(5, 1, 1))
-    assert [row.cells[0].text for row in shown.rows] == ["< 5", "< 5", "< 5"]
+    assert [row.cells[0].text for row in shown.rows] == ["secret", "secret", "secret"]
     assert shown.total.cells[0].text == "7"
 
 
 def test_a_total_under_5_is_hidden_with_every_cell():
     shown = protect(table(1, 2))
     assert hidden(shown) == [True, True]
-    assert shown.total.cells[0].hidden and shown.total.cells[0].text == "< 5"
+    assert shown.total.cells[0].hidden and shown.total.cells[0].text == "secret"
 
 
-def test_a_measure_describing_too_few_reads_secret():
+def test_a_measure_describing_too_few_reads_the_same_mark():
     t = Table(
         key="h",
         title="H",
@@ -151,7 +152,8 @@ def page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
     text = " ".join(html.unescape(response.get_data(as_text=True)).split())
-    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', text)
+    text = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', text)
+    return re.sub(r'data-csrf="[^"]*"', "data-csrf", text)  # the keep-alive script's
 
 
 def test_the_officer_reads_small_numbers_protected_and_the_staff_exact(app, territory, auth):
@@ -160,8 +162,8 @@ def test_the_officer_reads_small_numbers_protected_and_the_staff_exact(app, terr
     seen = page(officer, "/territoire")
     assert '<th scope="row">Arcachon</th><td class="num">6</td>' in seen
     # Gujan-Mestras (1) is hidden, and so is La Teste-de-Buch: 13 - 6 would give it back.
-    assert '<th scope="row">Gujan-Mestras</th><td class="num">< 5</td>' in seen
-    assert '<th scope="row">La Teste-de-Buch</th><td class="num">< 5</td>' in seen
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">secret</td>' in seen
+    assert '<th scope="row">La Teste-de-Buch</th><td class="num">secret</td>' in seen
     assert '<tfoot><tr><th scope="row">Total</th><td class="num">13</td>' in seen
     assert "Andernos" not in seen
     staff = app.test_client()
@@ -183,7 +185,7 @@ def test_charts_drawn_for_the_staff_are_never_shown_to_an_officer(app, territory
     auth.login("territoire", client=officer)
     officer.get("/territoire")
     seen = page(officer, "/territoire")
-    assert '<th scope="row">Gujan-Mestras</th><td class="num">< 5</td>' in seen
+    assert '<th scope="row">Gujan-Mestras</th><td class="num">secret</td>' in seen
     assert '<th scope="row">Gujan-Mestras</th><td class="num">1</td>' not in seen
     # Read again, each from what was kept for it.
     assert page(staff, f"/territoire/intercommunalites/{factories.COBAS}") == exact
@@ -231,7 +233,7 @@ def test_the_staff_choose_an_intercommunality_among_those_with_needs(app, territ
 
 def test_a_row_whose_label_people_typed_is_left_out_when_it_describes_too_few():
     """A skill as a person wrote it may name them: under 5 people, no row at all (a
-    "< 5" beside "Accompagnement RQTH - Océane F. 06…" would still show the label)."""
+    "secret" beside "Accompagnement RQTH - Océane F. 06…" would still show the label)."""
     rows = (Row("Comptabilité", (cell(6, "a"),)), Row("RQTH - Océane F. 06 11", (cell(1, "b"),)))
     t = Table("s", "S", ("Compétence", "Personnes"), rows, "…", private_labels=True,
               empty_private="Aucune compétence assez répandue.")  # fmt: skip
@@ -392,12 +394,7 @@ def test_the_needs_still_open_minus_the_open_steps_give_no_closed_step_back():
     and, beside it, the 15 new; the headline's 15 needs still open, read against the
     total of 16, gave the re-oriented need back: it hides too."""
     now = datetime(2026, 6, 15, 10, tzinfo=UTC)
-    for i in range(16):
-        company = observatory_world._company(f"o{i}", factories.ARCACHON, "56.10A", 3)
-        db.session.flush()
-        log = [("2026-05-12", "qualifie"), ("2026-05-13", "reoriente")] if i == 0 else []
-        observatory_world._need(company, "M1203", 7, "2026-05-10", log=log)
-    db.session.commit()
+    _open_but_one_reoriented()
     shown = _protected("tout", now)
     bref, steps = shown["bref"], shown["etapes"]
     assert _value(steps, "Réorienté vers un partenaire").hidden
@@ -446,3 +443,47 @@ def test_an_unknown_period_is_said_on_the_page_and_refused_as_a_download(app, te
     assert officer.get(f"{base}/bref.csv?periode=6m").status_code == 404
     assert officer.get(f"{base}/bref.csv?periode=3m").status_code == 200
     assert officer.get(f"{base}/bref.csv").status_code == 200
+
+
+def _open_but_one_reoriented(count: int = 16) -> None:
+    """``count`` companies' needs received on 10 May 2026, all still new but one,
+    re-oriented on the 13th."""
+    for i in range(count):
+        company = observatory_world._company(f"o{i}", factories.ARCACHON, "56.10A", 3)
+        db.session.flush()
+        log = [("2026-05-12", "qualifie"), ("2026-05-13", "reoriente")] if i == 0 else []
+        observatory_world._need(company, "M1203", 7, "2026-05-10", log=log)
+    db.session.commit()
+
+
+def test_a_large_figure_hidden_for_a_neighbour_is_never_called_small(app, auth):
+    """15 needs still open hide beside the one re-oriented need (the total of 16 would give
+    it back): the officer read "Besoins en cours : < 5" for 15, a false statement, on the
+    page, in the exports and in the report. Every hidden figure reads "secret", which says
+    nothing of its size, and the note says what it covers."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from connectences.observatory.report import monthly_report, render_html
+    from connectences.observatory.tables import PROTECTION_NOTE
+
+    _open_but_one_reoriented()
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    seen = page(officer, "/territoire")
+    assert "<dt>Besoins en cours à la fin de la période</dt><dd>secret</dd>" in seen
+    assert '<th scope="row">Nouveau</th><td class="num">secret</td>' in seen
+    assert "< 5" not in seen and "&lt; 5" not in seen
+    assert "quelle que soit leur taille" in seen
+    base = f"/territoire/intercommunalites/{factories.COBAS}"
+    csv = officer.get(f"{base}/bref.csv").data.decode("utf-8-sig")
+    assert "Besoins en cours à la fin de la période;secret" in csv and "< 5" not in csv
+    book = load_workbook(io.BytesIO(officer.get(f"{base}/observatoire.xlsx").data))
+    cells = [c for sheet in book.worksheets for r in sheet.iter_rows(values_only=True) for c in r]
+    assert "secret" in cells and "< 5" not in cells and PROTECTION_NOTE in cells
+    report = monthly_report(db.session, factories.COBAS, 2026, 5)
+    assert "À la fin du mois : un nombre secret de besoins réorientés." in report.summary
+    assert "moins de 5" not in " ".join(report.summary)
+    written = render_html(report)
+    assert "&lt; 5" not in written and ">secret</td>" in written

@@ -32,11 +32,12 @@ def test_the_summary_is_written_from_the_exact_figures():
     assert april.summary[1] == "À la fin du mois : 1 réorienté."
 
 
-def test_the_officers_summary_says_less_than_5_and_nothing_exact():
+def test_the_officers_summary_says_a_secret_number_and_nothing_exact():
     observatory_world.build()
     report = monthly_report(db.session, factories.COBAS, 2026, 5)
     assert report.summary[0] == (
-        "Ce mois-ci, moins de 5 besoins ont été exprimés à la COBAS, par moins de 5 entreprises."
+        "Ce mois-ci, un nombre secret de besoins ont été exprimés à la COBAS, par un nombre "
+        "secret d'entreprises."
     )
     assert summary(report.shown) == report.summary
 
@@ -126,10 +127,11 @@ def test_the_scheduler_mails_each_officer_their_own_report_through_the_outbox(
         "L'observatoire de CA Bassin d'Arcachon Sud (COBAS) : mai 2026"
     )
     text = cobas.get_body(preferencelist=("plain",)).get_content()
-    assert "Ce mois-ci, moins de 5 besoins ont été exprimés à la COBAS" in text
+    assert "Ce mois-ci, un nombre secret de besoins ont été exprimés à la COBAS" in text
     assert "rapport-2026-05.pdf" in text
     html = cobas.get_body(preferencelist=("html",)).get_content()
-    assert "Gujan-Mestras" in html and "&lt; 5" in html and 'role="img"' in html
+    assert "Gujan-Mestras" in html and ">secret</td>" in html and 'role="img"' in html
+    assert "&lt; 5" not in html
     # The COBAN's officer reads the COBAN's report, where nothing was received in May.
     coban = received["agent@coban.fr"].get_body(preferencelist=("plain",)).get_content()
     assert "aucun besoin n'a été exprimé à la COBAN" in coban and "Gujan" not in coban

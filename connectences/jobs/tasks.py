@@ -49,6 +49,7 @@ from connectences.needs.register import delete_unconfirmed as delete_unconfirmed
 from connectences.needs.register import forget_space_links
 from connectences.needs.retention import erase_closed_needs
 from connectences.observatory.report import monthly_report, render_html
+from connectences.observatory.tables import PROTECTION_NOTE
 from connectences.prospection.companies import delete_forgotten_provisional
 from connectences.prospection.retention import delete_dormant_contacts, delete_old_visits
 from connectences.typography import decimal_fr
@@ -758,6 +759,8 @@ def monthly_digest(ctx: JobContext) -> dict:
             f"L'observatoire de {report.name} : {report.label}",
             "Bonjour,\n\n"
             + "\n".join(report.summary)
+            # The plain text says what "secret" means, as the HTML report does.
+            + f"\n\n{PROTECTION_NOTE}"
             + f"\n\nLe rapport complet (PDF) : {pdf}"
             + f"\nTableau de bord : {external_url('observatory.index')}\n",
             body_html=html,

@@ -6,7 +6,7 @@ escaped by Jinja, with ``role="img"``, a ``<title>`` and a ``<desc>`` saying in 
 it shows; the table it draws always sits beside it (page, report). Colours and sizes are
 SVG attributes, never ``style``: the content security policy forbids inline styles, and
 the same markup goes into the PDF report. A cell hidden by the protection of small
-numbers draws no bar and no point: its label says "< 5".
+numbers draws no bar and no point: its label says "secret".
 """
 
 from __future__ import annotations

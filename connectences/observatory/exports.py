@@ -1,6 +1,6 @@
 """The observatory's figures as spreadsheets: a workbook with a sheet per table, or one
 table as CSV. They write what the reader sees on the page (``present.present``): an
-officer's export holds "< 5" where the page does."""
+officer's export holds "secret" where the page does."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ from connectences.needs.conditions import in_queue
 from connectences.observatory.tables import (
     COUNT,
     DAYS,
-    HIDDEN_WORDS,
+    FEWER_WORDS,
     HOURS,
     PERCENT,
     THRESHOLD,
@@ -1066,7 +1066,7 @@ def _skills_not_asked(session: Session, siren: str, all_needs) -> Table:
         "habitent l'intercommunalité, qu'aucun besoin du territoire (toutes dates) ne "
         "mentionne, les plus répandues d'abord (compétences comparées sans accents ni "
         "majuscules). Une compétence est écrite par la personne elle-même : celles que "
-        f"{HIDDEN_WORDS} personnes déclarent ne sont pas montrées aux intercommunalités, "
+        f"{FEWER_WORDS} personnes déclarent ne sont pas montrées aux intercommunalités, "
         "leur libellé pouvant désigner quelqu'un.",
         chart="bars",
         empty="Chaque compétence offerte est demandée par au moins un besoin.",

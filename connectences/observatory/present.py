@@ -1,7 +1,7 @@
 """The observatory as one reader sees it: the figures protected or not, with their charts.
 
 The page, the exports and the report call :func:`present` on the same computed figures,
-so an officer reads "< 5" in the same cells everywhere and the staff read exact figures.
+so an officer reads "secret" in the same cells everywhere and the staff read exact figures.
 """
 
 from __future__ import annotations

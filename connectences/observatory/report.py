@@ -2,9 +2,10 @@
 month, with a short summary in French written from them, as HTML and as PDF.
 
 It is written from the same figures as the page (``figures.figures_between``), protected
-for the officers it is sent to (``present.present``): the summary says "moins de 5" where
-the tables say "< 5". Rendering uses the application's Jinja environment (like the mail
-outbox), never a request: the command line and the scheduler write it too.
+for the officers it is sent to (``present.present``): where the tables say "secret", the
+summary says "un nombre secret de besoins", never how many. Rendering uses the
+application's Jinja environment (like the mail outbox), never a request: the command line
+and the scheduler write it too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from connectences.dates import LAST_DAY
 from connectences.errors import DomainError
 from connectences.observatory.figures import figures_between, month_window
 from connectences.observatory.present import Shown, present
-from connectences.observatory.tables import HIDDEN_WORDS, PROTECTION_NOTE, Cell
+from connectences.observatory.tables import HIDDEN_AMOUNT, PROTECTION_NOTE, Cell
 from connectences.typography import decimal_fr, month_fr, plural
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -99,10 +100,18 @@ def short_name(name: str) -> str:
     return f"sur le territoire de {name}"
 
 
+def _hidden_amount(plural_form: str) -> str:
+    """``un nombre secret de besoins``, ``un nombre secret d'entreprises``: a hidden count
+    in a sentence. A hidden cell may be a large figure hidden to protect a small one
+    beside it: "moins de 5" would be false of it (``tables.HIDDEN``)."""
+    article = "d'" if plural_form[:1].lower() in "aeiouyéè" else "de "
+    return f"{HIDDEN_AMOUNT} {article}{plural_form}"
+
+
 def _amount(cell: Cell, singular: str, plural_form: str) -> str:
-    """``12 besoins``, ``1 besoin``, ``moins de 5 besoins`` (a hidden count)."""
+    """``12 besoins``, ``1 besoin``, ``un nombre secret de besoins`` (a hidden count)."""
     if cell.hidden:
-        return f"{HIDDEN_WORDS} {plural_form}"
+        return _hidden_amount(plural_form)
     return plural(int(cell.value or 0), singular, plural_form)
 
 
@@ -125,8 +134,10 @@ def summary(shown: Shown) -> list[str]:
         f"Ce mois-ci, {_amount(received, 'besoin', 'besoins')} "
         f"{_verb(received, 'a été exprimé', 'ont été exprimés')} {where}"
     )
-    if shared.hidden or shared.value:
-        first += f", dont {_amount(shared, 'à temps partagé', 'à temps partagé')}"
+    if shared.hidden:
+        first += f", dont {HIDDEN_AMOUNT} à temps partagé"
+    elif shared.value:
+        first += f", dont {decimal_fr(shared.value, 0)} à temps partagé"
     companies = bref["Entreprises concernées"]
     hours = bref["Heures de travail par semaine demandées"]
     first += f", par {_amount(companies, 'entreprise', 'entreprises')}"
@@ -142,7 +153,7 @@ def summary(shown: Shown) -> list[str]:
     ):
         cell = outcomes[label]
         if cell.hidden:
-            parts.append(f"{HIDDEN_WORDS} {plural_form}")
+            parts.append(_hidden_amount(f"besoins {plural_form}"))
         elif cell.value:
             parts.append(
                 f"{decimal_fr(cell.value, 0)} {singular if cell.value < 2 else plural_form}"

@@ -18,21 +18,26 @@ from dataclasses import dataclass, field, replace
 
 from connectences.typography import decimal_fr
 
-# Fewer companies or people than this behind a cell: officers see "< 5".
+# Fewer companies or people than this behind a cell: officers do not read it.
 THRESHOLD = 5
-# The mark of every hidden count, the neighbours hidden for a small cell's sake included:
-# a mark of their own ("5 or more") would let a total give the small cells back.
-HIDDEN_COUNT = "< 5"
-# A measure that is not a count (hours, days, a share) describing too few: no value at all.
-HIDDEN_MEASURE = "secret"
-# A hidden count in a sentence ("moins de 5 besoins").
-HIDDEN_WORDS = f"moins de {THRESHOLD}"
+# The one mark of every hidden figure, whatever its kind (a count, hours, a delay, a share)
+# and whatever hid it: a cell about 1 to 4 companies or people, or a neighbour hidden so
+# that subtraction does not give that cell back, which may be large. Like the statistical
+# offices' mark (INSEE's "secret statistique"), it says nothing of the size: "< 5" on every
+# hidden count made a page read "Besoins en cours : < 5" for 25 needs, and a mark of their
+# own for the neighbours ("5 or more") would tell which cells are the small ones.
+HIDDEN = "secret"
+# Fewer than the threshold, in a sentence ("moins de 5 personnes").
+FEWER_WORDS = f"moins de {THRESHOLD}"
+# A hidden count in a sentence ("un nombre secret de besoins"): true of any hidden count.
+HIDDEN_AMOUNT = f"un nombre {HIDDEN}"
 # What an officer is told beside protected figures (page, exports, report).
 PROTECTION_NOTE = (
-    f"Petits nombres protégés : un chiffre qui concerne {HIDDEN_WORDS} entreprises ou "
-    f"personnes est remplacé par « {HIDDEN_COUNT} » (« {HIDDEN_MEASURE} » pour des heures, "
-    "des délais ou des parts), ainsi que les chiffres voisins qui permettraient de le "
-    "retrouver par soustraction."
+    f"Petits nombres protégés (secret statistique) : « {HIDDEN} » remplace un chiffre "
+    f"(nombre, heures, délai ou part) qui concerne {FEWER_WORDS} entreprises ou personnes, "
+    "et aussi des chiffres voisins, quelle que soit leur taille, masqués pour qu'on ne "
+    "puisse pas retrouver le premier par soustraction. La mention ne dit donc rien de la "
+    "taille du chiffre masqué."
 )
 
 COUNT = "count"
@@ -59,7 +64,7 @@ class Cell:
     def text(self) -> str:
         """The figure as people read it (French number, or the protection's mark)."""
         if self.hidden:
-            return HIDDEN_COUNT if self.kind == COUNT else HIDDEN_MEASURE
+            return HIDDEN
         if self.value is None:
             return "—"
         if self.kind == HOURS:
@@ -74,7 +79,7 @@ class Cell:
     def shown(self) -> float | int | str | None:
         """The value an export writes: the number, or the protection's mark."""
         if self.hidden:
-            return HIDDEN_COUNT if self.kind == COUNT else HIDDEN_MEASURE
+            return HIDDEN
         return self.value
 
 
