@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -736,3 +737,63 @@ def test_no_routing_advice_before_the_need_is_qualified(client, animateur):
     qualify("plein")
     html = html_of(client.get("/animateur/besoins/plein"))
     assert "Réorientation vers un partenaire : France Travail Arcachon" in html
+
+
+def test_the_reorientation_form_says_which_reasons_the_partner_receives(client, animateur):
+    """The form said « Les raisons ci-dessus seront jointes à l'e-mail envoyé au
+    partenaire », but the partner receives the motive and the routing's reasons about the
+    need and itself only, never why each operator was not chosen: the form lists what goes,
+    and the referral and its mail hold exactly that."""
+    f.load(f.document(needs=[
+        f.need(ref="daf", company="c1", title="Direction financière à temps partagé",
+               level="cadre", hours_per_week=7, days=["tue"]),
+    ]))  # fmt: skip
+    qualify("daf")
+    page = unescape(html_of(client.get("/animateur/besoins/daf")))
+    assert "GE Bassin ne prend pas le niveau" in page  # shown to the animateur
+    assert "seront jointes" not in page
+    sent = page[page.index('id="reorienter-envoi"') :]
+    sent = sent[: sent.index("</div>")]
+    assert "Si vous choisissez France Travail Arcachon, la plateforme y joint ces raisons" in sent
+    assert "Les autres raisons de l'orientation ci-dessus ne lui sont pas envoyées." in sent
+    listed = re.findall(r"<li>(.*?)</li>", sent)
+    assert listed and not any("GE Bassin" in reason for reason in listed)
+    response = client.post(
+        "/animateur/besoins/daf/reorienter",
+        data={"partenaire": "ft", "motif": "aucun_operateur", "note": "Urgent"},
+    )
+    assert response.status_code == 302
+    referral = db.session.scalars(select(Referral)).one()
+    assert referral.reasons == ["Aucun opérateur ne couvre ce besoin", *listed]
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert all(reason in mail.body_text for reason in listed)
+    assert "GE Bassin" not in mail.body_text and "GE Bassin" not in mail.body_html
+
+
+def test_a_reorientation_the_routing_did_not_advise_sends_none_of_its_reasons(client, animateur):
+    """An operator covers the need: the animateur may re-orient it anyway, and the form says
+    that the partner then receives none of the routing's reasons, which the mail keeps."""
+    qualify("n1")
+    page = unescape(html_of(client.get("/animateur/besoins/n1")))
+    sent = page[page.index('id="reorienter-envoi"') :]
+    sent = sent[: sent.index("</div>")]
+    assert "la plateforme y joint" not in sent and "<li>" not in sent
+    assert "Les raisons de l'orientation ci-dessus ne lui sont pas envoyées." in sent
+    client.post(
+        "/animateur/besoins/n1/reorienter",
+        data={"partenaire": "ft", "motif": "autre", "precision": "L'entreprise préfère"},
+    )
+    assert db.session.scalars(select(Referral)).one().reasons == ["L'entreprise préfère"]
+    # An operator covers it: the mail no longer says that none can take it.
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert "Pourquoi :\n* L'entreprise préfère" in mail.body_text.replace("\xa0", " ")
+    assert "ne peut le prendre en charge" not in mail.body_text + mail.body_html
+    # Before qualification the routing advises nothing (``route_advice``) and sends nothing.
+    page = unescape(html_of(client.get("/animateur/besoins/plein")))
+    assert "la plateforme y joint" not in page and "recrutement classique" not in page
+    client.post(
+        "/animateur/besoins/plein/reorienter", data={"partenaire": "ft", "motif": "temps_plein"}
+    )
+    referral = db.session.scalars(select(Referral).order_by(Referral.id.desc())).first()
+    assert referral.need.ref == "plein"
+    assert referral.reasons == ["Emploi à temps plein dans une seule entreprise"]

@@ -420,6 +420,8 @@ def _render_show(
     decision = route_among(need, operators, partners)
     leads, referrals = dispatch.sent_for(db.session, need)
     default_operator, default_partner = dispatch.route_advice(decision, need)
+    # What a re-orientation to the partner the routing chose sends of its reasons.
+    routed_reasons = dispatch.routing_reasons_for(decision, need, default_partner)
     # A lead or referral refused: whether the contact guard is why, and what to do instead.
     refused = (
         dispatch.contact_refusals(db.session, [need])
@@ -449,6 +451,8 @@ def _render_show(
         partners=partners,
         partner_kinds=vocab.PARTNER_KINDS,
         default_partner=default_partner,
+        routed_reasons=routed_reasons,
+        withheld_reasons=[r for r in decision.reasons if r not in routed_reasons],
         no_fit_reasons=vocab.NO_FIT_REASONS,
         leads=leads,
         referrals=referrals,

@@ -549,8 +549,7 @@ def reorient_need(
     partner, reason = check_reorientation(
         session, need, partner_ref=partner_ref, code=code, text=text
     )
-    decision = decide_route(need.ref, session)
-    shared = list(decision.shared) if decision.partner == partner.ref else []
+    shared = routing_reasons_for(decide_route(need.ref, session), need, partner.ref)
     referral = send_referral(
         session,
         need=need,
@@ -562,6 +561,18 @@ def reorient_need(
     )
     session.flush()
     return referral
+
+
+def routing_reasons_for(decision: RouteDecision, need: Need, partner_ref: str | None) -> list[str]:
+    """What the routing tells a partner a need is re-oriented to, after the animateur's
+    motive (the referral's reasons, its mail): its shared reasons when it advises that
+    partner (``route_advice``: not before qualification, when what it rests on is not
+    known), none for another; never why the operators were not chosen (the need page
+    shows the animateur every reason, and says which of them go)."""
+    _operator, advised = route_advice(decision, need)
+    if advised is None or advised != partner_ref:
+        return []
+    return list(decision.shared)
 
 
 def route_advice(decision: RouteDecision, need: Need) -> tuple[str | None, str | None]:
