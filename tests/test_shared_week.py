@@ -731,3 +731,50 @@ def test_an_erased_person_placed_here_leaves_no_name_in_the_log_nor_in_a_mail(wo
     assert "Marchal" not in reasons and "Inès" not in reasons
     mails = db.session.scalars(select(OutboxMessage)).all()
     assert not [m for m in mails if "Marchal" in m.subject + m.body_text]
+
+
+# --- more hours held than the person wants at most: said, not refused -------------------
+
+
+def test_a_commitment_beyond_the_hours_wished_is_recorded_with_a_note(client, auth, world):
+    """Inès wants 24 h at most: 20 h then 8 h more are recorded (she may work more than
+    she wished), but the animateur is told where the second is recorded, instead of
+    seeing her turn "placée" with nothing said, and her week no longer reads "reste 0 h"."""
+    auth.login("animateur")
+    new = "/animateur/cvtheque/ines/engagements/nouveau"
+    response = client.post(new, data=_commitment_form(heures="20", jours=["mon", "tue"]))
+    page = page_text(client.get(response.headers["Location"]))
+    assert "plus que les" not in page  # 20 h of 24: nothing to say
+    response = client.post(new, data=_commitment_form(heures="8", jours=["thu"]))
+    assert response.status_code == 302
+    assert [c.hours_per_week for c in by_ref(Candidate, "ines").commitments] == [20.0, 8.0]
+    assert by_ref(Candidate, "ines").status == "place"
+    page = page_text(client.get(response.headers["Location"]))
+    assert (
+        "Avec ses engagements, Inès Marchal travaille 28 h par semaine, plus que les 24 h au "
+        "plus de son profil : la personne passe au statut « Placé » et ne reçoit plus de "
+        "propositions."
+    ) in page
+    assert "Déjà 28 h par semaine, plus que les 24 h au plus : aucune heure libre." in page
+    # Fixed-term, the extra hours come back by themselves: she is not "placée".
+    (_, extra) = by_ref(Candidate, "ines").commitments
+    response = client.post(
+        f"/animateur/cvtheque/ines/engagements/{extra.id}",
+        data=_commitment_form(heures="8", jours=["thu"], fin="2027-06-30"),
+    )
+    assert by_ref(Candidate, "ines").status == "en_mission"
+    page = page_text(client.get(response.headers["Location"]))
+    assert "aucun besoin ne lui est proposé tant que ces engagements durent." in page
+
+
+def test_a_placement_confirmed_beyond_the_hours_wished_tells_the_animateur(world):
+    from connectences.models import OutboxMessage
+
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    _place(world, hours=8, confirm_over_free_time=True)
+    (mail,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to == world["animateur"].email)
+    ).all()
+    assert "Avec ses engagements, Inès Marchal travaille 28 h par semaine, plus que les 24 h" in (
+        mail.body_text.replace("\u00a0", " ").replace("\u202f", " ")
+    )

@@ -25,7 +25,7 @@ from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
 from connectences.numbers import read_number
 from connectences.typography import hours_plain
-from connectences.vocab import DAYS
+from connectences.vocab import CANDIDATE_STATUSES, DAYS
 
 MAX_LABEL = 200
 
@@ -145,6 +145,36 @@ def describe(c: Commitment | CommitmentValues) -> str:
     return text
 
 
+def over_wished_hours(candidate: Candidate, today: date | None = None) -> str | None:
+    """A French note when the work the person holds (commitments not ended on ``today``)
+    adds up to more hours a week than they want at most, None otherwise.
+
+    Not a refusal: a person may take more work than they first wished. But they then have
+    no free hours left (matching proposes them nothing) and, once the work is open-ended,
+    they turn "placé" (``status.settled_status``): whoever records the commitment (the
+    animateur's form, the placement's mail to the animateur) is told, and the week's
+    summary says it. Read after the status has settled."""
+    today = today or local_today()
+    person = candidate_from_model(candidate)
+    held = week.committed_hours(person, today)
+    if week.hours_fit(held, person.hours_max):
+        return None
+    name = f"{candidate.first_name} {candidate.last_name}"
+    consequence = (
+        f"la personne passe au statut « {CANDIDATE_STATUSES['place']} » et ne reçoit plus "
+        "de propositions"
+        if candidate.status == "place"
+        else "aucun besoin ne lui est proposé tant que ces engagements durent"
+    )
+    # Worded without a pronoun for the person (no gender is known) nor an elision.
+    return (
+        f"Avec ses engagements, {name} travaille {hours_plain(held)} par semaine, plus que "
+        f"les {hours_plain(person.hours_max)} au plus de son profil : {consequence}. "
+        "Si la personne souhaite travailler davantage, elle peut relever ce maximum dans "
+        "son espace CV."
+    )
+
+
 def _after_change(session: Session, candidate: Candidate, actor: User | None, summary: str):
     candidate.updated_at = utcnow()
     record_event(session, candidate, "commitment", summary, actor=actor)
@@ -256,7 +286,13 @@ def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
     person = candidate_from_model(candidate)
     held = week.committed_hours(person, today)
     free = max(week.free_hours(person, today), 0.0)
-    if current:
+    if current and not week.hours_fit(held, person.hours_max):
+        # More than the person wants at most: "sur 20 h au plus : reste 0 h" hid it.
+        summary = (
+            f"Déjà {hours_plain(held)} par semaine, plus que les "
+            f"{hours_plain(person.hours_max)} au plus : aucune heure libre."
+        )
+    elif current:
         summary = (
             f"Déjà {hours_plain(held)} par semaine sur {hours_plain(person.hours_max)} "
             f"au plus : reste {hours_plain(free)}"

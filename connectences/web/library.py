@@ -20,6 +20,7 @@ from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
     CommitmentError,
     add_commitment,
+    over_wished_hours,
     read_commitment,
     remove_commitment,
     update_commitment,
@@ -345,6 +346,8 @@ def _commitment_form(candidate: Candidate, commitment: Commitment | None):
         db.session.commit()
         _after_change(candidate)
         flash(message, "success")
+        if note := over_wished_hours(candidate):
+            flash(note, "warning")
         return redirect(url_for(".show", ref=candidate.ref, _anchor="semaine"))
     if commitment is not None:
         values = {

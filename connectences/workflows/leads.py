@@ -19,6 +19,7 @@ from sqlalchemy import select
 from connectences import vocab, workflows
 from connectences.clock import local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
+from connectences.cvtheque.commitments import over_wished_hours
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.dates import (
@@ -664,6 +665,9 @@ def record_placement(
     )
     settle_status(session, candidate, actor=actor, reason=f"placement par {lead.operator.name}")
     session.flush()
+    # The operator confirmed a placement beyond the person's free time; the animateur
+    # who follows the person learns it here (nothing refused it).
+    over_wish = over_wished_hours(candidate, start_date)
     _notify_creator(
         session,
         lead,
@@ -676,7 +680,8 @@ def record_placement(
             f" Le besoin « {n.title} » ({n.company.name}) est de nouveau en recherche."
             for n in left_out
             if n.status == NeedState.EN_RECHERCHE
-        ),
+        )
+        + (f" {over_wish}" if over_wish else ""),
         link=_need_link(lead),
         about=candidate,
     )
