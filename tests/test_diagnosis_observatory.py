@@ -234,7 +234,7 @@ def test_an_officer_sees_only_their_intercommunality_protected(client, auth):
     assert 'href="/observatoire/diagnostic"' in client.get("/territoire").get_data(as_text=True)
 
 
-def test_an_officer_of_the_coban_reads_only_less_than_five(client, auth):
+def test_an_officer_of_the_coban_reads_only_hidden_figures(client, auth):
     _fixture()
     auth.login("territoire", org_ref=COBAN)
     page = client.get("/observatoire/diagnostic")
