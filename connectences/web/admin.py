@@ -176,17 +176,16 @@ def _render_role(account: User, form: RoleChangeForm, status: int = 200, error=N
     ), status
 
 
-@bp.route("/utilisateurs/<int:user_id>/role")
-def role_form(user_id: int):
-    """The page to change an account's role, its current role and organisation shown."""
-    account = _account(user_id)
-    return _render_role(account, RoleChangeForm(formdata=None))
-
-
-@bp.route("/utilisateurs/<int:user_id>/role", methods=["POST"])
+# One rule for the page and its form: two rules on one address answered a method the
+# other has with 405, where an unknown account must be "Page introuvable".
+@bp.route("/utilisateurs/<int:user_id>/role", methods=["GET", "POST"])
 @recent_login_required
 def change_role(user_id: int):
+    """The page to change an account's role (its current role and organisation shown),
+    and the change."""
     account = _account(user_id)
+    if request.method == "GET":
+        return _render_role(account, RoleChangeForm(formdata=None))
     form = RoleChangeForm()
     if not form.validate_on_submit():
         return _render_role(account, form, 422)
