@@ -395,8 +395,9 @@ def make_world(app, auth, tmp_path) -> World:
         {"subject": "Lettre envoyée", "introduction": "Bonjour.", "blocks": ["evenements"]},
         by=users["animateur"],
     )
-    issues.send_issue(db.session, archived, by=users["animateur"])
+    issues.queue_issue(db.session, archived, by=users["animateur"])
     db.session.commit()
+    issues.send_queued(db.session, today=local_today())
 
     secret = app.secret_key
     with app.test_request_context():

@@ -8,23 +8,30 @@ companies gets one mail. Delivery goes through a real SMTP server on loopback
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
+from connectences import create_app
 from connectences.clock import LOCAL_TZ, local_today
 from connectences.content import testimonials
 from connectences.events import catalogue
 from connectences.events.registrations import make_token
 from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import run_guarded
 from connectences.mail import MailKind, queue_mail
 from connectences.mail.sender import build_message, deliver_due
 from connectences.models import (
     Company,
     CompanyMailing,
+    NewsletterDelivery,
     NewsletterIssue,
     OutboxMessage,
     Resource,
@@ -32,6 +39,7 @@ from connectences.models import (
 )
 from connectences.newsletter import blocks, issues, unsubscribe
 from connectences.prospection.pressure import company_timeline
+from connectences.web import newsletter as newsletter_views
 from tests.helpers import add_visit, audit_entries, mails_to, make_company, page_text
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 
@@ -82,6 +90,22 @@ def _issue(user, subject="La lettre de décembre") -> NewsletterIssue:
     return issue
 
 
+def _send(issue, by, **options) -> dict:
+    """Ask for the issue to be sent, then what the scheduler's job does: send it."""
+    issues.queue_issue(db.session, issue, by=by)
+    db.session.commit()
+    return issues.send_queued(db.session, today=local_today(), **options)
+
+
+def _deliveries(issue) -> tuple[list[str], dict[str, str]]:
+    """The companies the issue went to and those skipped with the reason, by name."""
+    rows = db.session.scalars(
+        select(NewsletterDelivery).where(NewsletterDelivery.issue_id == issue.id)
+    ).all()
+    sent = sorted(row.company.name for row in rows if row.reason is None)
+    return sent, {row.company.name: row.reason for row in rows if row.reason is not None}
+
+
 def test_sending_skips_opted_out_capped_and_recently_contacted_companies(
     app,
     auth,
@@ -100,11 +124,10 @@ def test_sending_skips_opted_out_capped_and_recently_contacted_companies(
     _company("Sans Adresse", contact_email=None)
     issue = _issue(animateur)
 
-    report = issues.send_issue(db.session, issue, by=animateur)
-    db.session.commit()
+    assert _send(issue, animateur) == {"sent": 1, "skipped": 4, "issues_done": 1}
 
-    assert [c.name for c in report.sent] == ["Atelier Bienvenu"]
-    reasons = {c.name: reason for c, reason in report.skipped}
+    sent, reasons = _deliveries(issue)
+    assert sent == ["Atelier Bienvenu"]
     assert set(reasons) == {"Refus Total", "Plafond Atteint", "Vue Récemment", "Sans Adresse"}
     assert "demandé à ne plus être sollicitée" in reasons["Refus Total"]
     assert "au plus 1 contact par mois" in reasons["Plafond Atteint"]
@@ -117,8 +140,8 @@ def test_sending_skips_opted_out_capped_and_recently_contacted_companies(
     [letter] = [e for e in company_timeline(db.session, welcome) if e.kind == "lettre"]
     assert letter.counted and letter.summary == "Lettre d'information : La lettre de décembre"
     assert letter.by == "Inès Animatrice"
-    # The issue keeps who was skipped and why, and what it said (its archive).
-    assert {row["company"] for row in issue.skipped} == set(reasons)
+    # The issue keeps what it said (its archive) and is done.
+    assert issue.send_done_at is not None
     assert issue.sent_count == 1 and issue.snapshot[0]["items"][0]["title"] == (
         "Petit déjeuner des aides"
     )
@@ -137,8 +160,13 @@ def test_sending_skips_opted_out_capped_and_recently_contacted_companies(
 
     # Sent once: a second send is refused and records nothing more.
     with pytest.raises(issues.IssueError):
-        issues.send_issue(db.session, issue, by=animateur)
+        issues.queue_issue(db.session, issue, by=animateur)
     db.session.rollback()
+    assert issues.send_queued(db.session, today=today) == {
+        "sent": 0,
+        "skipped": 0,
+        "issues_done": 0,
+    }
     assert len(db.session.scalars(select(CompanyMailing)).all()) == 1
 
 
@@ -154,8 +182,20 @@ def test_the_send_page_says_who_was_skipped_and_why(client, auth):
     response = client.post(
         f"/animateur/lettre/{issue.id}/envoyer", data={"confirmer": "1"}, follow_redirects=True
     )
+    # The request asks; the scheduler's job sends.
     text = page_text(response)
-    assert "Lettre envoyée à 1 entreprise." in text
+    assert "Envoi en cours" in text and "0 entreprise traitée sur 2" in text
+    assert mails_to(db.session.scalars(select(Company.contact_email)).first()) == []
+    assert db.session.scalars(select(CompanyMailing)).all() == []
+    assert "Envoi en cours" in page_text(client.get("/animateur/lettre"))
+    again = client.post(
+        f"/animateur/lettre/{issue.id}/envoyer", data={"confirmer": "1"}, follow_redirects=True
+    )
+    assert "L'envoi de cette lettre est en cours" in page_text(again)
+
+    issues.send_queued(db.session, today=local_today())
+    text = page_text(client.get(f"/animateur/lettre/{issue.id}"))
+    assert "Envoi en cours" not in text and "à 1 entreprise." in text
     assert "Entreprises non destinataires (1)" in text and "Refus Total" in text
     assert "demandé à ne plus être sollicitée" in text
 
@@ -188,15 +228,16 @@ def test_an_address_shared_by_companies_receives_one_mail_and_one_unsubscribe_st
     gets the issue once, and after unsubscribing gets no later issue for the others."""
     animateur = auth.create("animateur")
     first = _company("Atelier Alpha", contact_email="compta@cabinet.fr")
-    second = _company("Boutique Beta", contact_email="compta@cabinet.fr")
+    _company("Boutique Beta", contact_email="compta@cabinet.fr")
     own = _company("Café Gamma", contact_email="gerant@gamma.fr")
     issue = _issue(animateur)
 
-    report = issues.send_issue(db.session, issue, by=animateur)
-    db.session.commit()
+    _send(issue, animateur)
 
-    assert [c.name for c in report.sent] == ["Atelier Alpha", "Café Gamma"]
-    assert report.skipped == [(second, issues.same_address(first))]
+    assert _deliveries(issue) == (
+        ["Atelier Alpha", "Café Gamma"],
+        {"Boutique Beta": issues.same_address(first)},
+    )
     assert len(mails_to("compta@cabinet.fr")) == 1
     assert [m.company_id for m in db.session.scalars(select(CompanyMailing))] == [
         first.id,
@@ -285,8 +326,7 @@ def test_the_public_archive_shows_issues_sent_not_drafts(client, auth):
     _company("Atelier Bienvenu")
     sent = _issue(animateur, "Lettre envoyée")
     draft = _issue(animateur, "Brouillon secret")
-    issues.send_issue(db.session, sent, by=animateur)
-    db.session.commit()
+    _send(sent, animateur)
     archive = page_text(client.get("/lettres"))
     assert "Lettre envoyée" in archive and "Brouillon secret" not in archive
     shown = page_text(client.get(f"/lettres/{sent.id}"))
@@ -349,8 +389,7 @@ def test_a_draft_changes_until_it_is_sent_then_no_more(client, auth):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(NewsletterIssue, issue.id).subject == "Nouvel objet"
-    issues.send_issue(db.session, db.session.get(NewsletterIssue, issue.id), by=animateur)
-    db.session.commit()
+    _send(db.session.get(NewsletterIssue, issue.id), animateur)
     response = client.post(
         f"/animateur/lettre/{issue.id}",
         data={"subject": "Trop tard", "introduction": "Texte."},
@@ -398,8 +437,7 @@ def test_resources_and_testimonials_blocks_and_a_withdrawn_testimonial_leaves_th
     shown_id = db.session.scalar(select(Testimonial.id).where(Testimonial.title.like("Un%")))
     link = f"http://localhost/temoignages#temoignage-{shown_id}"
     assert link in text and f'href="{link}"' in html and "_anchor" not in text + html
-    issues.send_issue(db.session, issue, by=animateur)
-    db.session.commit()
+    _send(issue, animateur)
     archived = client.get(f"/lettres/{issue.id}")
     assert "Un comptable à mi-temps" in page_text(archived)
     assert f'href="{link}"' in archived.get_data(as_text=True)
@@ -415,10 +453,9 @@ def test_resources_and_testimonials_blocks_and_a_withdrawn_testimonial_leaves_th
     assert blocks.testimonial_items(db.session) == []
 
 
-def test_a_second_sending_that_read_the_issue_unsent_sends_nothing_and_keeps_the_report(auth):
+def test_a_second_sending_that_read_the_issue_unsent_is_refused_and_sends_nothing(auth):
     """A double tap or two tabs: the second request read the issue before the first
-    committed. It was sent (nothing, the guard refusing every company) and wrote its empty
-    report over the first's; now it is refused and the first's report stays."""
+    committed. It is refused, and the issue goes once to each company."""
     animateur = auth.create("animateur")
     _company("Atelier Bienvenu")
     issue = _issue(animateur)
@@ -426,16 +463,172 @@ def test_a_second_sending_that_read_the_issue_unsent_sends_nothing_and_keeps_the
     try:
         seen_unsent = other.get(NewsletterIssue, issue.id)
         assert seen_unsent.sent_at is None
-        report = issues.send_issue(db.session, issue, by=animateur)
+        issues.queue_issue(db.session, issue, by=animateur)
         db.session.commit()
-        assert len(report.sent) == 1
-        with pytest.raises(issues.IssueError, match="vient d'être envoyée"):
-            issues.send_issue(other, seen_unsent, by=other.get(type(animateur), animateur.id))
+        with pytest.raises(issues.IssueError, match="vient d'être demandé"):
+            issues.queue_issue(other, seen_unsent, by=other.get(type(animateur), animateur.id))
         other.rollback()
     finally:
         other.close()
+    assert issues.send_queued(db.session, today=local_today())["sent"] == 1
     db.session.expire_all()
     kept = db.session.get(NewsletterIssue, issue.id)
-    assert kept.sent_count == 1 and kept.skipped == []
+    assert kept.sent_count == 1 and _deliveries(kept)[1] == {}
     assert len(db.session.scalars(select(CompanyMailing)).all()) == 1
     assert len(audit_entries("newsletter.send")) == 1
+
+
+def _outbox_by_address() -> dict[str, int]:
+    rows = db.session.scalars(
+        select(OutboxMessage.to).where(OutboxMessage.kind == MailKind.NEWSLETTER)
+    ).all()
+    return {address: rows.count(address) for address in rows}
+
+
+def test_the_scheduler_job_sends_once_and_a_second_run_sends_nothing(auth):
+    animateur = auth.create("animateur")
+    for name in ("Atelier Un", "Boutique Deux", "Café Trois"):
+        _company(name)
+    issue = _issue(animateur)
+    issues.queue_issue(db.session, issue, by=animateur)
+    db.session.commit()
+    assert _outbox_by_address() == {}  # asked for, not sent by the request
+
+    job = JOBS_BY_ID["newsletter_sending"]
+    now = datetime.now(UTC)
+    first = run_guarded(job, now=now)
+    assert first.outcome == "ok" and first.counts == {"sent": 3, "skipped": 0, "issues_done": 1}
+    second = run_guarded(job, now=now + timedelta(minutes=1))
+    assert second.outcome == "ok" and second.counts == {"sent": 0, "skipped": 0, "issues_done": 0}
+    assert sorted(_outbox_by_address().values()) == [1, 1, 1]
+    db.session.expire_all()
+    assert db.session.get(NewsletterIssue, issue.id).send_done_at is not None
+    assert len(audit_entries("newsletter.sent")) == 1
+
+
+def test_a_sending_interrupted_midway_goes_on_without_sending_anything_twice(auth, monkeypatch):
+    """A crash in the second batch: the first batch stays sent, the second is rolled back
+    with its mails, and the next run sends the rest, each address once."""
+    animateur = auth.create("animateur")
+    for number in range(5):
+        _company(f"Entreprise {number}", contact_email=f"dirigeant{number}@exemple.fr")
+    _company("Même Adresse", contact_email="dirigeant4@exemple.fr")
+    issue = _issue(animateur)
+    issues.queue_issue(db.session, issue, by=animateur)
+    db.session.commit()
+    monkeypatch.setattr(issues, "BATCH_SIZE", 2)
+    real_render = issues.render_mail
+    calls = []
+
+    def failing_render(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("le serveur s'est arrêté")
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(issues, "render_mail", failing_render)
+    job = JOBS_BY_ID["newsletter_sending"]
+    now = datetime.now(UTC)
+    assert run_guarded(job, now=now).outcome == "error"
+    assert sorted(_outbox_by_address()) == ["dirigeant0@exemple.fr", "dirigeant1@exemple.fr"]
+    db.session.expire_all()
+    assert db.session.get(NewsletterIssue, issue.id).sending
+
+    monkeypatch.setattr(issues, "render_mail", real_render)
+    resumed = run_guarded(job, now=now + timedelta(minutes=1))
+    assert resumed.outcome == "ok" and resumed.counts["sent"] == 3
+    assert resumed.counts["skipped"] == 1  # the second company at dirigeant4@
+    assert _outbox_by_address() == {f"dirigeant{n}@exemple.fr": 1 for n in range(5)}
+    assert len(db.session.scalars(select(CompanyMailing)).all()) == 5
+    assert run_guarded(job, now=now + timedelta(minutes=2)).counts["sent"] == 0
+    db.session.expire_all()
+    done = db.session.get(NewsletterIssue, issue.id)
+    assert not done.sending and done.sent_count == 5
+
+
+def test_two_schedulers_sending_at_once_send_each_address_once(app, auth):
+    animateur = auth.create("animateur")
+    for number in range(6):
+        _company(f"Entreprise {number}", contact_email=f"dirigeant{number}@exemple.fr")
+    issue = _issue(animateur)
+    issues.queue_issue(db.session, issue, by=animateur)
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    counts = []
+
+    def scheduler():
+        with app.app_context():
+            barrier.wait()
+            counts.append(issues.send_queued(db.session, today=local_today(), size=1))
+            db.session.remove()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(c["sent"] for c in counts) == 6 and sum(c["issues_done"] for c in counts) == 1
+    assert _outbox_by_address() == {f"dirigeant{n}@exemple.fr": 1 for n in range(6)}
+
+
+def test_the_not_sent_list_is_paged(client, auth, monkeypatch):
+    animateur = auth.login("animateur")
+    for number in range(3):
+        _company(f"Refus {number}", do_not_solicit=True)
+    issue = _issue(animateur)
+    _send(issue, animateur)
+    monkeypatch.setattr(newsletter_views, "SKIPPED_PER_PAGE", 2)
+    first = page_text(client.get(f"/animateur/lettre/{issue.id}"))
+    assert "Entreprises non destinataires (3)" in first
+    assert "Refus 0" in first and "Refus 1" in first and "Refus 2" not in first
+    assert "Page 1 sur 2" in first
+    second = page_text(client.get(f"/animateur/lettre/{issue.id}?page=2"))
+    assert "Refus 2" in second and "Refus 0" not in second
+
+
+def test_the_migration_keeps_what_the_issues_already_sent_did(tmp_path, auth):
+    """Issues sent before the job kept their skipped companies as a JSON list: the
+    upgrade turns it and their mailings into rows, and marks them done; the downgrade
+    gives the list back."""
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"}
+    )
+    with app.app_context():
+        upgrade()
+        animateur = auth.create("animateur")
+        received = _company("Atelier Reçu", contact_email="Gerant@Recu.fr")
+        _company("Refus Total", do_not_solicit=True)
+        issue = _issue(animateur)
+        _send(issue, animateur)
+        issue_id, received_id = issue.id, received.id
+        db.session.remove()
+        downgrade(revision="9316801b748e")
+        with db.engine.begin() as connection:
+            skipped = connection.exec_driver_sql("SELECT skipped FROM newsletter_issue").scalar()
+            assert [row["company"] for row in json.loads(skipped)] == ["Refus Total"]
+            connection.exec_driver_sql("DELETE FROM newsletter_issue")  # an old-style one:
+            connection.exec_driver_sql(
+                "INSERT INTO newsletter_issue (id, subject, introduction, blocks, snapshot,"
+                " skipped, sent_count, sent_at, created_at, updated_at) VALUES (?, 'Lettre',"
+                " '', '[]', '[]', ?, 1, '2026-01-02 10:00:00', '2026-01-02 10:00:00',"
+                " '2026-01-02 10:00:00')",
+                (issue_id, skipped),
+            )
+            connection.exec_driver_sql(
+                "UPDATE company_mailing SET issue_id = ? WHERE company_id = ?",
+                (issue_id, received_id),
+            )
+        upgrade()
+        done = db.session.get(NewsletterIssue, issue_id)
+        assert done.send_done_at == done.sent_at and not done.sending
+        assert _deliveries(done) == (["Atelier Reçu"], {"Refus Total": skipped_reason(skipped)})
+        row = db.session.scalars(
+            select(NewsletterDelivery).where(NewsletterDelivery.reason.is_(None))
+        ).one()
+        assert row.address == "gerant@recu.fr"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def skipped_reason(skipped: str) -> str:
+    return json.loads(skipped)[0]["reason"]

@@ -63,6 +63,14 @@ JOBS: list[Job] = [
         per_minute,
     ),
     Job(
+        "newsletter_sending",
+        "Envoi des lettres d'information demandées, par lots",
+        tasks.newsletter_sending,
+        "interval",
+        {"minutes": 1},
+        per_minute,
+    ),
+    Job(
         "lead_escalation",
         "Relance des opérateurs, alerte des animateurs, propositions classées sans suite",
         tasks.lead_escalation,

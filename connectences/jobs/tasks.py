@@ -48,6 +48,7 @@ from connectences.models import (
 from connectences.needs.register import delete_unconfirmed as delete_unconfirmed_needs
 from connectences.needs.register import forget_space_links
 from connectences.needs.retention import erase_closed_needs
+from connectences.newsletter import issues as newsletter_issues
 from connectences.observatory.report import monthly_report, render_html
 from connectences.observatory.tables import PROTECTION_NOTE
 from connectences.prospection.companies import delete_forgotten_provisional
@@ -188,6 +189,16 @@ def mail_outbox(ctx: JobContext) -> dict:
         "released": report.released,
         "skipped": report.skipped,
     }
+
+
+def newsletter_sending(ctx: JobContext) -> dict:
+    """Send the newsletter issues asked for (``newsletter.issues.send_queued``): by
+    batches, each committed with its mails, so that an interrupted run goes on from its
+    last batch and no company gets an issue twice."""
+    if ctx.dry_run:
+        pending = newsletter_issues.sending_issues(ctx.session)
+        return {"issues": len(pending)}
+    return newsletter_issues.send_queued(ctx.session, today=ctx.today)
 
 
 # --- lead_escalation ---------------------------------------------------------------------

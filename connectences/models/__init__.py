@@ -21,7 +21,13 @@ from connectences.models.candidates import (
 from connectences.models.companies import Company, CompanyContact, CompanyMailing, Visit
 from connectences.models.content import CallbackRequest, DirectoryEntry, Resource, Testimonial
 from connectences.models.diagnosis import Diagnosis, DiagnosisAnswer
-from connectences.models.events import Event, EventRegistration, NewsletterIssue, event_partner
+from connectences.models.events import (
+    Event,
+    EventRegistration,
+    NewsletterDelivery,
+    NewsletterIssue,
+    event_partner,
+)
 from connectences.models.jobs import JobNotice, JobRun
 from connectences.models.leads import (
     FollowUpPoint,
@@ -73,6 +79,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "Need",
+    "NewsletterDelivery",
     "NewsletterIssue",
     "OfflineRecord",
     "Operator",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectences.models.base import Base, utcnow
@@ -100,11 +100,44 @@ class NewsletterIssue(Base):
     blocks: Mapped[list] = mapped_column(default=list)
     # What was sent, frozen at sending time for the public archive.
     snapshot: Mapped[list | None]
-    # Companies skipped at sending: [{"company": name, "ref": ref, "reason": text}].
-    skipped: Mapped[list | None]
+    # Companies the issue went to, kept up to date by the sending job (its progress).
     sent_count: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the sending was asked for: the issue no longer changes from then on. The
+    # scheduler's job sends it by batches (``newsletter.issues.send_batch``) and stamps
+    # ``send_done_at`` once every consenting company was dealt with.
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    send_done_at: Mapped[datetime | None]
+
+    @property
+    def sending(self) -> bool:
+        """Asked for, not finished: the job is still sending it."""
+        return self.sent_at is not None and self.send_done_at is None
+
+
+class NewsletterDelivery(Base):
+    """What sending an issue did for one company: sent (``reason`` None, ``address`` the
+    normalised address it went to) or skipped with the reason. One row per issue and
+    company (the unique constraint): the job's progress, so that a run interrupted and
+    resumed, or a second scheduler, never sends it twice to a company, and the
+    sent addresses, so that an address several companies share gets one mail."""
+
+    __tablename__ = "newsletter_delivery"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "company_id"),
+        Index("ix_newsletter_delivery_issue_address", "issue_id", "address"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("newsletter_issue.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str | None] = mapped_column(String(254))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()

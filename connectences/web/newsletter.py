@@ -13,11 +13,15 @@ from connectences.newsletter.blocks import BLOCKS
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 
 bp = Blueprint("newsletter", __name__, url_prefix="/animateur/lettre")
 guard_blueprint(bp, "animateur", "admin")
 for _role in ("animateur", "admin"):
     add_nav(_role, "Lettre d'information", "newsletter.index")
+
+ISSUES_PER_PAGE = 30
+SKIPPED_PER_PAGE = 50
 
 
 def _issue_or_404(issue_id: int) -> NewsletterIssue:
@@ -30,7 +34,7 @@ def _form_data() -> dict:
     return data
 
 
-def _render(issue=None, *, data=None, errors=None, status=200, report=None):
+def _render(issue=None, *, data=None, errors=None, status=200):
     if data is None:
         data = (
             {"subject": issue.subject, "introduction": issue.introduction, "blocks": issue.blocks}
@@ -43,6 +47,8 @@ def _render(issue=None, *, data=None, errors=None, status=200, report=None):
             "introduction": issues.paragraphs(issue.introduction),
             "blocks": issues.blocks_of(db.session, issue),
         }
+    sent = issue is not None and issue.sent_at is not None
+    skipped = paginate(issues.not_sent(issue), SKIPPED_PER_PAGE) if sent else None
     return (
         render_template(
             "newsletter/edit.html",
@@ -51,8 +57,9 @@ def _render(issue=None, *, data=None, errors=None, status=200, report=None):
             errors=errors or {},
             sources=BLOCKS,
             preview=preview,
-            recipients=issues.recipients(db.session) if issue and not issue.sent_at else [],
-            report=report,
+            recipients=issues.recipient_count(db.session) if issue and not sent else 0,
+            progress=issues.progress(db.session, issue) if sent else None,
+            skipped=skipped,
         ),
         status,
     )
@@ -60,7 +67,8 @@ def _render(issue=None, *, data=None, errors=None, status=200, report=None):
 
 @bp.route("")
 def index():
-    return render_template("newsletter/index.html", issues=issues.all_issues(db.session))
+    pagination = paginate(issues.all_issues(), ISSUES_PER_PAGE)
+    return render_template("newsletter/index.html", issues=pagination.items, pagination=pagination)
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
@@ -118,19 +126,22 @@ def test(issue_id: int):
 
 @bp.route("/<int:issue_id>/envoyer", methods=["POST"])
 def send(issue_id: int):
+    """Ask for the issue to be sent: the scheduler's job sends it by batches, the page
+    shows how far it went."""
     issue = _issue_or_404(issue_id)
     if request.form.get("confirmer") != "1":
         return _render(issue, errors={"confirmer": "Cochez la case pour confirmer l'envoi."},
                        status=422)  # fmt: skip
     try:
-        report = issues.send_issue(db.session, issue, by=current_user)
+        issues.queue_issue(db.session, issue, by=current_user)
     except issues.IssueError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
         return redirect(url_for("newsletter.edit", issue_id=issue_id))
     db.session.commit()
     flash(
-        f"Lettre envoyée à {len(report.sent)} entreprise{'s' if len(report.sent) > 1 else ''}.",
+        "Envoi en cours : la lettre part par lots dans les minutes qui viennent. "
+        "Cette page montre où il en est.",
         "success",
     )
     return redirect(url_for("newsletter.edit", issue_id=issue_id))

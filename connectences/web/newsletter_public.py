@@ -10,15 +10,21 @@ from connectences.models import NewsletterIssue
 from connectences.newsletter import issues
 from connectences.newsletter import unsubscribe as unsubscribing
 from connectences.web.access import public
+from connectences.web.paging import paginate
 from connectences.web.signed_pages import signed_link_page
 
 bp = Blueprint("newsletter_public", __name__, url_prefix="/lettres")
+
+ARCHIVE_PER_PAGE = 30
 
 
 @bp.route("")
 @public
 def archive():
-    return render_template("newsletter/archive.html", issues=issues.archive(db.session))
+    pagination = paginate(issues.archive(), ARCHIVE_PER_PAGE)
+    return render_template(
+        "newsletter/archive.html", issues=pagination.items, pagination=pagination
+    )
 
 
 @bp.route("/<int:issue_id>")
