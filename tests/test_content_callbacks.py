@@ -95,7 +95,7 @@ def test_nobody_to_route_to_mails_every_animateur(auth):
     assert sent.animateur_id is None
     assert len(mails_to(first.email)) == 1 and len(mails_to(second.email)) == 1
     # Unassigned: every animateur sees it on their follow-ups.
-    assert callbacks.open_for(db.session, second) == [sent]
+    assert db.session.scalars(callbacks.open_for(second)).all() == [sent]
 
 
 def test_a_request_is_on_the_timeline_and_not_counted_by_the_guard(auth):

@@ -32,7 +32,11 @@ from connectences.needs import board
 from connectences.needs.register import delete_unconfirmed, queue_version
 from connectences.observatory.cache import ObservatoryCache
 from connectences.prospection import visits as visits_module
-from connectences.prospection.visits import follow_up_counts, follow_ups_of
+from connectences.prospection.visits import (
+    FOLLOW_UP_BUCKETS,
+    follow_up_bucket,
+    follow_up_counts,
+)
 from connectences.tombstones import record_deletion
 from connectences.web.paging import count_rows
 from tests import factories
@@ -229,11 +233,15 @@ def test_the_home_counts_follow_ups_as_the_full_list_does(auth):
         )
     )
     db.session.commit()
-    full = follow_ups_of(db.session, me.id, today=today)
+    full = {
+        bucket: db.session.scalars(follow_up_bucket(me.id, bucket, today=today)).all()
+        for bucket in FOLLOW_UP_BUCKETS
+    }
     counted = follow_up_counts(db.session, me.id, today=today, shown=3)
     assert (counted.overdue, counted.today, counted.upcoming) == (4, 2, 2)
-    assert (len(full.overdue), len(full.today), len(full.upcoming)) == (4, 2, 2)
-    assert [v.id for v in counted.first_due] == [v.id for v in (full.overdue + full.today)[:3]]
+    assert [len(full[bucket]) for bucket in FOLLOW_UP_BUCKETS] == [4, 2, 2]
+    due = full["overdue"] + full["today"]
+    assert [v.id for v in counted.first_due] == [v.id for v in due[:3]]
 
 
 def test_the_home_counts_follow_ups_when_none_is_due(auth):

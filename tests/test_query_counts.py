@@ -20,6 +20,7 @@ from connectences import clock
 from connectences.bench.seed import Seeder, reset_sequences
 from connectences.extensions import db
 from connectences.models import (
+    CallbackRequest,
     Candidate,
     CandidateEvent,
     Company,
@@ -27,7 +28,11 @@ from connectences.models import (
     LeadCandidate,
     LeadNeed,
     Need,
+    NewsletterDelivery,
+    NewsletterIssue,
     Referral,
+    Resource,
+    Testimonial,
     Transition,
     User,
     Visit,
@@ -100,6 +105,69 @@ def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
     db.session.commit()
 
 
+_LIST_ROWS = itertools.count(1)
+LETTER = "Lettre des requêtes"
+
+
+def _grow_lists(k: int, animateur_id: int) -> None:
+    """k more rows in each list that grows with a region: the animateur's follow-ups and
+    call-back requests, resources (each by its own author), testimonials, newsletter
+    issues, and companies the sent letter skipped."""
+    today = clock.local_today()
+    company_ids = db.session.scalars(select(Company.id).order_by(Company.id)).all()
+    letter = db.session.scalar(select(NewsletterIssue).where(NewsletterIssue.subject == LETTER))
+    if letter is None:
+        letter = NewsletterIssue(subject=LETTER, introduction="Bonjour.", blocks=[],
+                                 snapshot=[], sent_at=datetime.now(UTC),
+                                 send_done_at=datetime.now(UTC))  # fmt: skip
+        db.session.add(letter)
+        db.session.flush()
+    listed = set(
+        db.session.scalars(
+            select(NewsletterDelivery.company_id).where(NewsletterDelivery.issue_id == letter.id)
+        )
+    )
+    for company_id in [c for c in company_ids if c not in listed][:k]:
+        db.session.add(
+            NewsletterDelivery(issue_id=letter.id, company_id=company_id, reason="Déjà contactée.")
+        )
+    for _ in range(k):
+        n = next(_LIST_ROWS)
+        company_id = company_ids[n % len(company_ids)]
+        for offset in (-2, 0, 3):  # overdue, today, upcoming
+            db.session.add(
+                Visit(company_id=company_id, channel="telephone", visited_on=today,
+                      animateur_id=animateur_id, follow_up_on=today + timedelta(days=offset))
+            )  # fmt: skip
+        db.session.add(
+            CallbackRequest(name=f"Appelant {n}", phone="0556000000", best_time="matin",
+                            topic="autre", company_id=company_id, animateur_id=animateur_id)
+        )  # fmt: skip
+        author = User(email=f"auteur-{n}@exemple.fr", role="animateur", full_name=f"Auteur {n}")
+        db.session.add(author)
+        db.session.flush()
+        db.session.add(
+            Resource(slug=f"fiche-requetes-{n}", title=f"Fiche {n}", summary="Résumé.",
+                     body="Texte.", topics=["aides_relance"], source="Région",
+                     valid_until=today + timedelta(days=90), published=True,
+                     author_id=author.id)
+        )  # fmt: skip
+        db.session.add(
+            Testimonial(title=f"Récit {n}", company_label="Arcachon", body="Merci.",
+                        consent_by="La gérante", consent_on=today, consent_scope=["site"],
+                        published=True, company_id=company_id)
+        )  # fmt: skip
+        db.session.add(
+            NewsletterIssue(subject=f"Lettre {n}", introduction="Bonjour.", blocks=[],
+                            created_by_id=author.id)
+        )  # fmt: skip
+    db.session.commit()
+
+
+def _letter_id() -> str:
+    return _first(select(NewsletterIssue.id).where(NewsletterIssue.subject == LETTER))
+
+
 @pytest.fixture
 def platform(auth):
     """Users of every role on one operator, one partner and the COBAS; a grow(k) function."""
@@ -131,7 +199,14 @@ def platform(auth):
     }
     db.session.commit()
     seeder = Seeder(db.session, seed=5, today=clock.local_today())
-    return users, lambda k, matchable: _grow(seeder, k, matchable)
+
+    animateur_id = users["animateur"].id
+
+    def grow(k: int, matchable: int) -> None:
+        _grow(seeder, k, matchable)
+        _grow_lists(k, animateur_id)
+
+    return users, grow
 
 
 def _first(query) -> str:
@@ -149,6 +224,19 @@ LIST_PAGES = [
     ("animateur", lambda: "/animateur/cvtheque/doublons"),
     ("animateur", lambda: "/animateur/visites"),
     ("animateur", lambda: "/animateur/relances"),
+    # Each list of "Mes relances" pages on its own.
+    (
+        "animateur",
+        lambda: "/animateur/relances?page_rappels=2&page_retard=2&page_jour=2&page_a_venir=2",
+    ),
+    ("animateur", lambda: "/animateur/contenus/ressources"),
+    ("animateur", lambda: "/animateur/contenus/temoignages"),
+    ("animateur", lambda: "/animateur/lettre"),
+    # The issue sent, with the companies it skipped.
+    ("animateur", lambda: f"/animateur/lettre/{_letter_id()}"),
+    ("animateur", lambda: "/ressources?theme=aides_relance"),
+    ("animateur", lambda: "/temoignages"),
+    ("animateur", lambda: "/lettres"),
     ("animateur", lambda: "/animateur/entreprises"),
     ("animateur", lambda: "/animateur/postes-partages"),
     ("operator", lambda: "/operateur"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from connectences import config, territory, vocab
@@ -181,22 +181,20 @@ def _notify(session: Session, request: CallbackRequest, animateur: User | None) 
         )
 
 
-def open_for(session: Session, animateur: User) -> list[CallbackRequest]:
+def open_for(animateur: User) -> Select:
     """The requests an animateur has to call back: theirs and those routed to nobody,
-    oldest first."""
-    return list(
-        session.scalars(
-            select(CallbackRequest)
-            .options(joinedload(CallbackRequest.company))
-            .where(
-                CallbackRequest.done_at.is_(None),
-                or_(
-                    CallbackRequest.animateur_id == animateur.id,
-                    CallbackRequest.animateur_id.is_(None),
-                ),
-            )
-            .order_by(CallbackRequest.created_at, CallbackRequest.id)
+    oldest first (a query to page)."""
+    return (
+        select(CallbackRequest)
+        .options(joinedload(CallbackRequest.company))
+        .where(
+            CallbackRequest.done_at.is_(None),
+            or_(
+                CallbackRequest.animateur_id == animateur.id,
+                CallbackRequest.animateur_id.is_(None),
+            ),
         )
+        .order_by(CallbackRequest.created_at, CallbackRequest.id)
     )
 
 

@@ -8,12 +8,12 @@ run by the ``resource_expiry`` job). The caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from connectences import territory, tombstones, vocab
 from connectences.clock import local_today
@@ -208,10 +208,24 @@ def get_public(session: Session, slug: str, *, today: date | None = None) -> Res
     return resource if resource is not None and is_public(resource, today) else None
 
 
-def all_for_staff(session: Session) -> list[Resource]:
-    """Every resource, the most recently updated first (the staff list)."""
-    return list(
-        session.scalars(select(Resource).order_by(Resource.updated_at.desc(), Resource.id.desc()))
+def all_for_staff() -> Select:
+    """Every resource with its author, the most recently updated first (the staff list,
+    a query to page)."""
+    return (
+        select(Resource)
+        .options(joinedload(Resource.author))
+        .order_by(Resource.updated_at.desc(), Resource.id.desc())
+    )
+
+
+def first_of(found: list[Resource]) -> Callable[[int], Select]:
+    """``found`` (a ``search``, in its order) as a paged list reads it: ``window(n)`` is a
+    query of its first ``n`` resources (``paging.paginate_window``)."""
+    ids = [resource.id for resource in found]
+    return lambda n: (
+        select(Resource)
+        .where(Resource.id.in_(ids[:n]))
+        .order_by(Resource.updated_at.desc(), Resource.id.desc())
     )
 
 

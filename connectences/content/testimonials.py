@@ -88,9 +88,10 @@ def _shown_query(channel: str, limit: int | None, cards: bool = False) -> Select
     return query.limit(limit) if limit else query
 
 
-def public_list(session: Session) -> list[Testimonial]:
-    """The testimonials of the public page, the most recent agreement first."""
-    return _shown(session, "site", None)
+def public_list() -> Select:
+    """The testimonials of the public page, the most recent agreement first (a query to
+    page)."""
+    return _shown_query("site", None)
 
 
 def for_home(session: Session, limit: int = 2) -> list[Row]:
@@ -110,13 +111,10 @@ def get_public(session: Session, testimonial_id: int) -> Testimonial | None:
     return testimonial if testimonial is not None and is_shown(testimonial, "site") else None
 
 
-def all_for_staff(session: Session) -> list[Testimonial]:
-    """Every testimonial, withdrawn ones included, the most recent first."""
-    return list(
-        session.scalars(
-            select(Testimonial).order_by(Testimonial.created_at.desc(), Testimonial.id.desc())
-        )
-    )
+def all_for_staff() -> Select:
+    """Every testimonial, withdrawn ones included, the most recent first (a query to
+    page)."""
+    return select(Testimonial).order_by(Testimonial.created_at.desc(), Testimonial.id.desc())
 
 
 def check(session: Session, data: Mapping, *, today: date | None = None) -> dict:

@@ -229,34 +229,36 @@ def log_visit(
 # --- follow-ups ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FollowUps:
-    overdue: list[Visit]
-    today: list[Visit]
-    upcoming: list[Visit]
-
-    @property
-    def total(self) -> int:
-        return len(self.overdue) + len(self.today) + len(self.upcoming)
+# The buckets of an animateur's open follow-ups ("Mes relances"), in their order.
+FOLLOW_UP_BUCKETS = ("overdue", "today", "upcoming")
 
 
-def follow_ups_of(session: Session, animateur_id: int, *, today: date) -> FollowUps:
-    """The open follow-ups of one animateur: overdue, due today, upcoming (by date)."""
-    visits = session.scalars(
+def follow_up_bucket(animateur_id: int, bucket: str, *, today: date) -> Select:
+    """The open follow-ups of one animateur in ``bucket`` (overdue, due ``today``,
+    upcoming), by date, with their company: a query to page."""
+    due = {
+        "overdue": Visit.follow_up_on < today,
+        "today": Visit.follow_up_on == today,
+        "upcoming": Visit.follow_up_on > today,
+    }[bucket]
+    return (
         select(Visit)
         .options(joinedload(Visit.company))
         .where(
             Visit.animateur_id == animateur_id,
             Visit.follow_up_on.is_not(None),
             Visit.follow_up_closed_at.is_(None),
+            due,
         )
         .order_by(Visit.follow_up_on, Visit.id)
-    ).all()
-    return FollowUps(
-        overdue=[v for v in visits if v.follow_up_on < today],
-        today=[v for v in visits if v.follow_up_on == today],
-        upcoming=[v for v in visits if v.follow_up_on > today],
     )
+
+
+def follow_up_totals(session: Session, animateur_id: int, *, today: date) -> dict[str, int]:
+    """How many open follow-ups one animateur has in each bucket (one statement)."""
+    counts, _first = _follow_up_queries(0)
+    values = {"animateur_id": animateur_id, "today": today}
+    return dict(zip(FOLLOW_UP_BUCKETS, session.execute(counts, values).one(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -273,12 +275,13 @@ class FollowUpCounts:
 def follow_up_counts(
     session: Session, animateur_id: int, *, today: date, shown: int
 ) -> FollowUpCounts:
-    """The buckets of ``follow_ups_of`` counted in SQL, with the ``shown`` first ones due."""
-    counts, first = _follow_up_queries(shown)
+    """The buckets of ``follow_up_bucket`` counted in SQL, with the ``shown`` first ones
+    due."""
+    totals = follow_up_totals(session, animateur_id, today=today)
+    _counts, first = _follow_up_queries(shown)
     values = {"animateur_id": animateur_id, "today": today}
-    overdue, due_today, upcoming = session.execute(counts, values).one()
     first_due = session.scalars(first, values).all()
-    return FollowUpCounts(overdue, due_today, upcoming, list(first_due))
+    return FollowUpCounts(totals["overdue"], totals["today"], totals["upcoming"], list(first_due))
 
 
 @lru_cache(maxsize=8)

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from connectences import accounts
 from connectences.accounts import api_tokens, audit
@@ -56,7 +57,12 @@ FAILED_SHOWN = 50
 def _render_index(
     form: InviteForm, status: int = 200, error: str | None = None, invited: str | None = None
 ):
-    users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    # Each account's organisation, read with the accounts (not one query per account).
+    users = db.session.scalars(
+        select(User)
+        .options(joinedload(User.operator), joinedload(User.partner), selectinload(User.companies))
+        .order_by(User.role, User.email)
+    ).all()
     counts = outbox_counts(db.session)
     return render_template(
         "admin/index.html",

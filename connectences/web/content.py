@@ -28,6 +28,7 @@ from connectences.prospection.naf import SECTION_LABELS
 from connectences.web.access import public
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV, PUBLIC_PAGES
+from connectences.web.paging import paginate, paginate_window
 
 bp = Blueprint("content", __name__)
 for _entry in reversed(
@@ -43,6 +44,7 @@ for _entry in reversed(
 if ("Ressources", "content.resources") not in PUBLIC_NAV:
     PUBLIC_NAV.insert(2, ("Ressources", "content.resources"))
 
+PER_PAGE = 20
 CALLBACK_FIELDS = ("name", "phone", "best_time", "topic", "company_name", "commune")
 CALLBACK_SENT = "callback_sent"
 
@@ -68,10 +70,13 @@ def resource_labels() -> dict:
 @public
 def resources_page():
     filters = resources.ResourceFilters.from_args(request.args)
+    found = resources.search(db.session, filters)
+    pagination = paginate_window(resources.first_of(found), PER_PAGE, total=len(found))
     return render_template(
         "content/resources.html",
         filters=filters,
-        found=resources.search(db.session, filters),
+        found=pagination.items,
+        pagination=pagination,
         **resource_labels(),
     )
 
@@ -114,7 +119,10 @@ def who_does_what():
 @bp.route("/temoignages", endpoint="testimonials")
 @public
 def testimonials_page():
-    return render_template("content/testimonials.html", shown=testimonials.public_list(db.session))
+    pagination = paginate(testimonials.public_list(), PER_PAGE)
+    return render_template(
+        "content/testimonials.html", shown=pagination.items, pagination=pagination
+    )
 
 
 @bp.route("/temoignages/<int:testimonial_id>/photo.jpg")

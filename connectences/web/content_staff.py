@@ -29,6 +29,7 @@ from connectences.models import CallbackRequest, DirectoryEntry, Resource, Testi
 from connectences.web.access import guard_blueprint, role_required
 from connectences.web.content import photo_response, resource_labels
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 
 bp = Blueprint("content_staff", __name__, url_prefix="/animateur/contenus")
 guard_blueprint(bp, "animateur", "admin")
@@ -37,6 +38,7 @@ for _role in ("animateur", "admin"):
     add_nav(_role, "Témoignages", "content_staff.testimonials")
     add_nav(_role, "Qui fait quoi", "content_staff.directory_pending")
 
+PER_PAGE = 25
 RESOURCE_LISTS = ("topics", "naf_sections", "size_bands", "epcis")
 TESTIMONIAL_FIELDS = (
     "title",
@@ -65,9 +67,11 @@ def _form(names: tuple[str, ...], lists: tuple[str, ...]) -> dict:
 
 @bp.route("/ressources")
 def resources():
+    pagination = paginate(resource_rules.all_for_staff(), PER_PAGE)
     return render_template(
         "content/staff_resources.html",
-        rows=resource_rules.all_for_staff(db.session),
+        rows=pagination.items,
+        pagination=pagination,
         today=local_today(),
     )
 
@@ -133,9 +137,11 @@ def edit_resource(resource_id: int):
 
 @bp.route("/temoignages")
 def testimonials():
+    pagination = paginate(testimonial_rules.all_for_staff(), PER_PAGE)
     return render_template(
         "content/staff_testimonials.html",
-        rows=testimonial_rules.all_for_staff(db.session),
+        rows=pagination.items,
+        pagination=pagination,
         scopes=testimonial_rules.SCOPES,
     )
 

@@ -31,7 +31,7 @@ from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
-from connectences.web.paging import page_number, paged
+from connectences.web.paging import page_number, paged, paginate
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
 guard_blueprint(bp, "animateur", "admin", audit_action="visits_access_refused")
@@ -168,19 +168,63 @@ def _save_visit(company):
 # --- my follow-ups -----------------------------------------------------------------------
 
 
+# Each list of "Mes relances" pages on its own: its page number's query argument.
+FOLLOW_UP_PAGE_PARAMS = {
+    "callbacks": "page_rappels",
+    "overdue": "page_retard",
+    "today": "page_jour",
+    "upcoming": "page_a_venir",
+}
+FOLLOW_UPS_PER_PAGE = 20
+
+
+def _follow_ups_page(day, *, errors=None, typed=None, status=200):
+    totals = prospection.follow_up_totals(db.session, current_user.id, today=day)
+    sections = {
+        bucket: paginate(
+            prospection.follow_up_bucket(current_user.id, bucket, today=day),
+            FOLLOW_UPS_PER_PAGE,
+            FOLLOW_UP_PAGE_PARAMS[bucket],
+            total=totals[bucket],
+        )
+        for bucket in prospection.FOLLOW_UP_BUCKETS
+    }
+    sections["callbacks"] = paginate(
+        callbacks.open_for(current_user), FOLLOW_UPS_PER_PAGE, FOLLOW_UP_PAGE_PARAMS["callbacks"]
+    )
+    # The pager of one list keeps the page the others are at.
+    page_params = {
+        FOLLOW_UP_PAGE_PARAMS[name]: pagination.page
+        for name, pagination in sections.items()
+        if pagination.page > 1
+    }
+    return (
+        render_template(
+            "visits/follow_ups.html",
+            sections=sections,
+            page_params=page_params,
+            page_param_names=FOLLOW_UP_PAGE_PARAMS,
+            best_times=callbacks.BEST_TIMES,
+            today=day,
+            errors=errors or {},
+            typed=typed or {},
+            **helpers(),
+        ),
+        status,
+    )
+
+
 @bp.route("/relances")
 def follow_ups():
-    day = local_today()
-    return render_template(
-        "visits/follow_ups.html",
-        follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
-        callbacks=callbacks.open_for(db.session, current_user),
-        best_times=callbacks.BEST_TIMES,
-        today=day,
-        errors={},
-        typed={},
-        **helpers(),
-    )
+    return _follow_ups_page(local_today())
+
+
+def _back_to_follow_ups():
+    """Back to "Mes relances" at the pages the form was sent from."""
+    kept = {
+        name: page_number(name) for name in FOLLOW_UP_PAGE_PARAMS.values() if request.args.get(name)
+    }
+    return redirect(url_for("visits.follow_ups", **kept))
 
 
 @bp.route("/relances/<int:visit_id>", methods=["POST"])
@@ -209,25 +253,18 @@ def follow_up(visit_id: int):
         # message goes on top of the list, not next to a field nobody sees.
         db.session.rollback()
         flash(f"{closed.MESSAGE} Rien n'a été modifié.", "info")
-        return redirect(url_for("visits.follow_ups"))
+        return _back_to_follow_ups()
     except prospection.VisitError as exc:
         db.session.rollback()
-        return (
-            render_template(
-                "visits/follow_ups.html",
-                follow=prospection.follow_ups_of(db.session, current_user.id, today=day),
-                callbacks=callbacks.open_for(db.session, current_user),
-                best_times=callbacks.BEST_TIMES,
-                today=day,
-                errors={visit_id: exc.errors},
-                typed={visit_id: (request.form.get("follow_up_on") or "")[:10]},
-                **helpers(),
-            ),
-            422,
+        return _follow_ups_page(
+            day,
+            errors={visit_id: exc.errors},
+            typed={visit_id: (request.form.get("follow_up_on") or "")[:10]},
+            status=422,
         )
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("visits.follow_ups"))
+    return _back_to_follow_ups()
 
 
 # --- the visits list ---------------------------------------------------------------------
