@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from connectences.extensions import db
 from connectences.models import CallbackRequest, Resource
-from tests.browser.support import PHONE, check, describe, path_of, stored_row
+from tests.browser.support import PHONE, check, describe, open_as, path_of, stored_row
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +106,17 @@ def test_resources_and_call_back_on_a_phone(page, live_server, resources):
     assert stored.animateur_id is not None
     assert not dialogs
     assert not blocking, describe(blocking)
+
+
+def test_staff_resources_list_is_stacked_cards_on_a_phone(page, live_server, resources):
+    """Each resource is a card (title, state, date, author each labelled), not a table
+    row whose 'Auteur' column scrolls sideways inside the page."""
+    open_as(page, live_server, "animateur", PHONE, path_of(live_server, "content_staff.resources"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ressources pour les entreprises")
+    widths = page.locator("main table").evaluate(
+        "t => ({table: t.scrollWidth, window: document.documentElement.clientWidth,"
+        " author: getComputedStyle(t.querySelector('td[data-label=Auteur]')).display})"
+    )
+    assert widths["table"] <= widths["window"], f"the list scrolls sideways: {widths}"
+    assert widths["author"] == "block", widths  # its own labelled line in the card
+    check(page, "ressources-equipe-390", "ressources de l'équipe (390 px)")
