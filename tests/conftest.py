@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 from connectences import create_app
+from connectences.accounts.held_forms import held_forms_folder
 from connectences.cvtheque.search import forget_vocabulary
 from connectences.extensions import db
 from connectences.kept import forget_kept
@@ -197,6 +198,10 @@ def _app_context(app):
         # returns): kept across tests on PostgreSQL, whose ids never go back, it would
         # hold the people of every earlier test on this worker.
         forget_indexes()
+        # Forms held for a login are files, not rows: one a test left (a form sent after
+        # a login grown old, never given back) was found by the next test of the worker.
+        for held in held_forms_folder().glob("*"):
+            held.unlink(missing_ok=True)
 
 
 # SQL statements run by this process, for the check of the engine_free mark below.
