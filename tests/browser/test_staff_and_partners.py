@@ -278,6 +278,20 @@ def test_admin_confirms_disabling_an_account_without_scrolling_on_a_desktop(page
     assert not blocking, describe(blocking)
 
 
+def test_admin_changes_a_role_on_a_phone_without_the_page_widening(page, live_server):
+    # The page names the account in its title: an address has no place to wrap, and the
+    # page grew to 488 px on a 390 px phone.
+    open_as(page, live_server, "admin", PHONE, "/admin")
+    row = page.locator("main li, main tr", has_text=ACCOUNTS["animateur"].email).first
+    row.get_by_role("link", name=re.compile("^Changer le rôle")).click()
+    page.get_by_role("button", name="Changer le rôle").click()  # no role chosen
+    expect(page.locator("#erreurs-role")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"la page fait {width} px de large"
+    blocking = check(page, "revue-admin-role-390", "changer un rôle, refusé (390 px)")
+    assert not blocking, describe(blocking)
+
+
 # --- job seeker ------------------------------------------------------------------------
 
 
