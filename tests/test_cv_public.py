@@ -695,6 +695,9 @@ def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
     assert "définitivement" in client.get(f"{space}/supprimer").get_data(as_text=True)
     refused = client.post(f"{space}/supprimer", data={})
     assert refused.status_code == 400 and error_of(refused, "confirm")
+    # The summary names the box by its sentence, without a full stop before its colon.
+    summary = re.search(r'<div[^>]*id="erreurs".*?</div>', refused.get_data(as_text=True), re.S)
+    assert re.search(r"définitivement</a>\s:", summary.group(0)), summary.group(0)
     assert count(Candidate) == 1
     done = client.post(f"{space}/supprimer", data={"confirm": "y"})
     # A page of its own, not the form's address with its "#erreurs" (nothing went wrong).
