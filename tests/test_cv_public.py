@@ -183,6 +183,18 @@ def test_submission_with_pdf_proposes_the_skills_found_for_confirmation(client, 
     assert "Comptabilité" not in the_candidate().skill_labels
 
 
+def test_a_cv_with_no_text_is_kept_and_the_person_told_nothing_could_be_read(client, cv_dir):
+    # A scan or a phone photo saved as PDF: accepted, but no skill can be read from it.
+    response = post_form(client, pdf=make_pdf(" "))
+    assert response.headers["Location"].endswith("/merci")
+    assert files_in(cv_dir) == [the_candidate().cv_filename]
+    said = page_text(client.get("/deposer-mon-cv/merci"))
+    assert "la plateforme n'a pu y lire aucun texte" in said
+    # A CV without a file, or with text, says nothing of the kind.
+    other = post_form(client, email="autre.personne@exemple.fr")
+    assert "aucun texte" not in page_text(client.get(other.headers["Location"]))
+
+
 WRITTEN = [f"compétence écrite {n}" for n in range(1, MAX_SKILLS)]  # one short of the limit
 
 

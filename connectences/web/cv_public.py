@@ -168,7 +168,10 @@ def submit():
         # The same answer whether the address was new or known: nothing tells a visitor
         # who is in the library. Only a new profile may receive the ticked skills, from
         # this browser, for a few minutes and on the pages that follow (``just_sent``).
-        just_sent.remember(SENT, id=new_id, found=found, email=form.cleaned["email"])
+        # A PDF holding no text (a scan, a photo saved as PDF) is kept for the team to
+        # read, but no skill could be found in it: the person is told.
+        unread = pdf is not None and not (text or "").strip()
+        just_sent.remember(SENT, id=new_id, found=found, email=form.cleaned["email"], unread=unread)
         if found:
             return redirect(url_for("cv_public.skills_found"))
         return redirect(url_for("cv_public.thanks"))
@@ -300,6 +303,7 @@ def thanks():
     return render_template(
         "cv_public/thanks.html",
         sent=sent is not None,
+        unread=bool((sent or {}).get("unread")),
         email=email,
         meant=likely_typo(email),
         can_correct=candidate is not None,
