@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from connectences import config as config_module
 from connectences.config import ConfigurationError
 from connectences.extensions import csrf, db, login_manager, migrate
+from connectences.listing import SQLITE_FOLD, fold_text
 from connectences.logfilters import register_log_filters
 from connectences.templating import Environment
 
@@ -125,6 +126,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     does not copy it from the file again at every request (SQLite's default cache is 2 MB)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    # The lists' text search (listing.text_search); PostgreSQL spells it in SQL.
+    dbapi_connection.create_function(SQLITE_FOLD, 1, fold_text, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")

@@ -16,6 +16,12 @@ from dataclasses import fields
 from datetime import date
 from typing import ClassVar
 
+from sqlalchemy import ColumnElement, String, and_, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from connectences.text import strip_accents
+
 
 class ListFilters:
     """Mixin of the filters dataclasses: ``ARGS`` maps each field to its query argument."""
@@ -60,3 +66,79 @@ def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
     edited or outdated link still opens the list)."""
     value = text_arg(args, name, 60)
     return value if value in choices else ""
+
+
+# --- searching text in a list -----------------------------------------------------------
+
+# Hyphens and apostrophes separate words ("Lège-Cap-Ferret" is found by "lege cap ferret").
+_SEPARATORS = str.maketrans(dict.fromkeys("-'\u2019", " "))
+
+
+def fold_text(text: str | None) -> str:
+    """``text`` as a search compares it: lower case, without accents or ligatures,
+    hyphens and apostrophes as spaces ("L’Œuvre-Dorée" -> "l oeuvre doree")."""
+    return strip_accents((text or "").translate(_SEPARATORS)).lower()
+
+
+def folded_words(typed: str) -> list[str]:
+    """The words of a typed search, folded: "LÈGE-Cap" -> ["lege", "cap"]."""
+    return fold_text(typed).split()
+
+
+# SQLite runs fold_text itself (registered on each connection as this function).
+SQLITE_FOLD = "connectences_fold"
+
+
+class _Folded(FunctionElement):
+    """A text column as :func:`fold_text` gives it, in SQL."""
+
+    type = String()
+    inherit_cache = True
+    name = "folded"
+
+
+@compiles(_Folded)
+def _folded_sqlite(element, compiler, **kw):
+    return f"{SQLITE_FOLD}({compiler.process(element.clauses, **kw)})"
+
+
+def _postgresql_folds() -> tuple[str, str, dict[str, str]]:
+    """translate()'s two alphabets (each letter of Latin-1 and Latin Extended that folds
+    to one ASCII letter, hyphens and apostrophes to spaces, the combining accents to
+    nothing) and the ligatures, which fold to two letters, for PostgreSQL."""
+    source, target, longer = "", "", {}
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        folded = strip_accents(ch).lower()
+        if folded == ch or not folded.isascii() or not folded.isalpha():
+            continue
+        if len(folded) == 1:
+            source, target = source + ch, target + folded
+        elif ch in "ÆæŒœß":  # the ligatures French writes (and German's ß)
+            longer[ch] = folded
+    source, target = source + "-'\u2019", target + "   "
+    marks = "".join(chr(c) for c in range(0x300, 0x370))  # removed: no letter for them
+    return source + marks, target, longer
+
+
+_PG_SOURCE, _PG_TARGET, _PG_LONGER = _postgresql_folds()
+
+
+@compiles(_Folded, "postgresql")
+def _folded_postgresql(element, compiler, **kw):
+    sql = compiler.process(element.clauses, **kw)
+    for ch, folded in _PG_LONGER.items():
+        sql = f"replace({sql}, '{ch}', '{folded}')"
+    source = _PG_SOURCE.replace("'", "''")  # the apostrophe, quoted
+    return f"lower(translate({sql}, '{source}', '{_PG_TARGET}'))"
+
+
+def text_search(columns, typed: str) -> ColumnElement:
+    """Every word of ``typed`` appears in one of ``columns``, without regard to accents or
+    case ("lege" finds "Lège-Cap-Ferret", "ÉCOLE" finds "école") and with no wildcard
+    ("%", "_" and "\\" are letters), alike on SQLite and PostgreSQL."""
+    words = folded_words(typed)
+    if not words:
+        return true()
+    folded = [_Folded(column) for column in columns]
+    return and_(*(or_(*(f.contains(word, autoescape=True) for f in folded)) for word in words))

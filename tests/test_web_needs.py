@@ -143,6 +143,12 @@ def test_list_shows_needs_with_links(client, animateur):
         ("rome=I16", ["Mécanicien"], ["Comptable un jour", "Vendeur"]),
         ("q=garage", ["Mécanicien", "Vendeur"], ["Comptable un jour"]),
         ("q=%25", [], ["Mécanicien", "Vendeur", "Comptable un jour"]),  # no wildcard
+        # Accents and case ignored alike on SQLite and PostgreSQL; every word anywhere.
+        ("q=MECANICIEN", ["Mécanicien"], ["Comptable un jour", "Vendeur"]),
+        ("q=M%C3%89CANICIEN", ["Mécanicien"], ["Comptable un jour", "Vendeur"]),
+        ("q=garage+pins+auto", ["Mécanicien"], ["Comptable un jour", "Vendeur"]),
+        ("q=_", [], ["Mécanicien", "Vendeur", "Comptable un jour"]),
+        ("q=%5C", [], ["Mécanicien", "Vendeur", "Comptable un jour"]),
         (f"intercommunalite={f.COBAS}", ["Comptable un jour", "Mécanicien"], []),
         ("intercommunalite=243301504", [], ["Comptable un jour", "Mécanicien"]),
     ],

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, case, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
 from connectences.kept import kept
-from connectences.listing import ListFilters, text_arg
+from connectences.listing import ListFilters, text_arg, text_search
 from connectences.models import Company, Need, Referral
 from connectences.needs.conditions import in_queue
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed
@@ -159,12 +159,7 @@ def _filtered(filters: BoardFilters, now: datetime | None, *, with_status: bool 
         conditions.append(Need.created_at <= now - timedelta(days=30))
     if filters.text:
         conditions.append(
-            or_(
-                *(
-                    column.icontains(filters.text, autoescape=True)
-                    for column in (Need.title, Need.ref, Company.name, Need.notes)
-                )
-            )
+            text_search((Need.title, Need.ref, Company.name, Need.notes), filters.text)
         )
     return conditions
 
