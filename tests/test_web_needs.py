@@ -660,6 +660,28 @@ def test_why_not_by_email_or_name_gives_the_score(client, animateur):
         assert "Détail du score" in html and "Respectée :" in html
 
 
+def test_why_not_finds_a_name_without_its_accents_or_case(client, animateur):
+    f.load(
+        f.document(
+            candidates=[
+                f.candidate(
+                    ref="helene",
+                    first_name="Hélène",
+                    last_name="Lège-Dupré",
+                    email="helene@exemple.fr",
+                    days=["tue"],
+                )
+            ]
+        )
+    )
+    for query in ("helene", "HÉLÈNE", "lege dupre", "Dupré Hélène", "LÈGE-DUPRÉ"):
+        page = client.get(f"/animateur/besoins/n1/pourquoi-pas?candidat={query}")
+        assert page.status_code == 200, query
+        assert "Hélène" in page.get_data(as_text=True), query
+    for query in ("%", "_", "h_l"):
+        assert client.get(f"/animateur/besoins/n1/pourquoi-pas?candidat={query}").status_code == 404
+
+
 def test_why_not_unknown_candidate(client, animateur):
     page = client.get("/animateur/besoins/n1/pourquoi-pas?candidat=personne")
     assert page.status_code == 404

@@ -9,6 +9,7 @@ from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences.errors import DomainError
+from connectences.listing import text_search
 from connectences.models import Candidate
 
 MAX_NAME_WORDS = 4
@@ -82,14 +83,11 @@ def find_candidates(session: Session, text: str) -> list[Candidate]:
     words = text.split()[:MAX_NAME_WORDS]
     if not words:
         return []
-    query = select(Candidate)
-    for word in words:
-        query = query.where(
-            or_(
-                Candidate.first_name.icontains(word, autoescape=True),
-                Candidate.last_name.icontains(word, autoescape=True),
-            )
-        )
+    # Accents and case ignored ("helene lege" finds "Hélène Lège-Dupré") alike on SQLite
+    # and PostgreSQL.
+    query = select(Candidate).where(
+        text_search((Candidate.first_name, Candidate.last_name), " ".join(words))
+    )
     return list(
         session.scalars(query.order_by(Candidate.last_name, Candidate.first_name).limit(MAX_FOUND))
     )
