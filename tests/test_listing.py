@@ -15,6 +15,8 @@ from connectences.prospection.companies import DirectoryFilters
 from connectences.prospection.visits import VisitFilters
 from tests.factories import ARCACHON, COBAS
 
+ROME_PROBLEM = "Code ROME : saisissez un code (M1203) ou son début (M12)."
+
 pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/conftest.py)
 
 
@@ -50,5 +52,10 @@ def test_unknown_values_are_dropped_and_bad_ones_reported():
     assert filters.as_args() == {} and set(errors) == {"du"}
     filters, problems = SearchFilters.from_args(MultiDict({"rome": "12", "niveau": "bac+12"}))
     assert filters.rome == "" and filters.level == "" and len(problems) == 2
+    # A ROME code is a letter and digits: a wildcard or another script's digit is refused.
+    for typed in ("M12%", "M12_", "K1\\", "M²³", "M١٢"):
+        filters, problems = SearchFilters.from_args(MultiDict({"rome": typed}))
+        assert filters.rome == "" and problems == [ROME_PROBLEM], typed
+    assert SearchFilters.from_args(MultiDict({"rome": "m12"}))[0].rome == "M12"
     matches = MatchFilters.from_args({"nombre": "500", "score_min": "250", "distance_max": "x"})
     assert matches == MatchFilters(min_score=100, limit=DEFAULT_MATCH_LIMIT, max_km=None)

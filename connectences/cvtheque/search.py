@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -148,6 +149,11 @@ def _commune(args: Mapping[str, str], name: str, label: str, errors: list[str]) 
     return code
 
 
+# A ROME code (M1203) or its start (M12): ASCII only, since the code is matched by LIKE
+# (a "%" or "_" typed there was a wildcard) and "²".isdigit() holds.
+_ROME_START = re.compile(r"[A-Z][0-9]{2,4}", re.ASCII)
+
+
 def _from_args(args) -> tuple[SearchFilters, list[str]]:
     """The filters of a query string (``args.getlist`` gives the repeated ones) and the
     French messages of the values refused (those are left out)."""
@@ -161,7 +167,7 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
         errors.append(f"Recherche : {forbidden_problem(refused)}")
         text = ", ".join(term for term in terms if term not in refused)
     rome = (args.get("rome") or "").strip().upper()[:5]
-    if rome and not (len(rome) >= 3 and rome[0].isalpha() and rome[1:3].isdigit()):
+    if rome and not _ROME_START.fullmatch(rome):
         errors.append("Code ROME : saisissez un code (M1203) ou son début (M12).")
         rome = ""
     commune = _commune(args, "commune", "Commune", errors)
