@@ -778,3 +778,56 @@ def test_a_placement_confirmed_beyond_the_hours_wished_tells_the_animateur(world
     assert "Avec ses engagements, Inès Marchal travaille 28 h par semaine, plus que les 24 h" in (
         mail.body_text.replace("\u00a0", " ").replace("\u202f", " ")
     )
+
+
+def _edit_profile(client, ines, **fields):
+    from connectences.web.cv_forms import CandidateForm
+
+    space = f"/mon-cv/{space_token(ines)}"
+    data = {k: v for k, v in CandidateForm.data_of(ines).items() if v is not None}
+    data.update(fields)
+    response = _post(client, space + "/modifier", space + "/modifier", data)
+    assert response.status_code == 302, page_text(response)
+    db.session.expire_all()
+    return by_ref(Candidate, "ines"), page_text(client.get(space))
+
+
+def test_hours_and_days_changed_in_the_space_settle_the_status(client, world):
+    """The person's week is read against their profile: lowering their maximum to the
+    hours they hold makes them "placé" (their page no longer says they are proposed with
+    0 h left), raising it again puts them back in matching (they stayed "placé",
+    proposed nothing, although the animateur's note tells them to raise it)."""
+    _place(world)  # 8 h on Tuesday, of 24 h at most
+    ines, page = _edit_profile(client, by_ref(Candidate, "ines"), hours_min="4", hours_max="8")
+    assert ines.status == "place" and not ines.week_complete
+    assert "Votre profil peut être proposé aux employeurs" not in page
+    ines, page = _edit_profile(client, ines, hours_max="24")
+    assert ines.status == "en_mission"
+    assert "ines" in _matched("fits")
+    # Days too: Tuesday alone is taken, so the week is full; Monday back frees it.
+    ines, _ = _edit_profile(client, ines, days=["tue"])
+    assert ines.status == "place"
+    ines, _ = _edit_profile(client, ines, days=["mon", "tue"])
+    assert ines.status == "en_mission"
+    summaries = [
+        e.summary
+        for e in db.session.scalars(
+            select(CandidateEvent)
+            .where(CandidateEvent.kind == "status")
+            .order_by(CandidateEvent.id)
+        )
+    ]
+    assert summaries[-1] == "Statut : Placé → En mission (heures ou jours modifiés)."
+
+
+def test_a_paused_person_or_a_complete_week_stays_so_when_hours_change(client, world):
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    space = f"/mon-cv/{space_token(ines)}"
+    _post(client, space, space + "/semaine", {"choix": "complet"})
+    ines, _ = _edit_profile(client, by_ref(Candidate, "ines"), hours_max="30")
+    assert ines.status == "place" and ines.week_complete
+    _post(client, space, space + "/semaine", {"choix": "plus"})
+    _post(client, space, space + "/pause", {})
+    ines, _ = _edit_profile(client, by_ref(Candidate, "ines"), hours_max="8", hours_min="4")
+    assert ines.status == "inactif"

@@ -34,6 +34,7 @@ from connectences.contacts import (
 )
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
+from connectences.cvtheque.status import settle_status
 from connectences.dates import read_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.matching import week
@@ -320,6 +321,10 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return old == new
 
 
+# The profile's fields that ``matching.week.is_full`` reads, with the commitments held.
+WEEK_FIELDS = frozenset({"hours_max", "days"})
+
+
 def apply_profile(
     session: Session,
     candidate: Candidate,
@@ -334,8 +339,8 @@ def apply_profile(
     ``data`` is raw (a form's, a file's) or a :class:`CleanProfile`, written as it is.
     Raises ``ProfileError`` and changes nothing when a value is refused. A change writes
     one history line naming the changed fields, and bumps ``updated_at`` so matching
-    reloads the person. A changed e-mail address must be confirmed again. The caller
-    commits.
+    reloads the person. A changed e-mail address must be confirmed again. Changed hours
+    or days settle the person's status (``status.settle_status``). The caller commits.
     """
     clean = data if isinstance(data, CleanProfile) else clean_profile(data, partial=partial)
     if "email" in clean and clean["email"] != candidate.email:
@@ -370,6 +375,17 @@ def apply_profile(
             actor_label=actor_label,
             details={"fields": changed},
         )
+        if WEEK_FIELDS.intersection(changed):
+            # Their week is read against these: a maximum lowered to the hours they hold
+            # fills it ("placé"), one raised again opens it (the animateur's note on
+            # extra hours tells them to raise it here).
+            settle_status(
+                session,
+                candidate,
+                actor=actor,
+                actor_label=actor_label,
+                reason="heures ou jours modifiés",
+            )
     return changed
 
 

@@ -12,8 +12,8 @@ where the stored person still holds the status it was read in (an animateur paus
 the person while a placement settles them ``en_mission``: the second to write is
 refused with ``workflows.ChangedMeanwhile``, nothing of it kept). ``settle_status``
 derives the status from the person's commitments and choice after a change to
-their week (placement, commitment added or removed, "je souhaite plus d'heures",
-"mon emploi du temps est complet"):
+their week (placement, commitment added or removed, hours or days changed in their
+profile, "je souhaite plus d'heures", "mon emploi du temps est complet"):
 
 - paused people stay paused;
 - ``place`` when they said their week is complete, or when it is full for good
