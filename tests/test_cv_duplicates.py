@@ -320,3 +320,43 @@ def test_a_merge_that_would_make_an_impossible_week_is_refused():
         db.session, keep, drop, actor=None, choices={"hours_min": "drop", "hours_max": "drop"}
     )
     assert (merged.hours_min, merged.hours_max) == (30, 40)
+
+
+def _holding(candidate: Candidate, hours: float, status: str, **kw) -> Candidate:
+    from connectences.models import Commitment
+
+    candidate.commitments.append(
+        Commitment(label="Ménage, Mairie", hours_per_week=hours, days=["tue"], **kw)
+    )
+    candidate.status = status
+    db.session.commit()
+    return candidate
+
+
+def test_a_merge_settles_the_status_on_the_work_both_records_hold():
+    """The dropped record holds open-ended work: the merged person holds it too, so they
+    are not "disponible" (the kept record's status, chosen by default) with a week
+    that says otherwise; work filling their week makes them "placé"."""
+    keep = _store(first_name="Zoé", last_name="Quintard", hours_min=5, hours_max=20,
+                  days=["mon", "tue"])  # fmt: skip
+    drop = _holding(_store(first_name="Zoe", last_name="Quintard"), 8, "en_mission")
+    merged = merge_candidates(db.session, keep, drop, actor=None)
+    db.session.commit()
+    assert [c.hours_per_week for c in merged.commitments] == [8]
+    assert merged.status == "en_mission"
+    keep = _store(first_name="Léo", last_name="Brana", hours_min=5, hours_max=20)
+    drop = _holding(_store(first_name="Leo", last_name="Brana"), 20, "place")
+    assert merge_candidates(db.session, keep, drop, actor=None).status == "place"
+
+
+def test_a_merge_keeps_the_chosen_pause_and_complete_week():
+    keep = _store(first_name="Zoé", last_name="Quintard")
+    keep.status = "inactif"
+    drop = _holding(_store(first_name="Zoe", last_name="Quintard"), 8, "en_mission")
+    assert merge_candidates(db.session, keep, drop, actor=None).status == "inactif"
+    db.session.commit()
+    keep = _store(first_name="Léo", last_name="Brana", hours_max=30)
+    drop = _holding(_store(first_name="Leo", last_name="Brana"), 8, "place")
+    drop.week_complete = True
+    merged = merge_candidates(db.session, keep, drop, actor=None, choices={"status": "drop"})
+    assert merged.status == "place" and merged.week_complete

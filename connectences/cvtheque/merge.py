@@ -3,7 +3,9 @@
 The animateur chooses, field by field, which record's value is kept; lists (skills,
 jobs, days, contracts) are united. Everything that points at the dropped record (lead
 lines, placements, history, queued mail, login accounts) moves to the kept one; the
-dropped record and its CV file (when the kept one has a file) are deleted.
+dropped record and its CV file (when the kept one has a file) are deleted. The person
+holds both records' work: their status follows it (``status.settled_status``), but for
+a pause chosen.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from connectences.accounts.audit import audit
 from connectences.cvtheque.files import delete_pdf_after_commit
 from connectences.cvtheque.history import record_event
-from connectences.cvtheque.status import set_status
+from connectences.cvtheque.status import set_status, settled_status
 from connectences.errors import DomainError
 from connectences.models import (
     Candidate,
@@ -139,6 +141,7 @@ def merge_candidates(
     )
     united = {name: _union(getattr(keep, name), getattr(drop, name)) for name in UNITED_FIELDS}
     notes = "\n\n".join(n.strip() for n in (keep.notes, drop.notes) if n and n.strip()) or None
+    week_complete = (drop if chosen["status"] == "drop" else keep).week_complete
     consent = keep.consent or drop.consent
     consent_at = _earliest(keep.consent_at, drop.consent_at)
     created_at = _earliest(keep.created_at, drop.created_at)
@@ -219,6 +222,11 @@ def merge_candidates(
         setattr(keep, name, value)
     keep.skills.extend(new_skills)
     keep.commitments.extend(new_commitments)
+    # The chosen status goes with its record's "week complete" choice, then follows the
+    # week the person now holds (both records' work): a pause chosen stays a pause.
+    keep.week_complete = week_complete
+    if status != "inactif":
+        status = settled_status(keep, resume=True)
     set_status(
         session, keep, status, actor=actor, reason=f"fusion avec la fiche en double de {drop_words}"
     )
