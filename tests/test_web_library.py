@@ -242,6 +242,33 @@ def test_export_xlsx_follows_the_filters(client, auth, people):
     assert client.get(f"{BASE}/export/pdf").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"heures_min": "abc"},
+        {"commune": "99999"},
+        {"statut": "nope"},
+        {"jours": "xyz"},
+        {"confirme": "peut-etre"},
+        {"heures_min": "30", "heures_max": "5"},
+    ],
+)
+def test_an_export_with_a_refused_filter_exports_nothing(client, auth, people, query):
+    """A filter the page refuses is left out of its search, with its message; the export
+    of such a query (an address typed or kept) exported every person instead, without a
+    word. It exports nothing, shows the search with the message, and logs no export."""
+    auth.login("animateur")
+    response = client.get(f"{BASE}/export/csv", query_string=query)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(BASE)
+    page = html_of(client.get(response.headers["Location"]))
+    assert "Certains filtres n&#39;ont pas été appliqués" in page or (
+        "Certains filtres n'ont pas été appliqués" in page
+    )
+    assert "Export non fait" in page
+    assert audit_entries("cv_export") == []
+
+
 # --- candidate page ---------------------------------------------------------------------
 
 

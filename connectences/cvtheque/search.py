@@ -191,7 +191,10 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
     if hours_min is not None and hours_max is not None and hours_min > hours_max:
         errors.append("Heures par semaine : le minimum dépasse le maximum.")
         hours_min = hours_max = None
-    days = tuple(d for d in vocab.DAYS if d in list_arg(args, "jours"))
+    typed_days = [d for d in list_arg(args, "jours") if d]
+    days = tuple(d for d in vocab.DAYS if d in typed_days)
+    if len(set(typed_days)) != len(days):
+        errors.append("Jours : choisissez des jours de la liste.")
     contract = args.get("contrat", "")
     if contract and contract not in vocab.CONTRACTS:
         errors.append("Contrat : choisissez un contrat de la liste.")
@@ -202,9 +205,14 @@ def _from_args(args) -> tuple[SearchFilters, list[str]]:
         available_by = read_date(raw_date)
         if available_by is None:
             errors.append(f"Disponible au plus tard le : date invalide : {unread(raw_date)}.")
-    statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in list_arg(args, "statut"))
+    typed_statuses = [s for s in list_arg(args, "statut") if s]
+    statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in typed_statuses)
+    if len(set(typed_statuses)) != len(statuses):
+        errors.append("Statut : choisissez des statuts de la liste.")
     source = (args.get("source") or "").strip()[:100]
     confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))
+    if confirmed is None and args.get("confirme"):
+        errors.append("Adresse e-mail : choisissez « Confirmée » ou « Pas encore confirmée ».")
     filters = SearchFilters(
         text=text,
         rome=rome,

@@ -163,7 +163,12 @@ def export(fmt: str):
     """Every candidate of the current search (not only the page), as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, _ = SearchFilters.from_args(request.args)
+    filters, errors = SearchFilters.from_args(request.args)
+    if errors:
+        # The page leaves a refused filter out of its search and says so; an export
+        # without it would hold people the animateur did not ask for.
+        flash("Export non fait : corrigez d'abord les filtres de la recherche.", "error")
+        return redirect(url_for("library.index", **request.args.to_dict(flat=False)))
     _, sort = _sort(filters)
     rows = list(export_rows(iter_candidates(db.session, filters, sort=sort)))
     accounts.audit(
