@@ -100,6 +100,26 @@ def test_opening_the_space_from_the_warning_keeps_the_profile(client, cv_dir):
     assert apply(datetime(2028, 11, 30, 3, tzinfo=UTC))["warned"] == 1
 
 
+def test_the_space_opened_after_the_warning_says_the_profile_is_kept(client, cv_dir):
+    """The warning says: open your space to keep your profile. The space then says it
+    is kept, and until when without news (it said nothing of it: had it worked?). Only
+    once: a later visit, with no warning pending, says nothing of it."""
+    from tests.helpers import page_text
+
+    create("fidele@exemple.fr", at=START)
+    at_23 = datetime(2026, 12, 20, 3, tzinfo=UTC)
+    apply(at_23)
+    path = link_in(mails_to("fidele@exemple.fr")[-1])
+    with time_machine.travel(at_23 + timedelta(days=2), tick=False):
+        page = page_text(client.get(path))
+        assert (
+            "Merci : votre profil est conservé dans la CVthèque. Sans nouvelles de votre "
+            "part, il le sera jusqu'au 22/12/2028." in page
+        )
+    with time_machine.travel(at_23 + timedelta(days=3), tick=False):
+        assert "est conservé" not in page_text(client.get(path))
+
+
 def test_a_disabled_account_is_not_mailed_a_link_that_would_not_open(client, cv_dir):
     """The warning holds a link to the person's space; an administrator disabled their
     account, so the link is refused: no warning, and the profile goes at its term."""

@@ -47,6 +47,25 @@ def warning_key(candidate: Candidate) -> str:
     return f"candidate:{candidate.id}:{candidate.last_contact_at.date().isoformat()}"
 
 
+def came_back(session: Session, candidate: Candidate, now: datetime | None = None) -> bool:
+    """The person opened their space: their 2 years start again (``consent.touch``).
+
+    True when they had been warned of their deletion for the contact this one replaces
+    (the warning told them that opening their space keeps their profile: they are told
+    it did)."""
+    warned = (
+        candidate.id is not None
+        and session.scalar(
+            select(JobNotice.id).where(
+                JobNotice.kind == WARNING_KIND, JobNotice.key == warning_key(candidate)
+            )
+        )
+        is not None
+    )
+    consent.touch(candidate, now)
+    return warned
+
+
 def delete_stale(
     session: Session,
     now: datetime,

@@ -31,8 +31,9 @@ from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, candidate_has_account
+from connectences.clock import LOCAL_TZ
 from connectences.contacts import likely_typo
-from connectences.cvtheque import consent, files
+from connectences.cvtheque import consent, files, retention
 from connectences.cvtheque.commitments import week_view
 from connectences.cvtheque.erase import erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
@@ -439,8 +440,19 @@ def _space_candidate(token: str | None) -> Candidate:
                 )
             )
         )
-    consent.touch(candidate)  # the person came back: their 2 years start again
+    _came_back(candidate)
     return candidate
+
+
+def _came_back(candidate: Candidate) -> None:
+    """The person came back: their 2 years start again; told so after a warning."""
+    if retention.came_back(db.session, candidate):
+        day = retention.deletion_date(candidate).astimezone(LOCAL_TZ).date()
+        flash(
+            "Merci : votre profil est conservé dans la CVthèque. Sans nouvelles de votre "
+            f"part, il le sera jusqu'au {day:%d/%m/%Y}.",
+            "success",
+        )
 
 
 def _session_candidate() -> Candidate:
@@ -455,7 +467,7 @@ def _session_candidate() -> Candidate:
     )
     if candidate is None:
         abort(404)
-    consent.touch(candidate)  # the person came back: their 2 years start again
+    _came_back(candidate)
     return candidate
 
 
