@@ -483,6 +483,15 @@ def test_export_by_outcome_and_period(client, visits_world):
     assert [(r["Entreprise"], r["Canal"]) for r in table] == [("Arcachon Un", "Porte-à-porte")]
 
 
+@pytest.mark.parametrize("query", [{"du": "31/02/2026"}, {"du": "2026-06-10", "au": "2026-06-01"}])
+def test_an_export_with_a_refused_filter_exports_nothing(client, visits_world, query):
+    # The list leaves a refused filter out and says so: the export exported every visit.
+    response = client.get("/animateur/visites/export.csv", query_string=query)
+    assert response.status_code == 302 and "/animateur/visites?" in response.location
+    said = page_text(client.get(response.location))
+    assert "Export non fait : corrigez d'abord les filtres de la liste." in said
+
+
 # --- permissions ------------------------------------------------------------------------------
 
 ROUTES = [

@@ -302,7 +302,12 @@ def export(fmt: str):
     """Exactly the visits the list shows with the same filters, every page."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, _errors = prospection.VisitFilters.from_args(request.args)
+    filters, errors = prospection.VisitFilters.from_args(request.args)
+    if errors:
+        # The list leaves a refused filter out and says so; an export without it would
+        # hold visits the animateur did not ask for.
+        flash("Export non fait : corrigez d'abord les filtres de la liste.", "error")
+        return redirect(url_for("visits.index", **request.args.to_dict(flat=False)))
     visits = db.session.scalars(prospection.filtered_visits(filters)).unique().all()
     return send_table(
         fmt, "visites", prospection.EXPORT_HEADERS, prospection.export_rows(visits), "Visites"
