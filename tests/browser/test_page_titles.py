@@ -25,3 +25,27 @@ def test_a_team_page_is_not_titled_like_its_public_page(page, live_server, staff
     public_title = page.title()
     assert staff_title.startswith("Gestion des "), staff_title
     assert staff_title != public_title, (staff_title, public_title)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "button"),
+    [
+        ("auth.login", "Se connecter"),
+        ("auth.forgot_password", None),
+        ("cv_public.submit", None),
+    ],
+)
+def test_a_refused_form_says_so_in_the_title(page, live_server, endpoint, button):
+    page.set_viewport_size(DESKTOP)
+    page.goto(live_server.url + path_of(live_server, endpoint))
+    title = page.title()
+    assert not title.startswith("Erreur"), title
+    form = page.locator("main form[method=post]").last
+    submit = (
+        page.get_by_role("button", name=button)
+        if button
+        else form.locator("button[type=submit], input[type=submit]").last
+    )
+    with page.expect_navigation():
+        submit.click()
+    assert page.title() == f"Erreur — {title}", page.title()
