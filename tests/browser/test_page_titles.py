@@ -5,8 +5,10 @@ a screen-reader user may have open in another tab."""
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 
-from tests.browser.support import DESKTOP, open_as, path_of
+from connectences.models import User
+from tests.browser.support import ACCOUNTS, DESKTOP, open_as, path_of, stored_row
 
 pytestmark = pytest.mark.browser
 
@@ -49,3 +51,13 @@ def test_a_refused_form_says_so_in_the_title(page, live_server, endpoint, button
     with page.expect_navigation():
         submit.click()
     assert page.title() == f"Erreur — {title}", page.title()
+
+
+def test_the_role_page_title_reads_as_french(page, live_server):
+    """« Changer le rôle du compte x@y », not « le rôle de x@y » read before an address."""
+    email = ACCOUNTS["animateur"].email
+    user = stored_row(live_server, User, User.email == email)
+    with live_server.app.test_request_context():
+        path = url_for("admin.change_role", user_id=user.id)
+    open_as(page, live_server, "admin", DESKTOP, path)
+    assert page.title().startswith(f"Changer le rôle du compte {email} · "), page.title()
