@@ -12,7 +12,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from connectences.errors import DomainError
-from connectences.events.catalogue import ACTIVE_STATUSES
 from connectences.events.registrations import attendees
 from connectences.models import Event, User, utcnow
 from connectences.typography import decimal_fr, time_slot
@@ -103,9 +102,9 @@ def record(
 
 
 def summary(event: Event, people) -> Attendance:
-    """The counts of ``people`` (the event's seated and waiting registrants)."""
+    """The counts of ``people`` (the event's seated and waiting registrants, as
+    ``registrations.attendees`` gives them)."""
     if event.attendance_at is None:
         return Attendance(present=None, absent=None, walk_ins=None)
-    active = [person for person in people if person.status in ACTIVE_STATUSES]
-    came = sum(1 for person in active if person.attended)
-    return Attendance(present=came, absent=len(active) - came, walk_ins=event.walk_ins or 0)
+    came = sum(1 for person in people if person.attended)
+    return Attendance(present=came, absent=len(people) - came, walk_ins=event.walk_ins or 0)

@@ -9,6 +9,8 @@ from flask import flash, redirect, render_template, request
 from connectences.extensions import db
 from connectences.models import Need
 from connectences.needs.moves import OWNER_STOP_REASONS, owner_may_stop, stop_by_owner
+from connectences.web.forms import errors_for
+from connectences.web.needs import ABANDON_FIELDS
 from connectences.workflows import TransitionError
 
 
@@ -34,11 +36,7 @@ def stop_page(need: Need, *, email: str, actor, action: str, back: str):
             )
         except TransitionError as refusal:
             db.session.rollback()
-            fields = refusal.errors or {"_": refusal.message}
-            errors = {
-                {"reason_code": "motif", "reason_text": "precision"}.get(key, key): message
-                for key, message in fields.items()
-            }
+            errors = errors_for(refusal, ABANDON_FIELDS)
         else:
             db.session.commit()
             flash(
