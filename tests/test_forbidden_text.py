@@ -70,6 +70,15 @@ REFUSED = [
     ("Hôtesse d'accueil, physique agréable", "physique agréable", (APPEARANCE,)),
     ("Pas de femme enceinte", "Pas de femme enceinte", (PREGNANCY, SEX)),
     ("Homme ou femme, 30 ans minimum", "30 ans minimum", (AGE,)),
+    # A courtesy word or a "s'abstenir" beside the requirement changes nothing.
+    ("Femme svp", "Femme", (SEX,)),
+    ("Nous voulons une femme svp", "femme", (SEX,)),
+    ("Pas de handicapé s'il vous plaît", "Pas de handicapé", (HEALTH,)),
+    ("Pas d'étrangers merci", "Pas d'étrangers", (ORIGIN,)),
+    ("Jeune stp", "Jeune", (AGE,)),
+    ("Handicapés s'abstenir", "Handicapés s'abstenir", (HEALTH,)),
+    ("Seniors s'abstenir", "Seniors s'abstenir", (AGE,)),
+    ("De confession chrétienne", "confession chrétienne", (RELIGION,)),
 ]
 
 KEPT = [
@@ -109,6 +118,8 @@ KEPT = [
     "Bonne présentation",
     "Contact : Marie au 06 12 34 56 78",
     "Je fais la compta le soir, je n'y arrive plus.",
+    "Merci de nous rappeler le matin, s'il vous plaît",
+    "Débutants s'abstenir",
 ]
 
 

@@ -117,7 +117,7 @@ for _criterion, _group in (
         "religion religions catholique catholiques musulman musulmane musulmans "
         "musulmanes juif juive juifs juives chretien chretienne chretiens chretiennes "
         "protestant protestante protestants protestantes bouddhiste hindou hindoue "
-        "athee athees croyant croyante croyants croyantes islam",
+        "athee athees croyant croyante croyants croyantes islam confession confessions",
     ),
     (HEALTH, "rqth valide valides"),
     (
@@ -235,7 +235,10 @@ PUBLIC_PHRASES: frozenset[tuple[str, ...]] = frozenset(
 )
 _LONGEST_PHRASE = max(len(p) for p in (*PHRASES, *PUBLIC_PHRASES))
 
-NEGATIONS = _words("non pas sans aucun aucune ni jamais exclu exclue exclus exclues")
+# "s'abstenir" refuses who it follows ("handicapés s'abstenir", "seniors s'abstenir").
+NEGATIONS = _words(
+    "non pas sans aucun aucune ni jamais exclu exclue exclus exclues abstenir abstenez"
+)
 RESTRICTIONS = _words(
     "uniquement seulement exclusivement strictement only obligatoire obligatoirement",
     "exige exigee requis requise imperatif imperative imperativement souhaite souhaitee",
@@ -507,6 +510,8 @@ _PROSE_NEUTRAL = _words(
     "irait iraient ferait feraient faut faudrait doit doivent devra devrait devraient",
     "peut peuvent pourra pourrait pourraient mieux idéal ideal ideale si possible",
     "quelqu quelque",
+    # Courtesy ("femme svp", "pas d'étrangers merci", "s'il vous plaît").
+    "svp stp merci s plait",
 )
 # Words that ask for someone: a requirement follows, wherever the run sits.
 _ASKING = _words(
