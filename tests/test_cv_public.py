@@ -14,9 +14,11 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from connectences.cvtheque import consent, profile
+from connectences.cvtheque import consent, profile, retention
+from connectences.cvtheque.erase import erase_candidate
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
+from connectences.mail.sender import deliver_due
 from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
@@ -43,6 +45,8 @@ from tests.helpers import (
     recorded_statements,
     same_page,
 )
+from tests.test_mail import mail_port, server, start_server  # noqa: E402, F401 (fixtures)
+from tests.test_newsletter import quiet_smtp_server_log  # noqa: E402, F401 (fixture)
 
 EMAIL = "camille.martin@exemple.fr"
 
@@ -728,8 +732,8 @@ def test_delete_removes_row_file_lead_lines_and_queued_mail(client, cv_dir):
     assert files_in(cv_dir) == []
     entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "candidate.deleted")).one()
     assert entry.entity_id == cid and EMAIL not in json.dumps(entry.details)
-    # The link no longer opens anything.
-    assert client.get(space).status_code == 403
+    # The link no longer opens anything: it is gone for good.
+    assert client.get(space).status_code == 410
 
 
 def test_tampered_expired_or_revoked_space_links_are_refused(client, app):
@@ -864,6 +868,63 @@ def test_a_logged_in_job_seeker_deletes_their_own_profile_and_account(client, au
     # Nothing in the audit log says whose the account was any more.
     for kept in db.session.scalars(select(AuditLog)):
         assert user.email not in json.dumps(kept.details), kept.action
+
+
+def test_an_erased_profiles_link_says_it_is_erased_and_offers_no_new_link(client):
+    """The link of an erased profile, opened again (the back button, a double click on
+    "Tout supprimer", the mail read later), said "ce lien n'est plus valide, demandez un
+    nouveau lien": as if the erasure had failed, and asking led nowhere."""
+    space = submitted_and_confirmed(client)
+    assert client.post(f"{space}/supprimer", data={"confirm": "y"}).status_code == 302
+    for again in (client.get(space), client.post(f"{space}/supprimer", data={"confirm": "y"})):
+        text = page_text(again)
+        assert again.status_code == 410, text
+        assert "Votre profil a été supprimé" in text and "à votre demande" in text
+        assert "nouveau lien" not in text and "Recevoir" not in text
+        assert 'href="/deposer-mon-cv"' in again.get_data(as_text=True)
+    # Another link, of a profile merged away or never erased, keeps the general answer.
+    assert client.get("/mon-cv/n-importe-quoi").status_code == 403
+
+
+def test_the_link_of_a_profile_the_retention_rule_erased_says_so(client):
+    space = submitted_and_confirmed(client)
+    erase_candidate(db.session, the_candidate(), reason=retention.REASON_STALE)
+    db.session.commit()
+    page = client.get(space)
+    text = page_text(page)
+    assert page.status_code == 410 and "durées de conservation" in text
+    assert "à votre demande" not in text and "nouveau lien" not in text
+    assert mails_to(EMAIL) == []  # no receipt of an erasure the person did not ask for
+
+
+def test_an_erasure_is_confirmed_by_mail_and_the_mail_is_forgotten_once_sent(
+    client,
+    server,  # noqa: F811
+    quiet_smtp_server_log,  # noqa: F811
+):
+    space = submitted_and_confirmed(client)
+    before = len(mails_to(EMAIL))
+    assert client.post(f"{space}/supprimer", data={"confirm": "y"}).status_code == 302
+    queued = mails_to(EMAIL)
+    # Every earlier mail went with the profile; one says the erasure is done.
+    assert len(queued) == 1 and before >= 1
+    mail = queued[0]
+    assert mail.kind == "cv_erased" and mail.candidate_id is None
+    assert "supprimé" in mail.subject and "Camille" in mail.body_text
+    assert "/mon-cv/" not in mail.body_text  # no link to a space that is no more
+    assert deliver_due(db.session).sent == 1
+    assert [str(m["To"]) for m in server.parsed()] == [EMAIL]
+    # Sent, it is not kept: the outbox holds nothing more of the person.
+    db.session.expire_all()
+    assert mails_to(EMAIL) == []
+
+
+def test_a_logged_in_job_seeker_erasing_their_profile_gets_the_mail_too(client, auth):
+    user = auth.login("candidate")
+    address = db.session.get(Candidate, user.candidate_id).email
+    assert client.post("/candidat/mon-espace/supprimer", data={"confirm": "y"}).status_code == 302
+    mail = mails_to(address)[-1]
+    assert mail.kind == "cv_erased" and "votre compte" in mail.body_text
 
 
 def test_a_confirmed_new_address_becomes_the_login(client, auth):

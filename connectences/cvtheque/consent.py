@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from connectences import config
 from connectences.accounts.audit import audit
+from connectences.clock import local_date
 from connectences.contacts import email_key
+from connectences.cvtheque.erase import ON_REQUEST, erasure_of
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
-from connectences.models import Candidate, User, utcnow
+from connectences.models import AuditLog, Candidate, User, utcnow
 from connectences.signed import LinkError, make_token, read_token
 from connectences.urls import external_url
 
@@ -297,6 +299,10 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
         invalid="Ce lien n'est pas valide.",
     )
     candidate = session.get(Candidate, payload.get("c"))
+    if candidate is None or candidate.ref != payload.get("r"):
+        erased = erasure_of(session, payload.get("c"), payload.get("r"))
+        if erased is not None:
+            raise ErasedLink(erased)
     if (
         candidate is None
         or candidate.ref != payload.get("r")
@@ -308,6 +314,25 @@ def candidate_from_space_token(session: Session, token: str) -> Candidate:
     if account_disabled(session, candidate):
         raise LinkError(DISABLED)
     return candidate
+
+
+class ErasedLink(LinkError):
+    """The link of a profile erased since: nothing is left to open, nor a new link to
+    send (``message`` says when, and whether the person asked for it)."""
+
+    def __init__(self, entry: AuditLog):
+        day = f"{local_date(entry.at):%d/%m/%Y}"
+        if (entry.details or {}).get("reason") == ON_REQUEST:
+            message = (
+                f"Votre profil a été supprimé à votre demande le {day} : ce lien ne mène plus "
+                "à rien, il ne reste rien de vous dans la CVthèque."
+            )
+        else:
+            message = (
+                f"Ce profil a été supprimé de la CVthèque le {day}, comme prévu par nos "
+                "durées de conservation : ce lien ne mène plus à rien."
+            )
+        super().__init__(message)
 
 
 DISABLED = (

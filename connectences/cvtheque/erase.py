@@ -8,22 +8,25 @@ entry stays, by id and reason, without personal data.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from connectences import territory
 from connectences.accounts.audit import audit
+from connectences.clock import local_date
 from connectences.contacts import email_key
 from connectences.cvtheque import files
 from connectences.cvtheque.history import events_of
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
-from connectences.mail import MailKind
+from connectences.mail import MailKind, queue_template
+from connectences.mail.outbox import platform_reply_to
 from connectences.models import (
     AuditLog,
     Candidate,
     CandidateEvent,
+    Deletion,
     JobNotice,
     Lead,
     LeadCandidate,
@@ -33,7 +36,12 @@ from connectences.models import (
     utcnow,
 )
 from connectences.sync import record_deletion
+from connectences.urls import external_url
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+
+# The reason of an erasure the person asked for themself, from their space.
+ON_REQUEST = "demande de la personne"
+ERASED_SUBJECT = "Votre profil a été supprimé de la CVthèque"
 
 
 def erase_candidate(
@@ -45,6 +53,7 @@ def erase_candidate(
     now: datetime | None = None,
     dry_run: bool = False,
     event_registrations: bool = True,
+    tell_the_person: bool = False,
 ) -> bool:
     """Delete a person and everything naming them; True if they had a CV file.
 
@@ -54,7 +63,10 @@ def erase_candidate(
     address or their account's (a seat they held goes to the next person waiting);
     placements keep their figures without the person. The CV file goes once the deletion is
     committed (never with ``dry_run``, whose transaction the caller rolls back). An
-    audit entry records the deletion by id and ``reason`` only. The caller commits.
+    audit entry records the deletion by id and ``reason`` only. With ``tell_the_person``,
+    one mail tells them it is done (the receipt a person expects of an erasure): it
+    names no profile, and the outbox forgets it once sent (``FORGOTTEN_ONCE_SENT``).
+    The caller commits.
     """
     cid = candidate.id
     had_file = files.pdf_exists(candidate.cv_filename)
@@ -93,6 +105,8 @@ def erase_candidate(
     # Another role's account that happened to point at the person only loses the link.
     session.execute(update(User).where(User.candidate_id == cid).values(candidate_id=None))
     record_deletion(session, "candidates", candidate.ref, now=now)
+    if tell_the_person:
+        _mail_erasure_done(session, candidate, had_account=bool(account_ids), now=now)
     session.delete(candidate)  # its skills go with it (ORM cascade)
     entry = audit(
         session,
@@ -106,6 +120,55 @@ def erase_candidate(
         entry.at = now
     session.flush()
     return had_file
+
+
+def _mail_erasure_done(
+    session: Session, candidate: Candidate, *, had_account: bool, now: datetime | None
+) -> None:
+    """Queue the receipt of the erasure, to the profile's address (after the deletion of
+    the person's mails, and tied to no profile: the id is free again)."""
+    queue_template(
+        session,
+        kind=MailKind.CV_ERASED,
+        to=candidate.email,
+        subject=ERASED_SUBJECT,
+        template="cv_erased",
+        reply_to=platform_reply_to(),
+        first_name=candidate.first_name,
+        day=f"{local_date(now or utcnow()):%d/%m/%Y}",
+        had_account=had_account,
+        submit_url=external_url("cv_public.submit"),
+    )
+
+
+def erasure_of(session: Session, candidate_id: object, ref: object) -> AuditLog | None:
+    """The audit entry of the erasure of the profile a personal link named (its id and
+    ref), or None when that profile was not erased (a link of a profile merged into
+    another leaves a tombstone too, but no such entry). What the link's page tells its
+    holder: when, and whether they asked for it (``details["reason"]``)."""
+    if not isinstance(candidate_id, int) or not isinstance(ref, str):
+        return None
+    gone_at = session.scalar(
+        select(Deletion.deleted_at)
+        .where(Deletion.kind == "candidates", Deletion.ref == ref)
+        .order_by(Deletion.deleted_at.desc())
+        .limit(1)
+    )
+    if gone_at is None:
+        return None
+    # Written in the same transaction as the tombstone; an earlier erasure of another
+    # person who had the same id (SQLite reuses the highest) is older than it.
+    return session.scalar(
+        select(AuditLog)
+        .where(
+            AuditLog.action == "candidate.deleted",
+            AuditLog.entity == "candidate",
+            AuditLog.entity_id == candidate_id,
+            AuditLog.at >= gone_at - timedelta(minutes=1),
+        )
+        .order_by(AuditLog.at.desc())
+        .limit(1)
+    )
 
 
 def _addresses_of(session: Session, candidate: Candidate) -> set[str]:

@@ -14,6 +14,8 @@ class MailKind(StrEnum):
     CV_CONFIRM = "cv_confirm"
     CV_SPACE_LINK = "cv_space_link"
     CV_RETENTION_WARNING = "cv_retention_warning"
+    # "Your profile is erased", to the person who erased it: the one mail left of them.
+    CV_ERASED = "cv_erased"
     # Needs posted by companies
     NEED_CONFIRM = "need_confirm"
     COMPANY_SPACE_LINK = "company_space_link"
@@ -58,3 +60,8 @@ class MailKind(StrEnum):
     JOB_FAILURE = "job_failure"
     # Rows queued before kinds existed whose subject said nothing known.
     OTHER = "other"
+
+
+# Mails deleted from the outbox as soon as they are sent: the erasure's receipt would
+# otherwise keep the erased person's address and name (a sent mail keeps its envelope).
+FORGOTTEN_ONCE_SENT = frozenset({MailKind.CV_ERASED})

@@ -57,8 +57,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
+from connectences.mail.kinds import FORGOTTEN_ONCE_SENT
 from connectences.mail.outbox import Attachment, extras_of
 from connectences.models import OutboxMessage, utcnow
 
@@ -402,6 +403,12 @@ def _record_sent(session, outbox_id: int, token: str, now: datetime) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount == 1:
+        session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.kind.in_(FORGOTTEN_ONCE_SENT))
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
     if result.rowcount != 1:
         # Only possible if this sender was frozen longer than STALE_CLAIM: another one

@@ -35,7 +35,7 @@ from connectences.clock import LOCAL_TZ
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
 from connectences.cvtheque.commitments import week_view
-from connectences.cvtheque.erase import erase_candidate, export_candidate
+from connectences.cvtheque.erase import ON_REQUEST, erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.profile import (
@@ -354,7 +354,7 @@ def suggestions():
 # --------------------------------------------------------------------------- confirm and links
 
 
-def _refused(message: str, *, reason: str, status: int = 403):
+def _refused(message: str, *, reason: str, status: int = 403, erased: bool = False):
     audit(
         db.session,
         "cv.link_refused",
@@ -362,9 +362,20 @@ def _refused(message: str, *, reason: str, status: int = 403):
         details={"reason": reason, "path": request.endpoint},
     )
     db.session.commit()
-    # A disabled account gets no new link: offering one would say a mail went out.
-    closed = message == consent.DISABLED
-    return render_template("cv_public/link_invalid.html", message=message, closed=closed), status
+    # A disabled account gets no new link: offering one would say a mail went out. Nor
+    # does an erased profile: no mail could go out, there is no one left to send it to.
+    closed = erased or message == consent.DISABLED
+    return render_template(
+        "cv_public/link_invalid.html", message=message, closed=closed, erased=erased
+    ), status
+
+
+def _refused_link(exc: consent.LinkError):
+    """The page of a personal link that cannot be used, by what went wrong with it: an
+    erased profile's link is gone for good (410), and says so."""
+    if isinstance(exc, consent.ErasedLink):
+        return _refused(exc.message, reason="erased", status=410, erased=True)
+    return _refused(exc.message, reason="expired" if exc.expired else "invalid")
 
 
 @bp.route("/mon-cv/confirmer/<token>", methods=["GET", "POST"])
@@ -425,7 +436,7 @@ def _space_candidate(token: str | None) -> Candidate:
         candidate = consent.candidate_from_space_token(db.session, token)
     except consent.LinkError as exc:
         db.session.rollback()
-        abort(make_response(_refused(exc.message, reason="expired" if exc.expired else "invalid")))
+        abort(make_response(_refused_link(exc)))
     if (
         current_user.is_authenticated
         and current_user.role == "candidate"
@@ -720,8 +731,9 @@ def delete(token: str):
         erase_candidate(
             db.session,
             candidate,
-            reason="demande de la personne",
+            reason=ON_REQUEST,
             actor=current_user if was_logged_in else None,
+            tell_the_person=True,
         )
         db.session.commit()
         if was_logged_in:
