@@ -79,6 +79,24 @@ REFUSED = [
     ("Handicapés s'abstenir", "Handicapés s'abstenir", (HEALTH,)),
     ("Seniors s'abstenir", "Seniors s'abstenir", (AGE,)),
     ("De confession chrétienne", "confession chrétienne", (RELIGION,)),
+    # A sex after a job that serves no clientele of a sex is the person hired.
+    ("Secrétaire femme svp", "femme", (SEX,)),
+    ("Secrétaire femme", "femme", (SEX,)),
+    ("Comptable homme", "homme", (SEX,)),
+    ("Vendeuse en alimentation femme", "femme", (SEX,)),
+    ("Poste femme", "femme", (SEX,)),
+    # An origin said with "type".
+    ("Caissière de type européen", "type européen", (ORIGIN,)),
+    ("profil type caucasien", "profil type caucasien", (ORIGIN,)),
+    ("Serveur de type maghrébin", "type maghrébin", (ORIGIN,)),
+    # A group of a criterion said welcome is preferred: a criterion.
+    ("Jeunes retraités bienvenus", "Jeunes retraités bienvenus", (AGE,)),
+    ("Jeunes bienvenus", "Jeunes bienvenus", (AGE,)),
+    ("Femmes bienvenues", "Femmes bienvenues", (SEX,)),
+    ("Seniors bienvenus", "Seniors bienvenus", (AGE,)),
+    # A disability or the RQTH refused is the criterion (named positively, it is not).
+    ("Pas de RQTH", "Pas de RQTH", (HEALTH,)),
+    ("RQTH s'abstenir", "RQTH s'abstenir", (HEALTH,)),
 ]
 
 KEPT = [
@@ -120,6 +138,34 @@ KEPT = [
     "Je fais la compta le soir, je n'y arrive plus.",
     "Merci de nous rappeler le matin, s'il vous plaît",
     "Débutants s'abstenir",
+    # A sex after a trade that serves a clientele of a sex is that clientele, and one
+    # after "pour" the person served.
+    "Coiffeuse femme",
+    "Barbier homme",
+    "Esthéticienne femme",
+    "Esthéticienne à domicile",
+    "Couturière homme et femme",
+    "Vendeuse prêt-à-porter femme",
+    "Vendeuse en chaussures homme",
+    "Vendeur rayon homme",
+    "Coiffeur pour homme",
+    "Aide à domicile pour femme âgée",
+    # "type" beside no person, and a word of an origin with no condition.
+    "Restaurant de type asiatique",
+    "Cuisine de type méditerranéen",
+    "Élevage de bergers caucasiens",
+    # Welcome to people of no criterion, or to both sexes.
+    "Débutants bienvenus",
+    "Étudiants bienvenus",
+    "Jeune diplômé bienvenu",
+    "Hommes et femmes bienvenus",
+    # A post open to disabled workers (L5212-2, L1133-4): the law allows saying it.
+    "Poste ouvert aux personnes en situation de handicap",
+    "Candidatures RQTH bienvenues",
+    "Poste RQTH",
+    "RQTH bienvenue",
+    "Personnes handicapées bienvenues",
+    "Poste réservé aux travailleurs handicapés",
 ]
 
 

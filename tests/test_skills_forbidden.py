@@ -199,9 +199,17 @@ CAUGHT = [
     ("jeune avec permis B", AGE),
     ("jeune sachant nager", AGE),
     ("jeunes avec BAFA pour animation", AGE),
+    # An origin said with "type", a group of a criterion said welcome.
+    ("type européen", ORIGIN),
+    ("de type caucasien", ORIGIN),
+    ("jeunes bienvenus", AGE),
+    ("femmes bienvenues", SEX),
 ]
 
 ALLOWED = [
+    "débutants bienvenus",
+    "cuisine de type asiatique",
+    "caucasien",
     # The audit's list: real skills and jobs.
     "femme de chambre",
     "valet de chambre",

@@ -26,13 +26,13 @@ or "homme motivé" one.
   "retraité", "valide");
 - a *weak* word says it only with what makes it a condition: a negation ("sans
   enfant", "pas de handicap"), a praise of health ("bonne santé"), an age in years
-  ("55 ans", not "2 ans"), a strong word of its criterion or a birth ("nationalité
-  française", "français de naissance", not "français"), a skin ("peau blanche"), a
-  woman beside "enceintes" (also loudspeakers);
-- a weak word naming a group of people says it refused or required ("pas
-  d'étrangers", "européen uniquement", "senior exclu", "sans voile", "H uniquement"),
-  except the names of a language or a country ("français obligatoire" asks for a
-  language);
+  ("55 ans", not "2 ans"), a strong word of its criterion, a birth or a "type"
+  ("nationalité française", "français de naissance", "de type européen", not
+  "français"), a skin ("peau blanche"), a woman beside "enceintes" (also loudspeakers);
+- a weak word naming a group of people says it refused, required or preferred ("pas
+  d'étrangers", "européen uniquement", "senior exclu", "sans voile", "H uniquement",
+  "jeunes bienvenus"), except the names of a language or a country ("français
+  obligatoire" asks for a language);
 - a person of a sex or an age named *for* a task or *with* a qualification is a
   requirement about the person even though the task is a real skill: "homme pour
   manutention", "homme avec CACES" are read by their words before the link ("homme"),
@@ -161,7 +161,8 @@ for _criterion, _group in (
         "etranger etrangere etrangers etrangeres ue france africain africaine "
         "africains africaines maghrebin maghrebine maghrebins maghrebines asiatique "
         "asiatiques arabe arabes blanc blanche blancs blanches noir noire noirs noires "
-        "peau couleur",
+        "caucasien caucasienne caucasiens caucasiennes mediterraneen mediterraneenne "
+        "mediterraneens mediterraneennes peau couleur",
     ),
     (OPINIONS, "syndical syndicale syndicaux syndicat syndicats politique politiques"),
     (
@@ -183,7 +184,8 @@ _ON_REFUSAL = _words(
     "francaise francaises europeen europeenne europeens europeennes etranger etrangere",
     "etrangers etrangeres ue africain africaine africains africaines maghrebin",
     "maghrebine maghrebins maghrebines asiatique asiatiques arabes blanc blanche blancs",
-    "blanches noir noire noirs noires",
+    "blanches noir noire noirs noires caucasien caucasienne caucasiens caucasiennes",
+    "mediterraneen mediterraneenne mediterraneens mediterraneennes",
     "voilee voilees voile voiles foulard kippa pratiquant pratiquante pratiquants",
     "pratiquantes trans h f hommes femmes fille filles garcon garcons",
 )
@@ -196,6 +198,8 @@ _VALID = re.compile(r"\bvalides?\b", re.IGNORECASE)
 # The colour of a skin says an origin ("peau blanche"), like "couleur de peau".
 _SKIN = _words("peau")
 _COLOURS = _words("blanc blanche blancs blanches noir noire noirs noires")
+# A "type" of people says an origin ("de type européen", "type caucasien").
+_TYPE = _words("type")
 # A woman named with "enceintes" (also loudspeakers) is pregnant ("femmes enceintes").
 _WOMEN = _words("femme femmes fille filles")
 
@@ -244,6 +248,9 @@ RESTRICTIONS = _words(
     "exige exigee requis requise imperatif imperative imperativement souhaite souhaitee",
     "souhaitable prefere preferee preferable preference idealement plutot reserve reservee",
     "maximum max maxi minimum min mini limite",
+    # A group said welcome is preferred ("jeunes bienvenus"; "débutants bienvenus" is
+    # no criterion).
+    "bienvenu bienvenue bienvenus bienvenues",
 )
 PRAISES = _words("bon bonne parfait parfaite excellent excellente")
 # Words that carry nothing either way: who the text speaks of, how it is put, and the
@@ -300,6 +307,15 @@ _ARTICLES = _words("un une des le la les l")
 _LINKS = _words(
     "pour avec ayant possedant titulaire titulaires maitrisant sachant capable capables"
 )
+# A post may be said open, or reserved, to disabled workers: the employment obligation
+# (L5212-2) and the measures in their favour (L5213-6, "not a discrimination" by
+# L1133-4) allow it. In prose the words of that status are read as weak words of
+# health, a criterion only refused ("pas de RQTH", "RQTH s'abstenir"); "Candidatures
+# RQTH bienvenues", "Poste RQTH" are kept, as "Poste ouvert aux personnes en situation
+# de handicap" (the other words of disability are weak already). As a skill, "RQTH"
+# stays refused: matching never uses the criterion, either way.
+_INCLUSIVE = {"rqth": HEALTH}
+_PROSE_WEAK = WEAK | _INCLUSIVE
 
 
 def forbidden_criterion(text: str) -> str | None:
@@ -310,9 +326,10 @@ def forbidden_criterion(text: str) -> str | None:
 
 
 @lru_cache(maxsize=50_000)
-def forbidden_criteria(text: str) -> tuple[str, ...]:
+def forbidden_criteria(text: str, prose: bool = False) -> tuple[str, ...]:
     """Every criterion forbidden by L1132-1 that ``text`` (a skill, a requirement)
-    expresses, most specific first (``forbidden_criterion`` names the first)."""
+    expresses, most specific first (``forbidden_criterion`` names the first);
+    ``prose``: the text is a run of a sentence (see ``_INCLUSIVE``)."""
     words = normalize(text or "").split()
     if not words:
         return ()
@@ -328,19 +345,21 @@ def forbidden_criteria(text: str) -> tuple[str, ...]:
         while person and person[0] in _ARTICLES:
             person = person[1:]
         if person and person[0] in _PERSONS:
-            triggered = _triggered(person, retired, for_task=True)
+            triggered = _triggered(person, retired, prose, for_task=True)
             if triggered:
                 return _ordered(triggered)
-    return _ordered(_triggered(words, retired))
+    return _ordered(_triggered(words, retired, prose))
 
 
 def _ordered(triggered: set[str]) -> tuple[str, ...]:
     return tuple(c for c in CRITERIA if c in triggered)
 
 
-def _triggered(words: list[str], retired: bool, for_task: bool = False) -> set[str]:
+def _triggered(words: list[str], retired: bool, prose: bool, for_task: bool = False) -> set[str]:
     """Every criterion the normalised ``words`` express, none for a real skill (see the
-    module docstring); ``for_task``: the words name a person for a task, a requirement."""
+    module docstring); ``prose``: words of a sentence (``_INCLUSIVE`` are weak);
+    ``for_task``: the words name a person for a task, a requirement."""
+    weak_words = _PROSE_WEAK if prose else WEAK
     strong: set[str] = set()
     weak: set[str] = set()
     negated = praised = False
@@ -366,10 +385,10 @@ def _triggered(words: list[str], retired: bool, for_task: bool = False) -> set[s
                 public = True
             if retired and word in ("retraite", "retraites"):
                 strong.add(AGE)
+            elif word in weak_words:
+                weak.add(word)
             elif word in STRONG:
                 strong.add(STRONG[word])
-            elif word in WEAK:
-                weak.add(word)
             elif word in NEGATIONS:
                 negated = True
             elif word in RESTRICTIONS:
@@ -387,7 +406,7 @@ def _triggered(words: list[str], retired: bool, for_task: bool = False) -> set[s
             weak -= one | other
     triggered = set(strong)
     for word in weak:
-        criterion = WEAK[word]
+        criterion = weak_words[word]
         if word in _ON_REFUSAL and (negated or restricted):
             # Beside a number, "h" is hours ("20 h maximum"), not a sex.
             if not (numbers and word in ("h", "f")):
@@ -396,7 +415,7 @@ def _triggered(words: list[str], retired: bool, for_task: bool = False) -> set[s
             if not public and any(_ADULT <= n <= 99 for n in numbers):
                 triggered.add(AGE)
         elif criterion == ORIGIN:
-            if present & _BORN or (present & _SKIN and present & _COLOURS):
+            if present & (_BORN | _TYPE) or (present & _SKIN and present & _COLOURS):
                 triggered.add(ORIGIN)
         elif criterion == PREGNANCY:
             if negated or present & _WOMEN:
@@ -496,6 +515,12 @@ def allowed(labels) -> list[str]:
 #   person ("serveuse jeune et dynamique") or opening a clause, it describes the person;
 #   a run that asks ("nous cherchons", "recherche") or names a person with an indefinite
 #   article ("une femme") is a requirement wherever it sits;
+# - a sex right after a job is the job's clientele when the trade serves a clientele of
+#   a sex ("coiffeur homme", "vendeuse en chaussures femme", see ``CLIENTELE``), and the
+#   person hired after any other job ("secrétaire femme", "comptable homme"); after
+#   "pour" it is the person served ("aide à domicile pour femme âgée");
+# - a post said open to disabled workers ("Candidatures RQTH bienvenues") is allowed by
+#   the law and kept; only a disability refused is the criterion (see ``_INCLUSIVE``);
 # - both sexes named in a sentence ("H/F", "homme ou femme", "vêtements homme, femme")
 #   choose neither.
 #
@@ -549,6 +574,13 @@ _SENTENCES = re.compile(r"[.!?;\n\r]+")
 _CLAUSES = re.compile(r"[,:()\[\]{}«»\"“”•*|]+|\s[-–—]+\s|^\s*[-–—]+\s")
 _TOKEN = re.compile(r"[^\W_]+")
 _FIRST_NAME = re.compile(r"\bmaries?\b", re.IGNORECASE)
+# The trades that serve a clientele of a sex (ROME codes of the taxonomy): hairdressing
+# and barbers, beauty care, the sale of clothes, shoes and accessories, tailoring and
+# alterations. A job word is theirs when at least half of the appellations it begins
+# are ("coiffeur", "barbier", "esthéticienne", "couturière", "tailleur"; not "vendeur",
+# mostly food, sport or furniture), a job's name when at least half of its codes are
+# ("vendeuse en chaussures").
+CLIENTELE = frozenset({"D1202", "D1208", "D1214", "B1803"})
 
 
 @lru_cache(maxsize=1)
@@ -583,6 +615,38 @@ def _tokens(clause: str) -> list[_Token]:
             _Token(match.group(), norm.replace(" ", ""), match.start(), match.end(), glued)
         )
     return found
+
+
+@lru_cache(maxsize=1)
+def _clientele_jobs() -> tuple[frozenset[str], frozenset[str]]:
+    """The first words and the names of the jobs that serve a clientele of a sex
+    (``CLIENTELE``), normalised."""
+    tax = taxonomy()
+    heads = frozenset(
+        word
+        for word, codes in tax.heads.items()
+        if 2 * sum(n for code, n in codes.items() if code in CLIENTELE) >= codes.total()
+    )
+    codes_of: dict[str, set[str]] = {}
+    for term in tax.terms:
+        if term.kind in ("appellation", "label"):
+            codes_of.setdefault(term.norm, set()).add(term.code)
+    names = frozenset(
+        name for name, codes in codes_of.items() if 2 * len(codes & CLIENTELE) >= len(codes)
+    )
+    return heads, names
+
+
+def _serves_a_sex(tokens: list[_Token], i: int) -> bool:
+    """Whether the job named at ``i`` (its name ending there, else its word) serves a
+    clientele of a sex (``CLIENTELE``)."""
+    heads, names = _clientele_jobs()
+    all_names = _job_words()[1]
+    for j in range(max(0, i - 4), i):
+        name = " ".join(t.norm for t in tokens[j : i + 1])
+        if name in all_names:
+            return name in names
+    return tokens[i].norm in heads
 
 
 def _is_person(tokens: list[_Token], i: int) -> bool:
@@ -633,13 +697,18 @@ def _run_criteria(tokens: list[_Token], start: int, end: int) -> tuple[str, ...]
         if t.norm not in _PROSE_NEUTRAL or t.norm in _RUN_WORDS - _PROSE_NEUTRAL
     ]
     label = " ".join(words)
-    found = list(forbidden_criteria(label))
+    found = list(forbidden_criteria(label, prose=True))
     if run[-1].norm in _LINKS and end < len(tokens):
         # "des hommes pour la manutention": a person for a task, as in a label.
-        found += forbidden_criteria(f"{label} {tokens[end].text}")
-    if after_job and not any(t.norm in NEGATIONS | RESTRICTIONS for t in run):
-        # A sex after a job is its clientele ("coiffeur homme"), unless it is required
-        # ("serveur homme uniquement").
+        found += forbidden_criteria(f"{label} {tokens[end].text}", prose=True)
+    if (
+        after_job
+        and (run[0].norm in _LINKS or _serves_a_sex(tokens, start - 1))
+        and not any(t.norm in NEGATIONS | RESTRICTIONS for t in run)
+    ):
+        # A sex after a trade of a clientele of a sex is that clientele ("coiffeur
+        # homme"), after "pour" the person served, unless it is required ("coiffeur
+        # homme uniquement"); after another job, the person hired ("secrétaire femme").
         found = [c for c in found if c != SEX]
     return _ordered(set(found))
 
@@ -669,7 +738,7 @@ def forbidden_in_text(text: str | None) -> list[tuple[str, tuple[str, ...]]]:
             tokens = _tokens(clause)
             if not tokens:
                 continue
-            criteria = forbidden_criteria(clause)
+            criteria = forbidden_criteria(clause, prose=True)
             if criteria:
                 spans = [(0, len(tokens), criteria)]
             else:
