@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ from datetime import date, datetime
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from connectences.errors import DomainError
 from connectences.text import NUL, NUL_REFUSED, without_controls
@@ -208,6 +212,81 @@ def _xlsx_value(value, keep_numbers: bool) -> str | NumberCell:
     return text
 
 
+# A formula in a sheet's XML (``<f>``, with or without a namespace prefix): only then is
+# the sheet read a second time for formulas that hold no result.
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_ROW, _CELL, _FORMULA, _VALUE = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("row", "c", "f", "v"))
+
+
+def _holds_result(cell) -> bool:
+    """True when a formula's cell holds a computed value: a ``<v>`` with something in
+    it, or an empty one typed as text (``t="str"``: a formula whose result is "")."""
+    value = cell.find(_VALUE)
+    if value is None:
+        return False
+    return bool(value.text) or cell.get("t") == "str"
+
+
+def _formula_without_result(source) -> tuple[int, int] | None:
+    """(row, column) of the first cell of a sheet's XML (``source``: a file) holding a
+    formula and no computed value (libraries that write formulas without computing them
+    leave ``<v>`` out or empty: a spreadsheet program computes and stores it when
+    saving); None when there is none."""
+    row = column = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        if element.tag == _ROW:
+            if event == "start":
+                row, column = int(element.get("r") or row + 1), 0
+            else:
+                element.clear()  # a sheet of 20,000 rows is not kept whole in memory
+            continue
+        if event != "end" or element.tag != _CELL:
+            continue
+        reference = element.get("r")
+        if reference:
+            row, column = coordinate_to_tuple(reference)
+        else:
+            column += 1
+        if column > MAX_COLUMNS:
+            continue  # not read (``_read_xlsx``'s bound)
+        if element.find(_FORMULA) is not None and not _holds_result(element):
+            return row, column
+    return None
+
+
+def _refuse_formulas_without_result(data: bytes, sheet) -> None:
+    """Raise :class:`TableError` naming the sheet, row and column of a formula whose
+    result the file ``data`` does not hold: read as data, it would be an empty cell."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        path = sheet._worksheet_path  # openpyxl's read-only sheet: its part in the zip
+        with archive.open(path) as source:
+            if not any(_FORMULA_TAG.search(chunk) for chunk in _overlapping_chunks(source)):
+                return
+        with archive.open(path) as source:
+            try:
+                found = _formula_without_result(source)
+            except Exception as error:  # a damaged sheet (XML, zip member)
+                raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
+    if found is not None:
+        row, column = found
+        raise TableError(
+            f"Feuille « {sheet.title} », ligne {row}, colonne {get_column_letter(column)} : "
+            "la cellule contient une formule dont le fichier n'a pas enregistré le résultat "
+            "(classeur créé par un programme qui ne calcule pas les formules). Ouvrez-le "
+            "dans votre tableur (Excel, LibreOffice), enregistrez-le, puis envoyez-le de "
+            "nouveau ; ou remplacez la formule par sa valeur. Rien n'a été importé."
+        )
+
+
+def _overlapping_chunks(source, size: int = 1 << 20):
+    """The bytes of ``source`` in chunks that overlap by a few bytes, so that a tag cut
+    between two reads is still found whole in one of them."""
+    tail = b""
+    while chunk := source.read(size):
+        yield tail + chunk
+        tail = chunk[-16:]
+
+
 def _read_xlsx(data: bytes, keep_numbers: bool = False) -> list[list[str | NumberCell]]:
     if _unpacked_size(data) > MAX_XLSX_UNPACKED:
         raise TableError(
@@ -222,6 +301,7 @@ def _read_xlsx(data: bytes, keep_numbers: bool = False) -> list[list[str | Numbe
         raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
     try:
         sheet = workbook.worksheets[0]
+        _refuse_formulas_without_result(data, sheet)
         rows = []
         width = min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS)
         for row in sheet.iter_rows(max_col=width, values_only=True):

@@ -183,3 +183,72 @@ def test_sheet_names_are_shortened_on_whole_words():
         "Export",
     ]
     assert all(len(name) <= 31 for name in names)
+
+
+def _with_results(workbook: Workbook, results: dict[str, str | None]) -> bytes:
+    """``workbook`` saved as a spreadsheet program saves it: each formula's cell (by
+    reference) with the result last computed (``<v>``), which openpyxl never writes
+    (None: no ``<v>`` at all)."""
+    import re
+    import zipfile
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = body.decode()
+                for ref, value in results.items():
+                    cell = r"\1>\2" if value is None else rf'\1 t="str">\2<v>{value}</v>'
+                    text = re.sub(
+                        rf'(<c r="{ref}"[^>]*?)(?: t="\w+")?>(<f>.*?</f>)(<v\s*/>|<v></v>)?',
+                        cell,
+                        text,
+                    )
+                body = text.encode()
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+def _sheet_with_formulas() -> Workbook:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Candidats"
+    sheet.append(["Prénom", "Nom", "Nom complet"])
+    sheet.append(["Léa", "Martin", '=A2&" "&B2'])
+    sheet.append(["Paul", "Durand", '=IF(B3="","",A3&" "&B3)'])
+    return workbook
+
+
+def test_read_xlsx_reads_the_result_a_formula_last_computed():
+    data = _with_results(_sheet_with_formulas(), {"C2": "Léa Martin", "C3": "Paul Durand"})
+    _, rows = read_table("cv.xlsx", data)
+    assert [row["Nom complet"] for row in rows] == ["Léa Martin", "Paul Durand"]
+
+
+def test_read_xlsx_keeps_a_formula_whose_result_is_empty_text():
+    """=SI(B3="";"";…) computed to nothing: an empty cell, not a missing result."""
+    data = _with_results(_sheet_with_formulas(), {"C2": "Léa Martin", "C3": ""})
+    _, rows = read_table("cv.xlsx", data)
+    assert [row["Nom complet"] for row in rows] == ["Léa Martin", ""]
+
+
+def test_read_xlsx_refuses_a_formula_without_its_result_naming_where():
+    """A library that writes formulas without computing them (openpyxl itself): the
+    cell would read as empty; the file is refused, saying which sheet, row, column."""
+    data = _with_results(_sheet_with_formulas(), {"C2": "Léa Martin"})
+    with pytest.raises(TableError) as refusal:
+        read_table("cv.xlsx", data)
+    message = str(refusal.value)
+    assert "Feuille « Candidats », ligne 3, colonne C" in message
+    assert "formule" in message and "Rien n'a été importé" in message
+    buffer = io.BytesIO()
+    _sheet_with_formulas().save(buffer)
+    with pytest.raises(TableError, match="ligne 2, colonne C"):
+        read_table("cv.xlsx", buffer.getvalue())
+    # Without any <v> at all (other libraries), the same refusal.
+    data = _with_results(_sheet_with_formulas(), {"C2": "Léa Martin", "C3": None})
+    with pytest.raises(TableError, match="ligne 3, colonne C"):
+        read_table("cv.xlsx", data)
