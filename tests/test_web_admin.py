@@ -127,3 +127,63 @@ def test_the_invitation_link_is_shown_on_the_page_never_in_the_session_cookie(cl
     serializer = app.session_interface.get_signing_serializer(app)
     session = serializer.loads(client.get_cookie("session").value)
     assert "/invitation/" not in repr(session) and "lien@exemple.fr" not in repr(session)
+
+
+def _accounts(count: int, prefix: str, role: str = "candidate", **fields) -> None:
+    """``count`` accounts without a password (cheaper than hashing one for each)."""
+    from connectences.models import User
+
+    for n in range(count):
+        db.session.add(User(email=f"{prefix}{n:03d}@exemple.fr", role=role, **fields))
+    db.session.commit()
+
+
+def _listed(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<th scope="row" data-label="Adresse e-mail">([^<]+)</th>', page)
+
+
+def test_the_accounts_list_is_paged_keeping_its_search_in_the_links(client, auth):
+    from connectences.web.admin import ACCOUNTS_PER_PAGE
+
+    _accounts(ACCOUNTS_PER_PAGE + 5, "dupont")
+    _accounts(3, "martin")
+    auth.login("admin")
+    first = html.unescape(client.get("/admin?q=dupont").get_data(as_text=True))
+    assert len(_listed(first)) == ACCOUNTS_PER_PAGE
+    assert f"Comptes ({ACCOUNTS_PER_PAGE + 5} correspondant à la recherche)" in first
+    assert "Page 1 sur 2" in first
+    assert 'href="/admin?page=2&amp;q=dupont"' in client.get("/admin?q=dupont").get_data(
+        as_text=True
+    )
+    second = html.unescape(client.get("/admin?q=dupont&page=2").get_data(as_text=True))
+    rest = _listed(second)
+    assert len(rest) == 5 and all(email.startswith("dupont") for email in rest)
+    assert not set(rest) & set(_listed(first))
+    # Past the end: the last page, never an empty one or an error.
+    assert _listed(html.unescape(client.get("/admin?q=dupont&page=99").get_data(as_text=True)))
+
+
+def test_the_accounts_list_filters_by_role_and_state(client, auth):
+    _accounts(2, "op", role="operator")
+    _accounts(2, "off", active=False)
+    auth.login("admin")
+    page = html.unescape(client.get("/admin?profil=operator").get_data(as_text=True))
+    assert sorted(_listed(page)) == ["op000@exemple.fr", "op001@exemple.fr"]
+    page = html.unescape(client.get("/admin?etat=desactive").get_data(as_text=True))
+    assert sorted(_listed(page)) == ["off000@exemple.fr", "off001@exemple.fr"]
+    # An unknown value filters nothing (an edited link still opens the list).
+    page = client.get("/admin?profil=pirate&etat=inconnu&page=abc")
+    assert page.status_code == 200 and "op000@exemple.fr" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "role", ["animateur", "operator", "company", "candidate", "partner", "territoire"]
+)
+def test_other_roles_cannot_list_accounts(client, auth, role):
+    _accounts(1, "secret")
+    auth.login(role)
+    response = client.get("/admin?q=secret")
+    assert response.status_code in (302, 403)
+    assert "secret000@exemple.fr" not in response.get_data(as_text=True)

@@ -14,8 +14,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from connectences import accounts
 from connectences.accounts import api_tokens, audit
@@ -31,6 +29,7 @@ from connectences.accounts.audit import (
     entity_label,
 )
 from connectences.accounts.audit import export_rows as audit_export_rows
+from connectences.accounts.users import ACCOUNT_STATES, AccountFilters, accounts_query
 from connectences.dates import read_date
 from connectences.extensions import db
 from connectences.ids import read_id
@@ -52,21 +51,22 @@ guard_blueprint(bp, "admin")
 
 # Failed messages listed on the page (the count shows them all).
 FAILED_SHOWN = 50
+# Accounts a page of the list shows (thousands of companies and candidates in time).
+ACCOUNTS_PER_PAGE = 50
 
 
 def _render_index(
     form: InviteForm, status: int = 200, error: str | None = None, invited: str | None = None
 ):
-    # Each account's organisation, read with the accounts (not one query per account).
-    users = db.session.scalars(
-        select(User)
-        .options(joinedload(User.operator), joinedload(User.partner), selectinload(User.companies))
-        .order_by(User.role, User.email)
-    ).all()
+    filters = AccountFilters.from_args(request.args)
+    pagination = paginate(accounts_query(filters), ACCOUNTS_PER_PAGE)
     counts = outbox_counts(db.session)
     return render_template(
         "admin/index.html",
-        users=users,
+        users=pagination.items,
+        pagination=pagination,
+        filters=filters,
+        states=ACCOUNT_STATES,
         roles=ROLES,
         epcis=PAYS_EPCIS,
         form=form,
