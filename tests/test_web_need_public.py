@@ -27,7 +27,7 @@ from connectences.models import (
     Transition,
     User,
 )
-from connectences.needs import links, register
+from connectences.needs import links, moves, register
 from connectences.workflows import NEED, leads
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
@@ -1075,6 +1075,55 @@ def test_a_logged_in_owner_stops_their_companys_need_under_their_name(client, au
     ).one()
     assert entry.actor_id == owner.id
     assert entry.reason_text == f"Arrêté par l'entreprise ({owner.email})"
+
+
+def test_a_need_its_owner_stopped_reads_so_wherever_its_status_is_shown(app, client, auth):
+    """Not "Clos sans suite" / "Abandonné": the owner, the staff's need page, board,
+    company page and timeline, and the board's export say the company stopped it; the
+    staff read the owner's reason."""
+    need, space = _post_and_confirm(client)
+    client.post(
+        _stop_link(client, space, need), data={"motif": "budget", "precision": "Trésorerie"}
+    )
+    owner_view = page_text(client.get(space))
+    assert "Arrêté par l'entreprise" in owner_view and "Clos sans suite" not in owner_view
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    why = "Budget insuffisant — Trésorerie"
+    shown = page_text(staff.get(f"/animateur/besoins/{need.ref}"))
+    assert f"Statut actuel : Arrêté par l'entreprise depuis son espace, par {need.owner_email}" in (
+        shown
+    )
+    assert why in shown
+    board = page_text(staff.get("/animateur/besoins?statut=abandonne"))
+    assert f"{need.title} arrêté par l'entreprise {why}" in board
+    company = page_text(staff.get(f"/animateur/entreprises/{need.company.ref}"))
+    assert f"{need.title} — Arrêté par l'entreprise ({why})" in company
+    assert f"Besoin « {need.title} » enregistré (arrêté par l'entreprise). {why}" in company
+    export = staff.get("/animateur/besoins/export/csv?statut=abandonne")
+    assert "Arrêté par l'entreprise" in export.get_data(as_text=True)
+
+
+def test_a_need_the_staff_abandoned_is_not_read_as_stopped_by_its_owner(app, client, auth):
+    """Even when the animateur's words begin as an owner's stop does."""
+    need, space = _post_and_confirm(client)
+    staff = app.test_client()
+    animateur = auth.login("animateur", client=staff)
+    moves.move_by_hand(
+        db.session,
+        need,
+        "abandonne",
+        actor=animateur,
+        reason_code="autre",
+        reason_text="Arrêté par l'entreprise (au téléphone) : plus de besoin",
+    )
+    db.session.commit()
+    assert "Clos sans suite" in page_text(client.get(space))
+    shown = page_text(staff.get(f"/animateur/besoins/{need.ref}"))
+    assert "Statut actuel : Abandonné ." in shown
+    assert "Arrêté par l'entreprise" not in page_text(
+        staff.get("/animateur/besoins?statut=abandonne")
+    )
 
 
 @pytest.mark.parametrize("begun", [False, True])

@@ -22,6 +22,7 @@ from connectences.models import Company, Need, Referral
 from connectences.needs.conditions import in_queue
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed
 from connectences.needs.register import queue_version
+from connectences.needs.status_words import owner_stops, status_label
 from connectences.skills import rome_label, taxonomy
 from connectences.workflows import NEED_SEARCHING, REFERRAL_UNANSWERED, NeedState
 
@@ -346,6 +347,7 @@ EXPORT_HEADERS = (
 def export_rows(session, needs: Sequence[Need], *, now: datetime) -> list[list]:
     """One row per need, in the order given, with the columns of EXPORT_HEADERS."""
     waiting = waiting_on(session, needs)
+    stops = owner_stops(session, needs)
     rows = []
     for need in needs:
         rows.append(
@@ -367,7 +369,7 @@ def export_rows(session, needs: Sequence[Need], *, now: datetime) -> list[list]:
                 need.start.isoformat(),
                 need.duration_months if need.duration_months is not None else "",
                 {True: "oui", False: "non", None: ""}[need.shared_time],
-                vocab.label(vocab.NEED_STATUSES, need.status),
+                status_label(need, stops),
                 WAITING_ON.get(waiting.get(need.id, ""), ""),
                 need.created_at.strftime("%Y-%m-%d"),
             ]

@@ -10,7 +10,7 @@ from connectences import vocab
 from connectences.mail import MailKind, queue_template
 from connectences.models import Need, Transition, User
 from connectences.needs.register import reply_to_for
-from connectences.needs.status_words import awaiting_owner
+from connectences.needs.status_words import awaiting_owner, owner_stop_log
 from connectences.typography import decimal_fr
 from connectences.urls import external_url
 from connectences.workflows import (
@@ -142,7 +142,7 @@ def stop_by_owner(
             f"({decimal_fr(len(typed), 0)} saisis)."
         )
         raise TransitionError(why, errors={"reason_text": why})
-    said = f"Arrêté par l'entreprise ({email})" + (f" : {typed}" if typed else "")
+    said = owner_stop_log(email, typed)
     transition(
         session,
         need,

@@ -49,6 +49,7 @@ from connectences.models import (
     User,
     Visit,
 )
+from connectences.needs.status_words import owner_stops, status_label
 from connectences.typography import days_ago, month_fr
 
 # Channels besides the visit channels (vocab.VISIT_CHANNELS), for timelines and the guard.
@@ -325,6 +326,7 @@ def company_timeline(
         ("referral", referral.id): why for referral, why in referral_rows
     }
     needs = [] if counted_only else session.scalars(_TIMELINE_NEEDS, of_company).all()
+    stops = owner_stops(session, needs)
     users = _users(
         session,
         [lead.created_by_id for lead in leads]
@@ -378,7 +380,8 @@ def company_timeline(
                 by_id=need.created_by_id,
                 by=by,
                 summary=f"Besoin « {need.title} » enregistré "
-                f"({vocab.label(vocab.NEED_STATUSES, need.status).lower()})",
+                f"({status_label(need, stops).lower()})"
+                + (f". {stops[need.id].why}" if need.id in stops else ""),
                 counted=False,
                 need_ref=need.ref,
             )

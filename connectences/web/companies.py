@@ -13,7 +13,7 @@ from connectences.extensions import db
 from connectences.models import Commune
 from connectences.needs import register
 from connectences.needs.moves import owner_may_stop
-from connectences.needs.status_words import status_for_company
+from connectences.needs.status_words import owner_stops, status_for_company
 from connectences.web.access import guard_blueprint
 from connectences.web.owner_stop import stop_page
 
@@ -26,9 +26,15 @@ def index():
     companies = sorted(_own_companies(), key=lambda company: company.name)
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
-    for need in register.needs_of_companies(db.session, ids, current_user.id):
+    needs = register.needs_of_companies(db.session, ids, current_user.id)
+    stops = owner_stops(db.session, needs)
+    for need in needs:
         needs_by_company[need.company_id].append(
-            {"need": need, "words": status_for_company(need), "stoppable": owner_may_stop(need)}
+            {
+                "need": need,
+                "words": status_for_company(need, stops),
+                "stoppable": owner_may_stop(need),
+            }
         )
     communes = {
         commune.insee: commune.name

@@ -17,6 +17,7 @@ from connectences.clock import local_today
 from connectences.content.resources import suggestions_for
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
+from connectences.needs.status_words import owner_stops, status_label
 from connectences.prospection import companies as directory
 from connectences.prospection import contact_rights, naf
 from connectences.prospection import diagnosis as questionnaire
@@ -179,6 +180,8 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "pressure": pressure,
         "timeline": timeline,
         "needs": needs,
+        "need_stops": owner_stops(db.session, needs),
+        "need_status": status_label,
         # Resources that fit the company's profile, to bring up at the next visit.
         "suggested_resources": suggestions_for(db.session, company, today=today),
         "today": today,

@@ -30,7 +30,12 @@ from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.moves import owner_may_stop
-from connectences.needs.status_words import awaiting_owner, status_for_company, unattached_owner
+from connectences.needs.status_words import (
+    awaiting_owner,
+    owner_stops,
+    status_for_company,
+    unattached_owner,
+)
 from connectences.prospection.companies import is_provisional
 from connectences.urls import external_url
 from connectences.web import just_sent
@@ -433,6 +438,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
     author typed only: the space tells them nothing stored about a company they may have
     no part in (its name, its commune). Those the animateur is checking say so."""
     sections: dict[tuple[int, bool], dict] = {}
+    stops = owner_stops(db.session, needs)
     for need in needs:
         unattached = unattached_owner(need) or is_provisional(need.company)
         section = sections.setdefault(
@@ -448,7 +454,11 @@ def company_sections(needs: list[Need]) -> list[dict]:
         if unattached_owner(need) and not awaiting_owner(need):
             section["checking"] = True
         section["needs"].append(
-            {"need": need, "words": status_for_company(need), "stoppable": owner_may_stop(need)}
+            {
+                "need": need,
+                "words": status_for_company(need, stops),
+                "stoppable": owner_may_stop(need),
+            }
         )
     insees = {s["company"].commune for s in sections.values() if not s["unattached"]}
     names = {

@@ -24,7 +24,13 @@ from connectences.matching.routing import route_among
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
 from connectences.needs.listed import ListedNeed, listed_needs
-from connectences.needs.status_words import awaiting_owner, unattached_owner
+from connectences.needs.status_words import (
+    OWNER_STOPPED,
+    awaiting_owner,
+    owner_stops,
+    status_label,
+    unattached_owner,
+)
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.skills import rome_label, rome_suggestions, split_skills
 from connectences.typography import hours_fr
@@ -130,6 +136,8 @@ def index():
         active_filters=active_filters,
         counts=counts,
         waiting=board.waiting_on(db.session, needs),
+        stops=owner_stops(db.session, needs),
+        owner_stopped=OWNER_STOPPED,
         waiting_labels=board.WAITING_ON,
         age_bands=board.AGE_BANDS,
         domains=board.rome_domains(),
@@ -428,12 +436,14 @@ def _render_show(
         if errors and sent in ("proposer", "reorienter")
         else []
     )
+    stops = owner_stops(db.session, [need])
     return render_template(
         "needs/show.html",
         need=need,
         fields=_fields(need),
         company_place=territory.commune_label(need.company.commune),
-        status_label=vocab.label(vocab.NEED_STATUSES, need.status),
+        status_label=status_label(need, stops),
+        owner_stop=stops.get(need.id),
         history=moves.history_rows(db.session, need),
         transitions=_transition_choices(need),
         abandon_reasons=vocab.NEED_ABANDON_REASONS,
