@@ -219,6 +219,78 @@ def test_monthly_cap_refuses_the_visit(client, auth):
     assert count(Visit) == 1
 
 
+def _over_cap_entries() -> int:
+    return len(
+        db.session.scalars(select(AuditLog).where(AuditLog.action == "visit.over_cap")).all()
+    )
+
+
+def _at_its_cap(auth, **fields) -> Company:
+    """A company that accepts one contact a month and had it today, from a colleague."""
+    colleague = auth.create("animateur", full_name="Paul Durand")
+    company = make_company(**fields)
+    company.max_contacts_per_month = 1
+    db.session.commit()
+    add_visit(company, colleague, TODAY)
+    return company
+
+
+def test_a_visit_passes_the_monthly_cap_when_the_company_agreed_with_the_reason(client, auth):
+    auth.login("animateur")
+    company = _at_its_cap(auth)
+    form = html_of(client.get(URL, query_string={"entreprise": company.ref}))
+    # The form is offered, with the box and the reason, instead of "contact impossible" alone.
+    assert 'name="malgre_plafond"' in form and 'name="raison_plafond"' in form
+    assert "L'entreprise a accepté d'être contactée : enregistrer ce contact quand même" in form
+    reason = "Le gérant m'a demandé de repasser pour le devis"
+    response = post_visit(client, company, malgre_plafond="1", raison_plafond=reason)
+    assert response.status_code == 302
+    assert count(Visit) == 2
+    visit = db.session.scalars(select(Visit).order_by(Visit.id.desc())).first()
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "visit.over_cap")).one()
+    assert entry.entity == "visit" and entry.entity_id == visit.id
+    assert entry.details["reason"] == reason
+    assert "1 par mois, déjà 1 en" in entry.details["cap"]
+    # The company's timeline says why this contact passed the cap.
+    timeline = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert f"au-delà du plafond de contacts, accepté par {company.name} (1 par mois" in timeline
+    assert reason in timeline
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [("   ", "Indiquez pourquoi l'entreprise accepte ce contact"), ("x" * 2001, "2 000")],
+)
+def test_passing_the_cap_without_a_usable_reason_is_refused_and_records_nothing(
+    client, auth, reason, said
+):
+    auth.login("animateur")
+    company = _at_its_cap(auth)
+    response = post_visit(client, company, malgre_plafond="1", raison_plafond=reason)
+    assert response.status_code == 422
+    assert said in page_text(response)
+    assert count(Visit) == 1 and _over_cap_entries() == 0
+    # What was typed comes back, the box still ticked.
+    assert 'name="malgre_plafond" value="1" checked' in html_of(response)
+
+
+def test_a_reason_without_the_box_or_a_company_that_asked_not_to_be_solicited_is_refused(
+    client, auth
+):
+    auth.login("animateur")
+    company = _at_its_cap(auth)
+    response = post_visit(client, company, raison_plafond="Elle est d'accord")
+    assert response.status_code == 409 and count(Visit) == 1
+    company.do_not_solicit = True
+    db.session.commit()
+    page = html_of(client.get(URL, query_string={"entreprise": company.ref}))
+    assert 'name="malgre_plafond"' not in page
+    response = post_visit(client, company, malgre_plafond="1", raison_plafond="Elle est d'accord")
+    assert response.status_code == 409
+    assert "ne plus être sollicitée" in page_text(response)
+    assert count(Visit) == 1 and _over_cap_entries() == 0
+
+
 def test_need_detected_redirects_to_the_need_form(client, auth):
     auth.login("animateur")
     company = make_company()

@@ -92,6 +92,7 @@ ACTION_LABELS: dict[str, str] = {
     "visit.follow_up_close": "Relance de visite close",
     "visit.follow_up_reschedule": "Relance de visite reportée",
     "visit.pressure_confirmed": "Visite confirmée malgré des sollicitations récentes",
+    "visit.over_cap": "Visite au-delà du plafond de contacts, l'entreprise l'ayant accepté",
     "exchange.import": "Import d'un document d'échange",
     "exchange.export": "Export d'un document d'échange",
     "audit_export": "Export du journal d'audit",

@@ -36,6 +36,7 @@ from connectences import config, vocab
 from connectences.clock import local_date
 from connectences.errors import DomainError
 from connectences.models import (
+    AuditLog,
     CallbackRequest,
     Company,
     CompanyMailing,
@@ -51,6 +52,7 @@ from connectences.models import (
 )
 from connectences.needs.status_words import owner_stops, status_label
 from connectences.typography import days_ago, month_fr
+from connectences.workflows import text_too_long
 
 # Channels besides the visit channels (vocab.VISIT_CHANNELS), for timelines and the guard.
 OTHER_CHANNELS: dict[str, str] = {
@@ -136,6 +138,45 @@ class Pressure:
         return None if self.last_contact_at is None else (self.on - self.last_contact_at).days
 
 
+# --- a contact beyond the monthly cap, the company having agreed to it ------------------
+
+# The audit entry of a visit passed beyond the cap: its reason, shown on the timeline.
+VISIT_OVER_CAP = "visit.over_cap"
+OVER_CAP_REASON_MISSING = (
+    "Indiquez pourquoi l'entreprise accepte ce contact au-delà de son plafond (par exemple : "
+    "« L'entreprise a demandé à être rappelée par le groupement »)."
+)
+
+
+class OverCapReasonRefused(DomainError):
+    """The reason given for passing a company's monthly cap is missing or too long
+    (``errors["over_cap_reason"]``)."""
+
+
+def over_cap_reason_checked(reason: str) -> str:
+    """The reason a person gives for a contact beyond the company's monthly cap (it
+    agreed to be contacted), stripped; raises :class:`OverCapReasonRefused` when it is
+    empty or over ``workflows.MAX_TEXT`` characters. Whether the cap may be passed at
+    all is :attr:`Pressure.cap_may_be_passed`: the caller asks it first."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise OverCapReasonRefused(
+            OVER_CAP_REASON_MISSING, errors={"over_cap_reason": OVER_CAP_REASON_MISSING}
+        )
+    if why := text_too_long(reason):
+        raise OverCapReasonRefused(why, errors={"over_cap_reason": why})
+    return reason
+
+
+def over_cap_figures(company_name: str, pressure: Pressure) -> str:
+    """The company and its cap as a passed contact's record says them: "Boulangerie
+    Martin (2 par mois, déjà 2 en mars 2026)"."""
+    return (
+        f"{company_name} ({pressure.cap} par mois, déjà {pressure.contacts_this_month} "
+        f"en {pressure.month_label})"
+    )
+
+
 class ContactRefused(DomainError):
     """The guard refuses the contact; ``pressure.reasons`` say why (French)."""
 
@@ -183,9 +224,18 @@ _COMPANY_ID = bindparam("company_id")
 _TIMELINE_VISITS = (
     select(
         Visit.id, Visit.visited_on, Visit.channel, Visit.animateur_id, Visit.outcome,
-        Visit.notes, User.full_name, User.email,
+        Visit.notes, User.full_name, User.email, AuditLog.details.label("over_cap"),
     )
     .outerjoin(User, User.id == Visit.animateur_id)
+    # A visit the company agreed to beyond its monthly cap: why (``log_visit``).
+    .outerjoin(
+        AuditLog,
+        and_(
+            AuditLog.entity == "visit",
+            AuditLog.entity_id == Visit.id,
+            AuditLog.action == VISIT_OVER_CAP,
+        ),
+    )
     .where(Visit.company_id == _COMPANY_ID)
 )  # fmt: skip
 _TIMELINE_MAILINGS = (
@@ -271,6 +321,11 @@ def company_timeline(
         summary = outcome or "Contact"
         if visit.notes:
             summary += f" — {visit.notes}"
+        if visit.over_cap:
+            summary += (
+                f" — au-delà du plafond de contacts, accepté par {visit.over_cap.get('cap')} : "
+                f"{visit.over_cap.get('reason')}"
+            )
         events.append(
             ContactEvent(
                 on=visit.visited_on,
@@ -533,12 +588,22 @@ def check_contact(
     on: date,
     confirmed: bool,
     window_days: int | None = None,
+    over_cap_reason: str | None = None,
 ) -> Pressure:
     """The pressure for a new contact; raises ContactRefused, or ConfirmationRequired when
-    the guard warns and the person has not confirmed."""
+    the guard warns and the person has not confirmed.
+
+    ``over_cap_reason``: why the company agreed to this contact beyond its monthly cap
+    (None: not asked). It lets the contact pass only when the cap alone refuses it
+    (:attr:`Pressure.cap_may_be_passed`, never for a company that asked not to be
+    solicited); missing or too long, it raises :class:`OverCapReasonRefused`. Saying the
+    company agreed confirms the contact too."""
     pressure = contact_pressure(session, company, on=on, window_days=window_days)
     if pressure.decision == "refuse":
-        raise ContactRefused(pressure)
+        if over_cap_reason is None or not pressure.cap_may_be_passed:
+            raise ContactRefused(pressure)
+        over_cap_reason_checked(over_cap_reason)
+        return pressure
     if pressure.decision == "warn" and not confirmed:
         raise ConfirmationRequired(pressure)
     return pressure

@@ -27,7 +27,13 @@ from connectences.kept import kept
 from connectences.listing import ListFilters
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
-from connectences.prospection.pressure import Pressure, check_contact
+from connectences.prospection.pressure import (
+    VISIT_OVER_CAP,
+    Pressure,
+    check_contact,
+    over_cap_figures,
+    over_cap_reason_checked,
+)
 from connectences.skills.forbidden import text_problem
 from connectences.territory import commune_label, epci_label
 
@@ -178,6 +184,7 @@ def log_visit(
     animateur: User,
     confirmed: bool = False,
     today: date | None = None,
+    over_cap_reason: str | None = None,
 ) -> tuple[Visit, Pressure]:
     """Record a visit (or call) to the company, after the contact-pressure guard.
 
@@ -185,10 +192,21 @@ def log_visit(
     solicited, or its monthly cap is reached) or ConfirmationRequired (contacted within
     the window and ``confirmed`` is false). The outcome "ne plus solliciter" sets the
     company's flag, so that the guard refuses the next contact.
+
+    ``over_cap_reason``: why the company agreed to be contacted beyond its monthly cap
+    (the guard's ``check_contact`` decides; OverCapReasonRefused when it is missing or
+    too long); a visit so passed keeps it in the audit log, which the company's timeline
+    shows beside the visit.
     """
     today = today or local_today()
     clean = validate_visit(data, today=today)
-    pressure = check_contact(session, company, on=clean.visited_on, confirmed=confirmed)
+    pressure = check_contact(
+        session,
+        company,
+        on=clean.visited_on,
+        confirmed=confirmed,
+        over_cap_reason=over_cap_reason,
+    )
     visit = Visit(
         company_id=company.id,
         animateur_id=animateur.id,
@@ -213,7 +231,19 @@ def log_visit(
             details={"source": "visit"},
         )
         close_follow_ups_of(session, company, actor=animateur)
-    if pressure.decision == "warn":
+    if pressure.decision == "refuse":  # passed: check_contact let only the cap through
+        audit(
+            session,
+            VISIT_OVER_CAP,
+            actor=animateur,
+            entity="visit",
+            entity_id=visit.id,
+            details={
+                "reason": over_cap_reason_checked(over_cap_reason or ""),
+                "cap": over_cap_figures(company.name, pressure),
+            },
+        )
+    elif pressure.decision == "warn":
         # A contact made despite the warning is worth knowing about afterwards.
         audit(
             session,

@@ -24,6 +24,7 @@ from connectences.prospection import visits as prospection
 from connectences.prospection.pressure import (
     ConfirmationRequired,
     ContactRefused,
+    OverCapReasonRefused,
     contact_pressure,
 )
 from connectences.web.access import guard_blueprint, recent_login_required
@@ -31,6 +32,7 @@ from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
+from connectences.web.needs import over_cap_reason, over_cap_typed
 from connectences.web.paging import page_number, paged, paginate
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
@@ -133,6 +135,7 @@ def _save_visit(company):
         "notes": request.form.get("notes", ""),
         "need_detected": request.form.get("need_detected") == "1",
         "follow_up_on": request.form.get("follow_up_on", ""),
+        **over_cap_typed(request.form),
     }
     day = local_today()
     try:
@@ -144,13 +147,17 @@ def _save_visit(company):
             animateur=current_user,
             confirmed=request.form.get("confirmer") == "1",
             today=day,
+            over_cap_reason=over_cap_reason(request.form),
         )
     except prospection.VisitError as exc:
         db.session.rollback()
         return _render_new(company=company, status=400, values=values, errors=exc.errors)
+    except OverCapReasonRefused as exc:
+        db.session.rollback()
+        return _render_new(company=company, status=422, values=values, errors=exc.errors)
     except ContactRefused:
         db.session.rollback()
-        # The panel shows the refusal; the form stays closed.
+        # The panel shows the refusal; the form stays closed, or offers to pass the cap.
         return _render_new(company=company, status=409, values=values)
     except ConfirmationRequired:
         db.session.rollback()

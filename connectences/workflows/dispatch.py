@@ -37,7 +37,13 @@ from connectences.models import (
 )
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.prospection.companies import unreachable_message
-from connectences.prospection.pressure import Pressure, contact_pressure
+from connectences.prospection.pressure import (
+    OverCapReasonRefused,
+    Pressure,
+    contact_pressure,
+    over_cap_figures,
+    over_cap_reason_checked,
+)
 from connectences.skills.forbidden import text_problem
 from connectences.urls import external_url
 from connectences.workflows import (
@@ -50,7 +56,6 @@ from connectences.workflows import (
     NeedState,
     TransitionError,
     leads,
-    text_too_long,
 )
 
 MAX_BUNDLE_HOURS = 35
@@ -149,10 +154,6 @@ def sent_for(session, need: Need) -> tuple[list[Lead], list[Referral]]:
     return list(leads), list(referrals)
 
 
-OVER_CAP_REASON_MISSING = (
-    "Indiquez pourquoi l'entreprise accepte ce contact au-delà de son plafond (par exemple : "
-    "« L'entreprise a demandé à être rappelée par le groupement »)."
-)
 OVER_CAP_HOW = (
     "Si elle a accepté d'être contactée malgré tout (elle a demandé à être rappelée, par "
     "exemple), vous pouvez envoyer quand même en indiquant pourquoi."
@@ -191,16 +192,11 @@ def _check_pressure(
             raise ContactNotAllowed(refusal)
         if reason is None:
             raise ContactNotAllowed(f"{refusal} {OVER_CAP_HOW}")
-        if not reason:
-            raise ContactNotAllowed(
-                OVER_CAP_REASON_MISSING, errors={"over_cap_reason": OVER_CAP_REASON_MISSING}
-            )
-        if why := text_too_long(reason):
-            raise ContactNotAllowed(why, errors={"over_cap_reason": why})
-        passed.append(
-            f"{company.name} ({pressure.cap} par mois, déjà {pressure.contacts_this_month} "
-            f"en {pressure.month_label})"
-        )
+        try:
+            reason = over_cap_reason_checked(reason)
+        except OverCapReasonRefused as refused:
+            raise ContactNotAllowed(refused.message, errors=refused.errors) from None
+        passed.append(over_cap_figures(company.name, pressure))
     if not passed:
         return None
     return f"Envoyé au-delà du plafond de contacts accepté par {' et '.join(passed)} : {reason}"
