@@ -71,3 +71,30 @@ def test_the_openapi_document_says_in_french_what_swagger_ui_shows_of_it(client)
     assert not descriptions & {"OK", "Created", "Default error response"}
     # smorest's page-number pagination (English descriptions) is not ours: left out.
     assert "PaginationMetadata" not in spec["components"]["schemas"]
+
+
+def test_the_openapi_records_require_every_field_the_interchange_requires(client):
+    """A client generated from the OpenAPI document must not read a field the spec
+    requires (a need's hours_per_week, a person's hours and mobility, a commitment's
+    hours) as optional: the records are the interchange's, field for field."""
+    from connectences.exchange.validate import COMMITMENT_SCHEMA, SCHEMA
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    records = {
+        "Need": SCHEMA["needs"],
+        "Company": SCHEMA["companies"],
+        "Candidate": SCHEMA["candidates"],
+        "Operator": SCHEMA["operators"],
+        "Partner": SCHEMA["partners"],
+        "Commitment": COMMITMENT_SCHEMA,
+    }
+    for name, fields in records.items():
+        described = schemas[name]
+        assert set(fields) <= set(described["properties"]), name
+        required = {key for key, spec in fields.items() if spec.required}
+        assert required <= set(described.get("required", [])), (name, required)
+        for key in set(fields) & {"hours_per_week", "hours_min", "hours_max", "mobility_km"}:
+            assert described["properties"][key]["type"] == "number", (name, key)
+    # What match and pool derive: "each with score", "its total hours".
+    assert {"candidate", "score", "explanation"} <= set(schemas["Match"]["required"])
+    assert {"needs", "hours", "days", "candidates"} <= set(schemas["Bundle"]["required"])

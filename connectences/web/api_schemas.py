@@ -141,9 +141,10 @@ class ProblemSchema(ma.Schema):
     )
 
 
-def _number(**kwargs):
+def _number(*, required: bool = False, **metadata):
     # Raw, not Float: the interchange writes integral numbers as integers (7, not 7.0).
-    return ma.fields.Raw(metadata={"type": "number", **kwargs})
+    # ``required`` is the field's (a keyword of metadata it was, and lost).
+    return ma.fields.Raw(required=required, metadata={"type": "number", **metadata})
 
 
 def _strings(**kwargs):
@@ -165,7 +166,7 @@ class NeedSchema(ma.Schema):
     rome = ma.fields.String(metadata={"pattern": "^[A-Z][0-9]{4}$"})
     skills = _strings(required=True)
     level = ma.fields.String(required=True)
-    hours_per_week = _number()
+    hours_per_week = _number(required=True)
     days = _strings(required=True)
     contract = ma.fields.String(required=True)
     reason = ma.fields.String(required=True)
@@ -194,7 +195,7 @@ class CompanySchema(ma.Schema):
 
 class CommitmentSchema(ma.Schema):
     label = ma.fields.String()
-    hours_per_week = _number()
+    hours_per_week = _number(required=True)
     days = _strings(required=True)
     until = ma.fields.String(metadata={"format": "date"})
 
@@ -209,12 +210,12 @@ class CandidateSchema(ma.Schema):
     email = ma.fields.String(required=True)
     phone = ma.fields.String()
     commune = ma.fields.String(required=True)
-    mobility_km = _number()
+    mobility_km = _number(required=True)
     skills = _strings(required=True)
     rome = _strings()
     level = ma.fields.String(required=True)
-    hours_min = _number()
-    hours_max = _number()
+    hours_min = _number(required=True)
+    hours_max = _number(required=True)
     days = _strings(required=True)
     contracts = _strings(required=True)
     available_from = ma.fields.String(required=True, metadata={"format": "date"})
@@ -405,7 +406,7 @@ def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
 
 class MatchSchema(ma.Schema):
     candidate = ma.fields.String(required=True, metadata={"description": "ref du candidat"})
-    score = _number(minimum=0, maximum=100)
+    score = _number(required=True, minimum=0, maximum=100)
     explanation = ma.fields.List(
         ma.fields.Dict(), required=True, metadata={"description": "criterion, points, text"}
     )
@@ -484,7 +485,7 @@ class RouteSchema(ma.Schema):
 
 class BundleSchema(ma.Schema):
     needs = _strings(required=True, metadata={"description": "refs des besoins"})
-    hours = _number()
+    hours = _number(required=True)
     days = _strings(required=True)
     candidates = _strings(required=True, metadata={"description": "refs des candidats"})
     score = ma.fields.Integer(metadata={"minimum": 0, "maximum": 100})
