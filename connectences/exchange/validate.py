@@ -616,16 +616,21 @@ def _check_stored_uniqueness(
     key: str,
     stored: dict[str, str],
     fold: Callable[[str], str],
-    what: str,
-    holder: str,
+    what: tuple[str, str],
+    holder: tuple[str, str],
     ctx: _Context,
 ) -> None:
     """``key`` unique in the document and against stored records of another ``ref``.
+
+    ``what`` names the value with its past participle (("adresse e-mail", "utilisée")),
+    ``holder`` the stored record with its own (("l'entreprise", "enregistrée")): French
+    agrees them, and "adresse e-mail déjà utilisé" read as a slip.
 
     ``stored`` maps each stored record's ref to its value. A stored record that the
     document itself updates is judged on its new value, so moving a value from one
     record to another within one document is allowed.
     """
+    (name, used), (record, stored_as) = what, holder
     refs_in_document = {values.get("ref") for _, values in checked}
     taken = {fold(v): ref for ref, v in stored.items() if ref not in refs_in_document}
     first: dict[str, int] = {}
@@ -637,13 +642,17 @@ def _check_stored_uniqueness(
         where = pointer(collection, index, key)
         if folded in first:
             ctx.error(
-                where, f"{what} en double : déjà utilisé en {pointer(collection, first[folded])}"
+                where,
+                f"{name} en double : déjà {used} en {pointer(collection, first[folded])}",
             )
             continue
         first[folded] = index
         other = taken.get(folded)
         if other is not None and other != values.get("ref"):
-            ctx.error(where, f"{what} déjà utilisé par {holder} « {other} » enregistré(e) en base")
+            ctx.error(
+                where,
+                f"{name} déjà {used} par {record} « {other} » {stored_as} en base",
+            )
 
 
 def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
@@ -656,7 +665,14 @@ def _check_sirets(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> N
         if ref.startswith(PROVISIONAL_REF):
             del stored[ref]
     _check_stored_uniqueness(
-        checked, "companies", "siret", stored, str, "SIRET", "l'entreprise", ctx
+        checked,
+        "companies",
+        "siret",
+        stored,
+        str,
+        ("SIRET", "utilisé"),
+        ("l'entreprise", "enregistrée"),
+        ctx,
     )
 
 
@@ -670,8 +686,8 @@ def _check_candidate_emails(checked: list[tuple[int, dict[str, Any]]], ctx: _Con
         "email",
         stored,
         lambda value: value.strip().lower(),
-        "adresse e-mail",
-        "le candidat",
+        ("adresse e-mail", "utilisée"),
+        ("le candidat", "enregistré"),
         ctx,
     )
 
