@@ -272,3 +272,23 @@ def test_the_need_page_no_longer_preselects_the_operator_that_refused(client, au
     page = page_text(client.get("/animateur/besoins/compta"))
     assert "Réorientation vers un partenaire : France Travail Arcachon" in page
     assert "GE Bassin a refusé ce besoin le" in page
+
+
+@pytest.mark.engine_free
+def test_the_why_not_summary_names_the_work_held_once():
+    from connectences.matching.score import explain_pair
+
+    # Tuesday taken by 20 h of work: no free day of the need, nor enough hours. Both
+    # checks say the week (each is read alone); the summary joining them says it once.
+    cand = person(days=frozenset({"tue"}), commitments=(tuesday(20),))
+    need = make_need(days=frozenset({"tue"}), hours_per_week=7)
+    result = explain_pair(need, cand, 5.0)
+    assert [c["code"] for c in result["failed"]] == ["days", "hours"]
+    sentence = week.week_sentence(cand, need.start)
+    assert all(sentence in c["text"] for c in result["failed"])
+    assert result["summary"].count(sentence) == 1
+    assert result["summary"] == (
+        "Candidat non proposé : Aucun jour libre en commun : le besoin porte sur mardi. "
+        f"{sentence} Le besoin demande 7 h : plus que son temps libre "
+        "(au plus 24 h par semaine en tout)."
+    )

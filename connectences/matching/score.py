@@ -639,6 +639,19 @@ def rank_candidates(
     return results if limit is None else results[:limit]
 
 
+def _failed_text(failed: list[ConstraintCheck], need: NeedData, cand: CandidateData) -> str:
+    """The failed checks' texts joined, the person's week said once: the days and the
+    hours checks each say it (each is read alone too)."""
+    held = week.week_sentence(cand, need.start)
+    texts: list[str] = []
+    for check in failed:
+        text = check.text
+        if held and held in text and any(held in t for t in texts):
+            text = " ".join(text.replace(held, "").split())
+        texts.append(text)
+    return " ".join(texts)
+
+
 def explain_pair(need: NeedData, cand: CandidateData, distance_km: float | None) -> dict:
     """ "Pourquoi pas ce candidat ?": every hard constraint checked, then the score if proposed.
 
@@ -658,7 +671,7 @@ def explain_pair(need: NeedData, cand: CandidateData, distance_km: float | None)
         "explanation": None,
     }
     if failed:
-        out["summary"] = "Candidat non proposé : " + " ".join(c.text for c in failed)
+        out["summary"] = "Candidat non proposé : " + _failed_text(failed, need, cand)
     else:
         points, entries = score_pair(need, cand, distance_km)
         out["score"] = points
