@@ -509,9 +509,19 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _packages_run_by(target: str, importer: str) -> set[str]:
+    """The packages whose ``__init__`` importing ``target`` runs first (``a.b`` of
+    ``a.b.c``), but not the importer's own packages, already under way."""
+    parts = target.split(".")
+    own = {".".join(importer.split(".")[:n]) for n in range(1, importer.count(".") + 2)}
+    return {".".join(parts[:n]) for n in range(1, len(parts))} - own
+
+
 def module_imports(root: Path = PACKAGE) -> dict[str, set[str]]:
     """Each module's imports of the package's own modules, at the top or inside a
-    function (an import moved into a function still ties the two modules together)."""
+    function (an import moved into a function still ties the two modules together),
+    with the packages such an import runs first (``connectences.exchange.exporter``
+    runs ``connectences.exchange``'s ``__init__``, which may import more)."""
     modules = {_module_name(path, root): tree for path, tree in _modules(root)}
     graph: dict[str, set[str]] = {}
     for name, tree in modules.items():
@@ -523,6 +533,7 @@ def module_imports(root: Path = PACKAGE) -> dict[str, set[str]]:
                 for alias in node.names:
                     full = f"{node.module}.{alias.name}"
                     found.add(full if full in modules else node.module)
+        found |= {p for m in list(found) for p in _packages_run_by(m, name)}
         graph[name] = {m for m in found if m in modules and m != name}
     return graph
 

@@ -35,7 +35,7 @@ from connectences.models import (
     User,
     utcnow,
 )
-from connectences.sync import record_deletion
+from connectences.tombstones import record_deletion
 from connectences.urls import external_url
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
 
