@@ -98,3 +98,12 @@ def test_the_openapi_records_require_every_field_the_interchange_requires(client
     # What match and pool derive: "each with score", "its total hours".
     assert {"candidate", "score", "explanation"} <= set(schemas["Match"]["required"])
     assert {"needs", "hours", "days", "candidates"} <= set(schemas["Bundle"]["required"])
+
+
+def test_a_proposed_persons_score_is_documented_as_possibly_null(client):
+    """A person added to a lead by hand has no score: the lead's body writes null, and
+    a client generated from the document must accept it."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    score = schemas["LeadCandidate"]["properties"]["score"]
+    assert score["type"] == ["number", "null"]
+    assert "score" in schemas["LeadCandidate"]["required"]

@@ -141,10 +141,13 @@ class ProblemSchema(ma.Schema):
     )
 
 
-def _number(*, required: bool = False, **metadata):
+def _number(*, required: bool = False, allow_none: bool = False, **metadata):
     # Raw, not Float: the interchange writes integral numbers as integers (7, not 7.0).
-    # ``required`` is the field's (a keyword of metadata it was, and lost).
-    return ma.fields.Raw(required=required, metadata={"type": "number", **metadata})
+    # ``required`` is the field's (a keyword of metadata it was, and lost); so is
+    # ``allow_none`` (the value may be written null).
+    return ma.fields.Raw(
+        required=required, allow_none=allow_none, metadata={"type": "number", **metadata}
+    )
 
 
 def _strings(**kwargs):
@@ -254,7 +257,8 @@ class PartnerSchema(ma.Schema):
 
 class LeadCandidateSchema(ma.Schema):
     candidate = ma.fields.String(required=True, metadata={"description": "ref du candidat"})
-    score = _number(minimum=0, maximum=100)
+    # Always written; null for a person proposed without a score (added by hand).
+    score = _number(required=True, allow_none=True, minimum=0, maximum=100)
 
 
 class LeadSchema(ma.Schema):
