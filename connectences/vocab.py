@@ -25,6 +25,15 @@ DAYS: dict[str, str] = {
 }
 DAY_BIT: dict[str, int] = {day: 1 << i for i, day in enumerate(DAYS)}
 
+
+def week_order(days) -> list:
+    """``days`` once each, in the week's order (Monday first): how every record keeps
+    them, whatever order a form or an imported document gave. A value that is no day is
+    kept after them, for the validation that refuses it to name it."""
+    given = list(days or ())
+    return [d for d in DAYS if d in given] + list(dict.fromkeys(d for d in given if d not in DAYS))
+
+
 CONTRACTS: dict[str, str] = {
     "cdi_temps_partage": "CDI à temps partagé",
     "cdi": "CDI",

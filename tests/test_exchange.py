@@ -1231,3 +1231,32 @@ def test_an_operator_s_largest_need_is_at_least_an_hour():
     assert [str(e) for e in validate(doc)] == [
         "/operators/0/max_hours_per_week : doit être un nombre supérieur ou égal à 1 (reçu : 0,5)"
     ]
+
+
+def test_days_are_kept_in_the_weeks_order_whatever_order_a_document_gives():
+    """A person's, a need's and a commitment's days are one set of the week: stored and
+    written Monday first, so that an export compares with any other, and re-importing
+    the document in its own order changes nothing."""
+    doc = document(
+        companies=[company(ref="entreprise-1")],
+        candidates=[
+            candidate(
+                ref="cv-1",
+                days=["thu", "mon", "tue"],
+                commitments=[{"hours_per_week": 8, "days": ["fri", "wed"]}],
+            )
+        ],
+        needs=[need(days=["sat", "mon"])],
+    )
+    doc["format"] = "connectences/v1.1"
+    assert validate(doc) == []
+    load(copy.deepcopy(doc))
+    person = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-1"))
+    assert person.days == ["mon", "tue", "thu"]
+    assert person.commitments[0].days == ["wed", "fri"]
+    exported = export_document()
+    assert exported == normalize_document(doc)
+    cv = exported["candidates"][0]
+    assert cv["days"] == ["mon", "tue", "thu"] and cv["commitments"][0]["days"] == ["wed", "fri"]
+    assert exported["needs"][0]["days"] == ["mon", "sat"]
+    assert import_document(copy.deepcopy(doc)).changed == 0

@@ -12,8 +12,9 @@ Canonical form (what ``normalize_document`` produces from an input):
   ``rome_domains`` of an operator is always written, since its emptiness means
   "every domain";
 - numbers are integers when integral (7, not 7.0); dates are ``YYYY-MM-DD``;
-- a candidate's ``commitments`` (left out when none) are written with their days in
-  week order and sorted (end date, open-ended last, then label, hours, days), each
+- days (a candidate's, a need's, a commitment's) are written once each in the week's
+  order (``vocab.week_order``, as every record keeps them);
+- a candidate's ``commitments`` (left out when none) are sorted (end date, open-ended last, then label, hours, days), each
   without its empty optional fields.
 """
 
@@ -29,7 +30,7 @@ from connectences.extensions import db
 from connectences.models import Candidate, Company, Need, Operator, Partner
 from connectences.needs.conditions import workable
 from connectences.prospection.companies import listed
-from connectences.vocab import DAYS
+from connectences.vocab import DAYS, week_order
 
 # Optional fields written even when empty.
 _ALWAYS: dict[str, set[str]] = {"operators": {"rome_domains"}}
@@ -59,7 +60,7 @@ def _clean_commitment(item: dict[str, Any]) -> dict[str, Any]:
         if key == "hours_per_week":
             value = _number(value)
         elif key == "days":
-            value = [d for d in DAYS if d in value]
+            value = week_order(value)
         out[key] = value
     return out
 
@@ -92,6 +93,8 @@ def _clean(collection: str, item: dict[str, Any]) -> dict[str, Any]:
             continue
         if key in _NUMBERS:
             value = _number(value)
+        elif key == "days":
+            value = week_order(value)
         elif key == "commitments":
             value = sorted((_clean_commitment(c) for c in value), key=_commitment_order)
         out[key] = value

@@ -185,7 +185,7 @@ def _candidate_values(item: dict, _: dict) -> dict[str, Any]:
         "level": item["level"],
         "hours_min": float(item["hours_min"]),
         "hours_max": float(item["hours_max"]),
-        "days": list(item["days"]),
+        "days": vocab.week_order(item["days"]),
         "contracts": list(item["contracts"]),
         "available_from": _date(item["available_from"]),
         "consent": True,
@@ -203,7 +203,7 @@ def _need_values(item: dict, companies: dict[str, Company]) -> dict[str, Any]:
         "skills": list(item["skills"]),
         "level": item["level"],
         "hours_per_week": float(item["hours_per_week"]),
-        "days": list(item["days"]),
+        "days": vocab.week_order(item["days"]),
         "contract": item["contract"],
         "reason": item["reason"],
         "start": _date(item["start"]),
@@ -274,7 +274,7 @@ def _set_commitments(candidate: Candidate, items: list[dict]) -> bool:
         Commitment(
             label=item.get("label"),
             hours_per_week=float(item["hours_per_week"]),
-            days=[d for d in vocab.DAYS if d in item["days"]],
+            days=item["days"],
             until=key[2],
             source="declared",
         )

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
+from connectences import vocab
 from connectences.contacts import email_key, fold_name, name_key, phone_key
 from connectences.models.base import Base, utcnow
 
@@ -80,6 +81,10 @@ class Candidate(Base):
             ]
         return value
 
+    @validates("days")
+    def _order_days(self, _key: str, value: list | None) -> list:
+        return vocab.week_order(value)
+
     @validates("first_name", "last_name")
     def _set_name_norms(self, key: str, value: str | None) -> str | None:
         first = value if key == "first_name" else self.first_name
@@ -138,6 +143,10 @@ class Commitment(Base):
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @validates("days")
+    def _order_days(self, _key: str, value: list | None) -> list:
+        return vocab.week_order(value)
 
     candidate: Mapped[Candidate] = relationship(back_populates="commitments")
     placement: Mapped[Placement | None] = relationship()  # noqa: F821 (models.leads)

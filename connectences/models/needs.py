@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, false, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from connectences import vocab
 from connectences.models.base import Base, utcnow
 from connectences.models.companies import Company
 
@@ -100,6 +101,10 @@ class Need(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     company: Mapped[Company] = relationship()
+
+    @validates("days")
+    def _order_days(self, _key: str, value: list | None) -> list:
+        return vocab.week_order(value)
 
     @property
     def place(self) -> str:

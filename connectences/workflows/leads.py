@@ -645,7 +645,7 @@ def record_placement(
     commitment = Commitment(
         label=f"{companies}, {lead.operator.name}",
         hours_per_week=float(hours_per_week),
-        days=[d for d in vocab.DAYS if d in days],
+        days=list(days),
         start=start_date,
         until=until,
         source="placement",
