@@ -328,6 +328,19 @@ def test_a_company_that_wants_no_more_contact_is_given_no_follow_up(client, auth
     assert not db.session.get(Company, company.id).do_not_solicit
 
 
+def test_a_visit_to_follow_up_needs_the_follow_up_date(client, auth):
+    """« À relancer » without a date was stored and never came back in « Mes relances »
+    nor in the morning reminders: the follow-up was lost the moment it was typed."""
+    auth.login("animateur")
+    company = make_company()
+    response = post_visit(client, company, outcome="a_relancer", follow_up_on="")
+    assert response.status_code == 400
+    assert "indiquez la date de la prochaine relance" in error_of(response, "follow_up_on")
+    assert count(Visit) == 0
+    assert post_visit(client, company, outcome="a_relancer").status_code == 302
+    assert count(Visit) == 1
+
+
 def test_asking_for_no_more_contact_closes_the_follow_ups_planned_with_the_company(client, auth):
     """Its follow-ups stayed in "Mes relances" with "Enregistrer le contact", a contact
     the guard refuses, and the morning job kept reminding to recontact it."""

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -118,6 +119,7 @@ def _visit(client, key: str, company_ref: str) -> int:
         "topics": ["competences_partagees"],
         "outcome": "a_relancer",
         "notes": key,
+        "follow_up_on": (local_today() + timedelta(days=14)).isoformat(),
         "confirmer": "1",
     }
     return client.post(path, data=data).status_code

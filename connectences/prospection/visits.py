@@ -120,7 +120,8 @@ NO_NEED_OUTCOMES = frozenset(
 
 def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
     """Check a visit: known channel, topics and outcome; a date not in the future nor
-    more than a year back; a follow-up not before the visit nor in the past."""
+    more than a year back; a follow-up not before the visit nor in the past, given when
+    the outcome is « À relancer » and absent when it is « Ne plus solliciter »."""
     errors: dict[str, str] = {}
     if not data.channel:
         errors["channel"] = "Choisissez le canal du contact."
@@ -155,6 +156,12 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
         errors["follow_up_on"] = (
             "L'entreprise ne veut plus être sollicitée : elle ne se relance pas. "
             "Retirez la date de relance."
+        )
+    if data.outcome == "a_relancer" and data.follow_up_on is None and "follow_up_on" not in errors:
+        # Without a date the follow-up never comes back in « Mes relances »: it is lost.
+        errors["follow_up_on"] = (
+            "Issue « À relancer » : indiquez la date de la prochaine relance, elle "
+            "apparaîtra dans « Mes relances » ce jour-là."
         )
     if data.notes and len(data.notes) > NOTES_MAX:
         errors["notes"] = f"Les notes ne peuvent dépasser {NOTES_MAX} caractères."
