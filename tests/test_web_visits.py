@@ -337,6 +337,8 @@ def test_a_visit_to_follow_up_needs_the_follow_up_date(client, auth):
     assert response.status_code == 400
     assert "indiquez la date de la prochaine relance" in error_of(response, "follow_up_on")
     assert count(Visit) == 0
+    # The field's help says so before sending (it read « Facultatif »).
+    assert "Obligatoire si l'issue est" in response.get_data(as_text=True)
     assert post_visit(client, company, outcome="a_relancer").status_code == 302
     assert count(Visit) == 1
 
