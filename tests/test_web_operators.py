@@ -174,6 +174,22 @@ def test_action_not_allowed_in_state_flashes_and_changes_nothing(client, auth, w
     ]
 
 
+def test_an_acceptance_sent_twice_says_so_in_agreeing_french(client, auth, world):
+    """A double click read « la proposition est déjà « Accepté » »: the state's label
+    (masculine, as in « état : Accepté ») after a feminine noun."""
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    _post(client, url + "/action", {"action": "accepter"})
+    page = page_text(client.get(url))
+    assert "Déjà fait : la proposition est déjà à l'état « Accepté »." in page
+    assert [t.to_state for t in workflows.history(db.session, LEAD, world["a"])] == [
+        "envoye",
+        "vu",
+        "accepte",
+    ]
+
+
 def test_refusal_with_autre_needs_text(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"

@@ -167,6 +167,6 @@ def test_taking_charge_twice_says_it_is_done_already(client, auth, world):
     log = count(Transition)
     assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
     page = page_text(client.get(url))
-    assert "Déjà fait : la réorientation est déjà « Prise en charge »." in page
+    assert "Déjà fait : la réorientation est déjà à l'état « Prise en charge »." in page
     assert "Impossible de passer" not in page
     assert count(Transition) == log

@@ -290,7 +290,8 @@ def transition(
         # A form sent twice (a double click, two tabs): the first did what was asked.
         what = _NOUNS.get(workflow.entity, "l'état")
         raise TransitionError(
-            f"Déjà fait : {what} est déjà « {vocab.label(labels, current)} ». Rien n'a été modifié."
+            f"Déjà fait : {what} est déjà à l'état « {vocab.label(labels, current)} ». "
+            "Rien n'a été modifié."
         )
     if to_state not in workflow.allowed(current):
         raise TransitionError(
