@@ -258,6 +258,23 @@ def test_a_placement_starting_at_no_real_day_comes_back_next_to_the_field(
     assert db.session.get(Lead, world["a"]).status == "accepte"
 
 
+@pytest.mark.parametrize(
+    "sent, said",
+    [
+        ("", "Choisissez la personne placée."),
+        ("999999", "Cette personne ne fait pas partie des candidats proposés."),
+    ],
+)
+def test_a_placement_without_its_person_asks_to_choose_one(client, auth, world, sent, said):
+    """Nobody chosen read « Cette personne ne fait pas partie des candidats proposés »:
+    no person was named, the operator only forgot to tick one."""
+    url, form = _accepted_form(client, auth, world)
+    response = _post(client, url + "/placement", {**form, "candidat": sent})
+    assert response.status_code == 422
+    assert error_of(response, "candidat").endswith(said)
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+
+
 def test_placement_through_the_form(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"

@@ -274,7 +274,9 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
     needs = {str(item.need_id): item.need for item in lead.needs}
     errors = {}
     candidate_id = form.get("candidat", "")
-    if candidate_id not in candidates:
+    if not candidate_id:
+        errors["candidat"] = "Choisissez la personne placée."
+    elif candidate_id not in candidates:
         errors["candidat"] = "Cette personne ne fait pas partie des candidats proposés."
     chosen = form.getlist("besoins")
     if not chosen:
