@@ -108,7 +108,9 @@ def new_ref(session) -> str:
             return ref
 
 
-def _apply(need: Need, values: dict) -> None:
+def apply_values(need: Need, values: dict) -> None:
+    """Set on ``need`` the fields of :data:`NEED_FIELDS` that ``values`` (checked by
+    ``form_rules.check_need``) holds."""
     for name in NEED_FIELDS:
         if name in values:
             setattr(need, name, values[name])
@@ -281,7 +283,7 @@ def submit_public_need(
         submission_key=submission_key,
     )
     need.company = company
-    _apply(need, need_values)
+    apply_values(need, need_values)
     session.add(need)
     session.flush()
     if confirmed_by_login(author, need.owner_email):
@@ -403,7 +405,7 @@ def create_need(session, company: Company, values: dict, *, actor, visit=None) -
         notes=values.get("notes"),
     )
     need.company = company
-    _apply(need, values)
+    apply_values(need, values)
     session.add(need)
     why = "Besoin détecté lors d'une visite" if visit is not None else "Saisi par l'animateur"
     start(session, need, NEED, actor=actor, reason_text=why)
@@ -439,7 +441,7 @@ def qualify_need(session, need: Need, values: dict, *, actor) -> bool:
             f"Un besoin « {vocab.label(vocab.NEED_STATUSES, need.status).lower()} » "
             "ne se qualifie plus."
         )
-    _apply(need, values)
+    apply_values(need, values)
     need.rome = values["rome"]
     need.shared_time = values["shared_time"]
     if "notes" in values:

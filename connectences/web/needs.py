@@ -201,7 +201,8 @@ def _error_list(errors: dict) -> list[tuple[str, str]]:
     return sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
 
 
-def _pays_communes() -> list[str]:
+def pays_commune_labels() -> list[str]:
+    """The Pays' communes as the need forms suggest them ("Arcachon (33120)"), by name."""
     return sorted((c.label for c in territory.pays_communes()), key=str.lower)
 
 
@@ -211,7 +212,7 @@ def _form_context(**context) -> dict:
         "contracts": vocab.CONTRACTS,
         "reasons": vocab.REASONS,
         "days": vocab.DAYS,
-        "communes": _pays_communes(),
+        "communes": pays_commune_labels(),
         "labels": FIELD_LABELS,
         "today": local_today().isoformat(),
         **context,
@@ -284,7 +285,9 @@ def new():
     )
 
 
-def _need_form_data(need: Need) -> dict:
+def need_form_data(need: Need) -> dict:
+    """What a need's form shows, filled in from the stored ``need``: its fields as the
+    public and staff forms send them (the owner's correction page reads them too)."""
     commune = territory.get_commune(need.commune) if need.commune else None
     return {
         "title": need.title,
@@ -298,6 +301,13 @@ def _need_form_data(need: Need) -> dict:
         "start": need.start.isoformat(),
         "duration_months": "" if need.duration_months is None else f"{need.duration_months:g}",
         "commune": commune.label if commune else "",
+    }
+
+
+def _qualification_data(need: Need) -> dict:
+    """The qualification form's fields, filled in: the need's, and the staff's own."""
+    return {
+        **need_form_data(need),
         "rome": need.rome or "",
         "shared_time": {True: "oui", False: "non"}.get(need.shared_time, ""),
         "notes": need.notes or "",
@@ -307,7 +317,7 @@ def _need_form_data(need: Need) -> dict:
 @bp.route("/<need_ref:ref>/qualifier", methods=["GET", "POST"])
 def qualify(ref: str):
     need = _need_or_404(ref)
-    data = _need_form_data(need)
+    data = _qualification_data(need)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":

@@ -182,6 +182,21 @@ def _notify_creator(
     )
 
 
+def is_held(session, need: Need) -> bool:
+    """Whether a live lead (an operator's) or a live referral (a partner's) holds ``need``."""
+    held = session.scalar(
+        select(Lead.id)
+        .join(LeadNeed, LeadNeed.lead_id == Lead.id)
+        .where(LeadNeed.need_id == need.id, Lead.status.in_(LEAD_LIVE))
+        .limit(1)
+    ) or session.scalar(
+        select(Referral.id)
+        .where(Referral.need_id == need.id, Referral.status.in_(REFERRAL_LIVE))
+        .limit(1)
+    )
+    return held is not None
+
+
 def back_to_search(
     session, needs: Sequence[Need], *, why: str, actor=None, filled: bool = False
 ) -> int:
@@ -198,17 +213,7 @@ def back_to_search(
     for need in dict.fromkeys(needs):
         if need.status not in movable:
             continue
-        held = session.scalar(
-            select(Lead.id)
-            .join(LeadNeed, LeadNeed.lead_id == Lead.id)
-            .where(LeadNeed.need_id == need.id, Lead.status.in_(LEAD_LIVE))
-            .limit(1)
-        ) or session.scalar(
-            select(Referral.id)
-            .where(Referral.need_id == need.id, Referral.status.in_(REFERRAL_LIVE))
-            .limit(1)
-        )
-        if held is None:
+        if not is_held(session, need):
             workflows.transition(
                 session, need, NEED, NeedState.EN_RECHERCHE, actor=actor, reason_text=why
             )
