@@ -12,9 +12,9 @@ from connectences.accounts.scope import may_open_company
 from connectences.extensions import db
 from connectences.models import Commune
 from connectences.needs import register
-from connectences.needs.moves import owner_may_stop
-from connectences.needs.status_words import owner_stops, status_for_company
+from connectences.needs.status_words import owner_stops
 from connectences.web.access import guard_blueprint
+from connectences.web.owner_edit import edit_page, owner_row
 from connectences.web.owner_stop import stop_page
 
 bp = Blueprint("companies", __name__, url_prefix="/entreprise")
@@ -29,13 +29,7 @@ def index():
     needs = register.needs_of_companies(db.session, ids, current_user.id)
     stops = owner_stops(db.session, needs)
     for need in needs:
-        needs_by_company[need.company_id].append(
-            {
-                "need": need,
-                "words": status_for_company(need, stops),
-                "stoppable": owner_may_stop(need),
-            }
-        )
+        needs_by_company[need.company_id].append(owner_row(db.session, need, stops))
     communes = {
         commune.insee: commune.name
         for commune in db.session.scalars(
@@ -54,17 +48,38 @@ def _own_companies():
     return [c for c in current_user.companies if may_open_company(current_user, c)]
 
 
-@bp.route("/besoins/<ref>/arreter", methods=["GET", "POST"])
-def stop(ref: str):
-    """The owner stops one of their companies' needs (``owner_stop``)."""
+def _own_need(ref: str):
+    """One of the needs of the owner's companies (``register.company_need``), or 404."""
     ids = [company.id for company in _own_companies()]
     need = register.company_need(db.session, ids, current_user.id, ref)
     if need is None:
         abort(404)
+    return need
+
+
+@bp.route("/besoins/<ref>/arreter", methods=["GET", "POST"])
+def stop(ref: str):
+    """The owner stops one of their companies' needs (``owner_stop``)."""
+    need = _own_need(ref)
     return stop_page(
         need,
         email=current_user.email,
         actor=current_user._get_current_object(),
         action=url_for("companies.stop", ref=ref),
+        back=url_for("companies.index"),
+        edit=url_for("companies.edit", ref=ref),
+    )
+
+
+@bp.route("/besoins/<ref>/modifier", methods=["GET", "POST"])
+def edit(ref: str):
+    """The owner corrects one of their companies' needs, or writes to the animateur about
+    it once an operator or a partner has it (``owner_edit``)."""
+    need = _own_need(ref)
+    return edit_page(
+        need,
+        email=current_user.email,
+        actor=current_user._get_current_object(),
+        action=url_for("companies.edit", ref=ref),
         back=url_for("companies.index"),
     )

@@ -29,13 +29,7 @@ from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
-from connectences.needs.moves import owner_may_stop
-from connectences.needs.status_words import (
-    awaiting_owner,
-    owner_stops,
-    status_for_company,
-    unattached_owner,
-)
+from connectences.needs.status_words import awaiting_owner, owner_stops, unattached_owner
 from connectences.prospection.companies import is_provisional
 from connectences.urls import external_url
 from connectences.web import just_sent
@@ -43,6 +37,7 @@ from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
+from connectences.web.owner_edit import edit_page, owner_row
 from connectences.web.owner_stop import stop_page
 from connectences.workflows import TransitionError
 
@@ -453,13 +448,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
         )
         if unattached_owner(need) and not awaiting_owner(need):
             section["checking"] = True
-        section["needs"].append(
-            {
-                "need": need,
-                "words": status_for_company(need, stops),
-                "stoppable": owner_may_stop(need),
-            }
-        )
+        section["needs"].append(owner_row(db.session, need, stops))
     insees = {s["company"].commune for s in sections.values() if not s["unattached"]}
     names = {
         insee: name
@@ -537,6 +526,28 @@ def stop(token: str, ref: str):
         email=email,
         actor=None,
         action=url_for("need_public.stop", token=token, ref=ref),
+        back=url_for("need_public.space", token=token),
+        edit=url_for("need_public.edit", token=token, ref=ref),
+    )
+
+
+@bp.route("/entreprise/suivi/<token>/besoins/<ref>/modifier", methods=["GET", "POST"])
+@public
+def edit(token: str, ref: str):
+    """The owner corrects one of the needs their space shows, or writes to the animateur
+    about it once an operator or a partner has it (``owner_edit``)."""
+    try:
+        email = register.space_email(db.session, _secret(), token)
+    except links.LinkError as error:
+        return _refuse_link(error, "space")
+    need = register.followed_need(db.session, email, ref)
+    if need is None:
+        abort(404)
+    return edit_page(
+        need,
+        email=email,
+        actor=None,
+        action=url_for("need_public.edit", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
     )
 

@@ -14,10 +14,10 @@ from connectences.web.needs import ABANDON_FIELDS
 from connectences.workflows import TransitionError
 
 
-def stop_page(need: Need, *, email: str, actor, action: str, back: str):
+def stop_page(need: Need, *, email: str, actor, action: str, back: str, edit: str):
     """GET: the confirmation form; POST: the stop, then back to ``back`` (the owner's
     list of needs) with a word; a refusal shows the form again, filled in, and changes
-    nothing. ``action``: this page's address."""
+    nothing. ``action``: this page's address; ``edit``: the need's correction page."""
     typed = {"motif": "", "precision": ""}
     errors: dict[str, str] = {}
     if request.method == "POST" and owner_may_stop(need):
@@ -54,5 +54,6 @@ def stop_page(need: Need, *, email: str, actor, action: str, back: str):
         errors=errors,
         action=action,
         back=back,
+        edit=edit,
     )
     return page, 422 if errors else 200, {"Cache-Control": "no-store"}

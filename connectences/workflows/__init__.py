@@ -328,6 +328,28 @@ def transition(
     return entry
 
 
+def log_change(session, obj, workflow: Workflow, *, actor=None, reason_text: str) -> Transition:
+    """Log, in the record's transition log, a change made to it that leaves its state
+    as it is (a company owner's correction of their need, their message about it): one
+    entry from its state to the same state, ``reason_text`` saying what changed.
+
+    Written only while the stored record still holds the state ``obj`` was read in
+    (:func:`compare_and_set`): a need sent to an operator meanwhile is no longer one its
+    owner corrects. Raises ChangedMeanwhile (nothing written) otherwise."""
+    current = obj.status
+    compare_and_set(session, obj, current, current)
+    entry = Transition(
+        entity=workflow.entity,
+        entity_id=obj.id,
+        from_state=current,
+        to_state=current,
+        actor_id=getattr(actor, "id", None),
+        reason_text=reason_text,
+    )
+    session.add(entry)
+    return entry
+
+
 def compare_and_set(session, obj, current: str, to_state: str) -> None:
     """Write ``to_state`` on the stored record only where it still holds ``current``.
 

@@ -1,0 +1,135 @@
+"""The page where a company owner corrects a need they posted, or, once an operator or a
+partner has it, writes to the animateur about it: the same for the space opened by a
+signed link (``need_public``) and for the logged-in area (``companies``); the rules are
+``form_rules.check_need`` (the public form's) and ``needs.owner_edit``."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request
+
+from connectences import vocab
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import Need
+from connectences.needs import form_rules
+from connectences.needs.moves import owner_may_stop
+from connectences.needs.owner_edit import (
+    MESSAGE_MAX,
+    edit_by_owner,
+    edit_refusal,
+    owner_may_edit,
+    owner_may_write,
+    write_to_animateur,
+)
+from connectences.needs.register import NEED_FIELDS, NEED_TEXT_FIELDS
+from connectences.needs.status_words import status_for_company
+from connectences.web.forms import errors_for, tell_communes_recorded
+from connectences.web.needs import need_form_data, pays_commune_labels
+from connectences.workflows import TransitionError
+
+# Which of the page's two forms was sent (a need routed meanwhile turns one into the other).
+EDIT, MESSAGE = "modifier", "message"
+
+
+def _posted() -> dict:
+    data = {name: request.form.get(name, "")[:4000] for name in NEED_TEXT_FIELDS}
+    data["days"] = request.form.getlist("days")
+    return data
+
+
+def owner_row(session, need: Need, stops: dict) -> dict:
+    """A need as its owner's list shows it: its plain-words status (``stops``: the
+    owners' stops of the list, ``status_words.owner_stops``) and what they may do with
+    it (stop it, correct it, or write to the animateur about it)."""
+    editable = owner_may_edit(session, need)
+    return {
+        "need": need,
+        "words": status_for_company(need, stops),
+        "stoppable": owner_may_stop(need),
+        "editable": editable,
+        "writable": not editable and owner_may_write(session, need),
+    }
+
+
+def edit_page(need: Need, *, email: str, actor, action: str, back: str):
+    """GET: the need's form filled in (or, once it may no longer be corrected, why, and
+    the message form); POST: the correction or the message, then back to ``back`` (the
+    owner's list of needs) with a word; a refusal shows the page again, filled in as
+    typed, and changes nothing. ``action``: this page's address."""
+    data = need_form_data(need)
+    message = ""
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        sent = request.form.get("envoi")
+        if sent == MESSAGE:
+            message = request.form.get("message", "")[:4000]
+            try:
+                write_to_animateur(db.session, need, message, email=email, actor=actor)
+            except TransitionError as refusal:
+                db.session.rollback()
+                errors, status = errors_for(refusal, {"message": "message"}), 422
+            else:
+                db.session.commit()
+                flash(
+                    f"Votre message à propos du besoin « {need.title} » est envoyé à "
+                    "l'animateur de la plateforme.",
+                    "success",
+                )
+                return redirect(back)
+        elif not owner_may_edit(db.session, need):
+            errors, status = {"_": edit_refusal(need)}, 409
+        else:
+            data = _posted()
+            checked = form_rules.check_need(
+                data, today=local_today(), reasons=form_rules.OWNER_REASONS
+            )
+            errors, status = checked.errors, 422
+            if checked.ok:
+                try:
+                    changed = edit_by_owner(
+                        db.session, need, checked.values, email=email, actor=actor
+                    )
+                except TransitionError as refusal:
+                    db.session.rollback()
+                    errors, status = {"_": refusal.message}, 409
+                else:
+                    db.session.commit()
+                    if changed:
+                        flash(
+                            f"Le besoin « {need.title} » est modifié. L'animateur de la "
+                            "plateforme en est informé.",
+                            "success",
+                        )
+                        tell_communes_recorded(data.get("commune"))
+                    else:
+                        flash("Vous n'avez rien changé : le besoin reste tel quel.", "info")
+                    return redirect(back)
+    editable = owner_may_edit(db.session, need)
+    page = render_template(
+        "needs/owner_edit.html",
+        need=need,
+        editable=editable,
+        writable=not editable and owner_may_write(db.session, need),
+        refusal=None if editable else edit_refusal(need),
+        data=data,
+        message=message,
+        message_max=MESSAGE_MAX,
+        errors=errors,
+        # What is about no field ("_": the need routed meanwhile) comes first.
+        error_list=sorted(
+            errors.items(),
+            key=lambda item: NEED_FIELDS.index(item[0]) if item[0] in NEED_FIELDS else -1,
+        ),
+        action=action,
+        back=back,
+        owner_levels=form_rules.OWNER_LEVELS,
+        owner_reasons=form_rules.OWNER_REASONS,
+        contracts=vocab.CONTRACTS,
+        days=vocab.DAYS,
+        communes=pays_commune_labels(),
+        today=local_today().isoformat(),
+        edit=EDIT,
+        write=MESSAGE,
+    )
+    return page, status, {"Cache-Control": "no-store"}
