@@ -199,6 +199,7 @@ def test_a_need_an_operator_or_partner_has_is_not_edited_the_owner_writes_instea
     assert entry.reason_text.endswith(": Plutôt 3 jours dès mars")
     told = _last_mail_to(platform_reply_to())
     assert "Plutôt 3 jours dès mars" in told.body_text
+    assert told.reply_to == "claire@huitres-dupont.fr"  # the animateur answers the owner
     # A day's messages are bounded: each one mails the animateur.
     for _ in range(owner_edit.MESSAGES_PER_DAY - 1):
         assert client.post(edit, data={"envoi": "message", "message": "Encore"}).status_code == 302

@@ -141,6 +141,7 @@ def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) 
     _tell_animateur(
         session,
         need,
+        email=email,
         subject=f"Besoin modifié par l'entreprise : {need.title}",
         message=f"{need.company.name} a modifié le besoin « {need.title} » depuis son espace "
         f"({email}) : {' ; '.join(details)}. Son état ne change pas.",
@@ -148,8 +149,10 @@ def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) 
     return changed
 
 
-def _tell_animateur(session, need: Need, *, subject: str, message: str) -> None:
-    # A need still waiting for its owner's confirmation never reached the animateurs.
+def _tell_animateur(session, need: Need, *, email: str, subject: str, message: str) -> None:
+    """Mail the animateur who follows ``need`` (or the platform's address); their answer
+    goes to the owner (``email``). A need still waiting for its owner's confirmation
+    never reached the animateurs: nobody is told."""
     to = None if awaiting_owner(need) else reply_to_for(session, need)
     if to:
         queue_template(
@@ -160,6 +163,7 @@ def _tell_animateur(session, need: Need, *, subject: str, message: str) -> None:
             template="lead_update",
             message=message,
             link=external_url("needs.show", ref=need.ref),
+            reply_to=email,
         )
 
 
@@ -211,6 +215,7 @@ def write_to_animateur(session, need: Need, text: str | None, *, email: str, act
     _tell_animateur(
         session,
         need,
+        email=email,
         subject=f"Message de l'entreprise : {need.title}",
         message=f"{need.company.name} écrit à propos du besoin « {need.title} » depuis son "
         f"espace ({email}) : « {typed} »",
