@@ -996,6 +996,7 @@ def test_the_owner_stops_a_need_from_the_space_and_everyone_holding_it_is_told(c
     platform = _last_mail_to(platform_reply_to())
     assert platform.subject.endswith(f"Besoin arrêté par l'entreprise : {need.title}")
     assert "Mon neveu" in platform.body_text
+    assert platform.reply_to == "claire@huitres-dupont.fr"  # the answer reaches the owner
     # The space no longer offers to stop it; the stop page says it is closed and a
     # second sending changes nothing.
     assert "/arreter" not in html_of(client.get(space))

@@ -11,7 +11,6 @@ from connectences.mail import MailKind, queue_template
 from connectences.models import Need, Transition, User
 from connectences.needs.register import reply_to_for
 from connectences.needs.status_words import awaiting_owner, owner_stop_log
-from connectences.typography import decimal_fr
 from connectences.urls import external_url
 from connectences.workflows import (
     NEED,
@@ -20,6 +19,7 @@ from connectences.workflows import (
     NeedState,
     TransitionError,
     leads,
+    text_too_long,
     transition,
 )
 
@@ -136,11 +136,7 @@ def stop_by_owner(
     if reason_code == "autre" and not typed:
         why = "Précisez en quelques mots ce qui s'est passé."
         raise TransitionError(why, errors={"reason_text": why})
-    if len(typed) > OWNER_TEXT_MAX:
-        why = (
-            f"Ce texte ne doit pas dépasser {decimal_fr(OWNER_TEXT_MAX, 0)} caractères "
-            f"({decimal_fr(len(typed), 0)} saisis)."
-        )
+    if why := text_too_long(typed, OWNER_TEXT_MAX):
         raise TransitionError(why, errors={"reason_text": why})
     said = owner_stop_log(email, typed)
     transition(
@@ -154,20 +150,34 @@ def stop_by_owner(
     )
     reason = vocab.NEED_ABANDON_REASONS[reason_code].lower()
     release(session, need, why=f"l'entreprise a arrêté ce besoin ({reason})", actor=actor)
-    # A need still waiting for its owner's confirmation never reached the animateurs.
-    animateur = None if awaiting_owner(need) else reply_to_for(session, need)
-    if animateur:
+    tell_animateur(
+        session,
+        need,
+        email=email,
+        subject=f"Besoin arrêté par l'entreprise : {need.title}",
+        message=f"{need.company.name} a arrêté le besoin « {need.title} » depuis son "
+        f"espace ({email}) : {vocab.NEED_ABANDON_REASONS[reason_code]}"
+        + (f" — « {typed} »" if typed else "")
+        + ". Il est clos sans suite ; les structures qui le tenaient en sont informées.",
+    )
+
+
+def tell_animateur(session, need: Need, *, email: str, subject: str, message: str) -> None:
+    """Mail the animateur who follows ``need`` (or the platform's address) what its
+    company owner did or said from their space (``email``, where the answer goes). A
+    need still waiting for its owner's confirmation never reached the animateurs:
+    nobody is told."""
+    to = None if awaiting_owner(need) else reply_to_for(session, need)
+    if to:
         queue_template(
             session,
             kind=MailKind.WORKFLOW_UPDATE,
-            to=animateur,
-            subject=f"Besoin arrêté par l'entreprise : {need.title}",
+            to=to,
+            subject=subject,
             template="lead_update",
-            message=f"{need.company.name} a arrêté le besoin « {need.title} » depuis son "
-            f"espace ({email}) : {vocab.NEED_ABANDON_REASONS[reason_code]}"
-            + (f" — « {typed} »" if typed else "")
-            + ". Il est clos sans suite ; les structures qui le tenaient en sont informées.",
+            message=message,
             link=external_url("needs.show", ref=need.ref),
+            reply_to=email,
         )
 
 

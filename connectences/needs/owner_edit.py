@@ -16,13 +16,18 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from connectences import territory, vocab
-from connectences.mail import MailKind, queue_template
 from connectences.models import Need, Transition, utcnow
-from connectences.needs.register import NEED_FIELDS, apply_values, reply_to_for
-from connectences.needs.status_words import awaiting_owner
+from connectences.needs.moves import OWNER_TEXT_MAX, tell_animateur
+from connectences.needs.register import NEED_FIELDS, apply_values
 from connectences.typography import decimal_fr, hours_plain
-from connectences.urls import external_url
-from connectences.workflows import NEED, NEED_FINAL, NEED_UNROUTED, TransitionError, leads
+from connectences.workflows import (
+    NEED,
+    NEED_FINAL,
+    NEED_UNROUTED,
+    TransitionError,
+    leads,
+    text_too_long,
+)
 from connectences.workflows import log_change as log_need_change
 
 # How each field of a need is named in its log and in the animateur's mail.
@@ -48,8 +53,6 @@ OWNER_EDIT_HELD = (
     "qui change : il préviendra la structure."
 )
 OWNER_EDIT_CLOSED = "Ce besoin est clos : il ne peut plus être modifié."
-# The owner's message goes to the log after who said it (``workflows.MAX_TEXT`` in all).
-MESSAGE_MAX = 1500
 # Messages one need may carry in a day: each one mails the animateur.
 MESSAGES_PER_DAY = 5
 
@@ -138,7 +141,7 @@ def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) 
         else f"{FIELD_WORDS[name]} (modifié)"
         for name in changed
     ]
-    _tell_animateur(
+    tell_animateur(
         session,
         need,
         email=email,
@@ -147,24 +150,6 @@ def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) 
         f"({email}) : {' ; '.join(details)}. Son état ne change pas.",
     )
     return changed
-
-
-def _tell_animateur(session, need: Need, *, email: str, subject: str, message: str) -> None:
-    """Mail the animateur who follows ``need`` (or the platform's address); their answer
-    goes to the owner (``email``). A need still waiting for its owner's confirmation
-    never reached the animateurs: nobody is told."""
-    to = None if awaiting_owner(need) else reply_to_for(session, need)
-    if to:
-        queue_template(
-            session,
-            kind=MailKind.WORKFLOW_UPDATE,
-            to=to,
-            subject=subject,
-            template="lead_update",
-            message=message,
-            link=external_url("needs.show", ref=need.ref),
-            reply_to=email,
-        )
 
 
 def _messages_today(session, need: Need) -> int:
@@ -198,11 +183,7 @@ def write_to_animateur(session, need: Need, text: str | None, *, email: str, act
     if not typed:
         why = "Écrivez votre message à l'animateur."
         raise TransitionError(why, errors={"message": why})
-    if len(typed) > MESSAGE_MAX:
-        why = (
-            f"Ce message ne doit pas dépasser {decimal_fr(MESSAGE_MAX, 0)} caractères "
-            f"({decimal_fr(len(typed), 0)} saisis)."
-        )
+    if why := text_too_long(typed, OWNER_TEXT_MAX):
         raise TransitionError(why, errors={"message": why})
     if _messages_today(session, need) >= MESSAGES_PER_DAY:
         raise TransitionError(
@@ -212,7 +193,7 @@ def write_to_animateur(session, need: Need, text: str | None, *, email: str, act
     log_need_change(
         session, need, NEED, actor=actor, reason_text=f"{MESSAGE_FROM} ({email}) : {typed}"
     )
-    _tell_animateur(
+    tell_animateur(
         session,
         need,
         email=email,

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -510,17 +511,24 @@ def _mail_space_link(email: str) -> bool:
     return True
 
 
+def _followed(token: str, ref: str) -> tuple[str, Need]:
+    """The address the space's link ``token`` opens and its need ``ref``
+    (``register.followed_need``); a link refused says so, another need is not found."""
+    try:
+        email = register.space_email(db.session, _secret(), token)
+    except links.LinkError as error:
+        abort(make_response(_refuse_link(error, "space")))
+    need = register.followed_need(db.session, email, ref)
+    if need is None:
+        abort(404)
+    return email, need
+
+
 @bp.route("/entreprise/suivi/<token>/besoins/<ref>/arreter", methods=["GET", "POST"])
 @public
 def stop(token: str, ref: str):
     """The owner stops one of the needs their space shows (``owner_stop``)."""
-    try:
-        email = register.space_email(db.session, _secret(), token)
-    except links.LinkError as error:
-        return _refuse_link(error, "space")
-    need = register.followed_need(db.session, email, ref)
-    if need is None:
-        abort(404)
+    email, need = _followed(token, ref)
     return stop_page(
         need,
         email=email,
@@ -536,13 +544,7 @@ def stop(token: str, ref: str):
 def edit(token: str, ref: str):
     """The owner corrects one of the needs their space shows, or writes to the animateur
     about it once an operator or a partner has it (``owner_edit``)."""
-    try:
-        email = register.space_email(db.session, _secret(), token)
-    except links.LinkError as error:
-        return _refuse_link(error, "space")
-    need = register.followed_need(db.session, email, ref)
-    if need is None:
-        abort(404)
+    email, need = _followed(token, ref)
     return edit_page(
         need,
         email=email,

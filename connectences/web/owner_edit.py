@@ -12,9 +12,8 @@ from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Need
 from connectences.needs import form_rules
-from connectences.needs.moves import owner_may_stop
+from connectences.needs.moves import OWNER_TEXT_MAX, owner_may_stop
 from connectences.needs.owner_edit import (
-    MESSAGE_MAX,
     edit_by_owner,
     edit_refusal,
     owner_may_edit,
@@ -114,7 +113,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         refusal=None if editable else edit_refusal(need),
         data=data,
         message=message,
-        message_max=MESSAGE_MAX,
+        message_max=OWNER_TEXT_MAX,
         errors=errors,
         # What is about no field ("_": the need routed meanwhile) comes first.
         error_list=sorted(

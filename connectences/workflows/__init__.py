@@ -251,12 +251,12 @@ def start(
 MAX_TEXT = 2000
 
 
-def text_too_long(text: str | None) -> str | None:
-    """The French message for a free text over :data:`MAX_TEXT` characters, or None:
-    what a person typed is refused with its length, never cut without a word."""
-    if text is not None and len(text) > MAX_TEXT:
+def text_too_long(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    """The French message for a free text over ``limit`` characters (:data:`MAX_TEXT`),
+    or None: what a person typed is refused with its length, never cut without a word."""
+    if text is not None and len(text) > limit:
         return (
-            f"Ce texte ne doit pas dépasser {decimal_fr(MAX_TEXT, 0)} caractères "
+            f"Ce texte ne doit pas dépasser {decimal_fr(limit, 0)} caractères "
             f"({decimal_fr(len(text), 0)} saisis)."
         )
     return None
@@ -315,17 +315,7 @@ def transition(
         why = workflow.texts[to_state]
         raise TransitionError(why, errors={"reason_text": why})
     compare_and_set(session, obj, current, to_state)
-    entry = Transition(
-        entity=workflow.entity,
-        entity_id=obj.id,
-        from_state=current,
-        to_state=to_state,
-        actor_id=getattr(actor, "id", None),
-        reason_code=reason_code,
-        reason_text=reason_text,
-    )
-    session.add(entry)
-    return entry
+    return _log(session, obj, workflow, current, to_state, actor, reason_code, reason_text)
 
 
 def log_change(session, obj, workflow: Workflow, *, actor=None, reason_text: str) -> Transition:
@@ -338,12 +328,18 @@ def log_change(session, obj, workflow: Workflow, *, actor=None, reason_text: str
     owner corrects. Raises ChangedMeanwhile (nothing written) otherwise."""
     current = obj.status
     compare_and_set(session, obj, current, current)
+    return _log(session, obj, workflow, current, current, actor, None, reason_text)
+
+
+def _log(session, obj, workflow, from_state, to_state, actor, reason_code, reason_text):
+    """Add the log entry of ``obj``'s change (the caller wrote the change itself)."""
     entry = Transition(
         entity=workflow.entity,
         entity_id=obj.id,
-        from_state=current,
-        to_state=current,
+        from_state=from_state,
+        to_state=to_state,
         actor_id=getattr(actor, "id", None),
+        reason_code=reason_code,
         reason_text=reason_text,
     )
     session.add(entry)
