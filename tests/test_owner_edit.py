@@ -251,3 +251,17 @@ def test_the_correction_form_is_refused_without_its_security_token(app, client, 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     assert client.post(edit, data=data).status_code == 400
     assert need_by_ref(need.ref).hours_per_week == 14
+
+
+def test_an_unconfirmed_need_corrected_by_its_owner_tells_no_animateur(client):
+    _, space = _post_and_confirm(client)
+    # A second need from the same address, its confirmation mail not opened yet.
+    assert client.post("/exprimer-un-besoin", data=f.public_need_form(title="Vente le samedi"))
+    waiting = db.session.scalars(select(Need).where(Need.title == "Vente le samedi")).one()
+    edit = _edit_link(client, space, waiting)
+    mails = count(OutboxMessage)
+    data = {**_filled(client.get(edit)), "hours_per_week": "7"}
+    assert client.post(edit, data=data).status_code == 302
+    assert need_by_ref(waiting.ref).hours_per_week == 7
+    # Its log starts at the confirmation (the queue's entry, which the observatory dates).
+    assert not _edit_entries(waiting) and count(OutboxMessage) == mails

@@ -19,6 +19,7 @@ from connectences import territory, vocab
 from connectences.models import Need, Transition, utcnow
 from connectences.needs.moves import OWNER_TEXT_MAX, tell_animateur
 from connectences.needs.register import NEED_FIELDS, apply_values
+from connectences.needs.status_words import awaiting_owner
 from connectences.typography import decimal_fr, hours_plain
 from connectences.workflows import (
     NEED,
@@ -121,7 +122,7 @@ def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) 
     The need keeps its state; the change is logged as said by the company with the
     fields it changed, and the animateur who follows it (or the platform's address) is
     mailed what changed, unless it still waits for its owner's confirmation (no
-    animateur has seen it). Raises TransitionError (French) and changes nothing when an
+    animateur has seen it: neither log nor mail). Raises TransitionError (French) and changes nothing when an
     operator or a partner holds it, or it is settled (also when that happened since the
     page was read)."""
     if not owner_may_edit(session, need):
@@ -131,10 +132,14 @@ def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) 
         return []
     before = {name: getattr(need, name) for name in changed}
     apply_values(need, {name: values[name] for name in changed})
-    words = ", ".join(FIELD_WORDS[name] for name in changed)
-    log_need_change(
-        session, need, NEED, actor=actor, reason_text=f"{EDITED_BY} ({email}) : {words}"
-    )
+    if not awaiting_owner(need):
+        # A need waiting for its owner's confirmation has no log yet (it starts at the
+        # confirmation, the need's entry in the queue, which the observatory dates):
+        # nobody has seen what it said before.
+        words = ", ".join(FIELD_WORDS[name] for name in changed)
+        log_need_change(
+            session, need, NEED, actor=actor, reason_text=f"{EDITED_BY} ({email}) : {words}"
+        )
     details = [
         f"{FIELD_WORDS[name]} : {_said(name, before[name])} → {_said(name, values[name])}"
         if name in _SHOWN
