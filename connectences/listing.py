@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, String, and_, or_, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from connectences.text import strip_accents
+from connectences.text import fold_text, strip_accents
 
 
 class ListFilters:
@@ -69,15 +69,6 @@ def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
 
 
 # --- searching text in a list -----------------------------------------------------------
-
-# Hyphens and apostrophes separate words ("Lège-Cap-Ferret" is found by "lege cap ferret").
-_SEPARATORS = str.maketrans(dict.fromkeys("-'\u2019", " "))
-
-
-def fold_text(text: str | None) -> str:
-    """``text`` as a search compares it: lower case, without accents or ligatures,
-    hyphens and apostrophes as spaces ("L’Œuvre-Dorée" -> "l oeuvre doree")."""
-    return strip_accents((text or "").translate(_SEPARATORS)).lower()
 
 
 def folded_words(typed: str) -> list[str]:

@@ -33,6 +33,36 @@ def strip_accents(text: str | None) -> str:
     return "".join([ch for ch in decomposed if not unicodedata.combining(ch)])
 
 
+# Hyphens and apostrophes separate words ("Lège-Cap-Ferret" is found by "lege cap ferret").
+_SEPARATORS = str.maketrans(dict.fromkeys("-'\u2019", " "))
+
+
+def fold_text(text: str | None) -> str:
+    """``text`` as a search compares it: lower case, without accents or ligatures,
+    hyphens and apostrophes as spaces ("L’Œuvre-Dorée" -> "l oeuvre doree")."""
+    return strip_accents((text or "").translate(_SEPARATORS)).lower()
+
+
+# --- sorting by name --------------------------------------------------------------------
+
+# Separates the parts of a key ("last name", "first name"): below every character a name
+# folds to, so that "Dupont Marie" comes before "Dupont-Aignan Alice".
+_KEY_PARTS = "\x1f"
+SORT_KEY_MAX = 200
+
+
+def sort_key(*parts: str | None) -> str:
+    """The key lists sort names by, as a French directory orders them: folded as a search
+    compares them (:func:`fold_text`: "Élodie" with "Elodie", "Œ" as "oe", "de Lacanau"
+    before "Zola"), spaces collapsed; ``parts`` in turn ("last name", "first name").
+
+    The models keep it in a ``sort_name`` column (``connectences.models.base.SortKey``),
+    indexed where a list pages by it: sorting on a function of the name reads every row.
+    """
+    key = _KEY_PARTS.join(" ".join(fold_text(part).split()) for part in parts)
+    return key[:SORT_KEY_MAX]
+
+
 def composed(text: str) -> str:
     """``text`` with each accented letter as one character (NFC): an "é" typed as "e"
     and its accent is stored and compared as the "é" of other keyboards."""

@@ -629,7 +629,7 @@ PUBLIC_ANIMATEUR_COLUMNS = (User.full_name, User.email, User.phone)
 _PUBLIC_ANIMATEURS = (
     select(*PUBLIC_ANIMATEUR_COLUMNS)
     .where(User.role == "animateur", User.active.is_(True), User.phone.is_not(None))
-    .order_by(User.full_name, User.id)
+    .order_by(User.sort_name, User.id)
 )
 
 
@@ -673,7 +673,7 @@ PROSPECTION_ROLES = ("animateur", "admin")
 
 # Read by every view of the visits list (its filter): built once.
 _PROSPECTION_STAFF = (
-    select(User).where(User.role.in_(PROSPECTION_ROLES)).order_by(User.full_name, User.email)
+    select(User).where(User.role.in_(PROSPECTION_ROLES)).order_by(User.sort_name, User.id)
 )
 
 

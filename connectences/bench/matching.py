@@ -33,6 +33,7 @@ from connectences.models import Candidate, CandidateRome, CandidateSkill, Compan
 from connectences.models.base import utcnow
 from connectences.models.candidates import rome_code_rows
 from connectences.skills import concept_of, normalize
+from connectences.text import sort_key
 
 
 def _median_ms(fn, repeats: int) -> tuple[float, list[float]]:
@@ -188,6 +189,7 @@ def write_candidates(session, people, now, extra=None) -> None:
                 "ref": c.ref,
                 "first_name": "Prénom",
                 "last_name": "Nom",
+                "sort_name": sort_key("Nom", "Prénom"),  # bulk: no validator
                 "email": f"{c.ref}@exemple.fr",
                 "commune": c.commune,
                 "mobility_km": c.mobility_km,
@@ -250,6 +252,7 @@ def run_service(candidates: int = 20_000, repeats: int = 15, seed: int = 7) -> l
                     {
                         "ref": "entreprise-bench",
                         "name": "Banc d'essai",
+                        "sort_name": sort_key("Banc d'essai"),
                         "siret": "90412345200016",
                         "siren": "904123452",
                         "commune": need.commune,

@@ -60,6 +60,7 @@ from connectences.models import (
 )
 from connectences.models.candidates import rome_code_rows
 from connectences.skills import concept_of, normalize
+from connectences.text import sort_key
 from connectences.workflows import LeadState as L
 from connectences.workflows import NeedState as N
 from connectences.workflows import ReferralState as R
@@ -223,11 +224,14 @@ class Seeder:
         for n in range(count):
             cid = first + n
             created = _moment(rng, self.today - timedelta(days=rng.randint(30, 1500)))
+            name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(LAST_NAMES)} {cid}"
             rows.append(
                 {
                     "id": cid,
                     "ref": f"{BENCH_PREFIX}entreprise-{cid:06d}",
-                    "name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(LAST_NAMES)} {cid}",
+                    "name": name,
+                    # Bulk inserts skip the model's validators: the key they set.
+                    "sort_name": sort_key(name),
                     "siret": _siret(cid),
                     "siren": _siret(cid)[:9],
                     "naf": rng.choice(NAFS),
@@ -305,6 +309,8 @@ class Seeder:
                     "phone_norm": phone_key(phone),
                     "last_name_norm": fold_name(last_name)[:100] or None,
                     "name_key": name_key(first_name, last_name)[:200] or None,
+                    # Bulk inserts skip the model's validators: the key they set.
+                    "sort_name": sort_key(last_name, first_name),
                 }
             )
             rome_rows.extend(rome_code_rows(cid, person.rome))

@@ -23,7 +23,6 @@ from connectences.content import fields
 from connectences.errors import DomainError
 from connectences.listing import ListFilters, choice_arg, text_arg
 from connectences.models import DirectoryEntry, Operator, Partner, User, utcnow
-from connectences.territory.text import fold
 
 TOPICS: dict[str, str] = vocab.VISIT_TOPICS
 KINDS: dict[str, str] = {"operator": "Opérateur de l'emploi partagé", "partner": "Partenaire"}
@@ -218,7 +217,7 @@ def public_entries(session: Session, filters: DirectoryFilters) -> list[Director
         ):
             continue
         found.append(entry)
-    return sorted(found, key=lambda e: (fold(e.organisation.name), e.id))
+    return sorted(found, key=lambda e: (e.organisation.sort_name, e.id))
 
 
 def areas(entry: DirectoryEntry) -> list[str]:

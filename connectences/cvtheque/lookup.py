@@ -88,6 +88,4 @@ def find_candidates(session: Session, text: str) -> list[Candidate]:
     query = select(Candidate).where(
         text_search((Candidate.first_name, Candidate.last_name), " ".join(words))
     )
-    return list(
-        session.scalars(query.order_by(Candidate.last_name, Candidate.first_name).limit(MAX_FOUND))
-    )
+    return list(session.scalars(query.order_by(Candidate.sort_name, Candidate.id).limit(MAX_FOUND)))

@@ -183,7 +183,9 @@ def active_partner_ids(session: Session) -> set[int]:
 def active_partners(session: Session) -> list[Partner]:
     """The partners an event may name, by name."""
     return list(
-        session.scalars(select(Partner).where(Partner.active.is_(True)).order_by(Partner.name))
+        session.scalars(
+            select(Partner).where(Partner.active.is_(True)).order_by(Partner.sort_name, Partner.id)
+        )
     )
 
 

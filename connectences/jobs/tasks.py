@@ -53,6 +53,7 @@ from connectences.observatory.report import monthly_report, render_html
 from connectences.observatory.tables import PROTECTION_NOTE
 from connectences.prospection.companies import delete_forgotten_provisional
 from connectences.prospection.retention import delete_dormant_contacts, delete_old_visits
+from connectences.text import sort_key
 from connectences.typography import decimal_fr
 from connectences.urls import external_url
 from connectences.workflows import (
@@ -408,7 +409,8 @@ def follow_ups(ctx: JobContext) -> dict:
     for point in points:
         placement: Placement = point.placement
         lead = placement.lead
-        companies = ", ".join(sorted({item.need.company.name for item in placement.needs}))
+        names = {item.need.company.name for item in placement.needs}
+        companies = ", ".join(sorted(names, key=lambda name: (sort_key(name), name)))
         body = (
             "Bonjour,\n\n"
             f"Le suivi à {point.months} mois de la mise à disposition commencée le "

@@ -6,11 +6,12 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from connectences.models.base import Base, utcnow
+from connectences.models.base import Base, sort_name_column, utcnow
 from connectences.models.companies import Company
 from connectences.models.organisations import Operator, Partner
+from connectences.text import sort_key
 
 user_company = Table(
     "user_company",
@@ -42,6 +43,16 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # What lists sort by: the name the pages show (the full name, else the address), kept
+    # in step with both (``listing.sort_key``). A few dozen accounts: no index.
+    sort_name: Mapped[str] = sort_name_column()
+
+    @validates("full_name", "email")
+    def _set_sort_name(self, key: str, value: str | None) -> str | None:
+        full_name = value if key == "full_name" else self.full_name
+        email = value if key == "email" else self.email
+        self.sort_name = sort_key(full_name or email)
+        return value
 
     operator: Mapped[Operator | None] = relationship()
     partner: Mapped[Partner | None] = relationship()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column, registry
+
+from connectences.text import SORT_KEY_MAX
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -38,6 +40,19 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# A name's sort key (``connectences.listing.sort_key``), compared character by character on
+# PostgreSQL too (collation "C", as SQLite's BINARY): a database's language collation
+# skips spaces and the separator of last and first name, and would order "Le Gall" and
+# "Legall", "Dupont Marie" and "Dupont-Aignan Alice" otherwise than SQLite.
+SortKey = String(SORT_KEY_MAX).with_variant(String(SORT_KEY_MAX, collation="C"), "postgresql")
+
+
+def sort_name_column() -> MappedColumn[str]:
+    """The ``sort_name`` column of a model listed by name: set by the model's validator
+    whenever the name changes, never by hand."""
+    return mapped_column(SortKey, default="", server_default="")
 
 
 class Base(DeclarativeBase):

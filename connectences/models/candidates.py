@@ -10,13 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, 
 
 from connectences import vocab
 from connectences.contacts import email_key, fold_name, name_key, phone_key
-from connectences.models.base import Base, utcnow
+from connectences.models.base import Base, sort_name_column, utcnow
+from connectences.text import sort_key
 
 
 class Candidate(Base):
     __tablename__ = "candidate"
     # The people of a commune, most recently updated first, read from the index alone.
-    __table_args__ = (Index("ix_candidate_commune_updated_at", "commune", "updated_at"),)
+    # Lists of people by name, paged.
+    __table_args__ = (
+        Index("ix_candidate_commune_updated_at", "commune", "updated_at"),
+        Index("ix_candidate_sort_name", "sort_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -58,6 +63,8 @@ class Candidate(Base):
     phone_norm: Mapped[str | None] = mapped_column(String(30), index=True)
     last_name_norm: Mapped[str | None] = mapped_column(String(100), index=True)
     name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # What lists sort by: last name, then first name (``listing.sort_key``).
+    sort_name: Mapped[str] = sort_name_column()
 
     @validates("email")
     def _set_email_norm(self, _key: str, value: str | None) -> str | None:
@@ -91,6 +98,7 @@ class Candidate(Base):
         last = value if key == "last_name" else self.last_name
         self.last_name_norm = fold_name(last)[:100] or None
         self.name_key = name_key(first, last)[:200] or None
+        self.sort_name = sort_key(last, first)
         return value
 
     skills: Mapped[list[CandidateSkill]] = relationship(

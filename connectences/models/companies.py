@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from connectences.models.base import Base, utcnow
+from connectences.models.base import Base, sort_name_column, utcnow
+from connectences.text import sort_key
 
 
 class Company(Base):
     __tablename__ = "company"
+    # The directory and the other lists of companies, by name, paged.
+    __table_args__ = (Index("ix_company_sort_name", "sort_name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -29,6 +32,13 @@ class Company(Base):
     max_contacts_per_month: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What lists sort by, kept in step with the name (``listing.sort_key``).
+    sort_name: Mapped[str] = sort_name_column()
+
+    @validates("name")
+    def _set_sort_name(self, _key: str, value: str | None) -> str | None:
+        self.sort_name = sort_key(value)
+        return value
 
     contacts: Mapped[list[CompanyContact]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="CompanyContact.id"

@@ -47,7 +47,9 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    partners: Mapped[list[Partner]] = relationship(secondary=event_partner, order_by="Partner.name")
+    partners: Mapped[list[Partner]] = relationship(
+        secondary=event_partner, order_by="[Partner.sort_name, Partner.id]"
+    )
     organiser: Mapped[User | None] = relationship("User", foreign_keys=[organiser_id])  # noqa: F821
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from connectences.models.base import Base, utcnow
+from connectences.models.base import Base, sort_name_column, utcnow
+from connectences.text import sort_key
 
 
 class _Organisation:
@@ -24,6 +25,14 @@ class _Organisation:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # For the API's incremental synchronisation (``updated_since``).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What lists sort by, kept in step with the name (``listing.sort_key``); a few dozen
+    # rows: no index.
+    sort_name: Mapped[str] = sort_name_column()
+
+    @validates("name")
+    def _set_sort_name(self, _key: str, value: str | None) -> str | None:
+        self.sort_name = sort_key(value)
+        return value
 
 
 class Operator(_Organisation, Base):

@@ -538,7 +538,7 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
             select(Need)
             .join(Need.company)
             .where(_followable_by(email))
-            .order_by(Company.name, Need.created_at.desc(), Need.id.desc())
+            .order_by(Company.sort_name, Company.id, Need.created_at.desc(), Need.id.desc())
         )
     )
 

@@ -248,7 +248,7 @@ def not_sent(issue: NewsletterIssue) -> Select:
         .join(NewsletterDelivery.company)
         .options(contains_eager(NewsletterDelivery.company))
         .where(NewsletterDelivery.issue_id == issue.id, NewsletterDelivery.reason.is_not(None))
-        .order_by(Company.name, Company.id)
+        .order_by(Company.sort_name, Company.id)
     )
 
 

@@ -66,6 +66,7 @@ from connectences.observatory.tables import (
 from connectences.prospection.companies import listed
 from connectences.skills import rome_label
 from connectences.skills.text import normalize
+from connectences.text import sort_key
 from connectences.vocab import NEED_STATUSES, REASONS
 from connectences.workflows import (
     LEAD_ANSWERS,
@@ -1345,7 +1346,7 @@ def _operators(leads, facts) -> Table:
         by_operator[lead["operator"]][lead["id"]] = lead
         companies[lead["operator"]].add(company[need_id])
     rows = []
-    for name in sorted(by_operator):
+    for name in sorted(by_operator, key=lambda name: (sort_key(name), name)):
         sent = list(by_operator[name].values())
         members = frozenset(companies[name])
         answered = [lead for lead in sent if lead["answer"]]

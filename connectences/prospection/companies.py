@@ -385,7 +385,7 @@ def search_company_ids(session: Session, text: str, limit: int | None = 20) -> l
         rows = session.scalars(
             select(Company.id)
             .where(Company.siret.startswith(compact), listed())
-            .order_by(Company.name)
+            .order_by(Company.sort_name, Company.id)
             .limit(limit)
         )
         return list(rows)
@@ -491,7 +491,7 @@ def _directory_query(filters: DirectoryFilters) -> Select:
     if filters.naf:
         wanted = normalize_naf(filters.naf) or filters.naf.upper()
         query = query.where(Company.naf.startswith(wanted, autoescape=True))
-    return query.order_by(Company.name, Company.id)
+    return query.order_by(Company.sort_name, Company.id)
 
 
 # How many companies the directory holds, kept (``connectences.kept``): PostgreSQL reads

@@ -118,7 +118,7 @@ def round_entries(
     """The companies matching the filters (by name), with their pressure today, at most
     ``limit``; and whether more matched. ``refs`` keeps only the companies picked."""
     due = _due_follow_ups(session, animateur_id, today)
-    query = select(Company).where(listed()).order_by(Company.name, Company.id)
+    query = select(Company).where(listed()).order_by(Company.sort_name, Company.id)
     if filters.commune:
         query = query.where(Company.commune == filters.commune)
     if filters.naf:

@@ -23,7 +23,7 @@ guard_blueprint(bp, "company")
 
 @bp.route("")
 def index():
-    companies = sorted(_own_companies(), key=lambda company: company.name)
+    companies = sorted(_own_companies(), key=lambda company: (company.sort_name, company.id))
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
     needs = register.needs_of_companies(db.session, ids, current_user.id)

@@ -87,7 +87,7 @@ def _known_owner_data() -> dict:
         return {**data, **_space_owner_data(request.args["suivi"], request.args.get("entreprise"))}
     if not current_user.is_authenticated or current_user.role != "company":
         return data
-    companies = sorted(current_user.companies, key=lambda company: company.name)
+    companies = sorted(current_user.companies, key=lambda company: (company.sort_name, company.id))
     wanted = request.args.get("entreprise")
     company = next((c for c in companies if c.ref == wanted), companies[0] if companies else None)
     if company is not None:

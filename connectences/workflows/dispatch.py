@@ -89,7 +89,7 @@ def _check_note(text: str | None) -> None:
 # Read by every need page: built once.
 _ACTIVE_OPERATORS = select(Operator).where(Operator.active.is_(True))
 _ACTIVE_PARTNERS = (
-    select(Partner).where(Partner.active.is_(True)).order_by(Partner.name, Partner.ref)
+    select(Partner).where(Partner.active.is_(True)).order_by(Partner.sort_name, Partner.id)
 )
 
 
@@ -98,7 +98,9 @@ def proposal_operators(session) -> list[Operator]:
     work), then by kind and name."""
     operators = session.scalars(_ACTIVE_OPERATORS).all()
     kinds = list(vocab.OPERATOR_KINDS)
-    return sorted(operators, key=lambda o: (kinds.index(o.kind) if o.kind in kinds else 99, o.name))
+    return sorted(
+        operators, key=lambda o: (kinds.index(o.kind) if o.kind in kinds else 99, o.sort_name, o.id)
+    )
 
 
 def active_partners(session) -> list[Partner]:
