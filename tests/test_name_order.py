@@ -11,6 +11,8 @@ from sqlalchemy import select
 from connectences.accounts.users import prospection_staff
 from connectences.cvtheque.lookup import find_candidates
 from connectences.cvtheque.merge import merge_candidates
+from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
+from connectences.cvtheque.search import _query as _search_query
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Operator, Partner, User
 from connectences.prospection.companies import DirectoryFilters, directory_query
@@ -211,3 +213,50 @@ def test_accounts_operators_and_partners_come_in_directory_order(auth):
     assert partners.index("Âge d'or") < partners.index("zèbre")
     operators = [o.name for o in proposal_operators(db.session)]
     assert operators.index("Écho Emploi") < operators.index("Zénith GE")
+
+
+def test_the_cv_library_sorts_by_name_with_or_without_text_and_pages_stably():
+    people = [("Zola", "Émile"), ("étienne", "Zoé"), ("de Lacanau", "Éric"), ("Étienne", "Anne")]
+    for last, first in people:
+        _stored(first_name=first, last_name=last, skills=["jardinage"])
+    twins = [
+        _stored(first_name="Ève", last_name=last, skills=["plomberie"]).id
+        for last in ("Élie", "ELIE", "élie")
+    ]
+    expected = ["de Lacanau", "Élie", "ELIE", "élie", "Étienne", "étienne", "Zola"]
+    paged = [
+        hit.candidate
+        for page in (1, 2, 3, 4)
+        for hit in search_candidates(db.session, {}, sort="name", page=page, per_page=2).items
+    ]
+    assert [c.last_name for c in paged] == expected
+    assert [c.id for c in paged[1:4]] == twins  # equal keys: by id
+    found = search_candidates(db.session, {"text": "jardinage"}, sort="name").items
+    assert [hit.candidate.last_name for hit in found] == [
+        "de Lacanau",
+        "Étienne",
+        "étienne",
+        "Zola",
+    ]
+    exported = [hit.candidate.last_name for hit in iter_candidates(db.session, {}, sort="name")]
+    assert exported == expected
+
+
+def test_the_cv_library_by_name_reads_its_order_from_the_index():
+    _stored(first_name="Zoé", last_name="Zola")
+    query, _, _ = _search_query(db.session, SearchFilters(), "name")
+    plan = query_plan(query.limit(25), ("ix_candidate_updated_at",))
+    assert "ix_candidate_sort_name" in plan, plan
+    assert "TEMP B-TREE" not in plan.upper(), plan
+
+
+def test_the_cv_library_page_offers_and_keeps_the_order_by_name(app, auth):
+    for last in ("Zola", "Élie", "de Lacanau"):
+        _stored(first_name="Ève", last_name=last)
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    response = staff.get("/animateur/cvtheque?tri=nom")
+    assert response.status_code == 200
+    assert '<option value="nom" selected' in response.get_data(as_text=True)
+    text = page_text(response)
+    assert text.index("de Lacanau") < text.index("Élie") < text.index("Zola")

@@ -50,7 +50,7 @@ from connectences.skills.text import STOPWORDS
 from connectences.territory.geo import EARTH_RADIUS_KM
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
 
-SORTS = ("relevance", "recent")
+SORTS = ("relevance", "recent", "name")
 MAX_PER_PAGE = 200
 # A stored norm is a hit when its words cover the query's words at least this well.
 NORM_CUTOFF = 70
@@ -726,8 +726,7 @@ def _query(session: Session, filters: SearchFilters, sort: str):
     where = _conditions(filters)
     if not terms:
         query = select(Candidate.id, literal(None).label("score")).where(*where)
-        order = [Candidate.updated_at.desc(), Candidate.id.desc()]
-        return query.order_by(*order), terms, {}
+        return query.order_by(*_order(sort)), terms, {}
     if any(t.empty for t in terms):  # a term that matches nothing: no result at all
         nothing = select(Candidate.id, literal(None).label("score")).where(literal(False))
         return nothing, terms, {}
@@ -743,10 +742,19 @@ def _query(session: Session, filters: SearchFilters, sort: str):
     # Several terms: the mean, so that scores stay on 0-100.
     score = score if len(terms) == 1 else score / len(terms)
     query = query.add_columns(score.label("score")).where(*where)
-    order = [Candidate.updated_at.desc(), Candidate.id.desc()]
+    order = _order(sort)
     if sort == "relevance":
         order.insert(0, score.desc())
     return query.order_by(*order), terms, params
+
+
+def _order(sort: str) -> list:
+    """The order of ``sort`` (relevance adds the score before it when there is a text):
+    by name as a directory orders them (``Candidate.sort_name``, read from its index), or
+    most recently updated first."""
+    if sort == "name":
+        return [Candidate.sort_name, Candidate.id]
+    return [Candidate.updated_at.desc(), Candidate.id.desc()]
 
 
 def search_candidates(
@@ -758,9 +766,9 @@ def search_candidates(
     per_page: int = 25,
 ) -> SearchResult:
     """One page of the candidates matching ``filters``, best first (``relevance``: the
-    quality of the text match, then the most recently updated) or most recently
-    updated first (``recent``). ``total`` counts every match; a page past the end is
-    empty (the caller may clamp it)."""
+    quality of the text match, then the most recently updated), most recently updated
+    first (``recent``) or by last then first name (``name``). ``total`` counts every
+    match; a page past the end is empty (the caller may clamp it)."""
     if isinstance(filters, dict):
         filters = SearchFilters(**filters)
     per_page = max(1, min(per_page, MAX_PER_PAGE))

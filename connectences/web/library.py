@@ -56,7 +56,7 @@ for _role in sorted(LIBRARY_ROLES):
     add_nav(_role, "CVthèque", "library.index")
 
 PER_PAGE = 25
-SORT_PARAMS = {"pertinence": "relevance", "recent": "recent"}
+SORT_PARAMS = {"pertinence": "relevance", "recent": "recent", "nom": "name"}
 # Suggested in the search's « Source » filter: what the platform's forms store (an
 # interchange document may bring other words, which the filter finds as typed).
 SOURCES = (*vocab.CV_SOURCES, *vocab.CANDIDATE_SOURCES)
