@@ -203,7 +203,12 @@ FORGED_FIELDS = ("q", "name", "email", "notes", "text", "comment", "reason", "st
 BOOKKEEPING_TABLES = frozenset({"audit_log", "login_session", "login_throttle"})
 # Columns a refused request may update: a person who opens their personal link came back,
 # and their retention period starts again (``consent.touch``), whatever they send then.
-BOOKKEEPING_COLUMNS = {"candidate": frozenset({"last_contact_at", "updated_at"})}
+BOOKKEEPING_COLUMNS = {
+    "candidate": frozenset({"last_contact_at", "updated_at"}),
+    # A token's last use, written at most once a minute (api_tokens.LAST_USE_STEP) by any
+    # request it authenticates, refused or not: a slow run crosses that minute.
+    "api_token": frozenset({"last_used_at"}),
+}
 
 
 # --------------------------------------------------------------------------- the world
