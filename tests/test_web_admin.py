@@ -187,3 +187,92 @@ def test_other_roles_cannot_list_accounts(client, auth, role):
     response = client.get("/admin?q=secret")
     assert response.status_code in (302, 403)
     assert "secret000@exemple.fr" not in response.get_data(as_text=True)
+
+
+def _hidden_back(page: str, action: str) -> str:
+    """The return address the form posting to ``action`` carries."""
+    import re
+
+    form = re.search(
+        rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S
+    )
+    assert form, action
+    found = re.search(r'name="retour" value="([^"]*)"', form.group(1))
+    assert found, action
+    return html.unescape(found.group(1))
+
+
+def test_disabling_and_enabling_come_back_to_the_page_and_search_they_were_sent_from(client, auth):
+    from connectences.models import User
+    from connectences.web.admin import ACCOUNTS_PER_PAGE
+
+    _accounts(ACCOUNTS_PER_PAGE + 5, "dupont")
+    auth.login("admin")
+    page = client.get("/admin?q=dupont&page=2").get_data(as_text=True)
+    target = db.session.scalar(select(User).where(User.email == "dupont054@exemple.fr"))
+    back = _hidden_back(page, f"/admin/utilisateurs/{target.id}/desactiver")
+    assert back == "/admin?page=2&q=dupont"
+    response = client.post(f"/admin/utilisateurs/{target.id}/desactiver", data={"retour": back})
+    assert response.status_code == 302 and response.headers["Location"] == back
+    db.session.expire_all()
+    assert target.active is False
+
+    page = client.get("/admin?etat=desactive").get_data(as_text=True)
+    back = _hidden_back(page, f"/admin/utilisateurs/{target.id}/reactiver")
+    assert back == "/admin?etat=desactive"
+    response = client.post(f"/admin/utilisateurs/{target.id}/reactiver", data={"retour": back})
+    assert response.headers["Location"] == back
+    db.session.expire_all()
+    assert target.active is True
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "https://ailleurs.example/admin",
+        "//ailleurs.example/admin",
+        "/\\ailleurs.example/admin",
+        "/operateur",
+        "/adminx?q=a",
+        "",
+    ],
+)
+def test_a_return_address_off_the_accounts_list_falls_back_to_the_plain_list(client, auth, back):
+    user = auth.create("candidate")
+    auth.login("admin")
+    response = client.post(f"/admin/utilisateurs/{user.id}/desactiver", data={"retour": back})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin"
+    response = client.post(f"/admin/utilisateurs/{user.id}/reactiver", data={"retour": back})
+    assert response.headers["Location"] == "/admin"
+
+
+def test_changing_a_role_comes_back_to_the_filtered_list(client, auth):
+    user = auth.create("animateur")
+    auth.login("admin")
+    page = html.unescape(client.get("/admin?profil=animateur").get_data(as_text=True))
+    link = f"/admin/utilisateurs/{user.id}/role?retour=/admin?profil%3Danimateur"
+    assert f'href="{link}"' in page
+    form = html.unescape(client.get(link).get_data(as_text=True))
+    assert 'href="/admin?profil=animateur">Retour' in form
+    assert _hidden_back(form, f"/admin/utilisateurs/{user.id}/role#erreurs-role") == (
+        "/admin?profil=animateur"
+    )
+    # A refusal keeps the return address in the form sent again.
+    refused = client.post(
+        f"/admin/utilisateurs/{user.id}/role",
+        data={"role": "operator", "org_ref": "ge-zz", "retour": "/admin?profil=animateur"},
+    )
+    assert refused.status_code == 422
+    assert _hidden_back(
+        refused.get_data(as_text=True), f"/admin/utilisateurs/{user.id}/role#erreurs-role"
+    ) == ("/admin?profil=animateur")
+    response = client.post(
+        f"/admin/utilisateurs/{user.id}/role",
+        data={"role": "admin", "retour": "/admin?profil=animateur"},
+    )
+    assert response.headers["Location"] == "/admin?profil=animateur"
+    elsewhere = client.post(
+        f"/admin/utilisateurs/{user.id}/role",
+        data={"role": "animateur", "retour": "https://ailleurs.example/admin"},
+    )
+    assert elsewhere.headers["Location"] == "/admin"

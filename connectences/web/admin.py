@@ -3,6 +3,8 @@ mail outbox, the audit log."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
@@ -45,6 +47,7 @@ from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.forms import ApiTokenForm, InviteForm, RoleChangeForm, attach_errors
 from connectences.web.paging import paginate
+from connectences.web.security import is_safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, "admin")
@@ -53,6 +56,16 @@ guard_blueprint(bp, "admin")
 FAILED_SHOWN = 50
 # Accounts a page of the list shows (thousands of companies and candidates in time).
 ACCOUNTS_PER_PAGE = 50
+
+
+def _accounts_list() -> str:
+    """The accounts list an action on an account was sent from (its page and filters,
+    held in the form's ``retour``), or the plain list: only a local address of the list
+    itself is followed, never another site nor another page."""
+    back = request.values.get("retour", "")
+    if is_safe_next(back) and urlsplit(back).path == url_for("admin.index"):
+        return back
+    return url_for("admin.index")
 
 
 def _render_index(
@@ -147,7 +160,7 @@ def disable_user(user_id: int):
     return commit_or_refuse(
         lambda: accounts.disable(db.session, user.email, actor=current_user._get_current_object()),
         refusals=accounts.AccountError,
-        back=url_for("admin.index"),
+        back=_accounts_list(),
         done=f"Le compte {user.email} est désactivé.",
     )
 
@@ -161,7 +174,7 @@ def enable_user(user_id: int):
     accounts.enable(db.session, user.email, actor=current_user._get_current_object())
     db.session.commit()
     flash(f"Le compte {user.email} est réactivé.", "success")
-    return redirect(url_for("admin.index"))
+    return redirect(_accounts_list())
 
 
 def _account(user_id: int) -> User:
@@ -179,6 +192,7 @@ def _render_role(account: User, form: RoleChangeForm, status: int = 200, error=N
         roles=ROLES,
         form=form,
         error=error,
+        back=_accounts_list(),
     ), status
 
 
@@ -212,7 +226,7 @@ def change_role(user_id: int):
         "sessions ouvertes ont pris fin et ses jetons d'accès à l'API sont révoqués.",
         "success",
     )
-    return redirect(url_for("admin.index"))
+    return redirect(_accounts_list())
 
 
 @bp.route("/utilisateurs/<int:user_id>/telephone", methods=["POST"])
@@ -226,7 +240,7 @@ def set_phone(user_id: int):
             db.session, user, request.form.get("phone"), actor=current_user._get_current_object()
         ),
         refusals=accounts.AccountError,
-        back=url_for("admin.index"),
+        back=_accounts_list(),
         done=f"Le téléphone présenté aux entreprises pour {user.email} est enregistré.",
     )
 
