@@ -144,6 +144,36 @@ def test_cap_reached_refuses_and_below_cap_only_warns(world):
         check_contact(db.session, company, on=TODAY, confirmed=True)
 
 
+def test_the_cap_refusal_offers_passing_it_only_where_the_form_does(world):
+    """Plain, the cap's refusal says to wait (the API, a page offering nothing else);
+    where the form offers to pass the cap, it says both ways, never "wait" alone."""
+    company = world["company"]
+    company.max_contacts_per_month = 1
+    db.session.commit()
+    add_visit(company, None, date(2027, 3, 2))
+    pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
+    assert pressure.cap_may_be_passed
+    plain = next(r for r in pressure.refusals if "au plus 1 contact" in r)
+    assert plain.endswith("en mars 2027. Attendez le mois prochain.")
+    offered = pressure.refusals_offering("envoyez quand même")
+    assert len(offered) == len(pressure.refusals)
+    assert offered[0] == (
+        "L'entreprise accepte au plus 1 contact par mois ; elle en a déjà eu 1 en mars 2027. "
+        "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout (elle a "
+        "demandé à être rappelée, par exemple), envoyez quand même en indiquant pourquoi."
+    )
+    # The warning after it is kept as it is.
+    assert pressure.reasons_offering("envoyez quand même")[1:] == pressure.reasons[1:]
+    # A company that asked not to be solicited: no way around, the plain words.
+    company.do_not_solicit = True
+    db.session.commit()
+    pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
+    assert not pressure.cap_may_be_passed
+    assert pressure.refusals_offering("envoyez quand même") == pressure.refusals
+    assert pressure.reasons_offering("envoyez quand même") == pressure.reasons
+    assert not any("malgré tout" in r for r in pressure.reasons)
+
+
 def test_cap_counts_the_calendar_month_only(world):
     company = world["company"]
     company.max_contacts_per_month = 1

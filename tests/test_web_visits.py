@@ -4,6 +4,7 @@ and who may open these pages."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -241,6 +242,14 @@ def test_a_visit_passes_the_monthly_cap_when_the_company_agreed_with_the_reason(
     form = html_of(client.get(URL, query_string={"entreprise": company.ref}))
     # The form is offered, with the box and the reason, instead of "contact impossible" alone.
     assert 'name="malgre_plafond"' in form and 'name="raison_plafond"' in form
+    # Its refusal says both ways, not "wait" alone above a box that passes the cap.
+    said = html.unescape(form)
+    assert "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout" in said
+    assert "enregistrez ce contact quand même en indiquant pourquoi" in said
+    assert "Attendez le mois prochain.<" not in said
+    # The company's page offers no way around: it keeps the plain words.
+    card = html.unescape(html_of(client.get(f"/animateur/entreprises/{company.ref}")))
+    assert "Attendez le mois prochain.<" in card and "malgré tout" not in card
     assert "L'entreprise a accepté d'être contactée : enregistrer ce contact quand même" in form
     reason = "Le gérant m'a demandé de repasser pour le devis"
     response = post_visit(client, company, malgre_plafond="1", raison_plafond=reason)

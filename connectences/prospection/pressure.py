@@ -117,6 +117,8 @@ class Pressure:
     cap_reached: bool = False
     # The refusals alone (``reasons`` adds the warnings after them).
     refusals: tuple[str, ...] = ()
+    # The cap's figures, as its refusal says them before telling to wait ("" below it).
+    cap_figures: str = ""
 
     @property
     def cap_may_be_passed(self) -> bool:
@@ -124,6 +126,25 @@ class Pressure:
         when the company agreed to be contacted, with the reason (see
         ``workflows.dispatch``). A company that asked not to be solicited never is."""
         return self.decision == "refuse" and self.cap_reached and not self.do_not_solicit
+
+    def refusals_offering(self, anyway: str) -> tuple[str, ...]:
+        """:attr:`refusals` as a form offering to pass the cap says them (``anyway``:
+        what the person then does, "envoyez quand même"): the cap's refusal says both
+        ways, waiting for next month or passing it with the company's agreement and the
+        reason. Where the cap may not be passed, the plain refusals."""
+        return self._offering(self.refusals, anyway)
+
+    def reasons_offering(self, anyway: str) -> tuple[str, ...]:
+        """:attr:`reasons` (the refusals, then the warnings) as :meth:`refusals_offering`
+        says them."""
+        return self._offering(self.reasons, anyway)
+
+    def _offering(self, texts: tuple[str, ...], anyway: str) -> tuple[str, ...]:
+        if not self.cap_may_be_passed:
+            return texts
+        plain = cap_refusal(self.cap_figures)
+        offered = cap_refusal(self.cap_figures, anyway)
+        return tuple(offered if text == plain else text for text in texts)
 
     @property
     def last_channel_label(self) -> str | None:
@@ -191,6 +212,18 @@ class ConfirmationRequired(DomainError):
     def __init__(self, pressure: Pressure):
         super().__init__(" ".join(pressure.reasons))
         self.pressure = pressure
+
+
+def cap_refusal(figures: str, anyway: str | None = None) -> str:
+    """The refusal of a company's monthly cap: its ``figures``, then what to do. Plain,
+    wait for next month; with ``anyway`` (the form offers to pass the cap: "envoyez
+    quand même"), wait or pass it with the company's agreement and the reason."""
+    if anyway is None:
+        return f"{figures} Attendez le mois prochain."
+    return (
+        f"{figures} Attendez le mois prochain ou, si elle a accepté d'être contactée malgré "
+        f"tout (elle a demandé à être rappelée, par exemple), {anyway} en indiquant pourquoi."
+    )
 
 
 def _day(moment: datetime | date) -> date:
@@ -528,11 +561,13 @@ def evaluate_pressure(
         )
     month = month_fr(on.year, on.month)
     cap_reached = cap is not None and len(this_month) >= cap
+    cap_figures = ""
     if cap_reached:
-        refusals.append(
+        cap_figures = (
             f"L'entreprise accepte au plus {cap} contact{'s' if cap > 1 else ''} par mois ; "
-            f"elle en a déjà eu {len(this_month)} en {month}. Attendez le mois prochain."
+            f"elle en a déjà eu {len(this_month)} en {month}."
         )
+        refusals.append(cap_refusal(cap_figures))
     if in_window:
         recent = max(in_window, key=lambda e: e.on)
         days = (on - recent.on).days
@@ -557,6 +592,7 @@ def evaluate_pressure(
         do_not_solicit=company.do_not_solicit,
         cap_reached=cap_reached,
         refusals=tuple(refusals),
+        cap_figures=cap_figures,
     )
 
 

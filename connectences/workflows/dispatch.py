@@ -156,12 +156,6 @@ def sent_for(session, need: Need) -> tuple[list[Lead], list[Referral]]:
     return list(leads), list(referrals)
 
 
-OVER_CAP_HOW = (
-    "Si elle a accepté d'être contactée malgré tout (elle a demandé à être rappelée, par "
-    "exemple), vous pouvez envoyer quand même en indiquant pourquoi."
-)
-
-
 def contact_refusals(session, needs: Sequence[Need]) -> list[tuple[Company, Pressure]]:
     """The companies of ``needs`` the contact-pressure guard refuses to reach today, each
     with the guard's figures (a refused form says why, and what may be done instead)."""
@@ -193,7 +187,8 @@ def _check_pressure(
         if not pressure.cap_may_be_passed:
             raise ContactNotAllowed(refusal)
         if reason is None:
-            raise ContactNotAllowed(f"{refusal} {OVER_CAP_HOW}")
+            offered = " ".join(pressure.refusals_offering("envoyez quand même"))
+            raise ContactNotAllowed(f"{company.name} : {offered}")
         try:
             reason = over_cap_reason_checked(reason)
         except OverCapReasonRefused as refused:
