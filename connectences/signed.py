@@ -61,12 +61,31 @@ def read_token(
 ) -> dict:
     """The payload of a token made by ``make_token`` for ``salt``, at most ``max_age``
     seconds old. Raises ``LinkError`` with the French ``expired`` or ``invalid`` message."""
+    payload, _issued = read_token_issued(
+        salt, token, max_age, secret=secret, expired=expired, invalid=invalid
+    )
+    return payload
+
+
+def read_token_issued(
+    salt: str,
+    token: str,
+    max_age: int,
+    *,
+    secret: str | None = None,
+    expired: str = EXPIRED,
+    invalid: str = INVALID,
+) -> tuple[dict, datetime]:
+    """As :func:`read_token`, with the instant the token was made (UTC, to the second):
+    what it names may have gone since, and its reader may ask what happened after."""
     try:
-        payload = _serializer(salt, secret).loads(token, max_age=max_age)
+        payload, issued = _serializer(salt, secret).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except SignatureExpired:
         raise LinkError(expired, expired=True) from None
     except BadSignature:
         raise LinkError(invalid) from None
     if not isinstance(payload, dict):
         raise LinkError(invalid)
-    return payload
+    return payload, issued

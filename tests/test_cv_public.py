@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from connectences.cvtheque import consent, profile, retention
-from connectences.cvtheque.erase import erase_candidate
+from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
 from connectences.mail.sender import deliver_due
@@ -895,6 +895,41 @@ def test_the_link_of_a_profile_the_retention_rule_erased_says_so(client):
     assert page.status_code == 410 and "durées de conservation" in text
     assert "à votre demande" not in text and "nouveau lien" not in text
     assert mails_to(EMAIL) == []  # no receipt of an erasure the person did not ask for
+
+
+def test_the_confirmation_link_of_an_erased_profile_says_it_is_erased(client):
+    """Its token names the id and the address, not the ref: it said "ce lien de
+    confirmation n'est plus valide" and offered a new link, which sends nothing."""
+    assert post_form(client).status_code == 302
+    path = link_in(mails_to(EMAIL)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    erased = the_candidate()
+    erased_id = erased.id
+    erase_candidate(db.session, erased, reason=ON_REQUEST)
+    db.session.commit()
+    page = client.post(path)
+    text = page_text(page)
+    assert page.status_code == 410, text
+    assert "Votre profil a été supprimé à votre demande" in text
+    assert "nouveau lien" not in text and "Recevoir" not in text
+    # Someone given the same id since: the old link still names the erased profile,
+    # and confirms nothing of theirs.
+    with time_machine.travel(time.time() + 5):
+        assert post_form(client, email="suivante@exemple.fr").status_code == 302
+        page = client.post(path)
+        assert page.status_code == 410 and "supprimé" in page_text(page)
+        following = the_candidate_by("suivante@exemple.fr")
+        assert following.email_confirmed_at is None
+        own = consent.confirmation_token(following)
+    if following.id != erased_id:
+        return  # this database gives no id twice
+    # Their own link, made after that erasure and outdated by an address change, is
+    # outdated, not erased.
+    with time_machine.travel(time.time() + 10):
+        following.email = "changee@exemple.fr"
+        db.session.commit()
+        page = client.post(f"/mon-cv/confirmer/{own}")
+        assert page.status_code == 403
+        assert "n'est plus valide" in page_text(page) and "supprimé" not in page_text(page)
 
 
 def test_an_erasure_is_confirmed_by_mail_and_the_mail_is_forgotten_once_sent(

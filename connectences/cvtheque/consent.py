@@ -23,12 +23,12 @@ from connectences import config
 from connectences.accounts.audit import audit
 from connectences.clock import local_date
 from connectences.contacts import email_key
-from connectences.cvtheque.erase import ON_REQUEST, erasure_of
+from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import AuditLog, Candidate, User, utcnow
-from connectences.signed import LinkError, make_token, read_token
+from connectences.signed import LinkError, make_token, read_token, read_token_issued
 from connectences.urls import external_url
 
 SELF = "la personne elle-même"
@@ -162,7 +162,7 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
     changed since, or the profile deleted). Confirming twice is harmless.
     """
     max_age = confirm_days() * 86400
-    payload = read_token(
+    payload, issued = read_token_issued(
         CONFIRM_SALT,
         token,
         max_age,
@@ -171,11 +171,23 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
         invalid="Ce lien de confirmation n'est pas valide.",
     )
     candidate = session.get(Candidate, payload.get("c"))
-    if candidate is None:
+    address = payload.get("e")
+    if (
+        candidate is None
+        or not isinstance(address, str)
+        or address not in (candidate.email, candidate.pending_email)
+    ):
+        # The profile the link was made for, erased since: nothing is left to confirm,
+        # nor a new link to send. Its id may be someone else's now: the link is the
+        # erased one's only when surely made before that person's profile (the link's
+        # time is to the second; in doubt, the general answer).
+        erased = erasure_after(session, payload.get("c"), issued)
+        if erased is not None and (
+            candidate is None or issued + timedelta(seconds=1) <= candidate.created_at
+        ):
+            raise ErasedLink(erased)
         raise LinkError("Ce lien de confirmation n'est plus valide.")
-    if candidate.email != payload.get("e"):
-        if candidate.pending_email is None or candidate.pending_email != payload.get("e"):
-            raise LinkError("Ce lien de confirmation n'est plus valide.")
+    if candidate.email != address:
         _take_pending_address(session, candidate)
     if candidate.email_confirmed_at is None:
         now = now or utcnow()

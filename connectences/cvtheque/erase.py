@@ -171,6 +171,28 @@ def erasure_of(session: Session, candidate_id: object, ref: object) -> AuditLog 
     )
 
 
+def erasure_after(session: Session, candidate_id: object, since: datetime) -> AuditLog | None:
+    """The audit entry of the erasure of the profile with this id that a link made at
+    ``since`` named (a link naming the id and not the ref, as a confirmation link): the
+    first erasure of that id after the link was made, or None. An id is handed out again
+    once erased (SQLite reuses the highest): an erasure of an earlier holder is older
+    than the link, one of a later holder comes after the first."""
+    if not isinstance(candidate_id, int) or isinstance(candidate_id, bool):
+        return None
+    return session.scalar(
+        select(AuditLog)
+        .where(
+            AuditLog.action == "candidate.deleted",
+            AuditLog.entity == "candidate",
+            AuditLog.entity_id == candidate_id,
+            # The token's time is to the second, truncated.
+            AuditLog.at >= since.replace(microsecond=0),
+        )
+        .order_by(AuditLog.at, AuditLog.id)
+        .limit(1)
+    )
+
+
 def _addresses_of(session: Session, candidate: Candidate) -> set[str]:
     """The person's address and their candidate account's, in comparison form."""
     found = {candidate.email} | set(

@@ -390,7 +390,7 @@ def confirm(token: str):
             candidate, opens_space = consent.confirm(db.session, token)
         except consent.LinkError as exc:
             db.session.rollback()
-            return _refused(exc.message, reason="expired" if exc.expired else "invalid")
+            return _refused_link(exc)
         db.session.commit()
         candidate_changed(candidate)
         flash("Votre adresse est confirmée : votre profil peut maintenant être proposé.", "success")
