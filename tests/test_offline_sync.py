@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from connectences import clock
 from connectences.extensions import db
-from connectences.models import Company, Need, OfflineRecord, Visit
+from connectences.models import AuditLog, Company, Need, OfflineRecord, Visit
 from connectences.prospection import offline
 from tests import factories
 from tests.fixtures_auth import csrf_token_from
@@ -270,6 +270,103 @@ def test_guard_refusal_is_returned_with_its_reason_and_nothing_is_stored(client,
     company.do_not_solicit = False
     db.session.commit()
     assert results(send(client, record))[record["cle"]]["statut"] == "enregistre"
+
+
+def _at_its_cap(auth, name: str):
+    """A company that accepts one contact a month and had it today, from a colleague."""
+    colleague = auth.create("animateur", full_name="Claire Dupuis")
+    company = make_company(name=name)
+    company.max_contacts_per_month = 1
+    db.session.add(
+        Visit(
+            company_id=company.id,
+            animateur_id=colleague.id,
+            channel="telephone",
+            visited_on=clock.local_today(),
+            topics=[],
+        )
+    )
+    db.session.commit()
+    return company
+
+
+def _over_cap_entries() -> list[AuditLog]:
+    return db.session.scalars(select(AuditLog).where(AuditLog.action == "visit.over_cap")).all()
+
+
+def test_a_queued_visit_refused_for_the_cap_says_it_may_pass_it(client, auth):
+    """The phone's visit refused for the cap came back with "wait for next month" and no
+    way to record it with the company's agreement, as the online form allows."""
+    auth.login("animateur")
+    company = _at_its_cap(auth, "Cave du Bassin")
+    record = visit_record(company)
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "refuse" and answer["plafond_depassable"] is True
+    assert "Cave du Bassin" in answer["message"]
+    said = " ".join(answer["raisons"])
+    assert "au plus 1 contact par mois" in said
+    assert "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout" in said
+    assert count(Visit) == 1 and count(OfflineRecord) == 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [
+        ("  ", "Indiquez pourquoi l'entreprise accepte ce contact"),
+        ("x" * 2001, "ne doit pas dépasser"),
+    ],
+)
+def test_passing_the_cap_offline_needs_a_usable_reason(client, auth, reason, said):
+    auth.login("animateur")
+    company = _at_its_cap(auth, "Cave du Bassin")
+    record = visit_record(company, malgre_plafond="1", raison_plafond=reason)
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "invalide"
+    assert said in answer["erreurs"]["raison_plafond"]
+    assert count(Visit) == 1 and _over_cap_entries() == []
+
+
+def test_a_queued_visit_passes_the_cap_with_the_company_s_agreement_and_its_reason(client, auth):
+    me = auth.login("animateur")
+    company = _at_its_cap(auth, "Cave du Bassin")
+    reason = "La gérante m'a demandé de repasser pour le devis"
+    record = visit_record(company, malgre_plafond="1", raison_plafond=reason)
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "enregistre", answer
+    visit = db.session.scalar(select(Visit).where(Visit.animateur_id == me.id))
+    (entry,) = _over_cap_entries()
+    assert entry.entity_id == visit.id and entry.details["reason"] == reason
+    assert "1 par mois, déjà 1 en" in entry.details["cap"]
+
+
+def test_a_company_that_asked_not_to_be_solicited_is_never_passed_offline(client, auth):
+    auth.login("animateur")
+    company = _at_its_cap(auth, "Cave du Bassin")
+    company.do_not_solicit = True
+    db.session.commit()
+    record = visit_record(company, malgre_plafond="1", raison_plafond="Elle est d'accord")
+    answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "refuse" and not answer.get("plafond_depassable")
+    assert not any("malgré tout" in reason for reason in answer["raisons"])
+    assert count(Visit) == 1 and _over_cap_entries() == []
+
+
+def test_the_round_offers_a_visit_to_a_company_at_its_cap(client, auth):
+    auth.login("animateur")
+    company = _at_its_cap(
+        auth,
+        "Cave du Bassin",
+    )
+    company.naf = "56.30Z"
+    db.session.commit()
+    data = client.get(ROUND_DATA, query_string={"naf": "56.30Z"}).get_json()
+    (entry,) = data["entreprises"]
+    assert entry["decision"] == "refuse" and entry["plafond_depassable"] is True
+    assert any("malgré tout" in reason for reason in entry["raisons"])
+    company.do_not_solicit = True
+    db.session.commit()
+    (entry,) = client.get(ROUND_DATA, query_string={"naf": "56.30Z"}).get_json()["entreprises"]
+    assert entry["plafond_depassable"] is False
 
 
 def test_colleague_visit_meanwhile_asks_for_confirmation(client, auth, app):

@@ -41,7 +41,12 @@ from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs import form_rules, register
 from connectences.prospection import companies as directory
 from connectences.prospection import visits as prospection
-from connectences.prospection.pressure import ConfirmationRequired, ContactRefused
+from connectences.prospection.pressure import (
+    ConfirmationRequired,
+    ContactRefused,
+    OverCapReasonRefused,
+    over_cap_reason_of,
+)
 from connectences.text import without_controls
 
 # Kinds of record, in the order they must be applied (a visit may name a company
@@ -75,6 +80,9 @@ VISIT_FIELDS = (
     "notes",
     "need_detected",
     "follow_up_on",
+    # The company at its monthly cap agreed to this contact, and why (as online).
+    "malgre_plafond",
+    "raison_plafond",
 )
 NEED_FIELDS = ("visite_cle", *register.NEED_TEXT_FIELDS, "notes")
 LIST_FIELDS = {"visite": ("topics",), "besoin": ("days",), "entreprise": ()}
@@ -82,6 +90,9 @@ TEXT_FIELDS = {"entreprise": COMPANY_FIELDS, "visite": VISIT_FIELDS, "besoin": N
 MAX_TEXT = 5000
 MAX_ITEMS = 20
 NEED_NOTES_MAX = 2000
+# What the phone offers for a visit refused for the monthly cap alone (its button
+# "L'entreprise a accepté : enregistrer quand même" opens the visit with the reason).
+OVER_CAP_ANYWAY = "notez la visite quand même"
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,9 @@ class Outcome:
     visit: Visit | None = None
     need: Need | None = None
     recorded_at: datetime | None = None
+    # A visit refused for the company's monthly cap alone: it may be sent again with the
+    # company's agreement and the reason (never for a company that asked not to be).
+    cap_may_be_passed: bool = False
 
     @property
     def done(self) -> bool:
@@ -429,17 +443,22 @@ def _visit(session, key, data, confirmed, animateur, limits, recorded_at, held) 
             animateur=animateur,
             confirmed=confirmed,
             today=limits.today,
+            over_cap_reason=over_cap_reason_of(data),
         )
     except prospection.VisitError as exc:
         raise _invalid(key, exc.errors) from None
+    except OverCapReasonRefused as exc:
+        raise _invalid(key, {"raison_plafond": exc.errors["over_cap_reason"]}) from None
     except ContactRefused as exc:
+        pressure = exc.pressure
         raise _Refusal(
             Outcome(
                 key,
                 REFUSED,
                 f"Contact refusé pour « {company.name} » : la visite n'est pas enregistrée.",
-                reasons=list(exc.pressure.reasons),
+                reasons=list(pressure.reasons_offering(OVER_CAP_ANYWAY)),
                 company=company,
+                cap_may_be_passed=pressure.cap_may_be_passed,
             )
         ) from None
     except ConfirmationRequired as exc:

@@ -26,8 +26,10 @@ Rules (tested in tests/test_prospection_pressure.py):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -187,6 +189,14 @@ def over_cap_reason_checked(reason: str) -> str:
     if why := text_too_long(reason):
         raise OverCapReasonRefused(why, errors={"over_cap_reason": why})
     return reason
+
+
+def over_cap_reason_of(form: Mapping[str, Any]) -> str | None:
+    """Why the company agreed to be contacted beyond its monthly cap, as a form (or a
+    record kept on a phone) sends it: the reason (``raison_plafond``, maybe empty: the
+    guard refuses it) when the box "contact anyway" (``malgre_plafond``) is ticked;
+    None when it is not (the guard refuses as always)."""
+    return (form.get("raison_plafond") or "") if form.get("malgre_plafond") else None
 
 
 def over_cap_figures(company_name: str, pressure: Pressure) -> str:

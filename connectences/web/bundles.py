@@ -22,13 +22,14 @@ from connectences.matching.data import candidate_from_model
 from connectences.matching.open_bundles import BundleFilters, pool_open_needs
 from connectences.matching.pool import truncated_notice
 from connectences.models import Need
+from connectences.prospection.pressure import over_cap_reason_of
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.directory import pays_communes
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
-from connectences.web.needs import PROPOSE_FIELDS, over_cap_reason, over_cap_typed
+from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed
 from connectences.workflows import NEED_SEARCHING, dispatch
 from connectences.workflows.dispatch import MAX_NOTE
 
@@ -137,7 +138,7 @@ def propose():
             note=request.form.get("note"),
             actor=current_user,
             filters=filters,
-            over_cap_reason=over_cap_reason(request.form),
+            over_cap_reason=over_cap_reason_of(request.form),
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_index(422, sent=sent, errors=errors, typed=typed),

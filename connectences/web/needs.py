@@ -32,6 +32,7 @@ from connectences.needs.status_words import (
     unattached_owner,
 )
 from connectences.prospection.companies import search_companies, unreachable_message
+from connectences.prospection.pressure import over_cap_reason_of
 from connectences.skills import rome_label, rome_suggestions, split_skills
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
@@ -524,13 +525,6 @@ def over_cap_typed(form) -> dict:
     }
 
 
-def over_cap_reason(form) -> str | None:
-    """Why the company agreed to be contacted beyond its monthly cap, when the box
-    "send anyway" is ticked (its reason, maybe empty: the domain refuses it); None when
-    it is not (the guard refuses as always)."""
-    return (form.get("raison_plafond") or "") if form.get("malgre_plafond") else None
-
-
 @bp.route("/<need_ref:ref>/statut", methods=["POST"])
 def change_status(ref: str):
     need = _need_or_404(ref)
@@ -593,7 +587,7 @@ def propose(ref: str):
             candidate_refs=request.form.getlist("candidats"),
             note=request.form.get("note"),
             actor=current_user,
-            over_cap_reason=over_cap_reason(request.form),
+            over_cap_reason=over_cap_reason_of(request.form),
         ),
         fields=PROPOSE_FIELDS,
         render=lambda errors: _render_show(need, 422, sent="proposer", errors=errors, typed=typed),
@@ -624,7 +618,7 @@ def reorient(ref: str):
             text=form.get("precision"),
             note=form.get("note"),
             actor=current_user,
-            over_cap_reason=over_cap_reason(form),
+            over_cap_reason=over_cap_reason_of(form),
         ),
         fields=REORIENT_FIELDS,
         render=lambda errors: _render_show(

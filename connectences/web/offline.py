@@ -170,7 +170,9 @@ def _entry_json(entry: rounds.RoundEntry) -> dict:
         "siret": company.siret,
         "decision": pressure.decision,
         "etat": STATE_LABELS[pressure.decision],
-        "raisons": list(pressure.reasons),
+        "raisons": list(pressure.reasons_offering(offline.OVER_CAP_ANYWAY)),
+        # At its monthly cap alone: a visit may be noted with the company's agreement.
+        "plafond_depassable": pressure.cap_may_be_passed,
         "dernier_contact": last_contact_text(pressure),
         "relance": local_date(entry.follow_up_on) if entry.follow_up_on else None,
         "url_visite": url_for("visits.new", entreprise=company.ref),
@@ -271,6 +273,8 @@ def _outcome_json(outcome: offline.Outcome) -> dict:
         "erreurs": outcome.errors,
         "raisons": outcome.reasons,
     }
+    if outcome.cap_may_be_passed:
+        answer["plafond_depassable"] = True
     if outcome.done and outcome.company is not None:
         answer["entreprise"] = {
             "ref": outcome.company.ref,

@@ -26,13 +26,14 @@ from connectences.prospection.pressure import (
     ContactRefused,
     OverCapReasonRefused,
     contact_pressure,
+    over_cap_reason_of,
 )
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.downloads import send_table
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
-from connectences.web.needs import over_cap_reason, over_cap_typed
+from connectences.web.needs import over_cap_typed
 from connectences.web.paging import page_number, paged, paginate
 
 bp = Blueprint("visits", __name__, url_prefix="/animateur")
@@ -147,7 +148,7 @@ def _save_visit(company):
             animateur=current_user,
             confirmed=request.form.get("confirmer") == "1",
             today=day,
-            over_cap_reason=over_cap_reason(request.form),
+            over_cap_reason=over_cap_reason_of(request.form),
         )
     except prospection.VisitError as exc:
         db.session.rollback()
