@@ -29,6 +29,7 @@ from connectences.models import utcnow
 from connectences.needs import form_rules
 from connectences.prospection import offline
 from connectences.prospection import round as rounds
+from connectences.prospection.pressure import OVER_CAP_REASON_MISSING
 from connectences.web.access import guard_blueprint
 from connectences.web.directory import helpers, pays_communes
 from connectences.web.formats import local_date, local_datetime
@@ -123,6 +124,7 @@ def round_page():
         form_days=vocab.DAYS,
         need_required=form_rules.NEED_REQUIRED,
         need_start_in_past=form_rules.START_IN_PAST,
+        over_cap_reason_missing=OVER_CAP_REASON_MISSING,
         **helpers(),
     )
 

@@ -257,6 +257,61 @@ def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, l
     assert page.evaluate(QUEUE_JS) == []
 
 
+def test_visit_refused_for_the_cap_is_noted_with_the_company_s_agreement(phone, live_server):
+    """A queued visit refused for the company's monthly cap alone could only be sent
+    again (refused again) or abandoned: it is reopened with the box and the reason, as
+    on the online visit form, and noted with them."""
+    server = live_server
+    page, (ref,) = open_round(phone, server, "47.24Z", "Boulangerie Lafon")
+    phone.set_offline(True)
+    record_visit(page, "Boulangerie Lafon", "Compétences partagées")
+
+    # Meanwhile, a colleague made the one contact a month the company accepts.
+    with server.app.app_context():
+        company = db.session.scalar(select(Company).where(Company.ref == ref))
+        company.max_contacts_per_month = 1
+        db.session.add(Visit(company_id=company.id, visited_on=date.today(), channel="telephone"))
+        db.session.commit()
+        db.session.remove()
+
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    item = page.locator("#file-liste li", has_text="Refusé par le serveur")
+    item.wait_for()
+    assert "Attendez le mois prochain ou, si elle a accepté" in item.inner_text()
+    expect(item.get_by_role("button", name="Renvoyer")).to_have_count(0)
+    screenshot(page, "tournee-plafond-390")
+    assert audit(page, "Ma tournée, visite au-delà du plafond (390 px)") == []
+
+    page.reload()  # kept across reloads, with its way out
+    item.get_by_role("button", name="L'entreprise a accepté : noter quand même").click()
+    form = page.locator("#form-visite")
+    expect(form.get_by_label("L'entreprise a accepté d'être contactée")).to_be_checked()
+    # Not the "recently contacted" box: the agreement stands for it (it showed, hidden
+    # but laid out by its class).
+    expect(form.get_by_label("Je confirme : enregistrer ce contact malgré")).to_be_hidden()
+    screenshot(page, "tournee-plafond-formulaire-390")
+    assert audit(page, "Ma tournée, visite rouverte au-delà du plafond (390 px)") == []
+    # Without a reason, nothing is kept: the field says why.
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    expect(form.locator("[data-champ=raison_plafond] .errors")).to_contain_text(
+        "Indiquez pourquoi l'entreprise accepte ce contact"
+    )
+    reason = "La gérante m'a demandé de repasser pour le devis"
+    form.get_by_label("Pourquoi").fill(reason)
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert page.evaluate(QUEUE_JS) == []
+    mine = [v for v in stored_visits(server, [ref]) if v.animateur_id is not None]
+    assert len(mine) == 1 and mine[0].notes == "Rencontre à Boulangerie Lafon."
+    with server.app.app_context():
+        from connectences.models import AuditLog
+
+        entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "visit.over_cap"))
+        assert entry.entity_id == mine[0].id and entry.details["reason"] == reason
+        db.session.remove()
+
+
 def test_expired_session_keeps_the_queue_and_asks_to_log_in(phone, live_server):
     server = live_server
     page, (ref,) = open_round(phone, server, "03.12Z", "Pêcherie de la Teste")

@@ -309,7 +309,9 @@
           message: result.message,
           raisons: result.raisons || [],
           erreurs: result.erreurs || {},
-          confirme: false
+          confirme: false,
+          // Refused for the company's monthly cap alone: may be noted with its agreement.
+          plafond_depassable: !!result.plafond_depassable
         });
       });
     }, Promise.resolve()).then(function () { return { etat: "ok", envoyes: sent }; });

@@ -24,6 +24,7 @@
   var companyForm = byId("form-entreprise");
   var needBox = byId("hl-besoin");
   var confirmBox = byId("hl-confirmer-bloc");
+  var overCapBox = byId("hl-plafond-bloc");
   var visitFields = byId("hl-visite-champs");
   var keepButton = byId("hl-garder");
   var companies = {};
@@ -111,7 +112,13 @@
             .then(sendNow);
         }));
       }
-      if (record.statut === "refuse" && !orphan) {
+      if (record.statut === "refuse" && record.plafond_depassable && record.type === "visite") {
+        // Sent again as it is, it would be refused again: the company's agreement and
+        // its reason, as on the online form, let it pass.
+        actions.appendChild(button("L'entreprise a accepté : noter quand même", function () {
+          correct(record, true);
+        }));
+      } else if (record.statut === "refuse" && !orphan) {
         actions.appendChild(button("Renvoyer", function () {
           store.updateRecord(record.cle, { statut: "en_file", message: "", raisons: [] }).then(sendNow);
         }));
@@ -218,7 +225,7 @@
         company.raisons.forEach(function (r) { li.appendChild(el("p", "offline-reason", r)); });
         li.appendChild(el("p", null, "Dernier contact : " + (company.dernier_contact || "jamais contactée sur la plateforme")));
         if (company.relance) { li.appendChild(el("p", null, "Relance prévue le " + company.relance)); }
-        if (company.decision !== "refuse") {
+        if (company.decision !== "refuse" || company.plafond_depassable) {
           var b = button("Noter une visite", function () { startVisit(company); });
           b.appendChild(el("span", "visually-hidden", " à " + company.nom));
           li.appendChild(b);
@@ -249,14 +256,16 @@
     byId("visite-entreprise").textContent = company.nom;
     var pressure = byId("visite-pression");
     pressure.innerHTML = "";
-    if (company.decision === "warn") {
-      var box = el("div", "notice notice-warn");
+    if (company.decision === "warn" || company.plafond_depassable) {
+      var box = el("div", "notice " + (company.decision === "warn" ? "notice-warn" : "notice-refuse"));
       box.appendChild(el("p", null, company.etat));
       company.raisons.forEach(function (r) { box.appendChild(el("p", null, r)); });
       pressure.appendChild(box);
     }
     confirmBox.hidden = company.decision !== "warn";
+    overCapBox.hidden = !company.plafond_depassable;
     if (record) { fill(visitForm, record.donnees); }
+    if (record && record.donnees.malgre_plafond) { overCapBox.hidden = false; }
     if (need) {
       fill(visitForm, need.donnees);
       visitForm.elements.need_detected.checked = true;
@@ -280,6 +289,7 @@
     setMode(true);
     byId("visite-pression").innerHTML = "";
     confirmBox.hidden = true;
+    overCapBox.hidden = true;
     byId("visite-entreprise").textContent = record.entreprise_nom || record.resume;
     fill(visitForm, record.donnees);
     needBox.hidden = false;
@@ -382,7 +392,9 @@
 
   var SERVER_ERRORS = "Le serveur a refusé cet enregistrement : corrigez ces points, puis gardez-le à nouveau.";
 
-  function correct(record) {
+  /* ``agreed``: the visit refused for the monthly cap alone, reopened to be noted with
+     the company's agreement: the box ticked, the reason to give. */
+  function correct(record, agreed) {
     editing = record;
     editingNeed = null;
     if (record.type === "entreprise") {
@@ -399,10 +411,18 @@
       return;
     }
     var ref = record.donnees.entreprise;
-    var company = companies[ref] || {
+    var known = companies[ref] || {
       ref: ref, cle: record.donnees.entreprise_cle, nom: record.resume.replace(/^« | »$/g, ""),
       decision: "ok", raisons: []
     };
+    var company = known;
+    if (agreed) {
+      // What the server answered for this visit, not the round's older figures.
+      company = {
+        ref: known.ref, cle: known.cle, nom: known.nom, decision: "refuse",
+        etat: record.message, raisons: record.raisons || [], plafond_depassable: true
+      };
+    }
     // The need typed with this visit comes back with it, to be sent with it.
     store.records(animateur).then(function (items) {
       editingNeed = items.filter(function (r) {
@@ -414,6 +434,10 @@
         Object.keys((r && r.erreurs) || {}).forEach(function (k) { errors[k] = r.erreurs[k]; });
       });
       showErrors(visitForm, errors, SERVER_ERRORS);
+      if (agreed) {
+        visitForm.elements.malgre_plafond.checked = true;
+        visitForm.elements.raison_plafond.focus();
+      }
     });
   }
 
@@ -490,11 +514,17 @@
     var need = typedNeed(data);
     if (!alone && (!data.get("need_detected") || isEmpty(need))) { need = null; }
     var problems = need ? needProblems(need) : {};
+    if (!alone && data.get("malgre_plafond") && !(data.get("raison_plafond") || "").trim()) {
+      problems.raison_plafond = fieldBox(visitForm, "raison_plafond").getAttribute("data-manque");
+    }
     if (Object.keys(problems).length) {
+      var needIncomplete = Object.keys(problems).some(function (n) { return n !== "raison_plafond"; });
       showErrors(visitForm, problems, alone
         ? "Le besoin n'est pas gardé : complétez-le."
-        : "La visite n'est pas encore gardée : le besoin détecté est incomplet. Complétez-le, " +
-          "ou videz ses champs pour le décrire une fois la visite envoyée.");
+        : needIncomplete
+          ? "La visite n'est pas encore gardée : le besoin détecté est incomplet. Complétez-le, " +
+            "ou videz ses champs pour le décrire une fois la visite envoyée."
+          : "La visite n'est pas encore gardée : indiquez pourquoi l'entreprise accepte ce contact.");
       return;
     }
     var name = byId("visite-entreprise").textContent;
@@ -516,12 +546,15 @@
         outcome: data.get("outcome") || "",
         notes: data.get("notes") || "",
         need_detected: data.get("need_detected") ? "1" : "",
-        follow_up_on: data.get("follow_up_on") || ""
+        follow_up_on: data.get("follow_up_on") || "",
+        malgre_plafond: data.get("malgre_plafond") ? "1" : "",
+        raison_plafond: (data.get("raison_plafond") || "").trim()
       };
       var confirmed = data.get("confirmer") === "1";
       var visit = editing
         ? store.updateRecord(editing.cle, {
-          donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: confirmed
+          donnees: donnees, statut: "en_file", message: "", raisons: [], erreurs: {}, confirme: confirmed,
+          plafond_depassable: false
         })
         : store.addRecord("visite", donnees, animateur, "« " + name + " »", confirmed);
       saved = visit.then(function (stored) { return keepNeed(stored.cle, need, name); });
