@@ -272,11 +272,12 @@ def test_guard_refusal_is_returned_with_its_reason_and_nothing_is_stored(client,
     assert results(send(client, record))[record["cle"]]["statut"] == "enregistre"
 
 
-def _at_its_cap(auth, name: str):
-    """A company that accepts one contact a month and had it today, from a colleague."""
+def _called_today_by_a_colleague(auth, name: str, cap: int | None = None) -> Company:
+    """A company a colleague, Claire Dupuis, called today (``cap``: the contacts a month
+    it accepts)."""
     colleague = auth.create("animateur", full_name="Claire Dupuis")
     company = make_company(name=name)
-    company.max_contacts_per_month = 1
+    company.max_contacts_per_month = cap
     db.session.add(
         Visit(
             company_id=company.id,
@@ -288,6 +289,11 @@ def _at_its_cap(auth, name: str):
     )
     db.session.commit()
     return company
+
+
+def _at_its_cap(auth, name: str) -> Company:
+    """A company that accepts one contact a month and had it today, from a colleague."""
+    return _called_today_by_a_colleague(auth, name, cap=1)
 
 
 def _over_cap_entries() -> list[AuditLog]:
@@ -371,18 +377,7 @@ def test_the_round_offers_a_visit_to_a_company_at_its_cap(client, auth):
 
 def test_colleague_visit_meanwhile_asks_for_confirmation(client, auth, app):
     me = auth.login("animateur")
-    colleague = auth.create("animateur", full_name="Claire Dupuis")
-    company = make_company(name="Cave du Bassin")
-    db.session.add(
-        Visit(
-            company_id=company.id,
-            animateur_id=colleague.id,
-            channel="telephone",
-            visited_on=clock.local_today(),
-            topics=[],
-        )
-    )
-    db.session.commit()
+    company = _called_today_by_a_colleague(auth, "Cave du Bassin")
     record = visit_record(company)
     answer = results(send(client, record))[record["cle"]]
     assert answer["statut"] == "a_confirmer"

@@ -141,6 +141,15 @@ def _mail_erasure_done(
     )
 
 
+def _erasures(candidate_id: int):
+    """The audit entries of the erasures of the profiles that had this id (a select)."""
+    return select(AuditLog).where(
+        AuditLog.action == "candidate.deleted",
+        AuditLog.entity == "candidate",
+        AuditLog.entity_id == candidate_id,
+    )
+
+
 def erasure_of(session: Session, candidate_id: object, ref: object) -> AuditLog | None:
     """The audit entry of the erasure of the profile a personal link named (its id and
     ref), or None when that profile was not erased (a link of a profile merged into
@@ -159,13 +168,8 @@ def erasure_of(session: Session, candidate_id: object, ref: object) -> AuditLog 
     # Written in the same transaction as the tombstone; an earlier erasure of another
     # person who had the same id (SQLite reuses the highest) is older than it.
     return session.scalar(
-        select(AuditLog)
-        .where(
-            AuditLog.action == "candidate.deleted",
-            AuditLog.entity == "candidate",
-            AuditLog.entity_id == candidate_id,
-            AuditLog.at >= gone_at - timedelta(minutes=1),
-        )
+        _erasures(candidate_id)
+        .where(AuditLog.at >= gone_at - timedelta(minutes=1))
         .order_by(AuditLog.at.desc())
         .limit(1)
     )
@@ -180,14 +184,9 @@ def erasure_after(session: Session, candidate_id: object, since: datetime) -> Au
     if not isinstance(candidate_id, int) or isinstance(candidate_id, bool):
         return None
     return session.scalar(
-        select(AuditLog)
-        .where(
-            AuditLog.action == "candidate.deleted",
-            AuditLog.entity == "candidate",
-            AuditLog.entity_id == candidate_id,
-            # The token's time is to the second, truncated.
-            AuditLog.at >= since.replace(microsecond=0),
-        )
+        _erasures(candidate_id)
+        # The token's time is to the second, truncated.
+        .where(AuditLog.at >= since.replace(microsecond=0))
         .order_by(AuditLog.at, AuditLog.id)
         .limit(1)
     )

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs.form_rules import NEED_REQUIRED
@@ -223,23 +224,33 @@ def test_round_recorded_offline_is_stored_once_with_its_phone_times(phone, live_
     assert leftovers["caches"] == []
 
 
-def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, live_server):
-    server = live_server
-    page, (ref,) = open_round(phone, server, "03.11Z", "Parc à Huîtres Larros")
+def refused_after_reconnection(phone, server, naf: str, name: str, meanwhile):
+    """A visit of the company ``name`` noted offline; ``meanwhile(company)`` changes the
+    company on the server; back online and sent, the visit comes back refused. Returns
+    the page, the company's ref and the refused visit's item in the queue."""
+    page, (ref,) = open_round(phone, server, naf, name)
     phone.set_offline(True)
-    record_visit(page, "Parc à Huîtres Larros", "Compétences partagées")
-
-    # Meanwhile, the company asked a colleague not to be solicited any more.
+    record_visit(page, name, "Compétences partagées")
     with server.app.app_context():
-        company = db.session.scalar(select(Company).where(Company.ref == ref))
-        company.do_not_solicit = True
+        meanwhile(db.session.scalar(select(Company).where(Company.ref == ref)))
         db.session.commit()
         db.session.remove()
-
     phone.set_offline(False)
     page.get_by_role("button", name="Envoyer maintenant").click()
     item = page.locator("#file-liste li", has_text="Refusé par le serveur")
     item.wait_for()
+    return page, ref, item
+
+
+def test_visit_refused_by_the_guard_after_reconnection_shows_its_reason(phone, live_server):
+    server = live_server
+
+    def asked_not_to_be_solicited(company):  # to a colleague, meanwhile
+        company.do_not_solicit = True
+
+    page, ref, item = refused_after_reconnection(
+        phone, server, "03.11Z", "Parc à Huîtres Larros", asked_not_to_be_solicited
+    )
     assert "a demandé à ne plus être sollicitée" in item.inner_text()
     expect(page.locator("#file-resume")).to_have_text(
         ("1 enregistrement demande votre décision."), use_inner_text=True
@@ -262,22 +273,14 @@ def test_visit_refused_for_the_cap_is_noted_with_the_company_s_agreement(phone, 
     again (refused again) or abandoned: it is reopened with the box and the reason, as
     on the online visit form, and noted with them."""
     server = live_server
-    page, (ref,) = open_round(phone, server, "47.24Z", "Boulangerie Lafon")
-    phone.set_offline(True)
-    record_visit(page, "Boulangerie Lafon", "Compétences partagées")
 
-    # Meanwhile, a colleague made the one contact a month the company accepts.
-    with server.app.app_context():
-        company = db.session.scalar(select(Company).where(Company.ref == ref))
+    def reached_its_cap(company):  # a colleague made its one contact a month, meanwhile
         company.max_contacts_per_month = 1
-        db.session.add(Visit(company_id=company.id, visited_on=date.today(), channel="telephone"))
-        db.session.commit()
-        db.session.remove()
+        db.session.add(Visit(company_id=company.id, visited_on=local_today(), channel="telephone"))
 
-    phone.set_offline(False)
-    page.get_by_role("button", name="Envoyer maintenant").click()
-    item = page.locator("#file-liste li", has_text="Refusé par le serveur")
-    item.wait_for()
+    page, ref, item = refused_after_reconnection(
+        phone, server, "47.24Z", "Boulangerie Lafon", reached_its_cap
+    )
     assert "Attendez le mois prochain ou, si elle a accepté" in item.inner_text()
     expect(item.get_by_role("button", name="Renvoyer")).to_have_count(0)
     screenshot(page, "tournee-plafond-390")
