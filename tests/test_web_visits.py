@@ -266,6 +266,18 @@ def test_a_visit_passes_the_monthly_cap_when_the_company_agreed_with_the_reason(
     assert reason in timeline
 
 
+def test_the_cap_panel_says_how_to_pass_the_cap_without_pointing_at_another_paragraph(client, auth):
+    """At its cap after a colleague's visit today, the panel says the cap's refusal, then
+    the recent contact's, then how to pass the cap: that last paragraph must name what it
+    is for ('Pour cela' read as passing the recent contact)."""
+    auth.login("animateur")
+    company = _at_its_cap(auth)
+    said = html.unescape(html_of(client.get(URL, query_string={"entreprise": company.ref})))
+    assert "Déjà contactée le" in said
+    assert "Pour cela, cochez" not in said
+    assert "Pour enregistrer ce contact quand même, cochez « L'entreprise a accepté" in said
+
+
 @pytest.mark.parametrize(
     ("reason", "said"),
     [("   ", "Indiquez pourquoi l'entreprise accepte ce contact"), ("x" * 2001, "2 000")],
