@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
-from connectences import create_app
+from connectences import create_app, submissions
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import Company, Need, OutboxMessage
@@ -120,14 +120,12 @@ def test_a_missing_or_odd_token_stores_the_need_as_before(client, token):
 
 
 def test_the_key_is_the_token_and_what_was_typed():
-    token = register.new_submission_token()
-    key = register.submission_key(token, {"title": "Paie", "days": ["mon"]})
-    assert key == register.submission_key(token, {"days": ["mon"], "title": "Paie"})
-    assert key != register.submission_key(token, {"title": "Paie", "days": ["tue"]})
-    assert key != register.submission_key(
-        register.new_submission_token(), {"title": "Paie", "days": ["mon"]}
-    )
-    assert len(key) == 64 and register.submission_key(None, {}) is None
+    token = submissions.new_token()
+    key = submissions.key(token, {"title": "Paie", "days": ["mon"]})
+    assert key == submissions.key(token, {"days": ["mon"], "title": "Paie"})
+    assert key != submissions.key(token, {"title": "Paie", "days": ["tue"]})
+    assert key != submissions.key(submissions.new_token(), {"title": "Paie", "days": ["mon"]})
+    assert len(key) == 64 and submissions.key(None, {}) is None
 
 
 def _send_at_once(app, data) -> tuple[list[object], list]:

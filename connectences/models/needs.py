@@ -90,7 +90,7 @@ class Need(Base):
     # the person (``register.attach_owner``), the need is not the company's: its owners
     # do not see it, and it is neither qualified nor re-oriented.
     owner_unattached: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # One sending of the public form (``register.submission_key``): unique, so that the
+    # One sending of the public form (``submissions.key``): unique, so that the
     # same form sent twice at the same instant (a double click, a retried request) is
     # stored once, on both databases; empty for needs entered otherwise.
     submission_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)

@@ -13,9 +13,6 @@ company is decided when they confirm.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -213,29 +210,8 @@ def correct_owner_email(session, need: Need, email: str) -> None:
     need.owner_unattached = _unattached_until_confirmed(session, need.company, email)
 
 
-# A one-time token as :func:`new_submission_token` draws them (and no longer than the key).
-_SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-def new_submission_token() -> str:
-    """A one-time token for the public need form as it is shown: sent back with it, it
-    makes the form sent twice (a double click, a retried request) stored once."""
-    return secrets.token_urlsafe(24)
-
-
-def submission_key(token: str | None, typed: Mapping) -> str | None:
-    """What identifies one sending of the public need form: its token and what was typed,
-    hashed. The same form sent again has the same key; the form changed after the back
-    button (the same token, another need) has another. None without a well-formed token
-    (a form shown before tokens, a made-up post): such a sending is stored as before."""
-    if not isinstance(token, str) or not _SUBMISSION_TOKEN.fullmatch(token):
-        return None
-    content = json.dumps(typed, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(f"{token}\n{content}".encode()).hexdigest()
-
-
 def submitted_need(session, key: str | None) -> Need | None:
-    """The need stored from the sending ``key`` (see :func:`submission_key`), or None."""
+    """The need stored from the sending ``key`` (``submissions.key``), or None."""
     if key is None:
         return None
     return session.scalar(select(Need).where(Need.submission_key == key))
@@ -261,7 +237,7 @@ def submit_public_need(
     known by (:func:`speaks_for`), the need is flagged ``owner_unattached`` and is not
     the company's until an animateur attaches its author (:func:`attach_owner`).
 
-    ``submission_key`` (:func:`submission_key`) is unique among needs: when a request
+    ``submission_key`` (``submissions.key``) is unique among needs: when a request
     sending the same form committed first, the flush or the commit raises
     IntegrityError, and the caller answers with :func:`submitted_need` (a new company
     of the same SIRET, inserted first, may be the row that collides).

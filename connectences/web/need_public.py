@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connectences import accounts, territory, vocab
+from connectences import accounts, submissions, territory, vocab
 from connectences.accounts import throttle
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, valid_email
@@ -58,8 +58,8 @@ FIELD_ORDER = register.NEED_FIELDS + (
 )
 # What is sent as one value per field (the days are check boxes, read as a list).
 FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days") + ("hours_period",)
-# The hidden field of the form's one-time token (``register.submission_key``).
-SUBMISSION_FIELD = "submission_token"
+# The hidden field of the form's one-time token (``submissions``).
+SUBMISSION_FIELD = submissions.FIELD
 
 
 def _secret() -> str:
@@ -175,9 +175,7 @@ def _refuse_link(error: links.LinkError, kind: str):
 @public
 def form():
     if request.method == "GET":
-        page = _render_form(
-            {**_known_owner_data(), SUBMISSION_FIELD: register.new_submission_token()}, {}
-        )
+        page = _render_form({**_known_owner_data(), SUBMISSION_FIELD: submissions.new_token()}, {})
         if request.args.get("suivi"):
             # Opened from a company space: its key is in the address, and the page holds
             # the owner's details: kept out of caches (no other site gets the address as
@@ -218,13 +216,13 @@ def form():
 
 
 def _sent_form() -> tuple[dict, str | None]:
-    """What was sent, and the key of this sending (``register.submission_key``). Shown
+    """What was sent, and the key of this sending (``submissions.key``). Shown
     again (an error, the duplicate warning, an expired form), the form keeps its token:
     sent once corrected, it is the sending that stores the need."""
     data = _form_data()
     token = request.form.get(SUBMISSION_FIELD)
-    key = register.submission_key(token, data)
-    data[SUBMISSION_FIELD] = token if key else register.new_submission_token()
+    key = submissions.key(token, data)
+    data[SUBMISSION_FIELD] = submissions.kept_token(token)
     return data, key
 
 
