@@ -106,6 +106,10 @@ class Visit(Base):
     follow_up_on: Mapped[date | None] = mapped_column(index=True)
     follow_up_closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # One sending of the online visit form (``submissions.key``, the animateur and the
+    # company hashed in): unique, so that the form sent twice (a double click, a phone's
+    # retry) is stored once, on both databases; empty for visits recorded otherwise.
+    submission_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
     company: Mapped[Company] = relationship()
     # Who made the contact, shown by the contact-pressure guard and the timelines.

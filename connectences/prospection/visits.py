@@ -17,7 +17,7 @@ from functools import lru_cache
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from connectences import territory, vocab
+from connectences import submissions, territory, vocab
 from connectences.accounts.audit import audit
 from connectences.clock import local_today
 from connectences.dates import read_typed_date
@@ -183,6 +183,30 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
     )
 
 
+def visit_submission_key(
+    token: str | None, typed: Mapping, *, company: Company, animateur: User
+) -> str | None:
+    """The key of one sending of the online visit form (``submissions.key``): its token,
+    what was typed, the company and the animateur. The same form sent again by the same
+    animateur for the same company has the same key; its token sent with another
+    company, by another account, or with other values is another sending."""
+    return submissions.key(token, {**typed, "_company": company.id, "_animateur": animateur.id})
+
+
+def submitted_visit(
+    session: Session, key: str | None, *, company: Company, animateur: User
+) -> Visit | None:
+    """The visit stored from the sending ``key`` (:func:`visit_submission_key`), or None;
+    only one of this animateur's for this company (the key names both, so another's
+    would be a collision, never shown)."""
+    if key is None:
+        return None
+    visit = session.scalar(select(Visit).where(Visit.submission_key == key))
+    if visit is None or visit.company_id != company.id or visit.animateur_id != animateur.id:
+        return None
+    return visit
+
+
 def log_visit(
     session: Session,
     company: Company,
@@ -192,6 +216,7 @@ def log_visit(
     confirmed: bool = False,
     today: date | None = None,
     over_cap_reason: str | None = None,
+    submission_key: str | None = None,
 ) -> tuple[Visit, Pressure]:
     """Record a visit (or call) to the company, after the contact-pressure guard.
 
@@ -204,6 +229,10 @@ def log_visit(
     (the guard's ``check_contact`` decides; OverCapReasonRefused when it is missing or
     too long); a visit so passed keeps it in the audit log, which the company's timeline
     shows beside the visit.
+
+    ``submission_key`` (:func:`visit_submission_key`) is unique among visits: when a
+    request sending the same form committed first, the flush or the commit raises
+    IntegrityError, and the caller answers with :func:`submitted_visit`.
     """
     today = today or local_today()
     clean = validate_visit(data, today=today)
@@ -224,6 +253,7 @@ def log_visit(
         notes=clean.notes,
         need_detected=clean.need_detected,
         follow_up_on=clean.follow_up_on,
+        submission_key=submission_key,
     )
     session.add(visit)
     session.flush()

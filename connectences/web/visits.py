@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
-from connectences import territory
+from connectences import submissions, territory
 from connectences.accounts.users import prospection_staff
 from connectences.clock import local_today
 from connectences.content import callbacks
@@ -75,6 +76,9 @@ def _render_new(*, company=None, status=200, **extra):
         "create_errors": {},
         "similar": [],
         "need_confirm": False,
+        # The visit form's one-time token (``submissions``): kept when the form comes
+        # back (an error, the box to tick), so that it is still the same sending.
+        "submission_token": submissions.kept_token(request.form.get(submissions.FIELD)),
         "communes": pays_communes(),
         **helpers(),
         **extra,
@@ -138,6 +142,13 @@ def _save_visit(company):
         "follow_up_on": request.form.get("follow_up_on", ""),
         **over_cap_typed(request.form),
     }
+    key = prospection.visit_submission_key(
+        request.form.get(submissions.FIELD), values, company=company, animateur=current_user
+    )
+    earlier = prospection.submitted_visit(db.session, key, company=company, animateur=current_user)
+    if earlier is not None:
+        # The same form sent again once stored: the first answer again, nothing stored.
+        return _saved_page(_saved(earlier, company), again=True)
     day = local_today()
     try:
         data = prospection.visit_input_from_form(request.form, today=day)
@@ -149,27 +160,65 @@ def _save_visit(company):
             confirmed=request.form.get("confirmer") == "1",
             today=day,
             over_cap_reason=over_cap_reason_of(request.form),
+            submission_key=key,
         )
+        # Read before the commit expires them (reading after would load both rows again).
+        saved = _saved(visit, company)
+        db.session.commit()
     except prospection.VisitError as exc:
         db.session.rollback()
         return _render_new(company=company, status=400, values=values, errors=exc.errors)
     except OverCapReasonRefused as exc:
         db.session.rollback()
         return _render_new(company=company, status=422, values=values, errors=exc.errors)
-    except ContactRefused:
+    except (ContactRefused, ConfirmationRequired) as refusal:
         db.session.rollback()
+        # Sent twice at the same instant, the other request may have stored this very
+        # sending since it was looked for: the contact it counted is then no refusal.
+        earlier = prospection.submitted_visit(
+            db.session, key, company=company, animateur=current_user
+        )
+        if earlier is not None:
+            return _saved_page(_saved(earlier, company), again=True)
         # The panel shows the refusal; the form stays closed, or offers to pass the cap.
-        return _render_new(company=company, status=409, values=values)
-    except ConfirmationRequired:
+        need_confirm = isinstance(refusal, ConfirmationRequired)
+        return _render_new(company=company, status=409, values=values, need_confirm=need_confirm)
+    except IntegrityError:
+        # The same form sent at the same instant by another request, which stored it
+        # first (both passed the guard before either wrote): its visit is this one's.
         db.session.rollback()
-        return _render_new(company=company, status=409, values=values, need_confirm=True)
-    # Read before the commit expires them (reading after would load both rows again).
-    need_detected, visit_id, ref, name = visit.need_detected, visit.id, company.ref, company.name
-    db.session.commit()
-    if need_detected:
+        earlier = prospection.submitted_visit(
+            db.session, key, company=company, animateur=current_user
+        )
+        if earlier is None:
+            raise
+        return _saved_page(_saved(earlier, company), again=True)
+    return _saved_page(saved)
+
+
+def _saved(visit, company) -> tuple[bool, int, str, str]:
+    """What the page after a stored visit needs: whether a need was detected, the
+    visit's id, the company's ref and name."""
+    return visit.need_detected, visit.id, company.ref, company.name
+
+
+def _saved_page(saved: tuple[bool, int, str, str], *, again: bool = False):
+    """After a stored visit: the need form when a need was detected, the company's
+    history otherwise. ``again``: the same form sent once more, its visit already
+    stored (a double click, a retry): the same page, saying nothing was added."""
+    need_detected, visit_id, ref, name = saved
+    if again:
+        flash(
+            f"Cette visite à « {name} » était déjà enregistrée (formulaire envoyé deux fois) : "
+            "rien n'a été ajouté.",
+            "info",
+        )
+    elif need_detected:
         flash("Visite enregistrée. Décrivez maintenant le besoin détecté.", "success")
+    else:
+        flash(f"Visite à « {name} » enregistrée.", "success")
+    if need_detected:
         return redirect(need_form_url(ref, visit_id))
-    flash(f"Visite à « {name} » enregistrée.", "success")
     return redirect(url_for("directory.show", ref=ref) + "#historique")
 
 
