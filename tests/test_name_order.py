@@ -5,6 +5,9 @@ the id as tie-breaker so that paging neither repeats nor skips anyone."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -92,6 +95,41 @@ def test_the_company_directory_lists_names_in_directory_order(app, auth):
     assert [text.index(name) for name in DIRECTORY] == sorted(
         text.index(name) for name in DIRECTORY
     )
+
+
+# In the order of a directory, among the Pays' communes: "Le Teich" before
+# "Lège-Cap-Ferret" (a space before a letter), and both before "Lugos".
+PAYS_L_COMMUNES = ["La Teste-de-Buch", "Le Teich", "Lège-Cap-Ferret", "Lugos"]
+
+
+@pytest.mark.parametrize(
+    "path, role",
+    [
+        ("/exprimer-un-besoin", None),
+        ("/etre-rappele", None),
+        ("/deposer-mon-cv", None),
+        ("/animateur/besoins/nouveau?entreprise={company}", "animateur"),
+        ("/animateur/entreprises", "animateur"),
+        ("/animateur/cvtheque", "animateur"),
+        ("/animateur/postes-partages", "animateur"),
+        ("/animateur/tournee/preparer", "animateur"),
+    ],
+)
+def test_the_communes_a_page_offers_come_in_directory_order(app, auth, path, role):
+    visitor = app.test_client()
+    if role:
+        auth.login(role, client=visitor)
+    response = visitor.get(path.format(company=make_company().ref))
+    assert response.status_code == 200
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', response.text)
+    offered = [
+        name
+        for value, text in options
+        for name in PAYS_L_COMMUNES
+        if html.unescape(text or value).split(" (")[0] == name
+    ]
+    # Once for each list of the page (the CV library filters on two communes).
+    assert offered and offered == PAYS_L_COMMUNES * (len(offered) // len(PAYS_L_COMMUNES))
 
 
 def test_equal_keys_page_by_id_neither_repeated_nor_skipped():

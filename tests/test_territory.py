@@ -16,6 +16,7 @@ from connectences.territory import build as build_module
 from connectences.territory import reference
 from connectences.territory.load import load_reference
 from connectences.territory.text import fold
+from connectences.text import sort_key
 from tests.helpers import count
 
 COBAS, COBAN, VAL_DE_L_EYRE = "243300563", "243301504", "243301405"
@@ -70,6 +71,27 @@ def test_pays_has_its_three_epcis_and_17_communes():
     assert [c.insee for c in pays] == sorted(c.insee for c in pays)
     assert territory.in_pays("33236")
     assert not territory.in_pays("33063")
+
+
+def test_the_pays_communes_come_by_name_in_directory_order():
+    """The one list the forms and filters offer: accents and case folded, as a French
+    directory orders names ("Lège-Cap-Ferret" among the L, not after "Lugos")."""
+    names = [c.name for c in territory.pays_communes_by_name()]
+    assert names == sorted(names, key=sort_key)
+    assert names[7:13] == [
+        "La Teste-de-Buch",
+        "Lanton",
+        "Le Barp",
+        "Le Teich",
+        "Lège-Cap-Ferret",
+        "Lugos",
+    ]
+    assert {c.insee for c in territory.pays_communes_by_name()} == {
+        c.insee for c in territory.pays_communes()
+    }
+    labels = territory.pays_commune_labels()
+    assert labels == [c.label for c in territory.pays_communes_by_name()]
+    assert labels.index("Lège-Cap-Ferret (33950)") < labels.index("Lugos (33830)")
 
 
 def test_known_communes():

@@ -24,6 +24,7 @@ from connectences.territory.build import (
 )
 from connectences.territory.geo import haversine_km
 from connectences.territory.text import fold
+from connectences.text import sort_key
 
 # The three intercommunalities of the Pays Bassin d'Arcachon - Val de l'Eyre
 # (SIREN -> short name), checked against decoupage-administratif's EPCI list.
@@ -183,6 +184,19 @@ def pays_communes() -> list[CommuneRef]:
     return sorted(
         (c for siren in PAYS_EPCIS for c in communes_of_epci(siren)), key=lambda c: c.insee
     )
+
+
+def pays_communes_by_name() -> list[CommuneRef]:
+    """The Pays' communes as forms and filters offer them: in French directory order
+    (:func:`connectences.text.sort_key`, accents and case folded), so that "Le Teich"
+    comes before "Lège-Cap-Ferret" and "Lège-Cap-Ferret" before "Lugos"."""
+    return sorted(pays_communes(), key=lambda c: (sort_key(c.name), c.insee))
+
+
+def pays_commune_labels() -> list[str]:
+    """The Pays' communes as the forms' suggestions show them ("Arcachon (33120)"), in
+    the order of :func:`pays_communes_by_name`."""
+    return [c.label for c in pays_communes_by_name()]
 
 
 def population(insee: str) -> int:

@@ -26,7 +26,6 @@ from connectences.prospection.pressure import over_cap_reason_of
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
-from connectences.web.directory import pays_communes
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
 from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed
@@ -96,7 +95,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         truncated=truncated_notice(len(bundles)) if found["truncated"] else None,
         filters=filters,
         active_filters=filters.as_args(),
-        communes=[(c.insee, c.name) for c in pays_communes()],
+        communes=[(c.insee, c.name) for c in territory.pays_communes_by_name()],
         operators=dispatch.proposal_operators(db.session),
         operator_kinds=vocab.OPERATOR_KINDS,
         statuses=vocab.NEED_STATUSES,

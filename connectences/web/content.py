@@ -49,10 +49,6 @@ CALLBACK_FIELDS = ("name", "phone", "best_time", "topic", "company_name", "commu
 CALLBACK_SENT = "callback_sent"
 
 
-def _pays_communes() -> list[str]:
-    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
-
-
 # --- resources ---------------------------------------------------------------------------
 
 
@@ -162,7 +158,7 @@ def _render_callback(data: dict, errors: dict, status: int = 200, message: str |
             message=message,
             best_times=callbacks.BEST_TIMES,
             topics=callbacks.TOPICS,
-            communes=_pays_communes(),
+            communes=territory.pays_commune_labels(),
         ),
         status,
     )

@@ -104,10 +104,6 @@ def _ip() -> str | None:
     return request.remote_addr
 
 
-def _pays_communes() -> list[str]:
-    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
-
-
 def _uploaded(field) -> bytes | None:
     """The uploaded file's bytes (at most the limit plus one, to detect oversize)."""
     storage = field.data
@@ -123,7 +119,7 @@ def _render_form(form, *, status: int = 200, template: str = "cv_public/submit.h
             template,
             form=form,
             notice=consent.NOTICE,
-            communes=_pays_communes(),
+            communes=territory.pays_commune_labels(),
             **kw,
         ),
         status,

@@ -59,11 +59,6 @@ def _company_or_404(ref: str) -> Company:
     return directory.get_company(db.session, ref) or abort(404)
 
 
-def pays_communes() -> list:
-    """The Pays' communes, by name, for the commune suggestions of the forms."""
-    return sorted(territory.pays_communes(), key=lambda c: c.name)
-
-
 def helpers() -> dict:
     """Label functions shared by the directory and visit templates."""
     return {
@@ -92,7 +87,7 @@ def index():
         filters=filters.form_values(),
         active_filters=filters.as_args(),
         epcis=territory.PAYS_EPCIS,
-        communes=pays_communes(),
+        communes=territory.pays_communes_by_name(),
         **helpers(),
     )
 
@@ -155,7 +150,7 @@ def new():
         values=values,
         errors=errors,
         similar=similar,
-        communes=pays_communes(),
+        communes=territory.pays_communes_by_name(),
         **helpers(),
     ), 422 if errors else 200
 

@@ -144,7 +144,7 @@ def index():
         link_params=link_params,
         errors=errors,
         sort_param=sort_param,
-        pays_communes=sorted(territory.pays_communes(), key=lambda c: c.name),
+        pays_communes=territory.pays_communes_by_name(),
         epcis=territory.PAYS_EPCIS,
         levels=vocab.LEVELS,
         days=vocab.DAYS,

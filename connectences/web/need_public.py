@@ -72,10 +72,6 @@ def _form_data() -> dict:
     return data
 
 
-def _pays_communes() -> list[str]:
-    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
-
-
 def _known_owner_data() -> dict:
     """A logged-in company owner's company and contact details, so that they are not
     typed again (``?entreprise=<ref>`` picks one of their companies); an owner coming
@@ -148,7 +144,7 @@ def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int 
             owner_levels=form_rules.OWNER_LEVELS,
             contracts=vocab.CONTRACTS,
             days=vocab.DAYS,
-            communes=_pays_communes(),
+            communes=territory.pays_commune_labels(),
             today=local_today().isoformat(),
         ),
         status,

@@ -202,18 +202,13 @@ def _error_list(errors: dict) -> list[tuple[str, str]]:
     return sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
 
 
-def pays_commune_labels() -> list[str]:
-    """The Pays' communes as the need forms suggest them ("Arcachon (33120)"), by name."""
-    return sorted((c.label for c in territory.pays_communes()), key=str.lower)
-
-
 def _form_context(**context) -> dict:
     return {
         "levels": vocab.LEVELS,
         "contracts": vocab.CONTRACTS,
         "reasons": vocab.REASONS,
         "days": vocab.DAYS,
-        "communes": pays_commune_labels(),
+        "communes": territory.pays_commune_labels(),
         "labels": FIELD_LABELS,
         "today": local_today().isoformat(),
         **context,

@@ -23,7 +23,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from connectences import clock, vocab
+from connectences import clock, territory, vocab
 from connectences.extensions import db
 from connectences.models import utcnow
 from connectences.needs import form_rules
@@ -31,7 +31,7 @@ from connectences.prospection import offline
 from connectences.prospection import round as rounds
 from connectences.prospection.pressure import OVER_CAP_REASON_MISSING
 from connectences.web.access import guard_blueprint
-from connectences.web.directory import helpers, pays_communes
+from connectences.web.directory import helpers
 from connectences.web.formats import local_date, local_datetime
 from connectences.web.navigation import add_nav
 from connectences.web.visits import need_form_url
@@ -103,7 +103,7 @@ def prepare():
         more=more,
         limit=current_app.config["OFFLINE_ROUND_MAX_COMPANIES"],
         hours=current_app.config["OFFLINE_ROUND_MAX_HOURS"],
-        communes=pays_communes(),
+        communes=territory.pays_communes_by_name(),
         state_labels=STATE_LABELS,
         last_contact_text=last_contact_text,
         activity_label=rounds.activity_label,
@@ -116,7 +116,7 @@ def round_page():
     """The page a phone keeps for the round; everything personal comes from its store."""
     return render_template(
         "offline/round.html",
-        communes=pays_communes(),
+        communes=territory.pays_communes_by_name(),
         today=clock.local_today(),
         form_levels=vocab.LEVELS,
         form_contracts=vocab.CONTRACTS,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request
 
-from connectences import vocab
+from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Need
@@ -23,7 +23,7 @@ from connectences.needs.owner_edit import (
 from connectences.needs.register import NEED_FIELDS, NEED_TEXT_FIELDS
 from connectences.needs.status_words import status_for_company
 from connectences.web.forms import errors_for, tell_communes_recorded
-from connectences.web.needs import need_form_data, pays_commune_labels
+from connectences.web.needs import need_form_data
 from connectences.workflows import TransitionError
 
 # Which of the page's two forms was sent (a need routed meanwhile turns one into the other).
@@ -126,7 +126,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         owner_reasons=form_rules.OWNER_REASONS,
         contracts=vocab.CONTRACTS,
         days=vocab.DAYS,
-        communes=pays_commune_labels(),
+        communes=territory.pays_commune_labels(),
         today=local_today().isoformat(),
         edit=EDIT,
         write=MESSAGE,

@@ -30,7 +30,7 @@ from connectences.prospection.pressure import (
     over_cap_reason_of,
 )
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.directory import helpers, pays_communes
+from connectences.web.directory import helpers
 from connectences.web.downloads import send_table
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
@@ -79,7 +79,6 @@ def _render_new(*, company=None, status=200, **extra):
         # The visit form's one-time token (``submissions``): kept when the form comes
         # back (an error, the box to tick), so that it is still the same sending.
         "submission_token": submissions.kept_token(request.form.get(submissions.FIELD)),
-        "communes": pays_communes(),
         **helpers(),
         **extra,
     }
