@@ -77,6 +77,8 @@ def test_the_owner_answers_from_the_mailed_link(client, auth):
     assert page.status_code == 200
     assert "Huîtres Exemple" in page_text(page)
     assert page.headers["Cache-Control"] == "no-store"
+    # The token stays on the site: never in the Referer sent to another one.
+    assert page.headers["Referrer-Policy"] == "same-origin"
     response = client.post(path, data=GOOD)
     assert response.status_code == 302 and response.location.endswith(
         "/entreprise/diagnostic/merci"

@@ -31,6 +31,7 @@ from connectences.needs import links, moves, register
 from connectences.workflows import NEED, leads
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
+from tests.fixtures_auth import csrf_token_from
 from tests.helpers import by_ref, count, error_of, html_of, need_by_ref, page_text
 
 SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
@@ -875,6 +876,37 @@ def test_the_error_summary_names_each_field_by_the_label_it_shows(client):
     summary = re.search(r'<div[^>]*id="erreurs".*?</div>', html_of(refused), re.S).group(0)
     for label in ("Combien d&#39;heures ?", "À partir de quand ?", "Quel profil recherchez-vous ?"):
         assert label in summary, label
+
+
+def test_the_space_keeps_its_link_on_the_site_and_its_form_passes_over_https(
+    client, app, monkeypatch
+):
+    """The space's link is the key: the page asks browsers (same-origin) never to send
+    it in the Referer to another site, and to send it to this one, where Flask-WTF
+    refuses a form posted over HTTPS without a Referer of the site (no-referrer would
+    answer "Requête incorrecte" to the page's own 'Désactiver tous mes liens')."""
+    _need, space = _post_and_confirm(client)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    browser = app.test_client()
+    page = browser.get(space, base_url="https://localhost")
+    assert page.status_code == 200
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "no-referrer" not in html_of(page)
+    token = csrf_token_from(html_of(page))
+    # What a browser sends under no-referrer: refused.
+    bare = browser.post(
+        f"{space}/desactiver", base_url="https://localhost", data={"csrf_token": token}
+    )
+    assert bare.status_code == 400
+    # Under same-origin, the page's own address: the form goes through.
+    sent = browser.post(
+        f"{space}/desactiver",
+        base_url="https://localhost",
+        data={"csrf_token": token},
+        headers={"Referer": f"https://localhost{space}"},
+    )
+    assert sent.status_code == 302 and sent.location.endswith("/entreprise/lien")
 
 
 def test_the_owner_disables_every_link_and_gets_a_new_one(client, app):

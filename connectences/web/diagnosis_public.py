@@ -79,7 +79,9 @@ def answer(token: str):
     except questionnaire.LinkError as error:
         return _refuse_link(error)
     action = url_for("diagnosis_public.answer", token=token)
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    # The link is the key: out of caches; out of other sites' Referer by the app-wide
+    # same-origin policy (web.security), which lets the form pass CSRF over HTTPS.
+    headers = {"Cache-Control": "no-store"}
     if request.method == "GET":
         values = questionnaire.form_values(diagnosis)
         page = render_form(diagnosis, diagnosis.company, action=action, values=values, staff=False)

@@ -476,8 +476,10 @@ def space(token: str):
         sections=company_sections(needs),
         token=token,
     )
-    # The link is the key: keep the page out of caches and of the Referer of outbound links.
-    return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    # The link is the key: keep the page out of caches. The app-wide Referrer-Policy
+    # (same-origin, web.security) keeps it out of the Referer sent to other sites, and
+    # sends it to this one, where the page's form needs a Referer to pass over HTTPS.
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 def _space_token(email: str) -> str:
