@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connectences import accounts, submissions, territory, vocab
+from connectences import accounts, submissions, territory
 from connectences.accounts import throttle
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, valid_email
@@ -38,7 +38,7 @@ from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
-from connectences.web.owner_edit import edit_page, owner_row
+from connectences.web.owner_edit import edit_page, owner_fields_context, owner_row
 from connectences.web.owner_stop import stop_page
 from connectences.workflows import TransitionError
 
@@ -140,12 +140,7 @@ def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int 
             login_email=current_user.email
             if current_user.is_authenticated and current_user.role == "company"
             else None,
-            owner_reasons=form_rules.OWNER_REASONS,
-            owner_levels=form_rules.OWNER_LEVELS,
-            contracts=vocab.CONTRACTS,
-            days=vocab.DAYS,
-            communes=territory.pays_commune_labels(),
-            today=local_today().isoformat(),
+            **owner_fields_context(),
         ),
         status,
     )

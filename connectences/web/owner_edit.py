@@ -36,6 +36,19 @@ def _posted() -> dict:
     return data
 
 
+def owner_fields_context() -> dict:
+    """What the owner's need fields (``needs/_owner_need_fields.html``) offer, on the
+    public form and on the owner's correction page alike."""
+    return {
+        "owner_levels": form_rules.OWNER_LEVELS,
+        "owner_reasons": form_rules.OWNER_REASONS,
+        "contracts": vocab.CONTRACTS,
+        "days": vocab.DAYS,
+        "communes": territory.pays_commune_labels(),
+        "today": local_today().isoformat(),
+    }
+
+
 def owner_row(session, need: Need, stops: dict) -> dict:
     """A need as its owner's list shows it: its plain-words status (``stops``: the
     owners' stops of the list, ``status_words.owner_stops``) and what they may do with
@@ -122,12 +135,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         ),
         action=action,
         back=back,
-        owner_levels=form_rules.OWNER_LEVELS,
-        owner_reasons=form_rules.OWNER_REASONS,
-        contracts=vocab.CONTRACTS,
-        days=vocab.DAYS,
-        communes=territory.pays_commune_labels(),
-        today=local_today().isoformat(),
+        **owner_fields_context(),
         edit=EDIT,
         write=MESSAGE,
     )
