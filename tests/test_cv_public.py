@@ -1098,3 +1098,32 @@ def test_a_known_address_is_shown_but_not_corrected_on_the_thanks_page(client):
     post_form(client, first_name="Camille")
     page = client.get("/deposer-mon-cv/merci")
     assert EMAIL in page_text(page) and 'name="email"' not in page.get_data(as_text=True)
+
+
+def test_a_link_naming_a_channel_records_it_as_the_profiles_source(client):
+    """A QR code at a forum or a job dating, a post on social networks, a permanence's
+    poster: each links to the form with ``?canal=...``. The channel was dropped (every
+    profile recorded as « Dépôt par la personne sur le site »), so the CV library could not
+    count what each channel brought. A name outside the list is ignored, never refused."""
+    page = client.get("/deposer-mon-cv?canal=Job-Dating").get_data(as_text=True)
+    assert 'name="canal" value="job dating"' in page
+    assert post_form(client, canal="job dating").status_code == 302
+    candidate = the_candidate()
+    assert candidate.source == "job dating"
+    (created,) = db.session.scalars(
+        select(CandidateEvent).where(
+            CandidateEvent.candidate_id == candidate.id, CandidateEvent.kind == "created"
+        )
+    )
+    assert "par la personne elle-même" in created.summary
+    assert "Job dating" in created.summary
+    assert len(mails_to(EMAIL)) == 1  # the confirmation, as for any public submission
+
+
+def test_an_unknown_or_missing_channel_leaves_the_public_source(client):
+    page = client.get("/deposer-mon-cv?canal=<script>").get_data(as_text=True)
+    assert 'name="canal" value=""' in page
+    assert post_form(client, canal="<b>spam</b>").status_code == 302
+    assert the_candidate().source == "public"
+    assert post_form(client, email="autre@exemple.fr").status_code == 302
+    assert the_candidate_by("autre@exemple.fr").source == "public"

@@ -444,6 +444,7 @@ def submit_candidate(
     actor_label: str | None = None,
     pdf: bytes | None = None,
     send_mail: bool = True,
+    channel: str | None = None,
 ) -> tuple[Candidate, bool]:
     """Create a profile from a submission; return ``(candidate, created)``.
 
@@ -452,7 +453,9 @@ def submit_candidate(
     (normalised) leads to the existing profile: nothing is created nor changed. For a
     public submission (``source="public"``), the existing person is sent their
     personal link (or their confirmation mail again) and nothing about them is
-    revealed to whoever submitted. A new profile waits for its address to be confirmed
+    revealed to whoever submitted. ``channel`` (a code of ``vocab.CV_SOURCES``: the
+    forum, job dating... whose link brought the person) is stored as the new profile's
+    source in place of ``source``. A new profile waits for its address to be confirmed
     (``consent.send_confirmation`` is queued) before it is matched.
 
     Raises ``ProfileError`` or ``files.CvFileError``; in both cases nothing is written.
@@ -483,7 +486,7 @@ def submit_candidate(
         status="disponible",
         consent=True,
         consent_at=now,
-        source=(str(source)[:100] or None),
+        source=(str(channel or source)[:100] or None),
         last_contact_at=now,
         created_at=now,
         rome=[],
@@ -510,11 +513,12 @@ def submit_candidate(
         candidate,
         "created",
         "Profil créé"
-        + (" par la personne elle-même." if source == "public" else f" (source : {source}).")
+        + (" par la personne elle-même" if source == "public" else f" (source : {source})")
+        + (f" (canal : {vocab.label(vocab.CV_SOURCES, channel)})." if channel else ".")
         + (" CV (PDF) joint." if candidate.cv_filename else ""),
         actor=actor,
         actor_label=actor_label,
-        details={"source": source},
+        details={"source": source, **({"channel": channel} if channel else {})},
     )
     audit(
         session,

@@ -43,6 +43,7 @@ from connectences.cvtheque.profile import (
     ProfileError,
     apply_profile,
     attach_pdf,
+    clean_source,
     submit_candidate,
 )
 from connectences.cvtheque.read_skills import skills_read_in_cv
@@ -113,11 +114,22 @@ def _uploaded(field) -> bytes | None:
     return data or b""
 
 
+def _channel() -> str | None:
+    """The channel named by the link that brought the person (``?canal=forum``, kept in
+    the form as it is sent), as a code of ``vocab.CV_SOURCES``; None when absent or
+    unknown: a poster's mistyped link must not stop anyone from sending their profile."""
+    try:
+        return clean_source(request.values.get("canal", "")[:100])
+    except ValueError:
+        return None
+
+
 def _render_form(form, *, status: int = 200, template: str = "cv_public/submit.html", **kw):
     return (
         render_template(
             template,
             form=form,
+            channel=_channel(),
             notice=consent.NOTICE,
             communes=territory.pays_commune_labels(),
             **kw,
@@ -204,6 +216,7 @@ def _submit_and_commit(form, pdf: bytes | None) -> int | None:
         db.session,
         CleanProfile(form.cleaned, consent=form.consent.data),
         source="public",
+        channel=_channel(),
         actor_label=consent.SELF,
         pdf=pdf,
     )
