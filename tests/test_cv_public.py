@@ -24,6 +24,7 @@ from connectences.models import (
     AuditLog,
     Candidate,
     CandidateEvent,
+    Commitment,
     Lead,
     LeadCandidate,
     Operator,
@@ -1127,3 +1128,23 @@ def test_an_unknown_or_missing_channel_leaves_the_public_source(client):
     assert the_candidate().source == "public"
     assert post_form(client, email="autre@exemple.fr").status_code == 302
     assert the_candidate_by("autre@exemple.fr").source == "public"
+
+
+def test_hours_are_asked_in_total_and_lowering_them_under_the_work_held_is_told(client):
+    """A person already working 8 h (a commitment) who typed the hours they still look for
+    (2 to 5) was silently turned « placé » and proposed nothing more: the form never said
+    the hours are the week's total, and the space only said « enregistrés »."""
+    assert "y compris" in page_text(client.get("/deposer-mon-cv"))
+    space = submitted_and_confirmed(client)
+    candidate = the_candidate()
+    candidate.commitments.append(Commitment(hours_per_week=8, days=["mon"], label="Mairie"))
+    db.session.commit()
+    form = page_text(client.get(f"{space}/modifier"))
+    assert "Vous travaillez déjà 8 h par semaine" in form
+    data = form_data(hours_min="2", hours_max="5")
+    data.pop("consent")
+    saved = post_multipart(client, f"{space}/modifier", data)
+    assert saved.status_code == 302
+    page = page_text(client.get(saved.headers["Location"]))
+    assert "plus aucune proposition" in page
+    assert "indiquez un maximum plus élevé" in page

@@ -145,6 +145,14 @@ def describe(c: Commitment | CommitmentValues) -> str:
     return text
 
 
+def _held_over_wish(candidate: Candidate, today: date | None) -> tuple[float, float] | None:
+    """(hours held, hours at most) when the commitments not ended on ``today`` add up to
+    more than the person wants at most; None otherwise."""
+    person = candidate_from_model(candidate)
+    held = week.committed_hours(person, today or local_today())
+    return None if week.hours_fit(held, person.hours_max) else (held, person.hours_max)
+
+
 def over_wished_hours(candidate: Candidate, today: date | None = None) -> str | None:
     """A French note when the work the person holds (commitments not ended on ``today``)
     adds up to more hours a week than they want at most, None otherwise.
@@ -154,11 +162,10 @@ def over_wished_hours(candidate: Candidate, today: date | None = None) -> str | 
     they turn "placé" (``status.settled_status``): whoever records the commitment (the
     animateur's form, the placement's mail to the animateur) is told, and the week's
     summary says it. Read after the status has settled."""
-    today = today or local_today()
-    person = candidate_from_model(candidate)
-    held = week.committed_hours(person, today)
-    if week.hours_fit(held, person.hours_max):
+    over = _held_over_wish(candidate, today)
+    if over is None:
         return None
+    held, hours_max = over
     name = f"{candidate.first_name} {candidate.last_name}"
     consequence = (
         f"la personne passe au statut « {CANDIDATE_STATUSES['place']} » et ne reçoit plus "
@@ -169,9 +176,36 @@ def over_wished_hours(candidate: Candidate, today: date | None = None) -> str | 
     # Worded without a pronoun for the person (no gender is known) nor an elision.
     return (
         f"Avec ses engagements, {name} travaille {hours_plain(held)} par semaine, plus que "
-        f"les {hours_plain(person.hours_max)} au plus de son profil : {consequence}. "
+        f"les {hours_plain(hours_max)} au plus de son profil : {consequence}. "
         "Si la personne souhaite travailler davantage, elle peut relever ce maximum dans "
         "son espace CV."
+    )
+
+
+def held_hours_hint(candidate: Candidate, today: date | None = None) -> str | None:
+    """Said to the person under their hours at most, when they already hold work: the
+    hours are the week's total. None without a commitment running on ``today``."""
+    held = week.committed_hours(candidate_from_model(candidate), today or local_today())
+    if not held:
+        return None
+    return (
+        f"Vous travaillez déjà {hours_plain(held)} par semaine : comptez-les dans ce total "
+        "(entre 1 et 48)."
+    )
+
+
+def own_hours_warning(candidate: Candidate, today: date | None = None) -> str | None:
+    """``over_wished_hours`` said to the person themselves, after they changed their
+    profile: their work already fills the hours they want at most. None otherwise."""
+    over = _held_over_wish(candidate, today)
+    if over is None:
+        return None
+    held, hours_max = over
+    return (
+        f"Vous travaillez déjà {hours_plain(held)} par semaine, plus que les "
+        f"{hours_plain(hours_max)} au plus de votre profil : vous ne recevrez plus "
+        "aucune proposition. Vous cherchez d'autres heures ? Comptez le travail que vous "
+        "avez déjà et indiquez un maximum plus élevé."
     )
 
 

@@ -76,6 +76,12 @@ class CheckboxesField(SelectMultipleField):
         super().__init__(*args, **kwargs)
 
 
+# The hours are the week's total (interchange ``hours_min``/``hours_max``): a person who
+# already works somewhere and typed only the hours still looked for had their week seen as
+# full.
+HOURS_IN_TOTAL = "Entre 1 et 48, en tout dans la semaine, y compris un travail que vous avez déjà."
+
+
 class CandidateForm(Form):
     """What a person gives about themselves (interchange v1 ``candidates``), plus consent.
 
@@ -139,14 +145,14 @@ class CandidateForm(Form):
     hours_min = StringField(
         "Heures par semaine : au moins",
         validators=[Required()],
-        description="Entre 1 et 48.",
+        description=HOURS_IN_TOTAL,
         # "7,5" is accepted: a keyboard with the decimal comma, not digits only.
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     hours_max = StringField(
         "Heures par semaine : au plus",
         validators=[Required()],
-        description="Entre 1 et 48.",
+        description=HOURS_IN_TOTAL,
         # "7,5" is accepted: a keyboard with the decimal comma, not digits only.
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )

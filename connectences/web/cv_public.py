@@ -34,7 +34,7 @@ from connectences.accounts.users import AccountError, candidate_has_account
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
-from connectences.cvtheque.commitments import week_view
+from connectences.cvtheque.commitments import held_hours_hint, own_hours_warning, week_view
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
@@ -536,6 +536,7 @@ def space(token: str):
 def update(token: str):
     candidate = _space_candidate(token)
     form = CandidateUpdateForm(data=CandidateForm.data_of(candidate))
+    form.hours_max.description = held_hours_hint(candidate) or form.hours_max.description
     if request.method == "POST":
         if not form.validate_on_submit():
             db.session.rollback()
@@ -575,6 +576,8 @@ def update(token: str):
             )
         else:
             flash("Vos changements sont enregistrés.", "success")
+        if warning := own_hours_warning(candidate):
+            flash(warning, "warning")
         tell_communes_recorded(form.commune.data)
         found = _proposals(text, candidate.skill_labels)
         if found:
