@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 from flask import url_for
@@ -13,11 +13,25 @@ from stdnum.fr import siret as siret_check
 
 from connectences import vocab
 from connectences.accounts import public_animateurs
+from connectences.clock import LOCAL_TZ
 from connectences.demo import build_demo_document, build_demo_visits, demo_accounts, seed_demo
 from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS
+from connectences.demo.events import EVENTS
+from connectences.events import attendance, catalogue, registrations
 from connectences.exchange import validate
 from connectences.extensions import db
-from connectences.models import Candidate, Company, Need, Operator, Partner, User, Visit
+from connectences.models import (
+    Candidate,
+    Company,
+    Event,
+    EventRegistration,
+    Need,
+    Operator,
+    OutboxMessage,
+    Partner,
+    User,
+    Visit,
+)
 from connectences.skills.taxonomy import rome_codes
 from connectences.territory import PAYS_EPCIS, in_pays, pays_communes
 from connectences.web.access import ROLE_HOME
@@ -28,7 +42,17 @@ TODAY = date(2027, 1, 4)
 def _counts() -> dict[str, int]:
     return {
         model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (Operator, Partner, Company, Need, Candidate, Visit, User)
+        for model in (
+            Operator,
+            Partner,
+            Company,
+            Need,
+            Candidate,
+            Visit,
+            User,
+            Event,
+            EventRegistration,
+        )
     }
 
 
@@ -135,7 +159,7 @@ def test_visits_cover_every_company_and_follow_the_vocabularies(document):
     assert any(v["follow_up_on"] and not v["follow_up_closed"] for v in visits)
 
 
-def test_the_command_seeds_the_demo_once_and_prints_the_accounts(runner, document):
+def test_the_command_seeds_the_demo_once_and_prints_the_accounts(app, runner, document):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     first = _counts()
@@ -149,6 +173,11 @@ def test_the_command_seeds_the_demo_once_and_prints_the_accounts(runner, documen
         assert account.email in result.output
         assert account.password in result.output
     assert "/connexion" in result.output
+    # Seeded on the day it is run: the public list of events has something to show.
+    assert first["event"] == len(EVENTS) and first["event_registration"] > 50
+    page = app.test_client().get("/evenements").get_data(as_text=True)
+    upcoming = [spec.title for spec in EVENTS if spec.days_from_today > 0]
+    assert len(upcoming) == 4 and all(title.replace("'", "&#39;") in page for title in upcoming)
 
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0, again.output
@@ -223,3 +252,50 @@ def test_each_demo_account_logs_in_and_lands_on_its_home(app):
         )
         landed[account.role] = (response.status_code, response.request.path)
     assert landed == {role: (200, homes[role]) for role in vocab.ROLES}
+
+
+def test_the_demo_events_show_a_waiting_list_a_last_seat_and_an_attendance():
+    seed_demo(db.session, today=TODAY)
+    the_day = datetime.combine(TODAY, time(8, 0), tzinfo=LOCAL_TZ)
+    events = {e.title: e for e in db.session.scalars(select(Event))}
+    assert set(events) == {spec.title for spec in EVENTS}
+    coming = catalogue.upcoming(db.session, now=the_day)
+    assert len(coming) == 4 and {e.kind for e in coming} >= {"job_dating", "reunion_information"}
+    assert all(e.starts_at.astimezone(LOCAL_TZ).weekday() < 5 for e in events.values())
+    by_kind = {}
+    for event in coming:
+        seats = registrations.seats_taken(db.session, event)
+        by_kind[event.title] = (
+            event.capacity - seats,
+            registrations.waiting_count(db.session, event),
+        )
+    # The owners' meeting is full with two waiting (one seated cancelled: the first
+    # waiting took the seat); the season's job dating has one seat left.
+    meeting, dating = EVENTS[2].title, EVENTS[0].title
+    assert by_kind[meeting] == (0, 2) and by_kind[dating] == (1, 0)
+    statuses = [r.status for r in db.session.scalars(
+        select(EventRegistration).where(EventRegistration.event_id == events[meeting].id)
+    )]  # fmt: skip
+    assert statuses.count(catalogue.CANCELLED) == 1
+    # Companies registered with their SIRET are on their timeline.
+    assert any(r.company_id for r in registrations.attendees(db.session, events[meeting]))
+
+    held = events[EVENTS[4].title]
+    assert held.ends_at < the_day and held.attendance_at is not None
+    people = registrations.attendees(db.session, held)
+    assert attendance.summary(held, people) == attendance.Attendance(20, 6, 7)
+    # Nothing seeded happens after the day before the demo's, and no registrant is one
+    # of the demo's accounts (whose registration is for the visitor to try).
+    seeded = db.session.scalars(select(EventRegistration)).all()
+    assert max(r.confirmed_at for r in seeded) < the_day
+    assert max(e.created_at for e in events.values()) < the_day
+    accounts = {a.email for a in demo_accounts(build_demo_document(today=TODAY))}
+    assert not accounts & {r.email for r in seeded}
+    # Their mails belong to that past: none is queued to leave now.
+    assert not db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.kind.like("event_%"))
+    )
+
+    before = _counts()
+    seed_demo(db.session, today=TODAY)
+    assert _counts() == before

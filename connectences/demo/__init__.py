@@ -15,6 +15,7 @@ draw from them, one per part of the demo:
 - `needs`: needs drawn from templates, then moved along their workflow;
 - `candidates`: people drawn from profiles, and the work some already hold;
 - `visits`: the animateur's prospection visits;
+- `events`: events to come and one held, with their registrants and attendance;
 - `accounts`: one account per role;
 - `document`: the interchange document; `seed`: `seed_demo`; `cli`: the command.
 

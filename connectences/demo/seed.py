@@ -16,10 +16,11 @@ from connectences.demo.common import DEMO_PREFIX, DEMO_SEED
 from connectences.demo.companies import seed_contacts
 from connectences.demo.content import seed_content
 from connectences.demo.document import build_demo_document
+from connectences.demo.events import seed_events
 from connectences.demo.needs import progress_needs
 from connectences.demo.visits import seed_visits
 from connectences.exchange.importer import import_document
-from connectences.models import Candidate, Commune, Company, Need, User, Visit
+from connectences.models import Candidate, Commune, Company, Event, Need, User, Visit
 from connectences.territory.load import load_reference
 
 
@@ -58,6 +59,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         _backdate(session, seed, today)
         progress_needs(session, animateur)
     seed_content(session, animateur, today)
+    seed_events(session, animateur, today, {a.email for a in accounts}, seed)
     session.commit()
 
     counts = {
@@ -65,6 +67,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
         "besoins": _count(session, Need),
         "candidats": _count(session, Candidate),
         "visites": _count(session, Visit),
+        "événements": _count(session, Event),
         "comptes": _count(session, User),
     }
     return DemoSummary(counts, accounts, created_accounts, created_visits)

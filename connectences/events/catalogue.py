@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences.accounts.audit import audit
-from connectences.clock import LOCAL_TZ, local_instant, local_today
+from connectences.clock import LOCAL_TZ, local_instant
 from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
@@ -58,7 +58,11 @@ def _parse_time(text: str) -> time | None:
 
 
 def validate_event(
-    data: Mapping[str, Any], partner_ids: set[int], *, stored_day: date | None = None
+    data: Mapping[str, Any],
+    partner_ids: set[int],
+    *,
+    stored_day: date | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The typed values of an event form (Paris local date and times turned into UTC
     instants); EventError with one French message per wrong field.
@@ -69,6 +73,8 @@ def validate_event(
     start must be to come (an event today at a morning hour already gone reached no list),
     and each hour must exist on the clocks of Arcachon that day (the spring change skips
     from 2 to 3 a.m.: "02:30 to 03:30" was stored as an event of no length).
+    ``now`` is the moment the form is sent (the clock's by default; the demo announces
+    its events as they were weeks ago).
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -87,7 +93,8 @@ def validate_event(
     day, why = read_typed_date(
         str(data.get("day") or ""), "Date", missing="Indiquez la date de l'événement."
     )
-    today = local_today()
+    now = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ)
+    today = now.date()
     if why:
         errors["day"] = why
     elif day != stored_day and day < today:
@@ -116,7 +123,6 @@ def validate_event(
                     "au passage à l'heure d'été, les horloges passent de 2 h à 3 h. "
                     "Indiquez une heure à partir de 03:00."
                 )
-        now = datetime.now(LOCAL_TZ)
         if day != stored_day and values["starts_at"] and values["starts_at"] <= now:
             errors["start"] = (
                 f"L'heure de début est passée (il est {now.strftime('%H:%M')}) : "
@@ -165,10 +171,13 @@ def apply_form(session: Session, event: Event, values: dict[str, Any]) -> None:
     )
 
 
-def create_event(session: Session, data: Mapping[str, Any], *, by: User | None) -> Event:
-    """Store a new event from the staff form (EventError when invalid)."""
-    values = validate_event(data, active_partner_ids(session))
-    event = Event(organiser_id=by.id if by else None)
+def create_event(
+    session: Session, data: Mapping[str, Any], *, by: User | None, now: datetime | None = None
+) -> Event:
+    """Store a new event from the staff form (EventError when invalid), sent at ``now``
+    (the clock's by default)."""
+    values = validate_event(data, active_partner_ids(session), now=now)
+    event = Event(organiser_id=by.id if by else None, created_at=now or utcnow())
     apply_form(session, event, values)
     session.add(event)
     session.flush()
