@@ -289,6 +289,9 @@ def test_the_demo_events_show_a_waiting_list_a_last_seat_and_an_attendance():
     seeded = db.session.scalars(select(EventRegistration)).all()
     assert max(r.confirmed_at for r in seeded) < the_day
     assert max(e.created_at for e in events.values()) < the_day
+    # People registered after the event was announced, by day (not at 4 a.m.).
+    assert all(r.created_at >= r.event.created_at for r in seeded)
+    assert {r.created_at.astimezone(LOCAL_TZ).hour for r in seeded} <= set(range(8, 21))
     accounts = {a.email for a in demo_accounts(build_demo_document(today=TODAY))}
     assert not accounts & {r.email for r in seeded}
     # Their mails belong to that past: none is queued to leave now.
