@@ -66,6 +66,7 @@ PUBLIC_ENDPOINTS = {
     "need_public.disable_links",  # its own link is the key
     "need_public.stop",  # idem
     "need_public.edit",  # idem
+    "need_public.preferences",  # idem
     "diagnosis_public.answer",
     "diagnosis_public.thanks",
     "need_public.renew",

@@ -519,6 +519,27 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
     )
 
 
+def followed_as_company_own(need: Need) -> bool:
+    """Whether the space of a need's follower shows it as its company's own (under the
+    company's name): not when its author is not attached to the company, nor when nobody
+    has named the company yet (provisional). Only then does the follower speak for the
+    company (:func:`followed_company`)."""
+    return not (unattached_owner(need) or is_provisional(need.company))
+
+
+def followed_company(session, email: str, ref: str) -> Company | None:
+    """The company ``ref`` when the space of ``email`` shows one of its needs as its own
+    (:func:`needs_for_owner_email`, :func:`followed_as_company_own`): a company whose
+    owner the link's holder is; else None."""
+    email = email_key(email)
+    if not email:
+        return None
+    needs = session.scalars(
+        select(Need).join(Need.company).where(Company.ref == ref, _followable_by(email))
+    )
+    return next((need.company for need in needs if followed_as_company_own(need)), None)
+
+
 def duplicates_for_owner(session, company_id: int | None, title: str, email: str) -> list[Need]:
     """The duplicates an anonymous owner may be told about: only among the needs that the
     same address may follow (see :func:`needs_for_owner_email`). Otherwise the public

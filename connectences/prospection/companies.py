@@ -36,10 +36,11 @@ from connectences.accounts.audit import audit
 from connectences.errors import DomainError
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
-from connectences.models import Company, CompanyContact, Deletion, User
+from connectences.models import AuditLog, Company, CompanyContact, Deletion, User
 from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
-from connectences.prospection.visits import close_follow_ups_of
+from connectences.prospection.pressure import COMPANY_PREFERENCES
+from connectences.prospection.visits import DO_NOT_SOLICIT_AT_VISIT, close_follow_ups_of
 from connectences.territory.text import fold
 from connectences.text import slug
 from connectences.tombstones import record_deletion
@@ -695,11 +696,15 @@ def set_preferences(
     newsletter_consent: bool,
     max_contacts_per_month: Any,
     actor: User | None,
+    said_by_owner: str | None = None,
 ) -> Company:
     """Record what the company asked: no more prospection, the newsletter, its monthly cap.
 
     Asking for no more prospection closes the follow-ups planned with it
-    (``visits.close_follow_ups_of``)."""
+    (``visits.close_follow_ups_of``). ``said_by_owner``: the address of the company's
+    owner who says it themselves (the login of their account, ``actor``; or the address
+    their space's link opens, ``actor`` None); None when the staff record it. The audit
+    entry keeps it, and the company's timeline shows what its owners said."""
 
     cap = clean_cap(max_contacts_per_month)
     before = {
@@ -718,15 +723,54 @@ def set_preferences(
     if company.do_not_solicit and not before["do_not_solicit"]:
         close_follow_ups_of(session, company, actor=actor)
     if before != after:
+        details: dict[str, Any] = {"before": before, "after": after}
+        if said_by_owner:
+            details["said_by_owner"] = said_by_owner
         audit(
             session,
-            "company.preferences",
+            COMPANY_PREFERENCES,
             actor=actor,
             entity="company",
             entity_id=company.id,
-            details={"before": before, "after": after},
+            details=details,
         )
     return company
+
+
+@dataclass(frozen=True)
+class PreferencesSet:
+    """Who last changed a company's contact preferences, and when."""
+
+    at: datetime
+    by: str
+    by_owner: bool
+
+
+def preferences_last_set(session: Session, company: Company) -> PreferencesSet | None:
+    """Who last changed the company's contact preferences (:func:`set_preferences`):
+    one of its owners (their address) or a member of the staff (their name), also when
+    a visit's outcome was "ne plus solliciter" (``visits.log_visit``); None when nobody
+    did since the company was created."""
+    row = session.execute(
+        select(AuditLog.at, AuditLog.details, User.full_name, User.email)
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(
+            AuditLog.action.in_((COMPANY_PREFERENCES, DO_NOT_SOLICIT_AT_VISIT)),
+            AuditLog.entity == "company",
+            AuditLog.entity_id == company.id,
+        )
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    owner = (row.details or {}).get("said_by_owner")
+    if owner:
+        return PreferencesSet(at=row.at, by=f"l'entreprise ({owner})", by_owner=True)
+    by = row.full_name or row.email or "une personne de la plateforme"
+    if (row.details or {}).get("source") == "visit":
+        by += " (lors d'une visite)"
+    return PreferencesSet(at=row.at, by=by, by_owner=False)
 
 
 # --- contacts -----------------------------------------------------------------------------

@@ -66,6 +66,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "besoin": "Besoin enregistré",
     "demande_de_rappel": "Demande de rappel",
     "inscription_evenement": "Inscription à un événement",
+    "preferences_contact": "Préférences de contact dites par l'entreprise",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
 
@@ -79,7 +80,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel", "evenement"
+    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel", "evenement", "preferences"
     channel: str
     by_id: int | None
     by: str
@@ -159,6 +160,34 @@ class Pressure:
     @property
     def days_since_last(self) -> int | None:
         return None if self.last_contact_at is None else (self.on - self.last_contact_at).days
+
+
+# --- what the company asked about being contacted -----------------------------------------
+
+# The audit entry of a change of the company's contact preferences
+# (``companies.set_preferences``); ``details["said_by_owner"]``: the address of the owner
+# who said it themselves (their account or their space's link), None for the staff.
+COMPANY_PREFERENCES = "company.preferences"
+
+
+def preferences_words(preferences: Mapping[str, Any]) -> str:
+    """The company's contact preferences in plain French ("Ne plus être sollicitée ;
+    au plus 2 contacts par mois ; lettre d'information : oui"), from the ``before`` or
+    ``after`` of a :data:`COMPANY_PREFERENCES` entry."""
+    cap = preferences.get("max_contacts_per_month")
+    words = []
+    if preferences.get("do_not_solicit"):
+        words.append("ne plus être sollicitée")
+    words.append(
+        "pas de plafond de contacts"
+        if cap is None
+        else f"au plus {cap} contact{'s' if cap > 1 else ''} par mois"
+    )
+    words.append(
+        f"lettre d'information : {'oui' if preferences.get('newsletter_consent') else 'non'}"
+    )
+    text = " ; ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 # --- a contact beyond the monthly cap, the company having agreed to it ------------------
@@ -334,6 +363,11 @@ _TIMELINE_REFERRALS = (
     .join(Need, Need.id == Referral.need_id)
     .where(Need.company_id == _COMPANY_ID)
 )
+_TIMELINE_PREFERENCES = select(AuditLog.at, AuditLog.details).where(
+    AuditLog.action == COMPANY_PREFERENCES,
+    AuditLog.entity == "company",
+    AuditLog.entity_id == _COMPANY_ID,
+)
 _TIMELINE_NEEDS = select(Need).where(Need.company_id == _COMPANY_ID)
 _TIMELINE_CALLBACKS = select(CallbackRequest).where(CallbackRequest.company_id == _COMPANY_ID)
 _TIMELINE_REGISTRATIONS = (
@@ -423,6 +457,8 @@ def company_timeline(
     sent_reasons = {("lead", lead.id): why for lead, why in lead_rows} | {
         ("referral", referral.id): why for referral, why in referral_rows
     }
+    if not counted_only:
+        events.extend(_said_preferences(session, of_company))
     needs = [] if counted_only else session.scalars(_TIMELINE_NEEDS, of_company).all()
     stops = owner_stops(session, needs)
     users = _users(
@@ -526,8 +562,31 @@ def company_timeline(
         "diagnostic": 3,
         "proposition": 4,
         "orientation": 5,
+        "preferences": 6,
     }
     events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
+    return events
+
+
+def _said_preferences(session: Session, of_company: dict) -> list[ContactEvent]:
+    """The contact preferences the company's owners set themselves (those the staff set
+    are on the company's page, with who set them last): the company reaching us."""
+    events = []
+    for at, details in session.execute(_TIMELINE_PREFERENCES, of_company):
+        owner = (details or {}).get("said_by_owner")
+        if not owner:
+            continue
+        events.append(
+            ContactEvent(
+                on=local_date(at),
+                kind="preferences",
+                channel="preferences_contact",
+                by_id=None,
+                by=f"l'entreprise ({owner})",
+                summary=preferences_words(details.get("after") or {}),
+                counted=False,
+            )
+        )
     return events
 
 

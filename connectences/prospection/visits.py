@@ -60,6 +60,11 @@ class FollowUpClosed(VisitError):
         super().__init__({"_": self.MESSAGE})
 
 
+# The audit entry of a company that asked, during a visit, not to be solicited any more
+# (its outcome "ne_plus_solliciter"); ``companies.preferences_last_set`` reads it.
+DO_NOT_SOLICIT_AT_VISIT = "company.do_not_solicit"
+
+
 def parse_date(value: str | date | None, field_name: str, label: str) -> date | None:
     """A date from an ISO (2026-05-14) or French (14/05/2026) text; VisitError otherwise."""
     if value is None or isinstance(value, date):
@@ -261,7 +266,7 @@ def log_visit(
         company.do_not_solicit = True
         audit(
             session,
-            "company.do_not_solicit",
+            DO_NOT_SOLICIT_AT_VISIT,
             actor=animateur,
             entity="company",
             entity_id=company.id,

@@ -15,6 +15,7 @@ from connectences.needs import register
 from connectences.needs.status_words import owner_stops
 from connectences.web.access import guard_blueprint
 from connectences.web.owner_edit import edit_page, owner_row
+from connectences.web.owner_preferences import preferences_page
 from connectences.web.owner_stop import stop_page
 
 bp = Blueprint("companies", __name__, url_prefix="/entreprise")
@@ -81,5 +82,21 @@ def edit(ref: str):
         email=current_user.email,
         actor=current_user._get_current_object(),
         action=url_for("companies.edit", ref=ref),
+        back=url_for("companies.index"),
+    )
+
+
+@bp.route("/preferences/<ref>", methods=["GET", "POST"])
+def preferences(ref: str):
+    """The owner says how often one of their companies accepts to be contacted
+    (``owner_preferences``): recorded as said by the company, with their account."""
+    company = next((c for c in _own_companies() if c.ref == ref), None)
+    if company is None:
+        abort(404)
+    return preferences_page(
+        company,
+        email=current_user.email,
+        actor=current_user._get_current_object(),
+        action=url_for("companies.preferences", ref=ref),
         back=url_for("companies.index"),
     )

@@ -32,6 +32,7 @@ from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
+from connectences.web.owner_preferences import typed_preferences
 from connectences.web.paging import paginate
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
@@ -65,6 +66,7 @@ def helpers() -> dict:
         "commune_label": territory.commune_label,
         "epci_label": territory.epci_label,
         "naf_label": naf.naf_label,
+        "cap_range": directory.CAP_RANGE,
         "vocab": vocab,
     }
 
@@ -187,6 +189,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "edit_values": {},
         "preference_errors": {},
         "preference_values": None,
+        "preferences_set": directory.preferences_last_set(db.session, company),
         "erase_errors": {},
         "erase_contact_id": None,
         "erase_values": {},
@@ -233,11 +236,7 @@ def show(ref: str):
 @bp.route("/<company_ref:ref>/preferences", methods=["POST"])
 def preferences(ref: str):
     company = _company_or_404(ref)
-    typed = {
-        "do_not_solicit": request.form.get("do_not_solicit") == "1",
-        "newsletter_consent": request.form.get("newsletter_consent") == "1",
-        "max_contacts_per_month": request.form.get("max_contacts_per_month", ""),
-    }
+    typed = typed_preferences(request.form)
     try:
         directory.set_preferences(db.session, company, **typed, actor=current_user)
     except directory.CompanyError as exc:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectences import accounts, submissions, territory
 from connectences.accounts import throttle
+from connectences.accounts.scope import STAFF_ROLES
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, valid_email
 from connectences.extensions import db
@@ -31,7 +32,6 @@ from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import awaiting_owner, owner_stops, unattached_owner
-from connectences.prospection.companies import is_provisional
 from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
@@ -39,6 +39,7 @@ from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.web.owner_edit import edit_page, owner_fields_context, owner_row
+from connectences.web.owner_preferences import preferences_page
 from connectences.web.owner_stop import stop_page
 from connectences.workflows import TransitionError
 
@@ -425,7 +426,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
     sections: dict[tuple[int, bool], dict] = {}
     stops = owner_stops(db.session, needs)
     for need in needs:
-        unattached = unattached_owner(need) or is_provisional(need.company)
+        unattached = not register.followed_as_company_own(need)
         section = sections.setdefault(
             (need.company_id, unattached),
             {
@@ -541,6 +542,32 @@ def edit(token: str, ref: str):
         email=email,
         actor=None,
         action=url_for("need_public.edit", token=token, ref=ref),
+        back=url_for("need_public.space", token=token),
+    )
+
+
+@bp.route("/entreprise/suivi/<token>/preferences/<ref>", methods=["GET", "POST"])
+@public
+def preferences(token: str, ref: str):
+    """The owner says how often a company whose needs their space shows as its own
+    (``register.followed_company``) accepts to be contacted (``owner_preferences``):
+    recorded as said by the company, by the link's address. Someone of the staff
+    signed in records it on the company's page, under their own name, not as the
+    company."""
+    try:
+        email = register.space_email(db.session, _secret(), token)
+    except links.LinkError as error:
+        return _refuse_link(error, "space")
+    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+        abort(403)
+    company = register.followed_company(db.session, email, ref)
+    if company is None:
+        abort(404)
+    return preferences_page(
+        company,
+        email=email,
+        actor=None,
+        action=url_for("need_public.preferences", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
     )
 

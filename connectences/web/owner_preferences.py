@@ -1,0 +1,66 @@
+"""The page where a company owner says how often they accept to be contacted ("Mes
+préférences de contact"): the same for the space opened by a signed link
+(``need_public``) and for the logged-in area (``companies``); the rule is
+``prospection.companies.set_preferences``, the one the staff's company page uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import flash, redirect, render_template, request
+
+from connectences.extensions import db
+from connectences.models import Company
+from connectences.prospection.companies import CAP_RANGE, CompanyError, set_preferences
+
+
+def typed_preferences(form: Mapping[str, str]) -> dict:
+    """The preferences a form sends (the staff's or the owner's), as ``set_preferences``
+    takes them: the boxes ticked send "1", the cap is checked there (``clean_cap``)."""
+    return {
+        "do_not_solicit": form.get("do_not_solicit") == "1",
+        "newsletter_consent": form.get("newsletter_consent") == "1",
+        "max_contacts_per_month": form.get("max_contacts_per_month", ""),
+    }
+
+
+def preferences_page(company: Company, *, email: str, actor, action: str, back: str):
+    """GET: the form, filled with what is stored; POST: the preferences recorded as said
+    by the company's owner (``email``; ``actor``: their account, None for the link), then
+    back to ``back`` with a word; a refusal shows the form again as sent, nothing changed."""
+    errors: dict[str, str] = {}
+    typed = {
+        "do_not_solicit": company.do_not_solicit,
+        "newsletter_consent": company.newsletter_consent,
+        "max_contacts_per_month": company.max_contacts_per_month,
+    }
+    if request.method == "POST":
+        typed = typed_preferences(request.form)
+        try:
+            set_preferences(db.session, company, **typed, actor=actor, said_by_owner=email)
+        except CompanyError as refusal:
+            db.session.rollback()
+            errors = refusal.errors
+        else:
+            db.session.commit()
+            flash(_saved_words(company), "success")
+            return redirect(back)
+    page = render_template(
+        "companies/preferences.html",
+        company=company,
+        typed=typed,
+        errors=errors,
+        cap_range=CAP_RANGE,
+        action=action,
+        back=back,
+    )
+    return page, 422 if errors else 200, {"Cache-Control": "no-store"}
+
+
+def _saved_words(company: Company) -> str:
+    if company.do_not_solicit:
+        return (
+            f"C'est noté : {company.name} ne sera plus sollicitée par la plateforme ni par "
+            "ses partenaires. Vous pouvez changer d'avis ici à tout moment."
+        )
+    return f"Vos préférences de contact pour {company.name} sont enregistrées."

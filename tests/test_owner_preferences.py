@@ -1,0 +1,223 @@
+"""A company owner says how often they accept to be contacted ("Mes préférences de
+contact"), from their account and from their space's signed link: through the staff's
+rule (``companies.set_preferences``), recorded as said by the company, shown to the staff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import AuditLog, Company, User, Visit
+from connectences.prospection.pressure import COMPANY_PREFERENCES, company_timeline
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import add_visit, html_of, make_company, page_text
+from tests.test_web_need_public import _post_and_confirm
+
+CHOSEN = {"newsletter_consent": "1", "max_contacts_per_month": "2"}
+
+
+def _preferences_of(company_id: int) -> tuple:
+    db.session.expire_all()
+    company = db.session.get(Company, company_id)
+    return company.do_not_solicit, company.newsletter_consent, company.max_contacts_per_month
+
+
+def _entries(company_id: int) -> list[AuditLog]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.action == COMPANY_PREFERENCES, AuditLog.entity_id == company_id
+            )
+        )
+    )
+
+
+def _space_page(client) -> tuple[Company, str, str]:
+    """An owner's space (a need posted and confirmed) and its preferences page."""
+    need, space = _post_and_confirm(client)
+    page = f"{space}/preferences/{need.company.ref}"
+    assert page in html_of(client.get(space)), "the space offers the owner's preferences"
+    return need.company, space, page
+
+
+# --- from the space's link ------------------------------------------------------------
+
+
+def test_the_owner_says_it_through_their_link_and_the_staff_see_it(client, auth):
+    company, space, page = _space_page(client)
+    form = client.get(page)
+    assert form.status_code == 200 and form.headers["Cache-Control"] == "no-store"
+    text = page_text(form)
+    assert "Mes préférences de contact" in text and "Contacts acceptés par mois" in text
+    assert "Pas de plafond" in text and "31 contacts par mois au plus" in text
+    assert "32 contacts" not in text and ">0 contact" not in html_of(form)
+
+    done = client.post(page, data=CHOSEN)
+    assert done.status_code == 302 and done.location == space
+    assert _preferences_of(company.id) == (False, True, 2)
+    (entry,) = _entries(company.id)
+    assert entry.actor_id is None
+    assert entry.details["said_by_owner"] == "claire@huitres-dupont.fr"
+    assert entry.details["after"]["max_contacts_per_month"] == 2
+    # The form shows what is stored now.
+    assert '<option value="2" selected>' in html_of(client.get(page))
+
+    [said] = [e for e in company_timeline(db.session, company.id) if e.kind == "preferences"]
+    assert not said.counted and said.by == "l'entreprise (claire@huitres-dupont.fr)"
+    assert said.summary == "Au plus 2 contacts par mois ; lettre d'information : oui"
+    auth.login("animateur")
+    staff = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert "par l'entreprise (claire@huitres-dupont.fr), elle-même" in staff
+    assert "Préférences de contact dites par l'entreprise" in staff
+
+
+def test_no_more_solicitation_closes_the_planned_follow_ups(client, auth):
+    company, _space, page = _space_page(client)
+    animateur = auth.create("animateur")
+    visit = add_visit(
+        company,
+        animateur,
+        local_today() - timedelta(days=40),
+        follow_up_on=local_today() + timedelta(days=5),
+    )
+    assert client.post(page, data={"do_not_solicit": "1"}).status_code == 302
+    assert _preferences_of(company.id) == (True, False, None)
+    assert db.session.get(Visit, visit.id).follow_up_closed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("cap", "message"),
+    [
+        ("0", "cochez « Ne plus solliciter » plutôt que 0"),
+        ("32", "Indiquez un nombre de contacts de 1 à 31."),
+        ("deux", "Indiquez un nombre entier de 1 à 31."),
+    ],
+)
+def test_a_cap_out_of_range_changes_nothing(client, cap, message):
+    company, _space, page = _space_page(client)
+    before = _preferences_of(company.id)
+    sent = client.post(page, data={"do_not_solicit": "1", "max_contacts_per_month": cap})
+    assert sent.status_code == 422
+    assert message in page_text(sent)
+    assert _preferences_of(company.id) == before and _entries(company.id) == []
+    # Sent back as typed: the box stays ticked.
+    assert 'name="do_not_solicit" value="1" aria-describedby="do_not_solicit-aide" checked' in (
+        html_of(sent)
+    )
+
+
+def test_another_address_link_reaches_no_other_company(client, app):
+    company, _space, _page = _space_page(client)
+    other = app.test_client()
+    need, other_space = _post_and_confirm(
+        other, owner_email="marc@garage-pins.fr", company_name="Garage des Pins"
+    )
+    assert need.company_id != company.id
+    stolen = f"{other_space}/preferences/{company.ref}"
+    assert other.get(stolen).status_code == 404
+    assert other.post(stolen, data=CHOSEN).status_code == 404
+    assert _entries(company.id) == []
+
+
+def test_an_unattached_author_does_not_speak_for_the_company(client, app):
+    """Anyone may type a known company's SIRET: their space shows the need apart, and
+    gives them no say on the company's contacts."""
+    company, _space, _page = _space_page(client)
+    stranger = app.test_client()
+    _need, space = _post_and_confirm(
+        stranger, owner_email="intrus@exemple.fr", siret=company.siret, title="Autre"
+    )
+    assert "/preferences/" not in html_of(stranger.get(space))
+    page = f"{space}/preferences/{company.ref}"
+    assert stranger.post(page, data={"do_not_solicit": "1"}).status_code == 404
+    assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
+
+
+def test_a_forged_token_is_refused(client):
+    company, space, page = _space_page(client)
+    token = space.rsplit("/", 1)[1]
+    forged = page.replace(token, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    refused = client.post(forged, data={"do_not_solicit": "1"})
+    assert refused.status_code == 403
+    assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
+
+
+def test_the_staff_signed_in_do_not_speak_as_the_company(client, auth):
+    company, _space, page = _space_page(client)
+    auth.login("animateur")
+    assert client.get(page).status_code == 403
+    assert client.post(page, data={"do_not_solicit": "1"}).status_code == 403
+    assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
+
+
+# --- from the account -----------------------------------------------------------------
+
+
+def test_the_owner_says_it_from_their_account(client, auth):
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    company = db.session.get(User, owner.id).companies[0]
+    page = f"/entreprise/preferences/{company.ref}"
+    assert page in html_of(client.get("/entreprise"))
+    done = client.post(page, data={"max_contacts_per_month": "3"})
+    assert done.status_code == 302 and done.location == "/entreprise"
+    assert _preferences_of(company.id) == (False, False, 3)
+    (entry,) = _entries(company.id)
+    assert entry.actor_id == owner.id and entry.details["said_by_owner"] == owner.email
+    # The same again changes nothing and logs nothing more.
+    assert client.post(page, data={"max_contacts_per_month": "3"}).status_code == 302
+    assert len(_entries(company.id)) == 1
+
+
+def test_another_company_account_and_the_staff_are_refused(client, auth, app):
+    owner = auth.login("company")
+    company = db.session.get(User, owner.id).companies[0]
+    page = f"/entreprise/preferences/{company.ref}"
+    other = app.test_client()
+    auth.login("company", client=other)
+    assert other.get(page).status_code == 404
+    assert other.post(page, data={"do_not_solicit": "1"}).status_code == 404
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    assert staff.post(page, data={"do_not_solicit": "1"}).status_code == 403
+    assert make_company().ref != company.ref  # a company nobody owns
+    assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+def test_a_form_without_its_security_token_changes_nothing(client, auth, csrf_on):
+    owner = auth.login("company")
+    company = db.session.get(User, owner.id).companies[0]
+    page = f"/entreprise/preferences/{company.ref}"
+    token = csrf_token_from(html_of(client.get(page)))
+    assert token
+    refused = client.post(page, data={"do_not_solicit": "1"})
+    assert refused.status_code in (400, 303)
+    assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
+    assert client.post(page, data={"do_not_solicit": "1", "csrf_token": token}).status_code == 302
+    assert _preferences_of(company.id)[0] is True
+
+
+# --- the staff page -------------------------------------------------------------------
+
+
+def test_the_staff_page_says_who_set_them_last(client, auth):
+    user = auth.login("animateur", full_name="Léa Martin")
+    company = make_company()
+    shown = f"/animateur/entreprises/{company.ref}"
+    assert "Jamais modifiées" in page_text(client.get(shown))
+    client.post(f"{shown}/preferences", data={"max_contacts_per_month": "4"})
+    assert _preferences_of(company.id)[2] == 4
+    assert "par Léa Martin." in page_text(client.get(shown))
+    (entry,) = _entries(company.id)
+    assert entry.actor_id == user.id and "said_by_owner" not in entry.details
+    # The staff's own changes are on the page, not on the timeline of what the company said.
+    assert [e for e in company_timeline(db.session, company.id) if e.kind == "preferences"] == []
