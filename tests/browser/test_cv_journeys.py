@@ -221,9 +221,10 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     blocking += check(page, "cv-supprime-390", "profil supprimé (390 px)")
     assert stored_candidate(live_server, EMAIL) is None
 
-    # The personal link no longer opens anything.
+    # The personal link no longer opens anything, and says the profile was erased.
     response = page.goto(space_url)
-    assert response.status in (403, 404)
+    assert response.status == 410
+    assert page.get_by_text("supprimé à votre demande").count() >= 1
     blocking += check(page, "cv-lien-mort-390", "lien après suppression (390 px)")
     assert not blocking, describe(blocking)
 
