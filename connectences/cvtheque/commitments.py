@@ -4,7 +4,9 @@
 written on a refusal); ``add_commitment``, ``update_commitment`` and
 ``remove_commitment`` write it with the person's history line, bump their
 ``updated_at`` (matching re-reads them) and let their status follow their week
-(``cvtheque.status.settle_status``). The caller commits.
+(``cvtheque.status.settle_status``). The caller commits. The person keeps their own
+commitments from their space through the same functions (``actor_label``: said by the
+person), except those of a placement recorded here (``remove_own_commitment``).
 """
 
 from __future__ import annotations
@@ -209,16 +211,35 @@ def own_hours_warning(candidate: Candidate, today: date | None = None) -> str | 
     )
 
 
-def _after_change(session: Session, candidate: Candidate, actor: User | None, summary: str):
+def _after_change(
+    session: Session,
+    candidate: Candidate,
+    actor: User | None,
+    summary: str,
+    actor_label: str | None = None,
+):
     candidate.updated_at = utcnow()
-    record_event(session, candidate, "commitment", summary, actor=actor)
-    settle_status(session, candidate, actor=actor, reason="semaine modifiée")
+    record_event(session, candidate, "commitment", summary, actor=actor, actor_label=actor_label)
+    settle_status(
+        session, candidate, actor=actor, actor_label=actor_label, reason="semaine modifiée"
+    )
+
+
+def commitment_of(candidate: Candidate, commitment_id: int) -> Commitment | None:
+    """One of the person's commitments by its id; None for anyone else's (or none)."""
+    return next((c for c in candidate.commitments if c.id == commitment_id), None)
 
 
 def add_commitment(
-    session: Session, candidate: Candidate, values: CommitmentValues, *, actor: User | None
+    session: Session,
+    candidate: Candidate,
+    values: CommitmentValues,
+    *,
+    actor: User | None,
+    actor_label: str | None = None,
 ) -> Commitment:
-    """Record work the person holds outside the platform."""
+    """Record work the person holds outside the platform (declared by an animateur, or by
+    the person from their space: ``actor`` None, ``actor_label`` says who)."""
     commitment = Commitment(
         label=values.label,
         hours_per_week=values.hours_per_week,
@@ -229,7 +250,9 @@ def add_commitment(
         created_by_id=actor.id if actor else None,
     )
     candidate.commitments.append(commitment)
-    _after_change(session, candidate, actor, f"Engagement ajouté : {describe(values)}.")
+    _after_change(
+        session, candidate, actor, f"Engagement ajouté : {describe(values)}.", actor_label
+    )
     return commitment
 
 
@@ -259,12 +282,41 @@ def update_commitment(
 
 
 def remove_commitment(
-    session: Session, candidate: Candidate, commitment: Commitment, *, actor: User | None
+    session: Session,
+    candidate: Candidate,
+    commitment: Commitment,
+    *,
+    actor: User | None,
+    actor_label: str | None = None,
 ) -> None:
     """Remove one of the person's commitments (work that stopped, or a mistake)."""
     summary = f"Engagement retiré : {describe(commitment)}."
     candidate.commitments.remove(commitment)
-    _after_change(session, candidate, actor, summary)
+    _after_change(session, candidate, actor, summary, actor_label)
+
+
+# Said to the person who tries to remove the work of a placement recorded here.
+PLACEMENT_KEPT = (
+    "Ce travail a été enregistré par la plateforme lors de votre embauche : pour le "
+    "retirer, demandez à votre animateur."
+)
+
+
+def removable_by_person(commitment: Commitment) -> bool:
+    """Whether the person may remove ``commitment`` from their space: work they or an
+    animateur declared, not a placement recorded on the platform (its end is recorded
+    with the placement, by the staff)."""
+    return commitment.source != "placement"
+
+
+def remove_own_commitment(
+    session: Session, candidate: Candidate, commitment: Commitment, *, actor_label: str
+) -> None:
+    """The person removes one of their commitments from their space; ``CommitmentError``
+    (nothing changed) for a placement's."""
+    if not removable_by_person(commitment):
+        raise CommitmentError({"commitment": PLACEMENT_KEPT})
+    remove_commitment(session, candidate, commitment, actor=None, actor_label=actor_label)
 
 
 @dataclass(frozen=True)

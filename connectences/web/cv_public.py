@@ -34,7 +34,16 @@ from connectences.accounts.users import AccountError, candidate_has_account
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
-from connectences.cvtheque.commitments import held_hours_hint, own_hours_warning, week_view
+from connectences.cvtheque.commitments import (
+    CommitmentError,
+    add_commitment,
+    commitment_of,
+    held_hours_hint,
+    own_hours_warning,
+    removable_by_person,
+    remove_own_commitment,
+    week_view,
+)
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate, export_candidate
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.history import events_of, record_event
@@ -54,6 +63,7 @@ from connectences.models import Candidate, utcnow
 from connectences.typography import plural
 from connectences.web import just_sent
 from connectences.web.access import public
+from connectences.web.commitment_form import form_values, read_form
 from connectences.web.cv_forms import (
     ActionForm,
     CandidateForm,
@@ -519,6 +529,7 @@ def space(token: str):
         commune=commune,
         events=events_of(db.session, candidate.id)[:20],
         week=week_view(candidate),
+        removable=removable_by_person,
         has_file=files.pdf_exists(candidate.cv_filename),
         has_account=has_account,
         action_form=ActionForm(),
@@ -692,6 +703,77 @@ def choose(token: str):
         message = "C'est noté : votre profil est proposé pour compléter votre semaine."
     flash(message, "success")
     return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
+
+
+@bp.route("/mon-cv/<token>/engagements/nouveau", methods=["GET", "POST"])
+@bp.route(
+    "/candidat/mon-espace/engagements/nouveau", defaults={"token": None}, methods=["GET", "POST"]
+)
+@public
+def add_own_commitment(token: str):
+    """The person adds work they already hold (the animateur's rules and history line,
+    said by the person): matching then proposes only what fits their free hours and days."""
+    candidate = _space_candidate(token)
+    if request.method == "POST":
+        try:
+            values = read_form(candidate, request.form)
+        except CommitmentError as error:
+            db.session.rollback()
+            return _render_own_commitment(candidate, token, request.form, error.errors, 422)
+        add_commitment(db.session, candidate, values, actor=None, actor_label=consent.SELF)
+        db.session.commit()
+        candidate_changed(candidate)
+        flash(
+            "C'est noté : ce travail est dans votre semaine, ses heures et ses jours ne vous "
+            "seront plus proposés.",
+            "success",
+        )
+        if warning := own_hours_warning(candidate):
+            flash(warning, "warning")
+        return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
+    db.session.commit()
+    return _render_own_commitment(candidate, token, None, {}, 200)
+
+
+def _render_own_commitment(candidate, token, shown, errors, status):
+    return render_template(
+        "cv_public/commitment.html",
+        candidate=candidate,
+        token=token,
+        values=form_values(shown),
+        errors=errors,
+        days=vocab.DAYS,
+    ), status
+
+
+@bp.route("/mon-cv/<token>/engagements/<int:commitment_id>/retirer", methods=["POST"])
+@bp.route(
+    "/candidat/mon-espace/engagements/<int:commitment_id>/retirer",
+    defaults={"token": None},
+    methods=["POST"],
+)
+@public
+def remove_own(token: str, commitment_id: int):
+    """The person removes work they declared (ended, or a mistake); a placement recorded
+    here stays: they ask their animateur."""
+    candidate = _space_candidate(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    commitment = commitment_of(candidate, commitment_id)
+    if commitment is None:
+        db.session.rollback()
+        abort(404)
+    back = url_for("cv_public.space", token=token, _anchor="semaine")
+    try:
+        remove_own_commitment(db.session, candidate, commitment, actor_label=consent.SELF)
+    except CommitmentError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back)
+    db.session.commit()
+    candidate_changed(candidate)
+    flash("C'est noté : ce travail n'est plus dans votre semaine.", "success")
+    return redirect(back)
 
 
 @bp.route("/mon-cv/<token>/export.json")

@@ -20,8 +20,8 @@ from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
     CommitmentError,
     add_commitment,
+    commitment_of,
     over_wished_hours,
-    read_commitment,
     remove_commitment,
     update_commitment,
     week_view,
@@ -42,6 +42,7 @@ from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_label
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
+from connectences.web.commitment_form import form_values, read_form
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number
@@ -318,7 +319,7 @@ def cv(ref: str):
 
 
 def _commitment_or_404(candidate: Candidate, commitment_id: int) -> Commitment:
-    commitment = next((c for c in candidate.commitments if c.id == commitment_id), None)
+    commitment = commitment_of(candidate, commitment_id)
     if commitment is None:
         abort(404)
     return commitment
@@ -327,21 +328,12 @@ def _commitment_or_404(candidate: Candidate, commitment_id: int) -> Commitment:
 def _commitment_form(candidate: Candidate, commitment: Commitment | None):
     """Add or change one commitment: French message next to each field, nothing written
     on a refusal."""
-    form = request.form
     if request.method == "POST":
         try:
-            values = read_commitment(
-                candidate,
-                label=form.get("libelle"),
-                hours=form.get("heures"),
-                days=form.getlist("jours"),
-                start=form.get("debut"),
-                until=form.get("fin"),
-                replacing=commitment,
-            )
+            values = read_form(candidate, request.form, replacing=commitment)
         except CommitmentError as error:
             db.session.rollback()
-            return _render_commitment_form(candidate, commitment, form, error.errors, 422)
+            return _render_commitment_form(candidate, commitment, request.form, error.errors, 422)
         if commitment is None:
             add_commitment(db.session, candidate, values, actor=current_user)
             message = "Engagement ajouté à la semaine de la personne."
@@ -354,27 +346,15 @@ def _commitment_form(candidate: Candidate, commitment: Commitment | None):
         if note := over_wished_hours(candidate):
             flash(note, "warning")
         return redirect(url_for(".show", ref=candidate.ref, _anchor="semaine"))
-    if commitment is not None:
-        values = {
-            "libelle": commitment.label or "",
-            "heures": f"{commitment.hours_per_week:g}",
-            "jours": list(commitment.days or []),
-            "debut": commitment.start.isoformat() if commitment.start else "",
-            "fin": commitment.until.isoformat() if commitment.until else "",
-        }
-    else:
-        values = {"libelle": "", "heures": "", "jours": [], "debut": "", "fin": ""}
-    return _render_commitment_form(candidate, commitment, values, {}, 200)
+    return _render_commitment_form(candidate, commitment, commitment, {}, 200)
 
 
-def _render_commitment_form(candidate, commitment, values, errors, status):
-    if hasattr(values, "getlist"):
-        values = {**values.to_dict(), "jours": values.getlist("jours")}
+def _render_commitment_form(candidate, commitment, shown, errors, status):
     return render_template(
         "library/commitment.html",
         candidate=candidate,
         commitment=commitment,
-        values=values,
+        values=form_values(shown),
         errors=errors,
         days=vocab.DAYS,
     ), status

@@ -1,0 +1,235 @@
+"""The person keeps the work they already hold from their space (personal link or
+account), through the animateurs' rules: matching then proposes only what fits the
+hours and days left."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from connectences.cvtheque.consent import SELF, space_token
+from connectences.extensions import db
+from connectences.models import Candidate, CandidateEvent, Commitment
+from tests import factories as f
+from tests.helpers import by_ref, count, html_of, page_text
+from tests.test_shared_week import _commitment_form, _matched, _place, _post
+from tests.test_shared_week import world as world  # noqa: F401  (the shared week fixture)
+
+
+def _space(ref: str = "ines") -> str:
+    return f"/mon-cv/{space_token(by_ref(Candidate, ref))}"
+
+
+def _events() -> list[CandidateEvent]:
+    return list(
+        db.session.scalars(
+            select(CandidateEvent)
+            .where(CandidateEvent.kind.in_(("commitment", "status")))
+            .order_by(CandidateEvent.id)
+        )
+    )
+
+
+def _login_as_ines(auth):
+    ines = by_ref(Candidate, "ines")
+    return auth.login("candidate", org_ref="ines", email=ines.email)
+
+
+@pytest.mark.parametrize("way", ["link", "account"])
+def test_the_person_adds_work_they_hold_and_matching_follows(client, auth, world, way):
+    """Inès wants 10 to 24 h on Monday, Tuesday and Thursday; "fits" asks 12 h on Monday
+    and Thursday. Once she says she works Mondays and Thursdays elsewhere, it no longer
+    fits her."""
+    assert "ines" in _matched("fits")
+    if way == "account":
+        _login_as_ines(auth)
+        space = "/candidat/mon-espace"
+    else:
+        space = _space()
+    page = page_text(client.get(space))
+    assert "Signalez-le à votre animateur" not in page
+    assert "nous ne vous proposons que du travail qui tient dans vos heures et vos jours" in page
+    assert f'href="{space}/engagements/nouveau"' in html_of(client.get(space))
+    form = client.get(space + "/engagements/nouveau")
+    assert form.status_code == 200
+    assert "vos heures et vos jours encore libres" in page_text(form)
+    response = _post(
+        client,
+        space + "/engagements/nouveau",
+        space + "/engagements/nouveau",
+        _commitment_form(jours=["mon", "thu"], fin="2027-06-30"),
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{space}#semaine"
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    (held,) = ines.commitments
+    assert (held.hours_per_week, held.days, held.label, str(held.until)) == (
+        6.0,
+        ["mon", "thu"],
+        "Ménage, Mairie",
+        "2027-06-30",
+    )
+    assert held.source == "declared" and held.created_by_id is None
+    # The status settles as when an animateur adds one, both lines said by the person.
+    assert ines.status == "en_mission"
+    assert [(e.summary, e.actor_label, e.actor_id) for e in _events()] == [
+        (
+            "Engagement ajouté : 6 h le lundi et le jeudi (Ménage, Mairie), jusqu'au 30/06/2027.",
+            SELF,
+            None,
+        ),
+        ("Statut : Disponible → En mission (semaine modifiée).", SELF, None),
+    ]
+    # The matching index was refreshed: her free days are Tuesday alone, "fits" is gone.
+    assert "ines" not in _matched("fits")
+    page = page_text(client.get(space))
+    assert "Lundi Pris 6 h par semaine — Ménage, Mairie" in page
+    assert "Jeudi Pris 6 h par semaine — Ménage, Mairie" in page
+    assert "C'est noté : ce travail est dans votre semaine" in page
+    assert "Engagement ajouté : 6 h le lundi et le jeudi (Ménage, Mairie)" in page  # history
+
+
+def test_open_ended_work_filling_the_week_makes_the_person_place_and_tells_them(client, world):
+    space = _space()
+    response = _post(
+        client,
+        space,
+        space + "/engagements/nouveau",
+        _commitment_form(heures="24", jours=["mon", "tue", "thu"]),
+    )
+    assert response.status_code == 302
+    assert by_ref(Candidate, "ines").status == "place"
+    page = page_text(client.get(response.headers["Location"]))
+    assert "Vous travaillez déjà 24 h par semaine" not in page  # not over the maximum
+    assert "Situation : Placé" in page
+    response = _post(
+        client, space, space + "/engagements/nouveau", _commitment_form(heures="4", jours=["wed"])
+    )
+    page = page_text(client.get(response.headers["Location"]))
+    assert "Vous travaillez déjà 28 h par semaine, plus que les 24 h au plus" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"heures": "0"}, "entre 1 et 48"),
+        ({"heures": "beaucoup"}, "un nombre"),
+        ({"heures": "1e400"}, "un nombre"),
+        ({"jours": []}, "Cochez au moins un jour."),
+        ({"jours": ["mon", "funday"]}, "Choisissez des jours de la liste."),
+        ({"debut": "01/05/2027", "fin": "30/04/2027"}, "ne peut pas précéder"),
+        ({"fin": "31/02/2027"}, "« 31/02/2027 » n&#39;existe pas"),
+        ({"debut": "01/01/1900"}, "La date de début ne peut pas être avant le"),
+        ({"heures": "30"}, "la semaine compterait 50 h"),
+        ({"libelle": "x" * 5000}, "limité à 200"),
+    ],
+)
+def test_bad_input_is_refused_next_to_its_field_and_changes_nothing(client, world, data, message):
+    ines = by_ref(Candidate, "ines")
+    ines.commitments.append(Commitment(hours_per_week=20, days=["tue"]))
+    db.session.commit()
+    space = _space()
+    response = client.post(space + "/engagements/nouveau", data=_commitment_form(**data))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and 'class="errors"' in html
+    assert 'name="libelle"' in html  # the form is shown again, what was typed kept
+    assert count(Commitment) == 1
+    assert _events() == []
+
+
+def test_the_person_removes_work_they_declared(client, world):
+    space = _space()
+    _post(client, space, space + "/engagements/nouveau", _commitment_form(jours=["mon", "thu"]))
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert "ines" not in _matched("fits")
+    page = html_of(client.get(space))
+    assert f'action="{space}/engagements/{held.id}/retirer"' in page
+    response = _post(client, space, f"{space}/engagements/{held.id}/retirer", {})
+    assert response.status_code == 302
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert ines.commitments == [] and ines.status == "disponible"
+    removed = _events()[-2:]
+    assert [(e.summary, e.actor_label) for e in removed] == [
+        ("Engagement retiré : 6 h le lundi et le jeudi (Ménage, Mairie).", SELF),
+        ("Statut : En mission → Disponible (semaine modifiée).", SELF),
+    ]
+    assert "ines" in _matched("fits")
+    assert "ce travail n'est plus dans votre semaine" in page_text(client.get(space))
+
+
+def test_a_placement_recorded_here_is_shown_but_not_removable_by_the_person(client, world):
+    _place(world)
+    (placed,) = by_ref(Candidate, "ines").commitments
+    assert placed.source == "placement"
+    space = _space()
+    page = page_text(client.get(space))
+    assert "8 h par semaine, mardi — Boulangerie du Port" in page
+    assert "pour le retirer, demandez à votre animateur" in page
+    assert f"/engagements/{placed.id}/retirer" not in html_of(client.get(space))
+    before = len(_events())
+    response = _post(client, space, f"{space}/engagements/{placed.id}/retirer", {})
+    assert response.status_code == 302
+    assert "pour le retirer, demandez à votre animateur" in page_text(
+        client.get(response.headers["Location"])
+    )
+    db.session.expire_all()
+    assert [c.id for c in by_ref(Candidate, "ines").commitments] == [placed.id]
+    assert len(_events()) == before
+
+
+@pytest.fixture
+def other(world):
+    f.load(f.document(candidates=[f.candidate(ref="autre", days=["mon", "wed"])]))
+    autre = by_ref(Candidate, "autre")
+    autre.commitments.append(Commitment(hours_per_week=5, days=["wed"], label="Cantine"))
+    db.session.commit()
+    return autre.commitments[0].id
+
+
+def test_another_persons_commitment_cannot_be_removed_through_ones_link(client, world, other):
+    space = _space("ines")
+    response = _post(client, space, f"{space}/engagements/{other}/retirer", {})
+    assert response.status_code == 404
+    assert db.session.get(Commitment, other) is not None
+    assert _events() == []
+
+
+def test_a_forged_or_tampered_link_writes_nothing(client, world, other):
+    good = space_token(by_ref(Candidate, "ines"))
+    for token in ("pas-un-lien", good[:-2] + ("AA" if not good.endswith("AA") else "BB")):
+        response = client.post(f"/mon-cv/{token}/engagements/nouveau", data=_commitment_form())
+        assert response.status_code in (403, 410)
+        response = client.post(f"/mon-cv/{token}/engagements/{other}/retirer")
+        assert response.status_code in (403, 410)
+        assert client.get(f"/mon-cv/{token}/engagements/nouveau").status_code in (403, 410)
+    assert count(Commitment) == 1 and _events() == []
+
+
+def test_a_logged_in_job_seeker_cannot_use_another_persons_link(client, auth, world, other):
+    _login_as_ines(auth)
+    autre = f"/mon-cv/{space_token(by_ref(Candidate, 'autre'))}"
+    response = client.post(autre + "/engagements/nouveau", data=_commitment_form())
+    assert response.status_code == 403
+    assert client.post(f"{autre}/engagements/{other}/retirer").status_code == 403
+    # Under their own session, someone else's commitment is not theirs to remove.
+    assert client.post(f"/candidat/mon-espace/engagements/{other}/retirer").status_code == 404
+    assert count(Commitment) == 1 and _events() == []
+
+
+@pytest.mark.parametrize("role", ["animateur", "operator", "company", "partner"])
+def test_the_session_pages_are_only_for_a_job_seeker(client, auth, world, other, role):
+    anonymous = client.post("/candidat/mon-espace/engagements/nouveau", data=_commitment_form())
+    assert anonymous.status_code == 302 and "/connexion" in anonymous.headers["Location"]
+    auth.login(role)
+    response = client.post("/candidat/mon-espace/engagements/nouveau", data=_commitment_form())
+    assert response.status_code == 403
+    assert client.post(f"/candidat/mon-espace/engagements/{other}/retirer").status_code == 403
+    assert count(Commitment) == 1 and _events() == []
+
+
+def test_the_candidate_area_says_where_to_declare_work(client, auth, world):
+    _login_as_ines(auth)
+    assert "indiquer un travail que vous avez déjà" in page_text(client.get("/candidat"))
