@@ -88,6 +88,7 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "auth.logout",
         "cv_public.delete",
         "cv_public.revoke",
+        "cv_public.remove_own",
         "library.delete_commitment",
         "directory.erase_contact",
         "library_admin.merge_pair",

@@ -1,6 +1,6 @@
 """The hostile battery through the forms that end a session or destroy what they act on
 (log out, delete a person, merge, disable or enable an account, erase a contact, remove a
-commitment, new personal link, cancel an event): each submission gets a record made for it, so that no
+commitment (staff's or the person's own), new personal link, cancel an event): each submission gets a record made for it, so that no
 part of the battery depends on another's order. As every role: the owner through the form
 its page shows, the others by a forged post. A refused submission changes nothing: no
 statement but bookkeeping is committed and the record is as it was.
@@ -83,6 +83,28 @@ def _commitment(auth, client, role):
     return Target("/animateur/cvtheque/p1", action, _exists(Commitment, commitment.id))
 
 
+def _own_commitment(session: bool):
+    """Work the person declared, removed from their space (by link, or under their
+    session as the job seeker whose profile it is)."""
+
+    def make(auth, client, role):
+        person = _candidate()
+        held = Commitment(candidate=person, label="Atelier", hours_per_week=4, days=["fri"])
+        db.session.add(held)
+        db.session.commit()
+        if session:
+            if role == "candidate":
+                user = auth.create("candidate", org_ref=person.ref)
+                auth.logout(client=client)
+                assert auth.post_login(user.email, client=client).status_code == 302
+            page = "/candidat/mon-espace"
+        else:
+            page = f"/mon-cv/{consent.space_token(person)}"
+        return Target(page, f"{page}/engagements/{held.id}/retirer", _exists(Commitment, held.id))
+
+    return make
+
+
 def _contact(auth, client, role):
     company = by_ref(Company, "c1")
     contact = CompanyContact(company=company, name="Paul Durand", email="paul@c1.fr")
@@ -146,6 +168,8 @@ TARGETS = {
     "/candidat/mon-espace/supprimer": _session_delete,
     "/mon-cv/<token>/nouveau-lien": _new_link,
     "/animateur/cvtheque/<candidate_ref:ref>/engagements/<int:commitment_id>/retirer": _commitment,
+    "/mon-cv/<token>/engagements/<int:commitment_id>/retirer": _own_commitment(session=False),
+    "/candidat/mon-espace/engagements/<int:commitment_id>/retirer": _own_commitment(session=True),
     "/animateur/entreprises/<company_ref:ref>/contacts/<int:contact_id>/effacer": _contact,
     "/animateur/cvtheque/doublons/<int:a_id>/<int:b_id>/fusionner": _merge,
     "/admin/utilisateurs/<int:user_id>/desactiver": _account(active=True),
