@@ -149,3 +149,64 @@ def test_pools_bundle_the_open_needs(client, tokens):
     assert [b["needs"] for b in body["bundles"]] == [["b-1", "b-2"]]
     assert db.session.scalar(select(func.count()).select_from(Need)) == 2
     _problem(client.get("/api/v1/pools", headers=bearer(tokens["operator"])), 403)
+
+
+def test_do_not_solicit_set_by_the_api_is_recorded_as_a_preferences_change(client, tokens, auth):
+    """Found by a check: a document setting ``do_not_solicit`` left no
+    ``company.preferences`` entry, so the company page named an older change as the last,
+    and its planned follow-ups stayed open. Now it goes through ``set_preferences``."""
+    from datetime import date
+
+    from connectences.models import Visit
+    from connectences.prospection.companies import (
+        PREFERENCES_BY_IMPORT,
+        preferences_last_set,
+        set_preferences,
+    )
+
+    document = factories.document(companies=[factories.company(ref="ent-1")])
+    assert _post(client, tokens["admin"], document).status_code == 200
+    company = db.session.scalar(select(Company).where(Company.ref == "ent-1"))
+    staff = auth.create("animateur", email="ancienne@pays.fr")
+    set_preferences(
+        db.session,
+        company,
+        do_not_solicit=False,
+        newsletter_consent=True,
+        max_contacts_per_month=None,
+        actor=staff,
+    )
+    visit = Visit(
+        company_id=company.id,
+        animateur_id=staff.id,
+        channel="porte_a_porte",
+        visited_on=date(2026, 3, 2),
+        follow_up_on=date(2026, 3, 16),
+    )
+    db.session.add(visit)
+    db.session.commit()
+
+    document["companies"][0]["do_not_solicit"] = True
+    response = _post(client, tokens["animateur"], document)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["counts"]["companies"]["updated"] == 1
+    db.session.expire_all()
+    entries = audit_entries("company.preferences")
+    assert len(entries) == 2
+    last = entries[-1]
+    assert last.entity_id == company.id and last.actor_id not in (None, staff.id)
+    assert last.details["source"] == PREFERENCES_BY_IMPORT
+    assert last.details["before"]["do_not_solicit"] is False
+    # The other preferences are kept as they were.
+    assert last.details["after"] == {
+        "do_not_solicit": True,
+        "newsletter_consent": True,
+        "max_contacts_per_month": None,
+    }
+    assert db.session.get(Visit, visit.id).follow_up_closed_at is not None
+    said = preferences_last_set(db.session, db.session.get(Company, company.id))
+    assert said.by.endswith("(import d'un document d'échange)") and not said.by_owner
+    assert "ancienne@pays.fr" not in said.by
+    # The same document again changes nothing and writes no entry.
+    assert _post(client, tokens["animateur"], document).status_code == 200
+    assert len(audit_entries("company.preferences")) == 2

@@ -46,7 +46,7 @@ from tests.factories import (
     operator,
     partner,
 )
-from tests.helpers import by_ref, recorded_statements
+from tests.helpers import audit_entries, by_ref, recorded_statements
 
 # The example of shared/spec/interchange-v1.md, verbatim.
 SPEC_EXAMPLE = {
@@ -1260,3 +1260,26 @@ def test_days_are_kept_in_the_weeks_order_whatever_order_a_document_gives():
     assert cv["days"] == ["mon", "tue", "thu"] and cv["commitments"][0]["days"] == ["wed", "fri"]
     assert exported["needs"][0]["days"] == ["mon", "sat"]
     assert import_document(copy.deepcopy(doc)).changed == 0
+
+
+def test_a_document_lifting_do_not_solicit_is_recorded_as_a_preferences_change():
+    """Found by a check: the import (CLI) changed ``do_not_solicit`` without the
+    ``company.preferences`` entry ``set_preferences`` writes; the company page's "last
+    changed by" named an older change. Both ways are recorded now, by the import."""
+    from connectences.prospection.companies import preferences_last_set
+
+    doc = document(companies=[company(ref="co-x", do_not_solicit=True)])
+    load(copy.deepcopy(doc))
+    # Creation sets the spec's value; there is no change of a stored choice to record.
+    assert audit_entries("company.preferences") == []
+    doc["companies"][0]["do_not_solicit"] = False
+    assert load(copy.deepcopy(doc))["companies"].updated == 1
+    doc["companies"][0]["do_not_solicit"] = True
+    assert load(copy.deepcopy(doc))["companies"].updated == 1
+    entries = audit_entries("company.preferences")
+    assert [(e.details["before"]["do_not_solicit"], e.actor_id) for e in entries] == [
+        (True, None),
+        (False, None),
+    ]
+    said = preferences_last_set(db.session, by_ref(Company, "co-x"))
+    assert said.by == "un import de document d'échange"

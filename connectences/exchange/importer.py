@@ -30,7 +30,12 @@ from connectences.errors import DomainError
 from connectences.exchange.validate import COLLECTIONS, SCHEMA, FieldError, validate
 from connectences.extensions import db
 from connectences.models import Candidate, Commitment, Company, Need, Operator, Partner, utcnow
-from connectences.prospection.companies import name_company, provisional_by_siret
+from connectences.prospection.companies import (
+    PREFERENCES_BY_IMPORT,
+    name_company,
+    provisional_by_siret,
+    set_preferences,
+)
 from connectences.typography import plural
 
 COLLECTION_LABELS = {
@@ -299,7 +304,7 @@ def _attest_consent(candidate: Candidate) -> bool:
 # --------------------------------------------------------------------------- entry points
 
 
-def import_document(document: Any, session: Any = None) -> ImportResult:
+def import_document(document: Any, session: Any = None, *, actor: Any = None) -> ImportResult:
     """Validate ``document`` and upsert every record by ``ref`` in ``session``.
 
     On any error, raises ``ExchangeError`` (one ``FieldError`` per offending field)
@@ -331,6 +336,10 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
     and only a document that says false lifts that; and a stored person closed to work
     (``inactif``, ``place``: paused, often by themselves, or their week complete) stays
     so when the document leaves ``status`` out: only a document that says so reopens them.
+
+    A stored company's ``do_not_solicit`` changes through ``companies.set_preferences``
+    (its audit entry, by ``actor``: the API's user, None from the CLI; and, when it
+    becomes true, its planned follow-ups closed), as when the staff change it.
     """
     if session is None:
         session = db.session
@@ -385,12 +394,13 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
                 counts.created += 1
                 changed = True
             else:
-                if name == "companies" and "do_not_solicit" not in item:
-                    # A company's objection to being solicited (RGPD art. 21, recorded
-                    # from a visit) is lifted only by a document that says false: a
-                    # sender silent about it knows nothing of it.
-                    values["do_not_solicit"] = record.do_not_solicit
+                # A company's objection to being solicited (RGPD art. 21, recorded
+                # from a visit) is lifted only by a document that says false: a
+                # sender silent about it knows nothing of it.
+                said = values.pop("do_not_solicit", None) if name == "companies" else None
                 changed = _apply(record, values)
+                if name == "companies" and "do_not_solicit" in item:
+                    changed = _set_do_not_solicit(session, record, said, actor) or changed
             if name == "candidates":
                 if status is not None:
                     # Through the one writer of a person's status, with its history line.
@@ -421,6 +431,23 @@ def import_document(document: Any, session: Any = None) -> ImportResult:
             for need in created_needs:
                 workflows.start(session, need, workflows.NEED, reason_text="Importé")
     return result
+
+
+def _set_do_not_solicit(session: Any, company: Company, value: bool, actor: Any) -> bool:
+    """The document's ``do_not_solicit`` through the one writer of a company's contact
+    preferences, the others kept; True when it changed."""
+    if company.do_not_solicit == bool(value):
+        return False
+    set_preferences(
+        session,
+        company,
+        do_not_solicit=value,
+        newsletter_consent=company.newsletter_consent,
+        max_contacts_per_month=company.max_contacts_per_month,
+        actor=actor,
+        source=PREFERENCES_BY_IMPORT,
+    )
+    return True
 
 
 def _name_provisional(session: Any, item: dict, provisional: dict[str, Company]) -> Any:

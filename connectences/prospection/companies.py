@@ -697,6 +697,7 @@ def set_preferences(
     max_contacts_per_month: Any,
     actor: User | None,
     said_by_owner: str | None = None,
+    source: str | None = None,
 ) -> Company:
     """Record what the company asked: no more prospection, the newsletter, its monthly cap.
 
@@ -704,7 +705,9 @@ def set_preferences(
     (``visits.close_follow_ups_of``). ``said_by_owner``: the address of the company's
     owner who says it themselves (the login of their account, ``actor``; or the address
     their space's link opens, ``actor`` None); None when the staff record it. The audit
-    entry keeps it, and the company's timeline shows what its owners said."""
+    entry keeps it, and the company's timeline shows what its owners said. ``source``:
+    :data:`PREFERENCES_BY_IMPORT` when an interchange document (CLI or API) said it;
+    None from a form."""
 
     cap = clean_cap(max_contacts_per_month)
     before = {
@@ -726,6 +729,8 @@ def set_preferences(
         details: dict[str, Any] = {"before": before, "after": after}
         if said_by_owner:
             details["said_by_owner"] = said_by_owner
+        if source:
+            details["source"] = source
         audit(
             session,
             COMPANY_PREFERENCES,
@@ -735,6 +740,10 @@ def set_preferences(
             details=details,
         )
     return company
+
+
+# The ``source`` of a preferences change an interchange document made (``set_preferences``).
+PREFERENCES_BY_IMPORT = "import"
 
 
 @dataclass(frozen=True)
@@ -767,8 +776,13 @@ def preferences_last_set(session: Session, company: Company) -> PreferencesSet |
     owner = (row.details or {}).get("said_by_owner")
     if owner:
         return PreferencesSet(at=row.at, by=f"l'entreprise ({owner})", by_owner=True)
-    by = row.full_name or row.email or "une personne de la plateforme"
-    if (row.details or {}).get("source") == "visit":
+    by = row.full_name or row.email
+    source = (row.details or {}).get("source")
+    if source == PREFERENCES_BY_IMPORT:
+        by = f"{by} (import d'un document d'échange)" if by else "un import de document d'échange"
+    else:
+        by = by or "une personne de la plateforme"
+    if source == "visit":
         by += " (lors d'une visite)"
     return PreferencesSet(at=row.at, by=by, by_owner=False)
 

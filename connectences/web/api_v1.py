@@ -820,7 +820,7 @@ def import_exchange():
     importer deux fois le même document ne change rien la seconde fois. Les imports
     passent l'un après l'autre : un import envoyé pendant un autre attend sa fin."""
     try:
-        result = import_document(parse_document(request.get_data()), db.session)
+        result = import_document(parse_document(request.get_data()), db.session, actor=current_user)
     except ImportBusy as busy:
         db.session.rollback()
         raise Refused(409, busy.message) from None
