@@ -205,6 +205,30 @@ def test_the_links_show_a_button_before_acting(client):
     assert ".ics" not in response.get_data(as_text=True)
 
 
+def test_the_waiting_list_page_says_the_place_in_line_as_the_mail_does(client):
+    """Found by a check: after « Je confirme mon inscription » on a full event, only the
+    mail said the person's place in line; the page says it too, in the same words."""
+    event = _event(capacity="1")
+    _confirmed(event, "Ana", "ana@exemple.fr")
+    _confirmed(event, "Ben", "ben@exemple.fr")  # first in line
+    _register(event, "Chloé", "chloe@exemple.fr")
+    path = _link("chloe@exemple.fr", MailKind.EVENT_CONFIRM)
+    page = client.post(path, follow_redirects=True).get_data(as_text=True)
+    place = "vous êtes sur la liste d'attente (2<sup>e</sup> position)"
+    assert place in page
+    mail = mails_to("chloe@exemple.fr")[-1]
+    assert place in mail.body_html
+    assert "vous êtes sur la liste d'attente (2e position)" in mail.body_text
+    # The link opened again gives the place of today: Ben gone, Chloé is next.
+    registrations.cancel(db.session, _token(_link("ben@exemple.fr", MailKind.EVENT_REGISTERED)))
+    db.session.commit()
+    again = client.get(path).get_data(as_text=True)
+    assert "vous êtes sur la liste d'attente (1<sup>re</sup> position)" in again
+    # A seated person's page says nothing of a waiting list.
+    seated = page_text(client.get(_link("ana@exemple.fr", MailKind.EVENT_CONFIRM)))
+    assert "Inscription confirmée" in seated and "position" not in seated
+
+
 def test_the_cancellation_page_promises_the_seat_only_to_who_holds_one(client):
     event = _event(capacity="1")
     _confirmed(event, "Ana", "ana@exemple.fr")

@@ -234,7 +234,7 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Eve
         ),
         "event_registered",
         cancel_link=external_url("events.cancel", token=cancel_token(registration)),
-        waiting_rank=_rank(session, registration) if registration.status == WAITING else None,
+        waiting_rank=waiting_rank(session, registration),
     )
     return registration
 
@@ -386,8 +386,11 @@ def fill_seats(session: Session, event: Event, *, now: datetime | None = None) -
     return len(promoted)
 
 
-def _rank(session: Session, registration: EventRegistration) -> int:
-    """The place of a waiting registration in its event's waiting list (1 = next)."""
+def waiting_rank(session: Session, registration: EventRegistration) -> int | None:
+    """The place of a waiting registration in its event's waiting list (1 = next); None
+    when it is not waiting."""
+    if registration.status != WAITING:
+        return None
     return session.scalar(
         select(func.count())
         .select_from(EventRegistration)

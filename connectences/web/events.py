@@ -100,7 +100,11 @@ def confirm(token: str):
                 token=token,
                 open=registrations.is_open(registration.event),
             )
-        return render_template("events/registered.html", registration=registration)
+        return render_template(
+            "events/registered.html",
+            registration=registration,
+            waiting_rank=registrations.waiting_rank(db.session, registration),
+        )
 
     return signed_link_page(
         token,
