@@ -368,6 +368,35 @@ def test_the_person_steers_their_week_through_the_status_function(client, world)
     assert _post(client, space, space + "/semaine", {"choix": "tout"}).status_code == 400
 
 
+def test_the_week_choice_is_said_in_words_and_the_button_offers_the_other(client, world):
+    """Found by a check: both buttons showed whatever the choice, the filled one being the
+    choice NOT made, and a screen reader heard no state. Now a sentence says the choice
+    and the one button (described by it) offers the other."""
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    space = f"/mon-cv/{space_token(ines)}"
+
+    def choice_form():
+        page = html_of(client.get(space))
+        return page[page.index('id="semaine-choix"') - 4 : page.index('class="week-choices"') + 400]
+
+    form = choice_form()
+    assert "Vous souhaitez plus d'heures : votre profil est proposé" in form
+    assert 'value="plus"' not in form
+    assert (
+        '<button type="submit" name="choix" value="complet" class="button" '
+        'aria-describedby="semaine-choix">Mon emploi du temps est complet</button>'
+    ) in form
+    _post(client, space, space + "/semaine", {"choix": "complet"})
+    form = choice_form()
+    assert "Vous nous avez dit que votre emploi du temps est complet" in form
+    assert 'value="complet"' not in form
+    assert (
+        '<button type="submit" name="choix" value="plus" class="button" '
+        'aria-describedby="semaine-choix">Je souhaite plus d\'heures</button>'
+    ) in form
+
+
 def test_a_week_without_work_cannot_be_complete(client, world):
     # Nothing placed yet: "complete" would make the person "placé" with no work, out of
     # matching while their page said they could be proposed. The choice is not offered,

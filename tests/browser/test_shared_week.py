@@ -38,8 +38,15 @@ def test_the_job_seeker_reads_and_steers_her_week_on_a_phone(page, live_server):
         page.get_by_role("button", name="Mon emploi du temps est complet").click()
     expect(page.get_by_role("status")).to_contain_text("votre emploi du temps est complet")
     expect(
-        page.get_by_text("Vous nous avez dit que votre emploi du temps est complet.")
+        page.get_by_text("Vous nous avez dit que votre emploi du temps est complet :")
     ).to_be_visible()
+    # Only the other choice is offered, and it is described by the sentence of the choice.
+    expect(page.get_by_role("button", name="Mon emploi du temps est complet")).to_have_count(0)
+    expect(
+        page.get_by_role("button", name="Je souhaite plus d'heures")
+    ).to_have_accessible_description(
+        "Vous nous avez dit que votre emploi du temps est complet : on ne vous propose plus d'heures."
+    )
     with page.expect_navigation():
         page.get_by_role("button", name="Je souhaite plus d'heures").click()
     expect(page.get_by_role("status")).to_contain_text("proposé pour compléter votre semaine")
