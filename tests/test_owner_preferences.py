@@ -147,12 +147,17 @@ def test_a_forged_token_is_refused(client):
     assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
 
 
-def test_the_staff_signed_in_do_not_speak_as_the_company(client, auth):
+def test_whoever_holds_the_link_speaks_as_its_address(client, auth):
+    """The link is the owner's key, as for the space's other pages: a person signed in
+    who opens it (an animateur the owner forwarded it to) says what the company said,
+    recorded under the link's address, never under their own account."""
     company, _space, page = _space_page(client)
     auth.login("animateur")
-    assert client.get(page).status_code == 403
-    assert client.post(page, data={"do_not_solicit": "1"}).status_code == 403
-    assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
+    assert client.get(page).status_code == 200
+    assert client.post(page, data={"do_not_solicit": "1"}).status_code == 302
+    assert _preferences_of(company.id)[0] is True
+    (entry,) = _entries(company.id)
+    assert entry.actor_id is None and entry.details["said_by_owner"]
 
 
 # --- from the account -----------------------------------------------------------------

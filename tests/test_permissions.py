@@ -50,6 +50,8 @@ PUBLIC_ENDPOINTS = {
     "cv_public.space",
     "cv_public.update",
     "cv_public.space_skills",
+    "cv_public.add_own_commitment",  # the work the person already holds
+    "cv_public.remove_own",
     "cv_public.pause",
     "cv_public.choose",
     "cv_public.export_json",

@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 
 from connectences import accounts, submissions, territory
 from connectences.accounts import throttle
-from connectences.accounts.scope import STAFF_ROLES
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, valid_email
 from connectences.extensions import db
@@ -551,15 +550,12 @@ def edit(token: str, ref: str):
 def preferences(token: str, ref: str):
     """The owner says how often a company whose needs their space shows as its own
     (``register.followed_company``) accepts to be contacted (``owner_preferences``):
-    recorded as said by the company, by the link's address. Someone of the staff
-    signed in records it on the company's page, under their own name, not as the
-    company."""
+    recorded as said by the company, by the link's address, whoever holds the link (as
+    the space's other pages: the link is the owner's key)."""
     try:
         email = register.space_email(db.session, _secret(), token)
     except links.LinkError as error:
         return _refuse_link(error, "space")
-    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
-        abort(403)
     company = register.followed_company(db.session, email, ref)
     if company is None:
         abort(404)
