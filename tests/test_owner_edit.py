@@ -178,6 +178,11 @@ def test_a_need_an_operator_or_partner_has_is_not_edited_the_owner_writes_instea
     page = client.get(edit)
     assert owner_edit.OWNER_EDIT_HELD in page_text(page)
     assert 'name="hours_per_week"' not in html_of(page)
+    # Its heading says what the page is for, as its title does; one way back, not two.
+    heading = re.search(r"<h1>(.*?)</h1>", html_of(page), re.S).group(1)
+    assert heading.startswith("Écrire à propos du besoin")
+    assert re.search(r"<title>Écrire à propos du besoin", html_of(page))
+    assert html_of(page).count(f'href="{space}"') == 1
     # A correction sent from a page opened before is refused: nothing changes.
     before = _written()
     refused = client.post(edit, data={**data, "hours_per_week": "21"})
