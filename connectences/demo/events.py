@@ -245,14 +245,14 @@ def seed_events(
     """Seed the demo's events not there yet (see the module); how many were created."""
     # Everything seeded happened by the evening before the demo's day.
     moment = datetime.combine(today - timedelta(days=1), time(19, 0), tzinfo=LOCAL_TZ)
-    todo = [spec for spec in EVENTS if not _already_seeded(session, spec, organiser, moment)]
-    if not todo:
+    to_seed = [spec for spec in EVENTS if not _already_seeded(session, spec, organiser, moment)]
+    if not to_seed:
         return 0
     partner_ids = dict(session.execute(select(Partner.ref, Partner.id)).all())
     companies, people = _registrants(session, {e.lower() for e in excluded}, seed)
     rng = random.Random(seed * 17 + 3)  # noqa: S311 — synthetic data, never a secret
     last_mail = session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
-    for number, spec in enumerate(todo):
+    for number, spec in enumerate(to_seed):
         day = event_day(spec, today)
         announced = datetime.combine(
             day - timedelta(days=spec.announced_days_before), time(10, 15), tzinfo=LOCAL_TZ
@@ -284,7 +284,7 @@ def seed_events(
         )
     )
     session.flush()
-    return len(todo)
+    return len(to_seed)
 
 
 def _register_people(session, event, spec, opened, closed, rng, companies, people, number) -> None:
