@@ -4,6 +4,8 @@ company."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import marshmallow as ma
 import pytest
 from sqlalchemy import select
@@ -380,6 +382,24 @@ def test_a_qualification_reads_its_commune_as_an_insee_code_or_a_name(
     response = _post(client, token, "/api/v1/needs/n3/qualification", body, etag)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert by_ref(Need, "n3").commune == insee
+
+
+def test_a_qualification_keeps_a_start_that_has_passed(client, world):
+    factories.load(factories.document(needs=[factories.need(ref="n3", company="c1")]))
+    passed = local_today() - timedelta(days=20)
+    by_ref(Need, "n3").start = passed
+    db.session.commit()
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n3")
+    body = _qualification(start=passed.isoformat())
+    response = _post(client, token, "/api/v1/needs/n3/qualification", body, etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert by_ref(Need, "n3").start == passed
+    etag = _etag(client, token, "/api/v1/needs/n3")
+    earlier = _qualification(start=(passed - timedelta(days=1)).isoformat())
+    problem = _problem(_post(client, token, "/api/v1/needs/n3/qualification", earlier, etag), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/json/start"]
+    assert by_ref(Need, "n3").start == passed
 
 
 def test_a_qualification_the_rules_refuse_points_at_each_field(client, world):

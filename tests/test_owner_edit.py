@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.clock import local_today
+from connectences.dates import read_date
 from connectences.extensions import db
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import Need, Operator, OutboxMessage, Partner, Transition, User
@@ -152,6 +153,28 @@ def test_bad_corrections_are_refused_in_french_and_change_nothing(client, change
     assert _written() == before
     stored = need_by_ref(need.ref)
     assert stored.hours_per_week == 14 and stored.title == need.title
+
+
+def test_a_need_whose_start_has_passed_is_corrected_with_that_start_kept(client):
+    # Posted for a start that has now passed: the owner corrects the hours without
+    # having to invent a new date; another past date is still refused.
+    need, space = _post_and_confirm(client)
+    passed = local_today() - timedelta(days=5)
+    stored = need_by_ref(need.ref)
+    stored.start = passed
+    db.session.commit()
+    edit = _edit_link(client, space, need)
+    data = _filled(client.get(edit))
+    assert read_date(data["start"]) == passed
+    done = client.post(edit, data={**data, "hours_per_week": "10"})
+    assert done.status_code == 302
+    stored = need_by_ref(need.ref)
+    assert stored.hours_per_week == 10 and stored.start == passed
+    before = _written()
+    earlier = (passed - timedelta(days=1)).isoformat()
+    refused = client.post(edit, data={**data, "hours_per_week": "12", "start": earlier})
+    assert refused.status_code == 422 and "dans le passé" in error_of(refused, "start")
+    assert _written() == before
 
 
 def _proposed(need: Need) -> None:

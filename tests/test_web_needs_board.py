@@ -398,6 +398,25 @@ def test_bad_qualification_changes_nothing(client, animateur, overrides, message
     assert (need.status, need.rome, len(_need_log(need.id))) == before
 
 
+def test_a_need_whose_start_has_passed_is_qualified_with_that_start_kept(client, animateur):
+    # Entered weeks ago for a start that has now passed: qualifying it keeps that date
+    # as it was, and moving it to another past day is still refused.
+    passed = local_today() - timedelta(days=10)
+    need = need_by_ref("n1")
+    need.start = passed
+    db.session.commit()
+    response = client.post(
+        "/animateur/besoins/n1/qualifier", data=_qualify_form(start=passed.isoformat())
+    )
+    assert response.status_code == 302
+    need = need_by_ref("n1")
+    assert need.status == "qualifie" and need.start == passed
+    earlier = (passed - timedelta(days=1)).isoformat()
+    refused = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form(start=earlier))
+    assert refused.status_code == 422 and "dans le passé" in refused.get_data(as_text=True)
+    assert need_by_ref("n1").start == passed
+
+
 def test_a_closed_need_cannot_be_qualified(client, animateur):
     _put_in_state("abandonne")
     client.post("/animateur/besoins/n1/qualifier", data=_qualify_form())

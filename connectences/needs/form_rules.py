@@ -120,10 +120,19 @@ def valid_phone(text: str) -> str | None:
         return None
 
 
-def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -> Checked:
+def check_need(
+    data: Mapping[str, Any],
+    *,
+    today: date,
+    reasons=vocab.REASONS,
+    stored_start: date | None = None,
+) -> Checked:
     """Check the interchange ``needs`` fields of a form (company excepted).
 
-    ``commune`` may be empty (the company's commune); ``start`` may not be before ``today``.
+    ``commune`` may be empty (the company's commune); ``start`` may not be before
+    ``today``, unless it is ``stored_start``, the start an existing need already has: a
+    correction of its hours, made after the day it was to start, keeps that date as it
+    was (asking to move it would make the owner or the animateur invent a new one).
     """
     out = Checked()
     values, errors = out.values, out.errors
@@ -190,6 +199,8 @@ def check_need(data: Mapping[str, Any], *, today: date, reasons=vocab.REASONS) -
     start = read_date(start_text)
     if start is None:
         errors["start"] = NEED_REQUIRED["start"]
+    elif start == stored_start:
+        pass
     elif start < today:
         errors["start"] = START_IN_PAST
     elif problem := too_far_ahead(start, today):

@@ -667,7 +667,7 @@ def qualify_need(args: dict, ref: str):
     un besoin déjà qualifié ou en recherche est mis à jour."""
     need = _found("needs", ref)
     data = _form_values(args)
-    checked = form_rules.check_need(data, today=local_today())
+    checked = form_rules.check_need(data, today=local_today(), stored_start=need.start)
     checked.merge(form_rules.check_qualification(data))
     if checked.errors:
         errors = [

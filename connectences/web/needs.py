@@ -322,7 +322,7 @@ def qualify(ref: str):
         if rome in ("", "autre"):
             rome = request.form.get("rome_saisi", "")
         data.update(rome=rome, shared_time=request.form.get("shared_time", ""))
-        checked = form_rules.check_need(data, today=local_today())
+        checked = form_rules.check_need(data, today=local_today(), stored_start=need.start)
         checked.merge(form_rules.check_qualification(data))
         errors = checked.errors
         if not errors:

@@ -94,7 +94,10 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         else:
             data = _posted()
             checked = form_rules.check_need(
-                data, today=local_today(), reasons=form_rules.OWNER_REASONS
+                data,
+                today=local_today(),
+                reasons=form_rules.OWNER_REASONS,
+                stored_start=need.start,
             )
             errors, status = checked.errors, 422
             if checked.ok:
