@@ -518,6 +518,25 @@ def test_staff_create_an_event_and_bad_input_is_refused_in_french(client, auth):
     assert "Petit déjeuner des entreprises" in page_text(client.get("/evenements"))
 
 
+def test_an_event_description_too_long_is_refused_in_french(client, auth):
+    # Found by an audit: a 400,000-character presentation was published on the event's
+    # page, the calendar feed and the newsletter; the resources stop at 20,000.
+    auth.login("animateur")
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=7)).date()
+    long = "Bla " * 5_000
+    response = client.post("/animateur/evenements/nouveau", data=_form(day, description=long))
+    assert response.status_code == 422
+    text = page_text(response)
+    assert f"La présentation ne peut dépasser {catalogue.DESCRIPTION_MAX} caractères" in text
+    assert "(19999 saisis)" in text
+    assert db.session.scalars(select(Event)).all() == []
+    # The longest allowed is kept whole.
+    most = "x" * catalogue.DESCRIPTION_MAX
+    response = client.post("/animateur/evenements/nouveau", data=_form(day, description=most))
+    assert response.status_code == 302
+    assert db.session.scalar(select(Event)).description == most
+
+
 @pytest.mark.parametrize(
     ("typed", "said"),
     [

@@ -38,6 +38,9 @@ ACTIVE_STATUSES = (SEATED, WAITING)
 TITLE_MAX = 200
 PLACE_MAX = 300
 LINK_MAX = 500
+# The presentation is shown whole on the event's page, in the calendar feed and (its
+# start) in the newsletter: a few paragraphs, not a document.
+DESCRIPTION_MAX = 5_000
 CAPACITY_MAX = 10_000
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
 
@@ -85,6 +88,11 @@ def validate_event(
     values["title"] = form_line(data, "title", errors, limit=TITLE_MAX, what="Le titre",
                                 missing="Indiquez le titre de l'événement.")  # fmt: skip
     values["description"] = str(data.get("description") or "").strip().replace("\r\n", "\n")
+    if len(values["description"]) > DESCRIPTION_MAX:
+        errors["description"] = (
+            f"La présentation ne peut dépasser {DESCRIPTION_MAX} caractères "
+            f"({len(values['description'])} saisis)."
+        )
     audience = str(data.get("audience") or "")
     if audience not in AUDIENCES:
         errors["audience"] = "Choisissez à qui s'adresse l'événement."

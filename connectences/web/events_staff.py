@@ -44,6 +44,7 @@ def _render_form(*, event=None, data, errors=None, status=200):
             errors=errors or {},
             kinds=catalogue.KINDS,
             audiences=catalogue.AUDIENCES,
+            description_max=catalogue.DESCRIPTION_MAX,
             partners=catalogue.active_partners(db.session),
             to_tell=registrations.to_tell_of_changes(db.session, event) if event else 0,
         ),
