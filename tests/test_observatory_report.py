@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pypdf import PdfReader
 
+from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.observatory.report import monthly_report, summary
+from connectences.observatory.report import monthly_report, render_html, summary
 from tests import factories, observatory_world
 from tests.test_mail import mail_port, start_server  # noqa: F401 (fixtures: a real SMTP server)
 
@@ -135,3 +136,28 @@ def test_the_scheduler_mails_each_officer_their_own_report_through_the_outbox(
     # The COBAN's officer reads the COBAN's report, where nothing was received in May.
     coban = received["agent@coban.fr"].get_body(preferencelist=("plain",)).get_content()
     assert "aucun besoin n'a été exprimé à la COBAN" in coban and "Gujan" not in coban
+
+
+def test_the_report_of_the_month_in_progress_says_its_figures_are_as_of_today():
+    # Its figures are those of today, not of a month's end still to come: the report
+    # says so, and the stages of its needs are told "à ce jour".
+    world = observatory_world.build()
+    today = local_today()
+    observatory_world._need(
+        world["companies"][0],
+        "G1602",
+        10,
+        today.isoformat(),
+        log=[(today.isoformat(), "abandonne")],
+    )
+    db.session.commit()
+    running = monthly_report(db.session, factories.COBAS, today.year, today.month, exact=True)
+    assert running.running_on == today
+    assert running.summary[1] == "À ce jour : 1 abandonné."
+    html = render_html(running)
+    assert "mois en cours\xa0: besoins reçus du 1<sup>er</sup>" in html
+    assert f"au {today:%d/%m/%Y}, leur étape ce jour-là" in html
+    assert "à la fin du mois" not in html
+    # A month that is over keeps its words.
+    march = monthly_report(db.session, factories.COBAS, 2026, 3, exact=True)
+    assert march.running_on is None and "leur étape à la fin du mois" in render_html(march)

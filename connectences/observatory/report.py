@@ -19,7 +19,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from connectences.clock import LOCAL_TZ
+from connectences.clock import LOCAL_TZ, local_today
 from connectences.dates import LAST_DAY
 from connectences.errors import DomainError
 from connectences.observatory.figures import figures_between, month_window
@@ -66,6 +66,9 @@ class MonthlyReport:
     month: int
     shown: Shown
     summary: list[str]
+    # The local day of writing when the month is still running (its figures and the
+    # needs' stages are as of that day, not of the month's end); None for a past month.
+    running_on: date | None = None
 
     @property
     def label(self) -> str:
@@ -80,13 +83,24 @@ def monthly_report(
     session: Session, siren: str, year: int, month: int, *, exact: bool = False
 ) -> MonthlyReport:
     """The report of ``siren`` for the needs received in that local month, states as of
-    its end; small numbers protected unless ``exact``."""
+    its end (as of today for the month in progress, which the report says); small
+    numbers protected unless ``exact``."""
     since, until = month_window(year, month)
     seen = figures_between(session, siren, since, until, period=f"{year}-{month:02d}")
     if seen.name == siren:
         raise ReportError("Intercommunalité inconnue : vérifiez le numéro SIREN.")
     shown = present(seen, exact=exact)
-    return MonthlyReport(siren, seen.name, year, month, shown, summary(shown))
+    today = local_today()
+    running_on = today if (year, month) == (today.year, today.month) else None
+    return MonthlyReport(
+        siren,
+        seen.name,
+        year,
+        month,
+        shown,
+        summary(shown, running=running_on is not None),
+        running_on,
+    )
 
 
 def short_name(name: str) -> str:
@@ -121,8 +135,9 @@ def _verb(cell: Cell, singular: str, plural_form: str) -> str:
     return singular if int(cell.value or 0) < 2 else plural_form
 
 
-def summary(shown: Shown) -> list[str]:
-    """A few French sentences written from the figures (those an officer may read)."""
+def summary(shown: Shown, *, running: bool = False) -> list[str]:
+    """A few French sentences written from the figures (those an officer may read);
+    ``running``: the month is still in progress, its needs' stages are those of today."""
     seen = shown.seen
     where = short_name(seen.name)
     bref = {row.label: row.cells[0] for row in shown.table("bref").rows}
@@ -160,7 +175,7 @@ def summary(shown: Shown) -> list[str]:
             )
     if parts:
         listed = ", ".join(parts[:-1]) + (" et " if len(parts) > 1 else "") + parts[-1]
-        sentences.append(f"À la fin du mois : {listed}.")
+        sentences.append(f"{'À ce jour' if running else 'À la fin du mois'} : {listed}.")
     jobs = [
         row
         for row in shown.table("metiers").rows
