@@ -1035,3 +1035,32 @@ def test_an_end_before_the_start_is_still_refused(start, end):
     with pytest.raises(catalogue.EventError) as refused:
         catalogue.validate_event(_form(day, start=start, end=end), set())
     assert refused.value.errors["end"].startswith("L'heure de fin doit suivre l'heure de début")
+
+
+def test_a_capacity_lowered_under_the_seats_taken_keeps_them_and_says_so(client, auth):
+    event = _event(capacity="3")
+    for name in ("Ana", "Ben", "Chloé"):
+        _confirmed(event, name, f"{name.lower().replace('é', 'e')}@exemple.fr")
+    auth.login("animateur")
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    response = client.post(
+        f"/animateur/evenements/{event.id}/modifier",
+        data=_form(day, capacity="1"),
+        follow_redirects=True,
+    )
+    assert (
+        "Attention : 3 personnes ont déjà une place pour 1 place : personne ne perd la "
+        "sienne, les prochaines inscriptions iront en liste d'attente." in page_text(response)
+    )
+    db.session.expire_all()
+    assert registrations.seats_taken(db.session, event) == 3
+    assert registrations.seats_over(db.session, event) == 2
+    # The next person waits.
+    assert _confirmed(event, "Dan", "dan@exemple.fr").status == "waiting"
+    # A capacity that holds everyone says nothing of the kind.
+    again = client.post(
+        f"/animateur/evenements/{event.id}/modifier",
+        data=_form(day, capacity="5"),
+        follow_redirects=True,
+    )
+    assert "Attention" not in page_text(again)

@@ -74,6 +74,12 @@ def seats_taken(session: Session, event: Event) -> int:
     return _count(session, event, SEATED)
 
 
+def seats_over(session: Session, event: Event) -> int:
+    """How many people hold a seat beyond the capacity (it was lowered under the seats
+    taken): nobody loses a seat they hold; the next ones wait until enough are freed."""
+    return max(seats_taken(session, event) - event.capacity, 0)
+
+
 def waiting_count(session: Session, event: Event) -> int:
     return _count(session, event, WAITING)
 

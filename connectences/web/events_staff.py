@@ -10,6 +10,7 @@ from connectences.accounts.audit import audit
 from connectences.errors import DomainError
 from connectences.events import attendance, catalogue, registrations
 from connectences.extensions import db
+from connectences.models import Event
 from connectences.typography import plural
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
@@ -85,19 +86,31 @@ def edit(event_id: int):
         refusals=catalogue.EventError,
         back=url_for("events_staff.edit", event_id=event_id),
         then=url_for("events_staff.attendees", event_id=event_id),
-        done=lambda told: (
-            "L'événement est modifié"
-            + (
-                f" ; {plural(told, 'personne prévenue', 'personnes prévenues')} par e-mail "
-                "du changement de date ou de lieu."
-                if told
-                else "."
-            )
-        ),
+        done=lambda told: _edited(event, told),
         render=lambda errors: _render_form(
             event=_event_or_404(event_id), data=data, errors=errors, status=422
         ),
     )
+
+
+def _edited(event: Event, told: int) -> str:
+    """What the organiser is told once an event is changed: who was mailed, and the
+    seats held beyond a capacity lowered under them."""
+    said = "L'événement est modifié" + (
+        f" ; {plural(told, 'personne prévenue', 'personnes prévenues')} par e-mail "
+        "du changement de date ou de lieu."
+        if told
+        else "."
+    )
+    over = registrations.seats_over(db.session, event)
+    if over:
+        seated = registrations.seats_taken(db.session, event)
+        said += (
+            f" Attention : {plural(seated, 'personne a', 'personnes ont')} déjà une place "
+            f"pour {plural(event.capacity, 'place', 'places')} : personne ne perd la "
+            "sienne, les prochaines inscriptions iront en liste d'attente."
+        )
+    return said
 
 
 @bp.route("/<int:event_id>/annuler", methods=["POST"])
