@@ -6,12 +6,14 @@ import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, time
 
 from flask import url_for
 from sqlalchemy import delete, event, exists, func, literal, select, text, union_all
 from werkzeug.routing.converters import NumberConverter
 
 from connectences import workflows
+from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -181,6 +183,13 @@ def lead_by_refs(actor, need: str, operator: str, candidate: str, **values) -> L
         actor=actor,
         **values,
     )
+
+
+def sent_on(lead: Lead, day) -> Lead:
+    """Date ``lead`` as sent at noon (Arcachon) on ``day``, for a placement recorded late:
+    a placement may not start before its lead was sent."""
+    lead.created_at = datetime.combine(day, time(12), tzinfo=LOCAL_TZ)
+    return lead
 
 
 def error_of(response, field_id: str) -> str:

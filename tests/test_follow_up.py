@@ -35,7 +35,7 @@ from connectences.workflows import NEED, TransitionError, inboxes
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
-from tests.helpers import by_ref, count, mails_to
+from tests.helpers import by_ref, count, mails_to, sent_on
 from tests.known_secrets import PASSWORD
 
 # Every test of this module lives on 15 June 2027, noon in Arcachon.
@@ -82,6 +82,7 @@ def _placed(people, *, contract="cdi", refs=("n1",), start=START, who="ok", end=
         candidates=[by_ref(Candidate, who)],
         actor=animateur,
     )
+    sent_on(lead, start)
     flow.accept(db.session, lead, member)
     placement = flow.record_placement(
         db.session,

@@ -27,7 +27,16 @@ from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import audit_entries, by_ref, count, error_of, html_of, lead_by_refs, page_text
+from tests.helpers import (
+    audit_entries,
+    by_ref,
+    count,
+    error_of,
+    html_of,
+    lead_by_refs,
+    page_text,
+    sent_on,
+)
 
 START = "2027-03-01"
 
@@ -97,7 +106,7 @@ def world(auth):
 
 
 def _place(world, hours=8, contract="cdi_temps_partage", start_date=date(2027, 3, 1), **kw):
-    lead = db.session.get(Lead, world["lead"])
+    lead = sent_on(db.session.get(Lead, world["lead"]), min(start_date, local_today()))
     placement = flow.record_placement(
         db.session,
         lead,

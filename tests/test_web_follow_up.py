@@ -26,7 +26,7 @@ from connectences.models import (
 from connectences.workflows import leads as flow
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, error_of, html_of, lead_by_refs, page_text
+from tests.helpers import by_ref, count, error_of, html_of, lead_by_refs, page_text, sent_on
 
 TODAY = local_today()
 START = TODAY - timedelta(days=100)  # the 1-month and 3-month points are due
@@ -39,7 +39,7 @@ def world(auth):
     f.load(f.dispatch_document(candidates=[]))
     animateur = auth.create("animateur", email="anim@exemple.fr", full_name="Anne Imateur")
     workflows.transition(db.session, by_ref(Need, "n1"), workflows.NEED, "qualifie")
-    lead = lead_by_refs(animateur, "n1", "ge", "ok")
+    lead = sent_on(lead_by_refs(animateur, "n1", "ge", "ok"), START)
     flow.accept(db.session, lead)
     placement = flow.record_placement(
         db.session,

@@ -457,3 +457,26 @@ def test_the_placement_reads_d_before_a_vowel(client, auth, world):
     assert _post(client, url + "/placement", form).status_code == 302
     page = page_text(client.get(url))
     assert "Placement d'Inès Marchal" in page and "Placement de Inès" not in page
+
+
+def test_a_placement_starting_before_its_lead_was_sent_is_refused_beside_its_field(
+    client, auth, world
+):
+    """The person was proposed in this lead: work that began before it was sent is not
+    its placement (it read as recorded late, its follow-up points all overdue at once)."""
+    url, form = _accepted_form(client, auth, world)
+    sent = local_today()
+    response = _post(
+        client, url + "/placement", {**form, "debut": (sent - timedelta(days=1)).isoformat()}
+    )
+    assert response.status_code == 422
+    assert error_of(response, "debut").endswith(
+        "La date de début ne peut pas précéder l'envoi de la proposition "
+        f"(le {sent.strftime('%d/%m/%Y')})."
+    )
+    db.session.expire_all()
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+    assert by_ref(Need, "n1").status == "propose"
+    assert db.session.scalars(select(FollowUpPoint)).all() == []
+    # The day it was sent is a possible first day.
+    assert _post(client, url + "/placement", {**form, "debut": sent.isoformat()}).status_code == 302

@@ -59,7 +59,7 @@ from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, page_text
+from tests.helpers import by_ref, count, page_text, sent_on
 from tests.known_secrets import PASSWORD
 
 START = date(2027, 1, 4)
@@ -297,8 +297,8 @@ def test_two_answers_to_one_follow_up_point_record_one(animateur):
     which would end it again (another last day, the search relaunched or not), is
     refused whole."""
     lead_id = _lead(animateur, "accepte")
-    lead = db.session.get(Lead, lead_id)
     today = local_today()
+    lead = sent_on(db.session.get(Lead, lead_id), today - timedelta(days=40))
     placement = flow.record_placement(
         db.session,
         lead,

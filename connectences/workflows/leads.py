@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from connectences import vocab, workflows
-from connectences.clock import local_today
+from connectences.clock import local_date, local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
 from connectences.cvtheque.commitments import over_wished_hours
 from connectences.cvtheque.history import record_event
@@ -562,6 +562,15 @@ def record_placement(
             "Indiquez la date de début.", errors={"start_date": "Indiquez la date de début."}
         )
     if why := placement_start_problem(start_date, local_today()):
+        raise TransitionError(why, errors={"start_date": why})
+    # The person was proposed in this lead: work begun before it was sent is not its
+    # placement (and its follow-up points would all be overdue at once).
+    sent_on = local_date(lead.created_at) if lead.created_at is not None else None
+    if sent_on is not None and start_date < sent_on:
+        why = (
+            "La date de début ne peut pas précéder l'envoi de la proposition "
+            f"(le {sent_on.strftime('%d/%m/%Y')})."
+        )
         raise TransitionError(why, errors={"start_date": why})
     if end_date is not None:
         if contract not in FIXED_TERM:

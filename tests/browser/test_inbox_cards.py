@@ -14,6 +14,7 @@ from connectences.extensions import db
 from connectences.models import Lead, User
 from connectences.workflows import leads as flow
 from tests.browser.support import ACCOUNTS, DESKTOP, PHONE, audit, describe, log_in, screenshot
+from tests.helpers import sent_on
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,8 @@ def worked_inbox(live_server):
             select(Lead).where(Lead.operator_id == actor.operator_id).order_by(Lead.id)
         ).all()
         placed, accepted, refused = leads[:3]
+        start = local_today() - timedelta(days=35)
+        sent_on(placed, start)  # a placement does not start before its lead was sent
         flow.accept(db.session, placed, actor)
         flow.start_contacting(db.session, placed, actor)
         flow.record_placement(
@@ -42,7 +45,7 @@ def worked_inbox(live_server):
             needs=[item.need for item in placed.needs],
             hours_per_week=placed.needs[0].need.hours_per_week,
             contract="cdi_temps_partage",
-            start_date=local_today() - timedelta(days=35),
+            start_date=start,
             confirm_over_free_time=True,
         )
         flow.accept(db.session, accepted, actor)
