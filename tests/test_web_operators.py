@@ -13,9 +13,11 @@ from connectences.models import (
     FollowUpPoint,
     Lead,
     Need,
+    Placement,
     Transition,
 )
 from connectences.workflows import LEAD
+from connectences.workflows import leads as flow
 from connectences.workflows.leads import add_months
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
@@ -480,3 +482,15 @@ def test_a_placement_starting_before_its_lead_was_sent_is_refused_beside_its_fie
     assert db.session.scalars(select(FollowUpPoint)).all() == []
     # The day it was sent is a possible first day.
     assert _post(client, url + "/placement", {**form, "debut": sent.isoformat()}).status_code == 302
+
+
+@pytest.mark.parametrize("typed", ["1e9", "-5", "0", "49", "sept"])
+def test_placement_hours_out_of_range_get_one_message_whatever_was_typed(
+    client, auth, world, typed
+):
+    # The form's reading and the placement rule said the same thing in two ways.
+    url, form = _accepted_form(client, auth, world)
+    refused = _post(client, url + "/placement", {**form, "heures": typed})
+    assert refused.status_code == 422
+    assert flow.PLACEMENT_HOURS in page_text(refused)
+    assert db.session.scalars(select(Placement)).all() == []

@@ -285,9 +285,7 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         errors["besoins"] = "Un des besoins choisis ne fait pas partie de cette proposition."
     hours = read_number(form.get("heures", ""), "h")
     if hours is None:
-        errors["heures"] = (
-            "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
-        )
+        errors["heures"] = flow.PLACEMENT_HOURS
     start, why = read_typed_date(
         form.get("debut"), "Date de début", missing="Indiquez la date de début (jj/mm/aaaa)."
     )

@@ -67,6 +67,8 @@ from connectences.workflows import (
 )
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
+# What a placement's weekly hours must be, said the same by the form and the rule.
+PLACEMENT_HOURS = "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
 # Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
 FIXED_TERM = ("cdd", "saisonnier", "mission")
 MISSION_MONTHS = 1
@@ -553,10 +555,7 @@ def record_placement(
         )
     # Written so that NaN (a float the form may parse) is refused too.
     if not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
-        raise TransitionError(
-            "Indiquez un nombre d'heures par semaine entre 1 et 48.",
-            errors={"hours_per_week": "Indiquez un nombre d'heures par semaine entre 1 et 48."},
-        )
+        raise TransitionError(PLACEMENT_HOURS, errors={"hours_per_week": PLACEMENT_HOURS})
     if not isinstance(start_date, date):
         raise TransitionError(
             "Indiquez la date de début.", errors={"start_date": "Indiquez la date de début."}
