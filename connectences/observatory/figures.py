@@ -79,6 +79,7 @@ from connectences.workflows import (
 from connectences.workflows import (
     NeedState as N,
 )
+from connectences.workflows.leads import FOLLOW_UP_MONTHS
 
 # Period choices, by query value: label and length in calendar months, the month of the
 # figures' day included (None: since the start). Whole months: a period counted in days
@@ -153,7 +154,6 @@ NAF_SECTIONS = (
 )
 UNKNOWN_SECTOR = "Secteur non renseigné"
 ROME_CODE = re.compile(r"[A-N]\d{4}")
-FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
 # How many past month ends an officer is offered (as many as the trends' months).
