@@ -159,3 +159,42 @@ def test_mail_written_as_plain_text_also_gets_an_html_part(app):
     assert '<a href="https://exemple.fr/x?a=1&amp;b=">' in message.body_html
     assert "&lt;2&gt;" in message.body_html
     assert "Connect&#39;ences" in message.body_html or "Connect'ences" in message.body_html
+
+
+def test_a_bundle_is_refused_for_a_person_whose_free_hours_cannot_hold_it():
+    # 24 h at most, 16 h already held on Monday: 8 h free; each need fits alone (7 h,
+    # 2,5 h) but the job of 9,5 h does not. The pool does not list the person for it
+    # (free hours), and the lead must not take them either.
+    doc = f.dispatch_document(
+        candidates=[
+            f.candidate(
+                ref="held",
+                days=["mon", "tue", "thu"],
+                hours_max=24,
+                status="en_mission",
+                commitments=[{"hours_per_week": 16, "days": ["mon"], "label": "Boulangerie"}],
+            )
+        ],
+        needs=[f.need(ref="n4", company="c2", days=["thu"], hours_per_week=2.5)],
+    )
+    f.load({**doc, "format": "connectences/v1.1"})
+    _qualify("n1", "n4")
+    with pytest.raises(TransitionError) as refused:
+        send_lead(
+            db.session,
+            needs=[by_ref(Need, "n1"), by_ref(Need, "n4")],
+            operator=by_ref(Operator, "ge"),
+            candidates=[by_ref(Candidate, "held")],
+        )
+    db.session.rollback()
+    assert count(Lead) == 0
+    # In French, the week held named, the hours with a decimal comma.
+    assert "9,5 h" in str(refused.value) and "reste 8 h" in str(refused.value)
+    # Someone with the hours free is proposed for the same job.
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n4")],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "ok")],
+    )
+    assert lead.is_bundle

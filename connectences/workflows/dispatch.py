@@ -19,7 +19,12 @@ from connectences.mail import MailKind, queue_template
 from connectences.mail.outbox import platform_reply_to
 from connectences.matching import week
 from connectences.matching.constraints import failed_checks
-from connectences.matching.data import candidate_from_model, need_from_model
+from connectences.matching.data import (
+    CandidateData,
+    NeedData,
+    candidate_from_model,
+    need_from_model,
+)
 from connectences.matching.open_bundles import BundleFilters, open_need_bundles
 from connectences.matching.route import RouteDecision
 from connectences.matching.routing import decide_route
@@ -45,6 +50,7 @@ from connectences.prospection.pressure import (
     over_cap_reason_checked,
 )
 from connectences.skills.forbidden import text_problem
+from connectences.typography import hours_plain
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -224,7 +230,6 @@ def _not_proposable(session, need: Need) -> str:
 def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) -> dict[int, tuple]:
     """Refuse any candidate who breaks a hard constraint of any need; score the others."""
     need_data = [need_from_model(n) for n in needs]
-    total_hours = sum(n.hours_per_week for n in need_data)
     scored: dict[int, tuple] = {}
     for candidate in candidates:
         cand = candidate_from_model(candidate)
@@ -240,15 +245,34 @@ def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) ->
                     f"pour « {need.title} » : {failures[0].text}"
                 )
                 raise TransitionError(why, errors={"candidates": why})
-        if len(need_data) > 1 and not week.hours_fit(total_hours, cand.hours_max):
-            why = (
-                f"{candidate.first_name} {candidate.last_name} souhaite au plus "
-                f"{cand.hours_max:g} h par semaine, le poste en compte {total_hours:g}."
-            )
+        if len(need_data) > 1 and (why := _bundle_hours_problem(candidate, cand, need_data)):
             raise TransitionError(why, errors={"candidates": why})
         points, explanation = score_pair(need_data[0], cand) if len(need_data) == 1 else (None, [])
         scored[candidate.id] = (points, explanation)
     return scored
+
+
+def _bundle_hours_problem(
+    candidate: Candidate, cand: CandidateData, needs: Sequence[NeedData]
+) -> str | None:
+    """Why the whole job of a bundle does not fit in the person's free hours, in French;
+    None when it does. As the pool counts them (``matching.pool``): the free hours on the
+    bundle's earliest start, the work already held taken off ``hours_max``."""
+    total = sum(n.hours_per_week for n in needs)
+    first = min(n.start for n in needs)
+    if week.hours_fit(total, week.free_hours(cand, first)):
+        return None
+    name = f"{candidate.first_name} {candidate.last_name}"
+    held = week.week_sentence(cand, first)
+    if held is None:
+        return (
+            f"{name} souhaite au plus {hours_plain(cand.hours_max)} par semaine, "
+            f"le poste en compte {hours_plain(total)}."
+        )
+    return (
+        f"Le poste de {hours_plain(total)} par semaine dépasse le temps libre qui reste à "
+        f"{name} (au plus {hours_plain(cand.hours_max)} par semaine en tout). {held}"
+    )
 
 
 def _check_bundle(needs: Sequence[Need]) -> None:
