@@ -22,6 +22,7 @@ from connectences.models import (
     Commitment,
     Lead,
     Need,
+    Operator,
 )
 from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
@@ -264,6 +265,45 @@ def test_a_placement_over_48_hours_is_refused_even_confirmed(world):
         _place(world, hours=8, confirm_over_free_time=True)
     db.session.rollback()
     assert count(Commitment) == 1
+
+
+def test_a_bundle_placed_where_one_company_s_days_are_all_taken_asks_for_a_confirmation(
+    world,
+):
+    """A bundle is one job over several companies' days: the person must have a free day
+    with each of them (as the pool and the lead check), not only with one. Inès was
+    proposed for the office's Tuesday and the garage's Monday and Thursday, then took other work on
+    Tuesday (16 h of her 22 h free, Monday and Thursday still free): placing her in both
+    is over her week, and is said so."""
+    from connectences.workflows.dispatch import send_lead
+
+    bundle = send_lead(
+        db.session,
+        needs=[by_ref(Need, "tuesday"), by_ref(Need, "fits")],
+        operator=by_ref(Operator, "ge-b"),
+        candidates=[by_ref(Candidate, "ines")],
+        actor=world["animateur"],
+    )
+    flow.accept(db.session, bundle)
+    db.session.commit()
+    _hold(Commitment(hours_per_week=2, days=["tue"], label="Mairie"))
+    with pytest.raises(flow.PlacementOverWeek) as refused:
+        flow.record_placement(
+            db.session,
+            bundle,
+            candidate=by_ref(Candidate, "ines"),
+            needs=[by_ref(Need, "tuesday"), by_ref(Need, "fits")],
+            hours_per_week=16,
+            contract="cdi_temps_partage",
+            start_date=date(2027, 3, 1),
+        )
+    assert refused.value.message == (
+        "Aucun jour de « Saisie du mardi » (Cabinet Lune) n'est libre pour Inès "
+        "Marchal. Déjà 2 h le mardi (Mairie) : reste 22 h, libre lundi et jeudi. "
+        "Confirmez pour l'enregistrer quand même."
+    )
+    db.session.rollback()
+    assert count(Commitment) == 1 and by_ref(Need, "fits").status == "propose"
 
 
 def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(

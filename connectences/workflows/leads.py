@@ -134,9 +134,12 @@ def placement_period(placement: Placement) -> str:
 
 
 def over_free_time(
-    candidate: Candidate, hours_per_week: float, days: set[str], start: date
+    candidate: Candidate, hours_per_week: float, needs: Sequence[Need], start: date
 ) -> str | None:
-    """Why a placement exceeds the person's free time on ``start`` (None when it fits)."""
+    """Why a placement in ``needs`` exceeds the person's free time on ``start`` (None when
+    it fits): more hours than are free, or a need none of whose days is free. A bundle is
+    one job over its companies' days: each of them needs a free day of the person (as the
+    pool and the lead ask), not only one of them."""
     person = candidate_from_model(candidate)
     free = week.free_hours(person, start)
     free_days = week.free_days(person, start)
@@ -150,8 +153,10 @@ def over_free_time(
             f"Ce placement de {hours_plain(hours_per_week)} par semaine dépasse le temps "
             f"libre qui reste à {name}. {sentence}"
         )
-    if days and not days & free_days:
-        return f"Aucun jour de ce placement n'est libre pour {name}. {sentence}"
+    for need in needs:
+        if need.days and not set(need.days) & free_days:
+            what = "ce placement" if len(needs) == 1 else f"« {need.title} » ({need.company.name})"
+            return f"Aucun jour de {what} n'est libre pour {name}. {sentence}"
     return None
 
 
@@ -607,7 +612,7 @@ def record_placement(
             f"{hours_plain(total)} de travail par semaine : pas plus de "
             f"{hours_plain(week.MAX_WEEK_HOURS)} en tout."
         )
-    why = over_free_time(candidate, float(hours_per_week), days, start_date)
+    why = over_free_time(candidate, float(hours_per_week), needs, start_date)
     if why and not confirm_over_free_time:
         raise PlacementOverWeek(why + " Confirmez pour l'enregistrer quand même.")
 
