@@ -4,6 +4,8 @@ the days the person has *free*, and the summary line naming the work held."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from connectences.clock import local_today
@@ -166,6 +168,54 @@ def test_a_commitment_or_a_wish_beyond_the_days_is_refused():
     assert "plus de 12 h par jour" in refused.value.errors["hours_min"]
     # At most is a wish: 35 h at most on two days is no slip, 20 h at least would be.
     clean_profile({"hours_min": "10", "hours_max": "35", "days": ["mon", "tue"]}, partial=True)
+
+
+@pytest.mark.engine_free
+def test_commitments_that_pile_up_on_one_day_beyond_twelve_hours_are_refused():
+    """Each commitment may hold on its own days while together they do not: two jobs
+    of 7,5 h on Wednesday alone make 15 h that day, beyond the legal day, which the law
+    bounds for work held with several employers too (Code du travail L8261-1)."""
+    from connectences.models import Commitment
+
+    wednesday = Commitment(hours_per_week=7.5, days=["wed"], label="Mairie")
+    held = Candidate(commitments=[wednesday])
+    with pytest.raises(CommitmentError) as refused:
+        read_commitment(held, label="Cantine", hours="7,5", days=["wed"], start="", until="")
+    assert refused.value.errors["days"] == (
+        "Avec les autres engagements, 15 h par semaine tombent sur 1 jour (mercredi), "
+        "c'est plus de 12 h par jour, au-delà de la durée maximale légale : cochez "
+        "d'autres jours ou réduisez les heures."
+    )
+    # Spread over another day, or with work that has ended, the same hours hold.
+    read_commitment(held, label="Cantine", hours="7,5", days=["wed", "thu"], start="", until="")
+    ended = Commitment(hours_per_week=7.5, days=["wed"], until=date(2020, 1, 31))
+    read_commitment(
+        Candidate(commitments=[ended]),
+        label="Cantine",
+        hours="7,5",
+        days=["wed"],
+        start="",
+        until="",
+    )
+    # Editing the commitment itself does not count it twice.
+    read_commitment(
+        held, label="Mairie", hours="9", days=["wed"], start="", until="", replacing=wednesday
+    )
+    # Over two days: 10 h on Monday only, then 16 h on Monday and Tuesday make 26 h there.
+    monday = Commitment(hours_per_week=10, days=["mon"])
+    with pytest.raises(CommitmentError) as refused:
+        read_commitment(
+            Candidate(commitments=[monday]),
+            label=None,
+            hours="16",
+            days=["mon", "tue"],
+            start="",
+            until="",
+        )
+    assert "26 h par semaine tombent sur 2 jours (lundi et mardi)" in refused.value.errors["days"]
+    # A day already over without it (work imported as the sender had it) is not its doing.
+    imported = Candidate(commitments=[Commitment(hours_per_week=20, days=["tue"])])
+    read_commitment(imported, label=None, hours="4", days=["fri"], start="", until="")
 
 
 @pytest.mark.engine_free

@@ -117,12 +117,17 @@ def read_commitment(
     if "until" not in errors and end and begin and "start" not in errors and end < begin:
         errors["until"] = "La date de fin ne peut pas précéder la date de début."
     if value is not None and "hours" not in errors and "until" not in errors:
-        others = [
-            (c.hours_per_week, c.until)
-            for c in candidate.commitments
-            if replacing is None or c.id != replacing.id
-        ]
-        total = week.over_week_limit([*others, (value, end)])
+        others = [c for c in candidate.commitments if replacing is None or c is not replacing]
+        total = week.over_week_limit([*((c.hours_per_week, c.until) for c in others), (value, end)])
+        if "days" not in errors and (end is None or end >= today):
+            # The days of the work not ended today hold this one too.
+            running = [
+                (c.hours_per_week, c.days or ())
+                for c in others
+                if c.until is None or c.until >= today
+            ]
+            if problem := week.beyond_days_together(value, chosen, running):
+                errors["days"] = problem
         if total is not None:
             errors["hours"] = (
                 f"Avec cet engagement, la semaine compterait {hours_plain(total)} : "

@@ -135,6 +135,48 @@ def beyond_days(hours: float, days: Iterable[str]) -> str | None:
     )
 
 
+def beyond_days_together(
+    hours: float, days: Iterable[str], held: Iterable[tuple[float, Iterable[str]]]
+) -> str | None:
+    """Why ``hours`` a week on ``days`` cannot be worked beside the commitments ``held``
+    (``(hours, days)`` each) within ``MAX_DAY_HOURS`` a day, in French; None when they can.
+
+    Each may fit its own days while together they do not: 7,5 h on Wednesday twice is
+    15 h that Wednesday, and the legal day bounds work held with several employers too
+    (Code du travail L8261-1). Work fits a set of days when the commitments falling only
+    on those days need at most ``MAX_DAY_HOURS`` for each of them; the new one is refused
+    when it takes such a set over that limit (the smallest, then the first in the week).
+    A set already over without it is not its doing (work recorded elsewhere: an import,
+    a placement) and does not refuse it.
+    """
+    mine = frozenset(days)
+    if not mine:
+        return None
+    items = [(h, frozenset(d)) for h, d in held]
+    order = list(DAYS)
+    sets = sorted(
+        range(1, 1 << len(order)), key=lambda m: (m.bit_count(), [-(m >> i & 1) for i in range(7)])
+    )
+    for mask in sets:
+        chosen = frozenset(d for i, d in enumerate(order) if mask >> i & 1)
+        if not mine <= chosen:
+            continue
+        before = 0.0
+        for h, d in items:
+            if d and d <= chosen:
+                before = before + h
+        limit = MAX_DAY_HOURS * len(chosen)
+        total = before + hours
+        if hours_fit(before, limit) and not hours_fit(total, limit):
+            return (
+                f"Avec les autres engagements, {hours_plain(total)} par semaine tombent sur "
+                f"{plural(len(chosen), 'jour')} ({days_text(chosen)}), c'est plus de "
+                f"{hours_plain(MAX_DAY_HOURS)} par jour, au-delà de la durée maximale "
+                "légale : cochez d'autres jours ou réduisez les heures."
+            )
+    return None
+
+
 def join_fr(words: list[str]) -> str:
     """'lundi', 'lundi et jeudi', 'lundi, mardi et jeudi'."""
     if len(words) <= 1:
