@@ -95,10 +95,14 @@ class ConceptIndex:
 
 
 def _words(norm: str) -> list[str]:
+    """The words that name concepts: jargon spelt out, stopwords dropped, except a last
+    word: no phrase ends with a grammatical word, so there it is a code ("permis CE",
+    "TP SA"). Dropped, it would leave "permis" or "TP" alone to name the concept, and
+    "permis de conduire" would read as a truck licence."""
     out: list[str] = []
     for word in norm.split():
         out.extend(JARGON.get(word, word).split())
-    return [w for w in out if w not in STOPWORDS]
+    return [w for i, w in enumerate(out) if w not in STOPWORDS or i == len(out) - 1]
 
 
 def _key(words: list[str]) -> tuple[str, ...]:
