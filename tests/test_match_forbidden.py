@@ -199,3 +199,18 @@ def test_a_forbidden_skill_never_makes_two_needs_compatible():
     ]
     [bundle] = pool(shared, [person], distance=lambda a, b: 0.0).bundles
     assert bundle.needs == ("b1", "b2")
+
+
+@pytest.mark.engine_free
+@pytest.mark.parametrize("criterion_text", ["syndiqué CGT", "origine portugaise", "née au Maroc"])
+def test_a_union_or_a_nationality_named_weighs_in_no_score(criterion_text):
+    # Two people alike but for that line of their CV, for a need that asks for it.
+    need = need_data(skills=("comptabilité", criterion_text), title="Comptabilité")
+    with_it = candidate_data(ref="cv-a", skills=("comptabilité", criterion_text))
+    without = candidate_data(ref="cv-b", skills=("comptabilité",))
+    a_points, a_entries = score_pair(need, with_it, 5.0)
+    assert (a_points, a_entries) == score_pair(need, without, 5.0)
+    assert a_points == 100
+    aside = [e for e in a_entries if e["criterion"] == SET_ASIDE]
+    assert len(aside) == 1 and aside[0]["points"] == 0
+    assert f"« {criterion_text} »" in aside[0]["text"]

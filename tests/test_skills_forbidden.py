@@ -137,6 +137,15 @@ CAUGHT = [
     # The second audit: a criterion said with a word of character or of availability
     # ("dynamique", "motivé"), a plural, a negation, a person named for a task.
     ("jeune et dynamique", AGE),
+    # The third audit: a union named, a nationality named after "origine" or a birth.
+    ("syndiqué CGT", OPINIONS),
+    ("non syndiqué FO", OPINIONS),
+    ("pas de CGT", OPINIONS),
+    ("origine portugaise", ORIGIN),
+    ("nationalité marocaine", ORIGIN),
+    ("d'origine italienne", ORIGIN),
+    ("née en Pologne", ORIGIN),
+    ("de type asiatique", ORIGIN),
     ("jeune homme dynamique", AGE),
     ("jeune motivé", AGE),
     ("retraité", AGE),
@@ -323,6 +332,16 @@ ALLOWED = [
     "projet",
     "gestion de projet",
     "anglais courant",
+    # The third audit: a language, a cuisine or a union word that asks nothing of a person.
+    "anglais",
+    "portugais",
+    "portugais courant",
+    "bilingue espagnol",
+    "cuisine italienne",
+    "pâtisserie portugaise",
+    "CGT",
+    "droit syndical",
+    "relations avec la CFDT",
     "conseiller prud'homme",
     "accompagnement du handicap",
     "auxiliaire de vie",

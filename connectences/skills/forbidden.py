@@ -135,6 +135,52 @@ for _criterion, _group in (
 ):
     STRONG.update(dict.fromkeys(_group.split(), _criterion))
 
+# Nationalities (every form of the adjective) and countries of the people of the
+# territory and of those who come to work there; "français", "européen"... are above.
+_NATIONALITIES = frozenset(
+    form
+    for stem, feminine in (
+        ("portugais", "portugaise"),
+        ("espagnol", "espagnole"),
+        ("italien", "italienne"),
+        ("allemand", "allemande"),
+        ("anglais", "anglaise"),
+        ("britannique", "britannique"),
+        ("belge", "belge"),
+        ("suisse", "suisse"),
+        ("polonais", "polonaise"),
+        ("roumain", "roumaine"),
+        ("bulgare", "bulgare"),
+        ("ukrainien", "ukrainienne"),
+        ("russe", "russe"),
+        ("turc", "turque"),
+        ("marocain", "marocaine"),
+        ("algerien", "algerienne"),
+        ("tunisien", "tunisienne"),
+        ("senegalais", "senegalaise"),
+        ("malien", "malienne"),
+        ("ivoirien", "ivoirienne"),
+        ("camerounais", "camerounaise"),
+        ("congolais", "congolaise"),
+        ("comorien", "comorienne"),
+        ("chinois", "chinoise"),
+        ("vietnamien", "vietnamienne"),
+        ("americain", "americaine"),
+        ("bresilien", "bresilienne"),
+        ("antillais", "antillaise"),
+    )
+    for form in {
+        stem,
+        feminine,
+        stem if stem.endswith("s") else stem + "s",
+        feminine if feminine.endswith("s") else feminine + "s",
+    }
+) | _words(
+    "portugal espagne italie allemagne angleterre belgique pologne roumanie bulgarie",
+    "ukraine russie turquie maroc algerie tunisie senegal mali cameroun congo comores",
+    "chine vietnam bresil antilles afrique asie europe maghreb",
+)
+
 # Words of a criterion that need a condition beside them (see the module docstring).
 WEAK: dict[str, str] = {}
 for _criterion, _group in (
@@ -164,7 +210,16 @@ for _criterion, _group in (
         "caucasien caucasienne caucasiens caucasiennes mediterraneen mediterraneenne "
         "mediterraneens mediterraneennes peau couleur",
     ),
-    (OPINIONS, "syndical syndicale syndicaux syndicat syndicats politique politiques"),
+    # Nationalities and countries are languages, cuisines and places too ("portugais
+    # courant", "cuisine italienne"): weak, they say an origin after "origine",
+    # "nationalité", a birth or a "type" ("origine portugaise", "née en Pologne").
+    (ORIGIN, " ".join(sorted(_NATIONALITIES))),
+    (
+        OPINIONS,
+        "syndical syndicale syndicaux syndicat syndicats politique politiques "
+        # The unions: "syndiqué CGT" is union membership, "pas de CGT" refuses it.
+        "cgt cfdt fo cftc cgc unsa fsu",
+    ),
     (
         APPEARANCE,
         "physique agreable avantageux avantageuse plaisant plaisante attrayant "
