@@ -327,7 +327,7 @@ def test_the_grown_platform_shows_more_rows(platform, auth, client):
     after = client.get("/animateur/visites").get_data(as_text=True)
     matches_after = client.get(f"/animateur/besoins/{MATCH_NEED}").get_data(as_text=True)
     assert after.count("<tr") > before.count("<tr")
-    shown = "Détail du score de"  # one per candidate listed on the need page
+    shown = '<caption class="visually-hidden">Détail du score'  # one per candidate listed
     assert matches_after.count(shown) > matches_before.count(shown) > 0
     assert db.session.scalar(select(User.id).where(User.role == "operator")) is not None
 

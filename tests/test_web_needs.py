@@ -225,6 +225,24 @@ def test_need_page_ranks_as_the_matcher(client, animateur):
             assert entry["text"].replace("'", "&#39;") in html
 
 
+def test_each_criterion_says_its_points_out_of_its_maximum(client, animateur):
+    # "22,5" alone means nothing to the person choosing: out of how much?
+    from connectences.matching.matches import match_need
+    from connectences.matching.score import WEIGHTS
+
+    match = match_need("n1")["matches"][0]
+    html = html_of(client.get("/animateur/besoins/n1"))
+    card = html[html.index("Camille Comptable") : html.index("Morgane Moyenne")]
+    for entry in match["explanation"]:
+        shown = f"{french_number(entry['points'])} sur {WEIGHTS[entry['criterion']]}"
+        assert f'<td class="num">{shown}</td>' in card, entry
+    # The quoted skills never leave a lone "»" at the start of a line: no-break spaces,
+    # as every French text of the site (``html_of`` reads them as spaces).
+    raw = client.get("/animateur/besoins/n1").get_data(as_text=True)
+    assert "« comptabilité générale »" not in raw
+    assert "«\u00a0comptabilité générale\u00a0»" in raw
+
+
 def test_match_filters_level_days_and_distance(client, animateur):
     html = html_of(client.get("/animateur/besoins/n1?niveau_exact=1"))
     assert "Morgane Moyenne" not in html and "Camille Comptable" not in html  # technicien

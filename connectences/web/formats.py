@@ -12,6 +12,7 @@ from flask import Flask
 from connectences import vocab
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import phone_display
+from connectences.matching.score import WEIGHTS
 from connectences.typography import (
     FrenchTypography,
     days_ago,
@@ -63,6 +64,12 @@ def days_label(days) -> str:
     return ", ".join(label for key, label in vocab.DAYS.items() if key in (days or ())) or "—"
 
 
+def score_max(criterion: str) -> int | None:
+    """The most points a criterion of the score gives (None: an entry of no points, a
+    requirement set aside or an unknown distance)."""
+    return WEIGHTS.get(criterion)
+
+
 def register_formats(app: Flask) -> None:
     app.add_template_filter(phone_display, "phone_fr")
     app.add_template_filter(phone_ending, "fin_de_numero")
@@ -77,4 +84,5 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(of_name, "de")
     app.add_template_filter(lambda code: vocab.label(vocab.CONTRACTS, code), "contrat")
     app.add_template_global(days_ago, "age_fr")
+    app.add_template_global(score_max, "score_max")
     app.jinja_env.add_extension(FrenchTypography)
