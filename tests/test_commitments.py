@@ -102,6 +102,15 @@ def test_the_explanation_says_the_week_in_plain_french():
     assert entries["days"]["text"] == "Libre tous les jours du besoin (lundi, jeudi)."
 
 
+def test_a_wish_already_met_by_the_work_held_says_up_to_not_zero():
+    # 5 h wished at least, 8 held: whatever they take now is welcome, up to 16 h more.
+    cand = person(hours_min=5.0, commitments=(tuesday(8),))
+    need = make_need(hours_per_week=7.0, days=frozenset({"mon", "thu"}))
+    text = {e["criterion"]: e for e in explanation(need, cand)}["hours"]["text"]
+    assert "0 à" not in text
+    assert "jusqu'à 16 h encore souhaitées" in text
+
+
 def test_several_commitments_add_up():
     cand = person(
         commitments=(

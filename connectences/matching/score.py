@@ -494,7 +494,10 @@ def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         # Same arithmetic as the index: max(hours_min - committed, 0), hours_max - committed.
         committed = week.committed_hours(cand, need.start)
         hmin, hmax = max(cand.hours_min - committed, 0.0), cand.hours_max - committed
-        wish = f"{sentence[:-1]} ; {fr_number(hmin)} à {fr_number(hmax)} h encore souhaitées"
+        # The work held may already reach the least they wished: "0 à 16 h" reads as
+        # wishing nothing, "jusqu'à 16 h" says what is left.
+        span = f"{fr_number(hmin)} à " if hmin > 0 else "jusqu'à "
+        wish = f"{sentence[:-1]} ; {span}{fr_number(hmax)} h encore souhaitées"
     # Float error aside (``week.hours_fit``), as the hard constraint and the index.
     if week.hours_fit(hmin, h) and week.hours_fit(h, hmax):
         return WEIGHTS[
