@@ -311,3 +311,17 @@ def test_relations_are_symmetric_with_a_reason_and_unknown_ids_are_refused(tmp_p
     )
     with pytest.raises(ValueError, match="tontes"):
         concepts.load(tmp_path)
+
+
+def test_the_person_of_the_trade_named_by_the_skill_meets_it_fully():
+    # "pâtissier" is the trade of "pâtisserie": no "other speciality", and no chocolatier
+    # (a related technique) before them.
+    need = make_need(title="Pâtissier", rome="D1104", skills=("pâtisserie",))
+    baker = make_cand(ref="cv-patissier", skills=("pâtissière",), rome=("D1104",))
+    other = make_cand(ref="cv-chocolat", skills=("chocolaterie",), rome=("D1104",))
+    ranked = rank_candidates(need, [other, baker], distance=lambda a, b: 5.0)
+    assert [r["candidate"] for r in ranked] == ["cv-patissier", "cv-chocolat"]
+    text = _skills_entry(need, baker)["text"]
+    assert "autre spécialité" not in text and "1 sur 1 retrouvée" in text
+    index = CandidateIndex.build([other, baker], distance=lambda a, b: 5.0)
+    assert index.top(need, None) == [(r["candidate"], r["score"]) for r in ranked]
