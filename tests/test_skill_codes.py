@@ -57,3 +57,19 @@ def test_the_truck_driver_ranks_above_the_car_driver_and_the_explanation_says_wh
     assert "Non retrouvée : « permis C »" in text
     index = CandidateIndex.build([car, truck], distance=lambda a, b: 5.0)
     assert index.top(need, None) == [(r["candidate"], r["score"]) for r in ranked]
+
+
+def test_a_driving_licence_is_no_marine_mechanic():
+    # The taxonomy's "permis de conduire les moteurs marins" (PCMM) placed the plain
+    # "permis de conduire" of most CVs in marine mechanics (I1605).
+    need = make_need(
+        title="Mécanicien marine", rome="I1605", skills=("mécanique marine", "hors-bord")
+    )
+    licence = make_cand(ref="cv-permis", skills=("permis de conduire",), rome=())
+    entries = {e["criterion"]: e for e in score_pair(need, licence, 5.0)[1]}
+    assert entries["skills"]["points"] == 0 and entries["rome"]["points"] == 0
+    assert "Mécanique de marine" not in entries["skills"]["text"]
+    assert skills.concept_of("permis de conduire") != "I1605"
+    # The certificate itself, written out or as its acronym, is still the trade's.
+    assert skills.concept_of("permis de conduire les moteurs marins") == "I1605"
+    assert skills.concept_of("PCMM") == "I1605"
