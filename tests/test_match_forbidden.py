@@ -23,6 +23,7 @@ from connectences.vocab import DAYS
 from tests.factories import candidate as candidate_item
 from tests.factories import candidate_data, company, document, load, need_data
 from tests.factories import need as need_item
+from tests.helpers import html_of
 
 NEED_SKILLS = ("comptabilité", "homme", "moins de 30 ans", "nationalité française")
 SAME = ("comptabilité", "homme", "moins de 30 ans", "nationalité française")
@@ -160,7 +161,7 @@ def test_stored_requirements_are_set_aside_without_a_migration(app, client, auth
     _assert_explained_lawfully(why["explanation"])
     # The animateur's need page shows the row, of no points, in French.
     auth.login("animateur")
-    html = client.get("/animateur/besoins/besoin-1").get_data(as_text=True)
+    html = html_of(client.get("/animateur/besoins/besoin-1"))
     assert '<th scope="row">Critère écarté</th>' in html
     assert "« homme » écarté : la loi interdit de choisir selon le sexe" in html
 
