@@ -312,7 +312,7 @@ def test_abandon_needs_a_reason_from_the_list(client, animateur):
     assert response.status_code == 422
     assert "Choisissez un motif dans la liste." in error_of(response, "motif-abandon")
     page = html_of(response)
-    assert '<details class="abandon" open>' in page
+    assert '<details class="abandon no-print" open>' in page
     assert 'statut#erreurs-abandonner" novalidate' in page
     response = client.post(
         "/animateur/besoins/n1/statut",
@@ -428,7 +428,7 @@ def test_bad_lead_input_changes_nothing(client, animateur, form, field, message)
     assert message in error_of(response, field)
     html = html_of(response)
     assert "À rappeler</textarea>" in html
-    assert 'proposer#erreurs-proposer" id="proposer" novalidate' in html
+    assert 'proposer#erreurs-proposer" id="proposer" class="print-keep" novalidate' in html
     if form.get("operateur") == "inconnu":
         assert 'value="ok" checked' in html  # the ticked candidate stays ticked
         assert 'value="ge" selected' not in html  # no operator chosen for them

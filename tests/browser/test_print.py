@@ -1,0 +1,49 @@
+"""A need or a CV record printed by an animateur: the facts on paper, not the screen's
+tools. The need's ranked candidates sit inside the proposal form (their boxes to tick),
+which the print stylesheet used to leave off whole: "20 candidats affichés" over
+nothing. The CV record printed its edit link's address, empty bullets where the
+buttons were and headings of sections that are only forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.support import DESKTOP, open_as, screenshot
+
+pytestmark = pytest.mark.browser
+
+NEED = "demo-besoin-042"  # a demo need with ranked candidates
+PERSON = "demo-cv-001"  # the demo's job seeker, with a commitment
+
+
+def _printed(page, name: str):
+    page.emulate_media(media="print")
+    screenshot(page, name)
+
+
+def test_a_printed_need_lists_its_candidates_without_the_tools(page, live_server):
+    open_as(page, live_server, "animateur", DESKTOP, f"/animateur/besoins/{NEED}")
+    first = page.locator("#candidats .match-list .match").first
+    name = first.locator("strong").first.inner_text()
+    _printed(page, "print-need")
+    assert first.is_visible()
+    assert page.locator("#candidats").get_by_text(name, exact=True).first.is_visible()
+    assert not page.locator("#candidats input[type=checkbox]").first.is_visible()
+    # The candidates past the fifth, folded on the screen, are on the paper too.
+    assert page.locator("#candidats .more-matches .match").first.is_visible()
+    # What can only be done on the screen is left off the paper, headings included.
+    assert not page.get_by_role("heading", name="Pourquoi pas ce candidat ?").is_visible()
+    assert not page.get_by_text("Filtrer les candidats").is_visible()
+    assert not page.get_by_text("Abandonner le besoin…").is_visible()
+
+
+def test_a_printed_cv_record_shows_no_edit_links_nor_empty_sections(page, live_server):
+    open_as(page, live_server, "animateur", DESKTOP, f"/animateur/cvtheque/{PERSON}")
+    _printed(page, "print-cv-record")
+    commitments = page.locator("ul.commitments")
+    assert commitments.is_visible()
+    assert not commitments.get_by_role("link", name="Modifier cet engagement").is_visible()
+    assert not page.get_by_role("heading", name="Statut", exact=True).is_visible()
+    assert not page.get_by_role("heading", name="Notes", exact=True).is_visible()
+    for actions in page.locator("main ul.actions").all():
+        assert not actions.is_visible()
