@@ -404,3 +404,12 @@ def test_the_index_is_rebuilt_when_the_database_went_back():
     load({**doc, "candidates": people("apres")})
     found = {m["candidate"] for m in match_need("n1", 10)["matches"]}
     assert found == {"apres-0", "apres-1", "apres-2"}
+
+
+def test_the_job_criterion_names_every_job_it_cites_not_its_code_alone():
+    """An operator reads « Comptabilité », not « M1203 » alone, in a lead's score."""
+    need = make_need(rome="M1607", skills=("xyz",), title="Besoin")
+    other = {e["criterion"]: e for e in score_pair(need, make_cand(rome=("M1203",)))[1]}
+    assert "M1203 — Comptabilité" in other["rome"]["text"], other["rome"]["text"]
+    family = {e["criterion"]: e for e in score_pair(need, make_cand(rome=("M1604",)))[1]}
+    assert "M1604 — Assistanat de direction" in family["rome"]["text"], family["rome"]
