@@ -213,7 +213,7 @@ def test_nothing_covers_goes_to_partner_with_the_reason():
     assert "Aucun opérateur ne couvre ce besoin" in text
     assert "ne traite pas le domaine ROME M1203" in text and "ne prend pas le niveau" in text
     # French puts a space before a semicolon (found by an audit: "du besoin; ne prend").
-    assert "ne traite pas le domaine ROME M1203 ; ne prend pas le niveau" in text
+    assert "ne traite pas le domaine ROME M1203 — Comptabilité ; ne prend pas le niveau" in text
 
 
 FT_COBAN = PartnerData(

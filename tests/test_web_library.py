@@ -487,3 +487,15 @@ def test_operator_reads_the_cv_through_the_accepted_lead_only(client, auth, peop
     (entry,) = audit_entries("cv_download")
     assert entry.details == {"lead": lead.id}
     assert db.session.get(User, entry.actor_id).role == "operator"
+
+
+def test_the_list_names_each_persons_jobs_not_their_codes_alone(client, auth, people):
+    """« M1203 — Comptabilité » in the row, on a phone as on a desktop: a tooltip on the
+    bare code (abbr title) reaches neither a finger nor the keyboard."""
+    auth.login("animateur")
+    by_ref(Candidate, "ines").rome = ["M1203"]
+    db.session.commit()
+    row = re.search(r"<tr>(?:(?!</tr>).)*Inès Marchal.*?</tr>", html_of(client.get(BASE)), re.S)
+    assert row, "la ligne d'Inès"
+    cell = re.search(r'data-label="Métiers">(.*?)</td>', row.group(0), re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", " ", cell).split()) == "M1203 — Comptabilité"

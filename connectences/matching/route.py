@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
+from connectences.skills import rome_named
 from connectences.typography import hours_plain
 from connectences.vocab import CONTRACTS, LEVELS, OPERATOR_KINDS, PARTNER_KINDS, label
 
@@ -113,7 +114,7 @@ def operator_gaps(operator: OperatorData, need: NeedData, epci: str | None) -> l
         gaps.append("n'intervient pas sur l'intercommunalité du besoin")
     if rome_specificity(operator, need.rome) is None:
         if need.rome:
-            gaps.append(f"ne traite pas le domaine ROME {need.rome}")
+            gaps.append(f"ne traite pas le domaine ROME {rome_named(need.rome)}")
         else:
             gaps.append("ne traite que certains domaines ROME et le besoin n'a pas de code ROME")
     if need.level not in operator.levels:

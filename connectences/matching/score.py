@@ -440,7 +440,7 @@ def rome_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         return 0, "Le besoin n'a pas de code ROME : critère métier non évalué."
     codes, declared = candidate_romes(cand)
     source = "recherché par le candidat" if declared else "déduit de ses compétences"
-    named = _named_rome(code)
+    named = skills.rome_named(code)
     if code in codes:
         return ROME_POINTS[("code", declared)], f"Même métier ROME ({named}), {source}."
     family = [c for c in sorted(codes) if c[:3] == code[:3]]
@@ -448,25 +448,18 @@ def rome_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         other = family[0]
         return (
             ROME_POINTS[("family", declared)],
-            f"Métier de la même famille ROME ({_named_rome(other)} pour {named}), {source}.",
+            f"Métier de la même famille ROME ({skills.rome_named(other)} pour {named}), {source}.",
         )
     related = [c for c in sorted(codes) if c in skills.related_codes(code)]
     if related:
         return (
             ROME_POINTS[("related", declared)],
-            f"Métier voisin ({_named_rome(related[0])}) de {named} d'après le ROME, {source}.",
+            f"Métier voisin ({skills.rome_named(related[0])}) de {named} d'après le ROME, {source}.",
         )
     if not codes:
         return 0, f"Aucun métier ROME connu pour le candidat ; le besoin relève de {named}."
-    cited = ", ".join(_named_rome(c) for c in sorted(codes))
+    cited = ", ".join(skills.rome_named(c) for c in sorted(codes))
     return 0, f"Métiers recherchés ({cited}) différents de {named}."
-
-
-def _named_rome(code: str) -> str:
-    """A ROME code as a sentence cites it: with its French label when known (an
-    operator reads « M1203 — Comptabilité », not the code alone)."""
-    name = skills.rome_label(code)
-    return f"{code} — {name}" if name else code
 
 
 def level_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:

@@ -270,6 +270,13 @@ def rome_label(code: str | None) -> str | None:
     return None
 
 
+def rome_named(code: str) -> str:
+    """A ROME code as a sentence or a page cites it: with its French label when known
+    (« M1203 — Comptabilité »: no one outside the team reads the code alone)."""
+    name = rome_label(code)
+    return f"{code} — {name}" if name else code
+
+
 # Two jobs are neighbours when their vocabularies in the taxonomy are close:
 # cosine of their idf-weighted stem bags, among each job's nearest few.
 RELATED_MIN_COSINE = 0.15

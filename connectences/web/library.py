@@ -39,7 +39,7 @@ from connectences.cvtheque.search import SearchFilters, iter_candidates, search_
 from connectences.extensions import commit_keeping_loaded, db
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
-from connectences.skills import rome_label
+from connectences.skills import rome_label, rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.commitment_form import form_values, read_form
@@ -153,7 +153,7 @@ def index():
         statuses=vocab.CANDIDATE_STATUSES,
         sources=SOURCES,
         commune_label=territory.commune_label,
-        rome_label=rome_label,
+        rome_named=rome_named,
         library_links=_optional_links(LIBRARY_LINKS),
     )
 

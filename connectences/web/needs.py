@@ -33,7 +33,7 @@ from connectences.needs.status_words import (
 )
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.prospection.pressure import over_cap_reason_of
-from connectences.skills import rome_label, rome_suggestions, split_skills
+from connectences.skills import rome_label, rome_named, rome_suggestions, split_skills
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
@@ -365,7 +365,7 @@ def qualify(ref: str):
 
 def _fields(need: Need) -> list[tuple[str, str]]:
     rome = need.rome or ""
-    rome_text = f"{rome} — {rome_label(rome)}" if rome and rome_label(rome) else rome or "—"
+    rome_text = rome_named(rome) if rome else "—"
     shared = {True: "Oui", False: "Non", None: "Pas encore précisé"}[need.shared_time]
     fields = [
         ("Intitulé", need.title),
