@@ -58,3 +58,24 @@ def test_the_persons_refused_commitment_says_so_in_the_title(client, auth, world
         space = _space()
     assert by_ref(Candidate, "ines")
     _refused_then_fine(client, space + "/engagements/nouveau", {"heures": "", "jours": []})
+
+
+# (the page, where its form is sent, what is sent): a page of several forms, or a form
+# sent to another address that answers with the page.
+SENT_ELSEWHERE = [
+    ("/animateur/cvtheque/ines", "/animateur/cvtheque/ines/statut", {"statut": "inconnu"}),
+    ("/animateur/cvtheque/import", "/animateur/cvtheque/import", {"source": ""}),
+]
+
+
+@pytest.mark.parametrize(("page", "action", "data"), SENT_ELSEWHERE)
+def test_a_page_whose_form_was_refused_says_so_in_the_title(
+    client, auth, world, page, action, data
+):
+    auth.login("animateur")
+    fine = _title(client.get(page))
+    assert not fine.startswith("Erreur"), fine
+    refused = client.post(action, data=data)
+    assert refused.status_code in (400, 422), refused.status_code
+    assert 'class="form-error" role="alert"' in html_of(refused)
+    assert _title(refused) == f"Erreur — {fine}", _title(refused)
