@@ -443,3 +443,13 @@ def test_shared_time_need_without_operator_never_reads_as_a_classic_recruitment(
     assert "relève du temps partagé" in text
     assert "recrutements classiques" not in text
     assert "aucune structure de temps partagé ne couvre ce besoin" in text
+
+
+def test_the_covering_operator_is_said_to_cover_the_needs_job_by_its_name():
+    """« le domaine ROME M12 » alone told an operator nothing: the job is named."""
+    ops = [operator("ge-b", rome_domains=("M12",))]
+    decision = route(need(), ops, PARTNERS, COBAS)
+    text = " ".join(decision.reasons)
+    assert "le métier du besoin (M1203 — Comptabilité, domaine ROME M12)" in text, text
+    every = route(need(), [operator("ge-c", rome_domains=())], PARTNERS, COBAS)
+    assert "tous les métiers" in " ".join(every.reasons)

@@ -163,11 +163,14 @@ def _shared_time_sentence(need: NeedData) -> str:
 
 def _coverage_sentence(operator: OperatorData, need: NeedData) -> str:
     spec = rome_specificity(operator, need.rome) or 0
+    code = (need.rome or "").strip().upper()
     if spec == 0:
-        domain = "tous les domaines ROME"
+        domain = "tous les métiers"
     else:
-        # The matching entry is the need's code cut to the specificity length.
-        domain = f"le domaine ROME {(need.rome or '').strip().upper()[:spec]}"
+        # The matching entry is the need's code cut to the specificity length; the
+        # job itself is named, as a code alone tells its reader nothing.
+        within = f", domaine ROME {code[:spec]}" if spec < len(code) else ""
+        domain = f"le métier du besoin ({rome_named(code)}{within})"
     return (
         f"{operator.name} ({label(OPERATOR_KINDS, operator.kind)}) couvre l'intercommunalité "
         f"du besoin, {domain}, le niveau « {label(LEVELS, need.level)} », le contrat "
