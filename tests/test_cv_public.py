@@ -520,6 +520,9 @@ def test_a_disabled_account_closes_the_personal_links_of_its_profile(client):
         response = client.get(path)
         assert response.status_code == 403, path
         assert consent.DISABLED in unescape(response.get_data(as_text=True))
+        # The page it asks them to contact is one tap away, in the card that says so.
+        card = response.get_data(as_text=True).split('<div class="card">', 1)[1]
+        assert 'href="/contact"' in card.split("</div>", 1)[0], path
     assert client.post(f"{space}/pause", data={}).status_code in (400, 403)
     assert consent.send_space_link(db.session, EMAIL, force=True) is False
     users.enable(db.session, EMAIL)
