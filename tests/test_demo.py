@@ -14,6 +14,7 @@ from stdnum.fr import siret as siret_check
 from connectences import vocab
 from connectences.accounts import public_animateurs
 from connectences.clock import LOCAL_TZ
+from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.demo import build_demo_document, build_demo_visits, demo_accounts, seed_demo
 from connectences.demo.candidates import AROUND_COMMUNE_WEIGHTS
 from connectences.demo.events import EVENTS
@@ -183,6 +184,24 @@ def test_the_command_seeds_the_demo_once_and_prints_the_accounts(app, runner, do
     assert again.exit_code == 0, again.output
     assert _counts() == first
     assert "mot de passe n'a pas été modifié" in again.output
+
+
+def test_a_demo_person_erased_stays_erased_when_the_demo_is_seeded_again(app, runner):
+    # bin/run seeds the demo at each start: the showcase person who erased their
+    # profile (or whom the retention rules deleted) must not come back with it.
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    showcase = build_demo_document()["candidates"][0]
+    person = db.session.scalar(select(Candidate).where(Candidate.ref == showcase["ref"]))
+    erase_candidate(db.session, person, reason=ON_REQUEST)
+    db.session.commit()
+    before = _counts()
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert _counts() == before
+    assert db.session.scalar(select(Candidate).where(Candidate.ref == showcase["ref"])) is None
+    assert db.session.scalar(select(User).where(User.email == showcase["email"])) is None
+    assert showcase["email"] not in again.output
 
 
 def test_the_command_refuses_a_production_install(app, runner):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.status import set_status
 from connectences.exchange import (
     ExchangeError,
@@ -1283,3 +1284,27 @@ def test_a_document_lifting_do_not_solicit_is_recorded_as_a_preferences_change()
     ]
     said = preferences_last_set(db.session, by_ref(Company, "co-x"))
     assert said.by == "un import de document d'échange"
+
+
+def test_a_person_erased_does_not_come_back_through_a_document_sent_before():
+    # A partner's document sent before the person asked to be erased (or before the
+    # retention rules deleted them) attests a consent they withdrew: refused whole.
+    doc = document(candidates=[candidate(ref="cv-efface")], companies=[company(ref="co-x")])
+    load(copy.deepcopy(doc))
+    person = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-efface"))
+    erase_candidate(db.session, person, reason=ON_REQUEST)
+    db.session.commit()
+    before = counts()
+
+    with pytest.raises(ExchangeError) as raised:
+        load(copy.deepcopy(doc))
+    assert [str(e) for e in raised.value.errors] == [
+        "/candidates/0/ref : cette personne a été supprimée de la CVthèque (à sa demande ou "
+        "faute de contact) : elle ne peut revenir que par un nouveau dépôt de sa part, "
+        "retirez-la du document"
+    ]
+    db.session.rollback()
+    assert counts() == before
+    assert db.session.scalar(select(Candidate).where(Candidate.ref == "cv-efface")) is None
+    # The same document without the person goes through.
+    load({**copy.deepcopy(doc), "candidates": []})

@@ -20,6 +20,7 @@ from connectences.demo.events import seed_events
 from connectences.demo.needs import progress_needs
 from connectences.demo.visits import seed_visits
 from connectences.exchange.importer import import_document
+from connectences.exchange.validate import erased_refs
 from connectences.models import Candidate, Commune, Company, Event, Need, User, Visit
 from connectences.territory.load import load_reference
 
@@ -41,11 +42,20 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date | None = N
     today = today or local_today()
     _ensure_reference(session)
     document = build_demo_document(seed, today)
-    import_document(document, session)
+    # A demo person erased since (from their space, or by the retention rules) stays
+    # erased: the import would refuse the document that brings them back.
+    gone = erased_refs(session, [item["ref"] for item in document["candidates"]])
+    kept = [item for item in document["candidates"] if item["ref"] not in gone]
+    import_document({**document, "candidates": kept}, session)
     session.flush()
 
     seed_contacts(session, document, seed)
-    accounts = demo_accounts(document)
+    # The showcase person's account goes with them when they were erased.
+    accounts = [
+        account
+        for account in demo_accounts(document)
+        if not (account.role == "candidate" and account.org_ref in gone)
+    ]
     created_accounts = seed_accounts(session, accounts)
 
     animateur_email = next(a.email for a in accounts if a.role == "animateur")

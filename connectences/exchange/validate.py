@@ -27,7 +27,7 @@ from stdnum.fr import siret as stdnum_siret
 from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, InvalidName, NameKind, check_sent_name, clean_email
 from connectences.extensions import db
-from connectences.models import Candidate, Company
+from connectences.models import Candidate, Company, Deletion
 from connectences.prospection.companies import PROVISIONAL_REF, listed
 from connectences.skills import MAX_SKILL_LENGTH
 from connectences.skills.forbidden import forbidden_criterion, refusal, text_problem
@@ -540,6 +540,7 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     _check_ref_addresses(valid, ctx)
     _check_sirets(valid["companies"], ctx)
     _check_candidate_emails(valid["candidates"], ctx)
+    _check_erased_candidates(valid["candidates"], ctx)
     _check_candidate_hours(valid["candidates"], ctx)
     _check_commitments(document, valid["candidates"], ctx)
     _check_need_companies(document, valid["needs"], ctx)
@@ -690,6 +691,37 @@ def _check_candidate_emails(checked: list[tuple[int, dict[str, Any]]], ctx: _Con
         ("le candidat", "enregistré"),
         ctx,
     )
+
+
+def _check_erased_candidates(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
+    """A person erased here (on request, or by the retention rules) does not come back
+    through a document sent before, nor with a consent the sender attests for them: a
+    ref that left a tombstone and holds no profile is refused (see ``erased_refs``)."""
+    gone = erased_refs(ctx.session, [values.get("ref") for _, values in checked])
+    for index, values in checked:
+        if values.get("ref") in gone:
+            ctx.error(
+                pointer("candidates", index, "ref"),
+                "cette personne a été supprimée de la CVthèque (à sa demande ou faute de "
+                "contact) : elle ne peut revenir que par un nouveau dépôt de sa part, "
+                "retirez-la du document",
+            )
+
+
+def erased_refs(session: Any, refs: Iterable[Any]) -> set[str]:
+    """The refs among ``refs`` of people deleted from the library (a ``candidates``
+    tombstone) and not stored again."""
+    wanted = {ref for ref in refs if isinstance(ref, str)}
+    if not wanted:
+        return set()
+    gone = set(
+        session.scalars(
+            select(Deletion.ref).where(Deletion.kind == "candidates", Deletion.ref.in_(wanted))
+        )
+    )
+    if not gone:
+        return set()
+    return gone - set(session.scalars(select(Candidate.ref).where(Candidate.ref.in_(gone))))
 
 
 def _check_candidate_hours(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
