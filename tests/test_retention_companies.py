@@ -102,6 +102,39 @@ def test_a_later_change_or_transition_of_a_closed_need_delays_its_erasure():
     assert run("data_retention", THREE_YEARS + timedelta(days=31))["needs_erased"] == 1
 
 
+def test_the_words_typed_when_a_need_was_stopped_go_with_the_owner_s_details():
+    # The owner stopping their need (owner_stop) or the animateur abandoning it types a
+    # "précision" kept on the transition: the owner's own words, which may name people.
+    company = _company()
+    need = _need(company, NeedState.ABANDONNE)
+    db.session.add(
+        Transition(
+            entity="need",
+            entity_id=need.id,
+            from_state="en_recherche",
+            to_state="abandonne",
+            reason_code="plus_besoin",
+            reason_text="Mme Lopez, notre comptable, revient de congé maternité",
+            at=START,
+        )
+    )
+    db.session.commit()
+    assert run("data_retention", THREE_YEARS + timedelta(seconds=1))["needs_erased"] == 1
+    db.session.expire_all()
+    steps = db.session.scalars(
+        select(Transition).where(Transition.entity == "need", Transition.entity_id == need.id)
+    ).all()
+    assert [step.reason_text for step in steps] == [None] * len(steps)
+    step = next(step for step in steps if step.to_state == "abandonne")
+    # The reason's code stays for the observatory (abandonments by reason), not the words.
+    assert (step.reason_code, step.reason_text, step.to_state) == (
+        "plus_besoin",
+        None,
+        "abandonne",
+    )
+    assert run("data_retention", THREE_YEARS + timedelta(days=1))["needs_erased"] == 0
+
+
 def test_visits_go_three_years_after_their_date_or_their_follow_up():
     company = _company()
     old = _visit(company, date(2024, 3, 14))

@@ -512,7 +512,7 @@ def data_retention(ctx: JobContext) -> dict:
       need any more (needs.register.forget_space_links): deleted;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged;
     - closed needs without activity for ``NEEDS_RETENTION_MONTHS`` (36): the owner's
-      details and the notes blanked (needs.retention);
+      details, the notes and the words typed on their log blanked (needs.retention);
     - a company's contacts ``COMPANY_CONTACT_RETENTION_MONTHS`` (36) after the last
       contact with it, visits ``VISIT_RETENTION_MONTHS`` (36) after their date: deleted
       (prospection.retention);
