@@ -372,6 +372,25 @@ def test_a_person_whose_placement_ended_can_be_erased(people):
     assert not [m for m in mails_to("anim@exemple.fr") if "ne tient pas" in m.subject]
 
 
+def test_the_words_about_an_erased_person_s_placement_go_with_them(people):
+    # The points' feedback (the company's words about the person, the person's own) is
+    # about them: it goes with the person; what the observatory counts (done, holds) stays.
+    placement = _placed(people)
+    _answer(
+        _point(placement, 1),
+        people[1],
+        company_feedback="Mme Ok arrive en retard le lundi",
+        candidate_feedback="Je m'entends mal avec le gérant",
+    )
+    db.session.commit()
+    erase_candidate(db.session, by_ref(Candidate, "ok"), reason="demande")
+    db.session.commit()
+    db.session.expire_all()
+    point = _point(db.session.get(Placement, placement.id), 1)
+    assert (point.company_feedback, point.candidate_feedback) == (None, None)
+    assert point.holds is True and point.done_at is not None
+
+
 def test_a_placement_whose_person_was_erased_can_still_end(people):
     placement = _placed(people)
     erase_candidate(db.session, by_ref(Candidate, "ok"), reason="demande")

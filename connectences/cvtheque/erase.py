@@ -27,6 +27,7 @@ from connectences.models import (
     Candidate,
     CandidateEvent,
     Deletion,
+    FollowUpPoint,
     JobNotice,
     Lead,
     LeadCandidate,
@@ -61,7 +62,8 @@ def erase_candidate(
     about them (sent ones too), their retention notices, a linked candidate account and, unless
     ``event_registrations`` is false, their registrations to events made with their
     address or their account's (a seat they held goes to the next person waiting);
-    placements keep their figures without the person. The CV file goes once the deletion is
+    placements keep their figures without the person (nor the feedback of their follow-up
+    points). The CV file goes once the deletion is
     committed (never with ``dry_run``, whose transaction the caller rolls back). An
     audit entry records the deletion by id and ``reason`` only. With ``tell_the_person``,
     one mail tells them it is done (the receipt a person expects of an erasure): it
@@ -82,6 +84,18 @@ def erase_candidate(
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(LeadCandidate).where(LeadCandidate.candidate_id == cid))
+    # Their placements keep their figures (the points done, whether the job held), not
+    # the words written about the person or by them at each point.
+    session.execute(
+        update(FollowUpPoint)
+        .where(
+            FollowUpPoint.placement_id.in_(
+                select(Placement.id).where(Placement.candidate_id == cid)
+            )
+        )
+        .values(company_feedback=None, candidate_feedback=None)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(Placement).where(Placement.candidate_id == cid).values(candidate_id=None)
     )
