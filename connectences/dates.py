@@ -8,6 +8,7 @@ starts in the year 9999 or follow-ups due two thousand years ago.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime
 
@@ -158,3 +159,10 @@ def placement_end_problem(
             f"travaillé, au plus tard aujourd'hui ({today.strftime('%d/%m/%Y')})."
         )
     return None
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 → 28 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

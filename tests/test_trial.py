@@ -1,0 +1,119 @@
+"""The trial period's rule (``workflows.trial``): the longest trial the Code du travail
+allows for each contract and level, at every boundary, and the point planned before it
+ends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from connectences.workflows import trial
+
+START = date(2027, 1, 4)  # a Monday
+
+
+@pytest.mark.parametrize(
+    "contract, level, end, months",
+    [
+        ("cdi", "non_qualifie", date(2027, 3, 3), 2),
+        ("cdi", "employe_qualifie", date(2027, 3, 3), 2),
+        ("cdi", "technicien", date(2027, 4, 3), 3),
+        ("cdi", "cadre", date(2027, 5, 3), 4),
+        # The CDI à temps partagé of a groupement d'employeurs is a CDI.
+        ("cdi_temps_partage", "employe_qualifie", date(2027, 3, 3), 2),
+        ("cdi_temps_partage", "technicien", date(2027, 4, 3), 3),
+        ("cdi_temps_partage", "cadre", date(2027, 5, 3), 4),
+    ],
+)
+def test_a_cdi_s_trial_depends_on_the_level(contract, level, end, months):
+    proposal = trial.proposed_trial(contract, level, START, None)
+    assert proposal.end == end
+    assert f"{months} mois au plus" in proposal.reason
+    assert "L1221-19" in proposal.reason
+
+
+def test_a_cdi_s_months_are_calendar_months_clamped_to_the_month_s_end():
+    # 31 December + 2 months is 28 February: the trial's last day is the 27th.
+    assert trial.proposed_trial("cdi", "employe_qualifie", date(2026, 12, 31), None).end == (
+        date(2027, 2, 27)
+    )
+
+
+@pytest.mark.parametrize(
+    "term, end, days",
+    [
+        # One day per week of contract: 3 weeks, 3 days.
+        (date(2027, 1, 24), date(2027, 1, 6), 3),
+        # 6 days of contract: no whole week, no trial.
+        (date(2027, 1, 9), None, 0),
+        # Exactly one week: one day.
+        (date(2027, 1, 10), date(2027, 1, 4), 1),
+        # Exactly 6 months (to 3 July): capped at two weeks.
+        (date(2027, 7, 3), date(2027, 1, 17), 14),
+        # One day more than 6 months: 26 weeks, 26 days, under the month's cap.
+        (date(2027, 7, 4), date(2027, 1, 29), 26),
+        # 8 months: 34 weeks, capped at one month (4 January to 3 February).
+        (date(2027, 9, 3), date(2027, 2, 3), 31),
+    ],
+)
+def test_a_cdd_s_trial_is_a_day_a_week_within_its_cap(term, end, days):
+    for contract in ("cdd", "saisonnier"):
+        proposal = trial.proposed_trial(contract, "cadre", START, term)
+        assert proposal.end == end
+        assert "L1242-10" in proposal.reason
+        if days:
+            assert f"soit {days} jour" in proposal.reason
+        else:
+            assert "pas de période d'essai" in proposal.reason
+
+
+@pytest.mark.parametrize(
+    "term, end",
+    [
+        (date(2027, 1, 4), date(2027, 1, 5)),  # a day's mission: 2 days, the law's words
+        (date(2027, 2, 3), date(2027, 1, 5)),  # exactly one month: 2 days
+        (date(2027, 2, 4), date(2027, 1, 6)),  # one day more: 3 days
+        (date(2027, 3, 3), date(2027, 1, 6)),  # exactly two months: 3 days
+        (date(2027, 3, 4), date(2027, 1, 8)),  # beyond: 5 days
+    ],
+)
+def test_a_mission_s_trial_is_counted_in_days(term, end):
+    proposal = trial.proposed_trial("mission", "non_qualifie", START, term)
+    assert proposal.end == end
+    assert "L1251-14" in proposal.reason
+
+
+def test_a_fixed_term_contract_of_unknown_length_gets_no_proposal():
+    for contract in ("cdd", "saisonnier", "mission"):
+        assert trial.proposed_trial(contract, "cadre", START, None) is None
+
+
+def test_a_trial_out_of_its_contract_is_refused_in_french():
+    assert trial.trial_problem(date(2027, 1, 3), START, None) == (
+        "La période d'essai ne peut pas finir avant le début du contrat (le 04/01/2027)."
+    )
+    assert trial.trial_problem(date(2027, 2, 1), START, date(2027, 1, 31)) == (
+        "La période d'essai ne peut pas finir après le dernier jour du contrat (le 31/01/2027)."
+    )
+    # Its first day and the contract's last day are possible last days.
+    assert trial.trial_problem(START, START, date(2027, 1, 31)) is None
+    assert trial.trial_problem(date(2027, 1, 31), START, date(2027, 1, 31)) is None
+
+
+def test_the_point_is_due_a_week_before_the_trial_ends_never_before_its_start():
+    assert trial.point_due(START, date(2027, 3, 3)) == date(2027, 2, 24)
+    assert trial.point_due(START, date(2027, 1, 11)) == START  # 8 days: the start
+    assert trial.point_due(START, date(2027, 1, 10)) == START  # a week
+    assert trial.point_due(START, date(2027, 1, 5)) == START  # 2 days
+
+
+def test_a_bundle_s_trial_is_read_for_its_highest_level():
+    assert trial.placement_level(["employe_qualifie", "cadre", "technicien"]) == "cadre"
+    assert trial.placement_level(["non_qualifie"]) == "non_qualifie"
+    assert trial.placement_level([]) is None
+
+
+def test_the_points_are_named_in_sentences():
+    assert trial.point_label(trial.TRIAL_POINT) == "suivi avant la fin de la période d'essai"
+    assert trial.point_label(3) == "suivi à 3 mois"
