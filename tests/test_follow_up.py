@@ -71,9 +71,12 @@ def people():
     return animateur, member
 
 
-def _placed(people, *, contract="cdi", refs=("n1",), start=START, who="ok", end=None) -> Placement:
+def _placed(
+    people, *, contract="cdi", refs=("n1",), start=START, who="ok", end=None, **trial
+) -> Placement:
     """The candidate ``who`` placed by ``ge`` in the needs ``refs``, from ``start`` (to
-    ``end``, the last day of a fixed-term contract, when given)."""
+    ``end``, the last day of a fixed-term contract, when given; ``trial`` and
+    ``trial_end``: the trial period, none asked when not given)."""
     animateur, member = people
     lead = send_lead(
         db.session,
@@ -94,6 +97,7 @@ def _placed(people, *, contract="cdi", refs=("n1",), start=START, who="ok", end=
         start_date=start,
         end_date=end,
         actor=member,
+        **trial,
     )
     db.session.commit()
     return placement
@@ -350,6 +354,7 @@ def test_the_observatory_counts_an_ended_placement_as_no_longer_in_post_after(pe
     # Followed, still in post, no longer in post, not done yet: the ended placement is
     # known to be out of post at 3 and 6 months, not waiting for a point nobody makes.
     assert rows == {
+        "Avant la fin de l'essai": [0, 0, 0, 0],
         "À 1 mois": [2, 1, 1, 0],
         "À 3 mois": [2, 0, 1, 1],
         "À 6 mois": [2, 0, 1, 1],
@@ -481,3 +486,170 @@ def test_the_animateur_reads_the_term_and_the_points_planned(people):
     told = mails_to("anim@exemple.fr")[-1]
     assert "CDD, du 04/01/2027 au 31/05/2027" in told.body_text
     assert "Suivi prévu à 1 et 3 mois." in told.body_text
+
+
+# --- the trial period -------------------------------------------------------------------
+
+
+def _points(placement: Placement) -> list[tuple[int, date]]:
+    db.session.expire_all()
+    return [(p.months, p.due_on) for p in db.session.get(Placement, placement.id).follow_ups]
+
+
+def test_the_legal_trial_is_proposed_and_its_point_planned_a_week_before_it_ends(people):
+    placement = _placed(people, trial="legale")
+    # A CDI for an employé qualifié: 2 months, to 3 March; the point on 24 February.
+    assert placement.trial == "legale" and placement.trial_end == date(2027, 3, 3)
+    assert _points(placement) == [
+        (1, date(2027, 2, 4)),
+        (0, date(2027, 2, 24)),
+        (3, date(2027, 4, 4)),
+        (6, date(2027, 7, 4)),
+    ]
+    assert flow.trial_summary(placement) == (
+        "Période d'essai jusqu'au 03/03/2027, durée maximale légale. CDI : 2 mois au plus "
+        "pour les ouvriers et employés (article L1221-19 du Code du travail)."
+    )
+    told = mails_to("anim@exemple.fr")[-1]
+    assert (
+        "Suivi prévu à 1, 3 et 6 mois, et le 24/02/2027 avant la fin de la période d'essai "
+        "(le 03/03/2027)." in told.body_text
+    )
+
+
+def test_a_technician_s_trial_point_is_recorded_in_its_turn(people):
+    by_ref(Need, "n1").level = "technicien"
+    placement = _placed(people, trial="legale")
+    # 3 months, to 3 April: the point on 27 March, between the 1- and 3-month ones.
+    assert placement.trial_end == date(2027, 4, 3)
+    assert [m for m, _ in _points(placement)] == [1, 0, 3, 6]
+    assert (0, date(2027, 3, 27)) in _points(placement)
+    placement = db.session.get(Placement, placement.id)
+    with pytest.raises(TransitionError, match="Enregistrez d'abord le suivi à 1 mois"):
+        _answer(_point(placement, 0), people[1])
+    db.session.rollback()
+    _answer(_point(placement, 1), people[1])
+    assert flow.point_to_record(placement) is _point(placement, 0)
+
+
+def test_a_short_cdd_s_trial_point_is_the_first_to_record(people):
+    placement = _placed(people, contract="cdd", end=date(2027, 5, 31), trial="legale")
+    # 21 weeks: 14 days at most, to 17 January; the point on the 10th.
+    assert placement.trial_end == date(2027, 1, 17)
+    assert flow.point_to_record(placement) is _point(placement, 0)
+    with pytest.raises(TransitionError, match="Enregistrez d'abord le suivi avant la fin"):
+        _answer(_point(placement, 1), people[1])
+
+
+def test_an_agreed_end_or_none_replaces_the_proposal(people):
+    agreed = _placed(people, trial="convenue", trial_end=date(2027, 1, 31))
+    assert agreed.trial_end == date(2027, 1, 31)
+    assert (0, date(2027, 1, 24)) in _points(agreed)
+    assert flow.trial_summary(agreed) == "Période d'essai jusqu'au 31/01/2027, convenue au contrat."
+    nothing = _placed(people, refs=("n2",), who="other", trial="aucune")
+    assert nothing.trial == "aucune" and nothing.trial_end is None
+    assert [m for m, _ in _points(nothing)] == [1, 3, 6]
+    assert flow.trial_summary(nothing) == "Pas de période d'essai."
+
+
+def test_a_trial_shorter_than_a_week_is_followed_on_its_first_day(people):
+    placement = _placed(people, contract="mission", trial="legale")
+    assert placement.trial_end == date(2027, 1, 5)
+    assert (0, START) in _points(placement)
+
+
+def test_placements_recorded_without_a_trial_keep_their_points(people):
+    placement = _placed(people)
+    assert placement.trial is None and flow.trial_summary(placement) is None
+    assert [m for m, _ in _points(placement)] == [1, 3, 6]
+
+
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        (
+            {"contract": "cdd", "end": date(2027, 3, 31), "trial_end": date(2027, 4, 1)},
+            "trial_end",
+            "La période d'essai ne peut pas finir après le dernier jour du contrat "
+            "(le 31/03/2027).",
+        ),
+        (
+            {"trial_end": date(2027, 1, 3)},
+            "trial_end",
+            "La période d'essai ne peut pas finir avant le début du contrat (le 04/01/2027).",
+        ),
+        (
+            {"trial_end": None},
+            "trial_end",
+            "Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa).",
+        ),
+    ],
+)
+def test_an_agreed_trial_out_of_its_contract_is_refused_and_changes_nothing(
+    people, values, field, message
+):
+    before = {"points": count(FollowUpPoint), "placements": count(Placement)}
+    contract, end = values.pop("contract", "cdi"), values.pop("end", None)
+    with pytest.raises(TransitionError) as refused:
+        _placed(people, contract=contract, end=end, trial="convenue", **values)
+    assert refused.value.errors[field] == message
+    db.session.rollback()
+    assert {"points": count(FollowUpPoint), "placements": count(Placement)} == before
+    assert by_ref(Need, "n1").status == "qualifie"
+
+
+def test_a_legal_trial_of_a_contract_of_unknown_length_is_refused(people):
+    with pytest.raises(TransitionError) as refused:
+        _placed(people, contract="cdd", trial="legale")
+    assert "Sans le dernier jour du contrat" in refused.value.errors["trial"]
+    db.session.rollback()
+    assert count(Placement) == 0 and count(FollowUpPoint) == 0
+    with pytest.raises(TransitionError) as refused:
+        _placed(people, trial="peut-etre")
+    assert refused.value.errors["trial"] == "Choisissez une option pour la période d'essai."
+    db.session.rollback()
+    assert count(Placement) == 0
+
+
+def test_the_trial_point_is_reminded_once_to_the_operator_and_the_animateur(people):
+    # A mission from 16 June: 2 days of trial, its point on its first day (the 1-month
+    # one on 16 July).
+    placement = _placed(people, contract="mission", start=date(2027, 6, 16), trial="legale")
+    mails = count(OutboxMessage)
+    assert _run_follow_ups(datetime(2027, 6, 15, 11, tzinfo=UTC))["points"] == 0
+    assert _run_follow_ups(datetime(2027, 6, 16, 6, tzinfo=UTC))["points"] == 1
+    assert _run_follow_ups(datetime(2027, 6, 17, 6, tzinfo=UTC))["points"] == 0
+    reminders = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[mails:]
+    assert sorted(m.to for m in reminders) == ["anim@exemple.fr", "ge@exemple.fr"]
+    assert {m.subject for m in reminders} == {
+        "[Connect'ences] Suivi avant la fin de la période d'essai à faire"
+    }
+    assert "échéance le 16/06/2027" in reminders[0].body_text
+    db.session.expire_all()
+    assert _point(db.session.get(Placement, placement.id), 0).reminded_at is not None
+
+
+def test_the_trial_point_answered_no_ends_the_placement_and_counts_in_the_observatory(people):
+    held = _placed(people, contract="cdd", end=date(2027, 5, 31), trial="legale")
+    broke = _placed(
+        people, contract="cdd", end=date(2027, 5, 31), refs=("n2",), who="other", trial="legale"
+    )
+    _answer(_point(held, 0), people[1], candidate_feedback="Tout va bien")
+    _answer(_point(broke, 0), people[1], holds=False, ended_on=date(2027, 1, 12))
+    db.session.commit()
+    db.session.expire_all()
+    point = _point(db.session.get(Placement, held.id), 0)
+    assert (point.holds, point.candidate_feedback, point.done_by_id) == (
+        True,
+        "Tout va bien",
+        people[1].id,
+    )
+    assert db.session.get(Placement, broke.id).ended_on == date(2027, 1, 12)
+    told = mails_to("anim@exemple.fr")[-1]
+    assert "indique au suivi avant la fin de la période d'essai que le placement" in (
+        told.body_text
+    )
+    seen = figures.observatory(db.session, f.COBAS, "tout", now=NOW + timedelta(hours=1))
+    rows = {row.label: [c.value for c in row.cells] for row in seen.table("maintien").rows}
+    assert rows["Avant la fin de l'essai"] == [2, 1, 1, 0]
+    assert list(rows)[0] == "Avant la fin de l'essai"

@@ -148,6 +148,7 @@ def test_activity(seen):
     operators = seen.table("operateurs")
     assert [c.value for c in operators.rows[0].cells] == [2, 2, 2, 1, 1.5]
     assert [[c.value for c in row.cells] for row in seen.table("maintien").rows] == [
+        [0, 0, 0, 0],
         [1, 1, 0, 0],
         [1, 0, 1, 0],
         [1, 0, 0, 1],

@@ -286,7 +286,9 @@ def test_placement_through_the_form(client, auth, world):
     other = by_ref(Candidate, "autre")
     # Starting today: its follow-up is recorded once the person is in post.
     start = local_today()
-    form = {"besoins": str(need.id), "heures": "7", "contrat": "cdd", "debut": start.isoformat()}
+    # A CDD of unknown length: no trial period can be proposed, the operator says none.
+    form = {"besoins": str(need.id), "heures": "7", "contrat": "cdd", "debut": start.isoformat(),
+            "essai": "aucune"}  # fmt: skip
 
     # A candidate not named in the lead is refused, nothing changes.
     response = _post(client, url + "/placement", {**form, "candidat": str(other.id)})
@@ -379,7 +381,8 @@ def test_a_follow_up_waits_for_the_person_s_first_day_and_is_answered_once(clien
     _post(client, url + "/action", {"action": "accepter"})
     start = local_today() + timedelta(days=14)
     form = {"besoins": str(by_ref(Need, "n1").id), "heures": "7", "contrat": "cdd",
-            "debut": start.isoformat(), "candidat": str(by_ref(Candidate, "ok").id)}  # fmt: skip
+            "debut": start.isoformat(), "candidat": str(by_ref(Candidate, "ok").id),
+            "essai": "aucune"}  # fmt: skip
     assert _post(client, url + "/placement", form).status_code == 302
     page = page_text(client.get(url))
     assert f"À remplir une fois la personne en poste, à partir du {start:%d/%m/%Y}" in page
@@ -398,7 +401,8 @@ def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, wo
     url = f"/operateur/propositions/{world['a']}"
     _post(client, url + "/action", {"action": "accepter"})
     form = {"besoins": str(by_ref(Need, "n1").id), "heures": "7", "contrat": "cdd",
-            "debut": local_today().isoformat(), "candidat": str(by_ref(Candidate, "ok").id)}  # fmt: skip
+            "debut": local_today().isoformat(), "candidat": str(by_ref(Candidate, "ok").id),
+            "essai": "aucune"}  # fmt: skip
     assert _post(client, url + "/placement", form).status_code == 302
     again = _post(client, url + "/placement", form)
     assert again.status_code == 302
@@ -417,6 +421,7 @@ def _accepted_form(client, auth, world) -> tuple[str, dict]:
         "heures": "7",
         "contrat": "cdd",
         "debut": start.isoformat(),
+        "essai": "aucune",
     }
 
 
@@ -494,3 +499,94 @@ def test_placement_hours_out_of_range_get_one_message_whatever_was_typed(
     assert refused.status_code == 422
     assert flow.PLACEMENT_HOURS in page_text(refused)
     assert db.session.scalars(select(Placement)).all() == []
+
+
+# --- the trial period -------------------------------------------------------------------
+
+
+def test_the_form_proposes_the_legal_trial_and_the_page_says_why(client, auth, world):
+    url, form = _accepted_form(client, auth, world)
+    page = page_text(client.get(url))
+    assert "Durée maximale légale (proposée)" in page
+    assert "CDI et CDI à temps partagé : 2 mois pour les ouvriers et employés" in page
+    start = local_today()
+    # The radio left as the form offers it: the legal maximum of a CDI.
+    response = _post(client, url + "/placement", {**form, "contrat": "cdi", "essai": "legale"})
+    assert response.status_code == 302
+    end = add_months(start, 2) - timedelta(days=1)
+    placement = db.session.scalars(select(Placement)).one()
+    assert (placement.trial, placement.trial_end) == ("legale", end)
+    page = page_text(client.get(url))
+    assert (
+        f"Période d'essai jusqu'au {end:%d/%m/%Y}, durée maximale légale. CDI : 2 mois au "
+        "plus pour les ouvriers et employés (article L1221-19 du Code du travail)." in page
+    )
+    due = end - timedelta(days=7)
+    assert f"Avant la fin de la période d'essai (le {due:%d/%m/%Y})" in page
+    assert "À remplir après le suivi à 1 mois" in page  # the 1-month point comes first
+
+
+def test_an_agreed_trial_end_is_kept_and_one_after_the_contract_is_refused(client, auth, world):
+    url, form = _accepted_form(client, auth, world)
+    start = local_today()
+    last = start + timedelta(days=59)
+    form = {**form, "fin": last.isoformat(), "essai": "convenue"}
+    response = _post(client, url + "/placement", {**form, "essai-fin": "31/02/2027"})
+    assert response.status_code == 422
+    assert "Dernier jour de la période d'essai invalide" in error_of(response, "essai-fin")
+    response = _post(
+        client, url + "/placement", {**form, "essai-fin": (last + timedelta(days=1)).isoformat()}
+    )
+    assert response.status_code == 422
+    assert error_of(response, "essai-fin").endswith(
+        "La période d'essai ne peut pas finir après le dernier jour du contrat "
+        f"(le {last:%d/%m/%Y})."
+    )
+    assert 'id="essai-convenue" checked' in html_of(response)  # the choice stays
+    db.session.expire_all()
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+    assert db.session.scalars(select(Placement)).all() == []
+    assert db.session.scalars(select(FollowUpPoint)).all() == []
+    agreed = start + timedelta(days=9)
+    response = _post(client, url + "/placement", {**form, "essai-fin": agreed.isoformat()})
+    assert response.status_code == 302
+    point = db.session.scalars(select(FollowUpPoint).where(FollowUpPoint.months == 0)).one()
+    assert point.due_on == agreed - timedelta(days=7)
+    assert f"Période d'essai jusqu'au {agreed:%d/%m/%Y}, convenue au contrat." in page_text(
+        client.get(url)
+    )
+    # Due before the 1-month point, it is the next one the inbox names.
+    index = page_text(client.get("/operateur/propositions"))
+    assert f"Prochain suivi avant la fin de la période d'essai, le {point.due_on:%d/%m/%Y}" in (
+        index
+    )
+
+
+def test_a_trial_point_is_answered_on_the_lead_page_and_not_by_another_operator(
+    app, client, auth, world
+):
+    url, form = _accepted_form(client, auth, world)
+    start = local_today()
+    response = _post(
+        client, url + "/placement", {**form, "fin": (start + timedelta(days=13)).isoformat(),
+                                     "essai": "legale"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    point = db.session.scalars(select(FollowUpPoint).where(FollowUpPoint.months == 0)).one()
+    answer = {"entreprise": "Satisfaite", "personne": "Bien", "tient": "oui"}
+    stranger = app.test_client()
+    auth.login("operator", org_ref="ge-b", client=stranger)  # a member of another operator
+    refused = stranger.post(f"{url}/suivi/{point.id}", data=answer)
+    assert refused.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(FollowUpPoint, point.id).done_at is None
+    response = _post(client, f"{url}/suivi/{point.id}", answer)
+    assert response.status_code == 302
+    assert "Suivi avant la fin de la période d'essai enregistré." in page_text(client.get(url))
+    db.session.expire_all()
+    done = db.session.get(FollowUpPoint, point.id)
+    assert (done.holds, done.company_feedback, done.candidate_feedback) == (
+        True,
+        "Satisfaite",
+        "Bien",
+    )

@@ -68,6 +68,7 @@ from connectences.workflows import (
     transition,
 )
 from connectences.workflows.leads import back_to_search
+from connectences.workflows.trial import point_label
 
 # Years are filled in on demand by the ``holidays`` package.
 _FRENCH_HOLIDAYS = holidays.country_holidays("FR")
@@ -413,12 +414,12 @@ def follow_ups(ctx: JobContext) -> dict:
         companies = ", ".join(sorted(names, key=lambda name: (sort_key(name), name)))
         body = (
             "Bonjour,\n\n"
-            f"Le suivi à {point.months} mois de la mise à disposition commencée le "
+            f"Le {point_label(point.months)} de la mise à disposition commencée le "
             f"{placement.start_date:%d/%m/%Y} ({companies or 'entreprise'}) est à faire "
             f"(échéance le {point.due_on:%d/%m/%Y}).\n\n"
             f"{external_url('leads.show', lead_id=placement.lead_id)}\n"
         )
-        subject = f"Suivi à {point.months} mois à faire"
+        subject = f"{point_label(point.months).capitalize()} à faire"
         recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
         for to in sorted(recipients):
             queue_mail(

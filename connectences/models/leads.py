@@ -109,6 +109,11 @@ class Placement(Base):
     # (``vocab.PLACEMENT_ENDINGS``): its follow-up points left are then no longer due.
     ended_on: Mapped[date | None]
     ended_by: Mapped[str | None] = mapped_column(String(20))
+    # The trial period (``workflows.trial``): how the operator set it (the legal maximum
+    # proposed, an end agreed in the contract, none) and its last day. Both None for the
+    # placements recorded before the trial was asked.
+    trial: Mapped[str | None] = mapped_column(String(10))
+    trial_end: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -137,7 +142,8 @@ class PlacementNeed(Base):
 
 
 class FollowUpPoint(Base):
-    """A planned check at 1, 3 or 6 months after a placement starts."""
+    """A planned check at 1, 3 or 6 months after a placement starts, or a few days before
+    its trial period ends (``months`` 0: ``workflows.trial.TRIAL_POINT``)."""
 
     __tablename__ = "follow_up_point"
     __table_args__ = (UniqueConstraint("placement_id", "months"),)

@@ -80,6 +80,7 @@ from connectences.workflows import (
     NeedState as N,
 )
 from connectences.workflows.leads import FOLLOW_UP_MONTHS
+from connectences.workflows.trial import TRIAL_POINT
 
 # Period choices, by query value: label and length in calendar months, the month of the
 # figures' day included (None: since the start). Whole months: a period counted in days
@@ -1389,14 +1390,17 @@ def _operators(leads, facts) -> Table:
 
 def _holding(placements) -> Table:
     rows = []
-    for months in FOLLOW_UP_MONTHS:
+    # The point before the trial's end first: it comes before the others, or among them.
+    points = [(TRIAL_POINT, "Avant la fin de l'essai")]
+    points += [(months, f"À {months} mois") for months in FOLLOW_UP_MONTHS]
+    for months, label in points:
         due = [p for p in placements if months in p["points"]]
         holds = [p["person"] for p in due if p["points"][months] is True]
         broke = [p["person"] for p in due if p["points"][months] is False]
         waiting = [p["person"] for p in due if p["points"][months] is None]
         rows.append(
             Row(
-                f"À {months} mois",
+                label,
                 (_count(p["person"] for p in due), _count(holds), _count(broke), _count(waiting)),
             )
         )
@@ -1412,7 +1416,9 @@ def _holding(placements) -> Table:
         ),
         rows=tuple(rows),
         explanation="Personnes placées par un opérateur sur un besoin reçu pendant la "
-        "période, par point de suivi prévu 1, 3 et 6 mois après l'embauche : le point fait "
+        "période, par point de suivi prévu quelques jours avant la fin de la période "
+        "d'essai (pour les placements enregistrés avec elle), puis 1, 3 et 6 mois après "
+        "l'embauche : le point fait "
         "dit si la personne est toujours en poste. Un placement qui ne tient pas prend "
         "fin : aux points suivants, la personne compte comme plus en poste.",
         parts={0: (1, 2, 3)},

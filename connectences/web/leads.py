@@ -47,6 +47,7 @@ from connectences.workflows import (
     inboxes,
 )
 from connectences.workflows import leads as flow
+from connectences.workflows import trial as trials
 
 bp = Blueprint("leads", __name__, url_prefix="/operateur/propositions")
 
@@ -156,6 +157,7 @@ def index():
         statuses=vocab.LEAD_STATUSES,
         commune_label=territory.commune_label,
         today=local_today(),
+        point_label=trials.point_label,
     )
 
 
@@ -202,6 +204,10 @@ def _render_show(
         week_to_complete=week_to_complete,
         placement_term=flow.placement_term,
         placement_period=flow.placement_period,
+        trial_summary=flow.trial_summary,
+        point_name=flow.point_name,
+        trials=trials,
+        trial_rules=trials.rules(trials.placement_level(item.need.level for item in lead.needs)),
         endings=vocab.PLACEMENT_ENDINGS,
     ), status
 
@@ -243,6 +249,8 @@ PLACEMENT_FIELDS = {
     "hours_per_week": "heures",
     "start_date": "debut",
     "end_date": "fin",
+    "trial": "essai",
+    "trial_end": "essai-fin",
 }
 
 
@@ -295,6 +303,17 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
     end, why = read_typed_date(form.get("fin"), "Date de fin")
     if why:
         errors["fin"] = why
+    # The trial period: the legal maximum proposed unless the operator chose otherwise.
+    trial = form.get("essai") or trials.LEGAL
+    trial_end = None
+    if trial == trials.AGREED:
+        trial_end, why = read_typed_date(
+            form.get("essai-fin"),
+            "Dernier jour de la période d'essai",
+            missing="Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa).",
+        )
+        if why:
+            errors["essai-fin"] = why
     if errors:
         return {}, errors
     return {
@@ -304,6 +323,8 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         "contract": form.get("contrat", ""),
         "start_date": start,
         "end_date": end,
+        "trial": trial,
+        "trial_end": trial_end,
     }, {}
 
 
@@ -316,6 +337,8 @@ def _typed_placement(form) -> dict:
         "contract": form.get("contrat", ""),
         "start": form.get("debut", ""),
         "end": form.get("fin", ""),
+        "trial": form.get("essai") or trials.LEGAL,
+        "trial_end": form.get("essai-fin", ""),
     }
 
 
@@ -402,7 +425,7 @@ def follow_up(lead_id: int, point_id: int):
         ),
         back=url_for(".show", lead_id=lead_id, _anchor=sent),
         done=lambda point: (
-            f"Suivi à {point.months} mois enregistré."
+            f"{flow.point_name(point).capitalize()} enregistré."
             + ("" if point.holds else " Le placement a pris fin ; l'animateur est prévenu.")
         ),
         then=url_for(".show", lead_id=lead_id),

@@ -162,7 +162,9 @@ _NEXT_POINTS = (
         FollowUpPoint.placement_id.in_(bindparam("placement_ids", expanding=True)),
         FollowUpPoint.done_at.is_(None),
     )
-    .order_by(FollowUpPoint.placement_id, FollowUpPoint.due_on, FollowUpPoint.id)
+    .order_by(
+        FollowUpPoint.placement_id, FollowUpPoint.due_on, FollowUpPoint.months, FollowUpPoint.id
+    )
 )
 
 

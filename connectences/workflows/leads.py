@@ -9,7 +9,6 @@ changes nothing when the move is not allowed.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from connectences.cvtheque.commitments import over_wished_hours
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.dates import (
+    add_months,
     contract_end_problem,
     placement_end_problem,
     placement_start_problem,
@@ -65,6 +65,7 @@ from connectences.workflows import (
     ReferralState,
     TransitionError,
 )
+from connectences.workflows import trial as trials
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
 # What a placement's weekly hours must be, said the same by the form and the rule.
@@ -113,14 +114,50 @@ def follow_up_months(start: date, term: date | None) -> tuple[int, ...]:
 
 def follow_up_plan(placement: Placement) -> str:
     """The points planned for ``placement``, as the operator and the animateur read them:
-    "Suivi prévu à 1, 3 et 6 mois."."""
-    months = [str(point.months) for point in sorted(placement.follow_ups, key=_months)]
+    "Suivi prévu à 1, 3 et 6 mois.", then the point before the trial's end when there is
+    one: "Suivi prévu à 1, 3 et 6 mois, et le 24/02/2027 avant la fin de la période
+    d'essai (le 03/03/2027)."."""
+    points = sorted(placement.follow_ups, key=_months)
+    months = [str(p.months) for p in points if p.months != trials.TRIAL_POINT]
     listed = " et ".join([", ".join(months[:-1]), months[-1]] if len(months) > 1 else months)
-    return f"Suivi prévu à {listed} mois."
+    plan = f"Suivi prévu à {listed} mois"
+    trial = next((p for p in points if p.months == trials.TRIAL_POINT), None)
+    if trial is not None and placement.trial_end is not None:
+        plan += (
+            f", et le {trial.due_on.strftime('%d/%m/%Y')} avant la fin de la période "
+            f"d'essai (le {placement.trial_end.strftime('%d/%m/%Y')})"
+        )
+    return plan + "."
 
 
 def _months(point: FollowUpPoint) -> int:
     return point.months
+
+
+def trial_summary(placement: Placement) -> str | None:
+    """The placement's trial period as its page says it, with why: the legal maximum
+    (and the rule that gives it), an end agreed in the contract, or none; None for a
+    placement recorded before the trial was asked."""
+    if placement.trial is None:
+        return None
+    if placement.trial_end is None:
+        return "Pas de période d'essai."
+    end = placement.trial_end.strftime("%d/%m/%Y")
+    if placement.trial == trials.AGREED:
+        return f"Période d'essai jusqu'au {end}, convenue au contrat."
+    proposal = _trial_proposal(
+        placement.contract,
+        [item.need for item in placement.needs],
+        placement.start_date,
+        placement_term(placement),
+    )
+    reason = f" {proposal.reason}" if proposal is not None else ""
+    return f"Période d'essai jusqu'au {end}, durée maximale légale.{reason}"
+
+
+def _trial_proposal(contract: str, needs: Sequence[Need], start: date, term: date | None):
+    level = trials.placement_level(need.level for need in needs)
+    return trials.proposed_trial(contract, level, start, term)
 
 
 def placement_period(placement: Placement) -> str:
@@ -158,13 +195,6 @@ def over_free_time(
             what = "ce placement" if len(needs) == 1 else f"« {need.title} » ({need.company.name})"
             return f"Aucun jour de {what} n'est libre pour {name}. {sentence}"
     return None
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 → 28 Feb)."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def _notify_creator(
@@ -516,6 +546,8 @@ def record_placement(
     contract: str,
     start_date: date,
     end_date: date | None = None,
+    trial: str | None = None,
+    trial_end: date | None = None,
     actor=None,
     confirm_over_free_time: bool = False,
 ) -> Placement:
@@ -531,6 +563,13 @@ def record_placement(
     needs (a bundle placed in only some of its companies) go back to the search;
     follow-up points are planned 1, 3 and 6 months after the start, those a fixed-term
     contract reaches (``follow_up_months``).
+
+    ``trial`` says how the operator set the trial period (``workflows.trial``): the
+    legal maximum (``legale``, computed from the contract, the needs' highest level and
+    the contract's term), an end agreed in the contract (``convenue``, ``trial_end`` its
+    last day, between the start and the contract's last day) or none (``aucune``); one
+    more point is then planned a few days before the trial ends. None (a caller that does
+    not ask): no trial recorded, no point planned for it.
 
     A placement over the person's free hours or on none of their free days raises
     ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; one that
@@ -604,6 +643,7 @@ def record_placement(
             )
     days = {d for need in needs for d in (need.days or ())}
     until = commitment_end(contract, start_date, needs, end_date)
+    trial_last_day = _trial_end(trial, trial_end, contract, needs, start_date, until)
     held = [(c.hours_per_week, c.until) for c in candidate.commitments]
     total = week.over_week_limit([*held, (float(hours_per_week), until)], start_date)
     if total is not None:
@@ -631,6 +671,8 @@ def record_placement(
         hours_per_week=float(hours_per_week),
         contract=contract,
         start_date=start_date,
+        trial=trial,
+        trial_end=trial_last_day,
         created_by_id=getattr(actor, "id", None),
     )
     session.add(placement)
@@ -639,6 +681,12 @@ def record_placement(
         FollowUpPoint(months=m, due_on=add_months(start_date, m))
         for m in follow_up_months(start_date, until)
     ]
+    if trial_last_day is not None:
+        placement.follow_ups.append(
+            FollowUpPoint(
+                months=trials.TRIAL_POINT, due_on=trials.point_due(start_date, trial_last_day)
+            )
+        )
     for need in needs:
         workflows.transition(
             session,
@@ -706,14 +754,53 @@ def record_placement(
     return placement
 
 
+def _trial_end(
+    trial: str | None,
+    given: date | None,
+    contract: str,
+    needs: Sequence[Need],
+    start: date,
+    term: date | None,
+) -> date | None:
+    """The trial's last day from the operator's choice (see ``record_placement``), None
+    for no trial; raises TransitionError (French, on the ``trial`` or ``trial_end``
+    field) for a choice that cannot be followed."""
+    if trial is None or trial == trials.NONE:
+        return None
+    if trial == trials.LEGAL:
+        proposal = _trial_proposal(contract, needs, start, term)
+        if proposal is None:
+            why = (
+                "Sans le dernier jour du contrat, la durée maximale de la période d'essai "
+                "ne se calcule pas : indiquez-le, ou la fin de l'essai convenue au contrat, "
+                "ou « pas de période d'essai »."
+            )
+            raise TransitionError(why, errors={"trial": why})
+        return proposal.end
+    if trial != trials.AGREED:
+        why = "Choisissez une option pour la période d'essai."
+        raise TransitionError(why, errors={"trial": why})
+    if not isinstance(given, date):
+        why = "Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa)."
+        raise TransitionError(why, errors={"trial_end": why})
+    if why := trials.trial_problem(given, start, term):
+        raise TransitionError(why, errors={"trial_end": why})
+    return given
+
+
 def point_to_record(placement: Placement) -> FollowUpPoint | None:
-    """The follow-up point to record next: the earliest not recorded yet (1, 3, then 6
-    months); None once every point is recorded or the placement has ended (its points
-    left are no longer due)."""
+    """The follow-up point to record next: the earliest due not recorded yet (1, 3, then
+    6 months, the point before the trial's end where its day falls); None once every
+    point is recorded or the placement has ended (its points left are no longer due)."""
     if placement.ended_on is not None:
         return None
     waiting = [point for point in placement.follow_ups if point.done_at is None]
-    return min(waiting, key=lambda point: point.months, default=None)
+    return min(waiting, key=lambda point: (point.due_on, point.months), default=None)
+
+
+def point_name(point: FollowUpPoint) -> str:
+    """ "suivi à 3 mois", "suivi avant la fin de la période d'essai"."""
+    return trials.point_label(point.months)
 
 
 def record_follow_up(
@@ -745,9 +832,7 @@ def record_follow_up(
     """
     placement = point.placement
     if point.done_at is not None:
-        raise TransitionError(
-            f"Le suivi à {point.months} mois est déjà enregistré : il ne se modifie pas."
-        )
+        raise TransitionError(f"Le {point_name(point)} est déjà enregistré : il ne se modifie pas.")
     if placement.ended_on is not None:
         raise TransitionError(
             f"Le placement a pris fin le {placement.ended_on.strftime('%d/%m/%Y')} : "
@@ -761,7 +846,7 @@ def record_follow_up(
         )
     first = point_to_record(placement)
     if first is not None and first is not point:
-        raise TransitionError(f"Enregistrez d'abord le suivi à {first.months} mois.")
+        raise TransitionError(f"Enregistrez d'abord le {point_name(first)}.")
     company_feedback = (company_feedback or "").strip() or None
     candidate_feedback = (candidate_feedback or "").strip() or None
     errors = {}
@@ -814,7 +899,7 @@ def _claim(session, point: FollowUpPoint) -> None:
     and is refused (ChangedMeanwhile), as ``workflows.transition`` does for a state."""
     if not stamp_once(session, point, "done_at", done_at=utcnow()):
         raise ChangedMeanwhile(
-            f"Le suivi à {point.months} mois vient d'être enregistré par quelqu'un d'autre "
+            f"Le {point_name(point)} vient d'être enregistré par quelqu'un d'autre "
             "(ou ce formulaire envoyé deux fois) : le vôtre ne l'a pas remplacé. Rechargez "
             "la page pour le lire."
         )
@@ -843,7 +928,7 @@ def _end_placement(
                 person,
                 "commitment",
                 f"Fin du placement par {operator} le {day}, le recrutement ne tenant pas "
-                f"(suivi à {point.months} mois) : {describe_commitment(commitment)}.",
+                f"({point_name(point)}) : {describe_commitment(commitment)}.",
                 actor=getattr(actor, "id", None),
             )
         # Matching re-reads people whose updated_at moved, whatever their status.
@@ -862,7 +947,7 @@ def _end_placement(
             session,
             filled,
             # The log outlives the person (their erasure keeps it): no name in it.
-            why=f"Le placement par {operator} ne tient pas (suivi à {point.months} mois)",
+            why=f"Le placement par {operator} ne tient pas ({point_name(point)})",
             actor=actor,
             filled=True,
         )
@@ -872,7 +957,7 @@ def _end_placement(
         session,
         lead,
         subject=f"Le placement ne tient pas : {companies}",
-        message=f"{operator} indique au suivi à {point.months} mois que le placement de "
+        message=f"{operator} indique au {point_name(point)} que le placement de "
         f"{who} chez {companies} ne tient pas : il a pris fin le {day}."
         + "".join(
             f" Le besoin « {need.title} » ({need.company.name}) "
