@@ -93,7 +93,7 @@ def run(job_id: str, now: datetime, dry_run: bool = False) -> dict:
 
 
 def test_registry_ids_are_unique_and_every_job_has_a_trigger():
-    assert len({job.id for job in JOBS}) == len(JOBS) == 12
+    assert len({job.id for job in JOBS}) == len(JOBS) == 13
     for job in JOBS:
         assert job.make_trigger() is not None
         assert job.description

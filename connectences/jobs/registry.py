@@ -127,6 +127,13 @@ JOBS: list[Job] = [
         {"hour": 2, "minute": 0},
     ),
     Job(
+        "skill_readings",
+        "Compétences des CV relues selon les règles à jour (recherche dans la CVthèque)",
+        tasks.skill_readings,
+        "cron",
+        {"hour": 4, "minute": 0},
+    ),
+    Job(
         "monthly_digest",
         "Rapport mensuel de l'observatoire pour les agents des intercommunalités",
         tasks.monthly_digest,

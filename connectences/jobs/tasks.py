@@ -25,6 +25,7 @@ from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
 from connectences.content import callbacks, resources
 from connectences.cvtheque import files, retention
+from connectences.cvtheque.restamp import restamp_skills
 from connectences.cvtheque.status import settle_ended_work
 from connectences.events import retention as event_retention
 from connectences.events.registrations import send_reminders as send_event_reminders
@@ -462,6 +463,17 @@ def resource_expiry(ctx: JobContext) -> dict:
         )
     ctx.log.info("resource_expiry: %s", dict(counts))
     return dict(counts)
+
+
+# --- skill_readings ------------------------------------------------------------------------
+
+
+def skill_readings(ctx: JobContext) -> dict:
+    """The CV library's stored skills read again by today's skill rules
+    (``cvtheque.restamp``): after an upgrade, the search finds people as the matcher does."""
+    counts = restamp_skills(ctx.session)
+    ctx.log.info("skill_readings: %s", counts)
+    return counts
 
 
 # --- ended_work ----------------------------------------------------------------------------
