@@ -10,7 +10,10 @@ from datetime import timedelta
 import pytest
 
 from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import Lead
 from tests.browser.support import PHONE, check, describe, lead_to_accept, open_as
+from tests.helpers import sent_on
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +26,12 @@ def _press(page, button: str) -> None:
 def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_server):
     open_as(page, live_server, "operator", PHONE)
     lead = lead_to_accept(page, live_server)
-    _press(page, "Accepter la proposition")
     start = local_today() - timedelta(days=100)
+    with live_server.app.app_context():
+        # Recorded late: a placement does not start before its lead was sent.
+        sent_on(db.session.get(Lead, int(lead.rstrip("/").rsplit("/", 1)[1])), start)
+        db.session.commit()
+    _press(page, "Accepter la proposition")
     page.get_by_label("Date de début").fill(start.isoformat())
     _press(page, "Enregistrer le placement")
     if page.get_by_label("Je confirme ce placement au-delà du temps libre de la personne").count():
@@ -34,9 +41,11 @@ def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_s
     assert not errors.count(), errors.first.inner_text()
     assert page.locator("main strong.status").first.inner_text() == "Placé", lead
 
-    # One form: the 1-month point's; the later ones wait for it.
+    # One form: the 1-month point's; the later ones (the one before the trial period's
+    # end, proposed at the law's maximum, then 3 and 6 months) wait for it.
     assert page.get_by_role("button", name="Enregistrer le suivi").count() == 1
-    assert page.get_by_text("À remplir après le suivi à 1 mois.").count() == 2
+    assert page.get_by_text("À remplir après le suivi à 1 mois.").count() == 3
+    assert "Avant la fin de la période d'essai" in page.content()
     blocking = check(page, "suivi-a-remplir-390", "suivi à remplir (390 px)")
     page.get_by_label("Comment cela se passe pour l'entreprise").fill("Bonne intégration")
     page.get_by_label("Oui").check()
