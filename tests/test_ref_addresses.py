@@ -145,8 +145,10 @@ def test_the_pages_of_such_records_open_and_link_to_each_other(app, client, auth
 def test_a_form_on_such_a_page_writes_and_comes_back_to_it(app, client, auth, imported):
     auth.login("animateur")
     page = _path(app, "library.show", ref=CANDIDATE)
+    stamp = workflows.read_stamp(by_ref(Candidate, CANDIDATE))
     response = client.post(
-        _path(app, "library.change_notes", ref=CANDIDATE), data={"notes": "Rappeler lundi"}
+        _path(app, "library.change_notes", ref=CANDIDATE),
+        data={"notes": "Rappeler lundi", "lu_le": stamp},
     )
     assert response.status_code == 302
     assert response.headers["Location"] == page + "#notes"

@@ -349,12 +349,23 @@ def test_status_change_is_recorded(client, auth, people):
     assert by_ref(Candidate, "ines").status == "disponible"
 
 
+def _read_stamp(client, url: str) -> str:
+    """The stamp of the record as the form at ``url`` was read (``workflows.read_stamp``)."""
+    found = re.search(r'name="lu_le" value="([^"]+)"', client.get(url).get_data(as_text=True))
+    assert found, "the form carries no read stamp"
+    return html.unescape(found.group(1))
+
+
 def test_notes_and_contact(client, auth, people):
     auth.login("animateur")
     before = by_ref(Candidate, "ines").last_contact_at
-    client.post(f"{BASE}/ines/notes", data={"notes": "  Préfère les matinées.  "})
+    stamp = _read_stamp(client, f"{BASE}/ines")
+    client.post(f"{BASE}/ines/notes", data={"notes": "  Préfère les matinées.  ", "lu_le": stamp})
     assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
-    response = client.post(f"{BASE}/ines/notes", data={"notes": "x" * 5001}, follow_redirects=True)
+    stamp = _read_stamp(client, f"{BASE}/ines")
+    response = client.post(
+        f"{BASE}/ines/notes", data={"notes": "x" * 5001, "lu_le": stamp}, follow_redirects=True
+    )
     assert "limitées à 5000 caractères" in response.get_data(as_text=True)
     assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
     client.post(f"{BASE}/ines/contact")
@@ -378,7 +389,8 @@ def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, p
     assert 'statut#erreurs-statut" novalidate' in html_of(response)
     assert by_ref(Candidate, "ines").status == "disponible"
     long_notes = "Préfère les matinées. " + "x" * 5000
-    response = client.post(f"{BASE}/ines/notes", data={"notes": long_notes})
+    stamp = _read_stamp(client, f"{BASE}/ines")
+    response = client.post(f"{BASE}/ines/notes", data={"notes": long_notes, "lu_le": stamp})
     assert response.status_code == 422
     assert "limitées à 5000 caractères" in error_of(response, "notes-texte")
     assert f"{long_notes}</textarea>" in html_of(response)  # what was typed is kept
@@ -387,6 +399,54 @@ def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, p
         select(CandidateEvent).where(CandidateEvent.candidate_id == by_ref(Candidate, "ines").id)
     ).all()
     assert events == []
+
+
+def test_notes_saved_from_a_page_read_before_another_save_are_refused_not_overwriting(
+    app, client, auth, people
+):
+    # Two animateurs open the person's page, each adds to the notes; the second save
+    # must not silently erase the first's.
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first_stamp = _read_stamp(client, f"{BASE}/ines")
+    second_stamp = _read_stamp(other, f"{BASE}/ines")
+    saved = client.post(
+        f"{BASE}/ines/notes", data={"notes": "Préfère les matinées.", "lu_le": first_stamp}
+    )
+    assert saved.status_code == 302
+    response = other.post(
+        f"{BASE}/ines/notes", data={"notes": "Permis B, pas de voiture.", "lu_le": second_stamp}
+    )
+    assert response.status_code == 422
+    page = html.unescape(html_of(response))
+    assert "modifiées par quelqu'un d'autre" in page
+    assert "Préfère les matinées." in page  # what changed meanwhile is shown
+    assert "Permis B, pas de voiture.</textarea>" in page  # what was typed is kept
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
+    notes_events = db.session.scalars(
+        select(CandidateEvent).where(
+            CandidateEvent.candidate_id == by_ref(Candidate, "ines").id,
+            CandidateEvent.kind == "note",
+        )
+    ).all()
+    assert len(notes_events) == 1
+    # The page given back holds the new stamp: sent again once read, it is saved.
+    fresh = re.search(r'name="lu_le" value="([^"]+)"', page).group(1)
+    both = "Préfère les matinées. Permis B, pas de voiture."
+    assert other.post(f"{BASE}/ines/notes", data={"notes": both, "lu_le": fresh}).status_code == 302
+    assert by_ref(Candidate, "ines").notes == both
+
+
+def test_notes_sent_without_a_read_stamp_are_refused(client, auth, people):
+    auth.login("animateur")
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = {"notes": "Préfère les matinées."}
+        if stamp is not None:
+            data["lu_le"] = stamp
+        response = client.post(f"{BASE}/ines/notes", data=data)
+        assert response.status_code == 422
+        assert by_ref(Candidate, "ines").notes is None
 
 
 # --- the CV file --------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number
 from connectences.web.week import render_complete_week
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
 
@@ -286,11 +287,23 @@ def change_status(ref: str):
 def change_notes(ref: str):
     candidate = _candidate_or_404(ref)
     typed = {"notes": request.form.get("notes", "")}
+    now = candidate.notes or "(aucune note)"
+    meanwhile = (
+        "Ces notes ont été modifiées par quelqu'un d'autre depuis que vous avez ouvert la "
+        f"page. Les notes sont maintenant : « {now} ». Votre texte est gardé ci-dessous : "
+        "reprenez-y ce qui manque, puis enregistrez à nouveau."
+    )
+
+    def change() -> bool:
+        unchanged_since(db.session, candidate, request.form.get("lu_le"), meanwhile)
+        return set_notes(db.session, candidate, typed["notes"], actor=current_user)
+
     return commit_or_refuse(
-        lambda: set_notes(db.session, candidate, typed["notes"], actor=current_user),
+        change,
         render=lambda errors: _render_show(
             candidate, 422, sent="notes", errors=errors, typed=typed
         ),
+        render_unnamed=ChangedMeanwhile,
         back=url_for(".show", ref=ref, _anchor="notes"),
         done=lambda changed: "Notes enregistrées." if changed else None,
     )

@@ -8,6 +8,7 @@ read from the ``transition`` table this module writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import inspect, select, update
@@ -16,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from connectences import vocab
 from connectences.errors import DomainError
 from connectences.models import Transition
+from connectences.models.base import utcnow
 from connectences.typography import decimal_fr
 
 
@@ -381,6 +383,40 @@ def compare_and_set(session, obj, current: str, to_state: str) -> None:
     ]
     if stamped:
         session.expire(obj, stamped)
+
+
+def unchanged_since(session, obj, read_at: str | None, message: str = CHANGED_MEANWHILE) -> None:
+    """Refuse a form's change unless the stored record is still the one the form was
+    read from: ``read_at`` is its ``updated_at`` when the page was shown
+    (:func:`read_stamp`, a hidden field of the form).
+
+    The guard of a record's fields edited in a form, as :func:`compare_and_set` is of
+    its state: of two people saving the same record from pages opened at the same time,
+    the second is refused with :class:`ChangedMeanwhile` (``message``) instead of
+    silently erasing the first's change. One ``UPDATE ... WHERE id = :id AND
+    updated_at = :read`` stamps the row, atomic on both databases for the same reasons.
+    A missing or unreadable stamp is refused too. Call it before changing ``obj``."""
+    model = type(obj)
+    try:
+        read = datetime.fromisoformat(read_at or "")
+    except ValueError:
+        raise ChangedMeanwhile(message) from None
+    if read.tzinfo is None:
+        raise ChangedMeanwhile(message)
+    result = session.execute(
+        update(model)
+        .where(model.id == obj.id, model.updated_at == read)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ChangedMeanwhile(message)
+    session.expire(obj, ["updated_at"])
+
+
+def read_stamp(obj) -> str:
+    """The stamp of ``obj`` as read now, for a form's hidden field (:func:`unchanged_since`)."""
+    return obj.updated_at.isoformat()
 
 
 def history(session, workflow: Workflow, entity_id: int) -> list[Transition]:
