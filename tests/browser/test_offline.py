@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from connectences.accounts.users import create_user
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Need, OfflineRecord, User, Visit
@@ -25,7 +26,7 @@ from connectences.needs.form_rules import NEED_REQUIRED
 from connectences.prospection import companies as directory
 from connectences.web.webapp import cache_version
 from tests import factories
-from tests.browser.support import ACCOUNTS, PHONE, audit, log_in, screenshot
+from tests.browser.support import ACCOUNTS, PHONE, audit, log_in, path_of, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -584,3 +585,67 @@ def test_need_typed_while_correcting_a_visit_is_sent_with_it(phone, live_server)
     (need,) = stored_needs(server, ref)
     assert (need.title, need.visit_id) == ("Scieur, un jour par semaine", visit.id)
     assert visit.need_detected
+
+
+def a_colleague(server) -> tuple[int, str, str]:
+    """A second animateur account (id, e-mail, password), for a phone two animateurs share."""
+    email, password = "second.animateur@connectences.example", "tournee-du-collegue"
+    with server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                db.session, email, "animateur", password=password, full_name="Bruno Lafon"
+            )
+            db.session.commit()
+        user_id = user.id
+        db.session.remove()
+    return user_id, email, password
+
+
+def log_in_with(page, server, email: str, password: str) -> None:
+    page.goto(server.url + path_of(server, "auth.login"))
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+
+
+def test_logging_out_warns_of_a_colleague_s_unsent_records(phone, live_server):
+    """A colleague's session ended on the phone before their visit was sent; the next
+    animateur who logs out there is told that it would be wiped, and may stay."""
+    server = live_server
+    page, (ref,) = open_round(phone, server, "02.40Z", "Parc à huîtres de Lanton")
+    phone.set_offline(True)
+    record_visit(page, "Parc à huîtres de Lanton", "Compétences partagées")
+    phone.clear_cookies()  # the first animateur's session ended on the phone
+    phone.set_offline(False)
+    _id, email, password = a_colleague(server)
+    log_in_with(page, server, email, password)
+    page.goto(server.url + ROUND)
+    page.get_by_text("Rien en attente d'envoi.").wait_for()  # not theirs to see or send
+
+    questions = []
+
+    def stay(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_function("() => true")
+    for _ in range(50):
+        if questions:
+            break
+        page.wait_for_timeout(100)
+    assert questions, "logging out wiped a colleague's unsent visit without a word"
+    assert "1 enregistrement noté sur ce téléphone avec un autre compte" in questions[0]
+    assert "Se déconnecter les effacera de ce téléphone" in questions[0]
+    assert len(page.evaluate(QUEUE_JS)) == 1  # still on the phone
+    assert stored_visits(server, [ref]) == []
+
+    # The colleague logs in again on the phone: the visit leaves, stored once.
+    phone.clear_cookies()
+    log_in(page, server, "animateur")
+    page.goto(server.url + ROUND)
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    assert len(stored_visits(server, [ref])) == 1

@@ -4,7 +4,7 @@
    - say how many records wait to be sent, and send them when the network is there
      (on page load and when it comes back);
    - at logout, wipe the phone's store and caches (after a warning if records were
-     never sent);
+     never sent, a colleague's included);
    - when the network is gone, keep a submitted visit form on the phone instead of
      losing it, and stop other forms from failing silently.
    Without JavaScript none of this runs, and the forms stay plain forms. */
@@ -79,11 +79,25 @@
     logout.addEventListener("submit", function (event) {
       if (logout.getAttribute("data-efface") === "1") { return; }
       event.preventDefault();
-      store.records(animateur).then(function (items) {
-        if (items.length && !window.confirm(
-          plural(items.length, "enregistrement n'a", "enregistrements n'ont") +
-          " pas encore été envoyés. Se déconnecter les effacera de ce téléphone. " +
-          "Se déconnecter quand même ?")) {
+      // Every record on the phone: logging out wipes them all, a colleague's too (one
+      // whose session ended before they were sent: they leave at their next login).
+      store.records(null).then(function (items) {
+        var mine = items.filter(function (r) { return r.animateur === animateur; }).length;
+        var others = items.length - mine;
+        var unsent = [];
+        if (mine) {
+          unsent.push(mine > 1 ? mine + " enregistrements n'ont pas encore été envoyés."
+            : "1 enregistrement n'a pas encore été envoyé.");
+        }
+        if (others) {
+          unsent.push(others > 1
+            ? others + " enregistrements notés sur ce téléphone avec un autre compte n'ont " +
+              "pas encore été envoyés : ils partiront quand cette personne se reconnectera ici."
+            : "1 enregistrement noté sur ce téléphone avec un autre compte n'a pas encore " +
+              "été envoyé : il partira quand cette personne se reconnectera ici.");
+        }
+        if (unsent.length && !window.confirm(unsent.join(" ") +
+          " Se déconnecter les effacera de ce téléphone. Se déconnecter quand même ?")) {
           return false;
         }
         return store.clearAll().then(function () { return true; });
