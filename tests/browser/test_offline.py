@@ -610,6 +610,21 @@ def log_in_with(page, server, email: str, password: str) -> None:
         page.get_by_role("button", name="Se connecter").click()
 
 
+def kept_round_page(page) -> str:
+    """The text of "Ma tournée" as the service worker keeps it ("" when it keeps none)."""
+    return page.evaluate(
+        """async (path) => {
+            for (const name of await caches.keys()) {
+                if (!name.includes("-pages-")) { continue; }
+                const found = await (await caches.open(name)).match(path);
+                if (found) { return await found.text(); }
+            }
+            return "";
+        }""",
+        ROUND,
+    )
+
+
 def test_logging_out_warns_of_a_colleague_s_unsent_records(phone, live_server):
     """A colleague's session ended on the phone before their visit was sent; the next
     animateur who logs out there is told that it would be wiped, and may stay."""
@@ -649,3 +664,32 @@ def test_logging_out_warns_of_a_colleague_s_unsent_records(phone, live_server):
     page.goto(server.url + ROUND)
     page.get_by_text("Rien en attente d'envoi.").wait_for()
     assert len(stored_visits(server, [ref])) == 1
+
+
+def test_pages_kept_for_a_colleague_never_serve_the_next_account(phone, live_server):
+    """ "Ma tournée" kept while a colleague was logged in names them and queues under
+    their id: once another animateur is logged in on the phone, offline it is theirs."""
+    server = live_server
+    page = phone.new_page()
+    log_in(page, server, "animateur")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.goto(server.url + ROUND)  # controlled: kept in the first animateur's name
+    first = page.locator("#hors-ligne-boot").get_attribute("data-animateur")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.reload()
+    assert f'data-animateur="{first}"' in kept_round_page(page)
+
+    phone.clear_cookies()  # their session ended on the phone, without logout
+    second, email, password = a_colleague(server)
+    log_in_with(page, server, email, password)  # lands on the home page, online
+    for _ in range(100):
+        kept = kept_round_page(page)
+        if f'data-animateur="{first}"' not in kept and f'data-animateur="{second}"' in kept:
+            break
+        page.wait_for_timeout(100)
+
+    phone.set_offline(True)
+    page.goto(server.url + ROUND)
+    assert page.locator("#hors-ligne-boot").get_attribute("data-animateur") == str(second)
+    assert "Bruno Lafon" in page.locator("header").inner_text()
+    phone.set_offline(False)

@@ -1,6 +1,7 @@
 /* On every animateur page (loaded by base.html after offline-store.js):
    - register the service worker (served from the site's root);
-   - wipe the prepared round once its delay is over;
+   - wipe the pages kept for another account (a colleague's session that ended on this
+     phone), and the prepared round once its delay is over;
    - say how many records wait to be sent, and send them when the network is there
      (on page load and when it comes back);
    - at logout, wipe the phone's store and caches (after a warning if records were
@@ -59,7 +60,13 @@
   }
   window.ConnectencesOfflineBoot = { sendNow: sendNow, showPending: showPending, animateur: animateur };
 
-  store.expireRound(animateur).catch(function () {}).then(showPending).then(function (items) {
+  store.claimPages(animateur).then(function (wiped) {
+    // The round's pages kept again, this time in this account's name.
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (wiped && worker) { worker.postMessage({ type: "garder-pages" }); }
+  }).catch(function () {}).then(function () {
+    return store.expireRound(animateur);
+  }).catch(function () {}).then(showPending).then(function (items) {
     if (items && items.length) { return sendNow(); }
     return null;
   }).catch(function () {});

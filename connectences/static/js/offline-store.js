@@ -203,6 +203,22 @@
     });
   }
 
+  /* The kept pages ("Ma tournée", "Mes relances") carry the name of the account that
+     loaded them, and "Ma tournée" queues under its id: once another animateur is logged
+     in on this phone (a colleague's session ended without logout), the pages kept for
+     that colleague are wiped, so that offline they never act in the colleague's name.
+     Resolves true when something was wiped. */
+  function claimPages(animateur) {
+    return transaction(["meta"], "readwrite", function (meta) {
+      return request(meta.get("pages")).then(function (found) {
+        meta.put({ nom: "pages", animateur: animateur });
+        return !!found && found.animateur !== animateur;
+      });
+    }).then(function (other) {
+      return other ? clearPages().then(function () { return true; }) : false;
+    });
+  }
+
   function clearPages() {
     if (!scope.caches) { return Promise.resolve(); }
     return scope.caches.keys().then(function (names) {
@@ -342,6 +358,7 @@
     roundCompanies: roundCompanies,
     clearRound: clearRound,
     expireRound: expireRound,
+    claimPages: claimPages,
     clearAll: clearAll,
     send: send,
     requestBackgroundSync: requestBackgroundSync
