@@ -117,6 +117,10 @@ def test_a_move_the_workflow_refuses_is_a_422_problem(client, world):
         (b"{", "n'est pas un document JSON valide (ligne 1, colonne 2)"),
         (b'{"status":\n "x",}', "n'est pas un document JSON valide (ligne 2, colonne 6)"),
         (b'{"status": "\xff"}', "n'est pas un document JSON valide"),
+        # Past Python's 4,300 digits an integer is a ValueError of json.loads, not a
+        # JSONDecodeError: it was a 500.
+        (b'{"status": 1' + b"0" * 5000 + b"}", "n'est pas un document JSON valide"),
+        (b"[" * 5000 + b"]" * 5000, "n'est pas un document JSON valide"),
     ],
 )
 def test_a_body_that_is_not_json_says_so(client, world, data, said):

@@ -85,14 +85,20 @@ API_ROLES = tuple(sorted(set().union(*sync.READERS.values())))
 
 
 class JsonParser(FlaskParser):
-    """webargs' parser, but a body nested thousands of levels deep is invalid JSON (400, a
-    problem), not a RecursionError out of ``json.loads`` (a 500)."""
+    """webargs' parser, but a body ``json.loads`` refuses otherwise than with a
+    JSONDecodeError is invalid JSON too (400, a problem): nested thousands of levels deep
+    (a RecursionError) or holding an integer of more than 4,300 digits (a ValueError,
+    which was a 500). The error names the body as its document: webargs reads one with
+    an empty document as no body at all (a 422 "missing field", as deep nesting was)."""
 
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
-        except RecursionError as exc:
-            raise json.JSONDecodeError("trop de niveaux imbriqués", doc="", pos=0) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise  # webargs' own refusals
+        except (RecursionError, ValueError) as exc:
+            body = req.get_data(cache=True, as_text=True) or " "
+            raise json.JSONDecodeError("document illisible", doc=body, pos=0) from exc
 
 
 # What the document says of a success when an operation says nothing (flask-smorest
