@@ -70,6 +70,43 @@ def test_a_photo_or_a_word_document_is_named_with_how_to_make_a_pdf(data, words)
     assert "Numériser un document" in message or "Enregistrer sous" in message
 
 
+def _with_action(catalog_entry: bytes = b"", page_entry: bytes = b"", text: str = "Paie") -> bytes:
+    """make_pdf's file (showing ``text``) with ``catalog_entry`` added to its catalog and ``page_entry`` to
+    its page (offsets shift, which pypdf's lenient reading repairs, as for a real file)."""
+    data = make_pdf(text)
+    data = data.replace(b"/Pages 2 0 R >>", b"/Pages 2 0 R " + catalog_entry + b" >>", 1)
+    return data.replace(b"/Contents 4 0 R", b"/Contents 4 0 R " + page_entry, 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # Script run at opening by Acrobat and most desktop readers.
+        _with_action(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
+        # The same name written with an escape, as a scanner looking for bytes misses it.
+        _with_action(b"/OpenAction << /S /J#61vaScript /JS (app.alert(1)) >>"),
+        # A document-level script (the /Names tree).
+        _with_action(b"/Names << /JavaScript << /Names [(a) << /S /JavaScript /JS (x) >>] >> >>"),
+        # A program launched at opening.
+        _with_action(b"/OpenAction << /S /Launch /F (cmd.exe) >>"),
+        # A page's own action when it is shown.
+        _with_action(page_entry=b"/AA << /O << /S /JavaScript /JS (x) >> >>"),
+    ],
+)
+def test_a_pdf_that_runs_code_when_opened_is_refused(data):
+    # A CV is opened by staff and operators: a script or a launched program in it
+    # would run on their computers.
+    with pytest.raises(CvFileError) as refused:
+        files.check_pdf(data)
+    assert "s'exécute" in refused.value.message
+
+
+def test_a_pdf_opening_at_its_first_page_is_accepted():
+    # Word and LibreOffice write an /OpenAction that only shows a page: not code.
+    data = _with_action(b"/OpenAction [3 0 R /Fit]", text="Saisie comptable et paie")
+    assert "Saisie comptable et paie" in files.check_pdf(data)
+
+
 def test_an_encrypted_pdf_is_refused():
     with pytest.raises(CvFileError, match="mot de passe"):
         files.check_pdf(encrypted_pdf())

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from flask import current_app
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,9 @@ _IMAGE = re.compile(
 )
 _OFFICE_ZIP = (b"word/", b"[Content_Types].xml", b"application/vnd.oasis.opendocument")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old Word .doc (or .xls)
+UNREADABLE = (
+    "Ce fichier n'a pas pu être lu comme un PDF. Enregistrez votre CV au format PDF puis réessayez."
+)
 NOT_PDF = "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
 IMAGE_NOT_PDF = (
     "Ce fichier est une photo ou une image : ce n'est pas un PDF. Faites-en un PDF (sur un "
@@ -71,6 +75,53 @@ def _not_pdf_message(head: bytes) -> str:
 
 class CvFileError(DomainError):
     """A CV file refused, with the reason in French for the person."""
+
+
+# What a PDF reader runs by itself: a script (Acrobat's JavaScript) or a program it
+# launches. A CV is opened by staff and operators on their own computers.
+_CODE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+_CODE_KEYS = frozenset({"/JS", "/JavaScript"})
+# Past this many dictionaries and arrays the file is no CV (a 5 MB CV holds thousands).
+MAX_PDF_NODES = 200_000
+ACTIVE_CONTENT = (
+    "Ce PDF contient un programme ou un script qui s'exécute à son ouverture : il est "
+    "refusé par sécurité. Enregistrez votre CV de nouveau au format PDF depuis votre "
+    "traitement de texte (« Exporter » ou « Enregistrer sous » en PDF) puis réessayez."
+)
+
+
+def _runs_code(reader: PdfReader) -> bool:
+    """Whether the document holds an action that runs code: a JavaScript or Launch
+    action, or a script, anywhere from its trailer (catalog, names tree, pages, their
+    annotations and additional actions). pypdf reads the names (``/J#61vaScript`` is
+    ``/JavaScript``) and the objects packed in compressed object streams, which no
+    scan of the bytes would see; stream contents are not read."""
+    seen: set[tuple[int, int]] = set()
+    todo: list = [reader.trailer]
+    visited = 0
+    while todo:
+        node = todo.pop()
+        if isinstance(node, IndirectObject):
+            key = (node.idnum, node.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            node = node.get_object()
+        visited += 1
+        if visited > MAX_PDF_NODES:
+            raise CvFileError(UNREADABLE)
+        if isinstance(node, DictionaryObject):
+            action = node.get("/S")
+            if isinstance(action, IndirectObject):
+                action = action.get_object()
+            if _CODE_KEYS.intersection(node.keys()) or (
+                isinstance(action, str) and action in _CODE_ACTIONS
+            ):
+                return True
+            todo.extend(node.values())
+        elif isinstance(node, ArrayObject):
+            todo.extend(node)
+    return False
 
 
 def max_bytes() -> int:
@@ -119,6 +170,8 @@ def check_pdf(data: bytes) -> str:
                     "Ce PDF est protégé par un mot de passe : enregistrez-le sans protection "
                     "puis réessayez."
                 )
+            if _runs_code(reader):
+                raise CvFileError(ACTIVE_CONTENT)
             pages = reader.pages
             if len(pages) == 0:
                 raise CvFileError("Ce PDF ne contient aucune page.")
@@ -129,10 +182,7 @@ def check_pdf(data: bytes) -> str:
         raise
     except Exception as exc:  # any parser failure means "not a readable PDF"
         log.info("CV refused, pypdf could not read it: %s", type(exc).__name__)
-        raise CvFileError(
-            "Ce fichier n'a pas pu être lu comme un PDF. Enregistrez votre CV au format PDF "
-            "puis réessayez."
-        ) from None
+        raise CvFileError(UNREADABLE) from None
     # Every complete PDF has an end-of-file marker: a file cut during the upload lacks it,
     # and pypdf's lenient reading would otherwise repair it.
     if b"%%EOF" not in data:
