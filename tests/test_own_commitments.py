@@ -132,7 +132,7 @@ def test_bad_input_is_refused_next_to_its_field_and_changes_nothing(client, worl
     space = _space()
     response = client.post(space + "/engagements/nouveau", data=_commitment_form(**data))
     assert response.status_code == 422
-    html = response.get_data(as_text=True)
+    html = html_of(response)  # the message carries French no-break spaces
     assert message in html and 'class="errors"' in html
     assert 'name="libelle"' in html  # the form is shown again, what was typed kept
     assert count(Commitment) == 1

@@ -546,7 +546,7 @@ def test_a_bad_commitment_is_refused_next_to_its_field_and_nothing_is_written(
         "/animateur/cvtheque/ines/engagements/nouveau", data=_commitment_form(**data)
     )
     assert response.status_code == 422
-    html = response.get_data(as_text=True)
+    html = html_of(response)  # the message carries French no-break spaces
     assert message in html
     assert 'class="errors"' in html  # the message sits next to its field
     assert count(Commitment) == 1

@@ -180,3 +180,19 @@ def test_de_is_elided_before_a_vowel_or_a_mute_h():
     assert of_name("Yves") == "d'Yves"
     assert of_name("Yann Le Goff") == "de Yann Le Goff"
     assert of_name("Marc Dulucq") == "de Marc Dulucq"
+
+
+def test_error_messages_keep_their_quotes_and_colons_with_their_words(app):
+    """A message computed by a rule ('ou « pas de période d'essai ».') reads with the
+    template's typography in the summary and under its field: at 390 px its '»' no
+    longer starts a line of its own."""
+    message = "Indiquez-la : ou « pas de période d'essai »."
+    expected = f"Indiquez-la{NBSP}: ou «{NBSP}pas de période d'essai{NBSP}»."
+    with app.test_request_context():
+        page = app.jinja_env.from_string(
+            "{% from '_forms.html' import error_summary, field_error, form_error %}"
+            "{{ error_summary({'essai': m}, {'essai': 'Essai'}) }}"
+            "{{ error_summary({'autre': m}) }}{{ error_summary([('_', None, m)]) }}"
+            "{{ field_error(m, 'essai') }}{{ form_error(m) }}"
+        ).render(m=message)
+    assert html.unescape(page).count(expected) == 5, page
