@@ -164,7 +164,10 @@ def test_a_need_whose_start_has_passed_is_corrected_with_that_start_kept(client)
     stored.start = passed
     db.session.commit()
     edit = _edit_link(client, space, need)
-    data = _filled(client.get(edit))
+    form = client.get(edit)
+    assert f"la date déjà prévue, le {passed:%d/%m/%Y}, peut rester" in page_text(form)
+    assert f'min="{passed.isoformat()}"' in html_of(form)
+    data = _filled(form)
     assert read_date(data["start"]) == passed
     done = client.post(edit, data={**data, "hours_per_week": "10"})
     assert done.status_code == 302

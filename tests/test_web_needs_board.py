@@ -405,6 +405,10 @@ def test_a_need_whose_start_has_passed_is_qualified_with_that_start_kept(client,
     need = need_by_ref("n1")
     need.start = passed
     db.session.commit()
+    # The form says the date may stay, and its date field offers it.
+    form = client.get("/animateur/besoins/n1/qualifier").get_data(as_text=True)
+    assert f"sauf la date déjà prévue ({passed:%d/%m/%Y}) qui peut rester" in form
+    assert f'min="{passed.isoformat()}"' in form
     response = client.post(
         "/animateur/besoins/n1/qualifier", data=_qualify_form(start=passed.isoformat())
     )

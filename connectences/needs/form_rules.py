@@ -120,6 +120,12 @@ def valid_phone(text: str) -> str | None:
         return None
 
 
+def kept_past_start(stored_start: date | None, today: date) -> date | None:
+    """The start an existing need already has when it has passed: a correction may keep
+    it (``check_need``'s ``stored_start``), and the form says so; None otherwise."""
+    return stored_start if stored_start is not None and stored_start < today else None
+
+
 def check_need(
     data: Mapping[str, Any],
     *,

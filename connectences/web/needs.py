@@ -215,6 +215,13 @@ def _form_context(**context) -> dict:
     }
 
 
+def _start_floor(need: Need) -> dict:
+    """The earliest start the qualification form offers: today, or the need's own start
+    when it has passed (it may be kept as it was)."""
+    kept = form_rules.kept_past_start(need.start, local_today())
+    return {"kept_start": kept, **({"today": kept.isoformat()} if kept else {})}
+
+
 @bp.route("/nouveau", methods=["GET", "POST"])
 def new():
     """A need entered by an animateur: from a visit (company and visit given) or from
@@ -354,6 +361,7 @@ def qualify(ref: str):
                 awaiting=awaiting_owner(need),
                 unattached=unattached_owner(need),
                 qualifiable=register.may_qualify(need),
+                **_start_floor(need),
             ),
         ),
         status,

@@ -36,16 +36,20 @@ def _posted() -> dict:
     return data
 
 
-def owner_fields_context() -> dict:
+def owner_fields_context(need: Need | None = None) -> dict:
     """What the owner's need fields (``needs/_owner_need_fields.html``) offer, on the
-    public form and on the owner's correction page alike."""
+    public form and on the owner's correction page alike (``need``: the one corrected,
+    whose passed start may be kept)."""
+    today = local_today()
+    kept = form_rules.kept_past_start(need.start, today) if need is not None else None
     return {
         "owner_levels": form_rules.OWNER_LEVELS,
         "owner_reasons": form_rules.OWNER_REASONS,
         "contracts": vocab.CONTRACTS,
         "days": vocab.DAYS,
         "communes": territory.pays_commune_labels(),
-        "today": local_today().isoformat(),
+        "today": (kept or today).isoformat(),
+        "kept_start": kept,
     }
 
 
@@ -138,7 +142,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         ),
         action=action,
         back=back,
-        **owner_fields_context(),
+        **owner_fields_context(need),
         edit=EDIT,
         write=MESSAGE,
     )
