@@ -62,6 +62,19 @@ def html_of(response) -> str:
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
 
 
+def stamp_in(response) -> str:
+    """The read stamp a form of this page carries (hidden ``lu_le``,
+    ``workflows.read_stamp``): what a save from it is checked against."""
+    found = re.search(r'name="lu_le" value="([^"]+)"', response.get_data(as_text=True))
+    assert found, "the form carries no read stamp"
+    return html.unescape(found.group(1))
+
+
+def read_stamp_at(client, url: str) -> str:
+    """The read stamp of the form at ``url``, as a person opening that page gets it."""
+    return stamp_in(client.get(url))
+
+
 def main_of(response) -> str:
     """The HTML of the page's <main> only: what the page says, without the site's header
     and footer (whose team phone number is a ``tel:`` link on every page)."""

@@ -18,7 +18,15 @@ from connectences.mail import MailKind
 from connectences.models import JobNotice, OutboxMessage, Resource
 from connectences.prospection.naf import naf_section
 from tests import factories
-from tests.helpers import count, mails_to, main_of, make_company, page_text
+from tests.helpers import (
+    count,
+    mails_to,
+    main_of,
+    make_company,
+    page_text,
+    read_stamp_at,
+    stamp_in,
+)
 
 TODAY = date(2026, 12, 5)
 
@@ -192,9 +200,12 @@ def test_animateur_writes_and_edits_a_resource(client, auth):
     assert resource.slug == "aide-a-l-embauche-d-un-premier-salarie"
     assert resource.author_id == user.id
     assert resource.naf_sections == ["I"] and resource.epcis == [factories.COBAS]
+    url = f"/animateur/contenus/ressources/{resource.id}"
     response = client.post(
-        f"/animateur/contenus/ressources/{resource.id}",
-        data=valid_form(title="Aide premier salarié", published=""),
+        url,
+        data=valid_form(
+            title="Aide premier salarié", published="", lu_le=read_stamp_at(client, url)
+        ),
     )
     assert response.status_code == 302
     db.session.refresh(resource)
@@ -276,15 +287,57 @@ def test_menus_and_footer_lead_to_the_content_pages(client, app, auth):
 def test_an_expired_resource_can_be_unpublished_without_a_new_date(client, auth):
     author = auth.login("animateur")
     resource = add("Aide échue", author=author, valid_until=date(2020, 1, 1))
+    url = f"/animateur/contenus/ressources/{resource.id}"
     form = valid_form(title="Aide échue", valid_until="2020-01-01", published="")
-    assert (
-        client.post(f"/animateur/contenus/ressources/{resource.id}", data=form).status_code == 302
-    )
+    assert client.post(url, data={**form, "lu_le": read_stamp_at(client, url)}).status_code == 302
     db.session.refresh(resource)
     assert resource.published is False
     # Published again only with a date to come.
-    again = client.post(
-        f"/animateur/contenus/ressources/{resource.id}", data={**form, "published": "1"}
-    )
+    again = client.post(url, data={**form, "published": "1", "lu_le": read_stamp_at(client, url)})
     assert again.status_code == 422
     assert "donnez une nouvelle date de validité" in page_text(again)
+
+
+def test_a_resource_saved_from_a_page_read_before_another_save_is_refused(app, client, auth):
+    # Two animateurs open the same resource; each changes another field. The second save
+    # must not put back the title the first one changed.
+    author = auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    resource = add("Aide à l'embauche", author=author)
+    url = f"/animateur/contenus/ressources/{resource.id}"
+    first, second = read_stamp_at(client, url), read_stamp_at(other, url)
+    form = valid_form(title="Aide à l'embauche", summary="Résumé de Aide à l'embauche")
+    saved = client.post(url, data={**form, "title": "Aide premier salarié", "lu_le": first})
+    assert saved.status_code == 302
+    typed = "Jusqu'à 6 000 € désormais."
+    response = other.post(url, data={**form, "summary": typed, "lu_le": second})
+    assert response.status_code == 422
+    assert "modifiée par quelqu'un d'autre" in page_text(response)
+    assert typed in page_text(response)  # what was typed is kept
+    db.session.expire_all()
+    resource = db.session.get(Resource, resource.id)
+    assert resource.title == "Aide premier salarié"  # the first change kept
+    assert resource.summary == "Résumé de Aide à l'embauche"  # nothing of the second
+    # Sent again from the page given back (read now), it is saved.
+    again = other.post(
+        url, data={**form, "title": "Aide premier salarié", "summary": typed,
+                   "lu_le": stamp_in(response)},
+    )  # fmt: skip
+    assert again.status_code == 302
+    db.session.expire_all()
+    resource = db.session.get(Resource, resource.id)
+    assert (resource.title, resource.summary) == ("Aide premier salarié", typed)
+
+
+def test_a_resource_sent_without_its_read_stamp_is_refused(client, auth):
+    author = auth.login("animateur")
+    resource = add("Aide à l'embauche", author=author)
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = valid_form(title="Autre titre")
+        if stamp is not None:
+            data["lu_le"] = stamp
+        response = client.post(f"/animateur/contenus/ressources/{resource.id}", data=data)
+        assert response.status_code == 422
+        db.session.expire_all()
+        assert db.session.get(Resource, resource.id).title == "Aide à l'embauche"

@@ -3,6 +3,7 @@ agreement is withdrawn (photo included); photos checked by content and re-encode
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -13,7 +14,15 @@ from connectences.content import photos, testimonials
 from connectences.extensions import db
 from connectences.models import Need, Testimonial
 from tests import factories
-from tests.helpers import audit_entries, count, main_of, make_company, page_text
+from tests.helpers import (
+    audit_entries,
+    count,
+    main_of,
+    make_company,
+    page_text,
+    read_stamp_at,
+    stamp_in,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -111,8 +120,10 @@ def test_withdrawal_removes_it_everywhere_and_deletes_the_photo(client, app, aut
     assert testimonials.for_newsletter(db.session) == []
     assert [e.actor_id for e in audit_entries("testimonial_withdrawn")] == [staff.id]
     # A withdrawn testimonial cannot be put back by editing it.
-    again = client.post(f"/animateur/contenus/temoignages/{testimonial.id}", data=form())
+    url = f"/animateur/contenus/temoignages/{testimonial.id}"
+    again = client.post(url, data={**form(), "lu_le": read_stamp_at(client, url)})
     assert again.status_code == 422
+    assert "modifié par quelqu'un d'autre" not in page_text(again)  # refused as withdrawn
     db.session.refresh(testimonial)
     assert testimonial.published is False and testimonial.withdrawn_at is not None
 
@@ -215,3 +226,54 @@ def test_only_the_staff_manages_testimonials(client, auth):
         auth.logout()
     assert count(Testimonial) == 0
     assert db.session.scalar(select(Need.ref)) == "besoin-1"
+
+
+def test_a_testimonial_saved_from_a_page_read_before_another_save_is_refused(app, client, auth):
+    # Two animateurs open the same testimonial; each changes another field. The second
+    # save must not put back the title the first one changed.
+    author = auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    need_of(make_company())
+    testimonial = testimonials.create(db.session, form(), author=author)
+    db.session.commit()
+    url = f"/animateur/contenus/temoignages/{testimonial.id}"
+    first, second = read_stamp_at(client, url), read_stamp_at(other, url)
+    saved = client.post(url, data={**form(title="Deux jours de compta"), "lu_le": first})
+    assert saved.status_code == 302
+    typed = "Accord redonné par téléphone"
+    response = other.post(url, data={**form(consent_note=typed), "lu_le": second})
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(response)
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
+    db.session.expire_all()
+    testimonial = db.session.get(Testimonial, testimonial.id)
+    assert testimonial.title == "Deux jours de compta"  # the first change kept
+    assert testimonial.consent_note == "E-mail du 12/11"  # nothing of the second
+    # Sent again from the page given back (read now), it is saved.
+    again = other.post(
+        url,
+        data={
+            **form(title="Deux jours de compta", consent_note=typed),
+            "lu_le": stamp_in(response),
+        },
+    )
+    assert again.status_code == 302
+    db.session.expire_all()
+    testimonial = db.session.get(Testimonial, testimonial.id)
+    assert (testimonial.title, testimonial.consent_note) == ("Deux jours de compta", typed)
+
+
+def test_a_testimonial_sent_without_its_read_stamp_is_refused(client, auth):
+    author = auth.login("animateur")
+    need_of(make_company())
+    testimonial = testimonials.create(db.session, form(), author=author)
+    db.session.commit()
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = form(title="Autre titre")
+        if stamp is not None:
+            data["lu_le"] = stamp
+        response = client.post(f"/animateur/contenus/temoignages/{testimonial.id}", data=data)
+        assert response.status_code == 422
+        db.session.expire_all()
+        assert db.session.get(Testimonial, testimonial.id).title == form()["title"]

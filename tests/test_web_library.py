@@ -21,7 +21,7 @@ from connectences.typography import NBSP
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
-from tests.helpers import audit_entries, by_ref, error_of, html_of
+from tests.helpers import audit_entries, by_ref, error_of, html_of, read_stamp_at, stamp_in
 
 BASE = "/animateur/cvtheque"
 PDF = b"%PDF-1.4\n% test CV\n"
@@ -349,20 +349,13 @@ def test_status_change_is_recorded(client, auth, people):
     assert by_ref(Candidate, "ines").status == "disponible"
 
 
-def _read_stamp(client, url: str) -> str:
-    """The stamp of the record as the form at ``url`` was read (``workflows.read_stamp``)."""
-    found = re.search(r'name="lu_le" value="([^"]+)"', client.get(url).get_data(as_text=True))
-    assert found, "the form carries no read stamp"
-    return html.unescape(found.group(1))
-
-
 def test_notes_and_contact(client, auth, people):
     auth.login("animateur")
     before = by_ref(Candidate, "ines").last_contact_at
-    stamp = _read_stamp(client, f"{BASE}/ines")
+    stamp = read_stamp_at(client, f"{BASE}/ines")
     client.post(f"{BASE}/ines/notes", data={"notes": "  Préfère les matinées.  ", "lu_le": stamp})
     assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
-    stamp = _read_stamp(client, f"{BASE}/ines")
+    stamp = read_stamp_at(client, f"{BASE}/ines")
     response = client.post(
         f"{BASE}/ines/notes", data={"notes": "x" * 5001, "lu_le": stamp}, follow_redirects=True
     )
@@ -389,7 +382,7 @@ def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, p
     assert 'statut#erreurs-statut" novalidate' in html_of(response)
     assert by_ref(Candidate, "ines").status == "disponible"
     long_notes = "Préfère les matinées. " + "x" * 5000
-    stamp = _read_stamp(client, f"{BASE}/ines")
+    stamp = read_stamp_at(client, f"{BASE}/ines")
     response = client.post(f"{BASE}/ines/notes", data={"notes": long_notes, "lu_le": stamp})
     assert response.status_code == 422
     assert "limitées à 5000 caractères" in error_of(response, "notes-texte")
@@ -409,8 +402,8 @@ def test_notes_saved_from_a_page_read_before_another_save_are_refused_not_overwr
     auth.login("animateur")
     other = app.test_client()
     auth.login("animateur", client=other)
-    first_stamp = _read_stamp(client, f"{BASE}/ines")
-    second_stamp = _read_stamp(other, f"{BASE}/ines")
+    first_stamp = read_stamp_at(client, f"{BASE}/ines")
+    second_stamp = read_stamp_at(other, f"{BASE}/ines")
     saved = client.post(
         f"{BASE}/ines/notes", data={"notes": "Préfère les matinées.", "lu_le": first_stamp}
     )
@@ -432,7 +425,7 @@ def test_notes_saved_from_a_page_read_before_another_save_are_refused_not_overwr
     ).all()
     assert len(notes_events) == 1
     # The page given back holds the new stamp: sent again once read, it is saved.
-    fresh = re.search(r'name="lu_le" value="([^"]+)"', page).group(1)
+    fresh = stamp_in(response)
     both = "Préfère les matinées. Permis B, pas de voiture."
     assert other.post(f"{BASE}/ines/notes", data={"notes": both, "lu_le": fresh}).status_code == 302
     assert by_ref(Candidate, "ines").notes == both

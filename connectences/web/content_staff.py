@@ -30,6 +30,7 @@ from connectences.web.access import guard_blueprint, role_required
 from connectences.web.content import photo_response, resource_labels
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("content_staff", __name__, url_prefix="/animateur/contenus")
 guard_blueprint(bp, "animateur", "admin")
@@ -39,6 +40,20 @@ for _role in ("animateur", "admin"):
     add_nav(_role, "Qui fait quoi", "content_staff.directory_pending")
 
 PER_PAGE = 25
+# Said when the record was saved by someone else after this form was read
+# (``workflows.unchanged_since``): nothing written, what was typed kept.
+RESOURCE_MEANWHILE = (
+    "Cette ressource a été modifiée par quelqu'un d'autre depuis que vous avez ouvert la "
+    "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
+    "la version actuelle (ouvrez la ressource dans un autre onglet), puis enregistrez à "
+    "nouveau."
+)
+TESTIMONIAL_MEANWHILE = (
+    "Ce témoignage a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
+    "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
+    "la version actuelle (ouvrez le témoignage dans un autre onglet), puis enregistrez à "
+    "nouveau."
+)
 RESOURCE_LISTS = ("topics", "naf_sections", "size_bands", "epcis")
 TESTIMONIAL_FIELDS = (
     "title",
@@ -78,6 +93,8 @@ def resources():
 
 def _render_resource(data: dict, errors: dict, resource: Resource | None, status: int = 200):
     ordered = [(n, errors[n]) for n in resource_rules.FIELDS if n in errors]
+    if "_" in errors:
+        ordered.insert(0, ("_", errors["_"]))
     return (
         render_template(
             "content/staff_resource_form.html",
@@ -123,7 +140,11 @@ def edit_resource(resource_id: int):
         return _render_resource(_resource_data(resource), {}, resource)
     data = _form(resource_rules.FIELDS, RESOURCE_LISTS)
     try:
+        unchanged_since(db.session, resource, request.form.get("lu_le"), RESOURCE_MEANWHILE)
         resource_rules.update(db.session, resource, data)
+    except ChangedMeanwhile as clash:
+        db.session.rollback()
+        return _render_resource(data, {"_": clash.message}, resource, 422)
     except resource_rules.ResourceError as error:
         db.session.rollback()
         return _render_resource(data, error.errors, resource, 422)
@@ -207,7 +228,11 @@ def edit_testimonial(testimonial_id: int):
         return _render_testimonial(data, {}, testimonial)
     data = _form(TESTIMONIAL_FIELDS, ("consent_scope",))
     try:
+        unchanged_since(db.session, testimonial, request.form.get("lu_le"), TESTIMONIAL_MEANWHILE)
         testimonial_rules.update(db.session, testimonial, data, photo=_uploaded_photo())
+    except ChangedMeanwhile as clash:
+        db.session.rollback()
+        return _render_testimonial(data, {"_": clash.message}, testimonial, 422)
     except testimonial_rules.TestimonialError as error:
         db.session.rollback()
         return _render_testimonial(data, error.errors, testimonial, 422)
