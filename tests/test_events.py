@@ -5,6 +5,7 @@ the throttle per address and who may manage events."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +29,15 @@ from connectences.prospection.pressure import company_timeline, contact_pressure
 from connectences.signed import LinkError
 from connectences.typography import time_slot
 from tests import factories
-from tests.helpers import error_of, html_of, mails_to, make_company, page_text
+from tests.helpers import (
+    error_of,
+    html_of,
+    mails_to,
+    make_company,
+    page_text,
+    read_stamp_at,
+    stamp_in,
+)
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 from tests.test_newsletter import quiet_smtp_server_log  # noqa: F401 (fixture)
 
@@ -63,6 +72,11 @@ def _event(days_ahead=10, **overrides) -> Event:
     event = catalogue.create_event(db.session, _form(day, **overrides), by=None)
     db.session.commit()
     return event
+
+
+def _stamp(client, event: Event) -> str:
+    """The read stamp of the event's edit form, as the page gives it now."""
+    return read_stamp_at(client, f"/animateur/evenements/{event.id}/modifier")
 
 
 def _link(address: str, kind: MailKind) -> str:
@@ -685,7 +699,10 @@ def test_moving_an_event_tells_the_people_seated_and_waiting_what_changed(client
     new_day = event.starts_at.astimezone(LOCAL_TZ).date() + timedelta(days=1)
     response = client.post(
         f"/animateur/evenements/{event.id}/modifier",
-        data=_form(new_day, start="09:00", end="11:00", place="Mairie, Biganos", capacity="1"),
+        data={
+            "lu_le": _stamp(client, event),
+            **_form(new_day, start="09:00", end="11:00", place="Mairie, Biganos", capacity="1"),
+        },
         follow_redirects=True,
     )
     assert (
@@ -718,14 +735,17 @@ def test_moving_an_event_tells_the_people_seated_and_waiting_what_changed(client
     sent = db.session.scalar(select(func.count(OutboxMessage.id)))
     response = client.post(
         f"/animateur/evenements/{event.id}/modifier",
-        data=_form(
-            new_day,
-            start="09:00",
-            end="11:00",
-            place="Mairie, Biganos",
-            capacity="1",
-            title="Petit déjeuner de rentrée",
-        ),  # fmt: skip
+        data={
+            "lu_le": _stamp(client, event),
+            **_form(
+                new_day,
+                start="09:00",
+                end="11:00",
+                place="Mairie, Biganos",
+                capacity="1",
+                title="Petit déjeuner de rentrée",
+            ),
+        },  # fmt: skip
         follow_redirects=True,
     )
     assert "L'événement est modifié." in page_text(response)
@@ -1045,7 +1065,7 @@ def test_a_capacity_lowered_under_the_seats_taken_keeps_them_and_says_so(client,
     day = event.starts_at.astimezone(LOCAL_TZ).date()
     response = client.post(
         f"/animateur/evenements/{event.id}/modifier",
-        data=_form(day, capacity="1"),
+        data={"lu_le": _stamp(client, event), **_form(day, capacity="1")},
         follow_redirects=True,
     )
     assert (
@@ -1060,7 +1080,53 @@ def test_a_capacity_lowered_under_the_seats_taken_keeps_them_and_says_so(client,
     # A capacity that holds everyone says nothing of the kind.
     again = client.post(
         f"/animateur/evenements/{event.id}/modifier",
-        data=_form(day, capacity="5"),
+        data={"lu_le": _stamp(client, event), **_form(day, capacity="5")},
         follow_redirects=True,
     )
     assert "Attention" not in page_text(again)
+
+
+def test_an_event_saved_from_a_page_read_before_another_save_is_refused(app, client, auth):
+    # Two animateurs open the same event; one changes the place, the other the title.
+    # The second save must not put the old place back (nor mail it to the registrants).
+    event = _event()
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first, second = _stamp(client, event), _stamp(other, event)
+    url = f"/animateur/evenements/{event.id}/modifier"
+    saved = client.post(url, data={**_form(day, place="Mairie, Biganos"), "lu_le": first})
+    assert saved.status_code == 302
+    typed = "Petit déjeuner de rentrée"
+    response = other.post(url, data={**_form(day, title=typed), "lu_le": second})
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(response)
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert event.place == "Mairie, Biganos"  # the first change kept
+    assert event.title == "Petit déjeuner des entreprises"  # nothing of the second
+    # Sent again from the page given back (read now), it is saved.
+    again = other.post(
+        url,
+        data={**_form(day, place="Mairie, Biganos", title=typed), "lu_le": stamp_in(response)},
+    )
+    assert again.status_code == 302
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert (event.place, event.title) == ("Mairie, Biganos", typed)
+
+
+def test_an_event_sent_without_its_read_stamp_is_refused(client, auth):
+    event = _event()
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    auth.login("animateur")
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = _form(day, title="Autre titre")
+        if stamp is not None:
+            data["lu_le"] = stamp
+        response = client.post(f"/animateur/evenements/{event.id}/modifier", data=data)
+        assert response.status_code == 422
+        db.session.expire_all()
+        assert db.session.get(Event, event.id).title == "Petit déjeuner des entreprises"

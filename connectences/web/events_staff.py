@@ -16,6 +16,7 @@ from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("events_staff", __name__, url_prefix="/animateur/evenements")
 guard_blueprint(bp, "animateur", "admin")
@@ -28,6 +29,16 @@ def _event_or_404(event_id: int):
     if event is None:
         abort(404)
     return event
+
+
+# Said when the event was saved by someone else after this form was read
+# (``workflows.unchanged_since``): nothing written, what was typed kept.
+EVENT_MEANWHILE = (
+    "Cet événement a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
+    "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
+    "la version actuelle (ouvrez l'événement dans un autre onglet), puis enregistrez à "
+    "nouveau."
+)
 
 
 def _form_data() -> dict:
@@ -81,9 +92,15 @@ def edit(event_id: int):
     if request.method == "GET":
         return _render_form(event=event, data=catalogue.form_values(event))
     data = _form_data()
+
+    def change() -> int:
+        unchanged_since(db.session, event, request.form.get("lu_le"), EVENT_MEANWHILE)
+        return registrations.update_event(db.session, event, data, by=current_user)
+
     return commit_or_refuse(
-        lambda: registrations.update_event(db.session, event, data, by=current_user),
-        refusals=catalogue.EventError,
+        change,
+        refusals=(catalogue.EventError, ChangedMeanwhile),
+        render_unnamed=ChangedMeanwhile,
         back=url_for("events_staff.edit", event_id=event_id),
         then=url_for("events_staff.attendees", event_id=event_id),
         done=lambda told: _edited(event, told),
