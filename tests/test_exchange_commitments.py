@@ -18,7 +18,7 @@ from connectences.extensions import db
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment
 from tests.factories import candidate, document, load, overridden
-from tests.helpers import by_ref, count
+from tests.helpers import by_ref, count, read_stamp_at
 
 V11 = "connectences/v1.1"
 
@@ -184,9 +184,10 @@ def test_the_interchange_dates_a_commitment_as_the_spec_allows(client, auth, unt
     for url in ("/animateur/cvtheque/cv-a", "/animateur/cvtheque/cv-a/semaine"):
         assert client.get(url).status_code == 200
     (commitment,) = by_ref(Candidate, "cv-a").commitments
+    url = f"/animateur/cvtheque/cv-a/engagements/{commitment.id}"
+    stamp = read_stamp_at(client, url)
     response = client.post(
-        f"/animateur/cvtheque/cv-a/engagements/{commitment.id}",
-        data={"heures": "6", "jours": ["tue"], "fin": until},
+        url, data={"heures": "6", "jours": ["tue"], "fin": until, "lu_le": stamp}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()

@@ -36,7 +36,9 @@ from tests.helpers import (
     html_of,
     lead_by_refs,
     page_text,
+    read_stamp_at,
     sent_on,
+    stamp_in,
 )
 
 START = "2027-03-01"
@@ -146,8 +148,14 @@ def _matched(need_ref) -> set[str]:
 
 
 def _post(client, page_url, url, data):
-    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
-    return client.post(url, data={**data, "csrf_token": token} if token else data)
+    """``data`` sent from the form of ``page_url`` as read now: with its security token
+    and its read stamp (``lu_le``) when it has them."""
+    page = client.get(page_url)
+    token = csrf_token_from(page.get_data(as_text=True))
+    sent = {**data, "csrf_token": token} if token else dict(data)
+    if 'name="lu_le"' in page.get_data(as_text=True):
+        sent["lu_le"] = stamp_in(page)
+    return client.post(url, data=sent)
 
 
 # --- placements feed the week ------------------------------------------------------------
@@ -497,8 +505,9 @@ def test_animateur_adds_edits_and_removes_a_commitment(client, auth, world):
     assert ines.status == "en_mission"
     page = page_text(client.get("/animateur/cvtheque/ines"))
     assert "Engagement ajouté : 6 h le lundi (Ménage, Mairie)." in page
+    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
     response = client.post(
-        f"/animateur/cvtheque/ines/engagements/{held.id}", data=_commitment_form(heures="7,5")
+        url, data={**_commitment_form(heures="7,5"), "lu_le": read_stamp_at(client, url)}
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -508,6 +517,53 @@ def test_animateur_adds_edits_and_removes_a_commitment(client, auth, world):
     db.session.expire_all()
     ines = by_ref(Candidate, "ines")
     assert ines.commitments == [] and ines.status == "disponible"
+
+
+def test_a_commitment_saved_from_a_page_read_before_another_save_is_refused(
+    app, client, auth, world
+):
+    # Two animateurs open the same commitment; one changes its hours, the other its days.
+    # The second save must not put the old hours back.
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    new = "/animateur/cvtheque/ines/engagements/nouveau"
+    assert client.post(new, data=_commitment_form(jours=["mon"])).status_code == 302
+    (held,) = by_ref(Candidate, "ines").commitments
+    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
+    first, second = read_stamp_at(client, url), read_stamp_at(other, url)
+    saved = client.post(url, data={**_commitment_form(jours=["mon"], heures="8"), "lu_le": first})
+    assert saved.status_code == 302
+    response = other.post(url, data={**_commitment_form(jours=["tue"]), "lu_le": second})
+    assert response.status_code == 422
+    assert "modifiée par quelqu'un d'autre" in page_text(response)
+    assert 'value="tue" id="jour-tue" checked' in response.get_data(as_text=True)  # kept
+    db.session.expire_all()
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert (held.hours_per_week, held.days) == (8.0, ["mon"])  # the first change only
+    # Sent again from the page given back (read now), it is saved.
+    again = other.post(
+        url, data={**_commitment_form(jours=["tue"], heures="8"), "lu_le": stamp_in(response)}
+    )
+    assert again.status_code == 302
+    db.session.expire_all()
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert (held.hours_per_week, held.days) == (8.0, ["tue"])
+
+
+def test_a_commitment_sent_without_its_read_stamp_is_refused(client, auth, world):
+    auth.login("animateur")
+    new = "/animateur/cvtheque/ines/engagements/nouveau"
+    assert client.post(new, data=_commitment_form(jours=["mon"])).status_code == 302
+    (held,) = by_ref(Candidate, "ines").commitments
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = _commitment_form(jours=["mon"], heures="9")
+        if stamp is not None:
+            data["lu_le"] = stamp
+        response = client.post(f"/animateur/cvtheque/ines/engagements/{held.id}", data=data)
+        assert response.status_code == 422
+        db.session.expire_all()
+        assert by_ref(Candidate, "ines").commitments[0].hours_per_week == 6.0
 
 
 @pytest.mark.parametrize(
@@ -836,9 +892,13 @@ def test_a_commitment_beyond_the_hours_wished_is_recorded_with_a_note(client, au
     assert "Déjà 28 h par semaine, plus que les 24 h au plus : aucune heure libre." in page
     # Fixed-term, the extra hours come back by themselves: she is not "placée".
     (_, extra) = by_ref(Candidate, "ines").commitments
+    url = f"/animateur/cvtheque/ines/engagements/{extra.id}"
     response = client.post(
-        f"/animateur/cvtheque/ines/engagements/{extra.id}",
-        data=_commitment_form(heures="8", jours=["thu"], fin="2027-06-30"),
+        url,
+        data={
+            **_commitment_form(heures="8", jours=["thu"], fin="2027-06-30"),
+            "lu_le": read_stamp_at(client, url),
+        },
     )
     assert by_ref(Candidate, "ines").status == "en_mission"
     page = page_text(client.get(response.headers["Location"]))

@@ -338,12 +338,31 @@ def _commitment_or_404(candidate: Candidate, commitment_id: int) -> Commitment:
     return commitment
 
 
+COMMITMENT_MEANWHILE = (
+    "La fiche de cette personne (sa semaine, ses notes ou son statut) a été modifiée par "
+    "quelqu'un d'autre depuis que vous avez ouvert la page : rien n'a été enregistré. Vos "
+    "saisies sont gardées ci-dessous ; vérifiez l'engagement sur sa fiche (dans un autre "
+    "onglet), puis enregistrez à nouveau."
+)
+
+
 def _commitment_form(candidate: Candidate, commitment: Commitment | None):
     """Add or change one commitment: French message next to each field, nothing written
     on a refusal."""
     if request.method == "POST":
         try:
+            if commitment is not None:
+                # A commitment has no stamp of its own: the person's record, stamped by
+                # every change of their week (``commitments._after_change``), guards it.
+                unchanged_since(
+                    db.session, candidate, request.form.get("lu_le"), COMMITMENT_MEANWHILE
+                )
             values = read_form(candidate, request.form, replacing=commitment)
+        except ChangedMeanwhile as clash:
+            db.session.rollback()
+            return _render_commitment_form(
+                candidate, commitment, request.form, {"_": clash.message}, 422
+            )
         except CommitmentError as error:
             db.session.rollback()
             return _render_commitment_form(candidate, commitment, request.form, error.errors, 422)
