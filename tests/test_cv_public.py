@@ -43,8 +43,10 @@ from tests.helpers import (
     html_of,
     mails_to,
     page_text,
+    read_stamp_at,
     recorded_statements,
     same_page,
+    stamp_in,
 )
 from tests.test_mail import mail_port, server, start_server  # noqa: E402, F401 (fixtures)
 from tests.test_newsletter import quiet_smtp_server_log  # noqa: E402, F401 (fixture)
@@ -231,6 +233,7 @@ def test_too_many_skills_ticked_in_the_space_come_back_next_to_the_boxes(client,
     space = submitted_and_confirmed(client, skills="\n".join(WRITTEN))
     data = form_data(skills="\n".join(WRITTEN))
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     data["cv"] = FileStorage(io.BytesIO(make_pdf("comptabilité, gestion de la paie")), "cv.pdf")
     step = post_multipart(client, f"{space}/modifier", data).headers["Location"]
     assert step.endswith("/competences")
@@ -548,6 +551,7 @@ def test_the_commune_typed_is_the_commune_stored_on_submission_and_update(client
     space = confirm_from_mail(client)
     data = form_data(commune=typed, hours_max="30")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     assert post_multipart(client, f"{space}/modifier", data).status_code == 302
     candidate = the_candidate()
     assert (candidate.commune, candidate.hours_max) == (insee, 30)
@@ -582,6 +586,7 @@ def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir)
     before = the_candidate().updated_at
     data = form_data(skills="comptabilité générale\nsaisie comptable", hours_max="30")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     data["cv"] = FileStorage(io.BytesIO(make_pdf("gestion de la paie")), "nouveau.pdf")
     response = post_multipart(client, f"{space}/modifier", data)
     assert response.status_code == 302
@@ -598,6 +603,7 @@ def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir)
     # A refused update changes nothing.
     bad = dict(data, hours_min="40", hours_max="10")
     bad.pop("cv")
+    bad["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     refused = client.post(f"{space}/modifier", data=bad)
     assert refused.status_code == 400 and the_candidate().hours_max == 30
 
@@ -606,6 +612,7 @@ def test_a_new_address_waits_for_its_confirmation_and_the_profile_keeps_its_own(
     space = submitted_and_confirmed(client)
     data = form_data(email="nouvelle@exemple.fr")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     response = client.post(f"{space}/modifier", data=data)
     assert response.status_code == 302
     candidate = the_candidate()
@@ -631,6 +638,7 @@ def test_asking_for_an_address_another_profile_holds_reveals_nothing(client):
     for address in ("autre@exemple.fr", "libre@exemple.fr"):
         data = form_data(email=address)
         data.pop("consent")
+        data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
         response = client.post(f"{space}/modifier", data=data, follow_redirects=True)
         assert response.status_code == 200
         said = page_text(response).split("Mon espace CVthèque")[0]  # the page's message
@@ -645,6 +653,7 @@ def test_a_pending_address_taken_meanwhile_cannot_be_confirmed(client):
     space = submitted_and_confirmed(client)
     data = form_data(email="convoitee@exemple.fr")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     client.post(f"{space}/modifier", data=data)
     link = link_in(mails_to("convoitee@exemple.fr")[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
     submitted_and_confirmed(client, email="convoitee@exemple.fr", first_name="Autre")
@@ -1146,8 +1155,70 @@ def test_hours_are_asked_in_total_and_lowering_them_under_the_work_held_is_told(
     assert "Vous travaillez déjà 8 h par semaine" in form
     data = form_data(hours_min="2", hours_max="5")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     saved = post_multipart(client, f"{space}/modifier", data)
     assert saved.status_code == 302
     page = page_text(client.get(saved.headers["Location"]))
     assert "plus aucune proposition" in page
     assert "indiquez un maximum plus élevé" in page
+
+
+def _profile_form(**overrides) -> dict:
+    data = form_data(**overrides)
+    data.pop("consent")
+    return data
+
+
+def test_the_profile_saved_from_a_tab_read_before_another_save_is_refused(client):
+    # The person opens their profile form in two tabs, changes the hours in one and the
+    # phone in the other: the second save must not put the old hours back.
+    space = submitted_and_confirmed(client)
+    first = read_stamp_at(client, f"{space}/modifier")
+    second = read_stamp_at(client, f"{space}/modifier")
+    saved = client.post(f"{space}/modifier", data={**_profile_form(hours_max="30"), "lu_le": first})
+    assert saved.status_code == 302
+    typed = "06 99 88 77 66"
+    response = client.post(
+        f"{space}/modifier", data={**_profile_form(phone=typed), "lu_le": second}
+    )
+    assert response.status_code == 422
+    assert "Votre profil a été modifié depuis que vous avez ouvert cette page" in page_text(
+        response
+    )
+    assert f'value="{typed}"' in unescape(response.get_data(as_text=True))  # kept
+    candidate = the_candidate()
+    assert candidate.hours_max == 30  # the first change kept
+    assert candidate.phone != typed.replace(" ", "")  # nothing of the second
+    assert "99" not in (candidate.phone or "")
+    # Sent again from the page given back (read now), it is saved.
+    again = client.post(
+        f"{space}/modifier",
+        data={**_profile_form(phone=typed, hours_max="30"), "lu_le": stamp_in(response)},
+    )
+    assert again.status_code == 302
+    candidate = the_candidate()
+    assert candidate.hours_max == 30 and "99" in candidate.phone
+
+
+def test_the_profile_sent_without_its_read_stamp_is_refused(client):
+    space = submitted_and_confirmed(client)
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = _profile_form(hours_max="30")
+        if stamp is not None:
+            data["lu_le"] = stamp
+        response = client.post(f"{space}/modifier", data=data)
+        assert response.status_code == 422
+        assert the_candidate().hours_max == 24
+
+
+def test_opening_the_space_meanwhile_does_not_refuse_the_profile_form(client):
+    # A visit counts as a contact (the retention period starts again) but changes nothing
+    # of the profile: a form opened before it is still saved.
+    space = submitted_and_confirmed(client)
+    stamp = read_stamp_at(client, f"{space}/modifier")
+    before = the_candidate().last_contact_at
+    assert client.get(space).status_code == 200
+    assert the_candidate().last_contact_at > before  # the visit was counted
+    saved = client.post(f"{space}/modifier", data={**_profile_form(hours_max="30"), "lu_le": stamp})
+    assert saved.status_code == 302
+    assert the_candidate().hours_max == 30

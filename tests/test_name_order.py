@@ -23,7 +23,7 @@ from connectences.text import sort_key
 from connectences.workflows.dispatch import active_partners, proposal_operators
 from tests import factories as f
 from tests.cv_helpers import form_data, post_multipart
-from tests.helpers import make_company, page_text, query_plan
+from tests.helpers import make_company, page_text, query_plan, read_stamp_at
 from tests.test_api_exchange import _post
 from tests.test_api_v1 import token_for
 from tests.test_cv_public import confirm_from_mail, post_form, the_candidate
@@ -203,6 +203,7 @@ def test_the_key_follows_the_name_a_person_changes_in_their_space(client):
     space = confirm_from_mail(client)
     data = form_data(last_name="Élissalde", first_name="Ève")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     assert post_multipart(client, f"{space}/modifier", data).status_code == 302
     assert the_candidate().sort_name == "elissalde\x1feve"
 

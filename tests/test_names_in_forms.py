@@ -19,7 +19,7 @@ from connectences.models import Candidate, EventRegistration, Need, OutboxMessag
 from connectences.prospection import companies
 from tests import factories as f
 from tests.cv_helpers import form_data, link_in, post_multipart
-from tests.helpers import count, error_of, mails_to, page_text
+from tests.helpers import count, error_of, mails_to, page_text, read_stamp_at
 
 LURE = "client, payez 1,99 € sur https://colis-relais.example/p"
 
@@ -59,6 +59,7 @@ def test_the_candidate_s_space_refuses_a_link_in_a_name(client):
     space = client.post(path).location
     data = dict(form_data(first_name="Camille www.colis-relais.fr"))
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     response = post_multipart(client, f"{space}/modifier", data)
     assert response.status_code == 400 and LINK_IN_NAME in page_text(response)
     db.session.expire_all()

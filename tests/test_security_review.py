@@ -19,7 +19,7 @@ from connectences.extensions import db
 from connectences.models import Candidate, User
 from tests import factories
 from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
-from tests.helpers import mails_to, page_text
+from tests.helpers import mails_to, page_text, read_stamp_at
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +120,7 @@ def test_no_password_account_for_an_address_that_is_not_confirmed(client):
     space = submitted_and_confirmed(client, "attaquant@exemple.fr")
     data = form_data(email="direction@victime.fr")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     assert client.post(f"{space}/modifier", data=data).status_code == 302
     password = "une phrase de passe assez longue"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
     response = client.post(f"{space}/compte", data={"password": password, "confirm": password})
@@ -157,12 +158,14 @@ def test_switching_a_profile_address_back_and_forth_cannot_flood_a_mailbox(clien
         for address in ("victime@exemple.fr", f"autre-{round_}@exemple.fr"):
             data = form_data(email=address)
             data.pop("consent")
+            data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
             assert client.post(f"{space}/modifier", data=data).status_code == 302
     assert 1 <= len(confirmations_to("victime@exemple.fr")) <= consent.MAX_CONFIRMATIONS_PER_DAY
     # The person is told what to do if nothing came (the same words whether a mail went
     # out or not: which it was would say whether another profile holds the address).
     data = form_data(email="victime@exemple.fr")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     page = client.post(f"{space}/modifier", data=data, follow_redirects=True)
     assert "rien reçu ? redemandez le changement demain" in page_text(page)
 

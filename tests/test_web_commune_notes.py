@@ -11,7 +11,7 @@ from connectences.extensions import db
 from connectences.models import CallbackRequest, Candidate, Company, Need
 from tests import factories
 from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
-from tests.helpers import mails_to, page_text
+from tests.helpers import mails_to, page_text, read_stamp_at
 
 RECORDED_LA_TESTE = "Commune enregistrée : La Teste-de-Buch (33260), pour « Cazaux »"
 
@@ -37,6 +37,7 @@ def test_cv_submission_and_update_name_the_commune_recorded_for_a_village(client
     space = client.post(path).headers["Location"]
     data = form_data(commune="Cap Ferret")
     data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
     shown = _after(client, post_multipart(client, f"{space}/modifier", data))
     assert "Commune enregistrée : Lège-Cap-Ferret (33950), pour « Cap Ferret »" in shown
     db.session.expire_all()

@@ -16,8 +16,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from connectences import config
 from connectences.accounts.audit import audit
@@ -91,6 +92,25 @@ def confirm_days() -> int:
 def touch(candidate: Candidate, now: datetime | None = None) -> None:
     """Record a contact with the person (their retention period starts again)."""
     candidate.last_contact_at = now or utcnow()
+
+
+def touch_on_visit(session: Session, candidate: Candidate, now: datetime | None = None) -> None:
+    """Record a contact when the person opens a page of their space, the profile left as it
+    is: its ``updated_at`` says the profile changed (re-matching, and the read stamp of
+    its forms, ``workflows.unchanged_since``). Stamped by a visit, a save from a page
+    opened before would be refused though nothing changed: two tabs, or the profile
+    page opened and the space looked at in another."""
+    now = now or utcnow()
+    if candidate.id is None:
+        touch(candidate, now)
+        return
+    session.execute(
+        update(Candidate)
+        .where(Candidate.id == candidate.id)
+        .values(last_contact_at=now, updated_at=Candidate.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(candidate, "last_contact_at", now)
 
 
 # --------------------------------------------------------------------------- confirmation

@@ -48,7 +48,7 @@ def warning_key(candidate: Candidate) -> str:
 
 
 def came_back(session: Session, candidate: Candidate, now: datetime | None = None) -> bool:
-    """The person opened their space: their 2 years start again (``consent.touch``).
+    """The person opened their space: their 2 years start again (``consent.touch_on_visit``).
 
     True when they had been warned of their deletion for the contact this one replaces
     (the warning told them that opening their space keeps their profile: they are told
@@ -62,7 +62,7 @@ def came_back(session: Session, candidate: Candidate, now: datetime | None = Non
         )
         is not None
     )
-    consent.touch(candidate, now)
+    consent.touch_on_visit(session, candidate, now)
     return warned
 
 

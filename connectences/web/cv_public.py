@@ -76,6 +76,7 @@ from connectences.web.cv_forms import (
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import SetPasswordForm, corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
+from connectences.workflows import ChangedMeanwhile, read_stamp, unchanged_since
 
 bp = Blueprint("cv_public", __name__)
 
@@ -88,6 +89,14 @@ PENDING = "cv_pending"
 # What the public form has just sent (``just_sent``): the new profile, the skills found.
 SENT = "cv_sent"
 MAX_PROPOSALS = 20
+# Said when the profile was saved from elsewhere (another tab, the team) after the form
+# was read (``workflows.unchanged_since``): nothing written, what was typed kept.
+PROFILE_MEANWHILE = (
+    "Votre profil a été modifié depuis que vous avez ouvert cette page (dans un autre "
+    "onglet, ou par l'équipe de Connect'ences) : rien n'a été enregistré. Vos saisies sont "
+    "gardées ci-dessous ; vérifiez-les (votre espace, dans un autre onglet, montre le "
+    "profil actuel), puis enregistrez à nouveau."
+)
 SUGGEST_MAX_QUERY = 60
 SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
 SUGGEST_LIMIT = 8
@@ -548,10 +557,13 @@ def update(token: str):
     candidate = _space_candidate(token)
     form = CandidateUpdateForm(data=CandidateForm.data_of(candidate))
     form.hours_max.description = held_hours_hint(candidate) or form.hours_max.description
+    sent_stamp = request.form.get("lu_le", "")
     if request.method == "POST":
         if not form.validate_on_submit():
             db.session.rollback()
-            return _render_form(form, status=400, template="cv_public/update.html", token=token)
+            return _render_form(
+                form, status=400, template="cv_public/update.html", token=token, stamp=sent_stamp
+            )
         pdf = _uploaded(form.cv)
         text = None
         # A new address waits for its confirmation (consent.request_address_change): the
@@ -559,6 +571,7 @@ def update(token: str):
         address = form.cleaned.get("email")
         asked = address is not None and address != candidate.email
         try:
+            unchanged_since(db.session, candidate, sent_stamp, PROFILE_MEANWHILE)
             cleaned = CleanProfile((k, v) for k, v in form.cleaned.items() if k != "email")
             changed = apply_profile(db.session, candidate, cleaned, actor_label=consent.SELF)
             if pdf is not None:
@@ -567,13 +580,25 @@ def update(token: str):
             if address is not None and (asked or candidate.pending_email):
                 consent.request_address_change(db.session, candidate, address)
             db.session.commit()
+        except ChangedMeanwhile as clash:
+            db.session.rollback()
+            return _render_form(
+                form,
+                status=422,
+                template="cv_public/update.html",
+                token=token,
+                limit_error=clash.message,
+                stamp=read_stamp(candidate),
+            )
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
             if isinstance(exc, CvFileError):
                 form.cv.errors = [exc.message]
             else:
                 form.add_errors(exc.errors)
-            return _render_form(form, status=400, template="cv_public/update.html", token=token)
+            return _render_form(
+                form, status=400, template="cv_public/update.html", token=token, stamp=sent_stamp
+            )
         candidate_changed(candidate)
         if asked:
             # The same answer whatever happened to the mail (sent, held back by the daily
@@ -596,7 +621,9 @@ def update(token: str):
             return redirect(url_for("cv_public.space_skills", token=token))
         return redirect(url_for("cv_public.space", token=token))
     db.session.commit()
-    return _render_form(form, template="cv_public/update.html", token=token)
+    return _render_form(
+        form, template="cv_public/update.html", token=token, stamp=read_stamp(candidate)
+    )
 
 
 def _update_after_expired_token(message: str):
@@ -611,6 +638,7 @@ def _update_after_expired_token(message: str):
         template="cv_public/update.html",
         token=token,
         limit_error=message,
+        stamp=request.form.get("lu_le", ""),
     )
 
 
