@@ -62,10 +62,12 @@ def html_of(response) -> str:
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
 
 
-def stamp_in(response) -> str:
-    """The read stamp a form of this page carries (hidden ``lu_le``,
-    ``workflows.read_stamp``): what a save from it is checked against."""
-    found = re.search(r'name="lu_le" value="([^"]+)"', response.get_data(as_text=True))
+def stamp_in(page) -> str:
+    """The read stamp a form of this page (a response, or its HTML) carries (hidden
+    ``lu_le``, ``workflows.read_stamp``; the first on the page): what a save from it is
+    checked against."""
+    text = page if isinstance(page, str) else page.get_data(as_text=True)
+    found = re.search(r'name="lu_le" value="([^"]+)"', text)
     assert found, "the form carries no read stamp"
     return html.unescape(found.group(1))
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from connectences import workflows
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Lead, Need, Referral, Visit
@@ -274,6 +275,7 @@ def test_the_qualification_refuses_notes_and_changes_nothing(client):
             "rome": "M1203",
             "shared_time": "oui",
             "notes": "De nationalité française uniquement",
+            "lu_le": workflows.read_stamp(need),
         },
     )
     assert response.status_code == 422

@@ -124,6 +124,7 @@ def test_the_qualification_names_the_commune_recorded(client, auth):
         "rome": "M1203",
         "shared_time": "oui",
         "commune": "Le Moulleau",
+        "lu_le": read_stamp_at(client, "/animateur/besoins/n1/qualifier"),
     }
     shown = _after(client, client.post("/animateur/besoins/n1/qualifier", data=data))
     assert "Commune enregistrée : Arcachon (33120), pour « Le Moulleau »" in shown

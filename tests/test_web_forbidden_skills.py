@@ -136,6 +136,7 @@ def _qualification(**overrides) -> dict:
         "start": FUTURE,
         "rome": "M1203",
         "shared_time": "oui",
+        "lu_le": workflows.read_stamp(by_ref(Need, "n1")),
     }
     return f.overridden(data, overrides)
 

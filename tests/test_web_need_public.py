@@ -339,7 +339,10 @@ def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, clie
     attach = staff.get("/animateur/besoins?attente=rattachement").get_data(as_text=True)
     qualify = staff.get("/animateur/besoins?attente=animateur").get_data(as_text=True)
     assert "Virement urgent à faire" in attach and "Virement urgent à faire" not in qualify
-    refused = staff.post(f"/animateur/besoins/{need.ref}/qualifier", data={"rome": "M1203"})
+    refused = staff.post(
+        f"/animateur/besoins/{need.ref}/qualifier",
+        data={"rome": "M1203", "lu_le": workflows.read_stamp(need)},
+    )
     assert refused.status_code in (302, 422)
     db.session.expire_all()
     assert db.session.get(Need, need.id).status == "nouveau"

@@ -4,6 +4,7 @@ board's filters, counts and export."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +30,7 @@ from connectences.tabular import read_table
 from connectences.workflows import NEED, dispatch
 from connectences.workflows import leads as lead_flow
 from tests import factories as f
-from tests.helpers import count, html_of, need_by_ref
+from tests.helpers import count, html_of, need_by_ref, read_stamp_at, stamp_in
 
 STATES = list(NEED.labels)
 FUTURE = (local_today() + timedelta(days=20)).isoformat()
@@ -353,6 +354,8 @@ def _qualify_form(**overrides) -> dict:
         "start": FUTURE,
         "rome": "M1203",
         "shared_time": "oui",
+        # As the page read now gives it (``workflows.unchanged_since``).
+        "lu_le": workflows.read_stamp(need),
     }
     return f.overridden(data, overrides)
 
@@ -419,6 +422,77 @@ def test_a_need_whose_start_has_passed_is_qualified_with_that_start_kept(client,
     refused = client.post("/animateur/besoins/n1/qualifier", data=_qualify_form(start=earlier))
     assert refused.status_code == 422 and "dans le passé" in refused.get_data(as_text=True)
     assert need_by_ref("n1").start == passed
+
+
+def test_a_qualification_saved_from_a_page_read_before_another_save_is_refused(
+    app, client, auth, animateur
+):
+    # Two animateurs have the qualification page of a qualified need open; the first
+    # changes the hours, the second the notes: the second save must not silently put
+    # the hours back.
+    assert client.post("/animateur/besoins/n1/qualifier", data=_qualify_form()).status_code == 302
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first_stamp = read_stamp_at(client, "/animateur/besoins/n1/qualifier")
+    second_stamp = read_stamp_at(other, "/animateur/besoins/n1/qualifier")
+    log_before = len(_need_log(need_by_ref("n1").id))
+    saved = client.post(
+        "/animateur/besoins/n1/qualifier", data=_qualify_form(hours_per_week="9", lu_le=first_stamp)
+    )
+    assert saved.status_code == 302
+    typed = _qualify_form(notes="Voir le gérant le mardi.", lu_le=second_stamp)
+    response = other.post("/animateur/besoins/n1/qualifier", data=typed)
+    assert response.status_code == 422
+    page = html.unescape(html_of(response))
+    assert "modifié par quelqu'un d'autre" in page
+    assert "heures par semaine : 9 h" in page  # what the need holds now
+    assert "Voir le gérant le mardi.</textarea>" in page  # what was typed is kept
+    assert 'name="hours_per_week" value="7"' in page or 'value="7"' in page
+    need = need_by_ref("n1")
+    assert need.hours_per_week == 9 and need.notes is None
+    assert len(_need_log(need.id)) == log_before
+    # The page given back holds the need's new stamp: sent again once read, it is saved.
+    again = other.post(
+        "/animateur/besoins/n1/qualifier",
+        data={**typed, "hours_per_week": "9", "lu_le": stamp_in(page)},
+    )
+    assert again.status_code == 302
+    need = need_by_ref("n1")
+    assert need.hours_per_week == 9 and need.notes == "Voir le gérant le mardi."
+
+
+def test_a_qualification_refused_for_a_typing_error_keeps_the_stamp_it_was_read_with(
+    app, client, auth, animateur
+):
+    # Refused for a typing error after someone else saved, the form comes back with the
+    # stamp it was read with: corrected and sent again, it is still refused.
+    stamp = read_stamp_at(client, "/animateur/besoins/n1/qualifier")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    assert other.post("/animateur/besoins/n1/qualifier", data=_qualify_form()).status_code == 302
+    refused = client.post(
+        "/animateur/besoins/n1/qualifier",
+        data=_qualify_form(hours_per_week="0", rome="autre", rome_saisi="M1204", lu_le=stamp),
+    )
+    assert refused.status_code == 422 and stamp_in(refused) == stamp
+    response = client.post(
+        "/animateur/besoins/n1/qualifier",
+        data=_qualify_form(rome="autre", rome_saisi="M1204", lu_le=stamp_in(refused)),
+    )
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in html.unescape(html_of(response))
+    assert need_by_ref("n1").rome == "M1203"
+
+
+@pytest.mark.parametrize("stamp", [None, "", "hier", "2026-01-01T00:00:00"])
+def test_a_qualification_sent_without_a_read_stamp_is_refused(client, animateur, stamp):
+    data = _qualify_form(hours_per_week="9")
+    del data["lu_le"]
+    if stamp is not None:
+        data["lu_le"] = stamp
+    response = client.post("/animateur/besoins/n1/qualifier", data=data)
+    assert response.status_code == 422
+    assert need_by_ref("n1").status == "nouveau" and need_by_ref("n1").hours_per_week != 9
 
 
 def test_a_closed_need_cannot_be_qualified(client, animateur):

@@ -83,6 +83,8 @@ def _said(name: str, value) -> str:
         return hours_plain(value)
     if name == "days":
         return ", ".join(vocab.DAYS.get(day, day) for day in value)
+    if name == "skills":
+        return ", ".join(value)
     if name == "start":
         return f"{value:%d/%m/%Y}"
     if name == "duration_months":
@@ -111,6 +113,20 @@ _SHOWN = (
 def changed_fields(need: Need, values: dict) -> list[str]:
     """The fields of :data:`NEED_FIELDS` whose checked ``values`` differ from ``need``'s."""
     return [name for name in NEED_FIELDS if name in values and getattr(need, name) != values[name]]
+
+
+def holds_now(need: Need, values: dict, more: list[str] | tuple = ()) -> str:
+    """What the stored ``need`` says in each field where it differs from a form's checked
+    ``values`` ("Il indique maintenant : heures par semaine : 20 h."), ``more`` (the
+    form's other fields, so told) after them; empty when nothing differs. Told to the
+    person whose form was read before someone else changed the need
+    (``workflows.unchanged_since``)."""
+    now = [
+        f"{FIELD_WORDS[name]} : {_said(name, getattr(need, name))}"
+        for name in changed_fields(need, values)
+    ]
+    now += more
+    return f"Il indique maintenant : {' ; '.join(now)}." if now else ""
 
 
 def edit_by_owner(session, need: Need, values: dict, *, email: str, actor=None) -> list[str]:

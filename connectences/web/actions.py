@@ -73,6 +73,18 @@ def commit_or_refuse(
     return redirect(then or back)
 
 
+def changed_meanwhile(opening: str, now: str = "") -> str:
+    """The refusal of a form read before someone else saved the same record
+    (``workflows.unchanged_since``), in French: ``opening`` says what was changed ("Ce
+    besoin a été modifié"), ``now`` what the record holds now (a sentence, or empty)."""
+    now = f" {now}" if now else ""
+    return (
+        f"{opening} par quelqu'un d'autre depuis que vous avez ouvert la page : rien "
+        f"n'est enregistré.{now} Ce que vous avez saisi est gardé ci-dessous : reprenez-y "
+        "ce qui manque, puis enregistrez à nouveau."
+    )
+
+
 def _form_errors(refusal: DomainError, fields: Mapping[str, str] | None) -> dict[str, str]:
     """The refusal as the form's errors; what names no known field goes under ``"_"``."""
     if fields is None:

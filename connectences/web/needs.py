@@ -24,6 +24,7 @@ from connectences.matching.routing import route_among
 from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register
 from connectences.needs.listed import ListedNeed, listed_needs
+from connectences.needs.owner_edit import holds_now
 from connectences.needs.status_words import (
     OWNER_STOPPED,
     awaiting_owner,
@@ -36,7 +37,7 @@ from connectences.prospection.pressure import over_cap_reason_of
 from connectences.skills import rome_label, rome_named, rome_suggestions, split_skills
 from connectences.typography import hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import commit_or_refuse
+from connectences.web.actions import changed_meanwhile, commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.formats import (
     days_label,
@@ -50,8 +51,11 @@ from connectences.web.paging import paginate_window
 from connectences.workflows import (
     NEED_REORIENTABLE,
     NEED_SEARCHING,
+    ChangedMeanwhile,
     NeedState,
     dispatch,
+    read_stamp,
+    unchanged_since,
 )
 from connectences.workflows.dispatch import MAX_NOTE
 
@@ -198,7 +202,8 @@ def _posted() -> dict:
 
 
 def _error_list(errors: dict) -> list[tuple[str, str]]:
-    order = list(FIELD_LABELS)
+    # What is about no field ("_": the need changed meanwhile) comes first.
+    order = ["_", *FIELD_LABELS]
     return sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
 
 
@@ -320,32 +325,61 @@ def _qualification_data(need: Need) -> dict:
 @bp.route("/<need_ref:ref>/qualifier", methods=["GET", "POST"])
 def qualify(ref: str):
     need = _need_or_404(ref)
-    data = _qualification_data(need)
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        data = _posted()
-        rome = request.form.get("rome", "")
-        if rome in ("", "autre"):
-            rome = request.form.get("rome_saisi", "")
-        data.update(rome=rome, shared_time=request.form.get("shared_time", ""))
-        checked = form_rules.check_need(data, today=local_today(), stored_start=need.start)
-        checked.merge(form_rules.check_qualification(data))
-        errors = checked.errors
-        if not errors:
+    if request.method == "GET":
+        return _render_qualify(need, _qualification_data(need), {}, 200)
+    data = _posted()
+    rome = request.form.get("rome", "")
+    if rome in ("", "autre"):
+        rome = request.form.get("rome_saisi", "")
+    data.update(rome=rome, shared_time=request.form.get("shared_time", ""))
+    checked = form_rules.check_need(data, today=local_today(), stored_start=need.start)
+    checked.merge(form_rules.check_qualification(data))
+    if checked.errors:
+        # The stamp sent goes back with the form: corrected, it is still checked
+        # against what the page was read from, not against the need as it is now.
+        return _render_qualify(need, data, checked.errors, 422, read_at=_sent_stamp())
+    # Read before the guard: what the need holds while someone else changed it.
+    meanwhile = changed_meanwhile("Ce besoin a été modifié", _holds_now(need, checked.values))
 
-            def qualified(moved: bool) -> str:
-                tell_communes_recorded(data.get("commune"))  # once stored, not on a refusal
-                if moved:
-                    return "Le besoin est maintenant « qualifié »."
-                return "Qualification mise à jour."
+    def change() -> bool:
+        unchanged_since(db.session, need, request.form.get("lu_le"), meanwhile)
+        return register.qualify_need(db.session, need, checked.values, actor=current_user)
 
-            return commit_or_refuse(
-                lambda: register.qualify_need(db.session, need, checked.values, actor=current_user),
-                back=_need_url(need, "etat"),
-                done=qualified,
-            )
-        status = 422
+    def qualified(moved: bool) -> str:
+        tell_communes_recorded(data.get("commune"))  # once stored, not on a refusal
+        if moved:
+            return "Le besoin est maintenant « qualifié »."
+        return "Qualification mise à jour."
+
+    return commit_or_refuse(
+        change,
+        back=_need_url(need, "etat"),
+        done=qualified,
+        render=lambda errors: _render_qualify(need, data, errors, 422),
+        render_unnamed=ChangedMeanwhile,
+    )
+
+
+def _holds_now(need: Need, values: dict) -> str:
+    """What the stored need says where the qualification form sent differs from it."""
+    more = []
+    if need.rome != values["rome"]:
+        more.append(f"métier : {rome_named(need.rome) if need.rome else '—'}")
+    if need.shared_time != values["shared_time"]:
+        more.append(f"temps partagé : {({True: 'oui', False: 'non'}).get(need.shared_time, '—')}")
+    if (need.notes or "") != (values.get("notes") or ""):
+        more.append(f"notes de l'animateur : « {need.notes or ''} »")
+    return holds_now(need, values, more)
+
+
+def _sent_stamp() -> str:
+    """The read stamp a form sent (``workflows.read_stamp``), to send back with it."""
+    return request.form.get("lu_le", "")[:64]
+
+
+def _render_qualify(need: Need, data: dict, errors: dict, status: int, read_at: str = ""):
+    """The qualification form; ``read_at``: the stamp it carries (by default, the
+    need's as read now)."""
     skills = split_skills(data.get("skills", ""))
     suggestions = rome_suggestions(data.get("title", ""), skills)
     return (
@@ -362,6 +396,7 @@ def qualify(ref: str):
                 unattached=unattached_owner(need),
                 qualifiable=register.may_qualify(need),
                 **_start_floor(need),
+                read_at=read_at or read_stamp(need),
             ),
         ),
         status,
