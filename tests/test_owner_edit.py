@@ -54,6 +54,9 @@ def _filled(page) -> dict:
     ):
         data[name] = text.replace("&#39;", "'")
     data["hours_period"] = "semaine"
+    stamp = re.search(r'name="lu_le" value="([^"]+)"', html)  # the correction form's
+    if stamp:
+        data["lu_le"] = stamp.group(1)
     return data
 
 
@@ -99,6 +102,61 @@ def test_the_owner_corrects_hours_and_days_and_the_animateur_is_told(client):
     before = _written()
     again = client.post(edit, data={**data})
     assert again.status_code == 302 and _written() == before
+
+
+def test_a_correction_from_a_link_read_before_another_save_is_refused(app, client):
+    # The owner's link opened twice (two people of the company, two tabs): one changes
+    # the hours, the other the title; the second save must not put the hours back.
+    need, space = _post_and_confirm(client)
+    edit = _edit_link(client, space, need)
+    other = app.test_client()
+    first, second = _filled(client.get(edit)), _filled(other.get(edit))
+    assert client.post(edit, data={**first, "hours_per_week": "21"}).status_code == 302
+    before = _written()
+    typed = {**second, "title": "Écailler le week-end"}
+    refused = other.post(edit, data=typed)
+    assert refused.status_code == 422
+    page = page_text(refused)
+    assert "modifié par quelqu'un d'autre" in page and "Rien n'a été enregistré" in page
+    assert "heures par semaine : 21 h" in page  # what the need holds now
+    assert 'value="Écailler le week-end"' in html_of(refused)  # what was typed is kept
+    assert _written() == before
+    need = need_by_ref(need.ref)
+    assert need.hours_per_week == 21 and need.title != "Écailler le week-end"
+    assert len(_edit_entries(need)) == 1
+    # Sent again from the page given back (its new stamp), once read: saved.
+    again = _filled(refused)
+    assert again["title"] == "Écailler le week-end" and again["hours_per_week"] == "14"
+    assert other.post(edit, data={**again, "hours_per_week": "21"}).status_code == 302
+    need = need_by_ref(need.ref)
+    assert need.hours_per_week == 21 and need.title == "Écailler le week-end"
+
+
+def test_a_correction_from_the_account_read_before_another_save_is_refused(client, auth):
+    # The owner's account, the page open in two tabs: the second save is refused.
+    owner = auth.login("company", client=client)
+    company = db.session.get(User, owner.id).companies[0]
+    f.load(f.document(needs=[f.need(company=company.ref, title="Secrétariat le lundi")]))
+    need = db.session.scalars(select(Need).where(Need.company_id == company.id)).one()
+    edit = f"/entreprise/besoins/{need.ref}/modifier"
+    start = (local_today() + timedelta(days=10)).isoformat()
+    first, second = _filled(client.get(edit)), _filled(client.get(edit))
+    saved = client.post(edit, data={**first, "start": start, "title": "Secrétariat le mardi"})
+    assert saved.status_code == 302
+    refused = client.post(edit, data={**second, "start": start, "hours_per_week": "3"})
+    assert refused.status_code == 422
+    assert "intitulé : Secrétariat le mardi" in page_text(refused)
+    need = need_by_ref(need.ref)
+    assert need.title == "Secrétariat le mardi" and need.hours_per_week != 3
+    assert len(_edit_entries(need)) == 1
+    # Without a stamp, or with one that reads as none, the correction is refused too.
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = {**_filled(client.get(edit)), "start": start, "hours_per_week": "3"}
+        data.pop("lu_le")
+        if stamp is not None:
+            data["lu_le"] = stamp
+        assert client.post(edit, data=data).status_code == 422
+        assert need_by_ref(need.ref).hours_per_week != 3
 
 
 def test_the_animateur_who_entered_the_need_is_the_one_told(client, auth):

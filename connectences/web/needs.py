@@ -339,10 +339,12 @@ def qualify(ref: str):
         # against what the page was read from, not against the need as it is now.
         return _render_qualify(need, data, checked.errors, 422, read_at=_sent_stamp())
     # Read before the guard: what the need holds while someone else changed it.
-    meanwhile = changed_meanwhile("Ce besoin a été modifié", _holds_now(need, checked.values))
+    now = _holds_now(need, checked.values)
 
     def change() -> bool:
-        unchanged_since(db.session, need, request.form.get("lu_le"), meanwhile)
+        if now:  # nothing to change (the form sent twice): nothing to lose either
+            meanwhile = changed_meanwhile("Ce besoin a été modifié", now)
+            unchanged_since(db.session, need, request.form.get("lu_le"), meanwhile)
         return register.qualify_need(db.session, need, checked.values, actor=current_user)
 
     def qualified(moved: bool) -> str:

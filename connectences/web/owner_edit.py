@@ -16,15 +16,17 @@ from connectences.needs.moves import OWNER_TEXT_MAX, owner_may_stop
 from connectences.needs.owner_edit import (
     edit_by_owner,
     edit_refusal,
+    holds_now,
     owner_may_edit,
     owner_may_write,
     write_to_animateur,
 )
 from connectences.needs.register import NEED_FIELDS, NEED_TEXT_FIELDS
 from connectences.needs.status_words import status_for_company
+from connectences.web.actions import changed_meanwhile
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.needs import need_form_data
-from connectences.workflows import TransitionError
+from connectences.workflows import ChangedMeanwhile, TransitionError, read_stamp, unchanged_since
 
 # Which of the page's two forms was sent (a need routed meanwhile turns one into the other).
 EDIT, MESSAGE = "modifier", "message"
@@ -73,6 +75,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
     owner's list of needs) with a word; a refusal shows the page again, filled in as
     typed, and changes nothing. ``action``: this page's address."""
     data = need_form_data(need)
+    read_at = ""  # the form's read stamp; empty: the need's as read now
     message = ""
     errors: dict[str, str] = {}
     status = 200
@@ -104,11 +107,24 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
                 stored_start=need.start,
             )
             errors, status = checked.errors, 422
+            # Corrected, the form is still checked against the need its page was read from.
+            read_at = request.form.get("lu_le", "")[:64]
             if checked.ok:
+                # Read before the guard: what the need holds while someone else changed it.
+                now = holds_now(need, checked.values)
                 try:
+                    # Nothing to change (the form sent twice): nothing to lose either.
+                    if now:
+                        meanwhile = changed_meanwhile("Ce besoin a été modifié", now)
+                        unchanged_since(db.session, need, read_at, meanwhile)
                     changed = edit_by_owner(
                         db.session, need, checked.values, email=email, actor=actor
                     )
+                except ChangedMeanwhile as refusal:
+                    # Someone saved the need since the page was read (an animateur
+                    # qualifying it, the owner in another tab): nothing of this is kept.
+                    db.session.rollback()
+                    errors, status, read_at = {"_": refusal.message}, 422, ""
                 except TransitionError as refusal:
                     db.session.rollback()
                     errors, status = {"_": refusal.message}, 409
@@ -142,6 +158,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         ),
         action=action,
         back=back,
+        read_at=read_at or read_stamp(need),
         **owner_fields_context(need),
         edit=EDIT,
         write=MESSAGE,
