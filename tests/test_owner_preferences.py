@@ -14,7 +14,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, User, Visit
 from connectences.prospection.pressure import COMPANY_PREFERENCES, company_timeline
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import add_visit, html_of, make_company, page_text
+from tests.helpers import add_visit, html_of, make_company, page_text, read_stamp, read_stamp_of
 from tests.test_web_need_public import _post_and_confirm
 
 CHOSEN = {"newsletter_consent": "1", "max_contacts_per_month": "2"}
@@ -37,6 +37,11 @@ def _entries(company_id: int) -> list[AuditLog]:
     )
 
 
+def _as_read(client, page: str, data: dict) -> dict:
+    """``data`` sent from the form of ``page`` as read now (its read stamp)."""
+    return {**data, "lu_le": read_stamp(client, page)}
+
+
 def _space_page(client) -> tuple[Company, str, str]:
     """An owner's space (a need posted and confirmed) and its preferences page."""
     need, space = _post_and_confirm(client)
@@ -57,7 +62,7 @@ def test_the_owner_says_it_through_their_link_and_the_staff_see_it(client, auth)
     assert "Pas de plafond" in text and "31 contacts par mois au plus" in text
     assert "32 contacts" not in text and ">0 contact" not in html_of(form)
 
-    done = client.post(page, data=CHOSEN)
+    done = client.post(page, data=_as_read(client, page, CHOSEN))
     assert done.status_code == 302 and done.location == space
     assert _preferences_of(company.id) == (False, True, 2)
     (entry,) = _entries(company.id)
@@ -85,7 +90,9 @@ def test_no_more_solicitation_closes_the_planned_follow_ups(client, auth):
         local_today() - timedelta(days=40),
         follow_up_on=local_today() + timedelta(days=5),
     )
-    assert client.post(page, data={"do_not_solicit": "1"}).status_code == 302
+    assert (
+        client.post(page, data=_as_read(client, page, {"do_not_solicit": "1"})).status_code == 302
+    )
     assert _preferences_of(company.id) == (True, False, None)
     assert db.session.get(Visit, visit.id).follow_up_closed_at is not None
 
@@ -101,7 +108,9 @@ def test_no_more_solicitation_closes_the_planned_follow_ups(client, auth):
 def test_a_cap_out_of_range_changes_nothing(client, cap, message):
     company, _space, page = _space_page(client)
     before = _preferences_of(company.id)
-    sent = client.post(page, data={"do_not_solicit": "1", "max_contacts_per_month": cap})
+    sent = client.post(
+        page, data=_as_read(client, page, {"do_not_solicit": "1", "max_contacts_per_month": cap})
+    )
     assert sent.status_code == 422
     assert message in page_text(sent)
     assert _preferences_of(company.id) == before and _entries(company.id) == []
@@ -109,6 +118,36 @@ def test_a_cap_out_of_range_changes_nothing(client, cap, message):
     assert 'name="do_not_solicit" value="1" aria-describedby="do_not_solicit-aide" checked' in (
         html_of(sent)
     )
+
+
+def test_preferences_said_from_a_page_read_before_another_save_are_refused(client, app):
+    # The owner's link opened twice (two people of the company, two tabs): one says no
+    # more solicitation, the other accepts the newsletter; the second save must not
+    # take the first's refusal back.
+    company, _space, page = _space_page(client)
+    other = app.test_client()
+    first, second = read_stamp(client, page), read_stamp(other, page)
+    assert client.post(page, data={"do_not_solicit": "1", "lu_le": first}).status_code == 302
+    refused = other.post(page, data={"newsletter_consent": "1", "lu_le": second})
+    assert refused.status_code == 422
+    said = page_text(refused)
+    assert "modifiée par quelqu'un d'autre" in said and "Rien n'a été enregistré" in said
+    assert "maintenant : ne plus être sollicitée" in said
+    assert 'id="newsletter_consent" name="newsletter_consent" value="1"' in html_of(refused)
+    assert 'value="1" checked' in html_of(refused).split('id="newsletter_consent"', 1)[1][:80]
+    assert _preferences_of(company.id) == (True, False, None)
+    assert len(_entries(company.id)) == 1
+    # Sent again once read, with what the first said: saved.
+    again = {"do_not_solicit": "1", "newsletter_consent": "1", "lu_le": read_stamp_of(refused)}
+    assert other.post(page, data=again).status_code == 302
+    assert _preferences_of(company.id) == (True, True, None)
+    # Without a stamp, or with one that reads as none: refused, nothing changed.
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = {"max_contacts_per_month": "4"}
+        if stamp is not None:
+            data["lu_le"] = stamp
+        assert client.post(page, data=data).status_code == 422
+    assert _preferences_of(company.id) == (True, True, None)
 
 
 def test_another_address_link_reaches_no_other_company(client, app):
@@ -154,7 +193,9 @@ def test_whoever_holds_the_link_speaks_as_its_address(client, auth):
     company, _space, page = _space_page(client)
     auth.login("animateur")
     assert client.get(page).status_code == 200
-    assert client.post(page, data={"do_not_solicit": "1"}).status_code == 302
+    assert (
+        client.post(page, data=_as_read(client, page, {"do_not_solicit": "1"})).status_code == 302
+    )
     assert _preferences_of(company.id)[0] is True
     (entry,) = _entries(company.id)
     assert entry.actor_id is None and entry.details["said_by_owner"]
@@ -168,13 +209,14 @@ def test_the_owner_says_it_from_their_account(client, auth):
     company = db.session.get(User, owner.id).companies[0]
     page = f"/entreprise/preferences/{company.ref}"
     assert page in html_of(client.get("/entreprise"))
-    done = client.post(page, data={"max_contacts_per_month": "3"})
+    done = client.post(page, data=_as_read(client, page, {"max_contacts_per_month": "3"}))
     assert done.status_code == 302 and done.location == "/entreprise"
     assert _preferences_of(company.id) == (False, False, 3)
     (entry,) = _entries(company.id)
     assert entry.actor_id == owner.id and entry.details["said_by_owner"] == owner.email
     # The same again changes nothing and logs nothing more.
-    assert client.post(page, data={"max_contacts_per_month": "3"}).status_code == 302
+    again = _as_read(client, page, {"max_contacts_per_month": "3"})
+    assert client.post(page, data=again).status_code == 302
     assert len(_entries(company.id)) == 1
 
 
@@ -207,7 +249,8 @@ def test_a_form_without_its_security_token_changes_nothing(client, auth, csrf_on
     refused = client.post(page, data={"do_not_solicit": "1"})
     assert refused.status_code in (400, 303)
     assert _preferences_of(company.id)[0] is False and _entries(company.id) == []
-    assert client.post(page, data={"do_not_solicit": "1", "csrf_token": token}).status_code == 302
+    sent = _as_read(client, page, {"do_not_solicit": "1", "csrf_token": token})
+    assert client.post(page, data=sent).status_code == 302
     assert _preferences_of(company.id)[0] is True
 
 
@@ -219,7 +262,9 @@ def test_the_staff_page_says_who_set_them_last(client, auth):
     company = make_company()
     shown = f"/animateur/entreprises/{company.ref}"
     assert "Jamais modifiées" in page_text(client.get(shown))
-    client.post(f"{shown}/preferences", data={"max_contacts_per_month": "4"})
+    client.post(
+        f"{shown}/preferences", data=_as_read(client, shown, {"max_contacts_per_month": "4"})
+    )
     assert _preferences_of(company.id)[2] == 4
     assert "par Léa Martin." in page_text(client.get(shown))
     (entry,) = _entries(company.id)

@@ -24,7 +24,17 @@ from connectences.models import (
     Referral,
 )
 from tests import factories
-from tests.helpers import add_visit, count, error_of, html_of, make_company, page_text
+from tests.helpers import (
+    add_visit,
+    audit_entries,
+    count,
+    error_of,
+    html_of,
+    make_company,
+    page_text,
+    read_stamp,
+    read_stamp_of,
+)
 
 TODAY = local_today()
 BASE = "/animateur/entreprises"
@@ -228,7 +238,13 @@ def test_contacts_add_and_edit(client, auth):
     assert count(CompanyContact) == 1
     client.post(
         f"{BASE}/{company.ref}/contacts/{contact.id}",
-        data={"name": "Sylvie Lafitte", "role": "Co-gérante", "phone": "", "email": ""},
+        data={
+            "name": "Sylvie Lafitte",
+            "role": "Co-gérante",
+            "phone": "",
+            "email": "",
+            "lu_le": read_stamp(client, f"{BASE}/{company.ref}"),
+        },
     )
     db.session.expire_all()
     assert db.session.get(CompanyContact, contact.id).role == "Co-gérante"
@@ -244,7 +260,12 @@ def test_preferences_change_the_guard(client, auth):
     company = make_company()
     response = client.post(
         f"{BASE}/{company.ref}/preferences",
-        data={"do_not_solicit": "1", "newsletter_consent": "1", "max_contacts_per_month": "3"},
+        data={
+            "do_not_solicit": "1",
+            "newsletter_consent": "1",
+            "max_contacts_per_month": "3",
+            "lu_le": read_stamp(client, f"{BASE}/{company.ref}"),
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -256,7 +277,10 @@ def test_preferences_change_the_guard(client, auth):
     )
     body = page_text(client.get(f"{BASE}/{company.ref}"))
     assert "Contact impossible" in body and "0 sur 3 acceptés par l'entreprise" in body
-    bad = client.post(f"{BASE}/{company.ref}/preferences", data={"max_contacts_per_month": "99"})
+    stamp = read_stamp(client, f"{BASE}/{company.ref}")
+    bad = client.post(
+        f"{BASE}/{company.ref}/preferences", data={"max_contacts_per_month": "99", "lu_le": stamp}
+    )
     assert bad.status_code == 422
     assert "de 1 à 31" in error_of(bad, "max_contacts_per_month")
     db.session.expire_all()
@@ -267,6 +291,75 @@ def test_preferences_change_the_guard(client, auth):
     assert db.session.scalar(
         select(AuditLog.action).where(AuditLog.action == "company.preferences")
     )
+
+
+def test_preferences_saved_from_a_page_read_before_another_save_are_refused(app, client, auth):
+    # Two animateurs have the company's page open: the first records the monthly cap,
+    # the second the newsletter consent; the second save must not take the cap away.
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    company = make_company()
+    page = f"{BASE}/{company.ref}"
+    first, second = read_stamp(client, page), read_stamp(other, page)
+    saved = client.post(f"{page}/preferences", data={"max_contacts_per_month": "2", "lu_le": first})
+    assert saved.status_code == 302
+    refused = other.post(f"{page}/preferences", data={"newsletter_consent": "1", "lu_le": second})
+    assert refused.status_code == 422
+    said = page_text(refused)
+    assert "modifiée par quelqu'un d'autre" in said and "Rien n'a été enregistré" in said
+    assert "au plus 2 contacts par mois ; lettre d'information : non" in said
+    form = html_of(refused).split('id="titre-preferences"', 1)[1].split("</form>", 1)[0]
+    assert 'id="newsletter_consent" name="newsletter_consent" value="1" checked' in form
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.newsletter_consent, stored.max_contacts_per_month) == (False, 2)
+    assert len(audit_entries("company.preferences")) == 1
+    # Sent again from the page given back, once read: saved.
+    again = {"newsletter_consent": "1", "max_contacts_per_month": "2"}
+    again["lu_le"] = read_stamp_of(refused)
+    assert other.post(f"{page}/preferences", data=again).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.newsletter_consent, stored.max_contacts_per_month) == (True, 2)
+
+
+def test_a_contact_saved_from_a_page_read_before_another_save_is_refused(app, client, auth):
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    company = make_company()
+    contact = CompanyContact(company=company, name="Sylvie Lafitte", phone="0556000000")
+    db.session.add(contact)
+    db.session.commit()
+    page, contact_id = f"{BASE}/{company.ref}", contact.id
+    first, second = read_stamp(client, page), read_stamp(other, page)
+    typed = {"name": "Sylvie Lafitte", "phone": "05 56 00 00 00"}
+    saved = client.post(
+        f"{page}/contacts/{contact_id}", data={**typed, "role": "Gérante", "lu_le": first}
+    )
+    assert saved.status_code == 302
+    refused = other.post(
+        f"{page}/contacts/{contact_id}",
+        data={**typed, "email": "sylvie@exemple.fr", "lu_le": second},
+    )
+    assert refused.status_code == 422
+    said = page_text(refused)
+    assert "modifiée par quelqu'un d'autre" in said
+    assert "Ce contact est maintenant : Sylvie Lafitte, Gérante, 05 56 00 00 00." in said
+    assert 'value="sylvie@exemple.fr"' in html_of(refused)  # what was typed is kept
+    db.session.expire_all()
+    stored = db.session.get(CompanyContact, contact_id)
+    assert (stored.role, stored.email) == ("Gérante", None)
+    assert len(audit_entries("company.contact_edit")) == 1
+    # Without a stamp, or with one that reads as none: refused too.
+    for stamp in (None, "", "hier", "2026-01-01T00:00:00"):
+        data = {**typed, "email": "sylvie@exemple.fr"}
+        if stamp is not None:
+            data["lu_le"] = stamp
+        assert client.post(f"{page}/contacts/{contact_id}", data=data).status_code == 422
+    db.session.expire_all()
+    assert db.session.get(CompanyContact, contact_id).email is None
 
 
 def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):

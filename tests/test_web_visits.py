@@ -15,7 +15,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
 from connectences.tabular import read_table
 from tests import factories
-from tests.helpers import add_visit, count, error_of, html_of, make_company, page_text
+from tests.helpers import add_visit, count, error_of, html_of, make_company, page_text, read_stamp
 
 TODAY = local_today()
 
@@ -374,14 +374,17 @@ def test_asking_for_no_more_contact_closes_the_follow_ups_planned_with_the_compa
     add_visit(other, me, TODAY - timedelta(days=20), follow_up_on=TODAY - timedelta(days=2))
     assert "Ne Plus Appeler" in page_text(client.get("/animateur/relances"))
 
+    shown = f"/animateur/entreprises/{company.ref}"
+    said = {"do_not_solicit": "1"}
     response = client.post(
-        f"/animateur/entreprises/{company.ref}/preferences", data={"do_not_solicit": "1"}
+        f"{shown}/preferences", data={**said, "lu_le": read_stamp(client, shown)}
     )
     assert response.status_code == 302
     body = page_text(client.get("/animateur/relances"))
     assert "Ne Plus Appeler" not in body and "Toujours Partante" in body
     # Saving the preferences again closes nothing more, and the visit stays in the history.
-    client.post(f"/animateur/entreprises/{company.ref}/preferences", data={"do_not_solicit": "1"})
+    again = client.post(f"{shown}/preferences", data={**said, "lu_le": read_stamp(client, shown)})
+    assert again.status_code == 302
     closes = db.session.scalars(
         select(AuditLog).where(AuditLog.action == "visit.follow_up_close")
     ).all()

@@ -30,10 +30,11 @@ from connectences.prospection.pressure import (
 )
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.forms import tell_communes_recorded
+from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
-from connectences.web.owner_preferences import typed_preferences
+from connectences.web.owner_preferences import company_changed_meanwhile, typed_preferences
 from connectences.web.paging import paginate
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
 guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
@@ -237,12 +238,15 @@ def show(ref: str):
 def preferences(ref: str):
     company = _company_or_404(ref)
     typed = typed_preferences(request.form)
+    meanwhile = company_changed_meanwhile(company)
     try:
+        unchanged_since(db.session, company, request.form.get("lu_le"), meanwhile)
         directory.set_preferences(db.session, company, **typed, actor=current_user)
-    except directory.CompanyError as exc:
+    except (directory.CompanyError, ChangedMeanwhile) as exc:
         db.session.rollback()
+        errors = errors_for(exc, {"max_contacts_per_month": "max_contacts_per_month"})
         return _render_show(
-            _company_or_404(ref), status=422, preference_errors=exc.errors, preference_values=typed
+            _company_or_404(ref), status=422, preference_errors=errors, preference_values=typed
         )
     db.session.commit()
     flash("Préférences de contact enregistrées.", "success")
@@ -270,14 +274,18 @@ def add_contact(ref: str):
 @bp.route("/<company_ref:ref>/contacts/<int:contact_id>", methods=["POST"])
 def edit_contact(ref: str, contact_id: int):
     contact = _contact_or_404(ref, contact_id)
+    # A contact has no stamp of its own: the company's record, its contacts included,
+    # is the one read and stamped (the page's forms all carry the company's).
+    meanwhile = company_changed_meanwhile(contact.company, contact)
     try:
+        unchanged_since(db.session, contact.company, request.form.get("lu_le"), meanwhile)
         directory.update_contact(db.session, contact, request.form, actor=current_user)
-    except directory.CompanyError as exc:
+    except (directory.CompanyError, ChangedMeanwhile) as exc:
         db.session.rollback()
         return _render_show(
             contact.company,
             status=422,
-            edit_errors=exc.errors,
+            edit_errors=errors_for(exc, {key: key for key in ("name", "role", "phone", "email")}),
             edit_contact_id=contact_id,
             edit_values=request.form.to_dict(),
         )

@@ -9,9 +9,14 @@ from collections.abc import Mapping
 
 from flask import flash, redirect, render_template, request
 
+from connectences.contacts import phone_display
 from connectences.extensions import db
-from connectences.models import Company
+from connectences.models import Company, CompanyContact
 from connectences.prospection.companies import CAP_RANGE, CompanyError, set_preferences
+from connectences.prospection.pressure import preferences_words
+from connectences.web.actions import changed_meanwhile
+from connectences.web.forms import errors_for
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 
 def typed_preferences(form: Mapping[str, str]) -> dict:
@@ -36,11 +41,13 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
     }
     if request.method == "POST":
         typed = typed_preferences(request.form)
+        meanwhile = company_changed_meanwhile(company)
         try:
+            unchanged_since(db.session, company, request.form.get("lu_le"), meanwhile)
             set_preferences(db.session, company, **typed, actor=actor, said_by_owner=email)
-        except CompanyError as refusal:
+        except (CompanyError, ChangedMeanwhile) as refusal:
             db.session.rollback()
-            errors = refusal.errors
+            errors = errors_for(refusal, {"max_contacts_per_month": "max_contacts_per_month"})
         else:
             db.session.commit()
             flash(_saved_words(company), "success")
@@ -55,6 +62,35 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
         back=back,
     )
     return page, 422 if errors else 200, {"Cache-Control": "no-store"}
+
+
+def company_changed_meanwhile(company: Company, contact: CompanyContact | None = None) -> str:
+    """The refusal of a form about ``company`` read before someone else saved it
+    (``workflows.unchanged_since``: the company's record is the one stamped), saying
+    what it holds now: its contact preferences (the owner's and the staff's forms), or
+    the details of ``contact`` (the staff's form of one of its contact people)."""
+    if contact is not None:
+        details = ", ".join(
+            value
+            for value in (
+                contact.name,
+                contact.role,
+                phone_display(contact.phone, ""),
+                contact.email,
+            )
+            if value
+        )
+        now = f"Ce contact est maintenant : {details}."
+    else:
+        said = preferences_words(
+            {
+                "do_not_solicit": company.do_not_solicit,
+                "newsletter_consent": company.newsletter_consent,
+                "max_contacts_per_month": company.max_contacts_per_month,
+            }
+        )
+        now = f"Ses préférences de contact sont maintenant : {said[:1].lower()}{said[1:]}."
+    return changed_meanwhile(f"La fiche de {company.name} a été modifiée", now)
 
 
 def _saved_words(company: Company) -> str:
