@@ -32,6 +32,7 @@ OFFLINE_ASSETS = (
     "css/prospection.css",
     "css/offline.css",
     "js/nav.js",
+    "js/send-once.js",
     "js/form-keep.js",
     "js/offline-store.js",
     "js/offline-boot.js",
