@@ -14,7 +14,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, User, Visit
 from connectences.prospection.pressure import COMPANY_PREFERENCES, company_timeline
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import add_visit, html_of, make_company, page_text, read_stamp, read_stamp_of
+from tests.helpers import add_visit, html_of, make_company, page_text, read_stamp_at, stamp_in
 from tests.test_web_need_public import _post_and_confirm
 
 CHOSEN = {"newsletter_consent": "1", "max_contacts_per_month": "2"}
@@ -39,7 +39,7 @@ def _entries(company_id: int) -> list[AuditLog]:
 
 def _as_read(client, page: str, data: dict) -> dict:
     """``data`` sent from the form of ``page`` as read now (its read stamp)."""
-    return {**data, "lu_le": read_stamp(client, page)}
+    return {**data, "lu_le": read_stamp_at(client, page)}
 
 
 def _space_page(client) -> tuple[Company, str, str]:
@@ -126,7 +126,7 @@ def test_preferences_said_from_a_page_read_before_another_save_are_refused(clien
     # take the first's refusal back.
     company, _space, page = _space_page(client)
     other = app.test_client()
-    first, second = read_stamp(client, page), read_stamp(other, page)
+    first, second = read_stamp_at(client, page), read_stamp_at(other, page)
     assert client.post(page, data={"do_not_solicit": "1", "lu_le": first}).status_code == 302
     refused = other.post(page, data={"newsletter_consent": "1", "lu_le": second})
     assert refused.status_code == 422
@@ -138,7 +138,7 @@ def test_preferences_said_from_a_page_read_before_another_save_are_refused(clien
     assert _preferences_of(company.id) == (True, False, None)
     assert len(_entries(company.id)) == 1
     # Sent again once read, with what the first said: saved.
-    again = {"do_not_solicit": "1", "newsletter_consent": "1", "lu_le": read_stamp_of(refused)}
+    again = {"do_not_solicit": "1", "newsletter_consent": "1", "lu_le": stamp_in(refused)}
     assert other.post(page, data=again).status_code == 302
     assert _preferences_of(company.id) == (True, True, None)
     # Without a stamp, or with one that reads as none: refused, nothing changed.

@@ -32,8 +32,8 @@ from tests.helpers import (
     html_of,
     make_company,
     page_text,
-    read_stamp,
-    read_stamp_of,
+    read_stamp_at,
+    stamp_in,
 )
 
 TODAY = local_today()
@@ -243,7 +243,7 @@ def test_contacts_add_and_edit(client, auth):
             "role": "Co-gérante",
             "phone": "",
             "email": "",
-            "lu_le": read_stamp(client, f"{BASE}/{company.ref}"),
+            "lu_le": read_stamp_at(client, f"{BASE}/{company.ref}"),
         },
     )
     db.session.expire_all()
@@ -264,7 +264,7 @@ def test_preferences_change_the_guard(client, auth):
             "do_not_solicit": "1",
             "newsletter_consent": "1",
             "max_contacts_per_month": "3",
-            "lu_le": read_stamp(client, f"{BASE}/{company.ref}"),
+            "lu_le": read_stamp_at(client, f"{BASE}/{company.ref}"),
         },
     )
     assert response.status_code == 302
@@ -277,7 +277,7 @@ def test_preferences_change_the_guard(client, auth):
     )
     body = page_text(client.get(f"{BASE}/{company.ref}"))
     assert "Contact impossible" in body and "0 sur 3 acceptés par l'entreprise" in body
-    stamp = read_stamp(client, f"{BASE}/{company.ref}")
+    stamp = read_stamp_at(client, f"{BASE}/{company.ref}")
     bad = client.post(
         f"{BASE}/{company.ref}/preferences", data={"max_contacts_per_month": "99", "lu_le": stamp}
     )
@@ -301,7 +301,7 @@ def test_preferences_saved_from_a_page_read_before_another_save_are_refused(app,
     auth.login("animateur", client=other)
     company = make_company()
     page = f"{BASE}/{company.ref}"
-    first, second = read_stamp(client, page), read_stamp(other, page)
+    first, second = read_stamp_at(client, page), read_stamp_at(other, page)
     saved = client.post(f"{page}/preferences", data={"max_contacts_per_month": "2", "lu_le": first})
     assert saved.status_code == 302
     refused = other.post(f"{page}/preferences", data={"newsletter_consent": "1", "lu_le": second})
@@ -317,7 +317,7 @@ def test_preferences_saved_from_a_page_read_before_another_save_are_refused(app,
     assert len(audit_entries("company.preferences")) == 1
     # Sent again from the page given back, once read: saved.
     again = {"newsletter_consent": "1", "max_contacts_per_month": "2"}
-    again["lu_le"] = read_stamp_of(refused)
+    again["lu_le"] = stamp_in(refused)
     assert other.post(f"{page}/preferences", data=again).status_code == 302
     db.session.expire_all()
     stored = db.session.get(Company, company.id)
@@ -333,7 +333,7 @@ def test_a_contact_saved_from_a_page_read_before_another_save_is_refused(app, cl
     db.session.add(contact)
     db.session.commit()
     page, contact_id = f"{BASE}/{company.ref}", contact.id
-    first, second = read_stamp(client, page), read_stamp(other, page)
+    first, second = read_stamp_at(client, page), read_stamp_at(other, page)
     typed = {"name": "Sylvie Lafitte", "phone": "05 56 00 00 00"}
     saved = client.post(
         f"{page}/contacts/{contact_id}", data={**typed, "role": "Gérante", "lu_le": first}

@@ -15,7 +15,15 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
 from connectences.tabular import read_table
 from tests import factories
-from tests.helpers import add_visit, count, error_of, html_of, make_company, page_text, read_stamp
+from tests.helpers import (
+    add_visit,
+    count,
+    error_of,
+    html_of,
+    make_company,
+    page_text,
+    read_stamp_at,
+)
 
 TODAY = local_today()
 
@@ -377,13 +385,15 @@ def test_asking_for_no_more_contact_closes_the_follow_ups_planned_with_the_compa
     shown = f"/animateur/entreprises/{company.ref}"
     said = {"do_not_solicit": "1"}
     response = client.post(
-        f"{shown}/preferences", data={**said, "lu_le": read_stamp(client, shown)}
+        f"{shown}/preferences", data={**said, "lu_le": read_stamp_at(client, shown)}
     )
     assert response.status_code == 302
     body = page_text(client.get("/animateur/relances"))
     assert "Ne Plus Appeler" not in body and "Toujours Partante" in body
     # Saving the preferences again closes nothing more, and the visit stays in the history.
-    again = client.post(f"{shown}/preferences", data={**said, "lu_le": read_stamp(client, shown)})
+    again = client.post(
+        f"{shown}/preferences", data={**said, "lu_le": read_stamp_at(client, shown)}
+    )
     assert again.status_code == 302
     closes = db.session.scalars(
         select(AuditLog).where(AuditLog.action == "visit.follow_up_close")

@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified
 
 from connectences import config
 from connectences.accounts.audit import audit
@@ -100,17 +100,12 @@ def touch_on_visit(session: Session, candidate: Candidate, now: datetime | None 
     its forms, ``workflows.unchanged_since``). Stamped by a visit, a save from a page
     opened before would be refused though nothing changed: two tabs, or the profile
     page opened and the space looked at in another."""
-    now = now or utcnow()
-    if candidate.id is None:
-        touch(candidate, now)
-        return
-    session.execute(
-        update(Candidate)
-        .where(Candidate.id == candidate.id)
-        .values(last_contact_at=now, updated_at=Candidate.updated_at)
-        .execution_options(synchronize_session=False)
-    )
-    set_committed_value(candidate, "last_contact_at", now)
+    touch(candidate, now)
+    if candidate.id is not None and candidate.updated_at is not None:
+        # Written with the rest at the flush, not at once (a page's request must not take
+        # the database's write lock on opening): ``updated_at`` goes into the UPDATE with
+        # the value it has, so its ``onupdate`` stamp is not applied.
+        flag_modified(candidate, "updated_at")
 
 
 # --------------------------------------------------------------------------- confirmation
