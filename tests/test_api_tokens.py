@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from connectences import accounts
 from connectences.accounts import api_tokens
 from connectences.accounts.users import AccountError
 from connectences.extensions import db
@@ -90,6 +91,22 @@ def test_a_disabled_owner_s_token_is_refused(auth):
     with pytest.raises(api_tokens.TokenRefused) as refusal:
         api_tokens.verify_token(db.session, secret, now=NOW)
     assert refusal.value.reason == "disabled"
+
+
+def test_disabling_the_owner_revokes_its_tokens_for_good(auth):
+    """Re-enabling an account does not bring back the tokens it had: as its sessions, they
+    end when it is disabled (the secret may be in the hands it was disabled for)."""
+    admin, owner, token, secret = _issue(auth)
+    accounts.disable(db.session, owner.email, actor=admin)
+    db.session.commit()
+    accounts.enable(db.session, owner.email, actor=admin)
+    db.session.commit()
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+    with pytest.raises(api_tokens.TokenRefused) as refusal:
+        api_tokens.verify_token(db.session, secret, now=NOW)
+    assert refusal.value.reason == "revoked"
+    disabled = db.session.scalar(select(AuditLog).where(AuditLog.action == "user_disabled"))
+    assert disabled.details["tokens_revoked"] == 1
 
 
 def test_issue_refuses_bad_fields_each_by_name(auth):

@@ -513,11 +513,11 @@ def test_the_forms_of_a_personal_link_go_through_over_https(app, client, monkeyp
 def test_a_disabled_account_closes_the_personal_links_of_its_profile(client):
     """The administrator disables a job seeker's account: their session stops at once, and
     so must the mailed links to the same profile (they opened, changed and exported it)."""
-    from connectences.accounts import users
+    from connectences.accounts import roles, users
 
     space = submitted_and_confirmed(client)
     users.create_user(db.session, EMAIL, "candidate")
-    users.disable(db.session, EMAIL)
+    roles.disable(db.session, EMAIL)
     db.session.commit()
     for path in (space, f"{space}/modifier", f"{space}/export.json"):
         response = client.get(path)

@@ -123,12 +123,12 @@ def test_the_space_opened_after_the_warning_says_the_profile_is_kept(client, cv_
 def test_a_disabled_account_is_not_mailed_a_link_that_would_not_open(client, cv_dir):
     """The warning holds a link to the person's space; an administrator disabled their
     account, so the link is refused: no warning, and the profile goes at its term."""
-    from connectences.accounts import users
+    from connectences.accounts import roles, users
 
     create("fermee@exemple.fr", at=START)
     create("ouverte@exemple.fr", at=START)
     users.create_user(db.session, "fermee@exemple.fr", "candidate")
-    users.disable(db.session, "fermee@exemple.fr")
+    roles.disable(db.session, "fermee@exemple.fr")
     db.session.commit()
     assert apply(datetime(2026, 12, 16, 3, tzinfo=UTC))["warned"] == 1
     assert not [m for m in mails_to("fermee@exemple.fr") if "supprimé" in m.subject]

@@ -2,7 +2,7 @@
 
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import hash_password, password_problem, verify_password
-from connectences.accounts.roles import change_role, organisation_ref
+from connectences.accounts.roles import change_role, disable, organisation_ref
 from connectences.accounts.users import (
     AccountError,
     AccountLocked,
@@ -12,7 +12,6 @@ from connectences.accounts.users import (
     authenticate,
     change_password,
     create_user,
-    disable,
     enable,
     find_invitation,
     invitation_hours,

@@ -154,8 +154,9 @@ def _set_active(change, email: str, done: str) -> None:
 @users_cli.command("disable")
 @click.argument("email")
 def disable_command(email: str) -> None:
-    """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin)."""
-    _set_active(users.disable, email, "Compte désactivé")
+    """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin, ses jetons d'accès à
+    l'API sont révoqués)."""
+    _set_active(roles.disable, email, "Compte désactivé")
 
 
 @users_cli.command("enable")

@@ -7,7 +7,8 @@ organisation the new role needs is given in the same step (``users.attach_organi
 the rule of account creation), what the former role belonged to is let go, every open
 session of the account ends and its API tokens are revoked (both acted with the former
 role), and the audit log says who changed what. An administrator never changes their own
-role, and the last administrator who can log in never loses theirs. No HTTP here.
+role, and the last administrator who can log in never loses theirs. Disabling an account
+ends its access the same way (``disable``). No HTTP here.
 """
 
 from __future__ import annotations
@@ -139,5 +140,37 @@ def change_role(
             }.items()
             if value is not None  # an admin's or animateur's "no organisation" says nothing
         },
+    )
+    return user
+
+
+def disable(session: Session, email: str, *, actor: User | None = None) -> User:
+    """Disable an account: its open sessions end and its API tokens are revoked, for good
+    (re-enabling it brings back neither: the secret may be in the hands it was disabled
+    for; the admin issues a new token).
+
+    The last administrator who can log in is never disabled, whoever asks (the web or
+    the command line): nobody could then manage accounts, tokens or failed mails."""
+    user = user_by_email(session, email)
+    if actor is not None and actor.id == user.id:
+        raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
+    keep_a_working_admin(
+        session,
+        user,
+        f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
+        "pas être désactivé. Créez ou réactivez d'abord un autre administrateur.",
+    )
+    now = utcnow()
+    user.active = False
+    user.session_version += 1
+    ended = end_sessions_of(session, user.id, now=now)
+    revoked = revoke_tokens_of(session, user, now=now)
+    audit(
+        session,
+        "user_disabled",
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        details={"sessions_ended": ended, "tokens_revoked": revoked},
     )
     return user

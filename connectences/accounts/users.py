@@ -591,26 +591,6 @@ def keep_a_working_admin(session: Session, user: User, refusal: str) -> None:
         raise AccountError(refusal)
 
 
-def disable(session: Session, email: str, *, actor: User | None = None) -> User:
-    """Disable an account; its open sessions stop working at their next request.
-
-    The last administrator who can log in is never disabled, whoever asks (the web or
-    the command line): nobody could then manage accounts, tokens or failed mails."""
-    user = user_by_email(session, email)
-    if actor is not None and actor.id == user.id:
-        raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
-    keep_a_working_admin(
-        session,
-        user,
-        f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
-        "pas être désactivé. Créez ou réactivez d'abord un autre administrateur.",
-    )
-    user.active = False
-    user.session_version += 1
-    audit(session, "user_disabled", actor=actor, entity="user", entity_id=user.id)
-    return user
-
-
 def set_public_phone(session: Session, user: User, phone: str | None, *, actor: User) -> User:
     """Set the work phone an animateur shows companies on the public home (empty: none,
     the animateur is then not listed). AccountError for another role or a wrong number."""
