@@ -70,6 +70,14 @@ def _let_go(user: User) -> None:
     user.candidate_id = None
 
 
+def _end_access(session: Session, user: User, now: datetime) -> tuple[int, int]:
+    """End what the account acted with until now: its open sessions (those on other
+    workers too, by ``session_version``) and its live API tokens. Returns how many
+    sessions ended and tokens were revoked, for the audit of the change."""
+    user.session_version += 1
+    return end_sessions_of(session, user.id, now=now), revoke_tokens_of(session, user, now=now)
+
+
 def change_role(
     session: Session,
     email: str,
@@ -116,10 +124,7 @@ def change_role(
         )
     if role != "animateur":
         user.phone = None  # shown to companies on the public home as an animateur's only
-    now = now or utcnow()
-    user.session_version += 1
-    ended = end_sessions_of(session, user.id, now=now)
-    revoked = revoke_tokens_of(session, user, now=now)
+    ended, revoked = _end_access(session, user, now or utcnow())
     session.flush()
     audit(
         session,
@@ -160,11 +165,8 @@ def disable(session: Session, email: str, *, actor: User | None = None) -> User:
         f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
         "pas être désactivé. Créez ou réactivez d'abord un autre administrateur.",
     )
-    now = utcnow()
     user.active = False
-    user.session_version += 1
-    ended = end_sessions_of(session, user.id, now=now)
-    revoked = revoke_tokens_of(session, user, now=now)
+    ended, revoked = _end_access(session, user, utcnow())
     audit(
         session,
         "user_disabled",
