@@ -299,7 +299,7 @@ def test_preferences_saved_from_a_page_read_before_another_save_are_refused(app,
     auth.login("animateur")
     other = app.test_client()
     auth.login("animateur", client=other)
-    company = make_company()
+    company = make_company(name="Au Fournil d'Andernos")
     page = f"{BASE}/{company.ref}"
     first, second = read_stamp_at(client, page), read_stamp_at(other, page)
     saved = client.post(f"{page}/preferences", data={"max_contacts_per_month": "2", "lu_le": first})
@@ -308,6 +308,7 @@ def test_preferences_saved_from_a_page_read_before_another_save_are_refused(app,
     assert refused.status_code == 422
     said = page_text(refused)
     assert "modifiée par quelqu'un d'autre" in said and "Rien n'a été enregistré" in said
+    assert "La fiche d'Au Fournil d'Andernos a été modifiée" in said  # elided before a vowel
     assert "au plus 2 contacts par mois ; lettre d'information : non" in said
     form = html_of(refused).split('id="titre-preferences"', 1)[1].split("</form>", 1)[0]
     assert 'id="newsletter_consent" name="newsletter_consent" value="1" checked' in form
