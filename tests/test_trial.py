@@ -117,3 +117,39 @@ def test_a_bundle_s_trial_is_read_for_its_highest_level():
 def test_the_points_are_named_in_sentences():
     assert trial.point_label(trial.TRIAL_POINT) == "suivi avant la fin de la période d'essai"
     assert trial.point_label(3) == "suivi à 3 mois"
+
+
+@pytest.mark.parametrize(
+    "contract, level, term, longest",
+    [
+        # A CDI's trial renewed once (branch agreement): twice the months at most.
+        ("cdi", "employe_qualifie", None, date(2027, 5, 3)),
+        ("cdi_temps_partage", "technicien", None, date(2027, 7, 3)),
+        ("cdi", "cadre", None, date(2027, 9, 3)),
+        # A fixed-term contract's or a mission's maximum is never extended.
+        ("cdd", "cadre", date(2027, 3, 28), date(2027, 1, 15)),
+        ("mission", "employe_qualifie", date(2027, 1, 31), date(2027, 1, 5)),
+    ],
+)
+def test_an_agreed_trial_may_not_run_beyond_what_the_law_allows(contract, level, term, longest):
+    limit = trial.longest_agreed(contract, level, START, term)
+    assert limit.end == longest
+    assert trial.trial_problem(longest, START, term, limit) is None
+    beyond = date.fromordinal(longest.toordinal() + 1)
+    said = trial.trial_problem(beyond, START, term, limit)
+    assert said.startswith(f"La période d'essai ne peut pas aller au-delà du {longest:%d/%m/%Y}. ")
+    assert "article L12" in said
+
+
+def test_an_agreed_trial_on_a_contract_without_one_is_refused():
+    term = date(2027, 1, 8)  # five days: no week, no trial day
+    limit = trial.longest_agreed("cdd", "employe_qualifie", START, term)
+    assert limit.end is None
+    said = trial.trial_problem(date(2027, 1, 5), START, term, limit)
+    assert said == (
+        "Contrat de moins d'une semaine : un jour d'essai par semaine de contrat, donc pas "
+        "de période d'essai (article L1242-10 du Code du travail). Choisissez « pas de "
+        "période d'essai »."
+    )
+    # Of unknown length, a fixed-term contract's longest trial cannot be said.
+    assert trial.longest_agreed("cdd", "cadre", START, None) is None

@@ -529,7 +529,7 @@ def test_the_form_proposes_the_legal_trial_and_the_page_says_why(client, auth, w
 def test_an_agreed_trial_end_is_kept_and_one_after_the_contract_is_refused(client, auth, world):
     url, form = _accepted_form(client, auth, world)
     start = local_today()
-    last = start + timedelta(days=59)
+    last = start + timedelta(days=179)  # a CDD of six months at most: two weeks of trial
     form = {**form, "fin": last.isoformat(), "essai": "convenue"}
     response = _post(client, url + "/placement", {**form, "essai-fin": "31/02/2027"})
     assert response.status_code == 422
@@ -547,6 +547,16 @@ def test_an_agreed_trial_end_is_kept_and_one_after_the_contract_is_refused(clien
     assert db.session.get(Lead, world["a"]).status == "accepte"
     assert db.session.scalars(select(Placement)).all() == []
     assert db.session.scalars(select(FollowUpPoint)).all() == []
+    # Beyond the two weeks the law allows this CDD: refused, the rule said.
+    response = _post(
+        client, url + "/placement", {**form, "essai-fin": (start + timedelta(days=14)).isoformat()}
+    )
+    assert response.status_code == 422
+    assert (
+        "La période d'essai ne peut pas aller au-delà du "
+        f"{start + timedelta(days=13):%d/%m/%Y}. CDD de 25 semaines : un jour par semaine"
+    ) in error_of(response, "essai-fin")
+    assert db.session.scalars(select(Placement)).all() == []
     agreed = start + timedelta(days=9)
     response = _post(client, url + "/placement", {**form, "essai-fin": agreed.isoformat()})
     assert response.status_code == 302

@@ -783,7 +783,9 @@ def _trial_end(
     if not isinstance(given, date):
         why = "Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa)."
         raise TransitionError(why, errors={"trial_end": why})
-    if why := trials.trial_problem(given, start, term):
+    level = trials.placement_level(need.level for need in needs)
+    longest = trials.longest_agreed(contract, level, start, term)
+    if why := trials.trial_problem(given, start, term, longest):
         raise TransitionError(why, errors={"trial_end": why})
     return given
 

@@ -13,7 +13,9 @@ du travail when no branch agreement or contract says shorter:
 - mission (interim, L1251-14): 2 days for a mission of one month or less, 3 days up to
   two months, 5 days beyond.
 
-The operator may give a shorter trial agreed in the contract, or none. This module owns
+The operator may give a trial agreed in the contract (shorter, or for a CDI renewed once
+as a branch agreement allows: twice those months at most, L1221-21), or none; an agreed
+trial beyond those bounds is refused. This module owns
 that rule; ``workflows.leads`` plans the point from it.
 """
 
@@ -122,9 +124,40 @@ def proposed_trial(contract: str, level: str | None, start: date, term: date | N
     return None
 
 
-def trial_problem(end: date, start: date, term: date | None) -> str | None:
-    """The French message for a trial ending before the contract starts or after its last
-    day, or None."""
+@dataclass(frozen=True)
+class Longest:
+    """The last day an agreed trial may reach (None: the contract has no trial at all),
+    and the rule that says so."""
+
+    end: date | None
+    rule: str
+
+
+def longest_agreed(contract: str, level: str | None, start: date, term: date | None):
+    """How long a trial agreed in the contract may run at most (``Longest``), or None when
+    it cannot be said (a fixed-term contract of unknown length). A CDI's trial may be
+    renewed once when a branch agreement provides for it, renewal included at most twice
+    the months of L1221-19 (L1221-21); the other contracts' durations are maxima the
+    contract may shorten, never extend."""
+    if contract in OPEN_ENDED:
+        months = 2 * CDI_MONTHS.get(level or "", 2)
+        words = CDI_LEVEL_WORDS.get(level or "", "ouvriers et employés")
+        return Longest(
+            add_months(start, months) - timedelta(days=1),
+            f"{months} mois au plus pour les {words}, renouvellement compris "
+            "(article L1221-21 du Code du travail)",
+        )
+    proposal = proposed_trial(contract, level, start, term)
+    if proposal is None:
+        return None
+    return Longest(proposal.end, proposal.reason.rstrip("."))
+
+
+def trial_problem(
+    end: date, start: date, term: date | None, longest: Longest | None = None
+) -> str | None:
+    """The French message for a trial ending before the contract starts, after its last
+    day, or beyond the longest the law allows (``longest``), or None."""
     if end < start:
         return (
             "La période d'essai ne peut pas finir avant le début du contrat "
@@ -134,6 +167,13 @@ def trial_problem(end: date, start: date, term: date | None) -> str | None:
         return (
             "La période d'essai ne peut pas finir après le dernier jour du contrat "
             f"(le {term.strftime('%d/%m/%Y')})."
+        )
+    if longest is not None and longest.end is None:
+        return f"{longest.rule}. Choisissez « pas de période d'essai »."
+    if longest is not None and end > longest.end:
+        return (
+            "La période d'essai ne peut pas aller au-delà du "
+            f"{longest.end.strftime('%d/%m/%Y')}. {longest.rule[:1].upper()}{longest.rule[1:]}."
         )
     return None
 
