@@ -80,6 +80,7 @@ def test_the_cv_form_is_limited_per_address(app, client, monkeypatch, cv_dir):
     assert refused.status_code == 429
     page = refused.get_data(as_text=True)
     assert REFUSED in page and 'value="Dominique"' in page
+    assert "<title>Erreur — Déposer mon CV" in page  # heard first by a screen reader
     assert _mails() == before
 
 
