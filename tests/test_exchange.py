@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
+from connectences.cvtheque.merge import merge_candidates
 from connectences.cvtheque.status import set_status
 from connectences.exchange import (
     ExchangeError,
@@ -1308,3 +1309,29 @@ def test_a_person_erased_does_not_come_back_through_a_document_sent_before():
     assert db.session.scalar(select(Candidate).where(Candidate.ref == "cv-efface")) is None
     # The same document without the person goes through.
     load({**copy.deepcopy(doc), "candidates": []})
+
+
+def test_a_duplicate_merged_away_is_refused_with_the_ref_it_lives_under():
+    # Merging two profiles of one person leaves the dropped ref a tombstone too; a
+    # document still holding it is refused for what happened (not as an erasure), naming
+    # the ref the person now lives under.
+    doc = document(
+        candidates=[
+            candidate(ref="cv-garde", email="a@exemple.fr"),
+            candidate(ref="cv-doublon", email="b@exemple.fr"),
+        ]
+    )
+    load(copy.deepcopy(doc))
+    kept = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-garde"))
+    dropped = db.session.scalar(select(Candidate).where(Candidate.ref == "cv-doublon"))
+    merge_candidates(db.session, kept, dropped, actor=None)
+    db.session.commit()
+    before = counts()
+    with pytest.raises(ExchangeError) as raised:
+        load(copy.deepcopy(doc))
+    assert [str(e) for e in raised.value.errors] == [
+        "/candidates/1/ref : cette fiche a été fusionnée avec la fiche « cv-garde » de la "
+        "même personne (un doublon) : envoyez-la sous la référence « cv-garde »"
+    ]
+    db.session.rollback()
+    assert counts() == before

@@ -53,3 +53,28 @@ _EVENTS_OF = (
 def events_of(session: Session, candidate_id: int) -> list[CandidateEvent]:
     """The person's history, most recent first (read by every page of a person)."""
     return list(session.scalars(_EVENTS_OF, {"candidate_id": candidate_id}))
+
+
+# The event a merge leaves on the profile it keeps (``merge.merge_candidates``), whose
+# details name the ref it dropped.
+MERGED = "merged"
+
+
+def merged_into(session: Session, refs) -> dict[str, str]:
+    """Of ``refs``, those of profiles merged away as duplicates: each with the ref of the
+    profile the person lives under now (read from the kept profile's history)."""
+    wanted = {ref for ref in refs if isinstance(ref, str)}
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    rows = session.execute(
+        select(CandidateEvent.details, Candidate.ref)
+        .join(Candidate, Candidate.id == CandidateEvent.candidate_id)
+        .where(CandidateEvent.kind == MERGED)
+        .order_by(CandidateEvent.at)
+    )
+    for details, kept in rows:
+        dropped = (details or {}).get("dropped_ref")
+        if dropped in wanted:
+            found[dropped] = kept
+    return found

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
 from connectences.cvtheque.files import delete_pdf_after_commit
-from connectences.cvtheque.history import record_event
+from connectences.cvtheque.history import MERGED, record_event
 from connectences.cvtheque.status import set_status, settled_status
 from connectences.errors import DomainError
 from connectences.models import (
@@ -248,7 +248,7 @@ def merge_candidates(
     record_event(
         session,
         keep,
-        "merged",
+        MERGED,
         f"Fiche fusionnée avec la fiche en double de {drop_words}.",
         actor=actor,
         details=details,

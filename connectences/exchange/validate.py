@@ -26,6 +26,7 @@ from stdnum.fr import siret as stdnum_siret
 
 from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, InvalidName, NameKind, check_sent_name, clean_email
+from connectences.cvtheque.history import merged_into
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Deletion
 from connectences.prospection.companies import PROVISIONAL_REF, listed
@@ -698,8 +699,16 @@ def _check_erased_candidates(checked: list[tuple[int, dict[str, Any]]], ctx: _Co
     through a document sent before, nor with a consent the sender attests for them: a
     ref that left a tombstone and holds no profile is refused (see ``erased_refs``)."""
     gone = erased_refs(ctx.session, [values.get("ref") for _, values in checked])
+    merged = merged_into(ctx.session, gone)
     for index, values in checked:
-        if values.get("ref") in gone:
+        if values.get("ref") in merged:
+            kept = merged[values["ref"]]
+            ctx.error(
+                pointer("candidates", index, "ref"),
+                f"cette fiche a été fusionnée avec la fiche « {kept} » de la même personne "
+                f"(un doublon) : envoyez-la sous la référence « {kept} »",
+            )
+        elif values.get("ref") in gone:
             ctx.error(
                 pointer("candidates", index, "ref"),
                 "cette personne a été supprimée de la CVthèque (à sa demande ou faute de "
