@@ -696,6 +696,9 @@ def test_export_gives_everything_held_and_the_pdf(client):
     assert [s["label"] for s in data["skills"]] == ["saisie comptable", "facturation"]
     assert data["consent"]["consent_at"] and data["consent"]["email_confirmed_at"]
     assert {e["kind"] for e in data["history"]} >= {"created", "confirmed"}
+    # The log of the record tells the person their own export was theirs.
+    again = json.loads(client.get(f"{space}/export.json").get_data(as_text=True))
+    assert [e["by"] for e in again["audit"] if e["action"] == "cv.exported"] == ["vous-même"]
     download = client.get(f"{space}/cv.pdf")
     assert download.data == pdf and download.mimetype == "application/pdf"
     assert download.headers["Content-Disposition"].startswith("attachment")

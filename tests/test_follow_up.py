@@ -5,6 +5,7 @@ changes nothing when refused."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.accounts import create_user
-from connectences.cvtheque.erase import erase_candidate
+from connectences.accounts.audit import action_label, audit
+from connectences.cvtheque.erase import erase_candidate, export_candidate
 from connectences.exchange.exporter import export_document
 from connectences.exchange.validate import validate
 from connectences.extensions import db
@@ -653,3 +655,41 @@ def test_the_trial_point_answered_no_ends_the_placement_and_counts_in_the_observ
     rows = {row.label: [c.value for c in row.cells] for row in seen.table("maintien").rows}
     assert rows["Avant la fin de l'essai"] == [2, 1, 1, 0]
     assert list(rows)[0] == "Avant la fin de l'essai"
+
+
+def test_the_export_of_a_person_s_data_holds_their_placements_and_who_read_them(people):
+    # The right of access (RGPD art. 15) gives everything held about the person: their
+    # placements (the trial, the end) with the words of each follow-up point, which the
+    # erasure takes as theirs, and the log of who read or exported their record.
+    placement = _placed(people, trial="legale")
+    _answer(
+        _point(placement, 1),
+        people[1],
+        company_feedback="Mme Ok arrive en retard le lundi",
+        candidate_feedback="Je m'entends bien avec le gérant",
+    )
+    person = by_ref(Candidate, "ok")
+    audit(db.session, "cv_view", actor=people[1], entity="candidate", entity_id=person.id)
+    audit(db.session, "cv_view", actor=people[0], entity="candidate", entity_id=person.id + 1)
+    db.session.commit()
+
+    exported = export_candidate(db.session, person)
+
+    [held] = exported["placements"]
+    assert held["companies"] == [by_ref(Need, "n1").company.name]
+    assert (held["start_date"], held["trial"], held["trial_end"]) == (
+        "2027-01-04",
+        "legale",
+        "2027-03-03",
+    )
+    first = next(p for p in held["follow_ups"] if p["months"] == 1)
+    assert first["company_feedback"] == "Mme Ok arrive en retard le lundi"
+    assert first["candidate_feedback"] == "Je m'entends bien avec le gérant"
+    assert first["holds"] is True and first["done_at"]
+    # Who read the record: their role and organisation, never another person's entry,
+    # and no staff address.
+    views = [e for e in exported["audit"] if e["action"] == "cv_view"]
+    assert [(e["action_label"], e["by"]) for e in views] == [
+        (action_label("cv_view"), f"Opérateur ({by_ref(Operator, 'ge').name})")
+    ]
+    assert "olivia@ge.fr" not in json.dumps(exported["audit"], ensure_ascii=False)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from connectences import territory
-from connectences.accounts.audit import audit
+from connectences.accounts.audit import action_label, audit
 from connectences.clock import local_date
 from connectences.contacts import email_key
 from connectences.cvtheque import files
@@ -38,7 +38,14 @@ from connectences.models import (
 )
 from connectences.tombstones import record_deletion
 from connectences.urls import external_url
-from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+from connectences.vocab import (
+    CANDIDATE_STATUSES,
+    CONTRACTS,
+    DAYS,
+    LEVELS,
+    PLACEMENT_ENDINGS,
+    ROLES,
+)
 
 # The reason of an erasure the person asked for themself, from their space.
 ON_REQUEST = "demande de la personne"
@@ -238,8 +245,12 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
     """Everything held about the person, as a JSON-ready dict (the right of access).
 
     Profile (with French labels beside codes, and the work they hold: commitments),
-    skills as written and as placed in the taxonomy, consent and confirmation dates, history, the leads that named them,
-    their account, the mail written to them and their registrations to events.
+    skills as written and as placed in the taxonomy, consent and confirmation dates,
+    history, the leads that named them, their placements with the words of each
+    follow-up point (the erasure takes those as theirs), their account, the mail written
+    to them, their registrations to events, and the audit log of their record: who (a
+    role and an organisation, never a member's name or address) read, exported or
+    changed it, and when.
     """
     commune = territory.get_commune(candidate.commune)
     leads = session.execute(
@@ -259,6 +270,23 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
         )
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
     ).all()
+    placements = session.scalars(
+        select(Placement)
+        .where(Placement.candidate_id == candidate.id)
+        .order_by(Placement.start_date, Placement.id)
+    ).all()
+    # Entries of this record only: an id an erased person had may be given again
+    # (SQLite reuses the highest), so none written before this record existed.
+    entries = session.scalars(
+        select(AuditLog)
+        .where(
+            AuditLog.entity == "candidate",
+            AuditLog.entity_id == candidate.id,
+            AuditLog.at >= candidate.created_at,
+        )
+        .order_by(AuditLog.at, AuditLog.id)
+    ).all()
+    own_accounts = {account.id} if account is not None else set()
     return {
         "format": "connectences/cvtheque-export-v1",
         "exported_at": _iso(utcnow()),
@@ -332,6 +360,7 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
             }
             for lead, line in leads
         ],
+        "placements": [_placement_export(p) for p in placements],
         "account": (
             {"email": account.email, "created_at": _iso(account.created_at)} if account else None
         ),
@@ -354,4 +383,58 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
             for address in sorted(_addresses_of(session, candidate))
             for r in registrations_of_address(session, address)
         ],
+        "audit": [
+            {
+                "at": _iso(e.at),
+                "action": e.action,
+                "action_label": action_label(e.action),
+                "by": _reader(session, e, own_accounts),
+            }
+            for e in entries
+        ],
     }
+
+
+def _placement_export(placement: Placement) -> dict:
+    """One placement of the person, with its follow-up points and their words."""
+    return {
+        "companies": [item.need.company.name for item in placement.needs],
+        "needs": [item.need.title for item in placement.needs],
+        "hours_per_week": placement.hours_per_week,
+        "contract": placement.contract,
+        "contract_label": CONTRACTS.get(placement.contract),
+        "start_date": _iso(placement.start_date),
+        "trial": placement.trial,
+        "trial_end": _iso(placement.trial_end),
+        "ended_on": _iso(placement.ended_on),
+        "ended_by": PLACEMENT_ENDINGS.get(placement.ended_by or "", placement.ended_by),
+        "created_at": _iso(placement.created_at),
+        "follow_ups": [
+            {
+                "months": point.months,
+                "due_on": _iso(point.due_on),
+                "done_at": _iso(point.done_at),
+                "holds": point.holds,
+                "company_feedback": point.company_feedback,
+                "candidate_feedback": point.candidate_feedback,
+            }
+            for point in placement.follow_ups
+        ],
+    }
+
+
+def _reader(session: Session, entry: AuditLog, own_accounts: set[int]) -> str:
+    """Who an audit entry of the person's record names, as they may be told: themself,
+    the platform, or a role with its organisation (a member's name and address are
+    that member's data, not the person's)."""
+    actor_id = entry.actor_id
+    if actor_id in own_accounts or (entry.details or {}).get("by") == "self":
+        return "vous-même"
+    if actor_id is None:
+        return "la plateforme"
+    user = session.get(User, actor_id)
+    if user is None:  # an account deleted since
+        return "un compte supprimé depuis"
+    role = ROLES.get(user.role, user.role)
+    organisation = user.operator or user.partner
+    return f"{role} ({organisation.name})" if organisation is not None else role
