@@ -1203,6 +1203,31 @@ def test_the_profile_saved_from_a_tab_read_before_another_save_is_refused(client
     assert candidate.hours_max == 30 and "99" in candidate.phone
 
 
+def test_the_profile_refused_as_changed_meanwhile_says_what_it_holds_now(client):
+    # The kept form still holds what the tab had read: the hours the other tab changed
+    # are back at 24 in it. Saved again as it is, it would put them back; the refusal
+    # says what the profile holds now where the form differs, on this very page (on a
+    # phone, "your space in another tab" is out of reach).
+    space = submitted_and_confirmed(client)
+    first = read_stamp_at(client, f"{space}/modifier")
+    second = read_stamp_at(client, f"{space}/modifier")
+    saved = client.post(
+        f"{space}/modifier",
+        data={**_profile_form(hours_max="30", days=["mon", "tue", "fri"]), "lu_le": first},
+    )
+    assert saved.status_code == 302
+    response = client.post(
+        f"{space}/modifier", data={**_profile_form(phone="06 99 88 77 66"), "lu_le": second}
+    )
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "Il indique maintenant :" in text
+    assert "heures maximum : 30 h" in text
+    assert "jours : lundi, mardi, vendredi" in text
+    assert "téléphone" in text  # the phone typed differs from the stored one
+    assert "prénom" not in text.split("Il indique maintenant")[1].split(".")[0]
+
+
 def test_the_profile_sent_without_its_read_stamp_is_refused(client):
     space = submitted_and_confirmed(client)
     for stamp in (None, "", "hier", "2026-01-01T00:00:00"):

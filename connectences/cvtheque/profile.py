@@ -30,6 +30,7 @@ from connectences.contacts import (
     clean_name,
     clean_phone,
     fold_name,
+    phone_display,
     phone_key,
 )
 from connectences.cvtheque import consent, files
@@ -40,6 +41,7 @@ from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
+from connectences.typography import decimal_fr, hours_plain
 
 # Fields a person gives, in the order forms show them (interchange v1 names).
 PROFILE_FIELDS = (
@@ -321,6 +323,61 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return old == new
 
 
+def changed_fields(candidate: Candidate, clean: dict) -> list[str]:
+    """The fields of a cleaned profile (``clean_profile``) whose value differs from the
+    stored ``candidate``'s, in the order of ``clean``: what saving it would change."""
+    return [
+        name
+        for name, value in clean.items()
+        if (
+            candidate.skill_labels != value
+            if name == "skills"
+            else not _same(name, getattr(candidate, name), value)
+        )
+    ]
+
+
+def _said(name: str, value: Any) -> str:
+    """A profile field's value as a sentence cites it."""
+    if value in (None, "", [], ()):
+        return "—"
+    if name in ("hours_min", "hours_max"):
+        return hours_plain(value)
+    if name == "mobility_km":
+        return f"{decimal_fr(value, 1)} km"
+    if name == "phone":
+        return phone_display(value)
+    if name == "commune":
+        return territory.commune_label(value)
+    if name == "skills":
+        return ", ".join(value)
+    if name == "rome":
+        return ", ".join(skills_mod.rome_named(code) for code in value)
+    if name == "days":
+        return ", ".join(vocab.DAYS.get(day, day) for day in value)
+    if name == "contracts":
+        return ", ".join(vocab.label(vocab.CONTRACTS, code) for code in value)
+    if name == "level":
+        return vocab.label(vocab.LEVELS, value)
+    if name == "available_from":
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+def holds_now(candidate: Candidate, clean: dict) -> str:
+    """What the stored profile says in each field where a form's cleaned values differ
+    ("Il indique maintenant : heures maximum : 30 h."); empty when nothing differs. Told
+    to the person whose form was read before another save (``workflows.unchanged_since``):
+    the form given back still holds what they had read, and saved again as it is, it
+    would put that back."""
+    now = [
+        f"{FIELD_LABELS.get(name, name)} : "
+        f"{_said(name, candidate.skill_labels if name == 'skills' else getattr(candidate, name))}"
+        for name in changed_fields(candidate, clean)
+    ]
+    return f"Il indique maintenant : {' ; '.join(now)}." if now else ""
+
+
 # The profile's fields that ``matching.week.is_full`` reads, with the commitments held.
 WEEK_FIELDS = frozenset({"hours_max", "days"})
 
@@ -353,15 +410,12 @@ def apply_profile(
             raise ProfileError(
                 {"email": "Cette adresse e-mail est déjà utilisée par un autre profil."}
             )
-    changed: list[str] = []
-    for name, value in clean.items():
+    changed = changed_fields(candidate, clean)
+    for name in changed:
         if name == "skills":
-            if set_skills(candidate, value):
-                changed.append(name)
-            continue
-        if not _same(name, getattr(candidate, name), value):
-            setattr(candidate, name, value)
-            changed.append(name)
+            set_skills(candidate, clean[name])
+        else:
+            setattr(candidate, name, clean[name])
     if candidate.id is not None and changed:
         if "email" in changed:
             candidate.email_confirmed_at = None  # a new address is confirmed again

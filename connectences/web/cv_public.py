@@ -53,6 +53,7 @@ from connectences.cvtheque.profile import (
     apply_profile,
     attach_pdf,
     clean_source,
+    holds_now,
     submit_candidate,
 )
 from connectences.cvtheque.read_skills import skills_read_in_cv
@@ -93,9 +94,13 @@ MAX_PROPOSALS = 20
 # was read (``workflows.unchanged_since``): nothing written, what was typed kept.
 PROFILE_MEANWHILE = (
     "Votre profil a été modifié depuis que vous avez ouvert cette page (dans un autre "
-    "onglet, ou par l'équipe de Connect'ences) : rien n'a été enregistré. Vos saisies sont "
-    "gardées ci-dessous ; vérifiez-les (votre espace, dans un autre onglet, montre le "
-    "profil actuel), puis enregistrez à nouveau."
+    "onglet, ou par l'équipe de Connect'ences) : rien n'a été enregistré."
+)
+# After it, what the profile holds now where the form differs (``profile.holds_now``):
+# the form given back still holds what the page had read, which a save would put back.
+PROFILE_KEPT = (
+    "Vos saisies sont gardées ci-dessous : reprenez-y ce que vous voulez garder du profil "
+    "actuel, puis enregistrez à nouveau."
 )
 SUGGEST_MAX_QUERY = 60
 SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
@@ -582,12 +587,14 @@ def update(token: str):
             db.session.commit()
         except ChangedMeanwhile as clash:
             db.session.rollback()
+            # Read after the rollback: the profile as the other save left it.
+            now = holds_now(candidate, {k: v for k, v in form.cleaned.items() if k != "email"})
             return _render_form(
                 form,
                 status=422,
                 template="cv_public/update.html",
                 token=token,
-                limit_error=clash.message,
+                limit_error=" ".join(filter(None, (clash.message, now, PROFILE_KEPT))),
                 stamp=read_stamp(candidate),
             )
         except (ProfileError, CvFileError) as exc:
