@@ -16,10 +16,11 @@ from sqlalchemy import select
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
+from connectences.mail import MailKind
 from connectences.models import Candidate, User
 from tests import factories
 from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
-from tests.helpers import mails_to, page_text, read_stamp_at
+from tests.helpers import audit_entries, mails_to, page_text, read_stamp_at
 
 
 @pytest.fixture(autouse=True)
@@ -326,3 +327,36 @@ def test_a_nul_character_in_a_query_or_path_is_refused(client, auth):
     ):
         assert client.get(path).status_code == 400, path
     assert client.get("/animateur/cvtheque?q=ab").status_code == 200
+
+
+def test_an_account_made_from_a_shared_link_is_told_and_closed_with_the_links(app, client):
+    # Finding: anyone holding a person's space link could set a password for their
+    # address, unknown to them; "Désactiver mes anciens liens" left that account working.
+    space = submitted_and_confirmed(client, "lea@exemple.fr")
+    intruder = app.test_client()
+    password = "une phrase de passe de l'intrus"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+    made = intruder.post(f"{space}/compte", data={"password": password, "confirm": password})
+    assert made.status_code == 302
+    assert (
+        intruder.post(
+            "/connexion", data={"email": "lea@exemple.fr", "password": password}
+        ).status_code
+        == 302
+    )
+    assert intruder.get("/candidat").status_code == 200
+    # The person is told at their address, with what to do.
+    told = [m for m in mails_to("lea@exemple.fr") if m.kind == MailKind.CV_ACCOUNT_CREATED]
+    assert len(told) == 1 and told[0].subject.endswith(consent.ACCOUNT_SUBJECT)
+    assert "Désactiver mes anciens liens" in told[0].body_text
+    # Disabling the links closes that account's password and its session.
+    assert client.post(f"{space}/nouveau-lien").status_code == 200
+    assert intruder.get("/candidat").status_code == 302
+    assert (
+        intruder.post(
+            "/connexion", data={"email": "lea@exemple.fr", "password": password}
+        ).status_code
+        != 302
+    )
+    user = db.session.scalar(select(User).where(User.email == "lea@exemple.fr"))
+    assert user.password_hash is None and user.active
+    assert audit_entries("password_closed")

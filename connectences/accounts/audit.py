@@ -51,6 +51,7 @@ ACTION_LABELS: dict[str, str] = {
     "reauth_failed": "Confirmation du mot de passe refusée",
     "reauth_refused_locked": "Confirmation du mot de passe bloquée",
     "password_changed": "Mot de passe modifié",
+    "password_closed": "Mot de passe rendu inutilisable (liens personnels désactivés)",
     "password_reset_requested": "Lien de réinitialisation du mot de passe demandé",
     "invitation_sent": "Invitation envoyée",
     "invitation_accepted": "Invitation acceptée",

@@ -78,6 +78,21 @@ def _end_access(session: Session, user: User, now: datetime) -> tuple[int, int]:
     return end_sessions_of(session, user.id, now=now), revoke_tokens_of(session, user, now=now)
 
 
+def close_password(session: Session, user: User, *, now: datetime | None = None) -> None:
+    """Make the account's password unusable and end what it acted with (sessions,
+    tokens): whoever knew the password can no longer log in; its owner chooses a new one
+    through "mot de passe oublié", mailed to the account's address. The caller commits."""
+    user.password_hash = None
+    ended, revoked = _end_access(session, user, now or utcnow())
+    audit(
+        session,
+        "password_closed",
+        entity="user",
+        entity_id=user.id,
+        details={"sessions_ended": ended, "tokens_revoked": revoked},
+    )
+
+
 def change_role(
     session: Session,
     email: str,

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from connectences import config
 from connectences.accounts.audit import audit
+from connectences.accounts.roles import close_password
 from connectences.clock import local_date
 from connectences.contacts import email_key
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
@@ -70,6 +71,7 @@ NOTICE: tuple[tuple[str, str], ...] = (
 CONFIRM_SALT = "cvtheque-confirm"
 SPACE_SALT = "cvtheque-space"
 LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
+ACCOUNT_SUBJECT = "Un compte a été créé pour votre profil"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
 RESEND_MINUTES = 2
 # Most mails of one kind an address receives in 24 hours, whoever asks and through
@@ -106,6 +108,25 @@ def touch_on_visit(session: Session, candidate: Candidate, now: datetime | None 
         # the database's write lock on opening): ``updated_at`` goes into the UPDATE with
         # the value it has, so its ``onupdate`` stamp is not applied.
         flag_modified(candidate, "updated_at")
+
+
+def tell_account_created(session: Session, candidate: Candidate) -> None:
+    """Mail the profile's address that a password account was just created for it:
+    anyone holding a personal link may create one, and the person must be able to tell
+    it was not them (and close it by disabling their links)."""
+    queue_template(
+        session,
+        kind=MailKind.CV_ACCOUNT_CREATED,
+        to=candidate.email,
+        subject=ACCOUNT_SUBJECT,
+        template="cv_account_created",
+        reply_to=platform_reply_to(),
+        candidate_id=candidate.id,
+        first_name=candidate.first_name,
+        email=candidate.email,
+        space_url=space_url(candidate),
+        days=link_days(),
+    )
 
 
 # --------------------------------------------------------------------------- confirmation
@@ -426,8 +447,18 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
 
 
 def revoke_links(session: Session, candidate: Candidate, *, actor_label: str = SELF) -> None:
-    """Make every personal link sent so far invalid (a new one must be asked for)."""
+    """Make every personal link sent so far invalid (a new one must be asked for).
+
+    A link shared by mistake may have served to create a password account (anyone
+    holding it could): that account's password stops working too, and its sessions end.
+    Its owner chooses a new password through "mot de passe oublié", mailed to the
+    profile's address (:func:`tell_account_created` said so when it was created)."""
     candidate.token_version = (candidate.token_version or 0) + 1
+    account = session.scalar(
+        select(User).where(User.candidate_id == candidate.id, User.password_hash.is_not(None))
+    )
+    if account is not None:
+        close_password(session, account)
     record_event(
         session,
         candidate,

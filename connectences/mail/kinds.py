@@ -13,6 +13,7 @@ class MailKind(StrEnum):
     # The CV library and the people in it
     CV_CONFIRM = "cv_confirm"
     CV_SPACE_LINK = "cv_space_link"
+    CV_ACCOUNT_CREATED = "cv_account_created"
     CV_RETENTION_WARNING = "cv_retention_warning"
     # "Your profile is erased", to the person who erased it: the one mail left of them.
     CV_ERASED = "cv_erased"

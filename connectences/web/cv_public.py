@@ -927,6 +927,7 @@ def account(token: str):
             "La personne a créé un compte avec mot de passe.",
             actor_label=consent.SELF,
         )
+        consent.tell_account_created(db.session, candidate)
         db.session.commit()
         flash(
             "Votre compte est créé : connectez-vous avec votre adresse et ce mot de passe.",
