@@ -684,6 +684,27 @@ def test_pause_and_back(client):
     assert the_candidate().status == "disponible"
 
 
+def test_a_pause_button_from_a_page_read_before_does_not_undo_the_persons_choice(client):
+    """Two tabs show "Je ne suis plus disponible"; paused from the first, the second
+    one's button asks for a pause too: the profile stays paused (no toggle back)."""
+    space = submitted_and_confirmed(client)
+    page = client.get(space).get_data(as_text=True)
+    assert 'name="vers" value="pause"' in page
+    client.post(f"{space}/pause", data={"vers": "pause"})
+    assert the_candidate().status == "inactif"
+    stale = client.post(f"{space}/pause", data={"vers": "pause"})
+    assert stale.status_code == 302
+    assert the_candidate().status == "inactif"
+    assert "déjà en pause : rien n&#39;a changé" in client.get(space).get_data(as_text=True)
+    assert 'name="vers" value="reprise"' in client.get(space).get_data(as_text=True)
+    client.post(f"{space}/pause", data={"vers": "reprise"})
+    assert the_candidate().status == "disponible"
+    client.post(f"{space}/pause", data={"vers": "reprise"})
+    assert the_candidate().status == "disponible"
+    assert client.post(f"{space}/pause", data={"vers": "autre"}).status_code == 400
+    assert the_candidate().status == "disponible"
+
+
 def test_export_gives_everything_held_and_the_pdf(client):
     pdf = make_pdf("Mon CV")
     post_form(client, pdf=pdf)

@@ -192,9 +192,26 @@ def other(world):
 def test_another_persons_commitment_cannot_be_removed_through_ones_link(client, world, other):
     space = _space("ines")
     response = _post(client, space, f"{space}/engagements/{other}/retirer", {})
-    assert response.status_code == 404
+    assert response.status_code == 302 and response.headers["Location"].startswith(space)
     assert db.session.get(Commitment, other) is not None
     assert _events() == []
+    page = page_text(client.get(response.headers["Location"]))
+    assert "Cantine" not in page and "n'est pas ou plus dans votre semaine" in page
+
+
+def test_removing_work_already_removed_from_another_tab_leads_back_to_the_week(client, world):
+    """A second tab (or a second tap) removes what the first removed: not a dead end
+    "Page introuvable", the week as it is and what happened."""
+    space = _space()
+    _post(client, space, space + "/engagements/nouveau", _commitment_form(jours=["mon", "thu"]))
+    (held,) = by_ref(Candidate, "ines").commitments
+    url = f"{space}/engagements/{held.id}/retirer"
+    assert _post(client, space, url, {}).status_code == 302
+    before = len(_events())
+    again = _post(client, space, url, {})
+    assert again.status_code == 302 and again.headers["Location"] == f"{space}#semaine"
+    assert "il a sans doute déjà été retiré" in page_text(client.get(again.headers["Location"]))
+    assert len(_events()) == before
 
 
 def test_a_forged_or_tampered_link_writes_nothing(client, world, other):
@@ -215,7 +232,8 @@ def test_a_logged_in_job_seeker_cannot_use_another_persons_link(client, auth, wo
     assert response.status_code == 403
     assert client.post(f"{autre}/engagements/{other}/retirer").status_code == 403
     # Under their own session, someone else's commitment is not theirs to remove.
-    assert client.post(f"/candidat/mon-espace/engagements/{other}/retirer").status_code == 404
+    mine = client.post(f"/candidat/mon-espace/engagements/{other}/retirer")
+    assert mine.status_code == 302 and mine.headers["Location"] == "/candidat/mon-espace#semaine"
     assert count(Commitment) == 1 and _events() == []
 
 

@@ -682,8 +682,20 @@ def space_skills(token: str):
 def pause(token: str):
     """ "Je ne suis plus disponible" (status inactif), and back to disponible."""
     candidate = _space_candidate(token)
-    if not ActionForm().validate_on_submit():
+    wanted = request.form.get("vers", "")
+    if not ActionForm().validate_on_submit() or wanted not in ("", "pause", "reprise"):
         abort(400)
+    if wanted and (wanted == "pause") == (candidate.status == "inactif"):
+        # A page read before a change made elsewhere (another tab): its button asks for
+        # what already holds, and toggling would undo the person's own choice.
+        db.session.commit()
+        flash(
+            "Votre profil était déjà en pause : rien n'a changé."
+            if wanted == "pause"
+            else "Votre profil était déjà proposé aux employeurs : rien n'a changé.",
+            "info",
+        )
+        return redirect(url_for("cv_public.space", token=token))
     if candidate.status == "inactif":
         settle_status(
             db.session,
@@ -795,10 +807,17 @@ def remove_own(token: str, commitment_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     commitment = commitment_of(candidate, commitment_id)
-    if commitment is None:
-        db.session.rollback()
-        abort(404)
     back = url_for("cv_public.space", token=token, _anchor="semaine")
+    if commitment is None:
+        # Removed already (from another tab, a second tap): the person finds their week
+        # as it is. Another person's commitment reads the same, and stays theirs.
+        db.session.rollback()
+        flash(
+            "Ce travail n'est pas ou plus dans votre semaine : il a sans doute déjà été "
+            "retiré. Voici votre semaine telle qu'elle est.",
+            "info",
+        )
+        return redirect(back)
     try:
         remove_own_commitment(db.session, candidate, commitment, actor_label=consent.SELF)
     except CommitmentError as error:
