@@ -251,3 +251,36 @@ def test_the_session_pages_are_only_for_a_job_seeker(client, auth, world, other,
 def test_the_candidate_area_says_where_to_declare_work(client, auth, world):
     _login_as_ines(auth)
     assert "indiquer un travail que vous avez déjà" in page_text(client.get("/candidat"))
+
+
+def test_work_that_ends_before_the_other_starts_does_not_pile_on_its_day(client, world):
+    """8 h on Monday in the first month, 8 h on Monday the two months after: never the
+    same Monday, so never 16 h that day. Only periods that meet add up."""
+    from datetime import timedelta
+
+    from connectences.clock import local_today
+
+    first_end = local_today() + timedelta(days=30)
+    space = _space()
+    new = space + "/engagements/nouveau"
+
+    def form(label, start, end):
+        return _commitment_form(
+            libelle=label, heures="8", jours=["mon"], debut=start.isoformat(), fin=end.isoformat()
+        )
+
+    assert (
+        _post(client, space, new, form("Marché d'été", local_today(), first_end)).status_code == 302
+    )
+    after = form("Marché d'hiver", first_end + timedelta(days=1), first_end + timedelta(days=60))
+    assert _post(client, space, new, after).status_code == 302
+    # Meets both: the summer one on its first days, the winter one on its last.
+    meeting = form("Chevauche", first_end - timedelta(days=5), first_end + timedelta(days=5))
+    refused = _post(client, space, new, meeting)
+    assert refused.status_code == 422
+    assert "plus de 12" in page_text(refused)
+    db.session.expire_all()
+    assert sorted(c.label for c in by_ref(Candidate, "ines").commitments) == [
+        "Marché d'hiver",
+        "Marché d'été",
+    ]

@@ -92,8 +92,8 @@ def read_commitment(
     hold (``week.beyond_days``), dates read as every form
     reads them (``dates.read_date``) within a working life (``COMMITMENT_YEARS_BACK``
     years back, ``YEARS_AHEAD`` ahead: 01/01/1900 is a slip), an end not before the
-    start, and a week of commitments (those not ended today, this one included) of 48
-    hours at most.
+    start, and a week of commitments (those running on one same day with this one,
+    ``_running_together``, this one included) of 48 hours at most.
     """
     today = today or local_today()
     errors: dict[str, str] = {}
@@ -117,17 +117,19 @@ def read_commitment(
     if "until" not in errors and end and begin and "start" not in errors and end < begin:
         errors["until"] = "La date de fin ne peut pas précéder la date de début."
     if value is not None and "hours" not in errors and "until" not in errors:
+        # Work that ends before this one starts, or starts after it ends, never shares a
+        # day or a week with it: only the work running together on some day adds up, and
+        # what runs together changes only on a day some work starts.
         others = [c for c in candidate.commitments if replacing is None or c is not replacing]
-        total = week.over_week_limit([*((c.hours_per_week, c.until) for c in others), (value, end)])
-        if "days" not in errors and (end is None or end >= today):
-            # The days of the work not ended today hold this one too.
-            running = [
-                (c.hours_per_week, c.days or ())
-                for c in others
-                if c.until is None or c.until >= today
-            ]
-            if problem := week.beyond_days_together(value, chosen, running):
-                errors["days"] = problem
+        total = None
+        for together in _running_together(others, begin, end, today):
+            total = total or week.over_week_limit(
+                [*((c.hours_per_week, c.until) for c in together), (value, end)], today
+            )
+            if "days" not in errors and (end is None or end >= today):
+                running = [(c.hours_per_week, c.days or ()) for c in together]
+                if problem := week.beyond_days_together(value, chosen, running):
+                    errors["days"] = problem
         if total is not None:
             errors["hours"] = (
                 f"Avec cet engagement, la semaine compterait {hours_plain(total)} : "
@@ -136,6 +138,28 @@ def read_commitment(
     if errors:
         raise CommitmentError(errors)
     return CommitmentValues(text, value, chosen, begin, end)
+
+
+def _running_together(
+    others: list[Commitment], start: date | None, until: date | None, today: date
+) -> list[list[Commitment]]:
+    """The sets of ``others`` (not ended on ``today``) running on one same day with work
+    from ``start`` to ``until`` (open when None): on its first day (today at the
+    earliest) and on each day one of them starts within it."""
+    first = max(start, today) if start else today
+    days = {first} | {
+        c.start
+        for c in others
+        if c.start and c.start > first and (until is None or c.start <= until)
+    }
+    return [
+        [
+            c
+            for c in others
+            if (c.start is None or c.start <= day) and (c.until is None or c.until >= day)
+        ]
+        for day in sorted(days)
+    ]
 
 
 def _stored(commitment: Commitment | None, name: str) -> date | None:
