@@ -552,3 +552,15 @@ def test_the_list_names_each_persons_jobs_not_their_codes_alone(client, auth, pe
     assert row, "la ligne d'Inès"
     cell = re.search(r'data-label="Métiers">(.*?)</td>', row.group(0), re.S).group(1)
     assert " ".join(re.sub(r"<[^>]+>", " ", cell).split()) == "M1203 — Comptabilité"
+
+
+def test_the_record_names_each_persons_jobs_as_the_list_does(client, auth, people):
+    """The record cites a job as the results list and the score do, « M1203 —
+    Comptabilité » (skills.rome_named), not « M1203 Comptabilité » of its own making; an
+    unknown code stays shown alone."""
+    auth.login("animateur")
+    by_ref(Candidate, "ines").rome = ["M1203", "Z9999"]
+    db.session.commit()
+    page = html_of(client.get(f"{BASE}/ines"))
+    cell = re.search(r"<dt>Métiers recherchés</dt>\s*<dd>(.*?)</dd>", page, re.S).group(1)
+    assert " ".join(cell.split()) == "M1203 — Comptabilité, Z9999"

@@ -39,7 +39,7 @@ from connectences.cvtheque.search import SearchFilters, iter_candidates, search_
 from connectences.extensions import commit_keeping_loaded, db
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
-from connectences.skills import rome_label, rome_named
+from connectences.skills import rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.commitment_form import form_values, read_form
@@ -240,7 +240,7 @@ def _render_show(
         leads=leads_of(db.session, candidate.id),
         week=week_view(candidate),
         commune_label=territory.commune_label,
-        rome_label=rome_label,
+        rome_named=rome_named,
         levels=vocab.LEVELS,
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
