@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import PHONE, audit, describe, open_as, screenshot
+from tests.browser.support import DESKTOP, PHONE, audit, describe, open_as, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -41,3 +41,19 @@ def test_animateur_searches_the_library_on_a_phone(page, live_server):
     screenshot(page, "cvtheque-fiche-390")
     blocking = audit(page, "CVthèque, fiche (390 px)")
     assert not blocking, describe(blocking)
+
+
+def test_the_record_s_week_buttons_carry_no_list_bullet_at_a_desk(page, live_server):
+    """« Ajouter un engagement » and « Compléter la semaine », a list of buttons in a row
+    under the week: each item's disc was drawn between the buttons, over the edge of the
+    first (a list of actions is a row of buttons, as everywhere else, not a bulleted
+    list)."""
+    open_as(page, live_server, "animateur", DESKTOP, "/animateur/cvtheque/demo-cv-017")
+    buttons = page.locator("main ul.actions li")
+    assert buttons.count() >= 2, "les boutons sous la semaine"
+    markers = buttons.evaluate_all(
+        "items => items.map(li => getComputedStyle(li).display === 'list-item'"
+        " && getComputedStyle(li).listStyleType !== 'none')"
+    )
+    assert not any(markers), "une puce est dessinée devant un bouton de la semaine"
+    screenshot(page, "cvtheque-fiche-1280")
