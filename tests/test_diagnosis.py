@@ -439,3 +439,23 @@ def test_the_form_offers_the_jobs_of_a_word_and_keeps_the_one_picked(client, aut
     assert diagnosis.values("competence") == ["D1106", "A1404"]
     shown = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
     assert "Vente en alimentation ; " in shown
+
+
+def _title(response) -> str:
+    return re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S).group(1)
+
+
+def test_a_refused_sending_of_the_questionnaire_says_so_in_the_title(client, auth):
+    """The company page given back after the questionnaire's sending was refused (a bad
+    address, the guard's box to tick: nothing sent) is titled « Erreur — », as after
+    every refused form of that page; the plain page is not."""
+    company = make_company()
+    user = auth.login("animateur")
+    assert not _title(client.get(f"/animateur/entreprises/{company.ref}")).startswith("Erreur")
+    bad = _send(client, company, email="pas-une-adresse")
+    assert bad.status_code == 422 and _title(bad).startswith("Erreur — "), _title(bad)
+    add_visit(company, user, local_today() - timedelta(days=3))
+    warned = _send(client, company)
+    assert warned.status_code == 409 and "Confirmation nécessaire" in page_text(warned)
+    assert _title(warned).startswith("Erreur — "), _title(warned)
+    assert count(Diagnosis) == 0

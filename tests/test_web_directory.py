@@ -377,6 +377,8 @@ def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
     # A second one now: contacted within the window, confirmation needed.
     warned = client.post(url, data={"subject": "Lettre de juin"})
     assert warned.status_code == 409 and "Confirmation nécessaire" in page_text(warned)
+    # Nothing recorded: the page says so in its title too, as after any refused form.
+    assert "<title>Erreur — " in warned.get_data(as_text=True)
     assert count(CompanyMailing) == 1
     assert client.post(url, data={"subject": "Lettre de juin", "confirmer": "1"}).status_code == 302
     assert count(CompanyMailing) == 2

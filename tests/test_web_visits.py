@@ -190,6 +190,9 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
     response = post_visit(client, company, channel="porte_a_porte")
     assert response.status_code == 409
     assert "Confirmation nécessaire" in page_text(response)
+    # Nothing recorded: the title says so, as after any refused form (not the plain page).
+    assert "<title>Erreur — Nouvelle visite" in response.get_data(as_text=True)
+    assert "<title>Nouvelle visite" in page.get_data(as_text=True)
     assert count(Visit) == 1
     response = post_visit(client, company, channel="porte_a_porte", confirmer="1")
     assert response.status_code == 302
