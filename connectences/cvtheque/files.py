@@ -97,10 +97,10 @@ def _runs_code(reader: PdfReader) -> bool:
     ``/JavaScript``) and the objects packed in compressed object streams, which no
     scan of the bytes would see; stream contents are not read."""
     seen: set[tuple[int, int]] = set()
-    todo: list = [reader.trailer]
+    pending: list = [reader.trailer]
     visited = 0
-    while todo:
-        node = todo.pop()
+    while pending:
+        node = pending.pop()
         if isinstance(node, IndirectObject):
             key = (node.idnum, node.generation)
             if key in seen:
@@ -118,9 +118,9 @@ def _runs_code(reader: PdfReader) -> bool:
                 isinstance(action, str) and action in _CODE_ACTIONS
             ):
                 return True
-            todo.extend(node.values())
+            pending.extend(node.values())
         elif isinstance(node, ArrayObject):
-            todo.extend(node)
+            pending.extend(node)
     return False
 
 
