@@ -25,15 +25,18 @@ _BEFORE_COLON = re.compile(r"[ \t]+:(?=\s|$|<|&)")
 _BEFORE_OTHERS = re.compile(r"[ \t]+([;?!])(?=\s|$|<|&|\)|»)")
 _AFTER_OPENING_QUOTE = re.compile(r"«[ \t]*")
 _BEFORE_CLOSING_QUOTE = re.compile(r"[ \t]*»")
+# A number and its unit stay on one line: "12 km", "8,5 h" (not "8 heures", "3 hôtels").
+_NUMBER_UNIT = re.compile(r"(?<=\d)[ \t]+(?=(?:km|h)\b)")
 
 
 def french_typography(text: str) -> str:
     """``Statut : envoyé ?`` with no-break spaces where French puts them, so that the
-    mark never starts a line on its own."""
+    mark never starts a line on its own, nor a unit (``12 km``, ``8 h``) without its number."""
     if not text:
         return text
     text = _BEFORE_COLON.sub(NBSP + ":", text)
     text = _BEFORE_OTHERS.sub(lambda m: NNBSP + m.group(1), text)
+    text = _NUMBER_UNIT.sub(NBSP, text)
     text = _AFTER_OPENING_QUOTE.sub("«" + NBSP, text)
     return _BEFORE_CLOSING_QUOTE.sub(NBSP + "»", text)
 
@@ -105,6 +108,14 @@ def hours_fr(value: float | int | None, unit: str = "h") -> str:
     if value is None:
         return "—"
     return f"{decimal_fr(value, 2)}{NBSP}{unit}"
+
+
+def distance_fr(value: float | int | None, decimals: int = 1) -> str:
+    """``12 km``, ``7,5 km``: a distance as written in French, the unit never alone at the
+    start of a line."""
+    if value is None:
+        return "—"
+    return f"{decimal_fr(value, decimals)}{NBSP}km"
 
 
 def hours_plain(value: float | int | None) -> str:

@@ -14,6 +14,7 @@ from connectences.typography import (
     NNBSP,
     days_ago,
     decimal_fr,
+    distance_fr,
     french_typography,
     hours_fr,
     of_name,
@@ -38,6 +39,23 @@ def test_decimal_comma_and_hours():
     assert decimal_fr(8.0) == "8"
     assert hours_fr(8.0) == f"8{NBSP}h"
     assert hours_fr(17.5) == f"17,5{NBSP}h"
+
+
+def test_a_distance_keeps_its_unit_and_its_comma():
+    assert distance_fr(12.0) == f"12{NBSP}km"
+    assert distance_fr(7.5) == f"7,5{NBSP}km"
+    assert distance_fr(12.4, 0) == f"12{NBSP}km"
+    assert distance_fr(None) == "—"
+
+
+def test_a_unit_never_starts_a_line_without_its_number():
+    """Explanations written by the domain with ordinary spaces ("à 12 km", "8,5 h") reach
+    pages through ``typo``: the unit stays with its number; words are left alone."""
+    assert (
+        french_typography("à 12 km, 8,5 h par semaine") == f"à 12{NBSP}km, 8,5{NBSP}h par semaine"
+    )
+    for untouched in ("8 heures", "3 hôtels", "12 kms", "à 19:02"):
+        assert french_typography(untouched) == untouched
 
 
 def test_plural_agreement_puts_zero_and_one_in_the_singular():
@@ -83,9 +101,10 @@ def test_mails_say_hours_the_french_way(app):
 
 def test_templates_show_hours_through_one_filter():
     """Hours shown to people go through ``heures`` (typography.hours_fr: decimal comma,
-    no-break space); a value followed by a hand-written " h" ('%g' % ...) gave "8.5 h"."""
+    no-break space), distances through ``km``; a value followed by a hand-written " h" or
+    " km" ('%g' % ...) gave "8.5 h", "7.5 km"."""
     templates = Path(__file__).resolve().parents[1] / "connectences" / "templates"
-    by_hand = re.compile(r"\}\}\s*h\b")
+    by_hand = re.compile(r"\}\}\s*(?:h|km)\b")
     found = [
         f"{path.relative_to(templates)}:{number}"
         for path in sorted(templates.rglob("*.*"))

@@ -16,6 +16,7 @@ from connectences.matching.score import WEIGHTS
 from connectences.typography import (
     FrenchTypography,
     days_ago,
+    distance_fr,
     french_typography,
     hours_fr,
     of_name,
@@ -81,6 +82,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(french_typography, "typo")
     app.add_template_filter(plural, "pluriel")
     app.add_template_filter(hours_fr, "heures")
+    app.add_template_filter(distance_fr, "km")
     app.add_template_filter(days_label, "jours")
     app.add_template_filter(of_name, "de")
     app.add_template_filter(lambda code: vocab.label(vocab.CONTRACTS, code), "contrat")
