@@ -13,6 +13,7 @@ from datetime import datetime
 
 from jinja2.ext import Extension
 from jinja2.lexer import Token
+from markupsafe import Markup
 
 from connectences.clock import LOCAL_TZ
 
@@ -34,6 +35,9 @@ def french_typography(text: str) -> str:
     mark never starts a line on its own, nor a unit (``12 km``, ``8 h``) without its number."""
     if not text:
         return text
+    if isinstance(text, Markup):
+        # Only no-break spaces are added: markup safe before stays safe.
+        return Markup(french_typography(str(text)))  # noqa: S704 — only no-break spaces added
     text = _BEFORE_COLON.sub(NBSP + ":", text)
     text = _BEFORE_OTHERS.sub(lambda m: NNBSP + m.group(1), text)
     text = _NUMBER_UNIT.sub(NBSP, text)

@@ -58,6 +58,30 @@ def test_a_unit_never_starts_a_line_without_its_number():
         assert french_typography(untouched) == untouched
 
 
+def test_help_under_a_field_is_set_the_french_way(client):
+    """Help texts come from Python (forms' descriptions, macro arguments), which the
+    templates' compile-time correction never sees: the macros pass them through ``typo``.
+    The public CV form's help on the commune said « Arcachon » with ordinary spaces."""
+    helps = [
+        text
+        for url in ("/deposer-mon-cv", "/exprimer-un-besoin")
+        for text in re.findall(
+            r'<p class="help"[^>]*>(.*?)</p>', client.get(url).get_data(as_text=True), re.S
+        )
+    ]
+    assert len(helps) > 5
+    for text in helps:
+        assert not re.search(r"« | »| [:;?!](?=\s|$)", html.unescape(text)), text
+
+
+def test_typo_keeps_safe_markup_safe():
+    from markupsafe import Markup
+
+    shown = french_typography(Markup("Voir <a href='/x'>le guide</a> : ici"))  # noqa: S704
+    assert isinstance(shown, Markup)
+    assert str(shown) == f"Voir <a href='/x'>le guide</a>{NBSP}: ici"
+
+
 def test_plural_agreement_puts_zero_and_one_in_the_singular():
     assert plural(0, "entreprise trouvée") == "0 entreprise trouvée"
     assert plural(1, "candidat proposé") == "1 candidat proposé"

@@ -234,7 +234,7 @@ def test_refused_proposal_comes_back_with_the_error_next_to_its_field(
     )
     assert response.status_code == 422
     assert _state() == before
-    html = response.get_data(as_text=True)
+    html = html_of(response)
     # A summary linking to the field, the message under it, the form open.
     assert 'id="erreurs-poste-1"' in html and f'href="#{field}"' in html
     assert f'id="{field}-erreurs"' in html and message in html

@@ -124,7 +124,7 @@ def test_a_refusal_reads_the_account_once_after_writing_its_entry(client, auth, 
 
 def test_opening_marks_seen_and_hides_contacts_until_accepted(client, auth, world):
     user = auth.login("operator", org_ref="ge-a")
-    html = client.get(f"/operateur/propositions/{world['a']}").get_data(as_text=True)
+    html = html_of(client.get(f"/operateur/propositions/{world['a']}"))
     lead = db.session.get(Lead, world["a"])
     assert lead.status == "vu"
     log = workflows.history(db.session, LEAD, lead.id)

@@ -253,7 +253,7 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
         # A radius search tells how far each person lives from the chosen commune.
         communes = page.locator("main table.stack tbody td[data-label=Commune]")
         for text in communes.all_inner_texts():
-            distance = re.search(r"à (\d+) km", text)
+            distance = re.search(r"à (\d+)\s+km", text)
             assert distance and int(distance.group(1)) <= 25, text
         # The rare filters are folded: on a phone the first result comes soon after.
         expect(page.get_by_label("Code ROME")).to_be_hidden()
