@@ -62,19 +62,25 @@ def html_of(response) -> str:
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
 
 
-def stamp_in(page) -> str:
+def stamp_in(page, action: str | None = None) -> str:
     """The read stamp a form of this page (a response, or its HTML) carries (hidden
-    ``lu_le``, ``workflows.read_stamp``; the first on the page): what a save from it is
-    checked against."""
+    ``lu_le``, ``workflows.read_stamp``): what a save from it is checked against. The
+    first on the page, or that of the form whose ``action`` ends with ``action`` (a
+    page with several records' forms: a company's contacts and preferences, a person's
+    commitments and notes)."""
     text = page if isinstance(page, str) else page.get_data(as_text=True)
+    if action is not None:
+        forms = re.findall(r'<form[^>]*\baction="([^"#]*)[^"]*"[^>]*>(.*?)</form>', text, re.S)
+        text = next((body for url, body in forms if html.unescape(url).endswith(action)), "")
     found = re.search(r'name="lu_le" value="([^"]+)"', text)
     assert found, "the form carries no read stamp"
     return html.unescape(found.group(1))
 
 
-def read_stamp_at(client, url: str) -> str:
-    """The read stamp of the form at ``url``, as a person opening that page gets it."""
-    return stamp_in(client.get(url))
+def read_stamp_at(client, url: str, action: str | None = None) -> str:
+    """The read stamp of the form at ``url`` (or of its form sent to ``action``), as a
+    person opening that page gets it."""
+    return stamp_in(client.get(url), action)
 
 
 def main_of(response) -> str:

@@ -11,7 +11,15 @@ from connectences.cvtheque.consent import SELF, space_token
 from connectences.extensions import db
 from connectences.models import Candidate, CandidateEvent, Commitment
 from tests import factories as f
-from tests.helpers import by_ref, count, html_of, page_text
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import (
+    by_ref,
+    count,
+    html_of,
+    page_text,
+    read_stamp_at,
+    stamp_in,
+)
 from tests.test_shared_week import _commitment_form, _matched, _place, _post
 from tests.test_shared_week import world as world  # noqa: F401  (the shared week fixture)
 
@@ -158,6 +166,40 @@ def test_the_person_removes_work_they_declared(client, world):
     ]
     assert "ines" in _matched("fits")
     assert "ce travail n'est plus dans votre semaine" in page_text(client.get(space))
+
+
+def test_the_person_removes_only_work_unchanged_since_read(app, client, auth, world):
+    """The person's page read, then the team changes that work: removing it is refused
+    (it says what it is now); the profile saved meanwhile does not stop a removal."""
+    space = _space()
+    _post(client, space, space + "/engagements/nouveau", _commitment_form(jours=["mon", "thu"]))
+    (held,) = by_ref(Candidate, "ines").commitments
+    remove = f"{space}/engagements/{held.id}/retirer"
+    page = client.get(space)
+    sent = {"csrf_token": csrf_token_from(html_of(page)), "lu_le": stamp_in(page, remove)}
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
+    typed = {
+        **_commitment_form(jours=["mon", "thu"], heures="8"),
+        "lu_le": read_stamp_at(staff, url),
+    }
+    assert staff.post(url, data=typed).status_code == 302
+    refused = client.post(remove, data=sent)
+    assert refused.status_code == 302
+    said = page_text(client.get(refused.headers["Location"]))
+    assert "il n'est pas retiré. Il est maintenant : 8 h le lundi et le jeudi" in said
+    db.session.expire_all()
+    assert [c.hours_per_week for c in by_ref(Candidate, "ines").commitments] == [8.0]
+    # Read again; the person's notes saved by the team meanwhile refuse nothing.
+    page = client.get(space)
+    sent = {"csrf_token": csrf_token_from(html_of(page)), "lu_le": stamp_in(page, remove)}
+    show = "/animateur/cvtheque/ines"
+    notes = {"notes": "Rappeler", "lu_le": read_stamp_at(staff, show, "/notes")}
+    assert staff.post(f"{show}/notes", data=notes).status_code == 302
+    assert client.post(remove, data=sent).status_code == 302
+    db.session.expire_all()
+    assert by_ref(Candidate, "ines").commitments == []
 
 
 def test_a_placement_recorded_here_is_shown_but_not_removable_by_the_person(client, world):

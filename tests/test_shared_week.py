@@ -512,7 +512,9 @@ def test_animateur_adds_edits_and_removes_a_commitment(client, auth, world):
     assert response.status_code == 302
     db.session.expire_all()
     assert by_ref(Candidate, "ines").commitments[0].hours_per_week == 7.5
-    response = client.post(f"/animateur/cvtheque/ines/engagements/{held.id}/retirer")
+    remove = f"/animateur/cvtheque/ines/engagements/{held.id}/retirer"
+    stamp = read_stamp_at(client, "/animateur/cvtheque/ines", remove)
+    response = client.post(remove, data={"lu_le": stamp})
     assert response.status_code == 302
     db.session.expire_all()
     ines = by_ref(Candidate, "ines")
@@ -536,7 +538,9 @@ def test_a_commitment_saved_from_a_page_read_before_another_save_is_refused(
     assert saved.status_code == 302
     response = other.post(url, data={**_commitment_form(jours=["tue"]), "lu_le": second})
     assert response.status_code == 422
-    assert "modifiée par quelqu'un d'autre" in page_text(response)
+    said = page_text(response)
+    assert "modifié par quelqu'un d'autre" in said
+    assert "Il est maintenant : 8 h le lundi (Ménage, Mairie)." in said
     assert 'value="tue" id="jour-tue" checked' in response.get_data(as_text=True)  # kept
     db.session.expire_all()
     (held,) = by_ref(Candidate, "ines").commitments
@@ -549,6 +553,87 @@ def test_a_commitment_saved_from_a_page_read_before_another_save_is_refused(
     db.session.expire_all()
     (held,) = by_ref(Candidate, "ines").commitments
     assert (held.hours_per_week, held.days) == (8.0, ["tue"])
+
+
+def test_each_commitment_is_guarded_by_its_own_stamp(app, client, auth, world):
+    """Two animateurs change two different commitments of one person, and a third saves
+    her notes, all from pages read before: nothing is lost, so nothing is refused. The
+    same commitment saved twice from one reading: the second is refused."""
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    new = "/animateur/cvtheque/ines/engagements/nouveau"
+    assert client.post(new, data=_commitment_form(jours=["mon"])).status_code == 302
+    assert client.post(new, data=_commitment_form(jours=["tue"])).status_code == 302
+    first, second = by_ref(Candidate, "ines").commitments
+    url_a = f"/animateur/cvtheque/ines/engagements/{first.id}"
+    url_b = f"/animateur/cvtheque/ines/engagements/{second.id}"
+    stamp_a, stamp_b = read_stamp_at(client, url_a), read_stamp_at(other, url_b)
+    show = "/animateur/cvtheque/ines"
+    notes = read_stamp_at(client, show, "/notes")
+    assert (
+        client.post(f"{show}/notes", data={"notes": "Rappeler", "lu_le": notes}).status_code == 302
+    )
+    typed_a = _commitment_form(jours=["mon"], heures="8")
+    assert client.post(url_a, data={**typed_a, "lu_le": stamp_a}).status_code == 302
+    typed_b = _commitment_form(jours=["tue"], heures="5")
+    assert other.post(url_b, data={**typed_b, "lu_le": stamp_b}).status_code == 302
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert [(c.hours_per_week, c.days) for c in ines.commitments] == [
+        (8.0, ["mon"]),
+        (5.0, ["tue"]),
+    ]
+    assert ines.notes == "Rappeler"
+    # From the same reading again, other values: refused, nothing written, typed kept.
+    refused = client.post(url_a, data={**typed_a, "heures": "9", "lu_le": stamp_a})
+    assert refused.status_code == 422
+    assert "Il est maintenant : 8 h le lundi (Ménage, Mairie)." in page_text(refused)
+    assert 'value="9"' in html_of(refused)
+    db.session.expire_all()
+    assert by_ref(Candidate, "ines").commitments[0].hours_per_week == 8.0
+    # From the same reading, the values it holds now (a second tap): nothing to lose.
+    assert client.post(url_a, data={**typed_a, "lu_le": stamp_a}).status_code == 302
+    # Another person's commitment through Inès' address: not found, nothing changed.
+    f.load(f.document(candidates=[f.candidate(ref="autre", days=["mon", "wed"])]))
+    autre = by_ref(Candidate, "autre")
+    autre.commitments.append(Commitment(hours_per_week=5, days=["wed"], label="Cantine"))
+    db.session.commit()
+    theirs = autre.commitments[0]
+    stamp = read_stamp_at(client, f"/animateur/cvtheque/autre/engagements/{theirs.id}")
+    stolen = f"/animateur/cvtheque/ines/engagements/{theirs.id}"
+    assert client.post(stolen, data={**typed_a, "lu_le": stamp}).status_code == 404
+    assert client.post(f"{stolen}/retirer", data={"lu_le": stamp}).status_code == 404
+    db.session.expire_all()
+    kept = db.session.get(Commitment, theirs.id)
+    assert (kept.candidate_id, kept.hours_per_week, kept.days) == (autre.id, 5.0, ["wed"])
+
+
+def test_a_commitment_changed_since_read_is_not_removed(app, client, auth, world):
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    new = "/animateur/cvtheque/ines/engagements/nouveau"
+    assert client.post(new, data=_commitment_form(jours=["mon"])).status_code == 302
+    (held,) = by_ref(Candidate, "ines").commitments
+    show, url = "/animateur/cvtheque/ines", f"/animateur/cvtheque/ines/engagements/{held.id}"
+    remove = read_stamp_at(other, show, f"{url}/retirer")
+    edit = read_stamp_at(client, url)
+    typed = _commitment_form(jours=["mon"], heures="8")
+    assert client.post(url, data={**typed, "lu_le": edit}).status_code == 302
+    refused = other.post(f"{url}/retirer", data={"lu_le": remove})
+    assert refused.status_code == 302
+    said = page_text(other.get(refused.headers["Location"]))
+    assert "il n'est pas retiré. Il est maintenant : 8 h le lundi (Ménage, Mairie)." in said
+    db.session.expire_all()
+    assert [c.hours_per_week for c in by_ref(Candidate, "ines").commitments] == [8.0]
+    # Read again; the person's notes saved meanwhile do not stop it: removed.
+    stamp = read_stamp_at(other, show, f"{url}/retirer")
+    notes = read_stamp_at(client, show, "/notes")
+    assert client.post(f"{show}/notes", data={"notes": "Vu", "lu_le": notes}).status_code == 302
+    assert other.post(f"{url}/retirer", data={"lu_le": stamp}).status_code == 302
+    db.session.expire_all()
+    assert by_ref(Candidate, "ines").commitments == []
 
 
 def test_a_commitment_sent_without_its_read_stamp_is_refused(client, auth, world):

@@ -363,6 +363,88 @@ def test_a_contact_saved_from_a_page_read_before_another_save_is_refused(app, cl
     assert db.session.get(CompanyContact, contact_id).email is None
 
 
+def test_each_contact_is_guarded_by_its_own_stamp(app, client, auth):
+    """Two animateurs edit two contacts of one company, a third its preferences, all
+    from pages read before: nothing is lost, nothing refused. One contact saved twice
+    from one reading with other values: the second refused, nothing written."""
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    company = make_company()
+    db.session.add_all(
+        [
+            CompanyContact(company=company, name="Sylvie Lafitte", phone="0556000000"),
+            CompanyContact(company=company, name="Marc Dupuy"),
+        ]
+    )
+    db.session.commit()
+    page = f"{BASE}/{company.ref}"
+    first, second = (c.id for c in company.contacts)
+    stamp_a = read_stamp_at(client, page, f"/contacts/{first}")
+    stamp_b = read_stamp_at(other, page, f"/contacts/{second}")
+    prefs = read_stamp_at(client, page, "/preferences")
+    sent = client.post(f"{page}/preferences", data={"max_contacts_per_month": "2", "lu_le": prefs})
+    assert sent.status_code == 302
+    typed_a = {"name": "Sylvie Lafitte", "role": "Gérante", "phone": "05 56 00 00 00"}
+    assert (
+        client.post(f"{page}/contacts/{first}", data={**typed_a, "lu_le": stamp_a}).status_code
+        == 302
+    )
+    typed_b = {"name": "Marc Dupuy", "email": "marc@exemple.fr", "lu_le": stamp_b}
+    assert other.post(f"{page}/contacts/{second}", data=typed_b).status_code == 302
+    db.session.expire_all()
+    stored = [(c.role, c.email) for c in db.session.get(Company, company.id).contacts]
+    assert stored == [("Gérante", None), (None, "marc@exemple.fr")]
+    assert db.session.get(Company, company.id).max_contacts_per_month == 2
+    # The first contact again from the same reading, another role: refused.
+    refused = client.post(
+        f"{page}/contacts/{first}", data={**typed_a, "role": "Associée", "lu_le": stamp_a}
+    )
+    assert refused.status_code == 422
+    assert "Ce contact est maintenant : Sylvie Lafitte, Gérante, 05 56 00 00 00." in page_text(
+        refused
+    )
+    assert 'value="Associée"' in html_of(refused)
+    # Sent again as it was (a second tap): it holds that already, nothing to lose.
+    again = client.post(f"{page}/contacts/{first}", data={**typed_a, "lu_le": stamp_a})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CompanyContact, first).role == "Gérante"
+    assert len(audit_entries("company.contact_edit")) == 3
+    # Another company's contact, its own stamp in hand, through this company: not found.
+    elsewhere = make_company()
+    theirs = CompanyContact(company=elsewhere, name="Jean Castaing")
+    db.session.add(theirs)
+    db.session.commit()
+    stamp = read_stamp_at(client, f"{BASE}/{elsewhere.ref}", f"/contacts/{theirs.id}")
+    stolen = client.post(f"{page}/contacts/{theirs.id}", data={"name": "X", "lu_le": stamp})
+    assert stolen.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(CompanyContact, theirs.id).name == "Jean Castaing"
+
+
+def test_preferences_sent_again_unchanged_are_not_refused(app, client, auth):
+    """The company's form sent twice from one reading (a second tap, the browser's
+    resend), or after a colleague saved the same values: nothing would be lost."""
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    company = make_company()
+    page = f"{BASE}/{company.ref}"
+    stamp, theirs = read_stamp_at(client, page), read_stamp_at(other, page)
+    typed = {"newsletter_consent": "1", "max_contacts_per_month": "3"}
+    assert client.post(f"{page}/preferences", data={**typed, "lu_le": stamp}).status_code == 302
+    assert client.post(f"{page}/preferences", data={**typed, "lu_le": stamp}).status_code == 302
+    assert other.post(f"{page}/preferences", data={**typed, "lu_le": theirs}).status_code == 302
+    # Something else from that reading still is refused.
+    changed = {**typed, "max_contacts_per_month": "4", "lu_le": theirs}
+    assert other.post(f"{page}/preferences", data=changed).status_code == 422
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.newsletter_consent, stored.max_contacts_per_month) == (True, 3)
+    assert len(audit_entries("company.preferences")) == 1
+
+
 def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
     auth.login("animateur")
     company = make_company()

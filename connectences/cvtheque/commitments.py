@@ -285,6 +285,18 @@ def add_commitment(
     return commitment
 
 
+def stored_fields(values: CommitmentValues) -> dict:
+    """``values`` as a commitment stores them (attribute: value): what a form writes,
+    and what ``workflows.unchanged_since`` compares a form sent again with."""
+    return {
+        "label": values.label,
+        "hours_per_week": values.hours_per_week,
+        "days": values.days,
+        "start": values.start,
+        "until": values.until,
+    }
+
+
 def update_commitment(
     session: Session,
     candidate: Candidate,
@@ -295,13 +307,7 @@ def update_commitment(
 ) -> bool:
     """Change one of the person's commitments; False when nothing differs."""
     before = describe(commitment)
-    fields = {
-        "label": values.label,
-        "hours_per_week": values.hours_per_week,
-        "days": values.days,
-        "start": values.start,
-        "until": values.until,
-    }
+    fields = stored_fields(values)
     if all(getattr(commitment, k) == v for k, v in fields.items()):
         return False
     for key, value in fields.items():

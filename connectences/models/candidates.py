@@ -151,6 +151,9 @@ class Commitment(Base):
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its own read stamp (``workflows.unchanged_since``): a commitment's form is refused
+    # only when that commitment changed, not the person's notes or another commitment.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @validates("days")
     def _order_days(self, _key: str, value: list | None) -> list:

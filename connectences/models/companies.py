@@ -56,6 +56,9 @@ class CompanyContact(Base):
     role: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(254))
+    # Its own read stamp (``workflows.unchanged_since``): a contact's form is refused only
+    # when that contact changed, not another one of the company or its preferences.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     company: Mapped[Company] = relationship(back_populates="contacts")
 

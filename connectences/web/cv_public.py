@@ -38,6 +38,7 @@ from connectences.cvtheque.commitments import (
     CommitmentError,
     add_commitment,
     commitment_of,
+    describe,
     held_hours_hint,
     own_hours_warning,
     removable_by_person,
@@ -818,8 +819,21 @@ def remove_own(token: str, commitment_id: int):
             "info",
         )
         return redirect(back)
+    # The commitment's own stamp: removed only if it is still what the page showed
+    # (the team may have changed its hours meanwhile); the profile saved meanwhile
+    # refuses nothing.
+    meanwhile = (
+        "Ce travail a été modifié depuis que vous avez ouvert la page (par l'équipe de "
+        f"Connect'ences, ou dans un autre onglet) : il n'est pas retiré. Il est maintenant : "
+        f"{describe(commitment)}. Vérifiez-le, puis retirez-le à nouveau s'il le faut."
+    )
     try:
+        unchanged_since(db.session, commitment, request.form.get("lu_le"), meanwhile)
         remove_own_commitment(db.session, candidate, commitment, actor_label=consent.SELF)
+    except ChangedMeanwhile as clash:
+        db.session.rollback()
+        flash(clash.message, "error")
+        return redirect(back)
     except CommitmentError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -32,7 +32,11 @@ from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
-from connectences.web.owner_preferences import company_changed_meanwhile, typed_preferences
+from connectences.web.owner_preferences import (
+    company_changed_meanwhile,
+    held,
+    typed_preferences,
+)
 from connectences.web.paging import paginate
 from connectences.workflows import ChangedMeanwhile, unchanged_since
 
@@ -240,7 +244,9 @@ def preferences(ref: str):
     typed = typed_preferences(request.form)
     meanwhile = company_changed_meanwhile(company)
     try:
-        unchanged_since(db.session, company, request.form.get("lu_le"), meanwhile)
+        unchanged_since(
+            db.session, company, request.form.get("lu_le"), meanwhile, holds=held(typed)
+        )
         directory.set_preferences(db.session, company, **typed, actor=current_user)
     except (directory.CompanyError, ChangedMeanwhile) as exc:
         db.session.rollback()
@@ -274,11 +280,12 @@ def add_contact(ref: str):
 @bp.route("/<company_ref:ref>/contacts/<int:contact_id>", methods=["POST"])
 def edit_contact(ref: str, contact_id: int):
     contact = _contact_or_404(ref, contact_id)
-    # A contact has no stamp of its own: the company's record, its contacts included,
-    # is the one read and stamped (the page's forms all carry the company's).
+    # The contact's own stamp: another contact or the company's preferences saved
+    # meanwhile refuse nothing here; the same details sent again lose nothing.
     meanwhile = company_changed_meanwhile(contact.company, contact)
     try:
-        unchanged_since(db.session, contact.company, request.form.get("lu_le"), meanwhile)
+        typed = directory.validate_contact(request.form)
+        unchanged_since(db.session, contact, request.form.get("lu_le"), meanwhile, holds=typed)
         directory.update_contact(db.session, contact, request.form, actor=current_user)
     except (directory.CompanyError, ChangedMeanwhile) as exc:
         db.session.rollback()

@@ -21,8 +21,10 @@ from connectences.cvtheque.commitments import (
     CommitmentError,
     add_commitment,
     commitment_of,
+    describe,
     over_wished_hours,
     remove_commitment,
+    stored_fields,
     update_commitment,
     week_view,
 )
@@ -41,7 +43,7 @@ from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import commit_or_refuse
+from connectences.web.actions import changed_meanwhile, commit_or_refuse
 from connectences.web.commitment_form import form_values, read_form
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
@@ -338,26 +340,31 @@ def _commitment_or_404(candidate: Candidate, commitment_id: int) -> Commitment:
     return commitment
 
 
-COMMITMENT_MEANWHILE = (
-    "La fiche de cette personne (sa semaine, ses notes ou son statut) a été modifiée par "
-    "quelqu'un d'autre depuis que vous avez ouvert la page : rien n'a été enregistré. Vos "
-    "saisies sont gardées ci-dessous ; vérifiez l'engagement sur sa fiche (dans un autre "
-    "onglet), puis enregistrez à nouveau."
-)
+def commitment_changed_meanwhile(commitment: Commitment) -> str:
+    """The refusal of a commitment's form (or its removal) read before someone else
+    changed that commitment (``workflows.unchanged_since``, the commitment's own stamp),
+    saying what it holds now."""
+    return changed_meanwhile(
+        "Cet engagement a été modifié", f"Il est maintenant : {describe(commitment)}."
+    )
 
 
 def _commitment_form(candidate: Candidate, commitment: Commitment | None):
     """Add or change one commitment: French message next to each field, nothing written
-    on a refusal."""
+    on a refusal. A change is checked against the commitment's own stamp: the person's
+    notes, status or other commitments saved meanwhile refuse nothing; a new one has
+    nothing to lose."""
     if request.method == "POST":
         try:
-            if commitment is not None:
-                # A commitment has no stamp of its own: the person's record, stamped by
-                # every change of their week (``commitments._after_change``), guards it.
-                unchanged_since(
-                    db.session, candidate, request.form.get("lu_le"), COMMITMENT_MEANWHILE
-                )
             values = read_form(candidate, request.form, replacing=commitment)
+            if commitment is not None:
+                unchanged_since(
+                    db.session,
+                    commitment,
+                    request.form.get("lu_le"),
+                    commitment_changed_meanwhile(commitment),
+                    holds=stored_fields(values),
+                )
         except ChangedMeanwhile as clash:
             db.session.rollback()
             return _render_commitment_form(
@@ -406,9 +413,19 @@ def edit_commitment(ref: str, commitment_id: int):
 @bp.route("/<candidate_ref:ref>/engagements/<int:commitment_id>/retirer", methods=["POST"])
 def delete_commitment(ref: str, commitment_id: int):
     candidate = _candidate_or_404(ref)
-    remove_commitment(
-        db.session, candidate, _commitment_or_404(candidate, commitment_id), actor=current_user
+    commitment = _commitment_or_404(candidate, commitment_id)
+    meanwhile = (
+        "Cet engagement a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
+        f"page : il n'est pas retiré. Il est maintenant : {describe(commitment)}. "
+        "Vérifiez-le, puis retirez-le à nouveau s'il le faut."
     )
+    try:
+        unchanged_since(db.session, commitment, request.form.get("lu_le"), meanwhile)
+    except ChangedMeanwhile as clash:
+        db.session.rollback()
+        flash(clash.message, "error")
+        return redirect(url_for(".show", ref=ref, _anchor="semaine"))
+    remove_commitment(db.session, candidate, commitment, actor=current_user)
     db.session.commit()
     _after_change(candidate)
     flash("Engagement retiré de la semaine de la personne.", "success")

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request
 from connectences.contacts import phone_display
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact
-from connectences.prospection.companies import CAP_RANGE, CompanyError, set_preferences
+from connectences.prospection.companies import CAP_RANGE, CompanyError, clean_cap, set_preferences
 from connectences.prospection.pressure import preferences_words
 from connectences.typography import of_name
 from connectences.web.actions import changed_meanwhile
@@ -30,6 +30,13 @@ def typed_preferences(form: Mapping[str, str]) -> dict:
     }
 
 
+def held(typed: Mapping) -> dict:
+    """What the company's record holds once ``typed`` (``typed_preferences``) is saved:
+    the form's values as stored (``workflows.unchanged_since``'s ``holds``);
+    ``CompanyError`` for a cap out of range."""
+    return {**typed, "max_contacts_per_month": clean_cap(typed["max_contacts_per_month"])}
+
+
 def preferences_page(company: Company, *, email: str, actor, action: str, back: str):
     """GET: the form, filled with what is stored; POST: the preferences recorded as said
     by the company's owner (``email``; ``actor``: their account, None for the link), then
@@ -44,7 +51,9 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
         typed = typed_preferences(request.form)
         meanwhile = company_changed_meanwhile(company)
         try:
-            unchanged_since(db.session, company, request.form.get("lu_le"), meanwhile)
+            unchanged_since(
+                db.session, company, request.form.get("lu_le"), meanwhile, holds=held(typed)
+            )
             set_preferences(db.session, company, **typed, actor=actor, said_by_owner=email)
         except (CompanyError, ChangedMeanwhile) as refusal:
             db.session.rollback()
@@ -67,9 +76,9 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
 
 def company_changed_meanwhile(company: Company, contact: CompanyContact | None = None) -> str:
     """The refusal of a form about ``company`` read before someone else saved it
-    (``workflows.unchanged_since``: the company's record is the one stamped), saying
-    what it holds now: its contact preferences (the owner's and the staff's forms), or
-    the details of ``contact`` (the staff's form of one of its contact people)."""
+    (``workflows.unchanged_since``), saying what it holds now: its contact preferences
+    (the owner's and the staff's forms, the company's stamp), or the details of
+    ``contact`` (the staff's form of one of its contact people, the contact's stamp)."""
     if contact is not None:
         details = ", ".join(
             value

@@ -7,9 +7,11 @@ read from the ``transition`` table this module writes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -385,7 +387,14 @@ def compare_and_set(session, obj, current: str, to_state: str) -> None:
         session.expire(obj, stamped)
 
 
-def unchanged_since(session, obj, read_at: str | None, message: str = CHANGED_MEANWHILE) -> None:
+def unchanged_since(
+    session,
+    obj,
+    read_at: str | None,
+    message: str = CHANGED_MEANWHILE,
+    *,
+    holds: Mapping[str, Any] | None = None,
+) -> None:
     """Refuse a form's change unless the stored record is still the one the form was
     read from: ``read_at`` is its ``updated_at`` when the page was shown
     (:func:`read_stamp`, a hidden field of the form).
@@ -395,23 +404,45 @@ def unchanged_since(session, obj, read_at: str | None, message: str = CHANGED_ME
     the second is refused with :class:`ChangedMeanwhile` (``message``) instead of
     silently erasing the first's change. One ``UPDATE ... WHERE id = :id AND
     updated_at = :read`` stamps the row, atomic on both databases for the same reasons.
-    A missing or unreadable stamp is refused too. Call it before changing ``obj``."""
-    model = type(obj)
+    A missing or unreadable stamp is refused too. Call it before changing ``obj``.
+
+    ``holds``: what the form would write (attribute name: value as stored). A form read
+    before another save but sending exactly what the record holds now (sent twice, sent
+    again after a refusal without a change, or a colleague saved the same values) loses
+    nothing: it passes, the row's stamp read now checked by the same ``UPDATE``, so a
+    save landing in between is not overwritten either."""
     try:
         read = datetime.fromisoformat(read_at or "")
     except ValueError:
         raise ChangedMeanwhile(message) from None
     if read.tzinfo is None:
         raise ChangedMeanwhile(message)
+    if not _stamp_if(session, obj, read) and not _holds_now(session, obj, holds):
+        raise ChangedMeanwhile(message)
+    session.expire(obj, ["updated_at"])
+
+
+def _stamp_if(session, obj, read: datetime) -> bool:
+    """Stamp ``obj``'s row now where its ``updated_at`` is still ``read``."""
+    model = type(obj)
     result = session.execute(
         update(model)
         .where(model.id == obj.id, model.updated_at == read)
         .values(updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        raise ChangedMeanwhile(message)
-    session.expire(obj, ["updated_at"])
+    return result.rowcount == 1
+
+
+def _holds_now(session, obj, holds: Mapping[str, Any] | None) -> bool:
+    """Whether the stored record holds exactly ``holds`` now (read again from the
+    database), then stamped from that very reading; False without ``holds``."""
+    if not holds:
+        return False
+    session.refresh(obj, [*holds, "updated_at"])
+    if any(getattr(obj, name) != value for name, value in holds.items()):
+        return False
+    return _stamp_if(session, obj, obj.updated_at)
 
 
 def read_stamp(obj) -> str:
