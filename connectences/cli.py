@@ -20,6 +20,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("connectences.jobs.cli", "jobs_cli"),
     ("connectences.jobs.cli", "scheduler_cli"),
     ("connectences.observatory.cli", "observatory_cli"),
+    ("connectences.cvtheque.cli", "cv_cli"),
 ]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import stat
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from connectences.cvtheque import files
+from connectences.cvtheque import files, stored_files
 from connectences.cvtheque.files import LocalCvStorage
 from connectences.extensions import db
 
@@ -45,11 +46,13 @@ class MemoryStorage:
 
     def __init__(self):
         self.blobs: dict[str, bytes] = {}
+        self.written: dict[str, datetime] = {}
 
     def write_new(self, name, data):
         if name in self.blobs:
             raise FileExistsError(name)
         self.blobs[name] = data
+        self.written[name] = datetime.now(UTC)
 
     def read(self, name):
         if name not in self.blobs:
@@ -61,6 +64,9 @@ class MemoryStorage:
 
     def delete(self, name):
         return self.blobs.pop(name, None) is not None
+
+    def names(self):
+        return ((name, self.written[name]) for name in self.blobs)
 
 
 @pytest.fixture
@@ -94,6 +100,31 @@ def test_files_follow_their_transaction_through_any_storage(app, memory):
     db.session.commit()
     assert not files.pdf_exists(kept) and not files.pdf_exists(dropped)
     assert memory.blobs == {}
+
+
+def test_the_nightly_sweep_goes_through_any_storage(app, memory):
+    _begin()
+    orphan = files.store_pdf(PDF, session=db.session)
+    db.session.commit()  # a file no record names
+    now = datetime.now(UTC)
+    assert stored_files.sweep(db.session, now, min_age=timedelta(days=1)) == {
+        "cv_orphans_deleted": 0,
+        "cv_orphans_too_recent": 1,
+        "cv_files_missing": 0,
+    }
+    later = now + timedelta(days=1, seconds=1)
+    assert stored_files.sweep(db.session, later, min_age=timedelta(days=1))["cv_orphans_deleted"]
+    assert orphan not in memory.blobs
+
+
+def test_local_storage_lists_its_files_only(tmp_path):
+    store = LocalCvStorage(tmp_path / "cv")
+    assert list(store.names()) == []  # no folder yet
+    store.write_new("a.pdf", PDF)
+    (tmp_path / "cv" / ".partial").write_bytes(b"x")
+    (tmp_path / "cv" / "sub").mkdir()
+    ((name, written),) = store.names()
+    assert name == "a.pdf" and abs(datetime.now(UTC) - written) < timedelta(minutes=1)
 
 
 def test_default_storage_is_the_instance_folder(app):

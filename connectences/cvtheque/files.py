@@ -18,6 +18,8 @@ import os
 import re
 import secrets
 import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -81,6 +83,11 @@ class CvFileError(DomainError):
 # launches. A CV is opened by staff and operators on their own computers.
 _CODE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
 _CODE_KEYS = frozenset({"/JS", "/JavaScript"})
+# What carries a file inside the PDF, which a reader offers to open or save: the names
+# tree of attachments, a file attachment annotation, and the embedded file itself (a
+# file specification's /EF, reached from either, or from PDF 2's associated files /AF).
+_ATTACHMENT_KEYS = frozenset({"/EmbeddedFiles", "/EF"})
+_ATTACHMENT_TYPES = frozenset({"/FileAttachment", "/EmbeddedFile"})
 # Past this many dictionaries and arrays the file is no CV (a 5 MB CV holds thousands).
 MAX_PDF_NODES = 200_000
 ACTIVE_CONTENT = (
@@ -88,14 +95,28 @@ ACTIVE_CONTENT = (
     "refusé par sécurité. Enregistrez votre CV de nouveau au format PDF depuis votre "
     "traitement de texte (« Exporter » ou « Enregistrer sous » en PDF) puis réessayez."
 )
+EMBEDDED_FILE = (
+    "Ce PDF contient une pièce jointe (un autre fichier caché à l'intérieur) : il est "
+    "refusé par sécurité. Enregistrez le CV sans pièce jointe, au format PDF depuis votre "
+    "traitement de texte (« Exporter » ou « Enregistrer sous » en PDF), puis réessayez."
+)
+# What ``active_content`` finds, with the sentence telling the person what to do.
+CODE = "code"
+ATTACHMENT = "attachment"
+ACTIVE_CONTENT_MESSAGES = {CODE: ACTIVE_CONTENT, ATTACHMENT: EMBEDDED_FILE}
 
 
-def _runs_code(reader: PdfReader) -> bool:
-    """Whether the document holds an action that runs code: a JavaScript or Launch
-    action, or a script, anywhere from its trailer (catalog, names tree, pages, their
-    annotations and additional actions). pypdf reads the names (``/J#61vaScript`` is
-    ``/JavaScript``) and the objects packed in compressed object streams, which no
-    scan of the bytes would see; stream contents are not read."""
+def _name(node) -> object:
+    return node.get_object() if isinstance(node, IndirectObject) else node
+
+
+def _active_content(reader: PdfReader) -> str | None:
+    """What of the document a reader runs or opens by itself, ``CODE`` or ``ATTACHMENT``
+    (None when nothing): a JavaScript or Launch action, or a script; an embedded file
+    (attachments, file attachment annotations). Looked for anywhere from the trailer
+    (catalog, names tree, pages, their annotations and additional actions). pypdf reads
+    the names (``/J#61vaScript`` is ``/JavaScript``) and the objects packed in compressed
+    object streams, which no scan of the bytes would see; stream contents are not read."""
     seen: set[tuple[int, int]] = set()
     pending: list = [reader.trailer]
     visited = 0
@@ -111,17 +132,35 @@ def _runs_code(reader: PdfReader) -> bool:
         if visited > MAX_PDF_NODES:
             raise CvFileError(UNREADABLE)
         if isinstance(node, DictionaryObject):
-            action = node.get("/S")
-            if isinstance(action, IndirectObject):
-                action = action.get_object()
+            action = _name(node.get("/S"))
             if _CODE_KEYS.intersection(node.keys()) or (
                 isinstance(action, str) and action in _CODE_ACTIONS
             ):
-                return True
+                return CODE
+            kinds = {_name(node.get(key)) for key in ("/Subtype", "/Type")}
+            if _ATTACHMENT_KEYS.intersection(node.keys()) or any(
+                isinstance(kind, str) and kind in _ATTACHMENT_TYPES for kind in kinds
+            ):
+                return ATTACHMENT
             pending.extend(node.values())
         elif isinstance(node, ArrayObject):
             pending.extend(node)
-    return False
+    return None
+
+
+def active_content(data: bytes) -> str | None:
+    """The check of a PDF upload against what runs or opens by itself (``CODE``,
+    ``ATTACHMENT``, or None), for a file stored already (``stored_files.recheck``): the
+    same check ``check_pdf`` makes. ``CvFileError`` when pypdf cannot read the file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _active_content(PdfReader(io.BytesIO(data), strict=False))
+    except CvFileError:
+        raise
+    except Exception as exc:  # any parser failure means "not a readable PDF"
+        log.info("stored CV unreadable by pypdf: %s", type(exc).__name__)
+        raise CvFileError(UNREADABLE) from None
 
 
 def max_bytes() -> int:
@@ -170,8 +209,9 @@ def check_pdf(data: bytes) -> str:
                     "Ce PDF est protégé par un mot de passe : enregistrez-le sans protection "
                     "puis réessayez."
                 )
-            if _runs_code(reader):
-                raise CvFileError(ACTIVE_CONTENT)
+            found = _active_content(reader)
+            if found:
+                raise CvFileError(ACTIVE_CONTENT_MESSAGES[found])
             pages = reader.pages
             if len(pages) == 0:
                 raise CvFileError("Ce PDF ne contient aucune page.")
@@ -194,7 +234,7 @@ def check_pdf(data: bytes) -> str:
 
 
 class CvStorage(Protocol):
-    """Where CV files live, by stored name. The platform only ever uses these four
+    """Where CV files live, by stored name. The platform only ever uses these five
     operations, so the files can move from the instance folder to a shared volume or
     an S3-compatible store (several web hosts) by giving the app another implementation
     (``app.extensions["cv_storage"]``) without touching the callers."""
@@ -210,6 +250,10 @@ class CvStorage(Protocol):
 
     def delete(self, name: str) -> bool:
         """Remove what is stored under ``name``; True if something was there."""
+
+    def names(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored name with when it was written (UTC), in no order (the nightly
+        sweep of files no row names, ``stored_files.sweep``)."""
 
 
 class LocalCvStorage:
@@ -252,6 +296,16 @@ class LocalCvStorage:
         path.unlink(missing_ok=True)
         return True
 
+    def names(self) -> Iterator[tuple[str, datetime]]:
+        if not self.folder.is_dir():
+            return
+        for entry in os.scandir(self.folder):
+            # What _path would refuse (a temporary dot file of a copy tool) is not ours.
+            if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                continue
+            written = datetime.fromtimestamp(entry.stat(follow_symlinks=False).st_mtime, UTC)
+            yield entry.name, written
+
 
 def storage() -> CvStorage:
     """The CV storage of the current app: ``app.extensions["cv_storage"]`` when set,
@@ -288,8 +342,50 @@ def delete_after_commit(session: Session, store: CvStorage, name: str | None) ->
     return True
 
 
+# A stored CV found with active content after it was accepted (``stored_files.recheck``)
+# stays stored (the record names it; an erasure removes it) under a name of this ending,
+# which no download serves: the state travels with the name, in the row.
+WITHHELD_SUFFIX = ".withheld"
+
+
+class CvWithheld(FileNotFoundError):
+    """The stored CV is withheld from download. A ``FileNotFoundError``: a reader of
+    files that knows nothing of withholding still never serves it."""
+
+
+def is_withheld(stored_name: str | None) -> bool:
+    """Whether the stored CV named ``stored_name`` is withheld from download."""
+    return bool(stored_name) and stored_name.endswith(WITHHELD_SUFFIX)
+
+
+def withheld_name() -> str:
+    """A new random stored name for a withheld CV."""
+    return f"{secrets.token_hex(16)}{WITHHELD_SUFFIX}"
+
+
+# What a page says of a person's CV file (``file_state``).
+FILE_NONE = "none"
+FILE_PRESENT = "present"
+FILE_WITHHELD = "withheld"
+FILE_MISSING = "missing"
+
+
+def file_state(stored_name: str | None) -> str:
+    """Whether a record's CV file can be downloaded: ``FILE_PRESENT``; else why not:
+    ``FILE_NONE`` (no CV), ``FILE_WITHHELD`` (active content), ``FILE_MISSING`` (the row
+    names a file the store lacks)."""
+    if not stored_name:
+        return FILE_NONE
+    if is_withheld(stored_name):
+        return FILE_WITHHELD
+    return FILE_PRESENT if storage().exists(stored_name) else FILE_MISSING
+
+
 def read_pdf(stored_name: str) -> bytes:
-    """The bytes of a stored CV; ``FileNotFoundError`` when it is not there."""
+    """The bytes of a stored CV to download; ``FileNotFoundError`` when it is not there,
+    ``CvWithheld`` (one) when it is withheld."""
+    if is_withheld(stored_name):
+        raise CvWithheld(stored_name)
     return storage().read(stored_name)
 
 

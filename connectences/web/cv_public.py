@@ -75,7 +75,7 @@ from connectences.web.cv_forms import (
     SkillsFoundForm,
     choices_of,
 )
-from connectences.web.errors import CSRF_RETRY
+from connectences.web.errors import CSRF_RETRY, render_error
 from connectences.web.forms import SetPasswordForm, corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import ChangedMeanwhile, read_stamp, unchanged_since
@@ -113,6 +113,15 @@ SUGGEST_LIMIT = 8
 CV_OPTIONAL = (
     "Le CV est facultatif : vous pouvez aussi envoyer le formulaire sans fichier, et "
     "l'ajouter plus tard depuis votre espace."
+)
+
+# Said to the person opening their own CV found with active content after its upload
+# (cvtheque.stored_files.recheck).
+OWN_CV_WITHHELD = (
+    "Votre CV n'est plus transmis : il contient un contenu actif (un script, un programme "
+    "lancé à l'ouverture ou une pièce jointe), refusé par sécurité. Enregistrez le CV sans "
+    "pièce jointe, au format PDF depuis votre traitement de texte, puis déposez-le de "
+    "nouveau avec « Modifier mon profil »."
 )
 
 
@@ -545,7 +554,7 @@ def space(token: str):
         events=events_of(db.session, candidate.id)[:20],
         week=week_view(candidate),
         removable=removable_by_person,
-        has_file=files.pdf_exists(candidate.cv_filename),
+        cv_state=files.file_state(candidate.cv_filename),
         has_account=has_account,
         action_form=ActionForm(),
         levels=vocab.LEVELS,
@@ -866,6 +875,9 @@ def download_pdf(token: str):
     candidate = _space_candidate(token)
     try:
         data = files.read_pdf(candidate.cv_filename or "")
+    except files.CvWithheld:
+        db.session.commit()
+        return render_error(403, OWN_CV_WITHHELD)
     except FileNotFoundError:
         db.session.commit()
         abort(404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 from flask import Response, abort
@@ -11,7 +12,21 @@ from connectences.clock import local_today
 from connectences.cvtheque import files
 from connectences.extensions import db
 from connectences.tabular import to_csv, to_xlsx
+from connectences.web.errors import render_error
 
+log = logging.getLogger("connectences.cvtheque")
+
+# What a reader of a person's record is told when their CV file cannot be sent.
+CV_WITHHELD = (
+    "Fichier retenu : contenu actif. Ce CV contient un script, un programme lancé à "
+    "l'ouverture ou une pièce jointe : il n'est pas téléchargeable, par sécurité. La fiche "
+    "reste consultable ; demandez à la personne de déposer de nouveau son CV en PDF."
+)
+CV_MISSING = (
+    "Le fichier de ce CV est introuvable sur le serveur. La fiche reste consultable ; "
+    "demandez à la personne de déposer de nouveau son CV, ou signalez-le à "
+    "l'administrateur de la plateforme."
+)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -48,7 +63,8 @@ def send_body(body: bytes, fmt: str, basename: str) -> Response:
 
 
 def send_cv(candidate, *, actor, ip: str | None, details: dict | None = None) -> Response:
-    """The person's CV file as a download, with its audit entry; 404 without a file.
+    """The person's CV file as a download, with its audit entry; 404 without a file,
+    a page saying why when the file is withheld (403) or missing from the store (404).
 
     Every page serving a CV calls this after its own rights check
     (``cvtheque.access.may_read_cv``): the file is always an attachment, never
@@ -59,8 +75,11 @@ def send_cv(candidate, *, actor, ip: str | None, details: dict | None = None) ->
         abort(404)
     try:
         body = files.read_pdf(candidate.cv_filename)
+    except files.CvWithheld:
+        return render_error(403, CV_WITHHELD)
     except (FileNotFoundError, IsADirectoryError):
-        abort(404)
+        log.warning("CV file missing from the store for candidate %s", candidate.id)
+        return render_error(404, CV_MISSING)
     accounts.audit(
         db.session,
         "cv_download",

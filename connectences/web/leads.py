@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from connectences import territory, vocab
 from connectences.accounts.scope import may_open_lead
 from connectences.clock import local_today
+from connectences.cvtheque import files
 from connectences.cvtheque.access import may_read_cv, week_to_complete
 from connectences.dates import read_typed_date
 from connectences.extensions import db
@@ -206,6 +207,7 @@ def _render_show(
         placement_period=flow.placement_period,
         trial_summary=flow.trial_summary,
         point_name=flow.point_name,
+        cv_withheld=files.is_withheld,
         trials=trials,
         trial_rules=trials.rules(trials.placement_level(item.need.level for item in lead.needs)),
         endings=vocab.PLACEMENT_ENDINGS,

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
+from connectences.cvtheque import files
 from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
     CommitmentError,
@@ -241,6 +242,7 @@ def _render_show(
         actors=actors,
         leads=leads_of(db.session, candidate.id),
         week=week_view(candidate),
+        cv_state=files.file_state(candidate.cv_filename),
         commune_label=territory.commune_label,
         rome_named=rome_named,
         levels=vocab.LEVELS,
