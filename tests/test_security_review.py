@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from connectences.accounts.passwords import is_closed
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
@@ -20,7 +21,8 @@ from connectences.mail import MailKind
 from connectences.models import Candidate, User
 from tests import factories
 from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
-from tests.helpers import audit_entries, mails_to, page_text, read_stamp_at
+from tests.helpers import audit_entries, html_of, mails_to, page_text, read_stamp_at, same_page
+from tests.known_secrets import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -358,5 +360,68 @@ def test_an_account_made_from_a_shared_link_is_told_and_closed_with_the_links(ap
         != 302
     )
     user = db.session.scalar(select(User).where(User.email == "lea@exemple.fr"))
-    assert user.password_hash is None and user.active
+    assert is_closed(user.password_hash) and user.active
     assert audit_entries("password_closed")
+
+
+def _log_in(client, email: str, password: str):
+    return client.post("/connexion", data={"email": email, "password": password})
+
+
+def _without(response, address: str) -> str:
+    """The page as ``same_page`` compares it, the address typed (shown back) left out."""
+    return same_page(response).replace(address, "…")
+
+
+def test_a_password_closed_with_the_links_is_chosen_again_through_mot_de_passe_oublie(
+    app, client, auth
+):
+    # Finding: after « Désactiver mes anciens liens » closed the account's password, the
+    # login said « incorrect » and « Mot de passe oublié » sent nothing (it skipped every
+    # account without a password): the person could never log in again, though both the
+    # space and the mail told them to choose a new password there.
+    space = submitted_and_confirmed(client, "ines@exemple.fr")
+    password = "ma phrase de passe du bassin"  # noqa: S105 — a test's own fixed value
+    assert (
+        client.post(f"{space}/compte", data={"password": password, "confirm": password})
+    ).status_code == 302
+    assert client.post(f"{space}/nouveau-lien").status_code == 200
+    stranger = app.test_client()
+    # The login answers as for an unknown address, and both point to the way forward.
+    closed = _log_in(stranger, "ines@exemple.fr", password)
+    unknown = _log_in(stranger, "personne@exemple.fr", password)
+    assert closed.status_code == unknown.status_code == 200
+    assert _without(closed, "ines@exemple.fr") == _without(unknown, "personne@exemple.fr")
+    assert 'href="/mot-de-passe-oublie"' in closed.get_data(as_text=True).split("</form>")[0]
+    # The administrator's list does not call it an invitation pending.
+    admin = app.test_client()
+    auth.login("admin", client=admin)
+    (row,) = re.findall(
+        r"(?s)<tr>(?:(?!</tr>).)*ines@exemple\.fr.*?</tr>", html_of(admin.get("/admin"))
+    )
+    assert "Mot de passe désactivé" in row and "Invitation en attente" not in row
+    # The reset page answers the same too; the mail tells the owner what happened.
+    before = len(mails_to("ines@exemple.fr"))
+    asked = stranger.post("/mot-de-passe-oublie", data={"email": "ines@exemple.fr"})
+    assert same_page(asked) == same_page(
+        stranger.post("/mot-de-passe-oublie", data={"email": "personne@exemple.fr"})
+    )
+    (mail,) = mails_to("ines@exemple.fr")[before:]
+    assert mail.kind == MailKind.PASSWORD_RESET
+    body = " ".join(mail.body_text.split())
+    assert "Désactiver mes anciens liens" in body and "reste le même" not in body
+    path = link_in(mail, r"http://localhost(/invitation/\S+)")
+    new = "une autre phrase pour ines"  # noqa: S105 — a test's own fixed value
+    assert stranger.post(path, data={"password": new, "confirm": new}).status_code == 302
+    assert _log_in(app.test_client(), "ines@exemple.fr", new).status_code == 302
+    assert _log_in(app.test_client(), "ines@exemple.fr", password).status_code == 200
+
+
+def test_a_disabled_accounts_login_is_not_sent_to_mot_de_passe_oublie(app, client, auth):
+    # The reset sends nothing to a disabled account: pointing its owner there would lose them.
+    user = auth.create("operator", email="parti@ge.fr")
+    user.active = False
+    db.session.commit()
+    refused = _log_in(client, "parti@ge.fr", PASSWORD)
+    assert "Ce compte est désactivé" in refused.get_data(as_text=True)
+    assert 'id="mot-de-passe-perdu"' not in refused.get_data(as_text=True)

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from connectences.accounts import api_tokens, roles, users
+from connectences.accounts.passwords import is_closed
 from connectences.extensions import db
 from connectences.models import User
 from connectences.vocab import ROLES
@@ -116,6 +117,8 @@ def list_command() -> None:
         state = "actif" if user.active else "désactivé"
         if not user.password_hash:
             state += ", sans mot de passe"
+        elif is_closed(user.password_hash):
+            state += ", mot de passe désactivé"
         organisation = roles.organisation_ref(db.session, user) or "-"
         click.echo(f"{user.email}\t{ROLES.get(user.role, user.role)}\t{organisation}\t{state}")
 

@@ -146,14 +146,27 @@ def password_problem(
     return None
 
 
+# What ``password_hash`` holds once the password was closed (``roles.close_password``):
+# never a hash any password matches (an argon2 hash starts with "$"; "!" marks a locked
+# password as in /etc/shadow), and unlike "no password yet" (an invitation pending) it
+# says the account had one: its owner chooses a new one through « Mot de passe oublié ».
+CLOSED_HASH = "!closed"
+
+
+def is_closed(password_hash: str | None) -> bool:
+    """Whether the account's password was closed (see ``CLOSED_HASH``)."""
+    return password_hash == CLOSED_HASH
+
+
 def hash_password(password: str) -> str:
     """Hash a password with argon2id."""
     return hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches. With no hash, a dummy hash is checked so timing is the same."""
-    if not password_hash:
+    """True when the password matches. With no hash, or a closed one, a dummy hash is
+    checked so timing is the same."""
+    if not password_hash or is_closed(password_hash):
         with contextlib.suppress(VerificationError):
             hasher().verify(_dummy_hash(_params()), password)
         return False

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from connectences.accounts.api_tokens import revoke_tokens_of
 from connectences.accounts.audit import audit
+from connectences.accounts.passwords import CLOSED_HASH
 from connectences.accounts.sessions import end_sessions_of
 from connectences.accounts.users import (
     AccountError,
@@ -81,8 +82,10 @@ def _end_access(session: Session, user: User, now: datetime) -> tuple[int, int]:
 def close_password(session: Session, user: User, *, now: datetime | None = None) -> None:
     """Make the account's password unusable and end what it acted with (sessions,
     tokens): whoever knew the password can no longer log in; its owner chooses a new one
-    through "mot de passe oublié", mailed to the account's address. The caller commits."""
-    user.password_hash = None
+    through "mot de passe oublié", mailed to the account's address (the mail says why:
+    ``passwords.CLOSED_HASH`` tells a closed password from one never chosen). The
+    caller commits."""
+    user.password_hash = CLOSED_HASH
     ended, revoked = _end_access(session, user, now or utcnow())
     audit(
         session,

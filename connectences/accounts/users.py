@@ -22,7 +22,9 @@ from connectences import config, locks
 from connectences.accounts import throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import (
+    CLOSED_HASH,
     hash_password,
+    is_closed,
     needs_rehash,
     password_problem,
     verify_password,
@@ -58,10 +60,17 @@ class AccountError(DomainError):
 
 
 class LoginRefused(AccountError):
-    """Wrong address or password (one message for both: no account enumeration)."""
+    """Wrong address or password (one message for both: no account enumeration).
 
-    def __init__(self, message: str = "Adresse e-mail ou mot de passe incorrect."):
+    ``forgot`` (the default refusal): the page points to « Mot de passe oublié », the way
+    forward for a forgotten password and for a closed one alike (``roles.close_password``),
+    so the answer for an unknown address and for a closed account is the same."""
+
+    def __init__(
+        self, message: str = "Adresse e-mail ou mot de passe incorrect.", *, forgot: bool = True
+    ):
         super().__init__(message)
+        self.forgot = forgot
 
 
 class AccountLocked(AccountError):
@@ -254,7 +263,7 @@ def authenticate(
         if not user.active:
             audit(session, "login_refused_disabled", actor=user, ip=ip)
             session.commit()
-            raise LoginRefused("Ce compte est désactivé. Contactez l'administrateur.")
+            raise LoginRefused("Ce compte est désactivé. Contactez l'administrateur.", forgot=False)
         throttle.clear(session, keys[0], now)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
@@ -441,8 +450,38 @@ def end_reset_links(session: Session, user: User, now: datetime | None = None) -
     )
 
 
+def _reset_mail_text(user: User, token: str) -> str:
+    """The reset mail: the link, and for a closed password what closed it."""
+    link = (
+        f"Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {RESET_TTL_HOURS} "
+        f"heures, utilisable une seule fois) :\n{invitation_link(token)}\n\n"
+    )
+    if is_closed(user.password_hash):
+        return (
+            "Bonjour,\n\n"
+            "Quelqu'un (vous, sans doute) a demandé un nouveau mot de passe pour votre compte "
+            f"Connect'ences {user.email}.\n\n"
+            "L'ancien mot de passe de ce compte ne fonctionne plus : il a été désactivé en "
+            "même temps que les liens personnels de votre profil (« Désactiver mes anciens "
+            "liens »), au cas où quelqu'un d'autre l'aurait choisi avec l'un de ces liens. "
+            "C'est pourquoi la connexion disait « mot de passe incorrect ».\n\n"
+            f"{link}"
+            "Si vous n'avez rien demandé, ignorez ce message : personne ne peut se connecter "
+            "à votre compte tant que vous n'avez pas choisi de nouveau mot de passe.\n"
+        )
+    return (
+        "Bonjour,\n\n"
+        "Quelqu'un (vous, sans doute) a demandé à changer le mot de passe de votre compte "
+        f"Connect'ences {user.email}.\n\n"
+        f"{link}"
+        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
+    )
+
+
 def request_password_reset(session: Session, email: str, ip: str | None = None) -> str | None:
-    """Queue a password-reset link for the active account with a password at ``email``.
+    """Queue a password-reset link for the active account with a password at ``email``,
+    or whose password was closed (``roles.close_password``: this link is its way back, and
+    its mail says what happened).
 
     Returns the token, or None when nothing was sent (unknown, disabled or never
     activated account, or the daily limit reached): the caller answers the same either
@@ -483,14 +522,7 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
         kind=MailKind.PASSWORD_RESET,
         to=user.email,
         subject="Choisir un nouveau mot de passe",
-        body_text=(
-            "Bonjour,\n\n"
-            "Quelqu'un (vous, sans doute) a demandé à changer le mot de passe de votre compte "
-            f"Connect'ences {user.email}.\n\n"
-            f"Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {RESET_TTL_HOURS} "
-            f"heures, utilisable une seule fois) :\n{invitation_link(token)}\n\n"
-            "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
-        ),
+        body_text=_reset_mail_text(user, token),
     )
     audit(session, "password_reset_requested", entity="user", entity_id=user.id, ip=ip)
     session.flush()
@@ -570,6 +602,7 @@ def _other_working_admins(session: Session, user: User) -> int:
             User.role == "admin",
             User.active.is_(True),
             User.password_hash.is_not(None),
+            User.password_hash != CLOSED_HASH,
             User.id != user.id,
         )
     )

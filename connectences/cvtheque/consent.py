@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from connectences import config
 from connectences.accounts.audit import audit
+from connectences.accounts.passwords import CLOSED_HASH
 from connectences.accounts.roles import close_password
 from connectences.clock import local_date
 from connectences.contacts import email_key
@@ -455,7 +456,11 @@ def revoke_links(session: Session, candidate: Candidate, *, actor_label: str = S
     profile's address (:func:`tell_account_created` said so when it was created)."""
     candidate.token_version = (candidate.token_version or 0) + 1
     account = session.scalar(
-        select(User).where(User.candidate_id == candidate.id, User.password_hash.is_not(None))
+        select(User).where(
+            User.candidate_id == candidate.id,
+            User.password_hash.is_not(None),
+            User.password_hash != CLOSED_HASH,
+        )
     )
     if account is not None:
         close_password(session, account)

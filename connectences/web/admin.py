@@ -31,6 +31,7 @@ from connectences.accounts.audit import (
     entity_label,
 )
 from connectences.accounts.audit import export_rows as audit_export_rows
+from connectences.accounts.passwords import is_closed
 from connectences.accounts.users import ACCOUNT_STATES, AccountFilters, accounts_query
 from connectences.dates import read_date
 from connectences.extensions import db
@@ -50,6 +51,8 @@ from connectences.web.paging import paginate
 from connectences.web.security import is_safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# An account's state: a password closed with its personal links is not an invitation.
+bp.add_app_template_test(is_closed, "closed_password")
 guard_blueprint(bp, "admin")
 
 # Failed messages listed on the page (the count shows them all).

@@ -62,6 +62,7 @@ def login():
     next_url = next_url if is_safe_next(next_url) else None
     form = LoginForm()
     error = None
+    forgot = False
     status = 200
     if form.validate_on_submit():
         try:
@@ -71,14 +72,16 @@ def login():
         except accounts.AccountLocked as refusal:
             error, status = refusal.message, 429
         except accounts.LoginRefused as refusal:
-            error = refusal.message
+            error, forgot = refusal.message, refusal.forgot
         else:
             _start_session(user)
             flash("Vous êtes connecté.", "success")
             return redirect(next_url or home_url(user))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
+    return render_template(
+        "auth/login.html", form=form, error=error, forgot=forgot, next_url=next_url
+    ), status
 
 
 @bp.route("/deconnexion", methods=["POST"])

@@ -938,7 +938,11 @@ def account(token: str):
     candidate = _space_candidate(token)
     if candidate_has_account(db.session, candidate):
         db.session.commit()
-        flash("Un compte existe déjà pour votre adresse : connectez-vous.", "info")
+        flash(
+            "Un compte existe déjà pour votre adresse : connectez-vous. Si son mot de passe "
+            "ne fonctionne plus, choisissez-en un nouveau avec « Mot de passe oublié ».",
+            "info",
+        )
         return redirect(url_for("auth.login"))
     if candidate.email_confirmed_at is None:
         # An account's address is its login: only an address its owner confirmed (or
