@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -463,6 +464,36 @@ def test_tampered_or_foreign_confirmation_link_is_refused(client):
         )
         == 2
     )
+
+
+def test_a_confirmation_link_opened_again_says_the_address_is_confirmed_already(client):
+    # Finding: opened a second time, the link showed « Confirmer mon adresse » again, and
+    # its button « Votre adresse est confirmée » as if it had just been.
+    post_form(client)
+    path = link_in(mails_to(EMAIL)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    client.get(client.post(path).headers["Location"])  # confirmed; the flash read
+    again = client.get(path)
+    assert again.status_code == 200
+    assert "Adresse déjà confirmée" in page_text(again)
+    assert "Confirmer mon adresse" not in page_text(again)
+    space = client.post(path)
+    assert space.status_code == 302 and "/mon-cv/" in space.headers["Location"]
+    landed = page_text(client.get(space.headers["Location"]))
+    assert "Votre adresse était déjà confirmée" in landed
+    assert "Votre adresse est confirmée" not in landed
+
+
+def test_an_expired_confirmation_link_says_so_when_opened_and_how_to_get_a_new_one(client):
+    # Finding: an expired link showed its button as a valid one; « expiré » came after it.
+    post_form(client)
+    path = link_in(mails_to(EMAIL)[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    with time_machine.travel(utcnow() + timedelta(days=consent.confirm_days(), hours=1)):
+        opened = client.get(path)
+    assert opened.status_code == 403
+    text = page_text(opened)
+    assert "a expiré" in text and "Recevoir un nouveau lien par e-mail" in text
+    assert "Confirmer mon adresse" not in text
+    assert the_candidate().email_confirmed_at is None
 
 
 # --------------------------------------------------------------------------- the personal space

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from connectences import vocab, workflows
@@ -529,6 +530,33 @@ def test_tampered_or_expired_confirmation_link_is_refused(client):
     assert client.post(f"/exprimer-un-besoin/confirmer/{other}").status_code == 403
 
 
+def test_a_confirmation_link_opened_again_says_the_need_is_confirmed_already(client):
+    # Finding: opened again, the link asked « Confirmer votre besoin » once more.
+    data = _form()
+    client.post("/exprimer-un-besoin", data=data)
+    path = CONFIRM_LINK.search(_last_mail_to(data["owner_email"]).body_text).group(1)
+    assert client.post(path).status_code == 302
+    again = page_text(client.get(path))
+    assert "Besoin déjà confirmé" in again and "Je confirme mon besoin" not in again
+    followed = client.post(path)
+    assert followed.location.startswith("/entreprise/suivi/")
+    assert "Ce besoin était déjà confirmé." in page_text(client.get(followed.location))
+
+
+def test_an_expired_confirmation_link_offers_both_ways_on(client):
+    # Finding: it offered a new follow-up link only, which a need never confirmed (and
+    # deleted after seven days) does not get: its author waited for a mail that never came.
+    data = _form()
+    client.post("/exprimer-un-besoin", data=data)
+    path = CONFIRM_LINK.search(_last_mail_to(data["owner_email"]).body_text).group(1)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=8)):
+        refused = client.get(path)
+    assert refused.status_code == 403
+    html = refused.get_data(as_text=True)
+    assert "a expiré" in html and "exprimez-le à nouveau" in html
+    assert 'href="/exprimer-un-besoin"' in html and 'href="/entreprise/lien"' in html
+
+
 def test_tampered_or_expired_space_link_is_refused(client):
     _, space = _post_and_confirm(client)
     assert client.get(space).status_code == 200
@@ -674,8 +702,6 @@ def test_one_address_cannot_be_flooded_with_confirmation_mails(client):
 
 
 def test_needs_never_confirmed_are_deleted_after_seven_days(client):
-    import time_machine
-
     from connectences.jobs.registry import JOBS_BY_ID
     from connectences.jobs.runner import execute
 

@@ -150,6 +150,8 @@ class Confirmation(NamedTuple):
 
     candidate: Candidate
     opens_space: bool
+    # False when the address was confirmed already (the link opened a second time).
+    newly: bool = True
 
 
 def _mails_today(session: Session, kind: MailKind, address: str) -> int:
@@ -191,20 +193,20 @@ def send_confirmation(session: Session, candidate: Candidate, address: str | Non
     return True
 
 
-def confirm(session: Session, token: str, *, now: datetime | None = None) -> Confirmation:
-    """Confirm the address a confirmation link was sent to; return the person, and
-    whether the link may open their space.
+def confirmation_of(session: Session, token: str) -> tuple[Candidate, str, dict]:
+    """The person a confirmation link names, the address it confirms and its payload,
+    read without changing anything (the page a link opens says what its button will do).
 
     Raises ``LinkError`` for a tampered, expired or outdated link (the address was
-    changed since, or the profile deleted). Confirming twice is harmless.
-    """
+    changed since, or the profile deleted)."""
     max_age = confirm_days() * 86400
     payload, issued = read_token_issued(
         CONFIRM_SALT,
         token,
         max_age,
-        expired="Ce lien de confirmation a expiré. Déposez à nouveau votre profil pour en "
-        "recevoir un nouveau.",
+        expired="Ce lien de confirmation a expiré. Recevez-en un nouveau par e-mail avec le "
+        "bouton ci-dessous. Si vous n'aviez jamais confirmé votre adresse, votre profil a pu "
+        "être effacé entre-temps : déposez-le alors à nouveau.",
         invalid="Ce lien de confirmation n'est pas valide.",
     )
     candidate = session.get(Candidate, payload.get("c"))
@@ -224,6 +226,22 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
         ):
             raise ErasedLink(erased)
         raise LinkError("Ce lien de confirmation n'est plus valide.")
+    return candidate, address, payload
+
+
+def already_confirmed(candidate: Candidate, address: str) -> bool:
+    """Whether the address a confirmation link confirms is the profile's, confirmed."""
+    return candidate.email == address and candidate.email_confirmed_at is not None
+
+
+def confirm(session: Session, token: str, *, now: datetime | None = None) -> Confirmation:
+    """Confirm the address a confirmation link was sent to; return the person, whether
+    the link may open their space, and whether it confirmed anything (``newly``).
+
+    Raises ``LinkError`` as :func:`confirmation_of`. Confirming twice is harmless.
+    """
+    candidate, address, payload = confirmation_of(session, token)
+    newly = not already_confirmed(candidate, address)
     if candidate.email != address:
         _take_pending_address(session, candidate)
     if candidate.email_confirmed_at is None:
@@ -239,7 +257,7 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
         )
         audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
         _login_follows_address(session, candidate)
-    return Confirmation(candidate, payload.get("v", 0) == (candidate.token_version or 0))
+    return Confirmation(candidate, payload.get("v", 0) == (candidate.token_version or 0), newly)
 
 
 def request_address_change(session: Session, candidate: Candidate, address: str) -> bool:

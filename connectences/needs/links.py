@@ -55,11 +55,22 @@ def confirmation_token(
     return make_token(CONFIRM_SALT, payload, secret=secret, issued_at=issued_at)
 
 
+# Both ways on from an expired confirmation link: a need confirmed in time is followed
+# from the company space; one never confirmed was not passed on (and is deleted).
+CONFIRM_EXPIRED = (
+    "Ce lien de confirmation a expiré. Si vous aviez déjà confirmé votre besoin, recevez "
+    "par e-mail un nouveau lien pour le suivre. Sinon, il n'a pas été transmis : "
+    "exprimez-le à nouveau."
+)
+
+
 def read_confirmation(secret: str, token: str) -> tuple[int, str, tuple[str, str] | None, int]:
     """``(need id, e-mail, (company name, commune) or None, links' version)`` of a
     confirmation token (version 0 for links made before versions); raises LinkError when
     tampered or old."""
-    payload = read_token(CONFIRM_SALT, token, confirm_days() * 86400, secret=secret)
+    payload = read_token(
+        CONFIRM_SALT, token, confirm_days() * 86400, secret=secret, expired=CONFIRM_EXPIRED
+    )
     need_id, email, company = payload.get("n"), payload.get("e"), payload.get("c")
     version = payload.get("v", 0)
     if not isinstance(need_id, int) or not isinstance(email, str) or not isinstance(version, int):

@@ -430,13 +430,19 @@ def confirm(token: str):
         if not form.validate_on_submit():
             abort(400)
         try:
-            candidate, opens_space = consent.confirm(db.session, token)
+            candidate, opens_space, newly = consent.confirm(db.session, token)
         except consent.LinkError as exc:
             db.session.rollback()
             return _refused_link(exc)
         db.session.commit()
         candidate_changed(candidate)
-        flash("Votre adresse est confirmée : votre profil peut maintenant être proposé.", "success")
+        if newly:
+            flash(
+                "Votre adresse est confirmée : votre profil peut maintenant être proposé.",
+                "success",
+            )
+        else:
+            flash("Votre adresse était déjà confirmée : ce lien a déjà servi.", "info")
         if not opens_space:
             flash(
                 "Vos liens personnels ont été désactivés depuis l'envoi de cet e-mail : "
@@ -445,7 +451,16 @@ def confirm(token: str):
             )
             return redirect(url_for("cv_public.request_link"))
         return redirect(url_for("cv_public.space", token=consent.space_token(candidate)))
-    return render_template("cv_public/confirm.html", form=form)
+    # An expired or outdated link says so at once, not after its button; one opened again
+    # says the address is confirmed already.
+    try:
+        candidate, address, _payload = consent.confirmation_of(db.session, token)
+    except consent.LinkError as exc:
+        db.session.rollback()
+        return _refused_link(exc)
+    already = consent.already_confirmed(candidate, address)
+    db.session.commit()
+    return render_template("cv_public/confirm.html", form=form, already=already)
 
 
 @bp.route("/mon-cv/lien", methods=["GET", "POST"])

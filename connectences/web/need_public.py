@@ -156,7 +156,11 @@ def _refuse_link(error: links.LinkError, kind: str):
         details={"kind": kind, "expired": error.expired, "path": request.path[:200]},
     )
     db.session.commit()
-    return render_template("needs/link_refused.html", message=error.message), 403
+    return render_template(
+        "needs/link_refused.html",
+        message=error.message,
+        expired_confirmation=error.expired and kind == "confirmation",
+    ), 403
 
 
 # --- the public form -----------------------------------------------------------------
