@@ -143,3 +143,28 @@ def test_a_password_changed_ends_the_reset_links_sent_before(app, client, auth):
     taken = client.post(path, data={"password": OTHER_PASSWORD, "confirm": OTHER_PASSWORD})
     assert taken.status_code == 400
     assert _log_in(app.test_client(), "rh@ge.fr", NEW_PASSWORD).status_code == 302
+
+
+def test_an_owner_locked_out_by_someone_else_s_failures_gets_in_through_a_reset(app, client, auth):
+    """Anyone typing wrong passwords for an address locks it (15 minutes, again and again):
+    the page said only « Réessayez plus tard ». The reset link is the owner's way in
+    meanwhile, and the locked page now points to it (as it does for an unknown address)."""
+    auth.create("operator", email="rh@ge.fr")
+    attacker = app.test_client()
+    for _ in range(5):
+        _log_in(attacker, "rh@ge.fr", OTHER_PASSWORD)
+    locked = _log_in(client, "rh@ge.fr", PASSWORD)
+    assert locked.status_code == 429
+    unknown = _log_in(attacker, "absent@ge.fr", OTHER_PASSWORD)
+    for _ in range(5):
+        unknown = _log_in(attacker, "absent@ge.fr", OTHER_PASSWORD)
+    assert unknown.status_code == 429
+    for page in (locked, unknown):
+        html = page.get_data(as_text=True).split("</form>")[0]
+        assert 'href="/mot-de-passe-oublie"' in html and "connecté aussitôt" in html
+    _ask(client, "rh@ge.fr")
+    (mail,) = _mails_to("rh@ge.fr")
+    path = LINK.search(mail.body_text).group(1)
+    chosen = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert chosen.status_code == 302
+    assert client.get(chosen.location).status_code == 200  # logged in, lock or not

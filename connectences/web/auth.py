@@ -70,7 +70,8 @@ def login():
                 db.session, form.email.data, form.password.data, request.remote_addr
             )
         except accounts.AccountLocked as refusal:
-            error, status = refusal.message, 429
+            # The reset link logs its owner in whatever the lock: their way in meanwhile.
+            error, status, forgot = refusal.message, 429, "locked"
         except accounts.LoginRefused as refusal:
             error, forgot = refusal.message, refusal.forgot
         else:
