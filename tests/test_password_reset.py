@@ -58,8 +58,13 @@ def test_a_staff_member_resets_a_forgotten_password(app, client, auth):
     other = app.test_client()
     assert _log_in(other, "marc@pays.fr", PASSWORD).status_code != 302
     assert _log_in(other, "marc@pays.fr", NEW_PASSWORD).status_code == 302
-    # The link served once.
-    assert client.get(path).status_code == 400
+    # The link served once: its page names it and leads to a new one.
+    spent = client.get(path)
+    assert spent.status_code == 400
+    html = spent.get_data(as_text=True)
+    assert "Lien de changement de mot de passe non valable" in html
+    assert "Lien d'invitation" not in html
+    assert 'href="/mot-de-passe-oublie"' in html
 
 
 def test_unknown_disabled_or_never_activated_accounts_get_the_same_answer_and_no_mail(client, auth):

@@ -87,7 +87,12 @@ class AccountLocked(AccountError):
 
 
 class InvitationInvalid(AccountError):
-    """The invitation link is unknown, already used or expired."""
+    """The invitation link is unknown, already used or expired; ``reset`` when it was a
+    password-reset link (its page names it so, and leads to « Mot de passe oublié »)."""
+
+    def __init__(self, message: str | None = None, *, reset: bool = False):
+        super().__init__(message)
+        self.reset = reset
 
 
 def normalise_email(email: str | None) -> str:
@@ -545,7 +550,8 @@ def find_invitation(session: Session, token: str) -> Invitation:
         raise InvitationInvalid(
             "Ce lien de changement de mot de passe n'est plus valable (déjà utilisé, "
             "remplacé par un plus récent ou expiré). Demandez-en un nouveau depuis la page "
-            "« Mot de passe oublié »."
+            "« Mot de passe oublié ».",
+            reset=True,
         )
     if invitation.used_at is not None:
         raise InvitationInvalid(
@@ -569,7 +575,7 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
         raise AccountError(problem, field="password")
     # Two simultaneous submissions cannot both use the link.
     if not stamp_once(session, invitation, "used_at", used_at=utcnow()):
-        raise InvitationInvalid("Ce lien d'invitation a déjà servi.")
+        raise InvitationInvalid("Ce lien a déjà servi.", reset=invitation.purpose == "reset")
     user = invitation.user
     user.password_hash = hash_password(password)
     user.session_version += 1

@@ -159,13 +159,19 @@ def forgot_password():
     return render_template("auth/reset_request.html", form=form, error=refusal), status
 
 
+def _invalid_link(invalid: accounts.InvitationInvalid):
+    return render_template(
+        "auth/invitation_invalid.html", message=invalid.message, reset=invalid.reset
+    ), 400
+
+
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
 def invitation(token: str):
     try:
         invitation = accounts.find_invitation(db.session, token)
     except accounts.InvitationInvalid as invalid:
-        return render_template("auth/invitation_invalid.html", message=invalid.message), 400
+        return _invalid_link(invalid)
     form = SetPasswordForm()
     error = None
     if form.validate_on_submit():
@@ -176,7 +182,7 @@ def invitation(token: str):
             db.session.commit()
         except accounts.InvitationInvalid as invalid:
             db.session.rollback()
-            return render_template("auth/invitation_invalid.html", message=invalid.message), 400
+            return _invalid_link(invalid)
         except accounts.AccountError as refusal:
             db.session.rollback()
             error = attach_errors(form, refusal)
