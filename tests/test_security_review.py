@@ -386,6 +386,11 @@ def test_a_password_closed_with_the_links_is_chosen_again_through_mot_de_passe_o
         client.post(f"{space}/compte", data={"password": password, "confirm": password})
     ).status_code == 302
     assert client.post(f"{space}/nouveau-lien").status_code == 200
+    # The space's « Créer un compte » says where a password that stopped working is chosen.
+    fresh = link_in(mails_to("ines@exemple.fr")[-1])
+    sent_on = client.get(f"{fresh}/compte")
+    assert sent_on.status_code == 302
+    assert "Si son mot de passe ne fonctionne plus" in page_text(client.get(sent_on.location))
     stranger = app.test_client()
     # The login answers as for an unknown address, and both point to the way forward.
     closed = _log_in(stranger, "ines@exemple.fr", password)
