@@ -182,3 +182,60 @@ def test_every_figure_says_how_it_is_computed(seen):
         assert len(table.explanation) > 40, table.key
         for row in table.all_rows:
             assert len(table.columns) == 1 + len(row.cells), table.key
+
+
+def _shown_values(seen):
+    return {
+        table.key: [[c.value for c in row.cells] for row in table.all_rows] for table in seen.tables
+    }
+
+
+def test_a_person_placed_twice_then_erased_changes_no_figure_of_the_placements():
+    """The placements followed count placements: a person placed twice is two placements
+    before their erasure as after it (the placements stay, without the person: rgpd.md
+    T5/T6); only the figures read in the CV library lose them."""
+    from connectences.cvtheque.erase import erase_candidate
+    from connectences.models import Candidate, FollowUpPoint, Lead, Placement, PlacementNeed
+
+    world = observatory_world.build()
+    person = db.session.scalar(db.select(Candidate).where(Candidate.ref == "cv-x"))
+    single = db.session.scalar(db.select(Lead).where(Lead.is_bundle.is_(False)))
+    second = Placement(
+        lead_id=single.id,
+        candidate_id=person.id,
+        hours_per_week=8,
+        contract="cdi",
+        start_date=datetime(2026, 5, 1).date(),
+    )
+    db.session.add(second)
+    db.session.flush()
+    n5 = world["needs"][4]
+    db.session.add_all(
+        [
+            PlacementNeed(placement_id=second.id, need_id=n5.id),
+            FollowUpPoint(
+                placement_id=second.id,
+                months=1,
+                due_on=datetime(2026, 6, 1).date(),
+                done_at=observatory_world.at("2026-06-02"),
+                holds=True,
+            ),
+        ]
+    )
+    db.session.commit()
+    before = figures.observatory(db.session, factories.COBAS, "tout", now=observatory_world.NOW)
+    # À 1 mois: the two placements, both holding.
+    assert [c.value for c in before.table("maintien").rows[1].cells] == [2, 2, 0, 0]
+
+    erase_candidate(db.session, person, reason="test")
+    db.session.commit()
+    after = figures.observatory(db.session, factories.COBAS, "tout", now=observatory_world.NOW)
+    # The figures read in the CV library (who is placed and free, skills and jobs offered)
+    # lose the person; every other one stays as it was.
+    library = {"semaines_incompletes", "competences_non_demandees", "metiers_sans_candidat"}
+    was, now = _shown_values(before), _shown_values(after)
+    assert {k: v for k, v in now.items() if k not in library} == {
+        k: v for k, v in was.items() if k not in library
+    }
+    # The protection still sees one person behind the two placements, not two.
+    assert len(after.table("maintien").rows[1].cells[0].members) == 1

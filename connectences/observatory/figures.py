@@ -155,6 +155,8 @@ NAF_SECTIONS = (
 )
 UNKNOWN_SECTOR = "Secteur non renseigné"
 ROME_CODE = re.compile(r"[A-N]\d{4}")
+# Whom the placements of erased people describe, for the protection of small numbers.
+ERASED_PERSON = "p-effacee"
 
 
 # How many past month ends an officer is offered (as many as the trends' months).
@@ -1124,7 +1126,11 @@ def _placements(session: Session, ids) -> list[dict]:
     return [
         {
             "id": r[0],
-            "person": f"p{r[1]}" if r[1] is not None else f"placement{r[0]}",
+            # An erased person's placements stay, without them (rgpd.md, T5): whether
+            # two of them were one person's is no longer known. The protection counts
+            # them as one person, the fewest they can be: a key each made one person
+            # placed three times, once erased, three people, and their cell shown.
+            "person": f"p{r[1]}" if r[1] is not None else ERASED_PERSON,
             "candidate_id": r[1],
             "start": r[2],
             "ended": r[4] is not None,
@@ -1388,6 +1394,11 @@ def _operators(leads, facts) -> Table:
     )
 
 
+def _placements_cell(placements) -> Cell:
+    """The number of placements, describing the people placed."""
+    return Cell(len(placements), COUNT, frozenset(p["person"] for p in placements))
+
+
 def _holding(placements) -> Table:
     rows = []
     # The point before the trial's end first: it comes before the others, or among them.
@@ -1395,14 +1406,11 @@ def _holding(placements) -> Table:
     points += [(months, f"À {months} mois") for months in FOLLOW_UP_MONTHS]
     for months, label in points:
         due = [p for p in placements if months in p["points"]]
-        holds = [p["person"] for p in due if p["points"][months] is True]
-        broke = [p["person"] for p in due if p["points"][months] is False]
-        waiting = [p["person"] for p in due if p["points"][months] is None]
+        holds = [p for p in due if p["points"][months] is True]
+        broke = [p for p in due if p["points"][months] is False]
+        waiting = [p for p in due if p["points"][months] is None]
         rows.append(
-            Row(
-                label,
-                (_count(p["person"] for p in due), _count(holds), _count(broke), _count(waiting)),
-            )
+            Row(label, tuple(_placements_cell(group) for group in (due, holds, broke, waiting)))
         )
     return Table(
         key="maintien",
@@ -1415,12 +1423,14 @@ def _holding(placements) -> Table:
             "Pas encore fait",
         ),
         rows=tuple(rows),
-        explanation="Personnes placées par un opérateur sur un besoin reçu pendant la "
-        "période, par point de suivi prévu quelques jours avant la fin de la période "
+        explanation="Placements faits par un opérateur sur un besoin reçu pendant la "
+        "période (une personne placée deux fois compte deux placements), par point de "
+        "suivi prévu quelques jours avant la fin de la période "
         "d'essai (pour les placements enregistrés avec elle), puis 1, 3 et 6 mois après "
         "l'embauche : le point fait "
         "dit si la personne est toujours en poste. Un placement qui ne tient pas prend "
-        "fin : aux points suivants, la personne compte comme plus en poste.",
+        "fin : aux points suivants, la personne compte comme plus en poste. Le placement "
+        "d'une personne dont la fiche a été effacée reste compté.",
         parts={0: (1, 2, 3)},
         empty="Aucun placement sur la période.",
     )
