@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -63,7 +64,11 @@ def _cell_text(value) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
+        # Every digit, never an exponent: ``:g`` kept six significant digits (150 000,5
+        # hours read « 150000 », 1 234 567 « 1,23457e+06 »).
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)), "f").replace(".", ",")
     return str(value)
 
 

@@ -40,6 +40,15 @@ def test_csv_export_escapes_and_opens_in_french_excel():
     assert "Léa;2,5" in text
 
 
+def test_csv_export_writes_every_digit_of_a_large_number():
+    """A CSV writes the number the page and the workbook show: six significant digits
+    (``:g``) wrote the observatory's 150 000,5 hours a week as « 150000 » and 1 234 567
+    as « 1,23457e+06 »."""
+    body = to_csv(["Chiffre", "Valeur"], [["a", 150000.5], ["b", 1234567.0], ["c", 0.25]])
+    rows = body.decode("utf-8-sig").splitlines()[1:]
+    assert rows == ["a;150000,5", "b;1234567", "c;0,25"]
+
+
 def test_xlsx_export_stores_text_not_formulas():
     body = to_xlsx(["Nom", "Début"], [["=cmd|' /C calc'!A0", date(2026, 1, 5)]], "Essai")
     sheet = load_workbook(io.BytesIO(body)).active
