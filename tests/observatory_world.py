@@ -164,7 +164,9 @@ def build() -> dict:
                 to_state="accepte",
                 at=at("2026-05-30"),
             ),
-            Referral(partner_id=partner.id, need_id=n3.id, status="recue"),
+            Referral(
+                partner_id=partner.id, need_id=n3.id, status="recue", created_at=at("2026-04-10")
+            ),
         ]
     )
     person = Candidate(
@@ -196,6 +198,7 @@ def build() -> dict:
         hours_per_week=7,
         contract="cdi",
         start_date=date(2026, 4, 1),
+        created_at=at("2026-04-01"),
     )
     db.session.add(placement)
     db.session.flush()

@@ -206,6 +206,7 @@ def test_a_person_placed_twice_then_erased_changes_no_figure_of_the_placements()
         hours_per_week=8,
         contract="cdi",
         start_date=datetime(2026, 5, 1).date(),
+        created_at=observatory_world.at("2026-05-01"),
     )
     db.session.add(second)
     db.session.flush()
@@ -239,3 +240,56 @@ def test_a_person_placed_twice_then_erased_changes_no_figure_of_the_placements()
     }
     # The protection still sees one person behind the two placements, not two.
     assert len(after.table("maintien").rows[1].cells[0].members) == 1
+
+
+def test_a_past_day_counts_only_the_proposals_answers_and_placements_made_by_then():
+    """The figures at a past day read the territory as it stood then (the staff at any
+    day, an officer at a month end): a proposal sent, an answer given, a placement made
+    or a follow-up point done after it is not counted yet."""
+    from connectences.models import Lead, Transition
+
+    observatory_world.build()
+    bundle = db.session.scalar(db.select(Lead).where(Lead.is_bundle.is_(True)))
+    db.session.add(
+        Transition(
+            entity="lead",
+            entity_id=bundle.id,
+            from_state="accepte",
+            to_state="place",
+            at=observatory_world.at("2026-04-01"),
+        )
+    )
+    db.session.commit()
+
+    def at_evening(day):
+        return figures.observatory(
+            db.session,
+            factories.COBAS,
+            "tout",
+            now=figures.end_of_day(datetime.fromisoformat(day).date()),
+        )
+
+    # 31 March: n1 proposed (bundle sent 12/03, accepted 13/03), placed on 1 April only.
+    march = at_evening("2026-03-31")
+    assert [c.value for c in march.table("operateurs").rows[0].cells] == [1, 1, 1, 0, 1]
+    assert [[c.value for c in row.cells] for row in march.table("maintien").rows] == [
+        [0, 0, 0, 0]
+    ] * 4
+    assert values(march.table("semaines_incompletes")) == {
+        "Personnes": 0,
+        "Heures par semaine encore libres": 0,
+    }
+    # 27 May: n5 qualified (26/05), its proposal sent on the 28th; the placement's
+    # 1-month point done (2 May, holding), its 3-month point done on 1 June only.
+    may = at_evening("2026-05-27")
+    assert values(may.table("entonnoir"))["Proposés à un opérateur"] == 1
+    assert [c.value for c in may.table("operateurs").rows[0].cells] == [1, 1, 1, 1, 1]
+    assert [[c.value for c in row.cells] for row in may.table("maintien").rows] == [
+        [0, 0, 0, 0],
+        [1, 1, 0, 0],
+        [1, 0, 0, 1],
+        [1, 0, 0, 1],
+    ]
+    # 9 April: n3 re-oriented on the 10th: not yet sent to France Travail.
+    april = at_evening("2026-04-09")
+    assert values(april.table("reorientations")) == {}

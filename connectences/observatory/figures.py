@@ -553,9 +553,9 @@ def _figures_between(
     facts = [f for f in all_needs if since is None or f.created_at >= since]
     first = min((f.created_at for f in facts), default=None)
     ids = [f.id for f in facts] if facts else None
-    leads = _leads(session, ids)
-    referrals = _referrals(session, ids)
-    placements = _placements(session, ids)
+    leads = _leads(session, ids, until)
+    referrals = _referrals(session, ids, until)
+    placements = _placements(session, ids, until)
     by_status = Counter(f.status for f in facts)
     pooled = {need_id for need_id, lead in leads if lead["bundle"]}
     sections = [
@@ -788,9 +788,10 @@ def _status_table(facts, until) -> Table:
 # --- outcomes -------------------------------------------------------------------------
 
 
-def _leads(session: Session, ids) -> list[tuple[int, dict]]:
-    """(need id, lead) for every lead sent for the needs ``ids``, with
-    its answer from the log."""
+def _leads(session: Session, ids, until: datetime) -> list[tuple[int, dict]]:
+    """(need id, lead) for every lead sent for the needs ``ids`` before ``until``, with
+    its first answer and its state at ``until`` from the log (a past day counted the
+    proposals sent, answered and placed after it)."""
     if ids is None:
         return []
     rows = _run(
@@ -805,22 +806,27 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
         )
         .join(Lead, Lead.id == LeadNeed.lead_id)
         .join(Operator, Operator.id == Lead.operator_id)
-        .where(_among(LeadNeed.need_id, ids))
+        .where(_among(LeadNeed.need_id, ids), Lead.created_at < until)
         .order_by(LeadNeed.need_id, Lead.id),
     ).all()
     answered: dict[int, tuple[str, datetime]] = {}
+    # The state a lead left at its first change after ``until``: its state then.
+    state_then: dict[int, str] = {}
     if rows:
-        for lead_id, to_state, at in _run(
+        for lead_id, from_state, to_state, at in _run(
             session,
-            select(Transition.entity_id, Transition.to_state, Transition.at)
+            select(Transition.entity_id, Transition.from_state, Transition.to_state, Transition.at)
             .where(
                 Transition.entity == "lead",
                 _among(Transition.entity_id, {r[1] for r in rows}),
-                Transition.to_state.in_(LEAD_ANSWERS),
             )
             .order_by(Transition.entity_id, Transition.at, Transition.id),
         ):
-            answered.setdefault(lead_id, (to_state, _aware(at)))
+            if _aware(at) >= until:
+                if from_state:
+                    state_then.setdefault(lead_id, from_state)
+            elif to_state in LEAD_ANSWERS:
+                answered.setdefault(lead_id, (to_state, _aware(at)))
     return [
         (
             r[0],
@@ -828,7 +834,7 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
                 "id": r[1],
                 "operator": r[2],
                 "bundle": bool(r[3]),
-                "status": r[4],
+                "status": state_then.get(r[1], r[4]),
                 "sent": _aware(r[5]),
                 "answer": answered.get(r[1]),
             },
@@ -837,8 +843,9 @@ def _leads(session: Session, ids) -> list[tuple[int, dict]]:
     ]
 
 
-def _referrals(session: Session, ids) -> dict[int, str]:
-    """The kind of partner each re-oriented need was last sent to, by need id."""
+def _referrals(session: Session, ids, until: datetime) -> dict[int, str]:
+    """The kind of partner each re-oriented need was last sent to before ``until``, by
+    need id."""
     if ids is None:
         return {}
     return {
@@ -847,7 +854,7 @@ def _referrals(session: Session, ids) -> dict[int, str]:
             session,
             select(Referral.need_id, Partner.kind)
             .join(Partner, Partner.id == Referral.partner_id)
-            .where(_among(Referral.need_id, ids))
+            .where(_among(Referral.need_id, ids), Referral.created_at < until)
             .order_by(Referral.need_id, Referral.id),
         )
     }
@@ -1083,8 +1090,10 @@ def _skills_not_asked(session: Session, siren: str, all_needs) -> Table:
 # --- activity -------------------------------------------------------------------------
 
 
-def _placements(session: Session, ids) -> list[dict]:
-    """The placements made on the needs ``ids``, with their points."""
+def _placements(session: Session, ids, until: datetime) -> list[dict]:
+    """The placements recorded on the needs ``ids`` before ``until``, with their points
+    as they stood then: a point done later is not done yet, a placement ended later
+    still runs (a past day counted the placements and the points of the months after)."""
     if ids is None:
         return []
     rows = _run(
@@ -1099,12 +1108,14 @@ def _placements(session: Session, ids) -> list[dict]:
         .where(
             Placement.id.in_(
                 select(PlacementNeed.placement_id).where(_among(PlacementNeed.need_id, ids))
-            )
+            ),
+            Placement.created_at < until,
         )
         .order_by(Placement.id),
     ).all()
     points = defaultdict(dict)
-    ended = {r[0] for r in rows if r[4] is not None}
+    last_day = clock.local_date(until - timedelta(microseconds=1))
+    ended = {r[0] for r in rows if r[4] is not None and r[4] <= last_day}
     if rows:
         for placement_id, months, holds, done_at in _run(
             session,
@@ -1117,7 +1128,7 @@ def _placements(session: Session, ids) -> list[dict]:
             .where(_among(FollowUpPoint.placement_id, [r[0] for r in rows]))
             .order_by(FollowUpPoint.placement_id, FollowUpPoint.months),
         ):
-            if done_at is not None:
+            if done_at is not None and _aware(done_at) < until:
                 points[placement_id][months] = holds
             else:
                 # A point left when its placement ended is no longer due: the person is
@@ -1133,7 +1144,7 @@ def _placements(session: Session, ids) -> list[dict]:
             "person": f"p{r[1]}" if r[1] is not None else ERASED_PERSON,
             "candidate_id": r[1],
             "start": r[2],
-            "ended": r[4] is not None,
+            "ended": r[0] in ended,
             "points": points.get(r[0], {}),
         }
         for r in rows
