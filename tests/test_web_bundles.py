@@ -154,19 +154,38 @@ def test_unqualified_bundle_is_refused_with_the_reason(client, animateur):
     _typed_back(response, "Le besoin « Comptabilité garage » doit être qualifié")
 
 
-def test_a_proposal_the_contact_guard_refuses_comes_back_with_what_was_typed(client, animateur):
-    qualify("n1", "n2")
+def test_a_company_that_asked_not_to_be_solicited_is_in_no_bundle_and_the_page_says_why(
+    client, animateur
+):
+    """No lead may ever reach it (the contact guard refuses it whatever is typed): a bundle
+    holding its need could never be sent, and, being maximal, hid the smaller bundle of
+    the other companies that could (n1 + n2 + n4 hid n2 + n4)."""
+    f.load(
+        f.document(
+            companies=[f.company(ref="c4", name="Hôtel des Pins", commune=f.LA_TESTE)],
+            needs=[f.need(ref="n4", company="c4", title="Comptabilité hôtel", days=["wed"])],
+        )
+    )
+    qualify("n1", "n2", "n4")
+    assert [b.needs for b in open_need_bundles().bundles] == [("n1", "n2", "n4")]
     by_ref(Company, "c1").do_not_solicit = True
     db.session.commit()
+    assert [b.needs for b in open_need_bundles().bundles] == [("n2", "n4")]
+    html = html_of(client.get(URL))
+    assert "1 poste possible" in html
+    set_aside = html.split('id="mis-de-cote"', 1)[1].split("</section>", 1)[0]
+    assert "Comptabilité boulangerie" in set_aside and "Boulangerie du Port" in set_aside
+    assert "a demandé à ne plus être sollicitée" in set_aside
+    # The bundle it was in is gone: proposing it changes nothing.
     before = _state()
-    response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n1"], **TYPED})
-    assert _state() == before
-    # Nothing to correct in the form: the summary says why and what to do instead.
-    _typed_back(response, "Boulangerie du Port : ", "Rien n'a été envoyé : l'entreprise ne peut")
-    assert "Corrigez" not in html_of(response)
-    assert "Préférences de contact de Boulangerie du Port" in html_of(response)
-    # Nothing was flashed for a later page: the message was said once, in the form.
-    assert "Boulangerie du Port :" not in html_of(client.get(URL))
+    response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n1", "n4"], **TYPED})
+    assert response.status_code == 302 and _state() == before
+    assert "n&#39;existe plus" in client.get(URL).get_data(as_text=True)
+    # The other two are sent as one job.
+    response = client.post(f"{URL}/proposer", data={"besoins": ["n2", "n4"], "operateur": "ge"})
+    assert response.status_code == 302
+    lead = db.session.scalars(select(Lead)).one()
+    assert sorted(item.need.ref for item in lead.needs) == ["n2", "n4"]
 
 
 def test_a_bundle_whose_company_is_at_its_cap_is_sent_anyway_with_the_reason(client, animateur):

@@ -3,7 +3,12 @@ matchable people loaded, then the pure pooling rule (``matching.pool``, which kn
 nothing of SQLAlchemy) makes the bundles, best first, and says when its search was cut.
 
 The animateurs' page narrows the needs pooled (``BundleFilters``: a trade, a commune)
-when the whole territory gives too many combinations to list them all."""
+when the whole territory gives too many combinations to list them all.
+
+A company that asked not to be solicited (``Company.do_not_solicit``) is in no bundle:
+the contact guard refuses every lead to it, so a bundle holding its need could never be
+sent, and, a bundle being maximal, it hid the smaller one of the other companies that
+could. Its open needs are listed apart (``set_aside_needs``), the page saying why."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from connectences import territory
 from connectences.extensions import db
@@ -48,33 +53,44 @@ class BundleFilters(ListFilters):
         )
 
 
-def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Pooling:
-    """Maximal bundles of the open part-time needs, best first, with the fitting candidates,
-    and whether the list was cut (``Pooling.truncated``).
-
-    Open needs are those not routed yet (``workflows.NEED_UNROUTED``) that the platform
-    may work on (``conditions.workable``: confirmed by their owner, attached to their
-    company); ``filters`` keeps those of one trade and of one commune. Candidates are
-    the matchable ones (open to work, consented, address confirmed), the pure rules
-    checking each need's hard constraints again, in their free hours and free days.
-    """
-
-    session = session or db.session
+def _open_needs(filters: BundleFilters | None):
+    """The open part-time needs of ``filters``, their company joined."""
     filters = filters or BundleFilters()
     query = (
         select(Need)
+        .join(Need.company)
         .where(Need.status.in_(NEED_UNROUTED), workable(), Need.hours_per_week < 35)
-        .options(selectinload(Need.company))
+        .options(contains_eager(Need.company))
         .order_by(Need.ref)
     )
     if filters.rome:
         query = query.where(Need.rome.startswith(filters.rome, autoescape=True))
     if filters.commune:
         # A need's place is its own commune, else its company's (as need_from_model).
-        query = query.join(Need.company).where(
-            func.coalesce(Need.commune, Company.commune) == filters.commune
-        )
-    needs = session.scalars(query)
+        query = query.where(func.coalesce(Need.commune, Company.commune) == filters.commune)
+    return query
+
+
+def set_aside_needs(session=None, filters: BundleFilters | None = None) -> list[Need]:
+    """The open part-time needs of ``filters`` left out of every bundle because their
+    company asked not to be solicited, by ref."""
+    session = session or db.session
+    return list(session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(True))))
+
+
+def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Pooling:
+    """Maximal bundles of the open part-time needs, best first, with the fitting candidates,
+    and whether the list was cut (``Pooling.truncated``).
+
+    Open needs are those not routed yet (``workflows.NEED_UNROUTED``) that the platform
+    may work on (``conditions.workable``: confirmed by their owner, attached to their
+    company) and whose company may be contacted (not ``do_not_solicit``); ``filters`` keeps those of one trade and of one commune. Candidates are
+    the matchable ones (open to work, consented, address confirmed), the pure rules
+    checking each need's hard constraints again, in their free hours and free days.
+    """
+
+    session = session or db.session
+    needs = session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(False)))
     candidates = session.scalars(
         select(Candidate)
         .where(

@@ -19,7 +19,7 @@ from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
-from connectences.matching.open_bundles import BundleFilters, pool_open_needs
+from connectences.matching.open_bundles import BundleFilters, pool_open_needs, set_aside_needs
 from connectences.matching.pool import truncated_notice
 from connectences.models import Need
 from connectences.prospection.pressure import over_cap_reason_of
@@ -93,6 +93,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         "bundles/index.html",
         bundles=bundles,
         truncated=truncated_notice(len(bundles)) if found["truncated"] else None,
+        set_aside=set_aside_needs(db.session, filters),
         filters=filters,
         active_filters=filters.as_args(),
         communes=[(c.insee, c.name) for c in territory.pays_communes_by_name()],
