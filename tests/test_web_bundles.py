@@ -130,6 +130,52 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert "Poste en temps partagé (2 besoins) à GE Bassin" in need_page
 
 
+def test_the_operator_reads_the_week_of_the_job_day_by_day(client, auth, data):
+    """A bundle is one job: the lead shows the week as the person would work it, day by
+    day (company, place, hours), the days left free and the distance between the sites;
+    the mail says each company's days and place."""
+    f.load(
+        f.document(
+            companies=[f.company(ref="c4", name="Hôtel des Pins", commune=f.LA_TESTE)],
+            needs=[
+                f.need(
+                    ref="n4",
+                    company="c4",
+                    title="Comptabilité hôtel",
+                    days=["mon", "wed"],
+                    hours_per_week=13,
+                )
+            ],
+        )
+    )
+    qualify("n1", "n2", "n4")
+    auth.login("animateur")
+    response = client.post(
+        f"{URL}/proposer", data={"besoins": ["n1", "n2", "n4"], "operateur": "ge"}
+    )
+    assert response.status_code == 302
+    lead = db.session.scalars(select(Lead)).one()
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert "Comptabilité hôtel — Hôtel des Pins (13 h par semaine, lundi et mercredi" in (
+        mail.body_text.replace("\u202f", " ").replace("\xa0", " ")
+    )
+    auth.logout()
+    auth.login("operator", org_ref="ge")
+    html = html_of(client.get(f"/operateur/propositions/{lead.id}"))
+    week = html.split('id="semaine-poste"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", week, re.S)
+    text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows[1:]]
+    assert text == [
+        "lundi Hôtel des Pins Comptabilité hôtel La Teste-de-Buch (33260) 6,5 h (13 h sur lundi et mercredi)",
+        "mardi Boulangerie du Port Comptabilité boulangerie Arcachon (33120) 7 h",
+        "mercredi Hôtel des Pins Comptabilité hôtel La Teste-de-Buch (33260) 6,5 h (13 h sur lundi et mercredi)",
+        "jeudi Garage des Pins Comptabilité garage Gujan-Mestras (33470) 14 h",
+    ]
+    assert "34 h par semaine sur 4 jours ; libre vendredi, samedi et dimanche." in week
+    assert "Arcachon (33120) – Gujan-Mestras (33470) : 8,7 km" in week
+    assert "La Teste-de-Buch (33260)" in week.split("Trajets", 1)[1]
+
+
 def _typed_back(response, message: str, heading: str = "Rien n'a été enregistré") -> None:
     """The page of a refused proposal: 422, the bundle's form open with the refusal at the
     top of its summary, and the operator, the ticked person and the note as typed."""

@@ -196,6 +196,7 @@ def _render_show(
         vocab=vocab,
         commune_label=territory.commune_label,
         total_hours=sum(item.need.hours_per_week for item in lead.needs),
+        job_week=flow.job_week([item.need for item in lead.needs]) if lead.is_bundle else None,
         pending=pending,
         sent=sent,
         errors=errors or {},

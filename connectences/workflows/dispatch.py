@@ -364,6 +364,10 @@ def send_lead(
         lead=lead,
         link=external_url("leads.show", lead_id=lead.id),
         hours=f"{sum(n.hours_per_week for n in needs):g}",
+        # A bundle is one job: the week as the person would work it, each company's days.
+        job=leads.job_week(needs) if lead.is_bundle else None,
+        days_text=week.days_text,
+        place=territory.commune_label,
     )
     return lead
 

@@ -48,8 +48,8 @@ from connectences.models import (
 )
 from connectences.models.base import utcnow
 from connectences.prospection.companies import reachable_contacts
-from connectences.territory import commune_label
-from connectences.typography import hours_plain
+from connectences.territory import commune_label, distance_km
+from connectences.typography import decimal_fr, hours_plain, plural
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -377,6 +377,63 @@ def work_place(need: Need) -> str:
     if need.place == company.commune and company.address:
         return f"{company.address}, {place}"
     return place
+
+
+@dataclass(frozen=True)
+class WorkDay:
+    """One working day of a shared-time job: where, for whom, how long."""
+
+    day: str  # "lundi"
+    need: Need
+    hours: float  # the need's weekly hours shared among its days
+    spread: str  # "13 h sur lundi et mercredi" when the need runs on several days, else ""
+
+    @property
+    def place(self) -> str:
+        return commune_label(self.need.place)
+
+
+@dataclass(frozen=True)
+class JobWeek:
+    """The week of a lead's job as the person would work it (``job_week``)."""
+
+    days: list[WorkDay]
+    summary: str  # "34 h par semaine sur 4 jours ; libre vendredi, samedi et dimanche."
+    trips: list[str]  # "Arcachon (33120) – Gujan-Mestras (33470) : 8,7 km", one per two sites
+
+
+def job_week(needs: Sequence[Need]) -> JobWeek:
+    """The week of the job ``needs`` make together, in week order: one row a working day
+    (its company, place and hours: a need's weekly hours shared evenly among its days,
+    said as such, the company setting the real hours), the total and the free days, and
+    the distance between every two sites (as the crow flies, as the pool measures it)."""
+    rows = []
+    for key, name in vocab.DAYS.items():
+        for need in sorted(needs, key=lambda n: n.ref):
+            days = need.days or ()
+            if key in days:
+                spread = (
+                    f"{hours_plain(need.hours_per_week)} sur {week.days_text(days)}"
+                    if len(days) > 1
+                    else ""
+                )
+                rows.append(WorkDay(name, need, need.hours_per_week / len(days), spread))
+    worked = {d for need in needs for d in (need.days or ())}
+    free = [d for d in vocab.DAYS if d not in worked]
+    total = 0.0
+    for need in needs:
+        total = total + need.hours_per_week
+    summary = f"{hours_plain(total)} par semaine sur {plural(len(worked), 'jour')}" + (
+        f" ; libre {week.days_text(free)}." if free else "."
+    )
+    sites = list(dict.fromkeys(row.need.place for row in rows))
+    trips = []
+    for i, a in enumerate(sites):
+        for b in sites[i + 1 :]:
+            km = distance_km(a, b)
+            far = f"{decimal_fr(km, 1)} km" if km is not None else "distance inconnue"
+            trips.append(f"{commune_label(a)} – {commune_label(b)} : {far}")
+    return JobWeek(rows, summary, trips)
 
 
 def taken_on(lead: Lead) -> bool:
