@@ -156,9 +156,10 @@ def test_the_operator_reads_the_week_of_the_job_day_by_day(client, auth, data):
     assert response.status_code == 302
     lead = db.session.scalars(select(Lead)).one()
     mail = db.session.scalars(select(OutboxMessage)).one()
-    assert "Comptabilité hôtel — Hôtel des Pins (13 h par semaine, lundi et mercredi" in (
-        mail.body_text.replace("\u202f", " ").replace("\xa0", " ")
-    )
+    body = mail.body_text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "La semaine : 34 h par semaine sur 4 jours ; libre vendredi" in body
+    assert "- lundi : Hôtel des Pins, La Teste-de-Buch (33260), 6,5 h (13 h sur lundi et" in body
+    assert "Arcachon (33120) – Gujan-Mestras (33470) : 8,7 km" in body
     auth.logout()
     auth.login("operator", org_ref="ge")
     html = html_of(client.get(f"/operateur/propositions/{lead.id}"))

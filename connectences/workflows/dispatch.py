@@ -366,8 +366,6 @@ def send_lead(
         hours=f"{sum(n.hours_per_week for n in needs):g}",
         # A bundle is one job: the week as the person would work it, each company's days.
         job=leads.job_week(needs) if lead.is_bundle else None,
-        days_text=week.days_text,
-        place=territory.commune_label,
     )
     return lead
 
