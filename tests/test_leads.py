@@ -14,6 +14,7 @@ from connectences.models import (
     Need,
     Operator,
     Partner,
+    Placement,
     Transition,
 )
 from connectences.workflows import LEAD, REFERRAL, TransitionError
@@ -451,3 +452,48 @@ def test_bundle_placed_in_part_frees_the_needs_left_out(animateur):
     assert (last.from_state, last.to_state) == ("propose", "en_recherche")
     assert "Non retenu au placement" in last.reason_text
     assert "de nouveau en recherche" in " ".join(mails_to("anim@exemple.fr")[0].body_text.split())
+
+
+def _place_bundle(animateur, hours: float):
+    lead = _lead(animateur, refs=("n1", "n2"))
+    flow.accept(db.session, lead)
+    flow.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "ok"),
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        hours_per_week=hours,
+        contract="cdi_temps_partage",
+        start_date=date(2027, 1, 4),
+    )
+    db.session.commit()
+    return lead
+
+
+def test_a_bundle_placed_at_its_hours_is_one_commitment_per_company(animateur):
+    """The person's week then says who takes each day: Tuesday at the first company,
+    Thursday at the second, not the whole job's hours and every company on both days."""
+    from connectences.cvtheque.commitments import week_view
+
+    lead = _place_bundle(animateur, 21)
+    person = by_ref(Candidate, "ok")
+    held = sorted(
+        (c.hours_per_week, tuple(c.days), c.label, c.placement_id) for c in person.commitments
+    )
+    placement_id = db.session.scalars(select(Placement.id)).one()
+    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
+    assert held == [
+        (7.0, ("tue",), f"{n1.company.name}, {lead.operator.name}", placement_id),
+        (14.0, ("thu",), f"{n2.company.name}, {lead.operator.name}", placement_id),
+    ]
+    rows = {row.day: row.taken_by for row in week_view(person, date(2027, 1, 4)).rows}
+    assert rows["mardi"] == [f"7 h par semaine — {n1.company.name}, {lead.operator.name}"]
+    assert rows["jeudi"] == [f"14 h par semaine — {n2.company.name}, {lead.operator.name}"]
+
+
+def test_a_bundle_placed_at_other_hours_keeps_one_commitment(animateur):
+    """How hours the operator changed are shared among the companies is not known: the
+    placement stays one commitment over the bundle's days, as typed."""
+    _place_bundle(animateur, 18)
+    (held,) = by_ref(Candidate, "ok").commitments
+    assert held.hours_per_week == 18 and sorted(held.days) == ["thu", "tue"]

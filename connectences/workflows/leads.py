@@ -613,7 +613,8 @@ def record_placement(
 
     The placement becomes a commitment of the person (its hours, the days of the needs
     placed, an end for a fixed-term contract: ``end_date``, the contract's last day when
-    the operator gives it, else ``commitment_end``), and their status
+    the operator gives it, else ``commitment_end``); a bundle placed at its needs' hours,
+    one commitment per company (``_placement_shares``); and their status
     follows their week (``cvtheque.status.settle_status``): ``en_mission`` while they
     have free time to fill, ``place`` once it is full for good or they want no more.
     Each need placed becomes ``pourvu``; the lead becomes ``place``; the lead's other
@@ -765,17 +766,20 @@ def record_placement(
         actor=actor,
     )
     companies = ", ".join(need.company.name for need in needs)
-    commitment = Commitment(
-        label=f"{companies}, {lead.operator.name}",
-        hours_per_week=float(hours_per_week),
-        days=list(days),
-        start=start_date,
-        until=until,
-        source="placement",
-        placement=placement,
-        created_by_id=getattr(actor, "id", None),
-    )
-    candidate.commitments.append(commitment)
+    commitments = [
+        Commitment(
+            label=f"{label}, {lead.operator.name}",
+            hours_per_week=float(hours),
+            days=list(held_days),
+            start=start_date,
+            until=until,
+            source="placement",
+            placement=placement,
+            created_by_id=getattr(actor, "id", None),
+        )
+        for label, hours, held_days in _placement_shares(needs, float(hours_per_week), days)
+    ]
+    candidate.commitments.extend(commitments)
     # Matching re-reads people whose updated_at moved; a person already en mission keeps
     # their status, so the new commitment alone must mark them changed.
     candidate.updated_at = utcnow()
@@ -783,7 +787,8 @@ def record_placement(
         session,
         candidate,
         "commitment",
-        f"Placement par {lead.operator.name} : {describe_commitment(commitment)}.",
+        f"Placement par {lead.operator.name} : "
+        f"{' ; '.join(describe_commitment(c) for c in commitments)}.",
         actor=getattr(actor, "id", None),
     )
     settle_status(session, candidate, actor=actor, reason=f"placement par {lead.operator.name}")
@@ -809,6 +814,24 @@ def record_placement(
         about=candidate,
     )
     return placement
+
+
+def _placement_shares(
+    needs: Sequence[Need], hours: float, days: set[str]
+) -> list[tuple[str, float, list[str]]]:
+    """The commitments a placement gives, as (company, hours, days): one per company of a
+    bundle placed at its needs' hours (each its need's hours and days: the person's week
+    then says who takes each day); one over all the days otherwise (a single need, or hours
+    the operator changed, whose sharing among the companies is not known)."""
+    total = 0.0
+    for need in needs:
+        total = total + need.hours_per_week
+    same_hours = week.hours_fit(total, hours) and week.hours_fit(hours, total)
+    if len(needs) > 1 and same_hours and all(need.days for need in needs):
+        return [
+            (need.company.name, need.hours_per_week, vocab.week_order(need.days)) for need in needs
+        ]
+    return [(", ".join(need.company.name for need in needs), hours, vocab.week_order(days))]
 
 
 def _trial_end(
