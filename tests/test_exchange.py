@@ -1335,3 +1335,39 @@ def test_a_duplicate_merged_away_is_refused_with_the_ref_it_lives_under():
     ]
     db.session.rollback()
     assert counts() == before
+
+
+def test_a_need_an_operator_holds_keeps_the_shape_of_its_lead():
+    """A bundle's lead was checked on its needs' hours, days, companies and places (no day
+    twice, 35 h at most, sites within 25 km); a document changing them under the operator
+    made a 37 h job with two companies on Tuesday. Such a change is refused, one error
+    per field, nothing written; the same values, and the other fields, still go through."""
+    from connectences.models import Operator
+    from connectences.workflows import NEED, transition
+    from connectences.workflows.dispatch import send_lead
+    from tests import factories as f
+
+    doc = f.dispatch_document(candidates=[])
+    f.load(doc)
+    for ref in ("n1", "n2"):
+        transition(db.session, by_ref(Need, ref), NEED, "qualifie")
+    send_lead(
+        db.session,
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        operator=by_ref(Operator, "ge"),
+    )
+    db.session.commit()
+    sent = next(n for n in doc["needs"] if n["ref"] == "n2")
+    changed = {**sent, "hours_per_week": 30, "days": ["tue"], "commune": f.LA_TESTE}
+    with pytest.raises(ExchangeError) as refused:
+        f.load(f.document(needs=[changed]))
+    errors = {e.pointer: e.message for e in refused.value.errors}
+    assert set(errors) == {"/needs/0/hours_per_week", "/needs/0/days", "/needs/0/commune"}
+    assert errors["/needs/0/days"].startswith("ce besoin est proposé à ")
+    assert "(jeudi)" in errors["/needs/0/days"] and "(14 h)" in errors["/needs/0/hours_per_week"]
+    db.session.expire_all()
+    need = by_ref(Need, "n2")
+    assert (need.hours_per_week, need.days, need.commune) == (14, ["thu"], None)
+    # Its title may still be corrected, its shape sent as it is.
+    f.load(f.document(needs=[{**sent, "title": "Comptabilité du garage"}]))
+    assert by_ref(Need, "n2").title == "Comptabilité du garage"

@@ -28,12 +28,14 @@ from connectences import territory, vocab
 from connectences.contacts import InvalidEmail, InvalidName, NameKind, check_sent_name, clean_email
 from connectences.cvtheque.history import merged_into
 from connectences.extensions import db
-from connectences.models import Candidate, Company, Deletion
+from connectences.models import Candidate, Company, Deletion, Lead, LeadNeed, Need, Operator
 from connectences.prospection.companies import PROVISIONAL_REF, listed
 from connectences.skills import MAX_SKILL_LENGTH
 from connectences.skills.forbidden import forbidden_criterion, refusal, text_problem
 from connectences.text import NUL_REFUSED, nul_paths
+from connectences.typography import hours_plain
 from connectences.urls import ref_address_problem
+from connectences.workflows import LEAD_LIVE
 
 FORMAT_V1 = "connectences/v1"
 FORMAT = "connectences/v1.1"
@@ -509,7 +511,8 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     An empty list means the document can be imported as it is. ``document`` is the
     parsed JSON (anything: a non-object is reported at pointer ""). The database is
     read (never written) through ``session``, by default the application's session,
-    for communes, EPCIs, and the companies and candidates already stored.
+    for communes, EPCIs, the companies and candidates already stored, and the needs an
+    operator holds (``_check_held_needs``).
     """
     if session is None:
         session = db.session
@@ -545,6 +548,7 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
     _check_candidate_hours(valid["candidates"], ctx)
     _check_commitments(document, valid["candidates"], ctx)
     _check_need_companies(document, valid["needs"], ctx)
+    _check_held_needs(valid["needs"], ctx)
     return ctx.errors
 
 
@@ -790,3 +794,56 @@ def _check_need_companies(
                 pointer("needs", index, "company"),
                 f"entreprise inconnue : « {ref} » (ni dans le document ni en base)",
             )
+
+
+def _check_held_needs(checked: list[tuple[int, dict[str, Any]]], ctx: _Context) -> None:
+    """A stored need an operator holds (a live lead) keeps what its lead was checked on:
+    its hours, days, company and place. A bundle was sent as one job on them (no day
+    twice, 35 h at most, sites within 25 km, different companies), and the placement
+    makes the person's commitments of them; changed under the operator, the lead became
+    another job (a 37 h week with two companies on Tuesday). The staff's forms and the
+    owner's already refuse such a change once the need is proposed."""
+    refs = [values["ref"] for _, values in checked if isinstance(values.get("ref"), str)]
+    if not refs:
+        return
+    rows = ctx.session.execute(
+        select(Need, Operator.name)
+        .join(LeadNeed, LeadNeed.need_id == Need.id)
+        .join(Lead, Lead.id == LeadNeed.lead_id)
+        .join(Operator, Operator.id == Lead.operator_id)
+        .where(Need.ref.in_(refs), Lead.status.in_(LEAD_LIVE))
+    ).all()
+    held: dict[str, tuple[Need, str]] = {need.ref: (need, name) for need, name in rows}
+    for index, values in checked:
+        found = held.get(values.get("ref"))
+        if found is None:
+            continue
+        need, operator = found
+        company = need.company
+        place = need.commune or company.commune
+        sent_company = values.get("company", company.ref)
+        sent_place = values.get("commune") or (
+            company.commune if sent_company == company.ref else None
+        )
+        stored: dict[str, tuple[bool, str]] = {
+            "hours_per_week": (
+                "hours_per_week" in values
+                and float(values["hours_per_week"]) != need.hours_per_week,
+                hours_plain(need.hours_per_week),
+            ),
+            "days": (
+                "days" in values and set(values["days"]) != set(need.days or ()),
+                ", ".join(vocab.DAYS.get(d, d) for d in vocab.week_order(need.days)),
+            ),
+            "company": (sent_company != company.ref, company.ref),
+            "commune": (sent_place is not None and sent_place != place, place),
+        }
+        for key, (changed, now) in stored.items():
+            if changed:
+                ctx.error(
+                    pointer("needs", index, key),
+                    f"ce besoin est proposé à {operator} : ses heures, ses jours, son "
+                    "entreprise et son lieu ne changent plus tant que la proposition est "
+                    f"en cours ; renvoyez la valeur enregistrée ({now}), ou demandez à "
+                    "l'animateur de retirer la proposition",
+                )
