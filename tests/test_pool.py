@@ -570,3 +570,26 @@ def test_measure_pool_reports_one_bench_record():
     assert record["metric"] == "pool_ms" and record["unit"] == "ms"
     assert record["needs"] == 300 and record["bundles"] > 0
     assert record["value"] > 0
+
+
+def test_why_a_neighbouring_need_is_not_in_a_bundle():
+    """A need of a related trade left out of a bundle says the first rule it breaks with
+    it (same company, a day taken, too far, too many hours); one of another trade is no
+    neighbour, and one that fits every rule is in it (bundles are maximal)."""
+    from connectences.matching.pool import why_not
+
+    bundle = [need("a", "c1", "mon", 8), need("b", "c2", "tue wed", 20)]
+    cases = {
+        need("same", "c1", "fri", 4): "même entreprise que « a »",
+        need("day", "c3", "wed", 4): "le mercredi est déjà pris par « b »",
+        need("far", "c3", "fri", 4, commune="10005"): "à 60 km de « a », plus de 25 km",
+        need("unk", "c3", "fri", 4, commune=UNKNOWN): "distance inconnue jusqu'à « a »",
+        need("big", "c3", "fri", 10): "le poste passerait à 38 h, plus de 35 h",
+    }
+    for other, said in cases.items():
+        assert why_not(bundle, other, distance=distance) == said, other.ref
+    unrelated = need("x", "c3", "fri", 4, rome="A1203", skills=("tonte",))
+    assert why_not(bundle, unrelated, distance=distance) is None
+    assert why_not(bundle, need("fits", "c3", "fri", 4), distance=distance) is None
+    named = why_not(bundle, need("day", "c3", "wed", 4), distance=distance, name=str.upper)
+    assert named == "le mercredi est déjà pris par B"

@@ -130,6 +130,28 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert "Poste en temps partagé (2 besoins) à GE Bassin" in need_page
 
 
+def test_each_bundle_says_why_a_neighbouring_need_is_not_in_it(client, animateur):
+    """Why these needs together, and why not that one: a need of the same trade left out
+    says the rule it breaks; one of another trade is no neighbour."""
+    f.load(
+        f.document(
+            companies=[f.company(ref="c4", name="Pharmacie du Port")],
+            needs=[f.need(ref="n4", company="c4", title="Comptabilité pharmacie", days=["tue"])],
+        )
+    )
+    html = html_of(client.get(URL))
+    first = html.split('id="poste-1"', 1)[1].split("</section>", 1)[0]
+    assert "Besoins voisins laissés de côté (1)" in first
+    assert (
+        "Comptabilité pharmacie</a> (Pharmacie du Port) : le mardi est déjà pris par "
+        "« Comptabilité boulangerie » (Boulangerie du Port)." in first
+    ) or (
+        "Comptabilité boulangerie</a> (Boulangerie du Port) : le mardi est déjà pris par "
+        "« Comptabilité pharmacie » (Pharmacie du Port)." in first
+    )
+    assert "Entretien des espaces verts" not in first
+
+
 def test_the_operator_reads_the_week_of_the_job_day_by_day(client, auth, data):
     """A bundle is one job: the lead shows the week as the person would work it, day by
     day (company, place, hours), the days left free and the distance between the sites;

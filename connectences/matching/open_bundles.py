@@ -13,6 +13,7 @@ could. Its open needs are listed apart (``set_aside_needs``), the page saying wh
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from connectences import territory
 from connectences.extensions import db
 from connectences.listing import ListFilters, text_arg
 from connectences.matching.data import candidate_from_model, need_from_model
-from connectences.matching.pool import Pooling, pool
+from connectences.matching.pool import Bundle, Pooling, SkillKeys, pool, why_not
 from connectences.models import Candidate, Company, Need
 from connectences.needs.conditions import workable
 from connectences.vocab import OPEN_TO_WORK
@@ -120,3 +121,57 @@ def pool_open_needs(
         "bundles": [b.to_json(details=details) for b in found.bundles],
         "truncated": found.truncated,
     }
+
+
+NEIGHBOURS_SHOWN = 5
+"""Needs left out of a bundle said on the page, at most (the others counted)."""
+
+
+def left_out(
+    bundles: list[Bundle] | list[dict], session=None, filters: BundleFilters | None = None
+) -> dict[tuple[str, ...], tuple[list[tuple[Need, str]], int]]:
+    """For each bundle (its needs' refs, sorted), how many open needs of a related trade
+    (a ROME family or a skill in common with one of its needs) it leaves out, and the first
+    ``NEIGHBOURS_SHOWN`` of them by ref with why (``pool.why_not``): what the page says
+    under "why these needs together". Needs are bucketed by key, as the pool does, so a
+    bundle reads only its neighbours, and stops at the ones it shows."""
+    session = session or db.session
+    refs_of = [tuple(sorted(b["needs"] if isinstance(b, dict) else b.needs)) for b in bundles]
+    if not refs_of:
+        return {}
+    needs = list(session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(False))))
+    data = {n.ref: need_from_model(n) for n in needs}
+    models = {n.ref: n for n in needs}
+    keys = SkillKeys()
+    key_of = {ref: keys.of(n.skills, (n.rome,)) for ref, n in data.items()}
+    bucket: dict[str, set[str]] = defaultdict(set)
+    for ref, found in key_of.items():
+        for key in found:
+            bucket[key].add(ref)
+    in_order = sorted(data)  # by ref
+
+    def name(ref: str) -> str:
+        need = models[ref]
+        return f"« {need.title} » ({need.company.name})"
+
+    out = {}
+    for refs in refs_of:
+        members = [data[r] for r in refs if r in data]
+        near: set[str] = set()
+        for ref in refs:
+            for key in key_of.get(ref, ()):
+                near |= bucket[key]
+        near.difference_update(refs)
+        shown = []
+        for ref in sorted(near) if len(near) < 64 else in_order:
+            if len(shown) == NEIGHBOURS_SHOWN:
+                break
+            if ref not in near:
+                continue
+            why = why_not(
+                members, data[ref], distance=territory.distance_km, name=name, skill_keys=keys
+            )
+            if why is not None:
+                shown.append((models[ref], why))
+        out[refs] = (shown, len(near))
+    return out

@@ -77,7 +77,7 @@ import numpy as np
 from connectences import skills, territory
 from connectences.matching import week
 from connectences.matching.data import CandidateData, NeedData
-from connectences.typography import hours_plain, plural
+from connectences.typography import decimal_fr, hours_plain, plural
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK, OPEN_TO_WORK
 
 WEEK_HOURS = 35.0
@@ -247,6 +247,54 @@ class SkillKeys:
             if rome and rome.strip():
                 keys.add("r:" + rome.strip().upper()[:3])
         return frozenset(keys)
+
+
+def why_not(
+    bundle: Sequence[NeedData],
+    other: NeedData,
+    *,
+    distance: DistanceFn | None = None,
+    name: Callable[[str], str] | None = None,
+    skill_keys: SkillKeys | None = None,
+) -> str | None:
+    """Why ``other``, a neighbour of ``bundle`` (a related trade: it shares a ROME family
+    or a skill with one of its needs), is not in it: the first rule of this module it
+    breaks with one of them, in French (``name`` says a need from its ref, « ref » by
+    default). None when ``other`` is no neighbour, or breaks no rule (a search cut on
+    dense data left it out)."""
+    distance = distance or _default_distance()
+    name = name or (lambda ref: f"« {ref} »")
+    skill_keys = skill_keys or SkillKeys()
+    mine = skill_keys.of(other.skills, (other.rome,))
+    related = [n for n in bundle if mine & skill_keys.of(n.skills, (n.rome,))]
+    if not related:
+        return None
+    if week.hours_fit(WEEK_HOURS, other.hours_per_week):
+        return f"{hours_plain(other.hours_per_week)} par semaine : pas un temps partiel"
+    for n in bundle:
+        if n not in related:
+            return f"métier sans lien avec {name(n.ref)}"
+    for n in bundle:
+        if n.company == other.company:
+            return f"même entreprise que {name(n.ref)}"
+    for n in bundle:
+        shared = [d for d in DAYS if d in n.days and d in other.days]
+        if shared:
+            return f"le {DAYS[shared[0]]} est déjà pris par {name(n.ref)}"
+    for n in bundle:
+        if n.commune == other.commune:
+            continue
+        km = distance(n.commune, other.commune)
+        if km is None:
+            return f"distance inconnue jusqu'à {name(n.ref)}"
+        if km > MAX_SITE_KM + _KM_EPS:
+            return f"à {decimal_fr(km, 1)} km de {name(n.ref)}, plus de {MAX_SITE_KM:g} km"
+    total = other.hours_per_week
+    for n in bundle:
+        total = total + n.hours_per_week
+    if not week.hours_fit(total, WEEK_HOURS):
+        return f"le poste passerait à {hours_plain(total)}, plus de {hours_plain(WEEK_HOURS)}"
+    return None
 
 
 def _default_distance() -> DistanceFn:

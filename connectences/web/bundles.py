@@ -19,7 +19,12 @@ from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
-from connectences.matching.open_bundles import BundleFilters, pool_open_needs, set_aside_needs
+from connectences.matching.open_bundles import (
+    BundleFilters,
+    left_out,
+    pool_open_needs,
+    set_aside_needs,
+)
 from connectences.matching.pool import truncated_notice
 from connectences.models import Need
 from connectences.prospection.pressure import over_cap_reason_of
@@ -68,7 +73,12 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         else {}
     )
     people = candidates_by_ref(db.session, (ref for b in bundles for ref in b["candidates"]))
+    # Why a need of a related trade is in none of them: "why not that one".
+    neighbours = left_out(bundles, db.session, filters)
     for bundle in bundles:
+        bundle["left_out"], bundle["left_out_count"] = neighbours.get(
+            tuple(sorted(bundle["needs"])), ([], 0)
+        )
         # Read as the week goes (Monday's company first), not in the order of the refs.
         bundle["members"] = sorted(
             (needs[ref] for ref in bundle["needs"] if ref in needs),
