@@ -283,6 +283,18 @@ def test_without_any_france_travail_partner_the_animateur_chooses(contract, said
     )
 
 
+@pytest.mark.parametrize("contract", ["cdi", "mission", "cdi_temps_partage"])
+def test_without_any_partner_the_reason_says_what_to_do_not_to_choose_among_none(contract):
+    decision = route(need(hours_per_week=35.0, contract=contract), [], [], COBAS)
+    assert decision.decision == "reorientation"
+    assert decision.partner is None
+    assert decision.to_json()["partner"] is None
+    last = decision.reasons[-1]
+    assert last.startswith("Aucun partenaire actif n'est enregistré sur la plateforme : ")
+    assert "France Travail" in last and "administrateur" in last
+    assert "choisir lui-même le partenaire" not in last
+
+
 # --- over the database, through the CLI ---------------------------------------------
 
 

@@ -629,6 +629,35 @@ def test_a_company_not_to_contact_brings_the_reorientation_back_with_what_was_ty
     assert "Urgent et précis</textarea>" in html
 
 
+def test_without_any_partner_the_page_says_why_and_what_to_do_instead(client, animateur):
+    from connectences.models import Partner
+
+    qualify("plein")
+    for partner in db.session.scalars(select(Partner)):
+        partner.active = False
+    db.session.commit()
+    response = client.get("/animateur/besoins/plein")
+    assert response.status_code == 200
+    page = main_of(response)
+    assert "Réorientation vers un partenaire</strong> — Emploi à temps plein" in page
+    assert "Aucun partenaire actif n'est enregistré sur la plateforme" in page
+    # A way forward, not a bare « none »: no empty form, the company oriented by hand
+    # (its follow-up in the need's status), or the partners registered by an administrator.
+    section = html_of(response)
+    section = section[section.index('id="reorienter"') :]
+    assert 'id="aucun-partenaire"' in section and 'name="partenaire"' not in section
+    assert 'href="#etat"' in section and "administrateur" in section
+    assert "choisir lui-même le partenaire" not in page
+    # A partner that is no more is refused in French, nothing sent.
+    response = _post_changes_nothing(
+        client, "/animateur/besoins/plein/reorienter", {"partenaire": "ft", "motif": "temps_plein"}
+    )
+    assert response.status_code == 422
+    refused = unescape(main_of(response))
+    assert "Rien n'a été envoyé.</strong> Aucun partenaire actif n'est enregistré : " in refused
+    assert "dans la liste" not in refused
+
+
 @pytest.mark.parametrize(
     "form,field,message",
     [

@@ -26,7 +26,8 @@ order:
 
 Only when no France Travail partner is registered at all (and none of the
 preferred kind fits) is ``partner`` ``None``, with a French reason asking the
-animateur to choose the partner by hand.
+animateur to choose the partner by hand; when no partner at all is registered, the
+reason says so and what to do instead (there is nobody to choose from).
 
 An operator that refused the need already (``declined``: its last lead for the need
 was refused) covers it no more: the need is routed again among the others, or
@@ -273,8 +274,18 @@ def _choose_partner(
     The preferred kind that fits; else France Travail that fits; else, France
     Travail being the national public employment service, the first France Travail
     partner by ref although its epcis do not list the need's intercommunality.
-    ``None`` only when no France Travail partner is registered at all.
+    ``None`` only when no France Travail partner is registered at all (and, with
+    no partner at all, a reason that does not ask to choose among none).
     """
+    if not partners:
+        # Nobody to choose from: "choose the partner yourself" would send the animateur to
+        # an empty list. Said as what to do instead.
+        return None, [
+            "Aucun partenaire actif n'est enregistré sur la plateforme : la réorientation ne "
+            "peut pas y être envoyée. L'animateur oriente lui-même l'entreprise vers France "
+            "Travail, le service public de l'emploi, ou fait d'abord enregistrer les "
+            "partenaires du territoire par un administrateur."
+        ]
     preferred = "interim" if need.contract == "mission" else "france_travail"
     where = (
         "l'intercommunalité du besoin"

@@ -536,7 +536,13 @@ def check_reorientation(
     text = _note(text)
     errors = {}
     if partner is None or not partner.active:
-        errors["partenaire"] = "Choisissez un partenaire actif dans la liste."
+        errors["partenaire"] = (
+            "Choisissez un partenaire actif dans la liste."
+            if session.scalar(select(Partner.id).where(Partner.active.is_(True)).limit(1))
+            # Not "in the list": the page shows none (sent from a page read before).
+            else "Aucun partenaire actif n'est enregistré : la réorientation ne peut pas "
+            "être envoyée."
+        )
     if code not in vocab.NO_FIT_REASONS:
         errors["motif"] = "Choisissez le motif de la réorientation."
     elif code == "autre" and not text:
