@@ -142,6 +142,23 @@ def test_a_need_route_is_the_routing_rule(client, tokens):
     _problem(client.get("/api/v1/needs/nul/route", headers=bearer(tokens["admin"])), 404)
 
 
+def test_a_route_without_any_partner_is_written_null_as_the_api_document_says(client, tokens):
+    document = _document()
+    del document["partners"]
+    document["needs"][0].update(hours_per_week=35, contract="cdi")
+    factories.load(document)
+    body = client.get("/api/v1/needs/b-1/route", headers=bearer(tokens["animateur"])).get_json()
+    assert body == route_need("b-1")
+    assert body["decision"] == "reorientation" and body["partner"] is None
+    assert "Aucun partenaire actif n'est enregistré" in body["reasons"][-1]
+    # What the response carries, its OpenAPI document allows: a client that checks the
+    # answer against it does not reject the null.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    route_schema = spec["components"]["schemas"]["Route"]["properties"]
+    assert route_schema["partner"]["type"] == ["string", "null"]
+    assert route_schema["operator"]["type"] == "string"
+
+
 def test_pools_bundle_the_open_needs(client, tokens):
     factories.load(_document())
     body = client.get("/api/v1/pools", headers=bearer(tokens["animateur"])).get_json()

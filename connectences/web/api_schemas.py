@@ -483,7 +483,14 @@ class RouteSchema(ma.Schema):
     need = ma.fields.String(required=True)
     decision = ma.fields.String(required=True, metadata={"enum": ["operator", "reorientation"]})
     operator = ma.fields.String(metadata={"description": "ref de l'opérateur"})
-    partner = ma.fields.String(metadata={"description": "ref du partenaire"})
+    partner = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "ref du partenaire ; null quand la plateforme ne peut en proposer "
+            "aucun (aucun partenaire France Travail enregistré et aucun du type attendu "
+            "pour le lieu du besoin) : les raisons disent quoi faire"
+        },
+    )
     reasons = _strings(required=True)
 
 
