@@ -170,3 +170,44 @@ def test_taking_charge_twice_says_it_is_done_already(client, auth, world):
     assert "Déjà fait : la réorientation est déjà à l'état « Prise en charge »." in page
     assert "Impossible de passer" not in page
     assert count(Transition) == log
+
+
+def test_a_need_whose_partner_refused_is_not_routed_back_to_it(client, auth, world):
+    """Found by a check: once a partner refused a re-orientation, the need page proposed
+    that same partner again, preselected in the form, without a word of its refusal: a
+    second mail to the partner that had just said no. It is now set aside as an operator
+    that refused is, the reasons say who refused, when and why."""
+    from connectences.matching.routing import decide_route
+
+    ft_name = by_ref(Partner, "ft").name
+    assert decide_route("n1").partner == "ft"  # the first France Travail by ref
+    auth.login("partner", org_ref="ft")
+    url = f"/partenaire/reorientations/{world['ft']}"
+    client.get(url)
+    mails = count(OutboxMessage)
+    _post(client, url + "/action", {"action": "refuser", "motif": "hors_perimetre"})
+    assert count(OutboxMessage) == mails + 1  # the animateur is told, once
+    told = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert told.to == "anim@exemple.fr"
+
+    decision = decide_route("n1")
+    assert decision.decision == "reorientation" and decision.partner == "ml"
+    refusal = next(r for r in decision.reasons if r.startswith(ft_name))
+    assert "a refusé la réorientation de ce besoin le " in refusal
+    assert refusal.endswith(") : le besoin ne lui est plus proposé.")
+    # The partner the need goes to now never reads another's refusal.
+    assert not any(ft_name in r for r in decision.shared)
+    auth.logout()
+    auth.login("animateur")
+    page = html_of(client.get("/animateur/besoins/n1"))
+    assert 'value="ml" selected' in page and 'value="ft" selected' not in page
+
+    # Refused by every partner registered: none is proposed, and the page preselects none.
+    again = send_referral(db.session, need=by_ref(Need, "n1"), partner=by_ref(Partner, "ml"))
+    workflows.transition(db.session, again, REFERRAL, "refusee", reason_code="hors_perimetre")
+    db.session.commit()
+    decision = decide_route("n1")
+    assert decision.partner is None
+    assert decision.reasons[-1].startswith("Aucun autre partenaire actif n'est enregistré : ")
+    page = html_of(client.get("/animateur/besoins/n1"))
+    assert 'value="ml" selected' not in page and 'value="ft" selected' not in page

@@ -33,7 +33,10 @@ An operator that refused the need already (``declined``: its last lead for the n
 was refused) covers it no more: the need is routed again among the others, or
 re-oriented when none is left, and the reasons say who refused, when and why. The
 spec is silent on a refusal; routing the need back to the operator that just refused
-it would make the animateur go round in circles.
+it would make the animateur go round in circles. A partner that refused the need's
+re-orientation (its last referral for the need was refused) fits it no more, for the
+same reason: the need goes to another partner by the rules above, or to none (the
+animateur chooses) when no other is registered.
 
 Pure functions over plain data: no database, no Flask.
 """
@@ -185,6 +188,7 @@ def route(
     partners: Iterable[PartnerData],
     epci: str | None,
     declined: Mapping[str, str] | None = None,
+    declined_partners: Mapping[str, str] | None = None,
 ) -> RouteDecision:
     """Decide where ``need`` goes: an operator that covers it, or a partner.
 
@@ -192,7 +196,8 @@ def route(
     when unknown: then no operator covers it and only partners without epcis fit).
     ``declined`` maps the ref of an operator that refused the need already to what it
     said, in French ("a refusé ce besoin le 06/12/2026 (Hors de notre périmètre)"):
-    that operator no longer covers the need. Returns a ``RouteDecision`` whose
+    that operator no longer covers the need. ``declined_partners``: the same for the
+    partners that refused its re-orientation; such a partner fits it no more. Returns a ``RouteDecision`` whose
     ``reasons`` explain the decision in French, including in short why the other
     operators were not chosen.
     """
@@ -249,7 +254,16 @@ def route(
         shared_head = list(reasons)
         no_fit = "mission_courte" if need.contract == "mission" else "temps_plein"
 
-    partner, partner_reasons = _choose_partner(need, partners, epci)
+    refusals = [
+        f"{p.name} {declined_partners[p.ref]} : le besoin ne lui est plus proposé."
+        for p in partners
+        if declined_partners and p.ref in declined_partners
+    ]
+    if refusals:
+        # Named to the animateur only: never to the partner the need goes to now.
+        reasons.extend(refusals)
+        partners = [p for p in partners if p.ref not in declined_partners]
+    partner, partner_reasons = _choose_partner(need, partners, epci, bool(refusals))
     reasons.extend(partner_reasons)
     return RouteDecision(
         need=need.ref,
@@ -267,7 +281,7 @@ def partner_fits(partner: PartnerData, epci: str | None) -> bool:
 
 
 def _choose_partner(
-    need: NeedData, partners: list[PartnerData], epci: str | None
+    need: NeedData, partners: list[PartnerData], epci: str | None, declined: bool = False
 ) -> tuple[PartnerData | None, list[str]]:
     """The partner a re-oriented need goes to (``partners`` sorted by ref), with why.
 
@@ -277,6 +291,11 @@ def _choose_partner(
     ``None`` only when no France Travail partner is registered at all (and, with
     no partner at all, a reason that does not ask to choose among none).
     """
+    if not partners and declined:
+        return None, [
+            "Aucun autre partenaire actif n'est enregistré : l'animateur oriente lui-même "
+            "l'entreprise ou renvoie le besoin à un partenaire qui l'a refusé, avec un message."
+        ]
     if not partners:
         # Nobody to choose from: "choose the partner yourself" would send the animateur to
         # an empty list. Said as what to do instead.
@@ -334,6 +353,8 @@ def _choose_partner(
             "public de l'emploi sur tout le territoire, le besoin lui est confié quand même."
         ]
     missing = "aucun partenaire France Travail n'est enregistré sur la plateforme"
+    if declined:
+        missing = "aucun autre partenaire France Travail n'est enregistré sur la plateforme"
     if no_preferred:
         missing = f"{no_preferred} et {missing}"
     return None, [

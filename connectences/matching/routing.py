@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.orm import object_session, selectinload
 
 from connectences import territory, vocab
@@ -14,10 +14,17 @@ from connectences.extensions import db
 from connectences.matching.data import need_from_model, operator_from_model, partner_from_model
 from connectences.matching.matches import UnknownRef
 from connectences.matching.route import RouteDecision, route
-from connectences.models import Lead, LeadNeed, Need, Operator, Partner
-from connectences.workflows import LeadState
+from connectences.models import Lead, LeadNeed, Need, Operator, Partner, Referral
+from connectences.workflows import LeadState, ReferralState
 
-__all__ = ["UnknownRef", "decide_route", "declined_operators", "route_among", "route_need"]
+__all__ = [
+    "UnknownRef",
+    "decide_route",
+    "declined_operators",
+    "declined_partners",
+    "route_among",
+    "route_need",
+]
 
 
 def decide_route(need_ref: str, session=None) -> RouteDecision:
@@ -38,26 +45,77 @@ def decide_route(need_ref: str, session=None) -> RouteDecision:
     return route_among(row, operators, partners)
 
 
-def declined_operators(need: Need, session=None) -> dict[str, str]:
-    """Operator ref -> what it said, for each operator whose last lead for ``need`` was
-    refused: « a refusé ce besoin le 06/12/2026 (Hors de notre périmètre) »."""
-    session = session or object_session(need) or db.session
-    rows = session.execute(
-        select(Operator.ref, Lead.status, Lead.refusal_reason, Lead.refusal_text, Lead.updated_at)
+def _refusals(need: Need, session) -> tuple[dict[str, str], dict[str, str]]:
+    """The operators and the partners that refused ``need`` already (one statement: the
+    need page routes on every request), each ref -> what it said: the last lead of each
+    operator, the last referral of each partner, when refused."""
+    leads = (
+        select(
+            literal_column("'operator'").label("side"),
+            Operator.ref,
+            Lead.status,
+            Lead.refusal_reason,
+            Lead.refusal_text,
+            Lead.updated_at,
+            Lead.created_at,
+            Lead.id,
+        )
         .join(Lead, Lead.operator_id == Operator.id)
         .join(LeadNeed, LeadNeed.lead_id == Lead.id)
         .where(LeadNeed.need_id == need.id)
-        .order_by(Lead.created_at, Lead.id)
     )
-    last = {ref: (status, code, text, when) for ref, status, code, text, when in rows}
-    return {
-        ref: (
-            f"a refusé ce besoin le {local_date(when).strftime('%d/%m/%Y')} "
-            f"({vocab.motive(vocab.LEAD_REFUSAL_REASONS, code, text)})"
+    referrals = (
+        select(
+            literal_column("'partner'").label("side"),
+            Partner.ref,
+            Referral.status,
+            Referral.refusal_reason,
+            Referral.refusal_text,
+            Referral.updated_at,
+            Referral.created_at,
+            Referral.id,
         )
-        for ref, (status, code, text, when) in last.items()
-        if status == LeadState.REFUSE
-    }
+        .join(Referral, Referral.partner_id == Partner.id)
+        .where(Referral.need_id == need.id)
+    )
+    both = union_all(leads, referrals).subquery()
+    rows = session.execute(select(both).order_by(both.c.created_at, both.c.id))
+    last: dict[str, dict[str, tuple]] = {"operator": {}, "partner": {}}
+    for side, ref, status, code, text, when, _created, _id in rows:
+        last[side][ref] = (status, code, text, when)
+
+    def said(side, refused, reasons, what) -> dict[str, str]:
+        return {
+            ref: (
+                f"a refusé {what} le {local_date(when).strftime('%d/%m/%Y')} "
+                f"({vocab.motive(reasons, code, text)})"
+            )
+            for ref, (status, code, text, when) in last[side].items()
+            if status == refused
+        }
+
+    return (
+        said("operator", LeadState.REFUSE, vocab.LEAD_REFUSAL_REASONS, "ce besoin"),
+        said(
+            "partner",
+            ReferralState.REFUSEE,
+            vocab.REFERRAL_REFUSAL_REASONS,
+            "la réorientation de ce besoin",
+        ),
+    )
+
+
+def declined_operators(need: Need, session=None) -> dict[str, str]:
+    """Operator ref -> what it said, for each operator whose last lead for ``need`` was
+    refused: « a refusé ce besoin le 06/12/2026 (Hors de notre périmètre) »."""
+    return _refusals(need, session or object_session(need) or db.session)[0]
+
+
+def declined_partners(need: Need, session=None) -> dict[str, str]:
+    """Partner ref -> what it said, for each partner whose last referral of ``need`` was
+    refused: « a refusé la réorientation de ce besoin le 06/12/2026 (Déjà suivi par nos
+    services) »."""
+    return _refusals(need, session or object_session(need) or db.session)[1]
 
 
 def route_among(
@@ -65,14 +123,19 @@ def route_among(
 ) -> RouteDecision:
     """The routing decision for a loaded need among the given active operators and
     partners (a page that lists them already has them: no need to read them again),
-    leaving out the operators that refused it already (``declined_operators``)."""
+    leaving out the operators and partners that refused it already
+    (``declined_operators``, ``declined_partners``)."""
     data = need_from_model(need)
+    operators_said, partners_said = (
+        _refusals(need, object_session(need) or db.session) if need.id is not None else (None, None)
+    )
     return route(
         data,
         [operator_from_model(o) for o in operators],
         [partner_from_model(p) for p in partners],
         territory.epci_of(data.commune),
-        declined_operators(need) if need.id is not None else None,
+        operators_said,
+        partners_said,
     )
 
 
