@@ -400,6 +400,69 @@ def test_operator_can_be_changed_from_the_route_choice(client, animateur):
     assert lead.operator.ref == "ge2" and lead.candidates == [] and lead.reasons == []
 
 
+def _need_history(ref: str) -> list[tuple[str, str | None, int | None]]:
+    need = need_by_ref(ref)
+    return [
+        (t.to_state, t.reason_text, t.actor_id)
+        for t in db.session.scalars(
+            select(Transition)
+            .where(Transition.entity == "need", Transition.entity_id == need.id)
+            .order_by(Transition.id)
+        )
+    ]
+
+
+def test_choosing_against_the_route_is_kept_with_who_and_what_was_advised(client, animateur):
+    """Found by a check: an animateur sending a need elsewhere than the platform proposed
+    left « Proposé à GE Val » in its history, as if GE Val had been the advice."""
+    qualify("n1")
+    qualify("n2")
+    assert "Vers un opérateur : GE Bassin" in html_of(client.get("/animateur/besoins/n1"))
+    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge2"})
+    client.post(
+        "/animateur/besoins/n2/reorienter",
+        data={"partenaire": "ft", "motif": "autre", "precision": "Déjà suivi par FT"},
+    )
+    said = {
+        ref: [
+            (text, actor)
+            for state, text, actor in _need_history(ref)
+            if state in ("propose", "reoriente")
+        ]
+        for ref in ("n1", "n2")
+    }
+    assert said["n1"] == [
+        (
+            "Proposé à GE Val (choix de l'animateur : la plateforme proposait l'opérateur "
+            "GE Bassin)",
+            animateur.id,
+        )
+    ]
+    assert said["n2"] == [
+        (
+            "Réorienté vers France Travail Arcachon (choix de l'animateur : la plateforme "
+            "proposait l'opérateur GE Bassin)",
+            animateur.id,
+        )
+    ]
+    # Its history says it, with who.
+    page = main_of(client.get("/animateur/besoins/n1"))
+    assert "la plateforme proposait l'opérateur GE Bassin" in unescape(page)
+
+
+def test_following_the_route_logs_no_override(client, animateur):
+    qualify("n1")
+    qualify("plein")
+    client.post("/animateur/besoins/n1/proposer", data={"operateur": "ge"})
+    client.post(
+        "/animateur/besoins/plein/reorienter", data={"partenaire": "ft", "motif": "temps_plein"}
+    )
+    assert ("propose", "Proposé à GE Bassin", animateur.id) in _need_history("n1")
+    assert ("reoriente", "Réorienté vers France Travail Arcachon", animateur.id) in _need_history(
+        "plein"
+    )
+
+
 @pytest.mark.parametrize(
     "form,field,message",
     [

@@ -298,6 +298,7 @@ def send_lead(
     note: str | None = None,
     reasons: Sequence[str] = (),
     over_cap_reason: str | None = None,
+    overridden: str | None = None,
 ) -> Lead:
     """Propose a need, or a bundle of needs ("un poste en temps partagé"), to an operator.
 
@@ -306,7 +307,8 @@ def send_lead(
     every hard constraint (for a bundle: of each need, with the hours of the whole job). Raises
     TransitionError with a French message and changes nothing otherwise.
     ``over_cap_reason``: why a company at its monthly cap agreed to this contact (see
-    :func:`_check_pressure`), recorded in the lead's log.
+    :func:`_check_pressure`), recorded in the lead's log. ``overridden``: what the
+    routing advised instead (``advice_overridden``), recorded in the need's history.
     """
     _check_note(note)
     needs = list(dict.fromkeys(needs))
@@ -349,7 +351,7 @@ def send_lead(
             NEED,
             NeedState.PROPOSE,
             actor=actor,
-            reason_text=f"Proposé à {operator.name}",
+            reason_text=_sent_to(f"Proposé à {operator.name}", overridden),
         )
     queue_template(
         session,
@@ -379,9 +381,10 @@ def send_referral(
     reasons: Sequence[str] = (),
     note: str | None = None,
     over_cap_reason: str | None = None,
+    overridden: str | None = None,
 ) -> Referral:
     """Re-orient a need to a partner, with the reasons; the need becomes ``reoriente``.
-    ``over_cap_reason``: as for :func:`send_lead`, recorded in the referral's log."""
+    ``over_cap_reason`` and ``overridden``: as for :func:`send_lead`."""
     _check_note(note)
     if need.status not in NEED_REORIENTABLE:
         raise TransitionError(
@@ -406,7 +409,7 @@ def send_referral(
         NEED,
         NeedState.REORIENTE,
         actor=actor,
-        reason_text=f"Réorienté vers {partner.name}",
+        reason_text=_sent_to(f"Réorienté vers {partner.name}", overridden),
     )
     leads.withdraw_leads(
         session, need, why=f"le besoin est réorienté vers {partner.name}", actor=actor
@@ -456,6 +459,7 @@ def propose_need(
         note=_note(note),
         reasons=reasons,
         over_cap_reason=over_cap_reason,
+        overridden=advice_overridden(session, decision, need, operator_ref=operator.ref),
     )
     session.flush()
     return lead
@@ -574,7 +578,8 @@ def reorient_need(
     partner, reason = check_reorientation(
         session, need, partner_ref=partner_ref, code=code, text=text
     )
-    shared = routing_reasons_for(decide_route(need.ref, session), need, partner.ref)
+    decision = decide_route(need.ref, session)
+    shared = routing_reasons_for(decision, need, partner.ref)
     referral = send_referral(
         session,
         need=need,
@@ -583,6 +588,7 @@ def reorient_need(
         reasons=[reason] + [r for r in shared if r != reason],
         note=_note(note),
         over_cap_reason=over_cap_reason,
+        overridden=advice_overridden(session, decision, need, partner_ref=partner.ref),
     )
     session.flush()
     return referral
@@ -598,6 +604,39 @@ def routing_reasons_for(decision: RouteDecision, need: Need, partner_ref: str | 
     if advised is None or advised != partner_ref:
         return []
     return list(decision.shared)
+
+
+def _sent_to(sentence: str, overridden: str | None) -> str:
+    return f"{sentence} ({overridden})" if overridden else sentence
+
+
+def advice_overridden(
+    session,
+    decision: RouteDecision,
+    need: Need,
+    *,
+    operator_ref: str | None = None,
+    partner_ref: str | None = None,
+) -> str | None:
+    """What the routing advised, in French, when the animateur sends the need elsewhere
+    (another operator, a partner instead of an operator, an operator instead of a
+    re-orientation): the need's history keeps who chose against the platform and what
+    it proposed. None when the choice is the advice, or there was none (before
+    qualification; a re-orientation with no partner to propose, the animateur choosing)."""
+    advised_operator, advised_partner = route_advice(decision, need)
+    if advised_operator is not None:
+        if advised_operator == operator_ref:
+            return None
+        name = session.scalar(select(Operator.name).where(Operator.ref == advised_operator))
+        return f"choix de l'animateur : la plateforme proposait l'opérateur {name}"
+    if advised_partner is not None:
+        if advised_partner == partner_ref:
+            return None
+        name = session.scalar(select(Partner.name).where(Partner.ref == advised_partner))
+        return f"choix de l'animateur : la plateforme proposait une réorientation vers {name}"
+    if operator_ref is not None and need.status != NeedState.NOUVEAU:
+        return "choix de l'animateur : la plateforme proposait une réorientation"
+    return None
 
 
 def route_advice(decision: RouteDecision, need: Need) -> tuple[str | None, str | None]:
