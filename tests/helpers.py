@@ -83,6 +83,26 @@ def read_stamp_at(client, url: str, action: str | None = None) -> str:
     return stamp_in(client.get(url), action)
 
 
+def guard_in(page, action: str | None = None) -> dict[str, str]:
+    """The hidden fields a form of this page sends to guard its save: its read stamp
+    (``lu_le``) and, when it has one, the digest of the values it edits as read
+    (``lu_valeurs``, ``workflows.read_values``); the form chosen as by :func:`stamp_in`."""
+    text = page if isinstance(page, str) else page.get_data(as_text=True)
+    guard = {"lu_le": stamp_in(text, action)}
+    if action is not None:
+        forms = re.findall(r'<form[^>]*\baction="([^"#]*)[^"]*"[^>]*>(.*?)</form>', text, re.S)
+        text = next((body for url, body in forms if html.unescape(url).endswith(action)), "")
+    found = re.search(r'name="lu_valeurs" value="([^"]+)"', text)
+    if found:
+        guard["lu_valeurs"] = html.unescape(found.group(1))
+    return guard
+
+
+def read_guard_at(client, url: str, action: str | None = None) -> dict[str, str]:
+    """:func:`guard_in` of the page at ``url``, as a person opening it gets it."""
+    return guard_in(client.get(url), action)
+
+
 def main_of(response) -> str:
     """The HTML of the page's <main> only: what the page says, without the site's header
     and footer (whose team phone number is a ``tel:`` link on every page)."""

@@ -21,7 +21,15 @@ from connectences.typography import NBSP
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead
 from tests import factories as f
-from tests.helpers import audit_entries, by_ref, error_of, html_of, read_stamp_at, stamp_in
+from tests.helpers import (
+    audit_entries,
+    by_ref,
+    error_of,
+    html_of,
+    read_guard_at,
+    read_stamp_at,
+    stamp_in,
+)
 
 BASE = "/animateur/cvtheque"
 PDF = b"%PDF-1.4\n% test CV\n"
@@ -429,6 +437,63 @@ def test_notes_saved_from_a_page_read_before_another_save_are_refused_not_overwr
     both = "Préfère les matinées. Permis B, pas de voiture."
     assert other.post(f"{BASE}/ines/notes", data={"notes": both, "lu_le": fresh}).status_code == 302
     assert by_ref(Candidate, "ines").notes == both
+
+
+def test_notes_read_before_a_commitment_change_are_saved_what_they_edit_unchanged(
+    app, client, auth, people
+):
+    # Tab A reads the notes; tab B adds a commitment, which stamps the person
+    # (matching relies on it) but leaves the notes as read: saving them loses nothing.
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    guard = read_guard_at(client, f"{BASE}/ines", "/notes")
+    assert guard.get("lu_valeurs")
+    added = other.post(
+        f"{BASE}/ines/engagements/nouveau",
+        data={"libelle": "Ménage, Mairie", "heures": "6", "jours": ["wed"], "debut": "", "fin": ""},
+    )
+    assert added.status_code == 302
+    assert by_ref(Candidate, "ines").updated_at.isoformat() != guard["lu_le"]
+    saved = client.post(f"{BASE}/ines/notes", data={"notes": "Préfère les matinées.", **guard})
+    assert saved.status_code == 302
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
+    # A form read before the digest existed (the stamp alone) is still refused.
+    stale = client.post(
+        f"{BASE}/ines/notes", data={"notes": "Autre chose.", "lu_le": guard["lu_le"]}
+    )
+    assert stale.status_code == 422
+    assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
+
+
+def test_notes_changed_meanwhile_are_refused_even_with_the_digest(app, client, auth, people):
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first = read_guard_at(client, f"{BASE}/ines", "/notes")
+    second = read_guard_at(other, f"{BASE}/ines", "/notes")
+    assert client.post(f"{BASE}/ines/notes", data={"notes": "A.", **first}).status_code == 302
+    response = other.post(f"{BASE}/ines/notes", data={"notes": "B.", **second})
+    assert response.status_code == 422
+    assert "modifiées par quelqu'un d'autre" in html.unescape(html_of(response))
+    assert "B.</textarea>" in html_of(response)  # what was typed is kept
+    assert by_ref(Candidate, "ines").notes == "A."
+    # A digest that does not match what was read (tampered, or another field's) is no pass.
+    forged = {**second, "lu_valeurs": "0" * 24}
+    assert other.post(f"{BASE}/ines/notes", data={"notes": "B.", **forged}).status_code == 422
+    # The same notes sent again from the old page lose nothing: accepted (``holds``).
+    assert other.post(f"{BASE}/ines/notes", data={"notes": " A. ", **second}).status_code == 302
+    assert by_ref(Candidate, "ines").notes == "A."
+
+
+def test_notes_are_refused_to_who_is_not_an_animateur_whatever_the_guard(app, client, auth, people):
+    auth.login("animateur")
+    guard = read_guard_at(client, f"{BASE}/ines", "/notes")
+    other = app.test_client()
+    auth.login("operator", client=other)
+    response = other.post(f"{BASE}/ines/notes", data={"notes": "x", **guard})
+    assert response.status_code == 403
+    assert by_ref(Candidate, "ines").notes is None
 
 
 def test_notes_sent_without_a_read_stamp_are_refused(client, auth, people):

@@ -43,6 +43,12 @@ def set_status(session: Session, candidate: Candidate, status: str, *, actor: Us
     return changed
 
 
+# What the notes form edits (``workflows.unchanged_since``'s ``edits``): a save read
+# before another change of the person (a commitment, their profile) goes through while
+# the notes still hold what was read.
+NOTES_EDITS = ("notes",)
+
+
 def set_notes(session: Session, candidate: Candidate, notes: str, *, actor: User) -> bool:
     """Replace the animateurs' notes on the person; False when nothing changed."""
     text = (notes or "").strip()

@@ -24,7 +24,7 @@ from connectences.typography import (
     time_slot,
 )
 from connectences.typography import decimal_fr as french_number
-from connectences.workflows import read_stamp
+from connectences.workflows import read_stamp, read_values
 
 
 def local_datetime(value: datetime | None, empty: str = "—") -> str:
@@ -89,4 +89,5 @@ def register_formats(app: Flask) -> None:
     app.add_template_global(days_ago, "age_fr")
     app.add_template_global(score_max, "score_max")
     app.add_template_global(read_stamp, "read_stamp")
+    app.add_template_global(read_values, "read_values")
     app.jinja_env.add_extension(FrenchTypography)

@@ -32,6 +32,7 @@ from connectences.cvtheque.commitments import (
 from connectences.cvtheque.history import events_of
 from connectences.cvtheque.library import (
     EXPORT_HEADERS,
+    NOTES_EDITS,
     export_rows,
     leads_of,
     record_contact,
@@ -256,6 +257,7 @@ def _render_show(
         sent=sent,
         errors=errors or {},
         typed=typed or {},
+        notes_edits=NOTES_EDITS,
     ), status
 
 
@@ -299,7 +301,15 @@ def change_notes(ref: str):
     )
 
     def change() -> bool:
-        unchanged_since(db.session, candidate, request.form.get("lu_le"), meanwhile)
+        unchanged_since(
+            db.session,
+            candidate,
+            request.form.get("lu_le"),
+            meanwhile,
+            holds={"notes": typed["notes"].strip() or None},
+            edits=NOTES_EDITS,
+            values_read=request.form.get("lu_valeurs"),
+        )
         return set_notes(db.session, candidate, typed["notes"], actor=current_user)
 
     return commit_or_refuse(

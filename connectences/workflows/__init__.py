@@ -7,7 +7,9 @@ read from the ``transition`` table this module writes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -394,6 +396,8 @@ def unchanged_since(
     message: str = CHANGED_MEANWHILE,
     *,
     holds: Mapping[str, Any] | None = None,
+    edits: Edits | None = None,
+    values_read: str | None = None,
 ) -> None:
     """Refuse a form's change unless the stored record is still the one the form was
     read from: ``read_at`` is its ``updated_at`` when the page was shown
@@ -410,14 +414,26 @@ def unchanged_since(
     before another save but sending exactly what the record holds now (sent twice, sent
     again after a refusal without a change, or a colleague saved the same values) loses
     nothing: it passes, the row's stamp read now checked by the same ``UPDATE``, so a
-    save landing in between is not overwritten either."""
+    save landing in between is not overwritten either.
+
+    ``edits`` and ``values_read``: the fields the form edits (:data:`Edits`) and the
+    digest of their values as the page read them (:func:`read_values`, the form's
+    hidden ``lu_valeurs``). A record stamped since for reasons outside the form (a
+    person's commitment moves their ``updated_at``, which matching relies on) loses
+    nothing to this save when those fields still hold what was read: it passes, stamped
+    from the same reading of the row (a save landing in between is still refused). A
+    form without the digest (read before it existed) is guarded by the stamp alone."""
     try:
         read = datetime.fromisoformat(read_at or "")
     except ValueError:
         raise ChangedMeanwhile(message) from None
     if read.tzinfo is None:
         raise ChangedMeanwhile(message)
-    if not _stamp_if(session, obj, read) and not _holds_now(session, obj, holds):
+    if (
+        not _stamp_if(session, obj, read)
+        and not _holds_now(session, obj, holds)
+        and not _edits_unchanged(session, obj, edits, values_read)
+    ):
         raise ChangedMeanwhile(message)
     session.expire(obj, ["updated_at"])
 
@@ -443,6 +459,49 @@ def _holds_now(session, obj, holds: Mapping[str, Any] | None) -> bool:
     if any(getattr(obj, name) != value for name, value in holds.items()):
         return False
     return _stamp_if(session, obj, obj.updated_at)
+
+
+# What a guarded form edits on its record: the attributes' names, or a function giving
+# the values from the record (a profile's skills, its commune as the form shows it).
+Edits = Sequence[str] | Callable[[Any], Mapping[str, Any]]
+
+
+def edited_values(obj, edits: Edits) -> dict[str, Any]:
+    """The values of the fields ``edits`` names, as ``obj`` holds them now."""
+    if callable(edits):
+        return dict(edits(obj))
+    return {name: getattr(obj, name) for name in edits}
+
+
+def values_digest(values: Mapping[str, Any]) -> str:
+    """A short digest of ``values`` in one canonical form (keys sorted, dates and
+    numbers as text), the same for the same values however they were read."""
+    canonical = json.dumps(
+        sorted((str(name), value) for name, value in values.items()),
+        default=str,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def read_values(obj, edits: Edits) -> str:
+    """The digest of the fields a form edits as read now, for its hidden ``lu_valeurs``
+    next to :func:`read_stamp` (:func:`unchanged_since`'s ``values_read``)."""
+    return values_digest(edited_values(obj, edits))
+
+
+def _edits_unchanged(session, obj, edits: Edits | None, read: str | None) -> bool:
+    """Whether the fields ``edits`` names hold now (read again from the database) the
+    values whose digest the form read, then stamped from that very reading; False
+    without them (a form sent before the digest existed)."""
+    if edits is None or not read:
+        return False
+    session.expire(obj)  # nothing changed yet (called before the change): all read again
+    now = obj.updated_at  # the row's columns in one reading, its stamp with them
+    if values_digest(edited_values(obj, edits)) != read[:64]:
+        return False
+    return _stamp_if(session, obj, now)
 
 
 def read_stamp(obj) -> str:
