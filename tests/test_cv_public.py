@@ -41,9 +41,11 @@ from tests.helpers import (
     audit_entries,
     count,
     error_of,
+    guard_in,
     html_of,
     mails_to,
     page_text,
+    read_guard_at,
     read_stamp_at,
     recorded_statements,
     same_page,
@@ -1289,6 +1291,56 @@ def test_the_profile_sent_without_its_read_stamp_is_refused(client):
         response = client.post(f"{space}/modifier", data=data)
         assert response.status_code == 422
         assert the_candidate().hours_max == 24
+
+
+def test_the_profile_read_before_the_team_adds_a_commitment_is_saved(app, client, auth):
+    # A commitment the team adds stamps the person (matching relies on it) and changes
+    # nothing of what the profile form edits: the form opened before is saved.
+    space = submitted_and_confirmed(client)
+    guard = read_guard_at(client, f"{space}/modifier")
+    assert guard.get("lu_valeurs")
+    team = app.test_client()
+    auth.login("animateur", client=team)
+    added = team.post(
+        f"/animateur/cvtheque/{the_candidate().ref}/engagements/nouveau",
+        data={"libelle": "Ménage, Mairie", "heures": "6", "jours": ["wed"], "debut": "", "fin": ""},
+    )
+    assert added.status_code == 302
+    assert the_candidate().updated_at.isoformat() != guard["lu_le"]
+    saved = client.post(f"{space}/modifier", data={**_profile_form(phone="0699887766"), **guard})
+    assert saved.status_code == 302
+    assert "99" in the_candidate().phone
+    assert len(the_candidate().commitments) == 1  # the team's commitment kept
+
+
+def test_the_profile_changed_meanwhile_is_refused_even_with_its_digest(client):
+    # The same field changed in another tab: refused, nothing written, what was typed kept;
+    # a form without the digest (read before it existed) is guarded by its stamp alone.
+    space = submitted_and_confirmed(client)
+    first = read_guard_at(client, f"{space}/modifier")
+    second = read_guard_at(client, f"{space}/modifier")
+    assert (
+        client.post(
+            f"{space}/modifier", data={**_profile_form(hours_max="30"), **first}
+        ).status_code
+        == 302
+    )
+    response = client.post(
+        f"{space}/modifier", data={**_profile_form(phone="0699887766"), **second}
+    )
+    assert response.status_code == 422
+    assert 'value="0699887766"' in unescape(response.get_data(as_text=True))  # kept
+    assert the_candidate().hours_max == 30 and "99" not in (the_candidate().phone or "")
+    fresh = guard_in(response)
+    bare = client.post(
+        f"{space}/modifier",
+        data={**_profile_form(phone="0699887766"), "lu_le": second["lu_le"]},
+    )
+    assert bare.status_code == 422
+    again = client.post(
+        f"{space}/modifier", data={**_profile_form(phone="0699887766", hours_max="30"), **fresh}
+    )
+    assert again.status_code == 302
 
 
 def test_opening_the_space_meanwhile_does_not_refuse_the_profile_form(client):

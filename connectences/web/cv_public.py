@@ -78,7 +78,7 @@ from connectences.web.cv_forms import (
 from connectences.web.errors import CSRF_RETRY, render_error
 from connectences.web.forms import SetPasswordForm, corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
-from connectences.workflows import ChangedMeanwhile, read_stamp, unchanged_since
+from connectences.workflows import ChangedMeanwhile, read_stamp, read_values, unchanged_since
 
 bp = Blueprint("cv_public", __name__)
 
@@ -97,6 +97,15 @@ PROFILE_MEANWHILE = (
     "Votre profil a été modifié depuis que vous avez ouvert cette page (dans un autre "
     "onglet, ou par l'équipe de Connect'ences) : rien n'a été enregistré."
 )
+# What the profile form edits (``workflows.unchanged_since``'s ``edits``): its fields as
+# it shows them, and the CV file an upload replaces. A profile stamped since by a change
+# elsewhere (the team adds a commitment) is saved while these still hold what was read.
+
+
+def _profile_edits(candidate: Candidate) -> dict:
+    return {**CandidateForm.data_of(candidate), "cv": candidate.cv_filename}
+
+
 # After it, what the profile holds now where the form differs (``profile.holds_now``):
 # the form given back still holds what the page had read, which a save would put back.
 PROFILE_KEPT = (
@@ -588,11 +597,17 @@ def update(token: str):
     form = CandidateUpdateForm(data=CandidateForm.data_of(candidate))
     form.hours_max.description = held_hours_hint(candidate) or form.hours_max.description
     sent_stamp = request.form.get("lu_le", "")
+    sent_values = request.form.get("lu_valeurs", "")[:64]
     if request.method == "POST":
         if not form.validate_on_submit():
             db.session.rollback()
             return _render_form(
-                form, status=400, template="cv_public/update.html", token=token, stamp=sent_stamp
+                form,
+                status=400,
+                template="cv_public/update.html",
+                token=token,
+                stamp=sent_stamp,
+                values=sent_values,
             )
         pdf = _uploaded(form.cv)
         text = None
@@ -601,7 +616,14 @@ def update(token: str):
         address = form.cleaned.get("email")
         asked = address is not None and address != candidate.email
         try:
-            unchanged_since(db.session, candidate, sent_stamp, PROFILE_MEANWHILE)
+            unchanged_since(
+                db.session,
+                candidate,
+                sent_stamp,
+                PROFILE_MEANWHILE,
+                edits=_profile_edits,
+                values_read=sent_values,
+            )
             cleaned = CleanProfile((k, v) for k, v in form.cleaned.items() if k != "email")
             changed = apply_profile(db.session, candidate, cleaned, actor_label=consent.SELF)
             if pdf is not None:
@@ -621,6 +643,7 @@ def update(token: str):
                 token=token,
                 limit_error=" ".join(filter(None, (clash.message, now, PROFILE_KEPT))),
                 stamp=read_stamp(candidate),
+                values=read_values(candidate, _profile_edits),
             )
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
@@ -629,7 +652,12 @@ def update(token: str):
             else:
                 form.add_errors(exc.errors)
             return _render_form(
-                form, status=400, template="cv_public/update.html", token=token, stamp=sent_stamp
+                form,
+                status=400,
+                template="cv_public/update.html",
+                token=token,
+                stamp=sent_stamp,
+                values=sent_values,
             )
         candidate_changed(candidate)
         if asked:
@@ -654,7 +682,11 @@ def update(token: str):
         return redirect(url_for("cv_public.space", token=token))
     db.session.commit()
     return _render_form(
-        form, template="cv_public/update.html", token=token, stamp=read_stamp(candidate)
+        form,
+        template="cv_public/update.html",
+        token=token,
+        stamp=read_stamp(candidate),
+        values=read_values(candidate, _profile_edits),
     )
 
 
@@ -671,6 +703,7 @@ def _update_after_expired_token(message: str):
         token=token,
         limit_error=message,
         stamp=request.form.get("lu_le", ""),
+        values=request.form.get("lu_valeurs", "")[:64],
     )
 
 
