@@ -25,7 +25,15 @@ from connectences.models import (
 )
 from connectences.prospection import contact_rights
 from tests import factories
-from tests.helpers import by_ref, error_of, html_of, make_company, page_text
+from tests.helpers import (
+    by_ref,
+    error_of,
+    html_of,
+    make_company,
+    page_text,
+    read_stamp_at,
+    stamp_in,
+)
 
 
 @pytest.fixture
@@ -215,21 +223,65 @@ def test_the_animateur_exports_and_erases_from_the_company_page(client, auth, co
     # Without the reason and the confirmation, nothing is erased.
     url = f"/animateur/entreprises/boulangerie/contacts/{claire.id}/effacer"
     # Each missing piece is said next to its field, with a summary; what was typed stays.
-    refused = client.post(url, data={"motif": "", "confirmer": "1"})
+    stamp = read_stamp_at(client, "/animateur/entreprises/boulangerie", url)
+    refused = client.post(url, data={"motif": "", "confirmer": "1", "lu_le": stamp})
     assert refused.status_code == 422
     assert "Indiquez la demande reçue" in error_of(refused, f"motif-{claire.id}")
     assert f'id="confirmer-effacement-{claire.id}-erreurs"' not in html_of(refused)
-    refused = client.post(url, data={"motif": "appel du 3 mars"})
+    refused = client.post(url, data={"motif": "appel du 3 mars", "lu_le": stamp})
     assert refused.status_code == 422
     assert "Cochez la case" in error_of(refused, f"confirmer-effacement-{claire.id}")
     assert 'value="appel du 3 mars"' in html_of(refused)
     assert "flash-error" not in html_of(refused)
     assert db.session.scalar(select(func.count(CompanyContact.id))) == 2
     done = client.post(
-        url, data={"motif": "appel du 3 mars", "confirmer": "1"}, follow_redirects=True
+        url,
+        data={"motif": "appel du 3 mars", "confirmer": "1", "lu_le": stamp},
+        follow_redirects=True,
     )
     assert "ont été effacés" in page_text(done)
     assert "Claire Dupont" not in page_text(done)
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 1
+
+
+def test_a_contact_changed_since_the_page_was_read_is_not_erased(app, client, auth, company):
+    # The erasure form read Claire's entry; a colleague then puts another person's
+    # details in it: erasing from the old page would erase that other person.
+    auth.login("animateur")
+    claire = _claire()
+    page = "/animateur/entreprises/boulangerie"
+    url = f"{page}/contacts/{claire.id}/effacer"
+    stamp = read_stamp_at(client, page, url)
+    colleague = app.test_client()
+    auth.login("animateur", client=colleague)
+    edit = f"{page}/contacts/{claire.id}"
+    changed = colleague.post(
+        edit,
+        data={
+            "name": "Marc Lefort",
+            "role": "",
+            "phone": "",
+            "email": "marc@boulangerie.fr",
+            "lu_le": read_stamp_at(colleague, page, edit),
+        },
+    )
+    assert changed.status_code == 302
+    refused = client.post(url, data={"motif": "appel du 3 mars", "confirmer": "1", "lu_le": stamp})
+    assert refused.status_code == 422
+    text = page_text(refused)
+    assert "rien n'a été effacé" in text
+    assert "Ce contact est maintenant : Marc Lefort, marc@boulangerie.fr." in text
+    assert 'value="appel du 3 mars"' in html_of(refused)  # what was typed is kept
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 2
+    # Without a stamp (a form read before it carried one): refused too.
+    bare = client.post(url, data={"motif": "appel du 3 mars", "confirmer": "1"})
+    assert bare.status_code == 422
+    assert db.session.scalar(select(func.count(CompanyContact.id))) == 2
+    # Confirmed from the page given back (read now), it is erased.
+    done = client.post(
+        url, data={"motif": "appel du 3 mars", "confirmer": "1", "lu_le": stamp_in(refused, url)}
+    )
+    assert done.status_code == 302
     assert db.session.scalar(select(func.count(CompanyContact.id))) == 1
 
 

@@ -34,6 +34,7 @@ from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.owner_preferences import (
     company_changed_meanwhile,
+    contact_now,
     held,
     typed_preferences,
 )
@@ -335,6 +336,19 @@ def erase_contact(ref: str, contact_id: int):
         errors["motif"] = "Indiquez la demande reçue (date et moyen)."
     if request.form.get("confirmer") != "1":
         errors["confirmer"] = "Cochez la case pour confirmer l'effacement."
+    if not errors:
+        # The contact's own stamp: a contact changed since the page was read (another
+        # person's name, address) is not the one whose erasure was asked for.
+        meanwhile = (
+            "Ce contact a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
+            f"page : rien n'a été effacé. {contact_now(contact)} Vérifiez que c'est bien la "
+            "personne qui a demandé l'effacement, puis confirmez à nouveau."
+        )
+        try:
+            unchanged_since(db.session, contact, request.form.get("lu_le"), meanwhile)
+        except ChangedMeanwhile as exc:
+            db.session.rollback()
+            errors["_"] = exc.message
     if errors:
         return _render_show(
             contact.company,

@@ -74,23 +74,23 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
     return page, 422 if errors else 200, {"Cache-Control": "no-store"}
 
 
+def contact_now(contact: CompanyContact) -> str:
+    """What a contact person's entry holds now, as a refusal cites it."""
+    details = ", ".join(
+        value
+        for value in (contact.name, contact.role, phone_display(contact.phone, ""), contact.email)
+        if value
+    )
+    return f"Ce contact est maintenant : {details}."
+
+
 def company_changed_meanwhile(company: Company, contact: CompanyContact | None = None) -> str:
     """The refusal of a form about ``company`` read before someone else saved it
     (``workflows.unchanged_since``), saying what it holds now: its contact preferences
     (the owner's and the staff's forms, the company's stamp), or the details of
     ``contact`` (the staff's form of one of its contact people, the contact's stamp)."""
     if contact is not None:
-        details = ", ".join(
-            value
-            for value in (
-                contact.name,
-                contact.role,
-                phone_display(contact.phone, ""),
-                contact.email,
-            )
-            if value
-        )
-        now = f"Ce contact est maintenant : {details}."
+        now = contact_now(contact)
     else:
         said = preferences_words(
             {
