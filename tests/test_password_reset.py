@@ -173,3 +173,23 @@ def test_an_owner_locked_out_by_someone_else_s_failures_gets_in_through_a_reset(
     chosen = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert chosen.status_code == 302
     assert client.get(chosen.location).status_code == 200  # logged in, lock or not
+
+
+def test_disabling_an_account_ends_its_reset_links_for_good(app, client, auth):
+    # Finding: a reset asked, the account disabled then re-enabled within the 2 hours,
+    # the link sent before still set a password (whoever read it got the account back).
+    from connectences.accounts import roles, users
+
+    auth.create("operator", email="leon@ge.fr")
+    auth.create("admin", email="chef@pays.fr")
+    assert _ask(client, "leon@ge.fr").status_code == 200
+    path = LINK.search(_mails_to("leon@ge.fr")[-1].body_text).group(1)
+    roles.disable(db.session, "leon@ge.fr")
+    db.session.commit()
+    users.enable(db.session, "leon@ge.fr")
+    db.session.commit()
+    refused = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert refused.status_code == 400
+    assert "non valable" in refused.get_data(as_text=True)
+    assert _log_in(app.test_client(), "leon@ge.fr", NEW_PASSWORD).status_code != 302
+    assert _log_in(app.test_client(), "leon@ge.fr", PASSWORD).status_code == 302

@@ -25,6 +25,7 @@ from connectences.accounts.users import (
     AccountError,
     attach_organisation,
     check_role,
+    end_reset_links,
     keep_a_working_admin,
     role_label,
     user_by_email,
@@ -73,9 +74,12 @@ def _let_go(user: User) -> None:
 
 def _end_access(session: Session, user: User, now: datetime) -> tuple[int, int]:
     """End what the account acted with until now: its open sessions (those on other
-    workers too, by ``session_version``) and its live API tokens. Returns how many
-    sessions ended and tokens were revoked, for the audit of the change."""
+    workers too, by ``session_version``), its live API tokens and its password-reset
+    links not used yet (a link read by someone else must not outlive a disabling: the
+    account re-enabled within its 2 hours, it would set a password still). Returns how
+    many sessions ended and tokens were revoked, for the audit of the change."""
     user.session_version += 1
+    end_reset_links(session, user, now)
     return end_sessions_of(session, user.id, now=now), revoke_tokens_of(session, user, now=now)
 
 
@@ -168,9 +172,10 @@ def change_role(
 
 
 def disable(session: Session, email: str, *, actor: User | None = None) -> User:
-    """Disable an account: its open sessions end and its API tokens are revoked, for good
-    (re-enabling it brings back neither: the secret may be in the hands it was disabled
-    for; the admin issues a new token).
+    """Disable an account: its open sessions end, its API tokens are revoked and its
+    reset links stop working, for good (re-enabling it brings back none of them: the
+    secret may be in the hands it was disabled for; the admin issues a new token, the
+    owner asks for a new link).
 
     The last administrator who can log in is never disabled, whoever asks (the web or
     the command line): nobody could then manage accounts, tokens or failed mails."""
