@@ -193,3 +193,46 @@ def test_disabling_an_account_ends_its_reset_links_for_good(app, client, auth):
     assert "non valable" in refused.get_data(as_text=True)
     assert _log_in(app.test_client(), "leon@ge.fr", NEW_PASSWORD).status_code != 302
     assert _log_in(app.test_client(), "leon@ge.fr", PASSWORD).status_code == 302
+
+
+def test_the_migration_marks_the_passwords_closed_before_the_marker(tmp_path):
+    # Finding: « Désactiver mes anciens liens » used to leave password_hash NULL, as an
+    # invitation never accepted; the reset skips those: the owner could never get back in.
+    from flask_migrate import upgrade
+
+    from connectences import create_app
+    from connectences.accounts import request_password_reset
+    from connectences.accounts.audit import audit
+    from connectences.accounts.passwords import CLOSED_HASH, hash_password
+
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"}
+    )
+    with app.app_context():
+        upgrade(revision="c4d8e2a6f0b1")
+        closed = User(email="ferme@exemple.fr", role="candidate")
+        invited = User(email="invite@exemple.fr", role="operator")  # never activated
+        chosen = User(email="revenu@exemple.fr", role="candidate")
+        db.session.add_all([closed, invited, chosen])
+        db.session.flush()
+        for user in (closed, chosen):
+            audit(db.session, "password_closed", entity="user", entity_id=user.id)
+        audit(db.session, "invitation_sent", entity="user", entity_id=invited.id)
+        # Another kind of record with the same id: not an account's closing.
+        audit(db.session, "password_closed", entity="candidate", entity_id=invited.id)
+        chosen.password_hash = hash_password(NEW_PASSWORD)  # chose one since: kept
+        db.session.commit()
+        ids = closed.id, invited.id, chosen.id
+        assert request_password_reset(db.session, "ferme@exemple.fr") is None
+        db.session.rollback()
+        db.session.remove()
+        upgrade()
+        closed, invited, chosen = (db.session.get(User, i) for i in ids)
+        assert closed.password_hash == CLOSED_HASH
+        assert invited.password_hash is None
+        assert chosen.password_hash.startswith("$argon2")
+        # Its owner now gets back in through « Mot de passe oublié »; the invited one not.
+        assert request_password_reset(db.session, "ferme@exemple.fr") is not None
+        assert request_password_reset(db.session, "invite@exemple.fr") is None
+        db.session.remove()
+        db.engine.dispose()
