@@ -172,3 +172,25 @@ def test_the_scheduler_job_runs_these_rules(cv_dir):
         counts = execute(JOBS_BY_ID["data_retention"], now=now)
     assert counts["deleted"] == 1 and counts["files_deleted"] == 1
     assert people() == set() and files_in(cv_dir) == []
+
+
+def test_a_confirmation_sent_again_says_the_deletion_it_cannot_push_back(cv_dir):
+    # Finding: a new confirmation link sent on day 6 read « valable 7 jours » and
+    # « supprimé dans 7 jours », but the profile went on day 7, counted from its
+    # submission. The deletion stays counted from the submission (anyone may have a
+    # link sent by typing the address: a profile nobody confirms is kept 7 days), and
+    # every confirmation mail says that moment.
+    create("tardive@exemple.fr", at=START, confirmed=False)
+    with time_machine.travel(START + timedelta(days=6), tick=False):
+        assert consent.send_space_link(db.session, "tardive@exemple.fr")
+        db.session.commit()
+    first, again = mails_to("tardive@exemple.fr")
+    deadline = "22/01/2025 à 11 h 00"  # START + 7 days, Paris time
+    for mail in (first, again):
+        text = " ".join(mail.body_text.split())
+        assert f"avant le {deadline}" in text and "7 jours" not in text
+        assert f"sans confirmation d'ici le {deadline}, le profil sera supprimé" in text
+        assert f"avant le {deadline}" in mail.body_html
+    assert apply(START + timedelta(days=7) - timedelta(minutes=1))["unconfirmed_deleted"] == 0
+    assert apply(START + timedelta(days=7, minutes=1))["unconfirmed_deleted"] == 1
+    assert people() == set()

@@ -24,7 +24,7 @@ from connectences import config
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import CLOSED_HASH
 from connectences.accounts.roles import close_password
-from connectences.clock import local_date
+from connectences.clock import LOCAL_TZ, local_date
 from connectences.contacts import email_key
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
 from connectences.cvtheque.history import record_event
@@ -90,6 +90,24 @@ def link_days() -> int:
 def confirm_days() -> int:
     """Days the person has to confirm their address (``CV_CONFIRM_MAX_AGE_DAYS``)."""
     return config.integer("CV_CONFIRM_MAX_AGE_DAYS")
+
+
+def unconfirmed_deadline(candidate: Candidate) -> datetime:
+    """When the retention job deletes the profile if its address is still unconfirmed:
+    ``UNCONFIRMED_TTL_DAYS`` after the submission (``retention.delete_unconfirmed``). A
+    confirmation link sent again does not push it back: anyone may have one sent by
+    typing the address, and a submission nobody confirms is kept 7 days (docs/rgpd.md)."""
+    return candidate.created_at + timedelta(days=config.integer("UNCONFIRMED_TTL_DAYS"))
+
+
+def confirm_until(candidate: Candidate, now: datetime | None = None) -> datetime:
+    """The last moment a confirmation link sent now can serve: its own life
+    (``CV_CONFIRM_MAX_AGE_DAYS``), cut to the profile's deletion while it is unconfirmed
+    (a link sent on day 6 does not give 7 more days: the profile goes on day 7)."""
+    until = (now or utcnow()) + timedelta(days=confirm_days())
+    if candidate.email_confirmed_at is None:
+        until = min(until, unconfirmed_deadline(candidate))
+    return until
 
 
 def touch(candidate: Candidate, now: datetime | None = None) -> None:
@@ -177,6 +195,7 @@ def send_confirmation(session: Session, candidate: Candidate, address: str | Non
     if _mails_today(session, MailKind.CV_CONFIRM, address) >= MAX_CONFIRMATIONS_PER_DAY:
         return False
     token = confirmation_token(candidate, address)
+    until = confirm_until(candidate).astimezone(LOCAL_TZ)
     queue_template(
         session,
         kind=MailKind.CV_CONFIRM,
@@ -187,7 +206,10 @@ def send_confirmation(session: Session, candidate: Candidate, address: str | Non
         candidate_id=candidate.id,
         first_name=candidate.first_name,
         confirm_url=external_url("cv_public.confirm", token=token),
-        days=confirm_days(),
+        # What the link says of its life is what it has: the profile's deletion cuts
+        # it short while the address is unconfirmed (``confirm_until``).
+        until=f"{until:%d/%m/%Y à %H h %M}",
+        deleted=candidate.email_confirmed_at is None,
         change=address != candidate.email,
     )
     return True
