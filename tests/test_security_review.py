@@ -430,3 +430,119 @@ def test_a_disabled_accounts_login_is_not_sent_to_mot_de_passe_oublie(app, clien
     refused = _log_in(client, "parti@ge.fr", PASSWORD)
     assert "Ce compte est désactivé" in refused.get_data(as_text=True)
     assert 'id="mot-de-passe-perdu"' not in refused.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- staff revoking links
+
+
+def test_an_animateur_ends_a_persons_links_on_their_call_and_mails_a_fresh_one(app, client, auth):
+    # Finding: a person calling « j'ai perdu mon téléphone » could not be helped: only
+    # their own space (the lost phone) could disable their links.
+    space = submitted_and_confirmed(client, "perdu@exemple.fr")
+    holder = app.test_client()  # whoever has the phone: its space and an account made there
+    password = "la phrase de celui qui a le téléphone"  # noqa: S105 — a test's own fixed value
+    assert (
+        holder.post(f"{space}/compte", data={"password": password, "confirm": password})
+    ).status_code == 302
+    assert (
+        holder.post(
+            "/connexion", data={"email": "perdu@exemple.fr", "password": password}
+        ).status_code
+        == 302
+    )
+    person = db.session.scalar(select(Candidate).where(Candidate.email == "perdu@exemple.fr"))
+    page_of = f"/animateur/cvtheque/{person.ref}"
+    staff = app.test_client()
+    animateur = auth.login("animateur", client=staff, full_name="Anne Animatrice")
+    shown = page_text(staff.get(page_of))
+    assert (
+        "Désactiver ses liens et envoyer un nouveau lien" in shown and "perdu@exemple.fr" in shown
+    )
+    before = len(mails_to("perdu@exemple.fr"))
+    # Not confirmed: refused in French, nothing changed, nothing sent.
+    refused = staff.post(f"{page_of}/liens/desactiver")
+    assert refused.status_code == 422
+    assert "Cochez la case pour confirmer la désactivation de ses liens." in page_text(refused)
+    assert holder.get(space).status_code == 200
+    assert len(mails_to("perdu@exemple.fr")) == before
+    done = staff.post(f"{page_of}/liens/desactiver", data={"confirmer": "1"})
+    assert done.status_code == 302 and done.location.endswith("#liens")
+    said = page_text(staff.get(done.location))
+    assert "Tous les liens personnels envoyés à la personne jusqu'ici sont désactivés." in said
+    assert "Un nouveau lien vers son espace a été envoyé à perdu@exemple.fr" in said
+    assert "Mot de passe oublié" in said
+    # The old link, the account made with it and its session: all closed.
+    assert holder.get(space).status_code != 200
+    assert holder.get("/candidat").status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "perdu@exemple.fr"))
+    assert is_closed(user.password_hash)
+    # The fresh link went to the profile's address and opens the space.
+    (fresh,) = mails_to("perdu@exemple.fr")[before:]
+    assert fresh.kind == MailKind.CV_SPACE_LINK
+    assert app.test_client().get(link_in(fresh)).status_code == 200
+    # Who did it, in the audit log and the person's history.
+    (entry,) = audit_entries("candidate.links_revoked")
+    assert entry.actor_id == animateur.id and entry.entity_id == person.id
+    assert entry.details == {"link_mailed": True, "password_closed": True}
+    closed = audit_entries("password_closed")[-1]
+    assert closed.actor_id == animateur.id
+    assert "Anne Animatrice" in page_text(staff.get(page_of)).split("Tous les liens personnels")[-1]
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate", "territoire"])
+def test_only_the_platforms_team_ends_a_persons_links(app, client, auth, role):
+    space = submitted_and_confirmed(client, "garde@exemple.fr")
+    person = db.session.scalar(select(Candidate).where(Candidate.email == "garde@exemple.fr"))
+    version, before = person.token_version, len(mails_to("garde@exemple.fr"))
+    other = app.test_client()
+    auth.login(role, client=other)
+    answer = other.post(
+        f"/animateur/cvtheque/{person.ref}/liens/desactiver", data={"confirmer": "1"}
+    )
+    assert answer.status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(Candidate, person.id).token_version == version
+    assert len(mails_to("garde@exemple.fr")) == before
+    assert client.get(space).status_code == 200
+    assert not audit_entries("candidate.links_revoked")
+    anonymous = app.test_client().post(
+        f"/animateur/cvtheque/{person.ref}/liens/desactiver", data={"confirmer": "1"}
+    )
+    assert anonymous.status_code == 302 and "/connexion" in anonymous.location
+
+
+def test_ending_a_persons_links_needs_the_forms_csrf_token(app, client, auth, monkeypatch):
+    submitted_and_confirmed(client, "jeton@exemple.fr")
+    person = db.session.scalar(select(Candidate).where(Candidate.email == "jeton@exemple.fr"))
+    staff = app.test_client()
+    auth.login("admin", client=staff)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    answer = staff.post(
+        f"/animateur/cvtheque/{person.ref}/liens/desactiver", data={"confirmer": "1"}
+    )
+    assert answer.status_code == 400
+    db.session.expire_all()
+    assert not audit_entries("candidate.links_revoked")
+
+
+def test_an_unconfirmed_persons_links_are_ended_with_a_new_confirmation(app, client, auth):
+    assert (
+        post_multipart(client, "/deposer-mon-cv", form_data(email="neuve@exemple.fr")).status_code
+        == 302
+    )
+    old = link_in(mails_to("neuve@exemple.fr")[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    person = db.session.scalar(select(Candidate).where(Candidate.email == "neuve@exemple.fr"))
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    page_of = f"/animateur/cvtheque/{person.ref}"
+    done = staff.post(f"{page_of}/liens/desactiver", data={"confirmer": "1"})
+    assert "Un nouveau lien de confirmation a été envoyé à neuve@exemple.fr." in page_text(
+        staff.get(done.location)
+    )
+    fresh = mails_to("neuve@exemple.fr")[-1]
+    assert fresh.kind == MailKind.CV_CONFIRM
+    # The old confirmation link opens the space no more; the new one does.
+    stranger = app.test_client()
+    assert stranger.post(old).location == "/mon-cv/lien"  # ask for a link, not the space
+    new = link_in(fresh, r"http://localhost(/mon-cv/confirmer/\S+)")
+    assert app.test_client().post(new).location.startswith("/mon-cv/")

@@ -71,6 +71,9 @@ ACTION_LABELS: dict[str, str] = {
     "candidate.created": "Personne ajoutée à la CVthèque",
     "candidate.confirmed": "Adresse d'une personne confirmée",
     "candidate.deleted": "Personne supprimée",
+    "candidate.links_revoked": (
+        "Liens personnels d'une personne désactivés par l'équipe (nouveau lien envoyé)"
+    ),
     "candidate_merged": "Fiches de personnes fusionnées",
     "candidate_keep_both": "Doublon écarté (deux personnes distinctes)",
     "candidate_compare": "Comparaison de deux fiches",

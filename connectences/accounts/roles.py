@@ -83,17 +83,21 @@ def _end_access(session: Session, user: User, now: datetime) -> tuple[int, int]:
     return end_sessions_of(session, user.id, now=now), revoke_tokens_of(session, user, now=now)
 
 
-def close_password(session: Session, user: User, *, now: datetime | None = None) -> None:
+def close_password(
+    session: Session, user: User, *, actor: User | None = None, now: datetime | None = None
+) -> None:
     """Make the account's password unusable and end what it acted with (sessions,
     tokens): whoever knew the password can no longer log in; its owner chooses a new one
     through "mot de passe oublié", mailed to the account's address (the mail says why:
-    ``passwords.CLOSED_HASH`` tells a closed password from one never chosen). The
-    caller commits."""
+    ``passwords.CLOSED_HASH`` tells a closed password from one never chosen). ``actor``:
+    the staff member who closed it for its owner (none: the owner, from their space).
+    The caller commits."""
     user.password_hash = CLOSED_HASH
     ended, revoked = _end_access(session, user, now or utcnow())
     audit(
         session,
         "password_closed",
+        actor=actor,
         entity="user",
         entity_id=user.id,
         details={"sessions_ended": ended, "tokens_revoked": revoked},

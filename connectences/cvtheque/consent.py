@@ -487,13 +487,21 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     return True
 
 
-def revoke_links(session: Session, candidate: Candidate, *, actor_label: str = SELF) -> None:
+def revoke_links(
+    session: Session,
+    candidate: Candidate,
+    *,
+    actor_label: str = SELF,
+    actor: User | None = None,
+) -> bool:
     """Make every personal link sent so far invalid (a new one must be asked for).
 
     A link shared by mistake may have served to create a password account (anyone
     holding it could): that account's password stops working too, and its sessions end.
     Its owner chooses a new password through "mot de passe oublié", mailed to the
-    profile's address (:func:`tell_account_created` said so when it was created)."""
+    profile's address (:func:`tell_account_created` said so when it was created).
+    ``actor`` is the staff member acting for the person (:func:`revoke_links_for`).
+    Returns whether an account's password was closed."""
     candidate.token_version = (candidate.token_version or 0) + 1
     account = session.scalar(
         select(User).where(
@@ -503,11 +511,41 @@ def revoke_links(session: Session, candidate: Candidate, *, actor_label: str = S
         )
     )
     if account is not None:
-        close_password(session, account)
+        close_password(session, account, actor=actor)
     record_event(
         session,
         candidate,
         "links_revoked",
         "Tous les liens personnels envoyés jusqu'ici ont été désactivés.",
-        actor_label=actor_label,
+        actor=actor,
+        actor_label=None if actor is not None else actor_label,
     )
+    return account is not None
+
+
+class LinksRevoked(NamedTuple):
+    """What the staff's « Désactiver ses liens » did: whether a fresh link (or, the
+    address unconfirmed, a new confirmation) went to the profile's address, and whether
+    the password of an account made from the links was closed with them."""
+
+    mailed: bool
+    password_closed: bool
+
+
+def revoke_links_for(session: Session, candidate: Candidate, *, actor: User) -> LinksRevoked:
+    """A staff member ends every link of the person on their request (a lost phone, a
+    mail read by someone else): the links and any password made with them stop working,
+    and a fresh link goes to the address on the profile, never to another one (whoever
+    calls may not be the person; the profile's mailbox is theirs). Recorded in the
+    person's history and the audit log with who did it. The caller commits."""
+    closed = revoke_links(session, candidate, actor=actor)
+    mailed = send_space_link(session, candidate.email, force=True)
+    audit(
+        session,
+        "candidate.links_revoked",
+        actor=actor,
+        entity="candidate",
+        entity_id=candidate.id,
+        details={"link_mailed": mailed, "password_closed": closed},
+    )
+    return LinksRevoked(mailed, closed)

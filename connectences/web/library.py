@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
-from connectences.cvtheque import files
+from connectences.cvtheque import consent, files
 from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
     CommitmentError,
@@ -330,6 +330,44 @@ def contact(ref: str):
     db.session.commit()
     flash("Contact noté : la durée de conservation repart d'aujourd'hui.", "success")
     return redirect(url_for(".show", ref=ref, _anchor="contact"))
+
+
+@bp.route("/<candidate_ref:ref>/liens/desactiver", methods=["POST"])
+def revoke_links(ref: str):
+    """End every personal link of the person on their request (a lost phone) and mail a
+    fresh one to the profile's address (``consent.revoke_links_for``)."""
+    candidate = _candidate_or_404(ref)
+    if request.form.get("confirmer") != "1":
+        errors = {"confirmer": "Cochez la case pour confirmer la désactivation de ses liens."}
+        return _render_show(candidate, 422, sent="liens", errors=errors)
+    done = consent.revoke_links_for(db.session, candidate, actor=current_user)
+    db.session.commit()
+    said = ["Tous les liens personnels envoyés à la personne jusqu'ici sont désactivés."]
+    if done.password_closed:
+        said.append(
+            "Le mot de passe du compte créé avec ses liens ne fonctionne plus : elle en "
+            "choisira un nouveau avec « Mot de passe oublié »."
+        )
+    if not done.mailed and consent.account_disabled(db.session, candidate):
+        said.append(
+            "Aucun nouveau lien n'a été envoyé : son compte est désactivé (voyez avec "
+            "l'administrateur)."
+        )
+    elif not done.mailed:
+        said.append(
+            f"Aucun nouveau lien n'a pu être envoyé : {candidate.email} en a déjà reçu "
+            "le nombre permis aujourd'hui. La personne en demandera un demain avec "
+            "« Recevoir un nouveau lien »."
+        )
+    elif candidate.email_confirmed_at is None:
+        said.append(f"Un nouveau lien de confirmation a été envoyé à {candidate.email}.")
+    else:
+        said.append(
+            f"Un nouveau lien vers son espace a été envoyé à {candidate.email} "
+            f"(valable {consent.link_days()} jours)."
+        )
+    flash(" ".join(said), "success")
+    return redirect(url_for(".show", ref=ref, _anchor="liens"))
 
 
 @bp.route("/<candidate_ref:ref>/cv")
