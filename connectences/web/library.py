@@ -367,7 +367,8 @@ def revoke_links(ref: str):
             f"(valable {consent.link_days()} jours)."
         )
     flash(" ".join(said), "success")
-    return redirect(url_for(".show", ref=ref, _anchor="liens"))
+    # The page's top, where the message is (not the section: on a phone it hides it).
+    return redirect(url_for(".show", ref=ref))
 
 
 @bp.route("/<candidate_ref:ref>/cv")
