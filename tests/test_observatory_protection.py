@@ -487,3 +487,100 @@ def test_a_large_figure_hidden_for_a_neighbour_is_never_called_small(app, auth):
     assert "moins de 5" not in " ".join(report.summary)
     written = render_html(report)
     assert "&lt; 5" not in written and ">secret</td>" in written
+
+
+def _reach(*sectors: tuple[int, int]) -> Table:
+    """TPEs of the directory and those visited, by sector, as ``figures._reach`` builds
+    them: (TPEs, visited) a row, the visited ones among the sector's TPEs."""
+    from connectences.observatory.tables import PERCENT
+
+    rows, every, reached = [], frozenset(), frozenset()
+    for i, (tpes, visited) in enumerate(sectors):
+        whole = members(tpes, f"s{i}-")
+        part = members(visited, f"s{i}-")
+        every, reached = every | whole, reached | part
+        share = Cell(round(100 * visited / tpes, 1), PERCENT, part)
+        rows.append(
+            Row(f"secteur {i}", (Cell(tpes, COUNT, whole), Cell(visited, COUNT, part), share))
+        )
+    share = Cell(round(100 * len(reached) / len(every), 1), PERCENT, reached)
+    total = Row(
+        "Total", (Cell(len(every), COUNT, every), Cell(len(reached), COUNT, reached), share)
+    )
+    return Table(
+        "tpe_touchees",
+        "T",
+        ("Secteur", "TPE", "Visitées", "Part"),
+        tuple(rows),
+        "…",
+        total=total,
+        additive=(0, 1),
+        shares={2: (1, 0)},
+    )
+
+
+def test_a_total_share_never_says_every_hidden_sector_was_visited_whole():
+    """16 TPEs, all visited: four small sectors read « secret », and the total's 16 / 16 /
+    100 % told that every TPE of each of them was visited. The total's visited and share
+    hide (what the visits leave of the hidden sectors is nobody, a small number)."""
+    shown = protect(_reach((6, 6), (4, 4), (3, 3), (2, 2), (1, 1)))
+    assert [r.cells[1].hidden for r in shown.rows] == [False, True, True, True, True]
+    assert [c.text for c in shown.total.cells] == ["16", "secret", "secret"]
+    # Not visited among the hidden sectors: 2 companies, a small number; a shown sector's
+    # visits hide with them, then enough is left unknown.
+    shown = protect(_reach((10, 7), (4, 3), (3, 2)))
+    left = [r for r in shown.rows if r.cells[1].hidden]
+    assert len(left) == 3 and shown.total.cells[1].text == "12"
+
+
+def test_a_share_hides_with_its_part():
+    """2 visited among 10 hide, and 7 among 10 beside them: 70 % of the 10 TPEs shown gave
+    the 7 back, then the 2 by subtraction from the total."""
+    shown = protect(_reach((10, 7), (10, 2), (10, 9)))
+    for row in shown.rows:
+        assert row.cells[1].hidden == row.cells[2].hidden, row.label
+    assert shown.rows[0].cells[2].hidden and shown.rows[1].cells[2].hidden
+
+
+def test_a_single_hidden_cell_of_a_column_is_never_left_alone():
+    """A figure hidden because another table hides it (6, forced) was the only hidden
+    cell of its column: the total minus the others gave it back."""
+    shown = protect(table(10, 6, 7), forced=frozenset({(1, 0)}))
+    assert hidden(shown) == [False, True, True]
+    assert recoverable(shown) == 13
+
+
+def test_an_officer_reads_no_total_share_that_gives_hidden_sectors_away(app, auth):
+    """Page, CSV and XLSX: 6 TPEs of one sector and 4 of four others, all visited, with 5
+    larger companies, visited too, whose needs the territory received."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from connectences.models import Visit
+
+    nafs = ["56.10A"] * 6 + ["47.11B", "43.21A", "10.71C", "96.02A"] + ["56.10A"] * 5
+    for i, naf in enumerate(nafs):
+        company = observatory_world._company(f"v{i}", factories.ARCACHON, naf, 3 if i < 10 else 20)
+        db.session.flush()
+        db.session.add(
+            Visit(company_id=company.id, channel="telephone", visited_on=utcnow().date())
+        )
+        if i >= 10:
+            observatory_world._need(company, "M1203", 7, "2026-05-02")
+    db.session.commit()
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    base = f"/territoire/intercommunalites/{factories.COBAS}"
+    csv = officer.get(f"{base}/tpe_touchees.csv?periode=tout").data.decode("utf-8-sig")
+    assert "Total;10;secret;secret" in csv, csv
+    assert "100" not in csv
+    seen = page(officer, "/territoire")
+    figure = seen[seen.index('id="tableau-tpe_touchees"') :]
+    figure = figure[: figure.index("</table>")]
+    assert '<th scope="row">Total</th><td class="num">10</td><td class="num">secret</td>' in figure
+    assert "100" not in figure
+    book = load_workbook(io.BytesIO(officer.get(f"{base}/observatoire.xlsx").data))
+    sheet = next(s for s in book.worksheets if s.title.startswith("Entreprises touchées"))
+    rows = list(sheet.iter_rows(values_only=True))
+    assert ("Total", 10, "secret", "secret") in rows

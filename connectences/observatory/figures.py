@@ -1319,6 +1319,7 @@ def _reach(visits, directory) -> Table:
         "au moins une visite sur la période ; la part touchée est le rapport des deux.",
         total=total,
         additive=(0, 1),
+        shares={2: (1, 0)},
         empty="L'annuaire ne compte aucune TPE dans l'intercommunalité.",
     )
 

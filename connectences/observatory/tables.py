@@ -95,7 +95,9 @@ class Table:
 
     ``additive`` lists the indexes of the cells that sum, down the rows, to the same cell
     of ``total`` (a total the reader sees, or can work out); ``parts`` maps the index of a
-    cell that is the sum of other cells of its row to those cells. Both tell
+    cell that is the sum of other cells of its row to those cells; ``shares`` maps the
+    index of a share (a percentage) to the cells it is computed from, (part, whole), the
+    part describing some of the whole's members (TPEs visited among the TPEs). All tell
     :func:`protect` where subtraction could reveal a hidden cell.
     """
 
@@ -108,6 +110,7 @@ class Table:
     total: Row | None = None
     additive: tuple[int, ...] = ()
     parts: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    shares: dict[int, tuple[int, int]] = field(default_factory=dict)
     empty: str = "Aucune donnée pour cette période."
     # Row labels typed by the people counted (a skill as a person wrote it): a row about
     # too few of them is left out of an officer's view, label and all, since the label
@@ -148,11 +151,13 @@ def _union(cells) -> int:
 
 def _complete(group: list[tuple[int, Cell]], hidden: set[int]) -> set[int]:
     """Indexes (in ``group``) to hide so that the hidden cells of a group summing to a
-    known total describe, together, no fewer than THRESHOLD companies or people (or none):
-    what subtraction recovers is then itself not a small number."""
+    known total are none, or at least two describing together no fewer than THRESHOLD
+    companies or people: what subtraction recovers is then itself not a small number, and
+    never one cell (a single hidden cell is the total minus the others, whatever its size).
+    """
     hidden = set(hidden)
     while hidden:
-        if _union(cell for i, cell in group if i in hidden) >= THRESHOLD:
+        if len(hidden) > 1 and _union(cell for i, cell in group if i in hidden) >= THRESHOLD:
             break
         # The smallest visible cell; of equals, the last one shown (lists go largest first).
         visible = [
@@ -164,6 +169,21 @@ def _complete(group: list[tuple[int, Cell]], hidden: set[int]) -> set[int]:
     return hidden
 
 
+def _exposed(cells) -> bool:
+    """Whether hidden cells summing to a known figure give something back: one alone (the
+    figure minus the others), or several describing together fewer than THRESHOLD."""
+    cells = list(cells)
+    return bool(cells) and (len(cells) == 1 or _union(cells) < THRESHOLD)
+
+
+def _left_out(cells, part: int, whole: int) -> Cell:
+    """What the part of a share leaves of its whole (the TPEs not visited), as a cell."""
+    left = None
+    if cells[part].value is not None and cells[whole].value is not None:
+        left = cells[whole].value - cells[part].value
+    return Cell(left, COUNT, cells[whole].members - cells[part].members)
+
+
 def protect(table: Table, forced: frozenset = frozenset()) -> Table:
     """The table as an intercommunality officer sees it.
 
@@ -171,8 +191,11 @@ def protect(table: Table, forced: frozenset = frozenset()) -> Table:
     labels those people typed, its whole row is left out). Secondary: in every
     column that sums to a total, and every row whose cell sums other cells, the hidden
     cells are completed with the smallest visible ones until together they describe at
-    least 5 (so a total minus the visible cells never gives a small number); when even
-    all the cells of a column describe fewer than 5, its total is hidden too. Repeated
+    least 5, and are never one alone (so a total minus the visible cells never gives a
+    small number, nor a hidden cell); when even all the cells of a column describe fewer
+    than 5, its total is hidden too. A share hides with its part, and what the parts leave
+    of their wholes (TPEs not visited) is completed like a column, else the total's part
+    hides (16 visited among 16 TPEs said every hidden sector was visited whole). Repeated
     until nothing changes, since hiding in a row may open a gap in a column.
 
     ``forced``: positions (row index, or "t" for the total; column) hidden whatever they
@@ -194,7 +217,7 @@ def protect(table: Table, forced: frozenset = frozenset()) -> Table:
         for c in table.additive:
             column = [(r, grid[r][c]) for r in range(len(grid))]
             wanted = _complete(column, {r for r, _ in column if (r, c) in hidden})
-            if total is not None and wanted and _union(grid[r][c] for r in wanted) < THRESHOLD:
+            if total is not None and _exposed(grid[r][c] for r in wanted):
                 # Every cell hidden and still too few: the total would give them away.
                 wanted_total = ("t", c)
                 if wanted_total not in hidden:
@@ -211,12 +234,44 @@ def protect(table: Table, forced: frozenset = frozenset()) -> Table:
             for r, cells in rows:
                 group = [(c, cells[c]) for c in pieces]
                 wanted = _complete(group, {c for c in pieces if (r, c) in hidden})
-                if wanted and _union(cells[c] for c in wanted) < THRESHOLD:
+                if _exposed(cells[c] for c in wanted):
                     wanted.add(whole)  # all the pieces hidden and still too few
                 for c in wanted:
                     if (r, c) not in hidden:
                         hidden.add((r, c))
                         changed = True
+        for share, (part, whole) in table.shares.items():
+            rows = [(r, grid[r]) for r in range(len(grid))]
+            if total is not None:
+                rows.append(("t", total))
+            # A share shown beside its whole gives its part back (40 % of 10 TPEs): they
+            # hide together, in every row and in the total.
+            for r, _cells in rows:
+                if (r, share) in hidden or (r, part) in hidden:
+                    for c in (share, part):
+                        if (r, c) not in hidden:
+                            hidden.add((r, c))
+                            changed = True
+            # What the parts leave of their wholes sums down the rows as well (TPEs not
+            # visited): a total of 16 visited among 16 says every hidden sector was
+            # visited whole, and 2 not visited among the hidden ones, bounds each of
+            # them. Completed like a column; none left to hide: the total's part hides.
+            if (
+                total is None
+                or part not in table.additive
+                or whole not in table.additive
+                or ("t", part) in hidden
+                or ("t", whole) in hidden
+            ):
+                continue
+            left = [(r, _left_out(grid[r], part, whole)) for r in range(len(grid))]
+            gone = {r for r, _ in left if (r, part) in hidden or (r, whole) in hidden}
+            wanted = _complete(left, gone)
+            if _exposed(cell for r, cell in left if r in wanted):
+                wanted.add("t")
+            for r in wanted - gone:
+                hidden.add((r, part))
+                changed = True
 
     def mark(cells, r):
         return tuple(
@@ -323,8 +378,11 @@ def protect_view(tables, links=()) -> list[Table]:
         shown = {t.key: protect(t, frozenset(forced.get(t.key, ()))) for t in tables}
         more: set = set()
         for group in same:
-            if any(_cell(shown, p).hidden for p in group):
-                more |= {p for p in group if not _cell(shown, p).hidden}
+            # Hidden in another table: the same figure. Two cells of one table that happen
+            # to be equal are two figures (16 TPEs, 16 visited), its own protection
+            # settles what one says of the other.
+            tables_hiding = {p[0] for p in group if _cell(shown, p).hidden}
+            more |= {p for p in group if not _cell(shown, p).hidden and tables_hiding - {p[0]}}
         for whole, parts in sums:
             more |= _settle_sum(linked, shown, whole, parts)
         more = {(key, r, c) for key, r, c in more if (r, c) not in forced[key]}
