@@ -293,3 +293,42 @@ def test_a_past_day_counts_only_the_proposals_answers_and_placements_made_by_the
     # 9 April: n3 re-oriented on the 10th: not yet sent to France Travail.
     april = at_evening("2026-04-09")
     assert values(april.table("reorientations")) == {}
+
+
+def test_a_need_is_labelled_by_the_proposal_that_filled_it():
+    """n8 was proposed in a shared-time post that O1 refused, then alone, and filled by
+    that second proposal: it was filled by an operator, not in a shared-time post (which
+    it read, for having once been proposed in one)."""
+    from connectences.models import Company, Lead, LeadNeed, Operator
+
+    observatory_world.build()
+    c = db.session.query(Company).filter_by(ref="c").one()
+    operator = db.session.query(Operator).filter_by(ref="o1").one()
+    n8 = observatory_world._need(
+        c,
+        "M1203",
+        7,
+        "2026-04-02",
+        log=[("2026-04-03", "qualifie"), ("2026-04-04", "propose"), ("2026-04-20", "pourvu")],
+    )
+    pooled = Lead(
+        operator_id=operator.id,
+        is_bundle=True,
+        status="refuse",
+        created_at=observatory_world.at("2026-04-04"),
+    )
+    alone = Lead(
+        operator_id=operator.id, status="place", created_at=observatory_world.at("2026-04-10")
+    )
+    db.session.add_all([pooled, alone])
+    db.session.flush()
+    db.session.add_all(
+        [LeadNeed(lead_id=pooled.id, need_id=n8.id), LeadNeed(lead_id=alone.id, need_id=n8.id)]
+    )
+    db.session.commit()
+    seen = figures.observatory(db.session, factories.COBAS, "tout", now=observatory_world.NOW)
+    issues = values(seen.table("issues"))
+    assert issues["Pourvu dans un poste à temps partagé"] == 1  # n1, its post placed
+    assert issues["Pourvu par un opérateur"] == 1  # n8
+    # Still proposed in a shared-time post, as the headline says.
+    assert values(seen.table("bref"))["Besoins regroupés dans un poste à temps partagé"] == 2

@@ -884,12 +884,17 @@ def _funnel(facts, leads) -> Table:
 
 
 def _outcomes(facts, leads) -> Table:
+    # Labelled by the proposal that led to the placement: a need proposed in a shared-time
+    # post that was refused, then filled by a proposal of its own, was not filled in a
+    # shared-time post.
     placed_by_operator = {need_id for need_id, lead in leads if lead["status"] == L.PLACE}
-    pooled = {need_id for need_id, lead in leads if lead["bundle"]}
+    placed_pooled = {
+        need_id for need_id, lead in leads if lead["status"] == L.PLACE and lead["bundle"]
+    }
     groups: dict[str, list] = defaultdict(list)
     for fact in facts:
         if fact.status == N.POURVU:
-            if fact.id in pooled:
+            if fact.id in placed_pooled:
                 label = "Pourvu dans un poste à temps partagé"
             elif fact.id in placed_by_operator:
                 label = "Pourvu par un opérateur"
@@ -916,9 +921,10 @@ def _outcomes(facts, leads) -> Table:
         columns=("Issue", "Besoins"),
         rows=tuple(Row(label, (_needs_cell(groups[label]),)) for label in order if groups[label]),
         explanation="Besoins reçus sur la période, par issue à la fin de la période : pourvus "
-        "(regroupés avec d'autres dans un poste à temps partagé, par l'opérateur qui a reçu la "
-        "proposition, ou autrement), réorientés, abandonnés, ou encore ouverts avec la "
-        "personne de qui la suite dépend.",
+        "(selon la proposition qui a conduit à l'embauche : un poste à temps partagé qui le "
+        "regroupait avec d'autres besoins, une proposition du besoin seul à un opérateur, ou "
+        "autrement), réorientés, abandonnés, ou encore ouverts avec la personne de qui la "
+        "suite dépend.",
         chart="bars",
         total=Row("Total", (_needs_cell(facts),)),
         additive=(0,),
