@@ -332,3 +332,13 @@ def test_a_need_is_labelled_by_the_proposal_that_filled_it():
     assert issues["Pourvu par un opérateur"] == 1  # n8
     # Still proposed in a shared-time post, as the headline says.
     assert values(seen.table("bref"))["Besoins regroupés dans un poste à temps partagé"] == 2
+
+
+def test_a_company_reached_through_two_channels_is_said_to_count_once_in_the_total(seen):
+    """Company A was visited door to door and called: it counts on both rows and once in
+    the total (2 companies, not 3), which the explanation says."""
+    channels = seen.table("visites_canal")
+    assert sum(values(channels, 1).values()) == 3
+    assert channels.total.cells[1].value == 2
+    assert "une seule fois dans le total" in channels.explanation
+    assert "peut faire plus que son total" in channels.explanation

@@ -1222,7 +1222,10 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
             visits,
             lambda v: vocab.label(vocab.VISIT_CHANNELS, v[1]),
             "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
-            "période, par canal (porte-à-porte, téléphone…).",
+            "période, par canal (porte-à-porte, téléphone…), et les entreprises ainsi "
+            "contactées. Une entreprise contactée par deux canaux compte sur chacune de "
+            "leurs lignes, mais une seule fois dans le total : la colonne « Entreprises » "
+            "peut faire plus que son total.",
         ),
         replace(
             _visits_by(
@@ -1232,7 +1235,9 @@ def _activity(session, siren, facts, leads, placements, ids, since, until) -> li
                 visits,
                 lambda v: v[2] or v[3] or "Compte supprimé",
                 "Contacts de prospection avec les entreprises de l'intercommunalité sur la "
-                "période, par animateur qui les a faits. Montré à l'équipe de la plateforme "
+                "période, par animateur qui les a faits ; une entreprise contactée par deux "
+                "animateurs compte sur chacune de leurs lignes, une seule fois dans le total. "
+                "Montré à l'équipe de la plateforme "
                 "seulement : l'activité d'une personne nommée n'est pas un chiffre "
                 "d'ensemble.",
             ),
