@@ -584,3 +584,25 @@ def test_an_officer_reads_no_total_share_that_gives_hidden_sectors_away(app, aut
     sheet = next(s for s in book.worksheets if s.title.startswith("Entreprises touchées"))
     rows = list(sheet.iter_rows(values_only=True))
     assert ("Total", 10, "secret", "secret") in rows
+
+
+def _tables_named_once(written: str) -> int:
+    """Every table of an observatory page or report is named by the heading above it
+    (aria-labelledby), which no caption repeats: read once, shown once."""
+    tables = re.findall(r"<table[^>]*>", written)
+    assert tables
+    assert "<caption" not in written
+    for tag in tables:
+        named = re.search(r'aria-labelledby="([^"]+)"', tag)
+        assert named, tag
+        assert re.search(rf'<h[23] id="{named.group(1)}">[^<]+</h[23]>', written), tag
+    return len(tables)
+
+
+def test_each_table_has_one_title_the_heading_that_names_it(app, territory, auth):
+    from connectences.observatory.report import monthly_report, render_html
+
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    assert _tables_named_once(officer.get("/territoire").get_data(as_text=True)) > 5
+    assert _tables_named_once(render_html(monthly_report(db.session, factories.COBAS, 2026, 5)))
