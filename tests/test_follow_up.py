@@ -94,7 +94,7 @@ def _placed(
         lead,
         candidate=by_ref(Candidate, who),
         needs=[by_ref(Need, r) for r in refs],
-        hours_per_week=7 * len(refs),
+        hours_per_week=sum(by_ref(Need, r).hours_per_week for r in refs),  # the bundle's
         contract=contract,
         start_date=start,
         end_date=end,
@@ -125,16 +125,19 @@ def _state(placement: Placement) -> dict:
     """What an answer may change, read again from the database."""
     db.session.expire_all()
     person = by_ref(Candidate, "ok")
-    commitment = db.session.scalars(
-        select(Commitment).where(Commitment.placement_id == placement.id)
-    ).one()
+    # A bundle placed at its total holds one commitment per company, all ending together.
+    (until,) = set(
+        db.session.scalars(
+            select(Commitment.until).where(Commitment.placement_id == placement.id)
+        ).all()
+    )
     return {
         "points": [
             (p.months, p.done_at is not None, p.holds, p.done_by_id)
             for p in db.session.get(Placement, placement.id).follow_ups
         ],
         "ended": (placement.ended_on, placement.ended_by),
-        "until": commitment.until,
+        "until": until,
         "status": person.status,
         "needs": {need.ref: need.status for need in db.session.scalars(select(Need))},
         "mails": count(OutboxMessage),

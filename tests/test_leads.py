@@ -454,9 +454,16 @@ def test_bundle_placed_in_part_frees_the_needs_left_out(animateur):
     assert "de nouveau en recherche" in " ".join(mails_to("anim@exemple.fr")[0].body_text.split())
 
 
-def _place_bundle(animateur, hours: float):
+def _accepted_bundle(animateur):
     lead = _lead(animateur, refs=("n1", "n2"))
     flow.accept(db.session, lead)
+    db.session.commit()
+    return lead
+
+
+def _place_bundle(animateur, hours: float, lead=None, **kw):
+    if lead is None:
+        lead = _accepted_bundle(animateur)
     flow.record_placement(
         db.session,
         lead,
@@ -465,6 +472,7 @@ def _place_bundle(animateur, hours: float):
         hours_per_week=hours,
         contract="cdi_temps_partage",
         start_date=date(2027, 1, 4),
+        **kw,
     )
     db.session.commit()
     return lead
@@ -494,6 +502,140 @@ def test_a_bundle_placed_at_its_hours_is_one_commitment_per_company(animateur):
 def test_a_bundle_placed_at_other_hours_keeps_one_commitment(animateur):
     """How hours the operator changed are shared among the companies is not known: the
     placement stays one commitment over the bundle's days, as typed."""
-    _place_bundle(animateur, 18)
+    _place_bundle(animateur, 18, confirm_hours=18)
     (held,) = by_ref(Candidate, "ok").commitments
     assert held.hours_per_week == 18 and sorted(held.days) == ["thu", "tue"]
+
+
+def test_a_bundle_placed_at_other_hours_than_its_total_asks_for_a_confirmation(animateur):
+    """A 21 h bundle placed at 40 h, for a person who accepts up to 48 h: within their
+    free time, so nothing else would ask. The operator is told the total and what will
+    be written, and only a confirmation of those very hours writes it."""
+    person = by_ref(Candidate, "ok")
+    person.hours_max = 48
+    lead = _accepted_bundle(animateur)
+    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
+    first, second = sorted([(n1.company.name, "7 h"), (n2.company.name, "14 h")])
+    with pytest.raises(flow.PlacementOverWeek) as asked:
+        _place_bundle(animateur, 40, lead=lead)
+    assert asked.value.hours == 40
+    assert asked.value.message == (
+        f"Les besoins choisis font 21 h par semaine en tout ({first[0]} {first[1]}, "
+        f"{second[0]} {second[1]}), vous indiquez 40 h : sera enregistré un engagement "
+        f"de 40 h par semaine le mardi et le jeudi ({n1.company.name}, {n2.company.name}), "
+        "faute de savoir comment ces heures se répartissent entre les entreprises "
+        "(à 21 h, un engagement par entreprise aux heures de son besoin). "
+        "Confirmez pour l'enregistrer quand même."
+    )
+    db.session.rollback()
+    assert by_ref(Candidate, "ok").commitments == [] and lead.status == "accepte"
+    # A confirmation given for other hours (the figure changed after the warning) is not one.
+    with pytest.raises(flow.PlacementOverWeek, match="vous indiquez 40 h"):
+        _place_bundle(animateur, 40, lead=lead, confirm_hours=33)
+    db.session.rollback()
+    assert by_ref(Candidate, "ok").commitments == []
+    _place_bundle(animateur, 40, lead=lead, confirm_hours=40)
+    (held,) = by_ref(Candidate, "ok").commitments
+    assert held.hours_per_week == 40 and held.days == ["tue", "thu"]
+
+
+def test_a_lead_of_one_need_is_placed_at_the_hours_typed_as_before(animateur):
+    lead = _lead(animateur, refs=("n1",))
+    flow.accept(db.session, lead)
+    flow.record_placement(
+        db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
+        hours_per_week=9, contract="cdi_temps_partage", start_date=date(2027, 1, 4),
+    )  # fmt: skip
+    db.session.commit()
+    assert [c.hours_per_week for c in by_ref(Candidate, "ok").commitments] == [9]
+
+
+def test_a_bundle_placed_at_its_total_asks_nothing_whatever_the_float_sum(animateur):
+    by_ref(Need, "n1").hours_per_week = 7.1
+    by_ref(Need, "n2").hours_per_week = 13.2  # 7.1 + 13.2 is 20.299999999999997
+    _place_bundle(animateur, 20.3)
+    assert len(by_ref(Candidate, "ok").commitments) == 2
+
+
+def test_a_bundle_placed_in_one_of_its_needs_at_other_hours_asks_for_a_confirmation(animateur):
+    lead = _accepted_bundle(animateur)
+    n1 = by_ref(Need, "n1")
+    # The form proposes the bundle's 21 h: kept while only one company is ticked.
+    assert flow.hours_to_confirm(lead, [n1], 21) == (
+        f"Le besoin choisi fait 7 h par semaine en tout ({n1.company.name} 7 h), vous "
+        f"indiquez 21 h : sera enregistré un engagement de 21 h par semaine le mardi "
+        f"({n1.company.name})."
+    )
+    assert flow.hours_to_confirm(lead, [n1], 7) is None
+
+
+def _hold_days(person, days, until=None, start=None, hours=2.0):
+    from connectences.models import Commitment
+
+    person.commitments.append(
+        Commitment(hours_per_week=hours, days=days, until=until, start=start, label="Mairie")
+    )
+    db.session.commit()
+
+
+def test_a_placement_making_a_seventh_working_day_is_refused_even_confirmed(animateur):
+    """Code du travail L3132-1: six days a week at most. Work held on Monday, Wednesday,
+    Friday, Saturday and Sunday leaves Tuesday and Thursday; a bundle taking both is a
+    seventh day, refused outright with the days named and nothing written."""
+    person = by_ref(Candidate, "ok")
+    person.hours_max = 48
+    _hold_days(person, ["mon", "wed", "fri", "sat", "sun"])
+    lead = _accepted_bundle(animateur)
+    with pytest.raises(TransitionError) as refused:
+        _place_bundle(animateur, 21, lead=lead, confirm_over_free_time=True, confirm_hours=21)
+    assert not isinstance(refused.value, flow.PlacementOverWeek)
+    assert refused.value.errors == {"needs": refused.value.message}
+    assert refused.value.message == (
+        f"Placement impossible pour {person.first_name} {person.last_name}. Ce travail le mardi et "
+        "le jeudi ; les autres engagements prennent déjà le lundi, le mercredi, le vendredi, "
+        "le samedi et le dimanche : la semaine compterait sept jours de travail, plus que "
+        "les 6 jours par semaine que permet le Code du travail (article L3132-1, repos "
+        "hebdomadaire). Laissez au moins un jour de la semaine sans travail."
+    )
+    db.session.rollback()
+    assert len(by_ref(Candidate, "ok").commitments) == 1 and lead.status == "accepte"
+    # One of the two companies leaves Thursday free: six days, allowed.
+    flow.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "ok"),
+        needs=[by_ref(Need, "n1")],
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        start_date=date(2027, 1, 4),
+        confirm_over_free_time=True,
+    )
+    db.session.commit()
+    assert len(by_ref(Candidate, "ok").commitments) == 2
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        {"until": date(2027, 1, 3)},  # over the day before the placement starts
+        {"start": date(2027, 7, 1)},  # starts after the mission ends
+    ],
+)
+def test_work_never_running_with_the_placement_makes_no_seventh_day(animateur, held):
+    person = by_ref(Candidate, "ok")
+    person.hours_max = 48
+    _hold_days(person, ["mon", "wed", "fri", "sat", "sun"], **held)
+    lead = _accepted_bundle(animateur)
+    flow.record_placement(
+        db.session,
+        lead,
+        candidate=person,
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        hours_per_week=21,
+        contract="cdd",
+        start_date=date(2027, 1, 4),
+        end_date=date(2027, 6, 30),
+        confirm_over_free_time=True,
+    )
+    db.session.commit()
+    assert len(person.commitments) == 3

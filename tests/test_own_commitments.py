@@ -131,6 +131,8 @@ def test_open_ended_work_filling_the_week_makes_the_person_place_and_tells_them(
         ({"debut": "01/01/1900"}, "La date de début ne peut pas être avant le"),
         ({"heures": "30"}, "la semaine compterait 50 h"),
         ({"libelle": "x" * 5000}, "limité à 200"),
+        # With the 20 h held on Tuesday: a seventh working day (Code du travail L3132-1).
+        ({"jours": ["mon", "wed", "thu", "fri", "sat", "sun"]}, "sept jours de travail"),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field_and_changes_nothing(client, world, data, message):

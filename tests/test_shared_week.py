@@ -338,6 +338,92 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     assert count(Commitment) == 2
 
 
+def _bundle_lead(world) -> int:
+    """A bundle for Inès, accepted by GE Bassin Emploi: "placed" (8 h on Tuesday) and
+    "fits" (12 h on Monday and Thursday), 20 h in all."""
+    from connectences.workflows.dispatch import send_lead
+
+    # The fixture's lead of "placed" alone, closed: its need is free to propose again.
+    flow.close_without_outcome(db.session, db.session.get(Lead, world["lead"]))
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, "placed"), by_ref(Need, "fits")],
+        operator=by_ref(Operator, "ge-a"),
+        candidates=[by_ref(Candidate, "ines")],
+        actor=world["animateur"],
+    )
+    flow.accept(db.session, lead)
+    db.session.commit()
+    return lead.id
+
+
+def _bundle_form(**fields) -> dict:
+    return _placement_form(
+        besoins=[str(by_ref(Need, "placed").id), str(by_ref(Need, "fits").id)], **fields
+    )
+
+
+def test_the_bundle_placement_form_proposes_its_total_and_confirms_other_hours(client, auth, world):
+    """The form proposes the bundle's 20 h. Typed 24 h (within Inès's 24 h, so nothing
+    else asks), the operator is told the total and what will be written, and confirms
+    those hours; hours changed after the warning are asked again."""
+    lead_id = _bundle_lead(world)
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead_id}"
+    page = client.get(url)
+    assert re.search(r'<input[^>]*id="heures"[^>]*value="20"', html_of(page))
+    form = _bundle_form(heures="24")
+    asked = _post(client, url, url + "/placement", form)
+    assert asked.status_code == 409
+    text = page_text(asked)
+    assert (
+        "Les besoins choisis font 20 h par semaine en tout (Boulangerie du Port 8 h, "
+        "Garage Martin 12 h), vous indiquez 24 h : sera enregistré un engagement de 24 h "
+        "par semaine le lundi, le mardi et le jeudi (Boulangerie du Port, Garage Martin)"
+    ) in text
+    assert "Je confirme ce placement à 24 h par semaine" in text
+    assert 'name="heures-confirmees" value="24"' in html_of(asked)
+    assert count(Commitment) == 0
+    # Confirmed for 24 h, sent at 22 h: asked again, nothing written.
+    again = _post(
+        client, url, url + "/placement", {**form, "heures": "22", "confirmer": "1",
+                                           "heures-confirmees": "24"}
+    )  # fmt: skip
+    assert again.status_code == 409 and "vous indiquez 22 h" in page_text(again)
+    assert count(Commitment) == 0
+    done = _post(
+        client, url, url + "/placement", {**form, "confirmer": "1", "heures-confirmees": "24"}
+    )
+    assert done.status_code == 302
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert held.hours_per_week == 24 and held.days == ["mon", "tue", "thu"]
+
+
+def test_the_bundle_placed_at_its_total_writes_one_commitment_per_company(client, auth, world):
+    lead_id = _bundle_lead(world)
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead_id}"
+    assert _post(client, url, url + "/placement", _bundle_form(heures="20")).status_code == 302
+    held = sorted((c.hours_per_week, tuple(c.days)) for c in by_ref(Candidate, "ines").commitments)
+    assert held == [(8, ("tue",)), (12, ("mon", "thu"))]
+
+
+def test_a_placement_making_a_seventh_day_is_refused_beside_the_companies(client, auth, world):
+    lead_id = _bundle_lead(world)
+    # Work taken since the bundle was proposed.
+    _hold(Commitment(hours_per_week=10, days=["wed", "fri", "sat", "sun"], label="Mairie"))
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead_id}"
+    refused = _post(client, url, url + "/placement", _bundle_form(heures="20", confirmer="1"))
+    assert refused.status_code == 422
+    assert (
+        "Placement impossible pour Inès Marchal. Ce travail le lundi, le mardi et le jeudi ; "
+        "les autres engagements prennent déjà le mercredi, le vendredi, le samedi et le "
+        "dimanche : la semaine compterait sept jours de travail"
+    ) in error_of(refused, "besoins-choix")
+    assert count(Commitment) == 1 and by_ref(Need, "fits").status == "propose"
+
+
 @pytest.mark.parametrize("hours", ["nan", "0.5", "49", "inf"])
 def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, auth, world, hours):
     auth.login("operator", org_ref="ge-a")
@@ -676,6 +762,12 @@ def test_a_commitment_sent_without_its_read_stamp_is_refused(client, auth, world
         ({"heures": "1e400"}, "un nombre"),
         ({"libelle": "x" * 5000}, "limité à 200"),
         ({"jours": ["mon", "funday"]}, "Choisissez des jours de la liste."),
+        # With the 20 h held on Tuesday: a seventh working day (Code du travail L3132-1).
+        (
+            {"jours": ["mon", "wed", "thu", "fri", "sat", "sun"]},
+            "les autres engagements prennent déjà le mardi : la semaine compterait sept "
+            "jours de travail",
+        ),
     ],
 )
 def test_a_bad_commitment_is_refused_next_to_its_field_and_nothing_is_written(
@@ -738,6 +830,46 @@ def test_an_edited_commitment_keeps_the_dates_it_holds():
             today=date(2026, 12, 7),
         )
     assert "avant le 07/12/1976" in refused.value.errors["start"]
+
+
+def _seven_days(others, days=("tue",), start=None, until=None, replacing=None):
+    person = Candidate(commitments=list(others))
+    return read_commitment(
+        person,
+        label=None,
+        hours="4",
+        days=list(days),
+        start=start,
+        until=until,
+        replacing=replacing,
+        today=date(2027, 3, 1),
+    )
+
+
+def test_a_commitment_making_a_seventh_working_day_is_refused_when_it_runs_with_the_others():
+    """Six days held (Monday, Wednesday to Sunday): Tuesday is the rest day. Work on it is
+    refused while the others run, alone on seven days too; work that never meets them
+    (ended, or starting after it ends), or that replaces the one it is, is not."""
+    six = ["mon", "wed", "thu", "fri", "sat", "sun"]
+    held = Commitment(id=1, hours_per_week=12, days=six)
+    with pytest.raises(CommitmentError) as refused:
+        _seven_days([held])
+    assert refused.value.errors["days"].startswith(
+        "Ce travail le mardi ; les autres engagements prennent déjà le lundi, le mercredi, "
+        "le jeudi, le vendredi, le samedi et le dimanche : la semaine compterait sept jours"
+    )
+    with pytest.raises(CommitmentError, match="sept jours"):
+        _seven_days([], days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    ended = Commitment(id=2, hours_per_week=12, days=six, until=date(2027, 2, 28))
+    assert _seven_days([ended]).days == ["tue"]
+    later = Commitment(id=3, hours_per_week=12, days=six, start=date(2027, 5, 1))
+    assert _seven_days([later], until="2027-04-30").days == ["tue"]
+    with pytest.raises(CommitmentError, match="sept jours"):
+        _seven_days([later])  # open-ended: meets it in May
+    assert _seven_days([held], days=["mon", "tue"], replacing=held).days == ["mon", "tue"]
+    # Seven days already held without it (an import) are not its doing.
+    everyday = Commitment(id=4, hours_per_week=14, days=[*six, "tue"])
+    assert _seven_days([everyday]).days == ["tue"]
 
 
 def test_a_commitment_that_ended_does_not_weigh_on_the_week_limit(client, auth, world):

@@ -93,7 +93,8 @@ def read_commitment(
     reads them (``dates.read_date``) within a working life (``COMMITMENT_YEARS_BACK``
     years back, ``YEARS_AHEAD`` ahead: 01/01/1900 is a slip), an end not before the
     start, and a week of commitments (those running on one same day with this one,
-    ``_running_together``, this one included) of 48 hours at most.
+    ``running_together``, this one included) of 48 hours at most, on six days at most
+    (``week.seventh_day``).
     """
     today = today or local_today()
     errors: dict[str, str] = {}
@@ -122,13 +123,15 @@ def read_commitment(
         # what runs together changes only on a day some work starts.
         others = [c for c in candidate.commitments if replacing is None or c is not replacing]
         total = None
-        for together in _running_together(others, begin, end, today):
+        for together in running_together(others, begin, end, today):
             total = total or week.over_week_limit(
                 [*((c.hours_per_week, c.until) for c in together), (value, end)], today
             )
             if "days" not in errors and (end is None or end >= today):
                 running = [(c.hours_per_week, c.days or ()) for c in together]
-                if problem := week.beyond_days_together(value, chosen, running):
+                if problem := week.beyond_days_together(value, chosen, running) or (
+                    week.seventh_day(chosen, (c.days or () for c in together))
+                ):
                     errors["days"] = problem
         if total is not None:
             errors["hours"] = (
@@ -140,12 +143,13 @@ def read_commitment(
     return CommitmentValues(text, value, chosen, begin, end)
 
 
-def _running_together(
+def running_together(
     others: list[Commitment], start: date | None, until: date | None, today: date
 ) -> list[list[Commitment]]:
     """The sets of ``others`` (not ended on ``today``) running on one same day with work
     from ``start`` to ``until`` (open when None): on its first day (today at the
-    earliest) and on each day one of them starts within it."""
+    earliest) and on each day one of them starts within it. A commitment's forms and a
+    placement (``today`` its first day) judge the week's rules on each set."""
     first = max(start, today) if start else today
     days = {first} | {
         c.start

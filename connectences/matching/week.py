@@ -41,6 +41,9 @@ MAX_DAY_HOURS = 12.0
 by agreement, L3121-19): hours a week that the days chosen cannot hold at this rate are
 a slip (40 h ticked on Monday alone), refused by the forms where days and hours are
 typed together (a placement takes its days from its needs: not typed, not refused)."""
+MAX_WORKING_DAYS = 6
+"""Most days a week anyone may work, with one employer or several (Code du travail
+L3132-1: a weekly rest day): ``seventh_day`` refuses a seventh."""
 
 
 def hours_fit(hours, limit):
@@ -175,6 +178,35 @@ def beyond_days_together(
                 "légale : cochez d'autres jours ou réduisez les heures."
             )
     return None
+
+
+def seventh_day(days: Iterable[str], held: Iterable[Iterable[str]]) -> str | None:
+    """Why work on ``days`` cannot be held beside the commitments ``held`` (the days of
+    each, running on one same day with it), in French; None when they can.
+
+    Code du travail L3132-1: no one works more than ``MAX_WORKING_DAYS`` days a week,
+    with one employer or several. The one owner of the rule for what the platform lets
+    people record (a commitment's forms, a placement); an interchange document is refused
+    for the spec's rules alone, and the pool and match keep the spec's output. A week
+    already taking seven days without this work is not its doing (work recorded
+    elsewhere: an import) and does not refuse it.
+    """
+    mine = frozenset(days)
+    before: set[str] = set()
+    for taken in held:
+        before |= set(taken)
+    if not mine or len(before) > MAX_WORKING_DAYS or len(before | mine) <= MAX_WORKING_DAYS:
+        return None
+    added = mine - before
+    with_others = (
+        f" ; les autres engagements prennent déjà {on_days_text(before)}" if before else ""
+    )
+    return (
+        f"Ce travail {on_days_text(added)}{with_others} : la semaine compterait sept jours "
+        f"de travail, plus que les {MAX_WORKING_DAYS} jours par semaine que permet le Code "
+        "du travail (article L3132-1, repos hebdomadaire). Laissez au moins un jour de la "
+        "semaine sans travail."
+    )
 
 
 def join_fr(words: list[str]) -> str:

@@ -195,7 +195,7 @@ def _render_show(
         contracts=vocab.CONTRACTS,
         vocab=vocab,
         commune_label=territory.commune_label,
-        total_hours=sum(item.need.hours_per_week for item in lead.needs),
+        total_hours=flow.needs_hours([item.need for item in lead.needs]),
         job_week=flow.job_week([item.need for item in lead.needs]) if lead.is_bundle else None,
         pending=pending,
         sent=sent,
@@ -354,14 +354,21 @@ def place(lead_id: int):
             lead, None, 422, sent="placement", errors=errors, typed=_typed_placement(request.form)
         )
     confirmed = request.form.get("confirmer") == "1"
+    # The hours the confirmation was asked for: hours changed since are asked again.
+    confirmed_hours = read_number(request.form.get("heures-confirmees", ""), "h")
     try:
         placement = flow.record_placement(
-            db.session, lead, actor=current_user, confirm_over_free_time=confirmed, **values
+            db.session,
+            lead,
+            actor=current_user,
+            confirm_over_free_time=confirmed,
+            confirm_hours=confirmed_hours if confirmed else None,
+            **values,
         )
     except flow.PlacementOverWeek as warning:
         db.session.rollback()
         # Nothing written: the same form again, filled in, with why and a confirmation.
-        pending = {"why": warning.message}
+        pending = {"why": warning.message, "hours": warning.hours}
         return _render_show(
             _own_lead(lead_id), pending, 409, sent="placement", typed=_typed_placement(request.form)
         )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from connectences import vocab, workflows
 from connectences.clock import local_date, local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
-from connectences.cvtheque.commitments import over_wished_hours
+from connectences.cvtheque.commitments import over_wished_hours, running_together
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.dates import (
@@ -76,8 +76,14 @@ MISSION_MONTHS = 1
 
 
 class PlacementOverWeek(TransitionError):
-    """The placement takes more than the person's free time: it needs an explicit
-    confirmation (the message says why)."""
+    """The placement needs an explicit confirmation (the message says why): it takes
+    more than the person's free time, or a bundle's hours other than its needs' total.
+    ``hours``: the hours a confirmation must name (``confirm_hours``) when the latter is
+    part of it, else None."""
+
+    def __init__(self, message: str, hours: float | None = None):
+        super().__init__(message)
+        self.hours = hours
 
 
 def commitment_end(
@@ -420,10 +426,7 @@ def job_week(needs: Sequence[Need]) -> JobWeek:
                 rows.append(WorkDay(name, need, need.hours_per_week / len(days), spread))
     worked = {d for need in needs for d in (need.days or ())}
     free = [d for d in vocab.DAYS if d not in worked]
-    total = 0.0
-    for need in needs:
-        total = total + need.hours_per_week
-    summary = f"{hours_plain(total)} par semaine sur {plural(len(worked), 'jour')}" + (
+    summary = f"{hours_plain(needs_hours(needs))} par semaine sur {plural(len(worked), 'jour')}" + (
         f" ; libre {week.days_text(free)}." if free else "."
     )
     sites = list(dict.fromkeys(row.need.place for row in rows))
@@ -607,6 +610,7 @@ def record_placement(
     trial_end: date | None = None,
     actor=None,
     confirm_over_free_time: bool = False,
+    confirm_hours: float | None = None,
 ) -> Placement:
     """Record that the operator placed one of the lead's candidates in one or more of its
     companies (a bundle places one person in several).
@@ -630,8 +634,12 @@ def record_placement(
     not ask): no trial recorded, no point planned for it.
 
     A placement over the person's free hours or on none of their free days raises
-    ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; one that
-    would take the week of commitments over 48 hours is refused outright.
+    ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; so does a
+    bundle placed at hours other than its chosen needs' total (``hours_to_confirm``:
+    the total, and the commitment then written) unless ``confirm_hours`` names the very
+    hours placed. One that would take the week of commitments over 48 hours, or over
+    six days (``week.seventh_day``, with the commitments running on one same day with
+    it), is refused outright.
     """
     if candidate.id not in {item.candidate_id for item in lead.candidates}:
         raise TransitionError(
@@ -710,9 +718,23 @@ def record_placement(
             f"{hours_plain(total)} de travail par semaine : pas plus de "
             f"{hours_plain(week.MAX_WEEK_HOURS)} en tout."
         )
+    for together in running_together(candidate.commitments, start_date, until, start_date):
+        if why := week.seventh_day(days, (c.days or () for c in together)):
+            why = f"Placement impossible pour {candidate.first_name} {candidate.last_name}. {why}"
+            raise TransitionError(why, errors={"needs": why})
+    to_confirm = []
+    hours_why = hours_to_confirm(lead, needs, float(hours_per_week))
+    confirmed = confirm_hours is not None and _same_hours(confirm_hours, hours_per_week)
+    if hours_why and not confirmed:
+        to_confirm.append(hours_why)
     why = over_free_time(candidate, float(hours_per_week), needs, start_date)
     if why and not confirm_over_free_time:
-        raise PlacementOverWeek(why + " Confirmez pour l'enregistrer quand même.")
+        to_confirm.append(why)
+    if to_confirm:
+        raise PlacementOverWeek(
+            " ".join([*to_confirm, "Confirmez pour l'enregistrer quand même."]),
+            hours=float(hours_per_week) if hours_why else None,
+        )
 
     workflows.transition(
         session,
@@ -816,6 +838,51 @@ def record_placement(
     return placement
 
 
+def _same_hours(a: float, b: float) -> bool:
+    """Whether two weekly hours are the same, float error aside (``week.hours_fit``)."""
+    return week.hours_fit(a, b) and week.hours_fit(b, a)
+
+
+def needs_hours(needs: Sequence[Need]) -> float:
+    """The weekly hours of ``needs`` together: a bundle's total."""
+    total = 0.0
+    for need in needs:
+        total = total + need.hours_per_week
+    return total
+
+
+def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | None:
+    """Why placing a bundle's ``needs`` at ``hours`` a week needs a confirmation, in
+    French: hours other than the needs' total, which the form proposes. Says the total
+    and what will be written (``_placement_shares``: one commitment at the hours typed,
+    not one per company). None for the total, or a lead of one need."""
+    if not lead.is_bundle:
+        return None
+    total = needs_hours(needs)
+    if _same_hours(total, hours):
+        return None
+    days = {d for need in needs for d in (need.days or ())}
+    each = ", ".join(
+        f"{need.company.name} {hours_plain(need.hours_per_week)}"
+        for need in sorted(needs, key=lambda n: n.company.name)
+    )
+    chosen = "Le besoin choisi fait" if len(needs) == 1 else "Les besoins choisis font"
+    written = " ; ".join(
+        f"{hours_plain(h)} par semaine {week.on_days_text(d)} ({label})"
+        for label, h, d in _placement_shares(needs, hours, days)
+    )
+    text = (
+        f"{chosen} {hours_plain(total)} par semaine en tout ({each}), vous indiquez "
+        f"{hours_plain(hours)} : sera enregistré un engagement de {written}"
+    )
+    if len(needs) > 1:
+        text += (
+            f", faute de savoir comment ces heures se répartissent entre les entreprises "
+            f"(à {hours_plain(total)}, un engagement par entreprise aux heures de son besoin)"
+        )
+    return text + "."
+
+
 def _placement_shares(
     needs: Sequence[Need], hours: float, days: set[str]
 ) -> list[tuple[str, float, list[str]]]:
@@ -823,11 +890,7 @@ def _placement_shares(
     bundle placed at its needs' hours (each its need's hours and days: the person's week
     then says who takes each day); one over all the days otherwise (a single need, or hours
     the operator changed, whose sharing among the companies is not known)."""
-    total = 0.0
-    for need in needs:
-        total = total + need.hours_per_week
-    same_hours = week.hours_fit(total, hours) and week.hours_fit(hours, total)
-    if len(needs) > 1 and same_hours and all(need.days for need in needs):
+    if len(needs) > 1 and _same_hours(needs_hours(needs), hours) and all(n.days for n in needs):
         return [
             (need.company.name, need.hours_per_week, vocab.week_order(need.days)) for need in needs
         ]

@@ -43,7 +43,7 @@ def worked_inbox(live_server):
             actor=actor,
             candidate=placed.candidates[0].candidate,
             needs=[item.need for item in placed.needs],
-            hours_per_week=placed.needs[0].need.hours_per_week,
+            hours_per_week=flow.needs_hours([item.need for item in placed.needs]),
             contract="cdi_temps_partage",
             start_date=start,
             confirm_over_free_time=True,
