@@ -12,6 +12,10 @@ from collections.abc import Mapping, Sequence
 
 
 class DomainError(ValueError):
+    # How a view that flashes the refusal labels it (``base.html``: « Erreur : »); a
+    # refusal that is no error (the thing is done already) says so with another.
+    flash_category = "error"
+
     def __init__(
         self,
         message: str | None = None,

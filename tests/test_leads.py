@@ -91,7 +91,7 @@ def test_refused_lead_transitions_change_nothing(animateur, state, action):
         "close_without_outcome": lambda: flow.close_without_outcome(db.session, lead),
     }[action]
     # The very state asked for again (a form sent twice) says it is done already.
-    with pytest.raises(TransitionError, match="Impossible|Déjà fait : la proposition est déjà"):
+    with pytest.raises(TransitionError, match="Impossible|La proposition est déjà"):
         call()
     db.session.rollback()
     assert lead.status == state
@@ -309,15 +309,25 @@ def test_referral_refusal_frees_need(animateur):
     assert len(mails_to("anim@exemple.fr")) == 1
 
 
-@pytest.mark.parametrize("state", ["close", "refusee"])
-def test_final_referral_cannot_move(animateur, state):
+@pytest.mark.parametrize(
+    "state, said",
+    [
+        ("close", "Cette réorientation est close, son issue enregistrée"),
+        ("refusee", "Cette réorientation a été refusée : le besoin est revenu à l'animateur"),
+        ("sans_suite", "Cette réorientation est classée sans suite"),
+    ],
+)
+def test_final_referral_cannot_move(animateur, state, said):
+    # Said in the partner's words, never the machine's « Impossible de passer de … ».
     referral = _referral(animateur)
     referral.status = state
     db.session.commit()
-    with pytest.raises(TransitionError, match="Impossible"):
+    with pytest.raises(TransitionError, match=said):
         flow.take_charge(db.session, referral)
-    with pytest.raises(TransitionError, match="Impossible|Déjà fait : la réorientation"):
+    with pytest.raises(TransitionError, match=f"{said}|La réorientation est déjà"):
         flow.refuse_referral(db.session, referral, "deja_suivi")
+    with pytest.raises(TransitionError, match=f"{said}|La réorientation est déjà"):
+        flow.close_referral(db.session, referral, "Embauche")
     db.session.rollback()
     assert referral.status == state and len(_log(REFERRAL, referral.id)) == 1
 

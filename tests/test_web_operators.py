@@ -184,7 +184,10 @@ def test_an_acceptance_sent_twice_says_so_in_agreeing_french(client, auth, world
     _post(client, url + "/action", {"action": "accepter"})
     _post(client, url + "/action", {"action": "accepter"})
     page = page_text(client.get(url))
-    assert "Déjà fait : la proposition est déjà à l'état « Accepté »." in page
+    # One label, the page's: « Information : », never « Erreur : Déjà fait : ».
+    said = "Information : La proposition est déjà à l'état « Accepté » : rien n'a été modifié."
+    assert said in page
+    assert "Erreur" not in page and "Déjà fait" not in page
     assert [t.to_state for t in workflows.history(db.session, LEAD, world["a"])] == [
         "envoye",
         "vu",

@@ -115,7 +115,10 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
 
     # Closing before taking charge is not allowed: French message, nothing changed.
     _post(client, url + "/action", {"action": "clore", "issue": "Embauche"})
-    assert "Impossible de passer de « Reçue »" in client.get(url).get_data(as_text=True)
+    assert (
+        "Erreur : Cette réorientation n'est pas encore prise en charge : choisissez d'abord "
+        "« Prendre en charge », puis indiquez son issue" in page_text(client.get(url))
+    )
     assert db.session.get(Referral, world["ft"]).status == "recue"
 
     assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
@@ -167,8 +170,13 @@ def test_taking_charge_twice_says_it_is_done_already(client, auth, world):
     log = count(Transition)
     assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
     page = page_text(client.get(url))
-    assert "Déjà fait : la réorientation est déjà à l'état « Prise en charge »." in page
+    # One label, the page's: « Information : », never « Erreur : Déjà fait : ».
+    assert (
+        "Information : La réorientation est déjà à l'état « Prise en charge » : rien n'a été "
+        "modifié." in page
+    )
     assert "Impossible de passer" not in page
+    assert "Erreur" not in page and "Déjà fait" not in page
     assert count(Transition) == log
 
 
@@ -211,3 +219,54 @@ def test_a_need_whose_partner_refused_is_not_routed_back_to_it(client, auth, wor
     assert decision.reasons[-1].startswith("Aucun autre partenaire actif n'est enregistré : ")
     page = html_of(client.get("/animateur/besoins/n1"))
     assert 'value="ml" selected' not in page and 'value="ft" selected' not in page
+
+
+def test_refusing_a_referral_taken_in_charge_says_to_close_it_with_its_outcome(client, auth, world):
+    """Found by a check: a refusal sent from a page read before the referral was taken in
+    charge (another tab, a colleague) read « Impossible de passer de « Prise en charge » à
+    « Refusée ». », the machine's states, and nothing about what to do instead."""
+    auth.login("partner", org_ref="ft")
+    url = f"/partenaire/reorientations/{world['ft']}"
+    assert _post(client, url + "/action", {"action": "prendre"}).status_code == 302
+    log, mails = count(Transition), count(OutboxMessage)
+    response = _post(client, url + "/action", {"action": "refuser", "motif": "hors_perimetre"})
+    assert response.status_code == 302
+    page = page_text(client.get(url))
+    assert (
+        "Erreur : Cette réorientation est déjà prise en charge : elle ne peut plus être "
+        "refusée. Si elle n'aboutit pas, dites-le dans son issue avec « Clore la "
+        "réorientation » : l'animateur la lit sur le besoin." in page
+    )
+    assert "Impossible de passer" not in page
+    referral = db.session.get(Referral, world["ft"])
+    assert (referral.status, referral.refusal_reason) == ("prise_en_charge", None)
+    assert by_ref(Need, "n1").status == "reoriente"
+    assert (count(Transition), count(OutboxMessage)) == (log, mails)
+
+
+@pytest.mark.parametrize(
+    "state, said",
+    [
+        ("close", "Cette réorientation est close, son issue enregistrée"),
+        ("refusee", "Cette réorientation a été refusée"),
+        ("sans_suite", "Cette réorientation est classée sans suite"),
+    ],
+)
+def test_a_settled_referral_says_so_to_every_action(client, auth, world, state, said):
+    auth.login("partner", org_ref="ft")
+    url = f"/partenaire/reorientations/{world['ft']}"
+    client.get(url)
+    db.session.get(Referral, world["ft"]).status = state
+    db.session.commit()
+    log = count(Transition)
+    for data in (
+        {"action": "prendre"},
+        {"action": "clore", "issue": "Embauche"},
+        {"action": "refuser", "motif": "hors_perimetre"},
+    ):
+        assert _post(client, url + "/action", data).status_code == 302
+        page = page_text(client.get(url))
+        assert said in page or "Information : La réorientation est déjà" in page
+        assert "Impossible de passer" not in page
+    assert count(Transition) == log
+    assert db.session.get(Referral, world["ft"]).status == state

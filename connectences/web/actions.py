@@ -61,7 +61,7 @@ def commit_or_refuse(
             unnamed_in_form = isinstance(refusal, render_unnamed)
         if render is not None and (found or unnamed_in_form or "_" not in errors):
             return render({**errors, **found})
-        flash(refusal.message, "error")
+        flash(refusal.message, refusal.flash_category)
         return redirect(back)
     if found:
         db.session.rollback()

@@ -378,7 +378,7 @@ def place(lead_id: int):
         if LeadState.PLACE not in LEAD.allowed(lead.status):
             # A form sent again once the lead is placed or closed: the placement form is
             # no longer on the page, so the refusal is said at its top.
-            flash(refusal.message, "error")
+            flash(refusal.message, refusal.flash_category)
             return redirect(url_for(".show", lead_id=lead_id))
         return _render_show(
             lead,

@@ -395,7 +395,7 @@ def confirm(token: str):
         newly = register.confirm_need(db.session, need, email, company_values=company)
     except TransitionError as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
+        flash(refusal.message, refusal.flash_category)
         return redirect(url_for("need_public.form"))
     db.session.commit()
     if newly:

@@ -29,6 +29,14 @@ class TransitionError(DomainError):
     """A transition the state machine does not allow; ``message`` is French, for people."""
 
 
+class AlreadyDone(TransitionError):
+    """The record is already in the state asked for (a form sent twice, two tabs): the
+    first did what was asked, nothing was written. Flashed as information: the page's
+    label says it is no error, the message never repeats a label of its own."""
+
+    flash_category = "info"
+
+
 CHANGED_MEANWHILE = "Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page."
 
 
@@ -87,14 +95,32 @@ class Workflow:
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)
     # Target states that need a free text (e.g. the outcome of a closed referral).
     texts: dict[str, str] = field(default_factory=dict)
+    # Why a move the machine does not allow is impossible, in the words of the person
+    # who tried it, and what to do instead: keyed by (from, to), or by a state nothing
+    # leaves (any move from it). A move named in neither gets the generic sentence.
+    impossible: dict[str | tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self):
         # The French labels and the machine name exactly the same states.
         if not set(self.labels) == set(self.states) == set(self.moves):
             raise ValueError(f"{self.entity}: labels, states and moves name different states")
+        for key in self.impossible:
+            start, target = key if isinstance(key, tuple) else (key, None)
+            if start not in self.moves or (target is not None and target in self.allowed(start)):
+                raise ValueError(f"{self.entity}: {key} is no impossible move")
 
     def allowed(self, state: str) -> frozenset[str]:
         return self.moves.get(state, frozenset())
+
+    def why_impossible(self, state: str, to_state: str) -> str:
+        """The French refusal of the move from ``state`` to ``to_state`` (not allowed)."""
+        said = self.impossible.get((state, to_state)) or self.impossible.get(state)
+        if said:
+            return said
+        return (
+            f"Impossible de passer de « {vocab.label(self.labels, state)} » "
+            f"à « {vocab.label(self.labels, to_state)} »."
+        )
 
     def is_final(self, state: str) -> bool:
         return not self.allowed(state)
@@ -158,6 +184,12 @@ LEAD = Workflow(
     reasons={L.REFUSE: vocab.LEAD_REFUSAL_REASONS},
 )
 
+_NOT_TAKEN_YET = (
+    "Cette réorientation n'est pas encore prise en charge : choisissez d'abord "
+    "« Prendre en charge », puis indiquez son issue ; ou refusez-la si elle ne "
+    "vous revient pas."
+)
+
 REFERRAL = Workflow(
     entity="referral",
     states=ReferralState,
@@ -176,6 +208,29 @@ REFERRAL = Workflow(
     ),
     reasons={R.REFUSEE: vocab.REFERRAL_REFUSAL_REASONS},
     texts={R.CLOSE: "Indiquez l'issue de la prise en charge."},
+    # Said to the partner, whose page names its buttons, not the machine's states.
+    impossible={
+        (R.PRISE_EN_CHARGE, R.REFUSEE): (
+            "Cette réorientation est déjà prise en charge : elle ne peut plus être "
+            "refusée. Si elle n'aboutit pas, dites-le dans son issue avec « Clore la "
+            "réorientation » : l'animateur la lit sur le besoin."
+        ),
+        (R.ENVOYEE, R.CLOSE): _NOT_TAKEN_YET,
+        (R.RECUE, R.CLOSE): _NOT_TAKEN_YET,
+        R.CLOSE: (
+            "Cette réorientation est close, son issue enregistrée : plus rien n'y est à "
+            "faire. Rien n'a été modifié."
+        ),
+        R.REFUSEE: (
+            "Cette réorientation a été refusée : le besoin est revenu à l'animateur et "
+            "plus rien n'y est à faire. Rien n'a été modifié."
+        ),
+        R.SANS_SUITE: (
+            "Cette réorientation est classée sans suite : elle n'est plus à traiter et "
+            "plus rien n'y est à faire. Rien n'a été modifié ; si l'entreprise a encore "
+            "besoin de vous, voyez avec l'animateur."
+        ),
+    },
 )
 
 # --- Groups of states: each named once here, imported everywhere else ---------------
@@ -295,15 +350,12 @@ def transition(
     if to_state == current:
         # A form sent twice (a double click, two tabs): the first did what was asked.
         what = _NOUNS.get(workflow.entity, "l'état")
-        raise TransitionError(
-            f"Déjà fait : {what} est déjà à l'état « {vocab.label(labels, current)} ». "
-            "Rien n'a été modifié."
+        raise AlreadyDone(
+            f"{what[0].upper()}{what[1:]} est déjà à l'état "
+            f"« {vocab.label(labels, current)} » : rien n'a été modifié."
         )
     if to_state not in workflow.allowed(current):
-        raise TransitionError(
-            f"Impossible de passer de « {vocab.label(labels, current)} » "
-            f"à « {vocab.label(labels, to_state)} »."
-        )
+        raise TransitionError(workflow.why_impossible(current, to_state))
     reason_text = (reason_text or "").strip() or None
     if why := text_too_long(reason_text):
         raise TransitionError(why, errors={"reason_text": why})
