@@ -25,6 +25,7 @@ from connectences.models import (
     Operator,
     OutboxMessage,
     Partner,
+    Referral,
     Transition,
 )
 from connectences.prospection.companies import add_contact, reachable_contacts
@@ -225,6 +226,10 @@ def test_the_partners_referral_shows_the_contact_with_the_same_macro(client, aut
     referral = send_referral(db.session, need=by_ref(Need, "n1"), partner=by_ref(Partner, "ft"))
     db.session.commit()
     auth.login("partner", org_ref="ft")
+    client.get(f"/partenaire/reorientations/{referral.id}")
+    # Once taken in charge, as an operator's lead once accepted.
+    flow.take_charge(db.session, db.session.get(Referral, referral.id))
+    db.session.commit()
     page = client.get(f"/partenaire/reorientations/{referral.id}")
     html = page.get_data(as_text=True)
     assert f'<a href="tel:{PHONE}">{SHOWN_PHONE}</a>' in html

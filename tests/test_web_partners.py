@@ -5,7 +5,14 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
-from connectences.models import Need, OutboxMessage, Partner, Referral, Transition
+from connectences.models import (
+    CompanyContact,
+    Need,
+    OutboxMessage,
+    Partner,
+    Referral,
+    Transition,
+)
 from connectences.typography import NBSP
 from connectences.workflows import REFERRAL
 from connectences.workflows.dispatch import send_referral
@@ -108,7 +115,7 @@ def test_open_take_charge_and_close_with_outcome(client, auth, world):
     user = auth.login("partner", org_ref="ft")
     url = f"/partenaire/reorientations/{world['ft']}"
     html = client.get(url).get_data(as_text=True)
-    for text in ("Mécanicien", "Garage Lafon", "garage@exemple.fr", "Temps plein", f"35{NBSP}h"):
+    for text in ("Mécanicien", "Garage Lafon", "Temps plein", f"35{NBSP}h"):
         assert text in html
     referral = db.session.get(Referral, world["ft"])
     assert referral.status == "recue"
@@ -270,3 +277,57 @@ def test_a_settled_referral_says_so_to_every_action(client, auth, world, state, 
         assert "Impossible de passer" not in page
     assert count(Transition) == log
     assert db.session.get(Referral, world["ft"]).status == state
+
+
+def test_company_contact_comes_with_taking_the_referral_in_charge(client, auth, world):
+    """Found by a check: a partner read the company's contact people, phone and e-mail as
+    soon as it opened a referral, while an operator reads them only once it accepts a
+    lead. They now come with « Prendre en charge », and the page says so before."""
+    garage = by_ref(Need, "n1").company
+    db.session.add(
+        CompanyContact(company=garage, name="Paul Lafon", phone="0612345678", email="paul@l.fr")
+    )
+    db.session.commit()
+    secrets = ("Paul Lafon", "0612345678", "06 12 34 56 78", "paul@l.fr", "garage@exemple.fr")
+    # Nor does the mail that told the partner of the referral carry them.
+    [mail] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to == by_ref(Partner, "ft").email)
+    )
+    assert not any(s in mail.body_text or s in (mail.body_html or "") for s in secrets)
+
+    auth.login("partner", org_ref="ft")
+    url = f"/partenaire/reorientations/{world['ft']}"
+    page = page_text(client.get(url))
+    assert db.session.get(Referral, world["ft"]).status == "recue"
+    assert not any(s in page for s in secrets)
+    assert (
+        "Contact Les coordonnées de l'entreprise (personne à contacter, téléphone, e-mail) "
+        "apparaissent une fois la réorientation prise en charge (« Prendre en charge »)." in page
+    )
+    # Another partner: 404, and nothing of the company's contact in the answer.
+    other = client.get(f"/partenaire/reorientations/{world['ml']}")
+    assert other.status_code == 404
+    auth.logout()
+    auth.login("partner", org_ref="ml")
+    response = client.get(url)
+    assert response.status_code == 404
+    assert not any(s in response.get_data(as_text=True) for s in secrets)
+    auth.logout()
+
+    auth.login("partner", org_ref="ft")
+    _post(client, url + "/action", {"action": "prendre"})
+    page = page_text(client.get(url))
+    assert "Paul Lafon" in page and "paul@l.fr" in page and "garage@exemple.fr" in page
+    assert "apparaissent une fois" not in page
+    _post(client, url + "/action", {"action": "clore", "issue": "Embauche signée"})
+    assert "Paul Lafon" in page_text(client.get(url))  # kept once closed
+
+
+def test_a_referral_refused_before_its_charge_never_shows_the_contact(client, auth, world):
+    auth.login("partner", org_ref="ml")
+    url = f"/partenaire/reorientations/{world['ml']}"
+    client.get(url)
+    _post(client, url + "/action", {"action": "refuser", "motif": "hors_perimetre"})
+    page = page_text(client.get(url))
+    email = by_ref(Need, "n2").company.contact_email
+    assert email not in page and "apparaissent une fois" not in page

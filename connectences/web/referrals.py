@@ -78,6 +78,7 @@ def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=Non
         referral=referral,
         need=referral.need,
         allowed=REFERRAL.allowed(referral.status),
+        show_contact=flow.referral_taken_on(referral),
         statuses=vocab.REFERRAL_STATUSES,
         refusal_reasons=vocab.REFERRAL_REFUSAL_REASONS,
         vocab=vocab,

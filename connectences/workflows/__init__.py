@@ -285,6 +285,8 @@ LEAD_ANSWERS = frozenset({L.ACCEPTE, L.REFUSE})
 REFERRAL_UNANSWERED = frozenset({R.ENVOYEE, R.RECUE})
 # Referrals opened by the partner and not settled: "en cours" in their inbox.
 REFERRAL_IN_PROGRESS = frozenset({R.RECUE, R.PRISE_EN_CHARGE})
+# Referrals the partner took in charge: it may see how to reach the company.
+REFERRAL_TAKEN_ON = frozenset({R.PRISE_EN_CHARGE, R.CLOSE})
 # Referrals still alive: they hold their need in ``reoriente``.
 REFERRAL_LIVE = REFERRAL.live
 REFERRAL_FINAL = REFERRAL.final

@@ -59,6 +59,7 @@ from connectences.workflows import (
     NEED_HELD,
     REFERRAL,
     REFERRAL_LIVE,
+    REFERRAL_TAKEN_ON,
     ChangedMeanwhile,
     LeadState,
     NeedState,
@@ -1126,6 +1127,12 @@ def receive(session, referral: Referral, actor=None) -> bool:
     if referral.status != ReferralState.ENVOYEE:
         return False
     return _first_opening(session, referral, REFERRAL, ReferralState.RECUE, actor)
+
+
+def referral_taken_on(referral: Referral) -> bool:
+    """Whether the partner has taken the referral in charge (or closed it since): only
+    then may it see how to reach the company, as an operator once it accepts a lead."""
+    return referral.status in REFERRAL_TAKEN_ON
 
 
 def take_charge(session, referral: Referral, actor=None) -> Transition:
