@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
@@ -191,6 +193,64 @@ def test_interim_absent_from_the_epci_falls_back_to_france_travail():
     decision = route(need(hours_per_week=35.0, contract="mission"), [], PARTNERS, VAL_EYRE)
     assert decision.partner == "ft-arcachon"
     assert any("France Travail prend le relais" in r for r in decision.reasons)
+
+
+REFUSED = "a refusé la réorientation de ce besoin le 06/12/2026 (Hors de notre périmètre)"
+
+
+def test_a_mission_the_interim_agency_refused_says_it_refused_not_that_none_covers():
+    """Found by a check: once the interim agency of the need's intercommunality refused a
+    mission, the next route read « aucun partenaire de type « Agence d'intérim » ne
+    couvre l'intercommunalité du besoin », which the animateur knew false."""
+    mission = need(hours_per_week=35.0, contract="mission")
+    decision = route(mission, [], PARTNERS, COBAS, declined_partners={"interim-bassin": REFUSED})
+    assert decision.partner == "ft-arcachon"
+    assert decision.reasons[-1] == (
+        "Réorientation vers France Travail Arcachon : Intérim Bassin (« Agence d'intérim »), "
+        "qui couvre l'intercommunalité du besoin, l'a refusé, France Travail prend le relais."
+    )
+    assert not any("ne couvre" in r for r in decision.reasons)
+    # France Travail reads why it gets the need, never who refused it.
+    assert decision.shared[-1] == (
+        "Réorientation vers France Travail Arcachon : aucun partenaire de type « Agence "
+        "d'intérim » ne prend ce besoin, France Travail prend le relais."
+    )
+    assert not any("Intérim Bassin" in r for r in decision.shared)
+
+
+def test_a_refused_need_with_no_covering_partner_left_says_who_covered_it():
+    far_ft = PartnerData(
+        ref="ft-z", name="France Travail Z", kind="france_travail", epcis=frozenset({COBAN})
+    )
+    partners = [INTERIM_COBAS, far_ft]
+    mission = need(hours_per_week=35.0, contract="mission")
+    decision = route(mission, [], partners, COBAS, declined_partners={"interim-bassin": REFUSED})
+    assert decision.partner == "ft-z"
+    assert decision.reasons[-1].startswith(
+        "Réorientation vers France Travail Z : Intérim Bassin (« Agence d'intérim »), qui "
+        "couvre l'intercommunalité du besoin, l'a refusé, et aucun partenaire France Travail "
+        "ne déclare la couvrir ; "
+    )
+    assert not any("Intérim Bassin" in r for r in decision.shared)
+    # A France Travail partner of the intercommunality refused: « no other » covers it.
+    partners = [replace(FT, epcis=frozenset({COBAS})), far_ft]
+    cdi = need(hours_per_week=35.0, contract="cdi")
+    decision = route(cdi, [], partners, COBAS, declined_partners={"ft-arcachon": REFUSED})
+    assert decision.partner == "ft-z"
+    assert decision.reasons[-1].startswith(
+        "Réorientation vers France Travail Z : aucun autre partenaire France Travail ne "
+        "déclare couvrir l'intercommunalité du besoin ; "
+    )
+
+
+def test_an_interim_agency_elsewhere_that_refused_leaves_none_covering():
+    # Refused, but it did not cover the need's intercommunality anyway: « none covers ».
+    mission = need(hours_per_week=35.0, contract="mission")
+    decision = route(mission, [], PARTNERS, VAL_EYRE, declined_partners={"interim-bassin": REFUSED})
+    assert decision.reasons[-1] == (
+        "Réorientation vers France Travail Arcachon : aucun partenaire de type « Agence "
+        "d'intérim » ne couvre l'intercommunalité du besoin, France Travail prend le relais."
+    )
 
 
 def test_first_fitting_partner_by_ref():

@@ -36,14 +36,17 @@ spec is silent on a refusal; routing the need back to the operator that just ref
 it would make the animateur go round in circles. A partner that refused the need's
 re-orientation (its last referral for the need was refused) fits it no more, for the
 same reason: the need goes to another partner by the rules above, or to none (the
-animateur chooses) when no other is registered.
+animateur chooses) when no other is registered. A partner set aside so that covered the
+need is why its kind does not take it (« Intérim Bassin (« Agence d'intérim »), qui
+couvre l'intercommunalité du besoin, l'a refusé »), never « none covers it »; the
+partner the need goes to reads no name.
 
 Pure functions over plain data: no database, no Flask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
@@ -254,16 +257,15 @@ def route(
         shared_head = list(reasons)
         no_fit = "mission_courte" if need.contract == "mission" else "temps_plein"
 
-    refusals = [
-        f"{p.name} {declined_partners[p.ref]} : le besoin ne lui est plus proposé."
-        for p in partners
-        if declined_partners and p.ref in declined_partners
-    ]
-    if refusals:
+    refused = [p for p in partners if declined_partners and p.ref in declined_partners]
+    if refused:
         # Named to the animateur only: never to the partner the need goes to now.
-        reasons.extend(refusals)
+        reasons.extend(
+            f"{p.name} {declined_partners[p.ref]} : le besoin ne lui est plus proposé."
+            for p in refused
+        )
         partners = [p for p in partners if p.ref not in declined_partners]
-    partner, partner_reasons = _choose_partner(need, partners, epci, bool(refusals))
+    partner, partner_reasons, partner_shared = _choose_partner(need, partners, epci, refused)
     reasons.extend(partner_reasons)
     return RouteDecision(
         need=need.ref,
@@ -271,7 +273,7 @@ def route(
         partner=partner.ref if partner else None,
         reasons=tuple(reasons),
         no_fit_reason=no_fit,
-        shared=tuple(shared_head + partner_reasons) if partner else tuple(shared_head),
+        shared=tuple(shared_head + partner_shared) if partner else tuple(shared_head),
     )
 
 
@@ -281,31 +283,41 @@ def partner_fits(partner: PartnerData, epci: str | None) -> bool:
 
 
 def _choose_partner(
-    need: NeedData, partners: list[PartnerData], epci: str | None, declined: bool = False
-) -> tuple[PartnerData | None, list[str]]:
-    """The partner a re-oriented need goes to (``partners`` sorted by ref), with why.
+    need: NeedData,
+    partners: list[PartnerData],
+    epci: str | None,
+    refused: Sequence[PartnerData] = (),
+) -> tuple[PartnerData | None, list[str], list[str]]:
+    """The partner a re-oriented need goes to (``partners`` sorted by ref), with why:
+    the reasons for the animateur, then those the chosen partner may read.
 
     The preferred kind that fits; else France Travail that fits; else, France
     Travail being the national public employment service, the first France Travail
     partner by ref although its epcis do not list the need's intercommunality.
     ``None`` only when no France Travail partner is registered at all (and, with
     no partner at all, a reason that does not ask to choose among none).
+    ``refused``: the partners set aside for having refused the need's re-orientation;
+    one that would have fitted is why its kind does not take the need, never « none
+    covers it ». The animateur's reasons name it; the chosen partner's do not.
     """
-    if not partners and declined:
-        return None, [
+    if not partners and refused:
+        said = [
             "Aucun autre partenaire actif n'est enregistré : l'animateur oriente lui-même "
             "l'entreprise ou renvoie le besoin à un partenaire qui l'a refusé, avec un message."
         ]
+        return None, said, said
     if not partners:
         # Nobody to choose from: "choose the partner yourself" would send the animateur to
         # an empty list. Said as what to do instead.
-        return None, [
+        said = [
             "Aucun partenaire actif n'est enregistré sur la plateforme : la réorientation ne "
             "peut pas y être envoyée. L'animateur oriente lui-même l'entreprise vers France "
             "Travail, le service public de l'emploi, ou fait d'abord enregistrer les "
             "partenaires du territoire par un administrateur."
         ]
+        return None, said, said
     preferred = "interim" if need.contract == "mission" else "france_travail"
+    kind = label(PARTNER_KINDS, preferred)
     where = (
         "l'intercommunalité du besoin"
         if epci is not None
@@ -324,40 +336,72 @@ def _choose_partner(
             )
         else:
             why = "France Travail accompagne les recrutements classiques"
-        return chosen, [f"Réorientation vers {chosen.name} : {why}."]
+        said = [f"Réorientation vers {chosen.name} : {why}."]
+        return chosen, said, said
 
+    # The partners of each kind that covered the need but refused it.
+    refused_fit = [p for p in refused if partner_fits(p, epci)]
+    refused_preferred = [p for p in refused_fit if p.kind == preferred]
     # Said first when the preferred kind was another one (interim for a mission).
-    no_preferred = (
-        f"aucun partenaire de type « {label(PARTNER_KINDS, preferred)} » ne couvre {where}"
-        if preferred != "france_travail"
-        else None
-    )
+    no_preferred = shared_no_preferred = None
+    if preferred != "france_travail":
+        if refused_preferred:
+            names = " et ".join(p.name for p in refused_preferred)
+            cover, refuse = (
+                ("couvre", "l'a refusé")
+                if len(refused_preferred) == 1
+                else ("couvrent", "l'ont refusé")
+            )
+            no_preferred = f"{names} (« {kind} »), qui {cover} {where}, {refuse}"
+            shared_no_preferred = f"aucun partenaire de type « {kind} » ne prend ce besoin"
+        else:
+            no_preferred = f"aucun partenaire de type « {kind} » ne couvre {where}"
+            shared_no_preferred = no_preferred
     france_travail = [p for p in partners if p.kind == "france_travail"]
     covering = [p for p in france_travail if partner_fits(p, epci)]
     if covering:
         chosen = covering[0]
-        return chosen, [
-            f"Réorientation vers {chosen.name} : {no_preferred}, France Travail prend le relais."
-        ]
+        return (
+            chosen,
+            [f"Réorientation vers {chosen.name} : {no_preferred}, France Travail prend le relais."],
+            [
+                f"Réorientation vers {chosen.name} : {shared_no_preferred}, France Travail "
+                "prend le relais."
+            ],
+        )
+    # A France Travail partner that covered the need but refused it: « no other ».
+    other = " autre" if any(p.kind == "france_travail" for p in refused_fit) else ""
     if france_travail:
         chosen = france_travail[0]
-        if no_preferred:
-            again = "la" if epci is not None else "le"  # l'intercommunalité, le lieu
-            missing = (
-                f"{no_preferred}, et aucun partenaire France Travail ne déclare {again} couvrir"
+
+        def missing_from(opening: str | None) -> str:
+            if opening:
+                again = "la" if epci is not None else "le"  # l'intercommunalité, le lieu
+                return (
+                    f"{opening}, et aucun{other} partenaire France Travail ne déclare "
+                    f"{again} couvrir"
+                )
+            return f"aucun{other} partenaire France Travail ne déclare couvrir {where}"
+
+        def sentence(missing: str) -> str:
+            return (
+                f"Réorientation vers {chosen.name} : {missing} ; France Travail étant le "
+                "service public de l'emploi sur tout le territoire, le besoin lui est "
+                "confié quand même."
             )
-        else:
-            missing = f"aucun partenaire France Travail ne déclare couvrir {where}"
-        return chosen, [
-            f"Réorientation vers {chosen.name} : {missing} ; France Travail étant le service "
-            "public de l'emploi sur tout le territoire, le besoin lui est confié quand même."
-        ]
+
+        return (
+            chosen,
+            [sentence(missing_from(no_preferred))],
+            [sentence(missing_from(shared_no_preferred))],
+        )
     missing = "aucun partenaire France Travail n'est enregistré sur la plateforme"
-    if declined:
+    if refused:
         missing = "aucun autre partenaire France Travail n'est enregistré sur la plateforme"
     if no_preferred:
         missing = f"{no_preferred} et {missing}"
-    return None, [
+    said = [
         f"{missing[0].upper()}{missing[1:]} : l'animateur doit choisir lui-même le partenaire "
         "de la réorientation."
     ]
+    return None, said, said
