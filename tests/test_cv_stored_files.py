@@ -20,13 +20,16 @@ from pypdf.generic import (
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from connectences import workflows
 from connectences.cvtheque import consent, files, stored_files
 from connectences.cvtheque.files import CvFileError
 from connectences.cvtheque.search import SearchFilters, search_candidates
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
-from connectences.models import Candidate, CandidateEvent
+from connectences.models import Candidate, CandidateEvent, Need, Operator
+from connectences.workflows import leads as lead_flow
+from connectences.workflows.dispatch import send_lead
 from tests import factories as f
 from tests.cv_helpers import form_data, make_pdf, post_multipart, private_cv_folder
 from tests.helpers import audit_entries, by_ref, page_text
@@ -287,3 +290,54 @@ def test_a_withheld_file_is_refused_to_the_person_and_a_wrong_user_still_refused
     response = client.get(f"{BASE}/ines/cv")
     assert response.status_code == 403 and "retenu" not in response.get_data(as_text=True)
     assert audit_entries("cvtheque_access_refused")
+
+
+# --- the operator of a lead naming a withheld CV ----------------------------------------------
+
+
+def _accepted_lead(person: Candidate, operator_ref: str):
+    f.load(
+        f.document(
+            operators=[f.operator(ref=operator_ref)],
+            companies=[f.company(ref=f"c-{operator_ref}", name="Boulangerie Dupin")],
+            needs=[f.need(ref=f"n-{operator_ref}", company=f"c-{operator_ref}", title="Comptable")],
+        )
+    )
+    need = by_ref(Need, f"n-{operator_ref}")
+    workflows.transition(db.session, need, workflows.NEED, "qualifie")
+    lead = send_lead(
+        db.session, needs=[need], operator=by_ref(Operator, operator_ref), candidates=[person]
+    )
+    lead_flow.accept(db.session, lead)
+    db.session.commit()
+    return lead
+
+
+def test_the_operator_of_the_lead_is_told_the_cv_is_withheld_and_never_gets_it(
+    client, auth, cv_dir, ines
+):
+    _stored_for(cv_dir, ines, with_attachment())
+    assert stored_files.recheck(db.session)["withheld"] == 1
+    ines = by_ref(Candidate, "ines")
+    lead = _accepted_lead(ines, "ge-a")
+    page_url = f"/operateur/propositions/{lead.id}"
+    cv_url = f"{page_url}/cv/{ines.id}"
+
+    auth.login("operator", org_ref="ge-a")
+    page = client.get(page_url)
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "CV : fichier retenu : contenu actif" in text and "Télécharger le CV" not in text
+    assert cv_url not in page.get_data(as_text=True)
+    response = client.get(cv_url)
+    assert response.status_code == 403 and b"%PDF" not in response.data
+    assert "Fichier retenu : contenu actif" in page_text(response)
+    assert audit_entries("cv_download") == []
+
+    # The operator of another lead learns nothing of it, withheld or not.
+    _accepted_lead(by_ref(Candidate, "paul"), "ge-b")
+    auth.logout()
+    auth.login("operator", org_ref="ge-b")
+    response = client.get(cv_url)
+    assert response.status_code in (403, 404) and "retenu" not in page_text(response)
+    assert audit_entries("cv_download") == []
