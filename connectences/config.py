@@ -174,8 +174,9 @@ class Defaults:
     CV_MAX_BYTES = 5 * 1024 * 1024
     CV_LINK_MAX_AGE_DAYS = 30
     CV_CONFIRM_MAX_AGE_DAYS = 7
-    # A stored CV file no record names is removed by the nightly data_retention job once
-    # this old (cvtheque/stored_files.py): an upload in progress has its file before its row.
+    # A stored CV file (or testimonial photo) no record names is removed by the nightly
+    # data_retention job once this old (cvtheque/stored_files.py): an upload in progress
+    # has its file before its row.
     CV_ORPHAN_MIN_AGE_HOURS = 24
     # Company owners: life of the link confirming a posted need, and of their space link
     # (renewable by e-mail)

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import html
 import io
+import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from PIL import Image
 from sqlalchemy import select
 
 from connectences.content import photos, testimonials
 from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
 from connectences.models import Need, Testimonial
 from tests import factories
 from tests.helpers import (
@@ -277,3 +282,59 @@ def test_a_testimonial_sent_without_its_read_stamp_is_refused(client, auth):
         assert response.status_code == 422
         db.session.expire_all()
         assert db.session.get(Testimonial, testimonial.id).title == form()["title"]
+
+
+def _photo_written(folder, name: str, at: datetime) -> str:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(photos.clean_photo(jpeg_with_exif()))
+    os.utime(folder / name, (at.timestamp(), at.timestamp()))
+    return name
+
+
+def test_the_retention_job_sweeps_photos_no_testimonial_names(
+    app, auth, monkeypatch, tmp_path, _photo_folder
+):
+    """A photo whose testimonial never got committed (a worker killed mid-request) or was
+    deleted by hand goes at night like an orphan CV: same delay, counts, dry run."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))  # the CV store too
+    now = datetime(2027, 3, 10, 3, 0, tzinfo=UTC)
+    old = now - timedelta(days=3)
+    staff = auth.create("animateur")
+    need_of(make_company())
+    shown = testimonials.create(
+        db.session, form(photo_alt="La gérante"), author=staff, photo=jpeg_with_exif()
+    )
+    db.session.commit()
+    kept = shown.photo
+    os.utime(_photo_folder / kept, (old.timestamp(), old.timestamp()))
+    orphan = _photo_written(_photo_folder, "b" * 32 + ".jpg", old)
+    uploading = _photo_written(_photo_folder, "c" * 32 + ".jpg", now - timedelta(hours=2))
+    lost = testimonials.create(
+        db.session, form(title="Un jardinier", photo_alt="Le jardin"), author=staff,
+        photo=jpeg_with_exif(),
+    )  # fmt: skip
+    db.session.commit()
+    (_photo_folder / lost.photo).unlink()  # gone from the store
+
+    with time_machine.travel(now, tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=now, dry_run=True)
+    assert counts["photo_orphans_deleted"] == 1 and counts["photo_files_missing"] == 1
+    assert sorted(p.name for p in _photo_folder.iterdir()) == sorted([kept, orphan, uploading])
+
+    with time_machine.travel(now, tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=now)
+    assert counts["photo_orphans_deleted"] == 1
+    assert counts["photo_orphans_too_recent"] == 1
+    assert counts["photo_files_missing"] == 1
+    assert sorted(p.name for p in _photo_folder.iterdir()) == sorted([kept, uploading])
+    (entry,) = audit_entries("data_retention")
+    assert entry.details["photo_orphans_deleted"] == 1
+    assert "photo_files_missing" not in entry.details
+    assert "photo_orphans_too_recent" not in entry.details
+
+    later = now + timedelta(days=1)
+    with time_machine.travel(later, tick=False):
+        counts = execute(JOBS_BY_ID["data_retention"], now=later)
+    assert counts["photo_orphans_deleted"] == 1
+    assert [p.name for p in _photo_folder.iterdir()] == [kept]
+    assert app.test_client().get(f"/temoignages/{shown.id}/photo.jpg").status_code == 200

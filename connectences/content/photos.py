@@ -5,21 +5,25 @@ bytes and in pixels; its name and announced type are never trusted. The picture 
 turned upright, reduced to ``MAX_SIDE`` pixels and saved again as a new JPEG, so that
 nothing of the uploaded file is kept: no EXIF (GPS position, camera, owner's name), no
 comment, no trailing data. Files live in ``instance/photos/`` through the storage of
-the CV files (``cvtheque.files``) and follow the database transaction like them.
+the CV files (``cvtheque.files``), follow the database transaction like them, and are
+swept each night like them (``sweep``).
 """
 
 from __future__ import annotations
 
 import io
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectences.cvtheque import files
+from connectences.cvtheque import files, stored_files
 from connectences.errors import DomainError
+from connectences.models import Testimonial
 
 MAX_BYTES = 8 * 1_048_576
 # Bounds checked on the header, before any pixel is decoded (decompression bombs).
@@ -104,3 +108,24 @@ def read_photo(name: str) -> bytes:
 def delete_photo_after_commit(session: Session, name: str | None) -> bool:
     """Remove a stored photo once ``session`` commits."""
     return files.delete_after_commit(session, photo_storage(), name)
+
+
+def sweep(
+    session: Session, now: datetime, *, min_age: timedelta, dry_run: bool = False
+) -> dict[str, int]:
+    """The photo store swept against the testimonials naming its files
+    (``stored_files.sweep_store``): a photo no testimonial names (a form whose
+    transaction died with its process, a row deleted by hand) goes once older than
+    ``min_age``. Counts ``photo_orphans_deleted``, ``photo_orphans_too_recent``,
+    ``photo_files_missing``."""
+
+    def named() -> dict[str, int]:
+        return dict(
+            session.execute(
+                select(Testimonial.photo, Testimonial.id).where(Testimonial.photo.is_not(None))
+            ).all()
+        )
+
+    return stored_files.sweep_store(
+        photo_storage(), named, now, min_age=min_age, dry_run=dry_run, kind="photo"
+    )

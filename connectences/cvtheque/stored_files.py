@@ -1,10 +1,12 @@
-"""The CV store and the rows naming its files, kept in step.
+"""The stores of files and the rows naming their files, kept in step.
 
-- ``sweep``: a file no record names (an upload whose transaction died with its process,
+- ``sweep_store``: one store swept against the rows that point into it, for every
+  store of the platform (``sweep`` for the CVs, ``content.photos.sweep`` for the
+  testimonial photos). A file no row names (an upload whose transaction died with its process,
   a row deleted by hand, an erasure stopped half way) is personal data kept for no
   purpose: the nightly ``data_retention`` job removes it, once it is older than
   ``CV_ORPHAN_MIN_AGE_HOURS`` (an upload in progress has its file before its row). A
-  record naming a file the store lacks is counted and logged (its download says so in
+  row naming a file the store lacks is counted and logged (its download says so in
   French).
 - ``recheck``: the CVs stored before a check of the upload existed (scripts and
   launched programs, then attachments) are read again by the same check
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -47,38 +50,63 @@ def _named_files(session: Session) -> dict[str, int]:
     )
 
 
-def sweep(
-    session: Session, now: datetime, *, min_age: timedelta, dry_run: bool = False
+def sweep_store(
+    store: files.CvStorage,
+    named_files: Callable[[], dict[str, int]],
+    now: datetime,
+    *,
+    min_age: timedelta,
+    dry_run: bool = False,
+    kind: str,
 ) -> dict[str, int]:
-    """Remove the stored files no record names, written more than ``min_age`` before
-    ``now`` (only count them in a ``dry_run``); count the records whose file is missing.
+    """Sweep one store against the rows that point into it: remove the stored files no
+    row names (``named_files()``: each stored name a row holds, with the row's id),
+    written more than ``min_age`` before ``now`` (only count them in a ``dry_run``);
+    count the rows naming a file the store lacks. Every store of the platform (CVs,
+    testimonial photos) is swept by this one rule, through its storage interface.
 
-    Counts: ``cv_orphans_deleted``, ``cv_orphans_too_recent`` (kept until older),
-    ``cv_files_missing``. Run it before anything of the same transaction deletes a
-    record: the names read are then the committed ones, and a file whose record this
-    transaction deletes is that deletion's to remove (after its commit)."""
-    store = files.storage()
-    # The store is listed before the records are read: a file written meanwhile is too
-    # recent to go, and a record written meanwhile can only name such a file.
+    Counts, named by ``kind``: ``<kind>_orphans_deleted``, ``<kind>_orphans_too_recent``
+    (kept until older), ``<kind>_files_missing``."""
+    # The store is listed before the rows are read: a file written meanwhile is too
+    # recent to go, and a row written meanwhile can only name such a file.
     stored = list(store.names())
-    named = _named_files(session)
-    counts = Counter(cv_orphans_deleted=0, cv_orphans_too_recent=0, cv_files_missing=0)
+    named = named_files()
+    deleted, too_recent = f"{kind}_orphans_deleted", f"{kind}_orphans_too_recent"
+    counts = Counter({deleted: 0, too_recent: 0})
     for name, written in stored:
         if name in named:
             continue
         if now - written < min_age:
-            counts["cv_orphans_too_recent"] += 1
+            counts[too_recent] += 1
             continue
         if not dry_run:
             store.delete(name)
-        counts["cv_orphans_deleted"] += 1
+        counts[deleted] += 1
     present = {name for name, _written in stored}
-    missing = sorted(cid for name, cid in named.items() if name not in present)
-    counts["cv_files_missing"] = len(missing)
+    missing = sorted(row_id for name, row_id in named.items() if name not in present)
+    counts[f"{kind}_files_missing"] = len(missing)
     if missing:
         # Ids only: the log names nobody.
-        log.warning("CV files missing from the store for candidates %s", missing)
+        log.warning("%s files missing from the store for rows %s", kind, missing)
     return dict(counts)
+
+
+def sweep(
+    session: Session, now: datetime, *, min_age: timedelta, dry_run: bool = False
+) -> dict[str, int]:
+    """The CV store swept against the candidates' records (``sweep_store``): counts
+    ``cv_orphans_deleted``, ``cv_orphans_too_recent``, ``cv_files_missing``. Run it
+    before anything of the same transaction deletes a record: the names read are then
+    the committed ones, and a file whose record this transaction deletes is that
+    deletion's to remove (after its commit)."""
+    return sweep_store(
+        files.storage(),
+        lambda: _named_files(session),
+        now,
+        min_age=min_age,
+        dry_run=dry_run,
+        kind="cv",
+    )
 
 
 def recheck(session: Session, *, dry_run: bool = False) -> dict[str, int]:

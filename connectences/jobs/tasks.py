@@ -23,7 +23,7 @@ from connectences.accounts import held_forms
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, months_before
-from connectences.content import callbacks, resources
+from connectences.content import callbacks, photos, resources
 from connectences.cvtheque import files, retention, stored_files
 from connectences.cvtheque.restamp import restamp_skills
 from connectences.cvtheque.status import settle_ended_work
@@ -509,7 +509,15 @@ cv_folder = files.cv_folder
 
 
 # Counted by data_retention, but nothing erased: left out of its audit entry.
-_NOT_ERASED = frozenset({"warned", "cv_orphans_too_recent", "cv_files_missing"})
+_NOT_ERASED = frozenset(
+    {
+        "warned",
+        "cv_orphans_too_recent",
+        "cv_files_missing",
+        "photo_orphans_too_recent",
+        "photo_files_missing",
+    }
+)
 
 
 def data_retention(ctx: JobContext) -> dict:
@@ -517,7 +525,8 @@ def data_retention(ctx: JobContext) -> dict:
 
     - stored CV files no record names, older than ``CV_ORPHAN_MIN_AGE_HOURS`` (24):
       deleted; the records naming a missing file counted and logged
-      (cvtheque.stored_files.sweep);
+      (cvtheque.stored_files.sweep); the testimonial photos the same way
+      (content.photos.sweep);
     - candidates without contact for ``RETENTION_WARN_MONTHS`` (23) months: warned once;
     - at ``RETENTION_DELETE_MONTHS`` (24) months: deleted with their CV file;
     - CV submissions and public needs never confirmed after ``UNCONFIRMED_TTL_DAYS`` (7)
@@ -553,9 +562,9 @@ def data_retention(ctx: JobContext) -> dict:
     run_days = config.integer("JOB_RUN_RETENTION_DAYS")
     session = ctx.session
     # First, while the records read are the committed ones (see stored_files.sweep).
-    swept = stored_files.sweep(
-        session, ctx.now, min_age=config.duration("CV_ORPHAN_MIN_AGE_HOURS"), dry_run=ctx.dry_run
-    )
+    orphan_age = config.duration("CV_ORPHAN_MIN_AGE_HOURS")
+    swept = stored_files.sweep(session, ctx.now, min_age=orphan_age, dry_run=ctx.dry_run)
+    swept.update(photos.sweep(session, ctx.now, min_age=orphan_age, dry_run=ctx.dry_run))
     counts = retention.apply_retention(
         session,
         ctx.now,
