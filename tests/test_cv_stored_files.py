@@ -341,3 +341,66 @@ def test_the_operator_of_the_lead_is_told_the_cv_is_withheld_and_never_gets_it(
     response = client.get(cv_url)
     assert response.status_code in (403, 404) and "retenu" not in page_text(response)
     assert audit_entries("cv_download") == []
+
+
+# --- a stored CV pypdf can no longer read -----------------------------------------------------
+
+
+def test_cv_recheck_withholds_an_unreadable_file_saying_so_and_is_idempotent(
+    client, auth, runner, cv_dir, ines
+):
+    """A stored file pypdf cannot read cannot be checked for active content: it is
+    withheld like one found with it, said « fichier illisible » to every reader, and the
+    person is asked to upload their CV again."""
+    paul = by_ref(Candidate, "paul")
+    broken = _stored_for(cv_dir, ines, make_pdf("Saisie comptable")[:60])
+    good = _stored_for(cv_dir, paul, clean())
+
+    simulated = runner.invoke(args=["cv", "recheck"])
+    assert '"unreadable": 1' in simulated.output and '"withheld": 0' in simulated.output
+    db.session.expire_all()
+    assert by_ref(Candidate, "ines").cv_filename == broken and audit_entries("cv_withheld") == []
+
+    done = runner.invoke(args=["cv", "recheck", "--wet-run"])
+    assert done.exit_code == 0, done.output
+    assert '"checked": 2' in done.output and '"unreadable": 1' in done.output
+    assert '"withheld": 0' in done.output
+    db.session.expire_all()
+    ines = by_ref(Candidate, "ines")
+    assert files.withheld_reason(ines.cv_filename) == files.UNREADABLE_FILE
+    assert files.file_state(ines.cv_filename) == files.FILE_UNREADABLE
+    assert by_ref(Candidate, "paul").cv_filename == good
+    assert sorted(p.name for p in cv_dir.iterdir()) == sorted([good, ines.cv_filename])
+    (entry,) = audit_entries("cv_withheld")
+    assert entry.entity_id == ines.id and entry.details == {"found": "unreadable"}
+    assert db.session.scalar(
+        select(CandidateEvent.summary).where(CandidateEvent.candidate_id == ines.id)
+    ).startswith("CV (PDF) retenu : fichier illisible")
+
+    again = runner.invoke(args=["cv", "recheck", "--wet-run"])
+    assert '"unreadable": 0' in again.output and '"already_withheld": 1' in again.output
+    assert len(audit_entries("cv_withheld")) == 1
+
+    # The person is told, and asked to upload again; the file is never sent.
+    space = f"/mon-cv/{consent.space_token(ines)}"
+    assert "ne peut plus être lu comme un PDF" in page_text(client.get(space))
+    response = client.get(f"{space}/cv.pdf")
+    assert response.status_code == 403 and b"%PDF" not in response.data
+    assert "ne peut plus être lu comme un PDF" in page_text(response)
+    assert "Modifier mon profil" in page_text(response)
+
+    # Staff and the operator of the lead are told why, never given the file.
+    lead = _accepted_lead(ines, "ge-a")
+    auth.login("animateur")
+    page = page_text(client.get(f"{BASE}/ines"))
+    assert "Fichier retenu : fichier illisible" in page and "Télécharger le CV" not in page
+    response = client.get(f"{BASE}/ines/cv")
+    assert response.status_code == 403 and b"%PDF" not in response.data
+    assert "Fichier retenu : fichier illisible" in page_text(response)
+    auth.logout()
+    auth.login("operator", org_ref="ge-a")
+    text = page_text(client.get(f"/operateur/propositions/{lead.id}"))
+    assert "CV : fichier retenu : fichier illisible" in text and "contenu actif" not in text
+    response = client.get(f"/operateur/propositions/{lead.id}/cv/{ines.id}")
+    assert response.status_code == 403 and "fichier illisible" in page_text(response)
+    assert audit_entries("cv_download") == []

@@ -64,7 +64,7 @@ ACTION_LABELS: dict[str, str] = {
     "data_retention": "Durées de conservation appliquées (effacements automatiques)",
     "cv_view": "Fiche d'une personne consultée",
     "cv_download": "CV téléchargé",
-    "cv_withheld": "CV retenu du téléchargement (contenu actif trouvé à la relecture)",
+    "cv_withheld": "CV retenu du téléchargement (contenu actif ou fichier illisible à la relecture)",
     "cv_export": "Export de la CVthèque",
     "cv.link_refused": "Lien personnel de CV refusé",
     "cvtheque_access_refused": "Accès à la CVthèque refusé",

@@ -344,13 +344,25 @@ def delete_after_commit(session: Session, store: CvStorage, name: str | None) ->
 
 # A stored CV found with active content after it was accepted (``stored_files.recheck``)
 # stays stored (the record names it; an erasure removes it) under a name of this ending,
-# which no download serves: the state travels with the name, in the row.
+# which no download serves: the state travels with the name, in the row. A stored CV
+# pypdf can no longer read cannot be checked at all: it is withheld the same way, under
+# a name saying so (``UNREADABLE_SUFFIX``, also ending in ``WITHHELD_SUFFIX``).
 WITHHELD_SUFFIX = ".withheld"
+UNREADABLE_SUFFIX = ".unreadable" + WITHHELD_SUFFIX
+# Why a stored CV is withheld (``withheld_reason``): what ``active_content`` found
+# (``CODE`` or ``ATTACHMENT``, one name for both: ``ACTIVE``), or ``UNREADABLE_FILE``.
+ACTIVE = "active"
+UNREADABLE_FILE = "unreadable"
 
 
 class CvWithheld(FileNotFoundError):
-    """The stored CV is withheld from download. A ``FileNotFoundError``: a reader of
-    files that knows nothing of withholding still never serves it."""
+    """The stored CV is withheld from download, ``reason`` saying why (``ACTIVE`` or
+    ``UNREADABLE_FILE``). A ``FileNotFoundError``: a reader of files that knows nothing of
+    withholding still never serves it."""
+
+    def __init__(self, stored_name: str) -> None:
+        super().__init__(stored_name)
+        self.reason = withheld_reason(stored_name)
 
 
 def is_withheld(stored_name: str | None) -> bool:
@@ -358,26 +370,38 @@ def is_withheld(stored_name: str | None) -> bool:
     return bool(stored_name) and stored_name.endswith(WITHHELD_SUFFIX)
 
 
-def withheld_name() -> str:
-    """A new random stored name for a withheld CV."""
-    return f"{secrets.token_hex(16)}{WITHHELD_SUFFIX}"
+def withheld_reason(stored_name: str | None) -> str | None:
+    """Why the stored CV named ``stored_name`` is withheld: ``UNREADABLE_FILE``,
+    ``ACTIVE``, or None when it is not."""
+    if not is_withheld(stored_name):
+        return None
+    return UNREADABLE_FILE if stored_name.endswith(UNREADABLE_SUFFIX) else ACTIVE
+
+
+def withheld_name(reason: str = ACTIVE) -> str:
+    """A new random stored name for a CV withheld for ``reason``."""
+    suffix = UNREADABLE_SUFFIX if reason == UNREADABLE_FILE else WITHHELD_SUFFIX
+    return f"{secrets.token_hex(16)}{suffix}"
 
 
 # What a page says of a person's CV file (``file_state``).
 FILE_NONE = "none"
 FILE_PRESENT = "present"
 FILE_WITHHELD = "withheld"
+FILE_UNREADABLE = "unreadable"
 FILE_MISSING = "missing"
 
 
 def file_state(stored_name: str | None) -> str:
     """Whether a record's CV file can be downloaded: ``FILE_PRESENT``; else why not:
-    ``FILE_NONE`` (no CV), ``FILE_WITHHELD`` (active content), ``FILE_MISSING`` (the row
-    names a file the store lacks)."""
+    ``FILE_NONE`` (no CV), ``FILE_WITHHELD`` (active content), ``FILE_UNREADABLE``
+    (withheld, pypdf can no longer read it), ``FILE_MISSING`` (the row names a file the
+    store lacks)."""
     if not stored_name:
         return FILE_NONE
-    if is_withheld(stored_name):
-        return FILE_WITHHELD
+    reason = withheld_reason(stored_name)
+    if reason is not None:
+        return FILE_UNREADABLE if reason == UNREADABLE_FILE else FILE_WITHHELD
     return FILE_PRESENT if storage().exists(stored_name) else FILE_MISSING
 
 

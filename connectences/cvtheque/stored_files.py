@@ -10,8 +10,9 @@
   French).
 - ``recheck``: the CVs stored before a check of the upload existed (scripts and
   launched programs, then attachments) are read again by the same check
-  (``files.active_content``); a file that fails it is withheld from download, its
-  record and its skills kept (``flask --app connectences cv recheck``).
+  (``files.active_content``); a file that fails it, or that pypdf can no longer read
+  (so that nothing says it is safe), is withheld from download, its record and its
+  skills kept (``flask --app connectences cv recheck``).
 
 Everything goes through the storage interface (``files.storage``), whatever holds the
 files.
@@ -38,6 +39,11 @@ WITHHELD_EVENT = (
     "CV (PDF) retenu : il contient un contenu actif (script, programme lancé à "
     "l'ouverture ou pièce jointe) ; il n'est plus téléchargeable. La personne peut "
     "déposer de nouveau son CV."
+)
+UNREADABLE_EVENT = (
+    "CV (PDF) retenu : fichier illisible ; il ne peut plus être vérifié (script, "
+    "programme lancé à l'ouverture ou pièce jointe) et n'est plus téléchargeable. La "
+    "personne peut déposer de nouveau son CV."
 )
 
 
@@ -111,17 +117,18 @@ def sweep(
 
 def recheck(session: Session, *, dry_run: bool = False) -> dict[str, int]:
     """Read every stored CV again with the upload's check of active content; withhold
-    each one that fails (only count them in a ``dry_run``).
+    each one that fails or cannot be read (only count them in a ``dry_run``).
 
     A withheld file is copied under a withheld name (``files.withheld_name``) that no
     download serves, its record pointing at the copy; the person, their skills and the
     search are untouched. Each is committed at once with its audit entry and a line of
     the person's history, so that a run stopped half way keeps what it did and the
     database is never held for the whole run. Idempotent: a withheld file is not read
-    again. Counts: ``checked``, ``withheld``, ``already_withheld``, ``unreadable``
-    (pypdf cannot read it any more: left as it is, logged), ``missing`` (the store lacks
-    it), ``changed_meanwhile`` (the person replaced their CV during the run: the new one
-    went through the check)."""
+    again. Counts: ``checked``, ``withheld`` (active content), ``unreadable`` (pypdf
+    cannot read it any more, so nothing says it is safe: withheld under a name saying
+    so, ``files.UNREADABLE_FILE``, audited with ``found: "unreadable"``),
+    ``already_withheld``, ``missing`` (the store lacks it), ``changed_meanwhile`` (the
+    person replaced their CV during the run: the new one went through the check)."""
     counts = Counter(
         checked=0, withheld=0, already_withheld=0, unreadable=0, missing=0, changed_meanwhile=0
     )
@@ -145,16 +152,17 @@ def recheck(session: Session, *, dry_run: bool = False) -> dict[str, int]:
         try:
             found = files.active_content(data)
         except files.CvFileError:
+            # What cannot be read cannot be checked: withheld as well, saying so.
             log.warning("stored CV of candidate %s unreadable by the check", cid)
-            counts["unreadable"] += 1
-            continue
+            found = files.UNREADABLE_FILE
         if found is None:
             continue
+        key = "unreadable" if found == files.UNREADABLE_FILE else "withheld"
         if dry_run:
-            counts["withheld"] += 1
+            counts[key] += 1
             continue
         done = _withhold(session, cid, name, data, found)
-        counts["withheld" if done else "changed_meanwhile"] += 1
+        counts[key if done else "changed_meanwhile"] += 1
     return dict(counts)
 
 
@@ -162,7 +170,8 @@ def _withhold(session: Session, cid: int, name: str, data: bytes, found: str) ->
     """Put the file ``name`` of candidate ``cid`` under a withheld name, committed; False
     (nothing changed) when their record names another file by now."""
     store = files.storage()
-    new = files.withheld_name()
+    unreadable = found == files.UNREADABLE_FILE
+    new = files.withheld_name(files.UNREADABLE_FILE if unreadable else files.ACTIVE)
     store.write_new(new, data)
     files.follow_transaction(session, store, new)
     moved = session.execute(
@@ -178,6 +187,7 @@ def _withhold(session: Session, cid: int, name: str, data: bytes, found: str) ->
         return False
     files.delete_after_commit(session, store, name)
     audit(session, "cv_withheld", entity="candidate", entity_id=cid, details={"found": found})
-    record_event(session, cid, "cv", WITHHELD_EVENT, actor_label="vérification des CV")
+    event = UNREADABLE_EVENT if unreadable else WITHHELD_EVENT
+    record_event(session, cid, "cv", event, actor_label="vérification des CV")
     session.commit()
     return True

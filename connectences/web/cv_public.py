@@ -126,6 +126,11 @@ CV_OPTIONAL = (
 
 # Said to the person opening their own CV found with active content after its upload
 # (cvtheque.stored_files.recheck).
+OWN_CV_UNREADABLE = (
+    "Votre CV n'est plus transmis : son fichier ne peut plus être lu comme un PDF, ni donc "
+    "vérifié, et il est retenu par sécurité. Enregistrez de nouveau votre CV au format PDF "
+    "depuis votre traitement de texte, puis déposez-le avec « Modifier mon profil »."
+)
 OWN_CV_WITHHELD = (
     "Votre CV n'est plus transmis : il contient un contenu actif (un script, un programme "
     "lancé à l'ouverture ou une pièce jointe), refusé par sécurité. Enregistrez le CV sans "
@@ -923,9 +928,10 @@ def download_pdf(token: str):
     candidate = _space_candidate(token)
     try:
         data = files.read_pdf(candidate.cv_filename or "")
-    except files.CvWithheld:
+    except files.CvWithheld as withheld:
         db.session.commit()
-        return render_error(403, OWN_CV_WITHHELD)
+        unreadable = withheld.reason == files.UNREADABLE_FILE
+        return render_error(403, OWN_CV_UNREADABLE if unreadable else OWN_CV_WITHHELD)
     except FileNotFoundError:
         db.session.commit()
         abort(404)

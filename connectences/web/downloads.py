@@ -22,6 +22,12 @@ CV_WITHHELD = (
     "l'ouverture ou une pièce jointe : il n'est pas téléchargeable, par sécurité. La fiche "
     "reste consultable ; demandez à la personne de déposer de nouveau son CV en PDF."
 )
+CV_UNREADABLE = (
+    "Fichier retenu : fichier illisible. Ce CV ne peut plus être lu comme un PDF, ni donc "
+    "vérifié (script, programme lancé à l'ouverture, pièce jointe) : il n'est pas "
+    "téléchargeable, par sécurité. La fiche reste consultable ; demandez à la personne de "
+    "déposer de nouveau son CV en PDF."
+)
 CV_MISSING = (
     "Le fichier de ce CV est introuvable sur le serveur. La fiche reste consultable ; "
     "demandez à la personne de déposer de nouveau son CV, ou signalez-le à "
@@ -75,8 +81,9 @@ def send_cv(candidate, *, actor, ip: str | None, details: dict | None = None) ->
         abort(404)
     try:
         body = files.read_pdf(candidate.cv_filename)
-    except files.CvWithheld:
-        return render_error(403, CV_WITHHELD)
+    except files.CvWithheld as withheld:
+        unreadable = withheld.reason == files.UNREADABLE_FILE
+        return render_error(403, CV_UNREADABLE if unreadable else CV_WITHHELD)
     except (FileNotFoundError, IsADirectoryError):
         log.warning("CV file missing from the store for candidate %s", candidate.id)
         return render_error(404, CV_MISSING)

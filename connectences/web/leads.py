@@ -208,7 +208,7 @@ def _render_show(
         placement_period=flow.placement_period,
         trial_summary=flow.trial_summary,
         point_name=flow.point_name,
-        cv_withheld=files.is_withheld,
+        cv_withheld=files.withheld_reason,
         trials=trials,
         trial_rules=trials.rules(trials.placement_level(item.need.level for item in lead.needs)),
         endings=vocab.PLACEMENT_ENDINGS,
