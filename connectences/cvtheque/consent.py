@@ -208,7 +208,7 @@ def send_confirmation(session: Session, candidate: Candidate, address: str | Non
         confirm_url=external_url("cv_public.confirm", token=token),
         # What the link says of its life is what it has: the profile's deletion cuts
         # it short while the address is unconfirmed (``confirm_until``).
-        until=f"{until:%d/%m/%Y à %H h %M}",
+        confirm_by=f"{until:%d/%m/%Y à %H h %M}",
         deleted=candidate.email_confirmed_at is None,
         change=address != candidate.email,
     )
