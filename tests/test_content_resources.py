@@ -24,6 +24,7 @@ from tests.helpers import (
     main_of,
     make_company,
     page_text,
+    read_guard_at,
     read_stamp_at,
     stamp_in,
 )
@@ -341,3 +342,35 @@ def test_a_resource_sent_without_its_read_stamp_is_refused(client, auth):
         assert response.status_code == 422
         db.session.expire_all()
         assert db.session.get(Resource, resource.id).title == "Aide à l'embauche"
+
+
+def test_a_resource_stamped_since_outside_its_form_is_saved_a_real_change_refused(
+    app, client, auth
+):
+    # The form read, the resource is stamped for a reason outside its fields (its
+    # author): nothing the form edits changed, so the save loses nothing.
+    author = auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    resource = add("Aide à l'embauche", author=author)
+    url = f"/animateur/contenus/ressources/{resource.id}"
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    assert first.get("lu_valeurs")
+    resource.author_id = None
+    db.session.commit()
+    assert resource.updated_at.isoformat() != first["lu_le"]
+    form = valid_form(title="Aide à l'embauche", summary="Résumé de Aide à l'embauche")
+    saved = client.post(url, data={**form, "title": "Aide premier salarié", **first})
+    assert saved.status_code == 302
+    # Read before that save, the other page's fields changed meanwhile: refused.
+    typed = "Jusqu'à 6 000 € désormais."
+    response = other.post(url, data={**form, "summary": typed, **second})
+    assert response.status_code == 422
+    assert "modifiée par quelqu'un d'autre" in page_text(response)
+    assert typed in page_text(response)  # what was typed is kept
+    db.session.expire_all()
+    resource = db.session.get(Resource, resource.id)
+    assert (resource.title, resource.summary) == (
+        "Aide premier salarié",
+        "Résumé de Aide à l'embauche",
+    )

@@ -25,6 +25,7 @@ from tests.helpers import (
     main_of,
     make_company,
     page_text,
+    read_guard_at,
     read_stamp_at,
     stamp_in,
 )
@@ -338,3 +339,36 @@ def test_the_retention_job_sweeps_photos_no_testimonial_names(
     assert counts["photo_orphans_deleted"] == 1
     assert [p.name for p in _photo_folder.iterdir()] == [kept]
     assert app.test_client().get(f"/temoignages/{shown.id}/photo.jpg").status_code == 200
+
+
+def test_a_testimonial_stamped_since_outside_its_form_is_saved_a_real_change_refused(
+    app, client, auth
+):
+    # The form read, the testimonial is stamped for a reason outside its fields (its
+    # author): nothing the form edits changed, so the save loses nothing.
+    author = auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    need_of(make_company())
+    testimonial = testimonials.create(db.session, form(), author=author)
+    db.session.commit()
+    url = f"/animateur/contenus/temoignages/{testimonial.id}"
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    assert first.get("lu_valeurs")
+    testimonial.author_id = None
+    db.session.commit()
+    assert testimonial.updated_at.isoformat() != first["lu_le"]
+    saved = client.post(url, data={**form(title="Deux jours de compta"), **first})
+    assert saved.status_code == 302
+    # Read before that save, the other page's fields changed meanwhile: refused.
+    typed = "Accord redonné par téléphone"
+    response = other.post(url, data={**form(consent_note=typed), **second})
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(response)
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
+    db.session.expire_all()
+    testimonial = db.session.get(Testimonial, testimonial.id)
+    assert (testimonial.title, testimonial.consent_note) == (
+        "Deux jours de compta",
+        "E-mail du 12/11",
+    )

@@ -35,6 +35,7 @@ from tests.helpers import (
     mails_to,
     make_company,
     page_text,
+    read_guard_at,
     read_stamp_at,
     stamp_in,
 )
@@ -1130,3 +1131,36 @@ def test_an_event_sent_without_its_read_stamp_is_refused(client, auth):
         assert response.status_code == 422
         db.session.expire_all()
         assert db.session.get(Event, event.id).title == "Petit déjeuner des entreprises"
+
+
+def test_an_event_stamped_since_for_its_attendance_is_saved_a_real_change_refused(
+    app, client, auth
+):
+    # The form read, the event's attendance is recorded (outside the form's fields): its
+    # stamp moved, but nothing the form edits changed, so the save loses nothing.
+    event = _event()
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    url = f"/animateur/evenements/{event.id}/modifier"
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    assert first.get("lu_valeurs")
+    event.walk_ins = 3
+    db.session.commit()
+    assert event.updated_at.isoformat() != first["lu_le"]
+    saved = client.post(url, data={**_form(day, place="Mairie, Biganos"), **first})
+    assert saved.status_code == 302
+    # Read before that save, the other page's fields changed meanwhile: refused.
+    typed = "Petit déjeuner de rentrée"
+    response = other.post(url, data={**_form(day, title=typed), **second})
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(response)
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert (event.place, event.title, event.walk_ins) == (
+        "Mairie, Biganos",
+        "Petit déjeuner des entreprises",
+        3,
+    )

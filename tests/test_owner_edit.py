@@ -57,6 +57,9 @@ def _filled(page) -> dict:
     stamp = re.search(r'name="lu_le" value="([^"]+)"', html)  # the correction form's
     if stamp:
         data["lu_le"] = stamp.group(1)
+    values = re.search(r'name="lu_valeurs" value="([^"]+)"', html)  # with its digest
+    if values:
+        data["lu_valeurs"] = values.group(1)
     return data
 
 
@@ -354,3 +357,26 @@ def test_an_unconfirmed_need_corrected_by_its_owner_tells_no_animateur(client):
     assert need_by_ref(waiting.ref).hours_per_week == 7
     # Its log starts at the confirmation (the queue's entry, which the observatory dates).
     assert not _edit_entries(waiting) and count(OutboxMessage) == mails
+
+
+def test_a_correction_read_before_the_animateur_s_notes_is_saved_a_real_change_refused(app, client):
+    # The link opened twice; meanwhile the animateur writes notes on the need (outside
+    # the owner's form): its stamp moved, nothing the form edits changed, no loss.
+    need, space = _post_and_confirm(client)
+    edit = _edit_link(client, space, need)
+    other = app.test_client()
+    first, second = _filled(client.get(edit)), _filled(other.get(edit))
+    assert first.get("lu_valeurs")
+    stored = need_by_ref(need.ref)
+    stored.notes = "Rappeler après 17 h."
+    db.session.commit()
+    assert stored.updated_at.isoformat() != first["lu_le"]
+    assert client.post(edit, data={**first, "hours_per_week": "21"}).status_code == 302
+    # Read before that save, the other page's hours changed meanwhile: refused.
+    refused = other.post(edit, data={**second, "title": "Écailler le week-end"})
+    assert refused.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(refused)
+    assert 'value="Écailler le week-end"' in html_of(refused)  # what was typed is kept
+    need = need_by_ref(need.ref)
+    assert (need.hours_per_week, need.notes) == (21, "Rappeler après 17 h.")
+    assert need.title != "Écailler le week-end"

@@ -14,7 +14,15 @@ from connectences.extensions import db
 from connectences.models import AuditLog, Company, User, Visit
 from connectences.prospection.pressure import COMPANY_PREFERENCES, company_timeline
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import add_visit, html_of, make_company, page_text, read_stamp_at, stamp_in
+from tests.helpers import (
+    add_visit,
+    html_of,
+    make_company,
+    page_text,
+    read_guard_at,
+    read_stamp_at,
+    stamp_in,
+)
 from tests.test_web_need_public import _post_and_confirm
 
 CHOSEN = {"newsletter_consent": "1", "max_contacts_per_month": "2"}
@@ -271,3 +279,24 @@ def test_the_staff_page_says_who_set_them_last(client, auth):
     assert entry.actor_id == user.id and "said_by_owner" not in entry.details
     # The staff's own changes are on the page, not on the timeline of what the company said.
     assert [e for e in company_timeline(db.session, company.id) if e.kind == "preferences"] == []
+
+
+def test_preferences_read_before_a_change_outside_them_are_saved_a_real_change_refused(client, app):
+    # The link opened twice; meanwhile the company's contact address is corrected
+    # (outside the form): its stamp moved, nothing the form edits changed, no loss.
+    company, _space, page = _space_page(client)
+    other = app.test_client()
+    first, second = read_guard_at(client, page), read_guard_at(other, page)
+    assert first.get("lu_valeurs")
+    stored = db.session.get(Company, company.id)
+    stored.contact_email = "gerant@fournil.example"
+    db.session.commit()
+    assert stored.updated_at.isoformat() != first["lu_le"]
+    assert client.post(page, data={"do_not_solicit": "1", **first}).status_code == 302
+    # Read before that save, the other page's choice changed meanwhile: refused.
+    refused = other.post(page, data={"newsletter_consent": "1", **second})
+    assert refused.status_code == 422
+    assert "modifiée par quelqu'un d'autre" in page_text(refused)
+    assert 'value="1" checked' in html_of(refused).split('id="newsletter_consent"', 1)[1][:80]
+    assert _preferences_of(company.id) == (True, False, None)
+    assert len(_entries(company.id)) == 1

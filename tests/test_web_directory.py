@@ -32,6 +32,7 @@ from tests.helpers import (
     html_of,
     make_company,
     page_text,
+    read_guard_at,
     read_stamp_at,
     stamp_in,
 )
@@ -517,3 +518,33 @@ def test_animateur_and_admin_may_open_the_directory(client, auth, some_company, 
     auth.login(role)
     for method, url in routes(some_company.ref)[:4]:
         assert getattr(client, method)(url).status_code == 200, url
+
+
+def test_preferences_read_before_a_change_outside_them_are_saved_a_real_change_refused(
+    app, client, auth
+):
+    # The page read, the company's contact address is corrected (outside the form): its
+    # stamp moved, nothing the form edits changed, so the preferences lose nothing.
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    company = make_company(name="Au Fournil d'Andernos")
+    page = f"{BASE}/{company.ref}"
+    first = read_guard_at(client, page, "/preferences")
+    second = read_guard_at(other, page, "/preferences")
+    assert first.get("lu_valeurs")
+    company.contact_email = "gerant@fournil.example"
+    db.session.commit()
+    assert company.updated_at.isoformat() != first["lu_le"]
+    saved = client.post(f"{page}/preferences", data={"max_contacts_per_month": "2", **first})
+    assert saved.status_code == 302
+    # Read before that save, the other page's cap changed meanwhile: refused.
+    refused = other.post(f"{page}/preferences", data={"newsletter_consent": "1", **second})
+    assert refused.status_code == 422
+    assert "modifiée par quelqu'un d'autre" in page_text(refused)
+    form = html_of(refused).split('id="titre-preferences"', 1)[1].split("</form>", 1)[0]
+    assert 'id="newsletter_consent" name="newsletter_consent" value="1" checked' in form
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.newsletter_consent, stored.max_contacts_per_month) == (False, 2)
+    assert stored.contact_email == "gerant@fournil.example"

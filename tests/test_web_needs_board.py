@@ -30,7 +30,15 @@ from connectences.tabular import read_table
 from connectences.workflows import NEED, dispatch
 from connectences.workflows import leads as lead_flow
 from tests import factories as f
-from tests.helpers import count, html_of, need_by_ref, read_stamp_at, stamp_in
+from tests.helpers import (
+    count,
+    guard_in,
+    html_of,
+    need_by_ref,
+    read_guard_at,
+    read_stamp_at,
+    stamp_in,
+)
 
 STATES = list(NEED.labels)
 FUTURE = (local_today() + timedelta(days=20)).isoformat()
@@ -482,6 +490,35 @@ def test_a_qualification_refused_for_a_typing_error_keeps_the_stamp_it_was_read_
     assert response.status_code == 422
     assert "modifié par quelqu'un d'autre" in html.unescape(html_of(response))
     assert need_by_ref("n1").rome == "M1203"
+
+
+def test_a_qualification_read_before_a_change_outside_it_is_saved_a_real_change_refused(
+    app, client, auth, animateur
+):
+    # The page read, the need's requester corrects their phone (outside the form): its
+    # stamp moved, nothing the form edits changed, so the qualification loses nothing.
+    url = "/animateur/besoins/n1/qualifier"
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    assert first.get("lu_valeurs")
+    need = need_by_ref("n1")
+    need.owner_phone = "0556000000"
+    db.session.commit()
+    assert need.updated_at.isoformat() != first["lu_le"]
+    saved = client.post(url, data=_qualify_form(hours_per_week="9", **first))
+    assert saved.status_code == 302
+    # Read before that save, the other page's hours changed meanwhile: refused.
+    response = other.post(url, data=_qualify_form(notes="Voir le gérant le mardi.", **second))
+    assert response.status_code == 422
+    page = html.unescape(html_of(response))
+    assert "modifié par quelqu'un d'autre" in page
+    assert "Voir le gérant le mardi.</textarea>" in page  # what was typed is kept
+    need = need_by_ref("n1")
+    assert (need.hours_per_week, need.notes, need.owner_phone) == (9, None, "0556000000")
+    # Refused for a typing error, the form keeps the guard it was read with.
+    typo = other.post(url, data=_qualify_form(hours_per_week="0", **second))
+    assert typo.status_code == 422 and guard_in(typo) == second
 
 
 @pytest.mark.parametrize("stamp", [None, "", "hier", "2026-01-01T00:00:00"])

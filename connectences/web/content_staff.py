@@ -30,7 +30,7 @@ from connectences.web.access import guard_blueprint, role_required
 from connectences.web.content import photo_response, resource_labels
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
-from connectences.workflows import ChangedMeanwhile, unchanged_since
+from connectences.workflows import ChangedMeanwhile, unchanged_since_read
 
 bp = Blueprint("content_staff", __name__, url_prefix="/animateur/contenus")
 guard_blueprint(bp, "animateur", "admin")
@@ -41,7 +41,9 @@ for _role in ("animateur", "admin"):
 
 PER_PAGE = 25
 # Said when the record was saved by someone else after this form was read
-# (``workflows.unchanged_since``): nothing written, what was typed kept.
+# (``workflows.unchanged_since``): nothing written, what was typed kept. Stamped since
+# for a reason outside the form, while the fields it edits (``_resource_data``,
+# ``_testimonial_data``) hold what was read, it is saved.
 RESOURCE_MEANWHILE = (
     "Cette ressource a été modifiée par quelqu'un d'autre depuis que vous avez ouvert la "
     "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
@@ -102,6 +104,7 @@ def _render_resource(data: dict, errors: dict, resource: Resource | None, status
             errors=errors,
             error_list=ordered,
             resource=resource,
+            edits=_resource_data,
             preview=render_markdown(data.get("body")) if data.get("body") else None,
             **resource_labels(),
             today=local_today().isoformat(),
@@ -140,7 +143,9 @@ def edit_resource(resource_id: int):
         return _render_resource(_resource_data(resource), {}, resource)
     data = _form(resource_rules.FIELDS, RESOURCE_LISTS)
     try:
-        unchanged_since(db.session, resource, request.form.get("lu_le"), RESOURCE_MEANWHILE)
+        unchanged_since_read(
+            db.session, resource, request.form, RESOURCE_MEANWHILE, edits=_resource_data
+        )
         resource_rules.update(db.session, resource, data)
     except ChangedMeanwhile as clash:
         db.session.rollback()
@@ -178,6 +183,7 @@ def _render_testimonial(data: dict, errors: dict, testimonial, status: int = 200
             errors=errors,
             error_list=ordered,
             testimonial=testimonial,
+            edits=_testimonial_data,
             scopes=testimonial_rules.SCOPES,
             today=local_today().isoformat(),
             max_mb=photos.MAX_BYTES // 1_048_576,
@@ -212,23 +218,31 @@ def new_testimonial():
     return redirect(url_for("content_staff.testimonials"))
 
 
+def _testimonial_data(testimonial: Testimonial) -> dict:
+    """What the testimonial's form shows (its photo's name with it, which an upload
+    replaces): what it edits (``workflows.unchanged_since``'s ``edits``)."""
+    data = {
+        name: getattr(testimonial, name) or ""
+        for name in TESTIMONIAL_FIELDS
+        if hasattr(testimonial, name)
+    }
+    data["need_ref"] = testimonial.need.ref if testimonial.need else ""
+    data["consent_on"] = testimonial.consent_on.isoformat()
+    data["consent_scope"] = testimonial.consent_scope or []
+    data["published"] = "1" if testimonial.published else ""
+    return data
+
+
 @bp.route("/temoignages/<int:testimonial_id>", methods=["GET", "POST"])
 def edit_testimonial(testimonial_id: int):
     testimonial = db.session.get(Testimonial, testimonial_id) or abort(404)
     if request.method == "GET":
-        data = {
-            name: getattr(testimonial, name) or ""
-            for name in TESTIMONIAL_FIELDS
-            if hasattr(testimonial, name)
-        }
-        data["need_ref"] = testimonial.need.ref if testimonial.need else ""
-        data["consent_on"] = testimonial.consent_on.isoformat()
-        data["consent_scope"] = testimonial.consent_scope or []
-        data["published"] = "1" if testimonial.published else ""
-        return _render_testimonial(data, {}, testimonial)
+        return _render_testimonial(_testimonial_data(testimonial), {}, testimonial)
     data = _form(TESTIMONIAL_FIELDS, ("consent_scope",))
     try:
-        unchanged_since(db.session, testimonial, request.form.get("lu_le"), TESTIMONIAL_MEANWHILE)
+        unchanged_since_read(
+            db.session, testimonial, request.form, TESTIMONIAL_MEANWHILE, edits=_testimonial_data
+        )
         testimonial_rules.update(db.session, testimonial, data, photo=_uploaded_photo())
     except ChangedMeanwhile as clash:
         db.session.rollback()

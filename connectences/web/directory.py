@@ -33,13 +33,14 @@ from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.owner_preferences import (
+    PREFERENCE_EDITS,
     company_changed_meanwhile,
     contact_now,
     held,
     typed_preferences,
 )
 from connectences.web.paging import paginate
-from connectences.workflows import ChangedMeanwhile, unchanged_since
+from connectences.workflows import ChangedMeanwhile, unchanged_since, unchanged_since_read
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
 guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
@@ -196,6 +197,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "preference_errors": {},
         "preference_values": None,
         "preferences_set": directory.preferences_last_set(db.session, company),
+        "preference_edits": PREFERENCE_EDITS,
         "erase_errors": {},
         "erase_contact_id": None,
         "erase_values": {},
@@ -245,8 +247,13 @@ def preferences(ref: str):
     typed = typed_preferences(request.form)
     meanwhile = company_changed_meanwhile(company)
     try:
-        unchanged_since(
-            db.session, company, request.form.get("lu_le"), meanwhile, holds=held(typed)
+        unchanged_since_read(
+            db.session,
+            company,
+            request.form,
+            meanwhile,
+            holds=held(typed),
+            edits=PREFERENCE_EDITS,
         )
         directory.set_preferences(db.session, company, **typed, actor=current_user)
     except (directory.CompanyError, ChangedMeanwhile) as exc:

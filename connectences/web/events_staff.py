@@ -16,7 +16,7 @@ from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
-from connectences.workflows import ChangedMeanwhile, unchanged_since
+from connectences.workflows import ChangedMeanwhile, unchanged_since_read
 
 bp = Blueprint("events_staff", __name__, url_prefix="/animateur/evenements")
 guard_blueprint(bp, "animateur", "admin")
@@ -32,7 +32,9 @@ def _event_or_404(event_id: int):
 
 
 # Said when the event was saved by someone else after this form was read
-# (``workflows.unchanged_since``): nothing written, what was typed kept.
+# (``workflows.unchanged_since``): nothing written, what was typed kept. Stamped since
+# for a reason outside the form's fields (``catalogue.form_values``: its attendance
+# recorded) while these hold what was read, it is saved.
 EVENT_MEANWHILE = (
     "Cet événement a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
     "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
@@ -59,6 +61,7 @@ def _render_form(*, event=None, data, errors=None, status=200):
             description_max=catalogue.DESCRIPTION_MAX,
             partners=catalogue.active_partners(db.session),
             to_tell=registrations.to_tell_of_changes(db.session, event) if event else 0,
+            edits=catalogue.form_values,
         ),
         status,
     )
@@ -94,7 +97,9 @@ def edit(event_id: int):
     data = _form_data()
 
     def change() -> int:
-        unchanged_since(db.session, event, request.form.get("lu_le"), EVENT_MEANWHILE)
+        unchanged_since_read(
+            db.session, event, request.form, EVENT_MEANWHILE, edits=catalogue.form_values
+        )
         return registrations.update_event(db.session, event, data, by=current_user)
 
     return commit_or_refuse(

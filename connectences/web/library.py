@@ -51,7 +51,7 @@ from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number
 from connectences.web.week import render_complete_week
-from connectences.workflows import ChangedMeanwhile, unchanged_since
+from connectences.workflows import ChangedMeanwhile, unchanged_since, unchanged_since_read
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
 
@@ -301,14 +301,13 @@ def change_notes(ref: str):
     )
 
     def change() -> bool:
-        unchanged_since(
+        unchanged_since_read(
             db.session,
             candidate,
-            request.form.get("lu_le"),
+            request.form,
             meanwhile,
             holds={"notes": typed["notes"].strip() or None},
             edits=NOTES_EDITS,
-            values_read=request.form.get("lu_valeurs"),
         )
         return set_notes(db.session, candidate, typed["notes"], actor=current_user)
 

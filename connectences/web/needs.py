@@ -55,7 +55,8 @@ from connectences.workflows import (
     NeedState,
     dispatch,
     read_stamp,
-    unchanged_since,
+    read_values,
+    unchanged_since_read,
 )
 from connectences.workflows.dispatch import MAX_NOTE
 
@@ -337,14 +338,18 @@ def qualify(ref: str):
     if checked.errors:
         # The stamp sent goes back with the form: corrected, it is still checked
         # against what the page was read from, not against the need as it is now.
-        return _render_qualify(need, data, checked.errors, 422, read_at=_sent_stamp())
+        return _render_qualify(need, data, checked.errors, 422, read=_sent_guard())
     # Read before the guard: what the need holds while someone else changed it.
     now = _holds_now(need, checked.values)
 
     def change() -> bool:
         if now:  # nothing to change (the form sent twice): nothing to lose either
             meanwhile = changed_meanwhile("Ce besoin a été modifié", now)
-            unchanged_since(db.session, need, request.form.get("lu_le"), meanwhile)
+            # Stamped since for a reason outside the form (an owner attached, a status
+            # moved) while its fields hold what was read: nothing of it is lost.
+            unchanged_since_read(
+                db.session, need, request.form, meanwhile, edits=_qualification_data
+            )
         return register.qualify_need(db.session, need, checked.values, actor=current_user)
 
     def qualified(moved: bool) -> str:
@@ -374,14 +379,17 @@ def _holds_now(need: Need, values: dict) -> str:
     return holds_now(need, values, more)
 
 
-def _sent_stamp() -> str:
-    """The read stamp a form sent (``workflows.read_stamp``), to send back with it."""
-    return request.form.get("lu_le", "")[:64]
+def _sent_guard() -> dict:
+    """The guard a form sent (``workflows.read_stamp``, ``workflows.read_values``), to
+    send back with it."""
+    return {name: request.form.get(name, "")[:64] for name in ("lu_le", "lu_valeurs")}
 
 
-def _render_qualify(need: Need, data: dict, errors: dict, status: int, read_at: str = ""):
-    """The qualification form; ``read_at``: the stamp it carries (by default, the
-    need's as read now)."""
+def _render_qualify(need: Need, data: dict, errors: dict, status: int, read: dict | None = None):
+    """The qualification form; ``read``: the guard it carries (by default, the need's
+    stamp and values as read now, as when the form sent none)."""
+    if not (read and read["lu_le"]):
+        read = None
     skills = split_skills(data.get("skills", ""))
     suggestions = rome_suggestions(data.get("title", ""), skills)
     return (
@@ -398,7 +406,8 @@ def _render_qualify(need: Need, data: dict, errors: dict, status: int, read_at: 
                 unattached=unattached_owner(need),
                 qualifiable=register.may_qualify(need),
                 **_start_floor(need),
-                read_at=read_at or read_stamp(need),
+                read_at=read["lu_le"] if read else read_stamp(need),
+                values_read=read["lu_valeurs"] if read else read_values(need, _qualification_data),
             ),
         ),
         status,

@@ -26,7 +26,13 @@ from connectences.needs.status_words import status_for_company
 from connectences.web.actions import changed_meanwhile
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.needs import need_form_data
-from connectences.workflows import ChangedMeanwhile, TransitionError, read_stamp, unchanged_since
+from connectences.workflows import (
+    ChangedMeanwhile,
+    TransitionError,
+    read_stamp,
+    read_values,
+    unchanged_since_read,
+)
 
 # Which of the page's two forms was sent (a need routed meanwhile turns one into the other).
 EDIT, MESSAGE = "modifier", "message"
@@ -76,6 +82,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
     typed, and changes nothing. ``action``: this page's address."""
     data = need_form_data(need)
     read_at = ""  # the form's read stamp; empty: the need's as read now
+    values_read = ""  # the digest of the values it read, sent with its stamp
     message = ""
     errors: dict[str, str] = {}
     status = 200
@@ -109,6 +116,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
             errors, status = checked.errors, 422
             # Corrected, the form is still checked against the need its page was read from.
             read_at = request.form.get("lu_le", "")[:64]
+            values_read = request.form.get("lu_valeurs", "")[:64]
             if checked.ok:
                 # Read before the guard: what the need holds while someone else changed it.
                 now = holds_now(need, checked.values)
@@ -116,7 +124,12 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
                     # Nothing to change (the form sent twice): nothing to lose either.
                     if now:
                         meanwhile = changed_meanwhile("Ce besoin a été modifié", now)
-                        unchanged_since(db.session, need, read_at, meanwhile)
+                        # Stamped since for a reason outside the form (the team
+                        # qualifying notes, a status) while its fields hold what was
+                        # read: nothing of it is lost.
+                        unchanged_since_read(
+                            db.session, need, request.form, meanwhile, edits=need_form_data
+                        )
                     changed = edit_by_owner(
                         db.session, need, checked.values, email=email, actor=actor
                     )
@@ -159,6 +172,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str):
         action=action,
         back=back,
         read_at=read_at or read_stamp(need),
+        values_read=values_read if read_at else read_values(need, need_form_data),
         **owner_fields_context(need),
         edit=EDIT,
         write=MESSAGE,

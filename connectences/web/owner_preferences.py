@@ -17,7 +17,7 @@ from connectences.prospection.pressure import preferences_words
 from connectences.typography import of_name
 from connectences.web.actions import changed_meanwhile
 from connectences.web.forms import errors_for
-from connectences.workflows import ChangedMeanwhile, unchanged_since
+from connectences.workflows import ChangedMeanwhile, unchanged_since_read
 
 
 def typed_preferences(form: Mapping[str, str]) -> dict:
@@ -28,6 +28,12 @@ def typed_preferences(form: Mapping[str, str]) -> dict:
         "newsletter_consent": form.get("newsletter_consent") == "1",
         "max_contacts_per_month": form.get("max_contacts_per_month", ""),
     }
+
+
+# What both preference forms edit (``workflows.unchanged_since``'s ``edits``): a company
+# stamped since for a reason outside them (its details, a visit) is saved while these
+# still hold what was read.
+PREFERENCE_EDITS = ("do_not_solicit", "newsletter_consent", "max_contacts_per_month")
 
 
 def held(typed: Mapping) -> dict:
@@ -51,8 +57,13 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
         typed = typed_preferences(request.form)
         meanwhile = company_changed_meanwhile(company)
         try:
-            unchanged_since(
-                db.session, company, request.form.get("lu_le"), meanwhile, holds=held(typed)
+            unchanged_since_read(
+                db.session,
+                company,
+                request.form,
+                meanwhile,
+                holds=held(typed),
+                edits=PREFERENCE_EDITS,
             )
             set_preferences(db.session, company, **typed, actor=actor, said_by_owner=email)
         except (CompanyError, ChangedMeanwhile) as refusal:
@@ -70,6 +81,7 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
         cap_range=CAP_RANGE,
         action=action,
         back=back,
+        edits=PREFERENCE_EDITS,
     )
     return page, 422 if errors else 200, {"Cache-Control": "no-store"}
 

@@ -558,6 +558,29 @@ def _edits_unchanged(session, obj, edits: Edits | None, read: str | None) -> boo
     return _stamp_if(session, obj, now)
 
 
+def unchanged_since_read(
+    session,
+    obj,
+    sent: Mapping[str, str],
+    message: str = CHANGED_MEANWHILE,
+    *,
+    edits: Edits,
+    holds: Mapping[str, Any] | None = None,
+) -> None:
+    """:func:`unchanged_since` for a form that sent its guard as its hidden fields
+    (``sent``: the form as posted): the read stamp ``lu_le`` and the digest of the
+    fields ``edits`` names as read, ``lu_valeurs`` (:func:`read_values`)."""
+    unchanged_since(
+        session,
+        obj,
+        sent.get("lu_le"),
+        message,
+        holds=holds,
+        edits=edits,
+        values_read=sent.get("lu_valeurs"),
+    )
+
+
 def read_stamp(obj) -> str:
     """The stamp of ``obj`` as read now, for a form's hidden field (:func:`unchanged_since`)."""
     return obj.updated_at.isoformat()
