@@ -41,7 +41,7 @@ def test_a_guarded_form_saves_once_on_a_double_click(page, live_server):
         page.get_by_role("button", name="Enregistrer les notes").dblclick()
     page.wait_for_load_state("load")
     text = page.locator("main").inner_text()
-    assert "Notes enregistrées." in text and "par quelqu'un d'autre" not in text
+    assert "Notes enregistrées." in text and "modifiées par quelqu'un d'autre" not in text
     # The page shown again, its form may be sent again.
     page.get_by_label("Notes des animateurs").fill("Préfère les après-midi.")
     with page.expect_navigation():
