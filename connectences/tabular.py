@@ -1,5 +1,5 @@
 """Spreadsheets in and out: CSV and XLSX exports that cannot run formulas, and reading
-CSV or XLSX uploads into rows of text.
+CSV or XLSX uploads (told apart by their content) into rows of text.
 
 One place for both directions so that every export of the platform (CV library, visits,
 needs) escapes the same way and every import reads French spreadsheets the same way.
@@ -318,10 +318,74 @@ def _read_xlsx(data: bytes, keep_numbers: bool = False) -> list[list[str | Numbe
         workbook.close()
 
 
+XLSX, CSV = "xlsx", "csv"
+_ZIP_MAGIC = b"PK\x03\x04"
+# OLE2 compound file: Excel 97-2003 (.xls), and also an XLSX saved with a password
+# (Office encrypts the workbook inside such a container).
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# Files people send by mistake, recognised by their first bytes.
+_OTHER_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
+SAVE_AS = "Ouvrez-le dans votre tableur et enregistrez-le au format XLSX (Classeur Excel) ou CSV"
+NOT_A_TABLE = "Format non reconnu : envoyez un tableau enregistré au format XLSX ou CSV."
+
+
+def table_format(data: bytes) -> str:
+    """``"xlsx"`` or ``"csv"``: what an upload holds, read from its content. An XLSX is
+    a zip holding ``xl/workbook.xml``; anything that is not a zip or another known
+    binary is text, read as CSV. Raises :class:`TableError` in French for what cannot
+    be read: an OpenDocument sheet (.ods), a legacy or password-protected Excel
+    workbook, a web page saved as « .xls », another zip (a Word document…), a PDF, an
+    image."""
+    if data.startswith(_OLE2_MAGIC):
+        raise TableError(
+            "Ce fichier est un classeur Excel ancien format (.xls) ou protégé par un mot "
+            f"de passe : ce format n'est pas lu. {SAVE_AS}, sans mot de passe."
+        )
+    if data.startswith(_ZIP_MAGIC):
+        return _zip_format(data)
+    # Text has no NUL before its first line ends (UTF-16 has a byte-order mark); almost
+    # every binary format has one in its first bytes.
+    first_line = data[:512].split(b"\n", 1)[0]
+    if data.startswith(_OTHER_MAGIC) or (
+        b"\x00" in first_line and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    ):
+        raise TableError(NOT_A_TABLE)
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<"):
+        # HTML tables or "XML Spreadsheet 2003" that some software names « .xls ».
+        raise TableError(
+            f"Ce fichier est une page web ou un tableau XML, pas un classeur. {SAVE_AS}."
+        )
+    return CSV
+
+
+def _zip_format(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" in names:
+                return XLSX
+            mimetype = b""
+            if "mimetype" in names:
+                with archive.open("mimetype") as member:
+                    mimetype = member.read(len(_ODS_MIMETYPE) + 16).strip()
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as error:
+        raise TableError("Le fichier n'est pas un classeur XLSX lisible.") from error
+    if mimetype.startswith(_ODS_MIMETYPE):
+        raise TableError(
+            "Ce fichier est un classeur OpenDocument (.ods, LibreOffice) : ce format n'est "
+            f"pas lu. {SAVE_AS}."
+        )
+    raise TableError(NOT_A_TABLE)
+
+
 def read_table(
     filename: str, data: bytes, *, keep_numbers: bool = False
 ) -> tuple[list[str], list[dict]]:
-    """Headers and rows (header -> stripped text) of an uploaded CSV or XLSX file.
+    """Headers and rows (header -> stripped text) of an uploaded CSV or XLSX file, told
+    apart by their content (:func:`table_format`), never by ``filename``: people rename
+    files, and a name says nothing of what was saved.
 
     Blank rows are dropped; row order is kept. Control characters are removed as from
     any text coming in (``connectences.text``). Raises :class:`TableError` with a French
@@ -331,13 +395,10 @@ def read_table(
     With ``keep_numbers``, a cell an XLSX sheet holds as a number comes as a
     :class:`NumberCell` instead of its text (a CSV holds only text).
     """
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
+    if table_format(data) == "xlsx":
         raw = _read_xlsx(data, keep_numbers)
-    elif name.endswith((".csv", ".txt")):
-        raw = _read_csv(data)
     else:
-        raise TableError("Format non reconnu : envoyez un fichier .csv ou .xlsx.")
+        raw = _read_csv(data)
     for number, row in enumerate(raw, start=1):
         if any(isinstance(cell, str) and NUL in cell for cell in row):
             raise TableError(f"Ligne {number} : le texte {NUL_REFUSED}. Rien n'a été importé.")

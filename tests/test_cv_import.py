@@ -161,10 +161,39 @@ def test_missing_required_column_and_unreadable_file_are_refused(client, auth):
     assert response.status_code == 422
     assert "Colonnes obligatoires absentes" in response.get_data(as_text=True)
     assert "E-mail" in response.get_data(as_text=True)
-    response = _upload(client, b"\x00\x01garbage", filename="cv.xlsx")
+    response = _upload(client, b"PK\x03\x04\x00\x01garbage", filename="cv.xlsx")
     assert response.status_code == 422
     assert "XLSX lisible" in response.get_data(as_text=True)
+    response = _upload(client, b"\x00\x01garbage", filename="cv.xlsx")
+    assert response.status_code == 422
+    assert "Format non reconnu" in response.get_data(as_text=True)
     assert _count(CandidateImport) == 0
+
+
+def test_the_file_s_content_not_its_name_says_csv_or_xlsx(client, auth):
+    """An XLSX renamed « liste.csv » was refused « pas un texte lisible (encodage
+    inconnu) », one without extension « Format non reconnu »; an ODS or an old .xls is
+    refused saying how to save it."""
+    auth.login("animateur")
+    workbook = _xlsx([_row()])
+    for name in ("liste.csv", "liste"):
+        location = _preview(client, workbook, filename=name)
+        assert _figures(html_of(client.get(location)))["À importer"] == 1
+    location = _preview(client, _csv([_row()]), filename="liste.xlsx")
+    assert _figures(html_of(client.get(location)))["À importer"] == 1
+    before = _count(CandidateImport)
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    response = _upload(client, ods.getvalue(), filename="liste.ods")
+    assert response.status_code == 422
+    assert "classeur OpenDocument (.ods" in page_text(response)
+    assert "enregistrez-le au format XLSX (Classeur Excel) ou CSV" in page_text(response)
+    response = _upload(client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "liste.xls")
+    assert response.status_code == 422
+    assert "ancien format (.xls)" in page_text(response)
+    assert _count(CandidateImport) == before and _count(Candidate) == 0
 
 
 def test_partial_import_imports_valid_rows_and_reports_invalid_ones(client, auth):

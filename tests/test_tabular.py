@@ -1,6 +1,7 @@
 """CSV/XLSX exports neutralise formulas; uploads are read into rows or refused in French."""
 
 import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -120,8 +121,8 @@ def test_read_xlsx_keeps_numbers_apart_when_asked():
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("cv.pdf", b"%PDF", "Format non reconnu"),
-        ("cv.xlsx", b"not a zip", "XLSX"),
+        ("cv.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "Format non reconnu"),
+        ("cv.xlsx", b"PK\x03\x04 a damaged zip", "XLSX"),
         ("cv.csv", b"", "vide"),
         ("cv.csv", b"\n\n", "vide"),
     ],
@@ -261,3 +262,76 @@ def test_read_xlsx_refuses_a_formula_without_its_result_naming_where():
     data = _with_results(_sheet_with_formulas(), {"C2": "Léa Martin", "C3": None})
     with pytest.raises(TableError, match="ligne 3, colonne C"):
         read_table("cv.xlsx", data)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _workbook_bytes() -> bytes:
+    workbook = Workbook()
+    workbook.active.append(["Prénom", "Nom"])
+    workbook.active.append(["Léa", "Martin"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", ["liste.csv", "liste", "liste.txt", "", "LISTE.XLS"])
+def test_an_xlsx_is_read_whatever_its_name(name):
+    """The format was chosen by the name: an XLSX renamed « liste.csv » was refused as
+    « pas un texte lisible (encodage inconnu) », one without extension as « Format non
+    reconnu »."""
+    headers, rows = read_table(name, _workbook_bytes())
+    assert headers == ["Prénom", "Nom"] and rows == [{"Prénom": "Léa", "Nom": "Martin"}]
+
+
+@pytest.mark.parametrize("name", ["liste.xlsx", "liste", "liste.dat"])
+def test_a_csv_is_read_whatever_its_name(name):
+    headers, rows = read_table(name, "Prénom;Nom\r\nLéa;Martin\r\n".encode("cp1252"))
+    assert headers == ["Prénom", "Nom"] and rows == [{"Prénom": "Léa", "Nom": "Martin"}]
+
+
+def test_an_ods_sheet_is_refused_saying_to_save_it_as_xlsx_or_csv():
+    ods = _zip(
+        {
+            "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+            "content.xml": b"<office:document-content/>",
+        }
+    )
+    for name in ("liste.ods", "liste.csv", "liste.xlsx"):
+        with pytest.raises(TableError) as refusal:
+            read_table(name, ods)
+        message = str(refusal.value)
+        assert "OpenDocument (.ods" in message and "XLSX" in message and "CSV" in message
+
+
+def test_a_legacy_xls_workbook_is_refused_saying_to_save_it_as_xlsx():
+    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    for name in ("liste.xls", "liste.csv", "liste"):
+        with pytest.raises(TableError, match=r"ancien format \(\.xls\).*XLSX"):
+            read_table(name, xls)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _zip({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"}),
+        _zip({"mimetype": b"application/vnd.oasis.opendocument.text"}),
+        b"\x89PNG\r\n\x1a\n\x00\x00",
+    ],
+    ids=["docx", "odt", "png"],
+)
+def test_other_files_are_refused_as_not_a_table(data):
+    with pytest.raises(TableError, match="Format non reconnu"):
+        read_table("liste.csv", data)
+
+
+def test_a_web_page_named_xls_is_refused_saying_to_save_it_as_xlsx():
+    page = b"\xef\xbb\xbf\r\n<html><table><tr><td>Nom</td></tr></table></html>"
+    with pytest.raises(TableError, match="page web.*XLSX"):
+        read_table("export.xls", page)
