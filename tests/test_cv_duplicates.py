@@ -20,7 +20,7 @@ from connectences.cvtheque.duplicates import (
     suspected_pairs,
 )
 from connectences.cvtheque.history import events_of, record_event
-from connectences.cvtheque.merge import MergeError, merge_candidates
+from connectences.cvtheque.merge import MergeError, default_choices, merge_candidates
 from connectences.extensions import db
 from connectences.models import (
     AuditLog,
@@ -360,3 +360,62 @@ def test_a_merge_keeps_the_chosen_pause_and_complete_week():
     drop.week_complete = True
     merged = merge_candidates(db.session, keep, drop, actor=None, choices={"status": "drop"})
     assert merged.status == "place" and merged.week_complete
+
+
+def _withheld_file(reason: str) -> str:
+    name = files.withheld_name(reason)
+    files.storage().write_new(name, MINIMAL_PDF)
+    return name
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [(files.ACTIVE, "contenu actif"), (files.UNREADABLE_FILE, "fichier illisible")],
+)
+def test_a_merge_never_keeps_a_withheld_cv_over_one_that_can_be_downloaded(
+    app, tmp_path, monkeypatch, reason, words
+):
+    """The kept record's file was taken whatever it was: a withheld CV (nobody can open
+    it) kept, the person's downloadable one deleted, and nothing said."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    keep = _store(first_name="Inès", last_name="Faure")
+    drop = _store(first_name="Ines", last_name="Faure")
+    keep.cv_filename = _withheld_file(reason)
+    drop.cv_filename = files.store_pdf(MINIMAL_PDF)
+    db.session.commit()
+    withheld, clean = keep.cv_filename, drop.cv_filename
+    assert default_choices(keep, drop)["cv_filename"] == "drop"
+    with pytest.raises(MergeError) as refusal:
+        merge_candidates(db.session, keep, drop, actor=None, choices={"cv_filename": "keep"})
+    assert f"retenu ({words})" in refusal.value.errors["cv_filename"]
+    assert "Gardez le CV de l'autre fiche" in refusal.value.message
+    db.session.rollback()
+    assert files.pdf_exists(withheld) and files.pdf_exists(clean)
+    assert db.session.scalar(select(func.count()).select_from(Candidate)) == 2
+    # Chosen the other way round (drop kept as the record), the same refusal.
+    with pytest.raises(MergeError):
+        merge_candidates(db.session, drop, keep, actor=None, choices={"cv_filename": "drop"})
+    db.session.rollback()
+    merged = merge_candidates(db.session, keep, drop, actor=None)
+    db.session.commit()
+    assert merged.cv_filename == clean
+    assert files.pdf_exists(clean) and not files.pdf_exists(withheld)
+
+
+def test_a_withheld_cv_may_be_kept_when_the_other_record_has_none_usable(
+    app, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    keep = _store(first_name="Inès", last_name="Faure")
+    drop = _store(first_name="Ines", last_name="Faure")
+    keep.cv_filename = _withheld_file(files.ACTIVE)
+    drop.cv_filename = _withheld_file(files.UNREADABLE_FILE)
+    db.session.commit()
+    assert default_choices(keep, drop)["cv_filename"] == "keep"
+    kept = keep.cv_filename
+    merged = merge_candidates(db.session, keep, drop, actor=None)
+    assert merged.cv_filename == kept
+    db.session.rollback()
+    drop.cv_filename = None
+    db.session.commit()
+    assert merge_candidates(db.session, drop, keep, actor=None).cv_filename == kept

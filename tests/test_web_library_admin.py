@@ -311,3 +311,52 @@ def test_duplicates_pages_name_people_not_their_references(client, auth):
         html = client.get(url).get_data(as_text=True)
         text = html.replace(f"/{a.ref}", "").replace(f"/{b.ref}", "")
         assert a.ref not in text and b.ref not in text, url
+
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [("active", "CV retenu : contenu actif"), ("unreadable", "CV retenu : fichier illisible")],
+)
+def test_the_comparison_says_a_cv_is_withheld_and_the_merge_keeps_the_usable_one(
+    client, auth, app, tmp_path, monkeypatch, reason, words
+):
+    """Both sides read « CV joint (PDF) », a withheld file too: staff could keep the one
+    nobody can open and delete the other without being told."""
+    from connectences.cvtheque import files
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    auth.login("animateur")
+    a = _store(first_name="Lina", last_name="Roux", phone="0603030303")
+    b = _store(first_name="Lina", last_name="Roux", phone="0603030303")
+    withheld = files.withheld_name(reason)
+    files.storage().write_new(withheld, MINIMAL_PDF)
+    a.cv_filename, b.cv_filename = withheld, files.store_pdf(MINIMAL_PDF)
+    db.session.commit()
+    a_id, b_id, clean = a.id, b.id, b.cv_filename
+    url = f"/animateur/cvtheque/doublons/{a_id}/{b_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f"{words}</label>" in page and "CV joint (PDF)</label>" in page
+    # The file that can be downloaded is the one chosen unless staff change it.
+    assert 'value="b" id="f-cv_filename-b" checked' in page
+    response = client.post(url + "/fusionner", data={"keep": "a", "field_cv_filename": "a"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    error = error_of(response, "f-cv_filename-a")
+    assert error.endswith(" Gardez le CV de l'autre fiche.")
+    assert f"Le CV choisi est retenu ({words.removeprefix('CV retenu : ')})" in error
+    assert "CV (fichier)</a>" in html
+    assert 'value="a" id="f-cv_filename-a" checked' in html
+    db.session.expire_all()
+    assert count(Candidate) == 2 and files.pdf_exists(withheld) and files.pdf_exists(clean)
+    response = client.post(url + "/fusionner", data={"keep": "a", "field_cv_filename": "b"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Candidate, a_id).cv_filename == clean and count(Candidate) == 1

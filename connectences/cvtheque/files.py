@@ -353,6 +353,8 @@ UNREADABLE_SUFFIX = ".unreadable" + WITHHELD_SUFFIX
 # (``CODE`` or ``ATTACHMENT``, one name for both: ``ACTIVE``), or ``UNREADABLE_FILE``.
 ACTIVE = "active"
 UNREADABLE_FILE = "unreadable"
+# The reason in a few French words, as staff read it after « CV retenu : ».
+WITHHELD_WORDS = {ACTIVE: "contenu actif", UNREADABLE_FILE: "fichier illisible"}
 
 
 class CvWithheld(FileNotFoundError):

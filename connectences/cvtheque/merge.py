@@ -17,6 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
+from connectences.cvtheque import files
 from connectences.cvtheque.files import delete_pdf_after_commit
 from connectences.cvtheque.history import MERGED, record_event
 from connectences.cvtheque.status import set_status, settled_status
@@ -72,11 +73,25 @@ def _blank(value) -> bool:
 
 
 def default_choices(keep: Candidate, drop: Candidate) -> dict[str, str]:
-    """Per field, "keep" or "drop": the kept record's value unless it is blank."""
-    return {
+    """Per field, "keep" or "drop": the kept record's value unless it is blank, and the
+    CV file that can be downloaded rather than a withheld one (``withheld_over_clean``)."""
+    chosen = {
         name: "drop" if _blank(getattr(keep, name)) and not _blank(getattr(drop, name)) else "keep"
         for name in CHOSEN_NAMES
     }
+    if withheld_over_clean(keep, drop):
+        chosen["cv_filename"] = "drop"
+    return chosen
+
+
+def withheld_over_clean(chosen: Candidate, other: Candidate) -> str | None:
+    """Why keeping ``chosen``'s CV file would keep a withheld file (``files.ACTIVE`` or
+    ``files.UNREADABLE_FILE``) and delete ``other``'s, which can be downloaded; None when
+    it would not. Nobody can open a withheld file: the person's only usable CV would go."""
+    reason = files.withheld_reason(chosen.cv_filename)
+    if reason is None or files.file_state(other.cv_filename) != files.FILE_PRESENT:
+        return None
+    return reason
 
 
 def _union(first: list | None, second: list | None) -> list:
@@ -110,8 +125,9 @@ def merge_candidates(
     ``choices`` maps field names of ``CHOSEN_FIELDS`` to "keep" or "drop" (missing
     fields follow ``default_choices``). Skills, jobs, days and contracts are united;
     notes are put end to end. Lead lines, placements, history events, queued mail and
-    login accounts move to ``keep``; the CV file not kept is deleted after commit. The
-    merge is written to ``keep``'s history and to the audit log with the dropped ref.
+    login accounts move to ``keep``; the CV file not kept is deleted after commit, and a
+    withheld one is refused over one that can be downloaded (``withheld_over_clean``,
+    :class:`MergeError` naming ``cv_filename``). The merge is written to ``keep``'s history and to the audit log with the dropped ref.
     """
     if keep.id == drop.id:
         raise MergeError("On ne peut pas fusionner une fiche avec elle-même.")
@@ -130,6 +146,14 @@ def merge_candidates(
             f"dépasse le maximum choisi ({hours_plain(hours['hours_max'])}). Prenez les deux "
             "de la même fiche, ou un minimum plus petit."
         )
+    cv_kept, cv_other = (drop, keep) if chosen["cv_filename"] == "drop" else (keep, drop)
+    if reason := withheld_over_clean(cv_kept, cv_other):
+        why = (
+            f"Le CV choisi est retenu ({files.WITHHELD_WORDS[reason]}) : personne ne peut "
+            "l'ouvrir, et le CV de l'autre fiche, qui peut être téléchargé, serait supprimé. "
+            "Gardez le CV de l'autre fiche."
+        )
+        raise MergeError(f"CV (fichier) : {why}", errors={"cv_filename": why})
     drop_id, drop_ref = drop.id, drop.ref
     # People read the name and the date of the record merged, never its ref.
     drop_words = f"{drop.first_name} {drop.last_name}"

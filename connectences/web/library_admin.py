@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from connectences import territory, vocab
 from connectences.accounts.audit import audit
-from connectences.cvtheque import bulk_import, consent, duplicates, merge, profile
+from connectences.cvtheque import bulk_import, consent, duplicates, files, merge, profile
 from connectences.extensions import db
 from connectences.models import Candidate
 from connectences.tabular import TableError
@@ -62,6 +62,16 @@ def _pair(a_id: int, b_id: int) -> tuple[Candidate, Candidate]:
     return a, b
 
 
+# What the comparison says of each record's CV file (``files.file_state``): staff choosing
+# which one to keep must see that a withheld file cannot be opened.
+CV_FILE_WORDS = {
+    files.FILE_PRESENT: "CV joint (PDF)",
+    files.FILE_WITHHELD: f"CV retenu : {files.WITHHELD_WORDS[files.ACTIVE]}",
+    files.FILE_UNREADABLE: f"CV retenu : {files.WITHHELD_WORDS[files.UNREADABLE_FILE]}",
+    files.FILE_MISSING: "CV introuvable (fichier absent du stockage)",
+}
+
+
 def _display(candidate: Candidate, name: str) -> str:
     value = getattr(candidate, name)
     if value is None or value == "":
@@ -75,7 +85,7 @@ def _display(candidate: Candidate, name: str) -> str:
     if name == "available_from":
         return local_date(value)
     if name == "cv_filename":
-        return "CV joint (PDF)"
+        return CV_FILE_WORDS[files.file_state(value)]
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -162,6 +172,7 @@ def merge_pair(a_id: int, b_id: int):
         ),
         refusals=merge.MergeError,
         render=lambda errors: _render_compare(a, b, 422, errors, typed),
+        fields={f.name: f"field_{f.name}" for f in merge.CHOSEN_FIELDS},
         render_unnamed=True,
         typed_errors=wrong,
         back=url_for(".compare", a_id=a_id, b_id=b_id),
