@@ -466,7 +466,7 @@ def test_an_animateur_ends_a_persons_links_on_their_call_and_mails_a_fresh_one(a
     assert holder.get(space).status_code == 200
     assert len(mails_to("perdu@exemple.fr")) == before
     done = staff.post(f"{page_of}/liens/desactiver", data={"confirmer": "1"})
-    assert done.status_code == 302 and done.location == page_of
+    assert done.status_code == 302 and done.location == page_of + "#liens"
     said = page_text(staff.get(done.location))
     assert "Tous les liens personnels envoyés à la personne jusqu'ici sont désactivés." in said
     assert "Un nouveau lien vers son espace a été envoyé à perdu@exemple.fr" in said

@@ -629,3 +629,60 @@ def test_the_record_names_each_persons_jobs_as_the_list_does(client, auth, peopl
     page = html_of(client.get(f"{BASE}/ines"))
     cell = re.search(r"<dt>Métiers recherchés</dt>\s*<dd>(.*?)</dd>", page, re.S).group(1)
     assert " ".join(cell.split()) == "M1203 — Comptabilité, Z9999"
+
+
+def _section_holding(page: str, anchor: str) -> str:
+    """The HTML of the record's section holding the element ``id="{anchor}"``."""
+    at = page.index(f'id="{anchor}"')
+    return page[page.rindex("<section", 0, at) : page.index("</section>", at)]
+
+
+def test_each_action_on_the_record_says_it_is_done_in_its_own_section(client, auth, people):
+    """Noting a contact (and every action sending the browser back to its section's
+    anchor) flashed its message at the top of the page: on a phone, out of view of the
+    section the browser scrolled to. It is now inside that section."""
+    auth.login("animateur")
+    record = f"{BASE}/ines"
+    new = f"{record}/engagements/nouveau"
+    form = {"libelle": "Ménage, Mairie", "heures": "6", "jours": ["mon"], "debut": "", "fin": ""}
+    actions = [
+        (f"{record}/contact", {}, "contact", "Contact noté : la durée de conservation repart"),
+        (f"{record}/statut", {"statut": "inactif"}, "statut", "Statut enregistré : Inactif."),
+        (new, form, "semaine", "Engagement ajouté à la semaine de la personne."),
+        (f"{record}/liens/desactiver", {"confirmer": "1"}, "liens", "Tous les liens personnels"),
+    ]
+    for url, data, anchor, message in actions:
+        response = client.post(url, data=data)
+        assert response.status_code == 302 and response.location == f"{record}#{anchor}", url
+        page = html.unescape(client.get(response.location).get_data(as_text=True))
+        shown = _section_holding(page, anchor)
+        assert 'class="flashes section-flashes"' in shown and message in shown, anchor
+        assert message not in page[: page.index("<h1>")], anchor  # not at the top as well
+    stamp = read_stamp_at(client, record, "/notes")
+    response = client.post(f"{record}/notes", data={"notes": "Rappeler", "lu_le": stamp})
+    assert response.location == f"{record}#notes"
+    shown = _section_holding(
+        html.unescape(client.get(response.location).get_data(as_text=True)), "notes"
+    )
+    assert "Fait : Notes enregistrées." in " ".join(re.sub(r"<[^>]+>", " ", shown).split())
+    (held,) = by_ref(Candidate, "ines").commitments
+    gone = f"{record}/engagements/{held.id}/retirer"
+    stale = client.post(gone, data={"lu_le": "2000-01-01T00:00:00+00:00"})
+    assert stale.location == f"{record}#semaine"
+    shown = _section_holding(client.get(stale.location).get_data(as_text=True), "semaine")
+    assert "flash-error" in shown and "il n&#39;est pas retiré" in shown
+    stamp = read_stamp_at(client, record, f"/engagements/{held.id}/retirer")
+    response = client.post(gone, data={"lu_le": stamp})
+    shown = _section_holding(client.get(response.location).get_data(as_text=True), "semaine")
+    assert "Engagement retiré de la semaine de la personne." in shown
+
+
+def test_a_message_for_a_section_the_page_does_not_place_is_shown_at_the_top(client, auth, people):
+    """A page that has not the section (another page read first) shows it at the top:
+    a message is never lost."""
+    auth.login("animateur")
+    client.post(f"{BASE}/ines/contact")
+    page = client.get(BASE).get_data(as_text=True)
+    top = page[page.index('<div class="flashes">') : page.index("</main>")]
+    assert "Fait :</strong>" in top and "Contact noté" in top
+    assert "section-flashes" not in page

@@ -20,6 +20,14 @@ from connectences.extensions import db
 from connectences.web.forms import errors_for
 
 
+def flash_in(section: str | None, message: str, category: str = "success") -> None:
+    """Flash ``message`` to be shown inside the section ``section`` of the next page
+    (``_flashes.html``: a page placing it, ``section_flashes``), at its top otherwise.
+    For an action that sends the browser back to a section's anchor: a message at the
+    top of the page would be out of view on a phone."""
+    flash(message, f"{category}#{section}" if section else category)
+
+
 def commit_or_refuse(
     call: Callable[[], Any],
     *,
@@ -31,10 +39,12 @@ def commit_or_refuse(
     fields: Mapping[str, str] | None = None,
     typed_errors: Mapping[str, str] | None = None,
     render_unnamed: bool | type[DomainError] | tuple[type[DomainError], ...] = False,
+    section: str | None = None,
 ):
     """Run ``call()`` and commit, flash ``done`` (a text, or a function of what ``call``
     returned; nothing is flashed when it gives no text) and redirect to ``then`` (``back``
-    when not given).
+    when not given). With ``section``, what is flashed is shown in that section of the
+    page (``flash_in``), where ``back`` and ``then`` should lead.
 
     On one of ``refusals``, roll back. When the view gives ``render`` (the page of the
     form, at 422, with what was typed) and the refusal names fields, ``render(errors)``
@@ -61,7 +71,7 @@ def commit_or_refuse(
             unnamed_in_form = isinstance(refusal, render_unnamed)
         if render is not None and (found or unnamed_in_form or "_" not in errors):
             return render({**errors, **found})
-        flash(refusal.message, refusal.flash_category)
+        flash_in(section, refusal.message, refusal.flash_category)
         return redirect(back)
     if found:
         db.session.rollback()
@@ -69,7 +79,7 @@ def commit_or_refuse(
     db.session.commit()
     message = done(result) if callable(done) else done
     if message:
-        flash(message, "success")
+        flash_in(section, message)
     return redirect(then or back)
 
 

@@ -45,7 +45,7 @@ from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import changed_meanwhile, commit_or_refuse
+from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_in
 from connectences.web.commitment_form import form_values, read_form
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
@@ -285,7 +285,7 @@ def change_status(ref: str):
         ),
         back=url_for(".show", ref=ref, _anchor="statut"),
         done=done,
-        then=url_for(".show", ref=ref),
+        section="statut",
     )
 
 
@@ -319,6 +319,7 @@ def change_notes(ref: str):
         render_unnamed=ChangedMeanwhile,
         back=url_for(".show", ref=ref, _anchor="notes"),
         done=lambda changed: "Notes enregistrées." if changed else None,
+        section="notes",
     )
 
 
@@ -327,7 +328,7 @@ def contact(ref: str):
     candidate = _candidate_or_404(ref)
     record_contact(db.session, candidate, actor=current_user)
     db.session.commit()
-    flash("Contact noté : la durée de conservation repart d'aujourd'hui.", "success")
+    flash_in("contact", "Contact noté : la durée de conservation repart d'aujourd'hui.")
     return redirect(url_for(".show", ref=ref, _anchor="contact"))
 
 
@@ -365,9 +366,8 @@ def revoke_links(ref: str):
             f"Un nouveau lien vers son espace a été envoyé à {candidate.email} "
             f"(valable {consent.link_days()} jours)."
         )
-    flash(" ".join(said), "success")
-    # The page's top, where the message is (not the section: on a phone it hides it).
-    return redirect(url_for(".show", ref=ref))
+    flash_in("liens", " ".join(said))
+    return redirect(url_for(".show", ref=ref, _anchor="liens"))
 
 
 @bp.route("/<candidate_ref:ref>/cv")
@@ -431,9 +431,9 @@ def _commitment_form(candidate: Candidate, commitment: Commitment | None):
             message = "Engagement modifié."
         db.session.commit()
         _after_change(candidate)
-        flash(message, "success")
+        flash_in("semaine", message)
         if note := over_wished_hours(candidate):
-            flash(note, "warning")
+            flash_in("semaine", note, "warning")
         return redirect(url_for(".show", ref=candidate.ref, _anchor="semaine"))
     return _render_commitment_form(candidate, commitment, commitment, {}, 200)
 
@@ -473,12 +473,12 @@ def delete_commitment(ref: str, commitment_id: int):
         unchanged_since(db.session, commitment, request.form.get("lu_le"), meanwhile)
     except ChangedMeanwhile as clash:
         db.session.rollback()
-        flash(clash.message, "error")
+        flash_in("semaine", clash.message, "error")
         return redirect(url_for(".show", ref=ref, _anchor="semaine"))
     remove_commitment(db.session, candidate, commitment, actor=current_user)
     db.session.commit()
     _after_change(candidate)
-    flash("Engagement retiré de la semaine de la personne.", "success")
+    flash_in("semaine", "Engagement retiré de la semaine de la personne.")
     return redirect(url_for(".show", ref=ref, _anchor="semaine"))
 
 
