@@ -17,7 +17,7 @@ from connectences.models import (
     Placement,
     Transition,
 )
-from connectences.workflows import LEAD, REFERRAL, TransitionError
+from connectences.workflows import LEAD, REFERRAL, AlreadyDone, LeadState, TransitionError
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
@@ -91,11 +91,77 @@ def test_refused_lead_transitions_change_nothing(animateur, state, action):
         "close_without_outcome": lambda: flow.close_without_outcome(db.session, lead),
     }[action]
     # The very state asked for again (a form sent twice) says it is done already.
-    with pytest.raises(TransitionError, match="Impossible|La proposition est déjà"):
+    with pytest.raises(TransitionError, match="Cette proposition |La proposition est déjà"):
         call()
     db.session.rollback()
     assert lead.status == state
     assert len(_log(LEAD, lead.id)) == before
+
+
+# Each thing an operator does to a lead, and the state it asks for.
+OPERATOR_MOVES = {
+    "accept": ("accepte", lambda lead: flow.accept(db.session, lead)),
+    "start_contacting": ("en_cours", lambda lead: flow.start_contacting(db.session, lead)),
+    "refuse": ("refuse", lambda lead: flow.refuse(db.session, lead, "doublon")),
+    "hand_back": ("rendu", lambda lead: flow.hand_back(db.session, lead, "Pas pour nous")),
+    "close_without_outcome": (
+        "sans_suite",
+        lambda lead: flow.close_without_outcome(db.session, lead),
+    ),
+    "record_placement": (
+        "place",
+        lambda lead: flow.record_placement(
+            db.session,
+            lead,
+            candidate=by_ref(Candidate, "ok"),
+            needs=[by_ref(Need, "n1")],
+            hours_per_week=by_ref(Need, "n1").hours_per_week,
+            contract="cdi",
+            start_date=date(2027, 1, 31),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("action", sorted(OPERATOR_MOVES))
+@pytest.mark.parametrize("state", [s.value for s in LeadState])
+def test_every_move_an_operator_cannot_make_says_what_to_do_instead(animateur, state, action):
+    """« Impossible de passer de « Vu » à « En cours » » named the machine's states and no
+    way forward: each state × action the machine refuses says it in the operator's words."""
+    target, call = OPERATOR_MOVES[action]
+    lead = _lead(animateur)
+    lead.status = state
+    by_ref(Need, "n1").status = "propose" if state in workflows.LEAD_LIVE else "en_recherche"
+    db.session.commit()
+    if target in LEAD.allowed(state) or (state, action) == ("envoye", "accept"):
+        return  # a move it makes (accepting a new lead opens it first)
+    before = len(_log(LEAD, lead.id))
+    with pytest.raises(TransitionError) as refused:
+        call(lead)
+    said = refused.value.message
+    assert "Impossible de passer" not in said
+    if state == target and isinstance(refused.value, AlreadyDone):
+        assert said.endswith("rien n'a été modifié.")  # a form sent twice: done already
+    else:
+        assert said == LEAD.impossible.get((state, target), LEAD.impossible.get(state))
+        assert said.startswith("Cette proposition ") and said.endswith("Rien n'a été modifié.")
+    db.session.rollback()
+    assert lead.status == state and len(_log(LEAD, lead.id)) == before
+
+
+def test_a_lead_not_accepted_says_to_accept_it_first(animateur):
+    lead = _lead(animateur)
+    flow.mark_seen(db.session, lead)
+    with pytest.raises(TransitionError) as refused:
+        flow.start_contacting(db.session, lead)
+    assert refused.value.message == (
+        "Cette proposition n'est pas encore acceptée : choisissez d'abord « Accepter la "
+        "proposition » ; vous pourrez ensuite dire que vous avez contacté les candidats, puis "
+        "enregistrer le placement. Rien n'a été modifié."
+    )
+    with pytest.raises(TransitionError, match="déjà acceptée : elle ne peut plus être refusée"):
+        flow.accept(db.session, lead)
+        flow.refuse(db.session, lead, "doublon")
 
 
 def test_refuse_needs_closed_reason_and_text_for_autre(animateur):
@@ -222,7 +288,7 @@ def test_placement_refuses_candidate_not_in_lead_and_foreign_need(animateur):
 
 def test_placement_before_acceptance_is_refused(animateur):
     lead = _lead(animateur)
-    with pytest.raises(TransitionError, match="Impossible"):
+    with pytest.raises(TransitionError, match="pas encore acceptée"):
         flow.record_placement(
             db.session,
             lead,

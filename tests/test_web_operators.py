@@ -167,8 +167,14 @@ def test_action_not_allowed_in_state_flashes_and_changes_nothing(client, auth, w
     url = f"/operateur/propositions/{world['a']}"
     response = _post(client, url + "/action", {"action": "contacter"})  # still "vu"
     assert response.status_code == 302
-    html = client.get(url).get_data(as_text=True)
-    assert "Impossible de passer de « Vu »" in html
+    # Said in the operator's words, with what to do instead, never the machine's states.
+    said = page_text(client.get(url))
+    assert "Impossible de passer" not in said
+    assert (
+        "Cette proposition n'est pas encore acceptée : choisissez d'abord « Accepter la "
+        "proposition »" in said
+    )
+    assert "Rien n'a été modifié." in said
     assert db.session.get(Lead, world["a"]).status == "vu"
     assert [t.to_state for t in workflows.history(db.session, LEAD, world["a"])] == [
         "envoye",
@@ -409,7 +415,9 @@ def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, wo
     assert _post(client, url + "/placement", form).status_code == 302
     again = _post(client, url + "/placement", form)
     assert again.status_code == 302
-    assert "Impossible d'enregistrer un placement" in page_text(client.get(url))
+    assert "Cette proposition est placée : le placement est enregistré" in page_text(
+        client.get(url)
+    )
     assert len(db.session.scalars(select(FollowUpPoint)).all()) == 3
 
 

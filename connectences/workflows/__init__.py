@@ -164,6 +164,17 @@ NEED = Workflow(
     reasons={N.ABANDONNE: vocab.NEED_ABANDON_REASONS},
 )
 
+_LEAD_NOT_ACCEPTED = (
+    "Cette proposition n'est pas encore acceptée : choisissez d'abord « Accepter la "
+    "proposition » ; vous pourrez ensuite dire que vous avez contacté les candidats, puis "
+    "enregistrer le placement. Rien n'a été modifié."
+)
+_LEAD_ACCEPTED_ALREADY = (
+    "Cette proposition est déjà acceptée : elle ne peut plus être refusée. Si vous ne "
+    "pouvez pas la mener à bien, rendez-la à l'animateur (« Rendre la proposition ») pour "
+    "qu'il oriente le besoin ailleurs, ou closez-la sans suite. Rien n'a été modifié."
+)
+
 LEAD = Workflow(
     entity="lead",
     states=LeadState,
@@ -182,6 +193,37 @@ LEAD = Workflow(
         }
     ),
     reasons={L.REFUSE: vocab.LEAD_REFUSAL_REASONS},
+    # Said to the operator, whose page names its buttons, not the machine's states.
+    impossible={
+        (L.ENVOYE, L.ACCEPTE): _LEAD_NOT_ACCEPTED,
+        (L.ENVOYE, L.EN_COURS): _LEAD_NOT_ACCEPTED,
+        (L.ENVOYE, L.PLACE): _LEAD_NOT_ACCEPTED,
+        (L.VU, L.EN_COURS): _LEAD_NOT_ACCEPTED,
+        (L.VU, L.PLACE): _LEAD_NOT_ACCEPTED,
+        (L.ACCEPTE, L.REFUSE): _LEAD_ACCEPTED_ALREADY,
+        (L.EN_COURS, L.REFUSE): _LEAD_ACCEPTED_ALREADY,
+        (L.EN_COURS, L.ACCEPTE): (
+            "Cette proposition est déjà acceptée et ses candidats contactés : il reste à "
+            "enregistrer le placement, à la rendre à l'animateur ou à la clore sans suite. "
+            "Rien n'a été modifié."
+        ),
+        L.PLACE: (
+            "Cette proposition est placée : le placement est enregistré et plus rien n'y "
+            "est à faire que ses points de suivi. Rien n'a été modifié."
+        ),
+        L.REFUSE: (
+            "Cette proposition a déjà été refusée : le besoin est revenu à l'animateur et "
+            "plus rien n'y est à faire. Rien n'a été modifié."
+        ),
+        L.RENDU: (
+            "Cette proposition a été rendue à l'animateur, qui peut orienter le besoin "
+            "ailleurs : plus rien n'y est à faire. Rien n'a été modifié."
+        ),
+        L.SANS_SUITE: (
+            "Cette proposition est close sans suite : le besoin est revenu à l'animateur "
+            "et plus rien n'y est à faire. Rien n'a été modifié."
+        ),
+    },
 )
 
 _NOT_TAKEN_YET = (

@@ -696,10 +696,7 @@ def record_placement(
         if why:
             raise TransitionError(why, errors={"end_date": why})
     if lead.status not in LEAD.moves or LeadState.PLACE not in LEAD.allowed(lead.status):
-        raise TransitionError(
-            f"Impossible d'enregistrer un placement : la proposition est "
-            f"« {vocab.label(LEAD.labels, lead.status).lower()} »."
-        )
+        raise TransitionError(LEAD.why_impossible(lead.status, LeadState.PLACE))
     for need in needs:
         # Only a need this lead still holds (proposed): one abandoned or re-oriented
         # meanwhile is no longer the operator's to fill.
