@@ -663,7 +663,7 @@ def test_a_placement_making_a_seventh_working_day_is_refused_even_confirmed(anim
     _hold_days(person, ["mon", "wed", "fri", "sat", "sun"])
     lead = _accepted_bundle(animateur)
     with pytest.raises(TransitionError) as refused:
-        _place_bundle(animateur, 21, lead=lead, confirm_over_free_time=True, confirm_hours=21)
+        _place_bundle(animateur, 21, lead=lead, confirm_hours=21)
     assert not isinstance(refused.value, flow.PlacementOverWeek)
     assert refused.value.errors == {"needs": refused.value.message}
     assert refused.value.message == (
@@ -684,7 +684,7 @@ def test_a_placement_making_a_seventh_working_day_is_refused_even_confirmed(anim
         hours_per_week=7,
         contract="cdi_temps_partage",
         start_date=date(2027, 1, 4),
-        confirm_over_free_time=True,
+        confirm_hours=7,
     )
     db.session.commit()
     assert len(by_ref(Candidate, "ok").commitments) == 2
@@ -711,7 +711,7 @@ def test_work_never_running_with_the_placement_makes_no_seventh_day(animateur, h
         contract="cdd",
         start_date=date(2027, 1, 4),
         end_date=date(2027, 6, 30),
-        confirm_over_free_time=True,
+        confirm_hours=21,
     )
     db.session.commit()
     assert len(person.commitments) == 3

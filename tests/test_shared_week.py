@@ -221,7 +221,7 @@ def test_the_status_change_of_a_placement_shows_in_the_history(client, auth, wor
 
 def test_a_fixed_term_placement_gives_its_time_back_when_it_ends(world):
     by_ref(Need, "placed").duration_months = 2
-    _place(world, hours=24, contract="cdd")
+    _place(world, hours=24, contract="cdd", confirm_hours=24)
     ines = by_ref(Candidate, "ines")
     (held,) = ines.commitments
     assert held.until == date(2027, 4, 30)  # two months from 1 March, last day included
@@ -238,7 +238,7 @@ def test_a_fixed_term_placement_gives_its_time_back_when_it_ends(world):
 
 
 def test_a_placement_that_fills_the_week_for_good_makes_the_person_place(world):
-    _place(world, hours=23.5)  # 0,5 h left: nothing can fit any more
+    _place(world, hours=23.5, confirm_hours=23.5)  # 0,5 h left: nothing can fit any more
     assert by_ref(Candidate, "ines").status == "place"
     assert "ines" not in _matched("fits")
 
@@ -250,7 +250,11 @@ def test_a_placement_over_the_free_time_asks_for_a_confirmation(world):
     db.session.rollback()
     assert count(Commitment) == 1
     assert by_ref(Need, "placed").status == "propose"  # not filled
-    _place(world, hours=8, confirm_over_free_time=True)
+    # Confirmed for other hours than those placed: asked again.
+    with pytest.raises(flow.PlacementOverWeek, match="Ce placement de 8 h par semaine dépasse"):
+        _place(world, hours=8, confirm_hours=6)
+    db.session.rollback()
+    _place(world, hours=8, confirm_hours=8)
     assert count(Commitment) == 2
 
 
@@ -270,7 +274,7 @@ def test_a_placement_on_a_day_already_taken_asks_for_a_confirmation_and_says_why
 def test_a_placement_over_48_hours_is_refused_even_confirmed(world):
     _hold(Commitment(hours_per_week=44, days=["mon"]))
     with pytest.raises(TransitionError, match="pas plus de 48 h"):
-        _place(world, hours=8, confirm_over_free_time=True)
+        _place(world, hours=8, confirm_hours=8)
     db.session.rollback()
     assert count(Commitment) == 1
 
@@ -333,9 +337,36 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     # The page is long on a phone: the confirmation takes the focus, so it is in view.
     assert re.search(r'<input[^>]*id="confirmer"[^>]*autofocus', response.get_data(as_text=True))
     assert count(Commitment) == 1
-    response = _post(client, url, url + "/placement", {**form, "confirmer": "1"})
+    response = _post(
+        client, url, url + "/placement", {**form, "confirmer": "1", "heures-confirmees": "8"}
+    )
     assert response.status_code == 302
     assert count(Commitment) == 2
+
+
+def test_hours_changed_after_the_free_time_warning_are_asked_again(client, auth, world):
+    """The over-free-time confirmation was a bare box: ticked at 8 h, then the hours
+    changed to 12 h, the placement was written at 12 h without a question."""
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    form = _placement_form(heures="8")
+    asked = _post(client, url, url + "/placement", form)
+    assert asked.status_code == 409
+    assert 'name="heures-confirmees" value="8"' in html_of(asked)
+    assert "Je confirme ce placement à 8 h par semaine" in page_text(asked)
+    changed = {**form, "heures": "12", "confirmer": "1", "heures-confirmees": "8"}
+    again = _post(client, url, url + "/placement", changed)
+    assert again.status_code == 409
+    assert "Ce placement de 12 h par semaine dépasse le temps libre" in page_text(again)
+    assert 'name="heures-confirmees" value="12"' in html_of(again)
+    # A box ticked without the hours it was asked for confirms nothing either.
+    bare = _post(client, url, url + "/placement", {**form, "confirmer": "1"})
+    assert bare.status_code == 409
+    assert count(Commitment) == 1 and by_ref(Need, "placed").status == "propose"
+    done = _post(client, url, url + "/placement", {**changed, "heures-confirmees": "12"})
+    assert done.status_code == 302
+    assert sorted(c.hours_per_week for c in by_ref(Candidate, "ines").commitments) == [12, 20]
 
 
 def _bundle_lead(world) -> int:
@@ -898,7 +929,7 @@ def test_a_week_of_exactly_48_hours_is_allowed_whatever_the_float_sum(client, au
 def test_a_placement_bringing_the_week_to_exactly_48_hours_is_allowed(world):
     _hold(Commitment(hours_per_week=1.1, days=["mon"]))
     _hold(Commitment(hours_per_week=39.2, days=["thu"]))
-    _place(world, hours=7.7, confirm_over_free_time=True)
+    _place(world, hours=7.7, confirm_hours=7.7)
     assert count(Commitment) == 3
 
 
@@ -1126,7 +1157,7 @@ def test_a_placement_confirmed_beyond_the_hours_wished_tells_the_animateur(world
     from connectences.models import OutboxMessage
 
     _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
-    _place(world, hours=8, confirm_over_free_time=True)
+    _place(world, hours=8, confirm_hours=8)
     (mail,) = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.to == world["animateur"].email)
     ).all()

@@ -353,17 +353,13 @@ def place(lead_id: int):
         return _render_show(
             lead, None, 422, sent="placement", errors=errors, typed=_typed_placement(request.form)
         )
-    confirmed = request.form.get("confirmer") == "1"
     # The hours the confirmation was asked for: hours changed since are asked again.
-    confirmed_hours = read_number(request.form.get("heures-confirmees", ""), "h")
+    confirmed_hours = None
+    if request.form.get("confirmer") == "1":
+        confirmed_hours = read_number(request.form.get("heures-confirmees", ""), "h")
     try:
         placement = flow.record_placement(
-            db.session,
-            lead,
-            actor=current_user,
-            confirm_over_free_time=confirmed,
-            confirm_hours=confirmed_hours if confirmed else None,
-            **values,
+            db.session, lead, actor=current_user, confirm_hours=confirmed_hours, **values
         )
     except flow.PlacementOverWeek as warning:
         db.session.rollback()

@@ -78,11 +78,11 @@ MISSION_MONTHS = 1
 
 class PlacementOverWeek(TransitionError):
     """The placement needs an explicit confirmation (the message says why): it takes
-    more than the person's free time, or a bundle's hours other than its needs' total.
-    ``hours``: the hours a confirmation must name (``confirm_hours``) when the latter is
-    part of it, else None."""
+    more than the person's free time, or hours other than its needs' (``hours_to_confirm``).
+    ``hours``: the hours placed, which a confirmation must name (``confirm_hours``): hours
+    changed after the question are asked again."""
 
-    def __init__(self, message: str, hours: float | None = None):
+    def __init__(self, message: str, hours: float):
         super().__init__(message)
         self.hours = hours
 
@@ -610,7 +610,6 @@ def record_placement(
     trial: str | None = None,
     trial_end: date | None = None,
     actor=None,
-    confirm_over_free_time: bool = False,
     confirm_hours: float | None = None,
 ) -> Placement:
     """Record that the operator placed one of the lead's candidates in one or more of its
@@ -634,12 +633,12 @@ def record_placement(
     more point is then planned a few days before the trial ends. None (a caller that does
     not ask): no trial recorded, no point planned for it.
 
-    A placement over the person's free hours or on none of their free days raises
-    ``PlacementOverWeek`` (saying why) unless ``confirm_over_free_time``; so does a
-    bundle placed at hours other than its chosen needs' total (``hours_to_confirm``:
-    the total, and the commitment then written) unless ``confirm_hours`` names the very
-    hours placed. One that would take the week of commitments over 48 hours, or over
-    six days (``week.seventh_day``, with the commitments running on one same day with
+    A placement over the person's free hours or on none of their free days, or at hours
+    other than its chosen needs' (``hours_to_confirm``: their hours, and the commitment
+    then written), raises ``PlacementOverWeek`` (saying why) unless ``confirm_hours``,
+    the hours the operator confirmed, names the very hours placed: a confirmation given
+    for other hours is asked again. One that would take the week of commitments over 48
+    hours, or over six days (``week.seventh_day``, with the commitments running on one same day with
     it), is refused outright.
     """
     if candidate.id not in {item.candidate_id for item in lead.candidates}:
@@ -720,18 +719,19 @@ def record_placement(
         if why := week.seventh_day(days, (c.days or () for c in together)):
             why = f"Placement impossible pour {candidate.first_name} {candidate.last_name}. {why}"
             raise TransitionError(why, errors={"needs": why})
-    to_confirm = []
-    hours_why = hours_to_confirm(lead, needs, float(hours_per_week))
     confirmed = confirm_hours is not None and _same_hours(confirm_hours, hours_per_week)
-    if hours_why and not confirmed:
-        to_confirm.append(hours_why)
-    why = over_free_time(candidate, float(hours_per_week), needs, start_date)
-    if why and not confirm_over_free_time:
-        to_confirm.append(why)
-    if to_confirm:
+    to_confirm = [
+        why
+        for why in (
+            hours_to_confirm(lead, needs, float(hours_per_week)),
+            over_free_time(candidate, float(hours_per_week), needs, start_date),
+        )
+        if why
+    ]
+    if to_confirm and not confirmed:
         raise PlacementOverWeek(
             " ".join([*to_confirm, "Confirmez pour l'enregistrer quand même."]),
-            hours=float(hours_per_week) if hours_why else None,
+            hours=float(hours_per_week),
         )
 
     workflows.transition(

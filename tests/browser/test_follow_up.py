@@ -5,6 +5,7 @@ critical violation."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,8 +40,9 @@ def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_s
     _press(page, "Accepter la proposition")
     page.get_by_label("Date de début").fill(start.isoformat())
     _press(page, "Enregistrer le placement")
-    if page.get_by_label("Je confirme ce placement au-delà du temps libre de la personne").count():
-        page.get_by_label("Je confirme ce placement au-delà du temps libre de la personne").check()
+    confirm = page.get_by_label(re.compile(r"^Je confirme ce placement à .* par semaine$"))
+    if confirm.count():
+        confirm.check()
         _press(page, "Enregistrer le placement")
     errors = page.locator("main .form-error")
     assert not errors.count(), errors.first.inner_text()

@@ -37,16 +37,17 @@ def worked_inbox(live_server):
         sent_on(placed, start)  # a placement does not start before its lead was sent
         flow.accept(db.session, placed, actor)
         flow.start_contacting(db.session, placed, actor)
+        hours = flow.needs_hours([item.need for item in placed.needs])
         flow.record_placement(
             db.session,
             placed,
             actor=actor,
             candidate=placed.candidates[0].candidate,
             needs=[item.need for item in placed.needs],
-            hours_per_week=flow.needs_hours([item.need for item in placed.needs]),
+            hours_per_week=hours,
             contract="cdi_temps_partage",
             start_date=start,
-            confirm_over_free_time=True,
+            confirm_hours=hours,
         )
         flow.accept(db.session, accepted, actor)
         flow.refuse(db.session, refused, "hors_perimetre", None, actor)
