@@ -615,13 +615,31 @@ def test_a_bundle_placed_at_other_hours_than_its_total_asks_for_a_confirmation(a
     assert held.hours_per_week == 40 and held.days == ["tue", "thu"]
 
 
-def test_a_lead_of_one_need_is_placed_at_the_hours_typed_as_before(animateur):
+def test_a_lead_of_one_need_placed_at_other_hours_asks_for_a_confirmation(animateur):
+    """A 20 h need could be placed at 40 h without a question (only a bundle asked)."""
     lead = _lead(animateur, refs=("n1",))
     flow.accept(db.session, lead)
-    flow.record_placement(
-        db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
-        hours_per_week=9, contract="cdi_temps_partage", start_date=date(2027, 1, 4),
+    db.session.commit()
+    need = by_ref(Need, "n1")
+    place = dict(
+        candidate=by_ref(Candidate, "ok"), needs=[need], contract="cdi_temps_partage",
+        start_date=date(2027, 1, 4),
     )  # fmt: skip
+    with pytest.raises(flow.PlacementOverWeek) as asked:
+        flow.record_placement(db.session, lead, hours_per_week=9, **place)
+    assert asked.value.message == (
+        f"Le besoin « {need.title} » fait 7 h par semaine, vous indiquez 9 h : sera "
+        "enregistré un engagement de 9 h par semaine le mardi "
+        f"({need.company.name}). Confirmez pour l'enregistrer quand même."
+    )
+    assert asked.value.hours == 9
+    db.session.rollback()
+    # Confirmed for other hours: asked again; at its need's hours: nothing to ask.
+    with pytest.raises(flow.PlacementOverWeek, match="vous indiquez 9 h"):
+        flow.record_placement(db.session, lead, hours_per_week=9, confirm_hours=7, **place)
+    db.session.rollback()
+    assert flow.hours_to_confirm(lead, [need], 7) is None
+    flow.record_placement(db.session, lead, hours_per_week=9, confirm_hours=9, **place)
     db.session.commit()
     assert [c.hours_per_week for c in by_ref(Candidate, "ok").commitments] == [9]
 

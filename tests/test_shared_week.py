@@ -369,6 +369,23 @@ def test_hours_changed_after_the_free_time_warning_are_asked_again(client, auth,
     assert sorted(c.hours_per_week for c in by_ref(Candidate, "ines").commitments) == [12, 20]
 
 
+def test_a_single_need_placed_at_other_hours_is_asked_through_the_form(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    form = _placement_form(heures="16")
+    asked = _post(client, url, url + "/placement", form)
+    assert asked.status_code == 409
+    assert (
+        "Le besoin « " + by_ref(Need, "placed").title + " » fait 8 h par semaine, vous "
+        "indiquez 16 h : sera enregistré un engagement de 16 h par semaine le mardi"
+    ) in page_text(asked)
+    assert count(Commitment) == 0 and by_ref(Need, "placed").status == "propose"
+    confirmed = {**form, "confirmer": "1", "heures-confirmees": "16"}
+    assert _post(client, url, url + "/placement", confirmed).status_code == 302
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert held.hours_per_week == 16 and held.days == ["tue"]
+
+
 def _bundle_lead(world) -> int:
     """A bundle for Inès, accepted by GE Bassin Emploi: "placed" (8 h on Tuesday) and
     "fits" (12 h on Monday and Thursday), 20 h in all."""

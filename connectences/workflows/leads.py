@@ -850,12 +850,11 @@ def needs_hours(needs: Sequence[Need]) -> float:
 
 
 def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | None:
-    """Why placing a bundle's ``needs`` at ``hours`` a week needs a confirmation, in
-    French: hours other than the needs' total, which the form proposes. Says the total
-    and what will be written (``_placement_shares``: one commitment at the hours typed,
-    not one per company). None for the total, or a lead of one need."""
-    if not lead.is_bundle:
-        return None
+    """Why placing ``needs`` of ``lead`` at ``hours`` a week needs a confirmation, in
+    French: hours other than the needs' total, which the form proposes (a 20 h need
+    placed at 40 h). Says the needs' hours and what will be written
+    (``_placement_shares``: for a bundle, one commitment at the hours typed, not one per
+    company). None at the needs' hours."""
     total = needs_hours(needs)
     if _same_hours(total, hours):
         return None
@@ -869,10 +868,11 @@ def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | N
         f"{hours_plain(h)} par semaine {week.on_days_text(d)} ({label})"
         for label, h, d in _placement_shares(needs, hours, days)
     )
-    text = (
-        f"{chosen} {hours_plain(total)} par semaine en tout ({each}), vous indiquez "
-        f"{hours_plain(hours)} : sera enregistré un engagement de {written}"
-    )
+    if lead.is_bundle:
+        text = f"{chosen} {hours_plain(total)} par semaine en tout ({each})"
+    else:
+        text = f"Le besoin « {needs[0].title} » fait {hours_plain(total)} par semaine"
+    text += f", vous indiquez {hours_plain(hours)} : sera enregistré un engagement de {written}"
     if len(needs) > 1:
         text += (
             f", faute de savoir comment ces heures se répartissent entre les entreprises "

@@ -45,6 +45,7 @@ TEL = re.compile(r"tel:(0[1-9][0-9]{8}|\+[1-9][0-9]{7,14})")
 class Story:
     need_ref: str
     need_title: str
+    need_hours: float
     company: str
     start: date
     phones: set[str]  # the company contacts' numbers, stored form
@@ -110,6 +111,7 @@ def _story(server, lead_id: int) -> Story:
         story = Story(
             need_ref=need.ref,
             need_title=need.title,
+            need_hours=need.hours_per_week,
             company=need.company.name,
             start=need.start,
             phones={c.phone for c in need.company.contacts if c.phone},
@@ -174,7 +176,15 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
     placement.get_by_label("Date de début").fill(story.start.isoformat())
     with page.expect_navigation():
         placement.get_by_role("button", name="Enregistrer le placement").click()
-    # Within the person's free time: recorded at once, no confirmation asked.
+    if story.need_hours != PLACED_HOURS:
+        # Other hours than the need's: asked once, saying what will be written; within
+        # the person's free time, nothing else is asked.
+        warning = page.locator("#placement-alerte")
+        expect(warning).to_contain_text(f"vous indiquez {PLACED_HOURS} h")
+        expect(warning).not_to_contain_text("temps libre")
+        page.get_by_label(f"Je confirme ce placement à {PLACED_HOURS} h par semaine").check()
+        with page.expect_navigation():
+            placement.get_by_role("button", name="Enregistrer le placement").click()
     expect(page.get_by_role("status")).to_contain_text("Placement enregistré")
     expect(page.get_by_text("Je confirme ce placement")).to_have_count(0)
     expect(page.get_by_text(f"{PLACED_HOURS} h par semaine, ").first).to_be_visible()
