@@ -239,3 +239,24 @@ def test_error_messages_keep_their_quotes_and_colons_with_their_words(app):
             "{{ field_error(m, 'essai') }}{{ form_error(m) }}"
         ).render(m=message)
     assert html.unescape(page).count(expected) == 5, page
+
+
+def test_flashed_messages_keep_their_quotes_and_colons_with_their_words(app):
+    """A flashed sentence ('choisissez d'abord « Accepter la proposition »') and its
+    label ('Fait :') are set the French way, at the top of the page or in a section."""
+    from flask import flash
+
+    from connectences.web.actions import flash_in
+
+    with app.test_request_context():
+        flash("Choisissez d'abord « Accepter la proposition » : rien n'a été modifié.", "info")
+        flash_in("contact", "Noté : « appel »", "success")
+        page = app.jinja_env.from_string(
+            "{% from '_flashes.html' import flash_message, section_flashes %}"
+            "{% for c, m in get_flashed_messages(with_categories=true) if '#' not in c %}"
+            "{{ flash_message(c, m) }}{% endfor %}{{ section_flashes('contact') }}"
+        ).render()
+    text = html.unescape(page)
+    assert f"«{NBSP}Accepter la proposition{NBSP}»{NBSP}: rien" in text
+    assert f"Information{NBSP}:" in text and f"Fait{NBSP}:" in text
+    assert f"Noté{NBSP}: «{NBSP}appel{NBSP}»" in text
