@@ -728,7 +728,7 @@ def test_a_pause_button_from_a_page_read_before_does_not_undo_the_persons_choice
     stale = client.post(f"{space}/pause", data={"vers": "pause"})
     assert stale.status_code == 302
     assert the_candidate().status == "inactif"
-    assert "déjà en pause : rien n&#39;a changé" in client.get(space).get_data(as_text=True)
+    assert "déjà en pause : rien n&#39;a changé" in html_of(client.get(space))
     assert 'name="vers" value="reprise"' in client.get(space).get_data(as_text=True)
     client.post(f"{space}/pause", data={"vers": "reprise"})
     assert the_candidate().status == "disponible"

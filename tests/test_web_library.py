@@ -654,7 +654,7 @@ def test_each_action_on_the_record_says_it_is_done_in_its_own_section(client, au
     for url, data, anchor, message in actions:
         response = client.post(url, data=data)
         assert response.status_code == 302 and response.location == f"{record}#{anchor}", url
-        page = html.unescape(client.get(response.location).get_data(as_text=True))
+        page = html.unescape(html_of(client.get(response.location)))
         shown = _section_holding(page, anchor)
         assert 'class="flashes section-flashes"' in shown and message in shown, anchor
         assert message not in page[: page.index("<h1>")], anchor  # not at the top as well
@@ -682,7 +682,7 @@ def test_a_message_for_a_section_the_page_does_not_place_is_shown_at_the_top(cli
     a message is never lost."""
     auth.login("animateur")
     client.post(f"{BASE}/ines/contact")
-    page = client.get(BASE).get_data(as_text=True)
+    page = html_of(client.get(BASE))
     top = page[page.index('<div class="flashes">') : page.index("</main>")]
     assert "Fait :</strong>" in top and "Contact noté" in top
     assert "section-flashes" not in page
