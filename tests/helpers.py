@@ -45,8 +45,7 @@ LEGAL_VALUES = {
 
 def page_text(response) -> str:
     """The page as read: tags removed, entities decoded, white space collapsed."""
-    raw = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return " ".join(html.unescape(raw).split())
+    return page_text_of(response.get_data(as_text=True))
 
 
 def same_page(response) -> str:
@@ -60,6 +59,44 @@ def same_page(response) -> str:
 def html_of(response) -> str:
     """The page's HTML, with the no-break spaces of French typography read as spaces."""
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def element_by_id(page: str, element_id: str) -> str:
+    """The HTML of the element ``id="{element_id}"`` of ``page``, its tags included."""
+    at = page.index(f'id="{element_id}"')
+    return _element_at(page, page.rindex("<", 0, at))
+
+
+def _element_at(page: str, start: int) -> str:
+    """The HTML of the element whose opening tag starts at ``start``: the elements of the
+    same name it holds counted, to end at its own closing tag."""
+    name = re.match(r"<(\w+)", page[start:]).group(1)
+    depth = 0
+    for tag in re.finditer(rf"<(/?){name}\b[^>]*>", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return page[start : start + tag.end()]
+    raise AssertionError(f"<{name}> at {start} is not closed")
+
+
+def flashes_in(response, element_id: str) -> str:
+    """What the page (a response) says in the messages placed inside the element
+    ``id="{element_id}"`` (``web.actions.flash_in``), as read; empty when none."""
+    held = element_by_id(response.get_data(as_text=True), element_id)
+    at = held.find('<div class="flashes section-flashes">')
+    return page_text_of(_element_at(held, at)) if at >= 0 else ""
+
+
+def top_flashes(response) -> str:
+    """What the page (a response) says in the messages at its top, as read."""
+    page = response.get_data(as_text=True)
+    top = page[page.index('<main id="contenu"') : page.index("<h1")]
+    return page_text_of(top)
+
+
+def page_text_of(markup: str) -> str:
+    """HTML as read: tags removed, entities decoded, white space collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
 
 
 def stamp_in(page, action: str | None = None) -> str:

@@ -15,10 +15,12 @@ from tests.fixtures_auth import csrf_token_from
 from tests.helpers import (
     by_ref,
     count,
+    flashes_in,
     html_of,
     page_text,
     read_stamp_at,
     stamp_in,
+    top_flashes,
 )
 from tests.test_shared_week import _commitment_form, _matched, _place, _post
 from tests.test_shared_week import world as world  # noqa: F401  (the shared week fixture)
@@ -328,3 +330,33 @@ def test_work_that_ends_before_the_other_starts_does_not_pile_on_its_day(client,
         "Marché d'hiver",
         "Marché d'été",
     ]
+
+
+def test_each_action_on_the_week_says_it_is_done_in_the_week(client, world):
+    """The week's actions sent the browser to ``#semaine`` while their message was drawn
+    at the top of the page, out of view on a phone: it is now inside the week."""
+    space = _space()
+    actions = [
+        (
+            space + "/engagements/nouveau",
+            _commitment_form(jours=["mon"]),
+            "C'est noté : ce travail est dans votre semaine",
+        ),
+        (space + "/semaine", {"choix": "complet"}, "votre emploi du temps est complet"),
+    ]
+    for url, data, message in actions:
+        response = _post(client, space, url, data)
+        assert response.status_code == 302 and response.location == f"{space}#semaine", url
+        page = client.get(response.location)
+        assert message in flashes_in(page, "semaine"), url
+        assert message not in top_flashes(page), url
+    (held,) = by_ref(Candidate, "ines").commitments
+    gone = f"{space}/engagements/{held.id}/retirer"
+    token = csrf_token_from(client.get(space).get_data(as_text=True))
+    stale = client.post(gone, data={"csrf_token": token, "lu_le": "2000-01-01T00:00:00+00:00"})
+    said = flashes_in(client.get(stale.location), "semaine")
+    assert said.startswith("Erreur : Ce travail a été modifié"), said
+    response = _post(client, space, gone, {})
+    page = client.get(response.location)
+    assert "C'est noté : ce travail n'est plus dans votre semaine." in flashes_in(page, "semaine")
+    assert top_flashes(page) == ""

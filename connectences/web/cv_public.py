@@ -65,6 +65,7 @@ from connectences.models import Candidate, utcnow
 from connectences.typography import plural
 from connectences.web import just_sent
 from connectences.web.access import public
+from connectences.web.actions import flash_in
 from connectences.web.commitment_form import form_values, read_form
 from connectences.web.cv_forms import (
     ActionForm,
@@ -796,7 +797,7 @@ def choose(token: str):
         choose_week(db.session, candidate, choice == "complet", actor_label=consent.SELF)
     except StatusError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash_in("semaine", error.message, "error")
         return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
     db.session.commit()
     candidate_changed(candidate)
@@ -811,7 +812,7 @@ def choose(token: str):
         )
     else:
         message = "C'est noté : votre profil est proposé pour compléter votre semaine."
-    flash(message, "success")
+    flash_in("semaine", message, "success")
     return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
 
 
@@ -833,13 +834,14 @@ def add_own_commitment(token: str):
         add_commitment(db.session, candidate, values, actor=None, actor_label=consent.SELF)
         db.session.commit()
         candidate_changed(candidate)
-        flash(
+        flash_in(
+            "semaine",
             "C'est noté : ce travail est dans votre semaine, ses heures et ses jours ne vous "
             "seront plus proposés.",
             "success",
         )
         if warning := own_hours_warning(candidate):
-            flash(warning, "warning")
+            flash_in("semaine", warning, "warning")
         return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
     db.session.commit()
     return _render_own_commitment(candidate, token, None, {}, 200)
@@ -875,7 +877,8 @@ def remove_own(token: str, commitment_id: int):
         # Removed already (from another tab, a second tap): the person finds their week
         # as it is. Another person's commitment reads the same, and stays theirs.
         db.session.rollback()
-        flash(
+        flash_in(
+            "semaine",
             "Ce travail n'est pas ou plus dans votre semaine : il a sans doute déjà été "
             "retiré. Voici votre semaine telle qu'elle est.",
             "info",
@@ -894,15 +897,15 @@ def remove_own(token: str, commitment_id: int):
         remove_own_commitment(db.session, candidate, commitment, actor_label=consent.SELF)
     except ChangedMeanwhile as clash:
         db.session.rollback()
-        flash(clash.message, "error")
+        flash_in("semaine", clash.message, "error")
         return redirect(back)
     except CommitmentError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash_in("semaine", error.message, "error")
         return redirect(back)
     db.session.commit()
     candidate_changed(candidate)
-    flash("C'est noté : ce travail n'est plus dans votre semaine.", "success")
+    flash_in("semaine", "C'est noté : ce travail n'est plus dans votre semaine.", "success")
     return redirect(back)
 
 
