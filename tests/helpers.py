@@ -90,8 +90,8 @@ def flashes_in(response, element_id: str) -> str:
 def top_flashes(response) -> str:
     """What the page (a response) says in the messages at its top, as read."""
     page = response.get_data(as_text=True)
-    top = page[page.index('<main id="contenu"') : page.index("<h1")]
-    return page_text_of(top)
+    at = page.find('<div class="flashes">')
+    return page_text_of(_element_at(page, at)) if at >= 0 else ""
 
 
 def page_text_of(markup: str) -> str:
