@@ -16,7 +16,16 @@ from connectences.mail import MailKind
 from connectences.models import Diagnosis, DiagnosisAnswer, OutboxMessage
 from connectences.prospection import diagnosis as questionnaire
 from connectences.prospection.pressure import contact_pressure
-from tests.helpers import add_visit, count, error_of, mails_to, make_company, page_text
+from tests.helpers import (
+    add_visit,
+    count,
+    error_of,
+    flashes_in,
+    mails_to,
+    make_company,
+    page_text,
+    top_flashes,
+)
 
 LINK = re.compile(r"(https?://\S+/entreprise/diagnostic/[\w.\-]+)")
 OWNER = "gerante@huitres-exemple.fr"
@@ -459,3 +468,20 @@ def test_a_refused_sending_of_the_questionnaire_says_so_in_the_title(client, aut
     assert warned.status_code == 409 and "Confirmation nécessaire" in page_text(warned)
     assert _title(warned).startswith("Erreur — "), _title(warned)
     assert count(Diagnosis) == 0
+
+
+def test_sending_and_filling_the_questionnaire_say_it_in_the_diagnosis_section(client, auth):
+    """Both sent the browser to ``#diagnostic`` while their message was drawn at the top
+    of the company's page, out of view on a phone: it is now inside the section."""
+    company = make_company(name="Huîtres Exemple")
+    auth.login("animateur")
+    page = f"/animateur/entreprises/{company.ref}"
+    sent = _send(client, company)
+    assert sent.location == f"{page}#diagnostic"
+    shown = client.get(sent.location)
+    assert f"Questionnaire envoyé à {OWNER}." in flashes_in(shown, "diagnostic")
+    assert "Questionnaire envoyé" not in top_flashes(shown)
+    filled = client.post(f"{page}/diagnostic", data=GOOD)
+    assert filled.location == f"{page}#diagnostic"
+    said = flashes_in(client.get(filled.location), "diagnostic")
+    assert said == "Fait : Réponses au questionnaire de diagnostic enregistrées."

@@ -29,12 +29,14 @@ from tests.helpers import (
     audit_entries,
     count,
     error_of,
+    flashes_in,
     html_of,
     make_company,
     page_text,
     read_guard_at,
     read_stamp_at,
     stamp_in,
+    top_flashes,
 )
 
 TODAY = local_today()
@@ -548,3 +550,36 @@ def test_preferences_read_before_a_change_outside_them_are_saved_a_real_change_r
     stored = db.session.get(Company, company.id)
     assert (stored.newsletter_consent, stored.max_contacts_per_month) == (False, 2)
     assert stored.contact_email == "gerant@fournil.example"
+
+
+def test_each_action_on_the_company_says_it_is_done_in_its_own_section(client, auth):
+    """Adding or changing a contact, the preferences and a newsletter sent the browser to
+    their section's anchor while their message was drawn at the top of the page, out of
+    view on a phone: it is now inside that section."""
+    auth.login("animateur")
+    company = make_company()
+    page = f"{BASE}/{company.ref}"
+    person = {"name": "Sylvie Lafitte", "role": "Gérante", "phone": "", "email": ""}
+    actions = [
+        ("/contacts", lambda: person, "contacts", "Contact ajouté."),
+        (
+            "/contacts/{contact}",
+            lambda: {**person, "role": "Co-gérante", "lu_le": read_stamp_at(client, page)},
+            "contacts",
+            "Contact modifié.",
+        ),
+        (
+            "/preferences",
+            lambda: {"newsletter_consent": "1", **read_guard_at(client, page, "/preferences")},
+            "preferences",
+            "Préférences de contact enregistrées.",
+        ),
+        ("/lettre", lambda: {"subject": "Lettre de mai"}, "historique", "Envoi de la lettre"),
+    ]
+    for path, data, anchor, message in actions:
+        contact = db.session.scalar(select(CompanyContact.id))
+        response = client.post(page + path.format(contact=contact), data=data())
+        assert response.status_code == 302 and response.location == f"{page}#{anchor}", path
+        shown = client.get(response.location)
+        assert message in flashes_in(shown, anchor), path
+        assert message not in top_flashes(shown), path

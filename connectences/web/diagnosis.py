@@ -11,7 +11,7 @@ downloads them through ``observatory.exports``; these views parse, call and rend
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from connectences.accounts.scope import STAFF_ROLES, observatory_scope
@@ -35,6 +35,7 @@ from connectences.web.access import (
     refuse_and_audit,
     role_required,
 )
+from connectences.web.actions import flash_in
 from connectences.web.diagnosis_public import checked_answer, render_form
 from connectences.web.directory import contact_not_recorded
 from connectences.web.downloads import send_body, send_table
@@ -88,8 +89,8 @@ def send(ref: str):
         days=questionnaire.link_days(),
     )
     db.session.commit()
-    flash(f"Questionnaire envoyé à {diagnosis.sent_to}.", "success")
-    return redirect(url_for("directory.show", ref=ref) + "#diagnostic")
+    flash_in("diagnostic", f"Questionnaire envoyé à {diagnosis.sent_to}.")
+    return redirect(url_for("directory.show", ref=ref, _anchor="diagnostic"))
 
 
 @bp.route("/animateur/entreprises/<company_ref:ref>/diagnostic", methods=["GET", "POST"])
@@ -123,8 +124,8 @@ def fill(ref: str):
         )  # fmt: skip
         return page, 409
     db.session.commit()
-    flash("Réponses au questionnaire de diagnostic enregistrées.", "success")
-    return redirect(url_for("directory.show", ref=ref) + "#diagnostic")
+    flash_in("diagnostic", "Réponses au questionnaire de diagnostic enregistrées.")
+    return redirect(url_for("directory.show", ref=ref, _anchor="diagnostic"))
 
 
 # --- the observatory and the analysts' export --------------------------------------------

@@ -30,6 +30,7 @@ from connectences.prospection.pressure import (
 )
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.actions import flash_in
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.owner_preferences import (
@@ -263,8 +264,8 @@ def preferences(ref: str):
             _company_or_404(ref), status=422, preference_errors=errors, preference_values=typed
         )
     db.session.commit()
-    flash("Préférences de contact enregistrées.", "success")
-    return redirect(url_for("directory.show", ref=ref) + "#preferences")
+    flash_in("preferences", "Préférences de contact enregistrées.")
+    return redirect(url_for("directory.show", ref=ref, _anchor="preferences"))
 
 
 @bp.route("/<company_ref:ref>/contacts", methods=["POST"])
@@ -281,8 +282,8 @@ def add_contact(ref: str):
             contact_values=request.form.to_dict(),
         )
     db.session.commit()
-    flash("Contact ajouté.", "success")
-    return redirect(url_for("directory.show", ref=ref) + "#contacts")
+    flash_in("contacts", "Contact ajouté.")
+    return redirect(url_for("directory.show", ref=ref, _anchor="contacts"))
 
 
 @bp.route("/<company_ref:ref>/contacts/<int:contact_id>", methods=["POST"])
@@ -305,8 +306,8 @@ def edit_contact(ref: str, contact_id: int):
             edit_values=request.form.to_dict(),
         )
     db.session.commit()
-    flash("Contact modifié.", "success")
-    return redirect(url_for("directory.show", ref=ref) + "#contacts")
+    flash_in("contacts", "Contact modifié.")
+    return redirect(url_for("directory.show", ref=ref, _anchor="contacts"))
 
 
 def _contact_or_404(ref: str, contact_id: int) -> CompanyContact:
@@ -366,11 +367,11 @@ def erase_contact(ref: str, contact_id: int):
         )
     contact_rights.erase_contact(db.session, contact, actor=current_user, reason=reason)
     db.session.commit()
-    flash(
+    flash_in(
+        "contacts",
         "Le contact et ses coordonnées ont été effacés. L'effacement est noté au journal.",
-        "success",
     )
-    return redirect(url_for("directory.show", ref=ref) + "#contacts")
+    return redirect(url_for("directory.show", ref=ref, _anchor="contacts"))
 
 
 @bp.route("/<company_ref:ref>/lettre", methods=["POST"])
@@ -391,5 +392,5 @@ def mailing(ref: str):
     except (VisitError, ContactRefused, ConfirmationRequired) as exc:
         return contact_not_recorded(ref, exc, "mailing", values)
     db.session.commit()
-    flash("Envoi de la lettre d'information enregistré.", "success")
-    return redirect(url_for("directory.show", ref=ref) + "#historique")
+    flash_in("historique", "Envoi de la lettre d'information enregistré.")
+    return redirect(url_for("directory.show", ref=ref, _anchor="historique"))
