@@ -26,7 +26,17 @@ from connectences.models import (
 from connectences.workflows import leads as flow
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, error_of, html_of, lead_by_refs, page_text, sent_on
+from tests.helpers import (
+    by_ref,
+    count,
+    error_of,
+    flashes_in,
+    html_of,
+    lead_by_refs,
+    page_text,
+    sent_on,
+    top_flashes,
+)
 
 TODAY = local_today()
 START = TODAY - timedelta(days=100)  # the 1-month and 3-month points are due
@@ -249,3 +259,16 @@ def test_an_unanswered_holds_asks_only_that_not_an_end_date(client, world, answe
     assert f'id="fin-{point}-erreurs"' not in html_of(response)
     assert "terme prévu : la date de fin" not in page_text(response)
     assert _stored(world) == before
+
+
+def test_a_point_recorded_says_it_in_the_point(client, world):
+    """The point recorded sent the browser to the top of the lead page where its message
+    was drawn: a phone lost the placement it was at. It lands on the point, the message
+    inside it."""
+    response = _post(client, world, 1, {"entreprise": "Tout va bien", "tient": "oui"})
+    point = f"suivi-{world['points'][1]}"
+    assert response.status_code == 302 and response.location == f"{_url(world)}#{point}"
+    page = client.get(response.location)
+    assert flashes_in(page, point) == "Fait : Suivi à 1 mois enregistré."
+    assert "Suivi à 1 mois" not in top_flashes(page)
+    assert flashes_in(page, f"suivi-{world['points'][3]}") == ""

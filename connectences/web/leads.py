@@ -190,6 +190,9 @@ def _render_show(
         show_contacts=flow.taken_on(lead),
         reach={item.need.id: item for item in flow.company_reach(lead)},
         placements=placements,
+        # A follow-up point recorded sends the browser back to it: its message is shown
+        # there, in view on a phone (actions.flash_in).
+        flash_sections=[f"suivi-{p.id}" for each in placements for p in each.follow_ups],
         statuses=vocab.LEAD_STATUSES,
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,
         contracts=vocab.CONTRACTS,
@@ -434,7 +437,7 @@ def follow_up(lead_id: int, point_id: int):
             f"{flow.point_name(point).capitalize()} enregistré."
             + ("" if point.holds else " Le placement a pris fin ; l'animateur est prévenu.")
         ),
-        then=url_for(".show", lead_id=lead_id),
+        section=sent,
     )
 
 
