@@ -7,6 +7,7 @@ import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
@@ -686,3 +687,68 @@ def test_a_message_for_a_section_the_page_does_not_place_is_shown_at_the_top(cli
     top = page[page.index('<div class="flashes">') : page.index("</main>")]
     assert "Fait :</strong>" in top and "Contact noté" in top
     assert "section-flashes" not in page
+
+
+def _back_link(page: str) -> tuple[str, str]:
+    """The record's back link: where it leads and what it reads."""
+    found = re.search(r'class="breadcrumb"><a href="([^"]+)">← ([^<]+)</a>', page)
+    return html.unescape(found.group(1)), found.group(2)
+
+
+def test_the_records_actions_keep_the_search_it_was_opened_from(client, auth, people):
+    """An action on a person's record opened from a search redirected to the record
+    without its ``?retour=``: the back link read « CVthèque » instead of « Retour aux
+    résultats ». Every action (and a refused one) keeps it, read as the record reads it."""
+    auth.login("animateur")
+    search = "q=compta&tri=recent&page=2"
+    query = "?" + urlencode({"retour": search})
+    record = f"{BASE}/ines"
+    back = (f"{BASE}?{search}", "Retour aux résultats")
+    assert _back_link(html_of(client.get(record + query))) == back
+    actions = [
+        ("/contact", lambda: {}, "contact"),
+        ("/statut", lambda: {"statut": "inactif"}, "statut"),
+        (
+            "/notes",
+            lambda: {"notes": "Rappeler", "lu_le": stamp_in(page, f"/notes{query}")},
+            "notes",
+        ),
+        ("/liens/desactiver", lambda: {"confirmer": "1"}, "liens"),
+    ]
+    for path, data, anchor in actions:
+        page = html_of(client.get(record + query))
+        assert f'action="{record}{path}{query}' in page, path  # the form carries it
+        response = client.post(f"{record}{path}{query}", data=data())
+        assert response.location == f"{record}{query}#{anchor}", path
+        assert _back_link(html_of(client.get(response.location))) == back, path
+    refused = client.post(f"{record}/statut{query}", data={"statut": "parti"})
+    assert refused.status_code == 422 and _back_link(html_of(refused)) == back
+    # The week: the commitment's page is reached and left with it too.
+    page = html_of(client.get(record + query))
+    new = f"{record}/engagements/nouveau{query}"
+    assert f'href="{html.escape(new)}"' in page
+    assert _back_link(html_of(client.get(new)))[0] == f"{record}{query}#semaine"
+    form = {"libelle": "Ménage, Mairie", "heures": "6", "jours": ["mon"], "debut": "", "fin": ""}
+    assert client.post(new, data=form).location == f"{record}{query}#semaine"
+    (held,) = by_ref(Candidate, "ines").commitments
+    gone = f"{record}/engagements/{held.id}/retirer{query}"
+    stamp = stamp_in(client.get(record + query), f"/retirer{query}")
+    assert client.post(gone, data={"lu_le": stamp}).location == f"{record}{query}#semaine"
+
+
+def test_a_return_that_is_not_a_search_of_the_library_is_not_kept(client, auth, people):
+    """The ``?retour=`` an action keeps is read as the record reads it: only the search's
+    own parameters, never an address elsewhere (no open redirect)."""
+    auth.login("animateur")
+    record = f"{BASE}/ines"
+    for sent, kept in [
+        ("https://ailleurs.example/piege", ""),
+        ("//ailleurs.example", ""),
+        ("next=https://ailleurs.example&q=compta", "?" + urlencode({"retour": "q=compta"})),
+    ]:
+        url = f"{record}/contact?" + urlencode({"retour": sent})
+        response = client.post(url)
+        assert response.location == f"{record}{kept}#contact", sent
+        link, words = _back_link(html_of(client.get(response.location)))
+        assert link.startswith(f"{BASE}") and "ailleurs" not in link, sent
+        assert words == ("Retour aux résultats" if kept else "CVthèque"), sent

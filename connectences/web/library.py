@@ -110,15 +110,29 @@ BACK_PARAMS = frozenset(
 )  # fmt: skip
 
 
-def _back_url() -> str:
-    """The search page a person's page was opened from (known parameters only)."""
+def _back_query() -> str | None:
+    """The search a person's page was opened from, as its ``?retour=`` holds it: the known
+    parameters only (a query of the search page, never an address: no open redirect);
+    None without one."""
     pairs = [
         (key, value)
         for key, value in parse_qsl(request.args.get("retour", ""))[:60]
         if key in BACK_PARAMS
     ]
+    return urlencode(pairs) or None
+
+
+def _back_url() -> str:
+    """The search page a person's page was opened from (known parameters only)."""
+    query = _back_query()
     base = url_for("library.index")
-    return f"{base}?{urlencode(pairs)}" if pairs else base
+    return f"{base}?{query}" if query else base
+
+
+def _record_url(ref: str, anchor: str | None = None) -> str:
+    """The person's page (at ``anchor``), keeping the search it was opened from: after
+    an action on it, its back link still reads « Retour aux résultats »."""
+    return url_for(".show", ref=ref, retour=_back_query(), _anchor=anchor)
 
 
 # --- views -------------------------------------------------------------------------------
@@ -254,6 +268,7 @@ def _render_show(
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),
         back_url=_back_url(),
+        retour=_back_query(),
         sent=sent,
         errors=errors or {},
         typed=typed or {},
@@ -283,7 +298,7 @@ def change_status(ref: str):
         render=lambda errors: _render_show(
             candidate, 422, sent="statut", errors=errors, typed=typed
         ),
-        back=url_for(".show", ref=ref, _anchor="statut"),
+        back=_record_url(ref, "statut"),
         done=done,
         section="statut",
     )
@@ -317,7 +332,7 @@ def change_notes(ref: str):
             candidate, 422, sent="notes", errors=errors, typed=typed
         ),
         render_unnamed=ChangedMeanwhile,
-        back=url_for(".show", ref=ref, _anchor="notes"),
+        back=_record_url(ref, "notes"),
         done=lambda changed: "Notes enregistrées." if changed else None,
         section="notes",
     )
@@ -329,7 +344,7 @@ def contact(ref: str):
     record_contact(db.session, candidate, actor=current_user)
     db.session.commit()
     flash_in("contact", "Contact noté : la durée de conservation repart d'aujourd'hui.")
-    return redirect(url_for(".show", ref=ref, _anchor="contact"))
+    return redirect(_record_url(ref, "contact"))
 
 
 @bp.route("/<candidate_ref:ref>/liens/desactiver", methods=["POST"])
@@ -367,7 +382,7 @@ def revoke_links(ref: str):
             f"(valable {consent.link_days()} jours)."
         )
     flash_in("liens", " ".join(said))
-    return redirect(url_for(".show", ref=ref, _anchor="liens"))
+    return redirect(_record_url(ref, "liens"))
 
 
 @bp.route("/<candidate_ref:ref>/cv")
@@ -434,7 +449,7 @@ def _commitment_form(candidate: Candidate, commitment: Commitment | None):
         flash_in("semaine", message)
         if note := over_wished_hours(candidate):
             flash_in("semaine", note, "warning")
-        return redirect(url_for(".show", ref=candidate.ref, _anchor="semaine"))
+        return redirect(_record_url(candidate.ref, "semaine"))
     return _render_commitment_form(candidate, commitment, commitment, {}, 200)
 
 
@@ -446,6 +461,7 @@ def _render_commitment_form(candidate, commitment, shown, errors, status):
         values=form_values(shown),
         errors=errors,
         days=vocab.DAYS,
+        record_url=_record_url(candidate.ref, "semaine"),
     ), status
 
 
@@ -474,16 +490,16 @@ def delete_commitment(ref: str, commitment_id: int):
     except ChangedMeanwhile as clash:
         db.session.rollback()
         flash_in("semaine", clash.message, "error")
-        return redirect(url_for(".show", ref=ref, _anchor="semaine"))
+        return redirect(_record_url(ref, "semaine"))
     remove_commitment(db.session, candidate, commitment, actor=current_user)
     db.session.commit()
     _after_change(candidate)
     flash_in("semaine", "Engagement retiré de la semaine de la personne.")
-    return redirect(url_for(".show", ref=ref, _anchor="semaine"))
+    return redirect(_record_url(ref, "semaine"))
 
 
 @bp.route("/<candidate_ref:ref>/semaine")
 def complete_week(ref: str):
     """« Compléter la semaine »: open needs and bundles that fit the person's free time."""
     candidate = _candidate_or_404(ref)
-    return render_complete_week(candidate, back_url=url_for(".show", ref=ref))
+    return render_complete_week(candidate, back_url=_record_url(ref))
