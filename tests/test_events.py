@@ -1164,3 +1164,46 @@ def test_an_event_stamped_since_for_its_attendance_is_saved_a_real_change_refuse
         "Petit déjeuner des entreprises",
         3,
     )
+
+
+def test_an_event_sent_again_with_what_it_holds_now_is_saved_another_change_refused(
+    app, client, auth
+):
+    # Two tabs read the event; the first saves a new place and a partner. The second,
+    # read before, sends exactly those values: nothing would be lost, it is saved.
+    partner = _partner()
+    db.session.commit()
+    event = _event()
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    url = f"/animateur/evenements/{event.id}/modifier"
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    same = _form(day, place="Mairie, Biganos", partners=[str(partner.id)])
+    assert client.post(url, data={**same, **first}).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Event, event.id)
+    stamp, sequence = saved.updated_at, saved.sequence
+    mailed = db.session.scalar(select(func.count(OutboxMessage.id)))
+    again = other.post(url, data={**same, **second})
+    assert again.status_code == 302, page_text(again)
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert (event.place, event.partner_ids, event.sequence) == (
+        "Mairie, Biganos",
+        [partner.id],
+        sequence,
+    )
+    assert event.updated_at >= stamp
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == mailed
+    # From that same stale page, anything else (here: no partner) is still refused.
+    typed = "Petit déjeuner de rentrée"
+    other_change = _form(day, place="Mairie, Biganos", title=typed)
+    response = other.post(url, data={**other_change, **second})
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(response)
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert (event.title, event.partner_ids) == ("Petit déjeuner des entreprises", [partner.id])

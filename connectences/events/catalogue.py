@@ -169,6 +169,19 @@ def validate_event(
     return values
 
 
+def stored(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (``validate_event``) as an event holds them once saved (attribute:
+    value, its partners as ``Event.partner_ids``): what ``workflows.unchanged_since``
+    compares a form sent again with."""
+    kept = ("kind", "title", "description", "audience", "place", "link", "capacity")
+    return {
+        **{key: values[key] for key in kept},
+        "starts_at": values["starts_at"],
+        "ends_at": values["ends_at"],
+        "partner_ids": values["partners"],
+    }
+
+
 def apply_form(session: Session, event: Event, values: dict[str, Any]) -> None:
     for key in ("kind", "title", "description", "audience", "place", "link", "capacity"):
         setattr(event, key, values[key])

@@ -260,6 +260,16 @@ def cancel(session: Session, token: str, *, now: datetime | None = None) -> Even
     return registration
 
 
+def edited_values(session: Session, event: Event, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The staff form's values for a change of ``event`` (``catalogue.validate_event``:
+    it may keep its day, even past); EventError when invalid."""
+    return catalogue.validate_event(
+        data,
+        catalogue.active_partner_ids(session),
+        stored_day=event.starts_at.astimezone(LOCAL_TZ).date(),
+    )
+
+
 def update_event(
     session: Session, event: Event, data: Mapping[str, Any], *, by: User | None
 ) -> int:
@@ -269,11 +279,7 @@ def update_event(
     When the day, the times or the place change, everyone seated or waiting is mailed
     what changed (``notify_change``). A larger capacity then seats the people waiting,
     first come first served (their mail is queued by ``fill_seats``)."""
-    values = catalogue.validate_event(
-        data,
-        catalogue.active_partner_ids(session),
-        stored_day=event.starts_at.astimezone(LOCAL_TZ).date(),
-    )
+    values = edited_values(session, event, data)
     before = Schedule.of(event)
     catalogue.apply_form(session, event, values)
     session.flush()

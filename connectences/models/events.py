@@ -52,6 +52,11 @@ class Event(Base):
     )
     organiser: Mapped[User | None] = relationship("User", foreign_keys=[organiser_id])  # noqa: F821
 
+    @property
+    def partner_ids(self) -> list[int]:
+        """Its partners' ids in order, as the staff form stores them (``catalogue.stored``)."""
+        return sorted(partner.id for partner in self.partners)
+
 
 class EventRegistration(Base):
     """One person registered to an event.

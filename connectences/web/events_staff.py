@@ -34,7 +34,8 @@ def _event_or_404(event_id: int):
 # Said when the event was saved by someone else after this form was read
 # (``workflows.unchanged_since``): nothing written, what was typed kept. Stamped since
 # for a reason outside the form's fields (``catalogue.form_values``: its attendance
-# recorded) while these hold what was read, it is saved.
+# recorded) while these hold what was read, it is saved; so is a form sending exactly
+# what the event holds now (``catalogue.stored``: sent again, a colleague saved the same).
 EVENT_MEANWHILE = (
     "Cet événement a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
     "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
@@ -98,7 +99,12 @@ def edit(event_id: int):
 
     def change() -> int:
         unchanged_since_read(
-            db.session, event, request.form, EVENT_MEANWHILE, edits=catalogue.form_values
+            db.session,
+            event,
+            request.form,
+            EVENT_MEANWHILE,
+            edits=catalogue.form_values,
+            holds=catalogue.stored(registrations.edited_values(db.session, event, data)),
         )
         return registrations.update_event(db.session, event, data, by=current_user)
 

@@ -510,7 +510,10 @@ def unchanged_since(
     before another save but sending exactly what the record holds now (sent twice, sent
     again after a refusal without a change, or a colleague saved the same values) loses
     nothing: it passes, the row's stamp read now checked by the same ``UPDATE``, so a
-    save landing in between is not overwritten either.
+    save landing in between is not overwritten either. A relationship is named by the
+    record's property reading it as the list the form stores (a person's
+    ``skill_labels``, an event's ``partner_ids``): every attribute is read again, its
+    relationships with it.
 
     ``edits`` and ``values_read``: the fields the form edits (:data:`Edits`) and the
     digest of their values as the page read them (:func:`read_values`, the form's
@@ -548,13 +551,15 @@ def _stamp_if(session, obj, read: datetime) -> bool:
 
 def _holds_now(session, obj, holds: Mapping[str, Any] | None) -> bool:
     """Whether the stored record holds exactly ``holds`` now (read again from the
-    database), then stamped from that very reading; False without ``holds``."""
+    database, relationships too: a property over one reads them again), then stamped
+    from that very reading; False without ``holds``."""
     if not holds:
         return False
-    session.refresh(obj, [*holds, "updated_at"])
+    session.expire(obj)  # nothing changed yet (called before the change): all read again
+    now = obj.updated_at  # the row's columns in one reading, its stamp with them
     if any(getattr(obj, name) != value for name, value in holds.items()):
         return False
-    return _stamp_if(session, obj, obj.updated_at)
+    return _stamp_if(session, obj, now)
 
 
 # What a guarded form edits on its record: the attributes' names, or a function giving
