@@ -374,3 +374,35 @@ def test_a_resource_stamped_since_outside_its_form_is_saved_a_real_change_refuse
         "Aide premier salarié",
         "Résumé de Aide à l'embauche",
     )
+
+
+def test_a_resource_sent_again_with_what_it_holds_now_is_saved_another_change_refused(
+    app, client, auth
+):
+    # Two tabs read the resource; the first saves a new title and topics. The second,
+    # read before, sends exactly those values: nothing would be lost, it is saved.
+    author = auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    resource = add("Aide à l'embauche", author=author)
+    url = f"/animateur/contenus/ressources/{resource.id}"
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    form = valid_form(title="Aide à l'embauche", summary="Résumé de Aide à l'embauche")
+    same = {**form, "title": "  Aide premier salarié "}  # cleaned as the first save was
+    assert client.post(url, data={**same, **first}).status_code == 302
+    db.session.expire_all()
+    held = resources.check(same)
+    again = other.post(url, data={**same, **second})
+    assert again.status_code == 302, page_text(again)
+    db.session.expire_all()
+    resource = db.session.get(Resource, resource.id)
+    assert {name: getattr(resource, name) for name in held} == held
+    assert resource.title == "Aide premier salarié"
+    # From that same stale page, anything else is still refused, nothing written.
+    typed = "Jusqu'à 6 000 € désormais."
+    response = other.post(url, data={**same, "summary": typed, **second})
+    assert response.status_code == 422
+    assert "modifiée par quelqu'un d'autre" in page_text(response)
+    assert typed in page_text(response)  # what was typed is kept
+    db.session.expire_all()
+    assert db.session.get(Resource, resource.id).summary == "Résumé de Aide à l'embauche"

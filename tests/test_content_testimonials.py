@@ -372,3 +372,37 @@ def test_a_testimonial_stamped_since_outside_its_form_is_saved_a_real_change_ref
         "Deux jours de compta",
         "E-mail du 12/11",
     )
+
+
+def test_a_testimonial_sent_again_with_what_it_holds_now_is_saved_another_change_refused(
+    app, client, auth
+):
+    # Two tabs read the testimonial; the first saves a new title and scope. The second,
+    # read before, sends exactly those values: nothing would be lost, it is saved.
+    author = auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    need_of(make_company())
+    testimonial = testimonials.create(db.session, form(), author=author)
+    db.session.commit()
+    url = f"/animateur/contenus/temoignages/{testimonial.id}"
+    first, second = read_guard_at(client, url), read_guard_at(other, url)
+    same = form(title="Deux jours de compta", consent_scope=["site"])
+    assert client.post(url, data={**same, **first}).status_code == 302
+    again = other.post(url, data={**same, **second})
+    assert again.status_code == 302, page_text(again)
+    db.session.expire_all()
+    testimonial = db.session.get(Testimonial, testimonial.id)
+    assert (testimonial.title, testimonial.consent_scope, testimonial.need.ref) == (
+        "Deux jours de compta",
+        ["site"],
+        "besoin-1",
+    )
+    # From that same stale page, anything else is still refused, nothing written.
+    typed = "Accord redonné par téléphone"
+    response = other.post(url, data={**same, "consent_note": typed, **second})
+    assert response.status_code == 422
+    assert "modifié par quelqu'un d'autre" in page_text(response)
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
+    db.session.expire_all()
+    assert db.session.get(Testimonial, testimonial.id).consent_note == "E-mail du 12/11"

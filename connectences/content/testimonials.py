@@ -162,6 +162,13 @@ def check(session: Session, data: Mapping, *, today: date | None = None) -> dict
     return values
 
 
+def stored(values: dict) -> dict:
+    """``values`` (``check``) as a testimonial holds them once saved (attribute: value,
+    its need by id): what ``workflows.unchanged_since`` compares a form sent again with."""
+    held = {name: value for name, value in values.items() if name != "need"}
+    return {**held, "need_id": values["need"].id}
+
+
 def _apply(session: Session, testimonial: Testimonial, values: dict, photo: bytes | None) -> None:
     if photo:
         try:

@@ -43,7 +43,8 @@ PER_PAGE = 25
 # Said when the record was saved by someone else after this form was read
 # (``workflows.unchanged_since``): nothing written, what was typed kept. Stamped since
 # for a reason outside the form, while the fields it edits (``_resource_data``,
-# ``_testimonial_data``) hold what was read, it is saved.
+# ``_testimonial_data``) hold what was read, it is saved; so is a form sending exactly
+# what the record holds now (sent again, a colleague saved the same; a new photo never).
 RESOURCE_MEANWHILE = (
     "Cette ressource a été modifiée par quelqu'un d'autre depuis que vous avez ouvert la "
     "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
@@ -144,7 +145,12 @@ def edit_resource(resource_id: int):
     data = _form(resource_rules.FIELDS, RESOURCE_LISTS)
     try:
         unchanged_since_read(
-            db.session, resource, request.form, RESOURCE_MEANWHILE, edits=_resource_data
+            db.session,
+            resource,
+            request.form,
+            RESOURCE_MEANWHILE,
+            edits=_resource_data,
+            holds=resource_rules.check(data),
         )
         resource_rules.update(db.session, resource, data)
     except ChangedMeanwhile as clash:
@@ -233,17 +239,31 @@ def _testimonial_data(testimonial: Testimonial) -> dict:
     return data
 
 
+def _testimonial_held(data: dict, photo: bytes | None) -> dict | None:
+    """What the testimonial holds once ``data`` is saved (``workflows.unchanged_since``'s
+    ``holds``); None with a new photo, which no record holds yet."""
+    if photo:
+        return None
+    return testimonial_rules.stored(testimonial_rules.check(db.session, data))
+
+
 @bp.route("/temoignages/<int:testimonial_id>", methods=["GET", "POST"])
 def edit_testimonial(testimonial_id: int):
     testimonial = db.session.get(Testimonial, testimonial_id) or abort(404)
     if request.method == "GET":
         return _render_testimonial(_testimonial_data(testimonial), {}, testimonial)
     data = _form(TESTIMONIAL_FIELDS, ("consent_scope",))
+    photo = _uploaded_photo()
     try:
         unchanged_since_read(
-            db.session, testimonial, request.form, TESTIMONIAL_MEANWHILE, edits=_testimonial_data
+            db.session,
+            testimonial,
+            request.form,
+            TESTIMONIAL_MEANWHILE,
+            edits=_testimonial_data,
+            holds=_testimonial_held(data, photo),
         )
-        testimonial_rules.update(db.session, testimonial, data, photo=_uploaded_photo())
+        testimonial_rules.update(db.session, testimonial, data, photo=photo)
     except ChangedMeanwhile as clash:
         db.session.rollback()
         return _render_testimonial(data, {"_": clash.message}, testimonial, 422)
