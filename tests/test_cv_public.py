@@ -1354,3 +1354,40 @@ def test_opening_the_space_meanwhile_does_not_refuse_the_profile_form(client):
     saved = client.post(f"{space}/modifier", data={**_profile_form(hours_max="30"), "lu_le": stamp})
     assert saved.status_code == 302
     assert the_candidate().hours_max == 30
+
+
+def test_the_profile_sent_again_with_what_it_holds_now_is_saved_another_change_refused(client):
+    # Two tabs read the profile; the first saves new hours, skills and a new address.
+    # The second, read before, sends exactly those values: nothing would be lost (its
+    # skills, a relationship, compared as the labels stored), it is saved.
+    space = submitted_and_confirmed(client)
+    first = read_guard_at(client, f"{space}/modifier")
+    second = read_guard_at(client, f"{space}/modifier")
+    same = _profile_form(
+        hours_max="30",
+        skills="Facturation\nsaisie comptable\n  paie  ",
+        email="camille.nouvelle@exemple.fr",
+    )
+    assert client.post(f"{space}/modifier", data={**same, **first}).status_code == 302
+    candidate = the_candidate()
+    skill_ids = [skill.id for skill in candidate.skills]
+    changes = select(func.count(CandidateEvent.id)).where(
+        CandidateEvent.summary.like("Profil modifié%")
+    )
+    history = db.session.scalar(changes)
+    again = client.post(f"{space}/modifier", data={**same, **second})
+    assert again.status_code == 302, page_text(again)
+    candidate = the_candidate()
+    assert candidate.hours_max == 30
+    assert candidate.skill_labels == ["Facturation", "saisie comptable", "paie"]
+    assert [skill.id for skill in candidate.skills] == skill_ids  # the rows untouched
+    assert candidate.email == "camille.martin@exemple.fr"
+    assert candidate.pending_email == "camille.nouvelle@exemple.fr"
+    assert db.session.scalar(changes) == history  # no change of the profile recorded
+    # From that same stale tab, other skills are still refused, nothing written.
+    typed = "Facturation\nsaisie comptable"
+    response = client.post(f"{space}/modifier", data={**same, "skills": typed, **second})
+    assert response.status_code == 422
+    assert "Votre profil a été modifié depuis" in page_text(response)
+    assert "saisie comptable</textarea>" in unescape(response.get_data(as_text=True))  # kept
+    assert the_candidate().skill_labels == ["Facturation", "saisie comptable", "paie"]

@@ -378,6 +378,23 @@ def holds_now(candidate: Candidate, clean: dict) -> str:
     return f"Il indique maintenant : {' ; '.join(now)}." if now else ""
 
 
+# A cleaned field the stored profile reads under another name: its skills (a
+# relationship) as the list of labels ``set_skills`` stores, an address typed in the
+# person's space as the one their profile goes to once confirmed (``consent``).
+_HELD_AS = {"skills": "skill_labels", "email": "address_asked"}
+
+
+def held_once_saved(clean: dict) -> dict:
+    """What the stored profile holds once ``clean`` (``clean_profile``) is saved from the
+    person's space (attribute or property: value): what ``workflows.unchanged_since``
+    compares a form sent again with."""
+    return {
+        _HELD_AS.get(name, name): value
+        for name, value in clean.items()
+        if not (name == "email" and value is None)
+    }
+
+
 # The profile's fields that ``matching.week.is_full`` reads, with the commitments held.
 WEEK_FIELDS = frozenset({"hours_max", "days"})
 

@@ -123,6 +123,12 @@ class Candidate(Base):
     def skill_labels(self) -> list[str]:
         return [s.label for s in self.skills]
 
+    @property
+    def address_asked(self) -> str:
+        """The address the person asked their profile to use: the one waiting for its
+        confirmation, else their own (what a save of their form leaves, ``consent``)."""
+        return self.pending_email or self.email
+
 
 class Commitment(Base):
     """Part-time work the person already holds (interchange v1.1 ``commitments``).

@@ -54,6 +54,7 @@ from connectences.cvtheque.profile import (
     apply_profile,
     attach_pdf,
     clean_source,
+    held_once_saved,
     holds_now,
     submit_candidate,
 )
@@ -100,7 +101,8 @@ PROFILE_MEANWHILE = (
 )
 # What the profile form edits (``workflows.unchanged_since``'s ``edits``): its fields as
 # it shows them, and the CV file an upload replaces. A profile stamped since by a change
-# elsewhere (the team adds a commitment) is saved while these still hold what was read.
+# elsewhere (the team adds a commitment) is saved while these still hold what was read;
+# so is a form sending exactly what the profile holds now (``profile.held_once_saved``).
 
 
 def _profile_edits(candidate: Candidate) -> dict:
@@ -629,6 +631,8 @@ def update(token: str):
                 PROFILE_MEANWHILE,
                 edits=_profile_edits,
                 values_read=sent_values,
+                # A new CV file is never held yet.
+                holds=None if pdf is not None else held_once_saved(form.cleaned),
             )
             cleaned = CleanProfile((k, v) for k, v in form.cleaned.items() if k != "email")
             changed = apply_profile(db.session, candidate, cleaned, actor_label=consent.SELF)
