@@ -311,3 +311,25 @@ def test_the_guard_reads_only_the_contacts_it_counts(world):
     # ...without reading what it does not count (needs, callback requests, registrations).
     read = {table for s in statements for table in re.findall(r"\bFROM (\w+)", s)}
     assert not read & {"need", "callback_request", "event_registration"}, read
+
+
+def test_the_cap_month_of_an_instant_is_the_paris_month(world):
+    """A newsletter sent on the 1st of April at 00:30 in Arcachon (22:30 UTC on the 31st
+    of March) is a contact of April: it counts against April's cap, not March's, and the
+    warning names the day it was sent there."""
+    company = world["company"]
+    company.max_contacts_per_month = 1
+    db.session.add(
+        CompanyMailing(
+            company_id=company.id,
+            subject="Lettre d'avril",
+            sent_at=datetime(2027, 3, 31, 22, 30, tzinfo=UTC),
+            sent_by_id=world["user"].id,
+        )
+    )
+    db.session.commit()
+    april = contact_pressure(db.session, company, on=date(2027, 4, 1), window_days=30)
+    assert april.contacts_this_month == 1 and april.decision == "refuse"
+    assert april.last_contact_at == date(2027, 4, 1)
+    march = contact_pressure(db.session, company, on=date(2027, 3, 31), window_days=30)
+    assert march.contacts_this_month == 0 and march.decision == "warn"

@@ -266,7 +266,9 @@ def cap_refusal(figures: str, anyway: str | None = None) -> str:
 
 
 def _day(moment: datetime | date) -> date:
-    return moment.date() if isinstance(moment, datetime) else moment
+    """The day of a contact: a visit's date as it is, an instant's (stored in UTC) day
+    in Arcachon, so that a mail sent on the 1st at 00:30 there counts in that month."""
+    return local_date(moment) if isinstance(moment, datetime) else moment
 
 
 def _who(user: User | None, fallback: str = "une personne de la plateforme") -> str:
