@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, vocab
 from connectences.clock import local_date
+from connectences.db_session import begin_writing
 from connectences.errors import DomainError
 from connectences.models import (
     AuditLog,
@@ -688,6 +689,17 @@ def contact_pressure(
     return evaluate_pressure(company, contacts, on=on, window_days=window)
 
 
+def hold_contacts_of(session: Session, company: Company) -> None:
+    """Take the company's contacts for the rest of the session's transaction, before
+    counting them for a new one: two requests reaching the company at once (two tabs,
+    two animateurs, a visit and a lead) would otherwise both count the same contacts and
+    both pass its monthly cap. PostgreSQL: the company's row, locked until the commit
+    (the next request's count, after its lock, sees the contact written); SQLite: the
+    database's write lock, taken now (``db_session.begin_writing``)."""
+    begin_writing(session.connection())
+    session.execute(select(Company.id).where(Company.id == company.id).with_for_update())
+
+
 def check_contact(
     session: Session,
     company: Company,
@@ -704,7 +716,9 @@ def check_contact(
     (None: not asked). It lets the contact pass only when the cap alone refuses it
     (:attr:`Pressure.cap_may_be_passed`, never for a company that asked not to be
     solicited); missing or too long, it raises :class:`OverCapReasonRefused`. Saying the
-    company agreed confirms the contact too."""
+    company agreed confirms the contact too. The company's contacts are held
+    (:func:`hold_contacts_of`) until the caller commits the contact or rolls back."""
+    hold_contacts_of(session, company)
     pressure = contact_pressure(session, company, on=on, window_days=window_days)
     if pressure.decision == "refuse":
         if over_cap_reason is None or not pressure.cap_may_be_passed:

@@ -46,6 +46,7 @@ from connectences.prospection.pressure import (
     OverCapReasonRefused,
     Pressure,
     contact_pressure,
+    hold_contacts_of,
     over_cap_figures,
     over_cap_reason_checked,
 )
@@ -188,6 +189,11 @@ def _check_pressure(
     """
     reason = None if over_cap_reason is None else over_cap_reason.strip()
     passed = []
+    # Held until the lead or referral is committed: another contact of the same company
+    # sent meanwhile is counted (``pressure.hold_contacts_of``); in the order of their
+    # ids, so that two bundles sharing companies never wait for each other.
+    for company in sorted({need.company for need in needs}, key=lambda c: c.id):
+        hold_contacts_of(session, company)
     for company, pressure in contact_refusals(session, needs):
         refusal = f"{company.name} : {' '.join(pressure.refusals)}"
         if not pressure.cap_may_be_passed:
