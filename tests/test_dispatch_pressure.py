@@ -87,11 +87,12 @@ def test_the_cap_still_refuses_by_default_and_says_what_to_do(at_cap):
     message = refusal.value.message
     assert message.startswith("Cabane Dubern : L'entreprise accepte au plus 1 contact par mois")
     # Both ways, as one sentence: waiting, or sending with the company's agreement.
+    assert "Attendez le mois prochain (à partir du 1er " in message
     assert (
-        "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout (elle a "
+        ") ou, si elle a accepté d'être contactée malgré tout (elle a "
         "demandé à être rappelée, par exemple), envoyez quand même en indiquant pourquoi."
     ) in message
-    assert "Attendez le mois prochain. " not in message
+    assert "recontactée à partir" not in message
     # The "recently contacted" warning does not block a lead: it is no reason given.
     assert "Déjà contactée" not in message
     db.session.rollback()

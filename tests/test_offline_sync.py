@@ -311,7 +311,8 @@ def test_a_queued_visit_refused_for_the_cap_says_it_may_pass_it(client, auth):
     assert "Cave du Bassin" in answer["message"]
     said = " ".join(answer["raisons"])
     assert "au plus 1 contact par mois" in said
-    assert "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout" in said
+    assert "Attendez le mois prochain (à partir du 1er " in said
+    assert ") ou, si elle a accepté d'être contactée malgré tout" in said
     assert count(Visit) == 1 and count(OfflineRecord) == 0
 
 

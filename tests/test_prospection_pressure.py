@@ -154,13 +154,17 @@ def test_the_cap_refusal_offers_passing_it_only_where_the_form_does(world):
     pressure = contact_pressure(db.session, company, on=TODAY, window_days=30)
     assert pressure.cap_may_be_passed
     plain = next(r for r in pressure.refusals if "au plus 1 contact" in r)
-    assert plain.endswith("en mars 2027. Attendez le mois prochain.")
+    assert plain.endswith(
+        "en mars 2027. Attendez le mois prochain : elle pourra être recontactée à partir du "
+        "1er avril 2027."
+    )
     offered = pressure.refusals_offering("envoyez quand même")
     assert len(offered) == len(pressure.refusals)
     assert offered[0] == (
         "L'entreprise accepte au plus 1 contact par mois ; elle en a déjà eu 1 en mars 2027. "
-        "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout (elle a "
-        "demandé à être rappelée, par exemple), envoyez quand même en indiquant pourquoi."
+        "Attendez le mois prochain (à partir du 1er avril 2027) ou, si elle a accepté d'être "
+        "contactée malgré tout (elle a demandé à être rappelée, par exemple), envoyez quand "
+        "même en indiquant pourquoi."
     )
     # The warning after it is kept as it is.
     assert pressure.reasons_offering("envoyez quand même")[1:] == pressure.reasons[1:]
@@ -333,3 +337,17 @@ def test_the_cap_month_of_an_instant_is_the_paris_month(world):
     assert april.last_contact_at == date(2027, 4, 1)
     march = contact_pressure(db.session, company, on=date(2027, 3, 31), window_days=30)
     assert march.contacts_this_month == 0 and march.decision == "warn"
+
+
+def test_the_cap_refusal_says_from_which_day_the_company_may_be_contacted_again(world):
+    company = world["company"]
+    company.max_contacts_per_month = 1
+    db.session.commit()
+    add_visit(company, None, date(2027, 12, 2))
+    pressure = contact_pressure(db.session, company, on=date(2027, 12, 31), window_days=30)
+    assert pressure.decision == "refuse"
+    assert pressure.refusals[0].endswith(
+        "Attendez le mois prochain : elle pourra être recontactée à partir du 1er janvier 2028."
+    )
+    offered = pressure.refusals_offering("envoyez quand même")[0]
+    assert "Attendez le mois prochain (à partir du 1er janvier 2028) ou, si elle a" in offered

@@ -255,12 +255,16 @@ def test_a_visit_passes_the_monthly_cap_when_the_company_agreed_with_the_reason(
     assert 'name="malgre_plafond"' in form and 'name="raison_plafond"' in form
     # Its refusal says both ways, not "wait" alone above a box that passes the cap.
     said = html.unescape(form)
-    assert "Attendez le mois prochain ou, si elle a accepté d'être contactée malgré tout" in said
+    assert "Attendez le mois prochain (à partir du 1er " in said
+    assert ") ou, si elle a accepté d'être contactée malgré tout" in said
     assert "enregistrez ce contact quand même en indiquant pourquoi" in said
-    assert "Attendez le mois prochain.<" not in said
+    assert "Attendez le mois prochain : elle pourra être recontactée à partir du 1er " not in said
     # The company's page offers no way around: it keeps the plain words.
     card = html.unescape(html_of(client.get(f"/animateur/entreprises/{company.ref}")))
-    assert "Attendez le mois prochain.<" in card and "malgré tout" not in card
+    assert (
+        "Attendez le mois prochain : elle pourra être recontactée à partir du 1er " in card
+        and "malgré tout" not in card
+    )
     assert "L'entreprise a accepté d'être contactée : enregistrer ce contact quand même" in form
     reason = "Le gérant m'a demandé de repasser pour le devis"
     response = post_visit(client, company, malgre_plafond="1", raison_plafond=reason)

@@ -146,8 +146,9 @@ class Pressure:
     def _offering(self, texts: tuple[str, ...], anyway: str) -> tuple[str, ...]:
         if not self.cap_may_be_passed:
             return texts
-        plain = cap_refusal(self.cap_figures)
-        offered = cap_refusal(self.cap_figures, anyway)
+        reopens = next_month_starts(self.on)
+        plain = cap_refusal(self.cap_figures, reopens=reopens)
+        offered = cap_refusal(self.cap_figures, anyway, reopens=reopens)
         return tuple(offered if text == plain else text for text in texts)
 
     @property
@@ -254,15 +255,26 @@ class ConfirmationRequired(DomainError):
         self.pressure = pressure
 
 
-def cap_refusal(figures: str, anyway: str | None = None) -> str:
+def next_month_starts(on: date) -> date:
+    """The first day of the month after ``on``'s: when a company whose cap ``on``'s
+    month reached may be contacted again."""
+    return date(on.year + on.month // 12, on.month % 12 + 1, 1)
+
+
+def cap_refusal(figures: str, anyway: str | None = None, *, reopens: date) -> str:
     """The refusal of a company's monthly cap: its ``figures``, then what to do. Plain,
-    wait for next month; with ``anyway`` (the form offers to pass the cap: "envoyez
-    quand même"), wait or pass it with the company's agreement and the reason."""
+    wait for next month, from ``reopens`` (its first day, :func:`next_month_starts`);
+    with ``anyway`` (the form offers to pass the cap: "envoyez quand même"), wait or
+    pass it with the company's agreement and the reason."""
+    day = f"1er {month_fr(reopens.year, reopens.month)}"
     if anyway is None:
-        return f"{figures} Attendez le mois prochain."
+        return (
+            f"{figures} Attendez le mois prochain : elle pourra être recontactée à partir du {day}."
+        )
     return (
-        f"{figures} Attendez le mois prochain ou, si elle a accepté d'être contactée malgré "
-        f"tout (elle a demandé à être rappelée, par exemple), {anyway} en indiquant pourquoi."
+        f"{figures} Attendez le mois prochain (à partir du {day}) ou, si elle a accepté "
+        "d'être contactée malgré tout (elle a demandé à être rappelée, par exemple), "
+        f"{anyway} en indiquant pourquoi."
     )
 
 
@@ -639,7 +651,7 @@ def evaluate_pressure(
             f"L'entreprise accepte au plus {cap} contact{'s' if cap > 1 else ''} par mois ; "
             f"elle en a déjà eu {len(this_month)} en {month}."
         )
-        refusals.append(cap_refusal(cap_figures))
+        refusals.append(cap_refusal(cap_figures, reopens=next_month_starts(on)))
     if in_window:
         recent = max(in_window, key=lambda e: e.on)
         days = (on - recent.on).days

@@ -282,7 +282,7 @@ def test_visit_refused_for_the_cap_is_noted_with_the_company_s_agreement(phone, 
     page, ref, item = refused_after_reconnection(
         phone, server, "47.24Z", "Boulangerie Lafon", reached_its_cap
     )
-    assert "Attendez le mois prochain ou, si elle a accepté" in item.inner_text()
+    assert ") ou, si elle a accepté" in item.inner_text()
     expect(item.get_by_role("button", name="Renvoyer")).to_have_count(0)
     screenshot(page, "tournee-plafond-390")
     assert audit(page, "Ma tournée, visite au-delà du plafond (390 px)") == []
