@@ -220,7 +220,11 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Eve
     if registration.status != PENDING:
         return registration
     event = _locked_event(session, registration.event_id)
-    if not is_open(event, now):
+    # Read again under the lock: the same link confirmed meanwhile (a second tap, another
+    # tab) is not decided a second time, on a count that now holds its own seat (the
+    # person put on the waiting list behind their own seat, mailed twice).
+    session.refresh(registration)
+    if registration.status != PENDING or not is_open(event, now):
         return registration
     registration.confirmed_at = now
     registration.company_id = _matching_company_id(session, registration)
@@ -420,7 +424,9 @@ def waiting_rank(session: Session, registration: EventRegistration) -> int | Non
 
 def _locked_event(session: Session, event_id: int) -> Event:
     # The event row is the lock every seat decision takes (PostgreSQL: two confirmations
-    # at once are decided one after the other; SQLite serialises writers anyway).
+    # at once are decided one after the other). SQLite ignores FOR UPDATE: there, the
+    # confirmation's first write (autoflushed before the seats are counted) takes the
+    # database's write lock, which serialises them the same way.
     return session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 
 

@@ -1,0 +1,109 @@
+"""Two confirmations of event registrations at the same instant: the seats are counted
+one after the other, so an event is never filled beyond its capacity, and a link
+confirmed twice is decided once. Run on SQLite and, with
+TEST_DATABASE_URL, on PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from connectences.clock import LOCAL_TZ
+from connectences.events import catalogue, registrations
+from connectences.extensions import db
+from connectences.mail import MailKind
+from connectences.models import EventRegistration
+from tests.helpers import mails_to
+from tests.test_events import _form, _link, _register, _token
+
+
+def _event(capacity: int):
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=10)).date()
+    event = catalogue.create_event(db.session, _form(day, capacity=str(capacity)), by=None)
+    db.session.commit()
+    return event
+
+
+def _statuses(event) -> list[str]:
+    db.session.expire_all()
+    return sorted(
+        db.session.scalars(
+            select(EventRegistration.status).where(EventRegistration.event_id == event.id)
+        )
+    )
+
+
+def test_two_people_confirming_the_last_seat_at_once_get_one_seat_and_one_wait(app, monkeypatch):
+    """Each confirmation counts the seats, then waits (up to a second) for the other to
+    have counted too before writing: were they not serialised, both would count the free
+    seat and both take it. The event's row lock (PostgreSQL) or the write lock the
+    confirmation's first write takes (SQLite) makes the second count once the first has
+    committed."""
+    event = _event(capacity=1)
+    tokens = []
+    for name, address in (("Ana Lopez", "ana@exemple.fr"), ("Ben Morel", "ben@exemple.fr")):
+        _register(event, name, address)
+        tokens.append(_token(_link(address, MailKind.EVENT_CONFIRM)))
+    counted = threading.Barrier(2, timeout=1)
+    count = registrations.seats_taken
+
+    def seats_taken_then_wait(session, counted_event):
+        number = count(session, counted_event)
+        # The other confirmation waits for the lock: counted after this one.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            counted.wait()
+        return number
+
+    monkeypatch.setattr(registrations, "seats_taken", seats_taken_then_wait)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def confirm(token):
+        with app.app_context():
+            session = db.session.session_factory()
+            try:
+                outcome = registrations.confirm(session, token).status
+                session.commit()
+            except Exception as error:  # noqa: BLE001 — reported by the assertion below
+                session.rollback()
+                outcome = repr(error)
+            finally:
+                session.close()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=confirm, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["registered", "waiting"]
+    assert _statuses(event) == ["registered", "waiting"]
+
+
+def test_a_link_confirmed_twice_at_once_keeps_its_seat_and_is_mailed_once(app):
+    """The second request read the registration unconfirmed before the first, which took
+    the last seat, committed: it must not decide again (the person put on the waiting
+    list behind their own seat, mailed twice)."""
+    event = _event(capacity=1)
+    registration = _register(event, "Ana Lopez", "ana@exemple.fr")
+    token = _token(_link("ana@exemple.fr", MailKind.EVENT_CONFIRM))
+    second = db.session.session_factory()
+    try:
+        # Read by the second request (held: its session keeps what it read).
+        held = registrations.for_confirmation(second, token)
+        assert held.status == catalogue.PENDING
+        registrations.confirm(db.session, token)
+        db.session.commit()
+        assert registrations.confirm(second, token).status == catalogue.SEATED
+        second.commit()
+    finally:
+        second.close()
+    assert _statuses(event) == ["registered"]
+    db.session.expire_all()
+    assert db.session.get(EventRegistration, registration.id).seated_at is not None
+    kinds = [mail.kind for mail in mails_to("ana@exemple.fr")]
+    assert kinds == [MailKind.EVENT_CONFIRM, MailKind.EVENT_REGISTERED]
