@@ -1207,3 +1207,25 @@ def test_an_event_sent_again_with_what_it_holds_now_is_saved_another_change_refu
     db.session.expire_all()
     event = db.session.get(Event, event.id)
     assert (event.title, event.partner_ids) == ("Petit déjeuner des entreprises", [partner.id])
+
+
+def test_a_cancellation_link_opened_once_the_event_has_begun_changes_nothing(client, auth):
+    """An old mail's link, once the event began: no seat can go to anyone any more, and
+    cancelling turned someone recorded as present into a cancellation, gone from the
+    counts of who came (then deleted by the retention)."""
+    event, ana, _paul, _lea = _attendance_world()
+    link = _link("ana@exemple.fr", MailKind.EVENT_REGISTERED)
+    _begin(event)
+    auth.login("animateur")
+    client.post(f"/animateur/evenements/{event.id}/presences", data={"present": [str(ana.id)]})
+    auth.logout()
+    page = client.get(link)
+    assert _title(page) == "Événement commencé"
+    assert "J'annule" not in page_text(page)
+    assert "a commencé : il n'y a plus d'inscription à annuler" in page_text(page)
+    # Pressed on a page opened before: nothing cancelled, and the page says why.
+    response = client.post(link, follow_redirects=True)
+    assert "il n'y a plus d'inscription à annuler" in page_text(response)
+    db.session.expire_all()
+    kept = db.session.get(EventRegistration, ana.id)
+    assert (kept.status, kept.attended, kept.cancelled_at) == ("registered", True, None)

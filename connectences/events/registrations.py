@@ -251,10 +251,12 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Eve
 
 def cancel(session: Session, token: str, *, now: datetime | None = None) -> EventRegistration:
     """Cancel a registration from the registrant's link; the seat it frees goes to the
-    first person waiting. Cancelling twice changes nothing. Raises LinkError."""
+    first person waiting. Cancelling twice changes nothing, nor does a link opened once
+    the event has begun (no seat can go to anyone then, and the person may be recorded
+    as present: ``events.attendance``) or was cancelled. Raises LinkError."""
     now = now or utcnow()
     registration = _read(session, CANCEL_SALT, token, CANCEL_MAX_AGE)
-    if registration.status == CANCELLED:
+    if registration.status == CANCELLED or not is_open(registration.event, now):
         return registration
     freed = registration.status == SEATED
     registration.status, registration.cancelled_at = CANCELLED, now
