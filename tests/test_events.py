@@ -360,7 +360,7 @@ def test_registration_closes_when_the_event_has_started(client):
             f"/evenements/{event.id}/inscription", data={"name": "Ana", "email": "ana@exemple.fr"}
         )
         assert response.status_code == 409
-        assert "Les inscriptions sont closes." in page_text(response)
+        assert "Cet événement a commencé : les inscriptions sont closes." in page_text(response)
         # A confirmation link opened too late says so, with no button; pressed on a page
         # opened before, it confirms nothing.
         response = client.get(late)
@@ -1229,3 +1229,18 @@ def test_a_cancellation_link_opened_once_the_event_has_begun_changes_nothing(cli
     db.session.expire_all()
     kept = db.session.get(EventRegistration, ana.id)
     assert (kept.status, kept.attended, kept.cancelled_at) == ("registered", True, None)
+
+
+def test_an_event_started_or_over_says_so_in_plain_words_without_a_form(client):
+    event = _event(days_ahead=3)
+    with time_machine.travel(event.starts_at + timedelta(minutes=1), tick=False):
+        said = page_text(client.get(f"/evenements/{event.id}"))
+        assert "Cet événement a commencé : les inscriptions sont closes." in said
+        assert "Je m'inscris" not in said
+    with time_machine.travel(event.ends_at + timedelta(days=1), tick=False):
+        said = page_text(client.get(f"/evenements/{event.id}"))
+        assert (
+            f"Cet événement a eu lieu ({time_slot(event.starts_at, event.ends_at)}) : "
+            "il n'est plus possible de s'y inscrire." in said
+        )
+        assert "Voir les prochains événements" in said and "Je m'inscris" not in said

@@ -97,6 +97,11 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
     return event.cancelled_at is None and event.starts_at > (now or utcnow())
 
 
+def is_over(event: Event, now: datetime | None = None) -> bool:
+    """Whether the event has ended."""
+    return event.ends_at < (now or utcnow())
+
+
 def _validate(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     name = read_name(data, "name", errors, NameKind.FULL, missing="Indiquez votre nom.")
@@ -326,7 +331,7 @@ NO_PLACE = "en ligne"
 def to_tell_of_changes(session: Session, event: Event, *, now: datetime | None = None) -> int:
     """How many people a change of day, time or place would be mailed to: everyone seated
     or waiting, unless the event is cancelled or over."""
-    if event.cancelled_at is not None or event.ends_at < (now or utcnow()):
+    if event.cancelled_at is not None or is_over(event, now):
         return 0
     return seats_taken(session, event) + waiting_count(session, event)
 
@@ -343,7 +348,7 @@ def notify_change(
     if not changes:
         return 0
     event.sequence = (event.sequence or 0) + 1
-    if event.cancelled_at is not None or event.ends_at < (now or utcnow()):
+    if event.cancelled_at is not None or is_over(event, now):
         return 0
     told = attendees(session, event)
     for registration in told:
@@ -487,7 +492,7 @@ def cancel_event(session: Session, event: Event, *, by: User | None) -> int:
     twice tells nobody again. Raises DomainError for an event already over."""
     if event.cancelled_at is not None:
         return 0
-    if event.ends_at < utcnow():
+    if is_over(event):
         raise DomainError("Cet événement est passé : il ne peut plus être annulé.")
     event.cancelled_at = utcnow()
     # The .ics now says STATUS:CANCELLED: agendas holding the event take it when newer.

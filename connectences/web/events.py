@@ -41,6 +41,7 @@ def _render_show(event, *, status=200, errors=None, data=None, message=None):
             audiences=catalogue.AUDIENCES,
             seats_left=max(event.capacity - registrations.seats_taken(db.session, event), 0),
             open=registrations.is_open(event),
+            over=registrations.is_over(event),
             errors=errors or {},
             data=data or {},
             message=message,
