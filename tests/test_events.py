@@ -1244,3 +1244,21 @@ def test_an_event_started_or_over_says_so_in_plain_words_without_a_form(client):
             "il n'est plus possible de s'y inscrire." in said
         )
         assert "Voir les prochains événements" in said and "Je m'inscris" not in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("0", "Indiquez le nombre de places, un nombre entier à partir de 1."),
+        ("-5", "Indiquez le nombre de places, un nombre entier à partir de 1."),
+        ("2,5", "Indiquez le nombre de places, un nombre entier à partir de 1."),
+        ("99999999999999999999", "Ce nombre de places paraît trop grand : vérifiez-le"),
+        ("10001", "(au plus 10\u202f000 places)"),
+    ],
+)
+def test_a_wrong_number_of_places_is_refused_saying_what_is_wrong(typed, said):
+    day = (datetime.now(LOCAL_TZ) + timedelta(days=10)).date()
+    with pytest.raises(catalogue.EventError) as refused:
+        catalogue.create_event(db.session, _form(day, capacity=typed), by=None)
+    assert said in refused.value.errors["capacity"]
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0

@@ -17,6 +17,7 @@ from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
 from connectences.text import form_line
+from connectences.typography import decimal_fr
 
 KINDS: dict[str, str] = {
     "webinaire": "Webinaire",
@@ -152,8 +153,13 @@ def validate_event(
         capacity = int(capacity_text)
     except ValueError:
         capacity = None
-    if capacity is None or not 1 <= capacity <= CAPACITY_MAX:
+    if capacity is None or capacity < 1:
         errors["capacity"] = "Indiquez le nombre de places, un nombre entier à partir de 1."
+    elif capacity > CAPACITY_MAX:
+        errors["capacity"] = (
+            "Ce nombre de places paraît trop grand : vérifiez-le "
+            f"(au plus {decimal_fr(CAPACITY_MAX, 0)} places)."
+        )
     values["capacity"] = capacity
 
     chosen = data.get("partners") or []
