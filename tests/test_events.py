@@ -137,6 +137,10 @@ def test_over_capacity_goes_to_the_waiting_list_and_a_cancellation_promotes_the_
     waiting_mail = mails_to("chloe@exemple.fr")[-1]
     assert waiting_mail.kind == MailKind.EVENT_REGISTERED
     assert "liste d'attente (1re position)" in waiting_mail.body_text
+    # No seat to leave: the link takes them off the list.
+    assert "Quittez la liste d'attente en un clic" in waiting_mail.body_text
+    assert "laisser votre place" not in waiting_mail.body_text
+    assert "Annulez en un clic pour laisser votre place" in mails_to("ana@exemple.fr")[-1].body_text
     assert "(2e position)" in mails_to("david@exemple.fr")[-1].body_text
 
     # Ben cancels with his own link: Chloé, first in line, takes the seat and is told.
