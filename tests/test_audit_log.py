@@ -4,16 +4,19 @@ in it or in a log line."""
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from connectences.accounts.audit import ACTION_LABELS, ENTITY_LABELS
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
@@ -233,3 +236,72 @@ def test_no_password_token_or_cv_content_in_the_logs_or_the_audit_log(
     for marker in ("argon2id$", "%PDF", "Zorglub", "$argon2"):
         assert marker not in stored
         assert marker not in logged
+
+
+# --------------------------------------------------------- every action can be searched
+
+PACKAGE = Path(__file__).resolve().parent.parent / "connectences"
+# The calls that write an entry, the action being their first string argument.
+AUDIT_CALLS = {"audit", "refuse_and_audit", "_audit_self"}
+
+
+def written_actions(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """The actions and the kinds of record the code writes to the audit log, as string
+    literals (``audit(session, "x", entity="y")``, ``guard_blueprint(..., audit_action=
+    "x")``): ``{"actions": …, "entities": …}``, read with ``ast`` (nothing imported)."""
+    found: dict[str, set[str]] = {"actions": set(), "entities": set()}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            for keyword in node.keywords:
+                if not isinstance(keyword.value, ast.Constant):
+                    continue
+                if keyword.arg == "audit_action":
+                    found["actions"].add(keyword.value.value)
+                elif keyword.arg == "entity" and name in AUDIT_CALLS:
+                    found["entities"].add(keyword.value.value)
+            if name in AUDIT_CALLS:
+                strings = [
+                    arg.value
+                    for arg in node.args
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                ]
+                if strings:
+                    found["actions"].add(strings[0])
+    return found
+
+
+def test_every_action_and_record_written_has_its_french_label():
+    """An action without a label was shown as its code name and could not be chosen in
+    the search (« Action inconnue »): the admin could not list, say, the refusals of the
+    diagnosis pages."""
+    written = written_actions()
+    assert sorted(written["actions"] - ACTION_LABELS.keys()) == []
+    assert sorted(written["entities"] - ENTITY_LABELS.keys()) == []
+
+
+def test_the_label_guard_sees_each_way_of_writing_an_entry(tmp_path):
+    (tmp_path / "views.py").write_text(
+        'guard_blueprint(bp, "admin", audit_action="planted_refused")\n'
+        'accounts.audit(db.session, "planted_action", entity="planted_record")\n'
+        'refuse_and_audit("planted_link", status=403)\n'
+        '_audit_self("planted_self", candidate)\n'
+        'other("not_an_action", entity="not_a_record")\n'
+    )
+    assert written_actions(tmp_path) == {
+        "actions": {"planted_refused", "planted_action", "planted_link", "planted_self"},
+        "entities": {"planted_record"},
+    }
+
+
+def test_an_action_of_the_diagnosis_pages_can_be_searched(client, auth):
+    auth.login("admin")
+    _entry("diagnosis_access_refused", details={"role": "operator"})
+    db.session.commit()
+    response = client.get("/admin/journal?action=diagnosis_access_refused")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "1 entrée" in text
+    assert "diagnosis_access_refused" not in text
