@@ -276,3 +276,28 @@ def test_changing_a_role_comes_back_to_the_filtered_list(client, auth):
         data={"role": "animateur", "retour": "https://ailleurs.example/admin"},
     )
     assert elsewhere.headers["Location"] == "/admin"
+
+
+@pytest.mark.parametrize(
+    "role", ["animateur", "operator", "company", "candidate", "partner", "territoire"]
+)
+def test_another_role_trying_the_administration_is_refused_and_logged(app, client, auth, role):
+    """The accounts, tokens and the audit log are the administrator's: an attempt by
+    anyone else is written to the audit log (who, which address), as for the CV library."""
+    target = auth.create("animateur", email="cible@exemple.fr")
+    user = auth.login(role)
+    attempts = [
+        ("get", "/admin/journal"),
+        ("post", f"/admin/utilisateurs/{target.id}/desactiver"),
+    ]
+    for method, url in attempts:
+        response = getattr(client, method)(url)
+        assert response.status_code == 403, url
+    db.session.expire_all()
+    refusals = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "admin_access_refused").order_by(AuditLog.id)
+    ).all()
+    assert [
+        (entry.actor_id, entry.details["role"], entry.details["path"]) for entry in refusals
+    ] == [(user.id, role, url) for _method, url in attempts]
+    assert db.session.get(type(target), target.id).active

@@ -53,7 +53,7 @@ from connectences.web.security import is_safe_next
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # An account's state: a password closed with its personal links is not an invitation.
 bp.add_app_template_test(is_closed, "closed_password")
-guard_blueprint(bp, "admin")
+guard_blueprint(bp, "admin", audit_action="admin_access_refused")
 
 # Failed messages listed on the page (the count shows them all).
 FAILED_SHOWN = 50
