@@ -6,11 +6,12 @@ import html
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connectences.extensions import db
 from connectences.models import AuditLog, OutboxMessage
 from tests.fixtures_auth import csrf_token_from
+from tests.helpers import page_text
 
 
 def _failed(to: str, error: str = "550 5.1.1 mailbox unknown") -> OutboxMessage:
@@ -301,3 +302,38 @@ def test_another_role_trying_the_administration_is_refused_and_logged(app, clien
         (entry.actor_id, entry.details["role"], entry.details["path"]) for entry in refusals
     ] == [(user.id, role, url) for _method, url in attempts]
     assert db.session.get(type(target), target.id).active
+
+
+def test_re_enabling_an_active_account_or_disabling_a_disabled_one_is_said_and_not_logged(
+    client, auth
+):
+    """A second tab or a second admin sending the same action again: the page said
+    « réactivé » of an account never disabled, and the log gained an entry for nothing
+    (a second disabling ended nothing but was logged as a disabling)."""
+    from connectences.models import User
+
+    user = auth.create("candidate", email="deux.fois@exemple.fr")
+    auth.login("admin")
+
+    def entries(action):
+        return db.session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == action, AuditLog.entity_id == user.id)
+        )
+
+    response = client.post(f"/admin/utilisateurs/{user.id}/reactiver", follow_redirects=True)
+    text = page_text(response)
+    assert "Le compte deux.fois@exemple.fr est déjà actif" in text
+    assert "est réactivé" not in text
+    assert entries("user_enabled") == 0
+
+    client.post(f"/admin/utilisateurs/{user.id}/desactiver")
+    db.session.expire_all()
+    version = db.session.get(User, user.id).session_version
+    response = client.post(f"/admin/utilisateurs/{user.id}/desactiver", follow_redirects=True)
+    text = page_text(response)
+    assert "Le compte deux.fois@exemple.fr est déjà désactivé" in text
+    assert entries("user_disabled") == 1
+    db.session.expire_all()
+    assert db.session.get(User, user.id).session_version == version

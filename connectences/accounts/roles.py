@@ -186,6 +186,9 @@ def disable(session: Session, email: str, *, actor: User | None = None) -> User:
     user = user_by_email(session, email)
     if actor is not None and actor.id == user.id:
         raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
+    if not user.active:
+        # Sent twice (a second tab, a second admin): nothing left to end, nothing to log.
+        raise AccountError(f"Le compte {user.email} est déjà désactivé.")
     keep_a_working_admin(
         session,
         user,

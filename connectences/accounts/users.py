@@ -659,8 +659,11 @@ def public_animateurs(session: Session) -> list[Row]:
 
 
 def enable(session: Session, email: str, *, actor: User | None = None) -> User:
-    """Re-enable a disabled account (its password is unchanged)."""
+    """Re-enable a disabled account (its password is unchanged). An account already
+    active is refused (AccountError): nothing is changed nor logged for a page sent twice."""
     user = user_by_email(session, email)
+    if user.active:
+        raise AccountError(f"Le compte {user.email} est déjà actif : il n'y a rien à réactiver.")
     user.active = True
     audit(session, "user_enabled", actor=actor, entity="user", entity_id=user.id)
     return user

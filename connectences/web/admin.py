@@ -174,10 +174,12 @@ def enable_user(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    accounts.enable(db.session, user.email, actor=current_user._get_current_object())
-    db.session.commit()
-    flash(f"Le compte {user.email} est réactivé.", "success")
-    return redirect(_accounts_list())
+    return commit_or_refuse(
+        lambda: accounts.enable(db.session, user.email, actor=current_user._get_current_object()),
+        refusals=accounts.AccountError,
+        back=_accounts_list(),
+        done=f"Le compte {user.email} est réactivé.",
+    )
 
 
 def _account(user_id: int) -> User:
