@@ -16,7 +16,7 @@ from connectences.accounts import api_tokens
 from connectences.extensions import db
 from connectences.models import ApiToken, AuditLog, LoginSession, User
 from tests import factories
-from tests.helpers import error_of
+from tests.helpers import error_of, page_text
 from tests.known_secrets import PASSWORD
 
 
@@ -190,8 +190,8 @@ def test_the_admin_changes_a_role_and_the_account_sessions_end(app, client, auth
     assert "organisation_before" in entry.details and "organisation" in entry.details
     # Logging in again, the person lands on the new role's pages.
     assert auth.post_login(user.email, client=other).headers["Location"].startswith("/territoire")
-    flashed = html.unescape(client.get("/admin").get_data(as_text=True))
-    assert "a désormais le rôle « Intercommunalité »" in flashed
+    # Read as shown: the flash sets « » with no-break spaces, the French way.
+    assert "a désormais le rôle « Intercommunalité »" in page_text(client.get("/admin"))
 
 
 def test_a_refusal_comes_back_beside_its_field(client, auth):
