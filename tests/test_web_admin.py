@@ -337,3 +337,35 @@ def test_re_enabling_an_active_account_or_disabling_a_disabled_one_is_said_and_n
     assert entries("user_disabled") == 1
     db.session.expire_all()
     assert db.session.get(User, user.id).session_version == version
+
+
+def test_an_organisations_members_are_found_by_its_name_or_ref(client, auth):
+    """« Qui a un compte chez ce groupement ? » : the search read the address and the
+    person's name only, so an organisation's members could not be listed."""
+    from tests import factories
+
+    operator = factories.operator(name="Groupement Côte d'Argent", ref="ge-cote")
+    partner = factories.partner(name="Mission Locale du Bassin", ref="ml-bassin")
+    factories.load(factories.document(operators=[operator], partners=[partner]))
+    auth.create("operator", email="paul@ge-cote.fr", org_ref="ge-cote")
+    auth.create("operator", email="zoe@ge-cote.fr", org_ref="ge-cote")
+    auth.create("operator", email="autre@exemple.fr")
+    auth.create("partner", email="ines@ml.fr", org_ref="ml-bassin")
+    auth.create("territoire", email="agent.un@exemple.fr", org_ref=factories.COBAS)
+    auth.create("territoire", email="agent.deux@exemple.fr", org_ref=factories.COBAN)
+    auth.login("admin")
+
+    def found(query):
+        return sorted(
+            _listed(html.unescape(client.get(f"/admin?q={query}").get_data(as_text=True)))
+        )
+
+    assert found("cote argent") == ["paul@ge-cote.fr", "zoe@ge-cote.fr"]
+    assert found("ge-cote") == ["paul@ge-cote.fr", "zoe@ge-cote.fr"]
+    assert found("mission locale") == ["ines@ml.fr"]
+    assert found("cobas") == ["agent.un@exemple.fr"]
+    assert found(factories.COBAN) == ["agent.deux@exemple.fr"]
+    assert found("val eyre") == []
+    # Still the address and the name as before; a word found nowhere finds nobody.
+    assert found("ines") == ["ines@ml.fr"]
+    assert found("introuvable") == []

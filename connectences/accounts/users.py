@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, true, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, locks
@@ -32,7 +32,7 @@ from connectences.accounts.passwords import (
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone, email_key
 from connectences.db_session import stamp_once
 from connectences.errors import DomainError
-from connectences.listing import ListFilters, choice_arg, text_arg, text_search
+from connectences.listing import ListFilters, choice_arg, folded_words, text_arg, text_search
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_mail
 from connectences.models import (
@@ -727,7 +727,7 @@ ACCOUNT_STATES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class AccountFilters(ListFilters):
-    """The admin's accounts list: words of the address or name, role, state."""
+    """The admin's accounts list: words of the address, name or organisation, role, state."""
 
     ARGS = {"text": "q", "role": "profil", "state": "etat"}
     text: str = ""
@@ -747,13 +747,28 @@ class AccountFilters(ListFilters):
         return bool(self.as_args())
 
 
+def _account_or_organisation(typed: str) -> ColumnElement:
+    """The accounts ``typed`` finds: by their address or name, or by the name or ref of
+    what they belong to (operator, partner, company; an intercommunality by its name or
+    SIREN), so that an organisation's members are listed by its name."""
+    if not folded_words(typed):
+        return true()
+    return or_(
+        text_search((User.email, User.full_name), typed),
+        User.operator.has(text_search((Operator.name, Operator.ref), typed)),
+        User.partner.has(text_search((Partner.name, Partner.ref), typed)),
+        User.companies.any(text_search((Company.name, Company.ref), typed)),
+        User.epci_siren.in_(select(Epci.siren).where(text_search((Epci.name, Epci.siren), typed))),
+    )
+
+
 def accounts_query(filters: AccountFilters) -> Select:
     """The accounts that pass ``filters``, by role then address, each with its
     organisation read in the same page (not one query per account)."""
     query = (
         select(User)
         .options(joinedload(User.operator), joinedload(User.partner), selectinload(User.companies))
-        .where(text_search((User.email, User.full_name), filters.text))
+        .where(_account_or_organisation(filters.text))
         .order_by(User.role, User.email)
     )
     if filters.role:
