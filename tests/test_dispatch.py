@@ -79,6 +79,15 @@ def test_the_operator_s_answer_to_a_lead_mail_goes_to_the_animateur_who_sent_it(
     assert db.session.scalars(select(OutboxMessage)).one().reply_to == "anne@connectences.example"
 
 
+def test_the_partner_s_answer_to_a_referral_mail_goes_to_the_animateur_who_sent_it(data, auth):
+    animateur = auth.create("animateur", email="anne@connectences.example")
+    send_referral(
+        db.session, need=by_ref(Need, "n1"), partner=by_ref(Partner, "ft"), actor=animateur
+    )
+    db.session.commit()
+    assert db.session.scalars(select(OutboxMessage)).one().reply_to == "anne@connectences.example"
+
+
 def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(data):
     _qualify("n1")
     transitions = count(Transition)
@@ -134,7 +143,11 @@ def test_send_referral(data):
     db.session.commit()
     assert referral.status == "envoyee"
     assert need.status == "reoriente"
-    assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
+    mail = db.session.scalars(select(OutboxMessage)).one()
+    assert mail.to == "ft@exemple.fr"
+    # Sent by no one in particular, the partner's answer goes to the platform's contact
+    # address, not to the no-reply sender.
+    assert mail.reply_to == "contact@connectences.local"
     assert count(Referral) == 1
     # A need already filled can no longer be re-oriented.
     need2 = by_ref(Need, "n2")

@@ -176,6 +176,8 @@ def test_committed_change_is_delivered_once_with_text_html_and_headers(app, refe
     )
     assert message["Date"].datetime == outbox.created_at.replace(microsecond=0)
     assert message["Auto-Submitted"] == "auto-generated"
+    # A partner answering reaches someone (the platform's contact), not the no-reply.
+    assert message["Reply-To"] == "contact@connectences.local"
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",))
     html = message.get_body(("html",))

@@ -142,6 +142,13 @@ def platform_reply_to() -> str | None:
     return config.setting("CONTACT_EMAIL") or None
 
 
+def reply_to_of(user) -> str | None:
+    """Where answers to a mail someone caused go: to them (the animateur who proposed or
+    re-oriented a need), else to the platform's contact address, never to the no-reply
+    sender of ``MAIL_FROM``."""
+    return getattr(user, "email", None) or platform_reply_to()
+
+
 def queue_template(
     session,
     *,

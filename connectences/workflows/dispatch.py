@@ -16,7 +16,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.lookup import chosen_candidates
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template
-from connectences.mail.outbox import platform_reply_to
+from connectences.mail.outbox import reply_to_of
 from connectences.matching import week
 from connectences.matching.constraints import failed_checks
 from connectences.matching.data import (
@@ -368,7 +368,7 @@ def send_lead(
         else f"Nouveau besoin proposé : {needs[0].title}",
         template="lead_sent",
         # The operator's answer goes to the animateur who proposed (or the platform).
-        reply_to=getattr(actor, "email", None) or platform_reply_to(),
+        reply_to=reply_to_of(actor),
         lead=lead,
         link=external_url("leads.show", lead_id=lead.id),
         hours=f"{sum(n.hours_per_week for n in needs):g}",
@@ -426,6 +426,8 @@ def send_referral(
         to=partner.email,
         subject=f"Besoin réorienté : {need.title}",
         template="referral_sent",
+        # The partner's answer goes to the animateur who re-oriented (or the platform).
+        reply_to=reply_to_of(actor),
         referral=referral,
         link=external_url("referrals.show", referral_id=referral.id),
     )
