@@ -123,6 +123,8 @@ def test_lead_escalation_reminds_alerts_then_closes_once_each():
     assert counts["reminded"] == 1 and counts["alerted"] == 0
     assert [m.to for m in mails()] == ["ge@ge.fr"]
     assert "/operateur/propositions/" in mails()[0].body_text
+    # The operator's answer reaches the animateur who sent the lead, not the no-reply.
+    assert mails()[0].reply_to == "anim@pays.fr"
     # Idempotent: a second run the same day (or the next) sends nothing more.
     assert run("lead_escalation", MONDAY + timedelta(days=3))["reminded"] == 0
     assert run("lead_escalation", MONDAY + timedelta(days=4))["reminded"] == 0
@@ -144,6 +146,14 @@ def test_lead_escalation_reminds_alerts_then_closes_once_each():
     assert db.session.get(Need, need_id).status == "en_recherche"
     assert run("lead_escalation", MONDAY + timedelta(days=61))["closed"] == 0
     assert len(mails()) == 2
+
+
+def test_a_reminder_whose_animateur_left_answers_to_the_platform_s_contact():
+    world = make_world(MONDAY)
+    world["animateur"].active = False
+    db.session.commit()
+    assert run("lead_escalation", MONDAY + timedelta(days=3))["reminded"] == 1
+    assert mails("ge@ge.fr")[0].reply_to == "contact@connectences.local"
 
 
 def test_a_seen_lead_gets_no_reminder_but_the_alert():
@@ -434,6 +444,8 @@ def test_referral_reminders_remind_the_partner_then_alert_once():
     assert run("referral_reminders", MONDAY + timedelta(days=15)) == quiet | {"alerted": 1}
     assert run("referral_reminders", MONDAY + timedelta(days=20)) == quiet
     assert [m.to for m in mails()] == ["ft@ft.fr", "anim@pays.fr"]
+    # The partner's answer reaches the animateur who sent the referral.
+    assert mails()[0].reply_to == "anim@pays.fr"
 
 
 def test_referral_not_taken_in_hand_closes_after_60_days_once():

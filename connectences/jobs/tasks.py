@@ -32,6 +32,7 @@ from connectences.events.registrations import send_reminders as send_event_remin
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.mail import retention as mail_retention
+from connectences.mail.outbox import platform_reply_to
 from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
@@ -106,6 +107,13 @@ def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
     return user.email if user is not None and user.active else None
 
 
+def _sender_reply_to(ctx: JobContext, record) -> str | None:
+    """Where an operator's or partner's answer to a reminder goes: the animateur who sent
+    them the lead or referral (still active), else the platform's contact address, never
+    the no-reply sender."""
+    return _user_email(ctx, record.created_by_id) or platform_reply_to()
+
+
 def _notify_once(
     ctx: JobContext,
     kind: MailKind,
@@ -115,6 +123,7 @@ def _notify_once(
     body: str,
     candidate_id: int | None = None,
     body_html: str | None = None,
+    reply_to: str | None = None,
 ) -> bool:
     """Queue the mail and record the notice, unless it was already sent; True if queued.
 
@@ -130,6 +139,7 @@ def _notify_once(
         body_text=body,
         body_html=body_html,
         candidate_id=candidate_id,
+        reply_to=reply_to,
     )
     ctx.note_notice(kind, key)
     return True
@@ -256,6 +266,7 @@ def lead_escalation(ctx: JobContext) -> dict:
                 f"Une proposition vous a été envoyée le {sent_on:%d/%m/%Y} et n'a pas "
                 f"encore été consultée :\n{_lead_titles(lead)}\n\n"
                 f"Consultez-la : {external_url('leads.show', lead_id=lead.id)}\n",
+                reply_to=_sender_reply_to(ctx, lead),
             )
         if age >= alert_after:
             counts["alerted"] += _notify_once(
@@ -339,6 +350,7 @@ def referral_reminders(ctx: JobContext) -> dict:
                 f"Un besoin d'entreprise vous a été adressé le {sent_on:%d/%m/%Y} et n'a "
                 f"pas encore été pris en compte :\n- {what}\n\n"
                 f"Consultez-le : {external_url('referrals.show', referral_id=referral.id)}\n",
+                reply_to=_sender_reply_to(ctx, referral),
             )
         if ctx.now - referral.created_at >= alert_after:
             counts["alerted"] += _notify_once(
