@@ -441,6 +441,20 @@ def test_a_need_another_live_referral_holds_stays_reoriented(animateur):
     assert need.status == "en_recherche"
 
 
+def test_the_accepted_lead_s_mail_answers_to_the_animateur_who_proposed(animateur):
+    lead = _lead(animateur)
+    member = create_user(db.session, "ines@exemple.fr", "operator", password=PASSWORD, org_ref="ge")
+    flow.accept(db.session, lead, actor=member)
+    db.session.commit()
+    told = mails_to("ines@exemple.fr")[-1]
+    assert "Proposition acceptée" in told.subject
+    assert told.reply_to == "anim@exemple.fr"
+    # The animateur gone, a question reaches the platform's contact address.
+    animateur.active = False
+    db.session.commit()
+    assert flow.creator_reply_to(db.session, lead) == "contact@connectences.local"
+
+
 def test_abandoning_a_proposed_need_withdraws_its_lead_and_tells_the_operator(animateur):
     # Found by two audits: the lead stayed live; the operator could still accept it and
     # be mailed the company's details for a need the platform had dropped.
@@ -453,7 +467,10 @@ def test_abandoning_a_proposed_need_withdraws_its_lead_and_tells_the_operator(an
                  reason_code="autre", reason_text="L'entreprise a recruté seule")  # fmt: skip
     db.session.commit()
     assert lead.status == "sans_suite"
-    assert "besoin est abandonné" in mails_to("ge@exemple.fr")[-1].body_text
+    told = mails_to("ge@exemple.fr")[-1]
+    assert "besoin est abandonné" in told.body_text
+    # The operator's question reaches the animateur who proposed, not the no-reply.
+    assert told.reply_to == "anim@exemple.fr"
     with pytest.raises(TransitionError):
         flow.accept(db.session, lead)
 
@@ -469,6 +486,7 @@ def test_abandoning_a_reoriented_need_tells_its_partner_and_closes_what_is_not_b
     assert referral.status == "sans_suite"
     told = mails_to("ft@exemple.fr")[-1]
     assert "Réorientation retirée" in told.subject and "besoin est abandonné" in told.body_text
+    assert told.reply_to == "anim@exemple.fr"
 
 
 def test_reorienting_a_proposed_need_withdraws_its_lead_and_no_placement_follows(animateur):

@@ -32,7 +32,6 @@ from connectences.events.registrations import send_reminders as send_event_remin
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.mail import retention as mail_retention
-from connectences.mail.outbox import platform_reply_to
 from connectences.matching.matches import match_need
 from connectences.models import (
     AuditLog,
@@ -69,7 +68,7 @@ from connectences.workflows import (
     ReferralState,
     transition,
 )
-from connectences.workflows.leads import back_to_search
+from connectences.workflows.leads import back_to_search, creator_reply_to
 from connectences.workflows.trial import point_label
 
 # Years are filled in on demand by the ``holidays`` package.
@@ -105,13 +104,6 @@ def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
         return None
     user = ctx.session.get(User, user_id)
     return user.email if user is not None and user.active else None
-
-
-def _sender_reply_to(ctx: JobContext, record) -> str | None:
-    """Where an operator's or partner's answer to a reminder goes: the animateur who sent
-    them the lead or referral (still active), else the platform's contact address, never
-    the no-reply sender."""
-    return _user_email(ctx, record.created_by_id) or platform_reply_to()
 
 
 def _notify_once(
@@ -266,7 +258,7 @@ def lead_escalation(ctx: JobContext) -> dict:
                 f"Une proposition vous a été envoyée le {sent_on:%d/%m/%Y} et n'a pas "
                 f"encore été consultée :\n{_lead_titles(lead)}\n\n"
                 f"Consultez-la : {external_url('leads.show', lead_id=lead.id)}\n",
-                reply_to=_sender_reply_to(ctx, lead),
+                reply_to=creator_reply_to(ctx.session, lead),
             )
         if age >= alert_after:
             counts["alerted"] += _notify_once(
@@ -350,7 +342,7 @@ def referral_reminders(ctx: JobContext) -> dict:
                 f"Un besoin d'entreprise vous a été adressé le {sent_on:%d/%m/%Y} et n'a "
                 f"pas encore été pris en compte :\n- {what}\n\n"
                 f"Consultez-le : {external_url('referrals.show', referral_id=referral.id)}\n",
-                reply_to=_sender_reply_to(ctx, referral),
+                reply_to=creator_reply_to(ctx.session, referral),
             )
         if ctx.now - referral.created_at >= alert_after:
             counts["alerted"] += _notify_once(

@@ -144,9 +144,11 @@ def platform_reply_to() -> str | None:
 
 def reply_to_of(user) -> str | None:
     """Where answers to a mail someone caused go: to them (the animateur who proposed or
-    re-oriented a need), else to the platform's contact address, never to the no-reply
-    sender of ``MAIL_FROM``."""
-    return getattr(user, "email", None) or platform_reply_to()
+    re-oriented a need) while their account is active, else to the platform's contact
+    address, never to the no-reply sender of ``MAIL_FROM``."""
+    if user is not None and getattr(user, "active", True) and getattr(user, "email", None):
+        return user.email
+    return platform_reply_to()
 
 
 def queue_template(

@@ -29,6 +29,7 @@ from connectences.dates import (
 )
 from connectences.db_session import stamp_once
 from connectences.mail import MailKind, queue_template
+from connectences.mail.outbox import reply_to_of
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import (
@@ -204,6 +205,13 @@ def over_free_time(
     return None
 
 
+def creator_reply_to(session, record: Lead | Referral) -> str | None:
+    """Where an operator's or partner's answer to a mail about ``record`` goes: the
+    animateur who sent it (still active), else the platform's contact address."""
+    creator = session.get(User, record.created_by_id) if record.created_by_id else None
+    return reply_to_of(creator)
+
+
 def _notify_creator(
     session, record, *, subject: str, message: str, link: str, about: Candidate | None = None
 ) -> None:
@@ -288,6 +296,7 @@ def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
             session,
             kind=MailKind.WORKFLOW_UPDATE,
             to=lead.operator.email,
+            reply_to=creator_reply_to(session, lead),
             subject=f"Proposition retirée : {need.title}",
             template="lead_update",
             message=f"La plateforme retire la proposition {_need_titles(lead)} : {why}. "
@@ -318,6 +327,7 @@ def withdraw_referrals(session, need: Need, *, why: str, actor=None) -> int:
             session,
             kind=MailKind.WORKFLOW_UPDATE,
             to=referral.partner.email,
+            reply_to=creator_reply_to(session, referral),
             subject=f"Réorientation retirée : {need.title}",
             template="lead_update",
             message=f"Le besoin « {need.title} » ({need.company.name}) n'est plus d'actualité : "
@@ -485,6 +495,8 @@ def accept(session, lead: Lead, actor=None) -> Transition:
         session,
         kind=MailKind.LEAD_ACCEPTED,
         to=getattr(actor, "email", None) or lead.operator.email,
+        # A question about the companies or the note goes to the animateur who proposed.
+        reply_to=creator_reply_to(session, lead),
         subject=f"Proposition acceptée : contacter {_company_names(lead)}",
         template="lead_accepted",
         lead=lead,
