@@ -483,6 +483,8 @@ def test_an_invitation_lasts_the_hours_its_mail_gives(app, monkeypatch):
     message = db.session.scalar(select(OutboxMessage))
     assert "valable 1 heures" not in message.body_text  # French: one hour is singular
     assert "valable 1 heure," in message.body_text
+    # "Why this account?" reaches the team, not the no-reply sender.
+    assert message.reply_to == "contact@connectences.local"
 
 
 def test_unknown_invitation_token(client):

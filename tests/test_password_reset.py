@@ -47,6 +47,7 @@ def test_a_staff_member_resets_a_forgotten_password(app, client, auth):
     assert answer.status_code == 200
     assert "Si un compte existe pour cette adresse" in answer.get_data(as_text=True)
     (mail,) = _mails_to("marc@pays.fr")
+    assert mail.reply_to == "contact@connectences.local"  # not the no-reply sender
     path = LINK.search(mail.body_text).group(1)
     page = client.get(path).get_data(as_text=True)
     assert "Choisir un nouveau mot de passe" in page

@@ -34,7 +34,7 @@ from connectences.db_session import stamp_once
 from connectences.errors import DomainError
 from connectences.listing import ListFilters, choice_arg, folded_words, text_arg, text_search
 from connectences.mail.kinds import MailKind
-from connectences.mail.outbox import queue_mail
+from connectences.mail.outbox import platform_reply_to, queue_mail
 from connectences.models import (
     Candidate,
     Company,
@@ -432,6 +432,8 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
             f"utilisable une seule fois) :\n{invitation_link(token)}\n\n"
             "Si vous n'attendiez pas ce message, ignorez-le.\n"
         ),
+        # "Why this account?" reaches the team, not the no-reply sender.
+        reply_to=platform_reply_to(),
     )
 
 
@@ -528,6 +530,8 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
         to=user.email,
         subject="Choisir un nouveau mot de passe",
         body_text=_reset_mail_text(user, token),
+        # "I did not ask for this" reaches the team, not the no-reply sender.
+        reply_to=platform_reply_to(),
     )
     audit(session, "password_reset_requested", entity="user", entity_id=user.id, ip=ip)
     session.flush()
