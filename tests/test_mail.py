@@ -407,6 +407,11 @@ def test_failed_message_can_be_requeued_from_the_cli(app, server, runner):
     deliver_due(db.session, now=_row(outbox_id).created_at + GIVE_UP_AFTER)
     assert _row(outbox_id).status == "failed"
 
+    # The administrator sees it, with the server's answer, in French (one try: singular).
+    status = runner.invoke(args=["mail", "status"]).output
+    assert "en échec : 1" in status and "554 5.7.1 Rejected" in status
+    assert "(1 essai)" in status
+
     server.reply = None
     result = runner.invoke(args=["mail", "retry", str(outbox_id)])
     assert result.exit_code == 0, result.output

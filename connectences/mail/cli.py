@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from connectences.extensions import db
 from connectences.mail.sender import deliver_due, failed_messages, outbox_counts, requeue_failed
+from connectences.typography import plural
 
 mail_cli = AppGroup("mail", help="E-mails : envoi de la file d'attente et état.")
 
@@ -49,7 +50,8 @@ def status_command(last: int) -> None:
     for message in failures:
         click.echo(
             f"  #{message.id} {message.created_at:%d/%m/%Y %H:%M} UTC → {message.to} "
-            f"« {message.subject} » ({message.attempts} essais) : {message.last_error or '?'}"
+            f"« {message.subject} » ({plural(message.attempts, 'essai')}) : "
+            f"{message.last_error or '?'}"
         )
 
 
