@@ -303,6 +303,8 @@ def test_refusing_server_leads_to_retries_then_delivery(app, server):
     assert (report.sent, report.retried) == (1, 0)
     row = _row(outbox_id)
     assert (row.status, row.attempts, row.sent_at) == ("sent", 4, t3)
+    # The refusal described a try, not the message: it goes once the message is sent.
+    assert row.last_error is None
     assert len(server.messages) == 1
     assert deliver_due(db.session, now=t3 + timedelta(hours=3)).sent == 0
     assert len(server.messages) == 1
@@ -366,6 +368,11 @@ def test_one_bad_message_does_not_stop_the_others(app, server):
     assert _row(refused).last_error.startswith("Destinataire refusé — inconnu@exemple.fr: 550")
     assert _row(broken).status == "pending" and "ValueError" in _row(broken).last_error
     assert {_row(good_1).status, _row(good_2).status} == {"sent"}
+
+    # The mailbox now exists: once sent, the refusal naming the address is not kept.
+    server.refused_rcpt = set()
+    assert deliver_due(db.session, now=_now() + 2 * MINUTE).sent == 1
+    assert (_row(refused).status, _row(refused).last_error) == ("sent", None)
 
 
 def test_failing_for_24_hours_marks_failed_and_visible_to_admins(app, server):

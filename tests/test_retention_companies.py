@@ -189,6 +189,8 @@ def _mail(status: str, at: datetime) -> OutboxMessage:
         created_at=at,
         next_attempt_at=at,
         sent_at=at if status == "sent" else None,
+        # A refusal names the recipient (sent before the sender cleared it on success).
+        last_error="Destinataire refusé — anim@pays.fr: 550 5.1.1 No such user",
         # An attachment (an event's invitation names its registrant) goes with the body.
         headers=stored_extras(
             None, [Attachment("evenement-1.ics", "text/calendar", "ATTENDEE:mailto:a@b.fr")]
@@ -206,16 +208,22 @@ def test_sent_bodies_are_blanked_after_a_year_and_failed_mails_deleted_after_thr
     failed = _mail("failed", now - timedelta(days=90, seconds=1))
     failed_recently = _mail("failed", now - timedelta(days=89))
     failed_recently_id = failed_recently.id
+    # Blanked before last errors were: only its refusal is left to blank.
+    blanked = _mail("sent", now - timedelta(days=400))
+    blanked.body_text, blanked.body_html, blanked.headers = "", None, None
+    db.session.commit()
     assert failed.id != failed_recently_id
     counts = run("data_retention", now)
-    assert (counts["mail_bodies_blanked"], counts["mail_failed_deleted"]) == (1, 1)
+    assert (counts["mail_bodies_blanked"], counts["mail_failed_deleted"]) == (2, 1)
     db.session.expire_all()
     assert (sent.body_text, sent.body_html, sent.subject) == ("", None, "Nouveaux candidats")
+    assert (sent.last_error, blanked.last_error) == (None, None)
     assert extras_of(sent.headers) == ({}, [])
     assert recent.body_text == "Camille Exemple, comptable"
     assert extras_of(recent.headers)[1][0].content == "ATTENDEE:mailto:a@b.fr"
     assert set(db.session.scalars(select(OutboxMessage.id)).all()) == {
         sent.id,
+        blanked.id,
         recent.id,
         failed_recently_id,
     }

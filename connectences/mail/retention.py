@@ -1,7 +1,7 @@
 """How long the outbox keeps what it sent.
 
 A sent message keeps its envelope (kind, recipient, subject, dates: what the outbox's
-"sent recently" checks read) but its body, extra headers and attachments are blanked
+"sent recently" checks read) but its body, extra headers, attachments and last error are blanked
 ``MAIL_BODY_RETENTION_DAYS`` after it left; a message given up (``failed``) is deleted ``MAIL_FAILED_RETENTION_DAYS``
 after it was queued, once the administrator has had time to requeue it.
 """
@@ -18,15 +18,20 @@ from connectences.models import OutboxMessage
 
 def blank_sent_bodies(session: Session, before: datetime) -> int:
     """Blank the bodies of the messages sent before ``before`` (each counted once), with
-    their attachments (an event's invitation names its registrant's address)."""
+    their attachments (an event's invitation names its registrant's address) and their
+    last error (a refusal names the recipient; sent before the sender cleared it)."""
     return session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.status == "sent",
             OutboxMessage.sent_at < before,
-            or_(OutboxMessage.body_text != "", OutboxMessage.body_html.is_not(None)),
+            or_(
+                OutboxMessage.body_text != "",
+                OutboxMessage.body_html.is_not(None),
+                OutboxMessage.last_error.is_not(None),
+            ),
         )
-        .values(body_text="", body_html=None, headers=None)
+        .values(body_text="", body_html=None, headers=None, last_error=None)
         .execution_options(synchronize_session=False)
     ).rowcount
 

@@ -398,6 +398,9 @@ def _record_sent(session, outbox_id: int, token: str, now: datetime) -> None:
             status="sent",
             sent_at=now,
             attempts=OutboxMessage.attempts + 1,
+            # An earlier refusal may name the recipient ("Destinataire refusé — x@y: 550"):
+            # once sent, it describes nothing pending and would outlive the body's retention.
+            last_error=None,
             claimed_at=None,
             claim_token=None,
         )
