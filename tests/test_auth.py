@@ -487,6 +487,26 @@ def test_an_invitation_lasts_the_hours_its_mail_gives(app, monkeypatch):
     assert message.reply_to == "contact@connectences.local"
 
 
+def test_invitation_mail_and_welcome_name_the_configured_platform(app, client, monkeypatch):
+    """The invitation said « [Connect'ences] Votre invitation sur Connect'ences » whatever
+    PLATFORM_NAME an instance set: the name comes from the setting, once in the subject."""
+    monkeypatch.setitem(app.config, "PLATFORM_NAME", "Emploi Val de l'Eyre")
+    token = accounts.invite(db.session, "nom@exemple.fr", "animateur", None, None)
+    accounts.queue_invitation_mail(db.session, "nom@exemple.fr", token)
+    db.session.commit()
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.subject == "[Emploi Val de l'Eyre] Votre invitation"
+    assert "créé pour vous sur Emploi Val de l'Eyre, la plateforme" in message.body_text
+    assert "Connect'ences" not in message.body_text + message.body_html
+    done = client.post(
+        f"/invitation/{token}",
+        data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD},
+        follow_redirects=True,
+    )
+    assert "Bienvenue sur Emploi Val de l'Eyre." in text(done)
+    assert "Bienvenue sur Connect'ences" not in text(done)
+
+
 def test_unknown_invitation_token(client):
     page = client.get("/invitation/nimporte-quoi")
     assert page.status_code == 400

@@ -68,6 +68,16 @@ def test_a_staff_member_resets_a_forgotten_password(app, client, auth):
     assert 'href="/mot-de-passe-oublie"' in html
 
 
+def test_the_reset_mail_names_the_configured_platform(app, client, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "PLATFORM_NAME", "Emploi Val de l'Eyre")
+    auth.create("animateur", email="nom@pays.fr")
+    _ask(client, "nom@pays.fr")
+    (mail,) = _mails_to("nom@pays.fr")
+    assert mail.subject == "[Emploi Val de l'Eyre] Choisir un nouveau mot de passe"
+    assert "de votre compte Emploi Val de l'Eyre nom@pays.fr." in mail.body_text
+    assert "Connect'ences" not in mail.body_text + mail.body_html
+
+
 def test_unknown_disabled_or_never_activated_accounts_get_the_same_answer_and_no_mail(client, auth):
     auth.create("operator", email="parti@ge.fr").active = False
     pending = User(email="invite@ge.fr", role="operator")  # invited, no password yet

@@ -419,14 +419,16 @@ def invite(
 def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     """Queue the invitation mail (outbox, same transaction as the invitation)."""
     hours = plural(invitation_hours(), "heure")
+    platform = config.setting("PLATFORM_NAME")
     queue_mail(
         session,
         kind=MailKind.ACCOUNT_INVITATION,
         to=normalise_email(email),
-        subject="Votre invitation sur Connect'ences",
+        # queue_mail puts the platform's name before every subject: not twice.
+        subject="Votre invitation",
         body_text=(
             "Bonjour,\n\n"
-            "Un compte a été créé pour vous sur Connect'ences, la plateforme des besoins en "
+            f"Un compte a été créé pour vous sur {platform}, la plateforme des besoins en "
             "compétences à temps partagé du Pays Bassin d'Arcachon–Val de l'Eyre.\n\n"
             f"Pour choisir votre mot de passe, ouvrez ce lien (valable {hours}, "
             f"utilisable une seule fois) :\n{invitation_link(token)}\n\n"
@@ -459,6 +461,7 @@ def end_reset_links(session: Session, user: User, now: datetime | None = None) -
 
 def _reset_mail_text(user: User, token: str) -> str:
     """The reset mail: the link, and for a closed password what closed it."""
+    account = f"{config.setting('PLATFORM_NAME')} {user.email}"
     link = (
         f"Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {RESET_TTL_HOURS} "
         f"heures, utilisable une seule fois) :\n{invitation_link(token)}\n\n"
@@ -467,7 +470,7 @@ def _reset_mail_text(user: User, token: str) -> str:
         return (
             "Bonjour,\n\n"
             "Quelqu'un (vous, sans doute) a demandé un nouveau mot de passe pour votre compte "
-            f"Connect'ences {user.email}.\n\n"
+            f"{account}.\n\n"
             "L'ancien mot de passe de ce compte ne fonctionne plus : il a été désactivé en "
             "même temps que les liens personnels de votre profil (« Désactiver mes anciens "
             "liens »), au cas où quelqu'un d'autre l'aurait choisi avec l'un de ces liens. "
@@ -479,7 +482,7 @@ def _reset_mail_text(user: User, token: str) -> str:
     return (
         "Bonjour,\n\n"
         "Quelqu'un (vous, sans doute) a demandé à changer le mot de passe de votre compte "
-        f"Connect'ences {user.email}.\n\n"
+        f"{account}.\n\n"
         f"{link}"
         "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
     )

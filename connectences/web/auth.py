@@ -192,7 +192,11 @@ def invitation(token: str):
             _start_session(user)
             flash(
                 "Votre mot de passe est enregistré."
-                + ("" if invitation.purpose == "reset" else " Bienvenue sur Connect'ences."),
+                + (
+                    ""
+                    if invitation.purpose == "reset"
+                    else f" Bienvenue sur {current_app.config['PLATFORM_NAME']}."
+                ),
                 "success",
             )
             return redirect(home_url(user))

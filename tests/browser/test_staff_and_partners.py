@@ -229,7 +229,7 @@ def test_admin_accounts_and_failed_mail_on_a_phone(page, live_server):
             OutboxMessage(
                 kind="account_invitation",
                 to="injoignable@exemple.fr",
-                subject="Votre invitation sur Connect'ences",
+                subject="[Connect'ences] Votre invitation",
                 body_text="Bonjour",
                 status="failed",
                 attempts=5,
