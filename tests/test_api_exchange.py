@@ -75,6 +75,25 @@ def test_a_refused_document_stores_nothing_and_points_at_each_error(client, toke
     assert db.session.scalars(select(Company.ref).where(Company.ref.like("ent-%"))).all() == []
 
 
+@pytest.mark.parametrize("bad", [200, 201])
+def test_a_refused_document_lists_its_first_200_errors_and_counts_the_others(client, tokens, bad):
+    """120,000 bad SIRETs were answered with 120,000 errors: every one is counted, the
+    first 200 listed, then one error at the document's pointer says how many are left."""
+    document = factories.document(
+        companies=[factories.company(ref=f"faux-{i}", siret="90412345200017") for i in range(bad)]
+    )
+    body = _problem(_post(client, tokens["admin"], document), 422)
+    assert body["detail"] == f"Document refusé : {bad} erreurs, rien n'a été enregistré."
+    listed = [f"/companies/{i}/siret" for i in range(200)]
+    assert [e["pointer"] for e in body["errors"]] == listed + [""] * (bad - 200)
+    assert body["errors"][199]["detail"] == "SIRET invalide (clé de contrôle)"
+    if bad == 201:
+        assert body["errors"][200]["detail"] == (
+            "… et 1 autre erreur (seules les 200 premières sont listées)."
+        )
+    assert db.session.scalars(select(Company.ref).where(Company.ref.like("faux-%"))).all() == []
+
+
 def test_a_document_with_a_skill_the_law_forbids_stores_nothing(client, tokens):
     document = _document()
     document["needs"][0]["skills"] = ["comptabilité générale", "moins de 30 ans"]

@@ -1067,6 +1067,27 @@ def test_cli_import_of_an_invalid_document_prints_each_error_and_writes_nothing(
     assert counts() == EMPTY
 
 
+def test_cli_import_lists_the_first_200_errors_then_counts_the_others(runner, tmp_path):
+    """A document with thousands of bad SIRETs printed every one of them: every error is
+    still counted, the first 200 are listed, one line says how many more."""
+    doc = document(companies=[company(siret="90412345200017") for _ in range(203)])
+    source = tmp_path / "faux.json"
+    source.write_text(json.dumps(doc), encoding="utf-8")
+
+    result = runner.invoke(args=["exchange", "import", str(source)])
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "Document refusé : 203 erreurs, rien n'a été enregistré."
+    assert lines[1:201] == [
+        f"/companies/{i}/siret : SIRET invalide (clé de contrôle)" for i in range(200)
+    ]
+    assert lines[201:] == [
+        "(document) : … et 3 autres erreurs (seules les 200 premières sont listées)."
+    ]
+    assert counts() == EMPTY
+
+
 def test_cli_import_of_a_file_that_is_not_json(runner, tmp_path):
     source = tmp_path / "pas-du-json.json"
     source.write_text("format: connectences/v1\n", encoding="utf-8")

@@ -42,7 +42,7 @@ def _os_reason(exc: OSError) -> str:
 
 def _fail(refused: ExchangeError) -> None:
     click.echo(refused.refusal, err=True)
-    for error in refused.errors:
+    for error in refused.listed():
         click.echo(str(error), err=True)
     sys.exit(1)
 

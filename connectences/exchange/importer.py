@@ -47,14 +47,37 @@ COLLECTION_LABELS = {
 }
 
 
+# How many of a refused document's errors are shown (API answer, CLI output): a document
+# of 120,000 bad SIRETs was answered with 120,000 errors (megabytes of JSON, a terminal
+# flooded). Every error is still found and counted (``refusal``); the first ones show what
+# to fix, one more line says how many are left.
+LISTED_ERRORS = 200
+
+
 class ExchangeError(DomainError):
     """The document breaks the interchange rules; ``errors`` lists each offending field."""
 
     def __init__(self, errors: list[FieldError]):
         super().__init__(f"{plural(len(errors), 'erreur')} dans le document", list(errors))
 
+    def listed(self) -> list[FieldError]:
+        """The errors to show: the first ``LISTED_ERRORS``, then, when there are more, one
+        at the document's pointer ("") saying how many are not listed."""
+        shown = self.errors[:LISTED_ERRORS]
+        rest = len(self.errors) - len(shown)
+        if rest:
+            shown.append(
+                FieldError(
+                    "",
+                    f"… et {plural(rest, 'autre erreur')} (seules les {LISTED_ERRORS} "
+                    "premières sont listées).",
+                )
+            )
+        return shown
+
     def as_dicts(self) -> list[dict[str, str]]:
-        return [error.as_dict() for error in self.errors]
+        """``listed`` as JSON objects."""
+        return [error.as_dict() for error in self.listed()]
 
     @property
     def refusal(self) -> str:

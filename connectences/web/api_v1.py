@@ -32,7 +32,12 @@ from connectences.accounts.scope import STAFF_ROLES
 from connectences.clock import local_today
 from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
-from connectences.exchange.importer import ExchangeError, ImportBusy, import_document
+from connectences.exchange.importer import (
+    LISTED_ERRORS,
+    ExchangeError,
+    ImportBusy,
+    import_document,
+)
 from connectences.exchange.parse import dump_document, parse_document
 from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
@@ -818,7 +823,9 @@ def export_exchange():
     "pendant l'import : rien n'est enregistré, renvoyez le document",
 )
 @_problem(
-    422, "Document refusé : une erreur par valeur, avec son pointeur JSON ; rien n'est enregistré"
+    422,
+    "Document refusé : une erreur par valeur, avec son pointeur JSON (les "
+    f"{LISTED_ERRORS} premières, puis le nombre des autres) ; rien n'est enregistré",
 )
 def import_exchange():
     """Importe un document au format d'échange : tout ou rien, avec les règles de
@@ -832,7 +839,7 @@ def import_exchange():
         raise Refused(409, busy.message) from None
     except ExchangeError as refusal:
         db.session.rollback()
-        errors = [{"pointer": e.pointer, "detail": e.message} for e in refusal.errors]
+        errors = [{"pointer": e.pointer, "detail": e.message} for e in refusal.listed()]
         raise Refused(
             422,
             refusal.refusal,
