@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from connectences.accounts.audit import ACTION_LABELS, ENTITY_LABELS
+from connectences.accounts.audit import ACTION_LABELS, DETAIL_LABELS, ENTITY_LABELS, details_text
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
@@ -83,7 +83,7 @@ def test_the_admin_searches_by_person_action_record_and_dates(client, logged):
     # Paris dates: 9 March 22:30 UTC is the 9th at 23:30 in Paris, within "du 6 au 9".
     page = page_text(client.get("/admin/journal?du=2027-03-06&au=2027-03-09"))
     assert "1 entrée correspondant" in page and "Export de la CVthèque" in page
-    assert "rows : 12" in page
+    assert "lignes : 12" in page
 
 
 def test_unreadable_filters_get_a_french_message_not_an_error(client, logged):
@@ -280,6 +280,70 @@ def test_every_action_and_record_written_has_its_french_label():
     written = written_actions()
     assert sorted(written["actions"] - ACTION_LABELS.keys()) == []
     assert sorted(written["entities"] - ENTITY_LABELS.keys()) == []
+
+
+def test_the_details_are_shown_in_words(client, auth):
+    """The details column read « role_before : territoire ; sessions_ended : 0 »: keys
+    and known codes are now French words, on the page and in the export."""
+    auth.login("admin")
+    _entry("user_role_changed", entity="user", entity_id=7, details={
+        "role_before": "territoire", "role": "company", "sessions_ended": 0,
+        "tokens_revoked": 1})  # fmt: skip
+    _entry("invitation_sent", entity="user", entity_id=8, details={"role": "operator"})
+    db.session.commit()
+    page = page_text(client.get("/admin/journal"))
+    assert (
+        "rôle : Entreprise ; rôle avant : Intercommunalité ; sessions fermées : 0 ; "
+        "jetons révoqués : 1"
+    ) in page
+    assert "rôle : Opérateur" in page
+    for code in ("role_before", "sessions_ended", ": territoire", ": company", ": operator"):
+        assert code not in page
+    export = client.get("/admin/journal/export.csv?action=user_role_changed")
+    assert "rôle avant : Intercommunalité" in export.get_data(as_text=True)
+
+
+def test_details_in_words_say_yes_no_nested_counts_and_unknown_keys_as_written():
+    assert details_text({"expired": True, "known_account": False, "from": None}) == (
+        "lien expiré : oui ; depuis : — ; compte existant : non"
+    )
+    assert details_text({"api": True, "companies": {"created": 2, "updated": 0}}) == (
+        "par l'API : oui ; entreprises : (créés : 2 ; mis à jour : 0)"
+    )
+    assert details_text({"keys": ["compte", "adresse"], "by": "self"}) == (
+        "par : la personne elle-même ; bloqué pour : compte, adresse"
+    )
+    # A key or a value this module does not know yet is shown as written, never dropped.
+    assert details_text({"nouvelle_cle": "valeur_brute"}) == "nouvelle_cle : valeur_brute"
+    assert details_text({}) == details_text(None) == ""
+
+
+def written_detail_keys(root: Path = PACKAGE) -> set[str]:
+    """The keys written as literals in the details of audit entries (``details={"k": …}``)."""
+    found: set[str] = set()
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in AUDIT_CALLS | {"send_cv"}:
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "details":
+                    for child in ast.walk(keyword.value):
+                        if isinstance(child, ast.Dict):
+                            found.update(
+                                k.value
+                                for k in child.keys
+                                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                            )
+    return found
+
+
+def test_every_detail_key_written_has_its_french_label():
+    written = written_detail_keys()
+    assert {"role_before", "sessions_ended", "role"} <= written  # the guard reads them
+    assert sorted(written - DETAIL_LABELS.keys()) == []
 
 
 def test_the_label_guard_sees_each_way_of_writing_an_entry(tmp_path):

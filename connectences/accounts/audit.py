@@ -3,7 +3,6 @@ search and export for the administrator (``web/admin.py``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from connectences import vocab
 from connectences.clock import LOCAL_TZ
 from connectences.models import AuditLog, User
 
@@ -145,6 +145,129 @@ ENTITY_LABELS: dict[str, str] = {
     "testimonial": "Témoignage",
     "candidate_import": "Import de CV",
 }
+# What each key of an entry's details means, for the same reader (``details_text``): the
+# keys the code writes, and those of the counts some actions record (data retention,
+# interchange import and export, a contact's erasure). A key missing here is shown as is.
+DETAIL_LABELS: dict[str, str] = {
+    "api": "par l'API",
+    "by": "par",
+    "cap": "plafond",
+    "company": "entreprise",
+    "company_id": "entreprise nº",
+    "count": "nombre",
+    "days": "durée (jours)",
+    "email": "adresse",
+    "epci": "intercommunalité demandée",
+    "existing": "déjà présentes",
+    "expired": "lien expiré",
+    "file": "fichier",
+    "filename": "fichier",
+    "filters": "filtres",
+    "format": "format",
+    "found": "contenu trouvé",
+    "from": "depuis",
+    "import_id": "import nº",
+    "imported": "importées",
+    "invalid": "invalides",
+    "keys": "bloqué pour",
+    "kind": "type de lien",
+    "known_account": "compte existant",
+    "lead": "proposition nº",
+    "line": "ligne",
+    "link_mailed": "nouveau lien envoyé",
+    "method": "méthode",
+    "name": "nom",
+    "organisation": "organisation",
+    "organisation_before": "organisation avant",
+    "other_id": "autre fiche nº",
+    "password_closed": "mot de passe désactivé",
+    "path": "page",
+    "provisional": "provisoire",
+    "reason": "motif",
+    "reasons": "raisons",
+    "ref": "référence",
+    "role": "rôle",
+    "role_before": "rôle avant",
+    "rows": "lignes",
+    "same_person": "même personne",
+    "sent": "envoyés",
+    "sessions_ended": "sessions fermées",
+    "siret": "SIRET",
+    "skipped": "écartés",
+    "sort": "tri",
+    "source": "source",
+    "to": "vers",
+    "token": "jeton nº",
+    "tokens_revoked": "jetons révoqués",
+    "told": "personnes prévenues",
+    # A company's contact preferences (before and after a change).
+    "before": "avant",
+    "after": "après",
+    "said_by_owner": "dit par",
+    "do_not_solicit": "ne plus solliciter",
+    "newsletter_consent": "lettre d'information acceptée",
+    "max_contacts_per_month": "contacts par mois au plus",
+    # Two records of a person merged.
+    "dropped_ref": "fiche supprimée",
+    "dropped_id": "fiche supprimée nº",
+    "from_dropped": "repris de la fiche supprimée",
+    "leads_moved": "propositions déplacées",
+    # The interchange document's collections and what an import did to each.
+    "operators": "opérateurs",
+    "partners": "partenaires",
+    "companies": "entreprises",
+    "candidates": "candidats",
+    "needs": "besoins",
+    "created": "créés",
+    "updated": "mis à jour",
+    "unchanged": "sans changement",
+    # What a contact's erasure cleared.
+    "needs_cleared": "besoins vidés de ses coordonnées",
+    "mail_deleted": "courriels supprimés",
+    "company_address_cleared": "adresse de l'entreprise effacée",
+    "diagnosis_links_cleared": "liens de diagnostic effacés",
+    "registrations_deleted": "inscriptions supprimées",
+    "callbacks_deleted": "demandes de rappel supprimées",
+    # What the data retention job erased.
+    "needs_unconfirmed_deleted": "besoins non confirmés supprimés",
+    "companies_provisional_deleted": "entreprises provisoires supprimées",
+    "audit_purged": "entrées du journal supprimées",
+    "login_sessions_purged": "sessions de connexion supprimées",
+    "owner_links_forgotten": "liens de suivi oubliés",
+    "held_forms_purged": "formulaires en attente supprimés",
+    "job_runs_purged": "exécutions de tâches supprimées",
+    "company_contacts_deleted": "contacts d'entreprise supprimés",
+    "visits_deleted": "visites supprimées",
+    "needs_erased": "besoins effacés",
+    "mail_bodies_blanked": "contenus de courriels effacés",
+    "mail_failed_deleted": "courriels abandonnés supprimés",
+    "callback_requests_deleted": "demandes de rappel supprimées",
+    "event_registrations_unconfirmed_deleted": "inscriptions non confirmées supprimées",
+    "event_registrations_anonymised": "inscriptions anonymisées",
+    "event_registrations_deleted": "inscriptions supprimées",
+}
+# The values written as codes, in words, by the key they are written under.
+DETAIL_VALUES: dict[str, dict[str, str]] = {
+    "role": vocab.ROLES,
+    "role_before": vocab.ROLES,
+    # Not "import": a French word already, and also said of an interchange import.
+    "source": {
+        "public": vocab.CANDIDATE_SOURCES["public"],
+        "animateur": vocab.CANDIDATE_SOURCES["animateur"],
+        "visit": "visite",
+    },
+    "by": {"self": "la personne elle-même"},
+    "from": {"cvtheque": "la CVthèque"},
+    "kind": {"confirmation": "confirmation d'un besoin", "space": "espace de l'entreprise"},
+    "found": {"unreadable": "fichier illisible"},
+    "reason": {
+        "expired": "lien expiré",
+        "invalid": "lien non valable",
+        "erased": "profil supprimé",
+        "other_candidate": "lien d'une autre personne",
+        "ne_plus_solliciter": "ne plus solliciter",
+    },
+}
 EXPORT_HEADERS = (
     "Date (heure de Paris)",
     "Qui",
@@ -221,16 +344,28 @@ def actor_emails(session: Session, entries) -> dict[int, str]:
 
 
 def details_text(details: dict | None) -> str:
-    """The details of an entry on one line (``key : value``, sorted)."""
+    """The details of an entry on one line, in words (``rôle avant : Intercommunalité ;
+    sessions fermées : 0``), sorted by their keys; nested ones in parentheses."""
     if not details:
         return ""
-    parts = []
-    for key in sorted(details):
-        value = details[key]
-        if isinstance(value, dict | list):
-            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        parts.append(f"{key} : {value}")
-    return " ; ".join(parts)
+    return " ; ".join(
+        f"{DETAIL_LABELS.get(key, key)} : {_detail_value(key, details[key])}"
+        for key in sorted(details)
+    )
+
+
+def _detail_value(key: str, value) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return f"({details_text(value)})" if value else "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_detail_value(key, item) for item in value) or "—"
+    if isinstance(value, str):
+        return DETAIL_VALUES.get(key, {}).get(value, value)
+    return str(value)
 
 
 def export_rows(session: Session, filters: AuditFilters) -> Iterator[tuple]:
