@@ -15,7 +15,7 @@ from connectences.clock import LOCAL_TZ
 from connectences.events import catalogue, registrations
 from connectences.extensions import db
 from connectences.mail import MailKind
-from connectences.models import EventRegistration
+from connectences.models import Event, EventRegistration
 from tests.helpers import mails_to
 from tests.test_events import _form, _link, _register, _token
 
@@ -107,3 +107,53 @@ def test_a_link_confirmed_twice_at_once_keeps_its_seat_and_is_mailed_once(app):
     assert db.session.get(EventRegistration, registration.id).seated_at is not None
     kinds = [mail.kind for mail in mails_to("ana@exemple.fr")]
     assert kinds == [MailKind.EVENT_CONFIRM, MailKind.EVENT_REGISTERED]
+
+
+def test_one_address_registering_twice_at_once_gets_one_registration(app, monkeypatch):
+    """Two requests of the same address at the same instant (a double tap, two tabs):
+    each reads whether the address is registered, then waits (up to a second) for the
+    other to have read too. Were they not serialised, both would find nothing and both
+    add a pending row, and confirming both links would give one person two seats. The
+    throttle's counter of the address happens to serialise them as well: it is left out
+    here, so that the registration's own lock (the event's row; SQLite: the write lock)
+    is what is proven."""
+    event = _event(capacity=2)
+    event_id = event.id
+    monkeypatch.setattr(registrations.throttle, "spend", lambda *args, **kwargs: None)
+    read = threading.Barrier(2, timeout=1)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def register(name):
+        with app.app_context():
+            session = db.session.session_factory()
+            scalar = session.scalar
+
+            def scalar_then_wait(*args, **kwargs):
+                found = scalar(*args, **kwargs)
+                # The other request waits for the lock: it reads after this one commits.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    read.wait()
+                return found
+
+            session.scalar = scalar_then_wait
+            try:
+                data = {"name": name, "email": "ana@exemple.fr"}
+                own_event = session.get(Event, event_id)
+                outcome = registrations.register(session, own_event, data, ip="192.0.2.1").status
+                session.commit()
+            except Exception as error:  # noqa: BLE001 — reported by the assertion below
+                session.rollback()
+                outcome = repr(error)
+            finally:
+                session.close()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in ("Ana Lopez", "Ana L")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["pending", "pending"]
+    assert _statuses(event) == ["pending"]

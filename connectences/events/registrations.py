@@ -32,6 +32,7 @@ from connectences.accounts import throttle
 from connectences.accounts.audit import audit
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import InvalidEmail, NameKind, clean_email, email_key, read_name
+from connectences.db_session import begin_writing
 from connectences.errors import DomainError
 from connectences.events import calendar, catalogue
 from connectences.events.catalogue import (
@@ -149,6 +150,9 @@ def register(
             "Trop d'inscriptions envoyées depuis cette adresse en peu de temps. "
             f"Réessayez après {until.astimezone(LOCAL_TZ):%H:%M}."
         )
+    # Under the event's lock: two requests of the same address at once would both find
+    # no registration and both add one (one person, two links, two seats).
+    _locked_event(session, event.id)
     existing = session.scalar(
         select(EventRegistration).where(
             EventRegistration.event_id == event.id,
@@ -430,10 +434,12 @@ def waiting_rank(session: Session, registration: EventRegistration) -> int | Non
 
 
 def _locked_event(session: Session, event_id: int) -> Event:
-    # The event row is the lock every seat decision takes (PostgreSQL: two confirmations
-    # at once are decided one after the other). SQLite ignores FOR UPDATE: there, the
-    # confirmation's first write (autoflushed before the seats are counted) takes the
-    # database's write lock, which serialises them the same way.
+    # The event row is the lock every seat decision and every new registration takes
+    # (PostgreSQL: two confirmations at once are decided one after the other). SQLite
+    # ignores FOR UPDATE: the database's write lock is taken instead, now
+    # (``db_session.begin_writing``), so that what is read next is what the previous
+    # writer committed.
+    begin_writing(session.connection())
     return session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 
 
