@@ -981,6 +981,43 @@ def test_the_organiser_records_who_came_once_the_event_has_begun(client, auth):
     ]
 
 
+def test_at_the_door_each_name_ticks_its_box_and_the_save_button_stays_in_reach(client, auth):
+    """On a phone at the door, the box alone (1.5 rem) was the only target, its label
+    hidden, and the save button sat below both lists and the walk-ins field: the name is
+    now the box's label (a whole line to tap), a search and a count of the ticks come with
+    the page's script, and the button is held at the bottom of the screen (it names the
+    form, outside which it stands)."""
+    event, ana, paul, lea = _attendance_world()
+    auth.login("animateur")
+    before = html_of(client.get(f"/animateur/evenements/{event.id}"))
+    assert 'id="chercher-inscrit"' not in before and "data-checkin-count" not in before
+    _begin(event)
+    page = html_of(client.get(f"/animateur/evenements/{event.id}"))
+    for person in (ana, paul, lea):
+        assert (
+            f'<label for="present-{person.id}" class="attendance-name">{person.name}'
+            '<span class="visually-hidden"> est venu·e</span></label>'
+        ) in page
+        assert page.count(f'for="present-{person.id}"') == 1
+    assert '<table class="stack attendance">' in page
+    assert re.search(r'<input type="search" id="chercher-inscrit"[^>]*data-checkin-search>', page)
+    assert re.search(
+        r'<div class="sticky-action checkin-save no-print">\s*'
+        r'<p class="checkin-count" data-checkin-count aria-live="polite" hidden></p>\s*'
+        r'<button type="submit" form="presences" class="button">Enregistrer les présences</button>',
+        page,
+    )
+    assert "js/event-checkin.js" in page
+    # Sent from outside the form, the boxes and the walk-ins still reach it.
+    done = client.post(
+        f"/animateur/evenements/{event.id}/presences",
+        data={"present": [str(paul.id)], "sans_inscription": "1"},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert [r.attended for r in (ana, paul, lea)] == [False, True, False]
+
+
 @pytest.mark.parametrize(
     ("typed", "said"),
     [

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from connectences.clock import local_today
 from connectences.models import Event, NewsletterIssue
-from tests.browser.support import PHONE, check, describe, open_as, stored_row
+from tests.browser.support import DESKTOP, PHONE, check, describe, open_as, screenshot, stored_row
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +54,48 @@ def test_an_animateur_publishes_an_event_and_composes_a_newsletter_on_a_phone(pa
     issue = stored_row(live_server, NewsletterIssue, NewsletterIssue.subject.contains("hiver"))
     assert issue.sent_at is None
     assert not blocking, describe(blocking)
+
+
+PAST = "Job dating des services à la personne et de l'entretien"  # the demo's event held
+
+
+def test_an_animateur_ticks_who_came_at_the_door_on_a_phone_and_prints_the_list(page, live_server):
+    """At the door, on a phone: a name typed narrows the lists to it, tapping the name
+    ticks its box, the count follows, the save button is on the screen wherever the list
+    is scrolled. The list printed holds everyone (a search left on hides nobody there),
+    without the screen's tools: the count not saved, the cancel action's red bar."""
+    open_as(page, live_server, "animateur", PHONE, "/animateur/evenements")
+    page.get_by_role("link", name=PAST).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(PAST, use_inner_text=True)
+    boxes = page.locator("input[name=present]")
+    everyone = boxes.count()
+    count = page.locator("[data-checkin-count]")
+    ticked = sum(1 for box in boxes.all() if box.is_checked())
+    expect(count).to_have_text(f"{ticked} personnes cochées sur {everyone}")
+    unticked = page.locator("tr:has(input[name=present]:not(:checked)) .attendance-name").first
+    name = unticked.evaluate("label => label.firstChild.textContent").strip()
+    page.get_by_label("Chercher un nom").fill(name.split()[-1].upper())
+    shown = page.locator("tr:has(input[name=present]):visible")
+    assert 1 <= shown.count() < everyone
+    label = page.locator(".attendance-name", has_text=name)
+    expect(label).to_be_visible()
+    label.click()
+    expect(page.get_by_role("checkbox", name=f"{name} est venu·e")).to_be_checked()
+    expect(count).to_have_text(f"{ticked + 1} personnes cochées sur {everyone}")
+    page.get_by_label("Chercher un nom").fill("zzz")
+    expect(page.get_by_text("Aucun nom ne correspond.")).to_be_visible()
+    page.get_by_label("Chercher un nom").fill(name.split()[0])
+    blocking = check(page, "evenements-presences-390", "présences à la porte (390 px)")
+    # The save button is on the screen at the top of the list as at its end.
+    page.mouse.wheel(0, -10_000)
+    save = page.get_by_role("button", name="Enregistrer les présences")
+    expect(save).to_be_in_viewport()
+    assert not blocking, describe(blocking)
+
+    page.set_viewport_size(DESKTOP)
+    page.emulate_media(media="print")
+    screenshot(page, "evenements-presences-impression")
+    assert page.locator("tr:has(input[name=present]):visible").count() == everyone
+    assert not count.is_visible() and not save.is_visible()
+    assert not page.locator(".risky-action").is_visible()
+    assert not page.locator(".risky-body").is_visible()
