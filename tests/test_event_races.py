@@ -36,6 +36,35 @@ def _statuses(event) -> list[str]:
     )
 
 
+def _at_once(app, *works) -> list[str]:
+    """Run each ``work(session)`` in a thread of its own, on a session of its own that is
+    committed after it (rolled back on an error); what each returned, or its error's
+    repr, in the order they ended."""
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(work):
+        with app.app_context():
+            session = db.session.session_factory()
+            try:
+                outcome = work(session)
+                session.commit()
+            except Exception as error:  # noqa: BLE001 — reported by the callers' assertions
+                session.rollback()
+                outcome = repr(error)
+            finally:
+                session.close()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
 def test_two_people_confirming_the_last_seat_at_once_get_one_seat_and_one_wait(app, monkeypatch):
     """Each confirmation counts the seats, then waits (up to a second) for the other to
     have counted too before writing: were they not serialised, both would count the free
@@ -58,28 +87,11 @@ def test_two_people_confirming_the_last_seat_at_once_get_one_seat_and_one_wait(a
         return number
 
     monkeypatch.setattr(registrations, "seats_taken", seats_taken_then_wait)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def confirm(token):
-        with app.app_context():
-            session = db.session.session_factory()
-            try:
-                outcome = registrations.confirm(session, token).status
-                session.commit()
-            except Exception as error:  # noqa: BLE001 — reported by the assertion below
-                session.rollback()
-                outcome = repr(error)
-            finally:
-                session.close()
-            with lock:
-                outcomes.append(outcome)
+        return lambda session: registrations.confirm(session, token).status
 
-    threads = [threading.Thread(target=confirm, args=(token,)) for token in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = _at_once(app, *(confirm(token) for token in tokens))
     assert sorted(outcomes) == ["registered", "waiting"]
     assert _statuses(event) == ["registered", "waiting"]
 
@@ -121,12 +133,9 @@ def test_one_address_registering_twice_at_once_gets_one_registration(app, monkey
     event_id = event.id
     monkeypatch.setattr(registrations.throttle, "spend", lambda *args, **kwargs: None)
     read = threading.Barrier(2, timeout=1)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def register(name):
-        with app.app_context():
-            session = db.session.session_factory()
+        def work(session):
             scalar = session.scalar
 
             def scalar_then_wait(*args, **kwargs):
@@ -137,23 +146,12 @@ def test_one_address_registering_twice_at_once_gets_one_registration(app, monkey
                 return found
 
             session.scalar = scalar_then_wait
-            try:
-                data = {"name": name, "email": "ana@exemple.fr"}
-                own_event = session.get(Event, event_id)
-                outcome = registrations.register(session, own_event, data, ip="192.0.2.1").status
-                session.commit()
-            except Exception as error:  # noqa: BLE001 — reported by the assertion below
-                session.rollback()
-                outcome = repr(error)
-            finally:
-                session.close()
-            with lock:
-                outcomes.append(outcome)
+            data = {"name": name, "email": "ana@exemple.fr"}
+            own_event = session.get(Event, event_id)
+            return registrations.register(session, own_event, data, ip="192.0.2.1").status
 
-    threads = [threading.Thread(target=register, args=(n,)) for n in ("Ana Lopez", "Ana L")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        return work
+
+    outcomes = _at_once(app, register("Ana Lopez"), register("Ana L"))
     assert outcomes == ["pending", "pending"]
     assert _statuses(event) == ["pending"]
