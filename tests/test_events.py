@@ -986,11 +986,15 @@ def test_at_the_door_each_name_ticks_its_box_and_the_save_button_stays_in_reach(
     hidden, and the save button sat below both lists and the walk-ins field: the name is
     now the box's label (a whole line to tap), a search and a count of the ticks come with
     the page's script, and the button is held at the bottom of the screen (it names the
-    form, outside which it stands)."""
+    form, outside which it stands). A list printed before the event had no column to
+    tick on paper: it has one, of empty boxes, on paper only."""
     event, ana, paul, lea = _attendance_world()
     auth.login("animateur")
     before = html_of(client.get(f"/animateur/evenements/{event.id}"))
     assert 'id="chercher-inscrit"' not in before and "data-checkin-count" not in before
+    # Printed before the event, the list has a column of empty boxes to tick on paper.
+    assert before.count('<th scope="col" class="print-only">Venu ?</th>') == 2
+    assert before.count('<td class="print-only sign-box"></td>') == 3
     _begin(event)
     page = html_of(client.get(f"/animateur/evenements/{event.id}"))
     for person in (ana, paul, lea):
@@ -999,7 +1003,7 @@ def test_at_the_door_each_name_ticks_its_box_and_the_save_button_stays_in_reach(
             '<span class="visually-hidden"> est venu·e</span></label>'
         ) in page
         assert page.count(f'for="present-{person.id}"') == 1
-    assert '<table class="stack attendance">' in page
+    assert '<table class="stack attendees attendance">' in page
     assert re.search(r'<input type="search" id="chercher-inscrit"[^>]*data-checkin-search>', page)
     assert re.search(
         r'<div class="sticky-action checkin-save no-print">\s*'
