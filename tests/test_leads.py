@@ -555,9 +555,13 @@ def _accepted_bundle(animateur):
     return lead
 
 
-def _place_bundle(animateur, hours: float, lead=None, **kw):
+def _place_bundle(animateur, hours: float, lead=None, confirm_hours=None, **kw):
+    """Place the person "ok" in both needs of the bundle; ``confirm_hours``: the hours the
+    operator confirmed for them, when asked."""
     if lead is None:
         lead = _accepted_bundle(animateur)
+    if confirm_hours is not None:
+        kw["confirmed"] = flow.placement_confirmation(by_ref(Candidate, "ok").id, confirm_hours)
     flow.record_placement(
         db.session,
         lead,
@@ -651,13 +655,18 @@ def test_a_lead_of_one_need_placed_at_other_hours_asks_for_a_confirmation(animat
         f"({need.company.name}). Confirmez pour l'enregistrer quand même."
     )
     assert asked.value.hours == 9
+    assert asked.value.confirmation == flow.placement_confirmation(by_ref(Candidate, "ok").id, 9)
+
+    def asked_for(hours):
+        return flow.placement_confirmation(by_ref(Candidate, "ok").id, hours)
+
     db.session.rollback()
     # Confirmed for other hours: asked again; at its need's hours: nothing to ask.
     with pytest.raises(flow.PlacementOverWeek, match="vous indiquez 9 h"):
-        flow.record_placement(db.session, lead, hours_per_week=9, confirm_hours=7, **place)
+        flow.record_placement(db.session, lead, hours_per_week=9, confirmed=asked_for(7), **place)
     db.session.rollback()
     assert flow.hours_to_confirm(lead, [need], 7) is None
-    flow.record_placement(db.session, lead, hours_per_week=9, confirm_hours=9, **place)
+    flow.record_placement(db.session, lead, hours_per_week=9, confirmed=asked_for(9), **place)
     db.session.commit()
     assert [c.hours_per_week for c in by_ref(Candidate, "ok").commitments] == [9]
 
@@ -720,7 +729,7 @@ def test_a_placement_making_a_seventh_working_day_is_refused_even_confirmed(anim
         hours_per_week=7,
         contract="cdi_temps_partage",
         start_date=date(2027, 1, 4),
-        confirm_hours=7,
+        confirmed=flow.placement_confirmation(by_ref(Candidate, "ok").id, 7),
     )
     db.session.commit()
     assert len(by_ref(Candidate, "ok").commitments) == 2
@@ -747,7 +756,7 @@ def test_work_never_running_with_the_placement_makes_no_seventh_day(animateur, h
         contract="cdd",
         start_date=date(2027, 1, 4),
         end_date=date(2027, 6, 30),
-        confirm_hours=21,
+        confirmed=flow.placement_confirmation(person.id, 21),
     )
     db.session.commit()
     assert len(person.commitments) == 3

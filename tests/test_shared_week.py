@@ -108,8 +108,15 @@ def world(auth):
     return {"lead": lead.id, "animateur": animateur}
 
 
-def _place(world, hours=8, contract="cdi_temps_partage", start_date=date(2027, 3, 1), **kw):
+def _place(
+    world, hours=8, contract="cdi_temps_partage", start_date=date(2027, 3, 1), confirm_hours=None,
+    **kw,
+):  # fmt: skip
+    """Place Inès in the need "placed"; ``confirm_hours``: the hours the operator confirmed
+    for her, when asked."""
     lead = sent_on(db.session.get(Lead, world["lead"]), min(start_date, local_today()))
+    if confirm_hours is not None:
+        kw["confirmed"] = _confirmation(confirm_hours)
     placement = flow.record_placement(
         db.session,
         lead,
@@ -122,6 +129,11 @@ def _place(world, hours=8, contract="cdi_temps_partage", start_date=date(2027, 3
     )
     db.session.commit()
     return placement
+
+
+def _confirmation(hours) -> str:
+    """The placement form's hidden confirmation of Inès placed at ``hours``."""
+    return flow.placement_confirmation(by_ref(Candidate, "ines").id, hours)
 
 
 def _placement_form(**fields) -> dict:
@@ -338,7 +350,10 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     assert re.search(r'<input[^>]*id="confirmer"[^>]*autofocus', response.get_data(as_text=True))
     assert count(Commitment) == 1
     response = _post(
-        client, url, url + "/placement", {**form, "confirmer": "1", "heures-confirmees": "8"}
+        client,
+        url,
+        url + "/placement",
+        {**form, "confirmer": "1", "confirmation": _confirmation(8)},
     )
     assert response.status_code == 302
     assert count(Commitment) == 2
@@ -353,20 +368,73 @@ def test_hours_changed_after_the_free_time_warning_are_asked_again(client, auth,
     form = _placement_form(heures="8")
     asked = _post(client, url, url + "/placement", form)
     assert asked.status_code == 409
-    assert 'name="heures-confirmees" value="8"' in html_of(asked)
-    assert "Je confirme ce placement à 8 h par semaine" in page_text(asked)
-    changed = {**form, "heures": "12", "confirmer": "1", "heures-confirmees": "8"}
+    assert f'name="confirmation" value="{_confirmation(8)}"' in html_of(asked)
+    assert "Je confirme ce placement d'Inès Marchal à 8 h par semaine" in page_text(asked)
+    changed = {**form, "heures": "12", "confirmer": "1", "confirmation": _confirmation(8)}
     again = _post(client, url, url + "/placement", changed)
     assert again.status_code == 409
     assert "Ce placement de 12 h par semaine dépasse le temps libre" in page_text(again)
-    assert 'name="heures-confirmees" value="12"' in html_of(again)
+    assert f'name="confirmation" value="{_confirmation(12)}"' in html_of(again)
     # A box ticked without the hours it was asked for confirms nothing either.
     bare = _post(client, url, url + "/placement", {**form, "confirmer": "1"})
     assert bare.status_code == 409
     assert count(Commitment) == 1 and by_ref(Need, "placed").status == "propose"
-    done = _post(client, url, url + "/placement", {**changed, "heures-confirmees": "12"})
+    done = _post(client, url, url + "/placement", {**changed, "confirmation": _confirmation(12)})
     assert done.status_code == 302
     assert sorted(c.hours_per_week for c in by_ref(Candidate, "ines").commitments) == [12, 20]
+
+
+def test_a_confirmation_given_for_one_person_is_asked_again_for_another(client, auth, world):
+    """The confirmation named only the hours: confirmed for Inès (over her free time),
+    the form sent with « Personne placée » changed to Paul (over his too) at the same
+    hours placed Paul without a question. It names the person and the hours now."""
+    from connectences.workflows.dispatch import send_lead
+
+    f.load(
+        f.document(
+            candidates=[
+                f.candidate(
+                    ref="paul", first_name="Paul", last_name="Dutour", hours_min=4,
+                    hours_max=10, days=["mon", "tue"],
+                )
+            ]
+        )
+    )  # fmt: skip
+    flow.close_without_outcome(db.session, db.session.get(Lead, world["lead"]))
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, "placed")],
+        operator=by_ref(Operator, "ge-a"),
+        candidates=[by_ref(Candidate, "ines"), by_ref(Candidate, "paul")],
+        actor=world["animateur"],
+    )
+    flow.accept(db.session, lead)
+    db.session.commit()
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    paul = by_ref(Candidate, "paul")
+    paul.commitments.append(Commitment(hours_per_week=6, days=["mon"], label="Mairie"))
+    db.session.commit()
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead.id}"
+    form = _placement_form()
+    asked = _post(client, url, url + "/placement", form)
+    assert asked.status_code == 409
+    assert "temps libre qui reste à Inès Marchal" in page_text(asked)
+    hidden = re.search(r'name="confirmation" value="([^"]*)"', html_of(asked)).group(1)
+    assert hidden == flow.placement_confirmation(by_ref(Candidate, "ines").id, 8)
+    # The box ticked for Inès, the person changed to Paul, the hours kept: asked again.
+    other = {**form, "candidat": str(paul.id), "confirmer": "1", "confirmation": hidden}
+    again = _post(client, url, url + "/placement", other)
+    assert again.status_code == 409
+    assert "temps libre qui reste à Paul Dutour" in page_text(again)
+    assert f'name="confirmation" value="{flow.placement_confirmation(paul.id, 8)}"' in html_of(
+        again
+    )
+    assert count(Commitment) == 2 and by_ref(Need, "placed").status == "propose"
+    confirmed = {**other, "confirmation": flow.placement_confirmation(paul.id, 8)}
+    assert _post(client, url, url + "/placement", confirmed).status_code == 302
+    assert [c.hours_per_week for c in by_ref(Candidate, "paul").commitments] == [6, 8]
+    assert [c.hours_per_week for c in by_ref(Candidate, "ines").commitments] == [20]
 
 
 def test_a_single_need_placed_at_other_hours_is_asked_through_the_form(client, auth, world):
@@ -380,7 +448,7 @@ def test_a_single_need_placed_at_other_hours_is_asked_through_the_form(client, a
         "indiquez 16 h : sera enregistré un engagement de 16 h par semaine le mardi"
     ) in page_text(asked)
     assert count(Commitment) == 0 and by_ref(Need, "placed").status == "propose"
-    confirmed = {**form, "confirmer": "1", "heures-confirmees": "16"}
+    confirmed = {**form, "confirmer": "1", "confirmation": _confirmation(16)}
     assert _post(client, url, url + "/placement", confirmed).status_code == 302
     (held,) = by_ref(Candidate, "ines").commitments
     assert held.hours_per_week == 16 and held.days == ["tue"]
@@ -429,18 +497,21 @@ def test_the_bundle_placement_form_proposes_its_total_and_confirms_other_hours(c
         "Garage Martin 12 h), vous indiquez 24 h : sera enregistré un engagement de 24 h "
         "par semaine le lundi, le mardi et le jeudi (Boulangerie du Port, Garage Martin)"
     ) in text
-    assert "Je confirme ce placement à 24 h par semaine" in text
-    assert 'name="heures-confirmees" value="24"' in html_of(asked)
+    assert "Je confirme ce placement d'Inès Marchal à 24 h par semaine" in text
+    assert f'name="confirmation" value="{_confirmation(24)}"' in html_of(asked)
     assert count(Commitment) == 0
     # Confirmed for 24 h, sent at 22 h: asked again, nothing written.
     again = _post(
         client, url, url + "/placement", {**form, "heures": "22", "confirmer": "1",
-                                           "heures-confirmees": "24"}
+                                           "confirmation": _confirmation(24)}
     )  # fmt: skip
     assert again.status_code == 409 and "vous indiquez 22 h" in page_text(again)
     assert count(Commitment) == 0
     done = _post(
-        client, url, url + "/placement", {**form, "confirmer": "1", "heures-confirmees": "24"}
+        client,
+        url,
+        url + "/placement",
+        {**form, "confirmer": "1", "confirmation": _confirmation(24)},
     )
     assert done.status_code == 302
     (held,) = by_ref(Candidate, "ines").commitments

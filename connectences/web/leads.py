@@ -356,18 +356,25 @@ def place(lead_id: int):
         return _render_show(
             lead, None, 422, sent="placement", errors=errors, typed=_typed_placement(request.form)
         )
-    # The hours the confirmation was asked for: hours changed since are asked again.
-    confirmed_hours = None
+    # The person and hours the confirmation was asked for: either changed since is asked
+    # again.
+    confirmed = None
     if request.form.get("confirmer") == "1":
-        confirmed_hours = read_number(request.form.get("heures-confirmees", ""), "h")
+        confirmed = request.form.get("confirmation") or None
     try:
         placement = flow.record_placement(
-            db.session, lead, actor=current_user, confirm_hours=confirmed_hours, **values
+            db.session, lead, actor=current_user, confirmed=confirmed, **values
         )
     except flow.PlacementOverWeek as warning:
         db.session.rollback()
         # Nothing written: the same form again, filled in, with why and a confirmation.
-        pending = {"why": warning.message, "hours": warning.hours}
+        person = values["candidate"]
+        pending = {
+            "why": warning.message,
+            "name": f"{person.first_name} {person.last_name}",
+            "hours": warning.hours,
+            "confirmation": warning.confirmation,
+        }
         return _render_show(
             _own_lead(lead_id), pending, 409, sent="placement", typed=_typed_placement(request.form)
         )

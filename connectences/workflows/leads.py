@@ -80,12 +80,21 @@ MISSION_MONTHS = 1
 class PlacementOverWeek(TransitionError):
     """The placement needs an explicit confirmation (the message says why): it takes
     more than the person's free time, or hours other than its needs' (``hours_to_confirm``).
-    ``hours``: the hours placed, which a confirmation must name (``confirm_hours``): hours
-    changed after the question are asked again."""
+    ``hours``: the hours placed; ``confirmation``: what a confirmation must name, the
+    person and those hours (``placement_confirmation``): a person or hours changed after
+    the question are asked again."""
 
-    def __init__(self, message: str, hours: float):
+    def __init__(self, message: str, candidate_id: int, hours: float):
         super().__init__(message)
         self.hours = hours
+        self.confirmation = placement_confirmation(candidate_id, hours)
+
+
+def placement_confirmation(candidate_id: int, hours: float) -> str:
+    """What the operator confirms when a placement asks (``PlacementOverWeek``): the
+    person placed and the weekly hours, as the form's hidden value sends it back. A
+    confirmation for another person or other hours confirms nothing."""
+    return f"{candidate_id}:{float(hours):g}"
 
 
 def commitment_end(
@@ -622,7 +631,7 @@ def record_placement(
     trial: str | None = None,
     trial_end: date | None = None,
     actor=None,
-    confirm_hours: float | None = None,
+    confirmed: str | None = None,
 ) -> Placement:
     """Record that the operator placed one of the lead's candidates in one or more of its
     companies (a bundle places one person in several).
@@ -647,9 +656,10 @@ def record_placement(
 
     A placement over the person's free hours or on none of their free days, or at hours
     other than its chosen needs' (``hours_to_confirm``: their hours, and the commitment
-    then written), raises ``PlacementOverWeek`` (saying why) unless ``confirm_hours``,
-    the hours the operator confirmed, names the very hours placed: a confirmation given
-    for other hours is asked again. One that would take the week of commitments over 48
+    then written), raises ``PlacementOverWeek`` (saying why) unless ``confirmed``, what
+    the operator confirmed, names the very person and hours placed
+    (``placement_confirmation``): a confirmation given for another person or other hours
+    is asked again. One that would take the week of commitments over 48
     hours, or over six days (``week.seventh_day``, with the commitments running on one same day with
     it), is refused outright.
     """
@@ -731,7 +741,7 @@ def record_placement(
         if why := week.seventh_day(days, (c.days or () for c in together)):
             why = f"Placement impossible pour {candidate.first_name} {candidate.last_name}. {why}"
             raise TransitionError(why, errors={"needs": why})
-    confirmed = confirm_hours is not None and _same_hours(confirm_hours, hours_per_week)
+    is_confirmed = confirmed == placement_confirmation(candidate.id, hours_per_week)
     to_confirm = [
         why
         for why in (
@@ -740,9 +750,10 @@ def record_placement(
         )
         if why
     ]
-    if to_confirm and not confirmed:
+    if to_confirm and not is_confirmed:
         raise PlacementOverWeek(
             " ".join([*to_confirm, "Confirmez pour l'enregistrer quand même."]),
+            candidate_id=candidate.id,
             hours=float(hours_per_week),
         )
 

@@ -40,7 +40,9 @@ def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_s
     _press(page, "Accepter la proposition")
     page.get_by_label("Date de début").fill(start.isoformat())
     _press(page, "Enregistrer le placement")
-    confirm = page.get_by_label(re.compile(r"^Je confirme ce placement à .* par semaine$"))
+    confirm = page.get_by_label(
+        re.compile(r"^Je confirme ce placement (de |d').+ à .* par semaine$")
+    )
     if confirm.count():
         confirm.check()
         _press(page, "Enregistrer le placement")

@@ -47,7 +47,7 @@ def worked_inbox(live_server):
             hours_per_week=hours,
             contract="cdi_temps_partage",
             start_date=start,
-            confirm_hours=hours,
+            confirmed=flow.placement_confirmation(placed.candidates[0].candidate_id, hours),
         )
         flow.accept(db.session, accepted, actor)
         flow.refuse(db.session, refused, "hors_perimetre", None, actor)

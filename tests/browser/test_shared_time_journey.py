@@ -182,7 +182,9 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
         warning = page.locator("#placement-alerte")
         expect(warning).to_contain_text(f"vous indiquez {PLACED_HOURS} h")
         expect(warning).not_to_contain_text("temps libre")
-        page.get_by_label(f"Je confirme ce placement à {PLACED_HOURS} h par semaine").check()
+        page.get_by_label(
+            re.compile(rf"^Je confirme ce placement (de |d').+ à {PLACED_HOURS}\sh par semaine$")
+        ).check()
         with page.expect_navigation():
             placement.get_by_role("button", name="Enregistrer le placement").click()
     expect(page.get_by_role("status")).to_contain_text("Placement enregistré")
