@@ -31,6 +31,7 @@ from tests.helpers import (
     page_text,
     recorded_statements,
     refused_and_logged,
+    top_flashes,
 )
 
 
@@ -419,6 +420,34 @@ def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, wo
         client.get(url)
     )
     assert len(db.session.scalars(select(FollowUpPoint)).all()) == 3
+
+
+@pytest.mark.parametrize("state", ["refuse", "place", "rendu", "sans_suite"])
+def test_handing_back_a_settled_lead_without_a_reason_says_the_lead_s_state(
+    client, auth, world, state
+):
+    """« Rendre » sent with an empty reason on a lead refused or placed meanwhile asked for
+    the reason (a field no longer on the page) instead of saying the lead is settled."""
+    lead = db.session.get(Lead, world["a"])
+    lead.status = state  # set up directly: the refusal of the move is under test
+    db.session.commit()
+    before = len(workflows.history(db.session, LEAD, world["a"]))
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    response = _post(client, url + "/action", {"action": "rendre", "precision": " "})
+    assert response.status_code == 302
+    said = top_flashes(client.get(url))
+    assert "Expliquez pourquoi" not in said
+    if state == "rendu":
+        assert said == (
+            "Information : La proposition est déjà à l'état « Rendu à l'animateur » : rien "
+            "n'a été modifié."
+        )
+    else:
+        assert said == f"Erreur : {LEAD.why_impossible(state, 'rendu')}"
+    db.session.expire_all()
+    assert db.session.get(Lead, world["a"]).status == state
+    assert len(workflows.history(db.session, LEAD, world["a"])) == before
 
 
 def _accepted_form(client, auth, world) -> tuple[str, dict]:

@@ -193,6 +193,7 @@ LEAD = Workflow(
         }
     ),
     reasons={L.REFUSE: vocab.LEAD_REFUSAL_REASONS},
+    texts={L.RENDU: "Expliquez pourquoi vous rendez cette proposition."},
     # Said to the operator, whose page names its buttons, not the machine's states.
     impossible={
         (L.ENVOYE, L.ACCEPTE): _LEAD_NOT_ACCEPTED,

@@ -551,13 +551,10 @@ def refuse(session, lead: Lead, reason: str, text: str | None = None, actor=None
 
 def hand_back(session, lead: Lead, text: str, actor=None) -> Transition:
     """The operator hands the lead back (with its reason, required) so the animateur can
-    route the needs elsewhere: they go back to ``en_recherche``."""
+    route the needs elsewhere: they go back to ``en_recherche``. The reason is asked by
+    the machine (``LEAD.texts``) once the move is allowed: a lead settled meanwhile says
+    so, not that its reason is missing."""
     text = (text or "").strip()
-    if not text:
-        raise TransitionError(
-            "Expliquez pourquoi vous rendez cette proposition.",
-            errors={"reason_text": "Expliquez pourquoi vous rendez cette proposition."},
-        )
     name = lead.operator.name
     return _end_releasing_needs(
         session,
