@@ -422,6 +422,30 @@ def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, wo
     assert len(db.session.scalars(select(FollowUpPoint)).all()) == 3
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"heures": "abc"},
+        {"candidat": ""},
+        {"debut": "hier", "besoins": []},
+    ],
+)
+def test_a_placement_typed_wrong_once_placed_says_the_lead_is_placed(client, auth, world, typed):
+    """A form with wrong fields sent once the lead is placed came back at 422 with field
+    errors while the placement form is no longer on the page: the lead's sentence is said
+    at the top, nothing changed, whatever was typed."""
+    url, form = _accepted_form(client, auth, world)
+    assert _post(client, url + "/placement", form).status_code == 302
+    before = len(workflows.history(db.session, LEAD, world["a"]))
+    again = _post(client, url + "/placement", {**form, **typed})
+    assert again.status_code == 302 and again.location.endswith(url)
+    said = top_flashes(client.get(url))
+    assert said == f"Erreur : {LEAD.why_impossible('place', 'place')}"
+    assert said.startswith("Erreur : Cette proposition est placée")
+    assert len(db.session.scalars(select(Placement)).all()) == 1
+    assert len(workflows.history(db.session, LEAD, world["a"])) == before
+
+
 @pytest.mark.parametrize("state", ["refuse", "place", "rendu", "sans_suite"])
 def test_handing_back_a_settled_lead_without_a_reason_says_the_lead_s_state(
     client, auth, world, state

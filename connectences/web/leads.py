@@ -43,7 +43,6 @@ from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate
 from connectences.workflows import (
     LEAD,
-    LeadState,
     TransitionError,
     inboxes,
 )
@@ -351,6 +350,11 @@ def _typed_placement(form) -> dict:
 @bp.route("/<int:lead_id>/placement", methods=["POST"])
 def place(lead_id: int):
     lead = _own_lead(lead_id)
+    if why := flow.placement_refused(lead):
+        # A form sent again once the lead is placed or closed: the placement form is no
+        # longer on the page, so the refusal is said at its top, whatever was typed.
+        flash(why, "error")
+        return redirect(url_for(".show", lead_id=lead_id))
     values, errors = _parse_placement(lead, request.form)
     if errors:
         return _render_show(
@@ -381,9 +385,9 @@ def place(lead_id: int):
     except TransitionError as refusal:
         db.session.rollback()
         lead = _own_lead(lead_id)
-        if LeadState.PLACE not in LEAD.allowed(lead.status):
-            # A form sent again once the lead is placed or closed: the placement form is
-            # no longer on the page, so the refusal is said at its top.
+        if flow.placement_refused(lead):
+            # The lead moved meanwhile (another member placed or closed it): said at the
+            # top, as above.
             flash(refusal.message, refusal.flash_category)
             return redirect(url_for(".show", lead_id=lead_id))
         return _render_show(

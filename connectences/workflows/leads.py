@@ -615,6 +615,15 @@ def _end_releasing_needs(
     return entry
 
 
+def placement_refused(lead: Lead) -> str | None:
+    """Why ``lead`` takes no placement in its state, in the lead's own French words
+    (placed already, closed, not accepted yet: nothing changed); None when it does. The
+    lead page shows the placement form only then."""
+    if LeadState.PLACE in LEAD.allowed(lead.status):
+        return None
+    return LEAD.why_impossible(lead.status, LeadState.PLACE)
+
+
 def record_placement(
     session,
     lead: Lead,
@@ -713,8 +722,8 @@ def record_placement(
             why = contract_end_problem(end_date, start_date, local_today())
         if why:
             raise TransitionError(why, errors={"end_date": why})
-    if lead.status not in LEAD.moves or LeadState.PLACE not in LEAD.allowed(lead.status):
-        raise TransitionError(LEAD.why_impossible(lead.status, LeadState.PLACE))
+    if why := placement_refused(lead):
+        raise TransitionError(why)
     for need in needs:
         # Only a need this lead still holds (proposed): one abandoned or re-oriented
         # meanwhile is no longer the operator's to fill.
