@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from connectences.accounts.sessions import Lifetimes, open_session, purge_sessions
 from connectences.extensions import db
-from connectences.models import AuditLog, Candidate, LoginSession, User, utcnow
+from connectences.models import AuditLog, Candidate, LoginSession, OutboxMessage, User, utcnow
 from tests import factories
 from tests.fixtures_auth import PASSWORD
 from tests.helpers import error_of, page_text
@@ -237,6 +237,66 @@ def test_managing_accounts_asks_for_the_password_again(client, auth, action):
             assert client.post(f"/admin/utilisateurs/{other.id}/desactiver").status_code == 302
         db.session.expire_all()
         assert db.session.get(User, other.id).active is False
+
+
+def _failed_mail() -> OutboxMessage:
+    message = OutboxMessage(
+        kind="lead_sent", to="a@exemple.fr", subject="[Connect'ences] Une proposition",
+        body_text="b", status="failed", attempts=9, last_error="550 5.1.1 mailbox unknown",
+    )  # fmt: skip
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+@pytest.mark.parametrize("action", ["phone", "requeue"])
+def test_every_admin_change_asks_for_the_password_again(client, auth, action):
+    """Setting an animateur's public phone (shown on the public home) and putting failed
+    e-mails back in the queue (sent again, to people) were the admin's only changes done
+    without the password asked again, like managing accounts and API tokens."""
+    animateur = auth.create("animateur", email="anim@exemple.fr")
+    mail = _failed_mail()
+    if action == "phone":
+        url, data = f"/admin/utilisateurs/{animateur.id}/telephone", {"phone": "05 56 12 34 56"}
+    else:
+        url, data = "/admin/courriels/relancer", {"message": str(mail.id)}
+
+    def unchanged() -> bool:
+        db.session.expire_all()
+        phone = db.session.get(User, animateur.id).phone
+        return phone is None and db.session.get(OutboxMessage, mail.id).status == "failed"
+
+    auth.login("admin")
+    with _later(16):
+        response = client.post(url, data=data)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/confirmer-mot-de-passe?next=/admin")
+        assert unchanged()
+        wrong = _confirm(client, "/admin", "mauvais")
+        assert wrong.status_code == 400
+        assert "Mot de passe incorrect." in error_of(wrong, "password")
+        refused = client.post(url, data=data)
+        assert refused.headers["Location"].startswith("/confirmer-mot-de-passe")
+        assert unchanged()
+        assert _confirm(client, "/admin").status_code == 302
+        assert client.post(url, data=data).headers["Location"].startswith("/admin")
+    assert not unchanged()
+
+
+def test_no_change_of_the_administration_goes_without_the_password_asked_again(app):
+    """The rule the admin's actions follow, so that a new one does not forget it."""
+    posts = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("admin.") and "POST" in rule.methods
+    ]
+    assert "admin.set_phone" in posts and "admin.requeue_mail" in posts
+    forgotten = [
+        endpoint
+        for endpoint in posts
+        if not getattr(app.view_functions[endpoint], "asks_password_again", False)
+    ]
+    assert forgotten == []
 
 
 def test_a_foreign_referer_never_becomes_the_way_back(client, auth):

@@ -107,6 +107,7 @@ def recent_login_required(view: Callable) -> Callable:
         flash("Pour cette action, confirmez d'abord votre mot de passe.", "info")
         return redirect(url_for("auth.confirm_password", next=back))
 
+    wrapped.asks_password_again = True  # what a test of a whole blueprint's changes reads
     return wrapped
 
 

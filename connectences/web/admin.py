@@ -54,6 +54,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # An account's state: a password closed with its personal links is not an invitation.
 bp.add_app_template_test(is_closed, "closed_password")
 guard_blueprint(bp, "admin", audit_action="admin_access_refused")
+# Every change made here (a POST: accounts, the phone shown on the public home, e-mails
+# sent again, API tokens) asks for the password again when it was given long ago
+# (@recent_login_required); reading a page does not, an export does.
 
 # Failed messages listed on the page (the count shows them all).
 FAILED_SHOWN = 50
@@ -100,6 +103,7 @@ def index():
 
 
 @bp.route("/courriels/relancer", methods=["POST"])
+@recent_login_required
 def requeue_mail():
     """Put failed messages back in the queue once the relay is fixed (all, or one)."""
     raw = request.form.getlist("message")
@@ -235,6 +239,7 @@ def change_role(user_id: int):
 
 
 @bp.route("/utilisateurs/<int:user_id>/telephone", methods=["POST"])
+@recent_login_required
 def set_phone(user_id: int):
     """The phone an animateur shows companies on the public home."""
     user = db.session.get(User, user_id)
