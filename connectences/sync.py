@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import sync_content
 from connectences.accounts.scope import (
+    API_ROLES,
     STAFF_ROLES,
     companies_reached,
     is_usable,
@@ -86,7 +87,7 @@ READERS: dict[str, frozenset[str]] = {
     "partners": STAFF_ROLES | {"partner"},
     "referrals": STAFF_ROLES | {"partner"},
     # Public content: whoever holds a token (what the public pages show, and no more).
-    **dict.fromkeys(sync_content.KINDS, STAFF_ROLES | {"company", "operator", "partner"}),
+    **dict.fromkeys(sync_content.KINDS, API_ROLES),
 }
 # The organisation that owns each kind of record: (role, model column, tombstone column).
 _OWNERS: dict[str, tuple[str, Any, Any]] = {

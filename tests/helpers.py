@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from flask import url_for
 from sqlalchemy import delete, event, exists, func, literal, select, text, union_all
 from werkzeug.routing.converters import NumberConverter
 
 from connectences import workflows
+from connectences.accounts import api_tokens
+from connectences.accounts.scope import API_ROLES
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.models import (
+    ApiToken,
     AuditLog,
     Base,
     Candidate,
@@ -385,3 +389,28 @@ def query_plan(query, set_aside: tuple[str, ...] = ()) -> str:
         rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
     db.session.rollback()
     return " ".join(str(row[-1]) for row in rows)
+
+
+def api_token_of(user, *, actor=None, days: int = 30) -> str:
+    """A live API token of ``user`` (not committed); its secret. Issued by ``actor`` (the
+    owner when None) through ``issue_token`` for a role the API serves; for another role,
+    which ``issue_token`` refuses, written as a token issued before that rule: the API
+    must still refuse it (the role guard)."""
+    if user.role in API_ROLES:
+        _, secret = api_tokens.issue_token(
+            db.session, owner_email=user.email, name="Essai", days=days, actor=actor or user
+        )
+        return secret
+    secret = api_tokens.PREFIX + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.session.add(
+        ApiToken(
+            name="Essai",
+            user=user,
+            secret_hash=api_tokens.hash_secret(secret),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    db.session.flush()
+    return secret

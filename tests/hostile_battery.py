@@ -64,7 +64,7 @@ from connectences.web.access import PUBLIC, route_roles
 from tests import factories
 from tests import hostile_values as hostile
 from tests.cv_helpers import make_pdf
-from tests.helpers import empty_domain_tables, qualify
+from tests.helpers import api_token_of, empty_domain_tables, qualify
 
 ROOT = Path(__file__).resolve().parent.parent
 ANONYMOUS = "anonyme"
@@ -529,9 +529,7 @@ def client_for(app, auth, world: World, role: str):
         assert response.status_code == 302, f"login as {role} failed"
         # The JSON API authenticates by token only: every request carries the role's own
         # (the web's pages ignore the header).
-        _, secret = api_tokens.issue_token(
-            db.session, owner_email=user.email, name="Batterie", days=1, actor=user
-        )
+        secret = api_token_of(user, days=1)
         db.session.commit()
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
     return client

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from connectences import accounts
+from connectences import accounts, sync
 from connectences.accounts import api_tokens
+from connectences.accounts.scope import API_ROLES
 from connectences.accounts.users import AccountError
 from connectences.extensions import db
 from connectences.models import ApiToken, AuditLog
+from connectences.vocab import ROLES
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -117,6 +119,34 @@ def test_issue_refuses_bad_fields_each_by_name(auth):
         )
     assert set(refusal.value.errors) == {"owner_email", "name", "days"}
     assert db.session.scalars(select(ApiToken)).all() == []
+
+
+@pytest.mark.parametrize("role", ["candidate", "territoire"])
+def test_no_token_for_a_role_the_api_does_not_serve(auth, role):
+    """A candidate's or an intercommunality's token was issued, then every call of it
+    refused (403): the API serves neither role, so none is issued, said in French."""
+    admin = auth.create("admin")
+    owner = auth.create(role)
+    with pytest.raises(AccountError) as refusal:
+        api_tokens.issue_token(
+            db.session, owner_email=owner.email, name="Outil", days=30, actor=admin
+        )
+    assert refusal.value.errors == {"owner_email": refusal.value.message}
+    assert refusal.value.message.startswith(
+        f"Ce compte (rôle « {ROLES[role]} ») n'a pas accès à l'API"
+    )
+    assert db.session.scalars(select(ApiToken)).all() == []
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "api_token.issued")) is None
+
+
+@pytest.mark.parametrize("role", sorted(API_ROLES))
+def test_every_role_the_api_serves_gets_a_token(auth, role):
+    _admin, owner, token, _secret = _issue(auth, role=role)
+    assert token.user_id == owner.id
+
+
+def test_the_roles_given_a_token_are_those_the_api_reads_for():
+    assert set().union(*sync.READERS.values()) == API_ROLES
 
 
 def test_the_command_line_issues_a_token_shown_once(app, runner, auth):

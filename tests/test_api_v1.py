@@ -15,21 +15,20 @@ from connectences.accounts import api_tokens
 from connectences.extensions import db
 from connectences.models import ApiToken, Need
 from tests import factories
-from tests.helpers import audit_entries
+from tests.helpers import api_token_of, audit_entries
 
 PROBLEM = "application/problem+json"
 
 
 def token_for(user, days: int = 30) -> str:
-    """A live token of ``user``, issued by a fresh admin; its secret."""
+    """A live token of ``user``, issued by a fresh admin (``api_token_of``: a role the
+    API does not serve gets one issued before it refused them); its secret."""
     admin = db.session.scalar(select(type(user)).where(type(user).role == "admin"))
     if admin is None:
         from connectences.accounts import create_user
 
         admin = create_user(db.session, "admin-jetons@exemple.fr", "admin", password=None)
-    _, secret = api_tokens.issue_token(
-        db.session, owner_email=user.email, name="Essai", days=days, actor=admin
-    )
+    secret = api_token_of(user, actor=admin, days=days)
     db.session.commit()
     return secret
 

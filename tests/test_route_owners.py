@@ -9,7 +9,6 @@ import pytest
 from flask import Blueprint
 
 from connectences import create_app
-from connectences.accounts import api_tokens
 from connectences.extensions import db
 from connectences.web.access import (
     ALL_ROLES,
@@ -19,7 +18,7 @@ from connectences.web.access import (
     route_roles,
     undeclared_endpoints,
 )
-from tests.helpers import sample_url
+from tests.helpers import api_token_of, sample_url
 from tests.test_permissions import PUBLIC_ENDPOINTS
 
 
@@ -68,9 +67,7 @@ def test_each_role_is_refused_every_route_it_does_not_own(app, auth, role):
     def token() -> str:
         # Token-authenticated blueprints (the JSON API) get the same user's API token, a
         # fresh one each time: the admin's own routes may have revoked the last one.
-        _, secret = api_tokens.issue_token(
-            db.session, owner_email=user.email, name="Essai", days=1, actor=user
-        )
+        secret = api_token_of(user, days=1)
         db.session.commit()
         return secret
 

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from connectences.accounts import api_tokens
 from connectences.accounts.scope import (
     may_open_company,
     may_open_lead,
@@ -41,7 +40,7 @@ from connectences.models import (
 from connectences.observatory import figures
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
 from tests import factories
-from tests.helpers import empty_domain_tables
+from tests.helpers import api_token_of, empty_domain_tables
 
 # Property tests over many generated worlds: seconds each.
 pytestmark = pytest.mark.slow
@@ -314,9 +313,7 @@ def test_api_tokens_reach_exactly_what_their_owner_reaches_on_the_web(app, world
         for user in users:
             active = user.active
             user.active = True  # tokens are issued to active accounts only
-            _, secret = api_tokens.issue_token(
-                db.session, owner_email=user.email, name="Essai", days=30, actor=issuer
-            )
+            secret = api_token_of(user, actor=issuer)
             user.active = active
             secrets.append(secret)
         db.session.commit()

@@ -59,6 +59,16 @@ def test_bad_fields_are_refused_next_to_the_field(client, auth, data, field, wor
     assert db.session.scalars(select(ApiToken)).all() == []
 
 
+def test_a_token_for_a_candidate_is_refused_next_to_the_account(client, auth):
+    auth.login("admin")
+    owner = auth.create("candidate")
+    response = _issue(client, owner_email=owner.email, name="Outil")
+    assert response.status_code == 422
+    assert "n'a pas accès à l'API" in error_of(response, "owner_email")
+    assert SECRET.search(response.get_data(as_text=True)) is None
+    assert db.session.scalars(select(ApiToken)).all() == []
+
+
 def test_an_admin_revokes_a_token(client, auth):
     admin = auth.login("admin")
     owner = auth.create("company")

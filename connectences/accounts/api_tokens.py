@@ -12,9 +12,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from connectences.accounts.audit import audit
+from connectences.accounts.scope import API_ROLES
 from connectences.accounts.users import AccountError, normalise_email
 from connectences.models import ApiToken, User
 from connectences.models.base import utcnow
+from connectences.vocab import ROLES
 
 # What every secret starts with, so that one found in a log or a repository is recognised.
 PREFIX = "cte_"
@@ -48,8 +50,9 @@ def issue_token(
     actor: User | None,
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token for the active user ``owner_email``; return it with its secret,
-    which is not stored and cannot be shown again. Refusals name their field
+    """Create a token for the active user ``owner_email`` of a role the API serves
+    (``scope.API_ROLES``: a candidate's or an intercommunality's would be refused at every
+    call); return it with its secret, which is not stored and cannot be shown again. Refusals name their field
     (``owner_email``, ``name``, ``days``). ``actor`` is the admin who issues it (None from
     the command line)."""
     now = now or utcnow()
@@ -66,6 +69,12 @@ def issue_token(
         errors["owner_email"] = "Aucun compte n'a cette adresse e-mail."
     elif not owner.active:
         errors["owner_email"] = "Ce compte est désactivé : réactivez-le d'abord."
+    elif owner.role not in API_ROLES:
+        served = ", ".join(ROLES[role].lower() for role in ROLES if role in API_ROLES)
+        errors["owner_email"] = (
+            f"Ce compte (rôle « {ROLES.get(owner.role, owner.role)} ») n'a pas accès à "
+            f"l'API : un jeton n'est délivré qu'aux comptes qu'elle sert ({served})."
+        )
     if errors:
         refusal = AccountError(next(iter(errors.values())))
         refusal.errors = errors

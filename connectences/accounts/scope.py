@@ -12,6 +12,11 @@ from connectences.models import Company, Lead, Referral, User
 
 # Roles that work every record of the platform (the animateurs' team and the admins).
 STAFF_ROLES = frozenset({"animateur", "admin"})
+# Roles the JSON API serves (``web.api_v1``): those that read some kind of record through
+# it (``sync.READERS``; its public content, whoever holds a token). An API token is issued
+# to these roles only (``api_tokens.issue_token``): a candidate's or an intercommunality's
+# would be refused at every call.
+API_ROLES = STAFF_ROLES | {"company", "operator", "partner"}
 
 
 def is_usable(user: User | None) -> bool:

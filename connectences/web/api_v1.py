@@ -25,7 +25,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from connectences import sync, territory
-from connectences.accounts import throttle
+from connectences.accounts import scope, throttle
 from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import STAFF_ROLES
@@ -84,9 +84,9 @@ from connectences.workflows import leads as lead_flow
 
 PREFIX = "/api/v1"
 MATCHES_SHOWN = 20
-# Who enters the API: the roles that read some kind of record (``sync.READERS``); each
-# operation then admits its own. Matches name candidates: the staff only.
-API_ROLES = tuple(sorted(set().union(*sync.READERS.values())))
+# Who enters the API (``scope.API_ROLES``, the roles of ``sync.READERS``); each operation
+# then admits its own. Matches name candidates: the staff only.
+API_ROLES = tuple(sorted(scope.API_ROLES))
 
 
 class JsonParser(FlaskParser):
