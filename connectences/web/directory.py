@@ -37,11 +37,11 @@ from connectences.web.owner_preferences import (
     PREFERENCE_EDITS,
     company_changed_meanwhile,
     contact_now,
-    held,
+    save_preferences,
     typed_preferences,
 )
 from connectences.web.paging import paginate
-from connectences.workflows import ChangedMeanwhile, unchanged_since, unchanged_since_read
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
 guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
@@ -246,17 +246,8 @@ def show(ref: str):
 def preferences(ref: str):
     company = _company_or_404(ref)
     typed = typed_preferences(request.form)
-    meanwhile = company_changed_meanwhile(company)
     try:
-        unchanged_since_read(
-            db.session,
-            company,
-            request.form,
-            meanwhile,
-            holds=held(typed),
-            edits=PREFERENCE_EDITS,
-        )
-        directory.set_preferences(db.session, company, **typed, actor=current_user)
+        save_preferences(company, request.form, actor=current_user)
     except (directory.CompanyError, ChangedMeanwhile) as exc:
         db.session.rollback()
         errors = errors_for(exc, {"max_contacts_per_month": "max_contacts_per_month"})

@@ -43,6 +43,26 @@ def held(typed: Mapping) -> dict:
     return {**typed, "max_contacts_per_month": clean_cap(typed["max_contacts_per_month"])}
 
 
+def save_preferences(
+    company: Company, form: Mapping[str, str], *, actor, said_by_owner: str | None = None
+) -> dict:
+    """Record the preferences ``form`` sends (the staff's or the owner's form), guarded
+    against a save made since the form was read (``unchanged_since_read`` on what both
+    forms edit); the typed values, for the page. ``CompanyError`` (the cap) or
+    ``ChangedMeanwhile``: nothing written by this call, the caller rolls back."""
+    typed = typed_preferences(form)
+    unchanged_since_read(
+        db.session,
+        company,
+        form,
+        company_changed_meanwhile(company),
+        holds=held(typed),
+        edits=PREFERENCE_EDITS,
+    )
+    set_preferences(db.session, company, **typed, actor=actor, said_by_owner=said_by_owner)
+    return typed
+
+
 def preferences_page(company: Company, *, email: str, actor, action: str, back: str):
     """GET: the form, filled with what is stored; POST: the preferences recorded as said
     by the company's owner (``email``; ``actor``: their account, None for the link), then
@@ -55,17 +75,8 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
     }
     if request.method == "POST":
         typed = typed_preferences(request.form)
-        meanwhile = company_changed_meanwhile(company)
         try:
-            unchanged_since_read(
-                db.session,
-                company,
-                request.form,
-                meanwhile,
-                holds=held(typed),
-                edits=PREFERENCE_EDITS,
-            )
-            set_preferences(db.session, company, **typed, actor=actor, said_by_owner=email)
+            save_preferences(company, request.form, actor=actor, said_by_owner=email)
         except (CompanyError, ChangedMeanwhile) as refusal:
             db.session.rollback()
             errors = errors_for(refusal, {"max_contacts_per_month": "max_contacts_per_month"})
