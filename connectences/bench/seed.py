@@ -255,6 +255,8 @@ class Seeder:
                         "role": rng.choice(["Gérant", "Gérante", "Responsable", None]),
                         "phone": f"0639980{n % 1000:03d}",
                         "email": None,
+                        # COPY (PostgreSQL) skips the model's defaults: each column written.
+                        "updated_at": created,
                     }
                 )
         _insert(self.session, Company, rows)
@@ -593,6 +595,7 @@ def seed_commitments(seeder: Seeder) -> int:
                 "placement_id": placement_id,
                 "created_by_id": None,
                 "created_at": seeder.now,
+                "updated_at": seeder.now,
             }
         )
     for candidate_id, held in seeder.held:
@@ -610,6 +613,7 @@ def seed_commitments(seeder: Seeder) -> int:
                     "placement_id": None,
                     "created_by_id": None,
                     "created_at": seeder.now,
+                    "updated_at": seeder.now,
                 }
             )
     _insert(session, Commitment, rows)
