@@ -155,3 +155,20 @@ def test_one_address_registering_twice_at_once_gets_one_registration(app, monkey
     outcomes = _at_once(app, register("Ana Lopez"), register("Ana L"))
     assert outcomes == ["pending", "pending"]
     assert _statuses(event) == ["pending"]
+
+
+def test_the_locked_event_is_read_as_committed_not_as_the_session_first_saw_it(app):
+    """The event's lock decides seats on the event as it stands once locked: an event
+    cancelled by another request after this one had read it is seen cancelled, and no
+    registration or confirmation goes through on the copy read before."""
+    event = _event(capacity=5)
+    seen = db.session.get(Event, event.id)
+    assert registrations.is_open(seen)
+    with app.app_context():
+        other = db.session.session_factory()
+        other.get(Event, event.id).cancelled_at = datetime.now(LOCAL_TZ)
+        other.commit()
+        other.close()
+    locked = registrations._locked_event(db.session, event.id)
+    assert locked is seen and not registrations.is_open(locked)
+    db.session.rollback()

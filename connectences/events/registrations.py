@@ -438,9 +438,16 @@ def _locked_event(session: Session, event_id: int) -> Event:
     # (PostgreSQL: two confirmations at once are decided one after the other). SQLite
     # ignores FOR UPDATE: the database's write lock is taken instead, now
     # (``db_session.begin_writing``), so that what is read next is what the previous
-    # writer committed.
+    # writer committed. The session's copy of the event is read again with the lock
+    # (``populate_existing``): an event cancelled by another request since this one read
+    # it is decided on as cancelled.
     begin_writing(session.connection())
-    return session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
+    return session.scalars(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _matching_company_id(session: Session, registration: EventRegistration) -> int | None:
