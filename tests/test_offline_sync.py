@@ -732,10 +732,14 @@ def test_service_worker_is_served_from_the_root_with_a_versioned_cache(client, a
     assert version not in bumped
 
 
-def test_manifest_and_its_icons(client):
+def test_manifest_and_its_icons(app, client, monkeypatch):
+    # The platform's configured name, as every page and mail says it.
+    monkeypatch.setitem(app.config, "PLATFORM_NAME", "Emploi Partagé Sud")
     manifest = client.get("/manifest.webmanifest")
     assert manifest.mimetype == "application/manifest+json"
     data = manifest.get_json(force=True)
+    assert data["short_name"] == "Emploi Partagé Sud"
+    assert data["name"] == "Emploi Partagé Sud — visites de prospection"
     assert data["lang"] == "fr" and data["display"] == "standalone"
     assert data["start_url"] == "/animateur/tournee"
     sizes = set()

@@ -97,7 +97,7 @@ MAX_PROPOSALS = 20
 # was read (``workflows.unchanged_since``): nothing written, what was typed kept.
 PROFILE_MEANWHILE = (
     "Votre profil a été modifié depuis que vous avez ouvert cette page (dans un autre "
-    "onglet, ou par l'équipe de Connect'ences) : rien n'a été enregistré."
+    "onglet, ou par l'équipe de la plateforme) : rien n'a été enregistré."
 )
 # What the profile form edits (``workflows.unchanged_since``'s ``edits``): its fields as
 # it shows them, and the CV file an upload replaces. A profile stamped since by a change
@@ -892,8 +892,8 @@ def remove_own(token: str, commitment_id: int):
     # (the team may have changed its hours meanwhile); the profile saved meanwhile
     # refuses nothing.
     meanwhile = (
-        "Ce travail a été modifié depuis que vous avez ouvert la page (par l'équipe de "
-        f"Connect'ences, ou dans un autre onglet) : il n'est pas retiré. Il est maintenant : "
+        "Ce travail a été modifié depuis que vous avez ouvert la page (par l'équipe de la "
+        "plateforme, ou dans un autre onglet) : il n'est pas retiré. Il est maintenant : "
         f"{describe(commitment)}. Vérifiez-le, puis retirez-le à nouveau s'il le faut."
     )
     try:

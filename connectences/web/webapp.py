@@ -88,8 +88,8 @@ def service_worker():
 def manifest():
     icon = "icons/icon-{}.png"
     data = {
-        "name": "Connect'ences — visites de prospection",
-        "short_name": "Connect'ences",
+        "name": f"{current_app.config['PLATFORM_NAME']} — visites de prospection",
+        "short_name": current_app.config["PLATFORM_NAME"],
         "description": "Noter les visites aux entreprises, même sans réseau.",
         "lang": "fr",
         "dir": "ltr",
