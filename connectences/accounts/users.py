@@ -650,6 +650,26 @@ def set_public_phone(session: Session, user: User, phone: str | None, *, actor: 
     return user
 
 
+def set_monthly_report(session: Session, user: User, wanted: bool, *, actor: User) -> bool:
+    """Record whether the intercommunality officer ``user`` receives the observatory's
+    monthly report by e-mail; whether it changed (nothing recorded when it did not).
+    AccountError for another role: only officers are sent it."""
+    if user.role != "territoire":
+        raise AccountError("Seuls les comptes des intercommunalités reçoivent le rapport mensuel.")
+    if user.monthly_report == wanted:
+        return False
+    user.monthly_report = wanted
+    audit(
+        session,
+        "user_monthly_report",
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        details={"monthly_report": wanted},
+    )
+    return True
+
+
 # What the public home shows of an animateur; the page keeps these rows.
 PUBLIC_ANIMATEUR_COLUMNS = (User.full_name, User.email, User.phone)
 _PUBLIC_ANIMATEURS = (

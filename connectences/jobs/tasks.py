@@ -777,23 +777,30 @@ def monthly_digest(ctx: JobContext) -> dict:
     """Send each intercommunality officer (role ``territoire``) the observatory's report of
     last month for their intercommunality: its summary and figures (small numbers
     protected) in the mail, the PDF one link away. One report is written per
-    intercommunality, whatever the number of its officers; each officer gets it once."""
+    intercommunality, whatever the number of its officers; each officer gets it once,
+    unless they chose not to receive it (``User.monthly_report``)."""
 
     start, _end = _previous_month(ctx.today)
     counts = Counter(officers=0, mails=0, reports=0)
     officers = ctx.session.scalars(
         select(User)
-        .where(User.role == "territoire", User.active.is_(True), User.epci_siren.is_not(None))
+        .where(
+            User.role == "territoire",
+            User.active.is_(True),
+            User.epci_siren.is_not(None),
+            User.monthly_report.is_(True),
+        )
         .order_by(User.epci_siren, User.id)
     ).all()
     written: dict[str, tuple] = {}
+    opt_out = external_url("observatory.index", _anchor="rapport-mensuel")
     for officer in officers:
         counts["officers"] += 1
         if ctx.already_noticed(MailKind.OBSERVATORY_REPORT, f"user:{officer.id}:{start:%Y-%m}"):
             continue
         if officer.epci_siren not in written:
             report = monthly_report(ctx.session, officer.epci_siren, start.year, start.month)
-            written[officer.epci_siren] = (report, render_html(report))
+            written[officer.epci_siren] = (report, render_html(report, opt_out_url=opt_out))
             counts["reports"] += 1
         report, html = written[officer.epci_siren]
         pdf = external_url(
@@ -813,7 +820,8 @@ def monthly_digest(ctx: JobContext) -> dict:
             # The plain text says what "secret" means, as the HTML report does.
             + f"\n\n{PROTECTION_NOTE}"
             + f"\n\nLe rapport complet (PDF) : {pdf}"
-            + f"\nTableau de bord : {external_url('observatory.index')}\n",
+            + f"\nTableau de bord : {external_url('observatory.index')}\n"
+            + f"\nPour ne plus recevoir ce rapport par e-mail : {opt_out}\n",
             body_html=html,
         )
     ctx.log.info("monthly_digest: %s", dict(counts))

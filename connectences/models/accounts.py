@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from connectences.models.base import Base, sort_name_column, utcnow
@@ -33,6 +33,9 @@ class User(UserMixin, Base):
     # animateurs who gave one).
     phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(default=True)
+    # An intercommunality officer's choice to receive the observatory's monthly report by
+    # e-mail (``jobs.tasks.monthly_digest``); they read it on the observatory either way.
+    monthly_report: Mapped[bool] = mapped_column(default=True, server_default=true())
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))

@@ -197,8 +197,11 @@ def _env():
     return current_app.jinja_env
 
 
-def render_html(report: MonthlyReport, *, for_pdf: bool = False) -> str:
-    """The report as a standalone HTML document (inline SVG charts; images for the PDF)."""
+def render_html(
+    report: MonthlyReport, *, for_pdf: bool = False, opt_out_url: str | None = None
+) -> str:
+    """The report as a standalone HTML document (inline SVG charts; images for the PDF);
+    mailed, with ``opt_out_url``: where its reader stops receiving it."""
     charts = {}
     if for_pdf:
         chart_macro = _env().get_template("observatory/_chart.html").module.svg_chart
@@ -210,7 +213,13 @@ def render_html(report: MonthlyReport, *, for_pdf: bool = False) -> str:
                         "ascii"
                     )
     template = _env().get_template("observatory/report.html")
-    context = {"report": report, "shown": report.shown, "for_pdf": for_pdf, "charts": charts}
+    context = {
+        "report": report,
+        "shown": report.shown,
+        "for_pdf": for_pdf,
+        "charts": charts,
+        "opt_out_url": opt_out_url,
+    }
     return template.render(
         context, written_at=datetime.now(LOCAL_TZ), protection_note=PROTECTION_NOTE
     )

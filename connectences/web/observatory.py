@@ -4,11 +4,12 @@ tables download as XLSX and CSV, its monthly reports as PDF and HTML."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from connectences.accounts.scope import observatory_scope, observatory_view
+from connectences.accounts.users import AccountError, set_monthly_report
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Epci
@@ -27,6 +28,7 @@ from connectences.observatory.report import (
 from connectences.text import slug
 from connectences.typography import MONTHS_FR
 from connectences.web.access import guard_blueprint, role_required
+from connectences.web.actions import commit_or_refuse, flash_in
 from connectences.web.downloads import send_body
 from connectences.web.navigation import add_nav
 
@@ -114,6 +116,35 @@ def index():
     if not siren or db.session.get(Epci, siren) is None:
         return render_template("observatory/index.html", epci=None)
     return _page(siren)
+
+
+# The officer's choice of the monthly report by e-mail: its section of the page.
+MONTHLY_REPORT = "rapport-mensuel"
+
+
+@bp.route("/rapport-mensuel", methods=["POST"])
+@role_required("territoire")
+def monthly_report_choice():
+    """An officer says whether they receive the monthly report by e-mail (their own
+    account only: the form names no one)."""
+    back = url_for("observatory.index", _anchor=MONTHLY_REPORT)
+    answer = request.form.get("rapport_mensuel")
+    if answer not in ("oui", "non"):
+        flash_in(MONTHLY_REPORT, "Choisissez « Oui » ou « Non ».", "error")
+        return redirect(back)
+    wanted = answer == "oui"
+    return commit_or_refuse(
+        lambda: set_monthly_report(db.session, current_user, wanted, actor=current_user),
+        refusals=AccountError,
+        back=back,
+        done=lambda _changed: (
+            "Vous recevrez le rapport de chaque mois par e-mail, au début du mois suivant."
+            if wanted
+            else "Vous ne recevrez plus le rapport mensuel par e-mail. "
+            "Il reste à télécharger sur cette page."
+        ),
+        section=MONTHLY_REPORT,
+    )
 
 
 @bp.route("/intercommunalites")
