@@ -39,6 +39,20 @@ CONSTRAINT_CODES: tuple[str, ...] = (
     "level",
 )
 
+KM_TOLERANCE = 1e-9
+"""Float error on distances: two formulas of the great-circle distance (a sender's and
+ours) differ in the last bits, and a mobility equal to the distance is allowed."""
+
+
+def within_mobility(distance_km, mobility_km):
+    """Whether ``distance_km`` is at most ``mobility_km``, float error aside.
+
+    The one comparison of a known distance with a mobility radius in matching: plain
+    floats or numpy arrays (the index compares columns with the very same expression).
+    """
+    return distance_km <= mobility_km + KM_TOLERANCE
+
+
 # Said of a candidate whose commune's centre, or the need's, is unknown (spec: "the
 # constraint is not applied, and the explanation says so"): in the hard constraints'
 # checks and, with no points, in the score's explanation.
@@ -136,7 +150,7 @@ def hard_constraint_checks(
 
     if distance_km is None:
         checks.append(ConstraintCheck("distance", True, UNKNOWN_DISTANCE))
-    elif distance_km <= cand.mobility_km:
+    elif within_mobility(distance_km, cand.mobility_km):
         checks.append(
             ConstraintCheck(
                 "distance",
@@ -257,7 +271,7 @@ def passes_hard_constraints(need: NeedData, cand: CandidateData, distance_km: fl
         cand.status in OPEN_TO_WORK
         and cand.consent
         and cand.available_from <= need.start
-        and (distance_km is None or distance_km <= cand.mobility_km)
+        and (distance_km is None or within_mobility(distance_km, cand.mobility_km))
         and need.contract in cand.contracts
         and LEVEL_RANK[cand.level] >= LEVEL_RANK[need.level] - 1
     ):

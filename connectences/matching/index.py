@@ -37,6 +37,7 @@ from rapidfuzz import fuzz, process
 
 from connectences import skills, territory
 from connectences.matching import week
+from connectences.matching.constraints import within_mobility
 from connectences.matching.data import CandidateData, NeedData
 from connectences.matching.score import (
     _SKILL_TENTHS,
@@ -368,7 +369,7 @@ class CandidateIndex:
             self.alive[:n]
             & self.eligible[:n]
             & (self.available[:n] <= need.start.toordinal())
-            & (np.isnan(dist) | (dist <= self.mobility[:n]))
+            & (np.isnan(dist) | within_mobility(dist, self.mobility[:n]))
             & ((days_free & need_days) != 0)
             & week.hours_fit(need.hours_per_week, hours_free)
             & ((self.contracts[:n] & CONTRACT_BIT.get(need.contract, 0)) != 0)
