@@ -76,6 +76,7 @@ import numpy as np
 
 from connectences import skills, territory
 from connectences.matching import week
+from connectences.matching.constraints import within_mobility
 from connectences.matching.data import CandidateData, NeedData
 from connectences.typography import decimal_fr, hours_plain, plural
 from connectences.vocab import CONTRACT_BIT, DAY_BIT, DAYS, LEVEL_RANK, OPEN_TO_WORK
@@ -574,7 +575,7 @@ class _CandidateFit:
         home = np.array([sites.index[c.commune] for c in candidates])
         # Unknown distance: the constraint is not applied (spec).
         km = sites.km[home]  # candidates x sites
-        within = np.isnan(km) | (km <= mobility[:, None] + _KM_EPS)
+        within = np.isnan(km) | within_mobility(km, mobility[:, None])
         by_key: dict[str, int] = defaultdict(int)
         for k, cand in enumerate(candidates):
             for key in skill_keys.of(cand.skills, cand.rome):
