@@ -270,7 +270,9 @@ def test_nothing_covers_goes_to_partner_with_the_reason():
     assert decision.partner == "ft-arcachon"
     assert decision.no_fit_reason == "aucun_operateur"
     text = " ".join(decision.reasons)
-    assert "Aucun opérateur ne couvre ce besoin" in text
+    # Each reason is a sentence of its own (one bullet each on the pages and in the mails,
+    # and the spec's "list of sentences"): no lead-in ending with a colon.
+    assert "Aucun opérateur ne couvre ce besoin." in decision.reasons
     assert "ne traite pas le domaine ROME M1203" in text and "ne prend pas le niveau" in text
     # French puts a space before a semicolon (found by an audit: "du besoin; ne prend").
     assert "ne traite pas le domaine ROME M1203 — Comptabilité ; ne prend pas le niveau" in text

@@ -241,7 +241,7 @@ def route(
             )
         shared_head = ["Aucune structure de temps partagé du territoire ne couvre ce besoin."]
         if operators:
-            reasons.append("Aucun opérateur ne couvre ce besoin :")
+            reasons.append("Aucun opérateur ne couvre ce besoin.")
             for other in operators:
                 gaps = gaps_of(other)
                 reasons.append(f"{other.name} {' ; '.join(gaps)}.")
