@@ -99,3 +99,34 @@ def test_an_animateur_ticks_who_came_at_the_door_on_a_phone_and_prints_the_list(
     assert not count.is_visible() and not save.is_visible()
     assert not page.locator(".risky-action").is_visible()
     assert not page.locator(".risky-body").is_visible()
+
+
+def test_a_box_reached_with_the_keyboard_at_the_door_is_not_hidden_by_the_save_bar(
+    page, live_server
+):
+    """At 390 px, a name typed then Tab reached its box under the save bar held at the
+    bottom of the screen (the browser scrolls a focused box just into the viewport, the
+    bar covers its last 6 rem): the person at the door ticked a box they could not see.
+    Every box reached with Tab, from the search on, is now clear of the bar."""
+    open_as(page, live_server, "animateur", PHONE, "/animateur/evenements")
+    page.get_by_role("link", name=PAST).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(PAST, use_inner_text=True)
+    search = page.get_by_label("Chercher un nom")
+    last = page.locator(".attendance-name").last
+    name = last.evaluate("label => label.firstChild.textContent").strip()
+    search.focus()
+    page.keyboard.type(name)
+    bar = page.locator(".sticky-action")
+
+    def clear_of_the_bar() -> None:
+        box = page.evaluate("document.activeElement.getBoundingClientRect().bottom")
+        assert box <= bar.bounding_box()["y"], (box, bar.bounding_box())
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("checkbox", name=f"{name} est venu·e")).to_be_focused()
+    clear_of_the_bar()
+    search.fill("")
+    search.focus()
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        clear_of_the_bar()
