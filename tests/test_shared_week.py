@@ -359,6 +359,24 @@ def test_the_placement_form_asks_for_the_confirmation_and_writes_nothing_before(
     assert count(Commitment) == 2
 
 
+def test_the_placement_s_reason_to_confirm_sits_just_above_its_box(client, auth, world):
+    """The box to confirm takes the focus on a long page, so on a phone the browser
+    scrolls to it; the reason (« dépasse le temps libre… ») sat at the top of the form,
+    twenty fields above, out of view: the operator ticked a box without its why. The
+    reason now comes right before the box it explains."""
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    asked = _post(client, url, url + "/placement", _placement_form())
+    assert asked.status_code == 409
+    assert re.search(
+        r'id="placement-alerte"[^>]*>(?:(?!<input|<select|<textarea|<fieldset).)*</div>\s*'
+        r'<div class="checkbox"><input[^>]*id="confirmer"',
+        html_of(asked),
+        re.DOTALL,
+    ), "the reason is not right above the box"
+
+
 def test_hours_changed_after_the_free_time_warning_are_asked_again(client, auth, world):
     """The over-free-time confirmation was a bare box: ticked at 8 h, then the hours
     changed to 12 h, the placement was written at 12 h without a question."""
