@@ -641,6 +641,23 @@ def test_self_service_update_writes_history_and_reaches_matching(client, cv_dir)
     assert refused.status_code == 400 and the_candidate().hours_max == 30
 
 
+def test_the_profile_form_gives_back_a_decimal_as_it_was_typed_with_a_comma(client):
+    """« 7,5 » km and « 8,5 » h were taken and shown « 7,5 km » in the space, but the
+    form to change the profile gave them back as « 7.5 » and « 8.5 ». Sent again as
+    shown, they are saved unchanged."""
+    space = submitted_and_confirmed(client, mobility_km="7,5", hours_min="8,5")
+    candidate = the_candidate()
+    assert (candidate.mobility_km, candidate.hours_min) == (7.5, 8.5)
+    page = html_of(client.get(f"{space}/modifier"))
+    assert 'value="7,5"' in page and 'value="8,5"' in page
+    assert 'value="7.5"' not in page and 'value="8.5"' not in page
+    data = form_data(mobility_km="7,5", hours_min="8,5")
+    data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
+    assert client.post(f"{space}/modifier", data=data).status_code == 302
+    assert (the_candidate().mobility_km, the_candidate().hours_min) == (7.5, 8.5)
+
+
 def test_a_new_address_waits_for_its_confirmation_and_the_profile_keeps_its_own(client):
     space = submitted_and_confirmed(client)
     data = form_data(email="nouvelle@exemple.fr")
