@@ -293,7 +293,7 @@ def test_the_details_are_shown_in_words(client, auth):
     db.session.commit()
     page = page_text(client.get("/admin/journal"))
     assert (
-        "rôle : Entreprise ; rôle avant : Intercommunalité ; sessions fermées : 0 ; "
+        "rôle avant : Intercommunalité ; rôle : Entreprise ; sessions fermées : 0 ; "
         "jetons révoqués : 1"
     ) in page
     assert "rôle : Opérateur" in page
@@ -301,6 +301,21 @@ def test_the_details_are_shown_in_words(client, auth):
         assert code not in page
     export = client.get("/admin/journal/export.csv?action=user_role_changed")
     assert "rôle avant : Intercommunalité" in export.get_data(as_text=True)
+
+
+def test_details_say_what_was_before_ahead_of_what_is_now():
+    """A company's contact preferences read « après : (…) ; avant : (…) » (the keys'
+    English order, after < before): what was before now comes first, « avant » then
+    « après », « rôle avant » then « rôle »."""
+    before = {"do_not_solicit": False, "max_contacts_per_month": None}
+    after = {"do_not_solicit": False, "max_contacts_per_month": 3}
+    assert details_text({"after": after, "before": before}) == (
+        "avant : (ne plus solliciter : non ; contacts par mois au plus : —) ; "
+        "après : (ne plus solliciter : non ; contacts par mois au plus : 3)"
+    )
+    assert details_text({"role": "company", "role_before": "territoire", "days": 3}) == (
+        "durée (jours) : 3 ; rôle avant : Intercommunalité ; rôle : Entreprise"
+    )
 
 
 def test_details_in_words_say_yes_no_nested_counts_and_unknown_keys_as_written():

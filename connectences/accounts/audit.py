@@ -347,13 +347,22 @@ def actor_emails(session: Session, entries) -> dict[int, str]:
 
 def details_text(details: dict | None) -> str:
     """The details of an entry on one line, in words (``rôle avant : Intercommunalité ;
-    sessions fermées : 0``), sorted by their keys; nested ones in parentheses."""
+    rôle : Entreprise ; sessions fermées : 0``), sorted by their keys, what was before
+    ahead of what is now; nested ones in parentheses."""
     if not details:
         return ""
     return " ; ".join(
         f"{DETAIL_LABELS.get(key, key)} : {_detail_value(key, details[key])}"
-        for key in sorted(details)
+        for key in sorted(details, key=_before_first)
     )
+
+
+def _before_first(key: str) -> tuple[str, bool]:
+    """The order of the details: by key, « avant » ahead of « après » (``before``,
+    ``after``) and « rôle avant » ahead of « rôle » (``role_before``, ``role``)."""
+    if key in ("before", "after"):
+        return "", key == "after"
+    return key.removesuffix("_before"), not key.endswith("_before")
 
 
 def _detail_value(key: str, value) -> str:
