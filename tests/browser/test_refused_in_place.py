@@ -105,3 +105,20 @@ def test_a_profile_refused_as_changed_meanwhile_says_erreur_in_the_title(
         assert "Vos changements sont enregistrés." in other.locator("main").inner_text()
     finally:
         other.context.close()
+
+
+def test_a_contact_s_refusal_reads_as_a_summary_not_as_a_line_of_the_contacts(page, live_server):
+    """A contact's form sits in an item of the contacts' list, whose style (a grey bar
+    on the left of each line) reached every item inside it: the refusal's points, in
+    their summary and beside their field, were drawn as lines of the list."""
+    open_as(page, live_server, "animateur", PHONE, COMPANY)
+    form = "form:has(input[name=lu_le]):has([name=email])"
+    page.locator("#contacts summary", has_text="Modifier").first.click()
+    page.locator(f"{form} [name=email]").first.fill("pas-un-email")
+    _press(page, "Enregistrer")
+    points = page.locator("#erreurs-contact-1 li, #contacts .field-error li")
+    assert points.count() >= 2
+    for point in points.all():
+        assert point.evaluate("li => getComputedStyle(li).borderLeftWidth") == "0px"
+    line = page.locator("#contacts .timeline > li").first
+    assert line.evaluate("li => getComputedStyle(li).borderLeftWidth") == "4px"
