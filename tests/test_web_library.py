@@ -26,6 +26,7 @@ from tests.helpers import (
     audit_entries,
     by_ref,
     error_of,
+    flashes_in,
     html_of,
     read_guard_at,
     read_stamp_at,
@@ -381,6 +382,32 @@ def test_notes_and_contact(client, auth, people):
         )
     ]
     assert sorted(kinds) == ["contact", "note"]
+
+
+def test_notes_or_status_saved_unchanged_say_so_in_their_section(client, auth, people):
+    """« Enregistrer les notes » (or the status) pressed with nothing changed brought the
+    page back to its section without a word: had it been saved? It now says that
+    nothing changed, where the person is, and writes nothing."""
+    auth.login("animateur")
+    stamp = read_stamp_at(client, f"{BASE}/ines")
+    client.post(f"{BASE}/ines/notes", data={"notes": "Préfère les matinées.", "lu_le": stamp})
+    stamp = read_stamp_at(client, f"{BASE}/ines")
+    again = client.post(
+        f"{BASE}/ines/notes",
+        data={"notes": "Préfère les matinées. ", "lu_le": stamp},
+        follow_redirects=True,
+    )
+    assert flashes_in(again, "notes") == (
+        "Information : Les notes n'ont pas changé : rien n'a été modifié."
+    )
+    same = client.post(f"{BASE}/ines/statut", data={"statut": "disponible"}, follow_redirects=True)
+    assert flashes_in(same, "statut") == (
+        "Information : La personne était déjà « Disponible » : rien n'a été modifié."
+    )
+    events = db.session.scalars(
+        select(CandidateEvent).where(CandidateEvent.candidate_id == by_ref(Candidate, "ines").id)
+    ).all()
+    assert [e.kind for e in events] == ["note"]
 
 
 def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, people):

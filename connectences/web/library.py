@@ -286,10 +286,14 @@ def change_status(ref: str):
     candidate = _candidate_or_404(ref)
 
     def done(changed: bool) -> str | None:
+        label = vocab.CANDIDATE_STATUSES[candidate.status]
         if not changed:
+            flash_in(
+                "statut", f"La personne était déjà « {label} » : rien n'a été modifié.", "info"
+            )
             return None
         _after_change(candidate)
-        return f"Statut enregistré : {vocab.CANDIDATE_STATUSES[candidate.status]}."
+        return f"Statut enregistré : {label}."
 
     typed = {"statut": request.form.get("statut", "")}
     return commit_or_refuse(
@@ -333,9 +337,14 @@ def change_notes(ref: str):
         ),
         render_unnamed=ChangedMeanwhile,
         back=_record_url(ref, "notes"),
-        done=lambda changed: "Notes enregistrées." if changed else None,
+        done=lambda changed: "Notes enregistrées." if changed else _notes_unchanged(),
         section="notes",
     )
+
+
+def _notes_unchanged() -> None:
+    """Said when the notes were sent as they are (nothing written), in their section."""
+    flash_in("notes", "Les notes n'ont pas changé : rien n'a été modifié.", "info")
 
 
 @bp.route("/<candidate_ref:ref>/contact", methods=["POST"])
