@@ -28,11 +28,13 @@ from tests.helpers import (
     add_visit,
     audit_entries,
     count,
+    element_by_id,
     error_of,
     flashes_in,
     html_of,
     make_company,
     page_text,
+    page_text_of,
     read_guard_at,
     read_stamp_at,
     stamp_in,
@@ -472,6 +474,34 @@ def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
     blocked = client.post(url, data={"subject": "Lettre de juillet", "confirmer": "1"})
     assert blocked.status_code == 409 and "ne plus être sollicitée" in page_text(blocked)
     assert count(CompanyMailing) == 2
+
+
+def test_a_newsletter_refused_is_said_where_its_form_sends_the_browser(client, auth):
+    """The newsletter form posts to #lettre (its heading) and the guard's refusal was
+    drawn above that heading: at 390 px the page opened on the form again, the message
+    « ne plus être sollicitée » out of view above it. The refusal now follows the
+    heading; with the consent withdrawn meanwhile (no heading, no form) it is #lettre."""
+    auth.login("animateur")
+    company = make_company()
+    company.newsletter_consent = True
+    company.do_not_solicit = True
+    db.session.commit()
+    url = f"{BASE}/{company.ref}/lettre"
+    blocked = client.post(url, data={"subject": "Lettre de juillet", "confirmer": "1"})
+    assert blocked.status_code == 409
+    html = html_of(blocked)
+    at = html.index('id="lettre"')
+    assert html.find('id="lettre-erreur"') > at
+    assert "ne plus être sollicitée" in page_text_of(html[at:].split("<form")[0])
+    company.newsletter_consent = False
+    company.do_not_solicit = False
+    db.session.commit()
+    refused = client.post(url, data={"subject": "Lettre de juillet"})
+    assert refused.status_code == 422
+    assert "n'a pas accepté de recevoir la lettre" in page_text_of(
+        element_by_id(html_of(refused), "lettre")
+    )
+    assert count(CompanyMailing) == 0
 
 
 # --- permissions ------------------------------------------------------------------------------
