@@ -653,6 +653,10 @@ def _check_stored_uniqueness(
             )
             continue
         first[folded] = index
+        if values.get("ref") is None:
+            # Its ref is refused (absent or not a string): which stored record it would
+            # update is unknown, and its own value is not the offending field.
+            continue
         other = taken.get(folded)
         if other is not None and other != values.get("ref"):
             ctx.error(
