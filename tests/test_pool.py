@@ -253,6 +253,29 @@ def test_people_en_mission_fit_a_bundle_in_their_free_hours_and_free_days():
     assert set(bundle.candidates) == {"free-22", "ended"}
 
 
+def test_a_person_fits_a_bundle_only_with_every_one_of_its_days_free():
+    """The bundle's needs keep their days (no day is used twice): a person must be free on
+    each of them, not merely share one day with each need (match's rule for one need)."""
+    needs = [need("b1", "e1", "mon tue", 7), need("b2", "e2", "wed", 7)]
+    monday = CommitmentData(hours_per_week=3, days=frozenset({"mon"}), label="GE")
+    cands = [
+        candidate("free"),
+        # Tuesday is free for b1, but Monday is taken elsewhere.
+        candidate("works-monday", status="en_mission", commitments=(monday,)),
+        candidate("no-tuesday", days=frozenset({"mon", "wed", "thu", "fri"})),
+        # That work ended the day before the start: Monday is free again.
+        candidate(
+            "monday-ended",
+            status="en_mission",
+            commitments=(
+                CommitmentData(hours_per_week=3, days=frozenset({"mon"}), until=date(2027, 1, 31)),
+            ),
+        ),
+    ]
+    (bundle,) = run(needs, cands)
+    assert set(bundle.candidates) == {"free", "monday-ended"}
+
+
 def random_instance(rng: random.Random, n: int):
     communes = ["10001", "10002", "10003", "10004", UNKNOWN]
     romes = ["M1203", "M1203", "M1207", "K2204", None]
@@ -347,10 +370,15 @@ def brute_force(needs: list[NeedData]) -> set[frozenset[str]]:
 
 
 def expected_candidates(bundle_needs: list[NeedData], cands, total: float) -> set[str]:
+    """Each need's hard constraints but hours and days; the total in the free hours and
+    every day of the bundle free, on its first start."""
     ok = set()
     first = min(n.start for n in bundle_needs)
+    days = frozenset().union(*(n.days for n in bundle_needs))
     for cand in cands:
         if not total <= week.free_hours(cand, first):
+            continue
+        if not days <= week.free_days(cand, first):
             continue
         if all(
             check.ok
@@ -360,7 +388,7 @@ def expected_candidates(bundle_needs: list[NeedData], cands, total: float) -> se
                 cand,
                 0.0 if cand.commune == n.commune else distance(cand.commune, n.commune),
             )
-            if check.code != "hours"
+            if check.code not in ("hours", "days")
         ):
             ok.add(cand.ref)
     return ok

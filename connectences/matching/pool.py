@@ -21,13 +21,16 @@ Decisions this module takes where the spec is silent:
   far: two sites are bundled only when they are known to be within 25 km. Two
   needs in the same commune are 0 km apart.
 - A candidate fits the whole bundle when they pass every need's hard
-  constraints (``matching.constraints``, free days on each need's start)
-  except hours, which apply to the total, in their free time
-  (``matching.week``): the total within their free hours, counted on the bundle's
-  earliest start (a commitment running on a later start runs on the earlier one
-  too, so that is the strictest day). As in match, the hours a person wishes at
-  least are no constraint (the spec: "fit the whole bundle (in their free hours
-  and free days)"): a bundle under them still helps fill their week. Those who also share a ROME
+  constraints (``matching.constraints``) except hours and days, which apply to the
+  whole bundle, in their free time (``matching.week``): the total within their free
+  hours and every day of the bundle a free day, counted on the bundle's earliest
+  start (a commitment running on a later start runs on the earlier one too, so that
+  is the strictest day). A common free day with each need, match's rule for one
+  need, is not enough: a bundle's needs keep their days (no day is used twice), so
+  a person who works Monday elsewhere cannot hold a bundle that works Monday. As in
+  match, the hours a person wishes at least are no constraint (the spec: "fit the
+  whole bundle (in their free hours and free days)"): a bundle under them still
+  helps fill their week. Those who also share a ROME
   family or a skill with one of the needs are listed first (then by ref); the
   others follow (by ref).
 
@@ -524,10 +527,13 @@ def _search(
 class _CandidateFit:
     """Which candidates fit each need, as integer bitsets over the candidates.
 
-    ``rows[i]``: the candidates passing need ``i``'s hard constraints, hours left
-    aside, computed column-wise with numpy. The rules are the ones of
+    ``rows[i]``: the candidates passing need ``i``'s hard constraints, hours and days
+    left aside, computed column-wise with numpy. The rules are the ones of
     ``matching.constraints.hard_constraint_checks`` (a test checks both agree);
-    the hours check is replaced by the bundle's total, also a bitset per total.
+    the hours check is replaced by the bundle's total and the days check by the
+    bundle's days, every one of them free (its needs keep their days: a day is never
+    used twice, by two needs or by a need and work the person holds), each a bitset
+    per total or per set of days, on the bundle's earliest start.
     ``related[i]``: the candidates who share a ROME family or a skill with need
     ``i``: they come first in a bundle's list and are the ones the score counts.
     """
@@ -548,6 +554,7 @@ class _CandidateFit:
         self.rows: dict[int, int] = {}
         self.related: dict[int, int] = {}
         self._hours: dict[tuple[float, int], int] = {}
+        self._days: dict[tuple[int, int], int] = {}
         self._free: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if not candidates:
             return
@@ -581,17 +588,16 @@ class _CandidateFit:
             for key in skill_keys.of(cand.skills, cand.rome):
                 by_key[key] |= 1 << k
         self.start_of = {i: items[i].start.toordinal() for i in used}
+        self.days_of = {i: _day_mask(items[i].days) for i in used}
         self._stretch = {
             start: bisect_left(self._ends, start) for start in set(self.start_of.values())
         }
         for i in used:
             need = items[i]
-            _hmax, days = self._free_on(need.start.toordinal())
             row = (
                 usable
                 & (available <= need.start.toordinal())
                 & within[:, sites.index[need.commune]]
-                & ((days & _day_mask(need.days)) != 0)
                 & ((contracts & CONTRACT_BIT.get(need.contract, 0)) != 0)
                 & (level >= LEVEL_RANK.get(need.level, 0) - 1)
             )
@@ -627,6 +633,15 @@ class _CandidateFit:
             bits = self._hours[key] = _to_bits(ok)
         return bits
 
+    def _within_days(self, mask: int, start: int) -> int:
+        """Who has every day of ``mask`` free on ``start``."""
+        key = (mask, self._stretch[start])
+        bits = self._days.get(key)
+        if bits is None:
+            _hmax, days = self._free_on(start)
+            bits = self._days[key] = _to_bits((days & mask) == mask)
+        return bits
+
     def free_hours(self, members: Sequence[int]) -> np.ndarray:
         """Everyone's free hours on the bundle's earliest start (``hours_max`` for people
         holding no work then): what a fitting person can still take, by candidate index."""
@@ -636,7 +651,11 @@ class _CandidateFit:
         """Indices of the candidates who fit the whole bundle: (related to its jobs, others)."""
         if not self.size:
             return [], []
-        common = self._within_hours(total, min(self.start_of[i] for i in members))
+        first = min(self.start_of[i] for i in members)
+        mask = 0
+        for i in members:
+            mask |= self.days_of[i]
+        common = self._within_hours(total, first) & self._within_days(mask, first)
         related = 0
         for i in members:
             common &= self.rows[i]
