@@ -78,6 +78,8 @@ def animateur(auth, data):
 
 def test_page_lists_the_bundle_with_needs_hours_days_and_candidates(client, animateur):
     html = client.get(URL).get_data(as_text=True)
+    # The rule as the spec states it: sites 25 km apart are bundled (boundary allowed).
+    assert "sites à 25\u00a0km au plus les uns des autres" in html
     assert "1 poste possible" in html
     assert "21 h par semaine" in html
     assert "Comptabilité boulangerie" in html and "Boulangerie du Port" in html
