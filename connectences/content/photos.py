@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectences import pictures
 from connectences.cvtheque import files, stored_files
 from connectences.errors import DomainError
 from connectences.models import Testimonial
@@ -57,36 +57,30 @@ def clean_photo(data: bytes) -> bytes:
         raise PhotoError(f"La photo est trop lourde : {MAX_BYTES // 1_048_576} Mo au plus.")
     not_image = PhotoError("Ce fichier n'est pas une photo : envoyez une image JPEG, PNG ou WebP.")
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind, (width, height) = probe.format, probe.size
-            probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise not_image from None
-    if kind not in ACCEPTED_FORMATS:
-        raise not_image
-    if width > MAX_DIMENSION or height > MAX_DIMENSION or width * height > MAX_PIXELS:
-        raise PhotoError(
-            f"La photo est trop grande ({width} × {height} pixels) : "
-            f"{MAX_DIMENSION} pixels de côté au plus."
+        picture = pictures.upright_rgb(
+            data,
+            formats=ACCEPTED_FORMATS,
+            max_pixels=MAX_PIXELS,
+            max_dimension=MAX_DIMENSION,
+            min_dimension=MIN_DIMENSION,
+            fit=MAX_SIDE,
         )
-    if width < MIN_DIMENSION or height < MIN_DIMENSION:
-        raise PhotoError(
-            f"La photo est trop petite ({width} × {height} pixels) : "
-            f"{MIN_DIMENSION} pixels de côté au moins."
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            picture = upright.convert("RGB")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except pictures.PictureRefused as refused:
+        if refused.reason == pictures.TOO_LARGE and refused.size:
+            width, height = refused.size
+            raise PhotoError(
+                f"La photo est trop grande ({width} × {height} pixels) : "
+                f"{MAX_DIMENSION} pixels de côté au plus."
+            ) from None
+        if refused.reason == pictures.TOO_SMALL:
+            width, height = refused.size
+            raise PhotoError(
+                f"La photo est trop petite ({width} × {height} pixels) : "
+                f"{MIN_DIMENSION} pixels de côté au moins."
+            ) from None
         raise not_image from None
-    picture.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()
-    # A fresh image saved without exif/icc/comment arguments: Pillow writes none of them.
-    Image.frombytes("RGB", picture.size, picture.tobytes()).save(
-        out, "JPEG", quality=85, optimize=True
-    )
+    picture.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 
