@@ -310,12 +310,16 @@ def test_fake_or_oversize_pdf_is_refused_with_no_orphan_file(
     assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
 
 
-def test_a_photo_of_a_cv_is_refused_saying_how_to_go_on_and_the_form_is_kept(client, cv_dir):
+def test_an_unreadable_photo_of_a_cv_is_refused_saying_how_to_go_on_and_the_form_is_kept(
+    client, cv_dir
+):
+    # Photos are accepted (tests/test_cv_photos.py): one whose pixels cannot be decoded
+    # is refused, the person told to take it again.
     photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2000
     response = post_form(client, pdf=photo, filename="IMG_2041.jpg", first_name="Anouk")
     assert response.status_code == 400
     said = error_of(response, "cv")
-    assert "photo ou une image" in said and "Numériser un document" in said
+    assert "Cette photo n'a pas pu être lue" in said and "Reprenez la photo" in said
     # Nobody is stopped by a file they cannot turn into a PDF: the CV is optional.
     assert "Le CV est facultatif" in said
     assert 'value="Anouk"' in html_of(response)

@@ -1,7 +1,10 @@
 """CV files: checked by content, stored outside ``static/`` under random names.
 
 A CV is accepted only if pypdf reads it as an unencrypted PDF with at least one
-page; its name and its announced type are never trusted. Files live in
+page; its name and its announced type are never trusted. A paper CV may come as photos
+from a phone (``read_cv``, the one way in of every CV file): their pixels alone are made
+into one PDF (no EXIF, GPS position or device kept), then checked and stored as an
+uploaded PDF is. Files live in
 ``instance/cv/`` (mode 0600), are served only as attachments by the views that
 check the reader's rights, and are never executed or rendered inline.
 
@@ -19,17 +22,19 @@ import re
 import secrets
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
+from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from connectences import config
+from connectences import config, pictures
 from connectences.errors import DomainError
 
 log = logging.getLogger("connectences.cvtheque")
@@ -231,6 +236,191 @@ def check_pdf(data: bytes) -> str:
             "nouveau puis réessayez."
         )
     return "\n".join(parts)
+
+
+# A paper CV photographed with a phone: up to this many photos (one a page), made into
+# one PDF by the platform (``read_cv``), stored and handled as an uploaded PDF is.
+MAX_CV_PHOTOS = 4
+# What Pillow decodes for a CV photo: a phone's JPEG (MPO: a JPEG with a second, depth
+# or preview picture), PNG (a screenshot), WebP. HEIC is read only if Pillow can (a
+# plugin installed): an iPhone sends a JPEG from Safari anyway.
+Image.init()
+CV_PHOTO_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"}) | frozenset(
+    {"HEIF"} if "HEIF" in Image.OPEN else set()
+)
+_HEIC = re.compile(rb"^....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1)", re.DOTALL)
+# Read on the header, before anything is decoded: a 40 Mpx phone photo passes, a
+# decompression bomb (a few kB claiming billions of pixels) does not.
+MAX_PHOTO_PIXELS = 40_000_000
+MIN_PHOTO_SIDE = 300
+# A page of the PDF made of photos: its longest side (about 215 dpi on an A4 page), and
+# the JPEG quality of its picture; tried again smaller while the PDF is over the limit.
+PHOTO_PAGE_STEPS = ((2500, 80), (2000, 70), (1600, 60), (1200, 50))
+A4_INCHES = (8.27, 11.69)
+PHOTO_UNREADABLE = (
+    "Cette photo n'a pas pu être lue : le fichier est peut-être abîmé ou incomplet. "
+    "Reprenez la photo (ou choisissez-la à nouveau) puis réessayez."
+)
+PHOTO_FORMAT = (
+    "Ce fichier n'est ni un PDF ni une photo que la plateforme sait lire. Envoyez un PDF, "
+    "ou une photo JPEG, PNG ou WebP de votre CV papier."
+)
+PHOTO_HEIC = (
+    "Cette photo est au format HEIC (iPhone), que la plateforme ne sait pas lire. "
+    "Choisissez-la depuis l'application Photos (elle est alors envoyée en JPEG) ou faites-en "
+    "une capture d'écran, puis réessayez."
+)
+PHOTO_GIF = (
+    "Ce fichier est une image GIF : envoyez plutôt une photo (JPEG, PNG ou WebP) ou un PDF "
+    "de votre CV."
+)
+TOO_MANY_PHOTOS = (
+    f"Vous avez choisi trop de fichiers : {MAX_CV_PHOTOS} photos au plus (une par page "
+    "du CV), ou un seul PDF."
+)
+PDF_WITH_OTHERS = (
+    "Un CV en PDF s'envoie seul : choisissez soit un seul PDF, soit une ou plusieurs photos "
+    f"({MAX_CV_PHOTOS} au plus)."
+)
+
+
+def _photo_too_large(size) -> str:
+    said = f" ({size[0]} × {size[1]} pixels)" if size else ""
+    return (
+        f"Cette photo est trop grande{said} : {MAX_PHOTO_PIXELS // 1_000_000} millions de "
+        "pixels au plus. Reprenez-la avec le réglage normal de l'appareil photo, ou "
+        "envoyez une capture d'écran de la photo, puis réessayez."
+    )
+
+
+def _photo_too_small(size) -> str:
+    return (
+        f"Cette photo est trop petite pour être lue ({size[0]} × {size[1]} pixels) : "
+        f"{MIN_PHOTO_SIDE} pixels de côté au moins. Reprenez la photo de plus près."
+    )
+
+
+def _photos_too_heavy(limit: int, what: str) -> str:
+    return (
+        f"{what} : {limit // 1_048_576} Mo au plus. Envoyez-les en taille réduite (sur un "
+        "téléphone, « Taille réelle » décoché ou une capture d'écran de la photo), ou moins "
+        "de pages, puis réessayez."
+    )
+
+
+def max_photos_bytes() -> int:
+    """The most the photos of one CV may weigh together: three times a PDF's limit,
+    within the request's own limit (``MAX_CONTENT_LENGTH``, with room for the form)."""
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") or 16 * 1_048_576
+    return min(3 * max_bytes(), request_limit - 512 * 1024)
+
+
+@dataclass(frozen=True)
+class ReadCv:
+    """A CV file accepted (``read_cv``): the PDF to store, its text (empty for photos:
+    no OCR here), and how many photos it was made of (0 for an uploaded PDF)."""
+
+    pdf: bytes
+    text: str
+    photos: int = 0
+
+
+def _page(data: bytes, fit: int) -> Image.Image:
+    """One photo of the CV as a page: upright, RGB, pixels only (``pictures``)."""
+    try:
+        return pictures.upright_rgb(
+            data,
+            formats=CV_PHOTO_FORMATS,
+            max_pixels=MAX_PHOTO_PIXELS,
+            min_dimension=MIN_PHOTO_SIDE,
+            fit=fit,
+        )
+    except pictures.PictureRefused as refused:
+        if refused.reason == pictures.TOO_LARGE:
+            raise CvFileError(_photo_too_large(refused.size)) from None
+        if refused.reason == pictures.TOO_SMALL:
+            raise CvFileError(_photo_too_small(refused.size)) from None
+        if refused.reason == pictures.DAMAGED:
+            raise CvFileError(PHOTO_UNREADABLE) from None
+        if refused.kind == "GIF":
+            raise CvFileError(PHOTO_GIF) from None
+        if refused.reason == pictures.FORMAT:
+            raise CvFileError(PHOTO_FORMAT) from None
+        head = data[:1024]
+        if _HEIC.match(head):
+            raise CvFileError(PHOTO_HEIC) from None
+        if _IMAGE.match(head):  # its header says an image, Pillow could not read it
+            raise CvFileError(PHOTO_UNREADABLE) from None
+        raise CvFileError(_not_pdf_message(head)) from None
+
+
+def _photos_pdf(photos: list[bytes]) -> bytes:
+    """The photos as one PDF, a page each, each page's picture fitted to an A4 page;
+    made smaller while over the size limit."""
+    limit = max_bytes()
+    for fit, quality in PHOTO_PAGE_STEPS:
+        pages = [_page(data, fit) for data in photos]
+        # One resolution for the file: the page most in need of it fits A4.
+        dpi = max(max(w / A4_INCHES[0], h / A4_INCHES[1]) for w, h in (p.size for p in pages))
+        out = io.BytesIO()
+        pages[0].save(
+            out,
+            "PDF",
+            save_all=True,
+            append_images=pages[1:],
+            resolution=dpi,
+            quality=quality,
+            title="CV",
+        )
+        if out.tell() <= limit:
+            return out.getvalue()
+    raise CvFileError(
+        "Ces photos font un PDF trop lourd, même réduites : envoyez moins de pages (les "
+        "plus utiles) ou un PDF, puis réessayez."
+    )
+
+
+def read_cv(upload: bytes | list[bytes] | ReadCv) -> ReadCv:
+    """The one entry of a CV file into the platform, whatever form sent it: one PDF
+    (checked by ``check_pdf``), or one to ``MAX_CV_PHOTOS`` photos of a paper CV (a
+    page each), made here into one PDF of their pixels alone (nothing of the photos'
+    EXIF: GPS position, device, time) that is then checked as an uploaded PDF is. A
+    ``ReadCv`` comes back as it is (read already).
+
+    Raises ``CvFileError`` (French message) for what ``check_pdf`` refuses, too many
+    files, a PDF sent with others, photos too heavy together, a photo Pillow cannot
+    decode (truncated, corrupt, a format other than JPEG/PNG/WebP), a decompression
+    bomb or a photo over ``MAX_PHOTO_PIXELS``.
+    """
+    if isinstance(upload, ReadCv):
+        return upload
+    parts = [upload] if isinstance(upload, bytes) else list(upload)
+    if not parts or not any(parts):
+        raise CvFileError("Le fichier est vide.")
+    if len(parts) > MAX_CV_PHOTOS:
+        raise CvFileError(TOO_MANY_PHOTOS)
+    pdfs = [data for data in parts if data.lstrip()[:5] == b"%PDF-"]
+    if pdfs:
+        if len(parts) > 1:
+            raise CvFileError(PDF_WITH_OTHERS)
+        return ReadCv(parts[0], check_pdf(parts[0]))
+    if any(not data for data in parts):
+        raise CvFileError("Un des fichiers est vide.")
+    limit = max_bytes()
+    if any(len(data) > limit for data in parts):
+        raise CvFileError(_photos_too_heavy(limit, "Une photo est trop lourde"))
+    if sum(len(data) for data in parts) > max_photos_bytes():
+        raise CvFileError(
+            _photos_too_heavy(max_photos_bytes(), "Ces photos sont trop lourdes ensemble")
+        )
+    for data in parts:
+        # A file that is no image at all is refused as the PDF check refuses it (an
+        # executable, a page, a Word document...), before any decoding.
+        head = data[:1024]
+        if head.startswith(_FOREIGN_MAGIC) or _HTML.match(head):
+            raise CvFileError(_not_pdf_message(head))
+    pdf = _photos_pdf(parts)
+    return ReadCv(pdf, check_pdf(pdf), photos=len(parts))
 
 
 class CvStorage(Protocol):

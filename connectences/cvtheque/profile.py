@@ -41,7 +41,7 @@ from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
-from connectences.typography import decimal_fr, hours_plain
+from connectences.typography import decimal_fr, hours_plain, plural
 
 # Fields a person gives, in the order forms show them (interchange v1 names).
 PROFILE_FIELDS = (
@@ -463,18 +463,20 @@ def apply_profile(
 def attach_pdf(
     session: Session,
     candidate: Candidate,
-    pdf: bytes,
+    pdf: bytes | list[bytes] | files.ReadCv,
     *,
     actor: User | int | None = None,
     actor_label: str | None = None,
 ) -> str:
-    """Check and store a new CV file for the person (the old one goes at commit).
+    """Check and store a new CV file for the person (the old one goes at commit): a PDF,
+    or photos of a paper CV made into one (``files.read_cv``, the one way in).
 
-    Returns the PDF's text (for skills proposals). Raises ``files.CvFileError``.
+    Returns the PDF's text (for skills proposals; empty for photos). Raises
+    ``files.CvFileError``.
     """
-    text = files.check_pdf(pdf)
+    cv = files.read_cv(pdf)
     old = candidate.cv_filename
-    candidate.cv_filename = files.store_pdf(pdf, session=session)
+    candidate.cv_filename = files.store_pdf(cv.pdf, session=session)
     if old:
         files.delete_pdf_after_commit(session, old)
     if candidate.id is not None:
@@ -482,11 +484,20 @@ def attach_pdf(
             session,
             candidate,
             "cv",
-            "Nouveau CV (PDF) déposé." if old is None else "CV (PDF) remplacé.",
+            ("Nouveau CV (PDF) déposé" if old is None else "CV (PDF) remplacé")
+            + _from_photos(cv)
+            + ".",
             actor=actor,
             actor_label=actor_label,
         )
-    return text
+    return cv.text
+
+
+def _from_photos(cv: files.ReadCv) -> str:
+    """What a CV event adds when the PDF was made of photos (no text read in it)."""
+    if not cv.photos:
+        return ""
+    return f" (fait de {plural(cv.photos, 'photo')} du CV papier, sans texte lu)"
 
 
 def new_ref() -> str:
@@ -513,7 +524,7 @@ def submit_candidate(
     source: str,
     actor: User | int | None = None,
     actor_label: str | None = None,
-    pdf: bytes | None = None,
+    pdf: bytes | list[bytes] | files.ReadCv | None = None,
     send_mail: bool = True,
     channel: str | None = None,
 ) -> tuple[Candidate, bool]:
@@ -547,7 +558,8 @@ def submit_candidate(
         errors["consent"] = consent.CONSENT_REQUIRED
     if errors:
         raise ProfileError(errors)
-    text_ok = files.check_pdf(pdf) if pdf else None  # raises before anything is written
+    # Raises before anything is written (``files.read_cv``, the one way in of a CV file).
+    cv = files.read_cv(pdf) if pdf else None
     existing = _holder_of(session, clean["email"])
     if existing is not None:
         return _known_address(session, existing, source=source, send_mail=send_mail), False
@@ -577,8 +589,8 @@ def submit_candidate(
         return _known_address(session, existing, source=source, send_mail=send_mail), False
     session.add(candidate)
     session.flush()
-    if pdf and text_ok is not None:
-        candidate.cv_filename = files.store_pdf(pdf, session=session)
+    if cv is not None:
+        candidate.cv_filename = files.store_pdf(cv.pdf, session=session)
     record_event(
         session,
         candidate,
@@ -586,7 +598,7 @@ def submit_candidate(
         "Profil créé"
         + (" par la personne elle-même" if source == "public" else f" (source : {source})")
         + (f" (canal : {vocab.label(vocab.CV_SOURCES, channel)})." if channel else ".")
-        + (" CV (PDF) joint." if candidate.cv_filename else ""),
+        + (f" CV (PDF) joint{_from_photos(cv)}." if cv is not None else ""),
         actor=actor,
         actor_label=actor_label,
         details={"source": source, **({"channel": channel} if channel else {})},

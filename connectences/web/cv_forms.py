@@ -8,7 +8,7 @@ the same words. Reused by the animateurs' "create on someone's behalf" page.
 
 from __future__ import annotations
 
-from flask_wtf.file import FileField
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -40,12 +40,27 @@ def choices_of(labels: list[str]) -> list[SelectChoice]:
     return [SelectChoice(label, label) for label in labels]
 
 
-class CvFileField(FileField):
-    """The CV's file input, carrying the largest size accepted (``data-max-bytes``) so
-    that the page refuses a heavier file as soon as it is chosen (static/js/nav.js)."""
+# What the CV's file input accepts: a PDF, or photos of a paper CV (``files.read_cv``).
+CV_ACCEPT = "application/pdf,.pdf,image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"
+CV_FILE_HELP = (
+    "Un PDF, ou une photo de votre CV papier (une par page, "
+    f"{files.MAX_CV_PHOTOS} au plus : choisissez-les ensemble). "
+    "5 Mo au plus par fichier."
+)
+
+
+class CvFileField(MultipleFileField):
+    """The CV's file input: one PDF, or up to ``files.MAX_CV_PHOTOS`` photos chosen
+    together (``multiple``). It carries the largest size accepted for a file
+    (``data-max-bytes``), for all of them (``data-max-total``) and their number
+    (``data-max-files``), so that the page refuses a heavier choice as soon as it is
+    made (static/js/nav.js)."""
 
     def __call__(self, **kwargs):
         kwargs.setdefault("data-max-bytes", files.max_bytes())
+        kwargs.setdefault("data-max-total", files.max_photos_bytes())
+        kwargs.setdefault("data-max-files", files.MAX_CV_PHOTOS)
+        kwargs.setdefault("accept", CV_ACCEPT)
         return super().__call__(**kwargs)
 
 
@@ -170,11 +185,7 @@ class CandidateForm(Form):
         validators=[Required()],
         render_kw={"type": "date"},
     )
-    cv = CvFileField(
-        "Votre CV en PDF (facultatif)",
-        description="Format PDF uniquement, 5 Mo au plus.",
-        render_kw={"accept": "application/pdf,.pdf"},
-    )
+    cv = CvFileField("Votre CV (facultatif)", description=CV_FILE_HELP)
     consent = BooleanField(consent.CONSENT_LABEL, validators=[ConsentRequired()])
     submit = SubmitField("Envoyer mon profil")
 
@@ -241,11 +252,7 @@ class CandidateUpdateForm(CandidateForm):
     """The same profile, for a person already in the library (consent already given)."""
 
     consent = None
-    cv = CvFileField(
-        "Remplacer mon CV par un nouveau PDF (facultatif)",
-        description="Format PDF uniquement, 5 Mo au plus.",
-        render_kw={"accept": "application/pdf,.pdf"},
-    )
+    cv = CvFileField("Remplacer mon CV (facultatif)", description=CV_FILE_HELP)
     submit = SubmitField("Enregistrer mes changements")
 
 

@@ -156,13 +156,15 @@ def _ip() -> str | None:
     return request.remote_addr
 
 
-def _uploaded(field) -> bytes | None:
-    """The uploaded file's bytes (at most the limit plus one, to detect oversize)."""
-    storage = field.data
-    if storage is None or not getattr(storage, "filename", None):
+def _uploaded(field) -> list[bytes] | None:
+    """The bytes of each file chosen (a PDF, or photos of a paper CV), each read up to
+    the limit plus one (to detect oversize), one file more than accepted at most (to
+    say there are too many); None when no file was chosen."""
+    chosen = [s for s in field.data or [] if getattr(s, "filename", None)]
+    if not chosen:
         return None
-    data = storage.stream.read(files.max_bytes() + 1)
-    return data or b""
+    limit = files.max_bytes()
+    return [s.stream.read(limit + 1) or b"" for s in chosen[: files.MAX_CV_PHOTOS + 1]]
 
 
 def _channel() -> str | None:
@@ -209,14 +211,15 @@ def submit():
             return _render_form(form, status=429, limit_error=refusal)
         if not form.validate_on_submit():
             return _render_form(form, status=400)
-        pdf = _uploaded(form.cv)
-        text = None
-        if pdf is not None:
+        uploads = _uploaded(form.cv)
+        pdf = None
+        if uploads is not None:
             try:
-                text = files.check_pdf(pdf)
+                pdf = files.read_cv(uploads)
             except CvFileError as exc:
                 form.cv.errors = [f"{exc.message} {CV_OPTIONAL}"]
                 return _render_form(form, status=400)
+        text = pdf.text if pdf is not None else None
         try:
             new_id = _store_submission(form, pdf)
         except (ProfileError, CvFileError) as exc:
@@ -229,8 +232,11 @@ def submit():
         # who is in the library. Only a new profile may receive the ticked skills, from
         # this browser, for a few minutes and on the pages that follow (``just_sent``).
         # A PDF holding no text (a scan, a photo saved as PDF) is kept for the team to
-        # read, but no skill could be found in it: the person is told.
-        unread = pdf is not None and not (text or "").strip()
+        # read, but no skill could be found in it: the person is told. Photos sent as
+        # such were never read (no OCR): they are told that, without a fault of theirs.
+        unread = None
+        if pdf is not None and not (text or "").strip():
+            unread = "photo" if pdf.photos else "scan"
         just_sent.remember(SENT, id=new_id, found=found, email=form.cleaned["email"], unread=unread)
         if found:
             return redirect(url_for("cv_public.skills_found"))
@@ -246,7 +252,7 @@ def _after_expired_token(message: str):
 CSRF_RETRY["cv_public.submit"] = _after_expired_token
 
 
-def _store_submission(form, pdf: bytes | None) -> int | None:
+def _store_submission(form, pdf: files.ReadCv | None) -> int | None:
     """Store the submitted profile and commit; the new profile's id (None when the
     address was known already).
 
@@ -262,7 +268,7 @@ def _store_submission(form, pdf: bytes | None) -> int | None:
         return _submit_and_commit(form, pdf)
 
 
-def _submit_and_commit(form, pdf: bytes | None) -> int | None:
+def _submit_and_commit(form, pdf: files.ReadCv | None) -> int | None:
     candidate, created = submit_candidate(
         db.session,
         CleanProfile(form.cleaned, consent=form.consent.data),
@@ -364,7 +370,7 @@ def thanks():
     return render_template(
         "cv_public/thanks.html",
         sent=sent is not None,
-        unread=bool((sent or {}).get("unread")),
+        unread=(sent or {}).get("unread") or None,
         email=email,
         meant=likely_typo(email),
         can_correct=candidate is not None,

@@ -11,10 +11,12 @@ violation and never scrolls sideways at 390 px.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from connectences.clock import local_today
@@ -145,7 +147,7 @@ def test_a_job_seeker_submits_confirms_pauses_and_deletes_on_a_phone(page, live_
     page.get_by_label("Disponible à partir du").fill(
         (local_today() + timedelta(days=7)).isoformat()
     )
-    page.get_by_label("Votre CV en PDF (facultatif)").set_input_files(
+    page.get_by_label("Votre CV (facultatif)").set_input_files(
         files=[
             {
                 "name": "cv-camille.pdf",
@@ -321,7 +323,7 @@ def test_a_file_too_heavy_is_refused_as_soon_as_it_is_chosen(page, live_server):
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/deposer-mon-cv")
     page.get_by_label("Prénom", exact=True).fill("Camille")
-    chooser = page.get_by_label("Votre CV en PDF (facultatif)")
+    chooser = page.get_by_label("Votre CV (facultatif)")
     chooser.set_input_files(
         files=[{"name": "cv-scan.pdf", "mimeType": "application/pdf", "buffer": b"%" * (6 << 20)}]
     )
@@ -336,3 +338,68 @@ def test_a_file_too_heavy_is_refused_as_soon_as_it_is_chosen(page, live_server):
     )
     expect(message).to_have_count(0)
     assert chooser.get_attribute("aria-invalid") is None
+
+
+def phone_photo(shade: int, orientation: int = 6) -> bytes:
+    """A JPEG as a phone takes it: stored sideways (EXIF orientation), with its GPS
+    position and device in the EXIF."""
+    image = Image.new("RGB", (1200, 900), (shade, shade, shade))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0110] = "PhoneMaker Model-X-9231"
+    exif.get_ifd(0x8825)[2] = (44.0, 39.0, 21.5)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_job_seeker_sends_photos_of_a_paper_cv_from_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/deposer-mon-cv")
+    chooser = page.get_by_label("Votre CV (facultatif)")
+    expect(page.locator("#cv-aide")).to_contain_text(
+        "Un PDF, ou une photo de votre CV papier (une par page"
+    )
+    assert "image/jpeg" in chooser.get_attribute("accept")
+    # Five photos: refused at once, beside the field (four pages at most).
+    chooser.set_input_files(
+        files=[
+            {"name": f"page{i}.jpg", "mimeType": "image/jpeg", "buffer": phone_photo(240)}
+            for i in range(5)
+        ]
+    )
+    expect(page.locator("#cv-trop-lourd li")).to_have_text(re.compile("4 au plus"))
+    assert chooser.evaluate("input => input.files.length") == 0
+    address = "nora.belkacem@exemple.fr"
+    page.get_by_label("Prénom", exact=True).fill("Nora")
+    page.get_by_label("Nom", exact=True).fill("Belkacem")
+    page.get_by_label("Adresse e-mail").fill(address)
+    page.get_by_label("Commune où vous habitez").fill("Biganos")
+    page.get_by_label("Distance que vous acceptez de parcourir (en km)").fill("20")
+    page.get_by_label("Vos compétences").fill("ménage\nrepassage")
+    page.get_by_label("Employé qualifié").check()
+    page.get_by_label("Heures par semaine : au moins").fill("10")
+    page.get_by_label("Heures par semaine : au plus").fill("20")
+    page.get_by_label("Lundi").check()
+    page.get_by_label("CDI à temps partagé").check()
+    page.get_by_label("Disponible à partir du").fill(
+        (local_today() + timedelta(days=7)).isoformat()
+    )
+    chooser.set_input_files(
+        files=[
+            {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": phone_photo(245)},
+            {"name": "IMG_2042.jpg", "mimeType": "image/jpeg", "buffer": phone_photo(235)},
+        ]
+    )
+    expect(page.locator("#cv-trop-lourd li")).to_have_count(0)
+    blocking = check(page, "cv-photos-formulaire-390", "déposer mon CV en photos (390 px)")
+    page.get_by_role("checkbox", name=re.compile("J'ai lu l'information")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon profil").click()
+    assert page.url.split("#")[0].endswith("/deposer-mon-cv/merci"), page.url
+    expect(page.get_by_text("la plateforme en a fait un PDF")).to_be_visible()
+    blocking += check(page, "cv-photos-merci-390", "merci, CV en photos (390 px)")
+    candidate = stored_candidate(live_server, address)
+    assert candidate is not None and candidate.cv_filename.endswith(".pdf")
+    assert candidate.skill_labels == ["ménage", "repassage"]
+    assert not blocking, describe(blocking)

@@ -82,16 +82,36 @@
     function megabytes(bytes) {
       return (Math.round(bytes / 104857.6) / 10).toString().replace(".", ",") + " Mo";
     }
+    /* With ``multiple`` (the photos of a paper CV), also their number
+       (``data-max-files``) and their weight together (``data-max-total``). */
+    var maxFiles = parseInt(input.getAttribute("data-max-files"), 10);
+    var maxTotal = parseInt(input.getAttribute("data-max-total"), 10);
     input.addEventListener("change", function () {
       list.textContent = "";
       field.classList.remove("field-error");
       input.removeAttribute("aria-invalid");
-      var file = input.files && input.files[0];
-      if (!file || file.size <= max) return;
+      var chosen = Array.prototype.slice.call(input.files || []);
+      var total = 0;
+      var said = null;
+      chosen.forEach(function (file) {
+        total += file.size;
+        if (!said && file.size > max) {
+          said = "Ce fichier pèse " + megabytes(file.size) + " : " + megabytes(max) +
+            " au plus. Choisissez un fichier plus léger (ou envoyez le formulaire sans " +
+            "lui s'il est facultatif).";
+        }
+      });
+      if (!said && maxFiles && chosen.length > maxFiles) {
+        said = "Vous avez choisi " + chosen.length + " fichiers : " + maxFiles +
+          " au plus (une photo par page du CV, ou un seul PDF).";
+      } else if (!said && maxTotal && chosen.length > 1 && total > maxTotal) {
+        said = "Ces fichiers pèsent " + megabytes(total) + " ensemble : " +
+          megabytes(maxTotal) + " au plus. Choisissez des photos plus légères ou moins " +
+          "de pages.";
+      }
+      if (!said) return;
       var item = document.createElement("li");
-      item.textContent = "Ce fichier pèse " + megabytes(file.size) + " : " +
-        megabytes(max) + " au plus. Choisissez un fichier plus léger (ou envoyez le " +
-        "formulaire sans lui s'il est facultatif).";
+      item.textContent = said;
       list.appendChild(item);
       field.classList.add("field-error");
       input.setAttribute("aria-invalid", "true");
