@@ -300,11 +300,11 @@ def _photo_too_small(size) -> str:
     )
 
 
-def _photos_too_heavy(limit: int, what: str) -> str:
+def _photos_too_heavy(limit: int, what: str, them: str = "les") -> str:
     return (
-        f"{what} : {limit // 1_048_576} Mo au plus. Envoyez-les en taille réduite (sur un "
-        "téléphone, « Taille réelle » décoché ou une capture d'écran de la photo), ou moins "
-        "de pages, puis réessayez."
+        f"{what} : {limit // 1_048_576} Mo au plus. Envoyez-{them} en taille réduite (sur "
+        "un téléphone, « Taille réelle » décoché, ou une capture d'écran de la photo), ou "
+        "moins de pages, puis réessayez."
     )
 
 
@@ -408,7 +408,7 @@ def read_cv(upload: bytes | list[bytes] | ReadCv) -> ReadCv:
         raise CvFileError("Un des fichiers est vide.")
     limit = max_bytes()
     if any(len(data) > limit for data in parts):
-        raise CvFileError(_photos_too_heavy(limit, "Une photo est trop lourde"))
+        raise CvFileError(_photos_too_heavy(limit, "Une photo est trop lourde", "la"))
     if sum(len(data) for data in parts) > max_photos_bytes():
         raise CvFileError(
             _photos_too_heavy(max_photos_bytes(), "Ces photos sont trop lourdes ensemble")
