@@ -162,6 +162,20 @@ def test_non_images_are_refused(data, message):
     assert message in refused.value.message
 
 
+def test_a_phone_s_mpo_jpeg_is_taken_as_its_first_picture():
+    # Many phones write a JPEG with a second picture (depth, preview): Pillow reads it
+    # as "MPO". It is a JPEG for the person who sends it.
+    first = Image.new("RGB", (800, 600), (200, 120, 40))
+    depth = Image.new("RGB", (800, 600), (0, 0, 0))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[depth])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    cleaned = Image.open(io.BytesIO(photos.clean_photo(out.getvalue())))
+    assert cleaned.size == (800, 600)
+    assert cleaned.getpixel((10, 10)) != (0, 0, 0)
+    assert getattr(cleaned, "n_frames", 1) == 1
+
+
 def test_gif_svg_oversize_and_out_of_bounds_images_are_refused():
     gif = io.BytesIO()
     Image.new("RGB", (300, 300)).save(gif, "GIF")

@@ -49,25 +49,25 @@ def test_what_is_not_a_readable_pdf_is_refused_in_french(data, words):
 
 
 @pytest.mark.parametrize(
-    ("data", "words"),
+    ("data", "words", "how"),
     [
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100, "photo ou une image"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 100, "photo ou une image"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100, "photo"),
-        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml" + b"\x00" * 50, "Word"),
-        (b"PK\x03\x04\x14\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.text", "Word"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "Word"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100, "photo", "Reprenez la photo"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 100, "photo", "Reprenez la photo"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100, "HEIC", "JPEG"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml" + b"\x00" * 50, "Word", "Enregistrer sous"),
+        (b"PK\x03\x04\x14\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.text", "Word", "Enregistrer sous"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "Word", "Enregistrer sous"),
     ],
-)
-def test_a_photo_or_a_word_document_is_named_with_how_to_make_a_pdf(data, words):
+)  # fmt: skip
+def test_a_photo_or_a_word_document_is_named_with_what_to_do(data, words, how):
     # A job seeker on a phone sends the photo of their paper CV, or their Word file: "Ce
     # fichier n'est pas un PDF. Enregistrez votre CV au format PDF" told them nothing
-    # they could do.
+    # they could do. A photo is taken (tests/test_cv_photos.py); one that cannot be read
+    # (damaged, HEIC) and a document are named, with what to do.
     with pytest.raises(CvFileError) as refused:
-        files.check_pdf(data)
+        files.read_cv(data)
     message = refused.value.message
-    assert words in message and "n'est pas un PDF" in message
-    assert "Numériser un document" in message or "Enregistrer sous" in message
+    assert words in message and how in message
 
 
 def _with_action(catalog_entry: bytes = b"", page_entry: bytes = b"", text: str = "Paie") -> bytes:

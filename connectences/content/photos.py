@@ -32,7 +32,7 @@ MAX_PIXELS = 40_000_000
 MIN_DIMENSION = 200
 # What is kept: enough for a page and a mail, light enough for a phone.
 MAX_SIDE = 1600
-ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 
 
 class PhotoError(DomainError):

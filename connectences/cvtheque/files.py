@@ -46,8 +46,8 @@ _DISCARD = "cv_files_discard"
 # Headers of what people (or attackers) rename to .pdf.
 _FOREIGN_MAGIC = (b"MZ", b"\x7fELF", b"PK\x03\x04", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 _HTML = re.compile(rb"^\s*(<!doctype|<html|<script|<\?xml|<svg|<head|<body)", re.IGNORECASE)
-# What people most often send instead of a PDF, said by name with how to make a PDF of
-# it: a photo of a paper CV taken with a phone, a Word or LibreOffice document.
+# An image by its header (a photo Pillow could not read is said to be damaged, not "no
+# image"); a Word or LibreOffice document, said by name with how to make a PDF of it.
 _IMAGE = re.compile(
     rb"^(\xff\xd8\xff|\x89PNG\r\n\x1a\n|GIF8[79]a|RIFF....WEBP|....ftyp(heic|heix|mif1|msf1|avif))",
     re.DOTALL,
@@ -57,11 +57,9 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old Word .doc (or .xls)
 UNREADABLE = (
     "Ce fichier n'a pas pu être lu comme un PDF. Enregistrez votre CV au format PDF puis réessayez."
 )
-NOT_PDF = "Ce fichier n'est pas un PDF. Enregistrez votre CV au format PDF puis réessayez."
-IMAGE_NOT_PDF = (
-    "Ce fichier est une photo ou une image : ce n'est pas un PDF. Faites-en un PDF (sur un "
-    "téléphone : « Numériser un document » dans l'application Fichiers ou Google Drive, ou "
-    "« Imprimer » puis « Enregistrer en PDF ») puis réessayez."
+NOT_PDF = (
+    "Ce fichier n'est pas un PDF, ni une photo que la plateforme sait lire. Enregistrez "
+    "votre CV au format PDF, ou envoyez une photo (JPEG, PNG ou WebP) de chaque page."
 )
 DOCUMENT_NOT_PDF = (
     "Ce fichier est un document Word ou LibreOffice : ce n'est pas un PDF. Ouvrez-le, "
@@ -71,8 +69,6 @@ DOCUMENT_NOT_PDF = (
 
 def _not_pdf_message(head: bytes) -> str:
     """Why a file that does not open as a PDF is refused, naming what it seems to be."""
-    if _IMAGE.match(head):
-        return IMAGE_NOT_PDF
     if head.startswith(_OLE) or (
         head.startswith(b"PK\x03\x04") and any(mark in head for mark in _OFFICE_ZIP)
     ):
@@ -261,10 +257,6 @@ PHOTO_UNREADABLE = (
     "Cette photo n'a pas pu être lue : le fichier est peut-être abîmé ou incomplet. "
     "Reprenez la photo (ou choisissez-la à nouveau) puis réessayez."
 )
-PHOTO_FORMAT = (
-    "Ce fichier n'est ni un PDF ni une photo que la plateforme sait lire. Envoyez un PDF, "
-    "ou une photo JPEG, PNG ou WebP de votre CV papier."
-)
 PHOTO_HEIC = (
     "Cette photo est au format HEIC (iPhone), que la plateforme ne sait pas lire. "
     "Choisissez-la depuis l'application Photos (elle est alors envoyée en JPEG) ou faites-en "
@@ -345,7 +337,7 @@ def _page(data: bytes, fit: int) -> Image.Image:
         if refused.kind == "GIF":
             raise CvFileError(PHOTO_GIF) from None
         if refused.reason == pictures.FORMAT:
-            raise CvFileError(PHOTO_FORMAT) from None
+            raise CvFileError(NOT_PDF) from None
         head = data[:1024]
         if _HEIC.match(head):
             raise CvFileError(PHOTO_HEIC) from None
