@@ -219,6 +219,16 @@ def make_company(**overrides) -> Company:
     return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
 
 
+@contextmanager
+def on_day(day) -> Iterator[None]:
+    """The clock at noon (Arcachon) on ``day``, running: for a module that reads its
+    "today" once, when imported, so that a run crossing midnight tests on that day."""
+    import time_machine
+
+    with time_machine.travel(datetime.combine(day, time(12), tzinfo=LOCAL_TZ), tick=True):
+        yield
+
+
 def add_visit(company, user, day, *, channel="porte_a_porte", topics=(), **fields) -> Visit:
     """Store and commit a visit of ``company`` by ``user`` (None: nobody named) on ``day``;
     ``fields`` set the others (outcome, notes, follow_up_on...)."""

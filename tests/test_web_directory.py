@@ -33,6 +33,7 @@ from tests.helpers import (
     flashes_in,
     html_of,
     make_company,
+    on_day,
     page_text,
     page_text_of,
     read_guard_at,
@@ -42,6 +43,15 @@ from tests.helpers import (
 )
 
 TODAY = local_today()
+
+
+@pytest.fixture(autouse=True)
+def _on_today():
+    """TODAY is read once, at import: the tests run on that day, midnight or not."""
+    with on_day(TODAY):
+        yield
+
+
 BASE = "/animateur/entreprises"
 
 

@@ -33,12 +33,22 @@ from tests.helpers import (
     flashes_in,
     html_of,
     lead_by_refs,
+    on_day,
     page_text,
     sent_on,
     top_flashes,
 )
 
 TODAY = local_today()
+
+
+@pytest.fixture(autouse=True)
+def _on_today():
+    """TODAY is read once, at import: the tests run on that day, midnight or not."""
+    with on_day(TODAY):
+        yield
+
+
 START = TODAY - timedelta(days=100)  # the 1-month and 3-month points are due
 
 

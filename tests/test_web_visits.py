@@ -21,11 +21,19 @@ from tests.helpers import (
     error_of,
     html_of,
     make_company,
+    on_day,
     page_text,
     read_stamp_at,
 )
 
 TODAY = local_today()
+
+
+@pytest.fixture(autouse=True)
+def _on_today():
+    """TODAY is read once, at import: the tests run on that day, midnight or not."""
+    with on_day(TODAY):
+        yield
 
 
 def visit_form(**overrides):
