@@ -275,8 +275,8 @@ def test_filling_it_in_without_a_visit_is_a_contact_the_guard_checks(client, aut
     response = client.post(f"/animateur/entreprises/{refused.ref}/diagnostic", data=typed)
     assert response.status_code == 409
     assert "ne plus être sollicitée" in page_text(response)
-    # What was typed comes back.
-    assert "Concurrence des grandes surfaces" in response.get_data(as_text=True)
+    # Said in place of the form: nothing more to fill in for nothing.
+    assert 'name="difficulty"' not in response.get_data(as_text=True)
     assert count(Diagnosis) == 0
     # A recent contact does not block: the animateur is already with the company.
     add_visit(allowed, user, local_today() - timedelta(days=3))
@@ -485,3 +485,91 @@ def test_sending_and_filling_the_questionnaire_say_it_in_the_diagnosis_section(c
     assert filled.location == f"{page}#diagnostic"
     said = flashes_in(client.get(filled.location), "diagnostic")
     assert said == "Fait : Réponses au questionnaire de diagnostic enregistrées."
+
+
+FILL_BUTTON = "Remplir le questionnaire avec l'entreprise"
+
+
+def test_a_company_that_asked_not_to_be_solicited_is_said_before_the_questionnaire(client, auth):
+    company = make_company(name="Bar Exemple")
+    company.newsletter_consent = True
+    db.session.commit()
+    auth.login("animateur", full_name="Léa Martin")
+    # It said so during a visit (the visit's outcome sets the flag, noted as such).
+    response = client.post(
+        "/animateur/visites/nouvelle",
+        data={
+            "entreprise": company.ref,
+            "channel": "porte_a_porte",
+            "visited_on": (local_today() - timedelta(days=40)).isoformat(),
+            "outcome": "ne_plus_solliciter",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(company)
+    assert company.do_not_solicit
+    page = client.get(f"/animateur/entreprises/{company.ref}")
+    html, shown = page.get_data(as_text=True), page_text(page)
+    # No button leading to a questionnaire that would be refused once filled in, nor
+    # the form to mail it, nor the newsletter's: the reason, since when, what to do.
+    assert FILL_BUTTON not in shown
+    assert "diagnostic/envoyer" not in html
+    assert "/lettres" not in html and "Enregistrer l'envoi" not in shown
+    assert "Questionnaire impossible à remplir avec l'entreprise ou à lui envoyer." in shown
+    assert "Envoi de la lettre d'information impossible." in shown
+    assert f"Demande notée le {local_today():%d/%m/%Y} par Léa Martin (lors d'une visite)." in shown
+    assert "Mes préférences de contact" in shown and "décocher « Ne plus solliciter »" in shown
+    assert f"Demande notée le {local_today():%d/%m/%Y} par Léa Martin" in shown
+    # The questionnaire's page, opened by its address, says it at the top, no form.
+    page = client.get(f"/animateur/entreprises/{company.ref}/diagnostic")
+    assert page.status_code == 200
+    assert 'name="difficulty"' not in page.get_data(as_text=True)
+    assert "ne peut pas être rempli avec l'entreprise Bar Exemple" in page_text(page)
+    assert "ne plus être sollicitée" in page_text(page)
+    assert count(Diagnosis) == 0
+
+
+def test_do_not_solicit_since_falls_back_on_the_visit_that_said_it(app, auth):
+    from connectences.prospection.companies import do_not_solicit_since
+
+    company = make_company()
+    user = auth.login("animateur", full_name="Marc Dulucq")
+    assert do_not_solicit_since(db.session, company) is None
+    day = local_today() - timedelta(days=30)
+    add_visit(company, user, day, outcome="ne_plus_solliciter")
+    company.do_not_solicit = True  # stored without its change kept (older data, the demo)
+    db.session.commit()
+    since = do_not_solicit_since(db.session, company)
+    assert (since.on, since.by) == (day, "Marc Dulucq (lors d'une visite)")
+
+
+def test_a_cap_reached_is_said_before_the_questionnaire_and_a_visit_stays_possible(client, auth):
+    company = make_company(name="Cabane Exemple")
+    company.max_contacts_per_month = 1
+    db.session.commit()
+    user = auth.login("animateur")
+    assert _send(client, company).status_code == 302  # the month's one contact
+    page = client.get(f"/animateur/entreprises/{company.ref}")
+    html, shown = page.get_data(as_text=True), page_text(page)
+    assert FILL_BUTTON not in shown and "diagnostic/envoyer" not in html
+    assert "L'entreprise accepte au plus 1 contact par mois" in shown
+    assert "enregistrez d'abord la visite ou l'appel" in shown
+    # The guard lets a visit pass the cap with the company's agreement: its button stays.
+    assert f'href="/animateur/visites/nouvelle?entreprise={company.ref}"' in html
+    page = client.get(f"/animateur/entreprises/{company.ref}/diagnostic")
+    assert 'name="difficulty"' not in page.get_data(as_text=True)
+    assert "au plus 1 contact par mois" in page_text(page)
+    # Once the visit is logged (beyond the cap, with the reason), it is filled in
+    # during that visit: the button comes back, naming it.
+    visit = add_visit(company, user, local_today())
+    page = client.get(f"/animateur/entreprises/{company.ref}")
+    assert FILL_BUTTON in page_text(page)
+    assert f"diagnostic?visite={visit.id}" in page.get_data(as_text=True)
+    assert "Envoi du questionnaire par e-mail impossible." in page_text(page)
+    page = client.get(f"/animateur/entreprises/{company.ref}/diagnostic")
+    assert f"diagnostic?visite={visit.id}" in page.get_data(as_text=True)
+    response = client.post(
+        f"/animateur/entreprises/{company.ref}/diagnostic?visite={visit.id}", data=GOOD
+    )
+    assert response.status_code == 302
+    assert count(Diagnosis) == 2

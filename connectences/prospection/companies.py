@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -33,10 +33,11 @@ from stdnum.fr import siret as stdnum_siret
 
 from connectences import contacts, territory
 from connectences.accounts.audit import audit
+from connectences.clock import local_date
 from connectences.errors import DomainError
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
-from connectences.models import AuditLog, Company, CompanyContact, Deletion, User
+from connectences.models import AuditLog, Company, CompanyContact, Deletion, User, Visit
 from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.prospection.pressure import COMPANY_PREFERENCES
@@ -771,8 +772,11 @@ def preferences_last_set(session: Session, company: Company) -> PreferencesSet |
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _preferences_set(row)
+
+
+def _preferences_set(row) -> PreferencesSet:
+    """A :class:`PreferencesSet` from an audit row (at, details, full_name, email)."""
     owner = (row.details or {}).get("said_by_owner")
     if owner:
         return PreferencesSet(at=row.at, by=f"l'entreprise ({owner})", by_owner=True)
@@ -785,6 +789,53 @@ def preferences_last_set(session: Session, company: Company) -> PreferencesSet |
     if source == "visit":
         by += " (lors d'une visite)"
     return PreferencesSet(at=row.at, by=by, by_owner=False)
+
+
+@dataclass(frozen=True)
+class DoNotSolicitSince:
+    """When a company asked not to be solicited any more, and who recorded it."""
+
+    on: date
+    by: str
+
+
+def do_not_solicit_since(session: Session, company: Company) -> DoNotSolicitSince | None:
+    """When the company last asked not to be solicited (``do_not_solicit``), for the
+    pages that refuse a contact to say it: the latest change of its preferences that
+    turned it on (:func:`set_preferences`, a visit's outcome), else its latest visit with
+    the outcome "ne plus solliciter" (recorded before those changes were kept); None
+    when it did not ask, or nothing says when."""
+    if not company.do_not_solicit:
+        return None
+    rows = session.execute(
+        select(AuditLog.at, AuditLog.details, User.full_name, User.email, AuditLog.action)
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(
+            AuditLog.action.in_((COMPANY_PREFERENCES, DO_NOT_SOLICIT_AT_VISIT)),
+            AuditLog.entity == "company",
+            AuditLog.entity_id == company.id,
+        )
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    )
+    for row in rows:
+        details = row.details or {}
+        turned_on = row.action == DO_NOT_SOLICIT_AT_VISIT or (
+            (details.get("after") or {}).get("do_not_solicit")
+            and not (details.get("before") or {}).get("do_not_solicit")
+        )
+        if turned_on:
+            return DoNotSolicitSince(on=local_date(row.at), by=_preferences_set(row).by)
+    visit = session.execute(
+        select(Visit.visited_on, User.full_name, User.email)
+        .outerjoin(User, User.id == Visit.animateur_id)
+        .where(Visit.company_id == company.id, Visit.outcome == "ne_plus_solliciter")
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+        .limit(1)
+    ).first()
+    if visit is None:
+        return None
+    by = visit.full_name or visit.email or "une personne de la plateforme"
+    return DoNotSolicitSince(on=visit.visited_on, by=f"{by} (lors d'une visite)")
 
 
 # --- contacts -----------------------------------------------------------------------------

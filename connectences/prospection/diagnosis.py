@@ -24,7 +24,7 @@ from connectences.contacts import InvalidEmail, clean_email
 from connectences.errors import DomainError
 from connectences.models import Company, Diagnosis, DiagnosisAnswer, User, Visit, utcnow
 from connectences.prospection.naf import naf_label
-from connectences.prospection.pressure import check_contact
+from connectences.prospection.pressure import Pressure, check_contact, contact_pressure
 from connectences.signed import INVALID, LinkError, make_token, read_token
 from connectences.skills import concept_of, job_titles, rome_label, taxonomy
 
@@ -337,6 +337,29 @@ def fill_during_visit(
     )
     session.add(diagnosis)
     return record_answer(session, diagnosis, answer)
+
+
+def fill_refusal(
+    session: Session, company: Company, *, on: date, visit: Visit | None = None
+) -> Pressure | None:
+    """The guard's refusal of filling the questionnaire in with the company on ``on``
+    (the rule of :func:`fill_during_visit`), for its page to say before anything is
+    typed; None during a visit (the visit was the contact) or when the guard accepts."""
+    if visit is not None:
+        return None
+    pressure = contact_pressure(session, company, on=on)
+    return pressure if pressure.decision == "refuse" else None
+
+
+def visit_of_day(session: Session, company: Company, on: date) -> Visit | None:
+    """The company's latest visit recorded for ``on``: the questionnaire may be filled
+    in during it whatever the guard says now."""
+    return session.scalar(
+        select(Visit)
+        .where(Visit.company_id == company.id, Visit.visited_on == on)
+        .order_by(Visit.id.desc())
+        .limit(1)
+    )
 
 
 # --- the link mailed to the owner ------------------------------------------------------

@@ -105,6 +105,10 @@ def fill(ref: str):
         if visit is None or visit.company_id != company.id:
             abort(404)
     action = url_for("diagnosis.fill", ref=ref, visite=visit.id if visit else None)
+    # Refused by the guard: said at the top, no form to fill in for nothing.
+    refused = questionnaire.fill_refusal(db.session, company, on=local_today(), visit=visit)
+    if refused is not None:
+        return _refused_page(company, refused, status=409 if request.method == "POST" else 200)
     if request.method == "GET":
         values = questionnaire.form_values(None)
         return render_form(None, company, action=action, values=values, staff=True, visit=visit)
@@ -115,17 +119,24 @@ def fill(ref: str):
         questionnaire.fill_during_visit(
             db.session, company, answer, by=current_user, on=local_today(), visit=visit
         )
-    except ContactRefused as refusal:
+    except ContactRefused as refusal:  # refused since the page was read
         db.session.rollback()
-        values = questionnaire.form_values(None, request.form)
-        page = render_form(
-            None, company, action=action, values=values, errors={"_": str(refusal)},
-            staff=True, visit=visit,
-        )  # fmt: skip
-        return page, 409
+        return _refused_page(company, refusal.pressure, status=409)
     db.session.commit()
     flash_in("diagnostic", "Réponses au questionnaire de diagnostic enregistrées.")
     return redirect(url_for("directory.show", ref=ref, _anchor="diagnostic"))
+
+
+def _refused_page(company, pressure, *, status: int):
+    """The questionnaire's page when the guard refuses it: why, since when, and what to
+    do (a visit of the day to fill it in during, the company's preferences)."""
+    refusal = {
+        "pressure": pressure,
+        "since": directory.do_not_solicit_since(db.session, company),
+        "visit_today": questionnaire.visit_of_day(db.session, company, local_today()),
+    }
+    page = render_form(None, company, action="", values={}, staff=True, refusal=refusal)
+    return page, status
 
 
 # --- the observatory and the analysts' export --------------------------------------------

@@ -22,10 +22,12 @@ def _secret() -> str:
 
 
 def render_form(
-    diagnosis, company, *, action, values, errors=None, staff, visit=None, job_choices=None
-):
+    diagnosis, company, *, action, values, errors=None, staff, visit=None, job_choices=None,
+    refusal=None,
+):  # fmt: skip
     """The questionnaire; ``job_choices`` the jobs offered under a job field whose word
-    names several (``questionnaire.JobChoice``)."""
+    names several (``questionnaire.JobChoice``). ``refusal``: the guard refuses it to
+    the staff (``web.diagnosis``), its page says so in place of the form."""
     return render_template(
         "diagnosis/form.html",
         q=questionnaire,
@@ -38,6 +40,7 @@ def render_form(
         skill_choices=questionnaire.skill_choices(),
         job_choices=job_choices or {},
         staff=staff,
+        refusal=refusal,
     )
 
 

@@ -198,6 +198,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "preference_errors": {},
         "preference_values": None,
         "preferences_set": directory.preferences_last_set(db.session, company),
+        "solicit_since": directory.do_not_solicit_since(db.session, company),
         "preference_edits": PREFERENCE_EDITS,
         "erase_errors": {},
         "erase_contact_id": None,
