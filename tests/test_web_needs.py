@@ -721,6 +721,34 @@ def test_without_any_partner_the_page_says_why_and_what_to_do_instead(client, an
     assert "dans la liste" not in refused
 
 
+def test_without_any_partner_an_unqualified_need_is_not_offered_a_reorientation(client, animateur):
+    from connectences.models import Partner
+
+    for partner in db.session.scalars(select(Partner)):
+        partner.active = False
+    db.session.commit()
+    response = client.get("/animateur/besoins/plein")  # not qualified yet
+    assert response.status_code == 200
+    section = html_of(response)
+    section = unescape(
+        section[
+            section.index('id="reorienter"') : section.index(
+                "</section>", section.index('id="reorienter"')
+            )
+        ]
+    )
+    # One thing said, not « vous pouvez néanmoins le réorienter… Réorienter quand
+    # même… » opening on « ne peut pas être envoyée d'ici ».
+    assert "néanmoins" not in section and "Réorienter quand même" not in section
+    assert "<details" not in section and 'name="partenaire"' not in section
+    assert "ne peut pas être réorienté vers un partenaire d'ici" in section
+    # The ways that work: qualify it first (an operator may then cover it), orient the
+    # company by hand, or an administrator reactivates or registers partners.
+    assert 'href="/animateur/besoins/plein/qualifier"' in section
+    assert "qualifier d'abord le besoin" in section
+    assert "demander à un administrateur de réactiver les partenaires" in section
+
+
 @pytest.mark.parametrize(
     "form,field,message",
     [
