@@ -224,6 +224,26 @@ def test_do_not_solicit_refuses_the_visit(client, auth):
     assert count(Visit) == 0
 
 
+def test_the_visit_form_says_since_when_the_company_asked_not_to_be_solicited(client, auth):
+    from connectences.clock import local_today
+    from connectences.prospection.companies import set_preferences
+
+    user = auth.login("animateur", full_name="Léa Martin")
+    company = make_company()
+    set_preferences(
+        db.session,
+        company,
+        do_not_solicit=True,
+        newsletter_consent=False,
+        max_contacts_per_month=None,
+        actor=user,
+    )
+    db.session.commit()
+    body = page_text(client.get(URL, query_string={"entreprise": company.ref}))
+    assert "a demandé à ne plus être sollicitée" in body
+    assert f"Demande notée le {local_today():%d/%m/%Y} par Léa Martin." in body
+
+
 def test_monthly_cap_refuses_the_visit(client, auth):
     auth.login("animateur")
     colleague = auth.create("animateur", full_name="Paul Durand")

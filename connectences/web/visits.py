@@ -67,6 +67,7 @@ def _render_new(*, company=None, status=200, **extra):
     context = {
         "company": company,
         "pressure": contact_pressure(db.session, company, on=day) if company else None,
+        "solicit_since": directory.do_not_solicit_since(db.session, company) if company else None,
         "q": text,
         "results": results,
         "today": day,
