@@ -761,8 +761,15 @@ def preferences_last_set(session: Session, company: Company) -> PreferencesSet |
     one of its owners (their address) or a member of the staff (their name), also when
     a visit's outcome was "ne plus solliciter" (``visits.log_visit``); None when nobody
     did since the company was created."""
-    row = session.execute(
-        select(AuditLog.at, AuditLog.details, User.full_name, User.email)
+    row = session.execute(_preferences_changes(company).limit(1)).first()
+    return None if row is None else _preferences_set(row)
+
+
+def _preferences_changes(company: Company) -> Select:
+    """The changes of the company's contact preferences, newest first: when, the audit
+    entry's details and action, who (full name, e-mail)."""
+    return (
+        select(AuditLog.at, AuditLog.details, AuditLog.action, User.full_name, User.email)
         .outerjoin(User, User.id == AuditLog.actor_id)
         .where(
             AuditLog.action.in_((COMPANY_PREFERENCES, DO_NOT_SOLICIT_AT_VISIT)),
@@ -770,9 +777,7 @@ def preferences_last_set(session: Session, company: Company) -> PreferencesSet |
             AuditLog.entity_id == company.id,
         )
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else _preferences_set(row)
+    )
 
 
 def _preferences_set(row) -> PreferencesSet:
@@ -807,17 +812,7 @@ def do_not_solicit_since(session: Session, company: Company) -> DoNotSolicitSinc
     when it did not ask, or nothing says when."""
     if not company.do_not_solicit:
         return None
-    rows = session.execute(
-        select(AuditLog.at, AuditLog.details, User.full_name, User.email, AuditLog.action)
-        .outerjoin(User, User.id == AuditLog.actor_id)
-        .where(
-            AuditLog.action.in_((COMPANY_PREFERENCES, DO_NOT_SOLICIT_AT_VISIT)),
-            AuditLog.entity == "company",
-            AuditLog.entity_id == company.id,
-        )
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-    )
-    for row in rows:
+    for row in session.execute(_preferences_changes(company)):
         details = row.details or {}
         turned_on = row.action == DO_NOT_SOLICIT_AT_VISIT or (
             (details.get("after") or {}).get("do_not_solicit")
