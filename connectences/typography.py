@@ -71,6 +71,14 @@ def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—")
     return text.replace(",", NNBSP).replace(".", ",")
 
 
+def decimal_input(value: float | int | None, decimals: int = 2) -> str:
+    """A stored number as a form field gives it back to change it: ``7,5``, decimal comma
+    as the person types it and the pages show it, no thousands space (a field to edit,
+    not a figure to read), empty when there is none. ``numbers.read_number`` reads it
+    back as the same number, so a form sent back as shown saves nothing new."""
+    return decimal_fr(value, decimals, empty="").replace(NNBSP, "")
+
+
 def plural(count: int | None, singular: str, plural_form: str | None = None) -> str:
     """``0 entreprise trouvée``, ``1 candidat proposé``, ``2 candidats proposés``.
 

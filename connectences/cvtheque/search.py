@@ -48,6 +48,7 @@ from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.forbidden import forbidden_criterion, forbidden_problem
 from connectences.skills.text import STOPWORDS
 from connectences.territory.geo import EARTH_RADIUS_KM
+from connectences.typography import decimal_input
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
 
 SORTS = ("relevance", "recent", "name")
@@ -94,10 +95,10 @@ class SearchFilters:
             "commune": self.commune,
             "intercommunalite": self.epci,
             "autour": self.near,
-            "rayon": f"{self.radius_km:g}" if self.near and self.radius_km is not None else "",
+            "rayon": decimal_input(self.radius_km) if self.near else "",
             "niveau": self.level,
-            "heures_min": "" if self.hours_min is None else f"{self.hours_min:g}",
-            "heures_max": "" if self.hours_max is None else f"{self.hours_max:g}",
+            "heures_min": decimal_input(self.hours_min),
+            "heures_max": decimal_input(self.hours_max),
             "jours": list(self.days),
             "contrat": self.contract,
             "disponible_le": self.available_by.isoformat() if self.available_by else "",

@@ -48,6 +48,7 @@ from connectences.matching.routing import route_need
 from connectences.models import Deletion
 from connectences.needs import form_rules, moves
 from connectences.needs import register as need_register
+from connectences.typography import decimal_input
 from connectences.urls import REF_CONVERTERS
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
 from connectences.web.api_schemas import (
@@ -648,10 +649,10 @@ def _commune_text(value: str) -> str:
 
 def _form_values(args: dict) -> dict[str, object]:
     """The qualification's JSON as the page's form sends it (text per field), for the
-    page's own rules."""
+    page's own rules (numbers with six decimals: the page's rules round them, not this)."""
 
     def number(value: float | None) -> str:
-        return "" if value is None else f"{value:g}"
+        return decimal_input(value, 6)
 
     return {
         **{name: args.get(name) or "" for name in ("title", "level", "contract", "reason")},

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from connectences.cvtheque.commitments import CommitmentValues, read_commitment
 from connectences.models import Candidate, Commitment
+from connectences.typography import decimal_input
 
 
 def form_values(shown: Commitment | MultiDict | None = None) -> dict:
@@ -20,7 +21,7 @@ def form_values(shown: Commitment | MultiDict | None = None) -> dict:
         return {"libelle": "", "heures": "", "jours": [], "debut": "", "fin": ""}
     return {
         "libelle": shown.label or "",
-        "heures": f"{shown.hours_per_week:g}",
+        "heures": decimal_input(shown.hours_per_week),
         "jours": list(shown.days or []),
         "debut": shown.start.isoformat() if shown.start else "",
         "fin": shown.until.isoformat() if shown.until else "",

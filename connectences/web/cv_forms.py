@@ -27,7 +27,7 @@ from connectences import contacts, territory, vocab
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.profile import PROFILE_FIELDS, CleanProfile, ProfileError, clean_profile
 from connectences.models import Candidate
-from connectences.typography import decimal_fr
+from connectences.typography import decimal_input
 from connectences.web.forms import Form
 
 
@@ -236,12 +236,12 @@ class CandidateForm(Form):
             "phone": candidate.phone or "",
             "commune": commune.label if commune else candidate.commune,
             # A decimal as the person types it and the space shows it: « 7,5 ».
-            "mobility_km": decimal_fr(candidate.mobility_km, 2),
+            "mobility_km": decimal_input(candidate.mobility_km),
             "skills": "\n".join(candidate.skill_labels),
             "rome": " ".join(candidate.rome or []),
             "level": candidate.level,
-            "hours_min": decimal_fr(candidate.hours_min, 2),
-            "hours_max": decimal_fr(candidate.hours_max, 2),
+            "hours_min": decimal_input(candidate.hours_min),
+            "hours_max": decimal_input(candidate.hours_max),
             "days": list(candidate.days or []),
             "contracts": list(candidate.contracts or []),
             "available_from": candidate.available_from.isoformat(),

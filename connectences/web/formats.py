@@ -16,6 +16,7 @@ from connectences.matching.score import WEIGHTS
 from connectences.typography import (
     FrenchTypography,
     days_ago,
+    decimal_input,
     distance_fr,
     french_typography,
     hours_fr,
@@ -79,6 +80,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(local_date, "date_fr")
     app.add_template_filter(time_slot, "creneau_fr")
     app.add_template_filter(french_number, "nombre_fr")
+    app.add_template_filter(decimal_input, "nombre_saisi")
     app.add_template_filter(french_typography, "typo")
     app.add_template_filter(plural, "pluriel")
     app.add_template_filter(hours_fr, "heures")

@@ -35,7 +35,7 @@ from connectences.needs.status_words import (
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.prospection.pressure import over_cap_reason_of
 from connectences.skills import rome_label, rome_named, rome_suggestions, split_skills
-from connectences.typography import hours_fr
+from connectences.typography import decimal_input, hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import changed_meanwhile, commit_or_refuse
 from connectences.web.downloads import send_table
@@ -302,13 +302,13 @@ def need_form_data(need: Need) -> dict:
         "title": need.title,
         "skills": "\n".join(need.skills or ()),
         "level": need.level,
-        "hours_per_week": f"{need.hours_per_week:g}".replace(".", ","),
+        "hours_per_week": decimal_input(need.hours_per_week),
         "days": list(need.days or ()),
         "contract": need.contract,
         "reason": need.reason,
         "reason_text": need.reason_text or "",
         "start": need.start.isoformat(),
-        "duration_months": "" if need.duration_months is None else f"{need.duration_months:g}",
+        "duration_months": decimal_input(need.duration_months),
         "commune": commune.label if commune else "",
     }
 
