@@ -9,6 +9,7 @@ import html
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -1020,6 +1021,21 @@ def test_at_the_door_each_name_ticks_its_box_and_the_save_button_stays_in_reach(
     assert done.status_code == 302
     db.session.expire_all()
     assert [r.attended for r in (ana, paul, lea)] == [False, True, False]
+
+
+def test_the_list_printed_before_the_event_leaves_off_the_screen_s_hint(client, auth):
+    """« Les présences se noteront ici une fois l'événement commencé. » tells the screen's
+    reader where the ticks will be; printed on the list taken to the door (its column of
+    boxes to tick on paper) it said the opposite of the paper in hand."""
+    event, *_ = _attendance_world()
+    auth.login("animateur")
+    page = html_of(client.get(f"/animateur/evenements/{event.id}"))
+    hint = re.search(r'<p class="([^"]*)">Les présences se noteront ici', page)
+    assert hint, "the hint is on the screen before the event"
+    assert "no-print" in hint.group(1).split()
+    print_css = (Path(client.application.static_folder) / "css" / "print.css").read_text()
+    hidden = re.search(r"([^{}]*)\{\s*display: none !important;\s*\}", print_css)
+    assert ".no-print" in hidden.group(1).replace(",", " ").split()
 
 
 @pytest.mark.parametrize(

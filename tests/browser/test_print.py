@@ -14,6 +14,8 @@ pytestmark = pytest.mark.browser
 
 NEED = "demo-besoin-042"  # a demo need with ranked candidates
 PERSON = "demo-cv-001"  # the demo's job seeker, with a commitment
+# The demo's next event, with its registrants: its list is printed to tick at the door.
+EVENT = "Job dating de la saison : hôtellerie, restauration et ostréiculture"
 
 
 def _printed(page, name: str):
@@ -47,3 +49,13 @@ def test_a_printed_cv_record_shows_no_edit_links_nor_empty_sections(page, live_s
     assert not page.get_by_role("heading", name="Notes", exact=True).is_visible()
     for actions in page.locator("main ul.actions").all():
         assert not actions.is_visible()
+
+
+def test_a_list_printed_before_the_event_has_boxes_to_tick_and_no_screen_hint(page, live_server):
+    open_as(page, live_server, "animateur", DESKTOP, "/animateur/evenements")
+    page.get_by_role("link", name=EVENT).first.click()
+    hint = page.get_by_text("Les présences se noteront ici une fois l'événement commencé.")
+    assert hint.is_visible()
+    _printed(page, "print-event-list")
+    assert page.locator("td.sign-box").first.is_visible()
+    assert not hint.is_visible()
