@@ -11,7 +11,7 @@ list does not know are dropped, so a shared or edited link always opens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import date
 from typing import ClassVar
@@ -133,3 +133,15 @@ def text_search(columns, typed: str) -> ColumnElement:
         return true()
     folded = [_Folded(column) for column in columns]
     return and_(*(or_(*(f.contains(word, autoescape=True) for f in folded)) for word in words))
+
+
+def every_word_somewhere(typed: str, found: Callable[[str], ColumnElement]) -> ColumnElement:
+    """Every word of ``typed`` is ``found``, each in its own place: ``found(word)`` is
+    where one (folded) word may be, say a person's fields or their organisation's name
+    (``text_search`` of the word in each), so that a search mixing both (« Hélène GE
+    Bassin ») finds them, where a ``text_search`` of each place wants all the words in
+    that one place."""
+    words = folded_words(typed)
+    if not words:
+        return true()
+    return and_(*(found(word) for word in words))

@@ -369,3 +369,32 @@ def test_an_organisations_members_are_found_by_its_name_or_ref(client, auth):
     # Still the address and the name as before; a word found nowhere finds nobody.
     assert found("ines") == ["ines@ml.fr"]
     assert found("introuvable") == []
+
+
+def test_words_of_a_person_and_of_their_organisation_together_find_them(client, auth):
+    """« Hélène GE Bassin » found nobody: the person's fields had to hold every word, or
+    the organisation's name every word. Each word is now looked for in either, and every
+    word must be found somewhere."""
+    from tests import factories
+
+    ge = factories.operator(name="GE Bassin Emploi", ref="ge-bassin")
+    other = factories.operator(name="Groupement du Médoc", ref="ge-medoc")
+    factories.load(factories.document(operators=[ge, other]))
+    auth.create(
+        "operator", email="h.lafon@exemple.fr", full_name="Hélène Lafon", org_ref="ge-bassin"
+    )
+    auth.create("operator", email="paul@exemple.fr", full_name="Paul Dupin", org_ref="ge-bassin")
+    auth.create("operator", email="hmarty@exemple.fr", full_name="Hélène Marty", org_ref="ge-medoc")
+    auth.login("admin")
+
+    def found(query):
+        page = client.get("/admin", query_string={"q": query}).get_data(as_text=True)
+        return sorted(_listed(html.unescape(page)))
+
+    assert found("Hélène GE Bassin") == ["h.lafon@exemple.fr"]
+    assert found("bassin helene lafon") == ["h.lafon@exemple.fr"]
+    assert found("Hélène Médoc") == ["hmarty@exemple.fr"]
+    assert found("Hélène") == ["h.lafon@exemple.fr", "hmarty@exemple.fr"]
+    # Every word must be found somewhere: one found nowhere finds nobody.
+    assert found("Hélène GE Bassin introuvable") == []
+    assert found("Paul Médoc") == []

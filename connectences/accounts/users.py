@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, locks
@@ -32,7 +32,13 @@ from connectences.accounts.passwords import (
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone, email_key
 from connectences.db_session import stamp_once
 from connectences.errors import DomainError
-from connectences.listing import ListFilters, choice_arg, folded_words, text_arg, text_search
+from connectences.listing import (
+    ListFilters,
+    choice_arg,
+    every_word_somewhere,
+    text_arg,
+    text_search,
+)
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_mail
 from connectences.models import (
@@ -777,16 +783,21 @@ class AccountFilters(ListFilters):
 def _account_or_organisation(typed: str) -> ColumnElement:
     """The accounts ``typed`` finds: by their address or name, or by the name or ref of
     what they belong to (operator, partner, company; an intercommunality by its name or
-    SIREN), so that an organisation's members are listed by its name."""
-    if not folded_words(typed):
-        return true()
-    return or_(
-        text_search((User.email, User.full_name), typed),
-        User.operator.has(text_search((Operator.name, Operator.ref), typed)),
-        User.partner.has(text_search((Partner.name, Partner.ref), typed)),
-        User.companies.any(text_search((Company.name, Company.ref), typed)),
-        User.epci_siren.in_(select(Epci.siren).where(text_search((Epci.name, Epci.siren), typed))),
-    )
+    SIREN), so that an organisation's members are listed by its name. Each word may be
+    in either (« Hélène GE Bassin »), every word somewhere."""
+
+    def found(word: str) -> ColumnElement:
+        return or_(
+            text_search((User.email, User.full_name), word),
+            User.operator.has(text_search((Operator.name, Operator.ref), word)),
+            User.partner.has(text_search((Partner.name, Partner.ref), word)),
+            User.companies.any(text_search((Company.name, Company.ref), word)),
+            User.epci_siren.in_(
+                select(Epci.siren).where(text_search((Epci.name, Epci.siren), word))
+            ),
+        )
+
+    return every_word_somewhere(typed, found)
 
 
 def accounts_query(filters: AccountFilters) -> Select:
