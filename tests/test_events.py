@@ -1033,9 +1033,19 @@ def test_the_list_printed_before_the_event_leaves_off_the_screen_s_hint(client, 
     hint = re.search(r'<p class="([^"]*)">Les présences se noteront ici', page)
     assert hint, "the hint is on the screen before the event"
     assert "no-print" in hint.group(1).split()
+    # Its heading, with nothing under it on paper, is left off too...
+    assert '<h2 id="titre-presences" class="no-print">Présences</h2>' in page
     print_css = (Path(client.application.static_folder) / "css" / "print.css").read_text()
     hidden = re.search(r"([^{}]*)\{\s*display: none !important;\s*\}", print_css)
     assert ".no-print" in hidden.group(1).replace(",", " ").split()
+    # ... until the attendance recorded is printed under it.
+    _begin(event)
+    recorded = client.post(
+        f"/animateur/evenements/{event.id}/presences", data={"sans_inscription": "1"}
+    )
+    assert recorded.status_code == 302
+    page = html_of(client.get(f"/animateur/evenements/{event.id}"))
+    assert '<h2 id="titre-presences">Présences</h2>' in page and "en tout" in page
 
 
 @pytest.mark.parametrize(

@@ -59,3 +59,4 @@ def test_a_list_printed_before_the_event_has_boxes_to_tick_and_no_screen_hint(pa
     _printed(page, "print-event-list")
     assert page.locator("td.sign-box").first.is_visible()
     assert not hint.is_visible()
+    assert not page.get_by_role("heading", name="Présences", exact=True).is_visible()
