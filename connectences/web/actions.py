@@ -86,12 +86,13 @@ def commit_or_refuse(
 def changed_meanwhile(opening: str, now: str = "") -> str:
     """The refusal of a form read before someone else saved the same record
     (``workflows.unchanged_since``), in French: ``opening`` says what was changed ("Ce
-    besoin a été modifié"), ``now`` what the record holds now (a sentence, or empty)."""
+    besoin a été modifié"), ``now`` what the record holds now (a sentence, or empty).
+    That nothing was saved, the form's error summary says it (``MeanwhileMessage``)."""
     now = f" {now}" if now else ""
     return (
-        f"{opening} par quelqu'un d'autre depuis que vous avez ouvert la page : rien "
-        f"n'est enregistré.{now} Ce que vous avez saisi est gardé ci-dessous : reprenez-y "
-        "ce qui manque, puis enregistrez à nouveau."
+        f"{opening} par quelqu'un d'autre depuis que vous avez ouvert la page.{now} Ce que "
+        "vous avez saisi est gardé ci-dessous : reprenez-y ce qui manque, puis enregistrez "
+        "à nouveau."
     )
 
 

@@ -47,13 +47,13 @@ PER_PAGE = 25
 # what the record holds now (sent again, a colleague saved the same; a new photo never).
 RESOURCE_MEANWHILE = (
     "Cette ressource a été modifiée par quelqu'un d'autre depuis que vous avez ouvert la "
-    "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
+    "page. Vos saisies sont gardées ci-dessous ; comparez-les à "
     "la version actuelle (ouvrez la ressource dans un autre onglet), puis enregistrez à "
     "nouveau."
 )
 TESTIMONIAL_MEANWHILE = (
     "Ce témoignage a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
-    "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
+    "page. Vos saisies sont gardées ci-dessous ; comparez-les à "
     "la version actuelle (ouvrez le témoignage dans un autre onglet), puis enregistrez à "
     "nouveau."
 )

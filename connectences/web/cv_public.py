@@ -80,7 +80,13 @@ from connectences.web.cv_forms import (
 from connectences.web.errors import CSRF_RETRY, render_error
 from connectences.web.forms import SetPasswordForm, corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
-from connectences.workflows import ChangedMeanwhile, read_stamp, read_values, unchanged_since
+from connectences.workflows import (
+    ChangedMeanwhile,
+    MeanwhileMessage,
+    read_stamp,
+    read_values,
+    unchanged_since,
+)
 
 bp = Blueprint("cv_public", __name__)
 
@@ -97,7 +103,7 @@ MAX_PROPOSALS = 20
 # was read (``workflows.unchanged_since``): nothing written, what was typed kept.
 PROFILE_MEANWHILE = (
     "Votre profil a été modifié depuis que vous avez ouvert cette page (dans un autre "
-    "onglet, ou par l'équipe de la plateforme) : rien n'a été enregistré."
+    "onglet, ou par l'équipe de la plateforme)."
 )
 # What the profile form edits (``workflows.unchanged_since``'s ``edits``): its fields as
 # it shows them, and the CV file an upload replaces. A profile stamped since by a change
@@ -657,7 +663,9 @@ def update(token: str):
                 status=422,
                 template="cv_public/update.html",
                 token=token,
-                limit_error=" ".join(filter(None, (clash.message, now, PROFILE_KEPT))),
+                limit_error=MeanwhileMessage(
+                    " ".join(filter(None, (clash.message, now, PROFILE_KEPT)))
+                ),
                 stamp=read_stamp(candidate),
                 values=read_values(candidate, _profile_edits),
             )

@@ -40,12 +40,21 @@ class AlreadyDone(TransitionError):
 CHANGED_MEANWHILE = "Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page."
 
 
+class MeanwhileMessage(str):
+    """The message of a :class:`ChangedMeanwhile`, marked as such wherever it is carried
+    (a form's errors): the form's error summary (``_forms.html``) heads it « Rien n'a
+    été enregistré : », not « Corrigez ce point » (nothing typed is wrong), so the
+    message itself never says again that nothing was saved."""
+
+    meanwhile = True
+
+
 class ChangedMeanwhile(TransitionError):
     """The record left the state it was read in before this change could be written
     (another person, another request, the scheduler): nothing was written."""
 
     def __init__(self, message: str = CHANGED_MEANWHILE):
-        super().__init__(message)
+        super().__init__(MeanwhileMessage(message))
 
 
 class NeedState(StrEnum):
