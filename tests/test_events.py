@@ -31,11 +31,13 @@ from connectences.signed import LinkError
 from connectences.typography import time_slot
 from tests import factories
 from tests.helpers import (
+    element_by_id,
     error_of,
     html_of,
     mails_to,
     make_company,
     page_text,
+    page_text_of,
     read_guard_at,
     read_stamp_at,
     stamp_in,
@@ -1188,6 +1190,39 @@ def test_an_event_saved_from_a_page_read_before_another_save_is_refused(app, cli
     db.session.expire_all()
     event = db.session.get(Event, event.id)
     assert (event.place, event.title) == ("Mairie, Biganos", typed)
+
+
+def test_an_event_refused_as_changed_meanwhile_says_what_it_holds_now(app, client, auth):
+    """The event's refusal said only « modifié par quelqu'un d'autre », where a company's
+    and a contact's say what they hold now: the animateur had to open the event in
+    another tab to learn what the other save changed. It names the fields where the
+    event differs from what was typed, with their values now, under one heading that
+    asks nothing to be corrected and says once that nothing was saved."""
+    partner = _partner()
+    event = _event()
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first, second = _stamp(client, event), _stamp(other, event)
+    url = f"/animateur/evenements/{event.id}/modifier"
+    theirs = _form(day, place="Mairie, Biganos", start="09:00", partners=[str(partner.id)])
+    assert client.post(url, data={**theirs, "lu_le": first}).status_code == 302
+    typed = "Petit déjeuner de rentrée"
+    response = other.post(url, data={**_form(day, title=typed), "lu_le": second})
+    assert response.status_code == 422
+    summary = page_text_of(element_by_id(html_of(response), "erreurs"))
+    assert summary.startswith(
+        "Rien n'a été enregistré : Cet événement a été modifié par quelqu'un d'autre depuis "
+        "que vous avez ouvert la page. Il indique maintenant : titre : « Petit déjeuner des "
+        f"entreprises » ; date et horaire : {time_slot(event.starts_at, event.ends_at)} ; "
+        "lieu : Mairie, Biganos ; partenaires : France Travail Arcachon. Ce que vous avez "
+        "saisi est gardé ci-dessous"
+    ), summary
+    assert "9 h à 10 h" in summary
+    assert "Corrigez" not in summary and "n'a pas été envoyé" not in summary
+    assert summary.lower().count("rien n") == 1
+    assert f'value="{typed}"' in html.unescape(response.get_data(as_text=True))  # kept
 
 
 def test_an_event_sent_without_its_read_stamp_is_refused(client, auth):

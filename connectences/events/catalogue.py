@@ -17,7 +17,7 @@ from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
 from connectences.text import form_line
-from connectences.typography import decimal_fr
+from connectences.typography import decimal_fr, time_slot
 
 KINDS: dict[str, str] = {
     "webinaire": "Webinaire",
@@ -186,6 +186,58 @@ def stored(values: dict[str, Any]) -> dict[str, Any]:
         "ends_at": values["ends_at"],
         "partner_ids": values["partners"],
     }
+
+
+# How a refusal names an event's fields (``holds_now``): the staff form's labels.
+HELD_WORDS: dict[str, str] = {
+    "kind": "type",
+    "title": "titre",
+    "description": "présentation",
+    "audience": "pour qui",
+    "slot": "date et horaire",
+    "place": "lieu",
+    "link": "lien de connexion",
+    "capacity": "nombre de places",
+    "partner_ids": "partenaires",
+}
+# A presentation longer than this is cited up to there (a refusal is read in a box).
+HELD_TEXT_MAX = 160
+
+
+def holds_now(event: Event, values: Mapping[str, Any]) -> str:
+    """What the stored ``event`` says in each field where it differs from ``values``
+    (the staff form's checked values, as ``stored`` gives them), in the form's words and
+    order ("Il indique maintenant : lieu : Mairie, Biganos."); empty when nothing differs.
+    Told to the person whose form was read before someone else changed the event
+    (``workflows.unchanged_since``): the fields the other save changed, with their
+    values now (and those this person changed, as the event still holds them)."""
+    now = []
+    for name, words in HELD_WORDS.items():
+        if name == "slot":
+            if (event.starts_at, event.ends_at) != (values["starts_at"], values["ends_at"]):
+                now.append(f"{words} : {time_slot(event.starts_at, event.ends_at)}")
+        elif getattr(event, name) != values[name]:
+            now.append(f"{words} : {_held_words(event, name)}")
+    return f"Il indique maintenant : {' ; '.join(now)}." if now else ""
+
+
+def _held_words(event: Event, name: str) -> str:
+    """The value of ``event``'s field ``name`` as a refusal cites it."""
+    value = getattr(event, name)
+    if name == "kind":
+        return KINDS.get(value, value)
+    if name == "audience":
+        return AUDIENCES.get(value, value)
+    if name == "partner_ids":
+        return ", ".join(sorted(p.name for p in event.partners)) or "aucun"
+    if value in (None, ""):
+        return "(vide)"
+    if name == "capacity":
+        return str(value)
+    text = " ".join(str(value).split())
+    if len(text) > HELD_TEXT_MAX:
+        text = text[:HELD_TEXT_MAX].rstrip() + "…"
+    return f"« {text} »" if name in ("title", "description") else text
 
 
 def apply_form(session: Session, event: Event, values: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from connectences.extensions import db
 from connectences.models import Event
 from connectences.typography import plural
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import commit_or_refuse
+from connectences.web.actions import changed_meanwhile, commit_or_refuse
 from connectences.web.downloads import send_table
 from connectences.web.navigation import add_nav
 from connectences.workflows import ChangedMeanwhile, unchanged_since_read
@@ -29,19 +29,6 @@ def _event_or_404(event_id: int):
     if event is None:
         abort(404)
     return event
-
-
-# Said when the event was saved by someone else after this form was read
-# (``workflows.unchanged_since``): nothing written, what was typed kept. Stamped since
-# for a reason outside the form's fields (``catalogue.form_values``: its attendance
-# recorded) while these hold what was read, it is saved; so is a form sending exactly
-# what the event holds now (``catalogue.stored``: sent again, a colleague saved the same).
-EVENT_MEANWHILE = (
-    "Cet événement a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
-    "page : rien n'a été enregistré. Vos saisies sont gardées ci-dessous ; comparez-les à "
-    "la version actuelle (ouvrez l'événement dans un autre onglet), puis enregistrez à "
-    "nouveau."
-)
 
 
 def _form_data() -> dict:
@@ -98,13 +85,20 @@ def edit(event_id: int):
     data = _form_data()
 
     def change() -> int:
+        # Refused when the event was saved by someone else after this form was read
+        # (``workflows.unchanged_since``): nothing written, what was typed kept, and what
+        # the event holds now where it differs. Stamped since for a reason outside the
+        # form's fields (``catalogue.form_values``: its attendance recorded) while these
+        # hold what was read, it is saved; so is a form sending exactly what the event
+        # holds now (``catalogue.stored``: sent again, a colleague saved the same).
+        typed = catalogue.stored(registrations.edited_values(db.session, event, data))
         unchanged_since_read(
             db.session,
             event,
             request.form,
-            EVENT_MEANWHILE,
+            changed_meanwhile("Cet événement a été modifié", catalogue.holds_now(event, typed)),
             edits=catalogue.form_values,
-            holds=catalogue.stored(registrations.edited_values(db.session, event, data)),
+            holds=typed,
         )
         return registrations.update_event(db.session, event, data, by=current_user)
 
