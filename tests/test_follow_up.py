@@ -323,7 +323,7 @@ def test_a_point_answered_twice_is_refused_and_its_effects_happen_once(people):
     db.session.commit()
     before = _state(placement)
     assert before["ended"] == (TODAY, "suivi") and before["needs"]["n1"] == "en_recherche"
-    with pytest.raises(TransitionError, match="déjà enregistré"):
+    with pytest.raises(TransitionError, match="a été enregistré entre-temps"):
         _answer(_point(placement, 1), people[1], holds=False)
     db.session.rollback()
     assert _state(placement) == before

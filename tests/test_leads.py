@@ -331,7 +331,7 @@ def test_follow_up_records_feedback(animateur):
     db.session.commit()
     assert point.done_at is not None and point.holds is True
     assert (point.company_feedback, point.candidate_feedback) == ("Très satisfait", None)
-    with pytest.raises(TransitionError, match="déjà enregistré"):
+    with pytest.raises(TransitionError, match="a été enregistré entre-temps"):
         flow.record_follow_up(
             db.session, point, company_feedback="Finalement non", candidate_feedback="", holds=False
         )

@@ -5,13 +5,14 @@ when refused."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from connectences import workflows
-from connectences.clock import local_today
+from connectences.clock import LOCAL_TZ, local_today
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -29,12 +30,14 @@ from tests.fixtures_auth import csrf_token_from
 from tests.helpers import (
     by_ref,
     count,
+    element_by_id,
     error_of,
     flashes_in,
     html_of,
     lead_by_refs,
     on_day,
     page_text,
+    page_text_of,
     sent_on,
     top_flashes,
 )
@@ -204,10 +207,51 @@ def test_the_same_answer_sent_twice_ends_the_placement_once(client, world):
     after = _stored(world)
     again = _post(client, world, 1, {**NOT_HOLDING, "relancer": "1"})
     assert again.status_code == 422
-    assert "Le suivi à 1 mois est déjà enregistré" in page_text(again)
+    assert "Le suivi à 1 mois a été enregistré entre-temps par vous (dans un autre onglet" in (
+        page_text(again)
+    )
     assert _stored(world) == after
     told = db.session.scalars(select(OutboxMessage.subject)).all()
     assert len([subject for subject in told if "ne tient pas" in subject]) == 1
+
+
+def test_a_point_recorded_meanwhile_says_so_and_keeps_what_was_typed(app, client, auth, world):
+    """Two members at the same point: the second answer was refused with « Corrigez ce
+    point : Le suivi à 1 mois est déjà enregistré : il ne se modifie pas. », nothing to
+    correct, and what they typed was gone (the point drawn read-only). The refusal says,
+    in the point, who recorded it and when; what was recorded shows, and the answer
+    refused is kept to be copied."""
+    sid = f"suivi-{world['points'][1]}"
+    token = csrf_token_from(client.get(_url(world)).get_data(as_text=True))  # page read
+    colleague = app.test_client()
+    auth.login("operator", client=colleague, org_ref="ge", full_name="Paul Collègue")
+    recorded = _post(colleague, world, 1, {"entreprise": "Tout va bien", "tient": "oui"})
+    assert recorded.status_code == 302
+    done_at = db.session.get(FollowUpPoint, world["points"][1]).done_at
+    before = _stored(world)
+    typed = {
+        "entreprise": "La gérante voudrait 2 h de plus le jeudi",
+        "personne": "Trajet trop long l'hiver",
+        "tient": "non",
+        "fin": (TODAY - timedelta(days=2)).isoformat(),
+        "relancer": "1",
+    }
+    response = client.post(_url(world, 1), data={**typed, "csrf_token": token})
+    assert response.status_code == 422
+    assert _stored(world) == before  # nothing of it written
+    point = page_text_of(element_by_id(html_of(response), sid))
+    at = done_at.astimezone(LOCAL_TZ)
+    assert (
+        "Rien n'a été enregistré : Le suivi à 1 mois a été enregistré entre-temps par Paul "
+        f"Collègue, le {at:%d/%m/%Y à %H:%M} : votre réponse ne l'a pas remplacé"
+    ) in point, point
+    assert "Corrigez" not in point and "il ne se modifie pas" not in point
+    assert "Le recrutement tient. Entreprise : Tout va bien" in point  # what was recorded
+    kept = element_by_id(html_of(response), f"saisie-{sid}")
+    assert "Votre réponse, non enregistrée" in kept
+    assert typed["entreprise"] in kept and typed["personne"] in html.unescape(kept)
+    assert f"dernier jour travaillé le {TODAY - timedelta(days=2):%d/%m/%Y}" in page_text_of(kept)
+    assert f'action="{_url(world, 1)}' not in html_of(response)  # no form to send again
 
 
 @pytest.mark.parametrize(

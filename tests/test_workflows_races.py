@@ -325,8 +325,8 @@ def test_two_answers_to_one_follow_up_point_record_one(animateur):
             )
         # Said as it is: the point was recorded, this answer did not replace it.
         assert refused.value.message.startswith(
-            "Le suivi à 1 mois vient d'être enregistré par quelqu'un d'autre"
-        )
+            "Le suivi à 1 mois a été enregistré entre-temps, le "
+        ), refused.value.message
         second.rollback()
     finally:
         first.close()

@@ -419,6 +419,7 @@ def follow_up(lead_id: int, point_id: int):
         last_day, why = read_typed_date(typed["fin"], "Date de fin")
         if why:
             errors["fin"] = why
+        typed["last_day"] = last_day  # as read, for the answer kept once refused
     return commit_or_refuse(
         lambda: flow.record_follow_up(
             db.session,

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from connectences import vocab, workflows
-from connectences.clock import local_date, local_today
+from connectences.clock import LOCAL_TZ, local_date, local_today
 from connectences.cvtheque.commitments import describe as describe_commitment
 from connectences.cvtheque.commitments import over_wished_hours, running_together
 from connectences.cvtheque.history import record_event
@@ -1000,11 +1000,12 @@ def record_follow_up(
     someone) the needs it filled go back to the search; the animateur who sent the lead
     is told. ``holds`` None (the question left unanswered) is refused; the last day is
     then not judged, since it belongs to the answer "no". Raises TransitionError (French)
-    and changes nothing when refused.
+    and changes nothing when refused; ChangedMeanwhile once the point is recorded
+    (``recorded_meanwhile``).
     """
     placement = point.placement
     if point.done_at is not None:
-        raise TransitionError(f"Le {point_name(point)} est déjà enregistré : il ne se modifie pas.")
+        raise ChangedMeanwhile(recorded_meanwhile(point, actor))
     if placement.ended_on is not None:
         raise TransitionError(
             f"Le placement a pris fin le {placement.ended_on.strftime('%d/%m/%Y')} : "
@@ -1043,7 +1044,7 @@ def record_follow_up(
             errors["ended_on"] = why
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
-    _claim(session, point)
+    _claim(session, point, actor)
     point.company_feedback = company_feedback
     point.candidate_feedback = candidate_feedback
     point.holds = bool(holds)
@@ -1065,16 +1066,37 @@ def placement_term(placement: Placement) -> date | None:
     return min(ends, default=None)
 
 
-def _claim(session, point: FollowUpPoint) -> None:
+def _claim(session, point: FollowUpPoint, actor) -> None:
     """Mark the point recorded where the stored row is still unrecorded: of two answers
     sent at the same instant (two members, a form sent twice), the second writes nothing
     and is refused (ChangedMeanwhile), as ``workflows.transition`` does for a state."""
     if not stamp_once(session, point, "done_at", done_at=utcnow()):
-        raise ChangedMeanwhile(
-            f"Le {point_name(point)} vient d'être enregistré par quelqu'un d'autre "
-            "(ou ce formulaire envoyé deux fois) : le vôtre ne l'a pas remplacé. Rechargez "
-            "la page pour le lire."
-        )
+        session.refresh(point)  # the answer that won: who recorded it, when
+        raise ChangedMeanwhile(recorded_meanwhile(point, actor))
+
+
+def recorded_meanwhile(point: FollowUpPoint, actor=None) -> str:
+    """The refusal of an answer to ``point`` sent once it was recorded (only a point not
+    recorded offers its form: another member, another tab, a form sent twice): said
+    plainly, with who recorded it and when where known (``actor``: the person
+    refused). The page shows what was recorded, and keeps what was typed."""
+    by = ""
+    if point.done_by is not None:
+        if actor is not None and point.done_by_id == getattr(actor, "id", None):
+            by = " par vous (dans un autre onglet, ou ce formulaire envoyé deux fois)"
+        else:
+            by = f" par {point.done_by.full_name or point.done_by.email}"
+    when = ""
+    if point.done_at is not None:
+        done_at = point.done_at
+        if done_at.tzinfo is not None:
+            done_at = done_at.astimezone(LOCAL_TZ)
+        when = f", le {done_at:%d/%m/%Y à %H:%M}"
+    return (
+        f"Le {point_name(point)} a été enregistré entre-temps{by}{when} : votre réponse ne "
+        "l'a pas remplacé, un point de suivi ne se modifie pas. Ce qui a été enregistré "
+        "est ci-dessous, puis ce que vous aviez saisi."
+    )
 
 
 def _end_placement(
