@@ -1296,6 +1296,9 @@ def test_the_profile_refused_as_changed_meanwhile_says_what_it_holds_now(client)
     )
     assert response.status_code == 422
     text = page_text(response)
+    # Nothing typed is wrong: no « Corrigez ce point », and said once that nothing was saved.
+    assert "Rien n'a été enregistré : Votre profil a été modifié depuis que" in text
+    assert "Corrigez" not in text and text.lower().count("rien n'a été enregistré") == 1
     assert "Il indique maintenant :" in text
     assert "heures maximum : 30 h" in text
     assert "jours : lundi, mardi, vendredi" in text

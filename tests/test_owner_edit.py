@@ -120,7 +120,8 @@ def test_a_correction_from_a_link_read_before_another_save_is_refused(app, clien
     refused = other.post(edit, data=typed)
     assert refused.status_code == 422
     page = page_text(refused)
-    assert "modifié par quelqu'un d'autre" in page and "Rien n'a été enregistré" in page
+    assert "Rien n'a été enregistré : Ce besoin a été modifié par quelqu'un d'autre" in page
+    assert "Corrigez ce point" not in page and page.lower().count("rien n") == 1
     assert "heures par semaine : 21 h" in page  # what the need holds now
     assert 'value="Écailler le week-end"' in html_of(refused)  # what was typed is kept
     assert _written() == before
