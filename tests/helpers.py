@@ -207,6 +207,14 @@ _SQLITE_STATISTICS = text(
 )
 
 
+def assert_sentence(message: str) -> None:
+    """``message`` is a sentence, as the interchange spec asks of each error of a refused
+    document: a capital first (or the « of a quoted value, or the … of a sequel) and a
+    full stop, « ? » or « … » last, never two full stops."""
+    assert message[:1] in ("«", "…") or message[:1].isupper(), message
+    assert message.endswith((".", "?", "…")) and not message.endswith(".."), message
+
+
 def count(model) -> int:
     """How many rows the table of ``model`` holds."""
     return db.session.scalar(select(func.count()).select_from(model))

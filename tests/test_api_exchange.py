@@ -86,7 +86,7 @@ def test_a_refused_document_lists_its_first_200_errors_and_counts_the_others(cli
     assert body["detail"] == f"Document refusé : {bad} erreurs, rien n'a été enregistré."
     listed = [f"/companies/{i}/siret" for i in range(200)]
     assert [e["pointer"] for e in body["errors"]] == listed + [""] * (bad - 200)
-    assert body["errors"][199]["detail"] == "SIRET invalide (clé de contrôle)"
+    assert body["errors"][199]["detail"] == "SIRET invalide (clé de contrôle)."
     if bad == 201:
         assert body["errors"][200]["detail"] == (
             "… et 1 autre erreur (seules les 200 premières sont listées)."

@@ -21,7 +21,8 @@ from connectences.exchange import (
     parse_document,
     validate,
 )
-from connectences.exchange.validate import SCHEMA, pointer
+from connectences.exchange.importer import LISTED_ERRORS
+from connectences.exchange.validate import SCHEMA, pointer, sentence
 from connectences.extensions import db
 from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.models import (
@@ -48,7 +49,7 @@ from tests.factories import (
     operator,
     partner,
 )
-from tests.helpers import audit_entries, by_ref, recorded_statements
+from tests.helpers import assert_sentence, audit_entries, by_ref, recorded_statements
 
 # The example of shared/spec/interchange-v1.md, verbatim.
 SPEC_EXAMPLE = {
@@ -605,17 +606,27 @@ def bad_value(case_id: str, collection: str, key: str, value, message: str, at: 
 
 CASES = [
     # (id, mutation, pointer, message fragment)
-    ("format-missing", lambda d: d.pop("format"), "/format", "champ obligatoire manquant"),
-    ("format-wrong", lambda d: d.update(format="connectences/v2"), "/format", "format inconnu"),
-    ("top-unknown", lambda d: d.update(need=[]), "/need", "clé inconnue « need »"),
+    ("format-missing", lambda d: d.pop("format"), "/format", "Champ obligatoire manquant :"),
+    (
+        "format-wrong",
+        lambda d: d.update(format="connectences/v2"),
+        "/format",
+        "Format inconnu « connectences/v2 »",
+    ),
+    (
+        "top-unknown",
+        lambda d: d.update(need=[]),
+        "/need",
+        "Clé inconnue « need » (vouliez-vous dire « needs » ?).",
+    ),
     ("collection-object", lambda d: d.update(needs={}), "/needs", "doit être une liste"),
     ("collection-string", lambda d: d.update(partners="pa"), "/partners", "doit être une liste"),
     ("item-not-object", lambda d: d["needs"].append("be2"), "/needs/1", "doit être un objet"),
-    bad_value("typo-key", "needs", "hours_per_weak", 7, "clé inconnue « hours_per_weak »"),
-    bad_value("operator-unknown-key", "operators", "phone", "05", "clé inconnue"),
-    bad_value("partner-unknown-key", "partners", "levels", [], "clé inconnue"),
-    bad_value("company-unknown-key", "companies", "siren", "1", "clé inconnue"),
-    bad_value("candidate-forbidden-key", "candidates", "age", 42, "clé inconnue"),
+    bad_value("typo-key", "needs", "hours_per_weak", 7, "Clé inconnue « hours_per_weak »"),
+    bad_value("operator-unknown-key", "operators", "phone", "05", "Clé inconnue"),
+    bad_value("partner-unknown-key", "partners", "levels", [], "Clé inconnue"),
+    bad_value("company-unknown-key", "companies", "siren", "1", "Clé inconnue"),
+    bad_value("candidate-forbidden-key", "candidates", "age", 42, "Clé inconnue"),
     # The same criteria typed as skills (Code du travail L1132-1): refused where they are.
     bad_value(
         "need-skill-forbidden",
@@ -633,7 +644,7 @@ CASES = [
         "« 55 ans » : la plateforme ne tient jamais compte de l'âge",
         at="/2",
     ),
-    ("escaped-key", put("needs", "a/b~c", 1), "/needs/0/a~1b~0c", "clé inconnue « a/b~c »"),
+    ("escaped-key", put("needs", "a/b~c", 1), "/needs/0/a~1b~0c", "Clé inconnue « a/b~c »."),
     bad_value(
         "bool-as-number", "needs", "hours_per_week", True, "doit être un nombre entre 1 et 48"
     ),
@@ -653,7 +664,7 @@ CASES = [
         "hours-min-over-max",
         lambda d: d["candidates"][0].update(hours_min=30, hours_max=20),
         "/candidates/0/hours_min",
-        "hours_min (30) doit être inférieur ou égal à hours_max (20)",
+        "La valeur (30) doit être inférieure ou égale à celle de hours_max (20).",
     ),
     bad_value("hours-max-49", "candidates", "hours_max", 49, "entre 1 et 48"),
     bad_value("max-hours-bool", "operators", "max_hours_per_week", False, "doit être un nombre"),
@@ -664,7 +675,13 @@ CASES = [
     bad_value("employees-fraction", "companies", "employees", 2.5, "entier positif ou nul"),
     bad_value("employees-string", "companies", "employees", "4", "entier"),
     bad_value("string-as-list", "needs", "skills", "comptabilité", "doit être une liste"),
-    bad_value("empty-skills", "candidates", "skills", [], "au moins une valeur"),
+    bad_value(
+        "empty-skills",
+        "candidates",
+        "skills",
+        [],
+        "La liste doit contenir au moins une valeur.",
+    ),
     bad_value("empty-days", "needs", "days", [], "au moins une valeur"),
     bad_value("empty-epcis", "operators", "epcis", [], "au moins une valeur"),
     bad_value("empty-levels", "operators", "levels", [], "au moins une valeur"),
@@ -673,22 +690,22 @@ CASES = [
         "skill-not-string", "candidates", "skills", ["paie", 3], "chaîne de caractères", at="/1"
     ),
     bad_value("skill-empty", "needs", "skills", ["paie", " "], "ne doit pas être vide", at="/1"),
-    bad_value("level-unknown", "needs", "level", "expert", "valeur inconnue « expert »"),
+    bad_value("level-unknown", "needs", "level", "expert", "Valeur inconnue « expert »"),
     bad_value(
-        "day-unknown", "needs", "days", ["tue", "lundi"], "valeur inconnue « lundi »", at="/1"
+        "day-unknown", "needs", "days", ["tue", "lundi"], "Valeur inconnue « lundi »", at="/1"
     ),
     bad_value("day-twice", "candidates", "days", ["mon", "mon"], "en double", at="/1"),
-    bad_value("contract-unknown", "needs", "contract", "interim", "valeur inconnue"),
-    bad_value("reason-unknown", "needs", "reason", "autre", "valeur inconnue"),
-    bad_value("operator-kind", "operators", "kind", "france_travail", "valeur inconnue"),
-    bad_value("partner-kind", "partners", "kind", "groupement_employeurs", "valeur inconnue"),
-    bad_value("status-unknown", "candidates", "status", "occupe", "valeur inconnue"),
+    bad_value("contract-unknown", "needs", "contract", "interim", "Valeur inconnue"),
+    bad_value("reason-unknown", "needs", "reason", "autre", "Valeur inconnue"),
+    bad_value("operator-kind", "operators", "kind", "france_travail", "Valeur inconnue"),
+    bad_value("partner-kind", "partners", "kind", "groupement_employeurs", "Valeur inconnue"),
+    bad_value("status-unknown", "candidates", "status", "occupe", "Valeur inconnue"),
     bad_value(
         "operator-contract",
         "operators",
         "contracts",
         ["cdi", "stage"],
-        "valeur inconnue « stage »",
+        "Valeur inconnue « stage »",
         at="/1",
     ),
     bad_value("empty-name", "companies", "name", "", "ne doit pas être vide"),
@@ -716,46 +733,50 @@ CASES = [
     bad_value("first-name-too-long", "candidates", "first_name", "A" * 61, "60 caractères"),
     bad_value("last-name-too-long", "candidates", "last_name", "B" * 81, "80 caractères"),
     bad_value("company-name-too-long", "companies", "name", "C" * 121, "120 caractères"),
-    bad_value("operator-email", "operators", "email", "contact@", "adresse e-mail invalide"),
-    bad_value("partner-email", "partners", "email", "pas une adresse", "adresse e-mail invalide"),
-    bad_value("company-email", "companies", "contact_email", "a@b", "adresse e-mail invalide"),
+    bad_value("operator-email", "operators", "email", "contact@", "Adresse e-mail invalide"),
+    bad_value("partner-email", "partners", "email", "pas une adresse", "Adresse e-mail invalide"),
+    bad_value("company-email", "companies", "contact_email", "a@b", "Adresse e-mail invalide"),
     bad_value(
-        "candidate-email", "candidates", "email", "camille.exemple.fr", "adresse e-mail invalide"
+        "candidate-email", "candidates", "email", "camille.exemple.fr", "Adresse e-mail invalide"
     ),
     bad_value(
-        "siret-checksum", "companies", "siret", "90412345200017", "SIRET invalide (clé de contrôle)"
+        "siret-checksum",
+        "companies",
+        "siret",
+        "90412345200017",
+        "SIRET invalide (clé de contrôle).",
     ),
     bad_value("siret-short", "companies", "siret", "9041234520001", "14 chiffres"),
     bad_value("siret-spaces", "companies", "siret", "904 123 452 00016", "14 chiffres"),
     bad_value("siret-number", "companies", "siret", 90412345200016, "chaîne de 14 chiffres"),
-    bad_value("naf", "companies", "naf", "5610A", "code NAF invalide"),
-    bad_value("commune-unknown", "companies", "commune", "99999", "code INSEE inconnu : 99999"),
-    bad_value("commune-postcode", "candidates", "commune", "33000", "code INSEE inconnu : 33000"),
+    bad_value("naf", "companies", "naf", "5610A", "Code NAF invalide"),
+    bad_value("commune-unknown", "companies", "commune", "99999", "Code INSEE inconnu : 99999."),
+    bad_value("commune-postcode", "candidates", "commune", "33000", "Code INSEE inconnu : 33000."),
     bad_value("commune-number", "needs", "commune", 33009, "code INSEE"),
     bad_value(
         "epci-unknown",
         "operators",
         "epcis",
         [COBAS, "123456789"],
-        "SIREN d'intercommunalité inconnu : 123456789",
+        "SIREN d'intercommunalité inconnu : 123456789.",
         at="/1",
     ),
     bad_value("partner-epci", "partners", "epcis", ["33009"], "inconnu", at="/0"),
     bad_value("epci-twice", "operators", "epcis", [COBAS, COBAS], "en double", at="/1"),
-    bad_value("rome-short", "needs", "rome", "M120", "code ROME invalide"),
-    bad_value("rome-lowercase", "needs", "rome", "m1203", "code ROME invalide"),
+    bad_value("rome-short", "needs", "rome", "M120", "Code ROME invalide"),
+    bad_value("rome-lowercase", "needs", "rome", "m1203", "Code ROME invalide"),
     bad_value(
-        "rome-list-item", "candidates", "rome", ["M1203", "1203M"], "code ROME invalide", at="/1"
+        "rome-list-item", "candidates", "rome", ["M1203", "1203M"], "Code ROME invalide", at="/1"
     ),
     bad_value("rome-as-string", "candidates", "rome", "M1203", "doit être une liste"),
     bad_value(
-        "rome-domain-3", "operators", "rome_domains", ["M", "M1"], "domaine ROME invalide", at="/1"
+        "rome-domain-3", "operators", "rome_domains", ["M", "M1"], "Domaine ROME invalide", at="/1"
     ),
     bad_value(
-        "rome-domain-word", "operators", "rome_domains", ["MM"], "domaine ROME invalide", at="/0"
+        "rome-domain-word", "operators", "rome_domains", ["MM"], "Domaine ROME invalide", at="/0"
     ),
     bad_value(
-        "date-impossible", "needs", "start", "2027-02-30", "date inexistante : « 2027-02-30 »"
+        "date-impossible", "needs", "start", "2027-02-30", "Date inexistante : « 2027-02-30 »."
     ),
     bad_value("date-french", "candidates", "available_from", "04/01/2027", "AAAA-MM-JJ"),
     bad_value("date-number", "needs", "start", 20270201, "AAAA-MM-JJ"),
@@ -771,42 +792,46 @@ CASES = [
         "consent-missing",
         drop("candidates", "consent"),
         "/candidates/0/consent",
-        "champ obligatoire manquant",
+        "Champ obligatoire manquant.",
     ),
     bad_value("consent-string", "candidates", "consent", "true", "booléen"),
     bad_value("do-not-solicit-number", "companies", "do_not_solicit", 0, "booléen"),
     bad_value(
-        "unknown-company", "needs", "company", "inconnue", "entreprise inconnue : « inconnue »"
+        "unknown-company",
+        "needs",
+        "company",
+        "inconnue",
+        "Entreprise inconnue : « inconnue » (ni dans le document ni en base).",
     ),
     (
         "duplicate-ref",
         add("needs", lambda d: need(ref="be", company="co")),
         "/needs/1/ref",
-        "référence en double « be » : déjà utilisée en /needs/0",
+        "Référence en double « be » : déjà utilisée en /needs/0.",
     ),
     (
         "duplicate-operator-ref",
         add("operators", lambda d: operator(ref="op")),
         "/operators/1/ref",
-        "référence en double",
+        "Référence en double",
     ),
     (
         "duplicate-siret",
         add("companies", lambda d: company(siret=d["companies"][0]["siret"])),
         "/companies/1/siret",
-        "SIRET en double : déjà utilisé en /companies/0",
+        "SIRET en double : déjà utilisé en /companies/0.",
     ),
     (
         "duplicate-email",
         add("candidates", lambda d: candidate(email=d["candidates"][0]["email"].upper())),
         "/candidates/1/email",
-        "adresse e-mail en double : déjà utilisée en /candidates/0",
+        "Adresse e-mail en double : déjà utilisée en /candidates/0.",
     ),
     (
         "duplicate-email-with-spaces",
         add("candidates", lambda d: candidate(email=" " + d["candidates"][0]["email"] + " ")),
         "/candidates/1/email",
-        "adresse e-mail en double : déjà utilisée en /candidates/0",
+        "Adresse e-mail en double : déjà utilisée en /candidates/0.",
     ),
 ]
 
@@ -829,6 +854,7 @@ def test_each_broken_rule_is_reported_at_its_pointer_and_nothing_is_written(
     errors = raised.value.errors
     assert [e.pointer for e in errors] == [where], errors
     assert fragment in errors[0].message
+    assert_sentence(errors[0].message)
     assert statements == []
     db.session.rollback()
     assert counts() == EMPTY
@@ -842,7 +868,7 @@ def test_each_required_field_missing_is_reported(collection, key):
     doc = base_document()
     del doc[collection][0][key]
     errors = validate(doc)
-    assert FieldError(pointer(collection, 0, key), "champ obligatoire manquant") in errors
+    assert FieldError(pointer(collection, 0, key), "Champ obligatoire manquant.") in errors
     # Reported once; only a company without its ref leaves its need without a company.
     expected = 2 if (collection, key) == ("companies", "ref") else 1
     assert len(errors) == expected
@@ -851,7 +877,7 @@ def test_each_required_field_missing_is_reported(collection, key):
 @pytest.mark.parametrize("value", [[], "texte", 3, None, True])
 def test_a_document_that_is_not_an_object_gives_one_error_at_the_root(value):
     assert validate(value) == [
-        FieldError("", "le document doit être un objet JSON (entre accolades { ... })")
+        FieldError("", "Le document doit être un objet JSON (entre accolades { ... }).")
     ]
 
 
@@ -860,8 +886,8 @@ def test_unknown_key_suggests_the_right_one():
     doc["candidates"][0]["mobilty_km"] = doc["candidates"][0].pop("mobility_km")
     errors = validate(doc)
     assert [str(e) for e in errors] == [
-        "/candidates/0/mobilty_km : clé inconnue « mobilty_km » (vouliez-vous dire « mobility_km » ?)",
-        "/candidates/0/mobility_km : champ obligatoire manquant",
+        "/candidates/0/mobilty_km : Clé inconnue « mobilty_km » (vouliez-vous dire « mobility_km » ?).",
+        "/candidates/0/mobility_km : Champ obligatoire manquant.",
     ]
 
 
@@ -934,7 +960,7 @@ def test_siret_already_stored_under_another_ref_is_refused():
     with pytest.raises(ExchangeError) as raised:
         load(doc)
     assert [str(e) for e in raised.value.errors] == [
-        "/companies/0/siret : SIRET déjà utilisé par l'entreprise « premiere » enregistrée en base"
+        "/companies/0/siret : SIRET déjà utilisé par l'entreprise « premiere » enregistrée en base."
     ]
     assert counts()["companies"] == 1
 
@@ -946,7 +972,7 @@ def test_a_company_ref_may_not_pass_for_a_provisional_one():
     with pytest.raises(ExchangeError) as raised:
         load(doc)
     assert [str(e) for e in raised.value.errors] == [
-        "/companies/0/ref : ne doit pas commencer par « provisoire- » (préfixe réservé)"
+        "/companies/0/ref : La valeur ne doit pas commencer par « provisoire- » (préfixe réservé)."
     ]
 
 
@@ -955,7 +981,7 @@ def test_candidate_email_already_stored_under_another_ref_is_refused():
     with pytest.raises(ExchangeError) as raised:
         load(document(candidates=[candidate(ref="p2", email="camille@exemple.fr")]))
     assert [str(e) for e in raised.value.errors] == [
-        "/candidates/0/email : adresse e-mail déjà utilisée par le candidat « p1 » enregistré en base"
+        "/candidates/0/email : Adresse e-mail déjà utilisée par le candidat « p1 » enregistré en base."
     ]
     assert counts()["candidates"] == 1
 
@@ -979,18 +1005,111 @@ def test_parse_document_refuses_repeated_keys_and_endless_integers_in_french():
     # and a 5,000-digit number was answered in Python's English.
     with pytest.raises(ExchangeError) as raised:
         parse_document('{"format": "connectences/v1", "a": {"hours_max": 60, "hours_max": 10}}')
-    assert "clé « hours_max » en double" in raised.value.errors[0].message
+    assert raised.value.errors[0].message == (
+        "Le fichier n'est pas un JSON valide : clé « hours_max » en double dans le même objet."
+    )
     with pytest.raises(ExchangeError) as raised:
         parse_document('{"n": ' + "9" * 5000 + "}")
-    assert raised.value.errors[0].message.endswith("nombre trop long (5000 chiffres)")
+    assert raised.value.errors[0].message.endswith("nombre trop long (5000 chiffres).")
     assert parse_document('{"n": -12, "m": 1.5}') == {"n": -12, "m": 1.5}
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("doit être une liste", "La valeur doit être une liste."),
+        ("ne doit pas être vide", "La valeur ne doit pas être vide."),
+        ("contient un caractère nul", "La valeur contient un caractère nul."),
+        ("champ obligatoire manquant", "Champ obligatoire manquant."),
+        ("  SIRET invalide (clé de contrôle) ", "SIRET invalide (clé de contrôle)."),
+        (
+            "la liste doit contenir au moins une valeur",
+            "La liste doit contenir au moins une valeur.",
+        ),
+        # Its own end kept: a question, a sequel, a sentence already closed.
+        (
+            "clé inconnue « x » (vouliez-vous dire « y » ?)",
+            "Clé inconnue « x » (vouliez-vous dire « y » ?).",
+        ),
+        ("vouliez-vous dire « needs » ?", "Vouliez-vous dire « needs » ?"),
+        ("et ainsi de suite…", "Et ainsi de suite…"),
+        (
+            "… et 2 autres erreurs (seules les 200 premières sont listées).",
+            "… et 2 autres erreurs (seules les 200 premières sont listées).",
+        ),
+        (
+            "« 55 ans » : la plateforme ne tient jamais compte de l'âge. Retirez-le.",
+            "« 55 ans » : la plateforme ne tient jamais compte de l'âge. Retirez-le.",
+        ),
+        ("format NAF rév. 2, ex. 56.10A", "Format NAF rév. 2, ex. 56.10A."),
+        # "doit" only as a word: a check's words starting otherwise keep them.
+        ("doités inconnus", "Doités inconnus."),
+    ],
+)
+def test_a_check_s_words_become_a_sentence_once(words, said):
+    """The spec reports each field with "a sentence in French": a subject where the words
+    have none, a capital, a full stop unless they end their own way; made twice (a
+    FieldError built again from one's message), the sentence stays the same."""
+    assert sentence(words) == said
+    assert sentence(said) == said
+    assert FieldError("/x", words) == FieldError("/x", said)
+
+
+def _refusal_of(sent) -> list[str]:
+    """The messages a document (JSON text, or a parsed object) is refused with."""
+    with pytest.raises(ExchangeError) as raised:
+        import_document(parse_document(sent) if isinstance(sent, str | bytes) else sent)
+    db.session.rollback()
+    return [error.message for error in raised.value.errors]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"\xff\xfe{}",
+        b'{"format": "connectences/v1",\n  "needs": [}',
+        '{"x": NaN}',
+        '{"x": -Infinity}',
+        '{"n": ' + "9" * 30 + "}",
+        '{"a": {"k": 1, "k": 2}}',
+        "[" * 100_000 + "]" * 100_000,
+        "",
+        [],
+        document(needs=[need(ref="n\x00", company="co")], companies=[company(ref="co")]),
+        document(needs=[need(ref="x/matches", company="co")], companies=[company(ref="co")]),
+        document(
+            needs=[need(company="co", title="Serveuse jeune et dynamique")],
+            companies=[company(ref="co")],
+        ),
+        document(candidates=[candidate(last_name="www.colis-relais.fr", skills=["55 ans"])]),
+    ],
+    ids=lambda sent: repr(sent)[:40],
+)
+def test_every_refusal_of_a_broken_document_is_a_sentence(sent):
+    """Refusals the oracle's mutations do not make are sentences too: unreadable text,
+    NUL, a ref no address carries, a forbidden criterion, a name with a link."""
+    messages = _refusal_of(sent)
+    assert messages
+    for message in messages:
+        assert_sentence(message)
+
+
+def test_the_line_counting_the_errors_not_listed_is_a_sentence():
+    errors = [
+        FieldError(f"/companies/{i}/siret", "SIRET invalide") for i in range(LISTED_ERRORS + 2)
+    ]
+    last = ExchangeError(errors).listed()[-1]
+    assert last == FieldError(
+        "", f"… et 2 autres erreurs (seules les {LISTED_ERRORS} premières sont listées)."
+    )
+    assert_sentence(last.message)
 
 
 def test_parse_document_refuses_non_json_and_nan_with_french_sentences():
     with pytest.raises(ExchangeError) as raised:
         parse_document(b'{"format": "connectences/v1",\n  "needs": [}')
     assert raised.value.errors == [
-        FieldError("", "le fichier n'est pas un JSON valide (ligne 2, colonne 13)")
+        FieldError("", "Le fichier n'est pas un JSON valide (ligne 2, colonne 13).")
     ]
     with pytest.raises(ExchangeError) as raised:
         parse_document('{"x": NaN}')
@@ -1060,9 +1179,10 @@ def test_cli_import_of_an_invalid_document_prints_each_error_and_writes_nothing(
 
     assert result.exit_code == 1
     assert "Document refusé : 2 erreurs, rien n'a été enregistré." in result.output
-    assert "/companies/0/siret : SIRET invalide (clé de contrôle)" in result.output
+    assert "/companies/0/siret : SIRET invalide (clé de contrôle).\n" in result.output
     assert (
-        "/needs/0/hours_per_week : doit être un nombre entre 1 et 48 (reçu : 50)" in result.output
+        "/needs/0/hours_per_week : La valeur doit être un nombre entre 1 et 48 (reçu : 50).\n"
+        in result.output
     )
     assert counts() == EMPTY
 
@@ -1080,7 +1200,7 @@ def test_cli_import_lists_the_first_200_errors_then_counts_the_others(runner, tm
     lines = result.output.splitlines()
     assert lines[0] == "Document refusé : 203 erreurs, rien n'a été enregistré."
     assert lines[1:201] == [
-        f"/companies/{i}/siret : SIRET invalide (clé de contrôle)" for i in range(200)
+        f"/companies/{i}/siret : SIRET invalide (clé de contrôle)." for i in range(200)
     ]
     assert lines[201:] == [
         "(document) : … et 3 autres erreurs (seules les 200 premières sont listées)."
@@ -1093,7 +1213,9 @@ def test_cli_import_of_a_file_that_is_not_json(runner, tmp_path):
     source.write_text("format: connectences/v1\n", encoding="utf-8")
     result = runner.invoke(args=["exchange", "import", str(source)])
     assert result.exit_code == 1
-    assert "le fichier n'est pas un JSON valide (ligne 1, colonne 1)" in result.output
+    assert (
+        "(document) : Le fichier n'est pas un JSON valide (ligne 1, colonne 1).\n" in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -1139,7 +1261,7 @@ def test_cli_import_of_a_json_array(runner, tmp_path):
     source.write_text("[]", encoding="utf-8")
     result = runner.invoke(args=["exchange", "import", str(source)])
     assert result.exit_code == 1
-    assert "(document) : le document doit être un objet JSON" in result.output
+    assert "(document) : Le document doit être un objet JSON" in result.output
 
 
 def test_imported_dates_are_dates():
@@ -1161,7 +1283,7 @@ def test_an_address_sent_with_spaces_is_stored_trimmed_and_stays_one_person():
     later["candidates"][0].update(ref="autre-ref", email="camille.spaces@exemple.fr")
     with pytest.raises(ExchangeError) as raised:
         import_document(later)
-    assert "adresse e-mail" in raised.value.errors[0].message
+    assert "Adresse e-mail" in raised.value.errors[0].message
 
 
 def test_a_huge_number_is_echoed_short():
@@ -1169,7 +1291,10 @@ def test_a_huge_number_is_echoed_short():
     doc = base_document()
     doc["needs"][0]["hours_per_week"] = 1e308
     errors = [str(e) for e in validate(doc)]
-    assert "/needs/0/hours_per_week : doit être un nombre entre 1 et 48 (reçu : 1e+308)" in errors
+    assert (
+        "/needs/0/hours_per_week : La valeur doit être un nombre entre 1 et 48 (reçu : 1e+308)."
+        in errors
+    )
 
 
 def _public_need(siret: str, title: str, email: str) -> Need:
@@ -1234,8 +1359,8 @@ def test_a_need_may_not_name_a_provisional_company():
     provisional_ref = _public_need(make_siret(8803), "Jamais confirmé", "x@exemple.fr").company.ref
     doc = document(needs=[need(ref="b-cache", company=provisional_ref)])
     assert [str(e) for e in validate(doc)] == [
-        f"/needs/0/company : entreprise inconnue : « {provisional_ref} » "
-        "(ni dans le document ni en base)"
+        f"/needs/0/company : Entreprise inconnue : « {provisional_ref} » "
+        "(ni dans le document ni en base)."
     ]
 
 
@@ -1252,7 +1377,8 @@ def test_an_operator_s_largest_need_has_no_upper_bound(largest):
 def test_an_operator_s_largest_need_is_at_least_an_hour():
     doc = document(operators=[operator(ref="op-none", max_hours_per_week=0.5)])
     assert [str(e) for e in validate(doc)] == [
-        "/operators/0/max_hours_per_week : doit être un nombre supérieur ou égal à 1 (reçu : 0,5)"
+        "/operators/0/max_hours_per_week : La valeur doit être un nombre supérieur ou égal à 1 "
+        "(reçu : 0,5)."
     ]
 
 
@@ -1321,9 +1447,9 @@ def test_a_person_erased_does_not_come_back_through_a_document_sent_before():
     with pytest.raises(ExchangeError) as raised:
         load(copy.deepcopy(doc))
     assert [str(e) for e in raised.value.errors] == [
-        "/candidates/0/ref : cette personne a été supprimée de la CVthèque (à sa demande ou "
+        "/candidates/0/ref : Cette personne a été supprimée de la CVthèque (à sa demande ou "
         "faute de contact) : elle ne peut revenir que par un nouveau dépôt de sa part, "
-        "retirez-la du document"
+        "retirez-la du document."
     ]
     db.session.rollback()
     assert counts() == before
@@ -1351,8 +1477,8 @@ def test_a_duplicate_merged_away_is_refused_with_the_ref_it_lives_under():
     with pytest.raises(ExchangeError) as raised:
         load(copy.deepcopy(doc))
     assert [str(e) for e in raised.value.errors] == [
-        "/candidates/1/ref : cette fiche a été fusionnée avec la fiche « cv-garde » de la "
-        "même personne (un doublon) : envoyez-la sous la référence « cv-garde »"
+        "/candidates/1/ref : Cette fiche a été fusionnée avec la fiche « cv-garde » de la "
+        "même personne (un doublon) : envoyez-la sous la référence « cv-garde »."
     ]
     db.session.rollback()
     assert counts() == before
@@ -1384,7 +1510,7 @@ def test_a_need_an_operator_holds_keeps_the_shape_of_its_lead():
         f.load(f.document(needs=[changed]))
     errors = {e.pointer: e.message for e in refused.value.errors}
     assert set(errors) == {"/needs/0/hours_per_week", "/needs/0/days", "/needs/0/commune"}
-    assert errors["/needs/0/days"].startswith("ce besoin est proposé à ")
+    assert errors["/needs/0/days"].startswith("Ce besoin est proposé à ")
     assert "(jeudi)" in errors["/needs/0/days"] and "(14 h)" in errors["/needs/0/hours_per_week"]
     db.session.expire_all()
     need = by_ref(Need, "n2")

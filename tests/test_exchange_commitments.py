@@ -81,9 +81,9 @@ def test_v1_document_with_commitments_is_refused_at_the_pointer():
         (held(hours_per_week=49), "/candidates/0/commitments/1/hours_per_week", "entre 1 et 48"),
         (held(hours_per_week=None), "/candidates/0/commitments/1/hours_per_week", "obligatoire"),
         (held(days=[]), "/candidates/0/commitments/1/days", "au moins une valeur"),
-        (held(days=["lundi"]), "/candidates/0/commitments/1/days/0", "valeur inconnue"),
-        (held(until="2027-02-30"), "/candidates/0/commitments/1/until", "date inexistante"),
-        (held(hours=8), "/candidates/0/commitments/1/hours", "clé inconnue"),
+        (held(days=["lundi"]), "/candidates/0/commitments/1/days/0", "Valeur inconnue"),
+        (held(until="2027-02-30"), "/candidates/0/commitments/1/until", "Date inexistante"),
+        (held(hours=8), "/candidates/0/commitments/1/hours", "Clé inconnue"),
         ("8 h le mardi", "/candidates/0/commitments/1", "objet JSON"),
     ],
 )

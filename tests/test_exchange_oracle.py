@@ -37,9 +37,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from connectences.exchange import ExchangeError, export_document, import_document, parse_document
+from connectences.exchange import (
+    ExchangeError,
+    export_document,
+    import_document,
+    parse_document,
+    validate,
+)
 from connectences.extensions import db
-from tests.helpers import DOMAIN_TABLES, recorded_statements
+from tests.helpers import DOMAIN_TABLES, assert_sentence, recorded_statements
 
 # --------------------------------------------------------------------------- the spec
 
@@ -737,8 +743,10 @@ ENGLISH = re.compile(r"\b(must|should|invalid|required|expected|is not|not a|Tra
 
 
 def assert_french(message: str) -> None:
+    """French, and a sentence: the spec's "a sentence in French"."""
     assert message.strip(), message
     assert not ENGLISH.search(message), message
+    assert_sentence(message)
 
 
 @st.composite
@@ -822,6 +830,121 @@ def test_several_mutations_give_one_error_per_offending_field(case):
     for message in found.values():
         assert_french(message)
     assert snapshot() == before
+
+
+# --------------------------------------------------------------------------- (4) sentences
+
+
+def full_document(version: str) -> dict:
+    """A valid document holding every field of the spec (commitments from v1.1), and a
+    second company no need names: every mutation above applies to it."""
+    siret = with_key(with_key("55210055") + "0001")
+    doc = {
+        "format": version,
+        "operators": [
+            {
+                "ref": "ge-1",
+                "name": "Groupement du Bassin",
+                "kind": "groupement_employeurs",
+                "email": "contact@ge.example",
+                "epcis": [EPCIS[0]],
+                "rome_domains": ["M12"],
+                "levels": ["employe_qualifie"],
+                "contracts": ["cdi_temps_partage"],
+                "max_hours_per_week": 35,
+            }
+        ],
+        "partners": [
+            {
+                "ref": "pa-1",
+                "name": "Agence du Bassin",
+                "kind": "france_travail",
+                "email": "agence@pa.example",
+                "epcis": [EPCIS[0]],
+            }
+        ],
+        "companies": [
+            {
+                "ref": f"ent-{n}",
+                "name": f"Entreprise {n}",
+                "siret": with_key(with_key(f"5521005{n}") + "0001") if n > 1 else siret,
+                "commune": COMMUNES[0],
+                "naf": "56.10A",
+                "employees": 4,
+                "contact_email": f"entreprise{n}@exemple.fr",
+                "do_not_solicit": False,
+            }
+            for n in (1, 2)
+        ],
+        "candidates": [
+            {
+                "ref": "cv-1",
+                "first_name": "Camille",
+                "last_name": "Lesbats",
+                "email": "camille@exemple.fr",
+                "phone": "05 56 00 00 00",
+                "commune": COMMUNES[0],
+                "mobility_km": 15,
+                "skills": ["comptabilité générale"],
+                "rome": ["M1203"],
+                "level": "employe_qualifie",
+                "hours_min": 10,
+                "hours_max": 24,
+                "days": ["mon", "tue"],
+                "contracts": ["cdi_temps_partage"],
+                "available_from": "2027-01-04",
+                "status": "disponible",
+                "consent": True,
+                "source": "forum",
+            }
+        ],
+        "needs": [
+            {
+                "ref": "be-1",
+                "company": "ent-1",
+                "title": "Comptable",
+                "rome": "M1203",
+                "skills": ["saisie comptable"],
+                "level": "employe_qualifie",
+                "hours_per_week": 7,
+                "days": ["mon"],
+                "contract": "cdi_temps_partage",
+                "reason": "temps_partiel",
+                "start": "2027-02-01",
+                "duration_months": 6,
+                "commune": COMMUNES[1],
+            }
+        ],
+    }
+    if version == V11:
+        doc["candidates"][0]["commitments"] = [
+            {"label": "Boulangerie", "hours_per_week": 8, "days": ["wed"], "until": "2027-06-30"}
+        ]
+    return doc
+
+
+@pytest.mark.parametrize("version", [V1, V11])
+def test_every_error_of_every_mutation_is_a_french_sentence(version):
+    """The spec reports each offending field with "a sentence in French": each error of
+    each mutation the oracle knows, on a document holding every field, is one (the
+    property tests above draw a few of them; here they all go, each on a fresh copy)."""
+    stored = full_document(version)
+    clean_database()
+    import_text(copy.deepcopy(stored))
+    base = renamed(stored)
+    mutations = [(m[0], lambda d, m=m: apply_field(d, m)) for m in field_mutations(base)]
+    mutations += document_mutations(base, stored)
+    checked = 0
+    for description, mutate in mutations:
+        doc = copy.deepcopy(base)
+        if not mutate(doc):
+            continue
+        errors = validate(doc, db.session)
+        assert errors, description
+        for error in errors:
+            assert_french(error.message)
+        checked += len(errors)
+    assert checked > 400
 
 
 # --------------------------------------------------------------------------- named examples

@@ -207,7 +207,7 @@ def test_a_ref_no_address_can_carry_is_refused_at_its_pointer(client, staff, col
     body = _problem(_import(client, staff, _with_ref(collection, ref)), 422)
     assert [e["pointer"] for e in body["errors"]] == [f"/{collection}/0/ref"]
     detail = body["errors"][0]["detail"]
-    assert detail.startswith(f"la référence « {ref} » ") and said in detail
+    assert detail.startswith(f"La référence « {ref} » ") and said in detail
     assert _stored() == before
 
 

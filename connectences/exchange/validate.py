@@ -49,12 +49,35 @@ _NAF = re.compile(r"[0-9]{2}\.[0-9]{2}[A-Z]")
 _SIRET = re.compile(r"[0-9]{14}")
 
 
+# A check's words that say what the value must be or holds, with no subject: the sentence
+# names it (« La valeur doit être une liste. »).
+_PREDICATE = ("doit ", "ne doit ", "contient ")
+
+
+def sentence(words: str) -> str:
+    """The French sentence reporting ``words`` a check wrote after its field's pointer
+    (« doit être une liste », « date inexistante : « 2027-02-30 » »): a subject where it
+    has none, a capital and a full stop, as the spec asks of each error's message.
+
+    A check's words start with a letter, never with a value (which could start with a
+    digit or a small letter)."""
+    words = words.strip()
+    if words.startswith(_PREDICATE):
+        words = f"La valeur {words}"
+    words = words[:1].upper() + words[1:]
+    return words if words.endswith((".", "!", "?", "…")) else f"{words}."
+
+
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One offending field: where (JSON pointer) and why (French sentence)."""
+    """One offending field: where (JSON pointer) and why (a French sentence, made of the
+    check's words by ``sentence``)."""
 
     pointer: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", sentence(self.message))
 
     def as_dict(self) -> dict[str, str]:
         return {"pointer": self.pointer, "message": self.message}
@@ -358,7 +381,7 @@ def list_of(item: Check, non_empty: bool = False, unique: bool = True) -> Check:
             ctx.error(where, "doit être une liste")
             return None
         if non_empty and not value:
-            ctx.error(where, "doit contenir au moins une valeur")
+            ctx.error(where, "la liste doit contenir au moins une valeur")
             return None
         ok = True
         seen: set = set()
@@ -747,7 +770,8 @@ def _check_candidate_hours(checked: list[tuple[int, dict[str, Any]]], ctx: _Cont
         if low is not None and high is not None and low > high:
             ctx.error(
                 pointer("candidates", index, "hours_min"),
-                f"hours_min ({_fmt(low)}) doit être inférieur ou égal à hours_max ({_fmt(high)})",
+                f"la valeur ({_fmt(low)}) doit être inférieure ou égale à celle de hours_max "
+                f"({_fmt(high)})",
             )
 
 
