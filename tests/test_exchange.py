@@ -750,16 +750,37 @@ CASES = [
     bad_value("siret-spaces", "companies", "siret", "904 123 452 00016", "14 chiffres"),
     bad_value("siret-number", "companies", "siret", 90412345200016, "chaîne de 14 chiffres"),
     bad_value("naf", "companies", "naf", "5610A", "Code NAF invalide"),
-    bad_value("commune-unknown", "companies", "commune", "99999", "Code INSEE inconnu : 99999."),
-    bad_value("commune-postcode", "candidates", "commune", "33000", "Code INSEE inconnu : 33000."),
+    bad_value(
+        "commune-unknown", "companies", "commune", "99999", "Code INSEE inconnu : « 99999 »."
+    ),
+    bad_value(
+        "commune-postcode", "candidates", "commune", "33000", "Code INSEE inconnu : « 33000 »."
+    ),
     bad_value("commune-number", "needs", "commune", 33009, "code INSEE"),
+    # A value ending the message is quoted: its own dot or question mark is not the
+    # sentence's end (« Code INSEE inconnu : 3300. » read as the code 3300).
+    bad_value(
+        "commune-ending-with-a-dot",
+        "companies",
+        "commune",
+        "3300.",
+        "Code INSEE inconnu : « 3300. ».",
+    ),
     bad_value(
         "epci-unknown",
         "operators",
         "epcis",
         [COBAS, "123456789"],
-        "SIREN d'intercommunalité inconnu : 123456789.",
+        "SIREN d'intercommunalité inconnu : « 123456789 ».",
         at="/1",
+    ),
+    bad_value(
+        "epci-ending-with-a-question-mark",
+        "partners",
+        "epcis",
+        ["24330056?"],
+        "SIREN d'intercommunalité inconnu : « 24330056? ».",
+        at="/0",
     ),
     bad_value("partner-epci", "partners", "epcis", ["33009"], "inconnu", at="/0"),
     bad_value("epci-twice", "operators", "epcis", [COBAS, COBAS], "en double", at="/1"),

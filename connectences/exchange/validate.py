@@ -59,8 +59,9 @@ def sentence(words: str) -> str:
     (« doit être une liste », « date inexistante : « 2027-02-30 » »): a subject where it
     has none, a capital and a full stop, as the spec asks of each error's message.
 
-    A check's words start with a letter, never with a value (which could start with a
-    digit or a small letter)."""
+    A check's words start with a letter (never with a value, which could start with a
+    digit or a small letter) and end with its own words or a quoted value (a value at
+    the end, « 3300. » or « 33? », would pass for the sentence's end)."""
     words = words.strip()
     if words.startswith(_PREDICATE):
         words = f"La valeur {words}"
@@ -314,7 +315,7 @@ def commune(value: Any, where: str, ctx: _Context) -> Any:
         ctx.error(where, "doit être un code INSEE de commune, en chaîne de caractères (ex. 33009)")
         return None
     if not ctx.is_commune(value):
-        ctx.error(where, f"code INSEE inconnu : {value}")
+        ctx.error(where, f"code INSEE inconnu : « {value} »")
         return None
     return value
 
@@ -327,7 +328,7 @@ def epci(value: Any, where: str, ctx: _Context) -> Any:
         )
         return None
     if not ctx.is_epci(value):
-        ctx.error(where, f"SIREN d'intercommunalité inconnu : {value}")
+        ctx.error(where, f"SIREN d'intercommunalité inconnu : « {value} »")
         return None
     return value
 
