@@ -61,6 +61,22 @@ def of_name(name: str) -> str:
     return f"d'{name}" if elided else f"de {name}"
 
 
+# A company's name opening on an article: « de » + « le » reads « du », + « les » « des »
+# (« la fiche du Bistrot du Port », « des Jardins de l'Eyre »). « La » and « L' » stay.
+_CONTRACTED = (("le ", "du "), ("les ", "des "))
+
+
+def of_company(name: str) -> str:
+    """``de`` before a company's name, contracted with its article or elided as
+    ``of_name`` does: « du Bistrot du Port », « des Viviers », « de La Poste »,
+    « d'Atelier Bois ». Only for a company: a person named « Le Goff » keeps « de »."""
+    name = (name or "").strip()
+    for article, contracted in _CONTRACTED:
+        if name[: len(article)].casefold() == article and name[len(article) :].strip():
+            return contracted + name[len(article) :].lstrip()
+    return of_name(name)
+
+
 def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—") -> str:
     """``1 234,5``: thousands apart (narrow no-break space), decimal comma, no ``,0``."""
     if value is None:

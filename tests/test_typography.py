@@ -17,6 +17,7 @@ from connectences.typography import (
     distance_fr,
     french_typography,
     hours_fr,
+    of_company,
     of_name,
     plural,
 )
@@ -223,6 +224,18 @@ def test_de_is_elided_before_a_vowel_or_a_mute_h():
     assert of_name("Yves") == "d'Yves"
     assert of_name("Yann Le Goff") == "de Yann Le Goff"
     assert of_name("Marc Dulucq") == "de Marc Dulucq"
+
+
+def test_of_company_contracts_the_article_of_a_company_s_name():
+    assert of_company("Le Bistrot du Port") == "du Bistrot du Port"
+    assert of_company("LE FOURNIL") == "du FOURNIL"
+    assert of_company("Les Viviers d'Arès") == "des Viviers d'Arès"
+    assert of_company("La Poste") == "de La Poste"
+    assert of_company("L'Atelier") == "de L'Atelier"
+    assert of_company("Atelier Bois") == "d'Atelier Bois"
+    assert of_company("Lego Club") == "de Lego Club"  # « Le » only as a word
+    assert of_company("Le") == "de Le"  # a name that is only the article
+    assert of_name("Le Goff") == "de Le Goff"  # a person keeps « de »
 
 
 def test_error_messages_keep_their_quotes_and_colons_with_their_words(app):

@@ -14,7 +14,7 @@ from connectences.extensions import db
 from connectences.models import Company, CompanyContact
 from connectences.prospection.companies import CAP_RANGE, CompanyError, clean_cap, set_preferences
 from connectences.prospection.pressure import preferences_words
-from connectences.typography import of_name
+from connectences.typography import of_company
 from connectences.web.actions import changed_meanwhile
 from connectences.web.forms import errors_for
 from connectences.workflows import ChangedMeanwhile, unchanged_since_read
@@ -123,7 +123,7 @@ def company_changed_meanwhile(company: Company, contact: CompanyContact | None =
             }
         )
         now = f"Ses préférences de contact sont maintenant : {said[:1].lower()}{said[1:]}."
-    return changed_meanwhile(f"La fiche {of_name(company.name)} a été modifiée", now)
+    return changed_meanwhile(f"La fiche {of_company(company.name)} a été modifiée", now)
 
 
 def _saved_words(company: Company) -> str:
