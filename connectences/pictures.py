@@ -20,6 +20,8 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from connectences.errors import DomainError
+
 # Why a picture is refused (``PictureRefused.reason``).
 NOT_IMAGE = "not_image"  # Pillow does not recognise it as an image at all
 FORMAT = "format"  # an image, of a format the caller does not accept (``kind`` says which)
@@ -30,12 +32,23 @@ DAMAGED = "damaged"  # recognised, but its pixels cannot be decoded (truncated, 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
-class PictureRefused(Exception):
+# What each reason says when a caller has no words of its own for it.
+_SAID = {
+    NOT_IMAGE: "Ce fichier n'est pas une image.",
+    FORMAT: "Ce format d'image n'est pas accepté.",
+    TOO_LARGE: "Cette image est trop grande.",
+    TOO_SMALL: "Cette image est trop petite.",
+    DAMAGED: "Cette image n'a pas pu être lue : le fichier est peut-être abîmé.",
+}
+
+
+class PictureRefused(DomainError):
     """An uploaded picture refused for ``reason``; ``kind`` is the format Pillow read
-    (None when it read none), ``size`` the (width, height) of its header when read."""
+    (None when it read none), ``size`` the (width, height) of its header when read. Its
+    message is a plain French default: each caller says the reason in its own words."""
 
     def __init__(self, reason: str, *, kind: str | None = None, size=None) -> None:
-        super().__init__(reason)
+        super().__init__(_SAID[reason])
         self.reason = reason
         self.kind = kind
         self.size = size
@@ -96,6 +109,8 @@ def upright_rgb(
                     picture = upright.convert("RGB")
                 except _DECODE_ERRORS:
                     raise PictureRefused(DAMAGED, kind=kind, size=(width, height)) from None
+    except PictureRefused:
+        raise  # a ValueError too (DomainError): said already, not "not an image"
     except Image.DecompressionBombError:
         raise PictureRefused(TOO_LARGE) from None
     except (UnidentifiedImageError, *_DECODE_ERRORS):

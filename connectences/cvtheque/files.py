@@ -303,7 +303,7 @@ def _photos_too_heavy(limit: int, what: str, them: str = "les") -> str:
 def max_photos_bytes() -> int:
     """The most the photos of one CV may weigh together: three times a PDF's limit,
     within the request's own limit (``MAX_CONTENT_LENGTH``, with room for the form)."""
-    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") or 16 * 1_048_576
+    request_limit = current_app.config["MAX_CONTENT_LENGTH"]
     return min(3 * max_bytes(), request_limit - 512 * 1024)
 
 
