@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.accounts import create_user
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -503,7 +504,7 @@ def test_reorienting_a_proposed_need_withdraws_its_lead_and_no_placement_follows
     with pytest.raises(TransitionError):
         flow.record_placement(
             db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
-            hours_per_week=8, contract="cdi_temps_partage", start_date=date.today(),
+            hours_per_week=8, contract="cdi_temps_partage", start_date=local_today(),
         )  # fmt: skip
 
 
@@ -521,7 +522,7 @@ def test_a_bundle_lead_keeps_living_for_its_other_need_but_not_for_the_abandoned
     with pytest.raises(TransitionError, match="ne peut plus être pourvu"):
         flow.record_placement(
             db.session, lead, candidate=by_ref(Candidate, "ok"), needs=[by_ref(Need, "n1")],
-            hours_per_week=8, contract="cdi_temps_partage", start_date=date.today(),
+            hours_per_week=8, contract="cdi_temps_partage", start_date=local_today(),
         )  # fmt: skip
 
 

@@ -500,6 +500,16 @@ def test_the_day_is_always_the_local_day():
     assert naive_today() == []
 
 
+def test_the_tests_read_the_local_day_too():
+    # A test giving the machine's day where the platform reads Arcachon's failed every
+    # night between midnight in Arcachon and midnight UTC.
+    tests = Path(__file__).resolve().parent
+    found = [
+        where for where in naive_today(tests) if not where.startswith("tests/test_structure.py")
+    ]
+    assert found == []
+
+
 def test_domain_refusals_share_one_base():
     assert refusals_outside_domain_error() == []
 

@@ -11,7 +11,7 @@ are completed with Tab, Space, arrows and Enter."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences import vocab
+from connectences.clock import local_today
 from connectences.demo import build_demo_document
 from connectences.extensions import db
 from connectences.models import Need
@@ -287,7 +288,7 @@ def test_the_public_need_form_by_keyboard_only(page, live_server):
     for link in summary.locator("a").all():
         target = link.get_attribute("href").lstrip("#")
         expect(page.locator(f"#{target}-erreurs"), target).to_be_visible()
-    start = date.today() + timedelta(days=20)
+    start = local_today() + timedelta(days=20)
     _type_over(
         page,
         [
