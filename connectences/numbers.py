@@ -11,6 +11,10 @@ WEEKS_PER_MONTH = 52 / 12
 WEEKS_PER_YEAR = 52
 PERIODS = {"semaine": 1.0, "mois": WEEKS_PER_MONTH, "an": WEEKS_PER_YEAR}
 PERIOD_LABELS = {"semaine": "par semaine", "mois": "par mois", "an": "par an"}
+# Decimals a number read from a form keeps: those its field shows back
+# (``typography.decimal_input``), so « 8h20 » is stored as the 8,33 the form then shows
+# and a form sent back unchanged changes nothing.
+DECIMALS = 2
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _QUANTITY = re.compile(
@@ -60,12 +64,13 @@ def _parse(text: str | None, unit: str | None) -> tuple[float, str | None] | Non
 
 
 def read_number(text: str | None, unit: str | None = None) -> float | None:
-    """The number in ``text`` (``8,5``, ``8 h``, ``8h30``, ``20 km``), or None when it
-    is not one. ``unit`` (``"h"`` or ``"km"``) refuses the other unit."""
+    """The number in ``text`` (``8,5``, ``8 h``, ``8h30``, ``20 km``), to ``DECIMALS``
+    decimals, or None when it is not one. ``unit`` (``"h"`` or ``"km"``) refuses the
+    other unit."""
     parsed = _parse(text, unit)
     if parsed is None or parsed[1] is not None:
         return None
-    return parsed[0]
+    return round(parsed[0], DECIMALS)
 
 
 def read_hours_per_week(text: str | None, period: str | None = "semaine") -> float | None:
@@ -76,4 +81,4 @@ def read_hours_per_week(text: str | None, period: str | None = "semaine") -> flo
         return None
     value, typed_period = parsed
     chosen = typed_period or (period if period in PERIODS else "semaine")
-    return round(value / PERIODS[chosen], 2)
+    return round(value / PERIODS[chosen], DECIMALS)

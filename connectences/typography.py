@@ -16,6 +16,7 @@ from jinja2.lexer import Token
 from markupsafe import Markup
 
 from connectences.clock import LOCAL_TZ
+from connectences.numbers import DECIMALS
 
 NBSP = "\u00a0"  # before ":" and inside « »
 NNBSP = "\u202f"  # narrow, before ";", "?", "!"
@@ -87,7 +88,7 @@ def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—")
     return text.replace(",", NNBSP).replace(".", ",")
 
 
-def decimal_input(value: float | int | None, decimals: int = 2) -> str:
+def decimal_input(value: float | int | None, decimals: int = DECIMALS) -> str:
     """A stored number as a form field gives it back to change it: ``7,5``, decimal comma
     as the person types it and the pages show it, no thousands space (a field to edit,
     not a figure to read), empty when there is none. ``numbers.read_number`` reads it

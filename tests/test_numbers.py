@@ -19,6 +19,9 @@ pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/confte
         ("8,5", "h", 8.5),
         ("8.5", "h", 8.5),
         ("8h30", "h", 8.5),
+        ("8h20", "h", 8.33),  # to the two decimals its field shows back, « 8,33 »
+        ("8h40", "h", 8.67),
+        ("8,333333", "h", 8.33),
         ("8 heures", "h", 8.0),
         ("20 km", "km", 20.0),
         ("20km", "km", 20.0),
@@ -48,3 +51,13 @@ def test_hours_per_month_or_year_become_hours_per_week():
     assert read_hours_per_week("104", "an") == 2.0
     assert read_hours_per_week("104 h par an", "mois") == 2.0  # the words typed win
     assert read_hours_per_week("beaucoup") is None
+
+
+@pytest.mark.parametrize("typed", ["8h20", "7h10", "10h40", "8,333333", "12,5 km", "0,125"])
+def test_a_number_shown_back_reads_as_the_number_stored(typed):
+    """What a field shows of a stored number (``decimal_input``) reads back as that same
+    number: a form sent back unchanged changes nothing."""
+    from connectences.typography import decimal_input
+
+    stored = read_number(typed)
+    assert read_number(decimal_input(stored)) == stored
