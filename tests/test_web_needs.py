@@ -889,6 +889,18 @@ def test_a_need_of_zero_months_shows_and_edits_as_zero(client, animateur):
     assert re.search(r'name="duration_months"[^>]*value="0"', form), form
 
 
+def test_a_need_s_duration_reads_as_french_typography_writes_numbers(client, animateur):
+    """Written as every number of the pages (``decimal_fr``): a decimal comma, two
+    decimals at most (a third of a month from a document is not « 0,333333 mois »), the
+    unit never alone at the start of a line."""
+    need = need_by_ref("n1")
+    for months, shown in ((1 / 3, "0,33\u00a0mois"), (1.5, "1,5\u00a0mois"), (6, "6\u00a0mois")):
+        need.duration_months = months
+        db.session.commit()
+        page = client.get("/animateur/besoins/n1").get_data(as_text=True)
+        assert shown in page, months
+
+
 def test_no_routing_advice_before_the_need_is_qualified(client, animateur):
     html = html_of(client.get("/animateur/besoins/plein"))  # imported: "nouveau"
     assert "proposera une orientation" in html

@@ -35,7 +35,7 @@ from connectences.needs.status_words import (
 from connectences.prospection.companies import search_companies, unreachable_message
 from connectences.prospection.pressure import over_cap_reason_of
 from connectences.skills import rome_label, rome_named, rome_suggestions, split_skills
-from connectences.typography import decimal_input, hours_fr
+from connectences.typography import NBSP, decimal_fr, decimal_input, hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import changed_meanwhile, commit_or_refuse
 from connectences.web.downloads import send_table
@@ -433,7 +433,7 @@ def _fields(need: Need) -> list[tuple[str, str]]:
         ("Démarrage souhaité", local_date(need.start)),
         (
             "Durée",
-            f"{need.duration_months:g} mois".replace(".", ",")
+            f"{decimal_fr(need.duration_months, 2)}{NBSP}mois"
             if need.duration_months is not None
             else "Non précisée",
         ),
