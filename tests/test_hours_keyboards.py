@@ -1,5 +1,6 @@
-"""Every hours field of every form (need, CV, commitment, placement) opens the keyboard
-with a decimal comma on a phone: "7,5" is accepted, a digits-only keyboard cannot type it."""
+"""Every hours or distance field of every form (need, CV, commitment, placement) opens the
+keyboard with a decimal comma on a phone: "7,5" is accepted (and a stored "12,5 km" is
+shown back so), a digits-only keyboard cannot type it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from tests.test_web_operators import _post, world  # noqa: F401 (fixture)
 
 INPUT = re.compile(r"<input\b[^>]*>")
-HOURS_NAMES = {"hours_min", "hours_max", "hours_per_week", "heures"}
+HOURS_NAMES = {"hours_min", "hours_max", "hours_per_week", "heures", "mobility_km"}
 
 
 def _hours_inputs(response) -> list[str]:
@@ -30,13 +31,13 @@ def _decimal_keyboards(response, expected: int) -> None:
 
 
 def test_the_public_forms_hours_fields_offer_the_decimal_comma(client):
-    _decimal_keyboards(client.get("/deposer-mon-cv"), 2)
+    _decimal_keyboards(client.get("/deposer-mon-cv"), 3)
     _decimal_keyboards(client.get("/exprimer-un-besoin"), 1)
 
 
 def test_the_staff_forms_hours_fields_offer_the_decimal_comma(client, auth, world):  # noqa: F811
     auth.login("animateur")
-    _decimal_keyboards(client.get("/animateur/cvtheque/nouveau"), 2)
+    _decimal_keyboards(client.get("/animateur/cvtheque/nouveau"), 3)
     _decimal_keyboards(client.get("/animateur/cvtheque/ok/engagements/nouveau"), 1)
     _decimal_keyboards(client.get("/animateur/besoins/nouveau?entreprise=c1"), 1)
     _decimal_keyboards(client.get("/animateur/besoins/n1/qualifier"), 1)

@@ -133,7 +133,7 @@ class CandidateForm(Form):
         "Distance que vous acceptez de parcourir (en km)",
         validators=[Required()],
         description="À vol d'oiseau, de 0 à 200 km. Exemple : 20.",
-        render_kw={"inputmode": "numeric"},
+        render_kw={"inputmode": "decimal"},
     )
     skills = TextAreaField(
         "Vos compétences",
