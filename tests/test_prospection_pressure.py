@@ -27,6 +27,7 @@ from connectences.prospection.pressure import (
     company_contacts,
     company_timeline,
     contact_pressure,
+    refusal_before_contact,
 )
 from tests import factories
 from tests.helpers import add_visit, recorded_statements
@@ -351,3 +352,37 @@ def test_the_cap_refusal_says_from_which_day_the_company_may_be_contacted_again(
     )
     offered = pressure.refusals_offering("envoyez quand même")[0]
     assert "Attendez le mois prochain (à partir du 1er janvier 2028) ou, si elle a" in offered
+
+
+def test_a_refusal_said_before_a_form_counts_contacts_only_against_a_cap(world):
+    """``refusal_before_contact`` (the need's page, before its forms): the company's row
+    decides alone when it set no monthly cap or asked not to be solicited, so the page
+    reads no contact then; against a cap it counts them as the guard does."""
+    company = world["company"]
+    add_visit(company, world["user"], TODAY)
+    db.session.commit()
+    db.session.refresh(company)  # its row as a page holds it, loaded with the need
+    with recorded_statements() as statements:
+        assert refusal_before_contact(db.session, company, on=TODAY) is None  # no cap: ok
+        company.do_not_solicit = True
+        refused = refusal_before_contact(db.session, company, on=TODAY)
+        assert refused.do_not_solicit and not refused.cap_may_be_passed
+        company.max_contacts_per_month = 1  # a cap changes nothing to a "no"
+        assert refusal_before_contact(db.session, company, on=TODAY).do_not_solicit
+    assert statements == []
+    company.do_not_solicit = False
+    db.session.commit()
+    refused = refusal_before_contact(db.session, company, on=TODAY)
+    assert refused.cap_may_be_passed and refused.contacts_this_month == 1
+    assert refused.refusals == check_refusal(company)
+    db.session.refresh(company)
+    company.max_contacts_per_month = 2
+    assert refusal_before_contact(db.session, company, on=TODAY) is None
+
+
+def check_refusal(company) -> tuple[str, ...]:
+    """The refusals of the guard itself, when a contact is recorded."""
+    with pytest.raises(ContactRefused) as refused:
+        check_contact(db.session, company, on=TODAY, confirmed=True)
+    db.session.rollback()
+    return refused.value.pressure.refusals

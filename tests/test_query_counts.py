@@ -359,6 +359,9 @@ PAGE_BUDGETS = [
     ),
     # The need, the index's stamp, the people shown, operators, partners, leads (their
     # needs, their people), referrals, the log with its authors, the company's contacts.
+    # Its company sets no monthly cap: the guard's refusal said before the forms reads
+    # its row only (``pressure.refusal_before_contact``); a company with a cap adds the
+    # count of its contacts of the month (one statement a channel, not one a row).
     ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}", 13),
     # Counts by state, three lists of leads and their needs in one, placements to follow
     # (their next points, their count), the operator.

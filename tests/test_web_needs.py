@@ -15,7 +15,15 @@ from connectences.models import Lead, Need, OutboxMessage, Referral, Transition,
 from connectences.web.formats import french_number
 from connectences.web.needs import PER_PAGE
 from tests import factories as f
-from tests.helpers import count, error_of, html_of, main_of, need_by_ref, qualify
+from tests.helpers import (
+    count,
+    element_by_id,
+    error_of,
+    html_of,
+    main_of,
+    need_by_ref,
+    qualify,
+)
 
 
 def _state() -> tuple:
@@ -632,6 +640,63 @@ def test_a_company_not_to_contact_is_never_sent_anyway(client, animateur):
     page = main_of(response)
     assert "ne plus être sollicitée" in page and "Corrigez" not in page
     assert "Préférences de contact de Boulangerie du Port" in page
+
+
+# --- the guard's refusal said before the forms are filled in ----------------------------
+
+
+def test_a_company_not_to_contact_is_said_in_place_of_the_proposal_and_the_reorientation(
+    client, animateur
+):
+    qualify("n1")
+    need_by_ref("n1").company.do_not_solicit = True
+    db.session.commit()
+    response = client.get("/animateur/besoins/n1")
+    assert response.status_code == 200
+    page = main_of(response)
+    for box, what in (
+        ("proposer-impossible", "Proposition à un opérateur impossible."),
+        ("reorienter-impossible", "Réorientation vers un partenaire impossible."),
+    ):
+        notice = element_by_id(page, box)
+        assert what in notice and "ne plus être sollicitée" in notice
+        # What the animateur can do: the company's preferences, at its request.
+        assert 'href="/animateur/entreprises/c1#preferences"' in notice
+    # No form to fill in for nothing: no operator, no partner, no candidate to tick.
+    assert "Proposer à l'opérateur" not in page and 'name="operateur"' not in page
+    assert 'name="partenaire"' not in page and 'name="candidats"' not in page
+    assert "Camille Comptable" in page  # the people found are still listed
+
+
+def test_a_company_at_its_cap_is_said_before_the_forms_which_offer_to_send_anyway(
+    client, animateur
+):
+    qualify("n1")
+    _at_cap("n1")
+    page = main_of(client.get("/animateur/besoins/n1"))
+    for box, prefix in (
+        ("proposer-impossible", "proposer"),
+        ("reorienter-impossible", "reorienter"),
+    ):
+        notice = element_by_id(page, box)
+        assert "sans l&#39;accord de l&#39;entreprise" in notice
+        assert "accepte au plus 1 contact par mois" in notice
+        assert "cochez « L'entreprise a accepté d'être contactée » ci-dessous" in notice
+        # The forms stay, with the box to pass the cap shown before anything is sent.
+        assert f'id="{prefix}-malgre-plafond"' in page
+    assert "Proposer à l'opérateur" in page and 'name="partenaire"' in page
+
+
+def test_a_company_free_to_contact_shows_no_refusal(client, animateur):
+    qualify("n1")
+    need_by_ref("n1").company.max_contacts_per_month = 2  # one contact this month: below it
+    db.session.add(
+        Visit(company=need_by_ref("n1").company, visited_on=local_today(), channel="telephone")
+    )
+    db.session.commit()
+    page = main_of(client.get("/animateur/besoins/n1"))
+    assert 'id="proposer-impossible"' not in page and 'id="reorienter-impossible"' not in page
+    assert 'name="malgre_plafond"' not in page and "Proposer à l'opérateur" in page
 
 
 @pytest.mark.parametrize("role", ["operator", "partner", "company", "candidate"])

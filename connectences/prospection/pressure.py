@@ -701,6 +701,18 @@ def contact_pressure(
     return evaluate_pressure(company, contacts, on=on, window_days=window)
 
 
+def refusal_before_contact(session: Session, company: Company, *, on: date) -> Pressure | None:
+    """The guard's refusal of one more contact with ``company`` on ``on``, for a page to
+    say before its form is filled in; None when the guard accepts (its warnings are the
+    form's, once sent). The company's row decides alone when it asked not to be solicited
+    (refused whatever was counted) or set no monthly cap (only a cap refuses a count): its
+    contacts are then not read, and the figures of the month left at nothing."""
+    reads_contacts = not company.do_not_solicit and company.max_contacts_per_month is not None
+    contacts = company_contacts(session, company) if reads_contacts else []
+    pressure = evaluate_pressure(company, contacts, on=on, window_days=configured_window_days())
+    return pressure if pressure.decision == "refuse" else None
+
+
 def hold_contacts_of(session: Session, company: Company) -> None:
     """Take the company's contacts for the rest of the session's transaction, before
     counting them for a new one: two requests reaching the company at once (two tabs,

@@ -32,8 +32,12 @@ from connectences.needs.status_words import (
     status_label,
     unattached_owner,
 )
-from connectences.prospection.companies import search_companies, unreachable_message
-from connectences.prospection.pressure import over_cap_reason_of
+from connectences.prospection.companies import (
+    do_not_solicit_since,
+    search_companies,
+    unreachable_message,
+)
+from connectences.prospection.pressure import over_cap_reason_of, refusal_before_contact
 from connectences.skills import rome_label, rome_named, rome_suggestions, split_skills
 from connectences.typography import NBSP, decimal_fr, decimal_input, hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
@@ -496,6 +500,15 @@ def _render_show(
         if errors and sent in ("proposer", "reorienter")
         else []
     )
+    proposable = need.status in NEED_SEARCHING
+    reorientable = need.status in NEED_REORIENTABLE
+    # The guard's refusal said where the lead and the referral are sent, before a form is
+    # filled in (read from the company's row but for a monthly cap, which needs a count).
+    refusal = (
+        refusal_before_contact(db.session, need.company, on=local_today())
+        if proposable or reorientable
+        else None
+    )
     stops = owner_stops(db.session, [need])
     return render_template(
         "needs/show.html",
@@ -535,9 +548,11 @@ def _render_show(
         awaiting=awaiting_owner(need),
         unattached=unattached_owner(need),
         qualifiable=register.may_qualify(need),
-        proposable=need.status in NEED_SEARCHING,
+        proposable=proposable,
         unreachable=unreachable_message(need.company),
-        reorientable=need.status in NEED_REORIENTABLE,
+        reorientable=reorientable,
+        refusal=refusal,
+        solicit_since=do_not_solicit_since(db.session, need.company) if refusal else None,
         sent=sent,
         errors=errors or {},
         typed=typed or {},
