@@ -666,6 +666,8 @@ def test_a_company_not_to_contact_is_said_in_place_of_the_proposal_and_the_reori
     assert "Proposer à l'opérateur" not in page and 'name="operateur"' not in page
     assert 'name="partenaire"' not in page and 'name="candidats"' not in page
     assert "Camille Comptable" in page  # the people found are still listed
+    # Drawn as the company page draws it (``.refused-here``, room under it).
+    assert "css/prospection.css" in html_of(response)
 
 
 def test_a_company_at_its_cap_is_said_before_the_forms_which_offer_to_send_anyway(
