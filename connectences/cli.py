@@ -10,6 +10,7 @@ from flask import Flask
 COMMANDS: list[tuple[str, str]] = [
     ("connectences.territory.cli", "territory_cli"),
     ("connectences.accounts.cli", "users_cli"),
+    ("connectences.organisations.cli", "organisations_cli"),
     ("connectences.exchange.cli", "exchange_cli"),
     ("connectences.demo.cli", "demo_cli"),
     ("connectences.mail.cli", "mail_cli"),

@@ -125,6 +125,10 @@ ACTION_LABELS: dict[str, str] = {
     "directory_entry_refused": "Fiche « Qui fait quoi » refusée",
     "testimonial_created": "Témoignage ajouté",
     "testimonial_withdrawn": "Témoignage retiré",
+    "organisation_deactivated": (
+        "Opérateur ou partenaire désactivé (plus aucun besoin ni réorientation nouvelle)"
+    ),
+    "organisation_reactivated": "Opérateur ou partenaire réactivé",
     "api_token.issued": "Jeton d'accès à l'API créé",
     "api_token.revoked": "Jeton d'accès à l'API révoqué",
     "api_access_refused": "Accès refusé par l'API (rôle du jeton)",
@@ -145,6 +149,8 @@ ENTITY_LABELS: dict[str, str] = {
     "directory_entry": "Fiche « Qui fait quoi »",
     "testimonial": "Témoignage",
     "candidate_import": "Import de CV",
+    "operator": "Opérateur",
+    "partner": "Partenaire",
 }
 # What each key of an entry's details means, for the same reader (``details_text``): the
 # keys the code writes, and those of the counts some actions record (data retention,
@@ -223,6 +229,11 @@ DETAIL_LABELS: dict[str, str] = {
     "created": "créés",
     "updated": "mis à jour",
     "unchanged": "sans changement",
+    # An operator or partner switched off or on: what it holds then.
+    "members": "comptes membres",
+    "open_leads": "propositions en cours",
+    "open_referrals": "réorientations en cours",
+    "warnings": "avertissements",
     # What a contact's erasure cleared.
     "needs_cleared": "besoins vidés de ses coordonnées",
     "mail_deleted": "courriels supprimés",

@@ -148,6 +148,12 @@ def epci_label(insee: str | None, unknown: str = "Hors intercommunalité connue"
     siren = epci_of(insee) if insee else None
     if not siren:
         return unknown
+    return epci_name(siren)
+
+
+def epci_name(siren: str) -> str:
+    """Short name of an intercommunality (the Pays' own names for its three), its SIREN
+    when the reference does not know it."""
     epci = get_epci(siren)
     return PAYS_EPCIS.get(siren) or (epci.name if epci else siren)
 

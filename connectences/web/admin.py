@@ -1,5 +1,5 @@
-"""Administration: accounts (invite, change role, disable, re-enable), the state of the
-mail outbox, the audit log."""
+"""Administration: accounts (invite, change role, disable, re-enable), operators and
+partners (deactivate, reactivate), the state of the mail outbox, the audit log."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from connectences import accounts
+from connectences import accounts, organisations
 from connectences.accounts import api_tokens, audit
 from connectences.accounts.audit import (
     ACTION_LABELS,
@@ -54,8 +54,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # An account's state: a password closed with its personal links is not an invitation.
 bp.add_app_template_test(is_closed, "closed_password")
 guard_blueprint(bp, "admin", audit_action="admin_access_refused")
-# Every change made here (a POST: accounts, the phone shown on the public home, e-mails
-# sent again, API tokens) asks for the password again when it was given long ago
+# Every change made here (a POST: accounts, operators and partners, the phone shown on
+# the public home, e-mails sent again, API tokens) asks for the password again when it was given long ago
 # (@recent_login_required); reading a page does not, an export does.
 
 # Failed messages listed on the page (the count shows them all).
@@ -252,6 +252,90 @@ def set_phone(user_id: int):
         refusals=accounts.AccountError,
         back=_accounts_list(),
         done=f"Le téléphone présenté aux entreprises pour {user.email} est enregistré.",
+    )
+
+
+# --------------------------------------------------------------------------- organisations
+
+# The kind of organisation as the address names it, in French.
+_SIDE_WORDS = {"operateur": "operator", "partenaire": "partner"}
+
+
+def _organisation(side_word: str, org_id: int) -> organisations.Organisation:
+    side = _SIDE_WORDS.get(side_word)
+    organisation = db.session.get(organisations.SIDES[side], org_id) if side else None
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+@bp.route("/organisations")
+def organisations_index():
+    """Operators and partners: what they serve, their members, what they hold, active
+    or not."""
+    return render_template(
+        "admin/organisations.html",
+        rows=organisations.organisation_rows(db.session),
+        side_words={side: word for word, side in _SIDE_WORDS.items()},
+    )
+
+
+def _deactivated(result) -> str:
+    organisation, warnings = result
+    for warning in warnings:
+        flash(warning, "warning")
+    return (
+        f"{organisations.named(organisation)} est désactivé : aucun besoin nouveau ne lui "
+        "sera plus envoyé ; ses dossiers en cours et ses comptes restent."
+    )
+
+
+# One rule for the confirmation page and its form, as for a role (an unknown
+# organisation is "Page introuvable" either way).
+@bp.route("/organisations/<side_word>/<int:org_id>/desactiver", methods=["GET", "POST"])
+@recent_login_required
+def deactivate_organisation(side_word: str, org_id: int):
+    """The confirmation page (what deactivating does and keeps, what routing loses),
+    and the deactivation."""
+    organisation = _organisation(side_word, org_id)
+    back = url_for("admin.organisations_index")
+    if request.method == "POST":
+        return commit_or_refuse(
+            lambda: organisations.deactivate(
+                db.session,
+                organisations.side_of(organisation),
+                organisation.ref,
+                actor=current_user._get_current_object(),
+            ),
+            refusals=organisations.OrganisationError,
+            back=back,
+            done=_deactivated,
+        )
+    if not organisation.active:
+        flash(f"{organisations.named(organisation)} est déjà désactivé.", "info")
+        return redirect(back)
+    return render_template(
+        "admin/organisation_deactivate.html",
+        row=organisations.organisation_row(db.session, organisation),
+        warnings=organisations.deactivation_warnings(db.session, organisation),
+    )
+
+
+@bp.route("/organisations/<side_word>/<int:org_id>/reactiver", methods=["POST"])
+@recent_login_required
+def reactivate_organisation(side_word: str, org_id: int):
+    organisation = _organisation(side_word, org_id)
+    return commit_or_refuse(
+        lambda: organisations.reactivate(
+            db.session,
+            organisations.side_of(organisation),
+            organisation.ref,
+            actor=current_user._get_current_object(),
+        ),
+        refusals=organisations.OrganisationError,
+        back=url_for("admin.organisations_index"),
+        done=f"{organisations.named(organisation)} est réactivé : l'orientation des besoins, "
+        "l'annuaire « Qui fait quoi » et les événements le reprennent.",
     )
 
 

@@ -1,0 +1,266 @@
+"""Operators and partners as the administrator sees them: the list, and switching one
+off (« désactiver ») or on again. No HTTP here (``web/admin.py``, the ``organisations``
+command).
+
+An inactive organisation is left out of everything that would bring it new work: the
+routing of needs (``matching.routing``), the operators a need may be proposed to and the
+partners it may be re-oriented to (``workflows.dispatch``), the public « Qui fait quoi »
+directory (``content.directory``) and the partners an event may name
+(``events.catalogue``). What it already holds goes on: its open leads and referrals
+stay its own, and its members keep their accounts, so that a need already proposed or
+re-oriented to it reaches its end (a placement followed, a referral closed) instead of
+waiting on nobody. Cutting a person's access is the account's business (disable the
+account), not the organisation's.
+
+The interchange format has no such field: an import never sets it
+(``exchange.importer``), so only this module does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectences.accounts.audit import audit
+from connectences.errors import DomainError
+from connectences.models import Lead, Operator, Partner, Referral, User
+from connectences.territory import epci_name
+from connectences.vocab import OPERATOR_KINDS, PARTNER_KINDS, label
+from connectences.workflows import LEAD_LIVE, REFERRAL_LIVE
+
+Organisation = Operator | Partner
+
+# The two sides, as the command line names them (``--kind operator|partner``).
+SIDES: dict[str, type[Operator] | type[Partner]] = {"operator": Operator, "partner": Partner}
+SIDE_LABELS = {"operator": "Opérateur", "partner": "Partenaire"}
+# The partner kind routing falls back to (``matching.route``).
+DEFAULT_PARTNER_KIND = "france_travail"
+
+
+class OrganisationError(DomainError):
+    """A change of an organisation refused; ``message`` is French, for people."""
+
+
+class AlreadySo(OrganisationError):
+    """The organisation is already in the state asked for (a second tab, a second
+    administrator): nothing was written, and it is no error."""
+
+    flash_category = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationRow:
+    """One operator or partner on the administrator's list."""
+
+    side: str  # "operator" | "partner"
+    organisation: Organisation
+    kind_label: str
+    # Names of the intercommunalities it serves (empty: see ``territory_text``).
+    areas: tuple[str, ...]
+    members: int
+    # Its live leads (an operator) or referrals (a partner).
+    open_items: int
+
+    @property
+    def territory_text(self) -> str:
+        """What it serves, in words: a partner without intercommunalities serves every
+        one (routing reads it so); an operator without any covers no need."""
+        if self.areas:
+            return ", ".join(self.areas)
+        if self.side == "partner":
+            return "Tout le territoire"
+        return "Aucune intercommunalité (aucun besoin ne lui est routé)"
+
+
+def side_of(organisation: Organisation) -> str:
+    return "operator" if isinstance(organisation, Operator) else "partner"
+
+
+def kind_label(organisation: Organisation) -> str:
+    kinds = OPERATOR_KINDS if isinstance(organisation, Operator) else PARTNER_KINDS
+    return label(kinds, organisation.kind)
+
+
+def _members(session: Session, column) -> dict[int, int]:
+    rows = session.execute(
+        select(column, func.count(User.id)).where(column.is_not(None)).group_by(column)
+    )
+    return dict(rows.all())
+
+
+def _open(session: Session, model, column, live) -> dict[int, int]:
+    rows = session.execute(
+        select(column, func.count(model.id)).where(model.status.in_(live)).group_by(column)
+    )
+    return dict(rows.all())
+
+
+def organisation_rows(session: Session) -> list[OrganisationRow]:
+    """Every operator, then every partner, by name: with its kind and territory in
+    words, its member accounts and the open leads or referrals it holds (four counting
+    statements, whatever the number of organisations)."""
+    members = {
+        "operator": _members(session, User.operator_id),
+        "partner": _members(session, User.partner_id),
+    }
+    held = {
+        "operator": _open(session, Lead, Lead.operator_id, LEAD_LIVE),
+        "partner": _open(session, Referral, Referral.partner_id, REFERRAL_LIVE),
+    }
+    rows = []
+    for side, model in SIDES.items():
+        for organisation in session.scalars(select(model).order_by(model.sort_name, model.id)):
+            rows.append(
+                OrganisationRow(
+                    side=side,
+                    organisation=organisation,
+                    kind_label=kind_label(organisation),
+                    areas=tuple(epci_name(siren) for siren in organisation.epcis or ()),
+                    members=members[side].get(organisation.id, 0),
+                    open_items=held[side].get(organisation.id, 0),
+                )
+            )
+    return rows
+
+
+def organisation_row(session: Session, organisation: Organisation) -> OrganisationRow:
+    """The list's row of one organisation (its confirmation page)."""
+    side = side_of(organisation)
+    if side == "operator":
+        members = select(func.count(User.id)).where(User.operator_id == organisation.id)
+        held = select(func.count(Lead.id)).where(
+            Lead.operator_id == organisation.id, Lead.status.in_(LEAD_LIVE)
+        )
+    else:
+        members = select(func.count(User.id)).where(User.partner_id == organisation.id)
+        held = select(func.count(Referral.id)).where(
+            Referral.partner_id == organisation.id, Referral.status.in_(REFERRAL_LIVE)
+        )
+    return OrganisationRow(
+        side=side,
+        organisation=organisation,
+        kind_label=kind_label(organisation),
+        areas=tuple(epci_name(siren) for siren in organisation.epcis or ()),
+        members=session.scalar(members) or 0,
+        open_items=session.scalar(held) or 0,
+    )
+
+
+def check_side(side: str) -> type[Operator] | type[Partner]:
+    model = SIDES.get((side or "").strip().lower())
+    if model is None:
+        raise OrganisationError(
+            f"Type d'organisation inconnu : « {side} ». Choisissez operator (opérateur) "
+            "ou partner (partenaire)."
+        )
+    return model
+
+
+def find_by_ref(session: Session, side: str, ref: str) -> Organisation:
+    """The operator or partner with this reference; refused (French) when there is none."""
+    model = check_side(side)
+    ref = (ref or "").strip()
+    organisation = session.scalar(select(model).where(model.ref == ref)) if ref else None
+    if organisation is None:
+        what = "Aucun opérateur" if model is Operator else "Aucun partenaire"
+        raise OrganisationError(f"{what} n'a la référence « {ref} ».")
+    return organisation
+
+
+def named(organisation: Organisation) -> str:
+    """« Le partenaire France Travail Arcachon (ft-arcachon) »: how messages name it."""
+    what = "L'opérateur" if isinstance(organisation, Operator) else "Le partenaire"
+    return f"{what} {organisation.name} ({organisation.ref})"
+
+
+def deactivation_warnings(session: Session, organisation: Organisation) -> list[str]:
+    """What switching ``organisation`` off would leave routing without, in French: the
+    last active partner (no re-orientation can be sent at all), the last active France
+    Travail partner (routing has no partner to fall back on), the last active operator
+    (every need goes to a partner). Empty when it is inactive already or nothing is lost."""
+    if not organisation.active:
+        return []
+    model = type(organisation)
+    others = select(model.id).where(model.active.is_(True), model.id != organisation.id)
+    if model is Operator:
+        if session.scalar(others.limit(1)) is None:
+            return [
+                "C'est le dernier opérateur actif : aucun besoin ne pourra plus être proposé "
+                "à un opérateur, l'orientation les réorientera tous vers un partenaire."
+            ]
+        return []
+    if session.scalar(others.limit(1)) is None:
+        return [
+            "C'est le dernier partenaire actif : plus aucune réorientation ne pourra être "
+            "envoyée, la page du besoin n'aura aucun partenaire à proposer."
+        ]
+    if organisation.kind == DEFAULT_PARTNER_KIND and (
+        session.scalar(others.where(model.kind == DEFAULT_PARTNER_KIND).limit(1)) is None
+    ):
+        return [
+            "C'est le dernier partenaire France Travail actif : l'orientation n'aura plus de "
+            "partenaire par défaut ; un besoin qu'aucun partenaire de son type ne couvre ne "
+            "sera plus réorienté d'office, l'animateur choisira le partenaire à la main."
+        ]
+    return []
+
+
+def _audit_details(row: OrganisationRow) -> dict:
+    held = "open_leads" if row.side == "operator" else "open_referrals"
+    organisation = row.organisation
+    return {
+        "ref": organisation.ref,
+        "name": organisation.name,
+        "members": row.members,
+        held: row.open_items,
+    }
+
+
+def deactivate(
+    session: Session, side: str, ref: str, *, actor: User | None = None
+) -> tuple[Organisation, list[str]]:
+    """Switch an operator or partner off: no new need is routed or proposed to it, no
+    new re-orientation, no place in the directory or among an event's partners. Its
+    open leads or referrals and its member accounts are kept (see the module). Returns
+    it with the warnings of ``deactivation_warnings`` (allowed, but said). Refused
+    (French) for an unknown reference or one inactive already; the caller commits."""
+    organisation = find_by_ref(session, side, ref)
+    if not organisation.active:
+        raise AlreadySo(f"{named(organisation)} est déjà désactivé.")
+    warnings = deactivation_warnings(session, organisation)
+    row = organisation_row(session, organisation)
+    organisation.active = False
+    details = _audit_details(row)
+    if warnings:
+        details["warnings"] = warnings
+    audit(
+        session,
+        "organisation_deactivated",
+        actor=actor,
+        entity=row.side,
+        entity_id=organisation.id,
+        details=details,
+    )
+    return organisation, warnings
+
+
+def reactivate(session: Session, side: str, ref: str, *, actor: User | None = None) -> Organisation:
+    """Switch an operator or partner on again: routing, dispatch, the directory and the
+    events take it back. Refused (French) for an unknown reference or one active
+    already; the caller commits."""
+    organisation = find_by_ref(session, side, ref)
+    if organisation.active:
+        raise AlreadySo(f"{named(organisation)} est déjà actif.")
+    organisation.active = True
+    row = organisation_row(session, organisation)
+    audit(
+        session,
+        "organisation_reactivated",
+        actor=actor,
+        entity=row.side,
+        entity_id=organisation.id,
+        details=_audit_details(row),
+    )
+    return organisation

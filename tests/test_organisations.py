@@ -1,0 +1,312 @@
+"""Operators and partners switched off and on again by the administrator: the page, the
+command line, the audit log, and what routing, dispatch and the events then offer."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from connectences import organisations
+from connectences.events import catalogue
+from connectences.extensions import db
+from connectences.matching.routing import decide_route
+from connectences.models import AuditLog, Operator, Partner
+from connectences.workflows import dispatch
+from tests import factories
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import page_text
+
+NON_ADMIN_ROLES = ["animateur", "operator", "partner", "company", "candidate", "territoire"]
+
+
+def _world() -> None:
+    """Operator ``ge`` (the three intercommunalities), partners ``a-ft`` and ``b-ft``
+    (France Travail, everywhere) and ``interim`` (COBAS), company ``c1`` (Arcachon),
+    a shared-time need ``temps-partage`` and a full-time one ``plein-temps``."""
+    factories.load(
+        factories.document(
+            operators=[factories.operator(ref="ge", name="GE Bassin")],
+            partners=[
+                factories.partner(ref="a-ft", name="France Travail Arcachon"),
+                factories.partner(ref="b-ft", name="France Travail Biganos"),
+                factories.partner(
+                    ref="interim", name="Intérim Bassin", kind="interim", epcis=[factories.COBAS]
+                ),
+            ],
+            companies=[factories.company(ref="c1")],
+            needs=[
+                factories.need(ref="temps-partage", company="c1"),
+                factories.need(ref="plein-temps", company="c1", hours_per_week=35, contract="cdi"),
+            ],
+        )
+    )
+
+
+def _org(model, ref):
+    return db.session.scalar(select(model).where(model.ref == ref))
+
+
+def _entries(action: str) -> list[AuditLog]:
+    return list(
+        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+    )
+
+
+# ------------------------------------------------------------------------------ domain
+
+
+def test_a_deactivated_partner_is_proposed_no_more_and_again_once_reactivated():
+    _world()
+    assert decide_route("plein-temps").partner == "a-ft"
+    organisations.deactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    assert decide_route("plein-temps").partner == "b-ft"
+    assert "a-ft" not in {p.ref for p in dispatch.active_partners(db.session)}
+    assert "a-ft" not in {p.ref for p in catalogue.active_partners(db.session)}
+    organisations.reactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    assert decide_route("plein-temps").partner == "a-ft"
+    assert "a-ft" in {p.ref for p in dispatch.active_partners(db.session)}
+    assert "a-ft" in {p.ref for p in catalogue.active_partners(db.session)}
+
+
+def test_a_deactivated_operator_gets_no_need_routed_to_it():
+    _world()
+    assert decide_route("temps-partage").operator == "ge"
+    _, warnings = organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    decision = decide_route("temps-partage")
+    assert decision.decision == "reorientation" and decision.operator is None
+    assert warnings and "dernier opérateur actif" in warnings[0]
+    organisations.reactivate(db.session, "operator", "ge")
+    db.session.commit()
+    assert decide_route("temps-partage").operator == "ge"
+
+
+def test_deactivating_the_last_france_travail_or_last_partner_is_allowed_but_warned():
+    _world()
+    _, warnings = organisations.deactivate(db.session, "partner", "a-ft")
+    assert warnings == []  # another France Travail partner is left
+    _, warnings = organisations.deactivate(db.session, "partner", "b-ft")
+    assert len(warnings) == 1 and "dernier partenaire France Travail actif" in warnings[0]
+    db.session.commit()
+    # What routing then answers: no default partner, the animateur chooses.
+    assert decide_route("plein-temps").partner is None
+    _, warnings = organisations.deactivate(db.session, "partner", "interim")
+    assert len(warnings) == 1 and "dernier partenaire actif" in warnings[0]
+    db.session.commit()
+    assert not _org(Partner, "interim").active
+    entry = _entries("organisation_deactivated")[-1]
+    assert entry.details["warnings"] == warnings
+
+
+@pytest.mark.parametrize(
+    ("side", "ref", "message"),
+    [
+        ("partner", "inconnu", "Aucun partenaire n'a la référence « inconnu »."),
+        ("operator", "a-ft", "Aucun opérateur n'a la référence « a-ft »."),
+        ("societe", "a-ft", "Type d'organisation inconnu : « societe »."),
+    ],
+)
+def test_an_unknown_reference_or_kind_is_refused_in_french(side, ref, message):
+    _world()
+    with pytest.raises(organisations.OrganisationError) as refusal:
+        organisations.deactivate(db.session, side, ref)
+    assert refusal.value.message.startswith(message)
+    db.session.rollback()
+    assert _entries("organisation_deactivated") == []
+
+
+def test_deactivating_twice_or_reactivating_an_active_one_is_said_and_not_logged():
+    _world()
+    with pytest.raises(organisations.AlreadySo, match="est déjà actif"):
+        organisations.reactivate(db.session, "partner", "a-ft")
+    organisations.deactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    with pytest.raises(organisations.AlreadySo, match="est déjà désactivé"):
+        organisations.deactivate(db.session, "partner", "a-ft")
+    db.session.rollback()
+    assert len(_entries("organisation_deactivated")) == 1
+    assert _entries("organisation_reactivated") == []
+
+
+# ------------------------------------------------------------------------------ web
+
+
+def test_the_page_lists_operators_and_partners_with_what_they_hold(client, auth):
+    _world()
+    auth.create("partner", org_ref="a-ft", email="agent@ft.example")
+    organisations.deactivate(db.session, "partner", "b-ft")
+    db.session.commit()
+    auth.login("admin")
+    page = page_text(client.get("/admin/organisations"))
+    assert "Opérateurs (1)" in page and "Partenaires (3)" in page
+    assert "GE Bassin ge Groupement d'employeurs COBAS, COBAN, CC du Val de l'Eyre" in page
+    assert "France Travail Arcachon a-ft France Travail Tout le territoire" in page
+    assert "Intérim Bassin interim Agence d'intérim COBAS" in page
+    assert "Actif 1 compte de France Travail Arcachon 0" in page
+    assert "France Travail Biganos b-ft France Travail Tout le territoire" in page
+    assert "Désactivé 0 0 Réactiver France Travail Biganos" in page
+    assert "peuvent toujours se connecter" in page
+    assert 'href="/admin/organisations"' in client.get("/admin").get_data(as_text=True)
+
+
+def test_the_admin_deactivates_after_a_confirmation_page_and_reactivates(client, auth):
+    _world()
+    admin = auth.login("admin")
+    partner = _org(Partner, "b-ft")
+    organisations.deactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    url = f"/admin/organisations/partenaire/{partner.id}/desactiver"
+    confirm = client.get(url)
+    text = page_text(confirm)
+    assert "Désactiver le partenaire France Travail Biganos" in text
+    assert "Attention : C'est le dernier partenaire France Travail actif" in text
+    assert "ses comptes membres (0) restent ouverts" in text
+    token = csrf_token_from(confirm.get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/organisations")
+    db.session.expire_all()
+    assert not _org(Partner, "b-ft").active
+    page = page_text(client.get("/admin/organisations"))
+    assert "Le partenaire France Travail Biganos (b-ft) est désactivé" in page
+    assert "Attention : C'est le dernier partenaire France Travail actif" in page
+    entry = _entries("organisation_deactivated")[-1]
+    assert (entry.actor_id, entry.entity, entry.entity_id) == (admin.id, "partner", partner.id)
+    assert entry.details["ref"] == "b-ft" and entry.details["open_referrals"] == 0
+
+    response = client.post(
+        f"/admin/organisations/partenaire/{partner.id}/reactiver", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert _org(Partner, "b-ft").active
+    entry = _entries("organisation_reactivated")[-1]
+    assert (entry.actor_id, entry.entity, entry.details["name"]) == (
+        admin.id,
+        "partner",
+        "France Travail Biganos",
+    )
+    journal = page_text(client.get("/admin/journal?action=organisation_reactivated"))
+    assert "Opérateur ou partenaire réactivé" in journal and "Partenaire nº" in journal
+
+
+def test_a_second_deactivation_or_reactivation_is_said_and_changes_nothing(client, auth):
+    _world()
+    auth.login("admin")
+    operator = _org(Operator, "ge")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    again = f"/admin/organisations/operateur/{operator.id}/reactiver"
+    client.post(again, data={"csrf_token": token})
+    assert "L'opérateur GE Bassin (ge) est déjà actif." in page_text(
+        client.get("/admin/organisations")
+    )
+    url = f"/admin/organisations/operateur/{operator.id}/desactiver"
+    client.post(url, data={"csrf_token": token})
+    client.post(url, data={"csrf_token": token})
+    assert "est déjà désactivé" in page_text(client.get("/admin/organisations"))
+    # The confirmation page of an inactive one sends back to the list.
+    assert client.get(url).headers["Location"].endswith("/admin/organisations")
+    assert len(_entries("organisation_deactivated")) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/organisations/partenaire/999999/desactiver",
+        "/admin/organisations/operateur/999999/reactiver",
+        "/admin/organisations/entreprise/1/desactiver",
+    ],
+)
+def test_an_unknown_organisation_is_not_found(client, auth, url):
+    _world()
+    auth.login("admin")
+    token = csrf_token_from(client.get("/admin").get_data(as_text=True))
+    assert client.post(url, data={"csrf_token": token}).status_code == 404
+    assert _entries("organisation_deactivated") == []
+
+
+def test_a_post_without_its_csrf_token_changes_nothing(app, client, auth, monkeypatch):
+    _world()
+    auth.login("admin")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    partner = _org(Partner, "a-ft")
+    # Held to be sent again from the page (``held.FORM_EXPIRED``), not carried out.
+    response = client.post(f"/admin/organisations/partenaire/{partner.id}/desactiver")
+    assert response.status_code in (302, 303, 400)
+    db.session.expire_all()
+    assert _org(Partner, "a-ft").active
+    assert _entries("organisation_deactivated") == []
+
+
+@pytest.mark.parametrize("role", NON_ADMIN_ROLES)
+def test_every_other_role_is_refused(client, auth, role):
+    _world()
+    auth.login(role)
+    partner = _org(Partner, "a-ft")
+    urls = [
+        ("get", "/admin/organisations"),
+        ("get", f"/admin/organisations/partenaire/{partner.id}/desactiver"),
+        ("post", f"/admin/organisations/partenaire/{partner.id}/desactiver"),
+        ("post", f"/admin/organisations/partenaire/{partner.id}/reactiver"),
+    ]
+    for method, url in urls:
+        assert getattr(client, method)(url).status_code == 403, url
+    db.session.expire_all()
+    assert _org(Partner, "a-ft").active
+    assert len(_entries("admin_access_refused")) == len(urls)
+
+
+def test_anonymous_is_sent_to_the_login_page(client):
+    _world()
+    partner = _org(Partner, "a-ft")
+    for response in (
+        client.get("/admin/organisations"),
+        client.post(f"/admin/organisations/partenaire/{partner.id}/desactiver"),
+    ):
+        assert response.status_code == 302
+        assert "/connexion" in response.headers["Location"]
+    db.session.expire_all()
+    assert _org(Partner, "a-ft").active
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def test_the_command_line_lists_deactivates_and_reactivates(runner):
+    _world()
+    listed = runner.invoke(args=["organisations", "list"])
+    assert listed.exit_code == 0
+    assert "a-ft\tPartenaire (France Travail)\tFrance Travail Arcachon\t" in listed.output
+    assert "\tactif\t0 compte membre\t0 réorientation en cours" in listed.output
+
+    done = runner.invoke(args=["organisations", "deactivate", "ge", "--kind", "operator"])
+    assert done.exit_code == 0, done.output
+    assert "L'opérateur GE Bassin (ge) est désactivé." in done.output
+    assert "Attention : C'est le dernier opérateur actif" in done.output
+    db.session.expire_all()
+    assert not _org(Operator, "ge").active
+    assert _entries("organisation_deactivated")[-1].actor_id is None
+
+    again = runner.invoke(args=["organisations", "deactivate", "ge", "--kind", "operator"])
+    assert again.exit_code == 1 and "est déjà désactivé" in again.output
+
+    back = runner.invoke(args=["organisations", "reactivate", "ge", "--kind", "operator"])
+    assert back.exit_code == 0 and "est réactivé" in back.output
+    db.session.expire_all()
+    assert _org(Operator, "ge").active
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["deactivate", "nope", "--kind", "partner"], "Aucun partenaire n'a la référence"),
+        (["reactivate", "ge", "--kind", "societe"], "Type d'organisation inconnu"),
+    ],
+)
+def test_the_command_line_refuses_in_french(runner, args, message):
+    _world()
+    result = runner.invoke(args=["organisations", *args])
+    assert result.exit_code == 1
+    assert f"Erreur : {message}" in result.output
