@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from connectences import organisations
+from connectences.content import directory
 from connectences.events import catalogue
 from connectences.extensions import db
 from connectences.matching.routing import decide_route
@@ -15,6 +16,7 @@ from connectences.workflows import dispatch
 from tests import factories
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import page_text
+from tests.test_content_directory import FORM
 
 NON_ADMIN_ROLES = ["animateur", "operator", "partner", "company", "candidate", "territoire"]
 
@@ -100,6 +102,37 @@ def test_deactivating_the_last_france_travail_or_last_partner_is_allowed_but_war
     assert entry.details["warnings"] == warnings
 
 
+def test_a_deactivated_partner_leaves_the_public_directory_and_comes_back(auth):
+    _world()
+    member = auth.create("partner", org_ref="a-ft")
+    animateur = auth.create("animateur")
+    entry = directory.entry_of(db.session, "partner", member.partner_id)
+    directory.propose(db.session, entry, FORM, by=member)
+    directory.validate(db.session, entry, by=animateur)
+    db.session.commit()
+
+    def listed() -> bool:
+        return entry in directory.public_entries(db.session, directory.DirectoryFilters())
+
+    assert listed()
+    organisations.deactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    assert not listed()
+    organisations.reactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    assert listed()
+
+
+def test_members_of_a_deactivated_operator_still_log_in_to_answer_their_leads(client, auth):
+    """Its open leads stay its own: the people who answer them keep their access."""
+    _world()
+    organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    member = auth.login("operator", org_ref="ge")
+    assert member.operator.ref == "ge" and not member.operator.active
+    assert client.get("/operateur").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("side", "ref", "message"),
     [
@@ -170,8 +203,8 @@ def test_the_admin_deactivates_after_a_confirmation_page_and_reactivates(client,
     db.session.expire_all()
     assert not _org(Partner, "b-ft").active
     page = page_text(client.get("/admin/organisations"))
-    assert "Le partenaire France Travail Biganos (b-ft) est désactivé" in page
-    assert "Attention : C'est le dernier partenaire France Travail actif" in page
+    done = page.index("Fait : Le partenaire France Travail Biganos (b-ft) est désactivé")
+    assert page.index("Attention : C'est le dernier partenaire France Travail actif") > done
     entry = _entries("organisation_deactivated")[-1]
     assert (entry.actor_id, entry.entity, entry.entity_id) == (admin.id, "partner", partner.id)
     assert entry.details["ref"] == "b-ft" and entry.details["open_referrals"] == 0

@@ -280,14 +280,16 @@ def organisations_index():
     )
 
 
-def _deactivated(result) -> str:
+def _deactivated(result) -> None:
+    """Flash what was done, then what routing lost (read in that order)."""
     organisation, warnings = result
+    flash(
+        f"{organisations.named(organisation)} est désactivé : aucun besoin nouveau ne lui "
+        "sera plus envoyé ; ses dossiers en cours et ses comptes restent.",
+        "success",
+    )
     for warning in warnings:
         flash(warning, "warning")
-    return (
-        f"{organisations.named(organisation)} est désactivé : aucun besoin nouveau ne lui "
-        "sera plus envoyé ; ses dossiers en cours et ses comptes restent."
-    )
 
 
 # One rule for the confirmation page and its form, as for a role (an unknown
