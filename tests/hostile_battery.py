@@ -294,7 +294,12 @@ def make_world(app, auth, tmp_path) -> World:
         body_text="x",
         status="failed",
     )
-    db.session.add_all([lead, placed, referral, contact, commitment, failed_mail])
+    # A partner switched off: the administrator's organisations page offers to reactivate it.
+    closed = Partner(
+        ref="ancien", name="Ancien partenaire", kind="mission_locale",
+        email="ancien@exemple.fr", active=False,
+    )  # fmt: skip
+    db.session.add_all([lead, placed, referral, contact, commitment, failed_mail, closed])
     db.session.flush()
     placement = Placement(
         lead_id=placed.id,
@@ -440,6 +445,8 @@ def make_world(app, auth, tmp_path) -> World:
             "referrals:referral_id": referral.id,
             "admin:user_id": spare.id,
             "admin:token_id": api_token.id,
+            "admin:side_word": "partenaire",
+            "admin:org_id": users["partner"].partner_id,
             "api_v1:ref": "n1",
             "api_v1.get_companies:ref": "c1",
             "api_v1.get_candidates:ref": "p1",
