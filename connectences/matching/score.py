@@ -326,12 +326,14 @@ def assign_meets(
     """How each need skill is met by the candidate's skills (``pair``: ``meet_pair``,
     or a memoised copy of it).
 
-    A full meet (value 1) takes the best skill and uses nothing up. Partial
-    meets are then given out greedily, highest credit first (ties: need order,
-    then candidate order): each candidate skill to one need skill at most, so
-    that "débroussaillage" does not count for both "élagage" and "grimpe"; and
-    job-level credit (``JOB_LEVEL``: a diploma, another speciality of the job)
-    to one need skill at most, since it says one thing: the person's trade.
+    A full meet (value 1) takes the best skill and uses nothing up. Partial credit
+    is then given out so that its total is the highest possible (``_best_partial``):
+    each candidate skill to one need skill at most, so that "débroussaillage" does
+    not count for both "élagage" and "grimpe"; and job-level credit (``JOB_LEVEL``: a
+    diploma, another speciality of the job) to one need skill at most, since it says
+    one thing: the person's trade. The best total, not a greedy one: a greedy choice
+    depended on the order the person listed their skills in, and could give a skill
+    to a need skill another one would have met just as well.
     """
     pair = pair or meet_pair
     distinct: dict[str, SkillRef] = {}
@@ -339,30 +341,83 @@ def assign_meets(
         distinct.setdefault(c.norm, c)
     cands = list(distinct.values())
     meets: list[SkillMeet | None] = [None] * len(need_skills)
-    partial: list[tuple[float, int, int, int, SkillMeet]] = []
+    # need index -> its partial meets, by candidate norm
+    partial: dict[int, dict[str, SkillMeet]] = {}
     for i, need_skill in enumerate(need_skills):
         best_full: SkillMeet | None = None
-        for j, c in enumerate(cands):
+        for c in cands:
             m = pair(need_skill, c)
             if m.full:
                 if best_full is None or _better(m, best_full):
                     best_full = m
             elif m.value > 0:
-                partial.append((-m.value, -_HOW_RANK[m.how], i, j, m))
+                partial.setdefault(i, {})[c.norm] = m
         meets[i] = best_full
-    partial.sort(key=lambda p: p[:4])
-    used: set[int] = set()
-    job_used = False
-    for _v, _h, i, j, m in partial:
-        if meets[i] is not None or j in used or (job_used and m.how in JOB_LEVEL):
-            continue
+    open_partial = {i: by for i, by in partial.items() if meets[i] is None}
+    for i, m in _best_partial(open_partial).items():
         meets[i] = m
-        used.add(j)
-        job_used = job_used or m.how in JOB_LEVEL
     return [
         m if m is not None else SkillMeet(need_skills[i], 0.0, None, NO_MEET_HOW)
         for i, m in enumerate(meets)
     ]
+
+
+# Need skills with partial credit only, from which ``_best_partial`` no longer searches
+# every assignment (2 ** n states) but gives credit greedily, highest first.
+EXACT_PARTIAL_MAX = 10
+
+
+def _best_partial(partial: dict[int, dict[str, SkillMeet]]) -> dict[int, SkillMeet]:
+    """Partial meets (need index -> {candidate norm: meet}) given out, each candidate
+    skill to one need skill at most and job-level credit to one need skill in all, with
+    the highest total credit; among equal totals the most telling ways (``_HOW_RANK``),
+    then the first need skills and the candidate skills in alphabetical order: the
+    result never depends on the order the person listed their skills in."""
+    needs = sorted(partial)
+    if not needs:
+        return {}
+    if len(needs) > EXACT_PARTIAL_MAX:
+        return _greedy_partial(partial, needs)
+    norms = sorted({norm for by in partial.values() for norm in by})
+    bit = {i: 1 << k for k, i in enumerate(needs)}
+    # (met needs mask, job credit used) -> (key, choices); key: total credit (rounded:
+    # equal totals summed in another order stay equal), then the ways' ranks.
+    states: dict[tuple[int, bool], tuple[tuple[float, int], tuple[tuple[int, SkillMeet], ...]]]
+    states = {(0, False): ((0.0, 0), ())}
+    for norm in norms:
+        grown = dict(states)
+        for (mask, job), (key, chosen) in states.items():
+            for i in needs:
+                m = partial[i].get(norm)
+                if m is None or mask & bit[i] or (job and m.how in JOB_LEVEL):
+                    continue
+                state = (mask | bit[i], job or m.how in JOB_LEVEL)
+                total = (round(key[0] + m.value, 9), key[1] + _HOW_RANK[m.how])
+                if state not in grown or total > grown[state][0]:
+                    grown[state] = (total, (*chosen, (i, m)))
+        states = grown
+    _key, chosen = max(states.values(), key=lambda kc: kc[0])
+    return dict(chosen)
+
+
+def _greedy_partial(
+    partial: dict[int, dict[str, SkillMeet]], needs: list[int]
+) -> dict[int, SkillMeet]:
+    """``_best_partial`` for many need skills: highest credit first (ties: need order,
+    then candidate skills in alphabetical order)."""
+    offers = sorted(
+        (-m.value, -_HOW_RANK[m.how], i, norm, m) for i in needs for norm, m in partial[i].items()
+    )
+    out: dict[int, SkillMeet] = {}
+    used: set[str] = set()
+    job_used = False
+    for _v, _h, i, norm, m in offers:
+        if i in out or norm in used or (job_used and m.how in JOB_LEVEL):
+            continue
+        out[i] = m
+        used.add(norm)
+        job_used = job_used or m.how in JOB_LEVEL
+    return out
 
 
 def fuzzy_similarity(key_a: str, key_b: str) -> float:
