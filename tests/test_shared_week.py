@@ -24,6 +24,7 @@ from connectences.models import (
     Need,
     Operator,
 )
+from connectences.typography import decimal_fr
 from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
 from tests import factories as f
@@ -1323,3 +1324,17 @@ def test_a_paused_person_or_a_complete_week_stays_so_when_hours_change(client, w
     _post(client, space, space + "/pause", {})
     ines, _ = _edit_profile(client, by_ref(Candidate, "ines"), hours_max="8", hours_min="4")
     assert ines.status == "inactif"
+
+
+def test_complete_the_week_page_writes_the_points_as_the_score_is_written(client, auth, world):
+    """The explanation's points add up to the score shown beside them, both written the
+    French way: the skill points are tenths ("45.0 pts" was shown beside "score 82/100")."""
+    _place(world)
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    fit = fitting_needs(by_ref(Candidate, "ines"))[0]
+    skills = fit.explanation[0]
+    assert skills["criterion"] == "skills"
+    assert f"{decimal_fr(skills['points'])} pts — Compétences" in page
+    assert f"score {decimal_fr(fit.score)}/100" in page
+    assert not re.search(r"\d\.\d+ pts", page)
