@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectences.extensions import db
+from connectences.matching import score as score_module
 from connectences.matching.matches import (
     candidate_changed,
     explain_candidate,
@@ -464,3 +465,19 @@ def test_random_candidates_are_told_apart():
     mean = sum(shares) / len(shares)
     print(f"tie share: mean {mean:.3f}, max {max(shares):.3f}")
     assert mean < 0.1
+
+
+def test_many_need_skills_met_in_part_still_ignore_the_order(monkeypatch):
+    """Beyond ``EXACT_PARTIAL_MAX`` need skills met only in part, credit is given
+    greedily: ties go to the candidate skills in alphabetical order, not in the order the
+    person listed them."""
+    monkeypatch.setattr(score_module, "EXACT_PARTIAL_MAX", 1)
+    need = factories.need_data(skills=("saisie comptable", "factures d'achat"))
+    scored = {
+        score_pair(need, factories.candidate_data(skills=skills), 5.0)[1][0]["points"]
+        for skills in (
+            ("lettrage", "tontes", "rapprochements bancaires"),
+            ("rapprochements bancaires", "tontes", "lettrage"),
+        )
+    }
+    assert len(scored) == 1, scored

@@ -18,7 +18,8 @@ Criteria and their maximum points (they add up to 100):
   meets never use a candidate skill up ("paie et DSN" meets both), but a
   candidate skill gives partial credit to one need skill at most, and the
   trade alone (a diploma, another speciality) to one need skill in all:
-  partial meets are assigned greedily, highest credit first (``assign_meets``);
+  partial meets are assigned for the highest total (``assign_meets``), whatever
+  the order the person listed their skills in;
 - ROME (20): same ROME code, or same family (first three characters), or a
   neighbouring job (``skills.related_codes``: close vocabulary in the taxonomy);
 - level (10): exact, one step above or below;
@@ -363,8 +364,9 @@ def assign_meets(
 
 
 # Need skills with partial credit only, from which ``_best_partial`` no longer searches
-# every assignment (2 ** n states) but gives credit greedily, highest first.
-EXACT_PARTIAL_MAX = 10
+# every assignment (2 ** n states: at 8, about 10 ms for a dozen skills each close to
+# most of them) but gives credit greedily, highest first. Needs rarely list as many.
+EXACT_PARTIAL_MAX = 8
 
 
 def _best_partial(partial: dict[int, dict[str, SkillMeet]]) -> dict[int, SkillMeet]:
