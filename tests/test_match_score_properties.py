@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectences import vocab
 from connectences.extensions import db
 from connectences.matching import score as score_module
 from connectences.matching.matches import (
@@ -43,9 +44,10 @@ from tests.helpers import empty_domain_tables
 
 pytestmark = pytest.mark.slow
 
-LEVELS = ["non_qualifie", "employe_qualifie", "technicien", "cadre"]
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-CONTRACTS = ["cdi_temps_partage", "cdi", "cdd", "saisonnier", "mission"]
+# The platform's own vocabulary: these tests compare the platform with itself.
+LEVELS = list(vocab.LEVELS)
+DAYS = list(vocab.DAYS)
+CONTRACTS = list(vocab.CONTRACTS)
 # Communes of the Pays, all within 200 km of each other (centres known).
 COMMUNES = ["33009", "33529", "33199", "33527", "33051", "33005", "33236", "33498"]
 ROMES = ["M1203", "M1607", "M1609", "M1501", "A1203", "G1602", "D1104", "K2204"]
