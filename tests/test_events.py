@@ -1368,3 +1368,34 @@ def test_a_wrong_number_of_places_is_refused_saying_what_is_wrong(typed, said):
         catalogue.create_event(db.session, _form(day, capacity=typed), by=None)
     assert said in refused.value.errors["capacity"]
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_what_an_event_holds_now_is_shown_escaped(app, client, auth):
+    """The refusal of a save made from a page read before another save cites the values
+    the other save typed (title, presentation, place, partners' names from the
+    interchange import): read as text, never as markup, in the error summary that
+    joins and sets the refusal's words (``MeanwhileMessage``, ``typo``)."""
+    hostile = '<img src=x onerror=alert(1)>"><b>gras</b> {{7*7}}'
+    partner = _partner(name=f"Partenaire {hostile}")
+    event = _event()
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    auth.login("animateur")
+    other = app.test_client()
+    auth.login("animateur", client=other)
+    first, second = _stamp(client, event), _stamp(other, event)
+    url = f"/animateur/evenements/{event.id}/modifier"
+    theirs = _form(
+        day,
+        title=f"Titre {hostile}",
+        description=f"Présentation {hostile}",
+        place=f"Lieu {hostile}",
+        partners=[str(partner.id)],
+    )
+    assert client.post(url, data={**theirs, "lu_le": first}).status_code == 302
+    response = other.post(url, data={**_form(day), "lu_le": second})
+    assert response.status_code == 422
+    summary = element_by_id(html_of(response), "erreurs")
+    for said in ("titre : « Titre", "présentation : « Présentation", "lieu : Lieu", "Partenaire"):
+        assert f"{said} {hostile}" in html.unescape(page_text_of(summary)), said
+    assert "<img" not in summary and "<b>" not in summary
+    assert summary.count("&lt;img src=x onerror=alert(1)&gt;") == 4, summary

@@ -326,3 +326,26 @@ def test_a_point_recorded_says_it_in_the_point(client, world):
     assert flashes_in(page, point) == "Fait : Suivi à 1 mois enregistré."
     assert "Suivi à 1 mois" not in top_flashes(page)
     assert flashes_in(page, f"suivi-{world['points'][3]}") == ""
+
+
+def test_a_point_recorded_meanwhile_shows_names_and_answers_as_text(app, client, auth, world):
+    """The refusal names who recorded the point, and the point shows what they recorded
+    then the answer refused, read-only in text areas: a name or an answer holding markup
+    (or closing the text area) is shown as typed, never read as markup."""
+    hostile = '</textarea><img src=x onerror=alert(1)>"><b>gras</b> {{7*7}}'
+    sid = f"suivi-{world['points'][1]}"
+    token = csrf_token_from(client.get(_url(world)).get_data(as_text=True))  # page read
+    colleague = app.test_client()
+    auth.login("operator", client=colleague, org_ref="ge", full_name=f"Paul {hostile}")
+    recorded = _post(colleague, world, 1, {"entreprise": f"Bien {hostile}", "tient": "oui"})
+    assert recorded.status_code == 302
+    typed = {"entreprise": f"Entreprise {hostile}", "personne": f"Personne {hostile}"}
+    response = client.post(_url(world, 1), data={**typed, "tient": "oui", "csrf_token": token})
+    assert response.status_code == 422
+    point = element_by_id(html_of(response), sid)
+    text = html.unescape(page_text_of(point))
+    assert f"enregistré entre-temps par Paul {hostile}, le" in text
+    assert f"Entreprise : Bien {hostile}" in text
+    kept = element_by_id(point, f"saisie-{sid}")
+    assert typed["entreprise"] in html.unescape(kept) and typed["personne"] in html.unescape(kept)
+    assert "<img" not in point and "<b>" not in point and "</textarea><" not in point
