@@ -3,8 +3,10 @@ command line, the audit log, and what routing, dispatch and the events then offe
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from connectences import organisations
 from connectences.content import directory
@@ -131,6 +133,82 @@ def test_members_of_a_deactivated_operator_still_log_in_to_answer_their_leads(cl
     member = auth.login("operator", org_ref="ge")
     assert member.operator.ref == "ge" and not member.operator.active
     assert client.get("/operateur").status_code == 200
+
+
+NOTICE = "ne reçoit plus de nouveaux besoins"
+
+
+def _deactivated_on(side: str, ref: str, day: datetime) -> None:
+    """Deactivate, then date its audit entry ``day`` and touch the row later (as an
+    import renaming it would): the pages must date it from the audit entry."""
+    organisation, _ = organisations.deactivate(db.session, side, ref)
+    _entries("organisation_deactivated")[-1].at = day
+    organisation.name = organisation.name + " "
+    db.session.commit()
+    assert organisation.updated_at.date() != day.date()
+
+
+@pytest.mark.parametrize(
+    ("role", "ref", "pages", "open_work"),
+    [
+        (
+            "operator",
+            "ge",
+            ["/operateur", "/operateur/propositions"],
+            "répondre aux propositions déjà reçues et suivre les placements",
+        ),
+        (
+            "partner",
+            "a-ft",
+            ["/partenaire", "/partenaire/reorientations"],
+            "prendre en charge et clore les réorientations déjà reçues",
+        ),
+    ],
+)
+def test_members_of_a_deactivated_organisation_are_told_since_when_and_whom_to_ask(
+    app, client, auth, role, ref, pages, open_work
+):
+    _world()
+    auth.login(role, org_ref=ref)
+    for url in pages:
+        assert NOTICE not in page_text(client.get(url)), url
+    _deactivated_on(role, ref, datetime(2026, 3, 14, 22, 30, tzinfo=UTC))
+    for url in pages:
+        page = page_text(client.get(url))
+        # 22:30 UTC is the 14th in Paris (UTC+1 in March).
+        assert f"{NOTICE} depuis le 14/03/2026" in page, url
+        assert "Vous pouvez terminer ce qui est en cours, votre compte reste ouvert" in page
+        assert open_work in page
+        assert "contactez l'administrateur de la plateforme" in page
+        assert app.config["CONTACT_EMAIL"] in page
+
+
+def test_with_its_audit_entry_purged_the_notice_gives_no_date_rather_than_a_wrong_one(client, auth):
+    _world()
+    auth.login("operator", org_ref="ge")
+    organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    operator = _org(Operator, "ge")
+    assert organisations.deactivated_since(db.session, operator) is not None
+    db.session.execute(delete(AuditLog).where(AuditLog.action == "organisation_deactivated"))
+    db.session.commit()
+    assert organisations.deactivated_since(db.session, operator) is None
+    page = page_text(client.get("/operateur"))
+    assert f"{NOTICE} :" in page and "depuis le" not in page
+
+
+def test_the_latest_deactivation_dates_the_notice():
+    _world()
+    organisations.deactivate(db.session, "partner", "a-ft")
+    _entries("organisation_deactivated")[-1].at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    organisations.reactivate(db.session, "partner", "a-ft")
+    partner, _ = organisations.deactivate(db.session, "partner", "a-ft")
+    _entries("organisation_deactivated")[-1].at = datetime(2026, 2, 9, 9, tzinfo=UTC)
+    db.session.commit()
+    since = organisations.deactivated_since(db.session, partner)
+    assert since.date() == date(2026, 2, 9)
+    organisations.reactivate(db.session, "partner", "a-ft")
+    assert organisations.deactivated_since(db.session, partner) is None
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,14 @@ The interchange format has no such field: an import never sets it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.audit import audit
 from connectences.errors import DomainError
-from connectences.models import Lead, Operator, Partner, Referral, User
+from connectences.models import AuditLog, Lead, Operator, Partner, Referral, User
 from connectences.territory import epci_name
 from connectences.vocab import OPERATOR_KINDS, PARTNER_KINDS, label
 from connectences.workflows import LEAD_LIVE, REFERRAL_LIVE
@@ -173,6 +174,28 @@ def named(organisation: Organisation) -> str:
     """« Le partenaire France Travail Arcachon (ft-arcachon) »: how messages name it."""
     what = "L'opérateur" if isinstance(organisation, Operator) else "Le partenaire"
     return f"{what} {organisation.name} ({organisation.ref})"
+
+
+def deactivated_since(session: Session, organisation: Organisation | None) -> datetime | None:
+    """When ``organisation`` was last switched off, for its members' pages; None when
+    there is none, when it is active, or when the record is gone.
+
+    Read from the audit entry ``deactivate`` wrote, not from ``updated_at``: that one
+    moves with any later change of the row (an import renaming it, new
+    intercommunalities), so it would date the deactivation wrongly. The audit log is
+    purged after ``AUDIT_RETENTION_DAYS``: past that, no date rather than a wrong one."""
+    if organisation is None or organisation.active:
+        return None
+    return session.scalar(
+        select(AuditLog.at)
+        .where(
+            AuditLog.action == "organisation_deactivated",
+            AuditLog.entity == side_of(organisation),
+            AuditLog.entity_id == organisation.id,
+        )
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .limit(1)
+    )
 
 
 def deactivation_warnings(session: Session, organisation: Organisation) -> list[str]:

@@ -35,6 +35,7 @@ from connectences.models import (
     Need,
 )
 from connectences.numbers import read_number
+from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.actions import commit_or_refuse
 from connectences.web.downloads import send_cv
@@ -149,6 +150,7 @@ def index():
     return render_template(
         "leads/index.html",
         operator=current_user.operator,
+        inactive_since=deactivated_since(db.session, current_user.operator),
         sections=sections,
         lines=lines,
         next_points=next_points,

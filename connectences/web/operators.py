@@ -10,6 +10,7 @@ from sqlalchemy import select
 from connectences.cvtheque.access import operator_placed
 from connectences.extensions import db
 from connectences.models import Candidate
+from connectences.organisations import deactivated_since
 from connectences.vocab import LEAD_STATUSES
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.navigation import add_nav
@@ -32,6 +33,7 @@ def index():
     return render_template(
         "operators/index.html",
         operator=operator,
+        inactive_since=deactivated_since(db.session, operator),
         status_counts=[(key, label, counts.get(key, 0)) for key, label in LEAD_STATUSES.items()],
         leads=leads,
         statuses=LEAD_STATUSES,

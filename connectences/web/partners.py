@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from connectences.extensions import db
+from connectences.organisations import deactivated_since
 from connectences.vocab import REFERRAL_STATUSES
 from connectences.web.access import guard_blueprint
 from connectences.web.navigation import add_nav
@@ -27,6 +28,7 @@ def index():
     return render_template(
         "partners/index.html",
         partner=partner,
+        inactive_since=deactivated_since(db.session, partner),
         status_counts=[
             (key, label, counts.get(key, 0)) for key, label in REFERRAL_STATUSES.items()
         ],

@@ -15,6 +15,7 @@ from connectences import territory, vocab
 from connectences.accounts.scope import may_open_referral
 from connectences.extensions import db
 from connectences.models import Need, Referral
+from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.actions import commit_or_refuse
 from connectences.web.navigation import add_nav
@@ -54,6 +55,7 @@ def index():
     return render_template(
         "referrals/index.html",
         partner=current_user.partner,
+        inactive_since=deactivated_since(db.session, current_user.partner),
         new=[r for r in referrals if r.status == ReferralState.ENVOYEE],
         open_=[r for r in referrals if r.status in REFERRAL_IN_PROGRESS],
         closed=[r for r in referrals if r.status in REFERRAL_FINAL],
