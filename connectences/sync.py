@@ -231,6 +231,11 @@ def as_record(kind: str, row: Any, user: User | None = None) -> dict[str, Any]:
         body = record_of(kind, row)
         if kind == "needs":
             body["status"] = row.status  # where it is in its workflow (not interchanged)
+        elif kind in ("operators", "partners"):
+            # Switched off by the administrator (``organisations``): no new work. Not
+            # interchanged (the spec has no such field), so the records say it here;
+            # the change moves updated_at, so a synchronisation since then carries it.
+            body["active"] = row.active
     return {**body, "updated_at": _moment(row.updated_at)}
 
 

@@ -100,6 +100,16 @@ def test_the_openapi_records_require_every_field_the_interchange_requires(client
     assert {"needs", "hours", "days", "candidates"} <= set(schemas["Bundle"]["required"])
 
 
+def test_operators_and_partners_document_whether_they_are_active(client):
+    """Not an interchange field: the records add it, and the document says what false
+    means, so that a client can leave a deactivated one out of what it sends work to."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("Operator", "Partner"):
+        active = schemas[name]["properties"]["active"]
+        assert active["type"] == "boolean" and "active" in schemas[name]["required"]
+        assert "ne reçoit plus de nouveaux besoins" in active["description"]
+
+
 def test_a_proposed_persons_score_is_documented_as_possibly_null(client):
     """A person added to a lead by hand has no score: the lead's body writes null, and
     a client generated from the document must accept it."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from connectences import organisations
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -217,6 +218,30 @@ def test_updated_since_and_cursor_walk_leads(client, world):
     ).get_json()
     assert [i["ref"] for i in second["items"]] == [world["other"]["leads"]]
     assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize(("kind", "side"), [("operators", "operator"), ("partners", "partner")])
+def test_a_deactivated_organisation_says_so_and_reaches_an_incremental_sync(
+    client, world, kind, side
+):
+    """``active`` (not interchanged) tells a client which operators and partners get no
+    new work; switching one off moves its updated_at, so the next ``updated_since``
+    synchronisation carries the change, to the staff and to its own members."""
+    model = Operator if kind == "operators" else Partner
+    db.session.execute(db.update(model).values(updated_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+    admin = bearer(world["tokens"]["admin"])
+    listed = client.get(f"/api/v1/{kind}", headers=admin).get_json()["items"]
+    assert listed and all(item["active"] is True for item in listed)
+
+    organisations.deactivate(db.session, side, world["own"][kind])
+    db.session.commit()
+    since = {"updated_since": "2026-06-01"}
+    for token in (admin, bearer(world["tokens"][side])):
+        changed = client.get(f"/api/v1/{kind}", query_string=since, headers=token).get_json()
+        assert [(i["ref"], i["active"]) for i in changed["items"]] == [(world["own"][kind], False)]
+    single = client.get(f"/api/v1/{kind}/{world['other'][kind]}", headers=admin).get_json()
+    assert single["active"] is True
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -160,6 +160,17 @@ def _updated_at():
     )
 
 
+def _active(held: str):
+    """An operator's or partner's ``active`` (``organisations``), not interchanged."""
+    return ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "false : désactivé par l'administrateur, il ne reçoit plus de "
+            f"nouveaux besoins ; ses {held} en cours continuent (hors format d'échange)"
+        },
+    )
+
+
 class NeedSchema(ma.Schema):
     """A need (interchange v1 ``needs``)."""
 
@@ -241,6 +252,7 @@ class OperatorSchema(ma.Schema):
     levels = _strings(required=True)
     contracts = _strings(required=True)
     max_hours_per_week = _number()
+    active = _active("pistes")
     updated_at = _updated_at()
 
 
@@ -252,6 +264,7 @@ class PartnerSchema(ma.Schema):
     kind = ma.fields.String(required=True)
     email = ma.fields.String(required=True)
     epcis = _strings()
+    active = _active("orientations")
     updated_at = _updated_at()
 
 
