@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from connectences import organisations
 from connectences.content import directory
 from connectences.events import catalogue
+from connectences.exchange.exporter import export_document
+from connectences.exchange.importer import import_document_and_commit
 from connectences.extensions import db
 from connectences.matching.routing import decide_route
 from connectences.models import AuditLog, Operator, Partner
@@ -209,6 +211,21 @@ def test_the_latest_deactivation_dates_the_notice():
     assert since.date() == date(2026, 2, 9)
     organisations.reactivate(db.session, "partner", "a-ft")
     assert organisations.deactivated_since(db.session, partner) is None
+
+
+def test_the_interchange_export_keeps_a_deactivated_organisation_and_an_import_keeps_it_off():
+    """The spec says nothing of activity and rejects unknown keys: a deactivated partner
+    is exported as any other, with the spec's fields only; importing that document back
+    (an upsert by ref) does not switch it on again."""
+    _world()
+    organisations.deactivate(db.session, "partner", "a-ft")
+    db.session.commit()
+    document = export_document()
+    exported = {record["ref"]: record for record in document["partners"]}
+    assert "a-ft" in exported and "active" not in exported["a-ft"]
+    import_document_and_commit(document)
+    db.session.expire_all()
+    assert not _org(Partner, "a-ft").active
 
 
 @pytest.mark.parametrize(
