@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from connectences import organisations
 from connectences.content import directory
@@ -15,7 +15,7 @@ from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import import_document_and_commit
 from connectences.extensions import db
 from connectences.matching.routing import decide_route
-from connectences.models import AuditLog, Operator, Partner
+from connectences.models import AuditLog, Need, Operator, Partner
 from connectences.workflows import dispatch
 from tests import factories
 from tests.fixtures_auth import csrf_token_from
@@ -211,6 +211,25 @@ def test_the_latest_deactivation_dates_the_notice():
     assert since.date() == date(2026, 2, 9)
     organisations.reactivate(db.session, "partner", "a-ft")
     assert organisations.deactivated_since(db.session, partner) is None
+
+
+def test_with_the_last_operator_off_the_need_page_reorients_and_says_why(client, auth):
+    """Every shared-time need then goes to a partner: the animateur's page says so with
+    the true reason (none is active, not « none registered ») and who can change it."""
+    _world()
+    db.session.execute(update(Need).values(status="qualifie"))
+    organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/besoins/temps-partage"))
+    assert (
+        "Réorientation vers un partenaire : France Travail Arcachon — Aucun opérateur ne "
+        "couvre ce besoin." in page
+    )
+    assert "Aucun opérateur actif n'est enregistré sur la plateforme" in page
+    assert "Un administrateur peut réactiver un opérateur désactivé" in page
+    assert "Aucun opérateur n'est enregistré" not in page
+    assert "Proposer à un opérateur Aucun opérateur actif n'est enregistré." in page
 
 
 def test_the_interchange_export_keeps_a_deactivated_organisation_and_an_import_keeps_it_off():

@@ -357,6 +357,21 @@ def test_without_any_partner_the_reason_says_what_to_do_not_to_choose_among_none
     assert "choisir lui-même le partenaire" not in last
 
 
+def test_without_any_active_operator_the_reason_says_none_is_active_and_who_can_change_it():
+    """Routing reads the active operators only: with every operator switched off, « none
+    registered » would be false; the reason says none is active and who can fix it."""
+    decision = route(need(), [], [FT], COBAS)
+    assert decision.decision == "reorientation" and decision.partner == FT.ref
+    assert decision.no_fit_reason == "aucun_operateur"
+    assert decision.reasons[1] == (
+        "Aucun opérateur actif n'est enregistré sur la plateforme : aucune structure de "
+        "temps partagé ne peut recevoir ce besoin. Un administrateur peut réactiver un "
+        "opérateur désactivé (page « Organisations ») ou en enregistrer un."
+    )
+    # Nothing of it for the partner: it reads that no shared-time structure covers it.
+    assert not any("administrateur" in reason for reason in decision.shared)
+
+
 # --- over the database, through the CLI ---------------------------------------------
 
 

@@ -246,7 +246,14 @@ def route(
                 gaps = gaps_of(other)
                 reasons.append(f"{other.name} {' ; '.join(gaps)}.")
         else:
-            reasons.append("Aucun opérateur n'est enregistré sur la plateforme.")
+            # Inactive ones are not passed in: « none registered » would be false once
+            # the administrator has switched the last one off (``organisations``).
+            reasons.append(
+                "Aucun opérateur actif n'est enregistré sur la plateforme : aucune structure "
+                "de temps partagé ne peut recevoir ce besoin. Un administrateur peut "
+                "réactiver un opérateur désactivé (page « Organisations ») ou en "
+                "enregistrer un."
+            )
         no_fit = "mission_courte" if need.contract == "mission" else "aucun_operateur"
     else:
         reasons.append(
