@@ -325,12 +325,15 @@ def test_france_travail_that_covers_comes_before_the_first_by_ref():
 @pytest.mark.parametrize(
     ("contract", "said"),
     [
-        ("cdi", "Aucun partenaire France Travail n'est enregistré sur la plateforme : "),
+        (
+            "cdi",
+            "Aucun partenaire France Travail n'est enregistré et actif sur la plateforme : ",
+        ),
         (
             "mission",
             "Aucun partenaire de type « Agence d'intérim » ne couvre l'intercommunalité du besoin "
             "et "
-            "aucun partenaire France Travail n'est enregistré sur la plateforme : ",
+            "aucun partenaire France Travail n'est enregistré et actif sur la plateforme : ",
         ),
     ],
 )
@@ -342,6 +345,19 @@ def test_without_any_france_travail_partner_the_animateur_chooses(contract, said
     assert decision.to_json()["partner"] is None
     assert decision.reasons[-1] == (
         said + "l'animateur doit choisir lui-même le partenaire de la réorientation."
+    )
+
+
+def test_with_the_only_france_travail_partner_refusing_none_other_is_active():
+    """Routing reads the active partners only: « none other registered » alone would be
+    false when the others were switched off; it says none other is registered and active."""
+    partners = [FT, PartnerData(ref="ml", name="ML", kind="mission_locale")]
+    cdi = need(hours_per_week=35.0, contract="cdi")
+    decision = route(cdi, [], partners, COBAS, declined_partners={"ft-arcachon": REFUSED})
+    assert decision.partner is None
+    assert decision.reasons[-1] == (
+        "Aucun autre partenaire France Travail n'est enregistré et actif sur la plateforme : "
+        "l'animateur doit choisir lui-même le partenaire de la réorientation."
     )
 
 

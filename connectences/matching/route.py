@@ -402,9 +402,13 @@ def _choose_partner(
             [sentence(missing_from(no_preferred))],
             [sentence(missing_from(shared_no_preferred))],
         )
-    missing = "aucun partenaire France Travail n'est enregistré sur la plateforme"
+    # Only the active partners are passed in: « registered » alone would be false once
+    # the administrator has switched the last France Travail one off (``organisations``).
+    missing = "aucun partenaire France Travail n'est enregistré et actif sur la plateforme"
     if refused:
-        missing = "aucun autre partenaire France Travail n'est enregistré sur la plateforme"
+        missing = (
+            "aucun autre partenaire France Travail n'est enregistré et actif sur la plateforme"
+        )
     if no_preferred:
         missing = f"{no_preferred} et {missing}"
     said = [
