@@ -176,7 +176,12 @@ def test_members_of_a_deactivated_organisation_are_told_since_when_and_whom_to_a
         assert NOTICE not in page_text(client.get(url)), url
     _deactivated_on(role, ref, datetime(2026, 3, 14, 22, 30, tzinfo=UTC))
     for url in pages:
-        page = page_text(client.get(url))
+        response = client.get(url)
+        # A style every page loads (app.css), not animateur.css's .notice.
+        assert 'class="flash flash-warning" role="status" id="organisation-desactivee"' in (
+            response.get_data(as_text=True)
+        )
+        page = page_text(response)
         # 22:30 UTC is the 14th in Paris (UTC+1 in March).
         assert f"{NOTICE} depuis le 14/03/2026" in page, url
         assert "Vous pouvez terminer ce qui est en cours, votre compte reste ouvert" in page
