@@ -662,6 +662,34 @@ def test_the_profile_form_gives_back_a_decimal_as_it_was_typed_with_a_comma(clie
     assert (the_candidate().mobility_km, the_candidate().hours_min) == (7.5, 8.5)
 
 
+def test_a_name_another_platform_sent_is_kept_when_its_owner_sends_it_back(client):
+    """The interchange import takes names with digits and signs (another platform's way
+    of writing them); the form refused them to their owner, who could not save any other
+    change without retyping their name. Sent back as shown, it is kept; changed, the
+    form's rule applies."""
+    space = submitted_and_confirmed(client)
+    candidate = the_candidate()
+    candidate.first_name, candidate.last_name = "Camille2", "Lesbats (GE)"
+    db.session.commit()
+    data = form_data(first_name="Camille2", last_name=" Lesbats  (GE) ", hours_max="30")
+    data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
+    assert client.post(f"{space}/modifier", data=data).status_code == 302
+    candidate = the_candidate()
+    assert (candidate.first_name, candidate.last_name, candidate.hours_max) == (
+        "Camille2",
+        "Lesbats (GE)",
+        30,
+    )
+    data = form_data(first_name="Camille3", last_name="Lesbats (GE)")
+    data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
+    refused = client.post(f"{space}/modifier", data=data)
+    assert refused.status_code == 400
+    assert "Un nom s'écrit en lettres" in page_text(refused)
+    assert the_candidate().first_name == "Camille2"
+
+
 def test_a_new_address_waits_for_its_confirmation_and_the_profile_keeps_its_own(client):
     space = submitted_and_confirmed(client)
     data = form_data(email="nouvelle@exemple.fr")

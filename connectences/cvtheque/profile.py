@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -191,13 +192,20 @@ def _choices(raw: Any, vocabulary: dict[str, str], empty: str, unknown: str) -> 
     return [key for key in vocabulary if key in values]
 
 
-def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
+def clean_profile(
+    data: dict, *, partial: bool = False, stored_names: Mapping[str, str | None] | None = None
+) -> CleanProfile:
     """Turn raw profile values into stored values, or raise ``ProfileError``.
 
     ``data`` uses the interchange names (``PROFILE_FIELDS``); strings, numbers, lists
     and dates are accepted as a form or a spreadsheet gives them. With ``partial``,
     absent keys are left out instead of being reported as missing. The result has the
     commune as an INSEE code, skills as a list of labels, ROME codes checked.
+
+    ``stored_names`` (``first_name``, ``last_name``) are the names the person is stored
+    under: one sent back as it is keeps it. A name another platform sent (the
+    interchange import: ``contacts.check_sent_name``, digits and signs allowed) is not
+    refused to its owner who changed something else on their profile.
     """
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
@@ -210,8 +218,12 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
         except ValueError as exc:
             errors[name] = str(exc)
 
-    def name_rule(label: str, kind: NameKind):
+    def name_rule(key: str, label: str, kind: NameKind):
+        stored = (stored_names or {}).get(key)
+
         def convert(raw: Any) -> str:
+            if stored and " ".join(str(raw or "").split()) == " ".join(stored.split()):
+                return stored  # sent back as shown: the name it is stored under
             text = clean_name(raw, kind)  # InvalidName is a ValueError: its French message
             if not text:
                 raise ValueError(f"Indiquez votre {label}.")
@@ -236,8 +248,8 @@ def clean_profile(data: dict, *, partial: bool = False) -> CleanProfile:
                 )
         return codes
 
-    field("first_name", name_rule("prénom", NameKind.FIRST))
-    field("last_name", name_rule("nom", NameKind.LAST))
+    field("first_name", name_rule("first_name", "prénom", NameKind.FIRST))
+    field("last_name", name_rule("last_name", "nom", NameKind.LAST))
     field("email", lambda raw: clean_email(raw, required=True))
     field("phone", clean_phone)
     field("commune", lambda raw: territory.resolve_commune(raw).insee)

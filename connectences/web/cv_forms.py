@@ -190,6 +190,9 @@ class CandidateForm(Form):
     submit = SubmitField("Envoyer mon profil")
 
     cleaned: CleanProfile | None = None
+    # The names the person is stored under (the update form): sent back as shown, they
+    # are kept whatever way in they came by (``clean_profile``'s ``stored_names``).
+    stored_names: dict[str, str | None] | None = None
 
     def profile_data(self) -> dict:
         """The typed values under the interchange names, for ``cvtheque.profile``."""
@@ -201,7 +204,7 @@ class CandidateForm(Form):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         try:
-            self.cleaned = clean_profile(self.profile_data())
+            self.cleaned = clean_profile(self.profile_data(), stored_names=self.stored_names)
         except ProfileError as exc:
             self.cleaned = None
             for name, message in exc.errors.items():

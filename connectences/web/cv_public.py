@@ -615,6 +615,7 @@ def space(token: str):
 def update(token: str):
     candidate = _space_candidate(token)
     form = CandidateUpdateForm(data=CandidateForm.data_of(candidate))
+    form.stored_names = {"first_name": candidate.first_name, "last_name": candidate.last_name}
     form.hours_max.description = held_hours_hint(candidate) or form.hours_max.description
     sent_stamp = request.form.get("lu_le", "")
     sent_values = request.form.get("lu_valeurs", "")[:64]
