@@ -1115,6 +1115,29 @@ def test_every_refusal_of_a_broken_document_is_a_sentence(sent):
         assert_sentence(message)
 
 
+@pytest.mark.parametrize(
+    ("sent", "where"),
+    [
+        (document(needs=[need(ref="n\x00", company="co")], companies=[company(ref="co")]), "/needs/0/ref"),
+        (document(needs=[need(ref="n", company="co\x00")], companies=[company(ref="co")]), "/needs/0/company"),
+        (document(companies=[company(ref="co\x00")]), "/companies/0/ref"),
+        (document(companies=[company(ref="co", name="Bistrot\x00")]), "/companies/0/name"),
+        (document(candidates=[candidate(ref="cv\x00")]), "/candidates/0/ref"),
+        (document(candidates=[candidate(email="a\x00@exemple.fr")]), "/candidates/0/email"),
+        (document(candidates=[candidate(skills=["compta", "saisie\x00"])]), "/candidates/0/skills/1"),
+    ],
+    ids=lambda value: repr(value)[:30],
+)  # fmt: skip
+def test_a_nul_anywhere_is_refused_at_its_pointer_and_never_sent_to_the_database(sent, where):
+    """PostgreSQL refuses NUL in any text, even as a value a statement compares with: the
+    checks across records (a need's company, a ref an operator holds, an erased person,
+    a stored address) looked it up and the import answered a server error there."""
+    with pytest.raises(ExchangeError) as raised:
+        import_document(sent)
+    db.session.rollback()
+    assert where in [error.pointer for error in raised.value.errors]
+
+
 def test_the_line_counting_the_errors_not_listed_is_a_sentence():
     errors = [
         FieldError(f"/companies/{i}/siret", "SIRET invalide") for i in range(LISTED_ERRORS + 2)

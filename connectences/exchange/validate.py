@@ -556,13 +556,21 @@ def validate(document: Any, session: Any = None) -> list[FieldError]:
         shown = given if isinstance(given, str) else json.dumps(given, ensure_ascii=False)
         ctx.error("/format", f"format inconnu « {shown} » : attendu {expected}")
 
-    # NUL anywhere, keys included: PostgreSQL refuses it in any text column.
+    # NUL anywhere, keys included: PostgreSQL refuses it in any text column, even as a
+    # value a statement compares with, so an item holding one is left out of the checks
+    # across records (they read the database).
+    with_nul: set[tuple[str, int]] = set()
     for path in nul_paths(document):
         ctx.error(pointer(*path), NUL_REFUSED)
+        if len(path) > 1 and isinstance(path[1], int):
+            with_nul.add((str(path[0]), path[1]))
     # Valid values of each item, by collection, for the checks across records.
     valid: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for name in COLLECTIONS:
-        valid[name] = _check_collection(document.get(name), name, ctx)
+        checked = _check_collection(document.get(name), name, ctx)
+        valid[name] = [
+            (index, values) for index, values in checked if (name, index) not in with_nul
+        ]
 
     _check_unique_refs(document, ctx)
     _check_ref_addresses(valid, ctx)
