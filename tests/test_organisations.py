@@ -3,7 +3,7 @@ command line, the audit log, and what routing, dispatch and the events then offe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -14,13 +14,15 @@ from connectences.events import catalogue
 from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import import_document_and_commit
 from connectences.extensions import db
+from connectences.mail import MailKind, deliver_due
 from connectences.matching.routing import decide_route
-from connectences.models import AuditLog, Need, Operator, Partner
+from connectences.models import AuditLog, Need, Operator, OutboxMessage, Partner, utcnow
 from connectences.workflows import dispatch
 from tests import factories
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import page_text
 from tests.test_content_directory import FORM
+from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 
 NON_ADMIN_ROLES = ["animateur", "operator", "partner", "company", "candidate", "territoire"]
 
@@ -280,6 +282,113 @@ def test_deactivating_twice_or_reactivating_an_active_one_is_said_and_not_logged
     db.session.rollback()
     assert len(_entries("organisation_deactivated")) == 1
     assert _entries("organisation_reactivated") == []
+
+
+# ------------------------------------------------------------------------------ members' mail
+
+
+def _mails() -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+@pytest.mark.parametrize(
+    ("side", "ref", "inbox", "open_work"),
+    [
+        (
+            "operator",
+            "ge",
+            "http://localhost/operateur/propositions",
+            "répondre aux propositions déjà reçues et suivre les placements",
+        ),
+        (
+            "partner",
+            "a-ft",
+            "http://localhost/partenaire/reorientations",
+            "prendre en charge et clore les réorientations déjà reçues",
+        ),
+    ],
+)
+def test_each_active_member_is_mailed_when_the_organisation_goes_off_then_on(
+    app,
+    auth,
+    server,  # noqa: F811
+    side,
+    ref,
+    inbox,
+    open_work,
+):
+    """One mail per active member account, none to a disabled one nor to another
+    organisation's members, delivered by the real SMTP server; the same on reactivation."""
+    _world()
+    first = auth.create(side, org_ref=ref, email="un@membre.example")
+    second = auth.create(side, org_ref=ref, email="deux@membre.example")
+    gone = auth.create(side, org_ref=ref, email="parti@membre.example")
+    gone.active = False
+    auth.create("partner", org_ref="b-ft", email="autre@ft.example")
+    db.session.commit()
+    name = (_org(Operator, ref) if side == "operator" else _org(Partner, ref)).name
+
+    organisations.deactivate(db.session, side, ref)
+    db.session.commit()
+    mails = _mails()
+    assert [(m.kind, m.to) for m in mails] == [
+        (MailKind.ORGANISATION_DEACTIVATED, first.email),
+        (MailKind.ORGANISATION_DEACTIVATED, second.email),
+    ]
+    assert deliver_due(db.session, now=utcnow() + timedelta(seconds=1)).sent == 2
+    assert sorted(to for envelope, _ in server.messages for to in envelope.rcpt_tos) == [
+        "deux@membre.example",
+        "un@membre.example",
+    ]
+    message = server.parsed()[0]
+    assert message["Subject"] == f"[Connect'ences] {name} ne reçoit plus de nouveaux besoins"
+    assert message["Reply-To"] == app.config["CONTACT_EMAIL"]
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert "a désactivé" in text and "Ce qui change : Aucun besoin ne vous est plus" in text
+    assert f"votre compte reste ouvert pour terminer ce qui est en cours : {open_work}" in text
+    assert inbox in text
+    for setting in ("CONTACT_TEAM", "CONTACT_EMAIL", "CONTACT_PHONE"):
+        assert app.config[setting] in text
+    assert "demander sa réactivation" in text
+
+    organisations.reactivate(db.session, side, ref)
+    db.session.commit()
+    again = _mails()[2:]
+    assert [(m.kind, m.to) for m in again] == [
+        (MailKind.ORGANISATION_REACTIVATED, first.email),
+        (MailKind.ORGANISATION_REACTIVATED, second.email),
+    ]
+    assert again[0].subject == f"[Connect'ences] {name} reçoit de nouveau des besoins"
+    text = " ".join(again[0].body_text.split())
+    assert "a réactivé" in text and "de nouveau vous être" in text and inbox in text
+    assert app.config["CONTACT_EMAIL"] in text
+
+
+def test_a_refused_switch_queues_no_mail(client, auth):
+    """Already off, already on, unknown: no mail; nor from the admin's page."""
+    _world()
+    auth.create("operator", org_ref="ge", email="un@membre.example")
+    admin_client = client
+    with pytest.raises(organisations.AlreadySo):
+        organisations.reactivate(db.session, "operator", "ge")
+    db.session.rollback()
+    assert _mails() == []
+    organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    assert len(_mails()) == 1
+    with pytest.raises(organisations.AlreadySo):
+        organisations.deactivate(db.session, "operator", "ge")
+    db.session.rollback()
+    auth.login("admin", client=admin_client)
+    operator = _org(Operator, "ge")
+    page = admin_client.get("/admin/organisations")
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = admin_client.post(
+        f"/admin/organisations/operateur/{operator.id}/desactiver", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert "est déjà désactivé" in page_text(admin_client.get("/admin/organisations"))
+    assert len(_mails()) == 1
 
 
 # ------------------------------------------------------------------------------ web

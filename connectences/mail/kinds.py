@@ -10,6 +10,9 @@ class MailKind(StrEnum):
     # Accounts
     ACCOUNT_INVITATION = "account_invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of mail, not a secret)
+    # The members of an operator or partner the administrator switched off or on again.
+    ORGANISATION_DEACTIVATED = "organisation_deactivated"
+    ORGANISATION_REACTIVATED = "organisation_reactivated"
     # The CV library and the people in it
     CV_CONFIRM = "cv_confirm"
     CV_SPACE_LINK = "cv_space_link"

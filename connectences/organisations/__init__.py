@@ -10,7 +10,8 @@ directory (``content.directory``) and the partners an event may name
 stay its own, and its members keep their accounts, so that a need already proposed or
 re-oriented to it reaches its end (a placement followed, a referral closed) instead of
 waiting on nobody. Cutting a person's access is the account's business (disable the
-account), not the organisation's.
+account), not the organisation's. Its active members are told by mail, queued in the
+same transaction as the change (``tell_members``), and read it on their pages too.
 
 The interchange format has no such field: an import never sets it
 (``exchange.importer``), so only this module does.
@@ -24,10 +25,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connectences import config
 from connectences.accounts.audit import audit
 from connectences.errors import DomainError
+from connectences.mail import MailKind, queue_mail
+from connectences.mail.outbox import platform_reply_to
 from connectences.models import AuditLog, Lead, Operator, Partner, Referral, User
 from connectences.territory import epci_name
+from connectences.urls import external_url
 from connectences.vocab import OPERATOR_KINDS, PARTNER_KINDS, label
 from connectences.workflows import LEAD_LIVE, REFERRAL_LIVE
 
@@ -241,14 +246,113 @@ def _audit_details(row: OrganisationRow) -> dict:
     }
 
 
+def _member_emails(session: Session, organisation: Organisation) -> list[str]:
+    """The addresses of its active member accounts (a disabled one is told nothing)."""
+    column = User.operator_id if isinstance(organisation, Operator) else User.partner_id
+    return list(
+        session.scalars(
+            select(User.email)
+            .where(column == organisation.id, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def _whom_to_ask() -> str:
+    """The platform's team and how to reach it (the CONTACT_* settings), in one line."""
+    ways = [config.setting(name) for name in ("CONTACT_TEAM", "CONTACT_EMAIL", "CONTACT_PHONE")]
+    text = ", ".join(way for way in ways if way)
+    hours = config.setting("CONTACT_HOURS")
+    return f"{text} ({hours})" if hours else text
+
+
+def _members_mail(organisation: Organisation, deactivated: bool) -> tuple[str, str]:
+    """The subject and text told to its members when it is switched off or on again:
+    what changes, what they can still do, whom to ask (the same words as the notice
+    of ``_organisation_inactive.html``)."""
+    operator = isinstance(organisation, Operator)
+    name = organisation.name
+    platform = config.setting("PLATFORM_NAME")
+    which = "l'opérateur" if operator else "le partenaire"
+    inbox = external_url("leads.index" if operator else "referrals.index")
+    if deactivated:
+        subject = f"{name} ne reçoit plus de nouveaux besoins"
+        changes = (
+            f"Aucun besoin ne vous est plus proposé, et {which} n'apparaît plus dans "
+            "l'annuaire « Qui fait quoi »."
+            if operator
+            else f"Aucun besoin ne vous est plus réorienté, et {which} n'apparaît plus "
+            "dans l'annuaire « Qui fait quoi » ni parmi les partenaires des événements."
+        )
+        still = (
+            "répondre aux propositions déjà reçues et suivre les placements"
+            if operator
+            else "prendre en charge et clore les réorientations déjà reçues"
+        )
+        body = (
+            "Bonjour,\n\n"
+            f"L'administrateur de {platform} a désactivé {which} {name}, dont vous êtes "
+            "membre : il ne reçoit plus de nouveaux besoins.\n\n"
+            f"Ce qui change : {changes}\n\n"
+            "Ce que vous pouvez encore faire : votre compte reste ouvert pour terminer ce "
+            f"qui est en cours : {still}. Tout se trouve ici :\n{inbox}\n\n"
+            "Pour toute question, ou pour demander sa réactivation, contactez "
+            f"l'administrateur de la plateforme : {_whom_to_ask()}.\n"
+        )
+    else:
+        subject = f"{name} reçoit de nouveau des besoins"
+        changes = (
+            f"des besoins peuvent de nouveau vous être proposés, et {which} figure de "
+            "nouveau dans l'annuaire « Qui fait quoi »."
+            if operator
+            else "des besoins peuvent de nouveau vous être réorientés, et "
+            f"{which} figure de nouveau dans l'annuaire « Qui fait quoi » et parmi les "
+            "partenaires des événements."
+        )
+        body = (
+            "Bonjour,\n\n"
+            f"L'administrateur de {platform} a réactivé {which} {name}, dont vous êtes "
+            "membre.\n\n"
+            f"Ce qui change : {changes}\n\n"
+            "Vous n'avez rien à faire : votre compte et ce qui était en cours restent "
+            f"tels quels, ici :\n{inbox}\n\n"
+            "Pour toute question, contactez l'administrateur de la plateforme : "
+            f"{_whom_to_ask()}.\n"
+        )
+    return subject, body
+
+
+def tell_members(session: Session, organisation: Organisation, *, deactivated: bool) -> int:
+    """Queue one mail to each active member account of ``organisation``, switched off
+    (``deactivated``) or on again; in the caller's transaction, so a refused or
+    rolled-back change sends nothing. Returns how many were queued."""
+    emails = _member_emails(session, organisation)
+    if not emails:
+        return 0
+    subject, body = _members_mail(organisation, deactivated)
+    kind = MailKind.ORGANISATION_DEACTIVATED if deactivated else MailKind.ORGANISATION_REACTIVATED
+    for email in emails:
+        # "Why?" and "Switch us on again" reach the team, not the no-reply sender.
+        queue_mail(
+            session,
+            kind=kind,
+            to=email,
+            subject=subject,
+            body_text=body,
+            reply_to=platform_reply_to(),
+        )
+    return len(emails)
+
+
 def deactivate(
     session: Session, side: str, ref: str, *, actor: User | None = None
 ) -> tuple[Organisation, list[str]]:
     """Switch an operator or partner off: no new need is routed or proposed to it, no
     new re-orientation, no place in the directory or among an event's partners. Its
     open leads or referrals and its member accounts are kept (see the module). Returns
-    it with the warnings of ``deactivation_warnings`` (allowed, but said). Refused
-    (French) for an unknown reference or one inactive already; the caller commits."""
+    it with the warnings of ``deactivation_warnings`` (allowed, but said); its active
+    members are mailed (``tell_members``). Refused (French) for an unknown reference
+    or one inactive already, then nothing is queued; the caller commits."""
     organisation = find_by_ref(session, side, ref)
     if not organisation.active:
         raise AlreadySo(f"{named(organisation)} est déjà désactivé.")
@@ -266,13 +370,15 @@ def deactivate(
         entity_id=organisation.id,
         details=details,
     )
+    tell_members(session, organisation, deactivated=True)
     return organisation, warnings
 
 
 def reactivate(session: Session, side: str, ref: str, *, actor: User | None = None) -> Organisation:
     """Switch an operator or partner on again: routing, dispatch, the directory and the
-    events take it back. Refused (French) for an unknown reference or one active
-    already; the caller commits."""
+    events take it back; its active members are mailed (``tell_members``). Refused
+    (French) for an unknown reference or one active already, then nothing is queued;
+    the caller commits."""
     organisation = find_by_ref(session, side, ref)
     if organisation.active:
         raise AlreadySo(f"{named(organisation)} est déjà actif.")
@@ -286,4 +392,5 @@ def reactivate(session: Session, side: str, ref: str, *, actor: User | None = No
         entity_id=organisation.id,
         details=_audit_details(row),
     )
+    tell_members(session, organisation, deactivated=False)
     return organisation
