@@ -192,6 +192,48 @@ def test_members_of_a_deactivated_organisation_are_told_since_when_and_whom_to_a
         assert app.config["CONTACT_EMAIL"] in page
 
 
+def _single_page(side: str, ref: str) -> str:
+    """A lead proposed to operator ``ge`` or a referral sent to partner ``a-ft``: the
+    address of its page."""
+    from connectences import workflows
+
+    need = db.session.scalar(select(Need).where(Need.ref == "temps-partage"))
+    workflows.transition(db.session, need, workflows.NEED, "qualifie")
+    if side == "operator":
+        lead = dispatch.send_lead(db.session, needs=[need], operator=_org(Operator, ref))
+        db.session.commit()
+        return f"/operateur/propositions/{lead.id}"
+    referral = dispatch.send_referral(
+        db.session, need=need, partner=_org(Partner, ref), reasons=["hors_perimetre"]
+    )
+    db.session.commit()
+    return f"/partenaire/reorientations/{referral.id}"
+
+
+@pytest.mark.parametrize(
+    ("role", "ref", "open_work"),
+    [
+        ("operator", "ge", "répondre aux propositions déjà reçues et suivre les placements"),
+        ("partner", "a-ft", "prendre en charge et clore les réorientations déjà reçues"),
+    ],
+)
+def test_the_single_lead_or_referral_page_shows_the_notice_too(
+    app, client, auth, role, ref, open_work
+):
+    """A member opening a lead or referral from a link (a mail, a bookmark) reads it too."""
+    _world()
+    url = _single_page(role, ref)
+    auth.login(role, org_ref=ref)
+    assert NOTICE not in page_text(client.get(url))
+    _deactivated_on(role, ref, datetime(2026, 3, 14, 22, 30, tzinfo=UTC))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert 'id="organisation-desactivee"' in response.get_data(as_text=True)
+    page = page_text(response)
+    assert f"{NOTICE} depuis le 14/03/2026" in page
+    assert open_work in page and app.config["CONTACT_EMAIL"] in page
+
+
 def test_with_its_audit_entry_purged_the_notice_gives_no_date_rather_than_a_wrong_one(client, auth):
     _world()
     auth.login("operator", org_ref="ge")

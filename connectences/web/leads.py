@@ -75,7 +75,9 @@ def _lead_query(page_only: bool):
         select(Lead)
         .where(Lead.id == bindparam("lead_id"))
         .options(
-            # Its few needs and their companies in the lead's own statement.
+            # Its operator (the notice when it is switched off), its few needs and their
+            # companies in the lead's own statement.
+            joinedload(Lead.operator),
             joinedload(Lead.needs)
             .joinedload(LeadNeed.need)
             .joinedload(Need.company)
@@ -187,6 +189,9 @@ def _render_show(
     return render_template(
         "leads/show.html",
         lead=lead,
+        # Only its members reach the page: the lead's operator is theirs.
+        operator=lead.operator,
+        inactive_since=deactivated_since(db.session, lead.operator),
         allowed=LEAD.allowed(lead.status),
         show_contacts=flow.taken_on(lead),
         reach={item.need.id: item for item in flow.company_reach(lead)},

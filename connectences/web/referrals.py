@@ -40,7 +40,11 @@ def _own_referral(referral_id: int) -> Referral:
     referral = db.session.scalars(
         select(Referral)
         .where(Referral.id == referral_id)
-        .options(joinedload(Referral.need).joinedload(Need.company))
+        .options(
+            # Its partner (the notice when it is switched off) in the same statement.
+            joinedload(Referral.partner),
+            joinedload(Referral.need).joinedload(Need.company),
+        )
     ).one_or_none()
     if not may_open_referral(current_user, referral):
         refuse_and_audit("referral_access_refused", entity="referral", entity_id=referral_id)
@@ -78,6 +82,9 @@ def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=Non
     return render_template(
         "referrals/show.html",
         referral=referral,
+        # Only its members reach the page: the referral's partner is theirs.
+        partner=referral.partner,
+        inactive_since=deactivated_since(db.session, referral.partner),
         need=referral.need,
         allowed=REFERRAL.allowed(referral.status),
         show_contact=flow.referral_taken_on(referral),
