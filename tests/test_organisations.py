@@ -386,7 +386,7 @@ def test_each_active_member_is_mailed_when_the_organisation_goes_off_then_on(
     assert message["Subject"] == f"[Connect'ences] {name} ne reçoit plus de nouveaux besoins"
     assert message["Reply-To"] == app.config["CONTACT_EMAIL"]
     text = " ".join(message.get_body(("plain",)).get_content().split())
-    assert "a désactivé" in text and "Ce qui change : Aucun besoin ne vous est plus" in text
+    assert "a désactivé" in text and "Ce qui change : aucun besoin ne vous est plus" in text
     assert f"votre compte reste ouvert pour terminer ce qui est en cours : {open_work}" in text
     assert inbox in text
     for setting in ("CONTACT_TEAM", "CONTACT_EMAIL", "CONTACT_PHONE"):

@@ -278,10 +278,10 @@ def _members_mail(organisation: Organisation, deactivated: bool) -> tuple[str, s
     if deactivated:
         subject = f"{name} ne reçoit plus de nouveaux besoins"
         changes = (
-            f"Aucun besoin ne vous est plus proposé, et {which} n'apparaît plus dans "
+            f"aucun besoin ne vous est plus proposé, et {which} n'apparaît plus dans "
             "l'annuaire « Qui fait quoi »."
             if operator
-            else f"Aucun besoin ne vous est plus réorienté, et {which} n'apparaît plus "
+            else f"aucun besoin ne vous est plus réorienté, et {which} n'apparaît plus "
             "dans l'annuaire « Qui fait quoi » ni parmi les partenaires des événements."
         )
         still = (
