@@ -335,11 +335,18 @@ def clean_name(text: Any, kind: NameKind) -> str:
     (accents and every script welcome: "N'Diaye", "Jean-Édouard", "李"), and beyond the
     kind's length. A company's name may hold digits and signs ("Garage 2000", "& Fils").
     """
-    name = composed(" ".join(str(text or "").split()))
+    name = spaced_name(text)
     if not name:
         return ""
     _check_name(name, kind, letters=True)
     return name
+
+
+def spaced_name(text: Any) -> str | None:
+    """A name as :func:`clean_name` writes it, unchecked: its spaces collapsed, its
+    accents composed; None when empty. The comparison form of a name typed again
+    (« Marie  Claire » as an import stored it and « Marie Claire » are one name)."""
+    return composed(" ".join(str(text or "").split())) or None
 
 
 def check_sent_name(text: str, kind: NameKind) -> str:

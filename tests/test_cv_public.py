@@ -1443,3 +1443,35 @@ def test_the_profile_sent_again_with_what_it_holds_now_is_saved_another_change_r
     assert "Votre profil a été modifié depuis" in page_text(response)
     assert "saisie comptable</textarea>" in unescape(response.get_data(as_text=True))  # kept
     assert the_candidate().skill_labels == ["Facturation", "saisie comptable", "paie"]
+
+
+def test_the_profile_sent_again_as_typed_holds_what_an_import_stored_so_is_saved(client):
+    # An import stores the phone, the address and the names as the other platform sent
+    # them (« 06 12 34 56 78 », capitals, two spaces); a save from the person's space
+    # keeps them when they are the same once cleaned. A second tab read before that save
+    # sends the very same values, typed as the form shows them: once cleaned they are
+    # what the profile holds, nothing would be lost, it is saved (not "changed meanwhile").
+    space = submitted_and_confirmed(client)
+    candidate = the_candidate()
+    candidate.phone = "06 12 34 56 78"
+    candidate.email = "Camille.Martin@Exemple.fr"
+    candidate.first_name = "Camille  Anne"
+    db.session.commit()
+    first = read_guard_at(client, f"{space}/modifier")
+    second = read_guard_at(client, f"{space}/modifier")
+    same = _profile_form(
+        hours_max="30",
+        phone="06 12 34 56 78",
+        email=" Camille.Martin@Exemple.fr ",
+        first_name="Camille  Anne",
+    )
+    assert client.post(f"{space}/modifier", data={**same, **first}).status_code == 302
+    candidate = the_candidate()
+    assert (candidate.hours_max, candidate.phone) == (30, "06 12 34 56 78")  # stored form kept
+    again = client.post(f"{space}/modifier", data={**same, "phone": "06.12.34.56.78", **second})
+    assert again.status_code == 302, page_text(again)
+    assert the_candidate().hours_max == 30
+    # A phone that differs once cleaned is still a change made meanwhile: refused.
+    other = client.post(f"{space}/modifier", data={**same, "phone": "06 12 34 56 79", **second})
+    assert other.status_code == 422
+    assert the_candidate().phone == "06 12 34 56 78"

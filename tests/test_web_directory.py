@@ -378,6 +378,45 @@ def test_a_contact_saved_from_a_page_read_before_another_save_is_refused(app, cl
     assert db.session.get(CompanyContact, contact_id).email is None
 
 
+def test_a_contact_sent_again_as_typed_holds_what_was_stored_another_way(app, client, auth):
+    # A contact stored as another way in wrote it (« 05 56 00 00 00 », an address in
+    # capitals, two spaces in the name), stamped since the page was read: the same
+    # details typed again are the same once cleaned, nothing to lose, saved.
+    auth.login("animateur")
+    company = make_company()
+    contact = CompanyContact(
+        company=company,
+        name="Sylvie  Lafitte",
+        role="Gérante",
+        phone="05 56 00 00 00",
+        email="Sylvie.Lafitte@Exemple.fr",
+    )
+    db.session.add(contact)
+    db.session.commit()
+    page, contact_id = f"{BASE}/{company.ref}", contact.id
+    stamp = read_stamp_at(client, page, f"/contacts/{contact_id}")
+    contact.updated_at = contact.updated_at + timedelta(seconds=1)  # saved meanwhile
+    db.session.commit()
+    typed = {
+        "name": "Sylvie Lafitte",
+        "role": "Gérante",
+        "phone": "05.56.00.00.00",
+        "email": " sylvie.lafitte@exemple.fr ",
+    }
+    saved = client.post(f"{page}/contacts/{contact_id}", data={**typed, "lu_le": stamp})
+    assert saved.status_code == 302, page_text(saved)
+    db.session.expire_all()
+    stored = db.session.get(CompanyContact, contact_id)
+    assert (stored.phone, stored.email) == ("0556000000", "sylvie.lafitte@exemple.fr")
+    # Another number from that reading is still a change made meanwhile: refused.
+    refused = client.post(
+        f"{page}/contacts/{contact_id}", data={**typed, "phone": "05 56 00 00 01", "lu_le": stamp}
+    )
+    assert refused.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(CompanyContact, contact_id).phone == "0556000000"
+
+
 def test_each_contact_is_guarded_by_its_own_stamp(app, client, auth):
     """Two animateurs edit two contacts of one company, a third its preferences, all
     from pages read before: nothing is lost, nothing refused. One contact saved twice

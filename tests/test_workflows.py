@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 
 from connectences import workflows
+from connectences.contacts import email_key, phone_key, spaced_name
 from connectences.extensions import db
 from connectences.models import Company, Need, Transition, User
-from connectences.workflows import LEAD, NEED, REFERRAL, TransitionError
+from connectences.workflows import LEAD, NEED, REFERRAL, HeldAs, TransitionError, _held
 
 
 @pytest.fixture
@@ -127,3 +128,17 @@ def test_lead_and_referral_machines_are_consistent():
     assert LEAD.allowed("envoye") >= {"vu", "refuse"}
     assert "refuse" in LEAD.reasons and "autre" in LEAD.reasons["refuse"]
     assert REFERRAL.texts["close"]
+
+
+def test_a_value_held_as_its_key_is_held_once_cleaned_never_when_empty():
+    # ``holds`` compares a phone, an address or a name as cleaned: the same once cleaned
+    # is held; an empty key is no match (junk stored and nothing typed differ).
+    assert _held("06 12 34 56 78", HeldAs("0612345678", phone_key))
+    assert _held("+33 6 12 34 56 78", HeldAs("0612345678", phone_key))
+    assert _held("Camille@Exemple.fr", HeldAs("camille@exemple.fr", email_key))
+    assert _held("Marie  Claire", HeldAs("Marie Claire", spaced_name))
+    assert _held(None, HeldAs(None, phone_key))
+    assert not _held("06 12 34 56 78", HeldAs("0612345679", phone_key))
+    assert not _held("12", HeldAs(None, phone_key))
+    assert not _held("Marie Claire", HeldAs("marie claire", spaced_name))
+    assert not _held("0612345678", "06 12 34 56 78")  # a bare value: compared as it is

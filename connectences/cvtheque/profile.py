@@ -30,9 +30,11 @@ from connectences.contacts import (
     clean_email,
     clean_name,
     clean_phone,
+    email_key,
     fold_name,
     phone_display,
     phone_key,
+    spaced_name,
 )
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
@@ -43,6 +45,7 @@ from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
 from connectences.typography import decimal_fr, hours_plain, plural
+from connectences.workflows import held_as
 
 # Fields a person gives, in the order forms show them (interchange v1 names).
 PROFILE_FIELDS = (
@@ -400,11 +403,24 @@ def held_once_saved(clean: dict) -> dict:
     """What the stored profile holds once ``clean`` (``clean_profile``) is saved from the
     person's space (attribute or property: value): what ``workflows.unchanged_since``
     compares a form sent again with."""
-    return {
-        _HELD_AS.get(name, name): value
-        for name, value in clean.items()
-        if not (name == "email" and value is None)
-    }
+    return held_as(
+        {
+            _HELD_AS.get(name, name): value
+            for name, value in clean.items()
+            if not (name == "email" and value is None)
+        },
+        _HELD_KEYS,
+    )
+
+
+# The fields a stored profile may hold in another form than a save writes (as an import
+# sent them), and which a save keeps when they are the same once cleaned: compared as such.
+_HELD_KEYS = {
+    "phone": phone_key,
+    "address_asked": email_key,
+    "first_name": spaced_name,
+    "last_name": spaced_name,
+}
 
 
 # The profile's fields that ``matching.week.is_full`` reads, with the commitments held.

@@ -45,6 +45,7 @@ from connectences.prospection.visits import DO_NOT_SOLICIT_AT_VISIT, close_follo
 from connectences.territory.text import fold
 from connectences.text import slug
 from connectences.tombstones import record_deletion
+from connectences.workflows import held_as
 
 ADDRESS_MAX = 300
 MAX_EMPLOYEES = 100_000
@@ -855,6 +856,16 @@ def validate_contact(data: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise CompanyError(errors)
     return {"name": name, "role": role, "phone": phone, "email": email}
+
+
+def contact_held(typed: Mapping[str, Any]) -> dict[str, Any]:
+    """What a contact's record holds once ``typed`` (:func:`validate_contact`) is saved,
+    for ``workflows.unchanged_since``'s ``holds``: its phone, address and name the same
+    once cleaned as stored another way (« 05 56 00 00 00 », capitals) count as held."""
+    return held_as(
+        typed,
+        {"name": contacts.spaced_name, "phone": contacts.phone_key, "email": contacts.email_key},
+    )
 
 
 # The person met during a visit, as the visit form names its fields (``met_name``...):

@@ -286,7 +286,8 @@ def edit_contact(ref: str, contact_id: int):
     meanwhile = company_changed_meanwhile(contact.company, contact)
     try:
         typed = directory.validate_contact(request.form)
-        unchanged_since(db.session, contact, request.form.get("lu_le"), meanwhile, holds=typed)
+        held = directory.contact_held(typed)
+        unchanged_since(db.session, contact, request.form.get("lu_le"), meanwhile, holds=held)
         directory.update_contact(db.session, contact, request.form, actor=current_user)
     except (directory.CompanyError, ChangedMeanwhile) as exc:
         db.session.rollback()

@@ -567,9 +567,41 @@ def _holds_now(session, obj, holds: Mapping[str, Any] | None) -> bool:
         return False
     session.expire(obj)  # nothing changed yet (called before the change): all read again
     now = obj.updated_at  # the row's columns in one reading, its stamp with them
-    if any(getattr(obj, name) != value for name, value in holds.items()):
+    if not all(_held(getattr(obj, name), value) for name, value in holds.items()):
         return False
     return _stamp_if(session, obj, now)
+
+
+@dataclass(frozen=True)
+class HeldAs:
+    """A value of :func:`unchanged_since`'s ``holds`` that the record holds when the stored
+    value is the same once both go through ``key`` (a comparison key of ``contacts``: a
+    phone typed « 06 12 34 56 78 » and stored as an import sent it, an address in
+    capitals): the form's save would keep the stored form (``profile._same``), so
+    nothing would be lost."""
+
+    value: Any
+    key: Callable[[Any], Any]
+
+
+def held_as(values: Mapping[str, Any], keys: Mapping[str, Callable[[Any], Any]]) -> dict:
+    """``values`` for ``holds``, each one ``keys`` names compared through its key
+    (:class:`HeldAs`)."""
+    return {
+        name: HeldAs(value, keys[name]) if name in keys else value for name, value in values.items()
+    }
+
+
+def _held(stored: Any, value: Any) -> bool:
+    """Whether ``stored`` is what ``value`` (a value of ``holds``) would write."""
+    if not isinstance(value, HeldAs):
+        return stored == value
+    if stored == value.value:
+        return True
+    # A key of None (an empty value, or too little of one to compare) is no match:
+    # "12" stored and nothing typed are not the same number.
+    same = value.key(stored)
+    return same is not None and same == value.key(value.value)
 
 
 # What a guarded form edits on its record: the attributes' names, or a function giving
