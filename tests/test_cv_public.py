@@ -1465,9 +1465,14 @@ def test_the_profile_sent_again_as_typed_holds_what_an_import_stored_so_is_saved
         email=" Camille.Martin@Exemple.fr ",
         first_name="Camille  Anne",
     )
-    assert client.post(f"{space}/modifier", data={**same, **first}).status_code == 302
+    mails = db.session.scalar(select(func.count(OutboxMessage.id)))
+    saved = client.post(f"{space}/modifier", data={**same, **first}, follow_redirects=True)
+    assert "Vos changements sont enregistrés." in page_text(saved)
+    assert "ouvrez le lien" not in page_text(saved)  # their own address: nothing to confirm
     candidate = the_candidate()
     assert (candidate.hours_max, candidate.phone) == (30, "06 12 34 56 78")  # stored form kept
+    assert (candidate.email, candidate.pending_email) == ("Camille.Martin@Exemple.fr", None)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == mails
     again = client.post(f"{space}/modifier", data={**same, "phone": "06.12.34.56.78", **second})
     assert again.status_code == 302, page_text(again)
     assert the_candidate().hours_max == 30

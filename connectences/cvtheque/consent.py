@@ -282,13 +282,20 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
     return Confirmation(candidate, payload.get("v", 0) == (candidate.token_version or 0), newly)
 
 
+def asks_another_address(candidate: Candidate, address: str | None) -> bool:
+    """Whether ``address`` (cleaned, from the person's space) is another address than the
+    profile's own: their own typed back as an import stored it (« Camille@Exemple.fr »)
+    is the same address, nothing to confirm."""
+    return address is not None and address != email_key(candidate.email)
+
+
 def request_address_change(session: Session, candidate: Candidate, address: str) -> bool:
     """The person asks, from their space, that their profile use ``address`` (already
     cleaned): it waits in ``pending_email`` and a confirmation link goes to it. Whether
     another profile holds that address shows nowhere: its owner is sent their own
     personal link instead, and the change can never be confirmed. Returns whether a mail
     was queued (False when that mailbox had its share today). The caller commits."""
-    if address == candidate.email:
+    if not asks_another_address(candidate, address):
         candidate.pending_email = None  # back to the address they have: nothing to confirm
         return False
     candidate.pending_email = address

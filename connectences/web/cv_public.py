@@ -635,7 +635,7 @@ def update(token: str):
         # A new address waits for its confirmation (consent.request_address_change): the
         # rest of the profile is written now.
         address = form.cleaned.get("email")
-        asked = address is not None and address != candidate.email
+        asked = consent.asks_another_address(candidate, address)
         try:
             unchanged_since(
                 db.session,
