@@ -432,3 +432,19 @@ def api_token_of(user, *, actor=None, days: int = 30) -> str:
     )
     db.session.flush()
     return secret
+
+
+def oracle_settings(max_examples: int):
+    """Hypothesis settings of the spec oracles and the score's properties: documents
+    imported into the test's database (a function-scoped fixture, slow to build), the
+    same examples on every run (derandomized: CI never turns red on a draw of its own;
+    run with more examples and a seed to search), no example database kept."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

@@ -33,7 +33,7 @@ import re
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -45,7 +45,7 @@ from connectences.exchange import (
     validate,
 )
 from connectences.extensions import db
-from tests.helpers import DOMAIN_TABLES, assert_sentence, recorded_statements
+from tests.helpers import DOMAIN_TABLES, assert_sentence, oracle_settings, recorded_statements
 
 # --------------------------------------------------------------------------- the spec
 
@@ -411,12 +411,7 @@ def writes(statement: str) -> bool:
     return statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY_SETTINGS = oracle_settings(max_examples=25)
 
 
 def clean_database():

@@ -22,7 +22,7 @@ import math
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from connectences.extensions import db
@@ -35,7 +35,7 @@ from connectences.matching.matches import (
 from connectences.models import Candidate
 from connectences.territory.reference import get_commune
 from tests import factories
-from tests.helpers import empty_domain_tables
+from tests.helpers import empty_domain_tables, oracle_settings
 
 pytestmark = pytest.mark.slow
 
@@ -376,13 +376,7 @@ def check_need(document: dict, need: dict, need_commune: str, withdrawn: set[str
         assert [m["candidate"] for m in head] == listed[:-1]
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY_SETTINGS = oracle_settings(max_examples=60)
 
 
 @PROPERTY_SETTINGS

@@ -25,7 +25,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectences import vocab
@@ -40,7 +40,7 @@ from connectences.matching.matches import (
 from connectences.matching.score import WEIGHTS, score_pair
 from connectences.models import Candidate
 from tests import factories
-from tests.helpers import empty_domain_tables
+from tests.helpers import empty_domain_tables, oracle_settings
 
 pytestmark = pytest.mark.slow
 
@@ -309,13 +309,7 @@ def check_explanation(match: dict) -> None:
     assert round(match["score"], 1) == match["score"]
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY_SETTINGS = oracle_settings(max_examples=40)
 
 
 @PROPERTY_SETTINGS

@@ -34,13 +34,13 @@ from itertools import combinations
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectences import skills, territory
 from connectences.matching.open_bundles import pool_open_needs
 from tests import factories
-from tests.helpers import empty_domain_tables
+from tests.helpers import empty_domain_tables, oracle_settings
 
 # Property tests over many generated documents, each imported: seconds.
 pytestmark = pytest.mark.slow
@@ -348,13 +348,7 @@ def platform_pools(document: dict) -> dict:
     return pool_open_needs()
 
 
-ORACLE_SETTINGS = settings(
-    max_examples=100,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+ORACLE_SETTINGS = oracle_settings(max_examples=100)
 
 
 @ORACLE_SETTINGS

@@ -26,7 +26,7 @@ Readings chosen where the spec leaves room (see each test's comment too):
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -34,7 +34,7 @@ from connectences.extensions import db
 from connectences.matching.routing import route_need
 from connectences.models import Commune
 from tests import factories
-from tests.helpers import empty_domain_tables
+from tests.helpers import empty_domain_tables, oracle_settings
 
 # Property tests over many generated documents: seconds.
 pytestmark = pytest.mark.slow
@@ -55,13 +55,7 @@ MAX_HOURS = (None, 20, 34, 34.5, 35, 36)
 OPERATOR_REFS = ("op-9", "op-10", "op-1", "OP-A", "op-a", "op-b", "op-e", "op-é", "op-z")
 PARTNER_REFS = ("pa-9", "pa-10", "PA-A", "pa-a", "pa-e", "pa-é", "pa-z")
 
-PROPERTY_SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY_SETTINGS = oracle_settings(max_examples=60)
 
 
 # --- The oracle: the spec's route, from its words only --------------------------------
