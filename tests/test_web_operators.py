@@ -26,6 +26,7 @@ from tests.helpers import (
     by_ref,
     cards_of,
     error_of,
+    flashes_in,
     html_of,
     lead_by_refs,
     page_text,
@@ -433,13 +434,16 @@ def test_a_placement_sent_again_once_placed_says_why_at_the_top(client, auth, wo
 def test_a_placement_typed_wrong_once_placed_says_the_lead_is_placed(client, auth, world, typed):
     """A form with wrong fields sent once the lead is placed came back at 422 with field
     errors while the placement form is no longer on the page: the lead's sentence is said
-    at the top, nothing changed, whatever was typed."""
+    in its decision section, where the browser lands, nothing changed, whatever was
+    typed."""
     url, form = _accepted_form(client, auth, world)
     assert _post(client, url + "/placement", form).status_code == 302
     before = len(workflows.history(db.session, LEAD, world["a"]))
     again = _post(client, url + "/placement", {**form, **typed})
-    assert again.status_code == 302 and again.location.endswith(url)
-    said = top_flashes(client.get(url))
+    assert again.status_code == 302 and again.location.endswith(f"{url}#decision")
+    page = client.get(url)
+    said = flashes_in(page, "decision")
+    assert top_flashes(page) == ""
     assert said == f"Erreur : {LEAD.why_impossible('place', 'place')}"
     assert said.startswith("Erreur : Cette proposition est placée")
     assert len(db.session.scalars(select(Placement)).all()) == 1
@@ -459,8 +463,10 @@ def test_handing_back_a_settled_lead_without_a_reason_says_the_lead_s_state(
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['a']}"
     response = _post(client, url + "/action", {"action": "rendre", "precision": " "})
-    assert response.status_code == 302
-    said = top_flashes(client.get(url))
+    assert response.status_code == 302 and response.location.endswith(f"{url}#decision")
+    page = client.get(url)
+    said = flashes_in(page, "decision")
+    assert top_flashes(page) == ""
     assert "Expliquez pourquoi" not in said
     if state == "rendu":
         assert said == (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    flash,
     redirect,
     render_template,
     request,
@@ -37,7 +36,7 @@ from connectences.models import (
 from connectences.numbers import read_number
 from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
-from connectences.web.actions import commit_or_refuse
+from connectences.web.actions import commit_or_refuse, flash_in
 from connectences.web.downloads import send_cv
 from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
@@ -61,6 +60,17 @@ INBOX_PAGE_PARAMS = {
     "to_follow": "follow_page",
     "closed": "closed_page",
 }
+
+
+# The section of the lead page holding what the operator decides (accept, refuse, hand
+# back...): those actions send the browser back to it, their message shown there, in
+# view on a phone (actions.flash_in).
+DECISION = "decision"
+
+
+def _placement_section(placement_id: int) -> str:
+    """The section of the lead page showing a placement and its follow-up."""
+    return f"placement-{placement_id}"
 
 
 guard_blueprint(bp, "operator", audit_action="lead_access_refused")
@@ -196,9 +206,14 @@ def _render_show(
         show_contacts=flow.taken_on(lead),
         reach={item.need.id: item for item in flow.company_reach(lead)},
         placements=placements,
-        # A follow-up point recorded sends the browser back to it: its message is shown
-        # there, in view on a phone (actions.flash_in).
-        flash_sections=[f"suivi-{p.id}" for each in placements for p in each.follow_ups],
+        # An action sends the browser back to the section it acted on: its message is
+        # shown there, in view on a phone (actions.flash_in).
+        flash_sections=[
+            DECISION,
+            *(_placement_section(each.id) for each in placements),
+            *(f"suivi-{p.id}" for each in placements for p in each.follow_ups),
+        ],
+        decision=DECISION,
         statuses=vocab.LEAD_STATUSES,
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,
         contracts=vocab.CONTRACTS,
@@ -271,9 +286,10 @@ def act(lead_id: int):
     lead = _own_lead(lead_id)
     name = request.form.get("action", "")
     action = ACTIONS.get(name)
+    back = url_for(".show", lead_id=lead_id, _anchor=DECISION)
     if action is None:
-        flash("Action inconnue.", "error")
-        return redirect(url_for(".show", lead_id=lead.id))
+        flash_in(DECISION, "Action inconnue.", "error")
+        return redirect(back)
     done, call = action
     typed = {key: request.form.get(key, "") for key in ("motif", "precision")}
     return commit_or_refuse(
@@ -283,8 +299,9 @@ def act(lead_id: int):
         render=lambda errors: _render_show(
             _own_lead(lead_id), None, 422, sent=name, errors=errors, typed=typed
         ),
-        back=url_for(".show", lead_id=lead_id),
+        back=back,
         done=done,
+        section=DECISION,
     )
 
 
@@ -359,9 +376,10 @@ def place(lead_id: int):
     lead = _own_lead(lead_id)
     if why := flow.placement_refused(lead):
         # A form sent again once the lead is placed or closed: the placement form is no
-        # longer on the page, so the refusal is said at its top, whatever was typed.
-        flash(why, "error")
-        return redirect(url_for(".show", lead_id=lead_id))
+        # longer on the page, so the refusal is said with the lead's decision, whatever
+        # was typed.
+        flash_in(DECISION, why, "error")
+        return redirect(url_for(".show", lead_id=lead_id, _anchor=DECISION))
     values, errors = _parse_placement(lead, request.form)
     if errors:
         return _render_show(
@@ -393,10 +411,10 @@ def place(lead_id: int):
         db.session.rollback()
         lead = _own_lead(lead_id)
         if flow.placement_refused(lead):
-            # The lead moved meanwhile (another member placed or closed it): said at the
-            # top, as above.
-            flash(refusal.message, refusal.flash_category)
-            return redirect(url_for(".show", lead_id=lead_id))
+            # The lead moved meanwhile (another member placed or closed it): said with
+            # the lead's decision, as above.
+            flash_in(DECISION, refusal.message, refusal.flash_category)
+            return redirect(url_for(".show", lead_id=lead_id, _anchor=DECISION))
         return _render_show(
             lead,
             None,
@@ -406,8 +424,10 @@ def place(lead_id: int):
             typed=_typed_placement(request.form),
         )
     db.session.commit()
-    flash(f"Placement enregistré. {flow.follow_up_plan(placement)}", "success")
-    return redirect(url_for(".show", lead_id=lead_id))
+    # The browser lands on the placement recorded (the form is gone), its message there.
+    section = _placement_section(placement.id)
+    flash_in(section, f"Placement enregistré. {flow.follow_up_plan(placement)}")
+    return redirect(url_for(".show", lead_id=lead_id, _anchor=section))
 
 
 @bp.route("/<int:lead_id>/suivi/<int:point_id>", methods=["POST"])
