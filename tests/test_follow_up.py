@@ -696,3 +696,102 @@ def test_the_export_of_a_person_s_data_holds_their_placements_and_who_read_them(
         (action_label("cv_view"), f"Opérateur ({by_ref(Operator, 'ge').name})")
     ]
     assert "olivia@ge.fr" not in json.dumps(exported["audit"], ensure_ascii=False)
+
+
+# --- not before its time -------------------------------------------------------------------
+
+
+def test_a_point_is_not_recorded_as_holding_before_its_window_and_nothing_is_written(people):
+    """The review's case: started 1 May, the 1-month point recorded, « the 3-month point »
+    (due 1 August) answered on 15 June, six weeks in, is refused."""
+    placement = _placed(people, start=date(2027, 5, 1))
+    _answer(_point(placement, 1), people[1])
+    db.session.commit()
+    before = _state(placement)
+    with pytest.raises(TransitionError) as refused:
+        _answer(_point(placement, 3), people[1])
+    assert refused.value.message == (
+        "Le suivi à 3 mois se remplit à partir du 25/07/2027, 7 jours avant son échéance "
+        "du 01/08/2027. Si la personne a quitté son poste, enregistrez la fin du "
+        "placement : elle se fait à tout moment."
+    )
+    db.session.rollback()
+    assert _state(placement) == before
+
+
+def test_a_point_opens_the_set_number_of_days_before_it_is_due(people):
+    placement = _placed(people)  # its 6-month point is due 4 July 2027
+    _answer(_point(placement, 1), people[1])
+    _answer(_point(placement, 3), people[1])
+    db.session.commit()
+    six = _point(placement, 6)
+    assert flow.FOLLOW_UP_OPENS_DAYS_BEFORE == 7
+    assert flow.point_opens_on(six) == date(2027, 6, 27)
+    with time_machine.travel(datetime(2027, 6, 26, 20, tzinfo=UTC), tick=False):  # 22:00
+        with pytest.raises(TransitionError, match="se remplit à partir du 27/06/2027"):
+            _answer(six, people[1])
+        db.session.rollback()
+        with pytest.raises(TransitionError, match="se remplit à partir du"):
+            _answer(six, people[1], holds=None)  # unanswered: not yet its time either
+        db.session.rollback()
+    with time_machine.travel(datetime(2027, 6, 27, 6, tzinfo=UTC), tick=False):
+        _answer(six, people[1])
+        db.session.commit()
+    assert _state(placement)["points"][2] == (6, True, True, people[1].id)
+
+
+def test_the_trial_point_opens_a_week_before_its_own_date(people):
+    # Agreed trial to 30 June: its point is due 23 June, recorded from 16 June.
+    placement = _placed(
+        people, start=date(2027, 6, 1), trial="convenue", trial_end=date(2027, 6, 30)
+    )
+    trial = _point(placement, 0)
+    assert trial.due_on == date(2027, 6, 23) and flow.point_to_record(placement) is trial
+    with pytest.raises(TransitionError, match="se remplit à partir du 16/06/2027"):
+        _answer(trial, people[1])
+    db.session.rollback()
+    with time_machine.travel(datetime(2027, 6, 16, 8, tzinfo=UTC), tick=False):
+        _answer(trial, people[1])
+
+
+def test_a_person_who_left_ends_the_placement_at_any_time_on_the_next_point(people):
+    placement = _placed(people, start=date(2027, 5, 1))
+    _answer(_point(placement, 1), people[1])
+    db.session.commit()
+    # Six weeks in, long before the 3-month point's window: the ending is recorded.
+    _answer(_point(placement, 3), people[1], holds=False, ended_on=date(2027, 6, 11))
+    db.session.commit()
+    state = _state(placement)
+    assert state["ended"] == (date(2027, 6, 11), "suivi")
+    assert state["until"] == date(2027, 6, 11)
+    assert state["points"][1] == (3, True, False, people[1].id)
+    assert flow.point_to_record(db.session.get(Placement, placement.id)) is None
+
+
+def test_a_placement_that_just_started_can_end_before_its_first_point_opens(people):
+    placement = _placed(people, start=date(2027, 6, 14))  # 1-month point due 14 July
+    with pytest.raises(TransitionError, match="se remplit à partir du 07/07/2027"):
+        _answer(_point(placement, 1), people[1])
+    db.session.rollback()
+    _answer(_point(placement, 1), people[1], holds=False)
+    db.session.commit()
+    assert _state(placement)["ended"] == (TODAY, "suivi")
+
+
+def test_the_reminder_is_sent_once_the_point_can_be_recorded(people):
+    """The job reminds a point on its due date, which is always inside its window: a
+    point reminded can be answered that day, and none is reminded before it opens."""
+    placement = _placed(people, start=date(2027, 5, 1))  # 1-month point due 1 June
+    _answer(_point(placement, 1), people[1])
+    db.session.commit()
+    three = _point(placement, 3)  # due 1 August, open from 25 July
+    for day in (date(2027, 7, 24), date(2027, 7, 25), date(2027, 7, 31)):
+        assert _run_follow_ups(datetime.combine(day, datetime.min.time(), UTC))["points"] == 0
+    due = datetime(2027, 8, 1, 6, tzinfo=UTC)
+    assert _run_follow_ups(due)["points"] == 1
+    db.session.expire_all()
+    three = db.session.get(FollowUpPoint, three.id)
+    assert three.reminded_at is not None and flow.point_opens_on(three) <= three.due_on
+    with time_machine.travel(due, tick=False):
+        _answer(three, people[1])
+        db.session.commit()

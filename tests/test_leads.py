@@ -321,7 +321,9 @@ def test_follow_up_records_feedback(animateur):
         flow.record_follow_up(
             db.session, point, company_feedback="Bien", candidate_feedback=None, holds=True
         )
-    placement.start_date = date(2026, 1, 4)
+    # Started a year earlier, its 1-month point with it (a point is not recorded before
+    # its window: ``flow.point_opens_on``).
+    placement.start_date, point.due_on = date(2026, 1, 4), date(2026, 2, 4)
     with pytest.raises(TransitionError):
         flow.record_follow_up(
             db.session, point, company_feedback="", candidate_feedback=None, holds=True

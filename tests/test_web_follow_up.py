@@ -6,7 +6,7 @@ when refused."""
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 from connectences import workflows
 from connectences.clock import LOCAL_TZ, local_today
 from connectences.extensions import db
+from connectences.jobs.registry import JOBS_BY_ID
+from connectences.jobs.runner import execute
 from connectences.models import (
     Candidate,
     Commitment,
@@ -349,3 +351,82 @@ def test_a_point_recorded_meanwhile_shows_names_and_answers_as_text(app, client,
     kept = element_by_id(point, f"saisie-{sid}")
     assert typed["entreprise"] in html.unescape(kept) and typed["personne"] in html.unescape(kept)
     assert "<img" not in point and "<b>" not in point and "</textarea><" not in point
+
+
+# --- not before its time -------------------------------------------------------------------
+
+
+def _record_due_points(client, world):
+    for months in (1, 3):
+        assert (
+            _post(client, world, months, {"entreprise": "Bien", "tient": "oui"}).status_code == 302
+        )
+
+
+def test_a_point_before_its_window_offers_only_the_end_of_the_placement(client, world):
+    _record_due_points(client, world)
+    six = db.session.get(FollowUpPoint, world["points"][6])
+    opens = flow.point_opens_on(six)
+    assert opens > TODAY  # START + 6 months, 80 days or so ahead
+    html = html_of(client.get(_url(world)))
+    section = element_by_id(html, f"suivi-{six.id}")
+    text = page_text_of(section)
+    assert f"À remplir à partir du {opens:%d/%m/%Y}." in text
+    assert "La personne a quitté son poste : enregistrer la fin du placement" in text
+    # No "does it hold?" question: this form only ends the placement.
+    assert f'id="tient-oui-{six.id}"' not in html
+    assert 'name="tient" value="non"' in html
+    assert "Enregistrer la fin du placement" in text and "Enregistrer le suivi" not in text
+
+
+def test_a_holding_answer_sent_early_is_refused_in_french_and_changes_nothing(client, world):
+    _record_due_points(client, world)
+    before = _stored(world)
+    six = db.session.get(FollowUpPoint, world["points"][6])
+    response = _post(client, world, 6, {"entreprise": "Tout va bien", "tient": "oui"})
+    assert response.status_code == 422
+    assert f"Le suivi à 6 mois se remplit à partir du {flow.point_opens_on(six):%d/%m/%Y}" in (
+        page_text(response)
+    )
+    assert "Tout va bien" in html_of(response)  # what was typed stays
+    assert _stored(world) == before
+
+
+def test_the_person_who_left_early_ends_the_placement_from_the_page(client, world):
+    _record_due_points(client, world)
+    last_day = TODAY - timedelta(days=2)
+    response = _post(
+        client, world, 6, {**NOT_HOLDING, "fin": last_day.isoformat(), "relancer": "1"}
+    )
+    assert response.status_code == 302
+    stored = _stored(world)
+    assert stored["ended"] == (last_day, "suivi")
+    assert (stored["status"], stored["need"]) == ("disponible", "en_recherche")
+    months, done_at, holds, _ = stored["points"][2]
+    assert (months, done_at is not None, holds) == (6, True, False)
+
+
+def test_the_page_offers_the_form_whenever_the_reminder_is_sent(client, world):
+    """The reminder job and the page agree: before the point's window no reminder and no
+    form; from the window the form; on the due date the reminder, the form still there.
+    The point's due date is moved around today (a session does not last months)."""
+    _record_due_points(client, world)
+    point_id = world["points"][6]
+
+    def due_in(days):
+        db.session.execute(
+            update(FollowUpPoint)
+            .where(FollowUpPoint.id == point_id)
+            .values(due_on=TODAY + timedelta(days=days))
+        )
+        db.session.commit()
+        reminded = execute(JOBS_BY_ID["follow_ups"], now=datetime.now(UTC))["points"]
+        section = element_by_id(html_of(client.get(_url(world))), f"suivi-{point_id}")
+        text = page_text_of(section)
+        return reminded, "Enregistrer le suivi" in text, "À remplir à partir du" in text
+
+    days = flow.FOLLOW_UP_OPENS_DAYS_BEFORE
+    assert due_in(days + 1) == (0, False, True)
+    assert due_in(days) == (0, True, False)
+    assert due_in(1) == (0, True, False)
+    assert due_in(0) == (1, True, False)

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectences import workflows
 from connectences.clock import LOCAL_TZ, local_today
@@ -326,6 +326,12 @@ def test_placement_through_the_form(client, auth, world):
     # The follow-up form records the first point; the inbox lists the placement to follow.
     inbox = client.get("/operateur/propositions").get_data(as_text=True)
     assert "Placements à suivre (1)" in inbox and "Prochain suivi à 1 mois" in inbox
+    # A month later, the 1-month point due (its date brought to today: a point is not
+    # recorded before its window, and a session does not last a month).
+    db.session.execute(
+        update(FollowUpPoint).where(FollowUpPoint.id == points[0].id).values(due_on=start)
+    )
+    db.session.commit()
     # Sent without saying whether it holds: back with the feedback kept, nothing recorded.
     response = _post(
         client, f"{url}/suivi/{points[0].id}", {"entreprise": "Bonne intégration", "personne": ""}

@@ -227,6 +227,7 @@ def _render_show(
         typed=typed or {},
         today=local_today(),
         point_to_record=flow.point_to_record,
+        point_opens_on=flow.point_opens_on,
         week_to_complete=week_to_complete,
         placement_term=flow.placement_term,
         placement_period=flow.placement_period,

@@ -70,6 +70,12 @@ from connectences.workflows import (
 from connectences.workflows import trial as trials
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
+# A follow-up point says how the placement goes at its date: it is recorded from this many
+# days before its due date (the reminder is sent on that date), not earlier, or "the
+# 3-month point" would be answered five weeks in and the observatory count a placement
+# held at 3 months that nobody checked then. Ending a placement (the person left) is the
+# exception: it is recorded at any time, on the next point (``record_follow_up``).
+FOLLOW_UP_OPENS_DAYS_BEFORE = 7
 # What a placement's weekly hours must be, said the same by the form and the rule.
 PLACEMENT_HOURS = "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
 # Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
@@ -970,6 +976,13 @@ def point_to_record(placement: Placement) -> FollowUpPoint | None:
     return min(waiting, key=lambda point: (point.due_on, point.months), default=None)
 
 
+def point_opens_on(point: FollowUpPoint) -> date:
+    """The first day ``point`` may be recorded as holding (``FOLLOW_UP_OPENS_DAYS_BEFORE``
+    days before it is due); the page shows its form from then, and the reminder, sent on
+    its due date, always finds it open."""
+    return point.due_on - timedelta(days=FOLLOW_UP_OPENS_DAYS_BEFORE)
+
+
 def point_name(point: FollowUpPoint) -> str:
     """ "suivi à 3 mois", "suivi avant la fin de la période d'essai"."""
     return trials.point_label(point.months)
@@ -991,7 +1004,10 @@ def record_follow_up(
     Once, in order (``point_to_record``) and not before the placement has started: a
     recorded point is shown read-only (answering it again replaced the answer without a
     trace), a later point says nothing of the earlier ones, and "does it hold?" has no
-    answer before the person's first day.
+    answer before the person's first day. Nor before the point's own time
+    (``point_opens_on``): "it holds" five weeks in is no 3-month point. The answer "it
+    does not hold" (the person left) is taken at any time once the placement started:
+    it ends the placement on the next point to record.
 
     A placement that does not hold ends (``ended_on``: its last day, today when not
     given, between its first day and today), in the same transaction: the person's
@@ -1020,6 +1036,14 @@ def record_follow_up(
     first = point_to_record(placement)
     if first is not None and first is not point:
         raise TransitionError(f"Enregistrez d'abord le {point_name(first)}.")
+    opens = point_opens_on(point)
+    if holds is not False and local_today() < opens:
+        raise TransitionError(
+            f"Le {point_name(point)} se remplit à partir du {opens.strftime('%d/%m/%Y')}, "
+            f"{FOLLOW_UP_OPENS_DAYS_BEFORE} jours avant son échéance du "
+            f"{point.due_on.strftime('%d/%m/%Y')}. Si la personne a quitté son poste, "
+            "enregistrez la fin du placement : elle se fait à tout moment."
+        )
     company_feedback = (company_feedback or "").strip() or None
     candidate_feedback = (candidate_feedback or "").strip() or None
     errors = {}
