@@ -448,3 +448,24 @@ def oracle_settings(max_examples: int):
         derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+
+
+def at_once(*calls, timeout: float = 120) -> list:
+    """Run each call in a thread of its own at the same time; what each returned (or the
+    exception it raised), in order."""
+    import threading
+
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            outcomes[index] = call()
+        except Exception as error:  # noqa: BLE001 — reported by the test's assertions
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes

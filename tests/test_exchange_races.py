@@ -27,6 +27,7 @@ from connectences.locks import hold
 from connectences.models import Candidate, CandidateSkill, Commitment, Transition
 from connectences.web import api_v1
 from tests.factories import candidate, load
+from tests.helpers import at_once
 from tests.test_api_v1 import bearer, token_for
 from tests.test_exchange import MODELS, full_document
 
@@ -67,25 +68,6 @@ def _lined_up(monkeypatch) -> None:
     monkeypatch.setattr(importer, "_by_ref", read_together)
 
 
-def _at_once(*calls) -> list:
-    """Run each call in a thread of its own at the same time; what each returned (or the
-    exception it raised), in order."""
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            outcomes[index] = call()
-        except Exception as error:  # noqa: BLE001 — reported by the test's assertions
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
-
-
 def _import_in_own_session(app, document):
     """An import as the CLI runs one: its own session, committed."""
 
@@ -107,7 +89,7 @@ def _v11(*people) -> dict:
 def test_two_imports_of_a_new_document_at_once_create_each_record_once(app, monkeypatch):
     document = full_document()
     _lined_up(monkeypatch)
-    first, second = _at_once(
+    first, second = at_once(
         _import_in_own_session(app, document), _import_in_own_session(app, document)
     )
     results = [first, second]
@@ -132,7 +114,7 @@ def test_two_imports_giving_a_person_a_commitment_at_once_give_it_once(app, monk
         )
     )
     _lined_up(monkeypatch)
-    results = _at_once(_import_in_own_session(app, document), _import_in_own_session(app, document))
+    results = at_once(_import_in_own_session(app, document), _import_in_own_session(app, document))
     assert all(isinstance(result, importer.ImportResult) for result in results), results
     assert sorted(result["candidates"].updated for result in results) == [0, 1]
     person = db.session.scalars(select(Candidate).where(Candidate.ref == "cv-a")).one()
@@ -204,7 +186,7 @@ def test_two_api_imports_at_once_answer_200_twice_and_store_once(app, auth, monk
     db.session.remove()
     document = full_document()
     _lined_up(monkeypatch)
-    first, second = _at_once(_post(app, token, document), _post(app, token, document))
+    first, second = at_once(_post(app, token, document), _post(app, token, document))
     assert [first[0], second[0]] == [200, 200], (first, second)
     changed = sorted(
         sum(c["created"] + c["updated"] for c in body["counts"].values())

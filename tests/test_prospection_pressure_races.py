@@ -23,6 +23,7 @@ from connectences.prospection import pressure
 from connectences.prospection.pressure import ContactRefused
 from connectences.prospection.visits import VisitInput, log_visit
 from tests import factories
+from tests.helpers import at_once
 
 # How long the first request waits for the second at the count: with the lock, the
 # second cannot count before the first commits, so the barrier breaks after this.
@@ -40,23 +41,6 @@ def _lined_up(monkeypatch) -> None:
         return real(session, company)
 
     monkeypatch.setattr(pressure, "company_contacts", count_together)
-
-
-def _at_once(*calls) -> list:
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            outcomes[index] = call()
-        except Exception as error:  # noqa: BLE001 — reported by the test's assertions
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def _visit_in_own_session(app, company_id: int, email: str):
@@ -100,7 +84,7 @@ def test_two_animateurs_calling_at_once_cannot_both_pass_the_cap(app, monkeypatc
     db.session.remove()
     _lined_up(monkeypatch)
 
-    outcomes = _at_once(
+    outcomes = at_once(
         _visit_in_own_session(app, company_id, "lea@exemple.fr"),
         _visit_in_own_session(app, company_id, "marc@exemple.fr"),
     )
