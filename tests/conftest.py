@@ -167,6 +167,10 @@ def app(tmp_path_factory):
             **CHEAP_HASHING,
         }
     )
+    # Files the platform keeps (CVs, photos) go to the run's folder, never the checkout's
+    # instance/: one a test left there was found by the next test's retention job (an
+    # orphan to delete), and a run filled the developer's instance/cv.
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
     from tests.log_capture import record_cookies  # a plugin: imported once pytest has it
 
     record_cookies(app)
