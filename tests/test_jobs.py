@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import time_machine
 from sqlalchemy import func, select
 
+from connectences.clock import LOCAL_TZ, local_date
 from connectences.extensions import db
 from connectences.jobs import tasks
 from connectences.jobs.registry import JOBS, JOBS_BY_ID, Job
@@ -690,3 +691,56 @@ def test_ended_work_makes_people_available_again_once():
     ).all()
     assert logged == ["fin d'un engagement"]
     assert run("ended_work", now + timedelta(days=1)) == {"settled": 0, "changed_meanwhile": 0}
+
+
+def _scheduled_runs(job: Job, first: datetime, last: datetime) -> list[datetime]:
+    """The instants the scheduler runs ``job`` between ``first`` and ``last``, ticking as
+    APScheduler 3 does: at each due time it gathers the run times due (``Job._get_run_times``)
+    and asks the trigger for the next one after the last."""
+    trigger = job.make_trigger()
+    due = trigger.get_next_fire_time(None, first)
+    runs: list[datetime] = []
+    while due is not None and due <= last:
+        now = due + timedelta(milliseconds=5)
+        while due is not None and due <= now:
+            runs.append(due)
+            due = trigger.get_next_fire_time(due, now)
+    return runs
+
+
+def test_daily_jobs_run_once_each_local_day_across_the_clock_changes():
+    # APScheduler's CronTrigger skipped the 00:20 run of the Monday after the spring change
+    # (from Sunday 00:20 straight to Tuesday) and ran the 02:00 job twice the night the
+    # clocks go back. Each day of the territory gets its one run: at the time asked, at the
+    # first 02:00 when it happens twice, and when the clock jumps over it (02:00 -> 03:00)
+    # at the instant the clock skips to.
+    for change in (date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28)):
+        first = datetime.combine(change - timedelta(days=3), datetime.min.time(), tzinfo=UTC)
+        for job in JOBS:
+            if job.trigger != "cron" or "day" in job.trigger_args:
+                continue
+            runs = _scheduled_runs(job, first, first + timedelta(days=7))
+            local = [run.astimezone(LOCAL_TZ) for run in runs]
+            days = [moment.date() for moment in local]
+            every_day = [days[0] + timedelta(days=k) for k in range(len(days))]
+            assert days == every_day and len(days) >= 6, (job.id, change, local)
+            asked = time(job.trigger_args["hour"], job.trigger_args["minute"])
+            for run in runs:
+                expected = datetime.combine(local_date(run), asked, tzinfo=LOCAL_TZ)
+                # In UTC: an instant of the hour shown twice never equals another zone's.
+                assert run.astimezone(UTC) == expected.astimezone(UTC), (job.id, run)
+            assert change in days, (job.id, change, local)
+
+
+def test_the_monthly_digest_runs_on_the_first_of_each_month_at_six_in_arcachon():
+    runs = _scheduled_runs(
+        JOBS_BY_ID["monthly_digest"],
+        datetime(2026, 12, 15, tzinfo=UTC),
+        datetime(2027, 4, 15, tzinfo=UTC),
+    )
+    assert [run.astimezone(LOCAL_TZ).replace(tzinfo=None) for run in runs] == [
+        datetime(2027, 1, 1, 6),
+        datetime(2027, 2, 1, 6),
+        datetime(2027, 3, 1, 6),
+        datetime(2027, 4, 1, 6),
+    ]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectences.jobs import tasks
@@ -29,6 +29,47 @@ def per_day(moment: datetime) -> str:
 
 def per_month(moment: datetime) -> str:
     return f"{moment:%Y-%m}"
+
+
+class LocalTimeTrigger(BaseTrigger):
+    """Fires once each day (or on the ``day`` of each month) when the clocks of Arcachon
+    show ``hour``:``minute``. Computed on calendar days, then turned into an instant:
+    APScheduler's CronTrigger did its arithmetic on the wall clock and, across the clock
+    changes, skipped the 00:20 run of the Monday after the spring change and ran a 02:00
+    job twice the night the clocks go back. Here the time shown twice (25 October, 02:30)
+    fires at its first occurrence, and the time the clock jumps over (29 March, 02:30)
+    at the instant it jumps to (03:30), as ``clock.local_instant`` reads it."""
+
+    def __init__(self, hour: int, minute: int = 0, day: int | None = None) -> None:
+        self.at = time(hour, minute)
+        self.day = day
+
+    def _fire_on(self, day: date) -> datetime | None:
+        if self.day is not None and day.day != self.day:
+            return None
+        # fold=0: the first of the two 02:30 of October, and the offset before the jump
+        # for the 02:30 March has not.
+        return datetime.combine(day, self.at, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        start = (
+            now if previous_fire_time is None else previous_fire_time + timedelta(microseconds=1)
+        )
+        start = start.astimezone(UTC)
+        day = start.astimezone(LOCAL_TZ).date() - timedelta(days=1)
+        for _ in range(400):
+            moment = self._fire_on(day)
+            if moment is not None and moment >= start:
+                return moment.astimezone(LOCAL_TZ)
+            day += timedelta(days=1)
+        return None
+
+    def __str__(self) -> str:
+        day = f"day {self.day}, " if self.day is not None else ""
+        return f"local_time[{day}{self.at:%H:%M}]"
+
+    def __repr__(self) -> str:
+        return f"<LocalTimeTrigger (hour={self.at.hour}, minute={self.at.minute}, day={self.day})>"
 
 
 @dataclass(frozen=True)
@@ -50,7 +91,7 @@ class Job:
 
         if self.trigger == "interval":
             return IntervalTrigger(timezone=LOCAL_TZ, **self.trigger_args)
-        return CronTrigger(timezone=LOCAL_TZ, **self.trigger_args)
+        return LocalTimeTrigger(**self.trigger_args)
 
 
 JOBS: list[Job] = [
