@@ -744,3 +744,17 @@ def test_the_monthly_digest_runs_on_the_first_of_each_month_at_six_in_arcachon()
         datetime(2027, 3, 1, 6),
         datetime(2027, 4, 1, 6),
     ]
+
+
+def test_the_minute_jobs_run_through_the_hour_shown_twice_in_october():
+    # 25 October 2026, the clocks go back at 03:00: 02:30 is shown twice. Keyed by the
+    # minute the clock shows, the second 02:30's mail_outbox run found the first one's
+    # guard row and was skipped, and with it every minute of that hour: mails waited.
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 summer time
+    second = first + timedelta(hours=1)  # 02:30 again, winter time
+    job = JOBS_BY_ID["mail_outbox"]
+    with time_machine.travel(first, tick=False):
+        assert run_guarded(job, now=first).outcome == "ok"
+    with time_machine.travel(second, tick=False):
+        assert run_guarded(job, now=second).outcome == "ok"
+        assert run_guarded(job, now=second + timedelta(seconds=20)).outcome == "skipped"

@@ -20,7 +20,9 @@ from connectences.jobs.runner import LOCAL_TZ
 
 
 def per_minute(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%dT%H:%M}"
+    # With the offset: the night the clocks go back, 02:30 is shown twice and each is
+    # its own minute (without it the second hour's runs all found the first's rows).
+    return f"{moment:%Y-%m-%dT%H:%M%z}"
 
 
 def per_day(moment: datetime) -> str:
