@@ -27,6 +27,18 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
+def day_start(day: date) -> datetime:
+    """The instant (UTC) a local day begins: midnight in Arcachon, 23:00 or 22:00 UTC the
+    day before. Whatever compares stored instants with a local day starts here."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def days_since(moment: datetime, now: datetime) -> int:
+    """How many local days ago ``moment`` was at ``now`` (0: the same day in Arcachon,
+    1: yesterday), whatever the hours between: 23:30 last night is yesterday at 08:00."""
+    return (local_date(now) - local_date(moment)).days
+
+
 def months_before(moment: datetime, months: int) -> datetime:
     """The same instant ``months`` calendar months earlier (day clipped to the month's end);
     a negative ``months`` goes forward."""

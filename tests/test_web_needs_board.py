@@ -8,10 +8,11 @@ import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from connectences import workflows
-from connectences.clock import local_today
+from connectences.clock import LOCAL_TZ, local_today
 from connectences.extensions import db
 from connectences.models import (
     Candidate,
@@ -35,6 +36,7 @@ from tests.helpers import (
     guard_in,
     html_of,
     need_by_ref,
+    page_text,
     read_guard_at,
     read_stamp_at,
     stamp_in,
@@ -643,6 +645,39 @@ def test_a_need_holding_a_control_character_still_exports_to_xlsx(client, auth):
     assert response.status_code == 200
     _, rows = read_table("besoins.xlsx", response.get_data())
     assert [row["Intitulé"] for row in rows] == ["Caissier"]
+
+
+def test_a_need_s_age_counts_the_days_of_arcachon_not_24_hours(client, auth, data):
+    # Monday 7 December 2026, 08:00 in Arcachon. "n1" was recorded last night at 23:30
+    # (22:30 UTC), "late" a week earlier at 23:30: counted in 24-hour periods from the
+    # instant, the board said "aujourd'hui" beside "Reçu le 06/12/2026", put the need of
+    # 30/11 among those of less than 7 days, and its export said it was recorded on the
+    # UTC day (2026-12-06 for a need of the 7th at 00:30).
+    f.load(f.document(needs=[f.need(ref="late", company="c2"), f.need(ref="dawn", company="c3")]))
+    recorded = {
+        "n1": datetime(2026, 12, 6, 23, 30, tzinfo=LOCAL_TZ),
+        "late": datetime(2026, 11, 30, 23, 30, tzinfo=LOCAL_TZ),
+        "dawn": datetime(2026, 12, 7, 0, 30, tzinfo=LOCAL_TZ),
+    }
+    needs = {n.ref: n for n in db.session.scalars(select(Need))}
+    for ref, moment in recorded.items():
+        needs[ref].created_at = moment.astimezone(UTC)
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 12, 7, 8, tzinfo=LOCAL_TZ), tick=False):
+        auth.login("animateur")
+        page = page_text(client.get("/animateur/besoins"))
+        assert "06/12/2026 (hier)" in page
+        assert "30/11/2026 (il y a 7 jours)" in page
+        assert "07/12/2026 (aujourd'hui)" in page
+        assert _exported(client, "age=moins_7") == ["dawn", "n1"]
+        assert _exported(client, "age=7_30") == ["late"]
+        response = client.get("/animateur/besoins/export/csv")
+        _, rows = read_table("besoins.csv", response.get_data())
+        assert {row["Référence"]: row["Enregistré le"] for row in rows} == {
+            "n1": "2026-12-06",
+            "late": "2026-11-30",
+            "dawn": "2026-12-07",
+        }
 
 
 def test_board_counts_per_state_sections_and_waiting_on(client, board_data):

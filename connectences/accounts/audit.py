@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connectences import vocab
-from connectences.clock import LOCAL_TZ
+from connectences.clock import LOCAL_TZ, day_start
 from connectences.models import AuditLog, User
 
 
@@ -326,10 +326,6 @@ class AuditFilters:
         return {key: value for key, value in values.items() if value}
 
 
-def _local_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
 def audit_query(filters: AuditFilters) -> Select:
     """The entries matching ``filters``, newest first (addresses: ``actor_emails``)."""
     query = select(AuditLog).outerjoin(User, User.id == AuditLog.actor_id)
@@ -342,9 +338,9 @@ def audit_query(filters: AuditFilters) -> Select:
     if filters.entity_id is not None:
         query = query.where(AuditLog.entity_id == filters.entity_id)
     if filters.since:
-        query = query.where(AuditLog.at >= _local_midnight_utc(filters.since))
+        query = query.where(AuditLog.at >= day_start(filters.since))
     if filters.until:
-        query = query.where(AuditLog.at < _local_midnight_utc(filters.until + timedelta(days=1)))
+        query = query.where(AuditLog.at < day_start(filters.until + timedelta(days=1)))
     return query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from sqlalchemy import Select, and_, case, exists, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
-from connectences import territory, vocab
+from connectences import clock, territory, vocab
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg, text_search
 from connectences.models import Company, Need, Referral
@@ -152,12 +152,12 @@ def _filtered(filters: BoardFilters, now: datetime | None, *, with_status: bool 
     if filters.rome:
         conditions.append(Need.rome.startswith(filters.rome, autoescape=True))
     if filters.age == "moins_7":
-        conditions.append(Need.created_at > now - timedelta(days=7))
+        conditions.append(Need.created_at >= _days_ago_ends(now, 7))
     elif filters.age == "7_30":
-        conditions.append(Need.created_at <= now - timedelta(days=7))
-        conditions.append(Need.created_at > now - timedelta(days=30))
+        conditions.append(Need.created_at < _days_ago_ends(now, 7))
+        conditions.append(Need.created_at >= _days_ago_ends(now, 30))
     elif filters.age == "plus_30":
-        conditions.append(Need.created_at <= now - timedelta(days=30))
+        conditions.append(Need.created_at < _days_ago_ends(now, 30))
     if filters.text:
         conditions.append(
             text_search((Need.title, Need.ref, Company.name, Need.notes), filters.text)
@@ -315,9 +315,17 @@ def waiting_on(session, needs: Sequence[Need | ListedNeed]) -> dict[int, str]:
     return result
 
 
+def _days_ago_ends(now: datetime, days: int) -> datetime:
+    """The instant before which a need is ``days`` local days old or more at ``now`` (the
+    end of the local day ``days`` days back): the age bands count the days the board
+    shows (:func:`age_in_days`), not periods of 24 hours."""
+    return clock.day_start(clock.local_date(now) - timedelta(days=days - 1))
+
+
 def age_in_days(need: Need | ListedNeed, now: datetime) -> int:
-    """Whole days since the need was recorded."""
-    return max(0, (now - need.created_at).days)
+    """Local days since the need was recorded: "hier" for last night's 23:30 at 08:00,
+    as its date "Reçu le" says, not the 24-hour periods since."""
+    return max(0, clock.days_since(need.created_at, now))
 
 
 EXPORT_HEADERS = (
@@ -371,7 +379,7 @@ def export_rows(session, needs: Sequence[Need], *, now: datetime) -> list[list]:
                 {True: "oui", False: "non", None: ""}[need.shared_time],
                 status_label(need, stops),
                 WAITING_ON.get(waiting.get(need.id, ""), ""),
-                need.created_at.strftime("%Y-%m-%d"),
+                clock.local_date(need.created_at).isoformat(),
             ]
         )
     return rows
