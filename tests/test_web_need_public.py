@@ -179,9 +179,11 @@ BAD_INPUTS = [
     ({"hours_per_week": "49"}, "hours_per_week", "entre 1 et 48"),
     ({"hours_per_week": "beaucoup"}, "hours_per_week", "entre 1 et 48"),
     ({"start": _past(1)}, "start", "ne peut pas être dans le passé"),
-    ({"start": "31/02/2030"}, "start", "Indiquez la date de démarrage"),
+    # A day the calendar lacks, or a year no record has, is said so, as on every form
+    # (``dates.read_typed_date``), not asked for as if nothing were typed.
+    ({"start": "31/02/2030"}, "start", "« 31/02/2030 » n&#39;existe pas dans le calendrier"),
     ({"start": "2100-01-01"}, "start", "au plus tard"),
-    ({"start": "9999-12-31"}, "start", "Indiquez la date de démarrage"),
+    ({"start": "9999-12-31"}, "start", "hors des dates possibles (1900 à 2999)"),
     ({"skills": "comptabilité, " + "x" * 201}, "skills", "ne doit pas dépasser 200 caractères"),
     ({"duration_months": "61"}, "duration_months", "durée en mois"),
     ({"days": None}, "days", "Cochez au moins un jour"),

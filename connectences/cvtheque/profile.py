@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from connectences.contacts import (
 from connectences.cvtheque import consent, files
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
-from connectences.dates import read_date, too_far_ahead
+from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
@@ -152,11 +152,17 @@ def _number(raw: Any, label: str, low: float, high: float, unit: str | None = No
 
 
 def _available_from(raw: Any) -> date:
-    if not str(raw or "").strip():
-        raise ValueError("Indiquez à partir de quand vous êtes disponible.")
-    day = read_date(raw)
-    if day is None:
-        raise ValueError(f"« {str(raw).strip()[:20]} » n'est pas une date (exemple : 01/09/2026).")
+    if isinstance(raw, datetime):  # a spreadsheet's cell holds a date already
+        raw = raw.date()
+    if isinstance(raw, date):
+        raw = raw.isoformat()
+    day, why = read_typed_date(
+        str(raw or ""),
+        "Date de disponibilité",
+        missing="Indiquez à partir de quand vous êtes disponible.",
+    )
+    if why:
+        raise ValueError(why)
     if problem := too_far_ahead(day, local_today()):
         raise ValueError(problem)
     return day

@@ -23,7 +23,7 @@ from connectences.contacts import (
     read_name,
     valid_email,
 )
-from connectences.dates import read_date, too_far_ahead
+from connectences.dates import read_typed_date, too_far_ahead
 from connectences.matching import week
 from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
@@ -202,9 +202,9 @@ def check_need(
     values["reason_text"] = reason_text or None
 
     start_text = _text(data, "start")
-    start = read_date(start_text)
-    if start is None:
-        errors["start"] = NEED_REQUIRED["start"]
+    start, why = read_typed_date(start_text, "Date de démarrage", missing=NEED_REQUIRED["start"])
+    if why:
+        errors["start"] = why
     elif start == stored_start:
         pass
     elif start < today:
