@@ -258,3 +258,16 @@ def test_a_dry_run_counts_without_erasing_and_a_real_run_is_audited():
     assert entry.details["needs_erased"] == entry.details["visits_deleted"] == 1
     assert entry.details["company_contacts_deleted"] == 1
     assert db.session.scalar(select(func.count(CompanyContact.id))) == 0
+
+
+def test_the_last_visit_is_compared_with_the_day_of_arcachon_not_of_utc():
+    # Run at 00:30 in Arcachon on 1 September 2027 (22:30 UTC on 31 August), as
+    # ``jobs run data_retention`` may be: the cutoff is 1 September 2024 00:30 there. A
+    # visit on 31 August 2024 is older; compared with the UTC day of the cutoff (31
+    # August) it counted as a contact since, and kept the contacts the visits' own rule
+    # (a local day) treats as three years old.
+    company = _company()
+    _visit(company, date(2024, 8, 31))
+    run_at = datetime(2027, 8, 31, 22, 30, tzinfo=UTC)
+    assert run("data_retention", run_at)["company_contacts_deleted"] == 1
+    assert db.session.scalars(select(CompanyContact.company_id)).all() == []

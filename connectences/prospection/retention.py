@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from connectences.clock import local_date
 from connectences.models import Company, CompanyContact, CompanyMailing, Need, Visit
 
 
@@ -43,7 +44,9 @@ def delete_dormant_contacts(session: Session, before: datetime) -> int:
     """Delete the contacts of the companies without any contact since ``before``."""
     dormant = select(Company.id).where(
         Company.created_at < before,
-        ~exists().where(Visit.company_id == Company.id, Visit.visited_on >= before.date()),
+        # A visit is dated by the day of Arcachon, the cutoff's local day (as the visits'
+        # own rule): its UTC day was the day before from 22:00 or 23:00 UTC.
+        ~exists().where(Visit.company_id == Company.id, Visit.visited_on >= local_date(before)),
         ~exists().where(CompanyMailing.company_id == Company.id, CompanyMailing.sent_at >= before),
         ~exists().where(
             Need.company_id == Company.id,
