@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -152,6 +152,22 @@ def test_figures_the_version_cannot_see_change_when_they_expire():
     assert fresh.figures.total == 0 and fresh.computed_at == later
     # Each period has its own figures.
     assert cache.figures(db.session, factories.COBAS, "3m", now=later).figures.period == "3m"
+
+
+def test_figures_of_yesterday_are_not_served_after_midnight_in_arcachon():
+    # The last 3 months at 23:58 on 31 January 2027 in Arcachon are November to January;
+    # two minutes later, February has begun and they are December to February. Kept five
+    # minutes whatever the day, the figures of 31 January went on counting November's
+    # need as "celui-ci compris" into the new month.
+    (need,) = _needs("Paie du mardi")
+    need.created_at = datetime(2026, 11, 15, 10, tzinfo=UTC)
+    db.session.commit()
+    cache = ObservatoryCache(seconds=300)
+    before = datetime(2027, 1, 31, 22, 58, tzinfo=UTC)  # 23:58 in Arcachon
+    assert cache.figures(db.session, factories.COBAS, "3m", now=before).figures.total == 1
+    after = before + timedelta(minutes=3)  # 00:01 on 1 February
+    fresh = cache.figures(db.session, factories.COBAS, "3m", now=after)
+    assert fresh.computed_at == after and fresh.figures.total == 0
 
 
 def test_the_visit_totals_show_a_new_visit_at_once_and_a_deletion_when_they_expire(

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from connectences import clock
 from connectences.needs.register import queue_version
 from connectences.observatory.figures import Observatory, end_of_day, observatory, parse_period
 
@@ -76,7 +77,13 @@ class ObservatoryCache:
             seen = self._entries.get(key)
             if seen is not None:
                 self._entries.move_to_end(key)
-        if seen is not None and now - seen.computed_at < timedelta(seconds=self.seconds):
+        if (
+            seen is not None
+            and now - seen.computed_at < timedelta(seconds=self.seconds)
+            # Figures of yesterday are not today's: the months of a period (and "today"
+            # itself) change at midnight in Arcachon, not when the figures expire.
+            and clock.local_date(seen.computed_at) == clock.local_date(now)
+        ):
             return seen
         until = end_of_day(at) if at is not None else now
         seen = Seen(observatory(session, siren, period, now=until), now)
