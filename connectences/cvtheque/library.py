@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences import territory
-from connectences.clock import LOCAL_TZ
+from connectences.clock import local_date
 from connectences.cvtheque import status as status_rules
 from connectences.cvtheque.history import record_event
 from connectences.errors import DomainError
@@ -103,9 +103,9 @@ def leads_of(session: Session, candidate_id: int) -> list[LeadLine]:
     return [LeadLine(lead, item.score, [n.need for n in lead.needs]) for item, lead in rows]
 
 
-def _local_date(moment: datetime | None) -> date | str:
+def _export_day(moment: datetime | None) -> date | str:
     # Spreadsheets hold no time zone: the day as people of the territory read it.
-    return moment.astimezone(LOCAL_TZ).date() if moment else ""
+    return local_date(moment) if moment else ""
 
 
 EXPORT_HEADERS = [
@@ -156,7 +156,7 @@ def export_rows(hits: Iterable) -> Iterable[list]:
             CANDIDATE_STATUSES.get(c.status, c.status),
             c.source or "",
             "oui" if c.email_confirmed_at else "non",
-            _local_date(c.last_contact_at),
-            _local_date(c.updated_at),
+            _export_day(c.last_contact_at),
+            _export_day(c.updated_at),
             "" if hit.score is None else hit.score,
         ]

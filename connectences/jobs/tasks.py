@@ -22,7 +22,7 @@ from connectences import config, vocab
 from connectences.accounts import held_forms
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
-from connectences.clock import LOCAL_TZ, months_before
+from connectences.clock import LOCAL_TZ, local_date, months_before
 from connectences.content import callbacks, photos, resources
 from connectences.cvtheque import files, retention, stored_files
 from connectences.cvtheque.restamp import restamp_skills
@@ -93,10 +93,6 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             days -= 1
     return current
-
-
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
@@ -246,7 +242,7 @@ def lead_escalation(ctx: JobContext) -> dict:
                 counts["closed"] += 1
                 counts["needs_released"] += released
             continue
-        sent_on = _local_date(lead.created_at)
+        sent_on = local_date(lead.created_at)
         if lead.status == LeadState.ENVOYE and ctx.today >= add_working_days(sent_on, remind_wd):
             counts["reminded"] += _notify_once(
                 ctx,
@@ -298,7 +294,7 @@ def referral_reminders(ctx: JobContext) -> dict:
         select(Referral).where(Referral.status.in_(REFERRAL_UNANSWERED)).order_by(Referral.id)
     ).all()
     for referral in referrals:
-        sent_on = _local_date(referral.created_at)
+        sent_on = local_date(referral.created_at)
         need = referral.need
         what = f"{need.title} — {need.company.name}"
         if ctx.now - referral.created_at >= close_after:
