@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from connectences.dates import add_months, first_kept
+
 LOCAL_TZ = ZoneInfo("Europe/Paris")
 
 
@@ -39,14 +41,15 @@ def days_since(moment: datetime, now: datetime) -> int:
     return (local_date(now) - local_date(moment)).days
 
 
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same instant ``months`` calendar months earlier (day clipped to the month's end);
-    a negative ``months`` goes forward."""
-    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
-    month += 1
-    for day in (moment.day, 30, 29, 28):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+def kept_since(now: datetime, months: int) -> datetime:
+    """The first instant a rule keeping records ``months`` calendar months after their
+    local day still keeps at ``now``: the start of :func:`dates.first_kept` of today in
+    Arcachon. A record dated before it has reached its :func:`term_day`: today or earlier."""
+    return day_start(first_kept(local_date(now), months))
+
+
+def term_day(moment: datetime, months: int) -> date:
+    """The local day a record dated ``moment`` reaches its term of ``months`` calendar
+    months (:func:`dates.add_months` of its local day): the day a retention job comparing
+    with :func:`kept_since` removes it, the day promised to the person it names."""
+    return add_months(local_date(moment), months)

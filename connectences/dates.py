@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 _FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -166,3 +166,14 @@ def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def first_kept(today: date, months: int) -> date:
+    """The first day a rule keeping things ``months`` months after their day still keeps
+    on ``today``: the days before it have reached their term (``add_months(day, months)``
+    is ``today`` or earlier). The days a short month lacks reach it on its last day: on
+    28 February, 29, 30 and 31 January are one month back too."""
+    day = add_months(today, -months)
+    while add_months(day, months) <= today:
+        day += timedelta(days=1)
+    return day

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -114,10 +116,65 @@ def test_the_space_opened_after_the_warning_says_the_profile_is_kept(client, cv_
         page = page_text(client.get(path))
         assert (
             "Merci : votre profil est conservé dans la CVthèque. Sans nouvelles de votre "
-            "part, il le sera jusqu'au 22/12/2028." in page
+            "part, il sera supprimé le 22/12/2028." in page
         )
     with time_machine.travel(at_23 + timedelta(days=3), tick=False):
         assert "est conservé" not in page_text(client.get(path))
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def run_job(day: date) -> dict:
+    """The scheduler's data_retention run of ``day``, at 03:00 in Arcachon."""
+    now = datetime.combine(day, time(3), tzinfo=PARIS).astimezone(UTC)
+    with time_machine.travel(now, tick=False):
+        return execute(JOBS_BY_ID["data_retention"], now=now)
+
+
+def warned_day(email: str) -> str:
+    [warning] = [m for m in mails_to(email) if "supprimé" in m.subject]
+    return re.search(r"supprimés de la CVthèque le (\d\d/\d\d/\d{4})", warning.body_text)[1]
+
+
+@pytest.mark.parametrize(
+    ("contact", "promised"),
+    [
+        # Finding: warned « supprimés le 15/01/2027 », the person went on the 16th (the
+        # job, at 03:00, deleted only once the exact instant of the contact had passed).
+        (datetime(2025, 1, 15, 11, tzinfo=PARIS), date(2027, 1, 15)),
+        # Finding: 00:30 on 29 February in Arcachon is the 28th in UTC: 24 months later
+        # in UTC is 28 February 23:30, the mail said 01/03/2026, the local rule the 28th.
+        (datetime(2024, 2, 29, 0, 30, tzinfo=PARIS), date(2026, 2, 28)),
+        (datetime(2025, 1, 31, 23, 50, tzinfo=PARIS), date(2027, 1, 31)),
+    ],
+)
+def test_the_day_the_warning_names_is_the_day_the_job_deletes(cv_dir, contact, promised):
+    create("prevenue@exemple.fr", at=contact.astimezone(UTC))
+    run_job(promised - timedelta(days=28))
+    assert warned_day("prevenue@exemple.fr") == f"{promised:%d/%m/%Y}"
+    person = db.session.scalar(select(Candidate).where(Candidate.email == "prevenue@exemple.fr"))
+    assert retention.deletion_day(person) == promised
+    assert run_job(promised - timedelta(days=1))["deleted"] == 0
+    assert people() == {"prevenue@exemple.fr"}
+    assert run_job(promised)["deleted"] == 1
+    assert people() == set()
+
+
+def test_the_space_promises_the_day_the_job_deletes(client, cv_dir):
+    """Opened after the warning at 00:30 on 29 February 2028 in Arcachon (the 28th in
+    UTC), the space names 28/02/2030, the day the job deletes the profile."""
+    from tests.helpers import page_text
+
+    create("fidele@exemple.fr", at=datetime(2026, 3, 15, 10, tzinfo=UTC))
+    run_job(date(2028, 2, 27))
+    path = link_in(mails_to("fidele@exemple.fr")[-1])
+    opened = datetime(2028, 2, 29, 0, 30, tzinfo=PARIS).astimezone(UTC)
+    with time_machine.travel(opened, tick=False):
+        page = page_text(client.get(path))
+    assert "Sans nouvelles de votre part, il sera supprimé le 28/02/2030." in page
+    assert run_job(date(2030, 2, 27))["deleted"] == 0
+    assert run_job(date(2030, 2, 28))["deleted"] == 1
 
 
 def test_a_disabled_account_is_not_mailed_a_link_that_would_not_open(client, cv_dir):

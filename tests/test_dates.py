@@ -3,14 +3,17 @@ window a plan may name."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from connectences import clock
 from connectences.dates import (
     FIRST_DAY,
     LAST_DAY,
+    add_months,
     commitment_day_problem,
+    first_kept,
     placement_start_problem,
     read_date,
     read_typed_date,
@@ -102,3 +105,40 @@ def test_one_reader_says_what_is_wrong_with_a_typed_date(typed, expected, messag
 
 def test_an_optional_date_left_empty_is_no_error():
     assert read_typed_date(None, "Date de fin") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("today", "months", "first"),
+    [
+        (date(2026, 3, 15), 24, date(2024, 3, 16)),
+        # 29 February 2024 reaches its 24 months on the 28th: kept no longer that day.
+        (date(2026, 2, 28), 24, date(2024, 3, 1)),
+        (date(2026, 2, 27), 24, date(2024, 2, 28)),
+        # On 28 February the last days of January are a month back too.
+        (date(2027, 2, 28), 1, date(2027, 2, 1)),
+        (date(2027, 4, 30), 1, date(2027, 4, 1)),
+    ],
+)
+def test_first_kept_is_the_first_day_whose_term_is_still_ahead(today, months, first):
+    assert first_kept(today, months) == first
+    assert add_months(first, months) > today
+    assert add_months(first - timedelta(days=1), months) <= today
+
+
+def test_the_day_promised_is_the_day_the_rule_removes_on_local_days():
+    """Finding: the retention rules compared UTC instants a number of months back, so a
+    record went at the first run after the exact instant (usually the day after the one
+    promised), and month ends were clamped in UTC (00:30 in Arcachon on 29 February is
+    the 28th in UTC). A record dated at any hour of a local day is removed from the start
+    of its term day, and kept the whole day before, whatever the hour of the run."""
+    for months in (1, 12, 23, 24, 36):
+        for day in (date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 1), date(2024, 3, 31)):
+            for hour in (0, 1, 12, 23):
+                moment = datetime.combine(day, time(hour, 30), tzinfo=clock.LOCAL_TZ)
+                term = clock.term_day(moment, months)
+                assert term == add_months(day, months)
+                for run in (time(0, 10), time(3), time(23, 50)):
+                    on_term = datetime.combine(term, run, tzinfo=clock.LOCAL_TZ)
+                    before = on_term - timedelta(days=1)
+                    assert moment < clock.kept_since(on_term.astimezone(UTC), months)
+                    assert moment >= clock.kept_since(before.astimezone(UTC), months)

@@ -1,11 +1,14 @@
 """Retention of the companies' side (docs/rgpd.md T3, T4, T8), applied by the
 ``data_retention`` job: closed needs lose their owner's details, visits and dormant
 companies' contacts go, sent mails lose their body, mails given up are deleted. Each
-rule is checked a day before and on its boundary, with the clock frozen."""
+rule is checked a day before and on its boundary, with the clock frozen. A rule in months
+counts on the days of Arcachon (``clock.kept_since``): what is dated on a local day goes
+from the start of its term day, 36 months later, whatever the hour it was dated."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlalchemy import func, select
@@ -29,6 +32,8 @@ from tests.test_jobs import run
 
 START = datetime(2024, 3, 15, 10, tzinfo=UTC)
 THREE_YEARS = datetime(2027, 3, 15, 10, tzinfo=UTC)  # 36 months after START, to the second
+# The term day of START begins: midnight in Arcachon (23:00 UTC the day before).
+ON_TERM = datetime(2027, 3, 15, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 def _company() -> Company:
@@ -70,8 +75,8 @@ def test_a_closed_need_loses_its_owner_details_three_years_after_its_last_activi
     company = _company()
     closed = _need(company, NeedState.POURVU)
     still_open = _need(company, NeedState.EN_RECHERCHE)
-    assert run("data_retention", THREE_YEARS - timedelta(seconds=1))["needs_erased"] == 0
-    counts = run("data_retention", THREE_YEARS + timedelta(seconds=1))
+    assert run("data_retention", ON_TERM - timedelta(seconds=1))["needs_erased"] == 0
+    counts = run("data_retention", ON_TERM)
     assert counts["needs_erased"] == 1
     db.session.expire_all()
     assert (closed.owner_name, closed.owner_email, closed.owner_phone, closed.notes) == (
@@ -144,13 +149,16 @@ def test_visits_go_three_years_after_their_date_or_their_follow_up():
     need.visit_id = old.id
     db.session.commit()
     old_id, day_id, later_id = old.id, on_the_day.id, followed_later.id
-    counts = run("data_retention", THREE_YEARS)
+    counts = run("data_retention", ON_TERM - timedelta(seconds=1))
     assert counts["visits_deleted"] == 1
     remaining = set(db.session.scalars(select(Visit.id)).all())
     assert remaining == {day_id, later_id} and old_id not in remaining
     db.session.expire_all()
     assert need.visit_id is None and need.owner_email == "paul@ent.fr"
-    assert run("data_retention", datetime(2027, 6, 2, 3, tzinfo=UTC))["visits_deleted"] == 2
+    # Visited on 15 March 2024: gone on 15 March 2027, its term day.
+    assert run("data_retention", ON_TERM)["visits_deleted"] == 1
+    assert run("data_retention", datetime(2027, 5, 31, 3, tzinfo=UTC))["visits_deleted"] == 0
+    assert run("data_retention", datetime(2027, 6, 1, 3, tzinfo=UTC))["visits_deleted"] == 1
 
 
 def test_a_company_contacts_go_three_years_after_the_last_contact_with_it():
@@ -165,10 +173,8 @@ def test_a_company_contacts_go_three_years_after_the_last_contact_with_it():
         )
     )
     db.session.commit()
-    assert (
-        run("data_retention", THREE_YEARS - timedelta(seconds=1))["company_contacts_deleted"] == 0
-    )
-    counts = run("data_retention", THREE_YEARS + timedelta(seconds=1))
+    assert run("data_retention", ON_TERM - timedelta(seconds=1))["company_contacts_deleted"] == 0
+    counts = run("data_retention", ON_TERM)
     assert counts["company_contacts_deleted"] == 1
     owners = set(db.session.scalars(select(CompanyContact.company_id)).all())
     assert owners == {visited.id, written.id}

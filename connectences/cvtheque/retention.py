@@ -2,7 +2,9 @@
 
 - 23 months without contact: the person is warned by mail, once per contact date
   (a person contacted again, then silent again, is warned again);
-- 24 months: the profile and the CV file are deleted (``erase.erase_candidate``);
+- 24 months: the profile and the CV file are deleted (``erase.erase_candidate``) on
+  :func:`deletion_day`, counted on the days of Arcachon: the day the warning mail and the
+  space promise, the first day the job (03:00) deletes (``clock.kept_since``);
 - a submission whose address is never confirmed is deleted after 7 days.
 
 The scheduler job ``data_retention`` (``jobs.tasks``) calls ``apply_retention``.
@@ -11,12 +13,12 @@ The scheduler job ``data_retention`` (``jobs.tasks``) calls ``apply_retention``.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectences.clock import LOCAL_TZ, months_before
+from connectences.clock import kept_since, term_day
 from connectences.cvtheque import consent
 from connectences.cvtheque.bulk_import import forget_old_imports
 from connectences.cvtheque.erase import erase_candidate
@@ -37,9 +39,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def deletion_date(candidate: Candidate, delete_months: int = DELETE_MONTHS) -> datetime:
-    """When the person will be deleted if there is no contact before."""
-    return months_before(_aware(candidate.last_contact_at), -delete_months)
+def deletion_day(candidate: Candidate, delete_months: int = DELETE_MONTHS) -> date:
+    """The local day the person is deleted if there is no contact before: the day of the
+    last contact in Arcachon, ``delete_months`` later. The one day the warning, the space
+    and the job (:func:`delete_stale`) name."""
+    return term_day(_aware(candidate.last_contact_at), delete_months)
 
 
 def warning_key(candidate: Candidate) -> str:
@@ -73,11 +77,12 @@ def delete_stale(
     delete_months: int = DELETE_MONTHS,
     dry_run: bool = False,
 ) -> tuple[int, int]:
-    """Delete the people without contact for ``delete_months``; (people, files) deleted."""
-    before = months_before(now, delete_months)
+    """Delete the people whose :func:`deletion_day` is today or past (in Arcachon);
+    (people, files) deleted."""
+    before = kept_since(now, delete_months)
     people = files = 0
     for candidate in session.scalars(
-        select(Candidate).where(Candidate.last_contact_at <= before).order_by(Candidate.id)
+        select(Candidate).where(Candidate.last_contact_at < before).order_by(Candidate.id)
     ).all():
         # Their event registrations follow their own rule (events.retention): a person
         # silent in the library may still be seated at next week's job dating.
@@ -121,14 +126,14 @@ def warn_stale(
     keeps the profile (not sent to a person whose account is disabled: the link would
     not open). Returns how many were warned.
     """
-    warn_before = months_before(now, warn_months)
-    delete_before = months_before(now, delete_months)
+    warn_before = kept_since(now, warn_months)
+    delete_before = kept_since(now, delete_months)
     warned = 0
     for candidate in session.scalars(
         select(Candidate)
         .where(
-            Candidate.last_contact_at <= warn_before,
-            Candidate.last_contact_at > delete_before,
+            Candidate.last_contact_at < warn_before,
+            Candidate.last_contact_at >= delete_before,
             Candidate.email_confirmed_at.is_not(None),
             # A person whose account an administrator disabled: the link would be
             # refused; the profile goes at its term.
@@ -141,7 +146,7 @@ def warn_stale(
             select(JobNotice.id).where(JobNotice.kind == WARNING_KIND, JobNotice.key == key)
         ):
             continue
-        day = deletion_date(candidate, delete_months).astimezone(LOCAL_TZ).date()
+        day = deletion_day(candidate, delete_months)
         queue_template(
             session,
             kind=MailKind.CV_RETENTION_WARNING,

@@ -22,11 +22,12 @@ from connectences import config, vocab
 from connectences.accounts import held_forms
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
-from connectences.clock import LOCAL_TZ, local_date, months_before
+from connectences.clock import LOCAL_TZ, kept_since, local_date
 from connectences.content import callbacks, photos, resources
 from connectences.cvtheque import files, retention, stored_files
 from connectences.cvtheque.restamp import restamp_skills
 from connectences.cvtheque.status import settle_ended_work
+from connectences.dates import first_kept
 from connectences.events import retention as event_retention
 from connectences.events.registrations import send_reminders as send_event_reminders
 from connectences.jobs.runner import JobContext, JobRun
@@ -600,13 +601,16 @@ def data_retention(ctx: JobContext) -> dict:
         )
     ).rowcount
     # Contacts before visits: the visits deleted here still date the last contact.
+    # Every rule in months counts on the days of Arcachon (clock.kept_since): what is
+    # dated on a local day goes on that day's term, at the first run of the day.
     counts["company_contacts_deleted"] = delete_dormant_contacts(
-        session, months_before(ctx.now, config.integer("COMPANY_CONTACT_RETENTION_MONTHS"))
+        session, kept_since(ctx.now, config.integer("COMPANY_CONTACT_RETENTION_MONTHS"))
     )
-    visit_before = months_before(ctx.now, config.integer("VISIT_RETENTION_MONTHS"))
-    counts["visits_deleted"] = delete_old_visits(session, visit_before.astimezone(LOCAL_TZ).date())
+    counts["visits_deleted"] = delete_old_visits(
+        session, first_kept(local_date(ctx.now), config.integer("VISIT_RETENTION_MONTHS"))
+    )
     counts["needs_erased"] = erase_closed_needs(
-        session, months_before(ctx.now, config.integer("NEEDS_RETENTION_MONTHS"))
+        session, kept_since(ctx.now, config.integer("NEEDS_RETENTION_MONTHS"))
     )
     counts["mail_bodies_blanked"] = mail_retention.blank_sent_bodies(
         session, ctx.now - config.duration("MAIL_BODY_RETENTION_DAYS")
@@ -615,7 +619,7 @@ def data_retention(ctx: JobContext) -> dict:
         session, ctx.now - config.duration("MAIL_FAILED_RETENTION_DAYS")
     )
     counts["callback_requests_deleted"] = callbacks.delete_old(
-        session, months_before(ctx.now, config.integer("CALLBACK_RETENTION_MONTHS"))
+        session, kept_since(ctx.now, config.integer("CALLBACK_RETENTION_MONTHS"))
     )
     counts["event_registrations_unconfirmed_deleted"] = event_retention.delete_unconfirmed(
         session, ctx.now - timedelta(days=unconfirmed_days)
@@ -624,7 +628,7 @@ def data_retention(ctx: JobContext) -> dict:
         counts["event_registrations_anonymised"],
         counts["event_registrations_deleted"],
     ) = event_retention.erase_past(
-        session, months_before(ctx.now, config.integer("EVENT_REGISTRATION_RETENTION_MONTHS"))
+        session, kept_since(ctx.now, config.integer("EVENT_REGISTRATION_RETENTION_MONTHS"))
     )
     erased = {key: value for key, value in counts.items() if value and key not in _NOT_ERASED}
     if erased:

@@ -29,6 +29,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from connectences import clock, vocab
+from connectences.dates import add_months
 from connectences.models import (
     Candidate,
     CandidateSkill,
@@ -248,8 +249,9 @@ def size_label(employees: int | None) -> str:
 
 def month_window(year: int, month: int) -> tuple[datetime, datetime]:
     """The instants (UTC-aware) of the first and the day after the last of a local month."""
-    start = datetime.combine(date(year, month, 1), time(), clock.LOCAL_TZ)
-    end = clock.months_before(start, -1)
+    first = date(year, month, 1)
+    start = datetime.combine(first, time(), clock.LOCAL_TZ)
+    end = datetime.combine(add_months(first, 1), time(), clock.LOCAL_TZ)
     return start, end
 
 
@@ -515,8 +517,7 @@ def period_start(until: datetime, months: int) -> datetime:
     """The first instant of the ``months`` calendar months ending with the one of
     ``until`` (excluded: the end of a day is the next day's midnight), Paris time."""
     day = (until.astimezone(clock.LOCAL_TZ) - timedelta(microseconds=1)).date()
-    first = datetime.combine(day.replace(day=1), time(), clock.LOCAL_TZ)
-    return clock.months_before(first, months - 1)
+    return datetime.combine(add_months(day.replace(day=1), 1 - months), time(), clock.LOCAL_TZ)
 
 
 def figures_between(

@@ -31,7 +31,6 @@ from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import AccountError, candidate_has_account
-from connectences.clock import LOCAL_TZ
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
 from connectences.cvtheque.commitments import (
@@ -545,10 +544,10 @@ def _space_candidate(token: str | None) -> Candidate:
 def _came_back(candidate: Candidate) -> None:
     """The person came back: their 2 years start again; told so after a warning."""
     if retention.came_back(db.session, candidate):
-        day = retention.deletion_date(candidate).astimezone(LOCAL_TZ).date()
+        day = retention.deletion_day(candidate)
         flash(
             "Merci : votre profil est conservé dans la CVthèque. Sans nouvelles de votre "
-            f"part, il le sera jusqu'au {day:%d/%m/%Y}.",
+            f"part, il sera supprimé le {day:%d/%m/%Y}.",
             "success",
         )
 
