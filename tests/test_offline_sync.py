@@ -7,9 +7,10 @@ the phone, the service worker and the manifest."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from connectences import clock
@@ -90,6 +91,36 @@ def test_visit_is_stored_once_with_the_phone_time(client, auth):
     stored = db.session.scalars(select(OfflineRecord)).one()
     assert (stored.key, stored.kind, stored.visit_id) == (record["cle"], "visite", visit.id)
     assert stored.recorded_at == recorded
+
+
+def test_a_visit_sent_without_its_date_is_dated_the_day_the_phone_recorded_it(client, auth):
+    """Finding: a visit queued without « Date du contact » (the online form submitted
+    without network, the field emptied) was dated the day it reached the server: a round
+    of Friday sent on Monday read Monday. It is the local day of its recording time."""
+    auth.login("animateur")
+    recorded = now() - timedelta(days=3)
+    record = visit_record(make_company(), at=recorded, visited_on="")
+    assert results(send(client, record))[record["cle"]]["statut"] == "enregistre"
+    visit = db.session.scalars(select(Visit)).one()
+    assert visit.visited_on == clock.local_date(recorded) != clock.local_today()
+
+
+def test_a_dateless_visit_recorded_by_a_phone_slightly_ahead_at_midnight_is_dated_today(
+    client, auth
+):
+    """The phone's clock may be a few minutes ahead: recorded at 00:03 on its clock
+    while the server is at 23:58, the visit is dated today, not refused as future."""
+    company = make_company()
+    server_now = datetime(2026, 11, 20, 23, 58, tzinfo=clock.LOCAL_TZ)
+    with time_machine.travel(server_now, tick=False):
+        auth.login("animateur")
+        record = visit_record(
+            company, at=server_now + timedelta(minutes=5), visited_on="", follow_up_on=""
+        )
+        record["donnees"]["outcome"] = "information_donnee"
+        answer = results(send(client, record))[record["cle"]]
+    assert answer["statut"] == "enregistre", answer
+    assert db.session.scalars(select(Visit.visited_on)).one() == date(2026, 11, 20)
 
 
 def test_replayed_key_returns_the_stored_visit_and_stores_nothing_more(client, auth):

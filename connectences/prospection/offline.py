@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectences import territory
+from connectences.clock import local_date
 from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs import form_rules, register
 from connectences.prospection import companies as directory
@@ -434,8 +435,12 @@ def _visit_company(session, key, data, animateur, held) -> Company:
 
 def _visit(session, key, data, confirmed, animateur, limits, recorded_at, held) -> Outcome:
     company = _visit_company(session, key, data, animateur, held)
+    # A visit sent without its date was made the day the phone recorded it, not the day
+    # it reached the server (a round sent the next morning); never after today (a phone
+    # a few minutes ahead, just before midnight).
+    recorded_on = min(local_date(recorded_at), limits.today)
     try:
-        visit_input = prospection.visit_input_from_form(data, today=limits.today)
+        visit_input = prospection.visit_input_from_form(data, today=recorded_on)
         visit, _pressure = prospection.log_visit(
             session,
             company,
