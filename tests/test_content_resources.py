@@ -113,13 +113,18 @@ def test_public_pages_hide_an_expired_resource(client):
     assert "<script>x()" not in shown.get_data(as_text=True)
 
 
-def test_published_for_the_newsletter_by_topic_and_date():
+def test_published_for_the_newsletter_by_topic():
     add("Ancienne", topics=["formation"])
     add("Recrutement", topics=["recrutement"])
     assert titles(resources.published(db.session, today=TODAY, topic="recrutement")) == [
         "Recrutement"
     ]
     assert len(resources.published(db.session, today=TODAY, limit=1)) == 1
+    # Its filter ``since`` (no caller) compared the UTC day of the last change, the day
+    # before in Arcachon from 22:00 or 23:00 UTC: gone rather than kept wrong. A filter
+    # by date would compare clock.local_date of updated_at.
+    with pytest.raises(TypeError):
+        resources.published(db.session, today=TODAY, since=TODAY)
 
 
 def test_suggestions_fit_the_company_profile_most_specific_first():

@@ -121,16 +121,13 @@ def published(
     *,
     today: date | None = None,
     topic: str | None = None,
-    since: date | None = None,
     limit: int | None = None,
 ) -> list[Resource]:
     """The public resources, last updated first (for the newsletter and the home page):
-    of one ``topic`` if given, updated on or after ``since`` if given, at most ``limit``."""
+    of one ``topic`` if given, at most ``limit``."""
     rows = session.scalars(_PUBLIC, {"today": today or local_today()}).all()
     if topic:
         rows = [r for r in rows if topic in (r.topics or [])]
-    if since:
-        rows = [r for r in rows if r.updated_at.date() >= since]
     return rows[:limit] if limit else list(rows)
 
 
