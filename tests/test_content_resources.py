@@ -120,11 +120,6 @@ def test_published_for_the_newsletter_by_topic():
         "Recrutement"
     ]
     assert len(resources.published(db.session, today=TODAY, limit=1)) == 1
-    # Its filter ``since`` (no caller) compared the UTC day of the last change, the day
-    # before in Arcachon from 22:00 or 23:00 UTC: gone rather than kept wrong. A filter
-    # by date would compare clock.local_date of updated_at.
-    with pytest.raises(TypeError):
-        resources.published(db.session, today=TODAY, since=TODAY)
 
 
 def test_suggestions_fit_the_company_profile_most_specific_first():
