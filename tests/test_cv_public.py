@@ -15,6 +15,7 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from connectences import accounts
 from connectences.cvtheque import consent, profile, retention
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.profile import MAX_SKILLS
@@ -1095,6 +1096,43 @@ def test_a_confirmed_new_address_becomes_the_login(client, auth):
     auth.logout()
     assert auth.post_login(old_address, PASSWORD).status_code != 302  # refused
     assert auth.post_login("nouvelle@exemple.fr", PASSWORD).status_code == 302
+
+
+def test_a_reset_link_mailed_to_the_former_address_dies_with_the_change(client, auth):
+    # Whoever reads the former mailbox (an old employer's, a shared one) must not choose
+    # the password of the account that now logs in with the new address.
+    user = auth.login("candidate")
+    old_address = user.email
+    token = accounts.request_password_reset(db.session, old_address)
+    assert token is not None
+    candidate = db.session.get(Candidate, user.candidate_id)
+    consent.request_address_change(db.session, candidate, "nouvelle@exemple.fr")
+    consent.confirm(db.session, consent.confirmation_token(candidate, "nouvelle@exemple.fr"))
+    db.session.commit()
+    auth.logout()
+    page = client.get(f"/invitation/{token}")
+    assert page.status_code == 400 and "n'est plus valable" in page_text(page)
+    sent = client.post(
+        f"/invitation/{token}",
+        data={"password": "Choisi-par-un-autre-2026", "confirm": "Choisi-par-un-autre-2026"},
+    )
+    assert sent.status_code == 400
+    assert auth.post_login("nouvelle@exemple.fr", PASSWORD).status_code == 302
+
+
+def test_an_invitation_mailed_to_the_former_address_dies_with_the_change(client):
+    factories.load(
+        factories.document(candidates=[factories.candidate(ref="cv-invite", email=EMAIL)])
+    )
+    token = accounts.invite(db.session, EMAIL, "candidate", "cv-invite", None)
+    db.session.commit()
+    candidate = the_candidate_by(EMAIL)
+    consent.request_address_change(db.session, candidate, "nouvelle@exemple.fr")
+    consent.confirm(db.session, consent.confirmation_token(candidate, "nouvelle@exemple.fr"))
+    db.session.commit()
+    assert db.session.scalars(select(User.email)).all() == ["nouvelle@exemple.fr"]
+    page = client.get(f"/invitation/{token}")
+    assert page.status_code == 400 and "déjà servi" in page_text(page)
 
 
 def test_a_new_address_another_account_logs_in_with_leaves_the_login_alone(client, auth):

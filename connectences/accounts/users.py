@@ -450,19 +450,31 @@ RESET_TTL_HOURS = 2
 MAX_RESETS_PER_DAY = 3
 
 
-def end_reset_links(session: Session, user: User, now: datetime | None = None) -> None:
-    """Make the reset links of ``user`` not used yet stop working (a newer one is sent, or
-    the password was changed: a link read by someone else must not outlive either)."""
+def _end_links(session: Session, user: User, now: datetime | None, *purposes: str) -> None:
+    """Stamp the links of ``user`` not used yet (of these ``purposes``, every one when
+    none is named) as used: they stop working."""
+    unused = [Invitation.user_id == user.id, Invitation.used_at.is_(None)]
+    if purposes:
+        unused.append(Invitation.purpose.in_(purposes))
     session.execute(
         update(Invitation)
-        .where(
-            Invitation.user_id == user.id,
-            Invitation.purpose == "reset",
-            Invitation.used_at.is_(None),
-        )
+        .where(*unused)
         .values(used_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def end_reset_links(session: Session, user: User, now: datetime | None = None) -> None:
+    """Make the reset links of ``user`` not used yet stop working (a newer one is sent, or
+    the password was changed: a link read by someone else must not outlive either)."""
+    _end_links(session, user, now, "reset")
+
+
+def end_mailed_links(session: Session, user: User, now: datetime | None = None) -> None:
+    """Make every link mailed to the account's address and not used yet stop working
+    (password reset and invitation alike): its login address changed, and whoever reads
+    the former mailbox must not choose the password of the account it now names."""
+    _end_links(session, user, now)
 
 
 def _reset_mail_text(user: User, token: str) -> str:

@@ -24,6 +24,7 @@ from connectences import config
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import CLOSED_HASH
 from connectences.accounts.roles import close_password
+from connectences.accounts.users import end_mailed_links
 from connectences.clock import LOCAL_TZ, local_date
 from connectences.contacts import email_key
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
@@ -361,6 +362,8 @@ def _login_follows_address(session: Session, candidate: Candidate) -> None:
     if session.scalar(select(User.id).where(User.email == candidate.email)) is not None:
         return
     account.email = candidate.email
+    # The links mailed to the former address (a reset asked for just before) die with it.
+    end_mailed_links(session, account)
     audit(session, "user.email_changed", entity="user", entity_id=account.id, actor=account)
 
 
