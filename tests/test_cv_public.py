@@ -713,6 +713,29 @@ def test_a_new_address_waits_for_its_confirmation_and_the_profile_keeps_its_own(
     assert candidate.email_confirmed_at is not None
 
 
+def test_the_links_mailed_to_the_former_address_stop_opening_the_space(client):
+    # Whoever reads the former mailbox must not keep the space (and with it the profile's
+    # address, hence its login) once its owner moved to another address.
+    space = submitted_and_confirmed(client)
+    assert client.post("/mon-cv/lien", data={"email": EMAIL}).status_code == 200
+    mailed = link_in(mails_to(EMAIL)[-1], r"http://localhost(/mon-cv/[^/\s]+)\s")
+    assert client.get(mailed).status_code == 200
+    data = form_data(email="nouvelle@exemple.fr")
+    data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
+    assert client.post(f"{space}/modifier", data=data).status_code == 302
+    assert (
+        "envoyés à l'ancienne ne fonctionneront plus"
+        in mails_to("nouvelle@exemple.fr")[-1].body_text
+    )
+    fresh = confirm_from_mail(client, "nouvelle@exemple.fr")
+    assert client.get(fresh).status_code == 200  # the confirmation leads on to the space
+    for old in (space, mailed):
+        refused = client.get(old)
+        assert refused.status_code == 403 and "n'est plus valide" in page_text(refused)
+        assert client.get(f"{old}/export.json").status_code == 403
+
+
 def test_asking_for_an_address_another_profile_holds_reveals_nothing(client):
     submitted_and_confirmed(client, email="autre@exemple.fr", first_name="Autre")
     space = submitted_and_confirmed(client)

@@ -265,6 +265,9 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
     """
     candidate, address, payload = confirmation_of(session, token)
     newly = not already_confirmed(candidate, address)
+    # Read before a change of address outdates the links: this one was mailed to the new
+    # address, and leads on to the space with a fresh link.
+    opens_space = payload.get("v", 0) == (candidate.token_version or 0)
     if candidate.email != address:
         _take_pending_address(session, candidate)
     if candidate.email_confirmed_at is None:
@@ -280,7 +283,7 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
         )
         audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
         _login_follows_address(session, candidate)
-    return Confirmation(candidate, payload.get("v", 0) == (candidate.token_version or 0), newly)
+    return Confirmation(candidate, opens_space, newly)
 
 
 def asks_another_address(candidate: Candidate, address: str | None) -> bool:
@@ -349,6 +352,9 @@ def _take_pending_address(session: Session, candidate: Candidate) -> None:
     candidate.email = candidate.pending_email
     candidate.pending_email = None
     candidate.email_confirmed_at = None  # confirmed just below, with the address it has now
+    # The personal links mailed to the former address stop working: whoever reads that
+    # mailbox must not keep the space, nor change its address (and login) again.
+    _outdate_links(candidate)
     record_event(session, candidate, "updated", "Adresse e-mail changée.", actor_label=SELF)
 
 
@@ -497,6 +503,12 @@ def send_space_link(session: Session, email: str, *, force: bool = False) -> boo
     return True
 
 
+def _outdate_links(candidate: Candidate) -> None:
+    """Make every personal link made so far for the person stop working (their space,
+    and a confirmation link's way on to it): the links carry ``token_version``."""
+    candidate.token_version = (candidate.token_version or 0) + 1
+
+
 def revoke_links(
     session: Session,
     candidate: Candidate,
@@ -512,7 +524,7 @@ def revoke_links(
     profile's address (:func:`tell_account_created` said so when it was created).
     ``actor`` is the staff member acting for the person (:func:`revoke_links_for`).
     Returns whether an account's password was closed."""
-    candidate.token_version = (candidate.token_version or 0) + 1
+    _outdate_links(candidate)
     account = session.scalar(
         select(User).where(
             User.candidate_id == candidate.id,
