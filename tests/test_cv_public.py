@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import re
 import threading
 import time
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from connectences import accounts
-from connectences.cvtheque import consent, profile, retention
+from connectences.cvtheque import consent, files, profile, retention
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.profile import MAX_SKILLS
 from connectences.extensions import db
@@ -309,6 +311,48 @@ def test_fake_or_oversize_pdf_is_refused_with_no_orphan_file(
     html = response.get_data(as_text=True)
     assert 'id="cv-erreurs"' in html and words in html
     assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
+
+
+class _FullDisk:
+    """What ``os.fdopen`` gives when the disk fills up: ten bytes written, then ENOSPC."""
+
+    real_fdopen = staticmethod(os.fdopen)
+
+    def __init__(self, fd, mode):
+        self.fh = self.real_fdopen(fd, mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+    def write(self, data):
+        self.fh.write(data[:10])
+        self.fh.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _read_only_folder(path, flags, mode=0o777):
+    raise PermissionError(errno.EACCES, "Permission denied", path)
+
+
+@pytest.mark.parametrize("call, failure", [("open", _read_only_folder), ("fdopen", _FullDisk)])
+def test_a_cv_the_disk_cannot_keep_stores_nothing_and_says_to_try_again(
+    client, cv_dir, monkeypatch, caplog, call, failure
+):
+    # The real local storage writes (LocalCvStorage): only the system refuses.
+    monkeypatch.setattr(files.os, call, failure)
+    response = post_form(client, pdf=make_pdf("Expérience : comptabilité"))
+    monkeypatch.undo()
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert 'id="cv-erreurs"' in html and "réessayez dans quelques minutes" in html
+    assert form_data()["email"] in html  # what was typed is kept
+    # No person without their file, no file without its person, no mail.
+    assert files_in(cv_dir) == [] and count(Candidate) == 0 and count(OutboxMessage) == 0
+    assert "CV file could not be stored" in caplog.text  # the log says why
+    assert post_form(client, pdf=make_pdf("Expérience : comptabilité")).status_code == 302
 
 
 def test_an_unreadable_photo_of_a_cv_is_refused_saying_how_to_go_on_and_the_form_is_kept(

@@ -80,6 +80,18 @@ class CvFileError(DomainError):
     """A CV file refused, with the reason in French for the person."""
 
 
+class CvStorageError(CvFileError):
+    """The file was fine but could not be written (folder not writable, disk full...):
+    nothing is stored, the person may send it again later; the log says why."""
+
+
+STORAGE_UNAVAILABLE = (
+    "Votre CV n'a pas pu être enregistré : un problème technique de notre côté "
+    "empêche de conserver le fichier pour le moment. Rien n'a été enregistré ; "
+    "réessayez dans quelques minutes."
+)
+
+
 # What a PDF reader runs by itself: a script (Acrobat's JavaScript) or a program it
 # launches. A CV is opened by staff and operators on their own computers.
 _CODE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
@@ -456,8 +468,13 @@ class LocalCvStorage:
         path = self._path(name)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except BaseException:
+            # A disk full mid-write: no truncated file left behind under a name.
+            path.unlink(missing_ok=True)
+            raise
 
     def read(self, name: str) -> bytes:
         return self._path(name).read_bytes()
@@ -499,11 +516,16 @@ def store_pdf(data: bytes, *, session: Session | None = None) -> str:
     """Write a checked PDF under a random name (mode 0600 on disk); return that name.
 
     With ``session``, the file belongs to its transaction: it is removed again if the
-    transaction ends without a commit.
+    transaction ends without a commit. ``CvStorageError`` when the storage refuses the
+    write (nothing left of the file).
     """
     store = storage()
     name = f"{secrets.token_hex(16)}.pdf"
-    store.write_new(name, data)
+    try:
+        store.write_new(name, data)
+    except OSError as error:
+        log.error("CV file could not be stored (%s): %s", type(error).__name__, error)
+        raise CvStorageError(STORAGE_UNAVAILABLE) from error
     if session is not None:
         follow_transaction(session, store, name)
     return name

@@ -45,7 +45,7 @@ from connectences.cvtheque.commitments import (
     week_view,
 )
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate, export_candidate
-from connectences.cvtheque.files import CvFileError
+from connectences.cvtheque.files import CvFileError, CvStorageError
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.profile import (
     CleanProfile,
@@ -230,7 +230,8 @@ def submit():
         except (ProfileError, CvFileError) as exc:
             db.session.rollback()
             form.add_errors(getattr(exc, "errors", None) or {"cv": str(exc)})
-            return _render_form(form, status=400)
+            # The storage failing is no fault of the form: the same form may come again.
+            return _render_form(form, status=503 if isinstance(exc, CvStorageError) else 400)
         found = _proposals(text, form.cleaned["skills"])
         tell_communes_recorded(form.commune.data)
         # The same answer whether the address was new or known: nothing tells a visitor
@@ -677,7 +678,7 @@ def update(token: str):
                 form.add_errors(exc.errors)
             return _render_form(
                 form,
-                status=400,
+                status=503 if isinstance(exc, CvStorageError) else 400,
                 template="cv_public/update.html",
                 token=token,
                 stamp=sent_stamp,
