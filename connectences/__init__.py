@@ -41,8 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     config_module.check_renamed(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(app.instance_path)
+    config_module.check_database_uri(app.config["SQLALCHEMY_DATABASE_URI"])
     _check_secret_key(app)
     _check_legal_settings(app)
+    _check_production_settings(app)
 
     register_log_filters()
     register_extensions(app)
@@ -61,6 +63,21 @@ def _check_secret_key(app: Flask) -> None:
             "/ SECRET_KEY is missing: production refuses to start without one."
         )
     app.config["SECRET_KEY"] = config_module.embedded_secret_key(app.instance_path)
+
+
+def _check_production_settings(app: Flask) -> None:
+    """Production runs with a key no one can guess, links people can open and a real
+    SMTP relay: each setting that is not so is named, with what to put there."""
+    if app.config.get("CONNECTENCES_ENV") != "production":
+        return
+    wrong = config_module.production_problems(app.config)
+    if wrong:
+        lines = "\n".join(f"- {key} : {config_module.PRODUCTION_SETTINGS[key]}" for key in wrong)
+        raise ConfigurationError(
+            "Réglages de production à corriger (instance/config.py ou variables "
+            f"d'environnement) :\n{lines}\n"
+            "/ Production refuses to start: weak SECRET_KEY, or local BASE_URL or mail settings."
+        )
 
 
 def _check_legal_settings(app: Flask) -> None:

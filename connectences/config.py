@@ -12,13 +12,18 @@ quantity says its unit in its name (``_BYTES``, ``_SECONDS``, ``_MINUTES``, ``_H
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 
 class ConfigurationError(RuntimeError):
@@ -321,6 +326,83 @@ def example_settings(config) -> list[str]:
     return [key for key in LEGAL_SETTINGS if is_example_value(key, config.get(key))]
 
 
+# The shortest SECRET_KEY production accepts: what ``secrets.token_hex(16)`` gives. It
+# signs the sessions and every personal link (CV space, company space, unsubscribe).
+SECRET_KEY_MIN_LENGTH = 32
+# The settings production checks beyond the legal ones, with what each must be.
+PRODUCTION_SETTINGS = {
+    "SECRET_KEY": (
+        f"au moins {SECRET_KEY_MIN_LENGTH} caractères aléatoires, par exemple la sortie de "
+        '`python -c "import secrets; print(secrets.token_hex(32))"`'
+    ),
+    "BASE_URL": "l'adresse publique du service, en https:// (les liens des e-mails la donnent)",
+    "MAIL_SERVER": "le serveur SMTP (relais) par lequel partent les e-mails",
+    "MAIL_PORT": "le port de ce serveur, un nombre de 1 à 65535",
+    "MAIL_FROM": "l'adresse d'expédition des e-mails, sur le domaine de l'installation",
+}
+_RESERVED_HOST = re.compile(
+    r"(?:^|\.)(?:localhost|local|test|invalid|example)$|(?:^|\.)(?:example|exemple)\.(?:com|org|net|fr)$",
+    re.IGNORECASE,
+)
+
+
+def _weak_secret(value: object) -> bool:
+    text = "" if value is None else str(value)
+    # A repeated character ("x" * 32) or a placeholder ("changeme") is no random key.
+    return (
+        len(text) < SECRET_KEY_MIN_LENGTH or len(set(text)) < 10 or bool(_PLACEHOLDER.search(text))
+    )
+
+
+def _local_host(host: str | None) -> bool:
+    if not host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_RESERVED_HOST.search(host))
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def production_problems(config) -> list[str]:
+    """The settings of ``config`` (a mapping) production may not run with, beyond the
+    legal ones (``example_settings``): a weak SECRET_KEY, a BASE_URL no one outside can
+    open, no SMTP relay, an example sender. In the order of ``PRODUCTION_SETTINGS``."""
+    wrong = set()
+    if _weak_secret(config.get("SECRET_KEY")):
+        wrong.add("SECRET_KEY")
+    base = urlsplit(str(config.get("BASE_URL") or "").strip())
+    if base.scheme != "https" or _local_host(base.hostname):
+        wrong.add("BASE_URL")
+    if not str(config.get("MAIL_SERVER") or "").strip():
+        wrong.add("MAIL_SERVER")
+    port = config.get("MAIL_PORT")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        wrong.add("MAIL_PORT")
+    sender = parseaddr(str(config.get("MAIL_FROM") or ""))[1]
+    if "@" not in sender or _local_host(sender.rpartition("@")[2]):
+        wrong.add("MAIL_FROM")
+    return [key for key in PRODUCTION_SETTINGS if key in wrong]
+
+
+def check_database_uri(uri: str) -> None:
+    """Refuse a database URL SQLAlchemy cannot read or has no driver for, naming it
+    without its password, rather than failing inside the extension's set-up."""
+    try:
+        url = make_url(uri)
+        url.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        try:
+            shown = make_url(uri).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            shown = "(illisible)"
+        raise ConfigurationError(
+            f"DATABASE_URL inutilisable : {shown} ({type(error).__name__}). Attendu : "
+            "postgresql://utilisateur:motdepasse@hôte/base ou sqlite:////chemin/fichier. "
+            "/ DATABASE_URL cannot be used."
+        ) from None
+
+
 def database_uri(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -344,7 +426,13 @@ def from_environment() -> dict:
             if isinstance(default, bool):
                 values[key] = raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
             elif isinstance(default, int):
-                values[key] = int(raw)
+                try:
+                    values[key] = int(raw)
+                except ValueError:
+                    raise ConfigurationError(
+                        f"Variable d'environnement {key} : un nombre entier est attendu, "
+                        f"pas « {raw} ». / {key} must be a whole number."
+                    ) from None
             else:
                 values[key] = raw
     if "DATABASE_URL" in os.environ:

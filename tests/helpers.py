@@ -45,6 +45,15 @@ LEGAL_VALUES = {
     "CONTACT_ADDRESS": "12 rue de l'Essai, 33260 La Teste-de-Buch",
     "CONTACT_EMAIL": "equipe@pays-essai.fr",
 }
+# And the rest of what production checks (config.production_problems): a random-looking
+# key, a public https address, an SMTP relay and a sender of the installation's domain.
+PRODUCTION_VALUES = {
+    **LEGAL_VALUES,
+    "SECRET_KEY": "9f2c4e7a1b8d3f6e0a5c9b2d7e4f1a8c",
+    "BASE_URL": "https://competences.pays-essai.fr",
+    "MAIL_SERVER": "smtp.pays-essai.fr",
+    "MAIL_FROM": "Connect'ences <ne-pas-repondre@pays-essai.fr>",
+}
 
 
 def page_text(response) -> str:

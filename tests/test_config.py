@@ -12,7 +12,7 @@ import pytest
 from connectences import ConfigurationError, config, create_app
 from connectences.config import LEGAL_SETTINGS, example_settings, is_example_value
 from connectences.extensions import db
-from tests.helpers import LEGAL_VALUES
+from tests.helpers import LEGAL_VALUES, PRODUCTION_VALUES
 
 ENV_TO_CLEAR = (
     "SECRET_KEY",
@@ -94,11 +94,10 @@ def test_production_refuses_to_start_without_secret_key(instance, monkeypatch):
 
 def test_production_starts_with_a_secret_key(instance, monkeypatch):
     monkeypatch.setenv("CONNECTENCES_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "cle-de-production")
-    for key, value in LEGAL_VALUES.items():  # set in the environment, like the key
+    for key, value in PRODUCTION_VALUES.items():  # set in the environment, like the key
         monkeypatch.setenv(key, value)
     app = _make()
-    assert app.config["SECRET_KEY"] == "cle-de-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
+    assert app.config["SECRET_KEY"] == PRODUCTION_VALUES["SECRET_KEY"]
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["CONTACT_EMAIL"] == LEGAL_VALUES["CONTACT_EMAIL"]
 
@@ -323,3 +322,52 @@ def test_environment_values_take_the_type_of_their_default(monkeypatch):
     assert values["SESSION_IDLE_MINUTES"] == 45
     assert values["MAIL_USE_TLS"] is True
     assert values["MAIL_SERVER"] == "smtp.pays.fr"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("SECRET_KEY", "dev"),
+        ("SECRET_KEY", "cle-de-production"),  # a phrase, shorter than 32
+        ("SECRET_KEY", "x" * 64),
+        ("SECRET_KEY", "changeme-changeme-changeme-changeme"),
+        ("BASE_URL", "http://127.0.0.1:5000"),  # the shipped default
+        ("BASE_URL", "http://competences.pays-essai.fr"),  # cookies are Secure: https only
+        ("BASE_URL", "https://localhost"),
+        ("MAIL_SERVER", ""),
+        ("MAIL_PORT", "0"),
+        ("MAIL_FROM", "Connect'ences <ne-pas-repondre@connectences.local>"),
+        ("MAIL_FROM", "pas-une-adresse"),
+    ],
+)
+def test_production_refuses_a_weak_key_or_a_local_address_naming_the_setting(
+    instance, monkeypatch, key, value
+):
+    monkeypatch.setenv("CONNECTENCES_ENV", "production")
+    for name, good in {**PRODUCTION_VALUES, key: value}.items():
+        monkeypatch.setenv(name, good)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    message = str(refused.value)
+    assert "Réglages de production à corriger" in message
+    assert [name for name in config.PRODUCTION_SETTINGS if f"- {name} :" in message] == [key]
+    if key == "SECRET_KEY":
+        assert value not in message  # the refused key is not written to the log
+
+
+def test_a_number_setting_that_is_no_number_is_refused_at_start_naming_it(instance, monkeypatch):
+    monkeypatch.setenv("MAIL_PORT", "vingt-cinq")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "k"})
+    assert "MAIL_PORT" in str(refused.value) and "nombre entier" in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["mysqlx://admin:s3cr3t@db/connectences", "pas une adresse"])
+def test_a_database_url_without_driver_is_refused_at_start_without_its_password(
+    instance, monkeypatch, url
+):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "k"})
+    assert "DATABASE_URL inutilisable" in str(refused.value)
+    assert "s3cr3t" not in str(refused.value)

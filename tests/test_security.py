@@ -17,7 +17,7 @@ from connectences.extensions import db
 from connectences.models import LoginThrottle, Need
 from connectences.web.access import public
 from tests.fixtures_auth import PASSWORD, csrf_token_from
-from tests.helpers import LEGAL_VALUES
+from tests.helpers import PRODUCTION_VALUES
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -217,8 +217,7 @@ def test_session_cookie_flags(client, auth):
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("CONNECTENCES_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("CONNECTENCES_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "une-cle-de-production-tres-longue")
-    prod = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", **LEGAL_VALUES})
+    prod = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", **PRODUCTION_VALUES})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     assert prod.config["REMEMBER_COOKIE_SECURE"] is True
     with prod.test_client() as client:
