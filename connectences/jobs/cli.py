@@ -15,9 +15,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
+from connectences.config import ConfigurationError
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS, JOBS_BY_ID
 from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded
+from connectences.schema import check_schema
 
 
 @click.group("jobs", help="Tâches planifiées : liste, exécution manuelle.")
@@ -94,6 +96,10 @@ def build_scheduler(app):
 def scheduler_cli() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()
+    try:
+        check_schema(app)  # a job would fail on every run on a database left behind
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
     scheduler = build_scheduler(app)
     click.echo(f"Planificateur démarré : {len(JOBS)} tâches.")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
