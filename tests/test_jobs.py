@@ -758,3 +758,58 @@ def test_the_minute_jobs_run_through_the_hour_shown_twice_in_october():
     with time_machine.travel(second, tick=False):
         assert run_guarded(job, now=second).outcome == "ok"
         assert run_guarded(job, now=second + timedelta(seconds=20)).outcome == "skipped"
+
+
+# --------------------------------------------------------------- stopped, killed, restarted
+
+
+def _dead_process_id() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _left_running(job_id: str, period: str, runner: str) -> int:
+    row = JobRun(
+        job_id=job_id,
+        period=period,
+        started_at=MONDAY,
+        outcome="running",
+        counts={"runner": runner},
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_a_run_left_running_by_a_killed_scheduler_is_taken_over_not_lost():
+    import os
+    import socket
+
+    make_world(MONDAY)
+    job = JOBS_BY_ID["monthly_digest"]
+    now = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.commit()
+    host = socket.gethostname()
+    # A process of this host still alive (the test's parent), another host's: left alone.
+    for runner in (f"{host}:{os.getppid()}", f"autre-serveur:{_dead_process_id()}"):
+        row = _left_running("monthly_digest", "2026-03", runner)
+        with time_machine.travel(now, tick=False):
+            assert run_guarded(job, now=now).outcome == "skipped"
+        db.session.delete(db.session.get(JobRun, row))
+        db.session.commit()
+    assert mails("cobas@agglo.fr") == []
+    # Killed mid-job (kill -9): its row stays "running"; the next run takes it over.
+    row = _left_running("monthly_digest", "2026-03", f"{host}:{_dead_process_id()}")
+    with time_machine.travel(now, tick=False):
+        result = run_guarded(job, now=now)
+        assert result.outcome == "ok" and result.counts["mails"] == 1
+        assert run_guarded(job, now=now).outcome == "skipped"  # and once only
+    db.session.expire_all()
+    (taken,) = db.session.scalars(select(JobRun)).all()
+    assert taken.id == row and taken.outcome == "ok" and taken.finished_at is not None
+    assert len(mails("cobas@agglo.fr")) == 1

@@ -7,11 +7,19 @@ scheduler process started by mistake, or a thread) fail that insert and skip. Th
 outcome (ok or error, counts, error text) is written to the same row afterwards.
 A job that raises is rolled back, recorded and reported by mail to the active
 admins; the exception never escapes, so one failing job never stops the others.
+
+While it runs, the row names its runner (``counts["runner"]``: host and process id).
+A runner killed mid-job (``kill -9``, a crash, a reboot of the container) leaves the
+row "running"; the next runner on the same host whose process is gone takes the row
+over (one ``UPDATE`` that only one can win) instead of skipping the period for good.
+A row naming another host, or a live process, is left alone.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -73,17 +81,73 @@ def _own_session() -> Session:
     return Session(bind=db.engine, expire_on_commit=False)
 
 
+def this_runner() -> str:
+    """Who runs a job: this host and process, as written on its guard row."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def runner_is_gone(runner: object) -> bool:
+    """Whether ``runner`` (``this_runner()`` of some process) was a process of this host
+    that no longer exists. Unknown (another host, an old row naming no runner): False."""
+    host, _, pid = str(runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def claim_period(job_id: str, period: str, now: datetime) -> int | None:
-    """Insert the guard row for (job_id, period) and commit it; None if another runner has it."""
+    """Insert the guard row for (job_id, period) and commit it; None if another runner has it.
+
+    A row left "running" by a runner that died on this host is taken over instead.
+    """
+    runner = {"runner": this_runner()}
     with _own_session() as session:
-        run = JobRun(job_id=job_id, period=period, started_at=now, outcome="running")
+        run = JobRun(job_id=job_id, period=period, started_at=now, outcome="running", counts=runner)
         session.add(run)
         try:
             session.commit()
         except IntegrityError:
             session.rollback()
-            return None
+            return _take_over_dead_run(session, job_id, period, now, runner)
         return run.id
+
+
+def _take_over_dead_run(session, job_id: str, period: str, now: datetime, runner: dict):
+    held = session.execute(
+        select(JobRun.id, JobRun.started_at, JobRun.counts).where(
+            JobRun.job_id == job_id, JobRun.period == period, JobRun.outcome == "running"
+        )
+    ).first()
+    session.rollback()
+    if held is None or not runner_is_gone((held.counts or {}).get("runner")):
+        return None
+    # The started_at read is the compare-and-set: of two runners taking it over, one wins.
+    taken = session.execute(
+        update(JobRun)
+        .where(
+            JobRun.id == held.id,
+            JobRun.outcome == "running",
+            JobRun.started_at == held.started_at,
+        )
+        .values(started_at=now, counts=runner)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if taken.rowcount != 1:
+        return None
+    log.warning(
+        "job %s: period %s was left running by %s, which is gone: run again",
+        job_id,
+        period,
+        held.counts.get("runner"),
+    )
+    return held.id
 
 
 def _finish(run_id: int, outcome: str, counts: dict, error: str | None) -> None:
