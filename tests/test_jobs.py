@@ -637,7 +637,7 @@ def test_scheduler_has_every_job_once_coalesced_and_ticks_through_the_guard(app)
     assert scheduler._job_defaults["coalesce"] is True
     assert scheduler._job_defaults["max_instances"] == 1
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == set(JOBS_BY_ID)
+    assert set(jobs) == set(JOBS_BY_ID) | {"catch_up"}  # and the missed runs, once at start
     assert not scheduler.running
     tick = jobs["data_retention"]
     now = datetime(2026, 3, 10, 3, tzinfo=UTC)
@@ -761,6 +761,51 @@ def test_the_minute_jobs_run_through_the_hour_shown_twice_in_october():
 
 
 # --------------------------------------------------------------- stopped, killed, restarted
+
+CAUGHT_UP = ("monthly_digest", "follow_ups", "data_retention", "lead_escalation")
+
+
+def follow_ups() -> list[OutboxMessage]:
+    return [mail for mail in mails("anim@pays.fr") if mail.kind == "visit_follow_up"]
+
+
+def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts(app):
+    from connectences.jobs.catch_up import catch_up, last_due
+    from connectences.jobs.cli import build_scheduler
+
+    world = make_world(MONDAY)
+    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.add(
+        Visit(
+            company_id=world["company"].id,
+            animateur_id=world["animateur"].id,
+            channel="porte_a_porte",
+            visited_on=date(2026, 3, 2),
+            follow_up_on=date(2026, 3, 3),  # due while the scheduler was down
+        )
+    )
+    db.session.commit()
+    # Stopped on Saturday 28 February, started again on Wednesday 4 March at 10:00: the
+    # report of the 1st (06:00) and three days of the daily jobs were missed.
+    started = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    assert last_due(JOBS_BY_ID["mail_outbox"], started) is None  # the next minute does it
+    with time_machine.travel(started, tick=False):
+        ticks = {job.id: job for job in build_scheduler(app).get_jobs()}
+        ticks["catch_up"].func()  # what the scheduler runs first
+    runs = {(r.job_id, r.period): r.outcome for r in db.session.scalars(select(JobRun))}
+    for job_id in CAUGHT_UP:
+        period = "2026-03" if job_id == "monthly_digest" else "2026-03-04"
+        assert runs[(job_id, period)] == "ok", job_id
+    assert not any(job_id == "mail_outbox" for job_id, _ in runs)
+    assert len(mails("cobas@agglo.fr")) == 1  # February's report, on the 4th
+    assert len(follow_ups()) == 1  # the follow-up of the 3rd
+    # Started again the same day (a deploy): nothing runs a second time.
+    again = started + timedelta(hours=2)
+    with time_machine.travel(again, tick=False):
+        results = catch_up(again, [JOBS_BY_ID[job_id] for job_id in CAUGHT_UP])
+    assert {r.outcome for r in results} == {"skipped"}
+    assert db.session.scalar(select(func.count(JobRun.id))) == len(runs)
+    assert len(mails("cobas@agglo.fr")) == 1 and len(follow_ups()) == 1
 
 
 def _dead_process_id() -> int:

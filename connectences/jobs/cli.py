@@ -17,9 +17,14 @@ from flask.cli import with_appcontext
 
 from connectences.config import ConfigurationError
 from connectences.extensions import db
+from connectences.jobs.catch_up import catch_up
 from connectences.jobs.registry import JOBS, JOBS_BY_ID
 from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded
+from connectences.models import utcnow
 from connectences.schema import check_schema
+
+# The scheduler's one-off job at start: the runs missed while it was stopped.
+CATCH_UP = "catch_up"
 
 
 @click.group("jobs", help="Tâches planifiées : liste, exécution manuelle.")
@@ -86,8 +91,24 @@ def build_scheduler(app):
             finally:
                 db.session.remove()
 
+    def missed() -> None:
+        with app.app_context():
+            try:
+                for result in catch_up(utcnow()):
+                    if result.outcome != "skipped":
+                        logging.getLogger("connectences.jobs").info(
+                            "missed run caught up: %s %s %s",
+                            result.job_id,
+                            result.period,
+                            result.outcome,
+                        )
+            finally:
+                db.session.remove()
+
     for job in JOBS:
         scheduler.add_job(tick, job.make_trigger(), args=[job.id], id=job.id, name=job.id)
+    # Once, as soon as it starts, beside the others (no trigger: now).
+    scheduler.add_job(missed, id=CATCH_UP, name=CATCH_UP)
     return scheduler
 
 
