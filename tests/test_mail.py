@@ -33,6 +33,7 @@ from connectences.mail.sender import (
 from connectences.models import Need, OutboxMessage, Partner, utcnow
 from connectences.workflows.dispatch import send_referral
 from tests import factories as f
+from tests.helpers import page_text
 
 MINUTE = timedelta(minutes=1)
 
@@ -320,6 +321,7 @@ def test_down_server_leads_to_retries_then_delivery(app, mail_port, start_server
     assert (report.sent, report.retried, report.stopped) == (0, 1, True)
     first, *others = (_row(i) for i in ids)
     assert (first.status, first.attempts, first.next_attempt_at) == ("pending", 1, t0 + MINUTE)
+    assert first.last_error.startswith("Serveur de messagerie injoignable (connexion refusée) — ")
     assert "ConnectionRefusedError" in first.last_error
     assert [(m.status, m.attempts) for m in others] == [("pending", 0), ("pending", 0)]
 
@@ -345,6 +347,7 @@ def test_server_that_never_answers_times_out_and_is_retried(app, monkeypatch):
     assert (report.retried, report.stopped) == (1, True)
     row = _row(outbox_id)
     assert row.status == "pending" and row.attempts == 1
+    assert row.last_error.startswith("Serveur de messagerie sans réponse (délai dépassé)")
     assert "timed out" in row.last_error
 
 
@@ -608,7 +611,9 @@ def test_starttls_and_login(app, start_server, tls_files, monkeypatch, password,
         assert report.sent == 1 and len(server.messages) == 1
     else:
         assert (report.sent, report.retried, report.stopped) == (0, 1, True)
-        assert _row(outbox_id).last_error.startswith("535")
+        assert _row(outbox_id).last_error.startswith(
+            "Identifiants du serveur de messagerie refusés — 535"
+        )
 
 
 # --- command line ------------------------------------------------------------------------
@@ -710,3 +715,34 @@ def test_an_attachment_travels_beside_the_extra_headers_bytes_unchanged(app, ser
     assert part.get_content_type() == "text/calendar"
     assert (part.get_param("method"), part.get_content_charset()) == ("REQUEST", "utf-8")
     assert part.get_payload(decode=True) == ics.encode("utf-8")
+
+
+def test_while_the_relay_is_down_the_admin_reads_why_mail_waits_in_french(
+    app, mail_port, start_server, runner, client, auth
+):
+    ids = _queue(2, subject="Besoin proposé : Zoé Hervé-Müller, pâtisserie")
+    t0 = _now()
+    deliver_due(db.session, now=t0)  # nothing listens on the port
+    result = runner.invoke(args=["mail", "status"])
+    assert "en attente : 2" in result.output and "Aucun échec." in result.output
+    assert (
+        "Dont 1 en nouvel essai après un échec (essais pendant 24 heures) ; dernier motif : "
+        "Serveur de messagerie injoignable (connexion refusée)"
+    ) in result.output
+    assert "Le plus ancien attend depuis le " in result.output
+    auth.login("admin")
+    page = page_text(client.get("/admin"))
+    assert (
+        "1 e-mail n'a pas pu partir au dernier essai ; il est réessayé "
+        "automatiquement pendant 24 heures. Dernier motif : Serveur de messagerie injoignable"
+    ) in page
+    # The relay back: each message leaves once, its accented subject intact, and the
+    # page no longer speaks of a failure.
+    server = start_server()
+    assert deliver_due(db.session, now=t0 + MINUTE).sent == 2
+    assert deliver_due(db.session, now=t0 + 2 * MINUTE).sent == 0
+    assert sorted(m["Subject"] for m in server.parsed()) == [
+        f"[Connect'ences] Besoin proposé : Zoé Hervé-Müller, pâtisserie {n}" for n in range(2)
+    ]
+    assert {_row(i).status for i in ids} == {"sent"}
+    assert "n'ont pas pu partir" not in page_text(client.get("/admin"))

@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
-from connectences.mail.sender import deliver_due, failed_messages, outbox_counts, requeue_failed
+from connectences.mail.sender import (
+    deliver_due,
+    failed_messages,
+    outbox_counts,
+    requeue_failed,
+    waiting,
+)
 from connectences.typography import plural
 
 mail_cli = AppGroup("mail", help="E-mails : envoi de la file d'attente et état.")
@@ -42,6 +49,16 @@ def status_command(last: int) -> None:
 
     counts = outbox_counts(db.session)
     click.echo(" ; ".join(f"{STATUS_LABELS[status]} : {count}" for status, count in counts.items()))
+    queue = waiting(db.session)
+    if queue.retrying:
+        click.echo(
+            f"Dont {queue.retrying} en nouvel essai après un échec (essais pendant 24 heures) ; "
+            f"dernier motif : {queue.last_error}"
+        )
+    if queue.oldest is not None:
+        click.echo(
+            f"Le plus ancien attend depuis le {queue.oldest.astimezone(LOCAL_TZ):%d/%m/%Y à %H:%M}."
+        )
     failures = failed_messages(db.session, limit=last)
     if not failures:
         click.echo("Aucun échec.")

@@ -48,11 +48,12 @@ import contextlib
 import email.policy
 import logging
 import smtplib
+import socket
 import ssl
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -212,8 +213,21 @@ def smtp_from_config(config) -> SmtpFactory:
     return connect
 
 
+# What an admin reads first for a failure to reach or talk to the relay, in French, the
+# system's own words following (most specific class first).
+_REACH_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (smtplib.SMTPAuthenticationError, "Identifiants du serveur de messagerie refusés"),
+    (smtplib.SMTPServerDisconnected, "Connexion coupée par le serveur de messagerie"),
+    (ssl.SSLError, "Échec du chiffrement (TLS) avec le serveur de messagerie"),
+    (socket.gaierror, "Serveur de messagerie introuvable (nom inconnu)"),
+    (ConnectionRefusedError, "Serveur de messagerie injoignable (connexion refusée)"),
+    (TimeoutError, "Serveur de messagerie sans réponse (délai dépassé)"),
+)
+
+
 def describe_error(error: BaseException) -> str:
-    """A short, readable account of an SMTP failure, for ``last_error``."""
+    """A short, readable account of an SMTP failure, for ``last_error``: what happened in
+    French, then the server's or the system's words."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         text = "; ".join(
             f"{address}: {code} {_decode(reply)}"
@@ -224,6 +238,17 @@ def describe_error(error: BaseException) -> str:
         text = f"{error.smtp_code} {_decode(error.smtp_error)}"
     else:
         text = f"{type(error).__name__}: {error}"
+    reach = next((words for kind, words in _REACH_FAILURES if isinstance(error, kind)), None)
+    if isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in str(error):
+        reach = "Serveur de messagerie sans réponse (délai dépassé)"  # smtplib's words
+    if (
+        reach is None
+        and isinstance(error, OSError)
+        and not isinstance(error, smtplib.SMTPException)
+    ):
+        reach = "Serveur de messagerie injoignable"
+    if reach is not None:
+        text = f"{reach} — {text}"
     return text[:MAX_ERROR_LENGTH]
 
 
@@ -472,6 +497,38 @@ def outbox_counts(session) -> dict[str, int]:
     for status, count in rows:
         counts[status] = count
     return counts
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Why mail is waiting: how many are pending, how many of them after a failed try,
+    the last failure's reason, and since when the oldest waits."""
+
+    pending: int
+    retrying: int
+    last_error: str | None
+    oldest: datetime | None
+
+
+def waiting(session) -> Waiting:
+    """The pending messages as an admin needs them during a relay outage."""
+    pending, retrying, oldest = session.execute(
+        select(
+            func.count(),
+            func.count(OutboxMessage.last_error),
+            func.min(OutboxMessage.created_at),
+        ).where(OutboxMessage.status == "pending")
+    ).one()
+    # The latest failure: the message whose next try was set last.
+    last_error = session.scalar(
+        select(OutboxMessage.last_error)
+        .where(OutboxMessage.status == "pending", OutboxMessage.last_error.is_not(None))
+        .order_by(OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
+    if oldest is not None and oldest.tzinfo is None:  # SQLite gives it back naive (UTC)
+        oldest = oldest.replace(tzinfo=UTC)
+    return Waiting(pending, retrying, last_error, oldest)
 
 
 def requeue_failed(session, ids: Sequence[int], *, now: datetime | None = None) -> int:

@@ -36,7 +36,7 @@ from connectences.accounts.users import ACCOUNT_STATES, AccountFilters, accounts
 from connectences.dates import read_date
 from connectences.extensions import db
 from connectences.ids import read_id
-from connectences.mail import failed_messages, outbox_counts
+from connectences.mail import failed_messages, outbox_counts, waiting
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
 from connectences.models.base import utcnow
@@ -93,6 +93,7 @@ def _render_index(
         invited=invited,
         failed_mail=counts.get("failed", 0),
         pending_mail=counts.get("pending", 0),
+        waiting_mail=waiting(db.session) if counts.get("pending") else None,
         failures=failed_messages(db.session, limit=FAILED_SHOWN),
     ), status
 
