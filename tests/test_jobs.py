@@ -379,6 +379,38 @@ def test_backup_job_on_the_test_database(app, tmp_path):
         assert counts == {"skipped": 1}
 
 
+def test_a_backup_can_be_made_now_even_after_today_s_and_restored(app, runner, tmp_path):
+    app.config["BACKUP_DIR"] = str(tmp_path / "b")
+    try:
+        with time_machine.travel(datetime(2026, 3, 1, 10, tzinfo=UTC), tick=False):
+            assert run_guarded(JOBS_BY_ID["backup"]).outcome == "ok"
+            skipped = runner.invoke(args=["jobs", "run", "backup", "--wet-run"])
+        assert "déjà exécutée pour la période 2026-03-01" in skipped.output
+        db.session.add(AuditLog(action="avant.mise.a.jour"))
+        db.session.commit()
+        # Before an upgrade, the same day: a copy now, with what was written since.
+        with time_machine.travel(datetime(2026, 3, 1, 11, tzinfo=UTC), tick=False):
+            result = runner.invoke(args=["jobs", "backup"])
+    finally:
+        app.config["BACKUP_DIR"] = None
+    if db.engine.dialect.name != "sqlite":
+        assert result.exit_code == 1 and "pg_dump" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    made = sorted((tmp_path / "b").glob("*.sqlite3"))
+    assert [path.name for path in made] == [
+        "connectences-20260301-100000.sqlite3",
+        "connectences-20260301-110000.sqlite3",
+    ]
+    assert f"Sauvegarde écrite (intégrité vérifiée) : {made[1]}" in result.output
+    restored = sqlite3.connect(made[1])
+    (count,) = restored.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'avant.mise.a.jour'"
+    ).fetchone()
+    restored.close()
+    assert count == 1
+
+
 def test_the_web_app_never_starts_a_scheduler(app, client, monkeypatch):
     from apscheduler.schedulers.base import BaseScheduler
 

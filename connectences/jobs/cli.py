@@ -9,14 +9,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from pathlib import Path
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
+from connectences import config
 from connectences.config import ConfigurationError
 from connectences.extensions import db
+from connectences.jobs import tasks
 from connectences.jobs.catch_up import catch_up
 from connectences.jobs.registry import JOBS, JOBS_BY_ID
 from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded
@@ -70,6 +73,24 @@ def run_job(job_id: str, wet_run: bool) -> None:
         raise SystemExit(1)
     else:
         click.echo(f"{job.id} ({result.period}) : {_fmt(result.counts)}")
+
+
+@jobs_cli.command("backup", help="Sauvegarde la base SQLite maintenant (avant une mise à jour).")
+@with_appcontext
+def backup_now() -> None:
+    """The daily backup's copy, made now whatever was done today (``jobs run backup``
+    runs once a day): before an upgrade or a restore."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException(
+            f"Base {engine.dialect.name} : sauvegardez-la avec pg_dump (voir le README)."
+        )
+    final, removed = tasks.backup_sqlite(
+        Path(engine.url.database), tasks.backup_folder(), utcnow(), config.integer("BACKUP_KEEP")
+    )
+    click.echo(f"Sauvegarde écrite (intégrité vérifiée) : {final}")
+    if removed:
+        click.echo(f"Anciennes sauvegardes supprimées : {len(removed)}.")
 
 
 def _fmt(counts: dict) -> str:
