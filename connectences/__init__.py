@@ -70,14 +70,12 @@ def _check_production_settings(app: Flask) -> None:
     SMTP relay: each setting that is not so is named, with what to put there."""
     if app.config.get("CONNECTENCES_ENV") != "production":
         return
-    wrong = config_module.production_problems(app.config)
-    if wrong:
-        lines = "\n".join(f"- {key} : {config_module.PRODUCTION_SETTINGS[key]}" for key in wrong)
-        raise ConfigurationError(
-            "Réglages de production à corriger (instance/config.py ou variables "
-            f"d'environnement) :\n{lines}\n"
-            "/ Production refuses to start: weak SECRET_KEY, or local BASE_URL or mail settings."
-        )
+    _refuse_settings(
+        "Réglages de production à corriger (instance/config.py ou variables d'environnement)",
+        config_module.PRODUCTION_SETTINGS,
+        config_module.production_problems(app.config),
+        "Production refuses to start: weak SECRET_KEY, or local BASE_URL or mail settings.",
+    )
 
 
 def _check_legal_settings(app: Flask) -> None:
@@ -85,16 +83,23 @@ def _check_legal_settings(app: Flask) -> None:
     been set for this installation, not left empty or at an example."""
     if app.config.get("CONNECTENCES_ENV") != "production":
         return
-    missing = config_module.example_settings(app.config)
-    if missing:
-        lines = "\n".join(f"- {key} : {config_module.LEGAL_SETTINGS[key]}" for key in missing)
-        raise ConfigurationError(
-            "Mentions légales et contact à compléter : en production, définissez ces "
-            "réglages (instance/config.py ou variables d'environnement) avec les vraies "
-            f"valeurs de votre installation, pas des valeurs d'exemple :\n{lines}\n"
-            "/ Legal notice and contact settings are empty or still at an example value: "
-            "production refuses to start until they are set."
-        )
+    _refuse_settings(
+        "Mentions légales et contact à compléter : en production, définissez ces "
+        "réglages (instance/config.py ou variables d'environnement) avec les vraies "
+        "valeurs de votre installation, pas des valeurs d'exemple",
+        config_module.LEGAL_SETTINGS,
+        config_module.example_settings(app.config),
+        "Legal notice and contact settings are empty or still at an example value: "
+        "production refuses to start until they are set.",
+    )
+
+
+def _refuse_settings(heading: str, described: dict[str, str], wrong: list[str], english: str):
+    """Refuse to start when ``wrong`` names settings: each one on its line, with what
+    ``described`` says it must be."""
+    if wrong:
+        lines = "\n".join(f"- {key} : {described[key]}" for key in wrong)
+        raise ConfigurationError(f"{heading} :\n{lines}\n/ {english}")
 
 
 # The imports inside the three register_* functions below are deliberate: this package's

@@ -536,17 +536,20 @@ def test_a_referral_taken_in_hand_is_never_closed_by_the_scheduler():
     assert referral.status == "prise_en_charge"
 
 
+def follow_up_visit(world: dict, due: date) -> Visit:
+    """A visit of 2 March to the world's company, to recontact it on ``due``."""
+    return Visit(
+        company_id=world["company"].id,
+        animateur_id=world["animateur"].id,
+        channel="porte_a_porte",
+        visited_on=date(2026, 3, 2),
+        follow_up_on=due,
+    )
+
+
 def test_visit_follow_up_due_today_mails_the_animateur_once():
     world = make_world(MONDAY)
-    db.session.add(
-        Visit(
-            company_id=world["company"].id,
-            animateur_id=world["animateur"].id,
-            channel="porte_a_porte",
-            visited_on=date(2026, 3, 2),
-            follow_up_on=date(2026, 3, 16),
-        )
-    )
+    db.session.add(follow_up_visit(world, date(2026, 3, 16)))
     db.session.commit()
     assert run("follow_ups", datetime(2026, 3, 15, 6, tzinfo=UTC))["visits"] == 0
     assert run("follow_ups", datetime(2026, 3, 16, 6, tzinfo=UTC))["visits"] == 1
@@ -807,15 +810,7 @@ def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts
 
     world = make_world(MONDAY)
     db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
-    db.session.add(
-        Visit(
-            company_id=world["company"].id,
-            animateur_id=world["animateur"].id,
-            channel="porte_a_porte",
-            visited_on=date(2026, 3, 2),
-            follow_up_on=date(2026, 3, 3),  # due while the scheduler was down
-        )
-    )
+    db.session.add(follow_up_visit(world, date(2026, 3, 3)))  # due while it was down
     db.session.commit()
     # Stopped on Saturday 28 February, started again on Wednesday 4 March at 10:00: the
     # report of the 1st (06:00) and three days of the daily jobs were missed.
