@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -360,6 +361,34 @@ def test_backup_can_be_restored_and_passes_integrity_check(tmp_path):
     assert restored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert restored.execute("SELECT count(*) FROM need").fetchone()[0] == 500
     restored.close()
+
+
+def test_a_backup_failing_midway_leaves_no_partial_copy(tmp_path, monkeypatch):
+    source = tmp_path / "live.sqlite3"
+    sqlite3.connect(source).close()
+    real_connect = sqlite3.connect
+
+    class FullDisk:
+        """The live database, whose copy fails once some pages are written."""
+
+        def __init__(self, *args, **kwargs):
+            self.connection = real_connect(*args, **kwargs)
+
+        def backup(self, target):
+            target.execute("CREATE TABLE half (x)")
+            target.commit()
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self):
+            self.connection.close()
+
+    monkeypatch.setattr(
+        tasks.sqlite3, "connect", lambda db, **kw: FullDisk(db, **kw) if kw else real_connect(db)
+    )
+    folder = tmp_path / "backups"
+    with pytest.raises(sqlite3.OperationalError):
+        tasks.backup_sqlite(source, folder, datetime(2026, 3, 1, 1, 30, tzinfo=UTC), keep=14)
+    assert list(folder.iterdir()) == []
 
 
 def test_backup_job_on_the_test_database(app, tmp_path):

@@ -662,6 +662,10 @@ def backup_sqlite(source: Path, folder: Path, now: datetime, keep: int) -> tuple
             result = dst.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
             dst.close()
+    except BaseException:
+        # A disk filling up mid-copy: what was written goes, not one more file each night.
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         src.close()
     if result != "ok":
