@@ -8,6 +8,7 @@ server that hangs. Time moves through the ``now=`` parameter of ``deliver_due``.
 from __future__ import annotations
 
 import email
+import smtplib
 import socket
 import subprocess
 import threading
@@ -26,6 +27,7 @@ from connectences.mail.sender import (
     STALE_CLAIM,
     backoff,
     deliver_due,
+    describe_error,
     failed_messages,
     outbox_counts,
     smtp_from_config,
@@ -746,3 +748,28 @@ def test_while_the_relay_is_down_the_admin_reads_why_mail_waits_in_french(
     ]
     assert {_row(i).status for i in ids} == {"sent"}
     assert "n'ont pas pu partir" not in page_text(client.get("/admin"))
+
+
+@pytest.mark.parametrize(
+    ("error", "french"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "injoignable (connexion refusée)"),
+        (TimeoutError("timed out"), "sans réponse (délai dépassé)"),
+        (socket.gaierror(-2, "Name or service not known"), "introuvable (nom inconnu)"),
+        (
+            smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server."),
+            "MAIL_USE_TLS",
+        ),
+        (smtplib.SMTPAuthenticationError(535, b"5.7.8 Bad credentials"), "Identifiants"),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), "Connexion coupée"),
+    ],
+)
+def test_a_relay_failure_is_told_in_french_before_the_system_s_words(error, french):
+    text = describe_error(error)
+    assert french in text.split(" — ")[0]
+    assert type(error).__name__ in text or "535" in text  # the server's words kept
+
+
+def test_a_refusal_of_the_message_itself_is_the_server_s_words_only():
+    error = smtplib.SMTPDataError(451, b"4.3.0 Mailbox busy")
+    assert describe_error(error) == "451 4.3.0 Mailbox busy"

@@ -218,6 +218,11 @@ def smtp_from_config(config) -> SmtpFactory:
 _REACH_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
     (smtplib.SMTPAuthenticationError, "Identifiants du serveur de messagerie refusés"),
     (smtplib.SMTPServerDisconnected, "Connexion coupée par le serveur de messagerie"),
+    (
+        smtplib.SMTPNotSupportedError,
+        "Le serveur de messagerie ne propose pas le chiffrement ou l'identification demandés "
+        "(MAIL_USE_TLS, MAIL_USERNAME)",
+    ),
     (ssl.SSLError, "Échec du chiffrement (TLS) avec le serveur de messagerie"),
     (socket.gaierror, "Serveur de messagerie introuvable (nom inconnu)"),
     (ConnectionRefusedError, "Serveur de messagerie injoignable (connexion refusée)"),
