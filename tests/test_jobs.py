@@ -864,6 +864,22 @@ def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts
     assert len(mails("cobas@agglo.fr")) == 1 and len(follow_ups()) == 1
 
 
+def test_jobs_run_says_a_period_is_being_run_rather_than_done(runner):
+    import os
+    import socket
+
+    make_world(MONDAY)
+    now = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    _left_running("monthly_digest", "2026-03", f"{socket.gethostname()}:{os.getppid()}")
+    with time_machine.travel(now, tick=False):
+        result = runner.invoke(args=["jobs", "run", "monthly_digest", "--wet-run"])
+    assert result.exit_code == 0
+    assert (
+        f"monthly_digest : en cours pour la période 2026-03 ({socket.gethostname()}:"
+        f"{os.getppid()}, depuis le 02/03/2026 à 10:00), ignorée." in result.output
+    )
+
+
 def _dead_process_id() -> int:
     import subprocess
     import sys
@@ -912,5 +928,6 @@ def test_a_run_left_running_by_a_killed_scheduler_is_taken_over_not_lost():
         assert run_guarded(job, now=now).outcome == "skipped"  # and once only
     db.session.expire_all()
     (taken,) = db.session.scalars(select(JobRun)).all()
+    assert taken.counts == {"officers": 1, "mails": 1, "reports": 1}
     assert taken.id == row and taken.outcome == "ok" and taken.finished_at is not None
     assert len(mails("cobas@agglo.fr")) == 1

@@ -15,6 +15,7 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from connectences import config
 from connectences.config import ConfigurationError
@@ -22,8 +23,8 @@ from connectences.extensions import db
 from connectences.jobs import tasks
 from connectences.jobs.catch_up import catch_up
 from connectences.jobs.registry import JOBS, JOBS_BY_ID
-from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded
-from connectences.models import utcnow
+from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded, utc
+from connectences.models import JobRun, utcnow
 from connectences.schema import check_schema
 
 # The scheduler's one-off job at start: the runs missed while it was stopped.
@@ -67,7 +68,17 @@ def run_job(job_id: str, wet_run: bool) -> None:
         return
     result = run_guarded(job)
     if result.outcome == "skipped":
-        click.echo(f"{job.id} : déjà exécutée pour la période {result.period}, ignorée.")
+        held = db.session.scalar(
+            select(JobRun).where(JobRun.job_id == job.id, JobRun.period == result.period)
+        )
+        if held is not None and held.outcome == "running":
+            runner = (held.counts or {}).get("runner") or "un autre processus"
+            click.echo(
+                f"{job.id} : en cours pour la période {result.period} ({runner}, depuis le "
+                f"{utc(held.started_at).astimezone(LOCAL_TZ):%d/%m/%Y à %H:%M}), ignorée."
+            )
+        else:
+            click.echo(f"{job.id} : déjà exécutée pour la période {result.period}, ignorée.")
     elif result.outcome == "error":
         click.echo(f"{job.id} : échec (les administrateurs sont prévenus).\n{result.error}")
         raise SystemExit(1)
