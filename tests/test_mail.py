@@ -773,3 +773,22 @@ def test_a_relay_failure_is_told_in_french_before_the_system_s_words(error, fren
 def test_a_refusal_of_the_message_itself_is_the_server_s_words_only():
     error = smtplib.SMTPDataError(451, b"4.3.0 Mailbox busy")
     assert describe_error(error) == "451 4.3.0 Mailbox busy"
+
+
+def test_an_accented_domain_is_sent_in_its_ascii_form(app, server):
+    domain = _queue(to="zoe@exémple.fr")[0]
+    assert deliver_due(db.session, now=_now()).sent == 1
+    ((envelope, _),) = server.messages
+    assert envelope.rcpt_tos == ["zoe@xn--exmple-cva.fr"]
+    assert server.parsed()[0]["To"] == "zoe@xn--exmple-cva.fr"
+    assert _row(domain).status == "sent"
+
+
+def test_an_accented_name_a_relay_without_smtputf8_refuses_is_explained():
+    error = smtplib.SMTPNotSupportedError(
+        "One or more source or delivery addresses require internationalized email "
+        "support, but the server does not advertise the required SMTPUTF8 capability"
+    )
+    assert describe_error(error).startswith(
+        "Adresse accentuée avant le @ : le serveur de messagerie ne la prend pas (SMTPUTF8)"
+    )

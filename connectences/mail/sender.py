@@ -230,6 +230,16 @@ _REACH_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+def smtp_address(address: str) -> str:
+    """``address`` as an SMTP server without SMTPUTF8 takes it: an accented domain
+    (``exémple.fr``) in its ASCII form (``xn--exmple-cva.fr``, IDNA). An accented name
+    before the @ has no such form: only a server offering SMTPUTF8 takes it."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
 def describe_error(error: BaseException) -> str:
     """A short, readable account of an SMTP failure, for ``last_error``: what happened in
     French, then the server's or the system's words."""
@@ -246,6 +256,11 @@ def describe_error(error: BaseException) -> str:
     reach = next((words for kind, words in _REACH_FAILURES if isinstance(error, kind)), None)
     if isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in str(error):
         reach = "Serveur de messagerie sans réponse (délai dépassé)"  # smtplib's words
+    elif isinstance(error, smtplib.SMTPNotSupportedError) and "SMTPUTF8" in str(error):
+        reach = (
+            "Adresse accentuée avant le @ : le serveur de messagerie ne la prend pas "
+            "(SMTPUTF8) ; corrigez l'adresse ou activez SMTPUTF8 sur le relais"
+        )
     if (
         reach is None
         and isinstance(error, OSError)
@@ -343,10 +358,11 @@ def deliver_due(
             ).one()
             session.commit()
             try:
+                to = smtp_address(row.to)
                 headers, attachments = extras_of(row.headers)
                 email = build_message(
                     outbox_id=outbox_id,
-                    to=row.to,
+                    to=to,
                     subject=row.subject,
                     body_text=row.body_text,
                     body_html=row.body_html,
@@ -361,7 +377,7 @@ def deliver_due(
                         connection = connect()
                     except Exception as error:
                         raise _Unreachable(error) from error
-                connection.send_message(email, from_addr=envelope_from, to_addrs=[row.to])
+                connection.send_message(email, from_addr=envelope_from, to_addrs=[to])
             except Exception as error:
                 cause = error.__cause__ if isinstance(error, _Unreachable) else error
                 if connection is not None:
