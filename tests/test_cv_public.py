@@ -355,6 +355,25 @@ def test_a_cv_the_disk_cannot_keep_stores_nothing_and_says_to_try_again(
     assert post_form(client, pdf=make_pdf("Expérience : comptabilité")).status_code == 302
 
 
+def test_a_new_cv_the_disk_cannot_keep_leaves_the_profile_and_its_file_as_they_were(
+    client, cv_dir, monkeypatch
+):
+    space = submitted_and_confirmed(client, pdf=None)
+    before = the_candidate()
+    kept = (before.cv_filename, before.hours_max)
+    data = form_data(hours_max="30")
+    data.pop("consent")
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
+    data["cv"] = FileStorage(io.BytesIO(make_pdf("gestion de la paie")), "nouveau.pdf")
+    monkeypatch.setattr(files.os, "fdopen", _FullDisk)
+    response = post_multipart(client, f"{space}/modifier", data)
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert "réessayez dans quelques minutes" in response.get_data(as_text=True)
+    after = the_candidate()
+    assert (after.cv_filename, after.hours_max) == kept and files_in(cv_dir) == []
+
+
 def test_an_unreadable_photo_of_a_cv_is_refused_saying_how_to_go_on_and_the_form_is_kept(
     client, cv_dir
 ):
