@@ -833,6 +833,34 @@ def follow_ups() -> list[OutboxMessage]:
     return [mail for mail in mails("anim@pays.fr") if mail.kind == "visit_follow_up"]
 
 
+def _ran_until(stopped: datetime) -> None:
+    """The runs a scheduler made up to ``stopped``: each scheduled job's last period."""
+    from connectences.jobs.catch_up import last_due
+
+    for job in JOBS:
+        due = last_due(job, stopped)
+        if due is not None:
+            db.session.add(
+                JobRun(job_id=job.id, period=job.period_key(due), started_at=due, outcome="ok")
+            )
+    db.session.commit()
+
+
+def test_a_scheduler_started_for_the_first_time_catches_nothing_up():
+    # A new installation (or a job this version adds) missed nothing: last month's
+    # report, the retention and the reminders wait for their own time.
+    from connectences.jobs.catch_up import catch_up
+
+    make_world(MONDAY)
+    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.commit()
+    started = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    with time_machine.travel(started, tick=False):
+        assert catch_up(started) == []
+    assert db.session.scalar(select(func.count(JobRun.id))) == 0
+    assert mails("cobas@agglo.fr") == []
+
+
 def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts(app):
     from connectences.jobs.catch_up import catch_up, last_due
     from connectences.jobs.cli import build_scheduler
@@ -840,9 +868,10 @@ def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts
     world = make_world(MONDAY)
     db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
     db.session.add(follow_up_visit(world, date(2026, 3, 3)))  # due while it was down
-    db.session.commit()
     # Stopped on Saturday 28 February, started again on Wednesday 4 March at 10:00: the
     # report of the 1st (06:00) and three days of the daily jobs were missed.
+    stopped = datetime(2026, 2, 28, 22, 0, tzinfo=UTC)
+    _ran_until(stopped)
     started = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
     assert last_due(JOBS_BY_ID["mail_outbox"], started) is None  # the next minute does it
     with time_machine.travel(started, tick=False):

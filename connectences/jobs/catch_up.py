@@ -7,14 +7,21 @@ whose last due time passed without a run of its period runs once now, for that p
 the last period only (three days of a daily job are one run, its rules reading what is
 due up to today), and the guard (``run_guarded``) makes a period already run, or being
 run by another scheduler, a skip. Jobs every minute need none: the next minute does it.
+A job that never ran (a new installation, a job added by this version) has missed
+nothing: its first run is at its time, not a report of a month the platform was not
+running at the first start.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
+from connectences.extensions import db
 from connectences.jobs.registry import JOBS, Job
 from connectences.jobs.runner import LOCAL_TZ, RunResult, run_guarded
+from connectences.models import JobRun
 
 # How far back a missed run is looked for: a month and a day, the longest period.
 LOOK_BACK = timedelta(days=32)
@@ -36,10 +43,12 @@ def last_due(job: Job, now: datetime) -> datetime | None:
 
 
 def catch_up(now: datetime, jobs: list[Job] = JOBS) -> list[RunResult]:
-    """Run, once, each job whose last due period has no run; the results, in order."""
+    """Run, once, each job that ran before and whose last due period has no run; the
+    results, in order."""
+    ran_before = set(db.session.scalars(select(JobRun.job_id).distinct()))
     results = []
     for job in jobs:
         due = last_due(job, now)
-        if due is not None:
+        if due is not None and job.id in ran_before:
             results.append(run_guarded(job, now=now, period=job.period_key(due)))
     return results
