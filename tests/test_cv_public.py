@@ -1604,3 +1604,92 @@ def test_the_profile_sent_again_as_typed_holds_what_an_import_stored_so_is_saved
     other = client.post(f"{space}/modifier", data={**same, "phone": "06 12 34 56 79", **second})
     assert other.status_code == 422
     assert the_candidate().phone == "06 12 34 56 78"
+
+
+# --------------------------------------------------------------------------- a leaked link
+
+
+def space_with_account(client) -> str:
+    """A confirmed profile whose person made a password account from their space; the
+    space path (opened by the link alone, nobody logged in)."""
+    space = submitted_and_confirmed(client)
+    made = client.post(f"{space}/compte", data={"password": PASSWORD, "confirm": PASSWORD})
+    assert made.status_code == 302
+    return space
+
+
+def ask_address(client, space: str, address: str, **extra):
+    data = {**_profile_form(email=address), **extra}
+    data["lu_le"] = read_stamp_at(client, f"{space}/modifier")
+    return client.post(f"{space}/modifier", data=data)
+
+
+def test_a_link_alone_does_not_move_the_address_an_account_logs_in_with(client):
+    # Whoever holds a forwarded or leaked link typed their own address, confirmed it and
+    # reset the password to it: the account was theirs, its owner locked out.
+    space = space_with_account(client)
+    page = client.get(f"{space}/modifier")
+    assert 'name="password"' in html_of(page) and 'autocomplete="current-password"' in html_of(page)
+    for typed, said in (
+        ({}, "tapez le mot de passe de votre compte"),
+        ({"password": "pas-le-bon-mot-de-passe"}, "Mot de passe incorrect"),
+    ):
+        refused = ask_address(client, space, "intrus@exemple.org", hours_max="30", **typed)
+        assert refused.status_code == 400
+        assert said in error_of(refused, "password")
+        candidate = the_candidate()
+        # Nothing written: neither the address asked nor the rest of the form.
+        assert candidate.pending_email is None and candidate.hours_max != 30
+        assert mails_to("intrus@exemple.org") == []
+    # The account's own password proves it: the change waits for the new mailbox.
+    accepted = ask_address(client, space, "nouvelle@exemple.fr", password=PASSWORD)
+    assert accepted.status_code == 302
+    assert the_candidate().pending_email == "nouvelle@exemple.fr"
+    assert "/mon-cv/confirmer/" in mails_to("nouvelle@exemple.fr")[-1].body_text
+
+
+def test_the_rest_of_the_profile_is_saved_by_the_link_without_a_password(client):
+    space = space_with_account(client)
+    saved = ask_address(client, space, EMAIL, hours_max="30")
+    assert saved.status_code == 302 and the_candidate().hours_max == 30
+
+
+def test_wrong_passwords_for_an_address_change_count_toward_the_account_s_lock(client, app):
+    space = space_with_account(client)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        ask_address(client, space, "intrus@exemple.org", password="devine-encore-2026")  # noqa: S106
+    # Locked: even the right password is refused for a while, as at the login page.
+    locked = ask_address(client, space, "intrus@exemple.org", password=PASSWORD)
+    assert locked.status_code == 429 and "réessayez" in page_text(locked).lower()
+    assert the_candidate().pending_email is None
+    assert len(audit_entries("reauth_failed")) == app.config["LOGIN_MAX_FAILURES"]
+
+
+def test_the_account_s_owner_logged_in_changes_the_address_without_typing_it_again(client, auth):
+    user = auth.login("candidate")
+    page = client.get("/candidat/mon-espace/modifier")
+    assert page.status_code == 200 and 'name="password"' not in html_of(page)
+    data = {**_profile_form(email="nouvelle@exemple.fr")}
+    candidate = db.session.get(Candidate, user.candidate_id)
+    data.update(
+        first_name=candidate.first_name,
+        last_name=candidate.last_name,
+        lu_le=read_stamp_at(client, "/candidat/mon-espace/modifier"),
+    )
+    saved = client.post("/candidat/mon-espace/modifier", data=data)
+    assert saved.status_code == 302, page_text(saved)
+    assert db.session.get(Candidate, user.candidate_id).pending_email == "nouvelle@exemple.fr"
+
+
+def test_someone_else_logged_in_still_needs_the_account_s_password(client, auth):
+    space = space_with_account(client)
+    auth.login("animateur")  # a staff member opening a link forwarded to them
+    refused = ask_address(client, space, "intrus@exemple.org")
+    assert refused.status_code == 400 and the_candidate().pending_email is None
+
+
+def test_a_profile_without_account_changes_its_address_by_its_link(client):
+    space = submitted_and_confirmed(client)
+    assert 'name="password"' not in html_of(client.get(f"{space}/modifier"))
+    assert ask_address(client, space, "nouvelle@exemple.fr").status_code == 302
+    assert the_candidate().pending_email == "nouvelle@exemple.fr"

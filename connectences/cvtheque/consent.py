@@ -24,7 +24,7 @@ from connectences import config
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import CLOSED_HASH
 from connectences.accounts.roles import close_password
-from connectences.accounts.users import end_mailed_links
+from connectences.accounts.users import LoginRefused, end_mailed_links, reauthenticate
 from connectences.clock import LOCAL_TZ, local_date
 from connectences.contacts import email_key
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
@@ -75,6 +75,11 @@ SPACE_SALT = "cvtheque-space"
 LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
 ACCOUNT_SUBJECT = "Un compte a été créé pour votre profil"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
+# Said next to the password field when an address change comes without it.
+ADDRESS_NEEDS_PROOF = (
+    "Pour changer l'adresse e-mail de votre profil, tapez le mot de passe de votre compte "
+    "(l'adresse est aussi votre identifiant de connexion)."
+)
 RESEND_MINUTES = 2
 # Most mails of one kind an address receives in 24 hours, whoever asks and through
 # whichever form (a profile switched back and forth to someone's address, the public
@@ -358,11 +363,43 @@ def _take_pending_address(session: Session, candidate: Candidate) -> None:
     record_event(session, candidate, "updated", "Adresse e-mail changée.", actor_label=SELF)
 
 
+def account_of(session: Session, candidate: Candidate) -> User | None:
+    """The login account made for the profile: the one whose login follows its address
+    (:func:`_login_follows_address`)."""
+    return session.scalar(select(User).where(User.candidate_id == candidate.id))
+
+
+def address_needs_password(session: Session, candidate: Candidate, user) -> bool:
+    """Whether an address change asked from the space needs the account's password: the
+    profile has an account, whose login will follow the new address, and ``user`` (the
+    one logged in, if anyone) is not that account. A link alone (forwarded, found on a
+    shared computer) must not hand over the account; a profile without one keeps its
+    link as its only credential."""
+    account = account_of(session, candidate)
+    if account is None:
+        return False
+    return not (getattr(user, "is_authenticated", False) and user.id == account.id)
+
+
+def prove_account(
+    session: Session, candidate: Candidate, user, password: str | None, ip: str | None
+) -> None:
+    """Check, when :func:`address_needs_password`, the account's ``password`` for an
+    address change: the check of the « confirmer votre mot de passe » page, with its lock
+    (failures counted per account and per address, committed). Raises ``LoginRefused``
+    (``ADDRESS_NEEDS_PROOF`` when none was typed) or ``AccountLocked``."""
+    if not address_needs_password(session, candidate, user):
+        return
+    if not password:
+        raise LoginRefused(ADDRESS_NEEDS_PROOF)
+    reauthenticate(session, account_of(session, candidate), password, ip)
+
+
 def _login_follows_address(session: Session, candidate: Candidate) -> None:
     """The person's account (if they made one) logs in with the address they confirmed:
     after a change of address, the old one would otherwise stay their login, unknown to
     them. Left as it is when another account already logs in with the new address."""
-    account = session.scalar(select(User).where(User.candidate_id == candidate.id))
+    account = account_of(session, candidate)
     if account is None or account.email == candidate.email:
         return
     if session.scalar(select(User.id).where(User.email == candidate.email)) is not None:

@@ -12,6 +12,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     EmailField,
+    PasswordField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -20,7 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from connectences import contacts, territory, vocab
@@ -256,6 +257,17 @@ class CandidateUpdateForm(CandidateForm):
 
     consent = None
     cv = CvFileField("Remplacer mon CV (facultatif)", description=CV_FILE_HELP)
+    # Asked only to change the address of a profile that has an account, when its owner
+    # is not logged in (``consent.address_needs_password``): the view removes it otherwise.
+    password = PasswordField(
+        "Mot de passe de votre compte",
+        description=(
+            "Seulement si vous changez d'adresse e-mail : elle est aussi votre identifiant "
+            "de connexion. Inutile pour le reste du profil."
+        ),
+        validators=[Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = SubmitField("Enregistrer mes changements")
 
 

@@ -30,7 +30,12 @@ from sqlalchemy.exc import IntegrityError
 from connectences import skills, territory, vocab
 from connectences.accounts import create_user, throttle
 from connectences.accounts.audit import audit
-from connectences.accounts.users import AccountError, candidate_has_account
+from connectences.accounts.users import (
+    AccountError,
+    AccountLocked,
+    LoginRefused,
+    candidate_has_account,
+)
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
 from connectences.cvtheque.commitments import (
@@ -614,7 +619,7 @@ def space(token: str):
 @public
 def update(token: str):
     candidate = _space_candidate(token)
-    form = CandidateUpdateForm(data=CandidateForm.data_of(candidate))
+    form = _update_form(candidate, data=CandidateForm.data_of(candidate))
     form.stored_names = {"first_name": candidate.first_name, "last_name": candidate.last_name}
     form.hours_max.description = held_hours_hint(candidate) or form.hours_max.description
     sent_stamp = request.form.get("lu_le", "")
@@ -636,6 +641,15 @@ def update(token: str):
         # rest of the profile is written now.
         address = form.cleaned.get("email")
         asked = consent.asks_another_address(candidate, address)
+        if asked and (refused := _unproved_account(candidate, form)) is not None:
+            return _render_form(
+                form,
+                status=refused,
+                template="cv_public/update.html",
+                token=token,
+                stamp=sent_stamp,
+                values=sent_values,
+            )
         try:
             unchanged_since(
                 db.session,
@@ -715,14 +729,40 @@ def update(token: str):
     )
 
 
+def _update_form(candidate: Candidate, **kwargs) -> CandidateUpdateForm:
+    """The profile form of the space, its password field only where a change of address
+    needs it (``consent.address_needs_password``)."""
+    form = CandidateUpdateForm(**kwargs)
+    if not consent.address_needs_password(db.session, candidate, current_user):
+        del form.password
+    return form
+
+
+def _unproved_account(candidate: Candidate, form: CandidateUpdateForm) -> int | None:
+    """Check the account's password typed for a change of address (``consent.prove_account``);
+    the status of the refusal, its message under the field, or None when proved."""
+    typed = form.password.data if form.password is not None else None
+    try:
+        consent.prove_account(db.session, candidate, current_user, typed, _ip())
+    except AccountLocked as refusal:
+        db.session.rollback()
+        form.password.errors = [refusal.message]
+        return 429
+    except LoginRefused as refusal:
+        db.session.rollback()
+        form.password.errors = [refusal.message]
+        return 400
+    return None
+
+
 def _update_after_expired_token(message: str):
     """The profile form as it was sent, its security token refused (``errors.CSRF_RETRY``):
     by a personal link as under a session."""
     token = (request.view_args or {}).get("token")
-    _space_candidate(token)
+    form = _update_form(_space_candidate(token))
     db.session.commit()
     return _render_form(
-        CandidateUpdateForm(),
+        form,
         status=400,
         template="cv_public/update.html",
         token=token,
