@@ -198,6 +198,16 @@ def email_key(email: str | None) -> str | None:
         return str(email).strip().lower() or None
 
 
+def masked_email(email: str) -> str:
+    """An address as a mail to someone else may show it: the first character of its
+    local part, then dots, and its domain whole (« c•••@exemple.fr »): its owner knows
+    it, whoever else reads the mail learns no address to write to."""
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return "•••"
+    return f"{local[:1]}•••@{domain}"
+
+
 def phone_display(value: str | None, empty: str = "—") -> str:
     """``06 12 34 56 78`` for a stored French number (``0612345678``); others as stored
     (pages through the ``phone_fr`` filter, and mails)."""

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from connectences import accounts
+from connectences.clock import local_date
 from connectences.cvtheque import consent, files, profile, retention
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.profile import MAX_SKILLS
@@ -1693,3 +1694,31 @@ def test_a_profile_without_account_changes_its_address_by_its_link(client):
     assert 'name="password"' not in html_of(client.get(f"{space}/modifier"))
     assert ask_address(client, space, "nouvelle@exemple.fr").status_code == 302
     assert the_candidate().pending_email == "nouvelle@exemple.fr"
+
+
+def test_the_former_address_is_told_of_the_change(client):
+    space = submitted_and_confirmed(client)
+    before = len(mails_to(EMAIL))
+    assert ask_address(client, space, "nouvelle@exemple.fr").status_code == 302
+    assert len(mails_to(EMAIL)) == before  # asked only: nothing changed yet
+    confirm_from_mail(client, "nouvelle@exemple.fr")
+    told = mails_to(EMAIL)[before:]
+    assert [m.kind for m in told] == ["cv_address_changed"]
+    text = told[0].body_text
+    # Which address (masked: whoever reads the former mailbox learns no full address),
+    # when, and whom to write to.
+    assert "n•••@exemple.fr" in text and "nouvelle@exemple.fr" not in told[0].body_html
+    assert "nouvelle@exemple.fr" not in text
+    assert f"{local_date(utcnow()):%d/%m/%Y}" in text
+    assert "contact@" in text and "ne fonctionnent plus" in text
+    assert "/mon-cv/" not in text  # no link: the former mailbox no longer opens anything
+    assert told[0].candidate_id == the_candidate().id
+
+
+def test_the_former_address_of_an_account_is_told_its_login_moved(client):
+    space = space_with_account(client)
+    before = len(mails_to(EMAIL))
+    ask_address(client, space, "nouvelle@exemple.fr", password=PASSWORD)
+    confirm_from_mail(client, "nouvelle@exemple.fr")
+    text = mails_to(EMAIL)[before:][-1].body_text
+    assert "vous connecter" in text and "n•••@exemple.fr" in text

@@ -26,7 +26,7 @@ from connectences.accounts.passwords import CLOSED_HASH
 from connectences.accounts.roles import close_password
 from connectences.accounts.users import LoginRefused, end_mailed_links, reauthenticate
 from connectences.clock import LOCAL_TZ, local_date
-from connectences.contacts import email_key
+from connectences.contacts import email_key, masked_email
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
 from connectences.cvtheque.history import record_event
 from connectences.mail import MailKind, queue_template, sent_recently
@@ -75,6 +75,7 @@ SPACE_SALT = "cvtheque-space"
 LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
 ACCOUNT_SUBJECT = "Un compte a été créé pour votre profil"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
+ADDRESS_CHANGED_SUBJECT = "L'adresse e-mail de votre profil a changé"
 # Said next to the password field when an address change comes without it.
 ADDRESS_NEEDS_PROOF = (
     "Pour changer l'adresse e-mail de votre profil, tapez le mot de passe de votre compte "
@@ -273,8 +274,9 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
     # Read before a change of address outdates the links: this one was mailed to the new
     # address, and leads on to the space with a fresh link.
     opens_space = payload.get("v", 0) == (candidate.token_version or 0)
+    former = None
     if candidate.email != address:
-        _take_pending_address(session, candidate)
+        former = _take_pending_address(session, candidate)
     if candidate.email_confirmed_at is None:
         now = now or utcnow()
         candidate.email_confirmed_at = now
@@ -287,7 +289,9 @@ def confirm(session: Session, token: str, *, now: datetime | None = None) -> Con
             actor_label=SELF,
         )
         audit(session, "candidate.confirmed", entity="candidate", entity_id=candidate.id)
-        _login_follows_address(session, candidate)
+        login_moved = _login_follows_address(session, candidate)
+        if former is not None:
+            _tell_former_address(session, candidate, former, login_moved=login_moved, now=now)
     return Confirmation(candidate, opens_space, newly)
 
 
@@ -347,13 +351,15 @@ def correct_unconfirmed_address(session: Session, candidate: Candidate, address:
     return send_confirmation(session, candidate)
 
 
-def _take_pending_address(session: Session, candidate: Candidate) -> None:
-    """Confirming the new address from its mailbox makes it the profile's."""
+def _take_pending_address(session: Session, candidate: Candidate) -> str:
+    """Confirming the new address from its mailbox makes it the profile's; returns the
+    former one."""
     if find_by_email(session, candidate.pending_email) is not None:
         raise LinkError(
             "Cette adresse est déjà celle d'un autre profil : utilisez le lien personnel "
             "de ce profil-là, ou choisissez une autre adresse."
         )
+    former = candidate.email
     candidate.email = candidate.pending_email
     candidate.pending_email = None
     candidate.email_confirmed_at = None  # confirmed just below, with the address it has now
@@ -361,6 +367,30 @@ def _take_pending_address(session: Session, candidate: Candidate) -> None:
     # mailbox must not keep the space, nor change its address (and login) again.
     _outdate_links(candidate)
     record_event(session, candidate, "updated", "Adresse e-mail changée.", actor_label=SELF)
+    return former
+
+
+def _tell_former_address(
+    session: Session, candidate: Candidate, former: str, *, login_moved: bool, now: datetime
+) -> None:
+    """Mail the address a profile just left: whoever changed it may not be its owner (a
+    personal link forwarded, left open on a shared computer), and the owner must learn
+    it from the mailbox they still read. The new address is masked (the former mailbox
+    may be read by someone else too); no link: those mailed there work no more."""
+    queue_template(
+        session,
+        kind=MailKind.CV_ADDRESS_CHANGED,
+        to=former,
+        subject=ADDRESS_CHANGED_SUBJECT,
+        template="cv_address_changed",
+        reply_to=platform_reply_to(),
+        candidate_id=candidate.id,
+        first_name=candidate.first_name,
+        new_address=masked_email(candidate.email),
+        changed_at=f"{now.astimezone(LOCAL_TZ):%d/%m/%Y à %H h %M}",
+        login_moved=login_moved,
+        contact=platform_reply_to(),
+    )
 
 
 def account_of(session: Session, candidate: Candidate) -> User | None:
@@ -395,19 +425,21 @@ def prove_account(
     reauthenticate(session, account_of(session, candidate), password, ip)
 
 
-def _login_follows_address(session: Session, candidate: Candidate) -> None:
+def _login_follows_address(session: Session, candidate: Candidate) -> bool:
     """The person's account (if they made one) logs in with the address they confirmed:
     after a change of address, the old one would otherwise stay their login, unknown to
-    them. Left as it is when another account already logs in with the new address."""
+    them. Left as it is when another account already logs in with the new address.
+    Returns whether the login moved."""
     account = account_of(session, candidate)
     if account is None or account.email == candidate.email:
-        return
+        return False
     if session.scalar(select(User.id).where(User.email == candidate.email)) is not None:
-        return
+        return False
     account.email = candidate.email
     # The links mailed to the former address (a reset asked for just before) die with it.
     end_mailed_links(session, account)
     audit(session, "user.email_changed", entity="user", entity_id=account.id, actor=account)
+    return True
 
 
 # --------------------------------------------------------------------------- personal space
