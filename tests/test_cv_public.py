@@ -1722,3 +1722,19 @@ def test_the_former_address_of_an_account_is_told_its_login_moved(client):
     confirm_from_mail(client, "nouvelle@exemple.fr")
     text = mails_to(EMAIL)[before:][-1].body_text
     assert "vous connecter" in text and "n•••@exemple.fr" in text
+
+
+def test_a_change_asked_before_the_account_existed_does_not_move_its_login(client):
+    # Asked by the link alone while the profile had no account, then the person made
+    # one: confirmed afterwards, that change moved the new account's login unproved.
+    space = submitted_and_confirmed(client)
+    assert ask_address(client, space, "intrus@exemple.org").status_code == 302
+    link = link_in(mails_to("intrus@exemple.org")[-1], r"http://localhost(/mon-cv/confirmer/\S+)")
+    with time_machine.travel(time.time() + 5):
+        made = client.post(f"{space}/compte", data={"password": PASSWORD, "confirm": PASSWORD})
+        assert made.status_code == 302
+        for refused in (client.get(link), client.post(link)):
+            assert refused.status_code == 403
+            assert "avant la création de son compte" in page_text(refused)
+    assert the_candidate().email == EMAIL
+    assert db.session.scalars(select(User.email)).all() == [EMAIL]

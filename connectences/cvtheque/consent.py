@@ -76,6 +76,11 @@ LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
 ACCOUNT_SUBJECT = "Un compte a été créé pour votre profil"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
 ADDRESS_CHANGED_SUBJECT = "L'adresse e-mail de votre profil a changé"
+CHANGE_BEFORE_ACCOUNT = (
+    "Ce lien ne change plus l'adresse de votre profil : il a été envoyé avant la création "
+    "de son compte. Demandez de nouveau le changement depuis votre espace : le mot de passe "
+    "du compte vous sera demandé."
+)
 # Said next to the password field when an address change comes without it.
 ADDRESS_NEEDS_PROOF = (
     "Pour changer l'adresse e-mail de votre profil, tapez le mot de passe de votre compte "
@@ -255,7 +260,18 @@ def confirmation_of(session: Session, token: str) -> tuple[Candidate, str, dict]
         ):
             raise ErasedLink(erased)
         raise LinkError("Ce lien de confirmation n'est plus valide.")
+    if address != candidate.email and _account_made_after(session, candidate, issued):
+        # Asked by the link alone, before an account whose login would follow it: a
+        # change asked now needs the account (``address_needs_password``).
+        raise LinkError(CHANGE_BEFORE_ACCOUNT)
     return candidate, address, payload
+
+
+def _account_made_after(session: Session, candidate: Candidate, issued: datetime) -> bool:
+    """Whether the profile's account was surely made after ``issued`` (a link's time is
+    to the second)."""
+    account = account_of(session, candidate)
+    return account is not None and issued + timedelta(seconds=1) <= account.created_at
 
 
 def already_confirmed(candidate: Candidate, address: str) -> bool:
