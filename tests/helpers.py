@@ -14,7 +14,7 @@ from sqlalchemy import delete, event, exists, func, literal, select, text, union
 from werkzeug.routing.converters import NumberConverter
 
 from connectences import workflows
-from connectences.accounts import api_tokens
+from connectences.accounts import api_tokens, link_requests
 from connectences.accounts.scope import API_ROLES
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
@@ -323,6 +323,12 @@ def sample_url(app, rule) -> str:
         values[name] = 1 if isinstance(converter, NumberConverter) else "exemple"
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
+
+
+def resolve_link_requests() -> int:
+    """What the minute job does first: queue the personal links asked for on the public
+    forms (``link_requests.resolve_due``); the number of mails queued."""
+    return link_requests.resolve_due(db.session)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from connectences.accounts.audit import ACTION_LABELS, DETAIL_LABELS, ENTITY_LAB
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, OutboxMessage
 from tests.cv_helpers import make_pdf
-from tests.helpers import error_of, page_text
+from tests.helpers import error_of, page_text, resolve_link_requests
 from tests.known_secrets import (
     CV_SECRET,
     INVITED_PASSWORD,
@@ -198,6 +198,7 @@ def test_no_password_token_or_cv_content_in_the_logs_or_the_audit_log(
         data={"current": INVITED_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
     app.test_client().post("/mot-de-passe-oublie", data={"email": "nina@pays.fr"})
+    resolve_link_requests()
     (reset,) = _links("nina@pays.fr", r"http://localhost(/invitation/[^\s<\"]+)")[1:]
     secrets.append(reset.rsplit("/", 1)[1])
     # A job seeker sends their CV and confirms their address.

@@ -613,7 +613,7 @@ def test_no_follow_up_reminder_for_a_company_that_wants_no_more_contact():
         OutboxMessage(kind="other", to="x@ex.fr", subject="s", body_text="b", next_attempt_at=now)
     )
     db.session.commit()
-    assert run("mail_outbox", now, dry_run=True) == {"due": 1}
+    assert run("mail_outbox", now, dry_run=True) == {"due": 1, "links_asked": 0}
     assert db.session.scalar(select(OutboxMessage.attempts)) == 0
     # Nothing listens on the test SMTP port: the attempt is counted and retried later.
     counts = run("mail_outbox", now)

@@ -20,7 +20,7 @@ from connectences.mail import MailKind, queue_mail, sent_recently
 from connectences.models import Candidate, utcnow
 from connectences.needs import register
 from tests import factories
-from tests.helpers import mails_to
+from tests.helpers import mails_to, resolve_link_requests
 
 
 def _candidate(email: str, *, confirmed: bool) -> Candidate:
@@ -111,9 +111,11 @@ def test_rewording_the_company_link_subject_keeps_the_limit(client, monkeypatch)
     )
     assert client.post(link.group(1)).status_code == 302
     assert client.post("/entreprise/lien", data={"email": owner}).status_code == 302
+    resolve_link_requests()
     monkeypatch.setattr(register, "SPACE_LINK_SUBJECT", "Votre espace entreprise")
     assert register.may_send_space_link(db.session, owner) is False
     assert client.post("/entreprise/lien", data={"email": owner}).status_code == 302
+    resolve_link_requests()
     kinds = [m.kind for m in mails_to(owner)]
     assert kinds == ["need_confirm", "company_space_link"]
 

@@ -13,7 +13,7 @@ from connectences.extensions import db
 from connectences.models import AuditLog, OutboxMessage, User
 from connectences.models.base import utcnow
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import same_page
+from tests.helpers import resolve_link_requests, same_page
 from tests.known_secrets import OTHER_PASSWORD, PASSWORD
 from tests.known_secrets import RESET_PASSWORD as NEW_PASSWORD
 
@@ -21,11 +21,14 @@ LINK = re.compile(r"http://[^/\s]+(/invitation/[^\s<\"]+)")
 
 
 def _ask(client, email: str):
+    """Ask for a link, then let the minute job queue it (``link_requests``)."""
     token = csrf_token_from(client.get("/mot-de-passe-oublie").get_data(as_text=True))
     data = {"email": email}
     if token:
         data["csrf_token"] = token
-    return client.post("/mot-de-passe-oublie", data=data)
+    answer = client.post("/mot-de-passe-oublie", data=data)
+    resolve_link_requests()
+    return answer
 
 
 def _mails_to(email: str) -> list[OutboxMessage]:

@@ -20,6 +20,7 @@ from connectences.urls import external_url
 from connectences.workflows import leads as flow
 from connectences.workflows.dispatch import send_referral
 from tests import factories
+from tests.helpers import resolve_link_requests
 from tests.test_jobs import MONDAY, make_world, run
 from tests.test_web_need_public import _form
 
@@ -110,6 +111,7 @@ def test_every_link_in_the_mails_opens_a_page(app, client):
     )
     assert client.post(urlsplit(confirm.group(0)).path).status_code == 302
     assert client.post("/entreprise/lien", data={"email": owner}).status_code == 302
+    resolve_link_requests()
 
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     kinds = {m.kind for m in messages}

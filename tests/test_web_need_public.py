@@ -33,7 +33,15 @@ from connectences.workflows import NEED, leads
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import by_ref, count, error_of, html_of, need_by_ref, page_text
+from tests.helpers import (
+    by_ref,
+    count,
+    error_of,
+    html_of,
+    need_by_ref,
+    page_text,
+    resolve_link_requests,
+)
 
 SECRET = "test-secret-key-not-for-production"  # noqa: S105 — a test's own fixed value, not a credential of any deployment
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -582,9 +590,11 @@ def test_space_link_is_renewed_by_email_without_telling_who_is_known(client):
     assert response.status_code == 302
     answer = client.get(response.location).get_data(as_text=True)
     assert "Si cette adresse a déjà exprimé un besoin" in answer
+    resolve_link_requests()
     assert count(OutboxMessage) == mails  # nothing sent to an unknown address
 
     client.post("/entreprise/lien", data={"email": "Claire@Huitres-Dupont.fr"})
+    resolve_link_requests()
     mail = _last_mail_to("claire@huitres-dupont.fr")
     assert mail.subject.endswith("Votre lien de suivi")
     path = SPACE_LINK.search(mail.body_text).group(1)

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import config, vocab
-from connectences.accounts import held_forms
+from connectences.accounts import held_forms, link_requests
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, kept_since, local_date
@@ -175,16 +175,20 @@ def _close_unanswered(
 
 
 def mail_outbox(ctx: JobContext) -> dict:
-    """Deliver the outbox messages that are due (see ``mail.sender.deliver_due``)."""
+    """Queue the personal links asked for since the last run
+    (``accounts.link_requests.resolve_due``), then deliver the outbox messages that are
+    due (see ``mail.sender.deliver_due``)."""
     if ctx.dry_run:
         due = ctx.session.scalars(
             select(OutboxMessage.id).where(
                 OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= ctx.now
             )
         ).all()
-        return {"due": len(due)}
+        return {"due": len(due), "links_asked": link_requests.pending(ctx.session)}
+    links = link_requests.resolve_due(ctx.session)
     report = deliver_due(ctx.session, now=ctx.now)
     return {
+        "links_mailed": links,
         "sent": report.sent,
         "retried": report.retried,
         "failed": report.failed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from connectences.accounts.link_requests import resolve_due
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.mail.sender import (
@@ -29,8 +30,12 @@ STATUS_LABELS = {
 @mail_cli.command("send")
 @click.option("--limit", default=100, show_default=True, help="Nombre maximal d'e-mails.")
 def send_command(limit: int) -> None:
-    """Envoie les e-mails dus (le planificateur le fait chaque minute)."""
+    """Envoie les liens demandés puis les e-mails dus (le planificateur le fait chaque
+    minute)."""
 
+    links = resolve_due(db.session)
+    if links:
+        click.echo(f"Liens demandés mis en file : {links}.")
     report = deliver_due(db.session, limit=limit)
     click.echo(
         f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "

@@ -39,7 +39,7 @@ from connectences.models.leads import (
     Referral,
 )
 from connectences.models.logs import AuditLog, ChangeGeneration, Deletion, Transition
-from connectences.models.mail import OutboxMessage
+from connectences.models.mail import LinkRequest, OutboxMessage
 from connectences.models.needs import Need, OwnerLinks
 from connectences.models.offline import OfflineRecord
 from connectences.models.organisations import Operator, Partner
@@ -76,6 +76,7 @@ __all__ = [
     "Lead",
     "LeadCandidate",
     "LeadNeed",
+    "LinkRequest",
     "LoginSession",
     "LoginThrottle",
     "Need",

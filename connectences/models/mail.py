@@ -46,3 +46,24 @@ class OutboxMessage(Base):
 # every public form sent): without this index, a pass over the whole outbox, which keeps
 # every mail sent.
 Index("ix_outbox_message_to_lower", func.lower(OutboxMessage.to), OutboxMessage.kind)
+
+
+class LinkRequest(Base):
+    """A personal link someone asked for by typing an address (password reset, CV space,
+    company space), waiting for the minute job (``accounts.link_requests``).
+
+    The form only records it, the same single insert whatever the address, so that its
+    answer takes the same time for an address with an account and one without; the job
+    finds whom it is for, mails them, and deletes it either way.
+    """
+
+    __tablename__ = "link_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Which link (``accounts.link_requests.LINKS``).
+    link: Mapped[str] = mapped_column(String(10))
+    # As typed (each link's rule reads it as it always did); gone within the minute.
+    email: Mapped[str] = mapped_column(String(254))
+    # The requester's address, for the audit log of a reset asked for.
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from connectences import vocab
 from connectences.accounts.audit import audit
 from connectences.contacts import email_key
-from connectences.mail import MailKind, sent_recently
+from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import (
     Company,
@@ -47,6 +47,7 @@ from connectences.prospection.companies import (
 )
 from connectences.skills import normalize
 from connectences.tombstones import record_deletion
+from connectences.urls import external_url
 from connectences.workflows import (
     NEED,
     NEED_FINAL,
@@ -150,6 +151,26 @@ def may_send_space_link(session, email: str, now: datetime | None = None) -> boo
     if sent_recently(session, kind, email, now - timedelta(hours=24)) >= MAX_SPACE_LINKS_PER_DAY:
         return False
     return sent_recently(session, kind, email, now - SPACE_LINK_GAP) == 0
+
+
+def mail_space_link(session, secret: str, email: str) -> bool:
+    """Queue a new company-space link to ``email`` (signed with ``secret``, of its links'
+    current version) unless one left a moment ago or too many today
+    (``may_send_space_link``); whether one was queued."""
+    if not may_send_space_link(session, email):
+        return False
+    queue_template(
+        session,
+        kind=MailKind.COMPANY_SPACE_LINK,
+        to=email,
+        subject=SPACE_LINK_SUBJECT,
+        template="company_space_link",
+        reply_to=platform_reply_to(),
+        link=external_url("need_public.space", token=space_token(session, secret, email)),
+        renew_link=external_url("need_public.renew"),
+        days=links.space_days(),
+    )
+    return True
 
 
 def delete_unconfirmed(session, before: datetime) -> int:
@@ -617,6 +638,11 @@ def space_link_version(session, email: str) -> int:
     """The version the company-space links of ``email`` carry now (0: never disabled)."""
     row = session.get(OwnerLinks, email_key(email))
     return row.version if row is not None else 0
+
+
+def space_token(session, secret: str, email: str) -> str:
+    """A link's token to the company space of ``email``, of its links' current version."""
+    return links.space_token(secret, email, version=space_link_version(session, email))
 
 
 def space_email(session, secret: str, token: str) -> str:

@@ -16,8 +16,8 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from connectences import accounts
+from connectences.accounts import link_requests, throttle
 from connectences.accounts import sessions as login_sessions
-from connectences.accounts import throttle
 from connectences.extensions import db
 from connectences.web import held
 from connectences.web.access import ROLE_HOME, public, signed_in
@@ -151,7 +151,9 @@ def forgot_password():
     if request.method == "POST":
         refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
     if refusal is None and form.validate_on_submit():
-        accounts.request_password_reset(db.session, form.email.data, ip=request.remote_addr)
+        # Recorded the same way for every address, mailed by the minute job: neither the
+        # answer nor its time tells whether the address has an account.
+        link_requests.ask(db.session, link_requests.RESET, form.email.data, ip=request.remote_addr)
         throttle.count_mail_form(db.session, "lien", request.remote_addr)
         db.session.commit()
         return render_template("auth/reset_sent.html", hours=accounts.users.RESET_TTL_HOURS)

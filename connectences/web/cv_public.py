@@ -28,7 +28,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from connectences import skills, territory, vocab
-from connectences.accounts import create_user, throttle
+from connectences.accounts import create_user, link_requests, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.users import (
     AccountError,
@@ -506,7 +506,9 @@ def request_link():
     if request.method == "POST":
         refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
     if refusal is None and form.validate_on_submit():
-        consent.send_space_link(db.session, form.email.data or "")
+        # Recorded the same way for every address, mailed by the minute job: neither the
+        # answer nor its time tells whether the address is in the library.
+        link_requests.ask(db.session, link_requests.CV_SPACE, form.email.data or "")
         throttle.count_mail_form(db.session, "lien", request.remote_addr)
         db.session.commit()
         return render_template("cv_public/link_sent.html")

@@ -22,12 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from connectences import accounts, submissions, territory
-from connectences.accounts import throttle
+from connectences.accounts import link_requests, throttle
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, valid_email
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
-from connectences.mail.outbox import platform_reply_to, queue_template
+from connectences.mail.outbox import queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
 from connectences.needs.status_words import awaiting_owner, owner_stops, unattached_owner
@@ -482,28 +482,8 @@ def space(token: str):
 
 
 def _space_token(email: str) -> str:
-    """A link's token to the company space of ``email``, of its links' current version."""
-    version = register.space_link_version(db.session, email)
-    return links.space_token(_secret(), email, version=version)
-
-
-def _mail_space_link(email: str) -> bool:
-    """Queue a new company-space link to ``email`` unless one left a moment ago or too
-    many today (``register.may_send_space_link``); whether one was queued."""
-    if not register.may_send_space_link(db.session, email):
-        return False
-    queue_template(
-        db.session,
-        kind=MailKind.COMPANY_SPACE_LINK,
-        to=email,
-        subject=register.SPACE_LINK_SUBJECT,
-        template="company_space_link",
-        reply_to=platform_reply_to(),
-        link=external_url("need_public.space", token=_space_token(email)),
-        renew_link=external_url("need_public.renew"),
-        days=links.space_days(),
-    )
-    return True
+    """A link's token to the company space of ``email`` (``register.space_token``)."""
+    return register.space_token(db.session, _secret(), email)
 
 
 def _followed(token: str, ref: str) -> tuple[str, Need]:
@@ -583,7 +563,7 @@ def disable_links(token: str):
         return _refuse_link(error, "space")
     # (The form's security token is checked before this view, as for every POST.)
     register.disable_space_links(db.session, email)
-    sent = _mail_space_link(email)
+    sent = register.mail_space_link(db.session, _secret(), email)
     db.session.commit()
     flash(
         "Tous vos liens de suivi sont désactivés. "
@@ -615,10 +595,10 @@ def renew():
             ),
             429 if refusal else 422,
         )
-    # Counted whether or not a mail leaves: the answer is the same for every address.
+    # Recorded and counted the same way for every address (``link_requests``): neither
+    # the answer nor its time tells whether the address posted a need.
+    link_requests.ask(db.session, link_requests.COMPANY_SPACE, email)
     throttle.count_mail_form(db.session, "lien", request.remote_addr)
-    if register.owner_has_space(db.session, email):
-        _mail_space_link(email)
     db.session.commit()
     # The same answer whether or not the address is known: no one learns who posted a need.
     flash(

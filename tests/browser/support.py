@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import url_for
 from sqlalchemy import select
 
+from connectences.accounts import link_requests
 from connectences.demo import build_demo_document, demo_accounts
 from connectences.extensions import db
 from connectences.models import OutboxMessage
@@ -146,6 +147,15 @@ def check(page, name: str, label: str) -> list[dict]:
     screenshot(page, name, failing=wider > 0 or bool(blocking))
     assert wider <= 0, f"{label} : la page déborde de {wider} px en largeur sur un téléphone"
     return blocking
+
+
+def resolve_link_requests(server) -> int:
+    """What the live server's minute job does first: queue the personal links asked for
+    on the public forms (``link_requests.resolve_due``); the number of mails queued."""
+    with server.app.app_context():
+        queued = link_requests.resolve_due(db.session)
+        db.session.remove()
+        return queued
 
 
 def queued_mail(server, address: str, subject_part: str) -> OutboxMessage:

@@ -29,6 +29,7 @@ from tests.browser.support import (
     describe,
     open_as,
     queued_mail,
+    resolve_link_requests,
     stored_row,
 )
 
@@ -164,6 +165,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     with page.expect_navigation():
         page.get_by_role("button", name="Recevoir mon lien").click()
     expect(page.get_by_text("un nouveau lien de suivi vient de lui être envoyé")).to_be_visible()
+    assert resolve_link_requests(live_server) == 1
     renewed = queued_mail(live_server, OWNER_EMAIL, "Votre lien de suivi")
     link = re.search(r"(/entreprise/suivi/\S+)", renewed.body_text).group(1)
     page.goto(base + link)
