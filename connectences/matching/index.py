@@ -636,6 +636,15 @@ class CandidateIndex:
         row = self.row_of.get(ref)
         return None if row is None else self.cands[row]
 
+    def matchable(self) -> list[CandidateData]:
+        """The candidates the matcher may propose (open to work, consented, address
+        confirmed: the ``eligible`` flag), by ref: what pooling reads, without loading
+        100,000 people from the database at each request."""
+        with self._lock:
+            rows = np.flatnonzero(self.alive[: self.n] & self.eligible[: self.n])
+            found = [self.cands[row] for row in rows.tolist()]
+        return sorted(found, key=lambda c: c.ref)
+
 
 class Ranking:
     """The candidates passing a need's hard constraints and their scores, read best first,

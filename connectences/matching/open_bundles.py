@@ -23,11 +23,11 @@ from sqlalchemy.orm import contains_eager
 from connectences import territory
 from connectences.extensions import db
 from connectences.listing import ListFilters, text_arg
-from connectences.matching.data import candidate_from_model, need_from_model
+from connectences.matching.data import need_from_model
+from connectences.matching.matches import candidate_index
 from connectences.matching.pool import Bundle, Pooling, SkillKeys, pool, why_not
-from connectences.models import Candidate, Company, Need
+from connectences.models import Company, Need
 from connectences.needs.conditions import workable
-from connectences.vocab import OPEN_TO_WORK
 from connectences.workflows import NEED_UNROUTED
 
 # A ROME code (M1203) or its beginning (M12, M).
@@ -92,18 +92,12 @@ def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Poo
 
     session = session or db.session
     needs = session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(False)))
-    candidates = session.scalars(
-        select(Candidate)
-        .where(
-            Candidate.status.in_(OPEN_TO_WORK),
-            Candidate.consent.is_(True),
-            Candidate.email_confirmed_at.is_not(None),
-        )
-        .order_by(Candidate.ref)
-    )
+    # From the matcher's index, kept up to date per process: loading the matchable people
+    # as ORM objects took 22 s at 65,000 of them.
+    candidates = candidate_index(session).matchable()
     return pool(
         [need_from_model(n) for n in needs],
-        [candidate_from_model(c) for c in candidates],
+        candidates,
         distance=territory.distance_km,
         epci_of=territory.epci_of,
     )
