@@ -23,7 +23,7 @@ from connectences.models import (
 )
 from connectences.typography import month_fr
 from tests import factories as f
-from tests.helpers import by_ref, count, html_of, need_by_ref, page_text, qualify
+from tests.helpers import by_ref, count, html_of, need_by_ref, page_text, page_text_of, qualify
 
 URL = "/animateur/postes-partages"
 
@@ -510,3 +510,21 @@ def test_the_api_and_the_cli_say_the_list_was_cut(client, auth, runner):
     assert json.loads(narrowed.output) == {"bundles": [], "truncated": False}
     wrong = runner.invoke(args=["pool", "--metier", "comptable"])
     assert wrong.exit_code != 0 and "--metier" in wrong.output
+
+
+def test_a_long_list_is_shown_a_page_at_a_time(client, auth):
+    # 3**5 = 243 bundles: a region's data gave 30,000 on one page of 241 MB.
+    from connectences.web.bundles import PER_PAGE
+
+    _dense(per_day=3)
+    auth.login("animateur")
+    html = client.get(f"{URL}?commune={f.ARCACHON}").get_data(as_text=True)
+    numbers = [int(n) for n in re.findall(r"Poste n°\s(\d+)\s:", html)]
+    assert numbers == list(range(1, PER_PAGE + 1))
+    assert "243 postes possibles" in page_text_of(html) and "page 1 sur 13" in page_text_of(html)
+    assert f'href="{URL}?page=2&amp;commune={f.ARCACHON}" rel="next"' in html
+    second = client.get(f"{URL}?commune={f.ARCACHON}&page=2").get_data(as_text=True)
+    assert re.findall(r"Poste n°\s(\d+)\s:", second)[0] == str(PER_PAGE + 1)
+    # A number past the end gives the last page.
+    last = client.get(f"{URL}?commune={f.ARCACHON}&page=99").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r"Poste n°\s(\d+)\s:", last)] == list(range(241, 244))

@@ -34,8 +34,12 @@ from connectences.web.actions import commit_or_refuse
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
 from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed
+from connectences.web.paging import page_number
 from connectences.workflows import NEED_SEARCHING, dispatch
 from connectences.workflows.dispatch import MAX_NOTE
+
+PER_PAGE = 20
+"""Bundles shown per page."""
 
 bp = Blueprint("bundles", __name__, url_prefix="/animateur/postes-partages")
 guard_blueprint(bp, "animateur", "admin")
@@ -57,10 +61,17 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     page as it now is."""
     filters = BundleFilters.from_args(request.args)
     found = pool_open_needs(details=True, filters=filters)
-    bundles = found["bundles"]
-    if errors and not any(sorted(b["needs"]) == list(sent) for b in bundles):
+    listed = found["bundles"]
+    at = next((i for i, b in enumerate(listed) if sorted(b["needs"]) == list(sent)), None)
+    if errors and at is None:
         flash(" ".join(dict.fromkeys(errors.values())), "error")
         return redirect(url_for("bundles.index", **filters.as_args()))
+    # One page of bundles (tens of thousands on a region's data): the refused one's page
+    # when a proposal comes back, with its form open.
+    pages = max(1, -(-len(listed) // PER_PAGE))
+    page = at // PER_PAGE + 1 if at is not None else min(page_number(), pages)
+    offset = (page - 1) * PER_PAGE
+    bundles = listed[offset : offset + PER_PAGE]
     need_refs = {ref for b in bundles for ref in b["needs"]}
     needs = (
         {
@@ -102,7 +113,11 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     return render_template(
         "bundles/index.html",
         bundles=bundles,
-        truncated=truncated_notice(len(bundles)) if found["truncated"] else None,
+        total=len(listed),
+        offset=offset,
+        page=page,
+        pages=pages,
+        truncated=truncated_notice(len(listed)) if found["truncated"] else None,
         set_aside=set_aside_needs(db.session, filters),
         filters=filters,
         active_filters=filters.as_args(),
