@@ -528,3 +528,29 @@ def test_a_long_list_is_shown_a_page_at_a_time(client, auth):
     # A number past the end gives the last page.
     last = client.get(f"{URL}?commune={f.ARCACHON}&page=99").get_data(as_text=True)
     assert [int(n) for n in re.findall(r"Poste n°\s(\d+)\s:", last)] == list(range(241, 244))
+
+
+def test_a_bundle_offers_its_first_people_and_counts_the_others(client, animateur, monkeypatch):
+    # Hundreds of people may fit one bundle: 1,202 check boxes on a page of 20 bundles.
+    monkeypatch.setattr("connectences.web.bundles.FITTING_SHOWN", 1)
+    f.load(
+        f.document(
+            candidates=[
+                f.candidate(
+                    ref="ok2",
+                    first_name="Dominique",
+                    last_name="Partagée",
+                    days=["tue", "thu"],
+                    hours_min=14,
+                    hours_max=28,
+                )
+            ]
+        )
+    )
+    assert open_need_bundles().bundles[0].candidates == ("ok", "ok2")
+    html = client.get(URL).get_data(as_text=True)
+    assert html.count('name="candidats"') == 1 and "Camille Partagée" in html
+    assert "Dominique Partagée" not in html
+    page = page_text_of(html)
+    assert "Candidats qui conviennent à l'ensemble du poste (2)" in page
+    assert "Les 1 premiers" in page

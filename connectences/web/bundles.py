@@ -40,6 +40,8 @@ from connectences.workflows.dispatch import MAX_NOTE
 
 PER_PAGE = 20
 """Bundles shown per page."""
+FITTING_SHOWN = 30
+"""People offered to tick in a bundle's form, at most (the others counted)."""
 
 bp = Blueprint("bundles", __name__, url_prefix="/animateur/postes-partages")
 guard_blueprint(bp, "animateur", "admin")
@@ -83,7 +85,10 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         if need_refs
         else {}
     )
-    people = candidates_by_ref(db.session, (ref for b in bundles for ref in b["candidates"]))
+    # The first people of each bundle (related to its jobs first): hundreds may fit one.
+    people = candidates_by_ref(
+        db.session, (ref for b in bundles for ref in b["candidates"][:FITTING_SHOWN])
+    )
     # Why a need of a related trade is in none of them: "why not that one".
     neighbours = left_out(bundles, db.session, filters)
     for bundle in bundles:
@@ -95,7 +100,9 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
             (needs[ref] for ref in bundle["needs"] if ref in needs),
             key=lambda n: (min((vocab.DAY_BIT[d] for d in n.days or ()), default=0), n.ref),
         )
-        bundle["fitting"] = [people[ref] for ref in bundle["candidates"] if ref in people]
+        bundle["fitting"] = [
+            people[ref] for ref in bundle["candidates"][:FITTING_SHOWN] if ref in people
+        ]
         # Who could take it in their free time: people already holding work, with their week.
         first = min((n.start for n in bundle["members"]), default=None)
         bundle["free_time"] = [
