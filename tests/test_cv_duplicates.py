@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from connectences.contacts import email_key, phone_key
 from connectences.cvtheque import files
@@ -172,6 +172,37 @@ def test_keep_both_is_not_proposed_again():
         select(AuditLog).where(AuditLog.action == "candidate_keep_both")
     ).one()
     assert entry.actor_id == animateur.id
+
+
+def test_the_duplicates_page_loads_only_the_pairs_it_lists():
+    # Five records of one phone number make ten pairs; a common name shared by hundreds made
+    # the page load 178,000 records to list 200 pairs.
+    stored = [
+        _store(first_name=first, last_name=last, phone="0601020304")
+        for first, last in [
+            ("Anne", "Martin"),
+            ("Bruno", "Petit"),
+            ("Chloé", "Durand"),
+            ("David", "Leroy"),
+            ("Emma", "Moreau"),
+        ]
+    ]
+    ids = [c.id for c in stored]
+    db.session.commit()
+    db.session.expunge_all()
+    loaded = []
+
+    def on_load(target, context):
+        loaded.append(target.id)
+
+    event.listen(Candidate, "load", on_load)
+    try:
+        pairs = suspected_pairs(db.session, limit=2)
+    finally:
+        event.remove(Candidate, "load", on_load)
+    # The newest pairs first, as before.
+    assert [(p.first.id, p.second.id) for p in pairs] == [(ids[3], ids[4]), (ids[2], ids[4])]
+    assert sorted(loaded) == sorted({ids[2], ids[3], ids[4]})
 
 
 def _lead(candidate_ids: list[int]) -> Lead:
