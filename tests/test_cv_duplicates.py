@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import date
 
 import pytest
@@ -203,6 +204,56 @@ def test_the_duplicates_page_loads_only_the_pairs_it_lists():
     # The newest pairs first, as before.
     assert [(p.first.id, p.second.id) for p in pairs] == [(ids[3], ids[4]), (ids[2], ids[4])]
     assert sorted(loaded) == sorted({ids[2], ids[3], ids[4]})
+
+
+def test_a_value_shared_by_many_records_builds_only_the_pairs_listed_first(monkeypatch):
+    # Twelve records of one phone number make 66 pairs; the two newest pairs listed are
+    # those of its newest record, even with its newest pair declared distinct.
+    names = ["Anne", "Bruno", "Chloé", "David", "Emma", "Fanny", "Gilles", "Hugo", "Inès"]
+    names += ["Jules", "Karim", "Léa"]
+    stored = [_store(first_name=n, last_name=n, phone="0601020304") for n in names]
+    ids = [c.id for c in stored]
+    animateur = User(email="anim@exemple.fr", role="animateur")
+    db.session.add(animateur)
+    db.session.flush()
+    keep_both(db.session, stored[-1], stored[-2], actor=animateur)
+    db.session.commit()
+    considered = []
+    real = heapq.nsmallest
+
+    def spy(n, iterable, key):
+        iterable = list(iterable)
+        considered.extend(iterable)
+        return real(n, iterable, key=key)
+
+    monkeypatch.setattr("connectences.cvtheque.duplicates.heapq.nsmallest", spy)
+    pairs = suspected_pairs(db.session, limit=2)
+    assert [(p.first.id, p.second.id) for p in pairs] == [(ids[-3], ids[-1]), (ids[-4], ids[-1])]
+    # The pairs of the newest record only (11, one declared distinct), not all 66.
+    assert len(considered) == 10
+
+
+def test_close_names_of_many_records_build_only_the_pairs_listed_first(monkeypatch):
+    # Six close spellings of one name, each its own: each record keeps its limit + 1
+    # newest pairs of close names (here 3), the two listed among them.
+    names = ["Dupontel", "Dupontell", "Dupontelle", "Dupontels", "Duppontel", "Dupontal"]
+    stored = [_store(first_name="Marcel", last_name=n) for n in names]
+    ids = [c.id for c in stored]
+    db.session.commit()
+    considered = []
+    real = heapq.nsmallest
+
+    def spy(n, iterable, key):
+        iterable = list(iterable)
+        considered.extend(iterable)
+        return real(n, iterable, key=key)
+
+    monkeypatch.setattr("connectences.cvtheque.duplicates.heapq.nsmallest", spy)
+    pairs = suspected_pairs(db.session, limit=2)
+    assert [(p.first.id, p.second.id) for p in pairs] == [(ids[4], ids[5]), (ids[3], ids[5])]
+    assert all(p.reasons == [REASON_NAME_CLOSE] for p in pairs)
+    # Each record's three newest pairs: 12 pairs in all, not the 14 the names make.
+    assert len(considered) == 12
 
 
 def _lead(candidate_ids: list[int]) -> Lead:
