@@ -354,8 +354,9 @@ PAGE_BUDGETS = [
             + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
         ),
         # 16, and two of the contact preferences: those the owner said (its timeline) and
-        # who changed them last (its "Préférences" panel), each one statement a page.
-        18,
+        # who changed them last (its "Préférences" panel), each one statement a page; and
+        # the count of its needs for their pager.
+        19,
     ),
     # The need, the index's stamp, the people shown, operators, partners, leads (their
     # needs, their people), referrals, the log with its authors, the company's contacts.

@@ -219,6 +219,38 @@ def test_company_page_shows_details_pressure_timeline_and_needs(client, full_com
     assert "Plonge le week-end — Nouveau" in body
 
 
+def test_a_company_followed_for_years_shows_its_needs_and_history_a_page_at_a_time(
+    client, auth, monkeypatch
+):
+    # 600 visits and 400 needs of one company made a page of 1.9 MB on a region's data.
+    monkeypatch.setattr("connectences.web.directory.SHOWN_PER_PAGE", 3)
+    me = auth.login("animateur")
+    comp = factories.company(name="Le Bistrot du Port")
+    needs = [
+        factories.need(company=comp["ref"], title=f"Besoin {word}")
+        for word in ("alpha", "bravo", "charlie", "delta")
+    ]
+    factories.load(factories.document(companies=[comp], needs=needs))
+    company = db.session.scalar(select(Company).where(Company.ref == comp["ref"]))
+    for days, note in ((40, "Premier appel"), (30, "Deuxième appel"), (20, "Troisième appel")):
+        add_visit(company, me, TODAY - timedelta(days=days), notes=note)
+    db.session.commit()
+    url = f"{BASE}/{company.ref}"
+    html = client.get(url).get_data(as_text=True)
+    body = page_text_of(html)
+    history = body[body.index("Historique des contacts") :]
+    # Three visits and four needs recorded: seven contacts, the newest three shown.
+    assert "(7 contacts, page 1 sur 3)" in history
+    assert "Premier appel" not in history
+    assert f'href="{url}?historique=2#historique" rel="next"' in html
+    assert f'href="{url}?besoins=2#besoins" rel="next"' in html
+    assert html.count('class="status status-nouveau"') == 3
+    last = page_text(client.get(f"{url}?historique=3&besoins=2"))
+    assert "Premier appel" in last[last.index("Historique des contacts") :]
+    assert "page 3 sur 3" in last
+    assert len([w for w in ("alpha", "bravo", "charlie", "delta") if f"Besoin {w} —" in last]) == 1
+
+
 def test_unknown_company_is_404(client, auth):
     auth.login("animateur")
     assert client.get(f"{BASE}/inconnue").status_code == 404

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from connectences import territory, vocab
 from connectences.clock import local_today
@@ -40,7 +40,7 @@ from connectences.web.owner_preferences import (
     save_preferences,
     typed_preferences,
 )
-from connectences.web.paging import paginate
+from connectences.web.paging import page_of, paginate
 from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
@@ -169,9 +169,9 @@ def new():
 
 
 # Built once (see prospection.pressure: building cost more than running).
-_COMPANY_NEEDS = (
-    select(Need).where(Need.company_id == bindparam("company_id")).order_by(Need.created_at.desc())
-)
+_COMPANY_NEEDS_ORDER = (Need.created_at.desc(), Need.id.desc())
+SHOWN_PER_PAGE = 30
+"""Needs, and contacts of the history, shown per page of a company's record."""
 
 
 def _render_show(company: Company, *, status: int = 200, **extra):
@@ -179,13 +179,23 @@ def _render_show(company: Company, *, status: int = 200, **extra):
     # Read once: the page shows it and the contact guard counts from it.
     timeline = company_timeline(db.session, company)
     pressure = contact_pressure(db.session, company, on=today, timeline=timeline)
-    needs = db.session.scalars(_COMPANY_NEEDS, {"company_id": company.id}).all()
+    # Both lists a page at a time: a company followed for years has hundreds of each.
+    needs = paginate(
+        select(Need).where(Need.company_id == company.id).order_by(*_COMPANY_NEEDS_ORDER),
+        SHOWN_PER_PAGE,
+        "besoins",
+    )
+    timeline_shown, timeline_page, timeline_pages = page_of(timeline, SHOWN_PER_PAGE, "historique")
     context = {
         "company": company,
         "pressure": pressure,
-        "timeline": timeline,
-        "needs": needs,
-        "need_stops": owner_stops(db.session, needs),
+        "timeline": timeline_shown,
+        "timeline_total": len(timeline),
+        "timeline_page": timeline_page,
+        "timeline_pages": timeline_pages,
+        "needs": needs.items,
+        "needs_pagination": needs,
+        "need_stops": owner_stops(db.session, needs.items),
         "need_status": status_label,
         # Resources that fit the company's profile, to bring up at the next visit.
         "suggested_resources": suggestions_for(db.session, company, today=today),

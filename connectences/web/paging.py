@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from weakref import WeakKeyDictionary
 
 from flask import request
@@ -132,3 +132,12 @@ def paginate(query: Select, per_page: int, param: str = "page", *, total: int | 
     if pagination.page > pagination.pages >= 1:
         pagination = _paginate(query, pagination.pages, per_page, total)
     return pagination
+
+
+def page_of(items: Sequence, per_page: int, param: str = "page") -> tuple[Sequence, int, int]:
+    """One page of a list already in memory (a history merged from several tables, newest
+    first): its items, its number read from the ``param`` query argument (a number past
+    the end gives the last page) and the number of pages."""
+    pages = max(1, math.ceil(len(items) / per_page))
+    page = min(page_number(param), pages)
+    return items[(page - 1) * per_page : page * per_page], page, pages
