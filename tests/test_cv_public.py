@@ -1040,6 +1040,34 @@ def test_a_person_may_create_a_password_account_and_log_in(client, auth):
     assert the_candidate().status == "inactif"
 
 
+def test_the_space_reads_only_the_twenty_events_it_shows(client, auth):
+    # A history only grows: the page read all of it (1,600 events) to show twenty.
+    from sqlalchemy import event
+
+    from connectences.cvtheque.history import record_event
+    from connectences.models import CandidateEvent
+
+    user = auth.login("candidate")
+    person = db.session.get(Candidate, user.candidate_id)
+    for n in range(25):
+        record_event(db.session, person, "updated", f"Changement n° {n}.", actor_label="vous")
+    db.session.commit()
+    db.session.expunge_all()
+    loaded = []
+
+    def on_load(target, context):
+        loaded.append(target.summary)
+
+    event.listen(CandidateEvent, "load", on_load)
+    try:
+        text = client.get("/candidat/mon-espace").get_data(as_text=True)
+    finally:
+        event.remove(CandidateEvent, "load", on_load)
+    assert "Changement n° 24." in text and "Changement n° 5." in text
+    assert "Changement n° 4." not in text
+    assert len(loaded) == 20
+
+
 def test_a_logged_in_candidate_cannot_open_another_candidates_space(client, auth):
     factories.load(factories.document(candidates=[factories.candidate(ref="autre")]))
     other = db.session.scalars(select(Candidate).where(Candidate.ref == "autre")).one()

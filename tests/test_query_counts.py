@@ -345,7 +345,8 @@ PAGE_BUDGETS = [
     (
         "animateur",
         lambda: "/animateur/cvtheque/" + _first(select(Candidate.ref).order_by(Candidate.id)),
-        10,
+        # Its leads and its history paged, with their counts for the pagers.
+        11,
     ),
     (
         "animateur",

@@ -300,6 +300,33 @@ def _lead_for(person: Candidate, operator_ref: str = "ge-a", *, accepted: bool =
     return lead
 
 
+def test_a_record_shows_its_leads_and_history_a_page_at_a_time(client, auth, people, monkeypatch):
+    # A person named in 1,500 leads, with 1,600 events, made a page of 2.8 MB.
+    monkeypatch.setattr("connectences.web.library.RECORD_PER_PAGE", 2)
+    person = by_ref(Candidate, "ines")
+    for n in range(5):
+        record_event(
+            db.session, person, "updated", f"Changement n° {n}.", actor_label="la personne"
+        )
+    db.session.commit()
+    for ref in ("ge-a", "ge-b", "ge-c"):
+        _lead_for(person, ref)
+    auth.login("animateur")
+    html = client.get(f"{BASE}/ines").get_data(as_text=True)
+    history = _section_holding(html, "titre-historique")
+    assert history.count("<li><time") == 2 and "Changement n° 4." in history
+    assert f'href="{BASE}/ines?historique=2#titre-historique" rel="next"' in history
+    leads = _section_holding(html, "titre-propositions")
+    assert leads.count('<th scope="row" data-label="Envoyée le">') == 2
+    assert f'href="{BASE}/ines?propositions=2#titre-propositions" rel="next"' in leads
+    second = client.get(f"{BASE}/ines?propositions=2&historique=99").get_data(as_text=True)
+    leads = _section_holding(second, "titre-propositions")
+    assert leads.count('<th scope="row" data-label="Envoyée le">') == 1
+    # Past the end: the last page of the history, its oldest events.
+    history = _section_holding(second, "titre-historique")
+    assert "Changement n° 0." in history and "Changement n° 4." not in history
+
+
 def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
     person = by_ref(Candidate, "ines")
     person.notes = "Rencontrée au forum de Gujan."

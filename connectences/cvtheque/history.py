@@ -43,16 +43,27 @@ def record_event(
     return event
 
 
-_EVENTS_OF = (
-    select(CandidateEvent)
-    .where(CandidateEvent.candidate_id == bindparam("candidate_id"))
-    .order_by(CandidateEvent.at.desc(), CandidateEvent.id.desc())
-)
+def events_query(candidate_id):
+    """The person's history, most recent first (a page of it, or all of it)."""
+    return (
+        select(CandidateEvent)
+        .where(CandidateEvent.candidate_id == candidate_id)
+        .order_by(CandidateEvent.at.desc(), CandidateEvent.id.desc())
+    )
 
 
-def events_of(session: Session, candidate_id: int) -> list[CandidateEvent]:
-    """The person's history, most recent first (read by every page of a person)."""
-    return list(session.scalars(_EVENTS_OF, {"candidate_id": candidate_id}))
+_EVENTS_OF = events_query(bindparam("candidate_id"))
+_LATEST_EVENTS = _EVENTS_OF.limit(bindparam("limit"))
+
+
+def events_of(
+    session: Session, candidate_id: int, limit: int | None = None
+) -> list[CandidateEvent]:
+    """The person's history, most recent first; its ``limit`` latest events only when
+    given (a page showing the last few of a history that only grows)."""
+    if limit is None:
+        return list(session.scalars(_EVENTS_OF, {"candidate_id": candidate_id}))
+    return list(session.scalars(_LATEST_EVENTS, {"candidate_id": candidate_id, "limit": limit}))
 
 
 # The event a merge leaves on the profile it keeps (``merge.merge_candidates``), whose

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences import territory
@@ -83,23 +83,23 @@ class LeadLine:
     needs: list[Need]
 
 
-# Read by every page of a person: built once (with its loader options, building it cost
-# more than running it).
-_LEADS_OF = (
-    select(LeadCandidate, Lead)
-    .join(Lead, Lead.id == LeadCandidate.lead_id)
-    .where(LeadCandidate.candidate_id == bindparam("candidate_id"))
-    .options(
-        selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
-        selectinload(Lead.operator),
+def leads_query(candidate_id):
+    """The leads naming the person, most recent first, with their needs and operator:
+    rows of (``LeadCandidate``, ``Lead``), for ``lead_lines`` (a page of them, or all)."""
+    return (
+        select(LeadCandidate, Lead)
+        .join(Lead, Lead.id == LeadCandidate.lead_id)
+        .where(LeadCandidate.candidate_id == candidate_id)
+        .options(
+            selectinload(Lead.needs).joinedload(LeadNeed.need).joinedload(Need.company),
+            selectinload(Lead.operator),
+        )
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
     )
-    .order_by(Lead.created_at.desc(), Lead.id.desc())
-)
 
 
-def leads_of(session: Session, candidate_id: int) -> list[LeadLine]:
-    """Every lead naming the person, most recent first, with its needs."""
-    rows = session.execute(_LEADS_OF, {"candidate_id": candidate_id}).all()
+def lead_lines(rows) -> list[LeadLine]:
+    """Rows of ``leads_query`` as the lines a page shows."""
     return [LeadLine(lead, item.score, [n.need for n in lead.needs]) for item, lead in rows]
 
 

@@ -602,7 +602,7 @@ def space(token: str):
         candidate=candidate,
         token=token,
         commune=commune,
-        events=events_of(db.session, candidate.id)[:20],
+        events=events_of(db.session, candidate.id, limit=20),
         week=week_view(candidate),
         removable=removable_by_person,
         cv_state=files.file_state(candidate.cv_filename),

@@ -29,12 +29,13 @@ from connectences.cvtheque.commitments import (
     update_commitment,
     week_view,
 )
-from connectences.cvtheque.history import events_of
+from connectences.cvtheque.history import events_query
 from connectences.cvtheque.library import (
     EXPORT_HEADERS,
     NOTES_EDITS,
     export_rows,
-    leads_of,
+    lead_lines,
+    leads_query,
     record_contact,
     set_notes,
     set_status,
@@ -49,7 +50,7 @@ from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_
 from connectences.web.commitment_form import form_values, read_form
 from connectences.web.downloads import send_cv, send_table
 from connectences.web.navigation import add_nav
-from connectences.web.paging import page_number
+from connectences.web.paging import page_number, paginate
 from connectences.web.week import render_complete_week
 from connectences.workflows import ChangedMeanwhile, unchanged_since, unchanged_since_read
 
@@ -62,6 +63,8 @@ for _role in sorted(LIBRARY_ROLES):
     add_nav(_role, "CVthèque", "library.index")
 
 PER_PAGE = 25
+RECORD_PER_PAGE = 30
+"""Leads, and events of the history, shown per page of a person's record."""
 SORT_PARAMS = {"pertinence": "relevance", "recent": "recent", "nom": "name"}
 # Suggested in the search's « Source » filter: what the platform's forms store (an
 # interchange document may bring other words, which the filter finds as typed).
@@ -243,7 +246,10 @@ def _render_show(
 ):
     """The person's page. After a refused form, ``sent`` names it ("statut" or "notes"),
     ``errors`` sit next to its fields and ``typed`` keeps what was typed and chosen."""
-    events = events_of(db.session, candidate.id)
+    # The history and the leads a page at a time: both only grow with the years.
+    history = paginate(events_query(candidate.id), RECORD_PER_PAGE, "historique")
+    leads = paginate(leads_query(candidate.id), RECORD_PER_PAGE, "propositions")
+    events = history.items
     actor_ids = {e.actor_id for e in events if e.actor_id}
     actors = (
         {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
@@ -255,7 +261,9 @@ def _render_show(
         candidate=candidate,
         events=events,
         actors=actors,
-        leads=leads_of(db.session, candidate.id),
+        history=history,
+        leads=lead_lines(leads.items),
+        leads_pagination=leads,
         week=week_view(candidate),
         cv_state=files.file_state(candidate.cv_filename),
         commune_label=territory.commune_label,
