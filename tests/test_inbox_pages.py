@@ -18,7 +18,9 @@ from connectences.models import (
     LeadNeed,
     Need,
     Operator,
+    Partner,
     Placement,
+    Referral,
 )
 from connectences.web.leads import INBOX_PER_PAGE
 from tests import factories as f
@@ -124,3 +126,56 @@ def test_a_placement_card_names_the_person_and_the_next_point_due(client, inbox)
     assert "Prochain suivi à 1 mois, le 14/02/2025" in cards[0]
     assert all(card.startswith("Personne supprimée ") for card in cards[1:])
     assert "Prochain suivi à 3 mois, le 13/04/2025" in cards[1]
+
+
+# --- the partner's inbox: the same pattern --------------------------------------------
+
+REFERRAL_SIZES = {"envoyee": 13, "prise_en_charge": 4, "close": 11}
+
+
+@pytest.fixture
+def referral_inbox(auth):
+    """One partner with REFERRAL_SIZES referrals in each state (titles "<state> <n>",
+    n=1 the oldest); another partner's referral beside them."""
+    f.load(
+        f.document(
+            partners=[f.partner(ref="p-pages"), f.partner(ref="p-autre")],
+            companies=[f.company(ref="c-pages")],
+        )
+    )
+    partner_id = by_ref(Partner, "p-pages").id
+    company = by_ref(Company, "c-pages")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for state, count in REFERRAL_SIZES.items():
+        for n in range(1, count + 1):
+            need = f.need_row(company, ref=f"n-{state}-{n}", title=f"{state} {n}")
+            db.session.add(
+                Referral(
+                    partner_id=partner_id,
+                    need=need,
+                    status=state,
+                    created_at=start + timedelta(hours=n),
+                )
+            )
+    other = f.need_row(company, ref="n-autre", title="envoyee autre")
+    db.session.add(Referral(partner_id=by_ref(Partner, "p-autre").id, need=other))
+    db.session.commit()
+    auth.login("partner", org_ref="p-pages")
+
+
+def test_the_partner_inbox_pages_each_section_on_its_own(client, referral_inbox):
+    from connectences.web.referrals import INBOX_PER_PAGE as PER_PAGE
+
+    response = client.get("/partenaire/reorientations")
+    html = html_of(response)
+    assert "Nouvelles (13)" in html and "En cours (4)" in html and "Closes ou refusées (11)" in html
+    assert _titles(response, "envoyee") == [str(n) for n in range(13, 13 - PER_PAGE, -1)]
+    assert _titles(response, "prise_en_charge") == ["4", "3", "2", "1"]
+    assert _titles(response, "close") == [str(n) for n in range(11, 11 - PER_PAGE, -1)]
+    assert "?new_page=2#titre-nouvelles" in html and "?closed_page=2#titre-closes" in html
+    response = client.get("/partenaire/reorientations?new_page=2&closed_page=9")
+    assert _titles(response, "envoyee") == ["3", "2", "1"]
+    assert _titles(response, "close") == ["1"]
+    assert (
+        "new_page=2" in html_of(response).split('aria-label="Pages des réorientations closes"')[1]
+    )

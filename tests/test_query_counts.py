@@ -239,6 +239,7 @@ LIST_PAGES = [
     ("animateur", lambda: "/lettres"),
     ("animateur", lambda: "/animateur/entreprises"),
     ("animateur", lambda: "/animateur/postes-partages"),
+    ("animateur", lambda: "/animateur/postes-partages?page=2"),
     ("operator", lambda: "/operateur"),
     ("operator", lambda: "/operateur/propositions"),
     # Each section of the inbox pages on its own.
@@ -248,6 +249,8 @@ LIST_PAGES = [
     ),
     ("partner", lambda: "/partenaire"),
     ("partner", lambda: "/partenaire/reorientations"),
+    # Each section of the partner's inbox pages on its own too.
+    ("partner", lambda: "/partenaire/reorientations?new_page=2&open_page=2&closed_page=2"),
     ("territoire", lambda: "/territoire"),
     ("territoire", lambda: "/territoire?periode=3m"),
     ("admin", lambda: "/admin"),
@@ -263,6 +266,24 @@ RECORD_PAGES = [
         lambda: (
             "/animateur/entreprises/"
             + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
+        ),
+    ),
+    # Its needs and its history, each paged on its own.
+    (
+        "animateur",
+        lambda: (
+            "/animateur/entreprises/"
+            + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
+            + "?besoins=2&historique=2"
+        ),
+    ),
+    # Its leads and its history, each paged on its own.
+    (
+        "animateur",
+        lambda: (
+            "/animateur/cvtheque/"
+            + _first(select(Candidate.ref).order_by(Candidate.id))
+            + "?propositions=2&historique=2"
         ),
     ),
     ("operator", lambda: "/operateur/propositions/" + _first(select(Lead.id).order_by(Lead.id))),

@@ -19,11 +19,9 @@ from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.actions import commit_or_refuse
 from connectences.web.navigation import add_nav
+from connectences.web.paging import paginate
 from connectences.workflows import (
     REFERRAL,
-    REFERRAL_FINAL,
-    REFERRAL_IN_PROGRESS,
-    ReferralState,
     TransitionError,
     inboxes,
 )
@@ -51,18 +49,40 @@ def _own_referral(referral_id: int) -> Referral:
     return referral
 
 
+# Each section of the inbox is paged on its own, as the operators' (``web.leads``): a
+# partner receives thousands of referrals over the years.
+INBOX_PER_PAGE = 10
+INBOX_PAGE_PARAMS = {"new": "new_page", "open": "open_page", "closed": "closed_page"}
+
+
 @bp.route("")
 def index():
-    referrals: list[Referral] = []
-    if current_user.partner_id is not None:
-        referrals = inboxes.partner_referrals(db.session, current_user.partner_id)
+    sections = {}
+    partner_id = current_user.partner_id
+    if partner_id is not None:
+        totals = inboxes.referral_totals(db.session, partner_id)
+        sections = {
+            name: paginate(
+                inboxes.inbox_referrals(partner_id, name),
+                INBOX_PER_PAGE,
+                param,
+                total=totals[name],
+            )
+            for name, param in INBOX_PAGE_PARAMS.items()
+        }
+    # The pager of one section keeps the page the others are at.
+    page_params = {
+        INBOX_PAGE_PARAMS[name]: pagination.page
+        for name, pagination in sections.items()
+        if pagination.page > 1
+    }
     return render_template(
         "referrals/index.html",
         partner=current_user.partner,
         inactive_since=deactivated_since(db.session, current_user.partner),
-        new=[r for r in referrals if r.status == ReferralState.ENVOYEE],
-        open_=[r for r in referrals if r.status in REFERRAL_IN_PROGRESS],
-        closed=[r for r in referrals if r.status in REFERRAL_FINAL],
+        sections=sections,
+        page_params=page_params,
+        page_param_names=INBOX_PAGE_PARAMS,
         statuses=vocab.REFERRAL_STATUSES,
         commune_label=territory.commune_label,
     )

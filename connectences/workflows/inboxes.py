@@ -23,7 +23,13 @@ from connectences.models import (
     Placement,
     Referral,
 )
-from connectences.workflows import LEAD_IN_PROGRESS, LeadState
+from connectences.workflows import (
+    LEAD_IN_PROGRESS,
+    REFERRAL_FINAL,
+    REFERRAL_IN_PROGRESS,
+    LeadState,
+    ReferralState,
+)
 
 
 def _counts(session, column, where) -> dict[str, int]:
@@ -199,6 +205,38 @@ def lead_placements(session, lead_id: int) -> list[Placement]:
 def referral_counts(session, partner_id: int) -> dict[str, int]:
     """How many referrals the partner holds in each state."""
     return _counts(session, Referral.status, Referral.partner_id == partner_id)
+
+
+REFERRAL_SECTIONS = {
+    "new": frozenset({ReferralState.ENVOYEE}),
+    "open": frozenset(REFERRAL_IN_PROGRESS),
+    "closed": frozenset(REFERRAL_FINAL),
+}
+"""The partner inbox's sections and the states each one lists."""
+
+
+def referral_totals(session, partner_id: int) -> dict[str, int]:
+    """How many referrals each inbox section (``new``, ``open``, ``closed``) holds, from
+    one grouped count."""
+    counts = referral_counts(session, partner_id)
+    return {
+        name: sum(counts.get(state, 0) for state in states)
+        for name, states in REFERRAL_SECTIONS.items()
+    }
+
+
+def inbox_referrals(partner_id: int, section: str) -> Select:
+    """The partner's referrals of one inbox section, newest first, with their need and
+    company: a query the caller pages."""
+    return (
+        select(Referral)
+        .where(
+            Referral.partner_id == partner_id,
+            Referral.status.in_(REFERRAL_SECTIONS[section]),
+        )
+        .options(joinedload(Referral.need).joinedload(Need.company))
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+    )
 
 
 def partner_referrals(session, partner_id: int, limit: int | None = None) -> list[Referral]:
