@@ -206,6 +206,20 @@ def test_the_duplicates_page_loads_only_the_pairs_it_lists():
     assert sorted(loaded) == sorted({ids[2], ids[3], ids[4]})
 
 
+def _pairs_considered(monkeypatch) -> list:
+    """The pairs ``suspected_pairs`` chooses its list from, filled as it runs."""
+    considered = []
+    real = heapq.nsmallest
+
+    def spy(n, iterable, key):
+        iterable = list(iterable)
+        considered.extend(iterable)
+        return real(n, iterable, key=key)
+
+    monkeypatch.setattr("connectences.cvtheque.duplicates.heapq.nsmallest", spy)
+    return considered
+
+
 def test_a_value_shared_by_many_records_builds_only_the_pairs_listed_first(monkeypatch):
     # Twelve records of one phone number make 66 pairs; the two newest pairs listed are
     # those of its newest record, even with its newest pair declared distinct.
@@ -218,15 +232,7 @@ def test_a_value_shared_by_many_records_builds_only_the_pairs_listed_first(monke
     db.session.flush()
     keep_both(db.session, stored[-1], stored[-2], actor=animateur)
     db.session.commit()
-    considered = []
-    real = heapq.nsmallest
-
-    def spy(n, iterable, key):
-        iterable = list(iterable)
-        considered.extend(iterable)
-        return real(n, iterable, key=key)
-
-    monkeypatch.setattr("connectences.cvtheque.duplicates.heapq.nsmallest", spy)
+    considered = _pairs_considered(monkeypatch)
     pairs = suspected_pairs(db.session, limit=2)
     assert [(p.first.id, p.second.id) for p in pairs] == [(ids[-3], ids[-1]), (ids[-4], ids[-1])]
     # The pairs of the newest record only (11, one declared distinct), not all 66.
@@ -240,15 +246,7 @@ def test_close_names_of_many_records_build_only_the_pairs_listed_first(monkeypat
     stored = [_store(first_name="Marcel", last_name=n) for n in names]
     ids = [c.id for c in stored]
     db.session.commit()
-    considered = []
-    real = heapq.nsmallest
-
-    def spy(n, iterable, key):
-        iterable = list(iterable)
-        considered.extend(iterable)
-        return real(n, iterable, key=key)
-
-    monkeypatch.setattr("connectences.cvtheque.duplicates.heapq.nsmallest", spy)
+    considered = _pairs_considered(monkeypatch)
     pairs = suspected_pairs(db.session, limit=2)
     assert [(p.first.id, p.second.id) for p in pairs] == [(ids[4], ids[5]), (ids[3], ids[5])]
     assert all(p.reasons == [REASON_NAME_CLOSE] for p in pairs)

@@ -40,7 +40,7 @@ from connectences.web.actions import commit_or_refuse, flash_in
 from connectences.web.downloads import send_cv
 from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
-from connectences.web.paging import paginate
+from connectences.web.paging import kept_pages, paginate
 from connectences.workflows import (
     LEAD,
     TransitionError,
@@ -154,11 +154,7 @@ def index():
             db.session, (placement.id for placement in sections["to_follow"].items)
         )
     # The pager of one section keeps the page the others are at.
-    page_params = {
-        INBOX_PAGE_PARAMS[name]: pagination.page
-        for name, pagination in sections.items()
-        if pagination.page > 1
-    }
+    page_params = kept_pages(sections, INBOX_PAGE_PARAMS)
     return render_template(
         "leads/index.html",
         operator=current_user.operator,

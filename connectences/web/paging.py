@@ -141,3 +141,14 @@ def page_of(items: Sequence, per_page: int, param: str = "page") -> tuple[Sequen
     pages = max(1, math.ceil(len(items) / per_page))
     page = min(page_number(param), pages)
     return items[(page - 1) * per_page : page * per_page], page, pages
+
+
+def kept_pages(sections: dict, params: dict[str, str]) -> dict[str, int]:
+    """The page numbers past the first of a page's paged lists (``sections``: name ->
+    pagination), by their query argument (``params``: name -> argument): what the pager
+    of one list keeps of the others."""
+    return {
+        params[name]: pagination.page
+        for name, pagination in sections.items()
+        if pagination.page > 1
+    }

@@ -19,7 +19,7 @@ from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.actions import commit_or_refuse
 from connectences.web.navigation import add_nav
-from connectences.web.paging import paginate
+from connectences.web.paging import kept_pages, paginate
 from connectences.workflows import (
     REFERRAL,
     TransitionError,
@@ -71,11 +71,7 @@ def index():
             for name, param in INBOX_PAGE_PARAMS.items()
         }
     # The pager of one section keeps the page the others are at.
-    page_params = {
-        INBOX_PAGE_PARAMS[name]: pagination.page
-        for name, pagination in sections.items()
-        if pagination.page > 1
-    }
+    page_params = kept_pages(sections, INBOX_PAGE_PARAMS)
     return render_template(
         "referrals/index.html",
         partner=current_user.partner,
