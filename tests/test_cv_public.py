@@ -1690,8 +1690,9 @@ def test_the_rest_of_the_profile_is_saved_by_the_link_without_a_password(client)
 
 def test_wrong_passwords_for_an_address_change_count_toward_the_account_s_lock(client, app):
     space = space_with_account(client)
+    wrong = "devine-encore-2026"  # noqa: S105 — a wrong guess typed by the test, no credential
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        ask_address(client, space, "intrus@exemple.org", password="devine-encore-2026")  # noqa: S106
+        ask_address(client, space, "intrus@exemple.org", password=wrong)
     # Locked: even the right password is refused for a while, as at the login page.
     locked = ask_address(client, space, "intrus@exemple.org", password=PASSWORD)
     assert locked.status_code == 429 and "réessayez" in page_text(locked).lower()
