@@ -12,10 +12,11 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import IO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -72,19 +73,42 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
-    """UTF-8 CSV with a byte-order mark and semicolons, as French Excel opens it."""
+# Rows written into one piece of a streamed CSV: a few dozen kilobytes each.
+CSV_CHUNK_ROWS = 500
+
+
+def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence]) -> Iterator[bytes]:
+    """``to_csv`` in pieces of ``CSV_CHUNK_ROWS`` rows, for a response sent as it is
+    written: only one piece is ever held, whatever the number of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow([_cell_text(h) for h in headers])
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow([_cell_text(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if n % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 CSV with a byte-order mark and semicolons, as French Excel opens it."""
+    return b"".join(csv_chunks(headers, rows))
 
 
 def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
     """An XLSX workbook with one sheet; every text cell is stored as text, never a formula."""
     return to_xlsx_sheets([(title, headers, rows)])
+
+
+def write_xlsx(
+    target: IO[bytes], headers: Sequence[str], rows: Iterable[Sequence], title: str = "Export"
+) -> None:
+    """``to_xlsx`` written into ``target`` (a file open for writing): openpyxl's
+    write-only sheets keep no row in memory, so a file of any size costs the same."""
+    write_xlsx_sheets(target, [(title, headers, rows)])
 
 
 # Characters Excel refuses in a sheet's name.
@@ -124,6 +148,15 @@ def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]
     """An XLSX workbook with a sheet per (title, headers, rows), in order; titles are
     shortened to Excel's 31 characters (``_fit_sheet_name``) and made unique. Text is stored as text, never a formula,
     and without the control characters XLSX cannot hold."""
+    buffer = io.BytesIO()
+    write_xlsx_sheets(buffer, sheets)
+    return buffer.getvalue()
+
+
+def write_xlsx_sheets(
+    target: IO[bytes], sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]
+) -> None:
+    """``to_xlsx_sheets`` written into ``target`` (a file open for writing)."""
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for title, headers, rows in sheets:
@@ -139,9 +172,7 @@ def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]
         sheet.append([str(_xlsx_cell(h)) for h in headers])
         for row in rows:
             sheet.append([_xlsx_cell(value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)
 
 
 def _decode(data: bytes) -> str:

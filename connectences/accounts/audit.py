@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from connectences import vocab
@@ -174,6 +174,7 @@ DETAIL_LABELS: dict[str, str] = {
     "found": "contenu trouvé",
     "from": "depuis",
     "import_id": "import nº",
+    "interrupted": "interrompu",
     "imported": "importées",
     "invalid": "invalides",
     "keys": "bloqué pour",
@@ -386,17 +387,50 @@ def _detail_value(key: str, value) -> str:
     return str(value)
 
 
-def export_rows(session: Session, filters: AuditFilters) -> Iterator[tuple]:
-    """Rows of the audit export (``EXPORT_HEADERS``), streamed from the database."""
-    entries = session.scalars(audit_query(filters)).all()
-    emails = actor_emails(session, entries)
-    for entry in entries:
+# Entries an export reads from the database at a time.
+EXPORT_BATCH = 1000
+
+
+def _exported(filters: AuditFilters, up_to: int | None) -> Select:
+    query = audit_query(filters)
+    return query if up_to is None else query.where(AuditLog.id <= up_to)
+
+
+def last_entry_id(session: Session) -> int | None:
+    """The id of the newest entry: an export bounded by it (``up_to``) leaves out the
+    entries written after it began, its own first."""
+    return session.scalar(select(func.max(AuditLog.id)))
+
+
+def export_count(session: Session, filters: AuditFilters, *, up_to: int | None = None) -> int:
+    """How many entries ``export_rows`` gives for the same arguments."""
+    query = _exported(filters, up_to).with_only_columns(AuditLog.id).order_by(None)
+    return session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def export_rows(
+    session: Session, filters: AuditFilters, *, up_to: int | None = None
+) -> Iterator[tuple]:
+    """Rows of the audit export (``EXPORT_HEADERS``), streamed from the database as
+    columns, ``EXPORT_BATCH`` entries at a time; only entries up to the id ``up_to``
+    (those there were when the export began: not its own entry)."""
+    query = _exported(filters, up_to).with_only_columns(
+        AuditLog.at,
+        User.email,
+        AuditLog.action,
+        AuditLog.entity,
+        AuditLog.entity_id,
+        AuditLog.ip,
+        AuditLog.details,
+    )
+    rows = session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+    for at, email, action, entity, entity_id, ip, details in rows:
         yield (
-            entry.at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M:%S"),
-            emails.get(entry.actor_id, ""),
-            action_label(entry.action),
-            entity_label(entry.entity),
-            "" if entry.entity_id is None else entry.entity_id,
-            entry.ip or "",
-            details_text(entry.details),
+            at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M:%S"),
+            email or "",
+            action_label(action),
+            entity_label(entity),
+            "" if entity_id is None else entity_id,
+            ip or "",
+            details_text(details),
         )

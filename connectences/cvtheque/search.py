@@ -294,8 +294,8 @@ def listed_candidates(session: Session, ids: list[int]) -> dict[int, ListedCandi
 @dataclass(frozen=True)
 class Hit:
     # A page of the search (``search_candidates``) lists people as rows; an export
-    # (``iter_candidates``) reads whole candidates.
-    candidate: ListedCandidate | Candidate
+    # (``iter_candidates``) reads what it holds of them, as rows too.
+    candidate: ListedCandidate | ExportedCandidate
     score: int | None  # relevance of the text match, None without text
 
 
@@ -794,21 +794,113 @@ def search_candidates(
     return SearchResult(items, total, page, pages, per_page, terms)
 
 
+# What an export holds of each person (``cvtheque.library.export_rows``).
+EXPORTED_COLUMNS = (
+    Candidate.id,
+    Candidate.ref,
+    Candidate.first_name,
+    Candidate.last_name,
+    Candidate.email,
+    Candidate.phone,
+    Candidate.commune,
+    Candidate.mobility_km,
+    Candidate.rome,
+    Candidate.level,
+    Candidate.hours_min,
+    Candidate.hours_max,
+    Candidate.days,
+    Candidate.contracts,
+    Candidate.available_from,
+    Candidate.status,
+    Candidate.source,
+    Candidate.email_confirmed_at,
+    Candidate.last_contact_at,
+    Candidate.updated_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedCandidate:
+    """A person as an export holds them, read as columns (``EXPORTED_COLUMNS``) and the
+    labels of their skills: an entity per person, with its skills and commitments, made
+    an export of 100,000 people take a minute and 400 MB."""
+
+    id: int
+    ref: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    commune: str
+    mobility_km: float
+    rome: list[str] | None
+    level: str
+    hours_min: float
+    hours_max: float
+    days: list[str] | None
+    contracts: list[str] | None
+    available_from: date
+    status: str
+    source: str | None
+    email_confirmed_at: datetime | None
+    last_contact_at: datetime | None
+    updated_at: datetime
+    skill_labels: tuple[str, ...]
+
+
+_EXPORTED = select(*EXPORTED_COLUMNS).where(Candidate.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Every candidate matching a search, in its order: ``total`` of them, read as an
+    export reads them ``batch`` at a time while ``hits`` is walked."""
+
+    total: int
+    hits: Iterator[Hit]
+
+
+# People an export reads from the database at a time.
+EXPORT_BATCH = 500
+
+
 def iter_candidates(
-    session: Session, filters: SearchFilters | dict, *, sort: str = "relevance", batch: int = 500
+    session: Session,
+    filters: SearchFilters | dict,
+    *,
+    sort: str = "relevance",
+    batch: int | None = None,
 ) -> Iterator[Hit]:
     """Every candidate matching ``filters``, in the order of the search (for exports)."""
+    return matching_candidates(session, filters, sort=sort, batch=batch).hits
+
+
+def matching_candidates(
+    session: Session,
+    filters: SearchFilters | dict,
+    *,
+    sort: str = "relevance",
+    batch: int | None = None,
+) -> Matches:
+    """The candidates matching ``filters`` as an export reads them: their number first
+    (from the ids and scores of the search, two numbers a person), then the people,
+    ``batch`` at a time (``EXPORT_BATCH`` unless told; two statements each), as
+    ``ExportedCandidate``."""
     if isinstance(filters, dict):
         filters = SearchFilters(**filters)
     query, _, params = _query(session, filters, sort)
     rows = session.execute(query, params).all()
+    return Matches(len(rows), _exported_hits(session, rows, batch or EXPORT_BATCH))
+
+
+def _exported_hits(session: Session, rows, batch: int) -> Iterator[Hit]:
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
+        ids = [r[0] for r in chunk]
+        skills = skill_labels(session, _LISTED_SKILLS, {"ids": ids})
         by_id = {
-            c.id: c
-            for c in session.scalars(
-                select(Candidate).where(Candidate.id.in_([r[0] for r in chunk]))
-            )
+            row[0]: ExportedCandidate(*row, tuple(skills.get(row[0], ())))
+            for row in session.execute(_EXPORTED, {"ids": ids})
         }
         for cid, score in chunk:
             if cid in by_id:

@@ -29,7 +29,9 @@ from connectences.accounts.audit import (
     audit_query,
     details_text,
     entity_label,
+    last_entry_id,
 )
+from connectences.accounts.audit import export_count as audit_export_count
 from connectences.accounts.audit import export_rows as audit_export_rows
 from connectences.accounts.passwords import is_closed
 from connectences.accounts.users import ACCOUNT_STATES, AccountFilters, accounts_query
@@ -45,7 +47,7 @@ from connectences.typography import plural
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
-from connectences.web.downloads import send_table
+from connectences.web.downloads import send_audited_table
 from connectences.web.forms import ApiTokenForm, InviteForm, RoleChangeForm, attach_errors
 from connectences.web.paging import paginate
 from connectences.web.security import is_safe_next
@@ -476,13 +478,19 @@ def audit_export(fmt: str):
     filters, errors = _audit_filters()
     if errors:
         abort(400)
-    rows = list(audit_export_rows(db.session, filters))
-    audit(
-        db.session,
-        "audit_export",
-        actor=current_user._get_current_object(),
-        ip=request.remote_addr,
-        details={"format": fmt, "filters": filters.as_args(), "rows": len(rows)},
+    up_to = last_entry_id(db.session)
+    actor, ip = current_user.id, request.remote_addr
+
+    def record(rows: int):
+        details = {"format": fmt, "filters": filters.as_args(), "rows": rows}
+        return audit(db.session, "audit_export", actor=actor, ip=ip, details=details)
+
+    return send_audited_table(
+        fmt,
+        "journal-audit",
+        EXPORT_HEADERS,
+        audit_export_rows(db.session, filters, up_to=up_to),
+        title="Journal d'audit",
+        total=lambda: audit_export_count(db.session, filters, up_to=up_to),
+        record=record,
     )
-    db.session.commit()
-    return send_table(fmt, "journal-audit", EXPORT_HEADERS, rows, title="Journal d'audit")

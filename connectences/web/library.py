@@ -40,7 +40,7 @@ from connectences.cvtheque.library import (
     set_notes,
     set_status,
 )
-from connectences.cvtheque.search import SearchFilters, iter_candidates, search_candidates
+from connectences.cvtheque.search import SearchFilters, matching_candidates, search_candidates
 from connectences.extensions import commit_keeping_loaded, db
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
@@ -48,7 +48,7 @@ from connectences.skills import rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_in
 from connectences.web.commitment_form import form_values, read_form
-from connectences.web.downloads import send_cv, send_table
+from connectences.web.downloads import send_audited_table, send_cv
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paginate
 from connectences.web.week import render_complete_week
@@ -193,17 +193,29 @@ def export(fmt: str):
         flash("Export non fait : corrigez d'abord les filtres de la recherche.", "error")
         return redirect(url_for("library.index", **request.args.to_dict(flat=False)))
     _, sort = _sort(filters)
-    rows = list(export_rows(iter_candidates(db.session, filters, sort=sort)))
-    accounts.audit(
-        db.session,
-        "cv_export",
-        actor=current_user.id,
-        entity="candidate",
-        ip=request.remote_addr,
-        details={"format": fmt, "filters": filters.as_dict(), "sort": sort, "rows": len(rows)},
+    matches = matching_candidates(db.session, filters, sort=sort)
+    actor, ip, details = current_user.id, request.remote_addr, {"format": fmt, "sort": sort}
+    details["filters"] = filters.as_dict()
+
+    def record(rows: int):
+        return accounts.audit(
+            db.session,
+            "cv_export",
+            actor=actor,
+            entity="candidate",
+            ip=ip,
+            details={**details, "rows": rows},
+        )
+
+    return send_audited_table(
+        fmt,
+        "cvtheque",
+        EXPORT_HEADERS,
+        export_rows(matches.hits),
+        title="CVthèque",
+        total=lambda: matches.total,
+        record=record,
     )
-    db.session.commit()
-    return send_table(fmt, "cvtheque", EXPORT_HEADERS, rows, title="CVthèque")
 
 
 # Read by every page of a person and their forms: built once.
