@@ -1,7 +1,8 @@
 """Exports at a region's size: a CSV is sent as its rows are read, an XLSX written into a
 temporary file, the people read as columns a batch at a time, and the audit entry holds
 the rows sent. The files are the same, byte for byte (CSV) and cell for cell (XLSX), as
-the whole-file-in-memory exports made from entities (the oracles below: that code)."""
+the whole-file-in-memory exports made from entities (the oracles below: that code)
+for the CV library, the visits and the audit log."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from connectences import tabular
+from connectences import tabular, vocab
 from connectences.accounts.audit import (
     EXPORT_HEADERS as AUDIT_HEADERS,
 )
@@ -33,8 +35,11 @@ from connectences.cvtheque.library import EXPORT_HEADERS, export_rows
 from connectences.cvtheque.search import Hit, SearchFilters, _query
 from connectences.demo import seed_demo
 from connectences.extensions import db
-from connectences.models import AuditLog, Candidate
+from connectences.models import AuditLog, Candidate, Visit
+from connectences.prospection.visits import EXPORT_HEADERS as VISIT_HEADERS
+from connectences.prospection.visits import VisitFilters, _filtered
 from connectences.tabular import _cell_text, to_xlsx
+from connectences.territory import commune_label, epci_label
 from tests.helpers import audit_entries, recorded_statements
 
 TODAY = date(2027, 1, 4)
@@ -75,6 +80,36 @@ def _old_audit_rows(filters: AuditFilters) -> list[tuple]:
         )
         for e in entries
     ]
+
+
+def _old_visit_rows(filters: VisitFilters) -> list[list]:
+    """The visits export's rows as they were made: an entity per visit."""
+    query = (
+        select(Visit)
+        .options(joinedload(Visit.company), joinedload(Visit.animateur))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+    )
+    rows = []
+    for v in db.session.scalars(_filtered(query, filters)).unique():
+        animateur = v.animateur.full_name or v.animateur.email if v.animateur else ""
+        rows.append(
+            [
+                v.visited_on,
+                v.company.name,
+                v.company.siret,
+                commune_label(v.company.commune),
+                epci_label(v.company.commune),
+                vocab.label(vocab.VISIT_CHANNELS, v.channel),
+                ", ".join(vocab.label(vocab.VISIT_TOPICS, t) for t in v.topics or []),
+                vocab.label(vocab.VISIT_OUTCOMES, v.outcome),
+                "oui" if v.need_detected else "non",
+                v.follow_up_on or "",
+                "oui" if v.follow_up_closed_at else ("non" if v.follow_up_on else ""),
+                animateur,
+                v.notes or "",
+            ]
+        )
+    return rows
 
 
 def _cells(data: bytes) -> list[tuple]:
@@ -124,6 +159,24 @@ def test_the_audit_export_is_the_file_the_entities_made(client, auth, demo):
     xlsx = client.get("/admin/journal/export.xlsx")
     assert _cells(xlsx.data) == _cells(to_xlsx(AUDIT_HEADERS, expected, "Journal d'audit"))
     assert audit_entries("audit_export")[1].details["rows"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "filters"),
+    [({}, VisitFilters()), ({"canal": "telephone"}, VisitFilters(channel="telephone"))],
+)
+def test_the_visits_export_is_the_file_the_entities_made(client, auth, demo, args, filters):
+    auth.login("animateur")
+    visits = db.session.scalars(select(Visit)).all()
+    visits[0].notes = "-2+3"
+    visits[1].animateur_id = None
+    db.session.commit()
+    expected = _old_visit_rows(filters)
+    assert len(expected) > 7
+    response = client.get("/animateur/visites/export.csv", query_string=args)
+    assert response.data == _old_csv(VISIT_HEADERS, expected)
+    xlsx = client.get("/animateur/visites/export.xlsx", query_string=args)
+    assert _cells(xlsx.data) == _cells(to_xlsx(VISIT_HEADERS, expected, "Visites"))
 
 
 def test_the_cv_export_reads_a_batch_of_people_at_a_time(client, auth, demo, monkeypatch):

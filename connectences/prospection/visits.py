@@ -9,7 +9,7 @@ message); the contact-pressure guard raises ``ContactRefused`` or
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -507,17 +507,6 @@ class VisitFilters(ListFilters):
         return filters, errors
 
 
-def filtered_visits(filters: VisitFilters) -> Select:
-    """The select of the visits matching the filters, newest first, with their company
-    and animateur (the export's every row, as entities)."""
-    query = (
-        select(Visit)
-        .options(joinedload(Visit.company), joinedload(Visit.animateur))
-        .order_by(Visit.visited_on.desc(), Visit.id.desc())
-    )
-    return _filtered(query, filters)
-
-
 @dataclass(frozen=True, slots=True)
 class VisitCompany:
     ref: str
@@ -665,26 +654,32 @@ EXPORT_HEADERS = (
 )
 
 
-def export_rows(visits: Iterable[Visit]) -> list[list]:
-    """One row per visit, in EXPORT_HEADERS order (labels in French)."""
-    rows = []
-    for v in visits:
-        animateur = v.animateur.full_name or v.animateur.email if v.animateur else ""
-        rows.append(
-            [
-                v.visited_on,
-                v.company.name,
-                v.company.siret,
-                commune_label(v.company.commune),
-                epci_label(v.company.commune),
-                vocab.label(vocab.VISIT_CHANNELS, v.channel),
-                ", ".join(vocab.label(vocab.VISIT_TOPICS, t) for t in v.topics or []),
-                vocab.label(vocab.VISIT_OUTCOMES, v.outcome),
-                "oui" if v.need_detected else "non",
-                v.follow_up_on or "",
-                "oui" if v.follow_up_closed_at else ("non" if v.follow_up_on else ""),
-                animateur,
-                v.notes or "",
-            ]
-        )
-    return rows
+# Visits an export reads from the database at a time.
+EXPORT_BATCH = 1000
+
+
+def export_rows(session: Session, filters: VisitFilters) -> Iterator[list]:
+    """One row per visit matching the filters, newest first, in EXPORT_HEADERS order
+    (labels in French): the list's columns and a few more, ``EXPORT_BATCH`` at a time
+    (an entity per visit, with its company and animateur, took 465 MB at 50,000)."""
+    query = listed_visits(filters).add_columns(Company.siret, Visit.topics, Visit.notes)
+    for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
+        visit = as_listed([row[:12]])[0]
+        siret, topics, notes = row[12:]
+        animateur = visit.animateur
+        commune = visit.company.commune
+        yield [
+            visit.visited_on,
+            visit.company.name,
+            siret,
+            commune_label(commune),
+            epci_label(commune),
+            vocab.label(vocab.VISIT_CHANNELS, visit.channel),
+            ", ".join(vocab.label(vocab.VISIT_TOPICS, t) for t in topics or []),
+            vocab.label(vocab.VISIT_OUTCOMES, visit.outcome),
+            "oui" if visit.need_detected else "non",
+            visit.follow_up_on or "",
+            "oui" if visit.follow_up_closed_at else ("non" if visit.follow_up_on else ""),
+            (animateur.full_name or animateur.email) if animateur else "",
+            notes or "",
+        ]

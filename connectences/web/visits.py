@@ -365,7 +365,5 @@ def export(fmt: str):
         # hold visits the animateur did not ask for.
         flash("Export non fait : corrigez d'abord les filtres de la liste.", "error")
         return redirect(url_for("visits.index", **request.args.to_dict(flat=False)))
-    visits = db.session.scalars(prospection.filtered_visits(filters)).unique().all()
-    return send_table(
-        fmt, "visites", prospection.EXPORT_HEADERS, prospection.export_rows(visits), "Visites"
-    )
+    rows = prospection.export_rows(db.session, filters)
+    return send_table(fmt, "visites", prospection.EXPORT_HEADERS, rows, "Visites")
