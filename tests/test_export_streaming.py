@@ -2,7 +2,8 @@
 temporary file, the people read as columns a batch at a time, and the audit entry holds
 the rows sent. The files are the same, byte for byte (CSV) and cell for cell (XLSX), as
 the whole-file-in-memory exports made from entities (the oracles below: that code)
-for the CV library, the visits and the audit log."""
+for the CV library, the visits and the audit log; the needs read in batches against
+all at once."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from connectences.cvtheque.search import Hit, SearchFilters, _query
 from connectences.demo import seed_demo
 from connectences.extensions import db
 from connectences.models import AuditLog, Candidate, Visit
+from connectences.models.base import utcnow
+from connectences.needs import board
 from connectences.prospection.visits import EXPORT_HEADERS as VISIT_HEADERS
 from connectences.prospection.visits import VisitFilters, _filtered
 from connectences.tabular import _cell_text, to_xlsx
@@ -177,6 +180,21 @@ def test_the_visits_export_is_the_file_the_entities_made(client, auth, demo, arg
     assert response.data == _old_csv(VISIT_HEADERS, expected)
     xlsx = client.get("/animateur/visites/export.xlsx", query_string=args)
     assert _cells(xlsx.data) == _cells(to_xlsx(VISIT_HEADERS, expected, "Visites"))
+
+
+@pytest.mark.parametrize("args", [{}, {"statut": "abandonne"}])
+def test_the_needs_export_read_in_batches_is_the_file_of_all_at_once(
+    client, auth, demo, monkeypatch, args
+):
+    auth.login("animateur")
+    filters = board.BoardFilters.from_args(args)
+    needs = list(db.session.scalars(board.board_query(filters, now=utcnow())).unique())
+    expected = list(board._export_batch(db.session, needs))
+    monkeypatch.setattr(board, "EXPORT_BATCH", 3)
+    response = client.get("/animateur/besoins/export/csv", query_string=args)
+    assert response.data == _old_csv(board.EXPORT_HEADERS, expected)
+    xlsx = client.get("/animateur/besoins/export/xlsx", query_string=args)
+    assert _cells(xlsx.data) == _cells(to_xlsx(board.EXPORT_HEADERS, expected, "Besoins"))
 
 
 def test_the_cv_export_reads_a_batch_of_people_at_a_time(client, auth, demo, monkeypatch):

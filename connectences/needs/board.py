@@ -7,7 +7,7 @@ ignored rather than failing, so a shared or edited link always opens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -352,34 +352,42 @@ EXPORT_HEADERS = (
 )
 
 
-def export_rows(session, needs: Sequence[Need], *, now: datetime) -> list[list]:
-    """One row per need, in the order given, with the columns of EXPORT_HEADERS."""
+# Needs an export reads from the database at a time.
+EXPORT_BATCH = 500
+
+
+def export_rows(session, filters: BoardFilters, *, now: datetime) -> Iterator[list]:
+    """One row per need of the board's ``filters`` (``board_query``'s order), with the
+    columns of EXPORT_HEADERS: ``EXPORT_BATCH`` needs at a time, with what they wait on
+    and who stopped them read for each batch."""
+    query = board_query(filters, now=now).execution_options(yield_per=EXPORT_BATCH)
+    for needs in session.scalars(query).partitions():
+        yield from _export_batch(session, needs)
+
+
+def _export_batch(session, needs: Sequence[Need]) -> Iterator[list]:
     waiting = waiting_on(session, needs)
     stops = owner_stops(session, needs)
-    rows = []
     for need in needs:
-        rows.append(
-            [
-                need.ref,
-                need.title,
-                need.company.name,
-                need.company.siret,
-                territory.commune_label(need.place),
-                territory.epci_label(need.place, unknown=""),
-                need.rome or "",
-                rome_label(need.rome) or "",
-                ", ".join(need.skills or ()),
-                vocab.label(vocab.LEVELS, need.level),
-                need.hours_per_week,
-                ", ".join(vocab.DAYS[d] for d in vocab.DAYS if d in (need.days or ())),
-                vocab.label(vocab.CONTRACTS, need.contract),
-                vocab.label(vocab.REASONS, need.reason),
-                need.start.isoformat(),
-                need.duration_months if need.duration_months is not None else "",
-                {True: "oui", False: "non", None: ""}[need.shared_time],
-                status_label(need, stops),
-                WAITING_ON.get(waiting.get(need.id, ""), ""),
-                clock.local_date(need.created_at).isoformat(),
-            ]
-        )
-    return rows
+        yield [
+            need.ref,
+            need.title,
+            need.company.name,
+            need.company.siret,
+            territory.commune_label(need.place),
+            territory.epci_label(need.place, unknown=""),
+            need.rome or "",
+            rome_label(need.rome) or "",
+            ", ".join(need.skills or ()),
+            vocab.label(vocab.LEVELS, need.level),
+            need.hours_per_week,
+            ", ".join(vocab.DAYS[d] for d in vocab.DAYS if d in (need.days or ())),
+            vocab.label(vocab.CONTRACTS, need.contract),
+            vocab.label(vocab.REASONS, need.reason),
+            need.start.isoformat(),
+            need.duration_months if need.duration_months is not None else "",
+            {True: "oui", False: "non", None: ""}[need.shared_time],
+            status_label(need, stops),
+            WAITING_ON.get(waiting.get(need.id, ""), ""),
+            clock.local_date(need.created_at).isoformat(),
+        ]

@@ -166,15 +166,8 @@ def export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     filters = board.BoardFilters.from_args(request.args)
-    now = utcnow()
-    needs = list(db.session.scalars(board.board_query(filters, now=now)).unique())
-    return send_table(
-        fmt,
-        "besoins",
-        board.EXPORT_HEADERS,
-        board.export_rows(db.session, needs, now=now),
-        title="Besoins",
-    )
+    rows = board.export_rows(db.session, filters, now=utcnow())
+    return send_table(fmt, "besoins", board.EXPORT_HEADERS, rows, title="Besoins")
 
 
 # --- creating and qualifying -----------------------------------------------------------
