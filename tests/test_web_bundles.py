@@ -6,7 +6,8 @@ import json
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.orm import Session
 
 from connectences.clock import local_today
 from connectences.extensions import db
@@ -554,3 +555,86 @@ def test_a_bundle_offers_its_first_people_and_counts_the_others(client, animateu
     page = page_text_of(html)
     assert "Candidats qui conviennent à l'ensemble du poste (2)" in page
     assert "Les 1 premiers" in page
+
+
+def _elsewhere(app):
+    """A session of its own engine: what another worker, the scheduler or the API writes."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    return engine, Session(engine)
+
+
+def _week_bundles(client) -> int:
+    """How many bundles Camille's week page says would complete her week."""
+    page = page_text(client.get("/animateur/cvtheque/ok/semaine"))
+    return int(re.search(r"compléteraient sa semaine \((\d+)\)", page).group(1))
+
+
+def _pooled(monkeypatch) -> list[int]:
+    """Counts the poolings of the territory (each one is seconds on a region's data)."""
+    from connectences.matching import open_bundles
+
+    calls = []
+    real = open_bundles.pool
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(open_bundles, "pool", counted)
+    return calls
+
+
+def test_the_bundles_are_pooled_once_until_the_data_changes(client, animateur, monkeypatch):
+    calls = _pooled(monkeypatch)
+    assert "Comptabilité garage" in client.get(URL).get_data(as_text=True)
+    assert _week_bundles(client) == 1
+    client.get("/api/v1/pools")
+    assert "Comptabilité garage" in client.get(URL).get_data(as_text=True)
+    assert len(calls) == 1
+    # A filtered list is kept apart from the whole one.
+    client.get(URL, query_string={"commune": f.GUJAN})
+    client.get(URL, query_string={"commune": f.GUJAN})
+    client.get(URL)
+    assert len(calls) == 2
+
+
+def test_a_need_changed_by_another_process_shows_at_the_next_view(client, app, animateur):
+    html = client.get(URL).get_data(as_text=True)
+    assert "1 poste possible" in html and "Comptabilité garage" in html
+    engine, other = _elsewhere(app)
+    try:
+        # The garage's need now works on Tuesday too: a day in common with the bakery's.
+        other.scalar(select(Need).where(Need.ref == "n2")).days = ["tue", "thu"]
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    html = client.get(URL).get_data(as_text=True)
+    assert "Comptabilité garage" not in html
+    assert _week_bundles(client) == 0
+
+
+def test_a_company_no_longer_solicited_elsewhere_leaves_the_bundles(client, app, animateur):
+    assert "Comptabilité garage" in client.get(URL).get_data(as_text=True)
+    engine, other = _elsewhere(app)
+    try:
+        other.scalar(select(Company).where(Company.ref == "c2")).do_not_solicit = True
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    assert "1 poste possible" not in client.get(URL).get_data(as_text=True)
+
+
+def test_a_person_changed_by_another_process_shows_at_the_next_view(client, app, animateur):
+    assert "Camille Partagée" in client.get(URL).get_data(as_text=True)
+    assert _week_bundles(client) == 1
+    engine, other = _elsewhere(app)
+    try:
+        other.scalar(select(Candidate).where(Candidate.ref == "ok")).hours_max = 12
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    assert "Camille Partagée" not in client.get(URL).get_data(as_text=True)
+    assert _week_bundles(client) == 0

@@ -8,7 +8,16 @@ when the whole territory gives too many combinations to list them all.
 A company that asked not to be solicited (``Company.do_not_solicit``) is in no bundle:
 the contact guard refuses every lead to it, so a bundle holding its need could never be
 sent, and, a bundle being maximal, it hid the smaller one of the other companies that
-could. Its open needs are listed apart (``set_aside_needs``), the page saying why."""
+could. Its open needs are listed apart (``set_aside_needs``), the page saying why.
+
+Pooling the territory (10,000 open needs, 100,000 people) takes seconds, and the same
+result serves every page and request until the data changes: each worker keeps it
+(``kept``) under the generation of the ``pooled_needs`` watch (``changes``: an open need,
+a company's ref, place or do-not-solicit choice, a person deleted, written by any worker, the scheduler
+or the API) and the candidate index's stamp (``matches.library_stamp``: a person added,
+changed, their skills or commitments). The first request after such a change pools again;
+the others read what is kept. One pooling of all the needs and the last filtered one are
+kept per worker."""
 
 from __future__ import annotations
 
@@ -18,17 +27,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
-from connectences import territory
+from connectences import changes, territory
 from connectences.extensions import db
+from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
-from connectences.matching.data import need_from_model
-from connectences.matching.matches import candidate_index
+from connectences.matching.data import NeedData, need_from_model
+from connectences.matching.matches import candidate_index, library_stamp
 from connectences.matching.pool import Bundle, Pooling, SkillKeys, pool, why_not
-from connectences.models import Company, Need
+from connectences.models import Candidate, Company, Need
 from connectences.needs.conditions import workable
 from connectences.workflows import NEED_UNROUTED
+
+
+def _changes_pooled_company(company: Company, how: str) -> bool:
+    """Whether this change of a company can change the bundles: deleted, or its ref, its
+    name (said of its needs left out), its commune (its needs' place by default) or its do-not-solicit choice changed (a new
+    company has no need yet)."""
+    if how == changes.DELETED:
+        return True
+    return how == changes.CHANGED and changes.changed(
+        company, "ref", "name", "commune", "do_not_solicit"
+    )
+
+
+POOLED_NEEDS = changes.watch(
+    "pooled_needs",
+    {
+        Need: None,
+        Company: _changes_pooled_company,
+        # A person added or changed moves ``library_stamp``; a person deleted does not.
+        Candidate: lambda _candidate, how: how == changes.DELETED,
+    },
+)
 
 # A ROME code (M1203) or its beginning (M12, M).
 _ROME_START = re.compile(r"^[A-Z](?:\d{1,4})?$")
@@ -91,6 +123,26 @@ def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Poo
     """
 
     session = session or db.session
+    filters = filters or BundleFilters()
+    version = _version(session)
+    if filters.as_args():
+        return kept(
+            session,
+            "pooled_bundles_filtered",
+            (version, filters),
+            lambda: _pool_now(session, filters),
+        )
+    return kept(session, "pooled_bundles", version, lambda: _pool_now(session, filters))
+
+
+def _version(session) -> tuple:
+    """What the kept bundles were computed at. Read before computing: a change committed
+    meanwhile leaves a later version, so the next request computes again rather than keep
+    a result older than its version."""
+    return (changes.generation(session, POOLED_NEEDS.name), library_stamp(session))
+
+
+def _pool_now(session, filters: BundleFilters) -> Pooling:
     needs = session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(False)))
     # From the matcher's index, kept up to date per process: loading the matchable people
     # as ORM objects took 22 s at 65,000 of them.
@@ -121,6 +173,38 @@ NEIGHBOURS_SHOWN = 5
 """Needs left out of a bundle said on the page, at most (the others counted)."""
 
 
+@dataclass(frozen=True)
+class _Neighbourhood:
+    """The open needs as ``left_out`` compares them: plain data, compatibility keys and
+    the needs sharing each key, and how a reason names each need."""
+
+    data: dict[str, NeedData]
+    key_of: dict[str, frozenset[str]]
+    bucket: dict[str, frozenset[str]]
+    in_order: list[str]  # by ref
+    names: dict[str, str]
+    skill_keys: SkillKeys
+
+
+def _neighbourhood(session, filters: BundleFilters) -> _Neighbourhood:
+    needs = list(session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(False))))
+    data = {n.ref: need_from_model(n) for n in needs}
+    keys = SkillKeys()
+    key_of = {ref: keys.of(n.skills, (n.rome,)) for ref, n in data.items()}
+    bucket: dict[str, set[str]] = defaultdict(set)
+    for ref, found in key_of.items():
+        for key in found:
+            bucket[key].add(ref)
+    return _Neighbourhood(
+        data=data,
+        key_of=key_of,
+        bucket={key: frozenset(refs) for key, refs in bucket.items()},
+        in_order=sorted(data),
+        names={n.ref: f"« {n.title} » ({n.company.name})" for n in needs},
+        skill_keys=keys,
+    )
+
+
 def left_out(
     bundles: list[Bundle] | list[dict], session=None, filters: BundleFilters | None = None
 ) -> dict[tuple[str, ...], tuple[list[tuple[Need, str]], int]]:
@@ -128,27 +212,28 @@ def left_out(
     (a ROME family or a skill in common with one of its needs) it leaves out, and the first
     ``NEIGHBOURS_SHOWN`` of them by ref with why (``pool.why_not``): what the page says
     under "why these needs together". Needs are bucketed by key, as the pool does, so a
-    bundle reads only its neighbours, and stops at the ones it shows."""
+    bundle reads only its neighbours, and stops at the ones it shows. The open needs so
+    compared are kept like the bundles (same versions); the needs shown are read by ref."""
     session = session or db.session
+    filters = filters or BundleFilters()
     refs_of = [tuple(sorted(b["needs"] if isinstance(b, dict) else b.needs)) for b in bundles]
     if not refs_of:
         return {}
-    needs = list(session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(False))))
-    data = {n.ref: need_from_model(n) for n in needs}
-    models = {n.ref: n for n in needs}
-    keys = SkillKeys()
-    key_of = {ref: keys.of(n.skills, (n.rome,)) for ref, n in data.items()}
-    bucket: dict[str, set[str]] = defaultdict(set)
-    for ref, found in key_of.items():
-        for key in found:
-            bucket[key].add(ref)
-    in_order = sorted(data)  # by ref
+    version = _version(session)
+    if filters.as_args():
+        around = kept(
+            session,
+            "pooled_neighbours_filtered",
+            (version, filters),
+            lambda: _neighbourhood(session, filters),
+        )
+    else:
+        around = kept(
+            session, "pooled_neighbours", version, lambda: _neighbourhood(session, filters)
+        )
+    data, key_of, bucket = around.data, around.key_of, around.bucket
 
-    def name(ref: str) -> str:
-        need = models[ref]
-        return f"« {need.title} » ({need.company.name})"
-
-    out = {}
+    found = {}
     for refs in refs_of:
         members = [data[r] for r in refs if r in data]
         near: set[str] = set()
@@ -157,15 +242,33 @@ def left_out(
                 near |= bucket[key]
         near.difference_update(refs)
         shown = []
-        for ref in sorted(near) if len(near) < 64 else in_order:
+        for ref in sorted(near) if len(near) < 64 else around.in_order:
             if len(shown) == NEIGHBOURS_SHOWN:
                 break
             if ref not in near:
                 continue
             why = why_not(
-                members, data[ref], distance=territory.distance_km, name=name, skill_keys=keys
+                members,
+                data[ref],
+                distance=territory.distance_km,
+                name=around.names.__getitem__,
+                skill_keys=around.skill_keys,
             )
             if why is not None:
-                shown.append((models[ref], why))
-        out[refs] = (shown, len(near))
-    return out
+                shown.append((ref, why))
+        found[refs] = (shown, len(near))
+    wanted = {ref for shown, _count in found.values() for ref, _why in shown}
+    models = (
+        {
+            n.ref: n
+            for n in session.scalars(
+                select(Need).options(joinedload(Need.company)).where(Need.ref.in_(wanted))
+            )
+        }
+        if wanted
+        else {}
+    )
+    return {
+        refs: ([(models[ref], why) for ref, why in shown if ref in models], count)
+        for refs, (shown, count) in found.items()
+    }

@@ -22,7 +22,7 @@ from connectences.matching.data import candidate_from_model
 from connectences.matching.open_bundles import (
     BundleFilters,
     left_out,
-    pool_open_needs,
+    open_need_bundles,
     set_aside_needs,
 )
 from connectences.matching.pool import truncated_notice
@@ -62,9 +62,9 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     longer on the page has no form to come back in: its refusal is flashed over the
     page as it now is."""
     filters = BundleFilters.from_args(request.args)
-    found = pool_open_needs(details=True, filters=filters)
-    listed = found["bundles"]
-    at = next((i for i, b in enumerate(listed) if sorted(b["needs"]) == list(sent)), None)
+    found = open_need_bundles(db.session, filters)
+    listed = found.bundles
+    at = next((i for i, b in enumerate(listed) if list(b.needs) == list(sent)), None)
     if errors and at is None:
         flash(" ".join(dict.fromkeys(errors.values())), "error")
         return redirect(url_for("bundles.index", **filters.as_args()))
@@ -73,7 +73,8 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     pages = max(1, -(-len(listed) // PER_PAGE))
     page = at // PER_PAGE + 1 if at is not None else min(page_number(), pages)
     offset = (page - 1) * PER_PAGE
-    bundles = listed[offset : offset + PER_PAGE]
+    # Scores explained for the page's bundles only: writing them all took a second.
+    bundles = [b.to_json(details=True) for b in listed[offset : offset + PER_PAGE]]
     need_refs = {ref for b in bundles for ref in b["needs"]}
     needs = (
         {
@@ -124,7 +125,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         offset=offset,
         page=page,
         pages=pages,
-        truncated=truncated_notice(len(listed)) if found["truncated"] else None,
+        truncated=truncated_notice(len(listed)) if found.truncated else None,
         set_aside=set_aside_needs(db.session, filters),
         filters=filters,
         active_filters=filters.as_args(),
