@@ -638,3 +638,34 @@ def test_a_person_changed_by_another_process_shows_at_the_next_view(client, app,
         engine.dispose()
     assert "Camille Partagée" not in client.get(URL).get_data(as_text=True)
     assert _week_bundles(client) == 0
+
+
+def test_the_week_page_reads_as_models_only_the_needs_it_shows(client, animateur):
+    week_url = "/animateur/cvtheque/ok/semaine"
+    client.get(week_url)  # the open needs kept
+    loaded = []
+
+    def on_load(target, context):
+        loaded.append(target.ref)
+
+    event.listen(Need, "load", on_load)
+    try:
+        page = page_text(client.get(week_url))
+    finally:
+        event.remove(Need, "load", on_load)
+    assert "Comptabilité garage" in page
+    assert "Entretien des espaces verts" not in page  # on Monday: not a free day of hers
+    assert "n3" not in loaded and {"n1", "n2"} <= set(loaded)
+
+
+def test_a_need_opened_elsewhere_shows_on_the_week_page_at_the_next_view(client, app, animateur):
+    week_url = "/animateur/cvtheque/ok/semaine"
+    assert "Entretien des espaces verts" not in page_text(client.get(week_url))
+    engine, other = _elsewhere(app)
+    try:
+        other.scalar(select(Need).where(Need.ref == "n3")).days = ["thu"]
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    assert "Entretien des espaces verts" in page_text(client.get(week_url))

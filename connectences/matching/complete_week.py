@@ -14,14 +14,20 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from connectences import territory
+from connectences import changes, territory
 from connectences.extensions import db
+from connectences.kept import kept
 from connectences.matching import week
 from connectences.matching.constraints import passes_hard_constraints
-from connectences.matching.data import CandidateData, candidate_from_model, need_from_model
+from connectences.matching.data import (
+    CandidateData,
+    NeedData,
+    candidate_from_model,
+    need_from_model,
+)
 from connectences.matching.index import Ranking
-from connectences.matching.matches import full_ranking
-from connectences.matching.open_bundles import open_need_bundles
+from connectences.matching.matches import full_ranking, in_batches
+from connectences.matching.open_bundles import POOLED_NEEDS, open_need_bundles
 from connectences.matching.pool import Pooling
 from connectences.matching.score import score_pair
 from connectences.models import Candidate, Need
@@ -45,21 +51,49 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
 
     session = session or db.session
     person = candidate_from_model(candidate)
-    needs = session.scalars(
-        select(Need)
-        .where(Need.status.in_(NEED_UNROUTED), workable())
-        .options(selectinload(Need.company))
-        .order_by(Need.ref)
-    )
     found = []
-    for need in needs:
-        data = need_from_model(need)
+    for data in _open_needs(session):
         km = territory.distance_km(person.commune, data.commune)
         if not passes_hard_constraints(data, person, km):
             continue
         points, entries = score_pair(data, person)
-        found.append(NeedFit(need, points, entries, km, week.week_sentence(person, data.start)))
-    found.sort(key=lambda fit: (-fit.score, fit.need.start, fit.need.ref))
+        found.append((data, points, entries, km))
+    # Only the needs that fit are read as models (for the page), by ref.
+    models = _needs_by_ref(session, [data.ref for data, *_rest in found])
+    fits = [
+        NeedFit(models[data.ref], points, entries, km, week.week_sentence(person, data.start))
+        for data, points, entries, km in found
+        if data.ref in models
+    ]
+    fits.sort(key=lambda fit: (-fit.score, fit.need.start, fit.need.ref))
+    return fits
+
+
+def _open_needs(session) -> list[NeedData]:
+    """Every open need as plain data, by ref: kept by the worker under the generation of
+    the ``pooled_needs`` watch (a need or its company's ref or commune changed), as the
+    bundles are; 10,000 needs read as models took the page a second and a half."""
+    return kept(
+        session,
+        "open_need_data",
+        changes.generation(session, POOLED_NEEDS.name),
+        lambda: [
+            need_from_model(n)
+            for n in session.scalars(
+                select(Need)
+                .where(Need.status.in_(NEED_UNROUTED), workable())
+                .options(selectinload(Need.company))
+                .order_by(Need.ref)
+            )
+        ],
+    )
+
+
+def _needs_by_ref(session, refs: list[str]) -> dict[str, Need]:
+    found: dict[str, Need] = {}
+    for batch in in_batches(refs):
+        query = select(Need).options(selectinload(Need.company)).where(Need.ref.in_(batch))
+        found.update((n.ref, n) for n in session.scalars(query))
     return found
 
 
