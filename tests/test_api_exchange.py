@@ -181,7 +181,7 @@ def test_a_route_without_any_partner_is_written_null_as_the_api_document_says(cl
 def test_pools_bundle_the_open_needs(client, tokens):
     factories.load(_document())
     body = client.get("/api/v1/pools", headers=bearer(tokens["animateur"])).get_json()
-    assert body == pool_open_needs(details=True)
+    assert body == {**pool_open_needs(details=True), "next_cursor": None}
     assert [b["needs"] for b in body["bundles"]] == [["b-1", "b-2"]]
     assert db.session.scalar(select(func.count()).select_from(Need)) == 2
     _problem(client.get("/api/v1/pools", headers=bearer(tokens["operator"])), 403)

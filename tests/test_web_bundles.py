@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from connectences.clock import local_today
 from connectences.extensions import db
-from connectences.matching.open_bundles import open_need_bundles
+from connectences.matching.open_bundles import open_need_bundles, pool_open_needs
 from connectences.models import (
     Candidate,
     Company,
@@ -669,3 +669,43 @@ def test_a_need_opened_elsewhere_shows_on_the_week_page_at_the_next_view(client,
         other.close()
         engine.dispose()
     assert "Entretien des espaces verts" in page_text(client.get(week_url))
+
+
+def test_the_api_gives_the_bundles_a_page_at_a_time(client, auth):
+    from tests.test_api_v1 import bearer, token_for
+
+    _dense(per_day=3)  # 3**5 = 243 full-week bundles, all listed
+    headers = bearer(token_for(auth.create("animateur")))
+    whole = pool_open_needs(details=True)
+    assert len(whole["bundles"]) == 243 and whole["truncated"] is False
+    first = client.get("/api/v1/pools", headers=headers).get_json()
+    assert first["bundles"] == whole["bundles"][:50]  # 50 by default, as the other lists
+    read, cursor, pages = [], None, 0
+    while True:
+        query = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/v1/pools", headers=headers, query_string=query).get_json()
+        read += body["bundles"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3 and read == whole["bundles"]
+
+
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ({"cursor": "pas-un-curseur"}, "Curseur invalide"),
+        ({"cursor": "WzEsIFtdXQ"}, "Curseur invalide"),  # [1, []]: no bundle's key
+        ({"limit": 0}, "Choisissez une taille de page entre 1 et 200."),
+        ({"limit": 201}, "Choisissez une taille de page entre 1 et 200."),
+        ({"limit": "dix"}, "Écrivez un nombre entier."),
+    ],
+)
+def test_a_wrong_page_of_bundles_is_refused_in_french(client, auth, data, query, message):
+    from tests.test_api_v1 import bearer, token_for
+
+    headers = bearer(token_for(auth.create("animateur")))
+    response = client.get("/api/v1/pools", headers=headers, query_string=query)
+    assert response.status_code == 422
+    assert message in json.dumps(response.get_json(), ensure_ascii=False)

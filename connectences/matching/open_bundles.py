@@ -22,6 +22,7 @@ kept per worker."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,6 +168,31 @@ def pool_open_needs(
         "bundles": [b.to_json(details=details) for b in found.bundles],
         "truncated": found.truncated,
     }
+
+
+BundleKey = tuple[int, tuple[str, ...]]
+"""Where a bundle stands in the list: its score, its needs' refs (sorted)."""
+
+
+def bundle_key(bundle: Bundle) -> BundleKey:
+    return (bundle.score, bundle.needs)
+
+
+def bundles_after(
+    found: Pooling, after: BundleKey | None, limit: int
+) -> tuple[list[Bundle], BundleKey | None]:
+    """A page of ``found``'s bundles in their order (best score first, then the needs'
+    refs): the ``limit`` that follow the bundle keyed ``after`` (from the first without
+    it), and the key of the page's last bundle when others follow (None at the end). A
+    key, not a position: when the bundles changed between two pages, the next one starts
+    after the same bundle, as a list synchronised by date does."""
+    bundles = found.bundles
+    start = 0
+    if after is not None:
+        start = bisect_right(bundles, (-after[0], after[1]), key=lambda b: (-b.score, b.needs))
+    page = bundles[start : start + limit]
+    more = page and start + limit < len(bundles)
+    return page, bundle_key(page[-1]) if more else None
 
 
 NEIGHBOURS_SHOWN = 5

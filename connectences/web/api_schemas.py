@@ -459,14 +459,9 @@ class Since(ma.fields.Field):
             raise self.make_error("invalid") from None
 
 
-class ListArgs(Arguments):
-    updated_since = Since(
-        metadata={
-            "type": "string",
-            "description": "Seulement les enregistrements modifiés depuis (date ou instant "
-            "ISO 8601).",
-        }
-    )
+class PageArgs(Arguments):
+    """A page of a list: its size and where the previous one stopped."""
+
     cursor = ma.fields.String(
         validate=ma.validate.Length(max=200, error="Curseur invalide."),
         metadata={"description": "Le « next_cursor » de la page précédente."},
@@ -477,6 +472,24 @@ class ListArgs(Arguments):
             min=1, max=MAX_LIMIT, error=f"Choisissez une taille de page entre 1 et {MAX_LIMIT}."
         ),
         error_messages={"invalid": "Écrivez un nombre entier."},
+    )
+
+
+class ListArgs(PageArgs):
+    updated_since = Since(
+        metadata={
+            "type": "string",
+            "description": "Seulement les enregistrements modifiés depuis (date ou instant "
+            "ISO 8601).",
+        }
+    )
+
+
+class PoolsArgs(PageArgs):
+    # A bundle's key: its score and its needs' refs (up to seven, one a day).
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=1200, error="Curseur invalide."),
+        metadata={"description": "Le « next_cursor » de la page précédente."},
     )
 
 
@@ -521,6 +534,11 @@ class PoolsSchema(ma.Schema):
     (interchange v1, « pool »)."""
 
     bundles = ma.fields.List(ma.fields.Nested(BundleSchema), required=True)
+    next_cursor = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "À passer en « cursor » pour la page suivante ; null à la fin."},
+    )
     truncated = ma.fields.Boolean(
         required=True,
         metadata={

@@ -43,7 +43,7 @@ from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
 from connectences.ids import read_id
 from connectences.matching.matches import match_need
-from connectences.matching.open_bundles import pool_open_needs
+from connectences.matching.open_bundles import BundleKey, bundles_after, open_need_bundles
 from connectences.matching.routing import route_need
 from connectences.models import Deletion
 from connectences.needs import form_rules, moves
@@ -68,6 +68,7 @@ from connectences.web.api_schemas import (
     NeedStatusArgs,
     OperatorSchema,
     PartnerSchema,
+    PoolsArgs,
     PoolsSchema,
     ProblemSchema,
     ProposalArgs,
@@ -774,14 +775,54 @@ def need_route(ref: str):
 
 @bp.route("/pools")
 @role_required(*sorted(STAFF_ROLES))
+@bp.arguments(PoolsArgs, location="query", as_kwargs=True)
 @bp.response(200, PoolsSchema)
 @_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
-def list_pools():
+@_problem(422, "Paramètre invalide")
+def list_pools(limit: int, cursor: str | None = None):
     """Les regroupements de besoins à temps partiel encore ouverts qu'une même personne
     pourrait tenir ensemble, les meilleurs d'abord, avec leur score, leurs raisons et les
-    candidats qui conviennent à l'ensemble."""
-    return pool_open_needs(db.session, details=True)
+    candidats qui conviennent à l'ensemble.
+
+    Par pages, comme les autres listes : ``limit`` regroupements (50 par défaut, 200 au
+    plus), puis suivez ``next_cursor`` (à passer en ``cursor``) jusqu'à ce qu'il soit null.
+    Si les besoins ou les candidats changent entre deux pages, la suivante reprend après
+    le même regroupement, dans la liste à jour."""
+    found = open_need_bundles(db.session)
+    page, next_key = bundles_after(found, _pool_after(cursor), limit)
+    return {
+        "bundles": [b.to_json(details=True) for b in page],
+        "next_cursor": _encode_pool_cursor(next_key) if next_key else None,
+        "truncated": found.truncated,
+    }
+
+
+def _encode_pool_cursor(key: BundleKey) -> str:
+    raw = json.dumps([key[0], list(key[1])]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _pool_after(cursor: str | None) -> BundleKey | None:
+    """The key of the bundle a pools cursor stops after (a 422 for one the API never gave)."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, needs = json.loads(raw)
+        if (
+            type(score) is not int
+            or not isinstance(needs, list)
+            or not needs
+            or not all(isinstance(ref, str) for ref in needs)
+        ):
+            raise BadCursor
+        return (score, tuple(needs))
+    except (BadCursor, binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        error = {"pointer": "/query/cursor", "detail": "Curseur invalide."}
+        raise Refused(
+            422, "Curseur invalide : reprenez le « next_cursor » reçu.", errors=[error]
+        ) from None
 
 
 # --------------------------------------------------------------------------- exchange
