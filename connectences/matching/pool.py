@@ -562,6 +562,31 @@ class _CandidateFit:
         self._hours_max_array = np.array([c.hours_max for c in candidates], dtype=float)
         self._days_array = np.array([_day_mask(c.days) for c in candidates], dtype=np.int64)
         self._with_commitments = [k for k, c in enumerate(candidates) if c.commitments]
+        # Their commitments as columns, the n-th of each person in the n-th: hours, days
+        # and end (ordinal, the largest for none; a person with fewer has a zero-hour,
+        # no-day commitment ending at once, which changes nothing).
+        self._commitment_rows = np.array(self._with_commitments, dtype=np.int64)
+        self._commitment_columns = []
+        for n in range(
+            max((len(candidates[k].commitments) for k in self._with_commitments), default=0)
+        ):
+            nth = [
+                candidates[k].commitments[n] if n < len(candidates[k].commitments) else None
+                for k in self._with_commitments
+            ]
+            self._commitment_columns.append(
+                (
+                    np.array([c.hours_per_week if c else 0.0 for c in nth], dtype=float),
+                    np.array([_day_mask(c.days) if c else 0 for c in nth], dtype=np.int64),
+                    np.array(
+                        [
+                            (c.until.toordinal() if c.until is not None else _NO_END) if c else -1
+                            for c in nth
+                        ],
+                        dtype=np.int64,
+                    ),
+                )
+            )
         # Starts between the same two commitment ends see the same running commitments:
         # the free time is computed (and cached) once per such stretch, not per date.
         self._ends = sorted(
@@ -583,44 +608,66 @@ class _CandidateFit:
         # Unknown distance: the constraint is not applied (spec).
         km = sites.km[home]  # candidates x sites
         within = np.isnan(km) | within_mobility(km, mobility[:, None])
-        by_key: dict[str, int] = defaultdict(int)
+        # Only the keys of the needs in a bundle matter: the others are never read. Each
+        # key's people as indices first, then one bitset (or-ing bits one at a time into
+        # a 65,000-bit integer copied it each time: two seconds).
+        wanted = frozenset().union(*(keys[i] for i in used))
+        holders: dict[str, list[int]] = defaultdict(list)
         for k, cand in enumerate(candidates):
-            for key in skill_keys.of(cand.skills, cand.rome):
-                by_key[key] |= 1 << k
+            for key in skill_keys.of(cand.skills, cand.rome) & wanted:
+                holders[key].append(k)
+        by_key = {key: _indices_to_bits(found, self.size) for key, found in holders.items()}
         self.start_of = {i: items[i].start.toordinal() for i in used}
         self.days_of = {i: _day_mask(items[i].days) for i in used}
         self._stretch = {
             start: bisect_left(self._ends, start) for start in set(self.start_of.values())
         }
+        # A need's people are those of its start, of its site, of its contract and of its
+        # level: each a bitset computed once, a need's row their intersection.
+        by_start: dict[int, int] = {}
+        by_site: dict[int, int] = {}
+        by_contract: dict[int, int] = {}
+        by_level: dict[int, int] = {}
         for i in used:
             need = items[i]
-            row = (
-                usable
-                & (available <= need.start.toordinal())
-                & within[:, sites.index[need.commune]]
-                & ((contracts & CONTRACT_BIT.get(need.contract, 0)) != 0)
-                & (level >= LEVEL_RANK.get(need.level, 0) - 1)
+            start, site = self.start_of[i], sites.index[need.commune]
+            contract = CONTRACT_BIT.get(need.contract, 0)
+            lowest = LEVEL_RANK.get(need.level, 0) - 1
+            if start not in by_start:
+                by_start[start] = _to_bits(usable & (available <= start))
+            if site not in by_site:
+                by_site[site] = _to_bits(within[:, site])
+            if contract not in by_contract:
+                by_contract[contract] = _to_bits((contracts & contract) != 0)
+            if lowest not in by_level:
+                by_level[lowest] = _to_bits(level >= lowest)
+            self.rows[i] = (
+                by_start[start] & by_site[site] & by_contract[contract] & by_level[lowest]
             )
-            self.rows[i] = _to_bits(row)
             related = 0
             for key in keys[i]:
                 related |= by_key.get(key, 0)
             self.related[i] = related
 
     def _free_on(self, start: int) -> tuple[np.ndarray, np.ndarray]:
-        """Free hours and free days of everyone on ``start``."""
+        """Free hours and free days of everyone on ``start``: ``week.free_hours`` and
+        ``week.free_days``, column-wise (the same sums, in the same order)."""
         stretch = self._stretch[start]
         found = self._free.get(stretch)
         if found is not None:
             return found
         hmax, days = self._hours_max_array, self._days_array
         if self._with_commitments:
+            rows = self._commitment_rows
+            total = np.zeros(len(rows))
+            taken = np.zeros(len(rows), dtype=np.int64)
+            for hours, mask, until in self._commitment_columns:
+                on = until >= start  # no end: the largest ordinal
+                total = np.where(on, total + hours, total)
+                taken |= np.where(on, mask, 0)
             hmax, days = hmax.copy(), days.copy()
-            on = date.fromordinal(start)
-            for k in self._with_commitments:
-                cand = self._candidates[k]
-                hmax[k] = week.free_hours(cand, on)
-                days[k] = _day_mask(week.free_days(cand, on))
+            hmax[rows] = hmax[rows] - total
+            days[rows] = days[rows] & ~taken
         found = self._free[stretch] = (hmax, days)
         return found
 
@@ -674,6 +721,16 @@ class _CandidateFit:
             return out
         raw = np.frombuffer(bits.to_bytes((self.size + 7) // 8, "little"), dtype=np.uint8)
         return np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
+
+
+_NO_END = date.max.toordinal() + 1
+"""The end of a commitment without one, as an ordinal: after every start."""
+
+
+def _indices_to_bits(indices: list[int], size: int) -> int:
+    row = np.zeros(size, dtype=bool)
+    row[indices] = True
+    return _to_bits(row)
 
 
 def _to_bits(row: np.ndarray) -> int:
