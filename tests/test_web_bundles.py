@@ -709,3 +709,39 @@ def test_a_wrong_page_of_bundles_is_refused_in_french(client, auth, data, query,
     response = client.get("/api/v1/pools", headers=headers, query_string=query)
     assert response.status_code == 422
     assert message in json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def test_a_need_read_as_columns_is_the_need_read_as_an_object(data):
+    from connectences.matching.data import need_from_model, need_from_row
+    from connectences.matching.open_bundles import NEED_COLUMNS
+
+    n1 = db.session.scalar(select(Need).where(Need.ref == "n1"))
+    n1.commune, n1.skills, n1.days = f.LA_TESTE, None, None  # its own place; nothing typed
+    db.session.commit()
+    statement = select(Need).join(Need.company).order_by(Need.ref)
+    objects = [need_from_model(n) for n in db.session.scalars(statement)]
+    rows = db.session.execute(statement.with_only_columns(*NEED_COLUMNS))
+    assert [need_from_row(row) for row in rows] == objects
+    assert objects[0].commune == f.LA_TESTE and objects[1].commune == f.GUJAN
+
+
+def test_a_neighbour_renamed_elsewhere_is_said_under_its_new_name(client, app, animateur):
+    """The needs a bundle leaves out are kept with the bundles: a company renamed by
+    another process is named anew at the next view."""
+    f.load(
+        f.document(
+            companies=[f.company(ref="c4", name="Pharmacie du Port")],
+            needs=[f.need(ref="n4", company="c4", title="Comptabilité pharmacie", days=["tue"])],
+        )
+    )
+    assert "(Pharmacie du Port) : le mardi est déjà pris" in html_of(client.get(URL))
+    engine, other = _elsewhere(app)
+    try:
+        other.scalar(select(Company).where(Company.ref == "c4")).name = "Pharmacie des Dunes"
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    html = html_of(client.get(URL))
+    assert "(Pharmacie des Dunes) : le mardi est déjà pris" in html
+    assert "Pharmacie du Port" not in html

@@ -24,10 +24,11 @@ from connectences.matching.data import (
     NeedData,
     candidate_from_model,
     need_from_model,
+    need_from_row,
 )
 from connectences.matching.index import Ranking
 from connectences.matching.matches import full_ranking, in_batches
-from connectences.matching.open_bundles import POOLED_NEEDS, open_need_bundles
+from connectences.matching.open_bundles import NEED_COLUMNS, POOLED_NEEDS, open_need_bundles
 from connectences.matching.pool import Pooling
 from connectences.matching.score import score_pair
 from connectences.models import Candidate, Need
@@ -78,11 +79,12 @@ def _open_needs(session) -> list[NeedData]:
         "open_need_data",
         changes.generation(session, POOLED_NEEDS.name),
         lambda: [
-            need_from_model(n)
-            for n in session.scalars(
-                select(Need)
+            need_from_row(row)
+            for row in session.execute(
+                select(*NEED_COLUMNS)
+                .select_from(Need)
+                .join(Need.company)
                 .where(Need.status.in_(NEED_UNROUTED), workable())
-                .options(selectinload(Need.company))
                 .order_by(Need.ref)
             )
         ],

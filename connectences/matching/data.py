@@ -96,6 +96,27 @@ def need_from_model(need) -> NeedData:
     )
 
 
+def need_from_row(row) -> NeedData:
+    """``need_from_model`` from a row of ``open_bundles.NEED_COLUMNS`` (the need's columns,
+    its company's ref and commune): the same values, without loading thousands of needs
+    and companies as objects."""
+    return NeedData(
+        ref=row.ref,
+        company=row.company_ref,
+        title=row.title,
+        skills=tuple(row.skills or ()),
+        level=row.level,
+        hours_per_week=float(row.hours_per_week),
+        days=frozenset(row.days or ()),
+        contract=row.contract,
+        reason=row.reason,
+        start=row.start,
+        commune=row.commune or row.company_commune,
+        rome=row.rome,
+        duration_months=row.duration_months,
+    )
+
+
 def commitment_from_model(commitment) -> CommitmentData:
     return CommitmentData(
         hours_per_week=float(commitment.hours_per_week),

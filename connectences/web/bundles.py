@@ -64,7 +64,8 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     filters = BundleFilters.from_args(request.args)
     found = open_need_bundles(db.session, filters)
     listed = found.bundles
-    at = next((i for i, b in enumerate(listed) if list(b.needs) == list(sent)), None)
+    wanted = tuple(sent)
+    at = next((i for i, b in enumerate(listed) if b.needs == wanted), None) if sent else None
     if errors and at is None:
         flash(" ".join(dict.fromkeys(errors.values())), "error")
         return redirect(url_for("bundles.index", **filters.as_args()))
