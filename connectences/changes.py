@@ -4,7 +4,7 @@ A process keeps what it reads often (``connectences.kept``) under a version of t
 it comes from. When no index can tell every change of that data (a deletion, a column
 without a date), a *watch* counts its changes instead: a name, the mapped classes it
 looks at and, for a class, which of its changes matter. A flush that inserts, changes or
-deletes a watched object, and a bulk UPDATE or DELETE of a watched class, add one to the
+deletes a watched object, and a bulk INSERT, UPDATE or DELETE of a watched class, add one to the
 watch's generation in the same transaction: committed with the change, rolled back with
 it, and read by every process and host as one primary-key lookup (``generation``).
 
@@ -143,7 +143,7 @@ def _after_flush(session: Session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_change(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+    if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
         return
     cls = state.bind_mapper.class_
     seen = {w.name for w in _WATCHES.values() if w.sees_class(cls)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from connectences import changes, kept
@@ -146,6 +146,31 @@ def test_a_bulk_update_of_a_watched_class_counts(auth):
     db.session.execute(update(Event).values(place="Mairie d'Arès"))
     db.session.commit()
     assert generation() == before + 1
+
+
+def test_a_bulk_insert_of_a_watched_class_counts(auth):
+    """The bench seeds a region's needs with one INSERT: the pooled bundles must see them."""
+    from connectences.matching.open_bundles import POOLED_NEEDS
+
+    company = make_company()
+    before = changes.generation(db.session, POOLED_NEEDS.name)
+    db.session.execute(
+        insert(Need),
+        [
+            {
+                "ref": "bulk-1",
+                "company_id": company.id,
+                "title": "Comptabilité",
+                "level": "employe_qualifie",
+                "hours_per_week": 7,
+                "contract": "cdi_temps_partage",
+                "reason": "croissance",
+                "start": datetime.now(UTC).date(),
+            }
+        ],
+    )
+    db.session.commit()
+    assert changes.generation(db.session, POOLED_NEEDS.name) == before + 1
 
 
 def test_an_unknown_or_doubled_watch_is_refused():
