@@ -23,10 +23,35 @@ def test_warm_up_builds_the_candidate_index_with_the_stored_people(app):
 
     timings = importlib.import_module("connectences.warmup").warm_up(app)
 
-    assert set(timings) == {"taxonomy", "concepts", "territory", "candidate_index"}
+    assert set(timings) == {
+        "taxonomy",
+        "concepts",
+        "territory",
+        "candidate_index",
+        "pooled_bundles",
+    }
     assert all(seconds >= 0 for seconds in timings.values())
     assert _index_built()
     assert len(matches._states[str(db.engine.url)].index) == 3
+
+
+def test_warm_up_pools_the_open_needs_before_the_first_visitor(app, monkeypatch):
+    from connectences.matching import open_bundles
+
+    factories.load(
+        factories.document(
+            companies=[factories.company(ref="c1"), factories.company(ref="c2")],
+            needs=[
+                factories.need(ref="n1", company="c1", days=["tue"]),
+                factories.need(ref="n2", company="c2", days=["thu"], hours_per_week=14),
+            ],
+        )
+    )
+    importlib.import_module("connectences.warmup").warm_up(app)
+    calls = []
+    monkeypatch.setattr(open_bundles, "pool", lambda *a, **k: calls.append(1))
+    assert [b.needs for b in open_bundles.open_need_bundles(db.session).bundles] == [("n1", "n2")]
+    assert calls == []
 
 
 class FakeWorker:
