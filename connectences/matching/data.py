@@ -79,9 +79,22 @@ class PartnerData:
 
 
 def need_from_model(need) -> NeedData:
+    return _need_data(need, need.company.ref, need.commune or need.company.commune)
+
+
+def need_from_row(row) -> NeedData:
+    """``need_from_model`` from a row of ``open_bundles.NEED_COLUMNS`` (the need's columns,
+    its company's ref and commune): the same values, without loading thousands of needs
+    and companies as objects."""
+    return _need_data(row, row.company_ref, row.commune or row.company_commune)
+
+
+def _need_data(need, company: str, commune: str) -> NeedData:
+    """A need's values from a model or a row (their columns have the same names), with
+    its company's ref and its place (its own commune, else its company's)."""
     return NeedData(
         ref=need.ref,
-        company=need.company.ref,
+        company=company,
         title=need.title,
         skills=tuple(need.skills or ()),
         level=need.level,
@@ -90,30 +103,9 @@ def need_from_model(need) -> NeedData:
         contract=need.contract,
         reason=need.reason,
         start=need.start,
-        commune=need.commune or need.company.commune,
+        commune=commune,
         rome=need.rome,
         duration_months=need.duration_months,
-    )
-
-
-def need_from_row(row) -> NeedData:
-    """``need_from_model`` from a row of ``open_bundles.NEED_COLUMNS`` (the need's columns,
-    its company's ref and commune): the same values, without loading thousands of needs
-    and companies as objects."""
-    return NeedData(
-        ref=row.ref,
-        company=row.company_ref,
-        title=row.title,
-        skills=tuple(row.skills or ()),
-        level=row.level,
-        hours_per_week=float(row.hours_per_week),
-        days=frozenset(row.days or ()),
-        contract=row.contract,
-        reason=row.reason,
-        start=row.start,
-        commune=row.commune or row.company_commune,
-        rome=row.rome,
-        duration_months=row.duration_months,
     )
 
 
