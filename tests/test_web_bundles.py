@@ -745,3 +745,30 @@ def test_a_neighbour_renamed_elsewhere_is_said_under_its_new_name(client, app, a
     html = html_of(client.get(URL))
     assert "(Pharmacie des Dunes) : le mardi est déjà pris" in html
     assert "Pharmacie du Port" not in html
+
+
+def test_a_need_s_notes_changed_elsewhere_do_not_pool_again(client, app, animateur, monkeypatch):
+    calls = _pooled(monkeypatch)
+    client.get(URL)
+    engine, other = _elsewhere(app)
+    try:
+        other.scalar(select(Need).where(Need.ref == "n2")).notes = "Rappeler lundi"
+        other.commit()
+        client.get(URL)
+        assert len(calls) == 1  # nothing the bundles show changed
+        other.scalar(select(Need).where(Need.ref == "n2")).title = "Comptabilité du garage"
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    assert "Comptabilité du garage" in client.get(URL).get_data(as_text=True)
+    assert len(calls) == 2
+
+
+def test_a_need_moved_to_another_company_pools_again(client, animateur):
+    assert "Comptabilité garage" in client.get(URL).get_data(as_text=True)
+    need = db.session.scalar(select(Need).where(Need.ref == "n2"))
+    need.company = db.session.scalar(select(Company).where(Company.ref == "c1"))
+    db.session.commit()
+    # Both needs now of the bakery: no bundle of different companies is left.
+    assert "1 poste possible" not in client.get(URL).get_data(as_text=True)

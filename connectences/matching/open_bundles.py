@@ -53,10 +53,25 @@ def _changes_pooled_company(company: Company, how: str) -> bool:
     )
 
 
+# What a need is pooled, matched and named by, and whether it is open.
+_POOLED_NEED_FIELDS = (
+    *("ref", "title", "rome", "skills", "level", "hours_per_week", "days", "contract"),
+    *("reason", "start", "duration_months", "commune", "company_id", "status", "source"),
+    *("owner_confirmed_at", "owner_unattached", "company"),
+)
+
+
+def _changes_pooled_need(need: Need, how: str) -> bool:
+    """Whether this change of a need can change the bundles or the open needs: added,
+    deleted, or one of ``_POOLED_NEED_FIELDS`` changed (its notes or its owner's phone
+    do not)."""
+    return how != changes.CHANGED or changes.changed(need, *_POOLED_NEED_FIELDS)
+
+
 POOLED_NEEDS = changes.watch(
     "pooled_needs",
     {
-        Need: None,
+        Need: _changes_pooled_need,
         Company: _changes_pooled_company,
         # A person added or changed moves ``library_stamp``; a person deleted does not.
         Candidate: lambda _candidate, how: how == changes.DELETED,
