@@ -18,6 +18,7 @@ from connectences.accounts import api_tokens, link_requests
 from connectences.accounts.scope import API_ROLES
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
+from connectences.kept import forget_kept
 from connectences.models import (
     ApiToken,
     AuditLog,
@@ -206,6 +207,9 @@ def empty_domain_tables() -> None:
     for name in statistics:
         db.session.execute(text(f'DROP TABLE "{name}"'))
     db.session.commit()
+    # The watches' generations went with the rows: a value kept under one of them (the
+    # pooled bundles) would come back for other rows once it is counted again.
+    forget_kept()
     if statistics:
         db.session.remove()
         db.engine.dispose()

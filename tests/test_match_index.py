@@ -335,3 +335,33 @@ def test_index_equals_naive_scorer_on_within_job_skills(seed):
         rows = np.flatnonzero(index.hard_mask(need))
         flagged += int(index._parts(need, rows)[2].sum())
     assert flagged > 500  # the bound-then-recompute path was exercised
+
+
+def test_the_matchable_version_moves_only_when_matchable_answers_otherwise():
+    """What the pooled bundles are kept under (``open_bundles``): a person nobody may
+    propose, or a write that changes nothing, leaves it."""
+    people = Generator(seed=3).candidates(4)
+    open_, closed = replace(people[0], status="disponible", consent=True), people[1]
+    closed = replace(closed, status="place")
+    index = CandidateIndex.build([open_, closed])
+    seen = [index.matchable_version]
+
+    def moved() -> bool:
+        seen.append(index.matchable_version)
+        return seen[-1] != seen[-2]
+
+    index.add(open_)  # the same values again
+    assert not moved()
+    index.add(replace(closed, mobility_km=closed.mobility_km + 5))  # still not matchable
+    assert not moved()
+    assert index.remove(closed.ref) and not moved()
+    index.add(replace(open_, mobility_km=open_.mobility_km + 5))
+    assert moved()
+    index.add(replace(open_, status="place"))  # no longer matchable
+    assert moved() and open_.ref not in {c.ref for c in index.matchable()}
+    index.add(replace(open_, status="disponible"))
+    assert moved()
+    index.add(replace(people[2], status="disponible", consent=True))  # a newcomer
+    assert moved()
+    assert index.remove(open_.ref) and moved()
+    assert CandidateIndex().matchable_version not in seen  # another index: another value

@@ -772,3 +772,24 @@ def test_a_need_moved_to_another_company_pools_again(client, animateur):
     db.session.commit()
     # Both needs now of the bakery: no bundle of different companies is left.
     assert "1 poste possible" not in client.get(URL).get_data(as_text=True)
+
+
+def test_a_person_nobody_may_propose_changed_elsewhere_does_not_pool_again(
+    client, app, animateur, monkeypatch
+):
+    f.load(f.document(candidates=[f.candidate(ref="placee", status="place")]))
+    calls = _pooled(monkeypatch)
+    client.get(URL)
+    engine, other = _elsewhere(app)
+    try:
+        other.scalar(select(Candidate).where(Candidate.ref == "placee")).mobility_km = 40
+        other.commit()
+        client.get(URL)
+        assert len(calls) == 1  # placed: in no bundle before or after
+        other.scalar(select(Candidate).where(Candidate.ref == "court")).mobility_km = 40
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    client.get(URL)
+    assert len(calls) == 2

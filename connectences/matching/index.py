@@ -27,6 +27,7 @@ pile up. No rebuild is needed after a candidate is confirmed or changed.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -67,6 +68,7 @@ DistanceFn = Callable[[str, str], float | None]
 _RANKINGS_KEPT = 32  # needs whose ranking is kept (about 120 kB each at 100,000 people)
 _FUZZY_MEMO_SIZE = 4096  # need skills whose fuzzy hits are kept (a few terms each)
 _NO_END = 2**62  # "until" of an open-ended commitment: after every start date
+_MATCHABLE_VERSIONS = itertools.count(1)  # one sequence for every index of the process
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 
 # Level points by gap (candidate rank - need rank) + 3, gaps -3..3.
@@ -111,12 +113,21 @@ class _Postings:
         return self.rows.keys()
 
 
+def _matchable(cand: CandidateData) -> bool:
+    """The ``eligible`` flag: open to work, consented, address confirmed."""
+    return cand.status in OPEN_TO_WORK and bool(cand.consent)
+
+
 class CandidateIndex:
     """Candidates as numpy columns plus inverted indexes; see the module docstring."""
 
     def __init__(self, distance: DistanceFn | None = None, capacity: int = 1024) -> None:
         self.distance = distance or _territory_distance
         self._lock = threading.RLock()
+        # Moves whenever ``matchable`` would answer otherwise: a matchable person added,
+        # changed or removed, or someone becoming or ceasing to be matchable (a change of
+        # a person nobody may propose, or a write that changes nothing, leaves it).
+        self.matchable_version = next(_MATCHABLE_VERSIONS)
         self._alloc(capacity)
         self.n = 0  # rows used (alive or dead)
         self.refs: list[str] = []
@@ -228,8 +239,12 @@ class CandidateIndex:
         with self._lock:
             self._free_cache.clear()
             self._rankings.clear()
-            if cand.ref in self.row_of:
-                self._kill(self.row_of[cand.ref])
+            old = self.row_of.get(cand.ref)
+            was = self.cands[old] if old is not None and self.eligible[old] else None
+            if was != (cand if _matchable(cand) else None):
+                self.matchable_version = next(_MATCHABLE_VERSIONS)
+            if old is not None:
+                self._kill(old)
             if self.n == self.capacity:
                 self._grow()
             row = self.n
@@ -238,7 +253,7 @@ class CandidateIndex:
             self.cands.append(cand)
             self.row_of[cand.ref] = row
             self.alive[row] = True
-            self.eligible[row] = cand.status in OPEN_TO_WORK and bool(cand.consent)
+            self.eligible[row] = _matchable(cand)
             self.level[row] = LEVEL_RANK[cand.level]
             self.hours_min[row] = cand.hours_min
             self.hours_max[row] = cand.hours_max
@@ -293,6 +308,8 @@ class CandidateIndex:
             row = self.row_of.get(ref)
             if row is None:
                 return False
+            if self.eligible[row]:
+                self.matchable_version = next(_MATCHABLE_VERSIONS)
             self._kill(row)
             return True
 

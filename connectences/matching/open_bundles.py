@@ -12,12 +12,15 @@ could. Its open needs are listed apart (``set_aside_needs``), the page saying wh
 
 Pooling the territory (10,000 open needs, 100,000 people) takes seconds, and the same
 result serves every page and request until the data changes: each worker keeps it
-(``kept``) under the generation of the ``pooled_needs`` watch (``changes``: an open need,
-a company's ref, place or do-not-solicit choice, a person deleted, written by any worker, the scheduler
-or the API) and the candidate index's stamp (``matches.library_stamp``: a person added,
-changed, their skills or commitments). The first request after such a change pools again;
-the others read what is kept. One pooling of all the needs and the last filtered one are
-kept per worker."""
+(``kept``) under the generation of the ``pooled_needs`` watch (``changes``: a need added
+or deleted or changed in what pooling reads, a company's ref, name, place or
+do-not-solicit choice, written by any worker, the scheduler or the API) and the
+candidate index's ``matchable_version`` (a matchable person added, changed in what
+matching reads, or no longer matchable; the index reloads whoever was written since its
+last read, so another worker's change is seen too). The first request after such a
+change pools again (about 3 s on a region's data); the others read what is kept. One
+pooling of all the needs and the last filtered one are kept per worker, warmed before a
+worker takes traffic (``warmup``)."""
 
 from __future__ import annotations
 
@@ -35,9 +38,9 @@ from connectences.extensions import db
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
 from connectences.matching.data import NeedData, need_from_row
-from connectences.matching.matches import candidate_index, library_stamp
+from connectences.matching.matches import candidate_index
 from connectences.matching.pool import Bundle, Pooling, SkillKeys, pool, why_not
-from connectences.models import Candidate, Company, Need
+from connectences.models import Company, Need
 from connectences.needs.conditions import workable
 from connectences.workflows import NEED_UNROUTED
 
@@ -73,8 +76,6 @@ POOLED_NEEDS = changes.watch(
     {
         Need: _changes_pooled_need,
         Company: _changes_pooled_company,
-        # A person added or changed moves ``library_stamp``; a person deleted does not.
-        Candidate: lambda _candidate, how: how == changes.DELETED,
     },
 )
 
@@ -185,7 +186,8 @@ def _version(session) -> tuple:
     """What the kept bundles were computed at. Read before computing: a change committed
     meanwhile leaves a later version, so the next request computes again rather than keep
     a result older than its version."""
-    return (changes.generation(session, POOLED_NEEDS.name), library_stamp(session))
+    generation = changes.generation(session, POOLED_NEEDS.name)
+    return (generation, candidate_index(session).matchable_version)
 
 
 def _pool_now(session, filters: BundleFilters) -> Pooling:
