@@ -24,7 +24,16 @@ from connectences.models import (
 )
 from connectences.typography import month_fr
 from tests import factories as f
-from tests.helpers import by_ref, count, html_of, need_by_ref, page_text, page_text_of, qualify
+from tests.helpers import (
+    by_ref,
+    count,
+    html_of,
+    need_by_ref,
+    page_text,
+    page_text_of,
+    qualify,
+    recorded_statements,
+)
 
 URL = "/animateur/postes-partages"
 
@@ -793,3 +802,19 @@ def test_a_person_nobody_may_propose_changed_elsewhere_does_not_pool_again(
         engine.dispose()
     client.get(URL)
     assert len(calls) == 2
+
+
+def test_a_warm_pools_page_reads_no_need_nor_person(client, auth):
+    """Kept bundles: a warm /api/v1/pools reads the pooled_needs generation and the
+    candidate index's stamp, plus its token, whatever the number of bundles."""
+    from tests.test_api_v1 import bearer, token_for
+
+    _dense(per_day=3)
+    headers = bearer(token_for(auth.create("animateur")))
+    client.get("/api/v1/pools", headers=headers)
+    with recorded_statements() as statements:
+        body = client.get("/api/v1/pools", headers=headers).get_json()
+    assert len(body["bundles"]) == 50
+    assert not [s for s in statements if "FROM need" in s or "candidate.ref" in s]
+    assert any("FROM change_generation" in s for s in statements)
+    assert len(statements) <= 5  # the token, its rate, the generation, the people's stamp
