@@ -649,6 +649,24 @@ def test_a_person_changed_by_another_process_shows_at_the_next_view(client, app,
     assert _week_bundles(client) == 0
 
 
+def test_a_person_erased_by_another_process_leaves_the_bundles(client, app, animateur):
+    # Pooling reads every person of the matcher's index: a person erased (at their request,
+    # by the retention job) must leave it, not only the need pages' matches.
+    from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
+
+    assert "Camille Partagée" in client.get(URL).get_data(as_text=True)
+    engine, other = _elsewhere(app)
+    try:
+        person = other.scalar(select(Candidate).where(Candidate.ref == "ok"))
+        erase_candidate(other, person, reason=ON_REQUEST)
+        other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    assert "Camille Partagée" not in client.get(URL).get_data(as_text=True)
+    assert "ok" not in {ref for bundle in open_need_bundles().bundles for ref in bundle.candidates}
+
+
 def test_the_week_page_reads_as_models_only_the_needs_it_shows(client, animateur):
     week_url = "/animateur/cvtheque/ok/semaine"
     client.get(week_url)  # the open needs kept

@@ -34,7 +34,7 @@ from connectences.matching.data import (
 )
 from connectences.matching.index import CandidateIndex, Ranking
 from connectences.matching.score import explain_pair
-from connectences.models import Candidate, CandidateSkill, Commitment, Need
+from connectences.models import Candidate, CandidateSkill, Commitment, Deletion, Need
 
 
 class UnknownRef(DomainError, LookupError):
@@ -74,17 +74,21 @@ _STAMP = select(
     select(func.max(Candidate.id)).scalar_subquery(),
     select(func.max(Candidate.updated_at)).scalar_subquery(),
     select(func.max(CandidateSkill.id)).scalar_subquery(),
+    select(func.max(Deletion.id)).where(Deletion.kind == "candidates").scalar_subquery(),
 )
 
 
 def library_stamp(session) -> tuple:
-    """What changes when a person of the CV library or a skill is added or changed."""
-    # Three maxima read from indexes: cheap at any size on every backend. Skill
+    """What changes when a person of the CV library or a skill is added, changed or
+    deleted."""
+    # Four maxima read from indexes: cheap at any size on every backend. Skill
     # rows are replaced (new ids), not edited in place, and writers bump the
-    # person's updated_at when they change skills (the exchange importer does).
-    # Deletions do not show here: ``match_need`` checks the people it returns.
-    max_id, max_updated, max_skill = session.execute(_STAMP).one()
-    return (max_id or 0, max_updated, max_skill or 0)
+    # person's updated_at when they change skills (the exchange importer does). A
+    # person deleted leaves a tombstone (``tombstones.record_deletion``), whose id
+    # says the index must forget them: pooling and the week page read every person
+    # of the index, not only the ones ``match_need`` checks it returns.
+    max_id, max_updated, max_skill, max_tombstone = session.execute(_STAMP).one()
+    return (max_id or 0, max_updated, max_skill or 0, max_tombstone or 0)
 
 
 _CANDIDATE_COLUMNS = (
@@ -224,7 +228,7 @@ def written_since(session, stamp: tuple) -> list[int]:
     rows added since (skills are replaced, never edited) and those updated since (a new
     person too), each read off an index (a range of the skills' primary key, of
     ``candidate.updated_at``). Deleted people do not show."""
-    _max_id, max_updated, max_skill_id = stamp
+    _max_id, max_updated, max_skill_id, _max_tombstone = stamp
     ids = set(
         session.scalars(select(CandidateSkill.candidate_id).where(CandidateSkill.id > max_skill_id))
     )
@@ -233,8 +237,20 @@ def written_since(session, stamp: tuple) -> list[int]:
     return sorted(ids)
 
 
+def deleted_since(session, stamp: tuple) -> list[str]:
+    """Refs of the people deleted since ``stamp`` (a ``library_stamp``): their tombstones."""
+    return list(
+        session.scalars(
+            select(Deletion.ref).where(Deletion.kind == "candidates", Deletion.id > stamp[3])
+        )
+    )
+
+
 def _refresh(session, state: _State, stamp: tuple) -> None:
-    """Reload the candidates written since the last stamp into the index, by their ids."""
+    """Forget the people deleted since the last stamp, then reload those written since
+    into the index, by their ids."""
+    for ref in deleted_since(session, state.stamp):
+        state.index.remove(ref)
     for batch in in_batches(written_since(session, state.stamp)):
         for cand in _candidates_from_rows(session, batch):
             state.index.add(cand)
