@@ -1,10 +1,12 @@
 """Whether the database is the one this code was written for: reachable, and at the
 migration this version ends with.
 
-Checked where a long-running process starts (``wsgi.py`` for the web server, the
-``scheduler`` command), never by ``flask db ...``, which is how a database is brought
-up to date. A database one migration behind would otherwise answer 500 on every page
-that reads a new column (the log-in, for one), and an unreachable one on every request.
+Checked where the web server starts (``wsgi.py``) and before every command of the
+platform (``connectences.cli``: the scheduler, ``mail send``, ``demo``... all but the
+few of ``cli.SCHEMA_FREE``), never by ``flask db ...``, which is how a database is
+brought up to date. A database one migration behind would otherwise answer 500 on every
+page that reads a new column (the log-in, for one), fail each command with a raw SQL
+error, and an unreachable one every request.
 """
 
 from __future__ import annotations

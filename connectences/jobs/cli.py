@@ -18,14 +18,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from connectences import config
-from connectences.config import ConfigurationError
 from connectences.extensions import db
 from connectences.jobs import tasks
 from connectences.jobs.catch_up import catch_up
 from connectences.jobs.registry import JOBS, JOBS_BY_ID
 from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded, utc
 from connectences.models import JobRun, utcnow
-from connectences.schema import check_schema
 
 # The scheduler's one-off job at start: the runs missed while it was stopped.
 CATCH_UP = "catch_up"
@@ -148,11 +146,9 @@ def build_scheduler(app):
 @with_appcontext
 def scheduler_cli() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Refused before this on a database left behind, where a job would fail on every
+    # run: connectences.cli checks the schema before any command of the platform.
     app = current_app._get_current_object()
-    try:
-        check_schema(app)  # a job would fail on every run on a database left behind
-    except ConfigurationError as error:
-        raise click.ClickException(str(error)) from None
     scheduler = build_scheduler(app)
     click.echo(f"Planificateur démarré : {len(JOBS)} tâches.")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
