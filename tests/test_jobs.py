@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from connectences.clock import LOCAL_TZ, local_date
 from connectences.extensions import db
-from connectences.jobs import tasks
+from connectences.jobs import backups, tasks
 from connectences.jobs.registry import JOBS, JOBS_BY_ID, Job
 from connectences.jobs.runner import execute, run_guarded
 from connectences.models import (
@@ -352,12 +352,12 @@ def test_backup_can_be_restored_and_passes_integrity_check(tmp_path):
     folder = tmp_path / "backups"
     now = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
     for day in range(16):
-        made, _ = tasks.backup_sqlite(source, folder, now + timedelta(days=day), keep=14)
+        made, _ = backups.make_backup(source, folder, now + timedelta(days=day), 14, {})
     con.close()
-    kept = sorted(folder.glob("connectences-*.sqlite3"))
+    kept = backups.backups(folder)
     assert len(kept) == 14 and kept[-1] == made
-    assert kept[0].name == "connectences-20260303-013000.sqlite3"
-    restored = sqlite3.connect(made)
+    assert kept[0].name == "connectences-20260303-013000"
+    restored = sqlite3.connect(made / backups.DATABASE)
     assert restored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert restored.execute("SELECT count(*) FROM need").fetchone()[0] == 500
     restored.close()
@@ -383,11 +383,11 @@ def test_a_backup_failing_midway_leaves_no_partial_copy(tmp_path, monkeypatch):
             self.connection.close()
 
     monkeypatch.setattr(
-        tasks.sqlite3, "connect", lambda db, **kw: FullDisk(db, **kw) if kw else real_connect(db)
+        backups.sqlite3, "connect", lambda db, **kw: FullDisk(db, **kw) if kw else real_connect(db)
     )
     folder = tmp_path / "backups"
     with pytest.raises(sqlite3.OperationalError):
-        tasks.backup_sqlite(source, folder, datetime(2026, 3, 1, 1, 30, tzinfo=UTC), keep=14)
+        backups.make_backup(source, folder, datetime(2026, 3, 1, 1, 30, tzinfo=UTC), 14, {})
     assert list(folder.iterdir()) == []
 
 
@@ -398,7 +398,7 @@ def test_backup_job_on_the_test_database(app, tmp_path):
     finally:
         app.config["BACKUP_DIR"] = None
     if db.engine.dialect.name == "sqlite":
-        made = list((tmp_path / "b").glob("*.sqlite3"))
+        made = list((tmp_path / "b").glob(f"connectences-*/{backups.DATABASE}"))
         assert counts == {"written": 1, "removed": 0} and len(made) == 1
         restored = sqlite3.connect(made[0])
         assert restored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -426,13 +426,13 @@ def test_a_backup_can_be_made_now_even_after_today_s_and_restored(app, runner, t
         assert result.exit_code == 1 and "pg_dump" in result.output
         return
     assert result.exit_code == 0, result.output
-    made = sorted((tmp_path / "b").glob("*.sqlite3"))
+    made = backups.backups(tmp_path / "b")
     assert [path.name for path in made] == [
-        "connectences-20260301-100000.sqlite3",
-        "connectences-20260301-110000.sqlite3",
+        "connectences-20260301-100000",
+        "connectences-20260301-110000",
     ]
     assert f"Sauvegarde écrite (intégrité vérifiée) : {made[1]}" in result.output
-    restored = sqlite3.connect(made[1])
+    restored = sqlite3.connect(made[1] / backups.DATABASE)
     (count,) = restored.execute(
         "SELECT count(*) FROM audit_log WHERE action = 'avant.mise.a.jour'"
     ).fetchone()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from connectences import config
 from connectences.extensions import db
-from connectences.jobs import tasks
+from connectences.jobs import backups
 from connectences.jobs.catch_up import catch_up
 from connectences.jobs.registry import JOBS, JOBS_BY_ID
 from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded, utc
@@ -84,7 +84,10 @@ def run_job(job_id: str, wet_run: bool) -> None:
         click.echo(f"{job.id} ({result.period}) : {_fmt(result.counts)}")
 
 
-@jobs_cli.command("backup", help="Sauvegarde la base SQLite maintenant (avant une mise à jour).")
+@jobs_cli.command(
+    "backup",
+    help="Sauvegarde la base SQLite et les fichiers déposés maintenant (avant une mise à jour).",
+)
 @with_appcontext
 def backup_now() -> None:
     """The daily backup's copy, made now whatever was done today (``jobs run backup``
@@ -94,8 +97,12 @@ def backup_now() -> None:
         raise click.ClickException(
             f"Base {engine.dialect.name} : sauvegardez-la avec pg_dump (voir le README)."
         )
-    final, removed = tasks.backup_sqlite(
-        Path(engine.url.database), tasks.backup_folder(), utcnow(), config.integer("BACKUP_KEEP")
+    final, removed = backups.make_backup(
+        Path(engine.url.database),
+        backups.backup_folder(),
+        utcnow(),
+        config.integer("BACKUP_KEEP"),
+        backups.current_stores(),
     )
     click.echo(f"Sauvegarde écrite (intégrité vérifiée) : {final}")
     if removed:

@@ -9,7 +9,6 @@ runner rolls back the database work of a dry run.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from connectences.cvtheque.status import settle_ended_work
 from connectences.dates import first_kept
 from connectences.events import retention as event_retention
 from connectences.events.registrations import send_reminders as send_event_reminders
+from connectences.jobs import backups
 from connectences.jobs.runner import JobContext, JobRun
 from connectences.mail import MailKind, deliver_due, queue_mail
 from connectences.mail import retention as mail_retention
@@ -644,47 +644,9 @@ def data_retention(ctx: JobContext) -> dict:
 # --- backup --------------------------------------------------------------------------------
 
 
-def backup_folder() -> Path:
-    configured = config.setting("BACKUP_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "backups"
-
-
-def backup_sqlite(source: Path, folder: Path, now: datetime, keep: int) -> tuple[Path, list[Path]]:
-    """Copy a live SQLite database with the online backup API, verify it, keep ``keep``.
-
-    Returns the new file and the old ones removed. The copy is written under a
-    temporary name and renamed only once ``PRAGMA integrity_check`` says ``ok``.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"connectences-{now:%Y%m%d-%H%M%S}.sqlite3"
-    partial = final.with_suffix(".partial")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(partial)
-        try:
-            src.backup(dst)
-            result = dst.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            dst.close()
-    except BaseException:
-        # A disk filling up mid-copy: what was written goes, not one more file each night.
-        partial.unlink(missing_ok=True)
-        raise
-    finally:
-        src.close()
-    if result != "ok":
-        partial.unlink(missing_ok=True)
-        raise RuntimeError(f"integrity_check of the backup failed: {result}")
-    partial.replace(final)
-    backups = sorted(folder.glob("connectences-*.sqlite3"))
-    removed = backups[:-keep] if keep > 0 else []
-    for old in removed:
-        old.unlink(missing_ok=True)
-    return final, removed
-
-
 def backup(ctx: JobContext) -> dict:
-    """Daily copy of the SQLite database, the last ``BACKUP_KEEP`` (14) kept.
+    """Daily backup of the SQLite database with the stored files (``backups``), the last
+    ``BACKUP_KEEP`` (14) kept.
 
     On PostgreSQL nothing is done here: the README documents the ``pg_dump`` to schedule.
     """
@@ -693,12 +655,12 @@ def backup(ctx: JobContext) -> dict:
         ctx.log.info("backup: %s database, use pg_dump (see README); skipped", engine.dialect.name)
         return {"skipped": 1}
     source = Path(engine.url.database)
-    folder = backup_folder()
+    folder = backups.backup_folder()
     keep = config.integer("BACKUP_KEEP")
     if ctx.dry_run:
-        existing = sorted(folder.glob("connectences-*.sqlite3")) if folder.exists() else []
+        existing = backups.backups(folder)
         return {"would_write": 1, "would_remove": max(0, len(existing) + 1 - keep)}
-    final, removed = backup_sqlite(source, folder, ctx.now, keep)
+    final, removed = backups.make_backup(source, folder, ctx.now, keep, backups.current_stores())
     ctx.log.info("backup: wrote %s, removed %d old", final, len(removed))
     return {"written": 1, "removed": len(removed)}
 
