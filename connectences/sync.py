@@ -6,11 +6,19 @@ and the next page starts right after it, whatever is written meanwhile (keyset
 pagination, stable under inserts). A record deleted for good leaves a ``Deletion`` row
 (its kind and ref, with the organisation whose tokens reached it), read the same way by
 ``deleted_at``: the other platform deletes its copy too. No HTTP here.
+
+``updated_at`` is stamped when a transaction writes the row, not when it commits: a row
+stamped at 10:00:00 and committed at 10:00:02 is not seen by a walk that read at
+10:00:01, and a client taking 10:00:01 as its next ``updated_since`` never gets it. So
+the walk tells the client where to start next (``next_since``): the moment its first
+page was read, less ``OVERLAP``, longer than any write transaction lasts between its
+stamp and its commit (and than the clocks of two hosts differ). What changed in the
+overlap is given twice: at least once, never lost.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -44,6 +52,18 @@ from connectences.tombstones import KINDS, record_deletion
 __all__ = ["KINDS", "record_deletion"]  # the tombstones, for the domain modules that delete
 
 SyncKey = tuple[datetime, int]
+
+# How far back of the moment a walk began its next one starts (see above): five times
+# the longest a web or API request may write (gunicorn's 120 s timeout kills the worker
+# and its transaction with it). A job or a command line that would hold a stamped row
+# longer before committing must stamp at its end.
+OVERLAP = timedelta(minutes=10)
+
+
+def next_since(walk_began: datetime) -> datetime:
+    """The ``updated_since`` of the next walk of a list whose first page was read at
+    ``walk_began``."""
+    return walk_began - OVERLAP
 
 
 def changed(

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, time
 import marshmallow as ma
 
 from connectences.clock import LOCAL_TZ
-from connectences.sync import KINDS
+from connectences.sync import KINDS, OVERLAP
 from connectences.text import NUL_REFUSED, json_without_controls, nul_paths
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+OVERLAP_MINUTES = int(OVERLAP.total_seconds() // 60)
 
 # marshmallow's own messages, by their English text, as the API answers them. Messages a
 # field or validator names itself (already French) are kept.
@@ -414,6 +415,16 @@ def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
                 required=True,
                 metadata={
                     "description": "À passer en « cursor » pour la page suivante ; null à la fin."
+                },
+            ),
+            "next_updated_since": ma.fields.String(
+                required=True,
+                metadata={
+                    "format": "date-time",
+                    "description": "À garder pour la prochaine synchronisation de cette liste "
+                    f"(son « updated_since ») : le moment où la première page de ce parcours a "
+                    f"été lue, moins {OVERLAP_MINUTES} minutes de recouvrement. Toutes les "
+                    "pages d'un parcours donnent le même.",
                 },
             ),
         },

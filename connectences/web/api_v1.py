@@ -45,13 +45,14 @@ from connectences.ids import read_id
 from connectences.matching.matches import match_need
 from connectences.matching.open_bundles import BundleKey, bundles_after, open_need_bundles
 from connectences.matching.routing import route_need
-from connectences.models import Deletion
+from connectences.models import Deletion, utcnow
 from connectences.needs import form_rules, moves
 from connectences.needs import register as need_register
 from connectences.typography import decimal_input
 from connectences.urls import REF_CONVERTERS
 from connectences.web.access import guard_blueprint, public, role_required, token_authenticated
 from connectences.web.api_schemas import (
+    OVERLAP_MINUTES,
     CandidateSchema,
     CompanySchema,
     DeletionArgs,
@@ -188,27 +189,39 @@ class Refused(DomainError):
         self.extensions = extensions
 
 
-def _encode_cursor(key: tuple[datetime, int]) -> str:
-    raw = json.dumps([key[0].isoformat(), key[1]]).encode()
+# A list's cursor: the key of the page's last row and the walk's ``next_updated_since``
+# (``sync.next_since`` of the moment its first page was read), which every page of the
+# walk repeats. A cursor of two (an earlier version's) starts the walk's moment anew.
+Cursor = tuple[tuple[datetime, int], datetime | None]
+
+
+def _encode_cursor(key: tuple[datetime, int], resume: datetime) -> str:
+    raw = json.dumps([key[0].isoformat(), key[1], resume.isoformat()]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _instant(value: object) -> datetime:
+    moment = datetime.fromisoformat(value)  # a TypeError for what is not a string
+    if moment.tzinfo is None:
+        raise BadCursor
+    return moment.astimezone(UTC)
+
+
+def _decode_cursor(cursor: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, row_id = json.loads(raw)
-        key = (datetime.fromisoformat(moment), read_id(row_id))
+        moment, row_id, *resume = json.loads(raw)
         # An id no record can have (0, -3, 2**90) is no cursor the API gave.
-        if key[0].tzinfo is None or key[1] is None:
+        if read_id(row_id) is None or len(resume) > 1:
             raise BadCursor
-        return (key[0].astimezone(UTC), key[1])
+        return (_instant(moment), read_id(row_id)), (_instant(resume[0]) if resume else None)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
         raise BadCursor from None
 
 
-def _after(cursor: str | None) -> tuple[datetime, int] | None:
+def _after(cursor: str | None) -> Cursor | tuple[None, None]:
     if cursor is None:
-        return None
+        return None, None
     try:
         return _decode_cursor(cursor)
     except BadCursor:
@@ -398,16 +411,34 @@ WORDS = {  # (the records, one record) in the operation summaries
 
 def _page(query, column, id_column, to_item, *, since, cursor, limit) -> Response:
     """One page of ``query`` in synchronisation order (``column``, then ``id_column``),
-    from the client's cursor, with the cursor of the next page (None at the end)."""
+    from the client's cursor, with the cursor of the next page (None at the end) and
+    where the client's next walk starts (``sync.next_since``)."""
+    after, resume = _after(cursor)
+    resume = resume or sync.next_since(utcnow())  # taken before the page is read
     rows, next_key = sync.changed(
-        db.session, query, column, id_column, since=since, after=_after(cursor), limit=limit
+        db.session, query, column, id_column, since=since, after=after, limit=limit
     )
     return _json(
         {
             "items": [to_item(row) for row in rows],
-            "next_cursor": _encode_cursor(next_key) if next_key else None,
+            "next_cursor": _encode_cursor(next_key, resume) if next_key else None,
+            "next_updated_since": resume.isoformat(),
         }
     )
+
+
+SYNC_RECIPE = (
+    "Pour synchroniser : passez en ``updated_since`` le ``next_updated_since`` gardé de "
+    "votre synchronisation précédente (rien la première fois), suivez ``next_cursor`` "
+    "jusqu'à ce qu'il soit null et gardez le ``next_updated_since`` reçu pour la "
+    "prochaine fois ; lisez de même les suppressions (``/deletions``), en gardant le leur. "
+    "Ne gardez pas l'heure de votre synchronisation : une modification est datée quand elle "
+    "est écrite et visible quand elle est validée, un peu plus tard ; elle peut donc "
+    "arriver derrière le curseur pendant un parcours. Le ``next_updated_since`` recule de "
+    f"{OVERLAP_MINUTES} minutes pour la donner au parcours suivant : un enregistrement "
+    "peut venir deux fois (gardez la dernière version reçue), aucun "
+    "n'est perdu. Un enregistrement modifié pendant le parcours revient à sa fin."
+)
 
 
 def _list_view(kind: str):
@@ -428,9 +459,7 @@ def _list_view(kind: str):
     view.__name__ = f"list_{kind}"
     view.__doc__ = (
         f"{WORDS[kind][0]} du périmètre du jeton, du plus anciennement modifié au plus récent.\n\n"
-        "Pour synchroniser : passez la date de la dernière synchronisation en "
-        "``updated_since``, suivez ``next_cursor`` jusqu'à ce qu'il soit null, puis lisez "
-        "les suppressions (``/deletions``) depuis la même date."
+        + SYNC_RECIPE
     )
     return view
 
@@ -499,7 +528,9 @@ def list_deletions(
 ):
     """Les enregistrements supprimés (pierres tombales) du type ``kind``, dans le périmètre
     du jeton, des plus anciennes suppressions aux plus récentes : supprimez-les aussi de
-    votre côté. Passez en ``updated_since`` la date de votre dernière synchronisation."""
+    votre côté. Passez en ``updated_since`` le ``next_updated_since`` gardé de votre
+    dernier parcours des suppressions de ce type, et gardez celui que donne la dernière
+    page."""
     if current_user.role not in sync.READERS[kind]:
         raise Refused(403)
     query = sync.deletions_reached(kind, current_user)

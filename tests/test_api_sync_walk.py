@@ -1,0 +1,146 @@
+"""Another platform walking ``/api/v1`` lists while people write: what the documented
+recipe (walk with ``updated_since`` and the cursor, keep the walk's
+``next_updated_since``, then the deletions) gives it, with the writes made through a
+second engine (another worker's connection) in the middle of the walk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import create_engine, select, update
+from sqlalchemy.orm import Session
+
+from connectences.extensions import db
+from connectences.models import Company, Need, utcnow
+from connectences.sync import OVERLAP
+from tests import factories
+from tests.test_api_v1 import bearer, token_for
+
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def admin(auth):
+    factories.load(
+        factories.document(
+            companies=[factories.company(ref="ent-1")],
+            needs=[factories.need(ref=f"besoin-{i}", company="ent-1") for i in range(5)],
+            candidates=[factories.candidate(ref="cv-1"), factories.candidate(ref="cv-2")],
+        )
+    )
+    return token_for(auth.create("admin"), days=365)
+
+
+def _elsewhere(app) -> tuple:
+    """A session of its own engine: what another worker writes meanwhile."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    return engine, Session(engine)
+
+
+def _walk(client, token, path="/api/v1/needs", *, since=None, limit=2, between=None, **query):
+    """Every page of ``path`` from ``since``: the items in order and the last page's
+    ``next_updated_since``; ``between(page_number)`` runs after each page but the last."""
+    items, cursor, page = [], None, 0
+    while True:
+        args = {"limit": limit, **query}
+        if since is not None:
+            args["updated_since"] = since
+        if cursor:
+            args["cursor"] = cursor
+        response = client.get(path, query_string=args, headers=bearer(token))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items, body["next_updated_since"]
+        page += 1
+        if between is not None:
+            between(page)
+
+
+def _mirror(copy: dict, items: list[dict]) -> None:
+    for item in items:
+        copy[item["ref"]] = item
+
+
+def test_a_record_committed_after_the_walk_passed_its_stamp_comes_next_time(app, client, admin):
+    """The "updated_since gap": a transaction stamps a need at T1 and commits after a
+    walk started at T1 + 30 s. A client keeping the walk's start as its next
+    ``updated_since`` never gets it; the ``next_updated_since`` the API gives does."""
+    engine, other = _elsewhere(app)
+    try:
+        with time_machine.travel(T0, tick=False):
+            company = other.scalar(select(Company).where(Company.ref == "ent-1"))
+            late = factories.need_row(company, ref="tardif", updated_at=utcnow())
+            other.add(late)
+            if other.bind.dialect.name != "sqlite":  # (SQLite: one writer, the token's)
+                other.flush()
+        walk_start = T0 + timedelta(seconds=30)
+        with time_machine.travel(walk_start, tick=False):
+            first, kept = _walk(client, admin, since="2027-01-01")
+        assert "tardif" not in {i["ref"] for i in first}
+        assert datetime.fromisoformat(kept) == walk_start - OVERLAP
+        with time_machine.travel(T0 + timedelta(seconds=40), tick=False):
+            other.commit()
+    finally:
+        other.close()
+        engine.dispose()
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        naive, _ = _walk(client, admin, since=walk_start.isoformat())
+        second, _ = _walk(client, admin, since=kept)
+    assert "tardif" not in {i["ref"] for i in naive}  # why the walk's start is not kept
+    assert "tardif" in {i["ref"] for i in second}
+
+
+def test_every_page_of_a_walk_gives_the_first_pages_next_updated_since(client, admin):
+    """A walk lasting minutes keeps the moment its first page was read (less the
+    overlap): what was committed during the walk behind its cursor is not lost."""
+    with time_machine.travel(T0, tick=False) as traveller:
+
+        def later(page):
+            traveller.move_to(T0 + timedelta(minutes=page))
+
+        items, kept = _walk(client, admin, limit=1, between=later)
+    assert len(items) == 5
+    assert datetime.fromisoformat(kept) == T0 - OVERLAP
+
+
+def test_a_record_changed_during_the_walk_is_given_again_at_its_end(app, client, admin):
+    engine, other = _elsewhere(app)
+    copy: dict = {}
+
+    def change_the_first(page):
+        if page == 1:
+            other.execute(update(Need).where(Need.ref == "besoin-0").values(title="Modifié"))
+            other.commit()
+
+    try:
+        items, _ = _walk(client, admin, limit=1, between=change_the_first)
+    finally:
+        other.close()
+        engine.dispose()
+    refs = [i["ref"] for i in items]
+    assert refs[0] == "besoin-0" and refs[-1] == "besoin-0"  # at least once, then again
+    _mirror(copy, items)
+    assert copy["besoin-0"]["title"] == "Modifié"  # the latest version
+    now = {i["ref"]: i for i in _walk(client, admin, limit=200)[0]}
+    assert copy == now
+
+
+def test_records_sharing_an_instant_across_a_page_boundary_are_each_given_once(client, admin):
+    instant = datetime(2027, 1, 5, 8, 0, 0, 123456, tzinfo=UTC)
+    db.session.execute(update(Need).values(updated_at=instant))
+    db.session.execute(
+        update(Need)
+        .where(Need.ref == "besoin-4")
+        .values(updated_at=instant + timedelta(microseconds=1))
+    )
+    db.session.commit()
+    for limit in (1, 2, 3, 4):
+        items, _ = _walk(client, admin, limit=limit)
+        refs = [i["ref"] for i in items]
+        assert len(refs) == len(set(refs)) == 5, limit
+        assert refs[-1] == "besoin-4"
