@@ -184,8 +184,17 @@ def record_by_ref(session: Session, kind: str, user: User | None, ref: str) -> A
 
 
 def deletions_reached(kind: str, user: User | None) -> Select:
-    """The tombstones of ``kind`` records that ``user`` would have reached."""
+    """The tombstones of ``kind`` records that ``user`` would have reached, but for a ref
+    made again that ``user`` reaches: a client applying the records, then the tombstones
+    since its last synchronisation deleted the new record (public content loses its
+    tombstones when it comes back, ``tombstones.back_in_public``)."""
     query = select(Deletion).where(Deletion.kind == kind)
+    if kind not in BY_ID and kind not in sync_content.KINDS:
+        again = select(MODELS[kind].ref)
+        condition = records_query(kind, user).whereclause  # the scope, without loaders
+        if condition is not None:
+            again = again.where(condition)
+        query = query.where(Deletion.ref.not_in(again))
     gone = sync_content.hidden_to_public(kind, user)
     if gone is not None:
         query = query.where(gone)

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from connectences.extensions import db
 from connectences.models import Company, Need, utcnow
+from connectences.needs.register import delete_unconfirmed
 from connectences.sync import OVERLAP
 from tests import factories
+from tests.helpers import by_ref
 from tests.test_api_v1 import bearer, token_for
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -144,3 +146,59 @@ def test_records_sharing_an_instant_across_a_page_boundary_are_each_given_once(c
         refs = [i["ref"] for i in items]
         assert len(refs) == len(set(refs)) == 5, limit
         assert refs[-1] == "besoin-4"
+
+
+def test_a_record_deleted_then_made_again_with_its_ref_stays_in_the_copy(client, admin):
+    """A need sent on the public form and never confirmed is dropped (a tombstone), then
+    the other platform sends it again under the same ref: a client applying the records,
+    then the tombstones since its last synchronisation must keep the new record."""
+    company = by_ref(Company, "ent-1")
+    db.session.add(
+        factories.need_row(
+            company, ref="public-x", source="entreprise", created_at=T0 - timedelta(days=40)
+        )
+    )
+    db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        copy: dict = {}
+        items, since = _walk(client, admin)
+        _mirror(copy, items)
+        gone_since = _walk(client, admin, "/api/v1/deletions", kind="needs")[1]
+    assert "public-x" in copy
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        assert delete_unconfirmed(db.session, T0 - timedelta(days=30)) == 1
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(minutes=40), tick=False):
+        factories.load(factories.document(needs=[factories.need(ref="public-x", company="ent-1")]))
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        items, _ = _walk(client, admin, since=since)
+        _mirror(copy, items)
+        gone, _ = _walk(client, admin, "/api/v1/deletions", since=gone_since, kind="needs")
+        for tombstone in gone:
+            copy.pop(tombstone["ref"], None)
+        now = {i["ref"]: i for i in _walk(client, admin, limit=200)[0]}
+    assert "public-x" in now
+    assert copy == now
+
+
+def test_a_tombstone_of_a_ref_out_of_the_tokens_reach_again_is_still_given(client, auth):
+    """A need deleted then made again under another company: the first company's token
+    no longer reaches it, its tombstone stays."""
+    owner = auth.create("company")
+    own = owner.companies[0]
+    factories.load(factories.document(needs=[factories.need(ref="partie", company=own.ref)]))
+    token = token_for(owner, days=365)
+    need = by_ref(Need, "partie")
+    from connectences.sync import record_deletion
+
+    record_deletion(db.session, "needs", need.ref, company_id=own.id)
+    db.session.delete(need)
+    db.session.commit()
+    factories.load(
+        factories.document(
+            companies=[factories.company(ref="ailleurs")],
+            needs=[factories.need(ref="partie", company="ailleurs")],
+        )
+    )
+    gone, _ = _walk(client, token, "/api/v1/deletions", kind="needs")
+    assert [t["ref"] for t in gone] == ["partie"]

@@ -530,7 +530,8 @@ def list_deletions(
     du jeton, des plus anciennes suppressions aux plus récentes : supprimez-les aussi de
     votre côté. Passez en ``updated_since`` le ``next_updated_since`` gardé de votre
     dernier parcours des suppressions de ce type, et gardez celui que donne la dernière
-    page."""
+    page. Un enregistrement supprimé puis recréé avec la même ref, que le jeton atteint,
+    n'a plus de pierre tombale : il est dans la liste de son type."""
     if current_user.role not in sync.READERS[kind]:
         raise Refused(403)
     query = sync.deletions_reached(kind, current_user)
