@@ -836,3 +836,49 @@ def test_a_warm_pools_page_reads_no_need_nor_person(client, auth):
     assert not [s for s in statements if "FROM need" in s or "candidate.ref" in s]
     assert any("FROM change_generation" in s for s in statements)
     assert len(statements) <= 5  # the token, its rate, the generation, the people's stamp
+
+
+def test_a_walk_of_the_bundles_they_changed_under_starts_again_and_misses_none(client, auth):
+    """Bundles are ranked, not dated: a bundle ranked before the cursor after a change
+    would be skipped by the walk under way. The next page says the list changed (409);
+    the walk made again from the first page is the whole list of now."""
+    from tests.test_api_v1 import bearer, token_for
+
+    _dense(per_day=3)
+    headers = bearer(token_for(auth.create("animateur")))
+
+    def walk(change=None) -> list[dict]:
+        read, cursor = [], None
+        while True:
+            query = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            response = client.get("/api/v1/pools", headers=headers, query_string=query)
+            if response.status_code == 409:
+                assert response.mimetype == "application/problem+json"
+                assert "reprenez" in response.get_json()["detail"]
+                read, cursor = [], None  # as the documentation says: from the start
+                continue
+            assert response.status_code == 200, response.get_data(as_text=True)
+            body = response.get_json()
+            read += body["bundles"]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return read
+            if change is not None:
+                change()
+                change = None
+
+    def another_monday_need():
+        # Its refs sort between the first page's bundles ("dense-00", then "dense-01").
+        f.load(
+            f.document(
+                companies=[f.company(ref="dense-c000", name="Cabinet 000")],
+                needs=[
+                    f.need(ref="dense-000", company="dense-c000", days=["mon"], hours_per_week=7)
+                ],
+            )
+        )
+
+    read = walk(change=another_monday_need)
+    whole = pool_open_needs(details=True)["bundles"]
+    assert len(whole) == 4 * 3**4
+    assert read == whole

@@ -24,6 +24,8 @@ worker takes traffic (``warmup``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from bisect import bisect_right
 from collections import defaultdict
@@ -223,6 +225,26 @@ BundleKey = tuple[int, tuple[str, ...]]
 
 def bundle_key(bundle: Bundle) -> BundleKey:
     return (bundle.score, bundle.needs)
+
+
+# The last list fingerprinted and its fingerprint (a Pooling is kept per worker while
+# the data stays the same: its fingerprint with it).
+_fingerprinted: tuple[Pooling, str] | None = None
+
+
+def bundles_order(found: Pooling) -> str:
+    """A fingerprint of the order of ``found``'s bundles (their keys): a walk by key
+    misses a bundle ranked before its cursor, or gives one twice, only when this
+    changed between its pages (the content of a bundle may change: the next walk gives
+    it)."""
+    global _fingerprinted
+    last = _fingerprinted
+    if last is not None and last[0] is found:
+        return last[1]
+    keys = json.dumps([[b.score, list(b.needs)] for b in found.bundles]).encode()
+    fingerprint = hashlib.sha256(keys).hexdigest()[:16]
+    _fingerprinted = (found, fingerprint)
+    return fingerprint
 
 
 def bundles_after(

@@ -43,7 +43,12 @@ from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
 from connectences.ids import read_id
 from connectences.matching.matches import match_need
-from connectences.matching.open_bundles import BundleKey, bundles_after, open_need_bundles
+from connectences.matching.open_bundles import (
+    BundleKey,
+    bundles_after,
+    bundles_order,
+    open_need_bundles,
+)
 from connectences.matching.routing import route_need
 from connectences.models import Deletion, utcnow
 from connectences.needs import form_rules, moves
@@ -811,45 +816,63 @@ def need_route(ref: str):
 @bp.response(200, PoolsSchema)
 @_refusals
 @_problem(403, "Réservé aux animateurs et administrateurs")
+@_problem(
+    409,
+    "Les regroupements ont changé depuis la page précédente : reprenez à la première page",
+)
 @_problem(422, "Paramètre invalide")
 def list_pools(limit: int, cursor: str | None = None):
     """Les regroupements de besoins à temps partiel encore ouverts qu'une même personne
     pourrait tenir ensemble, les meilleurs d'abord, avec leur score, leurs raisons et les
     candidats qui conviennent à l'ensemble.
 
-    Par pages, comme les autres listes : ``limit`` regroupements (50 par défaut, 200 au
-    plus), puis suivez ``next_cursor`` (à passer en ``cursor``) jusqu'à ce qu'il soit null.
-    Si les besoins ou les candidats changent entre deux pages, la suivante reprend après
-    le même regroupement, dans la liste à jour."""
+    Par pages : ``limit`` regroupements (50 par défaut, 200 au plus), puis suivez
+    ``next_cursor`` (à passer en ``cursor``) jusqu'à ce qu'il soit null. Un parcours
+    complet est la liste entière à un moment : remplacez-y votre copie (un regroupement
+    absent n'existe plus). Les regroupements sont classés, pas datés : si leur ordre
+    change entre deux pages (un besoin ou un candidat modifié), la page suivante est
+    refusée (409) et le parcours reprend à la première page, sans ``cursor``."""
     found = open_need_bundles(db.session)
-    page, next_key = bundles_after(found, _pool_after(cursor), limit)
+    order = bundles_order(found)
+    after, walked = _pool_after(cursor)
+    if walked is not None and walked != order:
+        raise Refused(
+            409,
+            "Les regroupements ont changé depuis la page précédente : reprenez à la "
+            "première page (sans « cursor »).",
+        )
+    page, next_key = bundles_after(found, after, limit)
     return {
         "bundles": [b.to_json(details=True) for b in page],
-        "next_cursor": _encode_pool_cursor(next_key) if next_key else None,
+        "next_cursor": _encode_pool_cursor(next_key, order) if next_key else None,
         "truncated": found.truncated,
     }
 
 
-def _encode_pool_cursor(key: BundleKey) -> str:
-    raw = json.dumps([key[0], list(key[1])]).encode()
+def _encode_pool_cursor(key: BundleKey, order: str) -> str:
+    raw = json.dumps([key[0], list(key[1]), order]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _pool_after(cursor: str | None) -> BundleKey | None:
-    """The key of the bundle a pools cursor stops after (a 422 for one the API never gave)."""
+def _pool_after(cursor: str | None) -> tuple[BundleKey | None, str | None]:
+    """The key of the bundle a pools cursor stops after and the order of the list it was
+    given in (``bundles_order``; None in a cursor of an earlier version): a 422 for one
+    the API never gave."""
     if cursor is None:
-        return None
+        return None, None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, needs = json.loads(raw)
+        score, needs, *order = json.loads(raw)
         if (
             type(score) is not int
             or not isinstance(needs, list)
             or not needs
             or not all(isinstance(ref, str) for ref in needs)
+            or len(order) > 1
+            or not all(isinstance(text, str) for text in order)
         ):
             raise BadCursor
-        return (score, tuple(needs))
+        return (score, tuple(needs)), (order[0] if order else None)
     except (BadCursor, binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         error = {"pointer": "/query/cursor", "detail": "Curseur invalide."}
         raise Refused(
