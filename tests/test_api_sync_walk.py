@@ -202,3 +202,27 @@ def test_a_tombstone_of_a_ref_out_of_the_tokens_reach_again_is_still_given(clien
     )
     gone, _ = _walk(client, token, "/api/v1/deletions", kind="needs")
     assert [t["ref"] for t in gone] == ["partie"]
+
+
+def test_a_need_of_a_company_named_since_is_given_again_with_its_new_ref(client, admin):
+    """A need sent on the public form under an unknown SIRET holds a provisional
+    company's ref until someone names the company: the need's record changes (its
+    ``company``), so a client synchronising since then gets it again."""
+    from connectences.prospection.companies import create_provisional, name_company
+
+    with time_machine.travel(T0, tick=False):
+        company = create_provisional(db.session, "73282932000074", "33009")
+        db.session.add(factories.need_row(company, ref="du-formulaire", source="entreprise"))
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        copy: dict = {}
+        items, since = _walk(client, admin)
+        _mirror(copy, items)
+    assert copy["du-formulaire"]["company"].startswith("provisoire-")
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        name_company(db.session, company, "Boulangerie du Port", "33009", actor=None)
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        _mirror(copy, _walk(client, admin, since=since)[0])
+        now = {i["ref"]: i for i in _walk(client, admin, limit=200)[0]}
+    assert copy["du-formulaire"] == now["du-formulaire"]

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
@@ -37,7 +37,16 @@ from connectences.clock import local_date
 from connectences.errors import DomainError
 from connectences.kept import kept
 from connectences.listing import ListFilters, text_arg
-from connectences.models import AuditLog, Company, CompanyContact, Deletion, User, Visit
+from connectences.models import (
+    AuditLog,
+    Company,
+    CompanyContact,
+    Deletion,
+    Need,
+    User,
+    Visit,
+    utcnow,
+)
 from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
 from connectences.prospection.pressure import COMPANY_PREFERENCES
@@ -284,13 +293,21 @@ def name_company(
     """Give a provisional company its name and commune, and a ref made from its name
     (``ref`` when given: an interchange document's, checked free by its validation):
     it is the company's own from now on, listed. The ref it had is a tombstone (another
-    platform may have copied the record under it). Nothing for a company already named."""
+    platform may have copied the record under it); its needs, whose records name it by
+    its ref, are stamped changed (their copies are synchronised by ``updated_at``).
+    Nothing for a company already named."""
     if not is_provisional(company):
         return
     old_ref = company.ref
     company.name, company.commune = name, commune
     company.ref = ref or new_company_ref(session, name)
     record_deletion(session, "companies", old_ref, company_id=company.id)
+    session.execute(
+        update(Need)
+        .where(Need.company_id == company.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
     audit(
         session,
         "company.named",
