@@ -56,7 +56,7 @@ SyncKey = tuple[datetime, int]
 # How far back of the moment a walk began its next one starts (see above): five times
 # the longest a web or API request may write (gunicorn's 120 s timeout kills the worker
 # and its transaction with it). A job or a command line that would hold a stamped row
-# longer before committing must stamp at its end.
+# longer before committing stamps at its end, as an import does (``exchange.importer``).
 OVERLAP = timedelta(minutes=10)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from connectences.extensions import db
-from connectences.models import Company, Need, utcnow
+from connectences.models import Candidate, Company, Need, utcnow
 from connectences.needs.register import delete_unconfirmed
 from connectences.sync import OVERLAP
 from tests import factories
@@ -226,3 +226,37 @@ def test_a_need_of_a_company_named_since_is_given_again_with_its_new_ref(client,
         _mirror(copy, _walk(client, admin, since=since)[0])
         now = {i["ref"]: i for i in _walk(client, admin, limit=200)[0]}
     assert copy["du-formulaire"] == now["du-formulaire"]
+
+
+def test_a_long_import_stamps_what_it_wrote_when_it_ends(client, admin, monkeypatch):
+    """An import is one transaction, flushed collection by collection: a region's
+    document takes minutes (5,000 people: 26 s), longer than ``OVERLAP`` at 100,000. Its
+    companies, stamped at the first flush, would be committed long after: a walk read
+    meanwhile and its next_updated_since would both miss them. What it wrote is stamped
+    again at its end."""
+    from connectences.exchange import importer
+
+    with time_machine.travel(T0, tick=False) as traveller:
+        handled = importer.set_skills
+
+        def slow(record, skills):  # a minute a person
+            traveller.shift(timedelta(minutes=1))
+            return handled(record, skills)
+
+        monkeypatch.setattr(importer, "set_skills", slow)
+        people = [factories.candidate(ref=f"long-{i}", email=f"l{i}@exemple.fr") for i in range(30)]
+        importer.import_document_and_commit(
+            factories.document(
+                companies=[factories.company(ref="ent-longue", siret="73282932000074")],
+                candidates=people,
+                needs=[factories.need(ref="besoin-long", company="ent-longue")],
+            )
+        )
+        ended = utcnow()
+    stamps = [
+        by_ref(Company, "ent-longue").updated_at,
+        by_ref(Need, "besoin-long").updated_at,
+        *db.session.scalars(select(Candidate.updated_at).where(Candidate.ref.like("long-%"))),
+    ]
+    assert ended - T0 == timedelta(minutes=30)
+    assert min(stamps) == max(stamps) == ended

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectences import config, locks, vocab, workflows
 from connectences.cvtheque.profile import set_skills
@@ -377,6 +377,7 @@ def import_document(document: Any, session: Any = None, *, actor: Any = None) ->
     result = ImportResult()
     companies: dict[str, Company] = {}
     created_needs: list = []
+    written: dict[type, list] = {}  # the records created or changed, by model
     for name in COLLECTIONS:
         items = document.get(name) or []
         model, to_values = _MAPPING[name]
@@ -440,6 +441,8 @@ def import_document(document: Any, session: Any = None, *, actor: Any = None) ->
                     # Skill rows live in their own table: bump the person's
                     # updated_at ourselves so that re-matching notices.
                     record.updated_at = utcnow()
+            if changed:
+                written.setdefault(model, []).append(record)
             if item["ref"] in existing:
                 if changed:
                     counts.updated += 1
@@ -453,7 +456,27 @@ def import_document(document: Any, session: Any = None, *, actor: Any = None) ->
             # A need enters its state machine on creation: the log starts here.
             for need in created_needs:
                 workflows.start(session, need, workflows.NEED, reason_text="Importé")
+    _stamp_at_the_end(session, written)
     return result
+
+
+def _stamp_at_the_end(session: Any, written: dict[type, list]) -> None:
+    """Stamp what the import wrote with the moment it ends. A region's document takes
+    minutes, flushed collection by collection: its first records, stamped at their
+    flush, would be committed long after, behind the cursor of a synchronisation read
+    meanwhile and older than the ``next_updated_since`` it gave (``sync.OVERLAP``)."""
+    ended = utcnow()
+    for model, records in written.items():
+        ids = [record.id for record in records]
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(model)
+                .where(model.id.in_(ids[start : start + 500]))
+                .values(updated_at=ended)
+                .execution_options(synchronize_session=False)
+            )
+        for record in records:
+            session.expire(record, ["updated_at"])
 
 
 def _set_do_not_solicit(session: Any, company: Company, value: bool, actor: Any) -> bool:
