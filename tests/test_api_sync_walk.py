@@ -260,3 +260,42 @@ def test_a_long_import_stamps_what_it_wrote_when_it_ends(client, admin, monkeypa
     ]
     assert ended - T0 == timedelta(minutes=30)
     assert min(stamps) == max(stamps) == ended
+
+
+def test_a_person_whose_new_address_waits_for_its_confirmation_leaves_the_copy(client, admin):
+    """A person shared (consent, address confirmed) who gives a new address is not shared
+    until the new one is confirmed: the copy must not keep them with the address they
+    left, and gets them again once it is confirmed."""
+    from connectences.cvtheque.profile import apply_profile
+
+    def synchronise(copy: dict, marks: dict) -> None:
+        items, marks["records"] = _walk(
+            client, admin, "/api/v1/candidates", since=marks.get("records")
+        )
+        _mirror(copy, items)
+        gone, marks["gone"] = _walk(
+            client, admin, "/api/v1/deletions", since=marks.get("gone"), kind="candidates"
+        )
+        for tombstone in gone:
+            copy.pop(tombstone["ref"], None)
+
+    copy: dict = {}
+    marks: dict = {}
+    with time_machine.travel(T0, tick=False):
+        synchronise(copy, marks)
+    assert copy["cv-1"]["email"] != "nouvelle@exemple.fr"
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        apply_profile(
+            db.session, by_ref(Candidate, "cv-1"), {"email": "nouvelle@exemple.fr"}, partial=True
+        )
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        synchronise(copy, marks)
+    assert "cv-1" not in copy
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        by_ref(Candidate, "cv-1").email_confirmed_at = utcnow()
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=4), tick=False):
+        synchronise(copy, marks)
+        now = {i["ref"]: i for i in _walk(client, admin, "/api/v1/candidates", limit=200)[0]}
+    assert copy == now and now["cv-1"]["email"] == "nouvelle@exemple.fr"

@@ -44,6 +44,7 @@ from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
 from connectences.numbers import read_number
+from connectences.tombstones import record_deletion
 from connectences.typography import decimal_fr, hours_plain, plural
 from connectences.workflows import held_as
 
@@ -469,6 +470,11 @@ def apply_profile(
             setattr(candidate, name, clean[name])
     if candidate.id is not None and changed:
         if "email" in changed:
+            if candidate.consent and candidate.email_confirmed_at is not None:
+                # Shared no more until the new address is confirmed: the platforms that
+                # copied the person delete them (their tombstone goes unread once they
+                # are shared again, ``sync.deletions_reached``).
+                record_deletion(session, "candidates", candidate.ref)
             candidate.email_confirmed_at = None  # a new address is confirmed again
         candidate.updated_at = utcnow()
         record_event(
