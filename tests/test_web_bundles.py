@@ -882,3 +882,30 @@ def test_a_walk_of_the_bundles_they_changed_under_starts_again_and_misses_none(c
     whole = pool_open_needs(details=True)["bundles"]
     assert len(whole) == 4 * 3**4
     assert read == whole
+
+
+def test_a_page_of_bundles_ending_on_long_accented_refs_has_a_next_one(client, auth):
+    """Refs are the sender's, up to 100 characters of any kind: the cursor of a page
+    ending on a bundle of such needs was longer than the API read back (a 422)."""
+    from tests.test_api_v1 import bearer, token_for
+
+    days = ["mon", "tue", "wed", "thu", "fri"]
+    companies, needs = [], []
+    for d, day in enumerate(days):
+        for k in range(2):
+            companies.append(f.company(ref=f"longue-c{d}{k}", name=f"Cabinet {d}{k}"))
+            ref = f"{d}{k}-" + "é" * 97  # 100 characters, none of them ASCII but three
+            needs.append(f.need(ref=ref, company=f"longue-c{d}{k}", days=[day], hours_per_week=7))
+    f.load(f.document(companies=companies, needs=needs, candidates=[f.candidate(ref="libre")]))
+    headers = bearer(token_for(auth.create("animateur")))
+    read, cursor = [], None
+    while True:
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/api/v1/pools", headers=headers, query_string=query)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        read += body["bundles"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(read) == 2**5 and read == pool_open_needs(details=True)["bundles"]

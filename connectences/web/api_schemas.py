@@ -16,6 +16,7 @@ from connectences.text import NUL_REFUSED, json_without_controls, nul_paths
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 OVERLAP_MINUTES = int(OVERLAP.total_seconds() // 60)
+POOL_CURSOR_MAX = 4000
 
 # marshmallow's own messages, by their English text, as the API answers them. Messages a
 # field or validator names itself (already French) are kept.
@@ -497,9 +498,11 @@ class ListArgs(PageArgs):
 
 
 class PoolsArgs(PageArgs):
-    # A bundle's key: its score and its needs' refs (up to seven, one a day).
+    # A bundle's key: its score, its needs' refs (up to seven, one a day, each up to 100
+    # characters of up to 4 bytes in UTF-8) and its list's order, in base64: under 3,800
+    # (``api_v1._encode_pool_cursor``), well within gunicorn's request line.
     cursor = ma.fields.String(
-        validate=ma.validate.Length(max=1200, error="Curseur invalide."),
+        validate=ma.validate.Length(max=POOL_CURSOR_MAX, error="Curseur invalide."),
         metadata={"description": "Le « next_cursor » de la page précédente."},
     )
 

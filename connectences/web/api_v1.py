@@ -850,7 +850,9 @@ def list_pools(limit: int, cursor: str | None = None):
 
 
 def _encode_pool_cursor(key: BundleKey, order: str) -> str:
-    raw = json.dumps([key[0], list(key[1]), order]).encode()
+    # UTF-8 as it is: "é" escaped as \u00e9 took 6 bytes, a cursor of long accented
+    # refs was longer than ``PoolsArgs`` reads back.
+    raw = json.dumps([key[0], list(key[1]), order], ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
