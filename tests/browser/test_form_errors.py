@@ -1,5 +1,6 @@
 """Forms sent with mistakes, in the browser, on a phone: the page comes back on a
-summary that takes the focus and links to each field in error, each error shown next
+summary that takes the focus and links to each field in error (the link giving it the
+focus, a group of boxes included), each error shown next
 to its field, what was typed still there, and no browser popup in English (every form
 is ``novalidate``: the server says what is wrong, in French)."""
 
@@ -38,6 +39,13 @@ def _errors_next_to_their_fields(page, label: str) -> list[str]:
         gap = abs(error.bounding_box()["y"] - field.bounding_box()["y"])
         if gap > PHONE["height"] / 3:
             problems.append(f"{label} : l'erreur du champ « {target} » est à {gap:.0f} px de lui")
+        # Followed with the keyboard, the link brings the focus to the field (into it,
+        # for a group of boxes), not just the page's scroll.
+        link.press("Enter")
+        if not page.evaluate(
+            "(id) => document.getElementById(id).contains(document.activeElement)", target
+        ):
+            problems.append(f"{label} : le lien du résumé ne donne pas le focus à « {target} »")
     # A form whose fields the browser would check itself (with its English popups).
     unguarded = page.evaluate(
         """() => [...document.querySelectorAll('form:not([novalidate])')]
@@ -230,4 +238,19 @@ def test_need_page_and_cv_forms_bring_their_errors_next_to_their_fields(page, li
     _typed_and_sent_back(
         page, "notes de la CVthèque", "Enregistrer les notes", typed, problems, blocking
     )
+    _none_found(problems, blocking)
+
+
+def test_public_forms_bring_their_errors_next_to_their_fields(page, live_server):
+    """The CV and need forms sent empty: among their errors, groups of boxes (level,
+    days, contracts) whose summary links must bring the focus into the group."""
+    page.set_viewport_size(PHONE)
+    problems, blocking = [], []
+    for endpoint, button, label in (
+        ("cv_public.submit", "Envoyer mon profil", "dépôt de CV"),
+        ("need_public.form", "Envoyer mon besoin", "besoin public"),
+    ):
+        page.goto(live_server.url + path_of(live_server, endpoint))
+        _send(page, button)
+        _after(page, label, problems, blocking)
     _none_found(problems, blocking)

@@ -64,6 +64,30 @@
   if (summary) summary.focus();
 })();
 
+/* A link of an error summary leads to its field. A field that is a group of boxes (a
+   fieldset: days, level...) cannot take the focus itself: the browser only scrolled to
+   it and the focus fell back to the page, so that a keyboard or screen-reader user was
+   not brought to it. Its chosen box, else its first one, takes the focus, its legend
+   in view. */
+(function () {
+  "use strict";
+  var controls = 'input:not([type="hidden"]):not([disabled]), select:not([disabled]), ' +
+    'textarea:not([disabled])';
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest('.form-error a[href^="#"]');
+    if (!link) return;
+    var target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!target || target.matches(controls + ", button, [tabindex]")) return;
+    var control = target.querySelector(
+      'input[type="radio"]:checked, input[type="checkbox"]:checked'
+    ) || target.querySelector(controls);
+    if (!control) return;
+    event.preventDefault();
+    (target.querySelector("legend") || target).scrollIntoView();
+    control.focus({ preventScroll: true });
+  });
+})();
+
 /* A file heavier than the platform accepts (``data-max-bytes`` on its input) is
    refused as soon as it is chosen, with the reason beside the field: sent anyway, the
    whole form would be refused by the server before it could keep what was typed. */
