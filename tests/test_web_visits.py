@@ -198,6 +198,10 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
     response = post_visit(client, company, channel="porte_a_porte")
     assert response.status_code == 409
     assert "Confirmation nécessaire" in page_text(response)
+    # The box to tick is the field in error: the summary (which takes the focus) links
+    # to it, its error beside it and tied to it.
+    assert "cochez la case de confirmation" in error_of(response, "confirmer")
+    assert 'class="form-error" role="alert" tabindex="-1"' in html_of(response)
     # Nothing recorded: the title says so, as after any refused form (not the plain page).
     assert "<title>Erreur — Nouvelle visite" in response.get_data(as_text=True)
     assert "<title>Nouvelle visite" in page.get_data(as_text=True)
