@@ -12,6 +12,10 @@ import calendar
 import re
 from datetime import date, datetime, timedelta
 
+# How a date is written by hand, the format a date field's help states (WCAG 3.3.2): a
+# browser without a date picker shows a plain text box, and a screen reader reads the
+# picker's parts without saying the order.
+TYPED_FORMAT = "jj/mm/aaaa"
 _FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -58,10 +62,18 @@ def unread(text: str) -> str:
     if found is None and _ISO.fullmatch(text.strip()):
         year = int(text.strip()[:4])
     if year is None:
-        return f"{shown} n'est pas une date (format attendu jj/mm/aaaa)"
+        return f"{shown} n'est pas une date (format attendu {TYPED_FORMAT})"
     if not FIRST_DAY.year <= year <= LAST_DAY.year:
         return f"{shown} est hors des dates possibles ({FIRST_DAY.year} à {LAST_DAY.year})"
     return f"{shown} n'existe pas dans le calendrier"
+
+
+def with_typed_format(help_text: str | None) -> str:
+    """The help of a date field, saying the format unless it already does."""
+    help_text = (help_text or "").strip()
+    if TYPED_FORMAT in help_text:
+        return help_text
+    return f"{help_text} Format : {TYPED_FORMAT}.".strip()
 
 
 def read_typed_date(

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
-from connectences import vocab
+from connectences import dates, vocab
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import phone_display
 from connectences.matching.score import WEIGHTS
@@ -82,6 +82,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_filter(french_number, "nombre_fr")
     app.add_template_filter(decimal_input, "nombre_saisi")
     app.add_template_filter(french_typography, "typo")
+    app.add_template_filter(dates.with_typed_format, "avec_format_date")
     app.add_template_filter(plural, "pluriel")
     app.add_template_filter(hours_fr, "heures")
     app.add_template_filter(distance_fr, "km")

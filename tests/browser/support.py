@@ -140,6 +140,19 @@ def overflow(page) -> int:
     )
 
 
+def dates_without_format(page) -> list[str]:
+    """The date fields of the page whose label and description (aria-describedby) do
+    not say the format jj/mm/aaaa ([] when all do; WCAG 3.3.2)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('input[type=date]')].filter(input => {
+            const ids = (input.getAttribute('aria-describedby') || '').split(/\\s+/);
+            const said = [...input.labels].map(label => label.textContent).concat(
+                ids.map(id => (id && document.getElementById(id) || {}).textContent || ''));
+            return !said.join(' ').includes('jj/mm/aaaa');
+        }).map(input => input.id || input.name)"""
+    )
+
+
 def check(page, name: str, label: str) -> list[dict]:
     """Screenshot ``name``; on a phone-wide window, no sideways scroll; axe's blocking list."""
     wider = overflow(page) if page.viewport_size["width"] <= PHONE["width"] else 0

@@ -13,7 +13,14 @@ import pytest
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Lead
-from tests.browser.support import PHONE, check, describe, lead_to_accept, open_as
+from tests.browser.support import (
+    PHONE,
+    check,
+    dates_without_format,
+    describe,
+    lead_to_accept,
+    open_as,
+)
 from tests.helpers import sent_on
 
 pytestmark = pytest.mark.browser
@@ -38,6 +45,10 @@ def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_s
     start = local_today() - timedelta(days=100)
     _sent_on(live_server, lead, start)
     _press(page, "Accepter la proposition")
+    # Its dates (start, contract's end, trial's end) say how a date is written.
+    assert not dates_without_format(page), dates_without_format(page)
+    # The start date, refused when empty, says in words that it is required.
+    assert "(obligatoire)" in page.locator(".field", has=page.locator("#debut")).inner_text()
     page.get_by_label("Date de début").fill(start.isoformat())
     _press(page, "Enregistrer le placement")
     confirm = page.get_by_label(
@@ -77,6 +88,7 @@ def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_s
     )
     _press(page, "Enregistrer le suivi")
     assert "ne peut pas être dans le futur" in page.content()
+    assert not dates_without_format(page), dates_without_format(page)
     blocking += check(page, "suivi-fin-erreur-390", "suivi, date de fin refusée (390 px)")
 
     last_day = local_today() - timedelta(days=2)

@@ -12,7 +12,16 @@ from datetime import timedelta
 import pytest
 
 from connectences.clock import local_today
-from tests.browser.support import PHONE, check, describe, lead_to_accept, log_in, open_as, path_of
+from tests.browser.support import (
+    PHONE,
+    check,
+    dates_without_format,
+    describe,
+    lead_to_accept,
+    log_in,
+    open_as,
+    path_of,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -253,4 +262,6 @@ def test_public_forms_bring_their_errors_next_to_their_fields(page, live_server)
         page.goto(live_server.url + path_of(live_server, endpoint))
         _send(page, button)
         _after(page, label, problems, blocking)
+        # The date fields (availability, start) say how a date is written.
+        problems += [f"{label} : « {d} » ne dit pas jj/mm/aaaa" for d in dates_without_format(page)]
     _none_found(problems, blocking)

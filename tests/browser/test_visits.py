@@ -16,6 +16,7 @@ from connectences.demo import build_demo_document
 from tests.browser.support import (
     PHONE,
     check,
+    dates_without_format,
     describe,
     open_as,
 )
@@ -42,6 +43,7 @@ def test_log_a_visit_on_a_phone(page, live_server):
     panel = page.locator("#pression")
     expect(panel.get_by_text("Dernier contact")).to_be_visible()
     blocking += check(page, "visite-formulaire-390", "nouvelle visite, formulaire (390 px)")
+    assert not dates_without_format(page), "une date du formulaire ne dit pas jj/mm/aaaa"
 
     page.get_by_label("Téléphone", exact=True).check()
     page.get_by_label("Aides et plans de relance").check()
