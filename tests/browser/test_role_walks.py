@@ -374,3 +374,31 @@ def test_key_figures_keep_one_width_at_every_window_width(page, live_server):
     for width in (600, 800, 1000):
         page.set_viewport_size({"width": width, "height": 900})
         assert page.evaluate(LAYOUT) == [], width
+
+
+def test_a_menu_group_closes_with_escape_or_when_the_keyboard_leaves_it(page, live_server):
+    # On a wide window a group of the menu opens over the page: left open, it covered
+    # the page's top while the keyboard went on, and Escape did nothing.
+    open_as(page, live_server, "animateur", DESKTOP, path_of(live_server, "public.home"))
+    group = page.locator(".site-nav .nav-group details").first
+    summary = group.locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(group).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(group).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect(group).to_have_attribute("open", "")
+    links = group.locator("a").count()
+    for _ in range(links + 1):
+        page.keyboard.press("Tab")
+    assert not group.evaluate("(details) => details.contains(document.activeElement)")
+    expect(group).not_to_have_attribute("open", "")
+
+    summary.click()
+    expect(group).to_have_attribute("open", "")
+    page.locator("main h1").click()
+    expect(group).not_to_have_attribute("open", "")

@@ -39,6 +39,35 @@
   apply();
 })();
 
+/* A group of the menu (Besoins, Prospection...) opens over the page on a wide window.
+   Left open, it stayed over the page's top while the keyboard went on, and Escape did
+   nothing: Escape now closes it and gives the focus back to its name; so does the
+   focus or a click leaving it. */
+(function () {
+  "use strict";
+  var groups = document.querySelectorAll(".site-nav .nav-group details");
+  Array.prototype.forEach.call(groups, function (details) {
+    var summary = details.querySelector("summary");
+    details.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !details.open) return;
+      details.open = false;
+      summary.focus();
+      // The phone's menu (above) is left open: only the group closes.
+      event.stopPropagation();
+    });
+    details.addEventListener("focusout", function (event) {
+      if (details.open && event.relatedTarget && !details.contains(event.relatedTarget)) {
+        details.open = false;
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    Array.prototype.forEach.call(groups, function (details) {
+      if (details.open && !details.contains(event.target)) details.open = false;
+    });
+  });
+})();
+
 /* Printing a page prints its folded sections too. */
 (function () {
   "use strict";
