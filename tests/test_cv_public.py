@@ -137,6 +137,29 @@ def test_the_form_asks_nothing_french_law_forbids(client):
     assert re.search(r'src="/static/js/cv-suggest\.js\?v=\w+"', html) and "<script>" not in html
 
 
+def test_the_person_s_own_fields_name_their_purpose_and_the_consent_says_it_is_required(
+    client,
+):
+    """WCAG 1.3.5: what the form asks of the person themselves names its purpose (a
+    browser fills it in, an aid may show its icon), their commune included; the consent
+    box, refused when not ticked, says in words that it is required (3.3.2)."""
+    page = html_of(client.get("/deposer-mon-cv"))
+    for field_id, purpose in (
+        ("first_name", "given-name"),
+        ("last_name", "family-name"),
+        ("email", "email"),
+        ("phone", "tel"),
+        ("commune", "address-level2"),
+    ):
+        tag = re.search(rf'<input[^>]*\bid="{field_id}"[^>]*>', page).group(0)
+        assert f'autocomplete="{purpose}"' in tag, tag
+    assert re.search(
+        r'<label for="consent">.*?</label>\s*<span class="required">\(obligatoire\)</span>',
+        page,
+        re.S,
+    )
+
+
 def test_public_home_links_to_the_cv_form(client):
     assert 'href="/deposer-mon-cv"' in client.get("/").get_data(as_text=True)
 

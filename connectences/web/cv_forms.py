@@ -128,7 +128,9 @@ class CandidateForm(Form):
         "Commune où vous habitez",
         validators=[Required()],
         description="Le nom de la commune, ou son code postal. Exemple : Biganos.",
-        render_kw={"list": "communes-du-pays", "autocomplete": "off"},
+        # The person's own commune (WCAG 1.3.5): a browser may fill it in, an aid may
+        # show its icon; the list of the area's communes still suggests as they type.
+        render_kw={"list": "communes-du-pays", "autocomplete": "address-level2"},
     )
     mobility_km = StringField(
         "Distance que vous acceptez de parcourir (en km)",
