@@ -997,6 +997,8 @@ def test_the_reorientation_form_says_which_reasons_the_partner_receives(client, 
     page = unescape(html_of(client.get("/animateur/besoins/daf")))
     assert "GE Bassin ne prend pas le niveau" in page  # shown to the animateur
     assert "seront jointes" not in page
+    # Read with the button that sends it (a screen reader reaches the button, not it).
+    assert re.search(r'<button[^>]*aria-describedby="reorienter-envoi"[^>]*>Réorienter', page)
     sent = page[page.index('id="reorienter-envoi"') :]
     sent = sent[: sent.index("</div>")]
     assert "Si vous choisissez France Travail Arcachon, la plateforme y joint ces raisons" in sent

@@ -69,6 +69,10 @@ def test_search_without_javascript_lists_links_to_the_visit_form(client, auth):
     assert "1 entreprise trouvée" in body
     assert f'href="{URL}?entreprise={company.ref}"' in page.get_data(as_text=True)
     assert "Garage du Centre" not in body
+    # The create-on-the-spot form's group of the person met is read with its help.
+    html = html_of(page)
+    assert '<fieldset aria-describedby="met-aide">' in html
+    assert 'id="met-aide">Pour que l\'opérateur puisse la joindre' in html
 
 
 def test_search_endpoint_by_siret(client, auth):
