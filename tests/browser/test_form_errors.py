@@ -265,3 +265,17 @@ def test_public_forms_bring_their_errors_next_to_their_fields(page, live_server)
         # The date fields (availability, start) say how a date is written.
         problems += [f"{label} : « {d} » ne dit pas jj/mm/aaaa" for d in dates_without_format(page)]
     _none_found(problems, blocking)
+
+
+def test_the_drawn_marks_of_errors_and_menus_are_not_read(page, live_server):
+    """The ⚠ before each error and the ▾ ▴ of the menus are drawn by the style sheet: a
+    screen reader read them too (the menu button was named « Menu ▾ », each error began
+    with « ⚠ » before its own « Erreur : »). Read from Chromium's accessibility tree."""
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + path_of(live_server, "cv_public.submit"))
+    _send(page, "Envoyer mon profil")
+    assert page.locator(".errors li").count() and page.locator(".nav-toggle").count()
+    nodes = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    read = {node.get("name", {}).get("value", "") for node in nodes}
+    assert not [name for name in read if any(mark in name for mark in "⚠▾▴")]
+    assert page.get_by_role("button", name="Menu").count() == 1
