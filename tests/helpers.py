@@ -19,6 +19,7 @@ from connectences.accounts.scope import API_ROLES
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.kept import forget_kept
+from connectences.matching.matches import forget_indexes
 from connectences.models import (
     ApiToken,
     AuditLog,
@@ -208,8 +209,11 @@ def empty_domain_tables() -> None:
         db.session.execute(text(f'DROP TABLE "{name}"'))
     db.session.commit()
     # The watches' generations went with the rows: a value kept under one of them (the
-    # pooled bundles) would come back for other rows once it is counted again.
+    # pooled bundles) would come back for other rows once it is counted again. The
+    # candidate index forgets people by their tombstones, and these rows leave none: on
+    # PostgreSQL, whose ids never go back, it would keep them (pooling reads it whole).
     forget_kept()
+    forget_indexes()
     if statistics:
         db.session.remove()
         db.engine.dispose()
