@@ -21,7 +21,12 @@ from tests.known_secrets import PASSWORD
 
 
 def _changes() -> list[AuditLog]:
-    return list(db.session.scalars(select(AuditLog).where(AuditLog.action == "user_role_changed")))
+    # In the order written: without ORDER BY, PostgreSQL may hand them in another.
+    return list(
+        db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "user_role_changed").order_by(AuditLog.id)
+        )
+    )
 
 
 def _token(owner: User, admin: User) -> str:
