@@ -899,13 +899,14 @@ def test_jobs_run_says_a_period_is_being_run_rather_than_done(runner):
 
     make_world(MONDAY)
     now = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
-    _left_running("monthly_digest", "2026-03", f"{socket.gethostname()}:{os.getppid()}")
+    runner_id = f"{socket.gethostname()}:{os.getppid()}"
+    _left_running("monthly_digest", "2026-03", runner_id, started=now - timedelta(hours=1))
     with time_machine.travel(now, tick=False):
         result = runner.invoke(args=["jobs", "run", "monthly_digest", "--wet-run"])
     assert result.exit_code == 0
     assert (
-        f"monthly_digest : en cours pour la période 2026-03 ({socket.gethostname()}:"
-        f"{os.getppid()}, depuis le 02/03/2026 à 10:00), ignorée." in result.output
+        f"monthly_digest : en cours pour la période 2026-03 ({runner_id}, "
+        "depuis le 04/03/2026 à 09:00), ignorée." in result.output
     )
 
 
@@ -918,11 +919,11 @@ def _dead_process_id() -> int:
     return child.pid
 
 
-def _left_running(job_id: str, period: str, runner: str) -> int:
+def _left_running(job_id: str, period: str, runner: str, started: datetime = MONDAY) -> int:
     row = JobRun(
         job_id=job_id,
         period=period,
-        started_at=MONDAY,
+        started_at=started,
         outcome="running",
         counts={"runner": runner},
     )
@@ -943,7 +944,7 @@ def test_a_run_left_running_by_a_killed_scheduler_is_taken_over_not_lost():
     host = socket.gethostname()
     # A process of this host still alive (the test's parent), another host's: left alone.
     for runner in (f"{host}:{os.getppid()}", f"autre-serveur:{_dead_process_id()}"):
-        row = _left_running("monthly_digest", "2026-03", runner)
+        row = _left_running("monthly_digest", "2026-03", runner, started=now - timedelta(hours=1))
         with time_machine.travel(now, tick=False):
             assert run_guarded(job, now=now).outcome == "skipped"
         db.session.delete(db.session.get(JobRun, row))
@@ -960,3 +961,109 @@ def test_a_run_left_running_by_a_killed_scheduler_is_taken_over_not_lost():
     assert taken.counts == {"officers": 1, "mails": 1, "reports": 1}
     assert taken.id == row and taken.outcome == "ok" and taken.finished_at is not None
     assert len(mails("cobas@agglo.fr")) == 1
+
+
+def _broken_job(fails: int) -> tuple[Job, list]:
+    """A daily job that raises on its first ``fails`` runs, then works."""
+    calls = []
+
+    def flaky(ctx):
+        calls.append(ctx.now)
+        if len(calls) <= fails:
+            raise RuntimeError(f"panne n° {len(calls)}")
+        return {"done": 1}
+
+    return Job("flaky", "Tâche instable", flaky, "cron", {"hour": 1}), calls
+
+
+def test_a_failed_period_is_run_again_by_the_sweep_until_it_works():
+    from connectences.jobs.catch_up import catch_up
+
+    make_world(MONDAY)
+    job, calls = _broken_job(fails=1)
+    now = MONDAY + timedelta(days=3)
+    with time_machine.travel(now, tick=False):
+        assert run_guarded(job, now=now).outcome == "error"
+        # The hour after: the sweep runs the period again, and it works.
+        later = now + timedelta(hours=1)
+        (again,) = catch_up(later, [job])
+        assert (again.outcome, again.counts) == ("ok", {"done": 1, "attempt": 2})
+        assert catch_up(later + timedelta(hours=1), [job])[0].outcome == "skipped"
+    assert len(calls) == 2
+    row = db.session.scalars(select(JobRun).where(JobRun.job_id == "flaky")).one()
+    assert (row.outcome, row.error, row.counts) == ("ok", None, {"done": 1, "attempt": 2})
+    (report,) = mails("admin@pays.fr")
+    assert "relancée automatiquement dans l'heure (tentative 1 sur 3)" in report.body_text
+
+
+def test_a_period_failing_three_times_waits_for_a_person(runner, monkeypatch):
+    from connectences.jobs.catch_up import catch_up
+
+    make_world(MONDAY)
+    job, calls = _broken_job(fails=4)
+    now = MONDAY + timedelta(days=3)
+    with time_machine.travel(now, tick=False):
+        assert run_guarded(job, now=now).outcome == "error"
+        outcomes = [catch_up(now + timedelta(hours=h), [job])[0].outcome for h in (1, 2, 3, 4)]
+    assert outcomes == ["error", "error", "skipped", "skipped"]
+    assert len(calls) == 3
+    reports = [mail.body_text for mail in mails("admin@pays.fr")]
+    assert len(reports) == 3
+    assert "(tentative 2 sur 3)" in reports[1]
+    assert (
+        "C'était la tentative 3 sur 3 : elle ne sera plus relancée automatiquement" in (reports[2])
+    )
+    assert "flask --app connectences jobs run flaky --wet-run" in reports[2]
+    # A person fixed the cause and runs it: the period in error runs once more.
+    monkeypatch.setitem(JOBS_BY_ID, "flaky", job)
+    with time_machine.travel(now + timedelta(hours=5), tick=False):
+        result = runner.invoke(args=["jobs", "run", "flaky", "--wet-run"])  # fails again
+        assert result.exit_code == 1 and "panne n° 4" in result.output
+        result = runner.invoke(args=["jobs", "run", "flaky", "--wet-run"])
+        assert result.exit_code == 0 and '"attempt": 5' in result.output
+        result = runner.invoke(args=["jobs", "run", "flaky", "--wet-run"])
+        assert "déjà exécutée pour la période 2026-03-05, ignorée." in result.output
+    assert len(calls) == 5
+    row = db.session.scalars(select(JobRun).where(JobRun.job_id == "flaky")).one()
+    assert row.outcome == "ok" and row.counts == {"done": 1, "attempt": 5}
+
+
+def test_a_job_every_minute_is_not_retried_by_the_sweep(monkeypatch):
+    make_world(MONDAY)
+
+    def broken(ctx):
+        raise RuntimeError("relais injoignable")
+
+    job = Job("minutely", "Chaque minute", broken, "interval", {"minutes": 1})
+    now = MONDAY + timedelta(days=3)
+    with time_machine.travel(now, tick=False):
+        assert run_guarded(job, now=now).outcome == "error"
+    (report,) = mails("admin@pays.fr")
+    assert "Elle sera relancée à sa prochaine échéance." in report.body_text
+
+
+def test_a_run_running_for_hours_is_taken_over_whoever_wrote_it():
+    make_world(MONDAY)
+    job = JOBS_BY_ID["monthly_digest"]
+    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.commit()
+    # Another host's row (the container was renamed): left alone for a while...
+    _left_running("monthly_digest", "2026-03", "ancien-serveur:4242")  # started MONDAY
+    soon = MONDAY + timedelta(hours=5)
+    with time_machine.travel(soon, tick=False):
+        assert run_guarded(job, now=soon).outcome == "skipped"
+    # ...but no job runs for six hours: it is dead.
+    late = MONDAY + timedelta(hours=6, minutes=1)
+    with time_machine.travel(late, tick=False):
+        result = run_guarded(job, now=late)
+        assert result.outcome == "ok" and result.counts["mails"] == 1
+        assert run_guarded(job, now=late).outcome == "skipped"
+    assert len(mails("cobas@agglo.fr")) == 1
+
+
+def test_the_sweep_runs_at_start_then_every_hour(app):
+    from connectences.jobs.cli import SWEEP_EVERY, build_scheduler
+
+    sweep = {job.id: job for job in build_scheduler(app).get_jobs()}["catch_up"]
+    assert sweep.trigger.interval == SWEEP_EVERY == timedelta(hours=1)
+    assert sweep.next_run_time <= datetime.now(UTC) + timedelta(seconds=1)

@@ -1,15 +1,15 @@
-"""The scheduled runs missed while the scheduler was stopped, run once when it starts.
+"""The scheduled runs missed or failed, run again by a sweep: at start, then every hour.
 
 APScheduler keeps its jobs in memory: a scheduler started again computes each job's
 next time from now, and the runs that fell while it was stopped (three days down, a
-1st of the month at 06:00 missed) are never made. At start, each daily or monthly job
-whose last due time passed without a run of its period runs once now, for that period:
-the last period only (three days of a daily job are one run, its rules reading what is
-due up to today), and the guard (``run_guarded``) makes a period already run, or being
-run by another scheduler, a skip. Jobs every minute need none: the next minute does it.
-A job that never ran (a new installation, a job added by this version) has missed
-nothing: its first run is at its time, not a report of a month the platform was not
-running at the first start.
+1st of the month at 06:00 missed) are never made. The sweep runs, for each daily or
+monthly job, its last due period when that period has no run, or a run that ended in
+error with attempts left (``runner.MAX_ATTEMPTS``): the last period only (three days of
+a daily job are one run, its rules reading what is due up to today), and the guard
+(``run_guarded``) makes a period done, or being run by another scheduler, a skip. Jobs
+every minute need none: the next minute does it. A job that never ran (a new
+installation, a job added by this version) has missed nothing: its first run is at its
+time, not a report of a month the platform was not running at the first start.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def last_due(job: Job, now: datetime) -> datetime | None:
 
 
 def catch_up(now: datetime, jobs: list[Job] = JOBS) -> list[RunResult]:
-    """Run, once, each job that ran before and whose last due period has no run; the
-    results, in order."""
+    """Run each job that ran before for its last due period, which the guard skips unless
+    that period has no run or failed with attempts left; the results, in order."""
     ran_before = set(db.session.scalars(select(JobRun.job_id).distinct()))
     results = []
     for job in jobs:

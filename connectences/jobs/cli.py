@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -25,8 +27,10 @@ from connectences.jobs.registry import JOBS, JOBS_BY_ID
 from connectences.jobs.runner import LOCAL_TZ, execute, last_runs, run_guarded, utc
 from connectences.models import JobRun, utcnow
 
-# The scheduler's one-off job at start: the runs missed while it was stopped.
+# The scheduler's sweep, at start then every hour: the runs missed while it was stopped
+# (or while a tick could not fire) and the periods that failed, with attempts left.
 CATCH_UP = "catch_up"
+SWEEP_EVERY = timedelta(hours=1)
 
 
 @click.group("jobs", help="Tâches planifiées : liste, exécution manuelle.")
@@ -64,7 +68,7 @@ def run_job(job_id: str, wet_run: bool) -> None:
         counts = execute(job, dry_run=True)
         click.echo(f"Simulation de {job.id} (rien n'a été modifié) : {_fmt(counts)}")
         return
-    result = run_guarded(job)
+    result = run_guarded(job, manual=True)
     if result.outcome == "skipped":
         held = db.session.scalar(
             select(JobRun).where(JobRun.job_id == job.id, JobRun.period == result.period)
@@ -134,7 +138,7 @@ def build_scheduler(app):
                 for result in catch_up(utcnow()):
                     if result.outcome != "skipped":
                         logging.getLogger("connectences.jobs").info(
-                            "missed run caught up: %s %s %s",
+                            "missed or failed run made: %s %s %s",
                             result.job_id,
                             result.period,
                             result.outcome,
@@ -144,8 +148,14 @@ def build_scheduler(app):
 
     for job in JOBS:
         scheduler.add_job(tick, job.make_trigger(), args=[job.id], id=job.id, name=job.id)
-    # Once, as soon as it starts, beside the others (no trigger: now).
-    scheduler.add_job(missed, id=CATCH_UP, name=CATCH_UP)
+    # As soon as it starts, beside the others, then every hour.
+    scheduler.add_job(
+        missed,
+        IntervalTrigger(seconds=SWEEP_EVERY.total_seconds(), timezone=LOCAL_TZ),
+        id=CATCH_UP,
+        name=CATCH_UP,
+        next_run_time=datetime.now(LOCAL_TZ),
+    )
     return scheduler
 
 
