@@ -128,11 +128,16 @@ class Defaults:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
     ARGON2_PARALLELISM = 4
-    # Login throttle: an account that fails LOGIN_MAX_FAILURES times within the window,
-    # or an address that fails LOGIN_ADDRESS_MAX_FAILURES times (many people share
-    # one address: an office's wifi, a mobile carrier's NAT), is locked for
+    # Login throttle (accounts/throttle.py, LoginPolicies): within the window, an account
+    # that fails LOGIN_MAX_FAILURES times from one address is locked from that address only
+    # (a stranger must not lock its owner out); one that fails LOGIN_ACCOUNT_MAX_FAILURES
+    # times from all addresses together is locked everywhere (a guess spread over many
+    # addresses; the reset link still lets its owner in); an address that fails
+    # LOGIN_ADDRESS_MAX_FAILURES times, whatever the accounts, is locked (many people share
+    # one address: an office's wifi, a mobile carrier's NAT). Each lock lasts
     # LOGIN_LOCK_SECONDS.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_ACCOUNT_MAX_FAILURES = 50
     LOGIN_ADDRESS_MAX_FAILURES = 50
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCK_SECONDS = 15 * 60

@@ -18,7 +18,7 @@ from connectences.config import Defaults
 from connectences.extensions import db
 from connectences.models import AuditLog, Invitation, LoginThrottle, OutboxMessage, User, utcnow
 from tests import factories
-from tests.helpers import error_of
+from tests.helpers import error_of, recorded_statements
 from tests.known_secrets import GOOD_PASSWORD, OTHER_PASSWORD, PASSWORD
 
 
@@ -168,24 +168,74 @@ def test_candidate_account_finds_its_profile_by_email():
 # --- login throttle ----------------------------------------------------------------
 
 
-def test_account_locks_after_repeated_failures_from_any_address(auth, app):
+def test_failures_from_one_address_lock_the_account_from_that_address_only(auth, app):
+    """Anyone may type wrong passwords for an address: that must not lock its owner out."""
     user = auth.create("animateur")
+    stranger, owner = "198.51.100.7", "203.0.113.50"
     limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", stranger)
+    with pytest.raises(accounts.AccountLocked) as locked:
+        accounts.authenticate(db.session, user.email, "mauvais", stranger)
+    assert "bloquée" in locked.value.message
+    row = _throttle_row(throttle.pair_key(user.email, stranger))
+    assert row.locked_until > utcnow() + timedelta(seconds=app.config["LOGIN_LOCK_SECONDS"] - 60)
+    assert _throttle_row(throttle.account_key(user.email)).locked_until is None
+    # From the stranger's address, even the right password is refused: guessing stays slow.
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, PASSWORD, stranger)
+    lockout = db.session.scalars(select(AuditLog).where(AuditLog.action == "login_lockout")).one()
+    assert lockout.details == {"keys": ["compte depuis cette adresse"]}
+    # The owner, from their own address, is not refused.
+    assert accounts.authenticate(db.session, user.email, PASSWORD, owner) is user
+    # When the lock ends, the right password works from the stranger's address too.
+    with time_machine.travel(utcnow() + timedelta(seconds=app.config["LOGIN_LOCK_SECONDS"] + 1)):
+        assert accounts.authenticate(db.session, user.email, PASSWORD, stranger) is user
+
+
+def test_failures_spread_over_many_addresses_lock_the_account_everywhere(auth, app):
+    user = auth.create("animateur")
+    limit = app.config["LOGIN_ACCOUNT_MAX_FAILURES"]
+    assert limit == 50 and limit > app.config["LOGIN_MAX_FAILURES"]
+    # A guess spread over addresses, each staying under the lock of its own pair.
     for attempt in range(limit - 1):
         with pytest.raises(accounts.LoginRefused):
-            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
-    with pytest.raises(accounts.AccountLocked) as locked:
-        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.200")
-    assert "bloquée" in locked.value.message
-    row = _throttle_row(throttle.account_key(user.email))
-    assert row.locked_until > utcnow() + timedelta(seconds=app.config["LOGIN_LOCK_SECONDS"] - 60)
-    # Locked: even the right password is refused, from a fresh address.
+            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.{attempt}.1")
     with pytest.raises(accounts.AccountLocked):
-        accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.50")
-    assert "login_lockout" in _actions()
-    # When the lock ends, the right password works again.
-    with time_machine.travel(utcnow() + timedelta(seconds=app.config["LOGIN_LOCK_SECONDS"] + 1)):
-        assert accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.50") is user
+        accounts.authenticate(db.session, user.email, "mauvais", "198.51.200.1")
+    assert _throttle_row(throttle.account_key(user.email)).locked_until > utcnow()
+    # Locked everywhere: the right password from a fresh address is refused.
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.51")
+    # Another account is not concerned.
+    other = auth.create("animateur")
+    assert accounts.authenticate(db.session, other.email, PASSWORD, "203.0.113.51") is other
+
+
+def test_the_limit_per_account_from_all_addresses_is_its_own_setting(auth, app, monkeypatch):
+    user = auth.create("animateur")
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_MAX_FAILURES", 3)
+    for attempt in range(2):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", f"192.0.2.{attempt}")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, "mauvais", "192.0.2.9")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.10")
+
+
+def test_a_login_typed_as_someone_s_pair_key_counts_apart_from_it(auth, app, monkeypatch):
+    """Whatever is typed as the login address gives a per-account key: typed as
+    « victim|ip:<their address> », it must not be the count of the victim's pair."""
+    user = auth.create("animateur")
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_MAX_FAILURES", 2)
+    forged = f"{user.email}|ip:203.0.113.60"
+    for attempt in range(2):
+        with pytest.raises(accounts.AccountError):
+            accounts.authenticate(db.session, forged, "x", f"192.0.2.{attempt}")
+    assert _throttle_row(throttle.account_key(forged)).locked_until is not None
+    assert accounts.authenticate(db.session, user.email, PASSWORD, "203.0.113.60") is user
 
 
 def test_address_locks_after_many_failures_on_several_accounts(auth, app):
@@ -240,30 +290,39 @@ def test_failures_outside_the_window_are_forgotten(auth, app):
     user = auth.create("animateur")
     limit = app.config["LOGIN_MAX_FAILURES"]
     start = utcnow()
-    for attempt in range(limit - 1):
+    for _ in range(limit - 1):
         with pytest.raises(accounts.LoginRefused):
-            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
+            accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.9")
     later = start + timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 1)
     # A new window: not locked.
     with time_machine.travel(later), pytest.raises(accounts.LoginRefused):
-        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.99")
+        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.9")
+    assert _throttle_row(throttle.pair_key(user.email, "198.51.100.9")).failures == 1
     assert _throttle_row(throttle.account_key(user.email)).failures == 1
 
 
-def test_success_clears_the_account_counter(auth):
+def test_success_clears_the_count_of_the_account_from_that_address(auth, app):
     user = auth.create("animateur")
-    with pytest.raises(accounts.LoginRefused):
-        accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.1")
-    assert _throttle_row(throttle.account_key(user.email)).failures == 1
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.1")
+    assert _throttle_row(throttle.pair_key(user.email, "198.51.100.1")).failures == 4
     accounts.authenticate(db.session, user.email, PASSWORD, "198.51.100.1")
-    assert _throttle_row(throttle.account_key(user.email)).failures == 0
+    assert _throttle_row(throttle.pair_key(user.email, "198.51.100.1")).failures == 0
+    # The count from all addresses is not the owner's to clear by logging in: a guess
+    # spread over many addresses would start again after each of their logins.
+    assert _throttle_row(throttle.account_key(user.email)).failures == 4
+    # Four more mistakes do not lock the owner out.
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        with pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.1")
 
 
 def test_lock_is_in_the_database_so_every_worker_sees_it(auth, app):
     user = auth.create("animateur")
-    for attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         with pytest.raises(accounts.AccountError):
-            accounts.authenticate(db.session, user.email, "mauvais", f"198.51.100.{attempt}")
+            accounts.authenticate(db.session, user.email, "mauvais", "198.51.100.3")
     # Read before switching apps: the main session would otherwise refresh it
     # through the other app's engine (Flask-SQLAlchemy binds by current app).
     email = user.email
@@ -277,7 +336,7 @@ def test_lock_is_in_the_database_so_every_worker_sees_it(auth, app):
     )
     with worker.app_context():
         with pytest.raises(accounts.AccountLocked):
-            accounts.authenticate(db.session, email, PASSWORD, "203.0.113.9")
+            accounts.authenticate(db.session, email, PASSWORD, "198.51.100.3")
         db.session.remove()
         db.engine.dispose()
 
@@ -341,6 +400,34 @@ def test_locked_login_page_answers_429(client, auth, app):
     assert response.status_code == 429
     assert "Trop de tentatives" in text(response)
     assert auth.post_login(user.email).status_code == 429
+    # The owner, on another connection, logs in.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.70"
+    assert auth.post_login(user.email, client=elsewhere).status_code == 302
+
+
+def _login_statements(auth, email: str, remote: str) -> tuple[list[str], int, str]:
+    """The statements, status and page of six wrong passwords for ``email`` from ``remote``
+    (the last two refused by the lock)."""
+    client = auth.client.application.test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
+    pages = []
+    with recorded_statements() as statements:
+        for _ in range(6):
+            pages.append(auth.post_login(email, "mauvais", client=client))
+    status = [page.status_code for page in pages]
+    # The page as read, the address typed set aside (the form shows it back).
+    said = [text(page).replace(email, "…") for page in pages]
+    return statements, status, said
+
+
+def test_the_login_page_answers_the_same_for_an_address_without_account(auth):
+    user = auth.create("animateur", email="connu@exemple.fr")
+    known = _login_statements(auth, user.email, "198.51.100.30")
+    unknown = _login_statements(auth, "inconnu@exemple.fr", "198.51.100.31")
+    assert known[1] == unknown[1] == [200, 200, 200, 200, 429, 429]
+    assert "Trop de tentatives" in known[2][-1] and known[2] == unknown[2]
+    assert known[0] == unknown[0]
 
 
 def test_session_is_cleared_at_login(client, auth):

@@ -1723,6 +1723,27 @@ def test_wrong_passwords_for_an_address_change_count_toward_the_account_s_lock(c
     assert len(audit_entries("reauth_failed")) == app.config["LOGIN_MAX_FAILURES"]
 
 
+def test_an_address_change_locks_the_account_from_that_address_only(client, app, auth):
+    """The form's password counts under the rule of the login page, in the same counts: a
+    stranger holding the link locks the account from their address, not its owner."""
+    space = space_with_account(client)
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.40"
+    wrong = "devine-encore-2026"  # noqa: S105 — a wrong guess typed by the test, no credential
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        assert ask_address(client, space, "intrus@exemple.org", password=wrong).status_code == 400
+    # One more at the login page, from the same address, locks the pair.
+    assert auth.post_login(EMAIL, wrong, client=client).status_code == 429
+    locked = ask_address(client, space, "intrus@exemple.org", password=PASSWORD)
+    assert locked.status_code == 429 and the_candidate().pending_email is None
+    # The owner, on another connection, logs in and changes the address with the password.
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "203.0.113.41"
+    accepted = ask_address(owner, space, "nouvelle@exemple.fr", password=PASSWORD)
+    assert accepted.status_code == 302
+    assert the_candidate().pending_email == "nouvelle@exemple.fr"
+    assert auth.post_login(EMAIL, client=owner).status_code == 302
+
+
 def test_the_account_s_owner_logged_in_changes_the_address_without_typing_it_again(client, auth):
     user = auth.login("candidate")
     page = client.get("/candidat/mon-espace/modifier")

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import func, select, text
 
 from connectences.extensions import db
-from connectences.models import AuditLog, OutboxMessage, User
+from connectences.models import AuditLog, LoginThrottle, OutboxMessage, User
 from connectences.models.base import utcnow
 from tests.fixtures_auth import csrf_token_from
 from tests.helpers import resolve_link_requests, same_page
@@ -187,6 +187,42 @@ def test_an_owner_locked_out_by_someone_else_s_failures_gets_in_through_a_reset(
     chosen = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert chosen.status_code == 302
     assert client.get(chosen.location).status_code == 200  # logged in, lock or not
+    # The new password is not locked out by the guesses at the old one, on that same
+    # connection either (another device of the owner's, at the office).
+    assert _log_in(app.test_client(), "rh@ge.fr", NEW_PASSWORD).status_code == 302
+
+
+def test_a_reset_clears_the_lock_a_guess_from_many_addresses_set(app, client, auth):
+    """Failures spread over many addresses lock the account everywhere, its owner's
+    connection included: the reset link lets them in and clears every lock of the
+    account, from each address and from all together."""
+    auth.create("operator", email="rh@ge.fr")
+    for attempt in range(app.config["LOGIN_ACCOUNT_MAX_FAILURES"]):
+        guesser = app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = f"198.51.100.{attempt}"
+        _log_in(guesser, "rh@ge.fr", OTHER_PASSWORD)
+    # One guess from each address, the owner's connection never used: locked all the same.
+    assert _log_in(client, "rh@ge.fr", PASSWORD).status_code == 429
+    _ask(client, "rh@ge.fr")
+    (mail,) = _mails_to("rh@ge.fr")
+    path = LINK.search(mail.body_text).group(1)
+    chosen = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert chosen.status_code == 302
+    assert client.get(chosen.location).status_code == 200
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LoginThrottle)
+            .where(LoginThrottle.key.contains("rh@ge.fr"))
+        )
+        == 0
+    )
+    for remote in ("127.0.0.1", "198.51.100.0", "203.0.113.5"):
+        elsewhere = app.test_client()
+        elsewhere.environ_base["REMOTE_ADDR"] = remote
+        assert _log_in(elsewhere, "rh@ge.fr", NEW_PASSWORD).status_code == 302, remote
+    # The counts of the addresses are not the account's: they stay.
+    assert db.session.get(LoginThrottle, "ip:198.51.100.1").failures == 1
 
 
 def test_disabling_an_account_ends_its_reset_links_for_good(app, client, auth):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from connectences import create_app
+from connectences.accounts import throttle
 from connectences.extensions import db
 from connectences.models import LoginThrottle, Need
 from connectences.web.access import public
@@ -252,9 +253,31 @@ def test_trusted_proxy_address_feeds_the_throttle(app, auth):
     )
     keys = set(db.session.scalars(select(LoginThrottle.key)))
     assert "ip:203.0.113.77" in keys and "ip:127.0.0.1" not in keys
+    assert throttle.pair_key(user.email, "203.0.113.77") in keys
     with proxied.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_address_changes_no_count(client, auth, app):
+    """The lock of an account from one address would be sidestepped by a new
+    X-Forwarded-For on each try: without TRUSTED_PROXIES, the header is not read."""
+    user = auth.create("animateur")
+    assert app.config["TRUSTED_PROXIES"] == 0
+    for attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+        client.post(
+            "/connexion",
+            data={"email": user.email, "password": "mauvais"},
+            headers={"X-Forwarded-For": f"198.51.100.{attempt}"},
+        )
+    keys = set(db.session.scalars(select(LoginThrottle.key)))
+    assert not any("198.51.100." in key for key in keys)
+    refused = client.post(
+        "/connexion",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.99"},
+    )
+    assert refused.status_code == 429
 
 
 def test_server_error_page_survives_a_broken_layout(bare_app, monkeypatch):

@@ -1,5 +1,6 @@
-"""Login throttle: failures counted per account and per address, in the database; and
-the API's rate limit per token, counted the same way.
+"""Login throttle: failures counted per account from one address, per account from all
+addresses and per address, in the database; and the API's rate limit per token, counted
+the same way.
 
 The counter lives in the ``login_throttle`` table so that every web worker sees
 the same count; increments are single upsert statements, so two workers
@@ -14,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,26 +29,51 @@ class ThrottlePolicy:
     window_seconds: int
     lock_seconds: int
 
-    @classmethod
-    def from_config(cls) -> ThrottlePolicy:
-        """The policy of one account's failed logins in the running application (the
-        defaults outside an app context)."""
-        return cls(
-            max_failures=config.integer("LOGIN_MAX_FAILURES"),
-            window_seconds=config.integer("LOGIN_WINDOW_SECONDS"),
-            lock_seconds=config.integer("LOGIN_LOCK_SECONDS"),
-        )
+
+@dataclass(frozen=True)
+class LoginPolicies:
+    """The three counts a wrong password adds to (OWASP's advice: a stranger must not lock
+    the owner out, and guessing must stay slow):
+
+    - ``pair``: one account from one address. A few failures lock that account from that
+      address only: whoever guesses is stopped, the owner elsewhere still logs in.
+    - ``account``: one account from every address together, a much higher count: a guess
+      spread over many addresses locks the account everywhere (its owner gets in by the
+      reset link, which clears the locks: ``forget_account``).
+    - ``address``: one address for every account, as high: many people share an address
+      (an office's wifi, a mobile carrier's NAT), one of them mistyping must not lock the
+      others out, yet one address guessing many accounts is stopped.
+
+    The same window and lock length for the three."""
+
+    pair: ThrottlePolicy
+    account: ThrottlePolicy
+    address: ThrottlePolicy
 
     @classmethod
-    def per_address_from_config(cls) -> ThrottlePolicy:
-        """The policy of one address's failed logins: the same window and lock, a much
-        higher count, since many people may share an address and one of them mistyping
-        their password must not lock the others out."""
+    def from_config(cls) -> LoginPolicies:
+        """The policies of the running application (the defaults outside an app context)."""
+        window = config.integer("LOGIN_WINDOW_SECONDS")
+        lock = config.integer("LOGIN_LOCK_SECONDS")
         return cls(
-            max_failures=config.integer("LOGIN_ADDRESS_MAX_FAILURES"),
-            window_seconds=config.integer("LOGIN_WINDOW_SECONDS"),
-            lock_seconds=config.integer("LOGIN_LOCK_SECONDS"),
+            *(
+                ThrottlePolicy(config.integer(name), window, lock)
+                for name in (
+                    "LOGIN_MAX_FAILURES",
+                    "LOGIN_ACCOUNT_MAX_FAILURES",
+                    "LOGIN_ADDRESS_MAX_FAILURES",
+                )
+            )
         )
+
+    def keys(self, email: str, ip: str | None) -> list[tuple[str, ThrottlePolicy]]:
+        """The key and policy of each count a password typed for ``email`` from ``ip``
+        adds to, the same three whether the address has an account or not."""
+        return [
+            (pair_key(email, ip), self.pair),
+            (account_key(email), self.account),
+            (address_key(ip), self.address),
+        ]
 
 
 def account_key(email: str) -> str:
@@ -56,6 +82,24 @@ def account_key(email: str) -> str:
 
 def address_key(ip: str | None) -> str:
     return "ip:" + (ip or "inconnue")[:280]
+
+
+# The key column holds 300 characters: an address of 254 (the longest an e-mail address
+# may be) and an IPv6 address of 45 do not both fit, so each part is cut at its own
+# length, always the same, which keeps the prefix of an account's keys fixed.
+_PAIR_EMAIL_CHARS = 246
+_PAIR_ADDRESS_CHARS = 45
+
+
+def _pair_prefix(email: str) -> str:
+    return "pair:" + email.strip().lower()[:_PAIR_EMAIL_CHARS] + "|ip:"
+
+
+def pair_key(email: str, ip: str | None) -> str:
+    """The key counting the failures of one account from one address. Its own prefix,
+    not ``account:``: whatever is typed as a login address (« x@y.fr|ip:… ») gives an
+    ``account:`` key, which must never be the count of someone else's pair."""
+    return _pair_prefix(email) + (ip or "inconnue")[:_PAIR_ADDRESS_CHARS]
 
 
 def form_key(form: str, ip: str | None) -> str:
@@ -213,6 +257,23 @@ def clear(session: Session, key: str, now: datetime | None = None) -> None:
             or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
         )
         .values(failures=0, window_start=now, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    _expire_loaded(session)
+
+
+def forget_account(session: Session, email: str) -> None:
+    """Forget every count and lock of the account ``email``, from each address and from
+    all together: its owner proved they read its mailbox (a reset link) and chose a new
+    password, which none of the failures counted was a guess of."""
+    session.execute(
+        delete(LoginThrottle)
+        .where(
+            or_(
+                LoginThrottle.key == account_key(email),
+                LoginThrottle.key.startswith(_pair_prefix(email), autoescape=True),
+            )
+        )
         .execution_options(synchronize_session=False)
     )
     _expire_loaded(session)

@@ -240,68 +240,90 @@ def create_user(
     return user
 
 
+# What a lock audited says was locked, in the order of ``LoginPolicies.keys``.
+_LOCK_LABELS = ("compte depuis cette adresse", "compte depuis toutes les adresses", "adresse")
+
+
+def _typed_password_holds(
+    session: Session,
+    address: str,
+    user: User | None,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    *,
+    action: str,
+    policies: throttle.LoginPolicies | None = None,
+) -> bool:
+    """The one rule for a password typed for an account: at the login page, when it is
+    asked again before a sensitive action, and on the CV space's address change.
+
+    Refused (``AccountLocked``, audited ``<action>_refused_locked`` and committed) while
+    the account is locked from this address, the account everywhere, or this address
+    (``throttle.LoginPolicies``). True when the password is ``user``'s: the failures of
+    the account from this address are forgotten, the caller goes on and commits. False
+    when it is not: one failure counted under each key, audited ``<action>_failed`` and
+    committed; ``AccountLocked`` when that failure locked one of them. The statements are
+    the same whether ``address`` has an account or not (``user`` None), so is the hashing
+    time."""
+    policies = policies or throttle.LoginPolicies.from_config()
+    keys = policies.keys(address, ip)
+    until = throttle.locked_until(session, [key for key, _ in keys], now)
+    if until is not None:
+        audit(session, f"{action}_refused_locked", actor=user, ip=ip)
+        session.commit()
+        raise AccountLocked(until, now)
+    if verify_password(user.password_hash if user else None, password or "") and user:
+        throttle.clear(session, keys[0][0], now)
+        return True
+    locked = [
+        label
+        for (key, policy), label in zip(keys, _LOCK_LABELS, strict=True)
+        if throttle.record_failure(session, key, policy, now)
+    ]
+    # The attempted address is kept only for known accounts: a stranger's typo may be a password.
+    audit(
+        session, f"{action}_failed", actor=user, ip=ip, details={"known_account": user is not None}
+    )
+    if locked:
+        audit(session, "login_lockout", actor=user, ip=ip, details={"keys": locked})
+    session.commit()
+    if locked:
+        raise AccountLocked(now + timedelta(seconds=policies.pair.lock_seconds), now)
+    return False
+
+
 def authenticate(
     session: Session,
     email: str,
     password: str,
     ip: str | None,
     *,
-    policy: throttle.ThrottlePolicy | None = None,
-    address_policy: throttle.ThrottlePolicy | None = None,
+    policies: throttle.LoginPolicies | None = None,
 ) -> User:
     """Check a login. Returns the user, or raises LoginRefused / AccountLocked.
 
-    Failures are counted per account and per address in the database (every
-    worker sees them) and committed here, even when the login is refused. An
-    address is allowed many more failures than an account (``address_policy``): people
-    behind one shared address must not lock each other out. An unknown address costs
-    the same hashing time as a known one.
+    Failures are counted and locked by ``_typed_password_holds`` (committed here, even
+    when the login is refused). An unknown address costs the same statements and
+    hashing time as a known one.
     """
-    policy = policy or throttle.ThrottlePolicy.from_config()
-    address_policy = address_policy or throttle.ThrottlePolicy.per_address_from_config()
     now = utcnow()
     address = email_key(email) or ""
-    keys = [throttle.account_key(address), throttle.address_key(ip)]
-    until = throttle.locked_until(session, keys, now)
-    if until is not None:
-        audit(session, "login_refused_locked", ip=ip)
-        session.commit()
-        raise AccountLocked(until, now)
-
     user = session.scalar(select(User).where(User.email == address)) if address else None
-    matches = verify_password(user.password_hash if user else None, password or "")
-    if matches and user is not None:
-        if not user.active:
-            audit(session, "login_refused_disabled", actor=user, ip=ip)
-            session.commit()
-            raise LoginRefused("Ce compte est désactivé. Contactez l'administrateur.", forgot=False)
-        throttle.clear(session, keys[0], now)
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.last_login_at = now
-        audit(session, "login", actor=user, ip=ip)
+    if not _typed_password_holds(
+        session, address, user, password, ip, now, action="login", policies=policies
+    ):
+        raise LoginRefused()
+    if not user.active:
+        audit(session, "login_refused_disabled", actor=user, ip=ip)
         session.commit()
-        return user
-
-    locked = [
-        key
-        for key, key_policy in zip(keys, (policy, address_policy), strict=True)
-        if throttle.record_failure(session, key, key_policy, now)
-    ]
-    # The attempted address is kept only for known accounts: a stranger's typo may be a password.
-    audit(session, "login_failed", actor=user, ip=ip, details={"known_account": user is not None})
-    if locked:
-        audit(
-            session,
-            "login_lockout",
-            actor=user,
-            ip=ip,
-            details={"keys": ["compte" if k.startswith("account:") else "adresse" for k in locked]},
-        )
+        raise LoginRefused("Ce compte est désactivé. Contactez l'administrateur.", forgot=False)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    audit(session, "login", actor=user, ip=ip)
     session.commit()
-    if locked:
-        raise AccountLocked(now + timedelta(seconds=policy.lock_seconds), now)
-    raise LoginRefused()
+    return user
 
 
 def reauthenticate(
@@ -310,37 +332,19 @@ def reauthenticate(
     password: str,
     ip: str | None,
     *,
-    policy: throttle.ThrottlePolicy | None = None,
-    address_policy: throttle.ThrottlePolicy | None = None,
+    policies: throttle.LoginPolicies | None = None,
 ) -> None:
-    """Check the password of a logged-in user, asked again before a sensitive action.
+    """Check the password of a logged-in user, asked again before a sensitive action
+    (and on the CV space's address change of a profile with an account).
 
-    Failures count toward the same lock as logins (per account and per address) and are
-    committed here; raises LoginRefused or AccountLocked like ``authenticate``.
+    The same rule as ``authenticate`` (``_typed_password_holds``): failures committed here;
+    raises LoginRefused or AccountLocked.
     """
-    policy = policy or throttle.ThrottlePolicy.from_config()
-    address_policy = address_policy or throttle.ThrottlePolicy.per_address_from_config()
-    now = utcnow()
-    keys = [throttle.account_key(user.email), throttle.address_key(ip)]
-    until = throttle.locked_until(session, keys, now)
-    if until is not None:
-        audit(session, "reauth_refused_locked", actor=user, ip=ip)
-        session.commit()
-        raise AccountLocked(until, now)
-    if verify_password(user.password_hash, password or ""):
-        throttle.clear(session, keys[0], now)
-        audit(session, "reauthenticated", actor=user, ip=ip)
-        return
-    locked = [
-        key
-        for key, key_policy in zip(keys, (policy, address_policy), strict=True)
-        if throttle.record_failure(session, key, key_policy, now)
-    ]
-    audit(session, "reauth_failed", actor=user, ip=ip)
-    session.commit()
-    if locked:
-        raise AccountLocked(now + timedelta(seconds=policy.lock_seconds), now)
-    raise LoginRefused("Mot de passe incorrect.")
+    if not _typed_password_holds(
+        session, user.email, user, password, ip, utcnow(), action="reauth", policies=policies
+    ):
+        raise LoginRefused("Mot de passe incorrect.")
+    audit(session, "reauthenticated", actor=user, ip=ip)
 
 
 def _token_hash(token: str) -> str:
@@ -604,6 +608,9 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
     user = invitation.user
     user.password_hash = hash_password(password)
     user.session_version += 1
+    # A new password: the failures counted against the old one, and the locks they set
+    # (a stranger's included), no longer stand between the owner and the login page.
+    throttle.forget_account(session, user.email)
     audit(session, "invitation_accepted", actor=user, entity="user", entity_id=user.id, ip=ip)
     return user
 

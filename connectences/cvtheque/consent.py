@@ -431,8 +431,9 @@ def prove_account(
     session: Session, candidate: Candidate, user, password: str | None, ip: str | None
 ) -> None:
     """Check, when :func:`address_needs_password`, the account's ``password`` for an
-    address change: the check of the « confirmer votre mot de passe » page, with its lock
-    (failures counted per account and per address, committed). Raises ``LoginRefused``
+    address change: the check of the « confirmer votre mot de passe » page and of the login
+    page, with their lock (``users._typed_password_holds``: failures counted for the account
+    from this address, for the account and for the address, committed). Raises ``LoginRefused``
     (``ADDRESS_NEEDS_PROOF`` when none was typed) or ``AccountLocked``."""
     if not address_needs_password(session, candidate, user):
         return

@@ -106,7 +106,8 @@ class Invitation(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counter per key ("account:<email>" or "ip:<address>"), shared by all workers."""
+    """Failed-login counter per key ("pair:<email>|ip:<address>", "account:<email>" or
+    "ip:<address>": ``accounts.throttle.LoginPolicies``), shared by all workers."""
 
     __tablename__ = "login_throttle"
 
