@@ -286,6 +286,19 @@ def test_the_limit_per_address_is_its_own_setting(auth, app, monkeypatch):
         accounts.authenticate(db.session, user.email, PASSWORD, "192.0.2.90")
 
 
+def test_the_longest_login_and_address_fit_the_key_column(auth):
+    """The key column holds 300 characters (PostgreSQL refuses more): a long typed login
+    and the longest IPv6 address are cut, each at its own length."""
+    typed = "x" * 400 + "@exemple.fr"
+    ip = "0000:0000:0000:0000:0000:ffff:192.168.100.200"
+    assert len(ip) == 45
+    with pytest.raises(accounts.LoginRefused):
+        accounts.authenticate(db.session, typed, "x", ip)
+    keys = list(db.session.scalars(select(LoginThrottle.key)))
+    assert len(keys) == 3 and max(len(key) for key in keys) <= 300
+    assert throttle.pair_key(typed, ip) in keys and throttle.pair_key(typed, ip).endswith(ip)
+
+
 def test_failures_outside_the_window_are_forgotten(auth, app):
     user = auth.create("animateur")
     limit = app.config["LOGIN_MAX_FAILURES"]
