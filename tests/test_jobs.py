@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from connectences import accounts
+from connectences.accounts import throttle
 from connectences.clock import LOCAL_TZ, local_date
 from connectences.extensions import db
 from connectences.jobs import backups, tasks
@@ -26,6 +28,7 @@ from connectences.models import (
     Lead,
     LeadCandidate,
     LeadNeed,
+    LoginThrottle,
     Need,
     Operator,
     OutboxMessage,
@@ -327,6 +330,35 @@ def test_data_retention_warns_deletes_and_purges(app, tmp_path, monkeypatch):
     counts = run("data_retention", now + timedelta(hours=1))
     assert counts["warned"] == counts["deleted"] == counts["unconfirmed_deleted"] == 0
     assert len(mails("warned@ex.fr")) == 1
+
+
+def test_data_retention_purges_the_login_counts_nothing_reads_any_more(app, auth):
+    """A failed-login count names an address typed and an IP address: once its window is
+    long over and no lock runs, nothing reads it; it goes at night."""
+    now = datetime(2026, 3, 10, 3, tzinfo=UTC)
+    user = auth.create("animateur")
+    for ip, when in (("198.51.100.1", now - timedelta(days=2)), ("198.51.100.2", now)):
+        with time_machine.travel(when), pytest.raises(accounts.LoginRefused):
+            accounts.authenticate(db.session, user.email, "mauvais", ip)
+    running = throttle.pair_key(user.email, "198.51.100.3")
+    db.session.add(
+        LoginThrottle(
+            key=running,
+            failures=0,
+            window_start=now - timedelta(days=2),
+            locked_until=now + timedelta(minutes=5),
+        )
+    )
+    db.session.commit()
+    counts = run("data_retention", now)
+    assert counts["login_throttle_purged"] == 2  # the old address's pair and ip keys
+    db.session.expire_all()
+    assert set(db.session.scalars(select(LoginThrottle.key))) == {
+        throttle.account_key(user.email),  # counted again now
+        throttle.pair_key(user.email, "198.51.100.2"),
+        throttle.address_key("198.51.100.2"),
+        running,  # locked: kept
+    }
 
 
 def test_data_retention_dry_run_keeps_the_file(app, tmp_path, monkeypatch):

@@ -247,6 +247,7 @@ DETAIL_LABELS: dict[str, str] = {
     "companies_provisional_deleted": "entreprises provisoires supprimées",
     "audit_purged": "entrées du journal supprimées",
     "login_sessions_purged": "sessions de connexion supprimées",
+    "login_throttle_purged": "compteurs d'échecs et d'envois supprimés",
     "owner_links_forgotten": "liens de suivi oubliés",
     "held_forms_purged": "formulaires en attente supprimés",
     "job_runs_purged": "exécutions de tâches supprimées",

@@ -279,6 +279,33 @@ def forget_account(session: Session, email: str) -> None:
     _expire_loaded(session)
 
 
+# A day: longer than the window of any key (a login's, an API token's, a form's hour).
+_STALE_AFTER = timedelta(days=1)
+
+
+def purge(session: Session, now: datetime) -> int:
+    """Delete the counts nothing reads any more (the nightly data retention): no lock
+    running, and a window started longer ago than any window lasts (a day, or the login's
+    or the API's window when set longer), so that the next failure would have started a
+    new one anyway. The keys name an address typed and a client's IP address: kept no
+    longer than they serve. Returns how many were deleted."""
+    stale = max(
+        _STALE_AFTER,
+        timedelta(seconds=config.integer("LOGIN_WINDOW_SECONDS")),
+        timedelta(seconds=config.integer("API_RATE_WINDOW_SECONDS")),
+    )
+    deleted = session.execute(
+        delete(LoginThrottle)
+        .where(
+            LoginThrottle.window_start < now - stale,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    _expire_loaded(session)
+    return deleted
+
+
 def _expire_loaded(session: Session) -> None:
     # The bulk statements bypass the identity map; loaded rows must not show stale counts.
     for obj in list(session.identity_map.values()):

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import config, vocab
-from connectences.accounts import held_forms, link_requests
+from connectences.accounts import held_forms, link_requests, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.clock import LOCAL_TZ, kept_since, local_date
@@ -540,6 +540,8 @@ def data_retention(ctx: JobContext) -> dict:
       after 2 days: deleted (cvtheque.bulk_import.forget_old_imports);
     - audit entries older than ``AUDIT_RETENTION_DAYS`` (365): purged;
     - login sessions that can no longer be used (ended, idle, too old): purged;
+    - failed-login and form counters (accounts.throttle) whose window started over a day
+      ago and whose lock is over: purged;
     - forms held for a person logging in again, once ``HELD_FORM_MINUTES`` are over
       (accounts.held_forms): deleted;
     - the version of an owner's company-space links, once their address follows no
@@ -594,6 +596,7 @@ def data_retention(ctx: JobContext) -> dict:
     counts["login_sessions_purged"] = purge_sessions(
         session, Lifetimes.from_config(current_app.config), now=ctx.now
     )
+    counts["login_throttle_purged"] = throttle.purge(session, ctx.now)
     counts["owner_links_forgotten"] = forget_space_links(session)
     counts["held_forms_purged"] = held_forms.purge(
         held_forms.held_forms_folder(), now=ctx.now, dry_run=ctx.dry_run
