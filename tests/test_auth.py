@@ -519,6 +519,27 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, client, aut
     assert accounts.authenticate(db.session, user.email, GOOD_PASSWORD, "192.0.2.1") is user
 
 
+def test_the_current_password_cannot_be_guessed_from_a_session(app, client, auth):
+    # A session left open (or stolen) must not turn /mot-de-passe into an unlimited
+    # guessing oracle: its wrong current passwords count as wrong logins do.
+    user = auth.login("animateur")
+    wrong = {"current": "pas le bon", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD}
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        assert client.post("/mot-de-passe", data=wrong).status_code == 422
+    locked = client.post("/mot-de-passe", data=wrong)
+    assert locked.status_code == 429
+    assert "Trop de tentatives" in locked.get_data(as_text=True)
+    # Even the right one is refused now, and nothing changed.
+    right = dict(wrong, current=PASSWORD)
+    assert client.post("/mot-de-passe", data=right).status_code == 429
+    db.session.refresh(user)
+    assert accounts.verify_password(user.password_hash, PASSWORD)
+    actions = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions.count("password_change_failed") == app.config["LOGIN_MAX_FAILURES"]
+    assert "login_lockout" in actions and "password_change_refused_locked" in actions
+    assert "password_changed" not in actions
+
+
 # --- invitations -------------------------------------------------------------------
 
 

@@ -50,6 +50,8 @@ ACTION_LABELS: dict[str, str] = {
     "reauthenticated": "Mot de passe confirmé avant une action sensible",
     "reauth_failed": "Confirmation du mot de passe refusée",
     "reauth_refused_locked": "Confirmation du mot de passe bloquée",
+    "password_change_failed": "Changement de mot de passe refusé (mot de passe actuel erroné)",
+    "password_change_refused_locked": "Changement de mot de passe bloqué",
     "password_changed": "Mot de passe modifié",
     "password_closed": "Mot de passe rendu inutilisable (liens personnels désactivés)",
     "password_reset_requested": "Lien de réinitialisation du mot de passe demandé",

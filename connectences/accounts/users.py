@@ -725,8 +725,11 @@ def change_password(
     session: Session, user: User, current: str, new: str, ip: str | None = None
 ) -> None:
     """Change one's own password; every other open session of the account ends, and so
-    do the reset links sent before."""
-    if not verify_password(user.password_hash, current or ""):
+    do the reset links sent before. The current password is counted as at the login
+    (``_typed_password_holds``): a stolen session cannot guess it without limit."""
+    if not _typed_password_holds(
+        session, user.email, user, current or "", ip, utcnow(), action="password_change"
+    ):
         raise AccountError("Le mot de passe actuel est incorrect.", field="current")
     problem = password_problem(new, email=user.email)
     if problem:

@@ -216,7 +216,7 @@ def invitation(token: str):
 @signed_in
 def change_password():
     form = ChangePasswordForm()
-    error = None
+    error, locked = None, False
     if form.validate_on_submit():
         try:
             accounts.change_password(
@@ -227,6 +227,9 @@ def change_password():
                 ip=request.remote_addr,
             )
             db.session.commit()
+        except accounts.AccountLocked as refusal:
+            db.session.rollback()
+            error, locked = attach_errors(form, refusal), True
         except accounts.AccountError as refusal:
             db.session.rollback()
             error = attach_errors(form, refusal)
@@ -235,5 +238,5 @@ def change_password():
             _start_session(current_user._get_current_object())
             flash("Votre mot de passe a été modifié.", "success")
             return redirect(home_url(current_user))
-    status = 422 if request.method == "POST" else 200
+    status = 429 if locked else 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form, error=error), status
