@@ -1347,6 +1347,10 @@ def test_the_thanks_page_shows_the_address_and_a_typo_is_corrected_in_place(clie
     fixed = client.post("/deposer-mon-cv/merci", data={"email": "sophie.martin@gmail.com"})
     assert fixed.status_code == 302 and fixed.location.endswith("/deposer-mon-cv/merci")
     assert "sophie.martin@gmail.com" in page_text(client.get(fixed.location))
+    # Asked at once, carried out by the minute job (``link_requests``); meanwhile the
+    # mistyped address's link confirms nothing already.
+    assert client.post(first_link).status_code == 403
+    assert resolve_link_requests() == 1
     candidate = the_candidate()
     assert candidate.email == "sophie.martin@gmail.com" and candidate.first_name == "Sophie"
     # The mistyped address's link confirms nothing any more; the new one does.
@@ -1380,6 +1384,7 @@ def test_a_correction_to_an_address_another_profile_holds_reveals_nothing(client
     post_form(client, email=TYPO, first_name="Sophie")
     answer = client.post("/deposer-mon-cv/merci", data={"email": EMAIL})
     assert answer.status_code == 302  # the same answer as any correction
+    assert resolve_link_requests() == 1  # what the minute job does
     # Its words hold whichever happened: no "corrected" said of a profile kept as it was.
     said = page_text(client.get(answer.location))
     assert f"Un nouvel e-mail part vers {EMAIL} : ouvrez-le." in said

@@ -3,7 +3,9 @@ minute job. No HTTP here.
 
 Three public forms mail a link to the address typed: a password reset
 (``users.request_password_reset``), a CV-space link (``consent.send_space_link``), a
-company-space link (``register.mail_space_link``). Each answers the same page whatever
+company-space link (``register.mail_space_link``); so does the correction of the
+address a new CV profile was sent with (``consent.ask_address_correction``), which
+mails a confirmation or the link of the profile holding that address. Each answers the same page whatever
 the address, but finding the account, making the token, rendering and queueing the mail
 took time that finding nobody did not: measured from outside, enough to tell who has an
 account. So the form does the same work for every address: ``ask`` records the request
@@ -24,7 +26,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.users import request_password_reset
-from connectences.cvtheque.consent import send_space_link
+from connectences.cvtheque.consent import resolve_address_corrections, send_space_link
 from connectences.models import LinkRequest
 from connectences.needs import register
 
@@ -33,7 +35,10 @@ log = logging.getLogger(__name__)
 RESET = "reset"
 CV_SPACE = "cv"
 COMPANY_SPACE = "company"
-LINKS = (RESET, CV_SPACE, COMPANY_SPACE)
+# Not a link, but decided the same way: the address a new profile's author corrects on
+# the thanks page (``consent.ask_address_correction``).
+CV_ADDRESS = "cv_address"
+LINKS = (RESET, CV_SPACE, COMPANY_SPACE, CV_ADDRESS)
 # Requests resolved by one run at most (each costs a few statements); any more wait for
 # the next minute.
 BATCH = 1000
@@ -54,6 +59,8 @@ def _resolve(session: Session, link: str, email: str, ip: str | None) -> bool:
         return request_password_reset(session, email, ip=ip) is not None
     if link == CV_SPACE:
         return send_space_link(session, email)
+    if link == CV_ADDRESS:
+        return resolve_address_corrections(session, email)
     if link == COMPANY_SPACE:
         return register.owner_has_space(session, email) and register.mail_space_link(
             session, current_app.secret_key, email

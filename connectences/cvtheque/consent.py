@@ -260,6 +260,11 @@ def confirmation_of(session: Session, token: str) -> tuple[Candidate, str, dict]
         ):
             raise ErasedLink(erased)
         raise LinkError("Ce lien de confirmation n'est plus valide.")
+    if candidate.email_confirmed_at is None and candidate.pending_email not in (None, address):
+        # A correction of the address typed is waiting for the minute job
+        # (``ask_address_correction``): the link mailed to the mistyped one confirms
+        # nothing, as once the correction is made.
+        raise LinkError("Ce lien de confirmation n'est plus valide.")
     if address != candidate.email and _account_made_after(session, candidate, issued):
         # Asked by the link alone, before an account whose login would follow it: a
         # change asked now needs the account (``address_needs_password``).
@@ -338,6 +343,42 @@ def request_address_change(session: Session, candidate: Candidate, address: str)
     if find_by_email(session, address) is not None:
         return send_space_link(session, address)
     return send_confirmation(session, candidate, address)
+
+
+def ask_address_correction(candidate: Candidate, address: str) -> None:
+    """The person who has just submitted a profile asks, from the thanks page, that it
+    use ``address`` (already cleaned) before they confirm it: the wish waits in
+    ``pending_email``, the same write whatever the address, and the minute job carries
+    it out (:func:`resolve_address_corrections`, asked through ``accounts.link_requests``).
+    Finding whether another profile holds the address, and mailing whom the rule says,
+    took time that a free address did not: measured from outside, enough to tell who is
+    in the library. Meanwhile the link mailed to the address typed first confirms
+    nothing (:func:`confirmation_of`). The caller commits; a confirmed profile's address
+    changes from its space only (ValueError)."""
+    if candidate.email_confirmed_at is not None:
+        raise ValueError("a confirmed address is changed from the personal space")
+    candidate.pending_email = address
+
+
+def resolve_address_corrections(session: Session, address: str) -> bool:
+    """Carry out the corrections to ``address`` asked on the thanks page
+    (:func:`ask_address_correction`), oldest profile first, each by
+    :func:`correct_unconfirmed_address`; whether a mail was queued. Only the link to the
+    address typed again may have confirmed a profile meanwhile (that of a mistyped one
+    confirms nothing while a correction waits): it keeps it, and forgets the wish. The
+    caller commits."""
+    asked = session.scalars(
+        select(Candidate).where(Candidate.pending_email == address).order_by(Candidate.id)
+    ).all()
+    queued = False
+    for candidate in asked:
+        if candidate.email_confirmed_at is not None:
+            if candidate.pending_email == candidate.email:
+                candidate.pending_email = None
+            continue  # else a change asked from the space: its own rule mailed it
+        candidate.pending_email = None
+        queued = correct_unconfirmed_address(session, candidate, address) or queued
+    return queued
 
 
 def correct_unconfirmed_address(session: Session, candidate: Candidate, address: str) -> bool:

@@ -50,7 +50,8 @@ Index("ix_outbox_message_to_lower", func.lower(OutboxMessage.to), OutboxMessage.
 
 class LinkRequest(Base):
     """A personal link someone asked for by typing an address (password reset, CV space,
-    company space), waiting for the minute job (``accounts.link_requests``).
+    company space), or the address a new CV profile's author corrected, waiting for the
+    minute job (``accounts.link_requests``).
 
     The form only records it, the same single insert whatever the address, so that its
     answer takes the same time for an address with an account and one without; the job

@@ -363,7 +363,10 @@ def thanks():
     if request.method == "POST" and candidate is not None:
         typed, address, error, status = corrected_address("email", "cv")
         if address is not None:
-            consent.correct_unconfirmed_address(db.session, candidate, address)
+            # Recorded the same way whether or not another profile holds that address,
+            # carried out by the minute job: neither the answer nor its time tells.
+            consent.ask_address_correction(candidate, address)
+            link_requests.ask(db.session, link_requests.CV_ADDRESS, address)
             throttle.count_mail_form(db.session, "cv", request.remote_addr)
             db.session.commit()
             # The same answer whether or not another profile holds that address (then
