@@ -1,9 +1,12 @@
 """Dates as people type them in forms (``2026-05-14`` from a date input, ``14/05/2026``
-typed by hand), and how far from today a date a person plans with can be.
+typed by hand), instants as programs send them (RFC 3339), and how far from today a
+date a person plans with can be.
 
 Every form reads its dates here: a date the calendar does not have, or year 1 and year
 9999 typed by a slip of the keyboard, must get a French message, never a record that
-starts in the year 9999 or follow-ups due two thousand years ago.
+starts in the year 9999 or follow-ups due two thousand years ago. Python's
+``fromisoformat`` reads more than anyone documents (``2026-W53-1``, a week's day;
+``20261207``; ``2026-12-07T10``): only the forms said are let through to it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from datetime import date, datetime, timedelta
 TYPED_FORMAT = "jj/mm/aaaa"
 _FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+# An instant as RFC 3339 writes it (section 5.6): a date, T (or a space), the time to
+# the second with its fraction if any, then Z or an offset; the offset left out for the
+# callers that give it a meaning (:func:`read_instant`).
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?")
 
 # The days any date field may name. A date field lets anyone send 0001-01-01 or
 # 9999-12-31, whose local midnight (or the next day, or six months on) Python cannot
@@ -51,6 +58,37 @@ def read_date(text: str | date | None) -> date | None:
     except ValueError:
         return None
     return None
+
+
+def read_iso_date(text: object) -> date | None:
+    """The date in ``text`` written ``AAAA-MM-JJ`` alone (what a program sends), None for
+    anything else or a day the calendar lacks."""
+    if not isinstance(text, str) or not _ISO.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def read_instant(text: object, *, offset_required: bool = True) -> datetime | None:
+    """The instant in ``text`` written as RFC 3339 (``2026-12-07T10:30:00+01:00``,
+    ``2026-12-07T09:30:00.250Z``; a lowercase t or z, or a space for the T, read alike),
+    None for anything else, a time the clock lacks, or a missing offset unless
+    ``offset_required`` is False (then the instant is naive: the caller says which zone
+    it is in)."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip().upper()
+    if not _INSTANT.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if offset_required and moment.tzinfo is None:
+        return None
+    return moment
 
 
 def unread(text: str) -> str:

@@ -284,6 +284,52 @@ def test_updated_since_keeps_the_needs_changed_since(client, world):
 
 
 @pytest.mark.parametrize(
+    ("since", "refs"),
+    [
+        ("2027-01-20", ["besoin-b"]),
+        ("2027-01-20T09:00:00+01:00", ["besoin-b"]),
+        ("2027-01-20T08:00:00Z", ["besoin-b"]),
+        ("2027-01-20T08:00:00.000001Z", []),
+        ("2027-01-20T08:00:00.000000+00:00", ["besoin-b"]),  # a next_updated_since
+    ],
+)
+def test_updated_since_reads_a_date_and_the_rfc_3339_instants(client, world, since, refs):
+    _set_updated("besoin-a", datetime(2027, 1, 10, 8, 0, tzinfo=UTC))
+    _set_updated("besoin-b", datetime(2027, 1, 20, 8, 0, tzinfo=UTC))
+    body = client.get(
+        "/api/v1/needs", query_string={"updated_since": since}, headers=bearer(world["admin"])
+    )
+    assert body.status_code == 200, body.get_data(as_text=True)
+    assert [item["ref"] for item in body.get_json()["items"]] == refs
+
+
+@pytest.mark.parametrize(
+    "since", ["2027-W03-3", "20270120", "2027-01-20T09", "20270120T090000Z", "2027-01-20T09:00Z"]
+)
+def test_updated_since_in_an_undocumented_iso_form_is_refused_in_french(client, world, since):
+    """``2027-W03-3`` (a week's Wednesday) and ``20270120`` were read by Python's
+    fromisoformat as 20 January: a form the API's docs never promised, which a later
+    version could not take back."""
+    response = client.get(
+        "/api/v1/needs", query_string={"updated_since": since}, headers=bearer(world["admin"])
+    )
+    body = _problem(response, 422)
+    (error,) = body["errors"]
+    assert error["pointer"] == "/query/updated_since"
+    assert "AAAA-MM-JJ" in error["detail"] and "décalage" in error["detail"]
+
+
+def test_a_cursor_whose_instant_is_no_rfc_3339_one_is_refused(client, world):
+    forged = base64.urlsafe_b64encode(json.dumps(["2027-W03-3T00:00:00+00:00", 1]).encode())
+    response = client.get(
+        "/api/v1/needs",
+        query_string={"cursor": forged.decode().rstrip("=")},
+        headers=bearer(world["admin"]),
+    )
+    assert [e["pointer"] for e in _problem(response, 422)["errors"]] == ["/query/cursor"]
+
+
+@pytest.mark.parametrize(
     ("query", "pointer"),
     [
         ({"cursor": "pas-un-curseur"}, "/query/cursor"),

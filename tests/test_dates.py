@@ -16,6 +16,8 @@ from connectences.dates import (
     first_kept,
     placement_start_problem,
     read_date,
+    read_instant,
+    read_iso_date,
     read_typed_date,
     too_far_ahead,
     unread,
@@ -142,3 +144,53 @@ def test_the_day_promised_is_the_day_the_rule_removes_on_local_days():
                     before = on_term - timedelta(days=1)
                     assert moment < clock.kept_since(on_term.astimezone(UTC), months)
                     assert moment >= clock.kept_since(before.astimezone(UTC), months)
+
+
+# Python 3.11's fromisoformat reads every ISO 8601 form: a week's day, the basic form
+# without dashes, an hour alone. Nobody documents them: each is refused, never another day.
+UNDOCUMENTED = ["2026-W53-1", "2026W531", "20261207", "2026-12-07T10", "20261207T100000Z"]
+
+
+@pytest.mark.parametrize("text", UNDOCUMENTED)
+def test_the_undocumented_iso_forms_are_no_date_nor_instant(text):
+    assert read_date(text) is None and read_iso_date(text) is None
+    assert read_instant(text) is None and read_instant(text, offset_required=False) is None
+    assert read_typed_date(text, "Date de début") == (
+        None,
+        f"Date de début invalide : « {text} » n'est pas une date (format attendu jj/mm/aaaa).",
+    )
+
+
+def test_a_date_is_read_as_documented():
+    assert read_date("2026-12-07") == read_iso_date("2026-12-07") == date(2026, 12, 7)
+    assert read_iso_date("07/12/2026") is None  # a program writes AAAA-MM-JJ
+    assert read_iso_date("2026-02-30") is None and read_iso_date(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-07T10:30:00+01:00", datetime(2026, 12, 7, 9, 30, tzinfo=UTC)),
+        ("2026-12-07T09:30:00Z", datetime(2026, 12, 7, 9, 30, tzinfo=UTC)),
+        ("2026-12-07t09:30:00z", datetime(2026, 12, 7, 9, 30, tzinfo=UTC)),
+        ("2026-12-07 09:30:00Z", datetime(2026, 12, 7, 9, 30, tzinfo=UTC)),
+        ("2026-12-07T09:30:00.250Z", datetime(2026, 12, 7, 9, 30, 0, 250000, tzinfo=UTC)),
+        ("2026-12-07T09:30:00.123456+00:00", datetime(2026, 12, 7, 9, 30, 0, 123456, tzinfo=UTC)),
+    ],
+)
+def test_an_instant_is_read_as_rfc_3339_writes_it(text, expected):
+    assert read_instant(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-12-07T09:30Z", "2026-12-07T09:30:00+0100", "2026-12-07T25:00:00Z", "2026-12-07"]
+)
+def test_an_instant_not_written_as_rfc_3339_is_refused(text):
+    assert read_instant(text) is None
+
+
+def test_an_instant_without_offset_is_read_only_where_the_caller_allows_it():
+    assert read_instant("2026-12-07T10:30:00") is None
+    assert read_instant("2026-12-07T10:30:00", offset_required=False) == datetime(
+        2026, 12, 7, 10, 30
+    )

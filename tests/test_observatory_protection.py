@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, update
@@ -606,3 +606,21 @@ def test_each_table_has_one_title_the_heading_that_names_it(app, territory, auth
     auth.login("territoire", client=officer)
     assert _tables_named_once(officer.get("/territoire").get_data(as_text=True)) > 5
     assert _tables_named_once(render_html(monthly_report(db.session, factories.COBAS, 2026, 5)))
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2026-11-30", (date(2026, 11, 30), None)),
+        ("30/11/2026", (date(2026, 11, 30), None)),  # typed where there is no date picker
+        ("2026-W49-1", (None, "Date invalide : « 2026-W49-1 » n'est pas une date")),
+        ("20261130", (None, "Date invalide : « 20261130 » n'est pas une date")),
+    ],
+)
+def test_the_day_asked_is_read_as_the_date_fields_say(typed, expected):
+    """Python's fromisoformat read ``2026-W49-1`` (Monday of week 49) and ``20261130``:
+    forms no field documents, now refused with the message of every date field."""
+    day, error = figures.parse_day(typed, date(2026, 12, 6))
+    assert day == expected[0]
+    assert (error or "").startswith(expected[1] or "")
+    assert (error is None) == (expected[1] is None)

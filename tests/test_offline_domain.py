@@ -37,6 +37,10 @@ def test_recorded_time_within_bounds_is_kept_in_utc(text, expected):
         ("2026-11-04T09:59:59Z", "plus de 30 jours"),
         ("2026-12-04T09:00:00", "fuseau horaire"),
         ("04/12/2026", "illisible"),
+        # ISO 8601 forms Python reads, but not the RFC 3339 the phone writes.
+        ("2026-W49-5T10:00:00Z", "illisible"),
+        ("20261204T100000Z", "illisible"),
+        ("2026-12-04T10Z", "illisible"),
         ("0001-01-01T00:00:00+14:00", "illisible"),  # no such instant: it was a 500
         ("9999-12-31T23:59:59-14:00", "illisible"),
         (1733306400, "manque"),

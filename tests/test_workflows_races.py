@@ -790,3 +790,17 @@ def test_the_person_pausing_their_profile_as_they_are_placed_is_told_not_failed(
     person = by_ref(Candidate, "ok")
     assert person.status == "en_mission"
     assert _status_lines(person.id) == [("disponible", "en_mission")]
+
+
+def test_a_read_stamp_in_another_iso_form_is_no_stamp(animateur):
+    """The stamp a form sends back is the one ``read_stamp`` wrote (RFC 3339): the same
+    instant written as a week's day (``2026-W50-1T...``), which Python's fromisoformat
+    read, is refused like any altered stamp, never taken as a reading."""
+    lead = db.session.get(Lead, _lead(animateur))
+    stamp = workflows.read_stamp(lead)
+    year, week, weekday = lead.updated_at.isocalendar()
+    weekly = f"{year}-W{week:02d}-{weekday}" + stamp[10:]
+    with pytest.raises(ChangedMeanwhile):
+        workflows.unchanged_since(db.session, lead, weekly)
+    db.session.rollback()
+    workflows.unchanged_since(db.session, lead, stamp)  # the stamp as written passes

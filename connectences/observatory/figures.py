@@ -29,7 +29,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from connectences import clock, vocab
-from connectences.dates import add_months
+from connectences.dates import add_months, read_typed_date
 from connectences.models import (
     Candidate,
     CandidateSkill,
@@ -181,20 +181,19 @@ def month_ends(today: date, count: int = MONTH_ENDS_OFFERED) -> list[date]:
 def parse_day(
     value: str | None, today: date, *, month_end: bool = False
 ) -> tuple[date | None, str | None]:
-    """The day of ``AAAA-MM-JJ`` (the date field's value) to read the figures at, and a
-    French error when it cannot be used (then None: today). Empty: today, no error.
+    """The day of the date field's value (``AAAA-MM-JJ``, or ``JJ/MM/AAAA`` typed where
+    the browser has no date picker: ``dates.read_typed_date``) to read the figures at,
+    and a French error when it cannot be used (then None: today). Empty: today, no error.
 
     ``month_end``: only the last day of a month is read (an intercommunality's officer).
     Each view is protected on its own; two views a day apart would differ by the needs of
     that day, and give one company's need (its commune, job, sector, hours) back by
     subtraction. Views a month apart differ by a month's needs."""
-    value = (value or "").strip()
-    if not value:
+    day, why = read_typed_date(value, "Date")
+    if why is not None:
+        return None, f"{why} Choisissez un jour dans le calendrier."
+    if day is None:
         return None, None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None, "Date non reconnue : choisissez un jour dans le calendrier."
     if day > today:
         return None, "Choisissez un jour passé ou aujourd'hui : l'observatoire ne prévoit pas."
     if day.year < 2000:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from connectences import territory
 from connectences.clock import local_date
+from connectences.dates import read_instant
 from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs import form_rules, register
 from connectences.prospection import companies as directory
@@ -202,10 +203,12 @@ def parse_recorded_at(value: Any, limits: Limits) -> datetime:
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError("L'heure d'enregistrement manque.")
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"Heure d'enregistrement illisible : « {value[:40]} ».") from None
+    moment = read_instant(value, offset_required=False)
+    if moment is None:
+        raise ValueError(
+            f"Heure d'enregistrement illisible : « {value[:40]} » (attendu : "
+            "AAAA-MM-JJTHH:MM:SS suivi de Z ou d'un décalage comme +01:00)."
+        )
     if moment.tzinfo is None:
         raise ValueError("L'heure d'enregistrement doit préciser son fuseau horaire.")
     try:

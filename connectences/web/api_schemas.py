@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time
 import marshmallow as ma
 
 from connectences.clock import LOCAL_TZ
+from connectences.dates import read_instant, read_iso_date
 from connectences.sync import KINDS, OVERLAP
 from connectences.text import NUL_REFUSED, json_without_controls, nul_paths
 
@@ -447,22 +448,25 @@ class MatchesSchema(ma.Schema):
 
 
 class Since(ma.fields.Field):
-    """A date (``2027-01-31``: from midnight in Paris) or an instant (ISO 8601; without
-    an offset, Paris time)."""
+    """A date (``2027-01-31``: from midnight in Paris) or an instant (RFC 3339:
+    ``2027-01-31T10:00:00+01:00``, ``...Z``; without an offset, Paris time). Nothing else
+    of ISO 8601 (``2027-W05-1``, ``20270131``): ``dates`` reads only these forms."""
 
     default_error_messages = {
-        "invalid": "Date invalide : écrivez AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00."
+        "invalid": "Date invalide : écrivez une date AAAA-MM-JJ, ou un instant "
+        "AAAA-MM-JJTHH:MM:SS suivi de Z ou d'un décalage (+01:00)."
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or len(value) > 40:
             raise self.make_error("invalid")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if len(value) == 10:  # a date alone
-            moment = datetime.combine(moment.date(), time())
+        day = read_iso_date(value)
+        if day is not None:  # a date alone
+            moment = datetime.combine(day, time())
+        else:
+            moment = read_instant(value, offset_required=False)
+        if moment is None:
+            raise self.make_error("invalid")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=LOCAL_TZ)
         try:  # out of range once in UTC (year 1 east of Greenwich, year 9999 west)
@@ -491,8 +495,10 @@ class ListArgs(PageArgs):
     updated_since = Since(
         metadata={
             "type": "string",
-            "description": "Seulement les enregistrements modifiés depuis (date ou instant "
-            "ISO 8601).",
+            "description": "Seulement les enregistrements modifiés depuis : une date "
+            "AAAA-MM-JJ (depuis minuit, heure de Paris) ou un instant RFC 3339 "
+            "(2027-01-31T10:00:00+01:00, 2027-01-31T09:00:00Z ; sans décalage, heure de "
+            "Paris).",
         }
     )
 

@@ -30,6 +30,7 @@ from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import STAFF_ROLES
 from connectences.clock import local_today
+from connectences.dates import read_instant
 from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
 from connectences.exchange.importer import (
@@ -206,8 +207,8 @@ def _encode_cursor(key: tuple[datetime, int], resume: datetime) -> str:
 
 
 def _instant(value: object) -> datetime:
-    moment = datetime.fromisoformat(value)  # a TypeError for what is not a string
-    if moment.tzinfo is None:
+    moment = read_instant(value)  # with its offset, as the cursor was written
+    if moment is None:
         raise BadCursor
     return moment.astimezone(UTC)
 

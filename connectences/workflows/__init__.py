@@ -19,6 +19,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from connectences import vocab
+from connectences.dates import read_instant
 from connectences.errors import DomainError
 from connectences.models import Transition
 from connectences.models.base import utcnow
@@ -532,11 +533,8 @@ def unchanged_since(
     nothing to this save when those fields still hold what was read: it passes, stamped
     from the same reading of the row (a save landing in between is still refused). A
     form without the digest (read before it existed) is guarded by the stamp alone."""
-    try:
-        read = datetime.fromisoformat(read_at or "")
-    except ValueError:
-        raise ChangedMeanwhile(message) from None
-    if read.tzinfo is None:
+    read = read_instant(read_at)  # as :func:`read_stamp` wrote it, with its offset
+    if read is None:
         raise ChangedMeanwhile(message)
     if (
         not _stamp_if(session, obj, read)
