@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from connectences import organisations
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.merge import merge_candidates
 from connectences.cvtheque.status import set_status
@@ -49,7 +50,13 @@ from tests.factories import (
     operator,
     partner,
 )
-from tests.helpers import assert_sentence, audit_entries, by_ref, recorded_statements
+from tests.helpers import (
+    assert_sentence,
+    audit_entries,
+    by_ref,
+    empty_domain_tables,
+    recorded_statements,
+)
 
 # The example of shared/spec/interchange-v1.md, verbatim.
 SPEC_EXAMPLE = {
@@ -238,6 +245,39 @@ def test_export_of_the_spec_example_gives_it_back_verbatim():
     load(copy.deepcopy(SPEC_EXAMPLE))
     # The example is a v1 document; export writes the latest format, v1.1.
     assert export_document() == {**SPEC_EXAMPLE, "format": "connectences/v1.1"}
+
+
+def test_an_organisation_switched_off_is_not_exported_and_the_round_trip_holds():
+    """The format has no field saying an operator or partner is switched off (an unknown
+    key is refused), and a platform importing our file routes needs to every operator it
+    holds: one the administrator deactivated is left out, as the candidates nobody may
+    share and the needs not workable are."""
+    doc = document(
+        operators=[operator(ref="op-ouvert"), operator(ref="op-ferme")],
+        partners=[partner(ref="pa-ouvert"), partner(ref="pa-ferme", kind="mission_locale")],
+    )
+    load(copy.deepcopy(doc))
+    organisations.deactivate(db.session, "operator", "op-ferme")
+    organisations.deactivate(db.session, "partner", "pa-ferme")
+    db.session.commit()
+
+    exported = export_document()
+    assert [o["ref"] for o in exported["operators"]] == ["op-ouvert"]
+    assert [p["ref"] for p in exported["partners"]] == ["pa-ouvert"]
+    assert validate(exported) == []
+    # Importing it here writes nothing, nor switches anything on again.
+    assert import_document(copy.deepcopy(exported)).changed == 0
+    assert db.session.scalar(select(Operator.active).where(Operator.ref == "op-ferme")) is False
+    # Into an empty database, it gives the same file back.
+    empty_domain_tables()
+    load(copy.deepcopy(exported))
+    assert export_document() == exported
+    # Switched on again, it is exported again.
+    load(copy.deepcopy(doc))
+    organisations.deactivate(db.session, "operator", "op-ferme")
+    organisations.reactivate(db.session, "operator", "op-ferme")
+    db.session.commit()
+    assert [o["ref"] for o in export_document()["operators"]] == ["op-ferme", "op-ouvert"]
 
 
 def test_round_trip_with_every_optional_field():

@@ -224,9 +224,12 @@ def need_record(need: Need) -> dict[str, Any]:
 def export_document(session: Any = None) -> dict[str, Any]:
     """Every operator, partner, company, candidate and need as an interchange v1.1 document.
 
-    Candidates are exported only when shareable (``SHAREABLE_CANDIDATES``); companies
-    only when listed and needs only when workable: what the platform itself offers to
-    operators. A need sent on the public form and never confirmed (anyone can send one)
+    Operators and partners are exported only when active: the format has no field to
+    say one was switched off (``organisations``; an unknown key is refused), and a
+    platform importing the file would route needs to every operator it holds, a closed
+    one too. Candidates are exported only when shareable (``SHAREABLE_CANDIDATES``);
+    companies only when listed and needs only when workable: what the platform itself
+    offers to operators. A need sent on the public form and never confirmed (anyone can send one)
     is no company's need yet, nor is one sent under a company's SIRET by someone it has
     not vouched for; and the provisional company such a need created holds a ref that
     an import refuses (``validate.company_ref``), so the export could not be imported.
@@ -234,8 +237,8 @@ def export_document(session: Any = None) -> dict[str, Any]:
     if session is None:
         session = db.session
     queries = {
-        "operators": select(Operator).order_by(Operator.ref),
-        "partners": select(Partner).order_by(Partner.ref),
+        "operators": select(Operator).where(Operator.active.is_(True)).order_by(Operator.ref),
+        "partners": select(Partner).where(Partner.active.is_(True)).order_by(Partner.ref),
         "companies": select(Company).where(listed()).order_by(Company.ref),
         "candidates": select(Candidate).where(*SHAREABLE_CANDIDATES).order_by(Candidate.ref),
         "needs": select(Need)

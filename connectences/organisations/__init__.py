@@ -14,7 +14,9 @@ account), not the organisation's. Its active members are told by mail, queued in
 same transaction as the change (``tell_members``), and read it on their pages too.
 
 The interchange format has no such field: an import never sets it
-(``exchange.importer``), so only this module does.
+(``exchange.importer``), so only this module does, and the export leaves an inactive
+organisation out (``exchange.exporter``) rather than hand it to another platform as one
+to route needs to. The API's records of operators and partners say it (``active``).
 """
 
 from __future__ import annotations
