@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from connectences import organisations
+from connectences.accounts import users
 from connectences.content import directory
 from connectences.events import catalogue
 from connectences.exchange.exporter import export_document
@@ -360,8 +361,9 @@ def test_each_active_member_is_mailed_when_the_organisation_goes_off_then_on(
     inbox,
     open_work,
 ):
-    """One mail per active member account, none to a disabled one nor to another
-    organisation's members, delivered by the real SMTP server; the same on reactivation."""
+    """One mail to the organisation's address and one per working member account, none
+    to a disabled one nor to another organisation's members, delivered by the real SMTP
+    server; the same on reactivation."""
     _world()
     first = auth.create(side, org_ref=ref, email="un@membre.example")
     second = auth.create(side, org_ref=ref, email="deux@membre.example")
@@ -369,26 +371,28 @@ def test_each_active_member_is_mailed_when_the_organisation_goes_off_then_on(
     gone.active = False
     auth.create("partner", org_ref="b-ft", email="autre@ft.example")
     db.session.commit()
-    name = (_org(Operator, ref) if side == "operator" else _org(Partner, ref)).name
+    organisation = _org(Operator, ref) if side == "operator" else _org(Partner, ref)
+    name, address = organisation.name, organisation.email
 
     organisations.deactivate(db.session, side, ref)
     db.session.commit()
     mails = _mails()
     assert [(m.kind, m.to) for m in mails] == [
+        (MailKind.ORGANISATION_DEACTIVATED, address),
         (MailKind.ORGANISATION_DEACTIVATED, first.email),
         (MailKind.ORGANISATION_DEACTIVATED, second.email),
     ]
-    assert deliver_due(db.session, now=utcnow() + timedelta(seconds=1)).sent == 2
-    assert sorted(to for envelope, _ in server.messages for to in envelope.rcpt_tos) == [
-        "deux@membre.example",
-        "un@membre.example",
-    ]
+    assert deliver_due(db.session, now=utcnow() + timedelta(seconds=1)).sent == 3
+    assert sorted(to for envelope, _ in server.messages for to in envelope.rcpt_tos) == sorted(
+        [address, "deux@membre.example", "un@membre.example"]
+    )
     message = server.parsed()[0]
     assert message["Subject"] == f"[Connect'ences] {name} ne reçoit plus de nouveaux besoins"
     assert message["Reply-To"] == app.config["CONTACT_EMAIL"]
     text = " ".join(message.get_body(("plain",)).get_content().split())
     assert "a désactivé" in text and "Ce qui change : aucun besoin ne vous est plus" in text
-    assert f"votre compte reste ouvert pour terminer ce qui est en cours : {open_work}" in text
+    assert "envoyé à son adresse de contact et à chacun de ses membres" in text
+    assert f"restent ouverts pour terminer ce qui est en cours : {open_work}" in text
     assert inbox in text
     for setting in ("CONTACT_TEAM", "CONTACT_EMAIL", "CONTACT_PHONE"):
         assert app.config[setting] in text
@@ -396,8 +400,9 @@ def test_each_active_member_is_mailed_when_the_organisation_goes_off_then_on(
 
     organisations.reactivate(db.session, side, ref)
     db.session.commit()
-    again = _mails()[2:]
+    again = _mails()[3:]
     assert [(m.kind, m.to) for m in again] == [
+        (MailKind.ORGANISATION_REACTIVATED, address),
         (MailKind.ORGANISATION_REACTIVATED, first.email),
         (MailKind.ORGANISATION_REACTIVATED, second.email),
     ]
@@ -405,6 +410,55 @@ def test_each_active_member_is_mailed_when_the_organisation_goes_off_then_on(
     text = " ".join(again[0].body_text.split())
     assert "a réactivé" in text and "de nouveau vous être" in text and inbox in text
     assert app.config["CONTACT_EMAIL"] in text
+
+
+def test_an_invitation_never_accepted_is_no_member_and_the_organisation_address_is_told(
+    client, auth
+):
+    """An account invited and never opened logs nobody in: it is not counted among the
+    members nor mailed as one (the mail points to pages it cannot open); the
+    organisation's own address, where its leads go, is told even when it has no member
+    yet. A disabled account is not counted either."""
+    _world()
+    token = users.invite(db.session, "invitee@ge.example", "operator", "ge", None)
+    gone = auth.create("operator", org_ref="ge", email="parti@ge.example")
+    gone.active = False
+    db.session.commit()
+    operator = _org(Operator, "ge")
+    row = organisations.organisation_row(db.session, operator)
+    assert (row.members, row.invited) == (0, 1)
+    listed = next(r for r in organisations.organisation_rows(db.session) if r.side == "operator")
+    assert (listed.members, listed.invited) == (0, 1)
+
+    auth.login("admin")
+    page = page_text(client.get("/admin/organisations"))
+    assert "Actif 0 compte de GE Bassin + 1 invitation en attente" in page
+    page = page_text(client.get(f"/admin/organisations/operateur/{operator.id}/desactiver"))
+    assert "Comptes membres 0 (+ 1 invitation en attente)" in page
+    assert "ses invitations en attente (1) restent valables" in page
+
+    organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    assert [m.to for m in _mails()] == [operator.email]
+    (entry,) = _entries("organisation_deactivated")
+    assert (entry.details["members"], entry.details["invited"]) == (0, 1)
+
+    # Once the invitation is accepted, the person is a member: counted and told.
+    users.accept_invitation(db.session, token, "un mot de passe assez long")
+    db.session.commit()
+    assert organisations.organisation_row(db.session, operator).members == 1
+    organisations.reactivate(db.session, "operator", "ge")
+    db.session.commit()
+    assert [m.to for m in _mails()[1:]] == [operator.email, "invitee@ge.example"]
+
+
+def test_the_organisation_address_is_told_once_when_a_member_logs_in_with_it(auth):
+    _world()
+    operator = _org(Operator, "ge")
+    auth.create("operator", org_ref="ge", email=operator.email.upper())
+    organisations.deactivate(db.session, "operator", "ge")
+    db.session.commit()
+    assert [m.to for m in _mails()] == [operator.email]
 
 
 def test_a_refused_switch_queues_no_mail(client, auth):
@@ -418,7 +472,7 @@ def test_a_refused_switch_queues_no_mail(client, auth):
     assert _mails() == []
     organisations.deactivate(db.session, "operator", "ge")
     db.session.commit()
-    assert len(_mails()) == 1
+    assert len(_mails()) == 2  # its address and its member
     with pytest.raises(organisations.AlreadySo):
         organisations.deactivate(db.session, "operator", "ge")
     db.session.rollback()
@@ -431,7 +485,7 @@ def test_a_refused_switch_queues_no_mail(client, auth):
     )
     assert response.status_code == 302
     assert "est déjà désactivé" in page_text(admin_client.get("/admin/organisations"))
-    assert len(_mails()) == 1
+    assert len(_mails()) == 2
 
 
 # ------------------------------------------------------------------------------ web

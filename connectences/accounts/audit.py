@@ -234,6 +234,7 @@ DETAIL_LABELS: dict[str, str] = {
     "unchanged": "sans changement",
     # An operator or partner switched off or on: what it holds then.
     "members": "comptes membres",
+    "invited": "invitations en attente",
     "open_leads": "propositions en cours",
     "open_referrals": "réorientations en cours",
     "warnings": "avertissements",

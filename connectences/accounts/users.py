@@ -778,6 +778,13 @@ ACCOUNT_STATES: dict[str, str] = {
     "invitation": "Invitation en attente",
     "desactive": "Désactivé",
 }
+# The accounts someone logs in with (« Actif »): not disabled, and their invitation
+# accepted (a password chosen; one closed since, ``roles.close_password``, is chosen
+# again by its owner through "mot de passe oublié"). Conditions for ``where(*...)``.
+WORKING_ACCOUNT = (User.active.is_(True), User.password_hash.is_not(None))
+# The accounts invited and never opened (« Invitation en attente »): nobody logs in with
+# them yet, so nobody reads or answers anything through them.
+INVITED_ACCOUNT = (User.active.is_(True), User.password_hash.is_(None))
 
 
 @dataclass(frozen=True)
@@ -836,7 +843,7 @@ def accounts_query(filters: AccountFilters) -> Select:
     if filters.state == "desactive":
         query = query.where(User.active.is_(False))
     elif filters.state == "invitation":
-        query = query.where(User.active.is_(True), User.password_hash.is_(None))
+        query = query.where(*INVITED_ACCOUNT)
     elif filters.state == "actif":
-        query = query.where(User.active.is_(True), User.password_hash.is_not(None))
+        query = query.where(*WORKING_ACCOUNT)
     return query

@@ -10,8 +10,9 @@ directory (``content.directory``) and the partners an event may name
 stay its own, and its members keep their accounts, so that a need already proposed or
 re-oriented to it reaches its end (a placement followed, a referral closed) instead of
 waiting on nobody. Cutting a person's access is the account's business (disable the
-account), not the organisation's. Its active members are told by mail, queued in the
-same transaction as the change (``tell_members``), and read it on their pages too.
+account), not the organisation's. Its address and its working members (an invitation
+never accepted makes nobody a member yet) are told by mail, queued in the same
+transaction as the change (``tell_members``); the members read it on their pages too.
 
 The interchange format has no such field: an import never sets it
 (``exchange.importer``), so only this module does, and the export leaves an inactive
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from connectences import config
 from connectences.accounts.audit import audit
+from connectences.accounts.users import INVITED_ACCOUNT, WORKING_ACCOUNT
+from connectences.contacts import email_key
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_mail
 from connectences.mail.outbox import platform_reply_to
@@ -67,7 +70,10 @@ class OrganisationRow:
     kind_label: str
     # Names of the intercommunalities it serves (empty: see ``territory_text``).
     areas: tuple[str, ...]
+    # Its member accounts someone logs in with (``users.WORKING_ACCOUNT``), and those
+    # invited and never opened (``users.INVITED_ACCOUNT``): a disabled one is neither.
     members: int
+    invited: int
     # Its live leads (an operator) or referrals (a partner).
     open_items: int
 
@@ -86,14 +92,19 @@ def side_of(organisation: Organisation) -> str:
     return "operator" if isinstance(organisation, Operator) else "partner"
 
 
+def _member_column(organisation: Organisation):
+    """The column of ``User`` that ties a member account to ``organisation``."""
+    return User.operator_id if isinstance(organisation, Operator) else User.partner_id
+
+
 def kind_label(organisation: Organisation) -> str:
     kinds = OPERATOR_KINDS if isinstance(organisation, Operator) else PARTNER_KINDS
     return label(kinds, organisation.kind)
 
 
-def _members(session: Session, column) -> dict[int, int]:
+def _members(session: Session, column, state) -> dict[int, int]:
     rows = session.execute(
-        select(column, func.count(User.id)).where(column.is_not(None)).group_by(column)
+        select(column, func.count(User.id)).where(column.is_not(None), *state).group_by(column)
     )
     return dict(rows.all())
 
@@ -107,11 +118,15 @@ def _open(session: Session, model, column, live) -> dict[int, int]:
 
 def organisation_rows(session: Session) -> list[OrganisationRow]:
     """Every operator, then every partner, by name: with its kind and territory in
-    words, its member accounts and the open leads or referrals it holds (four counting
-    statements, whatever the number of organisations)."""
+    words, its member accounts (working, invited) and the open leads or referrals it
+    holds (six counting statements, whatever the number of organisations)."""
     members = {
-        "operator": _members(session, User.operator_id),
-        "partner": _members(session, User.partner_id),
+        "operator": _members(session, User.operator_id, WORKING_ACCOUNT),
+        "partner": _members(session, User.partner_id, WORKING_ACCOUNT),
+    }
+    invited = {
+        "operator": _members(session, User.operator_id, INVITED_ACCOUNT),
+        "partner": _members(session, User.partner_id, INVITED_ACCOUNT),
     }
     held = {
         "operator": _open(session, Lead, Lead.operator_id, LEAD_LIVE),
@@ -127,6 +142,7 @@ def organisation_rows(session: Session) -> list[OrganisationRow]:
                     kind_label=kind_label(organisation),
                     areas=tuple(epci_name(siren) for siren in organisation.epcis or ()),
                     members=members[side].get(organisation.id, 0),
+                    invited=invited[side].get(organisation.id, 0),
                     open_items=held[side].get(organisation.id, 0),
                 )
             )
@@ -137,21 +153,21 @@ def organisation_row(session: Session, organisation: Organisation) -> Organisati
     """The list's row of one organisation (its confirmation page)."""
     side = side_of(organisation)
     if side == "operator":
-        members = select(func.count(User.id)).where(User.operator_id == organisation.id)
         held = select(func.count(Lead.id)).where(
             Lead.operator_id == organisation.id, Lead.status.in_(LEAD_LIVE)
         )
     else:
-        members = select(func.count(User.id)).where(User.partner_id == organisation.id)
         held = select(func.count(Referral.id)).where(
             Referral.partner_id == organisation.id, Referral.status.in_(REFERRAL_LIVE)
         )
+    mine = select(func.count(User.id)).where(_member_column(organisation) == organisation.id)
     return OrganisationRow(
         side=side,
         organisation=organisation,
         kind_label=kind_label(organisation),
         areas=tuple(epci_name(siren) for siren in organisation.epcis or ()),
-        members=session.scalar(members) or 0,
+        members=session.scalar(mine.where(*WORKING_ACCOUNT)) or 0,
+        invited=session.scalar(mine.where(*INVITED_ACCOUNT)) or 0,
         open_items=session.scalar(held) or 0,
     )
 
@@ -244,20 +260,27 @@ def _audit_details(row: OrganisationRow) -> dict:
         "ref": organisation.ref,
         "name": organisation.name,
         "members": row.members,
+        "invited": row.invited,
         held: row.open_items,
     }
 
 
-def _member_emails(session: Session, organisation: Organisation) -> list[str]:
-    """The addresses of its active member accounts (a disabled one is told nothing)."""
-    column = User.operator_id if isinstance(organisation, Operator) else User.partner_id
-    return list(
-        session.scalars(
-            select(User.email)
-            .where(column == organisation.id, User.active.is_(True))
-            .order_by(User.id)
-        )
+def _recipients(session: Session, organisation: Organisation) -> list[str]:
+    """Whom a change of ``organisation`` is told: its own address (where its new leads or
+    referrals went: someone reads it even when no member has an account yet), then each
+    of its working member accounts (``users.WORKING_ACCOUNT``: a disabled one is told
+    nothing, nor one invited and never opened, which gives nobody access to what the
+    mail points to). Each address once, whatever its case."""
+    members = session.scalars(
+        select(User.email)
+        .where(_member_column(organisation) == organisation.id, *WORKING_ACCOUNT)
+        .order_by(User.id)
     )
+    recipients: dict[str, str] = {}
+    for address in (organisation.email, *members):
+        key = email_key(address) or address
+        recipients.setdefault(key, address)
+    return list(recipients.values())
 
 
 def _whom_to_ask() -> str:
@@ -268,10 +291,18 @@ def _whom_to_ask() -> str:
     return f"{text} ({hours})" if hours else text
 
 
+def _told() -> str:
+    """Why the reader receives the mail (its address, or their member account)."""
+    return (
+        "Ce message est envoyé à son adresse de contact et à chacun de ses membres "
+        "inscrits sur la plateforme."
+    )
+
+
 def _members_mail(organisation: Organisation, deactivated: bool) -> tuple[str, str]:
-    """The subject and text told to its members when it is switched off or on again:
-    what changes, what they can still do, whom to ask (the same words as the notice
-    of ``_organisation_inactive.html``)."""
+    """The subject and text told to its address and members when it is switched off or
+    on again: what changes, what they can still do, whom to ask (the same words as the
+    notice of ``_organisation_inactive.html``)."""
     operator = isinstance(organisation, Operator)
     name = organisation.name
     platform = config.setting("PLATFORM_NAME")
@@ -293,11 +324,11 @@ def _members_mail(organisation: Organisation, deactivated: bool) -> tuple[str, s
         )
         body = (
             "Bonjour,\n\n"
-            f"L'administrateur de {platform} a désactivé {which} {name}, dont vous êtes "
-            "membre : il ne reçoit plus de nouveaux besoins.\n\n"
+            f"L'administrateur de {platform} a désactivé {which} {name} : il ne reçoit "
+            f"plus de nouveaux besoins. {_told()}\n\n"
             f"Ce qui change : {changes}\n\n"
-            "Ce que vous pouvez encore faire : votre compte reste ouvert pour terminer ce "
-            f"qui est en cours : {still}. Tout se trouve ici :\n{inbox}\n\n"
+            "Ce que vous pouvez encore faire : les comptes de ses membres restent ouverts "
+            f"pour terminer ce qui est en cours : {still}. Tout se trouve ici :\n{inbox}\n\n"
             "Pour toute question, ou pour demander sa réactivation, contactez "
             f"l'administrateur de la plateforme : {_whom_to_ask()}.\n"
         )
@@ -313,11 +344,10 @@ def _members_mail(organisation: Organisation, deactivated: bool) -> tuple[str, s
         )
         body = (
             "Bonjour,\n\n"
-            f"L'administrateur de {platform} a réactivé {which} {name}, dont vous êtes "
-            "membre.\n\n"
+            f"L'administrateur de {platform} a réactivé {which} {name}. {_told()}\n\n"
             f"Ce qui change : {changes}\n\n"
-            "Vous n'avez rien à faire : votre compte et ce qui était en cours restent "
-            f"tels quels, ici :\n{inbox}\n\n"
+            "Vous n'avez rien à faire : les comptes de ses membres et ce qui était en "
+            f"cours restent tels quels, ici :\n{inbox}\n\n"
             "Pour toute question, contactez l'administrateur de la plateforme : "
             f"{_whom_to_ask()}.\n"
         )
@@ -325,12 +355,11 @@ def _members_mail(organisation: Organisation, deactivated: bool) -> tuple[str, s
 
 
 def tell_members(session: Session, organisation: Organisation, *, deactivated: bool) -> int:
-    """Queue one mail to each active member account of ``organisation``, switched off
-    (``deactivated``) or on again; in the caller's transaction, so a refused or
-    rolled-back change sends nothing. Returns how many were queued."""
-    emails = _member_emails(session, organisation)
-    if not emails:
-        return 0
+    """Queue one mail to the address of ``organisation`` and one to each of its working
+    member accounts (``_recipients``), switched off (``deactivated``) or on again; in
+    the caller's transaction, so a refused or rolled-back change sends nothing. Returns
+    how many were queued."""
+    emails = _recipients(session, organisation)
     subject, body = _members_mail(organisation, deactivated)
     kind = MailKind.ORGANISATION_DEACTIVATED if deactivated else MailKind.ORGANISATION_REACTIVATED
     for email in emails:
@@ -352,8 +381,8 @@ def deactivate(
     """Switch an operator or partner off: no new need is routed or proposed to it, no
     new re-orientation, no place in the directory or among an event's partners. Its
     open leads or referrals and its member accounts are kept (see the module). Returns
-    it with the warnings of ``deactivation_warnings`` (allowed, but said); its active
-    members are mailed (``tell_members``). Refused (French) for an unknown reference
+    it with the warnings of ``deactivation_warnings`` (allowed, but said); its address and
+    working members are mailed (``tell_members``). Refused (French) for an unknown reference
     or one inactive already, then nothing is queued; the caller commits."""
     organisation = find_by_ref(session, side, ref)
     if not organisation.active:
@@ -378,9 +407,9 @@ def deactivate(
 
 def reactivate(session: Session, side: str, ref: str, *, actor: User | None = None) -> Organisation:
     """Switch an operator or partner on again: routing, dispatch, the directory and the
-    events take it back; its active members are mailed (``tell_members``). Refused
-    (French) for an unknown reference or one active already, then nothing is queued;
-    the caller commits."""
+    events take it back; its address and working members are mailed
+    (``tell_members``). Refused (French) for an unknown reference or one active already,
+    then nothing is queued; the caller commits."""
     organisation = find_by_ref(session, side, ref)
     if organisation.active:
         raise AlreadySo(f"{named(organisation)} est déjà actif.")
