@@ -81,6 +81,9 @@ ACTION_LABELS: dict[str, str] = {
     "candidate.links_revoked": (
         "Liens personnels d'une personne désactivés par l'équipe (nouveau lien envoyé)"
     ),
+    "candidate.address_restored": (
+        "Adresse précédente d'une personne remise par l'équipe (profil repris)"
+    ),
     "candidate_merged": "Fiches de personnes fusionnées",
     "candidate_keep_both": "Doublon écarté (deux personnes distinctes)",
     "candidate_compare": "Comparaison de deux fiches",
@@ -192,6 +195,10 @@ DETAIL_LABELS: dict[str, str] = {
     "organisation_before": "organisation avant",
     "other_id": "autre fiche nº",
     "password_closed": "mot de passe désactivé",
+    # A former address a staff member put back on a profile taken over (masked).
+    "restored": "adresse remise",
+    "replaced": "adresse remplacée",
+    "login_moved": "identifiant de connexion déplacé",
     "path": "page",
     "provisional": "provisoire",
     "reason": "motif",

@@ -29,9 +29,10 @@ from connectences.clock import LOCAL_TZ, local_date
 from connectences.contacts import email_key, masked_email
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
 from connectences.cvtheque.history import record_event
+from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
-from connectences.models import AuditLog, Candidate, User, utcnow
+from connectences.models import AuditLog, Candidate, OutboxMessage, User, utcnow
 from connectences.signed import LinkError, make_token, read_token, read_token_issued
 from connectences.urls import external_url
 
@@ -76,6 +77,7 @@ LINK_SUBJECT = "Votre lien vers votre espace CVthèque"
 ACCOUNT_SUBJECT = "Un compte a été créé pour votre profil"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
 ADDRESS_CHANGED_SUBJECT = "L'adresse e-mail de votre profil a changé"
+ADDRESS_RESTORED_SUBJECT = "L'équipe a remis l'ancienne adresse e-mail de ce profil"
 CHANGE_BEFORE_ACCOUNT = (
     "Ce lien ne change plus l'adresse de votre profil : il a été envoyé avant la création "
     "de son compte. Demandez de nouveau le changement depuis votre espace : le mot de passe "
@@ -698,3 +700,128 @@ def revoke_links_for(session: Session, candidate: Candidate, *, actor: User) -> 
         details={"link_mailed": mailed, "password_closed": closed},
     )
     return LinksRevoked(mailed, closed)
+
+
+# --------------------------------------------------------------------------- former addresses
+
+
+class FormerAddress(NamedTuple):
+    """An address the profile held before its present one, and when it left it."""
+
+    address: str
+    left_at: datetime
+
+
+# The mails that record an address a profile left: the person's change told to the
+# address left (:func:`_tell_former_address`), the staff's restoring told to the one it
+# replaced (:func:`restore_address`).
+_LEFT_ADDRESS_MAILS = (MailKind.CV_ADDRESS_CHANGED, MailKind.CV_ADDRESS_RESTORED)
+
+
+def former_addresses(session: Session, candidate: Candidate) -> list[FormerAddress]:
+    """The addresses the profile left, the latest departure first, each once, its
+    present address left out: read from the envelopes of the mails that told each of
+    them (kept after their body is blanked, ``mail.retention``; a mail given up is
+    deleted after ``MAIL_FAILED_RETENTION_DAYS``, and its address with it). An address
+    corrected before its confirmation (:func:`correct_unconfirmed_address`) or changed by
+    the staff on the profile's form is not among them: neither was the person's proven
+    mailbox taken from them."""
+    rows = session.execute(
+        select(OutboxMessage.to, OutboxMessage.created_at)
+        .where(
+            OutboxMessage.candidate_id == candidate.id,
+            OutboxMessage.kind.in_(_LEFT_ADDRESS_MAILS),
+        )
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+    present = email_key(candidate.email)
+    found: dict[str, FormerAddress] = {}
+    for address, left_at in rows:
+        key = email_key(address)
+        if key and key != present and key not in found:
+            found[key] = FormerAddress(key, left_at)
+    return list(found.values())
+
+
+class AddressNotRestored(DomainError):
+    """The staff's restoring of a former address refused; ``message`` is French."""
+
+
+class AddressRestored(NamedTuple):
+    """What restoring a former address did: the address it replaced (told of it), whether
+    the account's login followed, and what ending the links did (:class:`LinksRevoked`)."""
+
+    replaced: str
+    login_moved: bool
+    links: LinksRevoked
+
+
+def restore_address(
+    session: Session, candidate: Candidate, address: str, *, actor: User
+) -> AddressRestored:
+    """A staff member puts back one of the profile's :func:`former_addresses` after
+    someone else took it over (a personal link leaked, the address changed to theirs):
+    the profile takes that address again, a change waiting for confirmation is dropped,
+    the account's login follows it, the address it replaces is told (who reads it learns
+    the staff did it, and whom to write to), and every link ends as with « Désactiver ses
+    liens » (:func:`revoke_links_for`): the links and a password made with them stop
+    working, a fresh link goes to the restored address. The profile stays confirmed: its
+    space opens only once its address is confirmed, so the address it left was proven.
+    Only an address it held before is accepted (whoever calls may not be the person: the
+    staff chooses among the addresses the profile had, never a new one). Refused
+    (``AddressNotRestored``, French, nothing changed) for another address, or one another
+    profile holds now. Recorded in the person's history and the audit log with who did
+    it. The caller commits."""
+    key = email_key(address)
+    if key is None or key not in {f.address for f in former_addresses(session, candidate)}:
+        raise AddressNotRestored(
+            "Cette adresse n'est pas une adresse précédente de ce profil : choisissez-en "
+            "une dans la liste de ses anciennes adresses."
+        )
+    if find_by_email(session, key) is not None:
+        raise AddressNotRestored(
+            f"L'adresse {key} est maintenant celle d'un autre profil : elle ne peut pas être "
+            "remise sur celui-ci. Voyez les doublons de la CVthèque."
+        )
+    now = utcnow()
+    replaced = candidate.email
+    candidate.email = key
+    candidate.pending_email = None
+    candidate.updated_at = now
+    record_event(
+        session,
+        candidate,
+        "updated",
+        "Adresse e-mail précédente remise par l'équipe (profil repris par quelqu'un "
+        "d'autre) ; l'adresse remplacée en est informée.",
+        actor=actor,
+    )
+    login_moved = _login_follows_address(session, candidate)
+    queue_template(
+        session,
+        kind=MailKind.CV_ADDRESS_RESTORED,
+        to=replaced,
+        subject=ADDRESS_RESTORED_SUBJECT,
+        template="cv_address_restored",
+        reply_to=platform_reply_to(),
+        candidate_id=candidate.id,
+        first_name=candidate.first_name,
+        restored_address=masked_email(key),
+        changed_at=f"{now.astimezone(LOCAL_TZ):%d/%m/%Y à %H h %M}",
+        login_moved=login_moved,
+        contact=platform_reply_to(),
+    )
+    audit(
+        session,
+        "candidate.address_restored",
+        actor=actor,
+        entity="candidate",
+        entity_id=candidate.id,
+        details={
+            "restored": masked_email(key),
+            "replaced": masked_email(replaced),
+            "login_moved": login_moved,
+        },
+    )
+    links = revoke_links_for(session, candidate, actor=actor)
+    return AddressRestored(replaced, login_moved, links)

@@ -19,6 +19,8 @@ class MailKind(StrEnum):
     CV_ACCOUNT_CREATED = "cv_account_created"
     # To the address a profile just left for another: who changed it may not be its owner.
     CV_ADDRESS_CHANGED = "cv_address_changed"
+    # To the address a profile held when the staff put a former one back (a takeover).
+    CV_ADDRESS_RESTORED = "cv_address_restored"
     CV_RETENTION_WARNING = "cv_retention_warning"
     # "Your profile is erased", to the person who erased it: the one mail left of them.
     CV_ERASED = "cv_erased"

@@ -293,6 +293,7 @@ def _render_show(
         errors=errors or {},
         typed=typed or {},
         notes_edits=NOTES_EDITS,
+        former_addresses=consent.former_addresses(db.session, candidate),
     ), status
 
 
@@ -409,6 +410,49 @@ def revoke_links(ref: str):
         said.append(
             f"Un nouveau lien vers son espace a été envoyé à {candidate.email} "
             f"(valable {consent.link_days()} jours)."
+        )
+    flash_in("liens", " ".join(said))
+    return redirect(_record_url(ref, "liens"))
+
+
+@bp.route("/<candidate_ref:ref>/adresse/remettre", methods=["POST"])
+def restore_address(ref: str):
+    """Put back one of the profile's former addresses after someone else took it over
+    (``consent.restore_address``): its links end and a fresh one goes to that address."""
+    candidate = _candidate_or_404(ref)
+    address = (request.form.get("adresse") or "").strip()
+    typed = {"adresse": address}
+    errors = {}
+    if not address:
+        errors["adresse"] = "Choisissez l'adresse à remettre."
+    if request.form.get("confirmer") != "1":
+        errors["confirmer"] = "Cochez la case pour confirmer le changement d'adresse."
+    if not errors:
+        try:
+            done = consent.restore_address(db.session, candidate, address, actor=current_user)
+        except consent.AddressNotRestored as refused:
+            db.session.rollback()
+            errors["adresse"] = refused.message
+    if errors:
+        return _render_show(candidate, 422, sent="adresse", errors=errors, typed=typed)
+    db.session.commit()
+    said = [
+        f"L'adresse {candidate.email} est remise sur le profil ; {done.replaced} en est "
+        "informée. Tous les liens personnels envoyés jusqu'ici sont désactivés."
+    ]
+    if done.login_moved:
+        said.append("Le compte du profil se connecte de nouveau avec cette adresse.")
+    if done.links.password_closed:
+        said.append(
+            "Le mot de passe du compte ne fonctionne plus : la personne en choisira un "
+            "nouveau avec « Mot de passe oublié »."
+        )
+    if done.links.mailed:
+        said.append(f"Un nouveau lien a été envoyé à {candidate.email}.")
+    else:  # sent whatever the day's count: only a disabled account gets none
+        said.append(
+            "Aucun nouveau lien n'a été envoyé : son compte est désactivé (voyez avec "
+            "l'administrateur)."
         )
     flash_in("liens", " ".join(said))
     return redirect(_record_url(ref, "liens"))
