@@ -1602,3 +1602,12 @@ def test_a_need_an_operator_holds_keeps_the_shape_of_its_lead():
     # Its title may still be corrected, its shape sent as it is.
     f.load(f.document(needs=[{**sent, "title": "Comptabilité du garage"}]))
     assert by_ref(Need, "n2").title == "Comptabilité du garage"
+
+
+def test_the_export_counts_in_french_one_of_a_kind_in_the_singular(runner, tmp_path):
+    # "1 opérateurs, 0 partenaires" before.
+    load(document(operators=[operator()]))
+    target = tmp_path / "un.json"
+    result = runner.invoke(args=["exchange", "export", str(target)])
+    assert result.exit_code == 0, result.output
+    assert ": 1 opérateur, 0 partenaire, 0 entreprise, 0 candidat, 0 besoin." in result.output

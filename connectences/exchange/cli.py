@@ -14,9 +14,10 @@ from flask.cli import AppGroup
 from connectences.accounts.audit import audit
 from connectences.errors import DomainError
 from connectences.exchange.exporter import export_document
-from connectences.exchange.importer import COLLECTION_LABELS, ExchangeError, import_document
+from connectences.exchange.importer import COLLECTION_NOUNS, ExchangeError, import_document
 from connectences.exchange.parse import dump_document, parse_document
 from connectences.extensions import db
+from connectences.typography import plural
 
 exchange_cli = AppGroup(
     "exchange", help="Import et export au format d'échange connectences/v1 et v1.1."
@@ -80,7 +81,7 @@ def export_command(file: str | None) -> None:
     """Exporter toutes les données au format d'échange (FILE, sinon la sortie standard)."""
     document = export_document(db.session)
     text = dump_document(document)
-    counts = {name: len(document[name]) for name in COLLECTION_LABELS}
+    counts = {name: len(document[name]) for name in COLLECTION_NOUNS}
     # Exporting the CV library hands personal data out: it goes to the audit log.
     audit(db.session, "exchange.export", details={"file": file or "-", **counts})
     if file is None or file == "-":
@@ -90,7 +91,7 @@ def export_command(file: str | None) -> None:
         _write_atomically(Path(file), text)
     db.session.commit()
     if file not in (None, "-"):
-        summary = ", ".join(f"{n} {COLLECTION_LABELS[name]}" for name, n in counts.items())
+        summary = ", ".join(plural(n, COLLECTION_NOUNS[name]) for name, n in counts.items())
         click.echo(f"Export écrit dans {file} : {summary}.")
 
 

@@ -38,13 +38,15 @@ from connectences.prospection.companies import (
 )
 from connectences.typography import plural
 
-COLLECTION_LABELS = {
-    "operators": "opérateurs",
-    "partners": "partenaires",
-    "companies": "entreprises",
-    "candidates": "candidats",
-    "needs": "besoins",
+# One of each collection, in French; ``plural`` counts them, the labels head them.
+COLLECTION_NOUNS = {
+    "operators": "opérateur",
+    "partners": "partenaire",
+    "companies": "entreprise",
+    "candidates": "candidat",
+    "needs": "besoin",
 }
+COLLECTION_LABELS = {name: noun + "s" for name, noun in COLLECTION_NOUNS.items()}
 
 
 # How many of a refused document's errors are shown (API answer, CLI output): a document
