@@ -315,6 +315,10 @@ def test_the_contact_pressure_guard_decides_whether_the_link_goes(client, auth):
     assert response.status_code == 409
     assert "Confirmation nécessaire" in page_text(response)
     assert count(Diagnosis) == 0 and mails_to(OWNER) == []
+    # The box to tick is the field in error, as on the visit form: the summary (which
+    # takes the focus) links to it, the guard's reason beside it and tied to it.
+    assert "cochez la case de confirmation" in error_of(response, "confirmer-diagnostic").lower()
+    assert 'tabindex="-1" id="confirmation-diagnostic"' in response.get_data(as_text=True)
     assert _send(client, recent, confirmer="1").status_code == 302
     assert count(Diagnosis) == 1 and len(mails_to(OWNER)) == 1
 

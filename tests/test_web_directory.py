@@ -545,6 +545,12 @@ def test_newsletter_needs_consent_and_goes_through_the_guard(client, auth):
     # A second one now: contacted within the window, confirmation needed.
     warned = client.post(url, data={"subject": "Lettre de juin"})
     assert warned.status_code == 409 and "Confirmation nécessaire" in page_text(warned)
+    # The box to tick is the field in error, as on the visit form: the summary (which
+    # takes the focus) links to it, the guard's reason beside it and tied to it.
+    assert "Déjà contactée le" in error_of(warned, "confirmer-lettre")
+    assert 'class="form-error" role="alert" tabindex="-1" id="confirmation-lettre"' in html_of(
+        warned
+    )
     # Nothing recorded: the page says so in its title too, as after any refused form.
     assert "<title>Erreur — " in warned.get_data(as_text=True)
     assert count(CompanyMailing) == 1
