@@ -324,6 +324,24 @@ def error_of(response, field_id: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", errors)).split())
 
 
+def dates_without_format(response) -> list[str]:
+    """The ids of the page's date fields whose label and description (aria-describedby)
+    do not say the format jj/mm/aaaa ([] when all do; WCAG 3.3.2): the HTML twin of
+    ``tests.browser.support.dates_without_format``."""
+    page = html_of(response)
+    missing = []
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        if not re.search(r'\btype="date"', tag):
+            continue
+        fid = (re.search(r'\bid="([^"]+)"', tag) or [None, ""])[1]
+        described = (re.search(r'aria-describedby="([^"]*)"', tag) or [None, ""])[1].split()
+        said = [element_by_id(page, ref) for ref in described if f'id="{ref}"' in page]
+        said += re.findall(rf'<label[^>]*for="{re.escape(fid)}"[^>]*>.*?</label>', page, re.S)
+        if "jj/mm/aaaa" not in " ".join(said):
+            missing.append(fid)
+    return missing
+
+
 def sample_url(app, rule) -> str:
     """A URL of the route ``rule`` with made-up values: 1 for numbers, "exemple" otherwise."""
     values = {}

@@ -25,6 +25,7 @@ from tests import factories as f
 from tests.helpers import (
     audit_entries,
     by_ref,
+    dates_without_format,
     error_of,
     flashes_in,
     html_of,
@@ -122,6 +123,13 @@ def test_search_page_keeps_filters_across_pages_and_sorts(client, auth):
         by_ref(Candidate, "p0").last_name in first and by_ref(Candidate, "p29").last_name in second
     )
     assert by_ref(Candidate, "p29").last_name not in first
+
+
+def test_the_availability_filter_says_its_date_format(client, auth):
+    """As every form's date field, « Disponible au plus tard le » says how a date is
+    written."""
+    auth.login("animateur")
+    assert dates_without_format(client.get(BASE)) == []
 
 
 def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):

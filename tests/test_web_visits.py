@@ -18,6 +18,7 @@ from tests import factories
 from tests.helpers import (
     add_visit,
     count,
+    dates_without_format,
     error_of,
     html_of,
     make_company,
@@ -604,6 +605,16 @@ def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
     assert response.status_code == 200  # the list is shown, without the bad filters
     assert error_of(response, "du") and error_of(response, "au")
     assert '<details class="filters-box" open>' in html_of(response)
+
+
+def test_the_date_filters_say_their_format(client, auth):
+    """As every form's date field, the list's « Du » and « Au » say how a date is
+    written, also once refused (help and error both tied to the field)."""
+    auth.login("animateur")
+    assert dates_without_format(client.get("/animateur/visites")) == []
+    refused = client.get("/animateur/visites", query_string={"du": "hier"})
+    assert dates_without_format(refused) == []
+    assert 'aria-describedby="du-aide du-erreurs"' in html_of(refused)
 
 
 def test_an_inverted_date_range_is_said_not_answered_with_nothing(client, auth):
