@@ -18,7 +18,7 @@ from connectences.config import Defaults
 from connectences.extensions import db
 from connectences.models import AuditLog, Invitation, LoginThrottle, OutboxMessage, User, utcnow
 from tests import factories
-from tests.helpers import error_of, recorded_statements
+from tests.helpers import element_by_id, error_of, html_of, page_text_of, recorded_statements
 from tests.known_secrets import GOOD_PASSWORD, OTHER_PASSWORD, PASSWORD
 
 
@@ -403,6 +403,25 @@ def test_wrong_password_shows_a_french_message(client, auth):
     assert response.status_code == 200
     assert "Adresse e-mail ou mot de passe incorrect." in text(response)
     assert client.get("/animateur").status_code == 302
+
+
+def test_a_refused_login_says_the_login_failed_not_that_nothing_was_recorded(client, auth):
+    """Nothing is recorded by logging in: the summary says « Connexion impossible », in
+    the same words for a wrong password and an unknown address (no account
+    enumeration); other forms keep their wording (``test_meanwhile_summary``)."""
+    user = auth.create("animateur")
+    said = {}
+    for case, email in (("wrong password", user.email), ("unknown", "inconnu@exemple.fr")):
+        response = auth.post_login(email, "mauvais mot de passe")
+        summary = element_by_id(html_of(response), "erreurs")
+        said[case] = page_text_of(summary)
+        assert 'tabindex="-1"' in summary
+    assert said["wrong password"] == said["unknown"]
+    assert said["unknown"] == "Connexion impossible : Adresse e-mail ou mot de passe incorrect."
+    # Fields left empty: the points to correct, still under the login's own heading.
+    empty = page_text_of(element_by_id(html_of(auth.post_login("", "")), "erreurs"))
+    assert empty.startswith("Connexion impossible. Corrigez ces 2 points :"), empty
+    assert "Rien n'a été enregistré" not in empty
 
 
 def test_locked_login_page_answers_429(client, auth, app):
