@@ -20,11 +20,13 @@ from tests.helpers import (
     count,
     dates_without_format,
     error_of,
+    flashes_in,
     html_of,
     make_company,
     on_day,
     page_text,
     read_stamp_at,
+    top_flashes,
 )
 
 TODAY = local_today()
@@ -184,6 +186,10 @@ def test_visit_journey_with_warning_and_confirmation(client, auth):
     response = post_visit(client, company)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/animateur/entreprises/{company.ref}#historique")
+    # Its message is in the history the browser is sent to, in view on a phone.
+    shown = client.get(response.headers["Location"])
+    assert "enregistrée" in flashes_in(shown, "historique")
+    assert "enregistrée" not in top_flashes(shown)
     visit = db.session.scalar(select(Visit))
     assert (visit.channel, visit.animateur_id, visit.outcome, visit.visited_on) == (
         "telephone",

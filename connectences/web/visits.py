@@ -30,6 +30,7 @@ from connectences.prospection.pressure import (
     over_cap_reason_of,
 )
 from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.actions import flash_in
 from connectences.web.directory import helpers
 from connectences.web.downloads import send_table
 from connectences.web.forms import tell_communes_recorded
@@ -205,10 +206,12 @@ def _saved(visit, company) -> tuple[bool, int, str, str]:
 def _saved_page(saved: tuple[bool, int, str, str], *, again: bool = False):
     """After a stored visit: the need form when a need was detected, the company's
     history otherwise. ``again``: the same form sent once more, its visit already
-    stored (a double click, a retry): the same page, saying nothing was added."""
+    stored (a double click, a retry): the same page, saying nothing was added. The
+    message is shown in the history the browser is sent to (in view on a phone)."""
     need_detected, visit_id, ref, name = saved
     if again:
-        flash(
+        flash_in(
+            "historique",
             f"Cette visite à « {name} » était déjà enregistrée (formulaire envoyé deux fois) : "
             "rien n'a été ajouté.",
             "info",
@@ -216,7 +219,7 @@ def _saved_page(saved: tuple[bool, int, str, str], *, again: bool = False):
     elif need_detected:
         flash("Visite enregistrée. Décrivez maintenant le besoin détecté.", "success")
     else:
-        flash(f"Visite à « {name} » enregistrée.", "success")
+        flash_in("historique", f"Visite à « {name} » enregistrée.")
     if need_detected:
         return redirect(need_form_url(ref, visit_id))
     return redirect(url_for("directory.show", ref=ref) + "#historique")

@@ -59,6 +59,14 @@ def test_log_a_visit_on_a_phone(page, live_server):
 
     assert "/animateur/entreprises/" in page.url
     expect(page.get_by_text("Visite à « Le Bistrot du Port » enregistrée.")).to_be_visible()
+    # In the page before it loaded, the message would not be announced as a live region:
+    # it takes the focus (nav.js), in the history the page opens on, in view.
+    flashes = page.locator("#historique .flashes")
+    expect(flashes).to_be_focused()
+    expect(flashes).to_be_in_viewport()
+    assert "Fait : Visite à « Le Bistrot du Port » enregistrée." in " ".join(
+        page.evaluate("() => document.activeElement.innerText").split()
+    )
     history = page.locator("#historique")
     assert history.get_by_text("Le gérant rappellera après la saison.").count() == 1
     # The panel now counts the visit just logged today (another contact may share the day).

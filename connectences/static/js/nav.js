@@ -86,11 +86,43 @@
 })();
 
 /* A form sent back with errors: its summary takes the focus, so that the page opens on
-   it (even far down a long page) and a screen reader reads it first. */
+   it (even far down a long page) and a screen reader reads it first.
+   Else a message already in the page when it loads (« Visite enregistrée », after an
+   action redirected here): a live region filled before the page loaded is not
+   announced by screen readers, so the message takes the focus and is read at once.
+   First the one placed in the section the address points at (``section_flashes``: the
+   page opens there), else the first one; one at the top while the page opens further
+   down is read without moving the view. Nothing is taken from an element that
+   already has the focus (``autofocus``). Without JavaScript the messages are simply
+   shown. */
 (function () {
   "use strict";
   var summary = document.querySelector('.form-error[tabindex="-1"]');
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+    return;
+  }
+  if (document.activeElement && document.activeElement !== document.body) return;
+  var target = null;
+  try {
+    target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  } catch (error) {
+    target = null;
+  }
+  var flashes = (target && target.querySelector(".flashes")) || document.querySelector(".flashes");
+  if (!flashes) return;
+  flashes.setAttribute("tabindex", "-1");
+  var options = { preventScroll: Boolean(target && !target.contains(flashes)) };
+  flashes.focus(options);
+  // Chromium scrolls to the address's anchor once the page has loaded and then drops
+  // the focus to the page: the message takes it back, unless something else took it.
+  window.addEventListener("load", function () {
+    window.setTimeout(function () {
+      if (!document.activeElement || document.activeElement === document.body) {
+        flashes.focus(options);
+      }
+    }, 0);
+  });
 })();
 
 /* A link of an error summary leads to its field. A field that is a group of boxes (a
