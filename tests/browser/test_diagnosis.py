@@ -29,10 +29,25 @@ def test_the_owner_fills_the_questionnaire_on_a_phone(page, live_server):
     page.get_by_label("Adresse e-mail du dirigeant").fill(OWNER)
     confirm = page.locator("#confirmer-diagnostic")
     if confirm.count():  # the demo company was contacted within 30 days
+        # Sent without the box ticked: as on the visit form, the summary takes the focus
+        # (the form sends the browser to "#diagnostic": Chromium dropped it to the
+        # page after scrolling there) and its link leads to the box, its reason tied.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Envoyer le questionnaire").click()
+        page.wait_for_load_state("load")
+        summary = page.locator("#confirmation-diagnostic")
+        expect(summary).to_be_focused()
+        summary.get_by_role("link", name="Confirmation nécessaire").click()
+        expect(confirm).to_be_focused()
+        described = confirm.get_attribute("aria-describedby")
+        assert "Cochez la case" in page.locator(f"#{described}").inner_text()
         confirm.check()
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer le questionnaire").click()
     expect(page.get_by_text(f"Questionnaire envoyé à {OWNER}.")).to_be_visible()
+    # Its message, placed in the section the page opens on, takes the focus (nav.js).
+    page.wait_for_load_state("load")
+    expect(page.locator("#diagnostic .flashes")).to_be_focused()
     assert page.locator("#historique").get_by_text("Questionnaire de diagnostic envoyé").count()
 
     link = re.search(r"(http\S+/entreprise/diagnostic/\S+)", queued_mail(

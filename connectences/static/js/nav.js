@@ -97,29 +97,29 @@
    shown. */
 (function () {
   "use strict";
-  var summary = document.querySelector('.form-error[tabindex="-1"]');
-  if (summary) {
-    summary.focus();
-    return;
-  }
-  if (document.activeElement && document.activeElement !== document.body) return;
   var target = null;
   try {
     target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
   } catch (error) {
     target = null;
   }
-  var flashes = (target && target.querySelector(".flashes")) || document.querySelector(".flashes");
-  if (!flashes) return;
-  flashes.setAttribute("tabindex", "-1");
-  var options = { preventScroll: Boolean(target && !target.contains(flashes)) };
-  flashes.focus(options);
-  // Chromium scrolls to the address's anchor once the page has loaded and then drops
-  // the focus to the page: the message takes it back, unless something else took it.
+  var element = document.querySelector('.form-error[tabindex="-1"]');
+  var options = {};
+  if (!element) {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    element = (target && target.querySelector(".flashes")) || document.querySelector(".flashes");
+    if (!element) return;
+    element.setAttribute("tabindex", "-1");
+    options.preventScroll = Boolean(target && !target.contains(element));
+  }
+  element.focus(options);
+  // Chromium scrolls to the address's anchor (a form sent to "#diagnostic", a redirect
+  // to "#historique") once the page has loaded, and then drops the focus to the page:
+  // the summary or the message takes it back, unless something else took it.
   window.addEventListener("load", function () {
     window.setTimeout(function () {
       if (!document.activeElement || document.activeElement === document.body) {
-        flashes.focus(options);
+        element.focus(options);
       }
     }, 0);
   });
