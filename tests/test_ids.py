@@ -158,6 +158,7 @@ def test_the_audit_log_tells_a_record_number_that_cannot_exist(client, auth, val
     response = client.get("/admin/journal", query_string={"numero": value})
     assert response.status_code == 400  # the page, with the filter's error
     assert "Saisissez le numéro de la fiche" in response.get_data(as_text=True)
+    assert "Filtres non appliqués." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("value", HUGE)

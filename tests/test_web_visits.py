@@ -19,12 +19,14 @@ from tests.helpers import (
     add_visit,
     count,
     dates_without_format,
+    element_by_id,
     error_of,
     flashes_in,
     html_of,
     make_company,
     on_day,
     page_text,
+    page_text_of,
     read_stamp_at,
     top_flashes,
 )
@@ -610,6 +612,9 @@ def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
     response = client.get("/animateur/visites", query_string={"du": "hier", "au": "2026-13-45"})
     assert response.status_code == 200  # the list is shown, without the bad filters
     assert error_of(response, "du") and error_of(response, "au")
+    # A filter records nothing: its summary says the filters were not applied.
+    summary = page_text_of(element_by_id(html_of(response), "erreurs"))
+    assert summary.startswith("Filtres non appliqués. Corrigez ces 2 points :"), summary
     assert '<details class="filters-box" open>' in html_of(response)
 
 
