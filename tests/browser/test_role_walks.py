@@ -414,3 +414,20 @@ def test_a_menu_group_closes_with_escape_or_when_the_keyboard_leaves_it(page, li
     expect(group).to_have_attribute("open", "")
     page.locator("main h1").click()
     expect(group).not_to_have_attribute("open", "")
+
+
+def test_a_date_field_shows_its_focus_at_each_of_its_keyboard_stops(page, live_server):
+    # Tab walks a date field's parts (day, month, year), then its calendar button: on
+    # that last stop the field lost its focus ring (no longer :focus-visible), only
+    # the browser's thin ring inside it showed where the keyboard was.
+    open_as(page, live_server, "animateur", PHONE)
+    company = next(c for c in DOCUMENT["companies"] if c["name"] == "Le Bistrot du Port")
+    page.goto(live_server.url + f"/animateur/visites/nouvelle?entreprise={company['ref']}")
+    field = page.locator("#visited_on")
+    field.focus()
+    stops = []
+    while field.evaluate("(input) => input.matches(':focus-within')") and len(stops) < 6:
+        stops.append(field.evaluate("(input) => getComputedStyle(input).outlineStyle"))
+        page.keyboard.press("Tab")
+    assert len(stops) >= 4, stops  # three parts and the calendar button at least
+    assert "none" not in stops, stops
