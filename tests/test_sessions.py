@@ -128,6 +128,9 @@ def test_exporting_the_cv_library_asks_for_the_password_after_fifteen_minutes(cl
         wrong = _confirm(client, "/animateur/cvtheque/export/csv?q%3Dcompta", "mauvais")
         assert wrong.status_code == 400
         assert "Mot de passe incorrect." in error_of(wrong, "password")
+        # Confirming records nothing: the summary says the confirmation failed.
+        summary = page_text(wrong)
+        assert "Confirmation impossible" in summary and "Rien n'a été enregistré" not in summary
         assert client.get("/animateur/cvtheque/export/csv?q=compta").status_code == 302
         right = _confirm(client, "/animateur/cvtheque/export/csv?q%3Dcompta")
         assert right.status_code == 302
