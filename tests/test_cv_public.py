@@ -32,6 +32,7 @@ from connectences.models import (
     Commitment,
     Lead,
     LeadCandidate,
+    LinkRequest,
     Operator,
     OutboxMessage,
     User,
@@ -49,6 +50,7 @@ from tests.helpers import (
     html_of,
     mails_to,
     page_text,
+    page_text_of,
     read_guard_at,
     read_stamp_at,
     recorded_statements,
@@ -1397,12 +1399,62 @@ def test_a_correction_to_an_address_another_profile_holds_reveals_nothing(client
     assert the_candidate_by(EMAIL).first_name == "Camille"
 
 
-def test_a_known_address_is_shown_but_not_corrected_on_the_thanks_page(client):
-    submitted_and_confirmed(client)
-    client.get("/")
-    post_form(client, first_name="Camille")
+NEW = "sophie.neuve@exemple.fr"
+MEANT = "sophie.bonne@exemple.fr"
+
+
+def _seen(response, typed: str) -> tuple[int, str | None, str]:
+    """An answer of the thanks page as two browsers' are compared: the address each
+    typed, and its forms' security tokens, left out."""
+    return response.status_code, response.location, same_page(response).replace(typed, "@")
+
+
+def test_the_thanks_page_is_the_same_after_a_known_address_and_a_new_one(app, client):
+    """After a sending whose address held a profile, the thanks page had no box to correct
+    the address, which it had after any other: sending the form told anyone, every time,
+    whether an address was in the library. The page, the refusal of a bad correction and
+    the answer to a good one are now the same."""
+    submitted_and_confirmed(client)  # Camille, at EMAIL
+    known, new = app.test_client(), app.test_client()
+    assert post_form(known, first_name="Sophie").status_code == 302
+    assert post_form(new, email=NEW, first_name="Sophie").status_code == 302
+    page = _seen(known.get("/deposer-mon-cv/merci"), EMAIL)
+    assert page == _seen(new.get("/deposer-mon-cv/merci"), NEW)
+    assert page[0] == 200 and 'name="email"' in page[2]
+    # Nothing it says holds for one sending only: "your profile is kept" was false of
+    # the one that stored nothing.
+    assert "est gardé" not in page_text(known.get("/deposer-mon-cv/merci"))
+    refused = _seen(known.post("/deposer-mon-cv/merci", data={"email": "sophie@"}), EMAIL)
+    assert refused == _seen(new.post("/deposer-mon-cv/merci", data={"email": "sophie@"}), NEW)
+    assert refused[0] == 422 and "adresse e-mail valide" in refused[2]
+    fixed = known.post("/deposer-mon-cv/merci", data={"email": MEANT})
+    assert _seen(fixed, EMAIL) == _seen(
+        new.post("/deposer-mon-cv/merci", data={"email": MEANT}), NEW
+    )
+    assert fixed.status_code == 302 and fixed.location.endswith("/deposer-mon-cv/merci")
+    after = same_page(known.get(fixed.location))
+    assert after == same_page(new.get(fixed.location)) and MEANT in after
+    # Its words hold for each outcome the minute job may bring (``test_link_requests``).
+    said = page_text_of(after)
+    assert f"Un nouvel e-mail part vers {MEANT} : ouvrez-le." in said
+    assert "S'il vous invite à déposer à nouveau votre profil" in said
+
+
+def test_a_profile_confirmed_meanwhile_is_not_corrected_from_the_thanks_page(app, client):
+    """Confirmed from another device while its thanks page was open: its address changes
+    from its space only, and the page says so instead of promising a mail."""
+    assert post_form(client, email=TYPO).status_code == 302
     page = client.get("/deposer-mon-cv/merci")
-    assert EMAIL in page_text(page) and 'name="email"' not in page.get_data(as_text=True)
+    assert 'name="email"' in page.get_data(as_text=True)
+    confirm_from_mail(app.test_client(), TYPO)  # the phone
+    answer = client.post("/deposer-mon-cv/merci", data={"email": NEW})
+    assert answer.status_code == 302
+    shown = client.get(answer.location)
+    assert "déjà confirmée" in page_text(shown)
+    assert 'name="email"' not in shown.get_data(as_text=True)
+    assert count(LinkRequest) == 0 and resolve_link_requests() == 0
+    candidate = the_candidate()
+    assert candidate.email == TYPO and candidate.pending_email is None
 
 
 def test_a_link_naming_a_channel_records_it_as_the_profiles_source(client):

@@ -258,3 +258,78 @@ def test_the_address_typed_again_and_confirmed_before_the_job_leaves_no_change_a
     db.session.expire_all()
     (candidate,) = db.session.scalars(select(Candidate))
     assert candidate.email_confirmed_at is not None and candidate.pending_email is None
+
+
+def _correction_after(app, typed: str, meant: str) -> tuple[list, list, int, str | None]:
+    """The statements of a bad correction, then of a good one to ``meant``, on the thanks
+    page of a sending made with ``typed``; and the good one's answer."""
+    author = app.test_client()
+    assert post_form(author, email=typed, first_name="Sophie").status_code == 302
+    with recorded_statements() as refused:
+        assert author.post("/deposer-mon-cv/merci", data={"email": "sophie@"}).status_code == 422
+    with recorded_statements() as taken:
+        answer = author.post("/deposer-mon-cv/merci", data={"email": meant})
+    return refused, taken, answer.status_code, answer.location
+
+
+def test_a_correction_runs_the_same_statements_after_a_known_address_as_after_a_new_one(
+    app, client
+):
+    """The thanks page now lets the sender of an address that held a profile correct it
+    too (its box told who was in the library): what the request does must not tell
+    either. One statement changes no row for the sending that stored nothing; the
+    minute job does the rest."""
+    submitted_and_confirmed(client)  # CV_EMAIL: a profile of the library
+    _correction_after(app, "premier@inconnu.fr", "premier.bon@inconnu.fr")
+    after_known = _correction_after(app, CV_EMAIL, "sophie.a@inconnu.fr")
+    after_new = _correction_after(app, "sophie@gmial.com", "sophie.b@inconnu.fr")
+    assert after_known == after_new
+    refused, taken, status, location = after_known
+    assert status == 302 and location.endswith("/deposer-mon-cv/merci")
+    assert not any("candidate" in s for s in refused)
+    assert sum(s.startswith("INSERT INTO link_request") for s in taken) == 1
+    assert not any(s.startswith("SELECT") and "FROM candidate" in s for s in taken)
+    assert not any("outbox_message" in s or "candidate_event" in s for s in taken)
+
+
+def _unstored_sending(app):
+    """A browser that sent the form with CV_EMAIL, a profile's address already: nothing
+    stored, that profile's owner mailed their link."""
+    author = app.test_client()
+    assert post_form(author, first_name="Sophie", last_name="Tartempion").status_code == 302
+    return author
+
+
+def _corrected(author, meant: str) -> None:
+    answer = author.post("/deposer-mon-cv/merci", data={"email": meant})
+    assert answer.status_code == 302
+
+
+def test_the_job_mails_the_corrected_address_of_a_sending_that_stored_nothing(app, client):
+    """Its author meant another address: whoever holds a profile there gets its link, as
+    from the link form; anyone else is invited to send the profile again, nothing of it
+    having been kept. The owner of the address typed first learns nothing more, and
+    neither mail names that address or that owner."""
+    submitted_and_confirmed(client)  # Camille, at CV_EMAIL
+    held = "lea.martin@exemple.fr"
+    submitted_and_confirmed(app.test_client(), email=held, first_name="Léa")
+    first, second = _unstored_sending(app), _unstored_sending(app)
+    owner_mails = len(mails_to(CV_EMAIL))
+    _corrected(first, held)
+    _corrected(second, UNKNOWN)
+    assert resolve_link_requests() == 2
+    assert [m.kind for m in mails_to(held)][-1] == MailKind.CV_SPACE_LINK
+    (invited,) = mails_to(UNKNOWN)
+    assert invited.kind == MailKind.CV_SEND_AGAIN
+    assert "déposez votre profil à nouveau" in invited.body_text
+    assert "http://localhost/deposer-mon-cv" in invited.body_text
+    for mail in (invited, mails_to(held)[-1]):
+        for told in (CV_EMAIL, "Camille", "Sophie", "Tartempion"):
+            assert told not in mail.body_text and told not in mail.body_html
+    assert len(mails_to(CV_EMAIL)) == owner_mails
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Candidate.email))) == sorted([CV_EMAIL, held])
+    assert db.session.scalars(select(Candidate.pending_email)).all() == [None, None]
+    # Asked again and again: the invitation is not sent twice within minutes.
+    _corrected(second, UNKNOWN)
+    assert resolve_link_requests() == 0 and len(mails_to(UNKNOWN)) == 1

@@ -3,9 +3,11 @@ minute job. No HTTP here.
 
 Three public forms mail a link to the address typed: a password reset
 (``users.request_password_reset``), a CV-space link (``consent.send_space_link``), a
-company-space link (``register.mail_space_link``); so does the correction of the
-address a new CV profile was sent with (``consent.ask_address_correction``), which
-mails a confirmation or the link of the profile holding that address. Each answers the same page whatever
+company-space link (``register.mail_space_link``); so does the correction, on the CV
+form's thanks page, of the address a profile was sent with
+(``consent.ask_address_correction``), which mails a confirmation, the link of the
+profile holding that address, or (the sending stored nothing) an invitation to send it
+again. Each answers the same page whatever
 the address, but finding the account, making the token, rendering and queueing the mail
 took time that finding nobody did not: measured from outside, enough to tell who has an
 account. So the form does the same work for every address: ``ask`` records the request
@@ -26,7 +28,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from connectences.accounts.users import request_password_reset
-from connectences.cvtheque.consent import resolve_address_corrections, send_space_link
+from connectences.cvtheque.consent import (
+    resolve_address_corrections,
+    resolve_unstored_correction,
+    send_space_link,
+)
 from connectences.models import LinkRequest
 from connectences.needs import register
 
@@ -38,7 +44,10 @@ COMPANY_SPACE = "company"
 # Not a link, but decided the same way: the address a new profile's author corrects on
 # the thanks page (``consent.ask_address_correction``).
 CV_ADDRESS = "cv_address"
-LINKS = (RESET, CV_SPACE, COMPANY_SPACE, CV_ADDRESS)
+# The same, for a sending that stored nothing (its address held a profile already): the
+# thanks page is the same for both, and so is the request (``web.cv_public.thanks``).
+CV_UNSTORED = "cv_again"
+LINKS = (RESET, CV_SPACE, COMPANY_SPACE, CV_ADDRESS, CV_UNSTORED)
 # Requests resolved by one run at most (each costs a few statements); any more wait for
 # the next minute.
 BATCH = 1000
@@ -61,6 +70,8 @@ def _resolve(session: Session, link: str, email: str, ip: str | None) -> bool:
         return send_space_link(session, email)
     if link == CV_ADDRESS:
         return resolve_address_corrections(session, email)
+    if link == CV_UNSTORED:
+        return resolve_unstored_correction(session, email)
     if link == COMPANY_SPACE:
         return register.owner_has_space(session, email) and register.mail_space_link(
             session, current_app.secret_key, email

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -78,6 +78,7 @@ ACCOUNT_SUBJECT = "Un compte a été créé pour votre profil"
 CONFIRM_SUBJECT = "Confirmez votre adresse pour la CVthèque"
 ADDRESS_CHANGED_SUBJECT = "L'adresse e-mail de votre profil a changé"
 ADDRESS_RESTORED_SUBJECT = "L'équipe a remis l'ancienne adresse e-mail de ce profil"
+SEND_AGAIN_SUBJECT = "Votre profil n'a pas pu être enregistré : déposez-le à nouveau"
 CHANGE_BEFORE_ACCOUNT = (
     "Ce lien ne change plus l'adresse de votre profil : il a été envoyé avant la création "
     "de son compte. Demandez de nouveau le changement depuis votre espace : le mot de passe "
@@ -347,19 +348,27 @@ def request_address_change(session: Session, candidate: Candidate, address: str)
     return send_confirmation(session, candidate, address)
 
 
-def ask_address_correction(candidate: Candidate, address: str) -> None:
-    """The person who has just submitted a profile asks, from the thanks page, that it
-    use ``address`` (already cleaned) before they confirm it: the wish waits in
-    ``pending_email``, the same write whatever the address, and the minute job carries
-    it out (:func:`resolve_address_corrections`, asked through ``accounts.link_requests``).
-    Finding whether another profile holds the address, and mailing whom the rule says,
-    took time that a free address did not: measured from outside, enough to tell who is
-    in the library. Meanwhile the link mailed to the address typed first confirms
-    nothing (:func:`confirmation_of`). The caller commits; a confirmed profile's address
-    changes from its space only (ValueError)."""
-    if candidate.email_confirmed_at is not None:
-        raise ValueError("a confirmed address is changed from the personal space")
-    candidate.pending_email = address
+def ask_address_correction(session: Session, candidate_id: int | None, address: str) -> bool:
+    """The person who has just sent the public form asks, from the thanks page, that it
+    use ``address`` (already cleaned): the wish waits in the new profile's
+    ``pending_email`` until the minute job carries it out
+    (:func:`resolve_address_corrections`, asked through ``accounts.link_requests``).
+    Meanwhile the link mailed to the address typed first confirms nothing
+    (:func:`confirmation_of`).
+
+    One UPDATE whatever the case, so that the request runs the same statements: the
+    sending of an address another profile held already stored nothing
+    (``profile.submit_candidate``), and ``candidate_id`` is then None, an id no row has;
+    a profile confirmed since is changed from its space only, and is left as it is too.
+    Whether a profile took the wish. The caller commits."""
+    taken = session.execute(
+        update(Candidate)
+        # 0: no profile's id (they start at 1), the same statement as for a real one.
+        .where(Candidate.id == (candidate_id or 0), Candidate.email_confirmed_at.is_(None))
+        .values(pending_email=address)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
 
 
 def resolve_address_corrections(session: Session, address: str) -> bool:
@@ -381,6 +390,36 @@ def resolve_address_corrections(session: Session, address: str) -> bool:
         candidate.pending_email = None
         queued = correct_unconfirmed_address(session, candidate, address) or queued
     return queued
+
+
+def resolve_unstored_correction(session: Session, address: str) -> bool:
+    """Carry out the correction asked on the thanks page of a sending that stored
+    nothing: its address held a profile already, whose owner was mailed their own link
+    (``profile.submit_candidate``), and its author gave ``address`` as the right one.
+    Whoever holds a profile at ``address`` is sent its link, as by the link form
+    (:func:`send_space_link`); anybody else is told that the profile sent could not be
+    recorded and invited to send it again (``SEND_AGAIN_SUBJECT``). Neither mail names the
+    address typed first, nor anything of its owner. Whether a mail was queued; at most
+    ``MAX_CONFIRMATIONS_PER_DAY`` of the invitation a day to one address, none twice
+    within ``RESEND_MINUTES``. The caller commits."""
+    if find_by_email(session, address) is not None:
+        return send_space_link(session, address)
+    if (
+        _mailed_recently(session, MailKind.CV_SEND_AGAIN, address)
+        or _mails_today(session, MailKind.CV_SEND_AGAIN, address) >= MAX_CONFIRMATIONS_PER_DAY
+    ):
+        return False
+    queue_template(
+        session,
+        kind=MailKind.CV_SEND_AGAIN,
+        to=address,
+        subject=SEND_AGAIN_SUBJECT,
+        template="cv_send_again",
+        reply_to=platform_reply_to(),
+        email=address,
+        submit_url=external_url("cv_public.submit"),
+    )
+    return True
 
 
 def correct_unconfirmed_address(session: Session, candidate: Candidate, address: str) -> bool:

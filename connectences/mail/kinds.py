@@ -21,6 +21,9 @@ class MailKind(StrEnum):
     CV_ADDRESS_CHANGED = "cv_address_changed"
     # To the address a profile held when the staff put a former one back (a takeover).
     CV_ADDRESS_RESTORED = "cv_address_restored"
+    # To the address a profile's author corrected theirs to, when the sending stored
+    # nothing (the address typed first held a profile): send it again.
+    CV_SEND_AGAIN = "cv_send_again"
     CV_RETENTION_WARNING = "cv_retention_warning"
     # "Your profile is erased", to the person who erased it: the one mail left of them.
     CV_ERASED = "cv_erased"

@@ -125,6 +125,20 @@ PROFILE_KEPT = (
     "Vos saisies sont gardées ci-dessous : reprenez-y ce que vous voulez garder du profil "
     "actuel, puis enregistrez à nouveau."
 )
+# Said after an address corrected on the thanks page, whichever the minute job then
+# mails (``link_requests``): the confirmation to the profile moved there, the link of
+# the profile that address held already, or the invitation to send again a profile
+# whose first address held one (nothing of it was stored).
+ADDRESS_CORRECTED = (
+    "Un nouvel e-mail part vers {address} : ouvrez-le. Si cette adresse avait déjà un "
+    "profil dans la CVthèque, il vous donne le lien de ce profil-là : mettez-le à jour "
+    "depuis son espace. S'il vous invite à déposer à nouveau votre profil, c'est qu'il "
+    "n'a pas pu être enregistré : déposez-le avec cette adresse."
+)
+ADDRESS_CONFIRMED_SINCE = (
+    "L'adresse de votre profil est déjà confirmée : elle ne se corrige plus ici. Pour la "
+    "changer, ouvrez votre espace avec le lien reçu par e-mail."
+)
 SUGGEST_MAX_QUERY = 60
 SUGGEST_CONTEXT = 8  # skills written before the one being typed, at most
 SUGGEST_LIMIT = 8
@@ -352,34 +366,39 @@ def _add_found_skills(candidate: Candidate, chosen: list[str], form) -> bool:
 @public
 def thanks():
     """'Confirm your address', the address shown as typed, with a way to correct a
-    mistyped one without retyping the profile (this browser, for a few minutes only)."""
+    mistyped one (this browser, for a few minutes only): a new profile moves to it
+    without being typed again; a sending whose address held a profile stored nothing,
+    and the address corrected is invited to send it again (``link_requests``)."""
     sent = just_sent.recall(SENT)
-    candidate = db.session.get(Candidate, sent["id"]) if sent and sent.get("id") else None
-    # A profile created by this sending, not yet confirmed: an address known already
-    # created nothing, and a confirmed one is changed from the space.
-    if candidate is not None and candidate.email_confirmed_at is not None:
-        candidate = None
-    typed, error, status = "", None, 200
-    if request.method == "POST" and candidate is not None:
+    # The profile this sending created; None when its address held one already (nothing
+    # was stored, that profile's owner was mailed their link). The page is the same for
+    # both, and so is the correction's request: nothing tells whose address is in the
+    # library.
+    created = (sent or {}).get("id")
+    typed, error, status, closed = "", None, 200, False
+    if request.method == "POST" and sent is not None:
         typed, address, error, status = corrected_address("email", "cv")
         if address is not None:
-            # Recorded the same way whether or not another profile holds that address,
-            # carried out by the minute job: neither the answer nor its time tells.
-            consent.ask_address_correction(candidate, address)
-            link_requests.ask(db.session, link_requests.CV_ADDRESS, address)
-            throttle.count_mail_form(db.session, "cv", request.remote_addr)
-            db.session.commit()
-            # The same answer whether or not another profile holds that address (then
-            # its owner got their own profile's link, and this one keeps its address):
-            # the words cover both, telling nothing of who is in the library.
-            just_sent.revise(SENT, email=address)
-            flash(
-                f"Un nouvel e-mail part vers {address} : ouvrez-le. Si cette adresse avait "
-                "déjà un profil dans la CVthèque, il vous donne le lien de ce profil-là : "
-                "mettez-le à jour depuis son espace.",
-                "success",
-            )
+            # The same statements either way, the minute job doing the rest: the wish
+            # waits on the profile created (its mistyped address's link confirms nothing
+            # meanwhile), none for a sending that stored nothing.
+            taken = consent.ask_address_correction(db.session, created, address)
+            if created is None or taken:
+                kind = link_requests.CV_ADDRESS if created else link_requests.CV_UNSTORED
+                link_requests.ask(db.session, kind, address)
+                throttle.count_mail_form(db.session, "cv", request.remote_addr)
+                db.session.commit()
+                just_sent.revise(SENT, email=address)
+                flash(ADDRESS_CORRECTED.format(address=address), "success")
+                return redirect(url_for("cv_public.thanks"))
+            # Confirmed since, from its mailbox (or erased): this browser's own profile.
+            db.session.rollback()
+            flash(ADDRESS_CONFIRMED_SINCE, "info")
             return redirect(url_for("cv_public.thanks"))
+    elif created is not None:
+        # A profile confirmed (from another device) is changed from its space only.
+        candidate = db.session.get(Candidate, created)
+        closed = candidate is None or candidate.email_confirmed_at is not None
     email = (sent or {}).get("email")
     return render_template(
         "cv_public/thanks.html",
@@ -387,7 +406,7 @@ def thanks():
         unread=(sent or {}).get("unread") or None,
         email=email,
         meant=likely_typo(email),
-        can_correct=candidate is not None,
+        can_correct=sent is not None and not closed,
         typed=typed,
         error=error,
     ), status
