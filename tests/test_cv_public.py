@@ -262,6 +262,32 @@ def test_too_many_skills_ticked_come_back_next_to_the_boxes(client, cv_dir):
     assert the_candidate().skill_labels == [*WRITTEN, "paie"]
 
 
+def test_the_skills_step_answers_the_same_after_a_known_address_and_a_new_one(app, client):
+    """Too many boxes ticked were refused only where the sending had made a profile: a
+    sending whose address held one (nothing stored, nothing to add to) went on to the
+    thanks page, which told whose address was in the library."""
+    submitted_and_confirmed(client)  # Camille, at EMAIL
+    pdf = make_pdf("Expérience : comptabilité, gestion de la paie")
+    known, new = app.test_client(), app.test_client()
+    skills = "\n".join(WRITTEN)
+    assert post_form(known, pdf=pdf, skills=skills).location.endswith("/competences")
+    assert post_form(new, pdf=pdf, skills=skills, email=NEW).location.endswith("/competences")
+    pages = [same_page(browser.get("/deposer-mon-cv/competences")) for browser in (known, new)]
+    assert pages[0] == pages[1]
+    ticked = {"found": ["paie", "Comptabilité"]}
+    refused = [browser.post("/deposer-mon-cv/competences", data=ticked) for browser in (known, new)]
+    assert [r.status_code for r in refused] == [422, 422]
+    assert same_page(refused[0]) == same_page(refused[1])
+    assert f"déjà {MAX_SKILLS - 1} compétences" in error_of(refused[0], "found")
+    taken = [
+        browser.post("/deposer-mon-cv/competences", data={"found": ["paie"]})
+        for browser in (known, new)
+    ]
+    assert [(r.status_code, r.location) for r in taken] == [(302, "/deposer-mon-cv/merci")] * 2
+    assert the_candidate_by(NEW).skill_labels == [*WRITTEN, "paie"]
+    assert "paie" not in the_candidate_by(EMAIL).skill_labels
+
+
 def test_too_many_skills_ticked_in_the_space_come_back_next_to_the_boxes(client, cv_dir):
     space = submitted_and_confirmed(client, skills="\n".join(WRITTEN))
     data = form_data(skills="\n".join(WRITTEN))

@@ -21,7 +21,7 @@ from connectences.skills.concepts import (
 )
 from connectences.skills.concepts import concept as skill_concept
 from connectences.skills.forbidden import forbidden_criterion
-from connectences.skills.reader import skills_problem, split_skills
+from connectences.skills.reader import skills_problem, split_skills, too_many_skills
 from connectences.skills.suggestions import rome_suggestions, skill_suggestions
 from connectences.skills.taxonomy import (
     Match,
@@ -58,6 +58,7 @@ __all__ = [
     "skill_concepts",
     "skill_suggestions",
     "skills_problem",
+    "too_many_skills",
     "split_skills",
     "concept_of",
     "concepts_meet",

@@ -32,6 +32,11 @@ def split_skills(raw: object) -> list[str]:
     return out
 
 
+def too_many_skills(most: int) -> str:
+    """The French message for more than ``most`` skills."""
+    return f"Indiquez au plus {most} compétences."
+
+
 def skills_problem(labels: list[str], most: int) -> str | None:
     """The French message for a list of skills a form refuses (none, too many, one too
     long: never cut without a word; one expressing a criterion the law forbids in hiring,
@@ -39,7 +44,7 @@ def skills_problem(labels: list[str], most: int) -> str | None:
     if not labels:
         return "Indiquez au moins une compétence."
     if len(labels) > most:
-        return f"Indiquez au plus {most} compétences."
+        return too_many_skills(most)
     too_long = next((s for s in labels if len(s) > MAX_SKILL_LENGTH), None)
     if too_long:
         return (

@@ -53,6 +53,7 @@ from connectences.cvtheque.erase import ON_REQUEST, erase_candidate, export_cand
 from connectences.cvtheque.files import CvFileError, CvStorageError
 from connectences.cvtheque.history import events_of, record_event
 from connectences.cvtheque.profile import (
+    MAX_SKILLS,
     CleanProfile,
     ProfileError,
     apply_profile,
@@ -262,7 +263,14 @@ def submit():
         unread = None
         if pdf is not None and not (text or "").strip():
             unread = "photo" if pdf.photos else "scan"
-        just_sent.remember(SENT, id=new_id, found=found, email=form.cleaned["email"], unread=unread)
+        just_sent.remember(
+            SENT,
+            id=new_id,
+            found=found,
+            email=form.cleaned["email"],
+            unread=unread,
+            written=len(form.cleaned["skills"]),
+        )
         if found:
             return redirect(url_for("cv_public.skills_found"))
         return redirect(url_for("cv_public.thanks"))
@@ -322,6 +330,13 @@ def skills_found():
     form.found.choices = choices_of(found)
     if form.validate_on_submit():
         chosen = [label for label in form.found.data or [] if label in found]
+        written = int(pending.get("written") or 0)
+        if written + len(chosen) > MAX_SKILLS:
+            # Refused before any profile is read, as the profile would refuse it: the
+            # same for a sending that stored nothing (its address held a profile), or
+            # the step would tell whose address is in the library.
+            _refuse_found(form, skills.too_many_skills(MAX_SKILLS), written)
+            return _render_skills_found(form, 422)
         candidate = db.session.get(Candidate, pending["id"]) if pending.get("id") else None
         # Until the address is confirmed: then the profile is its owner's, changed in
         # their space only.
@@ -353,13 +368,20 @@ def _add_found_skills(candidate: Candidate, chosen: list[str], form) -> bool:
         )
     except ProfileError as exc:
         db.session.rollback()
-        message = exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées.")
-        form.found.errors = [
-            f"{message} Votre profil en compte déjà {plural(written, 'compétence')} : "
-            "cochez-en moins, ou ne cochez rien pour garder votre profil tel quel."
-        ]
+        _refuse_found(
+            form, exc.errors.get("skills", "Ces compétences n'ont pas été ajoutées."), written
+        )
         return False
     return True
+
+
+def _refuse_found(form, message: str, written: int) -> None:
+    """Put under the boxes of ``form`` why the ticked skills are refused, with the
+    ``written`` skills the profile has already."""
+    form.found.errors = [
+        f"{message} Votre profil en compte déjà {plural(written, 'compétence')} : "
+        "cochez-en moins, ou ne cochez rien pour garder votre profil tel quel."
+    ]
 
 
 @bp.route("/deposer-mon-cv/merci", methods=["GET", "POST"])
