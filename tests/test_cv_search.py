@@ -312,7 +312,7 @@ def test_a_term_the_law_forbids_is_left_out_of_the_search_and_said(library):
     db.session.commit()
     filters, errors = SearchFilters.from_args(MultiDict({"q": "homme, comptabilité"}))
     assert filters.text == "comptabilité"
-    assert errors == [
+    assert [str(error) for error in errors] == [
         "Recherche : « homme » : la plateforme ne tient jamais compte du sexe (critère "
         "interdit par la loi, article L1132-1 du Code du travail). Retirez-le."
     ]

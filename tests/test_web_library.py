@@ -26,9 +26,12 @@ from tests.helpers import (
     audit_entries,
     by_ref,
     dates_without_format,
+    element_by_id,
     error_of,
     flashes_in,
     html_of,
+    page_text,
+    page_text_of,
     read_guard_at,
     read_stamp_at,
     stamp_in,
@@ -144,7 +147,7 @@ def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
             "commune": "00000",
         },
     )
-    page = response.get_data(as_text=True)
+    page = page_text(response)
     assert response.status_code == 200
     assert "Heures par semaine (au moins) : saisissez un nombre." in page
     assert "Rayon : choisissez aussi la commune au centre de la recherche." in page
@@ -152,12 +155,31 @@ def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
     assert "Niveau : choisissez un niveau de la liste." in page
     assert "Commune : commune inconnue." in page
     assert "3 personnes" in page
+    # The summary takes the focus and links each refused value to its field, the more
+    # filters unfolded so that the fields it links to can be reached.
+    summary = element_by_id(html_of(response), "erreurs")
+    assert 'tabindex="-1"' in summary and 'role="alert"' in summary
+    assert page_text_of(summary).startswith(
+        "Certains filtres n'ont pas été appliqués. Corrigez ces 5 points :"
+    )
+    markup = html_of(response)
+    for field in ("heures_min", "autour", "disponible_le", "niveau", "commune"):
+        assert f'href="#{field}"' in summary and f'id="{field}"' in markup, field
+    assert '<details class="more-filters field-wide" open>' in markup
+
+
+def test_a_refused_group_of_boxes_is_linked_to_its_fieldset(client, auth, people):
+    auth.login("animateur")
+    response = client.get(BASE, query_string={"jours": "dimanche-soir", "statut": "perdu"})
+    summary = element_by_id(html_of(response), "erreurs")
+    assert 'href="#jours"' in summary and 'href="#statut"' in summary
+    assert '<fieldset class="field-checks field-wide" id="jours">' in html_of(response)
 
 
 def test_a_negative_radius_is_told_its_range(client, auth, people):
     auth.login("animateur")
     response = client.get(BASE, query_string={"autour": f.ARCACHON, "rayon": "-5"})
-    page = response.get_data(as_text=True)
+    page = page_text(response)
     assert response.status_code == 200
     assert "Rayon : saisissez un nombre entre 0 et 200." in page
     assert "3 personnes" in page  # the refused radius is left out, not replaced by 10 km
@@ -169,9 +191,7 @@ def test_a_radius_that_is_no_number_is_left_out_not_replaced_by_the_default(clie
     page = client.get(BASE, query_string={"autour": belin_beliet}).get_data(as_text=True)
     assert "0 personne " in page  # no radius typed: 10 km around the commune
     for typed in ("beaucoup", "1e309", "nan"):
-        page = client.get(BASE, query_string={"autour": belin_beliet, "rayon": typed}).get_data(
-            as_text=True
-        )
+        page = page_text(client.get(BASE, query_string={"autour": belin_beliet, "rayon": typed}))
         assert "Rayon : saisissez un nombre." in page
         assert "3 personnes" in page
 

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -82,9 +83,9 @@ class SearchFilters:
     confirmed: bool | None = None  # email confirmed (True), not yet (False), either (None)
 
     @classmethod
-    def from_args(cls, args) -> tuple[SearchFilters, list[str]]:
-        """The filters of the library page's query string and the French messages of the
-        values refused (those are left out)."""
+    def from_args(cls, args) -> tuple[SearchFilters, list[Refusal]]:
+        """The filters of the library page's query string and the values refused (those
+        are left out), each with its field and its French message."""
         return _from_args(args)
 
     def as_args(self) -> dict[str, str | list[str]]:
@@ -126,26 +127,38 @@ class SearchFilters:
 MAX_TEXT = 200
 
 
+class Refusal(NamedTuple):
+    """A filter value refused: the id of its field on the page, its label and why (the
+    triple the error summary links to its field, ``_forms.error_summary``)."""
+
+    field: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.label} : {self.message}"
+
+
 def _number(
-    args: Mapping[str, str], name: str, label: str, low: float, high: float, errors: list[str]
+    args: Mapping[str, str], name: str, label: str, low: float, high: float, errors: list
 ) -> float | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
     value = read_number(raw)
     if value is None:
-        errors.append(f"{label} : saisissez un nombre.")
+        errors.append(Refusal(name, label, "saisissez un nombre."))
         return None
     if not low <= value <= high:
-        errors.append(f"{label} : saisissez un nombre entre {low:g} et {high:g}.")
+        errors.append(Refusal(name, label, f"saisissez un nombre entre {low:g} et {high:g}."))
         return None
     return value
 
 
-def _commune(args: Mapping[str, str], name: str, label: str, errors: list[str]) -> str:
+def _commune(args: Mapping[str, str], name: str, label: str, errors: list) -> str:
     code = (args.get(name) or "").strip()
     if code and not territory.is_commune(code):
-        errors.append(f"{label} : commune inconnue.")
+        errors.append(Refusal(name, label, "commune inconnue."))
         return ""
     return code
 
@@ -155,65 +168,81 @@ def _commune(args: Mapping[str, str], name: str, label: str, errors: list[str]) 
 _ROME_START = re.compile(r"[A-Z][0-9]{2,4}", re.ASCII)
 
 
-def _from_args(args) -> tuple[SearchFilters, list[str]]:
+def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
     """The filters of a query string (``args.getlist`` gives the repeated ones) and the
-    French messages of the values refused (those are left out)."""
-    errors: list[str] = []
+    values refused (those are left out)."""
+    errors: list[Refusal] = []
     text = text_arg(args, "q", MAX_TEXT)
     terms = split_terms(text)
     refused = [term for term in terms if forbidden_criterion(term)]
     if refused:
         # Searching people by a criterion the law forbids in hiring is refusing the
         # others for it: the term is left out, and the animateur told why.
-        errors.append(f"Recherche : {forbidden_problem(refused)}")
+        errors.append(Refusal("q", "Recherche", forbidden_problem(refused)))
         text = ", ".join(term for term in terms if term not in refused)
     rome = (args.get("rome") or "").strip().upper()[:5]
     if rome and not _ROME_START.fullmatch(rome):
-        errors.append("Code ROME : saisissez un code (M1203) ou son début (M12).")
+        errors.append(Refusal("rome", "Code ROME", "saisissez un code (M1203) ou son début (M12)."))
         rome = ""
     commune = _commune(args, "commune", "Commune", errors)
     epci = (args.get("intercommunalite") or "").strip()
     if epci and not territory.is_epci(epci):
-        errors.append("Intercommunalité : choisissez-en une de la liste.")
+        errors.append(
+            Refusal("intercommunalite", "Intercommunalité", "choisissez-en une de la liste.")
+        )
         epci = ""
     near = _commune(args, "autour", "Autour de", errors)
     radius = _number(args, "rayon", "Rayon", 0, 200, errors)
     if near and radius is None and not (args.get("rayon") or "").strip():
         radius = 10.0  # no radius typed; a refused one is left out like any other
     if radius is not None and not near:
-        errors.append("Rayon : choisissez aussi la commune au centre de la recherche.")
+        errors.append(
+            Refusal("autour", "Rayon", "choisissez aussi la commune au centre de la recherche.")
+        )
         radius = None
     level = args.get("niveau", "")
     if level and level not in vocab.LEVELS:
-        errors.append("Niveau : choisissez un niveau de la liste.")
+        errors.append(Refusal("niveau", "Niveau", "choisissez un niveau de la liste."))
         level = ""
     hours_min = _number(args, "heures_min", "Heures par semaine (au moins)", 0, 48, errors)
     hours_max = _number(args, "heures_max", "Heures par semaine (au plus)", 0, 48, errors)
     if hours_min is not None and hours_max is not None and hours_min > hours_max:
-        errors.append("Heures par semaine : le minimum dépasse le maximum.")
+        errors.append(Refusal("heures_min", "Heures par semaine", "le minimum dépasse le maximum."))
         hours_min = hours_max = None
     typed_days = [d for d in list_arg(args, "jours") if d]
     days = tuple(d for d in vocab.DAYS if d in typed_days)
     if len(set(typed_days)) != len(days):
-        errors.append("Jours : choisissez des jours de la liste.")
+        errors.append(Refusal("jours", "Jours", "choisissez des jours de la liste."))
     contract = args.get("contrat", "")
     if contract and contract not in vocab.CONTRACTS:
-        errors.append("Contrat : choisissez un contrat de la liste.")
+        errors.append(Refusal("contrat", "Contrat", "choisissez un contrat de la liste."))
         contract = ""
     available_by = None
     raw_date = (args.get("disponible_le") or "").strip()
     if raw_date:
         available_by = read_date(raw_date)
         if available_by is None:
-            errors.append(f"Disponible au plus tard le : date invalide : {unread(raw_date)}.")
+            errors.append(
+                Refusal(
+                    "disponible_le",
+                    "Disponible au plus tard le",
+                    f"date invalide : {unread(raw_date)}.",
+                )
+            )
     typed_statuses = [s for s in list_arg(args, "statut") if s]
     statuses = tuple(s for s in vocab.CANDIDATE_STATUSES if s in typed_statuses)
     if len(set(typed_statuses)) != len(statuses):
-        errors.append("Statut : choisissez des statuts de la liste.")
+        errors.append(Refusal("statut", "Statut", "choisissez des statuts de la liste."))
     source = (args.get("source") or "").strip()[:100]
     confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))
     if confirmed is None and args.get("confirme"):
-        errors.append("Adresse e-mail : choisissez « Confirmée » ou « Pas encore confirmée ».")
+        errors.append(
+            Refusal(
+                "confirme",
+                "Adresse e-mail",
+                "choisissez « Confirmée » ou « Pas encore confirmée ».",
+            )
+        )
     filters = SearchFilters(
         text=text,
         rome=rome,
