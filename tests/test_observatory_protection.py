@@ -624,3 +624,26 @@ def test_the_day_asked_is_read_as_the_date_fields_say(typed, expected):
     assert day == expected[0]
     assert (error or "").startswith(expected[1] or "")
     assert (error is None) == (expected[1] is None)
+
+
+def test_a_domain_minus_its_jobs_shown_gives_no_hidden_job_back():
+    """A ROME domain is the sum of its jobs: « Support à l'entreprise » 7 needs beside
+    « Secrétariat » 5 and « Comptabilité » hidden (with « Nettoyage » in the jobs' column)
+    gave the 2 accounting needs, and their hours, back by subtraction."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    for rome, count in (("M1607", 5), ("M1203", 2), ("G1602", 6), ("K2204", 3)):
+        for i in range(count):
+            company = observatory_world._company(f"{rome}-{i}", factories.ARCACHON, "56.10A", 3)
+            db.session.flush()
+            observatory_world._need(company, rome, 7, "2026-05-10")
+    db.session.commit()
+    shown = _protected("tout", now)
+    domains, jobs = shown["domaines"], shown["metiers"]
+    assert _value(jobs, "Comptabilité").hidden
+    for column in (0, 1):  # needs, and their hours
+        whole = _value(domains, "Support à l'entreprise", column)
+        inside = [_value(jobs, label, column) for label in ("Secrétariat", "Comptabilité")]
+        gone = [c for c in inside if c.hidden]
+        assert whole.hidden or (
+            len(gone) != 1 and len(frozenset().union(*(c.members for c in gone))) >= 5
+        ), column

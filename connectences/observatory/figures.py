@@ -544,6 +544,16 @@ def _no_cycle_collection():
             gc.enable()
 
 
+def _domain_of(fact: NeedFact) -> str:
+    """The row of a need in the ROME domains' table (the letter of its job's code)."""
+    return (rome_label(fact.rome[0]) or fact.rome[0]) if fact.rome else "Non précisé"
+
+
+def _job_of(fact: NeedFact) -> str:
+    """The row of a need in the jobs' table, before the jobs beyond the top are grouped."""
+    return (rome_label(fact.rome) or fact.rome) if fact.rome else "Métier pas encore précisé"
+
+
 def _figures_between(
     session: Session, siren: str, since: datetime | None, until: datetime, *, period: str
 ) -> Observatory:
@@ -580,7 +590,7 @@ def _figures_between(
                     "Besoins par domaine professionnel",
                     "Domaine",
                     facts,
-                    lambda f: (rome_label(f.rome[0]) or f.rome[0]) if f.rome else "Non précisé",
+                    _domain_of,
                     "Besoins reçus sur la période, par grand domaine du répertoire des "
                     "métiers ROME (la lettre du code métier choisi en qualifiant le "
                     "besoin) ; « Non précisé » : besoin pas encore qualifié.",
@@ -591,9 +601,7 @@ def _figures_between(
                     "Les métiers les plus demandés",
                     "Métier",
                     facts,
-                    lambda f: (
-                        (rome_label(f.rome) or f.rome) if f.rome else "Métier pas encore précisé"
-                    ),
+                    _job_of,
                     f"Besoins reçus sur la période, par métier ROME, les {TOP} plus "
                     "demandés d'abord ; les autres métiers sont regroupés sur une ligne.",
                     top=TOP,
@@ -729,6 +737,31 @@ def _links(sections, facts, all_needs, since, until) -> list[Link]:
                 (("bref", "Besoins en cours à la fin de la période", 0), *closed_rows),
             )
         )
+    # A ROME domain's needs and hours add up to those of its jobs, when every job of the
+    # domain has its own row, or the jobs grouped beyond the top are all of that domain:
+    # without it, « Support à l'entreprise » 7 beside « Secrétariat » 5 gave the hidden
+    # « Comptabilité » 2 back.
+    jobs_rows = {row.label for row in tables["metiers"].rows}
+    grouped = next((r.label for r in tables["metiers"].rows if r.label.startswith("Autres")), None)
+    jobs_of: dict[str, set[str]] = defaultdict(set)
+    for fact in facts:
+        if fact.rome:
+            jobs_of[_domain_of(fact)].add(_job_of(fact))
+    for domain, jobs in jobs_of.items():
+        rows = sorted(jobs & jobs_rows)
+        beyond = jobs - jobs_rows
+        if beyond:
+            others = set().union(*(j for d, j in jobs_of.items() if d != domain)) - jobs_rows
+            if grouped is None or others:
+                continue  # the grouped row mixes domains: no exact sum
+            rows.append(grouped)
+        for column in (0, 1):
+            links.append(
+                Link(
+                    ("domaines", domain, column),
+                    tuple(("metiers", label, column) for label in rows),
+                )
+            )
     # The placed needs by how they were filled add up to the placed step.
     placed = tuple(
         ("issues", row.label, 0) for row in tables["issues"].rows if row.label.startswith("Pourvu")
