@@ -647,3 +647,34 @@ def test_a_domain_minus_its_jobs_shown_gives_no_hidden_job_back():
         assert whole.hidden or (
             len(gone) != 1 and len(frozenset().union(*(c.members for c in gone))) >= 5
         ), column
+
+
+def test_domains_beside_the_jobs_grouped_in_autres_give_no_hidden_job_back():
+    """« Autres » groups jobs of two domains: « Support à l'entreprise » 10 minus
+    « Secrétariat » 6 minus what « Autres » 7 holds beyond the 6 needs of « Services à la
+    personne », all of its jobs grouped there, gave « Comptabilité » 3 back."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    counts = {code: 6 for code in ("A1203", "A1201", "G1602", "G1603", "H2206", "N4105")}
+    counts |= {"D1106": 6, "F1602": 6, "M1607": 6, "M1203": 3}
+    counts |= {"K1302": 2, "K1303": 2, "K2204": 2, "M1205": 1}
+    for rome, count in counts.items():
+        for i in range(count):
+            company = observatory_world._company(f"{rome}-{i}", factories.ARCACHON, "56.10A", 3)
+            db.session.flush()
+            observatory_world._need(company, rome, 7, "2026-05-10")
+    db.session.commit()
+    shown = _protected("tout", now)
+    domains, jobs = shown["domaines"], shown["metiers"]
+    assert _value(jobs, "Comptabilité").hidden
+    for column in (0, 1):
+        relation = [
+            _value(domains, "Support à l'entreprise", column),
+            _value(domains, "Services à la personne et à la collectivité", column),
+            _value(jobs, "Secrétariat", column),
+            _value(jobs, "Comptabilité", column),
+            _value(jobs, "Autres (4)", column),
+        ]
+        gone = [c for c in relation if c.hidden]
+        assert len(gone) != 1 and len(frozenset().union(*(c.members for c in gone))) >= 5, [
+            c.text for c in relation
+        ]

@@ -737,30 +737,30 @@ def _links(sections, facts, all_needs, since, until) -> list[Link]:
                 (("bref", "Besoins en cours à la fin de la période", 0), *closed_rows),
             )
         )
-    # A ROME domain's needs and hours add up to those of its jobs, when every job of the
-    # domain has its own row, or the jobs grouped beyond the top are all of that domain:
-    # without it, « Support à l'entreprise » 7 beside « Secrétariat » 5 gave the hidden
-    # « Comptabilité » 2 back.
+    # A ROME domain's needs and hours add up to those of its jobs: without it,
+    # « Support à l'entreprise » 7 beside « Secrétariat » 5 gave the hidden « Comptabilité »
+    # 2 back. The domains whose jobs « Autres » groups add up, together, to their jobs'
+    # rows and « Autres » (10 minus « Secrétariat » 6 minus what « Autres » 7 holds beyond
+    # a domain of 6 grouped there whole gave « Comptabilité » 3 back): one relation, its
+    # cells settled like a sum's (``tables.Link``).
     jobs_rows = {row.label for row in tables["metiers"].rows}
     grouped = next((r.label for r in tables["metiers"].rows if r.label.startswith("Autres")), None)
     jobs_of: dict[str, set[str]] = defaultdict(set)
     for fact in facts:
         if fact.rome:
             jobs_of[_domain_of(fact)].add(_job_of(fact))
-    for domain, jobs in jobs_of.items():
-        rows = sorted(jobs & jobs_rows)
-        beyond = jobs - jobs_rows
-        if beyond:
-            others = set().union(*(j for d, j in jobs_of.items() if d != domain)) - jobs_rows
-            if grouped is None or others:
-                continue  # the grouped row mixes domains: no exact sum
-            rows.append(grouped)
+    mixed = sorted(domain for domain, jobs in jobs_of.items() if jobs - jobs_rows)
+    relations = [
+        ((domain,), sorted(jobs)) for domain, jobs in jobs_of.items() if domain not in mixed
+    ]
+    if mixed and grouped is not None:
+        rows = sorted(set().union(*(jobs_of[domain] for domain in mixed)) & jobs_rows)
+        relations.append((tuple(mixed), [*rows, grouped]))
+    for domains, rows in relations:
         for column in (0, 1):
+            cells = [("domaines", domain, column) for domain in domains]
             links.append(
-                Link(
-                    ("domaines", domain, column),
-                    tuple(("metiers", label, column) for label in rows),
-                )
+                Link(cells[0], (*cells[1:], *(("metiers", label, column) for label in rows)))
             )
     # The placed needs by how they were filled add up to the placed step.
     placed = tuple(

@@ -290,7 +290,11 @@ class Link:
     """Figures of one view that add up across tables: the cell ``whole`` is the sum of the
     cells ``parts``. Each is written (table key, row label, value column); the total row
     is named by its label ("Total"). The trends' months of a period add up to the needs
-    received that the headline gives; the needs still open, to the open steps' rows."""
+    received that the headline gives; the needs still open, to the open steps' rows.
+    Any cells bound by one relation where all but one give the last back are written the
+    same way, whichever side each is on (the domains whose jobs « Autres » groups, plus
+    the domains' own, equal their jobs' rows plus « Autres »): their protection
+    (:func:`_settle_sum`) does not depend on which cell is the whole."""
 
     whole: tuple[str, str, int]
     parts: tuple[tuple[str, str, int], ...]
