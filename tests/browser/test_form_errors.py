@@ -20,6 +20,7 @@ from tests.browser.support import (
     lead_to_accept,
     log_in,
     open_as,
+    overflow,
     path_of,
 )
 
@@ -265,6 +266,21 @@ def test_public_forms_bring_their_errors_next_to_their_fields(page, live_server)
         # The date fields (availability, start) say how a date is written.
         problems += [f"{label} : « {d} » ne dit pas jj/mm/aaaa" for d in dates_without_format(page)]
     _none_found(problems, blocking)
+
+
+def test_an_error_quoting_a_long_typed_value_wraps_on_a_phone(page, live_server):
+    """An error quotes what was typed (« … » n'est pas une adresse e-mail valide): a
+    long unbroken value, pasted in the address or the phone, widened the summary and
+    the field's error beyond a 390 px window (the page scrolled sideways)."""
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + path_of(live_server, "cv_public.submit"))
+    page.get_by_label("Adresse e-mail").fill("a" * 300 + "@exemple.fr")
+    page.get_by_label("Téléphone (facultatif)").fill("0" * 120)
+    page.get_by_label("Commune où vous habitez").fill("z" * 200)
+    _send(page, "Envoyer mon profil")
+    assert "n'est pas une adresse e-mail valide" in page.locator(".form-error").inner_text()
+    assert "n'est pas une adresse e-mail valide" in page.locator("#email-erreurs").inner_text()
+    assert overflow(page) <= 0
 
 
 def test_the_drawn_marks_of_errors_and_menus_are_not_read(page, live_server):
