@@ -283,10 +283,15 @@ def make_world(app, auth, tmp_path) -> World:
     contact = CompanyContact(company=c1, name="Jeanne Martin", email="jeanne@c1.fr")
     commitment = Commitment(candidate=p1, label="Boulangerie", hours_per_week=7, days=["mon"])
     # Work in their week: their personal space offers "plus d'heures" / "complet".
-    for person in (p2, p4):
-        db.session.add(
-            Commitment(candidate=person, label="Ostréiculture", hours_per_week=6, days=["fri"])
+    # Each changed by its owner (cv_public.edit_own): p4 through its link, p2 under the
+    # job seeker's session.
+    own = {
+        person.ref: Commitment(
+            candidate=person, label="Ostréiculture", hours_per_week=6, days=["fri"]
         )
+        for person in (p2, p4)
+    }
+    db.session.add_all(own.values())
     failed_mail = OutboxMessage(
         kind=MailKind.ACCOUNT_INVITATION,
         to="echec@exemple.fr",
@@ -458,6 +463,8 @@ def make_world(app, auth, tmp_path) -> World:
             "api_v1.get_events:ref": str(gathering.id),
             "api_v1.get_resources:ref": resource.slug,
             "cv_public:token": consent.space_token(p4),
+            "cv_public:commitment_id": own["p4"].id,
+            "/candidat/mon-espace/engagements/<int:commitment_id>:commitment_id": own["p2"].id,
             "cv_public.confirm:token": consent.confirmation_token(p3),
             "need_public.space:token": links.space_token(secret, n1.owner_email),
             "need_public.stop:token": links.space_token(secret, n1.owner_email),
@@ -489,12 +496,13 @@ def make_world(app, auth, tmp_path) -> World:
 
 def fill(app, world: World, rule, params: dict | None = None) -> str:
     """The URL of ``rule`` (this rule, not another of its endpoint) with its arguments taken
-    from the world's records (or from ``params``, which wins); fails when one has no value."""
+    from the world's records (or from ``params``, which wins), by the rule's own key
+    first; fails when one has no value."""
     params = {**world.params, **(params or {})}
     blueprint = rule.endpoint.split(".")[0]
     values = dict(rule.defaults or {})
     for name in rule.arguments - set(values):
-        for key in (f"{rule.endpoint}:{name}", f"{blueprint}:{name}", name):
+        for key in (f"{rule.rule}:{name}", f"{rule.endpoint}:{name}", f"{blueprint}:{name}", name):
             if key in params:
                 values[name] = params[key]
                 break

@@ -268,6 +268,9 @@ def test_a_forged_or_tampered_link_writes_nothing(client, world, other):
         response = client.post(f"/mon-cv/{token}/engagements/{other}/retirer")
         assert response.status_code in (403, 410)
         assert client.get(f"/mon-cv/{token}/engagements/nouveau").status_code in (403, 410)
+        edit = f"/mon-cv/{token}/engagements/{other}"
+        assert client.get(edit).status_code in (403, 410)
+        assert client.post(edit, data=_commitment_form(heures="2")).status_code in (403, 410)
     assert count(Commitment) == 1 and _events() == []
 
 
@@ -277,8 +280,11 @@ def test_a_logged_in_job_seeker_cannot_use_another_persons_link(client, auth, wo
     response = client.post(autre + "/engagements/nouveau", data=_commitment_form())
     assert response.status_code == 403
     assert client.post(f"{autre}/engagements/{other}/retirer").status_code == 403
-    # Under their own session, someone else's commitment is not theirs to remove.
+    assert client.post(f"{autre}/engagements/{other}", data=_commitment_form()).status_code == 403
+    # Under their own session, someone else's commitment is not theirs to remove or change.
     mine = client.post(f"/candidat/mon-espace/engagements/{other}/retirer")
+    assert mine.status_code == 302 and mine.headers["Location"] == "/candidat/mon-espace#semaine"
+    mine = client.post(f"/candidat/mon-espace/engagements/{other}", data=_commitment_form())
     assert mine.status_code == 302 and mine.headers["Location"] == "/candidat/mon-espace#semaine"
     assert count(Commitment) == 1 and _events() == []
 
@@ -291,7 +297,152 @@ def test_the_session_pages_are_only_for_a_job_seeker(client, auth, world, other,
     response = client.post("/candidat/mon-espace/engagements/nouveau", data=_commitment_form())
     assert response.status_code == 403
     assert client.post(f"/candidat/mon-espace/engagements/{other}/retirer").status_code == 403
+    edit = f"/candidat/mon-espace/engagements/{other}"
+    assert client.post(edit, data=_commitment_form()).status_code == 403
     assert count(Commitment) == 1 and _events() == []
+
+
+# --- the person changes the work they declared, or says it stops ------------------------
+
+
+@pytest.mark.parametrize("way", ["link", "account"])
+def test_the_person_changes_then_ends_work_they_declared(client, auth, world, way):
+    """Inès's Monday and Thursday job grows to 8 h, then stops on 28/02/2027: her page
+    only offered to remove it (its trace gone from her week) or to ask her animateur.
+    Ended, it stays in her history and "fits" (from 01/03/2027) is hers again."""
+    if way == "account":
+        _login_as_ines(auth)
+        space = "/candidat/mon-espace"
+    else:
+        space = _space()
+    _post(client, space, space + "/engagements/nouveau", _commitment_form(jours=["mon", "thu"]))
+    (held,) = by_ref(Candidate, "ines").commitments
+    edit = f"{space}/engagements/{held.id}"
+    assert f'href="{edit}"' in html_of(client.get(space))
+    form = client.get(edit)
+    assert form.status_code == 200
+    assert "Modifier un travail que j'ai déjà" in page_text(form)
+    assert 'value="Ménage, Mairie"' in html_of(form)
+    response = _post(client, edit, edit, _commitment_form(heures="8", jours=["mon", "thu"]))
+    assert response.status_code == 302 and response.headers["Location"] == f"{space}#semaine"
+    assert "ce travail est modifié" in flashes_in(client.get(response.location), "semaine")
+    db.session.expire_all()
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert (held.hours_per_week, held.until) == (8.0, None)
+    assert "ines" not in _matched("fits")
+    ended = _commitment_form(heures="8", jours=["mon", "thu"], fin="2027-02-28")
+    assert _post(client, edit, edit, ended).status_code == 302
+    db.session.expire_all()
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert str(held.until) == "2027-02-28"
+    assert "ines" in _matched("fits")
+    assert [(e.summary, e.actor_label) for e in _events() if e.kind == "commitment"][1:] == [
+        (
+            "Engagement modifié : 6 h le lundi et le jeudi (Ménage, Mairie) → "
+            "8 h le lundi et le jeudi (Ménage, Mairie).",
+            SELF,
+        ),
+        (
+            "Engagement modifié : 8 h le lundi et le jeudi (Ménage, Mairie) → 8 h le lundi "
+            "et le jeudi (Ménage, Mairie), jusqu'au 28/02/2027.",
+            SELF,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"heures": "0"}, "entre 1 et 48"),
+        ({"jours": []}, "Cochez au moins un jour."),
+        ({"debut": "01/05/2027", "fin": "30/04/2027"}, "ne peut pas précéder"),
+        ({"heures": "30"}, "la semaine compterait 50 h"),
+        ({"libelle": "x" * 5000}, "limité à 200"),
+    ],
+)
+def test_a_bad_change_is_refused_next_to_its_field_and_changes_nothing(
+    client, world, data, message
+):
+    ines = by_ref(Candidate, "ines")
+    ines.commitments.append(Commitment(hours_per_week=20, days=["tue"]))
+    ines.commitments.append(Commitment(hours_per_week=4, days=["mon"], label="Cantine"))
+    db.session.commit()
+    edit = f"{_space()}/engagements/{ines.commitments[1].id}"
+    response = _post(client, edit, edit, _commitment_form(**data))
+    assert response.status_code == 422
+    html = html_of(response)
+    assert message in html and 'class="errors"' in html
+    assert 'name="lu_le"' in html  # the change is still the one shown
+    db.session.expire_all()
+    held = by_ref(Candidate, "ines").commitments
+    assert [(c.hours_per_week, c.days, c.label) for c in held] == [
+        (20.0, ["tue"], None),
+        (4.0, ["mon"], "Cantine"),
+    ]
+    assert _events() == []
+
+
+def test_a_change_of_work_the_team_changed_meanwhile_is_refused(app, client, auth, world):
+    space = _space()
+    _post(client, space, space + "/engagements/nouveau", _commitment_form(jours=["mon", "thu"]))
+    (held,) = by_ref(Candidate, "ines").commitments
+    edit = f"{space}/engagements/{held.id}"
+    page = client.get(edit)
+    sent = {
+        **_commitment_form(heures="7", jours=["mon", "thu"]),
+        "csrf_token": csrf_token_from(html_of(page)),
+        "lu_le": stamp_in(page),
+    }
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
+    typed = {
+        **_commitment_form(jours=["mon", "thu"], heures="8"),
+        "lu_le": read_stamp_at(staff, url),
+    }
+    assert staff.post(url, data=typed).status_code == 302
+    refused = client.post(edit, data=sent)
+    assert refused.status_code == 422
+    said = page_text(refused)
+    assert "rien n'a été enregistré" in said
+    assert "Il est maintenant : 8 h le lundi et le jeudi" in said
+    assert 'value="7"' in html_of(refused)  # what was typed is kept
+    db.session.expire_all()
+    assert [c.hours_per_week for c in by_ref(Candidate, "ines").commitments] == [8.0]
+
+
+def test_a_placement_recorded_here_cannot_be_changed_by_the_person(client, world):
+    _place(world)
+    (placed,) = by_ref(Candidate, "ines").commitments
+    space = _space()
+    edit = f"{space}/engagements/{placed.id}"
+    assert f'href="{edit}"' not in html_of(client.get(space))
+    before = len(_events())
+    for send in (
+        lambda: client.get(edit),
+        lambda: _post(client, space, edit, _commitment_form(fin="2027-04-30")),
+    ):
+        response = send()
+        assert response.status_code == 302 and response.location == f"{space}#semaine"
+        said = flashes_in(client.get(response.location), "semaine")
+        assert "pour le modifier, demandez à votre animateur" in said
+    db.session.expire_all()
+    (kept,) = by_ref(Candidate, "ines").commitments
+    assert (kept.id, kept.until, kept.hours_per_week) == (placed.id, placed.until, 8.0)
+    assert len(_events()) == before
+
+
+def test_another_persons_commitment_cannot_be_read_or_changed_through_ones_link(
+    client, world, other
+):
+    edit = f"{_space('ines')}/engagements/{other}"
+    page = client.get(edit)
+    assert page.status_code == 302
+    assert "Cantine" not in html_of(client.get(page.location))
+    response = _post(client, _space("ines"), edit, _commitment_form(heures="2"))
+    assert response.status_code == 302
+    assert db.session.get(Commitment, other).hours_per_week == 5
+    assert _events() == []
 
 
 def test_the_candidate_area_says_where_to_declare_work(client, auth, world):

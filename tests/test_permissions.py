@@ -51,6 +51,7 @@ PUBLIC_ENDPOINTS = {
     "cv_public.update",
     "cv_public.space_skills",
     "cv_public.add_own_commitment",  # the work the person already holds
+    "cv_public.edit_own",
     "cv_public.remove_own",
     "cv_public.pause",
     "cv_public.choose",

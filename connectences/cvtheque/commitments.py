@@ -308,15 +308,23 @@ def update_commitment(
     values: CommitmentValues,
     *,
     actor: User | None,
+    actor_label: str | None = None,
 ) -> bool:
-    """Change one of the person's commitments; False when nothing differs."""
+    """Change one of the person's commitments (an animateur, or the person from their
+    space: ``actor`` None, ``actor_label`` says who); False when nothing differs."""
     before = describe(commitment)
     fields = stored_fields(values)
     if all(getattr(commitment, k) == v for k, v in fields.items()):
         return False
     for key, value in fields.items():
         setattr(commitment, key, value)
-    _after_change(session, candidate, actor, f"Engagement modifié : {before} → {describe(values)}.")
+    _after_change(
+        session,
+        candidate,
+        actor,
+        f"Engagement modifié : {before} → {describe(values)}.",
+        actor_label,
+    )
     return True
 
 
@@ -341,11 +349,36 @@ PLACEMENT_KEPT = (
 )
 
 
+# Said to the person who tries to change it.
+PLACEMENT_KEPT_CHANGE = (
+    "Ce travail a été enregistré par la plateforme lors de votre embauche : pour le "
+    "modifier, demandez à votre animateur."
+)
+
+
 def removable_by_person(commitment: Commitment) -> bool:
-    """Whether the person may remove ``commitment`` from their space: work they or an
-    animateur declared, not a placement recorded on the platform (its end is recorded
+    """Whether the person may change or remove ``commitment`` from their space: work they
+    or an animateur declared, not a placement recorded on the platform (its end is recorded
     with the placement, by the staff)."""
     return commitment.source != "placement"
+
+
+def update_own_commitment(
+    session: Session,
+    candidate: Candidate,
+    commitment: Commitment,
+    values: CommitmentValues,
+    *,
+    actor_label: str,
+) -> bool:
+    """The person changes one of their commitments from their space (its hours, its
+    days, its last day once the work stops); ``CommitmentError`` (nothing changed) for a
+    placement's. False when nothing differs."""
+    if not removable_by_person(commitment):
+        raise CommitmentError({"commitment": PLACEMENT_KEPT_CHANGE})
+    return update_commitment(
+        session, candidate, commitment, values, actor=None, actor_label=actor_label
+    )
 
 
 def remove_own_commitment(

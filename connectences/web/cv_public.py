@@ -39,6 +39,7 @@ from connectences.accounts.users import (
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
 from connectences.cvtheque.commitments import (
+    PLACEMENT_KEPT_CHANGE,
     CommitmentError,
     add_commitment,
     commitment_of,
@@ -47,6 +48,8 @@ from connectences.cvtheque.commitments import (
     own_hours_warning,
     removable_by_person,
     remove_own_commitment,
+    stored_fields,
+    update_own_commitment,
     week_view,
 )
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate, export_candidate
@@ -929,34 +932,100 @@ def choose(token: str):
 def add_own_commitment(token: str):
     """The person adds work they already hold (the animateur's rules and history line,
     said by the person): matching then proposes only what fits their free hours and days."""
+    return _own_commitment_form(_space_candidate(token), token, None)
+
+
+@bp.route("/mon-cv/<token>/engagements/<int:commitment_id>", methods=["GET", "POST"])
+@bp.route(
+    "/candidat/mon-espace/engagements/<int:commitment_id>",
+    defaults={"token": None},
+    methods=["GET", "POST"],
+)
+@public
+def edit_own(token: str, commitment_id: int):
+    """The person changes work they declared: its hours or days, or its last day once it
+    stops (kept in their history, its time free again after it); a placement recorded
+    here stays with their animateur."""
     candidate = _space_candidate(token)
-    if request.method == "POST":
-        try:
-            values = read_form(candidate, request.form)
-        except CommitmentError as error:
-            db.session.rollback()
-            return _render_own_commitment(candidate, token, request.form, error.errors, 422)
-        add_commitment(db.session, candidate, values, actor=None, actor_label=consent.SELF)
-        db.session.commit()
-        candidate_changed(candidate)
+    commitment = commitment_of(candidate, commitment_id)
+    if commitment is None or not removable_by_person(commitment):
+        # Removed already (another tab), another person's (reads the same), or a
+        # placement's: the person finds their week as it is, told why.
+        db.session.rollback()
         flash_in(
             "semaine",
-            "C'est noté : ce travail est dans votre semaine, ses heures et ses jours ne vous "
-            "seront plus proposés.",
-            "success",
+            NOT_IN_WEEK if commitment is None else PLACEMENT_KEPT_CHANGE,
+            "info" if commitment is None else "error",
         )
+        return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
+    return _own_commitment_form(candidate, token, commitment)
+
+
+# Said when the work a button or a page names is not in the person's week (any longer).
+NOT_IN_WEEK = (
+    "Ce travail n'est pas ou plus dans votre semaine : il a sans doute déjà été "
+    "retiré. Voici votre semaine telle qu'elle est."
+)
+
+
+def _own_commitment_form(candidate: Candidate, token: str | None, commitment):
+    """Add (``commitment`` None) or change one of the person's commitments: a French
+    message next to each field, nothing written on a refusal; a change is checked against
+    the commitment's own stamp (the team may have changed it meanwhile)."""
+    if request.method == "POST":
+        try:
+            values = read_form(candidate, request.form, replacing=commitment)
+            if commitment is not None:
+                unchanged_since(
+                    db.session,
+                    commitment,
+                    request.form.get("lu_le"),
+                    OWN_COMMITMENT_MEANWHILE,
+                    holds=stored_fields(values),
+                )
+        except ChangedMeanwhile as clash:
+            db.session.rollback()
+            errors = {"_": f"{clash.message} Il est maintenant : {describe(commitment)}."}
+            return _render_own_commitment(candidate, token, request.form, errors, 422, commitment)
+        except CommitmentError as error:
+            db.session.rollback()
+            return _render_own_commitment(
+                candidate, token, request.form, error.errors, 422, commitment
+            )
+        if commitment is None:
+            add_commitment(db.session, candidate, values, actor=None, actor_label=consent.SELF)
+            message = (
+                "C'est noté : ce travail est dans votre semaine, ses heures et ses jours ne "
+                "vous seront plus proposés."
+            )
+        else:
+            update_own_commitment(
+                db.session, candidate, commitment, values, actor_label=consent.SELF
+            )
+            message = "C'est noté : ce travail est modifié dans votre semaine."
+        db.session.commit()
+        candidate_changed(candidate)
+        flash_in("semaine", message, "success")
         if warning := own_hours_warning(candidate):
             flash_in("semaine", warning, "warning")
         return redirect(url_for("cv_public.space", token=token, _anchor="semaine"))
     db.session.commit()
-    return _render_own_commitment(candidate, token, None, {}, 200)
+    return _render_own_commitment(candidate, token, commitment, {}, 200, commitment)
 
 
-def _render_own_commitment(candidate, token, shown, errors, status):
+OWN_COMMITMENT_MEANWHILE = (
+    "Ce travail a été modifié depuis que vous avez ouvert la page (par l'équipe de la "
+    "plateforme, ou dans un autre onglet) : rien n'a été enregistré. Vos saisies sont "
+    "gardées ci-dessous : vérifiez-les, puis enregistrez à nouveau."
+)
+
+
+def _render_own_commitment(candidate, token, shown, errors, status, commitment=None):
     return render_template(
         "cv_public/commitment.html",
         candidate=candidate,
         token=token,
+        commitment=commitment,
         values=form_values(shown),
         errors=errors,
         days=vocab.DAYS,
@@ -982,12 +1051,7 @@ def remove_own(token: str, commitment_id: int):
         # Removed already (from another tab, a second tap): the person finds their week
         # as it is. Another person's commitment reads the same, and stays theirs.
         db.session.rollback()
-        flash_in(
-            "semaine",
-            "Ce travail n'est pas ou plus dans votre semaine : il a sans doute déjà été "
-            "retiré. Voici votre semaine telle qu'elle est.",
-            "info",
-        )
+        flash_in("semaine", NOT_IN_WEEK, "info")
         return redirect(back)
     # The commitment's own stamp: removed only if it is still what the page showed
     # (the team may have changed its hours meanwhile); the profile saved meanwhile
