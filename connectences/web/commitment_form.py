@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from connectences.cvtheque.commitments import CommitmentValues, read_commitment
+from connectences.cvtheque.commitments import CommitmentValues, read_commitment, stored_fields
+from connectences.extensions import db
 from connectences.models import Candidate, Commitment
 from connectences.typography import decimal_input
+from connectences.workflows import unchanged_since
 
 
 def form_values(shown: Commitment | MultiDict | None = None) -> dict:
@@ -41,3 +43,17 @@ def read_form(
         until=form.get("fin"),
         replacing=replacing,
     )
+
+
+def read_change(
+    candidate: Candidate, form: MultiDict, commitment: Commitment | None, meanwhile: str
+) -> CommitmentValues:
+    """``read_form``, and for a change of ``commitment`` its own stamp as the form read it
+    (``lu_le``): ``ChangedMeanwhile`` (saying ``meanwhile``) when someone changed it since,
+    unless the form sends what it holds now; a new one has nothing to lose."""
+    values = read_form(candidate, form, replacing=commitment)
+    if commitment is not None:
+        unchanged_since(
+            db.session, commitment, form.get("lu_le"), meanwhile, holds=stored_fields(values)
+        )
+    return values

@@ -48,7 +48,6 @@ from connectences.cvtheque.commitments import (
     own_hours_warning,
     removable_by_person,
     remove_own_commitment,
-    stored_fields,
     update_own_commitment,
     week_view,
 )
@@ -75,7 +74,7 @@ from connectences.typography import plural
 from connectences.web import just_sent
 from connectences.web.access import public
 from connectences.web.actions import flash_in
-from connectences.web.commitment_form import form_values, read_form
+from connectences.web.commitment_form import form_values, read_change
 from connectences.web.cv_forms import (
     ActionForm,
     CandidateForm,
@@ -974,15 +973,7 @@ def _own_commitment_form(candidate: Candidate, token: str | None, commitment):
     the commitment's own stamp (the team may have changed it meanwhile)."""
     if request.method == "POST":
         try:
-            values = read_form(candidate, request.form, replacing=commitment)
-            if commitment is not None:
-                unchanged_since(
-                    db.session,
-                    commitment,
-                    request.form.get("lu_le"),
-                    OWN_COMMITMENT_MEANWHILE,
-                    holds=stored_fields(values),
-                )
+            values = read_change(candidate, request.form, commitment, OWN_COMMITMENT_MEANWHILE)
         except ChangedMeanwhile as clash:
             db.session.rollback()
             errors = {"_": f"{clash.message} Il est maintenant : {describe(commitment)}."}

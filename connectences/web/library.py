@@ -25,7 +25,6 @@ from connectences.cvtheque.commitments import (
     describe,
     over_wished_hours,
     remove_commitment,
-    stored_fields,
     update_commitment,
     week_view,
 )
@@ -47,7 +46,7 @@ from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_in
-from connectences.web.commitment_form import form_values, read_form
+from connectences.web.commitment_form import form_values, read_change
 from connectences.web.downloads import send_audited_table, send_cv
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paginate
@@ -494,15 +493,8 @@ def _commitment_form(candidate: Candidate, commitment: Commitment | None):
     nothing to lose."""
     if request.method == "POST":
         try:
-            values = read_form(candidate, request.form, replacing=commitment)
-            if commitment is not None:
-                unchanged_since(
-                    db.session,
-                    commitment,
-                    request.form.get("lu_le"),
-                    commitment_changed_meanwhile(commitment),
-                    holds=stored_fields(values),
-                )
+            meanwhile = commitment_changed_meanwhile(commitment) if commitment else ""
+            values = read_change(candidate, request.form, commitment, meanwhile)
         except ChangedMeanwhile as clash:
             db.session.rollback()
             return _render_commitment_form(
