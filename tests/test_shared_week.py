@@ -1338,3 +1338,45 @@ def test_complete_the_week_page_writes_the_points_as_the_score_is_written(client
     assert f"{decimal_fr(skills['points'])} pts — Compétences" in page
     assert f"score {decimal_fr(fit.score)}/100" in page
     assert not re.search(r"\d\.\d+ pts", page)
+
+
+def test_the_operator_and_the_animateur_are_told_when_a_person_proposed_erases(client, world):
+    # The lead accepted for Inès stayed « Accepté » with nobody in it, without a word to
+    # anyone: the operator could go on calling someone who had left the platform.
+    from connectences.models import OutboxMessage
+
+    ines = by_ref(Candidate, "ines")
+    lead = db.session.get(Lead, world["lead"])
+    operator_address = lead.operator.email
+    done = client.post(f"/mon-cv/{space_token(ines)}/supprimer", data={"confirm": "y"})
+    assert done.status_code == 302
+    told = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "workflow_update")
+    ).all()
+    assert sorted(mail.to for mail in told) == sorted([operator_address, world["animateur"].email])
+    for mail in told:
+        assert mail.subject.endswith(
+            f"Proposition n° {lead.id} : une personne proposée s'est retirée"
+        )
+        assert "a retiré ses données de la plateforme" in mail.body_text
+        assert "Plus aucune personne n'y est proposée" in mail.body_text
+        assert "Inès" not in mail.body_text + mail.subject and "Marchal" not in mail.body_text
+        assert f"/operateur/propositions/{lead.id}" in mail.body_text
+        assert mail.candidate_id is None
+    db.session.expire_all()
+    assert db.session.get(Lead, world["lead"]).status == "accepte"
+
+
+def test_a_closed_lead_tells_nobody_when_its_person_erases(client, world):
+    from connectences.models import OutboxMessage
+
+    lead = db.session.get(Lead, world["lead"])
+    flow.close_without_outcome(db.session, lead, "Le poste est pourvu autrement.")
+    db.session.commit()
+    before = count(OutboxMessage)
+    ines = by_ref(Candidate, "ines")
+    assert (
+        client.post(f"/mon-cv/{space_token(ines)}/supprimer", data={"confirm": "y"}).status_code
+        == 302
+    )
+    assert count(OutboxMessage) == before + 1  # the erasure's receipt only

@@ -46,6 +46,7 @@ from connectences.vocab import (
     PLACEMENT_ENDINGS,
     ROLES,
 )
+from connectences.workflows.leads import tell_person_withdrawn
 
 # The reason of an erasure the person asked for themself, from their space.
 ON_REQUEST = "demande de la personne"
@@ -81,6 +82,10 @@ def erase_candidate(
     had_file = files.pdf_exists(candidate.cv_filename)
     if had_file and not dry_run:
         files.delete_pdf_after_commit(session, candidate.cv_filename)
+    # The operators of the live leads proposing them, and their animateurs, are told
+    # (without a name) that the person is no longer in them.
+    if not dry_run:
+        tell_person_withdrawn(session, cid)
     # The leads naming them change: their last change moves, so that a platform
     # synchronising leads drops the person from its copy too.
     named_in = select(LeadCandidate.lead_id).where(LeadCandidate.candidate_id == cid)

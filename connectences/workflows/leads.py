@@ -39,6 +39,7 @@ from connectences.models import (
     CompanyContact,
     FollowUpPoint,
     Lead,
+    LeadCandidate,
     LeadNeed,
     Need,
     Placement,
@@ -320,6 +321,46 @@ def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
         )
         closed += 1
     return closed
+
+
+def tell_person_withdrawn(session, candidate_id: int) -> int:
+    """Before a person's data is erased (at their request, by the staff or at the end of
+    its keeping): tell the operator of each live lead proposing them, and the animateur
+    who sent it, that one person proposed is no longer in it; the lead stays as it is,
+    with the others. The mails name nobody (the person is being erased). Returns how
+    many leads were told."""
+    leads = session.scalars(
+        select(Lead)
+        .join(LeadCandidate, LeadCandidate.lead_id == Lead.id)
+        .where(LeadCandidate.candidate_id == candidate_id, Lead.status.in_(LEAD_LIVE))
+        .order_by(Lead.id)
+    ).all()
+    for lead in leads:
+        left = sum(1 for item in lead.candidates if item.candidate_id != candidate_id)
+        remaining = (
+            f"Il reste {plural(left, 'personne proposée')}."
+            if left
+            else "Plus aucune personne n'y est proposée : demandez-en d'autres à l'animateur."
+        )
+        message = (
+            f"Une personne proposée pour {_need_titles(lead)} a retiré ses données de la "
+            f"plateforme : elle n'y figure plus et ne doit plus être contactée à ce titre. "
+            f"{remaining}"
+        )
+        link = external_url("leads.show", lead_id=lead.id)
+        subject = f"Proposition n° {lead.id} : une personne proposée s'est retirée"
+        queue_template(
+            session,
+            kind=MailKind.WORKFLOW_UPDATE,
+            to=lead.operator.email,
+            reply_to=creator_reply_to(session, lead),
+            subject=subject,
+            template="lead_update",
+            message=message,
+            link=link,
+        )
+        _notify_creator(session, lead, subject=subject, message=message, link=link)
+    return len(leads)
 
 
 def withdraw_referrals(session, need: Need, *, why: str, actor=None) -> int:
