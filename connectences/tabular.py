@@ -136,6 +136,12 @@ def _xlsx_cell(value) -> object:
     format cannot store (openpyxl refuses them: one stored in a record made every export
     holding it fail), then neutralised (after, so that what the removal uncovers cannot
     start a formula); an aware datetime in its own wall time, as Excel has no zones."""
+    if type(value) is str:
+        # Most cells of an export: text. Printable text holds none of those characters
+        # (a region's CV export writes two million cells: no search, no second dispatch).
+        if not value.isprintable():
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     value = neutralise(value)

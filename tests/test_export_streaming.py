@@ -30,9 +30,9 @@ from connectences.accounts.audit import (
     details_text,
     entity_label,
 )
-from connectences.clock import LOCAL_TZ
+from connectences.clock import LOCAL_TZ, local_date
 from connectences.cvtheque import search
-from connectences.cvtheque.library import EXPORT_HEADERS, export_rows
+from connectences.cvtheque.library import EXPORT_HEADERS
 from connectences.cvtheque.search import Hit, SearchFilters, _query
 from connectences.demo import seed_demo
 from connectences.extensions import db
@@ -41,6 +41,7 @@ from connectences.models.base import utcnow
 from connectences.needs import board
 from connectences.prospection.visits import EXPORT_HEADERS as VISIT_HEADERS
 from connectences.prospection.visits import VisitFilters, _filtered
+from connectences.skills import rome_label
 from connectences.tabular import _cell_text, to_xlsx
 from connectences.territory import commune_label, epci_label
 from tests.helpers import audit_entries, recorded_statements
@@ -65,7 +66,35 @@ def _old_cv_rows(filters: dict, sort: str) -> list[list]:
     hits = []
     for cid, score in db.session.execute(query, params).all():
         hits.append(Hit(db.session.get(Candidate, cid), None if score is None else round(score)))
-    return list(export_rows(hits))
+    return [_old_cv_row(hit) for hit in hits]
+
+
+def _old_cv_row(hit) -> list:
+    """A row of the CV export as ``export_rows`` made it, each label made per person."""
+    c = hit.candidate
+    return [
+        c.ref,
+        c.first_name,
+        c.last_name,
+        c.email,
+        c.phone or "",
+        commune_label(c.commune),
+        c.mobility_km,
+        ", ".join(c.skill_labels),
+        ", ".join(f"{code} {rome_label(code) or ''}".strip() for code in c.rome or []),
+        vocab.LEVELS.get(c.level, c.level),
+        c.hours_min,
+        c.hours_max,
+        ", ".join(vocab.DAYS.get(d, d) for d in vocab.DAYS if d in (c.days or [])),
+        ", ".join(vocab.CONTRACTS.get(k, k) for k in vocab.CONTRACTS if k in (c.contracts or [])),
+        c.available_from,
+        vocab.CANDIDATE_STATUSES.get(c.status, c.status),
+        c.source or "",
+        "oui" if c.email_confirmed_at else "non",
+        local_date(c.last_contact_at) if c.last_contact_at else "",
+        local_date(c.updated_at) if c.updated_at else "",
+        "" if hit.score is None else hit.score,
+    ]
 
 
 def _old_audit_rows(filters: AuditFilters) -> list[tuple]:

@@ -6,10 +6,12 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from connectences.tabular import (
     NumberCell,
     TableError,
+    _xlsx_cell,
     neutralise,
     read_table,
     to_csv,
@@ -151,6 +153,44 @@ def test_xlsx_export_drops_the_control_characters_xlsx_cannot_hold():
     # What the removal uncovers is still kept from being a formula.
     assert (sheet["A3"].value, sheet["A3"].data_type) == ("'=1+1", "s")
     assert sheet["A4"].value == "'-2"
+
+
+class _Text(str):
+    """Text of a subclass (markup, an enum's value): not the plain text's quick way."""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Dupont",
+        "",
+        " ",
+        "=1+1",
+        "-2",
+        "\x08=1+1",
+        "Cais\x08sier\x1f\tjour\nnuit\x00",
+        "\tTab",
+        "\rretour",
+        "Arcachon\xa0(33120)",
+        "Jean\u2028Marie",
+        "\x7fsuppr",
+        "@mention",
+        _Text("=SOMME(A1)"),
+        _Text("ok\x01"),
+        None,
+        True,
+        3,
+        2.5,
+        date(2026, 12, 7),
+    ],
+)
+def test_a_cell_is_what_removal_then_neutralising_made(value):
+    # The text of a cell takes a quicker way (two million cells in a region's CV
+    # export): the same value as removing XLSX's refused characters, then neutralising.
+    expected = ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    expected = neutralise(expected)
+    assert _xlsx_cell(value) == expected
+    assert type(_xlsx_cell(value)) is type(expected)
 
 
 def test_the_separator_is_read_from_the_header_not_from_a_long_first_row():

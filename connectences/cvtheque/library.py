@@ -133,8 +133,35 @@ EXPORT_HEADERS = [
 ]
 
 
+def _rome_text(codes: tuple[str, ...]) -> str:
+    return ", ".join(f"{code} {rome_label(code) or ''}".strip() for code in codes)
+
+
+def _days_text(days: tuple[str, ...]) -> str:
+    return ", ".join(DAYS.get(d, d) for d in DAYS if d in days)
+
+
+def _contracts_text(contracts: tuple[str, ...]) -> str:
+    return ", ".join(CONTRACTS.get(k, k) for k in CONTRACTS if k in contracts)
+
+
+def _kept_text(kept: dict, key, make) -> str:
+    """``make(key)`` computed once per distinct ``key`` of an export."""
+    text = kept.get(key)
+    if text is None:
+        text = kept[key] = make(key)
+    return text
+
+
 def export_rows(hits: Iterable) -> Iterable[list]:
-    """One row per search hit, in ``EXPORT_HEADERS`` order (labels in French)."""
+    """One row per search hit, in ``EXPORT_HEADERS`` order (labels in French).
+
+    A region's library repeats a few hundred communes and a few dozen sets of days,
+    contracts and trades over 100,000 people: each label is made once per export."""
+    communes: dict = {}
+    romes: dict = {}
+    days: dict = {}
+    contracts: dict = {}
     for hit in hits:
         c = hit.candidate
         yield [
@@ -143,15 +170,15 @@ def export_rows(hits: Iterable) -> Iterable[list]:
             c.last_name,
             c.email,
             c.phone or "",
-            territory.commune_label(c.commune),
+            _kept_text(communes, c.commune, territory.commune_label),
             c.mobility_km,
             ", ".join(c.skill_labels),
-            ", ".join(f"{code} {rome_label(code) or ''}".strip() for code in c.rome or []),
+            _kept_text(romes, tuple(c.rome or ()), _rome_text),
             LEVELS.get(c.level, c.level),
             c.hours_min,
             c.hours_max,
-            ", ".join(DAYS.get(d, d) for d in DAYS if d in (c.days or [])),
-            ", ".join(CONTRACTS.get(k, k) for k in CONTRACTS if k in (c.contracts or [])),
+            _kept_text(days, tuple(c.days or ()), _days_text),
+            _kept_text(contracts, tuple(c.contracts or ()), _contracts_text),
             c.available_from,
             CANDIDATE_STATUSES.get(c.status, c.status),
             c.source or "",
