@@ -434,7 +434,8 @@ def query_plan(query, set_aside: tuple[str, ...] = ()) -> str:
     PostgreSQL's ``EXPLAIN``), in one line. PostgreSQL reads a small table whole and sorts
     it whatever its indexes: it is asked to prefer an index and not to sort, the indexes
     ``set_aside`` dropped (the DDL is undone with the rollback that ends the call)."""
-    compiled = query.compile(dialect=db.engine.dialect)
+    # A list of ids given to ``in_`` is written out, as the statement would run.
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
     statement, parameters = str(compiled), compiled.params
     connection = db.session.connection()
     if db.engine.dialect.name == "sqlite":

@@ -821,27 +821,41 @@ def _status_table(facts, until) -> Table:
 # --- outcomes -------------------------------------------------------------------------
 
 
+def lead_pairs(ids):
+    """SQL: (need id, lead id) of the leads sent for the needs ``ids``: the link table
+    alone, read by the need index. Joined to the leads, with their date, SQLite walked
+    the leads (by date, or by operator) and sought each one against every id of the
+    list: 0.4 s for 4,000 needs and 1,500 leads, where these two statements take 3 ms."""
+    return select(LeadNeed.need_id, LeadNeed.lead_id).where(_among(LeadNeed.need_id, ids))
+
+
+def leads_by_id(ids):
+    """SQL: (lead id, operator, bundle, status, sent) of the leads ``ids``."""
+    return (
+        select(Lead.id, Operator.name, Lead.is_bundle, Lead.status, Lead.created_at)
+        .join(Operator, Operator.id == Lead.operator_id)
+        .where(_among(Lead.id, ids))
+    )
+
+
 def _leads(session: Session, ids, until: datetime) -> list[tuple[int, dict]]:
     """(need id, lead) for every lead sent for the needs ``ids`` before ``until``, with
     its first answer and its state at ``until`` from the log (a past day counted the
-    proposals sent, answered and placed after it)."""
+    proposals sent, answered and placed after it), by need then lead."""
     if ids is None:
         return []
-    rows = _run(
-        session,
-        select(
-            LeadNeed.need_id,
-            Lead.id,
-            Operator.name,
-            Lead.is_bundle,
-            Lead.status,
-            Lead.created_at,
-        )
-        .join(Lead, Lead.id == LeadNeed.lead_id)
-        .join(Operator, Operator.id == Lead.operator_id)
-        .where(_among(LeadNeed.need_id, ids), Lead.created_at < until)
-        .order_by(LeadNeed.need_id, Lead.id),
-    ).all()
+    pairs = _run(session, lead_pairs(ids)).all()
+    sent = {}
+    if pairs:
+        sent = {
+            r[0]: r[1:]
+            for r in _run(session, leads_by_id({lead_id for _, lead_id in pairs}))
+            if _aware(r[4]) < until
+        }
+    rows = sorted(
+        ((need_id, lead_id, *sent[lead_id]) for need_id, lead_id in pairs if lead_id in sent),
+        key=lambda r: (r[0], r[1]),
+    )
     answered: dict[int, tuple[str, datetime]] = {}
     # The state a lead left at its first change after ``until``: its state then.
     state_then: dict[int, str] = {}
