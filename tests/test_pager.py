@@ -25,3 +25,16 @@ def test_first_and_last_pages_and_a_single_page(app):
     assert 'rel="prev"' not in _render(app, 1, 3) and 'rel="next"' in _render(app, 1, 3)
     assert 'rel="next"' not in _render(app, 3, 3)
     assert _render(app, 1, 1).strip() == ""
+
+
+def test_a_list_among_several_moves_its_own_page_and_keeps_the_others(app):
+    # A page of several lists hands every list's page to each pager (``kept_pages``),
+    # this list's own too: the link's page must win, or « Page suivante » of the
+    # operators' inbox at its page 2 led to page 2 again.
+    with app.test_request_context():
+        html = app.jinja_env.from_string(
+            '{% from "_pager.html" import pager %}'
+            "{{ pager('leads.index', 2, 3, {'new_page': 2, 'closed_page': 4}, param='new_page') }}"
+        ).render()
+    assert 'href="/operateur/propositions?new_page=3&amp;closed_page=4" rel="next"' in html
+    assert 'href="/operateur/propositions?new_page=1&amp;closed_page=4" rel="prev"' in html
