@@ -24,6 +24,7 @@ from connectences.models import (
     Candidate,
     CandidateEvent,
     Company,
+    CompanyContact,
     Lead,
     LeadCandidate,
     LeadNeed,
@@ -58,6 +59,10 @@ def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
     reset_sequences(db.session)  # PostgreSQL: rows added below take ids after the seeded ones
     company = db.session.scalar(select(Company).where(Company.ref.like("bench-%")).limit(1))
     db.session.execute(update(Visit).values(company_id=company.id))
+    for i in range(k):
+        db.session.add(
+            CompanyContact(company_id=company.id, name=f"Contact {i}", phone="0556000000")
+        )
     db.session.execute(update(Need).where(Need.ref.like("bench-%")).values(company_id=company.id))
     lead = db.session.scalar(select(Lead).order_by(Lead.id).limit(1))
     present = set(
@@ -268,13 +273,13 @@ RECORD_PAGES = [
             + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
         ),
     ),
-    # Its needs and its history, each paged on its own.
+    # Its contact persons, its needs and its history, each paged on its own.
     (
         "animateur",
         lambda: (
             "/animateur/entreprises/"
             + _first(select(Company.ref).where(Company.ref.like("bench-%")).order_by(Company.id))
-            + "?besoins=2&historique=2"
+            + "?contacts=2&besoins=2&historique=2"
         ),
     ),
     # Its leads and its history, each paged on its own.
@@ -377,8 +382,8 @@ PAGE_BUDGETS = [
         ),
         # 16, and two of the contact preferences: those the owner said (its timeline) and
         # who changed them last (its "Préférences" panel), each one statement a page; and
-        # the count of its needs for their pager.
-        19,
+        # the counts of its needs and of its contact persons for their pagers.
+        20,
     ),
     # The need, the index's stamp, the people shown, operators, partners, leads (their
     # needs, their people), referrals, the log with its authors, the company's contacts.

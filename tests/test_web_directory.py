@@ -251,6 +251,50 @@ def test_a_company_followed_for_years_shows_its_needs_and_history_a_page_at_a_ti
     assert len([w for w in ("alpha", "bravo", "charlie", "delta") if f"Besoin {w} —" in last]) == 1
 
 
+def test_a_company_with_hundreds_of_contacts_lists_them_a_page_at_a_time(client, auth, monkeypatch):
+    # 400 contact persons, each with its edit and erasure forms, made a page of 1.4 MB
+    # on a region's data: a page of them at a time, each form sent back to its page.
+    monkeypatch.setattr("connectences.web.directory.SHOWN_PER_PAGE", 2)
+    me = auth.login("animateur")
+    company = make_company()
+    for name in ("Alice Arnaud", "Bruno Bertin", "Chloé Castaing", "Denis Dupuy", "Emma Eymet"):
+        db.session.add(CompanyContact(company_id=company.id, name=name))
+    for days in (30, 20, 10):
+        add_visit(company, me, TODAY - timedelta(days=days))
+    db.session.commit()
+    url = f"{BASE}/{company.ref}"
+    html = client.get(url).get_data(as_text=True)
+    contacts = page_text_of(html)
+    contacts = contacts[contacts.index("Contacts") : contacts.index("Ajouter un contact")]
+    assert "5 contacts, page 1 sur 3" in contacts
+    assert "Alice Arnaud" in contacts and "Bruno Bertin" in contacts
+    assert "Chloé Castaing" not in contacts
+    assert f'href="{url}?contacts=2#contacts" rel="next"' in html
+    # The second page of the contacts, the second of the history: each pager keeps the
+    # other's page, and moves its own.
+    second = client.get(f"{url}?contacts=2&historique=2").get_data(as_text=True)
+    assert "Chloé Castaing" in second and "Alice Arnaud" not in second
+    assert f'href="{url}?contacts=3&amp;historique=2#contacts" rel="next"' in second
+    assert f'href="{url}?contacts=1&amp;historique=2#contacts" rel="prev"' in second
+    assert f'href="{url}?historique=1&amp;contacts=2#historique" rel="prev"' in second
+    # A contact edited on its page comes back to that page, the history's kept.
+    chloe = db.session.scalar(select(CompanyContact).where(CompanyContact.name == "Chloé Castaing"))
+    action = f"{url}/contacts/{chloe.id}?contacts=2&historique=2"
+    assert f'action="{action.replace("&", "&amp;")}#erreurs-contact-{chloe.id}"' in second
+    stamp = stamp_in(second, action)
+    saved = client.post(action, data={"name": "Chloé Castaing", "role": "Gérante", "lu_le": stamp})
+    assert saved.headers["Location"] == f"{url}?contacts=2&historique=2#contacts"
+    # Refused, the same page again, with the contact's form and its error.
+    again = client.get(saved.headers["Location"])
+    bad = client.post(action, data={"name": "", "lu_le": stamp_in(again, action)})
+    assert bad.status_code == 422
+    assert "Indiquez le nom de la personne" in error_of(bad, f"nom-{chloe.id}")
+    # A contact added is shown on the last page, where it is listed.
+    added = client.post(f"{url}/contacts?historique=2", data={"name": "Fanny Fargues"})
+    assert added.headers["Location"] == f"{url}?historique=2&contacts=3#contacts"
+    assert "Fanny Fargues" in page_text(client.get(f"{url}?contacts=3"))
+
+
 def test_unknown_company_is_404(client, auth):
     auth.login("animateur")
     assert client.get(f"{BASE}/inconnue").status_code == 404

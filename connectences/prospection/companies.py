@@ -981,6 +981,15 @@ def add_contact(
     return contact
 
 
+def contact_count(session: Session, company: Company) -> int:
+    """How many contact persons the company has (its page lists them a page at a time)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(CompanyContact)
+        .where(CompanyContact.company_id == company.id)
+    )
+
+
 def update_contact(
     session: Session, contact: CompanyContact, data: Mapping[str, Any], *, actor: User | None
 ) -> CompanyContact:

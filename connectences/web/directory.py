@@ -8,6 +8,8 @@ Rules live in ``connectences.prospection``; views parse, call and render.
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -40,7 +42,7 @@ from connectences.web.owner_preferences import (
     save_preferences,
     typed_preferences,
 )
-from connectences.web.paging import page_of, paginate
+from connectences.web.paging import kept_pages, page_number, page_of, paginate
 from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
@@ -171,7 +173,18 @@ def new():
 # Built once (see prospection.pressure: building cost more than running).
 _COMPANY_NEEDS_ORDER = (Need.created_at.desc(), Need.id.desc())
 SHOWN_PER_PAGE = 30
-"""Needs, and contacts of the history, shown per page of a company's record."""
+"""Contact persons, needs, and contacts of the history, shown per page of a company's
+record."""
+# The query argument of each paged list of the company page: each pager, each form of a
+# contact person, keeps the pages the others are at.
+SHOW_PAGE_PARAMS = {"contacts": "contacts", "needs": "besoins", "timeline": "historique"}
+# Built once, as the needs' order.
+_CONTACTS_ORDER = (CompanyContact.id,)
+
+
+def _kept_args() -> dict[str, int]:
+    """The pages of the company page's lists a form was sent from (its action's query)."""
+    return {param: page for param in SHOW_PAGE_PARAMS.values() if (page := page_number(param)) > 1}
 
 
 def _render_show(company: Company, *, status: int = 200, **extra):
@@ -179,15 +192,32 @@ def _render_show(company: Company, *, status: int = 200, **extra):
     # Read once: the page shows it and the contact guard counts from it.
     timeline = company_timeline(db.session, company)
     pressure = contact_pressure(db.session, company, on=today, timeline=timeline)
-    # Both lists a page at a time: a company followed for years has hundreds of each.
+    # Every list a page at a time: a company followed for years has hundreds of each
+    # (400 contact persons, each with its two forms, made a page of 1.4 MB).
+    contacts = paginate(
+        select(CompanyContact)
+        .where(CompanyContact.company_id == company.id)
+        .order_by(*_CONTACTS_ORDER),
+        SHOWN_PER_PAGE,
+        SHOW_PAGE_PARAMS["contacts"],
+    )
     needs = paginate(
         select(Need).where(Need.company_id == company.id).order_by(*_COMPANY_NEEDS_ORDER),
         SHOWN_PER_PAGE,
-        "besoins",
+        SHOW_PAGE_PARAMS["needs"],
     )
-    timeline_shown, timeline_page, timeline_pages = page_of(timeline, SHOWN_PER_PAGE, "historique")
+    timeline_shown, timeline_page, timeline_pages = page_of(
+        timeline, SHOWN_PER_PAGE, SHOW_PAGE_PARAMS["timeline"]
+    )
+    page_params = kept_pages(
+        {"contacts": contacts, "needs": needs, "timeline": timeline_page}, SHOW_PAGE_PARAMS
+    )
     context = {
         "company": company,
+        "contacts": contacts.items,
+        "contacts_pagination": contacts,
+        "page_params": page_params,
+        "page_param_names": SHOW_PAGE_PARAMS,
         "pressure": pressure,
         "timeline": timeline_shown,
         "timeline_total": len(timeline),
@@ -285,7 +315,11 @@ def add_contact(ref: str):
         )
     db.session.commit()
     flash_in("contacts", "Contact ajouté.")
-    return redirect(url_for("directory.show", ref=ref, _anchor="contacts"))
+    # The list's last page, where the new contact is (the other lists where they were).
+    count = directory.contact_count(db.session, company)
+    pages = {**_kept_args(), SHOW_PAGE_PARAMS["contacts"]: math.ceil(count / SHOWN_PER_PAGE)}
+    pages = {param: page for param, page in pages.items() if page > 1}
+    return redirect(url_for("directory.show", ref=ref, _anchor="contacts", **pages))
 
 
 @bp.route("/<company_ref:ref>/contacts/<int:contact_id>", methods=["POST"])
@@ -310,7 +344,7 @@ def edit_contact(ref: str, contact_id: int):
         )
     db.session.commit()
     flash_in("contacts", "Contact modifié.")
-    return redirect(url_for("directory.show", ref=ref, _anchor="contacts"))
+    return redirect(url_for("directory.show", ref=ref, _anchor="contacts", **_kept_args()))
 
 
 def _contact_or_404(ref: str, contact_id: int) -> CompanyContact:
@@ -374,7 +408,8 @@ def erase_contact(ref: str, contact_id: int):
         "contacts",
         "Le contact et ses coordonnées ont été effacés. L'effacement est noté au journal.",
     )
-    return redirect(url_for("directory.show", ref=ref, _anchor="contacts"))
+    # The same pages (a number now past the end shows the last page).
+    return redirect(url_for("directory.show", ref=ref, _anchor="contacts", **_kept_args()))
 
 
 @bp.route("/<company_ref:ref>/lettre", methods=["POST"])

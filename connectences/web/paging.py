@@ -145,10 +145,11 @@ def page_of(items: Sequence, per_page: int, param: str = "page") -> tuple[Sequen
 
 def kept_pages(sections: dict, params: dict[str, str]) -> dict[str, int]:
     """The page numbers past the first of a page's paged lists (``sections``: name ->
-    pagination), by their query argument (``params``: name -> argument): what the pager
-    of one list keeps of the others."""
-    return {
-        params[name]: pagination.page
-        for name, pagination in sections.items()
-        if pagination.page > 1
+    pagination, or the page number of a list paged in memory, ``page_of``), by their
+    query argument (``params``: name -> argument): what the pager of one list keeps of
+    the others."""
+    pages = {
+        name: section if isinstance(section, int) else section.page
+        for name, section in sections.items()
     }
+    return {params[name]: page for name, page in pages.items() if page > 1}
