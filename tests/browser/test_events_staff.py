@@ -72,12 +72,12 @@ def test_an_animateur_ticks_who_came_at_the_door_on_a_phone_and_prints_the_list(
     count = page.locator("[data-checkin-count]")
     ticked = sum(1 for box in boxes.all() if box.is_checked())
     expect(count).to_have_text(f"{ticked} personnes cochées sur {everyone}")
-    unticked = page.locator("tr:has(input[name=present]:not(:checked)) .attendance-name").first
+    unticked = page.locator("tr:has(input[name=present]:not(:checked)) label[for^=present-]").first
     name = unticked.evaluate("label => label.firstChild.textContent").strip()
     page.get_by_label("Chercher un nom").fill(name.split()[-1].upper())
     shown = page.locator("tr:has(input[name=present]):visible")
     assert 1 <= shown.count() < everyone
-    label = page.locator(".attendance-name", has_text=name)
+    label = page.locator("label[for^=present-]", has_text=name)
     expect(label).to_be_visible()
     label.click()
     expect(page.get_by_role("checkbox", name=f"{name} est venu·e")).to_be_checked()
@@ -112,7 +112,7 @@ def test_a_box_reached_with_the_keyboard_at_the_door_is_not_hidden_by_the_save_b
     page.get_by_role("link", name=PAST).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(PAST, use_inner_text=True)
     search = page.get_by_label("Chercher un nom")
-    last = page.locator(".attendance-name").last
+    last = page.locator("label[for^=present-]").last
     name = last.evaluate("label => label.firstChild.textContent").strip()
     search.focus()
     page.keyboard.type(name)

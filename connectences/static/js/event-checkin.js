@@ -40,7 +40,7 @@
   var none = tools.querySelector("[data-checkin-none]");
   var rows = boxes.map(function (box) {
     var row = box.closest("tr");
-    var email = row.querySelector("[data-label='Adresse e-mail']");
+    var email = row.cells[2];  // Venu ?, Nom, Adresse e-mail (staff_attendees.html)
     return {
       row: row,
       text: fold(row.querySelector("label").firstChild.textContent + " " + (email ? email.textContent : ""))
