@@ -371,8 +371,9 @@ PAGE_BUDGETS = [
     (
         "animateur",
         lambda: "/animateur/cvtheque/" + _first(select(Candidate.ref).order_by(Candidate.id)),
-        # Its leads and its history paged, with their counts for the pagers.
-        11,
+        # Its leads and its history paged, with their counts for the pagers; the
+        # addresses it left (``consent.former_addresses``, for the staff to put one back).
+        12,
     ),
     (
         "animateur",
