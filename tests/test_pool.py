@@ -136,6 +136,19 @@ def test_hours_within_one_week():
     assert all(b.hours <= 35 for b in bundles)
 
 
+@pytest.mark.parametrize(
+    "hours", [(18.55, 15.32, 1.13), (24.07, 9.16, 1.77), (8.55, 9.08, 10.53, 5.7, 1.14)]
+)
+def test_a_bundle_of_35_h_typed_in_decimals_names_35_h(hours):
+    # Added as binary floats these make 35.00000000000001, which another platform reads
+    # as over the 35 h a bundle may total: the total is the sum of the hours as typed.
+    needs = [need(f"b{i}", f"e{i}", day, h) for i, (day, h) in enumerate(zip(DAYS, hours))]
+    (bundle,) = run(needs)
+    assert bundle.hours == 35
+    assert bundle.to_json()["hours"] == 35
+    assert isinstance(bundle.to_json()["hours"], int)
+
+
 def test_sites_within_25_km_boundary_included_and_unknown_distance_not_bundled():
     base = need("b1", "e1", "mon", 8, commune="10001")
     assert run([base, need("b2", "e2", "tue", 8, commune="10003")])  # 25 km

@@ -68,6 +68,7 @@ the complete list whatever its size.
 from __future__ import annotations
 
 import logging
+import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -766,10 +767,11 @@ def _make_bundle(
     fits: _CandidateFit,
     members: tuple[int, ...],
 ) -> Bundle:
-    total = 0.0
+    # The sum of the hours as typed, correctly rounded: added one by one, 18.55 + 15.32
+    # + 1.13 is 35.00000000000001, a total over 35 h to whoever reads the output.
+    total = math.fsum(items[i].hours_per_week for i in members)
     day_mask = 0
     for i in members:
-        total += items[i].hours_per_week
         day_mask |= profiles[i].days
     related, others = fits.fitting(members, total)
 
