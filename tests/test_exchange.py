@@ -16,6 +16,7 @@ from connectences.cvtheque.status import set_status
 from connectences.exchange import (
     ExchangeError,
     FieldError,
+    dump_document,
     export_document,
     import_document,
     normalize_document,
@@ -1456,6 +1457,18 @@ def test_an_operator_s_largest_need_has_no_upper_bound(largest):
     assert validate(doc) == []
     load(doc)
     assert export_document()["operators"][0]["max_hours_per_week"] == largest
+
+
+@pytest.mark.parametrize("largest", [1e20, 1e300])
+def test_an_operator_s_largest_need_written_huge_comes_back_through_the_file(largest):
+    # A whole float that large was written as an integer of 21 to 301 digits, which
+    # the import refuses as a number too long: the export did not import again.
+    load(document(operators=[operator(ref="op-huge", max_hours_per_week=largest)]))
+    text = dump_document(export_document())
+    empty_domain_tables()
+    load(parse_document(text))
+    assert export_document()["operators"][0]["max_hours_per_week"] == largest
+    assert dump_document(export_document()) == text
 
 
 def test_an_operator_s_largest_need_is_at_least_an_hour():

@@ -45,8 +45,15 @@ _NUMBERS = {
 }
 
 
+_EXACT_INTEGERS = 2**53
+"""Whole floats below this are integers exactly; above, an integer written out runs to
+hundreds of digits (1e300) that the import refuses as too long (``parse_document``)."""
+
+
 def _number(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
+    """35.0 is written 35; a whole float too large to be read back as an integer keeps
+    its float form (1e+300), so the export imports again."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT_INTEGERS:
         return int(value)
     return value
 
