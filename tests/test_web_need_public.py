@@ -485,7 +485,83 @@ def test_a_logged_in_owner_cannot_post_under_another_company_s_siret(app, client
     mine = db.session.scalars(select(Need).where(Need.title == "Pour chez nous")).one()
     assert not mine.owner_unattached
     page = client.get("/entreprise").get_data(as_text=True)
-    assert "Pour chez nous" in page and "Pour le voisin" not in page
+    assert "Pour chez nous" in page
+    # What they sent for the neighbour is theirs to follow, apart, under the SIRET they
+    # typed: nothing stored about the neighbour (its name) is told.
+    assert page.index("Pour chez nous") < page.index(f"Entreprise au SIRET {neighbour.siret}")
+    assert page.index(f"Entreprise au SIRET {neighbour.siret}") < page.index("Pour le voisin")
+    assert "Chez le voisin" not in page
+
+
+def test_a_logged_in_owner_follows_the_needs_they_sent_for_a_company_not_theirs(app, client, auth):
+    """Confirmed by their login, no mail brings them a space link: their area is the only
+    place they are told where such a need stands, and where they correct or stop it."""
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    neighbour_client = app.test_client()
+    neighbour_owner = auth.login("company", client=neighbour_client, full_name="Voisin")
+    neighbour = db.session.get(User, neighbour_owner.id).companies[0]
+    theirs = _form(siret=neighbour.siret, owner_email=owner.email, title="Pour le voisin")
+    sent = client.post("/exprimer-un-besoin", data=theirs)
+    assert sent.status_code == 302 and sent.location == "/entreprise"
+    # A company new to the platform, named by its first author.
+    new = _form(
+        siret="55210055400005",
+        company_name="Ma seconde boutique",
+        owner_email=owner.email,
+        title="Vendeur pour la seconde boutique",
+    )
+    assert client.post("/exprimer-un-besoin", data=new).status_code == 302
+    posted = db.session.scalars(select(Need).where(Need.title == "Pour le voisin")).one()
+    second = db.session.scalars(
+        select(Need).where(Need.title == "Vendeur pour la seconde boutique")
+    ).one()
+
+    area = page_text(client.get("/entreprise"))
+    assert "votre besoin est transmis" in area
+    assert f"Entreprise au SIRET {neighbour.siret}" in area and "Pour le voisin" in area
+    assert "l'animateur vérifie auprès d'elle que vous parlez en son nom" in area
+    assert neighbour.name not in area
+    assert "Ma seconde boutique" in area and "Vendeur pour la seconde boutique" in area
+    assert "pas encore rattachée à votre compte" in area
+    html = html_of(client.get("/entreprise"))
+    assert f"/entreprise/besoins/{posted.ref}/modifier" in html
+    assert f"/entreprise/besoins/{second.ref}/arreter" in html
+
+    # Corrected and stopped from their area, as their own company's needs are.
+    edit = client.get(f"/entreprise/besoins/{posted.ref}/modifier")
+    assert edit.status_code == 200
+    done = client.post(f"/entreprise/besoins/{second.ref}/arreter", data={"motif": "budget"})
+    assert done.status_code == 302 and done.location == "/entreprise"
+    assert need_by_ref(second.ref).status == "abandonne"
+
+    # The neighbour's owner neither sees nor reaches the need they did not vouch for.
+    neighbour_area = page_text(neighbour_client.get("/entreprise"))
+    assert "Pour le voisin" not in neighbour_area
+    for action in ("modifier", "arreter"):
+        assert neighbour_client.get(f"/entreprise/besoins/{posted.ref}/{action}").status_code == 404
+    assert (
+        neighbour_client.post(
+            f"/entreprise/besoins/{posted.ref}/arreter", data={"motif": "budget"}
+        ).status_code
+        == 404
+    )
+    assert need_by_ref(posted.ref).status == "nouveau"
+
+
+def test_a_need_typed_with_an_owner_s_address_by_someone_else_stays_out_of_their_area(
+    app, client, auth
+):
+    """The area shows what the account sent itself: a stranger typing the owner's address
+    for another SIRET (not confirmed: the mailbox decides) puts nothing there."""
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    f.load(f.document(companies=[f.company(ref="voisin", name="Chez le voisin")]))
+    neighbour = db.session.scalars(select(Company).where(Company.ref == "voisin")).one()
+    stranger = app.test_client()
+    typed = _form(siret=neighbour.siret, owner_email=owner.email, title="Posé par un autre")
+    assert stranger.post("/exprimer-un-besoin", data=typed).status_code == 302
+    need = db.session.scalars(select(Need).where(Need.title == "Posé par un autre")).one()
+    assert "Posé par un autre" not in page_text(client.get("/entreprise"))
+    assert client.get(f"/entreprise/besoins/{need.ref}/arreter").status_code == 404
 
 
 def test_a_known_contact_or_the_registered_address_posts_for_the_company(client):

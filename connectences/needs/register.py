@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from connectences import vocab
 from connectences.accounts.audit import audit
@@ -616,6 +616,40 @@ def company_need(session, company_ids: list[int], user_id: int | None, ref: str)
         select(Need).where(
             Need.ref == ref, Need.company_id.in_(company_ids), shown_to_company_account(user_id)
         )
+    )
+
+
+def _sent_elsewhere(company_ids: list[int], user) -> ColumnElement[bool]:
+    """SQL condition: a need the company account ``user`` sent itself, with its own
+    address (confirmed by its login, ``confirmed_by_login``), for a company it is not
+    attached to (not among ``company_ids``): another SIRET typed on the form, a company
+    new to the platform. The account's area shows it apart, as the space of the same
+    address does (:func:`needs_for_owner_email`), so that its author follows, corrects or
+    stops what they were told was sent."""
+    return and_(
+        Need.created_by_id == user.id,
+        func.lower(Need.owner_email) == email_key(user.email),
+        Need.company_id.not_in(company_ids),
+    )
+
+
+def needs_sent_elsewhere(session, company_ids: list[int], user) -> list[Need]:
+    """The needs :func:`_sent_elsewhere` of the account ``user``, newest first."""
+    return list(
+        session.scalars(
+            select(Need)
+            .where(_sent_elsewhere(company_ids, user))
+            .order_by(Need.created_at.desc(), Need.id.desc())
+        )
+    )
+
+
+def account_need(session, company_ids: list[int], user, ref: str) -> Need | None:
+    """The need ``ref`` when the company account ``user``'s area shows it: one of its
+    companies' (:func:`company_need`) or one it sent for another company
+    (:func:`needs_sent_elsewhere`); else None."""
+    return company_need(session, company_ids, user.id, ref) or session.scalar(
+        select(Need).where(Need.ref == ref, _sent_elsewhere(company_ids, user))
     )
 
 

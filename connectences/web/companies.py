@@ -14,6 +14,7 @@ from connectences.models import Commune
 from connectences.needs import register
 from connectences.needs.status_words import owner_stops
 from connectences.web.access import guard_blueprint
+from connectences.web.need_public import company_sections
 from connectences.web.owner_edit import edit_page, owner_row
 from connectences.web.owner_preferences import preferences_page
 from connectences.web.owner_stop import stop_page
@@ -37,11 +38,15 @@ def index():
             select(Commune).where(Commune.insee.in_({company.commune for company in companies}))
         )
     }
+    elsewhere = register.needs_sent_elsewhere(db.session, ids, current_user)
     return render_template(
         "companies/index.html",
         companies=companies,
         needs_by_company=needs_by_company,
         communes=communes,
+        # Sent from this account for a company it is not attached to: apart, as the
+        # space of its address shows them (the company named only when they speak for it).
+        elsewhere=company_sections(elsewhere) if elsewhere else [],
     )
 
 
@@ -50,9 +55,9 @@ def _own_companies():
 
 
 def _own_need(ref: str):
-    """One of the needs of the owner's companies (``register.company_need``), or 404."""
+    """One of the needs the owner's area shows (``register.account_need``), or 404."""
     ids = [company.id for company in _own_companies()]
-    need = register.company_need(db.session, ids, current_user.id, ref)
+    need = register.account_need(db.session, ids, current_user, ref)
     if need is None:
         abort(404)
     return need
