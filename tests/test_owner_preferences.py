@@ -105,6 +105,24 @@ def test_no_more_solicitation_closes_the_planned_follow_ups(client, auth):
     assert db.session.get(Visit, visit.id).follow_up_closed_at is not None
 
 
+def test_no_more_solicitation_with_the_newsletter_ticked_says_no_issue_will_come(client, auth):
+    """The newsletter goes through the contact guard, which skips a company that asked
+    not to be solicited: an owner ticking both boxes is told, not left waiting for it."""
+    owner = auth.login("company")
+    company = db.session.get(User, owner.id).companies[0]
+    page = f"/entreprise/preferences/{company.ref}"
+    assert "ni la lettre d'information" in page_text(client.get(page))
+    both = _as_read(client, page, {"do_not_solicit": "1", "newsletter_consent": "1"})
+    area = page_text(client.post(page, data=both, follow_redirects=True))
+    assert "ne sera plus sollicitée" in area
+    assert "La lettre d'information ne vous sera pas envoyée non plus" in area
+    assert _preferences_of(company.id) == (True, True, None)
+    # Without the newsletter ticked, nothing to add.
+    alone = _as_read(client, page, {"do_not_solicit": "1"})
+    area = page_text(client.post(page, data=alone, follow_redirects=True))
+    assert "ne sera plus sollicitée" in area and "lettre d'information" not in area
+
+
 @pytest.mark.parametrize(
     ("cap", "message"),
     [

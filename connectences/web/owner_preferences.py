@@ -128,8 +128,16 @@ def company_changed_meanwhile(company: Company, contact: CompanyContact | None =
 
 def _saved_words(company: Company) -> str:
     if company.do_not_solicit:
+        # The newsletter goes through the contact guard, which skips such a company
+        # (``newsletter.issues``): its consent, kept, waits until solicitation is back.
+        newsletter = (
+            " La lettre d'information ne vous sera pas envoyée non plus, tant que ce "
+            "choix reste coché."
+            if company.newsletter_consent
+            else ""
+        )
         return (
             f"C'est noté : {company.name} ne sera plus sollicitée par la plateforme ni par "
-            "ses partenaires. Vous pouvez changer d'avis ici à tout moment."
+            f"ses partenaires.{newsletter} Vous pouvez changer d'avis ici à tout moment."
         )
     return f"Vos préférences de contact pour {company.name} sont enregistrées."
