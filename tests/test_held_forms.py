@@ -24,12 +24,15 @@ from connectences.cvtheque import consent
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
-from connectences.models import Candidate, Need, Visit, utcnow
+from connectences.models import Candidate, Company, Need, Visit, utcnow
 from connectences.web.held import DATABASE_BUSY, FORM_EXPIRED, HELD_KEY, LOGIN_NOTICE, NOTICES
 from tests import factories
 from tests.cv_helpers import form_data, make_pdf, post_multipart
-from tests.helpers import count, make_company, page_text
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import count, make_company, page_text, read_guard_at
 from tests.known_secrets import PASSWORD
+from tests.test_owner_edit import _filled
+from tests.test_web_need_public import _post_and_confirm
 
 MINUTE = 60
 EXPIRED_NOTICE = "Votre session avait expiré : vérifiez puis enregistrez de nouveau."
@@ -432,6 +435,55 @@ def test_the_candidate_profile_whose_token_was_refused_is_shown_again(app, clien
         assert "Requête incorrecte" not in page_text(response)
         assert 'value="Marchal-Nouveau"' in response.get_data(as_text=True)
     assert db.session.get(Candidate, candidate.id).last_name != "Marchal-Nouveau"
+
+
+def test_the_company_space_forms_whose_token_was_refused_are_shown_again(app, client, monkeypatch):
+    """No account holds what the owner typed in the space a link opens: each of its forms
+    comes back as sent, with why, nothing done; sent again with a fresh token, it is."""
+    need, space = _post_and_confirm(client)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    company = need.company
+    edit, stop = f"{space}/besoins/{need.ref}/modifier", f"{space}/besoins/{need.ref}/arreter"
+    preferences = f"{space}/preferences/{company.ref}"
+
+    typed = {**_filled(client.get(edit)), "hours_per_week": "9", "csrf_token": "périmé"}
+    refused = client.post(edit, data=typed)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Le formulaire avait expiré" in _spaces(page_text(refused))
+    assert "Requête incorrecte" not in page_text(refused)
+    assert 'name="hours_per_week" value="9"' in page
+    # The read stamp sent comes back: the form is still guarded as it was first read.
+    assert f'name="lu_le" value="{typed["lu_le"]}"' in page
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).hours_per_week != 9
+    again = {**typed, "csrf_token": csrf_token_from(page)}
+    assert client.post(edit, data=again).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).hours_per_week == 9
+
+    guard = read_guard_at(client, preferences)
+    refused = client.post(
+        preferences, data={**guard, "max_contacts_per_month": "4", "csrf_token": "périmé"}
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Le formulaire avait expiré" in _spaces(page_text(refused))
+    assert '<option value="4" selected>' in page
+    assert f'name="lu_le" value="{guard["lu_le"]}"' in page
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).max_contacts_per_month is None
+
+    refused = client.post(stop, data={"motif": "budget", "csrf_token": "périmé"})
+    assert refused.status_code == 400
+    assert "Le formulaire avait expiré" in _spaces(page_text(refused))
+    assert 'value="budget" checked' in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).status == "nouveau"
+    # A link refused answers as its page would, whatever the token.
+    forged = client.post(stop.replace(space, space + "x"), data={"csrf_token": "périmé"})
+    assert forged.status_code == 403
+    assert "Le formulaire avait expiré" not in page_text(forged)
 
 
 def test_a_refused_token_after_the_session_ended_asks_to_log_in(app, client, auth, csrf_on):

@@ -501,7 +501,7 @@ def _followed(token: str, ref: str) -> tuple[str, Need]:
 
 @bp.route("/entreprise/suivi/<token>/besoins/<ref>/arreter", methods=["GET", "POST"])
 @public
-def stop(token: str, ref: str):
+def stop(token: str, ref: str, expired: str | None = None):
     """The owner stops one of the needs their space shows (``owner_stop``)."""
     email, need = _followed(token, ref)
     return stop_page(
@@ -511,12 +511,13 @@ def stop(token: str, ref: str):
         action=url_for("need_public.stop", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
         edit=url_for("need_public.edit", token=token, ref=ref),
+        expired=expired,
     )
 
 
 @bp.route("/entreprise/suivi/<token>/besoins/<ref>/modifier", methods=["GET", "POST"])
 @public
-def edit(token: str, ref: str):
+def edit(token: str, ref: str, expired: str | None = None):
     """The owner corrects one of the needs their space shows, or writes to the animateur
     about it once an operator or a partner has it (``owner_edit``)."""
     email, need = _followed(token, ref)
@@ -526,12 +527,13 @@ def edit(token: str, ref: str):
         actor=None,
         action=url_for("need_public.edit", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
+        expired=expired,
     )
 
 
 @bp.route("/entreprise/suivi/<token>/preferences/<ref>", methods=["GET", "POST"])
 @public
-def preferences(token: str, ref: str):
+def preferences(token: str, ref: str, expired: str | None = None):
     """The owner says how often a company whose needs their space shows as its own
     (``register.followed_company``) accepts to be contacted (``owner_preferences``):
     recorded as said by the company, by the link's address, whoever holds the link (as
@@ -549,7 +551,21 @@ def preferences(token: str, ref: str):
         actor=None,
         action=url_for("need_public.preferences", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
+        expired=expired,
     )
+
+
+def _space_form_after_expired_token(view):
+    """The retry (``errors.CSRF_RETRY``) of a form of the space a link opens: no account
+    holds it (``web.held``), so its page is shown again as sent, nothing done; a link
+    refused or another need answers as the page itself would."""
+    return lambda message: view(**request.view_args, expired=message)
+
+
+# The space's forms, as the public form's: what the owner typed is not lost to a token
+# refused (the phone's browser restored the tab a day later, its session cookie gone).
+for _view in (edit, stop, preferences):
+    CSRF_RETRY[f"need_public.{_view.__name__}"] = _space_form_after_expired_token(_view)
 
 
 @bp.route("/entreprise/suivi/<token>/desactiver", methods=["POST"])

@@ -75,18 +75,28 @@ def owner_row(session, need: Need, stops: dict) -> dict:
     }
 
 
-def edit_page(need: Need, *, email: str, actor, action: str, back: str):
+def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired: str | None = None):
     """GET: the need's form filled in (or, once it may no longer be corrected, why, and
     the message form); POST: the correction or the message, then back to ``back`` (the
     owner's list of needs) with a word; a refusal shows the page again, filled in as
-    typed, and changes nothing. ``action``: this page's address."""
+    typed, and changes nothing. ``action``: this page's address. ``expired``: why the
+    form sent was refused before this view (its security token, ``errors.CSRF_RETRY``):
+    shown again as sent, with its read stamps, and nothing done."""
     data = need_form_data(need)
     read_at = ""  # the form's read stamp; empty: the need's as read now
     values_read = ""  # the digest of the values it read, sent with its stamp
     message = ""
     errors: dict[str, str] = {}
     status = 200
-    if request.method == "POST":
+    if expired is not None:
+        if request.form.get("envoi") == MESSAGE:
+            message = request.form.get("message", "")[:4000]
+        else:
+            data = _posted()
+            read_at = request.form.get("lu_le", "")[:64]
+            values_read = request.form.get("lu_valeurs", "")[:64]
+        errors, status = {"_": expired}, 400
+    elif request.method == "POST":
         sent = request.form.get("envoi")
         if sent == MESSAGE:
             message = request.form.get("message", "")[:4000]

@@ -63,17 +63,27 @@ def save_preferences(
     return typed
 
 
-def preferences_page(company: Company, *, email: str, actor, action: str, back: str):
+def preferences_page(
+    company: Company, *, email: str, actor, action: str, back: str, expired: str | None = None
+):
     """GET: the form, filled with what is stored; POST: the preferences recorded as said
     by the company's owner (``email``; ``actor``: their account, None for the link), then
-    back to ``back`` with a word; a refusal shows the form again as sent, nothing changed."""
+    back to ``back`` with a word; a refusal shows the form again as sent, nothing changed.
+    ``expired``: why the form sent was refused before this view (its security token,
+    ``errors.CSRF_RETRY``): shown again as sent, with its read stamps, and nothing done."""
     errors: dict[str, str] = {}
     typed = {
         "do_not_solicit": company.do_not_solicit,
         "newsletter_consent": company.newsletter_consent,
         "max_contacts_per_month": company.max_contacts_per_month,
     }
-    if request.method == "POST":
+    # The read stamps the form carries: empty, the company's as read now.
+    read = {"lu_le": "", "lu_valeurs": ""}
+    if expired is not None:
+        typed = typed_preferences(request.form)
+        read = {name: request.form.get(name, "")[:64] for name in read}
+        errors = {"_": expired}
+    elif request.method == "POST":
         typed = typed_preferences(request.form)
         try:
             save_preferences(company, request.form, actor=actor, said_by_owner=email)
@@ -93,8 +103,10 @@ def preferences_page(company: Company, *, email: str, actor, action: str, back: 
         action=action,
         back=back,
         edits=PREFERENCE_EDITS,
+        read=read,
     )
-    return page, 422 if errors else 200, {"Cache-Control": "no-store"}
+    status = 400 if expired is not None else 422 if errors else 200
+    return page, status, {"Cache-Control": "no-store"}
 
 
 def contact_now(contact: CompanyContact) -> str:

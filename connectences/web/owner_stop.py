@@ -14,17 +14,24 @@ from connectences.web.needs import ABANDON_FIELDS
 from connectences.workflows import TransitionError
 
 
-def stop_page(need: Need, *, email: str, actor, action: str, back: str, edit: str):
+def stop_page(
+    need: Need, *, email: str, actor, action: str, back: str, edit: str, expired: str | None = None
+):
     """GET: the confirmation form; POST: the stop, then back to ``back`` (the owner's
     list of needs) with a word; a refusal shows the form again, filled in, and changes
-    nothing. ``action``: this page's address; ``edit``: the need's correction page."""
+    nothing. ``action``: this page's address; ``edit``: the need's correction page.
+    ``expired``: why the form sent was refused before this view (its security token,
+    ``errors.CSRF_RETRY``): shown again as sent, and nothing done."""
     typed = {"motif": "", "precision": ""}
     errors: dict[str, str] = {}
-    if request.method == "POST" and owner_may_stop(need):
+    if request.method == "POST":
         typed = {
             "motif": request.form.get("motif", ""),
             "precision": request.form.get("precision", "")[:4000],
         }
+    if expired is not None:
+        errors = {"_": expired}
+    elif request.method == "POST" and owner_may_stop(need):
         try:
             stop_by_owner(
                 db.session,
@@ -56,4 +63,5 @@ def stop_page(need: Need, *, email: str, actor, action: str, back: str, edit: st
         back=back,
         edit=edit,
     )
-    return page, 422 if errors else 200, {"Cache-Control": "no-store"}
+    status = 400 if expired is not None else 422 if errors else 200
+    return page, status, {"Cache-Control": "no-store"}
