@@ -24,7 +24,7 @@ from connectences.cvtheque import consent
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
 from connectences.jobs.runner import execute
-from connectences.models import Candidate, Company, Need, Visit, utcnow
+from connectences.models import Candidate, Company, LinkRequest, Need, Visit, utcnow
 from connectences.web.held import DATABASE_BUSY, FORM_EXPIRED, HELD_KEY, LOGIN_NOTICE, NOTICES
 from tests import factories
 from tests.cv_helpers import form_data, make_pdf, post_multipart
@@ -32,7 +32,8 @@ from tests.fixtures_auth import csrf_token_from
 from tests.helpers import count, make_company, page_text, read_guard_at
 from tests.known_secrets import PASSWORD
 from tests.test_owner_edit import _filled
-from tests.test_web_need_public import _post_and_confirm
+from tests.test_web_need_public import CONFIRM_LINK, _last_mail_to, _post_and_confirm
+from tests.test_web_need_public import _form as _need_form
 
 MINUTE = 60
 EXPIRED_NOTICE = "Votre session avait expiré : vérifiez puis enregistrez de nouveau."
@@ -484,6 +485,39 @@ def test_the_company_space_forms_whose_token_was_refused_are_shown_again(app, cl
     forged = client.post(stop.replace(space, space + "x"), data={"csrf_token": "périmé"})
     assert forged.status_code == 403
     assert "Le formulaire avait expiré" not in page_text(forged)
+
+
+def test_the_confirmation_and_the_link_asked_whose_token_was_refused_are_shown_again(
+    app, client, monkeypatch
+):
+    """The confirmation's button and « Recevoir un lien de suivi », without an account:
+    their page again with why, nothing confirmed nor asked; the error page asked to reload,
+    which sent the refused token again."""
+    data = _need_form(owner_email="marie@exemple.fr")
+    assert client.post("/exprimer-un-besoin", data=data).status_code == 302
+    confirm = CONFIRM_LINK.search(_last_mail_to("marie@exemple.fr").body_text).group(1)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    refused = client.post(confirm, data={"csrf_token": "périmé"})
+    assert refused.status_code == 400
+    assert "Le formulaire avait expiré" in _spaces(page_text(refused))
+    assert "Je confirme mon besoin" in page_text(refused)
+    need = db.session.scalars(db.select(Need)).one()
+    assert need.owner_confirmed_at is None
+    fresh = csrf_token_from(refused.get_data(as_text=True))
+    assert client.post(confirm, data={"csrf_token": fresh}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).owner_confirmed_at is not None
+    # A link tampered with is refused as on its page.
+    forged = client.post(confirm + "x", data={"csrf_token": "périmé"})
+    assert forged.status_code == 403
+
+    refused = client.post(
+        "/entreprise/lien", data={"email": "marie@exemple.fr", "csrf_token": "périmé"}
+    )
+    assert refused.status_code == 400
+    assert "Le formulaire avait expiré" in _spaces(page_text(refused))
+    assert 'value="marie@exemple.fr"' in refused.get_data(as_text=True)
+    assert count(LinkRequest) == 0
 
 
 def test_a_refused_token_after_the_session_ended_asks_to_log_in(app, client, auth, csrf_on):

@@ -385,12 +385,7 @@ def confirm(token: str):
         return _refuse_link(error, "confirmation")
     if request.method == "GET":
         # A button, not the link itself, confirms: mail scanners open links on their own.
-        return render_template(
-            "needs/public_confirm.html",
-            need=need,
-            company_name=company["company_name"] if company else None,
-            token=token,
-        )
+        return _confirm_page(need, company, token)
     try:
         newly = register.confirm_need(db.session, need, email, company_values=company)
     except TransitionError as refusal:
@@ -414,6 +409,31 @@ def confirm(token: str):
         )
         return redirect(url_for("need_public.renew"))
     return redirect(url_for("need_public.space", token=_space_token(email)))
+
+
+def _confirm_page(need: Need, company: dict | None, token: str):
+    return render_template(
+        "needs/public_confirm.html",
+        need=need,
+        company_name=company["company_name"] if company else None,
+        token=token,
+    )
+
+
+def _confirm_after_expired_token(message: str):
+    """The confirmation's button pressed with its security token refused
+    (``errors.CSRF_RETRY``): its page again, with why on top, nothing confirmed; a link
+    refused says so."""
+    token = request.view_args["token"]
+    try:
+        need, _email, company, _opens_space = _confirmation(token)
+    except links.LinkError as error:
+        return _refuse_link(error, "confirmation")
+    flash(message, "warning")
+    return _confirm_page(need, company, token), 400
+
+
+CSRF_RETRY["need_public.confirm"] = _confirm_after_expired_token
 
 
 # --- the owner's company space -------------------------------------------------------
@@ -623,3 +643,14 @@ def renew():
         "success",
     )
     return redirect(url_for("need_public.renew"))
+
+
+def _renew_after_expired_token(message: str):
+    """The link asked for with the form's security token refused (``errors.CSRF_RETRY``):
+    the form again, the address as typed, with why on top; nothing asked."""
+    flash(message, "warning")
+    typed = (request.form.get("email") or "").strip()[:254]
+    return render_template("needs/owner_link.html", email=typed, error=None), 400
+
+
+CSRF_RETRY["need_public.renew"] = _renew_after_expired_token
