@@ -120,3 +120,21 @@ def test_the_queue_version_ignores_needs_outside_the_queue_and_sees_the_rest(flo
 def test_the_queue_version_is_read_from_the_end_of_its_own_index(flooded):
     plan = query_plan(register._QUEUE_VERSION, (*GENERAL, "ix_need_updated_at"))
     assert "ix_need_queue_changed" in plan, plan
+
+
+def test_a_company_account_finds_the_needs_it_sent_elsewhere_by_its_own_index(flooded):
+    # Its area lists the needs it sent for companies it is not attached to: without the
+    # index (or ordered by date in SQL), SQLite walked every need at each visit.
+    from connectences.models import User
+
+    user = User(email="patron@cabane.fr", role="company")
+    db.session.add(user)
+    db.session.commit()
+    query = select(Need).where(register._sent_elsewhere([], user))
+    assert "ix_need_created_by_id" in query_plan(query, GENERAL)
+    spam = db.session.scalars(select(Need).where(Need.ref.in_(["spam-1", "spam-7"]))).all()
+    for need in spam:
+        need.created_by_id, need.owner_email = user.id, "Patron@Cabane.fr"
+    db.session.commit()
+    sent = register.needs_sent_elsewhere(db.session, [], user)
+    assert [need.ref for need in sent] == ["spam-1", "spam-7"]  # newest first

@@ -95,7 +95,11 @@ class Need(Base):
     # stored once, on both databases; empty for needs entered otherwise.
     submission_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Indexed: a company account's area lists the needs it sent for other companies
+    # (``register.needs_sent_elsewhere``), 38 ms a visit through 10,000 needs without.
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Indexed: its maximum tells the observatory's cache that a need changed.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -634,14 +634,11 @@ def _sent_elsewhere(company_ids: list[int], user) -> ColumnElement[bool]:
 
 
 def needs_sent_elsewhere(session, company_ids: list[int], user) -> list[Need]:
-    """The needs :func:`_sent_elsewhere` of the account ``user``, newest first."""
-    return list(
-        session.scalars(
-            select(Need)
-            .where(_sent_elsewhere(company_ids, user))
-            .order_by(Need.created_at.desc(), Need.id.desc())
-        )
-    )
+    """The needs :func:`_sent_elsewhere` of the account ``user``, newest first: sorted
+    here, since SQLite ordered by the index of dates, walking every need, rather than
+    seek the account's few by its own index (``ix_need_created_by_id``)."""
+    found = session.scalars(select(Need).where(_sent_elsewhere(company_ids, user))).all()
+    return sorted(found, key=lambda need: (need.created_at, need.id), reverse=True)
 
 
 def account_need(session, company_ids: list[int], user, ref: str) -> Need | None:
