@@ -299,12 +299,24 @@ def make_world(app, auth, tmp_path) -> World:
         body_text="x",
         status="failed",
     )
+    # p2's address was changed from its space: the former one was told, and its record
+    # offers the staff to put it back (« Remettre une adresse précédente »).
+    left_address = OutboxMessage(
+        kind=MailKind.CV_ADDRESS_CHANGED,
+        to="ancienne.adresse@exemple.fr",
+        subject="Adresse changée",
+        body_text="x",
+        candidate_id=p2.id,
+        status="sent",
+    )
     # A partner switched off: the administrator's organisations page offers to reactivate it.
     closed = Partner(
         ref="ancien", name="Ancien partenaire", kind="mission_locale",
         email="ancien@exemple.fr", active=False,
     )  # fmt: skip
-    db.session.add_all([lead, placed, referral, contact, commitment, failed_mail, closed])
+    db.session.add_all(
+        [lead, placed, referral, contact, commitment, failed_mail, left_address, closed]
+    )
     db.session.flush()
     placement = Placement(
         lead_id=placed.id,
