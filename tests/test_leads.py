@@ -472,6 +472,12 @@ def test_abandoning_a_proposed_need_withdraws_its_lead_and_tells_the_operator(an
     assert lead.status == "sans_suite"
     told = mails_to("ge@exemple.fr")[-1]
     assert "besoin est abandonné" in told.body_text
+    # Its link opens the operator's lead page, and says so (not « le besoin », an
+    # animateur's page the operator cannot open).
+    link = f"/operateur/propositions/{lead.id}"
+    assert f"Consultez la proposition\xa0: http://localhost{link}" in told.body_text
+    assert "Consultez le besoin" not in told.body_text
+    assert f'{link}">Consulter la proposition</a>' in told.body_html
     # The operator's question reaches the animateur who proposed, not the no-reply.
     assert told.reply_to == "anim@exemple.fr"
     with pytest.raises(TransitionError):
@@ -489,6 +495,9 @@ def test_abandoning_a_reoriented_need_tells_its_partner_and_closes_what_is_not_b
     assert referral.status == "sans_suite"
     told = mails_to("ft@exemple.fr")[-1]
     assert "Réorientation retirée" in told.subject and "besoin est abandonné" in told.body_text
+    link = f"/partenaire/reorientations/{referral.id}"
+    assert f"Consultez la réorientation\xa0: http://localhost{link}" in told.body_text
+    assert f'{link}">Consulter la réorientation</a>' in told.body_html
     assert told.reply_to == "anim@exemple.fr"
 
 

@@ -318,6 +318,8 @@ def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
             message=f"La plateforme retire la proposition {_need_titles(lead)} : {why}. "
             "Vous n'avez plus à y donner suite.",
             link=external_url("leads.show", lead_id=lead.id),
+            # The operator's page is the lead's, not the need's (an animateur's page).
+            link_label="la proposition",
         )
         closed += 1
     return closed
@@ -394,6 +396,7 @@ def withdraw_referrals(session, need: Need, *, why: str, actor=None) -> int:
                 else "Vous n'avez plus à y donner suite."
             ),
             link=external_url("referrals.show", referral_id=referral.id),
+            link_label="la réorientation",
         )
     return closed
 
