@@ -179,6 +179,19 @@ def test_an_answer_records_its_author(people):
 # --- "ne tient pas" ----------------------------------------------------------------------
 
 
+def test_the_animateur_s_mail_of_a_placement_not_holding_elides_de_before_a_vowel(people):
+    # Read in a demo's mail: « le placement de Anaïs Lucas ».
+    placement = _placed(people)
+    _, member = people
+    person = by_ref(Candidate, "ok")
+    person.first_name, person.last_name = "Inès", "Marchal"
+    _answer(_point(placement, 1), member, holds=False, ended_on=TODAY - timedelta(days=1))
+    db.session.commit()
+    [mail] = [m for m in mails_to("anim@exemple.fr") if "ne tient pas" in m.subject]
+    assert "le placement d'Inès Marchal chez" in mail.body_text
+    assert "de Inès" not in mail.body_text
+
+
 def test_not_holding_ends_the_placement_and_frees_the_person(people):
     placement = _placed(people)
     animateur, member = people

@@ -51,7 +51,7 @@ from connectences.models import (
 from connectences.models.base import utcnow
 from connectences.prospection.companies import reachable_contacts
 from connectences.territory import commune_label, distance_km
-from connectences.typography import decimal_fr, hours_plain, plural
+from connectences.typography import decimal_fr, hours_plain, of_name, plural
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -1214,13 +1214,18 @@ def _end_placement(
             filled=True,
         )
     companies = ", ".join(dict.fromkeys(need.company.name for need in filled))
-    who = f"{person.first_name} {person.last_name}" if person is not None else "la personne"
+    # « le placement d'Inès Marchal », « de Marc Petit », « de la personne » once erased.
+    of_whom = (
+        of_name(f"{person.first_name} {person.last_name}")
+        if person is not None
+        else "de la personne"
+    )
     _notify_creator(
         session,
         lead,
         subject=f"Le placement ne tient pas : {companies}",
-        message=f"{operator} indique au {point_name(point)} que le placement de "
-        f"{who} chez {companies} ne tient pas : il a pris fin le {day}."
+        message=f"{operator} indique au {point_name(point)} que le placement "
+        f"{of_whom} chez {companies} ne tient pas : il a pris fin le {day}."
         + "".join(
             f" Le besoin « {need.title} » ({need.company.name}) "
             + (
