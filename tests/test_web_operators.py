@@ -15,6 +15,7 @@ from connectences.models import (
     Need,
     Placement,
     Transition,
+    User,
 )
 from connectences.workflows import LEAD
 from connectences.workflows import leads as flow
@@ -676,3 +677,38 @@ def test_a_trial_point_is_answered_on_the_lead_page_and_not_by_another_operator(
         "Satisfaite",
         "Bien",
     )
+
+
+def test_a_lead_withdrawn_while_its_page_is_open_says_why_and_by_whom(client, auth, world):
+    # Found in a two-tab run: the animateur abandoned the need while the operator was
+    # placing; the page then read only « état : Sans suite », the why left to a mail.
+    from connectences.needs.moves import move_by_hand
+
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['a']}"
+    _post(client, url + "/action", {"action": "accepter"})
+    animateur = db.session.get(User, db.session.get(Lead, world["a"]).created_by_id)
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="besoin_disparu")  # fmt: skip
+    db.session.commit()
+    response = _post(client, url + "/action", {"action": "contacter"})
+    said = page_text(client.get(response.headers["Location"]))
+    today = local_today().strftime("%d/%m/%Y")
+    assert f"Close sans suite le {today} par la plateforme : le besoin est abandonné." in said
+    # The platform's move names no member of its staff.
+    assert animateur.email not in said
+    assert db.session.get(Lead, world["a"]).status == "sans_suite"
+
+
+def test_a_lead_handed_back_by_a_colleague_says_who_and_why(client, auth, world):
+    colleague = auth.create("operator", org_ref="ge-a", full_name="Hélène Castaing")
+    flow.hand_back(db.session, db.session.get(Lead, world["a"]), "Pas de GE sur ce secteur",
+                   actor=colleague)  # fmt: skip
+    db.session.commit()
+    auth.login("operator", org_ref="ge-a")
+    said = page_text(client.get(f"/operateur/propositions/{world['a']}"))
+    today = local_today().strftime("%d/%m/%Y")
+    assert f"Rendue le {today} par Hélène Castaing : Pas de GE sur ce secteur." in said
+    # A lead still open says nothing of the kind.
+    auth.login("operator", org_ref="ge-b")
+    assert "Close sans suite" not in page_text(client.get(f"/operateur/propositions/{world['b']}"))

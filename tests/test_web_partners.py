@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from connectences import workflows
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
     CompanyContact,
@@ -12,6 +13,7 @@ from connectences.models import (
     Partner,
     Referral,
     Transition,
+    User,
 )
 from connectences.typography import NBSP
 from connectences.workflows import REFERRAL
@@ -331,3 +333,17 @@ def test_a_referral_refused_before_its_charge_never_shows_the_contact(client, au
     page = page_text(client.get(url))
     email = by_ref(Need, "n2").company.contact_email
     assert email not in page and "apparaissent une fois" not in page
+
+
+def test_a_referral_withdrawn_by_the_platform_says_why_on_its_page(client, auth, world):
+    from connectences.needs.moves import move_by_hand
+
+    animateur = db.session.get(User, db.session.get(Referral, world["ml"]).created_by_id)
+    move_by_hand(db.session, by_ref(Need, "n2"), "abandonne", actor=animateur,
+                 reason_code="besoin_disparu")  # fmt: skip
+    db.session.commit()
+    auth.login("partner", org_ref="ml")
+    said = page_text(client.get(f"/partenaire/reorientations/{world['ml']}"))
+    today = local_today().strftime("%d/%m/%Y")
+    assert f"Close sans suite le {today} par la plateforme : le besoin est abandonné." in said
+    assert animateur.email not in said

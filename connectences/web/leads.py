@@ -199,6 +199,7 @@ def _render_show(
         operator=lead.operator,
         inactive_since=deactivated_since(db.session, lead.operator),
         allowed=LEAD.allowed(lead.status),
+        ending=flow.ending(db.session, lead),
         show_contacts=flow.taken_on(lead),
         reach={item.need.id: item for item in flow.company_reach(lead)},
         placements=placements,

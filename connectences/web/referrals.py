@@ -103,6 +103,7 @@ def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=Non
         inactive_since=deactivated_since(db.session, referral.partner),
         need=referral.need,
         allowed=REFERRAL.allowed(referral.status),
+        ending=flow.ending(db.session, referral),
         show_contact=flow.referral_taken_on(referral),
         statuses=vocab.REFERRAL_STATUSES,
         refusal_reasons=vocab.REFERRAL_REFUSAL_REASONS,

@@ -636,6 +636,53 @@ def close_without_outcome(session, lead: Lead, text: str | None = None, actor=No
     )
 
 
+# The states whose page tells how the record ended (a refusal, a placement and a
+# referral's outcome are shown by their own fields), and the words for it.
+_ENDINGS = {
+    ("lead", LeadState.RENDU): "Rendue",
+    ("lead", LeadState.SANS_SUITE): "Close sans suite",
+    ("referral", ReferralState.SANS_SUITE): "Close sans suite",
+}
+
+
+def ending(session, record: Lead | Referral) -> str | None:
+    """How a lead handed back or closed « sans suite », or a referral closed « sans
+    suite », ended, in French, for its organisation's members: a colleague's move by
+    their name, the platform's (the need abandoned or re-oriented by the animateur:
+    « par la plateforme », no staff name), the scheduler's with its own reason; when,
+    and why as logged. The page said only « état : Sans suite » to a member whose lead
+    was withdrawn while they were on it. None in any other state."""
+    workflow = LEAD if isinstance(record, Lead) else REFERRAL
+    said = _ENDINGS.get((workflow.entity, record.status))
+    if said is None:
+        return None
+    entry = session.scalars(
+        select(Transition)
+        .where(
+            Transition.entity == workflow.entity,
+            Transition.entity_id == record.id,
+            Transition.to_state == record.status,
+        )
+        .order_by(Transition.at.desc(), Transition.id.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return None
+    day = local_date(entry.at).strftime("%d/%m/%Y")
+    reason = (entry.reason_text or "").strip().rstrip(".")
+    if entry.actor_id is None:
+        # The scheduler's reason says it all (« Clôturée automatiquement : … »).
+        return f"{reason} (le {day})." if reason else f"{said} le {day}."
+    actor = session.get(User, entry.actor_id)
+    colleague = actor is not None and (
+        actor.operator_id == record.operator_id
+        if isinstance(record, Lead)
+        else actor.partner_id == record.partner_id
+    )
+    by = f"par {actor.full_name or actor.email}" if colleague else "par la plateforme"
+    return f"{said} le {day} {by}" + (f" : {reason}." if reason else ".")
+
+
 def _end_releasing_needs(
     session,
     lead: Lead,
