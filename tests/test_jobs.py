@@ -199,6 +199,12 @@ def test_follow_up_points_mail_operator_and_animateur_once():
     assert counts["points"] == 1 and counts["mails"] == 2
     assert sorted(m.to for m in mails()) == ["anim@pays.fr", "ge@ge.fr"]
     assert "Boulangerie" in mails()[0].body_text
+    # Each is sent to a page they may open: the operator to the lead's (where the point is
+    # recorded), the animateur to the need's (the lead's page refused them, 403).
+    told = {m.to: m.body_text for m in mails()}
+    assert f"/operateur/propositions/{world['lead'].id}" in told["ge@ge.fr"]
+    assert "/operateur/" not in told["anim@pays.fr"]
+    assert f"/animateur/besoins/{world['need'].ref}" in told["anim@pays.fr"]
     assert run("follow_ups", datetime(2026, 4, 3, 6, tzinfo=UTC))["points"] == 0
     assert len(mails()) == 2
     point = db.session.scalars(select(FollowUpPoint).where(FollowUpPoint.months == 1)).one()

@@ -69,7 +69,7 @@ from connectences.workflows import (
     ReferralState,
     transition,
 )
-from connectences.workflows.leads import back_to_search, creator_reply_to
+from connectences.workflows.leads import back_to_search, creator_reply_to, need_link
 from connectences.workflows.trial import point_label
 
 # Years are filled in on demand by the ``holidays`` package.
@@ -418,22 +418,26 @@ def follow_ups(ctx: JobContext) -> dict:
         lead = placement.lead
         names = {item.need.company.name for item in placement.needs}
         companies = ", ".join(sorted(names, key=lambda name: (sort_key(name), name)))
-        body = (
+        said = (
             "Bonjour,\n\n"
             f"Le {point_label(point.months)} de la mise à disposition commencée le "
             f"{placement.start_date:%d/%m/%Y} ({companies or 'entreprise'}) est à faire "
             f"(échéance le {point.due_on:%d/%m/%Y}).\n\n"
-            f"{external_url('leads.show', lead_id=placement.lead_id)}\n"
         )
         subject = f"{point_label(point.months).capitalize()} à faire"
-        recipients = {lead.operator.email, _user_email(ctx, lead.created_by_id)} - {None}
-        for to in sorted(recipients):
+        # Each reader's own page: the operator records the point on the lead's page, which
+        # refuses the animateur (403); the animateur follows it from the need's.
+        links = {
+            lead.operator.email: external_url("leads.show", lead_id=placement.lead_id),
+            _user_email(ctx, lead.created_by_id): need_link(lead),
+        }
+        for to, link in sorted((to, link) for to, link in links.items() if to):
             queue_mail(
                 ctx.session,
                 kind=MailKind.PLACEMENT_FOLLOW_UP,
                 to=to,
                 subject=subject,
-                body_text=body,
+                body_text=f"{said}{link}\n",
             )
             counts["mails"] += 1
         point.reminded_at = ctx.now

@@ -405,7 +405,9 @@ def _need_titles(lead: Lead) -> str:
     return ", ".join(f"« {item.need.title} » ({item.need.company.name})" for item in lead.needs)
 
 
-def _need_link(lead: Lead) -> str:
+def need_link(lead: Lead) -> str:
+    """The animateurs' page of the lead's (first) need: where a mail about the lead sends
+    them (the lead's own page is its operator's, refused to them)."""
     if lead.needs:
         return external_url("needs.show", ref=lead.needs[0].need.ref)
     return external_url("staff.index")
@@ -707,7 +709,7 @@ def _end_releasing_needs(
         lead,
         subject=subject,
         message=message,
-        link=_need_link(lead),
+        link=need_link(lead),
     )
     return entry
 
@@ -956,7 +958,7 @@ def record_placement(
             if n.status == NeedState.EN_RECHERCHE
         )
         + (f" {over_wish}" if over_wish else ""),
-        link=_need_link(lead),
+        link=need_link(lead),
         about=candidate,
     )
     return placement
@@ -1282,7 +1284,7 @@ def _end_placement(
             )
             for need in filled
         ),
-        link=_need_link(lead),
+        link=need_link(lead),
         about=person,
     )
 
