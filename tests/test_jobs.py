@@ -211,6 +211,37 @@ def test_follow_up_points_mail_operator_and_animateur_once():
     assert point.reminded_at is not None
 
 
+def test_a_follow_up_point_is_reminded_once_the_points_before_it_are_recorded():
+    # A placement recorded months after it began had all its due points mailed at once,
+    # twice over, when only the first can be recorded (the later ones wait for it).
+    world = make_world(MONDAY)
+    placement = Placement(
+        lead_id=world["lead"].id,
+        hours_per_week=7,
+        contract="cdi_temps_partage",
+        start_date=date(2026, 3, 2),
+        created_by_id=world["animateur"].id,
+    )
+    placement.needs.append(PlacementNeed(need_id=world["need"].id))
+    placement.follow_ups.append(FollowUpPoint(months=1, due_on=date(2026, 4, 2)))
+    placement.follow_ups.append(FollowUpPoint(months=3, due_on=date(2026, 6, 2)))
+    db.session.add(placement)
+    db.session.commit()
+
+    counts = run("follow_ups", datetime(2026, 6, 3, 6, tzinfo=UTC))
+    assert counts["points"] == 1 and counts["mails"] == 2
+    assert {m.subject for m in mails()} == {"[Connect'ences] Suivi à 1 mois à faire"}
+    first, later = sorted(placement.follow_ups, key=lambda p: p.months)
+    db.session.refresh(later)
+    assert later.reminded_at is None
+    first.done_at = datetime(2026, 6, 3, 9, tzinfo=UTC)
+    first.holds = True
+    db.session.commit()
+    counts = run("follow_ups", datetime(2026, 6, 4, 6, tzinfo=UTC))
+    assert counts["points"] == 1 and counts["mails"] == 2
+    assert [m.subject for m in mails()][-2:] == ["[Connect'ences] Suivi à 3 mois à faire"] * 2
+
+
 def test_guard_runs_a_job_once_per_period():
     make_world(MONDAY)
     job = JOBS_BY_ID["lead_escalation"]

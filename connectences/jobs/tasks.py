@@ -69,7 +69,12 @@ from connectences.workflows import (
     ReferralState,
     transition,
 )
-from connectences.workflows.leads import back_to_search, creator_reply_to, need_link
+from connectences.workflows.leads import (
+    back_to_search,
+    creator_reply_to,
+    need_link,
+    point_to_record,
+)
 from connectences.workflows.trial import point_label
 
 # Years are filled in on demand by the ``holidays`` package.
@@ -415,6 +420,11 @@ def follow_ups(ctx: JobContext) -> dict:
     ).all()
     for point in points:
         placement: Placement = point.placement
+        if point_to_record(placement) is not point:
+            # An earlier point waits: this one cannot be recorded before it (its form
+            # says « À remplir après … »). Reminded on the first run once it can be: a
+            # placement recorded late mails its points one by one, not all at once.
+            continue
         lead = placement.lead
         names = {item.need.company.name for item in placement.needs}
         companies = ", ".join(sorted(names, key=lambda name: (sort_key(name), name)))
