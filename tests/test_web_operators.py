@@ -712,3 +712,21 @@ def test_a_lead_handed_back_by_a_colleague_says_who_and_why(client, auth, world)
     # A lead still open says nothing of the kind.
     auth.login("operator", org_ref="ge-b")
     assert "Close sans suite" not in page_text(client.get(f"/operateur/propositions/{world['b']}"))
+
+
+def test_a_placement_with_several_wrong_fields_says_each_at_once(client, auth, world):
+    # Sent with 0 hours, no contract of the list and a start years back, the form came
+    # back for the contract alone, then for the hours, then for the date.
+    url, form = _accepted_form(client, auth, world)
+    wrong = {**form, "contrat": "stage", "heures": "0", "debut": "01/01/2020"}
+    refused = _post(client, url + "/placement", wrong)
+    assert refused.status_code == 422
+    assert "Choisissez un type de contrat dans la liste." in error_of(refused, "contrat")
+    assert flow.PLACEMENT_HOURS in error_of(refused, "heures")
+    assert "un an en arrière au plus" in error_of(refused, "debut")
+    assert db.session.scalars(select(Placement)).all() == []
+    # A last day is judged once the start stands: one error for the start only.
+    late = {**form, "debut": "01/01/2020", "fin": "01/02/2020"}
+    refused = _post(client, url + "/placement", late)
+    assert "un an en arrière au plus" in error_of(refused, "debut")
+    assert 'id="fin-erreurs"' not in html_of(refused)

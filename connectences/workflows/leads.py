@@ -768,47 +768,37 @@ def record_placement(
     hours, or over six days (``week.seventh_day``, with the commitments running on one same day with
     it), is refused outright.
     """
+    # Every field's problem at once, each next to its field: one sent with two wrong
+    # fields (0 hours and no contract) came back for one, then for the other.
+    errors: dict[str, str] = {}
     if candidate.id not in {item.candidate_id for item in lead.candidates}:
-        raise TransitionError(
-            "Cette personne ne fait pas partie des candidats proposés.",
-            errors={"candidate": "Cette personne ne fait pas partie des candidats proposés."},
-        )
+        errors["candidate"] = "Cette personne ne fait pas partie des candidats proposés."
     needs = list(dict.fromkeys(needs))
-    if not needs:
-        raise TransitionError(
-            "Choisissez au moins une entreprise.",
-            errors={"needs": "Choisissez au moins une entreprise."},
-        )
     lead_need_ids = {item.need_id for item in lead.needs}
-    if any(need.id not in lead_need_ids for need in needs):
-        raise TransitionError(
-            "Un des besoins choisis ne fait pas partie de cette proposition.",
-            errors={"needs": "Un des besoins choisis ne fait pas partie de cette proposition."},
-        )
+    if not needs:
+        errors["needs"] = "Choisissez au moins une entreprise."
+    elif any(need.id not in lead_need_ids for need in needs):
+        errors["needs"] = "Un des besoins choisis ne fait pas partie de cette proposition."
     if contract not in vocab.CONTRACTS:
-        raise TransitionError(
-            "Choisissez un type de contrat dans la liste.",
-            errors={"contract": "Choisissez un type de contrat dans la liste."},
-        )
+        errors["contract"] = "Choisissez un type de contrat dans la liste."
     # Written so that NaN (a float the form may parse) is refused too.
     if not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
-        raise TransitionError(PLACEMENT_HOURS, errors={"hours_per_week": PLACEMENT_HOURS})
-    if not isinstance(start_date, date):
-        raise TransitionError(
-            "Indiquez la date de début.", errors={"start_date": "Indiquez la date de début."}
-        )
-    if why := placement_start_problem(start_date, local_today()):
-        raise TransitionError(why, errors={"start_date": why})
+        errors["hours_per_week"] = PLACEMENT_HOURS
     # The person was proposed in this lead: work begun before it was sent is not its
     # placement (and its follow-up points would all be overdue at once).
     sent_on = local_date(lead.created_at) if lead.created_at is not None else None
-    if sent_on is not None and start_date < sent_on:
-        why = (
+    if not isinstance(start_date, date):
+        errors["start_date"] = "Indiquez la date de début."
+    elif why := placement_start_problem(start_date, local_today()):
+        errors["start_date"] = why
+    elif sent_on is not None and start_date < sent_on:
+        errors["start_date"] = (
             "La date de début ne peut pas précéder l'envoi de la proposition "
             f"(le {sent_on.strftime('%d/%m/%Y')})."
         )
-        raise TransitionError(why, errors={"start_date": why})
-    if end_date is not None:
+    # The last day is judged against a known contract and a start that stands.
+    if end_date is not None and "contract" not in errors:
+        why = None
         if contract not in FIXED_TERM:
             why = (
                 f"Un {vocab.label(vocab.CONTRACTS, contract)} n'a pas de date de fin : "
@@ -817,10 +807,12 @@ def record_placement(
             )
         elif not isinstance(end_date, date):
             why = "Indiquez la date de fin du contrat (jj/mm/aaaa)."
-        else:
+        elif "start_date" not in errors:
             why = contract_end_problem(end_date, start_date, local_today())
         if why:
-            raise TransitionError(why, errors={"end_date": why})
+            errors["end_date"] = why
+    if errors:
+        raise TransitionError(next(iter(errors.values())), errors=errors)
     if why := placement_refused(lead):
         raise TransitionError(why)
     for need in needs:
