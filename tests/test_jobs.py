@@ -179,8 +179,9 @@ def test_dry_run_changes_nothing():
     assert db.session.scalar(select(func.count(Transition.id))) == 0
 
 
-def test_follow_up_points_mail_operator_and_animateur_once():
-    world = make_world(MONDAY)
+def _placed_with_points(world) -> Placement:
+    """A placement of the world's lead begun 2 March 2026, its 1- and 3-month points to
+    record (due 2 April and 2 June)."""
     placement = Placement(
         lead_id=world["lead"].id,
         hours_per_week=7,
@@ -193,6 +194,12 @@ def test_follow_up_points_mail_operator_and_animateur_once():
     placement.follow_ups.append(FollowUpPoint(months=3, due_on=date(2026, 6, 2)))
     db.session.add(placement)
     db.session.commit()
+    return placement
+
+
+def test_follow_up_points_mail_operator_and_animateur_once():
+    world = make_world(MONDAY)
+    _placed_with_points(world)
 
     assert run("follow_ups", datetime(2026, 4, 1, 8, tzinfo=UTC))["points"] == 0
     counts = run("follow_ups", datetime(2026, 4, 2, 6, tzinfo=UTC))
@@ -215,18 +222,7 @@ def test_a_follow_up_point_is_reminded_once_the_points_before_it_are_recorded():
     # A placement recorded months after it began had all its due points mailed at once,
     # twice over, when only the first can be recorded (the later ones wait for it).
     world = make_world(MONDAY)
-    placement = Placement(
-        lead_id=world["lead"].id,
-        hours_per_week=7,
-        contract="cdi_temps_partage",
-        start_date=date(2026, 3, 2),
-        created_by_id=world["animateur"].id,
-    )
-    placement.needs.append(PlacementNeed(need_id=world["need"].id))
-    placement.follow_ups.append(FollowUpPoint(months=1, due_on=date(2026, 4, 2)))
-    placement.follow_ups.append(FollowUpPoint(months=3, due_on=date(2026, 6, 2)))
-    db.session.add(placement)
-    db.session.commit()
+    placement = _placed_with_points(world)
 
     counts = run("follow_ups", datetime(2026, 6, 3, 6, tzinfo=UTC))
     assert counts["points"] == 1 and counts["mails"] == 2
