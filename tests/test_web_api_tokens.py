@@ -48,6 +48,11 @@ def test_an_admin_creates_a_token_sees_its_secret_once_and_it_works(client, auth
         ({"name": ""}, "name", "obligatoire"),
         ({"name": "Outil", "days": "9999"}, "days", "entre 1 et 365"),
         ({"name": "Outil", "days": "beaucoup"}, "days", "entre 1 et 365"),
+        # Digits int() cannot read ("²".isdigit() holds) or reads but no form offers (an
+        # Arabic-Indic three), and more digits than int() converts: refused, never a 500.
+        ({"name": "Outil", "days": "²"}, "days", "entre 1 et 365"),
+        ({"name": "Outil", "days": "٣"}, "days", "entre 1 et 365"),
+        ({"name": "Outil", "days": "9" * 5000}, "days", "entre 1 et 365"),
     ],
 )
 def test_bad_fields_are_refused_next_to_the_field(client, auth, data, field, words):

@@ -41,6 +41,16 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def read_days(typed: object) -> int | None:
+    """A validity as a form sends it (``"90"``), or None when it is no whole number of
+    days in ASCII digits: ``str.isdigit`` also holds for "²", which ``int`` refuses, and
+    for thousands of digits, more than ``int`` converts (both were a server error)."""
+    text = str(typed or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_DAYS)):
+        return None
+    return int(text)
+
+
 def issue_token(
     session: Session,
     *,

@@ -371,13 +371,12 @@ def issue_api_token():
     form = ApiTokenForm()
     if not form.validate_on_submit():
         return _render_tokens(form, 422)
-    days = form.days.data
     try:
         token, secret = api_tokens.issue_token(
             db.session,
             owner_email=form.owner_email.data,
             name=form.name.data,
-            days=int(days) if str(days).isdigit() else None,
+            days=api_tokens.read_days(form.days.data),
             actor=current_user._get_current_object(),
         )
         db.session.commit()
