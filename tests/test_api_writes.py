@@ -121,6 +121,12 @@ def test_a_move_the_workflow_refuses_is_a_422_problem(client, world):
         # JSONDecodeError: it was a 500.
         (b'{"status": 1' + b"0" * 5000 + b"}", "n'est pas un document JSON valide"),
         (b"[" * 5000 + b"]" * 5000, "n'est pas un document JSON valide"),
+        # A key twice kept the last one silently (the interchange documents refuse it):
+        # a proxy or a log reading the first would see another move than the one made.
+        (
+            b'{"status": "en_recherche", "status": "abandonne"}',
+            "n'est pas un document JSON valide : clé « status » en double dans le même objet.",
+        ),
     ],
 )
 def test_a_body_that_is_not_json_says_so(client, world, data, said):

@@ -10,29 +10,31 @@ from connectences.exchange.validate import FieldError
 from connectences.text import json_without_controls
 
 
-class _Unreadable(ValueError):
+class Unreadable(ValueError):
     """A JSON text Python reads but a document may not hold (its message is French)."""
 
 
 def _refuse_constant(name: str) -> Any:
     # NaN and Infinity are not JSON, although Python's parser accepts them.
-    raise _Unreadable(f"valeur non autorisée en JSON : {name}")
+    raise Unreadable(f"valeur non autorisée en JSON : {name}")
 
 
 def _refuse_long_integer(text: str) -> int:
     # Python refuses integers of more than 4,300 digits with an English message; no
     # field of a document is anywhere near 20.
     if len(text.lstrip("-")) > 20:
-        raise _Unreadable(f"nombre trop long ({len(text)} chiffres)")
+        raise Unreadable(f"nombre trop long ({len(text)} chiffres)")
     return int(text)
 
 
-def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # {"hours_max": 60, "hours_max": 10} would silently keep the last: said instead.
+def refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' object hook for every JSON text coming in (documents, the API's
+    bodies): {"hours_max": 60, "hours_max": 10} would silently keep the last; it raises
+    ``Unreadable`` instead."""
     found: dict[str, Any] = {}
     for key, value in pairs:
         if key in found:
-            raise _Unreadable(f"clé « {key[:40]} » en double dans le même objet")
+            raise Unreadable(f"clé « {key[:40]} » en double dans le même objet")
         found[key] = value
     return found
 
@@ -60,7 +62,7 @@ def parse_document(data: bytes | str) -> Any:
             data,
             parse_constant=_refuse_constant,
             parse_int=_refuse_long_integer,
-            object_pairs_hook=_refuse_repeated_keys,
+            object_pairs_hook=refuse_repeated_keys,
         )
         return json_without_controls(parsed)
     except json.JSONDecodeError as exc:
@@ -73,7 +75,7 @@ def parse_document(data: bytes | str) -> Any:
                 )
             ]
         ) from exc
-    except _Unreadable as exc:
+    except Unreadable as exc:
         raise ExchangeError(
             [FieldError("", f"le fichier n'est pas un JSON valide : {exc}")]
         ) from exc

@@ -21,7 +21,8 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from connectences import sync, territory
@@ -39,7 +40,12 @@ from connectences.exchange.importer import (
     ImportBusy,
     import_document,
 )
-from connectences.exchange.parse import dump_document, parse_document
+from connectences.exchange.parse import (
+    Unreadable,
+    dump_document,
+    parse_document,
+    refuse_repeated_keys,
+)
 from connectences.exchange.validate import COLLECTIONS
 from connectences.extensions import commit_keeping_loaded, csrf, db
 from connectences.ids import read_id
@@ -98,21 +104,42 @@ MATCHES_SHOWN = 20
 API_ROLES = tuple(sorted(scope.API_ROLES))
 
 
+class UnreadableBody(json.JSONDecodeError):
+    """A body ``json.loads`` reads but the API refuses, with the reason in French
+    (``exchange.parse.Unreadable``: a key repeated in one object)."""
+
+    def __init__(self, reason: str, body: str):
+        super().__init__(reason, doc=body or " ", pos=0)
+        self.reason = reason
+
+
 class JsonParser(FlaskParser):
     """webargs' parser, but a body ``json.loads`` refuses otherwise than with a
     JSONDecodeError is invalid JSON too (400, a problem): nested thousands of levels deep
     (a RecursionError) or holding an integer of more than 4,300 digits (a ValueError,
     which was a 500). The error names the body as its document: webargs reads one with
-    an empty document as no body at all (a 422 "missing field", as deep nesting was)."""
+    an empty document as no body at all (a 422 "missing field", as deep nesting was).
+    A key twice in one object is refused as the interchange documents refuse it
+    (``exchange.parse.refuse_repeated_keys``), where ``json.loads`` kept the last."""
 
     def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        data = req.get_data(cache=True)
         try:
-            return super()._raw_load_json(req)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise  # webargs' own refusals
+            body = data.decode("utf-8")
+        except UnicodeDecodeError as exc:  # as webargs says it
+            raise json.JSONDecodeError(
+                f"Bytes decoding error : {exc.reason}", doc=str(exc.object), pos=exc.start
+            ) from exc
+        try:
+            return json.loads(body, object_pairs_hook=refuse_repeated_keys)
+        except json.JSONDecodeError:
+            raise
+        except Unreadable as exc:
+            raise UnreadableBody(str(exc), body) from exc
         except (RecursionError, ValueError) as exc:
-            body = req.get_data(cache=True, as_text=True) or " "
-            raise json.JSONDecodeError("document illisible", doc=body, pos=0) from exc
+            raise json.JSONDecodeError("document illisible", doc=body or " ", pos=0) from exc
 
 
 # What the document says of a success when an operation says nothing (flask-smorest
@@ -345,11 +372,12 @@ def _http_problem(error: HTTPException):
         return problem(422, detail, errors=errors)
     exc = getattr(error, "exc", None)  # webargs' abort keeps what the body failed with
     if error.code == 400 and isinstance(exc, json.JSONDecodeError):
-        return problem(
-            400,
-            "Le corps de la requête n'est pas un document JSON valide "
-            f"(ligne {exc.lineno}, colonne {exc.colno}).",
+        where = (
+            f" : {exc.reason}."
+            if isinstance(exc, UnreadableBody)
+            else f" (ligne {exc.lineno}, colonne {exc.colno})."
         )
+        return problem(400, f"Le corps de la requête n'est pas un document JSON valide{where}")
     return problem(error.code)
 
 
