@@ -139,6 +139,35 @@ def test_a_body_that_is_not_json_says_so(client, world, data, said):
 
 
 @pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b'{"status": "en_recherche"}', "text/plain"),
+        (b"status=en_recherche", "application/x-www-form-urlencoded"),
+        (b'<need status="en_recherche"/>', "application/xml"),
+    ],
+)
+def test_a_body_sent_as_another_type_than_json_is_a_415(client, world, data, content_type):
+    """Read as no body at all, it was a 422 « Champ obligatoire manquant » on a field the
+    client did send."""
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    headers = bearer(token) | {"If-Match": etag, "Content-Type": content_type}
+    response = client.post("/api/v1/needs/n1/status", data=data, headers=headers)
+    assert "Content-Type: application/json" in _problem(response, 415)["detail"]
+    assert by_ref(Need, "n1").status == "qualifie"
+
+
+def test_a_write_of_another_organisation_is_refused_whatever_its_body(client, world):
+    """The 415 is no way to learn of a record: a token refused the operation is refused
+    first, whatever the body's type."""
+    token = world["tokens"]["company"]
+    headers = bearer(token) | {"If-Match": '"x"', "Content-Type": "text/plain"}
+    response = client.post("/api/v1/needs/n1/status", data=b"x", headers=headers)
+    _problem(response, 403)
+    assert by_ref(Need, "n1").status == "qualifie"
+
+
+@pytest.mark.parametrize(
     ("body", "pointer"),
     [({}, "/json/status"), ({"status": "x", "couleur": "bleu"}, "/json/couleur")],
 )

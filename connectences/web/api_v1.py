@@ -120,10 +120,18 @@ class JsonParser(FlaskParser):
     which was a 500). The error names the body as its document: webargs reads one with
     an empty document as no body at all (a 422 "missing field", as deep nesting was).
     A key twice in one object is refused as the interchange documents refuse it
-    (``exchange.parse.refuse_repeated_keys``), where ``json.loads`` kept the last."""
+    (``exchange.parse.refuse_repeated_keys``), where ``json.loads`` kept the last. A
+    body said to be of another type is a 415 (webargs read it as no body: a 422 on a
+    field the client did send); a request with no Content-Type has no body to read."""
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
+            if req.mimetype:
+                raise Refused(
+                    415,
+                    f"Corps de type « {req.mimetype[:100]} » : envoyez-le en JSON, avec "
+                    "l'en-tête « Content-Type: application/json ».",
+                )
             return missing
         data = req.get_data(cache=True)
         try:
@@ -661,6 +669,7 @@ def _written():
             (403, "Rôle sans accès à cette modification"),
             (404, "Inconnu ou hors du périmètre du jeton"),
             (412, "L'ETag envoyé en If-Match n'est plus celui de l'enregistrement"),
+            (415, "Corps envoyé sans Content-Type: application/json"),
             (422, "Paramètre invalide, ou modification refusée par les règles"),
             (428, "If-Match manquant"),
         ):
