@@ -6,10 +6,13 @@ import html
 from datetime import date
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import (
+    ApiToken,
+    AuditLog,
     Company,
     Lead,
     LeadNeed,
@@ -18,11 +21,13 @@ from connectences.models import (
     OutboxMessage,
     Partner,
     Referral,
+    User,
     Visit,
 )
 from connectences.web.access import ROLE_HOME, is_public_endpoint
 from tests import factories
 from tests.helpers import sample_url
+from tests.test_api_v1 import token_for
 
 # The public allow-list. A new public page must be added here on purpose.
 PUBLIC_ENDPOINTS = {
@@ -100,6 +105,7 @@ PUBLIC_ENDPOINTS = {
     "webapp.service_worker",
     "static",
 }
+
 
 HOMES = {
     "admin": "/admin",
@@ -201,6 +207,56 @@ def test_admin_actions_are_refused_to_other_roles(client, auth):
     assert client.post("/admin/utilisateurs/1/desactiver").status_code == 403
     assert client.post("/admin/utilisateurs/1/reactiver").status_code == 403
     assert db.session.scalar(select(OutboxMessage.id)) is None
+
+
+def _watched() -> dict[str, object]:
+    """What an action of the administration would change: accounts (their role, state,
+    phone), tokens, e-mails queued, organisations active or not."""
+    return {
+        "users": db.session.execute(select(User.id, User.role, User.active, User.phone)).all(),
+        "tokens": db.session.execute(select(ApiToken.id, ApiToken.revoked_at)).all(),
+        "mail": db.session.execute(select(OutboxMessage.id, OutboxMessage.status)).all(),
+        "operators": db.session.execute(select(Operator.id, Operator.active)).all(),
+        "partners": db.session.execute(select(Partner.id, Partner.active)).all(),
+    }
+
+
+@pytest.mark.parametrize("role", sorted(set(HOMES) - {"admin"}))
+def test_every_address_of_the_administration_refuses_the_other_roles(app, auth, role):
+    """Each page and action of /admin (those added later too), read or sent by another
+    role at a real target (an account, an operator, a live token): a 403 logged as such,
+    and nothing else changed (no account, token, e-mail, organisation or action logged)."""
+    client = app.test_client()
+    user = auth.login(role, client=client)
+    target = auth.create("animateur", email="cible@exemple.fr")
+    token_for(target)
+    factories.load(factories.document(operators=[factories.operator()]))
+    values = {
+        "user_id": target.id,
+        "token_id": db.session.scalar(select(ApiToken.id)),
+        "side_word": "operateur",
+        "org_id": db.session.scalar(select(Operator.id)),
+        "fmt": "csv",
+    }
+    data = {"email": "x@exemple.fr", "role": "admin", "owner_email": user.email}
+    data |= {"name": "x", "days": "90", "phone": "05 56 00 00 00"}
+    before = _watched()
+    sent = []
+    for rule, method in _routes(app):
+        if rule.endpoint.partition(".")[0] != "admin":
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+        with client.open(url, method=method, data=data) as response:
+            assert response.status_code == 403, (method, url)
+        sent.append((method, url))
+    assert len(sent) >= 17  # 15 addresses, two of them a page and its form
+    assert _watched() == before
+    entries = db.session.scalars(select(AuditLog).where(AuditLog.actor_id == user.id)).all()
+    assert [(entry.action, entry.details.get("method")) for entry in entries[1:]] == [
+        ("admin_access_refused", method) for method, _ in sent
+    ]
+    assert entries[0].action == "login"
 
 
 # --- the homes show this user's own data ---------------------------------------------
