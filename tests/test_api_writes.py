@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from connectences import workflows
 from connectences.clock import local_today
+from connectences.exchange.importer import LISTED_ERRORS
 from connectences.extensions import db
 from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition, Visit
 from connectences.prospection.pressure import contact_pressure
@@ -176,6 +177,23 @@ def test_a_bad_body_is_a_422_with_pointers(client, world, body, pointer):
     etag = _etag(client, token, "/api/v1/needs/n1")
     problem = _problem(_post(client, token, "/api/v1/needs/n1/status", body, etag), 422)
     assert [e["pointer"] for e in problem["errors"]] == [pointer]
+
+
+def test_a_body_of_a_thousand_unknown_fields_lists_the_first_errors_only(client, world):
+    """As an interchange document's refusal (``LISTED_ERRORS``): every field was listed,
+    and a body of 800,000 of them was answered in 60 MB of JSON."""
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    body = {f"champ{number:04}": 1 for number in range(1000)}
+    problem = _problem(_post(client, token, "/api/v1/needs/n1/status", body, etag), 422)
+    assert len(problem["errors"]) == LISTED_ERRORS + 1
+    assert problem["errors"][0] == {"pointer": "/json/champ0000", "detail": "Champ inconnu."}
+    assert problem["errors"][-1] == {
+        "pointer": "",
+        "detail": f"… et 801 autres erreurs (seules les {LISTED_ERRORS} premières sont listées).",
+    }
+    assert problem["detail"].count("Champ inconnu.") == LISTED_ERRORS
+    assert by_ref(Need, "n1").status == "qualifie"
 
 
 def test_the_refusals_of_a_body_are_in_french(client, world):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
@@ -54,6 +54,23 @@ COLLECTION_LABELS = {name: noun + "s" for name, noun in COLLECTION_NOUNS.items()
 # flooded). Every error is still found and counted (``refusal``); the first ones show what
 # to fix, one more line says how many are left.
 LISTED_ERRORS = 200
+T = TypeVar("T")
+
+
+def first_listed(errors: list[T], saying: Callable[[str], T]) -> list[T]:
+    """The first ``LISTED_ERRORS`` of ``errors``, then, when there are more, the error
+    ``saying`` makes of the sentence that tells how many are not listed (the API's
+    refusals of a body list theirs so too)."""
+    shown = errors[:LISTED_ERRORS]
+    rest = len(errors) - len(shown)
+    if rest:
+        shown.append(
+            saying(
+                f"… et {plural(rest, 'autre erreur')} (seules les {LISTED_ERRORS} "
+                "premières sont listées)."
+            )
+        )
+    return shown
 
 
 class ExchangeError(DomainError):
@@ -65,17 +82,7 @@ class ExchangeError(DomainError):
     def listed(self) -> list[FieldError]:
         """The errors to show: the first ``LISTED_ERRORS``, then, when there are more, one
         at the document's pointer ("") saying how many are not listed."""
-        shown = self.errors[:LISTED_ERRORS]
-        rest = len(self.errors) - len(shown)
-        if rest:
-            shown.append(
-                FieldError(
-                    "",
-                    f"… et {plural(rest, 'autre erreur')} (seules les {LISTED_ERRORS} "
-                    "premières sont listées).",
-                )
-            )
-        return shown
+        return first_listed(self.errors, lambda text: FieldError("", text))
 
     def as_dicts(self) -> list[dict[str, str]]:
         """``listed`` as JSON objects."""

@@ -38,6 +38,7 @@ from connectences.exchange.importer import (
     LISTED_ERRORS,
     ExchangeError,
     ImportBusy,
+    first_listed,
     import_document,
 )
 from connectences.exchange.parse import (
@@ -371,11 +372,14 @@ def _http_problem(error: HTTPException):
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if error.code == 422 and messages:
-        errors = [
-            {"pointer": f"/{location}{where}", "detail": " ".join(texts)}
-            for location, fields in sorted(messages.items())
-            for where, texts in _flattened(fields)
-        ]
+        errors = first_listed(
+            [
+                {"pointer": f"/{location}{where}", "detail": " ".join(texts)}
+                for location, fields in sorted(messages.items())
+                for where, texts in _flattened(fields)
+            ],
+            lambda text: {"pointer": "", "detail": text},
+        )
         detail = " ".join(e["detail"] for e in errors)
         return problem(422, detail, errors=errors)
     exc = getattr(error, "exc", None)  # webargs' abort keeps what the body failed with
