@@ -4,6 +4,7 @@ company."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import marshmallow as ma
@@ -17,6 +18,7 @@ from connectences.extensions import db
 from connectences.models import Company, Lead, Need, Operator, OutboxMessage, Transition, Visit
 from connectences.prospection.pressure import contact_pressure
 from connectences.web.api_schemas import FRENCH_MESSAGES, Arguments, fields_within
+from connectences.web.api_v1 import WRITE_BODY_MAX_BYTES
 from tests import factories
 from tests.helpers import audit_entries, by_ref, count
 from tests.test_api_v1 import _problem, bearer, token_for
@@ -177,6 +179,32 @@ def test_a_bad_body_is_a_422_with_pointers(client, world, body, pointer):
     etag = _etag(client, token, "/api/v1/needs/n1")
     problem = _problem(_post(client, token, "/api/v1/needs/n1/status", body, etag), 422)
     assert [e["pointer"] for e in problem["errors"]] == [pointer]
+
+
+def test_a_write_body_over_its_bound_is_a_413_before_it_is_read(client, world):
+    """The writes' bodies are a few kilobytes (the qualification's, the largest, 150 kB
+    at most escaped); one of 11 MB, within the size the import's documents may have,
+    was parsed and checked field by field for 8 s."""
+    token = world["tokens"]["animateur"]
+    etag = _etag(client, token, "/api/v1/needs/n1")
+    headers = bearer(token) | {"If-Match": etag, "Content-Type": "application/json"}
+    padding = " " * WRITE_BODY_MAX_BYTES
+    response = client.post(
+        "/api/v1/needs/n1/status", data='{"status": "en_recherche"}' + padding, headers=headers
+    )
+    assert "1 Mo au plus" in _problem(response, 413)["detail"]
+    assert by_ref(Need, "n1").status == "qualifie"
+    # Sent in chunks, without a length said first (gunicorn says the stream ends):
+    # counted as read.
+    response = client.post(
+        "/api/v1/needs/n1/status",
+        input_stream=io.BytesIO(b'{"status": "en_recherche"}' + padding.encode()),
+        headers=headers | {"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.request.content_length is None
+    assert "1 Mo au plus" in _problem(response, 413)["detail"]
+    assert by_ref(Need, "n1").status == "qualifie"
 
 
 def test_a_body_of_a_thousand_unknown_fields_lists_the_first_errors_only(client, world):
