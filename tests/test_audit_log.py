@@ -385,3 +385,51 @@ def test_an_action_of_the_diagnosis_pages_can_be_searched(client, auth):
     text = page_text(response)
     assert "1 entrée" in text
     assert "diagnosis_access_refused" not in text
+
+
+def test_an_action_sent_from_a_page_is_logged_with_the_address_it_came_from(client, auth):
+    """The log says « qui a fait quoi, quand et depuis quelle adresse »: the actions of the
+    administration (and every action of a logged-in person) had none."""
+    admin = auth.login("admin")
+    other = auth.create("partner", email="partenaire@exemple.fr")
+    sent_from = {"REMOTE_ADDR": "198.51.100.7"}
+    client.post(
+        "/admin/jetons",
+        data={"owner_email": other.email, "name": "Outil", "days": "90"},
+        environ_base=sent_from,
+    )
+    client.post(f"/admin/utilisateurs/{other.id}/desactiver", environ_base=sent_from)
+    client.post(
+        "/admin/invitations", data={"email": "x@exemple.fr", "role": "animateur"},
+        environ_base=sent_from,
+    )  # fmt: skip
+    actions = ("api_token.issued", "user_disabled", "user_created", "invitation_sent")
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.action.in_(actions), AuditLog.actor_id == admin.id)
+    ).all()
+    assert sorted((entry.action, entry.ip) for entry in entries) == sorted(
+        (action, "198.51.100.7") for action in actions
+    )
+
+
+def test_only_the_logged_in_actors_own_entries_take_the_address(app, auth):
+    """An entry of nobody (a visitor's form, whose address the privacy notice says is not
+    kept) or of another account than the one logged in keeps none; one with its address
+    already keeps it."""
+    from flask import g
+
+    from connectences.accounts.audit import audit
+
+    admin, other = auth.create("admin"), auth.create("partner")
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        anonymous = [audit(db.session, "user_phone", actor=None)]
+        anonymous.append(audit(db.session, "user_phone", actor=other))
+        db.session.flush()
+        g._login_user = admin
+        mine = audit(db.session, "user_phone", actor=admin)
+        given = audit(db.session, "user_phone", actor=admin, ip="203.0.113.9")
+        theirs = audit(db.session, "user_phone", actor=other.id)
+        nobody = audit(db.session, "user_phone", actor=None)
+        db.session.flush()
+    assert [entry.ip for entry in anonymous] == [None, None]
+    assert (mine.ip, given.ip, theirs.ip, nobody.ip) == ("198.51.100.7", "203.0.113.9", None, None)

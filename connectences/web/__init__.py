@@ -19,6 +19,7 @@ from connectences.extensions import db, login_manager
 from connectences.models import User
 from connectences.web import api_v1, compiled_templates, widgets
 from connectences.web.access import register_access
+from connectences.web.audit_addresses import register_audit_addresses
 from connectences.web.errors import register_errors
 from connectences.web.formats import register_formats
 from connectences.web.held import register_held
@@ -104,6 +105,7 @@ def register_web(app: Flask) -> None:
     widgets.install()
     compiled_templates.install(app.jinja_env)
     register_security(app)
+    register_audit_addresses()
     register_access(app)
     register_errors(app)
     register_formats(app)
