@@ -299,14 +299,14 @@ def make_world(app, auth, tmp_path) -> World:
         body_text="x",
         status="failed",
     )
-    # p2's address was changed from its space: the former one was told, and its record
-    # offers the staff to put it back (« Remettre une adresse précédente »).
+    # p1's address was changed from its space (p1: the staff's record pages open it):
+    # the former one was told, and its record offers the staff to put it back.
     left_address = OutboxMessage(
         kind=MailKind.CV_ADDRESS_CHANGED,
         to="ancienne.adresse@exemple.fr",
         subject="Adresse changée",
         body_text="x",
-        candidate_id=p2.id,
+        candidate_id=p1.id,
         status="sent",
     )
     # A partner switched off: the administrator's organisations page offers to reactivate it.
