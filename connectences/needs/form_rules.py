@@ -67,6 +67,11 @@ NEED_REQUIRED: dict[str, str] = {
     "start": "Indiquez la date de démarrage souhaitée (jj/mm/aaaa).",
 }
 START_IN_PAST = "La date de démarrage ne peut pas être dans le passé."
+# Hours counted per month or year whose conversion falls outside 1 to 48 a week.
+HOURS_CONVERTED_OUT_OF_BOUNDS = (
+    "Indiquez un nombre d'heures (par exemple 8 ou 8 h) : une fois converti, "
+    "il doit faire entre 1 et 48 heures par semaine."
+)
 
 
 @dataclass
@@ -170,8 +175,7 @@ def check_need(
         errors["hours_per_week"] = (
             NEED_REQUIRED["hours_per_week"]
             if period == "semaine"
-            else "Indiquez un nombre d'heures (par exemple 8 ou 8 h) : une fois converti, "
-            "il doit faire entre 1 et 48 heures par semaine."
+            else HOURS_CONVERTED_OUT_OF_BOUNDS
         )
     values["hours_per_week"] = hours
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
-from connectences import dates, vocab
+from connectences import dates, numbers, vocab
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import phone_display
 from connectences.matching.score import WEIGHTS
@@ -93,4 +93,7 @@ def register_formats(app: Flask) -> None:
     app.add_template_global(score_max, "score_max")
     app.add_template_global(read_stamp, "read_stamp")
     app.add_template_global(read_values, "read_values")
+    # How hours may be counted (the need forms' « heures par mois »): weeks, labels.
+    app.add_template_global(numbers.PERIODS, "hours_periods")
+    app.add_template_global(numbers.PERIOD_LABELS, "hours_period_labels")
     app.jinja_env.add_extension(FrenchTypography)

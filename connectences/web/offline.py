@@ -124,6 +124,7 @@ def round_page():
         form_days=vocab.DAYS,
         need_required=form_rules.NEED_REQUIRED,
         need_start_in_past=form_rules.START_IN_PAST,
+        hours_converted_out_of_bounds=form_rules.HOURS_CONVERTED_OUT_OF_BOUNDS,
         over_cap_reason_missing=OVER_CAP_REASON_MISSING,
         **helpers(),
     )

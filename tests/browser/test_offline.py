@@ -22,7 +22,8 @@ from connectences.accounts.users import create_user
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Company, Need, OfflineRecord, User, Visit
-from connectences.needs.form_rules import NEED_REQUIRED
+from connectences.needs.form_rules import HOURS_CONVERTED_OUT_OF_BOUNDS, NEED_REQUIRED
+from connectences.numbers import WEEKS_PER_MONTH
 from connectences.prospection import companies as directory
 from connectences.web.webapp import cache_version
 from tests import factories
@@ -417,7 +418,7 @@ def fill_need(form, title: str, start: date) -> None:
     form.get_by_label("Intitulé").fill(title)
     form.get_by_label("Compétences attendues").fill("gestion de stock")
     form.get_by_label("Niveau", exact=True).select_option("employe_qualifie")
-    form.get_by_label("Heures par semaine").fill("7")
+    form.get_by_label("Heures", exact=True).fill("7")
     form.get_by_label("lundi").check()
     form.get_by_label("Contrat envisagé").select_option("cdi_temps_partage")
     form.get_by_label("Raison du besoin").select_option("temps_partiel")
@@ -445,7 +446,7 @@ def test_need_typed_offline_is_checked_before_it_is_kept_and_corrected_after(pho
     form = page.locator("#form-visite")
     form.get_by_label("Besoin détecté").check()
     form.get_by_label("Intitulé").fill("Magasinier, un jour par semaine")
-    form.get_by_label("Heures par semaine").fill("7")
+    form.get_by_label("Heures", exact=True).fill("7")
     form.get_by_role("button", name="Garder la visite sur le téléphone").click()
 
     # Told on the doorstep, next to each field, in the server's words; nothing is lost.
@@ -585,6 +586,40 @@ def test_need_typed_while_correcting_a_visit_is_sent_with_it(phone, live_server)
     (need,) = stored_needs(server, ref)
     assert (need.title, need.visit_id) == ("Scieur, un jour par semaine", visit.id)
     assert visit.need_detected
+
+
+def test_need_hours_counted_per_month_are_recorded_offline(phone, live_server):
+    # Found by an audit: the phone's need form had no « par mois » choice, yet its error
+    # told the animateur to choose it; 20 hours a month (the payroll, a day of
+    # bookkeeping) were refused on the doorstep as fewer than 1 hour a week... or more
+    # than 48.
+    server = live_server
+    page, (ref,) = open_round(phone, server, "01.63Z", "Résinerie du Val")
+    phone.set_offline(True)
+    page.get_by_role("button", name="Noter une visite à Résinerie du Val").click()
+    form = page.locator("#form-visite")
+    fill_need(form, "Paie, une journée par mois", local_today() + timedelta(days=20))
+    hours = form.get_by_label("Heures", exact=True)
+    period = form.get_by_label("Heures comptées")
+
+    # 300 hours a month are more than 48 a week: said on the doorstep, nothing kept.
+    hours.fill("300")
+    period.select_option("mois")
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    expect(form.locator("[data-champ=hours_per_week] .errors")).to_have_text(
+        "Erreur : " + HOURS_CONVERTED_OUT_OF_BOUNDS
+    )
+    assert page.evaluate(QUEUE_JS) == []
+
+    hours.fill("20")
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.locator("#file-liste li", has_text="Besoin détecté — « Paie").wait_for()
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    (need,) = stored_needs(server, ref)
+    assert need.hours_per_week == pytest.approx(20 / WEEKS_PER_MONTH, abs=0.01)
+    assert audit(page, "Ma tournée, heures par mois (390 px)") == []
 
 
 def a_colleague(server) -> tuple[int, str, str]:

@@ -457,6 +457,7 @@
     return {
       title: text(visitForm, "title"), skills: (data.get("skills") || "").trim(),
       level: data.get("level") || "", hours_per_week: (data.get("hours_per_week") || "").trim(),
+      hours_period: data.get("hours_period") || "semaine",
       days: data.getAll("days"), contract: data.get("contract") || "",
       reason: data.get("reason") || "", start: data.get("start") || ""
     };
@@ -475,11 +476,16 @@
         problems[name] = fieldBox(visitForm, name).getAttribute("data-manque");
       }
     });
+    // Hours per month or year are converted into hours per week as the server does
+    // (the weeks of each period are written on its option), then held to 1 to 48.
     var hours = /^(\d+(?:[.,]\d+)?)\s*(?:h|heures?)?$/i.exec(need.hours_per_week);
     if (hours) {
-      var value = parseFloat(hours[1].replace(",", "."));
+      var period = visitForm.elements.hours_period;
+      var weeks = parseFloat(period.options[period.selectedIndex].getAttribute("data-semaines")) || 1;
+      var value = parseFloat(hours[1].replace(",", ".")) / weeks;
       if (value < 1 || value > 48) {
-        problems.hours_per_week = fieldBox(visitForm, "hours_per_week").getAttribute("data-manque");
+        var box = fieldBox(visitForm, "hours_per_week");
+        problems.hours_per_week = box.getAttribute(need.hours_period === "semaine" ? "data-manque" : "data-converti");
       }
     }
     if (need.start && need.start < localDate()) {
