@@ -63,6 +63,13 @@ MAX_EMPLOYEES = 100_000
 CAP_RANGE = (1, 31)
 # Similar names pointed out before creating a company (rapidfuzz token_sort_ratio, 0-100).
 SIMILAR_SCORE = 85
+# What a new company must say, field by field: the messages when a field is left empty,
+# also shown by the offline round's company form before it keeps a company on the phone.
+COMPANY_REQUIRED: dict[str, str] = {
+    "name": "Indiquez le nom de l'entreprise.",
+    "siret": "Indiquez le SIRET (14 chiffres).",
+    "commune": "Indiquez la commune de l'établissement.",
+}
 
 
 class CompanyError(DomainError):
@@ -97,7 +104,7 @@ def clean_siret(value: str | None) -> str:
     """
     text = (value or "").strip()
     if not text:
-        raise CompanyError({"siret": "Indiquez le SIRET (14 chiffres)."})
+        raise CompanyError({"siret": COMPANY_REQUIRED["siret"]})
     try:
         return stdnum_siret.validate(text)
     except stdnum_errors.InvalidLength:
@@ -138,7 +145,7 @@ def clean_commune(value: str | None) -> str:
     """INSEE code of a known commune; CompanyError otherwise."""
     text = (value or "").strip()
     if not text:
-        raise CompanyError({"commune": "Indiquez la commune de l'établissement."})
+        raise CompanyError({"commune": COMPANY_REQUIRED["commune"]})
     try:
         return territory.resolve_commune(text).insee
     except territory.UnknownCommune as error:
@@ -202,7 +209,7 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
     """
     errors: dict[str, str] = {}
     name = contacts.read_name(
-        data, "name", errors, contacts.NameKind.COMPANY, missing="Indiquez le nom de l'entreprise."
+        data, "name", errors, contacts.NameKind.COMPANY, missing=COMPANY_REQUIRED["name"]
     )
     siret = _collect(errors, clean_siret, data.get("siret"))
     commune = _collect(errors, clean_commune, data.get("commune"))

@@ -27,6 +27,7 @@ from connectences import clock, territory, vocab
 from connectences.extensions import db
 from connectences.models import utcnow
 from connectences.needs import form_rules
+from connectences.prospection import companies as directory
 from connectences.prospection import offline
 from connectences.prospection import round as rounds
 from connectences.prospection.pressure import OVER_CAP_REASON_MISSING
@@ -125,6 +126,7 @@ def round_page():
         need_required=form_rules.NEED_REQUIRED,
         need_start_in_past=form_rules.START_IN_PAST,
         hours_converted_out_of_bounds=form_rules.HOURS_CONVERTED_OUT_OF_BOUNDS,
+        company_required=directory.COMPANY_REQUIRED,
         over_cap_reason_missing=OVER_CAP_REASON_MISSING,
         **helpers(),
     )

@@ -622,6 +622,44 @@ def test_need_hours_counted_per_month_are_recorded_offline(phone, live_server):
     assert audit(page, "Ma tournée, heures par mois (390 px)") == []
 
 
+def test_new_company_left_incomplete_is_told_next_to_its_fields(phone, live_server):
+    # Found by an audit: the phone's company form answered a missing name, SIRET or
+    # commune with a browser dialog (no field marked, the message gone once closed).
+    server = live_server
+    page, _refs = open_round(phone, server, "01.61Z", "Gemmage du Val")
+    phone.set_offline(True)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.get_by_text("Entreprise absente de la tournée ? La créer sur place").click()
+    form = page.locator("#form-entreprise")
+    form.get_by_label("SIRET (14 chiffres)").fill("123")
+    form.get_by_role("button", name="Garder l'entreprise sur le téléphone").click()
+
+    summary = form.locator(".form-error")
+    expect(summary).to_contain_text("complétez les champs signalés")
+    expect(summary).to_be_focused()
+    expect(form.locator("[data-champ=name] .errors")).to_have_text(
+        "Erreur : " + directory.COMPANY_REQUIRED["name"]
+    )
+    expect(form.locator("[data-champ=commune] .errors")).to_have_text(
+        "Erreur : " + directory.COMPANY_REQUIRED["commune"]
+    )
+    expect(form.locator("[data-champ=siret] .errors")).to_contain_text("14 chiffres ; « 123 »")
+    expect(form.get_by_label("Nom de l'entreprise")).to_have_attribute("aria-invalid", "true")
+    assert dialogs == []
+    assert page.evaluate(QUEUE_JS) == []
+    assert audit(page, "Ma tournée, entreprise incomplète (390 px)") == []
+
+    form.get_by_label("Nom de l'entreprise").fill("Gemmage des Landes")
+    form.get_by_label("SIRET (14 chiffres)").fill(factories.make_siret())
+    form.get_by_label("Commune").fill("Andernos-les-Bains")
+    form.get_by_role("button", name="Garder l'entreprise sur le téléphone").click()
+    page.locator(
+        "#file-liste li", has_text="Nouvelle entreprise — « Gemmage des Landes »"
+    ).wait_for()
+    expect(form.locator(".errors")).to_have_count(0)
+
+
 def a_colleague(server) -> tuple[int, str, str]:
     """A second animateur account (id, e-mail, password), for a phone two animateurs share."""
     email, password = "second.animateur@connectences.example", "tournee-du-collegue"

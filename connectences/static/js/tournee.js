@@ -613,13 +613,17 @@
     ["name", "siret", "commune", "met_name", "met_role", "met_phone", "met_email"].forEach(function (n) {
       donnees[n] = text(companyForm, n);
     });
-    if (!donnees.name || !donnees.siret || !donnees.commune) {
-      window.alert("Indiquez au moins le nom, le SIRET et la commune de l'entreprise.");
-      return;
-    }
-    var wrongSiret = siretProblem(donnees.siret);
-    if (wrongSiret) {
-      showErrors(companyForm, { siret: wrongSiret }, "L'entreprise n'est pas encore gardée : corrigez son SIRET.");
+    // Each field left empty, or a mistyped SIRET, said next to it (the server's words).
+    var problems = {};
+    ["name", "siret", "commune"].forEach(function (n) {
+      if (!donnees[n]) { problems[n] = fieldBox(companyForm, n).getAttribute("data-manque"); }
+    });
+    var wrongSiret = donnees.siret && siretProblem(donnees.siret);
+    if (wrongSiret) { problems.siret = wrongSiret; }
+    if (Object.keys(problems).length) {
+      showErrors(companyForm, problems, wrongSiret && Object.keys(problems).length === 1
+        ? "L'entreprise n'est pas encore gardée : corrigez son SIRET."
+        : "L'entreprise n'est pas encore gardée : complétez les champs signalés.");
       return;
     }
     clearErrors(companyForm);
