@@ -660,6 +660,40 @@ def test_new_company_left_incomplete_is_told_next_to_its_fields(phone, live_serv
     expect(form.locator(".errors")).to_have_count(0)
 
 
+def test_keyboard_user_keeps_their_place_in_the_round(phone, live_server):
+    # Found by an audit: once a visit was kept (or the form cancelled, or a new company
+    # kept), the focus fell to the page's top, the form being hidden: with a keyboard or
+    # a screen reader, the animateur lost their place in the round.
+    server = live_server
+    page, _refs = open_round(phone, server, "01.62Z", "Sève du Teich", "Pins du Barp")
+    phone.set_offline(True)
+    opener = page.get_by_role("button", name="Noter une visite à Pins du Barp")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#titre-visite")).to_be_focused()
+    page.locator("#form-visite").get_by_role("button", name="Annuler").focus()
+    page.keyboard.press("Enter")
+    expect(opener).to_be_focused()
+
+    page.keyboard.press("Enter")
+    page.locator("#form-visite").get_by_label("Notes").fill("Vu au clavier.")
+    page.get_by_role("button", name="Garder la visite sur le téléphone").focus()
+    page.keyboard.press("Enter")
+    summary = page.locator("#file-resume")
+    expect(summary).to_have_text("1 enregistrement en attente d'envoi.")
+    expect(summary).to_be_focused()
+
+    page.get_by_text("Entreprise absente de la tournée ? La créer sur place").click()
+    form = page.locator("#form-entreprise")
+    form.get_by_label("Nom de l'entreprise").fill("Gemmage du Barp")
+    form.get_by_label("SIRET (14 chiffres)").fill(factories.make_siret())
+    form.get_by_label("Commune").fill("Le Barp")
+    form.get_by_role("button", name="Garder l'entreprise sur le téléphone").focus()
+    page.keyboard.press("Enter")
+    expect(summary).to_have_text("2 enregistrements en attente d'envoi.")
+    expect(summary).to_be_focused()
+
+
 def a_colleague(server) -> tuple[int, str, str]:
     """A second animateur account (id, e-mail, password), for a phone two animateurs share."""
     email, password = "second.animateur@connectences.example", "tournee-du-collegue"

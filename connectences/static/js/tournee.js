@@ -30,6 +30,7 @@
   var companies = {};
   var editing = null; // the "à corriger" record being corrected
   var editingNeed = null; // the need queued with the visit being corrected, if any
+  var opener = null; // what had the focus when the form opened: it gets it back on "Annuler"
   var NEED_FIELDS = ["title", "skills", "level", "hours_per_week", "days", "contract", "reason", "start"];
 
   var STATUS = {
@@ -247,6 +248,7 @@
   function needAlone() { return visitForm.getAttribute("data-mode") === "besoin"; }
 
   function openVisit(company, record, need) {
+    opener = document.activeElement;
     visitForm.reset();
     clearErrors(visitForm);
     setMode(false);
@@ -284,6 +286,7 @@
 
   /* A need returned "à corriger": the form again, the need alone, as it was typed. */
   function openNeed(record) {
+    opener = document.activeElement;
     visitForm.reset();
     clearErrors(visitForm);
     setMode(true);
@@ -449,6 +452,11 @@
     editingNeed = null;
     clearErrors(visitForm);
     visitSection.hidden = true;
+    // A keyboard or screen reader user goes on from where they opened the form (its
+    // button may be gone: the queue is drawn again after each sending).
+    if (opener && opener !== document.body && document.body.contains(opener)) { opener.focus(); }
+    else { queueSummary.focus(); }
+    opener = null;
   });
 
   function text(form, name) { return (form.elements[name].value || "").trim(); }
@@ -571,7 +579,9 @@
       visitSection.hidden = true;
       visitForm.reset();
       setMode(false);
-      queueSummary.focus && queueSummary.focus();
+      // The form is hidden: the focus goes to the queue's count, which says it is kept.
+      opener = null;
+      queueSummary.focus();
       store.requestBackgroundSync();
       return sendNow();
     });
@@ -634,6 +644,7 @@
       editing = null;
       companyForm.reset();
       byId("entreprise-details").open = false;
+      queueSummary.focus();
       store.requestBackgroundSync();
       return sendNow();
     });
