@@ -1044,3 +1044,43 @@ def test_a_reorientation_the_routing_did_not_advise_sends_none_of_its_reasons(cl
     referral = db.session.scalars(select(Referral).order_by(Referral.id.desc())).first()
     assert referral.need.ref == "plein"
     assert referral.reasons == ["Emploi à temps plein dans une seule entreprise"]
+
+
+# --- texts longer than allowed: refused with their length, never cut ------------------------
+
+
+LONG = "é" * 2001
+
+
+def _words(text: str) -> str:
+    """``text`` with its spaces (non-breaking and thin ones too) as plain spaces."""
+    return " ".join(text.split())
+
+
+@pytest.mark.usefixtures("animateur")
+def test_a_message_to_an_operator_too_long_is_refused_not_cut(client):
+    # Found by an audit: a message of 10,000 characters was cut to its first 2,000
+    # without a word, and mailed so.
+    qualify("n1")
+    response = _post_changes_nothing(
+        client, "/animateur/besoins/n1/proposer", {"operateur": "ge", "note": LONG}
+    )
+    assert response.status_code == 422
+    assert "ne doit pas dépasser 2 000 caractères (2 001 saisis)" in _words(
+        error_of(response, "note")
+    )
+    assert count(Lead) == 0
+
+
+@pytest.mark.usefixtures("animateur")
+def test_a_reorientation_s_texts_too_long_are_refused_not_cut(client):
+    qualify("plein")
+    form = {"partenaire": "ft", "motif": "autre", "precision": LONG}
+    response = _post_changes_nothing(client, "/animateur/besoins/plein/reorienter", form)
+    assert response.status_code == 422
+    assert "(2 001 saisis)" in _words(error_of(response, "precision-reo"))
+    form = {"partenaire": "ft", "motif": "temps_plein", "note": LONG}
+    response = _post_changes_nothing(client, "/animateur/besoins/plein/reorienter", form)
+    assert response.status_code == 422
+    assert "(2 001 saisis)" in _words(error_of(response, "note-reo"))
+    assert count(Referral) == 0

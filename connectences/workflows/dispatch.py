@@ -80,13 +80,14 @@ class ReorientationRefused(DomainError):
 
 
 def _note(text: str | None) -> str:
-    return (text or "").strip()[:MAX_NOTE]
+    return (text or "").strip()
 
 
 def _check_note(text: str | None) -> None:
     """Refuse a note to an operator or a partner that states a criterion the law forbids
-    in hiring (``skills.forbidden.text_problem``): it is mailed with the need."""
-    if problem := text_problem(text):
+    in hiring (``skills.forbidden.text_problem``): it is mailed with the need; or that
+    is longer than :data:`MAX_NOTE` (refused with its length, never cut)."""
+    if problem := text_problem(text) or workflows.text_too_long(_note(text), MAX_NOTE):
         raise TransitionError(problem, errors={"note": problem})
 
 
@@ -559,7 +560,7 @@ def check_reorientation(
         errors["motif"] = "Choisissez le motif de la réorientation."
     elif code == "autre" and not text:
         errors["precision"] = "Précisez le motif « Autre » de la réorientation."
-    if problem := text_problem(text):
+    if problem := text_problem(text) or workflows.text_too_long(text, MAX_NOTE):
         errors["precision"] = problem  # sent to the partner as the motive
     if errors:
         raise ReorientationRefused(errors=errors)
