@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from connectences.errors import DomainError
 from connectences.exchange.importer import ExchangeError
 from connectences.exchange.validate import FieldError
 from connectences.text import json_without_controls
 
 
-class Unreadable(ValueError):
+class Unreadable(DomainError):
     """A JSON text Python reads but a document may not hold (its message is French)."""
 
 
