@@ -1380,3 +1380,55 @@ def test_a_closed_lead_tells_nobody_when_its_person_erases(client, world):
         == 302
     )
     assert count(OutboxMessage) == before + 1  # the erasure's receipt only
+
+
+def test_the_operator_s_week_page_names_its_own_placements_only(client, auth, world):
+    """The week of a person placed by two operators, who also declared work of their
+    own: the operator sees the hours and days of all of it, the place and company of its
+    own placement only (the other operator's client is none of its business)."""
+    from connectences.models import Placement
+
+    _place(world)
+    ines = by_ref(Candidate, "ines")
+    other = Lead(operator_id=by_ref(Operator, "ge-b").id, status="place")
+    db.session.add(other)
+    db.session.flush()
+    elsewhere = Placement(
+        lead_id=other.id,
+        candidate_id=ines.id,
+        hours_per_week=4,
+        contract="cdd",
+        start_date=date(2027, 3, 1),
+    )
+    db.session.add(elsewhere)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Commitment(
+                candidate=ines,
+                label="Cabinet Lune, Groupement B",
+                hours_per_week=4,
+                days=["thu"],
+                source="placement",
+                placement_id=elsewhere.id,
+            ),
+            Commitment(candidate=ines, label="Mairie", hours_per_week=3, days=["mon"]),
+        ]
+    )
+    db.session.commit()
+    own = db.session.scalar(
+        select(Commitment).where(
+            Commitment.candidate_id == ines.id,
+            Commitment.placement_id.is_not(None),
+            Commitment.placement_id != elsewhere.id,
+        )
+    )
+    auth.login("operator", org_ref="ge-a")
+    page = page_text(client.get("/operateur/personnes/ines/semaine"))
+    assert own.label and own.label in page
+    assert "Cabinet Lune" not in page and "Groupement B" not in page and "Mairie" not in page
+    assert "4 h par semaine — autre emploi" in page and "3 h par semaine — autre emploi" in page
+    auth.logout()
+    auth.login("animateur")
+    staff = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    assert "Cabinet Lune, Groupement B" in staff and "Mairie" in staff and own.label in staff

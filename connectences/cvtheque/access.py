@@ -68,3 +68,15 @@ def operator_placed(session: Session, user: User | None, candidate_id: int) -> b
         )
     )
     return bool(session.scalar(select(exists(query))))
+
+
+def operator_placements(session: Session, user: User, candidate_id: int) -> set[int]:
+    """The ids of the placements of this person made by ``user``'s operator: the work
+    whose place and company its week page may name (``commitments.week_view``)."""
+    return set(
+        session.scalars(
+            select(Placement.id)
+            .join(Lead, Lead.id == Placement.lead_id)
+            .where(Placement.candidate_id == candidate_id, Lead.operator_id == user.operator_id)
+        )
+    )

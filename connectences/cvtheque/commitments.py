@@ -11,6 +11,7 @@ person), except those of a placement recorded here (``remove_own_commitment``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -421,8 +422,19 @@ class WeekView:
         return bool(self.current)
 
 
-def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
-    """The person's week as it stands today (commitments not ended), day by day."""
+# What the week says of work whose label the reader may not see: another operator's
+# placement (its company and operator), or work the person declared themself.
+OTHER_WORK = "autre emploi"
+
+
+def week_view(
+    candidate: Candidate,
+    today: date | None = None,
+    label_shown: Callable[[Commitment], bool] | None = None,
+) -> WeekView:
+    """The person's week as it stands today (commitments not ended), day by day.
+    ``label_shown``: whether the reader may see a commitment's label (where and for whom
+    the person works); the others read ``OTHER_WORK``, their hours and days kept."""
 
     today = today or local_today()
     current = [c for c in candidate.commitments if c.until is None or c.until >= today]
@@ -433,7 +445,11 @@ def week_view(candidate: Candidate, today: date | None = None) -> WeekView:
         if holding:
             taken = [
                 f"{hours_plain(c.hours_per_week)} par semaine"
-                + (f" — {c.label}" if c.label else "")
+                + (
+                    (f" — {c.label}" if c.label else "")
+                    if label_shown is None or label_shown(c)
+                    else f" — {OTHER_WORK}"
+                )
                 for c in holding
             ]
             rows.append(DayRow(name, taken, "pris"))

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from connectences.cvtheque.access import operator_placed
+from connectences.cvtheque.access import operator_placed, operator_placements
 from connectences.extensions import db
 from connectences.models import Candidate
 from connectences.organisations import deactivated_since
@@ -46,7 +46,15 @@ def complete_week(ref: str):
     candidate = db.session.scalar(select(Candidate).where(Candidate.ref == ref))
     if candidate is None or not operator_placed(db.session, current_user, candidate.id):
         refuse_and_audit("week_access_refused", entity="candidate")
-    return render_complete_week(candidate, back_url=url_for("leads.index"), staff=False)
+    # Its own placements named; another operator's work, or the person's own, by its
+    # hours and days only: nothing of another organisation, nor more than it needs.
+    own = operator_placements(db.session, current_user, candidate.id)
+    return render_complete_week(
+        candidate,
+        back_url=url_for("leads.index"),
+        staff=False,
+        label_shown=lambda commitment: commitment.placement_id in own,
+    )
 
 
 add_nav("operator", "Ma fiche « Qui fait quoi »", "operators.directory_entry")

@@ -3,6 +3,8 @@ who placed the person; the rules are in ``matching.complete_week``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -11,11 +13,19 @@ from connectences import territory, vocab
 from connectences.cvtheque.commitments import week_view
 from connectences.extensions import db
 from connectences.matching.complete_week import fitting_bundles, fitting_needs
-from connectences.models import Candidate, Need
+from connectences.models import Candidate, Commitment, Need
 
 
-def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = True):
-    """The page: the person's week, the open needs that fit it, the bundles that would."""
+def render_complete_week(
+    candidate: Candidate,
+    *,
+    back_url: str,
+    staff: bool = True,
+    label_shown: Callable[[Commitment], bool] | None = None,
+):
+    """The page: the person's week, the open needs that fit it, the bundles that would.
+    ``label_shown``: which of the person's work the reader may see named
+    (``commitments.week_view``; all of it for the staff)."""
     fits = fitting_needs(candidate)
     pooled = fitting_bundles(candidate)
     bundles = pooled.bundles
@@ -33,7 +43,7 @@ def render_complete_week(candidate: Candidate, *, back_url: str, staff: bool = T
     return render_template(
         "week/complete.html",
         candidate=candidate,
-        week=week_view(candidate),
+        week=week_view(candidate, label_shown=label_shown),
         fits=fits,
         bundles=[(b, [needs[r] for r in b.needs if r in needs]) for b in bundles],
         bundles_truncated=pooled.truncated,
