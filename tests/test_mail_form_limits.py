@@ -115,3 +115,26 @@ def test_link_requests_share_one_limit_per_address(app, client, auth, monkeypatc
 def test_the_limits_are_settings(app):
     for name in ("NEED_FORM_MAX_REQUESTS", "CV_FORM_MAX_REQUESTS", "LINK_MAX_REQUESTS"):
         assert int(app.config[name]) > 0
+
+
+def test_a_logged_in_company_counts_by_its_account_not_its_address(app, client, auth, monkeypatch):
+    # Behind a mobile carrier's address shared with strangers, a logged-in owner was held
+    # back by their sendings; their need mails nobody: the account is counted instead.
+    monkeypatch.setitem(app.config, "NEED_FORM_MAX_REQUESTS", 2)
+    stranger = app.test_client()
+    for number in range(2):
+        form = need_form(title=f"Voisin {number}", owner_email=f"voisin{number}@exemple.org")
+        sent = stranger.post("/exprimer-un-besoin", data=form, environ_base=HERE)
+        assert sent.status_code == 302
+    assert (
+        stranger.post("/exprimer-un-besoin", data=need_form(), environ_base=HERE).status_code == 429
+    )
+    owner = auth.login("company")
+    siret = owner.companies[0].siret
+    for number in range(2):
+        mine = need_form(title=f"Mon besoin {number}", siret=siret, owner_email=owner.email)
+        assert client.post("/exprimer-un-besoin", data=mine, environ_base=HERE).status_code == 302
+    # Its own sendings are still bounded, by the same setting.
+    third = need_form(title="Mon besoin 3", siret=siret, owner_email=owner.email)
+    refused = client.post("/exprimer-un-besoin", data=third, environ_base=ELSEWHERE)
+    assert refused.status_code == 429 and REFUSED in refused.get_data(as_text=True)

@@ -196,7 +196,7 @@ def form():
         )
         if need.owner_confirmed_at is None:
             _send_confirmation(need, _typed_company(values))
-        throttle.count_mail_form(db.session, "besoin", request.remote_addr)
+        throttle.count_mail_form(db.session, "besoin", _sender())
         db.session.commit()
     except IntegrityError:
         # The same form sent at the same instant by another request, which stored it
@@ -230,10 +230,19 @@ def _after_expired_token(message: str):
 CSRF_RETRY["need_public.form"] = _after_expired_token
 
 
+def _sender() -> str | None:
+    """Who the form's hourly limit counts: a logged-in company account by itself (its
+    need mails nobody, and people behind the same mobile carrier's address must not use
+    up its sendings), anyone else by their address."""
+    if current_user.is_authenticated and current_user.role == "company":
+        return f"compte:{current_user.id}"
+    return request.remote_addr
+
+
 def _checked(data: dict):
     """The form's values once checked, or the page that refuses them: ``(values, None)``
     or ``(None, response)``."""
-    refusal = throttle.mail_form_refusal(db.session, "besoin", request.remote_addr)
+    refusal = throttle.mail_form_refusal(db.session, "besoin", _sender())
     if refusal is not None:
         return None, _render_form(data, {"_": refusal}, status=429)
     checked = form_rules.check_need(data, today=local_today(), reasons=form_rules.OWNER_REASONS)
