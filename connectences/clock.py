@@ -35,6 +35,18 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
+def wall_days(start: datetime, end: datetime) -> float:
+    """The days from ``start`` to ``end`` as the clocks of Arcachon count them (naive
+    instants read as UTC): received on the Saturday before the spring change at 10:00
+    and answered the Sunday at 10:00 took one day, not the 0.96 of its 23 hours."""
+
+    def shown(moment: datetime) -> datetime:
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+    return (shown(end) - shown(start)).total_seconds() / 86400
+
+
 def days_since(moment: datetime, now: datetime) -> int:
     """How many local days ago ``moment`` was at ``now`` (0: the same day in Arcachon,
     1: yesterday), whatever the hours between: 23:30 last night is yesterday at 08:00."""

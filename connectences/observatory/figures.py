@@ -451,7 +451,8 @@ def _breakdown(
 
 
 def _days_between(start: datetime, end: datetime) -> float:
-    return max((end - start).total_seconds(), 0) / 86400
+    # As the clocks show them: a day across a change of time is a day.
+    return max(clock.wall_days(start, end), 0)
 
 
 def _median_cell(values: list[tuple[str, float]]) -> Cell:
