@@ -149,6 +149,11 @@ def test_oversized_body_gives_a_french_413(app, client, monkeypatch):
     response = client.post("/connexion", data={"email": "a@exemple.fr", "password": "x" * 5000})
     assert response.status_code == 413
     assert "Envoi trop volumineux" in text(response)
+    # Without JavaScript (no check when the file is chosen), the way back to what was
+    # typed is the browser's back button: the page says so.
+    assert "bouton « Retour » de votre navigateur (ce que vous avez saisi y est encore)" in text(
+        response
+    )
     assert_security_headers(response)
 
 

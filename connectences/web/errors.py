@@ -54,8 +54,11 @@ ERRORS: dict[int, tuple[str, str]] = {
     409: ("Modifié entre-temps", CHANGED_MEANWHILE),
     413: (
         "Envoi trop volumineux",
-        "Le fichier ou le formulaire envoyé dépasse la taille autorisée. Réduisez la taille "
-        "du fichier (par exemple un CV en PDF de moins de 5 Mo) et réessayez.",
+        "Le fichier ou le formulaire envoyé dépasse la taille autorisée : rien n'a été "
+        "enregistré. Revenez à la page précédente avec le bouton « Retour » de votre "
+        "navigateur (ce que vous avez saisi y est encore), retirez le fichier ou "
+        "choisissez-en un plus léger (par exemple un CV en PDF de moins de 5 Mo), puis "
+        "renvoyez le formulaire.",
     ),
     414: (
         "Adresse trop longue",
