@@ -16,6 +16,7 @@ from werkzeug.routing.converters import NumberConverter
 from connectences import workflows
 from connectences.accounts import api_tokens, link_requests
 from connectences.accounts.scope import API_ROLES
+from connectences.accounts.users import invitation_pending
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.kept import forget_kept
@@ -453,10 +454,10 @@ def query_plan(query, set_aside: tuple[str, ...] = ()) -> str:
 
 def api_token_of(user, *, actor=None, days: int = 30) -> str:
     """A live API token of ``user`` (not committed); its secret. Issued by ``actor`` (the
-    owner when None) through ``issue_token`` for a role the API serves; for another role,
-    which ``issue_token`` refuses, written as a token issued before that rule: the API
-    must still refuse it (the role guard)."""
-    if user.role in API_ROLES:
+    owner when None) through ``issue_token`` for a role the API serves; for another role
+    or an invitation not yet accepted, which ``issue_token`` refuses, written as a token
+    issued before that rule: the API must still refuse it."""
+    if user.role in API_ROLES and not invitation_pending(user):
         _, secret = api_tokens.issue_token(
             db.session, owner_email=user.email, name="Essai", days=days, actor=actor or user
         )

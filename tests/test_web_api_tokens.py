@@ -7,10 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from connectences import accounts
 from connectences.accounts import api_tokens
 from connectences.extensions import db
-from connectences.models import ApiToken
-from tests.helpers import audit_entries, error_of, page_text
+from connectences.models import ApiToken, User
+from tests.helpers import api_token_of, audit_entries, error_of, page_text
 
 SECRET = re.compile(r"cte_[A-Za-z0-9_-]{20,}")
 
@@ -107,3 +108,28 @@ def test_other_roles_cannot_see_create_or_revoke_tokens(app, auth, role):
     assert client.post(f"/admin/jetons/{token.id}/revoquer").status_code == 403
     assert [t.name for t in db.session.scalars(select(ApiToken))] == ["Essai"]
     assert db.session.get(ApiToken, token.id).revoked_at is None
+
+
+def test_a_token_for_an_invitation_not_yet_accepted_is_refused(client, auth):
+    auth.login("admin")
+    accounts.invite(db.session, "invite@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    response = _issue(client, owner_email="invite@exemple.fr", name="Outil")
+    assert response.status_code == 422
+    assert "n'a pas encore accepté son invitation" in error_of(response, "owner_email")
+    assert SECRET.search(response.get_data(as_text=True)) is None
+    assert db.session.scalars(select(ApiToken)).all() == []
+
+
+def test_the_api_refuses_a_token_of_an_invitation_not_yet_accepted(client, auth):
+    # A token issued to such an account before it was refused.
+    accounts.invite(db.session, "invite@exemple.fr", "animateur", None, None)
+    owner = db.session.scalar(select(User).where(User.email == "invite@exemple.fr"))
+    secret = api_token_of(owner)
+    db.session.commit()
+    api = client.get("/api/v1/needs", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 401
+    assert "n'a pas encore accepté son invitation" in api.get_json()["detail"]
+    with pytest.raises(api_tokens.TokenRefused) as refused:
+        api_tokens.verify_token(db.session, secret)
+    assert refused.value.reason == "invited"

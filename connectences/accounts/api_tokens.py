@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import API_ROLES
-from connectences.accounts.users import AccountError, normalise_email
+from connectences.accounts.users import AccountError, invitation_pending, normalise_email
 from connectences.models import ApiToken, User
 from connectences.models.base import utcnow
 from connectences.vocab import ROLES
@@ -79,6 +79,11 @@ def issue_token(
         errors["owner_email"] = "Aucun compte n'a cette adresse e-mail."
     elif not owner.active:
         errors["owner_email"] = "Ce compte est désactivé : réactivez-le d'abord."
+    elif invitation_pending(owner):
+        errors["owner_email"] = (
+            "Ce compte n'a pas encore accepté son invitation : un jeton ne lui est délivré "
+            "qu'une fois son mot de passe choisi."
+        )
     elif owner.role not in API_ROLES:
         served = ", ".join(ROLES[role].lower() for role in ROLES if role in API_ROLES)
         errors["owner_email"] = (
@@ -137,6 +142,11 @@ def verify_token(session: Session, secret: str | None, now: datetime | None = No
         raise TokenRefused("expired", "Ce jeton d'accès a expiré : demandez-en un nouveau.")
     if not token.user.active:
         raise TokenRefused("disabled", "Le compte de ce jeton d'accès est désactivé.")
+    if invitation_pending(token.user):
+        # Issued before tokens were refused to such accounts: nobody opened it yet.
+        raise TokenRefused(
+            "invited", "Le compte de ce jeton d'accès n'a pas encore accepté son invitation."
+        )
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_STEP:
         token.last_used_at = now
         session.flush()

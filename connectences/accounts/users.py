@@ -787,6 +787,12 @@ WORKING_ACCOUNT = (User.active.is_(True), User.password_hash.is_not(None))
 INVITED_ACCOUNT = (User.active.is_(True), User.password_hash.is_(None))
 
 
+def invitation_pending(user: User) -> bool:
+    """Whether ``user`` was invited and never opened the account (no password chosen
+    yet): ``INVITED_ACCOUNT`` for one row already read."""
+    return user.active and user.password_hash is None
+
+
 @dataclass(frozen=True)
 class AccountFilters(ListFilters):
     """The admin's accounts list: words of the address, name or organisation, role, state."""
