@@ -110,6 +110,52 @@ def test_other_roles_cannot_see_create_or_revoke_tokens(app, auth, role):
     assert db.session.get(ApiToken, token.id).revoked_at is None
 
 
+def _form_token(response) -> str:
+    """The one-time token of the creation form the page shows."""
+    page = response.get_data(as_text=True)
+    return re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_the_page_reloaded_after_a_creation_creates_no_second_token(client, auth):
+    # Finding: the browser's « send the form again » after « Créer le jeton » created a
+    # second live token (its secret shown, the first one's lost).
+    auth.login("admin")
+    owner = auth.create("animateur")
+    shown = client.get("/admin/jetons")
+    sent = {"owner_email": owner.email, "name": "Outil", "submission_token": _form_token(shown)}
+    first = _issue(client, **sent)
+    assert first.status_code == 200 and SECRET.search(first.get_data(as_text=True))
+    again = _issue(client, **sent)
+    assert again.status_code == 409
+    assert (
+        "Aucun nouveau jeton : Ce jeton a déjà été créé : son secret n'est montré qu'une fois"
+        in page_text(again)
+    )
+    assert SECRET.search(again.get_data(as_text=True)) is None
+    assert len(db.session.scalars(select(ApiToken)).all()) == 1
+    assert len(audit_entries("api_token.issued")) == 1
+    # The form shown with that answer is a new sending: it creates another token.
+    other = _issue(client, **{**sent, "submission_token": _form_token(again)})
+    assert other.status_code == 200 and SECRET.search(other.get_data(as_text=True))
+    assert len(db.session.scalars(select(ApiToken)).all()) == 2
+    # So does the form shown with the secret, typed alike.
+    third = _issue(client, **{**sent, "submission_token": _form_token(first)})
+    assert third.status_code == 200
+    assert len(db.session.scalars(select(ApiToken)).all()) == 3
+
+
+def test_a_form_corrected_after_an_error_is_still_one_sending(client, auth):
+    auth.login("admin")
+    owner = auth.create("animateur")
+    token = _form_token(client.get("/admin/jetons"))
+    wrong = _issue(client, owner_email=owner.email, name="", submission_token=token)
+    assert wrong.status_code == 422 and _form_token(wrong) == token
+    sent = {"owner_email": owner.email, "name": "Outil", "submission_token": token}
+    assert _issue(client, **sent).status_code == 200
+    assert _issue(client, **sent).status_code == 409
+    assert len(db.session.scalars(select(ApiToken)).all()) == 1
+
+
 def test_a_token_for_an_invitation_not_yet_accepted_is_refused(client, auth):
     auth.login("admin")
     accounts.invite(db.session, "invite@exemple.fr", "animateur", None, None)

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from connectences import locks
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import API_ROLES
 from connectences.accounts.users import AccountError, invitation_pending, normalise_email
-from connectences.models import ApiToken, User
+from connectences.models import ApiToken, AuditLog, User
 from connectences.models.base import utcnow
 from connectences.vocab import ROLES
 
@@ -25,6 +26,21 @@ MAX_DAYS = 365
 MAX_NAME = 100
 # The last use is written at most this often (a busy client would write at every call).
 LAST_USE_STEP = timedelta(minutes=1)
+# Issuing a token from a form's sending (``submissions.key``) is one at a time, so that the
+# same form sent twice at once (a double click) finds the first sending's token.
+ISSUE_LOCK = "accounts.api_token_issue"
+ISSUE_LOCK_WAIT_SECONDS = 10
+
+
+class TokenAlreadyIssued(AccountError):
+    """The form issuing a token was sent again (the page reloaded, a double click): its
+    token exists, and its secret, shown once, cannot be shown again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce jeton a déjà été créé : son secret n'est montré qu'une fois ; révoquez-le "
+            "et créez-en un autre si vous ne l'avez pas noté."
+        )
 
 
 class TokenRefused(AccountError):
@@ -59,13 +75,21 @@ def issue_token(
     days: int | None,
     actor: User | None,
     now: datetime | None = None,
+    submission_key: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token for the active user ``owner_email`` of a role the API serves
     (``scope.API_ROLES``: a candidate's or an intercommunality's would be refused at every
     call); return it with its secret, which is not stored and cannot be shown again. Refusals name their field
     (``owner_email``, ``name``, ``days``). ``actor`` is the admin who issues it (None from
-    the command line)."""
+    the command line). ``submission_key`` (``submissions.key``) names the form's sending:
+    kept in the audit entry of the issue, a sending already issued raises
+    ``TokenAlreadyIssued`` and issues nothing (no column of its own: the audit entry is
+    the record of the issue)."""
     now = now or utcnow()
+    if submission_key is not None and not locks.hold(
+        session, ISSUE_LOCK, wait_seconds=ISSUE_LOCK_WAIT_SECONDS
+    ):
+        raise AccountError("Un autre jeton est en train d'être créé : réessayez dans un instant.")
     name = (name or "").strip()
     errors: dict[str, str] = {}
     if not name:
@@ -94,6 +118,8 @@ def issue_token(
         refusal = AccountError(next(iter(errors.values())))
         refusal.errors = errors
         raise refusal
+    if submission_key is not None and _issued_from(session, owner, submission_key):
+        raise TokenAlreadyIssued()
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -111,9 +137,31 @@ def issue_token(
         actor=actor,
         entity="user",
         entity_id=owner.id,
-        details={"token": token.id, "name": name, "days": days},
+        details={
+            "token": token.id,
+            "name": name,
+            "days": days,
+            **({"submission": submission_key} if submission_key is not None else {}),
+        },
     )
     return token, secret
+
+
+def _issued_from(session: Session, owner: User, submission_key: str) -> bool:
+    """Whether a token of ``owner`` was issued from the sending ``submission_key``."""
+    return (
+        session.scalar(
+            select(AuditLog.id)
+            .where(
+                AuditLog.entity == "user",
+                AuditLog.entity_id == owner.id,
+                AuditLog.action == "api_token.issued",
+                AuditLog.details["submission"].as_string() == submission_key,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 # Read on every API request: the token with its owner, in one statement built once.

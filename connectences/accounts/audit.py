@@ -214,6 +214,8 @@ DETAIL_LABELS: dict[str, str] = {
     "skipped": "écartés",
     "sort": "tri",
     "source": "source",
+    # The key of the form's sending a token was issued from (``api_tokens.issue_token``).
+    "submission": "envoi du formulaire",
     "to": "vers",
     "token": "jeton nº",
     "tokens_revoked": "jetons révoqués",

@@ -347,11 +347,14 @@ def reactivate_organisation(side_word: str, org_id: int):
 # --------------------------------------------------------------------------- API tokens
 
 
-def _render_tokens(form: ApiTokenForm, status: int = 200, error: str | None = None, secret=None):
+def _render_tokens(
+    form: ApiTokenForm, status: int = 200, error: str | None = None, secret=None, heading=None
+):
     return render_template(
         "admin/tokens.html",
         form=form,
         error=error,
+        heading=heading,
         secret=secret,
         tokens=api_tokens.list_tokens(db.session),
         now=utcnow(),
@@ -369,6 +372,8 @@ def issue_api_token():
     """Create a token; its secret is shown on this page only (never flashed: the flash
     would travel in the session cookie)."""
     form = ApiTokenForm()
+    submission_key = form.submission_key()
+    form.keep_submission_token()
     if not form.validate_on_submit():
         return _render_tokens(form, 422)
     try:
@@ -378,8 +383,15 @@ def issue_api_token():
             name=form.name.data,
             days=api_tokens.read_days(form.days.data),
             actor=current_user._get_current_object(),
+            submission_key=submission_key,
         )
         db.session.commit()
+    except api_tokens.TokenAlreadyIssued as refusal:
+        # The page reloaded after the creation: nothing more, and a new form to fill.
+        db.session.rollback()
+        return _render_tokens(
+            ApiTokenForm(formdata=None), 409, error=refusal.message, heading="Aucun nouveau jeton"
+        )
     except accounts.AccountError as refusal:
         db.session.rollback()
         return _render_tokens(form, 422, error=attach_errors(form, refusal))

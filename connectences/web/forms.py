@@ -7,12 +7,12 @@ from collections.abc import Mapping
 
 from flask import flash, request
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from connectences import contacts, territory
+from connectences import contacts, submissions, territory
 from connectences.accounts import throttle
 from connectences.contacts import InvalidEmail, clean_email
 from connectences.errors import DomainError
@@ -171,7 +171,19 @@ class ApiTokenForm(Form):
         default="90",
         validate_choice=False,
     )
+    # The form's one-time token (``submissions``): the page reloaded after a creation
+    # sends the same form again, which must not create a second token.
+    submission_token = HiddenField(default=submissions.new_token)
     submit = SubmitField("Créer le jeton")
+
+    def submission_key(self) -> str | None:
+        """The key of this sending (``submissions.key``): its token and what was typed."""
+        typed = {"owner_email": self.owner_email.data, "name": self.name.data}
+        return submissions.key(self.submission_token.data, {**typed, "days": self.days.data})
+
+    def keep_submission_token(self) -> None:
+        """Shown again (an error to correct), the form is still the same sending."""
+        self.submission_token.data = submissions.kept_token(self.submission_token.data)
 
 
 def errors_for(refusal: DomainError, fields: Mapping[str, str]) -> dict[str, str]:
