@@ -1084,3 +1084,16 @@ def test_a_reorientation_s_texts_too_long_are_refused_not_cut(client):
     assert response.status_code == 422
     assert "(2 001 saisis)" in _words(error_of(response, "note-reo"))
     assert count(Referral) == 0
+
+
+@pytest.mark.usefixtures("animateur")
+def test_a_reorientation_without_motive_and_with_a_long_note_says_both_at_once(client):
+    # Found by a review: only « Choisissez le motif » came, the note's length on the
+    # next try.
+    qualify("plein")
+    form = {"partenaire": "ft", "note": LONG}
+    response = _post_changes_nothing(client, "/animateur/besoins/plein/reorienter", form)
+    assert response.status_code == 422
+    assert "Choisissez le motif" in error_of(response, "motif-reo")
+    assert "(2 001 saisis)" in _words(error_of(response, "note-reo"))
+    assert count(Referral) == 0

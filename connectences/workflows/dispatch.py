@@ -87,8 +87,13 @@ def _check_note(text: str | None) -> None:
     """Refuse a note to an operator or a partner that states a criterion the law forbids
     in hiring (``skills.forbidden.text_problem``): it is mailed with the need; or that
     is longer than :data:`MAX_NOTE` (refused with its length, never cut)."""
-    if problem := text_problem(text) or workflows.text_too_long(_note(text), MAX_NOTE):
+    if problem := _note_problem(text):
         raise TransitionError(problem, errors={"note": problem})
+
+
+def _note_problem(text: str | None) -> str | None:
+    """Why :func:`_check_note` refuses ``text``, or None."""
+    return text_problem(text) or workflows.text_too_long(_note(text), MAX_NOTE)
 
 
 # --- who a need may be sent to -------------------------------------------------------
@@ -527,13 +532,21 @@ def propose_bundle(
 
 
 def check_reorientation(
-    session, need: Need, *, partner_ref: str | None, code: str | None, text: str | None
+    session,
+    need: Need,
+    *,
+    partner_ref: str | None,
+    code: str | None,
+    text: str | None,
+    note: str | None = None,
 ) -> tuple[Partner, str]:
     """The partner chosen in the re-orientation form and the motive in words.
 
     Raises TransitionError while the need's owner has not confirmed it, and
     ``ReorientationRefused`` with the fields' French messages when the partner is not an
-    active one, the motive not from the closed list, or "autre" left without precision.
+    active one, the motive not from the closed list, or "autre" left without precision;
+    the message to the partner (``note``, checked again by :func:`send_referral`) is
+    refused in the same answer, every field's error at once.
     """
     if awaiting_owner(need):
         raise TransitionError(
@@ -562,6 +575,8 @@ def check_reorientation(
         errors["precision"] = "Précisez le motif « Autre » de la réorientation."
     if problem := text_problem(text) or workflows.text_too_long(text, MAX_NOTE):
         errors["precision"] = problem  # sent to the partner as the motive
+    if problem := _note_problem(note):
+        errors["note"] = problem
     if errors:
         raise ReorientationRefused(errors=errors)
     reason = text if code == "autre" else vocab.NO_FIT_REASONS[code]
@@ -585,7 +600,7 @@ def reorient_need(
     :func:`check_reorientation`), the motive first, then what the routing tells that
     partner when it chose them (``over_cap_reason``: see :func:`send_referral`)."""
     partner, reason = check_reorientation(
-        session, need, partner_ref=partner_ref, code=code, text=text
+        session, need, partner_ref=partner_ref, code=code, text=text, note=note
     )
     decision = decide_route(need.ref, session)
     shared = routing_reasons_for(decision, need, partner.ref)
