@@ -909,3 +909,17 @@ def test_a_page_of_bundles_ending_on_long_accented_refs_has_a_next_one(client, a
         if cursor is None:
             break
     assert len(read) == 2**5 and read == pool_open_needs(details=True)["bundles"]
+
+
+def test_a_bundle_s_note_too_long_is_refused_and_given_back_whole(client, animateur):
+    # Found by a review: the form sent back showed the note cut to 2,000 characters.
+    qualify("n1", "n2")
+    typed = "é" * 2000 + " et la fin"
+    before = _state()
+    response = client.post(
+        f"{URL}/proposer", data={"besoins": ["n2", "n1"], "operateur": "ge", "note": typed}
+    )
+    assert _state() == before
+    assert response.status_code == 422
+    assert "(2 010 saisis)" in " ".join(html_of(response).split())
+    assert f">{typed}</textarea>" in html_of(response)

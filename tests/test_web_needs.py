@@ -1097,3 +1097,72 @@ def test_a_reorientation_without_motive_and_with_a_long_note_says_both_at_once(c
     assert "Choisissez le motif" in error_of(response, "motif-reo")
     assert "(2 001 saisis)" in _words(error_of(response, "note-reo"))
     assert count(Referral) == 0
+
+
+def _typed_in(response, field_id: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", element_by_id(html_of(response), field_id)))
+
+
+@pytest.mark.usefixtures("animateur")
+@pytest.mark.parametrize(
+    ("url", "form", "field_id"),
+    [
+        ("/animateur/besoins/n1/proposer", {"operateur": "ge"}, "note"),
+        (
+            "/animateur/besoins/n1/reorienter",
+            {"partenaire": "ft", "motif": "temps_plein"},
+            "note-reo",
+        ),
+        (
+            "/animateur/besoins/n1/reorienter",
+            {"partenaire": "ft", "motif": "autre"},
+            "precision-reo",
+        ),
+    ],
+)
+def test_a_refused_text_too_long_is_given_back_whole(client, url, form, field_id):
+    # Found by a review: the form sent back showed the text cut to 2,000 characters,
+    # the end of what the person typed lost.
+    qualify("n1")
+    typed = "é" * 2000 + " et la fin"
+    name = "precision" if field_id == "precision-reo" else "note"
+    response = _post_changes_nothing(client, url, {**form, name: typed})
+    assert response.status_code == 422
+    assert "(2 010 saisis)" in _words(error_of(response, field_id))
+    assert _typed_in(response, field_id).strip() == typed
+
+
+@pytest.mark.usefixtures("animateur")
+def test_an_abandonment_s_precision_too_long_is_refused_not_cut(client):
+    # Found with the review above: the view cut the precision to 2,000 characters before
+    # the rule read it, and the need was abandoned with the end of the text lost.
+    typed = "é" * 2000 + " et la fin"
+    form = {"etat": "abandonne", "motif": "autre", "precision": typed}
+    response = _post_changes_nothing(client, "/animateur/besoins/n1/statut", form)
+    assert response.status_code == 422
+    assert "(2 010 saisis)" in _words(error_of(response, "precision-abandon"))
+    assert _typed_in(response, "precision-abandon").strip() == typed
+    assert need_by_ref("n1").status != "abandonne"
+
+
+@pytest.mark.usefixtures("animateur")
+@pytest.mark.parametrize(
+    ("url", "form", "prefix"),
+    [
+        ("/animateur/besoins/n1/proposer", {"operateur": "ge"}, "proposer"),
+        (
+            "/animateur/besoins/n1/reorienter",
+            {"partenaire": "ft", "motif": "temps_plein"},
+            "reorienter",
+        ),
+    ],
+)
+def test_a_refused_over_cap_reason_too_long_is_given_back_whole(client, url, form, prefix):
+    qualify("n1")
+    _at_cap("n1")
+    typed = "é" * 2000 + " et la fin"
+    form = {**form, "malgre_plafond": "1", "raison_plafond": typed}
+    response = _post_changes_nothing(client, url, form)
+    assert response.status_code == 422
+    assert "(2 010 saisis)" in _words(error_of(response, f"{prefix}-raison-plafond"))
+    assert _typed_in(response, f"{prefix}-raison-plafond").strip() == typed

@@ -33,10 +33,9 @@ from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
-from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed
+from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed, typed_text
 from connectences.web.paging import page_number
 from connectences.workflows import NEED_SEARCHING, dispatch
-from connectences.workflows.dispatch import MAX_NOTE
 
 PER_PAGE = 20
 """Bundles shown per page."""
@@ -158,7 +157,7 @@ def propose():
     typed = {
         "operateur": (request.form.get("operateur") or "").strip(),
         "candidats": set(request.form.getlist("candidats")),
-        "note": (request.form.get("note") or "")[:MAX_NOTE],
+        "note": typed_text(request.form.get("note")),
         **over_cap_typed(request.form),
     }
     # The filters of the list the bundle was chosen from, carried by the form's address.

@@ -62,7 +62,6 @@ from connectences.workflows import (
     read_values,
     unchanged_since_read,
 )
-from connectences.workflows.dispatch import MAX_NOTE
 
 bp = Blueprint("needs", __name__, url_prefix="/animateur/besoins")
 guard_blueprint(bp, "animateur", "admin")
@@ -100,6 +99,12 @@ def _need_or_404(ref: str) -> Need:
 
 def _text(value: str | None, limit: int) -> str:
     return (value or "").strip()[:limit]
+
+
+def typed_text(value: str | None) -> str:
+    """A free text of a form as typed, to send on and show again whole: the rule that
+    receives it refuses it when too long, with its length (never cut)."""
+    return (value or "").strip()
 
 
 def _need_url(need: Need, anchor: str = "") -> str:
@@ -578,7 +583,7 @@ def over_cap_typed(form) -> dict:
     again: the box and the reason."""
     return {
         "malgre_plafond": bool(form.get("malgre_plafond")),
-        "raison_plafond": _text(form.get("raison_plafond"), MAX_NOTE),
+        "raison_plafond": typed_text(form.get("raison_plafond")),
     }
 
 
@@ -588,7 +593,7 @@ def change_status(ref: str):
     target = request.form.get("etat", "")
     typed = {
         "motif": request.form.get("motif") or "",
-        "precision": _text(request.form.get("precision"), MAX_NOTE),
+        "precision": typed_text(request.form.get("precision")),
     }
     return commit_or_refuse(
         lambda: moves.move_by_hand(
@@ -633,7 +638,7 @@ def propose(ref: str):
     typed = {
         "operateur": (request.form.get("operateur") or "").strip(),
         "candidats": set(request.form.getlist("candidats")),
-        "note": _text(request.form.get("note"), MAX_NOTE),
+        "note": typed_text(request.form.get("note")),
         **over_cap_typed(request.form),
     }
     return commit_or_refuse(
@@ -662,8 +667,8 @@ def reorient(ref: str):
     typed = {
         "partenaire": (form.get("partenaire") or "").strip(),
         "motif": form.get("motif") or "",
-        "precision": _text(form.get("precision"), MAX_NOTE),
-        "note": _text(form.get("note"), MAX_NOTE),
+        "precision": typed_text(form.get("precision")),
+        "note": typed_text(form.get("note")),
         **over_cap_typed(form),
     }
     return commit_or_refuse(
