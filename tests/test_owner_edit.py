@@ -281,6 +281,10 @@ def test_a_need_an_operator_or_partner_has_is_not_edited_the_owner_writes_instea
     assert empty.status_code == 422 and "Écrivez votre message" in error_of(empty, "message")
     too_long = client.post(edit, data={"envoi": "message", "message": "x" * 1600})
     assert too_long.status_code == 422 and "1 500 caractères" in error_of(too_long, "message")
+    # Counted as typed, not after a cut to 4,000 characters (found by a review).
+    too_long = client.post(edit, data={"envoi": "message", "message": "x" * 10_000})
+    assert "(10 000 saisis)" in error_of(too_long, "message")
+    assert "x" * 10_000 + "</textarea>" in html_of(too_long)
     assert _written() == before
     sent = client.post(edit, data={"envoi": "message", "message": "Plutôt 3 jours dès mars"})
     assert sent.status_code == 302 and sent.location == space

@@ -1166,6 +1166,13 @@ def test_the_owner_stops_a_need_from_the_space_and_everyone_holding_it_is_told(c
             "precision",
             "ne doit pas dépasser 1 500 caractères (1 600 saisis)",
         ),
+        # Found by a review: the view cut the text to 4,000 characters before the rule
+        # counted it, « (4 000 saisis) » for 10,000.
+        (
+            {"motif": "besoin_disparu", "precision": "x" * 10_000},
+            "precision",
+            "ne doit pas dépasser 1 500 caractères (10 000 saisis)",
+        ),
     ],
 )
 def test_a_stop_without_its_reason_is_refused_in_french_and_changes_nothing(

@@ -90,7 +90,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
     status = 200
     if expired is not None:
         if request.form.get("envoi") == MESSAGE:
-            message = request.form.get("message", "")[:4000]
+            message = request.form.get("message", "")
         else:
             data = _posted()
             read_at = request.form.get("lu_le", "")[:64]
@@ -99,7 +99,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
     elif request.method == "POST":
         sent = request.form.get("envoi")
         if sent == MESSAGE:
-            message = request.form.get("message", "")[:4000]
+            message = request.form.get("message", "")
             try:
                 write_to_animateur(db.session, need, message, email=email, actor=actor)
             except TransitionError as refusal:

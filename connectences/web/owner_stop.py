@@ -27,7 +27,7 @@ def stop_page(
     if request.method == "POST":
         typed = {
             "motif": request.form.get("motif", ""),
-            "precision": request.form.get("precision", "")[:4000],
+            "precision": request.form.get("precision", ""),
         }
     if expired is not None:
         errors = {"_": expired}
