@@ -220,6 +220,8 @@ def test_a_visit_linked_to_another_animateur_s_company_is_refused_not_left_waiti
         ({"topics": [1, 2]}, "topics", "illisible"),
         ({"outcome": "gagne"}, "outcome", "Issue inconnue"),
         ({"notes": "x" * 4001}, "notes", "4000 caractères"),
+        # Found by a review: over 5,000 characters it read « Valeur illisible ».
+        ({"notes": "x" * 10_000}, "notes", "4000 caractères"),
         ({"notes": {"a": 1}}, "notes", "illisible"),
         ({"notes": "nul\x00"}, "notes", "illisible"),
         ({"visited_on": "31/02/2026"}, "visited_on", "invalide"),

@@ -89,7 +89,6 @@ VISIT_FIELDS = (
 NEED_FIELDS = ("visite_cle", *register.NEED_TEXT_FIELDS, "notes")
 LIST_FIELDS = {"visite": ("topics",), "besoin": ("days",), "entreprise": ()}
 TEXT_FIELDS = {"entreprise": COMPANY_FIELDS, "visite": VISIT_FIELDS, "besoin": NEED_FIELDS}
-MAX_TEXT = 5000
 MAX_ITEMS = 20
 NEED_NOTES_MAX = 2000
 # What the phone offers for a visit refused for the monthly cap alone (its button
@@ -173,7 +172,9 @@ def _plain_data(key: str, kind: str, data: Any) -> dict[str, Any]:
             value = "1" if value else ""
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str) or _has_nul(value) or len(value) > MAX_TEXT:
+        # A long text is readable: the rule that owns the field refuses it with its
+        # limit, as online (the request's size is bounded by MAX_CONTENT_LENGTH).
+        if not isinstance(value, str) or _has_nul(value):
             errors[name] = "Valeur illisible : saisissez ce champ à nouveau."
             continue
         plain[name] = without_controls(value)  # as every way in (connectences.text)
