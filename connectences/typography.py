@@ -78,6 +78,13 @@ def of_company(name: str) -> str:
     return of_name(name)
 
 
+def quoted(value: str, limit: int = 40) -> str:
+    """A typed value quoted in a message, « like this », cut after ``limit`` characters:
+    a message never sends back a whole paste (an offline record's 100,000 characters)."""
+    value = value.strip()
+    return f"« {value[:limit]}… »" if len(value) > limit else f"« {value} »"
+
+
 def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—") -> str:
     """``1 234,5``: thousands apart (narrow no-break space), decimal comma, no ``,0``."""
     if value is None:

@@ -804,3 +804,23 @@ def test_offline_scripts_are_loaded_for_animateurs_only(client, auth):
     body = client.get("/operateur").get_data(as_text=True)
     assert "offline-boot.js" not in body
     assert 'rel="manifest"' in body
+
+
+@pytest.mark.parametrize("field", ["channel", "outcome"])
+def test_a_pasted_value_is_quoted_cut_in_its_message(client, auth, field):
+    # The length bound of the sync went (a long note gets its limit): an unknown value of
+    # 100,000 characters came back whole in its message, a 100 KB answer per record.
+    auth.login("animateur")
+    pasted = "x" * 100_000
+    record = visit_record(make_company(), **{field: pasted})
+    message = results(send(client, record))[record["cle"]]["erreurs"][field]
+    assert "« " + "x" * 40 + "… »" in message and len(message) < 100
+
+
+@pytest.mark.parametrize("typed", ["1" * 5000, "a" * 5000, "4" * 13 + "x" * 5000])
+def test_a_pasted_siret_is_quoted_cut_in_its_message(typed):
+    from connectences.prospection.companies import CompanyError, clean_siret
+
+    with pytest.raises(CompanyError) as refused:
+        clean_siret(typed)
+    assert len(refused.value.errors["siret"]) < 200

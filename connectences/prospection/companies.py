@@ -54,6 +54,7 @@ from connectences.prospection.visits import DO_NOT_SOLICIT_AT_VISIT, close_follo
 from connectences.territory.text import fold
 from connectences.text import slug
 from connectences.tombstones import record_deletion
+from connectences.typography import quoted
 from connectences.workflows import held_as
 
 ADDRESS_MAX = 300
@@ -109,16 +110,16 @@ def clean_siret(value: str | None) -> str:
         return stdnum_siret.validate(text)
     except stdnum_errors.InvalidLength:
         digits = len(stdnum_siret.compact(text))
-        message = f"Un SIRET compte 14 chiffres ; « {text} » en a {digits}."
+        message = f"Un SIRET compte 14 chiffres ; {quoted(text)} en a {digits}."
     except stdnum_errors.InvalidFormat:
-        message = f"Un SIRET ne contient que des chiffres : « {text} »."
+        message = f"Un SIRET ne contient que des chiffres : {quoted(text)}."
     except stdnum_errors.InvalidChecksum:
         message = (
-            f"SIRET invalide : « {text} » (la clé de contrôle ne correspond pas ; "
+            f"SIRET invalide : {quoted(text)} (la clé de contrôle ne correspond pas ; "
             "vérifiez chaque chiffre)."
         )
     except stdnum_errors.ValidationError:
-        message = f"SIRET invalide : « {text} »."
+        message = f"SIRET invalide : {quoted(text)}."
     raise CompanyError({"siret": message})
 
 

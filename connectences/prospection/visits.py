@@ -36,6 +36,7 @@ from connectences.prospection.pressure import (
 )
 from connectences.skills.forbidden import text_problem
 from connectences.territory import commune_label, epci_label
+from connectences.typography import quoted
 
 NOTES_MAX = 4000
 # How far back a visit may be logged (a forgotten visit from last month is fine, older
@@ -131,12 +132,12 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
     if not data.channel:
         errors["channel"] = "Choisissez le canal du contact."
     elif data.channel not in vocab.VISIT_CHANNELS:
-        errors["channel"] = f"Canal inconnu : « {data.channel} »."
+        errors["channel"] = f"Canal inconnu : {quoted(data.channel)}."
     unknown = [t for t in data.topics if t not in vocab.VISIT_TOPICS]
     if unknown:
-        errors["topics"] = f"Sujet inconnu : « {unknown[0]} »."
+        errors["topics"] = f"Sujet inconnu : {quoted(unknown[0])}."
     if data.outcome is not None and data.outcome not in vocab.VISIT_OUTCOMES:
-        errors["outcome"] = f"Issue inconnue : « {data.outcome} »."
+        errors["outcome"] = f"Issue inconnue : {quoted(data.outcome)}."
     if data.visited_on is None:
         errors["visited_on"] = "Indiquez la date du contact."
     elif data.visited_on > today:
