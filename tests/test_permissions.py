@@ -252,7 +252,9 @@ def test_every_address_of_the_administration_refuses_the_other_roles(app, auth, 
         sent.append((method, url))
     assert len(sent) >= 17  # 15 addresses, two of them a page and its form
     assert _watched() == before
-    entries = db.session.scalars(select(AuditLog).where(AuditLog.actor_id == user.id)).all()
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.actor_id == user.id).order_by(AuditLog.id)
+    ).all()
     assert [(entry.action, entry.details.get("method")) for entry in entries[1:]] == [
         ("admin_access_refused", method) for method, _ in sent
     ]
