@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from connectences.accounts.passwords import hash_password
 from connectences.accounts.scope import (
     may_open_company,
     may_open_lead,
@@ -41,6 +42,7 @@ from connectences.observatory import figures
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
 from tests import factories
 from tests.helpers import api_token_of, empty_domain_tables
+from tests.known_secrets import PASSWORD
 
 # Property tests over many generated worlds: seconds each.
 pytestmark = pytest.mark.slow
@@ -57,6 +59,9 @@ PROPERTY_SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+# The password of the accounts built here, hashed once (none of them logs in by it).
+OPENED_ACCOUNT = hash_password(PASSWORD)
 
 
 @st.composite
@@ -205,7 +210,11 @@ def _build(world, communes):
     s.add_all(leads + referrals)
     users = []
     for i, (role, org, active, owned) in enumerate(world["users"]):
-        user = User(email=f"u{i}@exemple.fr", role=role, active=active)
+        # Accounts opened (a password chosen): a token of an invitation never accepted
+        # opens nothing, whatever its role (tested in test_web_api_tokens).
+        user = User(
+            email=f"u{i}@exemple.fr", role=role, active=active, password_hash=OPENED_ACCOUNT
+        )
         if role == "operator":
             user.operator_id = ops[org % len(ops)].id
         elif role == "partner":
