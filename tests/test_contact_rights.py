@@ -233,6 +233,15 @@ def test_the_animateur_exports_and_erases_from_the_company_page(client, auth, co
     assert "Cochez la case" in error_of(refused, f"confirmer-effacement-{claire.id}")
     assert 'value="appel du 3 mars"' in html_of(refused)
     assert "flash-error" not in html_of(refused)
+    # A reason over 200 characters was recorded cut without a word: it is refused, and
+    # comes back whole.
+    long = "appel du 3 mars, " + "x" * 250
+    refused = client.post(url, data={"motif": long, "confirmer": "1", "lu_le": stamp})
+    assert refused.status_code == 422
+    assert "ne doit pas dépasser 200 caractères (267 saisis)" in error_of(
+        refused, f"motif-{claire.id}"
+    )
+    assert f'value="{long}"' in html_of(refused)
     assert db.session.scalar(select(func.count(CompanyContact.id))) == 2
     done = client.post(
         url,

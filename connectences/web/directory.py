@@ -43,7 +43,10 @@ from connectences.web.owner_preferences import (
     typed_preferences,
 )
 from connectences.web.paging import kept_pages, page_number, page_of, paginate
-from connectences.workflows import ChangedMeanwhile, unchanged_since
+from connectences.workflows import ChangedMeanwhile, text_too_long, unchanged_since
+
+# The request of a contact person's erasure, as recorded: its date and means.
+ERASURE_REASON_MAX = 200
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
 guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
@@ -375,10 +378,13 @@ def export_contact(ref: str, contact_id: int):
 def erase_contact(ref: str, contact_id: int):
     """Erase a contact person on their request (GDPR right to erasure), recorded."""
     contact = _contact_or_404(ref, contact_id)
-    reason = (request.form.get("motif") or "").strip()[:200]
+    reason = (request.form.get("motif") or "").strip()
     errors = {}
     if not reason:
         errors["motif"] = "Indiquez la demande reçue (date et moyen)."
+    elif too_long := text_too_long(reason, ERASURE_REASON_MAX):
+        # Refused with its length, never cut without a word (the reason is recorded).
+        errors["motif"] = too_long
     if request.form.get("confirmer") != "1":
         errors["confirmer"] = "Cochez la case pour confirmer l'effacement."
     if not errors:
@@ -400,7 +406,7 @@ def erase_contact(ref: str, contact_id: int):
             status=422,
             erase_errors=errors,
             erase_contact_id=contact_id,
-            erase_values={"motif": request.form.get("motif", "")[:200]},
+            erase_values={"motif": request.form.get("motif", "")},
         )
     contact_rights.erase_contact(db.session, contact, actor=current_user, reason=reason)
     db.session.commit()
