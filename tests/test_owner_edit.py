@@ -385,3 +385,15 @@ def test_a_correction_read_before_the_animateur_s_notes_is_saved_a_real_change_r
     need = need_by_ref(need.ref)
     assert (need.hours_per_week, need.notes) == (21, "Rappeler après 17 h.")
     assert need.title != "Écailler le week-end"
+
+
+def test_a_refused_correction_gives_its_text_back_whole(client):
+    # The view cut every text to 4,000 characters before the rules read it: a precision
+    # of 5,000 came back cut (and a text between would have been judged cut).
+    need, space = _post_and_confirm(client)
+    edit = _edit_link(client, space, need)
+    typed = "Précision : " + "x" * 5000
+    refused = client.post(edit, data={**_filled(client.get(edit)), "reason_text": typed})
+    assert refused.status_code == 422
+    assert "ne doit pas dépasser 2000 caractères" in error_of(refused, "reason_text")
+    assert typed in html_of(refused)

@@ -39,7 +39,8 @@ EDIT, MESSAGE = "modifier", "message"
 
 
 def _posted() -> dict:
-    data = {name: request.form.get(name, "")[:4000] for name in NEED_TEXT_FIELDS}
+    # As typed, never cut: a text over its limit is refused with its length by the rules.
+    data = {name: request.form.get(name, "") for name in NEED_TEXT_FIELDS}
     data["days"] = request.form.getlist("days")
     return data
 
