@@ -626,17 +626,23 @@ def test_the_day_asked_is_read_as_the_date_fields_say(typed, expected):
     assert (error is None) == (expected[1] is None)
 
 
-def test_a_domain_minus_its_jobs_shown_gives_no_hidden_job_back():
-    """A ROME domain is the sum of its jobs: « Support à l'entreprise » 7 needs beside
-    « Secrétariat » 5 and « Comptabilité » hidden (with « Nettoyage » in the jobs' column)
-    gave the 2 accounting needs, and their hours, back by subtraction."""
-    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
-    for rome, count in (("M1607", 5), ("M1203", 2), ("G1602", 6), ("K2204", 3)):
+def _needs_by_job(counts: dict[str, int]) -> None:
+    """``count`` needs of 7 h for each ROME code, each from a company of its own in
+    Arcachon, received on 10 May 2026."""
+    for rome, count in counts.items():
         for i in range(count):
             company = observatory_world._company(f"{rome}-{i}", factories.ARCACHON, "56.10A", 3)
             db.session.flush()
             observatory_world._need(company, rome, 7, "2026-05-10")
     db.session.commit()
+
+
+def test_a_domain_minus_its_jobs_shown_gives_no_hidden_job_back():
+    """A ROME domain is the sum of its jobs: « Support à l'entreprise » 7 needs beside
+    « Secrétariat » 5 and « Comptabilité » hidden (with « Nettoyage » in the jobs' column)
+    gave the 2 accounting needs, and their hours, back by subtraction."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    _needs_by_job({"M1607": 5, "M1203": 2, "G1602": 6, "K2204": 3})
     shown = _protected("tout", now)
     domains, jobs = shown["domaines"], shown["metiers"]
     assert _value(jobs, "Comptabilité").hidden
@@ -657,12 +663,7 @@ def test_domains_beside_the_jobs_grouped_in_autres_give_no_hidden_job_back():
     counts = {code: 6 for code in ("A1203", "A1201", "G1602", "G1603", "H2206", "N4105")}
     counts |= {"D1106": 6, "F1602": 6, "M1607": 6, "M1203": 3}
     counts |= {"K1302": 2, "K1303": 2, "K2204": 2, "M1205": 1}
-    for rome, count in counts.items():
-        for i in range(count):
-            company = observatory_world._company(f"{rome}-{i}", factories.ARCACHON, "56.10A", 3)
-            db.session.flush()
-            observatory_world._need(company, rome, 7, "2026-05-10")
-    db.session.commit()
+    _needs_by_job(counts)
     shown = _protected("tout", now)
     domains, jobs = shown["domaines"], shown["metiers"]
     assert _value(jobs, "Comptabilité").hidden

@@ -172,6 +172,20 @@ def test_the_person_removes_work_they_declared(client, world):
     assert "ce travail n'est plus dans votre semaine" in page_text(client.get(space))
 
 
+def _staff_makes_it_8_h_monday_and_thursday(app, auth, held: Commitment):
+    """An animateur, in another browser, changes the work ``held`` meanwhile; that
+    browser."""
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
+    typed = {
+        **_commitment_form(jours=["mon", "thu"], heures="8"),
+        "lu_le": read_stamp_at(staff, url),
+    }
+    assert staff.post(url, data=typed).status_code == 302
+    return staff
+
+
 def test_the_person_removes_only_work_unchanged_since_read(app, client, auth, world):
     """The person's page read, then the team changes that work: removing it is refused
     (it says what it is now); the profile saved meanwhile does not stop a removal."""
@@ -181,14 +195,7 @@ def test_the_person_removes_only_work_unchanged_since_read(app, client, auth, wo
     remove = f"{space}/engagements/{held.id}/retirer"
     page = client.get(space)
     sent = {"csrf_token": csrf_token_from(html_of(page)), "lu_le": stamp_in(page, remove)}
-    staff = app.test_client()
-    auth.login("animateur", client=staff)
-    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
-    typed = {
-        **_commitment_form(jours=["mon", "thu"], heures="8"),
-        "lu_le": read_stamp_at(staff, url),
-    }
-    assert staff.post(url, data=typed).status_code == 302
+    staff = _staff_makes_it_8_h_monday_and_thursday(app, auth, held)
     refused = client.post(remove, data=sent)
     assert refused.status_code == 302
     said = page_text(client.get(refused.headers["Location"]))
@@ -393,14 +400,7 @@ def test_a_change_of_work_the_team_changed_meanwhile_is_refused(app, client, aut
         "csrf_token": csrf_token_from(html_of(page)),
         "lu_le": stamp_in(page),
     }
-    staff = app.test_client()
-    auth.login("animateur", client=staff)
-    url = f"/animateur/cvtheque/ines/engagements/{held.id}"
-    typed = {
-        **_commitment_form(jours=["mon", "thu"], heures="8"),
-        "lu_le": read_stamp_at(staff, url),
-    }
-    assert staff.post(url, data=typed).status_code == 302
+    _staff_makes_it_8_h_monday_and_thursday(app, auth, held)
     refused = client.post(edit, data=sent)
     assert refused.status_code == 422
     said = page_text(refused)
