@@ -218,6 +218,21 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+def period_end(start: date, months: int) -> date:
+    """The last day of a period of ``months`` calendar months starting on ``start``
+    (a contract's term, a trial's longest end), counted "de date à date" as French labour
+    law counts them: the day before the same day ``months`` later (4 January + 1 month
+    ends on 3 February). When that month has no such day, the period ends on its last
+    day (31 January + 1 month ends on 28 February, not on the 27th: article 641 of the
+    Code de procédure civile, « à défaut d'un quantième identique »)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    if start.day > last:
+        return date(year, month, last)
+    return date(year, month, start.day) - timedelta(days=1)
+
+
 def first_kept(today: date, months: int) -> date:
     """The first day a rule keeping things ``months`` months after their day still keeps
     on ``today``: the days before it have reached their term (``add_months(day, months)``

@@ -14,6 +14,7 @@ from connectences.dates import (
     add_months,
     commitment_day_problem,
     first_kept,
+    period_end,
     placement_start_problem,
     read_date,
     read_instant,
@@ -125,6 +126,44 @@ def test_first_kept_is_the_first_day_whose_term_is_still_ahead(today, months, fi
     assert first_kept(today, months) == first
     assert add_months(first, months) > today
     assert add_months(first - timedelta(days=1), months) <= today
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        # The day before the same day: 4 January + 1 month ends on 3 February.
+        (date(2027, 1, 4), 1, date(2027, 2, 3)),
+        (date(2027, 2, 1), 1, date(2027, 2, 28)),
+        (date(2027, 1, 28), 1, date(2027, 2, 27)),
+        # February has no 29th, 30th or 31st: the period ends on its last day, not the 27th.
+        (date(2027, 1, 29), 1, date(2027, 2, 28)),
+        (date(2027, 1, 31), 1, date(2027, 2, 28)),
+        (date(2026, 12, 31), 2, date(2027, 2, 28)),
+        # A leap year's February has a 29th.
+        (date(2028, 1, 29), 1, date(2028, 2, 28)),
+        (date(2028, 1, 30), 1, date(2028, 2, 29)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2027, 3, 31), 1, date(2027, 4, 30)),
+        (date(2027, 8, 31), 6, date(2028, 2, 29)),
+        (date(2027, 12, 15), 1, date(2028, 1, 14)),
+        (date(2027, 5, 1), 12, date(2028, 4, 30)),
+    ],
+)
+def test_a_period_of_months_ends_the_day_before_or_on_the_short_month_s_last_day(
+    start, months, end
+):
+    assert period_end(start, months) == end
+
+
+def test_consecutive_periods_never_overlap_nor_leave_a_day_out():
+    """Every day of a year starts a period that ends on or after the day before the one
+    that follows it: periods of the same length never end earlier for a later start."""
+    for months in (1, 2, 3, 6):
+        day = date(2027, 1, 1)
+        while day < date(2029, 1, 1):
+            nxt = day + timedelta(days=1)
+            assert day <= period_end(day, months) <= period_end(nxt, months)
+            day = nxt
 
 
 def test_the_day_promised_is_the_day_the_rule_removes_on_local_days():

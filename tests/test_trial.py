@@ -34,10 +34,20 @@ def test_a_cdi_s_trial_depends_on_the_level(contract, level, end, months):
 
 
 def test_a_cdi_s_months_are_calendar_months_clamped_to_the_month_s_end():
-    # 31 December + 2 months is 28 February: the trial's last day is the 27th.
+    # 31 December + 2 months: February has no 31st, so the trial ends on its last day
+    # (it ended on the 27th, a day short: a trial agreed to the 28th was refused).
     assert trial.proposed_trial("cdi", "employe_qualifie", date(2026, 12, 31), None).end == (
-        date(2027, 2, 27)
+        date(2027, 2, 28)
     )
+    assert trial.proposed_trial("cdi", "employe_qualifie", date(2027, 12, 31), None).end == (
+        date(2028, 2, 29)
+    )
+    # Renewed, 4 months from 31 October: an agreed trial may reach 28 February, no further.
+    start = date(2026, 10, 31)
+    longest = trial.longest_agreed("cdi", "employe_qualifie", start, None)
+    assert longest.end == date(2027, 2, 28)
+    assert trial.trial_problem(date(2027, 2, 28), start, None, longest) is None
+    assert trial.trial_problem(date(2027, 3, 1), start, None, longest) is not None
 
 
 @pytest.mark.parametrize(
@@ -153,3 +163,16 @@ def test_an_agreed_trial_on_a_contract_without_one_is_refused():
     )
     # Of unknown length, a fixed-term contract's longest trial cannot be said.
     assert trial.longest_agreed("cdd", "cadre", START, None) is None
+
+
+def test_a_contract_of_months_ends_on_february_s_last_day_when_it_has_no_such_day():
+    """A one-month mission starting 31 January works until 28 February: the commitment
+    the placement gives the person ended on the 27th, a day of work unaccounted for."""
+    from types import SimpleNamespace
+
+    from connectences.workflows.leads import commitment_end
+
+    one_month = [SimpleNamespace(duration_months=1)]
+    assert commitment_end("cdd", date(2027, 1, 31), one_month) == date(2027, 2, 28)
+    assert commitment_end("cdd", date(2027, 1, 4), one_month) == date(2027, 2, 3)
+    assert commitment_end("mission", date(2028, 1, 31), []) == date(2028, 2, 29)

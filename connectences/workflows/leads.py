@@ -24,6 +24,7 @@ from connectences.cvtheque.status import settle_status
 from connectences.dates import (
     add_months,
     contract_end_problem,
+    period_end,
     placement_end_problem,
     placement_start_problem,
 )
@@ -120,7 +121,7 @@ def commitment_end(
     if not months:
         return None
     whole = max(1, round(max(months)))
-    return add_months(start, whole) - timedelta(days=1)
+    return period_end(start, whole)
 
 
 def follow_up_months(start: date, term: date | None) -> tuple[int, ...]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from connectences import vocab
-from connectences.dates import add_months
+from connectences.dates import period_end
 
 # ``FollowUpPoint.months`` of the point before the trial's end (the other points are
 # 1, 3 and 6 months after the start): at most one for a placement, like each of them.
@@ -83,7 +83,7 @@ def proposed_trial(contract: str, level: str | None, start: date, term: date | N
         months = CDI_MONTHS.get(level or "", 2)
         words = CDI_LEVEL_WORDS.get(level or "", "ouvriers et employés")
         return Proposal(
-            add_months(start, months) - timedelta(days=1),
+            period_end(start, months),
             f"{vocab.label(vocab.CONTRACTS, contract)} : {months} mois au plus pour les "
             f"{words} (article L1221-19 du Code du travail).",
         )
@@ -98,11 +98,11 @@ def proposed_trial(contract: str, level: str | None, start: date, term: date | N
                 "Contrat de moins d'une semaine : un jour d'essai par semaine de contrat, "
                 "donc pas de période d'essai (article L1242-10 du Code du travail).",
             )
-        if term <= add_months(start, 6) - timedelta(days=1):
+        if term <= period_end(start, 6):
             days = min(weeks, 14)
             cap = "deux semaines au plus pour un contrat de six mois ou moins"
         else:
-            days = min(weeks, (add_months(start, 1) - start).days)
+            days = min(weeks, (period_end(start, 1) - start).days + 1)
             cap = "un mois au plus pour un contrat de plus de six mois"
         return Proposal(
             _end_after_days(start, days),
@@ -111,9 +111,9 @@ def proposed_trial(contract: str, level: str | None, start: date, term: date | N
             f"{_days(days)} (article L1242-10 du Code du travail).",
         )
     if contract == "mission":
-        if term <= add_months(start, 1) - timedelta(days=1):
+        if term <= period_end(start, 1):
             days, span = 2, "d'un mois ou moins"
-        elif term <= add_months(start, 2) - timedelta(days=1):
+        elif term <= period_end(start, 2):
             days, span = 3, "d'un à deux mois"
         else:
             days, span = 5, "de plus de deux mois"
@@ -143,7 +143,7 @@ def longest_agreed(contract: str, level: str | None, start: date, term: date | N
         months = 2 * CDI_MONTHS.get(level or "", 2)
         words = CDI_LEVEL_WORDS.get(level or "", "ouvriers et employés")
         return Longest(
-            add_months(start, months) - timedelta(days=1),
+            period_end(start, months),
             f"{months} mois au plus pour les {words}, renouvellement compris "
             "(article L1221-21 du Code du travail)",
         )
