@@ -4,6 +4,8 @@ theirs. The staff sees the addresses the profile held before and puts one back
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -24,6 +26,7 @@ from tests.test_cv_public import (  # noqa: F401 (cv_dir: a fixture)
     submitted_and_confirmed,
     the_candidate,
 )
+from tests.test_jobs import run
 
 INTRUDER = "intrus@exemple.org"
 
@@ -204,3 +207,29 @@ def test_only_the_platforms_team_puts_a_former_address_back(app, client, auth, r
     )
     assert anonymous.status_code == 302 and "/connexion" in anonymous.location
     assert _email_of(person) == INTRUDER
+
+
+def test_a_former_address_whose_warning_failed_stays_restorable_after_the_outbox_purge(
+    app, client, auth
+):
+    # The warning to the address left was given up (a full mailbox, a relay down), and
+    # the outbox deletes a given-up mail after MAIL_FAILED_RETENTION_DAYS: the address
+    # left must stay restorable as long as the profile is kept (its history).
+    _taken_over(app, client)
+    person = the_candidate()
+    (warning,) = [m for m in mails_to(EMAIL) if m.kind == MailKind.CV_ADDRESS_CHANGED]
+    warning.status = "failed"
+    db.session.commit()
+    later = datetime.now(UTC) + timedelta(days=91)
+    assert run("data_retention", later)["mail_failed_deleted"] >= 1
+    assert not [m for m in mails_to(EMAIL) if m.kind == MailKind.CV_ADDRESS_CHANGED]
+
+    assert [f.address for f in consent.former_addresses(db.session, person)] == [EMAIL]
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    assert EMAIL in page_text(staff.get(_record(person)))
+    done = staff.post(
+        f"{_record(person)}/adresse/remettre", data={"adresse": EMAIL, "confirmer": "1"}
+    )
+    assert done.status_code == 302
+    assert _email_of(person) == EMAIL

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -32,7 +32,14 @@ from connectences.cvtheque.history import record_event
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
-from connectences.models import AuditLog, Candidate, OutboxMessage, User, utcnow
+from connectences.models import (
+    AuditLog,
+    Candidate,
+    CandidateEvent,
+    OutboxMessage,
+    User,
+    utcnow,
+)
 from connectences.signed import LinkError, make_token, read_token, read_token_issued
 from connectences.urls import external_url
 
@@ -464,7 +471,14 @@ def _take_pending_address(session: Session, candidate: Candidate) -> str:
     # The personal links mailed to the former address stop working: whoever reads that
     # mailbox must not keep the space, nor change its address (and login) again.
     _outdate_links(candidate)
-    record_event(session, candidate, "updated", "Adresse e-mail changée.", actor_label=SELF)
+    record_event(
+        session,
+        candidate,
+        "updated",
+        "Adresse e-mail changée.",
+        actor_label=SELF,
+        details={LEFT_ADDRESS: former},
+    )
     return former
 
 
@@ -751,28 +765,37 @@ class FormerAddress(NamedTuple):
     left_at: datetime
 
 
-# The mails that record an address a profile left: the person's change told to the
-# address left (:func:`_tell_former_address`), the staff's restoring told to the one it
-# replaced (:func:`restore_address`).
+# The history's record of an address the profile left (``CandidateEvent.details``): the
+# person's change confirmed (:func:`_take_pending_address`), the staff's restoring
+# (:func:`restore_address`). Kept with the profile, erased with it (``erase``): as long as
+# the person's data is kept (``RETENTION_DELETE_MONTHS`` after the last contact), the
+# address taken from them can be given back, whatever became of the mail telling it.
+LEFT_ADDRESS = "left_address"
+# The mails that told an address it was left: the person's change
+# (:func:`_tell_former_address`), the staff's restoring (:func:`restore_address`). The
+# only record of the changes made before the history kept the address left.
 _LEFT_ADDRESS_MAILS = (MailKind.CV_ADDRESS_CHANGED, MailKind.CV_ADDRESS_RESTORED)
 
 
 def former_addresses(session: Session, candidate: Candidate) -> list[FormerAddress]:
     """The addresses the profile left, the latest departure first, each once, its
-    present address left out: read from the envelopes of the mails that told each of
-    them (kept after their body is blanked, ``mail.retention``; a mail given up is
-    deleted after ``MAIL_FAILED_RETENTION_DAYS``, and its address with it). An address
-    corrected before its confirmation (:func:`correct_unconfirmed_address`) or changed by
-    the staff on the profile's form is not among them: neither was the person's proven
-    mailbox taken from them."""
-    rows = session.execute(
-        select(OutboxMessage.to, OutboxMessage.created_at)
-        .where(
-            OutboxMessage.candidate_id == candidate.id,
-            OutboxMessage.kind.in_(_LEFT_ADDRESS_MAILS),
-        )
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    present address left out: read from its history (:data:`LEFT_ADDRESS`, kept as long as
+    the profile), and from the envelopes of the mails that told each of them (a sent one
+    is kept until the profile goes, a given-up one only ``MAIL_FAILED_RETENTION_DAYS``),
+    in one statement. An address corrected before its confirmation
+    (:func:`correct_unconfirmed_address`) or changed by the staff on the profile's form is
+    not among them: neither was the person's proven mailbox taken from them."""
+    left = CandidateEvent.details[LEFT_ADDRESS].as_string()
+    told = select(OutboxMessage.to.label("address"), OutboxMessage.created_at.label("left_at"))
+    told = told.where(
+        OutboxMessage.candidate_id == candidate.id,
+        OutboxMessage.kind.in_(_LEFT_ADDRESS_MAILS),
     )
+    recorded = select(left, CandidateEvent.at).where(
+        CandidateEvent.candidate_id == candidate.id, left.is_not(None)
+    )
+    both = union_all(told, recorded).subquery()
+    rows = session.execute(select(both.c.address, both.c.left_at).order_by(both.c.left_at.desc()))
     present = email_key(candidate.email)
     found: dict[str, FormerAddress] = {}
     for address, left_at in rows:
@@ -834,6 +857,7 @@ def restore_address(
         "Adresse e-mail précédente remise par l'équipe (profil repris par quelqu'un "
         "d'autre) ; l'adresse remplacée en est informée.",
         actor=actor,
+        details={LEFT_ADDRESS: replaced},
     )
     login_moved = _login_follows_address(session, candidate)
     queue_template(
