@@ -179,3 +179,36 @@ def test_the_api_refuses_a_token_of_an_invitation_not_yet_accepted(client, auth)
     with pytest.raises(api_tokens.TokenRefused) as refused:
         api_tokens.verify_token(db.session, secret)
     assert refused.value.reason == "invited"
+
+
+HEXLIKE = re.compile(r"\b[0-9a-f]{32,}\b")
+
+
+def test_the_audit_log_names_a_token_by_its_label_and_organisation_never_a_hash(client, auth):
+    # Finding: the log showed the key of the form's sending, 64 hexadecimal characters
+    # that look like a secret, and not the organisation the token serves.
+    auth.login("admin")
+    owner = auth.create("operator")
+    operator = db.session.get(User, owner.id).operator
+    shown = client.get("/admin/jetons")
+    issued = _issue(
+        client, owner_email=owner.email, name="Outil du GE", submission_token=_form_token(shown)
+    )
+    secret = SECRET.search(issued.get_data(as_text=True)).group(0)
+    token = db.session.scalars(select(ApiToken)).one()
+    client.post(f"/admin/jetons/{token.id}/revoquer")
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+
+    said = f"organisation : {operator.name} ({operator.ref})"
+    search = f"fiche=user&numero={owner.id}"
+    log = page_text(client.get(f"/admin/journal?{search}"))
+    for action in ("Jeton d'accès à l'API créé", "Jeton d'accès à l'API révoqué"):
+        assert action in log
+    assert log.count("nom : Outil du GE") == 2 and log.count(said) == 2
+    exported = client.get(f"/admin/journal/export.csv?{search}").get_data(as_text=True)
+    assert exported.count("nom : Outil du GE") == 2 and exported.count(said) == 2
+    for text in (log, exported):
+        assert secret not in text and token.secret_hash not in text
+        assert HEXLIKE.search(text) is None and "envoi du formulaire" not in text
+    # The key is still kept: the same sending issues no second token.
+    assert "submission" in audit_entries("api_token.issued")[0].details

@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import locks
 from connectences.accounts.audit import audit
 from connectences.accounts.scope import API_ROLES
-from connectences.accounts.users import AccountError, invitation_pending, normalise_email
+from connectences.accounts.users import (
+    AccountError,
+    invitation_pending,
+    normalise_email,
+    organisation_named,
+)
 from connectences.models import ApiToken, AuditLog, User
 from connectences.models.base import utcnow
 from connectences.vocab import ROLES
@@ -138,13 +143,23 @@ def issue_token(
         entity="user",
         entity_id=owner.id,
         details={
-            "token": token.id,
-            "name": name,
+            **_named(token),
             "days": days,
             **({"submission": submission_key} if submission_key is not None else {}),
         },
     )
     return token, secret
+
+
+def _named(token: ApiToken) -> dict:
+    """Which token an audit entry is about, as an administrator reads it: its number, its
+    name and the organisation its owner acts for (never its secret nor its hash)."""
+    organisation = organisation_named(token.user)
+    return {
+        "token": token.id,
+        "name": token.name,
+        **({"organisation": organisation} if organisation else {}),
+    }
 
 
 def _issued_from(session: Session, owner: User, submission_key: str) -> bool:
@@ -216,7 +231,7 @@ def revoke_token(
             actor=actor,
             entity="user",
             entity_id=token.user_id,
-            details={"token": token.id, "name": token.name},
+            details=_named(token),
         )
     return token
 

@@ -214,8 +214,6 @@ DETAIL_LABELS: dict[str, str] = {
     "skipped": "écartés",
     "sort": "tri",
     "source": "source",
-    # The key of the form's sending a token was issued from (``api_tokens.issue_token``).
-    "submission": "envoi du formulaire",
     "to": "vers",
     "token": "jeton nº",
     "tokens_revoked": "jetons révoqués",
@@ -273,6 +271,11 @@ DETAIL_LABELS: dict[str, str] = {
     "event_registrations_anonymised": "inscriptions anonymisées",
     "event_registrations_deleted": "inscriptions supprimées",
 }
+# The keys kept in an entry for the code, never shown (the log's page, its exports): the
+# key of the form's sending a token was issued from (``api_tokens.issue_token``, which
+# reads it to issue one token a sending), 64 hexadecimal characters a reader would take
+# for the token's secret.
+HIDDEN_DETAILS = frozenset({"submission"})
 # The values written as codes, in words, by the key they are written under.
 DETAIL_VALUES: dict[str, dict[str, str]] = {
     "role": vocab.ROLES,
@@ -375,6 +378,7 @@ def details_text(details: dict | None) -> str:
     return " ; ".join(
         f"{DETAIL_LABELS.get(key, key)} : {_detail_value(key, details[key])}"
         for key in sorted(details, key=_before_first)
+        if key not in HIDDEN_DETAILS
     )
 
 

@@ -787,6 +787,13 @@ WORKING_ACCOUNT = (User.active.is_(True), User.password_hash.is_not(None))
 INVITED_ACCOUNT = (User.active.is_(True), User.password_hash.is_(None))
 
 
+def organisation_named(user: User) -> str | None:
+    """The organisation the account acts for, as a person reads it: « GE Bassin Emploi
+    (ge-bassin) », its companies one after the other; None for the platform's team."""
+    named = [user.operator, user.partner, *user.companies]
+    return ", ".join(f"{o.name} ({o.ref})" for o in named if o is not None) or None
+
+
 def invitation_pending(user: User) -> bool:
     """Whether ``user`` was invited and never opened the account (no password chosen
     yet): ``INVITED_ACCOUNT`` for one row already read."""
