@@ -12,14 +12,15 @@ typed while correcting a visit; abandoning a record abandons what depends on it.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connectences.accounts.users import create_user
-from connectences.clock import local_today
+from connectences.clock import LOCAL_TZ, local_today
 from connectences.extensions import db
 from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs.form_rules import HOURS_CONVERTED_OUT_OF_BOUNDS, NEED_REQUIRED
@@ -800,3 +801,43 @@ def test_pages_kept_for_a_colleague_never_serve_the_next_account(phone, live_ser
     assert page.locator("#hors-ligne-boot").get_attribute("data-animateur") == str(second)
     assert "Bruno Lafon" in page.locator("header").inner_text()
     phone.set_offline(False)
+
+
+@pytest.mark.parametrize(
+    ("zone", "naf", "hour"),
+    [
+        # 22:30 in Paris is the next morning in Nouméa, 01:30 the evening before in Cayenne.
+        ("Pacific/Noumea", "01.19Z", 22),
+        ("America/Cayenne", "01.64Z", 1),
+    ],
+)
+def test_a_phone_on_another_time_zone_shows_and_fills_the_times_of_paris(
+    browser, live_server, zone, naf, hour
+):
+    # Found by a review: the round's page wrote the day of the visit and the time a record
+    # was kept in the phone's time zone, the rest of the site in Paris's.
+    context = browser.new_context(
+        viewport=PHONE, locale="fr-FR", timezone_id=zone, service_workers="allow"
+    )
+    try:
+        page, _refs = open_round(context, live_server, naf, "Cabane de l'Aiguillon")
+        paris_day = local_today() - timedelta(days=1)
+        moment = datetime.combine(paris_day, time(hour, 30), tzinfo=LOCAL_TZ)
+        assert moment.astimezone(ZoneInfo(zone)).date() != paris_day  # two calendars
+        # On the doorstep, no network (what is kept waits on the phone).
+        context.set_offline(True)
+        page.clock.set_fixed_time(moment)
+        page.reload()
+        page.get_by_role("button", name="Noter une visite à Cabane de l'Aiguillon").click()
+        form = page.locator("#form-visite")
+        expect(form.locator("[name=visited_on]")).to_have_value(paris_day.isoformat())
+        form.get_by_label("Porte-à-porte").check()
+        form.get_by_label("Compétences partagées").check()
+        # A need starting on Paris's day is not "in the past" on a phone a day ahead.
+        fill_need(form, "Écailler, deux matinées", paris_day)
+        form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+        kept = page.locator("#file-liste li", has_text="Visite — « Cabane de l'Aiguillon »")
+        expect(kept).to_contain_text(f"Notée le {paris_day:%d/%m/%Y} à {hour:02d}:30")
+        assert sorted(r["type"] for r in page.evaluate(QUEUE_JS)) == ["besoin", "visite"]
+    finally:
+        context.close()

@@ -55,15 +55,26 @@
     return b;
   }
   function plural(n, one, many) { return n + " " + (n > 1 ? many : one); }
+  // Days and times are those of the territory (Europe/Paris, as the server writes them:
+  // connectences/clock.py), whatever zone the phone is set to: a phone on another one
+  // showed another time, and filled another day, than the rest of the site.
+  var PARIS = "Europe/Paris";
+  var DAY = new Intl.DateTimeFormat("fr-FR", {
+    timeZone: PARIS, day: "2-digit", month: "2-digit", year: "numeric"
+  });
+  var HOUR = new Intl.DateTimeFormat("fr-FR", { timeZone: PARIS, hour: "2-digit", minute: "2-digit" });
+  var ISO_DAY = new Intl.DateTimeFormat("en-GB", {
+    timeZone: PARIS, day: "2-digit", month: "2-digit", year: "numeric"
+  });
   function frTime(iso) {
     var d = new Date(iso);
-    return d.toLocaleDateString("fr-FR") + " à " +
-      d.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+    return DAY.format(d) + " à " + HOUR.format(d);
   }
+  // Today in Paris as a date field holds it (2026-12-07).
   function localDate() {
-    var d = new Date();
-    return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" +
-      ("0" + d.getDate()).slice(-2);
+    var parts = {};
+    ISO_DAY.formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day;
   }
 
   function showNetwork() {
