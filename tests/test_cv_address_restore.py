@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from connectences.accounts.passwords import is_closed
 from connectences.cvtheque import consent
+from connectences.cvtheque.erase import erase_candidate
+from connectences.cvtheque.retention import REASON_STALE
 from connectences.extensions import db
 from connectences.mail import MailKind
 from connectences.models import Candidate, CandidateEvent, User
@@ -233,3 +235,14 @@ def test_a_former_address_whose_warning_failed_stays_restorable_after_the_outbox
     )
     assert done.status_code == 302
     assert _email_of(person) == EMAIL
+
+
+def test_the_address_left_goes_with_the_profile_when_it_is_erased(app, client):
+    # Kept as long as the profile, not longer: erased with it (its retention's end).
+    _taken_over(app, client)
+    person = the_candidate()
+    assert [f.address for f in consent.former_addresses(db.session, person)] == [EMAIL]
+    erase_candidate(db.session, person, reason=REASON_STALE)
+    db.session.commit()
+    kept = db.session.scalars(select(CandidateEvent.details)).all()
+    assert not [d for d in kept if consent.LEFT_ADDRESS in (d or {})]
