@@ -499,3 +499,26 @@ def test_a_qualification_the_rules_refuse_points_at_each_field(client, world):
         "/json/title",
     ]
     assert by_ref(Need, "n1").title != " " and audit_entries("api.need_qualification") == []
+
+
+def test_an_api_write_names_the_token_it_came_with(client, world):
+    """One account may hold a token per tool: the audit log said the account and not
+    which token, so the administrator could not tell which tool made a change nor which
+    token to revoke."""
+    from connectences.models import ApiToken, User
+
+    # The world's first token is the animateur's.
+    user = db.session.get(User, db.session.scalar(select(ApiToken.user_id).order_by(ApiToken.id)))
+    second = token_for(user)
+    first_id, second_id = db.session.scalars(
+        select(ApiToken.id).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    ).all()
+    for token, ref in ((world["tokens"]["animateur"], "n1"), (second, "n2")):
+        etag = _etag(client, token, f"/api/v1/needs/{ref}")
+        response = _post(client, token, f"/api/v1/needs/{ref}/status", MOVE, etag)
+        assert response.status_code == 200, response.get_data(as_text=True)
+    entries = sorted(audit_entries("api.need_status"), key=lambda e: e.id)
+    assert [e.details["token"] for e in entries] == [first_id, second_id]
+    assert {e.actor_id for e in entries} == {user.id}
+    # A write from a logged-in page names no token.
+    assert all("token" not in e.details for e in audit_entries("need.status"))

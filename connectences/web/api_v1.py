@@ -357,6 +357,7 @@ def _authenticate():
             headers={"Retry-After": str(wait)},
         )
     g._login_user = user  # what flask_login.current_user returns for this request
+    g.api_token_id = token.id  # which of the user's tokens, in their audit entries
     return None
 
 

@@ -9,6 +9,11 @@ added during a request, of the person logged in (``flask_login`` keeps them in
 request's (``remote_addr``, the client's behind the trusted proxies). An entry of nobody
 (a visitor's form: the privacy notice says its address is not kept) or of another
 account keeps none.
+
+An entry of a request the API authenticated also names the token it came with
+(``token``, its number on the tokens' page): one account may hold several tokens, one
+per tool, and the administrator must be able to tell which tool made a change and which
+token to revoke.
 """
 
 from __future__ import annotations
@@ -25,11 +30,16 @@ def _fill_addresses(session: Session, _context, _instances) -> None:
         return
     user = g.get("_login_user")
     user_id = getattr(user, "id", None)
-    if user_id is None or not request.remote_addr:
+    if user_id is None:
         return
+    address, token_id = request.remote_addr, g.get("api_token_id")
     for entry in session.new:
-        if isinstance(entry, AuditLog) and entry.ip is None and entry.actor_id == user_id:
-            entry.ip = request.remote_addr[:45]
+        if not isinstance(entry, AuditLog) or entry.actor_id != user_id:
+            continue
+        if entry.ip is None and address:
+            entry.ip = address[:45]
+        if token_id is not None and "token" not in (entry.details or {}):
+            entry.details = {**(entry.details or {}), "token": token_id}
 
 
 def register_audit_addresses() -> None:
