@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -15,6 +16,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from connectences import workflows
 from connectences.accounts import api_tokens, link_requests
+from connectences.accounts.passwords import hash_password
 from connectences.accounts.scope import API_ROLES
 from connectences.accounts.users import invitation_pending
 from connectences.clock import LOCAL_TZ
@@ -36,6 +38,7 @@ from connectences.models import (
 from connectences.workflows import NEED
 from connectences.workflows.dispatch import send_lead
 from tests import factories
+from tests.known_secrets import PASSWORD
 
 # Legal and contact settings as an installation sets them (none an example value): what
 # a production app needs to start.
@@ -512,3 +515,11 @@ def at_once(*calls, timeout: float = 120) -> list:
     for thread in threads:
         thread.join(timeout=timeout)
     return outcomes
+
+
+@functools.cache
+def opened_account() -> str:
+    """The password hash of an account a test builds by hand as one someone opened (its
+    invitation accepted): the mails chosen among accounts reach only those
+    (``users.is_working``); hashed once."""
+    return hash_password(PASSWORD)

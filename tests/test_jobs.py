@@ -41,6 +41,7 @@ from connectences.models import (
     Visit,
 )
 from connectences.observatory.tables import PROTECTION_NOTE
+from tests.helpers import opened_account
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Arcachon
 
@@ -53,8 +54,13 @@ def mails(to: str | None = None) -> list[OutboxMessage]:
 
 
 def make_world(now: datetime) -> dict:
-    animateur = User(email="anim@pays.fr", role="animateur", full_name="Anne Imateur")
-    admin = User(email="admin@pays.fr", role="admin")
+    animateur = User(
+        email="anim@pays.fr",
+        role="animateur",
+        full_name="Anne Imateur",
+        password_hash=opened_account(),
+    )
+    admin = User(email="admin@pays.fr", role="admin", password_hash=opened_account())
     operator = Operator(
         ref="ge-1", name="GE Bassin", kind="groupement_employeurs", email="ge@ge.fr"
     )
@@ -691,7 +697,7 @@ def test_rematch_flags_new_strong_candidates_once():
     from connectences.matching.matches import forget_indexes
     from tests import factories as f
 
-    animateur = User(email="anim@pays.fr", role="animateur")
+    animateur = User(email="anim@pays.fr", role="animateur", password_hash=opened_account())
     db.session.add(animateur)
     db.session.commit()
     day0 = datetime(2026, 3, 1, 1, tzinfo=UTC)
@@ -729,7 +735,12 @@ def test_monthly_digest_sends_last_month_report_of_the_officer_epci():
     other_commune = db.session.scalars(
         select(Commune.insee).where(Commune.epci_siren == f.COBAN)
     ).first()
-    officer = User(email="cobas@agglo.fr", role="territoire", epci_siren=f.COBAS)
+    officer = User(
+        email="cobas@agglo.fr",
+        role="territoire",
+        epci_siren=f.COBAS,
+        password_hash=opened_account(),
+    )
     db.session.add(officer)
     db.session.commit()
     with time_machine.travel(datetime(2026, 2, 10, 9, tzinfo=UTC), tick=False):
@@ -917,7 +928,14 @@ def test_a_scheduler_started_for_the_first_time_catches_nothing_up():
     from connectences.jobs.catch_up import catch_up
 
     make_world(MONDAY)
-    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.add(
+        User(
+            email="cobas@agglo.fr",
+            role="territoire",
+            epci_siren="243300563",
+            password_hash=opened_account(),
+        )
+    )
     db.session.commit()
     started = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
     with time_machine.travel(started, tick=False):
@@ -931,7 +949,14 @@ def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts
     from connectences.jobs.cli import build_scheduler
 
     world = make_world(MONDAY)
-    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.add(
+        User(
+            email="cobas@agglo.fr",
+            role="territoire",
+            epci_siren="243300563",
+            password_hash=opened_account(),
+        )
+    )
     db.session.add(follow_up_visit(world, date(2026, 3, 3)))  # due while it was down
     # Stopped on Saturday 28 February, started again on Wednesday 4 March at 10:00: the
     # report of the 1st (06:00) and three days of the daily jobs were missed.
@@ -1004,7 +1029,14 @@ def test_a_run_left_running_by_a_killed_scheduler_is_taken_over_not_lost():
     make_world(MONDAY)
     job = JOBS_BY_ID["monthly_digest"]
     now = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
-    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.add(
+        User(
+            email="cobas@agglo.fr",
+            role="territoire",
+            epci_siren="243300563",
+            password_hash=opened_account(),
+        )
+    )
     db.session.commit()
     host = socket.gethostname()
     # A process of this host still alive (the test's parent), another host's: left alone.
@@ -1110,7 +1142,14 @@ def test_a_job_every_minute_is_not_retried_by_the_sweep(monkeypatch):
 def test_a_run_running_for_hours_is_taken_over_whoever_wrote_it():
     make_world(MONDAY)
     job = JOBS_BY_ID["monthly_digest"]
-    db.session.add(User(email="cobas@agglo.fr", role="territoire", epci_siren="243300563"))
+    db.session.add(
+        User(
+            email="cobas@agglo.fr",
+            role="territoire",
+            epci_siren="243300563",
+            password_hash=opened_account(),
+        )
+    )
     db.session.commit()
     # Another host's row (the container was renamed): left alone for a while...
     _left_running("monthly_digest", "2026-03", "ancien-serveur:4242")  # started MONDAY

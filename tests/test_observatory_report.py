@@ -10,6 +10,7 @@ from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.observatory.report import monthly_report, render_html, summary
 from tests import factories, observatory_world
+from tests.helpers import opened_account
 from tests.test_mail import mail_port, start_server  # noqa: F401 (fixtures: a real SMTP server)
 
 
@@ -101,14 +102,30 @@ def test_the_scheduler_mails_each_officer_their_own_report_through_the_outbox(
     observatory_world.build()
     db.session.add_all(
         [
-            User(email="agent1@cobas.fr", role="territoire", epci_siren=factories.COBAS),
-            User(email="agent2@cobas.fr", role="territoire", epci_siren=factories.COBAS),
-            User(email="agent@coban.fr", role="territoire", epci_siren=factories.COBAN),
+            User(
+                email="agent1@cobas.fr",
+                role="territoire",
+                epci_siren=factories.COBAS,
+                password_hash=opened_account(),
+            ),
+            User(
+                email="agent2@cobas.fr",
+                role="territoire",
+                epci_siren=factories.COBAS,
+                password_hash=opened_account(),
+            ),
+            User(
+                email="agent@coban.fr",
+                role="territoire",
+                epci_siren=factories.COBAN,
+                password_hash=opened_account(),
+            ),
             User(
                 email="parti@cobas.fr",
                 role="territoire",
                 epci_siren=factories.COBAS,
                 active=False,
+                password_hash=opened_account(),
             ),
         ]
     )

@@ -794,6 +794,14 @@ def organisation_named(user: User) -> str | None:
     return ", ".join(f"{o.name} ({o.ref})" for o in named if o is not None) or None
 
 
+def is_working(user: User | None) -> bool:
+    """Whether someone logs in with ``user`` (``WORKING_ACCOUNT`` for one row already
+    read): the one test of every mail whose recipient is chosen among accounts. An
+    address invited and never opened was typed by the staff and never confirmed; a
+    disabled account is read by nobody on the platform."""
+    return user is not None and user.active and user.password_hash is not None
+
+
 def invitation_pending(user: User) -> bool:
     """Whether ``user`` was invited and never opened the account (no password chosen
     yet): ``INVITED_ACCOUNT`` for one row already read."""

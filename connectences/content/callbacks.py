@@ -2,8 +2,8 @@
 company and its commune) that becomes a follow-up for the animateur of the company's
 intercommunality.
 
-Routing (``route``): the active animateur attached to the intercommunality of the
-company's commune (``User.epci_siren``, set by the admin), the lowest id first; else,
+Routing (``route``): the working animateur (an account someone logs in with,
+``users.WORKING_ACCOUNT``) attached to the intercommunality of the company's commune (``User.epci_siren``, set by the admin), the lowest id first; else,
 for a known company, the animateur of its latest visit; else an animateur attached to
 no intercommunality (the whole Pays); else nobody in particular, and the request shows
 to every animateur. The request is a contact the company asked for: its timeline shows
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from connectences import config, territory, vocab
 from connectences.accounts import throttle
 from connectences.accounts.scope import STAFF_ROLES
+from connectences.accounts.users import WORKING_ACCOUNT
 from connectences.contacts import InvalidPhone, NameKind, clean_phone, phone_display, read_name
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_mail
@@ -96,7 +97,10 @@ def find_company(session: Session, name: str | None, commune: str | None) -> Com
 
 
 def _active_animateurs():
-    return select(User).where(User.role == "animateur", User.active.is_(True)).order_by(User.id)
+    """The animateurs someone logs in with (``users.WORKING_ACCOUNT``): a request routed
+    to one invited and never opened would be mailed to an address nobody confirmed, and
+    hidden from every other animateur's list."""
+    return select(User).where(User.role == "animateur", *WORKING_ACCOUNT).order_by(User.id)
 
 
 def route(session: Session, commune: str | None, company: Company | None = None) -> User | None:
@@ -111,7 +115,7 @@ def route(session: Session, commune: str | None, company: Company | None = None)
         last = session.scalar(
             select(User)
             .join(Visit, Visit.animateur_id == User.id)
-            .where(Visit.company_id == company.id, User.role == "animateur", User.active.is_(True))
+            .where(Visit.company_id == company.id, User.role == "animateur", *WORKING_ACCOUNT)
             .order_by(Visit.visited_on.desc(), Visit.id.desc())
             .limit(1)
         )

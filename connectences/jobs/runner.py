@@ -34,6 +34,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connectences.accounts.users import WORKING_ACCOUNT
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.mail import MailKind, queue_mail
@@ -203,11 +204,12 @@ def what_next(job, attempt: int) -> str:
 
 
 def report_failure(job_id: str, period: str, error: str, then: str) -> int:
-    """Queue one mail to each active admin about a failed run (``then``: what happens
-    next, ``what_next``); returns how many."""
+    """Queue one mail to each working admin account (``users.WORKING_ACCOUNT``: not an
+    invitation never opened, whose address nobody confirmed) about a failed run
+    (``then``: what happens next, ``what_next``); returns how many."""
     with _own_session() as session:
         admins = session.scalars(
-            select(User.email).where(User.role == "admin", User.active.is_(True))
+            select(User.email).where(User.role == "admin", *WORKING_ACCOUNT)
         ).all()
         for email in admins:
             queue_mail(

@@ -21,6 +21,7 @@ from connectences import config, vocab
 from connectences.accounts import held_forms, link_requests, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
+from connectences.accounts.users import WORKING_ACCOUNT, is_working
 from connectences.clock import LOCAL_TZ, kept_since, local_date
 from connectences.content import callbacks, photos, resources
 from connectences.cvtheque import files, retention, stored_files
@@ -102,10 +103,12 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def _user_email(ctx: JobContext, user_id: int | None) -> str | None:
+    """The address of the account ``user_id`` when someone logs in with it
+    (``users.is_working``); None for a disabled one, or one invited and never opened."""
     if user_id is None:
         return None
     user = ctx.session.get(User, user_id)
-    return user.email if user is not None and user.active else None
+    return user.email if is_working(user) else None
 
 
 def _notify_once(
@@ -765,7 +768,8 @@ def monthly_digest(ctx: JobContext) -> dict:
     last month for their intercommunality: its summary and figures (small numbers
     protected) in the mail, the PDF one link away. One report is written per
     intercommunality, whatever the number of its officers; each officer gets it once,
-    unless they chose not to receive it (``User.monthly_report``)."""
+    unless they chose not to receive it (``User.monthly_report``). Only working
+    accounts (``users.WORKING_ACCOUNT``): not a disabled one, nor one never opened."""
 
     start, _end = _previous_month(ctx.today)
     counts = Counter(officers=0, mails=0, reports=0)
@@ -773,7 +777,9 @@ def monthly_digest(ctx: JobContext) -> dict:
         select(User)
         .where(
             User.role == "territoire",
-            User.active.is_(True),
+            # Someone logs in with it: an address invited and never opened was typed by
+            # the staff and never confirmed (``users.WORKING_ACCOUNT``).
+            *WORKING_ACCOUNT,
             User.epci_siren.is_not(None),
             User.monthly_report.is_(True),
         )
