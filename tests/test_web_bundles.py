@@ -167,6 +167,28 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert "Poste en temps partagé (2 besoins) à GE Bassin" in need_page
 
 
+def test_a_bundle_proposed_to_an_operator_nobody_can_answer_goes_with_a_warning(
+    client, auth, animateur
+):
+    """Its members: none for the GEIQ, one invited and never opened for the GE. The
+    choice list says it; the lead goes, and the animateur is told nobody will answer."""
+    auth.create("operator", org_ref="ge", password=None)
+    qualify("n1", "n2")
+    page = html_of(client.get(URL))
+    assert "GE Bassin — Groupement d&#39;employeurs — aucun compte actif</option>" in page
+    assert "GEIQ Bassin — GEIQ — aucun compte actif</option>" in page
+    response = client.post(
+        f"{URL}/proposer",
+        data={"besoins": ["n2", "n1"], "operateur": "ge"},
+        follow_redirects=True,
+    )
+    said = page_text(response)
+    assert "proposé à GE Bassin. Un e-mail lui a été envoyé." in said
+    assert "Personne ne lira cet envoi sur la plateforme" in said
+    assert "(1 invitation envoyée, jamais ouverte)" in said
+    assert db.session.scalars(select(Lead)).one().operator.ref == "ge"
+
+
 def test_each_bundle_says_why_a_neighbouring_need_is_not_in_it(client, animateur):
     """Why these needs together, and why not that one: a need of the same trade left out
     says the rule it breaks; one of another trade is no neighbour."""

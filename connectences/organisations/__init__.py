@@ -22,10 +22,11 @@ to route needs to. The API's records of operators and partners say it (``active`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from connectences import config
@@ -37,6 +38,7 @@ from connectences.mail import MailKind, queue_mail
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import AuditLog, Lead, Operator, Partner, Referral, User
 from connectences.territory import epci_name
+from connectences.typography import plural
 from connectences.urls import external_url
 from connectences.vocab import OPERATOR_KINDS, PARTNER_KINDS, label
 from connectences.workflows import LEAD_LIVE, REFERRAL_LIVE
@@ -169,6 +171,58 @@ def organisation_row(session: Session, organisation: Organisation) -> Organisati
         members=session.scalar(mine.where(*WORKING_ACCOUNT)) or 0,
         invited=session.scalar(mine.where(*INVITED_ACCOUNT)) or 0,
         open_items=session.scalar(held) or 0,
+    )
+
+
+def without_working_member(
+    session: Session, organisations: Iterable[Organisation]
+) -> list[Organisation]:
+    """Those of ``organisations`` (operators, partners, or both) none of whose member
+    accounts someone logs in with (``users.WORKING_ACCOUNT``: no account, invitations
+    never opened, disabled ones): what is sent to them waits on the platform for
+    nobody. One statement, whatever their number."""
+    organisations = list(organisations)
+    operators = [o.id for o in organisations if isinstance(o, Operator)]
+    partners = [o.id for o in organisations if isinstance(o, Partner)]
+    if not organisations:
+        return []
+    rows = session.execute(
+        select(User.operator_id, User.partner_id)
+        .where(
+            or_(User.operator_id.in_(operators), User.partner_id.in_(partners)),
+            *WORKING_ACCOUNT,
+        )
+        .distinct()
+    ).all()
+    staffed = {("operator", op) for op, _ in rows if op} | {("partner", p) for _, p in rows if p}
+    return [o for o in organisations if (side_of(o), o.id) not in staffed]
+
+
+def nobody_answers(session: Session, organisation: Organisation) -> str | None:
+    """What the animateur who just sent a need to ``organisation`` is told, in French,
+    when none of its members can answer on the platform (``without_working_member``);
+    None when one can. The mail went to its own address all the same."""
+    if not without_working_member(session, [organisation]):
+        return None
+    invited = session.scalar(
+        select(func.count(User.id)).where(
+            _member_column(organisation) == organisation.id, *INVITED_ACCOUNT
+        )
+    )
+    waiting = (
+        f" ({plural(invited, 'invitation envoyée')}, jamais ouverte{'s' if invited > 1 else ''})"
+        if invited
+        else ""
+    )
+    answer = (
+        "l'accepter ou la refuser" if isinstance(organisation, Operator) else "la prendre en charge"
+    )
+    return (
+        f"Personne ne lira cet envoi sur la plateforme : aucun membre de {organisation.name} "
+        f"n'a de compte actif{waiting}. L'e-mail est parti à son adresse "
+        f"({organisation.email}), mais personne ne pourra {answer} tant qu'un membre "
+        "n'aura pas ouvert son compte. Prévenez-les, ou demandez à l'administrateur "
+        "d'inviter un de leurs membres."
     )
 
 

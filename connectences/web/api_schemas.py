@@ -294,6 +294,21 @@ class LeadSchema(ma.Schema):
     updated_at = _updated_at()
 
 
+class ProposalSchema(LeadSchema):
+    """The lead a proposal created, with what its sender should know (the web page's
+    warnings, the same French sentences)."""
+
+    warnings = _strings(
+        required=True,
+        metadata={
+            "description": "avertissements en français, vide le plus souvent : par exemple "
+            "aucun membre de l'opérateur n'a de compte actif (la proposition est envoyée à "
+            "son adresse, mais personne ne pourra y répondre sur la plateforme). Absent de "
+            "l'enregistrement de la piste et de son ETag"
+        },
+    )
+
+
 class ReferralSchema(ma.Schema):
     """A need re-oriented to a partner."""
 

@@ -25,7 +25,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from connectences import sync, territory
+from connectences import organisations, sync, territory
 from connectences.accounts import scope, throttle
 from connectences.accounts.api_tokens import TokenRefused, verify_token
 from connectences.accounts.audit import audit
@@ -86,6 +86,7 @@ from connectences.web.api_schemas import (
     PoolsSchema,
     ProblemSchema,
     ProposalArgs,
+    ProposalSchema,
     QualificationArgs,
     ReferralSchema,
     ResourceSchema,
@@ -670,11 +671,14 @@ def _write(kind: str, row, operation: str, change, details: dict) -> Response:
     return result
 
 
-def _answer(kind: str, row, status: int = 200) -> Response:
+def _answer(kind: str, row, status: int = 200, *, told: dict | None = None) -> Response:
+    """The record as it now is, with its ETag; ``told``: what this answer adds for its
+    caller (a proposal's ``warnings``), outside the record and its ETag, so that a
+    later read of the record gives the same ETag."""
     db.session.refresh(row)
     body = sync.as_record(kind, row)
     response = Response(
-        json.dumps(body, ensure_ascii=False, sort_keys=True),
+        json.dumps({**body, **(told or {})}, ensure_ascii=False, sort_keys=True),
         status=status,
         mimetype="application/json",
     )
@@ -799,14 +803,17 @@ def qualify_need(args: dict, ref: str):
 @role_required(*sorted(STAFF_ROLES))
 @bp.doc(parameters=[IF_MATCH])
 @bp.arguments(ProposalArgs, location="json")
-@bp.response(201, LeadSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@bp.response(201, ProposalSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @_written()
 def propose_need(args: dict, ref: str):
     """Propose un besoin qualifié à un opérateur, avec des candidats, comme sur la page du
     besoin. L'entreprise sera contactée : le garde-fou de pression de contact s'applique
     (refus si elle ne veut pas être sollicitée ou a atteint son plafond du mois) et cette
     proposition compte parmi ses contacts. Une entreprise à son plafond qui a accepté
-    d'être contactée reçoit quand même la proposition si ``over_cap_reason`` dit pourquoi."""
+    d'être contactée reçoit quand même la proposition si ``over_cap_reason`` dit pourquoi.
+    ``warnings`` dit ce que la page dirait : par exemple qu'aucun membre de l'opérateur
+    n'a de compte actif (la proposition est envoyée, mais personne n'y répondra sur la
+    plateforme tant qu'un membre n'a pas ouvert son compte)."""
     need = _found("needs", ref)
     lead = _write(
         "needs",
@@ -823,7 +830,8 @@ def propose_need(args: dict, ref: str):
         ),
         {"ref": need.ref, "operator": args["operator"]},
     )
-    return _answer("leads", lead, 201)
+    notice = organisations.nobody_answers(db.session, lead.operator)
+    return _answer("leads", lead, 201, told={"warnings": [notice] if notice else []})
 
 
 @bp.route("/leads/<ref>/answer", methods=["POST"])

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from connectences import territory, vocab
+from connectences import organisations, territory, vocab
 from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
@@ -33,7 +33,7 @@ from connectences.web.access import guard_blueprint
 from connectences.web.actions import commit_or_refuse
 from connectences.web.formats import days_label
 from connectences.web.navigation import add_nav
-from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed, typed_text
+from connectences.web.needs import PROPOSE_FIELDS, over_cap_typed, tell_sent, typed_text
 from connectences.web.paging import page_number
 from connectences.workflows import NEED_SEARCHING, dispatch
 
@@ -118,6 +118,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
             if errors and sorted(bundle["needs"]) == list(sent)
             else []
         )
+    operators = dispatch.proposal_operators(db.session)
     return render_template(
         "bundles/index.html",
         bundles=bundles,
@@ -130,7 +131,9 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         filters=filters,
         active_filters=filters.as_args(),
         communes=[(c.insee, c.name) for c in territory.pays_communes_by_name()],
-        operators=dispatch.proposal_operators(db.session),
+        operators=operators,
+        # Those the choice lists say « aucun compte actif »: nobody would answer there.
+        unattended=organisations.without_working_member(db.session, operators),
         operator_kinds=vocab.OPERATOR_KINDS,
         statuses=vocab.NEED_STATUSES,
         proposable=NEED_SEARCHING,
@@ -143,11 +146,12 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     ), status
 
 
-def _proposed(lead) -> str:
+def _proposed(lead) -> None:
     hours = hours_fr(sum(item.need.hours_per_week for item in lead.needs))
-    return (
+    tell_sent(
+        lead.operator,
         f"Poste en temps partagé ({hours} par semaine, {len(lead.needs)} "
-        f"entreprises) proposé à {lead.operator.name}. Un e-mail lui a été envoyé."
+        f"entreprises) proposé à {lead.operator.name}. Un e-mail lui a été envoyé.",
     )
 
 

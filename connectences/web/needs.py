@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from connectences import territory, vocab
+from connectences import organisations, territory, vocab
 from connectences.clock import local_today
 from connectences.cvtheque.lookup import find_candidates
 from connectences.extensions import db
@@ -527,6 +527,8 @@ def _render_show(
         filters=filters,
         match_limits=MATCH_LIMITS,
         operators=operators,
+        # Those the choice lists say « aucun compte actif »: nobody would answer there.
+        unattended=organisations.without_working_member(db.session, [*operators, *partners]),
         operator_kinds=vocab.OPERATOR_KINDS,
         default_operator=default_operator,
         partners=partners,
@@ -626,10 +628,22 @@ def attach_owner(ref: str):
     )
 
 
-def _proposed(lead) -> str:
+def tell_sent(organisation, done: str) -> None:
+    """Flash ``done`` (a lead or referral sent to ``organisation``), then, as a warning,
+    that none of its members can answer it on the platform when so
+    (``organisations.nobody_answers``)."""
+    flash(done, "success")
+    if notice := organisations.nobody_answers(db.session, organisation):
+        flash(notice, "warning")
+
+
+def _proposed(lead) -> None:
     count = len(lead.candidates)
     people = f" avec {count} candidat{'s' if count > 1 else ''}" if count else " sans candidat"
-    return f"Besoin proposé à {lead.operator.name}{people}. Un e-mail lui a été envoyé."
+    tell_sent(
+        lead.operator,
+        f"Besoin proposé à {lead.operator.name}{people}. Un e-mail lui a été envoyé.",
+    )
 
 
 @bp.route("/<need_ref:ref>/proposer", methods=["POST"])
@@ -688,8 +702,9 @@ def reorient(ref: str):
         ),
         render_unnamed=dispatch.ContactNotAllowed,
         back=_need_url(need, "reorienter"),
-        done=lambda referral: (
-            f"Besoin réorienté vers {referral.partner.name}. Un e-mail lui a été envoyé."
+        done=lambda referral: tell_sent(
+            referral.partner,
+            f"Besoin réorienté vers {referral.partner.name}. Un e-mail lui a été envoyé.",
         ),
         then=_need_url(need, "suivi"),
     )

@@ -1,0 +1,188 @@
+"""A need proposed or re-oriented to an organisation none of whose members can answer on
+the platform (no account, invitations never opened, disabled accounts): the proposal
+still goes (its address is mailed), the choice lists say « aucun compte actif », and the
+animateur is told plainly, on the page and in the API's answer, that nobody will answer
+it until a member opens their account."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connectences import organisations
+from connectences.extensions import db
+from connectences.models import Lead, Operator, OutboxMessage, Partner, Referral
+from tests import factories as f
+from tests.helpers import by_ref, count, element_by_id, html_of, mails_to, qualify, top_flashes
+from tests.test_api_v1 import bearer, token_for
+
+NOBODY = "Personne ne lira cet envoi sur la plateforme"
+
+
+@pytest.fixture
+def data(auth):
+    f.load(
+        f.document(
+            operators=[
+                f.operator(ref="ge", name="GE Bassin", email="ge@exemple.fr"),
+                f.operator(ref="vide", name="GE Vide", email="vide@exemple.fr"),
+                f.operator(ref="invite", name="GE Invité", email="invite@exemple.fr"),
+                f.operator(ref="ferme", name="GE Fermé", email="ferme@exemple.fr"),
+            ],
+            partners=[
+                f.partner(ref="ft", name="France Travail Arcachon", email="ft@exemple.fr"),
+                f.partner(ref="ft-vide", name="Mission locale", email="ml@exemple.fr"),
+            ],
+            companies=[f.company(ref="c1", name="Boulangerie du Port")],
+            needs=[
+                f.need(ref="n1", company="c1", title="Comptable un jour par semaine"),
+                f.need(
+                    ref="plein",
+                    company="c1",
+                    title="Vendeur à temps plein",
+                    rome="D1211",
+                    skills=["vente"],
+                    hours_per_week=35,
+                    days=["mon", "tue", "wed", "thu", "fri"],
+                    contract="cdi",
+                ),
+            ],
+        )
+    )
+    auth.create("operator", org_ref="ge")
+    auth.create("operator", org_ref="invite", password=None)
+    auth.create("operator", org_ref="invite", password=None)
+    closed = auth.create("operator", org_ref="ferme")
+    closed.active = False
+    auth.create("partner", org_ref="ft")
+    auth.create("partner", org_ref="ft-vide", password=None)
+    db.session.commit()
+    qualify("n1", "plein")
+
+
+def _operator(ref: str) -> Operator:
+    return by_ref(Operator, ref)
+
+
+def test_the_organisations_without_a_working_member(data):
+    every = [*db.session.scalars(db.select(Operator)), *db.session.scalars(db.select(Partner))]
+    unattended = organisations.without_working_member(db.session, every)
+    assert sorted(o.ref for o in unattended) == ["ferme", "ft-vide", "invite", "vide"]
+    assert organisations.without_working_member(db.session, []) == []
+
+
+def test_what_the_animateur_is_told_names_the_invitations_never_opened(data):
+    assert organisations.nobody_answers(db.session, _operator("ge")) is None
+    assert organisations.nobody_answers(db.session, by_ref(Partner, "ft")) is None
+    invited = organisations.nobody_answers(db.session, _operator("invite"))
+    assert invited == (
+        f"{NOBODY} : aucun membre de GE Invité n'a de compte actif (2 invitations "
+        "envoyées, jamais ouvertes). L'e-mail est parti à son adresse (invite@exemple.fr), "
+        "mais personne ne pourra l'accepter ou la refuser tant qu'un membre n'aura pas "
+        "ouvert son compte. Prévenez-les, ou demandez à l'administrateur d'inviter un de "
+        "leurs membres."
+    )
+    # A disabled account is no invitation: not counted as one.
+    closed = organisations.nobody_answers(db.session, _operator("ferme"))
+    assert "aucun membre de GE Fermé n'a de compte actif. L'e-mail" in closed
+    partner = organisations.nobody_answers(db.session, by_ref(Partner, "ft-vide"))
+    assert "(1 invitation envoyée, jamais ouverte)" in partner
+    assert "personne ne pourra la prendre en charge" in partner
+
+
+def test_the_choice_lists_say_which_organisations_have_no_active_account(client, auth, data):
+    auth.login("animateur")
+    html = html_of(client.get("/animateur/besoins/n1"))
+    assert '<option value="ge">GE Bassin — Groupement d&#39;employeurs</option>' in html
+    # (The routing's advice may preselect one: the option says it all the same.)
+    for ref, name in (("vide", "GE Vide"), ("invite", "GE Invité"), ("ferme", "GE Fermé")):
+        assert re.search(
+            f'<option value="{ref}"( selected)?>{name} — Groupement d&#39;employeurs '
+            "— aucun compte actif</option>",
+            html,
+        ), ref
+    assert "« Aucun compte actif » : aucun de ses membres n" in html
+    partners = element_by_id(html_of(client.get("/animateur/besoins/plein")), "partenaire")
+    assert '<option value="ft-vide">Mission locale — France Travail — aucun compte actif<' in (
+        partners
+    )
+    assert partners.count("— aucun compte actif</option>") == 1
+
+
+def test_a_proposal_to_an_operator_nobody_can_answer_goes_and_the_animateur_is_told(
+    client, auth, data
+):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/besoins/n1/proposer", data={"operateur": "invite"}, follow_redirects=True
+    )
+    said = top_flashes(response)
+    assert "Besoin proposé à GE Invité sans candidat. Un e-mail lui a été envoyé." in said
+    assert NOBODY in said and "(2 invitations envoyées, jamais ouvertes)" in said
+    assert 'class="flash flash-warning" role="alert"' in html_of(response)
+    # Sent all the same: the lead is theirs, their address mailed.
+    (lead,) = db.session.scalars(db.select(Lead)).all()
+    assert lead.operator.ref == "invite" and lead.status == "envoye"
+    assert len(mails_to("invite@exemple.fr")) == 1
+
+
+def test_a_proposal_to_an_operator_with_a_member_says_nothing_more(client, auth, data):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/besoins/n1/proposer", data={"operateur": "ge"}, follow_redirects=True
+    )
+    said = top_flashes(response)
+    assert "Besoin proposé à GE Bassin" in said and NOBODY not in said
+
+
+def test_a_referral_to_a_partner_nobody_can_answer_goes_and_the_animateur_is_told(
+    client, auth, data
+):
+    auth.login("animateur")
+    response = client.post(
+        "/animateur/besoins/plein/reorienter",
+        data={"partenaire": "ft-vide", "motif": "temps_plein"},
+        follow_redirects=True,
+    )
+    said = top_flashes(response)
+    assert "Besoin réorienté vers Mission locale." in said
+    assert NOBODY in said and "personne ne pourra la prendre en charge" in said
+    assert count(Referral) == 1 and len(mails_to("ml@exemple.fr")) == 1
+    other = client.post(
+        "/animateur/besoins/n1/reorienter",
+        data={"partenaire": "ft", "motif": "temps_plein"},
+        follow_redirects=True,
+    )
+    assert NOBODY not in top_flashes(other)
+
+
+def _proposal(client, token: str, operator: str):
+    etag = client.get("/api/v1/needs/n1", headers=bearer(token)).headers["ETag"]
+    return client.post(
+        "/api/v1/needs/n1/leads",
+        json={"operator": operator},
+        headers=bearer(token) | {"If-Match": etag},
+    )
+
+
+def test_the_api_answer_warns_and_keeps_the_records_etag(client, auth, data):
+    token = token_for(auth.create("animateur"))
+    response = _proposal(client, token, "vide")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    (warning,) = body["warnings"]
+    assert warning.startswith(f"{NOBODY} : aucun membre de GE Vide n'a de compte actif.")
+    # The warning is the answer's, not the lead's: its record and ETag are as read.
+    read = client.get(f"/api/v1/leads/{body['ref']}", headers=bearer(token))
+    assert "warnings" not in read.get_json()
+    assert read.headers["ETag"] == response.headers["ETag"]
+    assert {k: v for k, v in body.items() if k != "warnings"} == read.get_json()
+    assert count(OutboxMessage) == 1
+
+
+def test_the_api_answer_has_no_warning_for_an_operator_with_a_member(client, auth, data):
+    token = token_for(auth.create("animateur"))
+    response = _proposal(client, token, "ge")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["warnings"] == []
