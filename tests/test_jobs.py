@@ -41,6 +41,7 @@ from connectences.models import (
     Visit,
 )
 from connectences.observatory.tables import PROTECTION_NOTE
+from tests.factories import COBAS
 from tests.helpers import opened_account
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Arcachon
@@ -51,6 +52,16 @@ def mails(to: str | None = None) -> list[OutboxMessage]:
     if to:
         query = query.where(OutboxMessage.to == to)
     return list(db.session.scalars(query))
+
+
+def cobas_officer() -> User:
+    """An officer of the COBAS who opened their account: the monthly report's reader."""
+    return User(
+        email="cobas@agglo.fr",
+        role="territoire",
+        epci_siren=COBAS,
+        password_hash=opened_account(),
+    )
 
 
 def make_world(now: datetime) -> dict:
@@ -735,12 +746,7 @@ def test_monthly_digest_sends_last_month_report_of_the_officer_epci():
     other_commune = db.session.scalars(
         select(Commune.insee).where(Commune.epci_siren == f.COBAN)
     ).first()
-    officer = User(
-        email="cobas@agglo.fr",
-        role="territoire",
-        epci_siren=f.COBAS,
-        password_hash=opened_account(),
-    )
+    officer = cobas_officer()
     db.session.add(officer)
     db.session.commit()
     with time_machine.travel(datetime(2026, 2, 10, 9, tzinfo=UTC), tick=False):
@@ -928,14 +934,7 @@ def test_a_scheduler_started_for_the_first_time_catches_nothing_up():
     from connectences.jobs.catch_up import catch_up
 
     make_world(MONDAY)
-    db.session.add(
-        User(
-            email="cobas@agglo.fr",
-            role="territoire",
-            epci_siren="243300563",
-            password_hash=opened_account(),
-        )
-    )
+    db.session.add(cobas_officer())
     db.session.commit()
     started = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
     with time_machine.travel(started, tick=False):
@@ -949,14 +948,7 @@ def test_a_scheduler_stopped_three_days_runs_each_missed_job_once_when_it_starts
     from connectences.jobs.cli import build_scheduler
 
     world = make_world(MONDAY)
-    db.session.add(
-        User(
-            email="cobas@agglo.fr",
-            role="territoire",
-            epci_siren="243300563",
-            password_hash=opened_account(),
-        )
-    )
+    db.session.add(cobas_officer())
     db.session.add(follow_up_visit(world, date(2026, 3, 3)))  # due while it was down
     # Stopped on Saturday 28 February, started again on Wednesday 4 March at 10:00: the
     # report of the 1st (06:00) and three days of the daily jobs were missed.
@@ -1029,14 +1021,7 @@ def test_a_run_left_running_by_a_killed_scheduler_is_taken_over_not_lost():
     make_world(MONDAY)
     job = JOBS_BY_ID["monthly_digest"]
     now = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
-    db.session.add(
-        User(
-            email="cobas@agglo.fr",
-            role="territoire",
-            epci_siren="243300563",
-            password_hash=opened_account(),
-        )
-    )
+    db.session.add(cobas_officer())
     db.session.commit()
     host = socket.gethostname()
     # A process of this host still alive (the test's parent), another host's: left alone.
@@ -1142,14 +1127,7 @@ def test_a_job_every_minute_is_not_retried_by_the_sweep(monkeypatch):
 def test_a_run_running_for_hours_is_taken_over_whoever_wrote_it():
     make_world(MONDAY)
     job = JOBS_BY_ID["monthly_digest"]
-    db.session.add(
-        User(
-            email="cobas@agglo.fr",
-            role="territoire",
-            epci_siren="243300563",
-            password_hash=opened_account(),
-        )
-    )
+    db.session.add(cobas_officer())
     db.session.commit()
     # Another host's row (the container was renamed): left alone for a while...
     _left_running("monthly_digest", "2026-03", "ancien-serveur:4242")  # started MONDAY

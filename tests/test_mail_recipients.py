@@ -20,6 +20,13 @@ from tests import factories
 from tests.helpers import add_visit, mails_to, make_company
 
 FIRST_OF_MARCH = datetime(2026, 3, 1, 5, tzinfo=UTC)
+CALL_BACK = {
+    "name": "Marie Durand",
+    "phone": "06 12 34 56 78",
+    "best_time": "matin",
+    "topic": "recrutement",
+    "company_name": "",
+}
 
 
 def _kinds_to(address: str) -> list[str]:
@@ -86,14 +93,7 @@ def test_a_call_back_request_is_never_routed_to_an_animateur_invited_and_never_o
     invited = auth.create("animateur", org_ref=factories.COBAS, password=None)
     sent = callbacks.submit(
         db.session,
-        {
-            "name": "Marie Durand",
-            "phone": "06 12 34 56 78",
-            "best_time": "matin",
-            "topic": "recrutement",
-            "company_name": "",
-            "commune": "Arcachon",
-        },
+        {**CALL_BACK, "commune": "Arcachon"},
         ip="10.0.0.1",
     )
     db.session.commit()
@@ -114,14 +114,7 @@ def test_a_call_back_request_is_not_routed_to_the_last_visitor_never_opened(auth
     db.session.commit()
     sent = callbacks.submit(
         db.session,
-        {
-            "name": "Marie Durand",
-            "phone": "06 12 34 56 78",
-            "best_time": "matin",
-            "topic": "recrutement",
-            "company_name": "Scierie",
-            "commune": "Lège-Cap-Ferret",
-        },
+        {**CALL_BACK, "company_name": "Scierie", "commune": "Lège-Cap-Ferret"},
         ip="10.0.0.2",
     )
     db.session.commit()
@@ -134,14 +127,7 @@ def test_nobody_to_route_to_mails_every_working_animateur_only(auth):
     invited = auth.create("animateur", org_ref=factories.COBAS, password=None)
     callbacks.submit(
         db.session,
-        {
-            "name": "Marie Durand",
-            "phone": "06 12 34 56 78",
-            "best_time": "matin",
-            "topic": "recrutement",
-            "company_name": "",
-            "commune": "Lège-Cap-Ferret",
-        },
+        {**CALL_BACK, "commune": "Lège-Cap-Ferret"},
         ip="10.0.0.3",
     )
     db.session.commit()
