@@ -102,7 +102,7 @@ def test_the_choice_lists_say_which_organisations_have_no_active_account(client,
             "— aucun compte actif</option>",
             html,
         ), ref
-    assert "« Aucun compte actif » : aucun de ses membres n" in html
+    assert "« Aucun compte actif » : aucun membre de cette structure n" in html
     partners = element_by_id(html_of(client.get("/animateur/besoins/plein")), "partenaire")
     assert '<option value="ft-vide">Mission locale — France Travail — aucun compte actif<' in (
         partners
