@@ -18,6 +18,7 @@ from tests.helpers import by_ref, count, element_by_id, html_of, mails_to, quali
 from tests.test_api_v1 import bearer, token_for
 
 NOBODY = "Personne ne lira cet envoi sur la plateforme"
+MAIL_SAYS = "Personne de votre structure n'a encore de compte actif sur la plateforme"
 
 
 @pytest.fixture
@@ -124,7 +125,10 @@ def test_a_proposal_to_an_operator_nobody_can_answer_goes_and_the_animateur_is_t
     # Sent all the same: the lead is theirs, their address mailed.
     (lead,) = db.session.scalars(db.select(Lead)).all()
     assert lead.operator.ref == "invite" and lead.status == "envoye"
-    assert len(mails_to("invite@exemple.fr")) == 1
+    (mail,) = mails_to("invite@exemple.fr")
+    # Its reader is told how to answer: the link opens a login page they cannot pass.
+    for body in (mail.body_text, mail.body_html):
+        assert MAIL_SAYS in body and "pour l'accepter ou la refuser" in body
 
 
 def test_a_proposal_to_an_operator_with_a_member_says_nothing_more(client, auth, data):
@@ -134,6 +138,8 @@ def test_a_proposal_to_an_operator_with_a_member_says_nothing_more(client, auth,
     )
     said = top_flashes(response)
     assert "Besoin proposé à GE Bassin" in said and NOBODY not in said
+    (mail,) = mails_to("ge@exemple.fr")
+    assert MAIL_SAYS not in mail.body_text and MAIL_SAYS not in mail.body_html
 
 
 def test_a_referral_to_a_partner_nobody_can_answer_goes_and_the_animateur_is_told(
@@ -148,13 +154,16 @@ def test_a_referral_to_a_partner_nobody_can_answer_goes_and_the_animateur_is_tol
     said = top_flashes(response)
     assert "Besoin réorienté vers Mission locale." in said
     assert NOBODY in said and "personne ne pourra la prendre en charge" in said
-    assert count(Referral) == 1 and len(mails_to("ml@exemple.fr")) == 1
+    assert count(Referral) == 1
+    (mail,) = mails_to("ml@exemple.fr")
+    assert MAIL_SAYS in mail.body_text and "pour la prendre en charge" in mail.body_text
     other = client.post(
         "/animateur/besoins/n1/reorienter",
         data={"partenaire": "ft", "motif": "temps_plein"},
         follow_redirects=True,
     )
     assert NOBODY not in top_flashes(other)
+    assert MAIL_SAYS not in mails_to("ft@exemple.fr")[0].body_text
 
 
 def _proposal(client, token: str, operator: str):

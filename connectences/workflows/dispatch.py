@@ -41,6 +41,7 @@ from connectences.models import (
     Referral,
 )
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
+from connectences.organisations import without_working_member
 from connectences.prospection.companies import unreachable_message
 from connectences.prospection.pressure import (
     OverCapReasonRefused,
@@ -380,6 +381,7 @@ def send_lead(
         hours=f"{sum(n.hours_per_week for n in needs):g}",
         # A bundle is one job: the week as the person would work it, each company's days.
         job=leads.job_week(needs) if lead.is_bundle else None,
+        unopened=bool(without_working_member(session, [operator])),
     )
     return lead
 
@@ -436,6 +438,7 @@ def send_referral(
         reply_to=reply_to_of(actor),
         referral=referral,
         link=external_url("referrals.show", referral_id=referral.id),
+        unopened=bool(without_working_member(session, [partner])),
     )
     return referral
 
