@@ -16,6 +16,7 @@ from connectences.extensions import db
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import (
     AuditLog,
+    Candidate,
     Company,
     CompanyContact,
     Lead,
@@ -1317,3 +1318,55 @@ def test_an_unconfirmed_need_stopped_by_its_owner_tells_no_animateur(client):
     assert client.post(stop, data={"motif": "besoin_disparu"}).status_code == 302
     assert need_by_ref(waiting.ref).status == "abandonne"
     assert count(OutboxMessage) == mails_before
+
+
+def test_the_owner_is_told_which_structure_holds_their_need_and_who_filled_it(client):
+    need, space = _post_and_confirm(client)
+    f.load(
+        f.document(
+            operators=[f.operator(ref="ge", name="GE du Bassin")],
+            partners=[f.partner(ref="ml", name="Mission Locale du Bassin", kind="mission_locale")],
+            candidates=[f.candidate(ref="cv-placee")],
+        )
+    )
+    workflows.transition(db.session, need, NEED, "qualifie")
+    lead = send_lead(db.session, needs=[need], operator=by_ref(Operator, "ge"))
+    db.session.commit()
+    # Whom to expect a call from, named: not "a structure".
+    assert "Confié à GE du Bassin (groupement d'employeurs), qui va vous contacter" in page_text(
+        client.get(space)
+    )
+    leads.refuse(db.session, lead, "pas_de_candidat")
+    db.session.commit()
+    page = page_text(client.get(space))
+    assert "GE du Bassin" not in page  # refused: it holds the need no more
+    referral = send_referral(db.session, need=need, partner=by_ref(Partner, "ml"))
+    db.session.commit()
+    assert "Transmis à Mission Locale du Bassin, qui va vous contacter" in page_text(
+        client.get(space)
+    )
+    leads.take_charge(db.session, referral)
+    leads.close_referral(db.session, referral, "Pas de jeune disponible")
+    workflows.transition(db.session, need, NEED, "en_recherche")
+    db.session.commit()
+    lead = send_lead(
+        db.session,
+        needs=[need],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "cv-placee")],
+    )
+    leads.accept(db.session, lead)
+    leads.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "cv-placee"),
+        needs=[need],
+        hours_per_week=need.hours_per_week,
+        contract=need.contract,
+        start_date=local_today() + timedelta(days=10),
+    )
+    db.session.commit()
+    start = (local_today() + timedelta(days=10)).strftime("%d/%m/%Y")
+    assert f"Pourvu : une personne commence le {start}, recrutée par GE du Bassin" in page_text(
+        client.get(space)
+    )

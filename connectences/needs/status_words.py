@@ -9,8 +9,19 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, or_, select
 
 from connectences import vocab
-from connectences.models import Transition, User
-from connectences.workflows import NEED, NEED_FINAL, NeedState
+from connectences.clock import local_today
+from connectences.models import (
+    Lead,
+    LeadNeed,
+    Operator,
+    Partner,
+    Placement,
+    PlacementNeed,
+    Referral,
+    Transition,
+    User,
+)
+from connectences.workflows import LEAD_LIVE, NEED, NEED_FINAL, REFERRAL_LIVE, NeedState
 
 # What each need status means for the company, in its own words.
 NEED_STATUS_FOR_COMPANY: dict[str, str] = {
@@ -54,16 +65,90 @@ def unattached_owner(need) -> bool:
     return bool(need.owner_unattached)
 
 
-def status_for_company(need, stops: dict[int, OwnerStop] | None = None) -> str:
+def status_for_company(
+    need, stops: dict[int, OwnerStop] | None = None, holders: dict[int, str] | None = None
+) -> str:
     """The plain-words sentence telling the owner where ``need`` stands (``stops``:
-    :func:`owner_stops` of the needs listed, so that a need they stopped says so)."""
+    :func:`owner_stops` of the needs listed, so that a need they stopped says so;
+    ``holders``: :func:`owner_holders` of them, so that the owner knows whom to expect
+    a call from)."""
     if awaiting_owner(need):
         return AWAITING_CONFIRMATION
     if unattached_owner(need) and need.status not in NEED_FINAL:
         return AWAITING_ATTACHMENT
     if stops and need.id in stops:
         return OWNER_STOPPED
+    if holders and need.id in holders:
+        return holders[need.id]
     return NEED_STATUS_FOR_COMPANY.get(need.status, need.status)
+
+
+# --- who holds a need, told to its owner ------------------------------------------------
+
+
+def _names(rows) -> dict[int, list[str]]:
+    named: dict[int, list[str]] = {}
+    for need_id, name, *_ in rows:
+        if name not in named.setdefault(need_id, []):
+            named[need_id].append(name)
+    return named
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} et {names[-1]}"
+
+
+def owner_holders(session, needs: Sequence) -> dict[int, str]:
+    """The sentence naming who holds each of ``needs`` now, for the owner: need id ->
+    "Confié à GE Bassin Emploi (groupement d'employeurs), qui va vous contacter" for a
+    need a live lead holds, "Transmis à Mission Locale..., qui va vous contacter" for
+    one a live referral holds, "Pourvu : une personne commence (or a commencé) le...,
+    recrutée par..." for one a placement still running filled. A need held by nobody named is left
+    out (:data:`NEED_STATUS_FOR_COMPANY` says it). Three statements at most, whatever
+    the number of needs."""
+    by_status: dict[str, list[int]] = {}
+    for need in needs:
+        by_status.setdefault(need.status, []).append(need.id)
+    said: dict[int, str] = {}
+    if proposed := by_status.get(NeedState.PROPOSE):
+        rows = session.execute(
+            select(LeadNeed.need_id, Operator.name, Operator.kind)
+            .join(Lead, Lead.id == LeadNeed.lead_id)
+            .join(Operator, Operator.id == Lead.operator_id)
+            .where(LeadNeed.need_id.in_(proposed), Lead.status.in_(LEAD_LIVE))
+            .order_by(Lead.id)
+        ).all()
+        kinds = {name: vocab.label(vocab.OPERATOR_KINDS, kind) for _, name, kind in rows}
+        for need_id, names in _names(rows).items():
+            shown = [f"{name} ({kinds[name][:1].lower()}{kinds[name][1:]})" for name in names]
+            said[need_id] = f"Confié à {_joined(shown)}, qui va vous contacter"
+    if referred := by_status.get(NeedState.REORIENTE):
+        rows = session.execute(
+            select(Referral.need_id, Partner.name)
+            .join(Partner, Partner.id == Referral.partner_id)
+            .where(Referral.need_id.in_(referred), Referral.status.in_(REFERRAL_LIVE))
+            .order_by(Referral.id)
+        ).all()
+        for need_id, names in _names(rows).items():
+            said[need_id] = f"Transmis à {_joined(names)}, qui va vous contacter"
+    if filled := by_status.get(NeedState.POURVU):
+        rows = session.execute(
+            select(PlacementNeed.need_id, Operator.name, Placement.start_date)
+            .join(Placement, Placement.id == PlacementNeed.placement_id)
+            .join(Lead, Lead.id == Placement.lead_id)
+            .join(Operator, Operator.id == Lead.operator_id)
+            .where(PlacementNeed.need_id.in_(filled), Placement.ended_on.is_(None))
+            .order_by(Placement.start_date)
+        ).all()
+        starts = {need_id: start for need_id, _, start in rows}
+        today = local_today()
+        for need_id, names in _names(rows).items():
+            start = starts[need_id]
+            begins = "a commencé" if start <= today else "commence"
+            said[need_id] = (
+                f"Pourvu : une personne {begins} le {start:%d/%m/%Y}, recrutée par {_joined(names)}"
+            )
+    return said
 
 
 # --- a need its owner stopped -----------------------------------------------------------

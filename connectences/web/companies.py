@@ -12,7 +12,7 @@ from connectences.accounts.scope import may_open_company
 from connectences.extensions import db
 from connectences.models import Commune
 from connectences.needs import register
-from connectences.needs.status_words import owner_stops
+from connectences.needs.status_words import owner_holders, owner_stops
 from connectences.web.access import guard_blueprint
 from connectences.web.need_public import company_sections
 from connectences.web.owner_edit import edit_page, owner_row
@@ -29,9 +29,10 @@ def index():
     ids = [company.id for company in companies]
     needs_by_company: dict[int, list[dict]] = {company_id: [] for company_id in ids}
     needs = register.needs_of_companies(db.session, ids, current_user.id)
-    stops = owner_stops(db.session, needs)
+    stops, holders = owner_stops(db.session, needs), owner_holders(db.session, needs)
     for need in needs:
-        needs_by_company[need.company_id].append(owner_row(db.session, need, stops))
+        row = owner_row(db.session, need, stops, holders)
+        needs_by_company[need.company_id].append(row)
     communes = {
         commune.insee: commune.name
         for commune in db.session.scalars(

@@ -30,7 +30,12 @@ from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
 from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register
-from connectences.needs.status_words import awaiting_owner, owner_stops, unattached_owner
+from connectences.needs.status_words import (
+    awaiting_owner,
+    owner_holders,
+    owner_stops,
+    unattached_owner,
+)
 from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
@@ -456,7 +461,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
     author typed only: the space tells them nothing stored about a company they may have
     no part in (its name, its commune). Those the animateur is checking say so."""
     sections: dict[tuple[int, bool], dict] = {}
-    stops = owner_stops(db.session, needs)
+    stops, holders = owner_stops(db.session, needs), owner_holders(db.session, needs)
     for need in needs:
         unattached = not register.followed_as_company_own(need)
         section = sections.setdefault(
@@ -471,7 +476,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
         )
         if unattached_owner(need) and not awaiting_owner(need):
             section["checking"] = True
-        section["needs"].append(owner_row(db.session, need, stops))
+        section["needs"].append(owner_row(db.session, need, stops, holders))
     insees = {s["company"].commune for s in sections.values() if not s["unattached"]}
     names = {
         insee: name

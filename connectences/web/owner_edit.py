@@ -62,14 +62,15 @@ def owner_fields_context(need: Need | None = None) -> dict:
     }
 
 
-def owner_row(session, need: Need, stops: dict) -> dict:
+def owner_row(session, need: Need, stops: dict, holders: dict) -> dict:
     """A need as its owner's list shows it: its plain-words status (``stops``: the
-    owners' stops of the list, ``status_words.owner_stops``) and what they may do with
-    it (stop it, correct it, or write to the animateur about it)."""
+    owners' stops of the list, ``status_words.owner_stops``; ``holders``: who holds
+    each, ``status_words.owner_holders``) and what they may do with it (stop it,
+    correct it, or write to the animateur about it)."""
     editable = owner_may_edit(session, need)
     return {
         "need": need,
-        "words": status_for_company(need, stops),
+        "words": status_for_company(need, stops, holders),
         "stoppable": owner_may_stop(need),
         "editable": editable,
         "writable": not editable and owner_may_write(session, need),
