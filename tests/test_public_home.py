@@ -56,6 +56,20 @@ def test_home_shows_the_three_actions_the_people_and_the_next_events(client, aut
     assert "J+40" not in main and past.title not in main
 
 
+def test_the_home_leads_an_owner_who_already_sent_a_need_to_their_follow_up_link(client):
+    html = html_of(client.get("/"))
+    # One link per kind of space: an owner is not sent to the CV space's form.
+    assert (
+        'href="/entreprise/lien">Vous avez exprimé un besoin : recevoir le lien de suivi</a>'
+        in html
+    )
+    assert (
+        'href="/mon-cv/lien">Vous avez déposé votre CV : recevoir le lien vers votre espace</a>'
+        in html
+    )
+    assert "Déjà inscrit" not in html
+
+
 def test_without_an_animateur_phone_the_home_gives_the_team_phone(app, client):
     text = page_text(client.get("/"))
     assert app.config["CONTACT_TEAM"] in text and app.config["CONTACT_PHONE"] in text
