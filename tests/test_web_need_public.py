@@ -39,6 +39,7 @@ from tests.helpers import (
     count,
     error_of,
     html_of,
+    main_of,
     need_by_ref,
     page_text,
     resolve_link_requests,
@@ -1370,3 +1371,17 @@ def test_the_owner_is_told_which_structure_holds_their_need_and_who_filled_it(cl
     assert f"Pourvu : une personne commence le {start}, recrutée par GE du Bassin" in page_text(
         client.get(space)
     )
+
+
+def test_both_spaces_tell_the_owner_how_to_reach_the_team_in_one_tap(app, client, auth):
+    need, space = _post_and_confirm(client)
+    phone = app.config["CONTACT_PHONE"]
+    tel = f'href="tel:{phone.replace(" ", "")}">{phone}</a>'
+    callback = 'href="/etre-rappele">demander à être rappelé</a>'
+    shown = main_of(client.get(space))
+    assert tel in shown and callback in shown
+    assert "répondre à l'e-mail que vous avez reçu" in shown
+    owner = app.test_client()
+    auth.login("company", client=owner)
+    area = main_of(owner.get("/entreprise"))
+    assert "Une question ?" in area and tel in area and callback in area
