@@ -289,6 +289,34 @@ def test_an_officer_reads_the_past_at_the_end_of_a_month_only(app, territory, au
     assert staff.get(f"{base}/communes.csv?au=2026-05-15").status_code == 200
 
 
+def test_an_officer_s_wrong_date_points_to_the_list_of_months(app, territory, auth):
+    """An officer chooses a month end in a list: a refused date told them to choose "un
+    jour dans le calendrier", which their page does not have."""
+    base = f"/territoire/intercommunalites/{factories.COBAS}"
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    for bad, reason in (
+        ("0001-01-01", "Date invalide : « 0001-01-01 » est hors des dates possibles"),
+        ("9999-12-31", "Date invalide : « 9999-12-31 » est hors des dates possibles"),
+        ("2026-02-30", "Date invalide : « 2026-02-30 » n'existe pas dans le calendrier"),
+        ("9" * 4000, "n'est pas une date"),
+        ("2099-01-31", "L'observatoire ne prévoit pas."),
+        ("1999-12-31", "Les chiffres commencent en l'an 2000."),
+    ):
+        shown = page(officer, f"{base}?au={bad}")
+        assert reason in shown and 'aria-invalid="true"' in shown, bad
+        assert "Choisissez un mois dans la liste." in shown, bad
+        assert "Choisissez un jour" not in shown, bad
+    # The staff's field is a calendar: its advice is unchanged.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    shown = page(staff, f"{base}?au=0001-01-01")
+    assert (
+        "Choisissez un jour dans le calendrier." in shown
+        and "Choisissez un mois dans la liste." not in shown
+    )
+
+
 def test_the_month_ends_offered_to_an_officer():
     from datetime import date
 

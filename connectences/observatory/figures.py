@@ -162,6 +162,8 @@ ERASED_PERSON = "p-effacee"
 
 # How many past month ends an officer is offered (as many as the trends' months).
 MONTH_ENDS_OFFERED = 24
+CALENDAR_ADVICE = "Choisissez un jour dans le calendrier."
+MONTH_LIST_ADVICE = "Choisissez un mois dans la liste."
 MONTH_END_ONLY = (
     "Pour protéger les petits nombres, une intercommunalité lit les chiffres passés à la "
     "fin d'un mois : choisissez un mois dans la liste."
@@ -191,12 +193,17 @@ def parse_day(
     subtraction. Views a month apart differ by a month's needs."""
     day, why = read_typed_date(value, "Date")
     if why is not None:
-        return None, f"{why} Choisissez un jour dans le calendrier."
+        # An officer's field is a list of month ends: no calendar to choose in.
+        return None, f"{why} {MONTH_LIST_ADVICE if month_end else CALENDAR_ADVICE}"
     if day is None:
         return None, None
     if day > today:
+        if month_end:
+            return None, f"L'observatoire ne prévoit pas. {MONTH_LIST_ADVICE}"
         return None, "Choisissez un jour passé ou aujourd'hui : l'observatoire ne prévoit pas."
     if day.year < 2000:
+        if month_end:
+            return None, f"Les chiffres commencent en l'an 2000. {MONTH_LIST_ADVICE}"
         return None, "Choisissez un jour à partir de l'an 2000."
     if day == today:
         return None, None
