@@ -289,6 +289,28 @@ def test_an_officer_reads_the_past_at_the_end_of_a_month_only(app, territory, au
     assert staff.get(f"{base}/communes.csv?au=2026-05-15").status_code == 200
 
 
+def test_an_officer_s_month_end_older_than_the_list_is_said_selected(app, territory, auth):
+    """A month end older than the months offered (a kept link) is read: the list showed
+    « Aujourd'hui » chosen over figures of years ago, and the sentence under it said « Aucun
+    besoin reçu pour l'instant » of a day long past."""
+    from connectences.clock import local_today
+
+    old = date(local_today().year - 3, 1, 31)
+    assert old not in figures.month_ends(local_today())
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    shown = page(officer, f"/territoire/intercommunalites/{factories.COBAS}?au={old.isoformat()}")
+    label = f"Fin janvier {old.year} ({old:%d/%m/%Y})"
+    assert f'<option value="{old.isoformat()}" selected>{label}</option>' in shown
+    assert shown.count(" selected>") == 2  # the period and this month end
+    assert f"Aucun besoin reçu au {old:%d/%m/%Y}." in shown
+    assert "pour l'instant" not in shown
+    in_12m = page(
+        officer, f"/territoire/intercommunalites/{factories.COBAS}?periode=12m&au={old.isoformat()}"
+    )
+    assert f"Aucun besoin reçu du {date(old.year - 1, 2, 1):%d/%m/%Y} au {old:%d/%m/%Y}." in in_12m
+
+
 def test_an_officer_s_wrong_date_points_to_the_list_of_months(app, territory, auth):
     """An officer chooses a month end in a list: a refused date told them to choose "un
     jour dans le calendrier", which their page does not have."""
