@@ -134,6 +134,28 @@ def test_the_figures_at_a_past_day_come_from_the_log(world, app, auth):
         assert "<dt>Besoins reçus</dt><dd>5</dd>" in shown  # today's figures instead
 
 
+def test_the_workbook_at_a_past_day_says_that_day_included(world, app, auth):
+    # The figures at 31 March count up to the midnight after it: the first sheet said
+    # "jusqu'au 01/04/2026 00:00", read as the 1 April counted, unlike the page.
+    staff = app.test_client()
+    auth.login("animateur", client=staff)
+    about = _sheets(staff.get(f"{EXACT}/observatoire.xlsx?periode=3m&au=2026-03-31"))
+    assert about["Observatoire"][2] == (
+        "Besoins reçus",
+        "depuis 01/01/2026, jusqu'au 31/03/2026 inclus",
+    )
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    about = _sheets(officer.get(f"{EXACT}/observatoire.xlsx?au=2026-03-31"))
+    assert about["Observatoire"][2] == (
+        "Besoins reçus",
+        "depuis le début, jusqu'au 31/03/2026 inclus",
+    )
+    # Today's figures say the moment they were computed.
+    now = _sheets(staff.get(f"{EXACT}/observatoire.xlsx"))["Observatoire"][2][1]
+    assert now.startswith("depuis le début, jusqu'au ") and not now.endswith("inclus")
+
+
 def test_a_figure_s_unit_is_in_its_export_header(world, app, auth):
     # The page prints "12,5 j" and "40 %"; the exports hold bare numbers (a spreadsheet
     # computes with them) and said nothing else: "49,4" under "Délai médian depuis la

@@ -5,6 +5,7 @@ officer's export holds "secret" where the page does."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import time, timedelta
 
 from connectences.clock import LOCAL_TZ
 from connectences.observatory.present import Shown
@@ -54,9 +55,15 @@ def workbook(shown: Shown) -> bytes:
     are, then a sheet per table with its explanation under it."""
     seen = shown.seen
     since = seen.since.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") if seen.since else "le début"
-    until = seen.until.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    until = seen.until.astimezone(LOCAL_TZ)
+    if until.time() == time():
+        # Figures at a past day end at the midnight after it (``figures.end_of_day``):
+        # "jusqu'au 01/04/2026 00:00" was read as the 1 April included.
+        until_text = f"{(until - timedelta(days=1)).strftime('%d/%m/%Y')} inclus"
+    else:
+        until_text = until.strftime("%d/%m/%Y %H:%M")
     about = [
         ["Intercommunalité", seen.name],
-        ["Besoins reçus", f"depuis {since}, jusqu'au {until}"],
+        ["Besoins reçus", f"depuis {since}, jusqu'au {until_text}"],
     ]
     return tables_workbook("Observatoire", about, shown.tables, exact=shown.exact)
