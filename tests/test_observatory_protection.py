@@ -456,6 +456,30 @@ def test_the_needs_still_open_minus_the_open_steps_give_no_closed_step_back():
     assert _value(issues, "En attente de l'animateur (à qualifier)").hidden
 
 
+def test_the_needs_still_open_hidden_in_the_whole_view_hide_in_a_shorter_period():
+    """« En cours » counts every need open at the end, whatever the period: the same
+    figure in each period's view. The whole view hides it (with the open steps, it gives
+    the one re-oriented need back from the total), but the 3 months' view, whose steps
+    count only its own needs, showed it: 21 received minus 20 open gave the re-oriented
+    need back all the same."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    _open_but_one_reoriented()
+    for i in range(5):  # older than the 3 months: in the whole view only
+        company = observatory_world._company(f"old{i}", factories.ARCACHON, "56.10A", 3)
+        db.session.flush()
+        observatory_world._need(company, "M1203", 7, "2025-10-10")
+    db.session.commit()
+    whole = _protected("tout", now)
+    assert _value(whole["etapes"], "Total").text == "21"
+    assert _value(whole["etapes"], "Réorienté vers un partenaire").hidden
+    assert _value(whole["bref"], "Besoins en cours à la fin de la période").hidden
+    three_months = _protected("3m", now)
+    assert _value(three_months["bref"], "Besoins reçus").text == "16"
+    assert _value(three_months["bref"], "Besoins en cours à la fin de la période").hidden
+    # Unseen, the steps of every need shape the protection and are never shown.
+    assert "etapes_toutes" not in three_months
+
+
 def test_a_figure_hidden_in_one_table_hides_wherever_it_is_shown():
     """The steps hide 6 placed needs beside 1 re-oriented (13 - 6 would give it back);
     the headline's « 6 placed », the same figure, would have given it back all the same."""

@@ -497,6 +497,9 @@ class Observatory:
     by_status: dict[str, int] = field(default_factory=dict)
     # The sums across tables that the protection of small numbers must see (``Link``).
     links: list[Link] = field(default_factory=list)
+    # Tables the protection weighs but the view never shows: a shorter period's
+    # « en cours » is the whole view's, which the steps of every need bind (``_links``).
+    unshown: list[Table] = field(default_factory=list)
 
     @property
     def tables(self) -> list[Table]:
@@ -695,6 +698,7 @@ def _figures_between(
         first_need_at=first,
         sections=sections,
         links=_links(sections, facts, all_needs, since, until),
+        unshown=[] if len(facts) == len(all_needs) else [_every_need_steps(all_needs, until)],
         total=len(facts),
         companies=len({f.company for f in facts}),
         hours_per_week=sum(f.hours for f in facts),
@@ -730,21 +734,23 @@ def _links(sections, facts, all_needs, since, until) -> list[Link]:
         if since is None:  # every need placed was received within the trends' months
             links.append(Link(("bref", "Besoins pourvus", 0), months_of(2)))
     # The needs open at the end count every need received, whatever the period: they add
-    # up to the steps' open rows when the period holds every need.
-    if len(facts) == len(all_needs):
-        open_rows = tuple(
-            ("etapes", label, 0) for key, label in NEED_STATUSES.items() if key in OPEN_STATES
+    # up to the open rows of the steps of every need, the view's own when the period holds
+    # every need, else unseen ones (``Observatory.unshown``): the whole view hid « en
+    # cours » beside a re-oriented need, and the 3 months' view showed the same figure.
+    steps = "etapes" if len(facts) == len(all_needs) else EVERY_NEED_STEPS
+    open_rows = tuple(
+        (steps, label, 0) for key, label in NEED_STATUSES.items() if key in OPEN_STATES
+    )
+    closed_rows = tuple(
+        (steps, label, 0) for key, label in NEED_STATUSES.items() if key not in OPEN_STATES
+    )
+    links.append(Link(("bref", "Besoins en cours à la fin de la période", 0), open_rows))
+    links.append(
+        Link(
+            (steps, "Total", 0),
+            (("bref", "Besoins en cours à la fin de la période", 0), *closed_rows),
         )
-        closed_rows = tuple(
-            ("etapes", label, 0) for key, label in NEED_STATUSES.items() if key not in OPEN_STATES
-        )
-        links.append(Link(("bref", "Besoins en cours à la fin de la période", 0), open_rows))
-        links.append(
-            Link(
-                ("etapes", "Total", 0),
-                (("bref", "Besoins en cours à la fin de la période", 0), *closed_rows),
-            )
-        )
+    )
     # A ROME domain's needs and hours add up to those of its jobs: without it,
     # « Support à l'entreprise » 7 beside « Secrétariat » 5 gave the hidden « Comptabilité »
     # 2 back. The domains whose jobs « Autres » groups add up, together, to their jobs'
@@ -807,6 +813,15 @@ def _headline(facts, all_needs, pooled, until) -> Table:
         "même poste ; « en cours » : besoins reçus à n'importe quelle date, pas encore "
         "pourvus, réorientés ni abandonnés à la fin de la période.",
     )
+
+
+# The key of the steps of every need, which a shorter period's protection weighs unseen.
+EVERY_NEED_STEPS = "etapes_toutes"
+
+
+def _every_need_steps(all_needs, until) -> Table:
+    """The steps of every need at the end, whatever the period (``Observatory.unshown``)."""
+    return replace(_status_table(all_needs, until), key=EVERY_NEED_STEPS)
 
 
 def _status_table(facts, until) -> Table:

@@ -48,8 +48,9 @@ def present(seen: Observatory, *, exact: bool) -> Shown:
     if not exact:
         # Protected together: a figure one table hides must not be read in another, nor
         # worked out from a sum that another table shows (``tables.protect_view``).
+        # The unshown tables (``Observatory.unshown``) weigh in, and are shown nowhere.
         read = [table for table in seen.tables if not table.staff_only]
-        protected = {table.key: table for table in protect_view(read, seen.links)}
+        protected = {table.key: table for table in protect_view([*read, *seen.unshown], seen.links)}
     sections = []
     for section in seen.sections:
         if exact:
