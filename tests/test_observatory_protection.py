@@ -439,6 +439,40 @@ def test_a_period_s_needs_minus_its_months_shown_give_no_hidden_month_back():
         assert len(frozenset().union(*(c.members for c in gone))) >= 5
 
 
+def test_the_months_hide_alike_in_every_period_s_view():
+    """The trends' months are the same in every period's view; each view settled only its
+    own sum. On 15 June, 6 needs in January, 3 in April, 7 in May, 8 in June: the whole
+    view hid January beside April, the 3 months' view hid May beside it and showed
+    January's 6; the whole's 24 minus 6, 7 and 8 gave April's 3 back."""
+    now = datetime(2026, 6, 15, 10, tzinfo=UTC)
+    for month, count in (
+        ("2026-01-10", 6),
+        ("2026-04-10", 3),
+        ("2026-05-10", 7),
+        ("2026-06-10", 8),
+    ):
+        for i in range(count):
+            company = observatory_world._company(f"m{month}-{i}", factories.ARCACHON, "56.10A", 3)
+            db.session.flush()
+            observatory_world._need(company, "M1203", 7, month)
+    db.session.commit()
+    views = {period: _protected(period, now) for period in figures.PERIODS}
+    assert _value(views["tout"]["bref"], "Besoins reçus").text == "24"
+    assert _value(views["3m"]["bref"], "Besoins reçus").text == "18"
+    for column in (0, 1):  # needs, and their hours
+        seen = {
+            period: [(r.label, r.cells[column].text) for r in shown["tendances"].rows]
+            for period, shown in views.items()
+        }
+        assert seen["tout"] == seen["12m"] == seen["3m"], column
+        april = dict(seen["tout"])["04/2026"]
+        assert april == "secret"
+        # Together the views hide at least two months, never April alone.
+        hidden = [label for label, text in seen["tout"] if text == "secret"]
+        assert len(hidden) >= 2 and "04/2026" in hidden
+    assert "periodes" not in views["3m"] and "periodes" not in views["tout"]
+
+
 def test_the_needs_still_open_minus_the_open_steps_give_no_closed_step_back():
     """15 companies' needs still new, 1 re-oriented: the steps hide the re-oriented one
     and, beside it, the 15 new; the headline's 15 needs still open, read against the

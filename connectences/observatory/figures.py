@@ -497,8 +497,9 @@ class Observatory:
     by_status: dict[str, int] = field(default_factory=dict)
     # The sums across tables that the protection of small numbers must see (``Link``).
     links: list[Link] = field(default_factory=list)
-    # Tables the protection weighs but the view never shows: a shorter period's
-    # « en cours » is the whole view's, which the steps of every need bind (``_links``).
+    # Tables the protection weighs but the view never shows: the figures shared by every
+    # period's view (« en cours », the trends' months) are bound by sums of the others
+    # (every need's steps, every period's needs: ``_links``).
     unshown: list[Table] = field(default_factory=list)
 
     @property
@@ -698,7 +699,10 @@ def _figures_between(
         first_need_at=first,
         sections=sections,
         links=_links(sections, facts, all_needs, since, until),
-        unshown=[] if len(facts) == len(all_needs) else [_every_need_steps(all_needs, until)],
+        unshown=[
+            _period_sums(all_needs, until),
+            *([] if len(facts) == len(all_needs) else [_every_need_steps(all_needs, until)]),
+        ],
         total=len(facts),
         companies=len({f.company for f in facts}),
         hours_per_week=sum(f.hours for f in facts),
@@ -718,21 +722,33 @@ def _links(sections, facts, all_needs, since, until) -> list[Link]:
     # hours, when none of the period's needs is older than the trends' first month.
     months = _months(until)
     window = datetime.combine(date(months[0][0], months[0][1] + 1, 1), time(), clock.LOCAL_TZ)
-    if all(f.created_at >= window for f in facts):
-        start = clock.local_date(since) if since is not None else None
-        rows = [
-            f"{m + 1:02d}/{y}"
+
+    def months_of(start: datetime | None, column: int) -> tuple:
+        first = clock.local_date(start) if start is not None else None
+        return tuple(
+            ("tendances", f"{m + 1:02d}/{y}", column)
             for y, m in months
-            if start is None or (y, m) >= (start.year, start.month - 1)
-        ]
+            if first is None or (y, m) >= (first.year, first.month - 1)
+        )
 
-        def months_of(column: int) -> tuple:
-            return tuple(("tendances", label, column) for label in rows)
-
-        links.append(Link(("bref", "Besoins reçus", 0), months_of(0)))
-        links.append(Link(("bref", "Heures de travail par semaine demandées", 0), months_of(1)))
+    if all(f.created_at >= window for f in facts):
+        links.append(Link(("bref", "Besoins reçus", 0), months_of(since, 0)))
+        links.append(
+            Link(("bref", "Heures de travail par semaine demandées", 0), months_of(since, 1))
+        )
         if since is None:  # every need placed was received within the trends' months
-            links.append(Link(("bref", "Besoins pourvus", 0), months_of(2)))
+            links.append(Link(("bref", "Besoins pourvus", 0), months_of(since, 2)))
+    # The trends are the same in every period's view: their months add up, unseen, to
+    # every period's needs (``Observatory.unshown``). Each view settled only its own sum:
+    # the whole view hid January beside April's 3 needs, the 3 months' view showed
+    # January, and the whole's total minus the months shown gave April back.
+    for key, (_label, length) in PERIODS.items():
+        start = period_start(until, length) if length else None
+        if all(f.created_at >= window for f in all_needs if start is None or f.created_at >= start):
+            links.append(Link((PERIOD_SUMS, key, 0), months_of(start, 0)))
+            links.append(Link((PERIOD_SUMS, key, 1), months_of(start, 1)))
+            if start is None:
+                links.append(Link((PERIOD_SUMS, key, 2), months_of(start, 2)))
     # The needs open at the end count every need received, whatever the period: they add
     # up to the open rows of the steps of every need, the view's own when the period holds
     # every need, else unseen ones (``Observatory.unshown``): the whole view hid « en
@@ -817,6 +833,26 @@ def _headline(facts, all_needs, pooled, until) -> Table:
 
 # The key of the steps of every need, which a shorter period's protection weighs unseen.
 EVERY_NEED_STEPS = "etapes_toutes"
+# The key of every period's needs, hours and needs placed, which every view weighs unseen.
+PERIOD_SUMS = "periodes"
+
+
+def _period_sums(all_needs, until) -> Table:
+    """Every period's needs received, their hours and those placed, at the end: the sums
+    the trends' months add up to in each period's view (``Observatory.unshown``)."""
+    rows = []
+    for key, (_label, length) in PERIODS.items():
+        start = period_start(until, length) if length else None
+        facts = [f for f in all_needs if start is None or f.created_at >= start]
+        placed = [f for f in facts if f.status == N.POURVU]
+        rows.append(Row(key, (_needs_cell(facts), _hours_cell(facts), _needs_cell(placed))))
+    return Table(
+        key=PERIOD_SUMS,
+        title="Besoins de chaque période",
+        columns=("Période", "Besoins reçus", "Heures", "Besoins pourvus"),
+        rows=tuple(rows),
+        explanation="",
+    )
 
 
 def _every_need_steps(all_needs, until) -> Table:
