@@ -161,6 +161,10 @@ REFERRAL_STATUSES: dict[str, str] = {
     "sans_suite": "Sans suite",
 }
 
+# The same states as a partner reads them: one it has not opened yet is new to it (its
+# inbox's « Nouvelles »), not « envoyée », a word of the animateur's side.
+PARTNER_REFERRAL_STATUSES: dict[str, str] = {**REFERRAL_STATUSES, "envoyee": "Nouvelle"}
+
 REFERRAL_REFUSAL_REASONS: dict[str, str] = {
     "hors_perimetre": "Hors de notre périmètre",
     "deja_suivi": "Entreprise déjà accompagnée",

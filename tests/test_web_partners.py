@@ -80,6 +80,23 @@ def test_each_partner_inbox_shows_only_its_own(client, auth, world, who, sees, h
     assert "Nouvelles (1)" in html
 
 
+def test_home_counts_the_referrals_opened_but_not_answered_as_still_to_take(client, auth, world):
+    """Opening a referral (to read it, to call later) marks it received: the home said
+    « 0 nouvelle réorientation à prendre en charge » while it still waited to be taken in
+    charge or refused, and named its state « envoyée » where the inbox says « Nouvelle »."""
+    auth.login("partner", org_ref="ft")
+    home = page_text(client.get("/partenaire"))
+    assert "1 réorientation à prendre en charge ou à refuser, dont 1 nouvelle." in home
+    assert "état : nouvelle" in home and "état : envoyée" not in home
+    client.get(f"/partenaire/reorientations/{world['ft']}")  # opened: received
+    home = page_text(client.get("/partenaire"))
+    assert "1 réorientation à prendre en charge ou à refuser." in home
+    assert "0 nouvelle" not in home and "état : reçue" in home
+    _post(client, f"/partenaire/reorientations/{world['ft']}/action", {"action": "prendre"})
+    home = page_text(client.get("/partenaire"))
+    assert "Aucune réorientation à prendre en charge ou à refuser." in home
+
+
 def test_inbox_shows_each_referral_as_a_card_in_plain_words(client, auth, world):
     auth.login("partner", org_ref="ft")
     response = client.get("/partenaire/reorientations")

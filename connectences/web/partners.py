@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from connectences.extensions import db
 from connectences.organisations import deactivated_since
-from connectences.vocab import REFERRAL_STATUSES
+from connectences.vocab import PARTNER_REFERRAL_STATUSES
 from connectences.web.access import guard_blueprint
 from connectences.web.navigation import add_nav
 from connectences.web.own_entry import own_entry_page
-from connectences.workflows import inboxes
+from connectences.workflows import ReferralState, inboxes
 
 bp = Blueprint("partners", __name__, url_prefix="/partenaire")
 guard_blueprint(bp, "partner")
@@ -30,10 +30,13 @@ def index():
         partner=partner,
         inactive_since=deactivated_since(db.session, partner),
         status_counts=[
-            (key, label, counts.get(key, 0)) for key, label in REFERRAL_STATUSES.items()
+            (key, label, counts.get(key, 0)) for key, label in PARTNER_REFERRAL_STATUSES.items()
         ],
+        # Waiting for the partner's answer (taken in charge, or refused): opened or not.
+        fresh=counts.get(ReferralState.ENVOYEE, 0),
+        waiting=counts.get(ReferralState.ENVOYEE, 0) + counts.get(ReferralState.RECUE, 0),
         referrals=referrals,
-        statuses=REFERRAL_STATUSES,
+        statuses=PARTNER_REFERRAL_STATUSES,
     )
 
 

@@ -79,7 +79,7 @@ def index():
         sections=sections,
         page_params=page_params,
         page_param_names=INBOX_PAGE_PARAMS,
-        statuses=vocab.REFERRAL_STATUSES,
+        statuses=vocab.PARTNER_REFERRAL_STATUSES,
         commune_label=territory.commune_label,
     )
 
@@ -105,7 +105,7 @@ def _render_show(referral: Referral, status: int = 200, *, sent=None, errors=Non
         allowed=REFERRAL.allowed(referral.status),
         ending=flow.ending(db.session, referral),
         show_contact=flow.referral_taken_on(referral),
-        statuses=vocab.REFERRAL_STATUSES,
+        statuses=vocab.PARTNER_REFERRAL_STATUSES,
         refusal_reasons=vocab.REFERRAL_REFUSAL_REASONS,
         vocab=vocab,
         commune_label=territory.commune_label,
