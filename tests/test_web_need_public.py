@@ -283,7 +283,12 @@ def test_an_existing_company_is_reused_and_never_changed_by_the_form(client):
     f.load(f.document(companies=[f.company(ref="c1", name="Vrai Nom", siret=f.make_siret(4242))]))
     response = client.post(
         "/exprimer-un-besoin",
-        data=_form(siret=f.make_siret(4242), company_name="Faux Nom", company_commune="Paris"),
+        data=_form(
+            siret=f.make_siret(4242),
+            company_name="Faux Nom",
+            company_commune="Paris",
+            confirm_outside="1",
+        ),
     )
     assert response.status_code == 302
     company = db.session.scalars(select(Company)).one()
@@ -323,6 +328,7 @@ def test_a_stranger_typing_a_known_siret_does_not_post_for_the_company(app, clie
         company_name="Société Pirate",
         company_commune="Paris",
         owner_email="attacker@evil.example",
+        confirm_outside="1",
     )
     assert need.company_id == company.id and need.owner_unattached
     # The real owner is never asked to confirm it, nor shown it as theirs.

@@ -19,6 +19,7 @@ from connectences.clock import local_today
 from connectences.content.resources import suggestions_for
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
+from connectences.needs import territory_edge
 from connectences.needs.status_words import owner_stops, status_label
 from connectences.prospection import companies as directory
 from connectences.prospection import contact_rights, naf
@@ -217,6 +218,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
     )
     context = {
         "company": company,
+        "outside_flag": territory_edge.staff_flag(company.commune),
         "contacts": contacts.items,
         "contacts_pagination": contacts,
         "page_params": page_params,

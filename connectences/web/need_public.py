@@ -29,7 +29,7 @@ from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
 from connectences.models import Commune, Need
-from connectences.needs import form_rules, links, register
+from connectences.needs import form_rules, links, register, territory_edge
 from connectences.needs.status_words import (
     awaiting_owner,
     owner_holders,
@@ -128,7 +128,13 @@ def _space_owner_data(token: str, ref: str | None) -> dict:
     return {}
 
 
-def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int = 200):
+def _render_form(
+    data: dict,
+    errors: dict,
+    duplicate: bool = False,
+    status: int = 200,
+    outside: str | None = None,
+):
     # An error about no field ("_", the sender's limit) comes first.
     ordered = sorted(
         errors.items(),
@@ -141,6 +147,10 @@ def _render_form(data: dict, errors: dict, duplicate: bool = False, status: int 
             errors=errors,
             error_list=ordered,
             duplicate=duplicate,
+            # The need's place is outside the Pays: what becomes of it, to send anyway.
+            outside=outside,
+            # A box ticked already (the other warning shown alone) is kept as it was.
+            confirmed_duplicate=request.form.get("confirm_duplicate") == "1",
             # A company owner's login confirms their need (``register.confirmed_by_login``).
             login_email=current_user.email
             if current_user.is_authenticated and current_user.role == "company"
@@ -269,9 +279,16 @@ def _checked(data: dict):
     duplicates = register.duplicates_for_owner(
         db.session, getattr(company, "id", None), values["title"], values["owner_email"]
     )
-    if duplicates and request.form.get("confirm_duplicate") != "1":
+    duplicate = bool(duplicates) and request.form.get("confirm_duplicate") != "1"
+    # The place of the work as typed (the stored company's commune is not told to whoever
+    # types its SIRET): outside the Pays, what becomes of the need is said before it is sent.
+    outside = None
+    if request.form.get("confirm_outside") != "1":
+        place = values["commune"] or values["company_commune"]
+        outside = territory_edge.owner_notice(db.session, place)
+    if duplicate or outside:
         # Pointed out before anything is written; the owner decides.
-        return None, _render_form(data, {}, duplicate=True, status=409)
+        return None, _render_form(data, {}, duplicate=duplicate, outside=outside, status=409)
     return values, None
 
 
@@ -286,7 +303,15 @@ def _typed_company(values: dict) -> tuple[str, str] | None:
     return values["company_name"], values["company_commune"]
 
 
+def _owner_notice(need: Need, company: tuple[str, str] | None) -> str | None:
+    """What the need's author is told when its work happens outside the Pays
+    (``territory_edge.owner_notice``): its own commune, else the company's as they typed
+    it (never the stored company's, which whoever types a SIRET is not told)."""
+    return territory_edge.owner_notice(db.session, need.commune or (company or (None, None))[1])
+
+
 def _sent_page(need: Need, data: dict):
+    company = _typed_company(form_rules.check_company(data).values)
     if need.owner_confirmed_at is not None and register.confirmed_by_login(
         current_user if current_user.is_authenticated else None, need.owner_email
     ):
@@ -296,11 +321,12 @@ def _sent_page(need: Need, data: dict):
             "et vous appellera.",
             "success",
         )
+        if notice := _owner_notice(need, company):
+            flash(notice, "info")
         return redirect(url_for("companies.index"))
     # The address stays out of the URL (history, logs, referrers): the session keeps
     # which need was just sent, for a few minutes and this page only (``just_sent``), so
     # that a mistyped address can be corrected, by its author and nobody after them.
-    company = _typed_company(form_rules.check_company(data).values)
     just_sent.remember(SENT_KEY, need=need.id, company=list(company) if company else None)
     return redirect(url_for("need_public.sent"))
 
@@ -327,6 +353,7 @@ def _send_confirmation(need: Need, company: tuple[str, str] | None) -> None:
         link=external_url("need_public.confirm", token=token),
         days=links.confirm_days(),
         reply_to=register.reply_to_for(db.session, need),
+        outside=_owner_notice(need, company),
     )
 
 
@@ -372,6 +399,7 @@ def sent():
         typed=typed,
         error=error,
         days=links.confirm_days(),
+        outside=_owner_notice(need, company) if need else None,
     ), status
 
 
@@ -426,11 +454,13 @@ def confirm(token: str):
 
 
 def _confirm_page(need: Need, company: dict | None, token: str):
+    typed = (company["company_name"], company["company_commune"]) if company else None
     return render_template(
         "needs/public_confirm.html",
         need=need,
         company_name=company["company_name"] if company else None,
         token=token,
+        outside=_owner_notice(need, typed),
     )
 
 

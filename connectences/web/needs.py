@@ -22,7 +22,7 @@ from connectences.matching import matches as matching
 from connectences.matching.filters import MATCH_LIMITS, MatchFilters, need_matches
 from connectences.matching.routing import route_among
 from connectences.models import Company, Need, Visit, utcnow
-from connectences.needs import board, form_rules, moves, register
+from connectences.needs import board, form_rules, moves, register, territory_edge
 from connectences.needs.listed import ListedNeed, listed_needs
 from connectences.needs.owner_edit import holds_now
 from connectences.needs.status_words import (
@@ -545,6 +545,7 @@ def _render_show(
         levels=vocab.LEVELS,
         days=days_label,
         commune_label=territory.commune_label,
+        outside_flag=territory_edge.staff_flag(need.place),
         awaiting=awaiting_owner(need),
         unattached=unattached_owner(need),
         qualifiable=register.may_qualify(need),
