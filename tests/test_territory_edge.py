@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectences.extensions import db
 from connectences.models import Company, Need, OutboxMessage
 from connectences.needs import territory_edge
 from tests import factories as f
-from tests.helpers import count, main_of, make_company
+from tests.helpers import count, mails_to, main_of, make_company
 
 BORDEAUX = "33063"
 BORDEAUX_METROPOLE = "243300316"
@@ -27,11 +27,7 @@ def _written() -> tuple[int, ...]:
 
 def _last_mail(email: str) -> OutboxMessage:
     db.session.expire_all()
-    return db.session.scalars(
-        select(OutboxMessage)
-        .where(func.lower(OutboxMessage.to) == email.lower())
-        .order_by(OutboxMessage.id.desc())
-    ).first()
+    return mails_to(email)[-1]
 
 
 def _confirm_path(email: str) -> str:
