@@ -139,3 +139,19 @@ def test_the_staff_see_the_flag_on_the_company_and_the_need_pages(client, auth):
     assert flag in main_of(client.get("/animateur/besoins/n-out"))
     assert flag in main_of(client.get("/animateur/besoins/n-away"))
     assert "Hors du territoire" not in main_of(client.get("/animateur/besoins/n-in"))
+
+
+def test_an_owner_moving_their_need_outside_the_pays_is_told_on_saving(client):
+    from tests.test_owner_edit import _edit_link, _filled
+    from tests.test_web_need_public import _post_and_confirm
+
+    need, space = _post_and_confirm(client)
+    edit = _edit_link(client, space, need)
+    data = _filled(client.get(edit))
+    assert client.post(edit, data={**data, "hours_per_week": "20"}).status_code == 302
+    assert "n&#39;en fait pas partie" not in client.get(space).get_data(as_text=True)
+    assert (
+        client.post(edit, data={**_filled(client.get(edit)), "commune": "Bordeaux"}).status_code
+        == 302
+    )
+    assert "Bordeaux (33000) n&#39;en fait pas partie" in client.get(space).get_data(as_text=True)

@@ -11,7 +11,7 @@ from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Need
-from connectences.needs import form_rules
+from connectences.needs import form_rules, territory_edge
 from connectences.needs.moves import OWNER_TEXT_MAX, owner_may_stop
 from connectences.needs.owner_edit import (
     edit_by_owner,
@@ -162,6 +162,11 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
                             "success",
                         )
                         tell_communes_recorded(data.get("commune"))
+                        # The place typed (never the stored company's, see need_public).
+                        if "commune" in changed and (
+                            notice := territory_edge.owner_notice(db.session, need.commune)
+                        ):
+                            flash(notice, "info")
                     else:
                         flash("Vous n'avez rien changé : le besoin reste tel quel.", "info")
                     return redirect(back)
