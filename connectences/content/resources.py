@@ -131,11 +131,17 @@ def published(
     return rows[:limit] if limit else list(rows)
 
 
+# Suggestions on a company owner's home (their account, their signed link's space): a
+# busy owner reads a few, the animateur's page of the company lists more.
+OWNER_SUGGESTIONS = 3
+
+
 def suggestions_for(
     session: Session, company: Company, *, today: date | None = None, limit: int = 5
 ) -> list[Resource]:
     """The public resources that fit the company's profile, the most specific first
-    (shown to the animateur on the company's page before a visit)."""
+    (shown to the animateur on the company's page before a visit, and the first
+    ``OWNER_SUGGESTIONS`` to the company's owner on their home)."""
     profile = CompanyProfile.of(company)
     fitting = [r for r in published(session, today=today) if fits(r, profile)]
     fitting.sort(key=lambda r: (-_precision(r, profile), r.valid_until, r.id))

@@ -9,6 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences.accounts.scope import may_open_company
+from connectences.clock import local_today
+from connectences.content.resources import OWNER_SUGGESTIONS, suggestions_for
 from connectences.extensions import db
 from connectences.models import Commune
 from connectences.needs import register
@@ -40,9 +42,15 @@ def index():
         )
     }
     elsewhere = register.needs_sent_elsewhere(db.session, ids, current_user)
+    today = local_today()
     return render_template(
         "companies/index.html",
         companies=companies,
+        # The public resources that fit each company (the animateur's suggestions, fewer).
+        suggested={
+            company.id: suggestions_for(db.session, company, today=today, limit=OWNER_SUGGESTIONS)
+            for company in companies
+        },
         needs_by_company=needs_by_company,
         communes=communes,
         # Sent from this account for a company it is not attached to: apart, as the

@@ -25,6 +25,7 @@ from connectences import accounts, submissions, territory
 from connectences.accounts import link_requests, throttle
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, valid_email
+from connectences.content.resources import OWNER_SUGGESTIONS, suggestions_for
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
@@ -533,10 +534,21 @@ def space(token: str):
     except links.LinkError as error:
         return _refuse_link(error, "space")
     needs = register.needs_for_owner_email(db.session, email)
+    sections = company_sections(needs)
+    today = local_today()
     response = render_template(
         "needs/owner_space.html",
         email=email,
-        sections=company_sections(needs),
+        sections=sections,
+        # The public resources that fit each company the space shows as the owner's own
+        # (nothing drawn from a company whose author is not attached to it).
+        suggested={
+            section["company"].id: suggestions_for(
+                db.session, section["company"], today=today, limit=OWNER_SUGGESTIONS
+            )
+            for section in sections
+            if not section["unattached"]
+        },
         token=token,
     )
     # The link is the key: keep the page out of caches. The app-wide Referrer-Policy
