@@ -103,6 +103,12 @@ def test_the_duplicate_and_the_territory_are_asked_together_and_each_box_is_kept
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert '<input type="hidden" name="confirm_duplicate" value="1">' in page
+    # And the other way round.
+    response = client.post("/exprimer-un-besoin", data={**again, "confirm_outside": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert 'id="confirm_outside"' not in page and 'id="confirm_duplicate"' in page
+    assert '<input type="hidden" name="confirm_outside" value="1">' in page
     response = client.post(
         "/exprimer-un-besoin", data={**again, "confirm_duplicate": "1", "confirm_outside": "1"}
     )

@@ -152,6 +152,7 @@ def _render_form(
             outside=outside,
             # A box ticked already (the other warning shown alone) is kept as it was.
             confirmed_duplicate=request.form.get("confirm_duplicate") == "1",
+            confirmed_outside=request.form.get("confirm_outside") == "1",
             # A company owner's login confirms their need (``register.confirmed_by_login``).
             login_email=current_user.email
             if current_user.is_authenticated and current_user.role == "company"
