@@ -156,6 +156,22 @@ def test_the_workbook_at_a_past_day_says_that_day_included(world, app, auth):
     assert now.startswith("depuis le début, jusqu'au ") and not now.endswith("inclus")
 
 
+def test_a_download_at_a_past_day_is_named_by_that_day(world, app, auth):
+    # Named by the day it was downloaded, a file of figures at 31 March read as today's.
+    from connectences.clock import local_today
+
+    officer = app.test_client()
+    auth.login("territoire", client=officer)
+    for path, name in (
+        ("observatoire.xlsx", "observatoire-ca-bassin-d-arcachon-sud-cobas-2026-03-31.xlsx"),
+        ("etapes.csv", "etapes-ca-bassin-d-arcachon-sud-cobas-2026-03-31.csv"),
+    ):
+        response = officer.get(f"{EXACT}/{path}?au=2026-03-31")
+        assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    today = officer.get(f"{EXACT}/observatoire.xlsx").headers["Content-Disposition"]
+    assert today.endswith(f'-{local_today().isoformat()}.xlsx"')
+
+
 def test_a_figure_s_unit_is_in_its_export_header(world, app, auth):
     # The page prints "12,5 j" and "40 %"; the exports hold bare numbers (a spreadsheet
     # computes with them) and said nothing else: "49,4" under "Délai médian depuis la

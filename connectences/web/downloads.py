@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
 from typing import IO
 
 from flask import Response, abort, stream_with_context
@@ -170,14 +171,15 @@ MIMETYPES = {
 }
 
 
-def send_body(body: bytes, fmt: str, basename: str) -> Response:
-    """``body`` (a file of format ``fmt``: csv, xlsx, pdf) as a dated, uncached download."""
-    return _dated(Response(body), fmt, basename)
+def send_body(body: bytes, fmt: str, basename: str, day: date | None = None) -> Response:
+    """``body`` (a file of format ``fmt``: csv, xlsx, pdf) as a dated, uncached download:
+    named by ``day`` when its figures are those of a past day, else by today."""
+    return _dated(Response(body), fmt, basename, day)
 
 
-def _dated(response: Response, fmt: str, basename: str) -> Response:
-    """``response`` as a dated, uncached download of format ``fmt``."""
-    stamp = local_today().isoformat()
+def _dated(response: Response, fmt: str, basename: str, day: date | None = None) -> Response:
+    """``response`` as a dated (``day``, else today), uncached download of format ``fmt``."""
+    stamp = (day or local_today()).isoformat()
     response.content_type = MIMETYPES[fmt]
     response.headers["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"

@@ -162,28 +162,28 @@ def epci(siren: str):
 def _download(siren: str):
     """What a download holds: the figures at the date and for the period asked, never
     others in their place (the page says why a date or a period is refused; a download
-    has nowhere to say it: 404)."""
-    epci, shown, _cached, _at, error, period_error = _shown(siren)
+    has nowhere to say it: 404), and the day they are at (None: today)."""
+    epci, shown, _cached, at, error, period_error = _shown(siren)
     if error or period_error:
         abort(404)
-    return epci, shown
+    return epci, shown, at
 
 
 @bp.route("/intercommunalites/<siren>/observatoire.xlsx")
 @role_required(*READERS)
 def workbook(siren: str):
-    epci, shown = _download(siren)
-    return send_body(exports.workbook(shown), "xlsx", f"observatoire-{slug(epci.name)}")
+    epci, shown, at = _download(siren)
+    return send_body(exports.workbook(shown), "xlsx", f"observatoire-{slug(epci.name)}", at)
 
 
 @bp.route("/intercommunalites/<siren>/<key>.csv")
 @role_required(*READERS)
 def table_csv(siren: str, key: str):
-    epci, shown = _download(siren)
+    epci, shown, at = _download(siren)
     table = next((t for t in shown.tables if t.key == key), None)
     if table is None:
         abort(404)
-    return send_body(exports.table_csv(table), "csv", f"{key}-{slug(epci.name)}")
+    return send_body(exports.table_csv(table), "csv", f"{key}-{slug(epci.name)}", at)
 
 
 @bp.route("/intercommunalites/<siren>/rapport-<month>.<fmt>")
