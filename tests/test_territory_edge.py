@@ -145,6 +145,12 @@ def test_the_staff_see_the_flag_on_the_company_and_the_need_pages(client, auth):
     assert flag in main_of(client.get("/animateur/besoins/n-out"))
     assert flag in main_of(client.get("/animateur/besoins/n-away"))
     assert "Hors du territoire" not in main_of(client.get("/animateur/besoins/n-in"))
+    # The board's rows say it too, without the « hors » filter.
+    board = main_of(client.get("/animateur/besoins"))
+    tag = '<span class="status status-hors">hors du territoire</span>'
+    assert board.count(tag) == 2
+    row = re.search(r"<tr>(?:(?!</tr>).)*n-in(?:(?!</tr>).)*</tr>", board, re.S).group(0)
+    assert tag not in row
 
 
 def test_an_owner_moving_their_need_outside_the_pays_is_told_on_saving(client):

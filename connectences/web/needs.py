@@ -159,6 +159,7 @@ def index():
         statuses=vocab.NEED_STATUSES,
         epcis=territory.PAYS_EPCIS,
         commune_label=territory.commune_label,
+        outside_pays=territory_edge.outside_pays,
         rome_label=rome_label,
         age=lambda need: board.age_in_days(need, now),
     )
