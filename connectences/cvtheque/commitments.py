@@ -437,8 +437,8 @@ def week_view(
     the person works); the others read ``OTHER_WORK``, their hours and days kept."""
 
     today = today or local_today()
-    current = [c for c in candidate.commitments if c.until is None or c.until >= today]
-    ended = [c for c in candidate.commitments if c.until is not None and c.until < today]
+    current = week.running(candidate.commitments, today)
+    ended = [c for c in candidate.commitments if c not in current]
     rows = []
     for key, name in DAYS.items():
         holding = [c for c in current if key in (c.days or ())]
@@ -459,7 +459,7 @@ def week_view(
             rows.append(DayRow(name, [], "non"))
     person = candidate_from_model(candidate)
     held = week.committed_hours(person, today)
-    free = max(week.free_hours(person, today), 0.0)
+    free = week.hours_left(person, today)
     if current and not week.hours_fit(held, person.hours_max):
         # More than the person wants at most: "sur 20 h au plus : reste 0 h" hid it.
         summary = (

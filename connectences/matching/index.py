@@ -349,8 +349,8 @@ class CandidateIndex:
     def free(self, start) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row, on ``start``: free hours, hours still wished at least, free days.
 
-        ``matching.week`` arithmetic: hours_max - running, max(hours_min - running, 0),
-        days minus the days of the commitments running on ``start`` (until >= start).
+        ``matching.week``'s arithmetic (``free_hours_of``, ``wished_hours_of``,
+        ``free_days_of``) on the commitments running on ``start`` (until >= start).
         """
         n = self.n
         if self.c_count == 0:
@@ -367,9 +367,9 @@ class CandidateIndex:
         np.add.at(committed, rows, self.c_hours[active])
         np.bitwise_or.at(taken, rows, self.c_days[active])
         result = (
-            self.hours_max[:n] - committed,
-            np.maximum(self.hours_min[:n] - committed, 0.0),
-            self.days[:n] & ~taken,
+            week.free_hours_of(self.hours_max[:n], committed),
+            week.wished_hours_of(self.hours_min[:n], committed),
+            week.free_days_of(self.days[:n], taken),
         )
         if len(self._free_cache) > 8:
             self._free_cache.clear()

@@ -667,8 +667,8 @@ class _CandidateFit:
                 total = np.where(on, total + hours, total)
                 taken |= np.where(on, mask, 0)
             hmax, days = hmax.copy(), days.copy()
-            hmax[rows] = hmax[rows] - total
-            days[rows] = days[rows] & ~taken
+            hmax[rows] = week.free_hours_of(hmax[rows], total)
+            days[rows] = week.free_days_of(days[rows], taken)
         found = self._free[stretch] = (hmax, days)
         return found
 

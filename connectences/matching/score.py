@@ -545,9 +545,8 @@ def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         hmin, hmax = cand.hours_min, cand.hours_max
         wish = f"{fr_number(hmin)} à {fr_number(hmax)} h souhaitées"
     else:
-        # Same arithmetic as the index: max(hours_min - committed, 0), hours_max - committed.
-        committed = week.committed_hours(cand, need.start)
-        hmin, hmax = max(cand.hours_min - committed, 0.0), cand.hours_max - committed
+        # The week's owner, as the index: what is still wished at least, the hours left.
+        hmin, hmax = week.wished_hours(cand, need.start), week.hours_left(cand, need.start)
         # The work held may already reach the least they wished: "0 à 16 h" reads as
         # wishing nothing, "jusqu'à 16 h" says what is left.
         span = f"{fr_number(hmin)} à " if hmin > 0 else "jusqu'à "

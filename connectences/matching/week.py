@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+import numpy as np
+
 from connectences.clock import local_today
 from connectences.matching.data import CandidateData, CommitmentData
 from connectences.typography import hours_plain, plural
@@ -60,6 +62,28 @@ def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentD
     return [c for c in commitments if c.until is None or c.until >= on]
 
 
+def free_hours_of(hours_max, committed):
+    """``hours_max`` minus the hours ``committed``: the one subtraction of free hours, on
+    plain floats or on numpy columns (the index and pool), in this order so that every
+    reader gets the same bits. May be negative: a person may hold more than they wish."""
+    return hours_max - committed
+
+
+def wished_hours_of(hours_min, committed):
+    """The hours still wished at least once ``committed`` are held, never below 0: on
+    plain floats or on numpy columns (``score.hours_points`` and the index)."""
+    less = hours_min - committed
+    return np.maximum(less, 0.0) if isinstance(less, np.ndarray) else max(less, 0.0)
+
+
+def free_days_of(days, taken):
+    """``days`` minus the ``taken`` ones: sets of day keys, or day bitmasks (ints or numpy
+    columns of ``vocab.DAY_BIT``, as the index and pool keep them)."""
+    if isinstance(days, (set, frozenset)):
+        return frozenset(days) - frozenset(taken)
+    return days & ~taken
+
+
 def committed_hours(cand: CandidateData, on: date) -> float:
     """Hours a week already taken on ``on``."""
     total = 0.0
@@ -78,12 +102,23 @@ def taken_days(cand: CandidateData, on: date) -> frozenset[str]:
 
 def free_hours(cand: CandidateData, on: date) -> float:
     """``hours_max`` minus the commitments running on ``on`` (may be negative)."""
-    return cand.hours_max - committed_hours(cand, on)
+    return free_hours_of(cand.hours_max, committed_hours(cand, on))
+
+
+def hours_left(cand: CandidateData, on: date) -> float:
+    """``free_hours`` as a page or a sentence says it: never negative (work held beyond
+    ``hours_max`` leaves 0 h, said apart where it matters)."""
+    return max(free_hours(cand, on), 0.0)
+
+
+def wished_hours(cand: CandidateData, on: date) -> float:
+    """``hours_min`` minus the commitments running on ``on``, 0 at least."""
+    return wished_hours_of(cand.hours_min, committed_hours(cand, on))
 
 
 def free_days(cand: CandidateData, on: date) -> frozenset[str]:
     """``days`` minus the days the commitments running on ``on`` take."""
-    return cand.days - taken_days(cand, on)
+    return free_days_of(cand.days, taken_days(cand, on))
 
 
 def is_full(cand: CandidateData) -> bool:
@@ -96,7 +131,9 @@ def is_full(cand: CandidateData) -> bool:
     for c in lasting:
         hours = hours + c.hours_per_week
         days |= c.days
-    return not hours_fit(MIN_FREE_HOURS, cand.hours_max - hours) or not (cand.days - days)
+    return not hours_fit(MIN_FREE_HOURS, free_hours_of(cand.hours_max, hours)) or not (
+        free_days_of(cand.days, days)
+    )
 
 
 def over_week_limit(
@@ -243,7 +280,7 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
     current = running(cand.commitments, on)
     if not current:
         return None
-    left = max(free_hours(cand, on), 0.0)
+    left = hours_left(cand, on)
     free = free_days(cand, on)
     free_part = f"libre {days_text(free)}" if free else "plus aucun jour libre"
     return (
