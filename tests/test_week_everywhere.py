@@ -25,6 +25,8 @@ from connectences.cvtheque.commitments import (
     own_hours_warning,
     week_view,
 )
+from connectences.cvtheque.consent import space_token
+from connectences.cvtheque.status import settle_status
 from connectences.exchange.exporter import export_document
 from connectences.extensions import db
 from connectences.matching import week
@@ -43,6 +45,7 @@ from connectences.typography import hours_plain
 from connectences.vocab import DAYS
 from connectences.workflows.leads import over_free_time
 from tests import factories as f
+from tests.helpers import page_text
 from tests.test_match import make_cand, make_need
 
 START = date(2027, 3, 1)
@@ -244,3 +247,49 @@ def test_every_page_and_warning_says_the_stored_week_as_the_owner(app, seed):
         assert week.free_days(read, today) == days
     # The draw reached every case: people holding work, some over their hours at most.
     assert seen["people"] == 30 and seen["over"] and seen["holding"] > seen["over"]
+
+
+def test_a_week_full_for_its_days_is_not_said_full_for_its_hours(client, app):
+    """Open-ended work on every day the person offers fills their week (``week.is_full``)
+    with hours still free: their space said « déjà pleine avec le nombre d'heures que vous
+    souhaitez au plus » beside « reste 16 h, aucun jour libre », and asked for more hours
+    where only other days would help."""
+    f.load(
+        {
+            "format": "connectences/v1.1",
+            "candidates": [
+                f.candidate(
+                    ref="ines",
+                    hours_min=10,
+                    hours_max=24,
+                    days=["mon", "tue", "thu"],
+                    commitments=[{"hours_per_week": 8, "days": ["mon", "tue", "thu"]}],
+                ),
+                f.candidate(
+                    ref="lea",
+                    hours_min=10,
+                    hours_max=24,
+                    days=["mon", "tue", "thu"],
+                    commitments=[{"hours_per_week": 23.5, "days": ["mon"]}],
+                ),
+            ],
+        }
+    )
+    ines = db.session.scalar(select(Candidate).where(Candidate.ref == "ines"))
+    settle_status(db.session, ines)
+    db.session.commit()
+    assert ines.status == "place"
+    page = page_text(client.get(f"/mon-cv/{space_token(ines)}"))
+    assert "reste 16 h, aucun jour libre." in page
+    assert "pleine avec le nombre d'heures" not in page
+    assert (
+        "votre semaine est déjà pleine : votre travail prend tous les jours où vous êtes "
+        "disponible. Modifiez votre profil pour indiquer d'autres jours." in page
+    )
+    # Full for its hours (23,5 h held of 24 h): said as before.
+    lea = db.session.scalar(select(Candidate).where(Candidate.ref == "lea"))
+    settle_status(db.session, lea)
+    db.session.commit()
+    assert lea.status == "place"
+    page = page_text(client.get(f"/mon-cv/{space_token(lea)}"))
+    assert "votre semaine est déjà pleine avec le nombre d'heures que vous souhaitez" in page

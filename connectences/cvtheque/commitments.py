@@ -416,6 +416,7 @@ class WeekView:
     current: list[Commitment]
     later: list[Commitment]  # ended: kept as history
     summary: str
+    full_for: str | None = None  # ``week.full_for``: "hours", "days" or None
 
     @property
     def has_commitments(self) -> bool:
@@ -478,4 +479,6 @@ def week_view(
             f"Aucun engagement en cours : jusqu'à {hours_plain(person.hours_max)} "
             "par semaine à trouver."
         )
-    return WeekView(rows, held, free, person.hours_max, current, ended, summary)
+    return WeekView(
+        rows, held, free, person.hours_max, current, ended, summary, week.full_for(person)
+    )

@@ -105,7 +105,7 @@ def set_status(
 def holds_work(candidate: Candidate, today=None) -> bool:
     """Whether the person holds work that has not ended (today or later)."""
     today = today or local_today()
-    return any(c.until is None or c.until >= today for c in candidate.commitments)
+    return bool(week.running(candidate.commitments, today))
 
 
 def week_is_full(candidate: Candidate) -> bool:

@@ -121,19 +121,26 @@ def free_days(cand: CandidateData, on: date) -> frozenset[str]:
     return free_days_of(cand.days, taken_days(cand, on))
 
 
-def is_full(cand: CandidateData) -> bool:
-    """Whether open-ended commitments leave under ``MIN_FREE_HOURS`` or no free day."""
+def full_for(cand: CandidateData) -> str | None:
+    """Why the week is full, if it is: ``"hours"`` when open-ended commitments leave under
+    ``MIN_FREE_HOURS``, else ``"days"`` when they leave no free day; None otherwise. The
+    person is told which (more hours, or other days, would open it again)."""
     lasting = [c for c in cand.commitments if c.until is None]
     if not lasting:
-        return False
+        return None
     hours = 0.0
     days: set[str] = set()
     for c in lasting:
         hours = hours + c.hours_per_week
         days |= c.days
-    return not hours_fit(MIN_FREE_HOURS, free_hours_of(cand.hours_max, hours)) or not (
-        free_days_of(cand.days, days)
-    )
+    if not hours_fit(MIN_FREE_HOURS, free_hours_of(cand.hours_max, hours)):
+        return "hours"
+    return None if free_days_of(cand.days, days) else "days"
+
+
+def is_full(cand: CandidateData) -> bool:
+    """Whether open-ended commitments leave under ``MIN_FREE_HOURS`` or no free day."""
+    return full_for(cand) is not None
 
 
 def over_week_limit(
