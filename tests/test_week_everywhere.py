@@ -51,8 +51,11 @@ from tests.test_match import make_cand, make_need
 START = date(2027, 3, 1)
 SETTINGS = settings(max_examples=300, deadline=None, database=None, derandomize=True)
 
-# Hours as people type them: whole, half and quarter hours.
-hours = st.integers(4, 192).map(lambda q: q / 4)
+# Hours as people type them (whole, half and quarter hours), and as an interchange
+# document may send them (any number: 7.333).
+hours = st.one_of(
+    st.integers(4, 192).map(lambda q: q / 4), st.integers(1000, 48000).map(lambda t: t / 1000)
+)
 day_sets = st.frozensets(st.sampled_from(list(DAYS)), min_size=1, max_size=4)
 # Ended before the start, the day before, on it, after it, open-ended.
 ends = st.sampled_from(

@@ -59,7 +59,9 @@ from connectences.matching.constraints import (
     passes_hard_constraints,
 )
 from connectences.matching.data import CandidateData, NeedData
+from connectences.numbers import DECIMALS
 from connectences.skills import forbidden
+from connectences.typography import decimal_fr, hours_plain
 from connectences.vocab import CONTRACTS, DAYS, LEVEL_RANK, LEVELS, label
 
 WEIGHTS: dict[str, int] = {
@@ -537,33 +539,39 @@ def level_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
     return 0, f"Niveau trop éloigné de celui demandé ({cl} pour {nl})."
 
 
+def _hours_number(value: float) -> str:
+    """Hours without their unit, written as ``typography.hours_plain`` writes them (the
+    week's sentence beside them): 7,5 ; 7,33 for 7.333, never 7,333 there and 7,33 here."""
+    return decimal_fr(value, DECIMALS)
+
+
 def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
     """Points and sentence for the weekly hours, against what the person still wants."""
     h = need.hours_per_week
     sentence = week.week_sentence(cand, need.start) if cand.commitments else None
     if sentence is None:
         hmin, hmax = cand.hours_min, cand.hours_max
-        wish = f"{fr_number(hmin)} à {fr_number(hmax)} h souhaitées"
+        wish = f"{_hours_number(hmin)} à {hours_plain(hmax)} souhaitées"
     else:
         # The week's owner, as the index: what is still wished at least, the hours left.
         hmin, hmax = week.wished_hours(cand, need.start), week.hours_left(cand, need.start)
         # The work held may already reach the least they wished: "0 à 16 h" reads as
         # wishing nothing, "jusqu'à 16 h" says what is left.
-        span = f"{fr_number(hmin)} à " if hmin > 0 else "jusqu'à "
-        wish = f"{sentence[:-1]} ; {span}{fr_number(hmax)} h encore souhaitées"
+        span = f"{_hours_number(hmin)} à " if hmin > 0 else "jusqu'à "
+        wish = f"{sentence[:-1]} ; {span}{hours_plain(hmax)} encore souhaitées"
     # Float error aside (``week.hours_fit``), as the hard constraint and the index.
     if week.hours_fit(hmin, h) and week.hours_fit(h, hmax):
         return WEIGHTS[
             "hours"
-        ], f"{fr_number(h)} h par semaine, dans ce que souhaite le candidat ({wish})."
+        ], f"{hours_plain(h)} par semaine, dans ce que souhaite le candidat ({wish})."
     if not week.hours_fit(hmin, h):
         points = round_half_up(WEIGHTS["hours"] / 2 + WEIGHTS["hours"] / 2 * h / hmin)
         return (
             points,
-            f"{fr_number(h)} h par semaine, moins que souhaité ({wish}) : "
+            f"{hours_plain(h)} par semaine, moins que souhaité ({wish}) : "
             "à compléter par un autre temps partagé.",
         )
-    return 0, f"{fr_number(h)} h par semaine, plus que souhaité ({wish})."
+    return 0, f"{hours_plain(h)} par semaine, plus que souhaité ({wish})."
 
 
 def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
