@@ -32,7 +32,7 @@ from connectences import config
 # largest form (a need with long notes), far below what would fill a disk.
 MAX_CHARS = 64 * 1024
 MAX_FIELDS = 500
-# An owner is an account's fingerprint (hex, see web.security.account_binding): it names
+# An owner is an account's fingerprint (hex, see accounts.sessions.account_binding): it names
 # files, so nothing else is accepted.
 _OWNER = re.compile(r"[0-9a-f]{16,64}")
 # A file being written is ``.partial`` until renamed; one left by a crash goes with its time.

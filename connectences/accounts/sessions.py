@@ -19,6 +19,17 @@ from sqlalchemy.orm import Session
 
 from connectences.models import LoginSession, User, utcnow
 
+
+def account_binding(user) -> str:
+    """A fingerprint of the account a session was opened for (id and address).
+
+    Flask-Login names the user by id; an id is handed out again once its row is
+    deleted (a person erasing their profile), so a session left open elsewhere must
+    also match the account itself, or it would become the next account with that id.
+    """
+    return hashlib.sha256(f"{user.id}:{(user.email or '').lower()}".encode()).hexdigest()[:32]
+
+
 # A session's last use is written at most this often (one write a minute, not per page).
 TOUCH_SECONDS = 60
 

@@ -180,7 +180,9 @@ def _notify(session: Session, request: CallbackRequest, animateur: User | None) 
             session,
             kind=MailKind.CALLBACK_REQUEST,
             to=to,
-            subject=f"Demande de rappel : {request.name}",
+            # Without the name: a sent mail's subject outlives its body and the request
+            # (``MAIL_BODY_RETENTION_DAYS``, ``CALLBACK_RETENTION_MONTHS``).
+            subject=f"Demande de rappel ({where})",
             body_text=body,
         )
 

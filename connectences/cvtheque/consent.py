@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, select, union_all, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -28,15 +28,13 @@ from connectences.accounts.users import LoginRefused, end_mailed_links, reauthen
 from connectences.clock import LOCAL_TZ, local_date
 from connectences.contacts import email_key, masked_email
 from connectences.cvtheque.erase import ON_REQUEST, erasure_after, erasure_of
-from connectences.cvtheque.history import record_event
+from connectences.cvtheque.history import LEFT_ADDRESS, former_addresses, record_event
 from connectences.errors import DomainError
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import (
     AuditLog,
     Candidate,
-    CandidateEvent,
-    OutboxMessage,
     User,
     utcnow,
 )
@@ -756,53 +754,6 @@ def revoke_links_for(session: Session, candidate: Candidate, *, actor: User) -> 
 
 
 # --------------------------------------------------------------------------- former addresses
-
-
-class FormerAddress(NamedTuple):
-    """An address the profile held before its present one, and when it left it."""
-
-    address: str
-    left_at: datetime
-
-
-# The history's record of an address the profile left (``CandidateEvent.details``): the
-# person's change confirmed (:func:`_take_pending_address`), the staff's restoring
-# (:func:`restore_address`). Kept with the profile, erased with it (``erase``): as long as
-# the person's data is kept (``RETENTION_DELETE_MONTHS`` after the last contact), the
-# address taken from them can be given back, whatever became of the mail telling it.
-LEFT_ADDRESS = "left_address"
-# The mails that told an address it was left: the person's change
-# (:func:`_tell_former_address`), the staff's restoring (:func:`restore_address`). The
-# only record of the changes made before the history kept the address left.
-_LEFT_ADDRESS_MAILS = (MailKind.CV_ADDRESS_CHANGED, MailKind.CV_ADDRESS_RESTORED)
-
-
-def former_addresses(session: Session, candidate: Candidate) -> list[FormerAddress]:
-    """The addresses the profile left, the latest departure first, each once, its
-    present address left out: read from its history (:data:`LEFT_ADDRESS`, kept as long as
-    the profile), and from the envelopes of the mails that told each of them (a sent one
-    is kept until the profile goes, a given-up one only ``MAIL_FAILED_RETENTION_DAYS``),
-    in one statement. An address corrected before its confirmation
-    (:func:`correct_unconfirmed_address`) or changed by the staff on the profile's form is
-    not among them: neither was the person's proven mailbox taken from them."""
-    left = CandidateEvent.details[LEFT_ADDRESS].as_string()
-    told = select(OutboxMessage.to.label("address"), OutboxMessage.created_at.label("left_at"))
-    told = told.where(
-        OutboxMessage.candidate_id == candidate.id,
-        OutboxMessage.kind.in_(_LEFT_ADDRESS_MAILS),
-    )
-    recorded = select(left, CandidateEvent.at).where(
-        CandidateEvent.candidate_id == candidate.id, left.is_not(None)
-    )
-    both = union_all(told, recorded).subquery()
-    rows = session.execute(select(both.c.address, both.c.left_at).order_by(both.c.left_at.desc()))
-    present = email_key(candidate.email)
-    found: dict[str, FormerAddress] = {}
-    for address, left_at in rows:
-        key = email_key(address)
-        if key and key != present and key not in found:
-            found[key] = FormerAddress(key, left_at)
-    return list(found.values())
 
 
 class AddressNotRestored(DomainError):

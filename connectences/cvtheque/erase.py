@@ -14,11 +14,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from connectences import territory
+from connectences.accounts import held_forms
 from connectences.accounts.audit import action_label, audit
+from connectences.accounts.sessions import account_binding
 from connectences.clock import local_date
 from connectences.contacts import email_key
 from connectences.cvtheque import files
-from connectences.cvtheque.history import events_of
+from connectences.cvtheque.history import events_of, former_addresses
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.mail import MailKind, queue_template
 from connectences.mail.outbox import platform_reply_to
@@ -117,8 +119,15 @@ def erase_candidate(
     session.execute(delete(OutboxMessage).where(OutboxMessage.candidate_id == cid))
     session.execute(delete(JobNotice).where(JobNotice.key.like(f"candidate:{cid}:%")))
     session.execute(delete(CandidateEvent).where(CandidateEvent.candidate_id == cid))
-    accounts = select(User.id).where(User.candidate_id == cid, User.role == "candidate")
-    account_ids = set(session.scalars(accounts))
+    accounts = session.scalars(
+        select(User).where(User.candidate_id == cid, User.role == "candidate")
+    ).all()
+    account_ids = {account.id for account in accounts}
+    if not dry_run:
+        # A form held for their account while it logged in again (their profile's
+        # fields, typed): nobody can log in with it any more to be given it back.
+        for account in accounts:
+            held_forms.forget_owner(held_forms.held_forms_folder(), account_binding(account))
     if event_registrations:
         for address in _addresses_of(session, candidate):
             erase_registrations_of(session, address)
@@ -251,7 +260,7 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
 
     Profile (with French labels beside codes, and the work they hold: commitments),
     skills as written and as placed in the taxonomy, consent and confirmation dates,
-    history, the leads that named them, their placements with the words of each
+    history, the addresses the profile left, the leads that named them, their placements with the words of each
     follow-up point (the erasure takes those as theirs), their account, the mail written
     to them, their registrations to events, and the audit log of their record: who (a
     role and an organisation, never a member's name or address) read, exported or
@@ -369,6 +378,11 @@ def export_candidate(session: Session, candidate: Candidate) -> dict:
         "account": (
             {"email": account.email, "created_at": _iso(account.created_at)} if account else None
         ),
+        # Kept with the profile for the staff to put one back (docs/rgpd.md T2, § 2).
+        "former_addresses": [
+            {"email": former.address, "left_at": _iso(former.left_at)}
+            for former in former_addresses(session, candidate)
+        ],
         "mails": [
             {"subject": m.subject, "created_at": _iso(m.created_at), "status": m.status}
             for m in mails

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
-from connectences.models import Candidate, CandidateEvent, User
+from connectences.contacts import email_key
+from connectences.mail import MailKind
+from connectences.models import Candidate, CandidateEvent, OutboxMessage, User
 from connectences.models.base import utcnow
 
 
@@ -89,3 +92,50 @@ def merged_into(session: Session, refs) -> dict[str, str]:
         if dropped in wanted:
             found[dropped] = kept
     return found
+
+
+class FormerAddress(NamedTuple):
+    """An address the profile held before its present one, and when it left it."""
+
+    address: str
+    left_at: datetime
+
+
+# The history's record of an address the profile left (``CandidateEvent.details``): the
+# person's change confirmed (``consent._take_pending_address``), the staff's restoring
+# (``consent.restore_address``). Kept with the profile, erased with it (``erase``): as long as
+# the person's data is kept (``RETENTION_DELETE_MONTHS`` after the last contact), the
+# address taken from them can be given back, whatever became of the mail telling it.
+LEFT_ADDRESS = "left_address"
+# The mails that told an address it was left: the person's change
+# (``consent._tell_former_address``), the staff's restoring (``consent.restore_address``). The
+# only record of the changes made before the history kept the address left.
+_LEFT_ADDRESS_MAILS = (MailKind.CV_ADDRESS_CHANGED, MailKind.CV_ADDRESS_RESTORED)
+
+
+def former_addresses(session: Session, candidate: Candidate) -> list[FormerAddress]:
+    """The addresses the profile left, the latest departure first, each once, its
+    present address left out: read from its history (:data:`LEFT_ADDRESS`, kept as long as
+    the profile), and from the envelopes of the mails that told each of them (a sent one
+    is kept until the profile goes, a given-up one only ``MAIL_FAILED_RETENTION_DAYS``),
+    in one statement. An address corrected before its confirmation
+    (``consent.correct_unconfirmed_address``) or changed by the staff on the profile's form is
+    not among them: neither was the person's proven mailbox taken from them."""
+    left = CandidateEvent.details[LEFT_ADDRESS].as_string()
+    told = select(OutboxMessage.to.label("address"), OutboxMessage.created_at.label("left_at"))
+    told = told.where(
+        OutboxMessage.candidate_id == candidate.id,
+        OutboxMessage.kind.in_(_LEFT_ADDRESS_MAILS),
+    )
+    recorded = select(left, CandidateEvent.at).where(
+        CandidateEvent.candidate_id == candidate.id, left.is_not(None)
+    )
+    both = union_all(told, recorded).subquery()
+    rows = session.execute(select(both.c.address, both.c.left_at).order_by(both.c.left_at.desc()))
+    present = email_key(candidate.email)
+    found: dict[str, FormerAddress] = {}
+    for address, left_at in rows:
+        key = email_key(address)
+        if key and key != present and key not in found:
+            found[key] = FormerAddress(key, left_at)
+    return list(found.values())

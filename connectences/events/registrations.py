@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from connectences import config
@@ -42,7 +42,15 @@ from connectences.events.catalogue import (
     WAITING,
 )
 from connectences.mail import Attachment, MailKind, queue_template
-from connectences.models import Company, CompanyContact, Event, EventRegistration, User, utcnow
+from connectences.models import (
+    Company,
+    CompanyContact,
+    Event,
+    EventRegistration,
+    OutboxMessage,
+    User,
+    utcnow,
+)
 from connectences.prospection.companies import (
     CompanyError,
     clean_siret,
@@ -542,11 +550,31 @@ def registrations_of_address(session: Session, email: str | None) -> list[EventR
     )
 
 
+# The mails a registration brings to its address: they hold the name, the event and the
+# links of the registration, and go with it when the person is erased.
+REGISTRATION_MAILS = (
+    MailKind.EVENT_CONFIRM,
+    MailKind.EVENT_REGISTERED,
+    MailKind.EVENT_PROMOTED,
+    MailKind.EVENT_REMINDER,
+    MailKind.EVENT_CHANGED,
+    MailKind.EVENT_CANCELLED,
+)
+
+
 def erase_registrations_of(session: Session, email: str | None) -> int:
     """Delete every registration made with ``email`` (a person's erasure, whoever they
-    are: a company's contact, someone of the CV library); a seat they held goes to the
-    first person waiting. How many were deleted."""
+    are: a company's contact, someone of the CV library), and the mails they brought to
+    that address (tied to no profile: a person of the CV library erasing themself left
+    them behind); a seat they held goes to the first person waiting. How many
+    registrations were deleted."""
     found = registrations_of_address(session, email)
+    if key := email_key(email):
+        session.execute(
+            delete(OutboxMessage)
+            .where(func.lower(OutboxMessage.to) == key, OutboxMessage.kind.in_(REGISTRATION_MAILS))
+            .execution_options(synchronize_session=False)
+        )
     freed = {r.event for r in found if r.status == SEATED}
     for registration in found:
         session.delete(registration)

@@ -14,7 +14,7 @@ from importlib import import_module
 
 from flask import Flask, current_app, g, session
 
-from connectences.accounts.sessions import Lifetimes, live_session
+from connectences.accounts.sessions import Lifetimes, account_binding, live_session
 from connectences.extensions import db, login_manager
 from connectences.models import User
 from connectences.web import api_v1, compiled_templates, widgets
@@ -28,12 +28,7 @@ from connectences.web.just_sent import register_just_sent
 from connectences.web.links import register_links
 from connectences.web.navigation import register_navigation
 from connectences.web.refs import register_refs
-from connectences.web.security import (
-    ACCOUNT_KEY,
-    SESSION_KEY,
-    account_binding,
-    register_security,
-)
+from connectences.web.security import ACCOUNT_KEY, SESSION_KEY, register_security
 from connectences.web.transactions import register_transactions
 
 BLUEPRINTS = (

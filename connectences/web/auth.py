@@ -18,6 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from connectences import accounts
 from connectences.accounts import link_requests, throttle
 from connectences.accounts import sessions as login_sessions
+from connectences.accounts.sessions import account_binding
 from connectences.extensions import db
 from connectences.web import held
 from connectences.web.access import ROLE_HOME, public, signed_in
@@ -29,7 +30,7 @@ from connectences.web.forms import (
     SetPasswordForm,
     attach_errors,
 )
-from connectences.web.security import ACCOUNT_KEY, SESSION_KEY, account_binding, is_safe_next
+from connectences.web.security import ACCOUNT_KEY, SESSION_KEY, is_safe_next
 
 bp = Blueprint("auth", __name__)
 

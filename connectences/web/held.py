@@ -29,11 +29,11 @@ from flask_login import current_user
 
 from connectences import config
 from connectences.accounts import held_forms
-from connectences.accounts.sessions import TOUCH_SECONDS
+from connectences.accounts.sessions import TOUCH_SECONDS, account_binding
 from connectences.models import utcnow
 from connectences.urls import split_url
 from connectences.web.forms import password_field_names
-from connectences.web.security import ACCOUNT_KEY, account_binding, is_safe_next, local_referrer
+from connectences.web.security import ACCOUNT_KEY, is_safe_next, local_referrer
 
 # Session key of the held form's key.
 HELD_KEY = "_held"

@@ -7,7 +7,6 @@ leaves without them.
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
@@ -83,16 +82,6 @@ def local_referrer() -> str | None:
 ACCOUNT_KEY = "_account"
 # Session key holding the token of the server-side login session (accounts/sessions.py).
 SESSION_KEY = "_sid"
-
-
-def account_binding(user) -> str:
-    """A fingerprint of the account a session was opened for (id and address).
-
-    Flask-Login names the user by id; an id is handed out again once its row is
-    deleted (a person erasing their profile), so a session left open elsewhere must
-    also match the account itself, or it would become the next account with that id.
-    """
-    return hashlib.sha256(f"{user.id}:{(user.email or '').lower()}".encode()).hexdigest()[:32]
 
 
 def has_nul_byte() -> bool:
