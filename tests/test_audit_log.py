@@ -20,7 +20,7 @@ from connectences.accounts.audit import (
     ACTION_LABELS,
     DETAIL_LABELS,
     ENTITY_LABELS,
-    HIDDEN_DETAILS,
+    UNLISTED_DETAILS,
     details_text,
 )
 from connectences.extensions import db
@@ -369,8 +369,8 @@ def test_every_detail_key_written_has_its_french_label():
     written = written_detail_keys()
     assert {"role_before", "sessions_ended", "role"} <= written  # the guard reads them
     # A key kept for the code only is never shown, so it has no label.
-    assert sorted(written - DETAIL_LABELS.keys() - HIDDEN_DETAILS) == []
-    assert not HIDDEN_DETAILS & DETAIL_LABELS.keys()
+    assert sorted(written - DETAIL_LABELS.keys() - UNLISTED_DETAILS) == []
+    assert not UNLISTED_DETAILS & DETAIL_LABELS.keys()
 
 
 def test_the_label_guard_sees_each_way_of_writing_an_entry(tmp_path):

@@ -275,7 +275,7 @@ DETAIL_LABELS: dict[str, str] = {
 # key of the form's sending a token was issued from (``api_tokens.issue_token``, which
 # reads it to issue one token a sending), 64 hexadecimal characters a reader would take
 # for the token's secret.
-HIDDEN_DETAILS = frozenset({"submission"})
+UNLISTED_DETAILS = frozenset({"submission"})
 # The values written as codes, in words, by the key they are written under.
 DETAIL_VALUES: dict[str, dict[str, str]] = {
     "role": vocab.ROLES,
@@ -378,7 +378,7 @@ def details_text(details: dict | None) -> str:
     return " ; ".join(
         f"{DETAIL_LABELS.get(key, key)} : {_detail_value(key, details[key])}"
         for key in sorted(details, key=_before_first)
-        if key not in HIDDEN_DETAILS
+        if key not in UNLISTED_DETAILS
     )
 
 
