@@ -48,6 +48,9 @@ def test_home_shows_the_three_actions_the_people_and_the_next_events(client, aut
     assert '<a class="button home-action" href="/etre-rappele">Être rappelé</a>' in html
     assert 'href="/deposer-mon-cv">Déposer mon CV</a>' in html
     assert "Inès Moreau" in text and "05 56 12 34 56" in text and 'href="tel:0556123456"' in html
+    # Her function in the words the product uses elsewhere (the call-back thanks page).
+    assert "Inès Moreau , de l'équipe d'animation : 05 56 12 34 56" in text
+    assert "animateur ou animatrice" not in text
     assert hidden.full_name not in text and gone.full_name not in text
     # The three soonest events, in date order; past ones are gone.
     main = main_of(response)
