@@ -30,6 +30,7 @@ from connectences.models import (
     Operator,
     OutboxMessage,
     Partner,
+    Testimonial,
     User,
     Visit,
 )
@@ -251,6 +252,20 @@ def test_seeding_links_accounts_and_visits_to_the_demo_records():
     again = seed_demo(db.session, today=TODAY)
     assert again.created_accounts == [] and again.created_visits == 0
     assert again.counts == summary.counts
+
+
+def test_each_demo_testimonial_tells_of_a_need_it_fits():
+    seed_demo(db.session, today=TODAY)
+    told = {t.body.split(".")[0]: t for t in db.session.scalars(select(Testimonial))}
+    accounting = told["Je faisais la comptabilité le soir"]
+    season = told[
+        "Pour la saison, l'animateur nous a mis en relation avec la Mission Locale : deux jeunes recrutés en quinze jours"
+    ]
+    # The title names the need: the accounting story is a need for accounting, the
+    # season one a seasonal need (the first two needs were a cook's and a cleaner's).
+    assert accounting.need.rome == "M1203" and season.need.contract == "saisonnier"
+    for testimonial in (accounting, season):
+        assert testimonial.title == f"« {testimonial.need.title} » : un besoin résolu"
 
 
 def test_each_demo_account_logs_in_and_lands_on_its_home(app):

@@ -87,6 +87,22 @@ def commune_label(insee: str) -> str:
     return commune.name if commune else insee
 
 
+# Each testimonial's title names the need it tells of: a story goes to a demo need it
+# fits (its trade, its contract), never to whichever need comes first.
+STORIES = (
+    (
+        "Je faisais la comptabilité le soir. Aujourd'hui, une comptable du groupement vient "
+        "deux jours par semaine et je me consacre à mes clients.",
+        Need.rome == "M1203",  # Comptabilité
+    ),
+    (
+        "Pour la saison, l'animateur nous a mis en relation avec la Mission Locale : deux "
+        "jeunes recrutés en quinze jours.",
+        Need.contract == "saisonnier",
+    ),
+)
+
+
 def seed_content(session: Session, animateur: User, today: date) -> int:
     """Add the demo's resources, directory entries and testimonials once; how many rows."""
     if session.scalar(select(func.count(Resource.id))):
@@ -121,14 +137,14 @@ def seed_content(session: Session, animateur: User, today: date) -> int:
         entry.email = organisation.email
         entry.published_at, entry.published_by_id = utcnow(), animateur.id
         added += 1
-    needs = session.scalars(select(Need).order_by(Need.id).limit(2)).all()
-    stories = (
-        "Je faisais la comptabilité le soir. Aujourd'hui, une comptable du groupement vient "
-        "deux jours par semaine et je me consacre à mes clients.",
-        "Pour la saison, l'animateur nous a mis en relation avec la Mission Locale : deux "
-        "jeunes recrutés en quinze jours.",
-    )
-    for need, story in zip(needs, stories, strict=False):
+    taken: list[int] = []
+    for story, fits in STORIES:
+        need = session.scalar(
+            select(Need).where(fits, Need.id.not_in(taken)).order_by(Need.id).limit(1)
+        )
+        if need is None:
+            continue
+        taken.append(need.id)
         session.add(
             Testimonial(
                 title=f"« {need.title} » : un besoin résolu",
