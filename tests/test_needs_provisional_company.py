@@ -17,6 +17,7 @@ from connectences.jobs.runner import execute
 from connectences.models import Company, CompanyContact, Deletion, Need, OutboxMessage
 from connectences.needs import register
 from connectences.prospection import companies
+from connectences.prospection.companies import siret_display
 from tests import factories as f
 from tests.helpers import count, page_text
 
@@ -99,7 +100,8 @@ def test_a_provisional_company_is_not_in_the_directory_until_confirmed(app, clie
     _send(client, OWNER, REAL, "Besoin du patron")
     for page in ("/animateur/entreprises", "/animateur/entreprises?q=Vrai"):
         text = page_text(staff.get(page))
-        assert SIRET not in text and "Entreprise au SIRET" not in text
+        assert SIRET not in text and siret_display(SIRET) not in text
+        assert "Entreprise au SIRET" not in text
     for typed in ("Vrai Nom", SIRET[:9], "Entreprise au SIRET"):
         found = staff.get(f"/animateur/entreprises/recherche?q={typed}").get_json()
         assert found["resultats"] == [], typed

@@ -23,6 +23,7 @@ from connectences.models import (
     Partner,
     Referral,
 )
+from connectences.prospection.companies import siret_display
 from tests import factories
 from tests.helpers import (
     add_visit,
@@ -195,7 +196,8 @@ def test_company_page_shows_details_pressure_timeline_and_needs(client, full_com
     page = client.get(f"{BASE}/{company.ref}")
     assert page.status_code == 200
     body = page_text(page)
-    assert f"SIRET {company.siret}" in body and f"SIREN {company.siren}" in body
+    assert f"SIRET {siret_display(company.siret)}" in body and f"SIREN {company.siren}" in body
+    assert company.siret not in body
     assert "56.10A — Restauration traditionnelle" in body
     assert "Intercommunalité COBAS" in body
     # Pressure: the referral 5 days ago is the last contact; 2 contacts within 30 days.

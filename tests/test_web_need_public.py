@@ -30,6 +30,7 @@ from connectences.models import (
     User,
 )
 from connectences.needs import links, moves, register
+from connectences.prospection.companies import siret_display
 from connectences.workflows import NEED, leads
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
@@ -496,8 +497,8 @@ def test_a_logged_in_owner_cannot_post_under_another_company_s_siret(app, client
     assert "Pour chez nous" in page
     # What they sent for the neighbour is theirs to follow, apart, under the SIRET they
     # typed: nothing stored about the neighbour (its name) is told.
-    assert page.index("Pour chez nous") < page.index(f"Entreprise au SIRET {neighbour.siret}")
-    assert page.index(f"Entreprise au SIRET {neighbour.siret}") < page.index("Pour le voisin")
+    typed = f"Entreprise au SIRET {siret_display(neighbour.siret)}"
+    assert page.index("Pour chez nous") < page.index(typed) < page.index("Pour le voisin")
     assert "Chez le voisin" not in page
 
 
@@ -526,7 +527,11 @@ def test_a_logged_in_owner_follows_the_needs_they_sent_for_a_company_not_theirs(
 
     area = page_text(client.get("/entreprise"))
     assert "votre besoin est transmis" in area
-    assert f"Entreprise au SIRET {neighbour.siret}" in area and "Pour le voisin" in area
+    # The SIRET grouped as people read it, in both sections; 14 digits in one block nowhere.
+    assert f"Entreprise au SIRET {siret_display(neighbour.siret)}" in area
+    assert "Pour le voisin" in area and neighbour.siret not in area
+    own = db.session.get(User, owner.id).companies[0].siret
+    assert f"SIRET {own[:3]} {own[3:6]} {own[6:9]} {own[9:]}" in area and own not in area
     assert "l'animateur vérifie auprès d'elle que vous parlez en son nom" in area
     assert neighbour.name not in area
     assert "Ma seconde boutique" in area and "Vendeur pour la seconde boutique" in area

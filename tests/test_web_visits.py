@@ -13,6 +13,7 @@ from sqlalchemy import select
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import AuditLog, Company, Visit
+from connectences.prospection.companies import siret_display
 from connectences.tabular import read_table
 from tests import factories
 from tests.helpers import (
@@ -88,6 +89,9 @@ def test_search_endpoint_by_siret(client, auth):
     results = response.get_json()["resultats"]
     assert [r["ref"] for r in results] == [company.ref]
     assert results[0]["url_visite"] == f"{URL}?entreprise={company.ref}"
+    # The 14 digits to use, grouped to read (the live search's list shows this one).
+    assert results[0]["siret"] == company.siret
+    assert results[0]["siret_affiche"] == siret_display(company.siret) != company.siret
 
 
 def test_create_on_the_spot_then_existing_siret_opens_it(client, auth):

@@ -97,6 +97,15 @@ class SimilarCompaniesFound(DomainError):
 # --- single values ------------------------------------------------------------------------
 
 
+def siret_display(siret: str | None) -> str:
+    """A stored SIRET as people read it, grouped: "812 345 676 00009" (the pages' and
+    mails' ``siret_fr`` filter). Form values, exports and the interchange keep the 14
+    digits; a value that is not 14 digits is shown as stored."""
+    if siret and len(siret) == 14 and siret.isdigit():
+        return stdnum_siret.format(siret)
+    return siret or ""
+
+
 def clean_siret(value: str | None) -> str:
     """The 14 digits of a valid SIRET (spaces and dots tolerated); CompanyError otherwise.
 

@@ -120,6 +120,7 @@ def search():
                     "ref": c.ref,
                     "nom": c.name,
                     "siret": c.siret,
+                    "siret_affiche": directory.siret_display(c.siret),
                     "commune": territory.commune_label(c.commune),
                     "ne_plus_solliciter": c.do_not_solicit,
                     "url_visite": url_for("visits.new", entreprise=c.ref),

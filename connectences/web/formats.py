@@ -13,6 +13,7 @@ from connectences import dates, numbers, vocab
 from connectences.clock import LOCAL_TZ
 from connectences.contacts import phone_display
 from connectences.matching.score import WEIGHTS
+from connectences.prospection.companies import siret_display
 from connectences.typography import (
     FrenchTypography,
     days_ago,
@@ -76,6 +77,7 @@ def score_max(criterion: str) -> int | None:
 def register_formats(app: Flask) -> None:
     app.add_template_filter(phone_display, "phone_fr")
     app.add_template_filter(phone_ending, "fin_de_numero")
+    app.add_template_filter(siret_display, "siret_fr")
     app.add_template_filter(local_datetime, "datetime_fr")
     app.add_template_filter(local_date, "date_fr")
     app.add_template_filter(time_slot, "creneau_fr")

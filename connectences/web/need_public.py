@@ -37,6 +37,7 @@ from connectences.needs.status_words import (
     owner_stops,
     unattached_owner,
 )
+from connectences.prospection.companies import siret_display
 from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
@@ -519,7 +520,7 @@ def company_sections(needs: list[Need]) -> list[dict]:
     for section in sections.values():
         company = section["company"]
         if section["unattached"]:
-            section["name"] = f"Entreprise au SIRET {company.siret}"
+            section["name"] = f"Entreprise au SIRET {siret_display(company.siret)}"
             section["commune"] = None
         else:
             section["name"] = company.name

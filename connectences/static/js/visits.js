@@ -20,7 +20,7 @@
       a.href = item.url_visite;
       a.textContent = item.nom;
       var small = document.createElement("small");
-      small.textContent = item.commune + " · SIRET " + item.siret +
+      small.textContent = item.commune + " · SIRET " + item.siret_affiche +
         (item.ne_plus_solliciter ? " · ne plus solliciter" : "");
       a.appendChild(small);
       li.appendChild(a);
