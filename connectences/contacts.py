@@ -28,6 +28,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from connectences.errors import DomainError
 from connectences.text import composed, letters_and, strip_accents
+from connectences.typography import too_long
 
 _NOT_DIGIT = re.compile(r"\D")
 # What may separate the digits of a number as people write it: "06 12.34-56 78",
@@ -333,8 +334,8 @@ def _check_name(name: str, kind: NameKind, *, letters: bool) -> None:
         raise InvalidName(LINK_IN_NAME)
     if letters and kind.person and not letters_and(name, _NAME_MARKS):
         raise InvalidName(SIGNS_IN_NAME)
-    if len(name) > kind.limit:
-        raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")
+    if too := too_long(kind.what, name, kind.limit):
+        raise InvalidName(too)
 
 
 def clean_name(text: Any, kind: NameKind) -> str:
@@ -367,8 +368,8 @@ def check_sent_name(text: str, kind: NameKind) -> str:
     if _LINE_OR_CONTROL.search(text):
         raise InvalidName(LINE_IN_NAME)
     _check_name(" ".join(text.split()), kind, letters=False)
-    if len(text) > kind.limit:  # its spaces are stored as sent
-        raise InvalidName(f"{kind.what} ne doit pas dépasser {kind.limit} caractères.")
+    if too := too_long(kind.what, text, kind.limit):  # its spaces are stored as sent
+        raise InvalidName(too)
     return text
 
 

@@ -95,6 +95,20 @@ def decimal_fr(value: float | int | None, decimals: int = 1, empty: str = "—")
     return text.replace(",", NNBSP).replace(".", ",")
 
 
+def too_long(what: str, text: str | None, limit: int, *, plural: bool = False) -> str | None:
+    """The one message refusing a text over ``limit`` characters, None within it: what
+    is too long (``what``, its subject: "L'intitulé", "Les notes" with ``plural``), the
+    limit and how many were typed, so that the person knows how much to cut: « L'intitulé
+    ne doit pas dépasser 200 caractères (300 saisis). »"""
+    if text is None or len(text) <= limit:
+        return None
+    verb = "ne doivent pas" if plural else "ne doit pas"
+    return (
+        f"{what} {verb} dépasser {decimal_fr(limit, 0)} caractères "
+        f"({decimal_fr(len(text), 0)} saisis)."
+    )
+
+
 def decimal_input(value: float | int | None, decimals: int = DECIMALS) -> str:
     """A stored number as a form field gives it back to change it: ``7,5``, decimal comma
     as the person types it and the pages show it, no thousands space (a field to edit,

@@ -427,7 +427,7 @@ def test_a_person_met_at_an_existing_company_is_added_to_it(client, auth):
         ({"met_name": "Jeanne", "met_email": "jeanne@"}, "met_email", "Adresse e-mail invalide : « jeanne@ »."),
         ({"met_name": "Jeanne"}, "met_phone", "Indiquez un téléphone ou une adresse e-mail pour joindre cette personne."),
         ({"met_phone": "06 12 34 56 78"}, "met_name", "Indiquez le nom de la personne."),
-        ({"met_name": "J" * 201, "met_phone": "06 12 34 56 78"}, "met_name", "Le nom ne doit pas dépasser 120 caractères."),
+        ({"met_name": "J" * 201, "met_phone": "06 12 34 56 78"}, "met_name", "Le nom ne doit pas dépasser 120 caractères (201 saisis)."),
     ],
 )  # fmt: skip
 def test_a_bad_person_met_is_refused_next_to_its_field_and_nothing_written(

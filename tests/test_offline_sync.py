@@ -219,9 +219,9 @@ def test_a_visit_linked_to_another_animateur_s_company_is_refused_not_left_waiti
         ({"topics": "competences_partagees"}, "topics", "illisible"),
         ({"topics": [1, 2]}, "topics", "illisible"),
         ({"outcome": "gagne"}, "outcome", "Issue inconnue"),
-        ({"notes": "x" * 4001}, "notes", "4000 caractères"),
+        ({"notes": "x" * 4001}, "notes", "4\u202f000 caractères (4\u202f001 saisis)"),
         # Found by a review: over 5,000 characters it read « Valeur illisible ».
-        ({"notes": "x" * 10_000}, "notes", "4000 caractères"),
+        ({"notes": "x" * 10_000}, "notes", "4\u202f000 caractères (10\u202f000 saisis)"),
         ({"notes": {"a": 1}}, "notes", "illisible"),
         ({"notes": "nul\x00"}, "notes", "illisible"),
         ({"visited_on": "31/02/2026"}, "visited_on", "invalide"),

@@ -132,7 +132,7 @@ def test_open_ended_work_filling_the_week_makes_the_person_place_and_tells_them(
         ({"fin": "31/02/2027"}, "« 31/02/2027 » n&#39;existe pas"),
         ({"debut": "01/01/1900"}, "La date de début ne peut pas être avant le"),
         ({"heures": "30"}, "la semaine compterait 50 h"),
-        ({"libelle": "x" * 5000}, "limité à 200"),
+        ({"libelle": "x" * 5000}, "ne doit pas dépasser 200 caractères"),
         # With the 20 h held on Tuesday: a seventh working day (Code du travail L3132-1).
         ({"jours": ["mon", "wed", "thu", "fri", "sat", "sun"]}, "sept jours de travail"),
     ],
@@ -364,7 +364,7 @@ def test_the_person_changes_then_ends_work_they_declared(client, auth, world, wa
         ({"jours": []}, "Cochez au moins un jour."),
         ({"debut": "01/05/2027", "fin": "30/04/2027"}, "ne peut pas précéder"),
         ({"heures": "30"}, "la semaine compterait 50 h"),
-        ({"libelle": "x" * 5000}, "limité à 200"),
+        ({"libelle": "x" * 5000}, "ne doit pas dépasser 200 caractères"),
     ],
 )
 def test_a_bad_change_is_refused_next_to_its_field_and_changes_nothing(

@@ -197,6 +197,8 @@ def test_the_animateur_who_entered_the_need_is_the_one_told(client, auth):
         ({"hours_per_week": "40", "days": ["mon"]}, "days", "par jour"),
         ({"days": []}, "days", "Cochez au moins un jour"),
         ({"title": ""}, "title", "Décrivez le besoin"),
+        # The limit, and how many were typed: the owner knows how much to cut.
+        ({"title": "x" * 300}, "title", "ne doit pas dépasser 200 caractères (300 saisis)."),
         ({"reason_text": "Une femme de moins de 30 ans"}, "reason_text", ""),
         ({"start": "2001-01-01"}, "start", "dans le passé"),
         ({"commune": "Paris-sur-Lune"}, "commune", ""),
@@ -395,5 +397,6 @@ def test_a_refused_correction_gives_its_text_back_whole(client):
     typed = "Précision : " + "x" * 5000
     refused = client.post(edit, data={**_filled(client.get(edit)), "reason_text": typed})
     assert refused.status_code == 422
-    assert "ne doit pas dépasser 2000 caractères" in error_of(refused, "reason_text")
+    said = error_of(refused, "reason_text")
+    assert f"ne doit pas dépasser 2 000 caractères (5 {len(typed) - 5000:03d} saisis)" in said
     assert typed in html_of(refused)

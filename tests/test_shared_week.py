@@ -898,7 +898,7 @@ def test_a_commitment_sent_without_its_read_stamp_is_refused(client, auth, world
         ({"heures": "-5"}, "entre 1 et 48"),
         ({"heures": "9" * 400}, "entre 1 et 48"),
         ({"heures": "1e400"}, "un nombre"),
-        ({"libelle": "x" * 5000}, "limité à 200"),
+        ({"libelle": "x" * 5000}, "ne doit pas dépasser 200 caractères"),
         ({"jours": ["mon", "funday"]}, "Choisissez des jours de la liste."),
         # With the 20 h held on Tuesday: a seventh working day (Code du travail L3132-1).
         (

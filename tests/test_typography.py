@@ -20,6 +20,7 @@ from connectences.typography import (
     of_company,
     of_name,
     plural,
+    too_long,
 )
 from tests import factories
 
@@ -273,3 +274,13 @@ def test_flashed_messages_keep_their_quotes_and_colons_with_their_words(app):
     assert f"«{NBSP}Accepter la proposition{NBSP}»{NBSP}: rien" in text
     assert f"Information{NBSP}:" in text and f"Fait{NBSP}:" in text
     assert f"Noté{NBSP}: «{NBSP}appel{NBSP}»" in text
+
+
+def test_a_text_too_long_is_refused_with_the_limit_and_the_count_typed():
+    assert too_long("L'intitulé", "x" * 200, 200) is None and too_long("Le lieu", None, 5) is None
+    assert too_long("L'intitulé", "x" * 300, 200) == (
+        "L'intitulé ne doit pas dépasser 200 caractères (300 saisis)."
+    )
+    assert too_long("Les notes", "x" * 2001, 2000, plural=True) == (
+        f"Les notes ne doivent pas dépasser 2{NNBSP}000 caractères (2{NNBSP}001 saisis)."
+    )

@@ -424,7 +424,7 @@ def test_notes_and_contact(client, auth, people):
     response = client.post(
         f"{BASE}/ines/notes", data={"notes": "x" * 5001, "lu_le": stamp}, follow_redirects=True
     )
-    assert "limitées à 5000 caractères" in response.get_data(as_text=True)
+    assert "Les notes ne doivent pas dépasser 5 000 caractères" in html_of(response)
     assert by_ref(Candidate, "ines").notes == "Préfère les matinées."
     client.post(f"{BASE}/ines/contact")
     assert by_ref(Candidate, "ines").last_contact_at > before
@@ -476,7 +476,7 @@ def test_refused_status_and_notes_come_back_next_to_their_fields(client, auth, p
     stamp = read_stamp_at(client, f"{BASE}/ines")
     response = client.post(f"{BASE}/ines/notes", data={"notes": long_notes, "lu_le": stamp})
     assert response.status_code == 422
-    assert "limitées à 5000 caractères" in error_of(response, "notes-texte")
+    assert "ne doivent pas dépasser 5 000 caractères" in error_of(response, "notes-texte")
     assert f"{long_notes}</textarea>" in html_of(response)  # what was typed is kept
     assert by_ref(Candidate, "ines").notes is None
     events = db.session.scalars(

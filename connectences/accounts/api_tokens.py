@@ -22,6 +22,7 @@ from connectences.accounts.users import (
 )
 from connectences.models import ApiToken, AuditLog, User
 from connectences.models.base import utcnow
+from connectences.typography import too_long
 from connectences.vocab import ROLES
 
 # What every secret starts with, so that one found in a log or a repository is recognised.
@@ -99,8 +100,8 @@ def issue_token(
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "Donnez un nom au jeton (par exemple l'outil qui l'utilisera)."
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"Le nom ne doit pas dépasser {MAX_NAME} caractères."
+    elif too := too_long("Le nom", name, MAX_NAME):
+        errors["name"] = too
     if days is None or not 1 <= days <= MAX_DAYS:
         errors["days"] = f"Choisissez une durée de validité entre 1 et {MAX_DAYS} jours."
     owner = session.scalar(select(User).where(User.email == normalise_email(owner_email or "")))

@@ -9,6 +9,7 @@ from datetime import date
 
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.territory.text import fold
+from connectences.typography import too_long
 from connectences.urls import split_url
 
 
@@ -24,8 +25,8 @@ def texts(
         text = " ".join(raw.split()) if squash else raw.strip()
         if label and not text:
             errors[name] = f"Indiquez {label}."
-        elif len(text) > limit:
-            errors[name] = f"{limit} caractères au plus ({len(text)} saisis)."
+        elif too := too_long("Ce texte", text, limit):
+            errors[name] = too
         values[name] = text or None
     return values
 

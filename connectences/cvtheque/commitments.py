@@ -27,7 +27,7 @@ from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
 from connectences.numbers import read_number
-from connectences.typography import hours_plain
+from connectences.typography import hours_plain, too_long
 from connectences.vocab import CANDIDATE_STATUSES, DAYS
 
 MAX_LABEL = 200
@@ -100,8 +100,8 @@ def read_commitment(
     today = today or local_today()
     errors: dict[str, str] = {}
     text = (label or "").strip() or None
-    if text and len(text) > MAX_LABEL:
-        errors["label"] = f"Le libellé est limité à {MAX_LABEL} caractères."
+    if too := too_long("Le libellé", text, MAX_LABEL):
+        errors["label"] = too
     value = read_number(hours, "h")
     if value is None:
         errors["hours"] = "Indiquez le nombre d'heures par semaine (un nombre)."

@@ -21,6 +21,7 @@ from connectences.errors import DomainError
 from connectences.models import Candidate, Lead, LeadCandidate, LeadNeed, Need, User
 from connectences.models.base import utcnow
 from connectences.skills import rome_label
+from connectences.typography import too_long
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS, OPEN_TO_WORK
 
 MAX_NOTES = 5000
@@ -52,8 +53,7 @@ NOTES_EDITS = ("notes",)
 def set_notes(session: Session, candidate: Candidate, notes: str, *, actor: User) -> bool:
     """Replace the animateurs' notes on the person; False when nothing changed."""
     text = (notes or "").strip()
-    if len(text) > MAX_NOTES:
-        why = f"Les notes sont limitées à {MAX_NOTES} caractères."
+    if why := too_long("Les notes", text, MAX_NOTES, plural=True):
         raise LibraryError(why, errors={"notes": why})
     if text == (candidate.notes or ""):
         return False

@@ -17,7 +17,7 @@ from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.models import Event, EventRegistration, Partner, User, utcnow
 from connectences.text import form_line
-from connectences.typography import decimal_fr, time_slot
+from connectences.typography import decimal_fr, time_slot, too_long
 
 KINDS: dict[str, str] = {
     "webinaire": "Webinaire",
@@ -89,11 +89,8 @@ def validate_event(
     values["title"] = form_line(data, "title", errors, limit=TITLE_MAX, what="Le titre",
                                 missing="Indiquez le titre de l'événement.")  # fmt: skip
     values["description"] = str(data.get("description") or "").strip().replace("\r\n", "\n")
-    if len(values["description"]) > DESCRIPTION_MAX:
-        errors["description"] = (
-            f"La présentation ne peut dépasser {DESCRIPTION_MAX} caractères "
-            f"({len(values['description'])} saisis)."
-        )
+    if too := too_long("La présentation", values["description"], DESCRIPTION_MAX):
+        errors["description"] = too
     audience = str(data.get("audience") or "")
     if audience not in AUDIENCES:
         errors["audience"] = "Choisissez à qui s'adresse l'événement."
@@ -140,8 +137,8 @@ def validate_event(
 
     place = " ".join(str(data.get("place") or "").split()) or None
     link = str(data.get("link") or "").strip() or None
-    if place and len(place) > PLACE_MAX:
-        errors["place"] = f"Le lieu ne peut dépasser {PLACE_MAX} caractères."
+    if too := too_long("Le lieu", place, PLACE_MAX):
+        errors["place"] = too
     if link and (len(link) > LINK_MAX or not re.match(r"^https://\S+$", link)):
         errors["link"] = "Le lien doit être une adresse complète commençant par https://."
     if not place and not link:

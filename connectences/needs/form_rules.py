@@ -29,6 +29,7 @@ from connectences.numbers import read_hours_per_week, read_number
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
 from connectences.skills.forbidden import text_problem
+from connectences.typography import too_long
 
 MAX_TITLE = 200
 MAX_SKILLS = 20
@@ -151,8 +152,8 @@ def check_need(
     title = " ".join(_text(data, "title").split())
     if not title:
         errors["title"] = NEED_REQUIRED["title"]
-    elif len(title) > MAX_TITLE:
-        errors["title"] = f"L'intitulé ne doit pas dépasser {MAX_TITLE} caractères."
+    elif too := too_long("L'intitulé", title, MAX_TITLE):
+        errors["title"] = too
     elif problem := text_problem(title):
         errors["title"] = problem
     values["title"] = title
@@ -199,8 +200,8 @@ def check_need(
         errors["reason"] = NEED_REQUIRED["reason"]
     values["reason"] = reason
     reason_text = _text(data, "reason_text")
-    if len(reason_text) > MAX_TEXT:
-        errors["reason_text"] = f"Ce texte ne doit pas dépasser {MAX_TEXT} caractères."
+    if too := too_long("Ce texte", reason_text, MAX_TEXT):
+        errors["reason_text"] = too
     elif problem := text_problem(reason_text):
         errors["reason_text"] = problem
     values["reason_text"] = reason_text or None
@@ -319,8 +320,8 @@ def check_notes(data: Mapping[str, Any]) -> Checked:
     state a criterion the law forbids (``skills.forbidden.text_problem``)."""
     out = Checked()
     notes = _text(data, "notes")
-    if len(notes) > MAX_TEXT:
-        out.errors["notes"] = f"Les notes ne doivent pas dépasser {MAX_TEXT} caractères."
+    if too := too_long("Les notes", notes, MAX_TEXT, plural=True):
+        out.errors["notes"] = too
     elif problem := text_problem(notes):
         out.errors["notes"] = problem
     out.values["notes"] = notes or None

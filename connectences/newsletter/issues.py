@@ -33,6 +33,7 @@ from connectences.prospection.mailings import SUBJECT_MAX, record_mailing
 from connectences.prospection.pressure import ConfirmationRequired, ContactRefused
 from connectences.prospection.visits import VisitError
 from connectences.text import form_line
+from connectences.typography import too_long
 
 INTRODUCTION_MAX = 5000
 # Companies sent to per transaction of the sending job: what a crash can roll back, and
@@ -89,8 +90,8 @@ def validate(data: Mapping[str, Any]) -> dict[str, Any]:
     introduction = str(data.get("introduction") or "").strip().replace("\r\n", "\n")
     if not introduction:
         errors["introduction"] = "Écrivez quelques lignes d'introduction."
-    elif len(introduction) > INTRODUCTION_MAX:
-        errors["introduction"] = f"L'introduction ne peut dépasser {INTRODUCTION_MAX} caractères."
+    elif too := too_long("L'introduction", introduction, INTRODUCTION_MAX):
+        errors["introduction"] = too
     kinds = [str(kind) for kind in data.get("blocks") or []]
     if any(kind not in BLOCKS for kind in kinds):
         errors["blocks"] = "Choisissez les rubriques dans la liste."

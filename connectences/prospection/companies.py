@@ -54,7 +54,7 @@ from connectences.prospection.visits import DO_NOT_SOLICIT_AT_VISIT, close_follo
 from connectences.territory.text import fold
 from connectences.text import slug
 from connectences.tombstones import record_deletion
-from connectences.typography import quoted
+from connectences.typography import quoted, too_long
 from connectences.workflows import held_as
 
 ADDRESS_MAX = 300
@@ -234,8 +234,8 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             errors["employees"] = "L'effectif est un nombre entier de salariés (0 ou plus)."
     address = " ".join(str(data.get("address") or "").split()) or None
-    if address and len(address) > ADDRESS_MAX:
-        errors["address"] = f"L'adresse ne peut dépasser {ADDRESS_MAX} caractères."
+    if too := too_long("L'adresse", address, ADDRESS_MAX):
+        errors["address"] = too
     contact_email = _collect(errors, clean_email, data.get("contact_email"))
     cap = _collect(errors, clean_cap, data.get("max_contacts_per_month"))
     if errors:

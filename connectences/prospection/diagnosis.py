@@ -27,6 +27,7 @@ from connectences.prospection.naf import naf_label
 from connectences.prospection.pressure import Pressure, check_contact, contact_pressure
 from connectences.signed import INVALID, LinkError, make_token, read_token
 from connectences.skills import concept_of, job_titles, rome_label, taxonomy
+from connectences.typography import too_long
 
 __all__ = [
     "DIFFICULTIES",
@@ -236,8 +237,8 @@ def check_answer(form) -> Answer:
         )
     if "autre" in choices["cause"] and not other:
         errors["other_cause"] = "Précisez l'autre cause."
-    elif len(other) > OTHER_CAUSE_MAX:
-        errors["other_cause"] = f"Au plus {OTHER_CAUSE_MAX} caractères ({len(other)} saisis)."
+    elif too := too_long("Ce texte", other, OTHER_CAUSE_MAX):
+        errors["other_cause"] = too
     skills: list[str] = []
     job_choices: dict[str, list[JobChoice]] = {}
     for name in SKILL_FIELDS:

@@ -15,6 +15,7 @@ from connectences.clock import local_today
 from connectences.models import Company, CompanyMailing, User
 from connectences.prospection.pressure import Pressure, check_contact
 from connectences.prospection.visits import VisitError
+from connectences.typography import too_long
 
 SUBJECT_MAX = 200
 
@@ -46,8 +47,8 @@ def record_mailing(
         )
     if not subject:
         errors["subject"] = "Indiquez l'objet de la lettre envoyée."
-    elif len(subject) > SUBJECT_MAX:
-        errors["subject"] = f"L'objet ne peut dépasser {SUBJECT_MAX} caractères."
+    elif too := too_long("L'objet", subject, SUBJECT_MAX):
+        errors["subject"] = too
     if sent_on > today:
         errors["sent_on"] = "La date d'envoi ne peut pas être dans le futur."
     if errors:

@@ -50,6 +50,7 @@ from connectences.prospection.pressure import (
     over_cap_reason_of,
 )
 from connectences.text import without_controls
+from connectences.typography import too_long
 
 # Kinds of record, in the order they must be applied (a visit may name a company
 # created offline, a need names its visit).
@@ -497,8 +498,8 @@ def _need(session, key, data, confirmed, animateur, limits, recorded_at, held) -
     company = visit.company
     checked = form_rules.check_need(data, today=limits.today)
     notes = " ".join((data.get("notes") or "").split()) or None
-    if notes and len(notes) > NEED_NOTES_MAX:
-        checked.errors["notes"] = f"Les notes ne peuvent dépasser {NEED_NOTES_MAX} caractères."
+    if too := too_long("Les notes", notes, NEED_NOTES_MAX, plural=True):
+        checked.errors["notes"] = too
     if not checked.ok:
         raise _invalid(key, checked.errors)
     checked.values["notes"] = notes

@@ -36,7 +36,7 @@ from connectences.prospection.pressure import (
 )
 from connectences.skills.forbidden import text_problem
 from connectences.territory import commune_label, epci_label
-from connectences.typography import quoted
+from connectences.typography import quoted, too_long
 
 NOTES_MAX = 4000
 # How far back a visit may be logged (a forgotten visit from last month is fine, older
@@ -169,8 +169,8 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
             "Issue « À relancer » : indiquez la date de la prochaine relance, elle "
             "apparaîtra dans « Mes relances » ce jour-là."
         )
-    if data.notes and len(data.notes) > NOTES_MAX:
-        errors["notes"] = f"Les notes ne peuvent dépasser {NOTES_MAX} caractères."
+    if too := too_long("Les notes", data.notes, NOTES_MAX, plural=True):
+        errors["notes"] = too
     elif problem := text_problem(data.notes):
         # They open the need's notes, read by operators and partners.
         errors["notes"] = problem

@@ -10,6 +10,7 @@ import re
 
 from connectences.skills.forbidden import forbidden_problem
 from connectences.skills.text import MAX_SKILL_LENGTH, normalize
+from connectences.typography import too_long
 
 _SKILL_SEPARATORS = re.compile(r"[\n,;]")
 
@@ -45,10 +46,7 @@ def skills_problem(labels: list[str], most: int) -> str | None:
         return "Indiquez au moins une compétence."
     if len(labels) > most:
         return too_many_skills(most)
-    too_long = next((s for s in labels if len(s) > MAX_SKILL_LENGTH), None)
-    if too_long:
-        return (
-            f"Une compétence ne doit pas dépasser {MAX_SKILL_LENGTH} caractères "
-            f"(« {too_long[:40]}… »)."
-        )
+    longest = next((s for s in labels if len(s) > MAX_SKILL_LENGTH), None)
+    if longest:
+        return too_long(f"La compétence « {longest[:40]}… »", longest, MAX_SKILL_LENGTH)
     return forbidden_problem(labels)

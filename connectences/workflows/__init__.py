@@ -23,7 +23,7 @@ from connectences.dates import read_instant
 from connectences.errors import DomainError
 from connectences.models import Transition
 from connectences.models.base import utcnow
-from connectences.typography import decimal_fr
+from connectences.typography import too_long
 
 
 class TransitionError(DomainError):
@@ -370,12 +370,7 @@ MAX_TEXT = 2000
 def text_too_long(text: str | None, limit: int = MAX_TEXT) -> str | None:
     """The French message for a free text over ``limit`` characters (:data:`MAX_TEXT`),
     or None: what a person typed is refused with its length, never cut without a word."""
-    if text is not None and len(text) > limit:
-        return (
-            f"Ce texte ne doit pas dépasser {decimal_fr(limit, 0)} caractères "
-            f"({decimal_fr(len(text), 0)} saisis)."
-        )
-    return None
+    return too_long("Ce texte", text, limit)
 
 
 # What each machine moves, as a sentence names it.
