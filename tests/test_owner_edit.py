@@ -85,7 +85,7 @@ def test_the_owner_corrects_hours_and_days_and_the_animateur_is_told(client):
     assert data["hours_per_week"] == "14" and data["days"] == ["mon", "tue"]
     data.update(hours_per_week="21", days=["mon", "tue", "wed"])
     done = client.post(edit, data=data)
-    assert done.status_code == 302 and done.location == space
+    assert done.status_code == 302 and done.location == f"{space}#contenu"
     assert f"Le besoin « {need.title} » est modifié" in page_text(client.get(space))
     need = need_by_ref(need.ref)
     assert need.hours_per_week == 21 and need.days == ["mon", "tue", "wed"]
@@ -289,7 +289,7 @@ def test_a_need_an_operator_or_partner_has_is_not_edited_the_owner_writes_instea
     assert "x" * 10_000 + "</textarea>" in html_of(too_long)
     assert _written() == before
     sent = client.post(edit, data={"envoi": "message", "message": "Plutôt 3 jours dès mars"})
-    assert sent.status_code == 302 and sent.location == space
+    assert sent.status_code == 302 and sent.location == f"{space}#contenu"
     status = need_by_ref(need.ref).status
     entry = db.session.scalars(
         select(Transition).where(Transition.reason_text.startswith("Message de l'entreprise"))

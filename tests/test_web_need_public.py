@@ -544,7 +544,7 @@ def test_a_logged_in_owner_follows_the_needs_they_sent_for_a_company_not_theirs(
     edit = client.get(f"/entreprise/besoins/{posted.ref}/modifier")
     assert edit.status_code == 200
     done = client.post(f"/entreprise/besoins/{second.ref}/arreter", data={"motif": "budget"})
-    assert done.status_code == 302 and done.location == "/entreprise"
+    assert done.status_code == 302 and done.location == "/entreprise#contenu"
     assert need_by_ref(second.ref).status == "abandonne"
 
     # The neighbour's owner neither sees nor reaches the need they did not vouch for.
@@ -1141,7 +1141,7 @@ def test_the_owner_stops_a_need_from_the_space_and_everyone_holding_it_is_told(c
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert "C'est définitif" in page_text(page)
     done = client.post(stop, data={"motif": "pourvu_autrement", "precision": "Mon neveu"})
-    assert done.status_code == 302 and done.location == space
+    assert done.status_code == 302 and done.location == f"{space}#contenu"
     assert f"Le besoin « {need.title} » est arrêté" in page_text(client.get(space))
     need = need_by_ref(need.ref)
     assert need.status == "abandonne"
@@ -1237,7 +1237,7 @@ def test_a_logged_in_owner_stops_their_companys_need_under_their_name(client, au
     area = html_of(client.get("/entreprise"))
     assert f"/entreprise/besoins/{need.ref}/arreter" in area
     done = client.post(f"/entreprise/besoins/{need.ref}/arreter", data={"motif": "besoin_disparu"})
-    assert done.status_code == 302 and done.location == "/entreprise"
+    assert done.status_code == 302 and done.location == "/entreprise#contenu"
     need = need_by_ref(need.ref)
     assert need.status == "abandonne"
     entry = db.session.scalars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import flash, request
+from flask import flash, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -184,6 +184,14 @@ class ApiTokenForm(Form):
     def keep_submission_token(self) -> None:
         """Shown again (an error to correct), the form is still the same sending."""
         self.submission_token.data = submissions.kept_token(self.submission_token.data)
+
+
+def back_after_success(url: str):
+    """The redirect after a form sent to "…#erreurs" did what it was asked: to ``url``
+    with a fragment of its own, "#contenu" (the page's main part, where its word of
+    success shows) unless ``url`` has one. A redirect without a fragment carries the
+    form's over (RFC 9110): the page of a success opened on its error anchor."""
+    return redirect(url if "#" in url else f"{url}#contenu")
 
 
 def errors_for(refusal: DomainError, fields: Mapping[str, str]) -> dict[str, str]:

@@ -5,7 +5,7 @@ signed link (``need_public``) and for the logged-in area (``companies``); the ru
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request
+from flask import flash, render_template, request
 
 from connectences import territory, vocab
 from connectences.clock import local_today
@@ -24,7 +24,7 @@ from connectences.needs.owner_edit import (
 from connectences.needs.register import NEED_FIELDS, NEED_TEXT_FIELDS
 from connectences.needs.status_words import status_for_company
 from connectences.web.actions import changed_meanwhile
-from connectences.web.forms import errors_for, tell_communes_recorded
+from connectences.web.forms import back_after_success, errors_for, tell_communes_recorded
 from connectences.web.needs import need_form_data
 from connectences.workflows import (
     ChangedMeanwhile,
@@ -114,7 +114,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
                     "l'animateur de la plateforme.",
                     "success",
                 )
-                return redirect(back)
+                return back_after_success(back)
         elif not owner_may_edit(db.session, need):
             errors, status = {"_": edit_refusal(need)}, 409
         else:
@@ -169,7 +169,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
                             flash(notice, "info")
                     else:
                         flash("Vous n'avez rien changé : le besoin reste tel quel.", "info")
-                    return redirect(back)
+                    return back_after_success(back)
     editable = owner_may_edit(db.session, need)
     page = render_template(
         "needs/owner_edit.html",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import flash, redirect, render_template, request
+from flask import flash, render_template, request
 
 from connectences.contacts import phone_display
 from connectences.extensions import db
@@ -16,7 +16,7 @@ from connectences.prospection.companies import CAP_RANGE, CompanyError, clean_ca
 from connectences.prospection.pressure import preferences_words
 from connectences.typography import of_company
 from connectences.web.actions import changed_meanwhile
-from connectences.web.forms import errors_for
+from connectences.web.forms import back_after_success, errors_for
 from connectences.workflows import ChangedMeanwhile, unchanged_since_read
 
 
@@ -93,7 +93,7 @@ def preferences_page(
         else:
             db.session.commit()
             flash(_saved_words(company), "success")
-            return redirect(back)
+            return back_after_success(back)
     page = render_template(
         "companies/preferences.html",
         company=company,

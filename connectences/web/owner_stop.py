@@ -4,12 +4,12 @@ space opened by a signed link (``need_public``) and for the logged-in area
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request
+from flask import flash, render_template, request
 
 from connectences.extensions import db
 from connectences.models import Need
 from connectences.needs.moves import OWNER_STOP_REASONS, owner_may_stop, stop_by_owner
-from connectences.web.forms import errors_for
+from connectences.web.forms import back_after_success, errors_for
 from connectences.web.needs import ABANDON_FIELDS
 from connectences.workflows import TransitionError
 
@@ -51,7 +51,7 @@ def stop_page(
                 "informé, comme les structures à qui il avait été confié.",
                 "success",
             )
-            return redirect(back)
+            return back_after_success(back)
     page = render_template(
         "needs/owner_stop.html",
         need=need,
