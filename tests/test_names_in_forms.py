@@ -15,7 +15,7 @@ from connectences.content import callbacks
 from connectences.cvtheque import profile
 from connectences.events import catalogue
 from connectences.extensions import db
-from connectences.models import Candidate, EventRegistration, Need, OutboxMessage
+from connectences.models import CallbackRequest, Candidate, EventRegistration, Need, OutboxMessage
 from connectences.prospection import companies
 from tests import factories as f
 from tests.cv_helpers import form_data, link_in, post_multipart
@@ -100,6 +100,25 @@ def test_the_need_form_takes_real_names(client):
         owner_name="Anne-Marie de La Tour d'Auvergne",
     )
     assert client.post("/exprimer-un-besoin", data=data).status_code == 302
+
+
+@pytest.mark.parametrize("typed", ["<b>Claire</b> Dupont", "Claire Dupont 😀", "Claire & Co"])
+def test_the_need_and_call_back_forms_judge_a_name_by_one_rule(client, typed):
+    # « Votre nom » on both public forms for companies: HTML, an emoji, a sign are
+    # refused alike (``contacts.read_name``), nothing written nor mailed.
+    need = client.post("/exprimer-un-besoin", data=f.public_need_form(owner_name=typed))
+    callback = client.post(
+        "/etre-rappele",
+        data={
+            "name": typed,
+            "phone": "06 12 34 56 78",
+            "best_time": "matin",
+            "topic": "recrutement",
+        },
+    )
+    assert need.status_code == callback.status_code == 422
+    assert error_of(need, "owner_name") == error_of(callback, "name") != ""
+    assert count(Need) == count(CallbackRequest) == count(OutboxMessage) == 0
 
 
 def _event():
