@@ -22,6 +22,7 @@ from connectences.accounts.users import invitation_pending
 from connectences.clock import LOCAL_TZ
 from connectences.extensions import db
 from connectences.kept import forget_kept
+from connectences.mail import MailKind
 from connectences.matching.matches import forget_indexes
 from connectences.models import (
     ApiToken,
@@ -234,6 +235,12 @@ def assert_sentence(message: str) -> None:
     full stop, « ? » or « … » last, never two full stops."""
     assert message[:1] in ("«", "…") or message[:1].isupper(), message
     assert message.endswith((".", "?", "…")) and not message.endswith(".."), message
+
+
+def organisation_mails():
+    """The outbox's mails but the news each proposal, re-orientation and placement mails
+    to the need's owner (``needs.owner_news``): what the staff and structures receive."""
+    return select(OutboxMessage).where(OutboxMessage.kind != MailKind.NEED_NEWS)
 
 
 def count(model) -> int:

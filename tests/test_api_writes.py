@@ -294,7 +294,9 @@ def test_proposing_a_need_reaches_the_company_and_counts_as_a_contact(client, wo
     assert by_ref(Need, "n1").status == "propose"
     after = contact_pressure(db.session, by_ref(Company, "c1"), on=local_today())
     assert after.contacts_this_month == before + 1
-    assert count(OutboxMessage) == 1  # the operator's mail, as from the need page
+    # The operator's mail and the owner's news, as from the need page.
+    kinds = sorted(m.kind for m in db.session.scalars(select(OutboxMessage)))
+    assert kinds == ["lead_sent", "need_news"]
     assert [e.details["operator"] for e in audit_entries("api.need_proposal")] == [
         world["operator"]
     ]

@@ -1,7 +1,6 @@
 """Sending leads to operators and referrals to partners: records, state machines, mail."""
 
 import pytest
-from sqlalchemy import select
 
 from connectences import workflows
 from connectences.extensions import db
@@ -18,7 +17,7 @@ from connectences.models import (
 from connectences.workflows import NEED, TransitionError
 from connectences.workflows.dispatch import send_lead, send_referral
 from tests import factories as f
-from tests.helpers import by_ref, count
+from tests.helpers import by_ref, count, organisation_mails
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def test_send_lead_creates_record_moves_need_and_queues_mail(data):
     assert by_ref(Need, "n1").status == "propose"
     log = workflows.history(db.session, workflows.LEAD, lead.id)
     assert [(t.from_state, t.to_state) for t in log] == [(None, "envoye")]
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     assert mail.to == "ge@exemple.fr" and mail.status == "pending"
     assert f"/operateur/propositions/{lead.id}" in mail.body_text
     assert "Candidate très motivée" in mail.body_html
@@ -76,7 +75,7 @@ def test_the_operator_s_answer_to_a_lead_mail_goes_to_the_animateur_who_sent_it(
         db.session, needs=[by_ref(Need, "n1")], operator=by_ref(Operator, "ge"), actor=animateur
     )
     db.session.commit()
-    assert db.session.scalars(select(OutboxMessage)).one().reply_to == "anne@connectences.example"
+    assert db.session.scalars(organisation_mails()).one().reply_to == "anne@connectences.example"
 
 
 def test_the_partner_s_answer_to_a_referral_mail_goes_to_the_animateur_who_sent_it(data, auth):
@@ -85,7 +84,7 @@ def test_the_partner_s_answer_to_a_referral_mail_goes_to_the_animateur_who_sent_
         db.session, need=by_ref(Need, "n1"), partner=by_ref(Partner, "ft"), actor=animateur
     )
     db.session.commit()
-    assert db.session.scalars(select(OutboxMessage)).one().reply_to == "anne@connectences.example"
+    assert db.session.scalars(organisation_mails()).one().reply_to == "anne@connectences.example"
 
 
 def test_candidate_breaking_a_hard_constraint_is_refused_and_nothing_written(data):
@@ -116,7 +115,7 @@ def test_bundle_lead_is_one_shared_time_job(data):
     assert lead.is_bundle
     assert sorted(item.need.ref for item in lead.needs) == ["n1", "n2"]
     assert {by_ref(Need, "n1").status, by_ref(Need, "n2").status} == {"propose"}
-    assert "temps partagé" in db.session.scalars(select(OutboxMessage)).one().subject
+    assert "temps partagé" in db.session.scalars(organisation_mails()).one().subject
 
 
 @pytest.mark.parametrize(
@@ -143,7 +142,7 @@ def test_send_referral(data):
     db.session.commit()
     assert referral.status == "envoyee"
     assert need.status == "reoriente"
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     assert mail.to == "ft@exemple.fr"
     # Sent by no one in particular, the partner's answer goes to the platform's contact
     # address, not to the no-reply sender.

@@ -138,7 +138,8 @@ def referral_data():
     f.load(
         f.document(
             partners=[f.partner(ref="ft", email="entreprises@francetravail.exemple.fr")],
-            companies=[f.company(ref="c1", name="Huîtres Sœurs Dupré")],
+            # No address of the company's: the partner's mail is the only one queued.
+            companies=[f.company(ref="c1", name="Huîtres Sœurs Dupré", contact_email=None)],
             needs=[f.need(ref="n1", company="c1", title="Secrétaire comptable à mi-temps")],
         )
     )

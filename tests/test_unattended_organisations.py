@@ -12,9 +12,18 @@ import pytest
 
 from connectences import organisations
 from connectences.extensions import db
-from connectences.models import Lead, Operator, OutboxMessage, Partner, Referral
+from connectences.models import Lead, Operator, Partner, Referral
 from tests import factories as f
-from tests.helpers import by_ref, count, element_by_id, html_of, mails_to, qualify, top_flashes
+from tests.helpers import (
+    by_ref,
+    count,
+    element_by_id,
+    html_of,
+    mails_to,
+    organisation_mails,
+    qualify,
+    top_flashes,
+)
 from tests.test_api_v1 import bearer, token_for
 
 NOBODY = "Personne ne lira cet envoi sur la plateforme"
@@ -187,7 +196,7 @@ def test_the_api_answer_warns_and_keeps_the_records_etag(client, auth, data):
     assert "warnings" not in read.get_json()
     assert read.headers["ETag"] == response.headers["ETag"]
     assert {k: v for k, v in body.items() if k != "warnings"} == read.get_json()
-    assert count(OutboxMessage) == 1
+    assert len(db.session.scalars(organisation_mails()).all()) == 1
 
 
 def test_the_api_answer_has_no_warning_for_an_operator_with_a_member(client, auth, data):

@@ -87,6 +87,8 @@ def test_every_link_in_the_mails_opens_a_page(app, client):
     partner = Partner(ref="ml", name="Mission Locale", kind="mission_locale", email="ml@ml.fr")
     db.session.add(partner)
     db.session.flush()
+    # The company has an address: its owner is told whom to expect a call from.
+    world["company"].contact_email = "boulangerie@exemple.fr"
     referral = send_referral(db.session, need=world["need"], partner=partner)
     referral.created_at = MONDAY
     db.session.commit()
@@ -126,6 +128,7 @@ def test_every_link_in_the_mails_opens_a_page(app, client):
         "account_invitation",
         "need_confirm",
         "company_space_link",
+        "need_news",
     } <= kinds
     checked = 0
     for message in messages:

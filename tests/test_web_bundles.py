@@ -29,6 +29,7 @@ from tests.helpers import (
     count,
     html_of,
     need_by_ref,
+    organisation_mails,
     page_text,
     page_text_of,
     qualify,
@@ -157,7 +158,7 @@ def test_bundle_becomes_one_shared_time_lead(client, animateur):
     assert [c.candidate.ref for c in lead.candidates] == ["ok"]
     assert lead.note == "Top"
     assert {need_by_ref("n1").status, need_by_ref("n2").status} == {"propose"}
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     assert mail.to == "ge@exemple.fr" and "temps partagé" in mail.subject
     html = html_of(client.get(URL))
     assert "Poste en temps partagé (21 h par semaine, 2 entreprises) proposé à GE Bassin" in html
@@ -236,7 +237,7 @@ def test_the_operator_reads_the_week_of_the_job_day_by_day(client, auth, data):
     )
     assert response.status_code == 302
     lead = db.session.scalars(select(Lead)).one()
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     body = mail.body_text.replace("\u202f", " ").replace("\xa0", " ")
     assert "La semaine : 34 h par semaine sur 4 jours ; libre vendredi" in body
     assert "- lundi : Hôtel des Pins, La Teste-de-Buch (33260), 6,5 h (13 h sur lundi et" in body

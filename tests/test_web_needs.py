@@ -22,6 +22,7 @@ from tests.helpers import (
     html_of,
     main_of,
     need_by_ref,
+    organisation_mails,
     qualify,
 )
 
@@ -394,7 +395,7 @@ def test_send_lead_with_candidates(client, animateur):
     assert lead.note == "À rappeler vite"
     assert lead.reasons  # the route's reasons travel with the lead
     assert need_by_ref("n1").status == "propose"
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     assert mail.to == "ge@exemple.fr" and mail.status == "pending"
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "Besoin proposé à GE Bassin avec 1 candidat." in html
@@ -737,7 +738,7 @@ def test_full_time_need_is_reoriented_to_the_partner(client, animateur):
     assert referral.reasons[0] == "Emploi à temps plein dans une seule entreprise"
     assert any("recrutement classique" in r for r in referral.reasons)
     assert need_by_ref("plein").status == "reoriente"
-    assert db.session.scalars(select(OutboxMessage)).one().to == "ft@exemple.fr"
+    assert db.session.scalars(organisation_mails()).one().to == "ft@exemple.fr"
     html = html_of(client.get("/animateur/besoins/plein"))
     assert "Réorientation vers France Travail Arcachon" in html and "Envoyée" in html
 
@@ -1012,7 +1013,7 @@ def test_the_reorientation_form_says_which_reasons_the_partner_receives(client, 
     assert response.status_code == 302
     referral = db.session.scalars(select(Referral)).one()
     assert referral.reasons == ["Aucun opérateur ne couvre ce besoin", *listed]
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     assert all(reason in mail.body_text for reason in listed)
     assert "GE Bassin" not in mail.body_text and "GE Bassin" not in mail.body_html
 
@@ -1032,7 +1033,7 @@ def test_a_reorientation_the_routing_did_not_advise_sends_none_of_its_reasons(cl
     )
     assert db.session.scalars(select(Referral)).one().reasons == ["L'entreprise préfère"]
     # An operator covers it: the mail no longer says that none can take it.
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    mail = db.session.scalars(organisation_mails()).one()
     assert "Pourquoi :\n* L'entreprise préfère" in mail.body_text.replace("\xa0", " ")
     assert "ne peut le prendre en charge" not in mail.body_text + mail.body_html
     # Before qualification the routing advises nothing (``route_advice``) and sends nothing.

@@ -30,6 +30,9 @@ class MailKind(StrEnum):
     # Needs posted by companies
     NEED_CONFIRM = "need_confirm"
     COMPANY_SPACE_LINK = "company_space_link"
+    # To its owner, when a need is confided to an operator, re-oriented to a partner or
+    # filled (``needs.owner_news``).
+    NEED_NEWS = "need_news"
     # The GPECT diagnosis questionnaire mailed to a company owner
     DIAGNOSIS_LINK = "diagnosis_link"
     # What the platform tells companies (#15): a call-back request for its animateur, a

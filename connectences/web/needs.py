@@ -25,6 +25,7 @@ from connectences.models import Company, Need, Visit, utcnow
 from connectences.needs import board, form_rules, moves, register, territory_edge
 from connectences.needs.listed import ListedNeed, listed_needs
 from connectences.needs.owner_edit import holds_now
+from connectences.needs.owner_news import news_address
 from connectences.needs.status_words import (
     OWNER_STOPPED,
     awaiting_owner,
@@ -53,6 +54,7 @@ from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.paging import paginate_window
 from connectences.workflows import (
+    NEED_FINAL,
     NEED_REORIENTABLE,
     NEED_SEARCHING,
     ChangedMeanwhile,
@@ -509,6 +511,9 @@ def _render_show(
         else None
     )
     stops = owner_stops(db.session, [need])
+    # Nobody the platform may mail news of this need to (``owner_news``): the team tells
+    # the company by phone.
+    no_news = need.status not in NEED_FINAL and news_address(db.session, need) is None
     return render_template(
         "needs/show.html",
         need=need,
@@ -559,6 +564,7 @@ def _render_show(
         errors=errors or {},
         typed=typed or {},
         contact_refusals=refused,
+        no_news=no_news,
     ), status
 
 

@@ -40,6 +40,7 @@ from connectences.models import (
     Partner,
     Referral,
 )
+from connectences.needs.owner_news import tell_owners
 from connectences.needs.status_words import UNATTACHED_REFUSAL, awaiting_owner, unattached_owner
 from connectences.organisations import without_working_member
 from connectences.prospection.companies import unreachable_message
@@ -383,6 +384,8 @@ def send_lead(
         job=leads.job_week(needs) if lead.is_bundle else None,
         unopened=bool(without_working_member(session, [operator])),
     )
+    # Each owner learns whom to expect a call from, as their space now says.
+    tell_owners(session, needs)
     return lead
 
 
@@ -440,6 +443,7 @@ def send_referral(
         link=external_url("referrals.show", referral_id=referral.id),
         unopened=bool(without_working_member(session, [partner])),
     )
+    tell_owners(session, [need])
     return referral
 
 

@@ -50,6 +50,7 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
+from connectences.needs.owner_news import tell_owners
 from connectences.prospection.companies import reachable_contacts
 from connectences.territory import commune_label, distance_km
 from connectences.typography import decimal_fr, hours_plain, of_name, plural
@@ -895,6 +896,7 @@ def record_placement(
             actor=actor,
             reason_text=f"Placé par {lead.operator.name}",
         )
+    tell_owners(session, needs)
     # A bundle placed in only some of its companies: the lead is settled, so the needs
     # left out would stay ``propose`` with nothing holding them; they go back to the
     # search like the needs of a lead that ended without a placement.

@@ -1,0 +1,90 @@
+"""News of a need for its owner: one short mail when it moves on in a way that changes
+what they wait for. Confided to an operator (who will call them), re-oriented to a
+partner (who will call them), filled (a person starts on a date): the same sentence
+their space shows (``status_words.status_for_company`` with ``owner_holders``), what
+comes next, and the link to that space.
+
+The back-and-forth behind it is not theirs to follow: an operator refusing or handing
+a need back puts it back in the search without a word to them; the structure that takes
+it on next is named in a mail of its own (the one that will call them now).
+
+Whom it goes to: the address the owner posted the need with, else the company's
+registered contact address (the one its space link answers to), never anyone else's;
+a need whose space that address would not open (the staff entered it for a company
+with no address) is told to nobody. A company that asked not to be solicited
+(``do_not_solicit``) still hears of a need its owner posted themselves, as the answer
+to their own request, like the mail confirming it; not of one the staff entered for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app
+
+from connectences.contacts import email_key
+from connectences.mail import MailKind, queue_template
+from connectences.models import Need
+from connectences.needs import links
+from connectences.needs.register import followed_need, reply_to_for, space_token
+from connectences.needs.status_words import owner_holders, status_for_company
+from connectences.urls import external_url
+from connectences.workflows import NeedState
+
+# The moments an owner hears of: the subject (the need's title in it), what comes next.
+_CALL_COMING = "Attendez son appel dans les prochains jours : vous n'avez rien à faire d'ici là."
+MOMENTS: dict[str, tuple[str, str]] = {
+    NeedState.PROPOSE: ("« {title} » : une structure va vous appeler", _CALL_COMING),
+    NeedState.REORIENTE: ("« {title} » : un partenaire de l'emploi va vous appeler", _CALL_COMING),
+    NeedState.POURVU: (
+        "« {title} » est pourvu",
+        "La structure qui a recruté cette personne reste votre interlocutrice pour la suite.",
+    ),
+}
+
+
+def news_address(session, need: Need) -> str | None:
+    """Where news of ``need`` goes (see the module's doc), or None: nobody to tell."""
+    company = need.company
+    for address, posted_it in ((need.owner_email, True), (company.contact_email, False)):
+        if not email_key(address):
+            continue
+        if company.do_not_solicit and not posted_it:
+            return None
+        # The link must open a space that shows this need.
+        if followed_need(session, address, need.ref) is not None:
+            return address
+    return None
+
+
+def tell_owners(session, needs: Sequence[Need]) -> int:
+    """Queue, for each of ``needs`` that has just moved to one of :data:`MOMENTS`, the
+    mail telling its owner (``news_address``); how many were queued. Called once the
+    move and what holds the need now (its lead, referral or placement) are in the
+    session."""
+    queued = 0
+    for need in dict.fromkeys(needs):
+        moment = MOMENTS.get(need.status)
+        to = news_address(session, need) if moment else None
+        if to is None:
+            continue
+        subject, next_step = moment
+        said = status_for_company(need, holders=owner_holders(session, [need]))
+        posted_it = email_key(to) == email_key(need.owner_email)
+        token = space_token(session, current_app.secret_key, to)
+        queue_template(
+            session,
+            kind=MailKind.NEED_NEWS,
+            to=to,
+            subject=subject.format(title=need.title),
+            template="need_news",
+            reply_to=reply_to_for(session, need),
+            name=need.owner_name if posted_it else None,
+            need=need,
+            said=said,
+            next_step=next_step,
+            link=external_url("need_public.space", token=token),
+            days=links.space_days(),
+        )
+        queued += 1
+    return queued
