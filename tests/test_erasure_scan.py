@@ -248,11 +248,11 @@ KEPT_AT_ONCE = {
     # T10 / T8: the call-back's news to its animateur, its body blanked after a year.
     MailKind.CALLBACK_REQUEST: "T10",
 }
-# Found by this scan and NOT fixed (reported): the words the staff typed on the leads that
-# proposed the person (the lead's note, a refusal's words, their transitions, the mails to
-# the operator and the animateur quoting them) are not read for the person's name.
-NOT_FIXED_COLUMNS = {"lead.note", "lead.refusal_text", "transition.reason_text"}
-NOT_FIXED_MAILS = {MailKind.LEAD_SENT, MailKind.LEAD_ACCEPTED, MailKind.WORKFLOW_UPDATE}
+# Found by this scan and fixed: the words the staff typed on the leads that proposed the
+# person (the lead's note, a refusal's words, their transitions, the mails to the operator
+# and the animateur quoting them) named the person after their erasure (``cvtheque.scrub``).
+NOT_FIXED_COLUMNS: set[str] = set()
+NOT_FIXED_MAILS: set[MailKind] = set()
 
 
 def _left(kept_mails=()) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ from connectences.clock import local_date
 from connectences.contacts import email_key
 from connectences.cvtheque import files
 from connectences.cvtheque.history import events_of, former_addresses
+from connectences.cvtheque.scrub import person_pattern, scrub_leads
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.mail import MailKind, queue_template
 from connectences.mail.outbox import platform_reply_to
@@ -69,7 +70,9 @@ def erase_candidate(
     """Delete a person and everything naming them; True if they had a CV file.
 
     Removes the row, skills and history, the lead lines naming them, every mail to or
-    about them (sent ones too), their retention notices, a linked candidate account and, unless
+    about them (sent ones too), their name, addresses and phone in the staff's words on
+    the leads that proposed them and the mails quoting them (``scrub``; the leads stay),
+    their retention notices, a linked candidate account and, unless
     ``event_registrations`` is false, their registrations to events made with their
     address or their account's (a seat they held goes to the next person waiting);
     placements keep their figures without the person (nor the feedback of their follow-up
@@ -88,9 +91,13 @@ def erase_candidate(
     # (without a name) that the person is no longer in them.
     if not dry_run:
         tell_person_withdrawn(session, cid)
+    # The staff's words on the leads that proposed them (note, refusal, hand-back, the
+    # mails quoting them) keep the leads, without the person's name, address or phone.
+    named_in = select(LeadCandidate.lead_id).where(LeadCandidate.candidate_id == cid)
+    naming = _naming(session, candidate)
+    scrub_leads(session, session.scalars(named_in).all(), naming)
     # The leads naming them change: their last change moves, so that a platform
     # synchronising leads drops the person from its copy too.
-    named_in = select(LeadCandidate.lead_id).where(LeadCandidate.candidate_id == cid)
     session.execute(
         update(Lead)
         .where(Lead.id.in_(named_in))
@@ -155,6 +162,16 @@ def erase_candidate(
         entry.at = now
     session.flush()
     return had_file
+
+
+def _naming(session: Session, candidate: Candidate):
+    """What names the person in a text (``scrub.person_pattern``): their name, every
+    address they had (the profile's, their account's, those the profile left) and their
+    phone."""
+    addresses = _addresses_of(session, candidate) | {
+        former.address for former in former_addresses(session, candidate)
+    }
+    return person_pattern(candidate.first_name, candidate.last_name, addresses, [candidate.phone])
 
 
 def _mail_erasure_done(

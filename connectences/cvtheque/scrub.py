@@ -1,0 +1,173 @@
+"""The words the staff typed about a person on the leads that proposed them, blanked
+when the person is erased (``erase.erase_candidate``).
+
+A lead's note, its refusal or hand-back text, its transitions' reasons and the mails
+quoting them to the operator and the animateur (``SCRUBBED_MAILS``: tied to the lead by
+the link to its page or to its needs' pages, not to the person's profile) are the
+staff's text, kept with the lead; the person's name, address or phone written in them
+are replaced by :data:`ERASED_PERSON`. Matched as whole words, in any case and with or
+without accents ("INES", "Inès"), the phone in any of its usual writings ("06 71 29 48
+53", "+33 6 71...", "0671294853"). Only the person's leads are read, in a few statements.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from connectences.contacts import phone_key
+from connectences.mail.kinds import MailKind
+from connectences.models import Lead, LeadNeed, OutboxMessage, Transition
+from connectences.text import fold_text
+from connectences.urls import external_url
+
+ERASED_PERSON = "[personne effacée]"
+
+# The mails about a lead that quote its staff's words (its note, a refusal's words, a
+# hand-back's reason); those tied to the person's profile are deleted with it.
+SCRUBBED_MAILS = (MailKind.LEAD_SENT, MailKind.LEAD_ACCEPTED, MailKind.WORKFLOW_UPDATE)
+
+# A space of a name in a text: spaces, or, in a mail's HTML, an escaped apostrophe (a
+# hyphen and an apostrophe fold to a space).
+_SPACE = r"(?:\s+|&\#0*39;|&\#x0*27;|&apos;)"
+_PHONE_GAP = r"[\s./]*"
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """``text`` as a search compares it (:func:`connectences.text.fold_text`), and for each
+    of its characters the index of the character of ``text`` it comes from."""
+    if text.isascii():
+        return fold_text(text), list(range(len(text)))
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for folded in fold_text(char):  # "" for a lone accent, "oe" for "œ"
+            out.append(folded)
+            origin.append(index)
+    return "".join(out), origin
+
+
+def _words(term: str) -> str:
+    return _SPACE.join(re.escape(word) for word in term.split())
+
+
+def _phone(number: str) -> str | None:
+    key = phone_key(number)
+    if key is None:
+        return None
+    if key.startswith("+"):
+        digits = _PHONE_GAP.join(key[1:])
+        return rf"(?<![\d+])(?:\+|00)?{digits}(?!\d)"
+    national = _PHONE_GAP.join(key[1:])
+    # "06 12…", "+33 6 12…", "+33 (0)6 12…", "0033 6 12…", "33 6 12…"
+    prefix = r"(?:0|(?:(?:\+|00)\s*)?33\s*(?:\(0\)\s*)?)"
+    return rf"(?<![\d+]){prefix}{national}(?!\d)"
+
+
+def person_pattern(
+    first_name: str | None,
+    last_name: str | None,
+    addresses: Iterable[str | None] = (),
+    phones: Iterable[str | None] = (),
+) -> re.Pattern | None:
+    """What names the person in a folded text (:func:`_folded`): their full name either
+    way round, first name, last name, addresses and phone numbers, as whole words; None
+    when nothing would name them."""
+    first, last = fold_text(first_name).strip(), fold_text(last_name).strip()
+    names = {first, last, f"{first} {last}".strip(), f"{last} {first}".strip()}
+    # A single letter is no name: it would blank every "a" of the text.
+    names = {name for name in names if len(name.replace(" ", "")) >= 2}
+    mails = {fold_text(address).strip() for address in addresses if address}
+    choices = [
+        rf"(?<![\w.+-]){re.escape(mail)}(?!\.?[\w@-])"
+        for mail in sorted(mails, key=len, reverse=True)
+        if mail
+    ]
+    # The longest first: the full name is one blank, not two.
+    choices += [rf"(?<!\w){_words(name)}(?!\w)" for name in sorted(names, key=len, reverse=True)]
+    choices += [pattern for number in phones if number and (pattern := _phone(number))]
+    if not choices:
+        return None
+    return re.compile("|".join(f"(?:{choice})" for choice in choices))
+
+
+def scrub(text: str | None, pattern: re.Pattern | None) -> str | None:
+    """``text`` with every word of ``pattern`` replaced by :data:`ERASED_PERSON` (``text``
+    itself when it names nobody)."""
+    if not text or pattern is None:
+        return text
+    composed = unicodedata.normalize("NFC", text)
+    folded, origin = _folded(composed)
+    spans = [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
+    if not spans:
+        return text
+    pieces, kept_from = [], 0
+    for start, end in spans:
+        first, last = origin[start], origin[end - 1] + 1
+        while last < len(composed) and unicodedata.combining(composed[last]):
+            last += 1  # an accent written apart from its letter belongs to the word
+        if first < kept_from:
+            continue
+        pieces += [composed[kept_from:first], ERASED_PERSON]
+        kept_from = last
+    pieces.append(composed[kept_from:])
+    return "".join(pieces)
+
+
+def _path(endpoint: str, **values) -> str:
+    """A page's path, as mails write it after the platform's address (which may change)."""
+    return urlsplit(external_url(endpoint, **values)).path
+
+
+def scrub_leads(session: Session, lead_ids: Iterable[int], pattern: re.Pattern | None) -> int:
+    """Blank the person ``pattern`` names in the staff's words of the leads ``lead_ids``
+    (note, refusal text, their transitions' reasons) and in the mails quoting them
+    (:data:`SCRUBBED_MAILS` linking a lead's page or one of its needs' pages). Returns how
+    many texts changed. The caller flushes."""
+    lead_ids = sorted(set(lead_ids))
+    if not lead_ids or pattern is None:
+        return 0
+    changed = 0
+
+    def blank(record, *fields: str) -> None:
+        nonlocal changed
+        for field in fields:
+            before = getattr(record, field)
+            after = scrub(before, pattern)
+            if after != before:
+                setattr(record, field, after)
+                changed += 1
+
+    leads = session.scalars(
+        select(Lead)
+        .where(Lead.id.in_(lead_ids))
+        .options(selectinload(Lead.needs).selectinload(LeadNeed.need))
+    ).all()
+    for lead in leads:
+        blank(lead, "note", "refusal_text")
+    for entry in session.scalars(
+        select(Transition).where(
+            Transition.entity == "lead",
+            Transition.entity_id.in_(lead_ids),
+            Transition.reason_text.is_not(None),
+        )
+    ):
+        blank(entry, "reason_text")
+    paths = {_path("leads.show", lead_id=lead.id) for lead in leads}
+    paths |= {_path("needs.show", ref=item.need.ref) for lead in leads for item in lead.needs}
+    if not paths:
+        return changed
+    mails = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind.in_(SCRUBBED_MAILS),
+            or_(*(OutboxMessage.body_text.contains(path, autoescape=True) for path in paths)),
+        )
+    )
+    for mail in mails:
+        blank(mail, "subject", "body_text", "body_html")
+    return changed
