@@ -91,6 +91,7 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "cv_public.remove_own",
         "library.delete_commitment",
         "directory.erase_contact",
+        "library.erase_on_request",
         "library_admin.merge_pair",
         "admin.disable_user",
         "admin.enable_user",

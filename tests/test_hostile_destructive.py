@@ -1,5 +1,5 @@
 """The hostile battery through the forms that end a session or destroy what they act on
-(log out, delete a person, merge, disable or enable an account, erase a contact, remove a
+(log out, delete a person (themself, or the team at their request), merge, disable or enable an account, erase a contact, remove a
 commitment (staff's or the person's own), new personal link, cancel an event): each submission gets a record made for it, so that no
 part of the battery depends on another's order. As every role: the owner through the form
 its page shows, the others by a forged post. A refused submission changes nothing: no
@@ -115,6 +115,13 @@ def _contact(auth, client, role):
     return Target(page, action, _exists(CompanyContact, contact.id))
 
 
+def _erase_on_request(auth, client, role):
+    """A person the team erases at their request, from their record."""
+    person = _candidate()
+    page = f"/animateur/cvtheque/{person.ref}"
+    return Target(page, f"{page}/effacer", _exists(Candidate, person.id))
+
+
 def _merge(auth, client, role):
     a = _candidate(first_name="Dominique", last_name="Doublon", phone="0601020304")
     b = _candidate(first_name="Dominique", last_name="Doublon", phone="0601020304")
@@ -171,6 +178,7 @@ TARGETS = {
     "/mon-cv/<token>/engagements/<int:commitment_id>/retirer": _own_commitment(session=False),
     "/candidat/mon-espace/engagements/<int:commitment_id>/retirer": _own_commitment(session=True),
     "/animateur/entreprises/<company_ref:ref>/contacts/<int:contact_id>/effacer": _contact,
+    "/animateur/cvtheque/<candidate_ref:ref>/effacer": _erase_on_request,
     "/animateur/cvtheque/doublons/<int:a_id>/<int:b_id>/fusionner": _merge,
     "/admin/utilisateurs/<int:user_id>/desactiver": _account(active=True),
     "/admin/utilisateurs/<int:user_id>/reactiver": _account(active=False),

@@ -66,6 +66,7 @@ def erase_candidate(
     dry_run: bool = False,
     event_registrations: bool = True,
     tell_the_person: bool = False,
+    request: str | None = None,
 ) -> bool:
     """Delete a person and everything naming them; True if they had a CV file.
 
@@ -81,6 +82,8 @@ def erase_candidate(
     audit entry records the deletion by id and ``reason`` only. With ``tell_the_person``,
     one mail tells them it is done (the receipt a person expects of an erasure): it
     names no profile, and the outbox forgets it once sent (``FORGOTTEN_ONCE_SENT``).
+    ``request``: how the request reached the staff (its date and means, as they noted
+    it), kept in the audit entry beside ``reason`` (:func:`erase_on_request`).
     The caller commits.
     """
     cid = candidate.id
@@ -156,12 +159,53 @@ def erase_candidate(
         actor=actor,
         entity="candidate",
         entity_id=cid,
-        details={"reason": reason},
+        details={"reason": reason, **({"request": request} if request else {})},
     )
     if now is not None:
         entry.at = now
     session.flush()
     return had_file
+
+
+# The longest note of a request the staff keep (its date and means, nothing else).
+REQUEST_MAX = 200
+
+
+def export_on_request(session: Session, candidate: Candidate, *, actor: User) -> dict:
+    """The person's copy of their data (:func:`export_candidate`), taken by the staff
+    for a person who asked them (by phone, by post, at a permanence): the same document
+    as from their space, recorded in the audit log without any of its data."""
+    document = export_candidate(session, candidate)
+    audit(
+        session,
+        "candidate.exported",
+        actor=actor,
+        entity="candidate",
+        entity_id=candidate.id,
+        details={"format": "json"},
+    )
+    return document
+
+
+def erase_on_request(
+    session: Session, candidate: Candidate, *, actor: User, request: str, receipt: bool
+) -> bool:
+    """Erase the person who asked the staff to (:func:`erase_candidate`): recorded as
+    their own request (:data:`ON_REQUEST`, so that their old links say so) with
+    ``request``, the staff's note of its date and means. ``receipt``: the person still
+    reads the profile's address, and gets the erasure's receipt there; it is never
+    sent to an address nobody confirmed. The caller commits."""
+    request = (request or "").strip()
+    if not request or len(request) > REQUEST_MAX:
+        raise ValueError("the request's date and means, at most REQUEST_MAX characters")
+    return erase_candidate(
+        session,
+        candidate,
+        reason=ON_REQUEST,
+        request=request,
+        actor=actor,
+        tell_the_person=receipt and candidate.email_confirmed_at is not None,
+    )
 
 
 def _naming(session: Session, candidate: Candidate):

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import flash, redirect
+from flask import flash, redirect, request
 
 from connectences.errors import DomainError
 from connectences.extensions import db
 from connectences.web.forms import errors_for
+from connectences.workflows import ChangedMeanwhile, text_too_long, unchanged_since
 
 
 def flash_in(section: str | None, message: str, category: str = "success") -> None:
@@ -102,3 +103,30 @@ def _form_errors(refusal: DomainError, fields: Mapping[str, str] | None) -> dict
         named = refusal.errors if isinstance(refusal.errors, dict) else {}
         fields = {key: key for key in named}
     return errors_for(refusal, fields)
+
+
+def erasure_request(
+    record, meanwhile: str, *, limit: int, refused: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, str]]:
+    """What an erasure form sent on a person's request holds: the request as noted
+    (``motif``: its date and means), and what refuses it, by field: no request, one over
+    ``limit`` characters (refused with its length, never cut: it is recorded), the
+    confirmation box not ticked, or ``record`` changed since the page was read
+    (``workflows.unchanged_since``: ``meanwhile`` under "_", the session rolled back).
+    ``refused``: the form's own refusals, found by the view. The erasure of a company's
+    contact and of a person of the CV library, both on request (docs/rgpd.md § 2, § 3)."""
+    note = (request.form.get("motif") or "").strip()
+    errors = dict(refused or {})
+    if not note:
+        errors["motif"] = "Indiquez la demande reçue (date et moyen)."
+    elif too_long := text_too_long(note, limit):
+        errors["motif"] = too_long
+    if request.form.get("confirmer") != "1":
+        errors["confirmer"] = "Cochez la case pour confirmer l'effacement."
+    if not errors:
+        try:
+            unchanged_since(db.session, record, request.form.get("lu_le"), meanwhile)
+        except ChangedMeanwhile as exc:
+            db.session.rollback()
+            errors["_"] = exc.message
+    return note, errors

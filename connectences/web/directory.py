@@ -33,7 +33,7 @@ from connectences.prospection.pressure import (
 )
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import flash_in
+from connectences.web.actions import erasure_request, flash_in
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.owner_preferences import (
@@ -44,7 +44,7 @@ from connectences.web.owner_preferences import (
     typed_preferences,
 )
 from connectences.web.paging import kept_pages, page_number, page_of, paginate
-from connectences.workflows import ChangedMeanwhile, text_too_long, unchanged_since
+from connectences.workflows import ChangedMeanwhile, unchanged_since
 
 # The request of a contact person's erasure, as recorded: its date and means.
 ERASURE_REASON_MAX = 200
@@ -381,28 +381,14 @@ def export_contact(ref: str, contact_id: int):
 def erase_contact(ref: str, contact_id: int):
     """Erase a contact person on their request (GDPR right to erasure), recorded."""
     contact = _contact_or_404(ref, contact_id)
-    reason = (request.form.get("motif") or "").strip()
-    errors = {}
-    if not reason:
-        errors["motif"] = "Indiquez la demande reçue (date et moyen)."
-    elif too_long := text_too_long(reason, ERASURE_REASON_MAX):
-        # Refused with its length, never cut without a word (the reason is recorded).
-        errors["motif"] = too_long
-    if request.form.get("confirmer") != "1":
-        errors["confirmer"] = "Cochez la case pour confirmer l'effacement."
-    if not errors:
-        # The contact's own stamp: a contact changed since the page was read (another
-        # person's name, address) is not the one whose erasure was asked for.
-        meanwhile = (
-            "Ce contact a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
-            f"page : rien n'a été effacé. {contact_now(contact)} Vérifiez que c'est bien la "
-            "personne qui a demandé l'effacement, puis confirmez à nouveau."
-        )
-        try:
-            unchanged_since(db.session, contact, request.form.get("lu_le"), meanwhile)
-        except ChangedMeanwhile as exc:
-            db.session.rollback()
-            errors["_"] = exc.message
+    # The contact's own stamp: a contact changed since the page was read (another
+    # person's name, address) is not the one whose erasure was asked for.
+    meanwhile = (
+        "Ce contact a été modifié par quelqu'un d'autre depuis que vous avez ouvert la "
+        f"page : rien n'a été effacé. {contact_now(contact)} Vérifiez que c'est bien la "
+        "personne qui a demandé l'effacement, puis confirmez à nouveau."
+    )
+    reason, errors = erasure_request(contact, meanwhile, limit=ERASURE_REASON_MAX)
     if errors:
         return _render_show(
             contact.company,

@@ -8,15 +8,25 @@ attempt by another role.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
-from connectences.cvtheque import consent, files
+from connectences.cvtheque import consent, erase, files
 from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
     CommitmentError,
@@ -45,13 +55,22 @@ from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, User
 from connectences.skills import rome_named
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_in
+from connectences.web.actions import (
+    changed_meanwhile,
+    commit_or_refuse,
+    erasure_request,
+    flash_in,
+)
 from connectences.web.commitment_form import form_values, read_change
 from connectences.web.downloads import send_audited_table, send_cv
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paginate
 from connectences.web.week import render_complete_week
-from connectences.workflows import ChangedMeanwhile, unchanged_since, unchanged_since_read
+from connectences.workflows import (
+    ChangedMeanwhile,
+    unchanged_since,
+    unchanged_since_read,
+)
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
 
@@ -455,6 +474,72 @@ def restore_address(ref: str):
         )
     flash_in("liens", " ".join(said))
     return redirect(_record_url(ref, "liens"))
+
+
+@bp.route("/<candidate_ref:ref>/donnees.json")
+@recent_login_required
+def export_on_request(ref: str):
+    """The person's copy of their data, for a person who asked the team (access,
+    portability): the document of their space, recorded."""
+    candidate = _candidate_or_404(ref)
+    document = erase.export_on_request(db.session, candidate, actor=current_user)
+    db.session.commit()
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="cvtheque-{candidate.id}-donnees.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/<candidate_ref:ref>/effacer", methods=["POST"])
+@recent_login_required
+def erase_on_request(ref: str):
+    """Erase the person who asked the team (by phone, by post, at a permanence): the
+    request noted (date and means), confirmed, recorded (``erase.erase_on_request``)."""
+    candidate = _candidate_or_404(ref)
+    receipt = request.form.get("recu") == "1"
+    refused = {}
+    if receipt and candidate.email_confirmed_at is None:
+        # Not offered on the page (a form read before, or forged): said at its top.
+        refused["_"] = (
+            "L'adresse de la fiche n'a jamais été confirmée : la confirmation de "
+            "l'effacement ne peut pas y partir. Dites-la à la personne par le moyen de sa "
+            "demande."
+        )
+    # A record changed since the page was read (another name, another address: a
+    # merge, the person's own change) may not be the person who asked.
+    meanwhile = (
+        "Cette fiche a été modifiée depuis que vous avez ouvert la page : rien n'a été "
+        "effacé. Relisez-la ci-dessus, vérifiez que c'est bien la personne qui a "
+        "demandé l'effacement, puis confirmez à nouveau."
+    )
+    request_note, errors = erasure_request(
+        candidate, meanwhile, limit=erase.REQUEST_MAX, refused=refused
+    )
+    typed = {"motif": request.form.get("motif", ""), "recu": receipt}
+    if errors:
+        return _render_show(candidate, 422, sent="droits", errors=errors, typed=typed)
+    address = candidate.email  # gone with the record
+    erase.erase_on_request(
+        db.session, candidate, actor=current_user, request=request_note, receipt=receipt
+    )
+    db.session.commit()
+    said = (
+        "La personne a été effacée de la CVthèque : sa fiche, son CV, ses propositions, "
+        "ses courriels et son compte. L'effacement est noté au journal."
+    )
+    if receipt:  # refused above for an address nobody confirmed
+        said += f" La confirmation de l'effacement part à {address}."
+    else:
+        said += (
+            " Aucune confirmation ne lui est envoyée par e-mail : confirmez-lui "
+            "l'effacement par le moyen de sa demande."
+        )
+    flash(said, "success")
+    return redirect(_back_url())
 
 
 @bp.route("/<candidate_ref:ref>/cv")
