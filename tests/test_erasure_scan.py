@@ -44,7 +44,14 @@ from connectences.models import (
 from connectences.workflows import leads as flow
 from tests import factories as f
 from tests.cv_helpers import make_pdf
-from tests.helpers import by_ref, lead_by_refs, page_text, resolve_link_requests, sent_on
+from tests.helpers import (
+    by_ref,
+    lead_by_refs,
+    page_text,
+    resolve_link_requests,
+    sent_on,
+    stamp_in,
+)
 from tests.test_events import _form, _link, _token
 
 FIRST = "Zorbeline"
@@ -314,6 +321,24 @@ def test_the_person_erasing_themself_leaves_nothing_behind(client, auth):
     assert response.status_code == 302, page_text(response)
     assert db.session.get(Candidate, ids["person"]) is None
     # The link asked for with their address goes at the minute job's next run.
+    resolve_link_requests()
+    db.session.commit()
+    _assert_nothing_left(KEPT_AT_ONCE)
+
+
+def test_the_team_erasing_the_person_on_request_leaves_nothing_behind(client, auth):
+    """The erasure a person asks the team for (by phone, at a permanence), from their
+    record, receipt included: as complete as their own."""
+    ids = build_person(auth)
+    auth.login("animateur")
+    page = f"/animateur/cvtheque/{ids['ref']}"
+    stamp = stamp_in(client.get(page), f"{page}/effacer")
+    response = client.post(
+        f"{page}/effacer",
+        data={"motif": "appel du 3 mars", "confirmer": "1", "recu": "1", "lu_le": stamp},
+    )
+    assert response.status_code == 302, page_text(response)
+    assert db.session.get(Candidate, ids["person"]) is None
     resolve_link_requests()
     db.session.commit()
     _assert_nothing_left(KEPT_AT_ONCE)
