@@ -81,7 +81,7 @@ def test_the_team_erases_the_person_on_request_recorded_with_the_request(client,
     person_id = people.id
     done = _erase(client, motif="appel du 3 mars", confirmer="1")
     assert done.status_code == 302
-    assert done.headers["Location"] == BASE
+    assert done.headers["Location"] == f"{BASE}#contenu"
     page = client.get(done.headers["Location"])
     assert "La personne a été effacée de la CVthèque" in page_text(page)
     assert "Aucune confirmation ne lui est envoyée" in page_text(page)

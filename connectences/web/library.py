@@ -539,7 +539,8 @@ def erase_on_request(ref: str):
             "l'effacement par le moyen de sa demande."
         )
     flash(said, "success")
-    return redirect(_back_url())
+    # An anchor of its own: a redirect without one carries the form's ("#erreurs-droits").
+    return redirect(f"{_back_url()}#contenu")
 
 
 @bp.route("/<candidate_ref:ref>/cv")
