@@ -39,6 +39,12 @@ def audit(
     return entry
 
 
+# The longest note of a person's request the staff keep in its audit entry (its date and
+# means, nothing else): the erasure of a company's contact and of a person of the CV
+# library on their request (docs/rgpd.md § 2, § 3). Refused beyond, never cut.
+REQUEST_NOTE_MAX = 200
+
+
 # What each action means, for the administrator reading the log (search and export).
 ACTION_LABELS: dict[str, str] = {
     "login": "Connexion",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from connectences import territory
 from connectences.accounts import held_forms
-from connectences.accounts.audit import action_label, audit
+from connectences.accounts.audit import REQUEST_NOTE_MAX, action_label, audit
 from connectences.accounts.sessions import account_binding
 from connectences.clock import local_date
 from connectences.contacts import email_key
@@ -167,10 +167,6 @@ def erase_candidate(
     return had_file
 
 
-# The longest note of a request the staff keep (its date and means, nothing else).
-REQUEST_MAX = 200
-
-
 def export_on_request(session: Session, candidate: Candidate, *, actor: User) -> dict:
     """The person's copy of their data (:func:`export_candidate`), taken by the staff
     for a person who asked them (by phone, by post, at a permanence): the same document
@@ -196,8 +192,8 @@ def erase_on_request(
     reads the profile's address, and gets the erasure's receipt there; it is never
     sent to an address nobody confirmed. The caller commits."""
     request = (request or "").strip()
-    if not request or len(request) > REQUEST_MAX:
-        raise ValueError("the request's date and means, at most REQUEST_MAX characters")
+    if not request or len(request) > REQUEST_NOTE_MAX:
+        raise ValueError("the request's date and means, at most REQUEST_NOTE_MAX characters")
     return erase_candidate(
         session,
         candidate,

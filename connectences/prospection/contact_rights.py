@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from connectences.accounts.audit import audit
+from connectences.accounts.audit import REQUEST_NOTE_MAX, audit
 from connectences.contacts import phone_key
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.models import (
@@ -220,6 +220,6 @@ def erase_contact(
         actor=actor,
         entity="company_contact",
         entity_id=contact_id,
-        details={"company_id": company_id, "reason": reason[:200], **counts},
+        details={"company_id": company_id, "reason": reason[:REQUEST_NOTE_MAX], **counts},
     )
     return counts

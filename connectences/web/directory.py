@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from connectences import territory, vocab
+from connectences.accounts.audit import REQUEST_NOTE_MAX
 from connectences.clock import local_today
 from connectences.content.resources import suggestions_for
 from connectences.extensions import db
@@ -45,9 +46,6 @@ from connectences.web.owner_preferences import (
 )
 from connectences.web.paging import kept_pages, page_number, page_of, paginate
 from connectences.workflows import ChangedMeanwhile, unchanged_since
-
-# The request of a contact person's erasure, as recorded: its date and means.
-ERASURE_REASON_MAX = 200
 
 bp = Blueprint("directory", __name__, url_prefix="/animateur/entreprises")
 guard_blueprint(bp, "animateur", "admin", audit_action="company_directory_access_refused")
@@ -388,7 +386,7 @@ def erase_contact(ref: str, contact_id: int):
         f"page : rien n'a été effacé. {contact_now(contact)} Vérifiez que c'est bien la "
         "personne qui a demandé l'effacement, puis confirmez à nouveau."
     )
-    reason, errors = erasure_request(contact, meanwhile, limit=ERASURE_REASON_MAX)
+    reason, errors = erasure_request(contact, meanwhile, limit=REQUEST_NOTE_MAX)
     if errors:
         return _render_show(
             contact.company,

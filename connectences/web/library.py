@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
+from connectences.accounts.audit import REQUEST_NOTE_MAX
 from connectences.cvtheque import consent, erase, files
 from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
@@ -517,7 +518,7 @@ def erase_on_request(ref: str):
         "demandé l'effacement, puis confirmez à nouveau."
     )
     request_note, errors = erasure_request(
-        candidate, meanwhile, limit=erase.REQUEST_MAX, refused=refused
+        candidate, meanwhile, limit=REQUEST_NOTE_MAX, refused=refused
     )
     typed = {"motif": request.form.get("motif", ""), "recu": receipt}
     if errors:
