@@ -14,6 +14,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.commitments import CommitmentError, read_commitment
 from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
+from connectences.matching import week
 from connectences.matching.complete_week import fitting_needs
 from connectences.matching.matches import match_need
 from connectences.models import (
@@ -1432,3 +1433,14 @@ def test_the_operator_s_week_page_names_its_own_placements_only(client, auth, wo
     auth.login("animateur")
     staff = page_text(client.get("/animateur/cvtheque/ines/semaine"))
     assert "Cabinet Lune, Groupement B" in staff and "Mairie" in staff and own.label in staff
+
+
+def test_the_week_limit_reads_still_running_work_through_the_one_rule(monkeypatch):
+    today = date(2027, 3, 1)
+    held = [(30.0, None), (20.0, today), (20.0, today - timedelta(days=1))]
+    # Ending today it still runs; ended yesterday it is history.
+    assert week.over_week_limit(held, today) == 50.0
+    assert week.still_runs(today, today) and not week.still_runs(date(2027, 2, 28), today)
+    # The limit has no copy of the rule: what the owner says, it counts.
+    monkeypatch.setattr(week, "still_runs", lambda until, on: until is None)
+    assert week.over_week_limit(held, today) is None

@@ -57,9 +57,15 @@ def hours_fit(hours, limit):
     return hours <= limit + HOURS_TOLERANCE
 
 
+def still_runs(until: date | None, on: date) -> bool:
+    """Whether a commitment whose last day is ``until`` (None: open-ended) still runs on
+    ``on``: the one rule. One ending on ``on`` still runs."""
+    return until is None or until >= on
+
+
 def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentData]:
     """The commitments still running on ``on`` (no end, or ending that day or later)."""
-    return [c for c in commitments if c.until is None or c.until >= on]
+    return [c for c in commitments if still_runs(c.until, on)]
 
 
 def free_hours_of(hours_max, committed):
@@ -160,7 +166,7 @@ def over_week_limit(
     today = today or local_today()
     total = 0.0
     for hours, until in held:
-        if until is None or until >= today:
+        if still_runs(until, today):
             total = total + hours
     return None if hours_fit(total, MAX_WEEK_HOURS) else total
 
