@@ -23,6 +23,7 @@ from connectences.models import (
     CallbackRequest,
     Candidate,
     CandidateEvent,
+    Commitment,
     Company,
     CompanyContact,
     Lead,
@@ -73,6 +74,12 @@ def _grow(seeder: Seeder, k: int, n_matchable: int) -> None:
     for candidate_id in db.session.scalars(select(Candidate.id)):
         if candidate_id not in present:
             db.session.add(LeadCandidate(lead_id=lead.id, candidate_id=candidate_id, score=70))
+    # Work held by the people seeded (1 h on Sunday: their matches unchanged): the CV
+    # library reads it for its free-time filters and the hours left of the page's people.
+    for candidate_id in db.session.scalars(
+        select(Candidate.id).where(Candidate.ref.like("bench-%"))
+    ):
+        db.session.add(Commitment(candidate_id=candidate_id, hours_per_week=1, days=["sun"]))
     person = db.session.scalar(select(Candidate).order_by(Candidate.id).limit(1))
     need = db.session.scalar(select(Need).where(Need.ref == MATCH_NEED))
     # The match need was sent in that lead: its page lists the lead's growing people.
@@ -226,6 +233,8 @@ LIST_PAGES = [
     ("animateur", lambda: "/animateur/cvtheque?q=comptable&autour=33529&rayon=30"),
     ("animateur", lambda: "/animateur/cvtheque"),
     ("animateur", lambda: "/animateur/cvtheque?q=comptable"),
+    # Free hours and days: work held is read in the search and the page's people statements.
+    ("animateur", lambda: "/animateur/cvtheque?heures_min=5&heures_max=20&jours=mon"),
     ("animateur", lambda: "/animateur/cvtheque/doublons"),
     ("animateur", lambda: "/animateur/visites"),
     ("animateur", lambda: "/animateur/relances"),

@@ -149,7 +149,7 @@ def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
     )
     page = page_text(response)
     assert response.status_code == 200
-    assert "Heures par semaine (au moins) : saisissez un nombre." in page
+    assert "Heures libres par semaine (au moins) : saisissez un nombre." in page
     assert "Rayon : choisissez aussi la commune au centre de la recherche." in page
     assert "Disponible au plus tard le : date invalide" in page
     assert "Niveau : choisissez un niveau de la liste." in page

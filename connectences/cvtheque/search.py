@@ -30,12 +30,26 @@ from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, and_, bindparam, cast, func, literal, select, union, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
 
 from connectences import territory, vocab
+from connectences.clock import local_today
 from connectences.dates import read_date, unread
 from connectences.listing import list_arg, text_arg
+from connectences.matching import week
 from connectences.matching.matches import (
     SKILL_LABELS,
     in_batches,
@@ -43,7 +57,7 @@ from connectences.matching.matches import (
     skill_labels,
     written_since,
 )
-from connectences.models import Candidate, CandidateRome, CandidateSkill
+from connectences.models import Candidate, CandidateRome, CandidateSkill, Commitment
 from connectences.numbers import read_number
 from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.forbidden import forbidden_criterion, forbidden_problem
@@ -73,9 +87,11 @@ class SearchFilters:
     near: str = ""  # INSEE code of the centre of a radius search
     radius_km: float | None = None
     level: str = ""  # at least this level
-    hours_min: float | None = None  # the person's weekly range overlaps [min, max]
+    # The person's free range (``week``: wished hours and free hours, commitments held on
+    # ``on`` deducted) overlaps [min, max].
+    hours_min: float | None = None
     hours_max: float | None = None
-    days: tuple[str, ...] = ()  # the person can work every one of these days
+    days: tuple[str, ...] = ()  # every one of these days is free on ``on``
     contract: str = ""  # the person accepts this contract
     available_by: date | None = None  # available on or before this date
     statuses: tuple[str, ...] = ()
@@ -87,6 +103,12 @@ class SearchFilters:
         """The filters of the library page's query string and the values refused (those
         are left out), each with its field and its French message."""
         return _from_args(args)
+
+    @property
+    def on(self) -> date:
+        """The day the free time is read on: the « Disponible au plus tard le » date when
+        given, else today (a commitment ending before it is over, ``week.running``)."""
+        return self.available_by or local_today()
 
     def as_args(self) -> dict[str, str | list[str]]:
         """The filters set, as the page's query arguments (for links and the export)."""
@@ -204,15 +226,17 @@ def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
     if level and level not in vocab.LEVELS:
         errors.append(Refusal("niveau", "Niveau", "choisissez un niveau de la liste."))
         level = ""
-    hours_min = _number(args, "heures_min", "Heures par semaine (au moins)", 0, 48, errors)
-    hours_max = _number(args, "heures_max", "Heures par semaine (au plus)", 0, 48, errors)
+    hours_min = _number(args, "heures_min", "Heures libres par semaine (au moins)", 0, 48, errors)
+    hours_max = _number(args, "heures_max", "Heures libres par semaine (au plus)", 0, 48, errors)
     if hours_min is not None and hours_max is not None and hours_min > hours_max:
-        errors.append(Refusal("heures_min", "Heures par semaine", "le minimum dépasse le maximum."))
+        errors.append(
+            Refusal("heures_min", "Heures libres par semaine", "le minimum dépasse le maximum.")
+        )
         hours_min = hours_max = None
     typed_days = [d for d in list_arg(args, "jours") if d]
     days = tuple(d for d in vocab.DAYS if d in typed_days)
     if len(set(typed_days)) != len(days):
-        errors.append(Refusal("jours", "Jours", "choisissez des jours de la liste."))
+        errors.append(Refusal("jours", "Jours libres", "choisissez des jours de la liste."))
     contract = args.get("contrat", "")
     if contract and contract not in vocab.CONTRACTS:
         errors.append(Refusal("contrat", "Contrat", "choisissez un contrat de la liste."))
@@ -701,6 +725,60 @@ def communes_within(insee: str, radius_km: float) -> tuple[str, ...]:
     return tuple(sorted(inside))
 
 
+def _held_on(on: date):
+    """(the ``commitment`` rows still running on ``on``, their person, aliased): the
+    subqueries of the free time read the person's wish through this alias, apart from the
+    ``candidate`` of the search (an uncorrelated subquery, read once for the whole search)."""
+    person = aliased(Candidate)
+    held = (
+        select(person.id)
+        .join(Commitment, Commitment.candidate_id == person.id)
+        .where(week.still_runs(Commitment.until, on))
+    )
+    return held, person
+
+
+def _free_time(filters: SearchFilters) -> list:
+    """SQL conditions of the hours and days filters on the person's free time on
+    ``filters.on``, as matching reads it (``week``): free hours are ``hours_max`` minus
+    the hours of the commitments still running, the hours still wished ``hours_min``
+    minus them (0 at least), free days ``days`` minus theirs.
+
+    Few people hold work: each condition is the wish's for everyone, corrected by one
+    uncorrelated subquery over the commitments running on that day (their holders whose
+    free time says otherwise), not a sum computed for each of 100,000 people. Commitments
+    take hours (more than 0): they only ever lower free hours and the hours still wished.
+    """
+    c = Candidate
+    on = filters.on
+    where = []
+    committed = func.sum(Commitment.hours_per_week)
+    if filters.hours_min is not None:
+        # Enough free hours: the wish allows them, and no work held takes them.
+        held, person = _held_on(on)
+        short = held.group_by(person.id, person.hours_max).having(
+            not_(week.hours_fit(filters.hours_min, week.free_hours_of(person.hours_max, committed)))
+        )
+        where.append(week.hours_fit(filters.hours_min, c.hours_max))
+        where.append(c.id.not_in(short))
+    if filters.hours_max is not None:
+        # Hours still wished within the maximum: wished so, or so once work held is deducted.
+        held, person = _held_on(on)
+        eased = held.group_by(person.id, person.hours_min).having(
+            week.hours_fit(week.wished_hours_of(person.hours_min, committed), filters.hours_max)
+        )
+        where.append(or_(week.hours_fit(c.hours_min, filters.hours_max), c.id.in_(eased)))
+    days = [d for d in filters.days if d in DAYS]
+    if days:
+        offered = and_(*(_json_has(c.days, d) for d in days))
+        taking = select(Commitment.candidate_id).where(
+            week.still_runs(Commitment.until, on),
+            or_(*(_json_has(Commitment.days, d) for d in days)),
+        )
+        where.append(week.free_days_of(offered, c.id.in_(taking)))
+    return where
+
+
 def _conditions(filters: SearchFilters) -> list:
     """SQL conditions on ``candidate`` for the structured filters."""
     c = Candidate
@@ -725,13 +803,7 @@ def _conditions(filters: SearchFilters) -> list:
     if filters.level in LEVEL_RANK:
         rank = LEVEL_RANK[filters.level]
         where.append(c.level.in_([lv for lv, r in LEVEL_RANK.items() if r >= rank]))
-    if filters.hours_min is not None:
-        where.append(c.hours_max >= filters.hours_min)
-    if filters.hours_max is not None:
-        where.append(c.hours_min <= filters.hours_max)
-    for day in filters.days:
-        if day in DAYS:
-            where.append(_json_has(c.days, day))
+    where.extend(_free_time(filters))
     if filters.contract in CONTRACTS:
         where.append(_json_has(c.contracts, filters.contract))
     if filters.available_by is not None:

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from datetime import date
 
 import numpy as np
+from sqlalchemy import case, or_
+from sqlalchemy.sql.elements import ColumnElement
 
 from connectences.clock import local_today
 from connectences.matching.data import CandidateData, CommitmentData
@@ -57,10 +59,13 @@ def hours_fit(hours, limit):
     return hours <= limit + HOURS_TOLERANCE
 
 
-def still_runs(until: date | None, on: date) -> bool:
+def still_runs(until, on):
     """Whether a commitment whose last day is ``until`` (None: open-ended) still runs on
-    ``on``: the one rule. One ending on ``on`` still runs."""
-    return until is None or until >= on
+    ``on``: the one rule, on a date, or on a column of end dates as a SQL condition (the
+    CV library's filters, ``cvtheque.search``). One ending on ``on`` still runs."""
+    if until is None or isinstance(until, date):
+        return until is None or until >= on
+    return or_(until.is_(None), until >= on)
 
 
 def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentData]:
@@ -70,21 +75,29 @@ def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentD
 
 def free_hours_of(hours_max, committed):
     """``hours_max`` minus the hours ``committed``: the one subtraction of free hours, on
-    plain floats or on numpy columns (the index and pool), in this order so that every
-    reader gets the same bits. May be negative: a person may hold more than they wish."""
+    plain floats, on numpy columns (the index and pool) or on SQL columns (the CV
+    library's filters), in this order so that every reader gets the same bits. May be
+    negative: a person may hold more than they wish."""
     return hours_max - committed
 
 
 def wished_hours_of(hours_min, committed):
     """The hours still wished at least once ``committed`` are held, never below 0: on
-    plain floats or on numpy columns (``score.hours_points`` and the index)."""
+    plain floats, on numpy columns (``score.hours_points`` and the index) or on SQL
+    columns (the CV library's filters)."""
     less = hours_min - committed
-    return np.maximum(less, 0.0) if isinstance(less, np.ndarray) else max(less, 0.0)
+    if isinstance(less, np.ndarray):
+        return np.maximum(less, 0.0)
+    if isinstance(less, ColumnElement):
+        return case((less > 0.0, less), else_=0.0)
+    return max(less, 0.0)
 
 
 def free_days_of(days, taken):
     """``days`` minus the ``taken`` ones: sets of day keys, or day bitmasks (ints or numpy
-    columns of ``vocab.DAY_BIT``, as the index and pool keep them)."""
+    columns of ``vocab.DAY_BIT``, as the index and pool keep them). On SQL conditions (the
+    CV library's filters) the bit is one day, or every day of a set: the person offers
+    it (``days``), a running commitment takes it (``taken``); free is their ``AND NOT``."""
     if isinstance(days, (set, frozenset)):
         return frozenset(days) - frozenset(taken)
     return days & ~taken
@@ -296,7 +309,4 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
     left = hours_left(cand, on)
     free = free_days(cand, on)
     free_part = f"libre {days_text(free)}" if free else "plus aucun jour libre"
-    return (
-        f"Déjà {join_fr([_commitment_text(c) for c in current])} : "
-        f"reste {hours_plain(left)}, {free_part}."
-    )
+    return f"Déjà {join_fr([_commitment_text(c) for c in current])} : reste {hours_plain(left)}, {free_part}."
