@@ -198,6 +198,9 @@ def test_the_page_says_free_time_and_lists_what_is_left(client, auth):
     assert "Heures libres par semaine : de" in page
     assert "Jours libres (tous ceux cochés)" in page
     assert "Ce qui reste libre aujourd'hui" in page
+    # The hours column: what is left beside the wish, only where work is held.
+    assert "10 à 24 h, reste 8 h" in page
+    assert "10 à 24" in page.replace("10 à 24 h, reste 8 h", "")
     later = local_today() + timedelta(days=30)
     page = page_text(client.get(BASE, query_string={"disponible_le": later.isoformat()}))
     assert f"Ce qui reste libre le {later:%d/%m/%Y}" in page

@@ -63,7 +63,7 @@ from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.forbidden import forbidden_criterion, forbidden_problem
 from connectences.skills.text import STOPWORDS
 from connectences.territory.geo import EARTH_RADIUS_KM
-from connectences.typography import decimal_input
+from connectences.typography import decimal_input, hours_fr
 from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVEL_RANK
 
 SORTS = ("relevance", "recent", "name")
@@ -302,6 +302,15 @@ LISTED_COLUMNS = (
     Candidate.available_from,
     Candidate.status,
     Candidate.updated_at,
+    # Hours a week of the work held on the search's date (bound as ``on``): read by
+    # index for the page's people in the same statement.
+    select(func.coalesce(func.sum(Commitment.hours_per_week), 0.0))
+    .where(
+        Commitment.candidate_id == Candidate.id,
+        week.still_runs(Commitment.until, bindparam("on")),
+    )
+    .scalar_subquery()
+    .label("hours_held"),
 )
 
 
@@ -324,7 +333,16 @@ class ListedCandidate:
     available_from: date
     status: str
     updated_at: datetime
+    hours_held: float
     skill_labels: tuple[str, ...]
+
+    @property
+    def hours_left(self) -> str | None:
+        """« reste 8 h »: the hours left free on the search's date, as the week's
+        sentences say them; None when no work is held then (the wish says it all)."""
+        if not self.hours_held:
+            return None
+        return week.left_text(week.hours_left_of(self.hours_max, self.hours_held), hours_fr)
 
 
 _LISTED = select(*LISTED_COLUMNS).where(Candidate.id.in_(bindparam("ids", expanding=True)))
@@ -333,14 +351,17 @@ _LISTED_SKILLS = SKILL_LABELS.where(
 )
 
 
-def listed_candidates(session: Session, ids: list[int]) -> dict[int, ListedCandidate]:
-    """The stored people among ``ids`` as a page lists them, by id: two statements."""
+def listed_candidates(
+    session: Session, ids: list[int], on: date | None = None
+) -> dict[int, ListedCandidate]:
+    """The stored people among ``ids`` as a page lists them, by id, their work held on
+    ``on`` (today unless told): two statements."""
     if not ids:
         return {}
     skills = skill_labels(session, _LISTED_SKILLS, {"ids": ids})
     return {
         row[0]: ListedCandidate(*row, tuple(skills.get(row[0], ())))
-        for row in session.execute(_LISTED, {"ids": ids})
+        for row in session.execute(_LISTED, {"ids": ids, "on": on or local_today()})
     }
 
 
@@ -889,7 +910,7 @@ def search_candidates(
     if total is None:
         counting = select(func.count()).select_from(query.order_by(None).subquery())
         total = session.scalar(counting, params)
-    by_id = listed_candidates(session, [r[0] for r in rows])
+    by_id = listed_candidates(session, [r[0] for r in rows], filters.on)
     items = [Hit(by_id[r[0]], None if r[1] is None else round(r[1])) for r in rows if r[0] in by_id]
     pages = max(1, math.ceil(total / per_page))
     return SearchResult(items, total, page, pages, per_page, terms)

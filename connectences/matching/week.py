@@ -81,6 +81,11 @@ def free_hours_of(hours_max, committed):
     return hours_max - committed
 
 
+def hours_left_of(hours_max, committed) -> float:
+    """``free_hours_of`` as a page or a sentence says it: never negative."""
+    return max(free_hours_of(hours_max, committed), 0.0)
+
+
 def wished_hours_of(hours_min, committed):
     """The hours still wished at least once ``committed`` are held, never below 0: on
     plain floats, on numpy columns (``score.hours_points`` and the index) or on SQL
@@ -127,7 +132,7 @@ def free_hours(cand: CandidateData, on: date) -> float:
 def hours_left(cand: CandidateData, on: date) -> float:
     """``free_hours`` as a page or a sentence says it: never negative (work held beyond
     ``hours_max`` leaves 0 h, said apart where it matters)."""
-    return max(free_hours(cand, on), 0.0)
+    return hours_left_of(cand.hours_max, committed_hours(cand, on))
 
 
 def wished_hours(cand: CandidateData, on: date) -> float:
@@ -298,6 +303,12 @@ def _commitment_text(c: CommitmentData) -> str:
     return f"{text} ({c.label})" if c.label else text
 
 
+def left_text(left: float, hours=hours_plain) -> str:
+    """'reste 8 h': the hours left free, as the week's sentences say them (``hours``
+    writes the number: ``hours_plain``, or ``typography.hours_fr`` on a page)."""
+    return f"reste {hours(left)}"
+
+
 def week_sentence(cand: CandidateData, on: date) -> str | None:
     """'Déjà 8 h le mardi (GE Bassin Emploi) : reste 16 h, libre lundi et jeudi.'
 
@@ -309,4 +320,6 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
     left = hours_left(cand, on)
     free = free_days(cand, on)
     free_part = f"libre {days_text(free)}" if free else "plus aucun jour libre"
-    return f"Déjà {join_fr([_commitment_text(c) for c in current])} : reste {hours_plain(left)}, {free_part}."
+    return (
+        f"Déjà {join_fr([_commitment_text(c) for c in current])} : {left_text(left)}, {free_part}."
+    )
