@@ -37,13 +37,12 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    not_,
     or_,
     select,
     union,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.clock import local_today
@@ -746,17 +745,14 @@ def communes_within(insee: str, radius_km: float) -> tuple[str, ...]:
     return tuple(sorted(inside))
 
 
-def _held_on(on: date):
-    """(the ``commitment`` rows still running on ``on``, their person, aliased): the
-    subqueries of the free time read the person's wish through this alias, apart from the
-    ``candidate`` of the search (an uncorrelated subquery, read once for the whole search)."""
-    person = aliased(Candidate)
-    held = (
-        select(person.id)
-        .join(Commitment, Commitment.candidate_id == person.id)
-        .where(week.still_runs(Commitment.until, on))
+def _held_hours(on: date):
+    """Hours a week of the commitments still running on ``on`` of the search's person:
+    a subquery read by the ``commitment.candidate_id`` index, 0 without any."""
+    return (
+        select(func.coalesce(func.sum(Commitment.hours_per_week), 0.0))
+        .where(Commitment.candidate_id == Candidate.id, week.still_runs(Commitment.until, on))
+        .scalar_subquery()
     )
-    return held, person
 
 
 def _free_time(filters: SearchFilters) -> list:
@@ -765,37 +761,33 @@ def _free_time(filters: SearchFilters) -> list:
     the hours of the commitments still running, the hours still wished ``hours_min``
     minus them (0 at least), free days ``days`` minus theirs.
 
-    Few people hold work: each condition is the wish's for everyone, corrected by one
-    uncorrelated subquery over the commitments running on that day (their holders whose
-    free time says otherwise), not a sum computed for each of 100,000 people. Commitments
-    take hours (more than 0): they only ever lower free hours and the hours still wished.
+    Few people hold work: each condition reads the wish for everyone, and the sum of the
+    work held only for the holders of running work (one list of them, read once for the
+    whole search), not for each of 100,000 people. Commitments take hours (more than 0):
+    they only ever lower free hours and the hours still wished.
     """
     c = Candidate
     on = filters.on
     where = []
-    committed = func.sum(Commitment.hours_per_week)
+    holders = select(Commitment.candidate_id).where(week.still_runs(Commitment.until, on))
     if filters.hours_min is not None:
-        # Enough free hours: the wish allows them, and no work held takes them.
-        held, person = _held_on(on)
-        short = held.group_by(person.id, person.hours_max).having(
-            not_(week.hours_fit(filters.hours_min, week.free_hours_of(person.hours_max, committed)))
-        )
+        # Enough free hours: the wish allows them, and work held, if any, leaves them.
         where.append(week.hours_fit(filters.hours_min, c.hours_max))
-        where.append(c.id.not_in(short))
+        free = week.free_hours_of(c.hours_max, _held_hours(on))
+        where.append(or_(c.id.not_in(holders), week.hours_fit(filters.hours_min, free)))
     if filters.hours_max is not None:
         # Hours still wished within the maximum: wished so, or so once work held is deducted.
-        held, person = _held_on(on)
-        eased = held.group_by(person.id, person.hours_min).having(
-            week.hours_fit(week.wished_hours_of(person.hours_min, committed), filters.hours_max)
+        wished = week.wished_hours_of(c.hours_min, _held_hours(on))
+        where.append(
+            or_(
+                week.hours_fit(c.hours_min, filters.hours_max),
+                and_(c.id.in_(holders), week.hours_fit(wished, filters.hours_max)),
+            )
         )
-        where.append(or_(week.hours_fit(c.hours_min, filters.hours_max), c.id.in_(eased)))
     days = [d for d in filters.days if d in DAYS]
     if days:
         offered = and_(*(_json_has(c.days, d) for d in days))
-        taking = select(Commitment.candidate_id).where(
-            week.still_runs(Commitment.until, on),
-            or_(*(_json_has(Commitment.days, d) for d in days)),
-        )
+        taking = holders.where(or_(*(_json_has(Commitment.days, d) for d in days)))
         where.append(week.free_days_of(offered, c.id.in_(taking)))
     return where
 
