@@ -398,11 +398,12 @@ PAGE_BUDGETS = [
     # The need, the index's stamp, the people shown, operators, partners, which of them
     # has a working member (one statement: the choice lists say « aucun compte actif »),
     # leads (their needs, their people), referrals, the log with its authors, the
-    # company's contacts.
+    # company's contacts, and whether the space of the address news of the need would go
+    # to shows it (one statement: « Pas d'e-mail à l'entreprise … » when none would).
     # Its company sets no monthly cap: the guard's refusal said before the forms reads
     # its row only (``pressure.refusal_before_contact``); a company with a cap adds the
     # count of its contacts of the month (one statement a channel, not one a row).
-    ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}", 14),
+    ("animateur", lambda: f"/animateur/besoins/{MATCH_NEED}", 15),
     # Counts by state, three lists of leads and their needs in one, placements to follow
     # (their next points, their count), the operator.
     ("operator", lambda: "/operateur/propositions", 11),

@@ -21,6 +21,7 @@ from connectences.typography import (
     distance_fr,
     french_typography,
     hours_fr,
+    month_fr,
     of_name,
     plural,
     time_slot,
@@ -74,7 +75,13 @@ def score_max(criterion: str) -> int | None:
     return WEIGHTS.get(criterion)
 
 
+def month_end_label(day) -> str:
+    """``Fin novembre 2026 (30/11/2026)``: a month end offered in a list of dates."""
+    return f"Fin {month_fr(day.year, day.month)} ({local_date(day)})"
+
+
 def register_formats(app: Flask) -> None:
+    app.add_template_filter(month_end_label, "fin_de_mois")
     app.add_template_filter(phone_display, "phone_fr")
     app.add_template_filter(phone_ending, "fin_de_numero")
     app.add_template_filter(siret_display, "siret_fr")

@@ -26,7 +26,6 @@ from connectences.observatory.report import (
     render_pdf,
 )
 from connectences.text import slug
-from connectences.typography import MONTHS_FR
 from connectences.web.access import guard_blueprint, role_required
 from connectences.web.actions import commit_or_refuse, flash_in
 from connectences.web.downloads import send_body
@@ -101,7 +100,6 @@ def _page(siren: str):
         period_error=period_error,
         today=local_today(),
         month_ends=figures.month_ends(local_today()),
-        month_names=MONTHS_FR,
         periods=figures.PERIODS,
         meanings=figures.STATUS_MEANING,
         statuses=figures.NEED_STATUSES,
