@@ -537,6 +537,49 @@ def test_a_bundle_lead_keeps_living_for_its_other_need_but_not_for_the_abandoned
         )  # fmt: skip
 
 
+def test_a_company_leaving_an_accepted_bundle_is_told_to_its_operator(animateur):
+    """Found living shared time: one company of an accepted bundle stopped its need; the
+    lead went on for the other one without a word to the operator, whose page still
+    showed the week, the hours and the form with both companies (the placement then
+    refused « ne peut plus être pourvu »)."""
+    from connectences.needs.moves import move_by_hand
+
+    lead = _accepted_bundle(animateur)
+    before = len(mails_to("ge@exemple.fr"))
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="autre", reason_text="Fermeture")  # fmt: skip
+    db.session.commit()
+    assert lead.status == "accepte"
+    told = mails_to("ge@exemple.fr")[before:]
+    assert len(told) == 1
+    text = " ".join(told[0].body_text.split())
+    c1, c2 = by_ref(Need, "n1").company.name, by_ref(Need, "n2").company.name
+    assert c1 in told[0].subject
+    assert f"« {by_ref(Need, 'n1').title} » ({c1}) n'est plus à pourvoir" in text
+    assert "le besoin est abandonné" in text
+    assert f"avec {c2} seule : 14 h par semaine, le jeudi" in text
+    assert told[0].reply_to == "anim@exemple.fr"
+    # What the operator reads and places is what is still held.
+    assert flow.needs_in_play(lead) == [by_ref(Need, "n2")]
+
+
+def test_a_bundle_need_withdrawn_before_acceptance_is_out_of_play_too(animateur):
+    from connectences.needs.moves import move_by_hand
+
+    lead = _lead(animateur, refs=("n1", "n2"))
+    assert flow.needs_in_play(lead) == [by_ref(Need, "n1"), by_ref(Need, "n2")]
+    move_by_hand(db.session, by_ref(Need, "n2"), "abandonne", actor=animateur,
+                 reason_code="besoin_disparu")  # fmt: skip
+    db.session.commit()
+    assert flow.needs_in_play(lead) == [by_ref(Need, "n1")]
+    # A lead no longer live keeps the needs it was sent with, for its history.
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="besoin_disparu")  # fmt: skip
+    db.session.commit()
+    assert lead.status == "sans_suite"
+    assert len(flow.needs_in_play(lead)) == 2
+
+
 def test_bundle_placed_in_part_frees_the_needs_left_out(animateur):
     lead = _lead(animateur, refs=("n1", "n2"))
     flow.accept(db.session, lead)

@@ -13,6 +13,7 @@ from connectences.models import (
     FollowUpPoint,
     Lead,
     Need,
+    Operator,
     Placement,
     Transition,
     User,
@@ -730,3 +731,42 @@ def test_a_placement_with_several_wrong_fields_says_each_at_once(client, auth, w
     refused = _post(client, url + "/placement", late)
     assert "un an en arrière au plus" in error_of(refused, "debut")
     assert 'id="fin-erreurs"' not in html_of(refused)
+
+
+def test_a_company_that_left_an_accepted_bundle_is_out_of_its_page(client, auth):
+    """Found living shared time: one company of an accepted bundle stopped its need; the
+    operator's page still read « 2 entreprises, 21 h », its week kept that company's day
+    and the placement form ticked it, to be refused « ne peut plus être pourvu »."""
+    from connectences.needs.moves import move_by_hand
+    from connectences.workflows.dispatch import send_lead
+
+    f.load(f.dispatch_document(candidates=[]))
+    animateur = auth.create("animateur")
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "ok")],
+        actor=animateur,
+    )
+    db.session.commit()
+    auth.login("operator", org_ref="ge")
+    url = f"/operateur/propositions/{lead.id}"
+    _post(client, url + "/action", {"action": "accepter"})
+    before = page_text(client.get(url))
+    assert "2 entreprises, 21 h par semaine" in before
+    move_by_hand(db.session, by_ref(Need, "n1"), "abandonne", actor=animateur,
+                 reason_code="besoin_disparu")  # fmt: skip
+    db.session.commit()
+    page = client.get(url)
+    said = page_text(page)
+    gone = by_ref(Need, "n1").company.name
+    assert "1 entreprise, 14 h par semaine" in said
+    assert "14 h par semaine sur 1 jour" in said
+    assert f"Retiré de la proposition : {gone} n'a plus ce besoin à pourvoir" in said
+    html = page.get_data(as_text=True)
+    assert f'name="besoins" value="{by_ref(Need, "n1").id}"' not in html
+    assert f'name="besoins" value="{by_ref(Need, "n2").id}"' in html
+    assert 'name="heures" id="heures" value="14"' in html

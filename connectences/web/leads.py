@@ -43,6 +43,7 @@ from connectences.web.navigation import add_nav
 from connectences.web.paging import kept_pages, paginate
 from connectences.workflows import (
     LEAD,
+    LEAD_LIVE,
     TransitionError,
     inboxes,
 )
@@ -192,6 +193,8 @@ def _render_show(
     refused form, ``sent`` names it (an action, "placement" or "suivi-<id>"), ``errors``
     sit next to its fields and ``typed`` keeps what was typed and chosen."""
     placements = inboxes.lead_placements(db.session, lead.id)
+    # A company that left a live bundle is out of its week, hours and placement form.
+    in_play = flow.needs_in_play(lead)
     return render_template(
         "leads/show.html",
         lead=lead,
@@ -216,8 +219,10 @@ def _render_show(
         contracts=vocab.CONTRACTS,
         vocab=vocab,
         commune_label=territory.commune_label,
-        total_hours=flow.needs_hours([item.need for item in lead.needs]),
-        job_week=flow.job_week([item.need for item in lead.needs]) if lead.is_bundle else None,
+        in_play=in_play,
+        live=LEAD_LIVE,
+        total_hours=flow.needs_hours(in_play),
+        job_week=flow.job_week(in_play) if lead.is_bundle and in_play else None,
         pending=pending,
         sent=sent,
         errors=errors or {},

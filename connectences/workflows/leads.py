@@ -306,6 +306,7 @@ def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
     for lead in leads:
         others = [item.need for item in lead.needs if item.need_id != need.id]
         if any(other.status == NeedState.PROPOSE for other in others):
+            _tell_bundle_shrinks(session, lead, need, why)
             continue
         workflows.transition(
             session, lead, LEAD, LeadState.SANS_SUITE, actor=actor, reason_text=why
@@ -325,6 +326,40 @@ def withdraw_leads(session, need: Need, *, why: str, actor=None) -> int:
         )
         closed += 1
     return closed
+
+
+def needs_in_play(lead: Lead) -> list[Need]:
+    """The needs ``lead`` offers the operator now: while it is live, those it still holds
+    (a company of a bundle that stopped its need, or a need re-oriented meanwhile, is out
+    of the job: its week, its hours, its placement); once it has ended, every need it was
+    sent with, as its history reads."""
+    needs = [item.need for item in lead.needs]
+    if lead.status not in LEAD_LIVE:
+        return needs
+    return [need for need in needs if need.status == NeedState.PROPOSE]
+
+
+def _tell_bundle_shrinks(session, lead: Lead, need: Need, why: str) -> None:
+    """Tell the operator of a bundle ``lead`` that goes on without ``need`` (``why``): which
+    company left, and the job that is left (its companies, hours and days)."""
+    left = [n for n in needs_in_play(lead) if n.id != need.id]
+    names = week.join_fr(list(dict.fromkeys(n.company.name for n in left)))
+    alone = " seule" if len({n.company_id for n in left}) == 1 else ""
+    days = {d for n in left for d in (n.days or ())}
+    queue_template(
+        session,
+        kind=MailKind.WORKFLOW_UPDATE,
+        to=lead.operator.email,
+        reply_to=creator_reply_to(session, lead),
+        subject=f"Poste en temps partagé : {need.company.name} se retire",
+        template="lead_update",
+        message=f"« {need.title} » ({need.company.name}) n'est plus à pourvoir : {why}. "
+        f"La proposition continue avec {names}{alone} : "
+        f"{hours_plain(needs_hours(left))} par semaine, {week.on_days_text(days)}. "
+        f"Ne proposez plus le travail chez {need.company.name} aux personnes contactées.",
+        link=external_url("leads.show", lead_id=lead.id),
+        link_label="la proposition",
+    )
 
 
 def tell_person_withdrawn(session, candidate_id: int) -> int:
