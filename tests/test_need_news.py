@@ -188,3 +188,61 @@ def test_a_company_not_to_solicit_hears_of_the_need_its_owner_posted_only(client
     # the platform writes unasked to no company that asked to be left alone.
     assert _news(posted.owner_email)[-1].subject.endswith("est pourvu")
     assert len(_news("gerant@saisie.fr")) == 1
+
+
+def test_each_company_of_a_bundle_hears_it_shares_a_person_and_on_which_days(client, structures):
+    """Found living shared time: each company of a bundle was told « Confié à GE ... » as
+    for a job of its own; nothing said a person would share its week with another
+    company, nor on which days it would have them. Their space and mail say it now."""
+    a = make_company(ref="a", contact_email="gerant@a.fr")
+    b = make_company(ref="b", contact_email="gerant@b.fr")
+    f.load(
+        f.document(
+            needs=[
+                f.need(ref="na", company="a", days=["thu"], hours_per_week=4),
+                f.need(ref="nb", company="b", days=["mon", "fri"], hours_per_week=7),
+            ]
+        )
+    )
+    na, nb = by_ref(Need, "na"), by_ref(Need, "nb")
+    for need in (na, nb):
+        workflows.transition(db.session, need, NEED, "qualifie")
+    lead = send_lead(
+        db.session,
+        needs=[na, nb],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "cv-placee")],
+    )
+    db.session.commit()
+    (to_a,) = _news("gerant@a.fr")
+    (to_b,) = _news("gerant@b.fr")
+    shared_a = (
+        "Confié à GE du Bassin (groupement d'employeurs), qui va vous contacter ; un poste "
+        "en temps partagé : la personne travaillera chez vous le jeudi, les autres jours "
+        "dans 1 autre entreprise"
+    )
+    assert shared_a in _said_in(to_a)
+    assert "chez vous le lundi et le vendredi, les autres jours" in _said_in(to_b)
+    # Its space says the same; the other company is not named to it.
+    space = urlsplit(SPACE_LINK.search(to_a.body_text).group(0)).path
+    assert shared_a in page_text(client.get(space))
+    assert b.name not in _said_in(to_a)
+    assert a.name not in _said_in(to_b)
+    # Filled: the same, said of the placement.
+    leads.accept(db.session, lead)
+    leads.record_placement(
+        db.session, lead, candidate=by_ref(Candidate, "cv-placee"), needs=[na, nb],
+        hours_per_week=11, contract=na.contract, start_date=local_today() + timedelta(days=7),
+    )  # fmt: skip
+    db.session.commit()
+    filled = _said_in(_news("gerant@a.fr")[-1])
+    assert "recrutée par GE du Bassin ; un poste en temps partagé : la personne " in filled
+    assert "travaillera chez vous le jeudi, les autres jours dans 1 autre entreprise" in filled
+
+
+def test_a_need_on_its_own_is_not_said_shared(client, structures):
+    need = _staff_need(make_company(ref="seule", contact_email="gerant@seule.fr"))
+    send_lead(db.session, needs=[need], operator=by_ref(Operator, "ge"))
+    db.session.commit()
+    (told,) = _news("gerant@seule.fr")
+    assert "temps partagé :" not in _said_in(told)

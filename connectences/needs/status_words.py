@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, or_, select
 
 from connectences import vocab
 from connectences.clock import local_today
+from connectences.matching.week import on_days_text
 from connectences.models import (
     Lead,
     LeadNeed,
@@ -21,6 +22,7 @@ from connectences.models import (
     Transition,
     User,
 )
+from connectences.typography import plural
 from connectences.workflows import LEAD_LIVE, NEED, NEED_FINAL, REFERRAL_LIVE, NeedState
 
 # What each need status means for the company, in its own words.
@@ -98,6 +100,22 @@ def _joined(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} et {names[-1]}"
 
 
+def _shared(need, together: Sequence, works: str) -> str:
+    """What the owner of ``need`` is told of the shared-time job it is part of (``together``:
+    the needs of its bundle lead or placement): " ; un poste en temps partagé : la personne
+    travaillera chez vous le jeudi, les autres jours dans 1 autre entreprise"; empty for a
+    need on its own. Other companies are not named: the operator introduces them."""
+    others = {n.company_id for n in together if n.company_id != need.company_id}
+    if not others:
+        return ""
+    days = on_days_text(need.days or ())
+    here = f"chez vous {days}" if days else "chez vous"
+    return (
+        f" ; un poste en temps partagé : la personne {works} {here}, les autres jours "
+        f"dans {plural(len(others), 'autre entreprise')}"
+    )
+
+
 def owner_holders(session, needs: Sequence) -> dict[int, str]:
     """The sentence naming who holds each of ``needs`` now, for the owner: need id ->
     "Confié à GE Bassin Emploi (groupement d'employeurs), qui va vous contacter" for a
@@ -110,18 +128,24 @@ def owner_holders(session, needs: Sequence) -> dict[int, str]:
     for need in needs:
         by_status.setdefault(need.status, []).append(need.id)
     said: dict[int, str] = {}
+    by_id = {need.id: need for need in needs}
     if proposed := by_status.get(NeedState.PROPOSE):
         rows = session.execute(
-            select(LeadNeed.need_id, Operator.name, Operator.kind)
+            select(LeadNeed.need_id, Operator.name, Operator.kind, Lead)
             .join(Lead, Lead.id == LeadNeed.lead_id)
             .join(Operator, Operator.id == Lead.operator_id)
             .where(LeadNeed.need_id.in_(proposed), Lead.status.in_(LEAD_LIVE))
             .order_by(Lead.id)
         ).all()
-        kinds = {name: vocab.label(vocab.OPERATOR_KINDS, kind) for _, name, kind in rows}
+        kinds = {name: vocab.label(vocab.OPERATOR_KINDS, kind) for _, name, kind, _ in rows}
+        shared: dict[int, str] = {}
+        for need_id, _, _, lead in rows:
+            # A company that left the bundle is out of it (``leads.needs_in_play``).
+            held = [i.need for i in lead.needs if i.need.status == NeedState.PROPOSE]
+            shared[need_id] = shared.get(need_id) or _shared(by_id[need_id], held, "travaillera")
         for need_id, names in _names(rows).items():
             shown = [f"{name} ({kinds[name][:1].lower()}{kinds[name][1:]})" for name in names]
-            said[need_id] = f"Confié à {_joined(shown)}, qui va vous contacter"
+            said[need_id] = f"Confié à {_joined(shown)}, qui va vous contacter{shared[need_id]}"
     if referred := by_status.get(NeedState.REORIENTE):
         rows = session.execute(
             select(Referral.need_id, Partner.name)
@@ -133,20 +157,24 @@ def owner_holders(session, needs: Sequence) -> dict[int, str]:
             said[need_id] = f"Transmis à {_joined(names)}, qui va vous contacter"
     if filled := by_status.get(NeedState.POURVU):
         rows = session.execute(
-            select(PlacementNeed.need_id, Operator.name, Placement.start_date)
+            select(PlacementNeed.need_id, Operator.name, Placement.start_date, Placement)
             .join(Placement, Placement.id == PlacementNeed.placement_id)
             .join(Lead, Lead.id == Placement.lead_id)
             .join(Operator, Operator.id == Lead.operator_id)
             .where(PlacementNeed.need_id.in_(filled), Placement.ended_on.is_(None))
             .order_by(Placement.start_date)
         ).all()
-        starts = {need_id: start for need_id, _, start in rows}
+        starts = {need_id: start for need_id, _, start, _ in rows}
         today = local_today()
         for need_id, names in _names(rows).items():
             start = starts[need_id]
             begins = "a commencé" if start <= today else "commence"
+            placement = next(p for n, _, _, p in rows if n == need_id)
+            works = "travaille" if start <= today else "travaillera"
+            shared = _shared(by_id[need_id], [i.need for i in placement.needs], works)
             said[need_id] = (
-                f"Pourvu : une personne {begins} le {start:%d/%m/%Y}, recrutée par {_joined(names)}"
+                f"Pourvu : une personne {begins} le {start:%d/%m/%Y}, recrutée par "
+                f"{_joined(names)}{shared}"
             )
     return said
 
