@@ -46,7 +46,10 @@ def _raw_dates_in(source: str, names: set[str]) -> list[str]:
         expression = match.group(1)
         if _inside_a_tag(source, match.start()) or FORM_MACRO.match(expression):
             continue
-        if any(f in expression for f in ("date_fr", "datetime_fr", "age_fr", "creneau_fr", "fin_de_mois")):
+        if any(
+            f in expression
+            for f in ("date_fr", "datetime_fr", "age_fr", "creneau_fr", "fin_de_mois")
+        ):
             continue
         if "strftime" in expression or "isoformat" in expression:
             found.append(expression.strip())
