@@ -43,6 +43,25 @@ def fold_text(text: str | None) -> str:
     return strip_accents((text or "").translate(_SEPARATORS)).lower()
 
 
+def fold_with_origins(text: str) -> tuple[str, list[int]]:
+    """``text`` as a search compares it (:func:`fold_text`), and for each
+    of its characters the index of the character of ``text`` it comes from."""
+    if text.isascii():
+        return fold_text(text), list(range(len(text)))
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for folded in fold_text(char):  # "" for a lone accent, "oe" for "œ"
+            out.append(folded)
+            origin.append(index)
+    return "".join(out), origin
+
+
+def is_combining(char: str) -> bool:
+    """Whether ``char`` is an accent written apart from its letter (a combining mark)."""
+    return bool(unicodedata.combining(char))
+
+
 # --- sorting by name --------------------------------------------------------------------
 
 # Separates the parts of a key ("last name", "first name"): below every character a name

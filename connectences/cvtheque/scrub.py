@@ -13,7 +13,6 @@ without accents ("INES", "Inès"), the phone in any of its usual writings ("06 7
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from connectences.contacts import phone_key
 from connectences.mail.kinds import MailKind
 from connectences.models import Lead, LeadNeed, OutboxMessage, Transition
-from connectences.text import fold_text
+from connectences.text import composed, fold_text, fold_with_origins, is_combining
 from connectences.urls import external_url
 
 ERASED_PERSON = "[personne effacée]"
@@ -36,20 +35,6 @@ SCRUBBED_MAILS = (MailKind.LEAD_SENT, MailKind.LEAD_ACCEPTED, MailKind.WORKFLOW_
 # hyphen and an apostrophe fold to a space).
 _SPACE = r"(?:\s+|&\#0*39;|&\#x0*27;|&apos;)"
 _PHONE_GAP = r"[\s./]*"
-
-
-def _folded(text: str) -> tuple[str, list[int]]:
-    """``text`` as a search compares it (:func:`connectences.text.fold_text`), and for each
-    of its characters the index of the character of ``text`` it comes from."""
-    if text.isascii():
-        return fold_text(text), list(range(len(text)))
-    out: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        for folded in fold_text(char):  # "" for a lone accent, "oe" for "œ"
-            out.append(folded)
-            origin.append(index)
-    return "".join(out), origin
 
 
 def _words(term: str) -> str:
@@ -75,7 +60,7 @@ def person_pattern(
     addresses: Iterable[str | None] = (),
     phones: Iterable[str | None] = (),
 ) -> re.Pattern | None:
-    """What names the person in a folded text (:func:`_folded`): their full name either
+    """What names the person in a folded text (:func:`connectences.text.fold_with_origins`): their full name either
     way round, first name, last name, addresses and phone numbers, as whole words; None
     when nothing would name them."""
     first, last = fold_text(first_name).strip(), fold_text(last_name).strip()
@@ -101,21 +86,21 @@ def scrub(text: str | None, pattern: re.Pattern | None) -> str | None:
     itself when it names nobody)."""
     if not text or pattern is None:
         return text
-    composed = unicodedata.normalize("NFC", text)
-    folded, origin = _folded(composed)
+    whole = composed(text)
+    folded, origin = fold_with_origins(whole)
     spans = [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
     if not spans:
         return text
     pieces, kept_from = [], 0
     for start, end in spans:
         first, last = origin[start], origin[end - 1] + 1
-        while last < len(composed) and unicodedata.combining(composed[last]):
+        while last < len(whole) and is_combining(whole[last]):
             last += 1  # an accent written apart from its letter belongs to the word
         if first < kept_from:
             continue
-        pieces += [composed[kept_from:first], ERASED_PERSON]
+        pieces += [whole[kept_from:first], ERASED_PERSON]
         kept_from = last
-    pieces.append(composed[kept_from:])
+    pieces.append(whole[kept_from:])
     return "".join(pieces)
 
 
