@@ -16,6 +16,7 @@ from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.complete_week import fitting_needs
+from connectences.matching.data import candidate_from_model
 from connectences.matching.matches import match_need
 from connectences.models import (
     Candidate,
@@ -610,13 +611,55 @@ def test_a_placement_recorded_late_may_have_started_up_to_a_year_ago(world):
 
 
 def test_the_week_view_in_the_personal_space(client, world):
-    _place(world)
+    _place(world, start_date=local_today())
     ines = by_ref(Candidate, "ines")
     page = page_text(client.get(f"/mon-cv/{space_token(ines)}"))
     assert "Ma semaine" in page
     assert "Déjà 8 h par semaine sur 24 h au plus : reste 16 h, libre lundi et jeudi." in page
     assert "Mardi Pris 8 h par semaine — Boulangerie du Port, GE Bassin Emploi" in page
     assert "Lundi Libre" in page and "Mercredi Pas disponible" in page
+
+
+def test_work_not_started_yet_is_said_from_its_first_day_on_every_week(client, auth, world):
+    """A placement starting in three months counts in the week (a need starting before
+    it may run into it) but no week calls it work already done: each says « prévu … à
+    partir du 01/03/2027 », the staff's record, the person's space, the operator's week
+    and the need page's sentence on a start before it."""
+    _hold(Commitment(hours_per_week=4, days=["mon"], label="Mairie", start=None))
+    _place(world)  # 8 h on Tuesday from 01/03/2027
+    ines = by_ref(Candidate, "ines")
+    space = page_text(client.get(f"/mon-cv/{space_token(ines)}"))
+    said = (
+        "Déjà 4 h par semaine ; prévu 8 h de plus à partir du 01/03/2027 : 12 h sur 24 h "
+        "au plus, reste 12 h, libre jeudi."
+    )
+    assert said in space and "Déjà 12 h" not in space
+    assert (
+        "Mardi Pris 8 h par semaine — Boulangerie du Port, GE Bassin Emploi, à partir du "
+        "01/03/2027" in space
+    )
+    assert "mardi — Boulangerie du Port, GE Bassin Emploi, à partir du 01/03/2027" in space
+    auth.login("animateur")
+    record = page_text(client.get("/animateur/cvtheque/ines"))
+    assert said in record
+    assert "mardi — Boulangerie du Port, GE Bassin Emploi, à partir du 01/03/2027" in record
+    assert "Mairie, à partir" not in record  # no first day known: nothing said
+    complete = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    assert said in complete and "aujourd'hui" not in complete
+    auth.logout()
+    auth.login("operator", org_ref="ge-a")
+    operator = page_text(client.get("/operateur/personnes/ines/semaine"))
+    assert said in operator
+    # Matching's sentence on a day before the placement starts: counted, said as coming.
+    person = candidate_from_model(ines)
+    assert week.week_sentence(person, date(2027, 2, 1)) == (
+        "Déjà 4 h le lundi (Mairie) ; prévu 8 h le mardi (Boulangerie du Port, GE Bassin "
+        "Emploi) à partir du 01/03/2027 : reste 12 h, libre jeudi."
+    )
+    assert week.week_sentence(person, date(2027, 3, 1)) == (
+        "Déjà 4 h le lundi (Mairie) et 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) "
+        ": reste 12 h, libre jeudi."
+    )
 
 
 def test_the_person_steers_their_week_through_the_status_function(client, world):

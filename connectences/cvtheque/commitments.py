@@ -417,10 +417,16 @@ class WeekView:
     later: list[Commitment]  # ended: kept as history
     summary: str
     full_for: str | None = None  # ``week.full_for``: "hours", "days" or None
+    coming: tuple[Commitment, ...] = ()  # in ``current``, not started yet (``week.not_started``)
 
     @property
     def has_commitments(self) -> bool:
         return bool(self.current)
+
+    def starts(self, c: Commitment) -> str:
+        """'à partir du 22/02/2027' for work of ``coming``, empty for work already begun:
+        the lines of commitments under the week say it after their days."""
+        return week.from_text(c.start) if c in self.coming else ""
 
 
 # What the week says of work whose label the reader may not see: another operator's
@@ -451,6 +457,7 @@ def week_view(
                     if label_shown is None or label_shown(c)
                     else f" — {OTHER_WORK}"
                 )
+                + (f", {week.from_text(c.start)}" if week.not_started(c, today) else "")
                 for c in holding
             ]
             rows.append(DayRow(name, taken, "pris"))
@@ -461,15 +468,31 @@ def week_view(
     person = candidate_from_model(candidate)
     held = week.committed_hours(person, today)
     free = week.hours_left(person, today)
+    # Work not started yet counts (a need starting before it may run into it) but is
+    # not said to be done already: « prévu … à partir du … » (``week.held_text``).
+    coming = [c for c in current if week.not_started(c, today)]
+    starts: dict[date, float] = {}
+    for c in coming:
+        starts[c.start] = starts.get(c.start, 0.0) + c.hours_per_week
+    begun = held - sum(starts.values())
+    more = " de plus" if begun else " par semaine"
+    head = week.held_text(
+        [f"{hours_plain(begun)} par semaine"] if len(coming) < len(current) else [],
+        [f"{hours_plain(h)}{more} {week.from_text(d)}" for d, h in sorted(starts.items())],
+    )
     if current and not week.hours_fit(held, person.hours_max):
         # More than the person wants at most: "sur 20 h au plus : reste 0 h" hid it.
         summary = (
-            f"Déjà {hours_plain(held)} par semaine, plus que les "
-            f"{hours_plain(person.hours_max)} au plus : aucune heure libre."
-        )
+            f"{head} : {hours_plain(held)} par semaine, plus que les "
+            if coming
+            else f"Déjà {hours_plain(held)} par semaine, plus que les "
+        ) + f"{hours_plain(person.hours_max)} au plus : aucune heure libre."
     elif current:
         summary = (
-            f"Déjà {hours_plain(held)} par semaine sur {hours_plain(person.hours_max)} "
+            f"{head} : {hours_plain(held)} sur {hours_plain(person.hours_max)} au plus, "
+            f"reste {hours_plain(free)}"
+            if coming
+            else f"Déjà {hours_plain(held)} par semaine sur {hours_plain(person.hours_max)} "
             f"au plus : reste {hours_plain(free)}"
         )
         free_days = week.free_days(person, today)
@@ -480,5 +503,13 @@ def week_view(
             "par semaine à trouver."
         )
     return WeekView(
-        rows, held, free, person.hours_max, current, ended, summary, week.full_for(person)
+        rows,
+        held,
+        free,
+        person.hours_max,
+        current,
+        ended,
+        summary,
+        week.full_for(person),
+        tuple(coming),
     )

@@ -36,6 +36,10 @@ class CommitmentData:
     days: frozenset[str]
     until: date | None = None
     label: str | None = None
+    # Its first day, when known (a placement's): words only. The spec has no start, and
+    # matching counts the work from now on whatever it says (``week.running``); the
+    # week's sentences say « à partir du » of work not started yet (``week.not_started``).
+    start: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ def commitment_from_model(commitment) -> CommitmentData:
         days=frozenset(commitment.days or ()),
         until=commitment.until,
         label=commitment.label,
+        start=commitment.start,
     )
 
 

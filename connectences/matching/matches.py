@@ -136,6 +136,7 @@ def _candidates_from_rows(session, ids: list[int] | None = None) -> list[Candida
         Commitment.days,
         Commitment.until,
         Commitment.label,
+        Commitment.start,
     ).order_by(Commitment.candidate_id, Commitment.id)
     if ids is not None:
         query = query.where(Candidate.id.in_(ids))
@@ -151,6 +152,7 @@ def _candidates_from_rows(session, ids: list[int] | None = None) -> list[Candida
                 days=frozenset(row.days or ()),
                 until=row.until,
                 label=row.label,
+                start=row.start,
             )
         )
     return [

@@ -297,10 +297,35 @@ def on_days_text(days: Iterable[str]) -> str:
     return join_fr([f"le {DAYS[d]}" for d in DAYS if d in chosen])
 
 
-def _commitment_text(c: CommitmentData) -> str:
-    on = on_days_text(c.days)
-    text = f"{hours_plain(c.hours_per_week)} {on}" if on else hours_plain(c.hours_per_week)
-    return f"{text} ({c.label})" if c.label else text
+def not_started(c, on: date) -> bool:
+    """Whether the commitment ``c`` (a ``CommitmentData`` or a stored ``Commitment``) has
+    not started on ``on``: its first day is known and after it. Words only: matching
+    counts it all the same (the spec has no start; a need starting before it may run
+    into it), but no sentence calls it work the person already does."""
+    start = getattr(c, "start", None)
+    return start is not None and start > on
+
+
+def from_text(start: date) -> str:
+    """'à partir du 22/02/2027': when work not started yet begins, as every week says it."""
+    return f"à partir du {start.strftime('%d/%m/%Y')}"
+
+
+def _commitment_text(c: CommitmentData, on: date) -> str:
+    days = on_days_text(c.days)
+    text = f"{hours_plain(c.hours_per_week)} {days}" if days else hours_plain(c.hours_per_week)
+    text = f"{text} ({c.label})" if c.label else text
+    return f"{text} {from_text(c.start)}" if not_started(c, on) else text
+
+
+def held_text(begun: list[str], coming: list[str]) -> str:
+    """'Déjà A', 'Déjà A ; prévu B', 'Prévu B': what a week holds, the work the person
+    already does (``begun``) apart from the work not started yet (``coming``, each
+    saying when it starts: ``from_text``), as every week's sentence says it."""
+    parts = [f"Déjà {join_fr(begun)}"] if begun else []
+    if coming:
+        parts.append(f"{'prévu' if begun else 'Prévu'} {join_fr(coming)}")
+    return " ; ".join(parts)
 
 
 def left_text(left: float, hours=hours_plain) -> str:
@@ -310,7 +335,9 @@ def left_text(left: float, hours=hours_plain) -> str:
 
 
 def week_sentence(cand: CandidateData, on: date) -> str | None:
-    """'Déjà 8 h le mardi (GE Bassin Emploi) : reste 16 h, libre lundi et jeudi.'
+    """'Déjà 8 h le mardi (GE Bassin Emploi) : reste 16 h, libre lundi et jeudi.'; work
+    not started on ``on`` is said apart (``held_text``): 'Déjà 8 h le mardi (…) ; prévu
+    4 h le jeudi (…) à partir du 22/02/2027 : reste 12 h, libre lundi.'
 
     None when no commitment runs on ``on`` (the week is the v1 one).
     """
@@ -320,6 +347,8 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
     left = hours_left(cand, on)
     free = free_days(cand, on)
     free_part = f"libre {days_text(free)}" if free else "plus aucun jour libre"
-    return (
-        f"Déjà {join_fr([_commitment_text(c) for c in current])} : {left_text(left)}, {free_part}."
+    held = held_text(
+        [_commitment_text(c, on) for c in current if not not_started(c, on)],
+        [_commitment_text(c, on) for c in current if not_started(c, on)],
     )
+    return f"{held} : {left_text(left)}, {free_part}."
