@@ -25,6 +25,7 @@ from connectences.models import (
     Lead,
     Need,
     Operator,
+    Placement,
 )
 from connectences.typography import decimal_fr
 from connectences.workflows import TransitionError
@@ -546,6 +547,26 @@ def test_the_bundle_placed_at_its_total_writes_one_commitment_per_company(client
     assert _post(client, url, url + "/placement", _bundle_form(heures="20")).status_code == 302
     held = sorted((c.hours_per_week, tuple(c.days)) for c in by_ref(Candidate, "ines").commitments)
     assert held == [(8, ("tue",)), (12, ("mon", "thu"))]
+
+
+def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client, auth, world):
+    """The lead page's placement summary said « 20 h par semaine, CDI à temps partagé, à
+    partir du … — Boulangerie du Port, Garage Martin »: not who has the person when. At
+    other hours than the needs', only each company's days (the sharing is unknown)."""
+    lead_id = _bundle_lead(world)
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead_id}"
+    assert _post(client, url, url + "/placement", _bundle_form(heures="20")).status_code == 302
+    page = page_text(client.get(url))
+    assert (
+        "à partir du 01/03/2027 — Garage Martin 12 h le lundi et le jeudi, Boulangerie du "
+        "Port 8 h le mardi." in page
+    )
+    placement = db.session.scalars(select(Placement)).one()
+    placement.hours_per_week = 24
+    assert flow.placement_companies(placement) == (
+        "Garage Martin le lundi et le jeudi, Boulangerie du Port le mardi"
+    )
 
 
 def test_a_placement_making_a_seventh_day_is_refused_beside_the_companies(client, auth, world):

@@ -233,6 +233,7 @@ def _render_show(
         week_to_complete=week_to_complete,
         placement_term=flow.placement_term,
         placement_period=flow.placement_period,
+        placement_companies=flow.placement_companies,
         trial_summary=flow.trial_summary,
         point_name=flow.point_name,
         cv_withheld=files.withheld_reason,

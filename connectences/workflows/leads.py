@@ -196,6 +196,26 @@ def placement_period(placement: Placement) -> str:
     return f"du {start} au {term.strftime('%d/%m/%Y')}"
 
 
+def placement_companies(placement: Placement) -> str:
+    """Where the placement's week goes, company by company in week order (``job_week``):
+    'Océan Immo Andernos 4 h le jeudi, Transports Lacoste 7 h le vendredi'. Placed at
+    hours other than its needs' (a sharing among the companies nobody gave), each
+    company's days only: 'Océan Immo Andernos le jeudi, Transports Lacoste le vendredi'."""
+    needs = [item.need for item in placement.needs]
+    at_needs_hours = _same_hours(needs_hours(needs), placement.hours_per_week)
+    parts = []
+    for need in dict.fromkeys(row.need for row in job_week(needs).days):
+        days = week.on_days_text(need.days or ())
+        parts.append(
+            f"{need.company.name} {hours_plain(need.hours_per_week)} {days}"
+            if at_needs_hours
+            else f"{need.company.name} {days}"
+        )
+    # A need without days (an old record) has no row in the week: named all the same.
+    parts += [n.company.name for n in needs if not n.days]
+    return ", ".join(parts)
+
+
 def over_free_time(
     candidate: Candidate, hours_per_week: float, needs: Sequence[Need], start: date
 ) -> str | None:
