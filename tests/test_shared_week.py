@@ -569,6 +569,71 @@ def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client,
     )
 
 
+def test_a_bundle_on_a_day_the_person_s_work_takes_is_refused_when_chosen_by_hand(
+    client, auth, world
+):
+    """Inès holds Tuesday (the placement). A bundle on Monday and Tuesday (each need alone
+    has a free day in common with her) is not listed for her, as the pool keeps every day
+    of a job free; chosen by hand in the bundle's form, she is refused in French, beside
+    the people's field, and nothing is sent."""
+    from connectences.matching.open_bundles import open_need_bundles
+
+    _place(world)
+    f.load(
+        f.document(
+            companies=[f.company(ref="c5", name="Atelier Sud")],
+            needs=[
+                f.need(
+                    ref="mon-tue",
+                    company="c5",
+                    title="Saisie lundi et mardi",
+                    days=["mon", "tue"],
+                    hours_per_week=6,
+                    start=START,
+                )
+            ],
+        )
+    )
+    # With Cabinet Lune's Thursday: a bundle of Monday, Tuesday and Thursday.
+    f.load(
+        f.document(
+            needs=[
+                f.need(
+                    ref="thu",
+                    company="c3",
+                    title="Saisie du jeudi",
+                    days=["thu"],
+                    hours_per_week=4,
+                    start=START,
+                )
+            ]
+        )
+    )
+    for ref in ("mon-tue", "thu"):
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
+    db.session.commit()
+    refs = ("mon-tue", "thu")
+    (bundle,) = [b for b in open_need_bundles(db.session).bundles if set(refs) <= set(b.needs)]
+    assert "ines" not in bundle.candidates
+    auth.login("animateur")
+    page = client.get("/animateur/postes-partages")
+    sent = client.post(
+        "/animateur/postes-partages/proposer",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "besoins": list(bundle.needs),
+            "operateur": "ge-a",
+            "candidats": ["ines"],
+        },
+    )
+    assert sent.status_code == 422
+    assert (
+        "Le poste en temps partagé prend le mardi, que prend aussi le travail d'Inès "
+        "Marchal. Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi)" in page_text(sent)
+    )
+    assert by_ref(Need, "mon-tue").status == "qualifie"
+
+
 def test_a_placement_making_a_seventh_day_is_refused_beside_the_companies(client, auth, world):
     lead_id = _bundle_lead(world)
     # Work taken since the bundle was proposed.

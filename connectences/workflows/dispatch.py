@@ -53,7 +53,7 @@ from connectences.prospection.pressure import (
     over_cap_reason_checked,
 )
 from connectences.skills.forbidden import text_problem
-from connectences.typography import hours_plain
+from connectences.typography import hours_plain, of_name
 from connectences.urls import external_url
 from connectences.workflows import (
     LEAD,
@@ -259,7 +259,10 @@ def _check_candidates(needs: Sequence[Need], candidates: Sequence[Candidate]) ->
                     f"pour « {need.title} » : {failures[0].text}"
                 )
                 raise TransitionError(why, errors={"candidates": why})
-        if len(need_data) > 1 and (why := _bundle_hours_problem(candidate, cand, need_data)):
+        if len(need_data) > 1 and (
+            why := _bundle_hours_problem(candidate, cand, need_data)
+            or _bundle_days_problem(candidate, cand, need_data)
+        ):
             raise TransitionError(why, errors={"candidates": why})
         points, explanation = score_pair(need_data[0], cand) if len(need_data) == 1 else (None, [])
         scored[candidate.id] = (points, explanation)
@@ -287,6 +290,31 @@ def _bundle_hours_problem(
         f"Le poste de {hours_plain(total)} par semaine dépasse le temps libre qui reste à "
         f"{name} (au plus {hours_plain(cand.hours_max)} par semaine en tout). {held}"
     )
+
+
+def _bundle_days_problem(
+    candidate: Candidate, cand: CandidateData, needs: Sequence[NeedData]
+) -> str | None:
+    """Why a bundle's days are not all free for the person, in French; None when they
+    are. As the pool lists the people who fit a bundle (``matching.pool``: every day of
+    the job free on its earliest start, the work already held taking its days): a person
+    chosen by hand whose other work takes one of the bundle's days is not proposed for
+    it, where each need alone (one free day in common) let them through."""
+    first = min(n.start for n in needs)
+    wanted = frozenset(d for n in needs for d in n.days)
+    name = f"{candidate.first_name} {candidate.last_name}"
+    busy = wanted & week.taken_days(cand, first)
+    if busy:
+        return (
+            f"Le poste en temps partagé prend {week.on_days_text(busy)}, que prend aussi le "
+            f"travail {of_name(name)}. {week.week_sentence(cand, first)}"
+        )
+    if missing := wanted - cand.days:
+        return (
+            f"{name} n'est pas disponible {week.on_days_text(missing)}, que prend le poste "
+            "en temps partagé."
+        )
+    return None
 
 
 def _check_bundle(needs: Sequence[Need]) -> None:
