@@ -634,6 +634,49 @@ def test_a_bundle_on_a_day_the_person_s_work_takes_is_refused_when_chosen_by_han
     assert by_ref(Need, "mon-tue").status == "qualifie"
 
 
+def test_a_need_of_a_live_bundle_keeps_its_hours_and_days_while_the_operator_holds_it(
+    client, auth, world
+):
+    """The job the operator accepted (« placed » 8 h on Tuesday, « fits » 12 h on Monday
+    and Thursday) cannot change under them: the staff's qualification and an
+    interchange document are refused (French), nothing changes, and the lead's week and
+    its placement form still say 20 h."""
+    from connectences.exchange.importer import ExchangeError
+    from connectences.needs import register
+
+    lead_id = _bundle_lead(world)
+    with pytest.raises(TransitionError, match="ne se qualifie plus"):
+        register.qualify_need(
+            db.session, by_ref(Need, "fits"), {"hours_per_week": 16}, actor=world["animateur"]
+        )
+    assert by_ref(Need, "fits").hours_per_week == 12
+    with pytest.raises(ExchangeError) as raised:
+        f.load(
+            f.document(
+                needs=[
+                    f.need(
+                        ref="fits",
+                        company="c2",
+                        title="Comptabilité fournisseurs",
+                        days=["mon", "fri"],
+                        hours_per_week=16,
+                        start=START,
+                    )
+                ]
+            )
+        )
+    said = [e["message"] for e in raised.value.as_dicts()]
+    assert any(m.startswith("Ce besoin est proposé à GE Bassin Emploi") for m in said), said
+    db.session.rollback()
+    fits = by_ref(Need, "fits")
+    assert fits.hours_per_week == 12 and fits.days == ["mon", "thu"]
+    auth.logout()
+    auth.login("operator", org_ref="ge-a")
+    lead_page = client.get(f"/operateur/propositions/{lead_id}")
+    assert "20 h par semaine sur 3 jours" in page_text(lead_page)
+    assert re.search(r'<input[^>]*id="heures"[^>]*value="20"', html_of(lead_page))
+
+
 def test_a_placement_making_a_seventh_day_is_refused_beside_the_companies(client, auth, world):
     lead_id = _bundle_lead(world)
     # Work taken since the bundle was proposed.
