@@ -208,7 +208,7 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
     expect(history).to_be_visible()
     with page.expect_navigation():
         page.get_by_role("link", name="Compléter la semaine").click()
-    week = page.get_by_role("region", name="Sa semaine aujourd'hui")
+    week = page.get_by_role("region", name="Sa semaine", exact=True)
     placed_days = _placed_days(live_server, story.person_ref)
     assert placed_days
     for day in placed_days:
