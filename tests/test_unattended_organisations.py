@@ -18,6 +18,7 @@ from tests.helpers import (
     by_ref,
     count,
     element_by_id,
+    flashes_in,
     html_of,
     mails_to,
     organisation_mails,
@@ -127,8 +128,10 @@ def test_a_proposal_to_an_operator_nobody_can_answer_goes_and_the_animateur_is_t
     response = client.post(
         "/animateur/besoins/n1/proposer", data={"operateur": "invite"}, follow_redirects=True
     )
-    said = top_flashes(response)
+    # Said in the follow-up section the page opens on, not at its top out of view.
+    said = flashes_in(response, "suivi")
     assert "Besoin proposé à GE Invité sans candidat. Un e-mail lui a été envoyé." in said
+    assert NOBODY not in top_flashes(response)
     assert NOBODY in said and "(2 invitations envoyées, jamais ouvertes)" in said
     assert 'class="flash flash-warning" role="alert"' in html_of(response)
     # Sent all the same: the lead is theirs, their address mailed.
@@ -145,7 +148,7 @@ def test_a_proposal_to_an_operator_with_a_member_says_nothing_more(client, auth,
     response = client.post(
         "/animateur/besoins/n1/proposer", data={"operateur": "ge"}, follow_redirects=True
     )
-    said = top_flashes(response)
+    said = flashes_in(response, "suivi")
     assert "Besoin proposé à GE Bassin" in said and NOBODY not in said
     (mail,) = mails_to("ge@exemple.fr")
     assert MAIL_SAYS not in mail.body_text and MAIL_SAYS not in mail.body_html
@@ -160,7 +163,7 @@ def test_a_referral_to_a_partner_nobody_can_answer_goes_and_the_animateur_is_tol
         data={"partenaire": "ft-vide", "motif": "temps_plein"},
         follow_redirects=True,
     )
-    said = top_flashes(response)
+    said = flashes_in(response, "suivi")
     assert "Besoin réorienté vers Mission locale." in said
     assert NOBODY in said and "personne ne pourra la prendre en charge" in said
     assert count(Referral) == 1
@@ -171,7 +174,8 @@ def test_a_referral_to_a_partner_nobody_can_answer_goes_and_the_animateur_is_tol
         data={"partenaire": "ft", "motif": "temps_plein"},
         follow_redirects=True,
     )
-    assert NOBODY not in top_flashes(other)
+    said = flashes_in(other, "suivi")
+    assert "Besoin réorienté vers" in said and NOBODY not in said
     assert MAIL_SAYS not in mails_to("ft@exemple.fr")[0].body_text
 
 

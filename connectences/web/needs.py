@@ -42,7 +42,7 @@ from connectences.prospection.pressure import over_cap_reason_of, refusal_before
 from connectences.skills import rome_label, rome_named, rome_suggestions, split_skills
 from connectences.typography import NBSP, decimal_fr, decimal_input, hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
-from connectences.web.actions import changed_meanwhile, commit_or_refuse
+from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_in
 from connectences.web.downloads import send_table
 from connectences.web.formats import (
     days_label,
@@ -636,13 +636,15 @@ def attach_owner(ref: str):
     )
 
 
-def tell_sent(organisation, done: str) -> None:
+def tell_sent(organisation, done: str, *, section: str | None = None) -> None:
     """Flash ``done`` (a lead or referral sent to ``organisation``), then, as a warning,
     that none of its members can answer it on the platform when so
-    (``organisations.nobody_answers``)."""
-    flash(done, "success")
+    (``organisations.nobody_answers``). With ``section``, both are shown in that section
+    of the next page (``flash_in``), where the browser is sent: at the top of a long page
+    a phone would not show them."""
+    flash_in(section, done, "success")
     if notice := organisations.nobody_answers(db.session, organisation):
-        flash(notice, "warning")
+        flash_in(section, notice, "warning")
 
 
 def _proposed(lead) -> None:
@@ -651,6 +653,7 @@ def _proposed(lead) -> None:
     tell_sent(
         lead.operator,
         f"Besoin proposé à {lead.operator.name}{people}. Un e-mail lui a été envoyé.",
+        section="suivi",
     )
 
 
@@ -713,6 +716,7 @@ def reorient(ref: str):
         done=lambda referral: tell_sent(
             referral.partner,
             f"Besoin réorienté vers {referral.partner.name}. Un e-mail lui a été envoyé.",
+            section="suivi",
         ),
         then=_need_url(need, "suivi"),
     )
