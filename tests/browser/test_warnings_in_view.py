@@ -1,6 +1,8 @@
 """Warnings that ask for an answer are where a phone's reader looks: after an animateur
 proposes a need to an organisation nobody there can answer for, the page opens on its
-follow-up section and says so there.
+follow-up section and says so there; the public need form held back for a place outside
+the Pays opens on its warning (the focus on it, as on an error summary), whose links
+lead to the box to tick and to the commune.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import PHONE, check, open_as
+from tests.browser.support import PHONE, check, open_as, path_of
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +49,45 @@ def test_a_proposal_nobody_can_answer_is_said_where_the_page_opens(page, live_se
     page.wait_for_timeout(200)
     assert in_view(page, warning), "l'avertissement est hors de la vue à l'ouverture"
     assert check(page, "proposition-sans-compte-actif-390", "proposition sans compte actif") == []
+
+
+def fill_outside(page) -> None:
+    page.get_by_label("Votre besoin en quelques mots").fill("Vendeuse en boulangerie")
+    page.get_by_label("Compétences attendues").fill("vente, encaissement")
+    page.get_by_label("Combien d'heures ?").fill("14")
+    page.get_by_label("Lundi").check()
+    page.get_by_label("Mardi").check()
+    page.get_by_label("Une personne qualifiée (CAP, BEP, bac pro ou expérience)").check()
+    page.get_by_label("Je n'ai besoin de cette compétence que quelques heures par semaine").check()
+    page.get_by_label("À partir de quand ?").fill("2027-01-15")
+    page.locator("input[name=contract]").first.check()
+    page.locator("#commune").fill("Bordeaux")
+    page.get_by_label("Nom de l'entreprise").fill("Atelier des Dunes")
+    page.get_by_label("Numéro SIRET").fill("82345678500018")
+    page.get_by_label("Commune de l'entreprise").fill("Gujan-Mestras (33470)")
+    page.get_by_label("Votre nom").fill("Sandrine Lafitte")
+    page.get_by_label("Votre téléphone").fill("06 12 34 56 78")
+    page.get_by_label("Votre adresse e-mail").fill("sandrine.dunes@example.org")
+
+
+def test_the_need_form_held_for_a_place_outside_opens_on_its_warning(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + path_of(live_server, "need_public.form"))
+    fill_outside(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon besoin").click()
+    warning = page.locator("#hors-territoire")
+    expect(warning).to_contain_text("Bordeaux (33000) n'en fait pas partie")
+    # Not sent, and not an error: the warning takes the focus as an error summary would.
+    expect(page.locator(".flashes")).to_be_focused()
+    assert check(page, "besoin-hors-du-pays-390", "besoin hors du Pays (390 px)") == []
+    # Its link leads the keyboard to the box, some 4,000 px further down on a phone.
+    warning.get_by_role("link", name="cochez la case en bas du formulaire").click()
+    box = page.get_by_label("La commune est la bonne, hors du Pays : envoyez mon besoin quand même")
+    expect(box).to_be_focused()
+    assert in_view(page, box)
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    # The other link leads back to the commune, to correct it.
+    page.locator("#hors-territoire").get_by_role("link", name="corrigez la commune").click()
+    expect(page.locator("#commune")).to_be_focused()
