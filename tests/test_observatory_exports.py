@@ -82,9 +82,14 @@ def test_monthly_reports_download_as_pdf_and_html_for_their_readers(world, app, 
     auth.login("territoire", client=officer)
     pdf = officer.get(f"{EXACT}/rapport-2026-05.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert pdf.headers["Content-Disposition"].startswith(
-        f'attachment; filename="observatoire-{factories.COBAS}-2026-05'
+    # Named as the other downloads, by the intercommunality and the day its figures are
+    # at, the month's end: "observatoire-243300563-2026-05-2026-12-07.pdf" was read as
+    # the figures of the day of download, by a number nobody reads.
+    assert pdf.headers["Content-Disposition"] == (
+        'attachment; filename="rapport-ca-bassin-d-arcachon-sud-cobas-2026-05-31.pdf"'
     )
+    html_name = officer.get(f"{EXACT}/rapport-2026-05.html").headers["Content-Disposition"]
+    assert html_name.endswith('filename="rapport-ca-bassin-d-arcachon-sud-cobas-2026-05-31.html"')
     page = officer.get(f"{EXACT}/rapport-2026-05.html").get_data(as_text=True)
     assert "un nombre secret de besoins ont été exprimés" in page
     assert officer.get(f"{EXACT}/rapport-2026-13.pdf").status_code == 404
@@ -170,6 +175,11 @@ def test_a_download_at_a_past_day_is_named_by_that_day(world, app, auth):
         assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     today = officer.get(f"{EXACT}/observatoire.xlsx").headers["Content-Disposition"]
     assert today.endswith(f'-{local_today().isoformat()}.xlsx"')
+    # The month in progress: its report's figures are as of today.
+    running = officer.get(f"{EXACT}/rapport-{local_today():%Y-%m}.pdf")
+    assert running.headers["Content-Disposition"] == (
+        f'attachment; filename="rapport-ca-bassin-d-arcachon-sud-cobas-{local_today()}.pdf"'
+    )
 
 
 def test_a_figure_s_unit_is_in_its_export_header(world, app, auth):

@@ -14,7 +14,7 @@ import base64
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -77,6 +77,13 @@ class MonthlyReport:
     @property
     def basename(self) -> str:
         return f"observatoire-{self.siren}-{self.year}-{self.month:02d}"
+
+    @property
+    def figures_on(self) -> date:
+        """The day its figures are at: the month's last, or today's while it runs."""
+        if self.running_on is not None:
+            return self.running_on
+        return month_window(self.year, self.month)[1].date() - timedelta(days=1)
 
 
 def monthly_report(

@@ -195,6 +195,9 @@ def report_file(siren: str, month: str, fmt: str):
         report = monthly_report(db.session, siren, year, number, exact=exact)
     except ReportError:
         abort(404)
+    # Named as the page's other downloads: by the intercommunality and the day its
+    # figures are at (not by the day of download, read as that day's figures).
+    name, day = f"rapport-{slug(report.name)}", report.figures_on
     if fmt == "pdf":
-        return send_body(render_pdf(report), "pdf", report.basename)
-    return send_body(render_html(report).encode("utf-8"), "html", report.basename)
+        return send_body(render_pdf(report), "pdf", name, day)
+    return send_body(render_html(report).encode("utf-8"), "html", name, day)
