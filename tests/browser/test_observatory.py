@@ -38,3 +38,17 @@ def test_the_staff_read_the_dashboard_on_a_desktop(page, live_server):
     _shows_charts_and_tables(page)
     blocking = check(page, "observatoire-animateur-1280", "observatoire, animateur (1280 px)")
     assert not blocking, describe(blocking)
+
+
+def test_a_refused_day_opens_on_its_message_linked_to_the_list(page, live_server):
+    # The day was refused beside the list, with nothing to take the focus: the page
+    # opened on today's figures and a screen reader said nothing of the refusal.
+    open_as(page, live_server, "territoire", PHONE, "/territoire?au=2026-03-15")
+    summary = page.locator(".form-error")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Certains filtres n'ont pas été appliqués")
+    expect(summary).to_contain_text("lit les chiffres passés à la fin d'un mois")
+    summary.get_by_role("link", name="Chiffres au").click()
+    expect(page.locator("select#au")).to_be_focused()
+    blocking = check(page, "observatoire-jour-refuse-390", "observatoire, jour refusé (390 px)")
+    assert not blocking, describe(blocking)
