@@ -322,7 +322,8 @@ def test_an_officer_s_wrong_date_points_to_the_list_of_months(app, territory, au
         ("9999-12-31", "Date invalide : « 9999-12-31 » est hors des dates possibles"),
         ("2026-02-30", "Date invalide : « 2026-02-30 » n'existe pas dans le calendrier"),
         ("9" * 4000, "n'est pas une date"),
-        ("2099-01-31", "L'observatoire ne prévoit pas."),
+        # Said as a person would: « l'observatoire ne prévoit pas » read as a riddle.
+        ("2099-01-31", "Ce jour est à venir : il n'a pas encore de chiffres."),
         ("1999-12-31", "Les chiffres commencent en l'an 2000."),
     ):
         shown = page(officer, f"{base}?au={bad}")
@@ -337,6 +338,8 @@ def test_an_officer_s_wrong_date_points_to_the_list_of_months(app, territory, au
         "Choisissez un jour dans le calendrier." in shown
         and "Choisissez un mois dans la liste." not in shown
     )
+    shown = page(staff, f"{base}?au=2099-01-31")
+    assert "Ce jour est à venir : il n'a pas encore de chiffres. Choisissez un jour passé" in shown
 
 
 def test_the_month_ends_offered_to_an_officer():

@@ -198,9 +198,10 @@ def parse_day(
     if day is None:
         return None, None
     if day > today:
+        future = "Ce jour est à venir : il n'a pas encore de chiffres."
         if month_end:
-            return None, f"L'observatoire ne prévoit pas. {MONTH_LIST_ADVICE}"
-        return None, "Choisissez un jour passé ou aujourd'hui : l'observatoire ne prévoit pas."
+            return None, f"{future} {MONTH_LIST_ADVICE}"
+        return None, f"{future} Choisissez un jour passé ou aujourd'hui."
     if day.year < 2000:
         if month_end:
             return None, f"Les chiffres commencent en l'an 2000. {MONTH_LIST_ADVICE}"
