@@ -1396,3 +1396,23 @@ def test_both_spaces_tell_the_owner_how_to_reach_the_team_in_one_tap(app, client
     auth.login("company", client=owner)
     area = main_of(owner.get("/entreprise"))
     assert "Une question ?" in area and tel in area and callback in area
+
+
+def test_a_space_with_no_need_does_not_speak_of_the_animateur_following_one(app, client):
+    # Read in Chromium: « Aucun besoin n'est encore suivi avec cette adresse. », then
+    # « L'animateur qui suit votre besoin vous appellera. » of a need that is not there.
+    token = links.space_token(SECRET, "personne@exemple.fr")
+    shown = page_text(client.get(f"/entreprise/suivi/{token}"))
+    assert "Aucun besoin n'est encore suivi avec cette adresse." in shown
+    assert "qui suit votre besoin" not in shown
+    phone = app.config["CONTACT_PHONE"]
+    assert "Une question ? Vous pouvez répondre à l'e-mail que vous avez reçu" in shown
+    assert phone in shown and "demander à être rappelé" in shown
+
+
+def test_an_account_with_no_need_does_not_speak_of_the_animateur_following_one(app, auth):
+    owner = app.test_client()
+    auth.login("company", client=owner)
+    area = page_text(owner.get("/entreprise"))
+    assert "Une question ? Vous pouvez appeler le" in area, area
+    assert "qui suit votre besoin" not in area
