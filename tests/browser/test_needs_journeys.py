@@ -147,7 +147,7 @@ def test_a_tpe_owner_expresses_confirms_and_follows_a_need_on_a_phone(page, live
     assert "ROME" not in page.locator("main").inner_text()
     # A way back once the link is lost.
     expect(page.get_by_role("link", name="recevez-en un nouveau par e-mail")).to_be_visible()
-    expect(page.get_by_role("heading", name=COMPANY)).to_be_visible()
+    expect(page.get_by_role("heading", name=COMPANY, exact=True)).to_be_visible()
     blocking += check(page, "besoin-espace-390", "espace entreprise (390 px)")
     assert stored_need(live_server, TITLE).owner_confirmed_at is not None
 
