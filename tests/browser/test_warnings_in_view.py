@@ -7,10 +7,14 @@ lead to the box to tick and to the commune.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
+from connectences.clock import local_today
 from tests.browser.support import PHONE, check, open_as, path_of
+from tests.browser.test_needs_journeys import SIRET, fill_need_form
 
 pytestmark = pytest.mark.browser
 
@@ -52,22 +56,11 @@ def test_a_proposal_nobody_can_answer_is_said_where_the_page_opens(page, live_se
 
 
 def fill_outside(page) -> None:
-    page.get_by_label("Votre besoin en quelques mots").fill("Vendeuse en boulangerie")
-    page.get_by_label("Compétences attendues").fill("vente, encaissement")
-    page.get_by_label("Combien d'heures ?").fill("14")
-    page.get_by_label("Lundi").check()
-    page.get_by_label("Mardi").check()
-    page.get_by_label("Une personne qualifiée (CAP, BEP, bac pro ou expérience)").check()
-    page.get_by_label("Je n'ai besoin de cette compétence que quelques heures par semaine").check()
-    page.get_by_label("À partir de quand ?").fill("2027-01-15")
+    """The café owner's need (``fill_need_form``), its SIRET right, worked in Bordeaux."""
+    fill_need_form(page, local_today() + timedelta(days=30))
     page.locator("input[name=contract]").first.check()
+    page.get_by_label("Numéro SIRET").fill(SIRET)
     page.locator("#commune").fill("Bordeaux")
-    page.get_by_label("Nom de l'entreprise").fill("Atelier des Dunes")
-    page.get_by_label("Numéro SIRET").fill("82345678500018")
-    page.get_by_label("Commune de l'entreprise").fill("Gujan-Mestras (33470)")
-    page.get_by_label("Votre nom").fill("Sandrine Lafitte")
-    page.get_by_label("Votre téléphone").fill("06 12 34 56 78")
-    page.get_by_label("Votre adresse e-mail").fill("sandrine.dunes@example.org")
 
 
 def test_the_need_form_held_for_a_place_outside_opens_on_its_warning(page, live_server):
