@@ -184,5 +184,8 @@ def propose():
         # an operator no longer active), so the note and the ticked people are kept.
         render_unnamed=True,
         back=url_for("bundles.index", **filters.as_args()),
+        # Sent: the list, on its content (a redirect without a fragment of its own kept
+        # the form's « #erreurs-poste-N »).
+        then=url_for("bundles.index", **filters.as_args(), _anchor="contenu"),
         done=_proposed,
     )
