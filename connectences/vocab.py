@@ -140,6 +140,7 @@ LEAD_STATUSES: dict[str, str] = {
 # What ended a placement before its term (``Placement.ended_by``).
 PLACEMENT_ENDINGS: dict[str, str] = {
     "suivi": "Le recrutement ne tient pas (constaté au suivi)",
+    "entreprise": "La personne a quitté la dernière entreprise du placement",
 }
 
 LEAD_REFUSAL_REASONS: dict[str, str] = {

@@ -429,7 +429,8 @@ def follow_ups(ctx: JobContext) -> dict:
             # placement recorded late mails its points one by one, not all at once.
             continue
         lead = placement.lead
-        names = {item.need.company.name for item in placement.needs}
+        # The points are the placement's: a company the person left is not named.
+        names = {need.company.name for need in placement.needs_in_play}
         companies = ", ".join(sorted(names, key=lambda name: (sort_key(name), name)))
         said = (
             "Bonjour,\n\n"

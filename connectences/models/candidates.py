@@ -155,6 +155,13 @@ class Commitment(Base):
     placement_id: Mapped[int | None] = mapped_column(
         ForeignKey("placement.id", ondelete="SET NULL"), index=True
     )
+    # The need of the placement this commitment works for (one commitment per company of
+    # a bundle placed at its needs' hours): None for a declared commitment, for one over
+    # several companies, and for placements older than the column whose label did not
+    # name one need without doubt (``workflows.leads.company_commitment`` reads the label).
+    need_id: Mapped[int | None] = mapped_column(
+        ForeignKey("need.id", ondelete="SET NULL"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Its own read stamp (``workflows.unchanged_since``): a commitment's form is refused

@@ -126,6 +126,12 @@ class Placement(Base):
         back_populates="placement", cascade="all, delete-orphan", order_by="FollowUpPoint.due_on"
     )
 
+    @property
+    def needs_in_play(self) -> list[Need]:
+        """The needs the placement still works for: those of the companies the person has
+        not left (``PlacementNeed.ended_on``); all of them once it has ended as a whole."""
+        return [item.need for item in self.needs if item.ended_on is None]
+
 
 class PlacementNeed(Base):
     __tablename__ = "placement_need"
@@ -136,6 +142,10 @@ class PlacementNeed(Base):
         ForeignKey("placement.id", ondelete="CASCADE"), index=True
     )
     need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+    # The person left this company and kept the placement's others
+    # (``workflows.leads.end_at_company``): their last day worked there, and why.
+    ended_on: Mapped[date | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
 
     placement: Mapped[Placement] = relationship(back_populates="needs")
     need: Mapped[Need] = relationship()

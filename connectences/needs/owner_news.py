@@ -57,34 +57,51 @@ def news_address(session, need: Need) -> str | None:
     return None
 
 
+# The person placed left the company and works on elsewhere (a shared-time placement
+# that keeps its other companies, ``workflows.leads.end_at_company``): the need, filled,
+# is being searched again. Unlike a refusal behind the scenes, this changes what the
+# owner lives with (nobody comes any more), so they hear it.
+LEFT: tuple[str, str] = (
+    "« {title} » : la personne recrutée ne travaille plus chez vous",
+    "Nous recherchons de nouveau quelqu'un pour ce besoin : vous serez prévenu dès qu'une "
+    "structure le prend en charge.",
+)
+
+
 def tell_owners(session, needs: Sequence[Need]) -> int:
     """Queue, for each of ``needs`` that has just moved to one of :data:`MOMENTS`, the
     mail telling its owner (``news_address``); how many were queued. Called once the
     move and what holds the need now (its lead, referral or placement) are in the
     session."""
-    queued = 0
-    for need in dict.fromkeys(needs):
-        moment = MOMENTS.get(need.status)
-        to = news_address(session, need) if moment else None
-        if to is None:
-            continue
-        subject, next_step = moment
-        said = status_for_company(need, holders=owner_holders(session, [need]))
-        posted_it = email_key(to) == email_key(need.owner_email)
-        token = space_token(session, current_app.secret_key, to)
-        queue_template(
-            session,
-            kind=MailKind.NEED_NEWS,
-            to=to,
-            subject=subject.format(title=need.title),
-            template="need_news",
-            reply_to=reply_to_for(session, need),
-            name=need.owner_name if posted_it else None,
-            need=need,
-            said=said,
-            next_step=next_step,
-            link=external_url("need_public.space", token=token),
-            days=links.space_days(),
-        )
-        queued += 1
-    return queued
+    return sum(_tell(session, need, MOMENTS.get(need.status)) for need in dict.fromkeys(needs))
+
+
+def tell_owner_left(session, need: Need) -> int:
+    """Queue the mail telling the owner of ``need`` that the person placed no longer
+    works for them (:data:`LEFT`), with where it stands now; 1 when queued, else 0."""
+    return _tell(session, need, LEFT)
+
+
+def _tell(session, need: Need, moment: tuple[str, str] | None) -> int:
+    to = news_address(session, need) if moment else None
+    if to is None:
+        return 0
+    subject, next_step = moment
+    said = status_for_company(need, holders=owner_holders(session, [need]))
+    posted_it = email_key(to) == email_key(need.owner_email)
+    token = space_token(session, current_app.secret_key, to)
+    queue_template(
+        session,
+        kind=MailKind.NEED_NEWS,
+        to=to,
+        subject=subject.format(title=need.title),
+        template="need_news",
+        reply_to=reply_to_for(session, need),
+        name=need.owner_name if posted_it else None,
+        need=need,
+        said=said,
+        next_step=next_step,
+        link=external_url("need_public.space", token=token),
+        days=links.space_days(),
+    )
+    return 1

@@ -161,7 +161,12 @@ def owner_holders(session, needs: Sequence) -> dict[int, str]:
             .join(Placement, Placement.id == PlacementNeed.placement_id)
             .join(Lead, Lead.id == Placement.lead_id)
             .join(Operator, Operator.id == Lead.operator_id)
-            .where(PlacementNeed.need_id.in_(filled), Placement.ended_on.is_(None))
+            .where(
+                PlacementNeed.need_id.in_(filled),
+                Placement.ended_on.is_(None),
+                # The person left this company and works on in the others.
+                PlacementNeed.ended_on.is_(None),
+            )
             .order_by(Placement.start_date)
         ).all()
         starts = {need_id: start for need_id, _, start, _ in rows}
@@ -171,7 +176,7 @@ def owner_holders(session, needs: Sequence) -> dict[int, str]:
             begins = "a commencé" if start <= today else "commence"
             placement = next(p for n, _, _, p in rows if n == need_id)
             works = "travaille" if start <= today else "travaillera"
-            shared = _shared(by_id[need_id], [i.need for i in placement.needs], works)
+            shared = _shared(by_id[need_id], placement.needs_in_play, works)
             said[need_id] = (
                 f"Pourvu : une personne {begins} le {start:%d/%m/%Y}, recrutée par "
                 f"{_joined(names)}{shared}"

@@ -50,7 +50,7 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
-from connectences.needs.owner_news import tell_owners
+from connectences.needs.owner_news import tell_owner_left, tell_owners
 from connectences.prospection.companies import reachable_contacts
 from connectences.territory import commune_label, distance_km
 from connectences.typography import decimal_fr, hours_plain, of_name, plural
@@ -201,8 +201,9 @@ def placement_companies(placement: Placement) -> str:
     'Océan Immo Andernos 4 h le jeudi, Transports Lacoste 7 h le vendredi'. Placed at
     hours other than its needs' (a sharing among the companies nobody gave), each
     company's days only: 'Océan Immo Andernos le jeudi, Transports Lacoste le vendredi'."""
-    needs = [item.need for item in placement.needs]
-    at_needs_hours = _same_hours(needs_hours(needs), placement.hours_per_week)
+    # A company the person left (``end_at_company``) is no longer where the week goes.
+    needs = placement.needs_in_play
+    at_needs_hours = _same_hours(needs_hours(needs), placement_hours(placement))
     parts = []
     for need in dict.fromkeys(row.need for row in job_week(needs).days):
         days = week.on_days_text(need.days or ())
@@ -214,6 +215,17 @@ def placement_companies(placement: Placement) -> str:
     # A need without days (an old record) has no row in the week: named all the same.
     parts += [n.company.name for n in needs if not n.days]
     return ", ".join(parts)
+
+
+def placement_hours(placement: Placement) -> float:
+    """The weekly hours the placement gives now: those recorded, less the hours of the
+    companies the person left (``end_at_company``)."""
+    return placement.hours_per_week - _left_hours(placement)
+
+
+def _left_hours(placement: Placement) -> float:
+    """The weekly hours of the companies the person left (``end_at_company``)."""
+    return needs_hours([item.need for item in placement.needs if item.ended_on is not None])
 
 
 def over_free_time(
@@ -973,9 +985,12 @@ def record_placement(
             until=until,
             source="placement",
             placement=placement,
+            need_id=getattr(share_need, "id", None),
             created_by_id=getattr(actor, "id", None),
         )
-        for label, hours, held_days in _placement_shares(needs, float(hours_per_week), days)
+        for label, hours, held_days, share_need in _placement_shares(
+            needs, float(hours_per_week), days
+        )
     ]
     candidate.commitments.extend(commitments)
     # Matching re-reads people whose updated_at moved; a person already en mission keeps
@@ -1044,7 +1059,7 @@ def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | N
     chosen = "Le besoin choisi fait" if len(needs) == 1 else "Les besoins choisis font"
     written = " ; ".join(
         f"{hours_plain(h)} par semaine {week.on_days_text(d)} ({label})"
-        for label, h, d in _placement_shares(needs, hours, days)
+        for label, h, d, _ in _placement_shares(needs, hours, days)
     )
     if lead.is_bundle:
         text = f"{chosen} {hours_plain(total)} par semaine en tout ({each})"
@@ -1061,16 +1076,19 @@ def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | N
 
 def _placement_shares(
     needs: Sequence[Need], hours: float, days: set[str]
-) -> list[tuple[str, float, list[str]]]:
-    """The commitments a placement gives, as (company, hours, days): one per company of a
+) -> list[tuple[str, float, list[str], Need | None]]:
+    """The commitments a placement gives, as (company, hours, days, need: None for one
+    over several companies): one per company of a
     bundle placed at its needs' hours (each its need's hours and days: the person's week
     then says who takes each day); one over all the days otherwise (a single need, or hours
     the operator changed, whose sharing among the companies is not known)."""
     if len(needs) > 1 and _same_hours(needs_hours(needs), hours) and all(n.days for n in needs):
         return [
-            (need.company.name, need.hours_per_week, vocab.week_order(need.days)) for need in needs
+            (need.company.name, need.hours_per_week, vocab.week_order(need.days), need)
+            for need in needs
         ]
-    return [(", ".join(need.company.name for need in needs), hours, vocab.week_order(days))]
+    only = needs[0] if len(needs) == 1 else None
+    return [(", ".join(need.company.name for need in needs), hours, vocab.week_order(days), only)]
 
 
 def _trial_end(
@@ -1225,10 +1243,13 @@ def placement_term(placement: Placement) -> date | None:
     """The last day the placement was planned to last (its commitment's ``until``, the
     end of a fixed-term contract), None for open-ended work or a person erased."""
     person = placement.candidate
+    # A company the person left (``end_at_company``): its commitment's end is that day,
+    # not the placement's term.
+    left = {company_commitment(placement, item.need) for item in placement.needs if item.ended_on}
     ends = [
         c.until
         for c in (person.commitments if person is not None else [])
-        if c.placement_id == placement.id and c.until is not None
+        if c.placement_id == placement.id and c.until is not None and c not in left
     ]
     return min(ends, default=None)
 
@@ -1272,10 +1293,47 @@ def _end_placement(
     """End the placement of ``point``, which does not hold, on ``last_day`` (see
     ``record_follow_up``)."""
     placement = point.placement
+    operator = placement.lead.operator.name
+    _close_placement(
+        session,
+        placement,
+        last_day,
+        ended_by="suivi",
+        search_again=search_again,
+        actor=actor,
+        event=f"le recrutement ne tenant pas ({point_name(point)})",
+        # The log outlives the person (their erasure keeps it): no name in it.
+        log=f"Le placement par {operator} ne tient pas ({point_name(point)})",
+        subject="Le placement ne tient pas",
+        said=lambda of_whom, companies, day: (
+            f"{operator} indique au {point_name(point)} que le placement {of_whom} chez "
+            f"{companies} ne tient pas : il a pris fin le {day}."
+        ),
+    )
+
+
+def _close_placement(
+    session,
+    placement: Placement,
+    last_day: date,
+    *,
+    ended_by: str,
+    search_again: bool,
+    actor,
+    event: str,
+    log: str,
+    subject: str,
+    said,
+) -> None:
+    """End ``placement`` as a whole on ``last_day`` (``ended_by``: ``vocab.PLACEMENT_ENDINGS``):
+    the person's commitments from it end that day and their status follows their week;
+    with ``search_again`` the needs it still filled go back to the search (``log`` in
+    their history); the animateur who sent the lead is told (``subject``, then
+    ``said(of_whom, companies, day)``). ``event``: why, in the person's history."""
     lead = placement.lead
     operator = lead.operator.name
     placement.ended_on = last_day
-    placement.ended_by = "suivi"
+    placement.ended_by = ended_by
     day = last_day.strftime("%d/%m/%Y")
     person = placement.candidate
     if person is not None:
@@ -1288,8 +1346,8 @@ def _end_placement(
                 session,
                 person,
                 "commitment",
-                f"Fin du placement par {operator} le {day}, le recrutement ne tenant pas "
-                f"({point_name(point)}) : {describe_commitment(commitment)}.",
+                f"Fin du placement par {operator} le {day}, {event} : "
+                f"{describe_commitment(commitment)}.",
                 actor=getattr(actor, "id", None),
             )
         # Matching re-reads people whose updated_at moved, whatever their status.
@@ -1302,16 +1360,11 @@ def _end_placement(
             reason=f"fin du placement par {operator}",
             today=max(local_today(), last_day + timedelta(days=1)),
         )
-    filled = [item.need for item in placement.needs]
+    # A company the person left earlier (``end_at_company``) is no longer this
+    # placement's: its need went back to the search then, and may be filled since.
+    filled = [item.need for item in placement.needs if item.ended_on is None]
     if search_again:
-        back_to_search(
-            session,
-            filled,
-            # The log outlives the person (their erasure keeps it): no name in it.
-            why=f"Le placement par {operator} ne tient pas ({point_name(point)})",
-            actor=actor,
-            filled=True,
-        )
+        back_to_search(session, filled, why=log, actor=actor, filled=True)
     companies = ", ".join(dict.fromkeys(need.company.name for need in filled))
     # « le placement d'Inès Marchal », « de Marc Petit », « de la personne » once erased.
     of_whom = (
@@ -1322,9 +1375,8 @@ def _end_placement(
     _notify_creator(
         session,
         lead,
-        subject=f"Le placement ne tient pas : {companies}",
-        message=f"{operator} indique au {point_name(point)} que le placement "
-        f"{of_whom} chez {companies} ne tient pas : il a pris fin le {day}."
+        subject=f"{subject} : {companies}",
+        message=said(of_whom, companies, day)
         + "".join(
             f" Le besoin « {need.title} » ({need.company.name}) "
             + (
@@ -1336,6 +1388,216 @@ def _end_placement(
         ),
         link=need_link(lead),
         about=person,
+    )
+
+
+def company_commitment(placement: Placement, need: Need) -> Commitment | None:
+    """The person's commitment from ``placement`` that works for ``need`` alone: written
+    with its need (``Commitment.need_id``), else, for a placement recorded before that,
+    the one whose label names that company and the operator, when only one does. None for
+    a placement whose one commitment covers several companies (hours not shared out)."""
+    person = placement.candidate
+    mine = [c for c in (person.commitments if person else []) if c.placement_id == placement.id]
+    linked = [c for c in mine if c.need_id == need.id]
+    if linked:
+        return linked[0]
+    label = f"{need.company.name}, {placement.lead.operator.name}"
+    named = [c for c in mine if c.need_id is None and c.label == label]
+    return named[0] if len(named) == 1 else None
+
+
+def may_end_at_company(user, placement: Placement) -> bool:
+    """Who records that the person left one company of ``placement``: the animateur, and
+    the members of the operator that placed them (not another operator's)."""
+    if user is None or not getattr(user, "active", False):
+        return False
+    if user.role == "animateur":
+        return True
+    return user.role == "operator" and user.operator_id == placement.lead.operator_id
+
+
+def end_at_company(
+    session,
+    placement: Placement,
+    need_id: int | None,
+    *,
+    last_day: date | None,
+    reason: str | None,
+    actor,
+) -> Need:
+    """Record that the person of ``placement`` left the company of one of its needs
+    (``need_id``) on ``last_day`` (``reason``: why, required) and keeps working for the
+    others. Returns that need.
+
+    That company's commitment ends that day and the person's status follows their week;
+    the need goes back to the search as the needs of a placement that does not hold do
+    (``back_to_search``, the log saying why) and its owner is told
+    (``owner_news.tell_owner_left``); the placement goes on with the other companies (its
+    summary, its follow-up points: they are the placement's, not a company's, and stay
+    planned); the animateur who sent the lead, and the operator when the animateur
+    records it, are told. Leaving the last company left ends the placement itself, as a
+    follow-up « ne tient pas » does (``_close_placement``). The last day follows the rules
+    of a placement's end (``placement_end_problem``). Raises TransitionError (French,
+    ``errors`` by field) and changes nothing when refused."""
+    if not may_end_at_company(actor, placement):
+        raise TransitionError("Ce placement n'est pas le vôtre : vous ne pouvez pas le modifier.")
+    today = local_today()
+    if placement.ended_on is not None:
+        raise TransitionError(
+            f"Le placement a pris fin le {placement.ended_on.strftime('%d/%m/%Y')} : "
+            "plus rien n'y change."
+        )
+    start = placement.start_date
+    if today < start:
+        raise TransitionError(
+            f"Le placement commence le {start.strftime('%d/%m/%Y')} : la fin chez une "
+            "entreprise s'enregistre une fois la personne en poste."
+        )
+    item = next((i for i in placement.needs if i.need_id == need_id), None)
+    if item is None:
+        why = "Choisissez une entreprise de ce placement."
+        raise TransitionError(why, errors={"need": why})
+    need = item.need
+    if item.ended_on is not None:
+        why = (
+            f"La personne a déjà quitté {need.company.name} le "
+            f"{item.ended_on.strftime('%d/%m/%Y')}."
+        )
+        raise TransitionError(why, errors={"need": why})
+    in_play = placement.needs_in_play
+    last = in_play == [need]
+    commitment = company_commitment(placement, need)
+    if commitment is None and not last:
+        why = (
+            "Ce placement a été enregistré en un seul engagement pour toutes ses entreprises "
+            "(des heures autres que celles des besoins) : la part de chacune n'est pas "
+            "connue. Modifiez l'engagement sur la fiche de la personne, ou enregistrez la "
+            "fin du placement au suivi."
+        )
+        raise TransitionError(why, errors={"need": why})
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip() or None
+    if reason is None:
+        errors["reason"] = "Indiquez pourquoi la personne quitte cette entreprise."
+    elif why := workflows.text_too_long(reason):
+        errors["reason"] = why
+    term = commitment.until if commitment is not None else placement_term(placement)
+    if not isinstance(last_day, date):
+        errors["last_day"] = "Indiquez le dernier jour travaillé (jj/mm/aaaa)."
+    elif why := placement_end_problem(last_day, start, today, term):
+        errors["last_day"] = why
+    if errors:
+        raise TransitionError(next(iter(errors.values())), errors=errors)
+    operator = placement.lead.operator.name
+    company = need.company.name
+    day = last_day.strftime("%d/%m/%Y")
+    if last:
+        _close_placement(
+            session,
+            placement,
+            last_day,
+            ended_by="entreprise",
+            search_again=True,
+            actor=actor,
+            event=f"la personne quittant sa dernière entreprise ({reason})",
+            log=f"Fin du placement par {operator} chez sa dernière entreprise : {reason}",
+            subject="Fin du placement",
+            said=lambda of_whom, companies, day: (
+                f"Fin du placement {of_whom} chez {companies}, sa dernière entreprise : "
+                f"dernier jour travaillé le {day}. Motif : {reason}."
+            ),
+        )
+        tell_owner_left(session, need)
+        if not _is_member(actor, placement):
+            _tell_operator_left(session, placement, need, day, reason, ended=True)
+        return need
+    item.ended_on = last_day
+    item.end_reason = reason
+    person = placement.candidate
+    others = week.join_fr(list(dict.fromkeys(n.company.name for n in placement.needs_in_play)))
+    if commitment.until is None or commitment.until > last_day:
+        commitment.until = last_day
+    if person is not None:
+        record_event(
+            session,
+            person,
+            "commitment",
+            f"Fin chez {company} le {day} (placement par {operator}, qui continue chez "
+            f"{others}) : {reason}. {describe_commitment(commitment)}.",
+            actor=getattr(actor, "id", None),
+        )
+        person.updated_at = utcnow()
+        settle_status(
+            session,
+            person,
+            actor=actor,
+            reason=f"fin chez {company}",
+            today=max(today, last_day + timedelta(days=1)),
+        )
+    # The log outlives the person (their erasure keeps it): no name in it.
+    back_to_search(
+        session,
+        [need],
+        why=f"La personne placée par {operator} a quitté l'entreprise : {reason}",
+        actor=actor,
+        filled=True,
+    )
+    tell_owner_left(session, need)
+    of_whom = (
+        of_name(f"{person.first_name} {person.last_name}")
+        if person is not None
+        else "de la personne"
+    )
+    message = (
+        f"Le placement {of_whom} par {operator} ne se poursuit plus chez {company} : "
+        f"dernier jour travaillé le {day}. Motif : {reason}. Il continue chez {others}, "
+        f"avec les mêmes points de suivi. Le besoin « {need.title} » ({company}) est de "
+        "nouveau en recherche."
+    )
+    _notify_creator(
+        session,
+        placement.lead,
+        subject=f"Fin chez {company} : le placement continue",
+        message=message,
+        link=need_link(placement.lead),
+        about=person,
+    )
+    if not _is_member(actor, placement):
+        _tell_operator_left(session, placement, need, day, reason, ended=False)
+    return need
+
+
+def _is_member(user, placement: Placement) -> bool:
+    return getattr(user, "role", None) == "operator" and (
+        user.operator_id == placement.lead.operator_id
+    )
+
+
+def _tell_operator_left(
+    session, placement: Placement, need: Need, day: str, reason: str, *, ended: bool
+) -> None:
+    """Tell the operator of ``placement`` that the animateur recorded the person's end at
+    the company of ``need`` (``ended``: it was the last one, the placement is over)."""
+    lead = placement.lead
+    company = need.company.name
+    rest = (
+        "C'était sa dernière entreprise : le placement a pris fin, ses points de suivi "
+        "ne sont plus à faire."
+        if ended
+        else f"Le placement continue chez {placement_companies(placement)}."
+    )
+    queue_template(
+        session,
+        kind=MailKind.WORKFLOW_UPDATE,
+        to=lead.operator.email,
+        reply_to=creator_reply_to(session, lead),
+        subject=f"Fin chez {company}",
+        template="lead_update",
+        message=f"L'animateur a enregistré la fin chez {company} de la personne placée, "
+        f"dernier jour travaillé le {day}. Motif : {reason}. {rest}",
+        link=external_url("leads.show", lead_id=lead.id, _anchor=f"placement-{placement.id}"),
+        link_label="la proposition",
+        candidate_id=placement.candidate_id,
     )
 
 

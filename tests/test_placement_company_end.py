@@ -1,0 +1,205 @@
+"""A person placed in a shared-time bundle leaves one company and keeps the others
+(``leads.end_at_company``): that company's commitment ends, its need goes back to the
+search and its owner hears it, the placement goes on with the others (its summary, its
+term, its follow-up points, the person's week); ending the last company ends the
+placement. Refusals change nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from connectences.accounts import create_user
+from connectences.extensions import db
+from connectences.mail import MailKind
+from connectences.matching import week
+from connectences.matching.data import candidate_from_model
+from connectences.models import Commitment, Need, OutboxMessage, Transition
+from connectences.needs.status_words import owner_holders, status_for_company
+from connectences.workflows import TransitionError
+from connectences.workflows import leads as flow
+from tests.helpers import by_ref, mails_to
+from tests.known_secrets import PASSWORD
+from tests.test_follow_up import NOW, START, TODAY, _answer, _placed, _point, frozen, people
+
+__all__ = ["NOW", "frozen", "people"]  # the fixtures, used by name
+
+LAST_DAY = date(2027, 6, 10)
+
+
+def _bundle(people):
+    placement = _placed(people, refs=("n1", "n2"))
+    return placement, by_ref(Need, "n1"), by_ref(Need, "n2")
+
+
+def _commitment(placement, need) -> Commitment:
+    return next(c for c in placement.candidate.commitments if c.need_id == need.id)
+
+
+def test_placement_ties_each_company_commitment_to_its_need(people):
+    placement, n1, n2 = _bundle(people)
+    assert {c.need_id for c in placement.candidate.commitments} == {n1.id, n2.id}
+    assert flow.company_commitment(placement, n1).days == ["tue"]
+
+
+def test_leaving_one_company_keeps_the_others(people):
+    animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    db.session.query(OutboxMessage).delete()
+    flow.end_at_company(
+        db.session,
+        placement,
+        n1.id,
+        last_day=LAST_DAY,
+        reason="Déménagement de l'entreprise",
+        actor=member,
+    )
+    db.session.commit()
+    # That company's commitment ends on the last day; the other runs on.
+    assert _commitment(placement, n1).until == LAST_DAY
+    assert _commitment(placement, n2).until is None
+    # The placement goes on: its summary, hours and term name the company left only.
+    assert placement.ended_on is None
+    assert placement.needs_in_play == [n2]
+    assert flow.placement_companies(placement).startswith(n2.company.name)
+    assert n1.company.name not in flow.placement_companies(placement)
+    assert flow.placement_hours(placement) == n2.hours_per_week
+    assert flow.placement_term(placement) is None
+    assert flow.placement_period(placement) == f"à partir du {START:%d/%m/%Y}"
+    # The follow-up points are the placement's: still planned.
+    assert flow.point_to_record(placement) is not None
+    # The need left is searched again, logged with the reason; the other stays filled.
+    assert n1.status == "en_recherche" and n2.status == "pourvu"
+    logged = db.session.scalars(
+        select(Transition).where(Transition.entity == "need", Transition.entity_id == n1.id)
+    ).all()[-1]
+    assert logged.to_state == "en_recherche" and "Déménagement" in logged.reason_text
+    # Its owner's sentence is no longer « pourvu »; the other's names no second company.
+    said = status_for_company(n1, holders=owner_holders(db.session, [n1]))
+    assert "Pourvu" not in said and said == "Recherche de candidats en cours"
+    other = owner_holders(db.session, [n2])[n2.id]
+    assert other.startswith("Pourvu") and "autre entreprise" not in other
+    news = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MailKind.NEED_NEWS)
+    ).all()
+    assert [m.subject.removeprefix("[Connect'ences] ") for m in news] == [
+        f"« {n1.title} » : la personne recrutée ne travaille plus chez vous"
+    ]
+    # The animateur is told; the operator did it, no mail to itself.
+    told = mails_to(animateur.email)
+    assert len(told) == 1 and "continue" in told[0].subject
+    assert "Déménagement" in told[0].body_text and n2.company.name in told[0].body_text
+    assert mails_to("ge@exemple.fr") == []
+    # The person's week: Tuesday is free again after the last day.
+    person = candidate_from_model(placement.candidate)
+    assert "tue" in week.free_days(person, TODAY)
+    assert "thu" not in week.free_days(person, TODAY)
+
+
+def test_the_animateur_records_it_and_the_operator_is_told(people):
+    animateur, _member = people
+    placement, n1, _n2 = _bundle(people)
+    db.session.query(OutboxMessage).delete()
+    flow.end_at_company(
+        db.session, placement, n1.id, last_day=LAST_DAY, reason="Fin d'activité", actor=animateur
+    )
+    db.session.commit()
+    told = mails_to("ge@exemple.fr")
+    assert len(told) == 1 and "Fin d'activité" in told[0].body_text
+
+
+def test_leaving_the_last_company_ends_the_placement(people):
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    flow.end_at_company(
+        db.session, placement, n1.id, last_day=LAST_DAY, reason="Départ", actor=member
+    )
+    db.session.commit()
+    # Another need filled by another placement meanwhile must not be released by this one.
+    flow.end_at_company(
+        db.session, placement, n2.id, last_day=TODAY, reason="Fin de contrat", actor=member
+    )
+    db.session.commit()
+    assert placement.ended_on == TODAY and placement.ended_by == "entreprise"
+    assert _commitment(placement, n2).until == TODAY
+    assert _commitment(placement, n1).until == LAST_DAY  # kept as it ended
+    assert n2.status == "en_recherche"
+    assert flow.point_to_record(placement) is None
+
+
+def test_a_follow_up_end_after_a_company_left_releases_only_the_remaining_need(people):
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    n1.status = "pourvu"  # filled again meanwhile by someone else
+    _answer(_point(placement, 1), member, holds=False, ended_on=TODAY)
+    db.session.commit()
+    assert n1.status == "pourvu" and n2.status == "en_recherche"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"need_id": -1}, "Choisissez une entreprise de ce placement."),
+        ({"last_day": date(2026, 12, 31)}, "ne peut pas précéder le début"),
+        ({"last_day": date(2027, 6, 16)}, "ne peut pas être dans le futur"),
+        ({"last_day": None}, "Indiquez le dernier jour travaillé"),
+        ({"reason": "  "}, "Indiquez pourquoi"),
+        ({"reason": "x" * 5000}, "Ce texte"),
+    ],
+)
+def test_bad_input_is_refused_and_changes_nothing(people, change, message):
+    _animateur, member = people
+    placement, n1, _n2 = _bundle(people)
+    values = {"need_id": n1.id, "last_day": LAST_DAY, "reason": "Départ"} | change
+    with pytest.raises(TransitionError, match=message):
+        flow.end_at_company(db.session, placement, values.pop("need_id"), actor=member, **values)
+    db.session.rollback()
+    assert _commitment(placement, n1).until is None and n1.status == "pourvu"
+    assert all(item.ended_on is None for item in placement.needs)
+
+
+def test_already_left_not_started_and_ended_are_refused(people):
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    with pytest.raises(TransitionError, match="a déjà quitté"):
+        flow.end_at_company(db.session, placement, n1.id, last_day=TODAY, reason="x", actor=member)
+    flow.end_at_company(db.session, placement, n2.id, last_day=TODAY, reason="x", actor=member)
+    db.session.commit()
+    with pytest.raises(TransitionError, match="a pris fin le"):
+        flow.end_at_company(db.session, placement, n2.id, last_day=TODAY, reason="x", actor=member)
+
+
+def test_not_started_is_refused(people):
+    _animateur, member = people
+    placement = _placed(people, refs=("n1", "n2"), start=date(2027, 7, 5))
+    with pytest.raises(TransitionError, match="commence le 05/07/2027"):
+        flow.end_at_company(
+            db.session, placement, by_ref(Need, "n1").id, last_day=TODAY, reason="x", actor=member
+        )
+    assert by_ref(Need, "n1").status == "pourvu"
+
+
+@pytest.mark.parametrize("role", ["other_operator", "company", "partner", "candidate"])
+def test_wrong_users_are_refused(people, role):
+    placement, n1, _n2 = _bundle(people)
+    from tests import factories as f
+
+    if role == "other_operator":
+        f.load(f.document(operators=[f.operator(ref="autre", email="autre@exemple.fr")]))
+        user = create_user(db.session, "x@autre.fr", "operator", password=PASSWORD, org_ref="autre")
+    elif role == "company":  # the very company of the need
+        user = create_user(db.session, "g@c1.fr", "company", password=PASSWORD, org_ref="c1")
+    elif role == "partner":
+        user = create_user(db.session, "p@ft.fr", "partner", password=PASSWORD, org_ref="ft")
+    else:
+        user = create_user(db.session, f"{role}@exemple.fr", role, password=PASSWORD)
+    db.session.commit()
+    with pytest.raises(TransitionError, match="n'est pas le vôtre"):
+        flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=user)
+    assert n1.status == "pourvu" and _commitment(placement, n1).until is None
