@@ -32,6 +32,7 @@ from connectences.models import (
     LeadCandidate,
     LeadNeed,
     Need,
+    Placement,
 )
 from connectences.numbers import read_number
 from connectences.organisations import deactivated_since
@@ -234,6 +235,7 @@ def _render_show(
         placement_term=flow.placement_term,
         placement_period=flow.placement_period,
         placement_companies=flow.placement_companies,
+        placement_hours=flow.placement_hours,
         trial_summary=flow.trial_summary,
         point_name=flow.point_name,
         cv_withheld=files.withheld_reason,
@@ -481,6 +483,46 @@ def follow_up(lead_id: int, point_id: int):
             + ("" if point.holds else " Le placement a pris fin ; l'animateur est prévenu.")
         ),
         section=sent,
+    )
+
+
+@bp.route("/<int:lead_id>/placement/<int:placement_id>/fin-entreprise", methods=["POST"])
+def end_at_company(lead_id: int, placement_id: int):
+    """The person left one company of a shared-time placement and keeps the others."""
+    lead = _own_lead(lead_id)
+    placement = db.session.get(Placement, placement_id)
+    if placement is None or placement.lead_id != lead.id:
+        refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
+    typed = {key: request.form.get(key, "") for key in ("besoin", "dernier-jour", "motif")}
+    sent = f"fin-entreprise-{placement_id}"
+    errors = {}
+    last_day, why = read_typed_date(typed["dernier-jour"], "Dernier jour travaillé")
+    if why:
+        errors["dernier-jour"] = why
+    chosen = typed["besoin"].strip()
+    need_id = int(chosen) if chosen.isdigit() and len(chosen) < 10 else None
+    return commit_or_refuse(
+        lambda: flow.end_at_company(
+            db.session,
+            placement,
+            need_id,
+            last_day=last_day,
+            reason=_text(typed["motif"]),
+            actor=current_user,
+        ),
+        refusals=TransitionError,
+        fields={"need": "besoin", "last_day": "dernier-jour", "reason": "motif"},
+        typed_errors=errors,
+        render_unnamed=True,
+        render=lambda errors: _render_show(
+            _own_lead(lead_id), None, 422, sent=sent, errors=errors, typed=typed
+        ),
+        back=url_for(".show", lead_id=lead_id, _anchor=_placement_section(placement_id)),
+        done=lambda need: (
+            f"Fin chez {need.company.name} enregistrée ; son besoin est de nouveau en "
+            "recherche et l'animateur est prévenu."
+        ),
+        section=_placement_section(placement_id),
     )
 
 

@@ -1,0 +1,132 @@
+"""« Fin chez une entreprise » on the lead page, through the client: the operator of the
+placement records that the person left one company of a bundle; the page then names
+the companies left and the one quitted; bad input comes back in the form with nothing
+changed; another operator's member is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from connectences import workflows
+from connectences.clock import local_today
+from connectences.extensions import db
+from connectences.models import Candidate, Need, Operator, Placement
+from connectences.workflows import leads as flow
+from connectences.workflows.dispatch import send_lead
+from tests import factories as f
+from tests.fixtures_auth import csrf_token_from
+from tests.helpers import by_ref, html_of, on_day, page_text, sent_on
+
+TODAY = local_today()
+START = TODAY - timedelta(days=100)
+
+
+@pytest.fixture(autouse=True)
+def _on_today():
+    with on_day(TODAY):
+        yield
+
+
+@pytest.fixture
+def world(auth):
+    """``ok`` placed by ``ge`` in the bundle n1 (c1, Tuesday) + n2 (c2, Thursday)."""
+    f.load(f.dispatch_document(candidates=[]))
+    animateur = auth.create("animateur", email="anim@exemple.fr", full_name="Anne Imateur")
+    for ref in ("n1", "n2"):
+        workflows.transition(db.session, by_ref(Need, ref), workflows.NEED, "qualifie")
+    lead = send_lead(
+        db.session,
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        operator=by_ref(Operator, "ge"),
+        candidates=[by_ref(Candidate, "ok")],
+        actor=animateur,
+    )
+    sent_on(lead, START)
+    flow.accept(db.session, lead)
+    placement = flow.record_placement(
+        db.session,
+        lead,
+        candidate=by_ref(Candidate, "ok"),
+        needs=[by_ref(Need, "n1"), by_ref(Need, "n2")],
+        hours_per_week=21,
+        contract="cdi",
+        start_date=START,
+    )
+    db.session.commit()
+    return {"lead": lead.id, "placement": placement.id}
+
+
+def _post(client, world, data):
+    page = f"/operateur/propositions/{world['lead']}"
+    token = csrf_token_from(client.get(page).get_data(as_text=True))
+    url = f"{page}/placement/{world['placement']}/fin-entreprise"
+    return client.post(url, data={**data, "csrf_token": token} if token else data)
+
+
+def _state():
+    db.session.expire_all()
+    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
+    commitments = sorted(
+        (c.need_id, c.until) for c in by_ref(Candidate, "ok").commitments if c.placement_id
+    )
+    return (n1.status, n2.status, commitments)
+
+
+def test_the_operator_ends_one_company_and_the_page_says_it(client, auth, world):
+    auth.login("operator", org_ref="ge")
+    html = html_of(client.get(f"/operateur/propositions/{world['lead']}"))
+    assert "Fin chez une entreprise" in html
+    n1 = by_ref(Need, "n1")
+    last = TODAY - timedelta(days=2)
+    response = _post(
+        client,
+        world,
+        {"besoin": str(n1.id), "dernier-jour": last.strftime("%d/%m/%Y"), "motif": "Départ"},
+    )
+    assert response.status_code == 302
+    page = page_text(client.get(response.headers["Location"]))
+    company = n1.company.name
+    assert f"Fin chez {company} enregistrée" in page
+    assert f"A quitté {company}" in page and "Motif : Départ" in page
+    # The summary names the company kept only, at its hours; one company left: no form.
+    summary = flow.placement_companies(db.session.get(Placement, world["placement"]))
+    assert company not in summary and "14 h par semaine" in page
+    assert "Fin chez une entreprise" not in page
+    assert _state()[0] == "en_recherche"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"besoin": "", "dernier-jour": "", "motif": "x"}, "Choisissez une entreprise"),
+        ({"besoin": "n1", "dernier-jour": "32/13/2027", "motif": "x"}, "Dernier jour"),
+        ({"besoin": "n1", "dernier-jour": "today", "motif": ""}, "Indiquez pourquoi"),
+        ({"besoin": "n1", "dernier-jour": "tomorrow", "motif": "x"}, "dans le futur"),
+    ],
+)
+def test_bad_input_comes_back_in_the_form_and_changes_nothing(client, auth, world, data, message):
+    auth.login("operator", org_ref="ge")
+    before = _state()
+    days = {"today": TODAY, "tomorrow": TODAY + timedelta(days=1)}
+    data = dict(data)
+    if data["besoin"] == "n1":
+        data["besoin"] = str(by_ref(Need, "n1").id)
+    if data["dernier-jour"] in days:
+        data["dernier-jour"] = days[data["dernier-jour"]].strftime("%d/%m/%Y")
+    response = _post(client, world, data)
+    assert response.status_code == 422
+    assert message in page_text(response)
+    assert _state() == before
+
+
+def test_another_operator_and_other_roles_are_refused(client, auth, world):
+    f.load(f.document(operators=[f.operator(ref="autre", email="autre@exemple.fr")]))
+    before = _state()
+    data = {"besoin": str(by_ref(Need, "n1").id), "dernier-jour": "", "motif": "x"}
+    auth.login("operator", org_ref="autre")
+    assert _post(client, world, data).status_code in (403, 404)
+    auth.login("candidate")
+    assert _post(client, world, data).status_code in (403, 404)
+    assert _state() == before
