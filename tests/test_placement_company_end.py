@@ -73,8 +73,10 @@ def test_leaving_one_company_keeps_the_others(people):
     # The need left is searched again, logged with the reason; the other stays filled.
     assert n1.status == "en_recherche" and n2.status == "pourvu"
     logged = db.session.scalars(
-        select(Transition).where(Transition.entity == "need", Transition.entity_id == n1.id)
-    ).all()[-1]
+        select(Transition)
+        .where(Transition.entity == "need", Transition.entity_id == n1.id)
+        .order_by(Transition.id.desc())
+    ).first()
     assert logged.to_state == "en_recherche" and "Déménagement" in logged.reason_text
     # Its owner's sentence is no longer « pourvu »; the other's names no second company.
     said = status_for_company(n1, holders=owner_holders(db.session, [n1]))
