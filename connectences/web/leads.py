@@ -38,6 +38,7 @@ from connectences.numbers import read_number
 from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.actions import commit_or_refuse, flash_in
+from connectences.web.company_end import record_company_end
 from connectences.web.downloads import send_cv
 from connectences.web.forms import errors_for
 from connectences.web.navigation import add_nav
@@ -493,36 +494,14 @@ def end_at_company(lead_id: int, placement_id: int):
     placement = db.session.get(Placement, placement_id)
     if placement is None or placement.lead_id != lead.id:
         refuse_and_audit("lead_access_refused", entity="lead", entity_id=lead_id)
-    typed = {key: request.form.get(key, "") for key in ("besoin", "dernier-jour", "motif")}
-    sent = f"fin-entreprise-{placement_id}"
-    errors = {}
-    last_day, why = read_typed_date(typed["dernier-jour"], "Dernier jour travaillé")
-    if why:
-        errors["dernier-jour"] = why
-    chosen = typed["besoin"].strip()
-    need_id = int(chosen) if chosen.isdigit() and len(chosen) < 10 else None
-    return commit_or_refuse(
-        lambda: flow.end_at_company(
-            db.session,
-            placement,
-            need_id,
-            last_day=last_day,
-            reason=_text(typed["motif"]),
-            actor=current_user,
-        ),
-        refusals=TransitionError,
-        fields={"need": "besoin", "last_day": "dernier-jour", "reason": "motif"},
-        typed_errors=errors,
-        render_unnamed=True,
-        render=lambda errors: _render_show(
+    return record_company_end(
+        placement,
+        render=lambda sent, errors, typed: _render_show(
             _own_lead(lead_id), None, 422, sent=sent, errors=errors, typed=typed
         ),
         back=url_for(".show", lead_id=lead_id, _anchor=_placement_section(placement_id)),
-        done=lambda need: (
-            f"Fin chez {need.company.name} enregistrée ; son besoin est de nouveau en "
-            "recherche et l'animateur est prévenu."
-        ),
         section=_placement_section(placement_id),
+        told="l'animateur",
     )
 
 
