@@ -147,6 +147,20 @@ BLIND_POSTS: tuple[tuple[str, frozenset[str], str], ...] = (
         "seul l'animateur qui a fait la visite voit sa relance (l'admin est refusé : 404)",
     ),
     (
+        "leads.end_at_company",
+        frozenset({"operator"}),
+        "« Fin chez une entreprise » se montre pour un placement commencé d'au moins deux"
+        " entreprises : celui de la batterie n'en a qu'une (voir"
+        " tests/test_web_placement_company_end.py)",
+    ),
+    (
+        "library.end_at_company",
+        frozenset({"animateur", "admin"}),
+        "« Fin chez une entreprise » se montre pour un placement commencé d'au moins deux"
+        " entreprises : celui de la batterie n'en a qu'une ; l'admin, qui n'est pas partie"
+        " au placement, ne le voit jamais (403) (voir tests/test_web_placement_company_end.py)",
+    ),
+    (
         "cv_public.skills_found",
         EVERYONE,
         "deuxième étape du dépôt de CV : montrée après la lecture d'un PDF, dans la session",
@@ -460,6 +474,7 @@ def make_world(app, auth, tmp_path) -> World:
             "begun_event_id": begun.id,
             "leads:candidate_id": p1.id,
             "leads:point_id": point.id,
+            "placement_id": placement.id,
             "referrals:referral_id": referral.id,
             "admin:user_id": spare.id,
             "admin:token_id": api_token.id,

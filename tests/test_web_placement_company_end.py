@@ -130,3 +130,100 @@ def test_another_operator_and_other_roles_are_refused(client, auth, world):
     auth.login("candidate")
     assert _post(client, world, data).status_code in (403, 404)
     assert _state() == before
+
+
+# --- the animateur, on the person's CV record -----------------------------------------
+
+
+def _record() -> str:
+    return f"/animateur/cvtheque/{by_ref(Candidate, 'ok').ref}"
+
+
+def _post_record(client, world, data):
+    return client.post(f"{_record()}/placements/{world['placement']}/fin-entreprise", data=data)
+
+
+def _n1_leaving(days_ago: int = 2) -> dict[str, str]:
+    last = TODAY - timedelta(days=days_ago)
+    n1 = by_ref(Need, "n1")
+    return {"besoin": str(n1.id), "dernier-jour": last.strftime("%d/%m/%Y"), "motif": "Départ"}
+
+
+def test_the_animateur_ends_one_company_on_the_record_and_the_operator_is_told(client, auth, world):
+    auth.login("animateur")
+    html = html_of(client.get(_record()))
+    assert "Placement par" in html and "Fin chez une entreprise" in html
+    company = by_ref(Need, "n1").company.name
+    response = _post_record(client, world, _n1_leaving())
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("#placements")
+    page = page_text(client.get(response.headers["Location"]))
+    assert f"Fin chez {company} enregistrée" in page and "le groupement est prévenu" in page
+    assert f"A quitté {company}" in page and "Motif : Départ" in page
+    # One company left: nothing more to end there.
+    assert "Fin chez une entreprise" not in page
+    assert _state()[:2] == ("en_recherche", by_ref(Need, "n2").status)
+    placement = db.session.get(Placement, world["placement"])
+    assert [item.ended_on for item in placement.needs if item.need.ref == "n1"] == [
+        TODAY - timedelta(days=2)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"besoin": ""}, "besoin", "Choisissez une entreprise"),
+        ({"dernier-jour": "32/13/2027"}, "dernier-jour", "Dernier jour travaillé invalide"),
+        ({"dernier-jour": "tomorrow"}, "dernier-jour", "dans le futur"),
+        ({"motif": "  "}, "motif", "Indiquez pourquoi"),
+    ],
+)
+def test_the_animateurs_bad_input_comes_back_in_the_record_and_changes_nothing(
+    client, auth, world, change, field, message
+):
+    auth.login("animateur")
+    before = _state()
+    data = {**_n1_leaving(), **change}
+    if data["dernier-jour"] == "tomorrow":
+        data["dernier-jour"] = (TODAY + timedelta(days=1)).strftime("%d/%m/%Y")
+    response = _post_record(client, world, data)
+    assert response.status_code == 422
+    html = html_of(response)
+    assert message in page_text(response)
+    pid = world["placement"]
+    # The form comes back open, its summary linking the field, the field marked.
+    assert f'<details class="placement-company-end" id="fin-entreprise-{pid}" open>' in html
+    assert f'href="#{field}-{pid}"' in html and f'id="{field}-{pid}-erreurs"' in html
+    assert _state() == before
+
+
+def test_wrong_users_are_refused_on_the_record_and_nothing_changes(client, auth, world):
+    f.load(f.document(operators=[f.operator(ref="autre", email="autre@exemple.fr")]))
+    before = _state()
+    # The placement's own operator records it on its lead page, not in the CV library.
+    for role, org in [
+        ("operator", "ge"),
+        ("operator", "autre"),
+        ("partner", None),
+        ("company", None),
+        ("territoire", None),
+        ("candidate", None),
+    ]:
+        auth.login(role, **({"org_ref": org} if org else {}))
+        assert _post_record(client, world, _n1_leaving()).status_code in (403, 404), role
+        assert _state() == before, role
+    # The admin reads the record but is no party to the placement: no form, refused.
+    auth.login("admin")
+    assert "Fin chez une entreprise" not in html_of(client.get(_record()))
+    assert _post_record(client, world, _n1_leaving()).status_code == 403
+    assert _state() == before
+
+
+def test_a_placement_of_another_person_is_not_found_from_this_record(client, auth, world):
+    f.load(f.document(candidates=[f.candidate(ref="autre-personne", email="ap@exemple.fr")]))
+    auth.login("animateur")
+    before = _state()
+    other = by_ref(Candidate, "autre-personne").ref
+    url = f"/animateur/cvtheque/{other}/placements/{world['placement']}/fin-entreprise"
+    assert client.post(url, data=_n1_leaving()).status_code == 404
+    assert _state() == before

@@ -27,6 +27,7 @@ from werkzeug.routing import BuildError
 
 from connectences import accounts, territory, vocab
 from connectences.accounts.audit import REQUEST_NOTE_MAX
+from connectences.clock import local_today
 from connectences.cvtheque import consent, erase, files
 from connectences.cvtheque.access import LIBRARY_ROLES, may_read_cv
 from connectences.cvtheque.commitments import (
@@ -53,9 +54,9 @@ from connectences.cvtheque.library import (
 from connectences.cvtheque.search import SearchFilters, matching_candidates, search_candidates
 from connectences.extensions import commit_keeping_loaded, db
 from connectences.matching import matches as matching
-from connectences.models import Candidate, Commitment, User
+from connectences.models import Candidate, Commitment, Placement, User
 from connectences.skills import rome_named
-from connectences.web.access import guard_blueprint, recent_login_required
+from connectences.web.access import guard_blueprint, recent_login_required, refuse_and_audit
 from connectences.web.actions import (
     changed_meanwhile,
     commit_or_refuse,
@@ -63,17 +64,22 @@ from connectences.web.actions import (
     flash_in,
 )
 from connectences.web.commitment_form import form_values, read_change
+from connectences.web.company_end import record_company_end
 from connectences.web.downloads import send_audited_table, send_cv
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paginate
 from connectences.web.week import render_complete_week
 from connectences.workflows import (
     ChangedMeanwhile,
+    inboxes,
     unchanged_since,
     unchanged_since_read,
 )
+from connectences.workflows import leads as flow
 
 bp = Blueprint("library", __name__, url_prefix="/animateur/cvtheque")
+PLACEMENTS = "placements"
+"""The record's section of the person's placements (its messages are shown there)."""
 
 
 # A refused role is also written to the audit log (pages of personal data).
@@ -313,6 +319,12 @@ def _render_show(
         typed=typed or {},
         notes_edits=NOTES_EDITS,
         former_addresses=consent.former_addresses(db.session, candidate),
+        placements=inboxes.person_placements(db.session, candidate.id),
+        may_end_at_company=flow.may_end_at_company,
+        placement_hours=flow.placement_hours,
+        placement_period=flow.placement_period,
+        placement_companies=flow.placement_companies,
+        today=local_today(),
     ), status
 
 
@@ -385,6 +397,29 @@ def change_notes(ref: str):
 def _notes_unchanged() -> None:
     """Said when the notes were sent as they are (nothing written), in their section."""
     flash_in("notes", "Les notes n'ont pas changé : rien n'a été modifié.", "info")
+
+
+@bp.route("/<candidate_ref:ref>/placements/<int:placement_id>/fin-entreprise", methods=["POST"])
+def end_at_company(ref: str, placement_id: int):
+    """The person called: they left one company of their shared-time placement and keep
+    the others (the operator records the same on its lead page)."""
+    candidate = _candidate_or_404(ref)
+    placement = db.session.get(Placement, placement_id)
+    if placement is None or placement.candidate_id != candidate.id:
+        abort(404)
+    if not flow.may_end_at_company(current_user, placement):
+        refuse_and_audit(
+            "cvtheque_access_refused", entity="placement", entity_id=placement.id, status=403
+        )
+    return record_company_end(
+        placement,
+        render=lambda sent, errors, typed: _render_show(
+            candidate, 422, sent=sent, errors=errors, typed=typed
+        ),
+        back=_record_url(ref, PLACEMENTS),
+        section=PLACEMENTS,
+        told="le groupement",
+    )
 
 
 @bp.route("/<candidate_ref:ref>/contact", methods=["POST"])

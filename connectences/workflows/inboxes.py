@@ -202,6 +202,20 @@ def lead_placements(session, lead_id: int) -> list[Placement]:
     return list(session.scalars(_LEAD_PLACEMENTS, {"lead_id": lead_id}))
 
 
+_PERSON_PLACEMENTS = (
+    select(Placement)
+    .where(Placement.candidate_id == bindparam("candidate_id"))
+    .options(selectinload(Placement.needs), joinedload(Placement.lead).joinedload(Lead.operator))
+    .order_by(Placement.start_date.desc(), Placement.id.desc())
+)
+
+
+def person_placements(session, candidate_id: int) -> list[Placement]:
+    """The placements of one person, latest start first, with their needs and operator
+    (the animateur's record of the person: a person has a few in their life)."""
+    return list(session.scalars(_PERSON_PLACEMENTS, {"candidate_id": candidate_id}).unique())
+
+
 def referral_counts(session, partner_id: int) -> dict[str, int]:
     """How many referrals the partner holds in each state."""
     return _counts(session, Referral.status, Referral.partner_id == partner_id)
