@@ -227,3 +227,18 @@ def test_a_placement_of_another_person_is_not_found_from_this_record(client, aut
     url = f"/animateur/cvtheque/{other}/placements/{world['placement']}/fin-entreprise"
     assert client.post(url, data=_n1_leaving()).status_code == 404
     assert _state() == before
+
+
+def test_the_form_names_the_companies_in_the_order_of_the_placement_summary(client, auth, world):
+    # n2 (Thursday) before n1 (Tuesday) in the week as recorded: the form follows the
+    # summary's week order (Tuesday's company first), not the order of recording.
+    placement = db.session.get(Placement, world["placement"])
+    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
+    n1.days, n2.days = ["fri"], ["mon"]
+    db.session.commit()
+    auth.login("animateur")
+    html = html_of(client.get(_record()))
+    pid = placement.id
+    assert html.index(f'id="besoin-{pid}-{n2.id}"') < html.index(f'id="besoin-{pid}-{n1.id}"')
+    summary = flow.placement_companies(db.session.get(Placement, pid))
+    assert summary.index(n2.company.name) < summary.index(n1.company.name)

@@ -236,6 +236,7 @@ def _render_show(
         placement_term=flow.placement_term,
         placement_period=flow.placement_period,
         placement_companies=flow.placement_companies,
+        needs_in_week_order=flow.needs_in_week_order,
         placement_hours=flow.placement_hours,
         trial_summary=flow.trial_summary,
         point_name=flow.point_name,

@@ -324,6 +324,7 @@ def _render_show(
         placement_hours=flow.placement_hours,
         placement_period=flow.placement_period,
         placement_companies=flow.placement_companies,
+        needs_in_week_order=flow.needs_in_week_order,
         today=local_today(),
     ), status
 

@@ -217,6 +217,14 @@ def placement_companies(placement: Placement) -> str:
     return ", ".join(parts)
 
 
+def needs_in_week_order(placement: Placement) -> list[Need]:
+    """The needs the placement still works for, in the order its summary names their
+    companies (``placement_companies``: the week's), those without days last."""
+    in_play = placement.needs_in_play
+    ordered = dict.fromkeys(row.need for row in job_week(in_play).days)
+    return [*ordered, *(need for need in in_play if need not in ordered)]
+
+
 def placement_hours(placement: Placement) -> float:
     """The weekly hours the placement gives now: those recorded, less the hours of the
     companies the person left (``end_at_company``)."""
