@@ -381,8 +381,10 @@ PAGE_BUDGETS = [
         "animateur",
         lambda: "/animateur/cvtheque/" + _first(select(Candidate.ref).order_by(Candidate.id)),
         # Its leads and its history paged, with their counts for the pagers; the
-        # addresses it left (``consent.former_addresses``, for the staff to put one back).
-        12,
+        # addresses it left (``consent.former_addresses``, for the staff to put one back);
+        # its placements, and their needs with their companies in one (« Placements »,
+        # where a person's leaving one company is recorded), whatever their number.
+        14,
     ),
     (
         "animateur",

@@ -21,6 +21,7 @@ from connectences.models import (
     Need,
     Operator,
     Placement,
+    PlacementNeed,
     Referral,
 )
 from connectences.workflows import (
@@ -205,7 +206,11 @@ def lead_placements(session, lead_id: int) -> list[Placement]:
 _PERSON_PLACEMENTS = (
     select(Placement)
     .where(Placement.candidate_id == bindparam("candidate_id"))
-    .options(selectinload(Placement.needs), joinedload(Placement.lead).joinedload(Lead.operator))
+    .options(
+        # The companies and days of each need: the section's summary and its form.
+        selectinload(Placement.needs).joinedload(PlacementNeed.need).joinedload(Need.company),
+        joinedload(Placement.lead).joinedload(Lead.operator),
+    )
     .order_by(Placement.start_date.desc(), Placement.id.desc())
 )
 
