@@ -132,3 +132,63 @@ def test_the_scrub_reads_the_persons_leads_in_a_few_statements(auth):
     # statement per lead or per mail, never every lead.
     assert len(selects) <= 5, selects
     assert all("FROM lead " not in s or "WHERE" in s for s in selects)
+
+
+# A surname that is also a French word: blanked where it names the person, kept where it
+# is the word (docs/rgpd.md § 2; ``scrub.COMMON_WORD_SURNAMES``).
+NAMED_PETIT = {
+    # Next to the first name, either order, any case, accents folded.
+    "Inès Petit viendra lundi": f"{X} viendra lundi",
+    "petit inès a appelé": f"{X} a appelé",
+    "RDV avec INES PETIT": f"RDV avec {X}",
+    # After a civility (which stays, as before a full name).
+    "Appeler Mme Petit demain": f"Appeler Mme {X} demain",
+    "vu avec madame petit ce matin": f"vu avec madame {X} ce matin",
+    "M. Petit ne répond pas": f"M. {X} ne répond pas",
+    "Mme. Petit et M Petit": f"Mme. {X} et M {X}",
+    # With a capital where no sentence starts, or all in capitals.
+    "Proposer Petit au fournil, elle a le permis": f"Proposer {X} au fournil, elle a le permis",
+    "Le fournil a retenu Petit.": f"Le fournil a retenu {X}.",
+    "PETIT n'a pas de voiture": f"{X} n'a pas de voiture",
+    "vu PETIT hier": f"vu {X} hier",
+    # The first name alone, the address and the phone: as before.
+    "Inès a un petit souci": f"{X} a un petit souci",
+    "ines.petit@exemple.fr / 06 71 29 48 53": f"{X} / {X}",
+}
+KEPT_PETIT = (
+    "Il y a un petit souci de transport.",
+    "Petit souci : l'entreprise a changé ses horaires.",
+    "Un petit-déjeuner d'entreprises est prévu.",
+    "Petit-déjeuner le 12 à Andernos.",
+    "- Petit retard à prévoir\n- Petit budget",
+    "Elle cherche un petit temps partiel",
+    "Entretien : Petit bémol sur les horaires.",
+    "« Petit temps partiel accepté »",
+    "<p>Petit souci</p>",
+    "PETIT SOUCI DE TRANSPORT",
+)
+
+
+def test_a_surname_that_is_a_word_is_blanked_only_where_it_names_the_person():
+    pattern = person_pattern("Inès", "Petit", ["ines.petit@exemple.fr"], ["06 71 29 48 53"])
+    for text, expected in NAMED_PETIT.items():
+        assert scrub(text, pattern) == expected, text
+    for text in KEPT_PETIT:
+        assert scrub(text, pattern) == text, text
+
+
+def test_the_other_common_surnames_keep_their_word():
+    cases = {
+        ("Paul", "Blanc"): ("Vin blanc offert au pot", "Appeler M. Blanc"),
+        ("Léa", "Marchand"): ("Le marchand de journaux", "Voir Marchand lundi"),
+        ("Marc", "Boulanger"): ("Le boulanger cherche 10 h", "Léa et Boulanger"),
+        ("Lou", "Martin"): ("Fête de la Saint-Martin. Martin ne vient pas", "Demander à Martin"),
+    }
+    for (first, last), (kept, named) in cases.items():
+        pattern = person_pattern(first, last, [], [])
+        assert scrub(kept, pattern) == kept, kept
+        assert last not in scrub(named, pattern), named
+    # A surname that is no word is blanked wherever it is a word, as before.
+    pattern = person_pattern("Inès", "Marchal", [], [])
+    assert scrub("marchal n'a pas de voiture", pattern) == f"{X} n'a pas de voiture"
+    assert scrub("Marchal n'a pas de voiture", pattern) == f"{X} n'a pas de voiture"

@@ -8,6 +8,13 @@ staff's text, kept with the lead; the person's name, address or phone written in
 are replaced by :data:`ERASED_PERSON`. Matched as whole words, in any case and with or
 without accents ("INES", "Inès"), the phone in any of its usual writings ("06 71 29 48
 53", "+33 6 71...", "0671294853"). Only the person's leads are read, in a few statements.
+
+A surname that is also a French word (:data:`COMMON_WORD_SURNAMES`: "Petit", "Blanc",
+"Boulanger"...) is blanked alone only where it names the person (:func:`_names_the_person`):
+after a civility ("Mme Petit"), or with a capital where no sentence starts ("voir Petit
+lundi"), or in capitals ("PETIT n'a pas..."); "un petit souci", "Petit souci : ...",
+"petit-déjeuner" keep their word. Beside the first name it is the full name, blanked
+everywhere.
 """
 
 from __future__ import annotations
@@ -35,6 +42,31 @@ SCRUBBED_MAILS = (MailKind.LEAD_SENT, MailKind.LEAD_ACCEPTED, MailKind.WORKFLOW_
 # hyphen and an apostrophe fold to a space).
 _SPACE = r"(?:\s+|&\#0*39;|&\#x0*27;|&apos;)"
 _PHONE_GAP = r"[\s./]*"
+
+# Surnames that are also words of the staff's notes (folded, :func:`fold_text`): alone,
+# they name the person only where :func:`_names_the_person` says so. Frequent French
+# surnames that are an adjective, a trade, an animal, a thing or a month.
+_COMMON_WORDS = """
+    petit grand gros bon beau bel doux sage brave fort leger jeune vieux riche pauvre franc
+    gentil blanc blanche noir brun roux rouge vert gris blond long court large lent
+    marchand boulanger boucher berger charpentier meunier mercier chevalier barbier macon
+    potier couturier fermier bouvier vacher pelletier chapelier forestier jardinier
+    messager tailleur tanneur tonnelier serrurier chasseur pecheur pasteur marin maire
+    juge clerc prieur moine abbe comte conte baron marquis duc prince roi pape page
+    renard loup lion coq merle pinson moineau corbeau faucon lievre mouton boeuf poisson
+    rossignol cygne chevreuil bonnet carre moulin pont porte tour maison grange four
+    fontaine riviere roche pierre montagne bois jardin verger buisson chene pin pommier
+    poirier noyer olivier laurier rosier vigne champ rose martin noel avril mars mai juin
+    juillet janvier fevrier
+"""
+COMMON_WORD_SURNAMES = frozenset(_COMMON_WORDS.split())
+# Before a surname, the civilities that make it a name ("Mme Petit", "monsieur blanc").
+_CIVILITY = re.compile(
+    r"(?<!\w)(?:m|mr|mme|mmes|mlle|mlles|madame|mesdames|mademoiselle|monsieur|messieurs"
+    r"|dr|docteur)\.?\s+$"
+)
+# What may end a sentence (or a line, a list's bullet, a tag) before the next one starts.
+_SENTENCE_END = frozenset('.!?…:;\n\r>•*-–—(«"“')
 
 
 def _words(term: str) -> str:
@@ -74,7 +106,13 @@ def person_pattern(
         if mail
     ]
     # The longest first: the full name is one blank, not two.
-    choices += [rf"(?<!\w){_words(name)}(?!\w)" for name in sorted(names, key=len, reverse=True)]
+    choices += [
+        # A surname that is also a word, alone: a "word" match, kept where it is the word.
+        rf"(?<!\w)(?P<word>{_words(name)})(?!\w)"
+        if name == last and last in COMMON_WORD_SURNAMES and last != first
+        else rf"(?<!\w){_words(name)}(?!\w)"
+        for name in sorted(names, key=len, reverse=True)
+    ]
     choices += [pattern for number in phones if number and (pattern := _phone(number))]
     if not choices:
         return None
@@ -88,7 +126,12 @@ def scrub(text: str | None, pattern: re.Pattern | None) -> str | None:
         return text
     whole = composed(text)
     folded, origin = fold_with_origins(whole)
-    spans = [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
+    spans = [
+        (m.start(), m.end())
+        for m in pattern.finditer(folded)
+        if m.end() > m.start()
+        and (not m.groupdict().get("word") or _names_the_person(whole, folded, origin, m))
+    ]
     if not spans:
         return text
     pieces, kept_from = [], 0
@@ -102,6 +145,30 @@ def scrub(text: str | None, pattern: re.Pattern | None) -> str | None:
         kept_from = last
     pieces.append(whole[kept_from:])
     return "".join(pieces)
+
+
+def _names_the_person(whole: str, folded: str, origin: list[int], match: re.Match) -> bool:
+    """Whether a surname that is also a word (:data:`COMMON_WORD_SURNAMES`), found alone,
+    is the person's name there: after a civility ("Mme Petit", "m. petit"), or written
+    with a capital where no sentence, line or list item starts ("voir Petit lundi"), or
+    in capitals ("PETIT n'a pas...", not "PETIT SOUCI"). Never a part of a hyphenated word
+    ("petit-déjeuner", "la Saint-Martin")."""
+    first, last = origin[match.start()], origin[match.end() - 1] + 1
+    if whole[first - 1 : first] == "-" or whole[last : last + 1] == "-":
+        return False
+    if _CIVILITY.search(folded, 0, match.start()):
+        return True
+    word = whole[first:last]
+    if not word[:1].isupper():
+        return False
+    before = whole[:first].rstrip(" \t\u00a0")
+    if before and before[-1] not in _SENTENCE_END:
+        return True
+    # At a sentence's start, a capital is the sentence's: only capitals throughout name
+    # the person, unless the next word is in capitals too (a title).
+    following = whole[last:].split(maxsplit=1)
+    shouted = bool(following) and len(following[0]) > 1 and following[0].isupper()
+    return len(word) > 1 and word.isupper() and not shouted
 
 
 def _path(endpoint: str, **values) -> str:
