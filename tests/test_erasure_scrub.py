@@ -4,18 +4,38 @@ proposed them (note, refusal, transitions, the mails quoting them), and only the
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from connectences import workflows
 from connectences.cvtheque.erase import erase_candidate
-from connectences.cvtheque.scrub import ERASED_PERSON, person_pattern, scrub, scrub_leads
+from connectences.cvtheque.scrub import (
+    ERASED_PERSON,
+    person_pattern,
+    scrub,
+    scrub_leads,
+    scrub_mentions,
+)
 from connectences.extensions import db
 from connectences.mail import MailKind
-from connectences.models import Candidate, Lead, Need, OutboxMessage, Transition
+from connectences.models import (
+    Candidate,
+    Company,
+    FollowUpPoint,
+    Lead,
+    Need,
+    OutboxMessage,
+    Partner,
+    Referral,
+    Transition,
+    Visit,
+)
 from connectences.urls import external_url
 from connectences.workflows import leads as flow
+from connectences.workflows.dispatch import send_referral
 from tests import factories as f
-from tests.helpers import by_ref, lead_by_refs, recorded_statements
+from tests.helpers import add_visit, by_ref, lead_by_refs, recorded_statements, sent_on
 
 X = ERASED_PERSON
 
@@ -114,11 +134,12 @@ def test_the_erasure_blanks_the_person_in_their_leads_and_their_mails_only(auth)
             assert "Inès" not in text and "Marchal" not in text and "71 29" not in text
     told = db.session.get(OutboxMessage, refusal_mail.id).body_text
     assert f"{X} n'a pas de voiture" in told and "Marchal" not in told
-    # The lead of Paul alone is not the erased person's: its words stay as typed (a
-    # reader finds them in the lead she was never in), and so do its mails.
-    assert db.session.get(Lead, paul_only).note == "Paul, pas Inès MARCHAL (0671294853)"
-    kept = [m for m in _mails_of(paul_only) if m.kind == MailKind.LEAD_SENT]
-    assert kept and "Inès MARCHAL" in kept[0].body_text
+    # The lead of Paul alone only mentions her: her full name and phone go, from its
+    # words and its mail (``scrub.scrub_mentions``).
+    assert db.session.get(Lead, paul_only).note == f"Paul, pas {X} ({X})"
+    told = [m for m in _mails_of(paul_only) if m.kind == MailKind.LEAD_SENT]
+    assert told and f"Paul, pas {X} ({X})" in told[0].body_text
+    assert "MARCHAL" not in told[0].body_html
 
 
 def test_the_scrub_reads_the_persons_leads_in_a_few_statements(auth):
@@ -192,3 +213,86 @@ def test_the_other_common_surnames_keep_their_word():
     pattern = person_pattern("Inès", "Marchal", [], [])
     assert scrub("marchal n'a pas de voiture", pattern) == f"{X} n'a pas de voiture"
     assert scrub("Marchal n'a pas de voiture", pattern) == f"{X} n'a pas de voiture"
+
+
+# The words naming her in a lead, a re-orientation, a visit or a follow-up point that
+# never proposed her: her full name, addresses and phone only (docs/rgpd.md § 2).
+MENTION = "Vu Inès Marchal (ines.marchal@exemple.fr, 06.71.29.48.53) ; Inès rappellera"
+MENTIONED = f"Vu {X} ({X}, {X}) ; Inès rappellera"
+
+
+def _mentions(auth, *, homonym: bool = False) -> dict:
+    both, paul_only = _world(auth)
+    f.load(
+        f.document(
+            partners=[f.partner(ref="ft")],
+            needs=[f.need(ref="n3", company="c1")],
+            candidates=[f.candidate(ref="ines2", first_name="Ines", last_name="MARCHAL")]
+            if homonym
+            else [],
+        )
+    )
+    animateur = auth.create("animateur")
+    workflows.transition(db.session, by_ref(Need, "n3"), workflows.NEED, "qualifie")
+    referral = send_referral(
+        db.session, need=by_ref(Need, "n3"), partner=by_ref(Partner, "ft"), note=MENTION
+    )
+    visit = add_visit(by_ref(Company, "c1"), animateur, date(2027, 3, 1), notes=MENTION)
+    lead = db.session.get(Lead, paul_only)
+    flow.accept(db.session, lead)
+    db.session.commit()
+    sent_on(lead, date(2027, 3, 1))
+    placement = flow.record_placement(
+        db.session, lead, candidate=by_ref(Candidate, "paul"), needs=[by_ref(Need, "n2")],
+        hours_per_week=7, contract="cdi_temps_partage", start_date=date(2027, 3, 1),
+    )  # fmt: skip
+    db.session.flush()
+    point = placement.follow_ups[0]
+    point.company_feedback = f"Paul remplace {MENTION}"
+    db.session.commit()
+    return {"referral": referral.id, "visit": visit.id, "point": point.id, "lead": paul_only}
+
+
+def test_the_erasure_blanks_the_persons_mentions_in_the_staffs_other_texts(auth):
+    ids = _mentions(auth)
+    erase_candidate(db.session, by_ref(Candidate, "ines"), reason="test")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Referral, ids["referral"]).note == MENTIONED
+    assert db.session.get(Visit, ids["visit"]).notes == MENTIONED
+    assert (
+        db.session.get(FollowUpPoint, ids["point"]).company_feedback == f"Paul remplace {MENTIONED}"
+    )
+    referral_mail = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == MailKind.REFERRAL_SENT)
+    )
+    assert MENTIONED in referral_mail.body_text and "Marchal" not in referral_mail.body_html
+    # Paul keeps his name everywhere, and the other texts their words.
+    assert db.session.get(Lead, ids["lead"]).note == f"Paul, pas {X} ({X})"
+
+
+def test_a_namesake_keeps_the_full_name_in_the_texts_that_only_mention_it(auth):
+    """Another Inès Marchal in the library: a mention of the name may be hers, so only
+    the erased person's address and phone go from the texts that never proposed her."""
+    ids = _mentions(auth, homonym=True)
+    erase_candidate(db.session, by_ref(Candidate, "ines"), reason="test")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Visit, ids["visit"]).notes == (
+        f"Vu Inès Marchal ({X}, {X}) ; Inès rappellera"
+    )
+    assert db.session.get(Candidate, by_ref(Candidate, "ines2").id).last_name == "MARCHAL"
+
+
+def test_the_mentions_are_found_in_one_statement_per_table(auth):
+    _mentions(auth)
+    person = by_ref(Candidate, "ines")
+    with recorded_statements(lambda s: s.lstrip().upper().startswith("SELECT")) as selects:
+        changed = scrub_mentions(
+            db.session, person.first_name, person.last_name, [person.email], [person.phone],
+            but=person.id,
+        )  # fmt: skip
+    assert changed >= 5  # the lead, the referral, the visit, the point, the mails
+    # The namesakes (people, contacts, accounts), then one per table: leads, referrals,
+    # their transitions, visits, follow-up points, mails; never a statement per row.
+    assert len(selects) <= 9, selects

@@ -21,7 +21,7 @@ from connectences.clock import local_date
 from connectences.contacts import email_key
 from connectences.cvtheque import files
 from connectences.cvtheque.history import events_of, former_addresses
-from connectences.cvtheque.scrub import person_pattern, scrub_leads
+from connectences.cvtheque.scrub import person_pattern, scrub_leads, scrub_mentions
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.mail import MailKind, queue_template
 from connectences.mail.outbox import platform_reply_to
@@ -97,8 +97,11 @@ def erase_candidate(
     # The staff's words on the leads that proposed them (note, refusal, hand-back, the
     # mails quoting them) keep the leads, without the person's name, address or phone.
     named_in = select(LeadCandidate.lead_id).where(LeadCandidate.candidate_id == cid)
-    naming = _naming(session, candidate)
-    scrub_leads(session, session.scalars(named_in).all(), naming)
+    identity = _identity(session, candidate)
+    scrub_leads(session, session.scalars(named_in).all(), person_pattern(*identity))
+    # The staff's other texts (leads, re-orientations, visits, follow-up points) that
+    # mention them without proposing them: their full name, addresses and phone.
+    scrub_mentions(session, *identity, but=cid)
     # The leads naming them change: their last change moves, so that a platform
     # synchronising leads drops the person from its copy too.
     session.execute(
@@ -204,14 +207,14 @@ def erase_on_request(
     )
 
 
-def _naming(session: Session, candidate: Candidate):
-    """What names the person in a text (``scrub.person_pattern``): their name, every
-    address they had (the profile's, their account's, those the profile left) and their
-    phone."""
+def _identity(session: Session, candidate: Candidate):
+    """What names the person in a text (``scrub.person_pattern``): their first and last
+    names, every address they had (the profile's, their account's, those the profile
+    left) and their phones."""
     addresses = _addresses_of(session, candidate) | {
         former.address for former in former_addresses(session, candidate)
     }
-    return person_pattern(candidate.first_name, candidate.last_name, addresses, [candidate.phone])
+    return candidate.first_name, candidate.last_name, sorted(addresses), [candidate.phone]
 
 
 def _mail_erasure_done(

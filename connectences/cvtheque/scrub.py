@@ -23,13 +23,24 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectences.contacts import phone_key
 from connectences.mail.kinds import MailKind
-from connectences.models import Lead, LeadNeed, OutboxMessage, Transition
-from connectences.text import composed, fold_text, fold_with_origins, is_combining
+from connectences.models import (
+    Candidate,
+    CompanyContact,
+    FollowUpPoint,
+    Lead,
+    LeadNeed,
+    OutboxMessage,
+    Referral,
+    Transition,
+    User,
+    Visit,
+)
+from connectences.text import composed, fold_text, fold_with_origins, is_combining, sort_key
 from connectences.urls import external_url
 
 ERASED_PERSON = "[personne effacée]"
@@ -37,6 +48,9 @@ ERASED_PERSON = "[personne effacée]"
 # The mails about a lead that quote its staff's words (its note, a refusal's words, a
 # hand-back's reason); those tied to the person's profile are deleted with it.
 SCRUBBED_MAILS = (MailKind.LEAD_SENT, MailKind.LEAD_ACCEPTED, MailKind.WORKFLOW_UPDATE)
+# The mails that may quote the staff's words mentioning the person without proposing them
+# (a lead's or a re-orientation's note, a transition's reason).
+MENTIONING_MAILS = (*SCRUBBED_MAILS, MailKind.REFERRAL_SENT)
 
 # A space of a name in a text: spaces, or, in a mail's HTML, an escaped apostrophe (a
 # hyphen and an apostrophe fold to a space).
@@ -91,12 +105,21 @@ def person_pattern(
     last_name: str | None,
     addresses: Iterable[str | None] = (),
     phones: Iterable[str | None] = (),
+    *,
+    alone: bool = True,
+    full: bool = True,
 ) -> re.Pattern | None:
     """What names the person in a folded text (:func:`connectences.text.fold_with_origins`): their full name either
     way round, first name, last name, addresses and phone numbers, as whole words; None
-    when nothing would name them."""
+    when nothing would name them. Without ``alone``, neither name alone (a text that does
+    not propose the person may mean another Inès); without ``full``, no name at all."""
     first, last = fold_text(first_name).strip(), fold_text(last_name).strip()
-    names = {first, last, f"{first} {last}".strip(), f"{last} {first}".strip()}
+    if full and alone:
+        names = {first, last, f"{first} {last}".strip(), f"{last} {first}".strip()}
+    elif full and first and last:
+        names = {f"{first} {last}", f"{last} {first}"}
+    else:
+        names = set()  # one name alone is no full name
     # A single letter is no name: it would blank every "a" of the text.
     names = {name for name in names if len(name.replace(" ", "")) >= 2}
     mails = {fold_text(address).strip() for address in addresses if address}
@@ -222,4 +245,124 @@ def scrub_leads(session: Session, lead_ids: Iterable[int], pattern: re.Pattern |
     )
     for mail in mails:
         blank(mail, "subject", "body_text", "body_html")
+    return changed
+
+
+def _record_texts(record, fields: Iterable[str], pattern: re.Pattern) -> int:
+    """Blank the person in the ``fields`` of ``record``; how many changed."""
+    changed = 0
+    for field in fields:
+        before = getattr(record, field)
+        after = scrub(before, pattern)
+        if after != before:
+            setattr(record, field, after)
+            changed += 1
+    return changed
+
+
+# The staff's free texts that may mention a person without proposing them, by model; the
+# transitions of the leads and the re-orientations; the mails quoting them.
+MENTION_TEXTS = (
+    (Lead, ("note", "refusal_text")),
+    (Referral, ("note", "outcome", "refusal_text")),
+    (Transition, ("reason_text",)),
+    (Visit, ("notes",)),
+    (FollowUpPoint, ("company_feedback", "candidate_feedback")),
+    (OutboxMessage, ("subject", "body_text", "body_html")),
+)
+_MENTION_SCOPE = {
+    Transition: Transition.entity.in_(("lead", "referral")),
+    OutboxMessage: OutboxMessage.kind.in_(MENTIONING_MAILS),
+}
+# The separators a phone is written with, taken out before its digits are looked for.
+_PHONE_SEPARATORS = (" ", ".", "/", "\u00a0")
+
+
+def _ascii_run(name: str | None) -> str:
+    """The longest run of ASCII letters of ``name``, lower case ("Lefèvre" -> "lef"):
+    what any text naming it holds, with or without its accents, in any case, its accents
+    composed or not; the name itself, lower case, when it has no such run of 3 letters
+    (which would match too many texts)."""
+    runs = re.findall(r"[a-z]+", (name or "").lower())
+    run = max(runs, key=len, default="")
+    return run if len(run) >= 3 else composed((name or "").lower())
+
+
+def _mention_filter(column, surname: str | None, addresses: Iterable[str], digits: Iterable[str]):
+    """The rows whose ``column`` may mention the person (a superset, the pattern decides):
+    their surname's letters, an address, a phone's digits whatever its separators."""
+    lowered = func.lower(column)
+    tests = [lowered.contains(address, autoescape=True) for address in addresses]
+    if surname:
+        tests.append(lowered.contains(surname, autoescape=True))
+    if digits:
+        bare = column
+        for separator in _PHONE_SEPARATORS:
+            bare = func.replace(bare, separator, "")
+        tests += [bare.contains(number, autoescape=True) for number in digits]
+    return or_(*tests)
+
+
+def has_namesake(
+    session: Session, first_name: str | None, last_name: str | None, *, but: int
+) -> bool:
+    """Whether someone else the platform knows has this full name (another person of the
+    library, a company's contact, an account): a text that does not propose the person
+    may then mean them."""
+    key = sort_key(last_name, first_name)
+    if session.scalar(
+        select(Candidate.id).where(Candidate.sort_name == key, Candidate.id != but).limit(1)
+    ):
+        return True
+    full = {
+        " ".join(fold_text(f"{a} {b}").split())
+        for a, b in ((first_name, last_name), (last_name, first_name))
+    }
+    hint = _ascii_run(last_name)
+    for column in (CompanyContact.name, User.full_name):
+        names = session.scalars(
+            select(column).where(func.lower(column).contains(hint, autoescape=True))
+        )
+        if any(" ".join(fold_text(name).split()) in full for name in names):
+            return True
+    return False
+
+
+def scrub_mentions(
+    session: Session,
+    first_name: str | None,
+    last_name: str | None,
+    addresses: Iterable[str | None],
+    phones: Iterable[str | None],
+    *,
+    but: int,
+) -> int:
+    """Blank the person in the staff's free texts that mention them without proposing
+    them (:data:`MENTION_TEXTS`: every lead, re-orientation, their transitions, visit,
+    follow-up point, and the mails quoting them): their full name (either way round),
+    their addresses and phones, never a name alone (another Inès); nor the full name when
+    someone else has it (:func:`has_namesake`, ``but`` is the person's id). One statement
+    per table, filtered in the database (:func:`_mention_filter`). Returns how many texts
+    changed. The caller flushes."""
+    addresses = sorted({address.lower() for address in addresses if address})
+    keys = [key for number in phones if (key := phone_key(number))]
+    # The digits after the national or international prefix: in every writing of it.
+    digits = sorted({key[1:] for key in keys})
+    full = bool(first_name and last_name) and not has_namesake(
+        session, first_name, last_name, but=but
+    )
+    surname = _ascii_run(last_name) if full else ""
+    pattern = person_pattern(first_name, last_name, addresses, keys, alone=False, full=full)
+    if pattern is None or not (surname or addresses or digits):
+        return 0
+    changed = 0
+    for model, fields in MENTION_TEXTS:
+        columns = [getattr(model, field) for field in fields]
+        query = select(model).where(
+            or_(*(_mention_filter(column, surname, addresses, digits) for column in columns))
+        )
+        if model in _MENTION_SCOPE:
+            query = query.where(_MENTION_SCOPE[model])
+        for record in session.scalars(query):
+            changed += _record_texts(record, fields, pattern)
     return changed
