@@ -57,3 +57,27 @@ def test_the_record_s_week_buttons_carry_no_list_bullet_at_a_desk(page, live_ser
     )
     assert not any(markers), "une puce est dessinée devant un bouton de la semaine"
     screenshot(page, "cvtheque-fiche-1280")
+
+
+def test_after_an_erasure_the_keyboard_lands_on_its_message(page, live_server):
+    """The team erases a person at her request, from the keyboard: the list opens with
+    the focus on the word of success (what a screen reader reads first), not on the
+    page's content, where Chromium put it when it scrolled to "#contenu" after the load."""
+    open_as(page, live_server, "animateur", DESKTOP, "/animateur/cvtheque/demo-cv-017")
+    page.locator("#droits-motif").focus()
+    page.keyboard.type("appel du 3 mars")
+    page.locator("#droits-confirmer").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Effacer la personne"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(200)  # the load's own focus moves, then the script's
+    assert page.url.endswith("#contenu")
+    focused = page.evaluate(
+        "() => document.activeElement.closest('.flashes') ? "
+        "document.activeElement.innerText : document.activeElement.tagName"
+    )
+    assert "La personne a été effacée de la CVthèque" in focused, focused
+    screenshot(page, "cvtheque-effacement-1280")

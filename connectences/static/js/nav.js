@@ -93,8 +93,10 @@
    First the one placed in the section the address points at (``section_flashes``: the
    page opens there), else the first one; one at the top while the page opens further
    down is read without moving the view. Nothing is taken from an element that
-   already has the focus (``autofocus``). Without JavaScript the messages are simply
-   shown. */
+   already has the focus (``autofocus``), except from the address's anchor itself, which
+   Chromium focuses when it scrolls to it (a redirect to "#contenu", the page's main part,
+   after an action: its message is in it, read first). Without JavaScript the messages
+   are simply shown. */
 (function () {
   "use strict";
   var target = null;
@@ -103,10 +105,15 @@
   } catch (error) {
     target = null;
   }
+  // The focus nobody chose: none, the page, or the anchor the browser scrolled to.
+  function free() {
+    var active = document.activeElement;
+    return !active || active === document.body || active === target;
+  }
   var element = document.querySelector('.form-error[tabindex="-1"]');
   var options = {};
   if (!element) {
-    if (document.activeElement && document.activeElement !== document.body) return;
+    if (!free()) return;
     element = (target && target.querySelector(".flashes")) || document.querySelector(".flashes");
     if (!element) return;
     element.setAttribute("tabindex", "-1");
@@ -115,10 +122,11 @@
   element.focus(options);
   // Chromium scrolls to the address's anchor (a form sent to "#diagnostic", a redirect
   // to "#historique") once the page has loaded, and then drops the focus to the page:
-  // the summary or the message takes it back, unless something else took it.
+  // the summary or the message takes it back, unless something else took it (or
+  // focuses the anchor itself, "#contenu": the message in it takes it back too).
   window.addEventListener("load", function () {
     window.setTimeout(function () {
-      if (!document.activeElement || document.activeElement === document.body) {
+      if (free() && document.activeElement !== element) {
         element.focus(options);
       }
     }, 0);
