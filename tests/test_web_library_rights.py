@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import quote
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from connectences.clock import local_today
 from connectences.cvtheque.consent import space_token
 from connectences.extensions import db
 from connectences.mail import MailKind
@@ -73,6 +75,35 @@ def test_the_team_downloads_the_persons_copy_recorded_without_their_data(client,
     # The person's next copy says who took it: the team, by its role.
     again = json.loads(client.get(EXPORT).get_data(as_text=True))
     assert [a["by"] for a in again["audit"] if a["action"] == "candidate.exported"] == ["Animateur"]
+
+
+def test_the_copy_is_named_by_the_persons_reference_and_day_never_their_address(
+    client, auth, people
+):
+    """The animateur hands the file to the person: its name says whose copy it is (the
+    record's reference, as in its address) and of which day, in ASCII whatever the
+    reference holds (a sender's ref may hold accents, quotes, or be an address)."""
+    f.load(
+        f.document(
+            candidates=[
+                f.candidate(ref='Inès "B" 2', email="ib@exemple.fr"),
+                f.candidate(ref="ines.b@exemple.fr", email="ib2@exemple.fr"),
+            ]
+        )
+    )
+    auth.login("animateur")
+    day = local_today().isoformat()
+    named = client.get(EXPORT).headers["Content-Disposition"]
+    assert named == f'attachment; filename="donnees-cvtheque-ines-{day}.json"'
+    odd = by_ref(Candidate, 'Inès "B" 2')
+    named = client.get(f"{BASE}/{quote(odd.ref)}/donnees.json").headers["Content-Disposition"]
+    assert named == f'attachment; filename="donnees-cvtheque-ines-b-2-{day}.json"'
+    mailed = by_ref(Candidate, "ines.b@exemple.fr")
+    response = client.get(f"{BASE}/{mailed.ref}/donnees.json")
+    assert response.status_code == 200
+    named = response.headers["Content-Disposition"]
+    assert "exemple" not in named and "@" not in named
+    assert named == f'attachment; filename="donnees-cvtheque-{mailed.id}-{day}.json"'
 
 
 def test_the_team_erases_the_person_on_request_recorded_with_the_request(client, auth, people):

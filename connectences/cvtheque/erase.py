@@ -39,6 +39,7 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.text import slug
 from connectences.tombstones import record_deletion
 from connectences.urls import external_url
 from connectences.vocab import (
@@ -184,6 +185,15 @@ def export_on_request(session: Session, candidate: Candidate, *, actor: User) ->
         details={"format": "json"},
     )
     return document
+
+
+def copy_basename(candidate: Candidate) -> str:
+    """The name of the person's copy taken by the team (:func:`export_on_request`),
+    before its day: whose it is, by the record's reference (as in its address), in
+    ASCII letters, digits and hyphens whatever the reference holds; by the record's
+    number when the reference is an address (a sender's choice) or holds no letter."""
+    ref = "" if "@" in (candidate.ref or "") else slug(candidate.ref)
+    return f"donnees-cvtheque-{ref or candidate.id}"
 
 
 def erase_on_request(

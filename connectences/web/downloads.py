@@ -166,6 +166,8 @@ MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": XLSX_TYPE,
     "pdf": "application/pdf",
+    # A person's copy of their data (the right of access), handed to them as it is.
+    "json": "application/json",
     # A standalone document to save (the observatory's report), never shown in the app.
     "html": "text/html; charset=utf-8",
 }

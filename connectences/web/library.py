@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -65,7 +64,7 @@ from connectences.web.actions import (
 )
 from connectences.web.commitment_form import form_values, read_change
 from connectences.web.company_end import record_company_end
-from connectences.web.downloads import send_audited_table, send_cv
+from connectences.web.downloads import send_audited_table, send_body, send_cv
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paginate
 from connectences.web.week import render_complete_week
@@ -521,14 +520,8 @@ def export_on_request(ref: str):
     candidate = _candidate_or_404(ref)
     document = erase.export_on_request(db.session, candidate, actor=current_user)
     db.session.commit()
-    return Response(
-        json.dumps(document, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="cvtheque-{candidate.id}-donnees.json"',
-            "Cache-Control": "no-store",
-        },
-    )
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return send_body(body, "json", erase.copy_basename(candidate))
 
 
 @bp.route("/<candidate_ref:ref>/effacer", methods=["POST"])
