@@ -11,7 +11,8 @@ numbers draws no bar and no point: its label says "secret".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import textwrap
+from dataclasses import dataclass, field, replace
 
 from connectences.observatory.tables import Table
 from connectences.typography import plural
@@ -20,9 +21,17 @@ BAR = "#1f5f8b"
 SECOND = "#b0480f"
 INK = "#1b1b1b"
 GRID = "#8a8a8a"
-# The drawing's own width: a phone shows it nearly at this size (its 13-unit labels stay
-# readable), a desktop at this size beside its table.
+# The drawing's own width: a desktop shows it at this size beside its table.
 WIDTH = 420
+# The phone's drawing of a bar chart whose labels do not fit beside their bars: each label
+# whole above its bar, on as many lines as it takes. A 390 px phone shows it at about
+# this size, so its 13-unit letters stay as large as the page's own.
+NARROW_WIDTH = 340
+# The letters of a line of a label above its bar (13 units, about 7 units a letter).
+NARROW_LINE = 44
+# The letters of a label beside its bar; a longer one is cut on the desktop's drawing
+# (the table beside it gives it whole), and the phone's drawing gives it whole.
+SIDE_LABEL = 18
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class Chart:
     width: int
     height: int
     shapes: list[Shape] = field(default_factory=list)
+    # The drawing a phone shows instead, when this one cuts its labels (None: this one).
+    narrow: Chart | None = None
 
 
 def chart_of(table: Table) -> Chart | None:
@@ -86,12 +97,36 @@ def _bars(table: Table) -> Chart:
     for i, (row, value) in enumerate(zip(table.rows, values, strict=True)):
         y = 10 + i * step
         width = span * (value or 0) / top
-        shapes.append(_text(left - 8, y + 17, _short(row.label, 18), anchor="end"))
+        shapes.append(_text(left - 8, y + 17, _short(row.label, SIDE_LABEL), anchor="end"))
         if value:
             attrs = {"x": left, "y": y + 4, "width": f"{width:.1f}", "height": 18, "fill": BAR}
             shapes.append(Shape("rect", attrs))
         shapes.append(_text(left + width + 6, y + 17, row.cells[0].text))
-    return _chart(table, 20 + len(table.rows) * step, _describe(table, 0), shapes)
+    chart = _chart(table, 20 + len(table.rows) * step, _describe(table, 0), shapes)
+    if all(len(row.label) <= SIDE_LABEL for row in table.rows):
+        return chart
+    return replace(chart, narrow=_bars_labels_above(table, values, top))
+
+
+def _bars_labels_above(table: Table, values: list[float | None], top: float) -> Chart:
+    """The phone's bar chart: each label whole above its bar, wrapped on whole words."""
+    right, line_height, bar_height = 48, 16, 18
+    span = NARROW_WIDTH - right
+    shapes, y = [], 4
+    for row, value in zip(table.rows, values, strict=True):
+        for line in textwrap.wrap(row.label, NARROW_LINE, break_on_hyphens=False) or [""]:
+            y += line_height
+            shapes.append(_text(0, y, line))
+        y += 4
+        width = span * (value or 0) / top
+        if value:
+            attrs = {"x": 0, "y": y, "width": f"{width:.1f}", "height": bar_height, "fill": BAR}
+            shapes.append(Shape("rect", attrs))
+        shapes.append(_text(width + 6, y + 14, row.cells[0].text))
+        y += bar_height + 10
+    ident = f"graphique-{table.key}-telephone"
+    desc = _describe(table, 0)
+    return Chart(ident, table.title, desc, NARROW_WIDTH, int(y), shapes)
 
 
 def _funnel(table: Table) -> Chart:

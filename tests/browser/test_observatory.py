@@ -52,3 +52,37 @@ def test_a_refused_day_opens_on_its_message_linked_to_the_list(page, live_server
     expect(page.locator("select#au")).to_be_focused()
     blocking = check(page, "observatoire-jour-refuse-390", "observatoire, jour refusé (390 px)")
     assert not blocking, describe(blocking)
+
+
+def _cut_labels(page) -> list[str]:
+    """The row labels of the dashboard's tables that the chart shown beside them does not
+    give whole (its lines joined), for every figure with bars (a trend's line names some
+    of its months only, on purpose)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.obs-figure-body')].flatMap(body => {
+            const chart = [...body.querySelectorAll('svg.chart')]
+                .find(svg => svg.getBoundingClientRect().width > 0);
+            if (!chart || chart.querySelector('polyline')) return [];
+            const words = [...chart.querySelectorAll('text')].map(t => t.textContent).join(' ');
+            return [...body.querySelectorAll('tbody th[scope=row]')]
+                .map(th => th.textContent.trim())
+                .filter(label => !words.includes(label));
+        })"""
+    )
+
+
+def test_the_officer_reads_long_labels_whole_on_a_phone(page, live_server):
+    # The bars' labels were cut at 18 letters (« Proposé à un opér… »), the same drawing
+    # at every width: on a phone, each is now whole above its bar, wrapped.
+    open_as(page, live_server, "territoire", PHONE, "/territoire")
+    assert page.locator("svg.chart-narrow:visible").count() >= 3
+    assert _cut_labels(page) == []
+    assert not [t for t in page.locator("svg.chart:visible text").all_text_contents() if "…" in t]
+    blocking = check(page, "observatoire-libelles-390", "observatoire, libellés (390 px)")
+    assert not blocking, describe(blocking)
+    # The desktop keeps its drawing: labels beside their bars (the table gives them whole).
+    page.set_viewport_size(DESKTOP)
+    assert page.locator("svg.chart-narrow:visible").count() == 0
+    wide = page.locator("svg.chart-wide:visible")
+    assert wide.count() >= 3
+    assert wide.first.locator("text[text-anchor=end]").count() >= 3
