@@ -52,6 +52,7 @@ def test_the_person_is_found_as_whole_words_in_any_case_and_accent():
         # An accent typed apart from its letter (NFD) is part of the word.
         "Ine\u0300s viendra": f"{X} viendra",
         "Joindre au 0671294853 ou 06.71.29.48.53": f"Joindre au {X} ou {X}",
+        "Portable : 06-71-29-48-53, ou 06 - 71 - 29 - 48 - 53": f"Portable : {X}, ou {X}",
         # In a mail's HTML, the apostrophe is escaped.
         "<p>Le Gall-D&#39;Arcy</p>": f"<p>{X}</p>",
         # Not a whole word, another number, another address: kept as they are.
