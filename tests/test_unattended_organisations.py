@@ -105,8 +105,8 @@ def test_what_the_animateur_is_told_names_the_invitations_never_opened(data):
 def test_the_choice_lists_say_which_organisations_have_no_active_account(client, auth, data):
     auth.login("animateur")
     html = html_of(client.get("/animateur/besoins/n1"))
-    assert '<option value="ge">GE Bassin — Groupement d&#39;employeurs</option>' in html
-    # (The routing's advice may preselect one: the option says it all the same.)
+    # (The routing's advice preselects GE Bassin, the one someone answers for.)
+    assert '<option value="ge" selected>GE Bassin — Groupement d&#39;employeurs</option>' in html
     for ref, name in (("vide", "GE Vide"), ("invite", "GE Invité"), ("ferme", "GE Fermé")):
         assert re.search(
             f'<option value="{ref}"( selected)?>{name} — Groupement d&#39;employeurs '
@@ -208,3 +208,82 @@ def test_the_api_answer_has_no_warning_for_an_operator_with_a_member(client, aut
     response = _proposal(client, token, "ge")
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["warnings"] == []
+
+
+# --- the routing passes them over when another one would answer ----------------------
+
+
+def test_the_routing_passes_over_an_operator_nobody_answers_for_another_that_covers():
+    from connectences.matching.route import route
+    from tests.test_route import COBAS, FT, need, operator
+
+    first, second = operator("a-vide", name="GE Vide"), operator("b-ge", name="GE Bassin")
+    # The spec's rule (the first by ref) when nothing is known of the accounts.
+    assert route(need(), [first, second], [FT], COBAS).operator == "a-vide"
+    decision = route(need(), [first, second], [FT], COBAS, unattended={"a-vide"})
+    assert decision.operator == "b-ge"
+    assert (
+        "GE Vide couvre aussi ce besoin mais aucun de ses membres n'a de compte actif sur la "
+        "plateforme." in decision.reasons
+    )
+    # What GE Bassin reads names no other operator.
+    assert not any("GE Vide" in reason for reason in decision.shared)
+    # Nobody answers for either: the rules' order holds (the animateur is warned on sending).
+    both = route(need(), [first, second], [FT], COBAS, unattended={"a-vide", "b-ge"})
+    assert both.operator == "a-vide"
+    assert not any("compte actif" in reason for reason in both.reasons)
+    # One the rules put after anyway is not said to be passed over for its accounts.
+    specific = operator("c-ge", name="GE Précis", rome_domains=("M",))
+    ranked = route(need(rome="M1203"), [first, specific], [FT], COBAS, unattended={"a-vide"})
+    assert ranked.operator == "c-ge"
+    assert not any("compte actif" in reason for reason in ranked.reasons)
+
+
+def test_the_routing_passes_over_a_partner_nobody_answers_for_another_of_its_rank():
+    from connectences.matching.data import PartnerData
+    from connectences.matching.route import route
+    from tests.test_route import COBAS, FT, need
+
+    empty = PartnerData(ref="ft-a", name="France Travail Vide", kind="france_travail")
+    full_time = need(hours_per_week=35, contract="cdi")
+    assert route(full_time, [], [empty, FT], COBAS).partner == "ft-a"
+    decision = route(full_time, [], [empty, FT], COBAS, unattended_partners={"ft-a"})
+    assert decision.partner == FT.ref
+    assert (
+        "France Travail Vide n'est pas retenu : aucun de ses membres n'a de compte actif sur "
+        "la plateforme." in decision.reasons
+    )
+    assert not any("Vide" in reason for reason in decision.shared)
+    alone = route(full_time, [], [empty], COBAS, unattended_partners={"ft-a"})
+    assert alone.partner == "ft-a"
+
+
+def test_the_need_page_preselects_an_operator_someone_answers_for(client, auth, data):
+    auth.login("animateur")
+    # The rules' first by ref is « ferme », whose only account is disabled.
+    select_ = element_by_id(html_of(client.get("/animateur/besoins/n1")), "operateur")
+    assert re.findall(r'<option value="([^"]*)" selected>', select_) == ["ge"]
+    assert "GE Fermé — Groupement d&#39;employeurs — aucun compte actif</option>" in select_
+    # The API's routing says the same.
+    token = token_for(auth.create("animateur"))
+    route = client.get("/api/v1/needs/n1/route", headers=bearer(token)).get_json()
+    assert route["operator"] == "ge"
+    assert any(
+        "GE Fermé couvre aussi ce besoin mais aucun de ses membres" in r for r in route["reasons"]
+    )
+
+
+def test_the_need_page_preselects_a_partner_someone_answers_for(client, auth, data):
+    f.load(f.document(partners=[f.partner(ref="a-ft", name="France Travail Vide")]))
+    auth.login("animateur")
+    select_ = element_by_id(html_of(client.get("/animateur/besoins/plein")), "partenaire")
+    assert re.findall(r'<option value="([^"]*)" selected>', select_) == ["ft"]
+    # Sent where it was preselected: no « choix de l'animateur » against the platform.
+    client.post(
+        "/animateur/besoins/plein/reorienter",
+        data={"partenaire": "ft", "motif": "temps_plein"},
+        follow_redirects=True,
+    )
+    (referral,) = db.session.scalars(db.select(Referral)).all()
+    assert referral.partner.ref == "ft"
+    assert "choix de l'animateur" not in html_of(client.get("/animateur/besoins/plein"))

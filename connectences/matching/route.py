@@ -29,6 +29,14 @@ preferred kind fits) is ``partner`` ``None``, with a French reason asking the
 animateur to choose the partner by hand; when no partner at all is registered, the
 reason says so and what to do instead (there is nobody to choose from).
 
+An operator or a partner none of whose members can answer on the platform
+(``unattended``, ``unattended_partners``: refs the database layer reads,
+``organisations.without_working_member``) comes after the others of its rank: the
+need goes to the next one that covers (or fits) it when there is one, and the
+reasons say why the first was passed over; when all of them are unattended, the
+order above holds (the animateur is warned when sending). The spec knows nothing of
+accounts: without these arguments the decision is the spec's.
+
 An operator that refused the need already (``declined``: its last lead for the need
 was refused) covers it no more: the need is routed again among the others, or
 re-oriented when none is left, and the reasons say who refused, when and why. The
@@ -46,7 +54,7 @@ Pure functions over plain data: no database, no Flask.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from connectences.matching.data import NeedData, OperatorData, PartnerData
@@ -144,8 +152,16 @@ def _preference_key(operator: OperatorData, need: NeedData) -> tuple:
     return (cadre_first, -(rome_specificity(operator, need.rome) or 0), operator.ref)
 
 
-def _why_not_preferred(loser: OperatorData, winner: OperatorData, need: NeedData) -> str:
-    if (
+# Why an organisation the rules put first is passed over for another (animateurs only).
+NOBODY_THERE = "aucun de ses membres n'a de compte actif sur la plateforme"
+
+
+def _why_not_preferred(
+    loser: OperatorData, winner: OperatorData, need: NeedData, unattended: Collection[str] = ()
+) -> str:
+    if loser.ref in unattended and _preference_key(loser, need) < _preference_key(winner, need):
+        why = NOBODY_THERE
+    elif (
         need.level == "cadre"
         and winner.kind == "cadres_temps_partage"
         and loser.kind != "cadres_temps_partage"
@@ -192,6 +208,8 @@ def route(
     epci: str | None,
     declined: Mapping[str, str] | None = None,
     declined_partners: Mapping[str, str] | None = None,
+    unattended: Collection[str] = (),
+    unattended_partners: Collection[str] = (),
 ) -> RouteDecision:
     """Decide where ``need`` goes: an operator that covers it, or a partner.
 
@@ -200,7 +218,9 @@ def route(
     ``declined`` maps the ref of an operator that refused the need already to what it
     said, in French ("a refusé ce besoin le 06/12/2026 (Hors de notre périmètre)"):
     that operator no longer covers the need. ``declined_partners``: the same for the
-    partners that refused its re-orientation; such a partner fits it no more. Returns a ``RouteDecision`` whose
+    partners that refused its re-orientation; such a partner fits it no more.
+    ``unattended``, ``unattended_partners``: the refs of those nobody would answer for
+    (see the module's doc). Returns a ``RouteDecision`` whose
     ``reasons`` explain the decision in French, including in short why the other
     operators were not chosen.
     """
@@ -217,7 +237,7 @@ def route(
         reasons.append(_shared_time_sentence(need))
         covering = [o for o in operators if not gaps_of(o)]
         if covering:
-            covering.sort(key=lambda o: _preference_key(o, need))
+            covering.sort(key=lambda o: (o.ref in unattended, _preference_key(o, need)))
             chosen = covering[0]
             reasons.append(_coverage_sentence(chosen, need))
             if need.level == "cadre" and chosen.kind == "cadres_temps_partage":
@@ -227,7 +247,7 @@ def route(
                 )
             shared = tuple(reasons)
             for other in covering[1:]:
-                reasons.append(_why_not_preferred(other, chosen, need))
+                reasons.append(_why_not_preferred(other, chosen, need, unattended))
             for other in operators:
                 if other not in covering:
                     gaps = gaps_of(other)
@@ -272,7 +292,9 @@ def route(
             for p in refused
         )
         partners = [p for p in partners if p.ref not in declined_partners]
-    partner, partner_reasons, partner_shared = _choose_partner(need, partners, epci, refused)
+    partner, partner_reasons, partner_shared = _choose_partner(
+        need, partners, epci, refused, unattended_partners
+    )
     reasons.extend(partner_reasons)
     return RouteDecision(
         need=need.ref,
@@ -294,6 +316,7 @@ def _choose_partner(
     partners: list[PartnerData],
     epci: str | None,
     refused: Sequence[PartnerData] = (),
+    unattended: Collection[str] = (),
 ) -> tuple[PartnerData | None, list[str], list[str]]:
     """The partner a re-oriented need goes to (``partners`` sorted by ref), with why:
     the reasons for the animateur, then those the chosen partner may read.
@@ -306,6 +329,9 @@ def _choose_partner(
     ``refused``: the partners set aside for having refused the need's re-orientation;
     one that would have fitted is why its kind does not take the need, never « none
     covers it ». The animateur's reasons name it; the chosen partner's do not.
+    ``unattended``: the refs of the partners nobody would answer for; within each rank,
+    one with a member who can answer is chosen first, and the animateur's reasons name
+    those passed over (:func:`_passed_over`).
     """
     if not partners and refused:
         said = [
@@ -332,7 +358,7 @@ def _choose_partner(
     )
     of_preferred = [p for p in partners if p.kind == preferred and partner_fits(p, epci)]
     if of_preferred:
-        chosen = of_preferred[0]
+        chosen, passed = _passed_over(of_preferred, unattended)
         if preferred == "interim":
             why = "une mission courte relève d'une agence d'intérim"
         elif is_shared_time(need):
@@ -344,7 +370,7 @@ def _choose_partner(
         else:
             why = "France Travail accompagne les recrutements classiques"
         said = [f"Réorientation vers {chosen.name} : {why}."]
-        return chosen, said, said
+        return chosen, said + passed, said
 
     # The partners of each kind that covered the need but refused it.
     refused_fit = [p for p in refused if partner_fits(p, epci)]
@@ -367,10 +393,11 @@ def _choose_partner(
     france_travail = [p for p in partners if p.kind == "france_travail"]
     covering = [p for p in france_travail if partner_fits(p, epci)]
     if covering:
-        chosen = covering[0]
+        chosen, passed = _passed_over(covering, unattended)
         return (
             chosen,
-            [f"Réorientation vers {chosen.name} : {no_preferred}, France Travail prend le relais."],
+            [f"Réorientation vers {chosen.name} : {no_preferred}, France Travail prend le relais."]
+            + passed,
             [
                 f"Réorientation vers {chosen.name} : {shared_no_preferred}, France Travail "
                 "prend le relais."
@@ -379,7 +406,7 @@ def _choose_partner(
     # A France Travail partner that covered the need but refused it: « no other ».
     other = " autre" if any(p.kind == "france_travail" for p in refused_fit) else ""
     if france_travail:
-        chosen = france_travail[0]
+        chosen, passed = _passed_over(france_travail, unattended)
 
         def missing_from(opening: str | None) -> str:
             if opening:
@@ -399,7 +426,7 @@ def _choose_partner(
 
         return (
             chosen,
-            [sentence(missing_from(no_preferred))],
+            [sentence(missing_from(no_preferred)), *passed],
             [sentence(missing_from(shared_no_preferred))],
         )
     # Only the active partners are passed in: « registered » alone would be false once
@@ -416,3 +443,14 @@ def _choose_partner(
         "de la réorientation."
     ]
     return None, said, said
+
+
+def _passed_over(
+    ranked: Sequence[PartnerData], unattended: Collection[str]
+) -> tuple[PartnerData, list[str]]:
+    """The first of ``ranked`` (partners of one rank, in the rules' order) that someone
+    would answer for, else the first of all; with the sentences naming, for the
+    animateur, those set aside ahead of it."""
+    chosen = next((p for p in ranked if p.ref not in unattended), ranked[0])
+    ahead = ranked[: ranked.index(chosen)]
+    return chosen, [f"{p.name} n'est pas retenu : {NOBODY_THERE}." for p in ahead]

@@ -15,6 +15,7 @@ from connectences.matching.data import need_from_model, operator_from_model, par
 from connectences.matching.matches import UnknownRef
 from connectences.matching.route import RouteDecision, route
 from connectences.models import Lead, LeadNeed, Need, Operator, Partner, Referral
+from connectences.organisations import without_working_member
 from connectences.workflows import LeadState, ReferralState
 
 __all__ = [
@@ -119,16 +120,28 @@ def declined_partners(need: Need, session=None) -> dict[str, str]:
 
 
 def route_among(
-    need: Need, operators: Iterable[Operator], partners: Iterable[Partner]
+    need: Need,
+    operators: Iterable[Operator],
+    partners: Iterable[Partner],
+    unattended: Iterable[Operator | Partner] | None = None,
 ) -> RouteDecision:
     """The routing decision for a loaded need among the given active operators and
     partners (a page that lists them already has them: no need to read them again),
     leaving out the operators and partners that refused it already
-    (``declined_operators``, ``declined_partners``)."""
+    (``declined_operators``, ``declined_partners``), and passing over for another one
+    those none of whose members can answer on the platform (``unattended``: those of
+    them ``organisations.without_working_member`` names, read here when not given), so
+    that the choice the need page preselects and the API returns is one someone answers
+    for whenever there is one."""
     data = need_from_model(need)
+    session = object_session(need) or db.session
+    operators, partners = list(operators), list(partners)
     operators_said, partners_said = (
-        _refusals(need, object_session(need) or db.session) if need.id is not None else (None, None)
+        _refusals(need, session) if need.id is not None else (None, None)
     )
+    if unattended is None:
+        unattended = without_working_member(session, [*operators, *partners])
+    unattended = list(unattended)
     return route(
         data,
         [operator_from_model(o) for o in operators],
@@ -136,6 +149,8 @@ def route_among(
         territory.epci_of(data.commune),
         operators_said,
         partners_said,
+        unattended={o.ref for o in unattended if isinstance(o, Operator)},
+        unattended_partners={p.ref for p in unattended if isinstance(p, Partner)},
     )
 
 

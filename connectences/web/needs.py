@@ -490,7 +490,10 @@ def _render_show(
     found = need_matches(db.session, need, filters)
     operators = dispatch.proposal_operators(db.session)
     partners = dispatch.active_partners(db.session)
-    decision = route_among(need, operators, partners)
+    # Those the choice lists say « aucun compte actif »: nobody would answer there; the
+    # routing passes them over for another one when it can.
+    unattended = organisations.without_working_member(db.session, [*operators, *partners])
+    decision = route_among(need, operators, partners, unattended)
     leads, referrals = dispatch.sent_for(db.session, need)
     default_operator, default_partner = dispatch.route_advice(decision, need)
     # What a re-orientation to the partner the routing chose sends of its reasons.
@@ -533,8 +536,7 @@ def _render_show(
         filters=filters,
         match_limits=MATCH_LIMITS,
         operators=operators,
-        # Those the choice lists say « aucun compte actif »: nobody would answer there.
-        unattended=organisations.without_working_member(db.session, [*operators, *partners]),
+        unattended=unattended,
         operator_kinds=vocab.OPERATOR_KINDS,
         default_operator=default_operator,
         partners=partners,
