@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from connectences import workflows
+from connectences.accounts.passwords import hash_password
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.mail import MailKind
@@ -35,7 +36,7 @@ SPACE_LINK = re.compile(r"http://localhost(/entreprise/suivi/\S+)")
 
 
 @pytest.fixture
-def structures():
+def structures(auth):
     f.load(
         f.document(
             operators=[f.operator(ref="ge", name="GE du Bassin")],
@@ -43,6 +44,10 @@ def structures():
             candidates=[f.candidate(ref="cv-placee"), f.candidate(ref="cv-autre")],
         )
     )
+    # A member each who can answer: the owner is promised their call.
+    auth.create("operator", org_ref="ge")
+    auth.create("partner", org_ref="ml")
+    db.session.commit()
 
 
 def _news(address: str) -> list:
@@ -246,3 +251,52 @@ def test_a_need_on_its_own_is_not_said_shared(client, structures):
     db.session.commit()
     (told,) = _news("gerant@seule.fr")
     assert "temps partagé :" not in _said_in(told)
+
+
+def test_no_call_is_promised_when_nobody_at_the_structure_can_answer(client, auth):
+    """Confided to an operator, re-oriented to a partner none of whose members has a
+    working account (invitations never opened, disabled): nobody there would call. The
+    owner is told the animateur follows it up; the animateur was warned on sending
+    (``organisations.nobody_answers``) and is the one their answer reaches."""
+    f.load(
+        f.document(
+            operators=[f.operator(ref="vide", name="GE Vide")],
+            partners=[f.partner(ref="ml", name="Mission Locale du Bassin", kind="mission_locale")],
+        )
+    )
+    invited = auth.create("operator", org_ref="vide", password=None)
+    auth.create("partner", org_ref="ml").active = False
+    need, space = _post_and_confirm(client)
+    owner = need.owner_email
+    workflows.transition(db.session, need, NEED, "qualifie")
+    lead = send_lead(db.session, needs=[need], operator=by_ref(Operator, "vide"))
+    db.session.commit()
+    (confided,) = _news(owner)
+    said = (
+        "Confié à GE Vide (groupement d'employeurs) : l'animateur de la plateforme suit "
+        "votre besoin avec cette structure"
+    )
+    assert said in page_text(client.get(space)) and said in _said_in(confided)
+    assert confided.subject.endswith(f"« {need.title} » : confié à une structure de temps partagé")
+    for body in (confided.body_text, confided.body_html):
+        assert "va vous contacter" not in body and "appel" not in body
+        assert "vous pouvez lui écrire en répondant à ce message" in " ".join(body.split())
+    assert confided.reply_to == reply_to_for(db.session, need)
+    # A member opens their account: the structure will call, the space says so again.
+    invited.password_hash = hash_password("un-mot-de-passe-solide-42")
+    db.session.commit()
+    assert "Confié à GE Vide (groupement d'employeurs), qui va vous contacter" in page_text(
+        client.get(space)
+    )
+    leads.refuse(db.session, lead, "pas_de_candidat")
+    db.session.commit()
+    send_referral(db.session, need=need, partner=by_ref(Partner, "ml"))
+    db.session.commit()
+    referred = _news(owner)[-1]
+    said = (
+        "Transmis à Mission Locale du Bassin : l'animateur de la plateforme suit votre "
+        "besoin avec ce partenaire"
+    )
+    assert said in _said_in(referred) and said in page_text(client.get(space))
+    assert referred.subject.endswith(f"« {need.title} » : transmis à un partenaire de l'emploi")
+    assert "va vous contacter" not in referred.body_text and "appel" not in referred.body_text

@@ -92,7 +92,8 @@ def test_what_the_animateur_is_told_names_the_invitations_never_opened(data):
         "envoyées, jamais ouvertes). L'e-mail est parti à son adresse (invite@exemple.fr), "
         "mais personne ne pourra l'accepter ou la refuser tant qu'un membre n'aura pas "
         "ouvert son compte. Prévenez-les, ou demandez à l'administrateur d'inviter un de "
-        "leurs membres."
+        "leurs membres. L'entreprise, elle, lit que l'animateur de la plateforme suit son "
+        "besoin avec eux : aucun appel ne lui est promis."
     )
     # A disabled account is no invitation: not counted as one.
     closed = organisations.nobody_answers(db.session, _operator("ferme"))

@@ -1332,7 +1332,7 @@ def test_an_unconfirmed_need_stopped_by_its_owner_tells_no_animateur(client):
     assert count(OutboxMessage) == mails_before
 
 
-def test_the_owner_is_told_which_structure_holds_their_need_and_who_filled_it(client):
+def test_the_owner_is_told_which_structure_holds_their_need_and_who_filled_it(client, auth):
     need, space = _post_and_confirm(client)
     f.load(
         f.document(
@@ -1341,6 +1341,9 @@ def test_the_owner_is_told_which_structure_holds_their_need_and_who_filled_it(cl
             candidates=[f.candidate(ref="cv-placee")],
         )
     )
+    # A member each who can answer (``status_words.FOLLOWED_BY_ANIMATEUR`` otherwise).
+    auth.create("operator", org_ref="ge")
+    auth.create("partner", org_ref="ml")
     workflows.transition(db.session, need, NEED, "qualifie")
     lead = send_lead(db.session, needs=[need], operator=by_ref(Operator, "ge"))
     db.session.commit()

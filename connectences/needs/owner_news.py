@@ -2,7 +2,8 @@
 what they wait for. Confided to an operator (who will call them), re-oriented to a
 partner (who will call them), filled (a person starts on a date): the same sentence
 their space shows (``status_words.status_for_company`` with ``owner_holders``), what
-comes next, and the link to that space.
+comes next, and the link to that space. No call is promised when nobody at the
+structure holding it could make one (``UNANSWERED``).
 
 The back-and-forth behind it is not theirs to follow: an operator refusing or handing
 a need back puts it back in the search without a word to them; the structure that takes
@@ -27,7 +28,7 @@ from connectences.mail import MailKind, queue_template
 from connectences.models import Need
 from connectences.needs import links
 from connectences.needs.register import followed_need, reply_to_for, space_token
-from connectences.needs.status_words import owner_holders, status_for_company
+from connectences.needs.status_words import held_by, status_for_company
 from connectences.urls import external_url
 from connectences.workflows import NeedState
 
@@ -40,6 +41,17 @@ MOMENTS: dict[str, tuple[str, str]] = {
         "« {title} » est pourvu",
         "La structure qui a recruté cette personne reste votre interlocutrice pour la suite.",
     ),
+}
+# The same moments when none of the structures holding the need has a member who can
+# answer on the platform (``status_words.Held.unanswered``): no call is promised; the
+# animateur, warned when sending it, follows it up and reads the owner's answers.
+_FOLLOWED = (
+    "L'animateur de la plateforme fait le lien avec elle : vous n'avez rien à faire d'ici "
+    "là, et vous pouvez lui écrire en répondant à ce message."
+)
+UNANSWERED: dict[str, tuple[str, str]] = {
+    NeedState.PROPOSE: ("« {title} » : confié à une structure de temps partagé", _FOLLOWED),
+    NeedState.REORIENTE: ("« {title} » : transmis à un partenaire de l'emploi", _FOLLOWED),
 }
 
 
@@ -86,8 +98,11 @@ def _tell(session, need: Need, moment: tuple[str, str] | None) -> int:
     to = news_address(session, need) if moment else None
     if to is None:
         return 0
+    held = held_by(session, [need])
+    if need.id in held.unanswered:
+        moment = UNANSWERED.get(need.status, moment)
     subject, next_step = moment
-    said = status_for_company(need, holders=owner_holders(session, [need]))
+    said = status_for_company(need, holders=held.said)
     posted_it = email_key(to) == email_key(need.owner_email)
     token = space_token(session, current_app.secret_key, to)
     queue_template(

@@ -22,6 +22,7 @@ from connectences.models import (
     Transition,
     User,
 )
+from connectences.organisations import without_working_member
 from connectences.typography import plural
 from connectences.workflows import LEAD_LIVE, NEED, NEED_FINAL, REFERRAL_LIVE, NeedState
 
@@ -116,45 +117,91 @@ def _shared(need, together: Sequence, works: str) -> str:
     )
 
 
+# Said instead of « qui va vous contacter » when none of the structures holding a need
+# has a member who can answer on the platform (``organisations.without_working_member``):
+# nobody there would call. The animateur who sent it was warned so
+# (``organisations.nobody_answers``) and is the one the owner's answers reach.
+FOLLOWED_BY_ANIMATEUR = "l'animateur de la plateforme suit votre besoin avec {whom}"
+
+
+@dataclass(frozen=True)
+class Held:
+    """Who holds each need, told to its owner (:func:`held_by`): ``said``, need id ->
+    the sentence; ``unanswered``, the needs held only by structures none of whose
+    members can answer (their sentence promises no call)."""
+
+    said: dict[int, str]
+    unanswered: frozenset[int]
+
+
 def owner_holders(session, needs: Sequence) -> dict[int, str]:
+    """The sentence naming who holds each of ``needs`` now, for the owner (see
+    :func:`held_by`)."""
+    return held_by(session, needs).said
+
+
+def held_by(session, needs: Sequence) -> Held:
     """The sentence naming who holds each of ``needs`` now, for the owner: need id ->
     "Confié à GE Bassin Emploi (groupement d'employeurs), qui va vous contacter" for a
     need a live lead holds, "Transmis à Mission Locale..., qui va vous contacter" for
-    one a live referral holds, "Pourvu : une personne commence (or a commencé) le...,
-    recrutée par..." for one a placement still running filled. A need held by nobody named is left
-    out (:data:`NEED_STATUS_FOR_COMPANY` says it). Three statements at most, whatever
-    the number of needs."""
+    one a live referral holds (when none of them has a member who can answer, no call
+    is promised: :data:`FOLLOWED_BY_ANIMATEUR`), "Pourvu : une personne commence (or a
+    commencé) le..., recrutée par..." for one a placement still running filled. A need
+    held by nobody named is left out (:data:`NEED_STATUS_FOR_COMPANY` says it). Four
+    statements at most, whatever the number of needs."""
     by_status: dict[str, list[int]] = {}
     for need in needs:
         by_status.setdefault(need.status, []).append(need.id)
     said: dict[int, str] = {}
     by_id = {need.id: need for need in needs}
+    # Need id -> the structures holding it, to tell whether any of them would call.
+    holders: dict[int, list] = {}
+    proposed_rows = referred_rows = ()
     if proposed := by_status.get(NeedState.PROPOSE):
-        rows = session.execute(
-            select(LeadNeed.need_id, Operator.name, Operator.kind, Lead)
+        proposed_rows = session.execute(
+            select(LeadNeed.need_id, Operator.name, Operator.kind, Lead, Operator)
             .join(Lead, Lead.id == LeadNeed.lead_id)
             .join(Operator, Operator.id == Lead.operator_id)
             .where(LeadNeed.need_id.in_(proposed), Lead.status.in_(LEAD_LIVE))
             .order_by(Lead.id)
         ).all()
-        kinds = {name: vocab.label(vocab.OPERATOR_KINDS, kind) for _, name, kind, _ in rows}
-        shared: dict[int, str] = {}
-        for need_id, _, _, lead in rows:
-            # A company that left the bundle is out of it (``leads.needs_in_play``).
-            held = [i.need for i in lead.needs if i.need.status == NeedState.PROPOSE]
-            shared[need_id] = shared.get(need_id) or _shared(by_id[need_id], held, "travaillera")
-        for need_id, names in _names(rows).items():
-            shown = [f"{name} ({kinds[name][:1].lower()}{kinds[name][1:]})" for name in names]
-            said[need_id] = f"Confié à {_joined(shown)}, qui va vous contacter{shared[need_id]}"
     if referred := by_status.get(NeedState.REORIENTE):
-        rows = session.execute(
-            select(Referral.need_id, Partner.name)
+        referred_rows = session.execute(
+            select(Referral.need_id, Partner.name, Partner)
             .join(Partner, Partner.id == Referral.partner_id)
             .where(Referral.need_id.in_(referred), Referral.status.in_(REFERRAL_LIVE))
             .order_by(Referral.id)
         ).all()
-        for need_id, names in _names(rows).items():
-            said[need_id] = f"Transmis à {_joined(names)}, qui va vous contacter"
+    for need_id, *_, organisation in (*proposed_rows, *referred_rows):
+        holders.setdefault(need_id, []).append(organisation)
+    every = {id(o): o for held in holders.values() for o in held}
+    nobody = {id(o) for o in without_working_member(session, every.values())}
+    unanswered = frozenset(
+        need_id for need_id, held in holders.items() if all(id(o) in nobody for o in held)
+    )
+
+    def coming(need_id: int, whom: str) -> str:
+        if need_id in unanswered:
+            return f" : {FOLLOWED_BY_ANIMATEUR.format(whom=whom)}"
+        return ", qui va vous contacter"
+
+    if proposed_rows:
+        kinds = {
+            name: vocab.label(vocab.OPERATOR_KINDS, kind) for _, name, kind, *_ in proposed_rows
+        }
+        shared: dict[int, str] = {}
+        for need_id, _, _, lead, _ in proposed_rows:
+            # A company that left the bundle is out of it (``leads.needs_in_play``).
+            held = [i.need for i in lead.needs if i.need.status == NeedState.PROPOSE]
+            shared[need_id] = shared.get(need_id) or _shared(by_id[need_id], held, "travaillera")
+        for need_id, names in _names(proposed_rows).items():
+            shown = [f"{name} ({kinds[name][:1].lower()}{kinds[name][1:]})" for name in names]
+            whom = "cette structure" if len(names) == 1 else "ces structures"
+            said[need_id] = f"Confié à {_joined(shown)}{coming(need_id, whom)}{shared[need_id]}"
+    if referred_rows:
+        for need_id, names in _names(referred_rows).items():
+            whom = "ce partenaire" if len(names) == 1 else "ces partenaires"
+            said[need_id] = f"Transmis à {_joined(names)}{coming(need_id, whom)}"
     if filled := by_status.get(NeedState.POURVU):
         rows = session.execute(
             select(PlacementNeed.need_id, Operator.name, Placement.start_date, Placement)
@@ -181,7 +228,7 @@ def owner_holders(session, needs: Sequence) -> dict[int, str]:
                 f"Pourvu : une personne {begins} le {start:%d/%m/%Y}, recrutée par "
                 f"{_joined(names)}{shared}"
             )
-    return said
+    return Held(said=said, unanswered=unanswered)
 
 
 # --- a need its owner stopped -----------------------------------------------------------

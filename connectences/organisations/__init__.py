@@ -201,7 +201,8 @@ def without_working_member(
 def nobody_answers(session: Session, organisation: Organisation) -> str | None:
     """What the animateur who just sent a need to ``organisation`` is told, in French,
     when none of its members can answer on the platform (``without_working_member``);
-    None when one can. The mail went to its own address all the same."""
+    None when one can. The mail went to its own address all the same; the owner's
+    words promise no call from it (``status_words.FOLLOWED_BY_ANIMATEUR``)."""
     if not without_working_member(session, [organisation]):
         return None
     invited = session.scalar(
@@ -222,7 +223,8 @@ def nobody_answers(session: Session, organisation: Organisation) -> str | None:
         f"n'a de compte actif{waiting}. L'e-mail est parti à son adresse "
         f"({organisation.email}), mais personne ne pourra {answer} tant qu'un membre "
         "n'aura pas ouvert son compte. Prévenez-les, ou demandez à l'administrateur "
-        "d'inviter un de leurs membres."
+        "d'inviter un de leurs membres. L'entreprise, elle, lit que l'animateur de la "
+        "plateforme suit son besoin avec eux : aucun appel ne lui est promis."
     )
 
 
