@@ -45,9 +45,10 @@ MOMENTS: dict[str, tuple[str, str]] = {
 # The same moments when none of the structures holding the need has a member who can
 # answer on the platform (``status_words.Held.unanswered``): no call is promised; the
 # animateur, warned when sending it, follows it up and reads the owner's answers.
+# (The mail ends « Une question ? Répondez simplement à ce message. »: the answer
+# reaches the animateur, ``register.reply_to_for``.)
 _FOLLOWED = (
-    "L'animateur de la plateforme fait le lien avec elle : vous n'avez rien à faire d'ici "
-    "là, et vous pouvez lui écrire en répondant à ce message."
+    "L'animateur de la plateforme fait le lien avec elle : vous n'avez rien à faire d'ici là."
 )
 UNANSWERED: dict[str, tuple[str, str]] = {
     NeedState.PROPOSE: ("« {title} » : confié à une structure de temps partagé", _FOLLOWED),
