@@ -873,7 +873,9 @@ def answer_lead(args: dict, ref: str):
 @_problem(404, "Besoin inconnu")
 def need_route(ref: str):
     """Où va le besoin : à l'opérateur qui couvre ce travail en temps partagé, ou réorienté
-    vers un partenaire, avec les raisons en français (règles du format d'échange v1)."""
+    vers un partenaire, avec les raisons en français (règles du format d'échange v1 ; une
+    structure dont aucun membre n'a de compte actif passe après les autres de son rang,
+    comme sur la page du besoin, et les raisons le disent)."""
     need = _found("needs", ref)
     return route_need(need.ref, db.session)
 
