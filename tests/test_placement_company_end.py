@@ -86,9 +86,13 @@ def test_leaving_one_company_keeps_the_others(people):
     news = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == MailKind.NEED_NEWS)
     ).all()
-    assert [m.subject.removeprefix("[Connect'ences] ") for m in news] == [
-        f"« {n1.title} » : la personne recrutée ne travaille plus chez vous"
-    ]
+    assert {(m.to, m.subject.removeprefix("[Connect'ences] ")) for m in news} == {
+        (
+            n1.company.contact_email,
+            f"« {n1.title} » : la personne recrutée ne travaille plus chez vous",
+        ),
+        (n2.company.contact_email, f"« {n2.title} » : la personne recrutée continue chez vous"),
+    }
     # The animateur is told; the operator did it, no mail to itself.
     told = mails_to(animateur.email)
     assert len(told) == 1 and "continue" in told[0].subject
@@ -205,3 +209,79 @@ def test_wrong_users_are_refused(people, role):
     with pytest.raises(TransitionError, match="n'est pas le vôtre"):
         flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=user)
     assert n1.status == "pourvu" and _commitment(placement, n1).until is None
+
+
+# --- the companies that remain are told ------------------------------------------------
+
+
+def _news() -> dict[str, OutboxMessage]:
+    """The need news queued, by address."""
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == MailKind.NEED_NEWS))
+    return {m.to: m for m in rows}
+
+
+def _three_companies(people):
+    from tests import factories as f
+
+    f.load(
+        f.document(
+            candidates=[f.candidate(ref="trois", days=["tue", "wed", "thu"])],
+            companies=[f.company(ref="c3", contact_email="c3@exemple.fr")],
+            needs=[f.need(ref="n3", company="c3", days=["wed"], hours_per_week=7)],
+        )
+    )
+    from connectences import workflows
+    from connectences.workflows import NEED
+
+    workflows.transition(db.session, by_ref(Need, "n3"), NEED, "qualifie")
+    db.session.commit()
+    placement = _placed(people, refs=("n1", "n2", "n3"), who="trois")
+    return placement, by_ref(Need, "n1"), by_ref(Need, "n2"), by_ref(Need, "n3")
+
+
+def test_the_companies_that_remain_hear_the_person_works_on_for_them(people):
+    _animateur, member = people
+    placement, n1, n2, n3 = _three_companies(people)
+    person = placement.candidate
+    db.session.query(OutboxMessage).delete()
+    flow.end_at_company(
+        db.session, placement, n1.id, last_day=LAST_DAY, reason="Déménagement", actor=member
+    )
+    db.session.commit()
+    news = _news()
+    assert set(news) == {n.company.contact_email for n in (n1, n2, n3)}
+    left = news[n1.company.contact_email]
+    assert "ne travaille plus chez vous" in left.subject
+    for need in (n2, n3):
+        mail = news[need.company.contact_email]
+        assert mail.subject.endswith(f"« {need.title} » : la personne recrutée continue chez vous")
+        # The bundle sentence of their space, now one other company instead of two.
+        assert owner_holders(db.session, [need])[need.id] in mail.body_text
+        assert "les autres jours dans 1 autre entreprise" in mail.body_text
+        assert "partageait sa semaine" in mail.body_text
+        # Neither the company left nor the other remaining one is named, nor the reason.
+        for other in {n1, n2, n3} - {need}:
+            assert other.company.name not in mail.body_text + (mail.body_html or "")
+        assert "Déménagement" not in mail.body_text
+    # Nobody is given the person's name (the company left above all).
+    for mail in news.values():
+        assert person.last_name not in mail.body_text + (mail.body_html or "") + mail.subject
+
+
+def test_the_last_company_that_remains_hears_it_works_alone_with_the_person(people):
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    db.session.query(OutboxMessage).delete()
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    mail = _news()[n2.company.contact_email]
+    assert "continue chez vous" in mail.subject
+    assert "autre entreprise" not in owner_holders(db.session, [n2])[n2.id]
+    assert owner_holders(db.session, [n2])[n2.id] in mail.body_text
+    # Ending the last one ends the placement: the company left hears it, nobody else.
+    db.session.query(OutboxMessage).delete()
+    flow.end_at_company(db.session, placement, n2.id, last_day=TODAY, reason="x", actor=member)
+    db.session.commit()
+    news = _news()
+    assert list(news) == [n2.company.contact_email]
+    assert "ne travaille plus chez vous" in news[n2.company.contact_email].subject

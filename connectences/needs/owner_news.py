@@ -81,6 +81,17 @@ LEFT: tuple[str, str] = (
 )
 
 
+# The person placed left another company of the same shared-time placement and works on
+# for this one: its need stays filled, but the week it shares changed. The sentence of
+# their space (``owner_holders``) says with how many companies it is shared now; the
+# company left is not named, nor why it ended: that is not theirs to know.
+STILL_PLACED: tuple[str, str] = (
+    "« {title} » : la personne recrutée continue chez vous",
+    "Une entreprise avec laquelle elle partageait sa semaine ne l'emploie plus ; elle "
+    "continue de travailler chez vous comme prévu, vous n'avez rien à faire.",
+)
+
+
 def tell_owners(session, needs: Sequence[Need]) -> int:
     """Queue, for each of ``needs`` that has just moved to one of :data:`MOMENTS`, the
     mail telling its owner (``news_address``); how many were queued. Called once the
@@ -93,6 +104,13 @@ def tell_owner_left(session, need: Need) -> int:
     """Queue the mail telling the owner of ``need`` that the person placed no longer
     works for them (:data:`LEFT`), with where it stands now; 1 when queued, else 0."""
     return _tell(session, need, LEFT)
+
+
+def tell_owner_still_placed(session, need: Need) -> int:
+    """Queue the mail telling the owner of ``need`` that the person placed works on for
+    them after leaving another company of the placement (:data:`STILL_PLACED`); 1 when
+    queued, else 0."""
+    return _tell(session, need, STILL_PLACED)
 
 
 def _tell(session, need: Need, moment: tuple[str, str] | None) -> int:

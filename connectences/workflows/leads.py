@@ -50,7 +50,11 @@ from connectences.models import (
     User,
 )
 from connectences.models.base import utcnow
-from connectences.needs.owner_news import tell_owner_left, tell_owners
+from connectences.needs.owner_news import (
+    tell_owner_left,
+    tell_owner_still_placed,
+    tell_owners,
+)
 from connectences.prospection.companies import reachable_contacts
 from connectences.territory import commune_label, distance_km
 from connectences.typography import decimal_fr, hours_plain, of_name, plural
@@ -1551,6 +1555,10 @@ def end_at_company(
         filled=True,
     )
     tell_owner_left(session, need)
+    # The companies that remain keep the person, now sharing the week with fewer.
+    for other in placement.needs_in_play:
+        if other.company_id != need.company_id:
+            tell_owner_still_placed(session, other)
     of_whom = (
         of_name(f"{person.first_name} {person.last_name}")
         if person is not None
