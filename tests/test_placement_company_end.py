@@ -285,3 +285,140 @@ def test_the_last_company_that_remains_hears_it_works_alone_with_the_person(peop
     news = _news()
     assert list(news) == [n2.company.contact_email]
     assert "ne travaille plus chez vous" in news[n2.company.contact_email].subject
+
+
+# --- a placement recorded in one commitment over its companies -------------------------
+
+
+def _merged(placement, hours: float, days: list[str]) -> Commitment:
+    """Replace the per-company commitments of ``placement`` by one over all its companies
+    (a placement recorded before the column ``need_id``, or merged by the animateur)."""
+    person = placement.candidate
+    mine = [c for c in person.commitments if c.placement_id == placement.id]
+    merged = Commitment(
+        label="Entreprises c1 et c2, GE",
+        hours_per_week=hours,
+        days=days,
+        start=placement.start_date,
+        source="placement",
+        placement_id=placement.id,
+    )
+    for c in mine:
+        person.commitments.remove(c)
+    person.commitments.append(merged)
+    db.session.commit()
+    return merged
+
+
+def test_one_commitment_at_the_needs_hours_is_shared_out_from_the_day_after(people):
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    merged = _merged(placement, 21, ["tue", "thu"])
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    # What was held ends on the last day; the company that remains has its own from then.
+    assert merged.until == LAST_DAY and merged.need_id is None
+    kept = _commitment(placement, n2)
+    assert (kept.hours_per_week, kept.days, kept.start, kept.until) == (
+        14,
+        ["thu"],
+        date(2027, 6, 11),
+        None,
+    )
+    assert (
+        kept.source == "placement"
+        and kept.label == f"{n2.company.name}, {placement.lead.operator.name}"
+    )
+    # The placement's summary, hours and term are those of the company that remains.
+    assert flow.placement_hours(placement) == 14
+    assert flow.placement_term(placement) is None
+    assert n1.status == "en_recherche" and n2.status == "pourvu"
+    person = candidate_from_model(placement.candidate)
+    assert "tue" in week.free_days(person, TODAY) and "thu" not in week.free_days(person, TODAY)
+    assert week.free_hours(person, TODAY) == person.hours_max - 14
+    # The company that remains can be left in turn: the placement ends.
+    flow.end_at_company(db.session, placement, n2.id, last_day=TODAY, reason="x", actor=member)
+    db.session.commit()
+    assert kept.until == TODAY and placement.ended_on == TODAY
+
+
+def test_a_fixed_term_commitment_shared_out_keeps_its_term(people):
+    _animateur, member = people
+    placement = _placed(people, refs=("n1", "n2"), contract="cdd", end=date(2027, 12, 31))
+    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
+    merged = _merged(placement, 21, ["tue", "thu"])
+    merged.until = date(2027, 12, 31)
+    db.session.commit()
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    assert _commitment(placement, n2).until == date(2027, 12, 31)
+    assert flow.placement_term(placement) == date(2027, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("hours", "days"),
+    [(18, ["tue", "thu"]), (21, ["tue"])],  # other hours than the needs'; a day not held
+)
+def test_one_commitment_whose_sharing_is_not_known_is_refused_saying_what_to_do(
+    people, hours, days
+):
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    merged = _merged(placement, hours, days)
+    with pytest.raises(TransitionError) as refused:
+        flow.end_at_company(
+            db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member
+        )
+    why = refused.value.errors["need"]
+    # What to do, exactly: what the needs hold, to give the commitment if it is so.
+    assert f"({n1.company.name} 7 h le mardi, {n2.company.name} 14 h le jeudi)" in why
+    assert "sur la fiche de la personne" in why and "la fin du placement au suivi" in why
+    db.session.rollback()
+    assert merged.until is None and n1.status == "pourvu"
+    assert len([c for c in placement.candidate.commitments if c.placement_id == placement.id]) == 1
+
+
+def test_several_commitments_over_the_companies_are_refused_naming_the_follow_up(people):
+    _animateur, member = people
+    placement, n1, _n2 = _bundle(people)
+    _merged(placement, 21, ["tue", "thu"])
+    second = Commitment(label="Autre part", hours_per_week=3, days=["tue"], source="placement")
+    second.placement_id = placement.id
+    placement.candidate.commitments.append(second)
+    db.session.commit()
+    with pytest.raises(TransitionError) as refused:
+        flow.end_at_company(
+            db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member
+        )
+    assert refused.value.errors["need"].endswith("Enregistrez la fin du placement au suivi.")
+    db.session.rollback()
+    assert n1.status == "pourvu"
+
+
+def test_a_person_erased_since_leaves_a_company_all_the_same(people):
+    from connectences.cvtheque.erase import erase_candidate
+
+    animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    _merged(placement, 18, ["tue", "thu"])  # not split: no commitment is left to split
+    erase_candidate(db.session, placement.candidate, reason="demande", actor=animateur)
+    db.session.commit()
+    db.session.refresh(placement)
+    assert placement.candidate is None
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    assert placement.needs_in_play == [n2] and n1.status == "en_recherche"
+
+
+def test_a_commitment_whose_term_is_the_last_day_is_not_shared_out(people):
+    _animateur, member = people
+    placement = _placed(people, refs=("n1", "n2"), contract="cdd", end=date(2027, 12, 31))
+    n1 = by_ref(Need, "n1")
+    merged = _merged(placement, 21, ["tue", "thu"])
+    merged.until = LAST_DAY
+    db.session.commit()
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    mine = [c for c in placement.candidate.commitments if c.placement_id == placement.id]
+    assert mine == [merged] and merged.until == LAST_DAY
+    assert flow.placement_term(placement) == LAST_DAY

@@ -1258,10 +1258,14 @@ def placement_term(placement: Placement) -> date | None:
     # A company the person left (``end_at_company``): its commitment's end is that day,
     # not the placement's term.
     left = {company_commitment(placement, item.need) for item in placement.needs if item.ended_on}
+    mine = [c for c in (person.commitments if person else []) if c.placement_id == placement.id]
+    # Nor is that of one commitment over several companies shared out on that day
+    # (``_shares_of_held``): the companies that remain hold theirs from the next day.
+    starts = [c.start for c in mine if c.start is not None]
     ends = [
         c.until
-        for c in (person.commitments if person is not None else [])
-        if c.placement_id == placement.id and c.until is not None and c not in left
+        for c in mine
+        if c.until is not None and c not in left and not any(s > c.until for s in starts)
     ]
     return min(ends, default=None)
 
@@ -1418,6 +1422,79 @@ def company_commitment(placement: Placement, need: Need) -> Commitment | None:
     return named[0] if len(named) == 1 else None
 
 
+def _on_days(need: Need) -> str:
+    """'le mardi et le jeudi' for ``need``'s days, empty for a need without days."""
+    return week.on_days_text(need.days or ())
+
+
+def _shares_of_held(
+    placement: Placement, need: Need
+) -> tuple[Commitment, list[tuple[Need, float, list[str]]]]:
+    """For ``placement`` recorded in one commitment over several companies (before
+    commitments named their need, or merged on the person's record), the person leaving
+    the company of ``need``: that commitment, to end on the last day, and what the other
+    companies it covered hold from the next day, (need, hours, days) each. Only when the
+    needs say how it splits, as a placement is split when recorded (``_placement_shares``):
+    its hours are their hours together and each need's days are among its days; each
+    then holds its need's hours and days. Raises TransitionError (on ``need``) saying
+    what to do otherwise: nothing is guessed."""
+    person = placement.candidate
+    mine = [c for c in (person.commitments if person else []) if c.placement_id == placement.id]
+    in_play = placement.needs_in_play
+    # The company's own ones aside (of the companies left too), what holds the others.
+    own = {company_commitment(placement, item.need) for item in placement.needs}
+    held = [c for c in mine if c.need_id is None and c not in own]
+    covered = [n for n in in_play if company_commitment(placement, n) is None]
+    if len(held) == 1:
+        (commitment,) = held
+        split = _placement_shares(covered, commitment.hours_per_week, set(commitment.days))
+        fits = all(
+            share_need is not None and set(days) <= set(commitment.days or days)
+            for _, _, days, share_need in split
+        )
+        if fits:
+            return commitment, [
+                (share_need, hours, days)
+                for _, hours, days, share_need in split
+                if share_need is not need
+            ]
+        head = (
+            "Ce placement tient en un seul engagement pour plusieurs entreprises : "
+            f"{describe_commitment(commitment)}. Ses heures ou ses jours ne sont pas ceux "
+            "de leurs besoins"
+        )
+    elif held:
+        head = (
+            f"Ce placement tient en {len(held)} engagements sur la fiche de la personne, "
+            "qui ne disent pas la part de chacune de ses entreprises dans leurs besoins"
+        )
+    else:
+        head = "Ce placement n'a plus d'engagement sur la fiche de la personne"
+    parts = ", ".join(
+        " ".join(filter(None, (n.company.name, hours_plain(n.hours_per_week), _on_days(n))))
+        for n in covered
+    )
+    together = " ".join(
+        filter(
+            None,
+            (
+                hours_plain(needs_hours(covered)),
+                week.on_days_text({d for n in covered for d in n.days or ()}),
+            ),
+        )
+    )
+    why = f"{head} ({parts}) : la part de chacune n'est pas connue. " + (
+        "Si la personne travaille bien ce que disent les besoins, donnez à son engagement, "
+        f"sur la fiche de la personne, leurs heures et leurs jours ({together}), puis "
+        "enregistrez la fin chez cette entreprise : il sera réparti entre elles. Sinon, "
+        "enregistrez la fin du placement au suivi."
+        if len(held) == 1 and all(n.days for n in covered)
+        # A need without days is not split even so: only the whole placement ends.
+        else "Enregistrez la fin du placement au suivi."
+    )
+    raise TransitionError(why, errors={"need": why})
+
+
 def may_end_at_company(user, placement: Placement) -> bool:
     """Who records that the person left one company of ``placement``: the animateur, and
     the members of the operator that placed them (not another operator's)."""
@@ -1479,14 +1556,12 @@ def end_at_company(
     in_play = placement.needs_in_play
     last = in_play == [need]
     commitment = company_commitment(placement, need)
-    if commitment is None and not last:
-        why = (
-            "Ce placement a été enregistré en un seul engagement pour toutes ses entreprises "
-            "(des heures autres que celles des besoins) : la part de chacune n'est pas "
-            "connue. Modifiez l'engagement sur la fiche de la personne, ou enregistrez la "
-            "fin du placement au suivi."
-        )
-        raise TransitionError(why, errors={"need": why})
+    # One commitment over several companies: shared out from the day after, when the
+    # needs say how (``_shares_of_held``); refused otherwise, saying what to do.
+    shares: list[tuple[Need, float, list[str]]] = []
+    # A person erased since has no commitments left: only the company's end is recorded.
+    if commitment is None and not last and placement.candidate is not None:
+        commitment, shares = _shares_of_held(placement, need)
     errors: dict[str, str] = {}
     reason = (reason or "").strip() or None
     if reason is None:
@@ -1527,15 +1602,37 @@ def end_at_company(
     item.end_reason = reason
     person = placement.candidate
     others = week.join_fr(list(dict.fromkeys(n.company.name for n in placement.needs_in_play)))
-    if commitment.until is None or commitment.until > last_day:
+    held_until = getattr(commitment, "until", None)
+    if commitment is not None and (held_until is None or held_until > last_day):
         commitment.until = last_day
+    written = [
+        Commitment(
+            label=f"{share.company.name}, {operator}",
+            hours_per_week=hours,
+            days=days,
+            start=last_day + timedelta(days=1),
+            until=held_until,
+            source="placement",
+            placement=placement,
+            need_id=share.id,
+            created_by_id=getattr(actor, "id", None),
+        )
+        for share, hours, days in shares
+        # Work whose term is that very day has nothing left to share out.
+        if held_until is None or held_until > last_day
+    ]
     if person is not None:
+        person.commitments.extend(written)
+        shared_out = "".join(
+            f" À partir du {c.start.strftime('%d/%m/%Y')} : {describe_commitment(c)}."
+            for c in written
+        )
         record_event(
             session,
             person,
             "commitment",
             f"Fin chez {company} le {day} (placement par {operator}, qui continue chez "
-            f"{others}) : {reason}. {describe_commitment(commitment)}.",
+            f"{others}) : {reason}. {describe_commitment(commitment)}.{shared_out}",
             actor=getattr(actor, "id", None),
         )
         person.updated_at = utcnow()
