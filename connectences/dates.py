@@ -188,25 +188,32 @@ def contract_end_problem(last_day: date, start: date, today: date) -> str | None
 
 
 def placement_end_problem(
-    last_day: date, start: date, today: date, term: date | None = None
+    last_day: date,
+    start: date,
+    today: date,
+    term: date | None = None,
+    *,
+    ran_to_term: str = " Allé jusqu'à son terme, il a tenu : répondez « oui ».",
 ) -> str | None:
     """The French message for a placement's last day before its first day, after its
-    term (the last day of a fixed-term contract: work that ran to it held) or after
-    today (an end is recorded once it has happened), or None."""
+    term (the last day of a fixed-term contract: work that ran to it held, as
+    ``ran_to_term`` tells the follow-up; "" for a form that asks no such thing) or after
+    today (an end is recorded once it has happened), or None. Each names the day as the
+    forms that ask it label their field: « Dernier jour travaillé »."""
     if last_day < start:
         return (
-            "La date de fin ne peut pas précéder le début du placement "
+            "Le dernier jour travaillé ne peut pas précéder le début du placement "
             f"(le {start.strftime('%d/%m/%Y')})."
         )
     if term is not None and last_day > term:
         return (
-            f"Le placement prenait fin le {term.strftime('%d/%m/%Y')}, terme prévu : la date "
-            "de fin ne peut pas être après. Allé jusqu'à son terme, il a tenu : répondez « oui »."
+            f"Le placement prenait fin le {term.strftime('%d/%m/%Y')}, terme prévu : le "
+            f"dernier jour travaillé ne peut pas être après.{ran_to_term}"
         )
     if last_day > today:
         return (
-            "La date de fin ne peut pas être dans le futur : indiquez le dernier jour "
-            f"travaillé, au plus tard aujourd'hui ({today.strftime('%d/%m/%Y')})."
+            "Le dernier jour travaillé ne peut pas être dans le futur : au plus tard "
+            f"aujourd'hui ({today.strftime('%d/%m/%Y')})."
         )
     return None
 

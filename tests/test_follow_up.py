@@ -281,8 +281,8 @@ def test_a_fixed_term_placement_ends_no_later_than_its_term(people):
     with pytest.raises(TransitionError) as refused:
         _answer(_point(placement, 1), people[1], holds=False, ended_on=TODAY - timedelta(days=2))
     assert refused.value.errors["ended_on"] == (
-        "Le placement prenait fin le 03/02/2027, terme prévu : la date de fin ne peut pas "
-        "être après. Allé jusqu'à son terme, il a tenu : répondez « oui »."
+        "Le placement prenait fin le 03/02/2027, terme prévu : le dernier jour travaillé "
+        "ne peut pas être après. Allé jusqu'à son terme, il a tenu : répondez « oui »."
     )
     db.session.rollback()
     assert _state(placement) == before
@@ -308,9 +308,13 @@ def test_the_person_keeps_the_status_their_other_work_calls_for(people):
 @pytest.mark.parametrize(
     "last_day, message",
     [
-        (START - timedelta(days=1), "La date de fin ne peut pas précéder le début du placement"),
-        (TODAY + timedelta(days=1), "La date de fin ne peut pas être dans le futur"),
-        ("03/06/2027", "Indiquez la date de fin"),  # text the caller did not read as a date
+        # Named as the form's field is labelled: « Dernier jour travaillé ».
+        (
+            START - timedelta(days=1),
+            "Le dernier jour travaillé ne peut pas précéder le début du placement",
+        ),
+        (TODAY + timedelta(days=1), "Le dernier jour travaillé ne peut pas être dans le futur"),
+        ("03/06/2027", "Indiquez le dernier jour travaillé"),  # text not read as a date
     ],
 )
 def test_an_end_date_out_of_the_placement_is_refused_and_changes_nothing(people, last_day, message):

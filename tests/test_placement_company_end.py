@@ -150,8 +150,12 @@ def test_a_follow_up_end_after_a_company_left_releases_only_the_remaining_need(p
     ("change", "message"),
     [
         ({"need_id": -1}, "Choisissez une entreprise de ce placement."),
-        ({"last_day": date(2026, 12, 31)}, "ne peut pas précéder le début"),
-        ({"last_day": date(2027, 6, 16)}, "ne peut pas être dans le futur"),
+        # The field's label names it « Dernier jour travaillé » (not « date de fin »).
+        (
+            {"last_day": date(2026, 12, 31)},
+            "^Le dernier jour travaillé ne peut pas précéder le début du placement",
+        ),
+        ({"last_day": date(2027, 6, 16)}, "^Le dernier jour travaillé ne peut pas être dans le"),
         ({"last_day": None}, "Indiquez le dernier jour travaillé"),
         ({"reason": "  "}, "Indiquez pourquoi"),
         ({"reason": "x" * 5000}, "Ce texte"),
@@ -422,3 +426,18 @@ def test_a_commitment_whose_term_is_the_last_day_is_not_shared_out(people):
     mine = [c for c in placement.candidate.commitments if c.placement_id == placement.id]
     assert mine == [merged] and merged.until == LAST_DAY
     assert flow.placement_term(placement) == LAST_DAY
+
+
+def test_a_last_day_after_the_companys_term_is_refused_in_the_fields_words(people):
+    _animateur, member = people
+    placement = _placed(people, refs=("n1", "n2"), contract="cdd", end=date(2027, 3, 31))
+    n1 = by_ref(Need, "n1")
+    with pytest.raises(TransitionError) as refused:
+        flow.end_at_company(
+            db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member
+        )
+    # Not the follow-up's « répondez oui »: this form has no such question.
+    assert refused.value.errors["last_day"] == (
+        "Le placement prenait fin le 31/03/2027, terme prévu : le dernier jour travaillé "
+        "ne peut pas être après."
+    )

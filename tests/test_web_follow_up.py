@@ -169,7 +169,7 @@ def test_unticked_the_need_stays_filled(client, world):
     [
         (lambda: (TODAY + timedelta(days=1)).isoformat(), "ne peut pas être dans le futur"),
         (lambda: (START - timedelta(days=1)).isoformat(), "ne peut pas précéder le début"),
-        (lambda: "31/02/2026", "n'existe pas dans le calendrier"),
+        (lambda: "31/02/2026", "Dernier jour travaillé invalide : "),
         (lambda: "bientôt", "n'est pas une date"),
     ],
 )
@@ -313,7 +313,7 @@ def test_an_unanswered_holds_asks_only_that_not_an_end_date(client, world, answe
     point = world["points"][1]
     assert "Dites si le recrutement tient." in error_of(response, f"tient-{point}")
     assert f'id="fin-{point}-erreurs"' not in html_of(response)
-    assert "terme prévu : la date de fin" not in page_text(response)
+    assert "terme prévu : le dernier jour travaillé" not in page_text(response)
     assert _stored(world) == before
 
 

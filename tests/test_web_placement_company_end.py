@@ -103,7 +103,11 @@ def test_the_operator_ends_one_company_and_the_page_says_it(client, auth, world)
         ({"besoin": "", "dernier-jour": "", "motif": "x"}, "Choisissez une entreprise"),
         ({"besoin": "n1", "dernier-jour": "32/13/2027", "motif": "x"}, "Dernier jour"),
         ({"besoin": "n1", "dernier-jour": "today", "motif": ""}, "Indiquez pourquoi"),
-        ({"besoin": "n1", "dernier-jour": "tomorrow", "motif": "x"}, "dans le futur"),
+        # Named as the field's label names it.
+        (
+            {"besoin": "n1", "dernier-jour": "tomorrow", "motif": "x"},
+            "Le dernier jour travaillé ne peut pas être dans le futur",
+        ),
     ],
 )
 def test_bad_input_comes_back_in_the_form_and_changes_nothing(client, auth, world, data, message):
@@ -174,7 +178,11 @@ def test_the_animateur_ends_one_company_on_the_record_and_the_operator_is_told(c
     [
         ({"besoin": ""}, "besoin", "Choisissez une entreprise"),
         ({"dernier-jour": "32/13/2027"}, "dernier-jour", "Dernier jour travaillé invalide"),
-        ({"dernier-jour": "tomorrow"}, "dernier-jour", "dans le futur"),
+        (
+            {"dernier-jour": "tomorrow"},
+            "dernier-jour",
+            "Le dernier jour travaillé ne peut pas être dans le futur",
+        ),
         ({"motif": "  "}, "motif", "Indiquez pourquoi"),
     ],
 )

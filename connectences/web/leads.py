@@ -451,7 +451,7 @@ def follow_up(lead_id: int, point_id: int):
     errors = {}
     last_day = None
     if holds == "non":
-        last_day, why = read_typed_date(typed["fin"], "Date de fin")
+        last_day, why = read_typed_date(typed["fin"], "Dernier jour travaillé")
         if why:
             errors["fin"] = why
         typed["last_day"] = last_day  # as read, for the answer kept once refused

@@ -1234,7 +1234,7 @@ def record_follow_up(
     elif not holds:
         last_day = local_today() if ended_on is None else ended_on
         if not isinstance(last_day, date):
-            errors["ended_on"] = "Indiquez la date de fin (jj/mm/aaaa)."
+            errors["ended_on"] = "Indiquez le dernier jour travaillé (jj/mm/aaaa)."
         elif why := placement_end_problem(
             last_day, start, local_today(), placement_term(placement)
         ):
@@ -1571,7 +1571,8 @@ def end_at_company(
     term = commitment.until if commitment is not None else placement_term(placement)
     if not isinstance(last_day, date):
         errors["last_day"] = "Indiquez le dernier jour travaillé (jj/mm/aaaa)."
-    elif why := placement_end_problem(last_day, start, today, term):
+    # The follow-up's « répondez oui » is no answer here.
+    elif why := placement_end_problem(last_day, start, today, term, ran_to_term=""):
         errors["last_day"] = why
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
