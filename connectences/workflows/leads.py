@@ -1523,8 +1523,11 @@ def end_at_company(
     (``back_to_search``, the log saying why) and its owner is told
     (``owner_news.tell_owner_left``); the placement goes on with the other companies (its
     summary, its follow-up points: they are the placement's, not a company's, and stay
-    planned); the animateur who sent the lead, and the operator when the animateur
-    records it, are told. Leaving the last company left ends the placement itself, as a
+    planned), whose owners hear that the person works on for them
+    (``owner_news.tell_owner_still_placed``); the animateur who sent the lead, and the
+    operator when the animateur records it, are told. A placement held in one commitment
+    over its companies is shared out from the next day when their needs say how
+    (``_shares_of_held``), refused otherwise. Leaving the last company left ends the placement itself, as a
     follow-up « ne tient pas » does (``_close_placement``). The last day follows the rules
     of a placement's end (``placement_end_problem``). Raises TransitionError (French,
     ``errors`` by field) and changes nothing when refused."""
