@@ -78,6 +78,10 @@ def test_the_operator_ends_one_company_and_the_page_says_it(client, auth, world)
     auth.login("operator", org_ref="ge")
     html = html_of(client.get(f"/operateur/propositions/{world['lead']}"))
     assert "Fin chez une entreprise" in html
+    # Whom it tells: the companies that remain hear it too.
+    assert "l'entreprise quittée, celles qui restent et l'animateur sont prévenus" in (
+        page_text(client.get(f"/operateur/propositions/{world['lead']}"))
+    )
     n1 = by_ref(Need, "n1")
     last = TODAY - timedelta(days=2)
     response = _post(
