@@ -441,3 +441,44 @@ def test_a_last_day_after_the_companys_term_is_refused_in_the_fields_words(peopl
         "Le placement prenait fin le 31/03/2027, terme prévu : le dernier jour travaillé "
         "ne peut pas être après."
     )
+
+
+def test_the_placement_cannot_end_before_a_company_it_left_later(people):
+    """The person left n1 on LAST_DAY (recorded): the whole placement cannot have ended
+    before that day, by the follow-up or by leaving the last company; nothing changes."""
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    earlier = date(2027, 6, 5)
+    with pytest.raises(TransitionError, match="a quitté .* le 10/06/2027") as refused:
+        _answer(_point(placement, 1), member, holds=False, ended_on=earlier)
+    assert "ended_on" in refused.value.errors
+    db.session.rollback()
+    with pytest.raises(TransitionError, match="a quitté .* le 10/06/2027") as refused:
+        flow.end_at_company(
+            db.session, placement, n2.id, last_day=earlier, reason="x", actor=member
+        )
+    assert "last_day" in refused.value.errors
+    db.session.rollback()
+    assert placement.ended_on is None and n2.status == "pourvu"
+    assert _commitment(placement, n1).until == LAST_DAY
+    assert _commitment(placement, n2).until is None
+
+
+def test_a_company_share_not_begun_when_the_placement_ends_is_withdrawn(people):
+    """Shared out from the day after n1's end, n2's own commitment has not begun when the
+    placement ends that same day: it is withdrawn, not left ending before it starts."""
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    merged = _merged(placement, 21, ["tue", "thu"])
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    assert _commitment(placement, n2).start == date(2027, 6, 11)
+    _answer(_point(placement, 1), member, holds=False, ended_on=LAST_DAY)
+    db.session.commit()
+    db.session.expire_all()
+    held = [c for c in placement.candidate.commitments if c.placement_id == placement.id]
+    assert held == [merged] and merged.until == LAST_DAY
+    assert all(c.until is None or c.start is None or c.start <= c.until for c in held)
+    assert placement.ended_on == LAST_DAY

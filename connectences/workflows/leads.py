@@ -1237,7 +1237,7 @@ def record_follow_up(
             errors["ended_on"] = "Indiquez le dernier jour travaillé (jj/mm/aaaa)."
         elif why := placement_end_problem(
             last_day, start, local_today(), placement_term(placement)
-        ):
+        ) or _before_a_company_left(placement, last_day):
             errors["ended_on"] = why
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
@@ -1328,6 +1328,21 @@ def _end_placement(
     )
 
 
+def _before_a_company_left(placement: Placement, last_day: date) -> str | None:
+    """The French refusal of a whole placement's end on ``last_day`` before the day the
+    person left one of its companies (``end_at_company``, already recorded): they worked
+    there until then. None when the day is not before any such end."""
+    left = [item for item in placement.needs if item.ended_on is not None]
+    latest = max(left, key=lambda item: item.ended_on, default=None)
+    if latest is None or last_day >= latest.ended_on:
+        return None
+    return (
+        f"La personne a quitté {latest.need.company.name} le "
+        f"{latest.ended_on.strftime('%d/%m/%Y')} (déjà enregistré) : le dernier jour "
+        "travaillé du placement ne peut pas précéder ce jour."
+    )
+
+
 def _close_placement(
     session,
     placement: Placement,
@@ -1353,8 +1368,13 @@ def _close_placement(
     day = last_day.strftime("%d/%m/%Y")
     person = placement.candidate
     if person is not None:
-        for commitment in person.commitments:
+        for commitment in list(person.commitments):
             if commitment.placement_id != placement.id:
+                continue
+            if commitment.start is not None and commitment.start > last_day:
+                # A company's share written from a day after the end (``_shares_of_held``)
+                # never began: withdrawn rather than left ending before it starts.
+                person.commitments.remove(commitment)
                 continue
             if commitment.until is None or commitment.until > last_day:
                 commitment.until = last_day
@@ -1575,7 +1595,9 @@ def end_at_company(
     if not isinstance(last_day, date):
         errors["last_day"] = "Indiquez le dernier jour travaillé (jj/mm/aaaa)."
     # The follow-up's « répondez oui » is no answer here.
-    elif why := placement_end_problem(last_day, start, today, term, ran_to_term=""):
+    elif why := placement_end_problem(last_day, start, today, term, ran_to_term="") or (
+        _before_a_company_left(placement, last_day) if last else None
+    ):
         errors["last_day"] = why
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
