@@ -133,33 +133,44 @@ def role_command(email: str, role: str, org_ref: str | None) -> None:
     """Changer le rôle du compte EMAIL : ses sessions ouvertes prennent fin et ses jetons
     d'accès à l'API sont révoqués."""
     try:
-        user = roles.change_role(db.session, email, role.strip().lower(), org_ref)
+        stopped = roles.change_role(db.session, email, role.strip().lower(), org_ref)
         db.session.commit()
     except users.AccountError as error:
         _fail(error.message)
         return
+    user = stopped.user
     organisation = roles.organisation_ref(db.session, user)
     shown = f", {organisation}" if organisation else ""
     click.echo(f"Rôle changé : {user.email} est désormais {ROLES[user.role]}{shown}.")
     click.echo("Ses sessions ouvertes ont pris fin et ses jetons d'accès à l'API sont révoqués.")
+    _say_left_alone(stopped)
 
 
-def _set_active(change, email: str, done: str) -> None:
+def _set_active(change, email: str, done: str):
     try:
-        user = change(db.session, email)
+        result = change(db.session, email)
         db.session.commit()
     except users.AccountError as error:
         _fail(error.message)
-        return
+        return None
+    user = result.user if isinstance(result, roles.AccountStopped) else result
     click.echo(f"{done} : {user.email}.")
+    return result
+
+
+def _say_left_alone(stopped: roles.AccountStopped | None) -> None:
+    """What the account's operator or partner now holds with nobody to answer, when so."""
+    if stopped is not None and stopped.left_alone is not None:
+        click.echo(stopped.left_alone.notice)
 
 
 @users_cli.command("disable")
 @click.argument("email")
 def disable_command(email: str) -> None:
     """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin, ses jetons d'accès à
-    l'API sont révoqués)."""
-    _set_active(roles.disable, email, "Compte désactivé")
+    l'API sont révoqués ; les animateurs sont prévenus si sa structure n'a plus de compte
+    actif alors qu'elle a des dossiers en cours)."""
+    _say_left_alone(_set_active(roles.disable, email, "Compte désactivé"))
 
 
 @users_cli.command("enable")

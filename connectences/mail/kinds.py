@@ -13,6 +13,9 @@ class MailKind(StrEnum):
     # The members of an operator or partner the administrator switched off or on again.
     ORGANISATION_DEACTIVATED = "organisation_deactivated"
     ORGANISATION_REACTIVATED = "organisation_reactivated"
+    # To the animateurs: an operator or partner lost its last working member while it
+    # holds live work (``organisations.unattended``).
+    ORGANISATION_UNATTENDED = "organisation_unattended"
     # The CV library and the people in it
     CV_CONFIRM = "cv_confirm"
     CV_SPACE_LINK = "cv_space_link"

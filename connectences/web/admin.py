@@ -171,8 +171,15 @@ def disable_user(user_id: int):
         lambda: accounts.disable(db.session, user.email, actor=current_user._get_current_object()),
         refusals=accounts.AccountError,
         back=_accounts_list(),
-        done=f"Le compte {user.email} est désactivé.",
+        done=lambda stopped: _left_alone_said(f"Le compte {user.email} est désactivé.", stopped),
     )
+
+
+def _left_alone_said(done: str, stopped: accounts.AccountStopped) -> str:
+    """``done``, then what the account's operator or partner now holds with nobody to
+    answer, when so (``organisations.unattended``)."""
+    left = stopped.left_alone
+    return f"{done} {left.notice}" if left is not None else done
 
 
 @bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
@@ -222,7 +229,7 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         return _render_role(account, form, 422)
     try:
-        accounts.change_role(
+        stopped = accounts.change_role(
             db.session,
             account.email,
             form.role.data,
@@ -234,8 +241,11 @@ def change_role(user_id: int):
         db.session.rollback()
         return _render_role(_account(user_id), form, 422, error=attach_errors(form, refusal))
     flash(
-        f"Le compte {account.email} a désormais le rôle « {ROLES[account.role]} » ; ses "
-        "sessions ouvertes ont pris fin et ses jetons d'accès à l'API sont révoqués.",
+        _left_alone_said(
+            f"Le compte {account.email} a désormais le rôle « {ROLES[account.role]} » ; ses "
+            "sessions ouvertes ont pris fin et ses jetons d'accès à l'API sont révoqués.",
+            stopped,
+        ),
         "success",
     )
     return redirect(_accounts_list())
