@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from connectences.accounts import roles, users
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.mail import MailKind, deliver_due
 from connectences.models import Candidate, Lead, Need, Operator, OutboxMessage, User, utcnow
@@ -107,21 +108,22 @@ def test_the_admin_disabling_the_last_member_is_told_and_the_sender_is_mailed(
     (mail,) = _unattended()
     assert mail.to == "anne@animation.example"
     assert deliver_due(db.session, now=utcnow() + timedelta(seconds=2)).sent == 1
-    (envelope, _), *_ = server.messages
+    ((envelope, _),) = server.messages
     assert envelope.rcpt_tos == ["anne@animation.example"]
     message = server.parsed()[0]
-    assert message["Subject"] == (
-        f"[Connect'ences] {NAME} n'a plus de compte actif : 3 propositions en cours en attente"
+    assert " ".join(message["Subject"].split()) == (  # folded as a long header
+        f"[Connect'ences] Plus personne chez {NAME} pour répondre : 3 propositions en cours"
     )
     text = " ".join(message.get_body(("plain",)).get_content().split())
+    today = f"{local_today():%d/%m/%Y}"
     assert "Le compte de Olivia Opératrice (olivia@ge.example) ne fonctionne plus" in text
-    assert f"L'opérateur {NAME} (ge) n'a plus aucun membre" in text
+    assert f"ne fonctionne plus : l'opérateur {NAME} (ge) n'a plus aucun membre" in text
     for title, company, ref in zip(
         TITLES,
         ("Boulangerie du Port", "Garage des Pins", "Boulangerie du Port"),
         ("n1", "n2", "n3"),
     ):
-        assert f"« {title} » ({company}, {ref}), envoyée le" in text
+        assert f"« {title} » ({company}, {ref}), envoyée le {today}, état « Envoyé »" in text
         assert f"/animateur/besoins/{ref}" in text
     assert "Jardinier" not in text
     assert "inviter un autre membre de GE Bassin Emploi" in text

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from connectences import config
 from connectences.accounts.users import WORKING_ACCOUNT
+from connectences.clock import local_date
 from connectences.mail import MailKind, queue_mail
 from connectences.models import FollowUpPoint, Lead, Operator, Placement, Referral, User
-from connectences.organisations import Organisation, named, without_working_member
+from connectences.organisations import Organisation, without_working_member
 from connectences.typography import plural
 from connectences.urls import external_url
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
@@ -140,14 +141,14 @@ def _mail(left: LeftAlone, lost: User) -> tuple[str, str]:
     if left.leads:
         lines.append("Propositions en cours, sans personne pour y répondre :")
         for lead in left.leads:
-            state = LEAD_STATUSES.get(lead.status, lead.status).lower()
-            sent = f"envoyée le {lead.created_at:%d/%m/%Y}, {state}"
+            state = LEAD_STATUSES.get(lead.status, lead.status)
+            sent = f"envoyée le {local_date(lead.created_at):%d/%m/%Y}, état « {state} »"
             lines += [_need_line(item.need, sent) for item in lead.needs]
     if left.referrals:
         lines.append("Réorientations en cours, sans personne pour les traiter :")
         for referral in left.referrals:
-            state = REFERRAL_STATUSES.get(referral.status, referral.status).lower()
-            sent = f"envoyée le {referral.created_at:%d/%m/%Y}, {state}"
+            state = REFERRAL_STATUSES.get(referral.status, referral.status)
+            sent = f"envoyée le {local_date(referral.created_at):%d/%m/%Y}, état « {state} »"
             lines.append(_need_line(referral.need, sent))
     if left.placements:
         lines.append("Placements en suivi, dont personne ne remplira les points de suivi :")
@@ -155,12 +156,14 @@ def _mail(left: LeftAlone, lost: User) -> tuple[str, str]:
             started = f"placement commencé le {placement.start_date:%d/%m/%Y}"
             lines += [_need_line(need, started) for need in placement.needs_in_play]
     listed = "\n".join(lines)
+    which = "l'opérateur" if operator else "le partenaire"
     answer = "les accepter ou les refuser" if operator else "les prendre en charge"
-    subject = f"{organisation.name} n'a plus de compte actif : {left.waiting} en attente"
+    subject = f"Plus personne chez {organisation.name} pour répondre : {left.waiting}"
     body = (
         "Bonjour,\n\n"
-        f"Le compte de {who} ne fonctionne plus : {named(organisation)} n'a plus aucun "
-        f"membre qui se connecte à la plateforme. Ce que vous lui avez confié attend "
+        f"Le compte de {who} ne fonctionne plus : {which} {organisation.name} "
+        f"({organisation.ref}) n'a plus aucun membre qui se connecte à la plateforme. Ce "
+        "qui lui a été confié attend "
         f"donc une réponse que personne ne donnera : personne ne peut {answer} ni mettre "
         "à jour ses dossiers.\n\n"
         f"{listed}\n\n"
@@ -169,7 +172,7 @@ def _mail(left: LeftAlone, lost: User) -> tuple[str, str]:
         "promis.\n\n"
         "Ce que vous pouvez faire :\n"
         f"- demander à l'administrateur de la plateforme d'inviter un autre membre de "
-        f"{organisation.name} (ou de réactiver le compte si c'est une erreur) : ses "
+        f"{organisation.name} (ou de rétablir ce compte si c'est une erreur) : ses "
         "dossiers lui reviendront tels quels ;\n"
         "- ou, si cela tarde, reprendre chaque besoin depuis sa page et l'envoyer à une "
         "autre structure.\n"
