@@ -7,17 +7,18 @@ is refused, nor on re-enabling (the owner's words switch back by themselves)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from connectences.accounts import roles, users
+from connectences.accounts import users
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.mail import MailKind, deliver_due
 from connectences.models import Candidate, Lead, Need, Operator, OutboxMessage, User, utcnow
 from connectences.needs.status_words import owner_holders
+from connectences.organisations import unattended
 from connectences.workflows import NEED, dispatch, transition
 from connectences.workflows import leads as flow
 from tests import factories as f
@@ -174,7 +175,7 @@ def test_a_refused_disabling_or_an_invitation_never_opened_mails_nobody(client, 
     # The last working administrator: refused, rolled back, nothing queued.
     admin = auth.create("admin", email="seul-admin@exemple.fr")
     with pytest.raises(users.AccountError):
-        roles.disable(db.session, admin.email)
+        unattended.disable_account(db.session, admin.email)
     db.session.rollback()
     assert _unattended() == []
     # An invitation never opened gave nobody access: losing it loses nobody, even when
@@ -182,7 +183,7 @@ def test_a_refused_disabling_or_an_invitation_never_opened_mails_nobody(client, 
     member.active = False
     db.session.commit()
     invited = auth.create("operator", org_ref="ge", email="jamais@ge.example", password=None)
-    stopped = roles.disable(db.session, invited.email)
+    stopped = unattended.disable_account(db.session, invited.email)
     db.session.commit()
     assert stopped.left_alone is None and _unattended() == []
 
@@ -196,7 +197,7 @@ def test_work_with_no_working_sender_goes_to_every_animateur(auth, world):
     dispatch.propose_need(db.session, by_ref(Need, "n2"), operator_ref="ge", actor=bruno)
     auth.create("animateur", email="invitee@animation.example", password=None)
     db.session.commit()
-    stopped = roles.disable(db.session, member.email)
+    stopped = unattended.disable_account(db.session, member.email)
     db.session.commit()
     # Bruno sent one; the other has no sender: every working animateur is told, once
     # each (not the one invited and never opened); each mail lists both.
@@ -208,7 +209,7 @@ def test_work_with_no_working_sender_goes_to_every_animateur(auth, world):
 
 def test_a_placement_still_followed_is_waiting_work_too(auth, world):
     anne, member = world
-    start = date.today() - timedelta(days=10)
+    start = local_today() - timedelta(days=10)
     lead = dispatch.send_lead(
         db.session,
         needs=[by_ref(Need, "n4")],
@@ -231,7 +232,7 @@ def test_a_placement_still_followed_is_waiting_work_too(auth, world):
     )
     db.session.commit()
     assert lead.status == "place"
-    stopped = roles.disable(db.session, member.email)
+    stopped = unattended.disable_account(db.session, member.email)
     db.session.commit()
     assert stopped.left_alone.notice.startswith(
         f"{NAME} n'a plus de compte actif : 1 placement en suivi attend une réponse."

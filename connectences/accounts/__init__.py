@@ -2,7 +2,7 @@
 
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import hash_password, password_problem, verify_password
-from connectences.accounts.roles import AccountStopped, change_role, disable, organisation_ref
+from connectences.accounts.roles import change_role, disable, organisation_ref
 from connectences.accounts.users import (
     AccountError,
     AccountLocked,
@@ -27,7 +27,6 @@ from connectences.accounts.users import (
 
 __all__ = [
     "AccountError",
-    "AccountStopped",
     "AccountLocked",
     "InvitationInvalid",
     "LoginRefused",

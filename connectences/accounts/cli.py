@@ -16,6 +16,7 @@ from connectences.accounts import api_tokens, roles, users
 from connectences.accounts.passwords import is_closed
 from connectences.extensions import db
 from connectences.models import User
+from connectences.organisations import unattended
 from connectences.vocab import ROLES
 from connectences.web.formats import local_date
 
@@ -133,7 +134,7 @@ def role_command(email: str, role: str, org_ref: str | None) -> None:
     """Changer le rôle du compte EMAIL : ses sessions ouvertes prennent fin et ses jetons
     d'accès à l'API sont révoqués."""
     try:
-        stopped = roles.change_role(db.session, email, role.strip().lower(), org_ref)
+        stopped = unattended.change_account_role(db.session, email, role.strip().lower(), org_ref)
         db.session.commit()
     except users.AccountError as error:
         _fail(error.message)
@@ -153,12 +154,12 @@ def _set_active(change, email: str, done: str):
     except users.AccountError as error:
         _fail(error.message)
         return None
-    user = result.user if isinstance(result, roles.AccountStopped) else result
+    user = result.user if isinstance(result, unattended.AccountStopped) else result
     click.echo(f"{done} : {user.email}.")
     return result
 
 
-def _say_left_alone(stopped: roles.AccountStopped | None) -> None:
+def _say_left_alone(stopped: unattended.AccountStopped | None) -> None:
     """What the account's operator or partner now holds with nobody to answer, when so."""
     if stopped is not None and stopped.left_alone is not None:
         click.echo(stopped.left_alone.notice)
@@ -170,7 +171,7 @@ def disable_command(email: str) -> None:
     """Désactiver le compte EMAIL (ses sessions ouvertes prennent fin, ses jetons d'accès à
     l'API sont révoqués ; les animateurs sont prévenus si sa structure n'a plus de compte
     actif alors qu'elle a des dossiers en cours)."""
-    _say_left_alone(_set_active(roles.disable, email, "Compte désactivé"))
+    _say_left_alone(_set_active(unattended.disable_account, email, "Compte désactivé"))
 
 
 @users_cli.command("enable")

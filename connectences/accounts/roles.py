@@ -13,9 +13,7 @@ ends its access the same way (``disable``). No HTTP here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -28,33 +26,11 @@ from connectences.accounts.users import (
     attach_organisation,
     check_role,
     end_reset_links,
-    is_working,
     keep_a_working_admin,
     role_label,
     user_by_email,
 )
 from connectences.models import Candidate, User, utcnow
-
-if TYPE_CHECKING:
-    from connectences.organisations.unattended import LeftAlone
-
-
-@dataclass(frozen=True)
-class AccountStopped:
-    """An account disabled or moved to another role: the account, and what its former
-    operator or partner now holds with nobody to answer (None when someone still can,
-    or nothing waits; the animateurs concerned were mailed otherwise)."""
-
-    user: User
-    left_alone: LeftAlone | None
-
-
-def _tell_if_left_alone(session: Session, user: User, former, was_working: bool):
-    """``organisations.unattended.tell_if_left_alone`` for the organisation ``user`` was a
-    member of (imported here: ``organisations`` reads ``accounts.users`` at import)."""
-    from connectences.organisations.unattended import tell_if_left_alone
-
-    return tell_if_left_alone(session, former, lost=user, was_working=was_working)
 
 
 def organisation_ref(session: Session, user: User) -> str | None:
@@ -136,14 +112,13 @@ def change_role(
     *,
     actor: User | None = None,
     now: datetime | None = None,
-) -> AccountStopped:
+) -> User:
     """Give the account of ``email`` the role ``role``, attached to ``org_ref`` (what
     ``create_user`` takes: operator, partner or candidate ref, company refs, SIREN).
 
     The same role with another organisation is a change too (an operator's employee
     moving to another groupement). Its sessions end and its API tokens are revoked; the
-    public phone of a former animateur is removed; the operator or partner it leaves,
-    when left with no working member and live work, is said (``AccountStopped``). Raises AccountError (French, with
+    public phone of a former animateur is removed. Raises AccountError (French, with
     ``field`` for the role or the organisation) and changes nothing when refused: an
     unknown role, a missing or unknown organisation, nothing to change, one's own
     account (``actor``), or the last working administrator. The caller commits."""
@@ -157,7 +132,6 @@ def change_role(
         )
     before = _rights(user)
     former_role, former_ref = user.role, organisation_ref(session, user)
-    former, was_working = user.operator or user.partner, is_working(user)
     if role != "admin":
         keep_a_working_admin(
             session,
@@ -198,22 +172,17 @@ def change_role(
             if value is not None  # an admin's or animateur's "no organisation" says nothing
         },
     )
-    still = user.operator or user.partner
-    if former is not None and former is not still:
-        return AccountStopped(user, _tell_if_left_alone(session, user, former, was_working))
-    return AccountStopped(user, None)
+    return user
 
 
-def disable(session: Session, email: str, *, actor: User | None = None) -> AccountStopped:
+def disable(session: Session, email: str, *, actor: User | None = None) -> User:
     """Disable an account: its open sessions end, its API tokens are revoked and its
     reset links stop working, for good (re-enabling it brings back none of them: the
     secret may be in the hands it was disabled for; the admin issues a new token, the
     owner asks for a new link).
 
     The last administrator who can log in is never disabled, whoever asks (the web or
-    the command line): nobody could then manage accounts, tokens or failed mails. The
-    operator or partner it was the last working member of, when it holds live work, is
-    said (``AccountStopped``) and the animateurs concerned are mailed."""
+    the command line): nobody could then manage accounts, tokens or failed mails."""
     user = user_by_email(session, email)
     if actor is not None and actor.id == user.id:
         raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
@@ -226,7 +195,6 @@ def disable(session: Session, email: str, *, actor: User | None = None) -> Accou
         f"Le compte {user.email} est le dernier administrateur actif : il ne peut "
         "pas être désactivé. Créez ou réactivez d'abord un autre administrateur.",
     )
-    was_working = is_working(user)
     user.active = False
     ended, revoked = _end_access(session, user, utcnow())
     audit(
@@ -237,5 +205,4 @@ def disable(session: Session, email: str, *, actor: User | None = None) -> Accou
         entity_id=user.id,
         details={"sessions_ended": ended, "tokens_revoked": revoked},
     )
-    former = user.operator or user.partner
-    return AccountStopped(user, _tell_if_left_alone(session, user, former, was_working))
+    return user

@@ -1,7 +1,9 @@
 """An operator or partner left with nobody to answer: the account of its last working
 member stopped working (disabled, or moved to another role or organisation) while it
-still holds live work. No HTTP here (``accounts.roles`` calls it; the views and the
-command line say what it returns).
+still holds live work. No HTTP here: the views and the command line disable an account
+or change its role through ``disable_account`` and ``change_account_role``, which wrap
+``accounts.roles`` (the accounts know nothing of what organisations hold) and say what
+waits.
 
 What it holds goes on waiting on the platform for nobody: its live leads
 (``workflows.LEAD_LIVE``) or referrals (``workflows.REFERRAL_LIVE``), and the placements
@@ -27,7 +29,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from connectences import config
-from connectences.accounts.users import WORKING_ACCOUNT
+from connectences.accounts import roles
+from connectences.accounts.users import WORKING_ACCOUNT, is_working, user_by_email
 from connectences.clock import local_date
 from connectences.mail import MailKind, queue_mail
 from connectences.models import FollowUpPoint, Lead, Operator, Placement, Referral, User
@@ -36,6 +39,45 @@ from connectences.typography import plural
 from connectences.urls import external_url
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
 from connectences.workflows import LEAD_LIVE, REFERRAL_LIVE
+
+
+@dataclass(frozen=True)
+class AccountStopped:
+    """An account disabled or moved to another role: the account, and what its former
+    operator or partner now holds with nobody to answer (None when someone still can,
+    or nothing waits; the animateurs concerned were mailed otherwise)."""
+
+    user: User
+    left_alone: LeftAlone | None
+
+
+def disable_account(session: Session, email: str, *, actor: User | None = None) -> AccountStopped:
+    """``accounts.roles.disable``, then ``tell_if_left_alone`` for the operator or partner
+    the account was a member of. Raises what ``disable`` raises, changing nothing. The
+    caller commits."""
+    user = user_by_email(session, email)
+    was_working = is_working(user)
+    roles.disable(session, email, actor=actor)
+    former = user.operator or user.partner
+    return AccountStopped(
+        user, tell_if_left_alone(session, former, lost=user, was_working=was_working)
+    )
+
+
+def change_account_role(
+    session: Session, email: str, role: str, org_ref: str | None, **options
+) -> AccountStopped:
+    """``accounts.roles.change_role`` (``options``: its keywords), then
+    ``tell_if_left_alone`` for the operator or partner the account leaves, when it leaves
+    one. Raises what ``change_role`` raises, changing nothing. The caller commits."""
+    user = user_by_email(session, email)
+    former, was_working = user.operator or user.partner, is_working(user)
+    roles.change_role(session, email, role, org_ref, **options)
+    if former is None or former is (user.operator or user.partner):
+        return AccountStopped(user, None)
+    return AccountStopped(
+        user, tell_if_left_alone(session, former, lost=user, was_working=was_working)
+    )
 
 
 @dataclass(frozen=True)

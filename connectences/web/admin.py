@@ -42,6 +42,7 @@ from connectences.mail import failed_messages, outbox_counts, waiting
 from connectences.mail.sender import requeue_failed
 from connectences.models import User
 from connectences.models.base import utcnow
+from connectences.organisations import unattended
 from connectences.territory import PAYS_EPCIS
 from connectences.typography import plural
 from connectences.vocab import ROLES
@@ -168,14 +169,16 @@ def disable_user(user_id: int):
     if user is None:
         abort(404)
     return commit_or_refuse(
-        lambda: accounts.disable(db.session, user.email, actor=current_user._get_current_object()),
+        lambda: unattended.disable_account(
+            db.session, user.email, actor=current_user._get_current_object()
+        ),
         refusals=accounts.AccountError,
         back=_accounts_list(),
         done=lambda stopped: _left_alone_said(f"Le compte {user.email} est désactivé.", stopped),
     )
 
 
-def _left_alone_said(done: str, stopped: accounts.AccountStopped) -> str:
+def _left_alone_said(done: str, stopped: unattended.AccountStopped) -> str:
     """``done``, then what the account's operator or partner now holds with nobody to
     answer, when so (``organisations.unattended``)."""
     left = stopped.left_alone
@@ -229,7 +232,7 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         return _render_role(account, form, 422)
     try:
-        stopped = accounts.change_role(
+        stopped = unattended.change_account_role(
             db.session,
             account.email,
             form.role.data,
