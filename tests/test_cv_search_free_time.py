@@ -11,6 +11,7 @@ import pytest
 from connectences.clock import local_today
 from connectences.cvtheque.search import (
     SearchFilters,
+    count_by_wish,
     matching_candidates,
     search_candidates,
 )
@@ -20,7 +21,7 @@ from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment
 from connectences.vocab import DAYS
 from tests import factories as f
-from tests.helpers import by_ref, page_text
+from tests.helpers import by_ref, page_text, recorded_statements
 
 LONG_AGO = "2020-01-06"  # everyone is available by then: the date filter keeps them all
 
@@ -89,6 +90,41 @@ def test_ended_work_gives_its_time_back():
     yesterday = local_today() - timedelta(days=1)
     _person("libre", (24, ["mon"], yesterday), hours_min=10, hours_max=24, days=["mon"])
     assert _refs(hours_min=24, days=("mon",)) == {"libre"}
+
+
+def _total(**filters) -> int:
+    """The page's count, one person a page: never the length of the page."""
+    total = search_candidates(db.session, SearchFilters(**filters), per_page=1).total
+    assert total == len(_refs(**filters))
+    return total
+
+
+def test_the_count_follows_work_held_both_ways():
+    # 10 to 24 h, 16 h held: the wish allows 10 h free, the week leaves 8.
+    _person("tenu", (16, ["mon"], None), hours_min=10, hours_max=24)
+    # 20 to 30 h, 15 h held: the wish (20 h at least) is above 5 h, what is still
+    # wished (5 h) is not.
+    _person("moitie", (15, ["tue"], None), hours_min=20, hours_max=30)
+    # Work ended: the wish alone.
+    _person("fini", (30, ["mon"], local_today() - timedelta(days=1)), hours_min=10, hours_max=24)
+    _person("souhait", hours_min=10, hours_max=24)
+    # tenu has 8 h free: out; moitie 15 h: in.
+    assert _total(hours_min=10) == 3  # the wish alone would keep tenu: 4
+    assert _total(hours_min=9, hours_max=12) == 3  # the wish alone would leave moitie out
+    assert _total(hours_min=8, hours_max=12) == 4
+    # Still wished: tenu 0 h (10 - 16), moitie 5 h; the wish alone keeps neither.
+    assert _total(hours_min=5, hours_max=5) == 2
+    assert _total(hours_min=15, hours_max=5) == 1  # moitie
+    assert _total(hours_min=16, hours_max=5) == 0
+    # Another filter beside the hours: counted over the page's conditions, same answers.
+    assert _total(hours_min=10, days=("mon",)) == 3  # tenu holds Monday too
+    assert _total(hours_min=5, hours_max=5, commune=f.LA_TESTE) == 2
+    # One statement counts, as before: no more statements than without any filter.
+    with recorded_statements() as plain:
+        search_candidates(db.session, SearchFilters(), per_page=1)
+    with recorded_statements() as counted:
+        search_candidates(db.session, SearchFilters(hours_min=10), per_page=1)
+    assert len(counted) == len(plain)
 
 
 def _random_library(rng: random.Random, on: date, people: int) -> None:
@@ -182,6 +218,8 @@ def test_the_sql_filters_keep_the_people_week_says_are_free(seed):
         expected = _free_as_matching_reads_it(filters)
         seen.add(len(expected))
         assert _refs(**filters.__dict__) == expected, filters
+        # Counted by the wish and corrected by the holders, whatever the filters.
+        assert count_by_wish(db.session, filters) == len(expected), filters
         exported = matching_candidates(db.session, filters)
         assert {hit.candidate.ref for hit in exported.hits} == expected
     assert len(seen) > 5  # the filters kept many different sets, not always none or all
