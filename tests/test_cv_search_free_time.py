@@ -116,9 +116,13 @@ def test_the_count_follows_work_held_both_ways():
     assert _total(hours_min=5, hours_max=5) == 2
     assert _total(hours_min=15, hours_max=5) == 1  # moitie
     assert _total(hours_min=16, hours_max=5) == 0
-    # Another filter beside the hours: counted over the page's conditions, same answers.
+    # Without heures_min, or with another filter: counted over the page's conditions,
+    # the same answers.
+    assert _total(hours_max=5) == 2  # tenu and moitie
     assert _total(hours_min=10, days=("mon",)) == 3  # tenu holds Monday too
+    assert _total(hours_min=1, days=("tue",)) == 3  # moitie holds Tuesday
     assert _total(hours_min=5, hours_max=5, commune=f.LA_TESTE) == 2
+    assert _total(days=("tue",)) == 3
     # One statement counts, as before: no more statements than without any filter.
     with recorded_statements() as plain:
         search_candidates(db.session, SearchFilters(), per_page=1)
