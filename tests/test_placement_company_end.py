@@ -346,6 +346,24 @@ def test_one_commitment_at_the_needs_hours_is_shared_out_from_the_day_after(peop
     assert kept.until == TODAY and placement.ended_on == TODAY
 
 
+def test_a_commitment_shared_out_between_long_names_fits_its_label(people):
+    """Spec (interchange v1.1, commitment): "label | string | optional: what and where";
+    the import takes 200 characters at most, as the column. A company that remains, of
+    120 characters, with an operator of 120, was labelled with 242: PostgreSQL refused
+    the company's end, and SQLite kept a label the export could not give back."""
+    _animateur, member = people
+    placement, n1, n2 = _bundle(people)
+    n2.company.name = "Cabinet comptable " + "des Prés Salés " * 6 + "x" * 12
+    placement.lead.operator.name = "Groupement d'employeurs " + "Bassin Emploi " * 6 + "y"
+    _merged(placement, 21, ["tue", "thu"])
+    flow.end_at_company(db.session, placement, n1.id, last_day=LAST_DAY, reason="x", actor=member)
+    db.session.commit()
+    kept = _commitment(placement, n2)
+    assert len(kept.label) <= 200
+    assert kept.label.startswith("Cabinet comptable des Prés Salés")
+    assert kept.label.endswith(f"…, {placement.lead.operator.name}")
+
+
 def test_a_fixed_term_commitment_shared_out_keeps_its_term(people):
     _animateur, member = people
     placement = _placed(people, refs=("n1", "n2"), contract="cdd", end=date(2027, 12, 31))

@@ -13,6 +13,7 @@ from connectences import workflows
 from connectences.clock import local_today
 from connectences.cvtheque.commitments import CommitmentError, read_commitment
 from connectences.cvtheque.consent import space_token
+from connectences.exchange import export_document, validate
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.complete_week import fitting_needs
@@ -175,6 +176,27 @@ def _post(client, page_url, url, data):
 
 
 # --- placements feed the week ------------------------------------------------------------
+
+
+def test_a_placement_between_long_names_is_a_commitment_the_exchange_takes_back(world):
+    """Spec (interchange v1.1, commitment): "label | string | optional: what and where,
+    e.g. "Comptabilité, GE Bassin Emploi"", and the export "is what an import reads"
+    (``exchange.exporter``). A placement named its commitment « company, operator », up to
+    120 + 2 + 120 characters, over the 200 a label holds: PostgreSQL refused the placement,
+    and SQLite's export was a document its own import refused. The company's name is
+    shortened, the operator's kept."""
+    company = by_ref(Need, "placed").company
+    company.name = "Boulangerie pâtisserie " + "du Port d'Arcachon " * 5 + "x" * 2
+    by_ref(Operator, "ge-a").name = "Groupement d'employeurs " + "Bassin Emploi " * 6 + "y"
+    db.session.commit()
+    _place(world)
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert len(held.label) <= 200
+    assert held.label.startswith("Boulangerie pâtisserie du Port")
+    assert held.label.endswith("…, " + by_ref(Operator, "ge-a").name)
+    assert validate(export_document(db.session)) == []
+    # Still the company's own commitment when the company ends the placement.
+    assert flow.company_commitment(held.placement, by_ref(Need, "placed")) is held
 
 
 def test_a_placement_keeps_a_person_with_free_hours_in_fitting_matches_only(world):

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from connectences import vocab, workflows
 from connectences.clock import LOCAL_TZ, local_date, local_today
+from connectences.cvtheque.commitments import MAX_LABEL, over_wished_hours, running_together
 from connectences.cvtheque.commitments import describe as describe_commitment
-from connectences.cvtheque.commitments import over_wished_hours, running_together
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
 from connectences.dates import (
@@ -990,7 +990,7 @@ def record_placement(
     companies = ", ".join(need.company.name for need in needs)
     commitments = [
         Commitment(
-            label=f"{label}, {lead.operator.name}",
+            label=placement_label(label, lead.operator.name),
             hours_per_week=float(hours),
             days=list(held_days),
             start=start_date,
@@ -1427,6 +1427,23 @@ def _close_placement(
     )
 
 
+def placement_label(companies: str, operator: str) -> str:
+    """The label of a commitment a placement gives: « companies, operator » (the spec's
+    "what and where, e.g. "Comptabilité, GE Bassin Emploi""), within the ``MAX_LABEL``
+    characters a label holds (the column, the forms and the interchange's import): two
+    names of 120 characters made 242. The companies' names are shortened, whole words
+    and an ellipsis; the operator's is kept (at most 120: 78 are left to the companies)."""
+    label = f"{companies}, {operator}"
+    if len(label) <= MAX_LABEL:
+        return label
+    room = MAX_LABEL - len(f"…, {operator}")
+    cut = companies[:room]
+    if " " in cut and companies[room] != " ":
+        cut = cut[: cut.rindex(" ")]
+    cut = cut.rstrip(" ,;.-–'")
+    return f"{cut}…, {operator}"
+
+
 def company_commitment(placement: Placement, need: Need) -> Commitment | None:
     """The person's commitment from ``placement`` that works for ``need`` alone: written
     with its need (``Commitment.need_id``), else, for a placement recorded before that,
@@ -1437,7 +1454,7 @@ def company_commitment(placement: Placement, need: Need) -> Commitment | None:
     linked = [c for c in mine if c.need_id == need.id]
     if linked:
         return linked[0]
-    label = f"{need.company.name}, {placement.lead.operator.name}"
+    label = placement_label(need.company.name, placement.lead.operator.name)
     named = [c for c in mine if c.need_id is None and c.label == label]
     return named[0] if len(named) == 1 else None
 
@@ -1633,7 +1650,7 @@ def end_at_company(
         commitment.until = last_day
     written = [
         Commitment(
-            label=f"{share.company.name}, {operator}",
+            label=placement_label(share.company.name, operator),
             hours_per_week=hours,
             days=days,
             start=last_day + timedelta(days=1),
