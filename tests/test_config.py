@@ -371,3 +371,41 @@ def test_a_database_url_without_driver_is_refused_at_start_without_its_password(
         create_app({"SECRET_KEY": "k"})
     assert "DATABASE_URL inutilisable" in str(refused.value)
     assert "s3cr3t" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("uri", "options", "expected"),
+    [
+        # PostgreSQL: the platform's connections start without JIT.
+        (
+            "postgresql+psycopg://u:p@h/db",
+            {"pool_pre_ping": True},
+            {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}},
+        ),
+        # Options of its own, in the URL or the settings: kept as they are.
+        ("postgresql+psycopg://u:p@h/db?options=-c%20jit%3Don", {}, {}),
+        (
+            "postgresql+psycopg://u:p@h/db",
+            {"connect_args": {"options": "-c work_mem=64MB"}},
+            {"connect_args": {"options": "-c work_mem=64MB"}},
+        ),
+        # Other settings of connect_args stay beside it.
+        (
+            "postgresql+psycopg://u:p@h/db",
+            {"connect_args": {"connect_timeout": 5}},
+            {"connect_args": {"connect_timeout": 5, "options": "-c jit=off"}},
+        ),
+        ("sqlite:////tmp/x.sqlite3", {"pool_pre_ping": True}, {"pool_pre_ping": True}),
+    ],
+)
+def test_postgresql_connections_start_without_jit(uri, options, expected):
+    assert config.engine_options(uri, options) == expected
+
+
+def test_the_database_in_use_compiles_no_statement_to_machine_code(app):
+    """On PostgreSQL (CI runs the suite on it too), the session reads « jit » off."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+            return
+        assert db.session.execute(db.text("SHOW jit")).scalar() == "off"
