@@ -563,6 +563,20 @@ def test_a_short_cdd_s_trial_point_is_the_first_to_record(people):
         _answer(_point(placement, 1), people[1])
 
 
+def test_an_ended_placement_s_trial_is_not_explained_by_its_shortened_term(people):
+    placement = _placed(people, contract="cdd", end=date(2027, 5, 31), trial="legale")
+    assert placement.trial_end == date(2027, 1, 17)
+    # It does not hold: its commitment now ends on the last day worked, four days in.
+    _answer(_point(placement, 0), people[1], holds=False, ended_on=date(2027, 1, 8))
+    db.session.commit()
+    db.session.expire_all()
+    placement = db.session.get(Placement, placement.id)
+    # Not "a contract of less than a week: no trial", next to the trial it had.
+    assert flow.trial_summary(placement) == (
+        "Période d'essai jusqu'au 17/01/2027, durée maximale légale."
+    )
+
+
 def test_an_agreed_end_or_none_replaces_the_proposal(people):
     agreed = _placed(people, trial="convenue", trial_end=date(2027, 1, 31))
     assert agreed.trial_end == date(2027, 1, 31)

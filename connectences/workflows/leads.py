@@ -181,7 +181,14 @@ def trial_summary(placement: Placement) -> str | None:
         placement.start_date,
         placement_term(placement),
     )
-    reason = f" {proposal.reason}" if proposal is not None else ""
+    # The rule is said only where it still gives the recorded end: once the placement
+    # has ended, its term is the last day worked, and the rule read on it would not be
+    # the one that set the trial (a contract "of less than a week: no trial").
+    reason = (
+        f" {proposal.reason}"
+        if proposal is not None and proposal.end == placement.trial_end
+        else ""
+    )
     return f"Période d'essai jusqu'au {end}, durée maximale légale.{reason}"
 
 
