@@ -101,6 +101,24 @@ def test_the_operator_ends_one_company_and_the_page_says_it(client, auth, world)
     assert _state()[0] == "en_recherche"
 
 
+def test_the_same_end_sent_again_says_why_where_the_placement_is_shown(client, auth, world):
+    """Sent twice (back button, a second tab): the form is gone from the page, which
+    has one company left; the refusal is said in the placement's section, not in a
+    form no longer shown (a 422 page with no message on it)."""
+    auth.login("operator", org_ref="ge")
+    n1 = by_ref(Need, "n1")
+    leaving = {"besoin": str(n1.id), "dernier-jour": TODAY.strftime("%d/%m/%Y"), "motif": "x"}
+    assert _post(client, world, leaving).status_code == 302
+    before = _state()
+    again = _post(client, world, leaving)
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"#placement-{world['placement']}")
+    page = page_text(client.get(again.headers["Location"]))
+    assert f"La personne a déjà quitté {n1.company.name}" in page
+    assert "Rien n'a été modifié." in page
+    assert _state() == before
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

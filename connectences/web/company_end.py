@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import request
+from flask import redirect, request
 from flask_login import current_user
 
+from connectences.clock import local_today
 from connectences.dates import read_typed_date
 from connectences.extensions import db
 from connectences.models import Placement
-from connectences.web.actions import commit_or_refuse
+from connectences.web.actions import commit_or_refuse, flash_in
 from connectences.workflows import TransitionError
 from connectences.workflows import leads as flow
 
@@ -45,6 +46,15 @@ def record_company_end(
     chosen = typed["besoin"].strip()
     need_id = int(chosen) if chosen.isdigit() and len(chosen) < 10 else None
     sent = form_id(placement)
+
+    def refused(errors: dict):
+        if flow.company_end_open(placement, local_today()):
+            return render(sent, errors, typed)
+        # Sent again (the back button, a second tab) once the page no longer offers the
+        # form (the placement ended, or one company left): its errors would show nowhere.
+        flash_in(section, f"{next(iter(errors.values()))} Rien n'a été modifié.", "error")
+        return redirect(back)
+
     return commit_or_refuse(
         lambda: flow.end_at_company(
             db.session,
@@ -58,7 +68,7 @@ def record_company_end(
         fields={"need": "besoin", "last_day": "dernier-jour", "reason": "motif"},
         typed_errors=errors,
         render_unnamed=True,
-        render=lambda errors: render(sent, errors, typed),
+        render=refused,
         back=back,
         done=lambda need: (
             f"Fin chez {need.company.name} enregistrée ; son besoin est de nouveau en "

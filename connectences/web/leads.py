@@ -237,6 +237,7 @@ def _render_show(
         placement_period=flow.placement_period,
         placement_companies=flow.placement_companies,
         needs_in_week_order=flow.needs_in_week_order,
+        company_end_open=flow.company_end_open,
         placement_hours=flow.placement_hours,
         trial_summary=flow.trial_summary,
         point_name=flow.point_name,

@@ -228,6 +228,16 @@ def placement_companies(placement: Placement) -> str:
     return ", ".join(parts)
 
 
+def company_end_open(placement: Placement, today: date) -> bool:
+    """Whether « Fin chez une entreprise » is offered for ``placement``: begun, not
+    ended, and still working for two companies or more (``end_at_company``)."""
+    return (
+        placement.ended_on is None
+        and placement.start_date <= today
+        and len(placement.needs_in_play) > 1
+    )
+
+
 def needs_in_week_order(placement: Placement) -> list[Need]:
     """The needs the placement still works for, in the order its summary names their
     companies (``placement_companies``: the week's), those without days last."""
