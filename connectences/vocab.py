@@ -136,6 +136,9 @@ LEAD_STATUSES: dict[str, str] = {
     "refuse": "Refusé",
     "rendu": "Rendu à l'animateur",
 }
+# The same states as the operator reads them (its inbox, its home page): a lead just sent
+# is « Nouvelle » to the one who received it; « Envoyé » is the animateur's word.
+OPERATOR_LEAD_STATUSES: dict[str, str] = {**LEAD_STATUSES, "envoye": "Nouvelle"}
 
 # What ended a placement before its term (``Placement.ended_by``).
 PLACEMENT_ENDINGS: dict[str, str] = {

@@ -108,6 +108,15 @@ def test_inbox_shows_each_lead_as_a_card_in_plain_words(client, auth, world):
     )
 
 
+def test_the_home_page_names_a_new_lead_as_the_inbox_does(client, auth, world):
+    auth.login("operator", org_ref="ge-a")
+    page = page_text(client.get("/operateur"))
+    # « Envoyé » is the animateur's word: the one who received it reads « Nouvelle ».
+    assert "envoy" not in page.lower()
+    assert "Comptable Nouvelle · reçue le " in page
+    assert "Nouvelle 1" in page  # the table by state
+
+
 @pytest.mark.parametrize("role", ["animateur", "partner", "company", "candidate", "admin"])
 def test_other_roles_are_refused_and_logged(client, auth, world, role):
     user = auth.login(role)

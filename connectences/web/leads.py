@@ -167,7 +167,7 @@ def index():
         next_points=next_points,
         page_params=page_params,
         page_param_names=INBOX_PAGE_PARAMS,
-        statuses=vocab.LEAD_STATUSES,
+        statuses=vocab.OPERATOR_LEAD_STATUSES,
         commune_label=territory.commune_label,
         today=local_today(),
         point_label=trials.point_label,

@@ -11,7 +11,7 @@ from connectences.cvtheque.access import operator_placed, operator_placements
 from connectences.extensions import db
 from connectences.models import Candidate
 from connectences.organisations import deactivated_since
-from connectences.vocab import LEAD_STATUSES
+from connectences.vocab import OPERATOR_LEAD_STATUSES
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.navigation import add_nav
 from connectences.web.own_entry import own_entry_page
@@ -34,9 +34,11 @@ def index():
         "operators/index.html",
         operator=operator,
         inactive_since=deactivated_since(db.session, operator),
-        status_counts=[(key, label, counts.get(key, 0)) for key, label in LEAD_STATUSES.items()],
+        status_counts=[
+            (key, label, counts.get(key, 0)) for key, label in OPERATOR_LEAD_STATUSES.items()
+        ],
         leads=leads,
-        statuses=LEAD_STATUSES,
+        statuses=OPERATOR_LEAD_STATUSES,
     )
 
 
