@@ -538,6 +538,19 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, client, aut
     assert accounts.authenticate(db.session, user.email, GOOD_PASSWORD, "192.0.2.1") is user
 
 
+def test_the_password_summary_lists_the_errors_in_the_page_s_order(client, auth):
+    auth.login("operator")
+    refused = client.post("/mot-de-passe", data={})
+    assert refused.status_code == 422
+    summary = element_by_id(html_of(refused), "erreurs")
+    # The current password is asked first: its error is the first the summary names.
+    order = [
+        summary.index(label)
+        for label in ("Mot de passe actuel", "Nouveau mot de passe", "Confirmez le mot de passe")
+    ]
+    assert order == sorted(order)
+
+
 def test_the_current_password_cannot_be_guessed_from_a_session(app, client, auth):
     # A session left open (or stolen) must not turn /mot-de-passe into an unlimited
     # guessing oracle: its wrong current passwords count as wrong logins do.

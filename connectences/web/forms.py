@@ -101,6 +101,12 @@ class ChangePasswordForm(SetPasswordForm):
         render_kw={"autocomplete": "current-password"},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Asked first on the page, though declared after the fields it inherits: first in
+        # the error summary too, which lists the fields in the form's order.
+        self._fields.move_to_end("current", last=False)
+
 
 class ConfirmPasswordForm(Form):
     password = PasswordField(
