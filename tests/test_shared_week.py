@@ -37,6 +37,7 @@ from tests.helpers import (
     audit_entries,
     by_ref,
     count,
+    element_by_id,
     error_of,
     html_of,
     lead_by_refs,
@@ -401,6 +402,19 @@ def test_the_placement_s_reason_to_confirm_sits_just_above_its_box(client, auth,
         html_of(asked),
         re.DOTALL,
     ), "the reason is not right above the box"
+
+
+def test_the_reason_to_confirm_a_placement_is_typeset_in_french(client, auth, world):
+    """Like every message: no line break between « and the name it quotes, nor before
+    the colon (on a phone the warning broke after « )."""
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    asked = _post(client, url, url + "/placement", _placement_form())
+    assert asked.status_code == 409
+    alert = element_by_id(asked.get_data(as_text=True), "placement-alerte")
+    assert "À confirmer\xa0:" in alert
+    assert "Déjà 20\xa0h le lundi (Mairie)\xa0: reste 4\xa0h" in alert
 
 
 def test_hours_changed_after_the_free_time_warning_are_asked_again(client, auth, world):
