@@ -153,7 +153,9 @@ class CandidateForm(Form):
             "Tapez un métier (par exemple « comptable ») et choisissez dans les suggestions : "
             "son code ROME s'ajoute ici."
         ),
-        render_kw={"data-suggest": "rome", "autocomplete": "off"},
+        # No autocomplete="off" here nor on the hours: Chromium does not restore such a
+        # field when the page comes back from history (the privacy page it links to).
+        render_kw={"data-suggest": "rome"},
     )
     level = RadioField(
         "Votre niveau",
@@ -166,14 +168,14 @@ class CandidateForm(Form):
         validators=[Required()],
         description=HOURS_IN_TOTAL,
         # "7,5" is accepted: a keyboard with the decimal comma, not digits only.
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+        render_kw={"inputmode": "decimal"},
     )
     hours_max = StringField(
         "Heures par semaine : au plus",
         validators=[Required()],
         description=HOURS_IN_TOTAL,
         # "7,5" is accepted: a keyboard with the decimal comma, not digits only.
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+        render_kw={"inputmode": "decimal"},
     )
     days = CheckboxesField(
         "Jours où vous pouvez travailler", choices=_choices(vocab.DAYS), validators=[Required()]

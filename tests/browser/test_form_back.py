@@ -23,6 +23,13 @@ NEED_FORM = {
     "Commune de l'entreprise": "Gujan-Mestras (33470)",
     "Votre nom": "Sandrine Lafitte",
 }
+CV_FORM = {
+    "Prénom": "Léa-Maëlle",
+    "Métiers recherchés (facultatif)": "M1607",
+    "Heures par semaine : au moins": "10",
+    "Heures par semaine : au plus": "20",
+    "Commune où vous habitez": "Biganos",
+}
 CALLBACK_FORM = {
     "Votre nom": "Paul Dupuy",
     "Votre entreprise (facultatif)": "Cabane 12",
@@ -31,17 +38,24 @@ CALLBACK_FORM = {
 
 
 @pytest.mark.parametrize(
-    ("path", "typed"),
-    [("/exprimer-un-besoin", NEED_FORM), ("/etre-rappele", CALLBACK_FORM)],
+    ("path", "typed", "privacy"),
+    [
+        ("/exprimer-un-besoin", NEED_FORM, "données personnelles"),
+        ("/etre-rappele", CALLBACK_FORM, "données personnelles"),
+        # The job seeker's hours and trades were lost too.
+        ("/deposer-mon-cv", CV_FORM, "En savoir plus sur vos données"),
+    ],
 )
-def test_a_public_form_keeps_what_was_typed_after_going_back(page, live_server, path, typed):
+def test_a_public_form_keeps_what_was_typed_after_going_back(
+    page, live_server, path, typed, privacy
+):
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + path)
     for label, value in typed.items():
         page.get_by_label(label, exact=True).fill(value)
     # Off to the privacy page the form links to, then back.
     with page.expect_navigation():
-        page.locator("form").get_by_role("link", name="données personnelles").click()
+        page.locator("form").get_by_role("link", name=privacy).click()
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Exprimer un besoin")
     page.go_back()
     for label, value in typed.items():
