@@ -303,6 +303,46 @@ def test_too_many_skills_ticked_in_the_space_come_back_next_to_the_boxes(client,
 
 
 @pytest.mark.parametrize(
+    ("typed", "codes"),
+    [
+        # As the suggestions write them and the update form shows them: the job's name,
+        # its code in brackets (a name may hold commas).
+        (
+            "Comptabilité (M1203), Pâtisserie, confiserie, chocolaterie et glacerie (D1104), ",
+            ["M1203", "D1104"],
+        ),
+        # Codes alone, as imports and older forms send them.
+        ("M1203 k1302", ["M1203", "K1302"]),
+        # A job's name typed whole without picking it: found without its code.
+        ("comptabilite, Secrétariat", ["M1203", "M1607"]),
+        ("", []),
+    ],
+)
+def test_trades_are_read_from_their_names_or_their_codes(typed, codes):
+    assert profile.read_trades(typed) == codes
+
+
+def test_trades_are_shown_in_the_form_by_their_names(client, cv_dir):
+    assert post_form(client, rome="M1203 D1104").status_code == 302
+    shown = CandidateForm.data_of(the_candidate())["rome"]
+    assert shown == "Comptabilité (M1203), Pâtisserie, confiserie, chocolaterie et glacerie (D1104)"
+    assert profile.read_trades(shown) == ["M1203", "D1104"]
+
+
+def test_words_that_name_no_job_are_refused_without_jargon(client, cv_dir):
+    # A job seeker types the job as they say it, without picking a suggestion: told in
+    # their words, not about codes they never saw.
+    response = post_form(client, pdf=make_pdf(), rome="aide à domicile")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    shown = html.split('id="rome-erreurs"')[1].split("</ul>")[0]
+    message = " ".join(re.sub(r"<[^>]+>", " ", shown).split())
+    assert "aide à domicile" in message and "suggestions" in message, message
+    assert "ROME" not in message and "code" not in message, message
+    assert count(Candidate) == 0
+
+
+@pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
         ({"first_name": ""}, "first_name", "Indiquez votre prénom"),

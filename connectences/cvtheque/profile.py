@@ -141,6 +141,62 @@ def split_codes(raw: Any) -> list[str]:
     return out
 
 
+# A ROME code among other words: « Comptabilité (M1203) », « M1203 K1302 ».
+_TRADE_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][0-9]{4})(?![A-Za-z0-9])")
+NOT_A_TRADE = (
+    "« {words} » : choisissez ce métier dans les suggestions qui s'affichent pendant que "
+    "vous tapez, ou laissez ce champ vide (il est facultatif)."
+)
+
+
+def read_trades(raw: Any) -> list[str]:
+    """ROME codes of the jobs in ``raw``: as ``trades_input`` shows them (the job's name,
+    its code in brackets), as codes alone, or as a job's name typed whole. A job seeker
+    never has to know a code; an import or an older form sending codes still may.
+    ValueError (French) for an unknown code or words that name no job."""
+    text = "\n".join(str(p) for p in raw) if isinstance(raw, list | tuple) else str(raw or "")
+    codes: list[str] = []
+    rest: list[str] = []
+    start = 0
+    for found in _TRADE_CODE.finditer(text):
+        code = found.group(1).upper()
+        if not _ROME.fullmatch(code) or not skills_mod.is_rome(code):
+            raise ValueError(
+                f"« {code[:20]} » n'est pas un code ROME connu (exemple : M1203). "
+                "Tapez le nom du métier pour voir les suggestions."
+            )
+        before = text[start : found.start()].rstrip(" \t(")
+        name = skills_mod.rome_label(code) or ""
+        if name and before[-len(name) :].casefold() == name.casefold():
+            before = before[: -len(name)]  # the name written before its code
+        rest.append(before)
+        start = found.end()
+        if code not in codes:
+            codes.append(code)
+    rest.append(text[start:])
+    # The jobs by their French names, accents and case aside (for names typed whole).
+    by_name = {fold_name(skills_mod.rome_label(c)): c for c in skills_mod.rome_codes()}
+    for words in re.split(r"[,;\n]", " ".join(rest)):
+        words = words.strip(" \t()-.")
+        if not words:
+            continue
+        code = by_name.get(fold_name(words))
+        if code is None:
+            raise ValueError(NOT_A_TRADE.format(words=words[:60]))
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def trades_input(codes: list[str] | None) -> str:
+    """Stored ROME codes as the profile form shows them, for ``read_trades`` to read
+    back: « Comptabilité (M1203), Secrétariat (M1607) »."""
+    return ", ".join(
+        f"{name} ({code})" if (name := skills_mod.rome_label(code)) else code
+        for code in codes or []
+    )
+
+
 def _number(raw: Any, label: str, low: float, high: float, unit: str | None = None) -> float:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError(f"Indiquez {label}.")
@@ -248,16 +304,6 @@ def clean_profile(
             raise ValueError(problem)
         return labels
 
-    def rome_rule(raw: Any) -> list[str]:
-        codes = split_codes(raw)
-        for code in codes:
-            if not _ROME.fullmatch(code) or not skills_mod.is_rome(code):
-                raise ValueError(
-                    f"« {code[:20]} » n'est pas un code ROME connu (exemple : M1203). "
-                    "Tapez le nom du métier pour voir les suggestions."
-                )
-        return codes
-
     field("first_name", name_rule("first_name", "prénom", NameKind.FIRST))
     field("last_name", name_rule("last_name", "nom", NameKind.LAST))
     field("email", lambda raw: clean_email(raw, required=True))
@@ -270,7 +316,7 @@ def clean_profile(
         ),
     )
     field("skills", skills_rule)
-    field("rome", rome_rule)
+    field("rome", read_trades)
     field(
         "level",
         lambda raw: _choices(

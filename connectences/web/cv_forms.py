@@ -26,7 +26,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from connectences import contacts, territory, vocab
 from connectences.cvtheque import consent, files
-from connectences.cvtheque.profile import PROFILE_FIELDS, CleanProfile, ProfileError, clean_profile
+from connectences.cvtheque.profile import (
+    PROFILE_FIELDS,
+    CleanProfile,
+    ProfileError,
+    clean_profile,
+    trades_input,
+)
 from connectences.models import Candidate
 from connectences.typography import decimal_input
 from connectences.web.forms import Form
@@ -150,8 +156,8 @@ class CandidateForm(Form):
     rome = StringField(
         "Métiers recherchés (facultatif)",
         description=(
-            "Tapez un métier (par exemple « comptable ») et choisissez dans les suggestions : "
-            "son code ROME s'ajoute ici."
+            "Tapez un métier (par exemple « comptable ») et choisissez-le dans les "
+            "suggestions. Séparez les métiers par des virgules."
         ),
         # No autocomplete="off" here nor on the hours: Chromium does not restore such a
         # field when the page comes back from history (the privacy page it links to).
@@ -246,7 +252,7 @@ class CandidateForm(Form):
             # A decimal as the person types it and the space shows it: « 7,5 ».
             "mobility_km": decimal_input(candidate.mobility_km),
             "skills": "\n".join(candidate.skill_labels),
-            "rome": " ".join(candidate.rome or []),
+            "rome": trades_input(candidate.rome),
             "level": candidate.level,
             "hours_min": decimal_input(candidate.hours_min),
             "hours_max": decimal_input(candidate.hours_max),

@@ -317,6 +317,27 @@ def test_an_animateur_searches_opens_a_person_and_previews_an_import(page, live_
     assert not blocking, describe(blocking)
 
 
+def test_jobs_picked_in_the_suggestions_are_written_by_their_names(page, live_server):
+    # The field held bare codes (« M1607 D1104 ») that no job seeker can read or check.
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/deposer-mon-cv")
+    jobs = page.get_by_label("Métiers recherchés (facultatif)")
+    for letters, name in (("secr", "Secrétariat"), ("pâtis", "Pâtisserie, confiserie")):
+        jobs.press_sequentially(letters, delay=40)
+        suggestion = page.locator("#rome-suggestions button", has_text=name).first
+        suggestion.click()
+        expect(jobs).to_be_focused()
+    expect(jobs).to_have_value(
+        "Secrétariat (M1607), Pâtisserie, confiserie, chocolaterie et glacerie (D1104), "
+    )
+    # The same job picked again is not written twice.
+    jobs.press_sequentially("secr", delay=40)
+    page.locator("#rome-suggestions button", has_text="Secrétariat").first.click()
+    expect(jobs).to_have_value(
+        "Secrétariat (M1607), Pâtisserie, confiserie, chocolaterie et glacerie (D1104), "
+    )
+
+
 def test_a_file_too_heavy_is_refused_as_soon_as_it_is_chosen(page, live_server):
     # Sent, a file over the request limit would have the whole form refused before
     # anything typed could be kept: the page refuses it at once, beside the field.

@@ -12,16 +12,22 @@
     var lastQuery = "";
 
     function currentPart() {
-      // The skill being typed: after the last line break or comma.
-      var parts = input.value.split(kind === "rome" ? /[\s,;]+/ : /[\n,;]/);
+      // The skill or job being typed: after the last line break or comma (for a job,
+      // also after the code that closes the one picked before: « Secrétariat (M1607) »).
+      var parts = input.value.split(kind === "rome" ? /[\n,;)]/ : /[\n,;]/);
       return parts[parts.length - 1].trim();
     }
 
     function add(item) {
       if (kind === "rome") {
-        var codes = input.value.split(/[\s,;]+/).filter(function (p) { return /^[A-Za-z]\d{4}$/.test(p); });
-        if (codes.indexOf(item.code) === -1) { codes.push(item.code); }
-        input.value = codes.join(" ") + " ";
+        // The job by its name, its code in brackets for the server to read it
+        // (profile.read_trades): the person reads names, never a code alone.
+        var before = input.value.replace(/[^\n,;)]*$/, "").replace(/[\s,;]+$/, "");
+        if (before.indexOf("(" + item.code + ")") !== -1) {
+          input.value = before ? before + ", " : "";
+        } else {
+          input.value = (before ? before + ", " : "") + item.label + " (" + item.code + "), ";
+        }
       } else {
         // Only the skill being typed (what ``currentPart`` read: after the last line
         // break, comma or semicolon) is replaced; what was written before it stays,
