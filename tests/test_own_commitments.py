@@ -128,7 +128,10 @@ def test_open_ended_work_filling_the_week_makes_the_person_place_and_tells_them(
         ({"heures": "1e400"}, "un nombre"),
         ({"jours": []}, "Cochez au moins un jour."),
         ({"jours": ["mon", "funday"]}, "Choisissez des jours de la liste."),
-        ({"debut": "01/05/2027", "fin": "30/04/2027"}, "ne peut pas précéder"),
+        (
+            {"debut": "01/05/2027", "fin": "30/04/2027"},
+            "Le dernier jour ne peut pas précéder la date de début.",
+        ),
         ({"fin": "31/02/2027"}, "« 31/02/2027 » n&#39;existe pas"),
         ({"debut": "01/01/1900"}, "La date de début ne peut pas être avant le"),
         ({"heures": "30"}, "la semaine compterait 50 h"),

@@ -117,7 +117,7 @@ def read_commitment(
     begin = _day(start, "start", _stored(replacing, "start"), errors, today)
     end = _day(until, "until", _stored(replacing, "until"), errors, today)
     if "until" not in errors and end and begin and "start" not in errors and end < begin:
-        errors["until"] = "La date de fin ne peut pas précéder la date de début."
+        errors["until"] = "Le dernier jour ne peut pas précéder la date de début."
     if value is not None and "hours" not in errors and "until" not in errors:
         # Work that ends before this one starts, or starts after it ends, never shares a
         # day or a week with it: only the work running together on some day adds up, and
