@@ -329,6 +329,15 @@ def test_trades_are_shown_in_the_form_by_their_names(client, cv_dir):
     assert profile.read_trades(shown) == ["M1203", "D1104"]
 
 
+@pytest.mark.parametrize("typed", ["06.12.34.56.78", "+33 6 12 34 56 78"])
+def test_the_phone_comes_back_in_the_form_as_the_space_shows_it(client, cv_dir, typed):
+    # The form showed « 0612345678 », its own example and the space « 06 12 34 56 78 ».
+    space = submitted_and_confirmed(client, phone=typed)
+    html = unescape(client.get(f"{space}/modifier").get_data(as_text=True))
+    assert re.search(r'id="phone"[^>]*value="06 12 34 56 78"', html), html
+    assert the_candidate().phone == "0612345678"
+
+
 def test_words_that_name_no_job_are_refused_without_jargon(client, cv_dir):
     # A job seeker types the job as they say it, without picking a suggestion: told in
     # their words, not about codes they never saw.

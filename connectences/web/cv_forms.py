@@ -247,7 +247,8 @@ class CandidateForm(Form):
             "first_name": candidate.first_name,
             "last_name": candidate.last_name,
             "email": candidate.email,
-            "phone": candidate.phone or "",
+            # As the space and the field's example write it: « 06 12 34 56 78 ».
+            "phone": contacts.phone_display(candidate.phone, ""),
             "commune": commune.label if commune else candidate.commune,
             # A decimal as the person types it and the space shows it: « 7,5 ».
             "mobility_km": decimal_input(candidate.mobility_km),
