@@ -338,6 +338,17 @@ def test_the_phone_comes_back_in_the_form_as_the_space_shows_it(client, cv_dir, 
     assert the_candidate().phone == "0612345678"
 
 
+def test_the_space_says_where_to_withdraw_the_consent_the_notice_speaks_of(client, cv_dir):
+    # The notice says « vous pouvez aussi retirer votre accord »: the space named no such
+    # thing, only a deletion the person had to guess was it.
+    space = submitted_and_confirmed(client)
+    html = unescape(client.get(space).get_data(as_text=True))
+    link = re.search(
+        r'<a href="([^"]+)">Supprimer mon profil et mon CV \(retirer mon accord\)</a>', html
+    )
+    assert link is not None and link.group(1) == f"{space}/supprimer"
+
+
 def test_words_that_name_no_job_are_refused_without_jargon(client, cv_dir):
     # A job seeker types the job as they say it, without picking a suggestion: told in
     # their words, not about codes they never saw.
