@@ -4,9 +4,12 @@ hours and days left."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from connectences.clock import local_today
 from connectences.cvtheque.consent import SELF, space_token
 from connectences.extensions import db
 from connectences.models import Candidate, CandidateEvent, Commitment
@@ -313,6 +316,26 @@ def test_the_session_pages_are_only_for_a_job_seeker(client, auth, world, other,
 
 
 # --- the person changes the work they declared, or says it stops ------------------------
+
+
+def test_work_ended_before_today_is_said_ended_not_still_in_the_week(client, world):
+    """A job that stopped last week, its last day typed: the page said « ce travail est
+    modifié dans votre semaine » while the week no longer showed it."""
+    space = _space()
+    _post(client, space, space + "/engagements/nouveau", _commitment_form(jours=["mon"]))
+    (held,) = by_ref(Candidate, "ines").commitments
+    edit = f"{space}/engagements/{held.id}"
+    last = local_today() - timedelta(days=3)
+    response = _post(client, edit, edit, _commitment_form(jours=["mon"], fin=last.isoformat()))
+    said = flashes_in(client.get(response.location), "semaine")
+    assert f"ce travail s'est arrêté le {last:%d/%m/%Y}" in said, said
+    assert "modifié dans votre semaine" not in said
+    # Declared already ended, it is not said to be in the week either.
+    new = space + "/engagements/nouveau"
+    response = _post(client, new, new, _commitment_form(jours=["tue"], fin=last.isoformat()))
+    said = flashes_in(client.get(response.location), "semaine")
+    assert f"ce travail s'est arrêté le {last:%d/%m/%Y}" in said, said
+    assert "ne vous seront plus proposés" not in said
 
 
 @pytest.mark.parametrize("way", ["link", "account"])

@@ -36,6 +36,7 @@ from connectences.accounts.users import (
     LoginRefused,
     candidate_has_account,
 )
+from connectences.clock import local_today
 from connectences.contacts import likely_typo
 from connectences.cvtheque import consent, files, retention
 from connectences.cvtheque.commitments import (
@@ -69,6 +70,7 @@ from connectences.cvtheque.read_skills import skills_read_in_cv
 from connectences.cvtheque.status import StatusError, choose_week, set_status, settle_status
 from connectences.extensions import db, login_manager
 from connectences.matching.matches import candidate_changed
+from connectences.matching.week import still_runs
 from connectences.models import Candidate, utcnow
 from connectences.typography import plural
 from connectences.web import just_sent
@@ -85,6 +87,7 @@ from connectences.web.cv_forms import (
     choices_of,
 )
 from connectences.web.errors import CSRF_RETRY, render_error
+from connectences.web.formats import local_date
 from connectences.web.forms import SetPasswordForm, corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.workflows import (
@@ -994,6 +997,9 @@ def _own_commitment_form(candidate: Candidate, token: str | None, commitment):
                 db.session, candidate, commitment, values, actor_label=consent.SELF
             )
             message = "C'est noté : ce travail est modifié dans votre semaine."
+        if not still_runs(values.until, local_today()):
+            # Its last day past: no longer in the week the page shows, whatever was said.
+            message = OWN_WORK_ENDED.format(day=local_date(values.until))
         db.session.commit()
         candidate_changed(candidate)
         flash_in("semaine", message, "success")
@@ -1004,6 +1010,11 @@ def _own_commitment_form(candidate: Candidate, token: str | None, commitment):
     return _render_own_commitment(candidate, token, commitment, {}, 200, commitment)
 
 
+# Said when the work added or changed has its last day before today.
+OWN_WORK_ENDED = (
+    "C'est noté : ce travail s'est arrêté le {day}. Il ne compte plus dans votre semaine : "
+    "ses heures et ses jours peuvent de nouveau vous être proposés."
+)
 OWN_COMMITMENT_MEANWHILE = (
     "Ce travail a été modifié depuis que vous avez ouvert la page (par l'équipe de la "
     "plateforme, ou dans un autre onglet) : rien n'a été enregistré. Vos saisies sont "
