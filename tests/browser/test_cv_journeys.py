@@ -338,6 +338,20 @@ def test_jobs_picked_in_the_suggestions_are_written_by_their_names(page, live_se
     )
 
 
+def test_the_consent_sentence_takes_the_width_of_a_phone(page, live_server):
+    # « (obligatoire) » sat in a column of its own beside the box, squeezing the sentence
+    # the person must read into half the width, six lines long.
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/deposer-mon-cv")
+    box = page.locator("#consent").bounding_box()
+    sentence = page.locator("label[for=consent]").bounding_box()
+    card = page.locator("#consent").locator("xpath=ancestor::div[@class='checkbox']")
+    width = card.bounding_box()["width"]
+    assert sentence["width"] > 0.8 * (width - box["width"]), (sentence, width)
+    required = card.locator(".required").bounding_box()
+    assert required["y"] >= sentence["y"] + sentence["height"] - 1  # below, not beside
+
+
 def test_a_file_too_heavy_is_refused_as_soon_as_it_is_chosen(page, live_server):
     # Sent, a file over the request limit would have the whole form refused before
     # anything typed could be kept: the page refuses it at once, beside the field.
