@@ -430,3 +430,20 @@ def test_the_page_offers_the_form_whenever_the_reminder_is_sent(client, world):
     assert due_in(days) == (0, True, False)
     assert due_in(1) == (0, True, False)
     assert due_in(0) == (1, True, False)
+
+
+def test_a_point_sent_after_the_placement_ended_says_nothing_was_saved_not_correct_it(
+    client, world
+):
+    """A stale tab: the placement ended meanwhile. Nothing typed is wrong, so the summary
+    does not ask to correct anything."""
+    placement = db.session.get(Placement, world["placement"])
+    placement.ended_on, placement.ended_by = TODAY, "suivi"
+    db.session.commit()
+    before = _stored(world)
+    response = _post(client, world, 1, {"entreprise": "Tout va bien", "tient": "oui"})
+    text = page_text(response)
+    assert response.status_code in (409, 422)
+    assert f"Rien n'a été enregistré : Le placement a pris fin le {TODAY:%d/%m/%Y}" in text
+    assert "Corrigez" not in text
+    assert _stored(world) == before

@@ -1213,7 +1213,8 @@ def record_follow_up(
     if point.done_at is not None:
         raise ChangedMeanwhile(recorded_meanwhile(point, actor))
     if placement.ended_on is not None:
-        raise TransitionError(
+        # A stale page: nothing typed is wrong (« Rien n'a été enregistré »).
+        raise ChangedMeanwhile(
             f"Le placement a pris fin le {placement.ended_on.strftime('%d/%m/%Y')} : "
             "son suivi est clos."
         )
