@@ -308,7 +308,7 @@ def test_operator_sees_only_its_own_leads(client, auth):
     page = text(client.get("/operateur"))
     assert "Secrétariat du mardi" in page
     assert "Paie confidentielle" not in page
-    assert '<th scope="row">Envoyé</th><td class="num">1</td>' in page
+    assert '<th scope="row">Nouvelle</th><td class="num">1</td>' in page  # the inbox's word
 
 
 def test_partner_sees_only_its_referrals(client, auth):

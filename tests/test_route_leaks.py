@@ -186,6 +186,9 @@ def test_no_route_hands_a_stranger_another_tenants_data(app, auth, world, role):
     for rule in _swept(app, role):
         url = battery.fill(app, world, rule)
         markers = _markers_for(role, world.params["siret"], rule)
+        # Each request on a session of its own, as served (an entity an earlier request
+        # loaded with a loader option of its own would answer for this one).
+        db.session.remove()
         with client.get(url) as response:
             found = _found(_text_of(response), markers)
             status = response.status_code
