@@ -86,3 +86,17 @@ def test_the_officer_reads_long_labels_whole_on_a_phone(page, live_server):
     wide = page.locator("svg.chart-wide:visible")
     assert wide.count() >= 3
     assert wide.first.locator("text[text-anchor=end]").count() >= 3
+
+
+def test_the_staff_read_every_table_whole_on_a_desktop(page, live_server):
+    # The operators' table (six columns) sat in half the page's width: at 1280 px its
+    # « Placements » and « Délai médian de réponse » columns were out of sight, to be
+    # scrolled sideways. A table of five columns or more now takes the whole width.
+    open_as(page, live_server, "animateur", DESKTOP, f"/territoire/intercommunalites/{COBAS}")
+    expect(page.get_by_role("table", name="Propositions aux opérateurs")).to_be_visible()
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.obs-figure .table-wrap')]
+            .filter(wrap => wrap.scrollWidth > wrap.clientWidth + 1)
+            .map(wrap => wrap.closest('.obs-figure').querySelector('h3').textContent)"""
+    )
+    assert cut == []
