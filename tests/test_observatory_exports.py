@@ -147,7 +147,8 @@ def test_the_workbook_at_a_past_day_says_that_day_included(world, app, auth):
     about = _sheets(staff.get(f"{EXACT}/observatoire.xlsx?periode=3m&au=2026-03-31"))
     assert about["Observatoire"][2] == (
         "Besoins reçus",
-        "depuis 01/01/2026, jusqu'au 31/03/2026 inclus",
+        # « depuis 01/01/2026 » lacked its article: not how a date is said in French.
+        "depuis le 01/01/2026, jusqu'au 31/03/2026 inclus",
     )
     officer = app.test_client()
     auth.login("territoire", client=officer)

@@ -54,7 +54,7 @@ def workbook(shown: Shown) -> bytes:
     """Every table of the view as an XLSX workbook: a first sheet saying what the figures
     are, then a sheet per table with its explanation under it."""
     seen = shown.seen
-    since = seen.since.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") if seen.since else "le début"
+    since = seen.since.astimezone(LOCAL_TZ).strftime("le %d/%m/%Y") if seen.since else "le début"
     until = seen.until.astimezone(LOCAL_TZ)
     if until.time() == time():
         # Figures at a past day end at the midnight after it (``figures.end_of_day``):
