@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -398,3 +399,72 @@ def test_words_of_a_person_and_of_their_organisation_together_find_them(client, 
     # Every word must be found somewhere: one found nowhere finds nobody.
     assert found("Hélène GE Bassin introuvable") == []
     assert found("Paul Médoc") == []
+
+
+def test_a_pending_invitation_is_sent_again_from_its_row_with_its_organisation(client, auth):
+    """« Renvoyer l'invitation » on the row of an account never opened: a new link, for
+    its role and organisation as they stand (no typing them again), the earlier link dead."""
+    from connectences import accounts
+    from connectences.models import User
+    from tests import factories
+
+    factories.load(factories.document(operators=[factories.operator(ref="ge-renvoi")]))
+    first = accounts.invite(db.session, "attente@exemple.fr", "operator", "ge-renvoi", None)
+    db.session.commit()
+    user = db.session.scalar(select(User).where(User.email == "attente@exemple.fr"))
+    auth.login("admin")
+    page = client.get("/admin").get_data(as_text=True)
+    assert f'action="/admin/utilisateurs/{user.id}/reinviter"' in page
+
+    response = client.post(f"/admin/utilisateurs/{user.id}/reinviter")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Invitation envoyée à attente@exemple.fr" in text and "/invitation/" in text
+    with pytest.raises(accounts.InvitationInvalid):
+        accounts.find_invitation(db.session, first)
+    db.session.expire_all()
+    assert user.role == "operator" and user.operator.ref == "ge-renvoi"
+    (mail,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to == "attente@exemple.fr")
+    ).all()
+    link = re.search(r"http://localhost/invitation/[\w-]+", text).group(0)
+    assert link in mail.body_text
+
+
+def test_an_account_with_its_password_or_disabled_gets_no_invitation_sent_again(client, auth):
+    """A stale page (the person chose their password meanwhile, or another admin disabled
+    the account): said in French, no mail, no link."""
+    from connectences import accounts
+    from connectences.models import User
+
+    active = auth.create("candidate")
+    accounts.invite(db.session, "coupe@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    disabled = db.session.scalar(select(User).where(User.email == "coupe@exemple.fr"))
+    disabled.active = False
+    db.session.commit()
+    auth.login("admin")
+    page = client.get("/admin").get_data(as_text=True)
+    assert f"/admin/utilisateurs/{active.id}/reinviter" not in page
+    assert f"/admin/utilisateurs/{disabled.id}/reinviter" not in page
+    before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    for user, said in ((active, "a déjà choisi son mot de passe"), (disabled, "désactivé")):
+        response = client.post(f"/admin/utilisateurs/{user.id}/reinviter", follow_redirects=True)
+        assert response.status_code == 200
+        text = page_text(response)
+        assert said in text and "/invitation/" not in text
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+    assert client.post("/admin/utilisateurs/999999/reinviter").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["animateur", "operator", "company"])
+def test_other_roles_cannot_send_an_invitation_again(client, auth, role):
+    from connectences import accounts
+    from connectences.models import User
+
+    accounts.invite(db.session, "autre@exemple.fr", "animateur", None, None)
+    db.session.commit()
+    user = db.session.scalar(select(User).where(User.email == "autre@exemple.fr"))
+    auth.login(role)
+    assert client.post(f"/admin/utilisateurs/{user.id}/reinviter").status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

@@ -2,7 +2,7 @@
 
 from connectences.accounts.audit import audit
 from connectences.accounts.passwords import hash_password, password_problem, verify_password
-from connectences.accounts.roles import change_role, disable, organisation_ref
+from connectences.accounts.roles import change_role, disable, invite_again, organisation_ref
 from connectences.accounts.users import (
     AccountError,
     AccountLocked,
@@ -45,6 +45,7 @@ __all__ = [
     "set_public_phone",
     "invitation_link",
     "invite",
+    "invite_again",
     "normalise_email",
     "organisation_ref",
     "password_problem",

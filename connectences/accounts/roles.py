@@ -26,6 +26,7 @@ from connectences.accounts.users import (
     attach_organisation,
     check_role,
     end_reset_links,
+    invite,
     keep_a_working_admin,
     role_label,
     user_by_email,
@@ -49,6 +50,19 @@ def organisation_ref(session: Session, user: User) -> str | None:
         candidate = session.get(Candidate, user.candidate_id)
         return candidate.ref if candidate is not None else None
     return None
+
+
+def invite_again(session: Session, user: User, actor: User | None) -> str:
+    """Send an account never opened a new invitation (``users.invite``: the earlier links
+    stop working) for its role and organisation as they stand, nothing typed again.
+    Returns the token. AccountError (French) once its password is chosen."""
+    if user.password_hash:
+        raise AccountError(
+            f"{user.email} a déjà choisi son mot de passe : son invitation a servi, il n'y a "
+            "rien à renvoyer.",
+            field="email",
+        )
+    return invite(session, user.email, user.role, organisation_ref(session, user), actor)
 
 
 def _rights(user: User) -> tuple:

@@ -146,20 +146,40 @@ def invite():
             current_user._get_current_object(),
         )
         email = accounts.normalise_email(form.email.data)
-        link = accounts.invitation_link(token)
-        ttl = accounts.invitation_hours()
         accounts.queue_invitation_mail(db.session, email, token)
         db.session.commit()
     except accounts.AccountError as refusal:
         db.session.rollback()
         return _render_index(form, 422, error=attach_errors(form, refusal))
-    # Shown on this page, not flashed: the flash travels in the session cookie, and the
-    # link opens an account to whoever holds it (as an API token's secret).
-    invited = (
+    return _render_index(InviteForm(formdata=None), invited=_invited_said(email, token))
+
+
+def _invited_said(email: str, token: str) -> str:
+    """What the page says of an invitation sent, its link with it. Shown on the page, not
+    flashed: the flash travels in the session cookie, and the link opens an account to
+    whoever holds it (as an API token's secret)."""
+    return (
         f"Invitation envoyée à {email}. Si l'e-mail n'arrive pas, transmettez ce lien "
-        f"(valable {ttl} heures, à usage unique) : {link}"
+        f"(valable {accounts.invitation_hours()} heures, à usage unique) : "
+        f"{accounts.invitation_link(token)}"
     )
-    return _render_index(InviteForm(formdata=None), invited=invited)
+
+
+@bp.route("/utilisateurs/<int:user_id>/reinviter", methods=["POST"])
+@recent_login_required
+def invite_again(user_id: int):
+    """An account never opened, sent a new invitation from its row (its role and
+    organisation as they stand): the earlier link stops working."""
+    account = _account(user_id)
+    try:
+        token = accounts.invite_again(db.session, account, current_user._get_current_object())
+        accounts.queue_invitation_mail(db.session, account.email, token)
+        db.session.commit()
+    except accounts.AccountError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(_accounts_list())
+    return _render_index(InviteForm(), invited=_invited_said(account.email, token))
 
 
 @bp.route("/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
