@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -212,3 +213,26 @@ def test_the_audit_log_names_a_token_by_its_label_and_organisation_never_a_hash(
         assert HEXLIKE.search(text) is None and "envoi du formulaire" not in text
     # The key is still kept: the same sending issues no second token.
     assert "submission" in audit_entries("api_token.issued")[0].details
+
+
+def test_revoking_a_token_asks_a_confirmation_first(client, auth):
+    """Revoking is final (the platform using the token loses its access; only a new token,
+    with a new secret to hand over, restores it): as disabling an account, the first
+    click opens a confirmation step saying so, and nothing is sent before its button."""
+    admin = auth.login("admin")
+    owner = auth.create("company")
+    token, _ = api_tokens.issue_token(
+        db.session, owner_email=owner.email, name="Outil de la Région", days=30, actor=admin
+    )
+    db.session.commit()
+    page = client.get("/admin/jetons").get_data(as_text=True)
+    step = re.search(
+        r'<details class="risky-action">\s*<summary[^>]*>(.*?)</summary>(.*?)</details>', page, re.S
+    )
+    assert step, "no confirmation step"
+    summary, body = step.groups()
+    # Each step named for its token: a list of « Révoquer… » alone says not which.
+    assert "Révoquer…" in summary and "Outil de la Région" in summary
+    assert f'action="/admin/jetons/{token.id}/revoquer"' in body
+    said = html.unescape(body).replace("\xa0", " ")
+    assert "Confirmer : révoquer le jeton « Outil de la Région »" in said
