@@ -95,6 +95,7 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "library_admin.merge_pair",
         "admin.disable_user",
         "admin.enable_user",
+        "admin.invite_again",  # the earlier invitation link stops working
         "events_staff.cancel",
     }
 )

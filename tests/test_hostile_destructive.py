@@ -1,5 +1,5 @@
 """The hostile battery through the forms that end a session or destroy what they act on
-(log out, delete a person (themself, or the team at their request), merge, disable or enable an account, erase a contact, remove a
+(log out, delete a person (themself, or the team at their request), merge, disable or enable an account, send an invitation again (the earlier link ends), erase a contact, remove a
 commitment (staff's or the person's own), new personal link, cancel an event): each submission gets a record made for it, so that no
 part of the battery depends on another's order. As every role: the owner through the form
 its page shows, the others by a forged post. A refused submission changes nothing: no
@@ -14,12 +14,21 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask import current_app, url_for
+from sqlalchemy import select
 
 from connectences.clock import LOCAL_TZ
 from connectences.cvtheque import consent
 from connectences.events import catalogue
 from connectences.extensions import db
-from connectences.models import Candidate, Commitment, Company, CompanyContact, Event, User
+from connectences.models import (
+    Candidate,
+    Commitment,
+    Company,
+    CompanyContact,
+    Event,
+    Invitation,
+    User,
+)
 from connectences.web.access import ROLE_HOME
 from tests import factories
 from tests import hostile_battery as battery
@@ -150,6 +159,20 @@ def _account(active: bool):
     return make
 
 
+def _invited(auth, client, role):
+    """An account never opened: sending its invitation again ends the earlier link."""
+    user = auth.create(
+        "animateur", email=f"invite-{datetime.now().timestamp()}@exemple.fr", password=None
+    )
+    db.session.commit()
+
+    def state():
+        db.session.expire_all()
+        return db.session.scalars(select(Invitation.id).where(Invitation.user_id == user.id)).all()
+
+    return Target("/admin", f"/admin/utilisateurs/{user.id}/reinviter", state)
+
+
 def _event(auth, client, role):
     day = (datetime.now(LOCAL_TZ) + timedelta(days=15)).date().isoformat()
     event = catalogue.create_event(
@@ -182,6 +205,7 @@ TARGETS = {
     "/animateur/cvtheque/doublons/<int:a_id>/<int:b_id>/fusionner": _merge,
     "/admin/utilisateurs/<int:user_id>/desactiver": _account(active=True),
     "/admin/utilisateurs/<int:user_id>/reactiver": _account(active=False),
+    "/admin/utilisateurs/<int:user_id>/reinviter": _invited,
     "/animateur/evenements/<int:event_id>/annuler": _event,
 }
 
