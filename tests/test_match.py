@@ -413,3 +413,15 @@ def test_the_job_criterion_names_every_job_it_cites_not_its_code_alone():
     assert "M1203 — Comptabilité" in other["rome"]["text"], other["rome"]["text"]
     family = {e["criterion"]: e for e in score_pair(need, make_cand(rome=("M1604",)))[1]}
     assert "M1604 — Assistanat de direction" in family["rome"]["text"], family["rome"]
+
+
+def test_a_job_read_from_the_needs_title_is_said_so_in_the_job_criterion():
+    """The need's page shows « Métier (code ROME) — » when none was chosen: the score's
+    sentence says the job was read from the title, not « Même métier ROME » out of nowhere."""
+    read = make_need(rome=None, skills=("xyz",), title="Boulanger")
+    entries = {e["criterion"]: e for e in score_pair(read, make_cand(rome=("D1102",)))[1]}
+    assert entries["rome"]["text"].startswith("Métier du besoin déduit de son intitulé."), entries
+    assert "D1102" in entries["rome"]["text"]
+    given = make_need(rome="D1102", skills=("xyz",), title="Boulanger")
+    entries = {e["criterion"]: e for e in score_pair(given, make_cand(rome=("D1102",)))[1]}
+    assert "intitulé" not in entries["rome"]["text"], entries

@@ -493,10 +493,18 @@ def _skills_text(meets: list[SkillMeet], set_aside_count: int = 0) -> str:
 
 
 def rome_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
-    """Points and sentence for the ROME criterion."""
+    """Points and sentence for the ROME criterion. A code read from the need's title says
+    so: the need's page shows no métier, and the sentence must not seem to contradict it."""
     code, given = need_rome(need)
     if code is None:
         return 0, "Le besoin n'a pas de code ROME : critère métier non évalué."
+    points, text = _rome_meet(code, cand)
+    if not given:
+        text = f"Métier du besoin déduit de son intitulé. {text}"
+    return points, text
+
+
+def _rome_meet(code: str, cand: CandidateData) -> tuple[int, str]:
     codes, declared = candidate_romes(cand)
     source = "recherché par le candidat" if declared else "déduit de ses compétences"
     named = skills.rome_named(code)
