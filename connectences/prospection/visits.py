@@ -66,6 +66,14 @@ class FollowUpClosed(VisitError):
 DO_NOT_SOLICIT_AT_VISIT = "company.do_not_solicit"
 
 
+# « À relancer » without a date: the follow-up never comes back in « Mes relances ».
+# Also told on the phone before an offline visit is kept (offline/round.html).
+FOLLOW_UP_MISSING = (
+    "Issue « À relancer » : indiquez la date de la prochaine relance, elle "
+    "apparaîtra dans « Mes relances » ce jour-là."
+)
+
+
 def parse_date(value: str | date | None, field_name: str, label: str) -> date | None:
     """A date from an ISO (2026-05-14) or French (14/05/2026) text; VisitError otherwise."""
     if value is None or isinstance(value, date):
@@ -165,10 +173,7 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
         )
     if data.outcome == "a_relancer" and data.follow_up_on is None and "follow_up_on" not in errors:
         # Without a date the follow-up never comes back in « Mes relances »: it is lost.
-        errors["follow_up_on"] = (
-            "Issue « À relancer » : indiquez la date de la prochaine relance, elle "
-            "apparaîtra dans « Mes relances » ce jour-là."
-        )
+        errors["follow_up_on"] = FOLLOW_UP_MISSING
     if too := too_long("Les notes", data.notes, NOTES_MAX, plural=True):
         errors["notes"] = too
     elif problem := text_problem(data.notes):

@@ -30,6 +30,7 @@ from connectences.needs import form_rules
 from connectences.prospection import companies as directory
 from connectences.prospection import offline
 from connectences.prospection import round as rounds
+from connectences.prospection import visits as prospection
 from connectences.prospection.pressure import OVER_CAP_REASON_MISSING
 from connectences.web.access import guard_blueprint
 from connectences.web.directory import helpers
@@ -128,6 +129,7 @@ def round_page():
         hours_converted_out_of_bounds=form_rules.HOURS_CONVERTED_OUT_OF_BOUNDS,
         company_required=directory.COMPANY_REQUIRED,
         over_cap_reason_missing=OVER_CAP_REASON_MISSING,
+        follow_up_missing=prospection.FOLLOW_UP_MISSING,
         **helpers(),
     )
 

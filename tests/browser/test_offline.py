@@ -26,6 +26,7 @@ from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs.form_rules import HOURS_CONVERTED_OUT_OF_BOUNDS, NEED_REQUIRED
 from connectences.numbers import WEEKS_PER_MONTH
 from connectences.prospection import companies as directory
+from connectences.prospection.visits import FOLLOW_UP_MISSING
 from connectences.web.webapp import cache_version
 from tests import factories
 from tests.browser.support import ACCOUNTS, PHONE, audit, log_in, path_of, screenshot
@@ -495,6 +496,36 @@ def test_need_typed_offline_is_checked_before_it_is_kept_and_corrected_after(pho
         start,
         visit.id,
     )
+
+
+def test_follow_up_without_its_date_is_told_on_the_doorstep(phone, live_server):
+    # Found by an audit: « À relancer » without a date was kept offline and came back
+    # « À corriger » once online, away from the company the date was agreed with.
+    page, (ref,) = open_round(phone, live_server, "02.20Z", "Pépinière du Lac")
+    phone.set_offline(True)
+    page.get_by_role("button", name="Noter une visite à Pépinière du Lac").click()
+    form = page.locator("#form-visite")
+    form.get_by_label("Issue").select_option("a_relancer")
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+
+    summary = form.locator(".form-error")
+    expect(summary).to_contain_text("La visite n'est pas encore gardée")
+    expect(summary).to_be_focused()
+    expect(form.locator("[data-champ=follow_up_on] .errors")).to_have_text(
+        "Erreur : " + FOLLOW_UP_MISSING
+    )
+    expect(form.get_by_label("Prochaine relance")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate(QUEUE_JS) == []
+
+    follow_up = local_today() + timedelta(days=10)
+    form.get_by_label("Prochaine relance").fill(follow_up.isoformat())
+    form.get_by_role("button", name="Garder la visite sur le téléphone").click()
+    page.locator("#file-liste li", has_text="Visite — « Pépinière du Lac »").wait_for()
+    phone.set_offline(False)
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.get_by_text("Rien en attente d'envoi.").wait_for()
+    (visit,) = stored_visits(live_server, [ref])
+    assert (visit.outcome, visit.follow_up_on) == ("a_relancer", follow_up)
 
 
 def test_abandoning_a_visit_abandons_its_need_and_an_orphan_need_is_refused(phone, live_server):

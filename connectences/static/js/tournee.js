@@ -542,14 +542,22 @@
     if (!alone && data.get("malgre_plafond") && !(data.get("raison_plafond") || "").trim()) {
       problems.raison_plafond = fieldBox(visitForm, "raison_plafond").getAttribute("data-manque");
     }
+    // The follow-up's date is agreed on the doorstep: told there, not once back online.
+    if (!alone && data.get("outcome") === "a_relancer" && !data.get("follow_up_on")) {
+      problems.follow_up_on = fieldBox(visitForm, "follow_up_on").getAttribute("data-manque");
+    }
     if (Object.keys(problems).length) {
-      var needIncomplete = Object.keys(problems).some(function (n) { return n !== "raison_plafond"; });
+      var needIncomplete = Object.keys(problems).some(function (n) {
+        return n !== "raison_plafond" && n !== "follow_up_on";
+      });
       showErrors(visitForm, problems, alone
         ? "Le besoin n'est pas gardé : complétez-le."
         : needIncomplete
           ? "La visite n'est pas encore gardée : le besoin détecté est incomplet. Complétez-le, " +
             "ou videz ses champs pour le décrire une fois la visite envoyée."
-          : "La visite n'est pas encore gardée : indiquez pourquoi l'entreprise accepte ce contact.");
+          : problems.raison_plafond && !problems.follow_up_on
+            ? "La visite n'est pas encore gardée : indiquez pourquoi l'entreprise accepte ce contact."
+            : "La visite n'est pas encore gardée : corrigez ce qui est indiqué.");
       return;
     }
     var name = byId("visite-entreprise").textContent;
