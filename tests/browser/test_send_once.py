@@ -47,3 +47,12 @@ def test_a_guarded_form_saves_once_on_a_double_click(page, live_server):
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer les notes").click()
     assert "Notes enregistrées." in page.locator("main").inner_text()
+
+
+def test_a_form_that_makes_something_anew_is_sent_once(page, live_server):
+    """Each invitation sent ends the link before it, each token made is a new secret: a
+    double click must not mail a dead link or make two tokens (``data-une-fois``)."""
+    open_as(page, live_server, "admin", PHONE, "/admin")
+    assert page.evaluate(SUBMITS, "/admin/invitations") == [False, True]
+    page.goto(live_server.url + "/admin/jetons")
+    assert page.evaluate(SUBMITS, "/admin/jetons") == [False, True]

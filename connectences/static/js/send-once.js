@@ -4,7 +4,10 @@
    "modified by someone else meanwhile", and that refusal is the answer the browser shows.
    The form may be sent again after a few seconds (an answer that never came, a download
    that left the page as it was) or when the page comes back from the history. Without
-   JavaScript the server's guard still keeps every change; only the message may mislead. */
+   JavaScript the server's guard still keeps every change; only the message may mislead.
+   A form marked data-une-fois is sent once the same way: each sending makes something
+   anew that ends the one before (an invitation's link, an API token's secret), so a
+   double click would mail a link already dead, or make a second token. */
 (function () {
   "use strict";
   var AGAIN_AFTER_MS = 8000;
@@ -12,7 +15,8 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (event.defaultPrevented || !form || !form.querySelector) { return; }
-    if (!form.querySelector("input[type=hidden][name=lu_le]")) { return; }
+    if (!form.hasAttribute("data-une-fois") &&
+        !form.querySelector("input[type=hidden][name=lu_le]")) { return; }
     var at = sentAt.get(form);
     if (at && Date.now() - at < AGAIN_AFTER_MS) {
       event.preventDefault();
