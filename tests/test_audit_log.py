@@ -100,6 +100,11 @@ def test_unreadable_filters_get_a_french_message_not_an_error(client, logged):
     assert "des chiffres seulement" in error_of(response, "numero")
     assert "Date invalide" in error_of(response, "du")
     assert "Type de fiche inconnu" in error_of(response, "fiche")
+    # Digits only, but beyond any record's number: not told to type digits.
+    response = client.get("/admin/journal?numero=99999999999999999999")
+    assert response.status_code == 400
+    assert "trop grand" in error_of(response, "numero")
+    assert "des chiffres seulement" not in error_of(response, "numero")
 
 
 def test_an_inverted_date_range_is_a_filter_error(client, logged):

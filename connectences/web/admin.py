@@ -468,7 +468,11 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
     if raw_id:
         entity_id = read_id(raw_id)
         if entity_id is None:
-            errors["numero"] = "Saisissez le numéro de la fiche (des chiffres seulement)."
+            errors["numero"] = (
+                "Aucune fiche ne porte ce numéro : il est trop grand."
+                if raw_id.isascii() and raw_id.isdigit() and int(raw_id) > 0
+                else "Saisissez le numéro de la fiche (des chiffres seulement)."
+            )
     dates = {}
     for name in ("du", "au"):
         raw = (args.get(name) or "").strip()
