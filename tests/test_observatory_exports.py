@@ -38,6 +38,8 @@ def test_the_staff_workbook_has_a_sheet_per_table_with_exact_figures(world, app,
     assert ("Arcachon", 2, 21) in communes and ("Total", 5, 59) in communes
     assert communes[-1][0] == "Comment ce chiffre est calculé"
     assert sheets["Observatoire"][3][1].startswith("exacts")
+    # The first sheet's head names its columns (it was an empty row).
+    assert sheets["Observatoire"][0] == ("Rubrique", "Contenu")
 
 
 def test_the_officer_workbook_and_csv_hold_the_protected_figures(world, app, auth):

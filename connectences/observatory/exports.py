@@ -43,7 +43,7 @@ def tables_workbook(first: str, about: list[list], tables: list[Table], *, exact
     then whether they are exact or protected), then a sheet per table with its
     explanation under it."""
     about = [*about, ["Chiffres", EXACT_NOTE if exact else PROTECTION_NOTE]]
-    sheets = [(first, ["", ""], about)]
+    sheets = [(first, ["Rubrique", "Contenu"], about)]
     for table in tables:
         rows = [*table_rows(table), [], ["Comment ce chiffre est calculé", table.explanation]]
         sheets.append((table.title, table_columns(table), rows))
