@@ -8,6 +8,7 @@ Report: test-artifacts/hostile-input-destructeurs-<base>.csv."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,11 +160,12 @@ def _account(active: bool):
     return make
 
 
+_INVITED = itertools.count(1)
+
+
 def _invited(auth, client, role):
     """An account never opened: sending its invitation again ends the earlier link."""
-    user = auth.create(
-        "animateur", email=f"invite-{datetime.now().timestamp()}@exemple.fr", password=None
-    )
+    user = auth.create("animateur", email=f"invite-{next(_INVITED)}@exemple.fr", password=None)
     db.session.commit()
 
     def state():
