@@ -400,3 +400,15 @@ def test_a_refused_correction_gives_its_text_back_whole(client):
     said = error_of(refused, "reason_text")
     assert f"ne doit pas dépasser 2 000 caractères (5 {len(typed) - 5000:03d} saisis)" in said
     assert typed in html_of(refused)
+
+
+def test_the_correction_s_error_summary_lists_the_fields_in_the_order_of_the_form(client):
+    from tests.test_web_need_public import _page_order, _summary_order
+
+    need, space = _post_and_confirm(client)
+    edit = _edit_link(client, space, need)
+    wrong = {"hours_per_week": "0", "days": [], "level": "", "start": "31/02/2027"}
+    refused = html_of(client.post(edit, data={**_filled(client.get(edit)), **wrong, "reason": ""}))
+    listed = _summary_order(refused)
+    assert {"hours_per_week", "level", "start", "reason"} <= set(listed)
+    assert listed == _page_order(refused, listed)

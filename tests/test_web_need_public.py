@@ -1419,3 +1419,24 @@ def test_an_account_with_no_need_does_not_speak_of_the_animateur_following_one(a
     area = page_text(owner.get("/entreprise"))
     assert "Une question ? Vous pouvez appeler le" in area, area
     assert "qui suit votre besoin" not in area
+
+
+def _summary_order(html: str) -> list[str]:
+    """The fields the error summary links to, in its order."""
+    summary = re.search(r'<div[^>]*id="erreurs".*?</div>', html, re.S).group(0)
+    return re.findall(r'href="#([\w-]+)"', summary)
+
+
+def _page_order(html: str, ids: list[str]) -> list[str]:
+    """The same fields in the order the form shows them."""
+    form = html[html.index('id="erreurs"') :]
+    return sorted(ids, key=lambda anchor: form.index(f'id="{anchor}"', form.index("</div>")))
+
+
+def test_the_error_summary_lists_the_fields_in_the_order_of_the_form(client):
+    """The hours and days come before the profile, the start before the reason: an owner
+    reading the summary down meets the boxes in the same order going down the page."""
+    refused = html_of(client.post("/exprimer-un-besoin", data={}))
+    listed = _summary_order(refused)
+    assert len(listed) >= 10
+    assert listed == _page_order(refused, listed)

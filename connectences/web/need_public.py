@@ -44,7 +44,12 @@ from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.navigation import PUBLIC_NAV
-from connectences.web.owner_edit import edit_page, owner_fields_context, owner_row
+from connectences.web.owner_edit import (
+    OWNER_FIELD_ORDER,
+    edit_page,
+    owner_fields_context,
+    owner_row,
+)
 from connectences.web.owner_preferences import preferences_page
 from connectences.web.owner_stop import stop_page
 from connectences.workflows import TransitionError
@@ -55,13 +60,13 @@ if ("Exprimer un besoin", "need_public.form") not in PUBLIC_NAV:
 
 # The fields in the order of the form (and of its error summary): the need, then the
 # company and the person speaking for it.
-FIELD_ORDER = register.NEED_FIELDS + (
+FIELD_ORDER = OWNER_FIELD_ORDER + (
     "company_name",
     "siret",
     "company_commune",
     "owner_name",
-    "owner_email",
     "owner_phone",
+    "owner_email",
 )
 # What is sent as one value per field (the days are check boxes, read as a list).
 FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "days") + ("hours_period",)

@@ -45,6 +45,25 @@ def _posted() -> dict:
     return data
 
 
+# The owner's need fields in the order ``needs/_owner_need_fields.html`` shows them (the
+# hours and days before the profile, the start before the reason), so that an error
+# summary lists them as the owner meets them going down the page.
+OWNER_FIELD_ORDER = (
+    "title",
+    "skills",
+    "hours_per_week",
+    "days",
+    "level",
+    "contract",
+    "start",
+    "duration_months",
+    "commune",
+    "reason",
+    "reason_text",
+)
+assert set(OWNER_FIELD_ORDER) == set(NEED_FIELDS)  # noqa: S101 — import-time consistency check of constant tables
+
+
 def owner_fields_context(need: Need | None = None) -> dict:
     """What the owner's need fields (``needs/_owner_need_fields.html``) offer, on the
     public form and on the owner's correction page alike (``need``: the one corrected,
@@ -184,7 +203,9 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
         # What is about no field ("_": the need routed meanwhile) comes first.
         error_list=sorted(
             errors.items(),
-            key=lambda item: NEED_FIELDS.index(item[0]) if item[0] in NEED_FIELDS else -1,
+            key=lambda item: (
+                OWNER_FIELD_ORDER.index(item[0]) if item[0] in OWNER_FIELD_ORDER else -1
+            ),
         ),
         action=action,
         back=back,
