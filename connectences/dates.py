@@ -93,12 +93,16 @@ def read_instant(text: object, *, offset_required: bool = True) -> datetime | No
 
 def unread(text: str) -> str:
     """Why ``text`` gave no date, in French, for a form's message: not written as a
-    date, a day the calendar lacks, or a year no record of the platform can have."""
-    shown = f"« {text.strip()[:20]} »"
-    found = _FRENCH.fullmatch(text.strip())
+    date, a day the calendar lacks, or a year no record of the platform can have. A date
+    input sends ``AAAA-MM-JJ`` while it shows the day as jj/mm/aaaa: the text is quoted
+    as the person saw it (« 31/12/9999 », not « 9999-12-31 »)."""
+    text = text.strip()
+    found = _FRENCH.fullmatch(text)
     year = int(found.group(3)) if found else None
-    if found is None and _ISO.fullmatch(text.strip()):
-        year = int(text.strip()[:4])
+    if found is None and _ISO.fullmatch(text):
+        year = int(text[:4])
+        text = "/".join(reversed(text.split("-")))
+    shown = f"« {text[:20]} »"
     if year is None:
         return f"{shown} n'est pas une date (format attendu {TYPED_FORMAT})"
     if not FIRST_DAY.year <= year <= LAST_DAY.year:

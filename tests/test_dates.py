@@ -81,7 +81,9 @@ def test_a_commitment_spans_a_working_life_at_most():
 def test_why_a_text_gave_no_date_is_told_as_it_is():
     assert unread("hier") == "« hier » n'est pas une date (format attendu jj/mm/aaaa)"
     assert unread("31/02/2027") == "« 31/02/2027 » n'existe pas dans le calendrier"
-    assert unread("9999-12-31") == "« 9999-12-31 » est hors des dates possibles (1900 à 2999)"
+    # A date input sends 9999-12-31 for the 31/12/9999 it shows: quoted as it was seen.
+    assert unread("9999-12-31") == "« 31/12/9999 » est hors des dates possibles (1900 à 2999)"
+    assert unread("2027-02-30") == "« 30/02/2027 » n'existe pas dans le calendrier"
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,7 @@ def test_why_a_text_gave_no_date_is_told_as_it_is():
         (
             "9999-12-31",
             None,
-            "Date de début invalide : « 9999-12-31 » est hors des dates possibles (1900 à 2999).",
+            "Date de début invalide : « 31/12/9999 » est hors des dates possibles (1900 à 2999).",
         ),
     ],
 )

@@ -128,7 +128,7 @@ def test_the_figures_at_a_past_day_come_from_the_log(world, app, auth):
     csv = staff.get(f"{EXACT}/etapes.csv?au=2026-03-31").data.decode("utf-8-sig")
     assert csv.splitlines()[-1] == "Total;2"
     for bad, message in (
-        ("2026-02-30", "Date invalide : « 2026-02-30 » n'existe pas dans le calendrier"),
+        ("2026-02-30", "Date invalide : « 30/02/2026 » n'existe pas dans le calendrier"),
         # ISO 8601 forms Python reads (a week's day, no dashes) but no date field sends.
         ("2026-W14-2", "Date invalide : « 2026-W14-2 » n'est pas une date"),
         ("20260331", "Date invalide : « 20260331 » n'est pas une date"),

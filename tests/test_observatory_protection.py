@@ -318,9 +318,9 @@ def test_an_officer_s_wrong_date_points_to_the_list_of_months(app, territory, au
     officer = app.test_client()
     auth.login("territoire", client=officer)
     for bad, reason in (
-        ("0001-01-01", "Date invalide : « 0001-01-01 » est hors des dates possibles"),
-        ("9999-12-31", "Date invalide : « 9999-12-31 » est hors des dates possibles"),
-        ("2026-02-30", "Date invalide : « 2026-02-30 » n'existe pas dans le calendrier"),
+        ("0001-01-01", "Date invalide : « 01/01/0001 » est hors des dates possibles"),
+        ("9999-12-31", "Date invalide : « 31/12/9999 » est hors des dates possibles"),
+        ("2026-02-30", "Date invalide : « 30/02/2026 » n'existe pas dans le calendrier"),
         ("9" * 4000, "n'est pas une date"),
         # Said as a person would: « l'observatoire ne prévoit pas » read as a riddle.
         ("2099-01-31", "Ce jour est à venir : il n'a pas encore de chiffres."),

@@ -747,9 +747,9 @@ def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, au
     [
         ("2020-01-06", "ne peut pas être avant le"),
         ("2400-01-01", "au plus tard"),
-        ("0001-01-01", "Date de début invalide : « 0001-01-01 » est hors des dates possibles"),
-        ("9999-12-31", "Date de début invalide : « 9999-12-31 » est hors des dates possibles"),
-        ("2027-02-30", "Date de début invalide : « 2027-02-30 » n'existe pas dans le calendrier"),
+        ("0001-01-01", "Date de début invalide : « 01/01/0001 » est hors des dates possibles"),
+        ("9999-12-31", "Date de début invalide : « 31/12/9999 » est hors des dates possibles"),
+        ("2027-02-30", "Date de début invalide : « 30/02/2027 » n'existe pas dans le calendrier"),
         ("demain", "Date de début invalide : « demain » n'est pas une date"),
     ],
 )

@@ -194,7 +194,7 @@ BAD_INPUTS = [
     # (``dates.read_typed_date``), not asked for as if nothing were typed.
     ({"start": "31/02/2030"}, "start", "« 31/02/2030 » n&#39;existe pas dans le calendrier"),
     ({"start": "2100-01-01"}, "start", "au plus tard"),
-    ({"start": "9999-12-31"}, "start", "hors des dates possibles (1900 à 2999)"),
+    ({"start": "9999-12-31"}, "start", "« 31/12/9999 » est hors des dates possibles (1900 à 2999)"),
     ({"skills": "comptabilité, " + "x" * 201}, "skills", "ne doit pas dépasser 200 caractères"),
     ({"duration_months": "61"}, "duration_months", "durée en mois"),
     ({"days": None}, "days", "Cochez au moins un jour"),

@@ -252,8 +252,8 @@ def test_handing_back_without_a_reason_comes_back_next_to_the_field(client, auth
 @pytest.mark.parametrize(
     ("start", "said"),
     [
-        ("9999-12-31", "« 9999-12-31 » est hors des dates possibles (1900 à 2999)."),
-        ("0001-01-01", "« 0001-01-01 » est hors des dates possibles (1900 à 2999)."),
+        ("9999-12-31", "« 31/12/9999 » est hors des dates possibles (1900 à 2999)."),
+        ("0001-01-01", "« 01/01/0001 » est hors des dates possibles (1900 à 2999)."),
         ("hier", "« hier » n'est pas une date (format attendu jj/mm/aaaa)."),
         ("29/02/2026", "« 29/02/2026 » n'existe pas dans le calendrier."),
         ("30/02/2026", "« 30/02/2026 » n'existe pas dans le calendrier."),
