@@ -25,6 +25,7 @@ from tests.browser.support import (
     ACCOUNTS,
     DESKTOP,
     PHONE,
+    axe_source,
     check,
     describe,
     open_as,
@@ -285,3 +286,26 @@ def test_the_animateur_s_other_register_pages_fit_a_phone(page, live_server, pat
     assert page.get_by_role("heading", level=1).first.inner_text().startswith(heading)
     blocking = check(page, name, f"{heading} (390 px)")
     assert not blocking, describe(blocking)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/entreprise/preferences/demo-ent-au-fournil-d-andernos",
+        "/entreprise/besoins/demo-besoin-018/modifier",
+        "/entreprise/besoins/demo-besoin-018/arreter",
+    ],
+)
+def test_an_owner_s_cancel_link_is_a_target_apart_from_the_send_button_on_a_phone(
+    page, live_server, path
+):
+    """On a phone « Annuler » wraps under the send button: it was 19 px high, 2 px under
+    it, so that a thumb aiming at it could press the button (WCAG 2.5.8, axe's
+    target-size, which the pages' default audit leaves out)."""
+    open_as(page, live_server, "company", PHONE, path)
+    page.evaluate(axe_source())
+    found = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: ["target-size"]})).violations
+            .flatMap(v => v.nodes.map(n => n.target.join(" ")))"""
+    )
+    assert found == []
