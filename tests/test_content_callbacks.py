@@ -211,3 +211,16 @@ def test_only_animateurs_close_a_request(client, auth, team):
         auth.logout()
     db.session.refresh(sent)
     assert sent.done_at is None
+
+
+def test_the_callback_form_s_error_summary_names_each_field_by_its_label(client):
+    """« Le sujet » in the summary, « De quoi voulez-vous parler ? » above the list: an
+    owner listening to the summary could not find the field it named."""
+    import re
+
+    from tests.helpers import html_of
+
+    refused = html_of(client.post("/etre-rappele", data={}))
+    summary = re.search(r'<div[^>]*id="erreurs".*?</div>', refused, re.S).group(0)
+    for label in ("Quand vous rappeler ?", "De quoi voulez-vous parler ?"):
+        assert label in summary.replace("&#39;", "'"), label
