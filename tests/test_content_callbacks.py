@@ -224,3 +224,21 @@ def test_the_callback_form_s_error_summary_names_each_field_by_its_label(client)
     summary = re.search(r'<div[^>]*id="erreurs".*?</div>', refused, re.S).group(0)
     for label in ("Quand vous rappeler ?", "De quoi voulez-vous parler ?"):
         assert label in summary.replace("&#39;", "'"), label
+
+
+def test_a_name_too_long_is_refused_with_the_length_typed_and_given_back_whole(client):
+    """The view cut each field at 300 characters before the check: 6 599 typed were told
+    « 300 saisis », and the text came back cut."""
+    import re
+
+    from tests.helpers import error_of, html_of
+
+    name = "Léa Martin " * 599 + "Léa Martin"
+    refused = client.post(
+        "/etre-rappele",
+        data={"name": name, "phone": "06 12 34 56 78", "best_time": "matin", "topic": "formation"},
+    )
+    assert refused.status_code == 422
+    assert re.search(r"\(6\s599 saisis\)", error_of(refused, "name"))
+    assert name.strip() in html_of(refused)
+    assert count(CallbackRequest) == 0

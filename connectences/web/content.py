@@ -169,7 +169,8 @@ def _render_callback(data: dict, errors: dict, status: int = 200, message: str |
 def callback():
     if request.method == "GET":
         return _render_callback({"topic": request.args.get("sujet", "")[:40]}, {})
-    data = {name: (request.form.get(name) or "")[:300] for name in CALLBACK_FIELDS}
+    # As typed, never cut: a text over its limit is refused with its length by the rules.
+    data = {name: request.form.get(name) or "" for name in CALLBACK_FIELDS}
     try:
         sent = callbacks.submit(db.session, data, ip=request.remote_addr)
     except callbacks.TooManyRequests as error:
