@@ -1440,3 +1440,34 @@ def test_the_error_summary_lists_the_fields_in_the_order_of_the_form(client):
     listed = _summary_order(refused)
     assert len(listed) >= 10
     assert listed == _page_order(refused, listed)
+
+
+def summary_label_mismatches(html: str) -> list[tuple[str, str]]:
+    """The error summary's links whose words are not those of the field they lead to (its
+    label, or its group's legend, without « (obligatoire) » or « (facultatif) »): (summary's
+    words, field's)."""
+    from html import unescape
+
+    def words(fragment: str) -> str:
+        text = unescape(re.sub(r"<[^>]+>", "", fragment))
+        text = text.replace("(obligatoire)", "").replace("(facultatif)", "")
+        return " ".join(text.split())
+
+    summary = re.search(r'<div[^>]*id="erreurs".*?</div>', html, re.S).group(0)
+    wrong = []
+    for anchor, said in re.findall(r'<a href="#([\w-]+)">(.*?)</a>', summary, re.S):
+        legend = re.search(rf'id="{anchor}"[^>]*>\s*<legend[^>]*>(.*?)</legend>', html, re.S)
+        label = re.search(rf'<label[^>]*for="{anchor}"[^>]*>(.*?)</label>', html, re.S)
+        shown = words((legend or label).group(1)) if legend or label else ""
+        if words(said) != shown:
+            wrong.append((words(said), shown))
+    return wrong
+
+
+def test_the_stop_form_s_error_summary_names_its_fields_by_their_labels(client):
+    need, space = _post_and_confirm(client)
+    stop = _stop_link(client, space, need)
+    for data in ({}, {"motif": "autre"}):
+        refused = html_of(client.post(stop, data=data))
+        assert 'href="#' in refused
+        assert summary_label_mismatches(refused) == []
