@@ -1406,3 +1406,18 @@ def test_what_an_event_holds_now_is_shown_escaped(app, client, auth):
         assert f"{said} {hostile}" in html.unescape(page_text_of(summary)), said
     assert "<img" not in summary and "<b>" not in summary
     assert summary.count("&lt;img src=x onerror=alert(1)&gt;") == 4, summary
+
+
+def test_the_registration_s_error_summary_names_its_fields_by_their_labels(client):
+    """« SIRET » in the summary, « SIRET de votre entreprise » above the box."""
+    from tests.helpers import html_of
+    from tests.test_web_need_public import summary_label_mismatches
+
+    event = _event()
+    refused = client.post(
+        f"/evenements/{event.id}/inscription",
+        data={"name": "", "email": "x", "organisation": "É" * 500, "siret": "123"},
+    )
+    assert refused.status_code == 422
+    assert 'href="#siret"' in html_of(refused)
+    assert summary_label_mismatches(html_of(refused)) == []
