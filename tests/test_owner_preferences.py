@@ -320,3 +320,11 @@ def test_preferences_read_before_a_change_outside_them_are_saved_a_real_change_r
     assert 'value="1" checked' in html_of(refused).split('id="newsletter_consent"', 1)[1][:80]
     assert _preferences_of(company.id) == (True, False, None)
     assert len(_entries(company.id)) == 1
+
+
+def test_the_cap_help_fits_its_drop_down_list(client):
+    # The help sat beside a list to choose from, not a box to type a figure in.
+    _company, _space, page = _space_page(client)
+    text = page_text(client.get(page))
+    assert "Pas de plafond, ou de 1 à 31" not in text
+    assert "Choisissez dans la liste « Pas de plafond » ou le nombre de contacts" in text
