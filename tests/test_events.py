@@ -1421,3 +1421,11 @@ def test_the_registration_s_error_summary_names_its_fields_by_their_labels(clien
     assert refused.status_code == 422
     assert 'href="#siret"' in html_of(refused)
     assert summary_label_mismatches(html_of(refused)) == []
+
+
+def test_the_agenda_link_names_what_it_gives_without_jargon(client):
+    # « .ics » means nothing to a company owner: the link says what the file is for.
+    event = _event()
+    text = page_text(client.get(f"/evenements/{event.id}"))
+    assert "Ajouter à mon agenda (fichier pour Outlook, Google Agenda, iPhone…)" in text
+    assert ".ics" not in text
