@@ -4,11 +4,13 @@ throttled per address."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 
+from connectences import territory
 from connectences.content import callbacks
 from connectences.extensions import db
 from connectences.jobs.registry import JOBS_BY_ID
@@ -242,3 +244,26 @@ def test_a_name_too_long_is_refused_with_the_length_typed_and_given_back_whole(c
     assert re.search(r"\(6\s599 saisis\)", error_of(refused, "name"))
     assert name.strip() in html_of(refused)
     assert count(CallbackRequest) == 0
+
+
+def test_a_logged_in_owner_finds_their_name_and_company_already_there(app, client, auth):
+    # Like the need form: the account's name, company and its commune are filled in.
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    company = db.session.get(type(owner), owner.id).companies[0]
+    markup = client.get("/etre-rappele?sujet=recrutement").get_data(as_text=True)
+    assert 'name="name" value="Sylvie Lafitte"' in markup
+    assert f'value="{html.escape(company.name)}"' in markup
+    assert f'value="{territory.get_commune(company.commune).label}"' in markup
+    # What they typed, sent back with an error, is kept, not replaced by the account's.
+    typed = {**FORM, "name": "Paul Autre", "phone": "pas un numéro", "company_name": ""}
+    again = client.post("/etre-rappele", data=typed)
+    markup = again.get_data(as_text=True)
+    assert again.status_code == 422 and 'value="Paul Autre"' in markup
+    assert 'value="Sylvie Lafitte"' not in markup
+    assert f'value="{html.escape(company.name)}"' not in markup
+    # Another role, or nobody, gets an empty form.
+    auth.logout()
+    auth.login("animateur", full_name="Anne Animatrice")
+    assert 'value="Anne Animatrice"' not in client.get("/etre-rappele").get_data(as_text=True)
+    anonymous = app.test_client().get("/etre-rappele").get_data(as_text=True)
+    assert html.escape(company.name) not in anonymous and "Sylvie Lafitte" not in anonymous

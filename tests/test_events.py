@@ -1429,3 +1429,28 @@ def test_the_agenda_link_names_what_it_gives_without_jargon(client):
     text = page_text(client.get(f"/evenements/{event.id}"))
     assert "Ajouter à mon agenda (fichier pour Outlook, Google Agenda, iPhone…)" in text
     assert ".ics" not in text
+
+
+def test_a_logged_in_owner_is_not_asked_again_who_they_are(app, client, auth):
+    # Like the need form: their name, address, company and SIRET are already there.
+    event = _event()
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    company = db.session.get(type(owner), owner.id).companies[0]
+    markup = client.get(f"/evenements/{event.id}").get_data(as_text=True)
+    assert 'name="name" value="Sylvie Lafitte"' in markup
+    assert f'name="email" value="{owner.email}"' in markup
+    assert f'value="{html.escape(company.name)}"' in markup
+    assert f'name="siret" value="{company.siret}"' in markup
+    # What they typed, sent back with an error, is kept, not replaced by the account's.
+    typed = {"name": "Paul Autre", "email": "pas-une-adresse", "organisation": "", "siret": ""}
+    again = client.post(f"/evenements/{event.id}/inscription", data=typed)
+    markup = again.get_data(as_text=True)
+    assert again.status_code == 422 and 'value="Paul Autre"' in markup
+    assert 'value="Sylvie Lafitte"' not in markup and company.siret not in markup
+    # Another role, or nobody, gets an empty form.
+    auth.logout()
+    auth.login("animateur", full_name="Anne Animatrice")
+    staff_page = client.get(f"/evenements/{event.id}").get_data(as_text=True)
+    assert 'value="Anne Animatrice"' not in staff_page
+    anonymous = app.test_client().get(f"/evenements/{event.id}").get_data(as_text=True)
+    assert company.siret not in anonymous and "Sylvie Lafitte" not in anonymous

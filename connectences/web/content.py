@@ -27,6 +27,7 @@ from connectences.models import CallbackRequest
 from connectences.prospection.naf import SECTION_LABELS
 from connectences.web.access import public
 from connectences.web.forms import tell_communes_recorded
+from connectences.web.known_owner import known_owner
 from connectences.web.navigation import PUBLIC_NAV, PUBLIC_PAGES
 from connectences.web.paging import paginate, paginate_window
 
@@ -168,7 +169,15 @@ def _render_callback(data: dict, errors: dict, status: int = 200, message: str |
 @public
 def callback():
     if request.method == "GET":
-        return _render_callback({"topic": request.args.get("sujet", "")[:40]}, {})
+        # A logged-in owner is not asked again what their account says; a form sent
+        # back with an error keeps what was typed.
+        owner = known_owner()
+        data = {
+            "name": owner.get("owner_name", ""),
+            "company_name": owner.get("company_name", ""),
+            "commune": owner.get("company_commune", ""),
+        }
+        return _render_callback({**data, "topic": request.args.get("sujet", "")[:40]}, {})
     # As typed, never cut: a text over its limit is refused with its length by the rules.
     data = {name: request.form.get(name) or "" for name in CALLBACK_FIELDS}
     try:

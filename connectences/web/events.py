@@ -11,6 +11,7 @@ from connectences.events.calendar import calendar_of, uid_domain
 from connectences.extensions import db
 from connectences.urls import external_url
 from connectences.web.access import public
+from connectences.web.known_owner import known_owner
 from connectences.web.signed_pages import signed_link_page
 
 bp = Blueprint("events", __name__, url_prefix="/evenements")
@@ -53,7 +54,16 @@ def _render_show(event, *, status=200, errors=None, data=None, message=None):
 @bp.route("/<int:event_id>")
 @public
 def show(event_id: int):
-    return _render_show(_event_or_404(event_id))
+    # A logged-in owner is not asked again what their account says; a form sent back
+    # with an error keeps what was typed (``register``).
+    owner = known_owner()
+    data = {
+        "name": owner.get("owner_name", ""),
+        "email": owner.get("owner_email", ""),
+        "organisation": owner.get("company_name", ""),
+        "siret": owner.get("siret", ""),
+    }
+    return _render_show(_event_or_404(event_id), data=data if owner else None)
 
 
 @bp.route("/<int:event_id>/inscription", methods=["POST"])

@@ -43,6 +43,7 @@ from connectences.web import just_sent
 from connectences.web.access import public
 from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
+from connectences.web.known_owner import known_owner
 from connectences.web.navigation import PUBLIC_NAV
 from connectences.web.owner_edit import (
     OWNER_FIELD_ORDER,
@@ -93,20 +94,7 @@ def _known_owner_data() -> dict:
     data: dict = {"days": []}
     if request.args.get("suivi"):
         return {**data, **_space_owner_data(request.args["suivi"], request.args.get("entreprise"))}
-    if not current_user.is_authenticated or current_user.role != "company":
-        return data
-    companies = sorted(current_user.companies, key=lambda company: (company.sort_name, company.id))
-    wanted = request.args.get("entreprise")
-    company = next((c for c in companies if c.ref == wanted), companies[0] if companies else None)
-    if company is not None:
-        commune = territory.get_commune(company.commune)
-        data.update(
-            company_name=company.name,
-            siret=company.siret,
-            company_commune=commune.label if commune else company.commune,
-        )
-    data.update(owner_name=current_user.full_name or "", owner_email=current_user.email)
-    return data
+    return {**data, **known_owner()}
 
 
 def _space_owner_data(token: str, ref: str | None) -> dict:
