@@ -302,3 +302,22 @@ def test_no_call_is_promised_when_nobody_at_the_structure_can_answer(client, aut
     assert said in _said_in(referred) and said in page_text(client.get(space))
     assert referred.subject.endswith(f"« {need.title} » : transmis à un partenaire de l'emploi")
     assert "va vous contacter" not in referred.body_text and "appel" not in referred.body_text
+
+
+def test_news_of_a_need_searched_again_says_no_structure_takes_it_while_the_choice_stands(
+    client,
+):
+    # The person placed left; the company meanwhile asked not to be solicited: « vous
+    # serez prévenu dès qu'une structure le prend en charge » would not come true.
+    from connectences.needs import owner_news
+
+    posted, _space = _post_and_confirm(client)
+    posted.company.do_not_solicit = True
+    assert owner_news.tell_owner_left(db.session, posted) == 1
+    db.session.commit()
+    [mail] = _news(posted.owner_email)
+    assert "il ne sera transmis à une structure qu'avec votre accord" in mail.body_text
+    assert "dès qu'une structure le prend en charge" not in mail.body_text
+    assert f"/preferences/{posted.company.ref}" in mail.body_text
+    assert f"/preferences/{posted.company.ref}" in mail.body_html
+    assert posted.company.do_not_solicit is True

@@ -328,3 +328,56 @@ def test_the_cap_help_fits_its_drop_down_list(client):
     text = page_text(client.get(page))
     assert "Pas de plafond, ou de 1 à 31" not in text
     assert "Choisissez dans la liste « Pas de plafond » ou le nombre de contacts" in text
+
+
+# --- a need posted while the company asks not to be solicited ---------------------------
+
+HELD = (
+    "vous avez demandé à ne plus être sollicité : un animateur peut vous appeler au sujet "
+    "de ce besoin, mais il ne sera transmis à une structure qu'avec votre accord"
+)
+
+
+def test_a_logged_in_owner_who_asked_for_no_contact_is_told_the_need_goes_nowhere(client, auth):
+    from tests.test_web_need_public import _form
+
+    owner = auth.login("company", full_name="Sylvie Lafitte")
+    company = db.session.get(User, owner.id).companies[0]
+    company.do_not_solicit = True
+    db.session.commit()
+    sent = client.post(
+        "/exprimer-un-besoin",
+        data=_form(title="Paie du mois", siret=company.siret, owner_email=owner.email),
+    )
+    assert sent.status_code == 302 and sent.location == "/entreprise"
+    area = client.get(sent.location)
+    text = page_text(area)
+    # No promise the guard would not keep: the need reaches no structure meanwhile.
+    assert "votre besoin est transmis" in text and HELD in text
+    assert "va l'étudier et vous appellera" not in text
+    assert "Reçu : l'animateur va l'étudier avec vous" not in text
+    assert f'href="/entreprise/preferences/{company.ref}"' in html_of(area)
+    assert "Modifier mes préférences" in text
+    # The choice stands: only the owner lifts it.
+    assert _preferences_of(company.id)[0] is True
+
+
+def test_an_owner_through_the_public_form_reads_the_same_truth_in_their_space(client):
+    company, space, page = _space_page(client)
+    client.post(page, data=_as_read(client, page, {"do_not_solicit": "1"}))
+    assert _preferences_of(company.id)[0] is True
+
+    need, space = _post_and_confirm(client, title="Un second besoin", siret=company.siret)
+    assert need.company_id == company.id and not need.owner_unattached
+    shown = client.get(space)
+    text = page_text(shown)
+    assert "votre besoin est confirmé" in text and HELD in text
+    assert "va l'étudier et vous appellera" not in text
+    assert f'href="{page}"' in html_of(shown) and "Modifier mes préférences" in text
+    assert _preferences_of(company.id)[0] is True
+
+    # Once they lift the choice, the usual words come back, with no link to change it.
+    client.post(page, data=_as_read(client, page, {}))
+    text = page_text(client.get(space))
+    assert HELD not in text and "Reçu : l'animateur va l'étudier avec vous" in text
+    assert "Modifier mes préférences" not in text

@@ -28,7 +28,7 @@ from connectences.mail import MailKind, queue_template
 from connectences.models import Need
 from connectences.needs import links
 from connectences.needs.register import followed_need, reply_to_for, space_token
-from connectences.needs.status_words import held_by, status_for_company
+from connectences.needs.status_words import HELD_BY_CHOICE, held_by, status_for_company
 from connectences.urls import external_url
 from connectences.workflows import NeedState
 
@@ -92,6 +92,14 @@ STILL_PLACED: tuple[str, str] = (
 )
 
 
+# What comes next for a need back in the search (:data:`LEFT`) while its company asks not
+# to be solicited (``status_words.HELD_BY_CHOICE`` is then its sentence).
+HELD_NEXT_STEP = (
+    "Tant que ce choix tient, nous ne le confions à aucune structure : si vous souhaitez "
+    "qu'une structure le prenne en charge, modifiez vos préférences de contact."
+)
+
+
 def tell_owners(session, needs: Sequence[Need]) -> int:
     """Queue, for each of ``needs`` that has just moved to one of :data:`MOMENTS`, the
     mail telling its owner (``news_address``); how many were queued. Called once the
@@ -124,6 +132,12 @@ def _tell(session, need: Need, moment: tuple[str, str] | None) -> int:
     said = status_for_company(need, holders=held.said)
     posted_it = email_key(to) == email_key(need.owner_email)
     token = space_token(session, current_app.secret_key, to)
+    preferences = None
+    if said == HELD_BY_CHOICE:
+        # Back in the search while the company asks not to be solicited: no structure
+        # takes it on unless the owner changes that choice; where to change it.
+        next_step = HELD_NEXT_STEP
+        preferences = external_url("need_public.preferences", token=token, ref=need.company.ref)
     queue_template(
         session,
         kind=MailKind.NEED_NEWS,
@@ -135,6 +149,7 @@ def _tell(session, need: Need, moment: tuple[str, str] | None) -> int:
         need=need,
         said=said,
         next_step=next_step,
+        preferences=preferences,
         link=external_url("need_public.space", token=token),
         days=links.space_days(),
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import object_session
 
 from connectences import vocab
 from connectences.clock import local_today
@@ -62,6 +63,30 @@ UNATTACHED_REFUSAL = (
 )
 
 
+# Said instead of the status while the company asks not to be solicited: the contact
+# guard (``prospection.pressure``) refuses any lead or referral for it, so the need
+# reaches no structure until the owner changes that choice (never lifted for them).
+HELD_BY_CHOICE = (
+    "Reçu, mais vous avez demandé à ne plus être sollicité : un animateur peut vous "
+    "appeler au sujet de ce besoin, mais il ne sera transmis à une structure qu'avec "
+    "votre accord"
+)
+_HELD_STATES = frozenset({NeedState.NOUVEAU, NeedState.QUALIFIE, NeedState.EN_RECHERCHE})
+
+
+def held_by_owner_choice(need) -> bool:
+    """True while ``need``, confirmed and its company's own (not waiting for its author's
+    confirmation nor attachment), is still to be sent somewhere and the contact guard
+    refuses any contact with its company because it asked not to be solicited."""
+    from connectences.prospection.pressure import refusal_before_contact  # imports this
+
+    if need.status not in _HELD_STATES or awaiting_owner(need) or unattached_owner(need):
+        return False
+    session = object_session(need)
+    refusal = refusal_before_contact(session, need.company, on=local_today())
+    return refusal is not None and refusal.do_not_solicit
+
+
 def unattached_owner(need) -> bool:
     """True while the person who posted ``need`` for a company already known is not
     attached to it (see ``Need.owner_unattached``): the need is not the company's yet."""
@@ -83,6 +108,8 @@ def status_for_company(
         return OWNER_STOPPED
     if holders and need.id in holders:
         return holders[need.id]
+    if held_by_owner_choice(need):
+        return HELD_BY_CHOICE
     return NEED_STATUS_FOR_COMPANY.get(need.status, need.status)
 
 

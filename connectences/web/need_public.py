@@ -33,6 +33,7 @@ from connectences.models import Commune, Need
 from connectences.needs import form_rules, links, register, territory_edge
 from connectences.needs.status_words import (
     awaiting_owner,
+    held_by_owner_choice,
     owner_holders,
     owner_stops,
     unattached_owner,
@@ -306,17 +307,30 @@ def _owner_notice(need: Need, company: tuple[str, str] | None) -> str | None:
     return territory_edge.owner_notice(db.session, need.commune or (company or (None, None))[1])
 
 
+def _thanks(need: Need, done: str) -> str:
+    """The word thanking the owner for a need ``done`` ("transmis", "confirmé"): what
+    happens next, or, while their company asks not to be solicited, that it will reach no
+    structure without their say (the page they land on offers to change that choice)."""
+    if held_by_owner_choice(need):
+        return (
+            f"Merci, votre besoin est {done}. Vous avez demandé à ne plus être sollicité : "
+            "un animateur peut vous appeler au sujet de ce besoin, mais il ne sera transmis "
+            "à une structure qu'avec votre accord : pour le donner, modifiez vos "
+            "préférences de contact dans votre espace."
+        )
+    return (
+        f"Merci, votre besoin est {done} : un animateur de la plateforme va l'étudier "
+        "et vous appellera."
+    )
+
+
 def _sent_page(need: Need, data: dict):
     company = _typed_company(form_rules.check_company(data).values)
     if need.owner_confirmed_at is not None and register.confirmed_by_login(
         current_user if current_user.is_authenticated else None, need.owner_email
     ):
         # Sent from the owner's account with its login: nothing to confirm by mail.
-        flash(
-            "Merci, votre besoin est transmis : un animateur de la plateforme va l'étudier "
-            "et vous appellera.",
-            "success",
-        )
+        flash(_thanks(need, "transmis"), "success")
         if notice := _owner_notice(need, company):
             flash(notice, "info")
         return redirect(url_for("companies.index"))
@@ -432,11 +446,7 @@ def confirm(token: str):
         return redirect(url_for("need_public.form"))
     db.session.commit()
     if newly:
-        flash(
-            "Merci, votre besoin est confirmé : un animateur de la plateforme va l'étudier "
-            "et vous appellera.",
-            "success",
-        )
+        flash(_thanks(need, "confirmé"), "success")
     else:
         flash("Ce besoin était déjà confirmé.", "info")
     if not opens_space:

@@ -22,7 +22,7 @@ from connectences.needs.owner_edit import (
     write_to_animateur,
 )
 from connectences.needs.register import NEED_FIELDS, NEED_TEXT_FIELDS
-from connectences.needs.status_words import status_for_company
+from connectences.needs.status_words import HELD_BY_CHOICE, status_for_company
 from connectences.web.actions import changed_meanwhile
 from connectences.web.forms import back_after_success, errors_for, tell_communes_recorded
 from connectences.web.needs import need_form_data
@@ -87,9 +87,12 @@ def owner_row(session, need: Need, stops: dict, holders: dict) -> dict:
     each, ``status_words.owner_holders``) and what they may do with it (stop it,
     correct it, or write to the animateur about it)."""
     editable = owner_may_edit(session, need)
+    words = status_for_company(need, stops, holders)
     return {
         "need": need,
-        "words": status_for_company(need, stops, holders),
+        "words": words,
+        # Sent nowhere while the company asks not to be solicited: where to change it.
+        "held_by_choice": words == HELD_BY_CHOICE,
         "stoppable": owner_may_stop(need),
         "editable": editable,
         "writable": not editable and owner_may_write(session, need),
