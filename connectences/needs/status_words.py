@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import object_session
 
 from connectences import vocab
 from connectences.clock import local_today
@@ -77,14 +76,12 @@ _HELD_STATES = frozenset({NeedState.NOUVEAU, NeedState.QUALIFIE, NeedState.EN_RE
 def held_by_owner_choice(need) -> bool:
     """True while ``need``, confirmed and its company's own (not waiting for its author's
     confirmation nor attachment), is still to be sent somewhere and the contact guard
-    refuses any contact with its company because it asked not to be solicited."""
-    from connectences.prospection.pressure import refusal_before_contact  # imports this
-
+    refuses any contact with its company because it asked not to be solicited. The
+    company's row decides that alone (``pressure.refusal_before_contact``, whatever its
+    contacts): read here without counting them, once per need listed."""
     if need.status not in _HELD_STATES or awaiting_owner(need) or unattached_owner(need):
         return False
-    session = object_session(need)
-    refusal = refusal_before_contact(session, need.company, on=local_today())
-    return refusal is not None and refusal.do_not_solicit
+    return bool(need.company.do_not_solicit)
 
 
 def unattached_owner(need) -> bool:
