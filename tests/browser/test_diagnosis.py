@@ -92,6 +92,6 @@ def test_the_owner_fills_the_questionnaire_on_a_phone(page, live_server):
     assert page.get_by_text("secret", exact=True).count() >= 1
     # Drawn as the observatory's dashboard draws its figures: a chart beside each table.
     assert page.locator("#graphique-difficulte-titre").count() == 1
-    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.locator("svg.chart:visible").first).to_be_visible()  # the phone's drawing
     blocking += check(page, "diagnostic-observatoire-390", "observatoire du diagnostic (390 px)")
     assert not blocking, describe(blocking)

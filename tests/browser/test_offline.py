@@ -501,7 +501,8 @@ def test_need_typed_offline_is_checked_before_it_is_kept_and_corrected_after(pho
 def test_follow_up_without_its_date_is_told_on_the_doorstep(phone, live_server):
     # Found by an audit: « À relancer » without a date was kept offline and came back
     # « À corriger » once online, away from the company the date was agreed with.
-    page, (ref,) = open_round(phone, live_server, "02.20Z", "Pépinière du Lac")
+    # A NAF code of its own: each test's round holds only the companies it added.
+    page, (ref,) = open_round(phone, live_server, "01.30Z", "Pépinière du Lac")
     phone.set_offline(True)
     page.get_by_role("button", name="Noter une visite à Pépinière du Lac").click()
     form = page.locator("#form-visite")
