@@ -27,6 +27,7 @@ from connectences.models import (
     Need,
     OutboxMessage,
     Partner,
+    PlacementNeed,
     Referral,
     Transition,
     Visit,
@@ -250,8 +251,23 @@ def _mentions(auth, *, homonym: bool = False) -> dict:
     db.session.flush()
     point = placement.follow_ups[0]
     point.company_feedback = f"Paul remplace {MENTION}"
+    # The staff's notes on a need, a need's change of state, a company's end: free texts too.
+    need = by_ref(Need, "n3")
+    need.notes = MENTION
+    placed = placement.needs[0]
+    placed.end_reason = f"Remplacé par {MENTION}"
+    db.session.flush()
+    workflows.transition(
+        db.session, need, workflows.NEED, "abandonne", reason_code="autre", reason_text=MENTION
+    )
     db.session.commit()
-    return {"referral": referral.id, "visit": visit.id, "point": point.id, "lead": paul_only}
+    changed = db.session.scalar(
+        select(Transition.id).where(Transition.entity == "need").order_by(Transition.id.desc())
+    )
+    return {
+        "referral": referral.id, "visit": visit.id, "point": point.id, "lead": paul_only,
+        "need": need.id, "placed": placed.id, "need_change": changed,
+    }  # fmt: skip
 
 
 def test_the_erasure_blanks_the_persons_mentions_in_the_staffs_other_texts(auth):
@@ -270,6 +286,10 @@ def test_the_erasure_blanks_the_persons_mentions_in_the_staffs_other_texts(auth)
     assert MENTIONED in referral_mail.body_text and "Marchal" not in referral_mail.body_html
     # Paul keeps his name everywhere, and the other texts their words.
     assert db.session.get(Lead, ids["lead"]).note == f"Paul, pas {X} ({X})"
+    # A need's notes, its change of state and a company's end in a placement too.
+    assert db.session.get(Need, ids["need"]).notes == MENTIONED
+    assert db.session.get(Transition, ids["need_change"]).reason_text == MENTIONED
+    assert db.session.get(PlacementNeed, ids["placed"]).end_reason == f"Remplacé par {MENTIONED}"
 
 
 def test_a_namesake_keeps_the_full_name_in_the_texts_that_only_mention_it(auth):
@@ -295,5 +315,6 @@ def test_the_mentions_are_found_in_one_statement_per_table(auth):
         )  # fmt: skip
     assert changed >= 5  # the lead, the referral, the visit, the point, the mails
     # The namesakes (people, contacts, accounts), then one per table: leads, referrals,
-    # their transitions, visits, follow-up points, mails; never a statement per row.
-    assert len(selects) <= 9, selects
+    # needs, transitions, visits, follow-up points, companies' ends, mails; never a
+    # statement per row.
+    assert len(selects) <= 11, selects

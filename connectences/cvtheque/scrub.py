@@ -34,7 +34,9 @@ from connectences.models import (
     FollowUpPoint,
     Lead,
     LeadNeed,
+    Need,
     OutboxMessage,
+    PlacementNeed,
     Referral,
     Transition,
     User,
@@ -260,13 +262,17 @@ def _record_texts(record, fields: Iterable[str], pattern: re.Pattern) -> int:
 MENTION_TEXTS = (
     (Lead, ("note", "refusal_text")),
     (Referral, ("note", "outcome", "refusal_text")),
+    # The staff's notes on a need (not the owner's own words, ``reason_text``).
+    (Need, ("notes",)),
     (Transition, ("reason_text",)),
     (Visit, ("notes",)),
     (FollowUpPoint, ("company_feedback", "candidate_feedback")),
+    # Why the person left one company of a placement (``leads.end_at_company``).
+    (PlacementNeed, ("end_reason",)),
     (OutboxMessage, ("subject", "body_text", "body_html")),
 )
 _MENTION_SCOPE = {
-    Transition: Transition.entity.in_(("lead", "referral")),
+    Transition: Transition.entity.in_(("lead", "referral", "need")),
     OutboxMessage: OutboxMessage.kind.in_(MENTIONING_MAILS),
 }
 
@@ -325,8 +331,9 @@ def scrub_mentions(
     but: int,
 ) -> int:
     """Blank the person in the staff's free texts that mention them without proposing
-    them (:data:`MENTION_TEXTS`: every lead, re-orientation, their transitions, visit,
-    follow-up point, and the mails quoting them): their full name (either way round),
+    them (:data:`MENTION_TEXTS`: every lead, re-orientation, the staff's need notes, the
+    transitions of those three, visit, follow-up point, company end of a placement, and
+    the mails quoting them): their full name (either way round),
     their addresses and phones, never a name alone (another Inès); nor the full name when
     someone else has it (:func:`has_namesake`, ``but`` is the person's id). One statement
     per table, filtered in the database (:func:`_mention_filter`). Returns how many texts
